@@ -1,0 +1,1 @@
+"""The edge: aiohttp app, WeChat channel, sandbox platform, outbox sender, CLI."""

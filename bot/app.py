@@ -1,0 +1,97 @@
+"""The application factory. Shared objects live on the app under typed keys; start and stop run through
+cleanup_ctx in order: database -> directory -> core -> channels and outbox -> recovery of unfinished work."""
+from __future__ import annotations
+
+import logging
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from bot.channels.wechat.api import WechatApi
+from bot.channels.wechat.webhook import WechatWebhook
+from bot.config import Config
+from bot.outbox import OutboxSender
+from bot.receiver import Receiver
+from handlers.clock import Clock
+from handlers.dispatcher import BotProfile, Dispatcher
+from storage import directory, outbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CONFIG = web.AppKey("config", Config)
+CLOCK = web.AppKey("clock", Clock)
+DB = web.AppKey("db", Database)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+RECEIVER = web.AppKey("receiver", Receiver)
+API = web.AppKey("api", WechatApi)
+SENDER = web.AppKey("sender", OutboxSender)
+WEBHOOK = web.AppKey("webhook", WechatWebhook)
+
+
+def create_app(config: Config, clock: Clock | None = None) -> web.Application:
+    clock = clock or Clock()
+    app = web.Application(client_max_size=config.server.max_body_bytes)
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_core)
+    app.cleanup_ctx.append(_delivery)
+    app.router.add_get("/healthz", _health)
+
+    app.router.add_get("/wechat", _wechat_get)
+    app.router.add_post("/wechat", _wechat_post)
+
+    if config.sandbox.enabled:
+        from bot.demo import mount_sandbox
+        mount_sandbox(app, config, clock)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    db = Database(config.storage.path).start()
+    app[DB] = db
+    if config.directory.csv:
+        rows = directory.read_csv(config.directory.csv)
+        await db.run(directory.upsert, rows)
+    yield
+    db.close()
+
+
+async def _core(app: web.Application) -> AsyncIterator[None]:
+    config, db, clock = app[CONFIG], app[DB], app[CLOCK]
+    profile = BotProfile(name=config.bot.name, organisation=config.bot.organisation,
+                         commitment=config.bot.commitment)
+    app[DISPATCHER] = Dispatcher(db, clock, profile)
+    yield
+
+
+async def _delivery(app: web.Application) -> AsyncIterator[None]:
+    config, db, clock = app[CONFIG], app[DB], app[CLOCK]
+    api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
+    sender = OutboxSender(db, api, config.outbox, clock)
+    receiver = Receiver(db, app[DISPATCHER].handle, clock, config.wechat.reply_timeout_seconds,
+                        on_outbox=sender.wake)
+    app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
+    app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
+    recovered = await receiver.recover()
+    if recovered:
+        log.info("handled %d message(s) accepted before a restart", recovered)
+    sender.start()
+    yield
+    await sender.stop()
+    await api.close()
+
+
+async def _wechat_get(request: web.Request) -> web.Response:
+    return await request.app[WEBHOOK].verify(request)
+
+
+async def _wechat_post(request: web.Request) -> web.Response:
+    return await request.app[WEBHOOK].post(request)
+
+
+async def _health(request: web.Request) -> web.Response:
+    counts = await request.app[DB].run(outbox.counts)
+    return web.json_response({"ok": True, "outbox": counts})

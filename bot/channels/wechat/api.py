@@ -1,0 +1,121 @@
+"""The few WeChat API calls the bot makes, asynchronously over aiohttp.
+
+ONE access_token per AppID lives in SQLite and is shared by all worker processes. It is fetched through
+stable_token, which hands every caller the same token while it is valid, so two processes refreshing at once do
+not invalidate each other's. A token the platform rejects (40001, 40014, 42001) is dropped and fetched again once.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+
+from handlers.clock import Clock
+from storage import tokens
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+TOKEN_ERRORS = {40001, 40014, 42001}
+OUTSIDE_WINDOW = 45015          # customer-service message more than 48 h after the person's last interaction
+PERMANENT_ERRORS = {40003, 40037, 43004, 45002, 47001, 40097}  # bad openid/template/content: retrying won't help
+
+
+class WechatApiError(Exception):
+    def __init__(self, errcode: int, errmsg: str):
+        super().__init__(f"{errcode} {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+    @property
+    def permanent(self) -> bool:
+        return self.errcode in PERMANENT_ERRORS
+
+
+class WechatApi:
+    def __init__(self, db: Database, appid: str, appsecret: str, base_url: str, clock: Clock | None = None,
+                 session: aiohttp.ClientSession | None = None, timeout: float = 10):
+        self.db = db
+        self.appid = appid
+        self.appsecret = appsecret
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock or Clock()
+        self._session = session
+        self._own_session = session is None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._refresh_lock = asyncio.Lock()
+
+    async def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def access_token(self, force: bool = False) -> str:
+        if not force:
+            token = await self.db.run(tokens.get, self.appid, self.clock.now())
+            if token:
+                return token
+        async with self._refresh_lock:
+            if not force:  # another task may have refreshed while we waited
+                token = await self.db.run(tokens.get, self.appid, self.clock.now())
+                if token:
+                    return token
+            session = await self._http()
+            body = {"grant_type": "client_credential", "appid": self.appid, "secret": self.appsecret,
+                    "force_refresh": force}
+            async with session.post(f"{self.base_url}/cgi-bin/stable_token", json=body) as resp:
+                data = await resp.json(content_type=None)
+            if "access_token" not in data:
+                raise WechatApiError(int(data.get("errcode", -1)), str(data.get("errmsg", "no access_token")))
+            await self.db.run(tokens.put, self.appid, data["access_token"], float(data.get("expires_in", 7200)),
+                              self.clock.now())
+            return data["access_token"]
+
+    async def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST a JSON API call with the shared token; on a token error, refresh once and try again."""
+        token = await self.access_token()
+        for attempt in (1, 2):
+            session = await self._http()
+            async with session.post(f"{self.base_url}{path}", params={"access_token": token},
+                                    json=payload) as resp:
+                data = await resp.json(content_type=None)
+            code = int(data.get("errcode", 0) or 0)
+            if code == 0:
+                return data
+            if code in TOKEN_ERRORS and attempt == 1:
+                log.info("access_token rejected (%s); fetching a new one", code)
+                await self.db.run(tokens.forget, self.appid, token)
+                token = await self.access_token(force=True)
+                continue
+            raise WechatApiError(code, str(data.get("errmsg", "")))
+        raise AssertionError("unreachable")
+
+    async def send_text(self, openid: str, content: str) -> dict[str, Any]:
+        return await self.call("/cgi-bin/message/custom/send",
+                               {"touser": openid, "msgtype": "text", "text": {"content": content}})
+
+    async def send_template(self, openid: str, template_id: str, data: dict[str, Any],
+                            url: str | None = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if url:
+            payload["url"] = url
+        return await self.call("/cgi-bin/message/template/send", payload)
+
+    async def create_qrcode(self, scene: str, expire_seconds: int | None = None) -> dict[str, Any]:
+        """A permanent (expire_seconds None) or temporary QR code for a scene string; returns ticket and url."""
+        if expire_seconds is None:
+            payload = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
+        else:
+            payload = {"expire_seconds": expire_seconds, "action_name": "QR_STR_SCENE",
+                       "action_info": {"scene": {"scene_str": scene}}}
+        return await self.call("/cgi-bin/qrcode/create", payload)
+
+    def qrcode_image_url(self, ticket: str) -> str:
+        return f"{self.base_url}/cgi-bin/showqrcode?ticket={ticket}"

@@ -1,0 +1,226 @@
+"""Configuration: TOML -> frozen dataclasses, validated once at start.
+
+Every key may be overridden by an environment variable TINGJIAN_<SECTION>_<KEY> (upper case), which is how
+secrets reach production. A typo in a key or a bad value stops the program with a message naming both.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, get_type_hints
+
+ENV_PREFIX = "TINGJIAN_"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the person who edits the file."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Public base URL used in links sent to people (digest pages, simulator). Empty: derived from host/port.
+    public_url: str = ""
+    max_body_bytes: int = 65536
+
+
+@dataclass(frozen=True)
+class WechatConfig:
+    token: str = ""
+    aes_key: str = ""
+    appid: str = ""
+    appsecret: str = ""
+    api_base: str = "https://api.weixin.qq.com"
+    reply_timeout_seconds: float = 4.5
+    check_timestamp: bool = True
+    timestamp_tolerance_seconds: int = 300
+    # How long an inbound message id is remembered for deduplication.
+    dedupe_days: int = 3
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = "data/tingjian.db"
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    poll_seconds: float = 1.0
+    max_attempts: int = 12
+    backoff_base_seconds: float = 2.0
+    backoff_max_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    name: str = "听见"
+    organisation: str = "市教育局"
+    timezone: str = "Asia/Shanghai"
+    # The published service commitment (公开承诺) shown to a person who follows the account.
+    commitment: str = "咨询3个工作日内答复，投诉和建议7个工作日内办结，办理结果请您评价。"
+
+
+@dataclass(frozen=True)
+class DirectoryConfig:
+    # CSV of units and schools loaded at start (columns: code,name,kind,district,parent). Empty: none.
+    csv: str = ""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    # Serve the local stand-in for api.weixin.qq.com and the simulator in this process (demo mode only).
+    enabled: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    wechat: WechatConfig = field(default_factory=WechatConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    directory: DirectoryConfig = field(default_factory=DirectoryConfig)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    source: str = "<defaults>"
+
+    def validate(self) -> "Config":
+        def bad(key: str, why: str) -> ConfigError:
+            return ConfigError(f"{self.source}: {key}: {why}")
+
+        if not 1 <= self.server.port <= 65535:
+            raise bad("server.port", f"must be between 1 and 65535, got {self.server.port}")
+        if self.server.max_body_bytes < 1024:
+            raise bad("server.max_body_bytes", "must be at least 1024")
+        if self.wechat.aes_key and not re.fullmatch(r"[A-Za-z0-9]{43}", self.wechat.aes_key):
+            raise bad("wechat.aes_key", "an EncodingAESKey is exactly 43 letters and digits")
+        if self.wechat.aes_key and not self.wechat.appid:
+            raise bad("wechat.appid", "is required when wechat.aes_key is set (safe mode checks it)")
+        if self.wechat.token and not re.fullmatch(r"[A-Za-z0-9]{3,32}", self.wechat.token):
+            raise bad("wechat.token", "WeChat accepts 3 to 32 letters and digits")
+        if not self.wechat.api_base.startswith(("http://", "https://")):
+            raise bad("wechat.api_base", "must start with http:// or https://")
+        if not 0 <= self.wechat.reply_timeout_seconds <= 4.8:
+            raise bad("wechat.reply_timeout_seconds", "must be between 0 and 4.8 (WeChat gives up after 5 s)")
+        if self.outbox.max_attempts < 1:
+            raise bad("outbox.max_attempts", "must be at least 1")
+        if self.outbox.poll_seconds <= 0:
+            raise bad("outbox.poll_seconds", "must be positive")
+        if self.directory.csv and not Path(self.directory.csv).is_file():
+            raise bad("directory.csv", f"file not found: {self.directory.csv}")
+        return self
+
+    @property
+    def public_url(self) -> str:
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        host = "127.0.0.1" if self.server.host in ("0.0.0.0", "::") else self.server.host
+        return f"http://{host}:{self.server.port}"
+
+
+SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Config) if f.name != "source"}
+_SECTION_TYPES = get_type_hints(Config)
+
+
+def _coerce(key: str, value: Any, typ: type, origin: str) -> Any:
+    """Check (and, for environment strings, convert) one value against its declared type."""
+    from_env = isinstance(value, str) and origin == "env"
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        if from_env and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if typ is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if from_env and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+    if typ is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if from_env:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if typ is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{key}: expected text in quotes, got {value!r}")
+    raise AssertionError(f"unsupported config type {typ}")
+
+
+def _build(raw: Mapping[str, Any], env: Mapping[str, str], source: str) -> Config:
+    sections: dict[str, Any] = {}
+    for name in raw:
+        if name not in SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{name}]; known: {', '.join(SECTIONS)}")
+    for name in SECTIONS:
+        cls = _SECTION_TYPES[name]
+        hints = get_type_hints(cls)
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: {name} must be a table [{name}]")
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            if key not in hints:
+                raise ConfigError(f"{source}: unknown key {name}.{key}; known in [{name}]: {', '.join(hints)}")
+            try:
+                values[key] = _coerce(f"{name}.{key}", value, hints[key], "file")
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: {exc}") from None
+        for key, typ in hints.items():
+            var = f"{ENV_PREFIX}{name}_{key}".upper()
+            if var in env:
+                try:
+                    values[key] = _coerce(f"{name}.{key}", env[var], typ, "env")
+                except ConfigError as exc:
+                    raise ConfigError(f"environment variable {var}: {exc}") from None
+        sections[name] = cls(**values)
+    unknown_env = [
+        v for v in env
+        if v.startswith(ENV_PREFIX) and v not in _known_env_names() and v != "TINGJIAN_CONFIG"
+    ]
+    if unknown_env:
+        raise ConfigError(f"unknown environment variable {unknown_env[0]}; names are TINGJIAN_<SECTION>_<KEY>")
+    return Config(**sections, source=source).validate()
+
+
+def _known_env_names() -> set[str]:
+    names = set()
+    for name in SECTIONS:
+        for key in get_type_hints(_SECTION_TYPES[name]):
+            names.add(f"{ENV_PREFIX}{name}_{key}".upper())
+    return names
+
+
+def load_config(path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None,
+                overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Config:
+    """Load a TOML file (or only defaults when path is None), apply env overrides, then explicit overrides."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    source = "<defaults>"
+    if path is not None:
+        source = str(path)
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update(values)
+    return _build(raw, env, source)
+
+
+def documented_keys() -> list[str]:
+    """Every section.key the program understands; a test checks config.example.toml documents each."""
+    return [f"{name}.{key}" for name in SECTIONS for key in get_type_hints(_SECTION_TYPES[name])]

@@ -1,0 +1,61 @@
+"""Transport-neutral values passed between a channel and the core."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Inbound.kind values. Events carry Inbound.event.
+KINDS = ("text", "image", "voice", "video", "location", "link", "event", "unknown")
+EVENTS = ("subscribe", "unsubscribe", "scan", "click", "view", "other")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did: a message or an event, whatever the channel."""
+
+    openid: str
+    kind: str
+    created_at: int
+    text: str = ""                 # text content; for voice, the platform's speech recognition
+    event: str | None = None
+    scene: str | None = None       # QR scene, from a subscribe through a parameter QR code or a SCAN
+    event_key: str | None = None   # CLICK key, VIEW url
+    msg_id: str | None = None
+    media_id: str | None = None
+    media_url: str | None = None
+    location: dict[str, Any] | None = None   # {lat, lon, scale, label}
+    link: dict[str, str] | None = None       # {title, description, url}
+    raw_type: str = ""             # the platform's own type name, kept for unknown kinds
+    channel: str = "wechat"
+
+    @property
+    def dedupe_key(self) -> str:
+        """WeChat retries carry the same MsgId; events have none, so sender + create time identify them."""
+        if self.msg_id:
+            return f"{self.channel}:msg:{self.msg_id}"
+        return f"{self.channel}:evt:{self.openid}:{self.created_at}:{self.event or self.raw_type}"
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Inbound":
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A text for a person. `to=None` answers the sender; any other openid is pushed (through the outbox)."""
+
+    text: str
+    to: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "to": self.to, "extra": self.extra}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Reply":
+        return cls(text=data["text"], to=data.get("to"), extra=data.get("extra") or {})

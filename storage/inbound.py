@@ -1,0 +1,90 @@
+"""Inbound messages, once each. A WeChat retry finds the first try's row: its stored reply is answered again."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from storage import outbox, users
+
+
+@dataclass(frozen=True)
+class Claim:
+    new: bool
+    status: str               # 'received' or 'done'
+    deferred: bool
+    reply: dict[str, Any] | None
+
+
+def claim(db: sqlite_utils.Database, key: str, openid: str, msg_type: str, payload: str, now: float) -> Claim:
+    """Store the inbound if unseen, and note the person's interaction (it opens WeChat's 48-hour window, so
+    messages waiting for that window are released)."""
+    cur = db.execute(
+        "INSERT INTO inbound (key, openid, msg_type, payload, received_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(key) DO NOTHING",
+        [key, openid, msg_type, payload, now],
+    )
+    if cur.rowcount == 1:
+        users.touch(db, openid, now)
+        outbox.release_waiting(db, openid, now)
+        return Claim(True, "received", False, None)
+    return read(db, key)
+
+
+def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dict[str, Any]], now: float,
+             passive_ok: bool = True) -> dict[str, Any] | None:
+    """Record the handling of an inbound, atomically with the pushes it causes.
+
+    The first reply to the sender goes back passively unless the webhook already answered (deferred); every
+    other reply goes to the outbox. Returns the passive reply, if any. Idempotent: a second call changes nothing.
+    """
+    row = db.execute("SELECT status, deferred, reply FROM inbound WHERE key = ?", [key]).fetchone()
+    if row is None:
+        raise KeyError(key)
+    if row[0] == "done":
+        return json.loads(row[2]) if row[2] else None
+    passive = None
+    pushes = []
+    for reply in replies:
+        if passive is None and passive_ok and not row[1] and reply.get("to") in (None, openid):
+            passive = reply
+        else:
+            pushes.append(reply)
+    for reply in pushes:
+        outbox.enqueue_text(db, reply.get("to") or openid, reply["text"], now, source=f"inbound:{key}")
+    db.execute(
+        "UPDATE inbound SET status = 'done', reply = ?, handled_at = ? WHERE key = ?",
+        [json.dumps(passive, ensure_ascii=False) if passive else None, now, key],
+    )
+    return passive
+
+
+def read(db: sqlite_utils.Database, key: str) -> Claim:
+    row = db.execute("SELECT status, deferred, reply FROM inbound WHERE key = ?", [key]).fetchone()
+    return Claim(False, row[0], bool(row[1]), json.loads(row[2]) if row[2] else None)
+
+
+def defer(db: sqlite_utils.Database, key: str) -> Claim:
+    """The webhook is about to answer 'success' because handling is slow: from now on replies go by the outbox.
+    If handling finished meanwhile, say so, and the caller answers the stored reply instead."""
+    db.execute("UPDATE inbound SET deferred = 1 WHERE key = ? AND status = 'received'", [key])
+    return read(db, key)
+
+
+def unfinished(db: sqlite_utils.Database, older_than: float, limit: int = 100) -> list[tuple[str, str]]:
+    """Inbounds accepted but never handled (the process died): (key, payload)."""
+    return [
+        (r[0], r[1]) for r in db.execute(
+            "SELECT key, payload FROM inbound WHERE status = 'received' AND received_at <= ? "
+            "ORDER BY received_at LIMIT ?", [older_than, limit])
+    ]
+
+
+def mark_deferred(db: sqlite_utils.Database, key: str) -> None:
+    db.execute("UPDATE inbound SET deferred = 1 WHERE key = ?", [key])
+
+
+def prune(db: sqlite_utils.Database, before: float) -> int:
+    return db.execute("DELETE FROM inbound WHERE status = 'done' AND received_at < ?", [before]).rowcount

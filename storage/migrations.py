@@ -1,0 +1,127 @@
+"""Schema as small, ordered migration functions (sqlite-utils Migrations). Never edit one that has shipped:
+add a new one."""
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("tingjian")
+
+
+def _exec(db: sqlite_utils.Database, *statements: str) -> None:
+    for sql in statements:
+        db.execute(sql)
+
+
+@migrations()
+def m001_core(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # Each inbound WeChat message once: key = MsgId, or FromUserName+CreateTime for events.
+        """CREATE TABLE inbound (
+            key TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            msg_type TEXT NOT NULL,
+            payload TEXT NOT NULL,          -- the Inbound as JSON, enough to handle it again after a crash
+            received_at REAL NOT NULL,
+            status TEXT NOT NULL DEFAULT 'received' CHECK (status IN ('received', 'done')),
+            deferred INTEGER NOT NULL DEFAULT 0,  -- 1: the webhook answered 'success'; replies go by the outbox
+            reply TEXT,                     -- the passive reply as JSON, answered again to a retry
+            handled_at REAL
+        )""",
+        "CREATE INDEX inbound_status ON inbound(status) WHERE status = 'received'",
+        "CREATE INDEX inbound_received ON inbound(received_at)",
+        """CREATE TABLE units (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('bureau', 'office', 'district', 'school', 'kindergarten')),
+            district TEXT,
+            parent TEXT REFERENCES units(code),
+            active INTEGER NOT NULL DEFAULT 1
+        )""",
+        """CREATE TABLE users (
+            openid TEXT PRIMARY KEY,
+            role TEXT NOT NULL DEFAULT 'citizen'
+                CHECK (role IN ('citizen', 'handler', 'supervisor', 'leader', 'admin')),
+            unit_code TEXT REFERENCES units(code),
+            name TEXT,
+            scene TEXT,                     -- the last QR scene this person came through
+            subscribed INTEGER NOT NULL DEFAULT 1,
+            first_seen_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL      -- WeChat's 48-hour customer-service window counts from here
+        )""",
+        """CREATE TABLE conversations (
+            openid TEXT PRIMARY KEY,
+            flow TEXT NOT NULL,
+            state TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}',
+            updated_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+        """CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            openid TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('complaint', 'suggestion', 'inquiry', 'praise')),
+            category TEXT NOT NULL,
+            unit_code TEXT REFERENCES units(code),
+            school_code TEXT REFERENCES units(code),
+            text TEXT NOT NULL,
+            attachments TEXT NOT NULL DEFAULT '[]',
+            contact_phone TEXT,
+            anonymous INTEGER NOT NULL DEFAULT 1,
+            routing TEXT NOT NULL DEFAULT '{}',   -- the router's decision and its explanation
+            state TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            dispatched_at REAL,
+            due_at REAL
+        )""",
+        "CREATE INDEX tickets_unit_state ON tickets(unit_code, state)",
+        "CREATE INDEX tickets_openid ON tickets(openid)",
+        """CREATE TABLE ticket_events (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT NOT NULL,
+            note TEXT
+        )""",
+        "CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id)",
+        # The history is evidence in a performance review: it can be added to, never rewritten.
+        """CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+           BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END""",
+        """CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
+           BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END""",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            openid TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('text', 'template')),
+            payload TEXT NOT NULL,
+            source TEXT,                    -- what caused it, e.g. 'inbound:<key>'
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'waiting', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            next_attempt_at REAL NOT NULL,
+            claimed_until REAL,
+            sent_at REAL,
+            last_error TEXT
+        )""",
+        "CREATE INDEX outbox_due ON outbox(status, next_attempt_at)",
+        "CREATE INDEX outbox_openid_waiting ON outbox(openid) WHERE status = 'waiting'",
+        # ONE access_token per appid, shared by every process using this file.
+        """CREATE TABLE access_tokens (
+            appid TEXT PRIMARY KEY,
+            token TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            fetched_at REAL NOT NULL
+        )""",
+    )
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations; returns the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

@@ -1,0 +1,36 @@
+"""People who talk to the Official Account: citizens and staff, with the QR scene they came through."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+WINDOW_SECONDS = 48 * 3600  # WeChat's customer-service window after a person's last interaction
+
+
+def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
+    db.execute(
+        "INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)",
+        [openid, now, now],
+    )
+
+
+def get(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM users WHERE openid = ?", [openid]))
+    return rows[0] if rows else None
+
+
+def set_scene(db: sqlite_utils.Database, openid: str, scene: str | None, now: float) -> None:
+    touch(db, openid, now)
+    db.execute("UPDATE users SET scene = ?, subscribed = 1 WHERE openid = ?", [scene, openid])
+
+
+def set_subscribed(db: sqlite_utils.Database, openid: str, subscribed: bool, now: float) -> None:
+    touch(db, openid, now)
+    db.execute("UPDATE users SET subscribed = ? WHERE openid = ?", [int(subscribed), openid])
+
+
+def in_window(db: sqlite_utils.Database, openid: str, now: float) -> bool:
+    row = db.execute("SELECT last_seen_at FROM users WHERE openid = ?", [openid]).fetchone()
+    return row is not None and now - row[0] < WINDOW_SECONDS

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import create_app
+from bot.config import load_config
+from bot.demo import DEMO_DIRECTORY
+from tests import wx
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: the shared evaluation data sits beside the checkout only in CI and "
+                    "development machines")
+    return path
+
+
+@pytest.fixture
+def make_config(tmp_path):
+    def make(**sections):
+        base = {
+            "wechat": {"token": wx.TOKEN, "aes_key": wx.AES_KEY, "appid": wx.APPID, "appsecret": "secret",
+                       "api_base": "http://127.0.0.1:9", "check_timestamp": False},
+            "storage": {"path": str(tmp_path / "t.db")},
+            "directory": {"csv": str(DEMO_DIRECTORY)},
+            "outbox": {"poll_seconds": 0.05, "backoff_base_seconds": 0.05},
+        }
+        for name, values in sections.items():
+            base.setdefault(name, {}).update(values)
+        return load_config(None, env={}, overrides=base)
+    return make
+
+
+@pytest.fixture
+async def bot(aiohttp_client, make_config):
+    """A test client for a bot with default test settings."""
+    app = create_app(make_config())
+    return await aiohttp_client(app)
