@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, documented_keys, load_config
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
+
+
+def write(tmp_path, text: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_loads_and_documents_every_key():
+    config = load_config(EXAMPLE, env={})
+    assert config.server.port == 8080
+    text = EXAMPLE.read_text(encoding="utf-8")
+    sections = {}
+    current = None
+    for line in text.splitlines():
+        if m := re.match(r"^\[(\w+)\]", line):
+            current = m.group(1)
+        elif m := re.match(r"^(\w+)\s*=", line):
+            sections.setdefault(current, set()).add(m.group(1))
+    present = {f"{s}.{k}" for s, keys in sections.items() for k in keys}
+    assert set(documented_keys()) == present
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    path = write(tmp_path, '[wechat]\ntokne = "abc"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    assert "wechat.tokne" in str(err.value) and str(path) in str(err.value)
+
+
+def test_unknown_section(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[wechatt\]"):
+        load_config(write(tmp_path, "[wechatt]\n"), env={})
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[server]\nport = \"80\"\n", "server.port"),
+    ("[server]\nport = 70000\n", "server.port"),
+    ("[wechat]\naes_key = \"short\"\nappid = \"wx1\"\n", "wechat.aes_key"),
+    ("[wechat]\naes_key = \"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\"\n", "wechat.appid"),
+    ("[wechat]\ntoken = \"has space\"\n", "wechat.token"),
+    ("[wechat]\nreply_timeout_seconds = 6\n", "wechat.reply_timeout_seconds"),
+    ("[wechat]\ncheck_timestamp = \"yes\"\n", "wechat.check_timestamp"),
+    ("[directory]\ncsv = \"/nonexistent.csv\"\n", "directory.csv"),
+])
+def test_bad_values_name_the_key(tmp_path, text, key):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text), env={})
+    assert key in str(err.value)
+
+
+def test_invalid_toml(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[server\n"), env={})
+
+
+def test_environment_overrides_every_key_type(tmp_path):
+    env = {"TINGJIAN_WECHAT_TOKEN": "envtoken", "TINGJIAN_SERVER_PORT": "9090",
+           "TINGJIAN_WECHAT_CHECK_TIMESTAMP": "false", "TINGJIAN_WECHAT_REPLY_TIMEOUT_SECONDS": "3.5",
+           "TINGJIAN_STORAGE_PATH": str(tmp_path / "x.db")}
+    config = load_config(EXAMPLE, env=env)
+    assert config.wechat.token == "envtoken"
+    assert config.server.port == 9090
+    assert config.wechat.check_timestamp is False
+    assert config.wechat.reply_timeout_seconds == 3.5
+    assert config.storage.path == str(tmp_path / "x.db")
+
+
+def test_bad_environment_value_names_the_variable():
+    with pytest.raises(ConfigError, match="TINGJIAN_SERVER_PORT"):
+        load_config(EXAMPLE, env={"TINGJIAN_SERVER_PORT": "eighty"})
+
+
+def test_misspelt_environment_variable_is_an_error():
+    with pytest.raises(ConfigError, match="TINGJIAN_WECHAT_TOKNE"):
+        load_config(EXAMPLE, env={"TINGJIAN_WECHAT_TOKNE": "x"})
+
+
+def test_config_is_frozen():
+    config = load_config(EXAMPLE, env={})
+    with pytest.raises(Exception):
+        config.server.port = 1  # type: ignore[misc]

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from storage import directory, inbound, outbox, tokens, users
+from storage.db import Database, connect
+from storage.migrations import migrate
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(tmp_path / "s.db").start()
+    yield database
+    database.close()
+
+
+def test_schema_has_every_table_and_migrations_are_idempotent(tmp_path):
+    conn = connect(tmp_path / "m.db")
+    assert migrate(conn) == ["m001_core"]
+    assert migrate(conn) == []
+    assert {"inbound", "conversations", "users", "units", "tickets", "ticket_events", "outbox",
+            "access_tokens"} <= set(conn.table_names())
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+async def test_concurrent_writes_are_grouped_into_few_commits(db):
+    await asyncio.gather(*(db.run(users.touch, f"o{i}", 1.0) for i in range(500)))
+    assert await db.run(lambda d: d.execute("SELECT count(*) FROM users").fetchone()[0]) == 500
+    assert db.commits < 100  # 500 calls, far fewer commits
+
+
+async def test_a_failing_call_rolls_back_only_itself(db):
+    def good(d, i):
+        users.touch(d, f"good{i}", 1.0)
+
+    def bad(d):
+        users.touch(d, "bad", 1.0)
+        raise RuntimeError("boom")
+
+    results = await asyncio.gather(db.run(good, 1), db.run(bad), db.run(good, 2), return_exceptions=True)
+    assert isinstance(results[1], RuntimeError)
+    names = await db.run(lambda d: [r[0] for r in d.execute("SELECT openid FROM users ORDER BY openid")])
+    assert names == ["good1", "good2"]
+
+
+async def test_ticket_events_are_append_only(db):
+    def add(d):
+        d.execute("INSERT INTO tickets (number, openid, kind, category, text, state, created_at) "
+                  "VALUES ('JY1', 'o', 'complaint', 'fees', 't', 'submitted', 1)")
+        d.execute("INSERT INTO ticket_events (ticket_id, at, actor, to_state) VALUES (1, 1, 'o', 'submitted')")
+    await db.run(add)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        await db.run(lambda d: d.execute("UPDATE ticket_events SET note = 'x'"))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        await db.run(lambda d: d.execute("DELETE FROM ticket_events"))
+
+
+async def test_inbound_claim_is_once(db):
+    first = await db.run(inbound.claim, "k1", "o1", "text", "{}", 10.0)
+    second = await db.run(inbound.claim, "k1", "o1", "text", "{}", 11.0)
+    assert first.new and not second.new and second.status == "received"
+    passive = await db.run(inbound.complete, "k1", "o1", [{"text": "a", "to": None}, {"text": "b", "to": None}], 12.0)
+    assert passive == {"text": "a", "to": None}
+    assert [r["payload"] for r in await db.run(outbox.list_for, "o1")] == ['{"content": "b"}']
+    # Completing twice changes nothing.
+    await db.run(inbound.complete, "k1", "o1", [{"text": "c", "to": None}], 13.0)
+    assert len(await db.run(outbox.list_for, "o1")) == 1
+
+
+async def test_outbox_claim_retry_wait_release(db):
+    item = await db.run(outbox.enqueue_text, "o9", "hello", 100.0)
+    assert await db.run(outbox.claim_due, 99.0) == []
+    claimed = await db.run(outbox.claim_due, 100.0)
+    assert [c["id"] for c in claimed] == [item]
+    assert await db.run(outbox.claim_due, 100.0) == []  # claimed rows are not handed out twice...
+    assert len(await db.run(outbox.claim_due, 100.0 + outbox.CLAIM_SECONDS + 1)) == 1  # ...unless the sender died
+    assert await db.run(outbox.mark_retry, item, "boom", 200.0, 2) == "pending"
+    assert await db.run(outbox.mark_retry, item, "boom", 300.0, 2) == "failed"
+    other = await db.run(outbox.enqueue_text, "o9", "later", 100.0)
+    await db.run(outbox.claim_due, 100.0)
+    await db.run(outbox.mark_waiting, other, "45015")
+    assert await db.run(outbox.claim_due, 1000.0) == []
+    await db.run(inbound.claim, "k9", "o9", "text", "{}", 1001.0)  # the person writes again
+    assert [c["id"] for c in await db.run(outbox.claim_due, 1001.0)] == [other]
+
+
+async def test_token_cache(db):
+    assert await db.run(tokens.get, "wx1", 0.0) is None
+    await db.run(tokens.put, "wx1", "T1", 7200, 0.0)
+    assert await db.run(tokens.get, "wx1", 100.0) == "T1"
+    assert await db.run(tokens.get, "wx1", 7000.0) is None  # refreshed 5 minutes before it expires
+    await db.run(tokens.forget, "wx1", "other")
+    assert await db.run(tokens.get, "wx1", 100.0) == "T1"
+    await db.run(tokens.forget, "wx1", "T1")
+    assert await db.run(tokens.get, "wx1", 100.0) is None
+
+
+def test_directory_csv_validation(tmp_path):
+    good = tmp_path / "d.csv"
+    good.write_text("code,name,kind,district,parent\nb,局,bureau,,\ns1,一小,school,东区,b\n", encoding="utf-8")
+    assert [r["code"] for r in directory.read_csv(good)] == ["b", "s1"]
+    for body, msg in [
+        ("code,name\nb,局\n", "missing column"),
+        ("code,name,kind\nb,局,castle\n", ":2: kind"),
+        ("code,name,kind,parent\ns1,一小,school,nope\n", ":2: parent"),
+        ("code,name,kind\n,局,bureau\n", ":2: code and name"),
+    ]:
+        bad = tmp_path / "bad.csv"
+        bad.write_text(body, encoding="utf-8")
+        with pytest.raises(directory.DirectoryError, match=msg):
+            directory.read_csv(bad)
+
+
+async def test_directory_upsert_updates_without_duplicating(db, tmp_path):
+    rows = [{"code": "s1", "name": "一小", "kind": "school", "district": None, "parent": "b"},
+            {"code": "b", "name": "局", "kind": "bureau", "district": None, "parent": None}]
+    await db.run(directory.upsert, rows)
+    rows[0] = {**rows[0], "name": "第一小学"}
+    await db.run(directory.upsert, rows)
+    units = await db.run(directory.all_units)
+    assert len(units) == 2
+    assert (await db.run(directory.by_scene, "school:s1"))["name"] == "第一小学"
+    assert await db.run(directory.by_scene, "garbage") is None
