@@ -12,6 +12,7 @@ from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.receiver import Receiver
+from bot.scheduler import build_scheduler
 from handlers.clock import Clock
 from handlers.dispatcher import BotProfile, Dispatcher
 from storage import directory, outbox
@@ -75,11 +76,15 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
                         on_outbox=sender.wake)
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
-    recovered = await receiver.recover()
+    # Whatever was accepted before this process started and is still unhandled was left by a killed process.
+    recovered = await receiver.recover(received_before=clock.now())
     if recovered:
         log.info("handled %d message(s) accepted before a restart", recovered)
     sender.start()
+    scheduler = build_scheduler(db, receiver, clock, config.wechat.dedupe_days)
+    scheduler.start()
     yield
+    scheduler.shutdown(wait=False)
     await sender.stop()
     await api.close()
 

@@ -34,7 +34,7 @@ def _run_worker(config: Config, reuse_port: bool) -> None:
     from aiohttp import web
 
     from bot.app import create_app
-    _logging()
+    _logging(config.server.log_level)
     web.run_app(create_app(config), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
                 print=None, access_log=None)
 
@@ -122,8 +122,8 @@ def cmd_route_eval(args) -> int:
     return 0
 
 
-def _logging() -> None:
-    logging.basicConfig(level=os.environ.get("TINGJIAN_LOG_LEVEL", "INFO"),
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 

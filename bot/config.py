@@ -27,6 +27,7 @@ class ServerConfig:
     # Public base URL used in links sent to people (digest pages, simulator). Empty: derived from host/port.
     public_url: str = ""
     max_body_bytes: int = 65536
+    log_level: str = "INFO"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class Config:
 
         if not 1 <= self.server.port <= 65535:
             raise bad("server.port", f"must be between 1 and 65535, got {self.server.port}")
+        if self.server.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise bad("server.log_level", "must be DEBUG, INFO, WARNING or ERROR")
         if self.server.max_body_bytes < 1024:
             raise bad("server.max_body_bytes", "must be at least 1024")
         if self.wechat.aes_key and not re.fullmatch(r"[A-Za-z0-9]{43}", self.wechat.aes_key):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Awaitable, Callable
 
 from handlers import texts
@@ -68,9 +69,13 @@ class Receiver:
             if task is None:
                 if not claim.new:
                     return await self._answer_known(key, claim)
+                if self.reply_timeout <= 0:  # configured to push every reply
+                    await self.db.run(inbound_store.defer, key)
                 task = asyncio.create_task(self._process(key, inbound))
                 self._inflight[key] = task
                 task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+        if self.reply_timeout <= 0:
+            return None
         try:
             return await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
         except asyncio.TimeoutError:
@@ -82,9 +87,9 @@ class Receiver:
 
     async def _answer_known(self, key: str, claim: inbound_store.Claim) -> Reply | None:
         """A retry of something this process is not handling: answered before, or in another worker's hands."""
-        deadline = self.clock.now() + self.reply_timeout
+        deadline = time.monotonic() + self.reply_timeout  # real waiting time, whatever the domain clock says
         while claim.status != "done" and not claim.deferred:
-            if self.clock.now() >= deadline:
+            if time.monotonic() >= deadline:
                 return None
             await asyncio.sleep(0.05)
             claim = await self.db.run(inbound_store.read, key)
@@ -106,17 +111,16 @@ class Receiver:
             self.on_outbox()
         return _reply(passive)
 
-    async def recover(self, older_than_seconds: float = 0) -> int:
-        """Handle inbounds that were accepted but never handled (the process was killed). Their webhook call is
-        long over, so every reply is pushed."""
+    async def recover(self, received_before: float) -> int:
+        """Handle inbounds accepted before `received_before` but never handled (their process was killed).
+        Their webhook call is long over, so every reply is pushed. Each is leased, so two workers recovering at
+        once do not both handle it."""
         count = 0
         while True:
-            rows = await self.db.run(inbound_store.unfinished, self.clock.now() - older_than_seconds)
-            rows = [(k, p) for k, p in rows if k not in self._inflight]
+            rows = await self.db.run(inbound_store.lease_unfinished, received_before, self.clock.now())
             if not rows:
                 return count
             for key, payload in rows:
-                await self.db.run(inbound_store.mark_deferred, key)
                 await self._process(key, Inbound.from_json(payload), passive_ok=False)
                 count += 1
 

@@ -73,17 +73,18 @@ def defer(db: sqlite_utils.Database, key: str) -> Claim:
     return read(db, key)
 
 
-def unfinished(db: sqlite_utils.Database, older_than: float, limit: int = 100) -> list[tuple[str, str]]:
-    """Inbounds accepted but never handled (the process died): (key, payload)."""
-    return [
-        (r[0], r[1]) for r in db.execute(
-            "SELECT key, payload FROM inbound WHERE status = 'received' AND received_at <= ? "
-            "ORDER BY received_at LIMIT ?", [older_than, limit])
-    ]
-
-
-def mark_deferred(db: sqlite_utils.Database, key: str) -> None:
-    db.execute("UPDATE inbound SET deferred = 1 WHERE key = ?", [key])
+def lease_unfinished(db: sqlite_utils.Database, received_before: float, now: float, limit: int = 50,
+                     lease_seconds: float = 60) -> list[tuple[str, str]]:
+    """Inbounds accepted but never handled (their process died), as (key, payload), leased to the caller:
+    another worker skips them for `lease_seconds`. Their replies can only be pushed now."""
+    rows = db.execute(
+        "UPDATE inbound SET deferred = 1, handled_at = ? WHERE key IN ("
+        "  SELECT key FROM inbound WHERE status = 'received' AND received_at < ?"
+        "  AND (handled_at IS NULL OR handled_at < ?) ORDER BY received_at LIMIT ?"
+        ") RETURNING key, payload, received_at",
+        [now, received_before, now - lease_seconds, limit],
+    ).fetchall()
+    return [(r[0], r[1]) for r in sorted(rows, key=lambda r: r[2])]
 
 
 def prune(db: sqlite_utils.Database, before: float) -> int:

@@ -1,0 +1,130 @@
+"""The real server as a process: a message acknowledged, the process killed with SIGKILL, restarted, and the
+message's pending push delivered afterwards. Nothing accepted is lost."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bot.sandbox.platform import Sandbox
+from tests import wx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(tmp_path: Path, port: int, api_port: int) -> Path:
+    path = tmp_path / "kill.toml"
+    path.write_text(f"""
+[server]
+port = {port}
+[wechat]
+token = "{wx.TOKEN}"
+aes_key = "{wx.AES_KEY}"
+appid = "{wx.APPID}"
+appsecret = "secret"
+api_base = "http://127.0.0.1:{api_port}"
+reply_timeout_seconds = 0   # answer 'success' at once: every reply goes through the outbox
+check_timestamp = false
+[storage]
+path = "{tmp_path / 'kill.db'}"
+[outbox]
+poll_seconds = 0.1
+backoff_base_seconds = 0.2
+backoff_max_seconds = 0.5
+""", encoding="utf-8")
+    return path
+
+
+async def start_server(config: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "TINGJIAN_SERVER_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200:
+                        return proc
+            except aiohttp.ClientError:
+                pass
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited: {proc.stderr.read().decode()}")
+            await asyncio.sleep(0.05)
+    proc.kill()
+    raise AssertionError("server did not start")
+
+
+def query(db: Path, sql: str):
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+async def wait_for(predicate, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def test_sigkill_loses_nothing(tmp_path):
+    port, api_port = free_port(), free_port()
+    config = write_config(tmp_path, port, api_port)
+    db = tmp_path / "kill.db"
+    proc = await start_server(config, port)
+    try:
+        body, q = wx.encrypted(wx.text_xml("o_kill", "帮助", msg_id=5151), "o_kill")
+        async with aiohttp.ClientSession() as session:
+            async with session.post(wx.url(f"http://127.0.0.1:{port}/wechat", q), data=body.encode(),
+                                    headers={"Content-Type": "text/xml"}) as resp:
+                assert resp.status == 200
+                assert await resp.text() == "success"  # acknowledged
+        # The WeChat API is down: the push is queued and its first attempt fails.
+        await wait_for(lambda: query(db, "SELECT 1 FROM outbox WHERE attempts >= 1"))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert query(db, "SELECT count(*) FROM inbound") == [(1,)]
+    assert query(db, "SELECT status FROM outbox") in ([("pending",)], [("sending",)])
+
+    # The platform comes back, and so does the service.
+    sandbox = Sandbox(wx.TOKEN, wx.AES_KEY, wx.APPID, "secret", f"http://127.0.0.1:{port}/wechat")
+    sandbox.follow("o_kill")
+    app = web.Application()
+    sandbox.add_routes(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", api_port).start()
+    proc = await start_server(config, port)
+    try:
+        await wait_for(lambda: sandbox.messages("o_kill"), timeout=15)
+        await asyncio.sleep(0.3)  # nothing else arrives: delivered once
+        messages = sandbox.messages("o_kill")
+        assert len(messages) == 1 and "查询" in messages[0].content
+        assert query(db, "SELECT status FROM outbox") == [("sent",)]
+        assert query(db, "SELECT count(*), min(status) FROM inbound") == [(1, "done")]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        await runner.cleanup()
