@@ -93,6 +93,8 @@ class Database:
         try:
             with db.atomic():
                 for fut, fn, args in batch:
+                    if not fut.set_running_or_notify_cancel():
+                        continue  # the caller gave up before its turn: do nothing for it
                     try:
                         with db.atomic():
                             outcomes.append((fut, True, fn(db, *args)))
@@ -100,7 +102,7 @@ class Database:
                         outcomes.append((fut, False, exc))
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
-            outcomes = [(fut, False, exc) for fut, _, _ in batch]
+            outcomes = [(fut, False, exc) for fut, _, _ in outcomes]
         self.commits += 1
         self.calls += len(batch)
         for fut, ok, value in outcomes:

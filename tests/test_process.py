@@ -53,8 +53,10 @@ backoff_max_seconds = 0.5
 
 async def start_server(config: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "TINGJIAN_SERVER_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = config.with_suffix(".log")
+    with open(log, "ab") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT,
+                                env=env, stdout=subprocess.DEVNULL, stderr=err)
     async with aiohttp.ClientSession() as session:
         for _ in range(200):
             try:
@@ -64,7 +66,7 @@ async def start_server(config: Path, port: int) -> subprocess.Popen:
             except aiohttp.ClientError:
                 pass
             if proc.poll() is not None:
-                raise AssertionError(f"server exited: {proc.stderr.read().decode()}")
+                raise AssertionError(f"server exited: {log.read_text()}")
             await asyncio.sleep(0.05)
     proc.kill()
     raise AssertionError("server did not start")

@@ -125,3 +125,19 @@ async def test_directory_upsert_updates_without_duplicating(db, tmp_path):
     assert len(units) == 2
     assert (await db.run(directory.by_scene, "school:s1"))["name"] == "第一小学"
     assert await db.run(directory.by_scene, "garbage") is None
+
+
+async def test_a_cancelled_caller_does_not_break_the_writer(db):
+    import threading
+    gate = threading.Event()
+    blocker = asyncio.ensure_future(db.run(lambda d: gate.wait(5)))
+    await asyncio.sleep(0.05)  # the writer is busy with the blocker
+    cancelled = asyncio.ensure_future(db.run(users.touch, "o_cancelled", 1.0))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0.01)  # the cancellation reaches the writer's queue entry
+    gate.set()
+    await blocker
+    await db.run(users.touch, "o_after", 1.0)
+    names = await db.run(lambda d: [r[0] for r in d.execute("SELECT openid FROM users")])
+    assert names == ["o_after"]  # the cancelled write never ran; the writer goes on
