@@ -91,18 +91,24 @@ class Database:
     def _run_batch(self, db: sqlite_utils.Database, batch: list) -> None:
         outcomes: list[tuple[Future, bool, Any]] = []
         try:
-            with db.atomic():
-                for fut, fn, args in batch:
-                    if not fut.set_running_or_notify_cancel():
-                        continue  # the caller gave up before its turn: do nothing for it
-                    try:
-                        with db.atomic():
-                            outcomes.append((fut, True, fn(db, *args)))
-                    except Exception as exc:  # noqa: BLE001 - the caller gets it; its savepoint is rolled back
-                        outcomes.append((fut, False, exc))
+            # IMMEDIATE takes the write lock up front (waiting up to busy_timeout): with several worker processes
+            # a deferred transaction that reads first could not upgrade to writing after another's commit.
+            db.conn.execute("BEGIN IMMEDIATE")
+            for fut, fn, args in batch:
+                if not fut.set_running_or_notify_cancel():
+                    continue  # the caller gave up before its turn: do nothing for it
+                try:
+                    with db.atomic():  # a savepoint inside the batch's transaction
+                        outcomes.append((fut, True, fn(db, *args)))
+                except Exception as exc:  # noqa: BLE001 - the caller gets it; its savepoint is rolled back
+                    outcomes.append((fut, False, exc))
+            db.conn.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
-            outcomes = [(fut, False, exc) for fut, _, _ in outcomes]
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            outcomes = [(fut, False, exc) for fut, _, _ in batch
+                        if fut.running() or fut.set_running_or_notify_cancel()]
         self.commits += 1
         self.calls += len(batch)
         for fut, ok, value in outcomes:

@@ -1,0 +1,86 @@
+"""Tickets and their append-only history."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlite_utils
+
+OPEN_STATES = ("submitted", "assigned", "accepted", "replied", "bounced", "reopened")
+
+
+def _next_number(db: sqlite_utils.Database, now: float, tz) -> str:
+    """JY<yymm>-<4-digit sequence within the month>: short enough to read out on the phone."""
+    prefix = "JY" + dt.datetime.fromtimestamp(now, tz).strftime("%y%m") + "-"
+    row = db.execute("SELECT max(number) FROM tickets WHERE number LIKE ?", [prefix + "%"]).fetchone()
+    seq = int(row[0].rsplit("-", 1)[1]) + 1 if row[0] else 1
+    return f"{prefix}{seq:04d}"
+
+
+def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, unit_code: str | None,
+           school_code: str | None, text: str, attachments: list, contact_phone: str | None, anonymous: bool,
+           routing: dict, now: float, due_at: float | None, tz, actor: str | None = None) -> dict[str, Any]:
+    number = _next_number(db, now, tz)
+    state = "assigned" if unit_code else "submitted"
+    cur = db.execute(
+        "INSERT INTO tickets (number, openid, kind, category, unit_code, school_code, text, attachments, "
+        "contact_phone, anonymous, routing, state, created_at, dispatched_at, due_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [number, openid, kind, category, unit_code, school_code, text, json.dumps(attachments, ensure_ascii=False),
+         contact_phone, int(anonymous), json.dumps(routing, ensure_ascii=False), state, now,
+         now if unit_code else None, due_at],
+    )
+    ticket_id = cur.lastrowid
+    add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交")
+    if unit_code:
+        add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}")
+    return get(db, number)
+
+
+def add_event(db: sqlite_utils.Database, ticket_id: int, at: float, actor: str, from_state: str | None,
+              to_state: str, note: str | None = None) -> None:
+    db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
+               [ticket_id, at, actor, from_state, to_state, note])
+
+
+def append_text(db: sqlite_utils.Database, number: str, openid: str, text: str, attachments: list,
+                now: float) -> None:
+    """The citizen adds to an open ticket (instead of filing a duplicate)."""
+    ticket = get(db, number)
+    merged = ticket["text"] + "\n【补充】" + text if text else ticket["text"]
+    db.execute("UPDATE tickets SET text = ?, attachments = ? WHERE id = ?",
+               [merged, json.dumps(ticket["attachments"] + attachments, ensure_ascii=False), ticket["id"]])
+    add_event(db, ticket["id"], now, openid, ticket["state"], ticket["state"], "群众补充内容")
+
+
+def get(db: sqlite_utils.Database, number: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM tickets WHERE number = ?", [number]))
+    return _decode(rows[0]) if rows else None
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    row["attachments"] = json.loads(row["attachments"])
+    row["routing"] = json.loads(row["routing"])
+    row["anonymous"] = bool(row["anonymous"])
+    return row
+
+
+def for_citizen(db: sqlite_utils.Database, openid: str, limit: int = 5) -> list[dict[str, Any]]:
+    return [_decode(r) for r in db.query(
+        "SELECT * FROM tickets WHERE openid = ? ORDER BY id DESC LIMIT ?", [openid, limit])]
+
+
+def similar_open(db: sqlite_utils.Database, openid: str, school_code: str | None, category: str,
+                 since: float) -> dict[str, Any] | None:
+    """The person's own open ticket about the same school and category in the period, if any."""
+    marks = ",".join("?" * len(OPEN_STATES))
+    rows = list(db.query(
+        f"SELECT * FROM tickets WHERE openid = ? AND category = ? AND school_code IS ? AND created_at >= ? "
+        f"AND state IN ({marks}) ORDER BY id DESC LIMIT 1",
+        [openid, category, school_code, since, *OPEN_STATES]))
+    return _decode(rows[0]) if rows else None
+
+
+def events(db: sqlite_utils.Database, ticket_id: int) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket_id]))
