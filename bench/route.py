@@ -1,0 +1,72 @@
+"""Routing latency: start-up time of the default Router and per-message latency on typical messages.
+
+    python bench/route.py [--rounds N]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from handlers.routing import Router  # noqa: E402
+
+MESSAGES = [
+    "孩子作业写到十一点",
+    "培训机构跑路了钱怎么退",
+    "幼儿园一个月收三千多，太贵了",
+    "学校门口红绿灯坏了",
+    "老师打孩子耳光",
+    "中考成绩好像算错了",
+    "孩子明年上一年级，学区怎么划",
+    "教师工资拖欠三个月了",
+    "学校食堂饭菜里有虫子",
+    "小区物业乱收停车费",
+    "X县拖欠教师绩效工资\nX县教师2018年的绩效工资至今未发放，其他县早已发放到位，希望领导关注一线教师的待遇。",
+    "X中学旁边工地夜间施工噪音扰民\n工地每天晚上施工到凌晨两点，附近居民和学生都无法休息，请环保部门查处，"
+    "这种情况已经持续了两个多月，多次打电话投诉都没有结果，孩子马上要中考了，希望尽快处理。",
+    "关于X区幼儿园入园难的问题\n我家孩子今年满三岁，附近两所公办园都报满了，民办园一个月要四千，普通家庭承受不起，"
+    "希望政府多建普惠园，也希望小区配套幼儿园尽快移交，办成公办园或者普惠性民办园，让老百姓的孩子有园上。",
+]
+
+SCHOOLS = [(f"S{i:04d}", f"第{i}实验小学", [f"{i}小"]) for i in range(1, 301)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=300)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    router = Router.from_toml(schools=SCHOOLS)
+    startup = time.perf_counter() - t0
+
+    for m in MESSAGES:  # warm-up
+        router.route(m)
+    samples: list[float] = []
+    for _ in range(args.rounds):
+        for m in MESSAGES:
+            t = time.perf_counter_ns()
+            router.route(m)
+            samples.append((time.perf_counter_ns() - t) / 1000.0)
+    samples.sort()
+    p = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]  # noqa: E731
+    short = [m for m in MESSAGES if "\n" not in m]
+    t = time.perf_counter_ns()
+    for _ in range(args.rounds):
+        for m in short:
+            router.route(m)
+    short_mean = (time.perf_counter_ns() - t) / 1000.0 / (args.rounds * len(short))
+    print(f"start-up (rules + jieba dictionary + {len(SCHOOLS)} schools): {startup * 1000:.0f} ms")
+    print(f"messages routed: {len(samples)} ({len(MESSAGES)} distinct x {args.rounds} rounds)")
+    print(f"per message: mean {statistics.fmean(samples):.1f} us   p50 {p(0.5):.1f} us   "
+          f"p99 {p(0.99):.1f} us   max {samples[-1]:.1f} us")
+    print(f"short WeChat messages only: mean {short_mean:.1f} us")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Evaluate a Router on a labelled CSV (columns id,text,label) and print a terminal report.
+
+    python -m handlers.routing.evaluate ../shared/data/route_dev.csv [--rules FILE] [--predictions OUT.csv]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .router import CATEGORIES, Router
+
+# abbreviations for the confusion matrix columns
+_ABBR = {
+    "preschool": "pre",
+    "admission": "adm",
+    "fees": "fee",
+    "burden": "bur",
+    "tutoring": "tut",
+    "ethics": "eth",
+    "teachers": "tea",
+    "safety": "saf",
+    "exams": "exa",
+    "planning": "pla",
+    "vocational": "voc",
+    "other_edu": "oth",
+    "out_of_scope": "oos",
+}
+
+
+@dataclass
+class Report:
+    n: int
+    accuracy: float
+    macro_f1: float
+    per_category: dict[str, dict[str, float]]  # code -> precision, recall, f1, support
+    confusion: dict[str, dict[str, int]]  # gold -> predicted -> count
+    labels: tuple[str, ...] = CATEGORIES
+    errors: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, gold, predicted, text
+
+    def f1(self, code: str) -> float:
+        return self.per_category[code]["f1"]
+
+
+def read_csv(path) -> list[tuple[str, str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"id", "text", "label"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing columns {sorted(missing)}")
+        return [(r["id"], r["text"], r["label"].strip()) for r in reader]
+
+
+def score(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str] = CATEGORIES) -> Report:
+    if len(gold) != len(predicted):
+        raise ValueError("gold and predicted differ in length")
+    labels = tuple(labels)
+    confusion = {g: {p: 0 for p in labels} for g in labels}
+    for g, p in zip(gold, predicted):
+        confusion.setdefault(g, {q: 0 for q in labels}).setdefault(p, 0)
+        confusion[g][p] += 1
+    per: dict[str, dict[str, float]] = {}
+    for c in labels:
+        tp = confusion.get(c, {}).get(c, 0)
+        fp = sum(confusion[g].get(c, 0) for g in confusion if g != c)
+        fn = sum(v for p, v in confusion.get(c, {}).items() if p != c)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        per[c] = {"precision": prec, "recall": rec, "f1": f1, "support": tp + fn}
+    n = len(gold)
+    acc = sum(g == p for g, p in zip(gold, predicted)) / n if n else 0.0
+    macro = sum(per[c]["f1"] for c in labels) / len(labels) if labels else 0.0
+    return Report(n=n, accuracy=acc, macro_f1=macro, per_category=per, confusion=confusion, labels=labels)
+
+
+def evaluate(router: Router, rows: Iterable[tuple[str, str, str]]) -> Report:
+    rows = list(rows)
+    predicted = [router.route(text).category for _id, text, _label in rows]
+    report = score([r[2] for r in rows], predicted)
+    report.errors = [
+        (i, g, p, t) for (i, t, g), p in zip(rows, predicted) if g != p
+    ]
+    report.predictions = predicted  # type: ignore[attr-defined]
+    return report
+
+
+def format_report(report: Report) -> str:
+    out = [
+        f"messages {report.n}   accuracy {report.accuracy:.3f}   macro-F1 {report.macro_f1:.3f} "
+        f"(over {len(report.labels)} categories)",
+        "",
+        f"{'category':<14}{'precision':>10}{'recall':>9}{'F1':>8}{'support':>9}",
+    ]
+    for c in report.labels:
+        m = report.per_category[c]
+        out.append(
+            f"{c:<14}{m['precision']:>10.3f}{m['recall']:>9.3f}{m['f1']:>8.3f}{int(m['support']):>9d}"
+        )
+    out.append("")
+    out.append("confusion matrix (rows = gold label, columns = predicted)")
+    head = " " * 14 + "".join(f"{_ABBR.get(c, c[:3]):>5}" for c in report.labels)
+    out.append(head)
+    for g in report.labels:
+        row = report.confusion.get(g, {})
+        cells = "".join(f"{(row.get(p, 0) or '.'):>5}" for p in report.labels)
+        out.append(f"{g:<14}{cells}")
+    return "\n".join(out)
+
+
+def write_predictions(path, ids: Sequence[str], predictions: Sequence) -> None:
+    """Write `id,predicted`; predictions may be category codes or Decisions."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "predicted"])
+        for i, p in zip(ids, predictions):
+            w.writerow([i, getattr(p, "category", p)])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("csv")
+    ap.add_argument("--rules", default=None, help="rules TOML (default: the shipped default_rules.toml)")
+    ap.add_argument("--predictions", default=None, help="write id,predicted to this CSV")
+    ap.add_argument("--errors", action="store_true", help="also list the misrouted messages")
+    args = ap.parse_args(argv)
+    router = Router.from_toml(args.rules)
+    rows = read_csv(args.csv)
+    report = evaluate(router, rows)
+    print(format_report(report))
+    if args.errors:
+        print()
+        for i, g, p, t in report.errors:
+            print(f"{i}\t{g} -> {p}\t{t[:100]!r}")
+    if args.predictions:
+        write_predictions(args.predictions, [r[0] for r in rows], report.predictions)  # type: ignore[attr-defined]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""Router behaviour on short, informal WeChat-style messages (written for these tests, not taken from data)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from handlers.routing import CATEGORIES, Decision, Router
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router.from_toml()
+
+
+CASES: dict[str, list[str]] = {
+    "preschool": [
+        "幼儿园一个月收三千多，太贵了",
+        "小区配套幼儿园什么时候转普惠园",
+        "孩子在幼儿园被老师掐了",
+        "普惠性幼儿园报不上名怎么办",
+        "幼儿园伙食太差孩子天天饿",
+        "无证幼儿园有人管吗",
+        "宝宝明年入园，公办园怎么报名",
+        "私立幼儿园突然关门学费不退",
+        "托班两岁能上吗",
+    ],
+    "admission": [
+        "孩子明年上一年级，学区怎么划",
+        "外地户口孩子能在这里上小学吗",
+        "小升初可以择校吗",
+        "转学手续怎么办，学籍转不过来",
+        "随迁子女入学要什么材料",
+        "积分入学的分数怎么算",
+        "幼升小报名时间是什么时候",
+        "买了学位房结果没学位",
+        "初中划片不合理离家太远",
+    ],
+    "fees": [
+        "学校强制订教辅资料，一本八十",
+        "校服费收了四百多合理吗",
+        "开学又要交资料费",
+        "学校乱收费谁管",
+        "中学收择校费合法吗",
+        "班主任让每人交两百元班费",
+        "学校收了试卷打印费",
+        "学校要求每个学生买平板电脑",
+    ],
+    "burden": [
+        "孩子作业写到十一点",
+        "作业太多了天天写到半夜",
+        "学校暑假补课",
+        "体育课总被语文老师占了",
+        "国庆只放三天假",
+        "每天早上六点半到校太早了",
+        "双减之后作业还是这么多",
+        "高三每天晚自习到十点半",
+        "孩子每天睡不够六个小时",
+    ],
+    "tutoring": [
+        "培训机构跑路了钱怎么退",
+        "辅导班老板卷钱跑了",
+        "英语培训班不给退费",
+        "小区里有人无证办补习班",
+        "校外培训机构还在偷偷上课",
+        "报了一年的课，机构倒闭了",
+        "舞蹈培训学校拒绝退学费",
+        "网课机构不退款",
+    ],
+    "ethics": [
+        "老师打孩子耳光",
+        "班主任骂我家孩子是猪",
+        "老师暗示家长送红包",
+        "数学老师在外面有偿补课",
+        "老师体罚学生罚站一整天",
+        "班主任歧视成绩差的学生",
+        "老师在家里办补习班逼学生参加",
+        "老师用脚踢学生",
+    ],
+    "teachers": [
+        "教师工资拖欠三个月了",
+        "我们代课老师的补贴什么时候发",
+        "教师绩效工资怎么算的",
+        "职称评审不公平",
+        "特岗教师转正后编制问题",
+        "学校缺老师，一个老师教三个班",
+        "教师招聘面试有黑幕",
+        "退休教师待遇问题",
+    ],
+    "safety": [
+        "学校食堂饭菜里有虫子",
+        "校车超载严重",
+        "孩子在学校被同学欺负打伤了",
+        "教室没有空调热死了",
+        "宿舍漏水床都湿了",
+        "学校门口小卖部卖三无零食",
+        "孩子被校园欺凌不敢上学",
+        "教学楼墙体开裂",
+    ],
+    "exams": [
+        "中考成绩好像算错了",
+        "高考考场有人作弊",
+        "会考报名在哪里",
+        "监考老师放水",
+        "体育中考怎么考",
+        "孩子的准考证丢了怎么办",
+        "期末考试老师泄露题目",
+    ],
+    "planning": [
+        "我们小区附近没有小学",
+        "新城区学位太紧张了，能不能建新学校",
+        "村小要撤并了孩子怎么上学",
+        "一个班八十个学生，大班额太严重",
+        "学校建好了迟迟不开学",
+        "城乡教育资源不均衡",
+        "新区人口多学校少",
+    ],
+    "vocational": [
+        "职业学校强制安排学生去工厂实习",
+        "技校毕业证查不到",
+        "中职学校乱收费",
+        "高职院校宿舍太差",
+        "成人高考的学历国家承认吗",
+        "大学宿舍断网",
+        "卫校实习不给工资",
+    ],
+    "other_edu": [
+        "助学金怎么申请",
+        "贫困学生有没有学费减免",
+        "学生营养餐吃不饱",
+        "学校操场周末能对外开放吗",
+        "孩子办助学贷款要什么材料",
+        "建议学校多开展心理健康教育",
+        "特殊教育学校太少",
+    ],
+    "out_of_scope": [
+        # a school mentioned only in passing
+        "学校门口红绿灯坏了",
+        "学校旁边工地晚上施工太吵",
+        "孩子发烧去医院排队三个小时",
+        "学校附近的公交站能不能挪一下",
+        "小学对面马路没有斑马线",
+        "送孩子上学路上堵车太严重",
+        "中学旁边的KTV每天吵到半夜",
+        "学校旁边的河道很臭",
+        "孩子上学要过一条大马路太危险了能不能装红绿灯",
+        # nothing to do with schools
+        "小区物业乱收停车费",
+        "社保怎么转移",
+        "老板拖欠工资不给",
+        "楼下烧烤店油烟太大",
+        "驾校不退学费",
+        "医保报销比例是多少",
+        "派出所办身份证要多久",
+    ],
+}
+
+PARAMS = [(cat, msg) for cat, msgs in CASES.items() for msg in msgs]
+
+
+def test_categories_contract():
+    assert CATEGORIES == (
+        "preschool", "admission", "fees", "burden", "tutoring", "ethics", "teachers",
+        "safety", "exams", "planning", "vocational", "other_edu", "out_of_scope",
+    )
+    assert set(CASES) == set(CATEGORIES)
+    assert all(len(v) >= 6 for v in CASES.values())
+
+
+@pytest.mark.parametrize("expected,text", PARAMS)
+def test_short_messages(router, expected, text):
+    d = router.route(text)
+    assert d.category == expected, d.explain()
+
+
+def test_title_and_body(router):
+    text = "X中学旁边工地夜间施工噪音扰民\n工地每天晚上施工到凌晨两点，附近居民和学生都无法休息，请环保部门查处。"
+    assert router.route(text).category == "out_of_scope"
+    text = "X县拖欠教师绩效工资\nX县教师去年的绩效工资至今未发放，希望领导关注一线教师的待遇。"
+    assert router.route(text).category == "teachers"
+
+
+def test_tie_breaks(router):
+    # a kindergarten as the subject -> preschool, even for fees / safety / enrolment
+    assert router.route("幼儿园乱收费，一学期涨两次").category == "preschool"
+    assert router.route("幼儿园食堂饭菜不卫生").category == "preschool"
+    assert router.route("幼儿园招生为什么要摇号").category == "preschool"
+    # fees: by a training institution -> tutoring; by a school -> fees
+    assert router.route("培训机构乱收费还不退钱").category == "tutoring"
+    assert router.route("学校乱收费还不退钱").category == "fees"
+    # a teacher's personal misconduct -> ethics
+    assert router.route("班主任介绍学生去培训机构补课拿回扣").category == "ethics"
+
+
+def test_decision_shape(router):
+    d = router.route("孩子作业写到十一点")
+    assert isinstance(d, Decision)
+    assert d.category in CATEGORIES
+    assert 0.0 <= d.confidence <= 1.0
+    assert set(d.scores) == set(CATEGORIES)
+    assert all(v >= 0 for v in d.scores.values())
+    assert d.scores["burden"] == max(d.scores.values())
+    payload = d.to_dict()
+    assert json.loads(json.dumps(payload, ensure_ascii=False)) == payload
+    assert payload["category"] == "burden"
+    text = d.explain()
+    assert isinstance(text, str) and "burden" in text and "作业" in text
+    with pytest.raises(Exception):
+        d.category = "fees"  # frozen
+
+
+def test_explanation_lists_matched_words(router):
+    d = router.route("孩子作业写到十一点")
+    words = {(e["word"], e["category"]) for e in d.explanation}
+    assert ("作业", "burden") in words
+    for e in d.explanation:
+        assert set(e) == {"word", "category", "weight"}
+        assert e["category"] in CATEGORIES
+    weights = [abs(e["weight"]) for e in d.explanation]
+    assert weights == sorted(weights, reverse=True)  # strongest first
+    assert d.explanation[0]["category"] == "burden"
+
+
+def test_explanation_shows_exclusions(router):
+    d = router.route("培训机构收费太贵了")
+    assert d.category == "tutoring"
+    neg = [e for e in d.explanation if e["weight"] < 0]
+    assert any(e["word"] == "培训机构" and e["category"] == "fees" for e in neg)
+
+
+def test_out_of_scope_explained_by_cue(router):
+    d = router.route("学校门口红绿灯坏了")
+    assert d.category == "out_of_scope"
+    assert any(e["word"] == "红绿灯" and e["category"] == "out_of_scope" for e in d.explanation)
+
+
+def test_deterministic(router):
+    texts = [msg for _, msg in PARAMS]
+    first = [router.route(t).to_dict() for t in texts]
+    second = [router.route(t).to_dict() for t in texts]
+    assert first == second
+    other = Router.from_toml()
+    assert [other.route(t).to_dict() for t in texts] == first
+
+
+def test_no_signal_defaults(router):
+    d = router.route("你好")
+    assert d.category == "out_of_scope" and d.confidence < 0.5
+    d = router.route("想问一下学校的事情")
+    assert d.category == "other_edu" and d.confidence < 0.5
+
+
+def test_school_recognised():
+    schools = [
+        ("S001", "春晖实验小学", ["春晖小学", "春晖实小"]),
+        ("S002", "明德中学", []),
+    ]
+    r = Router.from_toml(schools=schools)
+    d = r.route("春晖小学食堂饭菜太差")
+    assert d.school == "S001"
+    assert d.category == "safety"
+    assert r.route("明德中学暑假补课").school == "S002"
+    assert r.route("春晖实验小学作业太多").school == "S001"
+    assert r.route("孩子作业太多").school is None
+    # a second router without schools is not affected by the first one's dictionary
+    plain = Router.from_toml()
+    assert plain.route("春晖小学食堂饭菜太差").school is None
+
+
+def test_school_name_is_not_a_topic():
+    # the name of a school contains no routing signal of its own
+    r = Router.from_toml(schools=[("S009", "交通路小学", [])])
+    d = r.route("交通路小学作业太多")
+    assert d.school == "S009"
+    assert d.category == "burden"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "\n\n", "😀😀😀👍", "！！！？？？……", "。。。", "a" * 5000, "作业" * 2500,
+     "学校门口红绿灯坏了" * 600, "\x00\x01", "http://example.com/?q=1", "１２３４５６"],
+)
+def test_odd_input_does_not_crash(router, text):
+    d = router.route(text)
+    assert d.category in CATEGORIES
+    assert 0.0 <= d.confidence <= 1.0
+    json.dumps(d.to_dict(), ensure_ascii=False)
+    assert isinstance(d.explain(), str)
+
+
+def test_none_text(router):
+    assert router.route(None).category in CATEGORIES  # type: ignore[arg-type]
+
+
+def test_custom_rules_file(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        """
+[settings]
+title_weight = 2.0
+[categories.safety]
+name = "校园安全"
+[categories.safety.words]
+"食堂" = 5
+[categories.fees.words]
+"收费" = 2
+[categories.fees.exclude]
+"食堂" = "veto"
+[categories.out_of_scope.words]
+"红绿灯" = 5
+[fallback]
+education_words = ["学校"]
+""",
+        encoding="utf-8",
+    )
+    r = Router.from_toml(str(rules))
+    assert r.route("食堂收费").category == "safety"
+    assert r.route("食堂收费").scores["fees"] == 0
+    assert r.route("红绿灯").category == "out_of_scope"
+    assert r.route("学校").category == "other_edu"
+    assert r.route("收费").category == "fees"
+
+
+def test_unknown_category_rejected(tmp_path):
+    rules = tmp_path / "bad.toml"
+    rules.write_text('[categories.housing.words]\n"房子" = 3\n', encoding="utf-8")
+    with pytest.raises(ValueError):
+        Router.from_toml(rules)
