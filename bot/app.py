@@ -2,6 +2,7 @@
 cleanup_ctx in order: database -> directory -> core -> channels and outbox -> recovery of unfinished work."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import AsyncIterator
 
@@ -14,7 +15,9 @@ from bot.outbox import OutboxSender
 from bot.receiver import Receiver
 from bot.scheduler import build_scheduler
 from handlers.clock import Clock
-from handlers.dispatcher import BotProfile, Dispatcher
+from handlers.dispatcher import Dispatcher, Policy
+from handlers.routing import Router
+from handlers.workdays import WorkCalendar
 from storage import directory, outbox
 from storage.db import Database
 
@@ -62,9 +65,20 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
     config, db, clock = app[CONFIG], app[DB], app[CLOCK]
-    profile = BotProfile(name=config.bot.name, organisation=config.bot.organisation,
-                         commitment=config.bot.commitment)
-    app[DISPATCHER] = Dispatcher(db, clock, profile)
+    schools = await db.run(directory.schools)
+    # Building the tokenizer and compiling the rules takes a moment: off the event loop, once.
+    router = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: Router.from_toml(config.routing.rules or None,
+                                       [(s["code"], s["name"], ()) for s in schools]))
+    d = config.deadlines
+    policy = Policy(
+        name=config.bot.name, organisation=config.bot.organisation, commitment=config.bot.commitment,
+        school_categories=frozenset(config.routing.school_categories), duty_office=config.routing.duty_office,
+        similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
+        days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
+              "praise": d.praise_days, "safety_complaint": d.safety_complaint_days})
+    calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
+    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar)
     yield
 
 

@@ -73,6 +73,33 @@ class DirectoryConfig:
 
 
 @dataclass(frozen=True)
+class RoutingConfig:
+    # Rules TOML; empty: the rules shipped in handlers/routing/default_rules.toml.
+    rules: str = ""
+    # Categories a school handles itself when the message is about a known school; others go to bureau offices.
+    school_categories: tuple[str, ...] = ("burden", "safety")
+    # Where a ticket goes when no office is set for its category (and where out-of-scope insistences go).
+    duty_office: str = "jyj-bgs"
+    # An open ticket of the same person, school and category within this many days is offered for adding to.
+    similar_days: int = 7
+    # An unfinished conversation expires after this many idle minutes.
+    conversation_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class DeadlinesConfig:
+    # Working days to resolve, by kind; the clock starts at dispatch.
+    inquiry_days: int = 3
+    complaint_days: int = 7
+    suggestion_days: int = 7
+    praise_days: int = 7
+    # Safety complaints (校园安全) are urgent.
+    safety_complaint_days: int = 1
+    # Extra non-working days (school holidays), as "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD".
+    school_holidays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     # Serve the local stand-in for api.weixin.qq.com and the simulator in this process (demo mode only).
     enabled: bool = False
@@ -86,6 +113,8 @@ class Config:
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     directory: DirectoryConfig = field(default_factory=DirectoryConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     source: str = "<defaults>"
 
@@ -113,9 +142,39 @@ class Config:
             raise bad("outbox.max_attempts", "must be at least 1")
         if self.outbox.poll_seconds <= 0:
             raise bad("outbox.poll_seconds", "must be positive")
+        if self.routing.rules and not Path(self.routing.rules).is_file():
+            raise bad("routing.rules", f"file not found: {self.routing.rules}")
+        from handlers.routing import CATEGORIES
+        for code in self.routing.school_categories:
+            if code not in CATEGORIES:
+                raise bad("routing.school_categories", f"unknown category {code!r}; known: {', '.join(CATEGORIES)}")
+        if self.routing.conversation_minutes < 1 or self.routing.similar_days < 0:
+            raise bad("routing.conversation_minutes", "must be at least 1 (and similar_days not negative)")
+        for key in ("inquiry_days", "complaint_days", "suggestion_days", "praise_days", "safety_complaint_days"):
+            if not 1 <= getattr(self.deadlines, key) <= 60:
+                raise bad(f"deadlines.{key}", "must be between 1 and 60 working days")
+        try:
+            self.school_holidays()
+        except ValueError as exc:
+            raise bad("deadlines.school_holidays", str(exc)) from None
         if self.directory.csv and not Path(self.directory.csv).is_file():
             raise bad("directory.csv", f"file not found: {self.directory.csv}")
         return self
+
+    def school_holidays(self) -> frozenset:
+        import datetime as dt
+        days = set()
+        for item in self.deadlines.school_holidays:
+            first, _, last = item.partition("..")
+            try:
+                start = dt.date.fromisoformat(first.strip())
+                end = dt.date.fromisoformat(last.strip()) if last else start
+            except ValueError:
+                raise ValueError(f"{item!r} is not YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD") from None
+            if end < start or (end - start).days > 366:
+                raise ValueError(f"{item!r}: the range is reversed or longer than a year")
+            days.update(start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+        return frozenset(days)
 
     @property
     def public_url(self) -> str:
@@ -157,6 +216,12 @@ def _coerce(key: str, value: Any, typ: type, origin: str) -> Any:
         if isinstance(value, str):
             return value
         raise ConfigError(f"{key}: expected text in quotes, got {value!r}")
+    if typ == tuple[str, ...]:
+        if from_env:
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise ConfigError(f"{key}: expected a list of texts like [\"a\", \"b\"], got {value!r}")
     raise AssertionError(f"unsupported config type {typ}")
 
 

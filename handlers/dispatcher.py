@@ -1,33 +1,55 @@
-"""The core's one entry point: `await dispatcher.handle(inbound) -> list[Reply]`."""
+"""The core's one entry point: `await dispatcher.handle(inbound) -> list[Reply]`.
+
+Order for a message: commands (帮助, 取消, 查询) -> the running conversation -> a new intake conversation.
+One person's messages are handled one at a time (a lock per openid, taken before the conversation is loaded).
+"""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from handlers import texts
 from handlers.clock import Clock
+from handlers.intake import Intake, IntakeServices, Plan, normalise
 from handlers.messages import Inbound, Reply
-from storage import directory, users
+from handlers.routing import Router
+from handlers.workdays import WorkCalendar
+from storage import conversations, directory, tickets, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+TICKET_NUMBER = re.compile(r"JY\d{4}-\d{4,}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class BotProfile:
+class Policy:
+    """The configurable rules of the core (from the [bot], [routing] and [deadlines] config sections)."""
+
     name: str = "听见"
     organisation: str = "市教育局"
     commitment: str = ""
+    school_categories: frozenset[str] = frozenset({"burden", "safety"})
+    duty_office: str = "jyj-bgs"
+    similar_days: int = 7
+    conversation_minutes: int = 30
+    days: dict[str, int] = field(default_factory=lambda: {
+        "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1})
 
 
 class Dispatcher:
-    def __init__(self, db: Database, clock: Clock | None = None, profile: BotProfile | None = None):
+    def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
+                 calendar: WorkCalendar | None = None):
         self.db = db
+        self.router = router
         self.clock = clock or Clock()
-        self.profile = profile or BotProfile()
-        # One person's messages are handled one at a time, in order; different people in parallel.
+        self.policy = policy or Policy()
+        self.calendar = calendar or WorkCalendar()
+        self.intake = Intake(_Services(self))
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
@@ -42,24 +64,89 @@ class Dispatcher:
     async def _handle(self, inbound: Inbound) -> list[Reply]:
         if inbound.kind == "event":
             return await self._event(inbound)
-        if inbound.kind == "text" or (inbound.kind == "voice" and inbound.text):
-            return self._text(inbound.text)
-        if inbound.kind in texts.MEDIA_NAMES:
-            return [Reply(texts.RECEIVED_MEDIA.format(what=texts.MEDIA_NAMES[inbound.kind]))]
-        return [Reply(texts.UNSUPPORTED)]
+        if inbound.kind not in ("text", "voice", "image", "video"):
+            if inbound.kind in texts.MEDIA_NAMES:
+                return [Reply(texts.RECEIVED_MEDIA.format(what=texts.MEDIA_NAMES[inbound.kind]))]
+            return [Reply(texts.UNSUPPORTED)]
+        text = normalise(inbound.text)
+        now = self.clock.now()
+        command = await self._command(inbound.openid, text)
+        if command is not None:
+            return command
+        conv = await self.db.run(conversations.get, inbound.openid, now)
+        prefix: list[Reply] = []
+        if conv and conv["expired"]:
+            prefix = [Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
+            conv = None
+        if conv:
+            state, data, replies = await self.intake.step(conv["state"], conv["data"], inbound)
+        else:
+            if not text and inbound.kind == "text":
+                return [*prefix, Reply(texts.HELP)]
+            user = await self.db.run(users.get, inbound.openid)
+            school = await self._scene_school(user["scene"] if user else None)
+            state, data, replies = await self.intake.start(inbound, school)
+        if state is None:
+            await self.db.run(conversations.delete, inbound.openid)
+        else:
+            await self.db.run(conversations.put, inbound.openid, "intake", state, data, now,
+                              self.policy.conversation_minutes * 60)
+        return [*prefix, *replies]
 
-    def _text(self, text: str) -> list[Reply]:
-        stripped = text.strip()
-        if not stripped or stripped.lower() in texts.HELP_WORDS:
+    async def _command(self, openid: str, text: str) -> list[Reply] | None:
+        if text.lower() in texts.HELP_WORDS:
             return [Reply(texts.HELP)]
-        return [Reply(texts.RECEIVED_TEXT.format(excerpt=texts.excerpt(stripped)))]
+        if text.lower() in texts.CANCEL_WORDS:
+            conv = await self.db.run(conversations.get, openid, self.clock.now())
+            await self.db.run(conversations.delete, openid)
+            return [Reply(texts.CANCELLED if conv and not conv["expired"] else texts.NOTHING_TO_CANCEL)]
+        for word in texts.QUERY_WORDS:
+            if text.startswith(word):
+                rest = text[len(word):].strip()
+                if not rest:
+                    return [Reply(await self._my_tickets(openid))]
+                m = TICKET_NUMBER.fullmatch(rest)
+                if m:
+                    return [Reply(await self._ticket_detail(openid, m.group(0).upper()))]
+        if TICKET_NUMBER.fullmatch(text):
+            return [Reply(await self._ticket_detail(openid, text.upper()))]
+        return None
+
+    async def _my_tickets(self, openid: str) -> str:
+        rows = await self.db.run(tickets.for_citizen, openid)
+        if not rows:
+            return texts.NO_TICKETS
+        lines = [texts.MY_TICKETS_HEAD]
+        for t in rows:
+            lines.append(texts.MY_TICKET_LINE.format(
+                number=t["number"], kind=texts.KIND_NAMES[t["kind"]], state=texts.STATE_NAMES[t["state"]],
+                due=self.calendar.date_text(t["due_at"]) if t["due_at"] else "—"))
+        lines.append(texts.MY_TICKETS_FOOT)
+        return "\n".join(lines)
+
+    async def _ticket_detail(self, openid: str, number: str) -> str:
+        ticket = await self.db.run(tickets.get, number)
+        if ticket is None or ticket["openid"] != openid:  # someone else's ticket is "not found", not "forbidden"
+            return texts.TICKET_NOT_FOUND.format(number=number)
+        unit = await self.db.run(directory.get, ticket["unit_code"])
+        lines = [texts.TICKET_DETAIL.format(
+            number=number, kind=texts.KIND_NAMES[ticket["kind"]], state=texts.STATE_NAMES[ticket["state"]],
+            unit=unit["name"] if unit else "待分派",
+            due=self.calendar.date_text(ticket["due_at"]) if ticket["due_at"] else "—",
+            excerpt=texts.excerpt(ticket["text"], 60))]
+        history = await self.db.run(tickets.events, ticket["id"])
+        lines.append(texts.TICKET_HISTORY_HEAD)
+        for event in history:
+            when = dt.datetime.fromtimestamp(event["at"], self.calendar.tz).strftime("%m-%d %H:%M")
+            lines.append(f"{when} {texts.STATE_NAMES.get(event['to_state'], event['to_state'])}")
+        return "\n".join(lines)
 
     async def _event(self, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
         if inbound.event == "subscribe":
             await self.db.run(users.set_scene, inbound.openid, inbound.scene, now)
-            welcome = texts.WELCOME.format(org=self.profile.organisation, bot=self.profile.name,
-                                           commitment=self.profile.commitment)
+            welcome = texts.WELCOME.format(org=self.policy.organisation, bot=self.policy.name,
+                                           commitment=self.policy.commitment)
             unit = await self._unit(inbound.scene)
             if unit:
                 welcome += "\n" + texts.WELCOME_UNIT.format(unit=unit["name"])
@@ -76,10 +163,78 @@ class Dispatcher:
         if inbound.event == "click":
             if inbound.event_key in ("help", "HELP"):
                 return [Reply(texts.HELP)]
+            if inbound.event_key in ("query", "QUERY"):
+                return [Reply(await self._my_tickets(inbound.openid))]
             return [Reply(texts.MENU_UNKNOWN)]
         return []  # VIEW and other notifications need no answer
 
-    async def _unit(self, scene: str | None):
+    async def _unit(self, scene: str | None) -> dict | None:
         if not scene:
             return None
         return await self.db.run(directory.by_scene, scene)
+
+    async def _scene_school(self, scene: str | None) -> str | None:
+        unit = await self._unit(scene)
+        return unit["code"] if unit and unit["kind"] in ("school", "kindergarten") else None
+
+    # -- assignment: which unit handles a category, for a school or none -----------------------------------
+    async def plan(self, category: str, school_code: str | None, kind: str, routing: dict) -> Plan:
+        school = await self.db.run(directory.get, school_code)
+        unit = None
+        if school and category == "ethics":
+            # 师德: never to the school itself; its district bureau (or the bureau's office) decides.
+            parent = await self.db.run(directory.get, school["parent"])
+            unit = parent if parent and parent["kind"] == "district" else None
+        elif school and category in self.policy.school_categories:
+            unit = school
+        if unit is None:
+            unit = await self.db.run(directory.office_for, category)
+        if unit is None:
+            unit = await self.db.run(directory.get, self.policy.duty_office)
+        days = self.policy.days["safety_complaint"] if (kind == "complaint" and category == "safety") \
+            else self.policy.days[kind]
+        due = self.calendar.due(self.clock.now(), days)
+        return Plan(category=category, unit_code=unit["code"] if unit else None,
+                    unit_name=unit["name"] if unit else self.policy.organisation,
+                    school_code=school["code"] if school else None, school_name=school["name"] if school else None,
+                    routing=routing, due_at=due, due_text=self.calendar.date_text(due), days=days)
+
+
+class _Services(IntakeServices):
+    def __init__(self, d: Dispatcher):
+        self.d = d
+        self.needs_school = frozenset(d.policy.school_categories | {"ethics", "fees"})
+
+    async def route(self, text: str) -> dict:
+        return self.d.router.route(text).to_dict()
+
+    async def find_school(self, text: str) -> str | None:
+        code = self.d.router.find_school(text)
+        if code:
+            return code
+        rows = await self.d.db.run(directory.schools)
+        hits = [r["code"] for r in rows if text and (text in r["name"] or r["name"] in text)]
+        return hits[0] if len(hits) == 1 else None
+
+    async def similar(self, data: dict) -> dict | None:
+        since = self.d.clock.now() - self.d.policy.similar_days * 86400
+        found = await self.d.db.run(tickets.similar_open, data["openid"], data.get("school"), data["category"], since)
+        if not found:
+            return None
+        created = dt.datetime.fromtimestamp(found["created_at"], self.d.calendar.tz)
+        return {"number": found["number"], "date": f"{created.month}月{created.day}日",
+                "state": texts.STATE_NAMES[found["state"]]}
+
+    async def plan(self, category: str, school: str | None, kind: str, routing: dict) -> Plan:
+        return await self.d.plan(category, school, kind, routing)
+
+    async def submit(self, openid: str, data: dict, plan: Plan) -> dict:
+        return await self.d.db.run(
+            lambda db: tickets.create(
+                db, openid=openid, kind=data["kind"], category=plan.category, unit_code=plan.unit_code,
+                school_code=plan.school_code, text="\n".join(data["parts"]), attachments=data["attachments"],
+                contact_phone=data.get("phone") or None, anonymous=data.get("anonymous", True),
+                routing=plan.routing, now=self.d.clock.now(), due_at=plan.due_at, tz=self.d.calendar.tz))
+
+    async def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
+        await self.d.db.run(tickets.append_text, number, openid, text, attachments, self.d.clock.now())

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 UNIT_KINDS = ("bureau", "office", "district", "school", "kindergarten")
-COLUMNS = ("code", "name", "kind", "district", "parent")
+COLUMNS = ("code", "name", "kind", "district", "parent", "categories")
 
 
 class DirectoryError(ValueError):
@@ -57,10 +57,11 @@ def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> int:
             raise DirectoryError(f"parent cycle among: {', '.join(sorted(pending))}")
         for r in ready:
             db.execute(
-                "INSERT INTO units (code, name, kind, district, parent) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO units (code, name, kind, district, parent, categories) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
-                "district = excluded.district, parent = excluded.parent, active = 1",
-                [r["code"], r["name"], r["kind"], r["district"], r["parent"]],
+                "district = excluded.district, parent = excluded.parent, categories = excluded.categories, "
+                "active = 1",
+                [r["code"], r["name"], r["kind"], r["district"], r["parent"], r.get("categories")],
             )
             done.add(r["code"])
             del pending[r["code"]]
@@ -70,6 +71,25 @@ def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> int:
 
 def all_units(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM units WHERE active = 1 ORDER BY kind, district, code"))
+
+
+def get(db: sqlite_utils.Database, code: str | None) -> dict[str, Any] | None:
+    if not code:
+        return None
+    rows = list(db.query("SELECT * FROM units WHERE code = ?", [code]))
+    return rows[0] if rows else None
+
+
+def office_for(db: sqlite_utils.Database, category: str) -> dict[str, Any] | None:
+    """The bureau office whose categories list this category."""
+    for row in db.query("SELECT * FROM units WHERE kind = 'office' AND active = 1 AND categories IS NOT NULL"):
+        if category in row["categories"].replace(",", ";").split(";"):
+            return row
+    return None
+
+
+def schools(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM units WHERE kind IN ('school', 'kindergarten') AND active = 1"))
 
 
 def by_scene(db: sqlite_utils.Database, scene: str) -> dict[str, Any] | None:

@@ -120,6 +120,12 @@ def m001_core(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_unit_categories(db: sqlite_utils.Database) -> None:
+    # Which routing categories an office handles, e.g. "fees" or "admission;exams".
+    _exec(db, "ALTER TABLE units ADD COLUMN categories TEXT")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -19,7 +19,7 @@ async def db(tmp_path):
 
 def test_schema_has_every_table_and_migrations_are_idempotent(tmp_path):
     conn = connect(tmp_path / "m.db")
-    assert migrate(conn) == ["m001_core"]
+    assert migrate(conn)[0] == "m001_core"
     assert migrate(conn) == []
     assert {"inbound", "conversations", "users", "units", "tickets", "ticket_events", "outbox",
             "access_tokens"} <= set(conn.table_names())

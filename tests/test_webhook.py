@@ -134,11 +134,11 @@ async def test_message_encrypted_for_another_appid_is_rejected(bot):
 # --- message and event types ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("xml, expect", [
-    (wx.message_xml("o_t", "image", PicUrl="http://x/p.jpg", MediaId="m1"), "图片"),
+    (wx.message_xml("o_t", "image", PicUrl="http://x/p.jpg", MediaId="m1"), "用文字"),
     (wx.message_xml("o_t", "voice", MediaId="m2", Format="amr", Recognition="帮助"), "查询"),
-    (wx.message_xml("o_t", "voice", MediaId="m3", Format="amr"), "语音"),
-    (wx.message_xml("o_t", "video", MediaId="m4", ThumbMediaId="t"), "视频"),
-    (wx.message_xml("o_t", "shortvideo", MediaId="m5", ThumbMediaId="t"), "视频"),
+    (wx.message_xml("o_t", "voice", MediaId="m3", Format="amr"), "用文字"),
+    (wx.message_xml("o_t", "video", MediaId="m4", ThumbMediaId="t"), "用文字"),
+    (wx.message_xml("o_t", "shortvideo", MediaId="m5", ThumbMediaId="t"), "用文字"),
     (wx.message_xml("o_t", "location", Location_X="23.13", Location_Y="113.26", Scale="15", Label="某路"), "位置"),
     (wx.message_xml("o_t", "link", Title="t", Description="d", Url="http://x"), "链接"),
     (wx.message_xml("o_t", "miniprogrampage", Title="t"), "暂时无法处理"),

@@ -1,0 +1,269 @@
+"""The intake conversation: from a person's first words to a submitted, routed ticket.
+
+Steps, each asked only when needed:  describe -> kind -> (out_of_scope) -> school -> similar -> phone ->
+anonymity -> confirm. The state and the collected data live in SQLite (storage.conversations), so a restart in
+the middle changes nothing for the person.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from handlers import texts
+from handlers.messages import Inbound, Reply
+
+KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
+KIND_WORDS = {
+    "complaint": ("投诉", "举报", "反映", "不满", "太过分", "乱收", "违规", "要求整改", "曝光", "维权", "怎么能",
+                  "凭什么", "不合理", "退钱", "退费"),
+    "suggestion": ("建议", "希望", "能否", "能不能", "可否", "呼吁", "提议", "应该", "最好"),
+    "inquiry": ("请问", "咨询", "想问", "问一下", "问下", "怎么办", "如何", "什么时候", "哪里", "吗", "？", "?",
+                "多少", "是否", "有没有", "需要什么"),
+    "praise": ("表扬", "感谢", "点赞", "谢谢", "辛苦了", "负责任", "好老师", "致敬", "锦旗"),
+}
+YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意", "嗯", "ok", "yes"}
+NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
+SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
+MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+def normalise(text: str) -> str:
+    """Full-width digits and letters to ASCII, spaces trimmed: what a phone keyboard sends varies."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def infer_kind(text: str) -> str | None:
+    """The kind when the words say it clearly, else None (and we ask)."""
+    scores = {kind: sum(text.count(w) for w in words) for kind, words in KIND_WORDS.items()}
+    best = max(scores.values())
+    if best == 0:
+        return None
+    winners = [k for k, v in scores.items() if v == best]
+    if len(winners) == 1:
+        return winners[0]
+    # 投诉 words usually carry the demand even when a question mark follows
+    return "complaint" if "complaint" in winners else None
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return texts.NO_PHONE
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone[:-4] + "****"
+
+
+def choice(text: str, options: int) -> int | None:
+    t = normalise(text)
+    if t.isdigit() and 1 <= int(t) <= options:
+        return int(t)
+    return None
+
+
+@dataclass
+class Plan:
+    """What routing and assignment decided for the collected text, ready to show and to store."""
+
+    category: str
+    unit_code: str | None
+    unit_name: str
+    school_code: str | None
+    school_name: str | None
+    routing: dict[str, Any]
+    due_at: float
+    due_text: str
+    days: int
+
+
+class Intake:
+    """One step of the conversation at a time. `services` gives it routing, directory and storage calls,
+    so this module holds only the conversation's rules."""
+
+    def __init__(self, services: "IntakeServices"):
+        self.s = services
+
+    # -- entry ------------------------------------------------------------------------------------------
+    async def start(self, inbound: Inbound, scene_school: str | None) -> tuple[str, dict, list[Reply]]:
+        data: dict[str, Any] = {"openid": inbound.openid, "parts": [], "attachments": [], "kind": None,
+                                "school": scene_school,
+                                "school_from": "scene" if scene_school else None}
+        self._collect(inbound, data)
+        if inbound.kind == "text" and normalise(inbound.text) and len(self._text(data)) < MIN_DESCRIPTION:
+            return "describe", data, [Reply(texts.ASK_MORE)]
+        if not data["parts"]:  # an image or voice without words: ask for the words
+            return "describe", data, [Reply(texts.ASK_DESCRIPTION_AFTER_MEDIA)]
+        return await self._advance(data, [])
+
+    # -- one message within the conversation --------------------------------------------------------------
+    async def step(self, state: str, data: dict, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
+        if inbound.kind in ("image", "voice", "video") and not (inbound.kind == "voice" and inbound.text):
+            self._collect(inbound, data)
+            return state, data, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
+                                       + "\n" + await self._prompt(state, data))]
+        text = normalise(inbound.text)
+        handler = getattr(self, f"_on_{state}")
+        return await handler(text, data, inbound)
+
+    async def _on_describe(self, text: str, data: dict, inbound: Inbound):
+        self._collect(inbound, data)
+        if len(self._text(data)) < MIN_DESCRIPTION:
+            return "describe", data, [Reply(texts.ASK_MORE)]
+        return await self._advance(data, [])
+
+    async def _on_kind(self, text: str, data: dict, inbound: Inbound):
+        n = choice(text, 4)
+        kind = KINDS[str(n)] if n else texts.KIND_BY_NAME.get(text)
+        if kind is None:
+            return "kind", data, [Reply(texts.ASK_KIND_AGAIN)]
+        data["kind"] = kind
+        return await self._advance(data, [])
+
+    async def _on_out_of_scope(self, text: str, data: dict, inbound: Inbound):
+        n = choice(text, 2)
+        if n == 1 or text in YES:
+            data["insist"] = True
+            return await self._advance(data, [])
+        if n == 2 or text in NO_WORDS or text in texts.CANCEL_WORDS:
+            return None, data, [Reply(texts.OUT_OF_SCOPE_DONE)]
+        return "out_of_scope", data, [Reply(texts.CHOOSE_1_2)]
+
+    async def _on_school(self, text: str, data: dict, inbound: Inbound):
+        if text in SKIP:
+            data["school"], data["school_from"] = None, "none"
+            return await self._advance(data, [])
+        code = await self.s.find_school(text)
+        if code is None:
+            return "school", data, [Reply(texts.SCHOOL_NOT_FOUND)]
+        data["school"], data["school_from"] = code, "asked"
+        return await self._advance(data, [])
+
+    async def _on_similar(self, text: str, data: dict, inbound: Inbound):
+        n = choice(text, 2)
+        if n == 1:
+            number = data["similar"]
+            await self.s.append_to(number, inbound.openid, self._text(data), data["attachments"])
+            return None, data, [Reply(texts.APPENDED.format(number=number))]
+        if n == 2:
+            data["similar_checked"] = True
+            return await self._advance(data, [])
+        return "similar", data, [Reply(texts.CHOOSE_1_2)]
+
+    async def _on_phone(self, text: str, data: dict, inbound: Inbound):
+        if text in SKIP:
+            data["phone"] = ""
+            return await self._advance(data, [])
+        digits = text.replace(" ", "").replace("+86", "")
+        if not PHONE.match(digits):
+            return "phone", data, [Reply(texts.PHONE_INVALID)]
+        data["phone"] = digits
+        return await self._advance(data, [])
+
+    async def _on_anonymity(self, text: str, data: dict, inbound: Inbound):
+        n = choice(text, 2)
+        if n is None:
+            n = 1 if text in YES else 2 if text in NO_WORDS else None
+        if n is None:
+            return "anonymity", data, [Reply(texts.CHOOSE_1_2)]
+        data["anonymous"] = n == 2
+        return await self._advance(data, [])
+
+    async def _on_confirm(self, text: str, data: dict, inbound: Inbound):
+        n = choice(text, 3)
+        if n == 1 or text in YES:
+            plan = await self._plan(data)
+            ticket = await self.s.submit(inbound.openid, data, plan)
+            return None, data, [Reply(texts.SUBMITTED.format(
+                number=ticket["number"], unit=plan.unit_name, due=plan.due_text))]
+        if n == 2:
+            data["parts"], data["attachments"] = [], []
+            data.pop("plan", None)
+            return "describe", data, [Reply(texts.ASK_REWRITE)]
+        if n == 3:
+            return None, data, [Reply(texts.CANCELLED)]
+        return "confirm", data, [Reply(texts.CHOOSE_1_3)]
+
+    # -- moving on -----------------------------------------------------------------------------------------
+    async def _advance(self, data: dict, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
+        """Ask the first thing still missing, or show the summary."""
+        text = self._text(data)
+        if data.get("kind") is None:
+            data["kind"] = infer_kind(text)
+            if data["kind"] is None:
+                return "kind", data, [*replies, Reply(texts.ASK_KIND)]
+        decision = await self.s.route(text)
+        data["category"] = decision["category"]
+        data["routing"] = decision
+        if decision.get("school") and data.get("school_from") != "asked":
+            data["school"], data["school_from"] = decision["school"], "text"  # the text names the school
+        if data["category"] == "out_of_scope" and not data.get("insist"):
+            return "out_of_scope", data, [*replies, Reply(texts.OUT_OF_SCOPE)]
+        if data.get("school") is None and data.get("school_from") != "none" and \
+                data["category"] in self.s.needs_school:
+            return "school", data, [*replies, Reply(texts.ASK_SCHOOL)]
+        if not data.get("similar_checked"):
+            data["similar_checked"] = True
+            similar = await self.s.similar(data)
+            if similar:
+                data["similar"] = similar["number"]
+                return "similar", data, [*replies, Reply(texts.SIMILAR.format(
+                    number=similar["number"], date=similar["date"], state=similar["state"]))]
+        if "phone" not in data:
+            return "phone", data, [*replies, Reply(texts.ASK_PHONE)]
+        if "anonymous" not in data:
+            if data.get("school"):
+                return "anonymity", data, [*replies, Reply(texts.ASK_ANONYMITY)]
+            data["anonymous"] = True
+        plan = await self._plan(data)
+        return "confirm", data, [*replies, Reply(self._summary(data, plan))]
+
+    async def _plan(self, data: dict) -> Plan:
+        return await self.s.plan(data["category"], data.get("school"), data["kind"], data["routing"])
+
+    def _summary(self, data: dict, plan: Plan) -> str:
+        lines = [texts.SUMMARY_HEAD,
+                 f"类型：{texts.KIND_NAMES[data['kind']]}",
+                 f"内容：{texts.excerpt(self._text(data), 60)}"]
+        if data["attachments"]:
+            lines.append(f"附件：{len(data['attachments'])}个")
+        if plan.school_name:
+            lines.append(f"涉及学校：{plan.school_name}")
+        lines.append(f"承办单位：{plan.unit_name}")
+        lines.append(f"联系电话：{mask_phone(data.get('phone'))}")
+        if plan.school_name:
+            lines.append("身份信息：" + ("对学校保密" if data.get("anonymous") else "可告知学校"))
+        lines.append(f"办结时限：{plan.days}个工作日，{plan.due_text}前")
+        lines.append(texts.SUMMARY_CHOICES)
+        return "\n".join(lines)
+
+    async def _prompt(self, state: str, data: dict) -> str:
+        return {
+            "describe": texts.ASK_MORE, "kind": texts.ASK_KIND, "out_of_scope": texts.CHOOSE_1_2,
+            "school": texts.ASK_SCHOOL, "similar": texts.CHOOSE_1_2, "phone": texts.ASK_PHONE,
+            "anonymity": texts.ASK_ANONYMITY, "confirm": texts.CHOOSE_1_3,
+        }[state]
+
+    # -- collected data --------------------------------------------------------------------------------------
+    @staticmethod
+    def _collect(inbound: Inbound, data: dict) -> None:
+        if inbound.text and normalise(inbound.text):
+            data["parts"].append(inbound.text.strip())
+        if inbound.kind in ("image", "voice", "video"):
+            data["attachments"].append({"kind": inbound.kind, "media_id": inbound.media_id,
+                                        "url": inbound.media_url, "text": inbound.text or None})
+
+    @staticmethod
+    def _text(data: dict) -> str:
+        return "\n".join(data["parts"])
+
+
+class IntakeServices:
+    """What the intake conversation needs from the rest of the system (routing, directory, tickets)."""
+
+    needs_school: frozenset[str]
+    route: Callable[[str], Awaitable[dict]]
+    find_school: Callable[[str], Awaitable[str | None]]
+    similar: Callable[[dict], Awaitable[dict | None]]
+    plan: Callable[..., Awaitable[Plan]]
+    submit: Callable[[str, dict, Plan], Awaitable[dict]]
+    append_to: Callable[[str, str, str, list], Awaitable[None]]
