@@ -35,8 +35,16 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+# Saying the kind outright decides it, whatever else the message contains ("…合理吗？我要投诉").
+EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inquiry": ("咨询", "请问"),
+            "praise": ("表扬", "感谢")}
+
+
 def infer_kind(text: str) -> str | None:
     """The kind when the words say it clearly, else None (and we ask)."""
+    named = [kind for kind, words in EXPLICIT.items() if any(w in text for w in words)]
+    if len(named) == 1:
+        return named[0]
     scores = {kind: sum(text.count(w) for w in words) for kind, words in KIND_WORDS.items()}
     best = max(scores.values())
     if best == 0:

@@ -1,0 +1,250 @@
+"""Whole conversations through dispatcher.handle(), with real SQLite and the shipped routing rules."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import web
+
+from bot.app import DB, DISPATCHER, create_app
+from handlers.clock import FixedClock
+from handlers.messages import Inbound
+from storage import tickets
+
+TZ = ZoneInfo("Asia/Shanghai")
+# Monday 2026-11-23 10:00 in Shanghai
+MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ).timestamp()
+
+
+class Person:
+    """A WeChat user talking to the dispatcher directly, the way the channel would pass messages on."""
+
+    def __init__(self, app, openid: str):
+        self.app, self.openid, self.n = app, openid, 0
+
+    async def _send(self, **kw) -> str:
+        self.n += 1
+        replies = await self.app[DISPATCHER].handle(Inbound(openid=self.openid, created_at=self.n, **kw))
+        for r in replies:
+            assert len(r.text.encode()) < 2048, "every reply fits a passive reply"
+        return "\n".join(r.text for r in replies)
+
+    async def say(self, text: str) -> str:
+        return await self._send(kind="text", text=text, msg_id=f"{self.openid}-{self.n}")
+
+    async def scan(self, scene: str) -> str:
+        return await self._send(kind="event", event="subscribe", scene=scene)
+
+    async def image(self) -> str:
+        return await self._send(kind="image", media_id="media1", media_url="http://img/1.jpg", msg_id=f"i{self.n}")
+
+
+@pytest.fixture
+async def env(make_config):
+    clock = FixedClock(MONDAY)
+    app = create_app(make_config(), clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    yield app, clock
+    await runner.cleanup()
+
+
+async def all_tickets(app):
+    return await app[DB].run(lambda d: [tickets._decode(r) for r in d.query("SELECT * FROM tickets")])
+
+
+async def test_complaint_about_fees_from_a_school_qr_code(env):
+    app, clock = env
+    parent = Person(app, "o_wang")
+    assert "江南区实验小学" in await parent.scan("school:jn-syxx")
+    reply = await parent.say("学校要求每个学生交300元资料费，还不给收据，这合理吗？我要投诉")
+    assert "联系电话" in reply
+    reply = await parent.say("１３８１２３４５６７８")  # full-width digits from a phone keyboard
+    assert "身份" in reply
+    reply = await parent.say("2")
+    assert "类型：投诉" in reply and "涉及学校：江南区实验小学" in reply
+    assert "承办单位：市教育局教育收费管理处" in reply
+    assert "138****5678" in reply and "13812345678" not in reply
+    assert "7个工作日，12月2日（周三）前" in reply
+    reply = await parent.say("1")
+    number = re.search(r"JY\d{4}-\d{4}", reply).group(0)
+    assert number == "JY2611-0001"
+    [t] = await all_tickets(app)
+    assert (t["kind"], t["category"], t["unit_code"], t["school_code"]) == ("complaint", "fees", "jyj-sfc", "jn-syxx")
+    assert t["contact_phone"] == "13812345678" and t["anonymous"] is True and t["state"] == "assigned"
+    assert t["routing"]["category"] == "fees" and t["routing"]["explanation"]
+    events = await app[DB].run(tickets.events, t["id"])
+    assert [e["to_state"] for e in events] == ["submitted", "assigned"]
+    # The conversation is over; the ticket can be looked up.
+    status = await parent.say("查询")
+    assert number in status and "已转交承办单位" in status
+    detail = await parent.say(f"查询 {number}")
+    assert "收费管理处" in detail and "办理记录" in detail
+
+
+async def test_kind_is_asked_when_unclear_and_school_named_in_text(env):
+    app, _ = env
+    p = Person(app, "o_li")
+    reply = await p.say("江北区文昌小学的孩子每天作业写到晚上十一点")
+    assert "1 投诉" in reply
+    reply = await p.say("3")
+    assert "联系电话" in reply
+    await p.say("0")
+    reply = await p.say("1")  # agree that the school may know
+    assert "涉及学校：江北区文昌小学" in reply and "承办单位：江北区文昌小学" in reply  # burden: the school acts
+    assert "身份信息：可告知学校" in reply and "联系电话：未留" in reply
+    assert "3个工作日" in reply
+    await p.say("1")
+    [t] = await all_tickets(app)
+    assert t["kind"] == "inquiry" and t["unit_code"] == "jb-wcxx" and t["anonymous"] is False
+
+
+async def test_ethics_goes_to_the_district_bureau_not_the_school(env):
+    app, _ = env
+    p = Person(app, "o_zhao")
+    await p.scan("school:jn-yyxx")
+    reply = await p.say("我要投诉班主任体罚学生，还当着全班辱骂孩子")
+    await p.say("0")
+    reply = await p.say("2")
+    assert "承办单位：江南区教育局" in reply
+    await p.say("1")
+    [t] = await all_tickets(app)
+    assert t["category"] == "ethics" and t["unit_code"] == "jn-jyj"
+
+
+async def test_school_is_asked_when_needed(env):
+    app, _ = env
+    p = Person(app, "o_sun")
+    reply = await p.say("投诉：数学老师在课上用尺子打学生手心")
+    assert "哪所学校" in reply
+    assert "没有找到" in await p.say("火星第一小学")
+    reply = await p.say("滨河小学")
+    assert "联系电话" in reply
+    await p.say("0")
+    reply = await p.say("2")
+    assert "涉及学校：江北区滨河小学" in reply and "承办单位：江北区教育局" in reply
+
+
+async def test_out_of_scope_is_referred_to_12345_and_may_still_be_submitted(env):
+    app, _ = env
+    p = Person(app, "o_oos")
+    reply = await p.say("我要投诉小区物业乱收停车费，业委会也不管")
+    assert "12345" in reply
+    assert "不提交" in await p.say("2")
+    assert not await all_tickets(app)
+    q = Person(app, "o_oos2")
+    await q.say("学校门口的红绿灯坏了好几天，我要投诉")
+    reply = await q.say("1")  # insists
+    assert "联系电话" in reply
+    reply = await q.say("0")
+    assert "核对" in reply and "承办单位：市教育局办公室（值班室）" in reply  # no school named: no anonymity question
+    await q.say("1")
+    [t] = await all_tickets(app)
+    assert t["category"] == "out_of_scope" and t["unit_code"] == "jyj-bgs"
+
+
+async def test_cancel_and_help_at_any_point(env):
+    app, _ = env
+    p = Person(app, "o_cancel")
+    await p.say("我想投诉学校食堂的饭菜不卫生，孩子吃了拉肚子")
+    assert "取消" in await p.say("帮助")
+    assert "已取消" in await p.say("取消")
+    assert "没有正在填写" in await p.say("取消")
+    assert not await all_tickets(app)
+
+
+async def test_conversation_survives_a_restart(make_config):
+    clock = FixedClock(MONDAY)
+    config = make_config()
+    app = create_app(config, clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    p = Person(app, "o_restart")
+    await p.say("孩子在培训机构报的班，机构跑路了钱怎么退？我要投诉")
+    await runner.cleanup()  # the process stops in the middle of the conversation
+    app = create_app(config, clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        p.app = app
+        reply = await p.say("0")  # answers the phone question asked before the restart
+        assert "核对" in reply and "校外培训监管处" in reply
+        assert "JY2611-0001" in await p.say("1")
+    finally:
+        await runner.cleanup()
+
+
+async def test_idle_conversation_expires_politely(env):
+    app, clock = env
+    p = Person(app, "o_idle")
+    await p.say("我要投诉学校乱收补课费，每人800元")
+    clock.advance(31 * 60)
+    reply = await p.say("0")
+    assert "超过30分钟未操作，已自动取消" in reply
+    assert not await all_tickets(app)
+
+
+async def test_similar_open_ticket_can_be_added_to(env):
+    app, clock = env
+    p = Person(app, "o_dup")
+    await p.scan("school:jn-dszx")
+    for answer in ("我要投诉学校强制订购教辅资料，每人收费200元", "0", "2", "1"):
+        await p.say(answer)
+    clock.advance(86400)
+    reply = await p.say("投诉学校又让交资料费了，这次还要交试卷费")
+    assert "JY2611-0001" in reply and "补充到原留言" in reply
+    assert "已将您的补充内容加入留言 JY2611-0001" in await p.say("1")
+    [t] = await all_tickets(app)
+    assert "试卷费" in t["text"]
+    # Choosing "new" instead files a second ticket.
+    await p.say("投诉学校还收了校服费，要求家长必须买")
+    for answer in ("2", "0", "2", "1"):
+        reply = await p.say(answer)
+    assert "JY2611-0002" in reply
+
+
+async def test_bad_phone_numbers_are_refused(env):
+    app, _ = env
+    p = Person(app, "o_phone")
+    reply = await p.say("我要投诉学校收取赞助费，不交就不让入学")
+    if "哪所学校" in reply:
+        await p.say("江南区和平初级中学")
+    for bad in ("12345", "2381234567", "138123456789", "电话"):
+        assert "号码格式不对" in await p.say(bad)
+    assert "身份" in await p.say("021-12345678")  # a landline with its area code is fine
+
+
+async def test_image_only_message_then_words(env):
+    app, _ = env
+    p = Person(app, "o_img")
+    assert "文字" in await p.image()
+    reply = await p.say("学校厕所坏了一个月没人修，孩子只能憋着，我要投诉")
+    assert "哪所学校" in reply or "联系电话" in reply
+    assert "已附上图片" in await p.image()
+
+
+async def test_a_message_of_5000_characters(env):
+    app, _ = env
+    p = Person(app, "o_long")
+    long_text = "我要投诉学校食堂饭菜质量差。" + "孩子反映饭菜是凉的。" * 500
+    assert len(long_text) > 5000
+    reply = await p.say(long_text)
+    assert "哪所学校" in reply or "联系电话" in reply
+    for answer in ("0", "0"):
+        reply = await p.say(answer)
+    assert "核对" in reply and len(reply.encode()) < 2048
+    await p.say("1")
+    [t] = await all_tickets(app)
+    assert t["text"] == long_text and t["category"] == "safety"
+
+
+async def test_someone_elses_ticket_is_not_shown(env):
+    app, _ = env
+    owner = Person(app, "o_owner")
+    for answer in ("我要投诉学校乱收资料费每人300元", "江南区实验小学", "0", "2", "1"):
+        reply = await owner.say(answer)
+    number = re.search(r"JY\d{4}-\d{4}", reply).group(0)
+    other = Person(app, "o_other")
+    assert "没有找到" in await other.say(f"查询 {number}")
