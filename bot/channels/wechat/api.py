@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -118,4 +119,6 @@ class WechatApi:
         return await self.call("/cgi-bin/qrcode/create", payload)
 
     def qrcode_image_url(self, ticket: str) -> str:
-        return f"{self.base_url}/cgi-bin/showqrcode?ticket={ticket}"
+        # The real image lives on mp.weixin.qq.com; the sandbox serves it at its own base URL.
+        base = "https://mp.weixin.qq.com" if "api.weixin.qq.com" in self.base_url else self.base_url
+        return f"{base}/cgi-bin/showqrcode?ticket={quote(ticket, safe='')}"
