@@ -111,11 +111,13 @@ def cmd_route(args) -> int:
 
 def cmd_route_eval(args) -> int:
     from handlers.routing import Router
-    from handlers.routing.evaluate import evaluate, format_report, read_csv, write_predictions
+    from handlers.routing.evaluate import evaluate, format_errors, format_report, read_csv, write_predictions
     router = Router.from_toml(args.rules)
     rows = read_csv(args.file)
     report = evaluate(router, rows)
     print(format_report(report))
+    if args.errors:
+        print("\nmisrouted (id, gold -> predicted, text):\n" + format_errors(report))
     if args.predictions:
         write_predictions(args.predictions, [r[0] for r in rows], report.predictions)
         print(f"predictions written to {args.predictions}")
@@ -170,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "matrix for a CSV with columns id,text,label.")
     p.add_argument("file")
     p.add_argument("--predictions", metavar="OUT.csv", help="also write id,predicted")
+    p.add_argument("--errors", action="store_true", help="also list the misrouted messages")
     p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
     p.set_defaults(func=cmd_route_eval)
     return parser

@@ -1,12 +1,10 @@
 """Evaluate a Router on a labelled CSV (columns id,text,label) and print a terminal report.
 
-    python -m handlers.routing.evaluate ../shared/data/route_dev.csv [--rules FILE] [--predictions OUT.csv]
+    tingjian route-eval ../shared/data/route_dev.csv [--rules FILE] [--predictions OUT.csv] [--errors]
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import sys
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -39,6 +37,7 @@ class Report:
     confusion: dict[str, dict[str, int]]  # gold -> predicted -> count
     labels: tuple[str, ...] = CATEGORIES
     errors: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, gold, predicted, text
+    predictions: list[str] = field(default_factory=list)  # in the order of the rows
 
     def f1(self, code: str) -> float:
         return self.per_category[code]["f1"]
@@ -83,7 +82,7 @@ def evaluate(router: Router, rows: Iterable[tuple[str, str, str]]) -> Report:
     report.errors = [
         (i, g, p, t) for (i, t, g), p in zip(rows, predicted) if g != p
     ]
-    report.predictions = predicted  # type: ignore[attr-defined]
+    report.predictions = predicted
     return report
 
 
@@ -110,6 +109,10 @@ def format_report(report: Report) -> str:
     return "\n".join(out)
 
 
+def format_errors(report: Report) -> str:
+    return "\n".join(f"{i}\t{g} -> {p}\t{t[:100]!r}" for i, g, p, t in report.errors)
+
+
 def write_predictions(path, ids: Sequence[str], predictions: Sequence) -> None:
     """Write `id,predicted`; predictions may be category codes or Decisions."""
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -117,27 +120,3 @@ def write_predictions(path, ids: Sequence[str], predictions: Sequence) -> None:
         w.writerow(["id", "predicted"])
         for i, p in zip(ids, predictions):
             w.writerow([i, getattr(p, "category", p)])
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("csv")
-    ap.add_argument("--rules", default=None, help="rules TOML (default: the shipped default_rules.toml)")
-    ap.add_argument("--predictions", default=None, help="write id,predicted to this CSV")
-    ap.add_argument("--errors", action="store_true", help="also list the misrouted messages")
-    args = ap.parse_args(argv)
-    router = Router.from_toml(args.rules)
-    rows = read_csv(args.csv)
-    report = evaluate(router, rows)
-    print(format_report(report))
-    if args.errors:
-        print()
-        for i, g, p, t in report.errors:
-            print(f"{i}\t{g} -> {p}\t{t[:100]!r}")
-    if args.predictions:
-        write_predictions(args.predictions, [r[0] for r in rows], report.predictions)  # type: ignore[attr-defined]
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import csv
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.demo import DEMO_DIRECTORY
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval")
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for command in COMMANDS:
+        assert command in out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_its_own_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert "usage: tingjian " + command in capsys.readouterr().out
+
+
+def test_console_script_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "route-eval" in out.stdout
+
+
+def test_route_prints_decision_and_explanation(capsys):
+    assert main(["route", "培训机构跑路了钱怎么退"]) == 0
+    out = capsys.readouterr().out
+    assert "tutoring" in out and "培训机构" in out
+
+
+def test_route_eval_prints_metrics_and_writes_predictions(tmp_path, capsys):
+    data = tmp_path / "small.csv"
+    with open(data, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text", "label"])
+        w.writerow(["1", "孩子作业写到十一点\n每天都这样", "burden"])
+        w.writerow(["2", "培训机构跑路了钱怎么退", "tutoring"])
+        w.writerow(["3", "小区物业乱收费", "out_of_scope"])
+        w.writerow(["4", "幼儿园老师打孩子", "fees"])  # deliberately mislabelled: shows as an error
+    pred = tmp_path / "pred.csv"
+    assert main(["route-eval", str(data), "--predictions", str(pred), "--errors"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy 0.750" in out and "macro-F1" in out and "confusion matrix" in out
+    assert "4\tfees -> preschool" in out
+    rows = list(csv.DictReader(open(pred, encoding="utf-8")))
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
+    assert rows[1]["predicted"] == "tutoring"
+
+
+def test_init_db_creates_schema_and_loads_directory(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "x.db"}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n',
+                      encoding="utf-8")
+    assert main(["init-db", "--config", str(config)]) == 0
+    conn = sqlite3.connect(tmp_path / "x.db")
+    assert conn.execute("SELECT count(*) FROM units").fetchone()[0] >= 20
+    assert main(["init-db", "--config", str(config)]) == 0  # again: nothing duplicated
+    assert conn.execute("SELECT count(*) FROM units").fetchone()[0] == \
+        len(DEMO_DIRECTORY.read_text(encoding="utf-8").strip().splitlines()) - 1
+
+
+def test_config_typo_stops_with_the_key_named(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text('[wechat]\ntokne = "abc"\n', encoding="utf-8")
+    assert main(["serve", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "wechat.tokne" in err and str(config) in err
+
+
+def test_serve_without_config_explains(monkeypatch, capsys):
+    monkeypatch.delenv("TINGJIAN_CONFIG", raising=False)
+    assert main(["serve"]) == 2
+    assert "--config" in capsys.readouterr().err

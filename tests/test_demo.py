@@ -1,0 +1,57 @@
+"""The demo as a newcomer meets it: one process with the bot, the sandbox and the simulator; a conversation
+through the sandbox, which speaks WeChat's encrypted XML to /wechat over real HTTP."""
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.app import create_app
+from bot.demo import demo_config
+from tests.test_process import free_port
+
+
+@pytest.fixture
+async def demo(tmp_path):
+    port = free_port()
+    config = demo_config(port=port, data_dir=str(tmp_path))
+    runner = web.AppRunner(create_app(config))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+        yield session
+    await runner.cleanup()
+
+
+async def send(session, openid: str, **payload) -> str:
+    async with session.post("/sandbox/send", json={"openid": openid, **payload}) as resp:
+        assert resp.status == 200
+        body = await resp.json()
+    assert body.get("error") is None, body
+    return body["reply"] or ""
+
+
+async def test_simulator_page_and_units(demo):
+    async with demo.get("/simulator") as resp:
+        assert resp.status == 200 and "听见" in await resp.text()
+    async with demo.get("/simulator/units") as resp:
+        units = await resp.json()
+    scenes = {u["scene"] for u in units}
+    assert "school:jn-syxx" in scenes and "school:jb-mzyey" in scenes
+    kinds = {u["kind"] for u in units}
+    assert {"school", "kindergarten", "office", "district"} <= kinds
+
+
+async def test_follow_through_qr_and_file_a_ticket_over_encrypted_http(demo):
+    who = "o_demo_parent_wang"
+    assert "江南区星光幼儿园" in await send(demo, who, type="scan", scene="school:jn-xgyey")
+    reply = await send(demo, who, type="text", content="幼儿园一学期收了3000元保育费，还要额外交兴趣班费，想投诉")
+    assert "联系电话" in reply
+    assert "身份" in await send(demo, who, type="text", content="0")
+    summary = await send(demo, who, type="text", content="2")
+    assert "涉及学校：江南区星光幼儿园" in summary and "学前教育处" in summary
+    done = await send(demo, who, type="text", content="1")
+    assert re.search(r"受理编号：JY\d{4}-0001", done)
+    assert "JY" in await send(demo, who, type="voice", recognition="查询")
