@@ -145,11 +145,13 @@ class Dispatcher:
         now = self.clock.now()
         if inbound.event == "subscribe":
             await self.db.run(users.set_scene, inbound.openid, inbound.scene, now)
+            unit = await self._unit(inbound.scene)
             welcome = texts.WELCOME.format(org=self.policy.organisation, bot=self.policy.name,
                                            commitment=self.policy.commitment)
-            unit = await self._unit(inbound.scene)
             if unit:
                 welcome += "\n" + texts.WELCOME_UNIT.format(unit=unit["name"])
+                if unit.get("commitment"):
+                    welcome += "\n" + texts.UNIT_COMMITMENT.format(unit=unit["name"], text=unit["commitment"])
             return [Reply(welcome)]
         if inbound.event == "scan":
             await self.db.run(users.set_scene, inbound.openid, inbound.scene, now)
@@ -179,14 +181,16 @@ class Dispatcher:
 
     # -- assignment: which unit handles a category, for a school or none -----------------------------------
     async def plan(self, category: str, school_code: str | None, kind: str, routing: dict) -> Plan:
+        """Who handles it: a school fixes what is its own to fix (policy.school_categories); anything else about
+        a school goes to the bureau that runs the school (a district bureau), 师德 included, never to the school
+        itself; matters not tied to a school go to the city office listed for the category."""
         school = await self.db.run(directory.get, school_code)
         unit = None
-        if school and category == "ethics":
-            # 师德: never to the school itself; its district bureau (or the bureau's office) decides.
+        if school and category in self.policy.school_categories and category != "ethics":
+            unit = school
+        elif school and category != "out_of_scope":
             parent = await self.db.run(directory.get, school["parent"])
             unit = parent if parent and parent["kind"] == "district" else None
-        elif school and category in self.policy.school_categories:
-            unit = school
         if unit is None:
             unit = await self.db.run(directory.office_for, category)
         if unit is None:

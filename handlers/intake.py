@@ -27,6 +27,7 @@ YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
 SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
+SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
@@ -110,8 +111,20 @@ class Intake:
             return state, data, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
                                        + "\n" + await self._prompt(state, data))]
         text = normalise(inbound.text)
+        if state != "describe" and await self._is_more_description(state, text):
+            # People often tell their story in several messages: a sentence where an answer was expected
+            # is more of the story, not a wrong answer.
+            self._collect(inbound, data)
+            return await self._advance(data, [Reply(texts.SUPPLEMENTED)])
         handler = getattr(self, f"_on_{state}")
         return await handler(text, data, inbound)
+
+    async def _is_more_description(self, state: str, text: str) -> bool:
+        if sum("\u4e00" <= ch <= "\u9fff" for ch in text) < SUPPLEMENT_CHARS:  # digits, codes, short answers
+            return False
+        if state == "school" and await self.s.find_school(text):
+            return False
+        return True
 
     async def _on_describe(self, text: str, data: dict, inbound: Inbound):
         self._collect(inbound, data)

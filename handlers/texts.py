@@ -10,6 +10,7 @@ WELCOME = (
     "我们的承诺：{commitment}"
 )
 WELCOME_UNIT = "您是通过“{unit}”的二维码进入的，留言将默认关联该单位。"
+UNIT_COMMITMENT = "{unit}承诺：{text}"
 SCAN_UNIT = "已切换到“{unit}”，您接下来的留言将关联该单位。"
 SCAN_UNKNOWN = "这个二维码暂时无法识别所属单位，您仍可直接留言，我们会根据内容转给相关部门。"
 
@@ -41,6 +42,7 @@ STATE_NAMES = {
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到附件。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
+SUPPLEMENTED = "已补充到留言内容。"
 ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请回复数字。"
 ASK_KIND_AGAIN = "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"
 OUT_OF_SCOPE = (

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 UNIT_KINDS = ("bureau", "office", "district", "school", "kindergarten")
-COLUMNS = ("code", "name", "kind", "district", "parent", "categories")
+COLUMNS = ("code", "name", "kind", "district", "parent", "categories", "commitment")
 
 
 class DirectoryError(ValueError):
@@ -57,11 +57,13 @@ def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> int:
             raise DirectoryError(f"parent cycle among: {', '.join(sorted(pending))}")
         for r in ready:
             db.execute(
-                "INSERT INTO units (code, name, kind, district, parent, categories) VALUES (?, ?, ?, ?, ?, ?) "
+                "INSERT INTO units (code, name, kind, district, parent, categories, commitment) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
                 "district = excluded.district, parent = excluded.parent, categories = excluded.categories, "
-                "active = 1",
-                [r["code"], r["name"], r["kind"], r["district"], r["parent"], r.get("categories")],
+                "commitment = excluded.commitment, active = 1",
+                [r["code"], r["name"], r["kind"], r["district"], r["parent"], r.get("categories"),
+                 r.get("commitment")],
             )
             done.add(r["code"])
             del pending[r["code"]]

@@ -126,6 +126,12 @@ def m002_unit_categories(db: sqlite_utils.Database) -> None:
     _exec(db, "ALTER TABLE units ADD COLUMN categories TEXT")
 
 
+@migrations()
+def m003_unit_commitment(db: sqlite_utils.Database) -> None:
+    # The unit's own published service commitment (公开承诺), shown when someone comes through its QR code.
+    _exec(db, "ALTER TABLE units ADD COLUMN commitment TEXT")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

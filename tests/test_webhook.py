@@ -164,6 +164,7 @@ async def test_subscribe_through_qr_remembers_scene_and_names_the_school(bot):
     resp = await post(bot, wx.event_xml("o_s", "subscribe", "qrscene_school:jn-syxx"), wx.signed_query("o_s"))
     content = wx.parse_fields(await resp.text())["Content"]
     assert "欢迎关注" in content and "江南区实验小学" in content
+    assert "江南区实验小学承诺：校长信箱" in content  # the unit's own published commitment
     scene = await bot.app[DB].run(lambda db: db.execute("SELECT scene FROM users WHERE openid='o_s'").fetchone()[0])
     assert scene == "school:jn-syxx"
     # Already following: a SCAN event carries the bare scene and switches the school.
