@@ -86,7 +86,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     config, db, clock = app[CONFIG], app[DB], app[CLOCK]
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
     sender = OutboxSender(db, api, config.outbox, clock)
-    receiver = Receiver(db, app[DISPATCHER].handle, clock, config.wechat.reply_timeout_seconds,
+    receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
                         on_outbox=sender.wake)
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)

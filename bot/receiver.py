@@ -2,15 +2,20 @@
 
 A WeChat message may arrive up to three times (retries after 5 s without an answer). The first try stores it
 and starts the handling; a retry in this process waits for that same handling; a retry after it gets the stored
-reply. If handling takes longer than `reply_timeout`, the webhook answers 'success' and the replies go through the
-outbox instead (the customer-service API), so a slow answer is late, never lost or doubled.
+reply. Handling is one transaction with the record that the inbound is done (see Dispatcher.handle_tx), so it
+happens exactly once even across a crash: an inbound stored but not done is handled again on restart.
+
+If handling takes longer than `reply_timeout`, the webhook answers 'success' and the replies go through the
+outbox instead (the customer-service API), so a slow answer is late, never lost or doubled. That decision is
+taken in memory, under a lock shared with the writer thread, so it never waits for a busy database.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
-from typing import Awaitable, Callable
+from typing import Callable
 
 from handlers import texts
 from handlers.clock import Clock
@@ -22,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # A passive reply must stay under 2048 bytes of UTF-8; longer texts are split, the rest pushed.
 PASSIVE_LIMIT_BYTES = 2000
+
+HandleTx = Callable[[object, Inbound], list[Reply]]
 
 
 def split_text(text: str, limit: int = PASSIVE_LIMIT_BYTES) -> list[str]:
@@ -48,68 +55,96 @@ def split_text(text: str, limit: int = PASSIVE_LIMIT_BYTES) -> list[str]:
     return [p.rstrip("\n") for p in parts]
 
 
+class _Answer:
+    """Whether the webhook call is still waiting for a passive reply. Shared by the event loop (which may give
+    up waiting) and the writer thread (which completes the handling): whoever comes first decides."""
+
+    def __init__(self, passive_ok: bool):
+        self._lock = threading.Lock()
+        self._open = passive_ok
+        self._done = False
+
+    def take_passive(self) -> bool:
+        """Writer thread, at completion: may the first reply go back passively?"""
+        with self._lock:
+            self._done = True
+            return self._open
+
+    def give_up(self) -> bool:
+        """Event loop, at the timeout: True if the reply will now be pushed; False if it was already stored."""
+        with self._lock:
+            if self._done:
+                return False
+            self._open = False
+            return True
+
+
 class Receiver:
-    def __init__(self, db: Database, handle: Callable[[Inbound], Awaitable[list[Reply]]], clock: Clock,
-                 reply_timeout: float = 4.5, on_outbox: Callable[[], None] | None = None):
+    def __init__(self, db: Database, handle_tx: HandleTx, clock: Clock, reply_timeout: float = 4.5,
+                 on_outbox: Callable[[], None] | None = None):
         self.db = db
-        self.handle = handle
+        self.handle_tx = handle_tx
         self.clock = clock
         self.reply_timeout = reply_timeout
         self.on_outbox = on_outbox or (lambda: None)
-        self._inflight: dict[str, asyncio.Task] = {}
+        self._inflight: dict[str, tuple[asyncio.Task, _Answer]] = {}
 
     async def receive(self, inbound: Inbound) -> Reply | None:
         """Returns the passive reply, or None to answer 'success' (nothing now; anything else comes pushed)."""
         key = inbound.dedupe_key
-        task = self._inflight.get(key)
-        if task is None:
+        if key not in self._inflight:
             claim = await self.db.run(inbound_store.claim, key, inbound.openid, inbound.kind,
                                       inbound.to_json(), self.clock.now())
-            task = self._inflight.get(key)  # another try may have claimed while we waited for the writer
-            if task is None:
+            if key not in self._inflight:  # another try may have claimed while we waited for the writer
                 if not claim.new:
                     return await self._answer_known(key, claim)
-                if self.reply_timeout <= 0:  # configured to push every reply
-                    await self.db.run(inbound_store.defer, key)
-                task = asyncio.create_task(self._process(key, inbound))
-                self._inflight[key] = task
+                answer = _Answer(passive_ok=self.reply_timeout > 0)
+                task = asyncio.create_task(self._process(key, inbound, answer))
+                self._inflight[key] = (task, answer)
                 task.add_done_callback(lambda _t: self._inflight.pop(key, None))
-        if self.reply_timeout <= 0:
+        task, answer = self._inflight[key]
+        if self.reply_timeout <= 0:  # configured to push every reply
             return None
         try:
             return await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
         except asyncio.TimeoutError:
-            claim = await self.db.run(inbound_store.defer, key)
-            if claim.status == "done" and not claim.deferred:
-                return _reply(claim.reply)
-            log.info("slow handling of %s: answered 'success', replies will be pushed", key)
-            return None
+            if answer.give_up():
+                log.info("slow handling of %s: answered 'success', replies will be pushed", key)
+                return None
+            return await asyncio.shield(task)  # finished just now: its reply is passive
 
     async def _answer_known(self, key: str, claim: inbound_store.Claim) -> Reply | None:
         """A retry of something this process is not handling: answered before, or in another worker's hands."""
         deadline = time.monotonic() + self.reply_timeout  # real waiting time, whatever the domain clock says
-        while claim.status != "done" and not claim.deferred:
+        while claim.status != "done":
             if time.monotonic() >= deadline:
                 return None
             await asyncio.sleep(0.05)
             claim = await self.db.run(inbound_store.read, key)
         return None if claim.deferred else _reply(claim.reply)
 
-    async def _process(self, key: str, inbound: Inbound, passive_ok: bool = True) -> Reply | None:
+    async def _process(self, key: str, inbound: Inbound, answer: _Answer) -> Reply | None:
         try:
-            replies = await self.handle(inbound)
+            passive, pushed = await self.db.run(self._handle_and_complete, key, inbound, answer)
         except Exception:  # noqa: BLE001 - one bad message must not take the service down
             log.exception("handling %s failed", key)
-            replies = [Reply(texts.INTERNAL_ERROR)]
-        parts = [
-            {"text": part, "to": r.to, "extra": r.extra}
-            for r in replies for part in split_text(r.text)
-        ]
-        passive = await self.db.run(inbound_store.complete, key, inbound.openid, parts, self.clock.now(),
-                                    passive_ok)
-        if len(parts) > (1 if passive else 0):
+            passive, pushed = await self.db.run(self._complete, key, inbound, [Reply(texts.INTERNAL_ERROR)],
+                                                answer)
+        if pushed:
             self.on_outbox()
         return _reply(passive)
+
+    def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer):
+        """Writer thread, one transaction: the handling and the record of it commit together."""
+        if inbound_store.read(db, key).status == "done":  # handled by another worker meanwhile
+            answer.take_passive()
+            return inbound_store.read(db, key).reply, 0
+        return self._complete(db, key, inbound, self.handle_tx(db, inbound), answer)
+
+    def _complete(self, db, key: str, inbound: Inbound, replies: list[Reply], answer: _Answer):
+        parts = [{"text": part, "to": r.to, "extra": r.extra} for r in replies for part in split_text(r.text)]
+        passive = inbound_store.complete(db, key, inbound.openid, parts, self.clock.now(), answer.take_passive())
+        return passive, len(parts) - (1 if passive else 0)
 
     async def recover(self, received_before: float) -> int:
         """Handle inbounds accepted before `received_before` but never handled (their process was killed).
@@ -121,7 +156,7 @@ class Receiver:
             if not rows:
                 return count
             for key, payload in rows:
-                await self._process(key, Inbound.from_json(payload), passive_ok=False)
+                await self._process(key, Inbound.from_json(payload), _Answer(passive_ok=False))
                 count += 1
 
 

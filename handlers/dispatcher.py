@@ -1,15 +1,17 @@
 """The core's one entry point: `await dispatcher.handle(inbound) -> list[Reply]`.
 
 Order for a message: commands (帮助, 取消, 查询) -> the running conversation -> a new intake conversation.
-One person's messages are handled one at a time (a lock per openid, taken before the conversation is loaded).
+
+Handling runs as ONE transaction on the database's writer thread (`handle_tx`): the conversation step, the
+ticket it creates and the pushes it causes commit together with the record that the inbound was handled, or not
+at all. So a process killed mid-way leaves nothing half done, and one person's messages are handled strictly
+one after another without any lock of our own.
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,71 +51,67 @@ class Dispatcher:
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
-        self.intake = Intake(_Services(self))
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
-        lock = self._locks[inbound.openid]
-        async with lock:
-            try:
-                return await self._handle(inbound)
-            finally:
-                if not lock._waiters:  # noqa: SLF001 - drop idle locks so the map does not grow forever
-                    self._locks.pop(inbound.openid, None)
+        return await self.db.run(self.handle_tx, inbound)
 
-    async def _handle(self, inbound: Inbound) -> list[Reply]:
+    def handle_tx(self, db, inbound: Inbound) -> list[Reply]:
+        """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database."""
         if inbound.kind == "event":
-            return await self._event(inbound)
+            return self._event(db, inbound)
         if inbound.kind not in ("text", "voice", "image", "video"):
             if inbound.kind in texts.MEDIA_NAMES:
                 return [Reply(texts.RECEIVED_MEDIA.format(what=texts.MEDIA_NAMES[inbound.kind]))]
             return [Reply(texts.UNSUPPORTED)]
         text = normalise(inbound.text)
         now = self.clock.now()
-        command = await self._command(inbound.openid, text)
+        command = self._command(db, inbound.openid, text)
         if command is not None:
             return command
-        conv = await self.db.run(conversations.get, inbound.openid, now)
+        conv = conversations.get(db, inbound.openid, now)
         prefix: list[Reply] = []
         if conv and conv["expired"]:
             prefix = [Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
             conv = None
         if conv:
-            state, data, replies = await self.intake.step(conv["state"], conv["data"], inbound)
+            state, data, replies = self._intake(db).step(conv["state"], conv["data"], inbound)
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(texts.HELP)]
-            user = await self.db.run(users.get, inbound.openid)
-            school = await self._scene_school(user["scene"] if user else None)
-            state, data, replies = await self.intake.start(inbound, school)
+            user = users.get(db, inbound.openid)
+            school = self._scene_school(db, user["scene"] if user else None)
+            state, data, replies = self._intake(db).start(inbound, school)
         if state is None:
-            await self.db.run(conversations.delete, inbound.openid)
+            conversations.delete(db, inbound.openid)
         else:
-            await self.db.run(conversations.put, inbound.openid, "intake", state, data, now,
+            conversations.put(db, inbound.openid, "intake", state, data, now,
                               self.policy.conversation_minutes * 60)
         return [*prefix, *replies]
 
-    async def _command(self, openid: str, text: str) -> list[Reply] | None:
+    def _intake(self, db) -> Intake:
+        return Intake(_Services(self, db))
+
+    def _command(self, db, openid: str, text: str) -> list[Reply] | None:
         if text.lower() in texts.HELP_WORDS:
             return [Reply(texts.HELP)]
         if text.lower() in texts.CANCEL_WORDS:
-            conv = await self.db.run(conversations.get, openid, self.clock.now())
-            await self.db.run(conversations.delete, openid)
+            conv = conversations.get(db, openid, self.clock.now())
+            conversations.delete(db, openid)
             return [Reply(texts.CANCELLED if conv and not conv["expired"] else texts.NOTHING_TO_CANCEL)]
         for word in texts.QUERY_WORDS:
             if text.startswith(word):
                 rest = text[len(word):].strip()
                 if not rest:
-                    return [Reply(await self._my_tickets(openid))]
+                    return [Reply(self._my_tickets(db, openid))]
                 m = TICKET_NUMBER.fullmatch(rest)
                 if m:
-                    return [Reply(await self._ticket_detail(openid, m.group(0).upper()))]
+                    return [Reply(self._ticket_detail(db, openid, m.group(0).upper()))]
         if TICKET_NUMBER.fullmatch(text):
-            return [Reply(await self._ticket_detail(openid, text.upper()))]
+            return [Reply(self._ticket_detail(db, openid, text.upper()))]
         return None
 
-    async def _my_tickets(self, openid: str) -> str:
-        rows = await self.db.run(tickets.for_citizen, openid)
+    def _my_tickets(self, db, openid: str) -> str:
+        rows = tickets.for_citizen(db, openid)
         if not rows:
             return texts.NO_TICKETS
         lines = [texts.MY_TICKETS_HEAD]
@@ -124,28 +122,28 @@ class Dispatcher:
         lines.append(texts.MY_TICKETS_FOOT)
         return "\n".join(lines)
 
-    async def _ticket_detail(self, openid: str, number: str) -> str:
-        ticket = await self.db.run(tickets.get, number)
+    def _ticket_detail(self, db, openid: str, number: str) -> str:
+        ticket = tickets.get(db, number)
         if ticket is None or ticket["openid"] != openid:  # someone else's ticket is "not found", not "forbidden"
             return texts.TICKET_NOT_FOUND.format(number=number)
-        unit = await self.db.run(directory.get, ticket["unit_code"])
+        unit = directory.get(db, ticket["unit_code"])
         lines = [texts.TICKET_DETAIL.format(
             number=number, kind=texts.KIND_NAMES[ticket["kind"]], state=texts.STATE_NAMES[ticket["state"]],
             unit=unit["name"] if unit else "待分派",
             due=self.calendar.date_text(ticket["due_at"]) if ticket["due_at"] else "—",
             excerpt=texts.excerpt(ticket["text"], 60))]
-        history = await self.db.run(tickets.events, ticket["id"])
+        history = tickets.events(db, ticket["id"])
         lines.append(texts.TICKET_HISTORY_HEAD)
         for event in history:
             when = dt.datetime.fromtimestamp(event["at"], self.calendar.tz).strftime("%m-%d %H:%M")
             lines.append(f"{when} {texts.STATE_NAMES.get(event['to_state'], event['to_state'])}")
         return "\n".join(lines)
 
-    async def _event(self, inbound: Inbound) -> list[Reply]:
+    def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
         if inbound.event == "subscribe":
-            await self.db.run(users.set_scene, inbound.openid, inbound.scene, now)
-            unit = await self._unit(inbound.scene)
+            users.set_scene(db, inbound.openid, inbound.scene, now)
+            unit = self._unit(db, inbound.scene)
             welcome = texts.WELCOME.format(org=self.policy.organisation, bot=self.policy.name,
                                            commitment=self.policy.commitment)
             if unit:
@@ -154,47 +152,47 @@ class Dispatcher:
                     welcome += "\n" + texts.UNIT_COMMITMENT.format(unit=unit["name"], text=unit["commitment"])
             return [Reply(welcome)]
         if inbound.event == "scan":
-            await self.db.run(users.set_scene, inbound.openid, inbound.scene, now)
-            unit = await self._unit(inbound.scene)
+            users.set_scene(db, inbound.openid, inbound.scene, now)
+            unit = self._unit(db, inbound.scene)
             if unit:
                 return [Reply(texts.SCAN_UNIT.format(unit=unit["name"]))]
             return [Reply(texts.SCAN_UNKNOWN)]
         if inbound.event == "unsubscribe":
-            await self.db.run(users.set_subscribed, inbound.openid, False, now)
+            users.set_subscribed(db, inbound.openid, False, now)
             return []  # WeChat delivers nothing to a person who has just left
         if inbound.event == "click":
             if inbound.event_key in ("help", "HELP"):
                 return [Reply(texts.HELP)]
             if inbound.event_key in ("query", "QUERY"):
-                return [Reply(await self._my_tickets(inbound.openid))]
+                return [Reply(self._my_tickets(db, inbound.openid))]
             return [Reply(texts.MENU_UNKNOWN)]
         return []  # VIEW and other notifications need no answer
 
-    async def _unit(self, scene: str | None) -> dict | None:
+    def _unit(self, db, scene: str | None) -> dict | None:
         if not scene:
             return None
-        return await self.db.run(directory.by_scene, scene)
+        return directory.by_scene(db, scene)
 
-    async def _scene_school(self, scene: str | None) -> str | None:
-        unit = await self._unit(scene)
+    def _scene_school(self, db, scene: str | None) -> str | None:
+        unit = self._unit(db, scene)
         return unit["code"] if unit and unit["kind"] in ("school", "kindergarten") else None
 
     # -- assignment: which unit handles a category, for a school or none -----------------------------------
-    async def plan(self, category: str, school_code: str | None, kind: str, routing: dict) -> Plan:
+    def plan(self, db, category: str, school_code: str | None, kind: str, routing: dict) -> Plan:
         """Who handles it: a school fixes what is its own to fix (policy.school_categories); anything else about
         a school goes to the bureau that runs the school (a district bureau), 师德 included, never to the school
         itself; matters not tied to a school go to the city office listed for the category."""
-        school = await self.db.run(directory.get, school_code)
+        school = directory.get(db, school_code)
         unit = None
         if school and category in self.policy.school_categories and category != "ethics":
             unit = school
         elif school and category != "out_of_scope":
-            parent = await self.db.run(directory.get, school["parent"])
+            parent = directory.get(db, school["parent"])
             unit = parent if parent and parent["kind"] == "district" else None
         if unit is None:
-            unit = await self.db.run(directory.office_for, category)
+            unit = directory.office_for(db, category)
         if unit is None:
-            unit = await self.db.run(directory.get, self.policy.duty_office)
+            unit = directory.get(db, self.policy.duty_office)
         days = self.policy.days["safety_complaint"] if (kind == "complaint" and category == "safety") \
             else self.policy.days[kind]
         due = self.calendar.due(self.clock.now(), days)
@@ -205,40 +203,42 @@ class Dispatcher:
 
 
 class _Services(IntakeServices):
-    def __init__(self, d: Dispatcher):
+    """The intake conversation's view of routing, the directory and tickets, within one transaction."""
+
+    def __init__(self, d: Dispatcher, db):
         self.d = d
+        self.db = db
         self.needs_school = frozenset(d.policy.school_categories | {"ethics", "fees"})
 
-    async def route(self, text: str) -> dict:
+    def route(self, text: str) -> dict:
         return self.d.router.route(text).to_dict()
 
-    async def find_school(self, text: str) -> str | None:
+    def find_school(self, text: str) -> str | None:
         code = self.d.router.find_school(text)
         if code:
             return code
-        rows = await self.d.db.run(directory.schools)
+        rows = directory.schools(self.db)
         hits = [r["code"] for r in rows if text and (text in r["name"] or r["name"] in text)]
         return hits[0] if len(hits) == 1 else None
 
-    async def similar(self, data: dict) -> dict | None:
+    def similar(self, data: dict) -> dict | None:
         since = self.d.clock.now() - self.d.policy.similar_days * 86400
-        found = await self.d.db.run(tickets.similar_open, data["openid"], data.get("school"), data["category"], since)
+        found = tickets.similar_open(self.db, data["openid"], data.get("school"), data["category"], since)
         if not found:
             return None
         created = dt.datetime.fromtimestamp(found["created_at"], self.d.calendar.tz)
         return {"number": found["number"], "date": f"{created.month}月{created.day}日",
                 "state": texts.STATE_NAMES[found["state"]]}
 
-    async def plan(self, category: str, school: str | None, kind: str, routing: dict) -> Plan:
-        return await self.d.plan(category, school, kind, routing)
+    def plan(self, category: str, school: str | None, kind: str, routing: dict) -> Plan:
+        return self.d.plan(self.db, category, school, kind, routing)
 
-    async def submit(self, openid: str, data: dict, plan: Plan) -> dict:
-        return await self.d.db.run(
-            lambda db: tickets.create(
-                db, openid=openid, kind=data["kind"], category=plan.category, unit_code=plan.unit_code,
-                school_code=plan.school_code, text="\n".join(data["parts"]), attachments=data["attachments"],
-                contact_phone=data.get("phone") or None, anonymous=data.get("anonymous", True),
-                routing=plan.routing, now=self.d.clock.now(), due_at=plan.due_at, tz=self.d.calendar.tz))
+    def submit(self, openid: str, data: dict, plan: Plan) -> dict:
+        return tickets.create(
+            self.db, openid=openid, kind=data["kind"], category=plan.category, unit_code=plan.unit_code,
+            school_code=plan.school_code, text="\n".join(data["parts"]), attachments=data["attachments"],
+            contact_phone=data.get("phone") or None, anonymous=data.get("anonymous", True),
+            routing=plan.routing, now=self.d.clock.now(), due_at=plan.due_at, tz=self.d.calendar.tz)
 
-    async def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
-        await self.d.db.run(tickets.append_text, number, openid, text, attachments, self.d.clock.now())
+    def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
+        tickets.append_text(self.db, number, openid, text, attachments, self.d.clock.now())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from handlers import texts
 from handlers.messages import Inbound, Reply
@@ -93,7 +93,7 @@ class Intake:
         self.s = services
 
     # -- entry ------------------------------------------------------------------------------------------
-    async def start(self, inbound: Inbound, scene_school: str | None) -> tuple[str, dict, list[Reply]]:
+    def start(self, inbound: Inbound, scene_school: str | None) -> tuple[str, dict, list[Reply]]:
         data: dict[str, Any] = {"openid": inbound.openid, "parts": [], "attachments": [], "kind": None,
                                 "school": scene_school,
                                 "school_from": "scene" if scene_school else None}
@@ -102,98 +102,98 @@ class Intake:
             return "describe", data, [Reply(texts.ASK_MORE)]
         if not data["parts"]:  # an image or voice without words: ask for the words
             return "describe", data, [Reply(texts.ASK_DESCRIPTION_AFTER_MEDIA)]
-        return await self._advance(data, [])
+        return self._advance(data, [])
 
     # -- one message within the conversation --------------------------------------------------------------
-    async def step(self, state: str, data: dict, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
+    def step(self, state: str, data: dict, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
         if inbound.kind in ("image", "voice", "video") and not (inbound.kind == "voice" and inbound.text):
             self._collect(inbound, data)
             return state, data, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
-                                       + "\n" + await self._prompt(state, data))]
+                                       + "\n" + self._prompt(state, data))]
         text = normalise(inbound.text)
-        if state != "describe" and await self._is_more_description(state, text):
+        if state != "describe" and self._is_more_description(state, text):
             # People often tell their story in several messages: a sentence where an answer was expected
             # is more of the story, not a wrong answer.
             self._collect(inbound, data)
-            return await self._advance(data, [Reply(texts.SUPPLEMENTED)])
+            return self._advance(data, [Reply(texts.SUPPLEMENTED)])
         handler = getattr(self, f"_on_{state}")
-        return await handler(text, data, inbound)
+        return handler(text, data, inbound)
 
-    async def _is_more_description(self, state: str, text: str) -> bool:
+    def _is_more_description(self, state: str, text: str) -> bool:
         if sum("\u4e00" <= ch <= "\u9fff" for ch in text) < SUPPLEMENT_CHARS:  # digits, codes, short answers
             return False
-        if state == "school" and await self.s.find_school(text):
+        if state == "school" and self.s.find_school(text):
             return False
         return True
 
-    async def _on_describe(self, text: str, data: dict, inbound: Inbound):
+    def _on_describe(self, text: str, data: dict, inbound: Inbound):
         self._collect(inbound, data)
         if len(self._text(data)) < MIN_DESCRIPTION:
             return "describe", data, [Reply(texts.ASK_MORE)]
-        return await self._advance(data, [])
+        return self._advance(data, [])
 
-    async def _on_kind(self, text: str, data: dict, inbound: Inbound):
+    def _on_kind(self, text: str, data: dict, inbound: Inbound):
         n = choice(text, 4)
         kind = KINDS[str(n)] if n else texts.KIND_BY_NAME.get(text)
         if kind is None:
             return "kind", data, [Reply(texts.ASK_KIND_AGAIN)]
         data["kind"] = kind
-        return await self._advance(data, [])
+        return self._advance(data, [])
 
-    async def _on_out_of_scope(self, text: str, data: dict, inbound: Inbound):
+    def _on_out_of_scope(self, text: str, data: dict, inbound: Inbound):
         n = choice(text, 2)
         if n == 1 or text in YES:
             data["insist"] = True
-            return await self._advance(data, [])
+            return self._advance(data, [])
         if n == 2 or text in NO_WORDS or text in texts.CANCEL_WORDS:
             return None, data, [Reply(texts.OUT_OF_SCOPE_DONE)]
         return "out_of_scope", data, [Reply(texts.CHOOSE_1_2)]
 
-    async def _on_school(self, text: str, data: dict, inbound: Inbound):
+    def _on_school(self, text: str, data: dict, inbound: Inbound):
         if text in SKIP:
             data["school"], data["school_from"] = None, "none"
-            return await self._advance(data, [])
-        code = await self.s.find_school(text)
+            return self._advance(data, [])
+        code = self.s.find_school(text)
         if code is None:
             return "school", data, [Reply(texts.SCHOOL_NOT_FOUND)]
         data["school"], data["school_from"] = code, "asked"
-        return await self._advance(data, [])
+        return self._advance(data, [])
 
-    async def _on_similar(self, text: str, data: dict, inbound: Inbound):
+    def _on_similar(self, text: str, data: dict, inbound: Inbound):
         n = choice(text, 2)
         if n == 1:
             number = data["similar"]
-            await self.s.append_to(number, inbound.openid, self._text(data), data["attachments"])
+            self.s.append_to(number, inbound.openid, self._text(data), data["attachments"])
             return None, data, [Reply(texts.APPENDED.format(number=number))]
         if n == 2:
             data["similar_checked"] = True
-            return await self._advance(data, [])
+            return self._advance(data, [])
         return "similar", data, [Reply(texts.CHOOSE_1_2)]
 
-    async def _on_phone(self, text: str, data: dict, inbound: Inbound):
+    def _on_phone(self, text: str, data: dict, inbound: Inbound):
         if text in SKIP:
             data["phone"] = ""
-            return await self._advance(data, [])
+            return self._advance(data, [])
         digits = text.replace(" ", "").replace("+86", "")
         if not PHONE.match(digits):
             return "phone", data, [Reply(texts.PHONE_INVALID)]
         data["phone"] = digits
-        return await self._advance(data, [])
+        return self._advance(data, [])
 
-    async def _on_anonymity(self, text: str, data: dict, inbound: Inbound):
+    def _on_anonymity(self, text: str, data: dict, inbound: Inbound):
         n = choice(text, 2)
         if n is None:
             n = 1 if text in YES else 2 if text in NO_WORDS else None
         if n is None:
             return "anonymity", data, [Reply(texts.CHOOSE_1_2)]
         data["anonymous"] = n == 2
-        return await self._advance(data, [])
+        return self._advance(data, [])
 
-    async def _on_confirm(self, text: str, data: dict, inbound: Inbound):
+    def _on_confirm(self, text: str, data: dict, inbound: Inbound):
         n = choice(text, 3)
         if n == 1 or text in YES:
-            plan = await self._plan(data)
-            ticket = await self.s.submit(inbound.openid, data, plan)
+            plan = self._plan(data)
+            ticket = self.s.submit(inbound.openid, data, plan)
             return None, data, [Reply(texts.SUBMITTED.format(
                 number=ticket["number"], unit=plan.unit_name, due=plan.due_text))]
         if n == 2:
@@ -205,14 +205,14 @@ class Intake:
         return "confirm", data, [Reply(texts.CHOOSE_1_3)]
 
     # -- moving on -----------------------------------------------------------------------------------------
-    async def _advance(self, data: dict, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
+    def _advance(self, data: dict, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
         """Ask the first thing still missing, or show the summary."""
         text = self._text(data)
         if data.get("kind") is None:
             data["kind"] = infer_kind(text)
             if data["kind"] is None:
                 return "kind", data, [*replies, Reply(texts.ASK_KIND)]
-        decision = await self.s.route(text)
+        decision = self.s.route(text)
         data["category"] = decision["category"]
         data["routing"] = decision
         if decision.get("school") and data.get("school_from") != "asked":
@@ -224,7 +224,7 @@ class Intake:
             return "school", data, [*replies, Reply(texts.ASK_SCHOOL)]
         if not data.get("similar_checked"):
             data["similar_checked"] = True
-            similar = await self.s.similar(data)
+            similar = self.s.similar(data)
             if similar:
                 data["similar"] = similar["number"]
                 return "similar", data, [*replies, Reply(texts.SIMILAR.format(
@@ -235,11 +235,11 @@ class Intake:
             if data.get("school"):
                 return "anonymity", data, [*replies, Reply(texts.ASK_ANONYMITY)]
             data["anonymous"] = True
-        plan = await self._plan(data)
+        plan = self._plan(data)
         return "confirm", data, [*replies, Reply(self._summary(data, plan))]
 
-    async def _plan(self, data: dict) -> Plan:
-        return await self.s.plan(data["category"], data.get("school"), data["kind"], data["routing"])
+    def _plan(self, data: dict) -> Plan:
+        return self.s.plan(data["category"], data.get("school"), data["kind"], data["routing"])
 
     def _summary(self, data: dict, plan: Plan) -> str:
         lines = [texts.SUMMARY_HEAD,
@@ -257,7 +257,7 @@ class Intake:
         lines.append(texts.SUMMARY_CHOICES)
         return "\n".join(lines)
 
-    async def _prompt(self, state: str, data: dict) -> str:
+    def _prompt(self, state: str, data: dict) -> str:
         return {
             "describe": texts.ASK_MORE, "kind": texts.ASK_KIND, "out_of_scope": texts.CHOOSE_1_2,
             "school": texts.ASK_SCHOOL, "similar": texts.CHOOSE_1_2, "phone": texts.ASK_PHONE,
@@ -282,9 +282,9 @@ class IntakeServices:
     """What the intake conversation needs from the rest of the system (routing, directory, tickets)."""
 
     needs_school: frozenset[str]
-    route: Callable[[str], Awaitable[dict]]
-    find_school: Callable[[str], Awaitable[str | None]]
-    similar: Callable[[dict], Awaitable[dict | None]]
-    plan: Callable[..., Awaitable[Plan]]
-    submit: Callable[[str, dict, Plan], Awaitable[dict]]
-    append_to: Callable[[str, str, str, list], Awaitable[None]]
+    route: Callable[[str], dict]
+    find_school: Callable[[str], str | None]
+    similar: Callable[[dict], dict | None]
+    plan: Callable[..., Plan]
+    submit: Callable[[str, dict, Plan], dict]
+    append_to: Callable[[str, str, str, list], None]

@@ -37,8 +37,8 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
              passive_ok: bool = True) -> dict[str, Any] | None:
     """Record the handling of an inbound, atomically with the pushes it causes.
 
-    The first reply to the sender goes back passively unless the webhook already answered (deferred); every
-    other reply goes to the outbox. Returns the passive reply, if any. Idempotent: a second call changes nothing.
+    The first reply to the sender goes back passively if the webhook call still waits for it (passive_ok);
+    every other reply goes to the outbox. Returns the passive reply, if any. Idempotent: a second call changes nothing.
     """
     row = db.execute("SELECT status, deferred, reply FROM inbound WHERE key = ?", [key]).fetchone()
     if row is None:
@@ -48,15 +48,15 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
     passive = None
     pushes = []
     for reply in replies:
-        if passive is None and passive_ok and not row[1] and reply.get("to") in (None, openid):
+        if passive is None and passive_ok and reply.get("to") in (None, openid):
             passive = reply
         else:
             pushes.append(reply)
     for reply in pushes:
         outbox.enqueue_text(db, reply.get("to") or openid, reply["text"], now, source=f"inbound:{key}")
     db.execute(
-        "UPDATE inbound SET status = 'done', reply = ?, handled_at = ? WHERE key = ?",
-        [json.dumps(passive, ensure_ascii=False) if passive else None, now, key],
+        "UPDATE inbound SET status = 'done', reply = ?, handled_at = ?, deferred = ? WHERE key = ?",
+        [json.dumps(passive, ensure_ascii=False) if passive else None, now, int(not passive_ok), key],
     )
     return passive
 
@@ -64,13 +64,6 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
 def read(db: sqlite_utils.Database, key: str) -> Claim:
     row = db.execute("SELECT status, deferred, reply FROM inbound WHERE key = ?", [key]).fetchone()
     return Claim(False, row[0], bool(row[1]), json.loads(row[2]) if row[2] else None)
-
-
-def defer(db: sqlite_utils.Database, key: str) -> Claim:
-    """The webhook is about to answer 'success' because handling is slow: from now on replies go by the outbox.
-    If handling finished meanwhile, say so, and the caller answers the stored reply instead."""
-    db.execute("UPDATE inbound SET deferred = 1 WHERE key = ? AND status = 'received'", [key])
-    return read(db, key)
 
 
 def lease_unfinished(db: sqlite_utils.Database, received_before: float, now: float, limit: int = 50,

@@ -63,7 +63,8 @@ async def test_inbound_claim_is_once(db):
     first = await db.run(inbound.claim, "k1", "o1", "text", "{}", 10.0)
     second = await db.run(inbound.claim, "k1", "o1", "text", "{}", 11.0)
     assert first.new and not second.new and second.status == "received"
-    passive = await db.run(inbound.complete, "k1", "o1", [{"text": "a", "to": None}, {"text": "b", "to": None}], 12.0)
+    passive = await db.run(inbound.complete, "k1", "o1", [{"text": "a", "to": None}, {"text": "b", "to": None}], 12.0,
+                           True)
     assert passive == {"text": "a", "to": None}
     assert [r["payload"] for r in await db.run(outbox.list_for, "o1")] == ['{"content": "b"}']
     # Completing twice changes nothing.

@@ -293,16 +293,19 @@ async def test_event_retries_are_deduplicated_by_sender_and_time(bot):
 
 
 async def test_slow_handling_answers_success_and_pushes_later(aiohttp_client, make_config):
-    from bot.app import DISPATCHER, RECEIVER
+    import threading
+
+    from bot.app import RECEIVER
     app = create_app(make_config(wechat={"reply_timeout_seconds": 0.2}))
     client = await aiohttp_client(app)
-    real = app[DISPATCHER].handle
-    gate = asyncio.Event()
+    receiver = app[RECEIVER]
+    real = receiver.handle_tx
+    gate = threading.Event()
 
-    async def slow(inbound):
-        await gate.wait()
-        return await real(inbound)
-    app[RECEIVER].handle = slow
+    def slow(db, inbound):
+        gate.wait(10)
+        return real(db, inbound)
+    receiver.handle_tx = slow
     inner = wx.text_xml("o_slow", "帮助", msg_id=99)
     body, q = wx.encrypted(inner, "o_slow")
     resp = await post(client, body, q)
@@ -322,3 +325,20 @@ async def test_slow_handling_answers_success_and_pushes_later(aiohttp_client, ma
     # A retry after the work is done still does not answer passively (the reply went by the outbox).
     body, q = wx.encrypted(inner, "o_slow", nonce="third")
     assert await (await post(client, body, q)).text() == "success"
+
+
+async def test_a_failing_handler_leaves_nothing_half_done(bot):
+    from bot.app import RECEIVER
+    from storage import users as users_store
+    receiver = bot.app[RECEIVER]
+
+    def half_then_fail(db, inbound):
+        users_store.set_scene(db, inbound.openid, "school:jn-syxx", 1.0)  # a write...
+        raise RuntimeError("bug")                                        # ...then a bug
+    receiver.handle_tx = half_then_fail
+    resp = await post(bot, wx.text_xml("o_bug", "你好"), wx.signed_query("o_bug"))
+    assert "出了点问题" in wx.parse_fields(await resp.text())["Content"]
+    scene = await bot.app[DB].run(lambda d: d.execute("SELECT scene FROM users WHERE openid='o_bug'").fetchone())
+    assert scene == (None,)  # the half-done write was rolled back; the message itself is kept as handled
+    status = await bot.app[DB].run(lambda d: d.execute("SELECT status FROM inbound").fetchone()[0])
+    assert status == "done"
