@@ -78,6 +78,8 @@ class RoutingConfig:
     rules: str = ""
     # Categories a school handles itself when the message is about a known school; others go to bureau offices.
     school_categories: tuple[str, ...] = ("burden", "safety")
+    # Categories that the district bureau running a named school handles (师德 always does).
+    district_categories: tuple[str, ...] = ("ethics", "admission", "teachers")
     # Where a ticket goes when no office is set for its category (and where out-of-scope insistences go).
     duty_office: str = "jyj-bgs"
     # An open ticket of the same person, school and category within this many days is offered for adding to.
@@ -145,9 +147,10 @@ class Config:
         if self.routing.rules and not Path(self.routing.rules).is_file():
             raise bad("routing.rules", f"file not found: {self.routing.rules}")
         from handlers.routing import CATEGORIES
-        for code in self.routing.school_categories:
-            if code not in CATEGORIES:
-                raise bad("routing.school_categories", f"unknown category {code!r}; known: {', '.join(CATEGORIES)}")
+        for key in ("school_categories", "district_categories"):
+            for code in getattr(self.routing, key):
+                if code not in CATEGORIES:
+                    raise bad(f"routing.{key}", f"unknown category {code!r}; known: {', '.join(CATEGORIES)}")
         if self.routing.conversation_minutes < 1 or self.routing.similar_days < 0:
             raise bad("routing.conversation_minutes", "must be at least 1 (and similar_days not negative)")
         for key in ("inquiry_days", "complaint_days", "suggestion_days", "praise_days", "safety_complaint_days"):

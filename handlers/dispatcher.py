@@ -36,6 +36,7 @@ class Policy:
     organisation: str = "市教育局"
     commitment: str = ""
     school_categories: frozenset[str] = frozenset({"burden", "safety"})
+    district_categories: frozenset[str] = frozenset({"ethics", "admission", "teachers"})
     duty_office: str = "jyj-bgs"
     similar_days: int = 7
     conversation_minutes: int = 30
@@ -179,14 +180,14 @@ class Dispatcher:
 
     # -- assignment: which unit handles a category, for a school or none -----------------------------------
     def plan(self, db, category: str, school_code: str | None, kind: str, routing: dict) -> Plan:
-        """Who handles it: a school fixes what is its own to fix (policy.school_categories); anything else about
-        a school goes to the bureau that runs the school (a district bureau), 师德 included, never to the school
-        itself; matters not tied to a school go to the city office listed for the category."""
+        """Who handles it: a school fixes what is its own to fix (policy.school_categories); the district bureau
+        running a named school takes policy.district_categories, 师德 always (never the school itself); the rest
+        goes to the city office listed for the category, and the duty office takes what no office claims."""
         school = directory.get(db, school_code)
         unit = None
         if school and category in self.policy.school_categories and category != "ethics":
             unit = school
-        elif school and category != "out_of_scope":
+        elif school and (category in self.policy.district_categories or category == "ethics"):
             parent = directory.get(db, school["parent"])
             unit = parent if parent and parent["kind"] == "district" else None
         if unit is None:

@@ -51,7 +51,7 @@ async def test_follow_through_qr_and_file_a_ticket_over_encrypted_http(demo):
     assert "联系电话" in reply
     assert "身份" in await send(demo, who, type="text", content="0")
     summary = await send(demo, who, type="text", content="2")
-    assert "涉及学校：江南区星光幼儿园" in summary and "承办单位：江南区教育局" in summary
+    assert "涉及学校：江南区星光幼儿园" in summary and "承办单位：市教育局学前教育处" in summary
     done = await send(demo, who, type="text", content="1")
     assert re.search(r"受理编号：JY\d{4}-0001", done)
     assert "JY" in await send(demo, who, type="voice", recognition="查询")
