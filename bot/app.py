@@ -15,6 +15,7 @@ from bot.outbox import OutboxSender
 from bot.receiver import Receiver
 from bot.scheduler import build_scheduler
 from handlers.clock import Clock
+from handlers.desk import Templates
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
@@ -79,7 +80,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days})
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
-    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar)
+    templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
+    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates)
     yield
 
 

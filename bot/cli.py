@@ -95,6 +95,61 @@ def cmd_init_db(args) -> int:
     return 0
 
 
+def _with_db(args, fn, *fn_args):
+    """Run one storage call against the configured database, for the admin commands."""
+    from storage.db import Database
+    config = _load(args.config)
+    db = Database(config.storage.path).start()
+    try:
+        return config, db.run_sync(fn, *fn_args)
+    finally:
+        db.close()
+
+
+def cmd_staff_invite(args) -> int:
+    import time
+
+    from storage import staff
+    config = _load(args.config)
+    hours = args.hours or config.notify.invite_hours
+    try:
+        _, code = _with_db(args, staff.create_invite, args.unit, args.role, args.name, time.time(), hours * 3600)
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    print(f"绑定码：{code}\n请{args.name}在 {hours} 小时内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
+    return 0
+
+
+def cmd_staff_list(args) -> int:
+    from storage import staff
+    _, rows = _with_db(args, staff.list_staff)
+    if not rows:
+        print("no staff bound yet: tingjian staff invite --unit CODE --role handler --name NAME")
+    for r in rows:
+        print(f"{r['openid']}\t{r['role']}\t{r['unit_code']}\t{r['unit_name'] or ''}\t{r['name'] or ''}")
+    return 0
+
+
+def cmd_staff_remove(args) -> int:
+    from storage import staff
+    _, removed = _with_db(args, staff.remove, args.openid)
+    print(f"removed {args.openid}" if removed else f"{args.openid} is not a staff member")
+    return 0 if removed else 1
+
+
+def cmd_directory_import(args) -> int:
+    from storage import directory
+    try:
+        rows = directory.read_csv(args.file)
+        _, count = _with_db(args, directory.upsert, rows)
+    except directory.DirectoryError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    print(f"{count} unit(s) imported from {args.file} (existing codes updated, none duplicated)")
+    return 0
+
+
 def cmd_chat(args) -> int:
     from bot.chat import run_chat
     asyncio.run(run_chat(args.url.rstrip("/"), args.openid, args.scene))
@@ -153,6 +208,36 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Apply database migrations and load directory.csv if configured.")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_init_db)
+
+    p = sub.add_parser("staff", help="invite, list and remove staff accounts",
+                       description="Staff accounts. An invite prints a one-time code; the person sends "
+                                   "“绑定 <code>” to the Official Account to bind their WeChat.")
+    staff_sub = p.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    q = staff_sub.add_parser("invite", help="create a one-time binding code", description="Create a one-time "
+                             "binding code for a staff member of a unit.")
+    q.add_argument("--unit", required=True, help="unit code from the directory")
+    q.add_argument("--role", required=True, choices=("handler", "supervisor", "leader", "admin"))
+    q.add_argument("--name", required=True, help="how the person is shown, e.g. 收费管理处·李老师")
+    q.add_argument("--hours", type=int, help="validity (default: notify.invite_hours)")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_invite)
+    q = staff_sub.add_parser("list", help="list bound staff", description="List bound staff accounts.")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_list)
+    q = staff_sub.add_parser("remove", help="unbind a staff account", description="Make an openid a citizen again.")
+    q.add_argument("openid")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_remove)
+
+    p = sub.add_parser("directory", help="import units and schools from CSV",
+                       description="The directory of units and schools.")
+    dir_sub = p.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
+    q = dir_sub.add_parser("import", help="import or update units from a CSV",
+                           description="Import units from a CSV with columns code,name,kind[,district,parent,"
+                                       "categories,commitment]; rows are checked one by one, existing codes updated.")
+    q.add_argument("file")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_directory_import)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")

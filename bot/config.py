@@ -102,6 +102,16 @@ class DeadlinesConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    # Template message ids (公众号后台 → 模板消息) used when a person is outside WeChat's 48-hour window.
+    # Empty: the message waits until the person next writes to the account.
+    staff_template_id: str = ""
+    citizen_template_id: str = ""
+    # How long a staff invite code (tingjian staff invite) stays valid, in hours.
+    invite_hours: int = 72
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     # Serve the local stand-in for api.weixin.qq.com and the simulator in this process (demo mode only).
     enabled: bool = False
@@ -117,6 +127,7 @@ class Config:
     directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     source: str = "<defaults>"
 
@@ -140,6 +151,8 @@ class Config:
             raise bad("wechat.api_base", "must start with http:// or https://")
         if not 0 <= self.wechat.reply_timeout_seconds <= 4.8:
             raise bad("wechat.reply_timeout_seconds", "must be between 0 and 4.8 (WeChat gives up after 5 s)")
+        if not 1 <= self.notify.invite_hours <= 24 * 30:
+            raise bad("notify.invite_hours", "must be between 1 and 720")
         if self.outbox.max_attempts < 1:
             raise bad("outbox.max_attempts", "must be at least 1")
         if self.outbox.poll_seconds <= 0:

@@ -1,6 +1,7 @@
 """Demo mode: the service, the local WeChat sandbox and the simulator in one process, with no credentials."""
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from aiohttp import web
@@ -9,6 +10,8 @@ from bot.config import Config, load_config
 from handlers.clock import Clock
 
 DEMO_DIRECTORY = Path(__file__).with_name("demo") / "directory.csv"
+# Staff already bound in the demo, so a newcomer can play every role in the simulator at once.
+DEMO_STAFF = Path(__file__).with_name("demo") / "staff.csv"
 # Public test values: the sandbox and the bot share them; nothing here is a real account.
 DEMO_WECHAT = {
     "token": "tingjiandemo",
@@ -33,7 +36,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
     """Serve the stand-in for api.weixin.qq.com and the simulator from the bot's own app."""
     from bot.sandbox.platform import Sandbox
     from bot.sandbox.simulator import add_simulator_routes
-    from storage import directory
+    from storage import directory, staff
 
     sandbox = Sandbox(token=config.wechat.token, aes_key=config.wechat.aes_key, appid=config.wechat.appid,
                       appsecret=config.wechat.appsecret, webhook_url=f"{config.public_url}/wechat",
@@ -46,4 +49,20 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
         return [{"code": r["code"], "name": r["name"], "kind": r["kind"], "scene": directory.scene_for(r)}
                 for r in rows]
 
-    add_simulator_routes(app, units)
+    async def roles():
+        from bot.app import DB
+        from bot.sandbox.simulator import DEFAULT_ROLES
+        rows = await app[DB].run(staff.list_staff)
+        return DEFAULT_ROLES + [{"openid": r["openid"], "name": r["name"], "group": "工作人员"} for r in rows]
+
+    async def seed_staff(app: web.Application):
+        from bot.app import DB
+        rows = list(csv.DictReader(open(DEMO_STAFF, encoding="utf-8")))
+        await app[DB].run(lambda db: [staff.bind(db, r["openid"], r["unit"], r["role"], r["name"], clock.now())
+                                      for r in rows])
+        for r in rows:  # they have "written to the account" recently, so customer-service messages reach them
+            sandbox.follow(r["openid"])
+        yield
+
+    add_simulator_routes(app, units, roles)
+    app.cleanup_ctx.append(seed_staff)

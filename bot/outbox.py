@@ -74,6 +74,9 @@ class OutboxSender:
                 await self.api.send_template(item["openid"], payload["template_id"], payload["data"],
                                              payload.get("url"))
         except WechatApiError as exc:
+            if exc.errcode == OUTSIDE_WINDOW and payload.get("template"):
+                await self._send_template_instead(item)
+                return
             if exc.errcode == OUTSIDE_WINDOW:
                 await self.db.run(outbox.mark_waiting, item["id"], str(exc))
                 return
@@ -81,6 +84,20 @@ class OutboxSender:
             return
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             await self._retry(item, f"{type(exc).__name__}: {exc}")
+            return
+        await self.db.run(outbox.mark_sent, item["id"], self.clock.now())
+        self.sent += 1
+
+    async def _send_template_instead(self, item: dict) -> None:
+        """Outside the 48-hour window a template message still reaches the person."""
+        tpl = item["payload"]["template"]
+        try:
+            await self.api.send_template(item["openid"], tpl["template_id"], tpl["data"], tpl.get("url"))
+        except WechatApiError as exc:
+            await self._retry(item, f"template: {exc}", permanent=exc.permanent)
+            return
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+            await self._retry(item, f"template: {type(exc).__name__}: {exc}")
             return
         await self.db.run(outbox.mark_sent, item["id"], self.clock.now())
         self.sent += 1

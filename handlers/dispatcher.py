@@ -17,6 +17,7 @@ from typing import Any
 
 from handlers import texts
 from handlers.clock import Clock
+from handlers.desk import Desk, Templates
 from handlers.intake import Intake, IntakeServices, Plan, normalise
 from handlers.messages import Inbound, Reply
 from handlers.routing import Router
@@ -46,12 +47,13 @@ class Policy:
 
 class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
-                 calendar: WorkCalendar | None = None):
+                 calendar: WorkCalendar | None = None, templates: Templates | None = None):
         self.db = db
         self.router = router
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
+        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates())
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
@@ -66,22 +68,31 @@ class Dispatcher:
             return [Reply(texts.UNSUPPORTED)]
         text = normalise(inbound.text)
         now = self.clock.now()
-        command = self._command(db, inbound.openid, text)
+        command = self.desk.command(db, inbound.openid, text) if inbound.kind == "text" else None
+        if command is None:
+            command = self._command(db, inbound.openid, text)
         if command is not None:
             return command
+        staff_help = self.desk.staff_help(db, inbound.openid)
+        if staff_help:  # staff talk to the bot in commands; free text gets them the list of commands
+            return [Reply(staff_help)]
         conv = conversations.get(db, inbound.openid, now)
+        if conv and conv["flow"] != "intake":
+            conv = None
         prefix: list[Reply] = []
         if conv and conv["expired"]:
             prefix = [Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
             conv = None
+        intake = self._intake(db)
         if conv:
-            state, data, replies = self._intake(db).step(conv["state"], conv["data"], inbound)
+            state, data, replies = intake.step(conv["state"], conv["data"], inbound)
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(texts.HELP)]
             user = users.get(db, inbound.openid)
             school = self._scene_school(db, user["scene"] if user else None)
-            state, data, replies = self._intake(db).start(inbound, school)
+            state, data, replies = intake.start(inbound, school)
+        replies = [*replies, *intake.s.notices]  # the staff told about a ticket just submitted
         if state is None:
             conversations.delete(db, inbound.openid)
         else:
@@ -94,7 +105,7 @@ class Dispatcher:
 
     def _command(self, db, openid: str, text: str) -> list[Reply] | None:
         if text.lower() in texts.HELP_WORDS:
-            return [Reply(texts.HELP)]
+            return [Reply(self.desk.staff_help(db, openid) or texts.HELP)]
         if text.lower() in texts.CANCEL_WORDS:
             conv = conversations.get(db, openid, self.clock.now())
             conversations.delete(db, openid)
@@ -133,11 +144,18 @@ class Dispatcher:
             unit=unit["name"] if unit else "待分派",
             due=self.calendar.date_text(ticket["due_at"]) if ticket["due_at"] else "—",
             excerpt=texts.excerpt(ticket["text"], 60))]
-        history = tickets.events(db, ticket["id"])
+        if ticket["resolution"]:
+            lines.append(f"办理结果：{texts.excerpt(ticket['resolution'], 200)}")
         lines.append(texts.TICKET_HISTORY_HEAD)
-        for event in history:
+        for event in tickets.events(db, ticket["id"]):
+            if event["action"] == "unattended":  # internal routing detail, not the citizen's concern
+                continue
             when = dt.datetime.fromtimestamp(event["at"], self.calendar.tz).strftime("%m-%d %H:%M")
-            lines.append(f"{when} {texts.STATE_NAMES.get(event['to_state'], event['to_state'])}")
+            name = texts.EVENT_NAMES.get(event["action"], texts.STATE_NAMES.get(event["to_state"], ""))
+            # What was said to or by the citizen is theirs to read; bounce reasons are internal.
+            note = f"：{texts.excerpt(event['note'], 40)}" if event["note"] and event["action"] in (
+                "reply", "citizen_reply", "supplement") else ""
+            lines.append(f"{when} {name}{note}")
         return "\n".join(lines)
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
@@ -210,6 +228,7 @@ class _Services(IntakeServices):
         self.d = d
         self.db = db
         self.needs_school = frozenset(d.policy.school_categories | {"ethics", "fees"})
+        self.notices: list[Reply] = []
 
     def route(self, text: str) -> dict:
         return self.d.router.route(text).to_dict()
@@ -235,11 +254,13 @@ class _Services(IntakeServices):
         return self.d.plan(self.db, category, school, kind, routing)
 
     def submit(self, openid: str, data: dict, plan: Plan) -> dict:
-        return tickets.create(
+        ticket = tickets.create(
             self.db, openid=openid, kind=data["kind"], category=plan.category, unit_code=plan.unit_code,
             school_code=plan.school_code, text="\n".join(data["parts"]), attachments=data["attachments"],
             contact_phone=data.get("phone") or None, anonymous=data.get("anonymous", True),
             routing=plan.routing, now=self.d.clock.now(), due_at=plan.due_at, tz=self.d.calendar.tz)
+        self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket))
+        return ticket
 
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
         tickets.append_text(self.db, number, openid, text, attachments, self.d.clock.now())

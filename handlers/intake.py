@@ -282,6 +282,7 @@ class IntakeServices:
     """What the intake conversation needs from the rest of the system (routing, directory, tickets)."""
 
     needs_school: frozenset[str]
+    notices: list  # pushes caused by a submission (the staff to tell), sent with the conversation's reply
     route: Callable[[str], dict]
     find_school: Callable[[str], str | None]
     similar: Callable[[dict], dict | None]

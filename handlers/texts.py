@@ -28,7 +28,7 @@ MENU_UNKNOWN = "这个菜单暂未开放，您可以直接留言，或发送“�
 
 HELP_WORDS = frozenset({"帮助", "help", "?", "？", "菜单", "使用说明", "怎么用"})
 CANCEL_WORDS = frozenset({"取消", "cancel", "算了", "不提交了", "撤销"})
-QUERY_WORDS = ("查询", "进度", "查进度", "我的留言")
+QUERY_WORDS = ("查询", "进度", "查进度", "我的留言", "详情")
 
 KIND_NAMES = {"complaint": "投诉", "suggestion": "建议", "inquiry": "咨询", "praise": "表扬"}
 KIND_BY_NAME = {v: k for k, v in KIND_NAMES.items()}
@@ -91,3 +91,88 @@ def excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题，您的消息已保存。请稍后再试，或发送“帮助”。"
+
+CATEGORY_NAMES = {
+    "preschool": "学前教育", "admission": "招生入学", "fees": "教育收费", "burden": "课业负担与教学管理",
+    "tutoring": "校外培训", "ethics": "师德师风", "teachers": "教师队伍", "safety": "校园安全与后勤",
+    "exams": "考试与考风", "planning": "教育资源与学校建设", "vocational": "职业与高等教育",
+    "other_edu": "其他教育事务", "out_of_scope": "非教育事务",
+}
+
+# -- staff: binding ------------------------------------------------------------------------------------------
+BOUND = "绑定成功！您好，{name}。您已作为“{unit}”的{role}接收留言。\n发送“待办”查看需要办理的留言，发送“帮助”查看指令。"
+BIND_ERRORS = {
+    "unknown": "绑定码不正确，请核对后重新发送“绑定 绑定码”。",
+    "used": "这个绑定码已经使用过了。如需重新绑定，请联系管理员生成新的绑定码。",
+    "expired": "这个绑定码已过期，请联系管理员重新生成。",
+}
+ROLE_NAMES = {"handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员"}
+STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反映问题，直接发送文字即可。"
+STAFF_HELP = (
+    "工作人员指令（编号也可用“待办”列表中的序号）：\n"
+    "· 待办 — 本单位待办留言\n"
+    "· 详情 编号 — 查看留言全文和办理记录\n"
+    "· 签收 编号\n"
+    "· 回复 编号 内容 — 答复群众\n"
+    "· 办结 编号 办理结果\n"
+    "· 退回 编号 理由 — 不属本单位职责\n"
+    "· 转派 编号 单位 — 负责人、局领导使用"
+)
+
+# -- staff: notices ------------------------------------------------------------------------------------------
+NEW_TICKET = (
+    "【新留言待签收】{number}\n类型：{kind}｜{category}\n{school_line}内容：{excerpt}\n办结时限：{due}前\n"
+    "发送“详情 {number}”查看，“签收 {number}”签收。"
+)
+UNATTENDED_NOTE = "“{unit}”暂无绑定的工作人员，已转{to}。"
+UNATTENDED_PREFIX = "【代收】“{unit}”尚未绑定工作人员，请协调办理。\n"
+ARBITRATION = "【需局里裁定】留言 {number} 已被退回两次，请确定承办单位：发送“转派 {number} 单位”。\n最近退回理由：{reason}"
+BOUNCED_TO_DUTY = "【退回待重新分派】{number} 被“{unit}”退回：{reason}\n请发送“转派 {number} 单位”重新分派。"
+CITIZEN_REPLIED = "【群众回复】{number}：\n{text}"
+
+# -- staff: answers to their commands --------------------------------------------------------------------------
+NO_TODO = "本单位目前没有待办留言。"
+TODO_HEAD = "待办留言（按办结时限排序）："
+TODO_LINE = "{i}. {number} {kind}·{category}｜{state}｜{due}前{flags}"
+TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”。"
+OVERDUE = "（已超期）"
+FLAG_ARBITRATION = "（待裁定）"
+FLAG_UNATTENDED = "（代收）"
+NOT_YOURS = "留言 {number} 不在您的办理范围内。"
+NO_SUCH_TICKET = "没有找到留言 {number}。"
+NEED_TICKET = "请写明留言编号，例如“{verb} JY2611-0001{tail}”。"
+NEED_TEXT = "请在编号后写上{what}，例如“{verb} {number} {example}”。"
+WRONG_STATE = "留言 {number} 当前状态为“{state}”，不能{verb}。"
+ACCEPTED_OK = "已签收 {number}。请在{due}前办结，可发送“回复 {number} 内容”答复群众。"
+ALREADY_ACCEPTED = "留言 {number} 已签收，无需重复签收。"
+REPLIED_OK = "已将答复发送给群众（{number}）。"
+RESOLVED_OK = "已办结 {number}，办理结果已告知群众。"
+BOUNCED_OK = "已退回 {number}，局值班室将重新分派。"
+DUTY_CANNOT_BOUNCE = "值班室收到的留言请直接转派给承办单位：发送“转派 {number} 单位”。"
+TRANSFER_ROLE = "转派需由负责人或局领导操作。"
+ARBITRATION_ROLE = "该留言已退回两次，需由局领导确定承办单位。"
+UNIT_NOT_FOUND = "没有找到单位“{query}”，请发送单位全称或代码。"
+UNIT_AMBIGUOUS = "“{query}”对应多个单位：{names}。请发送全称或代码。"
+TRANSFERRED_OK = "已将 {number} 转派给“{unit}”。"
+DETAIL = (
+    "{number}｜{kind}·{category}｜{state}{flags}\n承办单位：{unit}\n{school_line}提交时间：{created}\n"
+    "办结时限：{due}前\n{identity}\n内容：{text}"
+)
+DETAIL_ROUTING = "分类依据：{why}"
+DETAIL_HISTORY = "办理记录："
+DETAIL_ACTIONS = "可用指令：签收 / 回复 / 办结 / 退回 {number}"
+IDENTITY_HIDDEN = "留言人：匿名（群众要求对学校保密）"
+IDENTITY_SHOWN = "留言人：微信用户 {who}｜电话：{phone}"
+
+# -- citizen: updates -------------------------------------------------------------------------------------------
+CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”签收，正在办理，将于{due}前办结。"
+CITIZEN_STAFF_REPLY = "【{unit}答复】留言 {number}：\n{text}\n如需回复，请发送“回复 {number} 您的内容”。"
+CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n感谢您的监督！"
+CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理。"
+CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
+CITIZEN_REPLY_WHICH = "请写明留言编号，例如“回复 JY2611-0001 您的内容”。"
+CITIZEN_TICKET_CLOSED = "留言 {number} 已办结，如有新的问题请直接留言。"
+EVENT_NAMES = {
+    "submit": "提交", "assign": "分派", "accept": "签收", "reply": "答复", "citizen_reply": "群众回复",
+    "resolve": "办结", "bounce": "退回", "transfer": "转派", "supplement": "群众补充", "unattended": "代收",
+}

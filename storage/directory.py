@@ -82,6 +82,10 @@ def get(db: sqlite_utils.Database, code: str | None) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def children(db: sqlite_utils.Database, code: str | None) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM units WHERE parent = ? AND active = 1 ORDER BY code", [code]))
+
+
 def office_for(db: sqlite_utils.Database, category: str) -> dict[str, Any] | None:
     """The bureau office whose categories list this category."""
     for row in db.query("SELECT * FROM units WHERE kind = 'office' AND active = 1 AND categories IS NOT NULL"):

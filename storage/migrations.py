@@ -132,6 +132,44 @@ def m003_unit_commitment(db: sqlite_utils.Database) -> None:
     _exec(db, "ALTER TABLE units ADD COLUMN commitment TEXT")
 
 
+@migrations()
+def m004_staff_and_handling(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # One-time binding codes; only a hash is kept, so a leaked database does not leak live codes.
+        """CREATE TABLE staff_invites (
+            code_hash TEXT PRIMARY KEY,
+            unit_code TEXT NOT NULL REFERENCES units(code),
+            role TEXT NOT NULL CHECK (role IN ('handler', 'supervisor', 'leader', 'admin')),
+            name TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_by TEXT,
+            used_at REAL
+        )""",
+        "ALTER TABLE ticket_events ADD COLUMN action TEXT",
+        "ALTER TABLE tickets ADD COLUMN bounces INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tickets ADD COLUMN arbitration INTEGER NOT NULL DEFAULT 0",  # bounced twice: bureau decides
+        "ALTER TABLE tickets ADD COLUMN unattended INTEGER NOT NULL DEFAULT 0",   # no staff bound at its unit
+        "ALTER TABLE tickets ADD COLUMN accepted_by TEXT",
+        "ALTER TABLE tickets ADD COLUMN accepted_at REAL",
+        "ALTER TABLE tickets ADD COLUMN resolved_at REAL",
+        "ALTER TABLE tickets ADD COLUMN resolution TEXT",
+        # Re-assignments made by people: what routing got wrong, kept to improve the rules.
+        """CREATE TABLE routing_corrections (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            category TEXT NOT NULL,
+            from_unit TEXT,
+            to_unit TEXT NOT NULL,
+            text TEXT NOT NULL,
+            note TEXT
+        )""",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -18,8 +18,14 @@ def _insert(db: sqlite_utils.Database, openid: str, kind: str, payload: dict, no
     return cur.lastrowid
 
 
-def enqueue_text(db: sqlite_utils.Database, openid: str, text: str, now: float, source: str | None = None) -> int:
-    return _insert(db, openid, "text", {"content": text}, now, source)
+def enqueue_text(db: sqlite_utils.Database, openid: str, text: str, now: float, source: str | None = None,
+                 template: dict[str, Any] | None = None) -> int:
+    """A customer-service text. `template` ({template_id, data, url}) is sent instead when the person is
+    outside WeChat's 48-hour window; without it the text waits for their next message."""
+    payload: dict[str, Any] = {"content": text}
+    if template:
+        payload["template"] = template
+    return _insert(db, openid, "text", payload, now, source)
 
 
 def enqueue_template(db: sqlite_utils.Database, openid: str, template_id: str, data: dict[str, Any], now: float,

@@ -8,6 +8,7 @@ from typing import Any
 import sqlite_utils
 
 OPEN_STATES = ("submitted", "assigned", "accepted", "replied", "bounced", "reopened")
+_OPEN_SQL = "state IN ('submitted', 'assigned', 'accepted', 'replied', 'bounced', 'reopened')"
 
 
 def _next_number(db: sqlite_utils.Database, now: float, tz) -> str:
@@ -32,16 +33,55 @@ def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, 
          now if unit_code else None, due_at],
     )
     ticket_id = cur.lastrowid
-    add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交")
+    add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交", "submit")
     if unit_code:
-        add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}")
+        add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}", "assign")
     return get(db, number)
 
 
 def add_event(db: sqlite_utils.Database, ticket_id: int, at: float, actor: str, from_state: str | None,
-              to_state: str, note: str | None = None) -> None:
-    db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
-               [ticket_id, at, actor, from_state, to_state, note])
+              to_state: str, note: str | None = None, action: str | None = None) -> None:
+    db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)", [ticket_id, at, actor, from_state, to_state, note, action or to_state])
+
+
+UPDATABLE = {"state", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
+             "resolved_at", "resolution", "category"}
+
+
+def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
+               action: str, note: str | None = None, **fields: Any) -> dict[str, Any]:
+    """Change a ticket and append the event that says who did it, when, and why."""
+    assert set(fields) <= UPDATABLE, set(fields) - UPDATABLE
+    fields["state"] = to_state
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
+    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action)
+    return get(db, ticket["number"])
+
+
+def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int = 10) -> list[dict[str, Any]]:
+    """Open tickets of these units, the nearest deadline first."""
+    if not unit_codes:
+        return []
+    marks = ",".join("?" * len(unit_codes))
+    return [_decode(r) for r in db.query(
+        f"SELECT * FROM tickets WHERE unit_code IN ({marks}) AND {_OPEN_SQL} "
+        f"ORDER BY due_at IS NULL, due_at, id LIMIT ?", [*unit_codes, limit])]
+
+
+def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:
+    """For leaders: what needs the bureau first (arbitration, unattended), then the nearest deadlines."""
+    return [_decode(r) for r in db.query(
+        f"SELECT * FROM tickets WHERE {_OPEN_SQL} "
+        f"ORDER BY arbitration DESC, unattended DESC, due_at IS NULL, due_at, id LIMIT ?", [limit])]
+
+
+def record_correction(db: sqlite_utils.Database, ticket: dict[str, Any], actor: str, to_unit: str, now: float,
+                      note: str | None) -> None:
+    db.execute("INSERT INTO routing_corrections (ticket_id, at, actor, category, from_unit, to_unit, text, note) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               [ticket["id"], now, actor, ticket["category"], ticket["unit_code"], to_unit, ticket["text"], note])
 
 
 def append_text(db: sqlite_utils.Database, number: str, openid: str, text: str, attachments: list,
@@ -51,7 +91,7 @@ def append_text(db: sqlite_utils.Database, number: str, openid: str, text: str, 
     merged = ticket["text"] + "\n【补充】" + text if text else ticket["text"]
     db.execute("UPDATE tickets SET text = ?, attachments = ? WHERE id = ?",
                [merged, json.dumps(ticket["attachments"] + attachments, ensure_ascii=False), ticket["id"]])
-    add_event(db, ticket["id"], now, openid, ticket["state"], ticket["state"], "群众补充内容")
+    add_event(db, ticket["id"], now, openid, ticket["state"], ticket["state"], text, "supplement")
 
 
 def get(db: sqlite_utils.Database, number: str) -> dict[str, Any] | None:
@@ -63,6 +103,9 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row["attachments"] = json.loads(row["attachments"])
     row["routing"] = json.loads(row["routing"])
     row["anonymous"] = bool(row["anonymous"])
+    for flag in ("arbitration", "unattended"):
+        if flag in row:
+            row[flag] = bool(row[flag])
     return row
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+import time
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from bot.cli import main
 from bot.demo import DEMO_DIRECTORY
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval")
+COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval", "staff", "directory")
 
 
 def test_help_lists_every_command(capsys):
@@ -86,3 +87,36 @@ def test_serve_without_config_explains(monkeypatch, capsys):
     monkeypatch.delenv("TINGJIAN_CONFIG", raising=False)
     assert main(["serve"]) == 2
     assert "--config" in capsys.readouterr().err
+
+
+def test_staff_invite_list_remove_and_directory_import(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "s.db"}"\n', encoding="utf-8")
+    assert main(["directory", "import", str(DEMO_DIRECTORY), "--config", str(config)]) == 0
+    assert "unit(s) imported" in capsys.readouterr().out
+    assert main(["staff", "invite", "--unit", "jyj-sfc", "--role", "handler", "--name", "李老师",
+                 "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    code = out.split("绑定码：")[1].split()[0]
+    assert len(code) == 8
+    assert main(["staff", "invite", "--unit", "nope", "--role", "handler", "--name", "x",
+                 "--config", str(config)]) == 2
+    assert "unknown unit" in capsys.readouterr().err
+    from storage import staff
+    from storage.db import Database
+    db = Database(tmp_path / "s.db").start()
+    db.run_sync(staff.redeem, code, "o_li", time.time())
+    db.close()
+    assert main(["staff", "list", "--config", str(config)]) == 0
+    assert "o_li\thandler\tjyj-sfc" in capsys.readouterr().out
+    assert main(["staff", "remove", "o_li", "--config", str(config)]) == 0
+    assert main(["staff", "remove", "o_li", "--config", str(config)]) == 1
+
+
+def test_directory_import_reports_the_bad_line(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "s.db"}"\n', encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,kind\nx1,某校,castle\n", encoding="utf-8")
+    assert main(["directory", "import", str(bad), "--config", str(config)]) == 2
+    assert "bad.csv:2: kind" in capsys.readouterr().err

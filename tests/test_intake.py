@@ -76,7 +76,8 @@ async def test_complaint_about_fees_from_a_school_qr_code(env):
     assert t["contact_phone"] == "13812345678" and t["anonymous"] is True and t["state"] == "assigned"
     assert t["routing"]["category"] == "fees" and t["routing"]["explanation"]
     events = await app[DB].run(tickets.events, t["id"])
-    assert [e["to_state"] for e in events] == ["submitted", "assigned"]
+    assert [e["action"] for e in events] == ["submit", "assign", "unattended"]  # nobody bound at the office yet
+    assert t["unattended"] is True
     # The conversation is over; the ticket can be looked up.
     status = await parent.say("查询")
     assert number in status and "已转交承办单位" in status
