@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -291,10 +292,12 @@ class Desk:
 
     def _number(self, db, openid: str, rest: str) -> tuple[str | None, str]:
         """The ticket a command names, by number or by its line in the last 待办 list; and the words after it."""
-        m = re.match(rf"^{NUMBER}(?:[\s:：,，]+(.*)|$)", rest, re.S | re.I)
-        if not m:
+        parts = re.split(r"[\s:：,，]+", rest, maxsplit=1)
+        head, tail = parts[0], parts[1] if len(parts) > 1 else ""
+        ref = unicodedata.normalize("NFKC", head).upper()  # "１" or "ｊｙ2611-0001" from a phone keyboard
+        if not re.fullmatch(NUMBER, ref, re.I):
             return None, rest
-        ref, tail = m.group(1).upper(), (m.group(2) or "").strip()
+        tail = tail.strip()  # the person's own words keep their full-width punctuation
         if ref.startswith("JY"):
             return ref, tail
         conv = conversations.get(db, openid, self.clock.now())

@@ -68,7 +68,7 @@ class Dispatcher:
             return [Reply(texts.UNSUPPORTED)]
         text = normalise(inbound.text)
         now = self.clock.now()
-        command = self.desk.command(db, inbound.openid, text) if inbound.kind == "text" else None
+        command = self.desk.command(db, inbound.openid, inbound.text.strip()) if inbound.kind == "text" else None
         if command is None:
             command = self._command(db, inbound.openid, text)
         if command is not None:

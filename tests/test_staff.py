@@ -89,7 +89,7 @@ async def test_the_whole_loop(world):
 
     todo = await li.say("待办")
     assert f"1. {number}" in todo
-    detail = await li.say("详情 1")
+    detail = await li.say("详情 １")  # full-width digit from a phone keyboard
     assert "138****5678" in detail and "13812345678" not in detail and "办理记录" in detail
     assert "分类依据" in detail  # the routing explanation is shown to staff
 
@@ -103,7 +103,7 @@ async def test_the_whole_loop(world):
     assert number in accepted and "签收" in accepted
     await li.say(f"回复 {number} 您好，已核实，学校将退还资料费。")
     [answer] = await parent.pushed()
-    assert "退还资料费" in answer and f"回复 {number}" in answer
+    assert "您好，已核实，学校将退还资料费。" in answer and f"回复 {number}" in answer  # their words, untouched
     assert "已将您的回复转给承办人员" in await parent.say(f"回复 {number} 好的，请尽快退")
     [relayed] = await li.pushed()
     assert "请尽快退" in relayed
