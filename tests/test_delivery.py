@@ -146,3 +146,24 @@ async def test_unfinished_inbound_is_handled_after_restart(make_config, sandbox_
         assert status == "done"
     finally:
         await runner.cleanup()
+
+
+async def test_outside_the_window_a_template_goes_instead(sandbox_server, make_config):
+    sandbox, server, clock = sandbox_server
+    app = create_app(make_config(wechat={"api_base": str(server.make_url(""))}), clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        db, sender = app[DB], app[SENDER]
+        await sender.stop()
+        sandbox.follow("o_old", at=clock.now() - 3 * 86400)  # wrote three days ago: 45015 for custom messages
+        template = {"template_id": "TPL-UPDATE", "url": None,
+                    "data": {"first": {"value": "留言已签收"}, "keyword1": {"value": "JY2611-0001"}}}
+        await db.run(outbox.enqueue_text, "o_old", "您的留言已签收", clock.now(), "test", template)
+        await sender.send_due()
+        [message] = sandbox.messages("o_old")
+        assert message.kind == "template"
+        status = await db.run(lambda d: d.execute("SELECT status FROM outbox").fetchone()[0])
+        assert status == "sent"
+    finally:
+        await runner.cleanup()
