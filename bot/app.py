@@ -78,7 +78,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         district_categories=frozenset(config.routing.district_categories), duty_office=config.routing.duty_office,
         similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
-              "praise": d.praise_days, "safety_complaint": d.safety_complaint_days})
+              "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
+              "redo": d.redo_days})
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
     templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
     app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates)
@@ -98,7 +99,8 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     if recovered:
         log.info("handled %d message(s) accepted before a restart", recovered)
     sender.start()
-    scheduler = build_scheduler(db, receiver, clock, config.wechat.dedupe_days)
+    scheduler = build_scheduler(db, receiver, clock, config.wechat.dedupe_days, app[DISPATCHER], sender,
+                                config.deadlines.sweep_minutes)
     scheduler.start()
     yield
     scheduler.shutdown(wait=False)

@@ -90,6 +90,8 @@ class RoutingConfig:
 
 @dataclass(frozen=True)
 class DeadlinesConfig:
+    # Working days to accept (签收) a dispatched ticket.
+    accept_days: int = 1
     # Working days to resolve, by kind; the clock starts at dispatch.
     inquiry_days: int = 3
     complaint_days: int = 7
@@ -97,8 +99,12 @@ class DeadlinesConfig:
     praise_days: int = 7
     # Safety complaints (校园安全) are urgent.
     safety_complaint_days: int = 1
+    # Working days for the redo after a citizen is dissatisfied (不满意).
+    redo_days: int = 3
     # Extra non-working days (school holidays), as "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD".
     school_holidays: tuple[str, ...] = ()
+    # How often the deadline watch runs, in minutes.
+    sweep_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,10 @@ class Config:
                     raise bad(f"routing.{key}", f"unknown category {code!r}; known: {', '.join(CATEGORIES)}")
         if self.routing.conversation_minutes < 1 or self.routing.similar_days < 0:
             raise bad("routing.conversation_minutes", "must be at least 1 (and similar_days not negative)")
-        for key in ("inquiry_days", "complaint_days", "suggestion_days", "praise_days", "safety_complaint_days"):
+        if not 1 <= self.deadlines.sweep_minutes <= 60:
+            raise bad("deadlines.sweep_minutes", "must be between 1 and 60")
+        for key in ("accept_days", "inquiry_days", "complaint_days", "suggestion_days", "praise_days",
+                    "safety_complaint_days", "redo_days"):
             if not 1 <= getattr(self.deadlines, key) <= 60:
                 raise bad(f"deadlines.{key}", "must be between 1 and 60 working days")
         try:

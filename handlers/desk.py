@@ -20,8 +20,8 @@ from handlers.workdays import WorkCalendar
 from storage import conversations, directory, staff, tickets, users
 
 NUMBER = r"(JY\d{4}-\d{4,}|\d{1,2})"
-STAFF_VERBS = ("待办", "详情", "签收", "回复", "办结", "退回", "转派")
-COMMAND = re.compile(r"^(待办|详情|签收|回复|办结|退回|转派|绑定)(?:[\s:：,，]*(.*))?$", re.S)
+COMMAND = re.compile(r"^(待办|详情|签收|回复|办结|退回|转派|延期|同意延期|不同意延期|绑定)(?:[\s:：,，]*(.*))?$",
+                     re.S)
 STAFF_ROLES = ("handler", "supervisor", "leader", "admin")
 WIDE_ROLES = ("leader", "admin")  # may act on any ticket
 ACTIVE = ("assigned", "accepted", "replied", "reopened")
@@ -38,12 +38,12 @@ class Templates:
 
 class Desk:
     def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, templates: Templates,
-                 public_url: str = ""):
+                 accept_days: int = 1):
+        self.accept_days = accept_days
         self.clock = clock
         self.calendar = calendar
         self.duty_office = duty_office
         self.templates = templates
-        self.public_url = public_url
 
     # -- entry -----------------------------------------------------------------------------------------------
     def command(self, db, openid: str, text: str) -> list[Reply] | None:
@@ -69,7 +69,8 @@ class Desk:
         if not self._in_scope(db, user, ticket):
             return [Reply(texts.NOT_YOURS.format(number=number))]
         handler = {"详情": self._detail, "签收": self._accept, "回复": self._reply, "办结": self._resolve,
-                   "退回": self._bounce, "转派": self._transfer}[verb]
+                   "退回": self._bounce, "转派": self._transfer, "延期": self._extend,
+                   "同意延期": self._approve_extension, "不同意延期": self._reject_extension}[verb]
         return handler(db, user, ticket, rest)
 
     def staff_help(self, db, openid: str) -> str | None:
@@ -81,19 +82,27 @@ class Desk:
         """Tell the people who must act. A unit with nobody bound yet: its supervisor, then the duty office,
         then the leaders; the ticket is marked unattended so it never sits silently with nobody."""
         unit = directory.get(db, ticket["unit_code"]) or {"code": ticket["unit_code"], "name": "未定"}
-        recipients = staff.of_unit(db, unit["code"], ("handler",)) or staff.of_unit(db, unit["code"], ("supervisor",))
+        recipients, stand_in = self.recipients(db, unit["code"])
         prefix = ""
-        if not recipients:
-            duty = directory.get(db, self.duty_office)
-            recipients = staff.of_unit(db, self.duty_office) if unit["code"] != self.duty_office else []
-            to = duty["name"] if duty and recipients else "局领导"
-            recipients = recipients or staff.leaders(db)
-            note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=to)
+        if stand_in:
+            note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
             tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note,
                                unattended=1)
             prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
         text = prefix + self._new_ticket_text(db, ticket)
-        return [self._to_staff(o, text, ticket, "新留言待签收") for o in recipients]
+        return [self.to_staff(o, text, ticket, "新留言待签收") for o in recipients]
+
+    def recipients(self, db, unit_code: str) -> tuple[list[str], str | None]:
+        """Who acts for a unit: its handlers, else its supervisor; with nobody bound, the duty office, then the
+        leaders. The second value names the stand-in when the unit itself has nobody."""
+        own = staff.of_unit(db, unit_code, ("handler",)) or staff.of_unit(db, unit_code, ("supervisor",))
+        if own:
+            return own, None
+        duty = staff.of_unit(db, self.duty_office) if unit_code != self.duty_office else []
+        if duty:
+            unit = directory.get(db, self.duty_office)
+            return duty, unit["name"] if unit else "值班室"
+        return staff.leaders(db), "局领导"
 
     def _new_ticket_text(self, db, ticket: dict[str, Any]) -> str:
         school = directory.get(db, ticket["school_code"])
@@ -177,7 +186,7 @@ class Desk:
             ticket = self._mark_accepted(db, user, ticket)
         ticket = tickets.transition(db, ticket, "replied", user["openid"], self.clock.now(), "reply", rest)
         unit = directory.get(db, ticket["unit_code"])
-        out.append(self._to_citizen(ticket, texts.CITIZEN_STAFF_REPLY.format(
+        out.append(self.to_citizen(ticket, texts.CITIZEN_STAFF_REPLY.format(
             unit=unit["name"], number=ticket["number"], text=rest), "留言有新答复"))
         return out
 
@@ -193,8 +202,8 @@ class Desk:
         ticket = tickets.transition(db, ticket, "resolved", user["openid"], now, "resolve", rest,
                                     resolution=rest, resolved_at=now)
         return [Reply(texts.RESOLVED_OK.format(number=ticket["number"])),
-                self._to_citizen(ticket, texts.CITIZEN_RESOLVED.format(number=ticket["number"], text=rest),
-                                 "留言已办结")]
+                self.to_citizen(ticket, texts.CITIZEN_RESOLVED.format(number=ticket["number"], text=rest)
+                                + "\n" + texts.RATE_ASK, "留言已办结")]
 
     def _bounce(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
         if not rest:
@@ -216,7 +225,7 @@ class Desk:
             notice = texts.BOUNCED_TO_DUTY.format(number=ticket["number"], unit=from_unit["name"], reason=rest)
             recipients = staff.of_unit(db, self.duty_office) or staff.leaders(db)
         return [Reply(texts.BOUNCED_OK.format(number=ticket["number"])),
-                *[self._to_staff(o, notice, ticket, "留言被退回") for o in recipients]]
+                *[self.to_staff(o, notice, ticket, "留言被退回") for o in recipients]]
 
     def _transfer(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
         if not rest:
@@ -234,11 +243,63 @@ class Desk:
         tickets.record_correction(db, ticket, user["openid"], target["code"], now, rest)
         ticket = tickets.transition(db, ticket, "assigned", user["openid"], now, "transfer", f"转派至{target['name']}",
                                     unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
-                                    accepted_at=None)
+                                    accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days))
         return [Reply(texts.TRANSFERRED_OK.format(number=ticket["number"], unit=target["name"])),
                 *self.dispatch_notices(db, ticket),
-                self._to_citizen(ticket, texts.CITIZEN_TRANSFERRED.format(number=ticket["number"],
+                self.to_citizen(ticket, texts.CITIZEN_TRANSFERRED.format(number=ticket["number"],
                                                                           unit=target["name"]), "留言已转办")]
+
+    def _extend(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
+        m = re.match(r"^(\d{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*(.+)$", unicodedata.normalize("NFKC", rest), re.S)
+        if not m or not 1 <= int(m.group(1)) <= 30:
+            return [Reply(texts.EXTENSION_NEEDS.format(number=ticket["number"]))]
+        if ticket["extension"]:
+            return [Reply(texts.EXTENSION_ONCE.format(number=ticket["number"]))]
+        if ticket["state"] not in ACTIVE:
+            return [self._wrong_state(ticket, "延期")]
+        days, reason = int(m.group(1)), m.group(2).strip()
+        now = self.clock.now()
+        ticket = tickets.transition(db, ticket, ticket["state"], user["openid"], now, "extension_request",
+                                    f"{days}个工作日：{reason}", extension={
+                                        "days": days, "reason": reason, "by": user["openid"], "state": "requested",
+                                        "at": now})
+        approvers = staff.of_unit(db, ticket["unit_code"], ("supervisor",))
+        unit = directory.get(db, ticket["unit_code"])
+        if not approvers and unit and unit["parent"]:
+            approvers = staff.of_unit(db, unit["parent"], ("supervisor",))
+        reply = texts.EXTENSION_SENT.format(number=ticket["number"], days=days)
+        if not approvers:
+            approvers = staff.leaders(db) or staff.of_unit(db, self.duty_office)
+            reply += "\n" + texts.EXTENSION_NO_SUPERVISOR
+        notice = texts.EXTENSION_REQUEST.format(number=ticket["number"], unit=unit["name"] if unit else "",
+                                                days=days, reason=reason)
+        return [Reply(reply), *[self.to_staff(o, notice, ticket, "延期申请") for o in approvers if o != user["openid"]]]
+
+    def _approve_extension(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
+        return self._decide_extension(db, user, ticket, True)
+
+    def _reject_extension(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
+        return self._decide_extension(db, user, ticket, False)
+
+    def _decide_extension(self, db, user: dict, ticket: dict, approve: bool) -> list[Reply]:
+        ext = ticket["extension"]
+        if not ext or ext.get("state") != "requested":
+            return [Reply(texts.EXTENSION_NONE.format(number=ticket["number"]))]
+        if user["role"] == "handler":
+            return [Reply(texts.EXTENSION_ROLE)]
+        now = self.clock.now()
+        ext = {**ext, "state": "approved" if approve else "rejected", "decided_by": user["openid"], "decided_at": now}
+        due = self.calendar.due(ticket["due_at"], ext["days"]) if approve else ticket["due_at"]
+        ticket = tickets.transition(db, ticket, ticket["state"], user["openid"], now,
+                                    "extension_approved" if approve else "extension_rejected",
+                                    self.calendar.date_text(due), extension=ext, due_at=due)
+        fields = {"number": ticket["number"], "due": self.calendar.date_text(due)}
+        if not approve:
+            return [Reply(texts.EXTENSION_REJECTED.format(**fields)),
+                    self.to_staff(ext["by"], texts.EXTENSION_TO_HANDLER_NO.format(**fields), ticket, "延期未同意")]
+        return [Reply(texts.EXTENSION_APPROVED.format(**fields)),
+                self.to_staff(ext["by"], texts.EXTENSION_TO_HANDLER_OK.format(**fields), ticket, "延期已同意"),
+                self.to_citizen(ticket, texts.CITIZEN_EXTENDED.format(reason=ext["reason"], **fields), "办结时限延长")]
 
     # -- citizens ---------------------------------------------------------------------------------------------
     def _citizen(self, db, openid: str, verb: str, rest: str) -> list[Reply]:
@@ -268,11 +329,11 @@ class Desk:
         recipients = [ticket["accepted_by"]] if ticket["accepted_by"] else staff.of_unit(db, ticket["unit_code"])
         notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text)
         return [Reply(texts.CITIZEN_REPLY_SENT.format(number=ticket["number"])),
-                *[self._to_staff(o, notice, ticket, "群众回复") for o in recipients]]
+                *[self.to_staff(o, notice, ticket, "群众回复") for o in recipients]]
 
     def _citizen_accepted(self, db, ticket: dict) -> Reply:
         unit = directory.get(db, ticket["unit_code"])
-        return self._to_citizen(ticket, texts.CITIZEN_ACCEPTED.format(
+        return self.to_citizen(ticket, texts.CITIZEN_ACCEPTED.format(
             number=ticket["number"], unit=unit["name"], due=self._due(ticket)), "留言已签收")
 
     # -- binding ---------------------------------------------------------------------------------------------
@@ -338,10 +399,10 @@ class Desk:
         return Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
                                               verb=verb))
 
-    def _to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
+    def to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
         return Reply(text, to=openid, extra=self._template(self.templates.staff, ticket, title))
 
-    def _to_citizen(self, ticket: dict, text: str, title: str) -> Reply:
+    def to_citizen(self, ticket: dict, text: str, title: str) -> Reply:
         return Reply(text, to=ticket["openid"], extra=self._template(self.templates.citizen, ticket, title))
 
     def _template(self, template_id: str, ticket: dict, title: str) -> dict:

@@ -17,12 +17,14 @@ from typing import Any
 
 from handlers import texts
 from handlers.clock import Clock
+from handlers.deadlines import Watch
 from handlers.desk import Desk, Templates
+from handlers.followup import FollowUp
 from handlers.intake import Intake, IntakeServices, Plan, normalise
 from handlers.messages import Inbound, Reply
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
-from storage import conversations, directory, tickets, users
+from storage import conversations, directory, outbox, tickets, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,8 @@ class Policy:
     similar_days: int = 7
     conversation_minutes: int = 30
     days: dict[str, int] = field(default_factory=lambda: {
-        "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1})
+        "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
+        "redo": 3})
 
 
 class Dispatcher:
@@ -53,7 +56,10 @@ class Dispatcher:
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
-        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates())
+        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
+                         accept_days=self.policy.days["accept"])
+        self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
+        self.watch = Watch(self.clock, self.calendar, self.desk)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
@@ -79,6 +85,10 @@ class Dispatcher:
         conv = conversations.get(db, inbound.openid, now)
         if conv and conv["flow"] != "intake":
             conv = None
+        if not conv or conv["expired"]:
+            rated = self.followup.rate(db, inbound.openid, inbound.text) if inbound.kind == "text" else None
+            if rated is not None:
+                return rated
         prefix: list[Reply] = []
         if conv and conv["expired"]:
             prefix = [Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
@@ -99,6 +109,11 @@ class Dispatcher:
             conversations.put(db, inbound.openid, "intake", state, data, now,
                               self.policy.conversation_minutes * 60)
         return [*prefix, *replies]
+
+    def sweep_tx(self, db) -> int:
+        """The deadline watch, in one transaction with the reminders it queues."""
+        pushes = self.watch.sweep(db)
+        return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
     def _intake(self, db) -> Intake:
         return Intake(_Services(self, db))
@@ -148,8 +163,8 @@ class Dispatcher:
             lines.append(f"办理结果：{texts.excerpt(ticket['resolution'], 200)}")
         lines.append(texts.TICKET_HISTORY_HEAD)
         for event in tickets.events(db, ticket["id"]):
-            if event["action"] == "unattended":  # internal routing detail, not the citizen's concern
-                continue
+            if event["action"] in ("unattended", "extension_request", "extension_rejected"):
+                continue  # internal handling, not the citizen's concern
             when = dt.datetime.fromtimestamp(event["at"], self.calendar.tz).strftime("%m-%d %H:%M")
             name = texts.EVENT_NAMES.get(event["action"], texts.STATE_NAMES.get(event["to_state"], ""))
             # What was said to or by the citizen is theirs to read; bounce reasons are internal.
@@ -258,7 +273,8 @@ class _Services(IntakeServices):
             self.db, openid=openid, kind=data["kind"], category=plan.category, unit_code=plan.unit_code,
             school_code=plan.school_code, text="\n".join(data["parts"]), attachments=data["attachments"],
             contact_phone=data.get("phone") or None, anonymous=data.get("anonymous", True),
-            routing=plan.routing, now=self.d.clock.now(), due_at=plan.due_at, tz=self.d.calendar.tz)
+            routing=plan.routing, now=self.d.clock.now(), due_at=plan.due_at, tz=self.d.calendar.tz,
+            accept_due_at=self.d.calendar.due(self.d.clock.now(), self.d.policy.days["accept"]))
         self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket))
         return ticket
 

@@ -116,7 +116,8 @@ STAFF_HELP = (
     "· 回复 编号 内容 — 答复群众\n"
     "· 办结 编号 办理结果\n"
     "· 退回 编号 理由 — 不属本单位职责\n"
-    "· 转派 编号 单位 — 负责人、局领导使用"
+    "· 转派 编号 单位 — 负责人、局领导使用\n"
+    "· 延期 编号 天数 理由 — 每件限一次，负责人审批"
 )
 
 # -- staff: notices ------------------------------------------------------------------------------------------
@@ -175,4 +176,44 @@ CITIZEN_TICKET_CLOSED = "留言 {number} 已办结，如有新的问题请直接
 EVENT_NAMES = {
     "submit": "提交", "assign": "分派", "accept": "签收", "reply": "答复", "citizen_reply": "群众回复",
     "resolve": "办结", "bounce": "退回", "transfer": "转派", "supplement": "群众补充", "unattended": "代收",
+    "extension_request": "申请延期", "extension_approved": "同意延期", "extension_rejected": "不同意延期",
+    "rate": "群众评价", "reopen": "不满意，重新办理", "review": "不满意，提交复核", "close": "结束",
 }
+
+# -- deadlines: reminders to staff ----------------------------------------------------------------------------
+REMIND = {
+    "accept": "【签收提醒】留言 {number} 已超过签收时限，请尽快签收：发送“签收 {number}”。",
+    "half": "【办理提醒】留言 {number} 已过办理时限的一半，请于{due}前办结。",
+    "eighty": "【办理提醒】留言 {number} 将于{due}到期，请抓紧办理。",
+    "urge": "【催办】留言 {number} 已到办结时限（{due}），尚未办结。请尽快办结，或申请延期说明情况。",
+    "escalate": "【超期督办】“{unit}”的留言 {number} 已超过办结时限（{due}）一个工作日仍未办结，请督办。",
+}
+URGE_COPY = "【催办抄送】“{unit}”的留言 {number} 已到办结时限（{due}），尚未办结，请督促办理。"
+
+# -- extension --------------------------------------------------------------------------------------------
+EXTENSION_NEEDS = "请写明延长的工作日数和理由，例如“延期 {number} 3 需要现场核查”。"
+EXTENSION_ONCE = "留言 {number} 已申请过延期，每件留言只能延期一次。"
+EXTENSION_SENT = "延期申请已提交负责人审批（{number}，延长{days}个工作日）。"
+EXTENSION_NO_SUPERVISOR = "本单位尚无负责人绑定，延期申请已转局值班室审批。"
+EXTENSION_REQUEST = (
+    "【延期申请】留言 {number}（{unit}）申请延长{days}个工作日，理由：{reason}\n"
+    "同意请发送“同意延期 {number}”，不同意请发送“不同意延期 {number}”。"
+)
+EXTENSION_NONE = "留言 {number} 没有待审批的延期申请。"
+EXTENSION_ROLE = "延期需由本单位负责人或局领导审批。"
+EXTENSION_APPROVED = "已同意延期，留言 {number} 的办结时限改为{due}。"
+EXTENSION_REJECTED = "已不同意延期，留言 {number} 仍须在{due}前办结。"
+EXTENSION_TO_HANDLER_OK = "【延期已同意】留言 {number} 的办结时限改为{due}。"
+EXTENSION_TO_HANDLER_NO = "【延期未同意】留言 {number} 仍须在{due}前办结。"
+CITIZEN_EXTENDED = "您的留言 {number} 因{reason}，办结时限延长至{due}，给您带来不便，敬请谅解。"
+
+# -- follow-up (回访) -------------------------------------------------------------------------------------------
+RATE_ASK = "请您评价办理结果，回复：\n1 满意\n2 基本满意\n3 不满意（可在数字后写上意见）"
+RATE_THANKS = "感谢您的评价！留言 {number} 已结束。"
+RATE_REOPENED = "很抱歉办理结果未能让您满意。留言 {number} 已退回承办单位重新办理，将于{due}前再次答复您。"
+RATE_REVIEW = "很抱歉仍未让您满意。留言 {number} 已提交市教育局复核，复核结果会告诉您。"
+RATE_WHICH = "您有多件留言待评价，请发送“评价 编号 数字”，例如“评价 {number} 1”。"
+RATE_CHOICES = "请回复 1 满意、2 基本满意 或 3 不满意。"
+REOPENED_NOTICE = "【群众不满意，请重新办理】留言 {number}：{comment}\n请于{due}前重新办结。"
+REVIEW_NOTICE = "【需复核】留言 {number}（{unit}）两次办理群众均不满意：{comment}\n请复核并转派或办结。"
+RATING_NAMES = {1: "满意", 2: "基本满意", 3: "不满意"}

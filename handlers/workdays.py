@@ -40,6 +40,22 @@ class WorkCalendar:
         end = dt.datetime.combine(day, dt.time(23, 59, 59), self.tz)
         return end.timestamp()
 
+    def working_seconds(self, start: float, end: float) -> float:
+        """Seconds between start and end that fall on working days: the measure of 'how much of the time limit
+        has passed', so a weekend or the 国庆 week does not eat into it."""
+        if end <= start:
+            return 0.0
+        total = 0.0
+        day = dt.datetime.fromtimestamp(start, self.tz).date()
+        last = dt.datetime.fromtimestamp(end, self.tz).date()
+        while day <= last:
+            if self.is_workday(day):
+                lo = dt.datetime.combine(day, dt.time(0), self.tz).timestamp()
+                hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), self.tz).timestamp()
+                total += max(0.0, min(hi, end) - max(lo, start))
+            day += dt.timedelta(days=1)
+        return total
+
     def date_text(self, ts: float) -> str:
         """'11月30日（周一）' — how a deadline reads on a phone."""
         d = dt.datetime.fromtimestamp(ts, self.tz)

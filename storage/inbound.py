@@ -52,9 +52,7 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
             passive = reply
         else:
             pushes.append(reply)
-    for reply in pushes:
-        outbox.enqueue_text(db, reply.get("to") or openid, reply["text"], now, source=f"inbound:{key}",
-                            template=(reply.get("extra") or {}).get("template"))
+    outbox.enqueue_replies(db, pushes, openid, now, source=f"inbound:{key}")
     db.execute(
         "UPDATE inbound SET status = 'done', reply = ?, handled_at = ?, deferred = ? WHERE key = ?",
         [json.dumps(passive, ensure_ascii=False) if passive else None, now, int(not passive_ok), key],

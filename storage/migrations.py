@@ -170,6 +170,37 @@ def m004_staff_and_handling(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_deadlines_and_ratings(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        "ALTER TABLE tickets ADD COLUMN accept_due_at REAL",
+        "ALTER TABLE tickets ADD COLUMN extension TEXT",       # JSON: {days, reason, by, state, at}
+        "ALTER TABLE tickets ADD COLUMN rating INTEGER",       # 1 满意, 2 基本满意, 3 不满意
+        "ALTER TABLE tickets ADD COLUMN rating_comment TEXT",
+        "ALTER TABLE tickets ADD COLUMN rated_at REAL",
+        "ALTER TABLE tickets ADD COLUMN reopens INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tickets ADD COLUMN review INTEGER NOT NULL DEFAULT 0",     # dissatisfied twice: bureau reviews
+        "ALTER TABLE tickets ADD COLUMN closed_at REAL",
+        "ALTER TABLE tickets ADD COLUMN close_reason TEXT",   # 'rated' or 'unrated'
+        # Each reminder once per ticket, whatever restarts or missed sweeps happen.
+        """CREATE TABLE reminders (
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            kind TEXT NOT NULL,
+            due_at REAL NOT NULL,          -- the deadline the reminder was about (an extension starts afresh)
+            sent_at REAL NOT NULL,
+            PRIMARY KEY (ticket_id, kind, due_at)
+        )""",
+        # Each digest once per ISO week and scope ('bureau' or a unit code).
+        """CREATE TABLE digests (
+            week TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            sent_at REAL NOT NULL,
+            PRIMARY KEY (week, scope)
+        )""",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -33,6 +33,15 @@ def enqueue_template(db: sqlite_utils.Database, openid: str, template_id: str, d
     return _insert(db, openid, "template", {"template_id": template_id, "data": data, "url": url}, now, source)
 
 
+def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], default_to: str, now: float,
+                    source: str | None = None) -> int:
+    """Queue replies ({text, to, extra}) as pushes; extra.template is the fallback outside the window."""
+    for reply in replies:
+        enqueue_text(db, reply.get("to") or default_to, reply["text"], now, source=source,
+                     template=(reply.get("extra") or {}).get("template"))
+    return len(replies)
+
+
 def claim_due(db: sqlite_utils.Database, now: float, limit: int = 20) -> list[dict[str, Any]]:
     """Take due rows for sending. Safe across processes: the UPDATE runs under SQLite's write lock."""
     rows = db.execute(

@@ -21,16 +21,17 @@ def _next_number(db: sqlite_utils.Database, now: float, tz) -> str:
 
 def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, unit_code: str | None,
            school_code: str | None, text: str, attachments: list, contact_phone: str | None, anonymous: bool,
-           routing: dict, now: float, due_at: float | None, tz, actor: str | None = None) -> dict[str, Any]:
+           routing: dict, now: float, due_at: float | None, tz, actor: str | None = None,
+           accept_due_at: float | None = None) -> dict[str, Any]:
     number = _next_number(db, now, tz)
     state = "assigned" if unit_code else "submitted"
     cur = db.execute(
         "INSERT INTO tickets (number, openid, kind, category, unit_code, school_code, text, attachments, "
-        "contact_phone, anonymous, routing, state, created_at, dispatched_at, due_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "contact_phone, anonymous, routing, state, created_at, dispatched_at, due_at, accept_due_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [number, openid, kind, category, unit_code, school_code, text, json.dumps(attachments, ensure_ascii=False),
          contact_phone, int(anonymous), json.dumps(routing, ensure_ascii=False), state, now,
-         now if unit_code else None, due_at],
+         now if unit_code else None, due_at, accept_due_at],
     )
     ticket_id = cur.lastrowid
     add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交", "submit")
@@ -46,7 +47,8 @@ def add_event(db: sqlite_utils.Database, ticket_id: int, at: float, actor: str, 
 
 
 UPDATABLE = {"state", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
-             "resolved_at", "resolution", "category"}
+             "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
+             "rating_comment", "rated_at", "reopens", "review", "closed_at", "close_reason"}
 
 
 def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
@@ -54,6 +56,8 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     """Change a ticket and append the event that says who did it, when, and why."""
     assert set(fields) <= UPDATABLE, set(fields) - UPDATABLE
     fields["state"] = to_state
+    if isinstance(fields.get("extension"), dict):
+        fields["extension"] = json.dumps(fields["extension"], ensure_ascii=False)
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
     add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action)
@@ -103,7 +107,9 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row["attachments"] = json.loads(row["attachments"])
     row["routing"] = json.loads(row["routing"])
     row["anonymous"] = bool(row["anonymous"])
-    for flag in ("arbitration", "unattended"):
+    if row.get("extension"):
+        row["extension"] = json.loads(row["extension"])
+    for flag in ("arbitration", "unattended", "review"):
         if flag in row:
             row[flag] = bool(row[flag])
     return row
@@ -127,3 +133,36 @@ def similar_open(db: sqlite_utils.Database, openid: str, school_code: str | None
 
 def events(db: sqlite_utils.Database, ticket_id: int) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket_id]))
+
+
+def watched(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Tickets whose clock runs: dispatched and not yet resolved."""
+    return [_decode(r) for r in db.query(
+        "SELECT * FROM tickets WHERE state IN ('assigned', 'accepted', 'replied', 'reopened', 'bounced') "
+        "AND due_at IS NOT NULL ORDER BY id")]
+
+
+def awaiting_rating(db: sqlite_utils.Database, openid: str | None = None) -> list[dict[str, Any]]:
+    sql, args = "SELECT * FROM tickets WHERE state = 'resolved'", []
+    if openid:
+        sql, args = sql + " AND openid = ?", [openid]
+    return [_decode(r) for r in db.query(sql + " ORDER BY resolved_at", args)]
+
+
+def remind_once(db: sqlite_utils.Database, ticket_id: int, kind: str, due_at: float, now: float) -> bool:
+    """True the first time (ticket, kind, deadline) is seen: the caller then sends the reminder."""
+    return db.execute("INSERT OR IGNORE INTO reminders (ticket_id, kind, due_at, sent_at) VALUES (?, ?, ?, ?)",
+                      [ticket_id, kind, due_at, now]).rowcount == 1
+
+
+def reminders(db: sqlite_utils.Database, ticket_id: int) -> list[str]:
+    return [r[0] for r in db.execute("SELECT kind FROM reminders WHERE ticket_id = ? ORDER BY sent_at, rowid",
+                                     [ticket_id])]
+
+
+def in_period(db: sqlite_utils.Database, start: float, end: float) -> list[dict[str, Any]]:
+    """Every ticket that could count in a period's figures: created before its end and not closed before its
+    start (the rate rules pick what counts)."""
+    return [_decode(r) for r in db.query(
+        "SELECT * FROM tickets WHERE created_at < ? AND (closed_at IS NULL OR closed_at >= ?) "
+        "OR (rated_at >= ? AND rated_at < ?)", [end, start, start, end])]
