@@ -7,12 +7,14 @@ import logging
 from typing import AsyncIterator
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.wechat.api import WechatApi
 from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.receiver import Receiver
+from bot import web as web_pages
 from bot.scheduler import build_scheduler
 from handlers.clock import Clock
 from handlers.desk import Templates
@@ -32,6 +34,7 @@ RECEIVER = web.AppKey("receiver", Receiver)
 API = web.AppKey("api", WechatApi)
 SENDER = web.AppKey("sender", OutboxSender)
 WEBHOOK = web.AppKey("webhook", WechatWebhook)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 
 
 def create_app(config: Config, clock: Clock | None = None) -> web.Application:
@@ -44,6 +47,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(_delivery)
     app.router.add_get("/healthz", _health)
 
+    web_pages.setup(app)
     app.router.add_get("/wechat", _wechat_get)
     app.router.add_post("/wechat", _wechat_post)
 
@@ -99,9 +103,9 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     if recovered:
         log.info("handled %d message(s) accepted before a restart", recovered)
     sender.start()
-    scheduler = build_scheduler(db, receiver, clock, config.wechat.dedupe_days, app[DISPATCHER], sender,
-                                config.deadlines.sweep_minutes)
+    scheduler = build_scheduler(db, receiver, clock, config, app[DISPATCHER], sender)
     scheduler.start()
+    app[SCHEDULER] = scheduler
     yield
     scheduler.shutdown(wait=False)
     await sender.stop()

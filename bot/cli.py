@@ -150,6 +150,41 @@ def cmd_directory_import(args) -> int:
     return 0
 
 
+def cmd_digest(args) -> int:
+    import time
+    from zoneinfo import ZoneInfo
+
+    from bot.web import digest_link, render_html
+    from handlers import digest
+    from handlers.rates import percent
+    from handlers.routing import Router
+    from storage import directory
+    from storage.db import Database
+    config = _load(args.config)
+    tz = ZoneInfo(config.bot.timezone)
+    try:
+        week = args.week or digest.previous_week(digest.week_of(time.time(), tz))
+        digest.parse_week(week)
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    db = Database(config.storage.path).start()
+    try:
+        schools = db.run_sync(directory.schools)
+        router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
+        d = db.run_sync(lambda conn: digest.build(conn, week, time.time(), tz, router.tokenizer, args.scope))
+    finally:
+        db.close()
+    print(digest.message(d, tz, digest_link(config, week, args.scope)))
+    for u in d.units:
+        print(f"  {u.name}: 受理{u.now.dispatched} 响应率{percent(u.now.response)} "
+              f"解决率{percent(u.now.resolution)} 满意率{percent(u.now.satisfaction)}")
+    out = Path(args.out or f"digest-{week}{'' if args.scope == 'bureau' else '-' + args.scope}.html")
+    out.write_text(render_html(d, tz), encoding="utf-8")
+    print(f"page written to {out}")
+    return 0
+
+
 def cmd_chat(args) -> int:
     from bot.chat import run_chat
     asyncio.run(run_chat(args.url.rstrip("/"), args.openid, args.scene))
@@ -238,6 +273,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_directory_import)
+
+    p = sub.add_parser("digest", help="render a weekly digest (text and HTML page)",
+                       description="Render the digest of an ISO week to stdout and to an HTML file. It is not sent: "
+                                   "the service sends each week's digest once, on schedule.")
+    p.add_argument("--week", help="ISO week like 2026-W48 (default: last week)")
+    p.add_argument("--scope", default="bureau", help="'bureau' (default) or a unit code")
+    p.add_argument("--out", help="HTML file (default digest-<week>.html)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")

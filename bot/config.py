@@ -28,6 +28,8 @@ class ServerConfig:
     public_url: str = ""
     max_body_bytes: int = 65536
     log_level: str = "INFO"
+    # Key that signs links to internal pages (the weekly digest). Empty: derived from the WeChat token and secret.
+    link_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,12 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class DigestConfig:
+    # When last week's digest goes out, in bot.timezone: a weekday (mon … sun) and a time.
+    send_at: str = "mon 09:00"
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     # Serve the local stand-in for api.weixin.qq.com and the simulator in this process (demo mode only).
     enabled: bool = False
@@ -134,6 +142,7 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     source: str = "<defaults>"
 
@@ -157,6 +166,8 @@ class Config:
             raise bad("wechat.api_base", "must start with http:// or https://")
         if not 0 <= self.wechat.reply_timeout_seconds <= 4.8:
             raise bad("wechat.reply_timeout_seconds", "must be between 0 and 4.8 (WeChat gives up after 5 s)")
+        if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", self.digest.send_at):
+            raise bad("digest.send_at", "must look like \"mon 09:00\"")
         if not 1 <= self.notify.invite_hours <= 24 * 30:
             raise bad("notify.invite_hours", "must be between 1 and 720")
         if self.outbox.max_attempts < 1:

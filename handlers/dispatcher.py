@@ -13,9 +13,9 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from handlers import texts
+from handlers import digest, texts
 from handlers.clock import Clock
 from handlers.deadlines import Watch
 from handlers.desk import Desk, Templates
@@ -24,7 +24,7 @@ from handlers.intake import Intake, IntakeServices, Plan, normalise
 from handlers.messages import Inbound, Reply
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
-from storage import conversations, directory, outbox, tickets, users
+from storage import conversations, directory, outbox, staff, tickets, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,24 @@ class Dispatcher:
         """The deadline watch, in one transaction with the reminders it queues."""
         pushes = self.watch.sweep(db)
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
+
+    def digest_tx(self, db, week: str, link: Callable[[str, str], str]) -> int:
+        """Send the week's digests that have not gone yet: bureau-wide to the leaders, each unit's own to its
+        supervisors. Recorded per (week, scope) in the same transaction, so never twice."""
+        now, tz = self.clock.now(), self.calendar.tz
+        first = tickets.first_created(db)
+        if first is None or first >= digest.bounds(week, tz)[1]:
+            return 0  # the service was not in use yet that week: nothing to report
+        jobs = [("bureau", staff.leaders(db))]
+        jobs += [(code, staff.of_unit(db, code, ("supervisor",))) for code in staff.units_with(db, "supervisor")]
+        pushes = []
+        for scope, recipients in jobs:
+            if not recipients or not tickets.digest_sent(db, week, scope, now):
+                continue
+            d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
+            text = digest.message(d, tz, link(week, scope))
+            pushes += [{"text": text, "to": o} for o in recipients]
+        return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:
         return Intake(_Services(self, db))

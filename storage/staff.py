@@ -79,3 +79,8 @@ def of_unit(db: sqlite_utils.Database, unit_code: str, roles: tuple[str, ...] = 
 
 def leaders(db: sqlite_utils.Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT openid FROM users WHERE role = 'leader' ORDER BY openid")]
+
+
+def units_with(db: sqlite_utils.Database, role: str) -> list[str]:
+    return [r[0] for r in db.execute("SELECT DISTINCT unit_code FROM users WHERE role = ? AND unit_code IS NOT NULL "
+                                     "ORDER BY unit_code", [role])]

@@ -160,9 +160,16 @@ def reminders(db: sqlite_utils.Database, ticket_id: int) -> list[str]:
                                      [ticket_id])]
 
 
-def in_period(db: sqlite_utils.Database, start: float, end: float) -> list[dict[str, Any]]:
-    """Every ticket that could count in a period's figures: created before its end and not closed before its
-    start (the rate rules pick what counts)."""
-    return [_decode(r) for r in db.query(
-        "SELECT * FROM tickets WHERE created_at < ? AND (closed_at IS NULL OR closed_at >= ?) "
-        "OR (rated_at >= ? AND rated_at < ?)", [end, start, start, end])]
+def created_before(db: sqlite_utils.Database, end: float) -> list[dict[str, Any]]:
+    """Every ticket that could count in a period ending at `end` (the rate rules pick what counts)."""
+    return [_decode(r) for r in db.query("SELECT * FROM tickets WHERE created_at < ? ORDER BY id", [end])]
+
+
+def digest_sent(db: sqlite_utils.Database, week: str, scope: str, now: float) -> bool:
+    """Record that the digest for (week, scope) goes out now; False if it already went."""
+    return db.execute("INSERT OR IGNORE INTO digests (week, scope, sent_at) VALUES (?, ?, ?)",
+                      [week, scope, now]).rowcount == 1
+
+
+def first_created(db: sqlite_utils.Database) -> float | None:
+    return db.execute("SELECT min(created_at) FROM tickets").fetchone()[0]

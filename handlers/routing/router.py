@@ -173,6 +173,11 @@ class Router:
             if len(w) >= 2 and not w.isascii():
                 self._tok.add_word(w)
 
+    @property
+    def tokenizer(self) -> jieba.Tokenizer:
+        """The router's own jieba tokenizer (its dictionary knows education terms and school names)."""
+        return self._tok
+
     # ---------------------------------------------------------------- loading
     @classmethod
     def from_toml(

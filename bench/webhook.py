@@ -1,0 +1,536 @@
+#!/usr/bin/env python3
+"""Webhook benchmark: WeChat safe-mode text messages through the whole pipeline, driven by wrk.
+
+    python bench/webhook.py [--messages 60000] [--concurrency 50] [--duration 20] [--workers 1]
+                            [--port 18080] [--keep]
+
+What happens (each step prints what it does):
+ 1. A temporary config (safe mode, check_timestamp = false, SQLite in a temp dir, sandbox off, api_base on a closed
+    local port) and `tingjian serve --config … --workers N` as its own process; we wait for /healthz and for N
+    listening sockets.
+ 2. Distinct encrypted text messages (unique MsgId and nonce each, a pool of openids, short Chinese texts) are
+    written as complete HTTP requests, one file per wrk thread (disjoint slices, so no MsgId repeats).
+ 3. A few messages posted with aiohttp; their replies must decrypt to a text for the sender (correctness).
+ 4. wrk -t2 -c<concurrency> -d<duration>s --latency with bench/out/…/webhook.lua (kept next to the requests).
+ 5. The SQLite file is read: stored inbound rows vs 2xx answers. A passive reply carries the request's nonce, so
+    the check is by message, not only by count: every answered message must be stored (none lost), the key is
+    the primary key (none doubled), and rows beyond the answered ones may only be requests still in flight when
+    wrk stopped (sent, never answered).
+ 6. A summary block; the server is stopped (SIGTERM, then SIGKILL) and the temp dir removed unless --keep.
+
+Needs wrk (`apt-get install -y wrk`). Results are also written as JSON to bench/out/.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shlex
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import wx  # noqa: E402  (builds WeChat's encrypted POSTs exactly as the tests do)
+
+OUT = ROOT / "bench" / "out"
+WRK_THREADS = 2
+MSG_ID_BASE = 8_100_000_000_000_000_000     # load messages: MsgId = base + index (fits WeChat's int64)
+CHECK_MSG_ID_BASE = 8_200_000_000_000_000_000
+NONCE_PREFIX = "bn"                          # load message i has nonce "bn<i>"; the reply echoes it
+
+# Short things people write first. A person's messages add up to a description after a few, which then goes
+# through routing (jieba) and the intake questions. Each text has fewer than SUPPLEMENT_CHARS (10) Chinese
+# characters, and none is a command, a digit, a yes or a school name: so every message gets exactly one reply,
+# given passively; no ticket is created and nothing goes to the outbox (the summary checks it).
+TEXTS = [
+    "你好", "在吗", "老师好", "请问一下", "想咨询一个问题", "您好，打扰了", "有人吗", "麻烦问一下",
+    "孩子今年上小学", "我想反映个情况", "学校放学太晚了", "作业有点多", "入学报名何时开始",
+    "食堂饭菜不太好", "校车每天都迟到", "课后服务怎么收费", "转学要什么材料", "谢谢老师",
+    "托管班在哪报名", "学校门口很乱", "作业布置太晚了", "教育局电话多少",
+]
+assert all(sum("\u4e00" <= ch <= "\u9fff" for ch in t) < 10 for t in TEXTS)
+
+LUA = r"""
+-- wrk script written by bench/webhook.py. Each thread loads its own slice of pre-built requests
+-- (requests-<tid>.bin: "<length> <nonce>\n<raw HTTP request>" records) and cycles through it.
+local threads = {}
+local nthreads = 0
+
+function setup(thread)
+  nthreads = nthreads + 1
+  thread:set("tid", nthreads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local dir = args[1]
+  local f = assert(io.open(dir .. "/requests-" .. tid .. ".bin", "rb"))
+  local data = f:read("*a")
+  f:close()
+  reqs = {}
+  local pos = 1
+  local size = #data
+  while pos <= size do
+    local nl = data:find("\n", pos, true)
+    local len = tonumber(data:sub(pos, nl - 1):match("^(%d+)"))
+    reqs[#reqs + 1] = data:sub(nl + 1, nl + len)
+    pos = nl + 1 + len
+  end
+  data = nil
+  idx, sent, wraps = 0, 0, 0
+  ok, non2xx, passive, plain_success, other = 0, 0, 0, 0, 0
+  answered = assert(io.open(dir .. "/answered-" .. tid .. ".txt", "w"))
+end
+
+function request()
+  idx = idx + 1
+  if idx > #reqs then
+    idx = 1
+    wraps = wraps + 1
+  end
+  sent = sent + 1
+  return reqs[idx]
+end
+
+function response(status, headers, body)
+  if status >= 200 and status < 300 then
+    ok = ok + 1
+    local nonce = body:match("<Nonce><!%[CDATA%[([^%]]+)%]%]></Nonce>")
+    if nonce then
+      passive = passive + 1
+      answered:write(nonce, "\n")
+    elseif body == "success" then
+      plain_success = plain_success + 1
+    else
+      other = other + 1
+    end
+    if ok % 200 == 0 then answered:flush() end
+  else
+    non2xx = non2xx + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local t = {sent = 0, wraps = 0, ok = 0, non2xx = 0, passive = 0, plain_success = 0, other = 0}
+  for _, thread in ipairs(threads) do
+    for k, _ in pairs(t) do t[k] = t[k] + (thread:get(k) or 0) end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH_RESULT duration_us=%d requests=%d bytes=%d ok2xx=%d non2xx=%d passive=%d plain_success=%d " ..
+    "other2xx=%d sent=%d wraps=%d err_connect=%d err_read=%d err_write=%d err_timeout=%d err_status=%d " ..
+    "lat_mean_us=%.1f lat_max_us=%d p50_us=%d p90_us=%d p99_us=%d p999_us=%d\n",
+    summary.duration, summary.requests, summary.bytes, t.ok, t.non2xx, t.passive, t.plain_success,
+    t.other, t.sent, t.wraps, e.connect, e.read, e.write, e.timeout, e.status,
+    latency.mean, latency.max, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9)))
+end
+"""
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+# -- 1. the server ----------------------------------------------------------------------------------------------
+def write_config(tmp: Path, port: int) -> Path:
+    path = tmp / "bench.toml"
+    path.write_text(f"""# written by bench/webhook.py
+[server]
+host = "127.0.0.1"
+port = {port}
+log_level = "WARNING"
+
+[wechat]
+token = "{wx.TOKEN}"
+aes_key = "{wx.AES_KEY}"
+appid = "{wx.APPID}"
+appsecret = "benchsecret"
+# A closed local port: a text like 你好 is answered passively; nothing should ever be pushed.
+api_base = "http://127.0.0.1:9"
+# The requests are generated before the run; their timestamps must stay valid however long it takes.
+check_timestamp = false
+
+[storage]
+path = "{tmp / 'tingjian.db'}"
+
+[sandbox]
+enabled = false
+""", encoding="utf-8")
+    return path
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on 127.0.0.1:port (one per worker with SO_REUSEPORT)."""
+    n = 0
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(name).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if int(cols[1].split(":")[1], 16) == port and cols[3] == "0A":
+                n += 1
+    return n
+
+
+def port_free(port: int) -> bool:
+    return listening_sockets(port) == 0
+
+
+def start_server(config: Path, workers: int, port: int, tmp: Path) -> tuple[subprocess.Popen, list[str]]:
+    exe = Path(sys.executable).parent / "tingjian"
+    cmd = [str(exe) if exe.exists() else "tingjian", "serve", "--config", str(config), "--workers", str(workers)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}  # the config file decides
+    logf = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True)
+    log(f"server: {' '.join(cmd)} (pid {proc.pid}, log {tmp / 'server.log'})")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}:\n{(tmp / 'server.log').read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200 and listening_sockets(port) >= workers:
+                    log(f"server ready: /healthz answers, {listening_sockets(port)} listening socket(s)")
+                    return proc, cmd
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(proc)
+    raise SystemExit(f"server not ready after 90 s:\n{(tmp / 'server.log').read_text()[-3000:]}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+        log(f"server stopped (SIGTERM, exit {proc.returncode})")
+    except subprocess.TimeoutExpired:
+        log("server did not stop within 15 s of SIGTERM: SIGKILL")
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: the workers too
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    try:  # workers of a multi-process server, should any outlive the parent
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# -- 2. the requests ---------------------------------------------------------------------------------------------
+def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int, seed: int = 1) -> dict:
+    """Write n requests into `threads` files (contiguous, disjoint slices). Returns what was generated."""
+    rng = random.Random(seed)
+    pool = [f"o_bench{rng.getrandbits(80):020x}" for _ in range(openids)]  # 28 characters, like real openids
+    timestamp = str(int(time.time()))
+    per = -(-n // threads)
+    sizes = []
+    for t in range(threads):
+        lo, hi = t * per, min(n, (t + 1) * per)
+        chunks = []
+        for i in range(lo, hi):
+            openid = pool[i % openids]
+            inner = wx.text_xml(openid, rng.choice(TEXTS), msg_id=MSG_ID_BASE + i, created=int(timestamp))
+            nonce = f"{NONCE_PREFIX}{i}"
+            body, query = wx.encrypted(inner, openid, token=wx.TOKEN, aes_key=wx.AES_KEY, appid=wx.APPID,
+                                       timestamp=timestamp, nonce=nonce)
+            raw = body.encode()
+            head = (f"POST /wechat?{urlencode(query)} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                    f"User-Agent: Mozilla/4.0\r\nAccept: */*\r\nContent-Type: text/xml\r\n"
+                    f"Content-Length: {len(raw)}\r\n\r\n").encode()
+            req = head + raw
+            chunks.append(f"{len(req)} {nonce}\n".encode() + req)
+        (workdir / f"requests-{t + 1}.bin").write_bytes(b"".join(chunks))
+        sizes.append(hi - lo)
+    return {"messages": n, "openids": openids, "per_thread": sizes}
+
+
+# -- 3. a correctness sample ---------------------------------------------------------------------------------------
+async def check_sample(port: int, count: int = 5) -> list[str]:
+    """Post `count` messages; each reply must be a signed safe-mode envelope whose inner XML is a text to the
+    sender. Returns their dedupe keys."""
+    import aiohttp
+
+    keys = []
+    async with aiohttp.ClientSession() as session:
+        for k in range(count):
+            openid = f"o_benchcheck{k:016d}"
+            msg_id = CHECK_MSG_ID_BASE + k
+            inner = wx.text_xml(openid, TEXTS[k % len(TEXTS)], msg_id=msg_id)
+            body, query = wx.encrypted(inner, openid, nonce=f"chk{k}")
+            async with session.post(f"http://127.0.0.1:{port}/wechat", params=query, data=body.encode(),
+                                    headers={"Content-Type": "text/xml"}) as resp:
+                text = await resp.text()
+                if resp.status != 200:
+                    raise SystemExit(f"sample message {k}: HTTP {resp.status}: {text[:300]}")
+            try:
+                fields = wx.decrypt_reply(text)
+            except Exception as exc:  # noqa: BLE001
+                raise SystemExit(f"sample message {k}: reply does not decrypt ({exc!r}): {text[:300]}")
+            if fields.get("MsgType") != "text" or fields.get("ToUserName") != openid or not fields.get("Content"):
+                raise SystemExit(f"sample message {k}: unexpected reply {fields}")
+            keys.append(f"wechat:msg:{msg_id}")
+            if k == 0:
+                log(f"sample reply to {TEXTS[0]!r}: {fields['Content'][:60]!r}")
+    log(f"correctness sample: {count}/{count} replies decrypt to a text for the sender")
+    return keys
+
+
+# -- 4. wrk ----------------------------------------------------------------------------------------------------
+def run_wrk(port: int, concurrency: int, duration: int, workdir: Path) -> tuple[dict, list[str], str]:
+    script = workdir / "webhook.lua"
+    script.write_text(LUA)
+    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{duration}s", "--latency", "--timeout", "5s",
+           "-s", str(script), f"http://127.0.0.1:{port}/wechat", "--", str(workdir)]
+    log(f"load: {' '.join(cmd)}")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    (workdir / "wrk.txt").write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"wrk failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no BENCH_RESULT line:\n{proc.stdout}\n{proc.stderr}")
+    result = {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+    return result, cmd, proc.stdout
+
+
+# -- 5. the database -------------------------------------------------------------------------------------------
+def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: dict) -> dict:
+    answered_nonces: list[str] = []
+    for t in range(WRK_THREADS):
+        f = workdir / f"answered-{t + 1}.txt"
+        if f.exists():
+            answered_nonces += f.read_text().split()
+    answered = {f"wechat:msg:{MSG_ID_BASE + int(n[len(NONCE_PREFIX):])}" for n in answered_nonces
+                if n.startswith(NONCE_PREFIX)}
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        keys = {r[0] for r in con.execute("SELECT key FROM inbound")}
+        status = dict(((f"{s}{'/deferred' if d else ''}"), n) for s, d, n in
+                      con.execute("SELECT status, deferred, count(*) FROM inbound GROUP BY status, deferred"))
+        outbox_rows = con.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    finally:
+        con.close()
+    load_keys = keys - set(sample_keys)
+    ok2xx = int(result["ok2xx"])
+    unanswered_sent = int(result["sent"] - result["requests"])
+    missing = answered - load_keys           # answered with a passive reply, yet not stored: lost
+    extra = load_keys - answered              # stored, no passive reply seen by wrk
+    return {
+        "stored_rows": len(load_keys), "sample_rows": len(keys & set(sample_keys)), "ok2xx": ok2xx,
+        "answered_passive_distinct": len(answered), "answered_passive_total": len(answered_nonces),
+        "lost": len(missing), "stored_unanswered": len(extra), "inflight_at_stop": unanswered_sent,
+        "status": status, "outbox_rows": outbox_rows, "tickets": tickets,
+    }
+
+
+# -- optional profile ----------------------------------------------------------------------------------------
+def start_profile(server_pid: int, duration: int, out: Path, mode: str) -> subprocess.Popen | None:
+    """py-spy samples the server (all its threads, and the workers of a multi-process server) during the load.
+    It costs CPU on the same machine: take throughput figures from a run without --profile."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(exe).exists():
+        log("--profile needs py-spy: pip install py-spy (into the venv that runs tingjian)")
+        return None
+    cmd = [exe, "record", "--pid", str(server_pid), "--duration", str(duration), "--rate", "200", "--format", "raw",
+           "--threads", "--subprocesses", "--nonblocking", "--output", str(out)] + (["--gil"] if mode == "gil" else [])
+    log(f"profile: {' '.join(cmd)}")
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+SCAFFOLD = ("threading.py", "asyncio/base_events.py", "bot/cli.py", "aiohttp/web.py", "(tingjian)",
+            "runners.py", "events.py)", "multiprocessing/")
+
+
+def summarize_profile(path: Path, top: int = 15) -> str:
+    """Collapsed stacks ("process;thread;outer;...;inner count") -> per thread: its share of the samples, the
+    functions running (own time) and the functions below which the time went (inclusive, scaffolding left out)."""
+    threads: dict[str, dict] = {}
+    total = 0
+
+    def name(frame: str) -> str:  # "func (path/file.py:123)" -> "func (file path)"
+        func, _, where = frame.partition(" (")
+        where = where.rstrip(")").rsplit(":", 1)[0]
+        where = where.replace(str(ROOT) + "/", "").split("site-packages/")[-1].split("lib/python3.11/")[-1]
+        return f"{func} ({where})"
+
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not stack or not n.isdigit():
+            continue
+        n = int(n)
+        frames = stack.split(";")
+        head = []
+        while frames and frames[0].startswith(("process ", "thread ")):
+            head.append(frames.pop(0))
+        thread = head[-1].split(": ")[-1] if head else "?"
+        if len(head) > 1 and "--workers" in head[0]:
+            thread = head[0].split('"')[0].strip() + " " + thread
+        t = threads.setdefault(thread, {"n": 0, "own": {}, "incl": {}})
+        total += n
+        t["n"] += n
+        names = [name(f) for f in frames]
+        if names:
+            t["own"][names[-1]] = t["own"].get(names[-1], 0) + n
+        for f in set(names):
+            if not any(s in f for s in SCAFFOLD):
+                t["incl"][f] = t["incl"].get(f, 0) + n
+    if not total:
+        return f"profile: no samples in {path}"
+    out = [f"profile: {total} samples ({path.name}); percentages are of all samples"]
+    for thread, t in sorted(threads.items(), key=lambda kv: -kv[1]["n"]):
+        if t["n"] < total * 0.02:
+            continue
+        out.append(f"  thread {thread}: {100 * t['n'] / total:.1f}%")
+        out.append("    own time:")
+        out += [f"      {100 * n / total:5.1f}%  {f}" for f, n in sorted(t["own"].items(), key=lambda kv: -kv[1])[:top]]
+        out.append("    inclusive:")
+        out += [f"      {100 * n / total:5.1f}%  {f}" for f, n in sorted(t["incl"].items(), key=lambda kv: -kv[1])[:top]]
+    return "\n".join(out)
+
+
+# -- main -----------------------------------------------------------------------------------------------------
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("--messages", type=int, default=None,
+                   help="distinct messages to pre-generate (default: duration x --expected-rate x 1.5 = 90000)")
+    p.add_argument("--expected-rate", type=float, default=3000, help="messages/s used to size --messages")
+    p.add_argument("--concurrency", type=int, default=50, help="wrk connections (default 50)")
+    p.add_argument("--duration", type=int, default=20, help="seconds of load (default 20)")
+    p.add_argument("--workers", type=int, default=1, help="tingjian serve --workers (default 1)")
+    p.add_argument("--port", type=int, default=18080)
+    p.add_argument("--openids", type=int, default=None, help="distinct senders (default messages/4)")
+    p.add_argument("--profile", nargs="?", const="active", choices=("active", "gil"),
+                   help="also run py-spy on the server during the load and print the hot spots (slows the run): "
+                        "'active' samples every running thread, 'gil' only the thread holding the GIL")
+    p.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, requests, logs)")
+    args = p.parse_args()
+    command = "python bench/webhook.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+    if shutil.which("wrk") is None:
+        print("bench/webhook.py needs wrk, the HTTP load generator, and it is not installed.\n"
+              "Install it with:  apt-get update && apt-get install -y wrk   (macOS: brew install wrk)",
+              file=sys.stderr)
+        return 2
+    if args.concurrency < WRK_THREADS:
+        p.error(f"--concurrency must be at least {WRK_THREADS} (wrk threads)")
+    if not port_free(args.port):
+        p.error(f"port {args.port} is already in use: choose another with --port")
+    n = args.messages or int(args.duration * args.expected_rate * 1.5)
+    openids = args.openids or max(1, n // 4)
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="tingjian-bench-"))
+    proc = None
+    try:
+        t0 = time.monotonic()
+        gen = build_requests(n, openids, args.port, tmp, WRK_THREADS)
+        log(f"generated {n} encrypted messages from {openids} openids in {time.monotonic() - t0:.1f} s "
+            f"({', '.join(str(s) for s in gen['per_thread'])} per wrk thread) in {tmp}")
+        proc, server_cmd = start_server(write_config(tmp, args.port), args.workers, args.port, tmp)
+        sample_keys = asyncio.run(check_sample(args.port))
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        profile_out = OUT / f"profile-{args.profile}-{args.workers}w-c{args.concurrency}-{stamp}.txt"
+        spy = start_profile(proc.pid, max(1, args.duration - 2), profile_out, args.profile) if args.profile else None
+        if spy is not None:
+            time.sleep(1.0)  # py-spy attaches
+        load_before = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+        result, wrk_cmd, wrk_out = run_wrk(args.port, args.concurrency, args.duration, tmp)
+        if spy is not None:
+            _, err = spy.communicate(timeout=60)
+            if spy.returncode != 0:
+                log(f"py-spy failed ({spy.returncode}): {err.strip()[-500:]}")
+        time.sleep(1.0)  # let requests still in flight when wrk stopped finish their commit
+        store = check_store(tmp / "tingjian.db", tmp, sample_keys, result)
+        server_alive = proc.poll() is None
+    except BaseException:
+        log(f"failed: temp dir kept for inspection: {tmp}")
+        raise
+    finally:
+        if proc is not None:
+            stop_server(proc)
+
+    secs = result["duration_us"] / 1e6
+    rate = result["ok2xx"] / secs
+    errors = int(result["non2xx"] + result["err_connect"] + result["err_read"] + result["err_write"]
+                 + result["err_timeout"])
+    wrapped = result["wraps"] > 0
+    # Stored == 2xx, message by message: each answered message stored once; the only stored-but-unanswered ones
+    # are requests wrk had sent when it stopped (the server finished them, wrk no longer listened).
+    exact = (store["answered_passive_distinct"] == store["answered_passive_total"] == int(result["ok2xx"]))
+    consistent = (store["lost"] == 0 and not wrapped and store["stored_unanswered"] <= store["inflight_at_stop"]
+                  and store["stored_rows"] - store["stored_unanswered"] == int(result["ok2xx"]))
+    count_ok = store["stored_rows"] == int(result["ok2xx"])
+
+    ms = lambda us: us / 1000  # noqa: E731
+    lines = [
+        "",
+        "=" * 78,
+        f"Tingjian webhook benchmark  {time.strftime('%Y-%m-%d %H:%M')}  ({os.cpu_count()} CPUs)",
+        "-" * 78,
+        f"  messages/s        {rate:,.0f}   (2xx answers / {secs:.1f} s)",
+        f"  latency           p50 {ms(result['p50_us']):.1f} ms   p90 {ms(result['p90_us']):.1f} ms   "
+        f"p99 {ms(result['p99_us']):.1f} ms   max {ms(result['lat_max_us']):.1f} ms",
+        f"  answers           2xx {int(result['ok2xx']):,} (passive encrypted reply {int(result['passive']):,}, "
+        f"'success' {int(result['plain_success'])}, other {int(result['other2xx'])})",
+        f"  errors            {errors}  (non-2xx {int(result['non2xx'])}, connect {int(result['err_connect'])}, "
+        f"read {int(result['err_read'])}, write {int(result['err_write'])}, timeout {int(result['err_timeout'])})",
+        f"  stored rows       {store['stored_rows']:,} inbound rows vs {int(result['ok2xx']):,} 2xx answers"
+        + (" -> EQUAL" if count_ok else
+           f" = {store['stored_rows'] - store['stored_unanswered']:,} answered + {store['stored_unanswered']} "
+           f"still in flight when wrk stopped (at most {store['inflight_at_stop']})"),
+        f"  by message        every answered MsgId stored: {'yes' if store['lost'] == 0 else 'NO, lost ' + str(store['lost'])};"
+        f" answered twice: {store['answered_passive_total'] - store['answered_passive_distinct']};"
+        f" stored once each (primary key)  -> " + ("OK" if consistent and exact else "CHECK" if not exact else "FAIL"),
+        f"  inbound status    {store['status']}; outbox rows {store['outbox_rows']}, tickets {store['tickets']}"
+        + ("   WARNING: some replies were pushed, not passive" if store["outbox_rows"] else ""),
+        f"  workers           {args.workers}    concurrency {args.concurrency}    duration {args.duration} s    "
+        f"wrk threads {WRK_THREADS}",
+        f"  messages          {n:,} pre-generated from {openids:,} openids, {int(result['sent']):,} sent"
+        + ("   WARNING: wrapped around, MsgIds repeated (dedupe answered them): raise --messages" if wrapped else ""),
+        f"  server            {'alive' if server_alive else 'DIED during the run'}    "
+        f"load average before the run {' '.join(load_before)} (others' work skews the figures)",
+        f"  command           {command}",
+        "=" * 78,
+    ]
+    print("\n".join(lines), flush=True)
+
+    if spy is not None and profile_out.exists():
+        summary = summarize_profile(profile_out)
+        print(summary, flush=True)
+        profile_out.with_suffix(".summary.txt").write_text(summary + "\n")
+    record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd,
+              "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
+              "messages_per_s": rate, "load_before": load_before, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+    out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
+    out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    log(f"results: {out}")
+    if args.keep:
+        log(f"kept: {tmp} (bench.toml, tingjian.db, server.log, webhook.lua, wrk.txt, requests-*.bin)")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ok = consistent and exact and errors == 0 and server_alive
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

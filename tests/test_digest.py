@@ -1,0 +1,169 @@
+"""Rates on a hand-computed fixture, the weekly digest (message, page, sent once), and `tingjian digest`."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.app import CONFIG, DB, DISPATCHER, SCHEDULER, create_app
+from bot.cli import main
+from bot.web import digest_link
+from handlers import digest, rates
+from handlers.clock import FixedClock
+from storage import outbox, staff, tickets
+from tests.test_process import free_port
+
+TZ = ZoneInfo("Asia/Shanghai")
+H = 3600
+
+
+def at(text: str) -> float:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=TZ).timestamp()
+
+
+W48 = at("2026-11-23 00:00")  # Monday of 2026-W48
+W47 = at("2026-11-16 00:00")
+
+
+def add(db, n: int, unit: str, *, created: float, accept_due: float, due: float, accepted: float | None = None,
+        resolved: float | None = None, rating: int | None = None, rated: float | None = None, state: str = "accepted",
+        category: str = "fees", kind: str = "complaint", school: str | None = "jn-syxx",
+        text: str = "学校乱收资料费", close_reason: str | None = None, closed: float | None = None):
+    db.execute(
+        "INSERT INTO tickets (number, openid, kind, category, unit_code, school_code, text, state, created_at, "
+        "dispatched_at, due_at, accept_due_at, accepted_at, resolved_at, rating, rated_at, close_reason, closed_at) "
+        "VALUES (?, 'o', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [f"JY2611-{n:04d}", kind, category, unit, school, text, state, created, created, due, accept_due, accepted,
+         resolved, rating, rated, close_reason, closed])
+
+
+def fixture(db):
+    """Fees office jyj-sfc in W48, by hand:
+    #1 accepted in time, resolved in time, rated 满意           -> response 1, resolved in time, satisfied
+    #2 accepted late,   resolved late,     rated 不满意          -> response 0, resolved late, rated not satisfied
+    #3 accepted in time, open, deadline passed in W48           -> open overdue
+    #4 not accepted,     open, deadline after W48               -> counts only as dispatched
+    #5 dispatched in W47, resolved in W48 in time, rated 基本满意 -> resolved in time, satisfied (not dispatched)
+    #6 resolved in W48, closed unrated                          -> resolved in time; 未评价, not rated
+    响应率 = 3/5 (#1, #3, #6 of #1-#4, #6); 解决率 = 3/(4+1): #1, #5, #6 in time of 4 resolved + #3 overdue
+    满意率 = 2/3 (#1, #5 of #1, #2, #5)."""
+    d = W48 + 10 * H
+    add(db, 1, "jyj-sfc", created=d, accept_due=d + 24 * H, accepted=d + H, due=d + 72 * H, resolved=d + 48 * H,
+        rating=1, rated=d + 50 * H, state="closed", close_reason="rated", closed=d + 50 * H)
+    add(db, 2, "jyj-sfc", created=d, accept_due=d + 24 * H, accepted=d + 30 * H, due=d + 48 * H,
+        resolved=d + 60 * H, rating=3, rated=d + 70 * H, state="closed", close_reason="rated", closed=d + 70 * H)
+    add(db, 3, "jyj-sfc", created=d, accept_due=d + 24 * H, accepted=d + 2 * H, due=d + 96 * H)
+    add(db, 4, "jyj-sfc", created=d + 100 * H, accept_due=W48 + 8 * 86400, due=W48 + 10 * 86400, state="assigned")
+    add(db, 5, "jyj-sfc", created=W47 + 10 * H, accept_due=W47 + 30 * H, accepted=W47 + 11 * H,
+        due=W48 + 48 * H, resolved=W48 + 20 * H, rating=2, rated=W48 + 30 * H, state="closed",
+        close_reason="rated", closed=W48 + 30 * H)
+    add(db, 6, "jyj-sfc", created=d, accept_due=d + 24 * H, accepted=d + 3 * H, due=d + 72 * H,
+        resolved=d + 5 * H, state="closed", close_reason="unrated", closed=d + 80 * H)
+    # Another unit: one ticket, accepted in time, still open and not yet due: 100% / — / —.
+    add(db, 7, "jn-syxx", created=d, accept_due=d + 24 * H, accepted=d + H, due=W48 + 20 * 86400,
+        category="burden", kind="inquiry", text="孩子作业太多，每天写到十一点")
+
+
+@pytest.fixture
+async def served(make_config):
+    clock = FixedClock(at("2026-11-30 10:00"))  # Monday after W48, past 09:00
+    application = create_app(make_config(), clock=clock)
+    runner = web.AppRunner(application)
+    await runner.setup()
+    application[SCHEDULER].pause()  # the tests send the digest themselves
+    await application[DB].run(fixture)
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield application, port
+    await runner.cleanup()
+
+
+async def test_rates_match_the_hand_computed_fixture(served):
+    app, port = served
+    rows = await app[DB].run(tickets.created_before, W48 + 7 * 86400)
+    per_unit = rates.compute(rows, W48, W48 + 7 * 86400)
+    fees = per_unit["jyj-sfc"]
+    assert (fees.dispatched, fees.accepted_in_time) == (5, 3)
+    assert fees.response == pytest.approx(3 / 5)
+    assert (fees.resolved, fees.resolved_in_time, fees.open_overdue) == (4, 3, 1)
+    assert fees.resolution == pytest.approx(3 / 5)
+    assert (fees.rated, fees.satisfied, fees.unrated) == (3, 2, 1)
+    assert fees.satisfaction == pytest.approx(2 / 3)
+    school = per_unit["jn-syxx"]
+    assert school.response == 1.0 and school.resolution is None and school.satisfaction is None
+    assert rates.percent(school.resolution) == "—"
+
+
+async def test_digest_content(served):
+    app, port = served
+    d = await app[DB].run(lambda db: digest.build(db, "2026-W48", app[DISPATCHER].clock.now(), TZ,
+                                                  app[DISPATCHER].router.tokenizer))
+    assert d.new_total == 6 and d.new_by_kind == {"complaint": 5, "inquiry": 1}
+    assert d.resolved == 4
+    assert [t["number"] for t in d.overdue_now] == ["JY2611-0003"]
+    assert d.bottom[0].code == "jyj-sfc"
+    assert ("资料费", 5) in d.topics
+    assert d.repeated == [{"school": "江南区实验小学", "category": "教育收费", "count": 5}]
+    text = digest.message(d, TZ, "http://x/digest")
+    assert "新增6件，办结4件，目前超期1件" in text and "响应率67%" in text and "资料费" in text.split("热点：")[1]
+    assert len(text.encode()) < 2048
+
+
+async def test_digest_is_sent_once_to_leaders_and_supervisors(served):
+    app, port = served
+    await app[DB].run(lambda db: [staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0),
+                                  staff.bind(db, "o_head", "jn-syxx", "supervisor", "赵校长", 0)])
+    link = lambda w, s: digest_link(app[CONFIG], w, s)  # noqa: E731
+    sent = await app[DB].run(app[DISPATCHER].digest_tx, "2026-W48", link)
+    assert sent == 2
+    assert await app[DB].run(app[DISPATCHER].digest_tx, "2026-W48", link) == 0  # never twice
+    [lead] = await app[DB].run(outbox.list_for, "o_lead")
+    assert "留言周报" in json.loads(lead["payload"])["content"]
+    [head] = await app[DB].run(outbox.list_for, "o_head")
+    content = json.loads(head["payload"])["content"]
+    assert "江南区实验小学上周留言周报" in content and "新增1件" in content
+
+
+async def test_digest_page_needs_the_signed_link(served):
+    app, port = served
+    url = digest_link(app[CONFIG], "2026-W48", "bureau").split("127.0.0.1:8080", 1)[1]
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
+        async with client.get(url) as resp:
+            assert resp.status == 200
+            page = await resp.text()
+        assert "留言周报" in page and "<svg" in page and "市教育局教育收费管理处" in page and "JY2611-0003" in page
+        assert "学校乱收资料费" not in page  # no citizen's words on a page reached by a link
+        async with client.get("/digest/2026-W48?scope=bureau&sig=forged") as resp:
+            assert resp.status == 403
+        async with client.get(url.replace("scope=bureau", "scope=jn-syxx")) as resp:
+            assert resp.status == 403
+
+
+def test_cli_digest_renders_text_and_page(tmp_path, capsys):
+    db_path = tmp_path / "d.db"
+    config = tmp_path / "c.toml"
+    from bot.demo import DEMO_DIRECTORY
+    config.write_text(f'[storage]\npath = "{db_path}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n', encoding="utf-8")
+    assert main(["init-db", "--config", str(config)]) == 0
+    from storage.db import Database
+    db = Database(db_path).start()
+    db.run_sync(fixture)
+    db.close()
+    out = tmp_path / "w48.html"
+    assert main(["digest", "--week", "2026-W48", "--out", str(out), "--config", str(config)]) == 0
+    printed = capsys.readouterr().out
+    assert "2026-W48" in printed and "市教育局教育收费管理处: 受理5 响应率60%" in printed
+    assert "<svg" in out.read_text(encoding="utf-8")
+    assert main(["digest", "--week", "2026-W99", "--config", str(config)]) == 2
+
+
+def test_week_arithmetic():
+    assert digest.previous_week("2026-W01") == "2025-W52"
+    assert digest.week_of(at("2026-11-29 23:59"), TZ) == "2026-W48"
+    assert digest.week_of(at("2026-11-30 00:00"), TZ) == "2026-W49"
+    with pytest.raises(ValueError):
+        digest.parse_week("2026-48")
