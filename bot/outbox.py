@@ -67,37 +67,28 @@ class OutboxSender:
 
     async def _send(self, item: dict) -> None:
         payload = item["payload"]
+        template = payload if item["kind"] == "template" else None
         try:
-            if item["kind"] == "text":
-                await self.api.send_text(item["openid"], payload["content"])
-            else:
-                await self.api.send_template(item["openid"], payload["template_id"], payload["data"],
-                                             payload.get("url"))
+            if template is None:
+                try:
+                    await self.api.send_text(item["openid"], payload["content"])
+                except WechatApiError as exc:
+                    if exc.errcode != OUTSIDE_WINDOW:
+                        raise
+                    # Outside the 48-hour window: a template message still reaches the person, if we have one;
+                    # otherwise the text waits for their next message.
+                    template = payload.get("template")
+                    if template is None:
+                        await self.db.run(outbox.mark_waiting, item["id"], str(exc))
+                        return
+            if template is not None:
+                await self.api.send_template(item["openid"], template["template_id"], template["data"],
+                                             template.get("url"))
         except WechatApiError as exc:
-            if exc.errcode == OUTSIDE_WINDOW and payload.get("template"):
-                await self._send_template_instead(item)
-                return
-            if exc.errcode == OUTSIDE_WINDOW:
-                await self.db.run(outbox.mark_waiting, item["id"], str(exc))
-                return
             await self._retry(item, str(exc), permanent=exc.permanent)
             return
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             await self._retry(item, f"{type(exc).__name__}: {exc}")
-            return
-        await self.db.run(outbox.mark_sent, item["id"], self.clock.now())
-        self.sent += 1
-
-    async def _send_template_instead(self, item: dict) -> None:
-        """Outside the 48-hour window a template message still reaches the person."""
-        tpl = item["payload"]["template"]
-        try:
-            await self.api.send_template(item["openid"], tpl["template_id"], tpl["data"], tpl.get("url"))
-        except WechatApiError as exc:
-            await self._retry(item, f"template: {exc}", permanent=exc.permanent)
-            return
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
-            await self._retry(item, f"template: {type(exc).__name__}: {exc}")
             return
         await self.db.run(outbox.mark_sent, item["id"], self.clock.now())
         self.sent += 1
