@@ -217,6 +217,7 @@ def cmd_route_eval(args) -> int:
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every job run at INFO
 
 
 def build_parser() -> argparse.ArgumentParser:
