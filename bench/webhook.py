@@ -11,14 +11,16 @@ What happens (each step prints what it does):
  2. Distinct encrypted text messages (unique MsgId and nonce each, a pool of openids, short Chinese texts) are
     written as complete HTTP requests, one file per wrk thread (disjoint slices, so no MsgId repeats).
  3. A few messages posted with aiohttp; their replies must decrypt to a text for the sender (correctness).
- 4. wrk -t2 -c<concurrency> -d<duration>s --latency with bench/out/…/webhook.lua (kept next to the requests).
+ 4. wrk -t2 -c<concurrency> -d<duration>s --latency --timeout 5s (WeChat's own limit) with webhook.lua, written
+    next to the requests in the temp dir; its done() prints one parseable BENCH_RESULT line.
  5. The SQLite file is read: stored inbound rows vs 2xx answers. A passive reply carries the request's nonce, so
     the check is by message, not only by count: every answered message must be stored (none lost), the key is
     the primary key (none doubled), and rows beyond the answered ones may only be requests still in flight when
     wrk stopped (sent, never answered).
  6. A summary block; the server is stopped (SIGTERM, then SIGKILL) and the temp dir removed unless --keep.
 
-Needs wrk (`apt-get install -y wrk`). Results are also written as JSON to bench/out/.
+Needs wrk (`apt-get install -y wrk`); --profile needs py-spy (`pip install py-spy`). Results are also written as
+JSON to bench/out/ (git-ignored), profiles as py-spy raw stacks plus a summary.
 """
 from __future__ import annotations
 
@@ -293,6 +295,41 @@ async def check_sample(port: int, count: int = 5) -> list[str]:
     return keys
 
 
+# -- CPU accounting (who used the 2 cores during the run) -------------------------------------------------------
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_busy_seconds() -> tuple[float, float, float]:
+    """Seconds since boot, from /proc/stat: (user + nice + system, irq + softirq, steal). Loopback TCP is largely
+    softirq time, charged to no process."""
+    try:
+        c = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0, 0.0
+    return (c[0] + c[1] + c[2]) / TICK, (c[5] + c[6]) / TICK, c[7] / TICK
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its direct children (the workers of `tingjian serve --workers N`)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        me, ppid = int(stat.parent.name), int(fields[1])
+        if me == pid or ppid == pid:
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+def children_cpu_seconds() -> float:
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 # -- 4. wrk ----------------------------------------------------------------------------------------------------
 def run_wrk(port: int, concurrency: int, duration: int, workdir: Path) -> tuple[dict, list[str], str]:
     script = workdir / "webhook.lua"
@@ -453,12 +490,18 @@ def main() -> int:
         spy = start_profile(proc.pid, max(1, args.duration - 2), profile_out, args.profile) if args.profile else None
         if spy is not None:
             time.sleep(1.0)  # py-spy attaches
-        load_before = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+        cpu0 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         result, wrk_cmd, wrk_out = run_wrk(args.port, args.concurrency, args.duration, tmp)
         if spy is not None:
             _, err = spy.communicate(timeout=60)
             if spy.returncode != 0:
                 log(f"py-spy failed ({spy.returncode}): {err.strip()[-500:]}")
+        cpu1 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
+        wall = cpu1[0] - cpu0[0]
+        cpu = {"wall_s": wall, "server": (cpu1[2] - cpu0[2]) / wall, "tools": (cpu1[3] - cpu0[3]) / wall,
+               "irq": (cpu1[1][1] - cpu0[1][1]) / wall, "steal": (cpu1[1][2] - cpu0[1][2]) / wall}
+        cpu["others"] = max(0.0, (cpu1[1][0] - cpu0[1][0]) / wall - cpu["server"] - cpu["tools"])
+        cpu["all"] = cpu["server"] + cpu["tools"] + cpu["others"] + cpu["irq"]
         time.sleep(1.0)  # let requests still in flight when wrk stopped finish their commit
         store = check_store(tmp / "tingjian.db", tmp, sample_keys, result)
         server_alive = proc.poll() is None
@@ -507,8 +550,11 @@ def main() -> int:
         f"wrk threads {WRK_THREADS}",
         f"  messages          {n:,} pre-generated from {openids:,} openids, {int(result['sent']):,} sent"
         + ("   WARNING: wrapped around, MsgIds repeated (dedupe answered them): raise --messages" if wrapped else ""),
-        f"  server            {'alive' if server_alive else 'DIED during the run'}    "
-        f"load average before the run {' '.join(load_before)} (others' work skews the figures)",
+        f"  server            {'alive' if server_alive else 'DIED during the run'}",
+        f"  CPU (cores busy)  server {cpu['server']:.2f}, wrk{' + py-spy' if spy else ''} {cpu['tools']:.2f}, "
+        f"irq/softirq {cpu['irq']:.2f}, other processes {cpu['others']:.2f}, all {cpu['all']:.2f} of "
+        f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
+        + ("   WARNING: other work ran during the benchmark" if cpu["others"] > 0.15 else ""),
         f"  command           {command}",
         "=" * 78,
     ]
@@ -520,7 +566,7 @@ def main() -> int:
         profile_out.with_suffix(".summary.txt").write_text(summary + "\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd,
               "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
-              "messages_per_s": rate, "load_before": load_before, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+              "messages_per_s": rate, "cpu": cpu, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")
