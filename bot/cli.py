@@ -35,8 +35,13 @@ def _run_worker(config: Config, reuse_port: bool) -> None:
 
     from bot.app import create_app
     _logging(config.server.log_level)
+    try:
+        import uvloop
+        loop = uvloop.new_event_loop()
+    except ImportError:  # Windows: the standard loop
+        loop = asyncio.new_event_loop()
     web.run_app(create_app(config), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
-                print=None, access_log=None)
+                print=None, access_log=None, loop=loop)
 
 
 def _serve(config: Config, workers: int, banner: str = "") -> int:
@@ -185,6 +190,42 @@ def cmd_digest(args) -> int:
     return 0
 
 
+def cmd_qrcode(args) -> int:
+    """Fetch a unit's permanent parameter QR code from the WeChat API and save the image for printing."""
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApi, WechatApiError
+    from storage import directory
+    from storage.db import Database
+    config = _load(args.config)
+
+    async def fetch() -> int:
+        db = Database(config.storage.path).start()
+        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
+        try:
+            unit = await db.run(directory.get, args.unit)
+            if unit is None:
+                print(f"tingjian: unknown unit {args.unit!r}", file=sys.stderr)
+                return 2
+            scene = directory.scene_for(unit)
+            qr = await api.create_qrcode(scene)
+            async with aiohttp.ClientSession() as session:
+                async with session.get(api.qrcode_image_url(qr["ticket"])) as resp:
+                    resp.raise_for_status()
+                    image = await resp.read()
+            out = Path(args.out or f"qrcode-{unit['code']}.png")
+            out.write_bytes(image)
+            print(f"{unit['name']}: scene {scene}, saved to {out}")
+            return 0
+        except (WechatApiError, aiohttp.ClientError) as exc:
+            print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await api.close()
+            db.close()
+    return asyncio.run(fetch())
+
+
 def cmd_chat(args) -> int:
     from bot.chat import run_chat
     asyncio.run(run_chat(args.url.rstrip("/"), args.openid, args.scene))
@@ -283,6 +324,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="HTML file (default digest-<week>.html)")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("qrcode", help="fetch a unit's permanent QR code image for printing",
+                       description="Create (or fetch again) the permanent parameter QR code of a unit through the "
+                                   "WeChat API and save the image. Scanning it follows the account with the unit's "
+                                   "scene.")
+    p.add_argument("--unit", required=True, help="unit code from the directory")
+    p.add_argument("--out", help="PNG file (default qrcode-<unit>.png)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_qrcode)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")

@@ -93,15 +93,10 @@ class Receiver:
         """Returns the passive reply, or None to answer 'success' (nothing now; anything else comes pushed)."""
         key = inbound.dedupe_key
         if key not in self._inflight:
-            claim = await self.db.run(inbound_store.claim, key, inbound.openid, inbound.kind,
-                                      inbound.to_json(), self.clock.now())
-            if key not in self._inflight:  # another try may have claimed while we waited for the writer
-                if not claim.new:
-                    return await self._answer_known(key, claim)
-                answer = _Answer(passive_ok=self.reply_timeout > 0)
-                task = asyncio.create_task(self._process(key, inbound, answer))
-                self._inflight[key] = (task, answer)
-                task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+            answer = _Answer(passive_ok=self.reply_timeout > 0)
+            task = asyncio.create_task(self._process(key, inbound, answer, claim=True))
+            self._inflight[key] = (task, answer)
+            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
         task, answer = self._inflight[key]
         if self.reply_timeout <= 0:  # configured to push every reply
             return None
@@ -123,23 +118,38 @@ class Receiver:
             claim = await self.db.run(inbound_store.read, key)
         return None if claim.deferred else _reply(claim.reply)
 
-    async def _process(self, key: str, inbound: Inbound, answer: _Answer) -> Reply | None:
-        try:
-            passive, pushed = await self.db.run(self._handle_and_complete, key, inbound, answer)
-        except Exception:  # noqa: BLE001 - one bad message must not take the service down
-            log.exception("handling %s failed", key)
-            passive, pushed = await self.db.run(self._complete, key, inbound, [Reply(texts.INTERNAL_ERROR)],
-                                                answer)
+    async def _process(self, key: str, inbound: Inbound, answer: _Answer, claim: bool = False) -> Reply | None:
+        """One trip to the writer: store the inbound if new, handle it and record the outcome, in one commit.
+        A message whose key is already stored was seen before (a retry after a restart, or another worker's)."""
+        result = await self.db.run(self._claim_and_handle if claim else self._handle_and_complete, key, inbound,
+                                   answer)
+        if isinstance(result, inbound_store.Claim):
+            return await self._answer_known(key, result)
+        passive, pushed = result
         if pushed:
             self.on_outbox()
         return _reply(passive)
 
+    def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer):
+        claim = inbound_store.claim(db, key, inbound.openid, inbound.kind, inbound.to_json(), self.clock.now())
+        if not claim.new:
+            answer.take_passive()
+            return claim
+        return self._handle_and_complete(db, key, inbound, answer)
+
     def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer):
-        """Writer thread, one transaction: the handling and the record of it commit together."""
+        """Writer thread, one transaction: the handling and the record of it commit together. A bug in handling
+        rolls back only the handling (its savepoint); the message stays stored, answered with an apology."""
         if inbound_store.read(db, key).status == "done":  # handled by another worker meanwhile
             answer.take_passive()
             return inbound_store.read(db, key).reply, 0
-        return self._complete(db, key, inbound, self.handle_tx(db, inbound), answer)
+        try:
+            with db.atomic():
+                replies = self.handle_tx(db, inbound)
+        except Exception:  # noqa: BLE001 - one bad message must not take the service down
+            log.exception("handling %s failed", key)
+            replies = [Reply(texts.INTERNAL_ERROR)]
+        return self._complete(db, key, inbound, replies, answer)
 
     def _complete(self, db, key: str, inbound: Inbound, replies: list[Reply], answer: _Answer):
         parts = [{"text": part, "to": r.to, "extra": r.extra} for r in replies for part in split_text(r.text)]

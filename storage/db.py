@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import sqlite3
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -23,6 +25,8 @@ T = TypeVar("T")
 
 # Enough to amortise one commit over a burst, small enough that one batch never holds the lock for long.
 MAX_BATCH = 256
+# How long a batch waits for another process to release the write lock before it fails.
+LOCK_WAIT_SECONDS = 30
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -38,12 +42,38 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+class _Call:
+    """One queued call and how to answer its caller: an asyncio future on its loop, or a plain Future."""
+
+    __slots__ = ("fn", "args", "loop", "future")
+
+    def __init__(self, fn: Callable, args: tuple, loop: asyncio.AbstractEventLoop | None, future):
+        self.fn, self.args, self.loop, self.future = fn, args, loop, future
+
+    def wanted(self) -> bool:
+        """False if the caller gave up before its turn (then nothing is done for it)."""
+        if self.loop is None:
+            return self.future.set_running_or_notify_cancel()
+        return not self.future.cancelled()
+
+
+def _settle(outcomes: list[tuple[asyncio.Future, bool, Any]]) -> None:
+    """On the event loop: answer a whole batch's callers at once."""
+    for fut, ok, value in outcomes:
+        if fut.done():  # cancelled while its call ran
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+
 class Database:
     """Async front of the writer thread. Use `await db.run(fn, *args)`; fn receives a sqlite_utils.Database."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
-        self._queue: queue.SimpleQueue[tuple[Future, Callable, tuple] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._db: sqlite_utils.Database | None = None
         self.commits = 0
@@ -63,6 +93,8 @@ class Database:
             self._db = connect(self.path)
             from storage.migrations import migrate
             migrate(self._db)
+            # The write lock is waited for in _begin, with short fair retries, not in SQLite's busy handler.
+            self._db.conn.execute("PRAGMA busy_timeout=0")
         except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
             ready.set_exception(exc)
             return
@@ -88,46 +120,67 @@ class Database:
                 break
         db.conn.close()
 
-    def _run_batch(self, db: sqlite_utils.Database, batch: list) -> None:
-        outcomes: list[tuple[Future, bool, Any]] = []
+    @staticmethod
+    def _begin(db: sqlite_utils.Database) -> None:
+        """BEGIN IMMEDIATE: take the write lock up front, so a transaction that reads first never fails to upgrade
+        after another process's commit. Retried here with sub-millisecond steps: SQLite's own busy handler sleeps
+        in growing steps up to 100 ms, which lets one worker process starve another."""
+        delay, deadline = 0.0002, time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 0.004)
+
+    def _run_batch(self, db: sqlite_utils.Database, batch: list[_Call]) -> None:
+        outcomes: list[tuple[_Call, bool, Any]] = []
         try:
-            # IMMEDIATE takes the write lock up front (waiting up to busy_timeout): with several worker processes
-            # a deferred transaction that reads first could not upgrade to writing after another's commit.
-            db.conn.execute("BEGIN IMMEDIATE")
-            for fut, fn, args in batch:
-                if not fut.set_running_or_notify_cancel():
-                    continue  # the caller gave up before its turn: do nothing for it
+            self._begin(db)
+            for call in batch:
+                if not call.wanted():
+                    continue
                 try:
                     with db.atomic():  # a savepoint inside the batch's transaction
-                        outcomes.append((fut, True, fn(db, *args)))
+                        outcomes.append((call, True, call.fn(db, *call.args)))
                 except Exception as exc:  # noqa: BLE001 - the caller gets it; its savepoint is rolled back
-                    outcomes.append((fut, False, exc))
+                    outcomes.append((call, False, exc))
             db.conn.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
-            outcomes = [(fut, False, exc) for fut, _, _ in batch
-                        if fut.running() or fut.set_running_or_notify_cancel()]
+            done = {id(c) for c, _, _ in outcomes}
+            outcomes = [(c, False, exc) for c in batch if id(c) in done or c.wanted()]
         self.commits += 1
         self.calls += len(batch)
-        for fut, ok, value in outcomes:
-            if ok:
-                fut.set_result(value)
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+        for call, ok, value in outcomes:
+            if call.loop is None:
+                call.future.set_result(value) if ok else call.future.set_exception(value)
             else:
-                fut.set_exception(value)
+                by_loop.setdefault(call.loop, []).append((call.future, ok, value))
+        for loop, results in by_loop.items():  # one wake-up of each event loop per batch, not one per call
+            try:
+                loop.call_soon_threadsafe(_settle, results)
+            except RuntimeError:  # that loop has closed: nobody is waiting any more
+                pass
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._thread is None:
             raise RuntimeError("database not started")
-        fut: Future = Future()
-        self._queue.put((fut, fn, args))
-        return await asyncio.wrap_future(fut)
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._queue.put(_Call(fn, args, loop, fut))
+        return await fut
 
     def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """For CLI commands that have no event loop."""
         fut: Future = Future()
-        self._queue.put((fut, fn, args))
+        self._queue.put(_Call(fn, args, None, fut))
         return fut.result()
 
     def close(self) -> None:

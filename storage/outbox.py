@@ -28,11 +28,6 @@ def enqueue_text(db: sqlite_utils.Database, openid: str, text: str, now: float, 
     return _insert(db, openid, "text", payload, now, source)
 
 
-def enqueue_template(db: sqlite_utils.Database, openid: str, template_id: str, data: dict[str, Any], now: float,
-                     url: str | None = None, source: str | None = None) -> int:
-    return _insert(db, openid, "template", {"template_id": template_id, "data": data, "url": url}, now, source)
-
-
 def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], default_to: str, now: float,
                     source: str | None = None) -> int:
     """Queue replies ({text, to, extra}) as pushes; extra.template is the fallback outside the window."""
@@ -92,8 +87,3 @@ def counts(db: sqlite_utils.Database) -> dict[str, int]:
 
 def list_for(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM outbox WHERE openid = ? ORDER BY id", [openid]))
-
-
-def next_due_at(db: sqlite_utils.Database) -> float | None:
-    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()
-    return row[0]

@@ -5,9 +5,6 @@ from typing import Any
 
 import sqlite_utils
 
-WINDOW_SECONDS = 48 * 3600  # WeChat's customer-service window after a person's last interaction
-
-
 def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
     db.execute(
         "INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
@@ -29,8 +26,3 @@ def set_scene(db: sqlite_utils.Database, openid: str, scene: str | None, now: fl
 def set_subscribed(db: sqlite_utils.Database, openid: str, subscribed: bool, now: float) -> None:
     touch(db, openid, now)
     db.execute("UPDATE users SET subscribed = ? WHERE openid = ?", [int(subscribed), openid])
-
-
-def in_window(db: sqlite_utils.Database, openid: str, now: float) -> bool:
-    row = db.execute("SELECT last_seen_at FROM users WHERE openid = ?", [openid]).fetchone()
-    return row is not None and now - row[0] < WINDOW_SECONDS

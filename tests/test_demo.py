@@ -55,3 +55,21 @@ async def test_follow_through_qr_and_file_a_ticket_over_encrypted_http(demo):
     done = await send(demo, who, type="text", content="1")
     assert re.search(r"受理编号：JY\d{4}-0001", done)
     assert "JY" in await send(demo, who, type="voice", recognition="查询")
+
+
+async def test_qrcode_command_fetches_a_unit_code_image(demo, tmp_path):
+    import asyncio
+
+    from bot.cli import main
+    base = str(demo._base_url)
+    port = base.rsplit(":", 1)[1].strip("/")
+    config = tmp_path / "q.toml"
+    from bot.demo import DEMO_WECHAT
+    config.write_text(
+        f'[wechat]\ntoken = "{DEMO_WECHAT["token"]}"\nappid = "{DEMO_WECHAT["appid"]}"\n'
+        f'appsecret = "{DEMO_WECHAT["appsecret"]}"\napi_base = "http://127.0.0.1:{port}"\n'
+        f'[storage]\npath = "{tmp_path / "demo.db"}"\n', encoding="utf-8")
+    out = tmp_path / "qr.png"
+    code = await asyncio.to_thread(main, ["qrcode", "--unit", "jn-syxx", "--out", str(out), "--config", str(config)])
+    assert code == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
