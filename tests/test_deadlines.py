@@ -206,3 +206,25 @@ async def test_satisfied_and_unrated(world):
     await w.sweep()
     t = await w.ticket(second)
     assert t["state"] == "closed" and t["close_reason"] == "unrated" and t["rating"] is None
+
+
+async def test_ticket_deadlines_over_new_year_and_a_configured_school_holiday(make_config):
+    """Through the whole app: the summary a parent reads shows the date the calendar rules give."""
+    config_holiday = {"school_holidays": ["2027-01-04..2027-01-05"]}
+    for holidays, expected in (({}, "1月4日（周一）"), (config_holiday, "1月6日（周三）")):
+        clock = FixedClock(at("2026-12-30 09:00"))
+        app = create_app(make_config(deadlines=holidays, storage={"path": str(make_config().storage.path)
+                                                                   + f".{len(holidays)}"}), clock=clock)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        try:
+            replies = []
+            for i, text in enumerate(("请问江南区实验小学寒假从哪天开始？", "0", "2")):
+                out = await app[DISPATCHER].handle(Inbound(openid="o_ny", kind="text", text=text, created_at=i,
+                                                           msg_id=f"ny{i}"))
+                replies.append("\n".join(r.text for r in out))
+            # 咨询: 3 working days from Wed 30 Dec: 31 Dec, Fri 1 Jan 2027 (no 2027 data yet: Mon–Fri), Mon 4 Jan;
+            # with 4–5 Jan configured as school holidays: Wed 6 Jan.
+            assert f"3个工作日，{expected}前" in replies[-1]
+        finally:
+            await runner.cleanup()
