@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bot.app import create_app
 from bot.config import load_config
@@ -41,3 +43,16 @@ async def bot(aiohttp_client, make_config):
     """A test client for a bot with default test settings."""
     app = create_app(make_config())
     return await aiohttp_client(app)
+
+
+@contextlib.asynccontextmanager
+async def running(app: web.Application, port: int | None = None):
+    """Start an app's cleanup_ctx (database, core, outbox, scheduler) and, with a port, serve it over HTTP."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        if port is not None:
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield app
+    finally:
+        await runner.cleanup()

@@ -14,6 +14,7 @@ from handlers.clock import FixedClock
 from storage import inbound, outbox, tokens
 from storage.db import Database
 from tests import wx
+from tests.conftest import running
 
 
 @pytest.fixture
@@ -77,31 +78,34 @@ async def test_qrcode_and_template(sandbox_server, db):
         await api.close()
 
 
-async def test_sender_delivers_waits_outside_window_and_retries(sandbox_server, tmp_path, make_config):
+@pytest.fixture
+async def bot_on_sandbox(sandbox_server, make_config):
+    """The app with its API pointed at the sandbox, its outbox sender stopped so tests drive it by hand."""
     sandbox, server, clock = sandbox_server
-    app = create_app(make_config(wechat={"api_base": str(server.make_url(""))}), clock=clock)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        db, sender = app[DB], app[SENDER]
-        await sender.stop()  # drive it by hand
-        sandbox.follow("o_in")
-        sandbox.follow("o_out", at=clock.now() - 3 * 86400)  # last wrote three days ago: 45015
-        await db.run(outbox.enqueue_text, "o_in", "第一条", clock.now())
-        await db.run(outbox.enqueue_text, "o_out", "窗口外", clock.now())
-        await db.run(outbox.enqueue_text, "o_in", "x" * 3000, clock.now())  # too long: permanent 45002
-        await sender.send_due()
-        assert [m.content for m in sandbox.messages("o_in")] == ["第一条"]
-        states = {json.loads(r["payload"])["content"][:3]: r["status"]
-                  for r in await db.run(lambda d: list(d.query("SELECT * FROM outbox")))}
-        assert states == {"第一条": "sent", "窗口外": "waiting", "xxx": "failed"}
-        # The person writes to the account again: the held message is released and delivered.
-        sandbox.follow("o_out")
-        await db.run(inbound.claim, "k-out", "o_out", "text", "{}", clock.now())
-        await sender.send_due()
-        assert [m.content for m in sandbox.messages("o_out")] == ["窗口外"]
-    finally:
-        await runner.cleanup()
+    async with running(create_app(make_config(wechat={"api_base": str(server.make_url(""))}), clock=clock)) as app:
+        await app[SENDER].stop()
+        yield app
+
+
+async def test_sender_delivers_waits_outside_window_and_retries(sandbox_server, bot_on_sandbox):
+    sandbox, server, clock = sandbox_server
+    app = bot_on_sandbox
+    db, sender = app[DB], app[SENDER]
+    sandbox.follow("o_in")
+    sandbox.follow("o_out", at=clock.now() - 3 * 86400)  # last wrote three days ago: 45015
+    await db.run(outbox.enqueue_text, "o_in", "第一条", clock.now())
+    await db.run(outbox.enqueue_text, "o_out", "窗口外", clock.now())
+    await db.run(outbox.enqueue_text, "o_in", "x" * 3000, clock.now())  # too long: permanent 45002
+    await sender.send_due()
+    assert [m.content for m in sandbox.messages("o_in")] == ["第一条"]
+    states = {json.loads(r["payload"])["content"][:3]: r["status"]
+              for r in await db.run(lambda d: list(d.query("SELECT * FROM outbox")))}
+    assert states == {"第一条": "sent", "窗口外": "waiting", "xxx": "failed"}
+    # The person writes to the account again: the held message is released and delivered.
+    sandbox.follow("o_out")
+    await db.run(inbound.claim, "k-out", "o_out", "text", "{}", clock.now())
+    await sender.send_due()
+    assert [m.content for m in sandbox.messages("o_out")] == ["窗口外"]
 
 
 async def test_sender_backs_off_when_the_platform_is_unreachable(make_config):
@@ -148,22 +152,16 @@ async def test_unfinished_inbound_is_handled_after_restart(make_config, sandbox_
         await runner.cleanup()
 
 
-async def test_outside_the_window_a_template_goes_instead(sandbox_server, make_config):
+async def test_outside_the_window_a_template_goes_instead(sandbox_server, bot_on_sandbox):
     sandbox, server, clock = sandbox_server
-    app = create_app(make_config(wechat={"api_base": str(server.make_url(""))}), clock=clock)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        db, sender = app[DB], app[SENDER]
-        await sender.stop()
-        sandbox.follow("o_old", at=clock.now() - 3 * 86400)  # wrote three days ago: 45015 for custom messages
-        template = {"template_id": "TPL-UPDATE", "url": None,
-                    "data": {"first": {"value": "留言已签收"}, "keyword1": {"value": "JY2611-0001"}}}
-        await db.run(outbox.enqueue_text, "o_old", "您的留言已签收", clock.now(), "test", template)
-        await sender.send_due()
-        [message] = sandbox.messages("o_old")
-        assert message.kind == "template"
-        status = await db.run(lambda d: d.execute("SELECT status FROM outbox").fetchone()[0])
-        assert status == "sent"
-    finally:
-        await runner.cleanup()
+    app = bot_on_sandbox
+    db, sender = app[DB], app[SENDER]
+    sandbox.follow("o_old", at=clock.now() - 3 * 86400)  # wrote three days ago: 45015 for custom messages
+    template = {"template_id": "TPL-UPDATE", "url": None,
+                "data": {"first": {"value": "留言已签收"}, "keyword1": {"value": "JY2611-0001"}}}
+    await db.run(outbox.enqueue_text, "o_old", "您的留言已签收", clock.now(), "test", template)
+    await sender.send_due()
+    [message] = sandbox.messages("o_old")
+    assert message.kind == "template"
+    status = await db.run(lambda d: d.execute("SELECT status FROM outbox").fetchone()[0])
+    assert status == "sent"

@@ -6,10 +6,10 @@ import re
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.app import create_app
 from bot.demo import demo_config
+from tests.conftest import running
 from tests.test_process import free_port
 
 
@@ -17,12 +17,9 @@ from tests.test_process import free_port
 async def demo(tmp_path):
     port = free_port()
     config = demo_config(port=port, data_dir=str(tmp_path))
-    runner = web.AppRunner(create_app(config))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
-        yield session
-    await runner.cleanup()
+    async with running(create_app(config), port):
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+            yield session
 
 
 async def send(session, openid: str, **payload) -> str:

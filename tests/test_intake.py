@@ -12,6 +12,7 @@ from bot.app import DB, DISPATCHER, create_app
 from handlers.clock import FixedClock
 from handlers.messages import Inbound
 from storage import tickets
+from tests.conftest import running
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Monday 2026-11-23 10:00 in Shanghai
@@ -44,11 +45,8 @@ class Person:
 @pytest.fixture
 async def env(make_config):
     clock = FixedClock(MONDAY)
-    app = create_app(make_config(), clock=clock)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    yield app, clock
-    await runner.cleanup()
+    async with running(create_app(make_config(), clock=clock)) as app:
+        yield app, clock
 
 
 async def all_tickets(app):

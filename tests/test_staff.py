@@ -10,11 +10,11 @@ import time
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.app import DB, create_app
 from bot.demo import demo_config
 from storage import staff
+from tests.conftest import running
 from tests.test_process import free_port
 
 PARENT = "o_parent_e2e"
@@ -57,13 +57,9 @@ async def world(tmp_path):
     port = free_port()
     config = demo_config(port=port, data_dir=str(tmp_path))
     config = dataclasses.replace(config, outbox=dataclasses.replace(config.outbox, poll_seconds=0.05))
-    app = create_app(config)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
-        yield app, session
-    await runner.cleanup()
+    async with running(create_app(config), port) as app:
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+            yield app, session
 
 
 async def file_fees_complaint(parent: Phone) -> str:
