@@ -15,7 +15,7 @@ from handlers import digest
 from bot.receiver import Receiver
 from handlers.dispatcher import Dispatcher
 from handlers.clock import Clock
-from storage import inbound
+from storage import conversations, inbound
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         removed = await db.run(inbound.prune, clock.now() - dedupe_days * 86400)
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
+        await db.run(conversations.prune, clock.now() - 86400)
 
     async def orphans() -> None:
         count = await receiver.recover(received_before=clock.now() - ORPHAN_SECONDS)

@@ -31,3 +31,8 @@ def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dic
 
 def delete(db: sqlite_utils.Database, openid: str) -> None:
     db.execute("DELETE FROM conversations WHERE openid = ?", [openid])
+
+
+def prune(db: sqlite_utils.Database, before: float) -> int:
+    """Forget conversations that expired before `before` (their person never came back to be told)."""
+    return db.execute("DELETE FROM conversations WHERE expires_at < ?", [before]).rowcount

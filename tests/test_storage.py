@@ -142,3 +142,16 @@ async def test_a_cancelled_caller_does_not_break_the_writer(db):
     await db.run(users.touch, "o_after", 1.0)
     names = await db.run(lambda d: [r[0] for r in d.execute("SELECT openid FROM users")])
     assert names == ["o_after"]  # the cancelled write never ran; the writer goes on
+
+
+async def test_old_conversations_and_message_ids_are_pruned(db):
+    from storage import conversations
+    await db.run(conversations.put, "o1", "intake", "phone", {}, 0.0, 60)
+    await db.run(conversations.put, "o2", "intake", "phone", {}, 1000.0, 60)
+    assert await db.run(conversations.prune, 500.0) == 1
+    assert (await db.run(conversations.get, "o2", 1001.0))["state"] == "phone"
+    await db.run(inbound.claim, "old", "o", "text", "{}", 10.0)
+    await db.run(inbound.complete, "old", "o", [], 10.0, True)
+    await db.run(inbound.claim, "new", "o", "text", "{}", 900.0)
+    assert await db.run(inbound.prune, 500.0) == 1
+    assert not (await db.run(inbound.claim, "new", "o", "text", "{}", 901.0)).new
