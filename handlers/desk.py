@@ -122,7 +122,7 @@ class Desk:
                 units += [u["code"] for u in directory.children(db, user["unit_code"])]
             rows = tickets.open_for_units(db, units)
         if not rows:
-            return texts.NO_TODO
+            return texts.NO_TODO_ALL if user["role"] in WIDE_ROLES else texts.NO_TODO
         conversations.put(db, openid, "desk", "todo", {"items": [t["number"] for t in rows]}, self.clock.now(),
                           TODO_TTL)
         lines = [texts.TODO_HEAD]

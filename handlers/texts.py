@@ -133,6 +133,7 @@ CITIZEN_REPLIED = "【群众回复】{number}：\n{text}"
 
 # -- staff: answers to their commands --------------------------------------------------------------------------
 NO_TODO = "本单位目前没有待办留言。"
+NO_TODO_ALL = "全局目前没有待办留言。"
 TODO_HEAD = "待办留言（按办结时限排序）："
 TODO_LINE = "{i}. {number} {kind}·{category}｜{state}｜{due}前{flags}"
 TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”。"
