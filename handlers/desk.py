@@ -20,7 +20,7 @@ from handlers.workdays import WorkCalendar
 from storage import conversations, directory, staff, tickets, users
 
 NUMBER = r"(JY\d{4}-\d{4,}|\d{1,2})"
-COMMAND = re.compile(r"^(待办|详情|签收|回复|办结|退回|转派|延期|同意延期|不同意延期|绑定)(?:[\s:：,，]*(.*))?$",
+COMMAND = re.compile(r"^(待办|详情|签收|回复|办结|退回|转派|延期|同意延期|不同意延期|撤回|绑定)(?:[\s:：,，]*(.*))?$",
                      re.S)
 STAFF_ROLES = ("handler", "supervisor", "leader", "admin")
 WIDE_ROLES = ("leader", "admin")  # may act on any ticket
@@ -305,6 +305,8 @@ class Desk:
     def _citizen(self, db, openid: str, verb: str, rest: str) -> list[Reply]:
         if verb == "回复":
             return self._citizen_reply(db, openid, rest)
+        if verb == "撤回":
+            return self._withdraw(db, openid, rest)
         if verb == "详情":
             return None  # a citizen's 详情 is their 查询: the dispatcher handles it
         return [Reply(texts.STAFF_ONLY)]
@@ -330,6 +332,25 @@ class Desk:
         notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text)
         return [Reply(texts.CITIZEN_REPLY_SENT.format(number=ticket["number"])),
                 *[self.to_staff(o, notice, ticket, "群众回复") for o in recipients]]
+
+    def _withdraw(self, db, openid: str, rest: str) -> list[Reply]:
+        """The citizen takes a ticket back (the matter resolved itself, or was filed by mistake)."""
+        m = re.match(r"^(JY\d{4}-\d{4,})[\s:：,，]*(.*)$", unicodedata.normalize("NFKC", rest), re.S | re.I)
+        if not m:
+            return [Reply(texts.WITHDRAW_WHICH)]
+        ticket = tickets.get(db, m.group(1).upper())
+        if ticket is None or ticket["openid"] != openid:
+            return [Reply(texts.TICKET_NOT_FOUND.format(number=m.group(1).upper()))]
+        if ticket["state"] not in tickets.OPEN_STATES:
+            return [Reply(texts.WITHDRAW_TOO_LATE.format(number=ticket["number"],
+                                                         state=texts.STATE_NAMES[ticket["state"]]))]
+        now = self.clock.now()
+        ticket = tickets.transition(db, ticket, "withdrawn", openid, now, "withdraw", m.group(2).strip() or None,
+                                    closed_at=now, close_reason="withdrawn")
+        notice = texts.WITHDRAWN_NOTICE.format(number=ticket["number"])
+        recipients = [ticket["accepted_by"]] if ticket["accepted_by"] else staff.of_unit(db, ticket["unit_code"])
+        return [Reply(texts.WITHDRAWN.format(number=ticket["number"])),
+                *[self.to_staff(o, notice, ticket, "群众撤回") for o in recipients]]
 
     def _citizen_accepted(self, db, ticket: dict) -> Reply:
         unit = directory.get(db, ticket["unit_code"])

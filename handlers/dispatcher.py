@@ -79,6 +79,10 @@ class Dispatcher:
             command = self._command(db, inbound.openid, text)
         if command is not None:
             return command
+        if text.startswith("评价"):  # an explicit rating, even in the middle of writing a new message
+            rated = self.followup.rate(db, inbound.openid, inbound.text)
+            if rated is not None:
+                return rated
         staff_help = self.desk.staff_help(db, inbound.openid)
         if staff_help:  # staff talk to the bot in commands; free text gets them the list of commands
             return [Reply(staff_help)]

@@ -19,7 +19,8 @@ HELP = (
     "常用指令：\n"
     "· 帮助 — 查看本说明\n"
     "· 查询 — 查看我的留言办理进度\n"
-    "· 取消 — 放弃正在填写的留言"
+    "· 取消 — 放弃正在填写的留言\n"
+    "· 撤回 编号 — 撤回已提交的留言"
 )
 RECEIVED_MEDIA = "已收到您发送的{what}。如需反映问题，请再用文字简要说明情况。"
 MEDIA_NAMES = {"image": "图片", "voice": "语音", "video": "视频", "location": "位置", "link": "链接"}
@@ -179,6 +180,7 @@ EVENT_NAMES = {
     "resolve": "办结", "bounce": "退回", "transfer": "转派", "supplement": "群众补充", "unattended": "代收",
     "extension_request": "申请延期", "extension_approved": "同意延期", "extension_rejected": "不同意延期",
     "rate": "群众评价", "reopen": "不满意，重新办理", "review": "不满意，提交复核", "close": "结束",
+    "withdraw": "群众撤回",
 }
 
 # -- deadlines: reminders to staff ----------------------------------------------------------------------------
@@ -218,3 +220,9 @@ RATE_CHOICES = "请回复 1 满意、2 基本满意 或 3 不满意。"
 REOPENED_NOTICE = "【群众不满意，请重新办理】留言 {number}：{comment}\n请于{due}前重新办结。"
 REVIEW_NOTICE = "【需复核】留言 {number}（{unit}）两次办理群众均不满意：{comment}\n请复核并转派或办结。"
 RATING_NAMES = {1: "满意", 2: "基本满意", 3: "不满意"}
+
+# -- withdrawal -------------------------------------------------------------------------------------------------
+WITHDRAW_WHICH = "请写明要撤回的留言编号，例如“撤回 JY2611-0001”。"
+WITHDRAW_TOO_LATE = "留言 {number} 当前状态为“{state}”，不能撤回。"
+WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
+WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"

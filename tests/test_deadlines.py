@@ -228,3 +228,13 @@ async def test_ticket_deadlines_over_new_year_and_a_configured_school_holiday(ma
             assert f"3个工作日，{expected}前" in replies[-1]
         finally:
             await runner.cleanup()
+
+
+async def test_explicit_rating_in_the_middle_of_a_new_message(world):
+    w = world
+    number = await file(w)
+    await w.say("o_h", f"办结 {number} 已处理")
+    assert "哪所学校" in await w.say("o_p", "我还想反映学校食堂的饭菜太咸了，孩子都不爱吃")  # a new intake begins
+    assert "感谢您的评价" in await w.say("o_p", f"评价 {number} 1")
+    assert (await w.ticket(number))["state"] == "closed"
+    assert "联系电话" in await w.say("o_p", "江南区育英小学")  # the new message goes on where it was

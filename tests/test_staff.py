@@ -149,3 +149,16 @@ async def test_unit_without_staff_is_visible_as_unattended(world):
     assert "尚未绑定工作人员" in notice and number in notice
     todo = await Phone(session, "o_demo_leader").say("待办")
     assert number in todo and "代收" in todo
+
+
+async def test_citizen_withdraws_and_the_handler_is_told(world):
+    app, session = world
+    parent = Phone(session, "o_parent_withdraw")
+    number = await file_fees_complaint(parent)
+    sfc = Phone(session, "o_demo_staff_sfc")
+    await sfc.pushed()
+    assert "不能撤回" not in await parent.say(f"撤回 {number} 学校已经退钱了")
+    [notice] = await sfc.pushed()
+    assert "已由群众撤回" in notice
+    assert "不能撤回" in await parent.say(f"撤回 {number}")
+    assert "当前状态为“已撤回”，不能签收" in await sfc.say(f"签收 {number}")
