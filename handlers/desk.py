@@ -19,13 +19,15 @@ from handlers.messages import Reply
 from handlers.workdays import WorkCalendar
 from storage import conversations, directory, staff, tickets, users
 
-NUMBER = r"(JY\d{4}-\d{4,}|\d{1,2})"
+NUMBER = r"(JY\d{4}-\d{4,}|\d{1,2})"  # a ticket number, or a line of the last 待办 list
 COMMAND = re.compile(r"^(待办|详情|签收|回复|办结|退回|转派|延期|同意延期|不同意延期|撤回|绑定)(?:[\s:：,，]*(.*))?$",
                      re.S)
 STAFF_ROLES = ("handler", "supervisor", "leader", "admin")
 WIDE_ROLES = ("leader", "admin")  # may act on any ticket
 ACTIVE = ("assigned", "accepted", "replied", "reopened")
 TODO_TTL = 12 * 3600  # how long "详情 2" refers to the 2nd line of the last 待办 list
+TODO_PAGE = 10        # lines per 待办 message: readable on a phone, well under the 2048-byte reply limit
+TODO_MAX = 99         # numbered lines kept for 详情 N (the list is sorted, so these are the most pressing)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Desk:
         if user.get("role") not in STAFF_ROLES:
             return self._citizen(db, openid, verb, rest)
         if verb == "待办":
-            return [Reply(self._todo(db, openid, user))]
+            return [Reply(self._todo(db, openid, user, rest))]
         number, rest = self._number(db, openid, rest)
         if number is None:
             tail = " 内容" if verb in ("回复", "办结", "退回") else " 单位" if verb == "转派" else ""
@@ -113,25 +115,34 @@ class Desk:
             due=self._due(ticket))
 
     # -- staff commands ------------------------------------------------------------------------------------------
-    def _todo(self, db, openid: str, user: dict) -> str:
+    def _todo(self, db, openid: str, user: dict, rest: str = "") -> str:
+        """The open tickets, nearest deadline first, a page at a time; the numbers run on across pages, so
+        `详情 14` works after `待办 2`."""
         if user["role"] in WIDE_ROLES:
-            rows = tickets.open_all(db)
+            rows = tickets.open_all(db, TODO_MAX)
         else:
             units = [user["unit_code"]]
             if user["role"] == "supervisor":
                 units += [u["code"] for u in directory.children(db, user["unit_code"])]
-            rows = tickets.open_for_units(db, units)
+            rows = tickets.open_for_units(db, units, TODO_MAX)
         if not rows:
             return texts.NO_TODO_ALL if user["role"] in WIDE_ROLES else texts.NO_TODO
+        pages = (len(rows) + TODO_PAGE - 1) // TODO_PAGE
+        page = unicodedata.normalize("NFKC", rest).strip()
+        page = min(max(int(page), 1), pages) if page.isdigit() else 1
         conversations.put(db, openid, "desk", "todo", {"items": [t["number"] for t in rows]}, self.clock.now(),
                           TODO_TTL)
-        lines = [texts.TODO_HEAD]
-        for i, t in enumerate(rows, 1):
+        first = (page - 1) * TODO_PAGE
+        lines = [texts.TODO_HEAD.format(total=len(rows)) if len(rows) < TODO_MAX else
+                 texts.TODO_HEAD_MANY.format(total=TODO_MAX)]
+        for i, t in enumerate(rows[first:first + TODO_PAGE], first + 1):
             lines.append(texts.TODO_LINE.format(
                 i=i, number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
                 category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STATE_NAMES[t["state"]],
                 due=self._due(t), flags=self._flags(t)))
         lines.append(texts.TODO_FOOT)
+        if page < pages:
+            lines.append(texts.TODO_MORE.format(page=page, pages=pages, next=page + 1))
         return "\n".join(lines)
 
     def _detail(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:

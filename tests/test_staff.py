@@ -11,7 +11,7 @@ import time
 import aiohttp
 import pytest
 
-from bot.app import DB, create_app
+from bot.app import DB, DISPATCHER, create_app
 from bot.demo import demo_config
 from storage import staff
 from tests.conftest import running
@@ -162,3 +162,26 @@ async def test_citizen_withdraws_and_the_handler_is_told(world):
     assert "已由群众撤回" in notice
     assert "不能撤回" in await parent.say(f"撤回 {number}")
     assert "当前状态为“已撤回”，不能签收" in await sfc.say(f"签收 {number}")
+
+
+async def test_forty_tickets_page_by_page(world):
+    """A handler with forty open tickets reads them ten at a time and opens any by its line number."""
+    import time as _time
+    app, session = world
+    from storage import tickets as tickets_store
+
+    def forty(db):
+        for i in range(40):
+            tickets_store.create(db, openid=f"o_many{i}", kind="complaint", category="fees", unit_code="jyj-sfc",
+                                 school_code="jn-syxx", text=f"第{i}件：学校收取资料费", attachments=[],
+                                 contact_phone=None, anonymous=True, routing={}, now=_time.time() + i,
+                                 due_at=_time.time() + 86400 * (40 - i), tz=app[DISPATCHER].calendar.tz)
+    await app[DB].run(forty)
+    sfc = Phone(session, "o_demo_staff_sfc")
+    first = await sfc.say("待办")
+    assert "待办留言共40件" in first and "1. " in first and "11. " not in first and "待办 2" in first
+    assert len(first.encode()) < 2048
+    third = await sfc.say("待办 ３")
+    assert "21. " in third and "30. " in third and "第3/4页" in third
+    detail = await sfc.say("详情 25")
+    assert "第15件" in detail  # line 25 = the 25th nearest deadline = ticket created 15th (due in 25 days)
