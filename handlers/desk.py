@@ -17,7 +17,7 @@ from handlers.clock import Clock
 from handlers.intake import mask_phone
 from handlers.messages import Reply
 from handlers.workdays import WorkCalendar
-from storage import conversations, directory, staff, tickets, users
+from storage import conversations, directory, staff, tickets
 
 NUMBER = r"(JY\d{4}-\d{4,}|\d{1,2})"  # a ticket number, or a line of the last 待办 list
 COMMAND = re.compile(r"^(待办|详情|签收|回复|办结|退回|转派|延期|同意延期|不同意延期|撤回|绑定)(?:[\s:：,，]*(.*))?$",
@@ -48,15 +48,15 @@ class Desk:
         self.templates = templates
 
     # -- entry -----------------------------------------------------------------------------------------------
-    def command(self, db, openid: str, text: str) -> list[Reply] | None:
-        """Replies if `text` is a desk command, else None (the message is something else)."""
+    def command(self, db, user: dict, openid: str, text: str) -> list[Reply] | None:
+        """Replies if `text` is a desk command, else None (the message is something else). `user` is the
+        sender's row (empty for someone never seen)."""
         m = COMMAND.match(text)
         if not m:
             return None
         verb, rest = m.group(1), (m.group(2) or "").strip()
         if verb == "绑定":
             return [Reply(self._bind(db, openid, rest))]
-        user = users.get(db, openid) or {}
         if user.get("role") not in STAFF_ROLES:
             return self._citizen(db, openid, verb, rest)
         if verb == "待办":
@@ -75,8 +75,8 @@ class Desk:
                    "同意延期": self._approve_extension, "不同意延期": self._reject_extension}[verb]
         return handler(db, user, ticket, rest)
 
-    def staff_help(self, db, openid: str) -> str | None:
-        user = users.get(db, openid) or {}
+    @staticmethod
+    def staff_help(user: dict) -> str | None:
         return texts.STAFF_HELP if user.get("role") in STAFF_ROLES else None
 
     # -- new tickets ------------------------------------------------------------------------------------------

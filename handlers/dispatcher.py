@@ -74,16 +74,18 @@ class Dispatcher:
             return [Reply(texts.UNSUPPORTED)]
         text = normalise(inbound.text)
         now = self.clock.now()
-        command = self.desk.command(db, inbound.openid, inbound.text.strip()) if inbound.kind == "text" else None
+        user = users.get(db, inbound.openid) or {}  # read once: role for the commands, scene for a new message
+        command = self.desk.command(db, user, inbound.openid, inbound.text.strip()) \
+            if inbound.kind == "text" else None
         if command is None:
-            command = self._command(db, inbound.openid, text)
+            command = self._command(db, user, inbound.openid, text)
         if command is not None:
             return command
         if text.startswith("评价"):  # an explicit rating, even in the middle of writing a new message
             rated = self.followup.rate(db, inbound.openid, inbound.text)
             if rated is not None:
                 return rated
-        staff_help = self.desk.staff_help(db, inbound.openid)
+        staff_help = self.desk.staff_help(user)
         if staff_help:  # staff talk to the bot in commands; free text gets them the list of commands
             return [Reply(staff_help)]
         conv = conversations.get(db, inbound.openid, now)
@@ -103,8 +105,7 @@ class Dispatcher:
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(texts.HELP)]
-            user = users.get(db, inbound.openid)
-            school = self._scene_school(db, user["scene"] if user else None)
+            school = self._scene_school(db, user.get("scene"))
             state, data, replies = intake.start(inbound, school)
         replies = [*replies, *intake.s.notices]  # the staff told about a ticket just submitted
         if state is None:
@@ -140,9 +141,9 @@ class Dispatcher:
     def _intake(self, db) -> Intake:
         return Intake(_Services(self, db))
 
-    def _command(self, db, openid: str, text: str) -> list[Reply] | None:
+    def _command(self, db, user: dict, openid: str, text: str) -> list[Reply] | None:
         if text.lower() in texts.HELP_WORDS:
-            return [Reply(self.desk.staff_help(db, openid) or texts.HELP)]
+            return [Reply(self.desk.staff_help(user) or texts.HELP)]
         if text.lower() in texts.CANCEL_WORDS:
             conv = conversations.get(db, openid, self.clock.now())
             conversations.delete(db, openid)

@@ -6,20 +6,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# Inbound.kind values. Events carry Inbound.event.
-KINDS = ("text", "image", "voice", "video", "location", "link", "event", "unknown")
-EVENTS = ("subscribe", "unsubscribe", "scan", "click", "view", "other")
-
-
 @dataclass(frozen=True)
 class Inbound:
     """One thing a person did: a message or an event, whatever the channel."""
 
     openid: str
-    kind: str
+    kind: str                      # text, image, voice, video, location, link, event or unknown
     created_at: int
     text: str = ""                 # text content; for voice, the platform's speech recognition
-    event: str | None = None
+    event: str | None = None       # subscribe, unsubscribe, scan, click, view or other
     scene: str | None = None       # QR scene, from a subscribe through a parameter QR code or a SCAN
     event_key: str | None = None   # CLICK key, VIEW url
     msg_id: str | None = None
