@@ -201,6 +201,18 @@ def m005_deadlines_and_ratings(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m011_conversation_drafts(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # When a person was last reminded of an unfinished message (once per idle spell; a new message clears it).
+        "ALTER TABLE conversations ADD COLUMN reminded_at REAL",
+        # When a person was welcomed (on following, or on their first message if they wrote before following).
+        "ALTER TABLE users ADD COLUMN welcomed_at REAL",
+        "UPDATE users SET welcomed_at = first_seen_at",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]
