@@ -6,7 +6,7 @@ several reminders due at once (the server was down), each is recorded but only t
 """
 from __future__ import annotations
 
-from handlers import texts
+from handlers import followup, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
@@ -15,7 +15,6 @@ from storage import directory, staff, tickets
 
 # Reminder kinds in rising urgency, with the share of the time limit (in working time) that triggers them.
 SHARES = (("half", 0.5), ("eighty", 0.8))
-RATING_DAYS = 3  # no rating after this many days: closed as 未评价
 
 
 class Watch:
@@ -30,11 +29,7 @@ class Watch:
         out: list[Reply] = []
         for ticket in tickets.watched(db):
             out += self._ticket(db, ticket, now)
-        for ticket in tickets.awaiting_rating(db):
-            if ticket["resolved_at"] and now - ticket["resolved_at"] >= RATING_DAYS * 86400:
-                tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
-                                   closed_at=now, close_reason="unrated")
-        return out
+        return out + followup.sweep(db, now, self.desk)  # ratings: one reminder, then 未评价
 
     def _ticket(self, db, ticket: dict, now: float) -> list[Reply]:
         due = ticket["due_at"]

@@ -118,7 +118,7 @@ class Dispatcher:
 
     def sweep_tx(self, db) -> int:
         """The deadline watch, in one transaction with the reminders it queues."""
-        pushes = self.watch.sweep(db)
+        pushes = self.watch.sweep(db) + self._intake(db).remind(self.clock.now())
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
     def digest_tx(self, db, week: str, link: Callable[[str, str], str]) -> int:
@@ -398,3 +398,12 @@ class _Services(IntakeServices):
 
     def rate(self, text: str, confirmed: bool = True) -> list[Reply] | None:
         return self.d.followup.rate(self.db, self.openid, text, doubtful=confirmed)
+
+    def to_remind(self) -> list[dict]:
+        return conversations.to_remind(self.db, self.d.clock.now())
+
+    def mark_reminded(self, openid: str) -> None:
+        conversations.mark_reminded(self.db, openid, self.d.clock.now())
+
+    def keep_expired(self) -> int:
+        return conversations.keep_expired(self.db, self.d.clock.now())

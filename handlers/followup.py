@@ -1,7 +1,9 @@
 """回访: after a ticket is resolved, the citizen rates the result.
 
 1 满意 / 2 基本满意 close it. 3 不满意 reopens it once for redo, with the citizen's comment; a second 不满意 sends
-it to the bureau for review. No answer within three days closes it as 未评价 (see deadlines.Watch.sweep)."""
+it to the bureau for review. Ratings feed the units' 满意率, so a message is a rating only when it plainly is one
+(`parse`). Without an answer the citizen is reminded once after two days, and a day after that reminder the
+ticket closes as 未评价 (`sweep`, run with the deadline watch)."""
 from __future__ import annotations
 
 import re
@@ -69,6 +71,28 @@ def _own_words(raw: str, norm_offset: int) -> str:
     if len(unicodedata.normalize("NFKC", raw)) == len(raw):
         return raw[norm_offset:]
     return unicodedata.normalize("NFKC", raw)[norm_offset:]
+
+
+RATING_REMIND_DAYS = 2   # after resolution: one reminder
+RATING_DAYS = 3          # after resolution, and at least a day after the reminder: closed as 未评价
+
+
+def sweep(db, now: float, desk: Desk) -> list[Reply]:
+    """Remind once, then close as 未评价. A reminder sent late (the service was down) still gets its day."""
+    out: list[Reply] = []
+    for ticket in tickets.awaiting_rating(db):
+        resolved = ticket["resolved_at"]
+        if not resolved or now - resolved < RATING_REMIND_DAYS * 86400:
+            continue
+        if tickets.remind_once(db, ticket["id"], "rate", resolved, now):
+            out.append(desk.to_citizen(ticket, texts.RATE_REMIND.format(number=ticket["number"],
+                                                                        ask=texts.RATE_ASK), "请评价办理结果"))
+            continue
+        reminded = tickets.reminded_at(db, ticket["id"], "rate", resolved) or resolved
+        if now - resolved >= RATING_DAYS * 86400 and now - reminded >= 86400:
+            tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
+                               closed_at=now, close_reason="unrated")
+    return out
 
 
 class FollowUp:

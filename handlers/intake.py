@@ -281,6 +281,23 @@ class Intake:
         state, data, replies = self._advance(d, [])
         return state, data, [note, *replies]
 
+    # -- the sweep: a reminder before a draft expires ---------------------------------------------------------
+    def remind(self, now: float) -> list[Reply]:
+        """Once per idle spell, a reminder with the question still open; drafts already expired are kept
+        (storage.conversations) to be offered back when their person returns."""
+        out = []
+        for conv in self.s.to_remind():
+            self.s.openid = conv["openid"]
+            d = Draft.from_dict(conv["data"])
+            step = STEP.get(conv["state"]) or DETOURS.get(conv["state"])
+            if step is None:
+                continue
+            minutes = max(1, round((conv["expires_at"] - now) / 60))
+            out.append(Reply(texts.DRAFT_REMIND.format(minutes=minutes, prompt=step.ask(self, d)), to=conv["openid"]))
+            self.s.mark_reminded(conv["openid"])
+        self.s.keep_expired()
+        return out
+
     # -- a rating while writing ---------------------------------------------------------------------------
     def _maybe_rating(self, state: str, text: str, d: Draft, inbound: Inbound):
         """A resolved ticket awaits a rating and this reply looks like one: it is one, unless it is also a
@@ -650,3 +667,6 @@ class IntakeServices:
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating
     rating: Callable[..., Any]                        # followup.Rating of a text, if a rating is pending
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
+    to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
+    mark_reminded: Callable[[str], None]
+    keep_expired: Callable[[], int]
