@@ -46,7 +46,7 @@ class Policy:
     hotline: str = ""  # the bureau's own hotline, given to a citizen with an urgent matter
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
-        "redo": 3})
+        "redo": 3, "urgent": 1})
 
 
 class Dispatcher:

@@ -4,7 +4,8 @@
     解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end)
     满意率 = (满意 + 基本满意) / rated in the period          (未评价 counts in neither part)
 
-A ticket counts for the unit that holds it now (after any 转派). A rate with nothing to count is None, shown as
+A ticket counts for the unit that holds it now (after any 转派). Praise is not a case to handle: it counts only
+as `praised` for the unit it was passed to, never in the three rates. A rate with nothing to count is None, shown as
 "—": a unit with no tickets is not 0% and not 100%.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Rates:
     rated: int = 0
     satisfied: int = 0
     unrated: int = 0
+    praised: int = 0
 
     @property
     def response(self) -> float | None:
@@ -50,6 +52,9 @@ def compute(tickets: Iterable[dict], start: float, end: float) -> dict[str, Rate
         if unit is None:
             continue
         r = out.setdefault(unit, Rates())
+        if t["kind"] == "praise":
+            r.praised += _within(t["created_at"], start, end)
+            continue
         if _within(t["dispatched_at"], start, end):
             r.dispatched += 1
             if t["accepted_at"] is not None and t["accept_due_at"] and t["accepted_at"] <= t["accept_due_at"]:
@@ -73,7 +78,7 @@ def total(per_unit: dict[str, Rates]) -> Rates:
     agg = Rates()
     for r in per_unit.values():
         for name in ("dispatched", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue", "rated",
-                     "satisfied", "unrated"):
+                     "satisfied", "unrated", "praised"):
             setattr(agg, name, getattr(agg, name) + getattr(r, name))
     return agg
 
