@@ -3,7 +3,7 @@
 
 `match(query, candidates)` ranks (code, name) pairs. A name is compared as its distinctive part (the district or
 city prefix and the kind of school removed, e.g. 和平 in 江南区和平初级中学) by characters, by pinyin, and as an
-in-order abbreviation (收费处 in 教育收费管理处); the kind of school must not contradict (小学 is never 中学).
+in-order abbreviation (收费处 in 教育收费管理处); a contradicting kind of school (小学 for 中学) is only suggested.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 
 # Kinds of school, longest spelling first, each with the family it belongs to (初中 and 高中 are both 中学).
 _KINDS = (
-    ("初级中学", "初中"), ("高级中学", "高中"), ("完全中学", "中学"), ("实验中学", "中学"), ("中学", "中学"),
+    ("初级中学", "初中"), ("高级中学", "高中"), ("完全中学", "中学"), ("中学", "中学"),
     ("初中", "初中"), ("高中", "高中"), ("附中", "中学"), ("一中", "中学"), ("二中", "中学"), ("三中", "中学"),
     ("小学", "小学"), ("附小", "小学"), ("幼儿园", "幼儿园"), ("幼稚园", "幼儿园"), ("托儿所", "幼儿园"),
     ("职业技术学校", "职校"), ("职业学校", "职校"), ("职业技术学院", "职院"), ("职校", "职校"), ("职高", "职校"),
@@ -98,9 +98,8 @@ def _in_order(short: str, long: str) -> float:
 
 def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_full: str) -> float:
     (q_core, q_kind), (c_core, c_kind) = q, c
-    if q_kind and c_kind and q_kind != c_kind and (q_kind, c_kind) not in _COMPATIBLE \
-            and (c_kind, q_kind) not in _COMPATIBLE:
-        return 0.0  # 小学 is never 中学, whatever the rest says
+    clash = q_kind and c_kind and q_kind != c_kind and (q_kind, c_kind) not in _COMPATIBLE \
+        and (c_kind, q_kind) not in _COMPATIBLE
     if not q_core:
         return 0.0
     chars = fuzz.ratio(q_core, c_core)
@@ -110,6 +109,8 @@ def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_
         abbreviation = 70 + 30 * len(q_core) / max(len(c_core), 1)
     whole = fuzz.ratio(q_full, c_full)
     score = max(chars, sound, abbreviation, whole)
-    if q_kind and c_kind and q_kind != c_kind:
+    if clash:
+        score -= 30  # 和平小学 for 和平初级中学: worth suggesting, never taken without asking
+    elif q_kind and c_kind and q_kind != c_kind:
         score -= 6  # 中学 for 初级中学: compatible, a little less sure
     return max(0.0, min(100.0, score))
