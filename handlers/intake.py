@@ -49,7 +49,15 @@ EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inqui
 
 
 def infer_kind(text: str) -> str | None:
-    """The kind when the words say it clearly, else None (and we ask)."""
+    """The kind when the words say it clearly, else None (and we ask). Praise is closed at once with no
+    deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""
+    kind = _infer_kind(text)
+    if kind == "praise" and any(w in text for w in KIND_WORDS["complaint"] + EXPLICIT["complaint"]):
+        return None
+    return kind
+
+
+def _infer_kind(text: str) -> str | None:
     named = [kind for kind, words in EXPLICIT.items() if any(w in text for w in words)]
     if len(named) == 1:
         return named[0]
@@ -273,13 +281,13 @@ class Intake:
     def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
         """A QR code scanned in the middle of writing: the draft is about that school from now on."""
         d = Draft.from_dict(data)
-        note = Reply(texts.SCAN_DRAFT.format(unit=unit_name))
+        note = texts.SCAN_DRAFT.format(unit=unit_name)
         if school:
             d.school, d.school_from, d.school_options = school, "scene", []
         if state in DETOURS:
-            return self._out(state, d, [note, Reply(self._again(state, d))])
+            return self._out(state, d, [Reply(note + "\n" + self._again(state, d))])
         state, data, replies = self._advance(d, [])
-        return state, data, [note, *replies]
+        return state, data, [Reply(note + "\n" + replies[0].text), *replies[1:]]  # one message
 
     # -- the sweep: a reminder before a draft expires ---------------------------------------------------------
     def remind(self, now: float) -> list[Reply]:
