@@ -226,6 +226,69 @@ def cmd_qrcode(args) -> int:
     return asyncio.run(fetch())
 
 
+def _campaign_defs(config: Config, db):
+    """The configured surveys, checked against the directory in the database."""
+    from handlers.survey import SurveyError, load_surveys
+    from storage import directory
+    known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+    try:
+        return load_surveys(config.campaign.surveys or None, config.bot.timezone, known)
+    except SurveyError as exc:
+        raise ConfigError(f"campaign.surveys: {exc}") from None
+
+
+def cmd_survey_list(args) -> int:
+    import time
+
+    from storage.db import Database
+    config = _load(args.config)
+    db = Database(config.storage.path).start()
+    try:
+        defs = _campaign_defs(config, db)
+        counts = db.run_sync(lambda conn: {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
+            "SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL "
+            "THEN unit_code END), sum(burst) FROM survey_responses GROUP BY survey_id")})
+    finally:
+        db.close()
+    if not defs:
+        print("no surveys configured (campaign.surveys in the config)")
+        return 0
+    now = time.time()
+    for s in sorted(defs.values(), key=lambda s: s.opens):
+        state = "open" if s.is_open(now) else "closed" if now >= s.closes_at else "not yet open"
+        n, units, burst = counts.get(s.id, (0, 0, 0))
+        print(f"{s.id}\t{s.title}\t{s.opens}..{s.closes} ({state})\tunits: {', '.join(s.units)}\t"
+              f"{len(s.questions)} questions\t{n} responses from {units} unit(s)"
+              + (f", {burst or 0} in bursts" if burst else ""))
+    return 0
+
+
+def cmd_survey_results(args) -> int:
+    import csv
+
+    from handlers.survey_results import CSV_COLUMNS, csv_rows, format_results, survey_results
+    from storage.db import Database
+    config = _load(args.config)
+    db = Database(config.storage.path).start()
+    try:
+        defs = _campaign_defs(config, db)
+        survey = defs.get(args.id)
+        if survey is None:
+            print(f"tingjian: no survey {args.id!r}; configured: {', '.join(defs) or 'none'}", file=sys.stderr)
+            return 2
+        results = db.run_sync(survey_results, survey, defs, config.campaign.min_responses, args.unit)
+    finally:
+        db.close()
+    print(format_results(survey, results, config.campaign.min_responses))
+    if args.out:
+        with open(args.out, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens it as UTF-8
+            writer = csv.DictWriter(fh, CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(csv_rows(survey, results))
+        print(f"written to {args.out}")
+    return 0
+
+
 def cmd_chat(args) -> int:
     from bot.chat import run_chat
     asyncio.run(run_chat(args.url.rstrip("/"), args.openid, args.scene))
@@ -333,6 +396,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="PNG file (default qrcode-<unit>.png)")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_qrcode)
+
+    p = sub.add_parser("survey", help="群众评议 surveys: list them, and their results",
+                       description="Surveys are defined in TOML (campaign.surveys). List them with their response "
+                                   "counts, or print a survey's results per unit and question.")
+    survey_sub = p.add_subparsers(dest="survey_command", required=True, metavar="ACTION")
+    q = survey_sub.add_parser("list", help="configured surveys with dates and response counts",
+                              description="Configured surveys with their dates, state and response counts.")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_survey_list)
+    q = survey_sub.add_parser("results", help="results per unit and question (mean, 95%% CI, distribution)",
+                              description="Per unit and question: responses counted, mean, 95%% confidence "
+                                          "interval, distribution, the bureau's mean and the previous survey's; "
+                                          "样本不足 below campaign.min_responses. Bursts are shown separately.")
+    q.add_argument("id", help="survey id")
+    q.add_argument("--unit", help="only this unit code")
+    q.add_argument("--out", metavar="FILE.csv", help="also write one row per unit and question")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_survey_results)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")

@@ -12,6 +12,9 @@ from handlers.clock import Clock
 DEMO_DIRECTORY = Path(__file__).with_name("demo") / "directory.csv"
 # Staff already bound in the demo, so a newcomer can play every role in the simulator at once.
 DEMO_STAFF = Path(__file__).with_name("demo") / "staff.csv"
+# The shipped example survey (民主测评 of schools) and common questions (issue 13).
+DEMO_SURVEYS = Path(__file__).with_name("demo") / "surveys"
+DEMO_FAQ = Path(__file__).with_name("demo") / "faq.toml"
 # Public test values: the sandbox and the bot share them; nothing here is a real account.
 DEMO_WECHAT = {
     "token": "tingjiandemo",
@@ -28,6 +31,7 @@ def demo_config(port: int = 8080, host: str = "127.0.0.1", data_dir: str = "data
         "wechat": {**DEMO_WECHAT, "api_base": base},
         "storage": {"path": str(Path(data_dir) / "demo.db")},
         "directory": {"csv": str(DEMO_DIRECTORY)},
+        "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
     })
 
