@@ -289,6 +289,37 @@ def cmd_survey_results(args) -> int:
     return 0
 
 
+def cmd_faq_stats(args) -> int:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from handlers.faq import FaqError, load_faq, stats_rows
+    from storage import directory, faq
+    from storage.db import Database
+    config = _load(args.config)
+    db = Database(config.storage.path).start()
+    try:
+        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+        try:
+            entries = load_faq(config.campaign.faq or None, known)
+        except FaqError as exc:
+            raise ConfigError(f"campaign.faq: {exc}") from None
+        counts = db.run_sync(faq.counts)
+    finally:
+        db.close()
+    if not entries and not counts:
+        print("no common questions configured (campaign.faq in the config)")
+        return 0
+    today = dt.datetime.now(ZoneInfo(config.bot.timezone)).date()
+    print("id\tserved\tsolved\thuman\tno answer\tsolved share\treview by\tquestion")
+    for r in stats_rows(entries, counts, today):
+        share = f"{r['solved_share']:.0%}" if r["solved_share"] is not None else "—"
+        review = r["review_by"] + ("" if r["current"] or not r["review_by"] else " (past: not served)")
+        print(f"{r['id']}\t{r['served']}\t{r['solved']}\t{r['human']}\t{r['no_answer']}\t{share}\t{review}\t"
+              f"{r['question']}")
+    return 0
+
+
 def cmd_chat(args) -> int:
     from bot.chat import run_chat
     asyncio.run(run_chat(args.url.rstrip("/"), args.openid, args.scene))
@@ -414,6 +445,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", metavar="FILE.csv", help="also write one row per unit and question")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_survey_results)
+
+    p = sub.add_parser("faq", help="常见问题: how often each instant answer was served and whether it helped",
+                       description="Common questions answered at once (campaign.faq).")
+    faq_sub = p.add_subparsers(dest="faq_command", required=True, metavar="ACTION")
+    q = faq_sub.add_parser("stats", help="per question: served, solved, asked for a person, no answer",
+                           description="Per common question: how often it was served, how often people said it "
+                                       "solved their problem or asked for a person, and whether its review date "
+                                       "has passed (then it is not served).")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_faq_stats)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")

@@ -307,7 +307,8 @@ class Campaign:
             asked = Inbound(openid=inbound.openid, kind="text", created_at=inbound.created_at, text=data["text"],
                             channel=inbound.channel)
             intake = self.d._intake(db)
-            state, draft, replies = intake.start(asked, self.d._scene_school(db, user.get("scene")))
+            state, draft, replies = intake.start(asked, self.d._scene_school(db, user.get("scene")),
+                                                 kind="inquiry")
             if state is not None:
                 conversations.put(db, inbound.openid, "intake", state, draft, now,
                                   self.d.policy.conversation_minutes * 60)
