@@ -320,6 +320,45 @@ def cmd_faq_stats(args) -> int:
     return 0
 
 
+def cmd_menu(args) -> int:
+    """Set (push) or show the account's custom menu through the WeChat API."""
+    import json
+
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApi, WechatApiError
+    from bot.menu import default_menu, describe
+    from storage.db import Database
+    config = _load(args.config)
+
+    async def run() -> int:
+        db = Database(config.storage.path).start()
+        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
+        try:
+            if args.menu_command == "push":
+                menu = default_menu()
+                await api.create_menu(menu)
+                print("menu set (it reaches followers within minutes; re-following shows it at once):")
+                print(describe(menu))
+            else:
+                data = await api.get_menu()
+                print(describe(data["menu"]) if not args.json else json.dumps(data, ensure_ascii=False, indent=2))
+            return 0
+        except WechatApiError as exc:
+            if exc.errcode == 46003:
+                print("no custom menu set: tingjian menu push", file=sys.stderr)
+                return 1
+            print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+            return 1
+        except aiohttp.ClientError as exc:
+            print(f"tingjian: cannot reach the WeChat API at {config.wechat.api_base}: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await api.close()
+            db.close()
+    return asyncio.run(run())
+
+
 def cmd_chat(args) -> int:
     from bot.chat import run_chat
     asyncio.run(run_chat(args.url.rstrip("/"), args.openid, args.scene))
@@ -455,6 +494,18 @@ def build_parser() -> argparse.ArgumentParser:
                                        "has passed (then it is not served).")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_faq_stats)
+
+    p = sub.add_parser("menu", help="set or show the custom menu (我要留言 / 查询进度 / 公开评议)",
+                       description="The Official Account's custom menu, through the WeChat API (menu/create, "
+                                   "menu/get): 我要留言, 查询进度 and 公开评议 (办事公开, 参与评议, 使用帮助).")
+    menu_sub = p.add_subparsers(dest="menu_command", required=True, metavar="ACTION")
+    q = menu_sub.add_parser("push", help="set the menu", description="Set the custom menu (menu/create).")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_menu)
+    q = menu_sub.add_parser("show", help="show the menu that is set", description="Show the menu (menu/get).")
+    q.add_argument("--json", action="store_true", help="print the API's JSON")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_menu)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")
