@@ -190,40 +190,125 @@ def cmd_digest(args) -> int:
     return 0
 
 
-def cmd_qrcode(args) -> int:
-    """Fetch a unit's permanent parameter QR code from the WeChat API and save the image for printing."""
-    import aiohttp
+async def _qr_urls(config: Config, scenes: list[str]) -> dict[str, str]:
+    """The permanent parameter QR code's url for each scene, from the WeChat API (the same scene always gives
+    the same code)."""
+    from bot.channels.wechat.api import WechatApi
+    from storage.db import Database
+    db = Database(config.storage.path).start()
+    api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
+    try:
+        return {scene: (await api.create_qrcode(scene))["url"] for scene in scenes}
+    finally:
+        await api.close()
+        db.close()
 
-    from bot.channels.wechat.api import WechatApi, WechatApiError
+
+def _poster_targets(args, config: Config):
+    """(units, survey or None) for qrcode and poster: --unit or --all, optionally for --survey."""
     from storage import directory
     from storage.db import Database
-    config = _load(args.config)
-
-    async def fetch() -> int:
-        db = Database(config.storage.path).start()
-        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
-        try:
-            unit = await db.run(directory.get, args.unit)
+    db = Database(config.storage.path).start()
+    try:
+        survey = None
+        if getattr(args, "survey", None):
+            defs = _campaign_defs(config, db)
+            survey = defs.get(args.survey)
+            if survey is None:
+                raise ValueError(f"no survey {args.survey!r}; configured: {', '.join(defs) or 'none'}")
+        if getattr(args, "all", False):
+            units = [u for u in db.run_sync(directory.all_units) if survey is None or survey.covers(u)]
+        else:
+            unit = db.run_sync(directory.get, args.unit)
             if unit is None:
-                print(f"tingjian: unknown unit {args.unit!r}", file=sys.stderr)
-                return 2
-            scene = directory.scene_for(unit)
-            qr = await api.create_qrcode(scene)
-            async with aiohttp.ClientSession() as session:
-                async with session.get(api.qrcode_image_url(qr["ticket"])) as resp:
-                    resp.raise_for_status()
-                    image = await resp.read()
-            out = Path(args.out or f"qrcode-{unit['code']}.png")
-            out.write_bytes(image)
-            print(f"{unit['name']}: scene {scene}, saved to {out}")
-            return 0
-        except (WechatApiError, aiohttp.ClientError) as exc:
-            print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+                raise ValueError(f"unknown unit {args.unit!r}")
+            if survey is not None and not survey.covers(unit):
+                raise ValueError(f"{unit['name']} ({unit['code']}) is not covered by survey {survey.id}")
+            units = [unit]
+    finally:
+        db.close()
+    return units, survey
+
+
+def _scene(unit: dict, survey) -> str:
+    from storage import directory
+    return survey.scene(unit["code"]) if survey is not None else directory.scene_for(unit)
+
+
+def cmd_qrcode(args) -> int:
+    """A unit's permanent parameter QR code (from the WeChat API) as a PNG for printing."""
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApiError
+    from bot.poster import PosterError, qr_png
+    config = _load(args.config)
+    try:
+        [unit], survey = _poster_targets(args, config)
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    if not 2 <= args.size <= 100:
+        print("tingjian: --size is the printed width in cm, 2 to 100", file=sys.stderr)
+        return 2
+    scene = _scene(unit, survey)
+    try:
+        url = asyncio.run(_qr_urls(config, [scene]))[scene]
+        image = qr_png(url, args.size, args.caption or "")
+    except (WechatApiError, aiohttp.ClientError) as exc:
+        print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+        return 1
+    except PosterError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out or f"qrcode-{unit['code']}{'-' + survey.id if survey else ''}.png")
+    out.write_bytes(image)
+    print(f"{unit['name']}: scene {scene}, {args.size:g} cm at 300 dpi, saved to {out}")
+    return 0
+
+
+def cmd_poster(args) -> int:
+    """A4 PDF posters: a unit's QR code with what it is for and the promises; --survey for a survey's code."""
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApiError
+    from bot.poster import PosterError, find_cjk_font, render_pdf, survey_poster, unit_poster
+    config = _load(args.config)
+    try:
+        units, survey = _poster_targets(args, config)
+        find_cjk_font()  # before asking WeChat for a hundred codes
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    except PosterError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 1
+    if not units:
+        print("tingjian: no units to print", file=sys.stderr)
+        return 2
+    try:
+        urls = asyncio.run(_qr_urls(config, [_scene(u, survey) for u in units]))
+    except (WechatApiError, aiohttp.ClientError) as exc:
+        print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+        return 1
+    d = config.deadlines
+    days = {"inquiry": d.inquiry_days, "complaint": d.complaint_days, "safety_complaint": d.safety_complaint_days}
+    folder = Path(args.out or ".")
+    folder.mkdir(parents=True, exist_ok=True)
+    for unit in units:
+        url = urls[_scene(unit, survey)]
+        if survey is None:
+            content = unit_poster(unit, url, config.bot.organisation, config.bot.name, days)
+            name = f"poster-{unit['code']}.pdf"
+        else:
+            content = survey_poster(unit, url, config.bot.organisation, config.bot.name, survey)
+            name = f"poster-{survey.id}-{unit['code']}.pdf"
+        try:
+            path = render_pdf(content, folder / name)
+        except PosterError as exc:
+            print(f"tingjian: {exc}", file=sys.stderr)
             return 1
-        finally:
-            await api.close()
-            db.close()
-    return asyncio.run(fetch())
+        print(f"{unit['name']}: {path}")
+    return 0
 
 
 def _campaign_defs(config: Config, db):
@@ -458,11 +543,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_digest)
 
-    p = sub.add_parser("qrcode", help="fetch a unit's permanent QR code image for printing",
+    p = sub.add_parser("qrcode", help="a unit's permanent QR code as a PNG for printing",
                        description="Create (or fetch again) the permanent parameter QR code of a unit through the "
-                                   "WeChat API and save the image. Scanning it follows the account with the unit's "
-                                   "scene.")
+                                   "WeChat API and save it as a PNG at 300 dpi. Scanning it follows the account "
+                                   "with the unit's scene (or, with --survey, opens the unit's survey).")
     p.add_argument("--unit", required=True, help="unit code from the directory")
+    p.add_argument("--survey", help="the code of this survey for the unit (scene survey:<id>:<unit>)")
+    p.add_argument("--size", type=float, default=8.0, help="printed width in cm (default 8: scans from 1 m)")
+    p.add_argument("--caption", help="text printed under the code, e.g. the unit's name")
     p.add_argument("--out", help="PNG file (default qrcode-<unit>.png)")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_qrcode)
@@ -506,6 +594,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="print the API's JSON")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_menu)
+
+    p = sub.add_parser("poster", help="printable A4 PDF posters with a unit's QR code",
+                       description="Write an A4 PDF per unit: its name, its QR code (8.5 cm, scans from 1 m), what "
+                                   "to use it for, the deadline promise and the unit's commitment. --survey makes "
+                                   "the survey variant (the unit's survey code). Needs a CJK font: "
+                                   "apt-get install fonts-wqy-microhei.")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--unit", help="unit code from the directory")
+    which.add_argument("--all", action="store_true", help="every unit (with --survey: every unit it covers)")
+    p.add_argument("--survey", help="survey id: the survey poster variant")
+    p.add_argument("--out", help="folder for the PDFs (default: current folder)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_poster)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")

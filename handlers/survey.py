@@ -10,6 +10,7 @@ A survey file (one survey per file; `campaign.surveys` names a file or a folder 
     previous = "school-2025"           # optional: the survey this one is compared with
     [[questions]]
     id = "attitude"
+    topic = "服务态度"                   # short name for posters and reports (optional)
     type = "scale"                     # scale (1–5), choice or text
     text = "您对学校教职工的服务态度满意吗？"
     labels = ["非常不满意", "不满意", "一般", "满意", "非常满意"]   # scale: the words for 1 … 5 (optional)
@@ -52,6 +53,7 @@ class Question:
     labels: tuple[str, ...] = DEFAULT_LABELS
     options: tuple[str, ...] = ()
     optional: bool = False
+    topic: str = ""                    # a short name for posters and reports (服务态度); the id when empty
 
     def prompt(self, number: int, total: int) -> str:
         head = f"第{number}/{total}题：{self.text}"
@@ -191,9 +193,10 @@ def parse_survey(raw: dict[str, Any], source: str = "<survey>", tz: str = "Asia/
         where = f"questions[{n}]"
         if not isinstance(q, dict):
             raise bad(where, "must be a table")
-        extra = set(q) - {"id", "type", "text", "labels", "options", "optional"}
+        extra = set(q) - {"id", "type", "text", "labels", "options", "optional", "topic"}
         if extra:
-            raise bad(f"{where}.{sorted(extra)[0]}", "unknown key; known: id, type, text, labels, options, optional")
+            raise bad(f"{where}.{sorted(extra)[0]}",
+                      "unknown key; known: id, type, text, labels, options, optional, topic")
         qid, qtype, qtext = q.get("id"), q.get("type", "scale"), q.get("text")
         if not isinstance(qid, str) or not _ID.fullmatch(qid) or any(p.id == qid for p in parsed):
             raise bad(f"{where}.id", "a unique id of letters, digits, - or _")
@@ -212,8 +215,11 @@ def parse_survey(raw: dict[str, Any], source: str = "<survey>", tz: str = "Asia/
         optional = q.get("optional", False)
         if not isinstance(optional, bool):
             raise bad(f"{where}.optional", "true or false")
+        topic = q.get("topic", "")
+        if not isinstance(topic, str) or len(topic) > 12:
+            raise bad(f"{where}.topic", "a short name, at most 12 characters")
         parsed.append(Question(qid, qtype, qtext.strip(), tuple(labels) if qtype == "scale" else DEFAULT_LABELS,
-                               tuple(options) if qtype == "choice" else (), optional))
+                               tuple(options) if qtype == "choice" else (), optional, topic or qid))
     previous = raw.get("previous", "")
     if not isinstance(previous, str):
         raise bad("previous", "a survey id")

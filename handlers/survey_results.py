@@ -28,7 +28,7 @@ def t95(df: int) -> float:
 @dataclass
 class QuestionResult:
     question: str
-    text: str
+    topic: str
     type: str
     n: int = 0
     mean: float | None = None          # scale questions; None when 样本不足 or not a scale
@@ -106,7 +106,7 @@ def compute(survey: Survey, rows: list[dict[str, Any]], units: dict[str, dict[st
         burst = [r for r in rows if r["unit_code"] == code and r["burst"]]
         results = []
         for q in survey.questions:
-            res = QuestionResult(q.id, q.text, q.type, bureau_mean=bureau.get(q.id))
+            res = QuestionResult(q.id, q.topic, q.type, bureau_mean=bureau.get(q.id))
             values = [r["answers"].get(q.id) for r in mine]
             values = [v for v in values if v is not None]
             res.n = len(values)
@@ -178,7 +178,7 @@ def _period(db, defs, since, until, min_responses) -> dict[str, dict[str, UnitRe
     return out
 
 
-CSV_COLUMNS = ("survey", "unit", "unit_name", "question", "type", "n", "status", "mean", "ci_low", "ci_high",
+CSV_COLUMNS = ("survey", "unit", "unit_name", "question", "topic", "type", "n", "status", "mean", "ci_low", "ci_high",
                "bureau_mean", "previous_mean", "change", "distribution", "new_followers", "burst_n", "burst_mean")
 
 
@@ -187,7 +187,7 @@ def csv_rows(survey: Survey, results: dict[str, UnitResult]) -> list[dict[str, A
     for code, unit in results.items():
         for q in unit.questions:
             rows.append({
-                "survey": survey.id, "unit": code, "unit_name": unit.name, "question": q.question, "type": q.type,
+                "survey": survey.id, "unit": code, "unit_name": unit.name, "question": q.question, "topic": q.topic, "type": q.type,
                 "n": q.n, "status": q.status, "mean": q.mean, "ci_low": q.ci[0] if q.ci else None,
                 "ci_high": q.ci[1] if q.ci else None, "bureau_mean": q.bureau_mean, "previous_mean": q.previous_mean,
                 "change": q.change,
@@ -208,14 +208,14 @@ def format_results(survey: Survey, results: dict[str, UnitResult], min_responses
                      f"{unit.burst} in bursts (not counted); score {score}")
         for q in unit.questions:
             if q.type == "text":
-                lines.append(f"  {q.question:<12} {q.comments} comment(s)")
+                lines.append(f"  {q.topic:<8} {q.comments} comment(s)")
                 continue
             if q.type == "choice":
                 dist = ", ".join(f"{k} {v}" for k, v in q.distribution.items())
-                lines.append(f"  {q.question:<12} n={q.n}  {dist}")
+                lines.append(f"  {q.topic:<8} n={q.n}  {dist}")
                 continue
             if not q.enough:
-                lines.append(f"  {q.question:<12} n={q.n}  {INSUFFICIENT}")
+                lines.append(f"  {q.topic:<8} n={q.n}  {INSUFFICIENT}")
                 continue
             ci = f"[{q.ci[0]:.2f}, {q.ci[1]:.2f}]" if q.ci else "—"
             cmp_ = f"  bureau {q.bureau_mean:.2f}" if q.bureau_mean is not None else ""
@@ -223,5 +223,5 @@ def format_results(survey: Survey, results: dict[str, UnitResult], min_responses
                 cmp_ += f"  previous {q.previous_mean:.2f} ({q.change:+.2f})"
             dist = " ".join(f"{k}:{v}" for k, v in q.distribution.items())
             burst = f"  burst n={q.burst_n} mean {q.burst_mean:.2f}" if q.burst_n else ""
-            lines.append(f"  {q.question:<12} n={q.n}  mean {q.mean:.2f}  95% CI {ci}{cmp_}  ({dist}){burst}")
+            lines.append(f"  {q.topic:<8} n={q.n}  mean {q.mean:.2f}  95% CI {ci}{cmp_}  ({dist}){burst}")
     return "\n".join(lines)
