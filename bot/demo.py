@@ -46,12 +46,21 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
                       appsecret=config.wechat.appsecret, webhook_url=f"{config.public_url}/wechat",
                       clock=clock.now)
     sandbox.add_routes(app)
+    from bot.menu import default_menu
+    sandbox.set_menu(default_menu())  # as if `tingjian menu push` had run: the simulator shows the menu bar
 
     async def units():
-        from bot.app import DB
+        from bot.app import DB, DISPATCHER
         rows = await app[DB].run(directory.all_units)
-        return [{"code": r["code"], "name": r["name"], "kind": r["kind"], "scene": directory.scene_for(r)}
-                for r in rows]
+        surveys = app[DISPATCHER].campaign.p.surveys.values()
+        out = []
+        for r in rows:
+            unit = {"code": r["code"], "name": r["name"], "kind": r["kind"], "scene": directory.scene_for(r)}
+            open_ = [s for s in surveys if s.is_open(clock.now()) and s.covers(r)]
+            if open_:  # the unit's survey code (评议码), printed on its survey poster
+                unit["survey_scene"], unit["survey_title"] = open_[0].scene(r["code"]), open_[0].title
+            out.append(unit)
+        return out
 
     async def roles():
         from bot.app import DB

@@ -259,7 +259,7 @@ SURVEY_BURST_NOTICE = (
     "【评议异常提醒】“{unit}”的评议码在一小时内收到{count}份评议（{title}），超过{limit}份的正常上限，"
     "这些评议已单独标记，统计时分开显示，请核实是否存在集中刷票。"
 )
-SURVEY_WORDS = ("评议", "参与评议", "民主测评", "测评")
+SURVEY_WORDS = ("评议", "参与评议", "民主测评")
 SURVEY_EXIT_WORDS = frozenset({"退出", "暂停", "退出评议", "暂停评议", "稍后再答", "不答了"})
 CANCELLED_FLOW = {"survey": SURVEY_PAUSED}  # what 取消 means in a flow other than a new message
 

@@ -72,6 +72,13 @@ async def test_menu_push_and_show_through_the_api_and_clicks_answered(demo, tmp_
         f'[wechat]\ntoken = "{DEMO_WECHAT["token"]}"\nappid = "{DEMO_WECHAT["appid"]}"\n'
         f'appsecret = "{DEMO_WECHAT["appsecret"]}"\napi_base = "http://127.0.0.1:{port}"\n'
         f'[storage]\npath = "{tmp_path / "m.db"}"\n', encoding="utf-8")
+    async with session.get("/sandbox/menu") as resp:
+        assert (await resp.json())["button"]                      # the demo starts with the menu set
+    async with session.get("/cgi-bin/token", params={"grant_type": "client_credential", "appid": DEMO_WECHAT["appid"],
+                                                     "secret": DEMO_WECHAT["appsecret"]}) as resp:
+        token = (await resp.json())["access_token"]
+    async with session.get("/cgi-bin/menu/delete", params={"access_token": token}) as resp:
+        assert (await resp.json())["errcode"] == 0
     assert await asyncio.to_thread(main, ["menu", "show", "--config", str(config)]) == 1
     assert "tingjian menu push" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["menu", "push", "--config", str(config)]) == 0

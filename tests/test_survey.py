@@ -346,3 +346,13 @@ def test_cli_survey_list_and_results(tmp_path, capsys):
     assert "江北区文昌小学" in only and "江南区实验小学" not in only
     assert main(["survey", "results", "nope", "--config", str(config)]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+async def test_simulator_offers_each_covered_unit_its_survey_code(demo):
+    app, session, clock = demo
+    async with session.get("/simulator/units") as resp:
+        units = {u["code"]: u for u in await resp.json()}
+    assert units["jn-syxx"]["survey_scene"] == SCENE and units["jn-xgyey"]["survey_title"] == "2026年度学校民主测评"
+    assert "survey_scene" not in units["jyj-zsc"]
+    async with session.get("/simulator/static/simulator.js") as resp:
+        assert "u.survey_scene" in await resp.text()

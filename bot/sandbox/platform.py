@@ -561,17 +561,19 @@ class Sandbox:
             out["sub_button"] = []
         return out
 
+    def set_menu(self, body: dict[str, Any]) -> None:
+        """Check and set a menu as menu/create does (the demo seeds one); raises WechatError."""
+        buttons = body.get("button") if isinstance(body, dict) else None
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= MENU_BUTTONS:
+            raise WechatError(40016)
+        self.menu = [self._check_button(b, False) for b in buttons]
+
     async def handle_menu_create(self, request: web.Request) -> web.Response:
         try:
             self._check_access_token(request)
-            body = await self._json_body(request)
-            buttons = body.get("button")
-            if not isinstance(buttons, list) or not 1 <= len(buttons) <= MENU_BUTTONS:
-                raise WechatError(40016)
-            menu = [self._check_button(b, False) for b in buttons]
+            self.set_menu(await self._json_body(request))
         except WechatError as exc:
             return self._error(exc.errcode, exc.detail)
-        self.menu = menu
         return self._ok()
 
     async def handle_menu_get(self, request: web.Request) -> web.Response:

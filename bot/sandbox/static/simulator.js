@@ -277,6 +277,8 @@
     $("qr").hidden = false;
     $("qr-name").textContent = u.name;
     $("qr-scene").textContent = "场景值 " + u.scene;
+    $("qr-survey").hidden = !u.survey_scene;
+    if (u.survey_scene) $("qr-survey").textContent = "扫描评议码（" + u.survey_title + "）";
     const img = $("qr-img");
     img.removeAttribute("src");
     try {
@@ -290,13 +292,13 @@
     $("units").hidden = false;
     $("unit-filter").hidden = false;
   }
-  async function scanPicked() {
+  async function scanPicked(survey) {
     if (!pickedUnit || !current) return;
     const u = pickedUnit, openid = current;
     closeSheets();
     backToUnits();
-    notice(openid, "扫描了「" + u.name + "」的二维码");
-    await post({ type: "scan", scene: u.scene });
+    notice(openid, "扫描了「" + u.name + "」的" + (survey ? "评议码" : "二维码"));
+    await post({ type: "scan", scene: survey ? u.survey_scene : u.scene });
   }
 
   // ---------------------------------------------------------------- tools
@@ -422,7 +424,8 @@
   document.querySelectorAll(".sheet .close").forEach((b) => b.addEventListener("click", closeSheets));
   $("unit-filter").addEventListener("input", fillUnits);
   $("qr-back").addEventListener("click", backToUnits);
-  $("qr-scan").addEventListener("click", scanPicked);
+  $("qr-scan").addEventListener("click", () => scanPicked(false));
+  $("qr-survey").addEventListener("click", () => scanPicked(true));
   $("loc-send").addEventListener("click", sendLocation);
   $("voice-send").addEventListener("click", sendVoice);
   roleSel.addEventListener("change", () => {
