@@ -218,8 +218,8 @@ class Config:
         if c.min_responses < 1 or c.burst_per_hour < 1 or c.new_follower_minutes < 0:
             raise bad("campaign.min_responses", "min_responses and burst_per_hour must be at least 1, "
                                                 "new_follower_minutes not negative")
-        if not 0 < c.faq_min_score <= 1:
-            raise bad("campaign.faq_min_score", "must be above 0 and at most 1")
+        if not 0.2 < c.faq_min_score <= 1:
+            raise bad("campaign.faq_min_score", "must be above 0.2 (keywords alone add up to 0.2) and at most 1")
         if self.directory.csv and not Path(self.directory.csv).is_file():
             raise bad("directory.csv", f"file not found: {self.directory.csv}")
         return self

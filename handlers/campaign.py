@@ -49,7 +49,7 @@ class Campaign:
 
     def instant_answer(self, db, inbound: Inbound, text: str) -> list[Reply] | None:
         """A new question answered at once from 常见问题, if one fits with confidence."""
-        if self.faq is None or inbound.kind not in ("text", "voice") or len(text) < 4:
+        if self.faq is None or inbound.kind != "text" or len(text) < 4:  # a voice or picture stays with its ticket
             return None
         if infer_kind(text) not in ("inquiry", None):
             return None  # a complaint or suggestion is for people to handle, even when it asks a question

@@ -30,6 +30,7 @@ STOP = frozenset("""请问 想问 问一下 问下 咨询 一下 我们 我家 �
 多少 是否 可以 能否 能不能 需要 要求 有没有 时候 时间 请 吗 呢 吧 啊 的 了 和 与 及 或 是 在 有 要 去 我 你 您 他 她 它 这 那 都
 还 就 也 会 能 让 被 给 把 对 从 到 为 以 等 个 一 上 下 中 里 后 前""".split())
 _ID = re.compile(r"[A-Za-z0-9_-]{1,48}")
+KEYWORD_BONUS = 0.2  # below any sensible min_score: keywords confirm a match, they cannot make one
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
@@ -103,7 +104,9 @@ def load_faq(path: str | Path | None, known_units: dict[str, str] | None = None)
 class FaqBook:
     """The entries and their word vectors, built once with the router's tokenizer."""
 
-    def __init__(self, entries: list[FaqEntry], tokenizer, min_score: float = 0.5, margin: float = 0.08):
+    def __init__(self, entries: list[FaqEntry], tokenizer, min_score: float = 0.55, margin: float = 0.08):
+        if min_score <= KEYWORD_BONUS:
+            raise ValueError(f"min_score must be above {KEYWORD_BONUS}")
         self.entries = entries
         self.tokenizer = tokenizer
         self.min_score = min_score
@@ -118,6 +121,12 @@ class FaqBook:
         self._default_idf = math.log(n + 1) + 1.0
         self._vectors = {eid: [self._vector(v) for v in vs] for eid, vs in variants.items()}
         self._keywords = {e.id: [unicodedata.normalize("NFKC", k).lower() for k in e.keywords] for e in entries}
+        # Word -> entries with it: only those can reach min_score (keywords alone add at most KEYWORD_BONUS).
+        self._index: dict[str, set[str]] = {}
+        for eid, vectors in self._vectors.items():
+            for v in vectors:
+                for w in v:
+                    self._index.setdefault(w, set()).add(eid)
 
     def _words(self, text: str) -> set[str]:
         text = unicodedata.normalize("NFKC", text).lower()
@@ -135,17 +144,18 @@ class FaqBook:
         return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
 
     def scores(self, text: str, today: dt.date) -> list[tuple[float, FaqEntry]]:
-        """Every current entry's score for the text, best first."""
+        """The score of every current entry sharing a word with the text, best first."""
         query = self._vector(self._words(text))
         norm = unicodedata.normalize("NFKC", text).lower()
+        candidates = set().union(*(self._index.get(w, ()) for w in query))
         out = []
         for e in self.entries:
-            if not e.current(today):
+            if e.id not in candidates or not e.current(today):
                 continue  # past its review date: better a person answers than an answer that may be stale
             best = max((self._cosine(query, v) for v in self._vectors[e.id]), default=0.0)
             keys = self._keywords[e.id]
             if keys:
-                best += 0.2 * sum(k in norm for k in keys) / len(keys)
+                best += KEYWORD_BONUS * sum(k in norm for k in keys) / len(keys)
             out.append((round(min(best, 1.0), 3), e))
         out.sort(key=lambda t: -t[0])
         return out
