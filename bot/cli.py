@@ -94,6 +94,7 @@ def cmd_init_db(args) -> int:
         if config.directory.csv:
             n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv))
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
+        _check_campaign(config, db)
     finally:
         db.close()
     print(f"database ready: {config.storage.path}")
@@ -311,6 +312,22 @@ def cmd_poster(args) -> int:
     return 0
 
 
+def _check_campaign(config: Config, db) -> None:
+    """Surveys and common questions are read at start; init-db checks them first, naming what is wrong."""
+    from handlers.faq import FaqError, load_faq
+    from storage import directory
+    defs = _campaign_defs(config, db)
+    if defs:
+        print(f"surveys: {', '.join(sorted(defs))} ({config.campaign.surveys})")
+    if config.campaign.faq:
+        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+        try:
+            entries = load_faq(config.campaign.faq, known)
+        except FaqError as exc:
+            raise ConfigError(f"campaign.faq: {exc}") from None
+        print(f"common questions: {len(entries)} ({config.campaign.faq})")
+
+
 def _campaign_defs(config: Config, db):
     """The configured surveys, checked against the directory in the database."""
     from handlers.survey import SurveyError, load_surveys
@@ -500,7 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("init-db", help="create or upgrade the database and load the directory",
-                       description="Apply database migrations and load directory.csv if configured.")
+                       description="Apply database migrations, load directory.csv if configured, and check the "
+                                   "survey and common-question files.")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_init_db)
 

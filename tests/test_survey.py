@@ -319,6 +319,7 @@ def test_cli_survey_list_and_results(tmp_path, capsys):
     config.write_text(f'[storage]\npath = "{db_path}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n'
                       f'[campaign]\nsurveys = "{DEMO_SURVEYS}"\nmin_responses = 2\n', encoding="utf-8")
     assert main(["init-db", "--config", str(config)]) == 0
+    assert "surveys: school-2026" in capsys.readouterr().out
     db = Database(db_path).start()
 
     def seed(conn):
@@ -356,3 +357,15 @@ async def test_simulator_offers_each_covered_unit_its_survey_code(demo):
     assert "survey_scene" not in units["jyj-zsc"]
     async with session.get("/simulator/static/simulator.js") as resp:
         assert "u.survey_scene" in await resp.text()
+
+
+def test_init_db_names_a_bad_survey_file(tmp_path, capsys):
+    from bot.cli import main
+    bad = tmp_path / "s.toml"
+    bad.write_text('id = "s"\ntitle = "t"\nunits = ["school"]\nopens = "2026-11-01"\ncloses = "2026-10-01"\n'
+                   '[[questions]]\nid = "a"\ntext = "x"\n', encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "c.db"}"\n[campaign]\nsurveys = "{bad}"\n', encoding="utf-8")
+    assert main(["init-db", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "campaign.surveys" in err and "closes" in err and str(bad) in err
