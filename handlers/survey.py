@@ -95,7 +95,11 @@ def _match_words(text: str, words: tuple[str, ...]) -> int | None:
     if len(text) > 12:
         return None
     hits = sorted(((len(w), i) for i, w in enumerate(words, start=1) if _PUNCT.sub("", w) in text), reverse=True)
-    return hits[0][1] if hits else None
+    if hits:
+        return hits[0][1]
+    # a shortened option: 家长 for 学生家长, when only one option contains it
+    within = [i for i, w in enumerate(words, start=1) if len(text) >= 2 and text in _PUNCT.sub("", w)]
+    return within[0] if len(within) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,9 @@ async def test_left_for_other_messages_and_resumed_after_a_break(demo):
     assert "您还没有提交过留言" in await parent.say("查询")  # other messages still work in the middle
     assert "第4/7题" in await parent.say("3")              # … and the survey goes on where it was
     story = await parent.say("我想反映一下孩子班上的作业太多了，每天写到晚上十一点")
-    assert "评议已暂停" in story and "请再具体" not in story  # a story is a new message, the survey waits
+    assert "评议已暂停" in story                           # a story is a new message, the survey waits …
+    flow = await app[DB].run(lambda db: db.execute("SELECT flow, data FROM conversations").fetchone())
+    assert flow[0] == "intake" and "作业太多" in flow[1]    # … and the intake has it (its question is pushed)
     [row] = await response_rows(app)
     assert row["draft"] == {"attitude": 4, "efficiency": 4, "fees": 3} and row["answers"] is None
     assert "已取消" in await parent.say("取消")             # the message they started is dropped, not the survey
@@ -214,7 +216,10 @@ def test_scale_answers(text, value):
 
 def test_choice_and_text_answers():
     q = Question("role", "choice", "身份", options=("学生家长", "学生", "其他"))
-    assert [q.parse(t) for t in ("1", "２", "第3项", "学生家长", "学生", "我是学生家长", "4")] == [1, 2, 3, 1, 2, 1, None]
+    assert [q.parse(t) for t in ("1", "２", "第3项", "学生家长", "学生", "我是学生家长", "家长", "4")] \
+        == [1, 2, 3, 1, 2, 1, 1, None]
+    assert Question("s", "scale", "？", labels=("很不规范", "不太规范", "一般", "比较规范", "非常规范")).parse("规范") \
+        is None                                           # four labels contain it: ask again
     t = Question("c", "text", "意见", optional=True)
     assert t.parse("无") is SKIP and t.parse("0") is SKIP and t.parse(" 食堂太贵 ") == "食堂太贵"
     assert Question("c", "text", "意见").parse("无") == "无"   # a required text question takes any words
