@@ -276,4 +276,4 @@ MENU_WRITE = (
 )
 MENU_PUBLIC = "【办事公开】\n{org}承诺：{commitment}"
 MENU_PUBLIC_UNIT = "{unit}承诺：{text}"
-MENU_PUBLIC_FOOT = "所有留言均按时限办理，办理结果请您评价；超期未办结的，由上级督办。"
+MENU_PUBLIC_FOOT = "所有留言都有办结时限，超期未办结的由上级督办；办理进度可随时发送“查询”查看。"
