@@ -79,6 +79,10 @@ class Campaign:
         return None
 
     # -- surveys: ways in ---------------------------------------------------------------------------------------
+    def _writing(self, db, openid: str) -> bool:
+        """A message being written: a survey must not replace it (one conversation per person)."""
+        return conversations.flow(db, openid, self.d.clock.now()) == "intake"
+
     def _survey_scan(self, db, inbound: Inbound) -> list[Reply]:
         now = self.d.clock.now()
         survey_id, unit_code = parse_scene(inbound.scene)
@@ -92,6 +96,8 @@ class Campaign:
                                          commitment=self.d.policy.commitment)]
         if unit is None or survey is None or not unit["active"] or not survey.covers(unit):
             return [Reply("\n\n".join([*head, texts.SURVEY_UNKNOWN_CODE]))]
+        if self._writing(db, inbound.openid):
+            return [Reply(texts.SURVEY_AFTER_MESSAGE)]
         replies = self.start(db, users.get(db, inbound.openid) or {}, inbound.openid, survey, unit)
         if head:
             replies = [Reply("\n\n".join([*head, replies[0].text])), *replies[1:]]
@@ -104,6 +110,8 @@ class Campaign:
         open_ = [s for s in self.p.surveys.values() if s.is_open(now)]
         if not open_:
             return [Reply(texts.SURVEY_NONE_OPEN)]
+        if self._writing(db, openid):
+            return [Reply(texts.SURVEY_AFTER_MESSAGE)]
         if rest:
             code = self.d.router.find_school(rest) or self._find_unit(db, rest)
             if code:

@@ -254,6 +254,7 @@ SURVEY_NONE_OPEN = "目前没有正在进行的评议。如有意见或建议，
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"
 SURVEY_UNIT_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不评议请回复 0。"
+SURVEY_AFTER_MESSAGE = "您有一条正在填写的留言，请先回复完成提交（或发送“取消”），再发送“评议”参与评议。"
 SURVEY_UNKNOWN_CODE = "这个评议二维码已失效或无法识别。如有意见或建议，直接留言即可。"
 SURVEY_TEXT_ONLY = "评议请用文字或数字回答。"
 SURVEY_BURST_NOTICE = (

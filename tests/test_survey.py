@@ -100,6 +100,7 @@ async def test_left_for_other_messages_and_resumed_after_a_break(demo):
     assert flow[0] == "intake" and "作业太多" in flow[1]    # … and the intake has it (its question is pushed)
     [row] = await response_rows(app)
     assert row["draft"] == {"attitude": 4, "efficiency": 4, "fees": 3} and row["answers"] is None
+    assert "正在填写的留言" in await parent.say("评议")     # the message being written is not thrown away
     assert "已取消" in await parent.say("取消")             # the message they started is dropped, not the survey
     clock.advance(2 * 86400)                              # two days later, long after the conversation expired
     back = await parent.say("评议")
