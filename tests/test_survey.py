@@ -375,3 +375,14 @@ def test_init_db_names_a_bad_survey_file(tmp_path, capsys):
     assert main(["init-db", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "campaign.surveys" in err and "closes" in err and str(bad) in err
+
+
+@pytest.mark.parametrize("values, key", [
+    ({"surveys": "/nonexistent/surveys"}, "campaign.surveys"), ({"faq": "/nonexistent/faq.toml"}, "campaign.faq"),
+    ({"min_responses": 0}, "campaign.min_responses"), ({"faq_min_score": 0.1}, "campaign.faq_min_score"),
+    ({"burst_per_hour": "many"}, "campaign.burst_per_hour"),
+])
+def test_bad_campaign_settings_name_the_key(tmp_path, values, key):
+    from bot.config import ConfigError, load_config
+    with pytest.raises(ConfigError, match=key):
+        load_config(None, env={}, overrides={"campaign": values})
