@@ -209,9 +209,12 @@ class Intake:
         self.s = services
 
     # -- entry ------------------------------------------------------------------------------------------
-    def start(self, inbound: Inbound, scene_school: str | None) -> tuple[str | None, dict, list[Reply]]:
+    def start(self, inbound: Inbound, scene_school: str | None,
+              kind: str | None = None) -> tuple[str | None, dict, list[Reply]]:
+        """`kind` when already known (issue 13: a question an instant answer did not settle is an inquiry)."""
         self.s.openid = inbound.openid
-        d = Draft(openid=inbound.openid, school=scene_school, school_from="scene" if scene_school else None)
+        d = Draft(openid=inbound.openid, school=scene_school, school_from="scene" if scene_school else None,
+                  kind=kind, kind_from="asked" if kind else None)
         state, data, replies = self._start(d, inbound)
         welcome = self.s.welcome()
         if welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer

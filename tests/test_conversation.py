@@ -457,7 +457,7 @@ def test_intake_steps_are_declared_once_and_drawn_in_the_readme():
     states = [s.state for s in intake.STEPS] + list(intake.DETOURS)
     assert len(states) == len(set(states)) and intake.STEPS[-1].state == "confirm"
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    diagram = readme.split("```mermaid")[1].split("```")[0]
+    diagram = readme.split("## The citizen's conversation")[1].split("```mermaid")[1].split("```")[0]
     for state in states:
         assert state in diagram, state
 
