@@ -225,7 +225,8 @@ class Dispatcher:
             if unit and conv and conv["flow"] == "intake" and not conv["expired"]:
                 # Scanned while writing: the message is about this school (no more "which school?").
                 school = unit["code"] if unit["kind"] in ("school", "kindergarten") else None
-                state, data, more = self._intake(db, inbound.openid).scan(conv["state"], conv["data"], school, unit["name"])
+                intake = self._intake(db, inbound.openid)
+                state, data, more = intake.scan(conv["state"], conv["data"], school, unit["name"])
                 conversations.put(db, inbound.openid, "intake", state, data, now,
                                   self.policy.conversation_minutes * 60)
                 replies = [*(replies if first else []), *more]

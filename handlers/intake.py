@@ -72,6 +72,11 @@ def _infer_kind(text: str) -> str | None:
     return "complaint" if "complaint" in winners else None
 
 
+def _t(d: "Draft", name: str) -> str:
+    """A reply text in the language the person writes in (Draft.lang, from the router on their first words)."""
+    return texts.pick(name, d.lang)
+
+
 def mask_phone(phone: str | None) -> str:
     if not phone:
         return texts.NO_PHONE
@@ -142,7 +147,7 @@ class Draft:
     held: str | None = None             # a message waiting on a detour's answer (new matter? a rating?)
     back_to: str | None = None          # the state a detour returns to
     shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
-    welcome: bool = False               # the person has not been welcomed yet (typed before following)
+    lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -336,7 +341,7 @@ class Intake:
             yn = yes_no(text)
             n = None if yn is None else 1 if yn else 2
         if n is None:
-            return self._out("rating", d, [Reply(texts.CHOOSE_1_2 + "\n" + self._ask_rating(d))])
+            return self._out("rating", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + self._ask_rating(d))])
         held, back = d.held or "", d.back_to
         d.held, d.back_to = None, None
         if n == 1:
@@ -361,7 +366,7 @@ class Intake:
     def _on_new_matter(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
         if n is None:
-            return self._out("new_matter", d, [Reply(texts.CHOOSE_1_2 + "\n" + texts.NEW_MATTER_CHOICES)])
+            return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.NEW_MATTER_CHOICES)])
         held, back = d.held or "", d.back_to
         d.held, d.back_to = None, None
         if n == 2:
@@ -381,7 +386,7 @@ class Intake:
     def _on_resume(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
         if n is None:
-            return self._out("resume", d, [Reply(texts.CHOOSE_1_2 + "\n" + texts.RESUME_CHOICES)])
+            return self._out("resume", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.RESUME_CHOICES)])
         held = d.held or ""
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
         old.attachments += d.attachments
@@ -410,7 +415,7 @@ class Intake:
         n = choice(text, 4)
         kind = KINDS[str(n)] if n else texts.KIND_BY_NAME.get(text)
         if kind is None:
-            return self._out("kind", d, [Reply(texts.ASK_KIND_AGAIN)])
+            return self._out("kind", d, [Reply(_t(d, "ASK_KIND_AGAIN"))])
         d.kind, d.kind_from = kind, "asked"
         return self._advance(d, [])
 
@@ -431,8 +436,8 @@ class Intake:
             d.insist = True
             return self._advance(d, [])
         if n == 2 or text in NO_WORDS or text in texts.CANCEL_WORDS:
-            return None, d.to_dict(), [Reply(texts.OUT_OF_SCOPE_DONE)]
-        return self._out("out_of_scope", d, [Reply(texts.CHOOSE_1_2)])
+            return None, d.to_dict(), [Reply(_t(d, "OUT_OF_SCOPE_DONE"))]
+        return self._out("out_of_scope", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
         if text in SKIP or DECLINE.match(text) and not self.s.find_school(text):
@@ -461,7 +466,7 @@ class Intake:
         if n == 2:
             d.similar_checked = True
             return self._advance(d, [])
-        return self._out("similar", d, [Reply(texts.CHOOSE_1_2)])
+        return self._out("similar", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
     def _on_phone(self, text: str, d: Draft, inbound: Inbound):
         found = PHONE_IN_TEXT.search(text.replace(" ", "").replace("+86", ""))
@@ -472,15 +477,15 @@ class Intake:
             d.phone = ""
             return self._advance(d, [])
         if QUESTION.search(text):
-            return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + texts.ASK_PHONE)])
-        return self._out("phone", d, [Reply(texts.PHONE_INVALID)])
+            return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
+        return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
         if QUESTION.search(text):
-            return self._out("anonymity", d, [Reply(texts.ANONYMITY_WHY + "\n" + texts.ASK_ANONYMITY)])
+            return self._out("anonymity", d, [Reply(texts.ANONYMITY_WHY + "\n" + _t(d, "ASK_ANONYMITY"))])
         agreed = yes_no(text)
         if agreed is None:
-            return self._out("anonymity", d, [Reply(texts.CHOOSE_1_2 + "\n" + texts.ASK_ANONYMITY)])
+            return self._out("anonymity", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "ASK_ANONYMITY"))])
         d.anonymous = not agreed
         return self._advance(d, [])
 
@@ -492,16 +497,17 @@ class Intake:
             if d.kind == "praise":
                 done = texts.SUBMITTED_PRAISE.format(number=ticket["number"], unit=plan.unit_name)
             else:
-                done = texts.SUBMITTED.format(number=ticket["number"], unit=plan.unit_name, due=plan.due_text)
+                done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
+                                                 due=plan.due_text)
                 if plan.urgent:
                     done += "\n" + texts.URGENT_SUBMITTED.format(hotlines=plan.hotlines)
             return self._finish(d, [Reply(done)])
         if n == 2:
             d.parts, d.attachments = [], []
-            return self._out("describe", d, [Reply(texts.ASK_REWRITE)])
+            return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
-            return self._finish(d, [Reply(texts.CANCELLED)])
-        return self._out("confirm", d, [Reply(texts.CHOOSE_1_3)])
+            return self._finish(d, [Reply(_t(d, "CANCELLED"))])
+        return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
 
     def _finish(self, d: Draft, replies: list[Reply]):
         """This message is done; a draft set aside for it is offered back now."""
@@ -519,6 +525,8 @@ class Intake:
             d.kind = infer_kind(text) or d.kind
         decision = self.s.route(text)
         d.routing = decision
+        if d.lang is None:  # the language of the first words decides the replies' language
+            d.lang = decision.get("lang") or "zh"
         if decision.get("school") and d.school_from not in ("asked", "scene"):
             d.school, d.school_from = decision["school"], "text"  # the text names the school
         d.category = d.focus if d.focus in d.matters else decision["category"]
@@ -526,7 +534,10 @@ class Intake:
     def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
         """Ask the first step still needed (the last one, confirm, always is)."""
         if d.parts:
+            new = d.lang is None
             self._refresh(d)
+            if new and d.lang == "en":
+                replies = [Reply(texts.EN["WELCOME"]), *replies]
         for step in STEPS:
             if step.needed(self, d):
                 return self._out(step.state, d, [*replies, Reply(step.ask(self, d))])
@@ -553,7 +564,7 @@ class Intake:
 
     def _ask_school(self, d: Draft) -> str:
         if not d.school_options:
-            return texts.ASK_SCHOOL
+            return _t(d, "ASK_SCHOOL")
         names = self.s.school_names(d.school_options)
         lines = "\n".join(f"{i} {name}" for i, name in enumerate(names, 1))
         return texts.SCHOOL_SUGGEST.format(lines=lines)
@@ -561,7 +572,7 @@ class Intake:
     def _ask_similar(self, d: Draft) -> str:
         found = self.s.similar(d)
         return texts.SIMILAR.format(number=found["number"], date=found["date"], state=found["state"]) \
-            if found else texts.CHOOSE_1_2
+            if found else _t(d, "CHOOSE_1_2")
 
     def _needs_similar(self, d: Draft) -> bool:
         if d.similar_checked or d.kind == "praise":
@@ -581,6 +592,10 @@ class Intake:
 
     def _summary(self, d: Draft) -> str:
         plan = self._plan(d)
+        if d.lang == "en" and "SUMMARY" in texts.EN:  # the whole text here too, as in Chinese
+            return texts.EN["SUMMARY"].format(
+                kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
+                phone=mask_phone(d.phone) if d.phone else "none", days=plan.days, due=plan.due_text)
         lines = [texts.SUMMARY_HEAD, f"类型：{texts.KIND_NAMES[d.kind]}"]
         if len(d.matters) > 1 and d.kind != "praise":
             names = [texts.CATEGORY_NAMES.get(c, c) + ("（为主）" if c == d.category else "") for c in d.matters]
@@ -632,21 +647,21 @@ def _always(i: Intake, d: Draft) -> bool:
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION, Intake._ask_describe, Intake._ask_describe,
          Intake._on_describe),
-    Step("kind", lambda i, d: d.kind is None, lambda i, d: texts.ASK_KIND, lambda i, d: texts.ASK_KIND_AGAIN,
-         Intake._on_kind, lambda d: 4),
+    Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
+         lambda i, d: _t(d, "ASK_KIND_AGAIN"), Intake._on_kind, lambda d: 4),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters)),
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist,
-         lambda i, d: texts.OUT_OF_SCOPE, lambda i, d: texts.CHOOSE_1_2, Intake._on_out_of_scope, lambda d: 2),
+         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options)),
-    Step("similar", Intake._needs_similar, Intake._ask_similar, lambda i, d: texts.CHOOSE_1_2,
+    Step("similar", Intake._needs_similar, Intake._ask_similar, lambda i, d: _t(d, "CHOOSE_1_2"),
          Intake._on_similar, lambda d: 2),
-    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: texts.ASK_PHONE,
-         lambda i, d: texts.ASK_PHONE, Intake._on_phone),
-    Step("anonymity", Intake._needs_anonymity, lambda i, d: texts.ASK_ANONYMITY, lambda i, d: texts.ASK_ANONYMITY,
-         Intake._on_anonymity, lambda d: 2),
-    Step("confirm", _always, Intake._summary, lambda i, d: texts.CHOOSE_1_3, Intake._on_confirm, lambda d: 3),
+    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: _t(d, "ASK_PHONE"),
+         lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone),
+    Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
+         lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2),
+    Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3),
 )
 STEP = {s.state: s for s in STEPS}
 

@@ -44,7 +44,8 @@ class StubRouter:
         if matters and matters[0]["category"] != decision.category:
             matters = [{"category": decision.category, "score": top, "words": []}]
         words = [w for w in self.URGENT if w in text]
-        extra = {"urgent": bool(words), "urgent_words": words, "matters": matters, "lang": "zh"}
+        lang = "en" if not re.search(r"[\u4e00-\u9fff]", text) and re.search(r"[a-zA-Z]{3}", text) else "zh"
+        extra = {"urgent": bool(words), "urgent_words": words, "matters": matters, "lang": lang}
         return _Decision(decision, extra)
 
 
@@ -449,6 +450,19 @@ async def test_a_reminder_after_a_new_answer_comes_again_only_after_another_idle
     assert await world.sweep() == []
     world.clock.advance(21 * 60)
     assert len(await world.sweep()) == 1
+
+
+# -- the router's lang: a person writing English is answered in English ---------------------------------------------
+async def test_a_message_in_english_is_answered_in_english(world):
+    story = "The school asks every pupil to pay 300 yuan for workbooks and gives no receipt. I want to complain."
+    reply = await world.say("o_en", story)
+    assert "Hello, and thank you" in reply and "可以" not in reply.split("Hello")[1]
+    for _ in range(5):
+        if "Please check your message" in reply:
+            break
+        reply = await world.say("o_en", "1" if "Reply 1 if" in reply or "1 a complaint" in reply else "0")
+    assert story in reply  # every word, as in Chinese
+    assert "Ticket number: JY2611-0001" in await world.say("o_en", "1")
 
 
 # -- the shape ----------------------------------------------------------------------------------------------------
