@@ -233,7 +233,7 @@ EVENT_NAMES = {
     "resolve": "办结", "bounce": "退回", "transfer": "转派", "supplement": "群众补充", "unattended": "代收",
     "extension_request": "申请延期", "extension_approved": "同意延期", "extension_rejected": "不同意延期",
     "rate": "群众评价", "reopen": "不满意，重新办理", "review": "不满意，提交复核", "close": "结束",
-    "withdraw": "群众撤回",
+    "withdraw": "群众撤回", "praise": "表扬已转达",
 }
 
 # -- deadlines: reminders to staff ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ EXTENSION_TO_HANDLER_NO = "【延期未同意】留言 {number} 仍须在{due}�
 CITIZEN_EXTENDED = "您的留言 {number} 因{reason}，办结时限延长至{due}，给您带来不便，敬请谅解。"
 
 # -- follow-up (回访) -------------------------------------------------------------------------------------------
-RATE_ASK = "请您评价办理结果，回复：\n1 满意\n2 基本满意\n3 不满意（可在数字后写上意见）"
+RATE_ASK = "请您评价办理结果，回复：\n1 满意\n2 基本满意\n3 不满意（可在数字后空一格写上意见，如“3 还没退费”）"
 RATE_THANKS = "感谢您的评价！留言 {number} 已结束。"
 RATE_REOPENED = "很抱歉办理结果未能让您满意。留言 {number} 已退回承办单位重新办理，将于{due}前再次答复您。"
 RATE_REVIEW = "很抱歉仍未让您满意。留言 {number} 已提交市教育局复核，复核结果会告诉您。"
