@@ -45,8 +45,9 @@ def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str],
     q = _parts(query)
     if not q[0] and not q[1]:
         return []
+    q_keys = _keys(q[0])
     scored = [Match(code, name, round(_score(q, _parts(name), _clean(query), _clean(name)), 1))
-              for code, name in pairs]
+              for code, name in pairs if q_keys & _keys(_clean(name))]  # nothing in common: skip early
     scored = [m for m in scored if m.score >= cutoff]
     scored.sort(key=lambda m: (-m.score, len(m.name), m.code))
     return scored[:limit]
@@ -83,6 +84,12 @@ def _parts(name: str) -> tuple[str, str | None]:
 @functools.lru_cache(maxsize=4096)
 def _pinyin(text: str) -> str:
     return " ".join(lazy_pinyin(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _keys(core: str) -> frozenset[str]:
+    """The characters and syllables of a text: a name sharing none with the query cannot match it."""
+    return frozenset(core) | frozenset(lazy_pinyin(core))
 
 
 def _in_order(short: str, long: str) -> float:
