@@ -52,8 +52,11 @@ def infer_kind(text: str) -> str | None:
     """The kind when the words say it clearly, else None (and we ask). Praise is closed at once with no
     deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""
     kind = _infer_kind(text)
-    if kind == "praise" and any(w in text for w in KIND_WORDS["complaint"] + EXPLICIT["complaint"]):
+    grievances = sum(text.count(w) for w in KIND_WORDS["complaint"] + EXPLICIT["complaint"])
+    if kind == "praise" and grievances:
         return None
+    if kind in ("suggestion", "inquiry") and grievances >= 2:
+        return None  # a long complaint that ends "建议…" or asks "合理吗": the person says which
     return kind
 
 

@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 # Kinds of school, longest spelling first, each with the family it belongs to (初中 and 高中 are both 中学).
@@ -81,15 +80,22 @@ def _parts(name: str) -> tuple[str, str | None]:
     return full.removeprefix("市教育局") or full, None
 
 
+def _lazy_pinyin(text: str) -> list[str]:
+    # Its dictionaries take a second to load: only when a name is first looked up loosely, not at every start
+    # (a service's start, and each worker's, would wait for it).
+    from pypinyin import lazy_pinyin
+    return lazy_pinyin(text)
+
+
 @functools.lru_cache(maxsize=4096)
 def _pinyin(text: str) -> str:
-    return " ".join(lazy_pinyin(text))
+    return " ".join(_lazy_pinyin(text))
 
 
 @functools.lru_cache(maxsize=4096)
 def _keys(core: str) -> frozenset[str]:
     """The characters and syllables of a text: a name sharing none with the query cannot match it."""
-    return frozenset(core) | frozenset(lazy_pinyin(core))
+    return frozenset(core) | frozenset(_lazy_pinyin(core))
 
 
 def _in_order(short: str, long: str) -> float:
