@@ -244,6 +244,16 @@ async def test_ethics_with_another_matter_never_goes_to_the_school(world):
     assert any(t["number"] in m for m in world.inbox["o_jn"])
 
 
+def test_a_long_complaint_that_ends_with_a_suggestion_is_not_filed_as_one():
+    """Issue 9.2: a long complaint about a class teacher's paid weekend classes was filed as a 建议."""
+    text = ("我们班主任周末在自己家里办补习班，每人每月收费800元，不去的孩子在班上被冷落，座位也被调到后排，"
+            "家长敢怒不敢言，太过分了，这不合理。建议教育局查一查。")
+    assert intake.infer_kind(text) is None  # asked, not guessed
+    assert intake.infer_kind("建议学校延长午休时间，孩子下午上课总是犯困") == "suggestion"
+    assert intake.infer_kind("感谢你们处理，但学校乱收费还没退费") is None  # never praise with a grievance in it
+    assert intake.infer_kind("感谢王老师对孩子的耐心辅导") == "praise"
+
+
 # -- 9.4: a new matter in the middle -------------------------------------------------------------------------
 async def test_a_new_topic_mid_draft_is_offered_as_a_new_message(world):
     reply = await world.say("o_p", "今年中考录取分数线是多少？")
