@@ -232,18 +232,17 @@ class Intake:
         return state, data, replies
 
     def _start(self, d: Draft, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
-        prefix: list[Reply] = []
         kept = self._kept()
         if kept:  # an earlier message never submitted: offer it back before anything else
             d.shelved = kept
             d.held = inbound.text if inbound.kind == "text" else None
             if inbound.kind != "text":
                 self._collect(inbound, d)
-            return self._out("resume", d, [*prefix, Reply(self._ask_resume(d))])
+            return self._out("resume", d, [Reply(self._ask_resume(d))])
         rating = self.s.rating(inbound.text) if inbound.kind == "text" else None
         if rating is not None:  # "3还没退钱" with a resolved ticket waiting: a rating or a new message?
             d.held, d.back_to = inbound.text, None
-            return self._out("rating", d, [*prefix, Reply(self._ask_rating(d))])
+            return self._out("rating", d, [Reply(self._ask_rating(d))])
         return self._begin(d, inbound)
 
     def _kept(self) -> dict | None:
@@ -312,7 +311,8 @@ class Intake:
             if step is None:
                 continue
             minutes = max(1, round((conv["expires_at"] - now) / 60))
-            out.append(Reply(texts.DRAFT_REMIND.format(minutes=minutes, prompt=step.ask(self, d)), to=conv["openid"]))
+            text = texts.DRAFT_REMIND.format(minutes=minutes, prompt=step.ask(self, d))
+            out.append(Reply(text, to=conv["openid"]))
             self.s.mark_reminded(conv["openid"])
         self.s.keep_expired()
         return out
@@ -370,7 +370,7 @@ class Intake:
         n = choice(text, 2)
         if n is None:
             return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.NEW_MATTER_CHOICES)])
-        held, back = d.held or "", d.back_to
+        held = d.held or ""
         d.held, d.back_to = None, None
         if n == 2:
             d.parts.append(held.strip())

@@ -17,7 +17,7 @@ from bot.app import DB, DISPATCHER, SCHEDULER, create_app
 from handlers import intake, names, rates
 from handlers.clock import FixedClock
 from handlers.messages import Inbound
-from storage import outbox, staff, tickets
+from storage import staff, tickets
 from tests.conftest import running
 
 TZ = ZoneInfo("Asia/Shanghai")
