@@ -45,8 +45,19 @@ def _run_worker(config: Config, reuse_port: bool) -> None:
 
 
 def _serve(config: Config, workers: int, banner: str = "") -> int:
+    import sqlite3
+
     from storage.db import Database
-    Database(config.storage.path).start().close()  # migrate once, before workers race to do it
+    try:
+        Database(config.storage.path).start().close()  # migrate once, before workers race to do it
+    except (sqlite3.Error, OSError) as exc:
+        print(f"tingjian: cannot open the database {config.storage.path} for writing ({exc}); check storage.path, "
+              "the file's and its folder's owner and permissions, and free disk space", file=sys.stderr)
+        return 2
+    if config.sandbox.enabled:
+        _logging(config.server.log_level)
+        logging.getLogger("tingjian").warning(
+            "the WeChat sandbox is ON (sandbox.enabled): /sandbox lets anyone post as anyone; for demos only")
     print(banner or f"Tingjian listening on {config.public_url} (webhook: {config.public_url}/wechat)", flush=True)
     if workers <= 1:
         _run_worker(config, reuse_port=False)
@@ -69,7 +80,7 @@ def _serve(config: Config, workers: int, banner: str = "") -> int:
 
 
 def cmd_serve(args) -> int:
-    config = _load(args.config, **_server_overrides(args))
+    config = _load(args.config, **_server_overrides(args)).check_serving()
     return _serve(config, args.workers)
 
 
@@ -80,8 +91,12 @@ def cmd_demo(args) -> int:
         "Tingjian demo: embedded SQLite at {db}, local WeChat sandbox, no credentials.\n"
         "  Simulator (open in a browser):  {url}/simulator\n"
         "  Terminal chat:                  tingjian chat --url {url}\n"
+        "  Other commands use the demo's configuration file, e.g.\n"
+        "    tingjian digest --config {cfg}\n"
+        "    tingjian staff list --config {cfg}\n"
+        "    tingjian qrcode --unit jn-syxx --config {cfg}\n"
         "Press Ctrl+C to stop."
-    ).format(db=config.storage.path, url=config.public_url)
+    ).format(db=config.storage.path, url=config.public_url, cfg=config.source)
     return _serve(config, 1, banner)
 
 
@@ -159,7 +174,7 @@ def cmd_digest(args) -> int:
     import time
     from zoneinfo import ZoneInfo
 
-    from bot.web import digest_link, render_html
+    from bot.web import LinkError, digest_link, render_html
     from handlers import digest
     from handlers.rates import percent
     from handlers.routing import Router
@@ -180,7 +195,11 @@ def cmd_digest(args) -> int:
         d = db.run_sync(lambda conn: digest.build(conn, week, time.time(), tz, router.tokenizer, args.scope))
     finally:
         db.close()
-    print(digest.message(d, tz, digest_link(config, week, args.scope)))
+    try:
+        link = digest_link(config, week, args.scope, time.time())
+    except LinkError:
+        link = "（未设置 server.link_secret，无法生成链接）"
+    print(digest.message(d, tz, link))
     for u in d.units:
         print(f"  {u.name}: 受理{u.now.dispatched} 响应率{percent(u.now.response)} "
               f"解决率{percent(u.now.resolution)} 满意率{percent(u.now.satisfaction)}")

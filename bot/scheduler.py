@@ -36,7 +36,7 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         week = digest.previous_week(digest.week_of(now, tz))
         if now < digest.bounds(week, tz)[1] + digest_delay(config):
             return
-        if await db.run(dispatcher.digest_tx, week, lambda w, s: digest_link(config, w, s)):
+        if await db.run(dispatcher.digest_tx, week, lambda w, s, to=None: digest_link(config, w, s, now, to)):
             sender.wake()
 
     async def deadlines() -> None:

@@ -120,7 +120,7 @@ class Dispatcher:
         pushes = self.watch.sweep(db)
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
-    def digest_tx(self, db, week: str, link: Callable[[str, str], str]) -> int:
+    def digest_tx(self, db, week: str, link: Callable[[str, str, str], str]) -> int:
         """Send the week's digests that have not gone yet: bureau-wide to the leaders, each unit's own to its
         supervisors. Recorded per (week, scope) in the same transaction, so never twice."""
         now, tz = self.clock.now(), self.calendar.tz
@@ -134,8 +134,8 @@ class Dispatcher:
             if not recipients or not tickets.digest_sent(db, week, scope, now):
                 continue
             d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
-            text = digest.message(d, tz, link(week, scope))
-            pushes += [{"text": text, "to": o} for o in recipients]
+            # Each recipient's own link: it stops opening once they no longer hold the role.
+            pushes += [{"text": digest.message(d, tz, link(week, scope, o)), "to": o} for o in recipients]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:

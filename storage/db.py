@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import random
 import sqlite3
@@ -29,10 +30,30 @@ MAX_BATCH = 256
 LOCK_WAIT_SECONDS = 30
 
 
+def _create_private(path: Path) -> None:
+    """Create the file (and any missing folders) readable by this user only: it holds citizens' words and phone
+    numbers. SQLite gives the -wal and -shm files the database file's mode. Existing files are left as they are."""
+    missing = []
+    for folder in path.absolute().parents:
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        if os.stat(path).st_mode & 0o077:
+            log.warning("%s is readable by other users; chmod 600 it (and its -wal, -shm files)", path)
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open the file with the settings every connection to it must share."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if str(path) != ":memory:" and not str(path).startswith("file:"):
+        _create_private(Path(path))
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode: a killed process loses nothing committed; only an OS crash may lose the last commits.

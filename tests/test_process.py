@@ -33,6 +33,7 @@ def write_config(tmp_path: Path, port: int, api_port: int) -> Path:
     path.write_text(f"""
 [server]
 port = {port}
+link_secret = "kill-test-link-secret-0123456789"
 [wechat]
 token = "{wx.TOKEN}"
 aes_key = "{wx.AES_KEY}"
