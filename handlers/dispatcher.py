@@ -43,6 +43,8 @@ class Policy:
     duty_office: str = "jyj-bgs"
     similar_days: int = 7
     conversation_minutes: int = 30
+    # Wrong invite codes allowed per hour: from one person, and from everyone.
+    bind_limits: tuple[int, int] = (5, 50)
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
         "redo": 3})
@@ -57,7 +59,7 @@ class Dispatcher:
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
         self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
-                         accept_days=self.policy.days["accept"])
+                         accept_days=self.policy.days["accept"], bind_limits=self.policy.bind_limits)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
 

@@ -76,3 +76,123 @@ def test_database_file_and_folder_are_private(tmp_path):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     finally:
         db.close()
+
+
+# --- invite codes -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def store(tmp_path):
+    from storage import directory
+    from storage.db import Database
+    from bot.demo import DEMO_DIRECTORY
+    db = Database(tmp_path / "s.db").start()
+    db.run_sync(directory.upsert, directory.read_csv(DEMO_DIRECTORY))
+    yield db
+    db.close()
+
+
+def invite(store, now=1000.0, ttl=7 * 86400):
+    from storage import staff
+    return store.run_sync(staff.create_invite, "jyj-sfc", "handler", "李老师", now, ttl)
+
+
+def redeem(store, code, openid, now=2000.0, limits=(5, 50)):
+    """As the desk calls it: the error is caught inside the transaction, which keeps the attempt's record."""
+    from storage import staff
+
+    def attempt(db):
+        try:
+            return staff.redeem(db, code, openid, now, limits)
+        except staff.InviteError as exc:
+            return exc.reason
+    return store.run_sync(attempt)
+
+
+def test_invite_codes_are_stored_salted_and_slow(store):
+    first, second = invite(store), invite(store)
+    rows = store.run_sync(lambda db: [r[0] for r in db.execute("SELECT code_hash FROM staff_invites")])
+    assert all(r.startswith("scrypt$") for r in rows)
+    salts = {r.split("$")[1] for r in rows}
+    assert len(salts) == 2 and len(next(iter(salts))) == 32
+    dump = "\n".join(store.run_sync(lambda db: list(db.conn.iterdump())))
+    assert first not in dump and second not in dump
+    import hashlib
+    assert hashlib.sha256(first.encode()).hexdigest() not in dump
+
+
+def test_code_with_zero_width_and_full_width_characters_binds(store):
+    code = invite(store)
+    typed = "\u200b" + "".join(chr(ord(c) + 0xFEE0) for c in code[:4]) + "\u200d " + code[4:].lower() + "\ufeff"
+    assert redeem(store, typed, "o_new_staff")["unit_code"] == "jyj-sfc"
+    assert redeem(store, code, "o_other") == "used"
+
+
+async def test_bind_command_ignores_a_zero_width_character(bot):
+    import time
+
+    from bot.app import DB
+    from storage import staff
+    from tests import wx
+    code = await bot.app[DB].run(staff.create_invite, "jyj-sfc", "handler", "李老师", time.time(), 3600)
+    body, q = wx.encrypted(wx.text_xml("o_zw", f"绑定\u200b {code[:3]}\u200b{code[3:]}"), "o_zw")
+    resp = await bot.post(wx.url("/wechat", q), data=body.encode(), headers={"Content-Type": "text/xml"})
+    assert resp.status == 200
+    assert "绑定成功" in wx.decrypt_reply(await resp.text())["Content"]
+
+
+def test_invite_expires(store):
+    code = invite(store, now=1000.0, ttl=7 * 86400)
+    assert redeem(store, code, "o_late", now=1000.0 + 7 * 86400 + 1) == "expired"
+
+
+def test_default_invite_validity_is_seven_days():
+    from bot.config import load_config
+    assert load_config(None, env={}).notify.invite_hours == 7 * 24
+
+
+def test_wrong_codes_are_limited_per_person_and_logged_without_secrets(store, caplog):
+    code = invite(store)
+    for i in range(5):
+        assert redeem(store, "ZZZZZZZZ", "o_guesser_123", now=2000.0 + i) == "unknown"
+    assert redeem(store, code, "o_guesser_123", now=2010.0) == "limited"  # even the right code, this hour
+    assert "wrong invite code" in caplog.text and "refused" in caplog.text
+    assert "o_guesser_123" not in caplog.text and "ZZZZZZZZ" not in caplog.text and code not in caplog.text
+    assert redeem(store, code, "o_guesser_123", now=2000.0 + 3601)["role"] == "handler"  # an hour later
+
+
+def test_wrong_codes_are_limited_in_total(store):
+    code = invite(store)
+    for i in range(10):
+        assert redeem(store, "ZZZZZZZZ", f"o_bot_{i}", limits=(5, 10)) == "unknown"
+    assert redeem(store, code, "o_innocent", limits=(5, 10)) == "limited"
+
+
+def test_many_guesses_cost_no_scrypt_unless_the_selector_matches(store):
+    import time
+    invite(store)
+    start = time.perf_counter()
+    for i in range(40):
+        redeem(store, f"Q{i:07d}", f"o_{i}", limits=(100, 1000))
+    assert time.perf_counter() - start < 2.0  # 40 scrypt checks would take ~4 s
+
+
+def test_upgrade_voids_unused_unsalted_invite_codes(tmp_path, caplog):
+    import hashlib
+    import time
+
+    from storage.db import connect
+    from storage.migrations import migrate, migrations
+    from storage import directory, staff
+    from bot.demo import DEMO_DIRECTORY
+    db = connect(tmp_path / "old.db")
+    migrations.apply(db, stop_before="m007_invite_hardening")
+    directory.upsert(db, directory.read_csv(DEMO_DIRECTORY))
+    old = "ABCDEFGH"
+    db.execute("INSERT INTO staff_invites (code_hash, unit_code, role, name, created_at, expires_at) "
+               "VALUES (?, 'jyj-sfc', 'handler', '旧码', ?, ?)",
+               [hashlib.sha256(old.encode()).hexdigest(), time.time(), time.time() + 86400])
+    migrate(db)
+    assert "1 unused invite code(s) made before this version no longer work" in caplog.text
+    with pytest.raises(staff.InviteError):
+        staff.redeem(db, old, "o_x", time.time())
+    assert db.execute("SELECT expires_at <= ? FROM staff_invites", [time.time()]).fetchone()[0] == 1
