@@ -89,14 +89,18 @@ class Receiver:
         self.on_outbox = on_outbox or (lambda: None)
         self._inflight: dict[str, tuple[asyncio.Task, _Answer]] = {}
 
-    async def receive(self, inbound: Inbound) -> Reply | None:
-        """Returns the passive reply, or None to answer 'success' (nothing now; anything else comes pushed)."""
+    async def receive(self, inbound: Inbound, request: str | None = None) -> Reply | None:
+        """Returns the passive reply, or None to answer 'success' (nothing now; anything else comes pushed).
+        `request` names the signed request (timestamp:nonce); one seen before with another message raises
+        inbound_store.Replay, and nothing is stored or done."""
         key = inbound.dedupe_key
         if key not in self._inflight:
             answer = _Answer(passive_ok=self.reply_timeout > 0)
-            task = asyncio.create_task(self._process(key, inbound, answer, claim=True))
+            task = asyncio.create_task(self._process(key, inbound, answer, claim=True, request=request))
             self._inflight[key] = (task, answer)
-            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+            task.add_done_callback(lambda t: self._finished(key, t))
+        elif request is not None:  # a retry of a message in hand: its request is remembered all the same
+            await self.db.run(inbound_store.remember_request, request, key, self.clock.now())
         task, answer = self._inflight[key]
         if self.reply_timeout <= 0:  # configured to push every reply
             return None
@@ -108,6 +112,12 @@ class Receiver:
                 return None
             return await asyncio.shield(task)  # finished just now: its reply is passive
 
+    def _finished(self, key: str, task: asyncio.Task) -> None:
+        self._inflight.pop(key, None)
+        if not task.cancelled() and isinstance(task.exception(), inbound_store.Replay):
+            log.warning("replayed request %s refused (carried another message than the first time)",
+                        task.exception())
+
     async def _answer_known(self, key: str, claim: inbound_store.Claim) -> Reply | None:
         """A retry of something this process is not handling: answered before, or in another worker's hands."""
         deadline = time.monotonic() + self.reply_timeout  # real waiting time, whatever the domain clock says
@@ -118,11 +128,15 @@ class Receiver:
             claim = await self.db.run(inbound_store.read, key)
         return None if claim.deferred else _reply(claim.reply)
 
-    async def _process(self, key: str, inbound: Inbound, answer: _Answer, claim: bool = False) -> Reply | None:
-        """One trip to the writer: store the inbound if new, handle it and record the outcome, in one commit.
-        A message whose key is already stored was seen before (a retry after a restart, or another worker's)."""
-        result = await self.db.run(self._claim_and_handle if claim else self._handle_and_complete, key, inbound,
-                                   answer)
+    async def _process(self, key: str, inbound: Inbound, answer: _Answer, claim: bool = False,
+                       request: str | None = None) -> Reply | None:
+        """One trip to the writer: check the request is no replay, store the inbound if new, handle it and record
+        the outcome, in one commit. A message whose key is already stored was seen before (a retry after a
+        restart, or another worker's)."""
+        if claim:
+            result = await self.db.run(self._claim_and_handle, key, inbound, answer, request)
+        else:
+            result = await self.db.run(self._handle_and_complete, key, inbound, answer)
         if isinstance(result, inbound_store.Claim):
             return await self._answer_known(key, result)
         passive, pushed = result
@@ -130,7 +144,9 @@ class Receiver:
             self.on_outbox()
         return _reply(passive)
 
-    def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer):
+    def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer, request: str | None = None):
+        if request is not None:
+            inbound_store.remember_request(db, request, key, self.clock.now())
         claim = inbound_store.claim(db, key, inbound.openid, inbound.kind, inbound.to_json(), self.clock.now())
         if not claim.new:
             answer.take_passive()

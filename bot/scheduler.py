@@ -48,6 +48,10 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
         await db.run(conversations.prune, clock.now() - 86400)
+        # Signed requests are remembered while their timestamp is accepted (either side of our clock).
+        window = (2 * config.wechat.timestamp_tolerance_seconds + 60 if config.wechat.check_timestamp
+                  else dedupe_days * 86400)
+        await db.run(inbound.prune_requests, clock.now() - window)
 
     async def orphans() -> None:
         count = await receiver.recover(received_before=clock.now() - ORPHAN_SECONDS)

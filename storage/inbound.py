@@ -18,6 +18,25 @@ class Claim:
     reply: dict[str, Any] | None
 
 
+class Replay(Exception):
+    """A signed request seen before, now carrying another message: someone re-sent a captured URL."""
+
+
+def remember_request(db: sqlite_utils.Database, request: str, message_key: str, now: float) -> None:
+    """Note a signed request (timestamp:nonce) and the message it carried. The same request with the same
+    message is a retry, answered as usual; with a different message it is a replay: raises Replay."""
+    cur = db.execute("INSERT INTO webhook_requests (key, message, seen_at) VALUES (?, ?, ?) "
+                     "ON CONFLICT(key) DO NOTHING", [request, message_key, now])
+    if cur.rowcount == 0:
+        row = db.execute("SELECT message FROM webhook_requests WHERE key = ?", [request]).fetchone()
+        if row[0] != message_key:
+            raise Replay(request)
+
+
+def prune_requests(db: sqlite_utils.Database, before: float) -> int:
+    return db.execute("DELETE FROM webhook_requests WHERE seen_at < ?", [before]).rowcount
+
+
 def claim(db: sqlite_utils.Database, key: str, openid: str, msg_type: str, payload: str, now: float) -> Claim:
     """Store the inbound if unseen, and note the person's interaction (it opens WeChat's 48-hour window, so
     messages waiting for that window are released)."""

@@ -196,3 +196,97 @@ def test_upgrade_voids_unused_unsalted_invite_codes(tmp_path, caplog):
     with pytest.raises(staff.InviteError):
         staff.redeem(db, old, "o_x", time.time())
     assert db.execute("SELECT expires_at <= ? FROM staff_invites", [time.time()]).fetchone()[0] == 1
+
+
+# --- unsigned bodies and replays ------------------------------------------------------------------------------
+
+async def _post(client, body: str, query: dict):
+    from tests import wx
+    return await client.post(wx.url("/wechat", query), data=body.encode(), headers={"Content-Type": "text/xml"})
+
+
+async def _stored(client) -> list[str]:
+    from bot.app import DB
+    return await client.app[DB].run(lambda db: [r[0] for r in db.execute("SELECT key FROM inbound")])
+
+
+async def test_plaintext_is_refused_when_an_aes_key_is_set(bot):
+    from tests import wx
+    resp = await _post(bot, wx.text_xml("o_plain", "帮助"), wx.signed_query("o_plain"))
+    assert resp.status == 403
+    body, q = wx.encrypted(wx.text_xml("o_plain", "帮助"), "o_plain")
+    del q["msg_signature"]
+    assert (await _post(bot, body, q)).status == 403
+    del q["encrypt_type"]
+    assert (await _post(bot, body, q)).status == 403
+    assert await _stored(bot) == []
+
+
+async def test_plaintext_is_taken_in_compatible_mode_only_when_allowed(aiohttp_client, make_config):
+    from bot.app import create_app
+    from tests import wx
+    client = await aiohttp_client(create_app(make_config(wechat={"allow_plaintext": True})))
+    assert (await _post(client, wx.text_xml("o_plain", "帮助"), wx.signed_query("o_plain"))).status == 200
+
+
+@pytest.fixture
+async def plain(aiohttp_client, make_config):
+    """Plaintext mode (no AES key): the body is not signed, only the URL."""
+    from bot.app import create_app
+    return await aiohttp_client(create_app(make_config(wechat={"aes_key": "", "appid": ""})))
+
+
+async def test_a_captured_signed_url_cannot_carry_new_bodies(plain):
+    from tests import wx
+    q = wx.signed_query()
+    assert (await _post(plain, wx.text_xml("o_parent", "帮助", msg_id=1001), q)).status == 200
+    for i in range(4):  # the proxy-log replay: the same URL, new bodies acting as a leader
+        resp = await _post(plain, wx.text_xml("o_leader", f"待办 {i}", msg_id=2000 + i), q)
+        assert resp.status == 403
+    assert await _stored(plain) == ["wechat:msg:1001"]
+
+
+async def test_a_replayed_encrypted_request_is_refused(bot):
+    from tests import wx
+    body, q = wx.encrypted(wx.text_xml("o_a", "帮助", msg_id=3001), "o_a")
+    assert (await _post(bot, body, q)).status == 200
+    # Another captured message re-posted under the first request's timestamp and nonce.
+    other, q2 = wx.encrypted(wx.text_xml("o_b", "帮助", msg_id=3002), "o_b", timestamp=q["timestamp"],
+                             nonce=q["nonce"])
+    assert (await _post(bot, other, q2)).status == 403
+    assert await _stored(bot) == ["wechat:msg:3001"]
+
+
+async def test_wechat_retries_are_still_answered(plain):
+    from tests import wx
+    xml = wx.text_xml("o_retry", "帮助", msg_id=4001)
+    first = await _post(plain, xml, wx.signed_query())
+    again = await _post(plain, xml, wx.signed_query())  # WeChat re-signs a retry with a new nonce
+    same = await _post(plain, xml, wx.signed_query(nonce="77", timestamp=first.url.query["timestamp"]))
+    repeat = await _post(plain, xml, wx.signed_query(nonce="77", timestamp=first.url.query["timestamp"]))
+    texts = [await r.text() for r in (first, again, same, repeat)]
+    assert [r.status for r in (first, again, same, repeat)] == [200] * 4
+    assert len(set(texts)) == 1 and "查询" in texts[0]  # the identical request is the same message: harmless
+    assert await _stored(plain) == ["wechat:msg:4001"]
+
+
+async def test_replays_are_refused_across_workers(aiohttp_client, make_config):
+    """Two processes' apps on one database file: a request seen by one is a replay at the other."""
+    from bot.app import create_app
+    from tests import wx
+    config = make_config(wechat={"aes_key": "", "appid": ""})
+    one = await aiohttp_client(create_app(config))
+    two = await aiohttp_client(create_app(config))
+    q = wx.signed_query()
+    assert (await _post(one, wx.text_xml("o_x", "帮助", msg_id=5001), q)).status == 200
+    assert (await _post(two, wx.text_xml("o_y", "帮助", msg_id=5002), q)).status == 403
+
+
+def test_remembered_requests_are_pruned_after_the_window(store):
+    from storage import inbound
+    store.run_sync(inbound.remember_request, "100:a", "wechat:msg:1", 100.0)
+    store.run_sync(inbound.remember_request, "900:b", "wechat:msg:2", 900.0)
+    assert store.run_sync(inbound.prune_requests, 500.0) == 1
+    store.run_sync(inbound.remember_request, "100:a", "wechat:msg:3", 1000.0)  # forgotten: taken again
+    with pytest.raises(inbound.Replay):
+        store.run_sync(inbound.remember_request, "900:b", "wechat:msg:4", 1000.0)

@@ -15,6 +15,7 @@ from bot.channels.wechat.crypto import Crypto, CryptoError
 from bot.channels.wechat.xml import XmlError, parse_fields, render_text
 from bot.config import WechatConfig
 from bot.receiver import Receiver
+from storage.inbound import Replay
 from handlers.messages import Inbound
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,11 @@ class WechatWebhook:
             inbound, encrypted, to_user = await self._read(request)
         except BadRequest as exc:
             return self._reject(request, exc)
-        reply = await self.receiver.receive(inbound)
+        q = request.query
+        try:
+            reply = await self.receiver.receive(inbound, f"{q['timestamp']}:{q['nonce']}")
+        except Replay:
+            return self._reject(request, BadRequest(403, "replayed request (signature seen before)"))
         if reply is None:
             return web.Response(text="success")
         body = render_text(inbound.openid, to_user, reply.text)
@@ -140,6 +145,9 @@ class WechatWebhook:
         except XmlError as exc:
             raise BadRequest(400, str(exc)) from None
         encrypted = request.query.get("encrypt_type", "raw").lower() == "aes"
+        if self.crypto.can_encrypt and not encrypted and not self.config.allow_plaintext:
+            # A plaintext body is not covered by any signature: with a key configured, only safe mode is taken.
+            raise BadRequest(403, "plaintext message but wechat.aes_key is set (wechat.allow_plaintext = false)")
         if encrypted or ("Encrypt" in fields and "MsgType" not in fields):
             if not self.crypto.can_encrypt:
                 raise BadRequest(400, "encrypted message but wechat.aes_key is not configured")
