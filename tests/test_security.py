@@ -290,3 +290,74 @@ def test_remembered_requests_are_pruned_after_the_window(store):
     store.run_sync(inbound.remember_request, "100:a", "wechat:msg:3", 1000.0)  # forgotten: taken again
     with pytest.raises(inbound.Replay):
         store.run_sync(inbound.remember_request, "900:b", "wechat:msg:4", 1000.0)
+
+
+# --- XML built from any text --------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+NASTY = st.one_of(
+    st.text(st.characters(exclude_categories=())),  # every code point, lone surrogates included
+    st.lists(st.sampled_from(["]]>", "]]", ">", "<", "&", "<![CDATA[", "\x00", "\x0b", "\r", "\r\n",
+                                       "\ud800", "\udfff", "\ufffe", "\uffff", "\u200b", "𐩀", "\U0010ffff",
+                                       "</Content>", "中文", " "])).map("".join),
+)
+
+
+def _parsed(xml: str) -> dict[str, str]:
+    import xml.etree.ElementTree as ET
+    return {child.tag: child.text or "" for child in ET.fromstring(xml)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(content=NASTY, to_user=NASTY, from_user=NASTY)
+def test_every_passive_reply_parses_back_to_its_text(content, to_user, from_user):
+    from bot.channels.wechat.xml import render_text, xml_text
+    fields = _parsed(render_text(to_user, from_user, content))
+    assert list(fields) == ["ToUserName", "FromUserName", "CreateTime", "MsgType", "Content"]
+    assert fields["Content"] == xml_text(content)
+    assert fields["ToUserName"] == xml_text(to_user) and fields["FromUserName"] == xml_text(from_user)
+    assert fields["MsgType"] == "text"
+
+
+@settings(max_examples=150, deadline=None)
+@given(content=NASTY, nonce=NASTY)
+def test_every_safe_mode_reply_decrypts_and_parses_back(content, nonce):
+    from bot.channels.wechat.crypto import Crypto
+    from bot.channels.wechat.xml import render_text, xml_text
+    from tests import wx
+    crypto = Crypto(wx.TOKEN, wx.AES_KEY, wx.APPID)
+    body = crypto.encrypt_envelope(render_text("o_staff", wx.GH, content), nonce or None)
+    outer = _parsed(body)
+    assert crypto.check_msg_signature(outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"], outer["Encrypt"])
+    assert _parsed(crypto.decrypt(outer["Encrypt"]))["Content"] == xml_text(content)
+
+
+def test_xml_text_keeps_ordinary_text_and_drops_what_xml_cannot_carry():
+    from bot.channels.wechat.xml import xml_text
+    assert xml_text("投诉：收费600元\n谢谢 😀\t]]>&<") == "投诉：收费600元\n谢谢 😀\t]]>&<"
+    assert xml_text("a\x00b\x1fc\ufffed\r\ne\rf") == "abcd\ne\nf"
+    assert xml_text("x\ud800y") == "x\ufffdy"
+
+
+async def test_a_complaint_with_cdata_end_reaches_a_handler_intact(bot):
+    """The attack from the audit: a citizen's "]]>" in a ticket shown to staff in 详情."""
+    from bot.app import DB
+    from storage import staff
+    from tests import wx
+    evil = "学校收费]]><MsgType>news</MsgType>&<补课费600元"
+    await bot.app[DB].run(staff.bind, "o_handler", "jyj-sfc", "handler", "李老师", 0)
+
+    async def say(openid, text):
+        body, q = wx.encrypted(wx.text_xml(openid, text), openid)
+        resp = await _post(bot, body, q)
+        assert resp.status == 200
+        return wx.decrypt_reply(await resp.text())["Content"]
+    from tests.test_digest import add
+    now = __import__("time").time()
+    await bot.app[DB].run(lambda db: add(db, 1, "jyj-sfc", created=now, accept_due=now + 86400, due=now + 7 * 86400,
+                                         text=evil, state="assigned"))
+    # The handler's details contain the citizen's words: the reply parses (decrypt_reply would raise) and shows
+    # all of them as text, including what follows the "]]>".
+    number = (await bot.app[DB].run(lambda db: db.execute("SELECT number FROM tickets").fetchone()))[0]
+    assert "补课费600元" in await say("o_handler", f"详情 {number}")
