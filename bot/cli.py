@@ -62,21 +62,93 @@ def _serve(config: Config, workers: int, banner: str = "") -> int:
     if workers <= 1:
         _run_worker(config, reuse_port=False)
         return 0
-    # Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections.
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_run_worker, args=(config, True), daemon=False) for _ in range(workers)]
-    for p in procs:
-        p.start()
+    return _supervise(config, workers)
 
-    def stop(*_):
-        for p in procs:
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker must not outlive the process that started it (it would keep serving, unsupervised): on Linux the
+    kernel sends SIGTERM when the parent dies; elsewhere, and as a second guard, a thread watches getppid()."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(0)
+
+    def watch() -> None:
+        import time
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+    import threading
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_main(config: Config, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    _run_worker(config, reuse_port=True)
+
+
+def _supervise(config: Config, workers: int) -> int:
+    """Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections. A
+    worker that dies is replaced (after a growing pause if it keeps dying at once); stopping the parent stops all."""
+    import time
+    from multiprocessing.connection import wait
+    _logging(config.server.log_level)
+    log = logging.getLogger("tingjian.supervisor")
+    ctx = multiprocessing.get_context("spawn")
+    parent = os.getpid()
+    stopping = False
+    procs: dict[int, tuple[multiprocessing.Process, float]] = {}
+    failures = [0] * workers
+
+    def start(slot: int) -> None:
+        p = ctx.Process(target=_worker_main, args=(config, parent), name=f"tingjian-worker-{slot}", daemon=False)
+        p.start()
+        procs[slot] = (p, time.monotonic())
+
+    def stop(*_) -> None:
+        nonlocal stopping
+        stopping = True
+        for p, _started in procs.values():
             if p.is_alive():
                 p.terminate()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for p in procs:
-        p.join()
+    for slot in range(workers):
+        start(slot)
+    restart_at: dict[int, float] = {}
+    while not stopping:
+        wait([p.sentinel for p, _ in procs.values() if p.is_alive()], timeout=0.5)
+        now = time.monotonic()
+        for slot, (p, started) in list(procs.items()):
+            if stopping or p.is_alive() or slot in restart_at:
+                continue
+            failures[slot] = failures[slot] + 1 if now - started < 10 else 0
+            pause = min(30.0, 0.5 * 2 ** failures[slot]) if failures[slot] else 0.0
+            log.warning("worker %d (pid %s) exited with code %s; starting another in %.1f s", slot, p.pid,
+                        p.exitcode, pause)
+            _metrics_process_dead(p.pid)
+            restart_at[slot] = now + pause
+        for slot, when in list(restart_at.items()):
+            if not stopping and now >= when:
+                del restart_at[slot]
+                start(slot)
+    for p, _started in procs.values():
+        p.join(15)
+        if p.is_alive():
+            p.kill()
+            p.join()
     return 0
+
+
+def _metrics_process_dead(pid: int | None) -> None:
+    """Forget a dead worker's live gauges in the shared Prometheus files (its counters stay)."""
+    if pid and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+        multiprocess.mark_process_dead(pid)
 
 
 def cmd_serve(args) -> int:
