@@ -14,6 +14,7 @@ from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.receiver import Receiver
+from bot import metrics
 from bot import web as web_pages
 from bot.scheduler import build_scheduler
 from handlers.clock import Clock
@@ -46,6 +47,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(_core)
     app.cleanup_ctx.append(_delivery)
     app.router.add_get("/healthz", _health)
+    app.router.add_get("/metrics", _metrics)
 
     web_pages.setup(app)
     app.router.add_get("/wechat", _wechat_get)
@@ -59,7 +61,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    db = Database(config.storage.path).start()
+    db = Database(config.storage.path, on_lock_wait=metrics.LOCK_WAIT_SECONDS.observe).start()
     app[DB] = db
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
@@ -118,7 +120,13 @@ async def _wechat_get(request: web.Request) -> web.Response:
 
 
 async def _wechat_post(request: web.Request) -> web.Response:
-    return await request.app[WEBHOOK].post(request)
+    with metrics.timed(metrics.WEBHOOK_SECONDS):
+        return await request.app[WEBHOOK].post(request)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body, content_type = await metrics.exposition(request.app[CONFIG].storage.path)
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 async def _health(request: web.Request) -> web.Response:

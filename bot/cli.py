@@ -98,6 +98,8 @@ def _supervise(config: Config, workers: int) -> int:
     from multiprocessing.connection import wait
     _logging(config.server.log_level)
     log = logging.getLogger("tingjian.supervisor")
+    from bot.metrics import prepare_multiprocess  # before any worker imports prometheus_client
+    prepare_multiprocess()
     ctx = multiprocessing.get_context("spawn")
     parent = os.getpid()
     stopping = False

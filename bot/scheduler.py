@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import metrics
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.web import digest_link
@@ -36,11 +37,15 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         week = digest.previous_week(digest.week_of(now, tz))
         if now < digest.bounds(week, tz)[1] + digest_delay(config):
             return
-        if await db.run(dispatcher.digest_tx, week, lambda w, s, to=None: digest_link(config, w, s, now, to)):
+        with metrics.timed(metrics.DIGEST_SECONDS):
+            sent = await db.run(dispatcher.digest_tx, week, lambda w, s, to=None: digest_link(config, w, s, now, to))
+        if sent:
             sender.wake()
 
     async def deadlines() -> None:
-        if await db.run(dispatcher.sweep_tx):
+        with metrics.timed(metrics.SWEEP_SECONDS):
+            pushed = await db.run(dispatcher.sweep_tx)
+        if pushed:
             sender.wake()
 
     async def prune() -> None:

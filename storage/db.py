@@ -92,8 +92,9 @@ def _settle(outcomes: list[tuple[asyncio.Future, bool, Any]]) -> None:
 class Database:
     """Async front of the writer thread. Use `await db.run(fn, *args)`; fn receives a sqlite_utils.Database."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, on_lock_wait: Callable[[float], None] | None = None):
         self.path = str(path)
+        self.on_lock_wait = on_lock_wait  # told how long each batch waited for the write lock (metrics)
         self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._db: sqlite_utils.Database | None = None
@@ -160,7 +161,10 @@ class Database:
     def _run_batch(self, db: sqlite_utils.Database, batch: list[_Call]) -> None:
         outcomes: list[tuple[_Call, bool, Any]] = []
         try:
+            waited = time.perf_counter()
             self._begin(db)
+            if self.on_lock_wait is not None:
+                self.on_lock_wait(time.perf_counter() - waited)
             for call in batch:
                 if not call.wanted():
                     continue

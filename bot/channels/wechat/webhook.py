@@ -11,6 +11,7 @@ from typing import Callable
 
 from aiohttp import web
 
+from bot import metrics
 from bot.channels.wechat.crypto import Crypto, CryptoError
 from bot.channels.wechat.xml import XmlError, parse_fields, render_text
 from bot.config import WechatConfig
@@ -114,6 +115,7 @@ class WechatWebhook:
             inbound, encrypted, to_user = await self._read(request)
         except BadRequest as exc:
             return self._reject(request, exc)
+        metrics.MESSAGES.labels(f"event:{inbound.event}" if inbound.kind == "event" else inbound.kind).inc()
         q = request.query
         try:
             reply = await self.receiver.receive(inbound, f"{q['timestamp']}:{q['nonce']}")
@@ -167,5 +169,6 @@ class WechatWebhook:
 
     @staticmethod
     def _reject(request: web.Request, exc: BadRequest) -> web.Response:
+        metrics.REJECTED.labels(str(exc.status)).inc()
         log.warning("rejected %s %s from %s: %s", request.method, request.path, request.remote, exc.reason)
         return web.Response(status=exc.status, text=exc.reason)
