@@ -319,6 +319,33 @@ def cmd_qrcode(args) -> int:
     return asyncio.run(fetch())
 
 
+def cmd_backup(args) -> int:
+    from storage import backup
+    config = _load(args.config)
+    try:
+        summary = backup.backup(config.storage.path, args.dest)
+    except (backup.BackupError, OSError) as exc:
+        print(f"tingjian: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup of {config.storage.path} written to {args.dest}: {summary.get('tickets', 0)} ticket(s), "
+          f"{summary.get('outbox_pending', 0)} message(s) waiting to be sent")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from storage import backup
+    config = _load(args.config)
+    try:
+        summary = backup.restore(args.src, config.storage.path, force=args.force)
+    except (backup.BackupError, OSError) as exc:
+        print(f"tingjian: restore refused: {exc}", file=sys.stderr)
+        return 1
+    kept = f"; the replaced database is kept as {summary['kept']}" if "kept" in summary else ""
+    print(f"restored {args.src} to {config.storage.path}: {summary.get('tickets', 0)} ticket(s), "
+          f"{summary.get('outbox_pending', 0)} message(s) waiting to be sent{kept}. Start the service again.")
+    return 0
+
+
 def cmd_chat(args) -> int:
     from bot.chat import run_chat
     asyncio.run(run_chat(args.url.rstrip("/"), args.openid, args.scene))
@@ -426,6 +453,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="PNG file (default qrcode-<unit>.png)")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_qrcode)
+
+    p = sub.add_parser("backup", help="copy the database while the service runs",
+                       description="Make a consistent copy of the live database with SQLite's backup API. The "
+                                   "service goes on answering meanwhile. The copy is one file, readable only by you.")
+    p.add_argument("dest", help="the backup file to write")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="put a backup in place of the database (service stopped)",
+                       description="Check a backup and copy it into storage.path. Refuses while the service (or any "
+                                   "command) has the database open, and refuses to replace an existing database "
+                                   "without --force; the replaced one is kept beside it.")
+    p.add_argument("src", help="a file made by `tingjian backup`")
+    p.add_argument("--force", action="store_true", help="replace an existing database (a copy of it is kept)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")

@@ -63,12 +63,25 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         if count:
             log.info("handled %d message(s) left unfinished by another worker", count)
 
+    async def scheduled_backup() -> None:
+        import asyncio
+
+        from storage import backup
+        b = config.backup
+        made = await asyncio.get_running_loop().run_in_executor(
+            None, backup.scheduled, config.storage.path, b.dir, b.every_hours * 3600, b.keep)
+        if made:
+            log.info("backup written to %s", made)
+
     # coalesce: a run missed while the process slept happens once, not once per missed interval.
     scheduler.add_job(prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
     scheduler.add_job(orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
     scheduler.add_job(deadlines, "interval", minutes=config.deadlines.sweep_minutes, id="deadlines", coalesce=True,
                       max_instances=1, next_run_time=start_now)
+    if config.backup.dir:  # checks often; backs up when the newest backup is older than every_hours
+        scheduler.add_job(scheduled_backup, "interval", minutes=min(15.0, config.backup.every_hours * 60),
+                          id="backup", coalesce=True, max_instances=1, next_run_time=start_now)
     day, _, hm = config.digest.send_at.partition(" ")
     hour, minute = (int(x) for x in hm.split(":"))
     scheduler.add_job(weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz),

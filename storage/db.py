@@ -100,15 +100,35 @@ class Database:
         self._db: sqlite_utils.Database | None = None
         self.commits = 0
         self.calls = 0
+        self._lock_fd: int | None = None
 
     def start(self) -> "Database":
         if self._thread is not None:
             return self
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            self._hold_in_use_lock()
         ready: Future = Future()
         self._thread = threading.Thread(target=self._main, args=(ready,), name="sqlite-writer", daemon=True)
         self._thread.start()
-        ready.result()  # re-raises an error opening the file
+        try:
+            ready.result()  # re-raises an error opening the file
+        except BaseException:
+            self._thread = None
+            self._release_in_use_lock()
+            raise
         return self
+
+    def _hold_in_use_lock(self) -> None:
+        """A shared lock on <db>.lock while open, so `tingjian restore` never replaces the file under us."""
+        import fcntl
+        _create_private(Path(self.path))
+        self._lock_fd = os.open(f"{self.path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
+
+    def _release_in_use_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _main(self, ready: Future) -> None:
         try:
@@ -214,3 +234,4 @@ class Database:
         self._queue.put(None)
         self._thread.join()
         self._thread = None
+        self._release_in_use_lock()
