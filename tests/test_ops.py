@@ -152,3 +152,41 @@ def test_scheduled_backups_keep_the_newest(tmp_path):
     assert all(made)
     assert backup.scheduled(path, folder, 3600, keep=2, now=now + 2 * 7200 + 10) is None  # not due yet
     assert sorted(folder.glob("tingjian-*.db")) == made[1:]
+
+
+# --- deployment files -----------------------------------------------------------------------------------------
+
+def _unit_for_here(tmp_path: Path, text: str) -> Path:
+    """The shipped unit with its paths pointed at this checkout's virtualenv, so systemd can check them."""
+    import sys
+    unit = tmp_path / "tingjian.service"
+    unit.write_text(text.replace("/opt/tingjian/.venv/bin/tingjian", str(Path(sys.executable).parent / "tingjian")),
+                    encoding="utf-8")
+    return unit
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_unit_verifies(tmp_path):
+    text = (ROOT / "deploy" / "tingjian.service").read_text(encoding="utf-8")
+    assert "tingjian serve" in text and "UMask=0077" in text
+    ok = subprocess.run(["systemd-analyze", "verify", str(_unit_for_here(tmp_path, text))], capture_output=True,
+                        text=True, timeout=60)
+    assert ok.returncode == 0 and not ok.stderr.strip(), ok.stderr
+    broken = subprocess.run(["systemd-analyze", "verify",
+                             str(_unit_for_here(tmp_path, text.replace("KillMode=mixed", "KillMode=mixd")))],
+                            capture_output=True, text=True, timeout=60)
+    assert broken.returncode != 0 or "kill mode" in broken.stderr  # the check can fail
+
+
+def _docker_engine() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _docker_engine(), reason="no docker engine on this machine: the Dockerfile is untested here")
+def test_dockerfile_builds():
+    result = subprocess.run(["docker", "build", "-f", "deploy/Dockerfile", "-t", "tingjian-test", "."], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
