@@ -112,6 +112,13 @@ class Receiver:
                 return None
             return await asyncio.shield(task)  # finished just now: its reply is passive
 
+    async def spend(self, request: str) -> None:
+        """Remember a signed request whose body was refused, so the URL cannot carry another body later."""
+        try:
+            await self.db.run(inbound_store.remember_request, request, "refused", self.clock.now())
+        except inbound_store.Replay:
+            pass
+
     def _finished(self, key: str, task: asyncio.Task) -> None:
         self._inflight.pop(key, None)
         if not task.cancelled() and isinstance(task.exception(), inbound_store.Replay):

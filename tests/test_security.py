@@ -246,6 +246,14 @@ async def test_a_captured_signed_url_cannot_carry_new_bodies(plain):
     assert await _stored(plain) == ["wechat:msg:1001"]
 
 
+async def test_a_signed_url_whose_body_was_refused_is_spent(plain):
+    from tests import wx
+    q = wx.signed_query()
+    assert (await _post(plain, "<xml><broken>", q)).status == 400
+    assert (await _post(plain, wx.text_xml("o_leader", "待办", msg_id=2101), q)).status == 403
+    assert await _stored(plain) == []
+
+
 async def test_a_replayed_encrypted_request_is_refused(bot):
     from tests import wx
     body, q = wx.encrypted(wx.text_xml("o_a", "帮助", msg_id=3001), "o_a")

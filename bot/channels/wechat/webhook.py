@@ -31,6 +31,7 @@ class BadRequest(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.request: str | None = None  # set once the URL's signature checked out: the request is spent
 
 
 def to_inbound(fields: dict[str, str]) -> Inbound:
@@ -114,6 +115,8 @@ class WechatWebhook:
         try:
             inbound, encrypted, to_user = await self._read(request)
         except BadRequest as exc:
+            if exc.request is not None:  # a genuinely signed URL with a bad body: it must not be usable again
+                await self.receiver.spend(exc.request)
             return self._reject(request, exc)
         metrics.MESSAGES.labels(f"event:{inbound.event}" if inbound.kind == "event" else inbound.kind).inc()
         q = request.query
@@ -129,11 +132,18 @@ class WechatWebhook:
         return web.Response(text=body, content_type="application/xml")
 
     async def _read(self, request: web.Request) -> tuple[Inbound, bool, str]:
+        timestamp, nonce = self._check_query(request)
+        try:
+            return await self._read_signed(request, timestamp, nonce)
+        except BadRequest as exc:
+            exc.request = f"{timestamp}:{nonce}"
+            raise
+
+    async def _read_signed(self, request: web.Request, timestamp: str, nonce: str) -> tuple[Inbound, bool, str]:
         if request.content_length is not None and request.content_length > self.max_body:
             raise BadRequest(413, f"body of {request.content_length} bytes")
         if request.content_type not in XML_TYPES:
             raise BadRequest(415, f"content type {request.content_type!r}")
-        timestamp, nonce = self._check_query(request)
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
