@@ -54,6 +54,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.router.add_post("/wechat", _wechat_post)
 
     if config.sandbox.enabled:
+        log.warning("the WeChat sandbox is ON (sandbox.enabled): /sandbox lets anyone post as anyone; demos only")
         from bot.demo import mount_sandbox
         mount_sandbox(app, config, clock)
     return app

@@ -54,10 +54,6 @@ def _serve(config: Config, workers: int, banner: str = "") -> int:
         print(f"tingjian: cannot open the database {config.storage.path} for writing ({exc}); check storage.path, "
               "the file's and its folder's owner and permissions, and free disk space", file=sys.stderr)
         return 2
-    if config.sandbox.enabled:
-        _logging(config.server.log_level)
-        logging.getLogger("tingjian").warning(
-            "the WeChat sandbox is ON (sandbox.enabled): /sandbox lets anyone post as anyone; for demos only")
     print(banner or f"Tingjian listening on {config.public_url} (webhook: {config.public_url}/wechat)", flush=True)
     if workers <= 1:
         _run_worker(config, reuse_port=False)

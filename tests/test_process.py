@@ -60,7 +60,7 @@ async def start_server(config: Path, port: int) -> subprocess.Popen:
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT,
                                 env=env, stdout=subprocess.DEVNULL, stderr=err)
     async with aiohttp.ClientSession() as session:
-        for _ in range(200):
+        for _ in range(1200):  # up to 60 s: a loaded machine (other jobs) starts Python slowly
             try:
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
                     if resp.status == 200:
@@ -190,6 +190,9 @@ async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
         assert len(again - first) == 1  # one new worker in place of the killed one
         assert "exited with code -9" in log.read_text()
         assert await healthy()
+        async with aiohttp.ClientSession() as session:  # metrics shared by the workers, the new one included
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                assert resp.status == 200 and "tingjian_webhook_seconds_bucket" in await resp.text()
 
         parent.send_signal(signal.SIGKILL)  # the parent dies: its workers follow
         parent.wait(10)

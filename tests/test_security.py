@@ -53,6 +53,15 @@ def test_serve_refuses_the_sandbox_on_a_public_address_given_on_the_command_line
     assert "sandbox.enabled" in capsys.readouterr().err
 
 
+def test_the_sandbox_is_announced_in_the_log(make_config, caplog):
+    from bot.app import create_app
+    create_app(make_config(sandbox={"enabled": True}))
+    assert "sandbox is ON" in caplog.text
+    caplog.clear()
+    create_app(make_config())
+    assert "sandbox" not in caplog.text
+
+
 @pytest.mark.parametrize("path", ["/proc/tingjian/t.db", "NOTADB"])
 def test_unwritable_database_gives_one_clear_line(env, tmp_path, capsys, path):
     if path == "NOTADB":
