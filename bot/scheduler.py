@@ -53,6 +53,8 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
         await db.run(conversations.prune, clock.now() - 86400)
+
+    async def prune_requests() -> None:
         # Signed requests are remembered while their timestamp is accepted (either side of our clock).
         window = (2 * config.wechat.timestamp_tolerance_seconds + 60 if config.wechat.check_timestamp
                   else dedupe_days * 86400)
@@ -75,6 +77,7 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
 
     # coalesce: a run missed while the process slept happens once, not once per missed interval.
     scheduler.add_job(prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
+    scheduler.add_job(prune_requests, "interval", minutes=5, id="prune-requests", coalesce=True, max_instances=1)
     scheduler.add_job(orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
     scheduler.add_job(deadlines, "interval", minutes=config.deadlines.sweep_minutes, id="deadlines", coalesce=True,

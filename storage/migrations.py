@@ -258,14 +258,13 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
 def m007_webhook_requests(db: sqlite_utils.Database) -> None:
     _exec(
         db,
-        # Each signed webhook request (timestamp:nonce) seen within the freshness window, shared by all workers:
-        # a second request with the same signature is a replay unless it carries the same message.
+        # Each signed webhook request seen within the freshness window, shared by all workers: a second request
+        # with the same signature is a replay unless it carries the same message. The key starts with the
+        # zero-padded timestamp, so the primary key alone orders it for pruning (one B-tree written per message).
         """CREATE TABLE webhook_requests (
-            key TEXT PRIMARY KEY,
-            message TEXT NOT NULL,
-            seen_at REAL NOT NULL
+            key TEXT PRIMARY KEY,           -- '<timestamp, 12 digits>:<nonce>'
+            message TEXT NOT NULL
         ) WITHOUT ROWID""",
-        "CREATE INDEX webhook_requests_seen ON webhook_requests(seen_at)",
     )
 
 

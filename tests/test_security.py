@@ -301,12 +301,14 @@ async def test_replays_are_refused_across_workers(aiohttp_client, make_config):
 
 def test_remembered_requests_are_pruned_after_the_window(store):
     from storage import inbound
-    store.run_sync(inbound.remember_request, "100:a", "wechat:msg:1", 100.0)
-    store.run_sync(inbound.remember_request, "900:b", "wechat:msg:2", 900.0)
-    assert store.run_sync(inbound.prune_requests, 500.0) == 1
-    store.run_sync(inbound.remember_request, "100:a", "wechat:msg:3", 1000.0)  # forgotten: taken again
+    old, new = inbound.request_key("100", "a"), inbound.request_key("900", "b")
+    store.run_sync(inbound.remember_request, old, "wechat:msg:1")
+    store.run_sync(inbound.remember_request, new, "wechat:msg:2")
+    store.run_sync(inbound.remember_request, inbound.request_key("99999999999", "c"), "wechat:msg:5")
+    assert store.run_sync(inbound.prune_requests, 500.0) == 1  # by the request's own timestamp
+    store.run_sync(inbound.remember_request, old, "wechat:msg:3")  # forgotten: taken again
     with pytest.raises(inbound.Replay):
-        store.run_sync(inbound.remember_request, "900:b", "wechat:msg:4", 1000.0)
+        store.run_sync(inbound.remember_request, new, "wechat:msg:4")
 
 
 # --- XML built from any text --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from bot.channels.wechat.crypto import Crypto, CryptoError
 from bot.channels.wechat.xml import XmlError, parse_fields, render_text
 from bot.config import WechatConfig
 from bot.receiver import Receiver
-from storage.inbound import Replay
+from storage.inbound import Replay, request_key
 from handlers.messages import Inbound
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ class WechatWebhook:
         metrics.MESSAGES.labels(f"event:{inbound.event}" if inbound.kind == "event" else inbound.kind).inc()
         q = request.query
         try:
-            reply = await self.receiver.receive(inbound, f"{q['timestamp']}:{q['nonce']}")
+            reply = await self.receiver.receive(inbound, request_key(q["timestamp"], q["nonce"]))
         except Replay:
             return self._reject(request, BadRequest(403, "replayed request (signature seen before)"))
         if reply is None:
@@ -136,7 +136,7 @@ class WechatWebhook:
         try:
             return await self._read_signed(request, timestamp, nonce)
         except BadRequest as exc:
-            exc.request = f"{timestamp}:{nonce}"
+            exc.request = request_key(timestamp, nonce)
             raise
 
     async def _read_signed(self, request: web.Request, timestamp: str, nonce: str) -> tuple[Inbound, bool, str]:
