@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 @pytest.mark.slow
 def test_fuzz_inputs_get_no_5xx_and_no_crash():
     import fuzz
-    result = fuzz.run(inputs=400, seed=7, concurrency=8, port=free_port(), quiet=True)
+    # One at a time: the same inputs in the same order on every run, so a failure reproduces.
+    result = fuzz.run(inputs=400, seed=7, concurrency=1, port=free_port(), quiet=True)
     assert result["inputs"] == 400
     assert result["5xx"] == 0 and result["crashes"] == 0 and result["timeouts"] == 0, result
     assert result["tracebacks_in_log"] == 0, result
