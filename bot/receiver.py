@@ -94,14 +94,15 @@ class Receiver:
         `request` names the signed request (timestamp:nonce); one seen before with another message raises
         inbound_store.Replay, and nothing is stored or done."""
         key = inbound.dedupe_key
-        if key not in self._inflight:
+        retry = key in self._inflight
+        if not retry:
             answer = _Answer(passive_ok=self.reply_timeout > 0)
             task = asyncio.create_task(self._process(key, inbound, answer, claim=True, request=request))
             self._inflight[key] = (task, answer)
             task.add_done_callback(lambda t: self._finished(key, t))
-        elif request is not None:  # a retry of a message in hand: its request is remembered all the same
-            await self.db.run(inbound_store.remember_request, request, key, self.clock.now())
         task, answer = self._inflight[key]
+        if retry and request is not None:  # a retry of a message in hand: its request is remembered all the same
+            await self.db.run(inbound_store.remember_request, request, key, self.clock.now())
         if self.reply_timeout <= 0:  # configured to push every reply
             return None
         try:
