@@ -49,7 +49,11 @@ def _serve(config: Config, workers: int, banner: str = "") -> int:
 
     from storage.db import Database
     try:
-        Database(config.storage.path).start().close()  # migrate once, before workers race to do it
+        db = Database(config.storage.path).start()  # migrate once, before workers race to do it
+        try:
+            db.run_sync(_write_check)
+        finally:
+            db.close()
     except (sqlite3.Error, OSError) as exc:
         print(f"tingjian: cannot open the database {config.storage.path} for writing ({exc}); check storage.path, "
               "the file's and its folder's owner and permissions, and free disk space", file=sys.stderr)
@@ -59,6 +63,12 @@ def _serve(config: Config, workers: int, banner: str = "") -> int:
         _run_worker(config, reuse_port=False)
         return 0
     return _supervise(config, workers)
+
+
+def _write_check(db) -> None:
+    """A write that changes nothing: a read-only file fails here, at start, not on the first message."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    db.execute(f"PRAGMA user_version = {int(version)}")
 
 
 def _die_with_parent(parent_pid: int) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,21 @@ def test_unwritable_database_gives_one_clear_line(env, tmp_path, capsys, path):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot open the database" in err and path in err
     assert "Traceback" not in err
+
+
+def test_read_only_database_gives_one_clear_line(env, tmp_path, capsys):
+    from storage.db import Database
+    path = tmp_path / "ro.db"
+    Database(path).start().close()  # an existing, migrated database
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here (root on a filesystem with attributes)")
+    try:
+        env(TINGJIAN_STORAGE_PATH=str(path))
+        assert main(["serve", "--config", str(ROOT / "config.example.toml")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot open the database" in err and "readonly" in err
+    finally:
+        subprocess.run(["chattr", "-i", str(path)])
 
 
 def test_database_file_and_folder_are_private(tmp_path):
