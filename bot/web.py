@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -39,7 +40,7 @@ def recipient_tag(config: Config, openid: str) -> str:
 
 
 def sign(config: Config, week: str, scope: str, expires: int, to: str = "") -> str:
-    return _mac(config, f"digest:{week}:{scope}:{expires}:{to}")
+    return _mac(config, json.dumps(["digest", week, scope, expires, to]))  # unambiguous, whatever scope holds
 
 
 def digest_link(config: Config, week: str, scope: str, now: float, to: str | None = None) -> str:
