@@ -218,7 +218,8 @@ def cmd_staff_invite(args) -> int:
     except ValueError as exc:
         print(f"tingjian: {exc}", file=sys.stderr)
         return 2
-    print(f"绑定码：{code}\n请{args.name}在 {hours} 小时内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
+    within = f"{hours // 24} 天" if hours % 24 == 0 else f"{hours} 小时"
+    print(f"绑定码：{code}\n请{args.name}在 {within}内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
     return 0
 
 

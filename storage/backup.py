@@ -77,7 +77,7 @@ def backup(db_path: str | Path, dest: str | Path, pages: int = PAGES_PER_STEP) -
         raise BackupError(f"{dest} is a folder: give a file name")
     if not Path(db_path).is_file():
         raise BackupError(f"no database at {db_path}")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     src = sqlite3.connect(db_path, timeout=30, isolation_level=None)
     try:
         # One read transaction across all steps: every page comes from the same snapshot, and other processes'
