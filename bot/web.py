@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -43,10 +44,10 @@ def sign(config: Config, week: str, scope: str, expires: int, to: str = "") -> s
     return _mac(config, json.dumps(["digest", week, scope, expires, to]))  # unambiguous, whatever scope holds
 
 
-def digest_link(config: Config, week: str, scope: str, now: float, to: str | None = None) -> str:
-    """A link to the week's page that opens for `digest.link_days` days; with `to` (an openid) it opens only while
-    that person is still staff entitled to the scope."""
-    expires = int(now) + config.digest.link_days * 86400
+def digest_link(config: Config, week: str, scope: str, now: float | None = None, to: str | None = None) -> str:
+    """A link to the week's page that opens for `digest.link_days` days from `now` (default: the real time); with
+    `to` (an openid) it opens only while that person is still staff entitled to the scope."""
+    expires = int(time.time() if now is None else now) + config.digest.link_days * 86400
     tag = recipient_tag(config, to) if to else ""
     query = {"scope": scope, "exp": expires, **({"to": tag} if tag else {}),
              "sig": sign(config, week, scope, expires, tag)}
