@@ -21,7 +21,8 @@ from handlers.desk import Templates
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
-from storage import directory, outbox
+from storage import directory, outbox, spool
+from storage.spool import Spool
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    db = Database(config.storage.path).start()
+    db = Database(config.storage.path, config.storage.lock_wait_seconds).start()
     app[DB] = db
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
@@ -95,9 +96,11 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
     sender = OutboxSender(db, api, config.outbox, clock)
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
-                        on_outbox=sender.wake)
+                        on_outbox=sender.wake, spool=Spool(spool.folder_for(config.storage.path)))
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
+    # Spools left by killed processes (and by this one, if the database was locked) are drained in the background.
+    receiver.start_drain()
     # Whatever was accepted before this process started and is still unhandled was left by a killed process.
     recovered = await receiver.recover(received_before=clock.now())
     if recovered:
@@ -108,6 +111,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     app[SCHEDULER] = scheduler
     yield
     scheduler.shutdown(wait=False)
+    await receiver.stop()
     await sender.stop()
     await api.close()
 

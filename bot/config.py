@@ -49,6 +49,9 @@ class WechatConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     path: str = "data/tingjian.db"
+    # How long a write waits for another process's lock (a backup, a CLI command) before it gives up. Inbound
+    # messages never wait on it: past reply_timeout they are spooled to disk beside the database.
+    lock_wait_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,8 @@ class Config:
             raise bad("digest.send_at", "must look like \"mon 09:00\"")
         if not 1 <= self.notify.invite_hours <= 24 * 30:
             raise bad("notify.invite_hours", "must be between 1 and 720")
+        if not 0.1 <= self.storage.lock_wait_seconds <= 3600:
+            raise bad("storage.lock_wait_seconds", "must be between 0.1 and 3600")
         if self.outbox.max_attempts < 1:
             raise bad("outbox.max_attempts", "must be at least 1")
         if self.outbox.poll_seconds <= 0:

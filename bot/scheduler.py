@@ -50,6 +50,7 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         await db.run(conversations.prune, clock.now() - 86400)
 
     async def orphans() -> None:
+        receiver.start_drain()  # spools left by workers that died
         count = await receiver.recover(received_before=clock.now() - ORPHAN_SECONDS)
         if count:
             log.info("handled %d message(s) left unfinished by another worker", count)
