@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.channels.wechat.api import WechatApi
 from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
 from bot import web as web_pages
 from bot.scheduler import build_scheduler
@@ -96,7 +96,8 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
     sender = OutboxSender(db, api, config.outbox, clock)
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
-                        on_outbox=sender.wake, spool=Spool(spool.folder_for(config.storage.path)))
+                        on_outbox=sender.wake, spool=Spool(spool.folder_for(config.storage.path)),
+                        duty_office=config.routing.duty_office)
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
     # Spools left by killed processes (and by this one, if the database was locked) are drained in the background.
@@ -124,6 +125,44 @@ async def _wechat_post(request: web.Request) -> web.Response:
     return await request.app[WEBHOOK].post(request)
 
 
+# /healthz gives up on a database write after this long and reports the database unhealthy.
+HEALTH_WRITE_SECONDS = 2.0
+
+
+def _heartbeat(db, now: float, failed_since: float) -> dict:
+    """One tiny write (proof the database can be written now) and the outbox's indexed health figures."""
+    db.execute("INSERT INTO heartbeat (name, at) VALUES ('healthz', ?) ON CONFLICT(name) DO UPDATE SET at = ?",
+               [now, now])
+    return outbox.health(db, now, failed_since)
+
+
 async def _health(request: web.Request) -> web.Response:
-    counts = await request.app[DB].run(outbox.counts)
-    return web.json_response({"ok": True, "outbox": counts})
+    """200 when messages can be stored and are being delivered; 503 with the reasons otherwise. Cheap: one
+    one-row write and two indexed lookups, whatever the size of the database."""
+    app = request.app
+    config, clock = app[CONFIG], app[CLOCK]
+    now = clock.now()
+    body: dict = {"ok": True, "database": "ok", "alerts": []}
+    try:
+        state = await asyncio.wait_for(
+            app[DB].run(_heartbeat, now, now - config.outbox.failed_alert_hours * 3600), HEALTH_WRITE_SECONDS)
+    except asyncio.TimeoutError:
+        body.update(ok=False, database=f"a write did not complete within {HEALTH_WRITE_SECONDS:.0f} s "
+                                      "(the write lock is held by another process?)")
+    except Exception as exc:  # noqa: BLE001 - reported, not raised: this is the health check
+        body.update(ok=False, database=f"cannot be written: {exc}")
+    else:
+        body["outbox"] = state
+        body["alerts"] = problems(state, config.outbox)
+        if state["oldest_pending_seconds"] is not None and \
+                state["oldest_pending_seconds"] > config.outbox.stuck_minutes * 60:
+            body["ok"] = False
+    if not body["ok"] and body["database"] != "ok":
+        body["alerts"].insert(0, f"database {body['database']}")
+    receiver = app.get(RECEIVER)
+    if receiver is not None and receiver.spool is not None:
+        spooled = await asyncio.get_running_loop().run_in_executor(None, receiver.spool.pending)
+        body["spooled"] = spooled
+        if spooled:
+            body["alerts"].append(f"{spooled} acknowledged message(s) wait in the spool for the database")
+    return web.json_response(body, status=200 if body["ok"] else 503)

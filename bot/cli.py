@@ -143,6 +143,67 @@ def cmd_staff_remove(args) -> int:
     return 0 if removed else 1
 
 
+def _when(ts: float | None) -> str:
+    import time
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
+
+
+def cmd_outbox_list(args) -> int:
+    import json
+
+    from storage import outbox
+    states = tuple(args.state) if args.state else ("pending", "sending", "waiting", "failed")
+    _, rows = _with_db(args, outbox.list_rows, states, args.limit)
+    if not rows:
+        print(f"no messages in state {', '.join(states)}")
+    for r in rows:
+        payload = json.loads(r["payload"])
+        text = payload.get("content") or payload.get("template_id") or ""
+        print(f"#{r['id']}\t{r['status']}\t{r['openid']}\tqueued {_when(r['created_at'])}\t"
+              f"attempts {r['attempts']}\t"
+              + (f"next {_when(r['next_attempt_at'])}\t" if r["status"] == "pending" else "")
+              + (f"error: {r['last_error']}\t" if r["last_error"] else "")
+              + text.replace("\n", " ")[:40])
+    return 0
+
+
+def cmd_outbox_retry(args) -> int:
+    import time
+
+    from storage import outbox
+    if (args.id is None) == (not args.all_failed):
+        print("tingjian: give a message ID or --all-failed", file=sys.stderr)
+        return 2
+    _, count = _with_db(args, outbox.retry, time.time(), args.id)
+    print(f"{count} message(s) queued again; a running service sends them within seconds")
+    return 0 if count else 1
+
+
+def cmd_inbound_failed(args) -> int:
+    import json
+
+    from storage import inbound
+    states = ("retrying", "flagged", "resolved") if args.all else ("retrying", "flagged")
+    _, rows = _with_db(args, inbound.list_failures, states, args.limit)
+    if not rows:
+        print("no message is waiting for a retry or for staff")
+    for r in rows:
+        text = json.loads(r["payload"]).get("text") or ""
+        nxt = f"next try {_when(r['next_attempt_at'])}" if r["state"] == "retrying" else ""
+        print(f"{r['key']}\t{r['state']}\t{r['openid']}\tfirst failed {_when(r['failed_at'])}\t"
+              f"tries {r['attempts']}\t{nxt}\terror: {r['error']}\t{text[:40]}")
+    return 0
+
+
+def cmd_inbound_retry(args) -> int:
+    import time
+
+    from storage import inbound
+    _, ok = _with_db(args, inbound.retry_failure, args.key, time.time())
+    print(f"{args.key} will be tried again within a minute" if ok else f"{args.key}: no such unresolved failure")
+    return 0 if ok else 1
+
+
 def cmd_directory_import(args) -> int:
     from storage import directory
     try:
@@ -305,6 +366,40 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("openid")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_staff_remove)
+
+    p = sub.add_parser("outbox", help="see and retry messages waiting to be pushed",
+                       description="Messages the service pushes (customer-service and template messages). "
+                                   "Transient errors are retried for ever; permanent ones end as failed.")
+    out_sub = p.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    q = out_sub.add_parser("list", help="list undelivered messages, newest first",
+                           description="List messages by state (default: all but sent), newest first.")
+    q.add_argument("--state", action="append", choices=("pending", "sending", "sent", "waiting", "failed"),
+                   help="only this state (repeatable)")
+    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_outbox_list)
+    q = out_sub.add_parser("retry", help="send a failed or waiting message again",
+                           description="Make a failed (or waiting) message due now, or every failed one.")
+    q.add_argument("id", type=int, nargs="?", help="message id from `tingjian outbox list`")
+    q.add_argument("--all-failed", action="store_true", help="every failed message")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_outbox_retry)
+
+    p = sub.add_parser("inbound", help="messages whose handling failed",
+                       description="Messages whose handling raised an error: answered with an apology, tried "
+                                   "again automatically, then flagged for staff (the duty office is told once).")
+    in_sub = p.add_subparsers(dest="inbound_command", required=True, metavar="ACTION")
+    q = in_sub.add_parser("failed", help="list messages waiting for a retry or flagged for staff",
+                          description="List messages whose handling failed and is not resolved yet.")
+    q.add_argument("--all", action="store_true", help="include those resolved by a retry")
+    q.add_argument("--limit", type=int, default=100)
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_inbound_failed)
+    q = in_sub.add_parser("retry", help="try a flagged message once more",
+                          description="Let the service try a flagged message once more (after a fix).")
+    q.add_argument("key", help="the message key from `tingjian inbound failed`")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_inbound_retry)
 
     p = sub.add_parser("directory", help="import units and schools from CSV",
                        description="The directory of units and schools.")

@@ -57,9 +57,12 @@ class StorageConfig:
 @dataclass(frozen=True)
 class OutboxConfig:
     poll_seconds: float = 1.0
-    max_attempts: int = 12
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 600.0
+    # Alert (log and /healthz, which then answers 503) when the oldest undelivered message is older than this.
+    stuck_minutes: int = 30
+    # Alert while any message failed for good (unfollowed, bad openid, template error) within these hours.
+    failed_alert_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -175,8 +178,10 @@ class Config:
             raise bad("notify.invite_hours", "must be between 1 and 720")
         if not 0.1 <= self.storage.lock_wait_seconds <= 3600:
             raise bad("storage.lock_wait_seconds", "must be between 0.1 and 3600")
-        if self.outbox.max_attempts < 1:
-            raise bad("outbox.max_attempts", "must be at least 1")
+        if not 0 < self.outbox.backoff_base_seconds <= self.outbox.backoff_max_seconds:
+            raise bad("outbox.backoff_max_seconds", "must be at least backoff_base_seconds (both positive)")
+        if self.outbox.stuck_minutes < 1 or self.outbox.failed_alert_hours < 1:
+            raise bad("outbox.stuck_minutes", "stuck_minutes and failed_alert_hours must be at least 1")
         if self.outbox.poll_seconds <= 0:
             raise bad("outbox.poll_seconds", "must be positive")
         if self.routing.rules and not Path(self.routing.rules).is_file():

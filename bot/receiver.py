@@ -26,6 +26,8 @@ from handlers import texts
 from handlers.clock import Clock
 from handlers.messages import Inbound, Reply
 from storage import inbound as inbound_store
+from storage import outbox as outbox_store
+from storage import staff as staff_store
 from storage.db import Database
 from storage.spool import Spool
 
@@ -93,8 +95,10 @@ class _Answer:
 
 class Receiver:
     def __init__(self, db: Database, handle_tx: HandleTx, clock: Clock, reply_timeout: float = 4.5,
-                 on_outbox: Callable[[], None] | None = None, spool: Spool | None = None):
+                 on_outbox: Callable[[], None] | None = None, spool: Spool | None = None,
+                 duty_office: str | None = None):
         self.db = db
+        self.duty_office = duty_office  # told once when a message cannot be handled after every retry
         self.handle_tx = handle_tx
         self.clock = clock
         self.reply_timeout = reply_timeout
@@ -235,8 +239,10 @@ class Receiver:
         try:
             with db.atomic():
                 replies = self.handle_tx(db, inbound)
-        except Exception:  # noqa: BLE001 - one bad message must not take the service down
-            log.exception("handling %s failed", key)
+        except Exception as exc:  # noqa: BLE001 - one bad message must not take the service down
+            log.exception("handling %s failed; kept for retries", key)
+            inbound_store.record_failure(db, key, inbound.openid, inbound.to_json(), _describe(exc),
+                                         self.clock.now())
             replies = [Reply(texts.INTERNAL_ERROR)]
         return self._complete(db, key, inbound, replies, answer)
 
@@ -257,6 +263,51 @@ class Receiver:
             for key, payload in rows:
                 await self._process(key, Inbound.from_json(payload), _Answer(passive_ok=False))
                 count += 1
+
+
+    async def retry_failed(self) -> int:
+        """Try again the messages whose handling raised (bounded: inbound.RETRY_DELAYS); flag them for staff
+        when every try failed. Their replies are pushed. Returns how many were tried."""
+        tried = 0
+        while True:
+            rows = await self.db.run(inbound_store.due_failures, self.clock.now())
+            if not rows:
+                return tried
+            for key, payload in rows:
+                if await self.db.run(self._retry_tx, key, Inbound.from_json(payload)):
+                    self.on_outbox()
+                tried += 1
+
+    def _retry_tx(self, db, key: str, inbound: Inbound) -> int:
+        now = self.clock.now()
+        try:
+            with db.atomic():
+                replies = self.handle_tx(db, inbound)
+        except Exception as exc:  # noqa: BLE001 - kept, tried again later or flagged
+            log.exception("retrying %s failed", key)
+            if not inbound_store.failed_again(db, key, _describe(exc), now):
+                return 0
+            log.error("message %s could not be handled after every retry: flagged for staff", key)
+            return self._flag_to_staff(db, inbound, now)
+        parts = [{"text": part, "to": r.to, "extra": r.extra} for r in replies for part in split_text(r.text)]
+        outbox_store.enqueue_replies(db, parts, inbound.openid, now, source=f"retry:{key}")
+        inbound_store.resolve_failure(db, key, now)
+        log.info("message %s handled on retry", key)
+        return len(parts)
+
+    def _flag_to_staff(self, db, inbound: Inbound, now: float) -> int:
+        recipients = staff_store.of_unit(db, self.duty_office) if self.duty_office else []
+        recipients = recipients or staff_store.leaders(db)
+        at = time.strftime("%m-%d %H:%M", time.localtime(inbound.created_at))
+        text = texts.HANDLING_FLAGGED.format(who=inbound.openid[-6:], at=at,
+                                             text=(inbound.text or f"[{inbound.kind}]")[:200])
+        for openid in recipients:
+            outbox_store.enqueue_text(db, openid, text, now, source="flagged")
+        return len(recipients)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _reply(data: dict | None) -> Reply | None:

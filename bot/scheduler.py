@@ -54,10 +54,12 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         count = await receiver.recover(received_before=clock.now() - ORPHAN_SECONDS)
         if count:
             log.info("handled %d message(s) left unfinished by another worker", count)
+        await receiver.retry_failed()
 
     # coalesce: a run missed while the process slept happens once, not once per missed interval.
     scheduler.add_job(prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
     scheduler.add_job(orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
+    scheduler.add_job(sender.check, "interval", minutes=1, id="outbox-alert", coalesce=True, max_instances=1)
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
     scheduler.add_job(deadlines, "interval", minutes=config.deadlines.sweep_minutes, id="deadlines", coalesce=True,
                       max_instances=1, next_run_time=start_now)

@@ -91,7 +91,10 @@ TICKET_HISTORY_HEAD = "办理记录："
 def excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题，您的消息已保存。请稍后再试，或发送“帮助”。"
+INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题。您的消息已保存，系统会自动重新处理，结果会发送给您，无需重复发送。"
+# To the duty office when a message could not be handled after every automatic retry.
+HANDLING_FLAGGED = ("【待人工处理】用户 {who} 于 {at} 发来的一条消息，系统多次自动处理均未成功，请人工查看并回复。\n"
+                    "消息内容：{text}\n（管理员可用 tingjian inbound failed 查看详情）")
 
 CATEGORY_NAMES = {
     "preschool": "学前教育", "admission": "招生入学", "fees": "教育收费", "burden": "课业负担与教学管理",
