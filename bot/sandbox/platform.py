@@ -185,6 +185,7 @@ class Sandbox:
         self._msg_ids = itertools.count(random.randint(10**18, 4 * 10**18))
         self._session: aiohttp.ClientSession | None = None
         self.boot_id = secrets.token_hex(6)     # message ids restart with the process; clients can tell
+        self.outage = False                     # True: every API call answers -1 "system error" (tests, demos)
 
     # ------------------------------------------------------------------ wiring
 
@@ -314,6 +315,8 @@ class Sandbox:
         return self._token_answer(self._issue("stable", current.expires_at if usable else None))
 
     def _check_access_token(self, request: web.Request) -> None:
+        if self.outage:
+            raise WechatError(-1, "simulated outage")
         value = request.query.get("access_token")
         if not value:
             raise WechatError(41001)
