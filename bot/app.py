@@ -15,8 +15,8 @@ from bot.config import Config
 from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
 from bot import web as web_pages
-from bot.scheduler import build_scheduler
-from handlers.clock import Clock
+from bot.scheduler import Jobs, build_scheduler
+from handlers.clock import Clock, DemoClock
 from handlers.desk import Templates
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
@@ -36,10 +36,12 @@ API = web.AppKey("api", WechatApi)
 SENDER = web.AppKey("sender", OutboxSender)
 WEBHOOK = web.AppKey("webhook", WechatWebhook)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+JOBS = web.AppKey("jobs", Jobs)
 
 
 def create_app(config: Config, clock: Clock | None = None) -> web.Application:
-    clock = clock or Clock()
+    # The demo's clock can be sped up and moved forward (POST /sandbox/clock); a real service's never moves.
+    clock = clock or (DemoClock() if config.sandbox.enabled else Clock())
     app = web.Application(client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
     app[CLOCK] = clock
@@ -107,7 +109,8 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     if recovered:
         log.info("handled %d message(s) accepted before a restart", recovered)
     sender.start()
-    scheduler = build_scheduler(db, receiver, clock, config, app[DISPATCHER], sender)
+    app[JOBS] = jobs = Jobs(db, receiver, clock, config, app[DISPATCHER], sender)
+    scheduler = build_scheduler(jobs)
     scheduler.start()
     app[SCHEDULER] = scheduler
     yield

@@ -30,7 +30,7 @@ def _server_overrides(args) -> dict:
     return {"server": server} if server else {}
 
 
-def _run_worker(config: Config, reuse_port: bool) -> None:
+def _run_worker(config: Config, reuse_port: bool, clock=None) -> None:
     from aiohttp import web
 
     from bot.app import create_app
@@ -40,16 +40,16 @@ def _run_worker(config: Config, reuse_port: bool) -> None:
         loop = uvloop.new_event_loop()
     except ImportError:  # Windows: the standard loop
         loop = asyncio.new_event_loop()
-    web.run_app(create_app(config), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
+    web.run_app(create_app(config, clock), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
                 print=None, access_log=None, loop=loop)
 
 
-def _serve(config: Config, workers: int, banner: str = "") -> int:
+def _serve(config: Config, workers: int, banner: str = "", clock=None) -> int:
     from storage.db import Database
     Database(config.storage.path).start().close()  # migrate once, before workers race to do it
     print(banner or f"Tingjian listening on {config.public_url} (webhook: {config.public_url}/wechat)", flush=True)
     if workers <= 1:
-        _run_worker(config, reuse_port=False)
+        _run_worker(config, reuse_port=False, clock=clock)
         return 0
     # Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections.
     ctx = multiprocessing.get_context("spawn")
@@ -75,14 +75,20 @@ def cmd_serve(args) -> int:
 
 def cmd_demo(args) -> int:
     from bot.demo import demo_config
+    from handlers.clock import DemoClock
+    if not 0 < args.speed <= 100_000:
+        print("tingjian: --speed must be between 0 and 100000", file=sys.stderr)
+        return 2
     config = demo_config(port=args.port, host=args.host, data_dir=args.data)
     banner = (
         "Tingjian demo: embedded SQLite at {db}, local WeChat sandbox, no credentials.\n"
         "  Simulator (open in a browser):  {url}/simulator\n"
         "  Terminal chat:                  tingjian chat --url {url}\n"
+        "{speed}"
         "Press Ctrl+C to stop."
-    ).format(db=config.storage.path, url=config.public_url)
-    return _serve(config, 1, banner)
+    ).format(db=config.storage.path, url=config.public_url,
+             speed=f"  Time runs {args.speed:g}x faster than real time.\n" if args.speed != 1 else "")
+    return _serve(config, 1, banner, clock=DemoClock(args.speed))
 
 
 def cmd_init_db(args) -> int:
@@ -340,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--data", default="data", help="folder for the demo database (default ./data)")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="time runs N times faster (e.g. 60: an hour a minute), so deadlines, reminders and the "
+                        "Monday digest come within a demo; the simulator can also jump ahead by hours or days")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("init-db", help="create or upgrade the database and load the directory",
