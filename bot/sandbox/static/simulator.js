@@ -381,12 +381,13 @@
   // ---------------------------------------------------------------- the demo clock
   // GET/POST /sandbox/clock: the demo's time, and jumps ahead after which every sweep runs at once.
   const RAN_NAMES = { deadlines: "提醒/催办", digests: "周报", retried: "重试" };
+  function clockText(d) { return d.text + (d.speed && d.speed !== 1 ? " ×" + d.speed : ""); }
   async function showClock() {
     try {
       const r = await fetch("/sandbox/clock");
       if (!r.ok) return;
       const d = await r.json();
-      $("demo-time").textContent = d.text + (d.speed && d.speed !== 1 ? " ×" + d.speed : "");
+      $("demo-time").textContent = clockText(d);
       $("timebar").hidden = false;
     } catch (e) { /* no demo clock here: the bar stays hidden */ }
   }
@@ -398,7 +399,7 @@
                                                 body: button.dataset.jump });
       const d = await r.json();
       if (!r.ok) { notice(current, "时间调整失败：" + (d.error || r.status), true); return; }
-      $("demo-time").textContent = d.text;
+      $("demo-time").textContent = clockText(d);
       const ran = Object.keys(d.ran || {}).filter((k) => d.ran[k]).map((k) => RAN_NAMES[k] + " " + d.ran[k]);
       notice(current, "时间前进到 " + d.text + (ran.length ? "，已发出：" + ran.join("，") : "，没有到期的任务"));
       poll();
