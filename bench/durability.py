@@ -2,11 +2,12 @@
 """Is every acknowledged message stored? Two faults against a real `tingjian serve` under load.
 
     python bench/durability.py lock [--lock-seconds 60] [--rate 20] [--port 18210]
-    python bench/durability.py kill [--kills 6] [--rate 40] [--port 18211]
+    python bench/durability.py kill [--kills 6] [--rate 100] [--with-lock] [--port 18211]
 
 lock: another process holds SQLite's write lock (BEGIN IMMEDIATE) for --lock-seconds while messages keep coming,
       at the production settings (reply_timeout 4.5 s, lock_wait 30 s). Then the lock is released.
-kill: the server is killed with SIGKILL --kills times under load (each run lasts 1-3 s) and restarted.
+kill: the server is killed with SIGKILL --kills times under load (each run lasts 1-3 s) and restarted; with
+      --with-lock, every other run has the write lock held by another process, so messages sit in the spool.
 
 Load: --rate safe-mode text messages per second (unique MsgId each, a pool of openids, texts that get exactly one
 reply), each request with WeChat's 5 s timeout. A message is *acknowledged* when the server answered 200 (a
@@ -50,6 +51,7 @@ def write_config(tmp: Path, port: int) -> Path:
 [server]
 port = {port}
 log_level = "WARNING"
+link_secret = "bench-link-secret-7c2e91"
 [wechat]
 token = "{wx.TOKEN}"
 aes_key = "{wx.AES_KEY}"
@@ -118,7 +120,8 @@ class Load:
 
     async def run_for(self, seconds: float) -> None:
         tasks = []
-        async with aiohttp.ClientSession() as session:
+        # No connection limit: while the database is locked each request takes 4.5 s, so hundreds are in flight.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 tasks.append(asyncio.create_task(self.one(session)))
@@ -193,19 +196,29 @@ async def kill_scenario(args, tmp: Path) -> int:
     load = Load(args.port, args.rate)
     for n in range(args.kills):
         proc = start_server(config, args.port, tmp)
-        runner = asyncio.create_task(load.run_for(10))
-        await asyncio.sleep(random.uniform(1, 3))
+        holder = None
+        if args.with_lock and n % 2 == 1:  # every other run: the database is locked, messages go to the spool
+            holder = sqlite3.connect(db, isolation_level=None, timeout=60)
+            holder.execute("BEGIN IMMEDIATE")
+        delay = random.uniform(1, 3) + (5 if holder else 0)
+        runner = asyncio.create_task(load.run_for(delay + 0.3))  # requests still in flight at the kill
+        await asyncio.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        await runner  # the rest of the load meets a dead server: not acknowledged
-        log(f"kill {n + 1}/{args.kills}: acknowledged so far {len(load.acked)}")
+        await runner
+        if holder is not None:
+            holder.rollback()
+            holder.close()
+        spooled = sum(len(p.read_bytes().splitlines()) for p in Path(str(db) + ".spool").glob("*.jsonl"))
+        log(f"kill {n + 1}/{args.kills}{' (database locked)' if holder else ''}: acknowledged so far "
+            f"{len(load.acked)}, in the spool now {spooled}")
     proc = start_server(config, args.port, tmp)
     try:
         settle(db, tmp)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
-    return report(db, load, f"kill{args.kills}")
+    return report(db, load, f"kill{args.kills}{'+lock' if args.with_lock else ''}")
 
 
 def main() -> int:
@@ -217,8 +230,10 @@ def main() -> int:
     p.add_argument("--port", type=int, default=18210)
     p = sub.add_parser("kill")
     p.add_argument("--kills", type=int, default=6)
-    p.add_argument("--rate", type=float, default=40)
+    p.add_argument("--rate", type=float, default=100)
     p.add_argument("--port", type=int, default=18211)
+    p.add_argument("--with-lock", action="store_true",
+                   help="in every other run another process holds the write lock, so the kill meets a full spool")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (config, database, log)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tingjian-durability-"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """N SIGKILLs of a real server under load: acknowledged vs stored, lost, duplicated.
 
-    python bench/kill.py [--kills 6] [--rate 40] [--port 18211]
+    python bench/kill.py [--kills 6] [--rate 100] [--with-lock] [--port 18211]
 
 The same as `python bench/durability.py kill …` (see there).
 """
