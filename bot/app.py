@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import AsyncIterator
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,7 +22,7 @@ from handlers.desk import Templates
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
-from storage import directory, outbox, spool
+from storage import directory, inbound, outbox, spool
 from storage.spool import Spool
 from storage.db import Database
 
@@ -119,7 +120,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     sender = OutboxSender(db, api, config.outbox, clock)
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
                         on_outbox=sender.wake, spool=Spool(spool.folder_for(config.storage.path)),
-                        duty_office=config.routing.duty_office)
+                        duty_office=config.routing.duty_office, tz=ZoneInfo(config.bot.timezone))
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
     # Spools left by killed processes (and by this one, if the database was locked) are drained in the background.
@@ -153,10 +154,10 @@ HEALTH_WRITE_SECONDS = 2.0
 
 
 def _heartbeat(db, now: float, failed_since: float) -> dict:
-    """One tiny write (proof the database can be written now) and the outbox's indexed health figures."""
+    """One tiny write (proof the database can be written now) and indexed health figures."""
     db.execute("INSERT INTO heartbeat (name, at) VALUES ('healthz', ?) ON CONFLICT(name) DO UPDATE SET at = ?",
                [now, now])
-    return outbox.health(db, now, failed_since)
+    return {**outbox.health(db, now, failed_since), "flagged_inbound": inbound.flagged_since(db, failed_since)}
 
 
 async def _health(request: web.Request) -> web.Response:
@@ -175,8 +176,12 @@ async def _health(request: web.Request) -> web.Response:
     except Exception as exc:  # noqa: BLE001 - reported, not raised: this is the health check
         body.update(ok=False, database=f"cannot be written: {exc}")
     else:
+        flagged = state.pop("flagged_inbound")
         body["outbox"] = state
         body["alerts"] = problems(state, config.outbox)
+        if flagged:
+            body["alerts"].append(f"{flagged} message(s) could not be handled and wait for staff: "
+                                  "tingjian inbound failed")
         if state["oldest_pending_seconds"] is not None and \
                 state["oldest_pending_seconds"] > config.outbox.stuck_minutes * 60:
             body["ok"] = False

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import threading
 import time
+from datetime import datetime, tzinfo
 from typing import Callable
 
 from handlers import texts
@@ -96,8 +97,9 @@ class _Answer:
 class Receiver:
     def __init__(self, db: Database, handle_tx: HandleTx, clock: Clock, reply_timeout: float = 4.5,
                  on_outbox: Callable[[], None] | None = None, spool: Spool | None = None,
-                 duty_office: str | None = None):
+                 duty_office: str | None = None, tz: tzinfo | None = None):
         self.db = db
+        self.tz = tz  # for the times shown to staff
         self.duty_office = duty_office  # told once when a message cannot be handled after every retry
         self.handle_tx = handle_tx
         self.clock = clock
@@ -298,7 +300,7 @@ class Receiver:
     def _flag_to_staff(self, db, inbound: Inbound, now: float) -> int:
         recipients = staff_store.of_unit(db, self.duty_office) if self.duty_office else []
         recipients = recipients or staff_store.leaders(db)
-        at = time.strftime("%m-%d %H:%M", time.localtime(inbound.created_at))
+        at = datetime.fromtimestamp(inbound.created_at, self.tz).strftime("%m-%d %H:%M")
         text = texts.HANDLING_FLAGGED.format(who=inbound.openid[-6:], at=at,
                                              text=(inbound.text or f"[{inbound.kind}]")[:200])
         for openid in recipients:

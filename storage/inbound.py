@@ -137,3 +137,10 @@ def retry_failure(db: sqlite_utils.Database, key: str, now: float) -> bool:
     return db.execute(
         "UPDATE inbound_failures SET state = 'retrying', next_attempt_at = ?, attempts = min(attempts, ?) "
         "WHERE key = ? AND state != 'resolved'", [now, len(RETRY_DELAYS), key]).rowcount == 1
+
+
+def flagged_since(db: sqlite_utils.Database, since: float) -> int:
+    """Messages flagged for staff that first failed since `since` (indexed; counted up to 1000), for /healthz."""
+    return db.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM inbound_failures INDEXED BY inbound_failures_flagged "
+        "WHERE state = 'flagged' AND failed_at >= ? LIMIT 1000)", [since]).fetchone()[0]

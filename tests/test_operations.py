@@ -210,6 +210,7 @@ async def test_a_message_that_always_fails_is_flagged_and_the_duty_office_told_o
     clock.advance(86400)
     assert await receiver.retry_failed() == 0  # flagged: no more tries, no second notice
     assert len(await store.run(outbox.list_for, "o_duty")) == 1
+    assert await store.run(inbound_store.flagged_since, T0 - 1) == 1  # /healthz lists it among its alerts
 
     cfg = tmp_path / "cli.toml"
     cfg.write_text(f'[storage]\npath = "{tmp_path / "r.db"}"\n', encoding="utf-8")
