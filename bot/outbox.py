@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 
 import aiohttp
 
@@ -22,6 +23,8 @@ from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+RECORD_RETRY_SECONDS = 1.0
 
 
 class OutboxSender:
@@ -97,7 +100,7 @@ class OutboxSender:
                     # otherwise the text waits for their next message.
                     template = payload.get("template")
                     if template is None:
-                        await self.db.run(outbox.mark_waiting, item["id"], str(exc))
+                        await self._record(outbox.mark_waiting, item["id"], str(exc))
                         return
             if template is not None:
                 await self.api.send_template(item["openid"], template["template_id"], template["data"],
@@ -108,19 +111,31 @@ class OutboxSender:
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             await self._retry(item, f"{type(exc).__name__}: {exc}")
             return
-        await self.db.run(outbox.mark_sent, item["id"], self.clock.now())
+        # Delivered: this must be recorded, or the row is claimed and sent again once its claim runs out.
+        await self._record(outbox.mark_sent, item["id"], self.clock.now())
         self.sent += 1
+
+    async def _record(self, fn, *args) -> None:
+        """Record an attempt's outcome, waiting as long as another process holds the write lock (a backup, a
+        long command): a lost 'sent' would send the message twice."""
+        while True:
+            try:
+                await self.db.run(fn, *args)
+                return
+            except sqlite3.OperationalError as exc:
+                log.warning("outbox: recording #%s waits for the database (%s)", args[0], exc)
+                await asyncio.sleep(RECORD_RETRY_SECONDS)
 
     async def _retry(self, item: dict, error: str, permanent: bool = False) -> None:
         if permanent:
-            await self.db.run(outbox.mark_failed, item["id"], error, self.clock.now())
+            await self._record(outbox.mark_failed, item["id"], error, self.clock.now())
             log.warning("outbox #%s to %s failed for good: %s", item["id"], item["openid"], error)
             return
         attempts = item["attempts"] + 1
         delay = min(self.config.backoff_max_seconds,
                     self.config.backoff_base_seconds * 2 ** min(attempts - 1, 30))  # the exponent stays finite
         delay *= random.uniform(0.8, 1.2)  # jitter: workers that failed together do not retry together
-        await self.db.run(outbox.mark_retry, item["id"], error, self.clock.now() + delay)
+        await self._record(outbox.mark_retry, item["id"], error, self.clock.now() + delay)
         log.warning("outbox #%s to %s: %s (attempt %d, next in %.0f s)", item["id"], item["openid"], error,
                     attempts, delay)
 

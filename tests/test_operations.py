@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from bot import cli
-from bot.app import DB, RECEIVER, SENDER, create_app
+from bot.app import API, DB, SENDER, create_app
 from bot.receiver import Receiver
 from bot.sandbox.platform import Sandbox
 from handlers import texts
@@ -107,6 +107,38 @@ async def test_permanent_error_ends_the_row_with_its_reason_and_can_be_retried(p
     clock.at = time.time()
     await sender.send_due()
     assert [m.content for m in sandbox.messages("o_stranger")] == ["您好"]
+
+
+async def test_a_sent_notice_is_recorded_even_if_the_database_is_locked_meanwhile(platform, aiohttp_client,
+                                                                                  make_config, tmp_path,
+                                                                                  monkeypatch):
+    sandbox, base, clock = platform
+    monkeypatch.setattr("bot.outbox.RECORD_RETRY_SECONDS", 0.05, raising=False)
+    config = make_config(wechat={"api_base": base}, storage={"lock_wait_seconds": 0.2})
+    client = await aiohttp_client(create_app(config, clock=clock))
+    db, api, sender = client.app[DB], client.app[API], client.app[SENDER]
+    await sender.stop()
+    sandbox.follow("o_once")
+    await api.access_token()  # cached before the lock, as it usually is
+    await db.run(outbox.enqueue_text, "o_once", "只发一次", clock.now())
+    holder = None
+    real_send = api.send_text
+
+    async def send_then_lock(openid, content):  # another process takes the lock while the API call is out
+        nonlocal holder
+        result = await real_send(openid, content)
+        holder = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        return result
+    monkeypatch.setattr(api, "send_text", send_then_lock)
+    sending = asyncio.create_task(sender.send_due())
+    await asyncio.sleep(1.0)  # several of the writer's lock waits
+    holder.rollback()
+    holder.close()
+    await sending
+    clock.advance(outbox.CLAIM_SECONDS + 1)
+    assert await sender.send_due() == 0
+    assert [m.content for m in sandbox.messages("o_once")] == ["只发一次"]
 
 
 def _cli_config(config) -> str:
