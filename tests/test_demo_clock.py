@@ -76,3 +76,21 @@ def test_demo_clock_runs_faster_from_its_start():
     t1 = clock.now()
     clock.advance(3 * 86400)
     assert clock.now() - t1 >= 3 * 86400
+
+
+async def test_a_faster_demo_sweeps_more_often(tmp_path):
+    import datetime as dt
+
+    from bot.app import CLOCK, SCHEDULER, create_app
+    from bot.demo import demo_config
+    from tests.conftest import running
+    from tests.test_process import free_port
+    clock = DemoClock(speed=60)
+    async with running(create_app(demo_config(port=free_port(), data_dir=str(tmp_path)), clock)) as app:
+        assert app[CLOCK] is clock
+        scheduler = app[SCHEDULER]
+        assert scheduler.get_job("deadlines").trigger.interval == dt.timedelta(seconds=5)  # 5 min / 60
+        assert scheduler.get_job("weekly-digest-demo") is not None  # the demo's Monday comes before the real one
+    async with running(create_app(demo_config(port=free_port(), data_dir=str(tmp_path / "b")))) as app:
+        assert app[SCHEDULER].get_job("deadlines").trigger.interval == dt.timedelta(minutes=5)
+        assert app[SCHEDULER].get_job("weekly-digest-demo") is None
