@@ -80,6 +80,8 @@ def lease_unfinished(db: sqlite_utils.Database, received_before: float, now: flo
 
 
 def prune(db: sqlite_utils.Database, before: float) -> int:
+    # Failures resolved by a retry are kept as long as the message ids; flagged ones until staff dealt with them.
+    db.execute("DELETE FROM inbound_failures WHERE state = 'resolved' AND resolved_at < ?", [before])
     return db.execute("DELETE FROM inbound WHERE status = 'done' AND received_at < ?", [before]).rowcount
 
 
