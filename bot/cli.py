@@ -211,6 +211,21 @@ def cmd_inbound_retry(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_inbound_resolve(args) -> int:
+    import time
+
+    from storage import inbound
+
+    def resolve(db, key, now):
+        if db.execute("SELECT 1 FROM inbound_failures WHERE key = ? AND state != 'resolved'", [key]).fetchone():
+            inbound.resolve_failure(db, key, now)
+            return True
+        return False
+    _, ok = _with_db(args, resolve, args.key, time.time())
+    print(f"{args.key} marked as dealt with" if ok else f"{args.key}: no such unresolved failure")
+    return 0 if ok else 1
+
+
 def cmd_directory_import(args) -> int:
     from storage import directory
     try:
@@ -645,6 +660,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("key", help="the message key from `tingjian inbound failed`")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_inbound_retry)
+    q = in_sub.add_parser("resolve", help="mark a flagged message as dealt with by hand",
+                          description="Mark a flagged message as dealt with (staff answered the person by hand).")
+    q.add_argument("key", help="the message key from `tingjian inbound failed`")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_inbound_resolve)
 
     p = sub.add_parser("directory", help="import units and schools from CSV",
                        description="The directory of units and schools.")

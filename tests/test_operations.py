@@ -251,5 +251,10 @@ async def test_a_message_that_always_fails_is_flagged_and_the_duty_office_told_o
     out = capsys.readouterr().out
     assert "wechat:msg:424242\tflagged\to_unlucky" in out and "ValueError" in out
     assert cli.main(["inbound", "retry", "wechat:msg:424242", "--config", str(cfg)]) == 0
+    assert cli.main(["inbound", "resolve", "wechat:msg:1", "--config", str(cfg)]) == 1
     store.start()
     assert [f["state"] for f in await store.run(inbound_store.list_failures)] == ["retrying"]
+    store.close()
+    assert cli.main(["inbound", "resolve", "wechat:msg:424242", "--config", str(cfg)]) == 0  # answered by hand
+    store.start()
+    assert await store.run(inbound_store.list_failures) == []
