@@ -95,9 +95,8 @@ def health(db: sqlite_utils.Database, now: float, failed_since: float) -> dict[s
     """What an operator must know, from indexed lookups only (milliseconds at millions of rows): the age of the
     oldest row still to deliver, and how many rows failed for good since `failed_since` (counted up to 1000)."""
     # INDEXED BY: the partial indexes answer in O(log n); the planner might otherwise walk every pending row.
-    row = db.execute("SELECT created_at FROM outbox INDEXED BY outbox_open WHERE status IN ('pending', 'sending') "
-                     "ORDER BY created_at LIMIT 1").fetchone()
-    oldest = row[0] if row else None
+    oldest = db.execute("SELECT min(created_at) FROM outbox INDEXED BY outbox_open "
+                        "WHERE status IN ('pending', 'sending')").fetchone()[0]
     failed = db.execute(
         "SELECT count(*) FROM (SELECT 1 FROM outbox INDEXED BY outbox_failed WHERE status = 'failed' "
         "AND failed_at >= ? LIMIT 1000)", [failed_since]).fetchone()[0]

@@ -258,3 +258,17 @@ async def test_a_message_that_always_fails_is_flagged_and_the_duty_office_told_o
     assert cli.main(["inbound", "resolve", "wechat:msg:424242", "--config", str(cfg)]) == 0  # answered by hand
     store.start()
     assert await store.run(inbound_store.list_failures) == []
+
+
+async def test_healthz_queries_use_indexes_only(store):
+    """The figures /healthz reads cost O(log n): no scan of the outbox or of the failures, whatever their size."""
+    from bot.app import _heartbeat
+    statements = []
+    await store.run(lambda db: db.conn.set_trace_callback(statements.append))
+    await store.run(_heartbeat, T0, T0 - 86400)
+    await store.run(lambda db: db.conn.set_trace_callback(None))
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3
+    for sql in selects:
+        plan = " ".join(r[3] for r in await store.run(lambda db: db.execute("EXPLAIN QUERY PLAN " + sql).fetchall()))
+        assert "USING INDEX" in plan and "SCAN outbox" not in plan and "SCAN inbound_failures" not in plan, plan
