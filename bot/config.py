@@ -257,6 +257,12 @@ class Config:
         return f"http://{host}:{self.server.port}"
 
 
+# Keys of earlier versions, with what replaced them, so an old config file gets a useful message.
+REMOVED = {
+    "outbox.max_attempts": "transient errors are now retried for ever (capped backoff); delete the line and see "
+                           "outbox.stuck_minutes for the alert when delivery is stuck",
+}
+
 SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Config) if f.name != "source"}
 _SECTION_TYPES = get_type_hints(Config)
 
@@ -311,6 +317,8 @@ def _build(raw: Mapping[str, Any], env: Mapping[str, str], source: str) -> Confi
             raise ConfigError(f"{source}: {name} must be a table [{name}]")
         values: dict[str, Any] = {}
         for key, value in table.items():
+            if f"{name}.{key}" in REMOVED:
+                raise ConfigError(f"{source}: {name}.{key} was removed: {REMOVED[f'{name}.{key}']}")
             if key not in hints:
                 raise ConfigError(f"{source}: unknown key {name}.{key}; known in [{name}]: {', '.join(hints)}")
             try:
