@@ -409,8 +409,9 @@ class Router:
             scores[cat] += v
         for c in vetoed:
             scores[c] = 0.0
+        english_edu = _ENGLISH_EDU.search(t) is not None
         for c, ctx in self.context.items():
-            if ctx and scores[c] > 0 and not any(w in t for w in ctx):
+            if ctx and scores[c] > 0 and not english_edu and not any(w in t for w in ctx):
                 cut = scores[c] * (1.0 - self.context_factor)
                 scores[c] -= cut
                 contrib[("(无语境 no context)", c, "context")] = -cut
@@ -479,11 +480,13 @@ class Router:
     def _consult_model(self, t: str, top: str, confidence: float, s1: float):
         """Where the rules are unsure, the statistical model may decide; it says which words moved it."""
         ms = self.model_settings
-        unsure = s1 < self.min_score or confidence < float(ms.get("unsure_below", 0.35))
+        # no rule word, or only a general one such as 学校 (the other_edu fallback words)
+        weak = s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5)))
+        unsure = weak or confidence < float(ms.get("unsure_below", 0.35))
         if not unsure:
             return top, confidence, []
         cat, p, words = self.model.predict(t, self._tok)
-        need = float(ms.get("take_no_signal", 0.7)) if s1 < self.min_score else float(ms.get("take_over", 0.9))
+        need = float(ms.get("take_no_signal", 0.7)) if weak else float(ms.get("take_over", 0.9))
         if cat == top or p < need:
             return top, confidence, []
         extra = [{"word": f"模型 model: {w}", "category": cat, "weight": round(v, 3)} for w, v in words]
@@ -566,6 +569,9 @@ def _lengths_by_first_char(words) -> dict[str, tuple[int, ...]]:
 
 
 _ASCII_WORD = re.compile(r"[a-z]{2}")
+# an English message about school life gives the context the Chinese `context` lists look for
+_ENGLISH_EDU = re.compile(r"(?<![a-z])(school|student|pupil|teacher|class|kid|child|children|son|daughter|"
+                          r"parent|grade|homework|exam)s?(?![a-z])")
 _COMMON_WORD_FREQ = 20  # a candidate near-miss this frequent in jieba's dictionary is a word of its own
 
 
