@@ -60,15 +60,27 @@ class Normaliser:
         self._is_common = is_common_word
         words = sorted({w for w in vocabulary if 2 <= len(w) <= 8 and all(_CJK.match(c) for c in w)})
         self._vocab = frozenset(words)
-        # a near-miss shares the word's first character (error elsewhere) or its second (error in the first)
-        self._by_first: dict[str, list[str]] = {}
-        self._by_second: dict[str, list[str]] = {}
+        # Each word is indexed by its sound: one code point per syllable, so a window of the text is looked up
+        # with one slice and one dict probe. (Each character's first reading, on both sides.)
+        self._ids: dict[str, str] = {}
+        self._by_sound: dict[str, list[str]] = {}
         for w in words:
-            self._by_first.setdefault(w[0], []).append(w)
-            self._by_second.setdefault(w[1], []).append(w)
-        for d in (self._by_first, self._by_second):
-            for k in d:
-                d[k].sort(key=lambda w: (-len(w), w))  # longest first: 培训机沟 before 机沟
+            key = self._sound(w)
+            if key is not None:
+                self._by_sound.setdefault(key, []).append(w)
+        self._lengths = sorted({len(k) for k in self._by_sound}, reverse=True)  # longest first
+        self._starts = frozenset(k[:2] for k in self._by_sound)  # most positions fail this one probe
+
+    def _syllable_id(self, ch: str) -> str:
+        sid = self._ids.get(ch)
+        if sid is None:
+            syl = first_syllable(ch)
+            sid = self._ids[ch] = chr(0xE000 + _syllable_number(syl)) if syl else "\x00"
+        return sid
+
+    def _sound(self, text: str) -> str | None:
+        key = "".join(self._syllable_id(c) for c in text)
+        return None if "\x00" in key else key
 
     def __call__(self, text: str) -> Normalised:
         t = unicodedata.normalize("NFKC", str(text)).lower().strip()
@@ -80,11 +92,21 @@ class Normaliser:
 
     def _fix_near_misses(self, t: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         n = min(len(t), NEAR_MISS_CHARS)
+        ids = self._ids
+        sound = "".join([ids.get(c) or self._syllable_id(c) for c in t[:n]])
         out: list[str] = []
         fixes: list[tuple[str, str]] = []
         i = 0
+        by_sound, lengths, starts = self._by_sound, self._lengths, self._starts
         while i < n:
-            hit = self._near_miss_at(t, i)
+            hit = None
+            if sound[i:i + 2] in starts:
+                for L in lengths:
+                    cands = by_sound.get(sound[i:i + L]) if i + L <= n else None
+                    if cands:
+                        hit = self._accept(t, i, cands)
+                        if hit:
+                            break
             if hit is None:
                 out.append(t[i])
                 i += 1
@@ -96,41 +118,40 @@ class Normaliser:
         out.append(t[n:])
         return "".join(out), tuple(dict.fromkeys(fixes))
 
-    def _near_miss_at(self, t: str, i: int) -> tuple[str, str] | None:
+    def _accept(self, t: str, i: int, cands: list[str]) -> tuple[str, str] | None:
+        """A word that sounds like t[i:…] and differs from it in exactly one character, if that is a slip."""
         vocab = self._vocab
-        for cands in (self._by_first.get(t[i], ()), self._by_second.get(t[i + 1], ()) if i + 1 < len(t) else ()):
-            for w in cands:
-                L = len(w)
-                seen = t[i:i + L]
-                if len(seen) < L or seen == w or seen in vocab:
-                    continue
-                diff = [k for k in range(L) if seen[k] != w[k]]
-                if len(diff) != 1:
-                    continue
-                k = diff[0]
-                if not _CJK.match(seen[k]) or not (syllables(seen[k]) & _word_reading(w, k)):
-                    continue
-                if self._is_common(seen) or self._is_common(t[max(0, i - 1):i + L]) or \
-                        self._is_common(t[i:i + L + 1]):
-                    continue  # a real word (收废品, 其实), not a slip
-                outside = t[i + k - 1:i + k + 1] if k == 0 and i > 0 else \
-                    t[i + k:i + k + 2] if k == L - 1 and i + L < len(t) else ""
-                if len(outside) == 2 and self._is_common(outside):
-                    continue  # the odd character belongs to the next word (收废品 is 收 + 废品)
-                if any(w2 in vocab or self._is_common(w2) for w2 in _covering(t, i, L)):
-                    continue  # its edge belongs to a word beside it (部门为 is 部门 + 为, not 门卫)
-                return seen, w
+        for w in cands:
+            L = len(w)
+            seen = t[i:i + L]
+            if seen == w or seen in vocab:
+                return None  # written right (or another rule word that sounds the same)
+            diff = [k for k in range(L) if seen[k] != w[k]]
+            if len(diff) != 1:
+                continue
+            k = diff[0]
+            if self._is_common(seen) or self._is_common(t[max(0, i - 1):i + L]) or self._is_common(t[i:i + L + 1]):
+                continue  # a real word (收废品, 其实), not a slip
+            outside = t[i + k - 1:i + k + 1] if k == 0 and i > 0 else \
+                t[i + k:i + k + 2] if k == L - 1 and i + L < len(t) else ""
+            if len(outside) == 2 and self._is_common(outside):
+                continue  # the odd character belongs to the next word (收废品 is 收 + 废品)
+            if any(w2 in vocab or self._is_common(w2) for w2 in _covering(t, i, L)):
+                continue  # its edge belongs to a word beside it (部门为 is 部门 + 为, not 门卫)
+            return seen, w
         return None
 
 
-@functools.lru_cache(maxsize=4096)
-def _word_reading(word: str, k: int) -> frozenset[str]:
-    """The reading of character k as it is said in this word (校 in 学校 is xiao), falling back to all."""
-    from pypinyin import Style, lazy_pinyin
-    p = lazy_pinyin(word, style=Style.NORMAL, v_to_u=False)
-    if len(p) == len(word):
-        return frozenset({p[k].replace("ü", "v")})
-    return syllables(word[k])
+_SYLLABLE_NUMBERS: dict[str, int] = {}
+
+
+def _syllable_number(syl: str) -> int:
+    return _SYLLABLE_NUMBERS.setdefault(syl, len(_SYLLABLE_NUMBERS) + 1)
+
+
+def first_syllable(ch: str) -> str | None:
+    raw = pinyin_dict.get(ord(ch))
+    return raw.split(",", 1)[0].translate(_TONES) if raw else None
 
 
 def _covering(t: str, i: int, L: int) -> Iterable[str]:

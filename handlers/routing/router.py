@@ -169,6 +169,15 @@ class Router:
         self.fallback_edu = fb.get("education", "other_edu")
         self.fallback_none = fb.get("none", "out_of_scope")
 
+        # A…B patterns by their first part, and first parts by their first character: a text is checked only
+        # for the patterns that can start in it
+        self._gapped_by_first: dict[str, list[int]] = {}
+        for idx, (_pat, first, _e) in enumerate(self._gapped):
+            self._gapped_by_first.setdefault(first, []).append(idx)
+        self._gapped_by_char: dict[str, list[str]] = {}
+        for first in self._gapped_by_first:
+            self._gapped_by_char.setdefault(first[0], []).append(first)
+
         # first character -> candidate lengths (longest first), so most positions are skipped at once
         self._word_lengths = _lengths_by_first_char(self._words)
         self._sub_lengths = _lengths_by_first_char(self._substrings)
@@ -219,6 +228,7 @@ class Router:
         self._connectives = re.compile("|".join(re.escape(self._norm(c)) for c in m.get(
             "connectives", ["还有", "另外", "此外", "再有就是", "再就是", "顺便", "also", "another thing"])))
         self._absorbs = {c: set(v) for c, v in m.get("absorbs", {}).items()}
+        self._subjects = set(m.get("subjects", ["preschool", "tutoring", "vocational"]))
 
         # Near-miss vocabulary: every word a rule or a context list is written in.
         vocab = set(self._words) | set(self._edu_words)  # not phrases: 都小学 (a name) is no slip of 读小学
@@ -328,9 +338,11 @@ class Router:
 
     def _gapped_counts(self, text: str) -> dict[int, int]:
         counts: dict[int, int] = {}
-        for idx, (pat, first, _e) in enumerate(self._gapped):
-            if first in text:
-                k = len(pat.findall(text))
+        by_char = self._gapped_by_char
+        firsts = {f for c in set(text) for f in by_char.get(c, ()) if f in text}
+        for first in firsts:
+            for idx in self._gapped_by_first[first]:
+                k = len(self._gapped[idx][0].findall(text))
                 if k:
                     counts[idx] = k
         return counts
@@ -494,7 +506,10 @@ class Router:
 
     def _urgent(self, t: str) -> tuple[str, ...]:
         found = [w for w in self._urgent_plain if w in t]
-        found += [w for pat, w in self._urgent_gapped if pat.search(t)]
+        for pat, _w in self._urgent_gapped:
+            m = pat.search(t)
+            if m:
+                found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
         if self._urgent_english_any is not None and _ASCII_WORD.search(t):
             for m in self._urgent_english_any.finditer(t):
                 for pat, w in self._urgent_english:
@@ -526,11 +541,16 @@ class Router:
 
         pieces = [p for p in self._connectives.split(t) if p.strip()]
         if len(pieces) > 1:
+            # Parts joined by 还有/另外 are separate matters, unless the first names a subject that the rest
+            # is about too (幼儿园收费太贵，还有伙食差: both the kindergarten's).
+            if top not in self._subjects:
+                absorbed = set()
             for piece in pieces:
                 ps, pc, _v, _w = self._score(piece.replace("\n", "，"))
                 cat = self._rank(ps)[0]
                 if ps[cat] >= self.matter_min:
                     add(cat, ps[cat], words_of(cat, pc))
+            absorbed = self._absorbs.get(top, set())
         s1 = scores[top]
         for cat in self._rank(scores):
             if cat in ("out_of_scope", "other_edu") or cat in vetoed:
