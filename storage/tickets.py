@@ -92,10 +92,11 @@ def corrections(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every 转派 with the categories of the unit it went to (what the staff judged right), oldest first."""
     rows = db.query(
         "SELECT rc.id, rc.ticket_id, rc.at, rc.category, rc.from_unit, rc.to_unit, rc.text, rc.note, "
-        "u.name AS to_name, u.categories AS to_categories FROM routing_corrections rc "
-        "LEFT JOIN units u ON u.code = rc.to_unit ORDER BY rc.id")
+        "u.name AS to_name, u.categories AS to_categories, t.routing FROM routing_corrections rc "
+        "LEFT JOIN units u ON u.code = rc.to_unit LEFT JOIN tickets t ON t.id = rc.ticket_id ORDER BY rc.id")
     out = []
     for r in rows:
+        r["routing"] = json.loads(r["routing"] or "{}")  # the decision as it was made, with its words
         cats = (r.pop("to_categories") or "").replace(",", ";").split(";")
         r["to_categories"] = [c.strip() for c in cats if c.strip()]
         out.append(r)

@@ -57,6 +57,17 @@ def suggest(router: Router, rules_text: str, corrections: list[dict], min_count:
     cats = rules.get("categories", {})
     fired: Counter = Counter()  # (word, wrong category, right category)
     new_words: dict[str, Counter] = defaultdict(Counter)  # right category -> token counts
+    for c in corrections:  # the words that led the decision each correction undid, as stored on the ticket
+        gold = gold_of(c)
+        then = c.get("routing") or {}
+        if gold is None or c.get("category") == gold:
+            continue
+        for e in then.get("explanation", []):
+            if e.get("category") == c["category"] and e.get("weight", 0) > 0 and \
+                    not str(e.get("word", "")).startswith(("模型", "(")):
+                fired[(str(e["word"]).split("≈")[-1], c["category"], gold)] += 1
+    stored = bool(fired)
+    fired_now: Counter = Counter()  # the same, by the current rules: what a change would still fix
     for _id, text, gold in rows:
         d = router.route(text)
         if d.category == gold:
@@ -64,17 +75,17 @@ def suggest(router: Router, rules_text: str, corrections: list[dict], min_count:
             continue
         for e in d.explanation:
             if e["category"] == d.category and e["weight"] > 0 and not e["word"].startswith(("模型", "(")):
-                fired[(e["word"].split("≈")[-1], d.category, gold)] += 1
+                fired_now[(e["word"].split("≈")[-1], d.category, gold)] += 1
         tokens = {w for w in router.tokenizer.cut(router.prepare(text), HMM=False)
                   if len(w) >= 2 and not w.isascii() and re.fullmatch(r"[\u4e00-\u9fff]+", w) and w not in _STOP}
         for w in tokens:
             new_words[gold][w] += 1
 
-    sug.misleading = sorted(((w, wrong, right, n) for (w, wrong, right), n in fired.items()),
+    sug.misleading = sorted(((w, wrong, right, n) for (w, wrong, right), n in (fired if stored else fired_now).items()),
                             key=lambda x: (-x[3], x[0]))
     text = rules_text
     by_word: Counter = Counter()
-    for (w, wrong, _right), n in fired.items():
+    for (w, wrong, _right), n in fired_now.items():
         by_word[(w, wrong)] += n
     for (w, wrong), n in sorted(by_word.items(), key=lambda kv: (-kv[1], kv[0])):
         old = cats.get(wrong, {}).get("words", {}).get(w)
