@@ -552,6 +552,8 @@ class Router:
                     add(cat, ps[cat], words_of(cat, pc))
             absorbed = self._absorbs.get(top, set())
         s1 = scores[top]
+        if top == self.fallback_none:
+            return tuple(matters)  # not the bureau's: a second matter only where the person said so (还有 …)
         for cat in self._rank(scores):
             if cat in ("out_of_scope", "other_edu") or cat in vetoed:
                 continue  # a place named in passing or a general word is no matter of its own
