@@ -18,12 +18,20 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z]{3,}")
 
 
+# Filler words: they say how people write, not what about (一下 once made 想问一下学校的事情 look like safety).
+_STOP = frozenset("一下 一个 这个 那个 我想 想问 问问 问一 问下 请问 怎么 什么 我们 你们 他们 她们 咱们 的事 事情 情况 "
+                  "问题 现在 已经 这样 那样 就是 还是 可以 不是 自己 知道 一直".split())
+_STOP_EN = frozenset("the and for with that this our you your are was were have has had not can what how when where why "
+                     "who which from there they them his her its been will would could should about into".split())
+
+
 def features(text: str, tokenizer) -> list[str]:
     t = text[:MODEL_CHARS]
     out = [w for w in tokenizer.cut(t, HMM=False) if len(w) >= 2 and not w.isascii()]
     for run in _CJK_RUN.findall(t):
         out.extend(run[i:i + 2] for i in range(len(run) - 1))
-    out.extend(_LATIN_WORD.findall(t))
+    out = [f for f in out if f not in _STOP]
+    out.extend(w for w in _LATIN_WORD.findall(t) if w not in _STOP_EN)
     return out
 
 

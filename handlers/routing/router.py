@@ -498,7 +498,7 @@ class Router:
         if not unsure:
             return top, confidence, []
         cat, p, words = self.model.predict(t, self._tok)
-        need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.9))
+        need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
         if cat == top or p < need:
             return top, confidence, []
         extra = [{"word": f"模型 model: {w}", "category": cat, "weight": round(v, 3)} for w, v in words]
