@@ -557,18 +557,72 @@ def cmd_route(args) -> int:
     return 0
 
 
-def cmd_route_eval(args) -> int:
+def _router(args):
     from handlers.routing import Router
-    from handlers.routing.evaluate import evaluate, format_errors, format_report, read_csv, write_predictions
-    router = Router.from_toml(args.rules)
-    rows = read_csv(args.file)
-    report = evaluate(router, rows)
+    return Router.from_toml(args.rules)
+
+
+def _corrections(args) -> list[dict]:
+    from storage import tickets
+    return _with_db(args, tickets.corrections)[1]
+
+
+def cmd_route_eval(args) -> int:
+    from handlers.routing.evaluate import (breakdown, evaluate, format_breakdown, format_errors, format_report,
+                                           length_of, read_csv, read_styles, write_predictions)
+    from handlers.routing.learn import labelled
+    if bool(args.file) == bool(args.corrections):
+        print("tingjian: give a labelled CSV file or --corrections (the staff's 转派 in the database)",
+              file=sys.stderr)
+        return 2
+    styles: dict[str, str] = {}
+    if args.corrections:
+        rows, skipped = labelled(_corrections(args))
+        print(f"corrections from the database: {len(rows)} judged, {skipped} not judged (the receiving unit "
+              "handles several categories or none)")
+        if not rows:
+            return 0
+    else:
+        try:
+            rows = read_csv(args.file)
+            styles = read_styles(args.file)
+        except (OSError, ValueError) as exc:
+            print(f"tingjian: {exc}", file=sys.stderr)
+            return 2
+    report = evaluate(_router(args), rows)
     print(format_report(report))
+    if args.by_length:
+        print("\n" + format_breakdown(
+            "by length (short = one line of at most 60 characters, as typed in WeChat):",
+            breakdown(report, rows, lambda _i, t: length_of(t))))
+    if args.by_style:
+        if styles:
+            print("\n" + format_breakdown("by style (the CSV's style column):",
+                                          breakdown(report, rows, lambda i, _t: styles.get(i) or "-")))
+        else:
+            print("\n(no style column in this file)")
     if args.errors:
         print("\nmisrouted (id, gold -> predicted, text):\n" + format_errors(report))
     if args.predictions:
         write_predictions(args.predictions, [r[0] for r in rows], report.predictions)
         print(f"predictions written to {args.predictions}")
+    return 0
+
+
+def cmd_route_suggest(args) -> int:
+    from handlers.routing import DEFAULT_RULES
+    from handlers.routing.learn import format_suggestion, suggest
+    rules_path = Path(args.rules) if args.rules else DEFAULT_RULES
+    corrections = _corrections(args)
+    if not corrections:
+        print("no corrections recorded yet: every 转派 by staff is recorded and will show here")
+        return 0
+    sug = suggest(_router(args), rules_path.read_text(encoding="utf-8"), corrections, args.min_count,
+                  rules_path.name)
+    print(format_suggestion(sug))
+    if args.out and sug.diff:
+        Path(args.out).write_text(sug.diff, encoding="utf-8")
+        print(f"\ndiff written to {args.out} (apply with: patch -p1 < {args.out}, after review)")
     return 0
 
 
@@ -763,14 +817,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
     p.set_defaults(func=cmd_route)
 
-    p = sub.add_parser("route-eval", help="measure routing on a labelled CSV (id,text,label)",
-                       description="Print accuracy, macro-F1, per-category precision/recall/F1 and a confusion "
-                                   "matrix for a CSV with columns id,text,label.")
-    p.add_argument("file")
+    p = sub.add_parser("route-eval", help="measure routing on a labelled CSV (id,text,label) or on corrections",
+                       description="Print accuracy, macro-F1, per-category precision/recall/F1, the confusion pairs "
+                                   "and matrix for a CSV with columns id,text,label[,style], or for the staff's "
+                                   "corrections (转派) recorded in the database.")
+    p.add_argument("file", nargs="?", help="labelled CSV (omit with --corrections)")
+    p.add_argument("--corrections", action="store_true",
+                   help="evaluate on the corrections in the database (needs --config)")
+    p.add_argument("--by-length", action="store_true", help="also score short (WeChat-style) and long messages")
+    p.add_argument("--by-style", action="store_true", help="also score each value of the CSV's style column")
     p.add_argument("--predictions", metavar="OUT.csv", help="also write id,predicted")
     p.add_argument("--errors", action="store_true", help="also list the misrouted messages")
     p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
+    p.add_argument("--config", help="TOML file, for --corrections (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_route_eval)
+
+    p = sub.add_parser("route-suggest", help="propose rule changes from the staff's corrections, as a diff",
+                       description="List the rule words that most often preceded a correction (转派) and propose "
+                                   "changes to the rules file as a unified diff. Nothing is changed: a person "
+                                   "reviews the diff and applies it.")
+    p.add_argument("--min-count", type=int, default=2, help="corrections needed before a change is proposed")
+    p.add_argument("--out", metavar="PATCH", help="also write the diff to this file")
+    p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_route_suggest)
     return parser
 
 
