@@ -269,6 +269,12 @@ async def test_a_captured_signed_url_cannot_carry_new_bodies(plain):
         resp = await _post(plain, wx.text_xml("o_leader", f"待办 {i}", msg_id=2000 + i), q)
         assert resp.status == 403
     assert await _stored(plain) == ["wechat:msg:1001"]
+    from bot.app import RECEIVER
+    receiver = plain.app[RECEIVER]
+    if receiver.spool is not None:  # refused means refused: not kept for later either
+        assert receiver.spool.pending() == 0
+        assert await receiver.drain_spool() == 0
+        assert await _stored(plain) == ["wechat:msg:1001"]
 
 
 async def test_a_signed_url_whose_body_was_refused_is_spent(plain):
