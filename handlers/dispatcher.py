@@ -47,6 +47,8 @@ class Policy:
     similar_days: int = 7
     conversation_minutes: int = 30
     hotline: str = ""  # the bureau's own hotline, given to a citizen with an urgent matter
+    # Wrong invite codes allowed per hour: from one person, and from everyone.
+    bind_limits: tuple[int, int] = (5, 50)
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
         "redo": 3, "urgent": 1})
@@ -62,7 +64,7 @@ class Dispatcher:
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
         self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
-                         accept_days=self.policy.days["accept"])
+                         accept_days=self.policy.days["accept"], bind_limits=self.policy.bind_limits)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
@@ -132,7 +134,7 @@ class Dispatcher:
         pushes = self.watch.sweep(db) + self._intake(db).remind(self.clock.now())
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
-    def digest_tx(self, db, week: str, link: Callable[[str, str], str]) -> int:
+    def digest_tx(self, db, week: str, link: Callable[[str, str, str], str]) -> int:
         """Send the week's digests that have not gone yet: bureau-wide to the leaders, each unit's own to its
         supervisors. Recorded per (week, scope) in the same transaction, so never twice."""
         now, tz = self.clock.now(), self.calendar.tz
@@ -146,8 +148,8 @@ class Dispatcher:
             if not recipients or not tickets.digest_sent(db, week, scope, now):
                 continue
             d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
-            text = digest.message(d, tz, link(week, scope))
-            pushes += [{"text": text, "to": o} for o in recipients]
+            # Each recipient's own link: it stops opening once they no longer hold the role.
+            pushes += [{"text": digest.message(d, tz, link(week, scope, o)), "to": o} for o in recipients]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db, openid: str = "") -> Intake:

@@ -140,7 +140,10 @@ def hotlines(words: list[str], category: str, bureau: str = "") -> str:
 def excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题，您的消息已保存。请稍后再试，或发送“帮助”。"
+INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题。您的消息已保存，系统会自动重新处理，结果会发送给您，无需重复发送。"
+# To the duty office when a message could not be handled after every automatic retry.
+HANDLING_FLAGGED = ("【待人工处理】用户 {who} 于 {at} 发来的一条消息，系统多次自动处理均未成功，请人工查看并回复。\n"
+                    "消息内容：{text}\n（管理员可用 tingjian inbound failed 查看详情）")
 
 CATEGORY_NAMES = {
     "preschool": "学前教育", "admission": "招生入学", "fees": "教育收费", "burden": "课业负担与教学管理",
@@ -155,6 +158,7 @@ BIND_ERRORS = {
     "unknown": "绑定码不正确，请核对后重新发送“绑定 绑定码”。",
     "used": "这个绑定码已经使用过了。如需重新绑定，请联系管理员生成新的绑定码。",
     "expired": "这个绑定码已过期，请联系管理员重新生成。",
+    "limited": "绑定码输错次数过多，请一小时后再试，或联系管理员。",
 }
 ROLE_NAMES = {"handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员"}
 STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反映问题，直接发送文字即可。"

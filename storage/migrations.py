@@ -248,6 +248,82 @@ def m012_campaign(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m008_durability(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # A row ends as 'failed' only for a permanent error (its reason in last_error), at failed_at.
+        "ALTER TABLE outbox ADD COLUMN failed_at REAL",
+        "CREATE INDEX outbox_failed ON outbox(failed_at) WHERE status = 'failed'",
+        # The oldest undelivered row, in O(log n) for /healthz and the stuck alert.
+        "CREATE INDEX outbox_open ON outbox(created_at) WHERE status IN ('pending', 'sending')",
+        # Inbounds whose handling raised: answered with an apology, retried a few times, then flagged for staff.
+        """CREATE TABLE inbound_failures (
+            key TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            payload TEXT NOT NULL,          -- the Inbound as JSON (the inbound row itself is pruned after days)
+            error TEXT NOT NULL,            -- the last error
+            attempts INTEGER NOT NULL DEFAULT 1,
+            failed_at REAL NOT NULL,
+            next_attempt_at REAL,
+            state TEXT NOT NULL DEFAULT 'retrying' CHECK (state IN ('retrying', 'flagged', 'resolved')),
+            resolved_at REAL
+        )""",
+        "CREATE INDEX inbound_failures_due ON inbound_failures(next_attempt_at) WHERE state = 'retrying'",
+        "CREATE INDEX inbound_failures_flagged ON inbound_failures(failed_at) WHERE state = 'flagged'",
+        # One row written by every /healthz: proof that the database can be written right now.
+        "CREATE TABLE heartbeat (name TEXT PRIMARY KEY, at REAL NOT NULL)",
+    )
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations; returns the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+@migrations()
+def m007_webhook_requests(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # Each signed webhook request seen within the freshness window, shared by all workers: a second request
+        # with the same signature is a replay unless it carries the same message. The key starts with the
+        # zero-padded timestamp, so the primary key alone orders it for pruning (one B-tree written per message).
+        """CREATE TABLE webhook_requests (
+            key TEXT PRIMARY KEY,           -- '<timestamp, 12 digits>:<nonce>'
+            message TEXT NOT NULL
+        ) WITHOUT ROWID""",
+    )
+
+
+@migrations()
+def m007_invite_hardening(db: sqlite_utils.Database) -> None:
+    """Invite codes get a per-code salt and scrypt, found by a short selector. Codes made before were stored with
+    a plain sha256 and cannot be checked the new way: unused ones stop working (logged; make new ones)."""
+    import logging
+    import time
+    _exec(
+        db,
+        "ALTER TABLE staff_invites ADD COLUMN selector TEXT",
+        "CREATE INDEX staff_invites_selector ON staff_invites(selector, created_at)",
+        # Wrong 绑定 codes, for the per-person and total attempt limits.
+        """CREATE TABLE bind_attempts (
+            id INTEGER PRIMARY KEY,
+            openid TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX bind_attempts_at ON bind_attempts(at, openid)",
+    )
+    now = time.time()
+    voided = db.execute("UPDATE staff_invites SET expires_at = ? WHERE used_by IS NULL AND expires_at > ?",
+                        [now, now]).rowcount
+    if voided:
+        logging.getLogger(__name__).warning(
+            "%d unused invite code(s) made before this version no longer work; make new ones with "
+            "`tingjian staff invite`", voided)
+
+
+@migrations()
 def m011_conversation_drafts(db: sqlite_utils.Database) -> None:
     _exec(
         db,
@@ -257,10 +333,3 @@ def m011_conversation_drafts(db: sqlite_utils.Database) -> None:
         "ALTER TABLE users ADD COLUMN welcomed_at REAL",
         "UPDATE users SET welcomed_at = first_seen_at",
     )
-
-
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations; returns the names applied."""
-    pending = [m.name for m in migrations.pending(db)]
-    migrations.apply(db)
-    return pending
