@@ -1,8 +1,9 @@
 """Issue 9 (citizens) and issue 8.3: whole conversations as people really write them, through
 dispatcher.handle() with real SQLite, the shipped routing rules and the demo directory.
 
-The router branch adds `urgent`, `urgent_words`, `matters` and `lang` to a decision; until it is merged,
-`StubRouter` adds them here from plain word lists, so these tests check what the conversation does with them.
+The router gives `urgent`, `urgent_words`, `matters` and `lang` with a decision. `StubRouter` decides them here
+from plain word lists, so these tests check what the conversation does with them and do not move when the rules
+are tuned; the conversations that depend most on them also run with the shipped router (BOTH_ROUTERS).
 """
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ from tests.conftest import running
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ).timestamp()
+
+
+# The conversations that depend most on the router's keys run with the shipped router too (it now has them).
+BOTH_ROUTERS = pytest.mark.parametrize("world", ["stub", "shipped"], indirect=True)
 
 
 class StubRouter:
@@ -119,12 +124,14 @@ class World:
         return number
 
 
-@pytest.fixture
-async def world(make_config):
+@pytest.fixture(params=["stub"])
+async def world(make_config, request):
+    """The bot with the stub router, or (parametrised "shipped") with the router as shipped."""
     clock = FixedClock(MONDAY)
     async with running(create_app(make_config(bot={"hotline": "12345678"}), clock=clock)) as app:
         app[SCHEDULER].pause()  # the test drives the sweep with its own clock
-        app[DISPATCHER].router = StubRouter(app[DISPATCHER].router)
+        if request.param == "stub":
+            app[DISPATCHER].router = StubRouter(app[DISPATCHER].router)
         await app[DB].run(lambda db: [
             staff.bind(db, "o_fees", "jyj-sfc", "handler", "李老师", 0),
             staff.bind(db, "o_hp", "jn-hpcz", "handler", "和平初中·张老师", 0),
@@ -226,6 +233,7 @@ async def test_a_rating_for_a_ticket_not_yet_resolved_says_so(world):
 
 
 # -- 9.2: 师德 never to the school; two matters ------------------------------------------------------------------
+@BOTH_ROUTERS
 async def test_ethics_with_another_matter_never_goes_to_the_school(world):
     await world.scan("o_p", "school:jn-hpcz", event="subscribe")
     reply = await world.say("o_p", "我们班主任过年收家长红包，还有作业太多了每天写到12点，我要投诉")
@@ -255,6 +263,7 @@ def test_a_long_complaint_that_ends_with_a_suggestion_is_not_filed_as_one():
 
 
 # -- 9.4: a new matter in the middle -------------------------------------------------------------------------
+@BOTH_ROUTERS
 async def test_a_new_topic_mid_draft_is_offered_as_a_new_message(world):
     reply = await world.say("o_p", "今年中考录取分数线是多少？")
     assert "联系电话" in reply
@@ -410,6 +419,7 @@ async def test_praise_is_thanked_and_passed_on_without_deadline_or_rating(world)
 
 
 # -- 9.10: urgent -------------------------------------------------------------------------------------------------
+@BOTH_ROUTERS
 async def test_child_harm_is_urgent_with_the_supervisor_copied_and_hotlines_given(world):
     await world.scan("o_p", "school:jn-hpcz", event="subscribe")
     reply = await world.dialogue("o_p", "我要投诉班主任打孩子，把孩子的脸都打肿了", "0", "2")
@@ -463,6 +473,7 @@ async def test_a_reminder_after_a_new_answer_comes_again_only_after_another_idle
 
 
 # -- the router's lang: a person writing English is answered in English ---------------------------------------------
+@BOTH_ROUTERS
 async def test_a_message_in_english_is_answered_in_english(world):
     story = "The school asks every pupil to pay 300 yuan for workbooks and gives no receipt. I want to complain."
     reply = await world.say("o_en", story)
