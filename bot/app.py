@@ -83,10 +83,11 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
-              "redo": d.redo_days})
+              "redo": d.redo_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
     templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
-    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates)
+    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates,
+                                 links=lambda week, scope: web_pages.digest_link(config, week, scope))
     yield
 
 

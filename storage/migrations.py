@@ -201,6 +201,22 @@ def m005_deadlines_and_ratings(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_ticket_counters(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # One row per month (yymm): the last ticket sequence given out, bumped in the inserting transaction.
+        """CREATE TABLE ticket_counters (
+            month TEXT PRIMARY KEY,
+            last INTEGER NOT NULL
+        )""",
+        # Carry on from the numbers already issued (compared as integers: 10000 > 9999).
+        """INSERT INTO ticket_counters (month, last)
+           SELECT substr(number, 3, 4), max(CAST(substr(number, 8) AS INTEGER)) FROM tickets
+           WHERE number LIKE 'JY____-%' GROUP BY substr(number, 3, 4)""",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]
