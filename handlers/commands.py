@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from handlers import texts
+from handlers.desk import MAY
 from handlers.messages import Reply
-from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS, WIDE_ROLES
+from handlers.numbers import MAX_DIGITS, ascii_int
+from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
 from storage import conversations, lifecycle, tickets
 
 if TYPE_CHECKING:
@@ -27,7 +29,6 @@ CITIZEN = frozenset({"citizen"})
 STAFF = STAFF_ROLES
 EVERYONE = CITIZEN | STAFF
 SEPARATORS = " \t\r\n:：,，、;；"
-MAX_DIGITS = 6   # a ticket sequence or list line: longer runs of digits are not numbers anyone means
 DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)   # ASCII only: NFKC has already turned ０-９ into 0-9
 
 
@@ -59,10 +60,17 @@ class Command:
     def words(self) -> tuple[str, ...]:
         return (self.verb, *self.aliases)
 
-    def usage(self, example: bool = False) -> str:
-        parts = [self.verb] + [(a.example if example else a.name) for a in self.args
-                               if example or not a.optional or a.kind != "ticket"]
-        return " ".join(p for p in parts if p)
+    def usage(self, example: bool = False, number: str | None = None) -> str:
+        """"回复 编号 答复内容" for the help; with example=True, "回复 JY2611-0001 您好，已核实……"."""
+        parts = [self.verb]
+        for a in self.args:
+            if example:
+                value = number if (a.kind == "ticket" and number) else a.example
+                if value and (not a.optional or a.kind == "ticket"):
+                    parts.append(value)
+            else:
+                parts.append(f"[{a.name}]" if a.optional else a.name)
+        return " ".join(parts)
 
     def help_line(self) -> str:
         return f"· {self.usage()} — {self.help}"
@@ -97,12 +105,6 @@ def _match(text: str) -> tuple[str, str] | None:
             if nxt in SEPARATORS or nxt.isascii() and nxt.isalnum():
                 return word, rest.lstrip(SEPARATORS)
     return None
-
-
-def ascii_int(text: str, digits: int = MAX_DIGITS) -> int | None:
-    """A number only if written in ASCII or full-width digits, of bounded length (not ፩, 𐩀 or 4,300 digits)."""
-    t = unicodedata.normalize("NFKC", text).strip()
-    return int(t) if re.fullmatch(r"[0-9]{1,%d}" % digits, t) else None
 
 
 def split_head(rest: str) -> tuple[str, str]:
@@ -165,8 +167,8 @@ class Commands:
                 if ticket is not None:
                     call.rest = tail
             elif not arg.optional and not call.rest:
-                return texts.NEED_TEXT.format(what=arg.name, usage=call.command.usage(example=True).replace(
-                    TICKET.example, call.ticket["number"] if call.ticket else TICKET.example))
+                return texts.NEED_TEXT.format(what=arg.name, usage=call.command.usage(
+                    example=True, number=call.ticket["number"] if call.ticket else None))
         return None
 
     # -- ticket references ---------------------------------------------------------------------------------------
@@ -213,7 +215,7 @@ class Commands:
         if not mine:
             return texts.TICKET_NOT_FOUND_NONE.format(number=number)
         return texts.TICKET_NOT_FOUND_MINE.format(number=number, mine="、".join(t["number"] for t in mine),
-                                                  usage=call.command.usage().replace(TICKET.name, mine[0]["number"]))
+                                                  usage=call.command.usage(example=True, number=mine[0]["number"]))
 
     # -- everyone --------------------------------------------------------------------------------------------
     def help(self, call: Call) -> list[Reply]:
@@ -322,7 +324,7 @@ TABLE: tuple[Command, ...] = (
     # everyone
     Command("帮助", EVERYONE, (), "查看本说明", Commands.help,
             tuple(sorted(texts.HELP_WORDS - {"帮助"}))),
-    Command("取消", EVERYONE, (), "放弃正在填写的留言", Commands.cancel,
+    Command("取消", CITIZEN, (), "放弃正在填写的留言", Commands.cancel,
             tuple(sorted(texts.CANCEL_WORDS - {"取消"}))),
     Command("绑定", EVERYONE, (Arg("code", "绑定码", "ABCD2345"),), "工作人员用绑定码绑定账号", Commands.bind,
             hidden=True),
@@ -336,27 +338,27 @@ TABLE: tuple[Command, ...] = (
             Commands.rate),
     # staff
     Command("待办", STAFF, (Arg("page", "页码", "", optional=True),), "本单位待办留言，按办结时限排序", Commands.todo),
-    Command("详情", STAFF, (TICKET, Arg("page", "页码", "", optional=True)), "留言全文、附件和全部办理记录",
+    Command("详情", MAY["detail"], (TICKET, Arg("page", "页码", "", optional=True)), "留言全文、附件和全部办理记录",
             Commands.detail, ("查询", "查看")),
-    Command("签收", STAFF, (TICKET,), "签收留言（值班室可代签收）", Commands.accept),
-    Command("回复", STAFF, (TICKET, Arg("text", "答复内容", "您好，已核实……")), "答复群众", Commands.reply),
-    Command("办结", STAFF, (TICKET, Arg("text", "办理结果", "已督促学校退还资料费")), "办结并告知群众",
+    Command("签收", MAY["accept"], (TICKET,), "签收留言（值班室可代签收）", Commands.accept),
+    Command("回复", MAY["reply"], (TICKET, Arg("text", "答复内容", "您好，已核实……")), "答复群众", Commands.reply),
+    Command("办结", MAY["resolve"], (TICKET, Arg("text", "办理结果", "已督促学校退还资料费")), "办结并告知群众",
             Commands.resolve),
-    Command("退回", STAFF, (TICKET, Arg("text", "退回理由", "不属本校职责，应由区教育局处理")),
+    Command("退回", MAY["bounce"], (TICKET, Arg("text", "退回理由", "不属本校职责，应由区教育局处理")),
             "不属本单位职责，退回重新分派", Commands.bounce),
-    Command("转派", SUPERVISORS | {DUTY}, (TICKET, Arg("unit", "单位", "江南区教育局"),
+    Command("转派", MAY["transfer"], (TICKET, Arg("unit", "单位", "江南区教育局"),
                                            Arg("text", "理由", "属区管学校", optional=True)),
             "转给其他单位办理（负责人、局领导、值班室）", Commands.transfer),
-    Command("延期", STAFF, (TICKET, Arg("text", "天数 理由", "3 需要现场核查")), "申请延长办结时限，每件限一次",
+    Command("延期", MAY["extension_request"], (TICKET, Arg("text", "天数 理由", "3 需要现场核查")), "申请延长办结时限，每件限一次",
             Commands.extend),
-    Command("同意延期", SUPERVISORS, (TICKET,), "批准延期申请（申请人本人不能审批）", Commands.approve),
-    Command("不同意延期", SUPERVISORS, (TICKET, Arg("text", "理由", "请按原时限办结", optional=True)),
+    Command("同意延期", MAY["extension_decide"], (TICKET,), "批准延期申请（申请人本人不能审批）", Commands.approve),
+    Command("不同意延期", MAY["extension_decide"], (TICKET, Arg("text", "理由", "请按原时限办结", optional=True)),
             "不批准延期申请", Commands.reject),
-    Command("备注", STAFF, (TICKET, Arg("text", "备注内容", "已电话联系家长")), "内部备注，群众看不到",
+    Command("备注", MAY["note"], (TICKET, Arg("text", "备注内容", "已电话联系家长")), "内部备注，群众看不到",
             Commands.note, ("内部备注",)),
-    Command("督办", WIDE_ROLES, (TICKET, Arg("text", "督办要求", "请于周五前办结", optional=True)),
+    Command("督办", MAY["supervise"], (TICKET, Arg("text", "督办要求", "请于周五前办结", optional=True)),
             "督办，通知承办单位及其负责人", Commands.supervise),
-    Command("催办", SUPERVISORS, (TICKET, Arg("text", "要求", "请尽快答复", optional=True)), "催促承办单位办理",
+    Command("催办", MAY["urge"], (TICKET, Arg("text", "要求", "请尽快答复", optional=True)), "催促承办单位办理",
             Commands.urge),
     Command("超期", SUPERVISORS, (), "超期未办结的留言，按单位列出", Commands.overdue),
     Command("周报", SUPERVISORS, (), "本周办理情况周报链接", Commands.weekly),

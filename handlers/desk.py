@@ -405,7 +405,8 @@ class Desk:
         names = {}
         for event in tickets.events(db, ticket["id"]):
             name = texts.EVENT_NAMES.get(event["action"] or "", texts.STATE_NAMES.get(event["to_state"], ""))
-            note = f"：{event['note']}" if event["note"] and event["action"] not in ("submit", "assign") else ""
+            note = f"：{event['note']}" if event["note"] and event["action"] not in ("submit", "assign", "accept") \
+                else ""
             actor = event["actor"]
             if actor not in names:
                 row = users.get(db, actor) or {}
@@ -569,6 +570,8 @@ class Desk:
         flags = ""
         if ticket["due_at"] and ticket["due_at"] < self.clock.now() and ticket["state"] in lifecycle.CLOCK:
             flags += texts.OVERDUE
+        if ticket["state"] not in lifecycle.OPEN:
+            return flags
         if ticket.get("arbitration"):
             flags += texts.FLAG_ARBITRATION
         if ticket.get("unattended"):
