@@ -381,3 +381,15 @@ def help_text(user: dict, duty_office: str) -> str:
     lines = [texts.STAFF_HELP_HEAD if staff else texts.HELP_HEAD]
     lines += [c.help_line() for c in for_user(user, duty_office) if not c.hidden]
     return "\n".join(lines)
+
+
+def markdown() -> str:
+    """The README's table of commands (a test keeps the README in step with TABLE)."""
+    names = {"citizen": "群众", "handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员",
+             DUTY: "值班室"}
+    rows = ["| 指令 | 别名 | 谁可以用 | 说明 |", "|---|---|---|---|"]
+    for c in TABLE:
+        who = "、".join(names[r] for r in ("citizen", "handler", "supervisor", "leader", "admin", DUTY) if r in c.who)
+        aliases = "、".join(f"`{a}`" for a in c.aliases)
+        rows.append(f"| `{c.usage()}` | {aliases} | {who} | {c.help} |")
+    return "\n".join(rows)

@@ -96,7 +96,7 @@ INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题，�
 
 CATEGORY_NAMES = {
     "preschool": "学前教育", "admission": "招生入学", "fees": "教育收费", "burden": "课业负担与教学管理",
-    "tutoring": "校外培训", "ethics": "师德师风", "teachers": "教师队伍", "safety": "校园安全与后勤",
+    "tutoring": "校外培训", "ethics": "师德师风", "teachers": "教师队伍与待遇", "safety": "校园安全与后勤",
     "exams": "考试与考风", "planning": "教育资源与学校建设", "vocational": "职业与高等教育",
     "other_edu": "其他教育事务", "out_of_scope": "非教育事务",
 }

@@ -75,12 +75,17 @@ class TransitionError(ValueError):
 
 
 def mermaid() -> str:
-    """The table as a Mermaid state diagram, for the README (a test keeps the two the same)."""
-    lines = ["stateDiagram-v2", "    [*] --> submitted: submit"]
+    """The table as a Mermaid state diagram, for the README (a test keeps the two the same). Actions allowed from
+    every open state are drawn once, from the composite state `open`."""
+    lines = ["stateDiagram-v2", "    [*] --> submitted: submit", "    state open {"]
+    lines += [f"        {s}" for s in OPEN]
+    lines.append("    }")
     for action, (starts, to) in ACTIONS.items():
         if to == SAME or not starts:
             continue
-        for s in starts:
-            lines.append(f"    {s} --> {to}: {action}")
+        if set(starts) == set(OPEN):
+            lines.append(f"    open --> {to}: {action}")
+            continue
+        lines += [f"    {s} --> {to}: {action}" for s in starts]
     lines += [f"    {s} --> [*]" for s in FINAL]
     return "\n".join(lines)

@@ -30,21 +30,7 @@ from typing import Iterable, Sequence
 
 import jieba
 
-CATEGORIES: tuple[str, ...] = (
-    "preschool",
-    "admission",
-    "fees",
-    "burden",
-    "tutoring",
-    "ethics",
-    "teachers",
-    "safety",
-    "exams",
-    "planning",
-    "vocational",
-    "other_edu",
-    "out_of_scope",
-)
+from handlers.vocabulary import CATEGORIES  # one source for the category codes
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 
