@@ -1,7 +1,7 @@
 """Whole conversations in a few lines, through the sandbox's own endpoint (/sandbox/send), which speaks WeChat's
 encrypted XML to the bot's /wechat over real HTTP; pushes are read back from /sandbox/messages.
 
-    async def test_query(dialog):
+    async def test_query(dialog):   # `dialog` is a fixture (registered in tests/conftest.py)
         number = await file_ticket(dialog, PARENT, "学校收资料费300元不给收据")
         await talk(dialog, PARENT, "查询 " + number.lower(), expect=["编号：" + number, "资料费"])
         await heard(dialog, STAFF, expect="新留言待签收")

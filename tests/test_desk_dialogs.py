@@ -10,8 +10,8 @@ import aiohttp
 
 from bot.cli import main as cli
 from storage import staff, tickets
-from tests.dialog import (DISTRICT_HEAD, DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, dialog, drain,  # noqa: F401
-                          file_ticket, heard, quiet, send, talk, talk_all)
+from tests.dialog import (DISTRICT_HEAD, DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet,
+                          send, talk, talk_all)
 
 PARENT = "o_parent_dialog"
 PARENT2 = "o_parent_nosch"   # never scanned a school's code
