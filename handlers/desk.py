@@ -10,6 +10,7 @@ sent to staff passes through `for_staff`, which neutralises markup a citizen may
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -480,6 +481,9 @@ class Desk:
 
     # -- staff accounts ----------------------------------------------------------------------------------------
     def bind(self, db, openid: str, code: str) -> list[Reply]:
+        code = re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", code)  # spaces or zero-width characters pasted along
+        if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):  # not a code we issue (and nothing odd reaches hashing)
+            return [Reply(texts.BIND_ERRORS["unknown"])]
         before = users.get(db, openid) or {}
         try:
             bound = staff.redeem(db, code, openid, self.clock.now())

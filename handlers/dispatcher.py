@@ -171,7 +171,7 @@ class Dispatcher:
                 continue
             d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
             text = digest.message(d, tz, link(week, scope))
-            pushes += [{"text": text, "to": o} for o in recipients]
+            pushes += [{"text": for_staff(text), "to": o} for o in recipients]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:

@@ -9,6 +9,7 @@ import time
 import aiohttp
 
 from bot.cli import main as cli
+from bot.app import DISPATCHER
 from storage import staff, tickets
 from tests.dialog import (DISTRICT_HEAD, DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet,
                           send, talk, talk_all)
@@ -159,6 +160,19 @@ async def test_removed_staff_no_longer_hear_the_citizen_and_their_unit_is_told(d
     await heard(d, DUTY, expect=["群众回复", "王小明"])
     await quiet(d, FEES)
     assert (await d.db(tickets.get, number))["accepted_by"] is None
+
+
+async def test_reminders_go_to_whoever_acts_for_the_unit_after_a_removal(dialog):
+    d = dialog
+    number = await fees_ticket(d)
+    await talk(d, FEES, f"签收 {number}", expect="已签收")
+    removed, _ = await d.db(d.app[DISPATCHER].desk.remove_staff, FEES)
+    assert removed
+    d.advance((await d.db(tickets.get, number))["due_at"] - d.clock.now() + 60)  # just past the deadline
+    await drain(d, DUTY)
+    await d.sweep()
+    await heard(d, DUTY, expect=["催办", number])
+    await quiet(d, FEES)
 
 
 async def test_rebinding_elsewhere_releases_open_tickets_to_the_unit(dialog):
