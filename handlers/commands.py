@@ -268,7 +268,11 @@ class Commands:
             return [Reply(texts.RATE_NOT_YET.format(number=t["number"], state=texts.STATE_NAMES[t["state"]]))]
         text = f"评价 {t['number']} {call.rest}" if t is not None else f"评价 {call.rest}"
         rated = self.d.followup.rate(call.db, call.openid, text)
-        return rated if rated is not None else [Reply(texts.RATE_CHOICES)]
+        if rated is not None:
+            return rated
+        if not tickets.awaiting_rating(call.db, call.openid):
+            return [Reply(texts.NOTHING_TO_RATE)]
+        return [Reply(texts.RATE_CHOICES)]
 
     # -- staff -----------------------------------------------------------------------------------------------
     def todo(self, call: Call) -> list[Reply]:

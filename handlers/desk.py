@@ -274,6 +274,8 @@ class Desk:
         return found or [o for o in staff.leaders(db) if o != by]
 
     def decide_extension(self, db, user: dict, ticket: dict, approve: bool, reason: str = "") -> list[Reply]:
+        if not self.in_scope(db, user, ticket):
+            return [Reply(texts.NOT_YOURS.format(number=ticket["number"]))]
         ext = ticket["extension"]
         if not ext or ext.get("state") != "requested":
             return [Reply(texts.EXTENSION_NONE.format(number=ticket["number"]))]

@@ -265,6 +265,7 @@ WITHDRAW_CONFIRM = (
     "确定要撤回留言 {number}（{excerpt}）吗？撤回后承办单位将不再办理。\n"
     "确认请发送“确认撤回 {short}”；不撤回则无需回复。"
 )
+NOTHING_TO_RATE = "您目前没有待评价的留言。留言办结后，我们会请您评价办理结果。"
 RATE_NOT_YET = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
 WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
 WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"

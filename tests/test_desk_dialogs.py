@@ -43,6 +43,7 @@ async def test_lenient_numbers_and_clear_errors_never_a_new_draft(dialog):
     assert "查询 " + number in wrong  # the example uses the citizen's own number
     await talk(d, PARENT, "查询 0012", expect=["没有找到", number])
     await talk(d, PARENT, f"评价 {number} 1", expect=["办结后才能评价"], absent="请问您这次是")
+    await talk(d, PARENT, "评价 3", expect="没有待评价的留言", absent="请问您这次是")
     await talk(d, PARENT, "撤回 9", expect=["没有找到", number])
     await talk(d, "o_stranger", f"查询 {number}", expect=["没有找到", "还没有提交过留言"])  # not theirs: not found
     # None of these started a draft: a plain "1" is still nothing to answer.
@@ -204,6 +205,8 @@ async def test_a_supervisor_cannot_approve_their_own_extension(dialog):
     await quiet(d, SCHOOL_HEAD)
     await heard(d, DISTRICT_HEAD, expect=["延期申请", number])
     await talk(d, SCHOOL_HEAD, f"同意延期 {number}", expect="不能审批自己提出的延期申请")
+    fees = await fees_ticket(d, "o_parent_fees")
+    await talk(d, SCHOOL_HEAD, f"同意延期 {fees}", expect="不在您的办理范围")  # not theirs: says nothing more
     assert (await d.db(tickets.get, number))["due_at"] == ticket["due_at"]
     await talk(d, DISTRICT_HEAD, f"同意延期 {number}", expect="已同意延期")
     await heard(d, SCHOOL_HEAD, expect="延期已同意")
