@@ -53,6 +53,17 @@ async def test_lenient_numbers_and_clear_errors_never_a_new_draft(dialog):
     await talk(d, FEES, "详情 7", expect="没有第7条")
 
 
+# -- issue 8 item 2: numbering past 9,999 ------------------------------------------------------------------------
+
+async def test_tickets_keep_coming_past_number_9999(dialog):
+    d = dialog
+    await d.db(lambda db: db.execute("INSERT INTO ticket_counters (month, last) VALUES ('2611', 9998)"))
+    numbers = [await file_ticket(d, f"o_parent_{i}", FEES_TEXT, scene="school:jn-syxx") for i in range(3)]
+    assert numbers == ["JY2611-9999", "JY2611-10000", "JY2611-10001"]
+    await talk(d, "o_parent_1", "查询 10000", expect=["编号：JY2611-10000", "资料费"])
+    await talk(d, FEES, "详情 JY2611-10001", expect="JY2611-10001｜投诉")
+
+
 # -- issue 9 item 5: the whole text, within WeChat's size limit ------------------------------------------------
 
 async def test_query_shows_the_whole_text_split_within_the_limit(dialog):
