@@ -479,7 +479,7 @@ class Desk:
     def _citizen_accepted(self, db, ticket: dict) -> Reply:
         unit = directory.get(db, ticket["unit_code"])
         return self.to_citizen(ticket, texts.CITIZEN_ACCEPTED.format(
-            number=ticket["number"], unit=unit["name"] if unit else "承办单位", due=self._due(ticket)), "留言已签收")
+            number=ticket["number"], unit=unit["name"] if unit else "承办单位", due=self._due(ticket)), "留言已受理")
 
     # -- staff accounts ----------------------------------------------------------------------------------------
     def bind(self, db, openid: str, code: str) -> list[Reply]:

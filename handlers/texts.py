@@ -196,7 +196,7 @@ IDENTITY_HIDDEN = "留言人：匿名（群众要求对学校保密）"
 IDENTITY_SHOWN = "留言人：微信用户 {who}｜电话：{phone}"
 
 # -- citizen: updates -------------------------------------------------------------------------------------------
-CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”签收，正在办理，将于{due}前办结。"
+CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”受理，正在办理，将于{due}前办结。"
 CITIZEN_STAFF_REPLY = "【{unit}答复】留言 {number}：\n{text}\n如需回复，请发送“回复 {number} 您的内容”。"
 CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n感谢您的监督！"
 CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理，将于{due}前办结。"
