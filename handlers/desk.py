@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -483,8 +484,9 @@ class Desk:
 
     # -- staff accounts ----------------------------------------------------------------------------------------
     def bind(self, db, openid: str, code: str) -> list[Reply]:
-        code = re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", code)  # spaces or zero-width characters pasted along
-        if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):  # not a code we issue (and nothing odd reaches hashing)
+        # Spaces or zero-width characters pasted along, full-width letters from a phone keyboard.
+        code = unicodedata.normalize("NFKC", re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", code))
+        if not re.fullmatch(r"[A-Za-z0-9-]{4,64}", code):  # not a code we issue (and nothing odd reaches hashing)
             return [Reply(texts.BIND_ERRORS["unknown"])]
         before = users.get(db, openid) or {}
         try:
