@@ -260,6 +260,9 @@ def m006_ticket_counters(db: sqlite_utils.Database) -> None:
         """INSERT INTO ticket_counters (month, last)
            SELECT substr(number, 3, 4), max(CAST(substr(number, 8) AS INTEGER)) FROM tickets
            WHERE number LIKE 'JY____-%' GROUP BY substr(number, 3, 4)""",
+        # A removed or rebound person's tickets, and what the duty office holds for units with nobody bound.
+        "CREATE INDEX tickets_acceptor ON tickets(accepted_by) WHERE accepted_by IS NOT NULL",
+        "CREATE INDEX tickets_unattended_unit ON tickets(unit_code) WHERE unattended = 1",
     )
 
 
