@@ -58,6 +58,8 @@ class Policy:
     similar_days: int = 7
     conversation_minutes: int = 30
     restart_on_transfer: bool = True  # a 转派 gives the new unit the full time limit from the transfer
+    # Wrong invite codes allowed per hour: from one person, and from everyone.
+    bind_limits: tuple[int, int] = (5, 50)
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
         "redo": 3})
@@ -67,16 +69,16 @@ class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
                  calendar: WorkCalendar | None = None, templates: Templates | None = None,
                  surveys: SurveyPolicy | None = None, faq: FaqBook | None = None,
-                 links: Callable[[str, str], str] | None = None):
+                 links: Callable[..., str] | None = None):
         self.db = db
         self.router = router
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
-        self.links = links  # (week, scope) -> a signed digest page link, for 周报
+        self.links = links  # (week, scope, recipient) -> a signed digest page link, for 周报
         self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
                          accept_days=self.policy.days["accept"], days=self.policy.days,
-                         restart_on_transfer=self.policy.restart_on_transfer)
+                         restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
@@ -173,7 +175,7 @@ class Dispatcher:
         pushes = self.watch.sweep(db)
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
-    def digest_tx(self, db, week: str, link: Callable[[str, str], str]) -> int:
+    def digest_tx(self, db, week: str, link: Callable[[str, str, str], str]) -> int:
         """Send the week's digests that have not gone yet: bureau-wide to the leaders, each unit's own to its
         supervisors. Recorded per (week, scope) in the same transaction, so never twice."""
         now, tz = self.clock.now(), self.calendar.tz
@@ -187,8 +189,8 @@ class Dispatcher:
             if not recipients or not tickets.digest_sent(db, week, scope, now):
                 continue
             d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
-            text = digest.message(d, tz, link(week, scope))
-            pushes += [{"text": for_staff(text), "to": o} for o in recipients]
+            # Each recipient's own link: it stops opening once they no longer hold the role.
+            pushes += [{"text": for_staff(digest.message(d, tz, link(week, scope, o))), "to": o} for o in recipients]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:
@@ -233,11 +235,10 @@ class Dispatcher:
 
     def weekly_link(self, db, user: dict) -> str:
         """周报 on demand: this week's digest page (so far) for the leader's bureau or the supervisor's unit."""
-        if self.links is None:
-            return texts.WEEKLY_NONE
         week = digest.week_of(self.clock.now(), self.calendar.tz)
         scope = "bureau" if user.get("role") in WIDE_ROLES else user["unit_code"]
-        return texts.WEEKLY.format(week=week, link=self.links(week, scope))
+        link = self.links(week, scope, user["openid"]) if self.links else None
+        return texts.WEEKLY.format(week=week, link=link) if link else texts.WEEKLY_NONE
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
