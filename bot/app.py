@@ -93,11 +93,12 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         bind_limits=(config.notify.invite_attempts_per_person, config.notify.invite_attempts_total),
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
-              "redo": d.redo_days, "urgent": d.urgent_days})
+              "redo": d.redo_days, "urgent": d.urgent_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
     templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
     surveys_policy, faq = await load_campaign(config, db, router)
-    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates, surveys_policy, faq)
+    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates, surveys_policy, faq,
+                                 links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to))
     yield
 
 
@@ -118,6 +119,14 @@ async def load_campaign(config: Config, db: Database, router: Router):
                           conversation_minutes=config.routing.conversation_minutes, tz=config.bot.timezone,
                           surveys=defs)
     return policy, (FaqBook(entries, router.tokenizer, c.faq_min_score) if entries else None)
+
+
+def _digest_link(config: Config, clock: Clock, week: str, scope: str, to: str | None) -> str | None:
+    """A signed link to a digest page for 周报, or None when no key to sign links is configured."""
+    try:
+        return web_pages.digest_link(config, week, scope, clock.now(), to)
+    except web_pages.LinkError:
+        return None
 
 
 async def _delivery(app: web.Application) -> AsyncIterator[None]:

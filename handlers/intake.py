@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from handlers import texts
 from handlers.messages import Inbound, Reply
+from handlers.numbers import ascii_int
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
@@ -87,11 +88,8 @@ def mask_phone(phone: str | None) -> str:
 
 
 def choice(text: str, options: int) -> int | None:
-    """The number chosen from a numbered list (ASCII or full-width digits only: "፩".isdigit() is True too)."""
-    t = normalise(text).rstrip("。.、")
-    if re.fullmatch(r"[0-9]{1,2}", t) and 1 <= int(t) <= options:
-        return int(t)
-    return None
+    n = ascii_int(normalise(text).rstrip("。.、"), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
+    return n if n is not None and 1 <= n <= options else None
 
 
 
@@ -651,7 +649,7 @@ STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION, Intake._ask_describe, Intake._ask_describe,
          Intake._on_describe),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
-         lambda i, d: _t(d, "ASK_KIND_AGAIN"), Intake._on_kind, lambda d: 4),
+         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters)),
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist,

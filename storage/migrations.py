@@ -275,6 +275,25 @@ def m008_durability(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_ticket_counters(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # One row per month (yymm): the last ticket sequence given out, bumped in the inserting transaction.
+        """CREATE TABLE ticket_counters (
+            month TEXT PRIMARY KEY,
+            last INTEGER NOT NULL
+        )""",
+        # Carry on from the numbers already issued (compared as integers: 10000 > 9999).
+        """INSERT INTO ticket_counters (month, last)
+           SELECT substr(number, 3, 4), max(CAST(substr(number, 8) AS INTEGER)) FROM tickets
+           WHERE number LIKE 'JY____-%' GROUP BY substr(number, 3, 4)""",
+        # A removed or rebound person's tickets, and what the duty office holds for units with nobody bound.
+        "CREATE INDEX tickets_acceptor ON tickets(accepted_by) WHERE accepted_by IS NOT NULL",
+        "CREATE INDEX tickets_unattended_unit ON tickets(unit_code) WHERE unattended = 1",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -220,7 +220,7 @@ async def test_explicit_rating_keeps_the_comment_whole(world):
     events = await world.app[DB].run(tickets.events, t["id"])
     assert events[-1]["action"] == "reopen" and events[-1]["note"] == "作业还是很多"
     detail = await world.say("o_p", f"查询 {number}")
-    assert "不满意，重新办理" in detail and "不满意：" not in detail
+    assert "重新办理" in detail and "不满意：" not in detail
     staff_detail = await world.say("o_fees", f"详情 {number}")
     assert "不满意：不满意" not in staff_detail and "重新办理：不满意" not in staff_detail
 
