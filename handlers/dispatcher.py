@@ -26,7 +26,7 @@ from handlers.messages import Inbound, Reply
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
-from handlers.vocabulary import STAFF_ROLES, WIDE_ROLES
+from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, URGENT, WIDE_ROLES
 from storage import conversations, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
@@ -303,14 +303,14 @@ class Dispatcher:
         have fixed goes to the bureau that runs it. Praise goes to the school it is about."""
         school = directory.get(db, school_code)
         matters = {m.get("category") for m in routing.get("matters") or []} | {category}
-        not_the_school = "ethics" in matters or anonymous
+        conduct = bool(matters & NEVER_TO_SCHOOL)  # a teacher's or head's conduct (师德), whatever else it says
+        not_the_school = conduct or anonymous
         unit = None
         if school and kind == "praise":
             unit = school
         elif school and category in self.policy.school_categories and not not_the_school:
             unit = school
-        elif school and (category in self.policy.district_categories | self.policy.school_categories
-                         or "ethics" in matters):
+        elif school and (category in self.policy.district_categories | self.policy.school_categories or conduct):
             parent = directory.get(db, school["parent"])
             unit = parent if parent and parent["kind"] == "district" else None
         if unit is None:
@@ -320,7 +320,7 @@ class Dispatcher:
         urgent = bool(routing.get("urgent")) and kind in ("complaint", "inquiry", "suggestion")
         if urgent:
             days = self.policy.days.get("urgent", self.policy.days["safety_complaint"])
-        elif kind == "complaint" and category == "safety":
+        elif kind == "complaint" and category in URGENT:
             days = self.policy.days["safety_complaint"]
         else:
             days = self.policy.days[kind]
@@ -340,7 +340,7 @@ class _Services(IntakeServices):
         self.d = d
         self.db = db
         self.openid = openid
-        self.needs_school = frozenset(d.policy.school_categories | {"ethics", "fees"})
+        self.needs_school = frozenset(d.policy.school_categories | NEVER_TO_SCHOOL | {"fees"})
         self.notices: list[Reply] = []
 
     def route(self, text: str) -> dict:

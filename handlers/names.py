@@ -53,10 +53,14 @@ def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str],
 
 
 def best(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], margin: float = 8.0,
-         sure: float = 88.0) -> Match | None:
-    """The one candidate meant, when that is clear: a high score well ahead of the runner-up."""
+         sure: float = 88.0, alone: float = 80.0) -> Match | None:
+    """The one candidate meant, when that is clear: a high score well ahead of the runner-up, or a good one
+    with nothing else near it ("收费处": only 教育收费管理处 reads so)."""
     found = match(query, candidates, limit=2)
-    if found and found[0].score >= sure and (len(found) == 1 or found[0].score - found[1].score >= margin):
+    if not found:
+        return None
+    gap = found[0].score - found[1].score if len(found) > 1 else 100.0
+    if (found[0].score >= sure and gap >= margin) or (found[0].score >= alone and gap >= 15):
         return found[0]
     return None
 
@@ -111,8 +115,8 @@ def _in_order(short: str, long: str) -> float:
 
 def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_full: str) -> float:
     (q_core, q_kind), (c_core, c_kind) = q, c
-    clash = q_kind and c_kind and q_kind != c_kind and (q_kind, c_kind) not in _COMPATIBLE \
-        and (c_kind, q_kind) not in _COMPATIBLE
+    clash = (q_kind and c_kind and q_kind != c_kind and (q_kind, c_kind) not in _COMPATIBLE
+             and (c_kind, q_kind) not in _COMPATIBLE) or (q_kind and not c_kind)  # a school asked, an office
     if not q_core:
         return 0.0
     chars = fuzz.ratio(q_core, c_core)

@@ -555,3 +555,18 @@ async def test_a_newcomer_through_the_sandbox_sees_every_word_before_submitting(
             assert all(len(p.encode()) < 2048 for p in parts) and len(parts) >= 3
             assert story in "".join(parts).replace("\n", "").replace("内容：", "")
             assert "受理编号" in await send(type="text", content="1")
+
+
+# -- 9.7 for staff: 转派 to a unit named loosely ---------------------------------------------------------------------
+async def test_transfer_to_a_unit_named_loosely(world):
+    reply = await world.dialogue("o_p", "我要投诉有的学校以资料费名义乱收费", "0", "0", "1")
+    number = re.search(r"JY\d{4}-\d{4}", reply).group(0)
+    reply = await world.say("o_lead", f"转派 {number} 招生处")  # plainly 市教育局招生入学处
+    assert "市教育局招生入学处" in reply and "已将" in reply
+    assert (await world.ticket(number))["unit_code"] == "jyj-zsc"
+    reply = await world.say("o_lead", f"转派 {number} 江北小学")  # two schools read so: suggested, not taken
+    assert "江北区滨河小学（jb-bhxx）" in reply and "江北区文昌小学（jb-wcxx）" in reply
+    assert (await world.ticket(number))["unit_code"] == "jyj-zsc"
+    assert "没有找到单位" in await world.say("o_lead", f"转派 {number} 火星局")
+    reply = await world.say("o_lead", f"转派 {number} 收费处")
+    assert "市教育局教育收费管理处" in reply and (await world.ticket(number))["unit_code"] == "jyj-sfc"

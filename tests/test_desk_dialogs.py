@@ -215,7 +215,8 @@ async def test_a_supervisor_cannot_approve_their_own_extension(dialog):
                                consent="1")  # the school may know the parent: the school handles it (9.2)
     ticket = await d.db(tickets.get, number)
     assert ticket["unit_code"] == "jn-syxx", ticket["unit_code"]
-    await drain(d, SCHOOL_HEAD, DISTRICT_HEAD, SCHOOL)
+    # An urgent matter is copied to both heads at once: let those copies arrive before listening for more.
+    await drain(d, SCHOOL_HEAD, DISTRICT_HEAD, SCHOOL, wait=1.0)
     await talk(d, SCHOOL_HEAD, f"延期 {number} 5 需要调取监控", expect="已提交")
     await quiet(d, SCHOOL_HEAD)
     await heard(d, DISTRICT_HEAD, expect=["延期申请", number])
