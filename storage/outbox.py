@@ -82,8 +82,18 @@ def release_waiting(db: sqlite_utils.Database, openid: str, now: float) -> int:
 
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
-    return {r[0]: r[1] for r in db.execute("SELECT status, count(*) FROM outbox GROUP BY status")}
+    """Rows per status, except 'sent' (kept for the retention period, and counting them would read them all)."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT status, count(*) FROM outbox WHERE status IN ('pending', 'sending', 'waiting', 'failed') "
+        "GROUP BY status")}
 
 
 def list_for(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM outbox WHERE openid = ? ORDER BY id", [openid]))
+
+
+def prune_sent(db: sqlite_utils.Database, before: float, limit: int = 500) -> int:
+    """Retention: forget up to `limit` messages delivered before `before` (the tickets and their events keep
+    the history; a sent push is only a copy of what they say). Call again until it returns < limit."""
+    return db.execute("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'sent' AND sent_at < ? "
+                      "ORDER BY sent_at LIMIT ?)", [before, limit]).rowcount
