@@ -317,7 +317,8 @@ class Builder:
         if score == 3:  # dissatisfied, then rated again after the redo: keep the mix simple (one redo path)
             score = 2
         ev.append((rated, t["openid"], "resolved", "closed", {1: "满意", 2: "基本满意"}[score], "rate"))
-        t.update(state="closed", rating=score, rated_at=rated, closed_at=rated, close_reason="rated")
+        t.update(state="closed", rating=score, rating_comment=None, rated_at=rated, closed_at=rated,
+                 close_reason="rated")
 
     def _digests(self, conn) -> None:
         """Every week before the last was already sent (bureau and each supervisor's unit)."""
