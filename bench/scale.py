@@ -369,7 +369,7 @@ def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-async def measure(path: Path, repeat: int, port: int, webhook_seconds: int) -> dict:
+async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip: set[str] = frozenset()) -> dict:
     from aiohttp import web
     from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER, create_app
     from bot.config import load_config
@@ -418,7 +418,8 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int) -> d
         async def digest_once():
             await db.run(lambda c: c.execute("DELETE FROM digests WHERE week = ?", [week]))
             await digest_job()
-        out["digest_job_ms"] = await timed(digest_once, max(1, min(repeat, 3)))
+        if "digest_job" not in skip:
+            out["digest_job_ms"] = await timed(digest_once, max(1, min(repeat, 3)))
         sent = await read(lambda c: c.execute("SELECT count(*) FROM digests WHERE week = ?", [week]).fetchone()[0])
         out["digest_scopes"] = sent
 
@@ -477,14 +478,37 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int) -> d
         out["query_ms"] = await timed(lambda: say(citizen, "查询"))
         out["detail_ms"] = await timed(lambda: say("os_jyj-sfc_h", f"详情 {number}"))
         if webhook_seconds:
-            out.update(await webhook_under_jobs(port, webhook_seconds, sweep_job, digest_once, db))
+            async def jobs(deadline):
+                runs = {"sweeps": 0, "digests": 0}
+                while time.monotonic() < deadline:
+                    await sweep_job()
+                    runs["sweeps"] += 1
+                    if "digest_job" not in skip:
+                        await digest_once()
+                        runs["digests"] += 1
+                    await asyncio.sleep(0.05)
+                return f"{runs['sweeps']} sweeps, {runs['digests']} digest jobs"
+            out.update(await webhook_under_load(port, webhook_seconds, jobs))
+
+            async def pages(deadline, readers=4):
+                loads = [0]
+                async with aiohttp.ClientSession() as session:
+                    async def reader():
+                        while time.monotonic() < deadline:
+                            async with session.get(url) as resp:
+                                await resp.read()
+                            loads[0] += 1
+                    await asyncio.gather(*(reader() for _ in range(readers)))
+                return f"{loads[0]} digest pages by {readers} readers"
+            paged = await webhook_under_load(port, webhook_seconds, pages)
+            out.update({k.replace("webhook_", "webhook_pages_"): v for k, v in paged.items()})
     finally:
         await runner.cleanup()
     return out
 
 
-async def webhook_under_jobs(port: int, seconds: int, sweep_job, digest_once, db) -> dict:
-    """wrk at 50 connections against this process's /wechat while the sweep and the digest job run in a loop."""
+async def webhook_under_load(port: int, seconds: int, background) -> dict:
+    """wrk at 50 connections against this process's /wechat while `background(deadline)` runs."""
     sys.path.insert(0, str(ROOT / "bench"))
     import webhook as wh
     from tests import wx
@@ -496,14 +520,7 @@ async def webhook_under_jobs(port: int, seconds: int, sweep_job, digest_once, db
                "-s", str(work / "webhook.lua"), f"http://127.0.0.1:{port}/wechat", "--", str(work)]
         proc = await asyncio.create_subprocess_exec(*cmd, cwd=work, stdout=subprocess.PIPE,
                                                     stderr=subprocess.STDOUT)
-        runs = {"sweeps": 0, "digests": 0}
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            await sweep_job()
-            runs["sweeps"] += 1
-            await digest_once()
-            runs["digests"] += 1
-            await asyncio.sleep(0.05)
+        done = await background(time.monotonic() + seconds)
         text = (await proc.communicate())[0].decode()
         line = next((x for x in text.splitlines() if x.startswith("BENCH_RESULT")), "")
         fields = dict(kv.split("=", 1) for kv in line.split()[1:])
@@ -512,19 +529,21 @@ async def webhook_under_jobs(port: int, seconds: int, sweep_job, digest_once, db
         errors = sum(int(fields[k]) for k in ("non2xx", "err_connect", "err_read", "err_write", "err_timeout"))
         return {"webhook_rps": int(fields["requests"]) / (int(fields["duration_us"]) / 1e6),
                 "webhook_p50_ms": int(fields["p50_us"]) / 1000, "webhook_p99_ms": int(fields["p99_us"]) / 1000,
-                "webhook_errors": errors,
-                "webhook_jobs": f"{runs['sweeps']} sweeps, {runs['digests']} digest jobs"}
+                "webhook_errors": errors, "webhook_background": done}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-ROWS = [("startup_ms", "start-up (app ready)"), ("sweep_first_ms", "deadline sweep, first after start"),
+ROWS = [("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"), ("sweep_first_ms", "deadline sweep, first after start"),
         ("sweep_ms", "deadline sweep (steady)"), ("digest_job_ms", "weekly digest job, all scopes"),
         ("digest_page_ms", "digest page (bureau, HTTP)"), ("rates_unit_ms", "rates, one unit and week"),
         ("submit_ms", "submit (the final 1)"), ("todo_handler_ms", "待办 handler"),
         ("todo_supervisor_ms", "待办 supervisor"), ("todo_leader_ms", "待办 leader"), ("query_ms", "查询"),
         ("detail_ms", "详情"), ("size_mb", "database size (MB)"), ("webhook_p50_ms", "webhook p50 during jobs"),
-        ("webhook_p99_ms", "webhook p99 during jobs"), ("webhook_rps", "webhook messages/s during jobs")]
+        ("webhook_p99_ms", "webhook p99 during jobs"), ("webhook_rps", "webhook messages/s during jobs"),
+        ("webhook_pages_p50_ms", "webhook p50 while 4 readers reload the digest page"),
+        ("webhook_pages_p99_ms", "webhook p99 while 4 readers reload the digest page"),
+        ("webhook_pages_rps", "webhook messages/s while pages load")]
 
 
 def main() -> int:
@@ -535,6 +554,8 @@ def main() -> int:
     p.add_argument("--port", type=int, default=18510)
     p.add_argument("--webhook-seconds", type=int, default=15, help="0 skips the webhook measurement")
     p.add_argument("--build-only", action="store_true")
+    p.add_argument("--skip", nargs="*", default=[], choices=["digest_job"],
+                   help="leave out a measurement too slow to repeat (the old code's digest job at 100k)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args()
     import logging
@@ -550,13 +571,18 @@ def main() -> int:
         built = cached(args.data, n)
         if args.build_only:
             continue
-        work = args.data / f"work-{n}.db"
+        work = args.data / f"work-{n}-{os.getpid()}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(str(work) + suffix).unlink(missing_ok=True)
         shutil.copyfile(built, work)
         log(f"measuring {n:,} tickets on a copy ({work})")
-        r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds))
+        from storage.db import Database
+        t = time.perf_counter()
+        Database(work).start().close()  # the code's migrations, once: not part of a start-up
+        migrate_ms = (time.perf_counter() - t) * 1000
+        r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip)))
         r["size_mb"] = work.stat().st_size / 1e6
+        r["migrate_ms"] = migrate_ms
         results[n] = r
         log(json.dumps(r, ensure_ascii=False))
         for suffix in ("", "-wal", "-shm"):

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.web import digest_link
@@ -41,8 +42,12 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         week = digest.previous_week(digest.week_of(now, tz))
         if now < digest.bounds(week, tz)[1] + digest_delay(config):
             return
-        # Built on a reader (the week's tickets only); recorded and queued on the writer a few scopes at a time.
-        items = await db.read(dispatcher.digest_prepare, week, lambda w, s: digest_link(config, w, s))
+        # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on
+        # the writer a few scopes at a time.
+        if config.digest.separate_process:
+            items = await digest_job.prepare_async(config, week, now)
+        else:
+            items = await db.read(dispatcher.digest_prepare, week, lambda w, s: digest_link(config, w, s))
         queued = 0
         for i in range(0, len(items), DIGEST_BATCH):
             queued += await db.run(dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])

@@ -335,3 +335,27 @@ async def test_retention_prunes_sent_pushes_in_batches_and_never_tickets(bulk, m
         assert sum(sizes) == old_sent and max(sizes) <= sched.PRUNE_BATCH and len(sizes) > 2
     finally:
         await w.stop()
+
+
+async def test_weekly_job_builds_the_digests_in_a_child_process(make_config):
+    """The service's own path: the job prepares in a separate process, records on the writer, once per scope."""
+    from bot.app import SCHEDULER, create_app
+    from storage import staff
+    from tests.conftest import running
+    from tests.test_digest import fixture
+    clock = FixedClock(at("2026-11-30 10:00"))
+    app = create_app(make_config(digest={"separate_process": True}), clock=clock)
+    async with running(app):
+        app[SCHEDULER].pause()
+        await app[DB].run(fixture)
+        await app[DB].run(lambda db: [staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0),
+                                      staff.bind(db, "o_head", "jn-syxx", "supervisor", "赵校长", 0)])
+        job = app[SCHEDULER].get_job("weekly-digest").func
+        await job()
+        await job()  # idempotent
+        [lead] = await app[DB].run(outbox.list_for, "o_lead")
+        [head] = await app[DB].run(outbox.list_for, "o_head")
+        assert "留言周报" in json.loads(lead["payload"])["content"]
+        assert "江南区实验小学上周留言周报" in json.loads(head["payload"])["content"]
+        stored = await app[DB].read(tickets.topics, "2026-W48", "bureau")
+        assert ("资料费", 5) in stored
