@@ -478,6 +478,12 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
         out["query_ms"] = await timed(lambda: say(citizen, "查询"))
         out["detail_ms"] = await timed(lambda: say("os_jyj-sfc_h", f"详情 {number}"))
         if webhook_seconds:
+            async def idle(deadline):
+                await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+                return "nothing else"
+            alone = await webhook_under_load(port, webhook_seconds, idle)
+            out.update({k.replace("webhook_", "webhook_alone_"): v for k, v in alone.items()})
+
             async def jobs(deadline):
                 runs = {"sweeps": 0, "digests": 0}
                 while time.monotonic() < deadline:
@@ -534,7 +540,9 @@ async def webhook_under_load(port: int, seconds: int, background) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
-ROWS = [("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"), ("sweep_first_ms", "deadline sweep, first after start"),
+ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"),
+        ("webhook_alone_p99_ms", "webhook p99, nothing else running (reference)"),
+        ("webhook_alone_rps", "webhook messages/s, nothing else running (reference)"), ("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"), ("sweep_first_ms", "deadline sweep, first after start"),
         ("sweep_ms", "deadline sweep (steady)"), ("digest_job_ms", "weekly digest job, all scopes"),
         ("digest_page_ms", "digest page (bureau, HTTP)"), ("rates_unit_ms", "rates, one unit and week"),
         ("submit_ms", "submit (the final 1)"), ("todo_handler_ms", "待办 handler"),

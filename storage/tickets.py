@@ -14,7 +14,9 @@ _OPEN_SQL = "state IN ('submitted', 'assigned', 'accepted', 'replied', 'bounced'
 def _next_number(db: sqlite_utils.Database, now: float, tz) -> str:
     """JY<yymm>-<4-digit sequence within the month>: short enough to read out on the phone."""
     prefix = "JY" + dt.datetime.fromtimestamp(now, tz).strftime("%y%m") + "-"
-    row = db.execute("SELECT max(number) FROM tickets WHERE number LIKE ?", [prefix + "%"]).fetchone()
+    # A range of the unique index (LIKE is case-insensitive and cannot use it: it read every number).
+    row = db.execute("SELECT max(number) FROM tickets WHERE number >= ? AND number < ?",
+                     [prefix, prefix[:-1] + "."]).fetchone()
     seq = int(row[0].rsplit("-", 1)[1]) + 1 if row[0] else 1
     return f"{prefix}{seq:04d}"
 

@@ -116,6 +116,7 @@ def hot_queries(week_start: float, week_end: float, now: float):
     """(name, function, args): each query on a hot path (a message, a page) or a periodic job."""
     from storage import conversations, directory, inbound, staff, users
     return [
+        ("submit: the next number", tickets._next_number, (now, TZ)),
         ("submit: staff of a unit", staff.of_unit, ("jyj-sfc",)),
         ("submit: leaders", staff.leaders, ()),
         ("digest: units with supervisors", staff.units_with, ("supervisor",)),
