@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from handlers import digest, texts
+from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
 from handlers.desk import Desk, Templates
+from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import Intake, IntakeServices, Plan, normalise
 from handlers.messages import Inbound, Reply
 from handlers.routing import Router
+from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
 from storage import conversations, directory, outbox, staff, tickets, users
 from storage.db import Database
@@ -50,7 +53,8 @@ class Policy:
 
 class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
-                 calendar: WorkCalendar | None = None, templates: Templates | None = None):
+                 calendar: WorkCalendar | None = None, templates: Templates | None = None,
+                 surveys: SurveyPolicy | None = None, faq: FaqBook | None = None):
         self.db = db
         self.router = router
         self.clock = clock or Clock()
@@ -60,6 +64,7 @@ class Dispatcher:
                          accept_days=self.policy.days["accept"])
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
+        self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
@@ -85,6 +90,10 @@ class Dispatcher:
             rated = self.followup.rate(db, inbound.openid, inbound.text)
             if rated is not None:
                 return rated
+        # -- issue 13 (campaign): a survey or an instant answer's feedback in progress, or 评议 --------------------
+        handled, prefix = self.campaign.message(db, user, inbound, text)
+        if handled is not None:
+            return handled
         staff_help = self.desk.staff_help(user)
         if staff_help:  # staff talk to the bot in commands; free text gets them the list of commands
             return [Reply(staff_help)]
@@ -95,9 +104,8 @@ class Dispatcher:
             rated = self.followup.rate(db, inbound.openid, inbound.text) if inbound.kind == "text" else None
             if rated is not None:
                 return rated
-        prefix: list[Reply] = []
         if conv and conv["expired"]:
-            prefix = [Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
+            prefix = [*prefix, Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
             conv = None
         intake = self._intake(db)
         if conv:
@@ -105,6 +113,9 @@ class Dispatcher:
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(texts.HELP)]
+            answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
+            if answered is not None:
+                return [*prefix, *answered]
             school = self._scene_school(db, user.get("scene"))
             state, data, replies = intake.start(inbound, school)
         replies = [*replies, *intake.s.notices]  # the staff told about a ticket just submitted
@@ -168,7 +179,9 @@ class Dispatcher:
         if text.lower() in texts.CANCEL_WORDS:
             conv = conversations.get(db, openid, self.clock.now())
             conversations.delete(db, openid)
-            return [Reply(texts.CANCELLED if conv and not conv["expired"] else texts.NOTHING_TO_CANCEL)]
+            if conv and not conv["expired"]:
+                return [Reply(texts.CANCELLED_FLOW.get(conv["flow"], texts.CANCELLED))]
+            return [Reply(texts.NOTHING_TO_CANCEL)]
         for word in texts.QUERY_WORDS:
             if text.startswith(word):
                 rest = text[len(word):].strip()
@@ -219,6 +232,9 @@ class Dispatcher:
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
+        campaign = self.campaign.event(db, inbound)  # issue 13: survey QR codes, the custom menu
+        if campaign is not None:
+            return campaign
         if inbound.event == "subscribe":
             users.set_scene(db, inbound.openid, inbound.scene, now)
             unit = self._unit(db, inbound.scene)
