@@ -52,7 +52,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
 
     async def units():
         from bot.app import DB, DISPATCHER
-        rows = await app[DB].run(directory.all_units)
+        rows = await app[DB].read(directory.all_units)  # pages read off the writer
         surveys = app[DISPATCHER].campaign.p.surveys.values()
         out = []
         for r in rows:
@@ -66,7 +66,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
     async def roles():
         from bot.app import DB
         from bot.sandbox.simulator import DEFAULT_ROLES
-        rows = await app[DB].run(staff.list_staff)
+        rows = await app[DB].read(staff.list_staff)
         return DEFAULT_ROLES + [{"openid": r["openid"], "name": r["name"], "group": "工作人员"} for r in rows]
 
     async def seed_staff(app: web.Application):
