@@ -408,6 +408,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
         out["sweep_first_ms"] = (time.perf_counter() - t) * 1000
 
         async def timed(fn, n=repeat):
+            log(f"  {getattr(fn, '__name__', 'step')} ×{n}")
             samples = []
             for _ in range(n):
                 t = time.perf_counter()
@@ -625,6 +626,7 @@ def main() -> int:
         t = time.perf_counter()
         Database(work).start().close()  # the code's migrations, once: not part of a start-up
         migrate_ms = (time.perf_counter() - t) * 1000
+        log(f"  migrations: {migrate_ms / 1000:.1f} s")
         r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip)))
         r["size_mb"] = work.stat().st_size / 1e6
         r["migrate_ms"] = migrate_ms
