@@ -377,3 +377,22 @@ async def test_digest_page_is_built_once_for_simultaneous_readers(make_config, a
     assert (await client.get(bad_week)).status == 404  # a week before the calendar: not found, not a 500
     gone = digest_link(app[CONFIG], "2026-W48", "no-such-unit").split("8080", 1)[1]
     assert (await client.get(gone)).status == 404
+
+
+async def test_checkpoints_run_beside_the_writer(tmp_path):
+    """Commits never copy the WAL back themselves (autocheckpoint off on the writer); a thread of its own does,
+    so the WAL stays small under a stream of writes."""
+    import time as time_
+    from storage import users
+    db = Database(tmp_path / "c.db").start()
+    try:
+        assert await db.run(lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]) == 0
+        for i in range(300):
+            await db.run(users.touch, f"o{i}", float(i))
+        deadline = time_.monotonic() + 5
+        while db.checkpoints == 0 and time_.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert db.checkpoints >= 1
+        assert await db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0]) == 300
+    finally:
+        db.close()
