@@ -35,7 +35,7 @@ def prepare(config: Config, week: str, now: float) -> list[dict]:
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
         calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
         dispatcher = Dispatcher(None, router, FixedClock(now), calendar=calendar)
-        return dispatcher.digest_prepare(db, week, lambda w, s: digest_link(config, w, s))
+        return dispatcher.digest_prepare(db, week, lambda w, s, to=None: digest_link(config, w, s, now, to))
     finally:
         db.conn.close()
 

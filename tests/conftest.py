@@ -11,6 +11,9 @@ from bot.config import load_config
 from bot.demo import DEMO_DIRECTORY
 from tests import wx
 
+# The `dialog` fixture (tests/dialog.py): whole conversations through the sandbox in a few lines.
+pytest_plugins = ("tests.dialog",)
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -26,6 +29,7 @@ def shared_file(name: str) -> Path:
 def make_config(tmp_path):
     def make(**sections):
         base = {
+            "server": {"link_secret": "test-link-secret-0123456789"},
             "wechat": {"token": wx.TOKEN, "aes_key": wx.AES_KEY, "appid": wx.APPID, "appsecret": "secret",
                        "api_base": "http://127.0.0.1:9", "check_timestamp": False},
             "storage": {"path": str(tmp_path / "t.db")},
