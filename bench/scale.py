@@ -635,6 +635,7 @@ def main() -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(str(work) + suffix).unlink(missing_ok=True)
         shutil.copyfile(built, work)
+        os.chmod(work, 0o600)  # as the service creates its files
         log(f"measuring {n:,} tickets on a copy ({work})")
         from storage.db import Database
         t = time.perf_counter()
