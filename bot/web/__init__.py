@@ -15,7 +15,7 @@ from bot.config import Config
 from handlers import digest, texts
 from handlers.rates import percent
 
-TEMPLATES = jinja2.FileSystemLoader(Path(__file__).with_name("templates"))
+TEMPLATES = jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates")
 
 
 def _key(config: Config) -> bytes:
