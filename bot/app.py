@@ -10,6 +10,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.wechat.api import WechatApi
+from bot.channels.wechat.notify import Templates
 from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender
@@ -17,11 +18,10 @@ from bot.receiver import Receiver
 from bot import web as web_pages
 from bot.scheduler import build_scheduler
 from handlers.clock import Clock
-from handlers.desk import Templates
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
-from storage import directory, outbox
+from storage import directory, outbox, search
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     db = Database(config.storage.path).start()
     app[DB] = db
+    await asyncio.get_running_loop().run_in_executor(None, search.warm)  # jieba for the search index, once
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
         await db.run(directory.upsert, rows)
@@ -85,8 +86,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
               "redo": d.redo_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
-    templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
-    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates,
+    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar,
                                  links=lambda week, scope: web_pages.digest_link(config, week, scope))
     yield
 
@@ -94,7 +94,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
 async def _delivery(app: web.Application) -> AsyncIterator[None]:
     config, db, clock = app[CONFIG], app[DB], app[CLOCK]
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
-    sender = OutboxSender(db, api, config.outbox, clock)
+    templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
+    sender = OutboxSender(db, api, config.outbox, clock, templates)
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
                         on_outbox=sender.wake)
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver

@@ -12,6 +12,7 @@ import random
 import aiohttp
 
 from bot.channels.wechat.api import OUTSIDE_WINDOW, WechatApi, WechatApiError
+from bot.channels.wechat.notify import Templates, template_for
 from bot.config import OutboxConfig
 from handlers.clock import Clock
 from storage import outbox
@@ -21,8 +22,10 @@ log = logging.getLogger(__name__)
 
 
 class OutboxSender:
-    def __init__(self, db: Database, api: WechatApi, config: OutboxConfig, clock: Clock | None = None):
+    def __init__(self, db: Database, api: WechatApi, config: OutboxConfig, clock: Clock | None = None,
+                 templates: Templates | None = None):
         self.db = db
+        self.templates = templates or Templates()
         self.api = api
         self.config = config
         self.clock = clock or Clock()
@@ -77,7 +80,7 @@ class OutboxSender:
                         raise
                     # Outside the 48-hour window: a template message still reaches the person, if we have one;
                     # otherwise the text waits for their next message.
-                    template = payload.get("template")
+                    template = payload.get("template") or template_for(payload.get("notice"), self.templates)
                     if template is None:
                         await self.db.run(outbox.mark_waiting, item["id"], str(exc))
                         return

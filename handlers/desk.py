@@ -10,7 +10,6 @@ sent to staff passes through `for_staff`, which neutralises markup a citizen may
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from handlers import texts
@@ -44,22 +43,12 @@ def for_staff(text: str) -> str:
     return text.replace("<", "＜").replace(">", "＞")
 
 
-@dataclass(frozen=True)
-class Templates:
-    """Template message ids used when a person is outside WeChat's 48-hour window (empty: wait instead)."""
-
-    staff: str = ""
-    citizen: str = ""
-
-
 class Desk:
-    def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, templates: Templates,
-                 accept_days: int = 1, days: dict[str, int] | None = None, restart_on_transfer: bool = True):
+    def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, accept_days: int = 1, days: dict[str, int] | None = None, restart_on_transfer: bool = True):
         self.accept_days = accept_days
         self.clock = clock
         self.calendar = calendar
         self.duty_office = duty_office
-        self.templates = templates
         self.days = days or {}
         self.restart_on_transfer = restart_on_transfer
 
@@ -581,15 +570,13 @@ class Desk:
         return flags
 
     def to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
-        return Reply(for_staff(text), to=openid, extra=self._template(self.templates.staff, ticket, title))
+        return Reply(for_staff(text), to=openid, extra={"notice": self.notice("staff", ticket, title)})
 
     def to_citizen(self, ticket: dict, text: str, title: str) -> Reply:
-        return Reply(text, to=ticket["openid"], extra=self._template(self.templates.citizen, ticket, title))
+        return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title)})
 
-    def _template(self, template_id: str, ticket: dict, title: str) -> dict:
-        if not template_id:
-            return {}
-        return {"template": {"template_id": template_id, "url": None, "data": {
-            "first": {"value": title}, "keyword1": {"value": ticket["number"]},
-            "keyword2": {"value": texts.STATE_NAMES[ticket["state"]]}, "keyword3": {"value": self._due(ticket)},
-            "remark": {"value": "请进入公众号查看详情。"}}}}
+    def notice(self, audience: str, ticket: dict, title: str) -> dict:
+        """What happened, channel-neutral: each channel (bot/channels/) renders it its own way (a WeChat template
+        message outside the 48-hour window, a line in the workbench's notification list)."""
+        return {"audience": audience, "ticket": ticket["number"], "title": title,
+                "state": texts.STATE_NAMES[ticket["state"]], "due": self._due(ticket)}

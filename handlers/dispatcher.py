@@ -17,10 +17,10 @@ from typing import Any, Callable
 from handlers import commands, digest, texts
 from handlers.clock import Clock
 from handlers.deadlines import Watch
-from handlers.desk import Desk, Templates, for_staff
+from handlers.desk import Desk, for_staff
 from handlers.followup import FollowUp
 from handlers.intake import Intake, IntakeServices, Plan, normalise
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
 from handlers.vocabulary import STAFF_ROLES, WIDE_ROLES
@@ -60,15 +60,16 @@ class Policy:
 
 class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
-                 calendar: WorkCalendar | None = None, templates: Templates | None = None,
-                 links: Callable[[str, str], str] | None = None):
+                 calendar: WorkCalendar | None = None, links: Callable[[str, str], str] | None = None,
+                 web_links: WebLinks | None = None):
         self.db = db
         self.router = router
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
         self.links = links  # (week, scope) -> a signed digest page link, for 周报
-        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
+        self.web_links = web_links  # the workbench's sign-in and citizen-page links (None: no web pages)
+        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office,
                          accept_days=self.policy.days["accept"], days=self.policy.days,
                          restart_on_transfer=self.policy.restart_on_transfer)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
@@ -171,7 +172,8 @@ class Dispatcher:
                 continue
             d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
             text = digest.message(d, tz, link(week, scope))
-            pushes += [{"text": text, "to": o} for o in recipients]
+            notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
+            pushes += [{"text": text, "to": o, "extra": {"notice": notice}} for o in recipients]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:

@@ -268,3 +268,10 @@ WITHDRAW_CONFIRM = (
 RATE_NOT_YET = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
 WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
 WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"
+
+# -- the web workbench -------------------------------------------------------------------------------------------
+DIGEST_TITLE = "每周办理情况"
+SIGNIN_LINK = ("工作台登录链接（{minutes}分钟内有效，只能使用一次，请勿转发）：\n{link}\n"
+               "在手机或电脑浏览器中打开均可。")
+SIGNIN_NONE = "工作台暂未开通，请联系管理员。"
+CITIZEN_PAGE_LINK = "在网页上查看（{days}天内有效，仅限您本人使用）：{link}"
