@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.receiver import Receiver
 from bot import web as web_pages
+from bot.web.auth import Links
 from bot.scheduler import build_scheduler
 from handlers.clock import Clock
 from handlers.dispatcher import Dispatcher, Policy
@@ -87,7 +88,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
               "redo": d.redo_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
     app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar,
-                                 links=lambda week, scope: web_pages.digest_link(config, week, scope))
+                                 links=lambda week, scope: web_pages.digest_link(config, week, scope),
+                                 web_links=Links(config, clock))
     yield
 
 

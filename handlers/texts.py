@@ -275,3 +275,15 @@ SIGNIN_LINK = ("工作台登录链接（{minutes}分钟内有效，只能使用�
                "在手机或电脑浏览器中打开均可。")
 SIGNIN_NONE = "工作台暂未开通，请联系管理员。"
 CITIZEN_PAGE_LINK = "在网页上查看（{days}天内有效，仅限您本人使用）：{link}"
+# The citizen's own page: what happens next, in plain words, by state.
+CITIZEN_NEXT = {
+    "submitted": "您的留言已收到，正在确定承办单位。",
+    "assigned": "承办单位已收到您的留言，将尽快受理，并在{due}前办结。",
+    "accepted": "承办单位正在办理，将在{due}前办结。",
+    "replied": "承办单位已答复您。如有补充，可在公众号发送「回复 {number} 内容」。",
+    "bounced": "正在为您重新确定承办单位，办结时限不变。",
+    "reopened": "您对办理结果不满意，承办单位正在重新办理，将在{due}前办结。",
+    "resolved": "已办结。请在公众号回复 1 满意、2 基本满意 或 3 不满意，评价办理结果。",
+    "closed": "本件已结束。感谢您的留言。",
+    "withdrawn": "您已撤回本件留言。",
+}

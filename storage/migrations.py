@@ -242,7 +242,8 @@ def m013_workbench(db: sqlite_utils.Database) -> None:
             csrf TEXT NOT NULL,
             created_at REAL NOT NULL,
             last_seen_at REAL NOT NULL,
-            ended_at REAL
+            ended_at REAL,
+            flash TEXT                      -- the answer to the last action, shown once on the next page
         )""",
         "CREATE INDEX web_sessions_openid ON web_sessions(openid) WHERE ended_at IS NULL",
         # Who looked at whose personal data and who did what, from the workbench: evidence, never rewritten.

@@ -15,7 +15,9 @@ from bot.config import Config
 from handlers import digest, texts
 from handlers.rates import percent
 
-TEMPLATES = jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates")
+# The digest's template in bot/templates; the workbench's and the citizen page's beside this module.
+TEMPLATES = jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+                                 jinja2.FileSystemLoader(Path(__file__).with_name("templates"))])
 
 
 def _key(config: Config) -> bytes:
@@ -40,6 +42,9 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
 def setup(app: web.Application) -> None:
     _configure(aiohttp_jinja2.setup(app, loader=TEMPLATES, autoescape=jinja2.select_autoescape(["html"])))
     app.router.add_get("/digest/{week}", digest_page)
+    from bot.web import auth, workbench
+    app.middlewares.append(auth.headers)
+    workbench.setup(app)
 
 
 async def digest_page(request: web.Request) -> web.Response:
