@@ -234,10 +234,15 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 row = users.get(db, actor) or {}
                 names[actor] = row["name"] if row.get("name") and row.get("role") in STAFF_ROLES else (
                     "系统" if actor == "system" else ("群众" if actor == ticket["openid"] else ""))
+            note = e["note"] or ""
+            if e["action"] in ("submit", "accept"):
+                note = ""  # "留言提交", the acceptor's own name: nothing the line does not say already
+            elif e["action"] == "assign":
+                code = note.replace("分派至", "").strip()
+                note = "分派至 " + ((directory.get(db, code) or {}).get("name") or code)
             history.append({"when": _fmt(e["at"], tz, "%m-%d %H:%M"), "action": e["action"],
                             "name": texts.EVENT_NAMES.get(e["action"] or "", texts.STATE_NAMES.get(e["to_state"], "")),
-                            "who": names[actor], "note": e["note"] if e["action"] not in ("submit",) else "",
-                            "internal": e["action"] == "note"})
+                            "who": names[actor], "note": note, "internal": e["action"] == "note"})
         earlier = []
         if not hidden:
             for row in inbox.earlier_of(db, ticket["openid"], ticket["id"]):
