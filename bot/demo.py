@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.config import Config, load_config
 from handlers.clock import Clock
 
+SANDBOX = web.AppKey("sandbox", object)  # the Sandbox, for tests that act as WeChat (e.g. keep windows open)
 DEMO_DIRECTORY = Path(__file__).with_name("demo") / "directory.csv"
 # Staff already bound in the demo, so a newcomer can play every role in the simulator at once.
 DEMO_STAFF = Path(__file__).with_name("demo") / "staff.csv"
@@ -43,6 +44,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
                       appsecret=config.wechat.appsecret, webhook_url=f"{config.public_url}/wechat",
                       clock=clock.now)
     sandbox.add_routes(app)
+    app[SANDBOX] = sandbox
 
     async def units():
         from bot.app import DB

@@ -126,13 +126,13 @@ class Commands:
         text = raw.strip()
         m = _match(text)
         if m is None:
-            if NUMBER_ALONE.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！ "))):
+            if NUMBER_ALONE.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ "))):
                 m = ("详情" if user.get("role") in STAFF else "查询", text)  # a bare ticket number is a query
             else:
                 return None
         word, rest = m
         entries = [c for c in TABLE if word.lower() in (w.lower() for w in c.words)]
-        if all(not c.args for c in entries) and rest.strip("。.!！ "):
+        if all(not c.args for c in entries) and rest.strip("。.!！?？ "):
             return None  # "取消了校车" is a message, not 取消
         entry = next((c for c in entries if c.admits(user, self.desk.duty_office)), None)
         if entry is None:

@@ -10,6 +10,7 @@ sent to staff passes through `for_staff`, which neutralises markup a citizen may
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from handlers import texts
@@ -23,7 +24,7 @@ from storage import conversations, directory, lifecycle, staff, tickets, users, 
 TODO_TTL = 12 * 3600  # how long "详情 2" refers to the 2nd line of the last 待办 list
 TODO_PAGE = 10        # lines per 待办 message: readable on a phone, well under the 2048-byte reply limit
 TODO_MAX = 99         # numbered lines kept for 详情 N (the list is sorted, so these are the most pressing)
-DETAIL_CHARS = 1200   # characters of the text per 详情 page (the history follows on the first page)
+DETAIL_CHARS = 600    # characters of the text per 详情 page: one page fits one WeChat message (2,048 bytes)
 
 # Who may take each action (roles; DUTY: members of the duty office), besides being in the ticket's scope.
 MAY: dict[str, frozenset[str]] = {
@@ -494,17 +495,21 @@ class Desk:
 
     # -- staff accounts ----------------------------------------------------------------------------------------
     def bind(self, db, openid: str, code: str) -> list[Reply]:
+        code = re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", code)  # spaces or zero-width characters pasted along
+        if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):  # not a code we issue (and nothing odd reaches hashing)
+            return [Reply(texts.BIND_ERRORS["unknown"])]
         before = users.get(db, openid) or {}
         try:
             bound = staff.redeem(db, code, openid, self.clock.now())
         except staff.InviteError as exc:
             return [Reply(texts.BIND_ERRORS[exc.reason])]
         unit = directory.get(db, bound["unit_code"])
-        out = [Reply(texts.BOUND.format(name=bound["name"], unit=unit["name"], role=texts.ROLE_NAMES[bound["role"]]))]
+        text = texts.BOUND.format(name=bound["name"], unit=unit["name"], role=texts.ROLE_NAMES[bound["role"]])
+        pushes: list[Reply] = []
         if before.get("role") in STAFF_ROLES and before.get("unit_code") != bound["unit_code"]:
-            out += self.release(db, openid, before.get("name") or openid)  # rebound elsewhere
-        out += self._attend(db, openid, bound["unit_code"])
-        return out
+            pushes = self.release(db, openid, before.get("name") or openid)  # rebound elsewhere
+        home = self._attend(db, bound["unit_code"])
+        return [Reply(text + ("\n" + home if home else "")), *pushes]
 
     def remove_staff(self, db, openid: str) -> tuple[bool, list[Reply]]:
         """Unbind a staff member (tingjian staff remove): their open tickets go back to their unit, which is told."""
@@ -524,7 +529,7 @@ class Desk:
             out += [self.to_staff(o, notice, t, "留言需接手") for o in self.handlers_of(db, t) if o != openid]
         return out
 
-    def _attend(self, db, openid: str, unit_code: str) -> list[Reply]:
+    def _attend(self, db, unit_code: str) -> str:
         """Someone is now bound at a unit: its 代收 tickets come home (the duty office stops standing in)."""
         waiting = tickets.unattended_of(db, unit_code)
         members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
@@ -535,8 +540,8 @@ class Desk:
             tickets.transition(db, t, t["state"], "system", self.clock.now(), "attended", texts.ATTENDED_NOTE,
                                **fields)
         if not waiting:
-            return []
-        return [Reply(texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5])))]
+            return ""
+        return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]))
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _mark_accepted(self, db, user: dict, ticket: dict) -> dict:

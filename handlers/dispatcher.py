@@ -173,7 +173,7 @@ class Dispatcher:
             d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
             text = digest.message(d, tz, link(week, scope))
             notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
-            pushes += [{"text": text, "to": o, "extra": {"notice": notice}} for o in recipients]
+            pushes += [{"text": for_staff(text), "to": o, "extra": {"notice": notice}} for o in recipients]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:

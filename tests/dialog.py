@@ -1,7 +1,7 @@
 """Whole conversations in a few lines, through the sandbox's own endpoint (/sandbox/send), which speaks WeChat's
 encrypted XML to the bot's /wechat over real HTTP; pushes are read back from /sandbox/messages.
 
-    async def test_query(dialog):
+    async def test_query(dialog):   # `dialog` is a fixture (registered in tests/conftest.py)
         number = await file_ticket(dialog, PARENT, "学校收资料费300元不给收据")
         await talk(dialog, PARENT, "查询 " + number.lower(), expect=["编号：" + number, "资料费"])
         await heard(dialog, STAFF, expect="新留言待签收")
@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 
 from bot.app import DB, DISPATCHER, SCHEDULER, create_app
-from bot.demo import demo_config
+from bot.demo import SANDBOX, demo_config
 from handlers.clock import FixedClock
 from tests.conftest import running
 from tests.test_process import free_port
@@ -55,6 +55,15 @@ class Dialog:
         """Run a storage function on the bot's database (to arrange a case or check what was stored)."""
         return await self.app[DB].run(fn, *args, **kw)
 
+    def advance(self, seconds: float) -> None:
+        """Move time on. Everyone the sandbox knows stays within WeChat's 48-hour window, as people who use the
+        account daily do (a test of the window itself uses the sandbox directly)."""
+        self.clock.advance(seconds)
+        sandbox = self.app[SANDBOX]
+        for openid in list(sandbox._users):
+            if sandbox._users[openid].following:
+                sandbox.follow(openid)
+
     async def sweep(self) -> int:
         return await self.app[DB].run(self.app[DISPATCHER].sweep_tx)
 
@@ -79,6 +88,20 @@ async def talk(d: Dialog, openid: str, text: str, expect: str | Iterable[str] | 
     reply = await send(d, openid, type="text", content=text)
     _check(reply, expect, absent, f"{openid} said {text!r}")
     return reply
+
+
+async def talk_all(d: Dialog, openid: str, text: str, expect: str | Iterable[str] | None = None,
+                   absent: str | Iterable[str] | None = None, wait: float = 0.4) -> str:
+    """Like talk, for answers longer than one WeChat message: the passive reply and the parts pushed after it."""
+    reply = await send(d, openid, type="text", content=text)
+    await asyncio.sleep(wait)
+    async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
+        messages = (await resp.json())["messages"]
+    new = messages[d.seen.get(openid, 0):]
+    d.seen[openid] = len(messages)
+    whole = "\n".join([reply] + [m.get("content") or "" for m in new])
+    _check(whole, expect, absent, f"{openid} said {text!r}")
+    return whole
 
 
 async def heard(d: Dialog, openid: str, expect: str | Iterable[str] | None = None,
@@ -123,11 +146,14 @@ KINDS = {"complaint": "1", "suggestion": "2", "inquiry": "3", "praise": "4"}
 
 
 async def file_ticket(d: Dialog, openid: str, text: str, scene: str | None = None, kind: str = "complaint",
-                      phone: str = "0", consent: str = "2") -> str:
-    """File a ticket through the intake conversation; returns its number."""
+                      phone: str = "0", consent: str = "2", attachments: Iterable[dict] = ()) -> str:
+    """File a ticket through the intake conversation; returns its number. `attachments` (sandbox payloads such
+    as {"type": "image"}) are sent after the first message."""
     if scene:
         await send(d, openid, type="scan", scene=scene)
     reply = await talk(d, openid, text)
+    for payload in attachments:
+        reply = await send(d, openid, **payload)
     for _ in range(10):
         m = NUMBER.search(reply)
         if "受理编号" in reply and m:
