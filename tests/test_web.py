@@ -327,3 +327,17 @@ async def test_the_citizen_gets_a_signed_page_for_their_own_ticket(dialog):
     async with browser(dialog) as s:
         async with s.get(path) as resp:
             assert resp.status == 403 and "已过期" in await resp.text()
+
+
+async def test_a_dashboard_narrows_to_one_unit_only_within_the_scope(dialog):
+    await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:
+            page = await resp.text()
+        assert "<small>市教育局教育收费管理处 ·" in page and "<td>市教育局教育收费管理处</td>" in page
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:
+            page = await resp.text()
+        assert "<small>江南区实验小学 ·" in page and "收费管理处" not in page.split("<main>")[1]

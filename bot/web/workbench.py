@@ -347,31 +347,36 @@ async def notices_page(request: web.Request, v: Viewer) -> web.Response:
 
 
 # -- dashboard -------------------------------------------------------------------------------------------------------
-def _members(units: dict, user: dict, scope) -> set[str] | None:
-    return None if scope[0] is None else set(scope[0])
-
-
 @staff_page
 async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
+    """The bureau's figures for leaders, a supervisor's units, a handler's own unit; `unit=` narrows to one unit
+    of the person's scope (a leader looking at one office, a district head at one school)."""
     tz, t, desk = _tz(request), auth.now(request), _desk(request)
     period = _period(request, tz, t)
+    wanted = request.query.get("unit", "")
     from bot.app import DISPATCHER
     tokenizer = request.app[DISPATCHER].router.tokenizer
 
     def load(db):
         scope = desk.scope(db, v.user)
         units = {u["code"]: u for u in directory.all_units(db)}
-        first, end = dashboard.span(period, tz)
-        rows = inbox.for_span(db, first, end, scope[0])
+        choices = sorted((u for u in units.values() if scope[0] is None or u["code"] in scope[0]),
+                         key=lambda u: (u["kind"] != "office", u["code"]))
+        members = None if scope[0] is None else set(scope[0])
         name = "全局" if scope[0] is None else units.get(v.user["unit_code"], {}).get("name", "")
-        return dashboard.build(rows, units, _members(units, v.user, scope), period, t, tz, name, tokenizer)
+        if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
+            members, name = {wanted}, units[wanted]["name"]
+        first, end = dashboard.span(period, tz)
+        rows = inbox.for_span(db, first, end, sorted(members) if members is not None else None)
+        return dashboard.build(rows, units, members, period, t, tz, name, tokenizer), choices
 
-    d = await read(request, load)
+    d, choices = await read(request, load)
     prev = dashboard.previous(period, tz)
     nxt = dashboard.period_of(period.kind, period.end + 3600, tz)
     return _render("w_dashboard.html", request, await _context(
-        request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None,
-        bar_max=max([n for _, n in d.by_category] + [1]), school_max=max([n for _, n in d.by_school] + [1])))
+        request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
+        unit=wanted, bar_max=max([n for _, n in d.by_category] + [1]),
+        school_max=max([n for _, n in d.by_school] + [1])))
 
 
 def _period(request: web.Request, tz, t: float) -> dashboard.Period:
