@@ -2,7 +2,7 @@
 
 A scope is (units, unattended): the unit codes a person sees (None: all) and whether the 代收 tickets of units with
 nobody bound are included (the duty office); handlers.desk.Desk.scope decides it. Counts stop at COUNT_CAP, so a
-count never walks a million rows to say "10000+".
+count never walks a million rows to say "2000+".
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlite_utils
 from storage import lifecycle, search
 from storage.tickets import _decode
 
-COUNT_CAP = 10000
+COUNT_CAP = 2000
 STATE_GROUPS = {
     "open": lifecycle.OPEN,
     "done": ("resolved", "closed", "withdrawn"),
