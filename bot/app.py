@@ -87,10 +87,30 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
               "redo": d.redo_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
-    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar,
+    surveys_policy, faq = await load_campaign(config, db, router)
+    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,
                                  links=lambda week, scope: web_pages.digest_link(config, week, scope),
                                  web_links=Links(config, clock))
     yield
+
+
+async def load_campaign(config: Config, db: Database, router: Router):
+    """Surveys and common questions from the [campaign] files, checked against the directory (issue 13)."""
+    from bot.config import ConfigError
+    from handlers.faq import FaqBook, FaqError, load_faq
+    from handlers.survey import Policy as SurveyPolicy, SurveyError, load_surveys
+    c = config.campaign
+    known = {u["code"]: u["kind"] for u in await db.run(directory.all_units)}
+    try:
+        defs = load_surveys(c.surveys or None, config.bot.timezone, known)
+        entries = load_faq(c.faq or None, known)
+    except (SurveyError, FaqError) as exc:
+        raise ConfigError(f"{config.source}: campaign: {exc}") from None
+    policy = SurveyPolicy(min_responses=c.min_responses, burst_per_hour=c.burst_per_hour,
+                          new_follower_minutes=c.new_follower_minutes,
+                          conversation_minutes=config.routing.conversation_minutes, tz=config.bot.timezone,
+                          surveys=defs)
+    return policy, (FaqBook(entries, router.tokenizer, c.faq_min_score) if entries else None)
 
 
 async def _delivery(app: web.Application) -> AsyncIterator[None]:

@@ -94,6 +94,7 @@ def cmd_init_db(args) -> int:
         if config.directory.csv:
             n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv))
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
+        _check_campaign(config, db)
     finally:
         db.close()
     print(f"database ready: {config.storage.path}")
@@ -209,40 +210,274 @@ def cmd_digest(args) -> int:
     return 0
 
 
+async def _qr_urls(config: Config, scenes: list[str]) -> dict[str, str]:
+    """The permanent parameter QR code's url for each scene, from the WeChat API (the same scene always gives
+    the same code)."""
+    from bot.channels.wechat.api import WechatApi
+    from storage.db import Database
+    db = Database(config.storage.path).start()
+    api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
+    try:
+        return {scene: (await api.create_qrcode(scene))["url"] for scene in scenes}
+    finally:
+        await api.close()
+        db.close()
+
+
+def _poster_targets(args, config: Config):
+    """(units, survey or None) for qrcode and poster: --unit or --all, optionally for --survey."""
+    from storage import directory
+    from storage.db import Database
+    db = Database(config.storage.path).start()
+    try:
+        survey = None
+        if getattr(args, "survey", None):
+            defs = _campaign_defs(config, db)
+            survey = defs.get(args.survey)
+            if survey is None:
+                raise ValueError(f"no survey {args.survey!r}; configured: {', '.join(defs) or 'none'}")
+        if getattr(args, "all", False):
+            units = [u for u in db.run_sync(directory.all_units) if survey is None or survey.covers(u)]
+        else:
+            unit = db.run_sync(directory.get, args.unit)
+            if unit is None:
+                raise ValueError(f"unknown unit {args.unit!r}")
+            if survey is not None and not survey.covers(unit):
+                raise ValueError(f"{unit['name']} ({unit['code']}) is not covered by survey {survey.id}")
+            units = [unit]
+    finally:
+        db.close()
+    return units, survey
+
+
+def _scene(unit: dict, survey) -> str:
+    from storage import directory
+    return survey.scene(unit["code"]) if survey is not None else directory.scene_for(unit)
+
+
 def cmd_qrcode(args) -> int:
-    """Fetch a unit's permanent parameter QR code from the WeChat API and save the image for printing."""
+    """A unit's permanent parameter QR code (from the WeChat API) as a PNG for printing."""
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApiError
+    from bot.poster import PosterError, qr_png
+    config = _load(args.config)
+    try:
+        [unit], survey = _poster_targets(args, config)
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    if not 2 <= args.size <= 100:
+        print("tingjian: --size is the printed width in cm, 2 to 100", file=sys.stderr)
+        return 2
+    scene = _scene(unit, survey)
+    try:
+        url = asyncio.run(_qr_urls(config, [scene]))[scene]
+        image = qr_png(url, args.size, args.caption or "")
+    except (WechatApiError, aiohttp.ClientError) as exc:
+        print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+        return 1
+    except PosterError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out or f"qrcode-{unit['code']}{'-' + survey.id if survey else ''}.png")
+    out.write_bytes(image)
+    print(f"{unit['name']}: scene {scene}, {args.size:g} cm at 300 dpi, saved to {out}")
+    return 0
+
+
+def cmd_poster(args) -> int:
+    """A4 PDF posters: a unit's QR code with what it is for and the promises; --survey for a survey's code."""
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApiError
+    from bot.poster import PosterError, find_cjk_font, render_pdf, survey_poster, unit_poster
+    config = _load(args.config)
+    try:
+        units, survey = _poster_targets(args, config)
+        find_cjk_font()  # before asking WeChat for a hundred codes
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    except PosterError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 1
+    if not units:
+        print("tingjian: no units to print", file=sys.stderr)
+        return 2
+    try:
+        urls = asyncio.run(_qr_urls(config, [_scene(u, survey) for u in units]))
+    except (WechatApiError, aiohttp.ClientError) as exc:
+        print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+        return 1
+    d = config.deadlines
+    days = {"inquiry": d.inquiry_days, "complaint": d.complaint_days, "safety_complaint": d.safety_complaint_days}
+    folder = Path(args.out or ".")
+    folder.mkdir(parents=True, exist_ok=True)
+    for unit in units:
+        url = urls[_scene(unit, survey)]
+        if survey is None:
+            content = unit_poster(unit, url, config.bot.organisation, config.bot.name, days)
+            name = f"poster-{unit['code']}.pdf"
+        else:
+            content = survey_poster(unit, url, config.bot.organisation, config.bot.name, survey)
+            name = f"poster-{survey.id}-{unit['code']}.pdf"
+        try:
+            path = render_pdf(content, folder / name)
+        except PosterError as exc:
+            print(f"tingjian: {exc}", file=sys.stderr)
+            return 1
+        print(f"{unit['name']}: {path}")
+    return 0
+
+
+def _check_campaign(config: Config, db) -> None:
+    """Surveys and common questions are read at start; init-db checks them first, naming what is wrong."""
+    from handlers.faq import FaqError, load_faq
+    from storage import directory
+    defs = _campaign_defs(config, db)
+    if defs:
+        print(f"surveys: {', '.join(sorted(defs))} ({config.campaign.surveys})")
+    if config.campaign.faq:
+        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+        try:
+            entries = load_faq(config.campaign.faq, known)
+        except FaqError as exc:
+            raise ConfigError(f"campaign.faq: {exc}") from None
+        print(f"common questions: {len(entries)} ({config.campaign.faq})")
+
+
+def _campaign_defs(config: Config, db):
+    """The configured surveys, checked against the directory in the database."""
+    from handlers.survey import SurveyError, load_surveys
+    from storage import directory
+    known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+    try:
+        return load_surveys(config.campaign.surveys or None, config.bot.timezone, known)
+    except SurveyError as exc:
+        raise ConfigError(f"campaign.surveys: {exc}") from None
+
+
+def cmd_survey_list(args) -> int:
+    import time
+
+    from storage.db import Database
+    config = _load(args.config)
+    db = Database(config.storage.path).start()
+    try:
+        defs = _campaign_defs(config, db)
+        counts = db.run_sync(lambda conn: {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
+            "SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL "
+            "THEN unit_code END), sum(burst) FROM survey_responses GROUP BY survey_id")})
+    finally:
+        db.close()
+    if not defs:
+        print("no surveys configured (campaign.surveys in the config)")
+        return 0
+    now = time.time()
+    for s in sorted(defs.values(), key=lambda s: s.opens):
+        state = "open" if s.is_open(now) else "closed" if now >= s.closes_at else "not yet open"
+        n, units, burst = counts.get(s.id, (0, 0, 0))
+        print(f"{s.id}\t{s.title}\t{s.opens}..{s.closes} ({state})\tunits: {', '.join(s.units)}\t"
+              f"{len(s.questions)} questions\t{n} responses from {units} unit(s)"
+              + (f", {burst or 0} in bursts" if burst else ""))
+    return 0
+
+
+def cmd_survey_results(args) -> int:
+    import csv
+
+    from handlers.survey_results import CSV_COLUMNS, csv_rows, format_results, survey_results
+    from storage.db import Database
+    config = _load(args.config)
+    db = Database(config.storage.path).start()
+    try:
+        defs = _campaign_defs(config, db)
+        survey = defs.get(args.id)
+        if survey is None:
+            print(f"tingjian: no survey {args.id!r}; configured: {', '.join(defs) or 'none'}", file=sys.stderr)
+            return 2
+        results = db.run_sync(survey_results, survey, defs, config.campaign.min_responses, args.unit)
+    finally:
+        db.close()
+    print(format_results(survey, results, config.campaign.min_responses))
+    if args.out:
+        with open(args.out, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens it as UTF-8
+            writer = csv.DictWriter(fh, CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(csv_rows(survey, results))
+        print(f"written to {args.out}")
+    return 0
+
+
+def cmd_faq_stats(args) -> int:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from handlers.faq import FaqError, load_faq, stats_rows
+    from storage import directory, faq
+    from storage.db import Database
+    config = _load(args.config)
+    db = Database(config.storage.path).start()
+    try:
+        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+        try:
+            entries = load_faq(config.campaign.faq or None, known)
+        except FaqError as exc:
+            raise ConfigError(f"campaign.faq: {exc}") from None
+        counts = db.run_sync(faq.counts)
+    finally:
+        db.close()
+    if not entries and not counts:
+        print("no common questions configured (campaign.faq in the config)")
+        return 0
+    today = dt.datetime.now(ZoneInfo(config.bot.timezone)).date()
+    print("id\tserved\tsolved\thuman\tno answer\tsolved share\treview by\tquestion")
+    for r in stats_rows(entries, counts, today):
+        share = f"{r['solved_share']:.0%}" if r["solved_share"] is not None else "—"
+        review = r["review_by"] + ("" if r["current"] or not r["review_by"] else " (past: not served)")
+        print(f"{r['id']}\t{r['served']}\t{r['solved']}\t{r['human']}\t{r['no_answer']}\t{share}\t{review}\t"
+              f"{r['question']}")
+    return 0
+
+
+def cmd_menu(args) -> int:
+    """Set (push) or show the account's custom menu through the WeChat API."""
+    import json
+
     import aiohttp
 
     from bot.channels.wechat.api import WechatApi, WechatApiError
-    from storage import directory
+    from bot.menu import default_menu, describe
     from storage.db import Database
     config = _load(args.config)
 
-    async def fetch() -> int:
+    async def run() -> int:
         db = Database(config.storage.path).start()
         api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
         try:
-            unit = await db.run(directory.get, args.unit)
-            if unit is None:
-                print(f"tingjian: unknown unit {args.unit!r}", file=sys.stderr)
-                return 2
-            scene = directory.scene_for(unit)
-            qr = await api.create_qrcode(scene)
-            async with aiohttp.ClientSession() as session:
-                async with session.get(api.qrcode_image_url(qr["ticket"])) as resp:
-                    resp.raise_for_status()
-                    image = await resp.read()
-            out = Path(args.out or f"qrcode-{unit['code']}.png")
-            out.write_bytes(image)
-            print(f"{unit['name']}: scene {scene}, saved to {out}")
+            if args.menu_command == "push":
+                menu = default_menu()
+                await api.create_menu(menu)
+                print("menu set (it reaches followers within minutes; re-following shows it at once):")
+                print(describe(menu))
+            else:
+                data = await api.get_menu()
+                print(describe(data["menu"]) if not args.json else json.dumps(data, ensure_ascii=False, indent=2))
             return 0
-        except (WechatApiError, aiohttp.ClientError) as exc:
+        except WechatApiError as exc:
+            if exc.errcode == 46003:
+                print("no custom menu set: tingjian menu push", file=sys.stderr)
+                return 1
             print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+            return 1
+        except aiohttp.ClientError as exc:
+            print(f"tingjian: cannot reach the WeChat API at {config.wechat.api_base}: {exc}", file=sys.stderr)
             return 1
         finally:
             await api.close()
             db.close()
-    return asyncio.run(fetch())
+    return asyncio.run(run())
 
 
 def cmd_chat(args) -> int:
@@ -301,7 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("init-db", help="create or upgrade the database and load the directory",
-                       description="Apply database migrations and load directory.csv if configured.")
+                       description="Apply database migrations, load directory.csv if configured, and check the "
+                                   "survey and common-question files.")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_init_db)
 
@@ -345,14 +581,70 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_digest)
 
-    p = sub.add_parser("qrcode", help="fetch a unit's permanent QR code image for printing",
+    p = sub.add_parser("qrcode", help="a unit's permanent QR code as a PNG for printing",
                        description="Create (or fetch again) the permanent parameter QR code of a unit through the "
-                                   "WeChat API and save the image. Scanning it follows the account with the unit's "
-                                   "scene.")
+                                   "WeChat API and save it as a PNG at 300 dpi. Scanning it follows the account "
+                                   "with the unit's scene (or, with --survey, opens the unit's survey).")
     p.add_argument("--unit", required=True, help="unit code from the directory")
+    p.add_argument("--survey", help="the code of this survey for the unit (scene survey:<id>:<unit>)")
+    p.add_argument("--size", type=float, default=8.0, help="printed width in cm (default 8: scans from 1 m)")
+    p.add_argument("--caption", help="text printed under the code, e.g. the unit's name")
     p.add_argument("--out", help="PNG file (default qrcode-<unit>.png)")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_qrcode)
+
+    p = sub.add_parser("survey", help="群众评议 surveys: list them, and their results",
+                       description="Surveys are defined in TOML (campaign.surveys). List them with their response "
+                                   "counts, or print a survey's results per unit and question.")
+    survey_sub = p.add_subparsers(dest="survey_command", required=True, metavar="ACTION")
+    q = survey_sub.add_parser("list", help="configured surveys with dates and response counts",
+                              description="Configured surveys with their dates, state and response counts.")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_survey_list)
+    q = survey_sub.add_parser("results", help="results per unit and question (mean, 95%% CI, distribution)",
+                              description="Per unit and question: responses counted, mean, 95%% confidence "
+                                          "interval, distribution, the bureau's mean and the previous survey's; "
+                                          "样本不足 below campaign.min_responses. Bursts are shown separately.")
+    q.add_argument("id", help="survey id")
+    q.add_argument("--unit", help="only this unit code")
+    q.add_argument("--out", metavar="FILE.csv", help="also write one row per unit and question")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_survey_results)
+
+    p = sub.add_parser("faq", help="常见问题: how often each instant answer was served and whether it helped",
+                       description="Common questions answered at once (campaign.faq).")
+    faq_sub = p.add_subparsers(dest="faq_command", required=True, metavar="ACTION")
+    q = faq_sub.add_parser("stats", help="per question: served, solved, asked for a person, no answer",
+                           description="Per common question: how often it was served, how often people said it "
+                                       "solved their problem or asked for a person, and whether its review date "
+                                       "has passed (then it is not served).")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_faq_stats)
+
+    p = sub.add_parser("menu", help="set or show the custom menu (我要留言 / 查询进度 / 公开评议)",
+                       description="The Official Account's custom menu, through the WeChat API (menu/create, "
+                                   "menu/get): 我要留言, 查询进度 and 公开评议 (办事公开, 参与评议, 使用帮助).")
+    menu_sub = p.add_subparsers(dest="menu_command", required=True, metavar="ACTION")
+    q = menu_sub.add_parser("push", help="set the menu", description="Set the custom menu (menu/create).")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_menu)
+    q = menu_sub.add_parser("show", help="show the menu that is set", description="Show the menu (menu/get).")
+    q.add_argument("--json", action="store_true", help="print the API's JSON")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_menu)
+
+    p = sub.add_parser("poster", help="printable A4 PDF posters with a unit's QR code",
+                       description="Write an A4 PDF per unit: its name, its QR code (8.5 cm, scans from 1 m), what "
+                                   "to use it for, the deadline promise and the unit's commitment. --survey makes "
+                                   "the survey variant (the unit's survey code). Needs a CJK font: "
+                                   "apt-get install fonts-wqy-microhei.")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--unit", help="unit code from the directory")
+    which.add_argument("--all", action="store_true", help="every unit (with --survey: every unit it covers)")
+    p.add_argument("--survey", help="survey id: the survey poster variant")
+    p.add_argument("--out", help="folder for the PDFs (default: current folder)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_poster)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
                        description="Talk to the bot through a running demo's sandbox, as a WeChat user would.")

@@ -128,6 +128,22 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class CampaignConfig:
+    # 群众评议: a survey TOML file, or a folder of them (one survey per file). Empty: no surveys.
+    surveys: str = ""
+    # Below this many responses a unit's result reads 样本不足 instead of a mean.
+    min_responses: int = 30
+    # More responses than this through one unit's survey code within an hour are flagged as a burst.
+    burst_per_hour: int = 30
+    # A response from someone who first followed the account this few minutes before is counted but marked.
+    new_follower_minutes: int = 10
+    # 常见问题: TOML of common questions answered at once. Empty: every inquiry becomes a ticket.
+    faq: str = ""
+    # How sure a match must be (0–1) before an answer is served.
+    faq_min_score: float = 0.55
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     # Serve the local stand-in for api.weixin.qq.com and the simulator in this process (demo mode only).
     enabled: bool = False
@@ -145,6 +161,7 @@ class Config:
     deadlines: DeadlinesConfig = field(default_factory=DeadlinesConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    campaign: CampaignConfig = field(default_factory=CampaignConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     source: str = "<defaults>"
 
@@ -195,6 +212,16 @@ class Config:
             self.school_holidays()
         except ValueError as exc:
             raise bad("deadlines.school_holidays", str(exc)) from None
+        c = self.campaign
+        if c.surveys and not Path(c.surveys).exists():
+            raise bad("campaign.surveys", f"no such file or folder: {c.surveys}")
+        if c.faq and not Path(c.faq).is_file():
+            raise bad("campaign.faq", f"file not found: {c.faq}")
+        if c.min_responses < 1 or c.burst_per_hour < 1 or c.new_follower_minutes < 0:
+            raise bad("campaign.min_responses", "min_responses and burst_per_hour must be at least 1, "
+                                                "new_follower_minutes not negative")
+        if not 0.2 < c.faq_min_score <= 1:
+            raise bad("campaign.faq_min_score", "must be above 0.2 (keywords alone add up to 0.2) and at most 1")
         if self.directory.csv and not Path(self.directory.csv).is_file():
             raise bad("directory.csv", f"file not found: {self.directory.csv}")
         return self

@@ -14,6 +14,9 @@ DEMO_DIRECTORY = Path(__file__).with_name("demo") / "directory.csv"
 # Staff already bound in the demo, so a newcomer can play every role in the simulator at once.
 DEMO_STAFF = Path(__file__).with_name("demo") / "staff.csv"
 DEMO_LINK_HOURS = 12
+# The shipped example survey (民主测评 of schools) and common questions (issue 13).
+DEMO_SURVEYS = Path(__file__).with_name("demo") / "surveys"
+DEMO_FAQ = Path(__file__).with_name("demo") / "faq.toml"
 # Public test values: the sandbox and the bot share them; nothing here is a real account.
 DEMO_WECHAT = {
     "token": "tingjiandemo",
@@ -30,6 +33,7 @@ def demo_config(port: int = 8080, host: str = "127.0.0.1", data_dir: str = "data
         "wechat": {**DEMO_WECHAT, "api_base": base},
         "storage": {"path": str(Path(data_dir) / "demo.db")},
         "directory": {"csv": str(DEMO_DIRECTORY)},
+        "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
     })
 
@@ -45,12 +49,21 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
                       clock=clock.now)
     sandbox.add_routes(app)
     app[SANDBOX] = sandbox
+    from bot.menu import default_menu
+    sandbox.set_menu(default_menu())  # as if `tingjian menu push` had run: the simulator shows the menu bar
 
     async def units():
-        from bot.app import DB
+        from bot.app import DB, DISPATCHER
         rows = await app[DB].run(directory.all_units)
-        return [{"code": r["code"], "name": r["name"], "kind": r["kind"], "scene": directory.scene_for(r)}
-                for r in rows]
+        surveys = app[DISPATCHER].campaign.p.surveys.values()
+        out = []
+        for r in rows:
+            unit = {"code": r["code"], "name": r["name"], "kind": r["kind"], "scene": directory.scene_for(r)}
+            open_ = [s for s in surveys if s.is_open(clock.now()) and s.covers(r)]
+            if open_:  # the unit's survey code (评议码), printed on its survey poster
+                unit["survey_scene"], unit["survey_title"] = open_[0].scene(r["code"]), open_[0].title
+            out.append(unit)
+        return out
 
     async def roles():
         from bot.app import DB

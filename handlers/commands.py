@@ -226,8 +226,9 @@ class Commands:
     def cancel(self, call: Call) -> list[Reply]:
         conv = conversations.get(call.db, call.openid, self.clock.now())
         conversations.delete(call.db, call.openid)
-        live = conv and not conv["expired"] and conv["flow"] == "intake"
-        return [Reply(texts.CANCELLED if live else texts.NOTHING_TO_CANCEL)]
+        if conv and not conv["expired"] and conv["flow"] != "desk":
+            return [Reply(texts.CANCELLED_FLOW.get(conv["flow"], texts.CANCELLED))]
+        return [Reply(texts.NOTHING_TO_CANCEL)]
 
     def bind(self, call: Call) -> list[Reply]:
         return self.desk.bind(call.db, call.openid, call.rest)
@@ -251,6 +252,10 @@ class Commands:
             ticket = waiting[0]
         return self.desk.citizen_reply(call.db, call.openid, ticket, text)
 
+    def survey(self, call: Call) -> list[Reply]:
+        """评议: the public evaluation survey (handlers/campaign.py)."""
+        return self.d.campaign.survey_entry(call.db, call.user, call.openid, call.rest)
+
     def withdraw(self, call: Call) -> list[Reply]:
         """Asks first: a withdrawn ticket cannot be taken up again."""
         t = call.ticket
@@ -269,7 +274,11 @@ class Commands:
             return [Reply(texts.RATE_NOT_YET.format(number=t["number"], state=texts.STATE_NAMES[t["state"]]))]
         text = f"评价 {t['number']} {call.rest}" if t is not None else f"评价 {call.rest}"
         rated = self.d.followup.rate(call.db, call.openid, text)
-        return rated if rated is not None else [Reply(texts.RATE_CHOICES)]
+        if rated is not None:
+            return rated
+        if not tickets.awaiting_rating(call.db, call.openid):
+            return [Reply(texts.NOTHING_TO_RATE)]
+        return [Reply(texts.RATE_CHOICES)]
 
     # -- staff -----------------------------------------------------------------------------------------------
     def todo(self, call: Call) -> list[Reply]:
@@ -349,6 +358,8 @@ TABLE: tuple[Command, ...] = (
     Command("确认撤回", CITIZEN, (TICKET,), "确认撤回留言", Commands.withdraw_confirmed, hidden=True),
     Command("评价", CITIZEN, (Arg("ticket", "编号", "JY2611-0001", optional=True, min_digits=2), Arg("text", "1/2/3", "1")), "评价办理结果：1 满意，2 基本满意，3 不满意",
             Commands.rate),
+    Command("评议", CITIZEN, (Arg("text", "学校名称", "江南区实验小学", optional=True),), "参与正在进行的群众评议",
+            Commands.survey, tuple(w for w in texts.SURVEY_WORDS if w != "评议")),
     # staff
     Command("待办", STAFF, (Arg("page", "页码", "", optional=True),), "本单位待办留言，按办结时限排序", Commands.todo),
     Command("详情", MAY["detail"], (TICKET, Arg("page", "页码", "", optional=True)), "留言全文、附件和全部办理记录",

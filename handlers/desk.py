@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 from handlers import texts
@@ -263,6 +264,8 @@ class Desk:
         return found or [o for o in staff.leaders(db) if o != by]
 
     def decide_extension(self, db, user: dict, ticket: dict, approve: bool, reason: str = "") -> list[Reply]:
+        if not self.in_scope(db, user, ticket):
+            return [Reply(texts.NOT_YOURS.format(number=ticket["number"]))]
         ext = ticket["extension"]
         if not ext or ext.get("state") != "requested":
             return [Reply(texts.EXTENSION_NONE.format(number=ticket["number"]))]
@@ -491,12 +494,13 @@ class Desk:
     def _citizen_accepted(self, db, ticket: dict) -> Reply:
         unit = directory.get(db, ticket["unit_code"])
         return self.to_citizen(ticket, texts.CITIZEN_ACCEPTED.format(
-            number=ticket["number"], unit=unit["name"] if unit else "承办单位", due=self._due(ticket)), "留言已签收")
+            number=ticket["number"], unit=unit["name"] if unit else "承办单位", due=self._due(ticket)), "留言已受理")
 
     # -- staff accounts ----------------------------------------------------------------------------------------
     def bind(self, db, openid: str, code: str) -> list[Reply]:
-        code = re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", code)  # spaces or zero-width characters pasted along
-        if not re.fullmatch(r"[A-Za-z0-9]{4,16}", code):  # not a code we issue (and nothing odd reaches hashing)
+        # Spaces or zero-width characters pasted along, full-width letters from a phone keyboard.
+        code = unicodedata.normalize("NFKC", re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", code))
+        if not re.fullmatch(r"[A-Za-z0-9-]{4,64}", code):  # not a code we issue (and nothing odd reaches hashing)
             return [Reply(texts.BIND_ERRORS["unknown"])]
         before = users.get(db, openid) or {}
         try:

@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from handlers import commands, digest, texts
+from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
 from handlers.desk import Desk, for_staff
+from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import Intake, IntakeServices, Plan, normalise
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
+from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
 from handlers.vocabulary import STAFF_ROLES, WIDE_ROLES
 from storage import conversations, directory, lifecycle, outbox, staff, tickets, users
@@ -30,14 +33,16 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Turn:
-    """One inbound being handled: the transaction, the message, the sender's row (read once), the text."""
+    """One inbound being handled: the transaction, the message, the sender's row (read once), the text, and
+    what an earlier step wants said first."""
 
     db: Any
     inbound: Inbound
     user: dict
     text: str
+    prefix: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,8 @@ class Policy:
 
 class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
-                 calendar: WorkCalendar | None = None, links: Callable[[str, str], str] | None = None,
+                 calendar: WorkCalendar | None = None, surveys: SurveyPolicy | None = None,
+                 faq: FaqBook | None = None, links: Callable[[str, str], str] | None = None,
                  web_links: WebLinks | None = None):
         self.db = db
         self.router = router
@@ -74,6 +80,7 @@ class Dispatcher:
                          restart_on_transfer=self.policy.restart_on_transfer)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
+        self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
         self.commands = commands.Commands(self)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
@@ -92,8 +99,8 @@ class Dispatcher:
     @property
     def steps(self) -> tuple[Callable[["Turn"], list[Reply] | None], ...]:
         """The dispatch order, as one named list."""
-        return (self.step_event, self.step_other_kinds, self.step_command, self.step_staff_text,
-                self.step_conversation)
+        return (self.step_event, self.step_other_kinds, self.step_command, self.step_campaign,
+                self.step_staff_text, self.step_conversation)
 
     def step_event(self, turn: "Turn") -> list[Reply] | None:
         return self._event(turn.db, turn.inbound) if turn.inbound.kind == "event" else None
@@ -115,6 +122,13 @@ class Dispatcher:
             replies = [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
         return replies
 
+    def step_campaign(self, turn: "Turn") -> list[Reply] | None:
+        """A survey or an instant answer's feedback in progress (issue 13); what it wants said before a new
+        message is kept for the conversation step."""
+        handled, prefix = self.campaign.message(turn.db, turn.user, turn.inbound, turn.text)
+        turn.prefix.extend(prefix)
+        return handled
+
     def step_staff_text(self, turn: "Turn") -> list[Reply] | None:
         """Staff talk to the bot in commands; anything else gets them the list of commands."""
         if turn.user.get("role") in STAFF_ROLES:
@@ -124,6 +138,7 @@ class Dispatcher:
     def step_conversation(self, turn: "Turn") -> list[Reply] | None:
         """A rating, the running intake conversation, or a new one."""
         db, inbound, text, user = turn.db, turn.inbound, turn.text, turn.user
+        prefix = list(turn.prefix)
         now = self.clock.now()
         conv = conversations.get(db, inbound.openid, now)
         if conv and conv["flow"] != "intake":
@@ -132,9 +147,8 @@ class Dispatcher:
             rated = self.followup.rate(db, inbound.openid, inbound.text) if inbound.kind == "text" else None
             if rated is not None:
                 return rated
-        prefix: list[Reply] = []
         if conv and conv["expired"]:
-            prefix = [Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
+            prefix = [*prefix, Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
             conv = None
         intake = self._intake(db)
         if conv:
@@ -142,6 +156,9 @@ class Dispatcher:
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
+            answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
+            if answered is not None:
+                return [*prefix, *answered]
             school = self._scene_school(db, user.get("scene"))
             state, data, replies = intake.start(inbound, school)
         replies = [*replies, *intake.s.notices]  # the staff told about a ticket just submitted
@@ -226,6 +243,9 @@ class Dispatcher:
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
+        campaign = self.campaign.event(db, inbound)  # issue 13: survey QR codes, the custom menu
+        if campaign is not None:
+            return campaign
         if inbound.event == "subscribe":
             users.set_scene(db, inbound.openid, inbound.scene, now)
             unit = self._unit(db, inbound.scene)

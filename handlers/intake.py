@@ -92,8 +92,10 @@ class Intake:
         self.s = services
 
     # -- entry ------------------------------------------------------------------------------------------
-    def start(self, inbound: Inbound, scene_school: str | None) -> tuple[str, dict, list[Reply]]:
-        data: dict[str, Any] = {"openid": inbound.openid, "parts": [], "attachments": [], "kind": None,
+    def start(self, inbound: Inbound, scene_school: str | None,
+              kind: str | None = None) -> tuple[str, dict, list[Reply]]:
+        """`kind` when already known (issue 13: a question an instant answer did not settle is an inquiry)."""
+        data: dict[str, Any] = {"openid": inbound.openid, "parts": [], "attachments": [], "kind": kind,
                                 "school": scene_school,
                                 "school_from": "scene" if scene_school else None}
         self._collect(inbound, data)

@@ -196,7 +196,7 @@ IDENTITY_HIDDEN = "留言人：匿名（群众要求对学校保密）"
 IDENTITY_SHOWN = "留言人：微信用户 {who}｜电话：{phone}"
 
 # -- citizen: updates -------------------------------------------------------------------------------------------
-CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”签收，正在办理，将于{due}前办结。"
+CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”受理，正在办理，将于{due}前办结。"
 CITIZEN_STAFF_REPLY = "【{unit}答复】留言 {number}：\n{text}\n如需回复，请发送“回复 {number} 您的内容”。"
 CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n感谢您的监督！"
 CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理，将于{due}前办结。"
@@ -265,6 +265,7 @@ WITHDRAW_CONFIRM = (
     "确定要撤回留言 {number}（{excerpt}）吗？撤回后承办单位将不再办理。\n"
     "确认请发送“确认撤回 {short}”；不撤回则无需回复。"
 )
+NOTHING_TO_RATE = "您目前没有待评价的留言。留言办结后，我们会请您评价办理结果。"
 RATE_NOT_YET = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
 WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
 WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"
@@ -287,3 +288,52 @@ CITIZEN_NEXT = {
     "closed": "本件已结束。感谢您的留言。",
     "withdrawn": "您已撤回本件留言。",
 }
+
+# -- 群众评议 surveys (issue 13) --------------------------------------------------------------------------------
+SURVEY_INTRO = "【{title}】\n您正在评议：{unit}。共{total}题，约1分钟，评议结果只用于改进工作，不会告知学校您的身份。\n中途可随时离开，发送“评议”接着答。"
+SURVEY_RESUME = "欢迎回来！继续评议“{unit}”（{title}），从第{number}题接着答。"
+SURVEY_ALREADY = (
+    "您已于{date}评议过“{unit}”。评议截止前可以重新评议，新的评议将替换原来的。\n"
+    "1 重新评议\n2 保留原评议"
+)
+SURVEY_KEPT = "好的，保留您原来的评议。感谢您的参与！"
+SURVEY_NOT_UNDERSTOOD = "没能识别您的回答。"
+SURVEY_PAUSED = "评议已暂停，已答的题目都会保留。需要时发送“评议”接着答。"
+SURVEY_PAUSED_FOR_MESSAGE = "（评议已暂停，已答的题目会保留，稍后发送“评议”可接着答。下面先处理您的留言。）"
+SURVEY_THANKS = "评议完成，感谢您对“{unit}”工作的监督！评议结果将作为单位考核的重要依据。"
+SURVEY_UPDATED = "评议已更新，感谢您对“{unit}”工作的监督！"
+SURVEY_OFFER_TICKET = (
+    "您写到的情况比较具体。是否同时转为一条留言，由承办单位在规定时限内办理并答复您？\n"
+    "1 转为留言（对学校保密您的身份）\n2 不用了"
+)
+SURVEY_TICKET_CREATED = "已转为留言，受理编号：{number}，承办单位：{unit}，{due}前办结。发送“查询 {number}”可查看进度。"
+SURVEY_CLOSED = "“{title}”已于{date}结束，感谢您的关注。如有问题，直接留言即可。"
+SURVEY_NOT_YET = "“{title}”将于{date}开始，届时欢迎参与。如有问题，直接留言即可。"
+SURVEY_NONE_OPEN = "目前没有正在进行的评议。如有意见或建议，直接留言即可。"
+SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
+SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"
+SURVEY_UNIT_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不评议请回复 0。"
+SURVEY_AFTER_MESSAGE = "您有一条正在填写的留言，请先回复完成提交（或发送“取消”），再发送“评议”参与评议。"
+SURVEY_UNKNOWN_CODE = "这个评议二维码已失效或无法识别。如有意见或建议，直接留言即可。"
+SURVEY_TEXT_ONLY = "评议请用文字或数字回答。"
+SURVEY_BURST_NOTICE = (
+    "【评议异常提醒】“{unit}”的评议码在一小时内收到{count}份评议（{title}），超过{limit}份的正常上限，"
+    "这些评议已单独标记，统计时分开显示，请核实是否存在集中刷票。"
+)
+SURVEY_WORDS = ("评议", "参与评议", "民主测评")
+SURVEY_EXIT_WORDS = frozenset({"退出", "暂停", "退出评议", "暂停评议", "稍后再答", "不答了"})
+CANCELLED_FLOW = {"survey": SURVEY_PAUSED}  # what 取消 means in a flow other than a new message
+
+# -- 常见问题 instant answers (issue 13) -------------------------------------------------------------------------
+FAQ_ANSWER = "{answer}\n（答复单位：{unit}）\n\n这个回答解决了您的问题吗？\n1 解决了\n2 还需要人工答复"
+FAQ_SOLVED = "很高兴能帮到您！如有其他问题，欢迎随时留言。"
+FAQ_TO_HUMAN = "好的，已为您转人工办理。"
+
+# -- the custom menu (issue 13) ---------------------------------------------------------------------------------
+MENU_WRITE = (
+    "请直接发送文字，说明您要反映的情况（投诉、建议、咨询或表扬都可以），也可以附上图片或语音。\n"
+    "我们会转给负责的部门，并告诉您受理编号和办结时限。"
+)
+MENU_PUBLIC = "【办事公开】\n{org}承诺：{commitment}"
+MENU_PUBLIC_UNIT = "{unit}承诺：{text}"
+MENU_PUBLIC_FOOT = "所有留言都有办结时限，超期未办结的由上级督办；办理进度可随时发送“查询”查看。"

@@ -36,3 +36,9 @@ def delete(db: sqlite_utils.Database, openid: str) -> None:
 def prune(db: sqlite_utils.Database, before: float) -> int:
     """Forget conversations that expired before `before` (their person never came back to be told)."""
     return db.execute("DELETE FROM conversations WHERE expires_at < ?", [before]).rowcount
+
+
+def flow(db: sqlite_utils.Database, openid: str, now: float) -> str | None:
+    """The flow of the person's live conversation, without touching it (None when none or expired)."""
+    row = db.execute("SELECT flow FROM conversations WHERE openid = ? AND expires_at > ?", [openid, now]).fetchone()
+    return row[0] if row else None

@@ -202,6 +202,52 @@ def m005_deadlines_and_ratings(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m012_campaign(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # 群众评议: one row per person, unit and survey. `answers` is the last submitted set (counted in results);
+        # `draft` is the attempt in progress, so a person can leave and come back without losing answers.
+        """CREATE TABLE survey_responses (
+            id INTEGER PRIMARY KEY,
+            survey_id TEXT NOT NULL,
+            unit_code TEXT NOT NULL REFERENCES units(code),
+            openid TEXT NOT NULL,
+            answers TEXT,                   -- JSON {question_id: value}; NULL until first submitted
+            draft TEXT,                     -- JSON {question_id: value} of the attempt in progress
+            started_at REAL NOT NULL,
+            submitted_at REAL,
+            updated_at REAL NOT NULL,
+            new_follower INTEGER NOT NULL DEFAULT 0,  -- followed the account minutes before answering: marked
+            burst INTEGER NOT NULL DEFAULT 0,         -- came in a burst from the same code: shown separately
+            ticket_number TEXT,             -- a free-text answer the person agreed to turn into a ticket
+            UNIQUE (survey_id, unit_code, openid)
+        )""",
+        "CREATE INDEX survey_responses_unit ON survey_responses(survey_id, unit_code, submitted_at)",
+        "CREATE INDEX survey_responses_submitted ON survey_responses(submitted_at)",
+        # Each burst (too many responses from one unit's code within an hour) reported to leaders once.
+        """CREATE TABLE survey_bursts (
+            survey_id TEXT NOT NULL,
+            unit_code TEXT NOT NULL,
+            hour INTEGER NOT NULL,          -- unix time // 3600 of the hour the burst began
+            count INTEGER NOT NULL,
+            PRIMARY KEY (survey_id, unit_code, hour)
+        )""",
+        # 常见问题: every instant answer served and what the person said about it.
+        """CREATE TABLE faq_answers (
+            id INTEGER PRIMARY KEY,
+            faq_id TEXT NOT NULL,
+            openid TEXT NOT NULL,
+            question TEXT NOT NULL,
+            score REAL NOT NULL,
+            served_at REAL NOT NULL,
+            outcome TEXT CHECK (outcome IN ('solved', 'human', 'ignored')),  -- NULL: not answered yet
+            outcome_at REAL
+        )""",
+        "CREATE INDEX faq_answers_faq ON faq_answers(faq_id, outcome)",
+    )
+
+
+@migrations()
 def m006_ticket_counters(db: sqlite_utils.Database) -> None:
     _exec(
         db,
@@ -214,6 +260,9 @@ def m006_ticket_counters(db: sqlite_utils.Database) -> None:
         """INSERT INTO ticket_counters (month, last)
            SELECT substr(number, 3, 4), max(CAST(substr(number, 8) AS INTEGER)) FROM tickets
            WHERE number LIKE 'JY____-%' GROUP BY substr(number, 3, 4)""",
+        # A removed or rebound person's tickets, and what the duty office holds for units with nobody bound.
+        "CREATE INDEX tickets_acceptor ON tickets(accepted_by) WHERE accepted_by IS NOT NULL",
+        "CREATE INDEX tickets_unattended_unit ON tickets(unit_code) WHERE unattended = 1",
     )
 
 

@@ -47,7 +47,7 @@ async def test_a_handler_signs_in_by_link_and_handles_a_ticket_to_the_end(dialog
     await page.click(f"text={number}")
     await page.click("#do-accept")
     assert "已签收 " + number in await page.inner_text(".flash")
-    await heard(dialog, PARENT, expect="签收")
+    await heard(dialog, PARENT, expect="受理")
     await page.click("#act-reply summary")
     await page.fill("#act-reply textarea", "您好，已要求学校退还资料费。")
     await page.click("#act-reply button")

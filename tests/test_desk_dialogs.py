@@ -43,6 +43,7 @@ async def test_lenient_numbers_and_clear_errors_never_a_new_draft(dialog):
     assert "查询 " + number in wrong  # the example uses the citizen's own number
     await talk(d, PARENT, "查询 0012", expect=["没有找到", number])
     await talk(d, PARENT, f"评价 {number} 1", expect=["办结后才能评价"], absent="请问您这次是")
+    await talk(d, PARENT, "评价 3", expect="没有待评价的留言", absent="请问您这次是")
     await talk(d, PARENT, "撤回 9", expect=["没有找到", number])
     await talk(d, "o_stranger", f"查询 {number}", expect=["没有找到", "还没有提交过留言"])  # not theirs: not found
     # None of these started a draft: a plain "1" is still nothing to answer.
@@ -50,6 +51,17 @@ async def test_lenient_numbers_and_clear_errors_never_a_new_draft(dialog):
     # Staff: lenient too, and a list line that does not exist is said so.
     await talk(d, FEES, f"详情 {number.lower().replace('-0', '-')}", expect=number)
     await talk(d, FEES, "详情 7", expect="没有第7条")
+
+
+# -- issue 8 item 2: numbering past 9,999 ------------------------------------------------------------------------
+
+async def test_tickets_keep_coming_past_number_9999(dialog):
+    d = dialog
+    await d.db(lambda db: db.execute("INSERT INTO ticket_counters (month, last) VALUES ('2611', 9998)"))
+    numbers = [await file_ticket(d, f"o_parent_{i}", FEES_TEXT, scene="school:jn-syxx") for i in range(3)]
+    assert numbers == ["JY2611-9999", "JY2611-10000", "JY2611-10001"]
+    await talk(d, "o_parent_1", "查询 10000", expect=["编号：JY2611-10000", "资料费"])
+    await talk(d, FEES, "详情 JY2611-10001", expect="JY2611-10001｜投诉")
 
 
 # -- issue 9 item 5: the whole text, within WeChat's size limit ------------------------------------------------
@@ -204,6 +216,8 @@ async def test_a_supervisor_cannot_approve_their_own_extension(dialog):
     await quiet(d, SCHOOL_HEAD)
     await heard(d, DISTRICT_HEAD, expect=["延期申请", number])
     await talk(d, SCHOOL_HEAD, f"同意延期 {number}", expect="不能审批自己提出的延期申请")
+    fees = await fees_ticket(d, "o_parent_fees")
+    await talk(d, SCHOOL_HEAD, f"同意延期 {fees}", expect="不在您的办理范围")  # not theirs: says nothing more
     assert (await d.db(tickets.get, number))["due_at"] == ticket["due_at"]
     await talk(d, DISTRICT_HEAD, f"同意延期 {number}", expect="已同意延期")
     await heard(d, SCHOOL_HEAD, expect="延期已同意")
@@ -224,10 +238,11 @@ async def test_the_duty_office_can_act_on_what_it_holds_and_the_flag_clears_on_b
     await talk(d, DUTY, "待办", expect=[number, "基础教育处", "（代收）"])
     await talk(d, DUTY, "详情 1", expect=[number, BURDEN_TEXT, "签收"], absent="不在您的办理范围")
     await talk(d, DUTY, f"签收 {number}", expect=["已签收", "代为签收"])
-    await heard(d, PARENT2, expect="已由")
+    await heard(d, PARENT2, expect="受理", absent="签收")  # plain words for the citizen
     # Someone binds at the unit: the ticket comes home, the duty office no longer holds it.
     code = await d.db(staff.create_invite, "jyj-jjc", "handler", "基础教育处·新同事", time.time(), 3600)
-    await talk(d, "o_new_jjc", f"绑定 {code}", expect=["绑定成功", "值班室代收", number])
+    pasted = "\u200b" + "".join(chr(ord(c) + 0xFEE0) for c in code)  # full-width, with a zero-width space
+    await talk(d, "o_new_jjc", f"绑定 {pasted}", expect=["绑定成功", "值班室代收", number])
     t = await d.db(tickets.get, number)
     assert not t["unattended"] and t["accepted_by"] is None
     await talk(d, "o_new_jjc", "待办", expect=number, absent="（代收）")

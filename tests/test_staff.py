@@ -96,7 +96,8 @@ async def test_the_whole_loop(world):
 
     assert "已签收" in await li.say(f"签收 {number}")
     [accepted] = await parent.pushed()
-    assert number in accepted and "签收" in accepted
+    # Plain words for citizens (issue 9 item 15): 受理, not the staff's 签收.
+    assert number in accepted and "已由“市教育局教育收费管理处”受理" in accepted
     await li.say(f"回复 {number} 您好，已核实，学校将退还资料费。")
     [answer] = await parent.pushed()
     assert "您好，已核实，学校将退还资料费。" in answer and f"回复 {number}" in answer  # their words, untouched

@@ -175,7 +175,7 @@ async def test_a_handler_accepts_replies_and_resolves_in_the_workbench(dialog):
         assert "138****5678" in page and "13812345678" not in page  # masked phone
         assert "签收" in page and "分派依据" in page
         assert (await act(s, number, "accept")).status == 200
-        await heard(dialog, PARENT, expect=["签收", number])
+        await heard(dialog, PARENT, expect=["受理", number])
         await act(s, number, "note", text="已电话联系学校核实")
         await act(s, number, "reply", text="您好，已责令学校退还资料费。")
         await heard(dialog, PARENT, expect="已责令学校退还资料费")

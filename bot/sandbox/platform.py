@@ -13,6 +13,10 @@ Endpoints (mount with `Sandbox.add_routes(app)` in the same app as the bot, at t
   POST /cgi-bin/message/template/send  template message, to followers, outside the window too
   POST /cgi-bin/qrcode/create          parameter QR code tickets
   GET  /cgi-bin/showqrcode             the QR code as PNG
+  POST /cgi-bin/menu/create            the custom menu, validated as the platform does (3 buttons, 5 sub-buttons …)
+  GET  /cgi-bin/menu/get               the menu set, in menu/get's shape (46003 when there is none)
+  GET  /cgi-bin/menu/delete            remove the menu
+  GET  /sandbox/menu                   the menu without an access_token (the simulator draws the menu bar)
   GET  /sandbox/messages               what was pushed to users (for the simulator and tests)
   POST /sandbox/send                   act as a WeChat user: post a message or event to the bot's webhook
   GET  /sandbox/qrcode                 a permanent QR ticket for a scene, without an access_token (simulator)
@@ -54,6 +58,11 @@ TEMP_QR_MAX = 2592000          # 30 days
 PERMANENT_SCENE_ID_MAX = 100000
 SCENE_STR_MAX = 64
 OUT_OF_SERVICE = "该公众号暂时无法提供服务，请稍后再试"
+# Custom menu limits (自定义菜单): 1-3 buttons, 1-5 sub-buttons; names in bytes of UTF-8.
+MENU_BUTTONS, MENU_SUB_BUTTONS = 3, 5
+MENU_NAME_BYTES, MENU_SUB_NAME_BYTES, MENU_KEY_BYTES, MENU_URL_BYTES = 16, 60, 128, 1024
+MENU_TYPES = ("click", "view", "scancode_push", "scancode_waitmsg", "pic_sysphoto", "pic_photo_or_album",
+              "pic_weixin", "location_select", "media_id", "article_id", "article_view_limited", "miniprogram")
 
 ERRORS = {
     0: "ok",
@@ -63,6 +72,16 @@ ERRORS = {
     40003: "invalid openid",
     40008: "invalid message type",
     40013: "invalid appid",
+    40016: "invalid button size",
+    40017: "invalid button type",
+    40018: "invalid button name size",
+    40019: "invalid button key size",
+    40020: "invalid button url size",
+    40023: "invalid sub button size",
+    40024: "invalid sub button type",
+    40025: "invalid sub button name size",
+    40026: "invalid sub button key size",
+    40027: "invalid sub button url size",
     40037: "invalid template_id",
     40097: "invalid args",
     40125: "invalid appsecret",
@@ -76,6 +95,7 @@ ERRORS = {
     45002: "content size out of limit",
     45008: "article size out of limit",
     45015: "response out of time limit or subscription is canceled",
+    46003: "menu no exist",
     47001: "data format error",
 }
 
@@ -184,6 +204,7 @@ class Sandbox:
         self._template_ids = itertools.count(random.randint(2_000_000_000, 3_000_000_000))
         self._msg_ids = itertools.count(random.randint(10**18, 4 * 10**18))
         self._session: aiohttp.ClientSession | None = None
+        self.menu: list[dict[str, Any]] | None = None   # the custom menu's buttons, once menu/create was called
         self.boot_id = secrets.token_hex(6)     # message ids restart with the process; clients can tell
 
     # ------------------------------------------------------------------ wiring
@@ -196,6 +217,10 @@ class Sandbox:
         r.add_post("/cgi-bin/message/template/send", self.handle_template_send)
         r.add_post("/cgi-bin/qrcode/create", self.handle_qrcode_create)
         r.add_get("/cgi-bin/showqrcode", self.handle_showqrcode)
+        r.add_post("/cgi-bin/menu/create", self.handle_menu_create)
+        r.add_get("/cgi-bin/menu/get", self.handle_menu_get)
+        r.add_get("/cgi-bin/menu/delete", self.handle_menu_delete)
+        r.add_get("/sandbox/menu", self.handle_sandbox_menu)
         r.add_get("/sandbox/messages", self.handle_messages)
         r.add_post("/sandbox/send", self.handle_send)
         r.add_get("/sandbox/qrcode", self.handle_sandbox_qrcode)
@@ -489,6 +514,87 @@ class Sandbox:
         out["scene"] = t.scene
         out["image"] = "/cgi-bin/showqrcode?ticket=" + quote(t.ticket, safe="")
         return web.json_response(out)
+
+    # ------------------------------------------------------------------ custom menu
+
+    @staticmethod
+    def _check_button(b: Any, sub: bool) -> dict[str, Any]:
+        """One button as menu/create checks it; returns it as menu/get gives it back."""
+        e = (lambda top, sub_code: sub_code if sub else top)
+        if not isinstance(b, dict):
+            raise WechatError(47001)
+        name = b.get("name")
+        limit = MENU_SUB_NAME_BYTES if sub else MENU_NAME_BYTES
+        if not isinstance(name, str) or not name or len(name.encode("utf-8")) > limit:
+            raise WechatError(e(40018, 40025), f"name {name!r}")
+        subs = b.get("sub_button")
+        if not sub and subs:   # a group: its own type is ignored, its sub-buttons are checked
+            if not isinstance(subs, list) or len(subs) > MENU_SUB_BUTTONS:
+                raise WechatError(40023)
+            return {"name": name, "sub_button": [Sandbox._check_button(x, True) for x in subs]}
+        kind = b.get("type")
+        if kind not in MENU_TYPES:
+            raise WechatError(e(40017, 40024), f"type {kind!r}")
+        out: dict[str, Any] = {"type": kind, "name": name}
+        if kind == "view":
+            url = b.get("url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")) \
+                    or len(url.encode("utf-8")) > MENU_URL_BYTES:
+                raise WechatError(e(40020, 40027), f"url {url!r}")
+            out["url"] = url
+        elif kind in ("media_id", "article_id", "article_view_limited"):
+            key = "media_id" if kind == "media_id" else "article_id"
+            if not b.get(key):
+                raise WechatError(40097, key)
+            out[key] = str(b[key])
+        elif kind == "miniprogram":
+            for key in ("url", "appid", "pagepath"):
+                if not b.get(key):
+                    raise WechatError(40097, key)
+                out[key] = str(b[key])
+        else:
+            key = b.get("key")
+            if not isinstance(key, str) or not key or len(key.encode("utf-8")) > MENU_KEY_BYTES:
+                raise WechatError(e(40019, 40026), f"key {key!r}")
+            out["key"] = key
+        if not sub:
+            out["sub_button"] = []
+        return out
+
+    def set_menu(self, body: dict[str, Any]) -> None:
+        """Check and set a menu as menu/create does (the demo seeds one); raises WechatError."""
+        buttons = body.get("button") if isinstance(body, dict) else None
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= MENU_BUTTONS:
+            raise WechatError(40016)
+        self.menu = [self._check_button(b, False) for b in buttons]
+
+    async def handle_menu_create(self, request: web.Request) -> web.Response:
+        try:
+            self._check_access_token(request)
+            self.set_menu(await self._json_body(request))
+        except WechatError as exc:
+            return self._error(exc.errcode, exc.detail)
+        return self._ok()
+
+    async def handle_menu_get(self, request: web.Request) -> web.Response:
+        try:
+            self._check_access_token(request)
+            if self.menu is None:
+                raise WechatError(46003)
+        except WechatError as exc:
+            return self._error(exc.errcode, exc.detail)
+        return web.json_response({"menu": {"button": self.menu}})
+
+    async def handle_menu_delete(self, request: web.Request) -> web.Response:
+        try:
+            self._check_access_token(request)
+        except WechatError as exc:
+            return self._error(exc.errcode, exc.detail)
+        self.menu = None
+        return self._ok()
+
+    async def handle_sandbox_menu(self, request: web.Request) -> web.Response:
+        return web.json_response({"button": self.menu or []})
 
     # ------------------------------------------------------------------ sandbox views
 

@@ -98,6 +98,29 @@ class WechatApi:
             raise WechatApiError(code, str(data.get("errmsg", "")))
         raise AssertionError("unreachable")
 
+    async def call_get(self, path: str) -> dict[str, Any]:
+        """A GET API call with the shared token (menu/get); on a token error, refresh once and try again."""
+        token = await self.access_token()
+        for attempt in (1, 2):
+            session = await self._http()
+            async with session.get(f"{self.base_url}{path}", params={"access_token": token}) as resp:
+                data = await resp.json(content_type=None)
+            code = int(data.get("errcode", 0) or 0)
+            if code == 0:
+                return data
+            if code in TOKEN_ERRORS and attempt == 1:
+                await self.db.run(tokens.forget, self.appid, token)
+                token = await self.access_token(force=True)
+                continue
+            raise WechatApiError(code, str(data.get("errmsg", "")))
+        raise AssertionError("unreachable")
+
+    async def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("/cgi-bin/menu/create", menu)
+
+    async def get_menu(self) -> dict[str, Any]:
+        return await self.call_get("/cgi-bin/menu/get")
+
     async def send_text(self, openid: str, content: str) -> dict[str, Any]:
         return await self.call("/cgi-bin/message/custom/send",
                                {"touser": openid, "msgtype": "text", "text": {"content": content}})

@@ -277,6 +277,8 @@
     $("qr").hidden = false;
     $("qr-name").textContent = u.name;
     $("qr-scene").textContent = "场景值 " + u.scene;
+    $("qr-survey").hidden = !u.survey_scene;
+    if (u.survey_scene) $("qr-survey").textContent = "扫描评议码（" + u.survey_title + "）";
     const img = $("qr-img");
     img.removeAttribute("src");
     try {
@@ -290,13 +292,13 @@
     $("units").hidden = false;
     $("unit-filter").hidden = false;
   }
-  async function scanPicked() {
+  async function scanPicked(survey) {
     if (!pickedUnit || !current) return;
     const u = pickedUnit, openid = current;
     closeSheets();
     backToUnits();
-    notice(openid, "扫描了「" + u.name + "」的二维码");
-    await post({ type: "scan", scene: u.scene });
+    notice(openid, "扫描了「" + u.name + "」的" + (survey ? "评议码" : "二维码"));
+    await post({ type: "scan", scene: survey ? u.survey_scene : u.scene });
   }
 
   // ---------------------------------------------------------------- tools
@@ -342,6 +344,60 @@
     await post({ type: "voice", recognition: text });
   }
 
+  // ---------------------------------------------------------------- the custom menu (menu/create)
+  let menuJson = "";
+  async function loadMenu() {
+    try {
+      const r = await fetch("/sandbox/menu");
+      if (!r.ok) return;
+      const d = await r.json(), text = JSON.stringify(d.button || []);
+      if (text !== menuJson) { menuJson = text; drawMenu(d.button || []); }
+    } catch (e) { /* keep what is drawn */ }
+  }
+  function drawMenu(buttons) {
+    const bar = $("menubar");
+    bar.textContent = "";
+    $("submenu").hidden = true;
+    bar.hidden = !buttons.length;
+    buttons.forEach((b) => {
+      const btn = el("button", b.sub_button && b.sub_button.length ? "group" : null, b.name);
+      btn.type = "button";
+      btn.addEventListener("click", () => {
+        if (b.sub_button && b.sub_button.length) openSubmenu(btn, b.sub_button);
+        else menuAction(b);
+      });
+      bar.appendChild(btn);
+    });
+  }
+  function openSubmenu(btn, subs) {
+    const list = $("submenu");
+    if (!list.hidden && list.dataset.owner === btn.textContent) { list.hidden = true; return; }
+    list.textContent = "";
+    list.dataset.owner = btn.textContent;
+    subs.forEach((s) => {
+      const li = el("li", null, s.name);
+      li.setAttribute("role", "menuitem");
+      li.addEventListener("click", () => { list.hidden = true; menuAction(s); });
+      list.appendChild(li);
+    });
+    const phone = $("phone").getBoundingClientRect(), r = btn.getBoundingClientRect();
+    list.style.left = Math.max(4, r.left - phone.left + r.width / 2 - 60) + "px";
+    list.hidden = false;
+  }
+  async function menuAction(b) {
+    if (!current) return;
+    const openid = current;
+    notice(openid, "点击了菜单「" + b.name + "」");
+    if (b.type === "view") {
+      window.open(b.url, "_blank", "noopener");
+      await post({ type: "view", url: b.url });
+    } else if (b.type === "click") {
+      await post({ type: "click", key: b.key });
+    } else {
+      notice(openid, "模拟器暂不支持 " + b.type + " 类型的菜单", true);
+    }
+  }
+
   // ---------------------------------------------------------------- input box
   function autosize() {
     input.style.height = "auto";
@@ -368,7 +424,8 @@
   document.querySelectorAll(".sheet .close").forEach((b) => b.addEventListener("click", closeSheets));
   $("unit-filter").addEventListener("input", fillUnits);
   $("qr-back").addEventListener("click", backToUnits);
-  $("qr-scan").addEventListener("click", scanPicked);
+  $("qr-scan").addEventListener("click", () => scanPicked(false));
+  $("qr-survey").addEventListener("click", () => scanPicked(true));
   $("loc-send").addEventListener("click", sendLocation);
   $("voice-send").addEventListener("click", sendVoice);
   roleSel.addEventListener("change", () => {
@@ -394,7 +451,9 @@
     try { first = fromUrl || localStorage.getItem("tingjian.openid") || first; } catch (e) { first = fromUrl || first; }
     switchTo(first);
     updateSend();
+    loadMenu();
     setInterval(poll, POLL_MS);
+    setInterval(loadMenu, 5000);   // `tingjian menu push` while the page is open shows up without a reload
   }
   start();
 })();

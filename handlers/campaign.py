@@ -1,0 +1,356 @@
+"""The campaign's conversations in the bot (issue 13): 群众评议 surveys, instant answers from 常见问题, and the
+custom menu's clicks. The dispatcher calls three hooks, each marked there: `message` (a survey or an instant
+answer's feedback is running, or someone asks for 评议), `instant_answer` (a new message that a common question
+answers) and `event` (survey QR codes, menu clicks). Everything runs inside the inbound's transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from handlers import texts
+from handlers.faq import FaqBook
+from handlers.intake import MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, choice, infer_kind, normalise
+from handlers.messages import Inbound, Reply
+from handlers.survey import SKIP, Policy, Survey, parse_scene
+from storage import conversations, directory, faq as faq_store, staff, surveys, users
+
+if TYPE_CHECKING:
+    from handlers.dispatcher import Dispatcher
+
+SURVEY, FAQ = "survey", "faq"
+# Custom menu CLICK keys (bot/menu.py builds the menu with them).
+MENU_WRITE, MENU_QUERY, MENU_PUBLIC, MENU_SURVEY, MENU_HELP = "WRITE", "QUERY", "PUBLIC", "SURVEY", "HELP"
+# A free-text answer becomes a ticket offer when it is this clear about an education matter.
+TICKET_CONFIDENCE = 0.3
+
+
+class Campaign:
+    def __init__(self, d: "Dispatcher", policy: Policy | None = None, faq: FaqBook | None = None):
+        self.d = d
+        self.p = policy or Policy()
+        self.faq = faq
+
+    # -- hooks -------------------------------------------------------------------------------------------------
+    def message(self, db, user: dict, inbound: Inbound, text: str) -> tuple[list[Reply] | None, list[Reply]]:
+        """(replies, None) when handled here; (None, prefix) when the message goes on to the intake, with what
+        to say first (e.g. that the survey was paused)."""
+        now = self.d.clock.now()
+        flow = conversations.flow(db, inbound.openid, now)
+        if flow == FAQ:
+            return self._faq_feedback(db, user, inbound, text)
+        if flow == SURVEY:
+            conv = conversations.get(db, inbound.openid, now)
+            return self._survey_step(db, user, inbound, text, conv["state"], conv["data"])
+        for word in texts.SURVEY_WORDS:
+            if inbound.kind == "text" and text.startswith(word) and len(text) <= len(word) + 20:
+                return self.survey_entry(db, user, inbound.openid, text[len(word):].strip()), []
+        return None, []
+
+    def instant_answer(self, db, inbound: Inbound, text: str) -> list[Reply] | None:
+        """A new question answered at once from 常见问题, if one fits with confidence."""
+        if self.faq is None or inbound.kind != "text" or len(text) < 4:  # a voice or picture stays with its ticket
+            return None
+        if infer_kind(text) not in ("inquiry", None):
+            return None  # a complaint or suggestion is for people to handle, even when it asks a question
+        now = self.d.clock.now()
+        found = self.faq.match(text, self._today(now))
+        if found is None:
+            return None
+        entry, score = found
+        answer_id = faq_store.served(db, entry.id, inbound.openid, text, score, now)
+        conversations.put(db, inbound.openid, FAQ, "feedback", {"answer": answer_id, "text": inbound.text.strip()},
+                          now, self.d.policy.conversation_minutes * 60)
+        unit = directory.get(db, entry.unit)
+        return [Reply(texts.FAQ_ANSWER.format(answer=entry.answer, unit=unit["name"] if unit else entry.unit))]
+
+    def event(self, db, inbound: Inbound) -> list[Reply] | None:
+        """Survey QR codes (subscribe and SCAN) and the menu's clicks; None for what the dispatcher handles."""
+        if inbound.event in ("subscribe", "scan") and parse_scene(inbound.scene):
+            return self._survey_scan(db, inbound)
+        if inbound.event == "click":
+            key = (inbound.event_key or "").upper()
+            if key == MENU_WRITE:
+                return [Reply(texts.MENU_WRITE)]
+            if key == MENU_PUBLIC:
+                return [Reply(self._public(db, inbound.openid))]
+            if key == MENU_SURVEY:
+                return self.survey_entry(db, users.get(db, inbound.openid) or {}, inbound.openid, "")
+        return None
+
+    # -- surveys: ways in ---------------------------------------------------------------------------------------
+    def _writing(self, db, openid: str) -> bool:
+        """A message being written: a survey must not replace it (one conversation per person)."""
+        return conversations.flow(db, openid, self.d.clock.now()) == "intake"
+
+    def _survey_scan(self, db, inbound: Inbound) -> list[Reply]:
+        now = self.d.clock.now()
+        survey_id, unit_code = parse_scene(inbound.scene)
+        unit = directory.get(db, unit_code)
+        survey = self.p.surveys.get(survey_id)
+        # Later messages relate to the unit, as if its own code had been scanned.
+        users.set_scene(db, inbound.openid, directory.scene_for(unit) if unit else None, now)
+        head = []
+        if inbound.event == "subscribe":
+            head = [texts.WELCOME.format(org=self.d.policy.organisation, bot=self.d.policy.name,
+                                         commitment=self.d.policy.commitment)]
+        if unit is None or survey is None or not unit["active"] or not survey.covers(unit):
+            return [Reply("\n\n".join([*head, texts.SURVEY_UNKNOWN_CODE]))]
+        if self._writing(db, inbound.openid):
+            return [Reply(texts.SURVEY_AFTER_MESSAGE)]
+        replies = self.start(db, users.get(db, inbound.openid) or {}, inbound.openid, survey, unit)
+        if head:
+            replies = [Reply("\n\n".join([*head, replies[0].text])), *replies[1:]]
+        return replies
+
+    def survey_entry(self, db, user: dict, openid: str, rest: str) -> list[Reply]:
+        """评议 (or the menu): the named school, else an unfinished attempt, else the unit of the code last
+        scanned, else ask which school."""
+        now = self.d.clock.now()
+        open_ = [s for s in self.p.surveys.values() if s.is_open(now)]
+        if not open_:
+            return [Reply(texts.SURVEY_NONE_OPEN)]
+        if self._writing(db, openid):
+            return [Reply(texts.SURVEY_AFTER_MESSAGE)]
+        if rest:
+            code = self.d.router.find_school(rest) or self._find_unit(db, rest)
+            if code:
+                return self._start_for_unit(db, user, openid, directory.get(db, code), open_)
+        for draft in surveys.drafts(db, openid):
+            survey = self.p.surveys.get(draft["survey_id"])
+            if survey and survey.is_open(now):
+                return self.start(db, user, openid, survey, directory.get(db, draft["unit_code"]))
+        unit = directory.by_scene(db, user["scene"]) if user.get("scene") else None
+        if unit and any(s.covers(unit) for s in open_):
+            return self._start_for_unit(db, user, openid, unit, open_)
+        first = min(open_, key=lambda s: s.closes)
+        self._keep(db, openid, "unit", {"survey": None})
+        return [Reply(texts.SURVEY_WHICH_UNIT.format(title=first.title, closes=self._date(first.closes)))]
+
+    def _start_for_unit(self, db, user, openid, unit, open_: list[Survey]) -> list[Reply]:
+        covering = sorted((s for s in open_ if s.covers(unit)), key=lambda s: s.closes)
+        if not covering:
+            return [Reply(texts.SURVEY_NOT_COVERED.format(unit=unit["name"]))]
+        return self.start(db, user, openid, covering[0], unit)
+
+    def _find_unit(self, db, text: str) -> str | None:
+        units = directory.all_units(db)
+        exact = [u["code"] for u in units if text in (u["name"], u["code"])]
+        if exact:
+            return exact[0]
+        hits = [u["code"] for u in units if text in u["name"] or u["name"] in text]
+        return hits[0] if len(hits) == 1 else None
+
+    def start(self, db, user: dict, openid: str, survey: Survey, unit: dict) -> list[Reply]:
+        now = self.d.clock.now()
+        if now < survey.opens_at:
+            return [Reply(texts.SURVEY_NOT_YET.format(title=survey.title, date=self._date(survey.opens)))]
+        if now >= survey.closes_at:
+            return [Reply(texts.SURVEY_CLOSED.format(title=survey.title, date=self._date(survey.closes)))]
+        row = surveys.get(db, survey.id, unit["code"], openid)
+        first_seen = user.get("first_seen_at") or now
+        data = {"survey": survey.id, "unit": unit["code"],
+                "new": now - first_seen <= self.p.new_follower_minutes * 60}
+        if row and row["draft"] is not None:
+            i = survey.next_question(row["draft"])
+            if i is not None and row["draft"]:
+                self._keep(db, openid, "answer", data)
+                return [Reply(texts.SURVEY_RESUME.format(unit=unit["name"], title=survey.title, number=i + 1)
+                              + "\n\n" + survey.questions[i].prompt(i + 1, len(survey.questions)))]
+        if row and row["answers"] is not None:
+            self._keep(db, openid, "redo", data)
+            when = dt.datetime.fromtimestamp(row["submitted_at"], self.d.calendar.tz)
+            return [Reply(texts.SURVEY_ALREADY.format(date=f"{when.month}月{when.day}日", unit=unit["name"]))]
+        surveys.begin(db, survey.id, unit["code"], openid, now, {})
+        self._keep(db, openid, "answer", data)
+        intro = texts.SURVEY_INTRO.format(title=survey.title, unit=unit["name"], total=len(survey.questions))
+        if survey.intro:
+            intro += "\n" + survey.intro
+        return [Reply(intro + "\n\n" + survey.questions[0].prompt(1, len(survey.questions)))]
+
+    # -- surveys: one message within ----------------------------------------------------------------------------
+    def _survey_step(self, db, user, inbound: Inbound, text: str, state: str, data: dict):
+        openid, now = inbound.openid, self.d.clock.now()
+        if text in texts.SURVEY_EXIT_WORDS:
+            conversations.delete(db, openid)
+            return [Reply(texts.SURVEY_PAUSED)], []
+        if state == "unit":
+            return self._on_unit(db, user, inbound, text)
+        survey = self.p.surveys.get(data["survey"])
+        unit = directory.get(db, data["unit"])
+        if survey is None or unit is None or not survey.is_open(now):
+            conversations.delete(db, openid)  # the survey was withdrawn or closed meanwhile
+            return None, []
+        row = surveys.get(db, survey.id, unit["code"], openid)
+        if state == "redo":
+            n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
+            if n == 1:
+                surveys.begin(db, survey.id, unit["code"], openid, now, {})
+                self._keep(db, openid, "answer", data)
+                return [Reply(survey.questions[0].prompt(1, len(survey.questions)))], []
+            if n == 2:
+                conversations.delete(db, openid)
+                return [Reply(texts.SURVEY_KEPT)], []
+            return self._not_an_answer(db, inbound, text, texts.CHOOSE_1_2)
+        if row is None or row["draft"] is None:
+            conversations.delete(db, openid)
+            return None, []
+        draft = row["draft"]
+        if state == "ticket":
+            return self._on_ticket_offer(db, inbound, text, survey, unit, row, data)
+        i = survey.next_question(draft)
+        if i is None:  # answered everything already (e.g. a retry after a crash): finish
+            return self._finish(db, openid, survey, unit, row, data), []
+        q = survey.questions[i]
+        if inbound.kind not in ("text", "voice") or not inbound.text.strip():
+            return [Reply(texts.SURVEY_TEXT_ONLY + "\n" + q.prompt(i + 1, len(survey.questions)))], []
+        value = q.parse(inbound.text)
+        if value is None:
+            return self._not_an_answer(db, inbound, text, texts.SURVEY_NOT_UNDERSTOOD + "\n"
+                                       + q.prompt(i + 1, len(survey.questions)))
+        draft[q.id] = None if value is SKIP else value
+        surveys.save_draft(db, row["id"], draft, now)
+        if q.type == "text" and value is not SKIP and self._concrete(value):
+            data["offer"] = q.id
+            self._keep(db, openid, "ticket", data)
+            return [Reply(texts.SURVEY_OFFER_TICKET)], []
+        return self._next(db, openid, survey, unit, row, data), []
+
+    def _not_an_answer(self, db, inbound: Inbound, text: str, again: str):
+        """A story where an answer was expected is a new message: pause the survey and let the intake take it.
+        Anything shorter is a wrong answer: ask again."""
+        if _is_story(text):
+            conversations.delete(db, inbound.openid)
+            return None, [Reply(texts.SURVEY_PAUSED_FOR_MESSAGE)]
+        return [Reply(again)], []
+
+    def _next(self, db, openid, survey: Survey, unit, row, data) -> list[Reply]:
+        row = surveys.get(db, survey.id, unit["code"], openid)
+        i = survey.next_question(row["draft"])
+        if i is None:
+            return self._finish(db, openid, survey, unit, row, data)
+        self._keep(db, openid, "answer", data)
+        return [Reply(survey.questions[i].prompt(i + 1, len(survey.questions)))]
+
+    def _finish(self, db, openid, survey: Survey, unit, row, data) -> list[Reply]:
+        now = self.d.clock.now()
+        again = row["answers"] is not None
+        surveys.submit(db, row["id"], row["draft"], now, bool(data.get("new")))
+        conversations.delete(db, openid)
+        replies = [Reply((texts.SURVEY_UPDATED if again else texts.SURVEY_THANKS).format(unit=unit["name"]))]
+        count = surveys.mark_burst(db, survey.id, unit["code"], now - 3600, self.p.burst_per_hour)
+        if count and surveys.record_burst(db, survey.id, unit["code"], int(now // 3600), count):
+            notice = texts.SURVEY_BURST_NOTICE.format(unit=unit["name"], count=count, title=survey.title,
+                                                      limit=self.p.burst_per_hour)
+            replies += [Reply(notice, to=o) for o in staff.leaders(db)]
+        return replies
+
+    def _concrete(self, text: str) -> bool:
+        """Does a free-text answer describe a matter someone should handle (not a general wish or thanks)?"""
+        if len(normalise(text)) < MIN_DESCRIPTION:
+            return False
+        kind = infer_kind(text)
+        if kind == "praise":
+            return False
+        decision = self.d.router.route(text)
+        if decision.category == "out_of_scope":
+            return False
+        return kind == "complaint" or decision.confidence >= TICKET_CONFIDENCE
+
+    def _on_ticket_offer(self, db, inbound, text, survey: Survey, unit, row, data):
+        n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
+        if n is None:
+            return self._not_an_answer(db, inbound, text, texts.CHOOSE_1_2)
+        replies: list[Reply] = []
+        if n == 1:
+            replies += self._ticket(db, inbound.openid, row["draft"].get(data.get("offer")) or "", unit, row)
+        data.pop("offer", None)
+        return _joined([*replies, *self._next(db, inbound.openid, survey, unit, row, data)]), []
+
+    def _ticket(self, db, openid: str, text: str, unit: dict, row: dict) -> list[Reply]:
+        """The free-text answer as a ticket, through the intake's own routing, assignment and submission."""
+        services = self.d._intake(db).s
+        decision = services.route(text)
+        school = unit["code"] if unit["kind"] in ("school", "kindergarten") else None
+        kind = infer_kind(text) or "suggestion"
+        if kind == "praise":
+            kind = "suggestion"
+        plan = services.plan(decision["category"], school, kind, decision)
+        ticket = services.submit(openid, {"kind": kind, "parts": [text], "attachments": [], "phone": None,
+                                          "anonymous": True}, plan)
+        surveys.set_ticket(db, row["id"], ticket["number"])
+        reply = Reply(texts.SURVEY_TICKET_CREATED.format(number=ticket["number"], unit=plan.unit_name,
+                                                         due=plan.due_text))
+        return [reply, *services.notices]
+
+    def _on_unit(self, db, user, inbound: Inbound, text: str):
+        if text in ("0", *texts.CANCEL_WORDS) or text in NO_WORDS:
+            conversations.delete(db, inbound.openid)
+            return [Reply(texts.SURVEY_PAUSED)], []
+        code = self.d.router.find_school(text) or self._find_unit(db, text)
+        if code is None:
+            return self._not_an_answer(db, inbound, text, texts.SURVEY_UNIT_NOT_FOUND)
+        now = self.d.clock.now()
+        open_ = [s for s in self.p.surveys.values() if s.is_open(now)]
+        conversations.delete(db, inbound.openid)
+        return self._start_for_unit(db, user, inbound.openid, directory.get(db, code), open_), []
+
+    # -- instant answers: was it enough? ---------------------------------------------------------------------------
+    def _faq_feedback(self, db, user, inbound: Inbound, text: str):
+        now = self.d.clock.now()
+        conv = conversations.get(db, inbound.openid, now)
+        data = conv["data"]
+        n = choice(text, 2)
+        if n is None and text in ("解决了", "已解决", "好的", "谢谢", "明白了", "知道了"):
+            n = 1
+        if n is None and text in ("还需要人工答复", "人工", "人工答复", "没解决", "未解决", "没有解决"):
+            n = 2
+        conversations.delete(db, inbound.openid)
+        if n == 1:
+            faq_store.outcome(db, data["answer"], "solved", now)
+            return [Reply(texts.FAQ_SOLVED)], []
+        if n == 2:
+            faq_store.outcome(db, data["answer"], "human", now)
+            # The question goes on as an ordinary message, as if the instant answer had not been given.
+            asked = Inbound(openid=inbound.openid, kind="text", created_at=inbound.created_at, text=data["text"],
+                            channel=inbound.channel)
+            intake = self.d._intake(db)
+            state, draft, replies = intake.start(asked, self.d._scene_school(db, user.get("scene")),
+                                                 kind="inquiry")
+            if state is not None:
+                conversations.put(db, inbound.openid, "intake", state, draft, now,
+                                  self.d.policy.conversation_minutes * 60)
+            return _joined([Reply(texts.FAQ_TO_HUMAN), *replies, *intake.s.notices]), []
+        faq_store.outcome(db, data["answer"], "ignored", now)
+        return None, []  # something else: an ordinary message
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+    def _public(self, db, openid: str) -> str:
+        lines = [texts.MENU_PUBLIC.format(org=self.d.policy.organisation, commitment=self.d.policy.commitment)]
+        user = users.get(db, openid) or {}
+        unit = directory.by_scene(db, user["scene"]) if user.get("scene") else None
+        if unit and unit.get("commitment"):
+            lines.append(texts.MENU_PUBLIC_UNIT.format(unit=unit["name"], text=unit["commitment"]))
+        lines.append(texts.MENU_PUBLIC_FOOT)
+        return "\n".join(lines)
+
+    def _keep(self, db, openid: str, state: str, data: dict[str, Any]) -> None:
+        conversations.put(db, openid, SURVEY, state, data, self.d.clock.now(), self.p.conversation_minutes * 60)
+
+    def _today(self, now: float) -> dt.date:
+        return dt.datetime.fromtimestamp(now, self.d.calendar.tz).date()
+
+    @staticmethod
+    def _date(day: dt.date) -> str:
+        return f"{day.month}月{day.day}日"
+
+
+def _is_story(text: str) -> bool:
+    """A sentence or more of Chinese where a short answer was expected: a message of its own."""
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= SUPPLEMENT_CHARS
+
+
+def _joined(replies: list[Reply]) -> list[Reply]:
+    """What goes back to the sender as one message (one passive reply), followed by the pushes to others."""
+    own = [r.text for r in replies if r.to is None]
+    return ([Reply("\n\n".join(own))] if own else []) + [r for r in replies if r.to is not None]

@@ -1,0 +1,192 @@
+"""常见问题: the bureau's common questions answered at once, when a new inquiry matches one with confidence.
+
+The file (`campaign.faq`) is TOML, one [[faq]] table per question:
+
+    [[faq]]
+    id = "huapian"                        # stable: outcomes are counted by it
+    question = "小升初划片范围什么时候公布？"
+    also = ["初中对口学校怎么查"]           # other ways people ask (optional)
+    keywords = ["划片", "小升初"]           # words that must weigh most (optional)
+    answer = "…"
+    unit = "jyj-zsc"                      # the unit responsible for the answer
+    review_by = "2027-03-31"              # not served after this day until someone checks and renews it
+
+Matching uses the router's jieba tokenizer (it knows education terms and school names): each question and its
+variants become IDF-weighted word sets; the score is the cosine between the message and the best variant, with
+a bonus for keywords. An answer is served only above `min_score` and clearly ahead of the next question.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+STOP = frozenset("""请问 想问 问一下 问下 咨询 一下 我们 我家 孩子 小孩 家长 今年 明年 什么 怎么 怎样 如何 哪些 哪里 哪个
+多少 是否 可以 能否 能不能 需要 要求 有没有 时候 时间 请 吗 呢 吧 啊 的 了 和 与 及 或 是 在 有 要 去 我 你 您 他 她 它 这 那 都
+还 就 也 会 能 让 被 给 把 对 从 到 为 以 等 个 一 上 下 中 里 后 前""".split())
+_ID = re.compile(r"[A-Za-z0-9_-]{1,48}")
+KEYWORD_BONUS = 0.2  # below any sensible min_score: keywords confirm a match, they cannot make one
+_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+class FaqError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    question: str
+    answer: str
+    unit: str
+    review_by: dt.date
+    also: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+    def current(self, today: dt.date) -> bool:
+        return today <= self.review_by
+
+
+def load_faq(path: str | Path | None, known_units: dict[str, str] | None = None) -> list[FaqEntry]:
+    if not path:
+        return []
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise FaqError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FaqError(f"{path}: not valid TOML: {exc}") from None
+    items = raw.get("faq")
+    if not isinstance(items, list) or not items:
+        raise FaqError(f"{path}: no [[faq]] tables")
+    entries: list[FaqEntry] = []
+    for n, item in enumerate(items, start=1):
+        def bad(key: str, why: str) -> FaqError:
+            return FaqError(f"{path}: faq[{n}].{key}: {why}")
+        extra = set(item) - {"id", "question", "also", "keywords", "answer", "unit", "review_by"}
+        if extra:
+            raise bad(sorted(extra)[0], "unknown key; known: id, question, also, keywords, answer, unit, review_by")
+        fid = item.get("id")
+        if not isinstance(fid, str) or not _ID.fullmatch(fid) or any(e.id == fid for e in entries):
+            raise bad("id", "a unique id of letters, digits, - or _")
+        for key in ("question", "answer", "unit"):
+            if not isinstance(item.get(key), str) or not item[key].strip():
+                raise bad(key, "required text")
+        if len(item["answer"].encode()) > 1500:
+            raise bad("answer", "longer than 1500 bytes: a WeChat reply holds 2048 with the question around it")
+        if known_units is not None and item["unit"] not in known_units:
+            raise bad("unit", f"{item['unit']!r} is not a unit code in the directory")
+        review = item.get("review_by")
+        if isinstance(review, str):
+            try:
+                review = dt.date.fromisoformat(review)
+            except ValueError:
+                raise bad("review_by", f"{review!r} is not a date YYYY-MM-DD") from None
+        if not isinstance(review, dt.date) or isinstance(review, dt.datetime):
+            raise bad("review_by", "a date YYYY-MM-DD")
+        lists = {}
+        for key in ("also", "keywords"):
+            value = item.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise bad(key, "a list of texts")
+            lists[key] = tuple(v.strip() for v in value)
+        entries.append(FaqEntry(fid, item["question"].strip(), item["answer"].strip(), item["unit"], review,
+                                lists["also"], lists["keywords"]))
+    return entries
+
+
+class FaqBook:
+    """The entries and their word vectors, built once with the router's tokenizer."""
+
+    def __init__(self, entries: list[FaqEntry], tokenizer, min_score: float = 0.55, margin: float = 0.08):
+        if min_score <= KEYWORD_BONUS:
+            raise ValueError(f"min_score must be above {KEYWORD_BONUS}")
+        self.entries = entries
+        self.tokenizer = tokenizer
+        self.min_score = min_score
+        self.margin = margin
+        variants = {e.id: [self._words(q) for q in (e.question, *e.also)] for e in entries}
+        df: dict[str, int] = {}
+        for e in entries:
+            for w in set().union(*variants[e.id], self._words(" ".join(e.keywords))):
+                df[w] = df.get(w, 0) + 1
+        n = len(entries)
+        self.idf = {w: math.log((n + 1) / (c + 1)) + 1.0 for w, c in df.items()}
+        self._default_idf = math.log(n + 1) + 1.0
+        self._vectors = {eid: [self._vector(v) for v in vs] for eid, vs in variants.items()}
+        self._keywords = {e.id: [unicodedata.normalize("NFKC", k).lower() for k in e.keywords] for e in entries}
+        # Word -> entries with it: only those can reach min_score (keywords alone add at most KEYWORD_BONUS).
+        self._index: dict[str, set[str]] = {}
+        for eid, vectors in self._vectors.items():
+            for v in vectors:
+                for w in v:
+                    self._index.setdefault(w, set()).add(eid)
+
+    def _words(self, text: str) -> set[str]:
+        text = unicodedata.normalize("NFKC", text).lower()
+        return {w for w in self.tokenizer.lcut(text) if w not in STOP and _WORD.search(w)
+                and (len(w) >= 2 or not w.isascii())} - {""}
+
+    def _vector(self, words: set[str]) -> dict[str, float]:
+        return {w: self.idf.get(w, self._default_idf) for w in words}
+
+    @staticmethod
+    def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+        dot = sum(v * b[w] for w, v in a.items() if w in b)
+        if not dot:
+            return 0.0
+        return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
+
+    def scores(self, text: str, today: dt.date) -> list[tuple[float, FaqEntry]]:
+        """The score of every current entry sharing a word with the text, best first."""
+        query = self._vector(self._words(text))
+        norm = unicodedata.normalize("NFKC", text).lower()
+        candidates = set().union(*(self._index.get(w, ()) for w in query))
+        out = []
+        for e in self.entries:
+            if e.id not in candidates or not e.current(today):
+                continue  # past its review date: better a person answers than an answer that may be stale
+            best = max((self._cosine(query, v) for v in self._vectors[e.id]), default=0.0)
+            keys = self._keywords[e.id]
+            if keys:
+                best += KEYWORD_BONUS * sum(k in norm for k in keys) / len(keys)
+            out.append((round(min(best, 1.0), 3), e))
+        out.sort(key=lambda t: -t[0])
+        return out
+
+    def match(self, text: str, today: dt.date) -> tuple[FaqEntry, float] | None:
+        ranked = self.scores(text, today)
+        if not ranked or ranked[0][0] < self.min_score:
+            return None
+        if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < self.margin:
+            return None  # two answers fit about equally: a person should decide
+        return ranked[0][1], ranked[0][0]
+
+
+def stats_rows(entries: list[FaqEntry], counts: dict[str, dict[str, int]], today: dt.date) -> list[dict[str, Any]]:
+    """One row per entry for `tingjian faq stats`: served, solved, human, no answer, the solved share."""
+    rows = []
+    for e in entries:
+        c = counts.get(e.id, {})
+        served = sum(c.values())
+        answered = c.get("solved", 0) + c.get("human", 0)
+        rows.append({"id": e.id, "question": e.question, "unit": e.unit, "review_by": e.review_by.isoformat(),
+                     "current": e.current(today), "served": served, "solved": c.get("solved", 0),
+                     "human": c.get("human", 0), "no_answer": served - answered,
+                     "solved_share": (c.get("solved", 0) / answered) if answered else None})
+    known = {e.id for e in entries}
+    for fid, c in sorted(counts.items()):  # answers served once and since removed from the file
+        if fid not in known:
+            served = sum(c.values())
+            answered = c.get("solved", 0) + c.get("human", 0)
+            rows.append({"id": fid, "question": "（已从问答库删除）", "unit": "", "review_by": "", "current": False,
+                         "served": served, "solved": c.get("solved", 0), "human": c.get("human", 0),
+                         "no_answer": served - answered,
+                         "solved_share": (c.get("solved", 0) / answered) if answered else None})
+    return rows

@@ -1,0 +1,105 @@
+"""群众评议 responses: one row per person, unit and survey, with the attempt in progress kept beside the answers
+that count, and each burst reported once."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+import sqlite_utils
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    for key in ("answers", "draft"):
+        row[key] = json.loads(row[key]) if row[key] is not None else None
+    row["new_follower"], row["burst"] = bool(row["new_follower"]), bool(row["burst"])
+    return row
+
+
+def get(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM survey_responses WHERE survey_id = ? AND unit_code = ? AND openid = ?",
+                         [survey_id, unit_code, openid]))
+    return _decode(rows[0]) if rows else None
+
+
+def begin(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str, now: float,
+          draft: dict[str, Any]) -> dict[str, Any]:
+    """Start (or restart) an attempt; submitted answers stay counted until the new attempt is submitted."""
+    db.execute(
+        "INSERT INTO survey_responses (survey_id, unit_code, openid, draft, started_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(survey_id, unit_code, openid) DO UPDATE SET "
+        "draft = excluded.draft, started_at = excluded.started_at, updated_at = excluded.updated_at",
+        [survey_id, unit_code, openid, json.dumps(draft, ensure_ascii=False), now, now])
+    return get(db, survey_id, unit_code, openid)
+
+
+def save_draft(db: sqlite_utils.Database, response_id: int, draft: dict[str, Any], now: float) -> None:
+    db.execute("UPDATE survey_responses SET draft = ?, updated_at = ? WHERE id = ?",
+               [json.dumps(draft, ensure_ascii=False), now, response_id])
+
+
+def submit(db: sqlite_utils.Database, response_id: int, answers: dict[str, Any], now: float,
+           new_follower: bool) -> None:
+    db.execute("UPDATE survey_responses SET answers = ?, draft = NULL, submitted_at = ?, updated_at = ?, "
+               "new_follower = ? WHERE id = ?",
+               [json.dumps(answers, ensure_ascii=False), now, now, int(new_follower), response_id])
+
+
+def set_ticket(db: sqlite_utils.Database, response_id: int, number: str) -> None:
+    db.execute("UPDATE survey_responses SET ticket_number = ? WHERE id = ?", [number, response_id])
+
+
+def drafts(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
+    """The person's unfinished attempts, the latest first (what 评议 offers to resume)."""
+    return [_decode(r) for r in db.query(
+        "SELECT * FROM survey_responses WHERE openid = ? AND draft IS NOT NULL ORDER BY updated_at DESC",
+        [openid])]
+
+
+def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, since: float,
+               limit: int) -> int | None:
+    """If more than `limit` responses for this unit were submitted since `since`, flag them all as a burst and
+    return how many; None when there is no burst."""
+    count = db.execute("SELECT count(*) FROM survey_responses WHERE survey_id = ? AND unit_code = ? "
+                       "AND submitted_at >= ?", [survey_id, unit_code, since]).fetchone()[0]
+    if count <= limit:
+        return None
+    db.execute("UPDATE survey_responses SET burst = 1 WHERE survey_id = ? AND unit_code = ? AND submitted_at >= ?",
+               [survey_id, unit_code, since])
+    return count
+
+
+def record_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, hour: int, count: int) -> bool:
+    """True the first time a burst in this hour is recorded (leaders are told once)."""
+    cur = db.execute("INSERT OR IGNORE INTO survey_bursts (survey_id, unit_code, hour, count) VALUES (?, ?, ?, ?)",
+                     [survey_id, unit_code, hour, count])
+    if cur.rowcount:
+        return True
+    db.execute("UPDATE survey_bursts SET count = max(count, ?) WHERE survey_id = ? AND unit_code = ? AND hour = ?",
+               [count, survey_id, unit_code, hour])
+    return False
+
+
+def bursts(db: sqlite_utils.Database, survey_id: str) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM survey_bursts WHERE survey_id = ? ORDER BY hour", [survey_id]))
+
+
+def submitted(db: sqlite_utils.Database, survey_ids: Iterable[str], since: float | None = None,
+              until: float | None = None, unit_code: str | None = None) -> list[dict[str, Any]]:
+    """Submitted responses of these surveys (optionally within [since, until) and for one unit)."""
+    ids = list(survey_ids)
+    if not ids:
+        return []
+    sql = (f"SELECT survey_id, unit_code, answers, submitted_at, new_follower, burst, draft FROM survey_responses "
+           f"WHERE survey_id IN ({','.join('?' * len(ids))}) AND submitted_at IS NOT NULL")
+    args: list[Any] = list(ids)
+    if since is not None:
+        sql += " AND submitted_at >= ?"
+        args.append(since)
+    if until is not None:
+        sql += " AND submitted_at < ?"
+        args.append(until)
+    if unit_code is not None:
+        sql += " AND unit_code = ?"
+        args.append(unit_code)
+    return [_decode(r) for r in db.query(sql, args)]
