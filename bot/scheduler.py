@@ -24,47 +24,75 @@ log = logging.getLogger(__name__)
 ORPHAN_SECONDS = 60
 
 
-def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Config, dispatcher: Dispatcher,
-                    sender: OutboxSender) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="UTC")
-    dedupe_days = config.wechat.dedupe_days
-    tz = dispatcher.calendar.tz
+class Jobs:
+    """The periodic sweeps, callable on their own too: after the demo moves time forward, run_all() catches up at
+    once what the schedule would do over the skipped hours."""
 
-    async def weekly_digest() -> None:
+    def __init__(self, db: Database, receiver: Receiver, clock: Clock, config: Config, dispatcher: Dispatcher,
+                 sender: OutboxSender):
+        self.db, self.receiver, self.clock, self.config = db, receiver, clock, config
+        self.dispatcher, self.sender = dispatcher, sender
+        self.tz = dispatcher.calendar.tz
+
+    async def weekly_digest(self) -> int:
         """Last ISO week's digests, once they are due; idempotent, so it also runs at start to catch up."""
-        now = clock.now()
-        week = digest.previous_week(digest.week_of(now, tz))
-        if now < digest.bounds(week, tz)[1] + digest_delay(config):
-            return
-        if await db.run(dispatcher.digest_tx, week, lambda w, s: digest_link(config, w, s)):
-            sender.wake()
+        now = self.clock.now()
+        week = digest.previous_week(digest.week_of(now, self.tz))
+        if now < digest.bounds(week, self.tz)[1] + digest_delay(self.config):
+            return 0
+        sent = await self.db.run(self.dispatcher.digest_tx, week, lambda w, s: digest_link(self.config, w, s))
+        if sent:
+            self.sender.wake()
+        return sent
 
-    async def deadlines() -> None:
-        if await db.run(dispatcher.sweep_tx):
-            sender.wake()
+    async def deadlines(self) -> int:
+        count = await self.db.run(self.dispatcher.sweep_tx)
+        if count:
+            self.sender.wake()
+        return count
 
-    async def prune() -> None:
-        removed = await db.run(inbound.prune, clock.now() - dedupe_days * 86400)
+    async def prune(self) -> None:
+        dedupe_days = self.config.wechat.dedupe_days
+        removed = await self.db.run(inbound.prune, self.clock.now() - dedupe_days * 86400)
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
-        await db.run(conversations.prune, clock.now() - 86400)
+        await self.db.run(conversations.prune, self.clock.now() - 86400)
 
-    async def orphans() -> None:
-        count = await receiver.recover(received_before=clock.now() - ORPHAN_SECONDS)
+    async def orphans(self) -> int:
+        self.receiver.start_drain()  # spools left by workers that died
+        count = await self.receiver.recover(received_before=self.clock.now() - ORPHAN_SECONDS)
         if count:
             log.info("handled %d message(s) left unfinished by another worker", count)
+        return count + await self.receiver.retry_failed()
 
+    async def run_all(self) -> dict[str, int]:
+        """Every sweep once, now (the demo's time jump)."""
+        return {"deadlines": await self.deadlines(), "digests": await self.weekly_digest(),
+                "retried": await self.orphans()}
+
+
+def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    config = jobs.config
     # coalesce: a run missed while the process slept happens once, not once per missed interval.
-    scheduler.add_job(prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
-    scheduler.add_job(orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
+    scheduler.add_job(jobs.prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
+    scheduler.add_job(jobs.orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
+    scheduler.add_job(jobs.sender.check, "interval", minutes=1, id="outbox-alert", coalesce=True,
+                      max_instances=1)
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
-    scheduler.add_job(deadlines, "interval", minutes=config.deadlines.sweep_minutes, id="deadlines", coalesce=True,
-                      max_instances=1, next_run_time=start_now)
+    # A sped-up demo clock (tingjian demo --speed N) sweeps N times as often, at most every 5 real seconds.
+    speed = getattr(jobs.clock, "speed", 1.0)
+    sweep_seconds = max(5.0, config.deadlines.sweep_minutes * 60 / speed)
+    scheduler.add_job(jobs.deadlines, "interval", seconds=sweep_seconds, id="deadlines",
+                      coalesce=True, max_instances=1, next_run_time=start_now)
+    if speed > 1:  # the cron below follows real time; the demo's Monday comes sooner
+        scheduler.add_job(jobs.weekly_digest, "interval", seconds=sweep_seconds, id="weekly-digest-demo",
+                          coalesce=True, max_instances=1)
     day, _, hm = config.digest.send_at.partition(" ")
     hour, minute = (int(x) for x in hm.split(":"))
-    scheduler.add_job(weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz),
+    scheduler.add_job(jobs.weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=jobs.tz),
                       id="weekly-digest", coalesce=True, max_instances=1)
-    scheduler.add_job(weekly_digest, "date", run_date=start_now, id="weekly-digest-catch-up")
+    scheduler.add_job(jobs.weekly_digest, "date", run_date=start_now, id="weekly-digest-catch-up")
     return scheduler
 
 

@@ -71,8 +71,11 @@ def _settle(outcomes: list[tuple[asyncio.Future, bool, Any]]) -> None:
 class Database:
     """Async front of the writer thread. Use `await db.run(fn, *args)`; fn receives a sqlite_utils.Database."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, lock_wait: float = LOCK_WAIT_SECONDS):
         self.path = str(path)
+        # How long one batch waits for another process's write lock before its callers get an error. Callers
+        # that must not lose anything (the receiver) fall back to the spool; see bot/receiver.py.
+        self.lock_wait = lock_wait
         self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._db: sqlite_utils.Database | None = None
@@ -120,12 +123,11 @@ class Database:
                 break
         db.conn.close()
 
-    @staticmethod
-    def _begin(db: sqlite_utils.Database) -> None:
+    def _begin(self, db: sqlite_utils.Database) -> None:
         """BEGIN IMMEDIATE: take the write lock up front, so a transaction that reads first never fails to upgrade
         after another process's commit. Retried here with sub-millisecond steps: SQLite's own busy handler sleeps
         in growing steps up to 100 ms, which lets one worker process starve another."""
-        delay, deadline = 0.0002, time.monotonic() + LOCK_WAIT_SECONDS
+        delay, deadline = 0.0002, time.monotonic() + self.lock_wait
         while True:
             try:
                 db.conn.execute("BEGIN IMMEDIATE")
