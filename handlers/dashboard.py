@@ -97,7 +97,9 @@ def span(p: Period, tz: ZoneInfo) -> tuple[float, float]:
 
 
 def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p: Period, now: float,
-          tz: ZoneInfo, scope_name: str, tokenizer=None) -> Dashboard:
+          tz: ZoneInfo, scope_name: str, tokenizer=None, topic_texts: list[str] | None = None) -> Dashboard:
+    """`rows`: the tickets that can count in the trend's periods; `topic_texts`: the texts of the period's new
+    tickets in scope (None: taken from rows, when they carry their text)."""
     if members is not None:
         rows = [t for t in rows if t["unit_code"] in members]
     periods = [p]
@@ -117,4 +119,5 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
         by_category=[(texts.CATEGORY_NAMES.get(c, c), n) for c, n in Counter(t["category"] for t in new).most_common()],
         by_school=[(units.get(s, {}).get("name", s), n) for s, n in schools.most_common(10)],
         ranking=ranking, repeated=digest.repeated(new, units),
-        topics=digest.hot_topics([t["text"] for t in new], tokenizer) if new else [])
+        topics=digest.hot_topics(topic_texts if topic_texts is not None else [t["text"] for t in new], tokenizer)
+        if new else [])

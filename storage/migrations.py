@@ -342,7 +342,7 @@ def m013_workbench(db: sqlite_utils.Database) -> None:
         # Inbox orders: by deadline within a unit, by deadline across all (leaders), by date.
         "CREATE INDEX tickets_unit_due ON tickets(unit_code, due_at)",
         "CREATE INDEX tickets_state_due ON tickets(state, due_at)",
-        "CREATE INDEX tickets_created ON tickets(created_at)",
+        "CREATE INDEX IF NOT EXISTS tickets_created ON tickets(created_at)",  # the scale work makes it too
         "CREATE INDEX tickets_school_due ON tickets(school_code, due_at)",
         "CREATE INDEX tickets_unattended ON tickets(due_at) WHERE unattended = 1",
         # Full-text search: rowid = tickets.id, `words` = jieba-segmented text and replies (storage/search.py).

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from storage import tickets
-from tests.dialog import FEES, LEADER, SCHOOL, dialog, drain, file_ticket, heard, talk  # noqa: F401
+from tests.dialog import FEES, LEADER, SCHOOL, drain, file_ticket, heard, talk
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -11,9 +11,9 @@ import re
 import aiohttp
 import pytest
 
-from bot.app import DB, DISPATCHER
+from bot.app import DISPATCHER
 from storage import outbox, tickets, websessions
-from tests.dialog import (FEES, LEADER, SCHOOL, dialog, drain, file_ticket, heard, talk)  # noqa: F401
+from tests.dialog import FEES, LEADER, SCHOOL, drain, file_ticket, heard, talk
 
 PARENT = "o_parent_web"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+(/w/signin/[A-Za-z0-9_-]+)")
