@@ -33,10 +33,20 @@ async def link_for(d, openid: str) -> str:
     return LINK.search(reply).group(1)
 
 
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
+async def press_signin(s: aiohttp.ClientSession, path: str, **kw) -> aiohttp.ClientResponse:
+    """Open the link's page and press its button, as a person does."""
+    async with s.get(path) as page:
+        nonce = NONCE.search(await page.text()).group(1)
+    return await s.post(path, data={"nonce": nonce}, **kw)
+
+
 async def sign_in(d, s: aiohttp.ClientSession, openid: str) -> str:
     """Sign `s` in as `openid`; returns the inbox page."""
     path = await link_for(d, openid)
-    async with s.post(path, allow_redirects=True) as resp:
+    async with await press_signin(s, path) as resp:
         assert resp.status == 200, await resp.text()
         assert str(resp.url).endswith("/w/")
         return await resp.text()
@@ -71,14 +81,14 @@ async def test_a_signin_link_opens_one_session_once(dialog):
             assert resp.status == 200 and "进入工作台" in await resp.text()
         async with s.get("/w/", allow_redirects=False) as resp:
             assert resp.status == 302 and resp.headers["Location"] == "/w/login"
-        async with s.post(path, allow_redirects=False) as resp:
+        async with await press_signin(s, path, allow_redirects=False) as resp:
             assert resp.status == 302 and resp.headers["Location"] == "/w/"
             cookie = resp.cookies["tj_session"]
             assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
         async with s.get("/w/") as resp:
             assert resp.status == 200 and "收费管理处·李老师" in await resp.text()
     async with browser(dialog) as other:
-        async with other.post(path) as resp:
+        async with await press_signin(other, path) as resp:
             assert resp.status == 403 and "链接已使用" in await resp.text()
     assert [r["action"] for r in await audit(dialog)] == ["signin"]
 
@@ -87,12 +97,23 @@ async def test_an_expired_or_unknown_link_opens_nothing(dialog):
     path = await link_for(dialog, FEES)
     dialog.clock.advance(5 * 60 + 1)
     async with browser(dialog) as s:
-        async with s.post(path) as resp:
+        async with await press_signin(s, path) as resp:
             assert resp.status == 403 and "链接已过期" in await resp.text()
-        async with s.post("/w/signin/not-a-token") as resp:
+        async with await press_signin(s, "/w/signin/not-a-token") as resp:
             assert resp.status == 403 and "链接无效" in await resp.text()
         async with s.get("/w/", allow_redirects=False) as resp:
             assert resp.status == 302
+
+
+async def test_a_signin_posted_from_another_site_is_refused_and_leaves_the_link_unused(dialog):
+    """Login CSRF: a page elsewhere posting the attacker's own link would sign the victim in as the attacker. Such
+    a post carries no nonce cookie (SameSite=Lax), so it is refused before the link is looked at."""
+    path = await link_for(dialog, FEES)
+    async with browser(dialog) as victim:
+        async with victim.post(path, data={"nonce": "guessed"}, allow_redirects=False) as resp:
+            assert resp.status == 403 and "tj_session" not in resp.cookies
+        async with await press_signin(victim, path) as resp:  # the link itself still works, once
+            assert resp.status == 200 and str(resp.url).endswith("/w/")
 
 
 async def test_citizens_get_no_signin_link(dialog):

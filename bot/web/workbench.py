@@ -5,7 +5,9 @@ through auth.read (a read-only connection when storage has them). Another unit's
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import re
+import secrets
 import unicodedata
 from typing import Any
 from urllib.parse import urlencode
@@ -93,14 +95,27 @@ async def login_page(request: web.Request) -> web.Response:
                       "链接5分钟内有效，只能使用一次。", 200)
 
 
+SIGNIN_NONCE = "tj_signin"
+
+
 async def signin_get(request: web.Request) -> web.Response:
-    """A button, not a sign-in: link previews and scanners that fetch the URL must not use up the link."""
-    return _render("w_signin.html", request, {"token": request.match_info["token"]})
+    """A button, not a sign-in: link previews and scanners that fetch the URL must not use up the link. The page
+    also sets a nonce cookie (SameSite=Lax) that the button's form echoes: a form posted from another site
+    carries no such cookie, so nobody can sign a victim's browser into the poster's own account (login CSRF)."""
+    nonce = secrets.token_urlsafe(16)
+    response = _render("w_signin.html", request, {"token": request.match_info["token"], "nonce": nonce})
+    response.set_cookie(SIGNIN_NONCE, nonce, httponly=True, samesite="Lax", secure=auth.secure(request),
+                        path="/w/signin/", max_age=websessions.SIGNIN_SECONDS)
+    return response
 
 
 async def signin_post(request: web.Request) -> web.Response:
     token, t, old = request.match_info["token"], auth.now(request), request.cookies.get(auth.COOKIE)
     ip = _ip(request)
+    form = await request.post()
+    nonce = request.cookies.get(SIGNIN_NONCE, "")
+    if not nonce or not hmac.compare_digest(nonce, str(form.get("nonce", ""))):
+        return page_error(request, "请重新打开链接", "请直接打开公众号发来的登录链接，再点击“进入工作台”。", 403)
 
     def redeem(db):
         openid, why = websessions.redeem_signin(db, token, t)
@@ -121,6 +136,7 @@ async def signin_post(request: web.Request) -> web.Response:
         return page_error(request, title, detail, 403)
     response = web.HTTPFound("/w/")
     auth.set_cookie(response, request, sid)
+    response.del_cookie(SIGNIN_NONCE, path="/w/signin/")
     raise response
 
 
