@@ -362,3 +362,21 @@ async def test_a_dashboard_narrows_to_one_unit_only_within_the_scope(dialog):
         async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:
             page = await resp.text()
         assert "<small>江南区实验小学 ·" in page and "收费管理处" not in page.split("<main>")[1]
+
+
+async def test_a_school_never_sees_who_wrote_an_anonymous_message(dialog):
+    number = await file_ticket(dialog, PARENT, "作业太多，孩子每天写到晚上11点，周末还有很多练习卷",
+                               scene="school:jn-syxx", phone="13812345678")
+    ticket = await dialog.db(tickets.get, number)
+    assert ticket["unit_code"] == "jn-syxx" and ticket["anonymous"]
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        async with s.get(f"/w/t/{number}") as resp:
+            page = await resp.text()
+        assert "匿名（学校不显示留言人信息）" in page and "5678" not in page and PARENT[:4] + "****" not in page
+        assert "此人以前的留言" not in page
+        async with s.get("/w/export/tickets.csv", params={"state": "all"}) as resp:
+            body = (await resp.read()).decode("utf-8-sig")
+        assert number in body and "5678" not in body
+    [view] = [r for r in await audit(dialog, number) if r["action"] == "view"]
+    assert view["detail"] == "identity hidden"
