@@ -152,6 +152,8 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
                     made.append(await _shot(page, out, f"leader-dashboard-month-{width}"))
                     await page.goto(base + "/w/audit")
                     made.append(await _shot(page, out, f"leader-audit-{width}"))
+                    await page.goto(base + "/w/staff")
+                    made.append(await _shot(page, out, f"leader-staff-{width}"))
                     await page.goto(f"{base}/w/t/{numbers[6]}")
                     await page.click("#act-reply summary")
                     made.append(await _shot(page, out, f"leader-ticket-form-{width}"))

@@ -380,3 +380,26 @@ async def test_a_school_never_sees_who_wrote_an_anonymous_message(dialog):
         assert number in body and "5678" not in body
     [view] = [r for r in await audit(dialog, number) if r["action"] == "view"]
     assert view["detail"] == "identity hidden"
+
+
+async def test_leaders_invite_and_remove_staff_in_the_workbench_with_the_clis_checks(dialog):
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        csrf = await csrf_of(s, "/w/staff")
+        async with s.post("/w/staff", data={"_csrf": csrf, "do": "invite", "unit": "jn-yyxx", "role": "handler",
+                                            "name": "江南区育英小学·王老师"}) as resp:
+            page = await resp.text()
+        code = re.search(r'id="invite-code">(\w+)<', page).group(1)
+        await talk(dialog, "o_new_teacher", f"绑定 {code}", expect="江南区育英小学·王老师")
+        async with s.post("/w/staff", data={"_csrf": csrf, "do": "invite", "unit": "nowhere", "role": "handler",
+                                            "name": "x"}) as resp:
+            assert "unknown unit" in await resp.text()  # the CLI's own check, nothing created
+        async with s.post("/w/staff", data={"_csrf": csrf, "do": "remove", "openid": "o_new_teacher"}) as resp:
+            assert "已解除绑定" in await resp.text()
+        async with s.post("/w/staff", data={"do": "remove", "openid": FEES}) as resp:
+            assert resp.status == 403  # no CSRF token: nothing removed
+    assert {r["action"] for r in await audit(dialog)} >= {"staff:invite", "staff:remove"}
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)  # still bound; and not a leader: the page does not exist for them
+        async with s.get("/w/staff") as resp:
+            assert resp.status == 404

@@ -15,3 +15,9 @@ document.querySelectorAll("details.act").forEach(function (d) {
     if (field) field.focus();
   });
 });
+// Ask before an action that cannot be undone (data-confirm on its button).
+document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+  button.addEventListener("click", function (event) {
+    if (!window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
+  });
+});
