@@ -248,25 +248,6 @@ def m012_campaign(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m006_ticket_counters(db: sqlite_utils.Database) -> None:
-    _exec(
-        db,
-        # One row per month (yymm): the last ticket sequence given out, bumped in the inserting transaction.
-        """CREATE TABLE ticket_counters (
-            month TEXT PRIMARY KEY,
-            last INTEGER NOT NULL
-        )""",
-        # Carry on from the numbers already issued (compared as integers: 10000 > 9999).
-        """INSERT INTO ticket_counters (month, last)
-           SELECT substr(number, 3, 4), max(CAST(substr(number, 8) AS INTEGER)) FROM tickets
-           WHERE number LIKE 'JY____-%' GROUP BY substr(number, 3, 4)""",
-        # A removed or rebound person's tickets, and what the duty office holds for units with nobody bound.
-        "CREATE INDEX tickets_acceptor ON tickets(accepted_by) WHERE accepted_by IS NOT NULL",
-        "CREATE INDEX tickets_unattended_unit ON tickets(unit_code) WHERE unattended = 1",
-    )
-
-
-@migrations()
 def m008_durability(db: sqlite_utils.Database) -> None:
     _exec(
         db,
@@ -291,6 +272,25 @@ def m008_durability(db: sqlite_utils.Database) -> None:
         "CREATE INDEX inbound_failures_flagged ON inbound_failures(failed_at) WHERE state = 'flagged'",
         # One row written by every /healthz: proof that the database can be written right now.
         "CREATE TABLE heartbeat (name TEXT PRIMARY KEY, at REAL NOT NULL)",
+    )
+
+
+@migrations()
+def m006_ticket_counters(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # One row per month (yymm): the last ticket sequence given out, bumped in the inserting transaction.
+        """CREATE TABLE ticket_counters (
+            month TEXT PRIMARY KEY,
+            last INTEGER NOT NULL
+        )""",
+        # Carry on from the numbers already issued (compared as integers: 10000 > 9999).
+        """INSERT INTO ticket_counters (month, last)
+           SELECT substr(number, 3, 4), max(CAST(substr(number, 8) AS INTEGER)) FROM tickets
+           WHERE number LIKE 'JY____-%' GROUP BY substr(number, 3, 4)""",
+        # A removed or rebound person's tickets, and what the duty office holds for units with nobody bound.
+        "CREATE INDEX tickets_acceptor ON tickets(accepted_by) WHERE accepted_by IS NOT NULL",
+        "CREATE INDEX tickets_unattended_unit ON tickets(unit_code) WHERE unattended = 1",
     )
 
 
