@@ -16,6 +16,7 @@ from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
+from bot import metrics
 from bot import web as web_pages
 from bot.web.auth import Links
 from bot.scheduler import Jobs, build_scheduler
@@ -51,12 +52,14 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(_core)
     app.cleanup_ctx.append(_delivery)
     app.router.add_get("/healthz", _health)
+    app.router.add_get("/metrics", _metrics)
 
     web_pages.setup(app)
     app.router.add_get("/wechat", _wechat_get)
     app.router.add_post("/wechat", _wechat_post)
 
     if config.sandbox.enabled:
+        log.warning("the WeChat sandbox is ON (sandbox.enabled): /sandbox lets anyone post as anyone; demos only")
         from bot.demo import mount_sandbox
         mount_sandbox(app, config, clock)
     return app
@@ -64,7 +67,8 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    db = Database(config.storage.path, config.storage.lock_wait_seconds).start()
+    db = Database(config.storage.path, config.storage.lock_wait_seconds,
+                  on_lock_wait=metrics.LOCK_WAIT_SECONDS.observe).start()
     app[DB] = db
     await asyncio.get_running_loop().run_in_executor(None, search.warm)  # jieba for the search index, once
     if config.directory.csv:
@@ -87,13 +91,15 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         school_categories=frozenset(config.routing.school_categories),
         district_categories=frozenset(config.routing.district_categories), duty_office=config.routing.duty_office,
         similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
+        bind_limits=(config.notify.invite_attempts_per_person, config.notify.invite_attempts_total),
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
               "redo": d.redo_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
     surveys_policy, faq = await load_campaign(config, db, router)
     app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,
-                                 links=lambda week, scope: web_pages.digest_link(config, week, scope),
+                                 links=lambda week, scope, to=None: web_pages.digest_link(config, week, scope,
+                                                                                          clock.now(), to),
                                  web_links=Links(config, clock))
     yield
 
@@ -150,7 +156,13 @@ async def _wechat_get(request: web.Request) -> web.Response:
 
 
 async def _wechat_post(request: web.Request) -> web.Response:
-    return await request.app[WEBHOOK].post(request)
+    with metrics.timed(metrics.WEBHOOK_SECONDS):
+        return await request.app[WEBHOOK].post(request)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body, content_type = await metrics.exposition(request.app[CONFIG].storage.path)
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 # /healthz gives up on a database write after this long and reports the database unhealthy.

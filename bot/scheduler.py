@@ -2,12 +2,14 @@
 nothing lives only in the scheduler's memory."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import metrics
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.web import digest_link
@@ -40,13 +42,16 @@ class Jobs:
         week = digest.previous_week(digest.week_of(now, self.tz))
         if now < digest.bounds(week, self.tz)[1] + digest_delay(self.config):
             return 0
-        sent = await self.db.run(self.dispatcher.digest_tx, week, lambda w, s: digest_link(self.config, w, s))
+        with metrics.timed(metrics.DIGEST_SECONDS):
+            sent = await self.db.run(self.dispatcher.digest_tx, week,
+                                     lambda w, s, to=None: digest_link(self.config, w, s, now, to))
         if sent:
             self.sender.wake()
         return sent
 
     async def deadlines(self) -> int:
-        count = await self.db.run(self.dispatcher.sweep_tx)
+        with metrics.timed(metrics.SWEEP_SECONDS):
+            count = await self.db.run(self.dispatcher.sweep_tx)
         if count:
             self.sender.wake()
         return count
@@ -57,6 +62,21 @@ class Jobs:
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
         await self.db.run(conversations.prune, self.clock.now() - 86400)
+
+    async def prune_requests(self) -> None:
+        # Signed requests are remembered while their timestamp is accepted (either side of our clock).
+        wechat = self.config.wechat
+        window = (2 * wechat.timestamp_tolerance_seconds + 60 if wechat.check_timestamp
+                  else wechat.dedupe_days * 86400)
+        await self.db.run(inbound.prune_requests, self.clock.now() - window)
+
+    async def scheduled_backup(self) -> None:
+        from storage import backup
+        b = self.config.backup
+        made = await asyncio.get_running_loop().run_in_executor(
+            None, backup.scheduled, self.config.storage.path, b.dir, b.every_hours * 3600, b.keep)
+        if made:
+            log.info("backup written to %s", made)
 
     async def orphans(self) -> int:
         self.receiver.start_drain()  # spools left by workers that died
@@ -76,6 +96,8 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     config = jobs.config
     # coalesce: a run missed while the process slept happens once, not once per missed interval.
     scheduler.add_job(jobs.prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
+    scheduler.add_job(jobs.prune_requests, "interval", minutes=5, id="prune-requests", coalesce=True,
+                      max_instances=1)
     scheduler.add_job(jobs.orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
     scheduler.add_job(jobs.sender.check, "interval", minutes=1, id="outbox-alert", coalesce=True,
                       max_instances=1)
@@ -88,6 +110,9 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     if speed > 1:  # the cron below follows real time; the demo's Monday comes sooner
         scheduler.add_job(jobs.weekly_digest, "interval", seconds=sweep_seconds, id="weekly-digest-demo",
                           coalesce=True, max_instances=1)
+    if config.backup.dir:  # checks often; backs up when the newest backup is older than every_hours
+        scheduler.add_job(jobs.scheduled_backup, "interval", minutes=min(15.0, config.backup.every_hours * 60),
+                          id="backup", coalesce=True, max_instances=1, next_run_time=start_now)
     day, _, hm = config.digest.send_at.partition(" ")
     hour, minute = (int(x) for x in hm.split(":"))
     scheduler.add_job(jobs.weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=jobs.tz),

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 CITIZEN = frozenset({"citizen"})
 STAFF = STAFF_ROLES
 EVERYONE = CITIZEN | STAFF
-SEPARATORS = " \t\r\n:：,，、;；"
+# Zero-width characters come along when a code is copied from a chat or a web page: they separate like a space.
+SEPARATORS = " \t\r\n:：,，、;；\u200b\u200c\u200d\u2060\ufeff"
 DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)   # ASCII only: NFKC has already turned ０-９ into 0-9
 
 

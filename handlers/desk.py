@@ -46,8 +46,11 @@ def for_staff(text: str) -> str:
 
 
 class Desk:
-    def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, accept_days: int = 1, days: dict[str, int] | None = None, restart_on_transfer: bool = True):
+    def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, accept_days: int = 1,
+                 days: dict[str, int] | None = None, restart_on_transfer: bool = True,
+                 bind_limits: tuple[int, int] = (5, 50)):
         self.accept_days = accept_days
+        self.bind_limits = bind_limits
         self.clock = clock
         self.calendar = calendar
         self.duty_office = duty_office
@@ -504,7 +507,7 @@ class Desk:
             return [Reply(texts.BIND_ERRORS["unknown"])]
         before = users.get(db, openid) or {}
         try:
-            bound = staff.redeem(db, code, openid, self.clock.now())
+            bound = staff.redeem(db, code, openid, self.clock.now(), self.bind_limits)
         except staff.InviteError as exc:
             return [Reply(texts.BIND_ERRORS[exc.reason])]
         unit = directory.get(db, bound["unit_code"])

@@ -58,6 +58,8 @@ class Policy:
     similar_days: int = 7
     conversation_minutes: int = 30
     restart_on_transfer: bool = True  # a 转派 gives the new unit the full time limit from the transfer
+    # Wrong invite codes allowed per hour: from one person, and from everyone.
+    bind_limits: tuple[int, int] = (5, 50)
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
         "redo": 3})
@@ -66,18 +68,18 @@ class Policy:
 class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
                  calendar: WorkCalendar | None = None, surveys: SurveyPolicy | None = None,
-                 faq: FaqBook | None = None, links: Callable[[str, str], str] | None = None,
+                 faq: FaqBook | None = None, links: Callable[..., str] | None = None,
                  web_links: WebLinks | None = None):
         self.db = db
         self.router = router
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
-        self.links = links  # (week, scope) -> a signed digest page link, for 周报
+        self.links = links  # (week, scope[, openid]) -> a signed digest page link, for 周报
         self.web_links = web_links  # the workbench's sign-in and citizen-page links (None: no web pages)
         self.desk = Desk(self.clock, self.calendar, self.policy.duty_office,
                          accept_days=self.policy.days["accept"], days=self.policy.days,
-                         restart_on_transfer=self.policy.restart_on_transfer)
+                         restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
@@ -174,7 +176,7 @@ class Dispatcher:
         pushes = self.watch.sweep(db)
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
-    def digest_tx(self, db, week: str, link: Callable[[str, str], str]) -> int:
+    def digest_tx(self, db, week: str, link: Callable[[str, str, str], str]) -> int:
         """Send the week's digests that have not gone yet: bureau-wide to the leaders, each unit's own to its
         supervisors. Recorded per (week, scope) in the same transaction, so never twice."""
         now, tz = self.clock.now(), self.calendar.tz
@@ -188,9 +190,10 @@ class Dispatcher:
             if not recipients or not tickets.digest_sent(db, week, scope, now):
                 continue
             d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
-            text = digest.message(d, tz, link(week, scope))
+            # Each recipient's own link: it stops opening once they no longer hold the role.
             notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
-            pushes += [{"text": for_staff(text), "to": o, "extra": {"notice": notice}} for o in recipients]
+            pushes += [{"text": for_staff(digest.message(d, tz, link(week, scope, o))), "to": o,
+                        "extra": {"notice": notice}} for o in recipients]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:
@@ -239,7 +242,7 @@ class Dispatcher:
             return texts.WEEKLY_NONE
         week = digest.week_of(self.clock.now(), self.calendar.tz)
         scope = "bureau" if user.get("role") in WIDE_ROLES else user["unit_code"]
-        return texts.WEEKLY.format(week=week, link=self.links(week, scope))
+        return texts.WEEKLY.format(week=week, link=self.links(week, scope, user.get("openid")))
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
