@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import web  # noqa: E402
 
-from bot.app import DB, DISPATCHER, SCHEDULER, create_app  # noqa: E402
+from bot.app import CONFIG, DB, DISPATCHER, SCHEDULER, create_app  # noqa: E402
 from bot.demo import demo_config  # noqa: E402
 from bot.web.auth import Links  # noqa: E402
 from handlers.clock import FixedClock  # noqa: E402
@@ -161,7 +161,7 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
             context = await browser.new_context(viewport={"width": width, "height": 900})
             page = await context.new_page()
             ticket = await db.run(tickets.get, numbers[0])
-            link = Links(demo_config(), clock).citizen_ticket(numbers[0], ticket["openid"])
+            link = Links(app[CONFIG], clock).citizen_ticket(numbers[0], ticket["openid"])
             await page.goto(base + link[link.index("/t/"):])
             made.append(await _shot(page, out, f"citizen-ticket-{width}"))
             await page.goto(base + "/w/login")
