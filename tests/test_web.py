@@ -403,3 +403,19 @@ async def test_leaders_invite_and_remove_staff_in_the_workbench_with_the_clis_ch
         await sign_in(dialog, s, FEES)  # still bound; and not a leader: the page does not exist for them
         async with s.get("/w/staff") as resp:
             assert resp.status == 404
+
+
+async def test_the_daishou_filter_lists_what_the_duty_office_holds(dialog):
+    held = await file_ticket(dialog, "o_parent_exam", "请问今年中考体育考试的项目和评分标准什么时候公布？",
+                             kind="inquiry")
+    other = await fees_ticket(dialog)
+    assert (await dialog.db(tickets.get, held))["unattended"]  # 市教育考试院 has nobody bound in the demo
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        for state in ("open", "all"):
+            async with s.get("/w/", params={"flag": "unattended", "state": state}) as resp:
+                page = await resp.text()
+            assert resp.status == 200 and held in page and other not in page
+        async with s.get("/w/export/tickets.csv", params={"flag": "unattended", "state": "all"}) as resp:
+            body = (await resp.read()).decode("utf-8-sig")
+        assert held in body and other not in body
