@@ -98,8 +98,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
     surveys_policy, faq = await load_campaign(config, db, router)
     app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,
-                                 links=lambda week, scope, to=None: web_pages.digest_link(config, week, scope,
-                                                                                          clock.now(), to),
+                                 links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to),
                                  web_links=Links(config, clock))
     yield
 
@@ -121,6 +120,14 @@ async def load_campaign(config: Config, db: Database, router: Router):
                           conversation_minutes=config.routing.conversation_minutes, tz=config.bot.timezone,
                           surveys=defs)
     return policy, (FaqBook(entries, router.tokenizer, c.faq_min_score) if entries else None)
+
+
+def _digest_link(config: Config, clock: Clock, week: str, scope: str, to: str | None) -> str | None:
+    """A signed link to a digest page for 周报, or None when no key to sign links is configured."""
+    try:
+        return web_pages.digest_link(config, week, scope, clock.now(), to)
+    except web_pages.LinkError:
+        return None
 
 
 async def _delivery(app: web.Application) -> AsyncIterator[None]:

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 CITIZEN = frozenset({"citizen"})
 STAFF = STAFF_ROLES
 EVERYONE = CITIZEN | STAFF
-# Zero-width characters come along when a code is copied from a chat or a web page: they separate like a space.
-SEPARATORS = " \t\r\n:：,，、;；\u200b\u200c\u200d\u2060\ufeff"
+SEPARATORS = " \t\r\n:：,，、;；"
+ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff]")
 DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)   # ASCII only: NFKC has already turned ０-９ into 0-9
 
 
@@ -124,7 +124,7 @@ class Commands:
     # -- entry -----------------------------------------------------------------------------------------------
     def handle(self, db, user: dict, openid: str, raw: str) -> list[Reply] | None:
         """Replies if `raw` is a command, else None."""
-        text = raw.strip()
+        text = ZERO_WIDTH.sub("", raw).strip()  # pasted from another app, invisible, never meant
         m = _match(text)
         if m is None:
             if NUMBER_ALONE.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ "))):

@@ -75,7 +75,7 @@ class Dispatcher:
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
-        self.links = links  # (week, scope[, openid]) -> a signed digest page link, for 周报
+        self.links = links  # (week, scope, recipient) -> a signed digest page link, for 周报
         self.web_links = web_links  # the workbench's sign-in and citizen-page links (None: no web pages)
         self.desk = Desk(self.clock, self.calendar, self.policy.duty_office,
                          accept_days=self.policy.days["accept"], days=self.policy.days,
@@ -238,11 +238,10 @@ class Dispatcher:
 
     def weekly_link(self, db, user: dict) -> str:
         """周报 on demand: this week's digest page (so far) for the leader's bureau or the supervisor's unit."""
-        if self.links is None:
-            return texts.WEEKLY_NONE
         week = digest.week_of(self.clock.now(), self.calendar.tz)
         scope = "bureau" if user.get("role") in WIDE_ROLES else user["unit_code"]
-        return texts.WEEKLY.format(week=week, link=self.links(week, scope, user.get("openid")))
+        link = self.links(week, scope, user["openid"]) if self.links else None
+        return texts.WEEKLY.format(week=week, link=link) if link else texts.WEEKLY_NONE
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
