@@ -18,11 +18,11 @@ from handlers import commands, digest, texts
 from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
-from handlers.desk import Desk, Templates, for_staff
+from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import Intake, IntakeServices, Plan, normalise
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
@@ -67,16 +67,17 @@ class Policy:
 
 class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
-                 calendar: WorkCalendar | None = None, templates: Templates | None = None,
-                 surveys: SurveyPolicy | None = None, faq: FaqBook | None = None,
-                 links: Callable[..., str] | None = None):
+                 calendar: WorkCalendar | None = None, surveys: SurveyPolicy | None = None,
+                 faq: FaqBook | None = None, links: Callable[..., str] | None = None,
+                 web_links: WebLinks | None = None):
         self.db = db
         self.router = router
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
         self.links = links  # (week, scope, recipient) -> a signed digest page link, for 周报
-        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
+        self.web_links = web_links  # the workbench's sign-in and citizen-page links (None: no web pages)
+        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office,
                          accept_days=self.policy.days["accept"], days=self.policy.days,
                          restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
@@ -216,10 +217,12 @@ class Dispatcher:
         """On the writer: record and queue prepared digests; each (week, scope) once, whoever raced."""
         now = self.clock.now()
         pushes = []
+        # Channel-neutral: the WeChat channel renders the title, the workbench lists it.
+        notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
         for item in items:
             tickets.save_topics(db, week, item["scope"], item["topics"], now)
             if tickets.digest_sent(db, week, item["scope"], now):
-                pushes += [{"text": item["texts"][o], "to": o} for o in item["to"]]
+                pushes += [{"text": item["texts"][o], "to": o, "extra": {"notice": notice}} for o in item["to"]]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:

@@ -343,6 +343,64 @@ def m009_scale(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m013_workbench(db: sqlite_utils.Database) -> None:
+    from storage import search
+    _exec(
+        db,
+        # Each outbox row is for one channel: 'wechat' (customer-service/template messages, sent by the sender) or
+        # 'web' (the workbench's notification list: delivered on insert, so status 'sent'; read_at when seen).
+        "ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'wechat'",
+        "ALTER TABLE outbox ADD COLUMN read_at REAL",
+        "CREATE INDEX outbox_web_list ON outbox(openid, id) WHERE channel = 'web'",
+        # One-time sign-in links for the workbench; only a hash is kept.
+        """CREATE TABLE web_signin (
+            token_hash TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL
+        )""",
+        # Server-side sessions: the cookie holds a random id, the table its hash (a leaked file opens nothing).
+        """CREATE TABLE web_sessions (
+            id_hash TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL,
+            ended_at REAL,
+            flash TEXT                      -- the answer to the last action, shown once on the next page
+        )""",
+        "CREATE INDEX web_sessions_openid ON web_sessions(openid) WHERE ended_at IS NULL",
+        # Who looked at whose personal data and who did what, from the workbench: evidence, never rewritten.
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            ticket TEXT,
+            detail TEXT,
+            ip TEXT
+        )""",
+        "CREATE INDEX audit_log_ticket ON audit_log(ticket, id)",
+        "CREATE INDEX audit_log_actor ON audit_log(actor, id)",
+        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        # Inbox orders: by deadline within a unit, by deadline across all (leaders), by date.
+        "CREATE INDEX tickets_unit_due ON tickets(unit_code, due_at)",
+        "CREATE INDEX tickets_state_due ON tickets(state, due_at)",
+        "CREATE INDEX IF NOT EXISTS tickets_created ON tickets(created_at)",  # the scale work makes it too
+        "CREATE INDEX tickets_school_due ON tickets(school_code, due_at)",
+        "CREATE INDEX tickets_unattended ON tickets(due_at) WHERE unattended = 1",
+        # Full-text search: rowid = tickets.id, `words` = jieba-segmented text and replies (storage/search.py).
+        "CREATE VIRTUAL TABLE tickets_fts USING fts5(words, tokenize = 'unicode61')",
+    )
+    for (ticket_id,) in db.execute("SELECT id FROM tickets").fetchall():
+        search.reindex(db, ticket_id)
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

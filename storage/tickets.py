@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage import lifecycle
+from storage import lifecycle, search
 from storage.lifecycle import TransitionError
 
 OPEN_STATES = lifecycle.OPEN
@@ -43,6 +43,7 @@ def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, 
     add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交", "submit")
     if unit_code:
         add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}", "assign")
+    search.reindex(db, ticket_id)
     return get(db, number)
 
 
@@ -58,6 +59,8 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
     if lifecycle.target(action, ticket["state"]) != ticket["state"]:
         raise TransitionError(f"{ticket['number']}: {action} in state {ticket['state']} is not allowed")
     add_event(db, ticket["id"], now, actor, ticket["state"], ticket["state"], note, action)
+    if action in search.WORDY and note:
+        search.reindex(db, ticket["id"])
 
 
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
@@ -78,6 +81,8 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
     add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action)
+    if action in search.WORDY and note:
+        search.reindex(db, ticket["id"])
     return get(db, ticket["number"])
 
 
@@ -131,7 +136,6 @@ def transferred_to(db: sqlite_utils.Database, ticket_id: int, at: float) -> str 
                      "LIMIT 1", [ticket_id, at]).fetchone()
     return row[0] if row else None
 
-
 def corrections(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every 转派 with the categories of the unit it went to (what the staff judged right), oldest first."""
     rows = db.query(
@@ -155,6 +159,7 @@ def append_text(db: sqlite_utils.Database, number: str, openid: str, text: str, 
     db.execute("UPDATE tickets SET text = ?, attachments = ? WHERE id = ?",
                [merged, json.dumps(ticket["attachments"] + attachments, ensure_ascii=False), ticket["id"]])
     add_event(db, ticket["id"], now, openid, ticket["state"], ticket["state"], text, "supplement")
+    search.reindex(db, ticket["id"])
 
 
 def get(db: sqlite_utils.Database, number: str) -> dict[str, Any] | None:

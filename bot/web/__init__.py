@@ -18,7 +18,9 @@ from bot.config import Config
 from handlers import digest, texts
 from handlers.rates import percent
 
-TEMPLATES = jinja2.FileSystemLoader(Path(__file__).with_name("templates"))
+# The digest's template in bot/templates; the workbench's and the citizen page's beside this module.
+TEMPLATES = jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+                                 jinja2.FileSystemLoader(Path(__file__).with_name("templates"))])
 
 
 class LinkError(ValueError):
@@ -80,6 +82,9 @@ def setup(app: web.Application) -> None:
     _configure(aiohttp_jinja2.setup(app, loader=TEMPLATES, autoescape=jinja2.select_autoescape(["html"])))
     app.router.add_get("/digest/{week}", digest_page)
     app[PAGES] = {}
+    from bot.web import auth, workbench
+    app.middlewares.append(auth.headers)
+    workbench.setup(app)
 
 
 # Weeks a digest can be about: anything else is not a page (and would overflow the date arithmetic).
