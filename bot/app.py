@@ -11,19 +11,20 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.wechat.api import WechatApi
+from bot.channels.wechat.notify import Templates
 from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
 from bot import metrics
 from bot import web as web_pages
+from bot.web.auth import Links
 from bot.scheduler import Jobs, build_scheduler
 from handlers.clock import Clock, DemoClock
-from handlers.desk import Templates
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
-from storage import directory, inbound, outbox, spool
+from storage import directory, inbound, outbox, search, spool
 from storage.spool import Spool
 from storage.db import Database
 
@@ -69,6 +70,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     db = Database(config.storage.path, config.storage.lock_wait_seconds,
                   on_lock_wait=metrics.LOCK_WAIT_SECONDS.observe).start()
     app[DB] = db
+    await asyncio.get_running_loop().run_in_executor(None, search.warm)  # jieba for the search index, once
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
         await db.run(directory.upsert, rows)
@@ -95,10 +97,10 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
               "redo": d.redo_days, "urgent": d.urgent_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
-    templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
     surveys_policy, faq = await load_campaign(config, db, router)
-    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates, surveys_policy, faq,
-                                 links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to))
+    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,
+                                 links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to),
+                                 web_links=Links(config, clock))
     yield
 
 
@@ -132,7 +134,8 @@ def _digest_link(config: Config, clock: Clock, week: str, scope: str, to: str | 
 async def _delivery(app: web.Application) -> AsyncIterator[None]:
     config, db, clock = app[CONFIG], app[DB], app[CLOCK]
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
-    sender = OutboxSender(db, api, config.outbox, clock)
+    templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
+    sender = OutboxSender(db, api, config.outbox, clock, templates)
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
                         on_outbox=sender.wake, spool=Spool(spool.folder_for(config.storage.path)),
                         duty_office=config.routing.duty_office, tz=ZoneInfo(config.bot.timezone))

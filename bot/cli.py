@@ -243,13 +243,13 @@ def cmd_staff_remove(args) -> int:
     """Unbind, and in the same transaction hand the person's open tickets back to their unit: the notices to
     whoever now acts for it go into the outbox, which the running service sends."""
     from handlers.clock import Clock
-    from handlers.desk import Desk, Templates
+    from handlers.desk import Desk
     from handlers.workdays import WorkCalendar
     from storage import outbox
     config = _load(args.config)
     clock = Clock()
-    desk = Desk(clock, WorkCalendar(config.bot.timezone, config.school_holidays()), config.routing.duty_office,
-                Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id))
+    # The notices are channel-neutral; the running service's WeChat channel renders any template message.
+    desk = Desk(clock, WorkCalendar(config.bot.timezone, config.school_holidays()), config.routing.duty_office)
 
     def remove(db):
         removed, notices = desk.remove_staff(db, args.openid)
@@ -375,7 +375,11 @@ def cmd_digest(args) -> int:
     try:
         schools = db.run_sync(directory.schools)
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
-        d = db.run_sync(lambda conn: digest.build(conn, week, time.time(), tz, router.tokenizer, args.scope))
+        # A reader: a report, even on a live database, never holds the write lock.
+        d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope)
+    except ValueError as exc:  # an unknown scope
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
     finally:
         db.close()
     try:

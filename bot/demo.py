@@ -16,6 +16,7 @@ SANDBOX = web.AppKey("sandbox", object)  # the Sandbox, for tests that act as We
 DEMO_DIRECTORY = Path(__file__).with_name("demo") / "directory.csv"
 # Staff already bound in the demo, so a newcomer can play every role in the simulator at once.
 DEMO_STAFF = Path(__file__).with_name("demo") / "staff.csv"
+DEMO_LINK_HOURS = 12
 # The shipped example survey (民主测评 of schools) and common questions (issue 13).
 DEMO_SURVEYS = Path(__file__).with_name("demo") / "surveys"
 DEMO_FAQ = Path(__file__).with_name("demo") / "faq.toml"
@@ -48,6 +49,7 @@ def _demo_values(port: int, host: str, data_dir: Path) -> dict:
         "directory": {"csv": str(DEMO_DIRECTORY)},
         "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
+        "digest": {"separate_process": False},  # a demo's week is a few tickets: no child process needed
         # After a time jump staff are outside WeChat's 48-hour window: notices then go as template messages.
         "notify": {"staff_template_id": "demo-staff-notice", "citizen_template_id": "demo-citizen-notice"},
     }
@@ -88,7 +90,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
 
     async def units():
         from bot.app import DB, DISPATCHER
-        rows = await app[DB].run(directory.all_units)
+        rows = await app[DB].read(directory.all_units)  # pages read off the writer
         surveys = app[DISPATCHER].campaign.p.surveys.values()
         out = []
         for r in rows:
@@ -102,7 +104,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
     async def roles():
         from bot.app import DB
         from bot.sandbox.simulator import DEFAULT_ROLES
-        rows = await app[DB].run(staff.list_staff)
+        rows = await app[DB].read(staff.list_staff)
         return DEFAULT_ROLES + [{"openid": r["openid"], "name": r["name"], "group": "工作人员"} for r in rows]
 
     async def seed_staff(app: web.Application):
@@ -112,10 +114,12 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
                                       for r in rows])
         for r in rows:  # they have "written to the account" recently, so customer-service messages reach them
             sandbox.follow(r["openid"])
+        print(await app[DB].run(signin_links, config, rows, clock.now()), flush=True)
         yield
 
     add_simulator_routes(app, units, roles)
     app.cleanup_ctx.append(seed_staff)
+
     async def clock_state(request: web.Request) -> web.Response:
         return web.json_response(_clock_state(request.app, clock))
 
@@ -159,3 +163,16 @@ async def _move_clock(request: web.Request, clock: Clock) -> web.Response:
     clock.advance(seconds)
     ran = await request.app[JOBS].run_all()
     return web.json_response({**_clock_state(request.app, clock), "ran": ran})
+
+
+def signin_links(db, config: Config, rows: list[dict], now: float) -> str:
+    """One workbench sign-in link per demo staff member, so a newcomer can play every role in the browser too.
+    Demo links stay valid for DEMO_LINK_HOURS (real ones: 5 minutes); each still works once, and 登录 in the
+    simulator gives a fresh one."""
+    from storage import websessions
+    lines = [f"Workbench sign-in links (each works once, for {DEMO_LINK_HOURS} hours; send 登录 in the simulator "
+             "for a new one):"]
+    for r in rows:
+        token = websessions.create_signin(db, r["openid"], now, DEMO_LINK_HOURS * 3600)
+        lines.append(f"  {r['name']:<24} {config.public_url}/w/signin/{token}")
+    return "\n".join(lines)

@@ -10,6 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import metrics
+from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.web import digest_link
@@ -17,13 +18,18 @@ from handlers import digest
 from bot.receiver import Receiver
 from handlers.dispatcher import Dispatcher
 from handlers.clock import Clock
-from storage import conversations, inbound
+from storage import conversations, inbound, outbox, tickets
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 # An inbound still unhandled after this long belongs to a worker that died (its webhook call is long over).
 ORPHAN_SECONDS = 60
+# Writes that follow a read-side decision go in batches this small, so no batch holds the write lock for long
+# (a webhook message waits for at most one of them).
+SWEEP_BATCH = 10
+DIGEST_BATCH = 10
+PRUNE_BATCH = 500
 
 
 class Jobs:
@@ -42,26 +48,57 @@ class Jobs:
         week = digest.previous_week(digest.week_of(now, self.tz))
         if now < digest.bounds(week, self.tz)[1] + digest_delay(self.config):
             return 0
+        if not await self.db.read(self.dispatcher.digest_jobs, week):
+            return 0  # all sent already (every start-up asks): no child process for nothing
         with metrics.timed(metrics.DIGEST_SECONDS):
-            sent = await self.db.run(self.dispatcher.digest_tx, week,
-                                     lambda w, s, to=None: digest_link(self.config, w, s, now, to))
+            # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on
+            # the writer a few scopes at a time.
+            if self.config.digest.separate_process:
+                items = await digest_job.prepare_async(self.config, week, now)
+            else:
+                items = await self.db.read(self.dispatcher.digest_prepare, week,
+                                           lambda w, s, to=None: digest_link(self.config, w, s, now, to))
+            sent = 0
+            for i in range(0, len(items), DIGEST_BATCH):
+                sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
         if sent:
             self.sender.wake()
         return sent
 
     async def deadlines(self) -> int:
+        """Select on a reader what is due for a check (an index range); visit it on the writer in small batches."""
+        count = 0
         with metrics.timed(metrics.SWEEP_SECONDS):
-            count = await self.db.run(self.dispatcher.sweep_tx)
+            while True:
+                ids = await self.db.read(tickets.due_for_check, self.clock.now(), 5000)
+                for i in range(0, len(ids), SWEEP_BATCH):
+                    count += await self.db.run(self.dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
+                if len(ids) < 5000:
+                    break
+            count += await self.db.run(self.dispatcher.drafts_tx)  # unfinished messages: remind, keep
         if count:
             self.sender.wake()
         return count
 
     async def prune(self) -> None:
         dedupe_days = self.config.wechat.dedupe_days
-        removed = await self.db.run(inbound.prune, self.clock.now() - dedupe_days * 86400)
+        removed = await self._batched(inbound.prune, self.clock.now() - dedupe_days * 86400)
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
         await self.db.run(conversations.prune, self.clock.now() - 86400)
+        days = self.config.storage.retention_days
+        removed = await self._batched(outbox.prune_sent, self.clock.now() - days * 86400)
+        if removed:
+            log.info("pruned %d sent message(s) older than %d days", removed, days)
+
+    async def _batched(self, prune_fn, before: float) -> int:
+        """Delete in batches of PRUNE_BATCH rows, each its own short write, until nothing is left."""
+        total = 0
+        while True:
+            removed = await self.db.run(prune_fn, before, PRUNE_BATCH)
+            total += removed
+            if removed < PRUNE_BATCH:
+                return total
 
     async def prune_requests(self) -> None:
         # Signed requests are remembered while their timestamp is accepted (either side of our clock).

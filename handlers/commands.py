@@ -20,7 +20,7 @@ from handlers.desk import MAY
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
-from storage import conversations, lifecycle, tickets
+from storage import conversations, lifecycle, tickets, websessions
 
 if TYPE_CHECKING:
     from handlers.dispatcher import Dispatcher
@@ -45,6 +45,8 @@ class Arg:
 
 
 TICKET = Arg("ticket", "编号", "JY2611-0001")
+SIGNIN_MINUTES = websessions.SIGNIN_SECONDS // 60
+CITIZEN_LINK_DAYS = 7     # how long the citizen's own ticket page link opens
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,11 @@ class Commands:
     def query(self, call: Call) -> list[Reply]:
         if call.ticket is None:
             return [Reply(self.d.my_tickets(call.db, call.openid))]
-        return [Reply(self.d.ticket_detail(call.db, call.openid, call.ticket))]
+        text = self.d.ticket_detail(call.db, call.openid, call.ticket)
+        link = self.d.web_links.citizen_ticket(call.ticket["number"], call.openid) if self.d.web_links else None
+        if link:
+            text += "\n" + texts.CITIZEN_PAGE_LINK.format(days=CITIZEN_LINK_DAYS, link=link)
+        return [Reply(text)]
 
     def citizen_reply(self, call: Call) -> list[Reply]:
         ticket, text = call.ticket, call.rest
@@ -328,6 +334,13 @@ class Commands:
     def weekly(self, call: Call) -> list[Reply]:
         return [Reply(self.d.weekly_link(call.db, call.user))]
 
+    def signin(self, call: Call) -> list[Reply]:
+        """登录: a one-time link to the web workbench, for this person only."""
+        if self.d.web_links is None:
+            return [Reply(texts.SIGNIN_NONE)]
+        link = self.d.web_links.signin(call.db, call.openid)
+        return [Reply(texts.SIGNIN_LINK.format(minutes=SIGNIN_MINUTES, link=link))]
+
 
 _ANY_TICKET = Arg("ticket", "编号", "JY2611-0001", optional=True)
 TABLE: tuple[Command, ...] = (
@@ -374,6 +387,7 @@ TABLE: tuple[Command, ...] = (
             Commands.urge),
     Command("超期", SUPERVISORS, (), "超期未办结的留言，按单位列出", Commands.overdue),
     Command("周报", SUPERVISORS, (), "本周办理情况周报链接", Commands.weekly),
+    Command("登录", STAFF, (), "网页工作台登录链接（5分钟内有效）", Commands.signin, ("工作台",)),
 )
 _WORDS = sorted({w for c in TABLE for w in c.words}, key=len, reverse=True)
 NUMBER_ALONE = re.compile(r"JY[0-9]{4}-?[0-9]{1,%d}" % MAX_DIGITS, re.IGNORECASE)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from handlers import names, texts
@@ -21,7 +20,7 @@ from handlers.intake import mask_phone
 from handlers.messages import Reply
 from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
 from handlers.workdays import WorkCalendar
-from storage import conversations, directory, lifecycle, staff, tickets, users
+from storage import conversations, directory, lifecycle, staff, tickets, users, websessions
 
 TODO_TTL = 12 * 3600  # how long "详情 2" refers to the 2nd line of the last 待办 list
 TODO_PAGE = 10        # lines per 待办 message: readable on a phone, well under the 2048-byte reply limit
@@ -46,24 +45,15 @@ def for_staff(text: str) -> str:
     return text.replace("<", "＜").replace(">", "＞")
 
 
-@dataclass(frozen=True)
-class Templates:
-    """Template message ids used when a person is outside WeChat's 48-hour window (empty: wait instead)."""
-
-    staff: str = ""
-    citizen: str = ""
-
-
 class Desk:
-    def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, templates: Templates,
-                 accept_days: int = 1, days: dict[str, int] | None = None, restart_on_transfer: bool = True,
+    def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, accept_days: int = 1,
+                 days: dict[str, int] | None = None, restart_on_transfer: bool = True,
                  bind_limits: tuple[int, int] = (5, 50)):
         self.accept_days = accept_days
         self.bind_limits = bind_limits
         self.clock = clock
         self.calendar = calendar
         self.duty_office = duty_office
-        self.templates = templates
         self.days = days or {}
         self.restart_on_transfer = restart_on_transfer
 
@@ -382,9 +372,7 @@ class Desk:
                 number=ticket["number"], page=page, pages=pages), chunk, more) if x))]
         unit = directory.get(db, ticket["unit_code"])
         school = directory.get(db, ticket["school_code"])
-        viewer_unit = directory.get(db, user.get("unit_code"))
-        at_school = viewer_unit is not None and viewer_unit["kind"] in ("school", "kindergarten")
-        if ticket["anonymous"] and at_school:
+        if self.identity_hidden(db, user, ticket):
             identity = texts.IDENTITY_HIDDEN
         else:
             who = ticket["openid"][:4] + "****" + ticket["openid"][-2:]
@@ -421,12 +409,39 @@ class Desk:
         lines.append(texts.DETAIL_ACTIONS.format(number=ticket["number"], verbs=self._offer(db, user, ticket)))
         return [Reply("\n".join(lines))]
 
+    OFFERED = ("accept", "reply", "resolve", "bounce", "transfer", "extension_request", "supervise", "urge", "note")
+
+    def offers(self, db, user: dict, ticket: dict) -> list[str]:
+        """The actions that would work on this ticket now, for this person (from the same checks as the actions
+        themselves); 'extension_decide' when an extension waits for this person's decision."""
+        out = [a for a in self.OFFERED
+               if self.refuse(db, user, ticket, a) is None and not (a == "accept" and ticket["state"] == "accepted")]
+        ext = ticket.get("extension") or {}
+        if (ext.get("state") == "requested" and ext.get("by") != user.get("openid")
+                and self.refuse(db, user, ticket, "extension_decide") is None
+                and (user.get("role") in WIDE_ROLES or user.get("openid") in self.approvers(db, ticket))):
+            out.append("extension_decide")
+        return out
+
     def _offer(self, db, user: dict, ticket: dict) -> str:
-        """The commands that would work on this ticket now, for this person (from the same checks)."""
-        offer = [VERBS[a] for a in ("accept", "reply", "resolve", "bounce", "transfer", "extension_request",
-                                    "supervise", "urge", "note")
-                 if self.refuse(db, user, ticket, a) is None and not (a == "accept" and ticket["state"] == "accepted")]
+        offer = [VERBS[a] for a in self.offers(db, user, ticket) if a != "extension_decide"]
         return " / ".join(offer) or "无"
+
+    def scope(self, db, user: dict) -> tuple[list[str] | None, bool]:
+        """The units whose tickets this person sees (None: all), and whether the 代收 tickets of units with nobody
+        bound are included (the duty office). The same rule as in_scope, for lists."""
+        if user.get("role") in WIDE_ROLES:
+            return None, False
+        units = [user["unit_code"]]
+        if user.get("role") == "supervisor":
+            units += [u["code"] for u in directory.children(db, user["unit_code"])]
+        return units, user.get("unit_code") == self.duty_office
+
+    def identity_hidden(self, db, user: dict, ticket: dict) -> bool:
+        """A school never sees who wrote an anonymous message."""
+        viewer_unit = directory.get(db, user.get("unit_code"))
+        return bool(ticket["anonymous"]) and viewer_unit is not None and viewer_unit["kind"] in ("school",
+                                                                                                 "kindergarten")
 
     def overdue(self, db, user: dict) -> str:
         """超期: open tickets past their deadline, grouped by unit (all for leaders; a supervisor's units)."""
@@ -508,6 +523,7 @@ class Desk:
         row = users.get(db, openid) or {}
         if not staff.remove(db, openid):
             return False, []
+        websessions.end_all(db, openid, self.clock.now())  # signed out of the workbench everywhere
         return True, self.release(db, openid, row.get("name") or openid)
 
     def release(self, db, openid: str, name: str) -> list[Reply]:
@@ -602,15 +618,13 @@ class Desk:
         return flags
 
     def to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
-        return Reply(for_staff(text), to=openid, extra=self._template(self.templates.staff, ticket, title))
+        return Reply(for_staff(text), to=openid, extra={"notice": self.notice("staff", ticket, title)})
 
     def to_citizen(self, ticket: dict, text: str, title: str) -> Reply:
-        return Reply(text, to=ticket["openid"], extra=self._template(self.templates.citizen, ticket, title))
+        return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title)})
 
-    def _template(self, template_id: str, ticket: dict, title: str) -> dict:
-        if not template_id:
-            return {}
-        return {"template": {"template_id": template_id, "url": None, "data": {
-            "first": {"value": title}, "keyword1": {"value": ticket["number"]},
-            "keyword2": {"value": texts.STATE_NAMES[ticket["state"]]}, "keyword3": {"value": self._due(ticket)},
-            "remark": {"value": "请进入公众号查看详情。"}}}}
+    def notice(self, audience: str, ticket: dict, title: str) -> dict:
+        """What happened, channel-neutral: each channel (bot/channels/) renders it its own way (a WeChat template
+        message outside the 48-hour window, a line in the workbench's notification list)."""
+        return {"audience": audience, "ticket": ticket["number"], "title": title,
+                "state": texts.STATE_NAMES[ticket["state"]], "due": self._due(ticket)}

@@ -18,11 +18,11 @@ from handlers import commands, digest, followup, names, texts
 from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
-from handlers.desk import Desk, Templates, for_staff
+from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import Draft, Intake, IntakeServices, Plan, normalise
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
@@ -68,16 +68,17 @@ class Policy:
 
 class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
-                 calendar: WorkCalendar | None = None, templates: Templates | None = None,
-                 surveys: SurveyPolicy | None = None, faq: FaqBook | None = None,
-                 links: Callable[..., str] | None = None):
+                 calendar: WorkCalendar | None = None, surveys: SurveyPolicy | None = None,
+                 faq: FaqBook | None = None, links: Callable[..., str] | None = None,
+                 web_links: WebLinks | None = None):
         self.db = db
         self.router = router
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
         self.links = links  # (week, scope, recipient) -> a signed digest page link, for 周报
-        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
+        self.web_links = web_links  # the workbench's sign-in and citizen-page links (None: no web pages)
+        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office,
                          accept_days=self.policy.days["accept"], days=self.policy.days,
                          restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
@@ -171,27 +172,65 @@ class Dispatcher:
                               self.policy.conversation_minutes * 60)
         return [*prefix, *replies]
 
-    def sweep_tx(self, db) -> int:
-        """The deadline watch, in one transaction with the reminders it queues."""
-        pushes = self.watch.sweep(db) + self._intake(db).remind(self.clock.now())
+    def sweep_tx(self, db, ids: list[int] | None = None) -> int:
+        """The deadline watch over the tickets due for a check (or `ids`, chosen on a reader), in one
+        transaction with the reminders it queues. Without `ids` (tests, tools) the unfinished messages too."""
+        pushes = self.watch.sweep(db, ids)
+        if ids is None:
+            pushes += self._intake(db).remind(self.clock.now())
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
-    def digest_tx(self, db, week: str, link: Callable[[str, str, str], str]) -> int:
-        """Send the week's digests that have not gone yet: bureau-wide to the leaders, each unit's own to its
-        supervisors. Recorded per (week, scope) in the same transaction, so never twice."""
-        now, tz = self.clock.now(), self.calendar.tz
+    def drafts_tx(self, db) -> int:
+        """Unfinished messages: one reminder before each expires; the expired kept to be offered back."""
+        pushes = self._intake(db).remind(self.clock.now())
+        return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="drafts")
+
+    def digest_tx(self, db, week: str, link: Callable[..., str]) -> int:
+        """Send the week's digests that have not gone yet, in one transaction (tests, tools). The service
+        prepares them on a reader (digest_prepare) and records them in short batches (digest_record_tx)."""
+        return self.digest_record_tx(db, week, self.digest_prepare(db, week, link))
+
+    def digest_jobs(self, db, week: str) -> list[tuple[str, list[str]]]:
+        """Read-only: the (scope, recipients) of `week` still to send — bureau-wide to the leaders, each unit's own
+        to its supervisors. Cheap: the weekly job asks this before it starts any heavy work."""
         first = tickets.first_created(db)
-        if first is None or first >= digest.bounds(week, tz)[1]:
-            return 0  # the service was not in use yet that week: nothing to report
+        if first is None or first >= digest.bounds(week, self.calendar.tz)[1]:
+            return []  # the service was not in use yet that week: nothing to report
+        done = tickets.digests_sent(db, week)
         jobs = [("bureau", staff.leaders(db))]
         jobs += [(code, staff.of_unit(db, code, ("supervisor",))) for code in staff.units_with(db, "supervisor")]
+        units = {u["code"] for u in directory.all_units(db)}
+        return [(scope, people) for scope, people in jobs
+                if people and scope not in done and (scope == "bureau" or scope in units)]
+
+    def digest_prepare(self, db, week: str, link: Callable[..., str]) -> list[dict]:
+        """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
+        the week's tickets."""
+        now, tz = self.clock.now(), self.calendar.tz
+        jobs = self.digest_jobs(db, week)
+        if not jobs:
+            return []
+        units = {u["code"]: u for u in directory.all_units(db)}
+        start, end = digest.bounds(week, tz)
+        topics = digest.hot_topics_for(tickets.texts_created(db, start, end),
+                                       {scope: digest.scope_members(units, scope) for scope, _ in jobs},
+                                       self.router.tokenizer)
+        built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics)
+        # Each recipient's own link: it stops opening once they no longer hold the role.
+        return [{"scope": scope, "to": people, "topics": topics[scope],
+                 "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o))) for o in people}}
+                for scope, people in jobs]
+
+    def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
+        """On the writer: record and queue prepared digests; each (week, scope) once, whoever raced."""
+        now = self.clock.now()
         pushes = []
-        for scope, recipients in jobs:
-            if not recipients or not tickets.digest_sent(db, week, scope, now):
-                continue
-            d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
-            # Each recipient's own link: it stops opening once they no longer hold the role.
-            pushes += [{"text": for_staff(digest.message(d, tz, link(week, scope, o))), "to": o} for o in recipients]
+        # Channel-neutral: the WeChat channel renders the title, the workbench lists it.
+        notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
+        for item in items:
+            tickets.save_topics(db, week, item["scope"], item["topics"], now)
+            if tickets.digest_sent(db, week, item["scope"], now):
+                pushes += [{"text": item["texts"][o], "to": o, "extra": {"notice": notice}} for o in item["to"]]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db, openid: str = "") -> Intake:

@@ -77,22 +77,30 @@ RATING_REMIND_DAYS = 2   # after resolution: one reminder
 RATING_DAYS = 3          # after resolution, and at least a day after the reminder: closed as 未评价
 
 
-def sweep(db, now: float, desk: Desk) -> list[Reply]:
-    """Remind once, then close as 未评价. A reminder sent late (the service was down) still gets its day."""
-    out: list[Reply] = []
-    for ticket in tickets.awaiting_rating(db):
-        resolved = ticket["resolved_at"]
-        if not resolved or now - resolved < RATING_REMIND_DAYS * 86400:
-            continue
-        if tickets.remind_once(db, ticket["id"], "rate", resolved, now):
-            out.append(desk.to_citizen(ticket, texts.RATE_REMIND.format(number=ticket["number"],
-                                                                        ask=texts.RATE_ASK), "请评价办理结果"))
-            continue
-        reminded = tickets.reminded_at(db, ticket["id"], "rate", resolved) or resolved
-        if now - resolved >= RATING_DAYS * 86400 and now - reminded >= 86400:
-            tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
-                               closed_at=now, close_reason="unrated")
-    return out
+def rating_visit(db, ticket: dict, now: float, desk: Desk) -> tuple[dict, list[Reply]]:
+    """The deadline watch's visit to a resolved ticket: remind once, then close as 未评价 -- at least a day after
+    the reminder, so a reminder sent late (the service was down) still gets its day."""
+    resolved = ticket["resolved_at"]
+    if not resolved or now - resolved < RATING_REMIND_DAYS * 86400:
+        return ticket, []
+    if tickets.remind_once(db, ticket["id"], "rate", resolved, now):
+        text = texts.RATE_REMIND.format(number=ticket["number"], ask=texts.RATE_ASK)
+        return ticket, [desk.to_citizen(ticket, text, "请评价办理结果")]
+    if now >= rating_next_check(db, ticket):
+        ticket = tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
+                                    closed_at=now, close_reason="unrated")
+    return ticket, []
+
+
+def rating_next_check(db, ticket: dict) -> float | None:
+    """When the watch must look at a resolved ticket again: the reminder, then the end of the rating window."""
+    resolved = ticket["resolved_at"]
+    if not resolved:
+        return None
+    reminded = tickets.reminded_at(db, ticket["id"], "rate", resolved)
+    if reminded is None:
+        return resolved + RATING_REMIND_DAYS * 86400
+    return max(resolved + RATING_DAYS * 86400, reminded + 86400)
 
 
 class FollowUp:

@@ -331,6 +331,25 @@ RATE_NOT_YET = "留言 {number} 当前状态为“{state}”，办结后才能�
 WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
 WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"
 
+# -- the web workbench -------------------------------------------------------------------------------------------
+DIGEST_TITLE = "每周办理情况"
+SIGNIN_LINK = ("工作台登录链接（{minutes}分钟内有效，只能使用一次，请勿转发）：\n{link}\n"
+               "在手机或电脑浏览器中打开均可。")
+SIGNIN_NONE = "工作台暂未开通，请联系管理员。"
+CITIZEN_PAGE_LINK = "在网页上查看（{days}天内有效，仅限您本人使用）：{link}"
+# The citizen's own page: what happens next, in plain words, by state.
+CITIZEN_NEXT = {
+    "submitted": "您的留言已收到，正在确定承办单位。",
+    "assigned": "承办单位已收到您的留言，将尽快受理，并在{due}前办结。",
+    "accepted": "承办单位正在办理，将在{due}前办结。",
+    "replied": "承办单位已答复您。如有补充，可在公众号发送「回复 {number} 内容」。",
+    "bounced": "正在为您重新确定承办单位，办结时限不变。",
+    "reopened": "您对办理结果不满意，承办单位正在重新办理，将在{due}前办结。",
+    "resolved": "已办结。请在公众号回复 1 满意、2 基本满意 或 3 不满意，评价办理结果。",
+    "closed": "本件已结束。感谢您的留言。",
+    "withdrawn": "您已撤回本件留言。",
+}
+
 # -- 群众评议 surveys (issue 13) --------------------------------------------------------------------------------
 SURVEY_INTRO = "【{title}】\n您正在评议：{unit}。共{total}题，约1分钟，评议结果只用于改进工作，不会告知学校您的身份。\n中途可随时离开，发送“评议”接着答。"
 SURVEY_RESUME = "欢迎回来！继续评议“{unit}”（{title}），从第{number}题接着答。"

@@ -1,13 +1,19 @@
-"""One SQLite file, one writer thread.
+"""One SQLite file, one writer thread, and a few reader threads.
 
 Every database call from the event loop is a small function `fn(db)` run on a single thread that owns the
 connection. Calls that queue up while a transaction runs are committed together (group commit): each call runs in
 its own savepoint, so one failing call rolls back only itself, and every caller is answered only after the commit
 that holds its work, so an answered write is on disk.
+
+Reads that may take more than a moment (pages, lists for reports, digest builds, rates, the sweep's selection)
+go through `await db.read(fn, *args)` instead: a small pool of threads, each with its own read-only connection.
+In WAL mode a reader sees the last commit and never blocks the writer or is blocked by it, so a report being
+built never delays a message. What a reader decides is written back by the caller in short `db.run` calls.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import queue
@@ -28,6 +34,12 @@ T = TypeVar("T")
 MAX_BATCH = 256
 # How long a batch waits for another process to release the write lock before it fails.
 LOCK_WAIT_SECONDS = 30
+# Reader threads: enough for a page and a periodic job at once; each holds one read-only connection.
+READERS = 2
+# The WAL is copied back into the file by a thread of its own this often (when something was committed), not by
+# whichever commit crosses SQLite's 1000-page mark: that commit would hold the write lock for the copy and its
+# fsync, tens to hundreds of milliseconds on a busy disk, while messages wait.
+CHECKPOINT_SECONDS = 1.0
 
 
 def _create_private(path: Path) -> None:
@@ -61,6 +73,50 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     return sqlite_utils.Database(conn)
+
+
+def connect_readonly(path: str | Path) -> sqlite_utils.Database:
+    """A read-only connection to the same file (WAL: it reads the last commit and takes no write lock)."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return sqlite_utils.Database(conn)
+
+
+class _Reader:
+    """One thread with one read-only connection, serving calls from a queue."""
+
+    def __init__(self, path: str, index: int):
+        self.path = path
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._main, name=f"sqlite-reader-{index}", daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        db = None
+        while True:
+            item = self.queue.get()
+            if item is None:
+                break
+            fn, args, loop, fut = item
+            if loop is not None and fut.cancelled():
+                continue
+            try:
+                if db is None:
+                    db = connect_readonly(self.path)
+                ok, value = True, fn(db, *args)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                ok, value = False, exc
+            if loop is None:
+                fut.set_result(value) if ok else fut.set_exception(value)
+            else:
+                try:
+                    loop.call_soon_threadsafe(_settle, [(fut, ok, value)])
+                except RuntimeError:  # the caller's loop has closed
+                    pass
+        if db is not None:
+            db.conn.close()
 
 
 class _Call:
@@ -104,6 +160,12 @@ class Database:
         self._db: sqlite_utils.Database | None = None
         self.commits = 0
         self.calls = 0
+        self.longest_batch = 0.0  # seconds: the longest the write lock was held by one batch (reset by readers)
+        self._readers: list[_Reader] = []
+        self._next_reader = itertools.count()
+        self._checkpointer: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.checkpoints = 0
         self._lock_fd: int | None = None
 
     def start(self) -> "Database":
@@ -120,7 +182,29 @@ class Database:
             self._thread = None
             self._release_in_use_lock()
             raise
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            self._readers = [_Reader(self.path, i) for i in range(READERS)]
+            self._stop.clear()
+            self._checkpointer = threading.Thread(target=self._checkpoints, name="sqlite-checkpoint", daemon=True)
+            self._checkpointer.start()
         return self
+
+    def _checkpoints(self) -> None:
+        """PASSIVE checkpoints beside the writer: they copy what no reader still needs and never take the write
+        lock, so a commit never pays for the copy."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        seen = -1
+        try:
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                if self.commits != seen:
+                    seen = self.commits
+                    try:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                        self.checkpoints += 1
+                    except sqlite3.Error:  # busy with another process's checkpoint: next time
+                        log.debug("checkpoint skipped", exc_info=True)
+        finally:
+            conn.close()
 
     def _hold_in_use_lock(self) -> None:
         """A shared lock on <db>.lock while open, so `tingjian restore` never replaces the file under us."""
@@ -141,6 +225,8 @@ class Database:
             migrate(self._db)
             # The write lock is waited for in _begin, with short fair retries, not in SQLite's busy handler.
             self._db.conn.execute("PRAGMA busy_timeout=0")
+            if self.path != ":memory:" and not self.path.startswith("file:"):  # see _checkpoints
+                self._db.conn.execute("PRAGMA wal_autocheckpoint=0")
         except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
             ready.set_exception(exc)
             return
@@ -183,11 +269,13 @@ class Database:
 
     def _run_batch(self, db: sqlite_utils.Database, batch: list[_Call]) -> None:
         outcomes: list[tuple[_Call, bool, Any]] = []
+        started = None
         try:
             waited = time.perf_counter()
             self._begin(db)
+            started = time.perf_counter()
             if self.on_lock_wait is not None:
-                self.on_lock_wait(time.perf_counter() - waited)
+                self.on_lock_wait(started - waited)
             for call in batch:
                 if not call.wanted():
                     continue
@@ -197,6 +285,7 @@ class Database:
                 except Exception as exc:  # noqa: BLE001 - the caller gets it; its savepoint is rolled back
                     outcomes.append((call, False, exc))
             db.conn.execute("COMMIT")
+            self.longest_batch = max(self.longest_batch, time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
             if db.conn.in_transaction:
@@ -231,7 +320,37 @@ class Database:
         self._queue.put(_Call(fn, args, None, fut))
         return fut.result()
 
+    def _reader_call(self, fn, args, loop, fut) -> None:
+        if self._thread is None:
+            raise RuntimeError("database not started")
+        if not self._readers:  # an in-memory database has no second connection: the writer reads
+            self._queue.put(_Call(fn, args, loop, fut))
+            return
+        # Round robin: a long read on one reader leaves the other free for the next page.
+        self._readers[next(self._next_reader) % len(self._readers)].queue.put((fn, args, loop, fut))
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run fn(db, *args) on a read-only connection, off the writer thread. fn must not write."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._reader_call(fn, args, loop, fut)
+        return await fut
+
+    def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        fut: Future = Future()
+        self._reader_call(fn, args, None, fut)
+        return fut.result()
+
     def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
+        for reader in self._readers:
+            reader.queue.put(None)
+        for reader in self._readers:
+            reader.thread.join()
+        self._readers = []
         if self._thread is None:
             return
         self._queue.put(None)

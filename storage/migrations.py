@@ -294,6 +294,113 @@ def m006_ticket_counters(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_scale(db: sqlite_utils.Database) -> None:
+    """Years of data: every periodic or hot query reads an index range that follows the open tickets or the
+    period asked for, never the whole history."""
+    _exec(
+        db,
+        # When the deadline watch must next look at a ticket (NULL: never again). Any change that can move a
+        # reminder sets it to 0 ("look at the next sweep") in the same transaction, through the triggers below;
+        # the sweep then computes the exact next time with the working-day calendar.
+        "ALTER TABLE tickets ADD COLUMN check_at REAL",
+        "UPDATE tickets SET check_at = 0 WHERE state NOT IN ('closed', 'withdrawn')",
+        "CREATE INDEX tickets_check ON tickets(check_at) WHERE check_at IS NOT NULL",
+        """CREATE TRIGGER tickets_check_new AFTER INSERT ON tickets
+           WHEN NEW.check_at IS NULL AND NEW.state NOT IN ('closed', 'withdrawn')
+           BEGIN UPDATE tickets SET check_at = 0 WHERE id = NEW.id; END""",
+        """CREATE TRIGGER tickets_check_changed
+           AFTER UPDATE OF state, due_at, accept_due_at, dispatched_at, resolved_at ON tickets
+           BEGIN UPDATE tickets SET check_at = 0 WHERE id = NEW.id; END""",
+        # Open tickets (待办 for leaders, overdue, the open part of a period): a partial index holds only them,
+        # so the planner knows they are few, and it covers the columns the rates and lists read, so a ticket
+        # left open for years is not a random read into the oldest pages of the file. Its WHERE is
+        # storage.tickets._OPEN_SQL, word for word (a query uses a partial index only when it repeats it).
+        "CREATE INDEX tickets_open ON tickets(due_at, unit_code, state, arbitration, unattended, id, number, kind, "
+        "category, school_code, created_at, dispatched_at, accept_due_at, accepted_at, resolved_at, rated_at, "
+        "rating, closed_at, close_reason) "
+        "WHERE state IN ('submitted', 'assigned', 'accepted', 'replied', 'bounced', 'reopened')",
+        # Rates and digests read only the period's tickets: one range per moment that counts.
+        "CREATE INDEX tickets_created ON tickets(created_at)",
+        "CREATE INDEX tickets_dispatched ON tickets(dispatched_at)",
+        "CREATE INDEX tickets_resolved ON tickets(resolved_at) WHERE resolved_at IS NOT NULL",
+        "CREATE INDEX tickets_rated ON tickets(rated_at) WHERE rated_at IS NOT NULL",
+        "CREATE INDEX tickets_closed ON tickets(closed_at) WHERE closed_at IS NOT NULL",
+        # Ratings given in a period (first-time satisfaction, count of 不满意): only the rating events.
+        "CREATE INDEX ticket_events_rating ON ticket_events(at) WHERE action IN ('rate', 'reopen', 'review')",
+        # Who to tell: staff of a unit by role, leaders (a submission no longer scans every citizen).
+        "CREATE INDEX users_role_unit ON users(role, unit_code)",
+        # Retention: sent pushes are pruned by age in small batches.
+        "CREATE INDEX outbox_sent ON outbox(sent_at) WHERE status = 'sent'",
+        # Hot topics of a week, computed once by the weekly job from that week's texts.
+        """CREATE TABLE digest_topics (
+            week TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            topics TEXT NOT NULL,           -- JSON [[phrase, tickets], ...]
+            computed_at REAL NOT NULL,
+            PRIMARY KEY (week, scope)
+        )""",
+    )
+
+
+@migrations()
+def m013_workbench(db: sqlite_utils.Database) -> None:
+    from storage import search
+    _exec(
+        db,
+        # Each outbox row is for one channel: 'wechat' (customer-service/template messages, sent by the sender) or
+        # 'web' (the workbench's notification list: delivered on insert, so status 'sent'; read_at when seen).
+        "ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'wechat'",
+        "ALTER TABLE outbox ADD COLUMN read_at REAL",
+        "CREATE INDEX outbox_web_list ON outbox(openid, id) WHERE channel = 'web'",
+        # One-time sign-in links for the workbench; only a hash is kept.
+        """CREATE TABLE web_signin (
+            token_hash TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL
+        )""",
+        # Server-side sessions: the cookie holds a random id, the table its hash (a leaked file opens nothing).
+        """CREATE TABLE web_sessions (
+            id_hash TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL,
+            ended_at REAL,
+            flash TEXT                      -- the answer to the last action, shown once on the next page
+        )""",
+        "CREATE INDEX web_sessions_openid ON web_sessions(openid) WHERE ended_at IS NULL",
+        # Who looked at whose personal data and who did what, from the workbench: evidence, never rewritten.
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            ticket TEXT,
+            detail TEXT,
+            ip TEXT
+        )""",
+        "CREATE INDEX audit_log_ticket ON audit_log(ticket, id)",
+        "CREATE INDEX audit_log_actor ON audit_log(actor, id)",
+        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        # Inbox orders: by deadline within a unit, by deadline across all (leaders), by date.
+        "CREATE INDEX tickets_unit_due ON tickets(unit_code, due_at)",
+        "CREATE INDEX tickets_state_due ON tickets(state, due_at)",
+        "CREATE INDEX IF NOT EXISTS tickets_created ON tickets(created_at)",  # the scale work makes it too
+        "CREATE INDEX tickets_school_due ON tickets(school_code, due_at)",
+        "CREATE INDEX tickets_unattended ON tickets(due_at) WHERE unattended = 1",
+        # Full-text search: rowid = tickets.id, `words` = jieba-segmented text and replies (storage/search.py).
+        "CREATE VIRTUAL TABLE tickets_fts USING fts5(words, tokenize = 'unicode61')",
+    )
+    for (ticket_id,) in db.execute("SELECT id FROM tickets").fetchall():
+        search.reindex(db, ticket_id)
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

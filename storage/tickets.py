@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage import lifecycle
+from storage import lifecycle, search
 from storage.lifecycle import TransitionError
 
 OPEN_STATES = lifecycle.OPEN
@@ -43,6 +43,7 @@ def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, 
     add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交", "submit")
     if unit_code:
         add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}", "assign")
+    search.reindex(db, ticket_id)
     return get(db, number)
 
 
@@ -58,6 +59,8 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
     if lifecycle.target(action, ticket["state"]) != ticket["state"]:
         raise TransitionError(f"{ticket['number']}: {action} in state {ticket['state']} is not allowed")
     add_event(db, ticket["id"], now, actor, ticket["state"], ticket["state"], note, action)
+    if action in search.WORDY and note:
+        search.reindex(db, ticket["id"])
 
 
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
@@ -78,6 +81,8 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
     add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action)
+    if action in search.WORDY and note:
+        search.reindex(db, ticket["id"])
     return get(db, ticket["number"])
 
 
@@ -99,7 +104,8 @@ def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]
 
 def overdue(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float) -> list[dict[str, Any]]:
     """Open tickets past their deadline (of these units, or all), by unit then deadline."""
-    sql, args = f"SELECT * FROM tickets WHERE {_CLOCK_SQL} AND due_at < ?", [now]
+    # _OPEN_SQL as well: it lets the partial index of open tickets serve the list (the clock's states are open ones).
+    sql, args = f"SELECT * FROM tickets WHERE {_OPEN_SQL} AND {_CLOCK_SQL} AND due_at < ?", [now]
     if unit_codes is not None:
         sql += f" AND unit_code IN ({','.join('?' * len(unit_codes))})"
         args += unit_codes
@@ -130,7 +136,6 @@ def transferred_to(db: sqlite_utils.Database, ticket_id: int, at: float) -> str 
                      "LIMIT 1", [ticket_id, at]).fetchone()
     return row[0] if row else None
 
-
 def corrections(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every 转派 with the categories of the unit it went to (what the staff judged right), oldest first."""
     rows = db.query(
@@ -154,6 +159,7 @@ def append_text(db: sqlite_utils.Database, number: str, openid: str, text: str, 
     db.execute("UPDATE tickets SET text = ?, attachments = ? WHERE id = ?",
                [merged, json.dumps(ticket["attachments"] + attachments, ensure_ascii=False), ticket["id"]])
     add_event(db, ticket["id"], now, openid, ticket["state"], ticket["state"], text, "supplement")
+    search.reindex(db, ticket["id"])
 
 
 def get(db: sqlite_utils.Database, number: str) -> dict[str, Any] | None:
@@ -243,3 +249,105 @@ def digest_sent(db: sqlite_utils.Database, week: str, scope: str, now: float) ->
 
 def first_created(db: sqlite_utils.Database) -> float | None:
     return db.execute("SELECT min(created_at) FROM tickets").fetchone()[0]
+
+
+# -- reads that follow the open tickets or the period asked for (see storage/migrations.py m009) --------------
+
+# The columns the rates and the digest need: no text, no JSON to decode.
+PERIOD_COLUMNS = ("id, number, kind, category, unit_code, school_code, state, created_at, dispatched_at, "
+                  "due_at, accept_due_at, accepted_at, resolved_at, rated_at, rating, closed_at, close_reason")
+
+
+def _unit_filter(units: list[str] | None) -> tuple[str, list]:
+    # `+unit_code`: filter rows found by the time ranges, never walk a unit's whole history by its index.
+    if units is None:
+        return "", []
+    return f" AND +unit_code IN ({','.join('?' * len(units))})", list(units)
+
+
+def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None = None,
+               open_overdue: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every ticket that can count in the rates of [start, end), or in that week's digest: created, dispatched,
+    rated or closed in it; resolved in it or after it (then it was open at its end); or still open past a
+    deadline before its end. Each branch is one index range, so the cost is the period's, not the history's.
+    `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
+    where, args = _unit_filter(units)
+    rows = {r["id"]: r for r in db.query(
+        f"SELECT {PERIOD_COLUMNS} FROM tickets WHERE ("
+        " (created_at >= ? AND created_at < ?) OR (dispatched_at >= ? AND dispatched_at < ?)"
+        " OR resolved_at >= ? OR (rated_at >= ? AND rated_at < ?) OR (closed_at >= ? AND closed_at < ?)"
+        f"){where}", [start, end, start, end, start, start, end, start, end, *args])}
+    if open_overdue is None:  # still open past a deadline: from the covering index of open tickets
+        open_overdue = overdue_rows(db, end, units)
+    for r in open_overdue:
+        if r["due_at"] < end:
+            rows.setdefault(r["id"], r)
+    return list(rows.values())
+
+
+def overdue_rows(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> list[dict[str, Any]]:
+    """Open tickets past their deadline at `now`, the longest overdue first: the columns the rates and digest
+    read, from the covering index of open tickets alone."""
+    where, args = _unit_filter(units)
+    return list(db.query(f"SELECT {PERIOD_COLUMNS} FROM tickets INDEXED BY tickets_open "
+                         f"WHERE {_OPEN_SQL} AND due_at < ?{where} ORDER BY due_at", [now, *args]))
+
+
+def texts_created(db: sqlite_utils.Database, start: float, end: float) -> list[tuple[str | None, str]]:
+    """(unit_code, text) of the tickets created in [start, end): the week's words, for its hot topics."""
+    return [(r[0], r[1]) for r in db.execute(
+        "SELECT unit_code, text FROM tickets WHERE created_at >= ? AND created_at < ? ORDER BY id", [start, end])]
+
+
+def due_for_check(db: sqlite_utils.Database, now: float, limit: int = 1000) -> list[int]:
+    """Ids of the tickets the deadline watch must look at now (check_at reached), the most overdue first."""
+    return [r[0] for r in db.execute("SELECT id FROM tickets WHERE check_at <= ? ORDER BY check_at LIMIT ?",
+                                     [now, limit])]
+
+
+def by_id(db: sqlite_utils.Database, ticket_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
+    return _decode(rows[0]) if rows else None
+
+
+def set_check(db: sqlite_utils.Database, ticket_id: int, at: float | None) -> None:
+    """When the watch must next look at this ticket (None: never, unless the ticket changes)."""
+    db.execute("UPDATE tickets SET check_at = ? WHERE id = ?", [at, ticket_id])
+
+
+def reminded(db: sqlite_utils.Database, ticket_id: int) -> set[tuple[str, float]]:
+    return {(r[0], r[1]) for r in db.execute("SELECT kind, due_at FROM reminders WHERE ticket_id = ?", [ticket_id])}
+
+
+def save_topics(db: sqlite_utils.Database, week: str, scope: str, topics: list, now: float) -> None:
+    db.execute("INSERT INTO digest_topics (week, scope, topics, computed_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT(week, scope) DO UPDATE SET topics = excluded.topics, computed_at = excluded.computed_at",
+               [week, scope, json.dumps(topics, ensure_ascii=False), now])
+
+
+def topics(db: sqlite_utils.Database, week: str, scope: str) -> list | None:
+    row = db.execute("SELECT topics FROM digest_topics WHERE week = ? AND scope = ?", [week, scope]).fetchone()
+    return [tuple(t) for t in json.loads(row[0])] if row else None
+
+
+def digests_sent(db: sqlite_utils.Database, week: str) -> set[str]:
+    return {r[0] for r in db.execute("SELECT scope FROM digests WHERE week = ?", [week])}
+
+
+# Event actions that carry a rating: 'rate' closes with the ticket's rating; 'reopen' and 'review' are 不满意.
+RATING_ACTIONS = ("rate", "reopen", "review")
+
+
+def ratings_in(db: sqlite_utils.Database, start: float, end: float,
+               units: list[str] | None = None) -> list[dict[str, Any]]:
+    """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
+    each with its score, the ticket's unit and whether it was the ticket's first rating."""
+    where, args = _unit_filter(units)
+    marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
+    return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4]}
+            for r in db.execute(
+                f"SELECT t.unit_code, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
+                f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})) "
+                f"FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+                f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ?{where.replace('+unit_code', '+t.unit_code')}",
+                [start, end, *args])]
