@@ -56,6 +56,7 @@ class Desk:
         self.duty_office = duty_office
         self.days = days or {}
         self.restart_on_transfer = restart_on_transfer
+        self.web_links = None  # handlers.messages.WebLinks, set by the Dispatcher (None: no web pages)
 
     # -- who is told ------------------------------------------------------------------------------------------
     def dispatch_notices(self, db, ticket: dict[str, Any], why: str = "") -> list[Reply]:
@@ -392,6 +393,9 @@ class Desk:
                 what = texts.MEDIA_NAMES.get(a.get("kind"), a.get("kind") or "附件")
                 said = f"（识别内容：{a['text']}）" if a.get("text") and a.get("kind") == "voice" else ""
                 lines.append(f"{i}. {what}{said}")
+            link = self.web_links.attachments(ticket["number"], user["openid"]) if self.web_links else None
+            if link:
+                lines.append(texts.ATTACHMENTS_LINK.format(link=link))
         why = [f"{e['word']}({e['weight']:+g})" for e in ticket["routing"].get("explanation", [])[:4]]
         if why:
             lines.append(texts.DETAIL_ROUTING.format(why="、".join(why)))

@@ -81,6 +81,7 @@ class Dispatcher:
         self.desk = Desk(self.clock, self.calendar, self.policy.duty_office,
                          accept_days=self.policy.days["accept"], days=self.policy.days,
                          restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
+        self.desk.web_links = web_links
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks

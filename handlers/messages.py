@@ -64,3 +64,6 @@ class WebLinks(Protocol):
 
     def citizen_ticket(self, number: str, openid: str) -> str:
         """A signed link to the citizen's own page for one ticket."""
+
+    def attachments(self, number: str, openid: str) -> str | None:
+        """A short-lived signed link for this staff member to a page showing every attachment of one ticket."""

@@ -16,6 +16,7 @@ Endpoints (mount with `Sandbox.add_routes(app)` in the same app as the bot, at t
   POST /cgi-bin/menu/create            the custom menu, validated as the platform does (3 buttons, 5 sub-buttons …)
   GET  /cgi-bin/menu/get               the menu set, in menu/get's shape (46003 when there is none)
   GET  /cgi-bin/menu/delete            remove the menu
+  GET  /cgi-bin/media/get              the bytes of an image a user sent (40007 for an unknown media_id)
   GET  /sandbox/menu                   the menu without an access_token (the simulator draws the menu bar)
   GET  /sandbox/messages               what was pushed to users (for the simulator and tests)
   POST /sandbox/send                   act as a WeChat user: post a message or event to the bot's webhook
@@ -82,6 +83,7 @@ ERRORS = {
     40025: "invalid sub button name size",
     40026: "invalid sub button key size",
     40027: "invalid sub button url size",
+    40007: "invalid media_id",
     40037: "invalid template_id",
     40097: "invalid args",
     40125: "invalid appsecret",
@@ -200,6 +202,7 @@ class Sandbox:
         self._tickets: dict[str, _Ticket] = {}
         self._users: dict[str, _User] = {}
         self._messages: list[PushedMessage] = []
+        self._media: dict[str, tuple[bytes, str]] = {}   # media_id -> (bytes, content type) of images users sent
         self._message_ids = itertools.count(1)
         self._template_ids = itertools.count(random.randint(2_000_000_000, 3_000_000_000))
         self._msg_ids = itertools.count(random.randint(10**18, 4 * 10**18))
@@ -221,6 +224,7 @@ class Sandbox:
         r.add_post("/cgi-bin/menu/create", self.handle_menu_create)
         r.add_get("/cgi-bin/menu/get", self.handle_menu_get)
         r.add_get("/cgi-bin/menu/delete", self.handle_menu_delete)
+        r.add_get("/cgi-bin/media/get", self.handle_media_get)
         r.add_get("/sandbox/menu", self.handle_sandbox_menu)
         r.add_get("/sandbox/messages", self.handle_messages)
         r.add_post("/sandbox/send", self.handle_send)
@@ -507,6 +511,41 @@ class Sandbox:
         return web.Response(body=buf.getvalue(), content_type="image/png",
                             headers={"Cache-Control": "max-age=3600"})
 
+    # ------------------------------------------------------------------ media a user sent
+
+    @staticmethod
+    def _image_bytes(given: Any, media_id: str) -> tuple[bytes, str]:
+        """The picture behind an image message: the bytes the caller gave (base64), else a small PNG of its own
+        (a QR code of the media_id, so every image differs)."""
+        if given:
+            try:
+                data = base64.b64decode(str(given), validate=True)
+            except ValueError:
+                raise InputError("image_base64 must be base64") from None
+            if not data:
+                raise InputError("image_base64 is empty")
+        else:
+            buf = io.BytesIO()
+            segno.make(media_id, error="l").save(buf, kind="png", scale=3, border=1)
+            data = buf.getvalue()
+        kind = "image/png" if data.startswith(b"\x89PNG") else "image/gif" if data.startswith(b"GIF8") else "image/jpeg"
+        return data, kind
+
+    async def handle_media_get(self, request: web.Request) -> web.Response:
+        """GET /cgi-bin/media/get: the file itself with its content type, or a JSON error (as the platform does)."""
+        try:
+            self._check_access_token(request)
+        except WechatError as exc:
+            return self._error(exc.errcode, exc.detail)
+        media_id = request.query.get("media_id", "")
+        found = self._media.get(media_id)
+        if found is None:
+            return self._error(40007)
+        data, kind = found
+        ext = kind.split("/")[1].replace("jpeg", "jpg")
+        return web.Response(body=data, content_type=kind,
+                            headers={"Content-Disposition": f'attachment; filename="{media_id}.{ext}"'})
+
     async def handle_sandbox_qrcode(self, request: web.Request) -> web.Response:
         """A permanent QR_LIMIT_STR_SCENE ticket for ?scene=, no access_token: the simulator shows the code."""
         try:
@@ -681,8 +720,11 @@ class Sandbox:
                     raise InputError("text needs content")
                 add("Content", content)
             elif kind == "image":
+                media_id = str(payload.get("media_id") or secrets.token_urlsafe(30))
+                self._media[media_id] = self._image_bytes(payload.get("image_base64"), media_id)
+                info["media_id"] = media_id
                 add("PicUrl", payload.get("pic_url") or f"http://mmbiz.qpic.cn/sandbox/{secrets.token_hex(8)}/0")
-                add("MediaId", payload.get("media_id") or secrets.token_urlsafe(30))
+                add("MediaId", media_id)
             elif kind == "voice":
                 add("MediaId", payload.get("media_id") or secrets.token_urlsafe(30))
                 add("Format", payload.get("format") or "amr")

@@ -24,7 +24,7 @@ CITIZEN_LINK_SECONDS = 7 * 86400
 # Strict: no inline script anywhere (the pages use /w/static/*.js); inline style attributes only for bar widths.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-PROTECTED = ("/w/", "/t/")
+PROTECTED = ("/w/", "/t/", "/a/")
 
 
 def link_key(config: Config) -> bytes:
@@ -58,6 +58,14 @@ class Links:
         except ValueError:  # no key to sign with: no link rather than a failed command
             return None
         return f"{self.config.public_url}/t/{number}?exp={expires}&sig={sig}"
+
+    def attachments(self, number: str, openid: str) -> str | None:
+        from bot.web import attachments
+        try:
+            query = attachments.link_query(self.config, number, openid, self.clock.now())
+        except ValueError:  # no key to sign with
+            return None
+        return f"{self.config.public_url}/a/{number}?{query}"
 
 
 @dataclass

@@ -509,6 +509,7 @@ def setup(app: web.Application) -> None:
     r.add_get("/w/staff", staff_page_)
     r.add_post("/w/staff", staff_page_)
     r.add_static("/w/static", Path(__file__).with_name("static"))
-    from bot.web import exports, citizen
+    from bot.web import attachments, exports, citizen
+    attachments.setup(app)
     exports.setup(app)
     citizen.setup(app)

@@ -7,6 +7,7 @@ not invalidate each other's. A token the platform rejects (40001, 40014, 42001) 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -111,6 +112,30 @@ class WechatApi:
             code = int(data.get("errcode", 0) or 0)
             if code == 0:
                 return data
+            if code in TOKEN_ERRORS and attempt == 1:
+                await self.db.run(tokens.forget, self.appid, token)
+                token = await self.access_token(force=True)
+                continue
+            raise WechatApiError(code, str(data.get("errmsg", "")))
+        raise AssertionError("unreachable")
+
+    async def get_media(self, media_id: str) -> tuple[bytes, str]:
+        """A temporary media file a user sent (media/get): its bytes and content type. The platform answers
+        errors as JSON instead of the file; on a token error, refresh once and try again."""
+        token = await self.access_token()
+        for attempt in (1, 2):
+            session = await self._http()
+            async with session.get(f"{self.base_url}/cgi-bin/media/get",
+                                    params={"access_token": token, "media_id": media_id}) as resp:
+                kind = resp.content_type or "application/octet-stream"
+                body = await resp.read()
+            if kind not in ("application/json", "text/plain") and resp.status == 200:
+                return body, kind
+            try:
+                data = json.loads(body.decode("utf-8"))
+            except ValueError:
+                raise WechatApiError(-1, f"media/get answered HTTP {resp.status} {kind}") from None
+            code = int(data.get("errcode", -1) or -1)
             if code in TOKEN_ERRORS and attempt == 1:
                 await self.db.run(tokens.forget, self.appid, token)
                 token = await self.access_token(force=True)
