@@ -31,6 +31,8 @@ from storage import conversations, directory, lifecycle, outbox, staff, tickets,
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+# Kinds attached only to a message being written (never the start of one): staff see them with the attachments.
+ATTACHABLE_ELSEWHERE = ("location", "link")
 
 
 @dataclass
@@ -110,9 +112,14 @@ class Dispatcher:
         return self._event(turn.db, turn.inbound) if turn.inbound.kind == "event" else None
 
     def step_other_kinds(self, turn: "Turn") -> list[Reply] | None:
-        """Locations, links and kinds we cannot read: acknowledged, never a conversation step."""
+        """Locations, links and kinds we cannot read: acknowledged, never a conversation step; except that a
+        location or link sent while writing a message is attached to it (staff see it with the other attachments)."""
         if turn.inbound.kind in ("text", "voice", "image", "video"):
             return None
+        if turn.inbound.kind in ATTACHABLE_ELSEWHERE:
+            conv = conversations.get(turn.db, turn.inbound.openid, self.clock.now())
+            if conv and conv["flow"] == "intake" and not conv["expired"]:
+                return self.step_conversation(turn)
         if turn.inbound.kind in texts.MEDIA_NAMES:
             return [Reply(texts.RECEIVED_MEDIA.format(what=texts.MEDIA_NAMES[turn.inbound.kind]))]
         return [Reply(texts.UNSUPPORTED)]

@@ -262,7 +262,8 @@ class Intake:
     def step(self, state: str, data: dict, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
         self.s.openid = inbound.openid
         d = Draft.from_dict(data)
-        if inbound.kind in ("image", "voice", "video") and not (inbound.kind == "voice" and inbound.text):
+        if inbound.kind in ("image", "voice", "video", "location", "link") and not (
+                inbound.kind == "voice" and inbound.text):
             self._collect(inbound, d)
             return self._out(state, d, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
                                               + "\n" + self._again(state, d))])
@@ -624,6 +625,12 @@ class Intake:
     # -- collected data --------------------------------------------------------------------------------------
     @staticmethod
     def _collect(inbound: Inbound, d: Draft) -> None:
+        if inbound.kind == "location" and inbound.location:
+            d.attachments.append({"kind": "location", "location": inbound.location})
+            return
+        if inbound.kind == "link" and inbound.link:
+            d.attachments.append({"kind": "link", "link": inbound.link})
+            return
         if inbound.text and normalise(inbound.text):
             d.parts.append(inbound.text.strip())
         if inbound.kind in ("image", "voice", "video"):

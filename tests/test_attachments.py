@@ -10,7 +10,7 @@ from bot.app import API, CONFIG, DISPATCHER
 from bot.demo import SANDBOX
 from bot.web import recipient_tag
 from handlers import texts
-from tests.dialog import FEES, SCHOOL, file_ticket, heard, talk
+from tests.dialog import FEES, LEADER, SCHOOL, file_ticket, heard, send, talk
 from tests.test_web import browser, sign_in
 
 PARENT = "o_parent_attach"
@@ -151,3 +151,22 @@ async def test_sandbox_media_get_follows_the_official_answers(dialog):
     sent = await d.session.post("/sandbox/send", json={"openid": "o_someone", "type": "image",
                                                        "image_base64": "not base64!"})
     assert sent.status == 400
+
+
+async def test_a_location_and_a_link_sent_while_writing_are_shown_with_the_attachments(dialog):
+    d = dialog
+    number = await file_ticket(d, PARENT, "学校门口每天放学时乱停车，孩子过马路很危险", scene="school:jn-syxx",
+                               attachments=[{"type": "location", "lat": 28.123456, "lon": 112.654321,
+                                             "label": "江南区实验小学东门"},
+                                            {"type": "link", "title": "家长群里的通知", "url": "https://example.org/n/1"}])
+    path = LINK.search(await talk(d, LEADER, f"详情 {number}", expect="附件2个")).group(1)
+    status, _, body = await get(d, path)
+    page = body.decode()
+    assert status == 200, page
+    for want in ("江南区实验小学东门", "28.123456", "112.654321", "uri.amap.com", "家长群里的通知",
+                 "https://example.org/n/1"):
+        assert want in page, want
+    assert "<img" not in page
+    # Outside a conversation a location is only acknowledged, as before: it starts no message.
+    reply = await send(d, "o_parent_other", type="location", lat=1, lon=2, label="某处")
+    assert reply == texts.RECEIVED_MEDIA.format(what="位置")
