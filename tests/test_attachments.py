@@ -10,6 +10,7 @@ from bot.app import API, CONFIG, DISPATCHER
 from bot.demo import SANDBOX
 from bot.web import recipient_tag
 from handlers import texts
+from storage import websessions
 from tests.dialog import FEES, LEADER, SCHOOL, file_ticket, heard, send, talk
 from tests.test_web import browser, sign_in
 
@@ -50,6 +51,8 @@ async def test_image_sent_by_a_parent_opens_from_the_detail_link(dialog):
     assert token not in page and "access_token" not in page
     src = IMG.search(page).group(1).replace("&amp;", "&")
     assert src.startswith(f"/a/{number}/2?")
+    seen = await d.db(lambda db: websessions.audit_rows(db, ticket=number))
+    assert [(r["actor"], r["action"]) for r in seen] == [(FEES, "view_attachments")]  # who looked is on record
     status, headers, body = await get(d, src)
     assert status == 200 and body == PNG
     assert headers["Content-Type"] == "image/png" and headers["Cache-Control"] == "private, no-store"
@@ -75,6 +78,7 @@ async def test_expired_tampered_and_other_peoples_links_are_refused(dialog):
     # The same signature does not open another ticket.
     other = await file_ticket(d, PARENT, "食堂饭菜经常是凉的，孩子吃了肚子疼", scene="school:jn-syxx")
     assert (await get(d, f"/a/{other}?{url.query}"))[0] == 403
+    await talk(d, FEES, f"详情 {other}", expect=other, absent="/a/")  # no attachments, no link
     assert (await get(d, path))[0] == 200
     d.advance(31 * 60)
     status, _, body = await get(d, path)
