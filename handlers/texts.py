@@ -251,9 +251,10 @@ ATTACHMENTS_LINK = "查看附件（30分钟内有效）：{link}"
 # The attachments page (bot/web/attachments.py): (title, detail) of each refusal, and the page's own lines.
 ATTACH_LINK_BAD = ("链接无效", "这个链接不完整或已被改动。请在公众号中重新发送「详情 编号」获取新链接。")
 ATTACH_LINK_EXPIRED = ("链接已过期", "附件链接30分钟内有效。请在公众号中重新发送「详情 编号」获取新链接。")
-ATTACH_LINK_GONE = ("链接已失效", "这个链接发给的工作人员已不再是工作人员。如有疑问请联系管理员。")
+ATTACH_LINK_GONE = ("链接已失效", "这个链接所属的账号已不是工作人员账号。如有疑问请联系管理员。")
 ATTACH_NOT_FOUND = ("没有找到附件", "没有这件留言或这个附件，或它已不在您的办理范围内。")
-ATTACH_MEDIA_FAILED = ("图片暂时无法取回", "微信素材接口暂时没有返回这张图片（群众发送的图片在微信保存3天）。请稍后刷新重试。")
+ATTACH_MEDIA_FAILED = ("图片暂时无法取回",
+                       "暂时无法从微信取回这张图片。群众发送的图片微信只保存3天；如发送不久，请稍后刷新重试。")
 ATTACH_TITLE = "留言 {number} 的附件"
 ATTACH_NO_TEXT = "（没有识别出文字）"
 ATTACH_VIDEO = "视频请在微信公众平台后台查看。"
