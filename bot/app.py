@@ -141,5 +141,5 @@ async def _wechat_post(request: web.Request) -> web.Response:
 
 
 async def _health(request: web.Request) -> web.Response:
-    counts = await request.app[DB].run(outbox.counts)
+    counts = await request.app[DB].read(outbox.counts)
     return web.json_response({"ok": True, "outbox": counts})

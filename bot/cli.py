@@ -178,7 +178,11 @@ def cmd_digest(args) -> int:
     try:
         schools = db.run_sync(directory.schools)
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
-        d = db.run_sync(lambda conn: digest.build(conn, week, time.time(), tz, router.tokenizer, args.scope))
+        # A reader: a report, even on a live database, never holds the write lock.
+        d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope)
+    except ValueError as exc:  # an unknown scope
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
     finally:
         db.close()
     print(digest.message(d, tz, digest_link(config, week, args.scope)))

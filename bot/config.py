@@ -49,6 +49,9 @@ class WechatConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     path: str = "data/tingjian.db"
+    # Sent pushes older than this many days are deleted (in small batches, hourly). Tickets, their events and
+    # ratings are never deleted.
+    retention_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,9 @@ class NotifyConfig:
 class DigestConfig:
     # When last week's digest goes out, in bot.timezone: a weekday (mon … sun) and a time.
     send_at: str = "mon 09:00"
+    # Build the weekly digests in a short-lived child process, so the webhook shares neither CPU time nor memory
+    # with the job. false: on a reader thread of the service's own process (tests, very small installations).
+    separate_process: bool = True
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,8 @@ class Config:
                     raise bad(f"routing.{key}", f"unknown category {code!r}; known: {', '.join(CATEGORIES)}")
         if self.routing.conversation_minutes < 1 or self.routing.similar_days < 0:
             raise bad("routing.conversation_minutes", "must be at least 1 (and similar_days not negative)")
+        if self.storage.retention_days < 1:
+            raise bad("storage.retention_days", "must be at least 1")
         if not 1 <= self.deadlines.sweep_minutes <= 60:
             raise bad("deadlines.sweep_minutes", "must be between 1 and 60")
         for key in ("accept_days", "inquiry_days", "complaint_days", "suggestion_days", "praise_days",

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.web import digest_link
@@ -15,13 +16,18 @@ from handlers import digest
 from bot.receiver import Receiver
 from handlers.dispatcher import Dispatcher
 from handlers.clock import Clock
-from storage import conversations, inbound
+from storage import conversations, inbound, outbox, tickets
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 # An inbound still unhandled after this long belongs to a worker that died (its webhook call is long over).
 ORPHAN_SECONDS = 60
+# Writes that follow a read-side decision go in batches this small, so no batch holds the write lock for long
+# (a webhook message waits for at most one of them).
+SWEEP_BATCH = 50
+DIGEST_BATCH = 20
+PRUNE_BATCH = 500
 
 
 def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Config, dispatcher: Dispatcher,
@@ -36,18 +42,39 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         week = digest.previous_week(digest.week_of(now, tz))
         if now < digest.bounds(week, tz)[1] + digest_delay(config):
             return
-        if await db.run(dispatcher.digest_tx, week, lambda w, s: digest_link(config, w, s)):
+        # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on
+        # the writer a few scopes at a time.
+        if config.digest.separate_process:
+            items = await digest_job.prepare_async(config, week, now)
+        else:
+            items = await db.read(dispatcher.digest_prepare, week, lambda w, s: digest_link(config, w, s))
+        queued = 0
+        for i in range(0, len(items), DIGEST_BATCH):
+            queued += await db.run(dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
+        if queued:
             sender.wake()
 
     async def deadlines() -> None:
-        if await db.run(dispatcher.sweep_tx):
+        """Select on a reader what is due for a check (an index range), visit it on the writer in small batches."""
+        queued = 0
+        while True:
+            ids = await db.read(tickets.due_for_check, clock.now(), 5000)
+            for i in range(0, len(ids), SWEEP_BATCH):
+                queued += await db.run(dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
+            if len(ids) < 5000:
+                break
+        if queued:
             sender.wake()
 
     async def prune() -> None:
-        removed = await db.run(inbound.prune, clock.now() - dedupe_days * 86400)
+        removed = await _batched(db, inbound.prune, clock.now() - dedupe_days * 86400)
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
         await db.run(conversations.prune, clock.now() - 86400)
+        days = config.storage.retention_days
+        removed = await _batched(db, outbox.prune_sent, clock.now() - days * 86400)
+        if removed:
+            log.info("pruned %d sent message(s) older than %d days", removed, days)
 
     async def orphans() -> None:
         count = await receiver.recover(received_before=clock.now() - ORPHAN_SECONDS)
@@ -66,6 +93,16 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
                       id="weekly-digest", coalesce=True, max_instances=1)
     scheduler.add_job(weekly_digest, "date", run_date=start_now, id="weekly-digest-catch-up")
     return scheduler
+
+
+async def _batched(db: Database, prune_fn, before: float) -> int:
+    """Delete in batches of PRUNE_BATCH rows, each its own short write, until nothing is left."""
+    total = 0
+    while True:
+        removed = await db.run(prune_fn, before, PRUNE_BATCH)
+        total += removed
+        if removed < PRUNE_BATCH:
+            return total
 
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

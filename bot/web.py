@@ -54,8 +54,12 @@ async def digest_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=str(exc)) from None
     dispatcher = request.app[DISPATCHER]
     tz = dispatcher.calendar.tz
-    d = await request.app[DB].run(lambda db: digest.build(db, week, request.app[CLOCK].now(), tz,
-                                                          dispatcher.router.tokenizer, scope))
+    # On a read-only connection: loading a page never waits for, or holds up, the writer (the webhook's).
+    try:
+        d = await request.app[DB].read(digest.build, week, request.app[CLOCK].now(), tz,
+                                       dispatcher.router.tokenizer, scope)
+    except ValueError as exc:  # a scope no longer in the directory
+        raise web.HTTPNotFound(text=str(exc)) from None
     return render(request, d, tz)
 
 

@@ -1,4 +1,9 @@
-"""The deadline watch: one idempotent sweep over the open tickets.
+"""The deadline watch: an idempotent sweep that visits only the tickets with something due.
+
+Every ticket carries `check_at`, the next moment the watch must look at it (storage/migrations.py m009): any
+change to its state or deadlines sets it to 0 in the same transaction, and each visit computes the exact next
+moment from the working-day calendar (the next reminder not yet sent, or the end of the rating window). So a
+sweep costs what is due now, not the number of open tickets, let alone the years of closed ones.
 
 Each reminder is keyed by (ticket, kind, deadline) in SQLite, so a sweep repeated, missed or run after a restart
 sends each reminder exactly once; an extension gives a new deadline and so a fresh set. When a missed sweep finds
@@ -16,6 +21,7 @@ from storage import directory, staff, tickets
 # Reminder kinds in rising urgency, with the share of the time limit (in working time) that triggers them.
 SHARES = (("half", 0.5), ("eighty", 0.8))
 RATING_DAYS = 3  # no rating after this many days: closed as 未评价
+WATCHED = ("assigned", "accepted", "replied", "reopened", "bounced")  # the clock runs
 
 
 class Watch:
@@ -24,17 +30,53 @@ class Watch:
         self.calendar = calendar
         self.desk = desk
 
-    def sweep(self, db) -> list[Reply]:
-        """Runs in one transaction; returns the pushes (every one has `to`)."""
+    def sweep(self, db, ids: list[int] | None = None) -> list[Reply]:
+        """Visit the tickets due for a check (or those of `ids`, selected earlier on a reader); runs in one
+        transaction; returns the pushes (every one has `to`)."""
         now = self.clock.now()
         out: list[Reply] = []
-        for ticket in tickets.watched(db):
-            out += self._ticket(db, ticket, now)
-        for ticket in tickets.awaiting_rating(db):
-            if ticket["resolved_at"] and now - ticket["resolved_at"] >= RATING_DAYS * 86400:
-                tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
-                                   closed_at=now, close_reason="unrated")
+        for ticket_id in tickets.due_for_check(db, now, 100_000) if ids is None else ids:
+            ticket = tickets.by_id(db, ticket_id)
+            if ticket is None or ticket["check_at"] is None or ticket["check_at"] > now:
+                continue  # changed since it was selected: its new check time stands
+            out += self.visit(db, ticket, now)
         return out
+
+    def visit(self, db, ticket: dict, now: float) -> list[Reply]:
+        out: list[Reply] = []
+        if ticket["state"] in WATCHED and ticket["due_at"] is not None:
+            out = self._ticket(db, ticket, now)
+        elif ticket["state"] == "resolved" and ticket["resolved_at"] and \
+                now - ticket["resolved_at"] >= RATING_DAYS * 86400:
+            ticket = tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
+                                        closed_at=now, close_reason="unrated")
+        tickets.set_check(db, ticket["id"], self.next_check(db, ticket, now))
+        return out
+
+    def next_check(self, db, ticket: dict, now: float) -> float | None:
+        """The next moment something can become due for this ticket, or None if nothing will unless it changes."""
+        if ticket["state"] == "resolved":
+            return ticket["resolved_at"] + RATING_DAYS * 86400 if ticket["resolved_at"] else None
+        due = ticket["due_at"]
+        if ticket["state"] not in WATCHED or due is None:
+            return None
+        sent = tickets.reminded(db, ticket["id"])
+        start = ticket["dispatched_at"] or ticket["created_at"]
+        times = []
+        if ticket["state"] == "assigned" and ticket["accept_due_at"] and \
+                ("accept", ticket["accept_due_at"]) not in sent:
+            times.append(ticket["accept_due_at"])
+        total = self.calendar.working_seconds(start, due)
+        times += [self.calendar.after_working_seconds(start, share * total) for kind, share in SHARES
+                  if (kind, due) not in sent]
+        if ("urge", due) not in sent:
+            times.append(due)
+        if ("escalate", due) not in sent:
+            times.append(self.calendar.due(due, 1))
+        if not times:
+            return None
+        # A second later, so the share is surely reached; never in the past, so nothing is visited in a loop.
+        return max(min(times) + 1, now + 1)
 
     def _ticket(self, db, ticket: dict, now: float) -> list[Reply]:
         due = ticket["due_at"]

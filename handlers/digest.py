@@ -9,16 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import jieba.analyse
-
 from handlers import texts
 from handlers.rates import Rates, compute, percent, total
 from storage import directory, tickets
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-# Words every message has; they say nothing about what the week was about.
-COMMON = {"学校", "孩子", "老师", "家长", "学生", "投诉", "反映", "请问", "问题", "希望", "要求", "情况", "我们", "现在",
-          "没有", "一个", "什么", "这个", "还是", "已经", "可以", "能否", "建议", "咨询", "表扬", "感谢", "谢谢"}
 BOTTOM = 3
 
 
@@ -83,51 +78,96 @@ class Digest:
         return f"{a.month}月{a.day}日—{b.month}月{b.day}日"
 
 
+def scope_members(units: dict[str, dict], scope: str) -> set[str] | None:
+    """The units a scope covers: None for the bureau (all), else the unit and the units under it."""
+    if scope == "bureau":
+        return None
+    return {scope} | {c for c, u in units.items() if u["parent"] == scope}
+
+
 def build(db, week: str, now: float, tz, tokenizer=None, scope: str = "bureau") -> Digest:
+    """One scope's digest. Topics come from those stored by the weekly job, else from the week's texts."""
+    return build_all(db, week, now, tz, [scope], tokenizer)[scope]
+
+
+def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
+              topics: dict[str, list] | None = None) -> dict[str, Digest]:
+    """Digests for several scopes of one week from ONE read of that week's and the week before's tickets (index
+    ranges, see storage.tickets.for_period): the cost follows the period, not the years of history. Runs on a
+    read-only connection. `topics` given: used as is (the weekly job computes them once for every scope)."""
     start, end = bounds(week, tz)
     prev_start, prev_end = bounds(previous_week(week), tz)
-    rows = tickets.created_before(db, end)
     units = {u["code"]: u for u in directory.all_units(db)}
-    if scope != "bureau":  # a unit's own digest: its tickets, and those of the units under it
-        members = {scope} | {c for c, u in units.items() if u["parent"] == scope}
-        rows = [t for t in rows if t["unit_code"] in members]
-    now_rates, before_rates = compute(rows, start, end), compute(rows, prev_start, prev_end)
-    week_rows = [t for t in rows if start <= t["created_at"] < end]
-    lines = [UnitLine(code, units.get(code, {}).get("name", code), now_rates[code],
-                      before_rates.get(code, Rates())) for code in sorted(now_rates)
-             if now_rates[code].dispatched or now_rates[code].resolved or now_rates[code].open_overdue]
-    lines.sort(key=lambda u: (-(u.now.dispatched + u.now.open_overdue), u.name))
-    ranked = [u for u in lines if u.now.resolution is not None]
-    bottom = sorted(ranked, key=lambda u: (u.now.resolution, u.now.response or 0, u.name))[:BOTTOM]
-    bottom = [u for u in bottom if (u.now.resolution or 0) < 1.0]
-    overdue = [t for t in rows if t["state"] in tickets.OPEN_STATES and t["due_at"] and t["due_at"] < now]
-    return Digest(
-        week=week, scope=scope, scope_name=units.get(scope, {}).get("name", "全局") if scope != "bureau" else "全局",
-        start=start, end=end,
-        new_by_kind=dict(Counter(t["kind"] for t in week_rows)),
-        new_by_category=dict(Counter(t["category"] for t in week_rows).most_common()),
-        new_total=len(week_rows),
-        resolved=sum(1 for t in rows if t["resolved_at"] and start <= t["resolved_at"] < end),
-        overdue_now=sorted(overdue, key=lambda t: t["due_at"]),
-        overall=total(now_rates), overall_before=total(before_rates),
-        units=lines, bottom=bottom,
-        topics=hot_topics([t["text"] for t in week_rows], tokenizer),
-        repeated=repeated(week_rows, units),
-        generated_at=now,
-    )
+    unknown = [s for s in scopes if s != "bureau" and s not in units]
+    if unknown:
+        raise ValueError(f"unknown scope {unknown[0]!r}: use 'bureau' or a unit code")
+    now_rows = tickets.for_period(db, start, end)
+    before_rows = tickets.for_period(db, prev_start, prev_end)
+    now_ratings = tickets.ratings_in(db, start, end)
+    before_ratings = tickets.ratings_in(db, prev_start, prev_end)
+    overdue_rows = tickets.overdue(db, now)
+    if topics is None:
+        topics = {}
+        for scope in scopes:
+            stored = tickets.topics(db, week, scope)
+            if stored is None:
+                members = scope_members(units, scope)
+                texts_ = [(u, t) for u, t in tickets.texts_created(db, start, end) if members is None or u in members]
+                stored = hot_topics_for(texts_, {scope: members}, tokenizer)[scope]
+            topics[scope] = stored
+    by_unit_now = _by_unit(now_rows)
+    all_now = compute(now_rows, start, end, now, now_ratings)
+    all_before = compute(before_rows, prev_start, prev_end, now, before_ratings)
+    out = {}
+    for scope in scopes:
+        members = scope_members(units, scope)
+        pick = (lambda rates_: rates_) if members is None else \
+            (lambda rates_: {c: r for c, r in rates_.items() if c in members})
+        now_rates, before_rates = pick(all_now), pick(all_before)
+        rows = now_rows if members is None else [t for c in members for t in by_unit_now.get(c, ())]
+        week_rows = sorted((t for t in rows if start <= t["created_at"] < end), key=lambda t: t["id"])
+        lines = [UnitLine(code, units.get(code, {}).get("name", code), now_rates[code],
+                          before_rates.get(code, Rates())) for code in sorted(now_rates)
+                 if now_rates[code].dispatched or now_rates[code].resolved or now_rates[code].open_overdue]
+        lines.sort(key=lambda u: (-(u.now.dispatched + u.now.open_overdue), u.name))
+        ranked = [u for u in lines if u.now.resolution is not None]
+        bottom = sorted(ranked, key=lambda u: (u.now.resolution, u.now.response or 0, u.name))[:BOTTOM]
+        bottom = [u for u in bottom if (u.now.resolution or 0) < 1.0]
+        overdue = [t for t in overdue_rows if members is None or t["unit_code"] in members]
+        out[scope] = Digest(
+            week=week, scope=scope, scope_name=units[scope]["name"] if scope != "bureau" else "全局",
+            start=start, end=end,
+            new_by_kind=dict(Counter(t["kind"] for t in week_rows)),
+            new_by_category=dict(Counter(t["category"] for t in week_rows).most_common()),
+            new_total=len(week_rows),
+            resolved=sum(1 for t in rows if t["resolved_at"] and start <= t["resolved_at"] < end),
+            overdue_now=overdue,
+            overall=total(now_rates), overall_before=total(before_rates),
+            units=lines, bottom=bottom,
+            topics=[tuple(t) for t in topics.get(scope, [])],
+            repeated=repeated(week_rows, units),
+            generated_at=now,
+        )
+    return out
+
+
+def _by_unit(rows: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for t in rows:
+        out.setdefault(t["unit_code"], []).append(t)
+    return out
+
+
+def hot_topics_for(texts_: list[tuple[str | None, str]], scopes: dict[str, set[str] | None],
+                   tokenizer=None) -> dict[str, list[tuple[str, int]]]:
+    """Each scope's hot topics from the week's (unit, text) pairs (see handlers/topics.py)."""
+    from handlers import topics as topics_
+    return topics_.for_scopes(texts_, scopes, tokenizer)
 
 
 def hot_topics(texts_: list[str], tokenizer=None, top: int = 8) -> list[tuple[str, int]]:
-    """jieba.analyse keywords of the week, each with the number of tickets that mention it."""
-    if not texts_:
-        return []
-    tfidf = jieba.analyse.TFIDF()
-    if tokenizer is not None:
-        tfidf.tokenizer = tokenizer  # knows education terms and school names
-    tfidf.stop_words = tfidf.stop_words | COMMON
-    words = [w for w in tfidf.extract_tags("\n".join(texts_), topK=top * 3) if len(w) >= 2 and not w.isdigit()]
-    counted = [(w, sum(1 for t in texts_ if w in t)) for w in words]
-    return sorted(counted, key=lambda wc: -wc[1])[:top]
+    """The topics of a list of texts (one scope)."""
+    return hot_topics_for([(None, t) for t in texts_], {"all": None}, tokenizer)["all"][:top]
 
 
 def repeated(week_rows: list[dict], units: dict) -> list[dict[str, Any]]:
@@ -155,6 +195,8 @@ def message(d: Digest, tz, url: str) -> str:
         f"｜解决率{percent(o.resolution)}{change(o.resolution, b.resolution)}"
         f"｜满意率{percent(o.satisfaction)}{change(o.satisfaction, b.satisfaction)}",
     ]
+    if o.first_rated or o.dissatisfied:
+        lines.append(f"首次评价满意率{percent(o.first_satisfaction)}，收到不满意{o.dissatisfied}次。")
     if d.bottom and d.scope == "bureau":
         lines.append("需关注：" + "、".join(f"{u.name}（解决率{percent(u.now.resolution)}）" for u in d.bottom))
     if d.topics:

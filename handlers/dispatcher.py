@@ -126,27 +126,48 @@ class Dispatcher:
                               self.policy.conversation_minutes * 60)
         return [*prefix, *replies]
 
-    def sweep_tx(self, db) -> int:
-        """The deadline watch, in one transaction with the reminders it queues."""
-        pushes = self.watch.sweep(db)
+    def sweep_tx(self, db, ids: list[int] | None = None) -> int:
+        """The deadline watch over the tickets due for a check (or `ids`, chosen on a reader), in one
+        transaction with the reminders it queues."""
+        pushes = self.watch.sweep(db, ids)
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
     def digest_tx(self, db, week: str, link: Callable[[str, str], str]) -> int:
-        """Send the week's digests that have not gone yet: bureau-wide to the leaders, each unit's own to its
-        supervisors. Recorded per (week, scope) in the same transaction, so never twice."""
+        """Send the week's digests that have not gone yet, in one transaction (tests, tools). The service
+        prepares them on a reader (digest_prepare) and records them in short batches (digest_record_tx)."""
+        return self.digest_record_tx(db, week, self.digest_prepare(db, week, link))
+
+    def digest_prepare(self, db, week: str, link: Callable[[str, str], str]) -> list[dict]:
+        """Read-only: the digests of `week` still to send — bureau-wide to the leaders, each unit's own to its
+        supervisors — with their texts and hot topics, built from one read of the week's tickets."""
         now, tz = self.clock.now(), self.calendar.tz
         first = tickets.first_created(db)
         if first is None or first >= digest.bounds(week, tz)[1]:
-            return 0  # the service was not in use yet that week: nothing to report
+            return []  # the service was not in use yet that week: nothing to report
+        done = tickets.digests_sent(db, week)
         jobs = [("bureau", staff.leaders(db))]
         jobs += [(code, staff.of_unit(db, code, ("supervisor",))) for code in staff.units_with(db, "supervisor")]
+        jobs = [(scope, people) for scope, people in jobs if people and scope not in done]
+        if not jobs:
+            return []
+        units = {u["code"]: u for u in directory.all_units(db)}
+        jobs = [(scope, people) for scope, people in jobs if scope == "bureau" or scope in units]
+        start, end = digest.bounds(week, tz)
+        topics = digest.hot_topics_for(tickets.texts_created(db, start, end),
+                                       {scope: digest.scope_members(units, scope) for scope, _ in jobs},
+                                       self.router.tokenizer)
+        built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics)
+        return [{"scope": scope, "to": people, "text": digest.message(built[scope], tz, link(week, scope)),
+                 "topics": topics[scope]} for scope, people in jobs]
+
+    def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
+        """On the writer: record and queue prepared digests; each (week, scope) once, whoever raced."""
+        now = self.clock.now()
         pushes = []
-        for scope, recipients in jobs:
-            if not recipients or not tickets.digest_sent(db, week, scope, now):
-                continue
-            d = digest.build(db, week, now, tz, self.router.tokenizer, scope)
-            text = digest.message(d, tz, link(week, scope))
-            pushes += [{"text": text, "to": o} for o in recipients]
+        for item in items:
+            tickets.save_topics(db, week, item["scope"], item["topics"], now)
+            if tickets.digest_sent(db, week, item["scope"], now):
+                pushes += [{"text": item["text"], "to": o} for o in item["to"]]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:

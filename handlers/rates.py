@@ -1,8 +1,11 @@
 """The three rates of the campaign, per unit and period, as ../shared/ARCHITECTURE.md defines them:
 
-    响应率 = accepted within the 签收 limit / dispatched in the period
+    响应率 = accepted within the 签收 limit / dispatched in the period whose 签收 window has ended (or that
+             were accepted already): a ticket still inside its window has not failed yet
     解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end)
     满意率 = (满意 + 基本满意) / rated in the period          (未评价 counts in neither part)
+    首次满意率 = satisfied at the first rating / tickets first rated in the period, and the number of 不满意
+             given in the period: a redo that ends in 满意 does not hide that the first answer was rejected
 
 A ticket counts for the unit that holds it now (after any 转派). A rate with nothing to count is None, shown as
 "—": a unit with no tickets is not 0% and not 100%.
@@ -23,10 +26,18 @@ class Rates:
     rated: int = 0
     satisfied: int = 0
     unrated: int = 0
+    response_due: int = 0       # dispatched in the period and past their 签收 window (or accepted)
+    first_rated: int = 0
+    first_satisfied: int = 0
+    dissatisfied: int = 0       # 不满意 ratings given in the period (each redo request counts)
 
     @property
     def response(self) -> float | None:
-        return self.accepted_in_time / self.dispatched if self.dispatched else None
+        return self.accepted_in_time / self.response_due if self.response_due else None
+
+    @property
+    def first_satisfaction(self) -> float | None:
+        return self.first_satisfied / self.first_rated if self.first_rated else None
 
     @property
     def resolution(self) -> float | None:
@@ -42,8 +53,11 @@ def _within(t: float | None, start: float, end: float) -> bool:
     return t is not None and start <= t < end
 
 
-def compute(tickets: Iterable[dict], start: float, end: float) -> dict[str, Rates]:
-    """Rates per unit code for the period [start, end), from ticket rows (storage.tickets)."""
+def compute(tickets: Iterable[dict], start: float, end: float, now: float | None = None,
+            ratings: Iterable[dict] = ()) -> dict[str, Rates]:
+    """Rates per unit code for the period [start, end), from ticket rows (storage.tickets) and the period's
+    rating events (storage.tickets.ratings_in). `now`: when the rates are read (a 签收 window still open then
+    does not count yet); None counts every window as ended."""
     out: dict[str, Rates] = {}
     for t in tickets:
         unit = t["unit_code"]
@@ -52,6 +66,8 @@ def compute(tickets: Iterable[dict], start: float, end: float) -> dict[str, Rate
         r = out.setdefault(unit, Rates())
         if _within(t["dispatched_at"], start, end):
             r.dispatched += 1
+            if t["accepted_at"] is not None or now is None or not t["accept_due_at"] or t["accept_due_at"] <= now:
+                r.response_due += 1
             if t["accepted_at"] is not None and t["accept_due_at"] and t["accepted_at"] <= t["accept_due_at"]:
                 r.accepted_in_time += 1
         if _within(t["resolved_at"], start, end):
@@ -66,14 +82,29 @@ def compute(tickets: Iterable[dict], start: float, end: float) -> dict[str, Rate
             r.satisfied += t["rating"] in (1, 2)
         if t["close_reason"] == "unrated" and _within(t["closed_at"], start, end):
             r.unrated += 1
+    for e in ratings:
+        if e["unit_code"] is None or not _within(e["at"], start, end):
+            continue
+        r = out.setdefault(e["unit_code"], Rates())
+        r.dissatisfied += e["score"] == 3
+        if e["first"]:
+            r.first_rated += 1
+            r.first_satisfied += e["score"] in (1, 2)
     return out
+
+
+def for_period(db, start: float, end: float, units: list[str] | None = None,
+               now: float | None = None) -> dict[str, Rates]:
+    """Rates per unit for [start, end), reading only that period's tickets (see storage.tickets.for_period)."""
+    from storage import tickets
+    return compute(tickets.for_period(db, start, end, units), start, end, now,
+                   tickets.ratings_in(db, start, end, units))
 
 
 def total(per_unit: dict[str, Rates]) -> Rates:
     agg = Rates()
     for r in per_unit.values():
-        for name in ("dispatched", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue", "rated",
-                     "satisfied", "unrated"):
+        for name in Rates.__dataclass_fields__:
             setattr(agg, name, getattr(agg, name) + getattr(r, name))
     return agg
 

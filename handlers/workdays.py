@@ -56,6 +56,21 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         return total
 
+    def after_working_seconds(self, start: float, seconds: float) -> float:
+        """The moment when `seconds` of working time have passed since `start` (the inverse of
+        working_seconds): when a share of a time limit is reached."""
+        day = dt.datetime.fromtimestamp(start, self.tz).date()
+        left = max(0.0, seconds)
+        for _ in range(3700):  # ten years of days: far beyond any time limit
+            if self.is_workday(day):
+                lo = max(start, dt.datetime.combine(day, dt.time(0), self.tz).timestamp())
+                hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), self.tz).timestamp()
+                if hi - lo >= left:
+                    return lo + left
+                left -= max(0.0, hi - lo)
+            day += dt.timedelta(days=1)
+        return start + seconds
+
     def date_text(self, ts: float) -> str:
         """'11月30日（周一）' — how a deadline reads on a phone."""
         d = dt.datetime.fromtimestamp(ts, self.tz)

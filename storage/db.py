@@ -1,13 +1,19 @@
-"""One SQLite file, one writer thread.
+"""One SQLite file, one writer thread, and a few reader threads.
 
 Every database call from the event loop is a small function `fn(db)` run on a single thread that owns the
 connection. Calls that queue up while a transaction runs are committed together (group commit): each call runs in
 its own savepoint, so one failing call rolls back only itself, and every caller is answered only after the commit
 that holds its work, so an answered write is on disk.
+
+Reads that may take more than a moment (pages, lists for reports, digest builds, rates, the sweep's selection)
+go through `await db.read(fn, *args)` instead: a small pool of threads, each with its own read-only connection.
+In WAL mode a reader sees the last commit and never blocks the writer or is blocked by it, so a report being
+built never delays a message. What a reader decides is written back by the caller in short `db.run` calls.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import queue
 import random
@@ -27,6 +33,8 @@ T = TypeVar("T")
 MAX_BATCH = 256
 # How long a batch waits for another process to release the write lock before it fails.
 LOCK_WAIT_SECONDS = 30
+# Reader threads: enough for a page and a periodic job at once; each holds one read-only connection.
+READERS = 2
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -40,6 +48,50 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     return sqlite_utils.Database(conn)
+
+
+def connect_readonly(path: str | Path) -> sqlite_utils.Database:
+    """A read-only connection to the same file (WAL: it reads the last commit and takes no write lock)."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return sqlite_utils.Database(conn)
+
+
+class _Reader:
+    """One thread with one read-only connection, serving calls from a queue."""
+
+    def __init__(self, path: str, index: int):
+        self.path = path
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._main, name=f"sqlite-reader-{index}", daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        db = None
+        while True:
+            item = self.queue.get()
+            if item is None:
+                break
+            fn, args, loop, fut = item
+            if loop is not None and fut.cancelled():
+                continue
+            try:
+                if db is None:
+                    db = connect_readonly(self.path)
+                ok, value = True, fn(db, *args)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                ok, value = False, exc
+            if loop is None:
+                fut.set_result(value) if ok else fut.set_exception(value)
+            else:
+                try:
+                    loop.call_soon_threadsafe(_settle, [(fut, ok, value)])
+                except RuntimeError:  # the caller's loop has closed
+                    pass
+        if db is not None:
+            db.conn.close()
 
 
 class _Call:
@@ -78,6 +130,8 @@ class Database:
         self._db: sqlite_utils.Database | None = None
         self.commits = 0
         self.calls = 0
+        self._readers: list[_Reader] = []
+        self._next_reader = itertools.count()
 
     def start(self) -> "Database":
         if self._thread is not None:
@@ -86,6 +140,8 @@ class Database:
         self._thread = threading.Thread(target=self._main, args=(ready,), name="sqlite-writer", daemon=True)
         self._thread.start()
         ready.result()  # re-raises an error opening the file
+        if self.path != ":memory:":
+            self._readers = [_Reader(self.path, i) for i in range(READERS)]
         return self
 
     def _main(self, ready: Future) -> None:
@@ -183,7 +239,33 @@ class Database:
         self._queue.put(_Call(fn, args, None, fut))
         return fut.result()
 
+    def _reader_call(self, fn, args, loop, fut) -> None:
+        if self._thread is None:
+            raise RuntimeError("database not started")
+        if not self._readers:  # an in-memory database has no second connection: the writer reads
+            self._queue.put(_Call(fn, args, loop, fut))
+            return
+        # Round robin: a long read on one reader leaves the other free for the next page.
+        self._readers[next(self._next_reader) % len(self._readers)].queue.put((fn, args, loop, fut))
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run fn(db, *args) on a read-only connection, off the writer thread. fn must not write."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._reader_call(fn, args, loop, fut)
+        return await fut
+
+    def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        fut: Future = Future()
+        self._reader_call(fn, args, None, fut)
+        return fut.result()
+
     def close(self) -> None:
+        for reader in self._readers:
+            reader.queue.put(None)
+        for reader in self._readers:
+            reader.thread.join()
+        self._readers = []
         if self._thread is None:
             return
         self._queue.put(None)

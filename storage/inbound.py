@@ -79,5 +79,7 @@ def lease_unfinished(db: sqlite_utils.Database, received_before: float, now: flo
     return [(r[0], r[1]) for r in sorted(rows, key=lambda r: r[2])]
 
 
-def prune(db: sqlite_utils.Database, before: float) -> int:
-    return db.execute("DELETE FROM inbound WHERE status = 'done' AND received_at < ?", [before]).rowcount
+def prune(db: sqlite_utils.Database, before: float, limit: int = 500) -> int:
+    """Forget up to `limit` handled messages received before `before` (call again until it returns < limit)."""
+    return db.execute("DELETE FROM inbound WHERE key IN (SELECT key FROM inbound WHERE received_at < ? "
+                      "AND status = 'done' ORDER BY received_at LIMIT ?)", [before, limit]).rowcount

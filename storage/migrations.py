@@ -247,6 +247,52 @@ def m012_campaign(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_scale(db: sqlite_utils.Database) -> None:
+    """Years of data: every periodic or hot query reads an index range that follows the open tickets or the
+    period asked for, never the whole history."""
+    _exec(
+        db,
+        # When the deadline watch must next look at a ticket (NULL: never again). Any change that can move a
+        # reminder sets it to 0 ("look at the next sweep") in the same transaction, through the triggers below;
+        # the sweep then computes the exact next time with the working-day calendar.
+        "ALTER TABLE tickets ADD COLUMN check_at REAL",
+        "UPDATE tickets SET check_at = 0 WHERE state NOT IN ('closed', 'withdrawn')",
+        "CREATE INDEX tickets_check ON tickets(check_at) WHERE check_at IS NOT NULL",
+        """CREATE TRIGGER tickets_check_new AFTER INSERT ON tickets
+           WHEN NEW.check_at IS NULL AND NEW.state NOT IN ('closed', 'withdrawn')
+           BEGIN UPDATE tickets SET check_at = 0 WHERE id = NEW.id; END""",
+        """CREATE TRIGGER tickets_check_changed
+           AFTER UPDATE OF state, due_at, accept_due_at, dispatched_at, resolved_at ON tickets
+           BEGIN UPDATE tickets SET check_at = 0 WHERE id = NEW.id; END""",
+        # Open tickets (待办 for leaders, overdue, the open part of a period): a partial index holds only them,
+        # so the planner knows they are few. Its WHERE is storage.tickets._OPEN_SQL, word for word (a query
+        # uses a partial index only when it repeats the index's condition).
+        "CREATE INDEX tickets_open ON tickets(due_at) "
+        "WHERE state IN ('submitted', 'assigned', 'accepted', 'replied', 'bounced', 'reopened')",
+        # Rates and digests read only the period's tickets: one range per moment that counts.
+        "CREATE INDEX tickets_created ON tickets(created_at)",
+        "CREATE INDEX tickets_dispatched ON tickets(dispatched_at)",
+        "CREATE INDEX tickets_resolved ON tickets(resolved_at) WHERE resolved_at IS NOT NULL",
+        "CREATE INDEX tickets_rated ON tickets(rated_at) WHERE rated_at IS NOT NULL",
+        "CREATE INDEX tickets_closed ON tickets(closed_at) WHERE closed_at IS NOT NULL",
+        # Ratings given in a period (first-time satisfaction, count of 不满意): only the rating events.
+        "CREATE INDEX ticket_events_rating ON ticket_events(at) WHERE action IN ('rate', 'reopen', 'review')",
+        # Who to tell: staff of a unit by role, leaders (a submission no longer scans every citizen).
+        "CREATE INDEX users_role_unit ON users(role, unit_code)",
+        # Retention: sent pushes are pruned by age in small batches.
+        "CREATE INDEX outbox_sent ON outbox(sent_at) WHERE status = 'sent'",
+        # Hot topics of a week, computed once by the weekly job from that week's texts.
+        """CREATE TABLE digest_topics (
+            week TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            topics TEXT NOT NULL,           -- JSON [[phrase, tickets], ...]
+            computed_at REAL NOT NULL,
+            PRIMARY KEY (week, scope)
+        )""",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

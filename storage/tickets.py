@@ -14,7 +14,9 @@ _OPEN_SQL = "state IN ('submitted', 'assigned', 'accepted', 'replied', 'bounced'
 def _next_number(db: sqlite_utils.Database, now: float, tz) -> str:
     """JY<yymm>-<4-digit sequence within the month>: short enough to read out on the phone."""
     prefix = "JY" + dt.datetime.fromtimestamp(now, tz).strftime("%y%m") + "-"
-    row = db.execute("SELECT max(number) FROM tickets WHERE number LIKE ?", [prefix + "%"]).fetchone()
+    # A range of the unique index (LIKE is case-insensitive and cannot use it: it read every number).
+    row = db.execute("SELECT max(number) FROM tickets WHERE number >= ? AND number < ?",
+                     [prefix, prefix[:-1] + "."]).fetchone()
     seq = int(row[0].rsplit("-", 1)[1]) + 1 if row[0] else 1
     return f"{prefix}{seq:04d}"
 
@@ -173,3 +175,98 @@ def digest_sent(db: sqlite_utils.Database, week: str, scope: str, now: float) ->
 
 def first_created(db: sqlite_utils.Database) -> float | None:
     return db.execute("SELECT min(created_at) FROM tickets").fetchone()[0]
+
+
+# -- reads that follow the open tickets or the period asked for (see storage/migrations.py m009) --------------
+
+# The columns the rates and the digest need: no text, no JSON to decode.
+PERIOD_COLUMNS = ("id, number, kind, category, unit_code, school_code, state, created_at, dispatched_at, "
+                  "due_at, accept_due_at, accepted_at, resolved_at, rated_at, rating, closed_at, close_reason")
+
+
+def _unit_filter(units: list[str] | None) -> tuple[str, list]:
+    # `+unit_code`: filter rows found by the time ranges, never walk a unit's whole history by its index.
+    if units is None:
+        return "", []
+    return f" AND +unit_code IN ({','.join('?' * len(units))})", list(units)
+
+
+def for_period(db: sqlite_utils.Database, start: float, end: float,
+               units: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every ticket that can count in the rates of [start, end), or in that week's digest: created, dispatched,
+    rated or closed in it; resolved in it or after it (then it was open at its end); or still open past a
+    deadline before its end. Each branch is one index range, so the cost is the period's, not the history's."""
+    where, args = _unit_filter(units)
+    return list(db.query(
+        f"SELECT {PERIOD_COLUMNS} FROM tickets WHERE ("
+        " (created_at >= ? AND created_at < ?) OR (dispatched_at >= ? AND dispatched_at < ?)"
+        " OR resolved_at >= ? OR (rated_at >= ? AND rated_at < ?) OR (closed_at >= ? AND closed_at < ?)"
+        f" OR ({_OPEN_SQL} AND due_at < ?)){where}",
+        [start, end, start, end, start, start, end, start, end, end, *args]))
+
+
+def overdue(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> list[dict[str, Any]]:
+    """Open tickets past their deadline now, the longest overdue first."""
+    where, args = _unit_filter(units)
+    return list(db.query(f"SELECT {PERIOD_COLUMNS} FROM tickets WHERE {_OPEN_SQL} AND due_at < ?{where} "
+                         "ORDER BY due_at", [now, *args]))
+
+
+def texts_created(db: sqlite_utils.Database, start: float, end: float) -> list[tuple[str | None, str]]:
+    """(unit_code, text) of the tickets created in [start, end): the week's words, for its hot topics."""
+    return [(r[0], r[1]) for r in db.execute(
+        "SELECT unit_code, text FROM tickets WHERE created_at >= ? AND created_at < ? ORDER BY id", [start, end])]
+
+
+def due_for_check(db: sqlite_utils.Database, now: float, limit: int = 1000) -> list[int]:
+    """Ids of the tickets the deadline watch must look at now (check_at reached), the most overdue first."""
+    return [r[0] for r in db.execute("SELECT id FROM tickets WHERE check_at <= ? ORDER BY check_at LIMIT ?",
+                                     [now, limit])]
+
+
+def by_id(db: sqlite_utils.Database, ticket_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
+    return _decode(rows[0]) if rows else None
+
+
+def set_check(db: sqlite_utils.Database, ticket_id: int, at: float | None) -> None:
+    """When the watch must next look at this ticket (None: never, unless the ticket changes)."""
+    db.execute("UPDATE tickets SET check_at = ? WHERE id = ?", [at, ticket_id])
+
+
+def reminded(db: sqlite_utils.Database, ticket_id: int) -> set[tuple[str, float]]:
+    return {(r[0], r[1]) for r in db.execute("SELECT kind, due_at FROM reminders WHERE ticket_id = ?", [ticket_id])}
+
+
+def save_topics(db: sqlite_utils.Database, week: str, scope: str, topics: list, now: float) -> None:
+    db.execute("INSERT INTO digest_topics (week, scope, topics, computed_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT(week, scope) DO UPDATE SET topics = excluded.topics, computed_at = excluded.computed_at",
+               [week, scope, json.dumps(topics, ensure_ascii=False), now])
+
+
+def topics(db: sqlite_utils.Database, week: str, scope: str) -> list | None:
+    row = db.execute("SELECT topics FROM digest_topics WHERE week = ? AND scope = ?", [week, scope]).fetchone()
+    return [tuple(t) for t in json.loads(row[0])] if row else None
+
+
+def digests_sent(db: sqlite_utils.Database, week: str) -> set[str]:
+    return {r[0] for r in db.execute("SELECT scope FROM digests WHERE week = ?", [week])}
+
+
+# Event actions that carry a rating: 'rate' closes with the ticket's rating; 'reopen' and 'review' are 不满意.
+RATING_ACTIONS = ("rate", "reopen", "review")
+
+
+def ratings_in(db: sqlite_utils.Database, start: float, end: float,
+               units: list[str] | None = None) -> list[dict[str, Any]]:
+    """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
+    each with its score, the ticket's unit and whether it was the ticket's first rating."""
+    where, args = _unit_filter(units)
+    marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
+    return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4]}
+            for r in db.execute(
+                f"SELECT t.unit_code, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
+                f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})) "
+                f"FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+                f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ?{where.replace('+unit_code', '+t.unit_code')}",
+                [start, end, *args])]

@@ -31,6 +31,8 @@ def make_config(tmp_path):
             "storage": {"path": str(tmp_path / "t.db")},
             "directory": {"csv": str(DEMO_DIRECTORY)},
             "outbox": {"poll_seconds": 0.05, "backoff_base_seconds": 0.05},
+            # in the test's own process: a child per start-up catch-up would cost seconds per test
+            "digest": {"separate_process": False},
         }
         for name, values in sections.items():
             base.setdefault(name, {}).update(values)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -49,7 +50,8 @@ def fixture(db):
     #4 not accepted,     open, deadline after W48               -> counts only as dispatched
     #5 dispatched in W47, resolved in W48 in time, rated 基本满意 -> resolved in time, satisfied (not dispatched)
     #6 resolved in W48, closed unrated                          -> resolved in time; 未评价, not rated
-    响应率 = 3/5 (#1, #3, #6 of #1-#4, #6); 解决率 = 3/(4+1): #1, #5, #6 in time of 4 resolved + #3 overdue
+    响应率 = 3/5 (#1, #3, #6 of #1-#4, #6) when every 签收 window has ended; read on Monday 30 Nov 10:00, #4's
+    window (to 1 Dec) is still open, so it does not count yet: 3/4; 解决率 = 3/(4+1): #1, #5, #6 in time of 4 resolved + #3 overdue
     满意率 = 2/3 (#1, #5 of #1, #2, #5)."""
     d = W48 + 10 * H
     add(db, 1, "jyj-sfc", created=d, accept_due=d + 24 * H, accepted=d + H, due=d + 72 * H, resolved=d + 48 * H,
@@ -109,7 +111,10 @@ async def test_digest_content(served):
     assert ("资料费", 5) in d.topics
     assert d.repeated == [{"school": "江南区实验小学", "category": "教育收费", "count": 5}]
     text = digest.message(d, TZ, "http://x/digest")
-    assert "新增6件，办结4件，目前超期1件" in text and "响应率67%" in text and "资料费" in text.split("热点：")[1]
+    # 响应率 on 30 Nov: #4's 签收 window is still open, so 4 of 5 (#1, #3, #6 and #7; #2 was late) = 80%;
+    # the week before only #5 (accepted in time): 100%, hence ↓20.
+    assert "新增6件，办结4件，目前超期1件" in text and "响应率80%（↓20）" in text
+    assert "资料费" in text.split("热点：")[1]
     assert len(text.encode()) < 2048
 
 
@@ -157,7 +162,9 @@ def test_cli_digest_renders_text_and_page(tmp_path, capsys):
     out = tmp_path / "w48.html"
     assert main(["digest", "--week", "2026-W48", "--out", str(out), "--config", str(config)]) == 0
     printed = capsys.readouterr().out
-    assert "2026-W48" in printed and "市教育局教育收费管理处: 受理5 响应率60%" in printed
+    # `tingjian digest` reads the rates now: #4's 签收 window (to 1 Dec 2026) counts only once it has ended.
+    response = "75%" if time.time() < W48 + 8 * 86400 else "60%"
+    assert "2026-W48" in printed and f"市教育局教育收费管理处: 受理5 响应率{response}" in printed
     assert "<svg" in out.read_text(encoding="utf-8")
     assert main(["digest", "--week", "2026-W99", "--config", str(config)]) == 2
 

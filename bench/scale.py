@@ -1,0 +1,614 @@
+"""Years of data: what the periodic jobs, lists and pages cost on databases of 10k, 100k and 1M tickets.
+
+    python bench/scale.py                      # 10k, 100k and 1M (built once, cached in --data)
+    python bench/scale.py --sizes 10000 100000 --repeat 5
+    python bench/scale.py --sizes 100000 --webhook-seconds 20
+
+Each database is built through a bulk path (`build`) with a realistic mix — about 200 units, ~600 citizens per
+1,000 tickets, tickets arriving at 100,000 a year (so 10k spans a year of weeks, 1M ten years), kinds,
+categories, states by age, the events each state implies, outbox rows, reminders, digests already sent — and
+tests/test_scale.py checks the bulk path against the project's own storage code (same schema, the same events
+and columns as real conversations produce, the same rates). Built files are cached under --data (outside the
+repo); each measurement runs on a fresh copy.
+
+For each size it prints the median of --repeat runs of: the deadline sweep (as the scheduler runs it), the weekly
+digest job (all scopes), the digest page (HTTP, bureau), one unit's rates for a week, a submission (the final
+"1"), 待办 for a handler / supervisor / leader, 查询 and 详情; start-up; the file size; and the webhook's p50/p99
+(wrk, 50 connections, distinct encrypted messages) while the sweep and the digest job run in the same process.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # after PYTHONPATH: `PYTHONPATH=<old checkout>` measures the old code
+
+TZ = ZoneInfo("Asia/Shanghai")
+# The bench's "now": Monday 10:00, an hour after the weekly digest is due.
+NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TZ).timestamp()
+PER_YEAR = 100_000
+YEAR = 365 * 86400
+BUILD_VERSION = 3  # bump when the generated mix changes (cached files are rebuilt)
+
+OFFICE_FOR = {  # category -> the demo directory's office
+    "preschool": "jyj-xqc", "admission": "jyj-zsc", "fees": "jyj-sfc", "burden": "jyj-jjc",
+    "tutoring": "jyj-pxc", "ethics": "jyj-sdc", "teachers": "jyj-jsc", "safety": "jyj-aqc", "exams": "jyj-ksy",
+    "planning": "jyj-ghc", "vocational": "jyj-zjc", "other_edu": "jyj-bgs"}
+SCHOOL_CATEGORIES = {"burden", "safety"}           # the school itself (routing.school_categories default)
+DISTRICT_CATEGORIES = {"ethics", "admission", "teachers"}
+CATEGORY_WEIGHTS = {"fees": 14, "burden": 16, "safety": 8, "ethics": 7, "admission": 10, "teachers": 6,
+                    "tutoring": 7, "preschool": 6, "exams": 6, "planning": 4, "vocational": 3, "other_edu": 13}
+KIND_WEIGHTS = {"complaint": 55, "inquiry": 25, "suggestion": 14, "praise": 6}
+DAYS = {"inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7}
+TOPIC_TEXT = {
+    "fees": ["要求每个学生交{n}元资料费，还不给收据", "收取校服费{n}元，没有征求家长意见", "课后服务费按月收{n}元，不参加也要交"],
+    "burden": ["作业太多，孩子每天写到晚上十一点", "周末补课，占用休息时间", "家庭作业要家长批改打卡"],
+    "safety": ["食堂饭菜里吃出了虫子", "校门口上下学时段交通混乱，没有人疏导", "体育课器材老化，孩子受伤"],
+    "ethics": ["班主任收家长红包和购物卡", "老师在校外有偿补课，暗示学生参加", "老师体罚学生，罚站一整节课"],
+    "admission": ["今年小学招生划片范围怎么确定", "随迁子女入学需要什么材料", "学区房政策是否有变化"],
+    "teachers": ["代课老师频繁更换，教学没有连续性", "教师职称评审结果没有公示"],
+    "tutoring": ["校外培训机构收费后跑路，退费无门", "培训机构周末违规上课"],
+    "preschool": ["幼儿园伙食费不公示", "普惠性幼儿园收费标准是多少"],
+    "exams": ["中考体育考试项目怎么选", "高考报名时间和所需材料"],
+    "planning": ["新建小区配套学校什么时候开工", "建议增加学位，班额太大"],
+    "vocational": ["职业学校实习被安排到工厂流水线", "中职学生补助什么时候发放"],
+    "other_edu": ["学生资助申请流程不清楚", "教育局网站信息更新不及时"],
+}
+NAMES = ["王老师", "张小明", "李华", "刘伟", "陈静"]
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# -- the bulk build ----------------------------------------------------------------------------------------------
+
+def directory_rows(seed: int = 1) -> list[dict]:
+    """The demo directory (bureau, offices, two districts, a few schools) grown to about 200 units."""
+    from storage import directory
+    from bot.demo import DEMO_DIRECTORY
+    rows = directory.read_csv(DEMO_DIRECTORY)
+    districts = ["jn-jyj", "jb-jyj"]
+    for i, name in enumerate(["城东区", "城西区", "高新区", "开发区"]):
+        code = f"d{i}-jyj"
+        rows.append({"code": code, "name": f"{name}教育局", "kind": "district", "district": name, "parent": "jyj",
+                     "categories": None, "commitment": None})
+        districts.append(code)
+    rng = random.Random(seed)
+    kinds = ["school"] * 4 + ["kindergarten"]
+    for i in range(200 - len(rows)):
+        parent = rng.choice(districts)
+        kind = rng.choice(kinds)
+        name = f"第{i + 1}{'幼儿园' if kind == 'kindergarten' else rng.choice(['小学', '中学', '实验学校'])}"
+        rows.append({"code": f"s{i:03d}", "name": name, "kind": kind, "district": None, "parent": parent,
+                     "categories": None, "commitment": None})
+    return rows
+
+
+class Builder:
+    """Generates N tickets with their history and writes them with executemany, in id order."""
+
+    def __init__(self, path: Path, n: int, seed: int = 1):
+        from handlers.workdays import WorkCalendar
+        self.path, self.n, self.rng = path, n, random.Random(seed)
+        self.cal = WorkCalendar()
+        self.span = max(YEAR, n / PER_YEAR * YEAR)
+        self._due: dict[tuple, float] = {}
+
+    def due(self, ts: float, days: int) -> float:
+        key = (int((ts + 8 * 3600) // 86400), days)  # the local date decides
+        if key not in self._due:
+            self._due[key] = self.cal.due(ts, days)
+        return self._due[key]
+
+    def build(self) -> None:
+        import sqlite_utils
+        from storage import directory, staff
+        from storage.db import Database
+        Database(self.path).start().close()  # the project's schema, through its migrations
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-400000")
+        conn.execute("BEGIN")
+        db = sqlite_utils.Database(conn)
+        units = directory_rows()
+        directory.upsert(db, units)
+        by_code = {u["code"]: u for u in units}
+        self.schools = [u["code"] for u in units if u["kind"] in ("school", "kindergarten")]
+        # Staff: a handler at every unit, a supervisor at every school and district, three leaders.
+        self.handler, self.supervisor = {}, {}
+        for u in units:
+            if u["kind"] == "bureau":
+                continue
+            self.handler[u["code"]] = f"os_{u['code']}_h"
+            staff.bind(db, self.handler[u["code"]], u["code"], "handler", f"{u['name']}·办理人", NOW - self.span)
+            if u["kind"] in ("school", "kindergarten", "district"):
+                self.supervisor[u["code"]] = f"os_{u['code']}_s"
+                staff.bind(db, self.supervisor[u["code"]], u["code"], "supervisor", f"{u['name']}·负责人",
+                           NOW - self.span)
+        for i in range(3):
+            staff.bind(db, f"os_leader{i}", "jyj", "leader", f"局领导{i}", NOW - self.span)
+        self.by_code = by_code
+        self._citizens(conn)
+        self._tickets(conn)
+        self._digests(conn)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+        conn.close()
+
+    def _citizens(self, conn) -> None:
+        count = max(50, self.n * 6 // 10)
+        self.citizens = [f"o{i:08x}Bench{self.rng.getrandbits(48):012x}" for i in range(count)]
+        rows = []
+        for openid in self.citizens:
+            first = NOW - self.rng.random() * self.span
+            rows.append((openid, "school:" + self.rng.choice(self.schools), first, first))
+        conn.executemany("INSERT INTO users (openid, scene, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)", rows)
+
+    def _unit(self, category: str, school: str) -> str:
+        if category in SCHOOL_CATEGORIES:
+            return school
+        parent = self.by_code[self.by_code[school]["parent"]]
+        if category in DISTRICT_CATEGORIES and parent["kind"] == "district":
+            return parent["code"]
+        return OFFICE_FOR[category]
+
+    def _tickets(self, conn) -> None:
+        rng, n = self.rng, self.n
+        kinds, kind_w = zip(*KIND_WEIGHTS.items())
+        cats, cat_w = zip(*CATEGORY_WEIGHTS.items())
+        start = NOW - self.span
+        created = sorted(start + rng.random() * (self.span - 600) for _ in range(n))
+        seq: dict[str, int] = {}
+        tickets, events, outbox, reminders = [], [], [], []
+        tid = eid = 0
+        cols = ("id", "number", "openid", "kind", "category", "unit_code", "school_code", "text", "attachments",
+                "contact_phone", "anonymous", "routing", "state", "created_at", "dispatched_at", "due_at",
+                "accept_due_at", "accepted_by", "accepted_at", "resolved_at", "resolution", "rating",
+                "rating_comment", "rated_at", "reopens", "closed_at", "close_reason", "bounces")
+        insert_t = f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        insert_e = ("INSERT INTO ticket_events (id, ticket_id, at, actor, from_state, to_state, note, action) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        insert_o = ("INSERT INTO outbox (openid, kind, payload, source, status, attempts, created_at, "
+                    "next_attempt_at, sent_at) VALUES (?, 'text', ?, ?, ?, ?, ?, ?, ?)")
+        insert_r = "INSERT OR IGNORE INTO reminders (ticket_id, kind, due_at, sent_at) VALUES (?, ?, ?, ?)"
+
+        def flush():
+            conn.executemany(insert_t, tickets)
+            conn.executemany(insert_e, events)
+            conn.executemany(insert_o, outbox)
+            conn.executemany(insert_r, reminders)
+            tickets.clear(), events.clear(), outbox.clear(), reminders.clear()
+
+        for c in created:
+            tid += 1
+            kind = rng.choices(kinds, kind_w)[0]
+            category = rng.choices(cats, cat_w)[0]
+            school = rng.choice(self.schools)
+            unit = self._unit(category, school)
+            month = dt.datetime.fromtimestamp(c, TZ).strftime("%y%m")
+            seq[month] = seq.get(month, 0) + 1
+            number = f"JY{month}-{seq[month]:04d}"
+            openid = rng.choice(self.citizens)
+            text = self._text(category, school, rng)
+            days = 1 if (kind == "complaint" and category == "safety") else DAYS[kind]
+            due, accept_due = self.due(c, days), self.due(c, 1)
+            t = dict(id=tid, number=number, openid=openid, kind=kind, category=category, unit_code=unit,
+                     school_code=school, text=text, attachments="[]",
+                     contact_phone=f"13{rng.randrange(10**9):09d}" if rng.random() < 0.6 else None,
+                     anonymous=int(rng.random() < 0.7),
+                     routing=json.dumps({"category": category, "confidence": 0.8, "school": school, "explanation": [
+                         {"word": "收费" if category == "fees" else "学校", "weight": 2.0, "category": category}]},
+                         ensure_ascii=False),
+                     state="assigned", created_at=c, dispatched_at=c, due_at=due, accept_due_at=accept_due,
+                     accepted_by=None, accepted_at=None, resolved_at=None, resolution=None, rating=None,
+                     rating_comment=None, rated_at=None, reopens=0, closed_at=None, close_reason=None, bounces=0)
+            ev = []  # (at, actor, from, to, note, action)
+            ev.append((c, openid, None, "submitted", "留言提交", "submit"))
+            ev.append((c, "system", "submitted", "assigned", f"分派至 {unit}", "assign"))
+            push = [(self.handler[unit], c, "新留言待签收")]
+            self._life(t, ev, push, rng)
+            # reminders the watch sent on the way (a ticket resolved late passed its 50%/80% marks)
+            end = t["resolved_at"] or NOW
+            length = (due - c) or 1
+            for kind_r, share in (("half", 0.5), ("eighty", 0.8), ("urge", 1.0)):
+                if end - c > share * length:
+                    reminders.append((tid, kind_r, due, c + share * length))
+            tickets.append(tuple(t[k] for k in cols))
+            for at, actor, fr, to, note, action in ev:
+                eid += 1
+                events.append((eid, tid, at, actor, fr, to, note, action))
+            for who, at, title in push:
+                status = "sent" if at < NOW - 60 else "pending"
+                outbox.append((who, json.dumps({"content": f"【{title}】{number}：{text[:40]}"}, ensure_ascii=False),
+                               f"inbound:wechat:msg:{tid}{len(outbox)}", status, int(status == "sent"), at, at,
+                               at + 1 if status == "sent" else None))
+            if len(tickets) >= 20000:
+                flush()
+        flush()
+
+    def _text(self, category: str, school: str, rng) -> str:
+        body = rng.choice(TOPIC_TEXT[category]).format(n=rng.choice([200, 300, 450, 600, 1200]))
+        extra = ""
+        r = rng.random()
+        if r < 0.08:
+            extra = f"，{rng.choice(NAMES)}也知道这件事"
+        elif r < 0.12:
+            extra = f"，我的电话13{rng.randrange(10**9):09d}"
+        return f"{self.by_code[school]['name']}{body}{extra}，希望尽快处理。"
+
+    def _life(self, t: dict, ev: list, push: list, rng) -> None:
+        """Move the ticket along the path its age makes likely, as the desk and the follow-up would."""
+        c, age = t["created_at"], NOW - t["created_at"]
+        staff = self.handler[t["unit_code"]]
+        horizon = min(age, 21 * 86400)
+        r = rng.random()
+        if age > 21 * 86400 and r < 0.003:
+            stop = rng.choice(["assigned", "accepted", "replied"])  # forgotten: still open, long overdue
+        elif age > 21 * 86400:
+            stop = "closed"
+        else:
+            stop = rng.choices(["assigned", "accepted", "replied", "resolved", "closed"],
+                               [1, 2, 1, 1, 3 if age > 4 * 86400 else 0.2])[0]
+        if r > 0.97:  # the citizen withdraws it early
+            at = c + rng.random() * min(horizon, 86400)
+            ev.append((at, t["openid"], "assigned", "withdrawn", None, "withdraw"))
+            t.update(state="withdrawn", closed_at=at, close_reason="withdrawn")
+            push.append((staff, at, "群众撤回"))
+            return
+        if stop == "assigned":
+            return
+        accept = c + rng.random() * min(horizon, 36 * 3600)
+        ev.append((accept, staff, "assigned", "accepted", "办理人", "accept"))
+        t.update(state="accepted", accepted_by=staff, accepted_at=accept)
+        push.append((t["openid"], accept, "留言已签收"))
+        if stop == "accepted":
+            return
+        state = "accepted"
+        if stop == "replied" or rng.random() < 0.4:
+            at = accept + rng.random() * min(max(horizon - (accept - c), 1), 2 * 86400)
+            ev.append((at, staff, "accepted", "replied", "您好，已核实，正在处理。", "reply"))
+            t.update(state="replied")
+            push.append((t["openid"], at, "留言有新答复"))
+            state, accept = "replied", at
+            if stop == "replied":
+                return
+        limit = (t["due_at"] - c) * (1.3 if rng.random() < 0.15 else 0.9)
+        resolved = min(accept + rng.random() * limit, NOW - 60)
+        if stop == "resolved" and NOW - resolved > 3 * 86400:
+            resolved = NOW - rng.random() * 3 * 86400  # still within its rating window
+        ev.append((resolved, staff, state, "resolved", "已督促学校整改。", "resolve"))
+        t.update(state="resolved", resolved_at=resolved, resolution="已督促学校整改。")
+        push.append((t["openid"], resolved, "留言已办结"))
+        if stop == "resolved":
+            return
+        x = rng.random()
+        if x < 0.3:  # no rating within 3 days: closed as 未评价 by the sweep
+            at = resolved + 3 * 86400 + rng.random() * 300
+            ev.append((at, "system", "resolved", "closed", "未评价", "close"))
+            t.update(state="closed", closed_at=at, close_reason="unrated")
+            return
+        rated = resolved + rng.random() * 2 * 86400
+        if x < 0.38:  # 不满意 once: redone by the same unit, then rated again
+            redo_due = self.due(rated, 3)
+            ev.append((rated, t["openid"], "resolved", "reopened", "不满意：还是没解决", "reopen"))
+            t.update(rating=3, rating_comment="还是没解决", rated_at=rated, reopens=1, due_at=redo_due)
+            again = rated + rng.random() * (redo_due - rated) * 0.8
+            ev.append((again, staff, "reopened", "accepted", "办理人", "accept"))
+            ev.append((again + 60, staff, "accepted", "resolved", "已重新办理。", "resolve"))
+            t.update(accepted_at=again, resolved_at=again + 60, resolution="已重新办理。")
+            rated = again + 60 + rng.random() * 86400
+        score = rng.choices([1, 2, 3], [60, 28, 12])[0] if t["reopens"] == 0 else rng.choice([1, 2])
+        if score == 3:  # dissatisfied, then rated again after the redo: keep the mix simple (one redo path)
+            score = 2
+        ev.append((rated, t["openid"], "resolved", "closed", {1: "满意", 2: "基本满意"}[score], "rate"))
+        t.update(state="closed", rating=score, rating_comment=None, rated_at=rated, closed_at=rated,
+                 close_reason="rated")
+
+    def _digests(self, conn) -> None:
+        """Every week before the last was already sent (bureau and each supervisor's unit)."""
+        from handlers import digest
+        scopes = ["bureau", *sorted(self.supervisor)]
+        week = digest.previous_week(digest.week_of(NOW, TZ))
+        rows = []
+        t = NOW - self.span
+        while True:
+            w = digest.week_of(t, TZ)
+            if w >= week:
+                break
+            rows += [(w, s, digest.bounds(w, TZ)[1] + 9 * 3600) for s in scopes]
+            t += 7 * 86400
+        conn.executemany("INSERT OR IGNORE INTO digests (week, scope, sent_at) VALUES (?, ?, ?)", rows)
+
+
+def cached(data: Path, n: int) -> Path:
+    """The built database for n tickets, building it once."""
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / f"scale-{n}-v{BUILD_VERSION}.db"
+    if not path.exists():
+        tmp = path.with_suffix(".building")
+        for p in data.glob(tmp.name + "*"):
+            p.unlink()
+        t0 = time.perf_counter()
+        Builder(tmp, n).build()
+        for suffix in ("-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        tmp.rename(path)
+        log(f"built {n:,} tickets in {time.perf_counter() - t0:.0f} s: {path} ({path.stat().st_size / 1e6:.0f} MB)")
+    return path
+
+
+# -- measuring --------------------------------------------------------------------------------------------------
+
+class OffsetClock:
+    """Real time moved to the bench's NOW: the server runs as if it were Monday 10:00."""
+
+    def __init__(self):
+        self.offset = NOW - time.time()
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip: set[str] = frozenset()) -> dict:
+    from aiohttp import web
+    from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER, create_app
+    from bot.config import load_config
+    from handlers.clock import Clock
+    from handlers.messages import Inbound
+
+    from tests import wx
+    config = load_config(None, env={}, overrides={
+        "wechat": {"token": wx.TOKEN, "aes_key": wx.AES_KEY, "appid": wx.APPID, "appsecret": "benchsecret",
+                   "api_base": "http://127.0.0.1:9", "check_timestamp": False},
+        "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}",
+                   "link_secret": "bench-link-secret-0123456789abcdef"},
+        "storage": {"path": str(path)}})
+    clock = type("BenchClock", (OffsetClock, Clock), {})()
+    out: dict = {}
+    t0 = time.perf_counter()
+    app = create_app(config, clock=clock)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    out["startup_ms"] = (time.perf_counter() - t0) * 1000
+    app[SCHEDULER].pause()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    db, d = app[DB], app[DISPATCHER]
+    read = getattr(db, "read", None) or db.run
+    try:
+        # wait for what start-up set going (catch-up sweep and digest) so the figures below are steady-state
+        await asyncio.sleep(0.5)
+        jobs = {j.id: j.func for j in app[SCHEDULER].get_jobs()}
+        sweep_job, digest_job = jobs["deadlines"], jobs["weekly-digest"]
+        t = time.perf_counter()
+        await sweep_job()
+        out["sweep_first_ms"] = (time.perf_counter() - t) * 1000
+
+        async def timed(fn, n=repeat):
+            samples = []
+            for _ in range(n):
+                t = time.perf_counter()
+                await fn()
+                samples.append(time.perf_counter() - t)
+            return median_ms(samples)
+
+        out["sweep_ms"] = await timed(sweep_job)
+        from handlers import digest
+        week = digest.previous_week(digest.week_of(NOW, TZ))
+
+        async def digest_once():
+            await db.run(lambda c: c.execute("DELETE FROM digests WHERE week = ?", [week]))
+            await digest_job()
+        if "digest_job" not in skip:
+            out["digest_job_ms"] = await timed(digest_once, max(1, min(repeat, 3)))
+        sent = await read(lambda c: c.execute("SELECT count(*) FROM digests WHERE week = ?", [week]).fetchone()[0])
+        out["digest_scopes"] = sent
+
+        import aiohttp
+        from bot.web import digest_link
+        url = digest_link(config, week, "bureau")
+        async with aiohttp.ClientSession() as session:
+            async def page():
+                async with session.get(url) as resp:
+                    assert resp.status == 200, resp.status
+                    await resp.read()
+            out["digest_page_ms"] = await timed(page)
+
+        unit = "jyj-sfc"
+        start, end = digest.bounds(week, TZ)
+        from handlers import rates
+        if hasattr(rates, "for_period"):
+            async def unit_rates():
+                await read(rates.for_period, start, end, [unit])
+        else:
+            from storage import tickets
+
+            async def unit_rates():
+                rows = await db.run(tickets.created_before, end)
+                rates.compute([r for r in rows if r["unit_code"] == unit], start, end)
+        out["rates_unit_ms"] = await timed(unit_rates)
+
+        n = [0]
+
+        async def say(openid, text=None, **kw):
+            n[0] += 1
+            kind = "event" if "event" in kw else "text"
+            return "\n".join(r.text for r in await d.handle(Inbound(
+                openid=openid, kind=kind, text=text or "", created_at=int(clock.now()) + n[0],
+                msg_id=None if kind == "event" else f"bench{n[0]}{time.time_ns()}", **kw)))
+
+        submit = []
+        for i in range(repeat):
+            who = f"o_bench_submit_{i}_{time.time_ns()}"
+            await say(who, event="subscribe", scene="school:jn-syxx")
+            reply = await say(who, "学校要求每个学生交300元资料费，还不给收据，我要投诉")
+            for answer in ("跳过", "2", "2"):
+                if "1" in reply and ("提交" in reply or "确认" in reply) and "承办单位" in reply:
+                    break
+                reply = await say(who, answer)
+            t = time.perf_counter()
+            reply = await say(who, "1")
+            submit.append(time.perf_counter() - t)
+            assert "JY" in reply, reply
+        out["submit_ms"] = median_ms(submit)
+
+        for role, who in (("handler", "os_jyj-sfc_h"), ("supervisor", "os_jn-jyj_s"), ("leader", "os_leader0")):
+            out[f"todo_{role}_ms"] = await timed(lambda who=who: say(who, "待办"))
+        citizen, number = await read(lambda c: c.execute(
+            "SELECT openid, number FROM tickets WHERE unit_code = 'jyj-sfc' ORDER BY id DESC LIMIT 1").fetchone())
+        out["query_ms"] = await timed(lambda: say(citizen, "查询"))
+        out["detail_ms"] = await timed(lambda: say("os_jyj-sfc_h", f"详情 {number}"))
+        if webhook_seconds:
+            async def idle(deadline):
+                await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+                return "nothing else"
+            alone = await webhook_under_load(port, webhook_seconds, idle)
+            out.update({k.replace("webhook_", "webhook_alone_"): v for k, v in alone.items()})
+
+            async def jobs(deadline):
+                runs = {"sweeps": 0, "digests": 0}
+                while time.monotonic() < deadline:
+                    await sweep_job()
+                    runs["sweeps"] += 1
+                    if "digest_job" not in skip:
+                        await digest_once()
+                        runs["digests"] += 1
+                    await asyncio.sleep(0.05)
+                return f"{runs['sweeps']} sweeps, {runs['digests']} digest jobs"
+            out.update(await webhook_under_load(port, webhook_seconds, jobs))
+
+            async def pages(deadline, readers=4):
+                loads = [0]
+                async with aiohttp.ClientSession() as session:
+                    async def reader():
+                        while time.monotonic() < deadline:
+                            async with session.get(url) as resp:
+                                await resp.read()
+                            loads[0] += 1
+                    await asyncio.gather(*(reader() for _ in range(readers)))
+                return f"{loads[0]} digest pages by {readers} readers"
+            paged = await webhook_under_load(port, webhook_seconds, pages)
+            out.update({k.replace("webhook_", "webhook_pages_"): v for k, v in paged.items()})
+    finally:
+        await runner.cleanup()
+    return out
+
+
+async def webhook_under_load(port: int, seconds: int, background) -> dict:
+    """wrk at 50 connections against this process's /wechat while `background(deadline)` runs."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import webhook as wh
+    from tests import wx
+    work = Path(tempfile.mkdtemp(prefix="scale-wrk-"))
+    try:
+        wh.build_requests(int(seconds * 1500), 2000, port, work, wh.WRK_THREADS, seed=int(time.time()))
+        (work / "webhook.lua").write_text(wh.LUA, encoding="utf-8")
+        cmd = ["wrk", f"-t{wh.WRK_THREADS}", "-c50", f"-d{seconds}s", "--latency", "--timeout", "5s",
+               "-s", str(work / "webhook.lua"), f"http://127.0.0.1:{port}/wechat", "--", str(work)]
+        proc = await asyncio.create_subprocess_exec(*cmd, cwd=work, stdout=subprocess.PIPE,
+                                                    stderr=subprocess.STDOUT)
+        done = await background(time.monotonic() + seconds)
+        text = (await proc.communicate())[0].decode()
+        line = next((x for x in text.splitlines() if x.startswith("BENCH_RESULT")), "")
+        fields = dict(kv.split("=", 1) for kv in line.split()[1:])
+        if not fields:
+            raise SystemExit("wrk gave no result:\n" + text[-2000:])
+        errors = sum(int(fields[k]) for k in ("non2xx", "err_connect", "err_read", "err_write", "err_timeout"))
+        return {"webhook_rps": int(fields["requests"]) / (int(fields["duration_us"]) / 1e6),
+                "webhook_p50_ms": int(fields["p50_us"]) / 1000, "webhook_p99_ms": int(fields["p99_us"]) / 1000,
+                "webhook_errors": errors, "webhook_background": done}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"),
+        ("webhook_alone_p99_ms", "webhook p99, nothing else running (reference)"),
+        ("webhook_alone_rps", "webhook messages/s, nothing else running (reference)"), ("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"), ("sweep_first_ms", "deadline sweep, first after start"),
+        ("sweep_ms", "deadline sweep (steady)"), ("digest_job_ms", "weekly digest job, all scopes"),
+        ("digest_page_ms", "digest page (bureau, HTTP)"), ("rates_unit_ms", "rates, one unit and week"),
+        ("submit_ms", "submit (the final 1)"), ("todo_handler_ms", "待办 handler"),
+        ("todo_supervisor_ms", "待办 supervisor"), ("todo_leader_ms", "待办 leader"), ("query_ms", "查询"),
+        ("detail_ms", "详情"), ("size_mb", "database size (MB)"), ("webhook_p50_ms", "webhook p50 during jobs"),
+        ("webhook_p99_ms", "webhook p99 during jobs"), ("webhook_rps", "webhook messages/s during jobs"),
+        ("webhook_pages_p50_ms", "webhook p50 while 4 readers reload the digest page"),
+        ("webhook_pages_p99_ms", "webhook p99 while 4 readers reload the digest page"),
+        ("webhook_pages_rps", "webhook messages/s while pages load")]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--data", type=Path, default=Path(os.environ.get("TINGJIAN_SCALE_DATA", "/work/scale-data")))
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--port", type=int, default=18510)
+    p.add_argument("--webhook-seconds", type=int, default=15, help="0 skips the webhook measurement")
+    p.add_argument("--build-only", action="store_true")
+    p.add_argument("--skip", nargs="*", default=[], choices=["digest_job"],
+                   help="leave out a measurement too slow to repeat (the old code's digest job at 100k)")
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    args = p.parse_args()
+    import logging
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bot.outbox").setLevel(logging.ERROR)  # the API is a closed port: every push fails
+    try:
+        import uvloop
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
+    results = {}
+    for n in args.sizes:
+        built = cached(args.data, n)
+        if args.build_only:
+            continue
+        work = args.data / f"work-{n}-{os.getpid()}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(work) + suffix).unlink(missing_ok=True)
+        shutil.copyfile(built, work)
+        log(f"measuring {n:,} tickets on a copy ({work})")
+        from storage.db import Database
+        t = time.perf_counter()
+        Database(work).start().close()  # the code's migrations, once: not part of a start-up
+        migrate_ms = (time.perf_counter() - t) * 1000
+        r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip)))
+        r["size_mb"] = work.stat().st_size / 1e6
+        r["migrate_ms"] = migrate_ms
+        results[n] = r
+        log(json.dumps(r, ensure_ascii=False))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(work) + suffix).unlink(missing_ok=True)
+    if not results:
+        return 0
+    print(f"| operation (median of {args.repeat}) | " + " | ".join(f"{n:,} tickets" for n in results) + " |")
+    print("|---|" + "---:|" * len(results))
+    for key, name in ROWS:
+        cells = []
+        for n in results:
+            v = results[n].get(key)
+            cells.append("—" if v is None else f"{v:,.1f}" if isinstance(v, float) else str(v))
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

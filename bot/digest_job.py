@@ -1,0 +1,49 @@
+"""The weekly digest's heavy part — reading the week's tickets and cutting its texts for hot topics — in a
+short-lived child process. The webhook's process then shares neither its CPU (one GIL) nor its memory (jieba's
+part-of-speech tables, tens of MB) with the job: messages are answered at full speed while the digest is built.
+The child only reads (a read-only connection); what it prepares is recorded by the parent on the writer, a few
+scopes per transaction (Dispatcher.digest_record_tx)."""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from bot.config import Config
+
+
+def _child_init() -> None:
+    try:
+        os.nice(5)  # the webhook first
+    except OSError:
+        pass
+
+
+def prepare(config: Config, week: str, now: float) -> list[dict]:
+    """In the child: the digests of `week` still to send, as Dispatcher.digest_prepare returns them."""
+    from bot.web import digest_link
+    from handlers.clock import FixedClock
+    from handlers.dispatcher import Dispatcher
+    from handlers.routing import Router
+    from handlers.workdays import WorkCalendar
+    from storage import directory
+    from storage.db import connect_readonly
+    db = connect_readonly(config.storage.path)
+    try:
+        schools = directory.schools(db)
+        router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
+        calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
+        dispatcher = Dispatcher(None, router, FixedClock(now), calendar=calendar)
+        return dispatcher.digest_prepare(db, week, lambda w, s: digest_link(config, w, s))
+    finally:
+        db.conn.close()
+
+
+async def prepare_async(config: Config, week: str, now: float) -> list[dict]:
+    loop = asyncio.get_running_loop()
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_init)
+    try:
+        return await loop.run_in_executor(pool, prepare, config, week, now)
+    finally:
+        pool.shutdown(wait=False)  # the child exits on its own; its memory goes with it

@@ -1,0 +1,362 @@
+"""Years of data: the bulk builder of bench/scale.py agrees with the project's own code; every hot or periodic
+query reads an index (EXPLAIN QUERY PLAN); the period-range rates equal the full-history computation; the sweep
+over `check_at` sends exactly what a sweep over every open ticket would; reads run off the writer; retention."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.app import DB, DISPATCHER
+from handlers import digest, rates
+from handlers.clock import FixedClock
+from storage import outbox, tickets
+from storage.db import Database
+from tests.test_deadlines import TZ, World, at, file
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import scale  # noqa: E402  (bench/scale.py)
+
+SIGNATURE_COLUMNS = ("dispatched_at", "due_at", "accept_due_at", "accepted_by", "accepted_at", "resolved_at",
+                     "resolution", "rating", "rating_comment", "rated_at", "closed_at", "close_reason")
+
+
+def signature(db, ticket: dict) -> tuple:
+    """What a ticket's path looks like, whoever wrote it: its events (action, from, to, who acted) and which of
+    its columns are set."""
+    def who(actor: str) -> str:
+        return "citizen" if actor == ticket["openid"] else "system" if actor == "system" else "staff"
+    events = tuple((e["action"], e["from_state"], e["to_state"], who(e["actor"])) for e in tickets.events(db, ticket["id"]))
+    filled = tuple(c for c in SIGNATURE_COLUMNS if ticket[c] is not None)
+    return ticket["state"], ticket["reopens"], events, filled
+
+
+@pytest.fixture(scope="module")
+def bulk(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("bulk") / "bulk.db"
+    scale.Builder(path, 1500, seed=7).build()
+    return path
+
+
+def _conn(path: Path):
+    import sqlite_utils
+    return sqlite_utils.Database(sqlite3.connect(path))
+
+
+async def real_signatures(make_config) -> set[tuple]:
+    """Every path the bulk builder writes, produced by real conversations through the dispatcher."""
+    w = await World(make_config, FixedClock(at("2026-09-29 10:00"))).start()
+    from storage import staff
+    await w.app[DB].run(lambda db: [staff.bind(db, "o_h", "jyj-sfc", "handler", "李老师", 0),
+                                    staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0)])
+    finals = ("resolved", "rated", "unrated", "redo")
+    paths = ["assigned", "withdrawn", "accepted", "replied"] + [f"{f}{r}" for f in finals for r in ("", "_r")]
+    n = {p: await file(w, f"o_{p}") for p in paths}  # '_r': answered (回复) before it is resolved
+    await w.say("o_withdrawn", f"撤回 {n['withdrawn']}")
+    for p in paths[2:]:
+        await w.say("o_h", f"签收 {n[p]}")
+        if p == "replied" or p.endswith("_r"):
+            await w.say("o_h", f"回复 {n[p]} 您好，已核实，正在处理。")
+        if p.startswith(finals):
+            await w.say("o_h", f"办结 {n[p]} 已督促学校整改。")
+    for r in ("", "_r"):
+        await w.say(f"o_rated{r}", "1")
+        await w.say(f"o_redo{r}", "3 还是没解决")
+        await w.say("o_h", f"签收 {n['redo' + r]}")
+        await w.say("o_h", f"办结 {n['redo' + r]} 已重新办理。")
+        await w.say(f"o_redo{r}", "2")
+    out = {await w.app[DB].run(signature, await w.ticket(n[p])) for p in ("resolved", "resolved_r")}
+    w.clock.advance(3 * 86400 + 1)
+    await w.sweep()  # the rest of the 'resolved' ones close as 未评价 ('unrated')
+    for p in paths:
+        if not p.startswith("resolved"):
+            out.add(await w.app[DB].run(signature, await w.ticket(n[p])))
+    await w.stop()
+    return out
+
+
+async def test_bulk_build_writes_what_the_real_code_writes(bulk, make_config):
+    real = await real_signatures(make_config)
+    db = _conn(bulk)
+    seen = {}
+    for row in db.query("SELECT * FROM tickets"):
+        t = tickets._decode(row)
+        sig = signature(db, t)
+        seen.setdefault(sig, t["number"])
+    unexplained = {sig: number for sig, number in seen.items() if sig not in real}
+    assert not unexplained, f"bulk paths the real code never writes: {unexplained}"
+    assert len(seen) >= 7  # the mix has every kind of path
+    # same schema as the migrations make; same invariants the storage code keeps
+    fresh = Database(bulk.parent / "fresh.db").start()
+    fresh.close()
+    schema = lambda c: sorted(r[:2] for r in c.execute(  # noqa: E731
+        "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"))
+    assert schema(db) == schema(_conn(bulk.parent / "fresh.db"))
+    assert db.execute("SELECT count(*) FROM tickets WHERE state NOT IN ('closed', 'withdrawn') "
+                      "AND check_at IS NULL").fetchone()[0] == 0
+    numbers = [r[0] for r in db.execute("SELECT number FROM tickets ORDER BY id")]
+    assert len(set(numbers)) == len(numbers)
+    assert db.execute("SELECT count(*) FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM users u "
+                      "WHERE u.openid = t.openid)").fetchone()[0] == 0
+
+
+# -- every hot or periodic query reads an index ------------------------------------------------------------------
+
+FULL_SCAN_TABLES = ("tickets", "ticket_events", "outbox", "users", "inbound")
+
+
+def hot_queries(week_start: float, week_end: float, now: float):
+    """(name, function, args): each query on a hot path (a message, a page) or a periodic job."""
+    from storage import conversations, directory, inbound, staff, users
+    return [
+        ("submit: the next number", tickets._next_number, (now, TZ)),
+        ("submit: staff of a unit", staff.of_unit, ("jyj-sfc",)),
+        ("submit: leaders", staff.leaders, ()),
+        ("digest: units with supervisors", staff.units_with, ("supervisor",)),
+        ("message: the sender", users.get, ("o_x",)),
+        ("message: touch the sender", users.touch, ("o_x", now)),
+        ("message: claim", inbound.claim, ("k1", "o_x", "text", "{}", now)),
+        ("message: release waiting", outbox.release_waiting, ("o_x", now)),
+        ("message: conversation", conversations.get, ("o_x", now)),
+        ("查询", tickets.for_citizen, ("o_x",)),
+        ("详情", tickets.get, ("JY2611-0001",)),
+        ("详情: history", tickets.events, (1,)),
+        ("similar ticket", tickets.similar_open, ("o_x", "jn-syxx", "fees", now - 7 * 86400)),
+        ("rating waiting", tickets.awaiting_rating, ("o_x",)),
+        ("待办 unit", tickets.open_for_units, (["jyj-sfc", "jn-jyj"], 99)),
+        ("待办 leader", tickets.open_all, (99,)),
+        ("sweep: selection", tickets.due_for_check, (now,)),
+        ("sweep: one ticket", tickets.by_id, (1,)),
+        ("sweep: its reminders", tickets.reminded, (1,)),
+        ("rates / digest: the period", tickets.for_period, (week_start, week_end)),
+        ("rates: one unit", tickets.for_period, (week_start, week_end, ["jyj-sfc"])),
+        ("rates: ratings", tickets.ratings_in, (week_start, week_end)),
+        ("digest: overdue", tickets.overdue, (now,)),
+        ("digest: texts", tickets.texts_created, (week_start, week_end)),
+        ("digest: first ticket", tickets.first_created, ()),
+        ("digest: sent", tickets.digests_sent, ("2026-W48",)),
+        ("healthz", outbox.counts, ()),
+        ("outbox: claim", outbox.claim_due, (now,)),
+        ("retention: outbox", outbox.prune_sent, (now - 90 * 86400, 10)),
+        ("retention: inbound", inbound.prune, (now - 3 * 86400, 10)),
+        ("recovery", inbound.lease_unfinished, (now, now)),
+        ("directory", directory.get, ("jyj-sfc",)),
+    ]
+
+
+SMALL_TABLES = ("units", "access_tokens", "staff_invites", "digest_topics", "CONSTANT")
+
+
+def test_every_hot_and_periodic_query_uses_an_index(bulk, tmp_path):
+    """Runs each query function on a real (bulk-built) database and EXPLAINs every statement it issues: a SCAN of
+    anything but a small directory table (a whole table, or a whole index) fails."""
+    import sqlite_utils
+    path = tmp_path / "plans.db"
+    shutil.copyfile(bulk, path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    start, end = digest.bounds("2026-W48", TZ)
+    # walking a partial index (e.g. only the open tickets) costs what it holds, not the history
+    partial = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% WHERE %'")}
+    bad: dict[str, list[str]] = {}
+    for name, fn, args in hot_queries(start, end, scale.NOW):
+        captured: list[tuple[str, list]] = []
+
+        class Spy:  # the connection, recording each statement with its parameters
+            def __getattr__(self, attr):
+                return getattr(conn, attr)
+
+            def execute(self, sql, params=()):
+                captured.append((sql, list(params)))
+                return conn.execute(sql, params)
+
+        conn.execute("SAVEPOINT q")
+        try:
+            fn(sqlite_utils.Database(Spy()), *args)
+        finally:
+            conn.execute("ROLLBACK TO q")
+            conn.execute("RELEASE q")
+        assert captured, name
+        for sql, params in captured:
+            for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall():
+                m = re.match(r"SCAN (?:TABLE )?(\w+)(?: USING (?:COVERING )?INDEX (\w+))?", row[3])
+                if m and m.group(1) not in SMALL_TABLES and m.group(2) not in partial:
+                    bad.setdefault(name, []).append(f"{row[3]}  <-  {' '.join(sql.split())[:140]}")
+    assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+
+
+# -- the rates of a period from its index ranges equal those from the whole history ---------------------------------
+
+def test_period_rates_equal_the_full_history_rates(bulk):
+    db = _conn(bulk)
+    every = [tickets._decode(r) for r in db.query("SELECT * FROM tickets")]
+    week = digest.week_of(scale.NOW, TZ)
+    checked = 0
+    for _ in range(8):
+        week = digest.previous_week(week)
+        start, end = digest.bounds(week, TZ)
+        full = rates.compute([t for t in every if t["created_at"] < end], start, end, scale.NOW)
+        fast = rates.for_period(db, start, end, now=scale.NOW)
+        for unit, r in full.items():
+            f = fast.get(unit, rates.Rates())
+            assert (r.dispatched, r.response_due, r.accepted_in_time, r.resolved, r.resolved_in_time,
+                    r.open_overdue, r.rated, r.satisfied, r.unrated) == \
+                   (f.dispatched, f.response_due, f.accepted_in_time, f.resolved, f.resolved_in_time,
+                    f.open_overdue, f.rated, f.satisfied, f.unrated), (week, unit)
+            checked += r.dispatched
+        one = rates.for_period(db, start, end, ["jyj-sfc"], now=scale.NOW)
+        assert set(one) <= {"jyj-sfc"} and one.get("jyj-sfc") == fast.get("jyj-sfc")
+    assert checked > 100
+
+
+# -- the sweep over check_at sends exactly what a sweep over every open ticket sends --------------------------------
+
+async def test_sweep_over_check_at_equals_a_sweep_over_every_open_ticket(bulk, make_config, tmp_path):
+    """Two copies of the bulk database; one swept the old way (every watched ticket, every resolved ticket), the
+    other through check_at; hour by hour over ten days the same reminders go to the same people."""
+    from handlers.deadlines import RATING_DAYS
+    results = []
+    for mode in ("every", "check_at"):
+        path = tmp_path / f"{mode}.db"
+        shutil.copyfile(bulk, path)
+        clock = FixedClock(scale.NOW)
+        w = World(make_config, clock)
+        w.config = make_config(storage={"path": str(path)}, directory={"csv": ""})
+        await w.start()
+        d = w.app[DISPATCHER]
+
+        def old_sweep(db):
+            now = clock.now()
+            pushes = []
+            for t in tickets.watched(db):
+                pushes += d.watch._ticket(db, t, now)
+            for t in tickets.awaiting_rating(db):
+                if t["resolved_at"] and now - t["resolved_at"] >= RATING_DAYS * 86400:
+                    tickets.transition(db, t, "closed", "system", now, "close", "未评价", closed_at=now,
+                                       close_reason="unrated")
+            return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", now, source="deadlines")
+
+        visited = []
+        for hour in range(240):
+            if mode == "every":
+                await w.app[DB].run(old_sweep)
+            else:
+                ids = await w.app[DB].read(tickets.due_for_check, clock.now())
+                visited.append(len(ids))
+                await w.app[DB].run(d.sweep_tx, ids)
+            clock.advance(3600)
+        sent = await w.app[DB].run(lambda db: sorted(
+            (r[0], json.loads(r[1])["content"]) for r in db.execute(
+                "SELECT openid, payload FROM outbox WHERE source = 'deadlines'")))
+        states = await w.app[DB].run(lambda db: db.execute(
+            "SELECT group_concat(state) FROM (SELECT state FROM tickets ORDER BY id)").fetchone()[0])
+        results.append((sent, states, visited))
+        await w.stop()
+    (sent_old, states_old, _), (sent_new, states_new, visited) = results
+    assert sent_old and sent_new == sent_old
+    assert states_new == states_old
+    open_count = states_old.count("assigned") + states_old.count("accepted") + states_old.count("replied")
+    # after the first catch-up visit, each sweep looks at what is due, far fewer than the open tickets
+    assert max(visited[1:]) < open_count / 3, (visited[:10], open_count)
+
+
+# -- reads are off the writer -----------------------------------------------------------------------------------
+
+async def test_pages_and_healthz_never_run_on_the_writer(make_config, aiohttp_client):
+    from bot.app import CONFIG, SCHEDULER, SENDER, create_app
+    from bot.web import digest_link
+    app = create_app(make_config(), clock=FixedClock(at("2026-11-30 10:00")))
+    client = await aiohttp_client(app)
+    db: Database = app[DB]
+    url = digest_link(app[CONFIG], "2026-W48", "bureau").split("8080", 1)[1]
+    await asyncio.sleep(0.3)  # let start-up's catch-up jobs finish
+    app[SCHEDULER].pause()
+    await app[SENDER].stop()  # the outbox sender polls the writer; nothing else may use it below
+    await asyncio.sleep(0.1)
+    before = db.calls
+    for _ in range(3):
+        assert (await client.get(url)).status == 200
+        assert (await client.get("/healthz")).status == 200
+    assert db.calls == before  # not one call on the writer thread
+    # and the writer being busy does not hold them up
+    blocked = asyncio.ensure_future(db.run(lambda c: __import__("time").sleep(1.5)))
+    await asyncio.sleep(0.05)
+    resp = await asyncio.wait_for(client.get(url), 1.2)
+    assert resp.status == 200 and not blocked.done()
+    await blocked
+
+
+async def test_a_reader_cannot_write(tmp_path):
+    db = Database(tmp_path / "r.db").start()
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            await db.read(lambda c: c.execute("INSERT INTO units (code, name, kind) VALUES ('x', 'x', 'office')"))
+        assert await db.read(lambda c: c.execute("SELECT count(*) FROM units").fetchone()[0]) == 0
+    finally:
+        db.close()
+
+
+# -- retention ---------------------------------------------------------------------------------------------------
+
+async def test_retention_prunes_sent_pushes_in_batches_and_never_tickets(bulk, make_config, tmp_path, monkeypatch):
+    from bot.app import SCHEDULER
+    path = tmp_path / "ret.db"
+    shutil.copyfile(bulk, path)
+    clock = FixedClock(scale.NOW)
+    w = World(make_config, clock)
+    w.config = make_config(storage={"path": str(path), "retention_days": 90}, directory={"csv": ""})
+    await w.start()
+    try:
+        count = lambda sql: w.app[DB].read(lambda c: c.execute(sql).fetchone()[0])  # noqa: E731
+        cutoff = scale.NOW - 90 * 86400
+        old_sent = await count(f"SELECT count(*) FROM outbox WHERE status = 'sent' AND sent_at < {cutoff}")
+        kept = await count(f"SELECT count(*) FROM outbox WHERE NOT (status = 'sent' AND sent_at < {cutoff})")
+        counts = [await count(f"SELECT count(*) FROM {t}") for t in ("tickets", "ticket_events", "reminders")]
+        assert old_sent > 1000
+        sizes = []
+        real = outbox.prune_sent
+        import bot.scheduler as sched
+
+        def spy(db, before, limit):  # the job deletes in batches: record each batch's size
+            n = real(db, before, limit)
+            sizes.append(n)
+            return n
+        monkeypatch.setattr(outbox, "prune_sent", spy)
+        await w.app[SCHEDULER].get_job("prune-inbound").func()
+        assert await count(f"SELECT count(*) FROM outbox WHERE status = 'sent' AND sent_at < {cutoff}") == 0
+        assert await count("SELECT count(*) FROM outbox") == kept
+        assert [await count(f"SELECT count(*) FROM {t}") for t in ("tickets", "ticket_events", "reminders")] \
+            == counts
+        assert sum(sizes) == old_sent and max(sizes) <= sched.PRUNE_BATCH and len(sizes) > 2
+    finally:
+        await w.stop()
+
+
+async def test_weekly_job_builds_the_digests_in_a_child_process(make_config):
+    """The service's own path: the job prepares in a separate process, records on the writer, once per scope."""
+    from bot.app import SCHEDULER, create_app
+    from storage import staff
+    from tests.conftest import running
+    from tests.test_digest import fixture
+    clock = FixedClock(at("2026-11-30 10:00"))
+    app = create_app(make_config(digest={"separate_process": True}), clock=clock)
+    async with running(app):
+        app[SCHEDULER].pause()
+        await app[DB].run(fixture)
+        await app[DB].run(lambda db: [staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0),
+                                      staff.bind(db, "o_head", "jn-syxx", "supervisor", "赵校长", 0)])
+        job = app[SCHEDULER].get_job("weekly-digest").func
+        await job()
+        await job()  # idempotent
+        [lead] = await app[DB].run(outbox.list_for, "o_lead")
+        [head] = await app[DB].run(outbox.list_for, "o_head")
+        assert "留言周报" in json.loads(lead["payload"])["content"]
+        assert "江南区实验小学上周留言周报" in json.loads(head["payload"])["content"]
+        stored = await app[DB].read(tickets.topics, "2026-W48", "bureau")
+        assert ("资料费", 5) in stored
