@@ -64,8 +64,22 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
         await db.run(directory.upsert, rows)
+    if config.directory.services:
+        await load_services(config, db)
     yield
     db.close()
+
+
+async def load_services(config: Config, db: Database) -> int:
+    """服务事项 from [directory] services, checked against the directory (issue 13's public pages)."""
+    from bot.config import ConfigError
+    from storage import services
+    known = {u["code"]: u["kind"] for u in await db.run(directory.all_units)}
+    try:
+        scopes = services.read_toml(config.directory.services, known)
+    except services.ServicesError as exc:
+        raise ConfigError(f"{config.source}: directory.services: {exc}") from None
+    return await db.run(services.replace, scopes)
 
 
 async def _core(app: web.Application) -> AsyncIterator[None]:

@@ -15,6 +15,7 @@ DEMO_STAFF = Path(__file__).with_name("demo") / "staff.csv"
 # The shipped example survey (民主测评 of schools) and common questions (issue 13).
 DEMO_SURVEYS = Path(__file__).with_name("demo") / "surveys"
 DEMO_FAQ = Path(__file__).with_name("demo") / "faq.toml"
+DEMO_SERVICES = Path(__file__).with_name("demo") / "services.toml"  # 服务事项 on the public pages
 # Public test values: the sandbox and the bot share them; nothing here is a real account.
 DEMO_WECHAT = {
     "token": "tingjiandemo",
@@ -30,7 +31,7 @@ def demo_config(port: int = 8080, host: str = "127.0.0.1", data_dir: str = "data
         "server": {"host": host, "port": port},
         "wechat": {**DEMO_WECHAT, "api_base": base},
         "storage": {"path": str(Path(data_dir) / "demo.db")},
-        "directory": {"csv": str(DEMO_DIRECTORY)},
+        "directory": {"csv": str(DEMO_DIRECTORY), "services": str(DEMO_SERVICES)},
         "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
     })

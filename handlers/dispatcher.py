@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import digest, texts
+from handlers import digest, review, texts
 from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
@@ -82,6 +82,10 @@ class Dispatcher:
         user = users.get(db, inbound.openid) or {}  # read once: role for the commands, scene for a new message
         command = self.desk.command(db, user, inbound.openid, inbound.text.strip()) \
             if inbound.kind == "text" else None
+        if command is None and inbound.kind == "text":  # issue 13: 点评 (leaders' comments on units)
+            commented = review.comment_command(db, user, inbound.text.strip(), now, self.calendar.tz,
+                                               self.desk._find_unit)
+            command = [Reply(commented)] if commented is not None else None
         if command is None:
             command = self._command(db, user, inbound.openid, text)
         if command is not None:
