@@ -14,6 +14,7 @@ from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.receiver import Receiver
+from bot import public as public_pages
 from bot import web as web_pages
 from bot.scheduler import build_scheduler
 from handlers.clock import Clock
@@ -48,6 +49,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.router.add_get("/healthz", _health)
 
     web_pages.setup(app)
+    public_pages.setup(app)  # issue 13: /u/ directory, /u/<code> unit and bureau pages
     app.router.add_get("/wechat", _wechat_get)
     app.router.add_post("/wechat", _wechat_post)
 
