@@ -97,6 +97,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         school_categories=frozenset(config.routing.school_categories),
         district_categories=frozenset(config.routing.district_categories), duty_office=config.routing.duty_office,
         similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
+        public_url=config.public_url,
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
               "redo": d.redo_days})

@@ -32,6 +32,9 @@ JINJA = web.AppKey("public_jinja", jinja2.Environment)
 CACHE = web.AppKey("public_cache", object)
 TEMPLATES = Path(__file__).with_name("templates") / "public"
 PAGE_CACHE_MAX = 512        # distinct URLs kept (searches vary); the oldest go first
+# The figures are rebuilt after this many page lifetimes (10 min by default): the rate windows end at midnight, so
+# within a day only the survey results move, and a rebuild (seconds at 1M tickets) occupies a reader thread.
+SNAPSHOT_TTLS = 10
 
 
 class PublicCache:
@@ -43,10 +46,17 @@ class PublicCache:
         self.pages: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
     async def snapshot(self, app: web.Application) -> public.Snapshot:
+        """The figures: built when there are none; rebuilt behind the scenes (the old ones served meanwhile) on a
+        new day — the windows end at midnight — or after SNAPSHOT_TTLS page lifetimes (survey results move)."""
+        from bot.app import CLOCK, DISPATCHER
         if self.snap is None or self.ttl == 0:
             await self._build(app)
-        elif time.monotonic() - self.snap_at > self.ttl and (self._refresh is None or self._refresh.done()):
-            self._refresh = asyncio.ensure_future(self._build(app))   # stale: serve it, rebuild behind
+            return self.snap
+        day = public.day_of(app[CLOCK].now(), app[DISPATCHER].calendar.tz)
+        stale = day != public.day_of(self.snap.computed_at, app[DISPATCHER].calendar.tz) or \
+            time.monotonic() - self.snap_at > self.ttl * SNAPSHOT_TTLS
+        if stale and (self._refresh is None or self._refresh.done()):
+            self._refresh = asyncio.ensure_future(self._build(app))
         return self.snap
 
     async def _build(self, app: web.Application) -> None:
@@ -81,6 +91,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/u", _to_directory)
     app.router.add_get("/u/", directory_page)
     app.router.add_get("/u/{code}", unit_page)
+    app.router.add_get("/review/{period}", ranking_page)
     app.cleanup_ctx.append(_warm)
 
 
@@ -120,6 +131,44 @@ def _render(request: web.Request, name: str, context: dict) -> str:
     context.setdefault("org", config.bot.organisation)
     context.setdefault("bot_name", config.bot.name)
     return aiohttp_jinja2.render_string(name, request, context, app_key=JINJA)
+
+
+def ranking_link(config, period: str) -> str:
+    """A signed link to a period's ranking (绩效考核) for staff, as the digest's links are signed (same key; a
+    "review-" name can never be a digest week, so neither link opens the other page)."""
+    from bot.web import sign
+    return f"{config.public_url}/review/{period}?" + urlencode({"sig": sign(config, f"review-{period}", "ranking")})
+
+
+async def ranking_page(request: web.Request) -> web.Response:
+    """The period's ranking per kind, with the districts, the bureau and every 领导点评 (signed link only)."""
+    import hmac
+
+    from bot.app import CLOCK, CONFIG, DB, DISPATCHER
+    from bot.web import sign
+    from handlers import review
+    config = request.app[CONFIG]
+    period = request.match_info["period"]
+    if not hmac.compare_digest(sign(config, f"review-{period}", "ranking"), request.query.get("sig", "")):
+        raise web.HTTPForbidden(text="链接无效或已失效，请从公众号消息中的链接打开。")
+    try:
+        review.parse_period(period)
+    except ValueError as exc:
+        raise web.HTTPNotFound(text=str(exc)) from None
+    cache: PublicCache = request.app[CACHE]
+    key = f"/review/{period}"
+    body = cache.page(key)
+    if body is None:
+        d = request.app[DISPATCHER]
+        result = await request.app[DB].read(review.build, period, d.calendar.tz, config.review.weights(),
+                                            d.campaign.p.surveys, config.campaign.min_responses,
+                                            request.app[CLOCK].now())
+        body = _render(request, "ranking.html", {
+            "r": result, "kinds": [k for k in review.REVIEWED_KINDS if any(u.kind == k for u in result.units)],
+            "components": review.COMPONENTS, "names": review.COMPONENT_NAMES, "bureau": None})
+        cache.keep(key, body)
+    return web.Response(text=body, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": "private, max-age=60"})
 
 
 def _bureau_code(snap: public.Snapshot) -> str | None:

@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
+from bot.public import ranking_link
 from bot.web import digest_link
 from handlers import digest
 from bot.receiver import Receiver
@@ -47,7 +48,8 @@ def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Conf
         if config.digest.separate_process:
             items = await digest_job.prepare_async(config, week, now)
         else:
-            items = await db.read(dispatcher.digest_prepare, week, lambda w, s: digest_link(config, w, s))
+            items = await db.read(dispatcher.digest_prepare, week, lambda w, s: digest_link(config, w, s),
+                                  lambda period: ranking_link(config, period))
         queued = 0
         for i in range(0, len(items), DIGEST_BATCH):
             queued += await db.run(dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])

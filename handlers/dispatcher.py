@@ -46,6 +46,7 @@ class Policy:
     duty_office: str = "jyj-bgs"
     similar_days: int = 7
     conversation_minutes: int = 30
+    public_url: str = ""  # base of the public pages (/u/…) linked in answers; empty: no links
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
         "redo": 3})
@@ -141,9 +142,11 @@ class Dispatcher:
         prepares them on a reader (digest_prepare) and records them in short batches (digest_record_tx)."""
         return self.digest_record_tx(db, week, self.digest_prepare(db, week, link))
 
-    def digest_prepare(self, db, week: str, link: Callable[[str, str], str]) -> list[dict]:
+    def digest_prepare(self, db, week: str, link: Callable[[str, str], str],
+                       ranking_link: Callable[[str], str] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send — bureau-wide to the leaders, each unit's own to its
-        supervisors — with their texts and hot topics, built from one read of the week's tickets."""
+        supervisors — with their texts and hot topics, built from one read of the week's tickets. When a month
+        ended in the week, each also links to that month's ranking (绩效考核, `ranking_link(month)`)."""
         now, tz = self.clock.now(), self.calendar.tz
         first = tickets.first_created(db)
         if first is None or first >= digest.bounds(week, tz)[1]:
@@ -161,7 +164,10 @@ class Dispatcher:
                                        {scope: digest.scope_members(units, scope) for scope, _ in jobs},
                                        self.router.tokenizer)
         built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics)
-        return [{"scope": scope, "to": people, "text": digest.message(built[scope], tz, link(week, scope)),
+        month = review.month_ended_in(start, end, tz) if ranking_link else None
+        tail = "\n" + texts.DIGEST_RANKING.format(month=review.period_name(month), url=ranking_link(month)) \
+            if month else ""
+        return [{"scope": scope, "to": people, "text": digest.message(built[scope], tz, link(week, scope)) + tail,
                  "topics": topics[scope]} for scope, people in jobs]
 
     def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
@@ -248,6 +254,9 @@ class Dispatcher:
                 welcome += "\n" + texts.WELCOME_UNIT.format(unit=unit["name"])
                 if unit.get("commitment"):
                     welcome += "\n" + texts.UNIT_COMMITMENT.format(unit=unit["name"], text=unit["commitment"])
+                if self.policy.public_url:  # issue 13: the unit's public page (service items, results)
+                    welcome += "\n" + texts.PUBLIC_UNIT_PAGE.format(
+                        unit=unit["name"], url=f"{self.policy.public_url}/u/{unit['code']}")
             return [Reply(welcome)]
         if inbound.event == "scan":
             users.set_scene(db, inbound.openid, inbound.scene, now)

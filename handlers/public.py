@@ -27,7 +27,7 @@ class Window:
     end: float
     rates: Rates = field(default_factory=Rates)
     praise: int = 0
-    days_total: float = 0.0         # sum of days from dispatch to 办结, over `rates.resolved`-style count below
+    days_total: float = 0.0         # days from dispatch to 办结, summed over the tickets resolved in the window
     days_count: int = 0
 
     @property
@@ -70,6 +70,10 @@ class Snapshot:
             b = self.bureau[key]
             w = Window(key, b.label, b.start, b.end)
         return w
+
+
+def day_of(ts: float, tz) -> dt.date:
+    return dt.datetime.fromtimestamp(ts, tz).date()
 
 
 def _bounds(now: float, tz, days: int) -> tuple[float, float]:

@@ -103,6 +103,13 @@ def month_of(ts: float, tz: str | dt.tzinfo, offset: int = 0) -> str:
     return f"{n // 12}-{n % 12 + 1:02d}"
 
 
+def month_ended_in(start: float, end: float, tz) -> str | None:
+    """The month whose last day falls in [start, end) (a weekly digest's week), if one does."""
+    last = month_of(end - 1, tz)
+    return month_of(end - 1, tz, -1) if month_of(start, tz) != last else \
+        (last if month_of(end, tz) != last else None)
+
+
 def relative_period(word: str, now: float, tz) -> str | None:
     """本月 / 上月 / 本季度 / 上季度 / 今年 / 去年 as a period, for the 点评 command; None for anything else."""
     tz = ZoneInfo(tz) if isinstance(tz, str) else tz

@@ -290,3 +290,5 @@ REVIEW_COMMENT_OK = "已记录对“{unit}”{period}的点评（{visibility}）
 REVIEW_PUBLIC = "公开，同时显示在单位公开页面"
 REVIEW_INTERNAL = "仅内部可见"
 PUBLIC_PAGES = "各单位的服务承诺、服务事项和办理情况：{url}"
+PUBLIC_UNIT_PAGE = "{unit}的服务事项和办理情况：{url}"
+DIGEST_RANKING = "{month}各单位绩效考核排名：{url}"
