@@ -220,7 +220,7 @@ async def unit_page(request: web.Request) -> web.Response:
             return _render(request, "bureau.html", {
                 "unit": unit, "commitment": config.bot.commitment, "items": items, "days": policy.days,
                 "month": snap.bureau["month"], "quarter": snap.bureau["quarter"], "tz": tz,
-                "boards": _boards(snap, config.public.min_rated),
+                "boards": _boards(snap, config.public.min_rated), "min_rated": config.public.min_rated,
                 "comments": [(c, snap.units.get(c["unit_code"], {}).get("name", "")) for c in recent],
                 "units": sum(1 for u in snap.units.values() if u["kind"] in public.LISTED_KINDS)})
         parent = snap.units.get(unit["parent"]) if unit["parent"] else None

@@ -201,3 +201,45 @@ def test_fuzzy_match():
     assert fuzzy("实验小", "江南区实验小学") > fuzzy("江实小", "江南区实验小学") > 0
     assert fuzzy("小实验", "江南区实验小学") is None
     assert fuzzy("", "任何") == 0.0
+
+
+async def test_ranking_page_needs_the_signed_link(site):
+    from urllib.parse import urlsplit
+    from bot.app import CONFIG
+    from bot.public import ranking_link
+    url = urlsplit(ranking_link(site.app[CONFIG], "2026-11"))
+    html = await get(site, f"{url.path}?{url.query}")
+    assert_valid(html)
+    assert "绩效考核排名 · 2026年11月" in html and "江南区实验小学" in html and "家长来电当日回复" in html
+    assert "内部点评不公开" in html                      # staff see every comment on the ranking
+    for what in PLANTED.values():
+        assert what not in html
+    await get(site, "/review/2026-11", 403)
+    await get(site, f"/review/2026-10?{url.query}", 403)      # a signature is for its period only
+    bad = urlsplit(ranking_link(site.app[CONFIG], "2026-13"))
+    await get(site, f"{bad.path}?{bad.query}", 404)
+
+
+async def test_digest_links_the_months_ranking_when_a_month_ends(site):
+    from bot.app import DISPATCHER
+    from storage import staff
+    d = site.app[DISPATCHER]
+    await site.app[DB].run(staff.bind, "o_leader", "jyj", "leader", "局长", NOW)
+    link = lambda w, s: f"https://x/digest/{w}"                 # noqa: E731
+    ranking = lambda period: f"https://x/review/{period}"       # noqa: E731
+    ended = await site.app[DB].read(d.digest_prepare, "2026-W49", link, ranking)    # 30 Nov – 6 Dec
+    assert "2026年11月各单位绩效考核排名：https://x/review/2026-11" in ended[0]["text"]
+    within = await site.app[DB].read(d.digest_prepare, "2026-W48", link, ranking)   # 23 – 29 Nov
+    assert within and "绩效考核排名" not in within[0]["text"]
+
+
+async def test_menu_and_welcome_link_the_public_pages(site):
+    from bot.app import DISPATCHER
+    from handlers.messages import Inbound
+    d = site.app[DISPATCHER]
+    base = d.policy.public_url
+    replies = await d.handle(Inbound(openid="o_p", kind="event", event="subscribe", scene="school:jn-syxx",
+                                     created_at=1))
+    assert f"江南区实验小学的服务事项和办理情况：{base}/u/jn-syxx" in replies[0].text
+    replies = await d.handle(Inbound(openid="o_p", kind="event", event="click", event_key="PUBLIC", created_at=2))
+    assert f"{base}/u/jn-syxx" in replies[0].text and f"{base}/u/" in replies[0].text
