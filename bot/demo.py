@@ -34,6 +34,7 @@ def demo_config(port: int = 8080, host: str = "127.0.0.1", data_dir: str = "data
         "directory": {"csv": str(DEMO_DIRECTORY), "services": str(DEMO_SERVICES)},
         "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
+        "digest": {"separate_process": False},  # a demo's week is a few tickets: no child process needed
     })
 
 
@@ -52,7 +53,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
 
     async def units():
         from bot.app import DB, DISPATCHER
-        rows = await app[DB].run(directory.all_units)
+        rows = await app[DB].read(directory.all_units)  # pages read off the writer
         surveys = app[DISPATCHER].campaign.p.surveys.values()
         out = []
         for r in rows:
@@ -66,7 +67,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
     async def roles():
         from bot.app import DB
         from bot.sandbox.simulator import DEFAULT_ROLES
-        rows = await app[DB].run(staff.list_staff)
+        rows = await app[DB].read(staff.list_staff)
         return DEFAULT_ROLES + [{"openid": r["openid"], "name": r["name"], "group": "工作人员"} for r in rows]
 
     async def seed_staff(app: web.Application):

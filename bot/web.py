@@ -1,9 +1,11 @@
 """Pages served by the app: the weekly digest (with charts), behind signed links."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,6 +18,10 @@ from handlers import digest, texts
 from handlers.rates import percent
 
 TEMPLATES = jinja2.FileSystemLoader(Path(__file__).with_name("templates"))
+# A digest page is built once per (week, scope) and served from memory for this long: a leader's whole office
+# reloading it on Monday morning costs one build, not one per reload.
+PAGE_TTL_SECONDS = 60
+PAGES = web.AppKey("digest_pages", dict)
 
 
 def _key(config: Config) -> bytes:
@@ -40,6 +46,7 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
 def setup(app: web.Application) -> None:
     _configure(aiohttp_jinja2.setup(app, loader=TEMPLATES, autoescape=jinja2.select_autoescape(["html"])))
     app.router.add_get("/digest/{week}", digest_page)
+    app[PAGES] = {}
 
 
 async def digest_page(request: web.Request) -> web.Response:
@@ -54,13 +61,29 @@ async def digest_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=str(exc)) from None
     dispatcher = request.app[DISPATCHER]
     tz = dispatcher.calendar.tz
-    # On a read-only connection: loading a page never waits for, or holds up, the writer (the webhook's).
+    env = aiohttp_jinja2.get_env(request.app)
+
+    def build_and_render(db) -> str:
+        d = digest.build(db, week, request.app[CLOCK].now(), tz, dispatcher.router.tokenizer, scope)
+        return env.get_template("digest.html").render(**page_context(d, tz))
+
+    pages, key, now = request.app[PAGES], (week, scope), time.monotonic()
+    entry = pages.get(key)
+    if entry is None or entry[0] < now:
+        for k in [k for k, (until, _) in pages.items() if until < now]:
+            del pages[k]
+        # On a read-only connection: loading a page never waits for, or holds up, the writer (the webhook's).
+        # Readers arriving while it is built wait for the same build.
+        entry = pages[key] = (now + PAGE_TTL_SECONDS, asyncio.ensure_future(request.app[DB].read(build_and_render)))
     try:
-        d = await request.app[DB].read(digest.build, week, request.app[CLOCK].now(), tz,
-                                       dispatcher.router.tokenizer, scope)
-    except ValueError as exc:  # a scope no longer in the directory
+        html = await asyncio.shield(entry[1])
+    except ValueError as exc:  # a scope no longer in the directory, a week out of range
+        pages.pop(key, None)
         raise web.HTTPNotFound(text=str(exc)) from None
-    return render(request, d, tz)
+    except Exception:
+        pages.pop(key, None)
+        raise
+    return web.Response(text=html, content_type="text/html")
 
 
 def render(request: web.Request, d: digest.Digest, tz) -> web.Response:

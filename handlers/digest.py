@@ -21,6 +21,8 @@ def parse_week(week: str) -> tuple[int, int]:
     m = WEEK.match(week)
     if not m or not 1 <= int(m.group(2)) <= 53:
         raise ValueError(f"week must look like 2026-W48, not {week!r}")
+    if not 1971 <= int(m.group(1)) <= 9998:  # the week before and after must exist too
+        raise ValueError(f"week {week!r} is out of range")
     dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)  # raises for a week 53 that does not exist
     return int(m.group(1)), int(m.group(2))
 
@@ -101,11 +103,13 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
     unknown = [s for s in scopes if s != "bureau" and s not in units]
     if unknown:
         raise ValueError(f"unknown scope {unknown[0]!r}: use 'bureau' or a unit code")
-    now_rows = tickets.for_period(db, start, end)
-    before_rows = tickets.for_period(db, prev_start, prev_end)
-    now_ratings = tickets.ratings_in(db, start, end)
-    before_ratings = tickets.ratings_in(db, prev_start, prev_end)
-    overdue_rows = tickets.overdue(db, now)
+    # Only the scopes' own units, when no scope is the whole bureau (one unit's page reads only its tickets).
+    only = None if "bureau" in scopes else sorted(set().union(*(scope_members(units, s) for s in scopes)))
+    now_rows = tickets.for_period(db, start, end, only)
+    before_rows = tickets.for_period(db, prev_start, prev_end, only)
+    now_ratings = tickets.ratings_in(db, start, end, only)
+    before_ratings = tickets.ratings_in(db, prev_start, prev_end, only)
+    overdue_rows = tickets.overdue(db, now, only)
     if topics is None:
         topics = {}
         for scope in scopes:

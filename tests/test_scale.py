@@ -360,3 +360,20 @@ async def test_weekly_job_builds_the_digests_in_a_child_process(make_config):
         assert "江南区实验小学上周留言周报" in json.loads(head["payload"])["content"]
         stored = await app[DB].read(tickets.topics, "2026-W48", "bureau")
         assert ("资料费", 5) in stored
+
+
+async def test_digest_page_is_built_once_for_simultaneous_readers(make_config, aiohttp_client, monkeypatch):
+    from bot.app import CONFIG, create_app
+    from bot.web import digest_link
+    app = create_app(make_config(), clock=FixedClock(at("2026-11-30 10:00")))
+    client = await aiohttp_client(app)
+    builds = []
+    real = digest.build
+    monkeypatch.setattr(digest, "build", lambda *a, **k: builds.append(a[1]) or real(*a, **k))
+    url = digest_link(app[CONFIG], "2026-W48", "bureau").split("8080", 1)[1]
+    pages = await asyncio.gather(*(client.get(url) for _ in range(4)))
+    assert [p.status for p in pages] == [200] * 4 and builds == ["2026-W48"]
+    bad_week = digest_link(app[CONFIG], "0001-W01", "bureau").split("8080", 1)[1]
+    assert (await client.get(bad_week)).status == 404  # a week before the calendar: not found, not a 500
+    gone = digest_link(app[CONFIG], "2026-W48", "no-such-unit").split("8080", 1)[1]
+    assert (await client.get(gone)).status == 404
