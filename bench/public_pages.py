@@ -6,7 +6,8 @@
 For each size, on a copy of the cached database: the time to build the figures snapshot (one read of the last
 90 days; done at start and then in the background when older than [public] cache_seconds), and per page the
 median and p95 of --repeat requests with the page cache emptied before each (the figures warm: what a visitor
-waits for when the page has expired), and with the page cached. /healthz in the same run is the reference.
+waits for when the page has expired), and with the page cached; the signed month ranking (/review/2026-11) the
+same way; and `tingjian review`'s read for a quarter and a year. /healthz in the same run is the reference.
 """
 from __future__ import annotations
 
@@ -78,13 +79,26 @@ async def measure(path: Path, repeat: int, port: int) -> list[tuple[str, float, 
             for _ in range(3):
                 await get("/healthz")
             rows.append(("/healthz (reference)", *ms([await get("/healthz") for _ in range(repeat)])))
-            for url in PAGES:
+            from urllib.parse import urlsplit
+            from bot.public import ranking_link
+            ranking = urlsplit(ranking_link(config, "2026-11"))
+            for url in [*PAGES, f"{ranking.path}?{ranking.query}"]:
                 cold = []
                 for _ in range(repeat):
                     cache.pages.clear()
                     cold.append(await get(url))
-                rows.append((f"{url}  (page built)", *ms(cold)))
-                rows.append((f"{url}  (page cached)", *ms([await get(url) for _ in range(repeat)])))
+                name = url.split("?sig=")[0]
+                rows.append((f"{name}  (page built)", *ms(cold)))
+                rows.append((f"{name}  (page cached)", *ms([await get(url) for _ in range(repeat)])))
+        from handlers import review
+        for period in ("2026-Q4", "2026"):  # `tingjian review --period …` (the CLI's read)
+            samples = []
+            for _ in range(3):
+                t = time.perf_counter()
+                await db.read(review.build, period, d.calendar.tz, config.review.weights(), d.campaign.p.surveys,
+                              5, app[CLOCK].now())
+                samples.append(time.perf_counter() - t)
+            rows.append((f"review.build {period} (tingjian review)", *ms(samples)))
     finally:
         await runner.cleanup()
     return rows

@@ -237,7 +237,7 @@ def _boards(snap: public.Snapshot, min_rated: int) -> dict[str, tuple[str, list]
     out = {}
     for what in ("praise", "satisfaction"):
         for key, _, label in public.WINDOWS:
-            rows = public.leaders(snap, key, 5, min_rated)[what]
+            rows = public.top_units(snap, key, 5, min_rated)[what]
             if rows or key == public.WINDOWS[-1][0]:
                 out[what] = (label, rows)
                 break

@@ -172,7 +172,7 @@ def directory_rows(snap: Snapshot, query: str = "", district: str = "", kind: st
     return out
 
 
-def leaders(snap: Snapshot, key: str = "month", top: int = 5, min_rated: int = 5) -> dict[str, list]:
+def top_units(snap: Snapshot, key: str = "month", top: int = 5, min_rated: int = 5) -> dict[str, list]:
     """服务标兵 (most praise) and the best satisfaction (with at least min_rated ratings) in a window."""
     listed = [(code, u) for code, u in snap.units.items() if u["kind"] in LISTED_KINDS]
     praised = sorted(((u, snap.window(c, key)) for c, u in listed if snap.window(c, key).praise),

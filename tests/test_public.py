@@ -243,3 +243,51 @@ async def test_menu_and_welcome_link_the_public_pages(site):
     assert f"江南区实验小学的服务事项和办理情况：{base}/u/jn-syxx" in replies[0].text
     replies = await d.handle(Inbound(openid="o_p", kind="event", event="click", event_key="PUBLIC", created_at=2))
     assert f"{base}/u/jn-syxx" in replies[0].text and f"{base}/u/" in replies[0].text
+
+
+@pytest.mark.parametrize("body,error", [
+    ('[kind.nope]\ncontact_hours = "x"\n', "no kind 'nope'"),
+    ('[unit.zz]\ncontact_hours = "x"\n', "no unit code 'zz'"),
+    ('[unit.jn-syxx]\n[[unit.jn-syxx.items]]\nprocedure = "x"\n', "item 1: name is required"),
+    ('[unit.jn-syxx]\nhours = "x"\n', "keys are contact_hours, phone and [[items]]"),
+    ('[units.jn-syxx]\n', "unknown table [units]"),
+    ('[unit.jn-syxx\n', "services.toml"),
+])
+def test_bad_service_items_name_the_place(tmp_path, body, error):
+    from storage.services import ServicesError, read_toml
+    path = tmp_path / "services.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ServicesError, match=re.escape(error)):
+        read_toml(path, {"jn-syxx": "school", "jyj": "bureau"})
+
+
+def test_shipped_service_items_load_and_a_unit_overrides_its_kind(tmp_path):
+    from bot.demo import DEMO_DIRECTORY
+    from storage import directory, services
+    from storage.db import Database
+    db = Database(tmp_path / "s.db").start()
+    try:
+        db.run_sync(directory.upsert, directory.read_csv(DEMO_DIRECTORY))
+        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+        assert db.run_sync(services.replace, services.read_toml(DEMO_SERVICES, known)) > 10
+        own = db.run_sync(services.for_unit, {"code": "jn-syxx", "kind": "school"})
+        kind = db.run_sync(services.for_unit, {"code": "jb-bhxx", "kind": "school"})
+        hours = dict(db.run_sync(lambda c: list(c.execute("SELECT code, contact_hours FROM units"))))
+    finally:
+        db.close()
+    assert own[1]["name"] == "课后服务报名" and kind[0]["name"] == "转学申请"
+    assert hours["jn-syxx"].startswith("工作日 7:30") and hours["jb-bhxx"].startswith("工作日 8:00")
+
+
+def test_init_db_loads_service_items_and_names_a_bad_file(tmp_path, capsys):
+    from bot.cli import main
+    from bot.demo import DEMO_DIRECTORY
+    config = tmp_path / "c.toml"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[unit.nowhere]\ncontact_hours = "x"\n', encoding="utf-8")
+    for services, code in ((DEMO_SERVICES, 0), (bad, 2)):
+        config.write_text(f'[storage]\npath = "{tmp_path / "c.db"}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n'
+                          f'services = "{services}"\n', encoding="utf-8")
+        assert main(["init-db", "--config", str(config)]) == code
+    out = capsys.readouterr()
+    assert "service items: " in out.out and "directory.services" in out.err and "nowhere" in out.err
