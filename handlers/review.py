@@ -295,15 +295,21 @@ def format_text(review: Review) -> str:
     for u in review.units:
         if u.kind != kind:
             kind = u.kind
-            lines.append(f"\n[{kind}]  rank  score  响应  解决  满意  首次  超期  退回  评议  表扬")
+            lines.append(f"\n{_pad(f'[{kind}]', 26)}rank  score  响应  解决  满意  首次  超期  退回  评议  表扬")
         r = u.figures.rates
-        lines.append(f"  {u.name:<14}{(str(u.rank) if u.rank else '—'):>4}  {_num(u.score):>5}  "
+        lines.append(f"  {_pad(u.name, 26)}{(str(u.rank) if u.rank else '—'):>4}  {_num(u.score):>5}  "
                      f"{percent(r.response):>4}  {percent(r.resolution):>4}  {percent(r.satisfaction):>4}  "
                      f"{percent(r.first_satisfaction):>4}  {u.figures.overdue:>4}  {u.figures.bounced:>4}  "
                      f"{_num(u.figures.survey):>4}  {u.figures.praise:>4}")
         for c in u.comments:
             lines.append(f"      点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
     return "\n".join(lines)
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align by display width: a Chinese character takes two columns in a terminal."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(1, width - shown)
 
 
 def _num(v: float | None) -> str:
