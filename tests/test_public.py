@@ -62,6 +62,8 @@ class TagChecker(HTMLParser):
 
 
 def assert_valid(html: str) -> None:
+    import html5lib
+    html5lib.HTMLParser(strict=True).parse(html)  # raises on any HTML5 parse error
     checker = TagChecker()
     checker.feed(html)
     checker.close()
