@@ -404,10 +404,13 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
         jobs = {j.id: j.func for j in app[SCHEDULER].get_jobs()}
         sweep_job, digest_job = jobs["deadlines"], jobs["weekly-digest"]
         t = time.perf_counter()
+        db.longest_batch = 0.0
         await sweep_job()
         out["sweep_first_ms"] = (time.perf_counter() - t) * 1000
+        out["sweep_first_lock_ms"] = db.longest_batch * 1000
 
         async def timed(fn, n=repeat):
+            log(f"  {getattr(fn, '__name__', 'step')} ×{n}")
             samples = []
             for _ in range(n):
                 t = time.perf_counter()
@@ -421,7 +424,9 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
 
         async def digest_once():
             await db.run(lambda c: c.execute("DELETE FROM digests WHERE week = ?", [week]))
+            db.longest_batch = 0.0
             await digest_job()
+            out["digest_job_lock_ms"] = max(out.get("digest_job_lock_ms", 0), db.longest_batch * 1000)
         if "digest_job" not in skip:
             out["digest_job_ms"] = await timed(digest_once, max(1, min(repeat, 3)))
         sent = await read(lambda c: c.execute("SELECT count(*) FROM digests WHERE week = ?", [week]).fetchone()[0])
@@ -578,7 +583,9 @@ def retained(path: Path) -> dict:
 ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"),
         ("webhook_alone_p99_ms", "webhook p99, nothing else running (reference)"),
         ("webhook_alone_rps", "webhook messages/s, nothing else running (reference)"), ("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"), ("sweep_first_ms", "deadline sweep, first after start"),
+        ("sweep_first_lock_ms", "  longest write transaction in it"),
         ("sweep_ms", "deadline sweep (steady)"), ("digest_job_ms", "weekly digest job, all scopes"),
+        ("digest_job_lock_ms", "  longest write transaction in it"),
         ("digest_page_ms", "digest page (bureau, HTTP)"), ("rates_unit_ms", "rates, one unit and week"),
         ("submit_ms", "submit (the final 1)"), ("todo_handler_ms", "待办 handler"),
         ("todo_supervisor_ms", "待办 supervisor"), ("todo_leader_ms", "待办 leader"), ("query_ms", "查询"),
@@ -625,6 +632,7 @@ def main() -> int:
         t = time.perf_counter()
         Database(work).start().close()  # the code's migrations, once: not part of a start-up
         migrate_ms = (time.perf_counter() - t) * 1000
+        log(f"  migrations: {migrate_ms / 1000:.1f} s")
         r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip)))
         r["size_mb"] = work.stat().st_size / 1e6
         r["migrate_ms"] = migrate_ms

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 ORPHAN_SECONDS = 60
 # Writes that follow a read-side decision go in batches this small, so no batch holds the write lock for long
 # (a webhook message waits for at most one of them).
-SWEEP_BATCH = 50
+SWEEP_BATCH = 20
 DIGEST_BATCH = 20
 PRUNE_BATCH = 500
 

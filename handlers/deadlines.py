@@ -86,7 +86,8 @@ class Watch:
             if tickets.remind_once(db, ticket["id"], "accept", ticket["accept_due_at"], now):
                 fired.append("accept")
         total = self.calendar.working_seconds(start, due)
-        share = self.calendar.working_seconds(start, now) / total if total else 1.0
+        # Past the deadline every share is reached: no need to count the working time of months or years.
+        share = 1.0 if now >= due or not total else self.calendar.working_seconds(start, now) / total
         levels = [kind for kind, at in SHARES if share >= at]
         if now >= due:
             levels.append("urge")

@@ -130,6 +130,7 @@ class Database:
         self._db: sqlite_utils.Database | None = None
         self.commits = 0
         self.calls = 0
+        self.longest_batch = 0.0  # seconds: the longest the write lock was held by one batch (reset by readers)
         self._readers: list[_Reader] = []
         self._next_reader = itertools.count()
 
@@ -194,8 +195,10 @@ class Database:
 
     def _run_batch(self, db: sqlite_utils.Database, batch: list[_Call]) -> None:
         outcomes: list[tuple[_Call, bool, Any]] = []
+        started = None
         try:
             self._begin(db)
+            started = time.perf_counter()
             for call in batch:
                 if not call.wanted():
                     continue
@@ -205,6 +208,7 @@ class Database:
                 except Exception as exc:  # noqa: BLE001 - the caller gets it; its savepoint is rolled back
                     outcomes.append((call, False, exc))
             db.conn.execute("COMMIT")
+            self.longest_batch = max(self.longest_batch, time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
             if db.conn.in_transaction:
