@@ -231,6 +231,10 @@ async def test_leader_comments_from_wechat(tmp_path, make_config):
         assert "不存在的学校" in (await say("o_leader", "点评 不存在的学校 本月 很好"))[0].text
         assert "点评格式" in (await say("o_leader", "点评 育英小学"))[0].text
         assert "只有局领导" in (await say("o_handler", "点评 育英小学 本月 很好"))[0].text
+        await app[DB].run(lambda db: db.execute(
+            "INSERT INTO users (openid, role, first_seen_at, last_seen_at) VALUES ('o_parent', 'citizen', 1, 1)"))
+        reply = (await say("o_parent", "点评一下育英小学的食堂，饭菜太咸了"))[0].text
+        assert "点评" not in reply and "局领导" not in reply        # a citizen's message, taken as one
         rows = await app[DB].run(review_store.comments)
     assert [(r["unit_code"], r["period"], r["author"], r["text"], r["public"]) for r in rows] == [
         (B, "2026-Q4", "王局长", "收费公示要更及时", False),
