@@ -12,6 +12,7 @@ served meanwhile) and each rendered page (per URL, for cache_seconds).
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections import OrderedDict
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 JINJA = web.AppKey("public_jinja", jinja2.Environment)
 CACHE = web.AppKey("public_cache", object)
 TEMPLATES = Path(__file__).with_name("templates") / "public"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_CACHE_MAX = 512        # distinct URLs kept (searches vary); the oldest go first
 # The figures are rebuilt after this many page lifetimes (10 min by default): the rate windows end at midnight, so
 # within a day only the survey results move, and a rebuild (seconds at 1M tickets) occupies a reader thread.
@@ -149,6 +151,8 @@ async def ranking_page(request: web.Request) -> web.Response:
     from handlers import review
     config = request.app[CONFIG]
     period = request.match_info["period"]
+    xlsx = period.endswith(".xlsx")  # the same ranking as the XLSX of `tingjian review --out`
+    period = period.removesuffix(".xlsx")
     if not hmac.compare_digest(sign(config, f"review-{period}", "ranking"), request.query.get("sig", "")):
         raise web.HTTPForbidden(text="链接无效或已失效，请从公众号消息中的链接打开。")
     try:
@@ -157,15 +161,22 @@ async def ranking_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=str(exc)) from None
     cache: PublicCache = request.app[CACHE]
     key = f"/review/{period}"
-    body = cache.page(key)
+    body = None if xlsx else cache.page(key)
     if body is None:
         d = request.app[DISPATCHER]
+        now = request.app[CLOCK].now()
         result = await request.app[DB].read(review.build, period, d.calendar.tz, config.review.weights(),
-                                            d.campaign.p.surveys, config.campaign.min_responses,
-                                            request.app[CLOCK].now())
+                                            d.campaign.p.surveys, config.campaign.min_responses, now)
+        if xlsx:
+            from bot.review_xlsx import write
+            out = io.BytesIO()
+            write(result, out, now, d.calendar.tz)
+            return web.Response(body=out.getvalue(), content_type=XLSX_TYPE, headers={
+                "Content-Disposition": f'attachment; filename="review-{period}.xlsx"'})
         body = _render(request, "ranking.html", {
             "r": result, "kinds": [k for k in review.REVIEWED_KINDS if any(u.kind == k for u in result.units)],
-            "components": review.COMPONENTS, "names": review.COMPONENT_NAMES, "bureau": None})
+            "components": review.COMPONENTS, "names": review.COMPONENT_NAMES, "bureau": None,
+            "xlsx": f"/review/{period}.xlsx?" + urlencode({"sig": request.query["sig"]})})
         cache.keep(key, body)
     return web.Response(text=body, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": "private, max-age=60"})

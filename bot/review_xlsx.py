@@ -53,7 +53,7 @@ def _figures(f: Figures) -> list:
     return [get(f) for _, get, _ in FIGURE_COLUMNS]
 
 
-def write(review: Review, path: str | Path, generated_at: float, tz) -> Path:
+def write(review: Review, path, generated_at: float, tz):
     wb = Workbook()
     fig_heads = [h for h, _, _ in FIGURE_COLUMNS]
     fig_formats = [f for _, _, f in FIGURE_COLUMNS]
@@ -112,7 +112,8 @@ def write(review: Review, path: str | Path, generated_at: float, tz) -> Path:
     for cell in ws[3]:
         cell.font, cell.fill = HEAD, FILL
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 16, 8, 100
-    path = Path(path)
-    wb.save(path)
+    if isinstance(path, (str, Path)):
+        path = Path(path)
+    wb.save(path)  # a path, or a file object (the ranking page's download)
     return path
 

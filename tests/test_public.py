@@ -216,6 +216,14 @@ async def test_ranking_page_needs_the_signed_link(site):
     assert "内部点评不公开" in html                      # staff see every comment on the ranking
     for what in PLANTED.values():
         assert what not in html
+    xlsx = re.search(r'href="(/review/2026-11\.xlsx\?sig=\w+)"', html).group(1)
+    resp = await site.get(xlsx)
+    assert resp.status == 200 and resp.content_type.endswith("spreadsheetml.sheet")
+    import io
+    import openpyxl
+    wb = openpyxl.load_workbook(io.BytesIO(await resp.read()))
+    assert wb.sheetnames == ["全局", "区县", "单位", "说明"]
+    await get(site, "/review/2026-11.xlsx", 403)
     await get(site, "/review/2026-11", 403)
     await get(site, f"/review/2026-10?{url.query}", 403)      # a signature is for its period only
     bad = urlsplit(ranking_link(site.app[CONFIG], "2026-13"))
