@@ -427,7 +427,14 @@ def cmd_review(args) -> int:
                               config.campaign.min_responses, now, args.kind)
     finally:
         db.close()
-    print(review.format_text(result))
+    if args.unit:
+        try:
+            print(review.format_unit(result, args.unit))
+        except ValueError as exc:
+            print(f"tingjian: {exc}", file=sys.stderr)
+            return 2
+    else:
+        print(review.format_text(result))
     if args.out:
         from bot.review_xlsx import write
         print(f"written to {write(result, args.out, now, tz)}")
@@ -663,6 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "records a leader's comment (领导点评).")
     p.add_argument("--period", help="2026-11, 2026-Q4 or 2026")
     p.add_argument("--kind", choices=["office", "district", "school", "kindergarten"], help="only this kind")
+    p.add_argument("--unit", help="print this unit's report (figures, each component's score and weight)")
     p.add_argument("--out", metavar="FILE.xlsx", help="also write the XLSX (sheets 全局, 区县, 单位, 说明)")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=lambda a: cmd_review(a) if a.period else _missing(p, "--period"))

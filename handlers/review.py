@@ -306,6 +306,32 @@ def format_text(review: Review) -> str:
     return "\n".join(lines)
 
 
+def format_unit(review: Review, code: str) -> str:
+    """One unit's report: its figures, each component's score and weight, the score, rank and comments."""
+    from handlers.rates import percent
+    u = review.unit(code)
+    if u is None:
+        raise ValueError(f"unit {code!r} is not reviewed (unknown, inactive, or not an office, district bureau, "
+                         "school or kindergarten)")
+    f, r = u.figures, u.figures.rates
+    lines = [f"{u.name}（{u.code}）绩效考核 {review.name}",
+             f"综合得分 {_num(u.score)}" + (f"，同类第{u.rank}名（共{u.ranked}个）" if u.rank else "，无数据不排名"),
+             f"受理{r.dispatched}件，办结{r.resolved}件（按时{r.resolved_in_time}件），期末超期未办结{r.open_overdue}件；"
+             f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件，退回{f.bounced}次，表扬{f.praise}件；"
+             f"群众评议{_num(f.survey)}（{f.survey_n}份）",
+             "", f"{_pad('指标', 14)}  数值    得分   权重"]
+    values = {"response": percent(r.response), "resolution": percent(r.resolution),
+              "satisfaction": percent(r.satisfaction), "first_satisfaction": percent(r.first_satisfaction),
+              "overdue": f"{f.overdue}件", "bounced": f"{f.bounced}次", "survey": _num(f.survey),
+              "praise": f"{f.praise}件"}
+    weights = review.weights.as_dict()
+    for c in COMPONENTS:
+        lines.append(f"{_pad(COMPONENT_NAMES[c], 14)}{values[c]:>6}  {_num(u.scores.get(c)):>5}  {weights[c]:>5}")
+    for c in u.comments:
+        lines.append(f"\n领导点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
+    return "\n".join(lines)
+
+
 def _pad(text: str, width: int) -> str:
     """Left-align by display width: a Chinese character takes two columns in a terminal."""
     shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

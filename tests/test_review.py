@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -205,6 +206,11 @@ def test_cli_writes_the_xlsx_with_numbers_and_notes(tmp_path, capsys):
     assert main(["review", "--period", "2026-11", "--kind", "school", "--config", str(config)]) == 0
     text = capsys.readouterr().out
     assert "超期件请说明原因" in text and "[school]" in text and "[office]" not in text
+    assert main(["review", "--period", "2026-11", "--unit", A, "--config", str(config)]) == 0
+    text = capsys.readouterr().out
+    assert "综合得分 64.1，同类第2名（共3个）" in text and "超期2件，退回1次，表扬1件" in text
+    assert re.search(r"首次满意率\s+50%\s+50.0\s+0.1", text) and "领导点评（局长，公开）" in text
+    assert main(["review", "--period", "2026-11", "--unit", "jyj", "--config", str(config)]) == 2
     assert main(["review", "--period", "2026-13", "--config", str(config)]) == 2
     assert main(["review", "comment", "--unit", "nope", "--period", "2026-11", "--text", "x",
                  "--config", str(config)]) == 2
