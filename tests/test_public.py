@@ -301,3 +301,29 @@ def test_init_db_loads_service_items_and_names_a_bad_file(tmp_path, capsys):
         assert main(["init-db", "--config", str(config)]) == code
     out = capsys.readouterr()
     assert "service items: " in out.out and "directory.services" in out.err and "nowhere" in out.err
+
+
+async def test_pages_fit_a_phone_screen_in_a_real_browser(site):
+    """Chromium (Debian's, never a downloaded build) at 390 px: nothing wider than the screen, no script."""
+    playwright = pytest.importorskip("playwright.async_api")
+    import shutil
+    if not shutil.which("chromium") and not __import__("os").path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian's chromium is not installed")
+    async with playwright.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 800})
+            for path in ("/u/", "/u/jn-syxx", "/u/jyj", "/u/?q=实验"):
+                resp = await page.goto(str(site.make_url(path)))
+                assert resp.status == 200
+                width = await page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, f"{path} is {width}px wide on a 390px screen"
+                assert await page.evaluate("document.scripts.length") == 0
+            page = await browser.new_page(viewport={"width": 390, "height": 800}, java_script_enabled=False)
+            await page.goto(str(site.make_url("/u/")))
+            await page.fill("input[name=q]", "育英")                # the search form works without JavaScript
+            await page.click("button[type=submit]")
+            await page.wait_for_load_state()
+            assert "江南区育英小学" in await page.content() and "q=%E8%82%B2%E8%8B%B1" in page.url
+        finally:
+            await browser.close()
