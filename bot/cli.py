@@ -462,6 +462,22 @@ def cmd_review_comment(args) -> int:
     return 0
 
 
+def cmd_review_comments(args) -> int:
+    from storage import review as review_store
+    if args.delete is not None:
+        _, done = _with_db(args, review_store.delete_comment, args.delete)
+        print(f"comment {args.delete} deleted" if done else f"tingjian: no comment {args.delete}",
+              file=sys.stdout if done else sys.stderr)
+        return 0 if done else 2
+    _, rows = _with_db(args, review_store.comments, args.period, args.unit)
+    for c in rows:
+        print(f"{c['id']}\t{c['period']}\t{c['unit_code']}\t{c['author']}\t{'public' if c['public'] else 'internal'}"
+              f"\t{c['text']}")
+    if not rows:
+        print("no comments")
+    return 0
+
+
 def cmd_faq_stats(args) -> int:
     import datetime as dt
     from zoneinfo import ZoneInfo
@@ -674,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE.xlsx", help="also write the XLSX (sheets 全局, 区县, 单位, 说明)")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=lambda a: cmd_review(a) if a.period else _missing(p, "--period"))
-    review_sub = p.add_subparsers(dest="review_command", metavar="[comment]")
+    review_sub = p.add_subparsers(dest="review_command", metavar="[comment | comments]")
     q = review_sub.add_parser("comment", help="record a leader's comment (领导点评) on a unit for a period",
                               description="Record 领导点评 for a unit and period. --public shows it on the unit's "
                                           "public page.")
@@ -685,6 +701,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--public", action="store_true", help="also show it on the unit's public page")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_review_comment)
+    q = review_sub.add_parser("comments", help="list leaders' comments (id, period, unit, author, visibility)",
+                              description="List 领导点评, the latest first; --delete ID withdraws one.")
+    q.add_argument("--period", help="only this period")
+    q.add_argument("--unit", help="only this unit code")
+    q.add_argument("--delete", type=int, metavar="ID", help="withdraw this comment")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_review_comments)
 
     p = sub.add_parser("faq", help="常见问题: how often each instant answer was served and whether it helped",
                        description="Common questions answered at once (campaign.faq).")

@@ -28,3 +28,8 @@ def comments(db: sqlite_utils.Database, period: str | None = None, unit_code: st
     for r in rows:
         r["public"] = bool(r["public"])
     return rows
+
+
+def delete_comment(db: sqlite_utils.Database, comment_id: int) -> bool:
+    """Withdraw a comment (written by mistake, or no longer to be shown); False if there is none."""
+    return db.execute("DELETE FROM review_comments WHERE id = ?", [comment_id]).rowcount == 1

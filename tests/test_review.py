@@ -215,6 +215,14 @@ def test_cli_writes_the_xlsx_with_numbers_and_notes(tmp_path, capsys):
     assert main(["review", "comment", "--unit", "nope", "--period", "2026-11", "--text", "x",
                  "--config", str(config)]) == 2
     assert "unknown unit" in capsys.readouterr().err
+    assert main(["review", "comments", "--unit", C, "--config", str(config)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.endswith("public\t超期件请说明原因") and "\n" not in line
+    cid = line.split("\t")[0]
+    assert main(["review", "comments", "--delete", cid, "--config", str(config)]) == 0
+    assert main(["review", "comments", "--delete", cid, "--config", str(config)]) == 2
+    assert main(["review", "comments", "--unit", C, "--config", str(config)]) == 0
+    assert "no comments" in capsys.readouterr().out
 
 
 async def test_leader_comments_from_wechat(tmp_path, make_config):
