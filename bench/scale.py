@@ -395,6 +395,10 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     await runner.setup()
     out["startup_ms"] = (time.perf_counter() - t0) * 1000
     app[SCHEDULER].pause()
+    from bot.app import SENDER
+    # Nothing is delivered in the bench (the API is a closed port): without the sender, its retries of every push
+    # the jobs queue do not mix into the writer's figures.
+    await app[SENDER].stop()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     db, d = app[DB], app[DISPATCHER]
     read = getattr(db, "read", None) or db.run

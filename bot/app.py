@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import AsyncIterator
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,17 +13,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.channels.wechat.api import WechatApi
 from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
 from bot import public as public_pages
 from bot import web as web_pages
-from bot.scheduler import build_scheduler
-from handlers.clock import Clock
+from bot.scheduler import Jobs, build_scheduler
+from handlers.clock import Clock, DemoClock
 from handlers.desk import Templates
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
-from storage import directory, outbox
+from storage import directory, inbound, outbox, spool
+from storage.spool import Spool
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,12 @@ API = web.AppKey("api", WechatApi)
 SENDER = web.AppKey("sender", OutboxSender)
 WEBHOOK = web.AppKey("webhook", WechatWebhook)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+JOBS = web.AppKey("jobs", Jobs)
 
 
 def create_app(config: Config, clock: Clock | None = None) -> web.Application:
-    clock = clock or Clock()
+    # The demo's clock can be sped up and moved forward (POST /sandbox/clock); a real service's never moves.
+    clock = clock or (DemoClock() if config.sandbox.enabled else Clock())
     app = web.Application(client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
     app[CLOCK] = clock
@@ -61,7 +65,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    db = Database(config.storage.path).start()
+    db = Database(config.storage.path, config.storage.lock_wait_seconds).start()
     app[DB] = db
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
@@ -132,19 +136,24 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
     sender = OutboxSender(db, api, config.outbox, clock)
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
-                        on_outbox=sender.wake)
+                        on_outbox=sender.wake, spool=Spool(spool.folder_for(config.storage.path)),
+                        duty_office=config.routing.duty_office, tz=ZoneInfo(config.bot.timezone))
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
+    # Spools left by killed processes (and by this one, if the database was locked) are drained in the background.
+    receiver.start_drain()
     # Whatever was accepted before this process started and is still unhandled was left by a killed process.
     recovered = await receiver.recover(received_before=clock.now())
     if recovered:
         log.info("handled %d message(s) accepted before a restart", recovered)
     sender.start()
-    scheduler = build_scheduler(db, receiver, clock, config, app[DISPATCHER], sender)
+    app[JOBS] = jobs = Jobs(db, receiver, clock, config, app[DISPATCHER], sender)
+    scheduler = build_scheduler(jobs)
     scheduler.start()
     app[SCHEDULER] = scheduler
     yield
     scheduler.shutdown(wait=False)
+    await receiver.stop()
     await sender.stop()
     await api.close()
 
@@ -157,6 +166,48 @@ async def _wechat_post(request: web.Request) -> web.Response:
     return await request.app[WEBHOOK].post(request)
 
 
+# /healthz gives up on a database write after this long and reports the database unhealthy.
+HEALTH_WRITE_SECONDS = 2.0
+
+
+def _heartbeat(db, now: float, failed_since: float) -> dict:
+    """One tiny write (proof the database can be written now) and indexed health figures."""
+    db.execute("INSERT INTO heartbeat (name, at) VALUES ('healthz', ?) ON CONFLICT(name) DO UPDATE SET at = ?",
+               [now, now])
+    return {**outbox.health(db, now, failed_since), "flagged_inbound": inbound.flagged_since(db, failed_since)}
+
+
 async def _health(request: web.Request) -> web.Response:
-    counts = await request.app[DB].read(outbox.counts)
-    return web.json_response({"ok": True, "outbox": counts})
+    """200 when messages can be stored and are being delivered; 503 with the reasons otherwise. Cheap: one
+    one-row write and two indexed lookups, whatever the size of the database."""
+    app = request.app
+    config, clock = app[CONFIG], app[CLOCK]
+    now = clock.now()
+    body: dict = {"ok": True, "database": "ok", "alerts": []}
+    try:
+        state = await asyncio.wait_for(
+            app[DB].run(_heartbeat, now, now - config.outbox.failed_alert_hours * 3600), HEALTH_WRITE_SECONDS)
+    except asyncio.TimeoutError:
+        body.update(ok=False, database=f"a write did not complete within {HEALTH_WRITE_SECONDS:.0f} s "
+                                      "(the write lock is held by another process?)")
+    except Exception as exc:  # noqa: BLE001 - reported, not raised: this is the health check
+        body.update(ok=False, database=f"cannot be written: {exc}")
+    else:
+        flagged = state.pop("flagged_inbound")
+        body["outbox"] = state
+        body["alerts"] = problems(state, config.outbox)
+        if flagged:
+            body["alerts"].append(f"{flagged} message(s) could not be handled and wait for staff: "
+                                  "tingjian inbound failed")
+        if state["oldest_pending_seconds"] is not None and \
+                state["oldest_pending_seconds"] > config.outbox.stuck_minutes * 60:
+            body["ok"] = False
+    if not body["ok"] and body["database"] != "ok":
+        body["alerts"].insert(0, f"database {body['database']}")
+    receiver = app.get(RECEIVER)
+    if receiver is not None and receiver.spool is not None:
+        spooled = await asyncio.get_running_loop().run_in_executor(None, receiver.spool.pending)
+        body["spooled"] = spooled
+        if spooled:
+            body["alerts"].append(f"{spooled} acknowledged message(s) wait in the spool for the database")
+    return web.json_response(body, status=200 if body["ok"] else 503)

@@ -30,7 +30,7 @@ def _server_overrides(args) -> dict:
     return {"server": server} if server else {}
 
 
-def _run_worker(config: Config, reuse_port: bool) -> None:
+def _run_worker(config: Config, reuse_port: bool, clock=None) -> None:
     from aiohttp import web
 
     from bot.app import create_app
@@ -40,16 +40,16 @@ def _run_worker(config: Config, reuse_port: bool) -> None:
         loop = uvloop.new_event_loop()
     except ImportError:  # Windows: the standard loop
         loop = asyncio.new_event_loop()
-    web.run_app(create_app(config), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
+    web.run_app(create_app(config, clock), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
                 print=None, access_log=None, loop=loop)
 
 
-def _serve(config: Config, workers: int, banner: str = "") -> int:
+def _serve(config: Config, workers: int, banner: str = "", clock=None) -> int:
     from storage.db import Database
     Database(config.storage.path).start().close()  # migrate once, before workers race to do it
     print(banner or f"Tingjian listening on {config.public_url} (webhook: {config.public_url}/wechat)", flush=True)
     if workers <= 1:
-        _run_worker(config, reuse_port=False)
+        _run_worker(config, reuse_port=False, clock=clock)
         return 0
     # Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections.
     ctx = multiprocessing.get_context("spawn")
@@ -75,14 +75,20 @@ def cmd_serve(args) -> int:
 
 def cmd_demo(args) -> int:
     from bot.demo import demo_config
+    from handlers.clock import DemoClock
+    if not 0 < args.speed <= 100_000:
+        print("tingjian: --speed must be between 0 and 100000", file=sys.stderr)
+        return 2
     config = demo_config(port=args.port, host=args.host, data_dir=args.data)
     banner = (
         "Tingjian demo: embedded SQLite at {db}, local WeChat sandbox, no credentials.\n"
         "  Simulator (open in a browser):  {url}/simulator\n"
         "  Terminal chat:                  tingjian chat --url {url}\n"
+        "{speed}"
         "Press Ctrl+C to stop."
-    ).format(db=config.storage.path, url=config.public_url)
-    return _serve(config, 1, banner)
+    ).format(db=config.storage.path, url=config.public_url,
+             speed=f"  Time runs {args.speed:g}x faster than real time.\n" if args.speed != 1 else "")
+    return _serve(config, 1, banner, clock=DemoClock(args.speed))
 
 
 def cmd_init_db(args) -> int:
@@ -151,6 +157,82 @@ def cmd_staff_remove(args) -> int:
     _, removed = _with_db(args, staff.remove, args.openid)
     print(f"removed {args.openid}" if removed else f"{args.openid} is not a staff member")
     return 0 if removed else 1
+
+
+def _when(ts: float | None) -> str:
+    import time
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
+
+
+def cmd_outbox_list(args) -> int:
+    import json
+
+    from storage import outbox
+    states = tuple(args.state) if args.state else ("pending", "sending", "waiting", "failed")
+    _, rows = _with_db(args, outbox.list_rows, states, args.limit)
+    if not rows:
+        print(f"no messages in state {', '.join(states)}")
+    for r in rows:
+        payload = json.loads(r["payload"])
+        text = payload.get("content") or payload.get("template_id") or ""
+        print(f"#{r['id']}\t{r['status']}\t{r['openid']}\tqueued {_when(r['created_at'])}\t"
+              f"attempts {r['attempts']}\t"
+              + (f"next {_when(r['next_attempt_at'])}\t" if r["status"] == "pending" else "")
+              + (f"error: {r['last_error']}\t" if r["last_error"] else "")
+              + text.replace("\n", " ")[:40])
+    return 0
+
+
+def cmd_outbox_retry(args) -> int:
+    import time
+
+    from storage import outbox
+    if (args.id is None) == (not args.all_failed):
+        print("tingjian: give a message ID or --all-failed", file=sys.stderr)
+        return 2
+    _, count = _with_db(args, outbox.retry, time.time(), args.id)
+    print(f"{count} message(s) queued again; a running service sends them within seconds")
+    return 0 if count else 1
+
+
+def cmd_inbound_failed(args) -> int:
+    import json
+
+    from storage import inbound
+    states = ("retrying", "flagged", "resolved") if args.all else ("retrying", "flagged")
+    _, rows = _with_db(args, inbound.list_failures, states, args.limit)
+    if not rows:
+        print("no message is waiting for a retry or for staff")
+    for r in rows:
+        text = json.loads(r["payload"]).get("text") or ""
+        nxt = f"next try {_when(r['next_attempt_at'])}" if r["state"] == "retrying" else ""
+        print(f"{r['key']}\t{r['state']}\t{r['openid']}\tfirst failed {_when(r['failed_at'])}\t"
+              f"tries {r['attempts']}\t{nxt}\terror: {r['error']}\t{text[:40]}")
+    return 0
+
+
+def cmd_inbound_retry(args) -> int:
+    import time
+
+    from storage import inbound
+    _, ok = _with_db(args, inbound.retry_failure, args.key, time.time())
+    print(f"{args.key} will be tried again within a minute" if ok else f"{args.key}: no such unresolved failure")
+    return 0 if ok else 1
+
+
+def cmd_inbound_resolve(args) -> int:
+    import time
+
+    from storage import inbound
+
+    def resolve(db, key, now):
+        if db.execute("SELECT 1 FROM inbound_failures WHERE key = ? AND state != 'resolved'", [key]).fetchone():
+            inbound.resolve_failure(db, key, now)
+            return True
+        return False
+    _, ok = _with_db(args, resolve, args.key, time.time())
+    print(f"{args.key} marked as dealt with" if ok else f"{args.key}: no such unresolved failure")
+    return 0 if ok else 1
 
 
 def cmd_directory_import(args) -> int:
@@ -562,18 +644,72 @@ def cmd_route(args) -> int:
     return 0
 
 
-def cmd_route_eval(args) -> int:
+def _router(args):
     from handlers.routing import Router
-    from handlers.routing.evaluate import evaluate, format_errors, format_report, read_csv, write_predictions
-    router = Router.from_toml(args.rules)
-    rows = read_csv(args.file)
-    report = evaluate(router, rows)
+    return Router.from_toml(args.rules)
+
+
+def _corrections(args) -> list[dict]:
+    from storage import tickets
+    return _with_db(args, tickets.corrections)[1]
+
+
+def cmd_route_eval(args) -> int:
+    from handlers.routing.evaluate import (breakdown, evaluate, format_breakdown, format_errors, format_report,
+                                           length_of, read_csv, read_styles, write_predictions)
+    from handlers.routing.learn import labelled
+    if bool(args.file) == bool(args.corrections):
+        print("tingjian: give a labelled CSV file or --corrections (the staff's 转派 in the database)",
+              file=sys.stderr)
+        return 2
+    styles: dict[str, str] = {}
+    if args.corrections:
+        rows, skipped = labelled(_corrections(args))
+        print(f"corrections from the database: {len(rows)} judged, {skipped} not judged (the receiving unit "
+              "handles several categories or none)")
+        if not rows:
+            return 0
+    else:
+        try:
+            rows = read_csv(args.file)
+            styles = read_styles(args.file)
+        except (OSError, ValueError) as exc:
+            print(f"tingjian: {exc}", file=sys.stderr)
+            return 2
+    report = evaluate(_router(args), rows)
     print(format_report(report))
+    if args.by_length:
+        print("\n" + format_breakdown(
+            "by length (short = one line of at most 60 characters, as typed in WeChat):",
+            breakdown(report, rows, lambda _i, t: length_of(t))))
+    if args.by_style:
+        if styles:
+            print("\n" + format_breakdown("by style (the CSV's style column):",
+                                          breakdown(report, rows, lambda i, _t: styles.get(i) or "-")))
+        else:
+            print("\n(no style column in this file)")
     if args.errors:
         print("\nmisrouted (id, gold -> predicted, text):\n" + format_errors(report))
     if args.predictions:
         write_predictions(args.predictions, [r[0] for r in rows], report.predictions)
         print(f"predictions written to {args.predictions}")
+    return 0
+
+
+def cmd_route_suggest(args) -> int:
+    from handlers.routing import DEFAULT_RULES
+    from handlers.routing.learn import format_suggestion, suggest
+    rules_path = Path(args.rules) if args.rules else DEFAULT_RULES
+    corrections = _corrections(args)
+    if not corrections:
+        print("no corrections recorded yet: every 转派 by staff is recorded and will show here")
+        return 0
+    sug = suggest(_router(args), rules_path.read_text(encoding="utf-8"), corrections, args.min_count,
+                  rules_path.name)
+    print(format_suggestion(sug))
+    if args.out and sug.diff:
+        Path(args.out).write_text(sug.diff, encoding="utf-8")
+        print(f"\ndiff written to {args.out} (apply with: patch -p1 < {args.out}, after review)")
     return 0
 
 
@@ -601,6 +737,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--data", default="data", help="folder for the demo database (default ./data)")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="time runs N times faster (e.g. 60: an hour a minute), so deadlines, reminders and the "
+                        "Monday digest come within a demo; the simulator can also jump ahead by hours or days")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("init-db", help="create or upgrade the database and load the directory",
@@ -628,6 +767,45 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("openid")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_staff_remove)
+
+    p = sub.add_parser("outbox", help="see and retry messages waiting to be pushed",
+                       description="Messages the service pushes (customer-service and template messages). "
+                                   "Transient errors are retried for ever; permanent ones end as failed.")
+    out_sub = p.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    q = out_sub.add_parser("list", help="list undelivered messages, newest first",
+                           description="List messages by state (default: all but sent), newest first.")
+    q.add_argument("--state", action="append", choices=("pending", "sending", "sent", "waiting", "failed"),
+                   help="only this state (repeatable)")
+    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_outbox_list)
+    q = out_sub.add_parser("retry", help="send a failed or waiting message again",
+                           description="Make a failed (or waiting) message due now, or every failed one.")
+    q.add_argument("id", type=int, nargs="?", help="message id from `tingjian outbox list`")
+    q.add_argument("--all-failed", action="store_true", help="every failed message")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_outbox_retry)
+
+    p = sub.add_parser("inbound", help="messages whose handling failed",
+                       description="Messages whose handling raised an error: answered with an apology, tried "
+                                   "again automatically, then flagged for staff (the duty office is told once).")
+    in_sub = p.add_subparsers(dest="inbound_command", required=True, metavar="ACTION")
+    q = in_sub.add_parser("failed", help="list messages waiting for a retry or flagged for staff",
+                          description="List messages whose handling failed and is not resolved yet.")
+    q.add_argument("--all", action="store_true", help="include those resolved by a retry")
+    q.add_argument("--limit", type=int, default=100)
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_inbound_failed)
+    q = in_sub.add_parser("retry", help="try a flagged message once more",
+                          description="Let the service try a flagged message once more (after a fix).")
+    q.add_argument("key", help="the message key from `tingjian inbound failed`")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_inbound_retry)
+    q = in_sub.add_parser("resolve", help="mark a flagged message as dealt with by hand",
+                          description="Mark a flagged message as dealt with (staff answered the person by hand).")
+    q.add_argument("key", help="the message key from `tingjian inbound failed`")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_inbound_resolve)
 
     p = sub.add_parser("directory", help="import units and schools from CSV",
                        description="The directory of units and schools.")
@@ -757,14 +935,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
     p.set_defaults(func=cmd_route)
 
-    p = sub.add_parser("route-eval", help="measure routing on a labelled CSV (id,text,label)",
-                       description="Print accuracy, macro-F1, per-category precision/recall/F1 and a confusion "
-                                   "matrix for a CSV with columns id,text,label.")
-    p.add_argument("file")
+    p = sub.add_parser("route-eval", help="measure routing on a labelled CSV (id,text,label) or on corrections",
+                       description="Print accuracy, macro-F1, per-category precision/recall/F1, the confusion pairs "
+                                   "and matrix for a CSV with columns id,text,label[,style], or for the staff's "
+                                   "corrections (转派) recorded in the database.")
+    p.add_argument("file", nargs="?", help="labelled CSV (omit with --corrections)")
+    p.add_argument("--corrections", action="store_true",
+                   help="evaluate on the corrections in the database (needs --config)")
+    p.add_argument("--by-length", action="store_true", help="also score short (WeChat-style) and long messages")
+    p.add_argument("--by-style", action="store_true", help="also score each value of the CSV's style column")
     p.add_argument("--predictions", metavar="OUT.csv", help="also write id,predicted")
     p.add_argument("--errors", action="store_true", help="also list the misrouted messages")
     p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
+    p.add_argument("--config", help="TOML file, for --corrections (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_route_eval)
+
+    p = sub.add_parser("route-suggest", help="propose rule changes from the staff's corrections, as a diff",
+                       description="List the rule words that most often preceded a correction (转派) and propose "
+                                   "changes to the rules file as a unified diff. Nothing is changed: a person "
+                                   "reviews the diff and applies it.")
+    p.add_argument("--min-count", type=int, default=2, help="corrections needed before a change is proposed")
+    p.add_argument("--out", metavar="PATCH", help="also write the diff to this file")
+    p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_route_suggest)
     return parser
 
 

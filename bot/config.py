@@ -52,14 +52,20 @@ class StorageConfig:
     # Sent pushes older than this many days are deleted (in small batches, hourly). Tickets, their events and
     # ratings are never deleted.
     retention_days: int = 90
+    # How long a write waits for another process's lock (a backup, a CLI command) before it gives up. Inbound
+    # messages never wait on it: past reply_timeout they are spooled to disk beside the database.
+    lock_wait_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
 class OutboxConfig:
     poll_seconds: float = 1.0
-    max_attempts: int = 12
     backoff_base_seconds: float = 2.0
     backoff_max_seconds: float = 600.0
+    # Alert (log and /healthz, which then answers 503) when the oldest undelivered message is older than this.
+    stuck_minutes: int = 30
+    # Alert while any message failed for good (unfollowed, bad openid, template error) within these hours.
+    failed_alert_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -223,8 +229,12 @@ class Config:
             raise bad("digest.send_at", "must look like \"mon 09:00\"")
         if not 1 <= self.notify.invite_hours <= 24 * 30:
             raise bad("notify.invite_hours", "must be between 1 and 720")
-        if self.outbox.max_attempts < 1:
-            raise bad("outbox.max_attempts", "must be at least 1")
+        if not 0.1 <= self.storage.lock_wait_seconds <= 3600:
+            raise bad("storage.lock_wait_seconds", "must be between 0.1 and 3600")
+        if not 0 < self.outbox.backoff_base_seconds <= self.outbox.backoff_max_seconds:
+            raise bad("outbox.backoff_max_seconds", "must be at least backoff_base_seconds (both positive)")
+        if self.outbox.stuck_minutes < 1 or self.outbox.failed_alert_hours < 1:
+            raise bad("outbox.stuck_minutes", "stuck_minutes and failed_alert_hours must be at least 1")
         if self.outbox.poll_seconds <= 0:
             raise bad("outbox.poll_seconds", "must be positive")
         if self.routing.rules and not Path(self.routing.rules).is_file():
@@ -296,6 +306,12 @@ class Config:
         return f"http://{host}:{self.server.port}"
 
 
+# Keys of earlier versions, with what replaced them, so an old config file gets a useful message.
+REMOVED = {
+    "outbox.max_attempts": "transient errors are now retried for ever (capped backoff); delete the line and see "
+                           "outbox.stuck_minutes for the alert when delivery is stuck",
+}
+
 SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Config) if f.name != "source"}
 _SECTION_TYPES = get_type_hints(Config)
 
@@ -350,6 +366,8 @@ def _build(raw: Mapping[str, Any], env: Mapping[str, str], source: str) -> Confi
             raise ConfigError(f"{source}: {name} must be a table [{name}]")
         values: dict[str, Any] = {}
         for key, value in table.items():
+            if f"{name}.{key}" in REMOVED:
+                raise ConfigError(f"{source}: {name}.{key} was removed: {REMOVED[f'{name}.{key}']}")
             if key not in hints:
                 raise ConfigError(f"{source}: unknown key {name}.{key}; known in [{name}]: {', '.join(hints)}")
             try:

@@ -35,6 +35,8 @@ def demo_config(port: int = 8080, host: str = "127.0.0.1", data_dir: str = "data
         "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
         "digest": {"separate_process": False},  # a demo's week is a few tickets: no child process needed
+        # After a time jump staff are outside WeChat's 48-hour window: notices then go as template messages.
+        "notify": {"staff_template_id": "demo-staff-notice", "citizen_template_id": "demo-citizen-notice"},
     })
 
 
@@ -81,3 +83,46 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
 
     add_simulator_routes(app, units, roles)
     app.cleanup_ctx.append(seed_staff)
+    async def clock_state(request: web.Request) -> web.Response:
+        return web.json_response(_clock_state(request.app, clock))
+
+    async def move_clock(request: web.Request) -> web.Response:
+        return await _move_clock(request, clock)
+
+    app.router.add_get("/sandbox/clock", clock_state)
+    app.router.add_post("/sandbox/clock", move_clock)
+
+
+MAX_JUMP_SECONDS = 60 * 86400
+WEEKDAYS = "一二三四五六日"
+
+
+def _clock_state(app: web.Application, clock: Clock) -> dict:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+    from bot.app import CONFIG
+    now = dt.datetime.fromtimestamp(clock.now(), ZoneInfo(app[CONFIG].bot.timezone))
+    return {"now": clock.now(), "text": now.strftime("%Y-%m-%d %H:%M") + f" 周{WEEKDAYS[now.weekday()]}",
+            "speed": getattr(clock, "speed", 1.0)}
+
+
+async def _move_clock(request: web.Request, clock: Clock) -> web.Response:
+    """Demo only: move time forward ({"hours": n}, {"days": n} or {"seconds": n}) and run every sweep at once,
+    so reminders, 催办, escalation, 未评价 closing and the Monday digest can be seen without waiting."""
+    from bot.app import JOBS
+    try:
+        body = await request.json()
+        units = {"seconds": 1, "hours": 3600, "days": 86400}
+        (unit, value), = [(k, v) for k, v in body.items() if k in units]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError
+        seconds = float(value) * units[unit]
+    except (ValueError, TypeError, AttributeError):
+        return web.json_response({"error": 'give one of {"hours": n}, {"days": n} or {"seconds": n}'}, status=400)
+    if not 0 < seconds <= MAX_JUMP_SECONDS:
+        return web.json_response({"error": "time moves forward only, at most 60 days at once"}, status=400)
+    if not hasattr(clock, "advance"):
+        return web.json_response({"error": "this service's clock cannot be moved"}, status=409)
+    clock.advance(seconds)
+    ran = await request.app[JOBS].run_all()
+    return web.json_response({**_clock_state(request.app, clock), "ran": ran})

@@ -47,5 +47,9 @@ async def prepare_async(config: Config, week: str, now: float) -> list[dict]:
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_init)
     try:
         return await loop.run_in_executor(pool, prepare, config, week, now)
+    except asyncio.CancelledError:  # the service stops: so does the child (the next start catches up)
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        raise
     finally:
         pool.shutdown(wait=False)  # the child exits on its own; its memory goes with it

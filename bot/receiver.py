@@ -8,6 +8,11 @@ happens exactly once even across a crash: an inbound stored but not done is hand
 If handling takes longer than `reply_timeout`, the webhook answers 'success' and the replies go through the
 outbox instead (the customer-service API), so a slow answer is late, never lost or doubled. That decision is
 taken in memory, under a lock shared with the writer thread, so it never waits for a busy database.
+
+Nothing is answered before it is durable. A passive reply comes from a committed transaction; a 'success' given
+before the commit (the write lock is held by another process, a backup, a long job, or the write failed) is
+preceded by an fsync'd line in the spool (storage/spool.py), drained into the database as soon as it can be
+written, and at start-up for the spools of killed processes.
 """
 from __future__ import annotations
 
@@ -15,13 +20,17 @@ import asyncio
 import logging
 import threading
 import time
+from datetime import datetime, tzinfo
 from typing import Callable
 
 from handlers import texts
 from handlers.clock import Clock
 from handlers.messages import Inbound, Reply
 from storage import inbound as inbound_store
+from storage import outbox as outbox_store
+from storage import staff as staff_store
 from storage.db import Database
+from storage.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +38,11 @@ log = logging.getLogger(__name__)
 PASSIVE_LIMIT_BYTES = 2000
 
 HandleTx = Callable[[object, Inbound], list[Reply]]
+
+# With reply_timeout 0 (push every reply) the answer still waits for the commit, at most this long, then spools.
+STORE_WAIT_SECONDS = 4.5
+# Between attempts to drain the spool while the database stays locked (each attempt itself waits for the lock).
+DRAIN_RETRY_SECONDS = 1.0
 
 
 def split_text(text: str, limit: int = PASSIVE_LIMIT_BYTES) -> list[str]:
@@ -63,6 +77,7 @@ class _Answer:
         self._lock = threading.Lock()
         self._open = passive_ok
         self._done = False
+        self.spooled = False
 
     def take_passive(self) -> bool:
         """Writer thread, at completion: may the first reply go back passively?"""
@@ -81,32 +96,109 @@ class _Answer:
 
 class Receiver:
     def __init__(self, db: Database, handle_tx: HandleTx, clock: Clock, reply_timeout: float = 4.5,
-                 on_outbox: Callable[[], None] | None = None):
+                 on_outbox: Callable[[], None] | None = None, spool: Spool | None = None,
+                 duty_office: str | None = None, tz: tzinfo | None = None):
         self.db = db
+        self.tz = tz  # for the times shown to staff
+        self.duty_office = duty_office  # told once when a message cannot be handled after every retry
         self.handle_tx = handle_tx
         self.clock = clock
         self.reply_timeout = reply_timeout
         self.on_outbox = on_outbox or (lambda: None)
+        self.spool = spool
         self._inflight: dict[str, tuple[asyncio.Task, _Answer]] = {}
+        self._drainer: asyncio.Task | None = None
+        self._drain_lock = asyncio.Lock()
 
     async def receive(self, inbound: Inbound) -> Reply | None:
-        """Returns the passive reply, or None to answer 'success' (nothing now; anything else comes pushed)."""
+        """Returns the passive reply, or None to answer 'success' (nothing now; anything else comes pushed).
+        Either way the message is durable when this returns: committed, or spooled."""
         key = inbound.dedupe_key
         if key not in self._inflight:
             answer = _Answer(passive_ok=self.reply_timeout > 0)
             task = asyncio.create_task(self._process(key, inbound, answer, claim=True))
             self._inflight[key] = (task, answer)
-            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+            task.add_done_callback(lambda t: self._settled(key, t))
         task, answer = self._inflight[key]
-        if self.reply_timeout <= 0:  # configured to push every reply
-            return None
+        wait = self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS
         try:
-            return await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
+            return await asyncio.wait_for(asyncio.shield(task), wait)
         except asyncio.TimeoutError:
-            if answer.give_up():
-                log.info("slow handling of %s: answered 'success', replies will be pushed", key)
-                return None
-            return await asyncio.shield(task)  # finished just now: its reply is passive
+            if not answer.give_up():
+                return await asyncio.shield(task)  # finished just now: its reply is passive
+            log.info("slow handling of %s: answered 'success', replies will be pushed", key)
+        except Exception:  # noqa: BLE001 - the database refused the write: the spool keeps the message
+            log.exception("storing %s failed; it is spooled and will be stored later", key)
+        await self._spool(key, inbound, answer)
+        return None
+
+    def _settled(self, key: str, task: asyncio.Task) -> None:
+        self._inflight.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            # Already answered from the spool (or not answered at all, so WeChat retries): logged, not lost.
+            log.warning("storing %s did not complete: %s", key, task.exception())
+
+    async def _spool(self, key: str, inbound: Inbound, answer: _Answer) -> None:
+        """Make the message durable outside the database before it is acknowledged. Raises if even that fails
+        (then the webhook answers 500 and WeChat retries)."""
+        if self.spool is None:
+            raise RuntimeError(f"{key} is not stored and there is no spool")
+        if not answer.spooled:
+            record = {"key": key, "at": self.clock.now(), "inbound": inbound.to_json()}
+            await asyncio.get_running_loop().run_in_executor(None, self.spool.append, record)
+            answer.spooled = True
+        self.start_drain()
+
+    def start_drain(self) -> None:
+        """Drain the spool in the background until it is empty (retrying while the database stays locked)."""
+        if self.spool is not None and (self._drainer is None or self._drainer.done()):
+            self._drainer = asyncio.create_task(self._drain_until_empty(), name="spool-drain")
+
+    async def _drain_until_empty(self) -> None:
+        while True:
+            try:
+                await self.drain_spool()
+                return
+            except Exception as exc:  # noqa: BLE001 - most likely still locked; the lines stay on disk
+                log.warning("spool not drained yet (%s); retrying", exc)
+            await asyncio.sleep(DRAIN_RETRY_SECONDS)
+
+    async def stop(self) -> None:
+        if self._drainer is not None:
+            self._drainer.cancel()
+            try:
+                await self._drainer
+            except asyncio.CancelledError:
+                pass
+        if self.spool is not None:
+            self.spool.close()
+
+    async def drain_spool(self) -> int:
+        """Store and handle every spooled message (this process's, and those of dead processes). Idempotent by
+        inbound key: a message the original attempt committed after all is skipped. Returns how many were new.
+        Raises if the database still cannot be written; the files stay and the next call tries again."""
+        if self.spool is None:
+            return 0
+        loop = asyncio.get_running_loop()
+        stored = 0
+        async with self._drain_lock:
+            for item in await loop.run_in_executor(None, self.spool.take):
+                for record in item.records:
+                    try:
+                        inbound = Inbound.from_json(record["inbound"])
+                    except (KeyError, TypeError, ValueError):
+                        log.error("spool %s: unreadable record skipped: %r", item.path.name, record)
+                        continue
+                    result = await self.db.run(self._claim_and_handle, record["key"], inbound,
+                                               _Answer(passive_ok=False), record.get("at"))
+                    if not isinstance(result, inbound_store.Claim):
+                        stored += 1
+                        if result[1]:
+                            self.on_outbox()
+                await loop.run_in_executor(None, self.spool.done, item)
+        if stored:
+            log.info("stored and handled %d spooled message(s)", stored)
+        return stored
 
     async def _answer_known(self, key: str, claim: inbound_store.Claim) -> Reply | None:
         """A retry of something this process is not handling: answered before, or in another worker's hands."""
@@ -124,14 +216,17 @@ class Receiver:
         result = await self.db.run(self._claim_and_handle if claim else self._handle_and_complete, key, inbound,
                                    answer)
         if isinstance(result, inbound_store.Claim):
+            if answer.spooled:  # a retry after the spool was drained: answered already
+                return None
             return await self._answer_known(key, result)
         passive, pushed = result
         if pushed:
             self.on_outbox()
         return _reply(passive)
 
-    def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer):
-        claim = inbound_store.claim(db, key, inbound.openid, inbound.kind, inbound.to_json(), self.clock.now())
+    def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer, received_at: float | None = None):
+        claim = inbound_store.claim(db, key, inbound.openid, inbound.kind, inbound.to_json(),
+                                    received_at if received_at is not None else self.clock.now())
         if not claim.new:
             answer.take_passive()
             return claim
@@ -146,8 +241,10 @@ class Receiver:
         try:
             with db.atomic():
                 replies = self.handle_tx(db, inbound)
-        except Exception:  # noqa: BLE001 - one bad message must not take the service down
-            log.exception("handling %s failed", key)
+        except Exception as exc:  # noqa: BLE001 - one bad message must not take the service down
+            log.exception("handling %s failed; kept for retries", key)
+            inbound_store.record_failure(db, key, inbound.openid, inbound.to_json(), _describe(exc),
+                                         self.clock.now())
             replies = [Reply(texts.INTERNAL_ERROR)]
         return self._complete(db, key, inbound, replies, answer)
 
@@ -168,6 +265,51 @@ class Receiver:
             for key, payload in rows:
                 await self._process(key, Inbound.from_json(payload), _Answer(passive_ok=False))
                 count += 1
+
+
+    async def retry_failed(self) -> int:
+        """Try again the messages whose handling raised (bounded: inbound.RETRY_DELAYS); flag them for staff
+        when every try failed. Their replies are pushed. Returns how many were tried."""
+        tried = 0
+        while True:
+            rows = await self.db.run(inbound_store.due_failures, self.clock.now())
+            if not rows:
+                return tried
+            for key, payload in rows:
+                if await self.db.run(self._retry_tx, key, Inbound.from_json(payload)):
+                    self.on_outbox()
+                tried += 1
+
+    def _retry_tx(self, db, key: str, inbound: Inbound) -> int:
+        now = self.clock.now()
+        try:
+            with db.atomic():
+                replies = self.handle_tx(db, inbound)
+        except Exception as exc:  # noqa: BLE001 - kept, tried again later or flagged
+            log.exception("retrying %s failed", key)
+            if not inbound_store.failed_again(db, key, _describe(exc), now):
+                return 0
+            log.error("message %s could not be handled after every retry: flagged for staff", key)
+            return self._flag_to_staff(db, inbound, now)
+        parts = [{"text": part, "to": r.to, "extra": r.extra} for r in replies for part in split_text(r.text)]
+        outbox_store.enqueue_replies(db, parts, inbound.openid, now, source=f"retry:{key}")
+        inbound_store.resolve_failure(db, key, now)
+        log.info("message %s handled on retry", key)
+        return len(parts)
+
+    def _flag_to_staff(self, db, inbound: Inbound, now: float) -> int:
+        recipients = staff_store.of_unit(db, self.duty_office) if self.duty_office else []
+        recipients = recipients or staff_store.leaders(db)
+        at = datetime.fromtimestamp(inbound.created_at, self.tz).strftime("%m-%d %H:%M")
+        text = texts.HANDLING_FLAGGED.format(who=inbound.openid[-6:], at=at,
+                                             text=(inbound.text or f"[{inbound.kind}]")[:200])
+        for openid in recipients:
+            outbox_store.enqueue_text(db, openid, text, now, source="flagged")
+        return len(recipients)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _reply(data: dict | None) -> Reply | None:

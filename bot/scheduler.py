@@ -26,85 +26,113 @@ log = logging.getLogger(__name__)
 ORPHAN_SECONDS = 60
 # Writes that follow a read-side decision go in batches this small, so no batch holds the write lock for long
 # (a webhook message waits for at most one of them).
-SWEEP_BATCH = 20
-DIGEST_BATCH = 20
+SWEEP_BATCH = 10
+DIGEST_BATCH = 10
 PRUNE_BATCH = 500
 
 
-def build_scheduler(db: Database, receiver: Receiver, clock: Clock, config: Config, dispatcher: Dispatcher,
-                    sender: OutboxSender) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="UTC")
-    dedupe_days = config.wechat.dedupe_days
-    tz = dispatcher.calendar.tz
+class Jobs:
+    """The periodic sweeps, callable on their own too: after the demo moves time forward, run_all() catches up at
+    once what the schedule would do over the skipped hours."""
 
-    async def weekly_digest() -> None:
+    def __init__(self, db: Database, receiver: Receiver, clock: Clock, config: Config, dispatcher: Dispatcher,
+                 sender: OutboxSender):
+        self.db, self.receiver, self.clock, self.config = db, receiver, clock, config
+        self.dispatcher, self.sender = dispatcher, sender
+        self.tz = dispatcher.calendar.tz
+
+    async def weekly_digest(self) -> int:
         """Last ISO week's digests, once they are due; idempotent, so it also runs at start to catch up."""
-        now = clock.now()
-        week = digest.previous_week(digest.week_of(now, tz))
-        if now < digest.bounds(week, tz)[1] + digest_delay(config):
-            return
-        # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on
-        # the writer a few scopes at a time.
-        if config.digest.separate_process:
-            items = await digest_job.prepare_async(config, week, now)
+        now = self.clock.now()
+        week = digest.previous_week(digest.week_of(now, self.tz))
+        if now < digest.bounds(week, self.tz)[1] + digest_delay(self.config):
+            return 0
+        if not await self.db.read(self.dispatcher.digest_jobs, week):
+            return 0  # all sent already (every start-up asks): no child process for nothing
+        # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on the
+        # writer a few scopes at a time.
+        if self.config.digest.separate_process:
+            items = await digest_job.prepare_async(self.config, week, now)
         else:
-            items = await db.read(dispatcher.digest_prepare, week, lambda w, s: digest_link(config, w, s),
-                                  lambda period: ranking_link(config, period))
-        queued = 0
+            items = await self.db.read(self.dispatcher.digest_prepare, week,
+                                       lambda w, s: digest_link(self.config, w, s),
+                                       lambda period: ranking_link(self.config, period))
+        sent = 0
         for i in range(0, len(items), DIGEST_BATCH):
-            queued += await db.run(dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
-        if queued:
-            sender.wake()
+            sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
+        if sent:
+            self.sender.wake()
+        return sent
 
-    async def deadlines() -> None:
-        """Select on a reader what is due for a check (an index range), visit it on the writer in small batches."""
-        queued = 0
+    async def deadlines(self) -> int:
+        """Select on a reader what is due for a check (an index range); visit it on the writer in small batches."""
+        count = 0
         while True:
-            ids = await db.read(tickets.due_for_check, clock.now(), 5000)
+            ids = await self.db.read(tickets.due_for_check, self.clock.now(), 5000)
             for i in range(0, len(ids), SWEEP_BATCH):
-                queued += await db.run(dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
+                count += await self.db.run(self.dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
             if len(ids) < 5000:
                 break
-        if queued:
-            sender.wake()
+        if count:
+            self.sender.wake()
+        return count
 
-    async def prune() -> None:
-        removed = await _batched(db, inbound.prune, clock.now() - dedupe_days * 86400)
+    async def prune(self) -> None:
+        dedupe_days = self.config.wechat.dedupe_days
+        removed = await self._batched(inbound.prune, self.clock.now() - dedupe_days * 86400)
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
-        await db.run(conversations.prune, clock.now() - 86400)
-        days = config.storage.retention_days
-        removed = await _batched(db, outbox.prune_sent, clock.now() - days * 86400)
+        await self.db.run(conversations.prune, self.clock.now() - 86400)
+        days = self.config.storage.retention_days
+        removed = await self._batched(outbox.prune_sent, self.clock.now() - days * 86400)
         if removed:
             log.info("pruned %d sent message(s) older than %d days", removed, days)
 
-    async def orphans() -> None:
-        count = await receiver.recover(received_before=clock.now() - ORPHAN_SECONDS)
+    async def _batched(self, prune_fn, before: float) -> int:
+        """Delete in batches of PRUNE_BATCH rows, each its own short write, until nothing is left."""
+        total = 0
+        while True:
+            removed = await self.db.run(prune_fn, before, PRUNE_BATCH)
+            total += removed
+            if removed < PRUNE_BATCH:
+                return total
+
+    async def orphans(self) -> int:
+        self.receiver.start_drain()  # spools left by workers that died
+        count = await self.receiver.recover(received_before=self.clock.now() - ORPHAN_SECONDS)
         if count:
             log.info("handled %d message(s) left unfinished by another worker", count)
+        return count + await self.receiver.retry_failed()
 
+    async def run_all(self) -> dict[str, int]:
+        """Every sweep once, now (the demo's time jump)."""
+        return {"deadlines": await self.deadlines(), "digests": await self.weekly_digest(),
+                "retried": await self.orphans()}
+
+
+def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    config = jobs.config
     # coalesce: a run missed while the process slept happens once, not once per missed interval.
-    scheduler.add_job(prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
-    scheduler.add_job(orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
+    scheduler.add_job(jobs.prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
+    scheduler.add_job(jobs.orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
+    scheduler.add_job(jobs.sender.check, "interval", minutes=1, id="outbox-alert", coalesce=True,
+                      max_instances=1)
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
-    scheduler.add_job(deadlines, "interval", minutes=config.deadlines.sweep_minutes, id="deadlines", coalesce=True,
-                      max_instances=1, next_run_time=start_now)
+    # A sped-up demo clock (tingjian demo --speed N) sweeps N times as often, at most every 5 real seconds.
+    speed = getattr(jobs.clock, "speed", 1.0)
+    sweep_seconds = max(5.0, config.deadlines.sweep_minutes * 60 / speed)
+    scheduler.add_job(jobs.deadlines, "interval", seconds=sweep_seconds, id="deadlines",
+                      coalesce=True, max_instances=1, next_run_time=start_now)
+    if speed > 1:  # the cron below follows real time; the demo's Monday comes sooner
+        scheduler.add_job(jobs.weekly_digest, "interval", seconds=sweep_seconds, id="weekly-digest-demo",
+                          coalesce=True, max_instances=1)
     day, _, hm = config.digest.send_at.partition(" ")
     hour, minute = (int(x) for x in hm.split(":"))
-    scheduler.add_job(weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz),
+    scheduler.add_job(jobs.weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=jobs.tz),
                       id="weekly-digest", coalesce=True, max_instances=1)
-    scheduler.add_job(weekly_digest, "date", run_date=start_now, id="weekly-digest-catch-up")
+    scheduler.add_job(jobs.weekly_digest, "date", run_date=start_now, id="weekly-digest-catch-up")
     return scheduler
-
-
-async def _batched(db: Database, prune_fn, before: float) -> int:
-    """Delete in batches of PRUNE_BATCH rows, each its own short write, until nothing is left."""
-    total = 0
-    while True:
-        removed = await db.run(prune_fn, before, PRUNE_BATCH)
-        total += removed
-        if removed < PRUNE_BATCH:
-            return total
 
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -142,23 +142,29 @@ class Dispatcher:
         prepares them on a reader (digest_prepare) and records them in short batches (digest_record_tx)."""
         return self.digest_record_tx(db, week, self.digest_prepare(db, week, link))
 
-    def digest_prepare(self, db, week: str, link: Callable[[str, str], str],
-                       ranking_link: Callable[[str], str] | None = None) -> list[dict]:
-        """Read-only: the digests of `week` still to send — bureau-wide to the leaders, each unit's own to its
-        supervisors — with their texts and hot topics, built from one read of the week's tickets. When a month
-        ended in the week, each also links to that month's ranking (绩效考核, `ranking_link(month)`)."""
-        now, tz = self.clock.now(), self.calendar.tz
+    def digest_jobs(self, db, week: str) -> list[tuple[str, list[str]]]:
+        """Read-only: the (scope, recipients) of `week` still to send — bureau-wide to the leaders, each unit's own
+        to its supervisors. Cheap: the weekly job asks this before it starts any heavy work."""
         first = tickets.first_created(db)
-        if first is None or first >= digest.bounds(week, tz)[1]:
+        if first is None or first >= digest.bounds(week, self.calendar.tz)[1]:
             return []  # the service was not in use yet that week: nothing to report
         done = tickets.digests_sent(db, week)
         jobs = [("bureau", staff.leaders(db))]
         jobs += [(code, staff.of_unit(db, code, ("supervisor",))) for code in staff.units_with(db, "supervisor")]
-        jobs = [(scope, people) for scope, people in jobs if people and scope not in done]
+        units = {u["code"] for u in directory.all_units(db)}
+        return [(scope, people) for scope, people in jobs
+                if people and scope not in done and (scope == "bureau" or scope in units)]
+
+    def digest_prepare(self, db, week: str, link: Callable[[str, str], str],
+                       ranking_link: Callable[[str], str] | None = None) -> list[dict]:
+        """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
+        the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
+        `ranking_link(month)`)."""
+        now, tz = self.clock.now(), self.calendar.tz
+        jobs = self.digest_jobs(db, week)
         if not jobs:
             return []
         units = {u["code"]: u for u in directory.all_units(db)}
-        jobs = [(scope, people) for scope, people in jobs if scope == "bureau" or scope in units]
         start, end = digest.bounds(week, tz)
         topics = digest.hot_topics_for(tickets.texts_created(db, start, end),
                                        {scope: digest.scope_members(units, scope) for scope, _ in jobs},

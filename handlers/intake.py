@@ -57,6 +57,11 @@ def infer_kind(text: str) -> str | None:
     return "complaint" if "complaint" in winners else None
 
 
+def _t(data: dict, name: str) -> str:
+    """A reply text in the language the person writes in (data["lang"], set from their first words)."""
+    return texts.pick(name, data.get("lang"))
+
+
 def mask_phone(phone: str | None) -> str:
     if not phone:
         return texts.NO_PHONE
@@ -138,7 +143,7 @@ class Intake:
         n = choice(text, 4)
         kind = KINDS[str(n)] if n else texts.KIND_BY_NAME.get(text)
         if kind is None:
-            return "kind", data, [Reply(texts.ASK_KIND_AGAIN)]
+            return "kind", data, [Reply(_t(data, "ASK_KIND_AGAIN"))]
         data["kind"] = kind
         return self._advance(data, [])
 
@@ -148,8 +153,8 @@ class Intake:
             data["insist"] = True
             return self._advance(data, [])
         if n == 2 or text in NO_WORDS or text in texts.CANCEL_WORDS:
-            return None, data, [Reply(texts.OUT_OF_SCOPE_DONE)]
-        return "out_of_scope", data, [Reply(texts.CHOOSE_1_2)]
+            return None, data, [Reply(_t(data, "OUT_OF_SCOPE_DONE"))]
+        return "out_of_scope", data, [Reply(_t(data, "CHOOSE_1_2"))]
 
     def _on_school(self, text: str, data: dict, inbound: Inbound):
         if text in SKIP:
@@ -178,7 +183,7 @@ class Intake:
             return self._advance(data, [])
         digits = text.replace(" ", "").replace("+86", "")
         if not PHONE.match(digits):
-            return "phone", data, [Reply(texts.PHONE_INVALID)]
+            return "phone", data, [Reply(_t(data, "PHONE_INVALID"))]
         data["phone"] = digits
         return self._advance(data, [])
 
@@ -196,34 +201,38 @@ class Intake:
         if n == 1 or text in YES:
             plan = self._plan(data)
             ticket = self.s.submit(inbound.openid, data, plan)
-            return None, data, [Reply(texts.SUBMITTED.format(
+            return None, data, [Reply(_t(data, "SUBMITTED").format(
                 number=ticket["number"], unit=plan.unit_name, due=plan.due_text))]
         if n == 2:
             data["parts"], data["attachments"] = [], []
             data.pop("plan", None)
-            return "describe", data, [Reply(texts.ASK_REWRITE)]
+            return "describe", data, [Reply(_t(data, "ASK_REWRITE"))]
         if n == 3:
-            return None, data, [Reply(texts.CANCELLED)]
-        return "confirm", data, [Reply(texts.CHOOSE_1_3)]
+            return None, data, [Reply(_t(data, "CANCELLED"))]
+        return "confirm", data, [Reply(_t(data, "CHOOSE_1_3"))]
 
     # -- moving on -----------------------------------------------------------------------------------------
     def _advance(self, data: dict, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
         """Ask the first thing still missing, or show the summary."""
         text = self._text(data)
+        decision = self.s.route(text)
+        if "lang" not in data:  # the language of the first words decides the replies' language
+            data["lang"] = decision.get("lang", "zh")
+            if data["lang"] == "en":
+                replies = [Reply(texts.EN["WELCOME"]), *replies]
         if data.get("kind") is None:
             data["kind"] = infer_kind(text)
             if data["kind"] is None:
-                return "kind", data, [*replies, Reply(texts.ASK_KIND)]
-        decision = self.s.route(text)
+                return "kind", data, [*replies, Reply(_t(data, "ASK_KIND"))]
         data["category"] = decision["category"]
         data["routing"] = decision
         if decision.get("school") and data.get("school_from") != "asked":
             data["school"], data["school_from"] = decision["school"], "text"  # the text names the school
         if data["category"] == "out_of_scope" and not data.get("insist"):
-            return "out_of_scope", data, [*replies, Reply(texts.OUT_OF_SCOPE)]
+            return "out_of_scope", data, [*replies, Reply(_t(data, "OUT_OF_SCOPE"))]
         if data.get("school") is None and data.get("school_from") != "none" and \
                 data["category"] in self.s.needs_school:
-            return "school", data, [*replies, Reply(texts.ASK_SCHOOL)]
+            return "school", data, [*replies, Reply(_t(data, "ASK_SCHOOL"))]
         if not data.get("similar_checked"):
             data["similar_checked"] = True
             similar = self.s.similar(data)
@@ -232,10 +241,10 @@ class Intake:
                 return "similar", data, [*replies, Reply(texts.SIMILAR.format(
                     number=similar["number"], date=similar["date"], state=similar["state"]))]
         if "phone" not in data:
-            return "phone", data, [*replies, Reply(texts.ASK_PHONE)]
+            return "phone", data, [*replies, Reply(_t(data, "ASK_PHONE"))]
         if "anonymous" not in data:
             if data.get("school"):
-                return "anonymity", data, [*replies, Reply(texts.ASK_ANONYMITY)]
+                return "anonymity", data, [*replies, Reply(_t(data, "ASK_ANONYMITY"))]
             data["anonymous"] = True
         plan = self._plan(data)
         return "confirm", data, [*replies, Reply(self._summary(data, plan))]
@@ -244,6 +253,11 @@ class Intake:
         return self.s.plan(data["category"], data.get("school"), data["kind"], data["routing"])
 
     def _summary(self, data: dict, plan: Plan) -> str:
+        if data.get("lang") == "en":
+            return texts.EN["SUMMARY"].format(
+                kind=texts.KIND_NAMES_EN[data["kind"]], excerpt=texts.excerpt(self._text(data), 60),
+                unit=plan.unit_name, phone=mask_phone(data.get("phone")) if data.get("phone") else "none",
+                days=plan.days, due=plan.due_text)
         lines = [texts.SUMMARY_HEAD,
                  f"类型：{texts.KIND_NAMES[data['kind']]}",
                  f"内容：{texts.excerpt(self._text(data), 60)}"]

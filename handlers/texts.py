@@ -92,7 +92,10 @@ TICKET_HISTORY_HEAD = "办理记录："
 def excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题，您的消息已保存。请稍后再试，或发送“帮助”。"
+INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题。您的消息已保存，系统会自动重新处理，结果会发送给您，无需重复发送。"
+# To the duty office when a message could not be handled after every automatic retry.
+HANDLING_FLAGGED = ("【待人工处理】用户 {who} 于 {at} 发来的一条消息，系统多次自动处理均未成功，请人工查看并回复。\n"
+                    "消息内容：{text}\n（管理员可用 tingjian inbound failed 查看详情）")
 
 CATEGORY_NAMES = {
     "preschool": "学前教育", "admission": "招生入学", "fees": "教育收费", "burden": "课业负担与教学管理",
@@ -292,3 +295,43 @@ REVIEW_INTERNAL = "仅内部可见"
 PUBLIC_PAGES = "各单位的服务承诺、服务事项和办理情况：{url}"
 PUBLIC_UNIT_PAGE = "{unit}的服务事项和办理情况：{url}"
 DIGEST_RANKING = "{month}各单位绩效考核排名：{url}"
+
+# == English ================================================================================================
+# Replies to a person who writes in English (the router sets lang = "en" on the draft). Only the intake's main
+# steps are translated; office and school names stay as they are. Keys are the names of the Chinese texts above.
+EN = {
+    "WELCOME": "Hello, and thank you for writing to the education bureau. We will pass your message to the "
+               "office in charge and tell you the ticket number and the deadline.",
+    "ASK_KIND": "Is your message:\n1 a complaint\n2 a suggestion\n3 a question\n4 praise\nPlease reply with the "
+                "number.",
+    "ASK_KIND_AGAIN": "Please reply with a number 1–4: 1 complaint, 2 suggestion, 3 question, 4 praise.",
+    "OUT_OF_SCOPE": "This matter may not be the education bureau's responsibility. The city service hotline "
+                    "12345 can pass it to the right department more quickly.\nReply 1 if you still want to send "
+                    "it to the education bureau, or 2 not to send it.",
+    "OUT_OF_SCOPE_DONE": "All right, nothing has been submitted. Thank you, and do write to us about any "
+                         "education matter.",
+    "CHOOSE_1_2": "Please reply 1 or 2.",
+    "CHOOSE_1_3": "Please reply 1 to submit, 2 to rewrite, or 3 to cancel.",
+    "ASK_SCHOOL": "Which school or kindergarten is this about? Please send its name, or reply 0 if no particular "
+                  "school is concerned.",
+    "ASK_PHONE": "If you wish, leave a phone number so that the officer in charge can contact you (only staff "
+                 "see it, with the middle digits hidden).\nReply with the number, or 0 to skip.",
+    "PHONE_INVALID": "That number does not look right. Please send an 11-digit mobile number or a landline with "
+                     "its area code, or 0 to skip.",
+    "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
+    "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\nOffice in charge: {unit}\n"
+               "Phone: {phone}\nDeadline: {days} working days, by {due}\nReply 1 to submit, 2 to rewrite, "
+               "3 to cancel.",
+    "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
+                 "We will tell you of every step; send \"查询\" (query) to see the progress.",
+    "ASK_REWRITE": "All right, please send your message again.",
+    "CANCELLED": "Cancelled; nothing has been submitted. You can write to us again at any time.",
+}
+KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}
+
+
+def pick(name: str, lang: str | None) -> str:
+    """The text called `name` in the person's language (English where translated, else Chinese)."""
+    if lang == "en" and name in EN:
+        return EN[name]
+    return globals()[name]

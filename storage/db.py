@@ -35,6 +35,10 @@ MAX_BATCH = 256
 LOCK_WAIT_SECONDS = 30
 # Reader threads: enough for a page and a periodic job at once; each holds one read-only connection.
 READERS = 2
+# The WAL is copied back into the file by a thread of its own this often (when something was committed), not by
+# whichever commit crosses SQLite's 1000-page mark: that commit would hold the write lock for the copy and its
+# fsync, tens to hundreds of milliseconds on a busy disk, while messages wait.
+CHECKPOINT_SECONDS = 1.0
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -123,8 +127,11 @@ def _settle(outcomes: list[tuple[asyncio.Future, bool, Any]]) -> None:
 class Database:
     """Async front of the writer thread. Use `await db.run(fn, *args)`; fn receives a sqlite_utils.Database."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, lock_wait: float = LOCK_WAIT_SECONDS):
         self.path = str(path)
+        # How long one batch waits for another process's write lock before its callers get an error. Callers
+        # that must not lose anything (the receiver) fall back to the spool; see bot/receiver.py.
+        self.lock_wait = lock_wait
         self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._db: sqlite_utils.Database | None = None
@@ -133,6 +140,9 @@ class Database:
         self.longest_batch = 0.0  # seconds: the longest the write lock was held by one batch (reset by readers)
         self._readers: list[_Reader] = []
         self._next_reader = itertools.count()
+        self._checkpointer: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.checkpoints = 0
 
     def start(self) -> "Database":
         if self._thread is not None:
@@ -143,7 +153,27 @@ class Database:
         ready.result()  # re-raises an error opening the file
         if self.path != ":memory:":
             self._readers = [_Reader(self.path, i) for i in range(READERS)]
+            self._stop.clear()
+            self._checkpointer = threading.Thread(target=self._checkpoints, name="sqlite-checkpoint", daemon=True)
+            self._checkpointer.start()
         return self
+
+    def _checkpoints(self) -> None:
+        """PASSIVE checkpoints beside the writer: they copy what no reader still needs and never take the write
+        lock, so a commit never pays for the copy."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        seen = -1
+        try:
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                if self.commits != seen:
+                    seen = self.commits
+                    try:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                        self.checkpoints += 1
+                    except sqlite3.Error:  # busy with another process's checkpoint: next time
+                        log.debug("checkpoint skipped", exc_info=True)
+        finally:
+            conn.close()
 
     def _main(self, ready: Future) -> None:
         try:
@@ -152,6 +182,8 @@ class Database:
             migrate(self._db)
             # The write lock is waited for in _begin, with short fair retries, not in SQLite's busy handler.
             self._db.conn.execute("PRAGMA busy_timeout=0")
+            if self.path != ":memory:":  # checkpoints run on their own thread (_checkpoints)
+                self._db.conn.execute("PRAGMA wal_autocheckpoint=0")
         except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
             ready.set_exception(exc)
             return
@@ -177,12 +209,11 @@ class Database:
                 break
         db.conn.close()
 
-    @staticmethod
-    def _begin(db: sqlite_utils.Database) -> None:
+    def _begin(self, db: sqlite_utils.Database) -> None:
         """BEGIN IMMEDIATE: take the write lock up front, so a transaction that reads first never fails to upgrade
         after another process's commit. Retried here with sub-millisecond steps: SQLite's own busy handler sleeps
         in growing steps up to 100 ms, which lets one worker process starve another."""
-        delay, deadline = 0.0002, time.monotonic() + LOCK_WAIT_SECONDS
+        delay, deadline = 0.0002, time.monotonic() + self.lock_wait
         while True:
             try:
                 db.conn.execute("BEGIN IMMEDIATE")
@@ -265,6 +296,10 @@ class Database:
         return fut.result()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
         for reader in self._readers:
             reader.queue.put(None)
         for reader in self._readers:

@@ -80,6 +80,71 @@ def lease_unfinished(db: sqlite_utils.Database, received_before: float, now: flo
 
 
 def prune(db: sqlite_utils.Database, before: float, limit: int = 500) -> int:
-    """Forget up to `limit` handled messages received before `before` (call again until it returns < limit)."""
+    """Forget up to `limit` handled messages received before `before` (call again until it returns < limit).
+    Failures resolved by a retry are kept as long as the message ids; flagged ones until staff dealt with them."""
+    db.execute("DELETE FROM inbound_failures WHERE state = 'resolved' AND resolved_at < ?", [before])
     return db.execute("DELETE FROM inbound WHERE key IN (SELECT key FROM inbound WHERE received_at < ? "
                       "AND status = 'done' ORDER BY received_at LIMIT ?)", [before, limit]).rowcount
+
+
+# After the first failure, the handling is tried again after these delays; then the message is flagged for staff.
+RETRY_DELAYS = (60, 300, 1800)
+
+
+def record_failure(db: sqlite_utils.Database, key: str, openid: str, payload: str, error: str, now: float) -> None:
+    """The handling of an inbound raised: keep it for retries (the first failure, or another one)."""
+    db.execute(
+        "INSERT INTO inbound_failures (key, openid, payload, error, failed_at, next_attempt_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+        [key, openid, payload, error[:2000], now, now + RETRY_DELAYS[0]],
+    )
+
+
+def due_failures(db: sqlite_utils.Database, now: float, limit: int = 20) -> list[tuple[str, str]]:
+    """Failed inbounds due for another try, as (key, payload); leased for a minute so workers do not collide."""
+    rows = db.execute(
+        "UPDATE inbound_failures SET next_attempt_at = ? WHERE key IN ("
+        "  SELECT key FROM inbound_failures WHERE state = 'retrying' AND next_attempt_at <= ?"
+        "  ORDER BY next_attempt_at LIMIT ?) RETURNING key, payload",
+        [now + 60, now, limit],
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def failed_again(db: sqlite_utils.Database, key: str, error: str, now: float) -> bool:
+    """Count another failed try. Returns True when the retries are used up and the message is now flagged."""
+    attempts = db.execute("SELECT attempts FROM inbound_failures WHERE key = ?", [key]).fetchone()[0] + 1
+    flagged = attempts > len(RETRY_DELAYS)
+    db.execute(
+        "UPDATE inbound_failures SET attempts = ?, error = ?, state = ?, next_attempt_at = ? WHERE key = ?",
+        [attempts, error[:2000], "flagged" if flagged else "retrying",
+         None if flagged else now + RETRY_DELAYS[attempts - 1], key],
+    )
+    return flagged
+
+
+def resolve_failure(db: sqlite_utils.Database, key: str, now: float) -> None:
+    db.execute("UPDATE inbound_failures SET state = 'resolved', resolved_at = ?, next_attempt_at = NULL "
+               "WHERE key = ?", [now, key])
+
+
+def list_failures(db: sqlite_utils.Database, states: tuple[str, ...] = ("retrying", "flagged"),
+                  limit: int = 100) -> list[dict[str, Any]]:
+    marks = ",".join("?" * len(states))
+    return list(db.query(
+        f"SELECT key, openid, payload, error, attempts, failed_at, next_attempt_at, state, resolved_at "
+        f"FROM inbound_failures WHERE state IN ({marks}) ORDER BY failed_at DESC LIMIT ?", [*states, limit]))
+
+
+def retry_failure(db: sqlite_utils.Database, key: str, now: float) -> bool:
+    """Staff asked for another try of a flagged (or retrying) message: due now, with one more attempt left."""
+    return db.execute(
+        "UPDATE inbound_failures SET state = 'retrying', next_attempt_at = ?, attempts = min(attempts, ?) "
+        "WHERE key = ? AND state != 'resolved'", [now, len(RETRY_DELAYS), key]).rowcount == 1
+
+
+def flagged_since(db: sqlite_utils.Database, since: float) -> int:
+    """Messages flagged for staff that first failed since `since` (indexed; counted up to 1000), for /healthz."""
+    return db.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM inbound_failures INDEXED BY inbound_failures_flagged "
+        "WHERE state = 'flagged' AND failed_at >= ? LIMIT 1000)", [since]).fetchone()[0]

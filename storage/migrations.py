@@ -248,6 +248,34 @@ def m012_campaign(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m008_durability(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # A row ends as 'failed' only for a permanent error (its reason in last_error), at failed_at.
+        "ALTER TABLE outbox ADD COLUMN failed_at REAL",
+        "CREATE INDEX outbox_failed ON outbox(failed_at) WHERE status = 'failed'",
+        # The oldest undelivered row, in O(log n) for /healthz and the stuck alert.
+        "CREATE INDEX outbox_open ON outbox(created_at) WHERE status IN ('pending', 'sending')",
+        # Inbounds whose handling raised: answered with an apology, retried a few times, then flagged for staff.
+        """CREATE TABLE inbound_failures (
+            key TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            payload TEXT NOT NULL,          -- the Inbound as JSON (the inbound row itself is pruned after days)
+            error TEXT NOT NULL,            -- the last error
+            attempts INTEGER NOT NULL DEFAULT 1,
+            failed_at REAL NOT NULL,
+            next_attempt_at REAL,
+            state TEXT NOT NULL DEFAULT 'retrying' CHECK (state IN ('retrying', 'flagged', 'resolved')),
+            resolved_at REAL
+        )""",
+        "CREATE INDEX inbound_failures_due ON inbound_failures(next_attempt_at) WHERE state = 'retrying'",
+        "CREATE INDEX inbound_failures_flagged ON inbound_failures(failed_at) WHERE state = 'flagged'",
+        # One row written by every /healthz: proof that the database can be written right now.
+        "CREATE TABLE heartbeat (name TEXT PRIMARY KEY, at REAL NOT NULL)",
+    )
+
+
+@migrations()
 def m009_scale(db: sqlite_utils.Database) -> None:
     """Years of data: every periodic or hot query reads an index range that follows the open tickets or the
     period asked for, never the whole history."""

@@ -60,14 +60,24 @@ def mark_sent(db: sqlite_utils.Database, item_id: int, now: float) -> None:
                "WHERE id = ?", [now, item_id])
 
 
-def mark_retry(db: sqlite_utils.Database, item_id: int, error: str, next_at: float, max_attempts: int) -> str:
-    """Count a failed attempt; after max_attempts the row is 'failed' and kept for a person to see."""
+def mark_retry(db: sqlite_utils.Database, item_id: int, error: str, next_at: float) -> None:
+    """A transient failure (the platform down, a timeout, a token problem): tried again at next_at, for ever.
+    Whether it is late enough to alert about is for health() to say, not a reason to stop."""
     db.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_until = NULL, "
-        "status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?",
-        [error, next_at, max_attempts, item_id],
+        "status = 'pending' WHERE id = ?",
+        [error, next_at, item_id],
     )
-    return db.execute("SELECT status FROM outbox WHERE id = ?", [item_id]).fetchone()[0]
+
+
+def mark_failed(db: sqlite_utils.Database, item_id: int, error: str, now: float) -> None:
+    """A permanent failure (the person unfollowed, a bad openid or template): retrying cannot help. The row
+    ends here with its reason, kept for `tingjian outbox list --state failed`."""
+    db.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, status = 'failed', "
+        "failed_at = ? WHERE id = ?",
+        [error, now, item_id],
+    )
 
 
 def mark_waiting(db: sqlite_utils.Database, item_id: int, error: str) -> None:
@@ -83,11 +93,40 @@ def release_waiting(db: sqlite_utils.Database, openid: str, now: float) -> int:
     ).rowcount
 
 
-def counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Rows per status, except 'sent' (kept for the retention period, and counting them would read them all)."""
-    return {r[0]: r[1] for r in db.execute(
-        "SELECT status, count(*) FROM outbox WHERE status IN ('pending', 'sending', 'waiting', 'failed') "
-        "GROUP BY status")}
+def health(db: sqlite_utils.Database, now: float, failed_since: float) -> dict[str, Any]:
+    """What an operator must know, from indexed lookups only (milliseconds at millions of rows): the age of the
+    oldest row still to deliver, and how many rows failed for good since `failed_since` (counted up to 1000)."""
+    # INDEXED BY: the partial indexes answer in O(log n); the planner might otherwise walk every pending row.
+    oldest = db.execute("SELECT min(created_at) FROM outbox INDEXED BY outbox_open "
+                        "WHERE status IN ('pending', 'sending')").fetchone()[0]
+    failed = db.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM outbox INDEXED BY outbox_failed WHERE status = 'failed' "
+        "AND failed_at >= ? LIMIT 1000)", [failed_since]).fetchone()[0]
+    return {"oldest_pending_seconds": None if oldest is None else round(now - oldest, 1),
+            "failed_recently": failed}
+
+
+STATES = ("pending", "sending", "sent", "waiting", "failed")
+
+
+def list_rows(db: sqlite_utils.Database, states: tuple[str, ...] = ("pending", "sending", "waiting", "failed"),
+              limit: int = 50) -> list[dict[str, Any]]:
+    """Newest first, for `tingjian outbox list`."""
+    marks = ",".join("?" * len(states))
+    return list(db.query(
+        f"SELECT id, openid, kind, status, attempts, created_at, next_attempt_at, failed_at, last_error, source, "
+        f"payload FROM outbox WHERE status IN ({marks}) ORDER BY id DESC LIMIT ?", [*states, limit]))
+
+
+def retry(db: sqlite_utils.Database, now: float, item_id: int | None = None) -> int:
+    """Make a failed (or waiting) row due again now, or every failed row when item_id is None."""
+    if item_id is None:
+        where, args = "status = 'failed'", []
+    else:
+        where, args = "id = ? AND status IN ('failed', 'waiting', 'pending')", [item_id]
+    return db.execute(
+        f"UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0, failed_at = NULL, "
+        f"claimed_until = NULL WHERE {where}", [now, *args]).rowcount
 
 
 def list_for(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:

@@ -93,6 +93,21 @@ def record_correction(db: sqlite_utils.Database, ticket: dict[str, Any], actor: 
                [ticket["id"], now, actor, ticket["category"], ticket["unit_code"], to_unit, ticket["text"], note])
 
 
+def corrections(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every 转派 with the categories of the unit it went to (what the staff judged right), oldest first."""
+    rows = db.query(
+        "SELECT rc.id, rc.ticket_id, rc.at, rc.category, rc.from_unit, rc.to_unit, rc.text, rc.note, "
+        "u.name AS to_name, u.categories AS to_categories, t.routing FROM routing_corrections rc "
+        "LEFT JOIN units u ON u.code = rc.to_unit LEFT JOIN tickets t ON t.id = rc.ticket_id ORDER BY rc.id")
+    out = []
+    for r in rows:
+        r["routing"] = json.loads(r["routing"] or "{}")  # the decision as it was made, with its words
+        cats = (r.pop("to_categories") or "").replace(",", ";").split(";")
+        r["to_categories"] = [c.strip() for c in cats if c.strip()]
+        out.append(r)
+    return out
+
+
 def append_text(db: sqlite_utils.Database, number: str, openid: str, text: str, attachments: list,
                 now: float) -> None:
     """The citizen adds to an open ticket (instead of filing a duplicate)."""

@@ -13,7 +13,8 @@ from bot.cli import main
 from bot.demo import DEMO_DIRECTORY
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval", "staff", "directory", "digest", "qrcode")
+COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval", "route-suggest", "staff", "directory", "digest",
+            "qrcode")
 
 
 def test_help_lists_every_command(capsys):

@@ -38,6 +38,11 @@ def test_unknown_key_names_key_and_file(tmp_path):
     assert "wechat.tokne" in str(err.value) and str(path) in str(err.value)
 
 
+def test_a_removed_key_says_what_replaced_it(tmp_path):
+    with pytest.raises(ConfigError, match=r"outbox.max_attempts was removed: .*retried for ever"):
+        load_config(write(tmp_path, "[outbox]\nmax_attempts = 12\n"), env={})
+
+
 def test_unknown_section(tmp_path):
     with pytest.raises(ConfigError, match=r"\[wechatt\]"):
         load_config(write(tmp_path, "[wechatt]\n"), env={})

@@ -57,8 +57,10 @@ async def start_server(config: Path, port: int) -> subprocess.Popen:
     with open(log, "ab") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT,
                                 env=env, stdout=subprocess.DEVNULL, stderr=err)
+    # Generous: on a loaded machine (a CI runner, other jobs on two cores) starting takes many seconds.
+    deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as session:
-        for _ in range(200):
+        while time.monotonic() < deadline:
             try:
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
                     if resp.status == 200:

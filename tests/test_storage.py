@@ -79,8 +79,18 @@ async def test_outbox_claim_retry_wait_release(db):
     assert [c["id"] for c in claimed] == [item]
     assert await db.run(outbox.claim_due, 100.0) == []  # claimed rows are not handed out twice...
     assert len(await db.run(outbox.claim_due, 100.0 + outbox.CLAIM_SECONDS + 1)) == 1  # ...unless the sender died
-    assert await db.run(outbox.mark_retry, item, "boom", 200.0, 2) == "pending"
-    assert await db.run(outbox.mark_retry, item, "boom", 300.0, 2) == "failed"
+    for attempt in range(50):  # a transient error never ends delivery, however often it happens
+        await db.run(outbox.claim_due, 200.0 + attempt)
+        await db.run(outbox.mark_retry, item, "-1 system error", 201.0 + attempt)
+    assert [c["id"] for c in await db.run(outbox.claim_due, 300.0)] == [item]
+    await db.run(outbox.mark_failed, item, "43004 require subscribe", 300.0)  # a permanent one does
+    assert await db.run(outbox.claim_due, 10_000.0) == []
+    row = (await db.run(outbox.list_rows, ("failed",)))[0]
+    assert (row["status"], row["last_error"], row["attempts"]) == ("failed", "43004 require subscribe", 51)
+    assert await db.run(outbox.health, 400.0, 0.0) == {"oldest_pending_seconds": None, "failed_recently": 1}
+    assert await db.run(outbox.retry, 500.0) == 1  # tingjian outbox retry --all-failed
+    assert [c["id"] for c in await db.run(outbox.claim_due, 500.0)] == [item]
+    await db.run(outbox.mark_sent, item, 501.0)
     other = await db.run(outbox.enqueue_text, "o9", "later", 100.0)
     await db.run(outbox.claim_due, 100.0)
     await db.run(outbox.mark_waiting, other, "45015")

@@ -206,6 +206,7 @@ class Sandbox:
         self._session: aiohttp.ClientSession | None = None
         self.menu: list[dict[str, Any]] | None = None   # the custom menu's buttons, once menu/create was called
         self.boot_id = secrets.token_hex(6)     # message ids restart with the process; clients can tell
+        self.outage = False                     # True: every API call answers -1 "system error" (tests, demos)
 
     # ------------------------------------------------------------------ wiring
 
@@ -339,6 +340,8 @@ class Sandbox:
         return self._token_answer(self._issue("stable", current.expires_at if usable else None))
 
     def _check_access_token(self, request: web.Request) -> None:
+        if self.outage:
+            raise WechatError(-1, "simulated outage")
         value = request.query.get("access_token")
         if not value:
             raise WechatError(41001)

@@ -1,6 +1,7 @@
-"""Evaluate a Router on a labelled CSV (columns id,text,label) and print a terminal report.
+"""Evaluate a Router on a labelled CSV (columns id,text,label[,style]) and print a terminal report.
 
     tingjian route-eval ../shared/data/route_dev.csv [--rules FILE] [--predictions OUT.csv] [--errors]
+                        [--by-length] [--by-style] [--corrections]
 """
 from __future__ import annotations
 
@@ -52,6 +53,54 @@ def read_csv(path) -> list[tuple[str, str, str]]:
         return [(r["id"], r["text"], r["label"].strip()) for r in reader]
 
 
+SHORT_CHARS = 60  # a WeChat-style message: one line of at most this many characters
+
+
+def read_styles(path) -> dict[str, str]:
+    """id -> style (short, colloquial, formal, traditional, typo, english …) when the CSV has that column."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        if "style" not in (reader.fieldnames or ()):
+            return {}
+        return {r["id"]: (r["style"] or "").strip() for r in reader}
+
+
+def length_of(text: str) -> str:
+    t = text.strip()
+    return "short" if "\n" not in t and len(t) <= SHORT_CHARS else "long"
+
+
+def breakdown(report: "Report", rows: Sequence[tuple[str, str, str]], key) -> dict[str, "Report"]:
+    """The report split by key(id, text) -> group name, each group scored over the categories it holds."""
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    for (i, t, g), p in zip(rows, report.predictions):
+        gold, pred = groups.setdefault(key(i, t), ([], []))
+        gold.append(g)
+        pred.append(p)
+    out = {}
+    for name, (gold, pred) in sorted(groups.items()):
+        present = tuple(c for c in CATEGORIES if c in set(gold) | set(pred))
+        out[name] = score(gold, pred, present)
+    return out
+
+
+def format_breakdown(title: str, parts: dict[str, "Report"]) -> str:
+    lines = [title, f"{'group':<14}{'messages':>9}{'accuracy':>10}{'macro-F1':>10}{'oos F1':>8}"]
+    for name, r in parts.items():
+        oos = f"{r.f1('out_of_scope'):.3f}" if "out_of_scope" in r.labels else "-"
+        lines.append(f"{name:<14}{r.n:>9d}{r.accuracy:>10.3f}{r.macro_f1:>10.3f}{oos:>8}")
+    return "\n".join(lines)
+
+
+def format_confusions(report: "Report", limit: int = 12) -> str:
+    """The most frequent confusion pairs, gold -> predicted."""
+    pairs = sorted(((n, g, p) for g, row in report.confusion.items() for p, n in row.items() if g != p and n),
+                   reverse=True)[:limit]
+    if not pairs:
+        return "confusion pairs: none"
+    return "confusion pairs (gold -> predicted, count):\n" + "\n".join(f"  {g} -> {p}  {n}" for n, g, p in pairs)
+
+
 def score(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str] = CATEGORIES) -> Report:
     if len(gold) != len(predicted):
         raise ValueError("gold and predicted differ in length")
@@ -98,6 +147,8 @@ def format_report(report: Report) -> str:
         out.append(
             f"{c:<14}{m['precision']:>10.3f}{m['recall']:>9.3f}{m['f1']:>8.3f}{int(m['support']):>9d}"
         )
+    out.append("")
+    out.append(format_confusions(report))
     out.append("")
     out.append("confusion matrix (rows = gold label, columns = predicted)")
     head = " " * 14 + "".join(f"{_ABBR.get(c, c[:3]):>5}" for c in report.labels)

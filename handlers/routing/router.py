@@ -30,6 +30,8 @@ from typing import Iterable, Sequence
 
 import jieba
 
+from .normalise import Normaliser
+
 CATEGORIES: tuple[str, ...] = (
     "preschool",
     "admission",
@@ -63,6 +65,11 @@ class Decision:
     explanation: list[dict]
     school: str | None = None
     label: str = field(default="", compare=False)
+    urgent: bool = False
+    urgent_words: tuple[str, ...] = ()
+    matters: tuple[dict, ...] = ()  # primary first; a second one = two matters in one message
+    lang: str = "zh"
+    fixes: tuple[str, ...] = ()  # near-misses read as rule words, e.g. "乱收废≈乱收费"
 
     def to_dict(self) -> dict:
         return {
@@ -71,6 +78,12 @@ class Decision:
             "scores": {k: round(v, 3) for k, v in self.scores.items()},
             "explanation": [dict(e) for e in self.explanation],
             "school": self.school,
+            "urgent": self.urgent,
+            "urgent_words": list(self.urgent_words),
+            "matters": [{"category": m["category"], "score": round(m["score"], 3), "words": list(m["words"])}
+                        for m in self.matters],
+            "lang": self.lang,
+            "fixes": list(self.fixes),
         }
 
     def explain(self, limit: int = 8) -> str:
@@ -80,7 +93,16 @@ class Decision:
         head += f"  置信度 confidence {self.confidence:.2f}"
         if self.school:
             head += f"  学校 school {self.school}"
+        if self.lang != "zh":
+            head += f"  语言 lang {self.lang}"
         lines = [head]
+        if self.urgent:
+            lines.append("紧急 urgent: " + "、".join(self.urgent_words))
+        if len(self.matters) > 1:
+            lines.append("多个事项 matters: " + "；".join(
+                f"{m['category']} {m['score']:.1f} ({'、'.join(m['words'][:3])})" for m in self.matters))
+        if self.fixes:
+            lines.append("纠错 read as: " + "，".join(self.fixes))
         ranked = sorted(((v, k) for k, v in self.scores.items() if v > 0), reverse=True)[:3]
         if ranked:
             lines.append("得分 scores: " + ", ".join(f"{k} {v:.1f}" for v, k in ranked))
@@ -147,6 +169,15 @@ class Router:
         self.fallback_edu = fb.get("education", "other_edu")
         self.fallback_none = fb.get("none", "out_of_scope")
 
+        # A…B patterns by their first part, and first parts by their first character: a text is checked only
+        # for the patterns that can start in it
+        self._gapped_by_first: dict[str, list[int]] = {}
+        for idx, (_pat, first, _e) in enumerate(self._gapped):
+            self._gapped_by_first.setdefault(first, []).append(idx)
+        self._gapped_by_char: dict[str, list[str]] = {}
+        for first in self._gapped_by_first:
+            self._gapped_by_char.setdefault(first[0], []).append(first)
+
         # first character -> candidate lengths (longest first), so most positions are skipped at once
         self._word_lengths = _lengths_by_first_char(self._words)
         self._sub_lengths = _lengths_by_first_char(self._substrings)
@@ -173,6 +204,40 @@ class Router:
             if len(w) >= 2 and not w.isascii():
                 self._tok.add_word(w)
 
+        # English keywords: one alternation, longest first; `stem*` matches any ending.
+        self._english: list[tuple[re.Pattern, _Entry]] = []
+        for code in CATEGORIES:
+            for w, weight in cats.get(code, {}).get("english", {}).items():
+                self._english.append((_english_pattern(w), _Entry(self._norm(w), code, float(weight), kind="english")))
+        self._english_any = _english_union(e.text for _p, e in self._english)
+
+        # Urgency: words in any category's message that call for a 1-working-day answer.
+        urgent = rules.get("urgent", {})
+        self._urgent_plain = [self._norm(w) for w in urgent.get("words", []) if not _has_gap(w)]
+        self._urgent_gapped = [(re.compile(f"[^{re.escape(_SENTENCE_END)}]{{0,{self.gap}}}?".join(
+            re.escape(p) for p in re.split(r"…|\.\.\.", self._norm(w)) if p)), self._norm(w))
+            for w in urgent.get("words", []) if _has_gap(w)]
+        self._urgent_english = [(_english_pattern(w), self._norm(w)) for w in urgent.get("english", [])]
+        self._urgent_english_any = _english_union(w for _p, w in self._urgent_english)
+
+        # Two matters in one message (see _matters).
+        m = rules.get("matters", {})
+        self.matter_min = float(m.get("min_score", 3.0))
+        self.matter_ratio = float(m.get("ratio", 0.5))
+        self.matter_strong = float(m.get("strong", 6.0))
+        self._connectives = re.compile("|".join(re.escape(self._norm(c)) for c in m.get(
+            "connectives", ["还有", "另外", "此外", "再有就是", "再就是", "顺便", "also", "another thing"])))
+        self._absorbs = {c: set(v) for c, v in m.get("absorbs", {}).items()}
+        self._subjects = set(m.get("subjects", ["preschool", "tutoring", "vocational"]))
+
+        # Near-miss vocabulary: every word a rule or a context list is written in.
+        vocab = set(self._words) | set(self._edu_words)  # not phrases: 都小学 (a name) is no slip of 读小学
+        vocab |= {w for ws in self.context.values() for w in ws}
+        freq = self._tok.FREQ
+        self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ)
+        self.model = None  # a statistical model consulted where the rules are unsure (set by from_toml)
+        self.model_settings = rules.get("model", {})
+
     @property
     def tokenizer(self) -> jieba.Tokenizer:
         """The router's own jieba tokenizer (its dictionary knows education terms and school names)."""
@@ -186,7 +251,21 @@ class Router:
         p = Path(path) if path is not None else DEFAULT_RULES
         with open(p, "rb") as f:
             rules = tomllib.load(f)
-        return cls(rules, schools)
+        router = cls(rules, schools)
+        training = rules.get("model", {}).get("training")
+        if training:
+            router.train(Path(p).parent / training)
+        return router
+
+    def train(self, path: str | Path) -> None:
+        """Train the statistical model the rules consult where they are unsure (see [model] in the rules)."""
+        from .model import read_training, train
+        priors = {c: float(v) for c, v in self.model_settings.get("priors", {}).items()}
+        self.model = train(read_training(path), CATEGORIES, self._tok, self.prepare, priors)
+
+    def prepare(self, text: str) -> str:
+        """The text as the rules see it: normalised, near-misses read as rule words, school names as kinds."""
+        return self._scan_schools(self._normalise(str(text or "")[:_MAX_CHARS]).text)[1]
 
     @staticmethod
     def _norm(text: str) -> str:
@@ -259,9 +338,11 @@ class Router:
 
     def _gapped_counts(self, text: str) -> dict[int, int]:
         counts: dict[int, int] = {}
-        for idx, (pat, first, _e) in enumerate(self._gapped):
-            if first in text:
-                k = len(pat.findall(text))
+        by_char = self._gapped_by_char
+        firsts = {f for c in set(text) for f in by_char.get(c, ()) if f in text}
+        for first in firsts:
+            for idx in self._gapped_by_first[first]:
+                k = len(self._gapped[idx][0].findall(text))
                 if k:
                     counts[idx] = k
         return counts
@@ -302,22 +383,27 @@ class Router:
         return self._scan_schools(self._norm(text or ""))[0]
 
     # ---------------------------------------------------------------- routing
-    def route(self, text: str) -> Decision:
-        t = self._norm(text or "")[:_MAX_CHARS]
-        school, t = self._scan_schools(t)
-        title, _, body = t.partition("\n")
-        if not body:
-            body_parts = ""
-        else:
-            body_parts = body
+    def _english_matches(self, text: str) -> list[tuple[_Entry, int]]:
+        if self._english_any is None or not _ASCII_WORD.search(text):
+            return []
+        found: dict[int, int] = {}
+        for m in self._english_any.finditer(text):
+            hit = m.group(0)
+            for idx, (pat, _e) in enumerate(self._english):
+                if pat.fullmatch(hit):
+                    found[idx] = found.get(idx, 0) + 1
+        return [(self._english[idx][1], k) for idx, k in found.items()]
 
+    def _score(self, t: str):
+        """Scores of every category for normalised text t, with each word's contribution."""
+        title, _, body = t.partition("\n")
         contrib: dict[tuple[str, str, str], float] = {}
         vetoed: set[str] = set()
         veto_words: list[tuple[str, str]] = []
-        for part, is_title in ((title, True), (body_parts, False)):
+        for part, is_title in ((title, True), (body, False)):
             if not part:
                 continue
-            for e, k in self._part_matches(part):
+            for e, k in self._part_matches(part) + self._english_matches(part):
                 if e.veto:
                     if e.category not in vetoed:
                         veto_words.append((e.text, e.category))
@@ -335,23 +421,40 @@ class Router:
             scores[cat] += v
         for c in vetoed:
             scores[c] = 0.0
+        english_edu = _ENGLISH_EDU.search(t) is not None
         for c, ctx in self.context.items():
-            if ctx and scores[c] > 0 and not any(w in t for w in ctx):
+            if ctx and scores[c] > 0 and not english_edu and not any(w in t for w in ctx):
                 cut = scores[c] * (1.0 - self.context_factor)
                 scores[c] -= cut
                 contrib[("(无语境 no context)", c, "context")] = -cut
         for c in CATEGORIES:
             scores[c] = max(0.0, round(scores[c], 6))
+        return scores, contrib, vetoed, veto_words
+
+    def _rank(self, scores: dict[str, float]) -> list[str]:
+        return sorted(CATEGORIES, key=lambda c: (-scores[c], self.priority[c]))
+
+    def route(self, text: str) -> Decision:
+        raw = str(text or "")[:_MAX_CHARS]
+        norm = self._normalise(raw)
+        school, t = self._scan_schools(norm.text)
+        scores, contrib, vetoed, veto_words = self._score(t)
+        read_as = {meant: f"{seen}≈{meant}" for seen, meant in norm.fixes}
+
+        def shown(word: str) -> str:
+            for meant, label in read_as.items():
+                if meant in word:
+                    return word.replace(meant, label)
+            return word
 
         explanation = [
-            {"word": w, "category": cat, "weight": round(v, 3)}
+            {"word": shown(w), "category": cat, "weight": round(v, 3)}
             for (w, cat, _k), v in contrib.items()
             if cat not in vetoed and v != 0
         ]
         explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in veto_words]
-        explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
-        ranked = sorted(CATEGORIES, key=lambda c: (-scores[c], self.priority[c]))
+        ranked = self._rank(scores)
         top = ranked[0]
         s1, s2 = scores[top], scores[ranked[1]]
         if s1 < self.min_score:
@@ -366,6 +469,12 @@ class Router:
             confidence = round(max(0.05, min(1.0, share * strength * 1.0)), 3)
             confidence = max(confidence, 0.05)
 
+        if self.model is not None:
+            top, confidence, extra = self._consult_model(t, top, confidence, s1)
+            explanation += extra
+        explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
+
+        urgent_words = self._urgent(t)
         return Decision(
             category=top,
             confidence=float(confidence),
@@ -373,7 +482,85 @@ class Router:
             explanation=explanation,
             school=school,
             label=self.labels.get(top, ""),
+            urgent=bool(urgent_words),
+            urgent_words=urgent_words,
+            matters=self._matters(t, top, scores, contrib, vetoed),
+            lang=norm.lang,
+            fixes=tuple(read_as.values()),
         )
+
+    def _consult_model(self, t: str, top: str, confidence: float, s1: float):
+        """Where the rules are unsure, the statistical model may decide; it says which words moved it."""
+        ms = self.model_settings
+        # no rule word, or only a general one such as 学校 (the other_edu fallback words)
+        weak = s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5)))
+        unsure = weak or confidence < float(ms.get("unsure_below", 0.35))
+        if not unsure:
+            return top, confidence, []
+        cat, p, words = self.model.predict(t, self._tok)
+        need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
+        if cat == top or p < need:
+            return top, confidence, []
+        extra = [{"word": f"模型 model: {w}", "category": cat, "weight": round(v, 3)} for w, v in words]
+        return cat, round(min(p, 0.6), 3), extra
+
+    def _urgent(self, t: str) -> tuple[str, ...]:
+        found = [w for w in self._urgent_plain if w in t]
+        for pat, _w in self._urgent_gapped:
+            m = pat.search(t)
+            if m:
+                found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
+        if self._urgent_english_any is not None and _ASCII_WORD.search(t):
+            for m in self._urgent_english_any.finditer(t):
+                for pat, w in self._urgent_english:
+                    if pat.fullmatch(m.group(0)):
+                        found.append(m.group(0))
+                        break
+        # a word inside a longer one found too (打伤 in 被打伤) is shown once, the longer
+        found = list(dict.fromkeys(found))
+        return tuple(w for w in found if not any(w != o and w in o for o in found))
+
+    def _matters(self, t: str, top: str, scores: dict[str, float], contrib: dict, vetoed: set[str]) -> tuple:
+        """The primary matter, and a second one when the message raises two: split at a connective (还有,
+        另外, 此外 …) and each part routes elsewhere, or a second category scores strongly on its own words.
+        A category that the primary one absorbs by the tie-break rules (幼儿园收费 is preschool, not fees too)
+        is not a second matter."""
+        def words_of(cat: str, cb: dict) -> list[str]:
+            ws = sorted(((v, w) for (w, c, _k), v in cb.items() if c == cat and v > 0), reverse=True)
+            return [w for _v, w in ws][:5]
+
+        matters = [{"category": top, "score": scores[top], "words": words_of(top, contrib)}]
+        seen = {top}
+        absorbed = self._absorbs.get(top, set())
+
+        def add(cat: str, score: float, words: list[str]) -> None:
+            if cat in seen or cat in absorbed or not words:
+                return
+            seen.add(cat)
+            matters.append({"category": cat, "score": score, "words": words})
+
+        pieces = [p for p in self._connectives.split(t) if p.strip()]
+        if len(pieces) > 1:
+            # Parts joined by 还有/另外 are separate matters, unless the first names a subject that the rest
+            # is about too (幼儿园收费太贵，还有伙食差: both the kindergarten's).
+            if top not in self._subjects:
+                absorbed = set()
+            for piece in pieces:
+                ps, pc, _v, _w = self._score(piece.replace("\n", "，"))
+                cat = self._rank(ps)[0]
+                if ps[cat] >= self.matter_min:
+                    add(cat, ps[cat], words_of(cat, pc))
+            absorbed = self._absorbs.get(top, set())
+        s1 = scores[top]
+        if top == self.fallback_none:
+            return tuple(matters)  # not the bureau's: a second matter only where the person said so (还有 …)
+        for cat in self._rank(scores):
+            if cat in ("out_of_scope", "other_edu") or cat in vetoed:
+                continue  # a place named in passing or a general word is no matter of its own
+            sc = scores[cat]
+            if sc >= self.matter_strong and sc >= self.matter_ratio * s1:
+                add(cat, sc, words_of(cat, contrib))
+        return tuple(matters)
 
 
 _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "职业学院", "职业学校", "技工学校", "小学", "中学",
@@ -401,6 +588,34 @@ def _lengths_by_first_char(words) -> dict[str, tuple[int, ...]]:
     for w in words:
         out.setdefault(w[0], set()).add(len(w))
     return {c: tuple(sorted(ls, reverse=True)) for c, ls in out.items()}
+
+
+_ASCII_WORD = re.compile(r"[a-z]{2}")
+# an English message about school life gives the context the Chinese `context` lists look for
+_ENGLISH_EDU = re.compile(r"(?<![a-z])(school|student|pupil|teacher|class|kid|child|children|son|daughter|"
+                          r"parent|grade|homework|exam)s?(?![a-z])")
+_COMMON_WORD_FREQ = 20  # a candidate near-miss this frequent in jieba's dictionary is a word of its own
+
+
+def _english_pattern(w: str) -> re.Pattern:
+    return re.compile(_english_regex(w))
+
+
+def _english_regex(w: str) -> str:
+    parts = []
+    for tok in w.lower().split():
+        if tok.endswith("*"):
+            parts.append(re.escape(tok[:-1]) + r"[a-z'-]*")
+        else:
+            parts.append(re.escape(tok))
+    return r"\s+".join(parts)
+
+
+def _english_union(words) -> re.Pattern | None:
+    words = sorted(set(words), key=lambda w: (-len(w), w))
+    if not words:
+        return None
+    return re.compile(r"(?<![a-z])(?:" + "|".join(_english_regex(w) for w in words) + r")(?![a-z])")
 
 
 def _has_gap(s: str) -> bool:

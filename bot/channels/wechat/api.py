@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = {40001, 40014, 42001}
 OUTSIDE_WINDOW = 45015          # customer-service message more than 48 h after the person's last interaction
-PERMANENT_ERRORS = {40003, 40037, 43004, 45002, 47001, 40097}  # bad openid/template/content: retrying won't help
+# Retrying cannot help: bad openid (40003), bad template (40036, 40037), unfollowed (43004), blocked (43019),
+# content too long or malformed (45002, 47001, 40097), no permission for the API (48001, 48004, 50001, 50002).
+# Everything else (system busy -1, rate limits, network errors, token trouble) is transient and retried.
+PERMANENT_ERRORS = {40003, 40036, 40037, 43004, 43019, 45002, 47001, 40097, 48001, 48004, 50001, 50002}
 
 
 class WechatApiError(Exception):

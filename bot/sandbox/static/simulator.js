@@ -435,6 +435,39 @@
   openidIn.addEventListener("change", () => switchTo(openidIn.value));
   openidIn.addEventListener("keydown", (e) => { if (e.key === "Enter") switchTo(openidIn.value); });
 
+  // ---------------------------------------------------------------- the demo clock
+  // GET/POST /sandbox/clock: the demo's time, and jumps ahead after which every sweep runs at once.
+  const RAN_NAMES = { deadlines: "提醒/催办", digests: "周报", retried: "重试" };
+  function clockText(d) { return d.text + (d.speed && d.speed !== 1 ? " ×" + d.speed : ""); }
+  async function showClock() {
+    try {
+      const r = await fetch("/sandbox/clock");
+      if (!r.ok) return;
+      const d = await r.json();
+      $("demo-time").textContent = clockText(d);
+      $("timebar").hidden = false;
+    } catch (e) { /* no demo clock here: the bar stays hidden */ }
+  }
+  async function jump(button) {
+    const buttons = document.querySelectorAll("#timebar button");
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const r = await fetch("/sandbox/clock", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                body: button.dataset.jump });
+      const d = await r.json();
+      if (!r.ok) { notice(current, "时间调整失败：" + (d.error || r.status), true); return; }
+      $("demo-time").textContent = clockText(d);
+      const ran = Object.keys(d.ran || {}).filter((k) => d.ran[k]).map((k) => RAN_NAMES[k] + " " + d.ran[k]);
+      notice(current, "时间前进到 " + d.text + (ran.length ? "，已发出：" + ran.join("，") : "，没有到期的任务"));
+      poll();
+    } catch (e) {
+      notice(current, "连不上服务器：" + e.message, true);
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  }
+  document.querySelectorAll("#timebar button").forEach((b) => b.addEventListener("click", () => jump(b)));
+
   // ---------------------------------------------------------------- start
   async function start() {
     try {
@@ -454,6 +487,8 @@
     loadMenu();
     setInterval(poll, POLL_MS);
     setInterval(loadMenu, 5000);   // `tingjian menu push` while the page is open shows up without a reload
+    showClock();
+    setInterval(showClock, 30000);
   }
   start();
 })();

@@ -1,0 +1,162 @@
+"""Text normalisation before routing: what people type on a phone is not what the rules are written in.
+
+* NFKC: full-width letters, digits and punctuation to half-width; lower case.
+* Traditional -> simplified characters (OpenCC, t2s), so 學校亂收費 meets the rule 乱收费.
+* Near-misses of the rule words: a string that sounds the same in pinyin as a rule word and differs from it in
+  exactly one character is read as that word (乱收废≈乱收费, 幼儿圆≈幼儿园, 红报≈红包). A candidate that is a
+  common word in its own right (其实 is not 歧视) is left alone. Each fix is reported so the explanation can
+  show it.
+* The language of the message: "en" when it is written mostly in Latin letters, else "zh".
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import opencc
+from pypinyin.pinyin_dict import pinyin_dict
+
+_TONES = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[a-z]")
+NEAR_MISS_CHARS = 300  # typos matter in short messages; long letters are typed with care
+
+
+@dataclass(frozen=True)
+class Normalised:
+    text: str
+    lang: str  # "zh" | "en"
+    fixes: tuple[tuple[str, str], ...] = ()  # (as written, read as)
+    traditional: bool = False
+
+
+@functools.lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=None)
+def syllables(ch: str) -> frozenset[str]:
+    """Every toneless reading of one character (heteronyms have several)."""
+    raw = pinyin_dict.get(ord(ch))
+    if not raw:
+        return frozenset()
+    return frozenset(p.translate(_TONES) for p in raw.split(","))
+
+
+def detect_lang(text: str) -> str:
+    latin = len(_LATIN.findall(text))
+    cjk = len(_CJK.findall(text))
+    return "en" if latin >= 3 and latin > 2 * cjk else "zh"
+
+
+class Normaliser:
+    """Built once per Router from its vocabulary (rule words, context words, education words)."""
+
+    def __init__(self, vocabulary: Iterable[str], is_common_word: Callable[[str], bool]):
+        self._is_common = is_common_word
+        words = sorted({w for w in vocabulary if 2 <= len(w) <= 8 and all(_CJK.match(c) for c in w)})
+        self._vocab = frozenset(words)
+        # Each word is indexed by its sound: one code point per syllable, so a window of the text is looked up
+        # with one slice and one dict probe. (Each character's first reading, on both sides.)
+        self._ids: dict[str, str] = {}
+        self._by_sound: dict[str, list[str]] = {}
+        for w in words:
+            key = self._sound(w)
+            if key is not None:
+                self._by_sound.setdefault(key, []).append(w)
+        self._lengths = sorted({len(k) for k in self._by_sound}, reverse=True)  # longest first
+        self._starts = frozenset(k[:2] for k in self._by_sound)  # most positions fail this one probe
+
+    def _syllable_id(self, ch: str) -> str:
+        sid = self._ids.get(ch)
+        if sid is None:
+            syl = first_syllable(ch)
+            sid = self._ids[ch] = chr(0xE000 + _syllable_number(syl)) if syl else "\x00"
+        return sid
+
+    def _sound(self, text: str) -> str | None:
+        key = "".join(self._syllable_id(c) for c in text)
+        return None if "\x00" in key else key
+
+    def __call__(self, text: str) -> Normalised:
+        t = unicodedata.normalize("NFKC", str(text)).lower().strip()
+        simplified = _converter().convert(t) if _CJK.search(t) else t
+        traditional = simplified != t
+        lang = detect_lang(simplified)
+        fixed, fixes = self._fix_near_misses(simplified) if lang == "zh" else (simplified, ())
+        return Normalised(fixed, lang, fixes, traditional)
+
+    def _fix_near_misses(self, t: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        n = min(len(t), NEAR_MISS_CHARS)
+        ids = self._ids
+        sound = "".join([ids.get(c) or self._syllable_id(c) for c in t[:n]])
+        out: list[str] = []
+        fixes: list[tuple[str, str]] = []
+        i = 0
+        by_sound, lengths, starts = self._by_sound, self._lengths, self._starts
+        while i < n:
+            hit = None
+            if sound[i:i + 2] in starts:
+                for L in lengths:
+                    cands = by_sound.get(sound[i:i + L]) if i + L <= n else None
+                    if cands:
+                        hit = self._accept(t, i, cands)
+                        if hit:
+                            break
+            if hit is None:
+                out.append(t[i])
+                i += 1
+                continue
+            seen, meant = hit
+            out.append(meant)
+            fixes.append((seen, meant))
+            i += len(meant)
+        out.append(t[n:])
+        return "".join(out), tuple(dict.fromkeys(fixes))
+
+    def _accept(self, t: str, i: int, cands: list[str]) -> tuple[str, str] | None:
+        """A word that sounds like t[i:…] and differs from it in exactly one character, if that is a slip."""
+        vocab = self._vocab
+        for w in cands:
+            L = len(w)
+            seen = t[i:i + L]
+            if seen == w or seen in vocab:
+                return None  # written right (or another rule word that sounds the same)
+            diff = [k for k in range(L) if seen[k] != w[k]]
+            if len(diff) != 1:
+                continue
+            k = diff[0]
+            if self._is_common(seen) or self._is_common(t[max(0, i - 1):i + L]) or self._is_common(t[i:i + L + 1]):
+                continue  # a real word (收废品, 其实), not a slip
+            outside = t[i + k - 1:i + k + 1] if k == 0 and i > 0 else \
+                t[i + k:i + k + 2] if k == L - 1 and i + L < len(t) else ""
+            if len(outside) == 2 and self._is_common(outside):
+                continue  # the odd character belongs to the next word (收废品 is 收 + 废品)
+            if any(w2 in vocab or self._is_common(w2) for w2 in _covering(t, i, L)):
+                continue  # its edge belongs to a word beside it (部门为 is 部门 + 为, not 门卫)
+            return seen, w
+        return None
+
+
+_SYLLABLE_NUMBERS: dict[str, int] = {}
+
+
+def _syllable_number(syl: str) -> int:
+    return _SYLLABLE_NUMBERS.setdefault(syl, len(_SYLLABLE_NUMBERS) + 1)
+
+
+def first_syllable(ch: str) -> str | None:
+    raw = pinyin_dict.get(ord(ch))
+    return raw.split(",", 1)[0].translate(_TONES) if raw else None
+
+
+def _covering(t: str, i: int, L: int) -> Iterable[str]:
+    """Two-character windows that overlap the candidate's edges (a correct word straddling it)."""
+    if i > 0:
+        yield t[i - 1:i + 1]
+    if i + L < len(t):
+        yield t[i + L - 1:i + L + 1]

@@ -1,0 +1,106 @@
+"""What people type on a phone: traditional characters, full-width letters, typos and homophones of rule words,
+English. Written for these tests (not taken from data)."""
+from __future__ import annotations
+
+import pytest
+
+from handlers.routing import Router
+from handlers.routing.normalise import Normaliser, detect_lang
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router.from_toml()
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("學校亂收費，每人收了380元資料費，沒有收據", "fees"),
+    ("幼兒園老師體罰小朋友", "preschool"),
+    ("補習班收了錢就跑路了", "tutoring"),
+    ("教師工資拖欠三個月", "teachers"),
+    ("學校門口紅綠燈壞了", "out_of_scope"),
+    ("孩子作業寫到半夜", "burden"),
+])
+def test_traditional_characters_route_like_simplified(router, text, expected):
+    d = router.route(text)
+    assert d.category == expected, d.explain()
+    assert d.lang == "zh"
+
+
+def test_full_width_letters_and_digits(router):
+    d = router.route("ＫＴＶ开在学校旁边，吵到１２点")
+    assert d.category == "out_of_scope", d.explain()
+
+
+@pytest.mark.parametrize("text,expected,fix", [
+    ("学校乱收废", "fees", "乱收废≈乱收费"),
+    ("幼儿圆收费太贵", "preschool", "幼儿圆≈幼儿园"),
+    ("培训机沟不给退钱", "tutoring", "培训机沟≈培训机构"),
+    ("老师暗示要送红报", "ethics", "红报≈红包"),
+    ("学效作业太多了", "burden", "学效≈学校"),
+    ("辅导斑老板跑了", "tutoring", "辅导斑≈辅导班"),
+    ("孩子在学校被欺付", "safety", "欺付≈欺负"),
+])
+def test_typos_and_homophones_are_read_as_the_rule_word_and_shown(router, text, expected, fix):
+    d = router.route(text)
+    assert d.category == expected, d.explain()
+    assert fix in d.fixes
+    assert fix in d.explain()
+    assert fix in d.to_dict()["fixes"]
+
+
+def test_a_fixed_word_is_shown_in_the_explanation_where_it_scored(router):
+    d = router.route("学校乱收废")
+    assert any(e["word"] == "乱收废≈乱收费" and e["category"] == "fees" for e in d.explanation)
+
+
+@pytest.mark.parametrize("text", [
+    "其实学校挺好的",            # 其实 sounds like 歧视 but is a word of its own
+    "收废品的在学校门口吆喝",      # 收 + 废品, not 收费
+    "教育部门为每所学校配备图书",  # 部门 + 为, not 门卫
+    "华都小学今天开学",            # a name, not 读小学
+])
+def test_real_words_are_not_taken_for_typos(router, text):
+    assert router.route(text).fixes == ()
+
+
+def test_normaliser_alone():
+    n = Normaliser(["乱收费", "幼儿园"], lambda w: False)
+    out = n("學校亂收廢")
+    assert out.text == "学校乱收费" and out.traditional and out.fixes == (("乱收废", "乱收费"),)
+    assert n("ＡＢＣ").text == "abc"
+
+
+def test_language_detection():
+    assert detect_lang("the teacher hit my kid") == "en"
+    assert detect_lang("老师打孩子") == "zh"
+    assert detect_lang("孩子的ipad被老师没收了") == "zh"
+    assert detect_lang("123 ！！") == "zh"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("The teacher hit my kid yesterday in class", "ethics"),
+    ("My daughter's kindergarten raised the fees again", "preschool"),
+    ("How do I enroll my son in primary school? We just moved here", "admission"),
+    ("The school charges 300 yuan for materials and gives no receipt", "fees"),
+    ("Too much homework, my son never sleeps before midnight", "burden"),
+    ("The tutoring center closed and will not refund us", "tutoring"),
+    ("Teachers in our county have not been paid their bonus for a year", "teachers"),
+    ("My son is bullied by older students every day", "safety"),
+    ("When can we see the gaokao scores?", "exams"),
+    ("Our district has no middle school, please build one", "planning"),
+    ("The vocational school sends students to a factory as an internship", "vocational"),
+    ("How can poor families apply for a scholarship?", "other_edu"),
+    ("My landlord won't return my deposit", "out_of_scope"),
+    ("Traffic outside the school is terrible, the road needs a crossing", "out_of_scope"),
+])
+def test_english_messages(router, text, expected):
+    d = router.route(text)
+    assert d.category == expected, d.explain()
+    assert d.lang == "en"
+
+
+def test_english_words_match_whole_words_only(router):
+    # "hit" inside "white" or "fee" inside "coffee" is no signal
+    d = router.route("white coffee")
+    assert d.scores["ethics"] == 0 and d.scores["fees"] == 0
