@@ -154,6 +154,7 @@ def write_config(tmp: Path, port: int) -> Path:
 host = "127.0.0.1"
 port = {port}
 log_level = "WARNING"
+link_secret = "bench-link-secret-0123456789abcdef"
 
 [wechat]
 token = "{wx.TOKEN}"

@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
 from bot import public as public_pages
+from bot import metrics
 from bot import web as web_pages
 from bot.scheduler import Jobs, build_scheduler
 from handlers.clock import Clock, DemoClock
@@ -51,6 +52,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(_core)
     app.cleanup_ctx.append(_delivery)
     app.router.add_get("/healthz", _health)
+    app.router.add_get("/metrics", _metrics)
 
     web_pages.setup(app)
     public_pages.setup(app)  # issue 13: /u/ directory, /u/<code> unit and bureau pages
@@ -58,6 +60,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.router.add_post("/wechat", _wechat_post)
 
     if config.sandbox.enabled:
+        log.warning("the WeChat sandbox is ON (sandbox.enabled): /sandbox lets anyone post as anyone; demos only")
         from bot.demo import mount_sandbox
         mount_sandbox(app, config, clock)
     return app
@@ -65,7 +68,8 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    db = Database(config.storage.path, config.storage.lock_wait_seconds).start()
+    db = Database(config.storage.path, config.storage.lock_wait_seconds,
+                  on_lock_wait=metrics.LOCK_WAIT_SECONDS.observe).start()
     app[DB] = db
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
@@ -102,6 +106,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         district_categories=frozenset(config.routing.district_categories), duty_office=config.routing.duty_office,
         similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
         public_url=config.public_url,
+        bind_limits=(config.notify.invite_attempts_per_person, config.notify.invite_attempts_total),
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
               "redo": d.redo_days})
@@ -163,7 +168,13 @@ async def _wechat_get(request: web.Request) -> web.Response:
 
 
 async def _wechat_post(request: web.Request) -> web.Response:
-    return await request.app[WEBHOOK].post(request)
+    with metrics.timed(metrics.WEBHOOK_SECONDS):
+        return await request.app[WEBHOOK].post(request)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body, content_type = await metrics.exposition(request.app[CONFIG].storage.path)
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 # /healthz gives up on a database write after this long and reports the database unhealthy.

@@ -45,31 +45,122 @@ def _run_worker(config: Config, reuse_port: bool, clock=None) -> None:
 
 
 def _serve(config: Config, workers: int, banner: str = "", clock=None) -> int:
+    import sqlite3
+
     from storage.db import Database
-    Database(config.storage.path).start().close()  # migrate once, before workers race to do it
+    try:
+        db = Database(config.storage.path).start()  # migrate once, before workers race to do it
+        try:
+            db.run_sync(_write_check)
+        finally:
+            db.close()
+    except (sqlite3.Error, OSError) as exc:
+        print(f"tingjian: cannot open the database {config.storage.path} for writing ({exc}); check storage.path, "
+              "the file's and its folder's owner and permissions, and free disk space", file=sys.stderr)
+        return 2
     print(banner or f"Tingjian listening on {config.public_url} (webhook: {config.public_url}/wechat)", flush=True)
     if workers <= 1:
         _run_worker(config, reuse_port=False, clock=clock)
         return 0
-    # Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections.
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_run_worker, args=(config, True), daemon=False) for _ in range(workers)]
-    for p in procs:
-        p.start()
+    return _supervise(config, workers)
 
-    def stop(*_):
-        for p in procs:
+
+def _write_check(db) -> None:
+    """A write that changes nothing: a read-only file fails here, at start, not on the first message."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    db.execute(f"PRAGMA user_version = {int(version)}")
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker must not outlive the process that started it (it would keep serving, unsupervised): on Linux the
+    kernel sends SIGTERM when the parent dies; elsewhere, and as a second guard, a thread watches getppid()."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(0)
+
+    def watch() -> None:
+        import time
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+    import threading
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_main(config: Config, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    _run_worker(config, reuse_port=True)
+
+
+def _supervise(config: Config, workers: int) -> int:
+    """Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections. A
+    worker that dies is replaced (after a growing pause if it keeps dying at once); stopping the parent stops all."""
+    import time
+    from multiprocessing.connection import wait
+    _logging(config.server.log_level)
+    log = logging.getLogger("tingjian.supervisor")
+    from bot.metrics import prepare_multiprocess  # before any worker imports prometheus_client
+    prepare_multiprocess()
+    ctx = multiprocessing.get_context("spawn")
+    parent = os.getpid()
+    stopping = False
+    procs: dict[int, tuple[multiprocessing.Process, float]] = {}
+    failures = [0] * workers
+
+    def start(slot: int) -> None:
+        p = ctx.Process(target=_worker_main, args=(config, parent), name=f"tingjian-worker-{slot}", daemon=False)
+        p.start()
+        procs[slot] = (p, time.monotonic())
+
+    def stop(*_) -> None:
+        nonlocal stopping
+        stopping = True
+        for p, _started in procs.values():
             if p.is_alive():
                 p.terminate()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for p in procs:
-        p.join()
+    for slot in range(workers):
+        start(slot)
+    restart_at: dict[int, float] = {}
+    while not stopping:
+        wait([p.sentinel for p, _ in procs.values() if p.is_alive()], timeout=0.5)
+        now = time.monotonic()
+        for slot, (p, started) in list(procs.items()):
+            if stopping or p.is_alive() or slot in restart_at:
+                continue
+            failures[slot] = failures[slot] + 1 if now - started < 10 else 0
+            pause = min(30.0, 0.5 * 2 ** failures[slot]) if failures[slot] else 0.0
+            log.warning("worker %d (pid %s) exited with code %s; starting another in %.1f s", slot, p.pid,
+                        p.exitcode, pause)
+            _metrics_process_dead(p.pid)
+            restart_at[slot] = now + pause
+        for slot, when in list(restart_at.items()):
+            if not stopping and now >= when:
+                del restart_at[slot]
+                start(slot)
+    for p, _started in procs.values():
+        p.join(15)
+        if p.is_alive():
+            p.kill()
+            p.join()
     return 0
 
 
+def _metrics_process_dead(pid: int | None) -> None:
+    """Forget a dead worker's live gauges in the shared Prometheus files (its counters stay)."""
+    if pid and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+        multiprocess.mark_process_dead(pid)
+
+
 def cmd_serve(args) -> int:
-    config = _load(args.config, **_server_overrides(args))
+    config = _load(args.config, **_server_overrides(args)).check_serving()
     return _serve(config, args.workers)
 
 
@@ -84,9 +175,13 @@ def cmd_demo(args) -> int:
         "Tingjian demo: embedded SQLite at {db}, local WeChat sandbox, no credentials.\n"
         "  Simulator (open in a browser):  {url}/simulator\n"
         "  Terminal chat:                  tingjian chat --url {url}\n"
+        "  Other commands use the demo's configuration file, e.g.\n"
+        "    tingjian digest --config {cfg}\n"
+        "    tingjian staff list --config {cfg}\n"
+        "    tingjian qrcode --unit jn-syxx --config {cfg}\n"
         "{speed}"
         "Press Ctrl+C to stop."
-    ).format(db=config.storage.path, url=config.public_url,
+    ).format(db=config.storage.path, url=config.public_url, cfg=config.source,
              speed=f"  Time runs {args.speed:g}x faster than real time.\n" if args.speed != 1 else "")
     return _serve(config, 1, banner, clock=DemoClock(args.speed))
 
@@ -138,7 +233,8 @@ def cmd_staff_invite(args) -> int:
     except ValueError as exc:
         print(f"tingjian: {exc}", file=sys.stderr)
         return 2
-    print(f"绑定码：{code}\n请{args.name}在 {hours} 小时内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
+    within = f"{hours // 24} 天" if hours % 24 == 0 else f"{hours} 小时"
+    print(f"绑定码：{code}\n请{args.name}在 {within}内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
     return 0
 
 
@@ -251,7 +347,7 @@ def cmd_digest(args) -> int:
     import time
     from zoneinfo import ZoneInfo
 
-    from bot.web import digest_link, render_html
+    from bot.web import LinkError, digest_link, render_html
     from handlers import digest
     from handlers.rates import percent
     from handlers.routing import Router
@@ -276,7 +372,11 @@ def cmd_digest(args) -> int:
         return 2
     finally:
         db.close()
-    print(digest.message(d, tz, digest_link(config, week, args.scope)))
+    try:
+        link = digest_link(config, week, args.scope, time.time())
+    except LinkError:
+        link = "（未设置 server.link_secret，无法生成链接）"
+    print(digest.message(d, tz, link))
     for u in d.units:
         print(f"  {u.name}: 受理{u.now.dispatched} 响应率{percent(u.now.response)} "
               f"解决率{percent(u.now.resolution)} 满意率{percent(u.now.satisfaction)}")
@@ -630,6 +730,33 @@ def cmd_menu(args) -> int:
     return asyncio.run(run())
 
 
+def cmd_backup(args) -> int:
+    from storage import backup
+    config = _load(args.config)
+    try:
+        summary = backup.backup(config.storage.path, args.dest)
+    except (backup.BackupError, OSError) as exc:
+        print(f"tingjian: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup of {config.storage.path} written to {args.dest}: {summary.get('tickets', 0)} ticket(s), "
+          f"{summary.get('outbox_pending', 0)} message(s) waiting to be sent")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from storage import backup
+    config = _load(args.config)
+    try:
+        summary = backup.restore(args.src, config.storage.path, force=args.force)
+    except (backup.BackupError, OSError) as exc:
+        print(f"tingjian: restore refused: {exc}", file=sys.stderr)
+        return 1
+    kept = f"; the replaced database is kept as {summary['kept']}" if "kept" in summary else ""
+    print(f"restored {args.src} to {config.storage.path}: {summary.get('tickets', 0)} ticket(s), "
+          f"{summary.get('outbox_pending', 0)} message(s) waiting to be sent{kept}. Start the service again.")
+    return 0
+
+
 def cmd_chat(args) -> int:
     from bot.chat import run_chat
     asyncio.run(run_chat(args.url.rstrip("/"), args.openid, args.scene))
@@ -837,6 +964,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="PNG file (default qrcode-<unit>.png)")
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_qrcode)
+
+    p = sub.add_parser("backup", help="copy the database while the service runs",
+                       description="Make a consistent copy of the live database with SQLite's backup API. The "
+                                   "service goes on answering meanwhile. The copy is one file, readable only by you.")
+    p.add_argument("dest", help="the backup file to write")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="put a backup in place of the database (service stopped)",
+                       description="Check a backup and copy it into storage.path. Refuses while the service (or any "
+                                   "command) has the database open, and refuses to replace an existing database "
+                                   "without --force; the replaced one is kept beside it.")
+    p.add_argument("src", help="a file made by `tingjian backup`")
+    p.add_argument("--force", action="store_true", help="replace an existing database (a copy of it is kept)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("survey", help="群众评议 surveys: list them, and their results",
                        description="Surveys are defined in TOML (campaign.surveys). List them with their response "

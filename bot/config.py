@@ -28,7 +28,7 @@ class ServerConfig:
     public_url: str = ""
     max_body_bytes: int = 65536
     log_level: str = "INFO"
-    # Key that signs links to internal pages (the weekly digest). Empty: derived from the WeChat token and secret.
+    # Key that signs links to internal pages (the weekly digest). Required by `serve`; never derived from others.
     link_secret: str = ""
 
 
@@ -44,6 +44,8 @@ class WechatConfig:
     timestamp_tolerance_seconds: int = 300
     # How long an inbound message id is remembered for deduplication.
     dedupe_days: int = 3
+    # With an aes_key, accept unencrypted (plaintext) messages too: compatible mode (明文/兼容模式) only.
+    allow_plaintext: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,10 @@ class NotifyConfig:
     staff_template_id: str = ""
     citizen_template_id: str = ""
     # How long a staff invite code (tingjian staff invite) stays valid, in hours.
-    invite_hours: int = 72
+    invite_hours: int = 168
+    # Wrong invite codes (绑定 …) accepted per hour from one person, and from everyone together.
+    invite_attempts_per_person: int = 5
+    invite_attempts_total: int = 50
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,8 @@ class DigestConfig:
     # Build the weekly digests in a short-lived child process, so the webhook shares neither CPU time nor memory
     # with the job. false: on a reader thread of the service's own process (tests, very small installations).
     separate_process: bool = True
+    # How many days a digest link opens its page.
+    link_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,15 @@ class SandboxConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    # Folder for scheduled online backups. Empty: no scheduled backups (`tingjian backup` still works).
+    dir: str = ""
+    # Hours between scheduled backups, and how many backup files to keep (older ones are deleted).
+    every_hours: float = 24.0
+    keep: int = 7
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     wechat: WechatConfig = field(default_factory=WechatConfig)
@@ -203,6 +219,7 @@ class Config:
     review: ReviewConfig = field(default_factory=ReviewConfig)
     public: PublicConfig = field(default_factory=PublicConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
     source: str = "<defaults>"
 
     def validate(self) -> "Config":
@@ -229,6 +246,14 @@ class Config:
             raise bad("digest.send_at", "must look like \"mon 09:00\"")
         if not 1 <= self.notify.invite_hours <= 24 * 30:
             raise bad("notify.invite_hours", "must be between 1 and 720")
+        if self.notify.invite_attempts_per_person < 1 or self.notify.invite_attempts_total < 1:
+            raise bad("notify.invite_attempts_per_person", "and invite_attempts_total must be at least 1")
+        if not 1 <= self.digest.link_days <= 366:
+            raise bad("digest.link_days", "must be between 1 and 366")
+        if self.server.link_secret and len(self.server.link_secret) < 16:
+            raise bad("server.link_secret", "must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        if self.backup.every_hours <= 0 or self.backup.keep < 1:
+            raise bad("backup.every_hours", "must be positive, and backup.keep at least 1")
         if not 0.1 <= self.storage.lock_wait_seconds <= 3600:
             raise bad("storage.lock_wait_seconds", "must be between 0.1 and 3600")
         if not 0 < self.outbox.backoff_base_seconds <= self.outbox.backoff_max_seconds:
@@ -298,12 +323,55 @@ class Config:
             days.update(start + dt.timedelta(days=i) for i in range((end - start).days + 1))
         return frozenset(days)
 
+    def check_serving(self) -> "Config":
+        """What `serve` needs beyond a valid file: real secrets, and the sandbox only on a private address.
+        Raises ConfigError naming the key."""
+        def bad(key: str, why: str) -> ConfigError:
+            return ConfigError(f"{self.source}: {key}: {why}")
+
+        var = lambda key: f"{ENV_PREFIX}{key.replace('.', '_')}".upper()  # noqa: E731
+        if not self.wechat.token:
+            raise bad("wechat.token", f"is empty: anyone could sign requests. Set it (or {var('wechat.token')}) to "
+                                      "the Token entered in 公众号后台 → 服务器配置")
+        if is_placeholder(self.wechat.token):
+            raise bad("wechat.token", "is still the example's placeholder: set the Token entered in 公众号后台")
+        if not self.server.link_secret:
+            raise bad("server.link_secret", f"is empty: it signs links to the digest pages. Set it (or "
+                                            f"{var('server.link_secret')}) to a random value, e.g. "
+                                            "`openssl rand -hex 32`")
+        if is_placeholder(self.server.link_secret):
+            raise bad("server.link_secret", "is a placeholder: set a random value, e.g. `openssl rand -hex 32`")
+        if self.sandbox.enabled and not is_loopback(self.server.host):
+            raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused on "
+                                         f"{self.server.host!r}; bind server.host to 127.0.0.1 or turn it off")
+        return self
+
     @property
     def public_url(self) -> str:
         if self.server.public_url:
             return self.server.public_url.rstrip("/")
         host = "127.0.0.1" if self.server.host in ("0.0.0.0", "::") else self.server.host
         return f"http://{host}:{self.server.port}"
+
+
+# Values that are not secrets: the example file's, and what people type when they mean "fill in later".
+PLACEHOLDERS = ("replace3with3your3token", "replace-with-a-random-secret")
+_PLACEHOLDER_WORDS = re.compile(r"replace|change.?me|your|placeholder|example|todo|fixme|^x+$|^(token|secret|"
+                                r"password|test|demo|default|123456|abc)$", re.I)
+
+
+def is_placeholder(value: str) -> bool:
+    return value.strip() in PLACEHOLDERS or bool(_PLACEHOLDER_WORDS.search(value.strip()))
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # Keys of earlier versions, with what replaced them, so an old config file gets a useful message.

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
+import secrets
 from pathlib import Path
 
 from aiohttp import web
@@ -25,19 +28,49 @@ DEMO_WECHAT = {
 }
 
 
-def demo_config(port: int = 8080, host: str = "127.0.0.1", data_dir: str = "data") -> Config:
-    base = f"http://127.0.0.1:{port}"
-    return load_config(None, overrides={
-        "server": {"host": host, "port": port},
-        "wechat": {**DEMO_WECHAT, "api_base": base},
-        "storage": {"path": str(Path(data_dir) / "demo.db")},
+def _link_secret(data_dir: Path) -> str:
+    """The demo's own random key for signed links, made once and kept in its data folder."""
+    path = data_dir / "link_secret"
+    if path.is_file() and len(path.read_text().strip()) >= 16:
+        return path.read_text().strip()
+    secret = secrets.token_hex(32)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret + "\n")
+    return secret
+
+
+def _demo_values(port: int, host: str, data_dir: Path) -> dict:
+    return {
+        "server": {"host": host, "port": port, "link_secret": _link_secret(data_dir)},
+        "wechat": {**DEMO_WECHAT, "api_base": f"http://127.0.0.1:{port}"},
+        "storage": {"path": str(data_dir / "demo.db")},
         "directory": {"csv": str(DEMO_DIRECTORY), "services": str(DEMO_SERVICES)},
         "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
         "digest": {"separate_process": False},  # a demo's week is a few tickets: no child process needed
         # After a time jump staff are outside WeChat's 48-hour window: notices then go as template messages.
         "notify": {"staff_template_id": "demo-staff-notice", "citizen_template_id": "demo-citizen-notice"},
-    })
+    }
+
+
+def demo_config(port: int = 8080, host: str = "127.0.0.1", data_dir: str = "data") -> Config:
+    """The demo's configuration; also written to DATA/config.toml so every command can be pointed at the running
+    demo (`tingjian digest --config DATA/config.toml`)."""
+    folder = Path(data_dir).absolute()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    values = _demo_values(port, host, folder)
+    path = folder / "config.toml"
+    lines = ["# Written by `tingjian demo` at each start: the running demo's settings. Use it with any command,",
+             f"# e.g. tingjian digest --config {path}", ""]
+    for section, table in values.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in table.items()]
+        lines.append("")
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines))
+    return load_config(path, env={})
 
 
 def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:

@@ -36,8 +36,8 @@ def prepare(config: Config, week: str, now: float) -> list[dict]:
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
         calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
         dispatcher = Dispatcher(None, router, FixedClock(now), calendar=calendar)
-        return dispatcher.digest_prepare(db, week, lambda w, s: digest_link(config, w, s),
-                                         lambda period: ranking_link(config, period))
+        return dispatcher.digest_prepare(db, week, lambda w, s, to=None: digest_link(config, w, s, now, to),
+                                         lambda period: ranking_link(config, period, now))
     finally:
         db.conn.close()
 

@@ -135,11 +135,13 @@ def _render(request: web.Request, name: str, context: dict) -> str:
     return aiohttp_jinja2.render_string(name, request, context, app_key=JINJA)
 
 
-def ranking_link(config, period: str) -> str:
-    """A signed link to a period's ranking (绩效考核) for staff, as the digest's links are signed (same key; a
-    "review-" name can never be a digest week, so neither link opens the other page)."""
+def ranking_link(config, period: str, now: float | None = None) -> str:
+    """A signed link to a period's ranking (绩效考核) for staff, opening for `digest.link_days` days like the
+    digest's links (same key and signature; a "review:" week is never a digest week, so neither opens the other)."""
     from bot.web import sign
-    return f"{config.public_url}/review/{period}?" + urlencode({"sig": sign(config, f"review-{period}", "ranking")})
+    expires = int(time.time() if now is None else now) + config.digest.link_days * 86400
+    return f"{config.public_url}/review/{period}?" + urlencode(
+        {"exp": expires, "sig": sign(config, f"review:{period.removesuffix('.xlsx')}", "ranking", expires)})
 
 
 async def ranking_page(request: web.Request) -> web.Response:
@@ -147,20 +149,24 @@ async def ranking_page(request: web.Request) -> web.Response:
     import hmac
 
     from bot.app import CLOCK, CONFIG, DB, DISPATCHER
-    from bot.web import sign
+    from bot.web import refused, sign
     from handlers import review
     config = request.app[CONFIG]
     period = request.match_info["period"]
     xlsx = period.endswith(".xlsx")  # the same ranking as the XLSX of `tingjian review --out`
     period = period.removesuffix(".xlsx")
-    if not hmac.compare_digest(sign(config, f"review-{period}", "ranking"), request.query.get("sig", "")):
-        raise web.HTTPForbidden(text="链接无效或已失效，请从公众号消息中的链接打开。")
+    expires = request.query.get("exp", "")
+    if not expires.isdigit() or not hmac.compare_digest(
+            sign(config, f"review:{period}", "ranking", int(expires)), request.query.get("sig", "")):
+        raise refused("链接无效", "这个链接不完整或已被改动。请从公众号消息中的链接打开。")
+    if int(expires) < request.app[CLOCK].now():
+        raise refused("链接已过期", f"排名链接的有效期为{config.digest.link_days}天。请联系管理员。")
     try:
         review.parse_period(period)
     except ValueError as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
     cache: PublicCache = request.app[CACHE]
-    key = f"/review/{period}"
+    key = f"/review/{period}?{expires}"  # the page links the XLSX with this link's own expiry
     body = None if xlsx else cache.page(key)
     if body is None:
         d = request.app[DISPATCHER]
@@ -176,7 +182,7 @@ async def ranking_page(request: web.Request) -> web.Response:
         body = _render(request, "ranking.html", {
             "r": result, "kinds": [k for k in review.REVIEWED_KINDS if any(u.kind == k for u in result.units)],
             "components": review.COMPONENTS, "names": review.COMPONENT_NAMES, "bureau": None,
-            "xlsx": f"/review/{period}.xlsx?" + urlencode({"sig": request.query["sig"]})})
+            "xlsx": f"/review/{period}.xlsx?" + urlencode({"exp": expires, "sig": request.query["sig"]})})
         cache.keep(key, body)
     return web.Response(text=body, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": "private, max-age=60"})

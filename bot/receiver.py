@@ -110,16 +110,21 @@ class Receiver:
         self._drainer: asyncio.Task | None = None
         self._drain_lock = asyncio.Lock()
 
-    async def receive(self, inbound: Inbound) -> Reply | None:
+    async def receive(self, inbound: Inbound, request: str | None = None) -> Reply | None:
         """Returns the passive reply, or None to answer 'success' (nothing now; anything else comes pushed).
-        Either way the message is durable when this returns: committed, or spooled."""
+        Either way the message is durable when this returns: committed, or spooled. `request` names the signed
+        request (storage.inbound.request_key); one seen before with another message raises inbound_store.Replay,
+        and nothing is stored or done."""
         key = inbound.dedupe_key
-        if key not in self._inflight:
+        retry = key in self._inflight
+        if not retry:
             answer = _Answer(passive_ok=self.reply_timeout > 0)
-            task = asyncio.create_task(self._process(key, inbound, answer, claim=True))
+            task = asyncio.create_task(self._process(key, inbound, answer, claim=True, request=request))
             self._inflight[key] = (task, answer)
             task.add_done_callback(lambda t: self._settled(key, t))
         task, answer = self._inflight[key]
+        if retry and request is not None:  # a retry of a message in hand: its request is remembered all the same
+            await self._remember_retry(request, key)
         wait = self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS
         try:
             return await asyncio.wait_for(asyncio.shield(task), wait)
@@ -127,6 +132,8 @@ class Receiver:
             if not answer.give_up():
                 return await asyncio.shield(task)  # finished just now: its reply is passive
             log.info("slow handling of %s: answered 'success', replies will be pushed", key)
+        except inbound_store.Replay:
+            raise  # refused (403), never spooled: the spool would store what the check just refused
         except Exception:  # noqa: BLE001 - the database refused the write: the spool keeps the message
             log.exception("storing %s failed; it is spooled and will be stored later", key)
         await self._spool(key, inbound, answer)
@@ -134,7 +141,10 @@ class Receiver:
 
     def _settled(self, key: str, task: asyncio.Task) -> None:
         self._inflight.pop(key, None)
-        if not task.cancelled() and task.exception() is not None:
+        if not task.cancelled() and isinstance(task.exception(), inbound_store.Replay):
+            log.warning("replayed request %s refused (carried another message than the first time)",
+                        task.exception())
+        elif not task.cancelled() and task.exception() is not None:
             # Already answered from the spool (or not answered at all, so WeChat retries): logged, not lost.
             log.warning("storing %s did not complete: %s", key, task.exception())
 
@@ -200,6 +210,23 @@ class Receiver:
             log.info("stored and handled %d spooled message(s)", stored)
         return stored
 
+    async def spend(self, request: str) -> None:
+        """Remember a signed request whose body was refused, so the URL cannot carry another body later."""
+        try:
+            await asyncio.wait_for(self.db.run(inbound_store.remember_request, request, "refused"), 1.0)
+        except Exception:  # noqa: BLE001 - seen before, or the database is busy: the refusal stands either way
+            pass
+
+    async def _remember_retry(self, request: str, key: str) -> None:
+        """Note a retry's request. Bounded: a locked database must not hold up the retry's answer (the message
+        itself is in hand); only a replay (the request seen with another message) is refused."""
+        try:
+            await asyncio.wait_for(self.db.run(inbound_store.remember_request, request, key), 1.0)
+        except inbound_store.Replay:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the first try's storing decides; this is only bookkeeping
+            log.warning("could not note the request of a retry of %s: %s", key, exc)
+
     async def _answer_known(self, key: str, claim: inbound_store.Claim) -> Reply | None:
         """A retry of something this process is not handling: answered before, or in another worker's hands."""
         deadline = time.monotonic() + self.reply_timeout  # real waiting time, whatever the domain clock says
@@ -210,11 +237,15 @@ class Receiver:
             claim = await self.db.run(inbound_store.read, key)
         return None if claim.deferred else _reply(claim.reply)
 
-    async def _process(self, key: str, inbound: Inbound, answer: _Answer, claim: bool = False) -> Reply | None:
-        """One trip to the writer: store the inbound if new, handle it and record the outcome, in one commit.
-        A message whose key is already stored was seen before (a retry after a restart, or another worker's)."""
-        result = await self.db.run(self._claim_and_handle if claim else self._handle_and_complete, key, inbound,
-                                   answer)
+    async def _process(self, key: str, inbound: Inbound, answer: _Answer, claim: bool = False,
+                       request: str | None = None) -> Reply | None:
+        """One trip to the writer: check the request is no replay, store the inbound if new, handle it and record
+        the outcome, in one commit. A message whose key is already stored was seen before (a retry after a
+        restart, or another worker's)."""
+        if claim:
+            result = await self.db.run(self._claim_and_handle, key, inbound, answer, None, request)
+        else:
+            result = await self.db.run(self._handle_and_complete, key, inbound, answer)
         if isinstance(result, inbound_store.Claim):
             if answer.spooled:  # a retry after the spool was drained: answered already
                 return None
@@ -224,7 +255,10 @@ class Receiver:
             self.on_outbox()
         return _reply(passive)
 
-    def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer, received_at: float | None = None):
+    def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer, received_at: float | None = None,
+                          request: str | None = None):
+        if request is not None:  # in the same transaction: a replay stores nothing
+            inbound_store.remember_request(db, request, key)
         claim = inbound_store.claim(db, key, inbound.openid, inbound.kind, inbound.to_json(),
                                     received_at if received_at is not None else self.clock.now())
         if not claim.new:

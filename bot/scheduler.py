@@ -2,13 +2,14 @@
 nothing lives only in the scheduler's memory."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot import digest_job
+from bot import digest_job, metrics
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.public import ranking_link
@@ -50,16 +51,17 @@ class Jobs:
         if not await self.db.read(self.dispatcher.digest_jobs, week):
             return 0  # all sent already (every start-up asks): no child process for nothing
         # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on the
-        # writer a few scopes at a time.
-        if self.config.digest.separate_process:
-            items = await digest_job.prepare_async(self.config, week, now)
-        else:
-            items = await self.db.read(self.dispatcher.digest_prepare, week,
-                                       lambda w, s: digest_link(self.config, w, s),
-                                       lambda period: ranking_link(self.config, period))
-        sent = 0
-        for i in range(0, len(items), DIGEST_BATCH):
-            sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
+        # writer a few scopes at a time. Each recipient gets their own link (it stops opening once they leave).
+        with metrics.timed(metrics.DIGEST_SECONDS):
+            if self.config.digest.separate_process:
+                items = await digest_job.prepare_async(self.config, week, now)
+            else:
+                items = await self.db.read(self.dispatcher.digest_prepare, week,
+                                           lambda w, s, to=None: digest_link(self.config, w, s, now, to),
+                                           lambda period: ranking_link(self.config, period, now))
+            sent = 0
+            for i in range(0, len(items), DIGEST_BATCH):
+                sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
         if sent:
             self.sender.wake()
         return sent
@@ -67,12 +69,13 @@ class Jobs:
     async def deadlines(self) -> int:
         """Select on a reader what is due for a check (an index range); visit it on the writer in small batches."""
         count = 0
-        while True:
-            ids = await self.db.read(tickets.due_for_check, self.clock.now(), 5000)
-            for i in range(0, len(ids), SWEEP_BATCH):
-                count += await self.db.run(self.dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
-            if len(ids) < 5000:
-                break
+        with metrics.timed(metrics.SWEEP_SECONDS):
+            while True:
+                ids = await self.db.read(tickets.due_for_check, self.clock.now(), 5000)
+                for i in range(0, len(ids), SWEEP_BATCH):
+                    count += await self.db.run(self.dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
+                if len(ids) < 5000:
+                    break
         if count:
             self.sender.wake()
         return count
@@ -97,6 +100,21 @@ class Jobs:
             if removed < PRUNE_BATCH:
                 return total
 
+    async def prune_requests(self) -> None:
+        # Signed requests are remembered while their timestamp is accepted (either side of our clock).
+        wechat = self.config.wechat
+        window = (2 * wechat.timestamp_tolerance_seconds + 60 if wechat.check_timestamp
+                  else wechat.dedupe_days * 86400)
+        await self.db.run(inbound.prune_requests, self.clock.now() - window)
+
+    async def scheduled_backup(self) -> None:
+        from storage import backup
+        b = self.config.backup
+        made = await asyncio.get_running_loop().run_in_executor(
+            None, backup.scheduled, self.config.storage.path, b.dir, b.every_hours * 3600, b.keep)
+        if made:
+            log.info("backup written to %s", made)
+
     async def orphans(self) -> int:
         self.receiver.start_drain()  # spools left by workers that died
         count = await self.receiver.recover(received_before=self.clock.now() - ORPHAN_SECONDS)
@@ -115,6 +133,8 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     config = jobs.config
     # coalesce: a run missed while the process slept happens once, not once per missed interval.
     scheduler.add_job(jobs.prune, "interval", hours=1, id="prune-inbound", coalesce=True, max_instances=1)
+    scheduler.add_job(jobs.prune_requests, "interval", minutes=5, id="prune-requests", coalesce=True,
+                      max_instances=1)
     scheduler.add_job(jobs.orphans, "interval", minutes=1, id="recover-orphans", coalesce=True, max_instances=1)
     scheduler.add_job(jobs.sender.check, "interval", minutes=1, id="outbox-alert", coalesce=True,
                       max_instances=1)
@@ -127,6 +147,9 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     if speed > 1:  # the cron below follows real time; the demo's Monday comes sooner
         scheduler.add_job(jobs.weekly_digest, "interval", seconds=sweep_seconds, id="weekly-digest-demo",
                           coalesce=True, max_instances=1)
+    if config.backup.dir:  # checks often; backs up when the newest backup is older than every_hours
+        scheduler.add_job(jobs.scheduled_backup, "interval", minutes=min(15.0, config.backup.every_hours * 60),
+                          id="backup", coalesce=True, max_instances=1, next_run_time=start_now)
     day, _, hm = config.digest.send_at.partition(" ")
     hour, minute = (int(x) for x in hm.split(":"))
     scheduler.add_job(jobs.weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=jobs.tz),

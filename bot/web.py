@@ -5,6 +5,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import json
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -24,17 +25,46 @@ PAGE_TTL_SECONDS = 60
 PAGES = web.AppKey("digest_pages", dict)
 
 
+class LinkError(ValueError):
+    """No key to sign links with (server.link_secret is empty)."""
+
+
 def _key(config: Config) -> bytes:
-    secret = config.server.link_secret or f"{config.wechat.token}:{config.wechat.appsecret}:tingjian-links"
-    return secret.encode()
+    # Only ever the configured secret: a key derived from other (possibly empty) values could be computed by anyone.
+    if not config.server.link_secret:
+        raise LinkError("server.link_secret is not set: links to internal pages cannot be signed")
+    return hmac.new(config.server.link_secret.encode(), b"tingjian links v2", hashlib.sha256).digest()
 
 
-def sign(config: Config, week: str, scope: str) -> str:
-    return hmac.new(_key(config), f"digest:{week}:{scope}".encode(), hashlib.sha256).hexdigest()[:32]
+def _mac(config: Config, message: str, length: int = 32) -> str:
+    return hmac.new(_key(config), message.encode(), hashlib.sha256).hexdigest()[:length]
 
 
-def digest_link(config: Config, week: str, scope: str) -> str:
-    return f"{config.public_url}/digest/{week}?" + urlencode({"scope": scope, "sig": sign(config, week, scope)})
+def recipient_tag(config: Config, openid: str) -> str:
+    """Names the recipient in a link without showing their openid."""
+    return _mac(config, f"to:{openid}", 16)
+
+
+def sign(config: Config, week: str, scope: str, expires: int, to: str = "") -> str:
+    return _mac(config, json.dumps(["digest", week, scope, expires, to]))  # unambiguous, whatever scope holds
+
+
+def digest_link(config: Config, week: str, scope: str, now: float | None = None, to: str | None = None) -> str:
+    """A link to the week's page that opens for `digest.link_days` days from `now` (default: the real time); with
+    `to` (an openid) it opens only while that person is still staff entitled to the scope."""
+    expires = int(time.time() if now is None else now) + config.digest.link_days * 86400
+    tag = recipient_tag(config, to) if to else ""
+    query = {"scope": scope, "exp": expires, **({"to": tag} if tag else {}),
+             "sig": sign(config, week, scope, expires, tag)}
+    return f"{config.public_url}/digest/{week}?" + urlencode(query)
+
+
+def refused(title: str, detail: str, status: type[web.HTTPException] = web.HTTPForbidden) -> web.HTTPException:
+    """A short page a person on a phone can read, instead of a bare status."""
+    body = (f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+            f"content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body style=\"font-family:"
+            f"sans-serif;margin:2em;line-height:1.6\"><h2>{title}</h2><p>{detail}</p></body></html>")
+    return status(text=body, content_type="text/html")
 
 
 def _configure(env: jinja2.Environment) -> jinja2.Environment:
@@ -49,32 +79,45 @@ def setup(app: web.Application) -> None:
     app[PAGES] = {}
 
 
+# Weeks a digest can be about: anything else is not a page (and would overflow the date arithmetic).
+YEARS = range(2000, 2201)
+
+
 async def digest_page(request: web.Request) -> web.Response:
     from bot.app import CLOCK, CONFIG, DB, DISPATCHER
-    config = request.app[CONFIG]
-    week, scope = request.match_info["week"], request.query.get("scope", "bureau")
-    if not hmac.compare_digest(sign(config, week, scope), request.query.get("sig", "")):
-        raise web.HTTPForbidden(text="链接无效或已失效，请从公众号消息中的链接打开。")
+    config, now = request.app[CONFIG], request.app[CLOCK].now()
+    week, q = request.match_info["week"], request.query
+    scope, tag, expires = q.get("scope", "bureau"), q.get("to", ""), q.get("exp", "")
+    if not expires.isdigit() or not hmac.compare_digest(sign(config, week, scope, int(expires), tag),
+                                                        q.get("sig", "")):
+        raise refused("链接无效", "这个链接不完整或已被改动。请从公众号消息中的链接打开周报。")
+    if int(expires) < now:
+        raise refused("链接已过期", f"周报链接的有效期为{config.digest.link_days}天。"
+                                    "请在公众号中查看最新一期周报，或联系管理员。")
     try:
-        digest.parse_week(week)
-    except ValueError as exc:
-        raise web.HTTPNotFound(text=str(exc)) from None
+        year, _ = digest.parse_week(week)
+        if year not in YEARS:
+            raise ValueError(f"no digest for {week}")
+    except ValueError:
+        raise refused("没有这一周的周报", "请检查链接中的周次。", web.HTTPNotFound) from None
+    if tag and not await request.app[DB].read(_recipient_entitled, config, tag, scope):
+        raise refused("链接已失效", "这个链接发给的工作人员已不再负责该范围。如需查看，请联系管理员。")
     dispatcher = request.app[DISPATCHER]
     tz = dispatcher.calendar.tz
     env = aiohttp_jinja2.get_env(request.app)
 
     def build_and_render(db) -> str:
-        d = digest.build(db, week, request.app[CLOCK].now(), tz, dispatcher.router.tokenizer, scope)
+        d = digest.build(db, week, now, tz, dispatcher.router.tokenizer, scope)
         return env.get_template("digest.html").render(**page_context(d, tz))
 
-    pages, key, now = request.app[PAGES], (week, scope), time.monotonic()
+    pages, key, mono = request.app[PAGES], (week, scope), time.monotonic()
     entry = pages.get(key)
-    if entry is None or entry[0] < now:
-        for k in [k for k, (until, _) in pages.items() if until < now]:
+    if entry is None or entry[0] < mono:
+        for k in [k for k, (until, _) in pages.items() if until < mono]:
             del pages[k]
         # On a read-only connection: loading a page never waits for, or holds up, the writer (the webhook's).
         # Readers arriving while it is built wait for the same build.
-        entry = pages[key] = (now + PAGE_TTL_SECONDS, asyncio.ensure_future(request.app[DB].read(build_and_render)))
+        entry = pages[key] = (mono + PAGE_TTL_SECONDS, asyncio.ensure_future(request.app[DB].read(build_and_render)))
     try:
         html = await asyncio.shield(entry[1])
     except ValueError as exc:  # a scope no longer in the directory, a week out of range
@@ -84,6 +127,14 @@ async def digest_page(request: web.Request) -> web.Response:
         pages.pop(key, None)
         raise
     return web.Response(text=html, content_type="text/html")
+
+
+def _recipient_entitled(db, config: Config, tag: str, scope: str) -> bool:
+    """Is the person a link was sent to still a leader (bureau scope) or staff of the unit (a unit's scope)?"""
+    from storage import staff
+    people = staff.leaders(db) if scope == "bureau" else \
+        staff.leaders(db) + staff.of_unit(db, scope, ("handler", "supervisor", "admin"))
+    return any(hmac.compare_digest(recipient_tag(config, o), tag) for o in people)
 
 
 def render(request: web.Request, d: digest.Digest, tz) -> web.Response:

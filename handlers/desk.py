@@ -40,8 +40,9 @@ class Templates:
 
 class Desk:
     def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, templates: Templates,
-                 accept_days: int = 1):
+                 accept_days: int = 1, bind_limits: tuple[int, int] = (5, 50)):
         self.accept_days = accept_days
+        self.bind_limits = bind_limits
         self.clock = clock
         self.calendar = calendar
         self.duty_office = duty_office
@@ -371,7 +372,7 @@ class Desk:
     # -- binding ---------------------------------------------------------------------------------------------
     def _bind(self, db, openid: str, code: str) -> str:
         try:
-            bound = staff.redeem(db, code, openid, self.clock.now())
+            bound = staff.redeem(db, code, openid, self.clock.now(), self.bind_limits)
         except staff.InviteError as exc:
             return texts.BIND_ERRORS[exc.reason]
         unit = directory.get(db, bound["unit_code"])

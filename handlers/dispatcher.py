@@ -47,6 +47,8 @@ class Policy:
     similar_days: int = 7
     conversation_minutes: int = 30
     public_url: str = ""  # base of the public pages (/u/…) linked in answers; empty: no links
+    # Wrong invite codes allowed per hour: from one person, and from everyone.
+    bind_limits: tuple[int, int] = (5, 50)
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
         "redo": 3})
@@ -62,7 +64,7 @@ class Dispatcher:
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
         self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
-                         accept_days=self.policy.days["accept"])
+                         accept_days=self.policy.days["accept"], bind_limits=self.policy.bind_limits)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
@@ -137,7 +139,7 @@ class Dispatcher:
         pushes = self.watch.sweep(db, ids)
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
-    def digest_tx(self, db, week: str, link: Callable[[str, str], str]) -> int:
+    def digest_tx(self, db, week: str, link: Callable[[str, str, str], str]) -> int:
         """Send the week's digests that have not gone yet, in one transaction (tests, tools). The service
         prepares them on a reader (digest_prepare) and records them in short batches (digest_record_tx)."""
         return self.digest_record_tx(db, week, self.digest_prepare(db, week, link))
@@ -155,7 +157,7 @@ class Dispatcher:
         return [(scope, people) for scope, people in jobs
                 if people and scope not in done and (scope == "bureau" or scope in units)]
 
-    def digest_prepare(self, db, week: str, link: Callable[[str, str], str],
+    def digest_prepare(self, db, week: str, link: Callable[[str, str, str], str],
                        ranking_link: Callable[[str], str] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
         the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
@@ -173,7 +175,9 @@ class Dispatcher:
         month = review.month_ended_in(start, end, tz) if ranking_link else None
         tail = "\n" + texts.DIGEST_RANKING.format(month=review.period_name(month), url=ranking_link(month)) \
             if month else ""
-        return [{"scope": scope, "to": people, "text": digest.message(built[scope], tz, link(week, scope)) + tail,
+        # Each recipient's own link (`link(week, scope, openid)`): it stops opening once they no longer hold the role.
+        return [{"scope": scope, "to": people,
+                 "texts": [digest.message(built[scope], tz, link(week, scope, o)) + tail for o in people],
                  "topics": topics[scope]} for scope, people in jobs]
 
     def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
@@ -183,7 +187,7 @@ class Dispatcher:
         for item in items:
             tickets.save_topics(db, week, item["scope"], item["topics"], now)
             if tickets.digest_sent(db, week, item["scope"], now):
-                pushes += [{"text": item["text"], "to": o} for o in item["to"]]
+                pushes += [{"text": text, "to": o} for o, text in zip(item["to"], item["texts"])]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:

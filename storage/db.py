@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import queue
 import random
 import sqlite3
@@ -41,10 +42,30 @@ READERS = 2
 CHECKPOINT_SECONDS = 1.0
 
 
+def _create_private(path: Path) -> None:
+    """Create the file (and any missing folders) readable by this user only: it holds citizens' words and phone
+    numbers. SQLite gives the -wal and -shm files the database file's mode. Existing files are left as they are."""
+    missing = []
+    for folder in path.absolute().parents:
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        if os.stat(path).st_mode & 0o077:
+            log.warning("%s is readable by other users; chmod 600 it (and its -wal, -shm files)", path)
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open the file with the settings every connection to it must share."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if str(path) != ":memory:" and not str(path).startswith("file:"):
+        _create_private(Path(path))
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode: a killed process loses nothing committed; only an OS crash may lose the last commits.
@@ -127,11 +148,13 @@ def _settle(outcomes: list[tuple[asyncio.Future, bool, Any]]) -> None:
 class Database:
     """Async front of the writer thread. Use `await db.run(fn, *args)`; fn receives a sqlite_utils.Database."""
 
-    def __init__(self, path: str | Path, lock_wait: float = LOCK_WAIT_SECONDS):
+    def __init__(self, path: str | Path, lock_wait: float = LOCK_WAIT_SECONDS,
+                 on_lock_wait: Callable[[float], None] | None = None):
         self.path = str(path)
         # How long one batch waits for another process's write lock before its callers get an error. Callers
         # that must not lose anything (the receiver) fall back to the spool; see bot/receiver.py.
         self.lock_wait = lock_wait
+        self.on_lock_wait = on_lock_wait  # told how long each batch waited for the write lock (metrics)
         self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._db: sqlite_utils.Database | None = None
@@ -143,14 +166,22 @@ class Database:
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
         self.checkpoints = 0
+        self._lock_fd: int | None = None
 
     def start(self) -> "Database":
         if self._thread is not None:
             return self
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            self._hold_in_use_lock()
         ready: Future = Future()
         self._thread = threading.Thread(target=self._main, args=(ready,), name="sqlite-writer", daemon=True)
         self._thread.start()
-        ready.result()  # re-raises an error opening the file
+        try:
+            ready.result()  # re-raises an error opening the file
+        except BaseException:
+            self._thread = None
+            self._release_in_use_lock()
+            raise
         if self.path != ":memory:":
             self._readers = [_Reader(self.path, i) for i in range(READERS)]
             self._stop.clear()
@@ -174,6 +205,18 @@ class Database:
                         log.debug("checkpoint skipped", exc_info=True)
         finally:
             conn.close()
+
+    def _hold_in_use_lock(self) -> None:
+        """A shared lock on <db>.lock while open, so `tingjian restore` never replaces the file under us."""
+        import fcntl
+        _create_private(Path(self.path))
+        self._lock_fd = os.open(f"{self.path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
+
+    def _release_in_use_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _main(self, ready: Future) -> None:
         try:
@@ -228,8 +271,11 @@ class Database:
         outcomes: list[tuple[_Call, bool, Any]] = []
         started = None
         try:
+            waited = time.perf_counter()
             self._begin(db)
             started = time.perf_counter()
+            if self.on_lock_wait is not None:
+                self.on_lock_wait(started - waited)
             for call in batch:
                 if not call.wanted():
                     continue
@@ -310,3 +356,4 @@ class Database:
         self._queue.put(None)
         self._thread.join()
         self._thread = None
+        self._release_in_use_lock()

@@ -18,6 +18,31 @@ class Claim:
     reply: dict[str, Any] | None
 
 
+class Replay(Exception):
+    """A signed request seen before, now carrying another message: someone re-sent a captured URL."""
+
+
+def request_key(timestamp: str | int, nonce: str) -> str:
+    """A signed request's name: its timestamp (zero-padded, so keys sort by time) and nonce."""
+    return f"{int(timestamp):012d}:{nonce}"
+
+
+def remember_request(db: sqlite_utils.Database, request: str, message_key: str, now: float | None = None) -> None:
+    """Note a signed request (request_key) and the message it carried. The same request with the same message is
+    a retry, answered as usual; with a different message it is a replay: raises Replay."""
+    cur = db.execute("INSERT INTO webhook_requests (key, message) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                     [request, message_key])
+    if cur.rowcount == 0:
+        row = db.execute("SELECT message FROM webhook_requests WHERE key = ?", [request]).fetchone()
+        if row[0] != message_key:
+            raise Replay(request)
+
+
+def prune_requests(db: sqlite_utils.Database, before: float) -> int:
+    """Forget requests whose timestamp is older than `before` (the freshness check refuses them anyway)."""
+    return db.execute("DELETE FROM webhook_requests WHERE key < ?", [request_key(int(before), "")]).rowcount
+
+
 def claim(db: sqlite_utils.Database, key: str, openid: str, msg_type: str, payload: str, now: float) -> Claim:
     """Store the inbound if unseen, and note the person's interaction (it opens WeChat's 48-hour window, so
     messages waiting for that window are released)."""

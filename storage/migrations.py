@@ -367,3 +367,44 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     pending = [m.name for m in migrations.pending(db)]
     migrations.apply(db)
     return pending
+
+
+@migrations()
+def m007_webhook_requests(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # Each signed webhook request seen within the freshness window, shared by all workers: a second request
+        # with the same signature is a replay unless it carries the same message. The key starts with the
+        # zero-padded timestamp, so the primary key alone orders it for pruning (one B-tree written per message).
+        """CREATE TABLE webhook_requests (
+            key TEXT PRIMARY KEY,           -- '<timestamp, 12 digits>:<nonce>'
+            message TEXT NOT NULL
+        ) WITHOUT ROWID""",
+    )
+
+
+@migrations()
+def m007_invite_hardening(db: sqlite_utils.Database) -> None:
+    """Invite codes get a per-code salt and scrypt, found by a short selector. Codes made before were stored with
+    a plain sha256 and cannot be checked the new way: unused ones stop working (logged; make new ones)."""
+    import logging
+    import time
+    _exec(
+        db,
+        "ALTER TABLE staff_invites ADD COLUMN selector TEXT",
+        "CREATE INDEX staff_invites_selector ON staff_invites(selector, created_at)",
+        # Wrong 绑定 codes, for the per-person and total attempt limits.
+        """CREATE TABLE bind_attempts (
+            id INTEGER PRIMARY KEY,
+            openid TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX bind_attempts_at ON bind_attempts(at, openid)",
+    )
+    now = time.time()
+    voided = db.execute("UPDATE staff_invites SET expires_at = ? WHERE used_by IS NULL AND expires_at > ?",
+                        [now, now]).rowcount
+    if voided:
+        logging.getLogger(__name__).warning(
+            "%d unused invite code(s) made before this version no longer work; make new ones with "
+            "`tingjian staff invite`", voided)

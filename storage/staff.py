@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import secrets
+import unicodedata
 from typing import Any
 
 import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 ROLES = ("handler", "supervisor", "leader", "admin")
 # Letters and digits a person cannot misread on a phone (no 0/O, 1/I/L).
@@ -15,11 +20,35 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 class InviteError(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
-        self.reason = reason  # 'unknown', 'expired', 'used'
+        self.reason = reason  # 'unknown', 'expired', 'used', 'limited'
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+CODE_LENGTH = 8
+# The first characters of a code are stored in clear to find its row without hashing every outstanding code; the
+# other six (about 30 bits) are the secret, behind scrypt and the attempt limits.
+SELECTOR_LENGTH = 2
+# scrypt at n=2^14, r=8 (16 MiB): about 0.1 s per check here, paid only for a code whose selector matches.
+SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 * 1024 * 1024}
+# Codes are looked up among those created this long ago at most (invite_hours is at most 30 days).
+LOOKBACK_SECONDS = 31 * 86400
+ATTEMPT_WINDOW = 3600
+
+
+def normalise_code(code: str) -> str:
+    """What a person meant to type: full-width letters and digits made plain, case ignored, and everything else
+    (spaces, zero-width characters, dashes a phone keyboard adds) dropped."""
+    return "".join(c for c in unicodedata.normalize("NFKC", code).upper() if c.isascii() and c.isalnum())
+
+
+def _hash(code: str, salt: bytes) -> str:
+    return "scrypt$" + salt.hex() + "$" + hashlib.scrypt(code.encode(), salt=salt, **SCRYPT).hex()
+
+
+def _matches(code: str, stored: str) -> bool:
+    if not stored.startswith("scrypt$"):
+        return False  # a code from before salted hashes: no longer accepted (see migration m007_invite_hardening)
+    _, salt, _digest = stored.split("$")
+    return hmac.compare_digest(_hash(code, bytes.fromhex(salt)), stored)
 
 
 def create_invite(db: sqlite_utils.Database, unit_code: str, role: str, name: str, now: float,
@@ -28,28 +57,60 @@ def create_invite(db: sqlite_utils.Database, unit_code: str, role: str, name: st
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if db.execute("SELECT 1 FROM units WHERE code = ?", [unit_code]).fetchone() is None:
         raise ValueError(f"unknown unit {unit_code!r}")
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-    db.execute("INSERT INTO staff_invites (code_hash, unit_code, role, name, created_at, expires_at) "
-               "VALUES (?, ?, ?, ?, ?, ?)", [_hash(code), unit_code, role, name, now, now + ttl_seconds])
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    db.execute("INSERT INTO staff_invites (code_hash, selector, unit_code, role, name, created_at, expires_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+               [_hash(code, secrets.token_bytes(16)), code[:SELECTOR_LENGTH], unit_code, role, name, now,
+                now + ttl_seconds])
     return code
 
 
-def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float) -> dict[str, Any]:
-    """Bind openid as the invited staff member. Raises InviteError; the code works once."""
-    row = db.execute("SELECT unit_code, role, name, expires_at, used_by FROM staff_invites WHERE code_hash = ?",
-                     [_hash(code)]).fetchone()
+def _who(openid: str) -> str:
+    """Enough of an openid to tell attempts apart in a log, not enough to address the person."""
+    return hashlib.sha256(openid.encode()).hexdigest()[:8]
+
+
+def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,
+           limits: tuple[int, int] = (5, 50)) -> dict[str, Any]:
+    """Bind openid as the invited staff member. Raises InviteError; the code works once. Wrong codes are counted
+    per person and in total over the last hour; past `limits` every attempt is refused unchecked. Catch the
+    InviteError inside the transaction: letting it roll back would also undo the record of a wrong attempt."""
+    per_person, total = limits
+    since = now - ATTEMPT_WINDOW
+    mine, everyone = db.execute(
+        "SELECT count(*) FILTER (WHERE openid = ?), count(*) FROM bind_attempts WHERE at > ?",
+        [openid, since]).fetchone()
+    if mine >= per_person or everyone >= total:
+        log.warning("绑定 refused for user %s: %s wrong invite codes this hour (limits %d per person, %d in total)",
+                    _who(openid), f"{mine} of their / {everyone} all", per_person, total)
+        raise InviteError("limited")
+    code = normalise_code(code)
+    row = None
+    if len(code) == CODE_LENGTH:
+        for candidate in db.execute(
+                "SELECT code_hash, unit_code, role, name, expires_at, used_by FROM staff_invites "
+                "WHERE selector = ? AND created_at > ?", [code[:SELECTOR_LENGTH], now - LOOKBACK_SECONDS]):
+            if _matches(code, candidate[0]):
+                row = candidate
+                break
     if row is None:
+        db.execute("DELETE FROM bind_attempts WHERE at < ?", [now - 86400])
+        db.execute("INSERT INTO bind_attempts (openid, at) VALUES (?, ?)", [openid, now])
+        log.warning("wrong invite code from user %s (%d this hour from them, %d in total)", _who(openid), mine + 1,
+                    everyone + 1)
         raise InviteError("unknown")
-    if row[4] is not None:
+    code_hash, unit_code, role, name, expires_at, used_by = row
+    if used_by is not None:
         raise InviteError("used")
-    if row[3] <= now:
+    if expires_at <= now:
         raise InviteError("expired")
-    db.execute("UPDATE staff_invites SET used_by = ?, used_at = ? WHERE code_hash = ?", [openid, now, _hash(code)])
+    db.execute("UPDATE staff_invites SET used_by = ?, used_at = ? WHERE code_hash = ?", [openid, now, code_hash])
     db.execute(
         "INSERT INTO users (openid, role, unit_code, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET role = excluded.role, unit_code = excluded.unit_code, "
-        "name = excluded.name", [openid, row[1], row[0], row[2], now, now])
-    return {"unit_code": row[0], "role": row[1], "name": row[2]}
+        "name = excluded.name", [openid, role, unit_code, name, now, now])
+    log.info("invite used: user %s bound as %s of %s", _who(openid), role, unit_code)
+    return {"unit_code": unit_code, "role": role, "name": name}
 
 
 def bind(db: sqlite_utils.Database, openid: str, unit_code: str, role: str, name: str, now: float) -> None:

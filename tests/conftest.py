@@ -26,6 +26,7 @@ def shared_file(name: str) -> Path:
 def make_config(tmp_path):
     def make(**sections):
         base = {
+            "server": {"link_secret": "test-link-secret-0123456789"},
             "wechat": {"token": wx.TOKEN, "aes_key": wx.AES_KEY, "appid": wx.APPID, "appsecret": "secret",
                        "api_base": "http://127.0.0.1:9", "check_timestamp": False},
             "storage": {"path": str(tmp_path / "t.db")},

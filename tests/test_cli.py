@@ -14,7 +14,7 @@ from bot.demo import DEMO_DIRECTORY
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval", "route-suggest", "staff", "directory", "digest",
-            "qrcode")
+            "qrcode", "backup", "restore")
 
 
 def test_help_lists_every_command(capsys):
@@ -99,6 +99,7 @@ def test_staff_invite_list_remove_and_directory_import(tmp_path, capsys):
                  "--config", str(config)]) == 0
     out = capsys.readouterr().out
     code = out.split("绑定码：")[1].split()[0]
+    assert "在 7 天内" in out  # the default validity, said the way people say it
     assert len(code) == 8
     assert main(["staff", "invite", "--unit", "nope", "--role", "handler", "--name", "x",
                  "--config", str(config)]) == 2

@@ -70,3 +70,29 @@ async def test_qrcode_command_fetches_a_unit_code_image(demo, tmp_path):
     code = await asyncio.to_thread(main, ["qrcode", "--unit", "jn-syxx", "--out", str(out), "--config", str(config)])
     assert code == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_every_command_works_with_the_demos_own_config_file(demo, tmp_path, capsys):
+    import asyncio
+
+    from bot.cli import main
+    config = tmp_path / "config.toml"  # written by the demo into its data folder
+    assert config.is_file()
+    port = str(demo._base_url).rsplit(":", 1)[1].strip("/")
+    run = lambda *argv: asyncio.to_thread(main, [*argv, "--config", str(config)])  # noqa: E731
+    assert await run("staff", "list") == 0
+    assert "收费管理处" in capsys.readouterr().out
+    assert await run("qrcode", "--unit", "jn-syxx", "--out", str(tmp_path / "qr.png")) == 0
+    assert await run("digest", "--week", "2026-W48", "--out", str(tmp_path / "d.html")) == 0
+    link = re.search(r"http://\S+", capsys.readouterr().out).group(0)
+    assert link.startswith(f"http://127.0.0.1:{port}/digest/2026-W48?")
+    async with demo.get(link.split(port, 1)[1]) as resp:  # the printed link opens on the running demo
+        assert resp.status == 200
+
+
+def test_demo_keeps_its_random_link_secret(tmp_path):
+    first = demo_config(port=free_port(), data_dir=str(tmp_path)).server.link_secret
+    assert len(first) >= 32
+    assert demo_config(port=free_port(), data_dir=str(tmp_path)).server.link_secret == first
+    assert demo_config(port=free_port(), data_dir=str(tmp_path / "other")).server.link_secret != first
+    assert oct((tmp_path / "link_secret").stat().st_mode)[-3:] == "600"

@@ -122,7 +122,7 @@ async def test_digest_is_sent_once_to_leaders_and_supervisors(served):
     app, port = served
     await app[DB].run(lambda db: [staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0),
                                   staff.bind(db, "o_head", "jn-syxx", "supervisor", "赵校长", 0)])
-    link = lambda w, s: digest_link(app[CONFIG], w, s)  # noqa: E731
+    link = lambda w, s, to: digest_link(app[CONFIG], w, s, app[DISPATCHER].clock.now(), to)  # noqa: E731
     sent = await app[DB].run(app[DISPATCHER].digest_tx, "2026-W48", link)
     assert sent == 2
     assert await app[DB].run(app[DISPATCHER].digest_tx, "2026-W48", link) == 0  # never twice
@@ -135,7 +135,7 @@ async def test_digest_is_sent_once_to_leaders_and_supervisors(served):
 
 async def test_digest_page_needs_the_signed_link(served):
     app, port = served
-    url = digest_link(app[CONFIG], "2026-W48", "bureau").split("127.0.0.1:8080", 1)[1]
+    url = digest_link(app[CONFIG], "2026-W48", "bureau", at("2026-11-30 09:00")).split("127.0.0.1:8080", 1)[1]
     async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
         async with client.get(url) as resp:
             assert resp.status == 200
@@ -147,6 +147,76 @@ async def test_digest_page_needs_the_signed_link(served):
             assert resp.status == 403
         async with client.get(url.replace("scope=bureau", "scope=jn-syxx")) as resp:
             assert resp.status == 403
+
+
+def _path(link: str) -> str:
+    return link.split("127.0.0.1:8080", 1)[1]
+
+
+async def test_digest_link_expires_and_cannot_be_altered(served):
+    app, port = served
+    now = app[DISPATCHER].clock.now()
+    config = app[CONFIG]
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
+        fresh = _path(digest_link(config, "2026-W48", "bureau", now - 29 * 86400))
+        async with client.get(fresh) as resp:
+            assert resp.status == 200
+        old = _path(digest_link(config, "2026-W48", "bureau", now - 31 * 86400))  # default: 30 days
+        async with client.get(old) as resp:
+            assert resp.status == 403
+            assert "链接已过期" in await resp.text() and resp.content_type == "text/html"
+        # Pushing the expiry forward breaks the signature.
+        exp = int(old.split("exp=")[1].split("&")[0])
+        async with client.get(old.replace(f"exp={exp}", f"exp={exp + 40 * 86400}")) as resp:
+            assert resp.status == 403
+            assert "链接无效" in await resp.text()
+        async with client.get("/digest/2026-W48?scope=bureau&sig=abc") as resp:  # an old, unexpiring link
+            assert resp.status == 403
+
+
+async def test_digest_link_for_a_recipient_stops_when_they_are_removed(served):
+    app, port = served
+    await app[DB].run(lambda db: staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0))
+    link = _path(digest_link(app[CONFIG], "2026-W48", "bureau", app[DISPATCHER].clock.now(), "o_lead"))
+    assert "o_lead" not in link  # the openid itself is not in the link
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
+        async with client.get(link) as resp:
+            assert resp.status == 200
+        await app[DB].run(staff.remove, "o_lead")
+        async with client.get(link) as resp:
+            assert resp.status == 403 and "已失效" in await resp.text()
+
+
+async def test_digest_sent_links_are_per_recipient_and_open(served):
+    app, port = served
+    await app[DB].run(lambda db: [staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0),
+                                  staff.bind(db, "o_lead2", "jyj", "leader", "吴副局长", 0)])
+    link = lambda w, s, to: digest_link(app[CONFIG], w, s, app[DISPATCHER].clock.now(), to)  # noqa: E731
+    assert await app[DB].run(app[DISPATCHER].digest_tx, "2026-W48", link) == 2
+    urls = []
+    for openid in ("o_lead", "o_lead2"):
+        [row] = await app[DB].run(outbox.list_for, openid)
+        urls.append(json.loads(row["payload"])["content"].split("127.0.0.1:8080", 1)[1].split()[0])
+    assert urls[0] != urls[1]
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
+        for url in urls:
+            async with client.get(url) as resp:
+                assert resp.status == 200, url
+
+
+@pytest.mark.parametrize("week", ["0001-W01", "9999-W52", "9999-W60", "2026-W00", "2026-W54", "1970-W01"])
+async def test_signed_link_to_a_week_out_of_range_is_404(served, week):
+    app, port = served
+    url = _path(digest_link(app[CONFIG], week, "bureau", app[DISPATCHER].clock.now()))
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
+        async with client.get(url) as resp:
+            assert resp.status == 404
+
+
+def test_no_link_without_a_link_secret(make_config):
+    from bot.web import LinkError
+    with pytest.raises(LinkError):
+        digest_link(make_config(server={"link_secret": ""}), "2026-W48", "bureau", 0)
 
 
 def test_cli_digest_renders_text_and_page(tmp_path, capsys):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from bot.sandbox.platform import Sandbox
@@ -33,6 +34,7 @@ def write_config(tmp_path: Path, port: int, api_port: int) -> Path:
     path.write_text(f"""
 [server]
 port = {port}
+link_secret = "kill-test-link-secret-0123456789"
 [wechat]
 token = "{wx.TOKEN}"
 aes_key = "{wx.AES_KEY}"
@@ -132,3 +134,73 @@ async def test_sigkill_loses_nothing(tmp_path):
         proc.terminate()
         proc.wait(10)
         await runner.cleanup()
+
+
+def _children(pid: int) -> set[int]:
+    """The worker processes of a `serve --workers N` parent (not multiprocessing's resource tracker)."""
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return set()
+    found = set()
+    for kid in kids:
+        try:
+            cmdline = Path(f"/proc/{kid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"resource_tracker" not in cmdline and _alive(int(kid)):
+            found.add(int(kid))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from Linux /proc")
+async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
+    port = free_port()
+    config = write_config(tmp_path, port, free_port())
+    env = {**os.environ, "TINGJIAN_SERVER_LOG_LEVEL": "WARNING"}
+    log = tmp_path / "workers.log"
+    with open(log, "ab") as err:
+        parent = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config), "--workers",
+                                   "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        first = await wait_for(lambda: len(_children(parent.pid)) == 2 and _children(parent.pid), timeout=30)
+
+        async def healthy() -> bool:
+            async with aiohttp.ClientSession() as session:
+                for _ in range(300):
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                            if resp.status == 200:
+                                return True
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.05)
+            return False
+        assert await healthy()
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        again = await wait_for(lambda: (len(c := _children(parent.pid)) == 2 and victim not in c) and c, timeout=30)
+        assert len(again - first) == 1  # one new worker in place of the killed one
+        assert "exited with code -9" in log.read_text()
+        assert await healthy()
+        async with aiohttp.ClientSession() as session:  # metrics shared by the workers, the new one included
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                assert resp.status == 200 and "tingjian_webhook_seconds_bucket" in await resp.text()
+
+        parent.send_signal(signal.SIGKILL)  # the parent dies: its workers follow
+        parent.wait(10)
+        await wait_for(lambda: not any(_alive(pid) for pid in again), timeout=15)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for pid in _children(parent.pid):
+            os.kill(pid, signal.SIGKILL)

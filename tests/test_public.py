@@ -209,14 +209,14 @@ async def test_ranking_page_needs_the_signed_link(site):
     from urllib.parse import urlsplit
     from bot.app import CONFIG
     from bot.public import ranking_link
-    url = urlsplit(ranking_link(site.app[CONFIG], "2026-11"))
+    url = urlsplit(ranking_link(site.app[CONFIG], "2026-11", NOW))
     html = await get(site, f"{url.path}?{url.query}")
     assert_valid(html)
     assert "绩效考核排名 · 2026年11月" in html and "江南区实验小学" in html and "家长来电当日回复" in html
     assert "内部点评不公开" in html                      # staff see every comment on the ranking
     for what in PLANTED.values():
         assert what not in html
-    xlsx = re.search(r'href="(/review/2026-11\.xlsx\?sig=\w+)"', html).group(1)
+    xlsx = re.search(r'href="(/review/2026-11\.xlsx\?exp=\d+&amp;sig=\w+)"', html).group(1).replace("&amp;", "&")
     resp = await site.get(xlsx)
     assert resp.status == 200 and resp.content_type.endswith("spreadsheetml.sheet")
     import io
@@ -226,8 +226,10 @@ async def test_ranking_page_needs_the_signed_link(site):
     await get(site, "/review/2026-11.xlsx", 403)
     await get(site, "/review/2026-11", 403)
     await get(site, f"/review/2026-10?{url.query}", 403)      # a signature is for its period only
-    bad = urlsplit(ranking_link(site.app[CONFIG], "2026-13"))
+    bad = urlsplit(ranking_link(site.app[CONFIG], "2026-13", NOW))
     await get(site, f"{bad.path}?{bad.query}", 404)
+    old = urlsplit(ranking_link(site.app[CONFIG], "2026-11", NOW - 31 * DAY))
+    await get(site, f"{old.path}?{old.query}", 403)                 # expired after digest.link_days
 
 
 async def test_digest_links_the_months_ranking_when_a_month_ends(site):
@@ -235,12 +237,12 @@ async def test_digest_links_the_months_ranking_when_a_month_ends(site):
     from storage import staff
     d = site.app[DISPATCHER]
     await site.app[DB].run(staff.bind, "o_leader", "jyj", "leader", "局长", NOW)
-    link = lambda w, s: f"https://x/digest/{w}"                 # noqa: E731
+    link = lambda w, s, to=None: f"https://x/digest/{w}"        # noqa: E731
     ranking = lambda period: f"https://x/review/{period}"       # noqa: E731
     ended = await site.app[DB].read(d.digest_prepare, "2026-W49", link, ranking)    # 30 Nov – 6 Dec
-    assert "2026年11月各单位绩效考核排名：https://x/review/2026-11" in ended[0]["text"]
+    assert "2026年11月各单位绩效考核排名：https://x/review/2026-11" in ended[0]["texts"][0]
     within = await site.app[DB].read(d.digest_prepare, "2026-W48", link, ranking)   # 23 – 29 Nov
-    assert within and "绩效考核排名" not in within[0]["text"]
+    assert within and "绩效考核排名" not in within[0]["texts"][0]
 
 
 async def test_menu_and_welcome_link_the_public_pages(site):

@@ -12,6 +12,13 @@ from tests import wx
 from tests.conftest import shared_file
 
 
+@pytest.fixture
+async def bot(aiohttp_client, make_config):
+    """Compatible mode (兼容模式): the AES key is set and plaintext messages are allowed too, so these tests cover
+    both. Safe mode alone (the default) refusing plaintext is tested in test_security.py."""
+    return await aiohttp_client(create_app(make_config(wechat={"allow_plaintext": True})))
+
+
 async def post(client, body: str, query: dict, content_type: str = "text/xml"):
     return await client.post(wx.url("/wechat", query), data=body.encode("utf-8") if isinstance(body, str) else body,
                              headers={"Content-Type": content_type})

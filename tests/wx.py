@@ -13,6 +13,7 @@ AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 APPID = "wx49f0ab532d5d035a"
 GH = "gh_testaccount"
 _ids = itertools.count(7000000000000000001)
+_nonces = itertools.count(1400000001)
 
 
 def cdata(value: str) -> str:
@@ -42,8 +43,14 @@ def event_xml(openid: str, event: str, key: str | None = None, created: int | No
     return message_xml(openid, "event", created=created, **fields)
 
 
+def fresh_nonce() -> str:
+    """WeChat signs every request with a new nonce (retries too); a repeated one is refused as a replay."""
+    return str(next(_nonces))
+
+
 def signed_query(openid: str | None = None, token: str = TOKEN, timestamp: str | None = None,
-                 nonce: str = "nonce123", **extra: str) -> dict[str, str]:
+                 nonce: str | None = None, **extra: str) -> dict[str, str]:
+    nonce = nonce or fresh_nonce()
     timestamp = timestamp or str(int(time.time()))
     q = {"signature": sign(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce, **extra}
     if openid:
@@ -52,8 +59,9 @@ def signed_query(openid: str | None = None, token: str = TOKEN, timestamp: str |
 
 
 def encrypted(body_xml: str, openid: str | None = None, token: str = TOKEN, aes_key: str = AES_KEY,
-              appid: str = APPID, timestamp: str | None = None, nonce: str = "nonce123") -> tuple[str, dict]:
+              appid: str = APPID, timestamp: str | None = None, nonce: str | None = None) -> tuple[str, dict]:
     """(safe-mode body, query string params) as WeChat posts them."""
+    nonce = nonce or fresh_nonce()
     timestamp = timestamp or str(int(time.time()))
     crypto = Crypto(token, aes_key, appid)
     encrypt = crypto.encrypt(body_xml)

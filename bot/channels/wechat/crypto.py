@@ -61,10 +61,12 @@ class Crypto:
         as WeChat itself posts a message (the sandbox uses it that way)."""
         nonce = nonce or random_string(10)
         timestamp = timestamp or str(int(time.time()))
+        from bot.channels.wechat.xml import cdata, xml_text
+        nonce = xml_text(nonce)  # echoed from the request's query string
         encrypt = self.encrypt(plaintext)
         signature = sign(self.token, timestamp, nonce, encrypt)
         return (
             f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt>"
             f"<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
-            f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+            f"<TimeStamp>{int(timestamp)}</TimeStamp><Nonce>{cdata(nonce)}</Nonce></xml>"
         )

@@ -11,10 +11,12 @@ from typing import Callable
 
 from aiohttp import web
 
+from bot import metrics
 from bot.channels.wechat.crypto import Crypto, CryptoError
 from bot.channels.wechat.xml import XmlError, parse_fields, render_text
 from bot.config import WechatConfig
 from bot.receiver import Receiver
+from storage.inbound import Replay, request_key
 from handlers.messages import Inbound
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class BadRequest(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.request: str | None = None  # set once the URL's signature checked out: the request is spent
 
 
 def to_inbound(fields: dict[str, str]) -> Inbound:
@@ -112,8 +115,15 @@ class WechatWebhook:
         try:
             inbound, encrypted, to_user = await self._read(request)
         except BadRequest as exc:
+            if exc.request is not None:  # a genuinely signed URL with a bad body: it must not be usable again
+                await self.receiver.spend(exc.request)
             return self._reject(request, exc)
-        reply = await self.receiver.receive(inbound)
+        metrics.MESSAGES.labels(f"event:{inbound.event}" if inbound.kind == "event" else inbound.kind).inc()
+        q = request.query
+        try:
+            reply = await self.receiver.receive(inbound, request_key(q["timestamp"], q["nonce"]))
+        except Replay:
+            return self._reject(request, BadRequest(403, "replayed request (signature seen before)"))
         if reply is None:
             return web.Response(text="success")
         body = render_text(inbound.openid, to_user, reply.text)
@@ -122,11 +132,18 @@ class WechatWebhook:
         return web.Response(text=body, content_type="application/xml")
 
     async def _read(self, request: web.Request) -> tuple[Inbound, bool, str]:
+        timestamp, nonce = self._check_query(request)
+        try:
+            return await self._read_signed(request, timestamp, nonce)
+        except BadRequest as exc:
+            exc.request = request_key(timestamp, nonce)
+            raise
+
+    async def _read_signed(self, request: web.Request, timestamp: str, nonce: str) -> tuple[Inbound, bool, str]:
         if request.content_length is not None and request.content_length > self.max_body:
             raise BadRequest(413, f"body of {request.content_length} bytes")
         if request.content_type not in XML_TYPES:
             raise BadRequest(415, f"content type {request.content_type!r}")
-        timestamp, nonce = self._check_query(request)
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
@@ -140,6 +157,9 @@ class WechatWebhook:
         except XmlError as exc:
             raise BadRequest(400, str(exc)) from None
         encrypted = request.query.get("encrypt_type", "raw").lower() == "aes"
+        if self.crypto.can_encrypt and not encrypted and not self.config.allow_plaintext:
+            # A plaintext body is not covered by any signature: with a key configured, only safe mode is taken.
+            raise BadRequest(403, "plaintext message but wechat.aes_key is set (wechat.allow_plaintext = false)")
         if encrypted or ("Encrypt" in fields and "MsgType" not in fields):
             if not self.crypto.can_encrypt:
                 raise BadRequest(400, "encrypted message but wechat.aes_key is not configured")
@@ -159,5 +179,6 @@ class WechatWebhook:
 
     @staticmethod
     def _reject(request: web.Request, exc: BadRequest) -> web.Response:
+        metrics.REJECTED.labels(str(exc.status)).inc()
         log.warning("rejected %s %s from %s: %s", request.method, request.path, request.remote, exc.reason)
         return web.Response(status=exc.status, text=exc.reason)

@@ -2,12 +2,12 @@
 only the flat <xml><Field>value</Field>…</xml> shape WeChat sends."""
 from __future__ import annotations
 
+import re
 import time
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from wechatpy.replies import TextReply
 
 MAX_FIELDS = 64
 
@@ -33,7 +33,26 @@ def parse_fields(text: str) -> dict[str, str]:
     return fields
 
 
-def render_text(to_user: str, from_user: str, content: str) -> str:
-    """A passive text reply. wechatpy renders it with CDATA and the create time WeChat expects."""
-    reply = TextReply(source=from_user, target=to_user, content=content, time=int(time.time()))
-    return reply.render()
+# What XML 1.0 cannot carry at all: control characters other than tab and line ends, lone surrogates, U+FFFE/F.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text as an XML parser will give it back: line ends as \\n (parsers turn \\r into \\n even in CDATA),
+    lone surrogates as U+FFFD, and characters XML forbids dropped."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _NOT_XML.sub(lambda m: "\ufffd" if "\ud800" <= m.group(0) <= "\udfff" else "", value)
+
+
+def cdata(value: str) -> str:
+    """Any text as CDATA: sanitised, and a "]]>" inside split across two sections so it cannot end the element."""
+    return "<![CDATA[" + xml_text(value).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def render_text(to_user: str, from_user: str, content: str, now: float | None = None) -> str:
+    """A passive text reply. Every value goes through cdata(): citizens' words reach staff in these replies, and
+    the user names are echoed from the request."""
+    created = int(time.time() if now is None else now)
+    return (f"<xml><ToUserName>{cdata(to_user)}</ToUserName><FromUserName>{cdata(from_user)}</FromUserName>"
+            f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content>{cdata(content)}</Content></xml>")
