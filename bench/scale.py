@@ -245,6 +245,10 @@ class Builder:
             if len(tickets) >= 20000:
                 flush()
         flush()
+        # The month counters the numbering keeps (storage.tickets._next_number), where the schema has them.
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ticket_counters'").fetchone():
+            conn.executemany("INSERT INTO ticket_counters (month, last) VALUES (?, ?) "
+                             "ON CONFLICT(month) DO UPDATE SET last = max(last, excluded.last)", list(seq.items()))
 
     def _text(self, category: str, school: str, rng) -> str:
         body = rng.choice(TOPIC_TEXT[category]).format(n=rng.choice([200, 300, 450, 600, 1200]))
@@ -631,6 +635,7 @@ def main() -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(str(work) + suffix).unlink(missing_ok=True)
         shutil.copyfile(built, work)
+        os.chmod(work, 0o600)  # as the service creates its files
         log(f"measuring {n:,} tickets on a copy ({work})")
         from storage.db import Database
         t = time.perf_counter()

@@ -11,6 +11,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.wechat.api import WechatApi
+from bot.channels.wechat.notify import Templates
 from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender, problems
@@ -18,13 +19,13 @@ from bot.receiver import Receiver
 from bot import public as public_pages
 from bot import metrics
 from bot import web as web_pages
+from bot.web.auth import Links
 from bot.scheduler import Jobs, build_scheduler
 from handlers.clock import Clock, DemoClock
-from handlers.desk import Templates
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
 from handlers.workdays import WorkCalendar
-from storage import directory, inbound, outbox, spool
+from storage import directory, inbound, outbox, search, spool
 from storage.spool import Spool
 from storage.db import Database
 
@@ -71,6 +72,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     db = Database(config.storage.path, config.storage.lock_wait_seconds,
                   on_lock_wait=metrics.LOCK_WAIT_SECONDS.observe).start()
     app[DB] = db
+    await asyncio.get_running_loop().run_in_executor(None, search.warm)  # jieba for the search index, once
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
         await db.run(directory.upsert, rows)
@@ -109,11 +111,12 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         bind_limits=(config.notify.invite_attempts_per_person, config.notify.invite_attempts_total),
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
-              "redo": d.redo_days})
+              "redo": d.redo_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
-    templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
     surveys_policy, faq = await load_campaign(config, db, router)
-    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, templates, surveys_policy, faq)
+    app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,
+                                 links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to),
+                                 web_links=Links(config, clock))
     yield
 
 
@@ -136,10 +139,19 @@ async def load_campaign(config: Config, db: Database, router: Router):
     return policy, (FaqBook(entries, router.tokenizer, c.faq_min_score) if entries else None)
 
 
+def _digest_link(config: Config, clock: Clock, week: str, scope: str, to: str | None) -> str | None:
+    """A signed link to a digest page for 周报, or None when no key to sign links is configured."""
+    try:
+        return web_pages.digest_link(config, week, scope, clock.now(), to)
+    except web_pages.LinkError:
+        return None
+
+
 async def _delivery(app: web.Application) -> AsyncIterator[None]:
     config, db, clock = app[CONFIG], app[DB], app[CLOCK]
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
-    sender = OutboxSender(db, api, config.outbox, clock)
+    templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
+    sender = OutboxSender(db, api, config.outbox, clock, templates)
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
                         on_outbox=sender.wake, spool=Spool(spool.folder_for(config.storage.path)),
                         duty_office=config.routing.duty_office, tz=ZoneInfo(config.bot.timezone))

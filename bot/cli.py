@@ -249,9 +249,28 @@ def cmd_staff_list(args) -> int:
 
 
 def cmd_staff_remove(args) -> int:
-    from storage import staff
-    _, removed = _with_db(args, staff.remove, args.openid)
-    print(f"removed {args.openid}" if removed else f"{args.openid} is not a staff member")
+    """Unbind, and in the same transaction hand the person's open tickets back to their unit: the notices to
+    whoever now acts for it go into the outbox, which the running service sends."""
+    from handlers.clock import Clock
+    from handlers.desk import Desk
+    from handlers.workdays import WorkCalendar
+    from storage import outbox
+    config = _load(args.config)
+    clock = Clock()
+    # The notices are channel-neutral; the running service's WeChat channel renders any template message.
+    desk = Desk(clock, WorkCalendar(config.bot.timezone, config.school_holidays()), config.routing.duty_office)
+
+    def remove(db):
+        removed, notices = desk.remove_staff(db, args.openid)
+        outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", clock.now(), source="staff-remove")
+        return removed, len(notices)
+
+    _, (removed, told) = _with_db(args, remove)
+    if removed:
+        print(f"removed {args.openid}" + (f"; their open tickets went back to their unit ({told} notice(s))"
+                                           if told else ""))
+    else:
+        print(f"{args.openid} is not a staff member")
     return 0 if removed else 1
 
 
@@ -890,7 +909,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = staff_sub.add_parser("list", help="list bound staff", description="List bound staff accounts.")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_staff_list)
-    q = staff_sub.add_parser("remove", help="unbind a staff account", description="Make an openid a citizen again.")
+    q = staff_sub.add_parser("remove", help="unbind a staff account", description="Make an openid a citizen again; "
+                             "their open tickets go back to their unit, which is told.")
     q.add_argument("openid")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_staff_remove)

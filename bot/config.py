@@ -116,6 +116,8 @@ class DeadlinesConfig:
     safety_complaint_days: int = 1
     # Working days for the redo after a citizen is dissatisfied (不满意).
     redo_days: int = 3
+    # A 转派 gives the new unit the full time limit again, counted from the transfer.
+    restart_on_transfer: bool = True
     # Extra non-working days (school holidays), as "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD".
     school_holidays: tuple[str, ...] = ()
     # How often the deadline watch runs, in minutes.

@@ -12,9 +12,11 @@ from aiohttp import web
 from bot.config import Config, load_config
 from handlers.clock import Clock
 
+SANDBOX = web.AppKey("sandbox", object)  # the Sandbox, for tests that act as WeChat (e.g. keep windows open)
 DEMO_DIRECTORY = Path(__file__).with_name("demo") / "directory.csv"
 # Staff already bound in the demo, so a newcomer can play every role in the simulator at once.
 DEMO_STAFF = Path(__file__).with_name("demo") / "staff.csv"
+DEMO_LINK_HOURS = 12
 # The shipped example survey (民主测评 of schools) and common questions (issue 13).
 DEMO_SURVEYS = Path(__file__).with_name("demo") / "surveys"
 DEMO_FAQ = Path(__file__).with_name("demo") / "faq.toml"
@@ -83,6 +85,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
                       appsecret=config.wechat.appsecret, webhook_url=f"{config.public_url}/wechat",
                       clock=clock.now)
     sandbox.add_routes(app)
+    app[SANDBOX] = sandbox
     from bot.menu import default_menu
     sandbox.set_menu(default_menu())  # as if `tingjian menu push` had run: the simulator shows the menu bar
 
@@ -112,10 +115,12 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
                                       for r in rows])
         for r in rows:  # they have "written to the account" recently, so customer-service messages reach them
             sandbox.follow(r["openid"])
+        print(await app[DB].run(signin_links, config, rows, clock.now()), flush=True)
         yield
 
     add_simulator_routes(app, units, roles)
     app.cleanup_ctx.append(seed_staff)
+
     async def clock_state(request: web.Request) -> web.Response:
         return web.json_response(_clock_state(request.app, clock))
 
@@ -159,3 +164,16 @@ async def _move_clock(request: web.Request, clock: Clock) -> web.Response:
     clock.advance(seconds)
     ran = await request.app[JOBS].run_all()
     return web.json_response({**_clock_state(request.app, clock), "ran": ran})
+
+
+def signin_links(db, config: Config, rows: list[dict], now: float) -> str:
+    """One workbench sign-in link per demo staff member, so a newcomer can play every role in the browser too.
+    Demo links stay valid for DEMO_LINK_HOURS (real ones: 5 minutes); each still works once, and 登录 in the
+    simulator gives a fresh one."""
+    from storage import websessions
+    lines = [f"Workbench sign-in links (each works once, for {DEMO_LINK_HOURS} hours; send 登录 in the simulator "
+             "for a new one):"]
+    for r in rows:
+        token = websessions.create_signin(db, r["openid"], now, DEMO_LINK_HOURS * 3600)
+        lines.append(f"  {r['name']:<24} {config.public_url}/w/signin/{token}")
+    return "\n".join(lines)

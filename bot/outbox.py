@@ -17,6 +17,7 @@ import sqlite3
 import aiohttp
 
 from bot.channels.wechat.api import OUTSIDE_WINDOW, WechatApi, WechatApiError
+from bot.channels.wechat.notify import Templates, template_for
 from bot.config import OutboxConfig
 from handlers.clock import Clock
 from storage import outbox
@@ -28,8 +29,10 @@ RECORD_RETRY_SECONDS = 1.0
 
 
 class OutboxSender:
-    def __init__(self, db: Database, api: WechatApi, config: OutboxConfig, clock: Clock | None = None):
+    def __init__(self, db: Database, api: WechatApi, config: OutboxConfig, clock: Clock | None = None,
+                 templates: Templates | None = None):
         self.db = db
+        self.templates = templates or Templates()
         self.api = api
         self.config = config
         self.clock = clock or Clock()
@@ -98,7 +101,7 @@ class OutboxSender:
                         raise
                     # Outside the 48-hour window: a template message still reaches the person, if we have one;
                     # otherwise the text waits for their next message.
-                    template = payload.get("template")
+                    template = payload.get("template") or template_for(payload.get("notice"), self.templates)
                     if template is None:
                         await self._record(outbox.mark_waiting, item["id"], str(exc))
                         return

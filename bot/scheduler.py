@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot import digest_job, metrics
+from bot import metrics
+from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.public import ranking_link
@@ -50,9 +51,9 @@ class Jobs:
             return 0
         if not await self.db.read(self.dispatcher.digest_jobs, week):
             return 0  # all sent already (every start-up asks): no child process for nothing
-        # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on the
-        # writer a few scopes at a time. Each recipient gets their own link (it stops opening once they leave).
         with metrics.timed(metrics.DIGEST_SECONDS):
+            # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on
+            # the writer a few scopes at a time.
             if self.config.digest.separate_process:
                 items = await digest_job.prepare_async(self.config, week, now)
             else:

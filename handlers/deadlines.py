@@ -104,7 +104,7 @@ class Watch:
         text = texts.REMIND[kind].format(**fields)
         if kind == "escalate":
             return [self.desk.to_staff(o, text, ticket, "留言超期") for o in staff.leaders(db)]
-        handlers = [ticket["accepted_by"]] if ticket["accepted_by"] else self.desk.recipients(db, unit["code"])[0]
+        handlers = self.desk.handlers_of(db, ticket)  # always someone bound now
         out = [self.desk.to_staff(o, text, ticket, "办理提醒") for o in handlers]
         if kind in ("urge", "accept"):  # 催办 goes with a copy to the unit's supervisor
             copy = texts.URGE_COPY.format(**fields) if kind == "urge" else text

@@ -1,98 +1,76 @@
-"""Tickets after submission: who is told about a new ticket, the staff's commands from WeChat (待办, 详情, 签收,
-回复, 办结, 退回, 转派), binding staff accounts (绑定), and the citizen's side of the exchange.
+"""Tickets after submission: who is told, and every staff action (签收, 回复, 办结, 退回, 转派, 延期 and its
+decision, 督办/催办, internal notes) as ONE function that checks who may do it (MAY, and the ticket's scope) and
+whether the ticket's state allows it (storage/lifecycle.py). The command table (handlers/commands.py) calls these;
+a web workbench calls the same ones.
 
 Every function runs inside the inbound's transaction (see Dispatcher.handle_tx) and returns the replies: the
-first goes back to the sender, the rest are pushed through the outbox in the same commit as the change.
+first goes back to the sender, the rest are pushed through the outbox in the same commit as the change. Anything
+sent to staff passes through `for_staff`, which neutralises markup a citizen may have typed.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from handlers import texts
 from handlers.clock import Clock
 from handlers.intake import mask_phone
 from handlers.messages import Reply
+from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
 from handlers.workdays import WorkCalendar
-from storage import conversations, directory, staff, tickets
+from storage import conversations, directory, lifecycle, staff, tickets, users, websessions
 
-NUMBER = r"(JY\d{4}-\d{4,}|\d{1,2})"  # a ticket number, or a line of the last 待办 list
-COMMAND = re.compile(r"^(待办|详情|签收|回复|办结|退回|转派|延期|同意延期|不同意延期|撤回|绑定)(?:[\s:：,，]*(.*))?$",
-                     re.S)
-STAFF_ROLES = ("handler", "supervisor", "leader", "admin")
-WIDE_ROLES = ("leader", "admin")  # may act on any ticket
-ACTIVE = ("assigned", "accepted", "replied", "reopened")
 TODO_TTL = 12 * 3600  # how long "详情 2" refers to the 2nd line of the last 待办 list
 TODO_PAGE = 10        # lines per 待办 message: readable on a phone, well under the 2048-byte reply limit
 TODO_MAX = 99         # numbered lines kept for 详情 N (the list is sorted, so these are the most pressing)
+DETAIL_CHARS = 600    # characters of the text per 详情 page: one page fits one WeChat message (2,048 bytes)
+
+# Who may take each action (roles; DUTY: members of the duty office), besides being in the ticket's scope.
+MAY: dict[str, frozenset[str]] = {
+    "detail": STAFF_ROLES, "accept": STAFF_ROLES, "reply": STAFF_ROLES, "resolve": STAFF_ROLES,
+    "bounce": STAFF_ROLES, "transfer": SUPERVISORS | {DUTY}, "extension_request": STAFF_ROLES,
+    "extension_decide": SUPERVISORS, "supervise": WIDE_ROLES, "urge": SUPERVISORS, "note": STAFF_ROLES,
+}
+# What each action is called in the answers (and in the command table).
+VERBS = {"detail": "查看", "accept": "签收", "reply": "回复", "resolve": "办结", "bounce": "退回", "transfer": "转派",
+         "extension_request": "延期", "extension_decide": "审批延期", "supervise": "督办", "urge": "催办",
+         "note": "备注"}
 
 
-@dataclass(frozen=True)
-class Templates:
-    """Template message ids used when a person is outside WeChat's 48-hour window (empty: wait instead)."""
-
-    staff: str = ""
-    citizen: str = ""
+def for_staff(text: str) -> str:
+    """Citizen text can carry markup (<a href=…>) that WeChat would render in a staff member's chat: shown as
+    plain characters instead."""
+    return text.replace("<", "＜").replace(">", "＞")
 
 
 class Desk:
-    def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, templates: Templates,
-                 accept_days: int = 1, bind_limits: tuple[int, int] = (5, 50)):
+    def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, accept_days: int = 1,
+                 days: dict[str, int] | None = None, restart_on_transfer: bool = True,
+                 bind_limits: tuple[int, int] = (5, 50)):
         self.accept_days = accept_days
         self.bind_limits = bind_limits
         self.clock = clock
         self.calendar = calendar
         self.duty_office = duty_office
-        self.templates = templates
+        self.days = days or {}
+        self.restart_on_transfer = restart_on_transfer
 
-    # -- entry -----------------------------------------------------------------------------------------------
-    def command(self, db, user: dict, openid: str, text: str) -> list[Reply] | None:
-        """Replies if `text` is a desk command, else None (the message is something else). `user` is the
-        sender's row (empty for someone never seen)."""
-        m = COMMAND.match(text)
-        if not m:
-            return None
-        verb, rest = m.group(1), (m.group(2) or "").strip()
-        if verb == "绑定":
-            return [Reply(self._bind(db, openid, rest))]
-        if user.get("role") not in STAFF_ROLES:
-            return self._citizen(db, openid, verb, rest)
-        if verb == "待办":
-            return [Reply(self._todo(db, openid, user, rest))]
-        number, rest = self._number(db, openid, rest)
-        if number is None:
-            tail = " 内容" if verb in ("回复", "办结", "退回") else " 单位" if verb == "转派" else ""
-            return [Reply(texts.NEED_TICKET.format(verb=verb, tail=tail))]
-        ticket = tickets.get(db, number)
-        if ticket is None:
-            return [Reply(texts.NO_SUCH_TICKET.format(number=number))]
-        if not self._in_scope(db, user, ticket):
-            return [Reply(texts.NOT_YOURS.format(number=number))]
-        handler = {"详情": self._detail, "签收": self._accept, "回复": self._reply, "办结": self._resolve,
-                   "退回": self._bounce, "转派": self._transfer, "延期": self._extend,
-                   "同意延期": self._approve_extension, "不同意延期": self._reject_extension}[verb]
-        return handler(db, user, ticket, rest)
-
-    @staticmethod
-    def staff_help(user: dict) -> str | None:
-        return texts.STAFF_HELP if user.get("role") in STAFF_ROLES else None
-
-    # -- new tickets ------------------------------------------------------------------------------------------
-    def dispatch_notices(self, db, ticket: dict[str, Any]) -> list[Reply]:
-        """Tell the people who must act. A unit with nobody bound yet: its supervisor, then the duty office,
-        then the leaders; the ticket is marked unattended so it never sits silently with nobody."""
+    # -- who is told ------------------------------------------------------------------------------------------
+    def dispatch_notices(self, db, ticket: dict[str, Any], why: str = "") -> list[Reply]:
+        """Tell the people who must act, and why the ticket comes to them. A unit with nobody bound yet: the
+        duty office, then the leaders; the ticket is marked unattended (代收) so it never sits with nobody."""
         unit = directory.get(db, ticket["unit_code"]) or {"code": ticket["unit_code"], "name": "未定"}
         recipients, stand_in = self.recipients(db, unit["code"])
         prefix = ""
         if stand_in:
             note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
-            tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note,
-                               unattended=1)
+            if lifecycle.allowed("unattended", ticket["state"]):
+                ticket = tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended",
+                                            note, unattended=1)
             prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
-        text = prefix + self._new_ticket_text(db, ticket)
+        text = prefix + (why + "\n" if why else "") + self._new_ticket_text(db, ticket)
         return [self.to_staff(o, text, ticket, "新留言待签收") for o in recipients]
 
     def recipients(self, db, unit_code: str) -> tuple[list[str], str | None]:
@@ -107,6 +85,16 @@ class Desk:
             return duty, unit["name"] if unit else "值班室"
         return staff.leaders(db), "局领导"
 
+    def handlers_of(self, db, ticket: dict) -> list[str]:
+        """Who hears the citizen's words about a ticket: always someone bound now. The person who 签收ed it if
+        they still work there, else whoever acts for the unit."""
+        acceptor = ticket.get("accepted_by")
+        if acceptor:
+            row = users.get(db, acceptor) or {}
+            if row.get("role") in STAFF_ROLES and row.get("unit_code") in (ticket["unit_code"], self.duty_office):
+                return [acceptor]
+        return self.recipients(db, ticket["unit_code"])[0]
+
     def _new_ticket_text(self, db, ticket: dict[str, Any]) -> str:
         school = directory.get(db, ticket["school_code"])
         return texts.NEW_TICKET.format(
@@ -115,196 +103,189 @@ class Desk:
             school_line=f"学校：{school['name']}\n" if school else "", excerpt=texts.excerpt(ticket["text"], 60),
             due=self._due(ticket))
 
-    # -- staff commands ------------------------------------------------------------------------------------------
-    def _todo(self, db, openid: str, user: dict, rest: str = "") -> str:
-        """The open tickets, nearest deadline first, a page at a time; the numbers run on across pages, so
-        `详情 14` works after `待办 2`."""
-        if user["role"] in WIDE_ROLES:
-            rows = tickets.open_all(db, TODO_MAX)
-        else:
-            units = [user["unit_code"]]
-            if user["role"] == "supervisor":
-                units += [u["code"] for u in directory.children(db, user["unit_code"])]
-            rows = tickets.open_for_units(db, units, TODO_MAX)
-        if not rows:
-            return texts.NO_TODO_ALL if user["role"] in WIDE_ROLES else texts.NO_TODO
-        pages = (len(rows) + TODO_PAGE - 1) // TODO_PAGE
-        page = unicodedata.normalize("NFKC", rest).strip()
-        page = min(max(int(page), 1), pages) if page.isdigit() else 1
-        conversations.put(db, openid, "desk", "todo", {"items": [t["number"] for t in rows]}, self.clock.now(),
-                          TODO_TTL)
-        first = (page - 1) * TODO_PAGE
-        lines = [texts.TODO_HEAD.format(total=len(rows)) if len(rows) < TODO_MAX else
-                 texts.TODO_HEAD_MANY.format(total=TODO_MAX)]
-        for i, t in enumerate(rows[first:first + TODO_PAGE], first + 1):
-            lines.append(texts.TODO_LINE.format(
-                i=i, number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
-                category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STATE_NAMES[t["state"]],
-                due=self._due(t), flags=self._flags(t)))
-        lines.append(texts.TODO_FOOT)
-        if page < pages:
-            lines.append(texts.TODO_MORE.format(page=page, pages=pages, next=page + 1))
-        return "\n".join(lines)
-
-    def _detail(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
+    # -- permission and state: one check for every action -----------------------------------------------------
+    def in_scope(self, db, user: dict, ticket: dict) -> bool:
+        """The tickets a person may see and act on: their unit's; a supervisor's also the units under theirs; the
+        duty office's also every unattended one (it was told to act on them); leaders' all."""
+        if user.get("role") in WIDE_ROLES or user.get("unit_code") == ticket["unit_code"]:
+            return True
+        if user.get("unit_code") == self.duty_office and ticket.get("unattended"):
+            return True
         unit = directory.get(db, ticket["unit_code"])
-        school = directory.get(db, ticket["school_code"])
-        viewer_unit = directory.get(db, user.get("unit_code"))
-        at_school = viewer_unit is not None and viewer_unit["kind"] in ("school", "kindergarten")
-        if ticket["anonymous"] and at_school:
-            identity = texts.IDENTITY_HIDDEN
-        else:
-            who = ticket["openid"][:4] + "****" + ticket["openid"][-2:]
-            identity = texts.IDENTITY_SHOWN.format(who=who, phone=mask_phone(ticket["contact_phone"]))
-        created = dt.datetime.fromtimestamp(ticket["created_at"], self.calendar.tz).strftime("%m-%d %H:%M")
-        lines = [texts.DETAIL.format(
-            number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
-            category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
-            state=texts.STATE_NAMES[ticket["state"]], flags=self._flags(ticket),
-            unit=unit["name"] if unit else "待分派", school_line=f"学校：{school['name']}\n" if school else "",
-            created=created, due=self._due(ticket), identity=identity, text=texts.excerpt(ticket["text"], 600))]
-        if ticket["attachments"]:
-            lines.append(f"附件：{len(ticket['attachments'])}个")
-        why = [f"{e['word']}({e['weight']:+g})" for e in ticket["routing"].get("explanation", [])[:4]]
-        if why:
-            lines.append(texts.DETAIL_ROUTING.format(why="、".join(why)))
-        lines.append(texts.DETAIL_HISTORY)
-        for event in tickets.events(db, ticket["id"])[-8:]:
-            when = dt.datetime.fromtimestamp(event["at"], self.calendar.tz).strftime("%m-%d %H:%M")
-            name = texts.EVENT_NAMES.get(event["action"] or "", texts.STATE_NAMES.get(event["to_state"], ""))
-            note = f"：{texts.excerpt(event['note'], 30)}" if event["note"] and event["action"] not in (
-                "submit", "assign") else ""
-            lines.append(f"{when} {name}{note}")
-        lines.append(texts.DETAIL_ACTIONS.format(number=ticket["number"]))
-        return [Reply("\n".join(lines))]
+        return user.get("role") == "supervisor" and unit is not None and unit["parent"] == user.get("unit_code")
 
-    def _accept(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
+    def may(self, user: dict, action: str) -> bool:
+        roles = MAY[action]
+        return user.get("role") in roles or (
+            DUTY in roles and user.get("role") in STAFF_ROLES and user.get("unit_code") == self.duty_office)
+
+    def refuse(self, db, user: dict, ticket: dict, action: str, state_action: str | None = None) -> Reply | None:
+        """Why `user` may not take `action` on `ticket` now, or None. `state_action` names the lifecycle action
+        to check when it differs (回复 on an unsigned ticket signs it first)."""
+        if not self.may(user, action):
+            return Reply(texts.ROLE_REFUSED.format(verb=VERBS[action]))
+        if not self.in_scope(db, user, ticket):
+            return Reply(texts.NOT_YOURS.format(number=ticket["number"]))
+        checks = [state_action or action] if action != "detail" else []
+        if action in ("reply", "resolve"):
+            checks = [action, "accept"]
+        if action == "extension_decide":
+            checks = ["extension_approved"]
+        if checks and not any(lifecycle.allowed(a, ticket["state"]) for a in checks):
+            return Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
+                                                  verb=VERBS[action]))
+        return None
+
+    # -- the actions ----------------------------------------------------------------------------------------
+    def accept(self, db, user: dict, ticket: dict) -> list[Reply]:
         if ticket["state"] == "accepted":
             return [Reply(texts.ALREADY_ACCEPTED.format(number=ticket["number"]))]
-        if ticket["state"] not in ("assigned", "reopened"):
-            return [self._wrong_state(ticket, "签收")]
+        refused = self.refuse(db, user, ticket, "accept")
+        if refused:
+            return [refused]
+        on_behalf = user.get("unit_code") != ticket["unit_code"] and ticket.get("unattended")
         ticket = self._mark_accepted(db, user, ticket)
-        return [Reply(texts.ACCEPTED_OK.format(number=ticket["number"], due=self._due(ticket))),
-                self._citizen_accepted(db, ticket)]
+        ok = texts.ACCEPTED_OK.format(number=ticket["number"], due=self._due(ticket))
+        if on_behalf:
+            ok += "\n" + texts.ACCEPTED_ON_BEHALF
+        return [Reply(ok), self._citizen_accepted(db, ticket)]
 
-    def _reply(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
-        if not rest:
-            return [Reply(texts.NEED_TEXT.format(what="答复内容", verb="回复", number=ticket["number"],
-                                                 example="您好，已核实……"))]
-        if ticket["state"] not in ACTIVE:
-            return [self._wrong_state(ticket, "回复")]
-        out: list[Reply] = [Reply(texts.REPLIED_OK.format(number=ticket["number"]))]
-        if ticket["state"] in ("assigned", "reopened"):
+    def reply(self, db, user: dict, ticket: dict, text: str) -> list[Reply]:
+        refused = self.refuse(db, user, ticket, "reply")
+        if refused:
+            return [refused]
+        if lifecycle.allowed("accept", ticket["state"]):
             ticket = self._mark_accepted(db, user, ticket)
-        ticket = tickets.transition(db, ticket, "replied", user["openid"], self.clock.now(), "reply", rest)
+        ticket = tickets.transition(db, ticket, "replied", user["openid"], self.clock.now(), "reply", text)
         unit = directory.get(db, ticket["unit_code"])
-        out.append(self.to_citizen(ticket, texts.CITIZEN_STAFF_REPLY.format(
-            unit=unit["name"], number=ticket["number"], text=rest), "留言有新答复"))
-        return out
+        return [Reply(texts.REPLIED_OK.format(number=ticket["number"])),
+                self.to_citizen(ticket, texts.CITIZEN_STAFF_REPLY.format(
+                    unit=unit["name"] if unit else "承办单位", number=ticket["number"], text=text), "留言有新答复")]
 
-    def _resolve(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
-        if not rest:
-            return [Reply(texts.NEED_TEXT.format(what="办理结果", verb="办结", number=ticket["number"],
-                                                 example="已督促学校退还资料费"))]
-        if ticket["state"] not in ACTIVE:
-            return [self._wrong_state(ticket, "办结")]
-        if ticket["state"] in ("assigned", "reopened"):
+    def resolve(self, db, user: dict, ticket: dict, text: str) -> list[Reply]:
+        refused = self.refuse(db, user, ticket, "resolve")
+        if refused:
+            return [refused]
+        if lifecycle.allowed("accept", ticket["state"]):
             ticket = self._mark_accepted(db, user, ticket)
         now = self.clock.now()
-        ticket = tickets.transition(db, ticket, "resolved", user["openid"], now, "resolve", rest,
-                                    resolution=rest, resolved_at=now)
+        ticket = tickets.transition(db, ticket, "resolved", user["openid"], now, "resolve", text,
+                                    resolution=text, resolved_at=now)
         return [Reply(texts.RESOLVED_OK.format(number=ticket["number"])),
-                self.to_citizen(ticket, texts.CITIZEN_RESOLVED.format(number=ticket["number"], text=rest)
+                self.to_citizen(ticket, texts.CITIZEN_RESOLVED.format(number=ticket["number"], text=text)
                                 + "\n" + texts.RATE_ASK, "留言已办结")]
 
-    def _bounce(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
-        if not rest:
-            return [Reply(texts.NEED_TEXT.format(what="退回理由", verb="退回", number=ticket["number"],
-                                                 example="不属本校职责，应由区教育局处理"))]
-        if ticket["unit_code"] == self.duty_office:
+    def bounce(self, db, user: dict, ticket: dict, reason: str) -> list[Reply]:
+        if ticket["unit_code"] == self.duty_office or (ticket.get("unattended") and
+                                                       user.get("unit_code") == self.duty_office):
             return [Reply(texts.DUTY_CANNOT_BOUNCE.format(number=ticket["number"]))]
-        if ticket["state"] not in ACTIVE:
-            return [self._wrong_state(ticket, "退回")]
+        refused = self.refuse(db, user, ticket, "bounce")
+        if refused:
+            return [refused]
         bounces = ticket["bounces"] + 1
         from_unit = directory.get(db, ticket["unit_code"])
-        ticket = tickets.transition(db, ticket, "bounced", user["openid"], self.clock.now(), "bounce", rest,
+        ticket = tickets.transition(db, ticket, "bounced", user["openid"], self.clock.now(), "bounce", reason,
                                     unit_code=self.duty_office, bounces=bounces, arbitration=int(bounces >= 2),
-                                    accepted_by=None, accepted_at=None)
+                                    accepted_by=None, accepted_at=None, unattended=0)
         if bounces >= 2:  # twice bounced: the bureau's leaders decide, not another round of passing it on
-            notice = texts.ARBITRATION.format(number=ticket["number"], reason=rest)
+            notice = texts.ARBITRATION.format(number=ticket["number"], reason=reason)
             recipients = staff.leaders(db) or staff.of_unit(db, self.duty_office)
         else:
-            notice = texts.BOUNCED_TO_DUTY.format(number=ticket["number"], unit=from_unit["name"], reason=rest)
+            notice = texts.BOUNCED_TO_DUTY.format(number=ticket["number"], unit=from_unit["name"], reason=reason)
             recipients = staff.of_unit(db, self.duty_office) or staff.leaders(db)
         return [Reply(texts.BOUNCED_OK.format(number=ticket["number"])),
                 *[self.to_staff(o, notice, ticket, "留言被退回") for o in recipients]]
 
-    def _transfer(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
-        if not rest:
-            return [Reply(texts.NEED_TEXT.format(what="承办单位", verb="转派", number=ticket["number"],
-                                                 example="江南区教育局"))]
-        dispatcher = user["unit_code"] == self.duty_office  # the bureau's duty office dispatches bounced tickets
+    def transfer(self, db, user: dict, ticket: dict, unit_query: str, reason: str = "") -> list[Reply]:
+        """转派: to another unit, with the reason and the history the new unit needs; the clock restarts (as
+        configured); a unit with nobody bound is warned about and the duty office stands in."""
+        refused = self.refuse(db, user, ticket, "transfer")
+        if refused:
+            return [refused]
         if ticket["arbitration"] and user["role"] not in WIDE_ROLES:
             return [Reply(texts.ARBITRATION_ROLE)]
-        if user["role"] == "handler" and not dispatcher:
-            return [Reply(texts.TRANSFER_ROLE)]
-        target, error = self._find_unit(db, rest)
+        target, error = self.find_unit(db, unit_query)
         if target is None:
             return [Reply(error)]
+        if target["code"] == ticket["unit_code"]:
+            return [Reply(texts.TRANSFER_SAME.format(number=ticket["number"], unit=target["name"]))]
+        rejected = self._rejected_unit(db, ticket)
+        if rejected and rejected == target["code"]:
+            return [Reply(texts.TRANSFER_REJECTED_UNIT.format(number=ticket["number"], unit=target["name"]))]
         now = self.clock.now()
-        tickets.record_correction(db, ticket, user["openid"], target["code"], now, rest)
-        ticket = tickets.transition(db, ticket, "assigned", user["openid"], now, "transfer", f"转派至{target['name']}",
-                                    unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
-                                    accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days))
-        return [Reply(texts.TRANSFERRED_OK.format(number=ticket["number"], unit=target["name"])),
-                *self.dispatch_notices(db, ticket),
-                self.to_citizen(ticket, texts.CITIZEN_TRANSFERRED.format(number=ticket["number"],
-                                                                          unit=target["name"]), "留言已转办")]
+        who = user.get("name") or texts.ROLE_NAMES.get(user["role"], "")
+        fields: dict[str, Any] = dict(unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
+                                      accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days))
+        if self.restart_on_transfer:
+            days = self._days(ticket)
+            fields.update(due_at=self.calendar.due(now, days), dispatched_at=now)
+        tickets.record_correction(db, ticket, user["openid"], target["code"], now, reason or unit_query)
+        note = texts.TRANSFER_NOTE.format(unit=target["name"], reason=f"：{reason}" if reason else "")
+        ticket = tickets.transition(db, ticket, "assigned", user["openid"], now, "transfer", note, **fields)
+        why = texts.WHY_TRANSFER.format(who=who, reason=reason or "未说明")
+        if rejected:
+            why += "\n" + texts.WHY_REVIEW.format(comment=ticket.get("rating_comment") or "无")
+        out = [Reply(texts.TRANSFERRED_OK.format(number=ticket["number"], unit=target["name"]))]
+        if not staff.of_unit(db, target["code"]):
+            out[0] = Reply(out[0].text + "\n" + texts.TRANSFER_NOBODY.format(unit=target["name"]))
+        out += self.dispatch_notices(db, ticket, why)
+        out.append(self.to_citizen(ticket, texts.CITIZEN_TRANSFERRED.format(
+            number=ticket["number"], unit=target["name"], due=self._due(ticket)), "留言已转办"))
+        return out
 
-    def _extend(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
-        m = re.match(r"^(\d{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*(.+)$", unicodedata.normalize("NFKC", rest), re.S)
-        if not m or not 1 <= int(m.group(1)) <= 30:
-            return [Reply(texts.EXTENSION_NEEDS.format(number=ticket["number"]))]
+    def request_extension(self, db, user: dict, ticket: dict, days: int, reason: str) -> list[Reply]:
+        refused = self.refuse(db, user, ticket, "extension_request")
+        if refused:
+            return [refused]
         if ticket["extension"]:
             return [Reply(texts.EXTENSION_ONCE.format(number=ticket["number"]))]
-        if ticket["state"] not in ACTIVE:
-            return [self._wrong_state(ticket, "延期")]
-        days, reason = int(m.group(1)), m.group(2).strip()
         now = self.clock.now()
         ticket = tickets.transition(db, ticket, ticket["state"], user["openid"], now, "extension_request",
                                     f"{days}个工作日：{reason}", extension={
-                                        "days": days, "reason": reason, "by": user["openid"], "state": "requested",
-                                        "at": now})
-        approvers = staff.of_unit(db, ticket["unit_code"], ("supervisor",))
+                                        "days": days, "reason": reason, "by": user["openid"], "role": user["role"],
+                                        "unit": user.get("unit_code"), "state": "requested", "at": now})
+        approvers = self.approvers(db, ticket)
         unit = directory.get(db, ticket["unit_code"])
-        if not approvers and unit and unit["parent"]:
-            approvers = staff.of_unit(db, unit["parent"], ("supervisor",))
         reply = texts.EXTENSION_SENT.format(number=ticket["number"], days=days)
-        if not approvers:
-            approvers = staff.leaders(db) or staff.of_unit(db, self.duty_office)
+        if approvers and all(o in staff.leaders(db) for o in approvers):
             reply += "\n" + texts.EXTENSION_NO_SUPERVISOR
         notice = texts.EXTENSION_REQUEST.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                                 days=days, reason=reason)
-        return [Reply(reply), *[self.to_staff(o, notice, ticket, "延期申请") for o in approvers if o != user["openid"]]]
+        return [Reply(reply), *[self.to_staff(o, notice, ticket, "延期申请") for o in approvers]]
 
-    def _approve_extension(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
-        return self._decide_extension(db, user, ticket, True)
+    def approvers(self, db, ticket: dict) -> list[str]:
+        """Who decides an extension: never the person who asked. A handler's goes to their unit's supervisor; a
+        supervisor's (or one with no supervisor at the unit) to the parent unit's supervisor; else the leaders."""
+        ext = ticket["extension"] or {}
+        by = ext.get("by")
+        unit = directory.get(db, ticket["unit_code"])
+        found: list[str] = []
+        if ext.get("role") == "handler":
+            found = [o for o in staff.of_unit(db, ticket["unit_code"], ("supervisor",)) if o != by]
+        if not found and unit and unit["parent"]:
+            found = [o for o in staff.of_unit(db, unit["parent"], ("supervisor",)) if o != by]
+        return found or [o for o in staff.leaders(db) if o != by]
 
-    def _reject_extension(self, db, user: dict, ticket: dict, rest: str) -> list[Reply]:
-        return self._decide_extension(db, user, ticket, False)
-
-    def _decide_extension(self, db, user: dict, ticket: dict, approve: bool) -> list[Reply]:
+    def decide_extension(self, db, user: dict, ticket: dict, approve: bool, reason: str = "") -> list[Reply]:
+        if not self.in_scope(db, user, ticket):
+            return [Reply(texts.NOT_YOURS.format(number=ticket["number"]))]
         ext = ticket["extension"]
         if not ext or ext.get("state") != "requested":
             return [Reply(texts.EXTENSION_NONE.format(number=ticket["number"]))]
-        if user["role"] == "handler":
+        if ext.get("by") == user["openid"]:
+            return [Reply(texts.EXTENSION_OWN)]
+        if user["role"] not in WIDE_ROLES and user["openid"] not in self.approvers(db, ticket):
             return [Reply(texts.EXTENSION_ROLE)]
+        if not lifecycle.allowed("extension_approved", ticket["state"]):
+            return [Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
+                                                   verb=VERBS["extension_decide"]))]
         now = self.clock.now()
         ext = {**ext, "state": "approved" if approve else "rejected", "decided_by": user["openid"], "decided_at": now}
         due = self.calendar.due(ticket["due_at"], ext["days"]) if approve else ticket["due_at"]
         ticket = tickets.transition(db, ticket, ticket["state"], user["openid"], now,
                                     "extension_approved" if approve else "extension_rejected",
-                                    self.calendar.date_text(due), extension=ext, due_at=due)
+                                    self.calendar.date_text(due) + (f"：{reason}" if reason else ""),
+                                    extension=ext, due_at=due)
         fields = {"number": ticket["number"], "due": self.calendar.date_text(due)}
         if not approve:
             return [Reply(texts.EXTENSION_REJECTED.format(**fields)),
@@ -313,70 +294,261 @@ class Desk:
                 self.to_staff(ext["by"], texts.EXTENSION_TO_HANDLER_OK.format(**fields), ticket, "延期已同意"),
                 self.to_citizen(ticket, texts.CITIZEN_EXTENDED.format(reason=ext["reason"], **fields), "办结时限延长")]
 
-    # -- citizens ---------------------------------------------------------------------------------------------
-    def _citizen(self, db, openid: str, verb: str, rest: str) -> list[Reply]:
-        if verb == "回复":
-            return self._citizen_reply(db, openid, rest)
-        if verb == "撤回":
-            return self._withdraw(db, openid, rest)
-        if verb == "详情":
-            return None  # a citizen's 详情 is their 查询: the dispatcher handles it
-        return [Reply(texts.STAFF_ONLY)]
+    def press(self, db, user: dict, ticket: dict, kind: str, text: str = "") -> list[Reply]:
+        """督办 (a leader) or 催办 (a leader or supervisor): recorded on the ticket; the unit's people and its
+        supervisor are told."""
+        refused = self.refuse(db, user, ticket, kind)
+        if refused:
+            return [refused]
+        who = user.get("name") or texts.ROLE_NAMES.get(user["role"], "")
+        tickets.record(db, ticket, kind, user["openid"], self.clock.now(), text or None)
+        unit = directory.get(db, ticket["unit_code"])
+        notice = texts.PRESS_NOTICE[kind].format(number=ticket["number"], who=who, due=self._due(ticket),
+                                                 text=f"\n要求：{text}" if text else "",
+                                                 unit=unit["name"] if unit else "")
+        to = self.handlers_of(db, ticket)
+        to += [o for o in staff.of_unit(db, ticket["unit_code"], ("supervisor",)) if o not in to]
+        to = [o for o in to if o != user["openid"]]
+        return [Reply(texts.PRESSED_OK[kind].format(number=ticket["number"], count=len(to))),
+                *[self.to_staff(o, notice, ticket, texts.PRESS_TITLE[kind]) for o in to]]
 
-    def _citizen_reply(self, db, openid: str, rest: str) -> list[Reply]:
-        m = re.match(r"^(JY\d{4}-\d{4,})[\s:：,，]*(.*)$", rest, re.S | re.I)
-        if m:
-            ticket, text = tickets.get(db, m.group(1).upper()), m.group(2).strip()
-            if ticket is None or ticket["openid"] != openid:
-                return [Reply(texts.TICKET_NOT_FOUND.format(number=m.group(1).upper()))]
+    def note(self, db, user: dict, ticket: dict, text: str) -> list[Reply]:
+        refused = self.refuse(db, user, ticket, "note")
+        if refused:
+            return [refused]
+        tickets.record(db, ticket, "note", user["openid"], self.clock.now(), text)
+        return [Reply(texts.NOTED_OK.format(number=ticket["number"]))]
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def todo(self, db, openid: str, user: dict, page: int = 1) -> str:
+        """The open tickets, nearest deadline first (flags are marked, not sorted first), a page at a time; the
+        numbers run on across pages, so `详情 14` works after `待办 2`. The duty office also sees what it holds
+        for units with nobody bound."""
+        if user["role"] in WIDE_ROLES:
+            rows = tickets.open_all(db, TODO_MAX)
         else:
-            waiting = [t for t in tickets.for_citizen(db, openid, 20) if t["state"] == "replied"]
-            if len(waiting) != 1 or not rest:
-                return [Reply(texts.CITIZEN_REPLY_WHICH)]
-            ticket, text = waiting[0], rest
-        if not text:
-            return [Reply(texts.CITIZEN_REPLY_WHICH)]
-        if ticket["state"] not in tickets.OPEN_STATES:
+            units = [user["unit_code"]]
+            if user["role"] == "supervisor":
+                units += [u["code"] for u in directory.children(db, user["unit_code"])]
+            rows = tickets.open_for_units(db, units, TODO_MAX)
+            if user["unit_code"] == self.duty_office:
+                have = {t["id"] for t in rows}
+                rows += [t for t in tickets.open_unattended(db, TODO_MAX) if t["id"] not in have]
+                rows.sort(key=lambda t: (t["due_at"] is None, t["due_at"] or 0, t["id"]))
+                rows = rows[:TODO_MAX]
+        if not rows:
+            return texts.NO_TODO_ALL if user["role"] in WIDE_ROLES else texts.NO_TODO
+        pages = (len(rows) + TODO_PAGE - 1) // TODO_PAGE
+        page = min(max(page, 1), pages)
+        conversations.put(db, openid, "desk", "todo", {"items": [t["number"] for t in rows]}, self.clock.now(),
+                          TODO_TTL)
+        first = (page - 1) * TODO_PAGE
+        lines = [texts.TODO_HEAD.format(total=len(rows)) if len(rows) < TODO_MAX else
+                 texts.TODO_HEAD_MANY.format(total=TODO_MAX)]
+        names = {u["code"]: u["name"] for u in directory.all_units(db)}
+        for i, t in enumerate(rows[first:first + TODO_PAGE], first + 1):
+            lines.append(texts.TODO_LINE.format(
+                i=i, number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
+                category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STATE_NAMES[t["state"]],
+                due=self._due(t), flags=self._flags(t), unit=names.get(t["unit_code"], "待分派")))
+        lines.append(texts.TODO_FOOT)
+        if page < pages:
+            lines.append(texts.TODO_MORE.format(page=page, pages=pages, next=page + 1))
+        return "\n".join(lines)
+
+    def detail(self, db, user: dict, ticket: dict, page: int = 1) -> list[Reply]:
+        """The whole text (paged), every attachment by type, and the full history."""
+        refused = self.refuse(db, user, ticket, "detail")
+        if refused:
+            return [refused]
+        body = ticket["text"]
+        pages = max(1, (len(body) + DETAIL_CHARS - 1) // DETAIL_CHARS)
+        page = min(max(page, 1), pages)
+        chunk = body[(page - 1) * DETAIL_CHARS: page * DETAIL_CHARS]
+        more = texts.DETAIL_MORE.format(page=page, pages=pages, number=ticket["number"], next=page + 1) \
+            if page < pages else ""
+        if page > 1:
+            return [Reply("\n".join(x for x in (texts.DETAIL_PAGE.format(
+                number=ticket["number"], page=page, pages=pages), chunk, more) if x))]
+        unit = directory.get(db, ticket["unit_code"])
+        school = directory.get(db, ticket["school_code"])
+        if self.identity_hidden(db, user, ticket):
+            identity = texts.IDENTITY_HIDDEN
+        else:
+            who = ticket["openid"][:4] + "****" + ticket["openid"][-2:]
+            identity = texts.IDENTITY_SHOWN.format(who=who, phone=mask_phone(ticket["contact_phone"]))
+        created = self._when(ticket["created_at"])
+        lines = [texts.DETAIL.format(
+            number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
+            category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
+            state=texts.STATE_NAMES[ticket["state"]], flags=self._flags(ticket),
+            unit=unit["name"] if unit else "待分派", school_line=f"学校：{school['name']}\n" if school else "",
+            created=created, due=self._due(ticket), identity=identity, text=chunk)]
+        if more:
+            lines.append(more)
+        if ticket["attachments"]:
+            lines.append(texts.ATTACHMENTS_HEAD.format(count=len(ticket["attachments"])))
+            for i, a in enumerate(ticket["attachments"], 1):
+                what = texts.MEDIA_NAMES.get(a.get("kind"), a.get("kind") or "附件")
+                said = f"（识别内容：{a['text']}）" if a.get("text") and a.get("kind") == "voice" else ""
+                lines.append(f"{i}. {what}{said}")
+        why = [f"{e['word']}({e['weight']:+g})" for e in ticket["routing"].get("explanation", [])[:4]]
+        if why:
+            lines.append(texts.DETAIL_ROUTING.format(why="、".join(why)))
+        lines.append(texts.DETAIL_HISTORY)
+        names = {}
+        for event in tickets.events(db, ticket["id"]):
+            name = texts.EVENT_NAMES.get(event["action"] or "", texts.STATE_NAMES.get(event["to_state"], ""))
+            note = f"：{event['note']}" if event["note"] and event["action"] not in ("submit", "assign", "accept") \
+                else ""
+            actor = event["actor"]
+            if actor not in names:
+                row = users.get(db, actor) or {}
+                names[actor] = f"（{row['name']}）" if row.get("name") and row.get("role") in STAFF_ROLES else ""
+            lines.append(f"{self._when(event['at'])} {name}{names[actor]}{note}")
+        lines.append(texts.DETAIL_ACTIONS.format(number=ticket["number"], verbs=self._offer(db, user, ticket)))
+        return [Reply("\n".join(lines))]
+
+    OFFERED = ("accept", "reply", "resolve", "bounce", "transfer", "extension_request", "supervise", "urge", "note")
+
+    def offers(self, db, user: dict, ticket: dict) -> list[str]:
+        """The actions that would work on this ticket now, for this person (from the same checks as the actions
+        themselves); 'extension_decide' when an extension waits for this person's decision."""
+        out = [a for a in self.OFFERED
+               if self.refuse(db, user, ticket, a) is None and not (a == "accept" and ticket["state"] == "accepted")]
+        ext = ticket.get("extension") or {}
+        if (ext.get("state") == "requested" and ext.get("by") != user.get("openid")
+                and self.refuse(db, user, ticket, "extension_decide") is None
+                and (user.get("role") in WIDE_ROLES or user.get("openid") in self.approvers(db, ticket))):
+            out.append("extension_decide")
+        return out
+
+    def _offer(self, db, user: dict, ticket: dict) -> str:
+        offer = [VERBS[a] for a in self.offers(db, user, ticket) if a != "extension_decide"]
+        return " / ".join(offer) or "无"
+
+    def scope(self, db, user: dict) -> tuple[list[str] | None, bool]:
+        """The units whose tickets this person sees (None: all), and whether the 代收 tickets of units with nobody
+        bound are included (the duty office). The same rule as in_scope, for lists."""
+        if user.get("role") in WIDE_ROLES:
+            return None, False
+        units = [user["unit_code"]]
+        if user.get("role") == "supervisor":
+            units += [u["code"] for u in directory.children(db, user["unit_code"])]
+        return units, user.get("unit_code") == self.duty_office
+
+    def identity_hidden(self, db, user: dict, ticket: dict) -> bool:
+        """A school never sees who wrote an anonymous message."""
+        viewer_unit = directory.get(db, user.get("unit_code"))
+        return bool(ticket["anonymous"]) and viewer_unit is not None and viewer_unit["kind"] in ("school",
+                                                                                                 "kindergarten")
+
+    def overdue(self, db, user: dict) -> str:
+        """超期: open tickets past their deadline, grouped by unit (all for leaders; a supervisor's units)."""
+        units = None
+        if user["role"] not in WIDE_ROLES:
+            units = [user["unit_code"]] + [u["code"] for u in directory.children(db, user["unit_code"])]
+        rows = tickets.overdue(db, units, self.clock.now())
+        if not rows:
+            return texts.NO_OVERDUE
+        names = {u["code"]: u["name"] for u in directory.all_units(db)}
+        lines = [texts.OVERDUE_HEAD.format(total=len(rows))]
+        current = None
+        for t in rows:
+            if t["unit_code"] != current:
+                current = t["unit_code"]
+                count = sum(1 for r in rows if r["unit_code"] == current)
+                lines.append(texts.OVERDUE_UNIT.format(unit=names.get(current, current), count=count))
+            lines.append(texts.OVERDUE_LINE.format(number=t["number"], due=self._due(t),
+                                                   state=texts.STATE_NAMES[t["state"]]))
+        lines.append(texts.OVERDUE_FOOT)
+        return "\n".join(lines)
+
+    # -- the citizen's side --------------------------------------------------------------------------------
+    def citizen_reply(self, db, openid: str, ticket: dict, text: str) -> list[Reply]:
+        if not lifecycle.allowed("citizen_reply", ticket["state"]):
             return [Reply(texts.CITIZEN_TICKET_CLOSED.format(number=ticket["number"]))]
-        tickets.add_event(db, ticket["id"], self.clock.now(), openid, ticket["state"], ticket["state"], text,
-                          "citizen_reply")
-        recipients = [ticket["accepted_by"]] if ticket["accepted_by"] else staff.of_unit(db, ticket["unit_code"])
+        tickets.record(db, ticket, "citizen_reply", openid, self.clock.now(), text)
         notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text)
         return [Reply(texts.CITIZEN_REPLY_SENT.format(number=ticket["number"])),
-                *[self.to_staff(o, notice, ticket, "群众回复") for o in recipients]]
+                *[self.to_staff(o, notice, ticket, "群众回复") for o in self.handlers_of(db, ticket)]]
 
-    def _withdraw(self, db, openid: str, rest: str) -> list[Reply]:
+    def withdraw(self, db, openid: str, ticket: dict, reason: str = "") -> list[Reply]:
         """The citizen takes a ticket back (the matter resolved itself, or was filed by mistake)."""
-        m = re.match(r"^(JY\d{4}-\d{4,})[\s:：,，]*(.*)$", unicodedata.normalize("NFKC", rest), re.S | re.I)
-        if not m:
-            return [Reply(texts.WITHDRAW_WHICH)]
-        ticket = tickets.get(db, m.group(1).upper())
-        if ticket is None or ticket["openid"] != openid:
-            return [Reply(texts.TICKET_NOT_FOUND.format(number=m.group(1).upper()))]
-        if ticket["state"] not in tickets.OPEN_STATES:
+        if not lifecycle.allowed("withdraw", ticket["state"]):
             return [Reply(texts.WITHDRAW_TOO_LATE.format(number=ticket["number"],
                                                          state=texts.STATE_NAMES[ticket["state"]]))]
+        recipients = self.handlers_of(db, ticket)
         now = self.clock.now()
-        ticket = tickets.transition(db, ticket, "withdrawn", openid, now, "withdraw", m.group(2).strip() or None,
+        ticket = tickets.transition(db, ticket, "withdrawn", openid, now, "withdraw", reason or None,
                                     closed_at=now, close_reason="withdrawn")
         notice = texts.WITHDRAWN_NOTICE.format(number=ticket["number"])
-        recipients = [ticket["accepted_by"]] if ticket["accepted_by"] else staff.of_unit(db, ticket["unit_code"])
         return [Reply(texts.WITHDRAWN.format(number=ticket["number"])),
                 *[self.to_staff(o, notice, ticket, "群众撤回") for o in recipients]]
+
+    def supplemented(self, db, number: str, openid: str, text: str, attachments: list) -> list[Reply]:
+        """The citizen adds to an open ticket (the similar-ticket offer): stored, and whoever handles it is told."""
+        tickets.append_text(db, number, openid, text, attachments, self.clock.now())
+        ticket = tickets.get(db, number)
+        what = text or "、".join(texts.MEDIA_NAMES.get(a.get("kind"), "附件") for a in attachments)
+        notice = texts.SUPPLEMENT_NOTICE.format(number=number, text=what)
+        return [self.to_staff(o, notice, ticket, "群众补充") for o in self.handlers_of(db, ticket)]
 
     def _citizen_accepted(self, db, ticket: dict) -> Reply:
         unit = directory.get(db, ticket["unit_code"])
         return self.to_citizen(ticket, texts.CITIZEN_ACCEPTED.format(
-            number=ticket["number"], unit=unit["name"], due=self._due(ticket)), "留言已签收")
+            number=ticket["number"], unit=unit["name"] if unit else "承办单位", due=self._due(ticket)), "留言已受理")
 
-    # -- binding ---------------------------------------------------------------------------------------------
-    def _bind(self, db, openid: str, code: str) -> str:
+    # -- staff accounts ----------------------------------------------------------------------------------------
+    def bind(self, db, openid: str, code: str) -> list[Reply]:
+        # Spaces or zero-width characters pasted along, full-width letters from a phone keyboard.
+        code = unicodedata.normalize("NFKC", re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", code))
+        if not re.fullmatch(r"[A-Za-z0-9-]{4,64}", code):  # not a code we issue (and nothing odd reaches hashing)
+            return [Reply(texts.BIND_ERRORS["unknown"])]
+        before = users.get(db, openid) or {}
         try:
             bound = staff.redeem(db, code, openid, self.clock.now(), self.bind_limits)
         except staff.InviteError as exc:
-            return texts.BIND_ERRORS[exc.reason]
+            return [Reply(texts.BIND_ERRORS[exc.reason])]
         unit = directory.get(db, bound["unit_code"])
-        return texts.BOUND.format(name=bound["name"], unit=unit["name"], role=texts.ROLE_NAMES[bound["role"]])
+        text = texts.BOUND.format(name=bound["name"], unit=unit["name"], role=texts.ROLE_NAMES[bound["role"]])
+        pushes: list[Reply] = []
+        if before.get("role") in STAFF_ROLES and before.get("unit_code") != bound["unit_code"]:
+            pushes = self.release(db, openid, before.get("name") or openid)  # rebound elsewhere
+        home = self._attend(db, bound["unit_code"])
+        return [Reply(text + ("\n" + home if home else "")), *pushes]
+
+    def remove_staff(self, db, openid: str) -> tuple[bool, list[Reply]]:
+        """Unbind a staff member (tingjian staff remove): their open tickets go back to their unit, which is told."""
+        row = users.get(db, openid) or {}
+        if not staff.remove(db, openid):
+            return False, []
+        websessions.end_all(db, openid, self.clock.now())  # signed out of the workbench everywhere
+        return True, self.release(db, openid, row.get("name") or openid)
+
+    def release(self, db, openid: str, name: str) -> list[Reply]:
+        """The tickets `openid` had 签收ed are no longer theirs; whoever now acts for each unit is told."""
+        out: list[Reply] = []
+        for t in tickets.accepted_by(db, openid):
+            t = tickets.transition(db, t, t["state"], "system", self.clock.now(), "release",
+                                   texts.RELEASE_NOTE.format(name=name), accepted_by=None)
+            notice = texts.RELEASED_NOTICE.format(number=t["number"], name=name)
+            out += [self.to_staff(o, notice, t, "留言需接手") for o in self.handlers_of(db, t) if o != openid]
+        return out
+
+    def _attend(self, db, unit_code: str) -> str:
+        """Someone is now bound at a unit: its 代收 tickets come home (the duty office stops standing in)."""
+        waiting = tickets.unattended_of(db, unit_code)
+        members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
+        for t in waiting:
+            fields: dict[str, Any] = {"unattended": 0}
+            if t["accepted_by"] and t["accepted_by"] not in members:
+                fields["accepted_by"] = None  # signed on behalf by the duty office: now the unit's own
+            tickets.transition(db, t, t["state"], "system", self.clock.now(), "attended", texts.ATTENDED_NOTE,
+                               **fields)
+        if not waiting:
+            return ""
+        return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]))
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _mark_accepted(self, db, user: dict, ticket: dict) -> dict:
@@ -384,64 +556,65 @@ class Desk:
         return tickets.transition(db, ticket, "accepted", user["openid"], now, "accept", user.get("name"),
                                   accepted_by=user["openid"], accepted_at=now)
 
-    def _number(self, db, openid: str, rest: str) -> tuple[str | None, str]:
-        """The ticket a command names, by number or by its line in the last 待办 list; and the words after it."""
-        parts = re.split(r"[\s:：,，]+", rest, maxsplit=1)
-        head, tail = parts[0], parts[1] if len(parts) > 1 else ""
-        ref = unicodedata.normalize("NFKC", head).upper()  # "１" or "ｊｙ2611-0001" from a phone keyboard
-        if not re.fullmatch(NUMBER, ref, re.I):
-            return None, rest
-        tail = tail.strip()  # the person's own words keep their full-width punctuation
-        if ref.startswith("JY"):
-            return ref, tail
-        conv = conversations.get(db, openid, self.clock.now())
-        items = conv["data"].get("items", []) if conv and conv["flow"] == "desk" and not conv["expired"] else []
-        index = int(ref) - 1
-        return (items[index], tail) if 0 <= index < len(items) else (None, rest)
-
-    def _in_scope(self, db, user: dict, ticket: dict) -> bool:
-        if user["role"] in WIDE_ROLES or user["unit_code"] == ticket["unit_code"]:
-            return True
-        unit = directory.get(db, ticket["unit_code"])
-        return user["role"] == "supervisor" and unit is not None and unit["parent"] == user["unit_code"]
-
-    def _find_unit(self, db, query: str) -> tuple[dict | None, str]:
+    def find_unit(self, db, query: str) -> tuple[dict | None, str]:
+        """The unit a person named (code, full name, or a unique part of the name). One function, so fuzzy
+        matching (handlers/names.py) can take its place."""
         units = directory.all_units(db)
         exact = [u for u in units if query in (u["code"], u["name"])]
-        hits = exact or [u for u in units if query in u["name"]]
+        hits = exact or [u for u in units if query and query in u["name"]]
         if len(hits) == 1:
             return hits[0], ""
         if not hits:
             return None, texts.UNIT_NOT_FOUND.format(query=query)
         return None, texts.UNIT_AMBIGUOUS.format(query=query, names="、".join(u["name"] for u in hits[:4]))
 
+    def _rejected_unit(self, db, ticket: dict) -> str | None:
+        """Under review (the citizen was dissatisfied twice): the unit whose work was rejected."""
+        if not ticket.get("review"):
+            return None
+        unit = None
+        for e in tickets.events(db, ticket["id"]):
+            if e["action"] == "review":
+                break
+            if e["action"] == "assign" and e["note"]:
+                unit = e["note"].replace("分派至", "").strip()
+            elif e["action"] == "transfer":
+                unit = tickets.transferred_to(db, ticket["id"], e["at"]) or unit
+        return unit
+
+    def _days(self, ticket: dict) -> int:
+        if ticket["kind"] == "complaint" and ticket["category"] in URGENT:
+            return self.days.get("safety_complaint", 1)
+        return self.days.get(ticket["kind"], 7)
+
     def _due(self, ticket: dict) -> str:
         return self.calendar.date_text(ticket["due_at"]) if ticket["due_at"] else "—"
 
+    def _when(self, at: float) -> str:
+        return dt.datetime.fromtimestamp(at, self.calendar.tz).strftime("%m-%d %H:%M")
+
     def _flags(self, ticket: dict) -> str:
         flags = ""
-        if ticket["due_at"] and ticket["due_at"] < self.clock.now():
+        if ticket["due_at"] and ticket["due_at"] < self.clock.now() and ticket["state"] in lifecycle.CLOCK:
             flags += texts.OVERDUE
+        if ticket["state"] not in lifecycle.OPEN:
+            return flags
         if ticket.get("arbitration"):
             flags += texts.FLAG_ARBITRATION
         if ticket.get("unattended"):
             flags += texts.FLAG_UNATTENDED
+        if ticket.get("review"):
+            flags += texts.FLAG_REVIEW
         return flags
 
-    def _wrong_state(self, ticket: dict, verb: str) -> Reply:
-        return Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
-                                              verb=verb))
-
     def to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
-        return Reply(text, to=openid, extra=self._template(self.templates.staff, ticket, title))
+        return Reply(for_staff(text), to=openid, extra={"notice": self.notice("staff", ticket, title)})
 
     def to_citizen(self, ticket: dict, text: str, title: str) -> Reply:
-        return Reply(text, to=ticket["openid"], extra=self._template(self.templates.citizen, ticket, title))
+        return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title)})
 
-    def _template(self, template_id: str, ticket: dict, title: str) -> dict:
-        if not template_id:
-            return {}
-        return {"template": {"template_id": template_id, "url": None, "data": {
-            "first": {"value": title}, "keyword1": {"value": ticket["number"]},
-            "keyword2": {"value": texts.STATE_NAMES[ticket["state"]]}, "keyword3": {"value": self._due(ticket)},
-            "remark": {"value": "请进入公众号查看详情。"}}}}
+    def notice(self, audience: str, ticket: dict, title: str) -> dict:
+        """What happened, channel-neutral: each channel (bot/channels/) renders it its own way (a WeChat template
+        message outside the 48-hour window, a line in the workbench's notification list)."""
+        return {"audience": audience, "ticket": ticket["number"], "title": title,
+                "state": texts.STATE_NAMES[ticket["state"]], "due": self._due(ticket)}

@@ -105,7 +105,7 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
         raise ValueError(f"unknown scope {unknown[0]!r}: use 'bureau' or a unit code")
     # Only the scopes' own units, when no scope is the whole bureau (one unit's page reads only its tickets).
     only = None if "bureau" in scopes else sorted(set().union(*(scope_members(units, s) for s in scopes)))
-    overdue_rows = tickets.overdue(db, max(now, end), only)
+    overdue_rows = tickets.overdue_rows(db, max(now, end), only)
     now_rows = tickets.for_period(db, start, end, only, overdue_rows)
     before_rows = tickets.for_period(db, prev_start, prev_end, only, overdue_rows)
     now_ratings = tickets.ratings_in(db, start, end, only)

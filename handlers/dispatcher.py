@@ -11,27 +11,38 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import digest, review, texts
+from handlers import commands, digest, review, texts
 from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
-from handlers.desk import Desk, Templates
+from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import Intake, IntakeServices, Plan, normalise
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
-from storage import conversations, directory, outbox, staff, tickets, users
+from handlers.vocabulary import STAFF_ROLES, WIDE_ROLES
+from storage import conversations, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-TICKET_NUMBER = re.compile(r"JY\d{4}-\d{4,}", re.IGNORECASE)
+
+
+@dataclass
+class Turn:
+    """One inbound being handled: the transaction, the message, the sender's row (read once), the text, and
+    what an earlier step wants said first."""
+
+    db: Any
+    inbound: Inbound
+    user: dict
+    text: str
+    prefix: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Policy:
     duty_office: str = "jyj-bgs"
     similar_days: int = 7
     conversation_minutes: int = 30
+    restart_on_transfer: bool = True  # a 转派 gives the new unit the full time limit from the transfer
     public_url: str = ""  # base of the public pages (/u/…) linked in answers; empty: no links
     # Wrong invite codes allowed per hour: from one person, and from everyone.
     bind_limits: tuple[int, int] = (5, 50)
@@ -56,54 +68,90 @@ class Policy:
 
 class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
-                 calendar: WorkCalendar | None = None, templates: Templates | None = None,
-                 surveys: SurveyPolicy | None = None, faq: FaqBook | None = None):
+                 calendar: WorkCalendar | None = None, surveys: SurveyPolicy | None = None,
+                 faq: FaqBook | None = None, links: Callable[..., str] | None = None,
+                 web_links: WebLinks | None = None):
         self.db = db
         self.router = router
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
-        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office, templates or Templates(),
-                         accept_days=self.policy.days["accept"], bind_limits=self.policy.bind_limits)
+        self.links = links  # (week, scope, recipient) -> a signed digest page link, for 周报
+        self.web_links = web_links  # the workbench's sign-in and citizen-page links (None: no web pages)
+        self.desk = Desk(self.clock, self.calendar, self.policy.duty_office,
+                         accept_days=self.policy.days["accept"], days=self.policy.days,
+                         restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
+        self.commands = commands.Commands(self)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
 
     def handle_tx(self, db, inbound: Inbound) -> list[Reply]:
-        """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database."""
-        if inbound.kind == "event":
-            return self._event(db, inbound)
-        if inbound.kind not in ("text", "voice", "image", "video"):
-            if inbound.kind in texts.MEDIA_NAMES:
-                return [Reply(texts.RECEIVED_MEDIA.format(what=texts.MEDIA_NAMES[inbound.kind]))]
-            return [Reply(texts.UNSUPPORTED)]
-        text = normalise(inbound.text)
+        """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database. The steps of
+        STEPS run in order; the first that answers ends the turn."""
+        turn = Turn(db, inbound, users.get(db, inbound.openid) or {}, normalise(inbound.text))
+        for step in self.steps:
+            replies = step(turn)
+            if replies is not None:
+                return replies
+        return []
+
+    @property
+    def steps(self) -> tuple[Callable[["Turn"], list[Reply] | None], ...]:
+        """The dispatch order, as one named list."""
+        return (self.step_event, self.step_other_kinds, self.step_review_comment, self.step_command,
+                self.step_campaign, self.step_staff_text, self.step_conversation)
+
+    def step_event(self, turn: "Turn") -> list[Reply] | None:
+        return self._event(turn.db, turn.inbound) if turn.inbound.kind == "event" else None
+
+    def step_other_kinds(self, turn: "Turn") -> list[Reply] | None:
+        """Locations, links and kinds we cannot read: acknowledged, never a conversation step."""
+        if turn.inbound.kind in ("text", "voice", "image", "video"):
+            return None
+        if turn.inbound.kind in texts.MEDIA_NAMES:
+            return [Reply(texts.RECEIVED_MEDIA.format(what=texts.MEDIA_NAMES[turn.inbound.kind]))]
+        return [Reply(texts.UNSUPPORTED)]
+
+    def step_review_comment(self, turn: "Turn") -> list[Reply] | None:
+        """点评 单位 期间 [公开] 内容 from a leader (issue 13: 领导点评 for the performance review); kept beside the
+        command table because its text is free (NFKC would change the leader's punctuation)."""
+        if turn.inbound.kind != "text":
+            return None
+        said = review.comment_command(turn.db, turn.user, turn.inbound.text.strip(), self.clock.now(),
+                                      self.calendar.tz, self.desk.find_unit)
+        return None if said is None else [Reply(said)]
+
+    def step_command(self, turn: "Turn") -> list[Reply] | None:
+        """A command from the table (handlers/commands.py), typed or spoken; it always answers."""
+        if turn.inbound.kind not in ("text", "voice") or not turn.inbound.text.strip():
+            return None
+        replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, turn.inbound.text)
+        if replies is not None and turn.user.get("role") in STAFF_ROLES:
+            replies = [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
+        return replies
+
+    def step_campaign(self, turn: "Turn") -> list[Reply] | None:
+        """A survey or an instant answer's feedback in progress (issue 13); what it wants said before a new
+        message is kept for the conversation step."""
+        handled, prefix = self.campaign.message(turn.db, turn.user, turn.inbound, turn.text)
+        turn.prefix.extend(prefix)
+        return handled
+
+    def step_staff_text(self, turn: "Turn") -> list[Reply] | None:
+        """Staff talk to the bot in commands; anything else gets them the list of commands."""
+        if turn.user.get("role") in STAFF_ROLES:
+            return [Reply(commands.help_text(turn.user, self.policy.duty_office))]
+        return None
+
+    def step_conversation(self, turn: "Turn") -> list[Reply] | None:
+        """A rating, the running intake conversation, or a new one."""
+        db, inbound, text, user = turn.db, turn.inbound, turn.text, turn.user
+        prefix = list(turn.prefix)
         now = self.clock.now()
-        user = users.get(db, inbound.openid) or {}  # read once: role for the commands, scene for a new message
-        command = self.desk.command(db, user, inbound.openid, inbound.text.strip()) \
-            if inbound.kind == "text" else None
-        if command is None and inbound.kind == "text":  # issue 13: 点评 (leaders' comments on units)
-            commented = review.comment_command(db, user, inbound.text.strip(), now, self.calendar.tz,
-                                               self.desk._find_unit)
-            command = [Reply(commented)] if commented is not None else None
-        if command is None:
-            command = self._command(db, user, inbound.openid, text)
-        if command is not None:
-            return command
-        if text.startswith("评价"):  # an explicit rating, even in the middle of writing a new message
-            rated = self.followup.rate(db, inbound.openid, inbound.text)
-            if rated is not None:
-                return rated
-        # -- issue 13 (campaign): a survey or an instant answer's feedback in progress, or 评议 --------------------
-        handled, prefix = self.campaign.message(db, user, inbound, text)
-        if handled is not None:
-            return handled
-        staff_help = self.desk.staff_help(user)
-        if staff_help:  # staff talk to the bot in commands; free text gets them the list of commands
-            return [Reply(staff_help)]
         conv = conversations.get(db, inbound.openid, now)
         if conv and conv["flow"] != "intake":
             conv = None
@@ -119,7 +167,7 @@ class Dispatcher:
             state, data, replies = intake.step(conv["state"], conv["data"], inbound)
         else:
             if not text and inbound.kind == "text":
-                return [*prefix, Reply(texts.HELP)]
+                return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
             answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
             if answered is not None:
                 return [*prefix, *answered]
@@ -139,7 +187,7 @@ class Dispatcher:
         pushes = self.watch.sweep(db, ids)
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
-    def digest_tx(self, db, week: str, link: Callable[[str, str, str], str]) -> int:
+    def digest_tx(self, db, week: str, link: Callable[..., str]) -> int:
         """Send the week's digests that have not gone yet, in one transaction (tests, tools). The service
         prepares them on a reader (digest_prepare) and records them in short batches (digest_record_tx)."""
         return self.digest_record_tx(db, week, self.digest_prepare(db, week, link))
@@ -157,7 +205,7 @@ class Dispatcher:
         return [(scope, people) for scope, people in jobs
                 if people and scope not in done and (scope == "bureau" or scope in units)]
 
-    def digest_prepare(self, db, week: str, link: Callable[[str, str, str], str],
+    def digest_prepare(self, db, week: str, link: Callable[..., str],
                        ranking_link: Callable[[str], str] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
         the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
@@ -175,80 +223,70 @@ class Dispatcher:
         month = review.month_ended_in(start, end, tz) if ranking_link else None
         tail = "\n" + texts.DIGEST_RANKING.format(month=review.period_name(month), url=ranking_link(month)) \
             if month else ""
-        # Each recipient's own link (`link(week, scope, openid)`): it stops opening once they no longer hold the role.
-        return [{"scope": scope, "to": people,
-                 "texts": [digest.message(built[scope], tz, link(week, scope, o)) + tail for o in people],
-                 "topics": topics[scope]} for scope, people in jobs]
+        # Each recipient's own link: it stops opening once they no longer hold the role.
+        return [{"scope": scope, "to": people, "topics": topics[scope],
+                 "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o)) + tail)
+                           for o in people}}
+                for scope, people in jobs]
 
     def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
         """On the writer: record and queue prepared digests; each (week, scope) once, whoever raced."""
         now = self.clock.now()
         pushes = []
+        # Channel-neutral: the WeChat channel renders the title, the workbench lists it.
+        notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
         for item in items:
             tickets.save_topics(db, week, item["scope"], item["topics"], now)
             if tickets.digest_sent(db, week, item["scope"], now):
-                pushes += [{"text": text, "to": o} for o, text in zip(item["to"], item["texts"])]
+                pushes += [{"text": item["texts"][o], "to": o, "extra": {"notice": notice}} for o in item["to"]]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
     def _intake(self, db) -> Intake:
         return Intake(_Services(self, db))
 
-    def _command(self, db, user: dict, openid: str, text: str) -> list[Reply] | None:
-        if text.lower() in texts.HELP_WORDS:
-            return [Reply(self.desk.staff_help(user) or texts.HELP)]
-        if text.lower() in texts.CANCEL_WORDS:
-            conv = conversations.get(db, openid, self.clock.now())
-            conversations.delete(db, openid)
-            if conv and not conv["expired"]:
-                return [Reply(texts.CANCELLED_FLOW.get(conv["flow"], texts.CANCELLED))]
-            return [Reply(texts.NOTHING_TO_CANCEL)]
-        for word in texts.QUERY_WORDS:
-            if text.startswith(word):
-                rest = text[len(word):].strip()
-                if not rest:
-                    return [Reply(self._my_tickets(db, openid))]
-                m = TICKET_NUMBER.fullmatch(rest)
-                if m:
-                    return [Reply(self._ticket_detail(db, openid, m.group(0).upper()))]
-        if TICKET_NUMBER.fullmatch(text):
-            return [Reply(self._ticket_detail(db, openid, text.upper()))]
-        return None
-
-    def _my_tickets(self, db, openid: str) -> str:
+    def my_tickets(self, db, openid: str) -> str:
         rows = tickets.for_citizen(db, openid)
         if not rows:
             return texts.NO_TICKETS
         lines = [texts.MY_TICKETS_HEAD]
         for t in rows:
+            due = self.calendar.date_text(t["due_at"]) if t["due_at"] and t["state"] in lifecycle.OPEN else ""
             lines.append(texts.MY_TICKET_LINE.format(
                 number=t["number"], kind=texts.KIND_NAMES[t["kind"]], state=texts.STATE_NAMES[t["state"]],
-                due=self.calendar.date_text(t["due_at"]) if t["due_at"] else "—"))
+                due=texts.MY_TICKET_DUE.format(due=due) if due else ""))
         lines.append(texts.MY_TICKETS_FOOT)
         return "\n".join(lines)
 
-    def _ticket_detail(self, db, openid: str, number: str) -> str:
-        ticket = tickets.get(db, number)
-        if ticket is None or ticket["openid"] != openid:  # someone else's ticket is "not found", not "forbidden"
-            return texts.TICKET_NOT_FOUND.format(number=number)
+    def ticket_detail(self, db, openid: str, ticket: dict) -> str:
+        """The citizen's view: the whole text (the receiver splits what is over WeChat's size limit), the
+        deadline only while it still runs, and the history in plain words."""
         unit = directory.get(db, ticket["unit_code"])
         lines = [texts.TICKET_DETAIL.format(
-            number=number, kind=texts.KIND_NAMES[ticket["kind"]], state=texts.STATE_NAMES[ticket["state"]],
-            unit=unit["name"] if unit else "待分派",
-            due=self.calendar.date_text(ticket["due_at"]) if ticket["due_at"] else "—",
-            excerpt=texts.excerpt(ticket["text"], 60))]
+            number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]], state=texts.STATE_NAMES[ticket["state"]],
+            unit=unit["name"] if unit else "待分派")]
+        if ticket["due_at"] and ticket["state"] in lifecycle.OPEN:
+            lines.append(texts.TICKET_DETAIL_DUE.format(due=self.calendar.date_text(ticket["due_at"])))
+        lines.append(texts.TICKET_DETAIL_TEXT + ticket["text"])
         if ticket["resolution"]:
-            lines.append(f"办理结果：{texts.excerpt(ticket['resolution'], 200)}")
+            lines.append(f"办理结果：{ticket['resolution']}")
         lines.append(texts.TICKET_HISTORY_HEAD)
         for event in tickets.events(db, ticket["id"]):
-            if event["action"] in ("unattended", "extension_request", "extension_rejected"):
+            name = texts.CITIZEN_EVENT_NAMES.get(event["action"])
+            if name is None:
                 continue  # internal handling, not the citizen's concern
             when = dt.datetime.fromtimestamp(event["at"], self.calendar.tz).strftime("%m-%d %H:%M")
-            name = texts.EVENT_NAMES.get(event["action"], texts.STATE_NAMES.get(event["to_state"], ""))
-            # What was said to or by the citizen is theirs to read; bounce reasons are internal.
-            note = f"：{texts.excerpt(event['note'], 40)}" if event["note"] and event["action"] in (
-                "reply", "citizen_reply", "supplement") else ""
+            # What was said to or by the citizen is theirs to read; bounce reasons and notes are internal.
+            note = f"：{event['note']}" if event["note"] and event["action"] in (
+                "reply", "citizen_reply", "supplement", "resolve") else ""
             lines.append(f"{when} {name}{note}")
         return "\n".join(lines)
+
+    def weekly_link(self, db, user: dict) -> str:
+        """周报 on demand: this week's digest page (so far) for the leader's bureau or the supervisor's unit."""
+        week = digest.week_of(self.clock.now(), self.calendar.tz)
+        scope = "bureau" if user.get("role") in WIDE_ROLES else user["unit_code"]
+        link = self.links(week, scope, user["openid"]) if self.links else None
+        return texts.WEEKLY.format(week=week, link=link) if link else texts.WEEKLY_NONE
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
@@ -279,9 +317,9 @@ class Dispatcher:
             return []  # WeChat delivers nothing to a person who has just left
         if inbound.event == "click":
             if inbound.event_key in ("help", "HELP"):
-                return [Reply(texts.HELP)]
+                return [Reply(commands.help_text(users.get(db, inbound.openid) or {}, self.policy.duty_office))]
             if inbound.event_key in ("query", "QUERY"):
-                return [Reply(self._my_tickets(db, inbound.openid))]
+                return [Reply(self.my_tickets(db, inbound.openid))]
             return [Reply(texts.MENU_UNKNOWN)]
         return []  # VIEW and other notifications need no answer
 
@@ -362,4 +400,4 @@ class _Services(IntakeServices):
         return ticket
 
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
-        tickets.append_text(self.db, number, openid, text, attachments, self.d.clock.now())
+        self.notices.extend(self.d.desk.supplemented(self.db, number, openid, text, attachments))

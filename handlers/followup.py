@@ -67,8 +67,7 @@ class FollowUp:
                                         rating_comment=comment or None, rated_at=now, reopens=1, due_at=due,
                                         resolved_at=None)
             fields = {"number": ticket["number"], "due": self.calendar.date_text(due), "comment": comment or "无"}
-            recipients = [ticket["accepted_by"]] if ticket["accepted_by"] else \
-                self.desk.recipients(db, ticket["unit_code"])[0]
+            recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
             return [Reply(texts.RATE_REOPENED.format(**fields)),
                     *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields), ticket, "群众不满意")
                       for o in recipients]]

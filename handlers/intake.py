@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from handlers import texts
 from handlers.messages import Inbound, Reply
+from handlers.numbers import ascii_int
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
@@ -69,10 +70,8 @@ def mask_phone(phone: str | None) -> str:
 
 
 def choice(text: str, options: int) -> int | None:
-    t = normalise(text)
-    if t.isdigit() and 1 <= int(t) <= options:
-        return int(t)
-    return None
+    n = ascii_int(normalise(text), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
+    return n if n is not None and 1 <= n <= options else None
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Inbound:
@@ -54,3 +54,13 @@ class Reply:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Reply":
         return cls(text=data["text"], to=data.get("to"), extra=data.get("extra") or {})
+
+
+class WebLinks(Protocol):
+    """Links into the web pages, made by the edge (bot/web/) for the core: the core knows no URLs."""
+
+    def signin(self, db, openid: str) -> str:
+        """A one-time workbench sign-in link for this staff member (recorded in `db`, this transaction)."""
+
+    def citizen_ticket(self, number: str, openid: str) -> str:
+        """A signed link to the citizen's own page for one ticket."""

@@ -14,15 +14,10 @@ UNIT_COMMITMENT = "{unit}承诺：{text}"
 SCAN_UNIT = "已切换到“{unit}”，您接下来的留言将关联该单位。"
 SCAN_UNKNOWN = "这个二维码暂时无法识别所属单位，您仍可直接留言，我们会根据内容转给相关部门。"
 
-HELP = (
-    "直接发送文字说明您的问题即可，也可以附上图片或语音。\n"
-    "常用指令：\n"
-    "· 帮助 — 查看本说明\n"
-    "· 查询 — 查看我的留言办理进度\n"
-    "· 取消 — 放弃正在填写的留言\n"
-    "· 撤回 编号 — 撤回已提交的留言\n"
-    "· 评议 — 参与正在进行的群众评议"
-)
+# The lists of commands under these heads are generated from handlers/commands.TABLE.
+HELP_HEAD = "直接发送文字说明您的问题即可，也可以附上图片或语音。\n常用指令（编号可只写末尾数字，如“查询 12”）："
+STAFF_HELP_HEAD = "工作人员指令（编号也可用“待办”列表中的序号）："
+CITIZEN_ONLY = "“{verb}”是群众使用的指令。工作人员请发送“帮助”查看可用指令；不属本单位职责的留言请用“退回 编号 理由”。"
 RECEIVED_MEDIA = "已收到您发送的{what}。如需反映问题，请再用文字简要说明情况。"
 MEDIA_NAMES = {"image": "图片", "voice": "语音", "video": "视频", "location": "位置", "link": "链接"}
 UNSUPPORTED = "抱歉，暂时无法处理这类消息。请用文字描述您的问题，发送“帮助”查看使用说明。"
@@ -30,7 +25,6 @@ MENU_UNKNOWN = "这个菜单暂未开放，您可以直接留言，或发送“�
 
 HELP_WORDS = frozenset({"帮助", "help", "?", "？", "菜单", "使用说明", "怎么用"})
 CANCEL_WORDS = frozenset({"取消", "cancel", "算了", "不提交了", "撤销"})
-QUERY_WORDS = ("查询", "进度", "查进度", "我的留言", "详情")
 
 KIND_NAMES = {"complaint": "投诉", "suggestion": "建议", "inquiry": "咨询", "praise": "表扬"}
 KIND_BY_NAME = {v: k for k, v in KIND_NAMES.items()}
@@ -82,10 +76,16 @@ EXPIRED = "您之前未完成的留言已超过{minutes}分钟未操作，已自
 # -- queries ----------------------------------------------------------------------------------------------
 NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言。"
 MY_TICKETS_HEAD = "您最近的留言："
-MY_TICKET_LINE = "{number} {kind}｜{state}｜{due}前办结"
+MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
+MY_TICKET_DUE = "｜{due}前办结"
 MY_TICKETS_FOOT = "发送“查询 编号”查看详情。"
 TICKET_NOT_FOUND = "没有找到编号为 {number} 的留言，请核对后再试。"
-TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单位：{unit}\n办结时限：{due}前\n内容：{excerpt}"
+TICKET_NOT_FOUND_NONE = "没有找到编号为 {number} 的留言。您还没有提交过留言，直接发送文字即可开始留言。"
+TICKET_NOT_FOUND_MINE = "没有找到编号为 {number} 的留言。您的留言编号：{mine}。\n请核对后再发送，例如“{usage}”。"
+WHICH_TICKET = "您有多件留言的编号以这个数字结尾：{numbers}。请发送完整编号。"
+TICKET_DETAIL_TEXT = "内容："
+TICKET_DETAIL_DUE = "办结时限：{due}前"
+TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单位：{unit}"
 TICKET_HISTORY_HEAD = "办理记录："
 
 
@@ -99,7 +99,7 @@ HANDLING_FLAGGED = ("【待人工处理】用户 {who} 于 {at} 发来的一条�
 
 CATEGORY_NAMES = {
     "preschool": "学前教育", "admission": "招生入学", "fees": "教育收费", "burden": "课业负担与教学管理",
-    "tutoring": "校外培训", "ethics": "师德师风", "teachers": "教师队伍", "safety": "校园安全与后勤",
+    "tutoring": "校外培训", "ethics": "师德师风", "teachers": "教师队伍与待遇", "safety": "校园安全与后勤",
     "exams": "考试与考风", "planning": "教育资源与学校建设", "vocational": "职业与高等教育",
     "other_edu": "其他教育事务", "out_of_scope": "非教育事务",
 }
@@ -114,17 +114,7 @@ BIND_ERRORS = {
 }
 ROLE_NAMES = {"handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员"}
 STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反映问题，直接发送文字即可。"
-STAFF_HELP = (
-    "工作人员指令（编号也可用“待办”列表中的序号）：\n"
-    "· 待办 — 本单位待办留言\n"
-    "· 详情 编号 — 查看留言全文和办理记录\n"
-    "· 签收 编号\n"
-    "· 回复 编号 内容 — 答复群众\n"
-    "· 办结 编号 办理结果\n"
-    "· 退回 编号 理由 — 不属本单位职责\n"
-    "· 转派 编号 单位 — 负责人、局领导使用\n"
-    "· 延期 编号 天数 理由 — 每件限一次，负责人审批"
-)
+
 
 # -- staff: notices ------------------------------------------------------------------------------------------
 NEW_TICKET = (
@@ -132,7 +122,22 @@ NEW_TICKET = (
     "发送“详情 {number}”查看，“签收 {number}”签收。"
 )
 UNATTENDED_NOTE = "“{unit}”暂无绑定的工作人员，已转{to}。"
-UNATTENDED_PREFIX = "【代收】“{unit}”尚未绑定工作人员，请协调办理。\n"
+UNATTENDED_PREFIX = "【代收】“{unit}”尚未绑定工作人员，请代为签收或转派。\n"
+WHY_TRANSFER = "【转派】由{who}转来，理由：{reason}"
+WHY_REVIEW = "群众对原承办单位的办理两次不满意，最近意见：{comment}"
+SUPPLEMENT_NOTICE = "【群众补充】留言 {number}：\n{text}"
+RELEASE_NOTE = "原承办人{name}已解除绑定"
+RELEASED_NOTICE = "【请接手办理】留言 {number} 的原承办人{name}已解除绑定，请本单位接手：发送“详情 {number}”查看。"
+ATTENDED_NOTE = "承办单位已有工作人员绑定，代收结束"
+ATTENDED = "本单位有{count}件留言此前由值班室代收，现已转给您：{numbers}。发送“待办”查看。"
+PRESS_TITLE = {"supervise": "督办", "urge": "催办"}
+PRESS_NOTICE = {
+    "supervise": "【督办】{who}督办“{unit}”的留言 {number}，办结时限{due}。{text}\n请抓紧办理，并及时答复群众。",
+    "urge": "【催办】{who}催办“{unit}”的留言 {number}，办结时限{due}。{text}\n请尽快办理。",
+}
+PRESSED_OK = {"supervise": "已督办 {number}，已通知承办单位及负责人（{count}人）。",
+              "urge": "已催办 {number}，已通知承办单位及负责人（{count}人）。"}
+NOTED_OK = "已为 {number} 添加内部备注（群众看不到）。"
 ARBITRATION = "【需局里裁定】留言 {number} 已被退回两次，请确定承办单位：发送“转派 {number} 单位”。\n最近退回理由：{reason}"
 BOUNCED_TO_DUTY = "【退回待重新分派】{number} 被“{unit}”退回：{reason}\n请发送“转派 {number} 单位”重新分派。"
 CITIZEN_REPLIED = "【群众回复】{number}：\n{text}"
@@ -143,15 +148,28 @@ NO_TODO_ALL = "全局目前没有待办留言。"
 TODO_HEAD = "待办留言共{total}件（按办结时限排序）："
 TODO_HEAD_MANY = "待办留言较多，以下为最紧急的{total}件（按办结时限排序）："
 TODO_MORE = "第{page}/{pages}页，发送“待办 {next}”看下一页。"
-TODO_LINE = "{i}. {number} {kind}·{category}｜{state}｜{due}前{flags}"
+TODO_LINE = "{i}. {number} {unit}｜{kind}·{category}｜{state}｜{due}前{flags}"
 TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”。"
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
+FLAG_REVIEW = "（复核）"
+NO_OVERDUE = "目前没有超期未办结的留言。"
+OVERDUE_HEAD = "超期未办结的留言共{total}件："
+OVERDUE_UNIT = "【{unit}】{count}件"
+OVERDUE_LINE = "· {number}｜{state}｜时限{due}"
+OVERDUE_FOOT = "发送“督办 编号”或“催办 编号”通知承办单位。"
+WEEKLY = "{week}周报：{link}"
+WEEKLY_NONE = "周报链接暂不可用，请联系管理员。"
 NOT_YOURS = "留言 {number} 不在您的办理范围内。"
-NO_SUCH_TICKET = "没有找到留言 {number}。"
-NEED_TICKET = "请写明留言编号，例如“{verb} JY2611-0001{tail}”。"
-NEED_TEXT = "请在编号后写上{what}，例如“{verb} {number} {example}”。"
+NO_SUCH_TICKET = "没有找到留言 {number}，请核对编号，或发送“待办”查看列表。"
+NO_SUCH_LINE = "“待办”列表中没有第{line}条，请先发送“待办”查看列表。"
+NEED_TICKET = "请写明留言编号，例如“{usage}”。"
+NEED_TEXT = "请写上{what}，例如“{usage}”。"
+ROLE_ONLY = "“{verb}”需由{who}使用。"
+DUTY_NAME = "局值班室"
+ROLE_REFUSED = "您的账号不能{verb}留言，请联系本单位负责人。"
+ACCEPTED_ON_BEHALF = "（值班室代为签收；承办单位有人绑定后将转回该单位）"
 WRONG_STATE = "留言 {number} 当前状态为“{state}”，不能{verb}。"
 ACCEPTED_OK = "已签收 {number}。请在{due}前办结，可发送“回复 {number} 内容”答复群众。"
 ALREADY_ACCEPTED = "留言 {number} 已签收，无需重复签收。"
@@ -164,21 +182,28 @@ ARBITRATION_ROLE = "该留言已退回两次，需由局领导确定承办单位
 UNIT_NOT_FOUND = "没有找到单位“{query}”，请发送单位全称或代码。"
 UNIT_AMBIGUOUS = "“{query}”对应多个单位：{names}。请发送全称或代码。"
 TRANSFERRED_OK = "已将 {number} 转派给“{unit}”。"
+TRANSFER_NOTE = "转派至{unit}{reason}"
+TRANSFER_SAME = "留言 {number} 已在“{unit}”办理，无需转派。"
+TRANSFER_REJECTED_UNIT = "留言 {number} 是因群众对“{unit}”的办理两次不满意而复核的，请转派给其他单位，或由局里直接办结。"
+TRANSFER_NOBODY = "注意：“{unit}”尚未绑定工作人员，留言暂由值班室代收，请督促该单位尽快绑定。"
 DETAIL = (
     "{number}｜{kind}·{category}｜{state}{flags}\n承办单位：{unit}\n{school_line}提交时间：{created}\n"
     "办结时限：{due}前\n{identity}\n内容：{text}"
 )
 DETAIL_ROUTING = "分类依据：{why}"
 DETAIL_HISTORY = "办理记录："
-DETAIL_ACTIONS = "可用指令：签收 / 回复 / 办结 / 退回 {number}"
+DETAIL_ACTIONS = "可用指令（后接编号 {number}）：{verbs}"
+DETAIL_MORE = "（第{page}/{pages}页，发送“详情 {number} {next}”看下一页）"
+DETAIL_PAGE = "{number} 内容（第{page}/{pages}页）："
+ATTACHMENTS_HEAD = "附件{count}个："
 IDENTITY_HIDDEN = "留言人：匿名（群众要求对学校保密）"
 IDENTITY_SHOWN = "留言人：微信用户 {who}｜电话：{phone}"
 
 # -- citizen: updates -------------------------------------------------------------------------------------------
-CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”签收，正在办理，将于{due}前办结。"
+CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”受理，正在办理，将于{due}前办结。"
 CITIZEN_STAFF_REPLY = "【{unit}答复】留言 {number}：\n{text}\n如需回复，请发送“回复 {number} 您的内容”。"
 CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n感谢您的监督！"
-CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理。"
+CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理，将于{due}前办结。"
 CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
 CITIZEN_REPLY_WHICH = "请写明留言编号，例如“回复 JY2611-0001 您的内容”。"
 CITIZEN_TICKET_CLOSED = "留言 {number} 已办结，如有新的问题请直接留言。"
@@ -187,7 +212,15 @@ EVENT_NAMES = {
     "resolve": "办结", "bounce": "退回", "transfer": "转派", "supplement": "群众补充", "unattended": "代收",
     "extension_request": "申请延期", "extension_approved": "同意延期", "extension_rejected": "不同意延期",
     "rate": "群众评价", "reopen": "不满意，重新办理", "review": "不满意，提交复核", "close": "结束",
-    "withdraw": "群众撤回",
+    "withdraw": "群众撤回", "supervise": "督办", "urge": "催办", "note": "内部备注", "release": "承办人解除绑定",
+    "attended": "代收结束",
+}
+# What the citizen sees of the history: plain steps, not the staff's verbs; internal events are not shown.
+CITIZEN_EVENT_NAMES = {
+    "submit": "您提交了留言", "assign": "已转交承办单位", "accept": "承办单位已受理", "reply": "承办单位答复",
+    "citizen_reply": "您的回复", "resolve": "办理完毕", "bounce": "重新确定承办单位", "transfer": "转交其他单位办理",
+    "supplement": "您补充了内容", "extension_approved": "办理时限延长", "rate": "您的评价", "reopen": "重新办理",
+    "review": "提交市教育局复核", "close": "结束", "withdraw": "您撤回了留言",
 }
 
 # -- deadlines: reminders to staff ----------------------------------------------------------------------------
@@ -203,14 +236,15 @@ URGE_COPY = "【催办抄送】“{unit}”的留言 {number} 已到办结时限
 # -- extension --------------------------------------------------------------------------------------------
 EXTENSION_NEEDS = "请写明延长的工作日数和理由，例如“延期 {number} 3 需要现场核查”。"
 EXTENSION_ONCE = "留言 {number} 已申请过延期，每件留言只能延期一次。"
-EXTENSION_SENT = "延期申请已提交负责人审批（{number}，延长{days}个工作日）。"
-EXTENSION_NO_SUPERVISOR = "本单位尚无负责人绑定，延期申请已转局值班室审批。"
+EXTENSION_SENT = "延期申请已提交负责人审批（{number}，延长{days}个工作日），审批结果会通知您。"
+EXTENSION_NO_SUPERVISOR = "上级尚无负责人绑定，延期申请已转局领导审批。"
 EXTENSION_REQUEST = (
     "【延期申请】留言 {number}（{unit}）申请延长{days}个工作日，理由：{reason}\n"
     "同意请发送“同意延期 {number}”，不同意请发送“不同意延期 {number}”。"
 )
 EXTENSION_NONE = "留言 {number} 没有待审批的延期申请。"
-EXTENSION_ROLE = "延期需由本单位负责人或局领导审批。"
+EXTENSION_ROLE = "这件延期申请需由承办单位的上级负责人或局领导审批。"
+EXTENSION_OWN = "不能审批自己提出的延期申请，已由上级负责人或局领导审批。"
 EXTENSION_APPROVED = "已同意延期，留言 {number} 的办结时限改为{due}。"
 EXTENSION_REJECTED = "已不同意延期，留言 {number} 仍须在{due}前办结。"
 EXTENSION_TO_HANDLER_OK = "【延期已同意】留言 {number} 的办结时限改为{due}。"
@@ -231,8 +265,33 @@ RATING_NAMES = {1: "满意", 2: "基本满意", 3: "不满意"}
 # -- withdrawal -------------------------------------------------------------------------------------------------
 WITHDRAW_WHICH = "请写明要撤回的留言编号，例如“撤回 JY2611-0001”。"
 WITHDRAW_TOO_LATE = "留言 {number} 当前状态为“{state}”，不能撤回。"
+WITHDRAW_CONFIRM = (
+    "确定要撤回留言 {number}（{excerpt}）吗？撤回后承办单位将不再办理。\n"
+    "确认请发送“确认撤回 {short}”；不撤回则无需回复。"
+)
+NOTHING_TO_RATE = "您目前没有待评价的留言。留言办结后，我们会请您评价办理结果。"
+RATE_NOT_YET = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
 WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
 WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"
+
+# -- the web workbench -------------------------------------------------------------------------------------------
+DIGEST_TITLE = "每周办理情况"
+SIGNIN_LINK = ("工作台登录链接（{minutes}分钟内有效，只能使用一次，请勿转发）：\n{link}\n"
+               "在手机或电脑浏览器中打开均可。")
+SIGNIN_NONE = "工作台暂未开通，请联系管理员。"
+CITIZEN_PAGE_LINK = "在网页上查看（{days}天内有效，仅限您本人使用）：{link}"
+# The citizen's own page: what happens next, in plain words, by state.
+CITIZEN_NEXT = {
+    "submitted": "您的留言已收到，正在确定承办单位。",
+    "assigned": "承办单位已收到您的留言，将尽快受理，并在{due}前办结。",
+    "accepted": "承办单位正在办理，将在{due}前办结。",
+    "replied": "承办单位已答复您。如有补充，可在公众号发送「回复 {number} 内容」。",
+    "bounced": "正在为您重新确定承办单位，办结时限不变。",
+    "reopened": "您对办理结果不满意，承办单位正在重新办理，将在{due}前办结。",
+    "resolved": "已办结。请在公众号回复 1 满意、2 基本满意 或 3 不满意，评价办理结果。",
+    "closed": "本件已结束。感谢您的留言。",
+    "withdrawn": "您已撤回本件留言。",
+}
 
 # -- 群众评议 surveys (issue 13) --------------------------------------------------------------------------------
 SURVEY_INTRO = "【{title}】\n您正在评议：{unit}。共{total}题，约1分钟，评议结果只用于改进工作，不会告知学校您的身份。\n中途可随时离开，发送“评议”接着答。"

@@ -182,7 +182,7 @@ class Database:
             self._thread = None
             self._release_in_use_lock()
             raise
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not self.path.startswith("file:"):
             self._readers = [_Reader(self.path, i) for i in range(READERS)]
             self._stop.clear()
             self._checkpointer = threading.Thread(target=self._checkpoints, name="sqlite-checkpoint", daemon=True)
@@ -225,7 +225,7 @@ class Database:
             migrate(self._db)
             # The write lock is waited for in _begin, with short fair retries, not in SQLite's busy handler.
             self._db.conn.execute("PRAGMA busy_timeout=0")
-            if self.path != ":memory:":  # checkpoints run on their own thread (_checkpoints)
+            if self.path != ":memory:" and not self.path.startswith("file:"):  # see _checkpoints
                 self._db.conn.execute("PRAGMA wal_autocheckpoint=0")
         except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
             ready.set_exception(exc)

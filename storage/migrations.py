@@ -276,6 +276,25 @@ def m008_durability(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m006_ticket_counters(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # One row per month (yymm): the last ticket sequence given out, bumped in the inserting transaction.
+        """CREATE TABLE ticket_counters (
+            month TEXT PRIMARY KEY,
+            last INTEGER NOT NULL
+        )""",
+        # Carry on from the numbers already issued (compared as integers: 10000 > 9999).
+        """INSERT INTO ticket_counters (month, last)
+           SELECT substr(number, 3, 4), max(CAST(substr(number, 8) AS INTEGER)) FROM tickets
+           WHERE number LIKE 'JY____-%' GROUP BY substr(number, 3, 4)""",
+        # A removed or rebound person's tickets, and what the duty office holds for units with nobody bound.
+        "CREATE INDEX tickets_acceptor ON tickets(accepted_by) WHERE accepted_by IS NOT NULL",
+        "CREATE INDEX tickets_unattended_unit ON tickets(unit_code) WHERE unattended = 1",
+    )
+
+
+@migrations()
 def m009_scale(db: sqlite_utils.Database) -> None:
     """Years of data: every periodic or hot query reads an index range that follows the open tickets or the
     period asked for, never the whole history."""
@@ -325,41 +344,61 @@ def m009_scale(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m014_review(db: sqlite_utils.Database) -> None:
-    """The performance review (绩效考核) and the public pages (issue 13)."""
+def m013_workbench(db: sqlite_utils.Database) -> None:
+    from storage import search
     _exec(
         db,
-        # The unit that held the ticket when the event happened (before the change): a 退回 moves the ticket to
-        # the duty office, and the review counts the bounce against the unit that bounced it. NULL on events
-        # written before this migration.
-        "ALTER TABLE ticket_events ADD COLUMN unit_code TEXT",
-        "CREATE INDEX ticket_events_bounce ON ticket_events(at) WHERE action = 'bounce'",
-        # 领导点评: a leader's comment on a unit for a period (2026-11, 2026-Q4, 2026); public ones are shown on
-        # the unit's public page.
-        """CREATE TABLE review_comments (
+        # Each outbox row is for one channel: 'wechat' (customer-service/template messages, sent by the sender) or
+        # 'web' (the workbench's notification list: delivered on insert, so status 'sent'; read_at when seen).
+        "ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'wechat'",
+        "ALTER TABLE outbox ADD COLUMN read_at REAL",
+        "CREATE INDEX outbox_web_list ON outbox(openid, id) WHERE channel = 'web'",
+        # One-time sign-in links for the workbench; only a hash is kept.
+        """CREATE TABLE web_signin (
+            token_hash TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL
+        )""",
+        # Server-side sessions: the cookie holds a random id, the table its hash (a leaked file opens nothing).
+        """CREATE TABLE web_sessions (
+            id_hash TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL,
+            ended_at REAL,
+            flash TEXT                      -- the answer to the last action, shown once on the next page
+        )""",
+        "CREATE INDEX web_sessions_openid ON web_sessions(openid) WHERE ended_at IS NULL",
+        # Who looked at whose personal data and who did what, from the workbench: evidence, never rewritten.
+        """CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY,
-            unit_code TEXT NOT NULL REFERENCES units(code),
-            period TEXT NOT NULL,
-            author TEXT NOT NULL,           -- the leader's name (or openid when no name is known)
-            text TEXT NOT NULL,
-            public INTEGER NOT NULL DEFAULT 0,
-            created_at REAL NOT NULL
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            ticket TEXT,
+            detail TEXT,
+            ip TEXT
         )""",
-        "CREATE INDEX review_comments_unit ON review_comments(unit_code, period)",
-        # 服务事项 (service items) published per unit, or for every unit of a kind (scope 'kind:school').
-        """CREATE TABLE service_items (
-            scope TEXT NOT NULL,            -- a unit code, or kind:<kind>
-            position INTEGER NOT NULL,
-            name TEXT NOT NULL,
-            procedure TEXT NOT NULL DEFAULT '',
-            standard TEXT NOT NULL DEFAULT '',
-            time_limit TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (scope, position)
-        )""",
-        # Contact hours (办公时间) and a public telephone of the unit, shown on its page.
-        "ALTER TABLE units ADD COLUMN contact_hours TEXT",
-        "ALTER TABLE units ADD COLUMN contact_phone TEXT",
+        "CREATE INDEX audit_log_ticket ON audit_log(ticket, id)",
+        "CREATE INDEX audit_log_actor ON audit_log(actor, id)",
+        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        # Inbox orders: by deadline within a unit, by deadline across all (leaders), by date.
+        "CREATE INDEX tickets_unit_due ON tickets(unit_code, due_at)",
+        "CREATE INDEX tickets_state_due ON tickets(state, due_at)",
+        "CREATE INDEX IF NOT EXISTS tickets_created ON tickets(created_at)",  # the scale work makes it too
+        "CREATE INDEX tickets_school_due ON tickets(school_code, due_at)",
+        "CREATE INDEX tickets_unattended ON tickets(due_at) WHERE unattended = 1",
+        # Full-text search: rowid = tickets.id, `words` = jieba-segmented text and replies (storage/search.py).
+        "CREATE VIRTUAL TABLE tickets_fts USING fts5(words, tokenize = 'unicode61')",
     )
+    for (ticket_id,) in db.execute("SELECT id FROM tickets").fetchall():
+        search.reindex(db, ticket_id)
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -408,3 +447,42 @@ def m007_invite_hardening(db: sqlite_utils.Database) -> None:
         logging.getLogger(__name__).warning(
             "%d unused invite code(s) made before this version no longer work; make new ones with "
             "`tingjian staff invite`", voided)
+
+
+@migrations()
+def m014_review(db: sqlite_utils.Database) -> None:
+    """The performance review (绩效考核) and the public pages (issue 13)."""
+    _exec(
+        db,
+        # The unit that held the ticket when the event happened (before the change): a 退回 moves the ticket to
+        # the duty office, and the review counts the bounce against the unit that bounced it. NULL on events
+        # written before this migration.
+        "ALTER TABLE ticket_events ADD COLUMN unit_code TEXT",
+        "CREATE INDEX ticket_events_bounce ON ticket_events(at) WHERE action = 'bounce'",
+        # 领导点评: a leader's comment on a unit for a period (2026-11, 2026-Q4, 2026); public ones are shown on
+        # the unit's public page.
+        """CREATE TABLE review_comments (
+            id INTEGER PRIMARY KEY,
+            unit_code TEXT NOT NULL REFERENCES units(code),
+            period TEXT NOT NULL,
+            author TEXT NOT NULL,           -- the leader's name (or openid when no name is known)
+            text TEXT NOT NULL,
+            public INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX review_comments_unit ON review_comments(unit_code, period)",
+        # 服务事项 (service items) published per unit, or for every unit of a kind (scope 'kind:school').
+        """CREATE TABLE service_items (
+            scope TEXT NOT NULL,            -- a unit code, or kind:<kind>
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            procedure TEXT NOT NULL DEFAULT '',
+            standard TEXT NOT NULL DEFAULT '',
+            time_limit TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (scope, position)
+        )""",
+        # Contact hours (办公时间) and a public telephone of the unit, shown on its page.
+        "ALTER TABLE units ADD COLUMN contact_hours TEXT",
+        "ALTER TABLE units ADD COLUMN contact_phone TEXT",
+    )
+

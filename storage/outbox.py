@@ -10,30 +10,49 @@ import sqlite_utils
 CLAIM_SECONDS = 60  # a 'sending' row whose sender died becomes due again after this
 
 
-def _insert(db: sqlite_utils.Database, openid: str, kind: str, payload: dict, now: float, source: str | None) -> int:
+# The channels each audience's notices go to. The workbench ('web') is a list the person reads when signed in:
+# a row there is delivered when written.
+CHANNELS = {"staff": ("wechat", "web"), "citizen": ("wechat",)}
+
+
+def _insert(db: sqlite_utils.Database, openid: str, kind: str, payload: dict, now: float, source: str | None,
+            channel: str = "wechat") -> int:
+    status, sent_at = ("sent", now) if channel == "web" else ("pending", None)
     cur = db.execute(
-        "INSERT INTO outbox (openid, kind, payload, source, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [openid, kind, json.dumps(payload, ensure_ascii=False), source, now, now],
+        "INSERT INTO outbox (openid, kind, payload, source, created_at, next_attempt_at, channel, status, sent_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [openid, kind, json.dumps(payload, ensure_ascii=False), source, now, now, channel, status, sent_at],
     )
     return cur.lastrowid
 
 
 def enqueue_text(db: sqlite_utils.Database, openid: str, text: str, now: float, source: str | None = None,
-                 template: dict[str, Any] | None = None) -> int:
-    """A customer-service text. `template` ({template_id, data, url}) is sent instead when the person is
-    outside WeChat's 48-hour window; without it the text waits for their next message."""
+                 template: dict[str, Any] | None = None, notice: dict[str, Any] | None = None) -> int:
+    """A customer-service text. Outside WeChat's 48-hour window the WeChat channel sends a template message
+    instead, rendered from `notice` (or the ready `template` {template_id, data, url}); without either the text
+    waits for the person's next message."""
     payload: dict[str, Any] = {"content": text}
     if template:
         payload["template"] = template
+    if notice:
+        payload["notice"] = notice
     return _insert(db, openid, "text", payload, now, source)
 
 
 def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], default_to: str, now: float,
                     source: str | None = None) -> int:
-    """Queue replies ({text, to, extra}) as pushes; extra.template is the fallback outside the window."""
+    """Queue replies ({text, to, extra}) as pushes, one row per channel of the notice's audience
+    (extra.notice: channel-neutral {audience, ticket, title, state, due}); a push without a notice is WeChat's."""
     for reply in replies:
-        enqueue_text(db, reply.get("to") or default_to, reply["text"], now, source=source,
-                     template=(reply.get("extra") or {}).get("template"))
+        extra = reply.get("extra") or {}
+        notice = extra.get("notice")
+        to = reply.get("to") or default_to
+        for channel in CHANNELS.get((notice or {}).get("audience"), ("wechat",)):
+            if channel == "wechat":
+                enqueue_text(db, to, reply["text"], now, source=source, template=extra.get("template"),
+                             notice=notice)
+            else:
+                _insert(db, to, "text", {"content": reply["text"], "notice": notice}, now, source, channel)
     return len(replies)
 
 
@@ -115,7 +134,8 @@ def list_rows(db: sqlite_utils.Database, states: tuple[str, ...] = ("pending", "
     marks = ",".join("?" * len(states))
     return list(db.query(
         f"SELECT id, openid, kind, status, attempts, created_at, next_attempt_at, failed_at, last_error, source, "
-        f"payload FROM outbox WHERE status IN ({marks}) ORDER BY id DESC LIMIT ?", [*states, limit]))
+        f"payload FROM outbox WHERE status IN ({marks}) AND channel = 'wechat' ORDER BY id DESC LIMIT ?",
+        [*states, limit]))
 
 
 def retry(db: sqlite_utils.Database, now: float, item_id: int | None = None) -> int:
@@ -129,8 +149,29 @@ def retry(db: sqlite_utils.Database, now: float, item_id: int | None = None) -> 
         f"claimed_until = NULL WHERE {where}", [now, *args]).rowcount
 
 
-def list_for(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM outbox WHERE openid = ? ORDER BY id", [openid]))
+def list_for(db: sqlite_utils.Database, openid: str, channel: str = "wechat") -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM outbox WHERE openid = ? AND channel = ? ORDER BY id", [openid, channel]))
+
+
+# -- the workbench's notification list (channel 'web') -------------------------------------------------------------
+def web_notices(db: sqlite_utils.Database, openid: str, limit: int = 50) -> list[dict[str, Any]]:
+    rows = list(db.query("SELECT id, payload, created_at, read_at FROM outbox WHERE openid = ? AND channel = 'web' "
+                         "ORDER BY id DESC LIMIT ?", [openid, limit]))
+    for r in rows:
+        payload = json.loads(r.pop("payload"))
+        r["text"], r["notice"] = payload["content"], payload.get("notice") or {}
+    return rows
+
+
+def web_unread(db: sqlite_utils.Database, openid: str, cap: int = 99) -> int:
+    """Unread notices, counted up to `cap` (the badge shows 99+)."""
+    return db.execute("SELECT count(*) FROM (SELECT 1 FROM outbox WHERE openid = ? AND channel = 'web' "
+                      "AND read_at IS NULL LIMIT ?)", [openid, cap + 1]).fetchone()[0]
+
+
+def web_mark_read(db: sqlite_utils.Database, openid: str, now: float, up_to: int) -> int:
+    return db.execute("UPDATE outbox SET read_at = ? WHERE openid = ? AND channel = 'web' AND read_at IS NULL "
+                      "AND id <= ?", [now, openid, up_to]).rowcount
 
 
 def prune_sent(db: sqlite_utils.Database, before: float, limit: int = 500) -> int:

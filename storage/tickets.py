@@ -7,18 +7,22 @@ from typing import Any
 
 import sqlite_utils
 
-OPEN_STATES = ("submitted", "assigned", "accepted", "replied", "bounced", "reopened")
-_OPEN_SQL = "state IN ('submitted', 'assigned', 'accepted', 'replied', 'bounced', 'reopened')"
+from storage import lifecycle, search
+from storage.lifecycle import TransitionError
+
+OPEN_STATES = lifecycle.OPEN
+_OPEN_SQL = "state IN (" + ", ".join(f"'{s}'" for s in lifecycle.OPEN) + ")"
+_CLOCK_SQL = "state IN (" + ", ".join(f"'{s}'" for s in lifecycle.CLOCK) + ")"
 
 
 def _next_number(db: sqlite_utils.Database, now: float, tz) -> str:
-    """JY<yymm>-<4-digit sequence within the month>: short enough to read out on the phone."""
-    prefix = "JY" + dt.datetime.fromtimestamp(now, tz).strftime("%y%m") + "-"
-    # A range of the unique index (LIKE is case-insensitive and cannot use it: it read every number).
-    row = db.execute("SELECT max(number) FROM tickets WHERE number >= ? AND number < ?",
-                     [prefix, prefix[:-1] + "."]).fetchone()
-    seq = int(row[0].rsplit("-", 1)[1]) + 1 if row[0] else 1
-    return f"{prefix}{seq:04d}"
+    """JY<yymm>-<sequence within the month, at least 4 digits>: short enough to read out on the phone. The
+    sequence is a counter row per month, bumped in the inserting transaction, so numbers never collide (a text
+    maximum would put JY2611-9999 after JY2611-10000)."""
+    month = dt.datetime.fromtimestamp(now, tz).strftime("%y%m")
+    seq = db.execute("INSERT INTO ticket_counters (month, last) VALUES (?, 1) "
+                     "ON CONFLICT(month) DO UPDATE SET last = last + 1 RETURNING last", [month]).fetchone()[0]
+    return f"JY{month}-{seq:04d}"
 
 
 def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, unit_code: str | None,
@@ -38,7 +42,9 @@ def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, 
     ticket_id = cur.lastrowid
     add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交", "submit")
     if unit_code:
-        add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}", "assign", unit_code)
+        add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}", "assign",
+                  unit_code)
+    search.reindex(db, ticket_id)
     return get(db, number)
 
 
@@ -51,21 +57,36 @@ def add_event(db: sqlite_utils.Database, ticket_id: int, at: float, actor: str, 
                [ticket_id, at, actor, from_state, to_state, note, action or to_state, unit_code])
 
 
-UPDATABLE = {"state", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
+def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor: str, now: float,
+           note: str | None = None) -> None:
+    """An event that leaves the state as it is (a citizen's reply, 督办, an internal note), if the table allows it."""
+    if lifecycle.target(action, ticket["state"]) != ticket["state"]:
+        raise TransitionError(f"{ticket['number']}: {action} in state {ticket['state']} is not allowed")
+    add_event(db, ticket["id"], now, actor, ticket["state"], ticket["state"], note, action)
+    if action in search.WORDY and note:
+        search.reindex(db, ticket["id"])
+
+
+UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
              "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
              "rating_comment", "rated_at", "reopens", "review", "closed_at", "close_reason"}
 
 
 def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
                action: str, note: str | None = None, **fields: Any) -> dict[str, Any]:
-    """Change a ticket and append the event that says who did it, when, and why."""
+    """Change a ticket and append the event that says who did it, when, and why. Refuses (TransitionError) any
+    change the lifecycle table does not allow."""
     assert set(fields) <= UPDATABLE, set(fields) - UPDATABLE
+    if lifecycle.target(action, ticket["state"]) != to_state:
+        raise TransitionError(f"{ticket['number']}: {action} from {ticket['state']} to {to_state} is not allowed")
     fields["state"] = to_state
     if isinstance(fields.get("extension"), dict):
         fields["extension"] = json.dumps(fields["extension"], ensure_ascii=False)
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
     add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, ticket["unit_code"])
+    if action in search.WORDY and note:
+        search.reindex(db, ticket["id"])
     return get(db, ticket["number"])
 
 
@@ -80,10 +101,32 @@ def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int 
 
 
 def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:
-    """For leaders: what needs the bureau first (arbitration, unattended), then the nearest deadlines."""
+    """For leaders: every open ticket, the nearest deadline first (flags are marked on the line, not sorted)."""
     return [_decode(r) for r in db.query(
-        f"SELECT * FROM tickets WHERE {_OPEN_SQL} "
-        f"ORDER BY arbitration DESC, unattended DESC, due_at IS NULL, due_at, id LIMIT ?", [limit])]
+        f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} ORDER BY due_at IS NULL, due_at, id LIMIT ?",
+        [limit])]
+
+
+def overdue(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float) -> list[dict[str, Any]]:
+    """Open tickets past their deadline (of these units, or all), by unit then deadline."""
+    # _OPEN_SQL as well: it lets the partial index of open tickets serve the list (the clock's states are open ones).
+    # INDEXED BY: the workbench's (unit_code, due_at) index would let the planner walk every ticket to skip a sort.
+    sql, args = f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} AND due_at < ?", [now]
+    if unit_codes is not None:
+        sql += f" AND unit_code IN ({','.join('?' * len(unit_codes))})"
+        args += unit_codes
+    return [_decode(r) for r in db.query(sql + " ORDER BY unit_code, due_at, id", args)]
+
+
+def accepted_by(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
+    """Open tickets this person has 签收ed."""
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE accepted_by = ? AND {_OPEN_SQL} ORDER BY id",
+                                         [openid])]
+
+
+def unattended_of(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE unit_code = ? AND unattended = 1 AND "
+                                         f"{_OPEN_SQL} ORDER BY id", [unit_code])]
 
 
 def record_correction(db: sqlite_utils.Database, ticket: dict[str, Any], actor: str, to_unit: str, now: float,
@@ -92,6 +135,12 @@ def record_correction(db: sqlite_utils.Database, ticket: dict[str, Any], actor: 
                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                [ticket["id"], now, actor, ticket["category"], ticket["unit_code"], to_unit, ticket["text"], note])
 
+
+def transferred_to(db: sqlite_utils.Database, ticket_id: int, at: float) -> str | None:
+    """The unit a ticket was last transferred to, as of `at`."""
+    row = db.execute("SELECT to_unit FROM routing_corrections WHERE ticket_id = ? AND at <= ? ORDER BY id DESC "
+                     "LIMIT 1", [ticket_id, at]).fetchone()
+    return row[0] if row else None
 
 def corrections(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every 转派 with the categories of the unit it went to (what the staff judged right), oldest first."""
@@ -116,6 +165,7 @@ def append_text(db: sqlite_utils.Database, number: str, openid: str, text: str, 
     db.execute("UPDATE tickets SET text = ?, attachments = ? WHERE id = ?",
                [merged, json.dumps(ticket["attachments"] + attachments, ensure_ascii=False), ticket["id"]])
     add_event(db, ticket["id"], now, openid, ticket["state"], ticket["state"], text, "supplement")
+    search.reindex(db, ticket["id"])
 
 
 def get(db: sqlite_utils.Database, number: str) -> dict[str, Any] | None:
@@ -133,6 +183,13 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
         if flag in row:
             row[flag] = bool(row[flag])
     return row
+
+
+def open_unattended(db: sqlite_utils.Database, limit: int = 99) -> list[dict[str, Any]]:
+    """Tickets at units with nobody bound: the duty office stands in for them."""
+    return [_decode(r) for r in db.query(
+        f"SELECT * FROM tickets WHERE unattended = 1 AND {_OPEN_SQL} ORDER BY due_at IS NULL, due_at, id LIMIT ?",
+        [limit])]
 
 
 def for_citizen(db: sqlite_utils.Database, openid: str, limit: int = 5) -> list[dict[str, Any]]:
@@ -158,8 +215,7 @@ def events(db: sqlite_utils.Database, ticket_id: int) -> list[dict[str, Any]]:
 def watched(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Tickets whose clock runs: dispatched and not yet resolved."""
     return [_decode(r) for r in db.query(
-        "SELECT * FROM tickets WHERE state IN ('assigned', 'accepted', 'replied', 'reopened', 'bounced') "
-        "AND due_at IS NOT NULL ORDER BY id")]
+        f"SELECT * FROM tickets WHERE {_CLOCK_SQL} AND due_at IS NOT NULL ORDER BY id")]
 
 
 def awaiting_rating(db: sqlite_utils.Database, openid: str | None = None) -> list[dict[str, Any]]:
@@ -214,7 +270,7 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     """Every ticket that can count in the rates of [start, end), or in that week's digest: created, dispatched,
     rated or closed in it; resolved in it or after it (then it was open at its end); or still open past a
     deadline before its end. Each branch is one index range, so the cost is the period's, not the history's.
-    `open_overdue`: overdue(db, t, units) already read for some t >= end (saves reading it again)."""
+    `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
     where, args = _unit_filter(units)
     rows = {r["id"]: r for r in db.query(
         f"SELECT {PERIOD_COLUMNS} FROM tickets WHERE ("
@@ -222,15 +278,16 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
         " OR resolved_at >= ? OR (rated_at >= ? AND rated_at < ?) OR (closed_at >= ? AND closed_at < ?)"
         f"){where}", [start, end, start, end, start, start, end, start, end, *args])}
     if open_overdue is None:  # still open past a deadline: from the covering index of open tickets
-        open_overdue = overdue(db, end, units)
+        open_overdue = overdue_rows(db, end, units)
     for r in open_overdue:
         if r["due_at"] < end:
             rows.setdefault(r["id"], r)
     return list(rows.values())
 
 
-def overdue(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> list[dict[str, Any]]:
-    """Open tickets past their deadline now, the longest overdue first."""
+def overdue_rows(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> list[dict[str, Any]]:
+    """Open tickets past their deadline at `now`, the longest overdue first: the columns the rates and digest
+    read, from the covering index of open tickets alone."""
     where, args = _unit_filter(units)
     return list(db.query(f"SELECT {PERIOD_COLUMNS} FROM tickets INDEXED BY tickets_open "
                          f"WHERE {_OPEN_SQL} AND due_at < ?{where} ORDER BY due_at", [now, *args]))

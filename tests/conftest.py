@@ -11,6 +11,9 @@ from bot.config import load_config
 from bot.demo import DEMO_DIRECTORY
 from tests import wx
 
+# The `dialog` fixture (tests/dialog.py): whole conversations through the sandbox in a few lines.
+pytest_plugins = ("tests.dialog",)
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

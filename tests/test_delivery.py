@@ -165,3 +165,25 @@ async def test_outside_the_window_a_template_goes_instead(sandbox_server, bot_on
     assert message.kind == "template"
     status = await db.run(lambda d: d.execute("SELECT status FROM outbox").fetchone()[0])
     assert status == "sent"
+
+
+async def test_the_wechat_channel_renders_a_template_from_a_channel_neutral_notice(sandbox_server, make_config):
+    """The core says who, which ticket, what happened; only the WeChat channel knows template fields. A staff
+    notice also lands in the workbench's list (channel 'web'), which the WeChat sender never touches."""
+    sandbox, server, clock = sandbox_server
+    config = make_config(wechat={"api_base": str(server.make_url(""))},
+                         notify={"staff_template_id": "TPL-STAFF", "citizen_template_id": "TPL-CITIZEN"})
+    async with running(create_app(config, clock=clock)) as app:
+        await app[SENDER].stop()
+        db, sender = app[DB], app[SENDER]
+        sandbox.follow("o_far", at=clock.now() - 3 * 86400)  # outside the 48-hour window
+        notice = {"audience": "staff", "ticket": "JY2611-0007", "title": "新留言待签收", "state": "已转交承办单位",
+                  "due": "11月25日"}
+        await db.run(outbox.enqueue_replies, [{"text": "新留言 JY2611-0007", "to": "o_far",
+                                               "extra": {"notice": notice}}], "", clock.now())
+        assert await sender.send_due() == 1  # the web row is delivered already: not the sender's
+        [message] = sandbox.messages("o_far")
+        assert message.kind == "template" and message.extra["template_id"] == "TPL-STAFF"
+        assert message.data["keyword1"]["value"] == "JY2611-0007" and message.data["first"]["value"] == "新留言待签收"
+        [web_row] = await db.run(outbox.web_notices, "o_far")
+        assert web_row["notice"] == notice and web_row["read_at"] is None

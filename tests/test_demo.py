@@ -72,6 +72,22 @@ async def test_qrcode_command_fetches_a_unit_code_image(demo, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+async def test_the_demo_prints_a_workbench_link_for_every_demo_staff_member(tmp_path, capsys):
+    port = free_port()
+    async with running(create_app(demo_config(port=port, data_dir=str(tmp_path))), port):
+        out = capsys.readouterr().out
+        links = re.findall(r"(\S+)\s+http://127\.0\.0\.1:\d+(/w/signin/\S+)", out)
+        names = [n for n, _ in links]
+        assert "市教育局·周局长" in names and "收费管理处·李老师" in names and len(links) == 10
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}",
+                                         cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            leader = dict(links)["市教育局·周局长"]
+            async with session.get(leader) as page:
+                nonce = re.search(r'name="nonce" value="([^"]+)"', await page.text()).group(1)
+            async with session.post(leader, data={"nonce": nonce}) as resp:
+                assert resp.status == 200 and "审计" in await resp.text()
+
+
 async def test_every_command_works_with_the_demos_own_config_file(demo, tmp_path, capsys):
     import asyncio
 

@@ -240,9 +240,9 @@ async def test_digest_links_the_months_ranking_when_a_month_ends(site):
     link = lambda w, s, to=None: f"https://x/digest/{w}"        # noqa: E731
     ranking = lambda period: f"https://x/review/{period}"       # noqa: E731
     ended = await site.app[DB].read(d.digest_prepare, "2026-W49", link, ranking)    # 30 Nov – 6 Dec
-    assert "2026年11月各单位绩效考核排名：https://x/review/2026-11" in ended[0]["texts"][0]
+    assert "2026年11月各单位绩效考核排名：https://x/review/2026-11" in ended[0]["texts"]["o_leader"]
     within = await site.app[DB].read(d.digest_prepare, "2026-W48", link, ranking)   # 23 – 29 Nov
-    assert within and "绩效考核排名" not in within[0]["texts"][0]
+    assert within and "绩效考核排名" not in within[0]["texts"]["o_leader"]
 
 
 async def test_menu_and_welcome_link_the_public_pages(site):

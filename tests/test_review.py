@@ -54,6 +54,7 @@ def seed(db):
     _rate(db, a1, 1, d(6))
     a2 = _ticket(db, A, accepted=d(4), resolved=d(12))     # accepted late; resolved late
     a2 = tickets.transition(db, a2, "reopened", a2["openid"], d(13), "reopen", rating=3, rated_at=d(13), reopens=1)
+    a2 = tickets.transition(db, a2, "accepted", "o_s", d(14), "accept")      # the redo (签收 time kept)
     a2 = tickets.transition(db, a2, "resolved", "o_s", d(15), "resolve", resolved_at=d(15))
     _rate(db, a2, 2, d(16))
     _ticket(db, A, accepted=d(3, 9), due=d(20))                                   # open past its deadline

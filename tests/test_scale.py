@@ -60,6 +60,7 @@ async def real_signatures(make_config) -> set[tuple]:
     paths = ["assigned", "withdrawn", "accepted", "replied"] + [f"{f}{r}" for f in finals for r in ("", "_r")]
     n = {p: await file(w, f"o_{p}") for p in paths}  # '_r': answered (回复) before it is resolved
     await w.say("o_withdrawn", f"撤回 {n['withdrawn']}")
+    await w.say("o_withdrawn", f"确认撤回 {n['withdrawn']}")
     for p in paths[2:]:
         await w.say("o_h", f"签收 {n[p]}")
         if p == "replied" or p.endswith("_r"):
@@ -138,7 +139,9 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("rates / digest: the period", tickets.for_period, (week_start, week_end)),
         ("rates: one unit", tickets.for_period, (week_start, week_end, ["jyj-sfc"])),
         ("rates: ratings", tickets.ratings_in, (week_start, week_end)),
-        ("digest: overdue", tickets.overdue, (now,)),
+        ("digest: overdue", tickets.overdue_rows, (now,)),
+        ("超期 leader", tickets.overdue, (None, now)),
+        ("超期 supervisor", tickets.overdue, (["jn-jyj", "s001"], now)),
         ("digest: texts", tickets.texts_created, (week_start, week_end)),
         ("digest: first ticket", tickets.first_created, ()),
         ("digest: sent", tickets.digests_sent, ("2026-W48",)),

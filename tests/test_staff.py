@@ -96,7 +96,8 @@ async def test_the_whole_loop(world):
 
     assert "已签收" in await li.say(f"签收 {number}")
     [accepted] = await parent.pushed()
-    assert number in accepted and "签收" in accepted
+    # Plain words for citizens (issue 9 item 15): 受理, not the staff's 签收.
+    assert number in accepted and "已由“市教育局教育收费管理处”受理" in accepted
     await li.say(f"回复 {number} 您好，已核实，学校将退还资料费。")
     [answer] = await parent.pushed()
     assert "您好，已核实，学校将退还资料费。" in answer and f"回复 {number}" in answer  # their words, untouched
@@ -107,7 +108,8 @@ async def test_the_whole_loop(world):
     [resolved] = await parent.pushed()
     assert "已办结" in resolved and "退还全部资料费" in resolved
     status = await parent.say(f"查询 {number}")
-    assert "已办结" in status and "签收" in status
+    # Citizens read plain steps, not the staff's verbs (issue 9 item 15): 签收 shows as 承办单位已受理.
+    assert "已办结" in status and "承办单位已受理" in status and "签收" not in status
 
 
 async def test_bounced_twice_lands_with_the_bureau(world):
@@ -157,7 +159,9 @@ async def test_citizen_withdraws_and_the_handler_is_told(world):
     number = await file_fees_complaint(parent)
     sfc = Phone(session, "o_demo_staff_sfc")
     await sfc.pushed()
-    assert "不能撤回" not in await parent.say(f"撤回 {number} 学校已经退钱了")
+    # Deliberate change (issue 9 item 12): 撤回 asks first, and only 确认撤回 withdraws.
+    assert "确认撤回" in await parent.say(f"撤回 {number}")
+    assert "已撤回" in await parent.say(f"确认撤回 {number} 学校已经退钱了")
     [notice] = await sfc.pushed()
     assert "已由群众撤回" in notice
     assert "不能撤回" in await parent.say(f"撤回 {number}")

@@ -30,23 +30,9 @@ from typing import Iterable, Sequence
 
 import jieba
 
-from .normalise import Normaliser
+from handlers.vocabulary import CATEGORIES  # one source for the category codes
 
-CATEGORIES: tuple[str, ...] = (
-    "preschool",
-    "admission",
-    "fees",
-    "burden",
-    "tutoring",
-    "ethics",
-    "teachers",
-    "safety",
-    "exams",
-    "planning",
-    "vocational",
-    "other_edu",
-    "out_of_scope",
-)
+from .normalise import Normaliser
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 

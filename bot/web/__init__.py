@@ -18,11 +18,9 @@ from bot.config import Config
 from handlers import digest, texts
 from handlers.rates import percent
 
-TEMPLATES = jinja2.FileSystemLoader(Path(__file__).with_name("templates"))
-# A digest page is built once per (week, scope) and served from memory for this long: a leader's whole office
-# reloading it on Monday morning costs one build, not one per reload.
-PAGE_TTL_SECONDS = 60
-PAGES = web.AppKey("digest_pages", dict)
+# The digest's template in bot/templates; the workbench's and the citizen page's beside this module.
+TEMPLATES = jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+                                 jinja2.FileSystemLoader(Path(__file__).with_name("templates"))])
 
 
 class LinkError(ValueError):
@@ -73,10 +71,20 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
     return env
 
 
+# A digest page is built once per (week, scope) and served from memory for this long: a leader's whole office
+# reloading it on Monday morning costs one build, not one per reload. (The signature, expiry and recipient are
+# checked on every request, before the cache.)
+PAGE_TTL_SECONDS = 60
+PAGES = web.AppKey("digest_pages", dict)
+
+
 def setup(app: web.Application) -> None:
     _configure(aiohttp_jinja2.setup(app, loader=TEMPLATES, autoescape=jinja2.select_autoescape(["html"])))
     app.router.add_get("/digest/{week}", digest_page)
     app[PAGES] = {}
+    from bot.web import auth, workbench
+    app.middlewares.append(auth.headers)
+    workbench.setup(app)
 
 
 # Weeks a digest can be about: anything else is not a page (and would overflow the date arithmetic).
@@ -110,19 +118,20 @@ async def digest_page(request: web.Request) -> web.Response:
         d = digest.build(db, week, now, tz, dispatcher.router.tokenizer, scope)
         return env.get_template("digest.html").render(**page_context(d, tz))
 
-    pages, key, mono = request.app[PAGES], (week, scope), time.monotonic()
+    pages, key, moment = request.app[PAGES], (week, scope), time.monotonic()
     entry = pages.get(key)
-    if entry is None or entry[0] < mono:
-        for k in [k for k, (until, _) in pages.items() if until < mono]:
+    if entry is None or entry[0] < moment:
+        for k in [k for k, (until, _) in pages.items() if until < moment]:
             del pages[k]
         # On a read-only connection: loading a page never waits for, or holds up, the writer (the webhook's).
         # Readers arriving while it is built wait for the same build.
-        entry = pages[key] = (mono + PAGE_TTL_SECONDS, asyncio.ensure_future(request.app[DB].read(build_and_render)))
+        entry = pages[key] = (moment + PAGE_TTL_SECONDS,
+                              asyncio.ensure_future(request.app[DB].read(build_and_render)))
     try:
         html = await asyncio.shield(entry[1])
     except ValueError as exc:  # a scope no longer in the directory, a week out of range
         pages.pop(key, None)
-        raise web.HTTPNotFound(text=str(exc)) from None
+        raise refused("没有这一周的周报", str(exc), web.HTTPNotFound) from None
     except Exception:
         pages.pop(key, None)
         raise

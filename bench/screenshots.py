@@ -1,0 +1,206 @@
+"""Screenshots of every workbench page at 390 px (a phone) and 1280 px (a desk), for a person to look at.
+
+    .venv/bin/python bench/screenshots.py [--out screenshots] [--port 18810]
+
+Starts the demo (its directory and bound staff) on a fresh database with a clock set two weeks back, files about
+two dozen tickets from realistic texts through the router and the desk (some accepted, answered, resolved, rated,
+overdue, transferred, with notes and an extension request), then signs in as a school handler, the fees office,
+a district supervisor and the leader with Playwright driving Debian's chromium, and saves one PNG per page and
+width into --out (not committed). Needs `playwright` (pip) and /usr/bin/chromium.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aiohttp import web  # noqa: E402
+
+from bot.app import CONFIG, DB, DISPATCHER, SCHEDULER, create_app  # noqa: E402
+from bot.demo import demo_config  # noqa: E402
+from bot.web.auth import Links  # noqa: E402
+from handlers.clock import FixedClock  # noqa: E402
+from storage import outbox, tickets, users, websessions  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TZ = ZoneInfo("Asia/Shanghai")
+WIDTHS = (390, 1280)
+
+# (text, school scene code or None, kind, phone)
+SAMPLES = [
+    ("学校乱收费，开学每人收资料费300元，不给收据，也没有公示。", "jn-syxx", "complaint", "13812345678"),
+    ("孩子所在班级要求统一购买指定教辅，每本80元，请问是否合规？", "jn-syxx", "inquiry", None),
+    ("周末学校组织有偿补课，每次200元，不参加的学生被老师点名批评。", "jn-dszx", "complaint", "13911112222"),
+    ("幼儿园伙食费每月涨了300元，饭菜质量却越来越差。", "jn-xgyey", "complaint", None),
+    ("校门口早晚接送时段车辆拥堵，建议增加交警或志愿者疏导，保障孩子安全。", "jb-wcxx", "suggestion", None),
+    ("初一新生入学分班是否按成绩分快慢班？", "jb-yzzx", "inquiry", None),
+    ("班主任经常体罚学生，还暗示家长送礼。", "jn-syxx", "complaint", "13700001111"),
+    ("作业太多，孩子每天写到晚上11点，周末还有很多练习卷。", "jn-yyxx", "complaint", None),
+    ("小区附近有培训机构无证办学，收费后老板跑路了。", None, "complaint", "13600002222"),
+    ("请问今年中考体育考试的项目和评分标准什么时候公布？", None, "inquiry", None),
+    ("感谢育英小学王老师，对孩子耐心细致，孩子进步很大。", "jn-yyxx", "praise", None),
+    ("学校食堂饭菜经常不熟，孩子吃了肚子疼。", "jb-bhxx", "complaint", "13500003333"),
+    ("民办幼儿园入园报名需要哪些材料？", None, "inquiry", None),
+    ("学校校车超载，一辆车坐了四十多个孩子。", "jb-wcxx", "complaint", None),
+    ("建议学校延长图书馆开放时间，方便学生课后阅读。", "jb-yzzx", "suggestion", None),
+    ("高三学生被要求周六全天到校上课，是否符合规定？", "sz1", "inquiry", None),
+    ("职业学校实习被安排到与专业无关的工厂流水线，每天12小时。", "szy", "complaint", "13400004444"),
+    ("学校收取校服费但校服质量很差，一洗就褪色。", "jn-hpcz", "complaint", None),
+    ("区里新建小区的配套学校什么时候开工？", None, "inquiry", None),
+    ("老师在家长群里公布学生考试成绩排名。", "jn-yyxx", "complaint", None),
+    ("学校乱收费问题：课后服务费每学期收两次。", "jn-dszx", "complaint", None),
+    ("教师招聘考试成绩什么时候公布？", None, "inquiry", None),
+]
+
+
+def at(text: str) -> float:
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=TZ).timestamp()
+
+
+def file(db, d, text: str, school: str | None, kind: str, phone: str | None, n: int) -> dict:
+    """A ticket as the intake conversation would submit it: routed, planned, stored, its unit told."""
+    routing = d.router.route(text).to_dict()
+    plan = d.plan(db, routing["category"], school, kind, routing)
+    now = d.clock.now()
+    ticket = tickets.create(
+        db, openid=f"o_sample_parent_{n % 9}", kind=kind, category=plan.category, unit_code=plan.unit_code,
+        school_code=plan.school_code, text=text, attachments=[{"kind": "image"}] if n % 4 == 0 else [],
+        contact_phone=phone, anonymous=n % 3 != 0, routing=plan.routing, now=now, due_at=plan.due_at,
+        tz=d.calendar.tz, accept_due_at=d.calendar.due(now, 1))
+    pushes = d.desk.dispatch_notices(db, ticket)
+    outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", now, source="sample")
+    return ticket
+
+
+def act(db, d, openid: str, number: str, what: str, *args) -> None:
+    user = users.get(db, openid)
+    ticket = tickets.get(db, number)
+    if not d.desk.in_scope(db, user, ticket):
+        return
+    replies = getattr(d.desk, what)(db, user, ticket, *args)
+    outbox.enqueue_replies(db, [r.to_dict() for r in replies if r.to], openid, d.clock.now(), source="sample")
+
+
+async def seed(app: web.Application, clock: FixedClock) -> list[str]:
+    d, db = app[DISPATCHER], app[DB]
+    numbers = []
+    for n, (text, school, kind, phone) in enumerate(SAMPLES):
+        ticket = await db.run(file, d, text, school, kind, phone, n)
+        numbers.append(ticket["number"])
+        clock.advance(11 * 3600)
+    # Work on some of them, as a week of handling would.
+    handlers = {"jyj-sfc": "o_demo_staff_sfc", "jn-syxx": "o_demo_staff_syxx", "jn-jyj": "o_demo_staff_jn",
+                "jb-wcxx": "o_demo_staff_wcxx", "jyj-bgs": "o_demo_staff_bgs", "jyj-pxc": "o_demo_staff_pxc",
+                "jyj-xqc": "o_demo_staff_xqc"}
+    for i, number in enumerate(numbers):
+        t = await db.run(tickets.get, number)
+        who = handlers.get(t["unit_code"])
+        if who is None or i % 5 == 4:
+            continue  # left waiting: some of them overdue by now
+        await db.run(act, d, who, number, "accept")
+        if i % 3 == 0:
+            await db.run(act, d, who, number, "note", "已电话联系家长，约定周三回访。")
+        if i % 2 == 0:
+            await db.run(act, d, who, number, "reply", "您好，您反映的问题已转学校核实，我们会在时限内答复处理结果。")
+        if i % 4 == 0:
+            await db.run(act, d, who, number, "resolve", "经核实，学校已停止收取该费用并全额退还，已在校内公示。")
+        if i == 6:
+            await db.run(act, d, who, number, "request_extension", 3, "需要现场核查并约谈相关教师")
+    await db.run(act, d, "o_demo_leader", numbers[3], "press", "supervise", "请于本周五前办结并报告结果")
+    return numbers
+
+
+async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: list[str], out: Path) -> list[Path]:
+    from playwright.async_api import async_playwright
+    db, made = app[DB], []
+    people = [("school", "o_demo_staff_syxx"), ("fees", "o_demo_staff_sfc"), ("district", "o_demo_head_jn"),
+              ("leader", "o_demo_leader")]
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for width in WIDTHS:
+            for role, openid in people:
+                context = await browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+                page = await context.new_page()
+                token = await db.run(websessions.create_signin, openid, clock.now())
+                await page.goto(f"{base}/w/signin/{token}")
+                if role == "school":
+                    made.append(await _shot(page, out, f"signin-{width}"))
+                await page.click("#signin")
+                await page.wait_for_url(f"{base}/w/")
+                made.append(await _shot(page, out, f"{role}-inbox-{width}"))
+                first = await page.query_selector("table.tickets td.num a")
+                if first:
+                    await first.click()
+                    made.append(await _shot(page, out, f"{role}-ticket-{width}"))
+                for name, path in (("notices", "/w/notices"), ("dashboard", "/w/dashboard")):
+                    await page.goto(base + path)
+                    made.append(await _shot(page, out, f"{role}-{name}-{width}"))
+                if role == "leader":
+                    await page.goto(base + "/w/?state=all&q=乱收费")
+                    made.append(await _shot(page, out, f"leader-search-{width}"))
+                    await page.goto(base + "/w/?state=open&overdue=1")
+                    made.append(await _shot(page, out, f"leader-overdue-{width}"))
+                    await page.goto(base + "/w/dashboard?kind=month")
+                    made.append(await _shot(page, out, f"leader-dashboard-month-{width}"))
+                    await page.goto(base + "/w/audit")
+                    made.append(await _shot(page, out, f"leader-audit-{width}"))
+                    await page.goto(base + "/w/staff")
+                    made.append(await _shot(page, out, f"leader-staff-{width}"))
+                    await page.goto(f"{base}/w/t/{numbers[6]}")
+                    await page.click("#act-reply summary")
+                    made.append(await _shot(page, out, f"leader-ticket-form-{width}"))
+                await context.close()
+            context = await browser.new_context(viewport={"width": width, "height": 900})
+            page = await context.new_page()
+            ticket = await db.run(tickets.get, numbers[0])
+            link = Links(app[CONFIG], clock).citizen_ticket(numbers[0], ticket["openid"])
+            await page.goto(base + link[link.index("/t/"):])
+            made.append(await _shot(page, out, f"citizen-ticket-{width}"))
+            await page.goto(base + "/w/login")
+            made.append(await _shot(page, out, f"login-{width}"))
+            await context.close()
+        await browser.close()
+    return made
+
+
+async def _shot(page, out: Path, name: str) -> Path:
+    path = out / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+async def main(out: Path, port: int) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = FixedClock(at("2026-11-09 09:00"))
+        config = demo_config(port=port, data_dir=tmp)
+        app = create_app(config, clock=clock)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            app[SCHEDULER].pause()
+            numbers = await seed(app, clock)
+            clock.at = at("2026-11-23 10:30")  # two weeks on: some deadlines have passed
+            made = await shoot(f"http://127.0.0.1:{port}", app, clock, numbers, out)
+        finally:
+            await runner.cleanup()
+    for path in made:
+        print(path)
+    print(f"{len(made)} screenshots in {out}/")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="screenshots", type=Path)
+    parser.add_argument("--port", default=18810, type=int)
+    args = parser.parse_args()
+    asyncio.run(main(args.out, args.port))

@@ -1,0 +1,514 @@
+"""The staff workbench: sign-in by one-time link, the inbox, the ticket page with every action the person may take
+now, notifications, the dashboard, exports and the audit log. Every action calls the same Desk function as the
+WeChat command, inside one writer transaction with the pushes it causes and its audit row; every page read goes
+through auth.read (a read-only connection when storage has them). Another unit's ticket is 404, never 403."""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+import secrets
+import unicodedata
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.web import auth
+from bot.web.auth import Viewer, read, staff_page, write
+from handlers import dashboard, texts
+from handlers.desk import VERBS
+from handlers.intake import mask_phone
+from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
+from storage import directory, inbox, lifecycle, outbox, staff, tickets, users, websessions
+
+PAGE_SIZE = 20
+MAX_TEXT = 2000
+SIGNIN_ERRORS = {
+    "unknown": ("链接无效", "这个登录链接不存在或不完整。请在公众号中重新发送「登录」。"),
+    "used": ("链接已使用", "每个登录链接只能使用一次。请在公众号中重新发送「登录」获取新链接。"),
+    "expired": ("链接已过期", "登录链接5分钟内有效。请在公众号中重新发送「登录」获取新链接。"),
+    "removed": ("无法登录", "您的账号已不是工作人员账号。如有疑问请联系管理员。"),
+}
+# Actions a form can ask for: (desk action checked for the button, needs text, the text field's label).
+FORM_ACTIONS: dict[str, tuple[str, bool, str]] = {
+    "accept": ("accept", False, ""),
+    "reply": ("reply", True, "答复内容（群众可见）"),
+    "resolve": ("resolve", True, "办理结果（群众可见）"),
+    "bounce": ("bounce", True, "退回理由"),
+    "transfer": ("transfer", False, "转派理由"),
+    "extension_request": ("extension_request", True, "延期理由"),
+    "approve": ("extension_decide", False, "意见"),
+    "reject": ("extension_decide", False, "不同意的理由"),
+    "supervise": ("supervise", False, "督办要求"),
+    "urge": ("urge", False, "催办要求"),
+    "note": ("note", True, "内部备注（群众看不到）"),
+}
+
+
+def _desk(request: web.Request):
+    from bot.app import DISPATCHER
+    return request.app[DISPATCHER].desk
+
+
+def _tz(request: web.Request):
+    from bot.app import DISPATCHER
+    return request.app[DISPATCHER].calendar.tz
+
+
+def _ip(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def _fmt(ts: float | None, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return dt.datetime.fromtimestamp(ts, tz).strftime(fmt) if ts else "—"
+
+
+async def _context(request: web.Request, v: Viewer, **extra: Any) -> dict[str, Any]:
+    unread = await read(request, outbox.web_unread, v.openid)
+    units = await read(request, lambda db: directory.get(db, v.user.get("unit_code")))
+    return {"v": v, "user": v.user, "unit_name": units["name"] if units else "", "unread": unread,
+            "csrf": v.csrf, "flash": v.flash, "role_name": texts.ROLE_NAMES.get(v.user["role"], ""),
+            "is_leader": v.user["role"] in WIDE_ROLES, "path": request.path, **extra}
+
+
+def _render(template: str, request: web.Request, context: dict) -> web.Response:
+    return aiohttp_jinja2.render_template(template, request, context)
+
+
+def page_error(request: web.Request, title: str, detail: str, status: int = 403) -> web.Response:
+    response = aiohttp_jinja2.render_template("w_message.html", request, {"title": title, "detail": detail})
+    response.set_status(status)
+    return response
+
+
+def not_found() -> web.HTTPNotFound:
+    return web.HTTPNotFound(text="没有这件留言，或它不在您的办理范围内。", content_type="text/plain")
+
+
+# -- sign-in ---------------------------------------------------------------------------------------------------------
+async def login_page(request: web.Request) -> web.Response:
+    if await auth.viewer(request):
+        raise web.HTTPFound("/w/")
+    return page_error(request, "请从公众号登录", "请在公众号中发送「登录」，打开收到的链接即可进入工作台。"
+                      "链接5分钟内有效，只能使用一次。", 200)
+
+
+SIGNIN_NONCE = "tj_signin"
+
+
+async def signin_get(request: web.Request) -> web.Response:
+    """A button, not a sign-in: link previews and scanners that fetch the URL must not use up the link. The page
+    also sets a nonce cookie (SameSite=Lax) that the button's form echoes: a form posted from another site
+    carries no such cookie, so nobody can sign a victim's browser into the poster's own account (login CSRF)."""
+    nonce = secrets.token_urlsafe(16)
+    response = _render("w_signin.html", request, {"token": request.match_info["token"], "nonce": nonce})
+    response.set_cookie(SIGNIN_NONCE, nonce, httponly=True, samesite="Lax", secure=auth.secure(request),
+                        path="/w/signin/", max_age=websessions.SIGNIN_SECONDS)
+    return response
+
+
+async def signin_post(request: web.Request) -> web.Response:
+    token, t, old = request.match_info["token"], auth.now(request), request.cookies.get(auth.COOKIE)
+    ip = _ip(request)
+    form = await request.post()
+    nonce = request.cookies.get(SIGNIN_NONCE, "")
+    if not nonce or not hmac.compare_digest(nonce, str(form.get("nonce", ""))):
+        return page_error(request, "请重新打开链接", "请直接打开公众号发来的登录链接，再点击“进入工作台”。", 403)
+
+    def redeem(db):
+        openid, why = websessions.redeem_signin(db, token, t)
+        if openid is None:
+            return None, why
+        user = users.get(db, openid) or {}
+        if user.get("role") not in STAFF_ROLES:
+            return None, "removed"
+        if old:  # whatever session the browser had (or was given) ends: sign-in never adopts an old id
+            websessions.end(db, old, t)
+        sid, _ = websessions.start(db, openid, t)
+        websessions.audit(db, t, openid, "signin", ip=ip)
+        return sid, ""
+
+    sid, why = await write(request, redeem)
+    if sid is None:
+        title, detail = SIGNIN_ERRORS[why]
+        return page_error(request, title, detail, 403)
+    response = web.HTTPFound("/w/")
+    auth.set_cookie(response, request, sid)
+    response.del_cookie(SIGNIN_NONCE, path="/w/signin/")
+    raise response
+
+
+@staff_page
+async def signout(request: web.Request, v: Viewer) -> web.Response:
+    t = auth.now(request)
+    await write(request, lambda db: (websessions.end(db, v.sid, t), websessions.audit(db, t, v.openid, "signout")))
+    response = web.HTTPFound("/w/login")
+    response.del_cookie(auth.COOKIE, path="/")
+    raise response
+
+
+# -- inbox -----------------------------------------------------------------------------------------------------------
+def _int(value: str | None, low: int, high: int) -> int | None:
+    if not value:
+        return None
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not re.fullmatch(r"[0-9]{1,6}", value):
+        return None
+    return max(low, min(high, int(value)))
+
+
+def _date(value: str | None, tz, end: bool = False) -> float | None:
+    try:
+        d = dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    if end:
+        d += dt.timedelta(days=1)
+    return dt.datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()
+
+
+def filters_from(q, tz) -> inbox.Filters:
+    """The inbox's query string -> Filters; anything unknown is ignored, not an error."""
+    state = q.get("state", "open")
+    if state not in inbox.STATE_GROUPS and state not in lifecycle.STATES:
+        state = "open"
+    return inbox.Filters(
+        state=state, kind=q.get("kind", "") if q.get("kind") in KINDS else "",
+        category=q.get("category", "") if q.get("category") in CATEGORIES else "",
+        school=q.get("school", "")[:48], unit=q.get("unit", "")[:48], overdue=q.get("overdue") == "1",
+        due_days=_int(q.get("due"), 0, 365), created_from=_date(q.get("from"), tz),
+        created_to=_date(q.get("to"), tz, end=True),
+        flags=tuple(f for f in q.getall("flag", []) if f in inbox.FLAG_COLUMNS),
+        q=q.get("q", "").strip()[:100], sort="new" if q.get("sort") == "new" else "due")
+
+
+@staff_page
+async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
+    tz, t, desk = _tz(request), auth.now(request), _desk(request)
+    f = filters_from(request.query, tz)
+    number = _int(request.query.get("page"), 1, 10000) or 1
+
+    def load(db):
+        scope = desk.scope(db, v.user)
+        result = inbox.page(db, scope, f, t, number, PAGE_SIZE)
+        units = {u["code"]: u for u in directory.all_units(db)}
+        return scope, result, units
+
+    scope, result, units = await read(request, load)
+    rows = [_line(row, units, t, tz) for row in result["rows"]]
+    schools = sorted((u for u in units.values() if u["kind"] in ("school", "kindergarten")
+                      and (scope[0] is None or u["parent"] in scope[0] or u["code"] in scope[0])),
+                     key=lambda u: u["code"])
+    scope_units = sorted((u for u in units.values() if scope[0] is None or u["code"] in scope[0]),
+                         key=lambda u: u["code"])
+    pages = max(1, (result["total"] + PAGE_SIZE - 1) // PAGE_SIZE)
+
+    def link(**changes: Any) -> str:
+        """This list's address with some parameters changed (None: removed); paging restarts unless given."""
+        pairs = [(k, x) for k, x in request.query.items() if k not in changes and k != "page"]
+        pairs += [(k, str(x)) for k, x in changes.items() if x is not None]
+        return "?" + urlencode(pairs)
+
+    return _render("w_inbox.html", request, await _context(
+        request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
+        schools=schools, scope_units=scope_units, kinds=KINDS, categories=CATEGORIES, states=lifecycle.STATES,
+        export_query=request.query_string))
+
+
+def _line(t: dict, units: dict, now: float, tz) -> dict:
+    overdue = bool(t["due_at"] and t["due_at"] < now and t["state"] in lifecycle.CLOCK)
+    flags = [name for flag, name in (("unattended", "代收"), ("review", "复核"), ("arbitration", "仲裁"))
+             if t.get(flag) and t["state"] in lifecycle.OPEN]
+    return {"number": t["number"], "kind": texts.KIND_NAMES[t["kind"]],
+            "category": texts.CATEGORY_NAMES.get(t["category"], t["category"]),
+            "unit": units.get(t["unit_code"], {}).get("name", "待分派"),
+            "school": units.get(t["school_code"], {}).get("name", "") if t["school_code"] else "",
+            "state": texts.STATE_NAMES[t["state"]], "state_code": t["state"], "excerpt": texts.excerpt(t["text"], 50),
+            "due": _fmt(t["due_at"], tz, "%m-%d %H:%M"), "created": _fmt(t["created_at"], tz, "%m-%d"),
+            "overdue": overdue, "flags": flags}
+
+
+# -- ticket ----------------------------------------------------------------------------------------------------------
+@staff_page
+async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
+    number, tz, t, desk = request.match_info["number"].upper(), _tz(request), auth.now(request), _desk(request)
+
+    def load(db):
+        user = users.get(db, v.openid)
+        ticket = tickets.get(db, number)
+        if ticket is None or not desk.in_scope(db, user, ticket):
+            return None
+        hidden = desk.identity_hidden(db, user, ticket)
+        names: dict[str, str] = {}
+        history = []
+        for e in tickets.events(db, ticket["id"]):
+            actor = e["actor"]
+            if actor not in names:
+                row = users.get(db, actor) or {}
+                names[actor] = row["name"] if row.get("name") and row.get("role") in STAFF_ROLES else (
+                    "系统" if actor == "system" else ("群众" if actor == ticket["openid"] else ""))
+            note = e["note"] or ""
+            if e["action"] in ("submit", "accept"):
+                note = ""  # "留言提交", the acceptor's own name: nothing the line does not say already
+            elif e["action"] == "assign":
+                code = note.replace("分派至", "").strip()
+                note = "分派至 " + ((directory.get(db, code) or {}).get("name") or code)
+            history.append({"when": _fmt(e["at"], tz, "%m-%d %H:%M"), "action": e["action"],
+                            "name": texts.EVENT_NAMES.get(e["action"] or "", texts.STATE_NAMES.get(e["to_state"], "")),
+                            "who": names[actor], "note": note, "internal": e["action"] == "note"})
+        earlier = []
+        if not hidden:
+            for row in inbox.earlier_of(db, ticket["openid"], ticket["id"]):
+                earlier.append({"number": row["number"], "kind": texts.KIND_NAMES[row["kind"]],
+                                "state": texts.STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
+                                "linked": desk.in_scope(db, user, row)})
+        return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier,
+                "offers": desk.offers(db, user, ticket),
+                "unit": directory.get(db, ticket["unit_code"]), "school": directory.get(db, ticket["school_code"]),
+                "units": [u for u in directory.all_units(db) if u["code"] != ticket["unit_code"]]}
+
+    data = await read(request, load)
+    if data is None:
+        raise not_found()
+    ticket = data["ticket"]
+    ip = _ip(request)
+    detail = "identity hidden" if data["hidden"] else "identity and masked phone shown"
+    await write(request, websessions.audit, t, v.openid, "view", ticket["number"], detail, ip)
+    identity = None if data["hidden"] else {
+        "who": ticket["openid"][:4] + "****" + ticket["openid"][-2:],
+        "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
+    overdue = bool(ticket["due_at"] and ticket["due_at"] < t and ticket["state"] in lifecycle.CLOCK)
+    routing = ticket["routing"] or {}
+    return _render("w_ticket.html", request, await _context(
+        request, v, t=ticket, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
+        kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
+        state=texts.STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
+        explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES,
+        ext=ticket.get("extension") or {}))
+
+
+@staff_page
+async def act(request: web.Request, v: Viewer) -> web.Response:
+    number = request.match_info["number"].upper()
+    form = await request.post()
+    action = str(form.get("action", ""))
+    if action not in FORM_ACTIONS:
+        raise web.HTTPBadRequest(text="未知的操作。")
+    text = str(form.get("text", "")).strip()[:MAX_TEXT]
+    desk, t, ip = _desk(request), auth.now(request), _ip(request)
+    _, needs_text, label = FORM_ACTIONS[action]
+
+    def run(db):
+        user = users.get(db, v.openid) or {}
+        ticket = tickets.get(db, number)
+        if ticket is None or user.get("role") not in STAFF_ROLES or not desk.in_scope(db, user, ticket):
+            return None
+        if needs_text and not text:
+            answer = f"请填写{label}。"
+            replies = []
+        else:
+            replies = _call(desk, db, user, ticket, action, text, form)
+            answer = replies[0].text if replies else ""
+        pushes = [r.to_dict() for r in replies if r.to]
+        outbox.enqueue_replies(db, pushes, v.openid, t, source=f"web:{v.openid}")
+        websessions.audit(db, t, v.openid, f"action:{action}", number, (text[:200] + " → " + answer[:200]), ip)
+        websessions.set_flash(db, v.sid, answer)
+        after = tickets.get(db, number)
+        return desk.in_scope(db, user, after), bool(pushes)
+
+    done = await write(request, run)
+    if done is None:
+        raise not_found()
+    still_mine, pushed = done
+    if pushed:
+        from bot.app import SENDER
+        if SENDER in request.app:
+            request.app[SENDER].wake()
+    raise web.HTTPFound(f"/w/t/{number}" if still_mine else "/w/")
+
+
+def _call(desk, db, user: dict, ticket: dict, action: str, text: str, form) -> list:
+    if action == "accept":
+        return desk.accept(db, user, ticket)
+    if action in ("reply", "resolve", "bounce", "note"):
+        return getattr(desk, action)(db, user, ticket, text)
+    if action == "transfer":
+        return desk.transfer(db, user, ticket, str(form.get("unit", "")).strip(), text)
+    if action == "extension_request":
+        days = _int(str(form.get("days", "")), 0, 99)
+        if days is None or not 1 <= days <= 30:
+            from handlers.messages import Reply
+            return [Reply(texts.EXTENSION_NEEDS.format(number=ticket["number"]))]
+        return desk.request_extension(db, user, ticket, days, text)
+    if action in ("approve", "reject"):
+        return desk.decide_extension(db, user, ticket, action == "approve", text)
+    return desk.press(db, user, ticket, action, text)  # supervise, urge
+
+
+# -- notifications ---------------------------------------------------------------------------------------------------
+@staff_page
+async def notices_page(request: web.Request, v: Viewer) -> web.Response:
+    tz, t = _tz(request), auth.now(request)
+    rows = await read(request, outbox.web_notices, v.openid, 50)
+    if rows and any(r["read_at"] is None for r in rows):
+        await write(request, outbox.web_mark_read, v.openid, t, rows[0]["id"])
+    items = [{"when": _fmt(r["created_at"], tz, "%m-%d %H:%M"), "text": r["text"], "unread": r["read_at"] is None,
+              "ticket": r["notice"].get("ticket"), "title": r["notice"].get("title", "")} for r in rows]
+    ctx = await _context(request, v, items=items)
+    ctx["unread"] = 0
+    return _render("w_notices.html", request, ctx)
+
+
+# -- dashboard -------------------------------------------------------------------------------------------------------
+@staff_page
+async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
+    """The bureau's figures for leaders, a supervisor's units, a handler's own unit; `unit=` narrows to one unit
+    of the person's scope (a leader looking at one office, a district head at one school)."""
+    tz, t, desk = _tz(request), auth.now(request), _desk(request)
+    period = _period(request, tz, t)
+    wanted = request.query.get("unit", "")
+    from bot.app import DISPATCHER
+    tokenizer = request.app[DISPATCHER].router.tokenizer
+
+    def load(db):
+        scope = desk.scope(db, v.user)
+        units = {u["code"]: u for u in directory.all_units(db)}
+        choices = sorted((u for u in units.values() if scope[0] is None or u["code"] in scope[0]),
+                         key=lambda u: (u["kind"] != "office", u["code"]))
+        members = None if scope[0] is None else set(scope[0])
+        name = "全局" if scope[0] is None else units.get(v.user["unit_code"], {}).get("name", "")
+        if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
+            members, name = {wanted}, units[wanted]["name"]
+        first, end = dashboard.span(period, tz)
+        rows, texts_ = _period_rows(db, first, end, period, sorted(members) if members is not None else None)
+        if texts_ is not None and members is not None:
+            texts_ = [(u, x) for u, x in texts_ if u in members]
+        return dashboard.build(rows, units, members, period, t, tz, name, tokenizer,
+                               [x for _, x in texts_] if texts_ is not None else None), choices
+
+    d, choices = await read(request, load)
+    prev = dashboard.previous(period, tz)
+    nxt = dashboard.period_of(period.kind, period.end + 3600, tz)
+    return _render("w_dashboard.html", request, await _context(
+        request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
+        unit=wanted, bar_max=max([n for _, n in d.by_category] + [1]),
+        school_max=max([n for _, n in d.by_school] + [1])))
+
+
+def _period_rows(db, first: float, end: float, p: dashboard.Period, units: list[str] | None):
+    """The tickets that count in [first, end) and the texts of the period's new ones: through the indexed period
+    reads of storage.tickets where they exist (the scale work), else the workbench's own query."""
+    if hasattr(tickets, "for_period") and hasattr(tickets, "texts_created"):
+        return tickets.for_period(db, first, end, units), tickets.texts_created(db, p.start, p.end)
+    return inbox.for_span(db, first, end, units), None
+
+
+def _period(request: web.Request, tz, t: float) -> dashboard.Period:
+    kind = "month" if request.query.get("kind") == "month" else "week"
+    key = request.query.get("period", "")
+    if key:
+        try:
+            return dashboard.parse_period(kind, key, tz)
+        except (ValueError, TypeError):
+            pass
+    return dashboard.period_of(kind, t, tz)
+
+
+# -- audit -----------------------------------------------------------------------------------------------------------
+@staff_page
+async def audit_page(request: web.Request, v: Viewer) -> web.Response:
+    if v.user["role"] not in WIDE_ROLES:
+        raise not_found()
+    tz = _tz(request)
+    ticket = request.query.get("ticket", "").strip().upper()[:20] or None
+    before = _int(request.query.get("before"), 1, 2 ** 62)
+    rows = await read(request, lambda db: websessions.audit_rows(db, ticket=ticket, before_id=before, limit=100))
+    await write(request, websessions.audit, auth.now(request), v.openid, "view_audit", ticket, None, _ip(request))
+    items = [{**r, "when": _fmt(r["at"], tz, "%Y-%m-%d %H:%M:%S")} for r in rows]
+    return _render("w_audit.html", request, await _context(request, v, items=items, ticket=ticket or "",
+                                                           more=items[-1]["id"] if len(items) == 100 else None))
+
+
+# -- staff (leaders and admins) ------------------------------------------------------------------------------------
+ROLE_CHOICES = ("handler", "supervisor", "leader", "admin")
+
+
+@staff_page
+async def staff_page_(request: web.Request, v: Viewer) -> web.Response:
+    """Who is bound where, new invite codes and unbinding: what `tingjian staff invite|list|remove` do, with the
+    same checks (storage.staff.create_invite, Desk.remove_staff), for leaders and admins only (404 for others)."""
+    if v.user["role"] not in WIDE_ROLES:
+        raise not_found()
+    from bot.app import CONFIG, SENDER
+    hours = request.app[CONFIG].notify.invite_hours
+    desk, t, ip, tz = _desk(request), auth.now(request), _ip(request), _tz(request)
+    made = None
+    if request.method == "POST":
+        form = await request.post()
+        what = str(form.get("do", ""))
+        if what == "invite":
+            unit, role, name = (str(form.get(k, "")).strip()[:60] for k in ("unit", "role", "name"))
+
+            def invite(db):
+                if not name:
+                    raise ValueError("请填写姓名（如：江南区实验小学·张老师）。")
+                code = staff.create_invite(db, unit, role, name, t, hours * 3600)
+                websessions.audit(db, t, v.openid, "staff:invite", None, f"{name} {role} {unit}", ip)
+                return code
+            try:
+                made = {"code": await write(request, invite), "name": name, "hours": hours}
+            except ValueError as exc:
+                await write(request, websessions.set_flash, v.sid, str(exc))
+                raise web.HTTPFound("/w/staff")
+        elif what == "remove":
+            openid = str(form.get("openid", ""))
+
+            def remove(db):
+                if openid == v.openid:
+                    return "不能解除自己的绑定。"
+                removed, notices = desk.remove_staff(db, openid)
+                outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", t, source=f"web:{v.openid}")
+                websessions.audit(db, t, v.openid, "staff:remove", None, openid, ip)
+                return "已解除绑定，其未办结的留言已交回本单位。" if removed else "此人已不是工作人员。"
+            await write(request, lambda db: websessions.set_flash(db, v.sid, remove(db)))
+            if SENDER in request.app:
+                request.app[SENDER].wake()
+            raise web.HTTPFound("/w/staff")
+
+    def load(db):
+        return staff.list_staff(db), directory.all_units(db)
+
+    rows, units = await read(request, load)
+    people = [{**r, "role_name": texts.ROLE_NAMES.get(r["role"], r["role"]),
+               "seen": _fmt(r["last_seen_at"], tz, "%Y-%m-%d")} for r in rows]
+    ctx = await _context(request, v, people=people, units=units, roles=[(r, texts.ROLE_NAMES[r]) for r in ROLE_CHOICES],
+                         made=made, hours=hours)
+    return _render("w_staff.html", request, ctx)
+
+
+async def _to_inbox(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/w/")
+
+
+def setup(app: web.Application) -> None:
+    from pathlib import Path
+    r = app.router
+    r.add_get("/w/login", login_page)
+    r.add_get("/w/signin/{token}", signin_get)
+    r.add_post("/w/signin/{token}", signin_post)
+    r.add_post("/w/signout", signout)
+    r.add_get("/w/", inbox_page)
+    r.add_get("/w", _to_inbox)
+    r.add_get("/w/t/{number}", ticket_page)
+    r.add_post("/w/t/{number}", act)
+    r.add_get("/w/notices", notices_page)
+    r.add_get("/w/dashboard", dashboard_page)
+    r.add_get("/w/audit", audit_page)
+    r.add_get("/w/staff", staff_page_)
+    r.add_post("/w/staff", staff_page_)
+    r.add_static("/w/static", Path(__file__).with_name("static"))
+    from bot.web import exports, citizen
+    exports.setup(app)
+    citizen.setup(app)

@@ -1,0 +1,421 @@
+"""Every command a person can type, declared once in TABLE: verb, aliases, who may use it, its arguments, the help
+line and the function that carries it out. Parsing, the permission check, the help texts and the "please add X"
+answers are all generated from the table, so they cannot drift apart.
+
+A message is a command when it starts with a verb followed by nothing, a separator, or a letter or digit
+("回复JY2611-0001 …" works; "查询一下中考分数线" is a question, not a command). A command always answers — a
+wrong or unknown ticket number gets a clear error listing the person's own numbers — and never falls through
+into writing a new message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from handlers import texts
+from handlers.desk import MAY
+from handlers.messages import Reply
+from handlers.numbers import MAX_DIGITS, ascii_int
+from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
+from storage import conversations, lifecycle, tickets, websessions
+
+if TYPE_CHECKING:
+    from handlers.dispatcher import Dispatcher
+
+CITIZEN = frozenset({"citizen"})
+STAFF = STAFF_ROLES
+EVERYONE = CITIZEN | STAFF
+SEPARATORS = " \t\r\n:：,，、;；"
+ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff]")
+DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)   # ASCII only: NFKC has already turned ０-９ into 0-9
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument: `name` is how the help and the "please add" answers call it, `example` fills usage lines."""
+
+    kind: str          # ticket | text | unit | days | page | code
+    name: str
+    example: str
+    optional: bool = False
+    min_digits: int = 1   # bare digits shorter than this are not a ticket reference (评价 3 is a score)
+
+
+TICKET = Arg("ticket", "编号", "JY2611-0001")
+SIGNIN_MINUTES = websessions.SIGNIN_SECONDS // 60
+CITIZEN_LINK_DAYS = 7     # how long the citizen's own ticket page link opens
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    who: frozenset[str]
+    args: tuple[Arg, ...]
+    help: str
+    run: Callable[["Commands", "Call"], list[Reply]]
+    aliases: tuple[str, ...] = ()
+    hidden: bool = False   # a step another command's answer explains (确认撤回), not listed in the help
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return (self.verb, *self.aliases)
+
+    def usage(self, example: bool = False, number: str | None = None) -> str:
+        """"回复 编号 答复内容" for the help; with example=True, "回复 JY2611-0001 您好，已核实……"."""
+        parts = [self.verb]
+        for a in self.args:
+            if example:
+                value = number if (a.kind == "ticket" and number) else a.example
+                if value and (not a.optional or a.kind == "ticket"):
+                    parts.append(value)
+            else:
+                parts.append(f"[{a.name}]" if a.optional else a.name)
+        return " ".join(parts)
+
+    def help_line(self) -> str:
+        return f"· {self.usage()} — {self.help}"
+
+    def admits(self, user: dict, duty_office: str) -> bool:
+        role = user.get("role") or "citizen"
+        return role in self.who or (DUTY in self.who and role in STAFF and user.get("unit_code") == duty_office)
+
+
+@dataclass
+class Call:
+    """One parsed command: who sent it, which entry, the ticket it names and the words after it."""
+
+    db: object
+    user: dict
+    openid: str
+    command: Command
+    raw: str
+    ticket: dict | None = None
+    rest: str = ""
+    values: dict = field(default_factory=dict)
+
+
+def _match(text: str) -> tuple[str, str] | None:
+    """(verb, the rest) if `text` starts with a known verb or alias, longest first."""
+    for word in _WORDS:
+        if text[:len(word)].lower() == word.lower():
+            rest = text[len(word):]
+            if not rest:
+                return word, ""
+            nxt = unicodedata.normalize("NFKC", rest[0])
+            if nxt in SEPARATORS or nxt.isascii() and nxt.isalnum():
+                return word, rest.lstrip(SEPARATORS)
+    return None
+
+
+def split_head(rest: str) -> tuple[str, str]:
+    parts = re.split(r"[\s:：,，、;；]+", rest.strip(), maxsplit=1)
+    return parts[0], (parts[1].strip() if len(parts) > 1 else "")
+
+
+class Commands:
+    def __init__(self, d: "Dispatcher"):
+        self.d = d
+        self.desk = d.desk
+        self.clock = d.clock
+
+    # -- entry -----------------------------------------------------------------------------------------------
+    def handle(self, db, user: dict, openid: str, raw: str) -> list[Reply] | None:
+        """Replies if `raw` is a command, else None."""
+        text = ZERO_WIDTH.sub("", raw).strip()  # pasted from another app, invisible, never meant
+        m = _match(text)
+        if m is None:
+            if NUMBER_ALONE.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ "))):
+                m = ("详情" if user.get("role") in STAFF else "查询", text)  # a bare ticket number is a query
+            else:
+                return None
+        word, rest = m
+        entries = [c for c in TABLE if word.lower() in (w.lower() for w in c.words)]
+        if all(not c.args for c in entries) and rest.strip("。.!！?？ "):
+            return None  # "取消了校车" is a message, not 取消
+        entry = next((c for c in entries if c.admits(user, self.desk.duty_office)), None)
+        if entry is None:
+            return [Reply(self._not_for(user, entries))]
+        call = Call(db, user, openid, entry, raw, rest=rest)
+        refused = self._parse(call)
+        if refused:
+            return [Reply(refused)]
+        return entry.run(self, call)
+
+    def _not_for(self, user: dict, entries: list[Command]) -> str:
+        """Why this person cannot use the verb, from who the table lets use it."""
+        if user.get("role") not in STAFF:
+            return texts.STAFF_ONLY
+        staff_entry = next((c for c in entries if c.who & STAFF or DUTY in c.who), None)
+        if staff_entry is None:
+            return texts.CITIZEN_ONLY.format(verb=entries[0].verb)
+        who = [texts.ROLE_NAMES[r] for r in ("handler", "supervisor", "leader", "admin") if r in staff_entry.who]
+        if DUTY in staff_entry.who:
+            who.append(texts.DUTY_NAME)
+        return texts.ROLE_ONLY.format(verb=staff_entry.verb, who="、".join(who))
+
+    def _parse(self, call: Call) -> str | None:
+        """Fill call.ticket and call.rest from the arguments; an answer if something is missing or wrong."""
+        for arg in call.command.args:
+            if arg.kind == "ticket":
+                head, tail = split_head(call.rest)
+                ticket, error = self.find(call, head, arg.min_digits)
+                if ticket is None and error is None and not arg.optional:
+                    return texts.NEED_TICKET.format(usage=call.command.usage(example=True))
+                if error:
+                    return error
+                call.ticket = ticket
+                if ticket is not None:
+                    call.rest = tail
+            elif not arg.optional and not call.rest:
+                return texts.NEED_TEXT.format(what=arg.name, usage=call.command.usage(
+                    example=True, number=call.ticket["number"] if call.ticket else None))
+        return None
+
+    # -- ticket references ---------------------------------------------------------------------------------------
+    def find(self, call: Call, head: str, min_digits: int = 1) -> tuple[dict | None, str | None]:
+        """The ticket `head` names: (ticket, None); (None, None) if `head` is no reference at all; (None, error).
+        Lenient: any case, full-width characters, missing leading zeros, "2611-12"; a citizen may give only the
+        last digits of one of their own tickets; staff may give a line of their last 待办 list."""
+        ref = unicodedata.normalize("NFKC", head).upper()
+        staff = call.user.get("role") in STAFF
+        m = re.fullmatch(r"(?:JY)?-?([0-9]{4})-([0-9]{1,%d})" % MAX_DIGITS, ref) or \
+            re.fullmatch(r"JY([0-9]{4})([0-9]{4,%d})" % MAX_DIGITS, ref)
+        if m:
+            number = f"JY{m.group(1)}-{int(m.group(2)):04d}"
+            ticket = tickets.get(call.db, number)
+            if staff:
+                return (ticket, None) if ticket else (None, texts.NO_SUCH_TICKET.format(number=number))
+            if ticket is None or ticket["openid"] != call.openid:  # someone else's is "not found", not "forbidden"
+                return None, self._not_found(call, number)
+            return ticket, None
+        if not DIGITS.fullmatch(ref) or len(ref) < min_digits:
+            return None, None
+        n = int(ref)
+        if staff:
+            if len(ref) <= 2:  # a line of the last 待办 list
+                conv = conversations.get(call.db, call.openid, self.clock.now())
+                items = conv["data"].get("items", []) if conv and conv["flow"] == "desk" and not conv["expired"] \
+                    else []
+                if 0 < n <= len(items):
+                    return tickets.get(call.db, items[n - 1]), None
+                return None, texts.NO_SUCH_LINE.format(line=n)
+            month = dt.datetime.fromtimestamp(self.clock.now(), self.d.calendar.tz).strftime("%y%m")
+            number = f"JY{month}-{n:04d}"
+            ticket = tickets.get(call.db, number)
+            return (ticket, None) if ticket else (None, texts.NO_SUCH_TICKET.format(number=number))
+        mine = [t for t in tickets.for_citizen(call.db, call.openid, 50) if int(t["number"].rsplit("-", 1)[1]) == n]
+        if len(mine) == 1:
+            return mine[0], None
+        if len(mine) > 1:
+            return None, texts.WHICH_TICKET.format(numbers="、".join(t["number"] for t in mine))
+        return None, self._not_found(call, ref)
+
+    def _not_found(self, call: Call, number: str) -> str:
+        mine = tickets.for_citizen(call.db, call.openid, 5)
+        if not mine:
+            return texts.TICKET_NOT_FOUND_NONE.format(number=number)
+        return texts.TICKET_NOT_FOUND_MINE.format(number=number, mine="、".join(t["number"] for t in mine),
+                                                  usage=call.command.usage(example=True, number=mine[0]["number"]))
+
+    # -- everyone --------------------------------------------------------------------------------------------
+    def help(self, call: Call) -> list[Reply]:
+        return [Reply(help_text(call.user, self.desk.duty_office))]
+
+    def cancel(self, call: Call) -> list[Reply]:
+        conv = conversations.get(call.db, call.openid, self.clock.now())
+        conversations.delete(call.db, call.openid)
+        if conv and not conv["expired"] and conv["flow"] != "desk":
+            return [Reply(texts.CANCELLED_FLOW.get(conv["flow"], texts.CANCELLED))]
+        return [Reply(texts.NOTHING_TO_CANCEL)]
+
+    def bind(self, call: Call) -> list[Reply]:
+        return self.desk.bind(call.db, call.openid, call.rest)
+
+    # -- citizens --------------------------------------------------------------------------------------------
+    def query(self, call: Call) -> list[Reply]:
+        if call.ticket is None:
+            return [Reply(self.d.my_tickets(call.db, call.openid))]
+        text = self.d.ticket_detail(call.db, call.openid, call.ticket)
+        link = self.d.web_links.citizen_ticket(call.ticket["number"], call.openid) if self.d.web_links else None
+        if link:
+            text += "\n" + texts.CITIZEN_PAGE_LINK.format(days=CITIZEN_LINK_DAYS, link=link)
+        return [Reply(text)]
+
+    def citizen_reply(self, call: Call) -> list[Reply]:
+        ticket, text = call.ticket, call.rest
+        if ticket is None:
+            waiting = [t for t in tickets.for_citizen(call.db, call.openid, 20) if t["state"] == "replied"]
+            if len(waiting) != 1:
+                return [Reply(texts.CITIZEN_REPLY_WHICH)]
+            ticket = waiting[0]
+        return self.desk.citizen_reply(call.db, call.openid, ticket, text)
+
+    def survey(self, call: Call) -> list[Reply]:
+        """评议: the public evaluation survey (handlers/campaign.py)."""
+        return self.d.campaign.survey_entry(call.db, call.user, call.openid, call.rest)
+
+    def withdraw(self, call: Call) -> list[Reply]:
+        """Asks first: a withdrawn ticket cannot be taken up again."""
+        t = call.ticket
+        if not lifecycle.allowed("withdraw", t["state"]):
+            return [Reply(texts.WITHDRAW_TOO_LATE.format(number=t["number"], state=texts.STATE_NAMES[t["state"]]))]
+        return [Reply(texts.WITHDRAW_CONFIRM.format(number=t["number"], excerpt=texts.excerpt(t["text"], 40),
+                                                    short=t["number"].rsplit("-", 1)[1].lstrip("0")))]
+
+    def withdraw_confirmed(self, call: Call) -> list[Reply]:
+        return self.desk.withdraw(call.db, call.openid, call.ticket, call.rest)
+
+    def rate(self, call: Call) -> list[Reply]:
+        """评价 [编号] 1-3 [意见]: the rating itself is the follow-up's (handlers/followup.py)."""
+        t = call.ticket
+        if t is not None and not lifecycle.allowed("rate", t["state"]):
+            return [Reply(texts.RATE_NOT_YET.format(number=t["number"], state=texts.STATE_NAMES[t["state"]]))]
+        text = f"评价 {t['number']} {call.rest}" if t is not None else f"评价 {call.rest}"
+        rated = self.d.followup.rate(call.db, call.openid, text)
+        if rated is not None:
+            return rated
+        if not tickets.awaiting_rating(call.db, call.openid):
+            return [Reply(texts.NOTHING_TO_RATE)]
+        return [Reply(texts.RATE_CHOICES)]
+
+    # -- staff -----------------------------------------------------------------------------------------------
+    def todo(self, call: Call) -> list[Reply]:
+        return [Reply(self.desk.todo(call.db, call.openid, call.user, ascii_int(call.rest, 3) or 1))]
+
+    def detail(self, call: Call) -> list[Reply]:
+        head, _ = split_head(call.rest)
+        return self.desk.detail(call.db, call.user, call.ticket, ascii_int(head, 3) or 1)
+
+    def accept(self, call: Call) -> list[Reply]:
+        return self.desk.accept(call.db, call.user, call.ticket)
+
+    def reply(self, call: Call) -> list[Reply]:
+        return self.desk.reply(call.db, call.user, call.ticket, call.rest)
+
+    def resolve(self, call: Call) -> list[Reply]:
+        return self.desk.resolve(call.db, call.user, call.ticket, call.rest)
+
+    def bounce(self, call: Call) -> list[Reply]:
+        return self.desk.bounce(call.db, call.user, call.ticket, call.rest)
+
+    def transfer(self, call: Call) -> list[Reply]:
+        unit, reason = split_head(call.rest)
+        return self.desk.transfer(call.db, call.user, call.ticket, unit, reason)
+
+    def extend(self, call: Call) -> list[Reply]:
+        m = re.match(r"^([0-9]{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*(.+)$",
+                     unicodedata.normalize("NFKC", call.rest), re.S)
+        if not m or not 1 <= int(m.group(1)) <= 30:
+            return [Reply(texts.EXTENSION_NEEDS.format(number=call.ticket["number"]))]
+        reason = re.sub(r"^[0-9０-９]{1,2}\s*(?:个工作日|个|天|日)?[\s,，:：]*", "", call.rest).strip()
+        return self.desk.request_extension(call.db, call.user, call.ticket, int(m.group(1)), reason)
+
+    def approve(self, call: Call) -> list[Reply]:
+        return self.desk.decide_extension(call.db, call.user, call.ticket, True, call.rest)
+
+    def reject(self, call: Call) -> list[Reply]:
+        return self.desk.decide_extension(call.db, call.user, call.ticket, False, call.rest)
+
+    def supervise(self, call: Call) -> list[Reply]:
+        return self.desk.press(call.db, call.user, call.ticket, "supervise", call.rest)
+
+    def urge(self, call: Call) -> list[Reply]:
+        return self.desk.press(call.db, call.user, call.ticket, "urge", call.rest)
+
+    def note(self, call: Call) -> list[Reply]:
+        return self.desk.note(call.db, call.user, call.ticket, call.rest)
+
+    def overdue(self, call: Call) -> list[Reply]:
+        return [Reply(self.desk.overdue(call.db, call.user))]
+
+    def weekly(self, call: Call) -> list[Reply]:
+        return [Reply(self.d.weekly_link(call.db, call.user))]
+
+    def signin(self, call: Call) -> list[Reply]:
+        """登录: a one-time link to the web workbench, for this person only."""
+        if self.d.web_links is None:
+            return [Reply(texts.SIGNIN_NONE)]
+        link = self.d.web_links.signin(call.db, call.openid)
+        return [Reply(texts.SIGNIN_LINK.format(minutes=SIGNIN_MINUTES, link=link))]
+
+
+_ANY_TICKET = Arg("ticket", "编号", "JY2611-0001", optional=True)
+TABLE: tuple[Command, ...] = (
+    # everyone
+    Command("帮助", EVERYONE, (), "查看本说明", Commands.help,
+            tuple(sorted(texts.HELP_WORDS - {"帮助"}))),
+    Command("取消", CITIZEN, (), "放弃正在填写的留言", Commands.cancel,
+            tuple(sorted(texts.CANCEL_WORDS - {"取消"}))),
+    Command("绑定", EVERYONE, (Arg("code", "绑定码", "ABCD2345"),), "工作人员用绑定码绑定账号", Commands.bind,
+            hidden=True),
+    # citizens
+    Command("查询", CITIZEN, (_ANY_TICKET,), "查看我的留言；加编号看详情和办理记录", Commands.query,
+            ("进度", "查进度", "我的留言", "详情")),
+    Command("回复", CITIZEN, (_ANY_TICKET, Arg("text", "内容", "您的内容")), "回复承办人员", Commands.citizen_reply),
+    Command("撤回", CITIZEN, (TICKET,), "撤回已提交的留言", Commands.withdraw),
+    Command("确认撤回", CITIZEN, (TICKET,), "确认撤回留言", Commands.withdraw_confirmed, hidden=True),
+    Command("评价", CITIZEN, (Arg("ticket", "编号", "JY2611-0001", optional=True, min_digits=2), Arg("text", "1/2/3", "1")), "评价办理结果：1 满意，2 基本满意，3 不满意",
+            Commands.rate),
+    Command("评议", CITIZEN, (Arg("text", "学校名称", "江南区实验小学", optional=True),), "参与正在进行的群众评议",
+            Commands.survey, tuple(w for w in texts.SURVEY_WORDS if w != "评议")),
+    # staff
+    Command("待办", STAFF, (Arg("page", "页码", "", optional=True),), "本单位待办留言，按办结时限排序", Commands.todo),
+    Command("详情", MAY["detail"], (TICKET, Arg("page", "页码", "", optional=True)), "留言全文、附件和全部办理记录",
+            Commands.detail, ("查询", "查看")),
+    Command("签收", MAY["accept"], (TICKET,), "签收留言（值班室可代签收）", Commands.accept),
+    Command("回复", MAY["reply"], (TICKET, Arg("text", "答复内容", "您好，已核实……")), "答复群众", Commands.reply),
+    Command("办结", MAY["resolve"], (TICKET, Arg("text", "办理结果", "已督促学校退还资料费")), "办结并告知群众",
+            Commands.resolve),
+    Command("退回", MAY["bounce"], (TICKET, Arg("text", "退回理由", "不属本校职责，应由区教育局处理")),
+            "不属本单位职责，退回重新分派", Commands.bounce),
+    Command("转派", MAY["transfer"], (TICKET, Arg("unit", "单位", "江南区教育局"),
+                                           Arg("text", "理由", "属区管学校", optional=True)),
+            "转给其他单位办理（负责人、局领导、值班室）", Commands.transfer),
+    Command("延期", MAY["extension_request"], (TICKET, Arg("text", "天数 理由", "3 需要现场核查")), "申请延长办结时限，每件限一次",
+            Commands.extend),
+    Command("同意延期", MAY["extension_decide"], (TICKET,), "批准延期申请（申请人本人不能审批）", Commands.approve),
+    Command("不同意延期", MAY["extension_decide"], (TICKET, Arg("text", "理由", "请按原时限办结", optional=True)),
+            "不批准延期申请", Commands.reject),
+    Command("备注", MAY["note"], (TICKET, Arg("text", "备注内容", "已电话联系家长")), "内部备注，群众看不到",
+            Commands.note, ("内部备注",)),
+    Command("督办", MAY["supervise"], (TICKET, Arg("text", "督办要求", "请于周五前办结", optional=True)),
+            "督办，通知承办单位及其负责人", Commands.supervise),
+    Command("催办", MAY["urge"], (TICKET, Arg("text", "要求", "请尽快答复", optional=True)), "催促承办单位办理",
+            Commands.urge),
+    Command("超期", SUPERVISORS, (), "超期未办结的留言，按单位列出", Commands.overdue),
+    Command("周报", SUPERVISORS, (), "本周办理情况周报链接", Commands.weekly),
+    Command("登录", STAFF, (), "网页工作台登录链接（5分钟内有效）", Commands.signin, ("工作台",)),
+)
+_WORDS = sorted({w for c in TABLE for w in c.words}, key=len, reverse=True)
+NUMBER_ALONE = re.compile(r"JY[0-9]{4}-?[0-9]{1,%d}" % MAX_DIGITS, re.IGNORECASE)
+
+
+def for_user(user: dict, duty_office: str) -> list[Command]:
+    """The commands this person may use, each verb once (the first entry that admits them)."""
+    seen: dict[str, Command] = {}
+    for c in TABLE:
+        if c.verb not in seen and c.admits(user, duty_office):
+            seen[c.verb] = c
+    return list(seen.values())
+
+
+def help_text(user: dict, duty_office: str) -> str:
+    staff = user.get("role") in STAFF
+    lines = [texts.STAFF_HELP_HEAD if staff else texts.HELP_HEAD]
+    lines += [c.help_line() for c in for_user(user, duty_office) if not c.hidden]
+    return "\n".join(lines)
+
+
+def markdown() -> str:
+    """The README's table of commands (a test keeps the README in step with TABLE)."""
+    names = {"citizen": "群众", "handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员",
+             DUTY: "值班室"}
+    rows = ["| 指令 | 别名 | 谁可以用 | 说明 |", "|---|---|---|---|"]
+    for c in TABLE:
+        who = "、".join(names[r] for r in ("citizen", "handler", "supervisor", "leader", "admin", DUTY) if r in c.who)
+        aliases = "、".join(f"`{a}`" for a in c.aliases)
+        rows.append(f"| `{c.usage()}` | {aliases} | {who} | {c.help} |")
+    return "\n".join(rows)

@@ -1,0 +1,123 @@
+"""The workbench dashboard: the three rates by week or month with their trend, overdue now, new tickets by
+category and by school, the ranking of units (the monthly 接诉即办 ranking), repeated complaints and hot topics.
+Pure: it takes ticket rows (storage.inbox.for_span) and the directory, and counts with handlers.rates, the same
+rules as the weekly digest."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers import digest, texts
+from handlers.rates import Rates, compute, total
+from storage import lifecycle
+
+TREND = 8  # periods shown in the trend
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str      # week | month
+    key: str       # 2026-W48 | 2026-11
+    start: float
+    end: float
+
+    @property
+    def label(self) -> str:
+        if self.kind == "week":
+            year, week = digest.parse_week(self.key)
+            return f"{year}年第{week}周"
+        year, month = self.key.split("-")
+        return f"{year}年{int(month)}月"
+
+
+def period_of(kind: str, ts: float, tz: ZoneInfo) -> Period:
+    if kind == "week":
+        key = digest.week_of(ts, tz)
+        start, end = digest.bounds(key, tz)
+        return Period("week", key, start, end)
+    d = dt.datetime.fromtimestamp(ts, tz)
+    first = dt.datetime(d.year, d.month, 1, tzinfo=tz)
+    nxt = dt.datetime(d.year + (d.month == 12), d.month % 12 + 1, 1, tzinfo=tz)
+    return Period("month", f"{d.year}-{d.month:02d}", first.timestamp(), nxt.timestamp())
+
+
+def parse_period(kind: str, key: str, tz: ZoneInfo) -> Period:
+    """'2026-W48' or '2026-11' -> Period; ValueError for anything else."""
+    if kind == "week":
+        year, week = digest.parse_week(key)
+        start = dt.datetime.fromisocalendar(year, week, 1).replace(tzinfo=tz)
+        return period_of("week", start.timestamp() + 3600, tz)
+    year, month = (int(x) for x in key.split("-"))
+    if not (2000 <= year <= 2200 and 1 <= month <= 12):
+        raise ValueError(key)
+    return period_of("month", dt.datetime(year, month, 1, 12, tzinfo=tz).timestamp(), tz)
+
+
+def previous(p: Period, tz: ZoneInfo) -> Period:
+    return period_of(p.kind, p.start - 3600, tz)
+
+
+@dataclass
+class UnitRow:
+    code: str
+    name: str
+    rates: Rates
+
+    @property
+    def score(self) -> float:
+        """Ranking: the mean of the rates that have something to count (a unit with nothing is not ranked)."""
+        values = [v for v in (self.rates.response, self.rates.resolution, self.rates.satisfaction) if v is not None]
+        return sum(values) / len(values) if values else -1.0
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    scope_name: str
+    current: Rates
+    trend: list[tuple[Period, Rates]]
+    overdue_now: int
+    new_total: int
+    by_category: list[tuple[str, int]]
+    by_school: list[tuple[str, int]]
+    ranking: list[UnitRow]
+    repeated: list[dict[str, Any]]
+    topics: list[tuple[str, int]] = field(default_factory=list)
+
+
+def span(p: Period, tz: ZoneInfo) -> tuple[float, float]:
+    """The time the trend covers: TREND periods ending with `p`."""
+    first = p
+    for _ in range(TREND - 1):
+        first = previous(first, tz)
+    return first.start, p.end
+
+
+def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p: Period, now: float,
+          tz: ZoneInfo, scope_name: str, tokenizer=None, topic_texts: list[str] | None = None) -> Dashboard:
+    """`rows`: the tickets that can count in the trend's periods; `topic_texts`: the texts of the period's new
+    tickets in scope (None: taken from rows, when they carry their text)."""
+    if members is not None:
+        rows = [t for t in rows if t["unit_code"] in members]
+    periods = [p]
+    for _ in range(TREND - 1):
+        periods.insert(0, previous(periods[0], tz))
+    trend = [(q, total(compute(rows, q.start, q.end))) for q in periods]
+    per_unit = compute(rows, p.start, p.end)
+    new = [t for t in rows if p.start <= t["created_at"] < p.end]
+    ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_unit.items()
+               if r.dispatched or r.resolved or r.open_overdue or r.rated]
+    ranking.sort(key=lambda u: (-u.score, u.name))
+    overdue = sum(1 for t in rows if t["state"] in lifecycle.CLOCK and t["due_at"] and t["due_at"] < now)
+    schools = Counter(t["school_code"] for t in new if t["school_code"])
+    return Dashboard(
+        period=p, scope_name=scope_name, current=trend[-1][1], trend=trend, overdue_now=overdue,
+        new_total=len(new),
+        by_category=[(texts.CATEGORY_NAMES.get(c, c), n) for c, n in Counter(t["category"] for t in new).most_common()],
+        by_school=[(units.get(s, {}).get("name", s), n) for s, n in schools.most_common(10)],
+        ranking=ranking, repeated=digest.repeated(new, units),
+        topics=digest.hot_topics(topic_texts if topic_texts is not None else [t["text"] for t in new], tokenizer)
+        if new else [])

@@ -1,0 +1,14 @@
+"""What counts as a number typed by a person: ASCII or full-width digits only, of bounded length. str.isdigit is
+true for ፩ or 𐩀, which int() refuses, and int() of a 4,300-digit string raises; neither may reach int()."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_DIGITS = 6
+
+
+def ascii_int(text: str, digits: int = MAX_DIGITS) -> int | None:
+    """The number `text` is, or None (also for anything longer than `digits` digits)."""
+    t = unicodedata.normalize("NFKC", text).strip()   # ０-９ become 0-9; other scripts' digits stay as they are
+    return int(t) if re.fullmatch(r"[0-9]{1,%d}" % digits, t) else None

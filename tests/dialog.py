@@ -1,0 +1,177 @@
+"""Whole conversations in a few lines, through the sandbox's own endpoint (/sandbox/send), which speaks WeChat's
+encrypted XML to the bot's /wechat over real HTTP; pushes are read back from /sandbox/messages.
+
+    async def test_query(dialog):   # `dialog` is a fixture (registered in tests/conftest.py)
+        number = await file_ticket(dialog, PARENT, "学校收资料费300元不给收据")
+        await talk(dialog, PARENT, "查询 " + number.lower(), expect=["编号：" + number, "资料费"])
+        await heard(dialog, STAFF, expect="新留言待签收")
+
+The bot runs the demo configuration (its directory and bound staff, see bot/demo/staff.csv) with a clock the
+test moves (`dialog.clock.advance(seconds)`); the scheduler is paused, `await dialog.sweep()` runs the watch.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import re
+import time
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from bot.app import DB, DISPATCHER, SCHEDULER, create_app
+from bot.demo import SANDBOX, demo_config
+from handlers.clock import FixedClock
+from tests.conftest import running
+from tests.test_process import free_port
+
+TZ = ZoneInfo("Asia/Shanghai")
+# Demo staff (bot/demo/staff.csv), named for what they do.
+FEES = "o_demo_staff_sfc"          # 市教育局教育收费管理处, handler
+DUTY = "o_demo_staff_bgs"          # 市教育局办公室（值班室）, handler
+DISTRICT = "o_demo_staff_jn"       # 江南区教育局, handler
+DISTRICT_HEAD = "o_demo_head_jn"   # 江南区教育局, supervisor
+SCHOOL = "o_demo_staff_syxx"       # 江南区实验小学, handler
+SCHOOL_HEAD = "o_demo_head_syxx"   # 江南区实验小学, supervisor
+LEADER = "o_demo_leader"           # 市教育局, leader
+NUMBER = re.compile(r"JY\d{4}-\d{4,}")
+
+
+def at(text: str) -> float:
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=TZ).timestamp()
+
+
+@dataclasses.dataclass
+class Dialog:
+    app: Any
+    session: aiohttp.ClientSession
+    clock: FixedClock
+    seen: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    async def db(self, fn, *args, **kw):
+        """Run a storage function on the bot's database (to arrange a case or check what was stored)."""
+        return await self.app[DB].run(fn, *args, **kw)
+
+    def advance(self, seconds: float) -> None:
+        """Move time on. Everyone the sandbox knows stays within WeChat's 48-hour window, as people who use the
+        account daily do (a test of the window itself uses the sandbox directly)."""
+        self.clock.advance(seconds)
+        sandbox = self.app[SANDBOX]
+        for openid in list(sandbox._users):
+            if sandbox._users[openid].following:
+                sandbox.follow(openid)
+
+    async def sweep(self) -> int:
+        return await self.app[DB].run(self.app[DISPATCHER].sweep_tx)
+
+
+def _check(text: str, expect: str | Iterable[str] | None, absent: str | Iterable[str] | None, what: str) -> None:
+    for want in [expect] if isinstance(expect, str) else (expect or []):
+        assert want in text, f"{what}: expected {want!r} in:\n{text}"
+    for unwanted in [absent] if isinstance(absent, str) else (absent or []):
+        assert unwanted not in text, f"{what}: did not expect {unwanted!r} in:\n{text}"
+
+
+async def send(d: Dialog, openid: str, **payload) -> str:
+    async with d.session.post("/sandbox/send", json={"openid": openid, **payload}) as resp:
+        body = await resp.json()
+    assert resp.status == 200 and body.get("error") is None, body
+    return body["reply"] or ""
+
+
+async def talk(d: Dialog, openid: str, text: str, expect: str | Iterable[str] | None = None,
+               absent: str | Iterable[str] | None = None) -> str:
+    """Send `text` as `openid`; the passive reply must contain each of `expect` and none of `absent`."""
+    reply = await send(d, openid, type="text", content=text)
+    _check(reply, expect, absent, f"{openid} said {text!r}")
+    return reply
+
+
+async def talk_all(d: Dialog, openid: str, text: str, expect: str | Iterable[str] | None = None,
+                   absent: str | Iterable[str] | None = None, wait: float = 0.4) -> str:
+    """Like talk, for answers longer than one WeChat message: the passive reply and the parts pushed after it."""
+    reply = await send(d, openid, type="text", content=text)
+    await asyncio.sleep(wait)
+    async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
+        messages = (await resp.json())["messages"]
+    new = messages[d.seen.get(openid, 0):]
+    d.seen[openid] = len(messages)
+    whole = "\n".join([reply] + [m.get("content") or "" for m in new])
+    _check(whole, expect, absent, f"{openid} said {text!r}")
+    return whole
+
+
+async def heard(d: Dialog, openid: str, expect: str | Iterable[str] | None = None,
+                absent: str | Iterable[str] | None = None, count: int = 1, timeout: float = 5.0) -> str:
+    """Wait for `count` new messages pushed to `openid` (customer-service or template); their texts joined."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
+            messages = (await resp.json())["messages"]
+        new = messages[d.seen.get(openid, 0):]
+        if len(new) >= count or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.03)
+    d.seen[openid] = d.seen.get(openid, 0) + len(new)
+    text = "\n".join(m.get("content") or str(m.get("data")) for m in new)
+    assert len(new) >= count, f"{openid}: expected {count} pushed message(s), got {len(new)}: {text}"
+    _check(text, expect, absent, f"pushed to {openid}")
+    return text
+
+
+async def quiet(d: Dialog, openid: str, wait: float = 0.3) -> None:
+    """Nothing new was pushed to `openid` (after giving the outbox a moment)."""
+    await asyncio.sleep(wait)
+    async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
+        messages = (await resp.json())["messages"]
+    new = messages[d.seen.get(openid, 0):]
+    assert not new, f"{openid} was sent: {[m.get('content') for m in new]}"
+
+
+async def drain(d: Dialog, *openids: str, wait: float = 0.3) -> None:
+    """Forget what was pushed so far (wait a moment for the outbox first)."""
+    await asyncio.sleep(wait)
+    for openid in openids:
+        async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
+            d.seen[openid] = len((await resp.json())["messages"])
+
+
+# Answers to the intake's questions, so a test can file a ticket in one line whatever the exact steps are.
+_ANSWERS = (("受理编号", None), ("请问您这次是", "{kind}"), ("联系电话", "{phone}"), ("身份", "{consent}"),
+            ("哪所学校", "0"), ("同类问题", "2"), ("新的问题", "1"), ("请核对", "1"), ("提交", "1"))
+KINDS = {"complaint": "1", "suggestion": "2", "inquiry": "3", "praise": "4"}
+
+
+async def file_ticket(d: Dialog, openid: str, text: str, scene: str | None = None, kind: str = "complaint",
+                      phone: str = "0", consent: str = "2", attachments: Iterable[dict] = ()) -> str:
+    """File a ticket through the intake conversation; returns its number. `attachments` (sandbox payloads such
+    as {"type": "image"}) are sent after the first message."""
+    if scene:
+        await send(d, openid, type="scan", scene=scene)
+    reply = await talk(d, openid, text)
+    for payload in attachments:
+        reply = await send(d, openid, **payload)
+    for _ in range(10):
+        m = NUMBER.search(reply)
+        if "受理编号" in reply and m:
+            return m.group(0)
+        answer = next((a for key, a in _ANSWERS if key in reply and a), None)
+        assert answer, f"filing {text!r}: no answer for:\n{reply}"
+        reply = await talk(d, openid, answer.format(kind=KINDS[kind], phone=phone, consent=consent))
+    raise AssertionError(f"filing {text!r} did not finish:\n{reply}")
+
+
+@pytest.fixture
+async def dialog(tmp_path):
+    """The demo (bot, sandbox, bound staff) on a free port, at a Monday morning the test can move."""
+    port = free_port()
+    config = demo_config(port=port, data_dir=str(tmp_path))
+    config = dataclasses.replace(config, outbox=dataclasses.replace(config.outbox, poll_seconds=0.02))
+    clock = FixedClock(at("2026-11-16 09:00"))
+    async with running(create_app(config, clock=clock), port) as app:
+        app[SCHEDULER].pause()  # the test runs the watch itself, with its own clock
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+            yield Dialog(app, session, clock)

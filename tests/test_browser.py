@@ -1,0 +1,84 @@
+"""The workbench in a real browser: Playwright driving Debian's chromium (never a downloaded browser build).
+Skipped, with the reason, where chromium or the playwright package is absent (.ci/run installs both)."""
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import pytest
+
+from storage import tickets
+from tests.dialog import FEES, LEADER, SCHOOL, drain, file_ticket, heard, talk
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PARENT = "o_parent_browser"
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip: .[test])")
+pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                                reason=f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+
+
+@pytest.fixture
+async def browser():
+    async with playwright_api.async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        await b.close()
+
+
+async def signed_in(d, browser, openid: str, width: int = 1280):
+    reply = await talk(d, openid, "登录", expect="5分钟内有效")
+    link = re.search(r"http://\S+/w/signin/\S+", reply).group(0)
+    context = await browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
+    page = await context.new_page()
+    await page.goto(link)
+    await page.click("#signin")
+    await page.wait_for_url(re.compile(r".*/w/$"))
+    return page
+
+
+async def test_a_handler_signs_in_by_link_and_handles_a_ticket_to_the_end(dialog, browser):
+    number = await file_ticket(dialog, PARENT, "学校乱收费，每人收资料费300元", scene="school:jn-syxx")
+    await drain(dialog, PARENT)
+    page = await signed_in(dialog, browser, FEES, width=390)  # on a phone
+    await page.click(f"text={number}")
+    await page.click("#do-accept")
+    assert "已签收 " + number in await page.inner_text(".flash")
+    await heard(dialog, PARENT, expect="受理")
+    await page.click("#act-reply summary")
+    await page.fill("#act-reply textarea", "您好，已要求学校退还资料费。")
+    await page.click("#act-reply button")
+    assert "已答复" in await page.inner_text("h1")
+    await heard(dialog, PARENT, expect="已要求学校退还资料费")
+    await page.click("#act-resolve summary")
+    await page.fill("#act-resolve textarea", "学校已全额退还。")
+    await page.click("#act-resolve button")
+    assert "已办结" in await page.inner_text("h1")
+    assert await page.query_selector("#act-reply") is None  # nothing more to answer
+    await heard(dialog, PARENT, expect="学校已全额退还")
+    assert (await dialog.db(tickets.get, number))["state"] == "resolved"
+
+
+async def test_a_leader_reads_the_dashboard_and_exports_the_rates(dialog, browser):
+    await file_ticket(dialog, PARENT, "学校乱收费，每人收资料费300元", scene="school:jn-syxx")
+    page = await signed_in(dialog, browser, LEADER)
+    await page.click("nav >> text=统计")
+    assert "响应率" in await page.inner_text(".kpis")
+    assert "市教育局教育收费管理处" in await page.inner_text("body")
+    async with page.expect_download() as info:
+        await page.click(".exports >> text=Excel")
+    download = await info.value
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(open(await download.path(), "rb").read())).active
+    assert sheet["A1"].value == "单位" and any(r[0].value == "市教育局教育收费管理处" for r in sheet.iter_rows(min_row=2))
+
+
+async def test_another_units_ticket_is_refused_in_the_browser(dialog, browser):
+    number = await file_ticket(dialog, PARENT, "学校乱收费，每人收资料费300元", scene="school:jn-syxx")
+    page = await signed_in(dialog, browser, SCHOOL)
+    response = await page.goto(page.url.replace("/w/", f"/w/t/{number}"))
+    assert response.status == 404
+    assert "没有这件留言" in await page.content()

@@ -1,0 +1,421 @@
+"""The workbench over real HTTP (no browser): sign-in links, sessions, CSRF, scope, actions through the same Desk
+functions as WeChat, search, notices, exports, the audit log and the citizen's own page."""
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import re
+
+import aiohttp
+import pytest
+
+from bot.app import DISPATCHER
+from storage import outbox, tickets, websessions
+from tests.dialog import FEES, LEADER, SCHOOL, drain, file_ticket, heard, talk
+
+PARENT = "o_parent_web"
+LINK = re.compile(r"http://127\.0\.0\.1:\d+(/w/signin/[A-Za-z0-9_-]+)")
+CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
+
+
+@contextlib.asynccontextmanager
+async def browser(d):
+    """A separate browser: its own cookie jar (unsafe=True: cookies for an IP address host)."""
+    async with aiohttp.ClientSession(base_url=str(d.session._base_url), cookie_jar=aiohttp.CookieJar(unsafe=True)
+                                     ) as s:
+        yield s
+
+
+async def link_for(d, openid: str) -> str:
+    reply = await talk(d, openid, "登录", expect="5分钟内有效")
+    return LINK.search(reply).group(1)
+
+
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
+async def press_signin(s: aiohttp.ClientSession, path: str, **kw) -> aiohttp.ClientResponse:
+    """Open the link's page and press its button, as a person does."""
+    async with s.get(path) as page:
+        nonce = NONCE.search(await page.text()).group(1)
+    return await s.post(path, data={"nonce": nonce}, **kw)
+
+
+async def sign_in(d, s: aiohttp.ClientSession, openid: str) -> str:
+    """Sign `s` in as `openid`; returns the inbox page."""
+    path = await link_for(d, openid)
+    async with await press_signin(s, path) as resp:
+        assert resp.status == 200, await resp.text()
+        assert str(resp.url).endswith("/w/")
+        return await resp.text()
+
+
+async def csrf_of(s, path: str) -> str:
+    async with s.get(path) as resp:
+        return CSRF.search(await resp.text()).group(1)
+
+
+async def act(s, number: str, action: str, csrf: str | None = None, **fields) -> aiohttp.ClientResponse:
+    """Post an action form; the response is the page it leads to (with the answer shown once), text in .page."""
+    token = csrf if csrf is not None else await csrf_of(s, f"/w/t/{number}")
+    resp = await s.post(f"/w/t/{number}", data={"_csrf": token, "action": action, **fields})
+    resp.page = await resp.text()
+    return resp
+
+
+async def audit(d, ticket: str | None = None) -> list[dict]:
+    return await d.db(lambda db: websessions.audit_rows(db, ticket=ticket))
+
+
+async def fees_ticket(d, text: str = "学校乱收费，每人收资料费300元不给收据") -> str:
+    return await file_ticket(d, PARENT, text, scene="school:jn-syxx", phone="13812345678")
+
+
+# -- sign-in -----------------------------------------------------------------------------------------------------------
+async def test_a_signin_link_opens_one_session_once(dialog):
+    path = await link_for(dialog, FEES)
+    async with browser(dialog) as s:
+        async with s.get(path) as resp:  # opening the link shows a button; a link preview does not use it up
+            assert resp.status == 200 and "进入工作台" in await resp.text()
+        async with s.get("/w/", allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.headers["Location"] == "/w/login"
+        async with await press_signin(s, path, allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.headers["Location"] == "/w/"
+            cookie = resp.cookies["tj_session"]
+            assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+        async with s.get("/w/") as resp:
+            assert resp.status == 200 and "收费管理处·李老师" in await resp.text()
+    async with browser(dialog) as other:
+        async with await press_signin(other, path) as resp:
+            assert resp.status == 403 and "链接已使用" in await resp.text()
+    assert [r["action"] for r in await audit(dialog)] == ["signin"]
+
+
+async def test_an_expired_or_unknown_link_opens_nothing(dialog):
+    path = await link_for(dialog, FEES)
+    dialog.clock.advance(5 * 60 + 1)
+    async with browser(dialog) as s:
+        async with await press_signin(s, path) as resp:
+            assert resp.status == 403 and "链接已过期" in await resp.text()
+        async with await press_signin(s, "/w/signin/not-a-token") as resp:
+            assert resp.status == 403 and "链接无效" in await resp.text()
+        async with s.get("/w/", allow_redirects=False) as resp:
+            assert resp.status == 302
+
+
+async def test_a_signin_posted_from_another_site_is_refused_and_leaves_the_link_unused(dialog):
+    """Login CSRF: a page elsewhere posting the attacker's own link would sign the victim in as the attacker. Such
+    a post carries no nonce cookie (SameSite=Lax), so it is refused before the link is looked at."""
+    path = await link_for(dialog, FEES)
+    async with browser(dialog) as victim:
+        async with victim.post(path, data={"nonce": "guessed"}, allow_redirects=False) as resp:
+            assert resp.status == 403 and "tj_session" not in resp.cookies
+        async with await press_signin(victim, path) as resp:  # the link itself still works, once
+            assert resp.status == 200 and str(resp.url).endswith("/w/")
+
+
+async def test_citizens_get_no_signin_link(dialog):
+    await talk(dialog, PARENT, "登录", absent="/w/signin/")
+
+
+async def test_signing_in_never_adopts_a_planted_session(dialog):
+    """Session fixation: a session id put into the browser before sign-in is ended, and a new one is issued."""
+    async with browser(dialog) as attacker:
+        await sign_in(dialog, attacker, SCHOOL)
+        planted = attacker.cookie_jar.filter_cookies(attacker._base_url)["tj_session"].value
+    async with browser(dialog) as victim:
+        victim.cookie_jar.update_cookies({"tj_session": planted})
+        await sign_in(dialog, victim, FEES)
+        issued = victim.cookie_jar.filter_cookies(victim._base_url)["tj_session"].value
+        assert issued != planted
+    async with browser(dialog) as attacker:
+        attacker.cookie_jar.update_cookies({"tj_session": planted})
+        async with attacker.get("/w/", allow_redirects=False) as resp:
+            assert resp.status == 302  # the planted id was ended at the victim's sign-in
+
+
+async def test_sessions_end_after_two_idle_hours_and_when_the_person_is_removed(dialog):
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        dialog.clock.advance(2 * 3600 + 1)
+        async with s.get("/w/", allow_redirects=False) as resp:
+            assert resp.status == 302
+        await sign_in(dialog, s, FEES)
+        await dialog.db(lambda db: dialog.app[DISPATCHER].desk.remove_staff(db, FEES))
+        async with s.get("/w/", allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.headers["Location"] == "/w/login"
+
+
+async def test_pages_carry_security_headers(dialog):
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        async with s.get("/w/") as resp:
+            csp = resp.headers["Content-Security-Policy"]
+            assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+            assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["Referrer-Policy"] == "no-referrer"
+            assert "<script>" not in await resp.text()
+
+
+# -- scope and CSRF ------------------------------------------------------------------------------------------------------
+async def test_a_form_without_the_csrf_token_changes_nothing(dialog):
+    number = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        for token in ("", "forged"):
+            resp = await act(s, number, "accept", csrf=token)
+            assert resp.status == 403
+    ticket = await dialog.db(tickets.get, number)
+    assert ticket["state"] == "assigned"
+
+
+async def test_another_units_ticket_is_not_found_by_url(dialog):
+    number = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)  # 江南区实验小学: the fees ticket is the fees office's
+        async with s.get(f"/w/t/{number}") as resp:
+            assert resp.status == 404
+        csrf = await csrf_of(s, "/w/")
+        resp = await act(s, number, "accept", csrf=csrf)
+        assert resp.status == 404
+        async with s.get("/w/?state=all") as resp:
+            assert number not in await resp.text()
+    assert (await dialog.db(tickets.get, number))["state"] == "assigned"
+
+
+# -- the handler's cycle -----------------------------------------------------------------------------------------------
+async def test_a_handler_accepts_replies_and_resolves_in_the_workbench(dialog):
+    number = await fees_ticket(dialog)
+    await drain(dialog, PARENT, FEES)
+    async with browser(dialog) as s:
+        inbox = await sign_in(dialog, s, FEES)
+        assert number in inbox and "乱收费" in inbox
+        async with s.get(f"/w/t/{number}") as resp:
+            page = await resp.text()
+        assert "138****5678" in page and "13812345678" not in page  # masked phone
+        assert "签收" in page and "分派依据" in page
+        assert (await act(s, number, "accept")).status == 200
+        await heard(dialog, PARENT, expect=["受理", number])
+        await act(s, number, "note", text="已电话联系学校核实")
+        await act(s, number, "reply", text="您好，已责令学校退还资料费。")
+        await heard(dialog, PARENT, expect="已责令学校退还资料费")
+        resp = await act(s, number, "resolve", text="学校已退还全部资料费")
+        assert "已办结 " + number in resp.page
+        await heard(dialog, PARENT, expect="学校已退还全部资料费")
+    ticket = await dialog.db(tickets.get, number)
+    assert ticket["state"] == "resolved" and ticket["accepted_by"] == FEES
+    actions = [r["action"] for r in await audit(dialog, number)]
+    assert actions.count("view") >= 4 and {"action:accept", "action:note", "action:reply",
+                                           "action:resolve"} <= set(actions)
+    # The internal note is on the staff page, never on the citizen's.
+    events = await dialog.db(tickets.events, ticket["id"])
+    assert [e["action"] for e in events if e["actor"] == FEES] == ["accept", "note", "reply", "resolve"]
+
+
+async def test_an_empty_reply_is_refused_with_a_clear_message(dialog):
+    number = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        resp = await act(s, number, "reply", text="   ")
+        assert "请填写答复内容（群众可见）。" in resp.page
+    assert (await dialog.db(tickets.get, number))["state"] == "assigned"
+
+
+async def test_an_action_the_state_does_not_allow_is_refused_like_in_wechat(dialog):
+    number = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        await act(s, number, "resolve", text="x")  # resolve signs first, as in WeChat
+        resp = await act(s, number, "bounce", text="不归我们")
+        assert "当前状态为“已办结”，不能退回" in resp.page  # the desk's own refusal, shown once
+        async with s.get(f"/w/t/{number}") as again:
+            assert "不能退回" not in await again.text()
+    assert (await dialog.db(tickets.get, number))["state"] == "resolved"
+
+
+# -- search, notices, exports ------------------------------------------------------------------------------------------
+async def test_search_finds_words_inside_longer_words(dialog):
+    number = await fees_ticket(dialog, "学校乱收费，还要求买指定的练习册")
+    other = await file_ticket(dialog, "o_parent_2", "学校周末组织补课，每次收费200元", scene="school:jn-syxx")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        async with s.get("/w/", params={"q": "乱收费", "state": "all"}) as resp:
+            page = await resp.text()
+        assert number in page and other not in page
+        async with s.get("/w/", params={"q": "练习册"}) as resp:
+            assert number in await resp.text()
+        async with s.get("/w/", params={"q": "收费"}) as resp:  # a word inside 乱收费 and in the other text
+            page = await resp.text()
+            assert number in page and other in page
+        async with s.get("/w/", params={"q": "食堂"}) as resp:
+            assert "没有找到" in await resp.text()
+
+
+async def test_new_tickets_reach_the_notification_list(dialog):
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        number = await fees_ticket(dialog)
+        async with s.get("/w/") as resp:
+            assert 'class="badge"' in await resp.text()
+        async with s.get("/w/notices") as resp:
+            page = await resp.text()
+        assert number in page and "新留言待签收" in page
+        async with s.get("/w/") as resp:
+            assert 'class="badge"' not in await resp.text()
+    wechat = await dialog.db(outbox.list_for, FEES)
+    assert json.loads(wechat[-1]["payload"])["notice"]["ticket"] == number  # the same notice, WeChat's channel
+
+
+async def test_exports_keep_to_the_scope_and_mask_phones(dialog):
+    mine = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        async with s.get("/w/export/tickets.csv", params={"state": "all"}) as resp:
+            rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
+        assert rows[0][0] == "编号" and all(mine not in r for r in rows)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        async with s.get("/w/export/tickets.csv", params={"state": "all"}) as resp:
+            assert resp.headers["Content-Disposition"].startswith("attachment")
+            body = (await resp.read()).decode("utf-8-sig")
+        assert mine in body and "138****5678" in body and "13812345678" not in body
+        async with s.get("/w/export/tickets.xlsx", params={"state": "all"}) as resp:
+            data = await resp.read()
+        from openpyxl import load_workbook
+        sheet = load_workbook(io.BytesIO(data)).active
+        assert [c.value for c in sheet[2]][0] == mine
+    exports = [r for r in await audit(dialog) if r["action"].startswith("export:")]
+    assert {r["action"] for r in exports} == {"export:tickets.csv", "export:tickets.xlsx"}
+    assert any(r["actor"] == SCHOOL and r["detail"].startswith("0 rows") for r in exports)
+
+
+async def test_the_leader_sees_the_dashboard_and_the_audit_log_others_do_not(dialog):
+    number = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        async with s.get("/w/dashboard") as resp:
+            page = await resp.text()
+        assert "响应率" in page and "单位排名" in page and "市教育局教育收费管理处" in page
+        async with s.get("/w/dashboard", params={"kind": "month"}) as resp:
+            assert "2026年11月" in await resp.text()
+        async with s.get("/w/export/rates.xlsx", params={"kind": "month"}) as resp:
+            from openpyxl import load_workbook
+            sheet = load_workbook(io.BytesIO(await resp.read())).active
+            assert sheet["A1"].value == "单位" and sheet.max_row >= 2
+        await s.get(f"/w/t/{number}")
+        async with s.get("/w/audit") as resp:
+            page = await resp.text()
+        assert "view" in page and number in page
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        async with s.get("/w/audit") as resp:
+            assert resp.status == 404
+
+
+async def test_the_audit_log_cannot_be_rewritten(dialog):
+    await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+    with pytest.raises(Exception, match="append-only"):
+        await dialog.db(lambda db: db.execute("UPDATE audit_log SET actor = 'x'"))
+    with pytest.raises(Exception, match="append-only"):
+        await dialog.db(lambda db: db.execute("DELETE FROM audit_log"))
+
+
+# -- the citizen's page --------------------------------------------------------------------------------------------------
+async def test_the_citizen_gets_a_signed_page_for_their_own_ticket(dialog):
+    number = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        await act(s, number, "note", text="内部：校长说家长难缠")
+        await act(s, number, "reply", text="您好，资料费将全部退还。")
+    reply = await talk(dialog, PARENT, f"查询 {number}", expect="仅限您本人")
+    path = re.search(r"http://127\.0\.0\.1:\d+(/t/\S+)", reply).group(1)
+    async with browser(dialog) as s:
+        async with s.get(path) as resp:
+            page = await resp.text()
+        assert resp.status == 200 and "资料费将全部退还" in page and "学校乱收费" in page
+        assert "家长难缠" not in page and "市教育局教育收费管理处" in page
+        assert resp.headers["X-Frame-Options"] == "DENY"
+        tampered = path.replace("sig=", "sig=0")
+        async with s.get(tampered) as resp:
+            assert resp.status == 403
+        other = await file_ticket(dialog, "o_someone_else", "幼儿园伙食费太贵", kind="complaint")
+        async with s.get(path.replace(number, other)) as resp:
+            assert resp.status == 403  # the signature is for that ticket and that person only
+    dialog.clock.advance(7 * 86400 + 1)
+    async with browser(dialog) as s:
+        async with s.get(path) as resp:
+            assert resp.status == 403 and "已过期" in await resp.text()
+
+
+async def test_a_dashboard_narrows_to_one_unit_only_within_the_scope(dialog):
+    await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:
+            page = await resp.text()
+        assert "<small>市教育局教育收费管理处 ·" in page and "<td>市教育局教育收费管理处</td>" in page
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:
+            page = await resp.text()
+        assert "<small>江南区实验小学 ·" in page and "收费管理处" not in page.split("<main>")[1]
+
+
+async def test_a_school_never_sees_who_wrote_an_anonymous_message(dialog):
+    number = await file_ticket(dialog, PARENT, "作业太多，孩子每天写到晚上11点，周末还有很多练习卷",
+                               scene="school:jn-syxx", phone="13812345678")
+    ticket = await dialog.db(tickets.get, number)
+    assert ticket["unit_code"] == "jn-syxx" and ticket["anonymous"]
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        async with s.get(f"/w/t/{number}") as resp:
+            page = await resp.text()
+        assert "匿名（学校不显示留言人信息）" in page and "5678" not in page and PARENT[:4] + "****" not in page
+        assert "此人以前的留言" not in page
+        async with s.get("/w/export/tickets.csv", params={"state": "all"}) as resp:
+            body = (await resp.read()).decode("utf-8-sig")
+        assert number in body and "5678" not in body
+    [view] = [r for r in await audit(dialog, number) if r["action"] == "view"]
+    assert view["detail"] == "identity hidden"
+
+
+async def test_leaders_invite_and_remove_staff_in_the_workbench_with_the_clis_checks(dialog):
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        csrf = await csrf_of(s, "/w/staff")
+        async with s.post("/w/staff", data={"_csrf": csrf, "do": "invite", "unit": "jn-yyxx", "role": "handler",
+                                            "name": "江南区育英小学·王老师"}) as resp:
+            page = await resp.text()
+        code = re.search(r'id="invite-code">(\w+)<', page).group(1)
+        await talk(dialog, "o_new_teacher", f"绑定 {code}", expect="江南区育英小学·王老师")
+        async with s.post("/w/staff", data={"_csrf": csrf, "do": "invite", "unit": "nowhere", "role": "handler",
+                                            "name": "x"}) as resp:
+            assert "unknown unit" in await resp.text()  # the CLI's own check, nothing created
+        async with s.post("/w/staff", data={"_csrf": csrf, "do": "remove", "openid": "o_new_teacher"}) as resp:
+            assert "已解除绑定" in await resp.text()
+        async with s.post("/w/staff", data={"do": "remove", "openid": FEES}) as resp:
+            assert resp.status == 403  # no CSRF token: nothing removed
+    assert {r["action"] for r in await audit(dialog)} >= {"staff:invite", "staff:remove"}
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)  # still bound; and not a leader: the page does not exist for them
+        async with s.get("/w/staff") as resp:
+            assert resp.status == 404
+
+
+async def test_the_daishou_filter_lists_what_the_duty_office_holds(dialog):
+    held = await file_ticket(dialog, "o_parent_exam", "请问今年中考体育考试的项目和评分标准什么时候公布？",
+                             kind="inquiry")
+    other = await fees_ticket(dialog)
+    assert (await dialog.db(tickets.get, held))["unattended"]  # 市教育考试院 has nobody bound in the demo
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        for state in ("open", "all"):
+            async with s.get("/w/", params={"flag": "unattended", "state": state}) as resp:
+                page = await resp.text()
+            assert resp.status == 200 and held in page and other not in page
+        async with s.get("/w/export/tickets.csv", params={"flag": "unattended", "state": "all"}) as resp:
+            body = (await resp.read()).decode("utf-8-sig")
+        assert held in body and other not in body
