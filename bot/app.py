@@ -104,6 +104,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     d = config.deadlines
     policy = Policy(
         name=config.bot.name, organisation=config.bot.organisation, commitment=config.bot.commitment,
+        hotline=config.bot.hotline,
         school_categories=frozenset(config.routing.school_categories),
         district_categories=frozenset(config.routing.district_categories), duty_office=config.routing.duty_office,
         similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
@@ -111,7 +112,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         bind_limits=(config.notify.invite_attempts_per_person, config.notify.invite_attempts_total),
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
-              "redo": d.redo_days}, restart_on_transfer=d.restart_on_transfer)
+              "redo": d.redo_days, "urgent": d.urgent_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
     surveys_policy, faq = await load_campaign(config, db, router)
     app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,

@@ -77,6 +77,8 @@ class BotConfig:
     timezone: str = "Asia/Shanghai"
     # The published service commitment (公开承诺) shown to a person who follows the account.
     commitment: str = "咨询3个工作日内答复，投诉和建议7个工作日内办结，办理结果请您评价。"
+    # The bureau's own hotline, given to a citizen with an urgent matter.
+    hotline: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class DeadlinesConfig:
     praise_days: int = 7
     # Safety complaints (校园安全) are urgent.
     safety_complaint_days: int = 1
+    # Urgent matters (the router's `urgent`): copied to the supervisors at once.
+    urgent_days: int = 1
     # Working days for the redo after a citizen is dissatisfied (不满意).
     redo_days: int = 3
     # A 转派 gives the new unit the full time limit again, counted from the transfer.
@@ -278,7 +282,7 @@ class Config:
         if not 1 <= self.deadlines.sweep_minutes <= 60:
             raise bad("deadlines.sweep_minutes", "must be between 1 and 60")
         for key in ("accept_days", "inquiry_days", "complaint_days", "suggestion_days", "praise_days",
-                    "safety_complaint_days", "redo_days"):
+                    "safety_complaint_days", "urgent_days", "redo_days"):
             if not 1 <= getattr(self.deadlines, key) <= 60:
                 raise bad(f"deadlines.{key}", "must be between 1 and 60 working days")
         try:

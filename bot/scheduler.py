@@ -77,6 +77,7 @@ class Jobs:
                     count += await self.db.run(self.dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
                 if len(ids) < 5000:
                     break
+            count += await self.db.run(self.dispatcher.drafts_tx)  # unfinished messages: remind, keep
         if count:
             self.sender.wake()
         return count

@@ -11,7 +11,7 @@ several reminders due at once (the server was down), each is recorded but only t
 """
 from __future__ import annotations
 
-from handlers import texts
+from handlers import followup, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
@@ -20,7 +20,6 @@ from storage import directory, staff, tickets
 
 # Reminder kinds in rising urgency, with the share of the time limit (in working time) that triggers them.
 SHARES = (("half", 0.5), ("eighty", 0.8))
-RATING_DAYS = 3  # no rating after this many days: closed as 未评价
 WATCHED = ("assigned", "accepted", "replied", "reopened", "bounced")  # the clock runs
 
 
@@ -46,17 +45,15 @@ class Watch:
         out: list[Reply] = []
         if ticket["state"] in WATCHED and ticket["due_at"] is not None:
             out = self._ticket(db, ticket, now)
-        elif ticket["state"] == "resolved" and ticket["resolved_at"] and \
-                now - ticket["resolved_at"] >= RATING_DAYS * 86400:
-            ticket = tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
-                                        closed_at=now, close_reason="unrated")
+        elif ticket["state"] == "resolved":  # the rating: one reminder, then 未评价 (handlers/followup.py)
+            ticket, out = followup.rating_visit(db, ticket, now, self.desk)
         tickets.set_check(db, ticket["id"], self.next_check(db, ticket, now))
         return out
 
     def next_check(self, db, ticket: dict, now: float) -> float | None:
         """The next moment something can become due for this ticket, or None if nothing will unless it changes."""
         if ticket["state"] == "resolved":
-            return ticket["resolved_at"] + RATING_DAYS * 86400 if ticket["resolved_at"] else None
+            return followup.rating_next_check(db, ticket)
         due = ticket["due_at"]
         if ticket["state"] not in WATCHED or due is None:
             return None

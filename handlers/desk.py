@@ -14,7 +14,7 @@ import re
 import unicodedata
 from typing import Any
 
-from handlers import texts
+from handlers import names, texts
 from handlers.clock import Clock
 from handlers.intake import mask_phone
 from handlers.messages import Reply
@@ -564,8 +564,16 @@ class Desk:
         hits = exact or [u for u in units if query and query in u["name"]]
         if len(hits) == 1:
             return hits[0], ""
-        if not hits:
-            return None, texts.UNIT_NOT_FOUND.format(query=query)
+        by_code = {u["code"]: u for u in units}
+        if not hits:  # typed loosely ("收费处", "和平中学"): the one plainly meant, else up to three suggestions
+            sure = names.best(query, [(u["code"], u["name"]) for u in units])
+            if sure:
+                return by_code[sure.code], ""
+            found = names.match(query, [(u["code"], u["name"]) for u in units])
+            if not found:
+                return None, texts.UNIT_NOT_FOUND.format(query=query)
+            return None, texts.UNIT_SUGGEST.format(query=query, lines="\n".join(
+                f"{m.name}（{m.code}）" for m in found))
         return None, texts.UNIT_AMBIGUOUS.format(query=query, names="、".join(u["name"] for u in hits[:4]))
 
     def _rejected_unit(self, db, ticket: dict) -> str | None:
@@ -583,6 +591,8 @@ class Desk:
         return unit
 
     def _days(self, ticket: dict) -> int:
+        if ticket["kind"] != "praise" and (ticket.get("routing") or {}).get("urgent"):
+            return self.days.get("urgent", self.days.get("safety_complaint", 1))  # as Dispatcher.plan gave it
         if ticket["kind"] == "complaint" and ticket["category"] in URGENT:
             return self.days.get("safety_complaint", 1)
         return self.days.get(ticket["kind"], 7)

@@ -195,7 +195,8 @@ def message(d: Digest, tz, url: str) -> str:
     o, b = d.overall, d.overall_before
     lines = [
         f"【{'上周' if d.scope == 'bureau' else d.scope_name + '上周'}留言周报】{d.week}（{d.period_text(tz)}）",
-        f"新增{d.new_total}件，办结{d.resolved}件，目前超期{len(d.overdue_now)}件。",
+        f"新增{d.new_total}件，办结{d.resolved}件，目前超期{len(d.overdue_now)}件"
+        + (f"，收到表扬{o.praised}件。" if o.praised else "。"),
         f"响应率{percent(o.response)}{change(o.response, b.response)}"
         f"｜解决率{percent(o.resolution)}{change(o.resolution, b.resolution)}"
         f"｜满意率{percent(o.satisfaction)}{change(o.satisfaction, b.satisfaction)}",

@@ -14,19 +14,19 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import commands, digest, review, texts
+from handlers import commands, digest, followup, names, review, texts
 from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import Intake, IntakeServices, Plan, normalise
+from handlers.intake import Draft, Intake, IntakeServices, Plan, normalise
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
-from handlers.vocabulary import STAFF_ROLES, WIDE_ROLES
+from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, URGENT, WIDE_ROLES
 from storage import conversations, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
@@ -57,13 +57,14 @@ class Policy:
     duty_office: str = "jyj-bgs"
     similar_days: int = 7
     conversation_minutes: int = 30
+    hotline: str = ""  # the bureau's own hotline, given to a citizen with an urgent matter
     restart_on_transfer: bool = True  # a 转派 gives the new unit the full time limit from the transfer
     public_url: str = ""  # base of the public pages (/u/…) linked in answers; empty: no links
     # Wrong invite codes allowed per hour: from one person, and from everyone.
     bind_limits: tuple[int, int] = (5, 50)
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
-        "redo": 3})
+        "redo": 3, "urgent": 1})
 
 
 class Dispatcher:
@@ -183,9 +184,16 @@ class Dispatcher:
 
     def sweep_tx(self, db, ids: list[int] | None = None) -> int:
         """The deadline watch over the tickets due for a check (or `ids`, chosen on a reader), in one
-        transaction with the reminders it queues."""
+        transaction with the reminders it queues. Without `ids` (tests, tools) the unfinished messages too."""
         pushes = self.watch.sweep(db, ids)
+        if ids is None:
+            pushes += self._intake(db).remind(self.clock.now())
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
+
+    def drafts_tx(self, db) -> int:
+        """Unfinished messages: one reminder before each expires; the expired kept to be offered back."""
+        pushes = self._intake(db).remind(self.clock.now())
+        return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="drafts")
 
     def digest_tx(self, db, week: str, link: Callable[..., str]) -> int:
         """Send the week's digests that have not gone yet, in one transaction (tests, tools). The service
@@ -241,8 +249,8 @@ class Dispatcher:
                 pushes += [{"text": item["texts"][o], "to": o, "extra": {"notice": notice}} for o in item["to"]]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
 
-    def _intake(self, db) -> Intake:
-        return Intake(_Services(self, db))
+    def _intake(self, db, openid: str = "") -> Intake:
+        return Intake(_Services(self, db, openid))
 
     def my_tickets(self, db, openid: str) -> str:
         rows = tickets.for_citizen(db, openid)
@@ -293,25 +301,22 @@ class Dispatcher:
         campaign = self.campaign.event(db, inbound)  # issue 13: survey QR codes, the custom menu
         if campaign is not None:
             return campaign
-        if inbound.event == "subscribe":
+        if inbound.event in ("subscribe", "scan"):
             users.set_scene(db, inbound.openid, inbound.scene, now)
             unit = self._unit(db, inbound.scene)
-            welcome = texts.WELCOME.format(org=self.policy.organisation, bot=self.policy.name,
-                                           commitment=self.policy.commitment)
-            if unit:
-                welcome += "\n" + texts.WELCOME_UNIT.format(unit=unit["name"])
-                if unit.get("commitment"):
-                    welcome += "\n" + texts.UNIT_COMMITMENT.format(unit=unit["name"], text=unit["commitment"])
-                if self.policy.public_url:  # issue 13: the unit's public page (service items, results)
-                    welcome += "\n" + texts.PUBLIC_UNIT_PAGE.format(
-                        unit=unit["name"], url=f"{self.policy.public_url}/u/{unit['code']}")
-            return [Reply(welcome)]
-        if inbound.event == "scan":
-            users.set_scene(db, inbound.openid, inbound.scene, now)
-            unit = self._unit(db, inbound.scene)
-            if unit:
-                return [Reply(texts.SCAN_UNIT.format(unit=unit["name"]))]
-            return [Reply(texts.SCAN_UNKNOWN)]
+            first = users.welcome_once(db, inbound.openid, now) or inbound.event == "subscribe"
+            replies = [Reply(self._welcome(unit) if first else
+                             texts.SCAN_UNIT.format(unit=unit["name"]) if unit else texts.SCAN_UNKNOWN)]
+            conv = conversations.get(db, inbound.openid, now)
+            if unit and conv and conv["flow"] == "intake" and not conv["expired"]:
+                # Scanned while writing: the message is about this school (no more "which school?").
+                school = unit["code"] if unit["kind"] in ("school", "kindergarten") else None
+                intake = self._intake(db, inbound.openid)
+                state, data, more = intake.scan(conv["state"], conv["data"], school, unit["name"])
+                conversations.put(db, inbound.openid, "intake", state, data, now,
+                                  self.policy.conversation_minutes * 60)
+                replies = [*(replies if first else []), *more]
+            return replies
         if inbound.event == "unsubscribe":
             users.set_subscribed(db, inbound.openid, False, now)
             return []  # WeChat delivers nothing to a person who has just left
@@ -323,6 +328,18 @@ class Dispatcher:
             return [Reply(texts.MENU_UNKNOWN)]
         return []  # VIEW and other notifications need no answer
 
+    def _welcome(self, unit: dict | None) -> str:
+        welcome = texts.WELCOME.format(org=self.policy.organisation, bot=self.policy.name,
+                                       commitment=self.policy.commitment)
+        if unit:
+            welcome += "\n" + texts.WELCOME_UNIT.format(unit=unit["name"])
+            if unit.get("commitment"):
+                welcome += "\n" + texts.UNIT_COMMITMENT.format(unit=unit["name"], text=unit["commitment"])
+            if self.policy.public_url:  # issue 13: the unit's public page (service items, results)
+                welcome += "\n" + texts.PUBLIC_UNIT_PAGE.format(
+                    unit=unit["name"], url=f"{self.policy.public_url}/u/{unit['code']}")
+        return welcome
+
     def _unit(self, db, scene: str | None) -> dict | None:
         if not scene:
             return None
@@ -333,41 +350,66 @@ class Dispatcher:
         return unit["code"] if unit and unit["kind"] in ("school", "kindergarten") else None
 
     # -- assignment: which unit handles a category, for a school or none -----------------------------------
-    def plan(self, db, category: str, school_code: str | None, kind: str, routing: dict) -> Plan:
+    def plan(self, db, category: str, school_code: str | None, kind: str, routing: dict,
+             anonymous: bool = False) -> Plan:
         """Who handles it: a school fixes what is its own to fix (policy.school_categories); the district bureau
-        running a named school takes policy.district_categories, 师德 always (never the school itself); the rest
-        goes to the city office listed for the category, and the duty office takes what no office claims."""
+        running a named school takes policy.district_categories; the rest goes to the city office listed for
+        the category, and the duty office takes what no office claims.
+
+        The school is never the handler of a message that involves a teacher's or principal's conduct (any of
+        its matters is 师德), nor of one whose writer refused to be known to it: then what the school would
+        have fixed goes to the bureau that runs it. Praise goes to the school it is about."""
         school = directory.get(db, school_code)
+        matters = {m.get("category") for m in routing.get("matters") or []} | {category}
+        conduct = bool(matters & NEVER_TO_SCHOOL)  # a teacher's or head's conduct (师德), whatever else it says
+        not_the_school = conduct or anonymous
         unit = None
-        if school and category in self.policy.school_categories and category != "ethics":
+        if school and kind == "praise":
             unit = school
-        elif school and (category in self.policy.district_categories or category == "ethics"):
+        elif school and category in self.policy.school_categories and not not_the_school:
+            unit = school
+        elif school and (category in self.policy.district_categories | self.policy.school_categories or conduct):
             parent = directory.get(db, school["parent"])
             unit = parent if parent and parent["kind"] == "district" else None
         if unit is None:
             unit = directory.office_for(db, category)
         if unit is None:
             unit = directory.get(db, self.policy.duty_office)
-        days = self.policy.days["safety_complaint"] if (kind == "complaint" and category == "safety") \
-            else self.policy.days[kind]
-        due = self.calendar.due(self.clock.now(), days)
+        urgent = bool(routing.get("urgent")) and kind in ("complaint", "inquiry", "suggestion")
+        if urgent:
+            days = self.policy.days.get("urgent", self.policy.days["safety_complaint"])
+        elif kind == "complaint" and category in URGENT:
+            days = self.policy.days["safety_complaint"]
+        else:
+            days = self.policy.days[kind]
+        due = None if kind == "praise" else self.calendar.due(self.clock.now(), days)
         return Plan(category=category, unit_code=unit["code"] if unit else None,
                     unit_name=unit["name"] if unit else self.policy.organisation,
                     school_code=school["code"] if school else None, school_name=school["name"] if school else None,
-                    routing=routing, due_at=due, due_text=self.calendar.date_text(due), days=days)
+                    routing=routing, due_at=due, due_text=self.calendar.date_text(due) if due else "—", days=days,
+                    urgent=urgent, hotlines=texts.hotlines(routing.get("urgent_words") or [], category,
+                                                           self.policy.hotline) if urgent else "")
 
 
 class _Services(IntakeServices):
     """The intake conversation's view of routing, the directory and tickets, within one transaction."""
 
-    def __init__(self, d: Dispatcher, db):
+    def __init__(self, d: Dispatcher, db, openid: str = ""):
         self.d = d
         self.db = db
-        self.needs_school = frozenset(d.policy.school_categories | {"ethics", "fees"})
+        self.openid = openid
+        self.needs_school = frozenset(d.policy.school_categories | NEVER_TO_SCHOOL | {"fees"})
         self.notices: list[Reply] = []
 
     def route(self, text: str) -> dict:
-        return self.d.router.route(text).to_dict()
+        decision = self.d.router.route(text).to_dict()
+        # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
+        decision.setdefault("urgent", False)
+        decision.setdefault("urgent_words", [])
+        if not decision.get("matters"):
+            decision["matters"] = [{"category": decision["category"], "score": decision.get("confidence", 0),
+                                    "words": []}]
+        return decision
 
     def find_school(self, text: str) -> str | None:
         code = self.d.router.find_school(text)
@@ -375,29 +417,101 @@ class _Services(IntakeServices):
             return code
         rows = directory.schools(self.db)
         hits = [r["code"] for r in rows if text and (text in r["name"] or r["name"] in text)]
-        return hits[0] if len(hits) == 1 else None
+        if len(hits) == 1:
+            return hits[0]
+        sure = names.best(text, [(r["code"], r["name"]) for r in rows]) if not hits else None
+        return sure.code if sure else None
 
-    def similar(self, data: dict) -> dict | None:
+    def suggest_schools(self, text: str) -> list[tuple[str, str]]:
+        return [(m.code, m.name) for m in names.match(text, [(r["code"], r["name"])
+                                                             for r in directory.schools(self.db)])]
+
+    def school_names(self, codes: list[str]) -> list[str]:
+        return [(directory.get(self.db, c) or {"name": c})["name"] for c in codes]
+
+    def similar(self, draft: Draft) -> dict | None:
         since = self.d.clock.now() - self.d.policy.similar_days * 86400
-        found = tickets.similar_open(self.db, data["openid"], data.get("school"), data["category"], since)
+        found = tickets.similar_open(self.db, draft.openid, draft.school, draft.category, since)
         if not found:
             return None
         created = dt.datetime.fromtimestamp(found["created_at"], self.d.calendar.tz)
         return {"number": found["number"], "date": f"{created.month}月{created.day}日",
                 "state": texts.STATE_NAMES[found["state"]]}
 
-    def plan(self, category: str, school: str | None, kind: str, routing: dict) -> Plan:
-        return self.d.plan(self.db, category, school, kind, routing)
+    def plan(self, category: str, school: str | None, kind: str, routing: dict, anonymous: bool = False) -> Plan:
+        return self.d.plan(self.db, category, school, kind, routing, anonymous=anonymous)
 
-    def submit(self, openid: str, data: dict, plan: Plan) -> dict:
+    def submit(self, openid: str, draft: Draft | dict, plan: Plan) -> dict:
+        if isinstance(draft, dict):  # a ticket made outside the conversation (a survey's free-text answer)
+            draft = Draft.from_dict({"openid": openid, **draft})
+        now = self.d.clock.now()
+        routing = {**plan.routing, "focus": draft.focus} if draft.focus else plan.routing
         ticket = tickets.create(
-            self.db, openid=openid, kind=data["kind"], category=plan.category, unit_code=plan.unit_code,
-            school_code=plan.school_code, text="\n".join(data["parts"]), attachments=data["attachments"],
-            contact_phone=data.get("phone") or None, anonymous=data.get("anonymous", True),
-            routing=plan.routing, now=self.d.clock.now(), due_at=plan.due_at, tz=self.d.calendar.tz,
-            accept_due_at=self.d.calendar.due(self.d.clock.now(), self.d.policy.days["accept"]))
+            self.db, openid=openid, kind=draft.kind, category=plan.category, unit_code=plan.unit_code,
+            school_code=plan.school_code, text=draft.text, attachments=draft.attachments,
+            contact_phone=draft.phone or None, anonymous=bool(draft.anonymous), routing=routing, now=now,
+            due_at=plan.due_at, tz=self.d.calendar.tz,
+            accept_due_at=None if draft.kind == "praise" else self.d.calendar.due(now, self.d.policy.days["accept"]))
+        if draft.kind == "praise":
+            self.notices.extend(self._praise(ticket, plan))
+            return ticket
         self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket))
+        if plan.urgent:
+            self.notices.extend(self._urgent_copies(ticket, plan))
         return ticket
+
+    def _praise(self, ticket: dict, plan: Plan) -> list[Reply]:
+        """Praise needs no handling: it is passed on to the unit and the body above it, counted for the unit
+        (rates.Rates.praised), and closed."""
+        now = self.d.clock.now()
+        tickets.transition(self.db, ticket, "closed", "system", now, "praise", "表扬已转达",
+                           closed_at=now, close_reason="praise")
+        unit = directory.get(self.db, plan.unit_code) or {"code": plan.unit_code, "parent": None}
+        to = staff.of_unit(self.db, unit["code"], ("handler", "supervisor"))
+        to += [o for o in staff.of_unit(self.db, unit.get("parent"), ("supervisor",)) if o not in to]
+        text = texts.PRAISE_NOTICE.format(number=ticket["number"], unit=plan.unit_name, text=ticket["text"],
+                                          school_line=f"学校：{plan.school_name}\n"
+                                          if plan.school_name and plan.school_name != plan.unit_name else "")
+        return [self.d.desk.to_staff(o, text, ticket, "群众表扬") for o in to]
+
+    def _urgent_copies(self, ticket: dict, plan: Plan) -> list[Reply]:
+        """An urgent matter is copied at once to the supervisors of the unit and of the body above it."""
+        told = {r.to for r in self.notices}
+        unit = directory.get(self.db, plan.unit_code) or {"code": plan.unit_code, "parent": None}
+        to = staff.of_unit(self.db, unit["code"], ("supervisor",))
+        to += staff.of_unit(self.db, unit.get("parent"), ("supervisor",))
+        text = texts.URGENT_COPY.format(number=ticket["number"], unit=plan.unit_name,
+                                        category=texts.CATEGORY_NAMES.get(plan.category, plan.category),
+                                        excerpt=texts.excerpt(ticket["text"], 120), due=plan.due_text)
+        return [self.d.desk.to_staff(o, text, ticket, "紧急留言") for o in dict.fromkeys(to) if o not in told]
 
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
         self.notices.extend(self.d.desk.supplemented(self.db, number, openid, text, attachments))
+
+    def welcome(self) -> str | None:
+        """The welcome, for a person whose first message comes before any follow or scan."""
+        if not self.openid or not users.welcome_once(self.db, self.openid, self.d.clock.now()):
+            return None
+        return self.d._welcome(None)
+
+    def kept(self) -> dict | None:
+        return conversations.kept(self.db, self.openid, self.d.clock.now())
+
+    def awaiting(self) -> list[str]:
+        return [t["number"] for t in tickets.awaiting_rating(self.db, self.openid)]
+
+    def rating(self, text: str) -> followup.Rating | None:
+        rating = followup.parse(text)
+        return rating if rating is not None and self.awaiting() else None
+
+    def rate(self, text: str, confirmed: bool = True) -> list[Reply] | None:
+        return self.d.followup.rate(self.db, self.openid, text, doubtful=confirmed)
+
+    def to_remind(self) -> list[dict]:
+        return conversations.to_remind(self.db, self.d.clock.now())
+
+    def mark_reminded(self, openid: str) -> None:
+        conversations.mark_reminded(self.db, openid, self.d.clock.now())
+
+    def keep_expired(self) -> int:
+        return conversations.keep_expired(self.db, self.d.clock.now())

@@ -1,11 +1,14 @@
 """回访: after a ticket is resolved, the citizen rates the result.
 
 1 满意 / 2 基本满意 close it. 3 不满意 reopens it once for redo, with the citizen's comment; a second 不满意 sends
-it to the bureau for review. No answer within three days closes it as 未评价 (see deadlines.Watch.sweep)."""
+it to the bureau for review. Ratings feed the units' 满意率, so a message is a rating only when it plainly is one
+(`parse`). Without an answer the citizen is reminded once after two days, and a day after that reminder the
+ticket closes as 未评价 (`sweep`, run with the deadline watch)."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from handlers import texts
 from handlers.clock import Clock
@@ -14,8 +17,90 @@ from handlers.messages import Reply
 from handlers.workdays import WorkCalendar
 from storage import directory, staff, tickets
 
-RATE = re.compile(r"^(?:评价\s*(JY\d{4}-\d{4,})\s*)?([123])\s*[、,，.。:：\s]*(.*)$", re.S | re.I)
-WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "还行": 2}
+# A rating is a bare 1, 2 or 3, alone or followed by a separator and a comment ("3 还没退钱", "3，作业还是多"),
+# or `评价 编号 N …`. A digit that starts a sentence ("2026年秋季学期…", "1班班主任…", "3年级数学老师…") is not.
+NUMBER = r"JY\s*\d{4}\s*-?\s*\d{1,}"
+SEPARATORS = " \t\n、,，.。:：;；!！~～-—"
+RATE = re.compile(rf"^(?P<cmd>评价[\s:：]*(?:(?P<number>{NUMBER})[\s:：,，]*)?)?(?P<score>[123])(?P<rest>.*)$",
+                  re.S | re.I)
+# Words that follow a digit in an ordinary sentence: 3年级, 1班, 2个孩子, 3天, 1号楼 … never a rating.
+COUNTERS = tuple("年月日号班级岁个名位次天点元块楼栋层周节门科分斤届期所中小人家条件项份本")
+LIST = re.compile(r"(?:^|\s|[。；;，,])[2-9一二三四五][、.．)）](?!\d)")  # the next item of a numbered list
+WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很满意": 1, "还行": 2, "一般": 2, "不太满意": 3,
+         "很不满意": 3, "非常不满意": 3}
+
+
+@dataclass(frozen=True)
+class Rating:
+    score: int
+    comment: str
+    number: str | None  # named in `评价 编号 N`
+    sure: bool          # False: "3还没退钱" could be a rating or a new message; the person is asked
+
+
+def parse(text: str) -> Rating | None:
+    """The rating a message gives, if it is one. The comment keeps the person's own characters."""
+    raw = text.strip()
+    norm = unicodedata.normalize("NFKC", raw)
+    m = RATE.match(norm)
+    if m:
+        number = re.sub(r"[\s-]", "", m.group("number") or "").upper() or None
+        if number:
+            number = f"{number[:6]}-{int(number[6:]):04d}"
+        rest = m.group("rest")
+        comment = _own_words(raw, len(norm) - len(rest)).strip(SEPARATORS + "　").strip()
+        if m.group("cmd"):
+            return Rating(int(m.group("score")), comment, number, True)
+        if rest[:1].isdigit() or rest.startswith(COUNTERS) or re.match(r"^[.．]\d", rest) or LIST.search(rest):
+            return None  # 2026年…, 3年级…, 3.5…, or "1、… 2、…": a sentence or a numbered list, not a rating
+        if not rest or (rest[0] in SEPARATORS and not (rest[0] == "、" and comment)):
+            return Rating(int(m.group("score")), comment, number, True)
+        return Rating(int(m.group("score")), comment, None, False)
+    for word, value in sorted(WORDS.items(), key=lambda kv: -len(kv[0])):
+        if norm.startswith(word):
+            rest = norm[len(word):]
+            if not rest or rest[0] in SEPARATORS:
+                return Rating(value, _own_words(raw, len(word)).strip(SEPARATORS + "　").strip(), None, True)
+    return None
+
+
+def _own_words(raw: str, norm_offset: int) -> str:
+    """The text after the first `norm_offset` characters of its NFKC form, taken from the original (so a
+    full-width ，or ！ stays as the person typed it). NFKC maps each character here to one, except rare
+    compatibility forms; then the normalised text is the best we have."""
+    if len(unicodedata.normalize("NFKC", raw)) == len(raw):
+        return raw[norm_offset:]
+    return unicodedata.normalize("NFKC", raw)[norm_offset:]
+
+
+RATING_REMIND_DAYS = 2   # after resolution: one reminder
+RATING_DAYS = 3          # after resolution, and at least a day after the reminder: closed as 未评价
+
+
+def rating_visit(db, ticket: dict, now: float, desk: Desk) -> tuple[dict, list[Reply]]:
+    """The deadline watch's visit to a resolved ticket: remind once, then close as 未评价 -- at least a day after
+    the reminder, so a reminder sent late (the service was down) still gets its day."""
+    resolved = ticket["resolved_at"]
+    if not resolved or now - resolved < RATING_REMIND_DAYS * 86400:
+        return ticket, []
+    if tickets.remind_once(db, ticket["id"], "rate", resolved, now):
+        text = texts.RATE_REMIND.format(number=ticket["number"], ask=texts.RATE_ASK)
+        return ticket, [desk.to_citizen(ticket, text, "请评价办理结果")]
+    if now >= rating_next_check(db, ticket):
+        ticket = tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
+                                    closed_at=now, close_reason="unrated")
+    return ticket, []
+
+
+def rating_next_check(db, ticket: dict) -> float | None:
+    """When the watch must look at a resolved ticket again: the reminder, then the end of the rating window."""
+    resolved = ticket["resolved_at"]
+    if not resolved:
+        return None
+    reminded = tickets.reminded_at(db, ticket["id"], "rate", resolved)
+    if reminded is None:
+        return resolved + RATING_REMIND_DAYS * 86400
+    return max(resolved + RATING_DAYS * 86400, reminded + 86400)
 
 
 class FollowUp:
@@ -25,39 +110,35 @@ class FollowUp:
         self.desk = desk
         self.redo_days = redo_days
 
-    def rate(self, db, openid: str, text: str) -> list[Reply] | None:
-        """Replies if `text` rates one of the person's resolved tickets; None if it is not a rating."""
+    def rate(self, db, openid: str, text: str, doubtful: bool = False) -> list[Reply] | None:
+        """Replies if `text` rates one of the person's resolved tickets; None if it is not (surely) a rating.
+        `doubtful=True` accepts a rating the person has confirmed they meant ("3还没退钱" then "是")."""
+        rating = parse(text)
+        if rating is None or not (rating.sure or doubtful):
+            return None
         waiting = tickets.awaiting_rating(db, openid)
-        if not waiting:
-            return None
-        norm = unicodedata.normalize("NFKC", text).strip()
-        score, comment, number = None, "", None
-        m = RATE.match(norm)
-        if m:
-            number, score = m.group(1), int(m.group(2))
-            # The comment in the person's own characters (NFKC would turn their ，into a comma).
-            comment = re.sub(r"^.*?[123１２３][\s、,，.。:：]*", "", text.strip(), count=1, flags=re.S).strip()
-        else:
-            for word, value in sorted(WORDS.items(), key=lambda kv: -len(kv[0])):
-                if norm.startswith(word):
-                    score, comment = value, norm[len(word):].strip(" ，,。")
-                    break
-        if score is None:
-            return None
-        if number:
-            ticket = next((t for t in waiting if t["number"] == number.upper()), None)
+        if rating.number:
+            ticket = next((t for t in waiting if t["number"] == rating.number), None)
             if ticket is None:
-                return [Reply(texts.TICKET_NOT_FOUND.format(number=number.upper()))]
+                own = tickets.get(db, rating.number)
+                if own is not None and own["openid"] == openid:
+                    return [Reply(texts.RATE_NOT_NOW.format(number=own["number"],
+                                                            state=texts.STATE_NAMES[own["state"]]))]
+                return [Reply(texts.TICKET_NOT_FOUND.format(number=rating.number))]
+        elif not waiting:
+            return None
         elif len(waiting) == 1:
             ticket = waiting[0]
         else:
             return [Reply(texts.RATE_WHICH.format(number=waiting[0]["number"]))]
-        return self._apply(db, ticket, score, comment)
+        return self._apply(db, ticket, rating.score, rating.comment)
 
     def _apply(self, db, ticket: dict, score: int, comment: str) -> list[Reply]:
         now = self.clock.now()
-        note = texts.RATING_NAMES[score] + (f"：{comment}" if comment else "")
+        # The event's name says 不满意 already ("不满意，重新办理"): its note is the person's comment alone.
+        note = comment or None
         if score in (1, 2):
+            note = texts.RATING_NAMES[score] + (f"：{comment}" if comment else "")
             tickets.transition(db, ticket, "closed", ticket["openid"], now, "rate", note, rating=score,
                                rating_comment=comment or None, rated_at=now, closed_at=now, close_reason="rated")
             return [Reply(texts.RATE_THANKS.format(number=ticket["number"]))]

@@ -1,14 +1,21 @@
 """The intake conversation: from a person's first words to a submitted, routed ticket.
 
-Steps, each asked only when needed:  describe -> kind -> (out_of_scope) -> school -> similar -> phone ->
-anonymity -> confirm. The state and the collected data live in SQLite (storage.conversations), so a restart in
-the middle changes nothing for the person.
+The steps are declared once, in order, in `STEPS` (state, whether it is still needed, what to ask, how an
+answer is taken); `Intake._advance` asks the first step still needed, so a step is asked only when it matters:
+
+    describe -> kind -> focus (two matters) -> out_of_scope -> school -> similar -> phone -> anonymity -> confirm
+
+`DETOURS` are the questions that interrupt the path and return to it: a message that looks like a new matter
+(new_matter), a reply that could be a rating of a resolved ticket (rating), and an earlier unsubmitted message
+offered back (resume). What the person has said so far is a typed `Draft`, stored as JSON in SQLite
+(storage.conversations), so a restart in the middle changes nothing for the person.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from handlers import texts
@@ -43,7 +50,18 @@ EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inqui
 
 
 def infer_kind(text: str) -> str | None:
-    """The kind when the words say it clearly, else None (and we ask)."""
+    """The kind when the words say it clearly, else None (and we ask). Praise is closed at once with no
+    deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""
+    kind = _infer_kind(text)
+    grievances = sum(text.count(w) for w in KIND_WORDS["complaint"] + EXPLICIT["complaint"])
+    if kind == "praise" and grievances:
+        return None
+    if kind in ("suggestion", "inquiry") and grievances >= 2:
+        return None  # a long complaint that ends "建议…" or asks "合理吗": the person says which
+    return kind
+
+
+def _infer_kind(text: str) -> str | None:
     named = [kind for kind, words in EXPLICIT.items() if any(w in text for w in words)]
     if len(named) == 1:
         return named[0]
@@ -58,9 +76,9 @@ def infer_kind(text: str) -> str | None:
     return "complaint" if "complaint" in winners else None
 
 
-def _t(data: dict, name: str) -> str:
-    """A reply text in the language the person writes in (data["lang"], set from their first words)."""
-    return texts.pick(name, data.get("lang"))
+def _t(d: "Draft", name: str) -> str:
+    """A reply text in the language the person writes in (Draft.lang, from the router on their first words)."""
+    return texts.pick(name, d.lang)
 
 
 def mask_phone(phone: str | None) -> str:
@@ -70,8 +88,89 @@ def mask_phone(phone: str | None) -> str:
 
 
 def choice(text: str, options: int) -> int | None:
-    n = ascii_int(normalise(text), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
+    n = ascii_int(normalise(text).rstrip("。.、"), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
     return n if n is not None and 1 <= n <= options else None
+
+
+
+
+# -- natural answers ----------------------------------------------------------------------------------------
+# People answer in words as often as with the number offered: 我不想留, 同意吧, 为什么要留电话？
+QUESTION = re.compile(r"为什么|为啥|干嘛|干什么|做什么|什么用|有啥用|有什么用|安全吗|会不会|泄露|泄漏|[?？]")
+DECLINE = re.compile(r"^(?:我?(?:就|还是|暂时)?(?:不想|不愿意?|不用|不要|不方便|不留|不需要|不必|不给|没有|没|无|"
+                     r"免了|算了|跳过|拒绝|不涉及)|0$|否|no\b|skip\b)", re.I)
+AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所谓", "没问题", "不怕")
+REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
+AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def yes_no(text: str) -> bool | None:
+    """True for agreement (同意吧, 可以, 行, 不介意), False for refusal (不同意, 不行, 保密), None if neither."""
+    t = normalise(text).lower()
+    n = choice(t, 2)
+    if n:
+        return n == 1
+    if any(w in t for w in AGREE_DESPITE_NO):
+        return True
+    if REFUSE.search(t):
+        return False
+    if AGREE.search(t):
+        return True
+    return None
+
+
+def han_count(text: str) -> int:
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@dataclass
+class Draft:
+    """What a person has told us so far. Stored as JSON between messages; unknown or missing keys (an older
+    version's draft after an upgrade) take their defaults."""
+
+    openid: str
+    parts: list[str] = field(default_factory=list)
+    attachments: list[dict] = field(default_factory=list)
+    kind: str | None = None
+    kind_from: str | None = None        # "asked": the person chose it; otherwise it is read again from the text
+    school: str | None = None
+    school_from: str | None = None      # scene (QR code), text, asked, or none (the person said no school)
+    school_options: list[str] = field(default_factory=list)  # numbered suggestions for a name typed loosely
+    category: str | None = None
+    routing: dict[str, Any] = field(default_factory=dict)
+    focus: str | None = None            # the matter that comes first, when one message holds two
+    insist: bool = False                # out of scope, but the person wants it submitted anyway
+    similar: str | None = None
+    similar_checked: bool = False
+    phone: str | None = None            # None: not asked yet; "": the person chose not to give one
+    anonymous: bool | None = None       # True: the school must not know who wrote
+    held: str | None = None             # a message waiting on a detour's answer (new matter? a rating?)
+    back_to: str | None = None          # the state a detour returns to
+    shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
+    lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Draft":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.parts)
+
+    @property
+    def matters(self) -> list[str]:
+        """The categories of the matters in the text, primary first (from the router's `matters`)."""
+        found = [m.get("category") for m in self.routing.get("matters") or [] if m.get("category")]
+        out: list[str] = []
+        for c in found:
+            if c not in out:
+                out.append(c)
+        return out
 
 
 @dataclass
@@ -84,9 +183,28 @@ class Plan:
     school_code: str | None
     school_name: str | None
     routing: dict[str, Any]
-    due_at: float
+    due_at: float | None
     due_text: str
     days: int
+    urgent: bool = False
+    hotlines: str = ""                  # for the citizen, when the matter is urgent
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of the conversation: its state name, whether it still needs asking, the full question,
+    the short reminder of it, how an answer is taken, and how many numbered options it offers (a bare
+    digit that is also a valid answer here is ambiguous when a rating is pending)."""
+
+    state: str
+    needed: Callable[["Intake", Draft], bool]
+    ask: Callable[["Intake", Draft], str]
+    again: Callable[["Intake", Draft], str]
+    answer: Callable[["Intake", str, Draft, Inbound], tuple]
+    options: Callable[[Draft], int] = lambda d: 0
+
+
+NEW_MATTER_CONFIDENCE = 0.6  # a supplement routed elsewhere at least this surely is offered as a new matter
 
 
 class Intake:
@@ -98,209 +216,484 @@ class Intake:
 
     # -- entry ------------------------------------------------------------------------------------------
     def start(self, inbound: Inbound, scene_school: str | None,
-              kind: str | None = None) -> tuple[str, dict, list[Reply]]:
+              kind: str | None = None) -> tuple[str | None, dict, list[Reply]]:
         """`kind` when already known (issue 13: a question an instant answer did not settle is an inquiry)."""
-        data: dict[str, Any] = {"openid": inbound.openid, "parts": [], "attachments": [], "kind": kind,
-                                "school": scene_school,
-                                "school_from": "scene" if scene_school else None}
-        self._collect(inbound, data)
-        if inbound.kind == "text" and normalise(inbound.text) and len(self._text(data)) < MIN_DESCRIPTION:
-            return "describe", data, [Reply(texts.ASK_MORE)]
-        if not data["parts"]:  # an image or voice without words: ask for the words
-            return "describe", data, [Reply(texts.ASK_DESCRIPTION_AFTER_MEDIA)]
-        return self._advance(data, [])
+        self.s.openid = inbound.openid
+        d = Draft(openid=inbound.openid, school=scene_school, school_from="scene" if scene_school else None,
+                  kind=kind, kind_from="asked" if kind else None)
+        state, data, replies = self._start(d, inbound)
+        welcome = self.s.welcome()
+        if welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
+            replies[0] = Reply(welcome + "\n\n" + replies[0].text)
+        elif welcome:
+            replies.insert(0, Reply(welcome))
+        return state, data, replies
+
+    def _start(self, d: Draft, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
+        kept = self._kept()
+        if kept:  # an earlier message never submitted: offer it back before anything else
+            d.shelved = kept
+            d.held = inbound.text if inbound.kind == "text" else None
+            if inbound.kind != "text":
+                self._collect(inbound, d)
+            return self._out("resume", d, [Reply(self._ask_resume(d))])
+        rating = self.s.rating(inbound.text) if inbound.kind == "text" else None
+        if rating is not None:  # "3还没退钱" with a resolved ticket waiting: a rating or a new message?
+            d.held, d.back_to = inbound.text, None
+            return self._out("rating", d, [Reply(self._ask_rating(d))])
+        return self._begin(d, inbound)
+
+    def _kept(self) -> dict | None:
+        """An expired draft worth offering back: its words (or, if it was itself waiting on a detour, the
+        draft it had set aside)."""
+        data = self.s.kept()
+        while data:
+            old = Draft.from_dict(data)
+            if old.parts or old.attachments:
+                return old.to_dict()
+            data = old.shelved
+        return None
+
+    def _begin(self, d: Draft, inbound: Inbound):
+        self._collect(inbound, d)
+        return self._advance(d, [])
 
     # -- one message within the conversation --------------------------------------------------------------
     def step(self, state: str, data: dict, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
+        self.s.openid = inbound.openid
+        d = Draft.from_dict(data)
         if inbound.kind in ("image", "voice", "video") and not (inbound.kind == "voice" and inbound.text):
-            self._collect(inbound, data)
-            return state, data, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
-                                       + "\n" + self._prompt(state, data))]
+            self._collect(inbound, d)
+            return self._out(state, d, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
+                                              + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
-        if state != "describe" and self._is_more_description(state, text):
+        if state in DETOURS:
+            return DETOURS[state].answer(self, text, d, inbound)
+        rated = self._maybe_rating(state, text, d, inbound)
+        if rated is not None:
+            return rated
+        return self._answer(state, text, d, inbound)
+
+    def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
+        if state != "describe" and self._is_more_description(state, text, d):
             # People often tell their story in several messages: a sentence where an answer was expected
-            # is more of the story, not a wrong answer.
-            self._collect(inbound, data)
-            return self._advance(data, [Reply(texts.SUPPLEMENTED)])
-        handler = getattr(self, f"_on_{state}")
-        return handler(text, data, inbound)
+            # is more of the story, not a wrong answer -- unless it is plainly about something else.
+            if self._is_new_matter(inbound.text, d):
+                d.held, d.back_to = inbound.text, state
+                return self._out("new_matter", d, [Reply(texts.NEW_MATTER.format(
+                    category=texts.CATEGORY_NAMES.get(self.s.route(inbound.text)["category"], "其他")))])
+            self._collect(inbound, d)
+            return self._advance(d, [Reply(texts.SUPPLEMENTED)])
+        return STEP[state].answer(self, text, d, inbound)
 
-    def _is_more_description(self, state: str, text: str) -> bool:
-        if sum("\u4e00" <= ch <= "\u9fff" for ch in text) < SUPPLEMENT_CHARS:  # digits, codes, short answers
+    def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
+        """A QR code scanned in the middle of writing: the draft is about that school from now on."""
+        d = Draft.from_dict(data)
+        note = texts.SCAN_DRAFT.format(unit=unit_name)
+        if school:
+            d.school, d.school_from, d.school_options = school, "scene", []
+        if state in DETOURS:
+            return self._out(state, d, [Reply(note + "\n" + self._again(state, d))])
+        state, data, replies = self._advance(d, [])
+        return state, data, [Reply(note + "\n" + replies[0].text), *replies[1:]]  # one message
+
+    # -- the sweep: a reminder before a draft expires ---------------------------------------------------------
+    def remind(self, now: float) -> list[Reply]:
+        """Once per idle spell, a reminder with the question still open; drafts already expired are kept
+        (storage.conversations) to be offered back when their person returns."""
+        out = []
+        for conv in self.s.to_remind():
+            self.s.openid = conv["openid"]
+            d = Draft.from_dict(conv["data"])
+            step = STEP.get(conv["state"]) or DETOURS.get(conv["state"])
+            if step is None:
+                continue
+            minutes = max(1, round((conv["expires_at"] - now) / 60))
+            text = texts.DRAFT_REMIND.format(minutes=minutes, prompt=step.ask(self, d))
+            out.append(Reply(text, to=conv["openid"]))
+            self.s.mark_reminded(conv["openid"])
+        self.s.keep_expired()
+        return out
+
+    # -- a rating while writing ---------------------------------------------------------------------------
+    def _maybe_rating(self, state: str, text: str, d: Draft, inbound: Inbound):
+        """A resolved ticket awaits a rating and this reply looks like one: it is one, unless it is also a
+        valid answer to the question on screen (a bare 3 when 1–4 is asked), and then the person is asked."""
+        rating = self.s.rating(inbound.text)
+        if rating is None:
+            return None
+        answers_here = not rating.comment and 1 <= rating.score <= STEP[state].options(d)
+        if answers_here or not rating.sure:
+            d.held, d.back_to = inbound.text, state
+            return self._out("rating", d, [Reply(self._ask_rating(d))])
+        replies = self.s.rate(inbound.text, True) or []
+        return self._out(state, d, [*replies, Reply(texts.DRAFT_KEPT + "\n" + self._again(state, d))])
+
+    def _ask_rating(self, d: Draft) -> str:
+        rating = self.s.rating(d.held or "")
+        number = self.s.awaiting()[0] if self.s.awaiting() else ""
+        score = texts.RATING_NAMES[rating.score] if rating else ""
+        other = texts.RATING_OTHER_ANSWER if d.back_to else texts.RATING_OTHER_NEW
+        return texts.RATING_OR_NOT.format(number=number, score=score, other=other)
+
+    def _on_rating(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 2)
+        if n is None:
+            yn = yes_no(text)
+            n = None if yn is None else 1 if yn else 2
+        if n is None:
+            return self._out("rating", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + self._ask_rating(d))])
+        held, back = d.held or "", d.back_to
+        d.held, d.back_to = None, None
+        if n == 1:
+            replies = self.s.rate(held, True) or []
+            if back is None:
+                return None, d.to_dict(), replies
+            return self._out(back, d, [*replies, Reply(texts.DRAFT_KEPT + "\n" + self._again(back, d))])
+        again = dataclasses.replace(inbound, text=held, kind="text")
+        if back is None:  # not a rating: the start of a new message
+            return self._begin(d, again)
+        return self._answer(back, normalise(held), d, again)
+
+    # -- a new matter in the middle --------------------------------------------------------------------------
+    def _is_new_matter(self, text: str, d: Draft) -> bool:
+        if not d.category or d.kind == "praise":
             return False
-        if state == "school" and self.s.find_school(text):
-            return False
-        return True
+        alone = self.s.route(text)
+        return (alone["category"] not in (d.category, "other_edu", "out_of_scope")
+                and alone["category"] not in d.matters
+                and alone.get("confidence", 0) >= NEW_MATTER_CONFIDENCE)
 
-    def _on_describe(self, text: str, data: dict, inbound: Inbound):
-        self._collect(inbound, data)
-        if len(self._text(data)) < MIN_DESCRIPTION:
-            return "describe", data, [Reply(texts.ASK_MORE)]
-        return self._advance(data, [])
+    def _on_new_matter(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 2)
+        if n is None:
+            return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.NEW_MATTER_CHOICES)])
+        held = d.held or ""
+        d.held, d.back_to = None, None
+        if n == 2:
+            d.parts.append(held.strip())
+            return self._advance(d, [Reply(texts.SUPPLEMENTED)])
+        # A new message first; the one in progress is set aside and offered back when this one is done.
+        fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
+        if d.school_from == "scene":
+            fresh.school, fresh.school_from = d.school, "scene"
+        return self._advance(fresh, [Reply(texts.NEW_MATTER_STARTED)])
 
-    def _on_kind(self, text: str, data: dict, inbound: Inbound):
+    # -- an earlier message, offered back ------------------------------------------------------------------
+    def _ask_resume(self, d: Draft) -> str:
+        old = Draft.from_dict(d.shelved or {"openid": d.openid})
+        return texts.RESUME.format(text=texts.excerpt(old.text, 300) or "（仅附件）")
+
+    def _on_resume(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 2)
+        if n is None:
+            return self._out("resume", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.RESUME_CHOICES)])
+        held = d.held or ""
+        old = Draft.from_dict(d.shelved or {"openid": d.openid})
+        old.attachments += d.attachments
+        more = han_count(held) >= SUPPLEMENT_CHARS and choice(held, 9) is None
+        if n == 1:
+            old.held = old.back_to = None
+            old.shelved = None
+            if more:  # what they wrote on coming back is more of the story (or a new matter: asked)
+                state, data, replies = self._advance(old, [])
+                state = state or "confirm"
+                again = dataclasses.replace(inbound, text=held, kind="text")
+                return self._answer(state, normalise(held), Draft.from_dict(data), again)
+            return self._advance(old, [Reply(texts.RESUMED)])
+        fresh = Draft(openid=d.openid, school=d.school, school_from=d.school_from)
+        if more:
+            fresh.parts.append(held.strip())
+            return self._advance(fresh, [Reply(texts.DISCARDED_START)])
+        return None, fresh.to_dict(), [Reply(texts.DISCARDED)]
+
+    # -- the steps' answers ----------------------------------------------------------------------------------
+    def _on_describe(self, text: str, d: Draft, inbound: Inbound):
+        self._collect(inbound, d)
+        return self._advance(d, [])
+
+    def _on_kind(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 4)
         kind = KINDS[str(n)] if n else texts.KIND_BY_NAME.get(text)
         if kind is None:
-            return "kind", data, [Reply(_t(data, "ASK_KIND_AGAIN"))]
-        data["kind"] = kind
-        return self._advance(data, [])
+            return self._out("kind", d, [Reply(_t(d, "ASK_KIND_AGAIN"))])
+        d.kind, d.kind_from = kind, "asked"
+        return self._advance(d, [])
 
-    def _on_out_of_scope(self, text: str, data: dict, inbound: Inbound):
+    def _on_focus(self, text: str, d: Draft, inbound: Inbound):
+        matters = d.matters
+        n = choice(text, len(matters))
+        if n is None:
+            named = [c for c in matters if texts.CATEGORY_NAMES.get(c, c) in text]
+            n = matters.index(named[0]) + 1 if len(named) == 1 else None
+        if n is None:
+            return self._out("focus", d, [Reply(self._ask_focus(d))])
+        d.focus = matters[n - 1]
+        return self._advance(d, [])
+
+    def _on_out_of_scope(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
         if n == 1 or text in YES:
-            data["insist"] = True
-            return self._advance(data, [])
+            d.insist = True
+            return self._advance(d, [])
         if n == 2 or text in NO_WORDS or text in texts.CANCEL_WORDS:
-            return None, data, [Reply(_t(data, "OUT_OF_SCOPE_DONE"))]
-        return "out_of_scope", data, [Reply(_t(data, "CHOOSE_1_2"))]
+            return None, d.to_dict(), [Reply(_t(d, "OUT_OF_SCOPE_DONE"))]
+        return self._out("out_of_scope", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
-    def _on_school(self, text: str, data: dict, inbound: Inbound):
-        if text in SKIP:
-            data["school"], data["school_from"] = None, "none"
-            return self._advance(data, [])
+    def _on_school(self, text: str, d: Draft, inbound: Inbound):
+        if text in SKIP or DECLINE.match(text) and not self.s.find_school(text):
+            d.school, d.school_from, d.school_options = None, "none", []
+            return self._advance(d, [])
+        n = choice(text, len(d.school_options)) if d.school_options else None
+        if n:
+            d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
+            return self._advance(d, [])
         code = self.s.find_school(text)
         if code is None:
-            return "school", data, [Reply(texts.SCHOOL_NOT_FOUND)]
-        data["school"], data["school_from"] = code, "asked"
-        return self._advance(data, [])
+            found = self.s.suggest_schools(text)
+            d.school_options = [code for code, _name in found]
+            if not found:
+                return self._out("school", d, [Reply(texts.SCHOOL_NOT_FOUND)])
+            return self._out("school", d, [Reply(self._ask_school(d))])
+        d.school, d.school_from, d.school_options = code, "asked", []
+        return self._advance(d, [])
 
-    def _on_similar(self, text: str, data: dict, inbound: Inbound):
+    def _on_similar(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
         if n == 1:
-            number = data["similar"]
-            self.s.append_to(number, inbound.openid, self._text(data), data["attachments"])
-            return None, data, [Reply(texts.APPENDED.format(number=number))]
+            number = d.similar
+            self.s.append_to(number, inbound.openid, d.text, d.attachments)
+            return self._finish(d, [Reply(texts.APPENDED.format(number=number))])
         if n == 2:
-            data["similar_checked"] = True
-            return self._advance(data, [])
-        return "similar", data, [Reply(texts.CHOOSE_1_2)]
+            d.similar_checked = True
+            return self._advance(d, [])
+        return self._out("similar", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
-    def _on_phone(self, text: str, data: dict, inbound: Inbound):
-        if text in SKIP:
-            data["phone"] = ""
-            return self._advance(data, [])
-        digits = text.replace(" ", "").replace("+86", "")
-        if not PHONE.match(digits):
-            return "phone", data, [Reply(_t(data, "PHONE_INVALID"))]
-        data["phone"] = digits
-        return self._advance(data, [])
+    def _on_phone(self, text: str, d: Draft, inbound: Inbound):
+        found = PHONE_IN_TEXT.search(text.replace(" ", "").replace("+86", ""))
+        if found:
+            d.phone = found.group(1)
+            return self._advance(d, [])
+        if text in SKIP or DECLINE.match(text):
+            d.phone = ""
+            return self._advance(d, [])
+        if QUESTION.search(text):
+            return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
+        return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
-    def _on_anonymity(self, text: str, data: dict, inbound: Inbound):
-        n = choice(text, 2)
-        if n is None:
-            n = 1 if text in YES else 2 if text in NO_WORDS else None
-        if n is None:
-            return "anonymity", data, [Reply(texts.CHOOSE_1_2)]
-        data["anonymous"] = n == 2
-        return self._advance(data, [])
+    def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
+        if QUESTION.search(text):
+            return self._out("anonymity", d, [Reply(texts.ANONYMITY_WHY + "\n" + _t(d, "ASK_ANONYMITY"))])
+        agreed = yes_no(text)
+        if agreed is None:
+            return self._out("anonymity", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "ASK_ANONYMITY"))])
+        d.anonymous = not agreed
+        return self._advance(d, [])
 
-    def _on_confirm(self, text: str, data: dict, inbound: Inbound):
+    def _on_confirm(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 3)
         if n == 1 or text in YES:
-            plan = self._plan(data)
-            ticket = self.s.submit(inbound.openid, data, plan)
-            return None, data, [Reply(_t(data, "SUBMITTED").format(
-                number=ticket["number"], unit=plan.unit_name, due=plan.due_text))]
+            plan = self._plan(d)
+            ticket = self.s.submit(inbound.openid, d, plan)
+            if d.kind == "praise":
+                done = texts.SUBMITTED_PRAISE.format(number=ticket["number"], unit=plan.unit_name)
+            else:
+                done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
+                                                 due=plan.due_text)
+                if plan.urgent:
+                    done += "\n" + texts.URGENT_SUBMITTED.format(hotlines=plan.hotlines)
+            return self._finish(d, [Reply(done)])
         if n == 2:
-            data["parts"], data["attachments"] = [], []
-            data.pop("plan", None)
-            return "describe", data, [Reply(_t(data, "ASK_REWRITE"))]
+            d.parts, d.attachments = [], []
+            return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
-            return None, data, [Reply(_t(data, "CANCELLED"))]
-        return "confirm", data, [Reply(_t(data, "CHOOSE_1_3"))]
+            return self._finish(d, [Reply(_t(d, "CANCELLED"))])
+        return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
+
+    def _finish(self, d: Draft, replies: list[Reply]):
+        """This message is done; a draft set aside for it is offered back now."""
+        if d.shelved:
+            nxt = Draft(openid=d.openid, shelved=d.shelved)
+            return self._out("resume", nxt, [*replies, Reply(self._ask_resume(nxt))])
+        return None, d.to_dict(), replies
 
     # -- moving on -----------------------------------------------------------------------------------------
-    def _advance(self, data: dict, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
-        """Ask the first thing still missing, or show the summary."""
-        text = self._text(data)
+    def _refresh(self, d: Draft) -> None:
+        """Type and route are read again over the whole text each time it grows, so what is confirmed is
+        what the whole message says."""
+        text = d.text
+        if d.kind_from != "asked":
+            d.kind = infer_kind(text) or d.kind
         decision = self.s.route(text)
-        if "lang" not in data:  # the language of the first words decides the replies' language
-            data["lang"] = decision.get("lang", "zh")
-            if data["lang"] == "en":
+        d.routing = decision
+        if d.lang is None:  # the language of the first words decides the replies' language
+            d.lang = decision.get("lang") or "zh"
+        if decision.get("school") and d.school_from not in ("asked", "scene"):
+            d.school, d.school_from = decision["school"], "text"  # the text names the school
+        d.category = d.focus if d.focus in d.matters else decision["category"]
+
+    def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
+        """Ask the first step still needed (the last one, confirm, always is)."""
+        if d.parts:
+            new = d.lang is None
+            self._refresh(d)
+            if new and d.lang == "en":
                 replies = [Reply(texts.EN["WELCOME"]), *replies]
-        if data.get("kind") is None:
-            data["kind"] = infer_kind(text)
-            if data["kind"] is None:
-                return "kind", data, [*replies, Reply(_t(data, "ASK_KIND"))]
-        data["category"] = decision["category"]
-        data["routing"] = decision
-        if decision.get("school") and data.get("school_from") != "asked":
-            data["school"], data["school_from"] = decision["school"], "text"  # the text names the school
-        if data["category"] == "out_of_scope" and not data.get("insist"):
-            return "out_of_scope", data, [*replies, Reply(_t(data, "OUT_OF_SCOPE"))]
-        if data.get("school") is None and data.get("school_from") != "none" and \
-                data["category"] in self.s.needs_school:
-            return "school", data, [*replies, Reply(_t(data, "ASK_SCHOOL"))]
-        if not data.get("similar_checked"):
-            data["similar_checked"] = True
-            similar = self.s.similar(data)
-            if similar:
-                data["similar"] = similar["number"]
-                return "similar", data, [*replies, Reply(texts.SIMILAR.format(
-                    number=similar["number"], date=similar["date"], state=similar["state"]))]
-        if "phone" not in data:
-            return "phone", data, [*replies, Reply(_t(data, "ASK_PHONE"))]
-        if "anonymous" not in data:
-            if data.get("school"):
-                return "anonymity", data, [*replies, Reply(_t(data, "ASK_ANONYMITY"))]
-            data["anonymous"] = True
-        plan = self._plan(data)
-        return "confirm", data, [*replies, Reply(self._summary(data, plan))]
+        for step in STEPS:
+            if step.needed(self, d):
+                return self._out(step.state, d, [*replies, Reply(step.ask(self, d))])
+        raise AssertionError("confirm is always needed")
 
-    def _plan(self, data: dict) -> Plan:
-        return self.s.plan(data["category"], data.get("school"), data["kind"], data["routing"])
+    @staticmethod
+    def _out(state: str | None, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
+        return state, d.to_dict(), replies
 
-    def _summary(self, data: dict, plan: Plan) -> str:
-        if data.get("lang") == "en":
+    def _plan(self, d: Draft) -> Plan:
+        return self.s.plan(d.category, d.school, d.kind, d.routing, anonymous=bool(d.anonymous))
+
+    def _again(self, state: str, d: Draft) -> str:
+        step = STEP.get(state) or DETOURS[state]
+        return step.again(self, d)
+
+    # -- what each step asks ------------------------------------------------------------------------------
+    def _ask_describe(self, d: Draft) -> str:
+        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts else texts.ASK_MORE
+
+    def _ask_focus(self, d: Draft) -> str:
+        lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))
+        return texts.ASK_FOCUS.format(lines=lines)
+
+    def _ask_school(self, d: Draft) -> str:
+        if not d.school_options:
+            return _t(d, "ASK_SCHOOL")
+        names = self.s.school_names(d.school_options)
+        lines = "\n".join(f"{i} {name}" for i, name in enumerate(names, 1))
+        return texts.SCHOOL_SUGGEST.format(lines=lines)
+
+    def _ask_similar(self, d: Draft) -> str:
+        found = self.s.similar(d)
+        return texts.SIMILAR.format(number=found["number"], date=found["date"], state=found["state"]) \
+            if found else _t(d, "CHOOSE_1_2")
+
+    def _needs_similar(self, d: Draft) -> bool:
+        if d.similar_checked or d.kind == "praise":
+            return False
+        d.similar_checked = True
+        found = self.s.similar(d)
+        d.similar = found["number"] if found else None
+        return found is not None
+
+    def _needs_anonymity(self, d: Draft) -> bool:
+        if d.anonymous is not None:
+            return False
+        if not d.school or d.kind == "praise":
+            d.anonymous = d.kind != "praise"  # no school named: nobody there to be told; praise is public
+            return False
+        return True
+
+    def _summary(self, d: Draft) -> str:
+        plan = self._plan(d)
+        if d.lang == "en" and "SUMMARY" in texts.EN:  # the whole text here too, as in Chinese
             return texts.EN["SUMMARY"].format(
-                kind=texts.KIND_NAMES_EN[data["kind"]], excerpt=texts.excerpt(self._text(data), 60),
-                unit=plan.unit_name, phone=mask_phone(data.get("phone")) if data.get("phone") else "none",
-                days=plan.days, due=plan.due_text)
-        lines = [texts.SUMMARY_HEAD,
-                 f"类型：{texts.KIND_NAMES[data['kind']]}",
-                 f"内容：{texts.excerpt(self._text(data), 60)}"]
-        if data["attachments"]:
-            lines.append(f"附件：{len(data['attachments'])}个")
+                kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
+                phone=mask_phone(d.phone) if d.phone else "none", days=plan.days, due=plan.due_text)
+        lines = [texts.SUMMARY_HEAD, f"类型：{texts.KIND_NAMES[d.kind]}"]
+        if len(d.matters) > 1 and d.kind != "praise":
+            names = [texts.CATEGORY_NAMES.get(c, c) + ("（为主）" if c == d.category else "") for c in d.matters]
+            lines.append("涉及事项：" + "、".join(names))
+        if d.attachments:
+            lines.append(f"附件：{len(d.attachments)}个")
         if plan.school_name:
             lines.append(f"涉及学校：{plan.school_name}")
-        lines.append(f"承办单位：{plan.unit_name}")
-        lines.append(f"联系电话：{mask_phone(data.get('phone'))}")
-        if plan.school_name:
-            lines.append("身份信息：" + ("对学校保密" if data.get("anonymous") else "可告知学校"))
-        lines.append(f"办结时限：{plan.days}个工作日，{plan.due_text}前")
+        if d.kind == "praise":
+            lines.append(f"转达：{plan.unit_name}")
+        else:
+            lines.append(f"承办单位：{plan.unit_name}")
+            lines.append(f"联系电话：{mask_phone(d.phone)}")
+            if plan.school_name:
+                lines.append("身份信息：" + ("对学校保密" if d.anonymous else "可告知学校"))
+            lines.append(f"办结时限：{plan.days}个工作日，{plan.due_text}前")
+            if plan.urgent:
+                lines.append(texts.URGENT_SUMMARY)
+        # The whole text, last before the choices, so the person can check every word; a long one is split
+        # into several messages by the channel (bot/receiver.split_text), the choices staying at the end.
+        lines.append(f"内容：{d.text}")
         lines.append(texts.SUMMARY_CHOICES)
         return "\n".join(lines)
 
-    def _prompt(self, state: str, data: dict) -> str:
-        return {
-            "describe": texts.ASK_MORE, "kind": texts.ASK_KIND, "out_of_scope": texts.CHOOSE_1_2,
-            "school": texts.ASK_SCHOOL, "similar": texts.CHOOSE_1_2, "phone": texts.ASK_PHONE,
-            "anonymity": texts.ASK_ANONYMITY, "confirm": texts.CHOOSE_1_3,
-        }[state]
-
     # -- collected data --------------------------------------------------------------------------------------
     @staticmethod
-    def _collect(inbound: Inbound, data: dict) -> None:
+    def _collect(inbound: Inbound, d: Draft) -> None:
         if inbound.text and normalise(inbound.text):
-            data["parts"].append(inbound.text.strip())
+            d.parts.append(inbound.text.strip())
         if inbound.kind in ("image", "voice", "video"):
-            data["attachments"].append({"kind": inbound.kind, "media_id": inbound.media_id,
-                                        "url": inbound.media_url, "text": inbound.text or None})
+            d.attachments.append({"kind": inbound.kind, "media_id": inbound.media_id,
+                                  "url": inbound.media_url, "text": inbound.text or None})
 
-    @staticmethod
-    def _text(data: dict) -> str:
-        return "\n".join(data["parts"])
+    def _is_more_description(self, state: str, text: str, d: Draft) -> bool:
+        if han_count(text) < SUPPLEMENT_CHARS:  # digits, codes, short answers
+            return False
+        if state == "school" and (self.s.find_school(text) or self.s.suggest_schools(text)):
+            return False
+        if state in ("phone", "anonymity") and (QUESTION.search(text) or DECLINE.match(text)) \
+                and han_count(text) < 20:
+            return False  # 为什么要留电话？ / 我不想留电话号码 is an answer, not more of the story
+        return True
+
+
+def _always(i: Intake, d: Draft) -> bool:
+    return True
+
+
+STEPS: tuple[Step, ...] = (
+    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION, Intake._ask_describe, Intake._ask_describe,
+         Intake._on_describe),
+    Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
+         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4),
+    Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
+         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters)),
+    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist,
+         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2),
+    Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
+         Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options)),
+    Step("similar", Intake._needs_similar, Intake._ask_similar, lambda i, d: _t(d, "CHOOSE_1_2"),
+         Intake._on_similar, lambda d: 2),
+    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: _t(d, "ASK_PHONE"),
+         lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone),
+    Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
+         lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2),
+    Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3),
+)
+STEP = {s.state: s for s in STEPS}
+
+# Questions off the path; each returns to where the person was (`Draft.back_to`) or starts afresh.
+DETOURS: dict[str, Step] = {s.state: s for s in (
+    Step("new_matter", _always, lambda i, d: texts.NEW_MATTER_CHOICES, lambda i, d: texts.NEW_MATTER_CHOICES,
+         Intake._on_new_matter, lambda d: 2),
+    Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
+    Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
+)}
 
 
 class IntakeServices:
     """What the intake conversation needs from the rest of the system (routing, directory, tickets)."""
 
+    openid: str    # whose conversation this is
     needs_school: frozenset[str]
     notices: list  # pushes caused by a submission (the staff to tell), sent with the conversation's reply
     route: Callable[[str], dict]
     find_school: Callable[[str], str | None]
-    similar: Callable[[dict], dict | None]
+    suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
+    school_names: Callable[[list[str]], list[str]]
+    similar: Callable[[Draft], dict | None]
     plan: Callable[..., Plan]
-    submit: Callable[[str, dict, Plan], dict]
+    submit: Callable[[str, Draft, Plan], dict]
     append_to: Callable[[str, str, str, list], None]
+    welcome: Callable[[], str | None]                 # the welcome, once, for a person who never followed
+    kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
+    awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating
+    rating: Callable[..., Any]                        # followup.Rating of a text, if a rating is pending
+    rate: Callable[[str, bool], list[Reply] | None]   # apply it
+    to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
+    mark_reminded: Callable[[str], None]
+    keep_expired: Callable[[], int]

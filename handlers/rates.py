@@ -7,7 +7,8 @@
     首次满意率 = satisfied at the first rating / tickets first rated in the period, and the number of 不满意
              given in the period: a redo that ends in 满意 does not hide that the first answer was rejected
 
-A ticket counts for the unit that holds it now (after any 转派). A rate with nothing to count is None, shown as
+A ticket counts for the unit that holds it now (after any 转派). Praise is not a case to handle: it counts only
+as `praised` for the unit it was passed to, never in the three rates. A rate with nothing to count is None, shown as
 "—": a unit with no tickets is not 0% and not 100%.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Rates:
     rated: int = 0
     satisfied: int = 0
     unrated: int = 0
+    praised: int = 0
     response_due: int = 0       # dispatched in the period and past their 签收 window (or accepted)
     first_rated: int = 0
     first_satisfied: int = 0
@@ -64,6 +66,9 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if unit is None:
             continue
         r = out.setdefault(unit, Rates())
+        if t["kind"] == "praise":
+            r.praised += _within(t["created_at"], start, end)
+            continue
         if _within(t["dispatched_at"], start, end):
             r.dispatched += 1
             if t["accepted_at"] is not None or now is None or not t["accept_due_at"] or t["accept_due_at"] <= now:

@@ -61,7 +61,7 @@ ASK_PHONE = (
 )
 PHONE_INVALID = "号码格式不对，请发送11位手机号或带区号的固定电话；不留请回复 0。"
 NO_PHONE = "未留"
-ASK_ANONYMITY = "是否同意让学校知道您的身份？\n1 同意\n2 不同意（仅教育局可见）"
+ASK_ANONYMITY = "是否同意让学校知道您的身份？\n1 同意\n2 不同意（仅教育局可见，也不由学校办理）"
 SUMMARY_HEAD = "请核对您的留言："
 SUMMARY_CHOICES = "回复 1 提交，2 修改内容，3 取消。"
 SUBMITTED = (
@@ -71,7 +71,44 @@ SUBMITTED = (
 ASK_REWRITE = "好的，请重新发送留言内容。"
 CANCELLED = "已取消，本次留言未提交。需要时可随时重新留言。"
 NOTHING_TO_CANCEL = "当前没有正在填写的留言。直接发送文字即可开始留言。"
-EXPIRED = "您之前未完成的留言已超过{minutes}分钟未操作，已自动取消。"
+EXPIRED = "您之前的留言超过{minutes}分钟没有继续，还没有提交。"
+DRAFT_REMIND = "您的留言还没有提交。请回复下面的问题继续；{minutes}分钟内没有回复，我们会先为您保存，下次可以接着填写。\n{prompt}"
+RESUME = "您上次没有提交的留言：\n「{text}」\n1 继续填写这条留言\n2 放弃它"
+RESUME_CHOICES = "1 继续填写上次的留言\n2 放弃它"
+RESUMED = "好的，接着填写上次的留言。"
+DISCARDED = "好的，上次的留言已放弃。需要时直接发送文字即可开始新的留言。"
+DISCARDED_START = "好的，上次的留言已放弃，现在记录您刚才发送的内容。"
+NEW_MATTER = (
+    "这条消息像是另一件事（{category}）。这是新的问题吗？\n"
+    "1 作为新留言（当前这条稍后接着填写）\n2 补充到当前留言"
+)
+NEW_MATTER_CHOICES = "1 作为新留言\n2 补充到当前留言"
+NEW_MATTER_STARTED = "好的，作为一条新留言。您之前那条留言已保存，这条提交后接着填写。"
+ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧？请回复数字。其他的会写在同一条留言里，一并转给承办单位。"
+SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
+DRAFT_KEPT = "您正在填写的留言还在，可以接着填写。"
+SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
+PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
+ANONYMITY_WHY = (
+    "选“同意”，学校可以直接联系您、更快解决；选“不同意”，您的身份只有教育局可见，"
+    "留言也不会交给这所学校办理，而由教育局办理。"
+)
+SUBMITTED_PRAISE = (
+    "感谢您的表扬！我们已将您的留言转达给“{unit}”及其主管部门，并记入该单位的表扬。\n编号：{number}"
+)
+URGENT_SUMMARY = "紧急事项：1个工作日内办结，提交后将同时报告主管负责人。"
+URGENT_SUBMITTED = "已同时报告主管负责人。{hotlines}"
+HOTLINE_DANGER = "如孩子正面临危险，请立即拨打110。"
+HOTLINE_YOUTH = "如孩子受到欺凌或需要心理支持，可拨打12355青少年服务台。"
+HOTLINE_FOOD = "如出现食物中毒症状，请立即就医；食品安全问题也可拨打12315。"
+HOTLINE_BUREAU = "教育局热线：{phone}。"
+# Which hotline fits an urgent matter, by the words that made it urgent (the router's urgent_words).
+HOTLINE_WORDS = {
+    HOTLINE_DANGER: ("打", "殴", "伤", "威胁", "恐吓", "刀", "性侵", "猥亵", "强奸", "侵害", "骚扰", "失踪", "跳楼",
+                     "囚禁", "关", "体罚", "危险", "暴力"),
+    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "自杀", "自残", "轻生", "抑郁", "心理", "孤立", "勒索"),
+    HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "拉肚子", "呕吐"),
+}
 
 # -- queries ----------------------------------------------------------------------------------------------
 NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言。"
@@ -87,6 +124,17 @@ TICKET_DETAIL_TEXT = "内容："
 TICKET_DETAIL_DUE = "办结时限：{due}前"
 TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单位：{unit}"
 TICKET_HISTORY_HEAD = "办理记录："
+
+
+def hotlines(words: list[str], category: str, bureau: str = "") -> str:
+    """The hotlines for an urgent matter: those its words call for, then the bureau's own."""
+    said = "".join(words)
+    lines = [line for line, keys in HOTLINE_WORDS.items() if any(k in said for k in keys)]
+    if not lines:
+        lines = [HOTLINE_FOOD if category == "safety" and not said else HOTLINE_DANGER]
+    if bureau:
+        lines.append(HOTLINE_BUREAU.format(phone=bureau))
+    return "".join(lines)
 
 
 def excerpt(text: str, limit: int = 40) -> str:
@@ -140,6 +188,8 @@ PRESSED_OK = {"supervise": "已督办 {number}，已通知承办单位及负责�
 NOTED_OK = "已为 {number} 添加内部备注（群众看不到）。"
 ARBITRATION = "【需局里裁定】留言 {number} 已被退回两次，请确定承办单位：发送“转派 {number} 单位”。\n最近退回理由：{reason}"
 BOUNCED_TO_DUTY = "【退回待重新分派】{number} 被“{unit}”退回：{reason}\n请发送“转派 {number} 单位”重新分派。"
+PRAISE_NOTICE = "【群众表扬】{number}｜{unit}\n{school_line}{text}\n群众的肯定已记入本单位，请转达相关人员。"
+URGENT_COPY = "【紧急留言抄送】{number}｜{category}｜{unit}\n{excerpt}\n须在{due}前办结，请督促立即处理。"
 CITIZEN_REPLIED = "【群众回复】{number}：\n{text}"
 
 # -- staff: answers to their commands --------------------------------------------------------------------------
@@ -181,6 +231,7 @@ TRANSFER_ROLE = "转派需由负责人或局领导操作。"
 ARBITRATION_ROLE = "该留言已退回两次，需由局领导确定承办单位。"
 UNIT_NOT_FOUND = "没有找到单位“{query}”，请发送单位全称或代码。"
 UNIT_AMBIGUOUS = "“{query}”对应多个单位：{names}。请发送全称或代码。"
+UNIT_SUGGEST = "没有找到单位“{query}”。您要找的是不是：\n{lines}\n请发送全称或括号里的代码。"
 TRANSFERRED_OK = "已将 {number} 转派给“{unit}”。"
 TRANSFER_NOTE = "转派至{unit}{reason}"
 TRANSFER_SAME = "留言 {number} 已在“{unit}”办理，无需转派。"
@@ -213,7 +264,7 @@ EVENT_NAMES = {
     "extension_request": "申请延期", "extension_approved": "同意延期", "extension_rejected": "不同意延期",
     "rate": "群众评价", "reopen": "不满意，重新办理", "review": "不满意，提交复核", "close": "结束",
     "withdraw": "群众撤回", "supervise": "督办", "urge": "催办", "note": "内部备注", "release": "承办人解除绑定",
-    "attended": "代收结束",
+    "attended": "代收结束", "praise": "表扬已转达",
 }
 # What the citizen sees of the history: plain steps, not the staff's verbs; internal events are not shown.
 CITIZEN_EVENT_NAMES = {
@@ -221,6 +272,7 @@ CITIZEN_EVENT_NAMES = {
     "citizen_reply": "您的回复", "resolve": "办理完毕", "bounce": "重新确定承办单位", "transfer": "转交其他单位办理",
     "supplement": "您补充了内容", "extension_approved": "办理时限延长", "rate": "您的评价", "reopen": "重新办理",
     "review": "提交市教育局复核", "close": "结束", "withdraw": "您撤回了留言",
+    "praise": "表扬已转达",
 }
 
 # -- deadlines: reminders to staff ----------------------------------------------------------------------------
@@ -252,12 +304,17 @@ EXTENSION_TO_HANDLER_NO = "【延期未同意】留言 {number} 仍须在{due}�
 CITIZEN_EXTENDED = "您的留言 {number} 因{reason}，办结时限延长至{due}，给您带来不便，敬请谅解。"
 
 # -- follow-up (回访) -------------------------------------------------------------------------------------------
-RATE_ASK = "请您评价办理结果，回复：\n1 满意\n2 基本满意\n3 不满意（可在数字后写上意见）"
+RATE_ASK = "请您评价办理结果，回复：\n1 满意\n2 基本满意\n3 不满意（可在数字后空一格写上意见，如“3 还没退费”）"
 RATE_THANKS = "感谢您的评价！留言 {number} 已结束。"
 RATE_REOPENED = "很抱歉办理结果未能让您满意。留言 {number} 已退回承办单位重新办理，将于{due}前再次答复您。"
 RATE_REVIEW = "很抱歉仍未让您满意。留言 {number} 已提交市教育局复核，复核结果会告诉您。"
 RATE_WHICH = "您有多件留言待评价，请发送“评价 编号 数字”，例如“评价 {number} 1”。"
 RATE_CHOICES = "请回复 1 满意、2 基本满意 或 3 不满意。"
+RATE_NOT_NOW = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
+RATE_REMIND = "您的留言 {number} 已办结，还没有收到您的评价。\n{ask}\n明天仍未评价将按“未评价”结束。"
+RATING_OR_NOT = "您是要评价留言 {number}（{score}）吗？\n1 是，评价留言 {number}\n2 {other}"
+RATING_OTHER_ANSWER = "不是，这是回答上面的问题"
+RATING_OTHER_NEW = "不是，这是一条新留言"
 REOPENED_NOTICE = "【群众不满意，请重新办理】留言 {number}：{comment}\n请于{due}前重新办结。"
 REVIEW_NOTICE = "【需复核】留言 {number}（{unit}）两次办理群众均不满意：{comment}\n请复核并转派或办结。"
 RATING_NAMES = {1: "满意", 2: "基本满意", 3: "不满意"}

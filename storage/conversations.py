@@ -7,16 +7,54 @@ from typing import Any
 import sqlite_utils
 
 
+KEPT = "kept"            # the flow of an unsubmitted message kept after its conversation expired
+KEEP_SECONDS = 7 * 86400  # how long such a message is kept to be offered back
+
+
 def get(db: sqlite_utils.Database, openid: str, now: float) -> dict[str, Any] | None:
-    """The live conversation, or None. An expired one is returned with expired=True once, then removed."""
+    """The live conversation, or None. An expired one is returned with expired=True once, then removed --
+    except an unsubmitted intake message, which is kept (flow 'kept') so its words can be offered back."""
     row = db.execute("SELECT flow, state, data, expires_at FROM conversations WHERE openid = ?",
                      [openid]).fetchone()
     if row is None:
         return None
     conv = {"flow": row[0], "state": row[1], "data": json.loads(row[2]), "expired": row[3] <= now}
     if conv["expired"]:
-        db.execute("DELETE FROM conversations WHERE openid = ?", [openid])
+        if conv["flow"] == "intake":
+            _keep(db, openid, row[3])
+        else:
+            db.execute("DELETE FROM conversations WHERE openid = ?", [openid])
     return conv
+
+
+def _keep(db: sqlite_utils.Database, openid: str, expired_at: float) -> None:
+    db.execute("UPDATE conversations SET flow = ?, expires_at = ? WHERE openid = ? AND flow = 'intake'",
+               [KEPT, expired_at + KEEP_SECONDS, openid])
+
+
+def keep_expired(db: sqlite_utils.Database, now: float) -> int:
+    """Turn every expired intake conversation into a kept message (the sweep does this for those who never
+    came back, before prune would forget them)."""
+    return db.execute("UPDATE conversations SET flow = ?, expires_at = expires_at + ? "
+                      "WHERE flow = 'intake' AND expires_at <= ?", [KEPT, KEEP_SECONDS, now]).rowcount
+
+
+def kept(db: sqlite_utils.Database, openid: str, now: float) -> dict[str, Any] | None:
+    """The data of this person's kept message, if any and not too old."""
+    row = db.execute("SELECT data FROM conversations WHERE openid = ? AND flow = ? AND expires_at > ?",
+                     [openid, KEPT, now]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def to_remind(db: sqlite_utils.Database, now: float, share: float = 2 / 3) -> list[dict[str, Any]]:
+    """Intake conversations idle for `share` of their time and not reminded yet in this idle spell."""
+    return [{"openid": r[0], "state": r[1], "data": json.loads(r[2]), "expires_at": r[3]} for r in db.execute(
+        "SELECT openid, state, data, expires_at FROM conversations WHERE flow = 'intake' AND reminded_at IS NULL "
+        "AND expires_at > ? AND updated_at + (expires_at - updated_at) * ? <= ?", [now, share, now])]
+
+
+def mark_reminded(db: sqlite_utils.Database, openid: str, now: float) -> None:
+    db.execute("UPDATE conversations SET reminded_at = ? WHERE openid = ?", [now, openid])
 
 
 def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dict[str, Any], now: float,
@@ -24,7 +62,7 @@ def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dic
     db.execute(
         "INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
-        "updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+        "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL",
         [openid, flow, state, json.dumps(data, ensure_ascii=False), now, now + ttl],
     )
 

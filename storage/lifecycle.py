@@ -53,6 +53,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": (("resolved",), "reopened"),
     "review": (("resolved",), "reopened"),
     "close": (("resolved",), "closed"),
+    "praise": (("assigned", "submitted"), "closed"),           # praise: passed on to the unit, nothing to handle
 }
 
 

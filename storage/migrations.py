@@ -450,6 +450,18 @@ def m007_invite_hardening(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m011_conversation_drafts(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # When a person was last reminded of an unfinished message (once per idle spell; a new message clears it).
+        "ALTER TABLE conversations ADD COLUMN reminded_at REAL",
+        # When a person was welcomed (on following, or on their first message if they wrote before following).
+        "ALTER TABLE users ADD COLUMN welcomed_at REAL",
+        "UPDATE users SET welcomed_at = first_seen_at",
+    )
+
+
+@migrations()
 def m014_review(db: sqlite_utils.Database) -> None:
     """The performance review (绩效考核) and the public pages (issue 13)."""
     _exec(
@@ -485,4 +497,3 @@ def m014_review(db: sqlite_utils.Database) -> None:
         "ALTER TABLE units ADD COLUMN contact_hours TEXT",
         "ALTER TABLE units ADD COLUMN contact_phone TEXT",
     )
-

@@ -231,6 +231,12 @@ def remind_once(db: sqlite_utils.Database, ticket_id: int, kind: str, due_at: fl
                       [ticket_id, kind, due_at, now]).rowcount == 1
 
 
+def reminded_at(db: sqlite_utils.Database, ticket_id: int, kind: str, due_at: float) -> float | None:
+    row = db.execute("SELECT sent_at FROM reminders WHERE ticket_id = ? AND kind = ? AND due_at = ?",
+                     [ticket_id, kind, due_at]).fetchone()
+    return row[0] if row else None
+
+
 def reminders(db: sqlite_utils.Database, ticket_id: int) -> list[str]:
     return [r[0] for r in db.execute("SELECT kind FROM reminders WHERE ticket_id = ? ORDER BY sent_at, rowid",
                                      [ticket_id])]

@@ -26,3 +26,10 @@ def set_scene(db: sqlite_utils.Database, openid: str, scene: str | None, now: fl
 def set_subscribed(db: sqlite_utils.Database, openid: str, subscribed: bool, now: float) -> None:
     touch(db, openid, now)
     db.execute("UPDATE users SET subscribed = ? WHERE openid = ?", [int(subscribed), openid])
+
+
+def welcome_once(db: sqlite_utils.Database, openid: str, now: float) -> bool:
+    """True the first time: the person is to be welcomed now (and is recorded as welcomed)."""
+    touch(db, openid, now)
+    return db.execute("UPDATE users SET welcomed_at = ? WHERE openid = ? AND welcomed_at IS NULL",
+                      [now, openid]).rowcount == 1

@@ -202,10 +202,31 @@ async def test_satisfied_and_unrated(world):
         await w.say("o_h", f"办结 {number} 已处理")
     assert "感谢您的评价" in await w.say("o_a", "满意")
     assert (await w.ticket(first))["state"] == "closed"
-    w.clock.advance(3 * 86400 + 1)
+    # Changed on purpose (issue 9.1): one reminder after two days, then 未评价 a day later (was: closed at
+    # three days without a word).
+    w.clock.advance(2 * 86400 + 1)
+    assert await w.sweep() == 1
+    [reminder] = [m for m in await w.pushed("o_b") if "还没有收到您的评价" in m]
+    assert second in reminder and "1 满意" in reminder
+    assert await w.sweep() == 0  # once
+    assert (await w.ticket(second))["state"] == "resolved"
+    w.clock.advance(86400)
     await w.sweep()
     t = await w.ticket(second)
     assert t["state"] == "closed" and t["close_reason"] == "unrated" and t["rating"] is None
+    assert len([m for m in await w.pushed("o_b") if "还没有收到您的评价" in m]) == 1
+
+
+async def test_a_late_rating_reminder_still_gets_its_day(world):
+    """The service was down over the reminder: the first sweep after reminds, and closing waits a day."""
+    w = world
+    number = await file(w, "o_late")
+    await w.say("o_h", f"办结 {number} 已处理")
+    w.clock.advance(5 * 86400)
+    await w.sweep()
+    assert (await w.ticket(number))["state"] == "resolved"
+    assert any("还没有收到您的评价" in m for m in await w.pushed("o_late"))
+    assert "感谢您的评价" in await w.say("o_late", "2")
 
 
 async def test_ticket_deadlines_over_new_year_and_a_configured_school_holiday(make_config):

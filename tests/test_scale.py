@@ -75,7 +75,9 @@ async def real_signatures(make_config) -> set[tuple]:
         await w.say(f"o_redo{r}", "2")
     out = {await w.app[DB].run(signature, await w.ticket(n[p])) for p in ("resolved", "resolved_r")}
     w.clock.advance(3 * 86400 + 1)
-    await w.sweep()  # the rest of the 'resolved' ones close as 未评价 ('unrated')
+    await w.sweep()  # a reminder to rate (issue 9.1) ...
+    w.clock.advance(86400)
+    await w.sweep()  # ... and a day later the rest of the 'resolved' ones close as 未评价 ('unrated')
     for p in paths:
         if not p.startswith("resolved"):
             out.add(await w.app[DB].run(signature, await w.ticket(n[p])))
@@ -224,7 +226,7 @@ def test_period_rates_equal_the_full_history_rates(bulk):
 async def test_sweep_over_check_at_equals_a_sweep_over_every_open_ticket(bulk, make_config, tmp_path):
     """Two copies of the bulk database; one swept the old way (every watched ticket, every resolved ticket), the
     other through check_at; every two hours over ten days the same reminders go to the same people."""
-    from handlers.deadlines import RATING_DAYS
+    from handlers import followup
     results = []
     for mode in ("every", "check_at"):
         path = tmp_path / f"{mode}.db"
@@ -240,10 +242,8 @@ async def test_sweep_over_check_at_equals_a_sweep_over_every_open_ticket(bulk, m
             pushes = []
             for t in tickets.watched(db):
                 pushes += d.watch._ticket(db, t, now)
-            for t in tickets.awaiting_rating(db):
-                if t["resolved_at"] and now - t["resolved_at"] >= RATING_DAYS * 86400:
-                    tickets.transition(db, t, "closed", "system", now, "close", "未评价", closed_at=now,
-                                       close_reason="unrated")
+            for t in tickets.awaiting_rating(db):  # one reminder, then 未评价 (issue 9.1)
+                pushes += followup.rating_visit(db, t, now, d.desk)[1]
             return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", now, source="deadlines")
 
         visited = []

@@ -1,0 +1,133 @@
+"""Finding a school or unit by the name a person actually types: "和平中学" or "和平初中" for 江南区和平初级中学,
+"收费处" for 市教育局教育收费管理处, "河平小学" (a wrong character of the same sound) for 和平小学.
+
+`match(query, candidates)` ranks (code, name) pairs. A name is compared as its distinctive part (the district or
+city prefix and the kind of school removed, e.g. 和平 in 江南区和平初级中学) by characters, by pinyin, and as an
+in-order abbreviation (收费处 in 教育收费管理处); a contradicting kind of school (小学 for 中学) is only suggested.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from rapidfuzz import fuzz
+
+# Kinds of school, longest spelling first, each with the family it belongs to (初中 and 高中 are both 中学).
+_KINDS = (
+    ("初级中学", "初中"), ("高级中学", "高中"), ("完全中学", "中学"), ("中学", "中学"),
+    ("初中", "初中"), ("高中", "高中"), ("附中", "中学"), ("一中", "中学"), ("二中", "中学"), ("三中", "中学"),
+    ("小学", "小学"), ("附小", "小学"), ("幼儿园", "幼儿园"), ("幼稚园", "幼儿园"), ("托儿所", "幼儿园"),
+    ("职业技术学校", "职校"), ("职业学校", "职校"), ("职业技术学院", "职院"), ("职校", "职校"), ("职高", "职校"),
+    ("技校", "职校"), ("学校", "学校"),
+)
+_COMPATIBLE = {("中学", "初中"), ("中学", "高中"), ("学校", "中学"), ("学校", "小学"), ("学校", "初中"),
+               ("学校", "高中"), ("学校", "职校")}
+_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{0,4}?(?:省|市|区|县))+")
+_NOISE = re.compile(r"[\s·・,，。.、()（）“”\"'-]")
+CUTOFF = 62.0  # below this a candidate is not worth suggesting
+
+
+@dataclass(frozen=True)
+class Match:
+    code: str
+    name: str
+    score: float  # 0–100
+
+
+def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], limit: int = 3,
+          cutoff: float = CUTOFF) -> list[Match]:
+    """The best candidates for `query`, best first, at most `limit`, each scoring at least `cutoff`."""
+    pairs = candidates.items() if isinstance(candidates, Mapping) else candidates
+    q = _parts(query)
+    if not q[0] and not q[1]:
+        return []
+    q_keys = _keys(q[0])
+    scored = [Match(code, name, round(_score(q, _parts(name), _clean(query), _clean(name)), 1))
+              for code, name in pairs if q_keys & _keys(_clean(name))]  # nothing in common: skip early
+    scored = [m for m in scored if m.score >= cutoff]
+    scored.sort(key=lambda m: (-m.score, len(m.name), m.code))
+    return scored[:limit]
+
+
+def best(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], margin: float = 8.0,
+         sure: float = 88.0, alone: float = 80.0) -> Match | None:
+    """The one candidate meant, when that is clear: a high score well ahead of the runner-up, or a good one
+    with nothing else near it ("收费处": only 教育收费管理处 reads so)."""
+    found = match(query, candidates, limit=2)
+    if not found:
+        return None
+    gap = found[0].score - found[1].score if len(found) > 1 else 100.0
+    if (found[0].score >= sure and gap >= margin) or (found[0].score >= alone and gap >= 15):
+        return found[0]
+    return None
+
+
+def _clean(text: str) -> str:
+    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parts(name: str) -> tuple[str, str | None]:
+    """(distinctive part, family of school) of a name: 江南区和平初级中学 -> ('和平', '初中')."""
+    full = _clean(name)
+    text = _PREFIX.sub("", full) or full  # "江南区" alone stays itself
+    for spelling, family in _KINDS:
+        if text.endswith(spelling):
+            core = text[: -len(spelling)]
+            if spelling in ("一中", "二中", "三中"):
+                core += spelling[0]  # 市一中: the number is what distinguishes it
+            return core.removeprefix("第") or full, family  # 市职业技术学校: the whole name is distinctive
+    # An office or a district bureau: the district is what distinguishes 江南区教育局 from 江北区教育局.
+    return full.removeprefix("市教育局") or full, None
+
+
+def _lazy_pinyin(text: str) -> list[str]:
+    # Its dictionaries take a second to load: only when a name is first looked up loosely, not at every start
+    # (a service's start, and each worker's, would wait for it).
+    from pypinyin import lazy_pinyin
+    return lazy_pinyin(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pinyin(text: str) -> str:
+    return " ".join(_lazy_pinyin(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _keys(core: str) -> frozenset[str]:
+    """The characters and syllables of a text: a name sharing none with the query cannot match it."""
+    return frozenset(core) | frozenset(_lazy_pinyin(core))
+
+
+def _in_order(short: str, long: str) -> float:
+    """How well `short` reads as an abbreviation of `long` (its characters in order), 0–1."""
+    if not short or len(short) > len(long):
+        return 0.0
+    i = 0
+    for ch in long:
+        if i < len(short) and ch == short[i]:
+            i += 1
+    return 1.0 if i == len(short) else 0.0
+
+
+def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_full: str) -> float:
+    (q_core, q_kind), (c_core, c_kind) = q, c
+    clash = (q_kind and c_kind and q_kind != c_kind and (q_kind, c_kind) not in _COMPATIBLE
+             and (c_kind, q_kind) not in _COMPATIBLE) or (q_kind and not c_kind)  # a school asked, an office
+    if not q_core:
+        return 0.0
+    chars = fuzz.ratio(q_core, c_core)
+    sound = fuzz.ratio(_pinyin(q_core), _pinyin(c_core)) - 5  # a homophone is likely, not certain
+    abbreviation = 0.0
+    if len(q_core) >= 2 and _in_order(q_core, c_core):
+        abbreviation = 70 + 30 * len(q_core) / max(len(c_core), 1)
+    whole = fuzz.ratio(q_full, c_full)
+    score = max(chars, sound, abbreviation, whole)
+    if clash:
+        score -= 30  # 和平小学 for 和平初级中学: worth suggesting, never taken without asking
+    elif q_kind and c_kind and q_kind != c_kind:
+        score -= 6  # 中学 for 初级中学: compatible, a little less sure
+    return max(0.0, min(100.0, score))
