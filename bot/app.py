@@ -16,6 +16,7 @@ from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
 from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
+from bot import public as public_pages
 from bot import metrics
 from bot import web as web_pages
 from bot.web.auth import Links
@@ -55,6 +56,7 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.router.add_get("/metrics", _metrics)
 
     web_pages.setup(app)
+    public_pages.setup(app)  # issue 13: /u/ directory, /u/<code> unit and bureau pages
     app.router.add_get("/wechat", _wechat_get)
     app.router.add_post("/wechat", _wechat_post)
 
@@ -74,8 +76,22 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
         await db.run(directory.upsert, rows)
+    if config.directory.services:
+        await load_services(config, db)
     yield
     db.close()
+
+
+async def load_services(config: Config, db: Database) -> int:
+    """服务事项 from [directory] services, checked against the directory (issue 13's public pages)."""
+    from bot.config import ConfigError
+    from storage import services
+    known = {u["code"]: u["kind"] for u in await db.run(directory.all_units)}
+    try:
+        scopes = services.read_toml(config.directory.services, known)
+    except services.ServicesError as exc:
+        raise ConfigError(f"{config.source}: directory.services: {exc}") from None
+    return await db.run(services.replace, scopes)
 
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
@@ -92,6 +108,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         school_categories=frozenset(config.routing.school_categories),
         district_categories=frozenset(config.routing.district_categories), duty_office=config.routing.duty_office,
         similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
+        public_url=config.public_url,
         bind_limits=(config.notify.invite_attempts_per_person, config.notify.invite_attempts_total),
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,

@@ -195,6 +195,15 @@ def cmd_init_db(args) -> int:
         if config.directory.csv:
             n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv))
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
+        if config.directory.services:
+            from storage import services
+            known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+            try:
+                scopes = services.read_toml(config.directory.services, known)
+            except services.ServicesError as exc:
+                raise ConfigError(f"directory.services: {exc}") from None
+            n = db.run_sync(services.replace, scopes)
+            print(f"service items: {n} ({config.directory.services})")
         _check_campaign(config, db)
     finally:
         db.close()
@@ -596,6 +605,80 @@ def cmd_survey_results(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    """绩效考核 of a period: the ranking printed, and the XLSX with --out."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    from handlers import review
+    from storage.db import Database
+    config = _load(args.config)
+    tz = ZoneInfo(config.bot.timezone)
+    try:
+        review.parse_period(args.period)
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    db = Database(config.storage.path).start()
+    try:
+        defs = _campaign_defs(config, db)
+        now = time.time()
+        # A reader: a report over a year of tickets never holds the write lock.
+        result = db.read_sync(review.build, args.period, tz, config.review.weights(), defs,
+                              config.campaign.min_responses, now, args.kind)
+    finally:
+        db.close()
+    if args.unit:
+        try:
+            print(review.format_unit(result, args.unit))
+        except ValueError as exc:
+            print(f"tingjian: {exc}", file=sys.stderr)
+            return 2
+    else:
+        print(review.format_text(result))
+    if args.out:
+        from bot.review_xlsx import write
+        print(f"written to {write(result, args.out, now, tz)}")
+    return 0
+
+
+def cmd_review_comment(args) -> int:
+    """领导点评 from the terminal (leaders can also send 点评 in WeChat)."""
+    import time
+
+    from handlers import review
+    from storage import review as review_store
+    try:
+        review.parse_period(args.period)
+        text = args.text.strip()
+        if not text:
+            raise ValueError("the comment is empty")
+        _, cid = _with_db(args, review_store.add_comment, args.unit, args.period, args.author, text, args.public,
+                          time.time())
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    print(f"comment {cid} recorded for {args.unit}, {review.period_name(args.period)}"
+          f"{' (public: shown on the unit page)' if args.public else ' (internal)'}")
+    return 0
+
+
+def cmd_review_comments(args) -> int:
+    from storage import review as review_store
+    if args.delete is not None:
+        _, done = _with_db(args, review_store.delete_comment, args.delete)
+        print(f"comment {args.delete} deleted" if done else f"tingjian: no comment {args.delete}",
+              file=sys.stdout if done else sys.stderr)
+        return 0 if done else 2
+    _, rows = _with_db(args, review_store.comments, args.period, args.unit)
+    for c in rows:
+        print(f"{c['id']}\t{c['period']}\t{c['unit_code']}\t{c['author']}\t{'public' if c['public'] else 'internal'}"
+              f"\t{c['text']}")
+    if not rows:
+        print("no comments")
+    return 0
+
+
 def cmd_faq_stats(args) -> int:
     import datetime as dt
     from zoneinfo import ZoneInfo
@@ -936,6 +1019,37 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_survey_results)
 
+    p = sub.add_parser("review", help="绩效考核: each unit's score and rank for a month, quarter or year",
+                       description="The performance review of a period (2026-11, 2026-Q4 or 2026): the three rates, "
+                                   "first-time satisfaction, overdue and bounced counts, the 群众评议 score and "
+                                   "praise, normalised and weighted ([review] in the config) into one score, ranked "
+                                   "within each kind of unit; districts and the bureau pooled. `review comment` "
+                                   "records a leader's comment (领导点评).")
+    p.add_argument("--period", help="2026-11, 2026-Q4 or 2026")
+    p.add_argument("--kind", choices=["office", "district", "school", "kindergarten"], help="only this kind")
+    p.add_argument("--unit", help="print this unit's report (figures, each component's score and weight)")
+    p.add_argument("--out", metavar="FILE.xlsx", help="also write the XLSX (sheets 全局, 区县, 单位, 说明)")
+    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    p.set_defaults(func=lambda a: cmd_review(a) if a.period else _missing(p, "--period"))
+    review_sub = p.add_subparsers(dest="review_command", metavar="[comment | comments]")
+    q = review_sub.add_parser("comment", help="record a leader's comment (领导点评) on a unit for a period",
+                              description="Record 领导点评 for a unit and period. --public shows it on the unit's "
+                                          "public page.")
+    q.add_argument("--unit", required=True, help="unit code")
+    q.add_argument("--period", required=True, help="2026-11, 2026-Q4 or 2026")
+    q.add_argument("--text", required=True)
+    q.add_argument("--author", default="局领导", help="who comments (default: 局领导)")
+    q.add_argument("--public", action="store_true", help="also show it on the unit's public page")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_review_comment)
+    q = review_sub.add_parser("comments", help="list leaders' comments (id, period, unit, author, visibility)",
+                              description="List 领导点评, the latest first; --delete ID withdraws one.")
+    q.add_argument("--period", help="only this period")
+    q.add_argument("--unit", help="only this unit code")
+    q.add_argument("--delete", type=int, metavar="ID", help="withdraw this comment")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_review_comments)
+
     p = sub.add_parser("faq", help="常见问题: how often each instant answer was served and whether it helped",
                        description="Common questions answered at once (campaign.faq).")
     faq_sub = p.add_subparsers(dest="faq_command", required=True, metavar="ACTION")
@@ -1009,6 +1123,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     p.set_defaults(func=cmd_route_suggest)
     return parser
+
+
+def _missing(parser: argparse.ArgumentParser, option: str) -> int:
+    parser.print_usage(sys.stderr)
+    print(f"tingjian: {option} is required", file=sys.stderr)
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,6 +85,8 @@ class BotConfig:
 class DirectoryConfig:
     # CSV of units and schools loaded at start (columns: code,name,kind,district,parent). Empty: none.
     csv: str = ""
+    # TOML of service items (服务事项) and contact hours per unit or kind (storage/services.py). Empty: none.
+    services: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,32 @@ class CampaignConfig:
 
 
 @dataclass(frozen=True)
+class ReviewConfig:
+    # Weights of the performance review's components (handlers/review.py); the score is the weighted mean of
+    # the components a unit has, so they need not sum to 1.
+    weight_response: float = 0.15
+    weight_resolution: float = 0.20
+    weight_satisfaction: float = 0.20
+    weight_first_satisfaction: float = 0.10
+    weight_overdue: float = 0.05
+    weight_bounced: float = 0.05
+    weight_survey: float = 0.20
+    weight_praise: float = 0.05
+
+    def weights(self):
+        from handlers.review import Weights
+        return Weights(**{f.name: getattr(self, f"weight_{f.name}") for f in dataclasses.fields(Weights)})
+
+
+@dataclass(frozen=True)
+class PublicConfig:
+    # How long a public page (/u/…) is served from memory before it is built again, in seconds.
+    cache_seconds: int = 60
+    # A unit needs at least this many ratings in the period to be listed among the best satisfaction.
+    min_rated: int = 5
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     # Serve the local stand-in for api.weixin.qq.com and the simulator in this process (demo mode only).
     enabled: bool = False
@@ -194,6 +222,8 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+    public: PublicConfig = field(default_factory=PublicConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     source: str = "<defaults>"
@@ -269,6 +299,17 @@ class Config:
                                                 "new_follower_minutes not negative")
         if not 0.2 < c.faq_min_score <= 1:
             raise bad("campaign.faq_min_score", "must be above 0.2 (keywords alone add up to 0.2) and at most 1")
+        for f in dataclasses.fields(ReviewConfig):
+            if getattr(self.review, f.name) < 0:
+                raise bad(f"review.{f.name}", "must not be negative")
+        if not any(getattr(self.review, f.name) for f in dataclasses.fields(ReviewConfig)):
+            raise bad("review.weight_response", "at least one weight must be above 0")
+        if not 0 <= self.public.cache_seconds <= 3600:
+            raise bad("public.cache_seconds", "must be between 0 and 3600")
+        if self.public.min_rated < 1:
+            raise bad("public.min_rated", "must be at least 1")
+        if self.directory.services and not Path(self.directory.services).is_file():
+            raise bad("directory.services", f"file not found: {self.directory.services}")
         if self.directory.csv and not Path(self.directory.csv).is_file():
             raise bad("directory.csv", f"file not found: {self.directory.csv}")
         return self

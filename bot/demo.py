@@ -20,6 +20,7 @@ DEMO_LINK_HOURS = 12
 # The shipped example survey (民主测评 of schools) and common questions (issue 13).
 DEMO_SURVEYS = Path(__file__).with_name("demo") / "surveys"
 DEMO_FAQ = Path(__file__).with_name("demo") / "faq.toml"
+DEMO_SERVICES = Path(__file__).with_name("demo") / "services.toml"  # 服务事项 on the public pages
 # Public test values: the sandbox and the bot share them; nothing here is a real account.
 DEMO_WECHAT = {
     "token": "tingjiandemo",
@@ -46,7 +47,7 @@ def _demo_values(port: int, host: str, data_dir: Path) -> dict:
         "server": {"host": host, "port": port, "link_secret": _link_secret(data_dir)},
         "wechat": {**DEMO_WECHAT, "api_base": f"http://127.0.0.1:{port}"},
         "storage": {"path": str(data_dir / "demo.db")},
-        "directory": {"csv": str(DEMO_DIRECTORY)},
+        "directory": {"csv": str(DEMO_DIRECTORY), "services": str(DEMO_SERVICES)},
         "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
         "digest": {"separate_process": False},  # a demo's week is a few tickets: no child process needed

@@ -22,6 +22,7 @@ def _child_init() -> None:
 
 def prepare(config: Config, week: str, now: float) -> list[dict]:
     """In the child: the digests of `week` still to send, as Dispatcher.digest_prepare returns them."""
+    from bot.public import ranking_link
     from bot.web import digest_link
     from handlers.clock import FixedClock
     from handlers.dispatcher import Dispatcher
@@ -35,7 +36,8 @@ def prepare(config: Config, week: str, now: float) -> list[dict]:
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
         calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
         dispatcher = Dispatcher(None, router, FixedClock(now), calendar=calendar)
-        return dispatcher.digest_prepare(db, week, lambda w, s, to=None: digest_link(config, w, s, now, to))
+        return dispatcher.digest_prepare(db, week, lambda w, s, to=None: digest_link(config, w, s, now, to),
+                                         lambda period: ranking_link(config, period, now))
     finally:
         db.conn.close()
 

@@ -13,6 +13,7 @@ from bot import metrics
 from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
+from bot.public import ranking_link
 from bot.web import digest_link
 from handlers import digest
 from bot.receiver import Receiver
@@ -57,7 +58,8 @@ class Jobs:
                 items = await digest_job.prepare_async(self.config, week, now)
             else:
                 items = await self.db.read(self.dispatcher.digest_prepare, week,
-                                           lambda w, s, to=None: digest_link(self.config, w, s, now, to))
+                                           lambda w, s, to=None: digest_link(self.config, w, s, now, to),
+                                           lambda period: ranking_link(self.config, period, now))
             sent = 0
             for i in range(0, len(items), DIGEST_BATCH):
                 sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])

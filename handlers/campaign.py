@@ -332,6 +332,11 @@ class Campaign:
         if unit and unit.get("commitment"):
             lines.append(texts.MENU_PUBLIC_UNIT.format(unit=unit["name"], text=unit["commitment"]))
         lines.append(texts.MENU_PUBLIC_FOOT)
+        base = self.d.policy.public_url
+        if base:  # the public pages: the unit the person came through, and every unit
+            if unit:
+                lines.append(texts.PUBLIC_UNIT_PAGE.format(unit=unit["name"], url=f"{base}/u/{unit['code']}"))
+            lines.append(texts.PUBLIC_PAGES.format(url=f"{base}/u/"))
         return "\n".join(lines)
 
     def _keep(self, db, openid: str, state: str, data: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import commands, digest, followup, names, texts
+from handlers import commands, digest, followup, names, review, texts
 from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
@@ -61,6 +61,7 @@ class Policy:
     conversation_minutes: int = 30
     hotline: str = ""  # the bureau's own hotline, given to a citizen with an urgent matter
     restart_on_transfer: bool = True  # a 转派 gives the new unit the full time limit from the transfer
+    public_url: str = ""  # base of the public pages (/u/…) linked in answers; empty: no links
     # Wrong invite codes allowed per hour: from one person, and from everyone.
     bind_limits: tuple[int, int] = (5, 50)
     days: dict[str, int] = field(default_factory=lambda: {
@@ -105,8 +106,8 @@ class Dispatcher:
     @property
     def steps(self) -> tuple[Callable[["Turn"], list[Reply] | None], ...]:
         """The dispatch order, as one named list."""
-        return (self.step_event, self.step_other_kinds, self.step_command, self.step_campaign,
-                self.step_staff_text, self.step_conversation)
+        return (self.step_event, self.step_other_kinds, self.step_review_comment, self.step_command,
+                self.step_campaign, self.step_staff_text, self.step_conversation)
 
     def step_event(self, turn: "Turn") -> list[Reply] | None:
         return self._event(turn.db, turn.inbound) if turn.inbound.kind == "event" else None
@@ -123,6 +124,15 @@ class Dispatcher:
         if turn.inbound.kind in texts.MEDIA_NAMES:
             return [Reply(texts.RECEIVED_MEDIA.format(what=texts.MEDIA_NAMES[turn.inbound.kind]))]
         return [Reply(texts.UNSUPPORTED)]
+
+    def step_review_comment(self, turn: "Turn") -> list[Reply] | None:
+        """点评 单位 期间 [公开] 内容 from a leader (issue 13: 领导点评 for the performance review); kept beside the
+        command table because its text is free (NFKC would change the leader's punctuation)."""
+        if turn.inbound.kind != "text":
+            return None
+        said = review.comment_command(turn.db, turn.user, turn.inbound.text.strip(), self.clock.now(),
+                                      self.calendar.tz, self.desk.find_unit)
+        return None if said is None else [Reply(said)]
 
     def step_command(self, turn: "Turn") -> list[Reply] | None:
         """A command from the table (handlers/commands.py), typed or spoken; it always answers."""
@@ -211,9 +221,11 @@ class Dispatcher:
         return [(scope, people) for scope, people in jobs
                 if people and scope not in done and (scope == "bureau" or scope in units)]
 
-    def digest_prepare(self, db, week: str, link: Callable[..., str]) -> list[dict]:
+    def digest_prepare(self, db, week: str, link: Callable[..., str],
+                       ranking_link: Callable[[str], str] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
-        the week's tickets."""
+        the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
+        `ranking_link(month)`)."""
         now, tz = self.clock.now(), self.calendar.tz
         jobs = self.digest_jobs(db, week)
         if not jobs:
@@ -224,9 +236,13 @@ class Dispatcher:
                                        {scope: digest.scope_members(units, scope) for scope, _ in jobs},
                                        self.router.tokenizer)
         built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics)
+        month = review.month_ended_in(start, end, tz) if ranking_link else None
+        tail = "\n" + texts.DIGEST_RANKING.format(month=review.period_name(month), url=ranking_link(month)) \
+            if month else ""
         # Each recipient's own link: it stops opening once they no longer hold the role.
         return [{"scope": scope, "to": people, "topics": topics[scope],
-                 "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o))) for o in people}}
+                 "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o)) + tail)
+                           for o in people}}
                 for scope, people in jobs]
 
     def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
@@ -327,6 +343,9 @@ class Dispatcher:
             welcome += "\n" + texts.WELCOME_UNIT.format(unit=unit["name"])
             if unit.get("commitment"):
                 welcome += "\n" + texts.UNIT_COMMITMENT.format(unit=unit["name"], text=unit["commitment"])
+            if self.policy.public_url:  # issue 13: the unit's public page (service items, results)
+                welcome += "\n" + texts.PUBLIC_UNIT_PAGE.format(
+                    unit=unit["name"], url=f"{self.policy.public_url}/u/{unit['code']}")
         return welcome
 
     def _unit(self, db, scene: str | None) -> dict | None:

@@ -412,6 +412,20 @@ MENU_PUBLIC = "【办事公开】\n{org}承诺：{commitment}"
 MENU_PUBLIC_UNIT = "{unit}承诺：{text}"
 MENU_PUBLIC_FOOT = "所有留言都有办结时限，超期未办结的由上级督办；办理进度可随时发送“查询”查看。"
 
+# -- 领导点评 and the public pages (issue 13) ---------------------------------------------------------------------
+REVIEW_COMMENT_HELP = (
+    "点评格式：点评 单位 期间 内容\n期间写 2026-11（月）、2026-Q4（季度）、2026（年）或 本月、上月、本季度、上季度；"
+    "内容前加“公开”的点评会显示在该单位的公开页面上。\n例：点评 江南区实验小学 上月 公开 回复家长及时，值得肯定。"
+)
+REVIEW_COMMENT_ROLE = "只有局领导可以点评单位。"
+REVIEW_COMMENT_PERIOD = "“{period}”不是有效的期间，请写 2026-11、2026-Q4、2026，或 本月、上月、本季度、上季度。"
+REVIEW_COMMENT_OK = "已记录对“{unit}”{period}的点评（{visibility}），将显示在该单位的绩效考核报告中。"
+REVIEW_PUBLIC = "公开，同时显示在单位公开页面"
+REVIEW_INTERNAL = "仅内部可见"
+PUBLIC_PAGES = "各单位的服务承诺、服务事项和办理情况：{url}"
+PUBLIC_UNIT_PAGE = "{unit}的服务事项和办理情况：{url}"
+DIGEST_RANKING = "{month}各单位绩效考核排名：{url}"
+
 # == English ================================================================================================
 # Replies to a person who writes in English (the router sets lang = "en" on the draft). Only the intake's main
 # steps are translated; office and school names stay as they are. Keys are the names of the Chinese texts above.

@@ -459,3 +459,41 @@ def m011_conversation_drafts(db: sqlite_utils.Database) -> None:
         "ALTER TABLE users ADD COLUMN welcomed_at REAL",
         "UPDATE users SET welcomed_at = first_seen_at",
     )
+
+
+@migrations()
+def m014_review(db: sqlite_utils.Database) -> None:
+    """The performance review (绩效考核) and the public pages (issue 13)."""
+    _exec(
+        db,
+        # The unit that held the ticket when the event happened (before the change): a 退回 moves the ticket to
+        # the duty office, and the review counts the bounce against the unit that bounced it. NULL on events
+        # written before this migration.
+        "ALTER TABLE ticket_events ADD COLUMN unit_code TEXT",
+        "CREATE INDEX ticket_events_bounce ON ticket_events(at) WHERE action = 'bounce'",
+        # 领导点评: a leader's comment on a unit for a period (2026-11, 2026-Q4, 2026); public ones are shown on
+        # the unit's public page.
+        """CREATE TABLE review_comments (
+            id INTEGER PRIMARY KEY,
+            unit_code TEXT NOT NULL REFERENCES units(code),
+            period TEXT NOT NULL,
+            author TEXT NOT NULL,           -- the leader's name (or openid when no name is known)
+            text TEXT NOT NULL,
+            public INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX review_comments_unit ON review_comments(unit_code, period)",
+        # 服务事项 (service items) published per unit, or for every unit of a kind (scope 'kind:school').
+        """CREATE TABLE service_items (
+            scope TEXT NOT NULL,            -- a unit code, or kind:<kind>
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            procedure TEXT NOT NULL DEFAULT '',
+            standard TEXT NOT NULL DEFAULT '',
+            time_limit TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (scope, position)
+        )""",
+        # Contact hours (办公时间) and a public telephone of the unit, shown on its page.
+        "ALTER TABLE units ADD COLUMN contact_hours TEXT",
+        "ALTER TABLE units ADD COLUMN contact_phone TEXT",
+    )

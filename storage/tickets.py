@@ -42,15 +42,19 @@ def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, 
     ticket_id = cur.lastrowid
     add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交", "submit")
     if unit_code:
-        add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}", "assign")
+        add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}", "assign",
+                  unit_code)
     search.reindex(db, ticket_id)
     return get(db, number)
 
 
 def add_event(db: sqlite_utils.Database, ticket_id: int, at: float, actor: str, from_state: str | None,
-              to_state: str, note: str | None = None, action: str | None = None) -> None:
-    db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)", [ticket_id, at, actor, from_state, to_state, note, action or to_state])
+              to_state: str, note: str | None = None, action: str | None = None,
+              unit_code: str | None = None) -> None:
+    """`unit_code`: the unit that held the ticket when it happened (a 退回 counts against the unit that bounced)."""
+    db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, unit_code) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               [ticket_id, at, actor, from_state, to_state, note, action or to_state, unit_code])
 
 
 def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor: str, now: float,
@@ -80,7 +84,7 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         fields["extension"] = json.dumps(fields["extension"], ensure_ascii=False)
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
-    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action)
+    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, ticket["unit_code"])
     if action in search.WORDY and note:
         search.reindex(db, ticket["id"])
     return get(db, ticket["number"])
@@ -353,3 +357,10 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
                 f"FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
                 f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ?{where.replace('+unit_code', '+t.unit_code')}",
                 [start, end, *args])]
+
+
+def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
+    """退回 per unit that bounced, in [start, end) (events before migration m014 carry no unit: not counted)."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT unit_code, count(*) FROM ticket_events WHERE action = 'bounce' AND at >= ? AND at < ? "
+        "AND unit_code IS NOT NULL GROUP BY unit_code", [start, end])}

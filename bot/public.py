@@ -1,0 +1,272 @@
+"""Public pages (办事公开, issue 13): no sign-in, no JavaScript, readable on a phone.
+
+    /u/             every unit: fuzzy search by name, filter by district and kind, sort by satisfaction
+    /u/<code>       a unit: commitment, service items, contact hours, results compared with the bureau, praise,
+                    the latest 评议 result, public 领导点评; the bureau's own code shows the bureau page
+
+Figures only — no citizen's words, names or numbers (handlers/public.py builds them from counts). Reads go
+through the database's read-only connections, never the writer. Two caches keep each page fast at millions of
+tickets: the snapshot of figures (rebuilt in the background once older than [public] cache_seconds, the old one
+served meanwhile) and each rendered page (per URL, for cache_seconds).
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import AsyncIterator
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from handlers import public
+from handlers.rates import percent
+from handlers.review import period_name
+
+log = logging.getLogger(__name__)
+JINJA = web.AppKey("public_jinja", jinja2.Environment)
+CACHE = web.AppKey("public_cache", object)
+TEMPLATES = Path(__file__).with_name("templates") / "public"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE_CACHE_MAX = 512        # distinct URLs kept (searches vary); the oldest go first
+# The figures are rebuilt after this many page lifetimes (10 min by default): the rate windows end at midnight, so
+# within a day only the survey results move, and a rebuild (seconds at 1M tickets) occupies a reader thread.
+SNAPSHOT_TTLS = 10
+
+
+class PublicCache:
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self.snap: public.Snapshot | None = None
+        self.snap_at = 0.0
+        self._refresh: asyncio.Task | None = None
+        self.pages: OrderedDict[str, tuple[float, str]] = OrderedDict()
+
+    async def snapshot(self, app: web.Application) -> public.Snapshot:
+        """The figures: built when there are none; rebuilt behind the scenes (the old ones served meanwhile) on a
+        new day — the windows end at midnight — or after SNAPSHOT_TTLS page lifetimes (survey results move)."""
+        from bot.app import CLOCK, DISPATCHER
+        if self.snap is None or self.ttl == 0:
+            await self._build(app)
+            return self.snap
+        day = public.day_of(app[CLOCK].now(), app[DISPATCHER].calendar.tz)
+        stale = day != public.day_of(self.snap.computed_at, app[DISPATCHER].calendar.tz) or \
+            time.monotonic() - self.snap_at > self.ttl * SNAPSHOT_TTLS
+        if stale and (self._refresh is None or self._refresh.done()):
+            self._refresh = asyncio.ensure_future(self._build(app))
+        return self.snap
+
+    async def _build(self, app: web.Application) -> None:
+        from bot.app import CLOCK, CONFIG, DB, DISPATCHER
+        config, dispatcher = app[CONFIG], app[DISPATCHER]
+        snap = await app[DB].read(public.snapshot, app[CLOCK].now(), dispatcher.calendar.tz,
+                                  dispatcher.campaign.p.surveys if dispatcher.campaign.p else {},
+                                  config.campaign.min_responses)
+        self.snap, self.snap_at = snap, time.monotonic()
+
+    def page(self, key: str) -> str | None:
+        hit = self.pages.get(key)
+        if hit and time.monotonic() < hit[0]:
+            return hit[1]
+        return None
+
+    def keep(self, key: str, body: str) -> None:
+        if self.ttl:
+            self.pages[key] = (time.monotonic() + self.ttl, body)
+            self.pages.move_to_end(key)
+            while len(self.pages) > PAGE_CACHE_MAX:
+                self.pages.popitem(last=False)
+
+
+def setup(app: web.Application) -> None:
+    """Register the public pages (one call from bot/app.py)."""
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), app_key=JINJA,
+                               autoescape=jinja2.select_autoescape(["html"]))
+    env.filters["pct"] = percent
+    env.filters["num"] = lambda v, fmt="{:.1f}": "—" if v is None else fmt.format(v)
+    env.globals.update(KIND_NAMES=public.KIND_NAMES, period_name=period_name)
+    app.router.add_get("/u", _to_directory)
+    app.router.add_get("/u/", directory_page)
+    app.router.add_get("/u/{code}", unit_page)
+    app.router.add_get("/review/{period}", ranking_page)
+    app.cleanup_ctx.append(_warm)
+
+
+async def _to_directory(request: web.Request) -> web.Response:
+    raise web.HTTPMovedPermanently("/u/")
+
+
+async def _warm(app: web.Application) -> AsyncIterator[None]:
+    """Build the figures once at start, in the background, so the first visitor does not wait for them."""
+    from bot.app import CONFIG
+    cache = app[CACHE] = PublicCache(app[CONFIG].public.cache_seconds)
+
+    async def warm():
+        try:
+            await cache.snapshot(app)
+        except Exception:  # noqa: BLE001 - the first page builds it again and shows the error there
+            log.exception("public pages: building the figures failed")
+    task = asyncio.ensure_future(warm())
+    yield
+    task.cancel()
+
+
+async def _cached(request: web.Request, build) -> web.Response:
+    cache: PublicCache = request.app[CACHE]
+    key = request.path_qs
+    body = cache.page(key)
+    if body is None:
+        body = await build(await cache.snapshot(request.app))
+        cache.keep(key, body)
+    return web.Response(text=body, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": f"public, max-age={int(cache.ttl)}"})
+
+
+def _render(request: web.Request, name: str, context: dict) -> str:
+    from bot.app import CONFIG
+    config = request.app[CONFIG]
+    context.setdefault("org", config.bot.organisation)
+    context.setdefault("bot_name", config.bot.name)
+    return aiohttp_jinja2.render_string(name, request, context, app_key=JINJA)
+
+
+def ranking_link(config, period: str, now: float | None = None) -> str:
+    """A signed link to a period's ranking (绩效考核) for staff, opening for `digest.link_days` days like the
+    digest's links (same key and signature; a "review:" week is never a digest week, so neither opens the other)."""
+    from bot.web import sign
+    expires = int(time.time() if now is None else now) + config.digest.link_days * 86400
+    return f"{config.public_url}/review/{period}?" + urlencode(
+        {"exp": expires, "sig": sign(config, f"review:{period.removesuffix('.xlsx')}", "ranking", expires)})
+
+
+async def ranking_page(request: web.Request) -> web.Response:
+    """The period's ranking per kind, with the districts, the bureau and every 领导点评 (signed link only)."""
+    import hmac
+
+    from bot.app import CLOCK, CONFIG, DB, DISPATCHER
+    from bot.web import refused, sign
+    from handlers import review
+    config = request.app[CONFIG]
+    period = request.match_info["period"]
+    xlsx = period.endswith(".xlsx")  # the same ranking as the XLSX of `tingjian review --out`
+    period = period.removesuffix(".xlsx")
+    expires = request.query.get("exp", "")
+    if not expires.isdigit() or not hmac.compare_digest(
+            sign(config, f"review:{period}", "ranking", int(expires)), request.query.get("sig", "")):
+        raise refused("链接无效", "这个链接不完整或已被改动。请从公众号消息中的链接打开。")
+    if int(expires) < request.app[CLOCK].now():
+        raise refused("链接已过期", f"排名链接的有效期为{config.digest.link_days}天。请联系管理员。")
+    try:
+        review.parse_period(period)
+    except ValueError as exc:
+        raise web.HTTPNotFound(text=str(exc)) from None
+    cache: PublicCache = request.app[CACHE]
+    key = f"/review/{period}?{expires}"  # the page links the XLSX with this link's own expiry
+    body = None if xlsx else cache.page(key)
+    if body is None:
+        d = request.app[DISPATCHER]
+        now = request.app[CLOCK].now()
+        result = await request.app[DB].read(review.build, period, d.calendar.tz, config.review.weights(),
+                                            d.campaign.p.surveys, config.campaign.min_responses, now)
+        if xlsx:
+            from bot.review_xlsx import write
+            out = io.BytesIO()
+            write(result, out, now, d.calendar.tz)
+            return web.Response(body=out.getvalue(), content_type=XLSX_TYPE, headers={
+                "Content-Disposition": f'attachment; filename="review-{period}.xlsx"'})
+        body = _render(request, "ranking.html", {
+            "r": result, "kinds": [k for k in review.REVIEWED_KINDS if any(u.kind == k for u in result.units)],
+            "components": review.COMPONENTS, "names": review.COMPONENT_NAMES, "bureau": None,
+            "xlsx": f"/review/{period}.xlsx?" + urlencode({"exp": expires, "sig": request.query["sig"]})})
+        cache.keep(key, body)
+    return web.Response(text=body, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": "private, max-age=60"})
+
+
+def _bureau_code(snap: public.Snapshot) -> str | None:
+    return next((c for c, u in snap.units.items() if u["kind"] == "bureau"), None)
+
+
+async def directory_page(request: web.Request) -> web.Response:
+    q = request.query.get("q", "").strip()[:40]
+    district = request.query.get("district", "")
+    kind = request.query.get("kind", "")
+    sort = request.query.get("sort", "")
+    if kind and kind not in public.LISTED_KINDS:
+        kind = ""
+
+    async def build(snap: public.Snapshot) -> str:
+        rows = public.directory_rows(snap, q, district, kind, sort)
+        districts = sorted({u["district"] for u in snap.units.values() if u["district"]})
+        sort_link = "?" + urlencode({k: v for k, v in (("q", q), ("district", district), ("kind", kind),
+                                                        ("sort", "" if sort == "satisfaction" else "satisfaction"))
+                                     if v})
+        return _render(request, "directory.html", {
+            "rows": rows, "q": q, "district": district, "kind": kind, "sort": sort, "districts": districts,
+            "kinds": public.LISTED_KINDS, "sort_link": sort_link, "bureau": _bureau_code(snap),
+            "window": snap.bureau["quarter"], "tz": _tz(request), "total": sum(
+                1 for u in snap.units.values() if u["kind"] in public.LISTED_KINDS)})
+    return await _cached(request, build)
+
+
+async def unit_page(request: web.Request) -> web.Response:
+    from bot.app import CONFIG, DB, DISPATCHER
+    from storage import review as review_store, services
+    code = request.match_info["code"]
+    cache: PublicCache = request.app[CACHE]
+    snap = await cache.snapshot(request.app)
+    unit = snap.units.get(code)
+    if unit is None:
+        raise web.HTTPNotFound(text="没有这个单位。请从单位名录查找：/u/", content_type="text/plain")
+    config = request.app[CONFIG]
+    tz = _tz(request)
+
+    def extras(db):  # the unit's own published text: small reads by key
+        return (services.for_unit(db, unit), review_store.comments(db, unit_code=code, public_only=True, limit=5))
+
+    async def build(snap: public.Snapshot) -> str:
+        items, comments = await request.app[DB].read(extras)
+        if unit["kind"] == "bureau":
+            policy = request.app[DISPATCHER].policy
+            recent = await request.app[DB].read(lambda db: review_store.comments(db, public_only=True, limit=5))
+            return _render(request, "bureau.html", {
+                "unit": unit, "commitment": config.bot.commitment, "items": items, "days": policy.days,
+                "month": snap.bureau["month"], "quarter": snap.bureau["quarter"], "tz": tz,
+                "boards": _boards(snap, config.public.min_rated), "min_rated": config.public.min_rated,
+                "comments": [(c, snap.units.get(c["unit_code"], {}).get("name", "")) for c in recent],
+                "units": sum(1 for u in snap.units.values() if u["kind"] in public.LISTED_KINDS)})
+        parent = snap.units.get(unit["parent"]) if unit["parent"] else None
+        return _render(request, "unit.html", {
+            "unit": unit, "parent": parent, "items": items, "comments": comments, "tz": tz,
+            "windows": [(snap.window(code, key), snap.bureau[key]) for key, _, _ in public.WINDOWS],
+            "survey": snap.surveys.get(code), "bureau": _bureau_code(snap),
+            "commitment": config.bot.commitment})
+    return await _cached(request, build)
+
+
+def _boards(snap: public.Snapshot, min_rated: int) -> dict[str, tuple[str, list]]:
+    """服务标兵 and the best satisfaction of the last month; of the last three months when the month has none."""
+    out = {}
+    for what in ("praise", "satisfaction"):
+        for key, _, label in public.WINDOWS:
+            rows = public.top_units(snap, key, 5, min_rated)[what]
+            if rows or key == public.WINDOWS[-1][0]:
+                out[what] = (label, rows)
+                break
+    return out
+
+
+def _tz(request: web.Request):
+    from bot.app import DISPATCHER
+    return request.app[DISPATCHER].calendar.tz
+
+
+def link(public_url: str, code: str = "") -> str:
+    """The page's address for messages (办事公开 menu, welcome)."""
+    return f"{public_url}/u/{code}"
+

@@ -1,0 +1,119 @@
+"""The performance review as an XLSX workbook: one sheet per level (全局 bureau, 区县 districts, 单位 units) and a
+说明 sheet with the formulas and weights. Numbers are numbers (rates as fractions shown as %), never text."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from handlers.review import COMPONENT_NAMES, COMPONENTS, Figures, Review
+
+KIND_NAMES = {"office": "局机关处室", "district": "区县教育局", "school": "学校", "kindergarten": "幼儿园"}
+HEAD = Font(bold=True)
+FILL = PatternFill("solid", fgColor="DDEBF7")
+PCT, SCORE = "0.0%", "0.0"
+
+FIGURE_COLUMNS = [  # (header, getter, number format)
+    ("受理件数", lambda f: f.rates.dispatched, "0"),
+    ("办结件数", lambda f: f.rates.resolved, "0"),
+    ("响应率", lambda f: f.rates.response, PCT),
+    ("解决率", lambda f: f.rates.resolution, PCT),
+    ("满意率", lambda f: f.rates.satisfaction, PCT),
+    ("首次满意率", lambda f: f.rates.first_satisfaction, PCT),
+    ("评价件数", lambda f: f.rates.rated, "0"),
+    ("不满意次数", lambda f: f.rates.dissatisfied, "0"),
+    ("超期件数", lambda f: f.overdue, "0"),
+    ("退回次数", lambda f: f.bounced, "0"),
+    ("表扬件数", lambda f: f.praise, "0"),
+    ("群众评议得分", lambda f: f.survey, SCORE),
+    ("评议份数", lambda f: f.survey_n, "0"),
+]
+
+
+def _sheet(ws, headers: list[str], rows: list[list], formats: list[str | None]) -> None:
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font, cell.fill = HEAD, FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        ws.append(row)
+    for i, fmt in enumerate(formats, start=1):
+        letter = get_column_letter(i)
+        ws.column_dimensions[letter].width = max(10, min(30, 2 * len(headers[i - 1]) + 2))
+        if fmt:
+            for cell in ws[letter][1:]:
+                cell.number_format = fmt
+    ws.freeze_panes = "B2"
+
+
+def _figures(f: Figures) -> list:
+    return [get(f) for _, get, _ in FIGURE_COLUMNS]
+
+
+def write(review: Review, path, generated_at: float, tz):
+    wb = Workbook()
+    fig_heads = [h for h, _, _ in FIGURE_COLUMNS]
+    fig_formats = [f for _, _, f in FIGURE_COLUMNS]
+
+    ws = wb.active
+    ws.title = "全局"
+    b = review.bureau
+    _sheet(ws, ["层级", "名称", "参评单位数", "单位平均得分", *fig_heads],
+           [["全局", b.name, b.units, b.mean_score, *_figures(b.figures)]], [None, None, "0", SCORE, *fig_formats])
+
+    ws = wb.create_sheet("区县")
+    _sheet(ws, ["代码", "名称", "参评单位数", "单位平均得分", *fig_heads],
+           [[d.code, d.name, d.units, d.mean_score, *_figures(d.figures)] for d in review.districts],
+           [None, None, "0", SCORE, *fig_formats])
+
+    ws = wb.create_sheet("单位")
+    comp_heads = [f"{COMPONENT_NAMES[c]}分" for c in COMPONENTS]
+    rows = []
+    for u in review.units:
+        rows.append([u.code, u.name, KIND_NAMES.get(u.kind, u.kind), u.district or "", u.score, u.rank,
+                     u.ranked or None, *[u.scores.get(c) for c in COMPONENTS], *_figures(u.figures),
+                     "\n".join(f"{c['author']}{'（公开）' if c['public'] else ''}：{c['text']}" for c in u.comments)])
+    _sheet(ws, ["代码", "名称", "类别", "区县", "综合得分", "同类排名", "同类参评数", *comp_heads, *fig_heads,
+                "领导点评"], rows,
+           [None, None, None, None, SCORE, "0", "0", *[SCORE] * len(COMPONENTS), *fig_formats, None])
+
+    ws = wb.create_sheet("说明")
+    notes = [
+        [f"绩效考核 {review.name}（{review.period}）",
+         f"生成于 {dt.datetime.fromtimestamp(generated_at, tz).strftime('%Y-%m-%d %H:%M')}"],
+        [],
+        ["指标", "权重", "得分（0–100）怎么算"],
+        ["响应率分", review.weights.response, "响应率 × 100；响应率 = 按时签收件数 ÷ 本期分派且签收时限已到的件数"],
+        ["解决率分", review.weights.resolution,
+         "解决率 × 100；解决率 = 按时办结件数 ÷（本期办结件数 + 期末仍未办结且已超期的件数）"],
+        ["满意率分", review.weights.satisfaction, "满意率 × 100；满意率 =（满意 + 基本满意）÷ 本期评价件数，未评价不计"],
+        ["首次满意率分", review.weights.first_satisfaction,
+         "首次满意率 × 100；首次满意率 = 第一次评价即满意的件数 ÷ 本期第一次评价的件数"],
+        ["超期分", review.weights.overdue,
+         "100 ×（1 − 本单位超期件数 ÷ 同类单位中最多的超期件数）；超期件数 = 逾期办结 + 期末仍超期未办结；同类都无超期为 100"],
+        ["退回分", review.weights.bounced,
+         "100 ×（1 − 本单位退回次数 ÷ 同类单位中最多的退回次数）；同类都未退回为 100"],
+        ["群众评议分", review.weights.survey,
+         "本期提交的评议中各量表题均值的平均，换算为 (均值 − 1) ÷ 4 × 100；样本不足的不计"],
+        ["表扬分", review.weights.praise, "100 × 本单位收到的表扬件数 ÷ 同类单位中最多的表扬件数"],
+        [],
+        ["综合得分", "", "= Σ(权重 × 指标得分) ÷ Σ(有得分的指标的权重)：没有数据的指标不计入，也不按 0 分算"],
+        ["无数据", "", "四项比率和群众评议都没有数据的单位不计分、不排名"],
+        ["同类排名", "", "在同一类别（局机关处室、区县教育局、学校、幼儿园）内按综合得分从高到低，得分相同名次相同"],
+        ["区县、全局", "", "所辖单位的件数合计后重新计算比率；“单位平均得分”为所辖参评单位综合得分的平均"],
+        ["权重设置", "", "配置文件 [review] 的 weight_* 项"],
+    ]
+    for row in notes:
+        ws.append(row)
+    ws["A1"].font = Font(bold=True, size=13)
+    for cell in ws[3]:
+        cell.font, cell.fill = HEAD, FILL
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 16, 8, 100
+    if isinstance(path, (str, Path)):
+        path = Path(path)
+    wb.save(path)  # a path, or a file object (the ranking page's download)
+    return path
+

@@ -1,0 +1,379 @@
+"""The performance review (绩效考核): one score per unit and period, and a rank among units of the same kind.
+
+Periods: a month `2026-11`, a quarter `2026-Q4` or a year `2026`, in the bot's time zone.
+
+Each unit's figures for the period (handlers.rates for the three rates, first-time satisfaction and the overdue
+count; 退回 from the ticket events; 表扬 received; the 群众评议 score of handlers.survey_results.period_units) are
+turned into component scores on 0–100:
+
+    响应率, 解决率, 满意率, 首次满意率   the rate × 100
+    超期 (overdue)                      100 × (1 − overdue / the most overdue among units of the same kind);
+                                        overdue = resolved late + still open past the deadline at the period's end
+    退回 (bounced)                      100 × (1 − bounced / the most bounced among units of the same kind)
+    群众评议 (survey)                    the survey score (mean of the scale questions, (mean − 1) / 4 × 100);
+                                        the mean over the period's surveys with enough responses
+    表扬 (praise)                       100 × praise / the most praised unit of the same kind
+
+A component with nothing to measure is left out (a unit with no ticket handled has no 超期 score, a kind in which
+nobody was praised has no 表扬 score), and the score is the weighted mean of the components present:
+score = Σ wᵢ·sᵢ / Σ wᵢ. A unit with none of the four rates and no 评议 score is not scored (无数据) and not ranked.
+Ranks are within the kind (1 = best; equal scores share a rank). Weights come from [review] in the config.
+
+District and bureau levels pool the counts of their units (so their rates are rates of all their tickets) and
+give the mean score of their scored units.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field, fields
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.rates import Rates, compute, total
+
+PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
+REVIEWED_KINDS = ("office", "district", "school", "kindergarten")
+COMPONENTS = ("response", "resolution", "satisfaction", "first_satisfaction", "overdue", "bounced", "survey",
+              "praise")
+COMPONENT_NAMES = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率",
+                   "first_satisfaction": "首次满意率", "overdue": "超期", "bounced": "退回", "survey": "群众评议",
+                   "praise": "表扬"}
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Defaults sum to 1; any non-negative numbers work (the score divides by the weights present)."""
+
+    response: float = 0.15
+    resolution: float = 0.20
+    satisfaction: float = 0.20
+    first_satisfaction: float = 0.10
+    overdue: float = 0.05
+    bounced: float = 0.05
+    survey: float = 0.20
+    praise: float = 0.05
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# -- periods -----------------------------------------------------------------------------------------------------
+
+def parse_period(text: str) -> tuple[dt.date, dt.date]:
+    """First day and the day after the last of `2026-11`, `2026-Q4` or `2026`; ValueError otherwise."""
+    m = PERIOD.match(text.strip())
+    if not m:
+        raise ValueError(f"period must look like 2026-11, 2026-Q4 or 2026, not {text!r}")
+    year = int(m.group(1))
+    if m.group(2):
+        first, months = dt.date(year, int(m.group(2)), 1), 1
+    elif m.group(3):
+        first, months = dt.date(year, 3 * int(m.group(3)) - 2, 1), 3
+    else:
+        first, months = dt.date(year, 1, 1), 12
+    n = first.month - 1 + months
+    return first, dt.date(year + n // 12, n % 12 + 1, 1)
+
+
+def bounds(period: str, tz: str | dt.tzinfo) -> tuple[float, float]:
+    tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+    first, after = parse_period(period)
+    return (dt.datetime.combine(first, dt.time(0), tz).timestamp(),
+            dt.datetime.combine(after, dt.time(0), tz).timestamp())
+
+
+def period_name(period: str) -> str:
+    m = PERIOD.match(period)
+    if not m:
+        return period
+    if m.group(2):
+        return f"{m.group(1)}年{int(m.group(2))}月"
+    if m.group(3):
+        return f"{m.group(1)}年第{m.group(3)}季度"
+    return f"{m.group(1)}年度"
+
+
+def month_of(ts: float, tz: str | dt.tzinfo, offset: int = 0) -> str:
+    """The month containing ts (offset −1: the month before)."""
+    tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+    d = dt.datetime.fromtimestamp(ts, tz).date()
+    n = d.year * 12 + d.month - 1 + offset
+    return f"{n // 12}-{n % 12 + 1:02d}"
+
+
+def month_ended_in(start: float, end: float, tz) -> str | None:
+    """The month whose last day falls in [start, end) (a weekly digest's week), if one does."""
+    last = month_of(end - 1, tz)
+    return month_of(end - 1, tz, -1) if month_of(start, tz) != last else \
+        (last if month_of(end, tz) != last else None)
+
+
+def relative_period(word: str, now: float, tz) -> str | None:
+    """本月 / 上月 / 本季度 / 上季度 / 今年 / 去年 as a period, for the 点评 command; None for anything else."""
+    tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+    d = dt.datetime.fromtimestamp(now, tz).date()
+    q = (d.month - 1) // 3 + 1
+    prev_q = (d.year, q - 1) if q > 1 else (d.year - 1, 4)
+    return {"本月": month_of(now, tz), "上月": month_of(now, tz, -1), "本季度": f"{d.year}-Q{q}",
+            "上季度": f"{prev_q[0]}-Q{prev_q[1]}", "今年": str(d.year), "本年": str(d.year),
+            "去年": str(d.year - 1)}.get(word)
+
+
+# -- the review ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    """What was counted for a unit (or pooled for a level) in the period."""
+
+    rates: Rates = field(default_factory=Rates)
+    bounced: int = 0
+    praise: int = 0
+    survey: float | None = None     # 0–100
+    survey_n: int = 0               # responses counted in it
+
+    @property
+    def overdue(self) -> int:
+        r = self.rates
+        return (r.resolved - r.resolved_in_time) + r.open_overdue
+
+    @property
+    def handled(self) -> int:
+        """Tickets the 解决率 counts (resolved in the period, or open past the deadline at its end)."""
+        return self.rates.resolved + self.rates.open_overdue
+
+
+@dataclass
+class UnitReview:
+    code: str
+    name: str
+    kind: str
+    district: str | None
+    parent: str | None
+    figures: Figures
+    scores: dict[str, float | None] = field(default_factory=dict)
+    score: float | None = None
+    rank: int | None = None
+    ranked: int = 0                 # how many units of the kind have a rank
+    comments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class LevelReview:
+    code: str
+    name: str
+    figures: Figures
+    units: int                      # units reviewed in it
+    mean_score: float | None
+
+
+@dataclass
+class Review:
+    period: str
+    start: float
+    end: float
+    weights: Weights
+    units: list[UnitReview]
+    districts: list[LevelReview]
+    bureau: LevelReview
+
+    @property
+    def name(self) -> str:
+        return period_name(self.period)
+
+    def unit(self, code: str) -> UnitReview | None:
+        return next((u for u in self.units if u.code == code), None)
+
+
+def praise_by_unit(rows) -> dict[str, int]:
+    """表扬 received in the rows given: counted for the school named, else for the unit holding the ticket."""
+    out: dict[str, int] = {}
+    for t in rows:
+        if t["kind"] == "praise":
+            code = t["school_code"] or t["unit_code"]
+            if code:
+                out[code] = out.get(code, 0) + 1
+    return out
+
+
+def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int], praise: dict[str, int],
+             survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
+             comments: list[dict] = (), kind: str | None = None) -> Review:
+    """The review from figures already counted (pure: the hand-computed test feeds it directly too)."""
+    by_code = {u["code"]: u for u in units}
+    reviewed = [u for u in units if u["kind"] in REVIEWED_KINDS and (kind is None or u["kind"] == kind)]
+    out: list[UnitReview] = []
+    for u in reviewed:
+        s, n = survey.get(u["code"], (None, 0))
+        f = Figures(rates.get(u["code"], Rates()), bounced.get(u["code"], 0), praise.get(u["code"], 0), s, n)
+        out.append(UnitReview(u["code"], u["name"], u["kind"], u.get("district"), u.get("parent"), f))
+    for k in {u.kind for u in out}:
+        same = [u for u in out if u.kind == k]
+        worst_overdue = max((u.figures.overdue for u in same if u.figures.handled), default=0)
+        worst_bounced = max((u.figures.bounced for u in same), default=0)
+        best_praise = max((u.figures.praise for u in same), default=0)
+        for u in same:
+            f, r = u.figures, u.figures.rates
+            sc: dict[str, float | None] = {
+                "response": _pct(r.response), "resolution": _pct(r.resolution),
+                "satisfaction": _pct(r.satisfaction), "first_satisfaction": _pct(r.first_satisfaction),
+                "overdue": None if not f.handled else
+                100.0 if not worst_overdue else 100 * (1 - f.overdue / worst_overdue),
+                "bounced": None if not (r.dispatched or f.bounced) else
+                100.0 if not worst_bounced else 100 * (1 - f.bounced / worst_bounced),
+                "survey": f.survey,
+                "praise": None if not best_praise else 100 * f.praise / best_praise,
+            }
+            u.scores = {c: None if v is None else round(v, 1) for c, v in sc.items()}
+            measured = any(sc[c] is not None for c in ("response", "resolution", "satisfaction",
+                                                       "first_satisfaction", "survey"))
+            w = weights.as_dict()
+            parts = [(w[c], v) for c, v in sc.items() if v is not None and w[c] > 0]
+            den = sum(wi for wi, _ in parts)
+            u.score = round(sum(wi * v for wi, v in parts) / den, 1) if measured and den else None
+        scored = sorted((u for u in same if u.score is not None), key=lambda u: -u.score)
+        for u in scored:
+            u.rank = 1 + sum(1 for o in scored if o.score > u.score)
+            u.ranked = len(scored)
+    for c in comments:
+        unit = next((u for u in out if u.code == c["unit_code"]), None)
+        if unit is not None:
+            unit.comments.append(c)
+    out.sort(key=lambda u: (REVIEWED_KINDS.index(u.kind), u.rank is None, u.rank or 0, u.code))
+
+    def level(code: str, name: str, members: list[UnitReview]) -> LevelReview:
+        f = Figures(total({u.code: u.figures.rates for u in members}), sum(u.figures.bounced for u in members),
+                    sum(u.figures.praise for u in members))
+        with_survey = [u.figures for u in members if u.figures.survey is not None]
+        if with_survey:
+            f.survey_n = sum(x.survey_n for x in with_survey)
+            f.survey = round(sum(x.survey for x in with_survey) / len(with_survey), 1)
+        scores = [u.score for u in members if u.score is not None]
+        return LevelReview(code, name, f, len(members), round(sum(scores) / len(scores), 1) if scores else None)
+
+    districts = []
+    for d in (u for u in units if u["kind"] == "district"):
+        members = [u for u in out if u.code == d["code"] or by_code.get(u.code, {}).get("parent") == d["code"]]
+        districts.append(level(d["code"], d["name"], members))
+    bureau = next((u for u in units if u["kind"] == "bureau"), {"code": "bureau", "name": "全局"})
+    return Review(period, start, end, weights, out, districts, level(bureau["code"], bureau["name"], out))
+
+
+def _pct(v: float | None) -> float | None:
+    return None if v is None else v * 100
+
+
+def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, min_responses: int = 30,
+          now: float | None = None, kind: str | None = None) -> Review:
+    """The review of a period from the database (a read: run it on a reader connection). `now`: when it is read
+    (a 签收 window still open then does not count yet; None: every window counts as ended)."""
+    from handlers.survey_results import period_units
+    from storage import directory, review as review_store, tickets
+    start, end = bounds(period, tz)
+    rows = tickets.for_period(db, start, end)
+    rates = compute(rows, start, end, now, tickets.ratings_in(db, start, end))
+    created = [t for t in rows if start <= t["created_at"] < end]
+    survey: dict[str, tuple[float | None, int]] = {}
+    for code, per in (period_units(db, surveys, start, end, min_responses) if surveys else {}).items():
+        scored = [r for r in per.values() if r.score is not None]
+        survey[code] = (round(sum(r.score for r in scored) / len(scored), 1) if scored else None,
+                        sum(r.n for r in per.values()))
+    return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise_by_unit(created),
+                    survey, weights, period, start, end, review_store.comments(db, period), kind)
+
+
+def format_text(review: Review) -> str:
+    """The ranking as a terminal table."""
+    from handlers.rates import percent
+    lines = [f"绩效考核 {review.name}（{review.period}）"]
+    b = review.bureau.figures
+    lines.append(f"全局：受理{b.rates.dispatched}件，响应率{percent(b.rates.response)}，解决率"
+                 f"{percent(b.rates.resolution)}，满意率{percent(b.rates.satisfaction)}，超期{b.overdue}件，"
+                 f"退回{b.bounced}次，表扬{b.praise}件；单位平均得分{_num(review.bureau.mean_score)}")
+    kind = None
+    for u in review.units:
+        if u.kind != kind:
+            kind = u.kind
+            lines.append(f"\n{_pad(f'[{kind}]', 26)}rank  score  响应  解决  满意  首次  超期  退回  评议  表扬")
+        r = u.figures.rates
+        lines.append(f"  {_pad(u.name, 26)}{(str(u.rank) if u.rank else '—'):>4}  {_num(u.score):>5}  "
+                     f"{percent(r.response):>4}  {percent(r.resolution):>4}  {percent(r.satisfaction):>4}  "
+                     f"{percent(r.first_satisfaction):>4}  {u.figures.overdue:>4}  {u.figures.bounced:>4}  "
+                     f"{_num(u.figures.survey):>4}  {u.figures.praise:>4}")
+        for c in u.comments:
+            lines.append(f"      点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
+    return "\n".join(lines)
+
+
+def format_unit(review: Review, code: str) -> str:
+    """One unit's report: its figures, each component's score and weight, the score, rank and comments."""
+    from handlers.rates import percent
+    u = review.unit(code)
+    if u is None:
+        raise ValueError(f"unit {code!r} is not reviewed (unknown, inactive, or not an office, district bureau, "
+                         "school or kindergarten)")
+    f, r = u.figures, u.figures.rates
+    lines = [f"{u.name}（{u.code}）绩效考核 {review.name}",
+             f"综合得分 {_num(u.score)}" + (f"，同类第{u.rank}名（共{u.ranked}个）" if u.rank else "，无数据不排名"),
+             f"受理{r.dispatched}件，办结{r.resolved}件（按时{r.resolved_in_time}件），期末超期未办结{r.open_overdue}件；"
+             f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件，退回{f.bounced}次，表扬{f.praise}件；"
+             f"群众评议{_num(f.survey)}（{f.survey_n}份）",
+             "", f"{_pad('指标', 14)}  数值    得分   权重"]
+    values = {"response": percent(r.response), "resolution": percent(r.resolution),
+              "satisfaction": percent(r.satisfaction), "first_satisfaction": percent(r.first_satisfaction),
+              "overdue": f"{f.overdue}件", "bounced": f"{f.bounced}次", "survey": _num(f.survey),
+              "praise": f"{f.praise}件"}
+    weights = review.weights.as_dict()
+    for c in COMPONENTS:
+        lines.append(f"{_pad(COMPONENT_NAMES[c], 14)}{values[c]:>6}  {_num(u.scores.get(c)):>5}  {weights[c]:>5}")
+    for c in u.comments:
+        lines.append(f"\n领导点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
+    return "\n".join(lines)
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align by display width: a Chinese character takes two columns in a terminal."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(1, width - shown)
+
+
+def _num(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1f}"
+
+
+# -- 领导点评 from WeChat ---------------------------------------------------------------------------------------------
+
+COMMENT_ROLES = ("leader", "admin")
+
+
+def comment_command(db, user: dict, text: str, now: float, tz, find_unit) -> str | None:
+    """`点评 单位 期间 [公开] 内容` from a leader; None when `text` is not 点评 from staff (then it is an ordinary
+    message). `find_unit(db, query) -> (unit | None, error text)` is the desk's lookup."""
+    from handlers import texts
+    from handlers.desk import STAFF_ROLES
+    from storage import review as review_store
+    if not text.startswith("点评") or user.get("role") not in STAFF_ROLES:
+        return None  # a citizen's "点评一下…" is an ordinary message
+    if user["role"] not in COMMENT_ROLES:
+        return texts.REVIEW_COMMENT_ROLE
+    parts = text[2:].strip().split(None, 2)
+    if len(parts) < 3:
+        return texts.REVIEW_COMMENT_HELP
+    query, period, body = parts
+    period = unicodedata.normalize("NFKC", period).upper()  # ２０２６－Ｑ４ from a phone keyboard
+    period = relative_period(period, now, tz) or period
+    try:
+        parse_period(period)
+    except ValueError:
+        return texts.REVIEW_COMMENT_PERIOD.format(period=parts[1])
+    unit, error = find_unit(db, query)
+    if unit is None:
+        return error
+    public = body.startswith("公开")
+    body = body[2:].lstrip(" ：:，,") if public else body
+    if not body:
+        return texts.REVIEW_COMMENT_HELP
+    review_store.add_comment(db, unit["code"], period, user.get("name") or user["openid"], body, public, now)
+    return texts.REVIEW_COMMENT_OK.format(unit=unit["name"], period=period_name(period),
+                                          visibility=texts.REVIEW_PUBLIC if public else texts.REVIEW_INTERNAL)

@@ -1,0 +1,35 @@
+"""领导点评: leaders' comments on a unit for a review period."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+
+def add_comment(db: sqlite_utils.Database, unit_code: str, period: str, author: str, text: str, public: bool,
+                now: float) -> int:
+    if db.execute("SELECT 1 FROM units WHERE code = ?", [unit_code]).fetchone() is None:
+        raise ValueError(f"unknown unit {unit_code!r}")
+    return db.execute("INSERT INTO review_comments (unit_code, period, author, text, public, created_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", [unit_code, period, author, text, int(public), now]).lastrowid
+
+
+def comments(db: sqlite_utils.Database, period: str | None = None, unit_code: str | None = None,
+             public_only: bool = False, limit: int = 1000) -> list[dict[str, Any]]:
+    """Comments, the latest first, for a period and/or a unit."""
+    sql, args = "SELECT * FROM review_comments WHERE 1", []
+    if period is not None:
+        sql, args = sql + " AND period = ?", [*args, period]
+    if unit_code is not None:
+        sql, args = sql + " AND unit_code = ?", [*args, unit_code]
+    if public_only:
+        sql += " AND public = 1"
+    rows = list(db.query(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*args, limit]))
+    for r in rows:
+        r["public"] = bool(r["public"])
+    return rows
+
+
+def delete_comment(db: sqlite_utils.Database, comment_id: int) -> bool:
+    """Withdraw a comment (written by mistake, or no longer to be shown); False if there is none."""
+    return db.execute("DELETE FROM review_comments WHERE id = ?", [comment_id]).rowcount == 1
