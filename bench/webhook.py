@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Webhook benchmark: WeChat safe-mode text messages through the whole pipeline, driven by wrk.
 
-    python bench/webhook.py [--messages 60000] [--concurrency 50] [--duration 20] [--workers 1]
+    python bench/webhook.py [--messages 60000] [--concurrency 50] [--duration 20] [--workers 1] [--no-echo]
                             [--port 18080] [--keep]
 
 What happens (each step prints what it does):
@@ -17,7 +17,10 @@ What happens (each step prints what it does):
     the check is by message, not only by count: every answered message must be stored (none lost), the key is
     the primary key (none doubled), and rows beyond the answered ones may only be requests still in flight when
     wrk stopped (sent, never answered).
- 6. A summary block; the server is stopped (SIGTERM, then SIGKILL) and the temp dir removed unless --keep.
+ 6. The server is stopped (SIGTERM, then SIGKILL); the same requests are sent by the same wrk command to
+    bench/echo_server.py (aiohttp + wechatpy: verify, decrypt, parse, encrypted reply, nothing stored) on port+1,
+    unless --no-echo: the reference measured in the same run.
+ 7. A summary block with Tingjian's figures and its ratio to the echo; the temp dir is removed unless --keep.
 
 Needs wrk (`apt-get install -y wrk`); --profile needs py-spy (`pip install py-spy`). Results are also written as
 JSON to bench/out/ (git-ignored), profiles as py-spy raw stacks plus a summary.
@@ -349,6 +352,34 @@ def run_wrk(port: int, concurrency: int, duration: int, workdir: Path) -> tuple[
     return result, cmd, proc.stdout
 
 
+def run_echo(port: int, concurrency: int, duration: int, workdir: Path) -> dict | None:
+    """The same requests against bench/echo_server.py: what a webhook that stores nothing does on this machine now.
+    Tingjian's figure is reported as a ratio to this one, so a busy machine slows both sides of it."""
+    if not port_free(port):
+        log(f"echo reference skipped: port {port} is in use")
+        return None
+    logf = open(workdir / "echo.log", "wb")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port)],
+                            stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log(f"echo reference failed to start:\n{(workdir / 'echo.log').read_text()[-2000:]}")
+                    return None
+                time.sleep(0.2)
+        result, _, _ = run_wrk(port, concurrency, duration, workdir)
+        secs = result["duration_us"] / 1e6
+        return {"rate": result["passive"] / secs, "p50_us": result["p50_us"], "p99_us": result["p99_us"],
+                "non2xx": result["non2xx"]}
+    finally:
+        stop_server(proc)
+
+
 # -- 5. the database -------------------------------------------------------------------------------------------
 def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: dict) -> dict:
     answered_nonces: list[str] = []
@@ -461,6 +492,8 @@ def main() -> int:
                    help="also run py-spy on the server during the load and print the hot spots (slows the run): "
                         "'active' samples every running thread, 'gil' only the thread holding the GIL")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, requests, logs)")
+    p.add_argument("--no-echo", action="store_true",
+                   help="skip the reference run against bench/echo_server.py (aiohttp + wechatpy, stores nothing)")
     args = p.parse_args()
     command = "python bench/webhook.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
@@ -513,6 +546,8 @@ def main() -> int:
         if proc is not None:
             stop_server(proc)
 
+    echo = None if args.no_echo else run_echo(args.port + 1, args.concurrency, args.duration, tmp)
+
     secs = result["duration_us"] / 1e6
     rate = result["ok2xx"] / secs
     errors = int(result["non2xx"] + result["err_connect"] + result["err_read"] + result["err_write"]
@@ -556,6 +591,9 @@ def main() -> int:
         f"irq/softirq {cpu['irq']:.2f}, other processes {cpu['others']:.2f}, all {cpu['all']:.2f} of "
         f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
         + ("   WARNING: other work ran during the benchmark" if cpu["others"] > 0.15 else ""),
+        *([f"  echo reference    {echo['rate']:,.0f} messages/s, p99 {ms(echo['p99_us']):.1f} ms "
+            f"(bench/echo_server.py, same requests, same run) -> ratio {rate / echo['rate']:.2f}x"]
+          if echo else []),
         f"  command           {command}",
         "=" * 78,
     ]
@@ -565,7 +603,7 @@ def main() -> int:
         summary = summarize_profile(profile_out)
         print(summary, flush=True)
         profile_out.with_suffix(".summary.txt").write_text(summary + "\n")
-    record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd,
+    record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd, "echo": echo,
               "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
               "messages_per_s": rate, "cpu": cpu, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"

@@ -19,7 +19,7 @@ from handlers import digest
 from bot.receiver import Receiver
 from handlers.dispatcher import Dispatcher
 from handlers.clock import Clock
-from storage import conversations, inbound, outbox, tickets
+from storage import conversations, inbound, outbox, search, tickets
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ ORPHAN_SECONDS = 60
 SWEEP_BATCH = 10
 DIGEST_BATCH = 10
 PRUNE_BATCH = 500
+SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
 
 
 class Jobs:
@@ -109,6 +110,20 @@ class Jobs:
                   else wechat.dedupe_days * 86400)
         await self.db.run(inbound.prune_requests, self.clock.now() - window)
 
+    async def search_backfill(self) -> int:
+        """Index the tickets older than the search index, newest first: segmented on a reader, stored in short
+        writes, until none is left (then the cursor row is gone and this is one cheap read)."""
+        total = 0
+        while True:
+            rows, below = await self.db.read(search.backfill_documents, SEARCH_BATCH)
+            if below is None:
+                break
+            total += await self.db.run(search.backfill_store, rows, below)
+            if not rows:
+                log.info("search index complete: %d earlier ticket(s) indexed", total)
+                break
+        return total
+
     async def scheduled_backup(self) -> None:
         from storage import backup
         b = self.config.backup
@@ -141,6 +156,8 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     scheduler.add_job(jobs.sender.check, "interval", minutes=1, id="outbox-alert", coalesce=True,
                       max_instances=1)
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
+    scheduler.add_job(jobs.search_backfill, "interval", minutes=10, id="search-backfill", coalesce=True,
+                      max_instances=1, next_run_time=start_now)
     # A sped-up demo clock (tingjian demo --speed N) sweeps N times as often, at most every 5 real seconds.
     speed = getattr(jobs.clock, "speed", 1.0)
     sweep_seconds = max(5.0, config.deadlines.sweep_minutes * 60 / speed)

@@ -156,7 +156,9 @@ class Draft:
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # Shallow: the dict is serialised at once. dataclasses.asdict deep-copied the routing explanation on every
+        # message (8% of the webhook's writer time in a profile).
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @property
     def text(self) -> str:

@@ -33,7 +33,8 @@ class Inbound:
         return f"{self.channel}:evt:{self.openid}:{self.created_at}:{self.event or self.raw_type}"
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, separators=(",", ":"))
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # flat: no deep copy needed
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> "Inbound":

@@ -345,7 +345,6 @@ def m009_scale(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m013_workbench(db: sqlite_utils.Database) -> None:
-    from storage import search
     _exec(
         db,
         # Each outbox row is for one channel: 'wechat' (customer-service/template messages, sent by the sender) or
@@ -396,16 +395,12 @@ def m013_workbench(db: sqlite_utils.Database) -> None:
         "CREATE INDEX tickets_unattended ON tickets(due_at) WHERE unattended = 1",
         # Full-text search: rowid = tickets.id, `words` = jieba-segmented text and replies (storage/search.py).
         "CREATE VIRTUAL TABLE tickets_fts USING fts5(words, tokenize = 'unicode61')",
+        # Tickets older than the upgrade are indexed in the background, newest first, in short batches
+        # (storage/search.py backfill): segmenting a year of tickets inside this migration would hold the write
+        # lock for minutes at start-up. `below`: every ticket with a smaller id may still lack its row.
+        "CREATE TABLE search_backfill (below INTEGER NOT NULL)",
+        "INSERT INTO search_backfill (below) SELECT coalesce(max(id), 0) + 1 FROM tickets",
     )
-    for (ticket_id,) in db.execute("SELECT id FROM tickets").fetchall():
-        search.reindex(db, ticket_id)
-
-
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations; returns the names applied."""
-    pending = [m.name for m in migrations.pending(db)]
-    migrations.apply(db)
-    return pending
 
 
 @migrations()
@@ -497,3 +492,10 @@ def m014_review(db: sqlite_utils.Database) -> None:
         "ALTER TABLE units ADD COLUMN contact_hours TEXT",
         "ALTER TABLE units ADD COLUMN contact_phone TEXT",
     )
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations; returns the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

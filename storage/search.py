@@ -56,13 +56,49 @@ def match_expression(query: str) -> str | None:
 
 
 def reindex(db: sqlite_utils.Database, ticket_id: int) -> None:
-    row = db.execute("SELECT number, text, resolution FROM tickets WHERE id = ?", [ticket_id]).fetchone()
-    if row is None:
+    if db.execute("SELECT 1 FROM tickets WHERE id = ?", [ticket_id]).fetchone() is None:
         return
+    document = _document(db, ticket_id)
+    db.execute("DELETE FROM tickets_fts WHERE rowid = ?", [ticket_id])
+    db.execute("INSERT INTO tickets_fts (rowid, words) VALUES (?, ?)", [ticket_id, words_for_index(document)])
+
+
+# -- tickets older than the search index (storage/migrations.py m013) ---------------------------------------------
+def backfill_documents(db: sqlite_utils.Database, limit: int = 50) -> tuple[list[tuple[int, str]], int | None]:
+    """Read-only, on a reader: the next `limit` tickets below the backfill cursor, newest first, each with its
+    segmented document (the CPU-heavy part, kept off the writer). Returns (rows, new cursor); cursor None: done."""
+    row = db.execute("SELECT below FROM search_backfill").fetchone() if _has_backfill(db) else None
+    if row is None:
+        return [], None
+    ids = [r[0] for r in db.execute("SELECT id FROM tickets WHERE id < ? ORDER BY id DESC LIMIT ?",
+                                    [row[0], limit])]
+    if not ids:
+        return [], 0
+    return [(i, words_for_index(_document(db, i))) for i in ids], min(ids)
+
+
+def backfill_store(db: sqlite_utils.Database, rows: list[tuple[int, str]], below: int) -> int:
+    """On the writer, short: store what a reader segmented. A ticket changed meanwhile was reindexed in its own
+    transaction and already has its row, which is newer: it is kept."""
+    stored = 0
+    for ticket_id, words in rows:
+        stored += db.execute("INSERT INTO tickets_fts (rowid, words) SELECT ?, ? WHERE NOT EXISTS "
+                             "(SELECT 1 FROM tickets_fts WHERE rowid = ?)", [ticket_id, words, ticket_id]).rowcount
+    if rows:
+        db.execute("UPDATE search_backfill SET below = ?", [below])
+    else:
+        db.execute("DELETE FROM search_backfill")
+    return stored
+
+
+def _has_backfill(db: sqlite_utils.Database) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_backfill'").fetchone() is not None
+
+
+def _document(db: sqlite_utils.Database, ticket_id: int) -> str:
+    row = db.execute("SELECT number, text, resolution FROM tickets WHERE id = ?", [ticket_id]).fetchone()
     marks = ",".join("?" * len(WORDY))
     notes = [r[0] for r in db.execute(
         f"SELECT note FROM ticket_events WHERE ticket_id = ? AND action IN ({marks}) AND note IS NOT NULL",
         [ticket_id, *WORDY])]
-    document = " ".join([row[0], row[1], row[2] or "", *notes])
-    db.execute("DELETE FROM tickets_fts WHERE rowid = ?", [ticket_id])
-    db.execute("INSERT INTO tickets_fts (rowid, words) VALUES (?, ?)", [ticket_id, words_for_index(document)])
+    return " ".join([row[0], row[1], row[2] or "", *notes])

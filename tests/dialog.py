@@ -132,8 +132,17 @@ async def quiet(d: Dialog, openid: str, wait: float = 0.3) -> None:
 
 
 async def drain(d: Dialog, *openids: str, wait: float = 0.3) -> None:
-    """Forget what was pushed so far (wait a moment for the outbox first)."""
+    """Forget what was pushed so far: wait `wait`, then until the outbox has nothing left to send them (a busy
+    machine delivers late; a fixed pause alone made tests flaky), at most 10 s more."""
     await asyncio.sleep(wait)
+    marks = ",".join("?" * len(openids))
+    sql = (f"SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending') AND channel = 'wechat' "
+           f"AND openid IN ({marks})")
+    deadline = time.monotonic() + 10
+    while openids and time.monotonic() < deadline:
+        if not await d.db(lambda db: db.execute(sql, list(openids)).fetchone()[0]):
+            break
+        await asyncio.sleep(0.1)
     for openid in openids:
         async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
             d.seen[openid] = len((await resp.json())["messages"])

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""The reference for bench/webhook.py: a bare aiohttp + wechatpy safe-mode echo that stores nothing.
+
+It does what any WeChat webhook must do and nothing more: check msg_signature, decrypt, parse the XML, and answer
+an encrypted passive text reply with the request's nonce. The ratio of Tingjian's throughput to this one, measured
+in the same run on the same machine, is what the benchmark reports (a machine shared with other work slows both).
+
+    python bench/echo_server.py --port 18081
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from aiohttp import web
+from wechatpy import create_reply, parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests import wx  # noqa: E402  (the same token, key and AppID the benchmark's requests are made with)
+
+
+def make_app() -> web.Application:
+    crypto = WeChatCrypto(wx.TOKEN, wx.AES_KEY, wx.APPID)
+
+    async def wechat(request: web.Request) -> web.Response:
+        q = request.query
+        body = await request.read()
+        try:
+            xml = crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
+        except (KeyError, InvalidSignatureException):
+            return web.Response(status=403)
+        msg = parse_message(xml)
+        reply = create_reply("收到", msg).render()
+        return web.Response(text=crypto.encrypt_message(reply, q["nonce"], q["timestamp"]),
+                            content_type="application/xml")
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=64 * 1024)
+    app.router.add_post("/wechat", wechat)
+    app.router.add_get("/healthz", health)
+    return app
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--port", type=int, default=18081)
+    args = p.parse_args()
+    try:
+        import uvloop  # the service uses it too: the comparison is like for like
+        uvloop.install()
+    except ImportError:
+        pass
+    web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
