@@ -7,7 +7,6 @@ not invalidate each other's. A token the platform rejects (40001, 40014, 42001) 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -85,62 +84,44 @@ class WechatApi:
 
     async def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST a JSON API call with the shared token; on a token error, refresh once and try again."""
+        return await self._request("POST", path, payload=payload)
+
+    async def call_get(self, path: str) -> dict[str, Any]:
+        """A GET API call with the shared token (menu/get)."""
+        return await self._request("GET", path)
+
+    async def get_media(self, media_id: str) -> tuple[bytes, str]:
+        """A temporary media file a user sent (media/get): its bytes and content type. The platform answers
+        errors as JSON instead of the file."""
+        return await self._request("GET", "/cgi-bin/media/get", params={"media_id": media_id}, raw=True)
+
+    async def _request(self, method: str, path: str, *, payload: dict[str, Any] | None = None,
+                       params: dict[str, str] | None = None, raw: bool = False) -> Any:
+        """Every API call: the shared token, and on a token error one refresh and one more try. `raw`: a file may
+        come back instead of JSON; then (bytes, content type)."""
         token = await self.access_token()
         for attempt in (1, 2):
             session = await self._http()
-            async with session.post(f"{self.base_url}{path}", params={"access_token": token},
-                                    json=payload) as resp:
-                data = await resp.json(content_type=None)
+            async with session.request(method, f"{self.base_url}{path}", json=payload,
+                                       params={"access_token": token, **(params or {})}) as resp:
+                kind = resp.content_type or "application/octet-stream"
+                if raw and resp.status == 200 and kind not in ("application/json", "text/plain"):
+                    return await resp.read(), kind
+                try:
+                    data = await resp.json(content_type=None)
+                except ValueError:
+                    if not raw:
+                        raise
+                    raise WechatApiError(-1, f"{path} answered HTTP {resp.status} {kind}") from None
             code = int(data.get("errcode", 0) or 0)
-            if code == 0:
+            if code == 0 and not raw:
                 return data
             if code in TOKEN_ERRORS and attempt == 1:
                 log.info("access_token rejected (%s); fetching a new one", code)
                 await self.db.run(tokens.forget, self.appid, token)
                 token = await self.access_token(force=True)
                 continue
-            raise WechatApiError(code, str(data.get("errmsg", "")))
-        raise AssertionError("unreachable")
-
-    async def call_get(self, path: str) -> dict[str, Any]:
-        """A GET API call with the shared token (menu/get); on a token error, refresh once and try again."""
-        token = await self.access_token()
-        for attempt in (1, 2):
-            session = await self._http()
-            async with session.get(f"{self.base_url}{path}", params={"access_token": token}) as resp:
-                data = await resp.json(content_type=None)
-            code = int(data.get("errcode", 0) or 0)
-            if code == 0:
-                return data
-            if code in TOKEN_ERRORS and attempt == 1:
-                await self.db.run(tokens.forget, self.appid, token)
-                token = await self.access_token(force=True)
-                continue
-            raise WechatApiError(code, str(data.get("errmsg", "")))
-        raise AssertionError("unreachable")
-
-    async def get_media(self, media_id: str) -> tuple[bytes, str]:
-        """A temporary media file a user sent (media/get): its bytes and content type. The platform answers
-        errors as JSON instead of the file; on a token error, refresh once and try again."""
-        token = await self.access_token()
-        for attempt in (1, 2):
-            session = await self._http()
-            async with session.get(f"{self.base_url}/cgi-bin/media/get",
-                                    params={"access_token": token, "media_id": media_id}) as resp:
-                kind = resp.content_type or "application/octet-stream"
-                body = await resp.read()
-            if kind not in ("application/json", "text/plain") and resp.status == 200:
-                return body, kind
-            try:
-                data = json.loads(body.decode("utf-8"))
-            except ValueError:
-                raise WechatApiError(-1, f"media/get answered HTTP {resp.status} {kind}") from None
-            code = int(data.get("errcode", -1) or -1)
-            if code in TOKEN_ERRORS and attempt == 1:
-                await self.db.run(tokens.forget, self.appid, token)
-                token = await self.access_token(force=True)
-                continue
-            raise WechatApiError(code, str(data.get("errmsg", "")))
+            raise WechatApiError(code or -1, str(data.get("errmsg", "")))
         raise AssertionError("unreachable")
 
     async def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
