@@ -120,6 +120,9 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+GREETING = re.compile(r"(你好|您好|hi|hello|在吗|在不在|有人吗|老师好)[\s!！。.~，,?？]*", re.IGNORECASE)
+
+
 def han_count(text: str) -> int:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -560,7 +563,7 @@ class Intake:
 
     # -- what each step asks ------------------------------------------------------------------------------
     def _ask_describe(self, d: Draft) -> str:
-        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts else texts.ASK_MORE
+        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else texts.ASK_MORE
 
     def _ask_focus(self, d: Draft) -> str:
         lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))
@@ -633,8 +636,8 @@ class Intake:
         if inbound.kind == "link" and inbound.link:
             d.attachments.append({"kind": "link", "link": inbound.link})
             return
-        if inbound.text and normalise(inbound.text):
-            d.parts.append(inbound.text.strip())
+        if inbound.text and normalise(inbound.text) and not GREETING.fullmatch(normalise(inbound.text)):
+            d.parts.append(inbound.text.strip())  # a bare 你好 is a greeting, not part of the complaint
         if inbound.kind in ("image", "voice", "video"):
             d.attachments.append({"kind": inbound.kind, "media_id": inbound.media_id,
                                   "url": inbound.media_url, "text": inbound.text or None})

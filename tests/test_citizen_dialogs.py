@@ -222,3 +222,13 @@ async def test_an_unfinished_message_is_reminded_kept_and_offered_back(dialog):
             break
         reply = await talk(d, PARENT, "0")
     assert "校车" in reply and "资料费" not in reply
+
+
+# -- a greeting first: "你好" is answered, and is not filed as part of the complaint ----------------------------------
+async def test_a_greeting_is_not_part_of_the_complaint(dialog):
+    d = dialog
+    await send(d, PARENT, type="scan", scene="school:jn-syxx")
+    await talk(d, PARENT, "你好！", expect="请再具体说说")
+    number = await file_ticket(d, PARENT, FEES_TEXT)
+    ticket = await d.db(tickets.get, number)
+    assert ticket["text"] == FEES_TEXT, ticket["text"]
