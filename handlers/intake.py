@@ -25,12 +25,19 @@ from handlers.numbers import ascii_int
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
     "complaint": ("投诉", "举报", "反映", "不满", "太过分", "乱收", "违规", "要求整改", "曝光", "维权", "怎么能",
-                  "凭什么", "不合理", "退钱", "退费"),
+                  "凭什么", "不合理", "退钱", "退费",
+                  # what is done to a child or a parent: nobody writes these to praise or to ask
+                  "欺负", "霸凌", "打人", "打学生", "打孩子", "体罚", "辱骂", "骂人", "骂学生", "骂孩子", "侮辱",
+                  "歧视", "威胁", "恐吓", "猥亵", "性骚扰", "强制", "强迫", "逼迫", "索要", "红包", "收礼",
+                  "不作为", "推诿", "敷衍", "踢皮球", "不闻不问", "置之不理", "克扣", "不给退",
+                  "有偿补课"),
     "suggestion": ("建议", "希望", "能否", "能不能", "可否", "呼吁", "提议", "应该", "最好"),
     "inquiry": ("请问", "咨询", "想问", "问一下", "问下", "怎么办", "如何", "什么时候", "哪里", "吗", "？", "?",
                 "多少", "是否", "有没有", "需要什么"),
     "praise": ("表扬", "感谢", "点赞", "谢谢", "辛苦了", "负责任", "好老师", "致敬", "锦旗"),
 }
+KIND_NAMES_ALL = (("投诉", "complaint"), ("举报", "complaint"), ("建议", "suggestion"), ("咨询", "inquiry"),
+                  ("请问", "inquiry"), ("表扬", "praise"), ("感谢", "praise"))
 YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意", "嗯", "ok", "yes"}
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
 SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
@@ -49,11 +56,20 @@ EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inqui
             "praise": ("表扬", "感谢")}
 
 
+# 班主任不管 / 学校也不管了 (but not 不管多晚 "however late"): nobody dealing with it, a grievance.
+NOBODY_ACTS = re.compile(r"不管(?:不顾|不问)?(?=$|了|[\s。，,！!？?；;…])|没人(?:管|修|处理|理|过问)")
+
+
+def _count(text: str, kind: str) -> int:
+    n = sum(text.count(w) for w in KIND_WORDS[kind])
+    return n + len(NOBODY_ACTS.findall(text)) if kind == "complaint" else n
+
+
 def infer_kind(text: str) -> str | None:
     """The kind when the words say it clearly, else None (and we ask). Praise is closed at once with no
     deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""
     kind = _infer_kind(text)
-    grievances = sum(text.count(w) for w in KIND_WORDS["complaint"] + EXPLICIT["complaint"])
+    grievances = _count(text, "complaint") + sum(text.count(w) for w in EXPLICIT["complaint"])
     if kind == "praise" and grievances:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
@@ -65,7 +81,7 @@ def _infer_kind(text: str) -> str | None:
     named = [kind for kind, words in EXPLICIT.items() if any(w in text for w in words)]
     if len(named) == 1:
         return named[0]
-    scores = {kind: sum(text.count(w) for w in words) for kind, words in KIND_WORDS.items()}
+    scores = {kind: _count(text, kind) for kind in KIND_WORDS}
     best = max(scores.values())
     if best == 0:
         return None
@@ -120,6 +136,39 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+# -- an answer, or more of the story (Intake._is_answer) --------------------------------------------------
+SENTENCE_CHARS = 5  # this many Chinese characters, beyond fillers, that answer nothing tell us something: kept
+PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
+FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
+# Replies about the question itself, or hesitation: never a matter's words, whatever their length.
+UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|"
+                    r"想想|考虑|等一下|等等|稍等|再说|算了")
+# The question's own words: they belong to the answer, not to the story.
+KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
+SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
+SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
+PHONE_WORDS = re.compile(r"电话|手机|号码|号|联系|方式|打|留|给|可以|不想|不愿意?|不用|不方便|不留|不需要|为什么|"
+                         r"为啥|什么用|有什么用|有啥用|安全|泄露|泄漏|会不会|干嘛|\d+|[-+]")
+ANONYMITY_WORDS = re.compile(r"同意|可以|愿意|不想|不愿|不要|不用|别|让|被|保密|匿名|身份|知道|告诉|透露|学校|老师|"
+                             r"名字|姓名|是谁|是我|说的|反映的|信息|没关系|无所谓|介意|在意|在乎|怕|报复|行|不|对|"
+                             r"为什么|为啥|安全|泄露|泄漏|会不会|干嘛")
+
+
+def bare(text: str) -> str:
+    """A short reply without its trailing particles and punctuation: 好吧 → 好, 可以的。 → 可以."""
+    return re.sub(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$", "", text) or text
+
+
+def named_kind(text: str) -> str | None:
+    """The one kind a short reply names (我要投诉, 建议吧, 改为咨询), else None."""
+    wanted = re.search(r"(?:改为|改成|换成|应该是|应是|属于|算)(投诉|举报|建议|咨询|请问|表扬|感谢)", text)
+    if wanted:
+        return dict(KIND_NAMES_ALL)[wanted.group(1)]
+    text = re.sub(r"不是(?:投诉|举报|建议|咨询|表扬|感谢)", "", text)  # 不是投诉 names what it is not
+    found = {kind for word, kind in KIND_NAMES_ALL if word in text}
+    return found.pop() if len(found) == 1 else None
+
+
 GREETING = re.compile(r"(你好|您好|hi|hello|在吗|在不在|有人吗|老师好)[\s!！。.~，,?？]*", re.IGNORECASE)
 
 
@@ -136,7 +185,9 @@ class Draft:
     parts: list[str] = field(default_factory=list)
     attachments: list[dict] = field(default_factory=list)
     kind: str | None = None
-    kind_from: str | None = None        # "asked": the person chose it; otherwise it is read again from the text
+    kind_from: str | None = None        # "asked": the person chose it; "named" (我要投诉) or "words" (欺负, 不管):
+    #                                     read again from the text each time it grows; a guess from words is shown
+    #                                     as one in the summary, with how to correct it
     school: str | None = None
     school_from: str | None = None      # scene (QR code), text, asked, or none (the person said no school)
     school_options: list[str] = field(default_factory=list)  # numbered suggestions for a name typed loosely
@@ -207,6 +258,9 @@ class Step:
     again: Callable[["Intake", Draft], str]
     answer: Callable[["Intake", str, Draft, Inbound], tuple]
     options: Callable[[Draft], int] = lambda d: 0
+    # What the step can read as its answer: the rest of the text once the answer and the question's own words
+    # are taken out ("" for a bare answer), or None when the text holds no answer to this question.
+    read: Callable[["Intake", str, Draft], str | None] | None = None  # None: one of the numbered options
 
 
 NEW_MATTER_CONFIDENCE = 0.6  # a supplement routed elsewhere at least this surely is offered as a new matter
@@ -274,21 +328,26 @@ class Intake:
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
         if state in DETOURS:
-            return DETOURS[state].answer(self, text, d, inbound)
+            detour = DETOURS[state]
+            if not self._is_answer(detour, text, d):  # more words while we wait for 1 or 2: they wait too
+                d.held = "\n".join(w for w in (d.held, inbound.text.strip()) if w)
+                return self._out(state, d, [Reply(texts.HELD_TOO + "\n" + detour.again(self, d))])
+            return detour.answer(self, text, d, inbound)
         rated = self._maybe_rating(state, text, d, inbound)
         if rated is not None:
             return rated
         return self._answer(state, text, d, inbound)
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
-        if state != "describe" and self._is_more_description(state, text, d):
-            # People often tell their story in several messages: a sentence where an answer was expected
-            # is more of the story, not a wrong answer -- unless it is plainly about something else.
+        if state != "describe" and not self._is_answer(STEP[state], text, d):
+            # People often tell their story in several messages: words where an answer was expected are
+            # more of the story, not a wrong answer -- unless they are plainly about something else.
             if self._is_new_matter(inbound.text, d):
                 d.held, d.back_to = inbound.text, state
                 return self._out("new_matter", d, [Reply(texts.NEW_MATTER.format(
                     category=texts.CATEGORY_NAMES.get(self.s.route(inbound.text)["category"], "其他")))])
             self._collect(inbound, d)
+            d.similar_checked = d.similar_checked and state != "similar"  # its question is still open
             return self._advance(d, [Reply(texts.SUPPLEMENTED)])
         return STEP[state].answer(self, text, d, inbound)
 
@@ -397,7 +456,7 @@ class Intake:
         held = d.held or ""
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
         old.attachments += d.attachments
-        more = han_count(held) >= SUPPLEMENT_CHARS and choice(held, 9) is None
+        more = self._tells(held)  # words on coming back: more of the story (or a new matter), never dropped
         if n == 1:
             old.held = old.back_to = None
             old.shelved = None
@@ -420,7 +479,7 @@ class Intake:
 
     def _on_kind(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 4)
-        kind = KINDS[str(n)] if n else texts.KIND_BY_NAME.get(text)
+        kind = KINDS[str(n)] if n else named_kind(text)
         if kind is None:
             return self._out("kind", d, [Reply(_t(d, "ASK_KIND_AGAIN"))])
         d.kind, d.kind_from = kind, "asked"
@@ -438,11 +497,11 @@ class Intake:
         return self._advance(d, [])
 
     def _on_out_of_scope(self, text: str, d: Draft, inbound: Inbound):
-        n = choice(text, 2)
-        if n == 1 or text in YES:
+        n, b = choice(text, 2), bare(text)
+        if n == 1 or b in YES:
             d.insist = True
             return self._advance(d, [])
-        if n == 2 or text in NO_WORDS or text in texts.CANCEL_WORDS:
+        if n == 2 or b in NO_WORDS or b in texts.CANCEL_WORDS:
             return None, d.to_dict(), [Reply(_t(d, "OUT_OF_SCOPE_DONE"))]
         return self._out("out_of_scope", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
@@ -498,7 +557,7 @@ class Intake:
 
     def _on_confirm(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 3)
-        if n == 1 or text in YES:
+        if n == 1 or bare(text) in YES:
             plan = self._plan(d)
             ticket = self.s.submit(inbound.openid, d, plan)
             if d.kind == "praise":
@@ -514,6 +573,12 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
+        kind = named_kind(text)
+        if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
+            if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both
+                d.anonymous = None
+            d.kind, d.kind_from = kind, "asked"
+            return self._advance(d, [Reply(texts.KIND_CHANGED.format(kind=texts.KIND_NAMES[kind]))])
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
 
     def _finish(self, d: Draft, replies: list[Reply]):
@@ -530,6 +595,8 @@ class Intake:
         text = d.text
         if d.kind_from != "asked":
             d.kind = infer_kind(text) or d.kind
+            named = d.kind and any(w in text for w in EXPLICIT[d.kind])
+            d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
         decision = self.s.route(text)
         d.routing = decision
         if d.lang is None:  # the language of the first words decides the replies' language
@@ -547,7 +614,10 @@ class Intake:
                 replies = [Reply(texts.EN["WELCOME"]), *replies]
         for step in STEPS:
             if step.needed(self, d):
-                return self._out(step.state, d, [*replies, Reply(step.ask(self, d))])
+                ask = step.ask(self, d)
+                if replies and replies[-1].to is None and not replies[-1].extra:  # one message: note, question
+                    return self._out(step.state, d, [*replies[:-1], Reply(replies[-1].text + "\n" + ask)])
+                return self._out(step.state, d, [*replies, Reply(ask)])
         raise AssertionError("confirm is always needed")
 
     @staticmethod
@@ -603,7 +673,9 @@ class Intake:
             return texts.EN["SUMMARY"].format(
                 kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
                 phone=mask_phone(d.phone) if d.phone else "none", days=plan.days, due=plan.due_text)
-        lines = [texts.SUMMARY_HEAD, f"类型：{texts.KIND_NAMES[d.kind]}"]
+        kind = texts.KIND_NAMES[d.kind]
+        lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
+                 + (texts.KIND_GUESSED if d.kind_from == "words" else "")]
         if len(d.matters) > 1 and d.kind != "praise":
             names = [texts.CATEGORY_NAMES.get(c, c) + ("（为主）" if c == d.category else "") for c in d.matters]
             lines.append("涉及事项：" + "、".join(names))
@@ -642,15 +714,83 @@ class Intake:
             d.attachments.append({"kind": inbound.kind, "media_id": inbound.media_id,
                                   "url": inbound.media_url, "text": inbound.text or None})
 
-    def _is_more_description(self, state: str, text: str, d: Draft) -> bool:
-        if han_count(text) < SUPPLEMENT_CHARS:  # digits, codes, short answers
+    # -- an answer, or more of the story: ONE rule for every question ------------------------------------------
+    def _is_answer(self, step: Step, text: str, d: Draft) -> bool:
+        """Whether a reply answers the question on screen. It does when the step reads an answer in it and
+        nothing else it says tells us something; otherwise, if it tells us something (a sentence, or words the
+        router knows as an education matter), it is more of the story or another matter, and is kept. A reply
+        that does neither (好的, 5, 不知道) is left to the step, which asks again in its own words."""
+        rest = step.read(self, text, d) if step.read else ("" if choice(text, step.options(d)) else None)
+        if rest is not None and not self._tells(rest):
+            return True
+        return not self._tells(text)
+
+    def _tells(self, text: str) -> bool:
+        """Whether words say something about the matter (so they must be kept), unlike 好的, 不用, 不知道."""
+        t = normalise(text).strip(PUNCT)
+        if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
             return False
-        if state == "school" and (self.s.find_school(text) or self.s.suggest_schools(text)):
+        core = han_count(FILLER.sub("", t))
+        if core >= SENTENCE_CHARS:
+            return True
+        if core < 2:
             return False
-        if state in ("phone", "anonymity") and (QUESTION.search(text) or DECLINE.match(text)) \
-                and han_count(text) < 20:
-            return False  # 为什么要留电话？ / 我不想留电话号码 is an answer, not more of the story
-        return True
+        # 乱收费, 老师打人: short, but a matter. (A lone surrogate would make the router's converter raise.)
+        decision = self.s.route(t.encode("utf-8", "ignore").decode("utf-8"))
+        return bool(decision.get("urgent")) or decision["category"] not in ("other_edu", "out_of_scope")
+
+    # What each step reads as its answer, and what is left of the reply once it is taken out (see Step.read).
+    def _read_kind(self, text: str, d: Draft) -> str | None:
+        if choice(text, 4):
+            return ""
+        named = named_kind(text)
+        return KIND_NAMED.sub("", text) if named else None
+
+    def _read_focus(self, text: str, d: Draft) -> str | None:
+        if choice(text, len(d.matters)):
+            return ""
+        names = [texts.CATEGORY_NAMES.get(c, c) for c in d.matters]
+        named = [n for n in names if n in text]
+        if len(named) != 1:
+            return None
+        return text.replace(named[0], "")
+
+    def _read_yes_no(self, text: str, d: Draft) -> str | None:
+        b = bare(text)
+        return "" if choice(text, 2) or b in YES or b in NO_WORDS or b in texts.CANCEL_WORDS else None
+
+    def _read_school(self, text: str, d: Draft) -> str | None:
+        if d.school_options and choice(text, len(d.school_options)):
+            return ""
+        if text in SKIP or DECLINE.match(text):
+            return SCHOOL_WORDS.sub("", DECLINE.sub("", text))
+        code = self.s.find_school(text)
+        if code:
+            name = self.s.school_names([code])[0]
+            return SCHOOL_WORDS.sub("", text.replace(name, "")) if name in text else ""
+        if self.s.suggest_schools(text):
+            return SCHOOL_WORDS.sub("", text)
+        named = SCHOOL_NAME.sub("", text)  # 火星第一小学: meant as a school's name, even one we do not know
+        return SCHOOL_WORDS.sub("", named) if named != text else None
+
+    def _read_phone(self, text: str, d: Draft) -> str | None:
+        bare = text.replace(" ", "").replace("+86", "")
+        found = PHONE_IN_TEXT.search(bare)
+        if found:
+            return PHONE_WORDS.sub("", bare.replace(found.group(1), ""))
+        if text in SKIP or DECLINE.match(text) or QUESTION.search(text) or re.search(r"\d{5}", bare):
+            return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", text)))
+        return None
+
+    def _read_confirm(self, text: str, d: Draft) -> str | None:
+        if choice(text, 3) or bare(text) in YES:
+            return ""
+        return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
+
+    def _read_anonymity(self, text: str, d: Draft) -> str | None:
+        if QUESTION.search(text) or yes_no(text) is not None:
+            return ANONYMITY_WORDS.sub("", QUESTION.sub("", text))
+        return None
 
 
 def _always(i: Intake, d: Draft) -> bool:
@@ -661,20 +801,23 @@ STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION, Intake._ask_describe, Intake._ask_describe,
          Intake._on_describe),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
-         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4),
+         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
-         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters)),
+         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist,
-         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2),
+         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2,
+         Intake._read_yes_no),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
-         Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options)),
+         Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
+         Intake._read_school),
     Step("similar", Intake._needs_similar, Intake._ask_similar, lambda i, d: _t(d, "CHOOSE_1_2"),
          Intake._on_similar, lambda d: 2),
     Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: _t(d, "ASK_PHONE"),
-         lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone),
+         lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone, read=Intake._read_phone),
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
-         lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2),
-    Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3),
+         lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity),
+    Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3,
+         Intake._read_confirm),
 )
 STEP = {s.state: s for s in STEPS}
 
