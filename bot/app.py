@@ -14,6 +14,7 @@ from bot.channels.wechat.api import WechatApi
 from bot.channels.wechat.notify import Templates
 from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
+from bot.media import MediaFetcher, MediaStore
 from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
 from bot import public as public_pages
@@ -38,6 +39,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 RECEIVER = web.AppKey("receiver", Receiver)
 API = web.AppKey("api", WechatApi)
 SENDER = web.AppKey("sender", OutboxSender)
+MEDIA = web.AppKey("media", MediaFetcher)
 WEBHOOK = web.AppKey("webhook", WechatWebhook)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 JOBS = web.AppKey("jobs", Jobs)
@@ -153,8 +155,11 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
     templates = Templates(staff=config.notify.staff_template_id, citizen=config.notify.citizen_template_id)
     sender = OutboxSender(db, api, config.outbox, clock, templates)
+    fetcher = MediaFetcher(db, api, MediaStore(config.media.folder(config.storage.path)), config.media, clock)
+    app[MEDIA] = fetcher
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
-                        on_outbox=sender.wake, spool=Spool(spool.folder_for(config.storage.path)),
+                        on_outbox=sender.wake, on_media=fetcher.wake,
+                        spool=Spool(spool.folder_for(config.storage.path)),
                         duty_office=config.routing.duty_office, tz=ZoneInfo(config.bot.timezone))
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
@@ -165,6 +170,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     if recovered:
         log.info("handled %d message(s) accepted before a restart", recovered)
     sender.start()
+    fetcher.start()
     app[JOBS] = jobs = Jobs(db, receiver, clock, config, app[DISPATCHER], sender)
     scheduler = build_scheduler(jobs)
     scheduler.start()
@@ -173,6 +179,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     scheduler.shutdown(wait=False)
     await receiver.stop()
     await sender.stop()
+    await fetcher.stop()
     await api.close()
 
 

@@ -71,6 +71,23 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    # Folder for the copies of images and voice messages people send (WeChat keeps them only 3 days). Empty: a
+    # folder beside the database, <storage.path>.media/. Created 0700, files 0600, named by their SHA-256.
+    dir: str = ""
+    # Larger files are not kept (WeChat's own limits: images 10 MB, voice 2 MB).
+    max_bytes: int = 10 * 1024 * 1024
+    # How often the fetcher looks for media to copy when nothing wakes it, and the backoff after a failure
+    # (base * 2^(attempt-1), at most max); after WeChat's 3 days a missing file is marked expired.
+    poll_seconds: float = 5.0
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 1800.0
+
+    def folder(self, db_path: str) -> Path:
+        return Path(self.dir) if self.dir else Path(str(db_path) + ".media")
+
+
+@dataclass(frozen=True)
 class BotConfig:
     name: str = "听见"
     organisation: str = "市教育局"
@@ -215,6 +232,7 @@ class Config:
     wechat: WechatConfig = field(default_factory=WechatConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
@@ -268,6 +286,12 @@ class Config:
             raise bad("outbox.stuck_minutes", "stuck_minutes and failed_alert_hours must be at least 1")
         if self.outbox.poll_seconds <= 0:
             raise bad("outbox.poll_seconds", "must be positive")
+        if self.media.max_bytes < 1024:
+            raise bad("media.max_bytes", "must be at least 1024")
+        if self.media.poll_seconds <= 0:
+            raise bad("media.poll_seconds", "must be positive")
+        if not 0 < self.media.backoff_base_seconds <= self.media.backoff_max_seconds:
+            raise bad("media.backoff_max_seconds", "must be at least backoff_base_seconds (both positive)")
         if self.routing.rules and not Path(self.routing.rules).is_file():
             raise bad("routing.rules", f"file not found: {self.routing.rules}")
         from handlers.routing import CATEGORIES

@@ -27,6 +27,7 @@ from handlers import texts
 from handlers.clock import Clock
 from handlers.messages import Inbound, Reply
 from storage import inbound as inbound_store
+from storage import media as media_store
 from storage import outbox as outbox_store
 from storage import staff as staff_store
 from storage.db import Database
@@ -96,7 +97,8 @@ class _Answer:
 
 class Receiver:
     def __init__(self, db: Database, handle_tx: HandleTx, clock: Clock, reply_timeout: float = 4.5,
-                 on_outbox: Callable[[], None] | None = None, spool: Spool | None = None,
+                 on_outbox: Callable[[], None] | None = None, on_media: Callable[[], None] | None = None,
+                 spool: Spool | None = None,
                  duty_office: str | None = None, tz: tzinfo | None = None):
         self.db = db
         self.tz = tz  # for the times shown to staff
@@ -105,6 +107,7 @@ class Receiver:
         self.clock = clock
         self.reply_timeout = reply_timeout
         self.on_outbox = on_outbox or (lambda: None)
+        self.on_media = on_media or (lambda: None)  # a copy of an image or voice message was asked for
         self.spool = spool
         self._inflight: dict[str, tuple[asyncio.Task, _Answer]] = {}
         self._drainer: asyncio.Task | None = None
@@ -253,6 +256,8 @@ class Receiver:
         passive, pushed = result
         if pushed:
             self.on_outbox()
+        if inbound.media_id:
+            self.on_media()
         return _reply(passive)
 
     def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer, received_at: float | None = None,
@@ -272,6 +277,8 @@ class Receiver:
         if inbound_store.read(db, key).status == "done":  # handled by another worker meanwhile
             answer.take_passive()
             return inbound_store.read(db, key).reply, 0
+        if inbound.media_id:  # WeChat keeps it 3 days: a copy is asked for with the message, whatever its handling
+            media_store.want(db, inbound.media_id, inbound.openid, inbound.kind, self.clock.now())
         try:
             with db.atomic():
                 replies = self.handle_tx(db, inbound)

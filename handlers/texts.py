@@ -258,6 +258,12 @@ ATTACH_LINK_GONE = ("链接已失效", "这个链接所属的账号已不是工�
 ATTACH_NOT_FOUND = ("没有找到附件", "没有这件留言或这个附件，或它已不在您的办理范围内。")
 ATTACH_MEDIA_FAILED = ("图片暂时无法取回",
                        "暂时无法从微信取回这张图片。群众发送的图片微信只保存3天；如发送不久，请稍后刷新重试。")
+ATTACH_EXPIRED = ("附件已过期", "群众发送的图片和语音微信只保存3天，这个附件在此期间未能保存下来。")
+ATTACH_REFUSED = ("附件未保存", "这个文件过大或格式不对，未予保存。")
+ATTACH_FETCHING = ("附件正在保存", "这个附件正在从微信取回，请稍后刷新。")
+ATTACH_STATE = {"stored": "", "fetching": "正在保存", "expired": "已过期（微信只保存3天，未能保存）",
+                "refused": "未保存（文件过大或格式不对）"}
+ATTACH_DOWNLOAD = "下载语音"
 ATTACH_TITLE = "留言 {number} 的附件"
 ATTACH_NO_TEXT = "（没有识别出文字）"
 ATTACH_VIDEO = "视频请在微信公众平台后台查看。"

@@ -494,6 +494,31 @@ def m014_review(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m019_media(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # A local copy of each image and voice message a person sent (storage/media.py): WeChat forgets them after
+        # 3 days. The file is named by sha256 in the media folder beside the database.
+        """CREATE TABLE media (
+            media_id TEXT PRIMARY KEY,
+            openid TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'stored', 'expired', 'refused')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try REAL NOT NULL,
+            claimed_until REAL,
+            error TEXT,
+            sha256 TEXT,
+            content_type TEXT,
+            size INTEGER,
+            stored_at REAL
+        )""",
+        "CREATE INDEX media_due ON media(next_try) WHERE status = 'pending'",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -16,7 +16,8 @@ Endpoints (mount with `Sandbox.add_routes(app)` in the same app as the bot, at t
   POST /cgi-bin/menu/create            the custom menu, validated as the platform does (3 buttons, 5 sub-buttons …)
   GET  /cgi-bin/menu/get               the menu set, in menu/get's shape (46003 when there is none)
   GET  /cgi-bin/menu/delete            remove the menu
-  GET  /cgi-bin/media/get              the bytes of an image a user sent (40007 for an unknown media_id)
+  GET  /cgi-bin/media/get              the bytes of an image or voice message a user sent (40007 when unknown or
+                                       older than 3 days)
   GET  /sandbox/menu                   the menu without an access_token (the simulator draws the menu bar)
   GET  /sandbox/messages               what was pushed to users (for the simulator and tests)
   POST /sandbox/send                   act as a WeChat user: post a message or event to the bot's webhook
@@ -56,6 +57,7 @@ WINDOW_SECONDS = 48 * 3600     # customer-service messages only within 48 h of t
 MAX_TEXT_BYTES = 2048
 TEMP_QR_DEFAULT = 60
 TEMP_QR_MAX = 2592000          # 30 days
+MEDIA_KEPT_SECONDS = 3 * 86400  # temporary media users send are kept 3 days
 PERMANENT_SCENE_ID_MAX = 100000
 SCENE_STR_MAX = 64
 OUT_OF_SERVICE = "该公众号暂时无法提供服务，请稍后再试"
@@ -202,7 +204,8 @@ class Sandbox:
         self._tickets: dict[str, _Ticket] = {}
         self._users: dict[str, _User] = {}
         self._messages: list[PushedMessage] = []
-        self._media: dict[str, tuple[bytes, str]] = {}   # media_id -> (bytes, content type) of images users sent
+        self._media: dict[str, tuple[bytes, str]] = {}   # media_id -> (bytes, content type) of media users sent
+        self._media_at: dict[str, float] = {}            # media_id -> when it was sent (kept MEDIA_KEPT_SECONDS)
         self._message_ids = itertools.count(1)
         self._template_ids = itertools.count(random.randint(2_000_000_000, 3_000_000_000))
         self._msg_ids = itertools.count(random.randint(10**18, 4 * 10**18))
@@ -531,6 +534,16 @@ class Sandbox:
         kind = "image/png" if data.startswith(b"\x89PNG") else "image/gif" if data.startswith(b"GIF8") else "image/jpeg"
         return data, kind
 
+    @staticmethod
+    def _voice_bytes(given: Any) -> tuple[bytes, str]:
+        """The recording behind a voice message: the bytes given (base64), else one second of AMR silence."""
+        if given:
+            try:
+                return base64.b64decode(str(given), validate=True), "audio/amr"
+            except ValueError:
+                raise InputError("voice_base64 must be base64") from None
+        return b"#!AMR\n" + (b"\x7c" + bytes(31)) * 50, "audio/amr"
+
     async def handle_media_get(self, request: web.Request) -> web.Response:
         """GET /cgi-bin/media/get: the file itself with its content type, or a JSON error (as the platform does)."""
         try:
@@ -539,8 +552,8 @@ class Sandbox:
             return self._error(exc.errcode, exc.detail)
         media_id = request.query.get("media_id", "")
         found = self._media.get(media_id)
-        if found is None:
-            return self._error(40007)
+        if found is None or self.now() - self._media_at.get(media_id, self.now()) > MEDIA_KEPT_SECONDS:
+            return self._error(40007)  # unknown, or sent more than 3 days ago: the platform has forgotten it
         data, kind = found
         ext = kind.split("/")[1].replace("jpeg", "jpg")
         return web.Response(body=data, content_type=kind,
@@ -722,11 +735,16 @@ class Sandbox:
             elif kind == "image":
                 media_id = str(payload.get("media_id") or secrets.token_urlsafe(30))
                 self._media[media_id] = self._image_bytes(payload.get("image_base64"), media_id)
+                self._media_at[media_id] = now
                 info["media_id"] = media_id
                 add("PicUrl", payload.get("pic_url") or f"http://mmbiz.qpic.cn/sandbox/{secrets.token_hex(8)}/0")
                 add("MediaId", media_id)
             elif kind == "voice":
-                add("MediaId", payload.get("media_id") or secrets.token_urlsafe(30))
+                media_id = str(payload.get("media_id") or secrets.token_urlsafe(30))
+                self._media[media_id] = self._voice_bytes(payload.get("voice_base64"))
+                self._media_at[media_id] = now
+                info["media_id"] = media_id
+                add("MediaId", media_id)
                 add("Format", payload.get("format") or "amr")
                 if payload.get("recognition") is not None:
                     add("Recognition", payload.get("recognition"))

@@ -1,5 +1,7 @@
-"""Every attachment of a ticket, for the staff who may see the ticket: a page at /a/{number} (images through the
-WeChat media API, voice recognition text, locations, links) and each image's bytes at /a/{number}/{index}.
+"""Every attachment of a ticket, for the staff who may see the ticket: a page at /a/{number} (images and voice
+from our stored copies (bot/media.py), voice recognition text, locations, links) and each file at
+/a/{number}/{index}. Until a copy is stored an image is fetched live through media/get; after WeChat's 3 days
+without a copy the attachment is shown as expired.
 
 Opened from 详情 by a signed link that names its viewer (an HMAC of the openid, as the digest links do) and lasts
 LINK_SECONDS, or from the workbench by a signed-in session. Either way the viewer's scope is checked again on
@@ -17,11 +19,13 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.channels.wechat.api import WechatApiError
+from bot.media import EXTENSIONS, sniff
 from bot.web import LinkError, _mac, recipient_tag
 from bot.web import auth
 from bot.web.workbench import _desk, page_error
 from handlers import texts
 from handlers.vocabulary import STAFF_ROLES
+from storage import media as media_store
 from storage import staff, tickets, users, websessions
 
 log = logging.getLogger(__name__)
@@ -95,6 +99,10 @@ def _location(a: dict) -> dict:
             "map": f"https://uri.amap.com/marker?position={lon},{lat}" if lat is not None and lon is not None else ""}
 
 
+async def copies(request: web.Request, ticket: dict) -> dict[str, dict]:
+    return await auth.read(request, media_store.of, [a.get("media_id") for a in ticket["attachments"]])
+
+
 async def page(request: web.Request) -> web.Response:
     number = request.match_info["number"].upper()
     try:
@@ -103,11 +111,15 @@ async def page(request: web.Request) -> web.Response:
         return page_error(request, r.title, r.detail, r.status)
     await auth.write(request, websessions.audit, auth.now(request), user["openid"], "view_attachments", number,
                      None, request.remote or "")
+    rows, now = await copies(request, ticket), auth.now(request)
     items = []
     for i, a in enumerate(ticket["attachments"], 1):
         kind = a.get("kind") or ""
-        items.append({"index": i, "kind": kind, "name": texts.MEDIA_NAMES.get(kind, "附件"),
-                      "src": f"/a/{number}/{i}{carry}" if kind in SHOWN_INLINE and a.get("media_id") else "",
+        state = media_store.state(a, rows.get(a.get("media_id") or ""), now)
+        has_file = state in ("stored", "fetching")
+        items.append({"index": i, "kind": kind, "name": texts.MEDIA_NAMES.get(kind, "附件"), "state": state,
+                      "src": f"/a/{number}/{i}{carry}" if has_file and kind in SHOWN_INLINE else "",
+                      "audio": f"/a/{number}/{i}{carry}" if state == "stored" and kind == "voice" else "",
                       "text": a.get("text") or "", "location": _location(a) if kind == "location" else None,
                       "link": a.get("link") if kind == "link" else None})
     return aiohttp_jinja2.render_template("attachments.html", request, {
@@ -116,26 +128,47 @@ async def page(request: web.Request) -> web.Response:
 
 
 async def media(request: web.Request) -> web.StreamResponse:
-    """One image's bytes, proxied from media/get (the access_token stays on the server)."""
-    from bot.app import API
+    """One attachment's bytes for staff: our stored copy, or while it is being copied, through media/get."""
     number = request.match_info["number"].upper()
     try:
         _, ticket, _ = await _viewer(request, number)
     except _Refused as r:
         return page_error(request, r.title, r.detail, r.status)
-    index = request.match_info["index"]
+    return await send_file(request, ticket, request.match_info["index"])
+
+
+async def send_file(request: web.Request, ticket: dict, index: str) -> web.StreamResponse:
+    """The file of attachment `index` (1-based) of a ticket the caller has already been allowed to see."""
+    from bot.app import API, MEDIA
+    number = ticket["number"]
     found = ticket["attachments"][int(index) - 1] if index.isdigit() and 1 <= int(index) <= len(
         ticket["attachments"]) else None
-    if found is None or found.get("kind") not in SHOWN_INLINE or not found.get("media_id"):
+    if found is None or found.get("kind") not in media_store.KINDS or not found.get("media_id"):
         return page_error(request, *texts.ATTACH_NOT_FOUND, 404)
-    try:
+    row = (await copies(request, {"attachments": [found]})).get(found["media_id"])
+    state = media_store.state(found, row, auth.now(request))
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    if state == "stored":
+        store = request.app[MEDIA].store
+        body = await asyncio.get_running_loop().run_in_executor(None, store.read, row["sha256"])
+        if body is not None:
+            if found["kind"] == "voice":  # browsers do not play AMR: it is downloaded
+                ext = EXTENSIONS.get(row["content_type"], "bin")
+                headers["Content-Disposition"] = f'attachment; filename="{number}-{index}.{ext}"'
+            return web.Response(body=body, content_type=row["content_type"], headers=headers)
+        log.error("stored copy of %s attachment %s is missing from %s", number, index, store.folder)
+        return page_error(request, *texts.ATTACH_MEDIA_FAILED, 502)
+    if state in ("expired", "refused"):
+        return page_error(request, *(texts.ATTACH_EXPIRED if state == "expired" else texts.ATTACH_REFUSED), 410)
+    if found["kind"] not in SHOWN_INLINE:
+        return page_error(request, *texts.ATTACH_FETCHING, 404)
+    try:  # not copied yet: straight from WeChat, as before copies were kept
         body, kind = await request.app[API].get_media(found["media_id"])
     except (WechatApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
         log.warning("media/get for %s attachment %s failed: %s", number, index, exc)
         return page_error(request, *texts.ATTACH_MEDIA_FAILED, 502)
-    if not kind.startswith("image/"):
-        kind = "application/octet-stream"  # never let the platform's answer be rendered as a page here
-    return web.Response(body=body, content_type=kind, headers={"Cache-Control": "private, no-store"})
+    kind = sniff("image", body) or "application/octet-stream"  # never let the platform's answer be a page here
+    return web.Response(body=body, content_type=kind, headers=headers)
 
 
 def setup(app: web.Application) -> None:

@@ -3,22 +3,25 @@ covers the ticket's own openid, so a link made for one person opens nothing for 
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from bot.web import auth
+from bot.web.attachments import send_file
 from bot.web.auth import read
 from bot.web.workbench import _fmt, _tz, page_error
 from handlers import texts
-from storage import directory, lifecycle, tickets
+from storage import directory, lifecycle, media, tickets
 
 SHOWN_NOTES = ("reply", "citizen_reply", "supplement", "resolve", "rate")
 
 
-async def citizen_ticket(request: web.Request) -> web.Response:
+async def _allowed(request: web.Request):
+    """(ticket, events, unit) for a valid, unexpired citizen link, else the error page to answer."""
     from bot.app import CONFIG
-    config, t, tz = request.app[CONFIG], auth.now(request), _tz(request)
+    config, t = request.app[CONFIG], auth.now(request)
     number, q = request.match_info["number"].upper(), request.query
     expires = q.get("exp", "")
 
@@ -38,6 +41,14 @@ async def citizen_ticket(request: web.Request) -> web.Response:
         return page_error(request, "链接无效", "这个链接不完整或已被改动。请在公众号中发送「查询 编号」获取新链接。", 403)
     if int(expires) < t:
         return page_error(request, "链接已过期", "查看链接7天内有效。请在公众号中发送「查询 编号」获取新链接。", 403)
+    return found
+
+
+async def citizen_ticket(request: web.Request) -> web.Response:
+    t, tz = auth.now(request), _tz(request)
+    found = await _allowed(request)
+    if isinstance(found, web.Response):
+        return found
     ticket, events, unit = found
     steps = []
     for e in events:
@@ -48,12 +59,30 @@ async def citizen_ticket(request: web.Request) -> web.Response:
                       "note": e["note"] if e["action"] in SHOWN_NOTES and e["action"] != "rate" else "",
                       "reply": e["action"] in ("reply", "resolve")})
     due = _fmt(ticket["due_at"], tz, "%Y年%m月%d日") if ticket["due_at"] else "—"
+    copies = await read(request, media.of, [a.get("media_id") for a in ticket["attachments"]])
+    query = "?" + urlencode({"exp": request.query["exp"], "sig": request.query["sig"]})
+    files = []
+    for i, a in enumerate(ticket["attachments"], 1):
+        state = media.state(a, copies.get(a.get("media_id") or ""), t)
+        files.append({"name": texts.MEDIA_NAMES.get(a.get("kind"), "附件"), "index": i, "state": state,
+                      "note": texts.ATTACH_STATE.get(state, ""), "kind": a.get("kind"),
+                      "src": f"/t/{ticket['number']}/a/{i}{query}" if state == "stored" or (
+                          state == "fetching" and a.get("kind") == "image") else ""})
     return aiohttp_jinja2.render_template("citizen_ticket.html", request, {
         "t": ticket, "kind": texts.KIND_NAMES[ticket["kind"]], "state": texts.STATE_NAMES[ticket["state"]],
         "unit": unit["name"] if unit else "待分派", "due": due, "open": ticket["state"] in lifecycle.OPEN,
         "next": texts.CITIZEN_NEXT[ticket["state"]].format(due=due, number=ticket["number"]), "steps": steps,
-        "media_names": texts.MEDIA_NAMES, "created": _fmt(ticket["created_at"], tz)})
+        "files": files, "created": _fmt(ticket["created_at"], tz)})
+
+
+async def citizen_file(request: web.Request) -> web.StreamResponse:
+    """One of the citizen's own attachments, behind the same signed link as the page."""
+    found = await _allowed(request)
+    if isinstance(found, web.Response):
+        return found
+    return await send_file(request, found[0], request.match_info["index"])
 
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/t/{number}", citizen_ticket)
+    app.router.add_get("/t/{number}/a/{index}", citizen_file)

@@ -21,7 +21,7 @@ from handlers import dashboard, texts
 from handlers.desk import VERBS
 from handlers.intake import mask_phone
 from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
-from storage import directory, inbox, lifecycle, outbox, staff, tickets, users, websessions
+from storage import directory, inbox, lifecycle, media, outbox, staff, tickets, users, websessions
 
 PAGE_SIZE = 20
 MAX_TEXT = 2000
@@ -264,7 +264,9 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 earlier.append({"number": row["number"], "kind": texts.KIND_NAMES[row["kind"]],
                                 "state": texts.STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
                                 "linked": desk.in_scope(db, user, row)})
+        copies = media.of(db, [a.get("media_id") for a in ticket["attachments"]])
         return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier,
+                "copies": [media.state(a, copies.get(a.get("media_id") or ""), t) for a in ticket["attachments"]],
                 "offers": desk.offers(db, user, ticket),
                 "unit": directory.get(db, ticket["unit_code"]), "school": directory.get(db, ticket["school_code"]),
                 "units": [u for u in directory.all_units(db) if u["code"] != ticket["unit_code"]]}
@@ -285,7 +287,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         request, v, t=ticket, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
-        explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES,
+        explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
         ext=ticket.get("extension") or {}))
 
 

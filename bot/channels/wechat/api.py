@@ -27,6 +27,22 @@ OUTSIDE_WINDOW = 45015          # customer-service message more than 48 h after 
 PERMANENT_ERRORS = {40003, 40036, 40037, 43004, 43019, 45002, 47001, 40097, 48001, 48004, 50001, 50002}
 
 
+TOO_LARGE = -2                  # ours, not the platform's: a file over the size we keep
+
+
+async def _read_at_most(resp: aiohttp.ClientResponse, max_bytes: int | None) -> bytes:
+    if max_bytes is None:
+        return await resp.read()
+    if resp.content_length is not None and resp.content_length > max_bytes:
+        raise WechatApiError(TOO_LARGE, f"file of {resp.content_length} bytes is over {max_bytes}")
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(65536):
+        body += chunk
+        if len(body) > max_bytes:
+            raise WechatApiError(TOO_LARGE, f"file is over {max_bytes} bytes")
+    return bytes(body)
+
+
 class WechatApiError(Exception):
     def __init__(self, errcode: int, errmsg: str):
         super().__init__(f"{errcode} {errmsg}")
@@ -90,15 +106,17 @@ class WechatApi:
         """A GET API call with the shared token (menu/get)."""
         return await self._request("GET", path)
 
-    async def get_media(self, media_id: str) -> tuple[bytes, str]:
+    async def get_media(self, media_id: str, max_bytes: int | None = None) -> tuple[bytes, str]:
         """A temporary media file a user sent (media/get): its bytes and content type. The platform answers
-        errors as JSON instead of the file."""
-        return await self._request("GET", "/cgi-bin/media/get", params={"media_id": media_id}, raw=True)
+        errors as JSON instead of the file. A file over `max_bytes` is not read: WechatApiError(TOO_LARGE)."""
+        return await self._request("GET", "/cgi-bin/media/get", params={"media_id": media_id}, raw=True,
+                                   max_bytes=max_bytes)
 
     async def _request(self, method: str, path: str, *, payload: dict[str, Any] | None = None,
-                       params: dict[str, str] | None = None, raw: bool = False) -> Any:
+                       params: dict[str, str] | None = None, raw: bool = False,
+                       max_bytes: int | None = None) -> Any:
         """Every API call: the shared token, and on a token error one refresh and one more try. `raw`: a file may
-        come back instead of JSON; then (bytes, content type)."""
+        come back instead of JSON; then (bytes, content type), at most `max_bytes` of them."""
         token = await self.access_token()
         for attempt in (1, 2):
             session = await self._http()
@@ -106,7 +124,7 @@ class WechatApi:
                                        params={"access_token": token, **(params or {})}) as resp:
                 kind = resp.content_type or "application/octet-stream"
                 if raw and resp.status == 200 and kind not in ("application/json", "text/plain"):
-                    return await resp.read(), kind
+                    return await _read_at_most(resp, max_bytes), kind
                 try:
                     data = await resp.json(content_type=None)
                 except ValueError:

@@ -1,0 +1,179 @@
+"""Copies of the images and voice messages people send, taken from WeChat before it forgets them (3 days).
+
+The receiver asks for a copy (storage.media.want) in the transaction that stores the message, so a media_id
+accepted is never missed; this fetcher, one task per process, woken when something is asked and polling
+otherwise, downloads through media/get -- off the webhook's path, never delaying a passive reply -- checks the
+size and that the bytes are what they claim to be (an image, a voice recording), and writes the file into a
+private folder (0700, files 0600) named by its SHA-256, so the same picture sent twice is stored once. A failure
+is retried with backoff until WeChat's 3 days are over; then the attachment is shown as expired.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import sqlite3
+from pathlib import Path
+
+import aiohttp
+
+from bot.channels.wechat.api import TOO_LARGE, WechatApi, WechatApiError
+from bot.config import MediaConfig
+from handlers.clock import Clock
+from storage import media
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+INVALID_MEDIA_ID = 40007  # WeChat no longer has it (or never had)
+# What the bytes must start with, per kind: the type is read from the file, never taken from the platform's header.
+SIGNATURES = {
+    "image": ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF87a", "image/gif"),
+              (b"GIF89a", "image/gif"), (b"BM", "image/bmp")),
+    "voice": ((b"#!AMR-WB\n", "audio/amr-wb"), (b"#!AMR\n", "audio/amr"), (b"OggS", "audio/ogg"),
+              (b"ID3", "audio/mpeg"), (b"\xff\xfb", "audio/mpeg"), (b"\xff\xf3", "audio/mpeg")),
+}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/bmp": "bmp", "image/webp": "webp",
+              "audio/amr": "amr", "audio/amr-wb": "amr", "audio/ogg": "ogg", "audio/mpeg": "mp3"}
+
+
+def sniff(kind: str, body: bytes) -> str | None:
+    """The content type of a file of this kind, read from its first bytes; None if it is not one."""
+    if kind == "image" and body[:4] == b"RIFF" and body[8:12] == b"WEBP":
+        return "image/webp"
+    return next((ctype for magic, ctype in SIGNATURES.get(kind, ()) if body.startswith(magic)), None)
+
+
+class MediaStore:
+    """Files named by SHA-256 under a private folder (two-character subfolders keep directories small)."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def _private_dir(self, path: Path) -> None:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a sha256")
+        return self.folder / sha256[:2] / sha256
+
+    def put(self, body: bytes) -> str:
+        """Write the file once (atomically, fsync'd); returns its SHA-256."""
+        sha = hashlib.sha256(body).hexdigest()
+        final = self.path(sha)
+        if final.exists() and final.stat().st_size == len(body):
+            return sha
+        self._private_dir(self.folder)
+        self._private_dir(final.parent)
+        tmp = final.with_name(f".{sha}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+        return sha
+
+    def read(self, sha256: str) -> bytes | None:
+        try:
+            return self.path(sha256).read_bytes()
+        except (OSError, ValueError):
+            return None
+
+
+class MediaFetcher:
+    def __init__(self, db: Database, api: WechatApi, store: MediaStore, config: MediaConfig,
+                 clock: Clock | None = None):
+        self.db, self.api, self.store, self.config = db, api, store, config
+        self.clock = clock or Clock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.stored = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="media-fetcher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.fetch_due():
+                    pass
+            except Exception:  # noqa: BLE001 - keep fetching; the rows stay pending and are claimed again
+                log.exception("media pass failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def fetch_due(self, limit: int = 5) -> int:
+        """Copy what is due now; returns how many were tried."""
+        rows = await self.db.run(media.claim_due, self.clock.now(), limit)
+        for row in rows:
+            await self._fetch(row)
+        return len(rows)
+
+    async def _fetch(self, row: dict) -> None:
+        media_id = row["media_id"]
+        try:
+            body, _platform_type = await self.api.get_media(media_id, max_bytes=self.config.max_bytes)
+        except WechatApiError as exc:
+            if exc.errcode == INVALID_MEDIA_ID:
+                await self._record(media.mark_ended, media_id, "expired", str(exc))
+            elif exc.errcode == TOO_LARGE:
+                await self._record(media.mark_ended, media_id, "refused", str(exc))
+            else:
+                await self._retry(row, str(exc))
+            return
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+            await self._retry(row, f"{type(exc).__name__}: {exc}")
+            return
+        ctype = sniff(row["kind"], body)
+        if ctype is None:
+            log.warning("media %s (%s) refused: not a %s file", media_id[:8], row["kind"], row["kind"])
+            await self._record(media.mark_ended, media_id, "refused", f"not a {row['kind']} file")
+            return
+        try:
+            sha = await asyncio.get_running_loop().run_in_executor(None, self.store.put, body)
+        except OSError as exc:  # disk full, permissions: try again later, like a network error
+            await self._retry(row, f"storing: {exc}")
+            return
+        await self._record(media.mark_stored, media_id, sha, ctype, len(body), self.clock.now())
+        self.stored += 1
+
+    async def _retry(self, row: dict, error: str) -> None:
+        now = self.clock.now()
+        if now >= row["received_at"] + media.KEPT_SECONDS:
+            log.warning("media %s expired after %d attempt(s): %s", row["media_id"][:8], row["attempts"] + 1, error)
+            await self._record(media.mark_ended, row["media_id"], "expired", error)
+            return
+        wait = min(self.config.backoff_base_seconds * 2 ** row["attempts"], self.config.backoff_max_seconds)
+        await self._record(media.mark_retry, row["media_id"], error, now + wait)
+
+    async def _record(self, fn, *args) -> None:
+        """Record the outcome, waiting while another process holds the write lock."""
+        while True:
+            try:
+                await self.db.run(fn, *args)
+                return
+            except sqlite3.OperationalError as exc:
+                log.warning("media: recording %s waits for the database (%s)", str(args[0])[:8], exc)
+                await asyncio.sleep(1.0)
