@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from handlers import texts
+from handlers import review, texts
 from handlers.desk import MAY
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
@@ -37,11 +37,18 @@ DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)   # ASCII only: NFKC has alread
 class Arg:
     """One argument: `name` is how the help and the "please add" answers call it, `example` fills usage lines."""
 
-    kind: str          # ticket | text | unit | days | page | code
+    kind: str          # ticket | unit | period | days | flag | text | page | code
     name: str
     example: str
     optional: bool = False
     min_digits: int = 1   # bare digits shorter than this are not a ticket reference (评价 3 is a score)
+    hint: str = ""        # said with "please add", when the form of the argument needs explaining
+
+
+# Arguments that are one word, read in their normal form (NFKC: ２０２６－Ｑ４ from a phone keyboard is 2026-Q4) into
+# Call.values; a `text` argument is everything left, kept exactly as typed (a leader's ，and 。 stay theirs).
+WORD_ARGS = ("unit", "period")
+DAYS = re.compile(r"([0-9]{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*")
 
 
 TICKET = Arg("ticket", "编号", "JY2611-0001")
@@ -58,6 +65,8 @@ class Command:
     run: Callable[["Commands", "Call"], list[Reply]]
     aliases: tuple[str, ...] = ()
     hidden: bool = False   # a step another command's answer explains (确认撤回), not listed in the help
+    # From a citizen the verb starts an ordinary message ("点评 学校食堂…"), not a refusal.
+    citizens_write: bool = False
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -136,6 +145,8 @@ class Commands:
         if all(not c.args for c in entries) and rest.strip("。.!！?？ "):
             return None  # "取消了校车" is a message, not 取消
         entry = next((c for c in entries if c.admits(user, self.desk.duty_office)), None)
+        if entry is None and user.get("role") not in STAFF and all(c.citizens_write for c in entries):
+            return None
         if entry is None:
             return [Reply(self._not_for(user, entries))]
         call = Call(db, user, openid, entry, raw, rest=rest)
@@ -169,10 +180,33 @@ class Commands:
                 call.ticket = ticket
                 if ticket is not None:
                     call.rest = tail
+            elif arg.kind in WORD_ARGS:
+                head, tail = split_head(call.rest)
+                if head:
+                    call.values[arg.kind] = unicodedata.normalize("NFKC", head).strip()
+                    call.rest = tail
+                elif not arg.optional:
+                    return self._need(call, arg)
+            elif arg.kind == "days":
+                m = DAYS.match(unicodedata.normalize("NFKC", call.rest))
+                if m:  # NFKC keeps digits and these words one character each: the same cut in what was typed
+                    call.values["days"] = int(m.group(1))
+                    call.rest = call.rest[m.end():].strip()
+                elif not arg.optional:
+                    return self._need(call, arg)
+            elif arg.kind == "flag":
+                word = arg.example
+                call.values["flag"] = call.rest.startswith(word)
+                if call.values["flag"]:
+                    call.rest = call.rest[len(word):].lstrip(SEPARATORS)
             elif not arg.optional and not call.rest:
-                return texts.NEED_TEXT.format(what=arg.name, usage=call.command.usage(
-                    example=True, number=call.ticket["number"] if call.ticket else None))
+                return self._need(call, arg)
         return None
+
+    def _need(self, call: Call, arg: Arg) -> str:
+        said = texts.NEED_TEXT.format(what=arg.name, usage=call.command.usage(
+            example=True, number=call.ticket["number"] if call.ticket else None))
+        return said + ("\n" + arg.hint if arg.hint else "")
 
     # -- ticket references ---------------------------------------------------------------------------------------
     def find(self, call: Call, head: str, min_digits: int = 1) -> tuple[dict | None, str | None]:
@@ -302,16 +336,13 @@ class Commands:
         return self.desk.bounce(call.db, call.user, call.ticket, call.rest)
 
     def transfer(self, call: Call) -> list[Reply]:
-        unit, reason = split_head(call.rest)
-        return self.desk.transfer(call.db, call.user, call.ticket, unit, reason)
+        return self.desk.transfer(call.db, call.user, call.ticket, call.values["unit"], call.rest)
 
     def extend(self, call: Call) -> list[Reply]:
-        m = re.match(r"^([0-9]{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*(.+)$",
-                     unicodedata.normalize("NFKC", call.rest), re.S)
-        if not m or not 1 <= int(m.group(1)) <= 30:
+        days = call.values.get("days")
+        if days is None or not 1 <= days <= 30 or not call.rest:
             return [Reply(texts.EXTENSION_NEEDS.format(number=call.ticket["number"]))]
-        reason = re.sub(r"^[0-9０-９]{1,2}\s*(?:个工作日|个|天|日)?[\s,，:：]*", "", call.rest).strip()
-        return self.desk.request_extension(call.db, call.user, call.ticket, int(m.group(1)), reason)
+        return self.desk.request_extension(call.db, call.user, call.ticket, days, call.rest)
 
     def approve(self, call: Call) -> list[Reply]:
         return self.desk.decide_extension(call.db, call.user, call.ticket, True, call.rest)
@@ -333,6 +364,12 @@ class Commands:
 
     def weekly(self, call: Call) -> list[Reply]:
         return [Reply(self.d.weekly_link(call.db, call.user))]
+
+    def comment(self, call: Call) -> list[Reply]:
+        """领导点评: a leader's comment on a unit for a period, for the performance review (issue 13)."""
+        return [Reply(review.comment(call.db, call.user, call.values["unit"], call.values["period"],
+                                     call.values.get("flag", False), call.rest, self.clock.now(),
+                                     self.d.calendar.tz, self.desk.find_unit))]
 
     def signin(self, call: Call) -> list[Reply]:
         """登录: a one-time link to the web workbench, for this person only."""
@@ -374,8 +411,8 @@ TABLE: tuple[Command, ...] = (
     Command("转派", MAY["transfer"], (TICKET, Arg("unit", "单位", "江南区教育局"),
                                            Arg("text", "理由", "属区管学校", optional=True)),
             "转给其他单位办理（负责人、局领导、值班室）", Commands.transfer),
-    Command("延期", MAY["extension_request"], (TICKET, Arg("text", "天数 理由", "3 需要现场核查")), "申请延长办结时限，每件限一次",
-            Commands.extend),
+    Command("延期", MAY["extension_request"], (TICKET, Arg("days", "天数", "3"), Arg("text", "理由", "需要现场核查")),
+            "申请延长办结时限，每件限一次", Commands.extend),
     Command("同意延期", MAY["extension_decide"], (TICKET,), "批准延期申请（申请人本人不能审批）", Commands.approve),
     Command("不同意延期", MAY["extension_decide"], (TICKET, Arg("text", "理由", "请按原时限办结", optional=True)),
             "不批准延期申请", Commands.reject),
@@ -388,6 +425,11 @@ TABLE: tuple[Command, ...] = (
     Command("超期", SUPERVISORS, (), "超期未办结的留言，按单位列出", Commands.overdue),
     Command("周报", SUPERVISORS, (), "本周办理情况周报链接", Commands.weekly),
     Command("登录", STAFF, (), "网页工作台登录链接（5分钟内有效）", Commands.signin, ("工作台",)),
+    Command("点评", frozenset(review.COMMENT_ROLES),
+            (Arg("unit", "单位", "江南区实验小学"), Arg("period", "期间", "上月", hint=texts.REVIEW_PERIODS),
+             Arg("flag", "公开", "公开", optional=True), Arg("text", "内容", "回复家长及时，值得肯定。")),
+            "对单位某期间的工作点评，写入绩效考核报告；加“公开”同时显示在单位公开页面", Commands.comment,
+            citizens_write=True),
 )
 _WORDS = sorted({w for c in TABLE for w in c.words}, key=len, reverse=True)
 NUMBER_ALONE = re.compile(r"JY[0-9]{4}-?[0-9]{1,%d}" % MAX_DIGITS, re.IGNORECASE)

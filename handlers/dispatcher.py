@@ -106,7 +106,7 @@ class Dispatcher:
     @property
     def steps(self) -> tuple[Callable[["Turn"], list[Reply] | None], ...]:
         """The dispatch order, as one named list."""
-        return (self.step_event, self.step_other_kinds, self.step_review_comment, self.step_command,
+        return (self.step_event, self.step_other_kinds, self.step_command,
                 self.step_campaign, self.step_staff_text, self.step_conversation)
 
     def step_event(self, turn: "Turn") -> list[Reply] | None:
@@ -124,15 +124,6 @@ class Dispatcher:
         if turn.inbound.kind in texts.MEDIA_NAMES:
             return [Reply(texts.RECEIVED_MEDIA.format(what=texts.MEDIA_NAMES[turn.inbound.kind]))]
         return [Reply(texts.UNSUPPORTED)]
-
-    def step_review_comment(self, turn: "Turn") -> list[Reply] | None:
-        """点评 单位 期间 [公开] 内容 from a leader (issue 13: 领导点评 for the performance review); kept beside the
-        command table because its text is free (NFKC would change the leader's punctuation)."""
-        if turn.inbound.kind != "text":
-            return None
-        said = review.comment_command(turn.db, turn.user, turn.inbound.text.strip(), self.clock.now(),
-                                      self.calendar.tz, self.desk.find_unit)
-        return None if said is None else [Reply(said)]
 
     def step_command(self, turn: "Turn") -> list[Reply] | None:
         """A command from the table (handlers/commands.py), typed or spoken; it always answers."""

@@ -347,33 +347,20 @@ def _num(v: float | None) -> str:
 COMMENT_ROLES = ("leader", "admin")
 
 
-def comment_command(db, user: dict, text: str, now: float, tz, find_unit) -> str | None:
-    """`点评 单位 期间 [公开] 内容` from a leader; None when `text` is not 点评 from staff (then it is an ordinary
-    message). `find_unit(db, query) -> (unit | None, error text)` is the desk's lookup."""
+def comment(db, user: dict, query: str, period: str, public: bool, body: str, now: float, tz, find_unit) -> str:
+    """`点评 单位 期间 [公开] 内容` from a leader, parsed by the command table (handlers/commands.py): `period` is
+    already in normal form, `body` exactly as typed. `find_unit(db, query) -> (unit | None, error text)`."""
     from handlers import texts
-    from handlers.desk import STAFF_ROLES
     from storage import review as review_store
-    if not text.startswith("点评") or user.get("role") not in STAFF_ROLES:
-        return None  # a citizen's "点评一下…" is an ordinary message
-    if user["role"] not in COMMENT_ROLES:
-        return texts.REVIEW_COMMENT_ROLE
-    parts = text[2:].strip().split(None, 2)
-    if len(parts) < 3:
-        return texts.REVIEW_COMMENT_HELP
-    query, period, body = parts
-    period = unicodedata.normalize("NFKC", period).upper()  # ２０２６－Ｑ４ from a phone keyboard
-    period = relative_period(period, now, tz) or period
+    said = period
+    period = relative_period(period.upper(), now, tz) or period.upper()
     try:
         parse_period(period)
     except ValueError:
-        return texts.REVIEW_COMMENT_PERIOD.format(period=parts[1])
+        return texts.REVIEW_COMMENT_PERIOD.format(period=said)
     unit, error = find_unit(db, query)
     if unit is None:
         return error
-    public = body.startswith("公开")
-    body = body[2:].lstrip(" ：:，,") if public else body
-    if not body:
-        return texts.REVIEW_COMMENT_HELP
     review_store.add_comment(db, unit["code"], period, user.get("name") or user["openid"], body, public, now)
     return texts.REVIEW_COMMENT_OK.format(unit=unit["name"], period=period_name(period),
                                           visibility=texts.REVIEW_PUBLIC if public else texts.REVIEW_INTERNAL)

@@ -245,13 +245,20 @@ async def test_leader_comments_from_wechat(tmp_path, make_config):
         assert "2026年第4季度" in reply and "仅内部可见" in reply
         assert "不是有效的期间" in (await say("o_leader", "点评 育英小学 明年 很好"))[0].text
         assert "不存在的学校" in (await say("o_leader", "点评 不存在的学校 本月 很好"))[0].text
-        assert "点评格式" in (await say("o_leader", "点评 育英小学"))[0].text
-        assert "只有局领导" in (await say("o_handler", "点评 育英小学 本月 很好"))[0].text
+        reply = (await say("o_leader", "点评 育英小学"))[0].text
+        assert "请写上期间" in reply and "2026-Q4（季度）" in reply  # the table's "please add", with the forms
+        assert "请写上内容" in (await say("o_leader", "点评 育英小学 本月 公开"))[0].text
+        assert "“点评”需由局领导" in (await say("o_handler", "点评 育英小学 本月 很好"))[0].text
+        assert "· 点评 单位 期间 [公开] 内容" in (await say("o_leader", "帮助"))[0].text  # help from the same row
+        assert "点评" not in (await say("o_handler", "帮助"))[0].text
+        # Only the words are normalised: full-width punctuation and letters in the comment stay as typed.
+        await say("o_leader", "点评 育英小学 ２０２６－１０ 家长反映：“收费通知”已公示，ＯＫ！")
         await app[DB].run(lambda db: db.execute(
             "INSERT INTO users (openid, role, first_seen_at, last_seen_at) VALUES ('o_parent', 'citizen', 1, 1)"))
         reply = (await say("o_parent", "点评一下育英小学的食堂，饭菜太咸了"))[0].text
         assert "点评" not in reply and "局领导" not in reply        # a citizen's message, taken as one
         rows = await app[DB].run(review_store.comments)
     assert [(r["unit_code"], r["period"], r["author"], r["text"], r["public"]) for r in rows] == [
+        (B, "2026-10", "王局长", "家长反映：“收费通知”已公示，ＯＫ！", False),
         (B, "2026-Q4", "王局长", "收费公示要更及时", False),
         (A, "2026-11", "王局长", "回复家长及时，值得肯定。", True)]
