@@ -757,8 +757,11 @@ def cmd_backup(args) -> int:
     except (backup.BackupError, OSError) as exc:
         print(f"tingjian: backup failed: {exc}", file=sys.stderr)
         return 1
+    from bot.media import mirror
+    files = mirror(config.media.folder(config.storage.path), f"{args.dest}.media")  # attachments: files beside it
     print(f"backup of {config.storage.path} written to {args.dest}: {summary.get('tickets', 0)} ticket(s), "
-          f"{summary.get('outbox_pending', 0)} message(s) waiting to be sent")
+          f"{summary.get('outbox_pending', 0)} message(s) waiting to be sent; {files} new attachment file(s) "
+          f"copied to {args.dest}.media")
     return 0
 
 
@@ -770,7 +773,10 @@ def cmd_restore(args) -> int:
     except (backup.BackupError, OSError) as exc:
         print(f"tingjian: restore refused: {exc}", file=sys.stderr)
         return 1
+    from bot.media import mirror
+    files = mirror(f"{args.src}.media", config.media.folder(config.storage.path))
     kept = f"; the replaced database is kept as {summary['kept']}" if "kept" in summary else ""
+    kept += f"; {files} attachment file(s) restored" if files else ""
     print(f"restored {args.src} to {config.storage.path}: {summary.get('tickets', 0)} ticket(s), "
           f"{summary.get('outbox_pending', 0)} message(s) waiting to be sent{kept}. Start the service again.")
     return 0

@@ -177,3 +177,19 @@ class MediaFetcher:
             except sqlite3.OperationalError as exc:
                 log.warning("media: recording %s waits for the database (%s)", str(args[0])[:8], exc)
                 await asyncio.sleep(1.0)
+
+
+def mirror(src: str | Path, dest: str | Path) -> int:
+    """Copy the files of one media folder into another (a backup's, or back at a restore): files are named by
+    their content and never change, so only the missing ones are copied. Returns how many were copied."""
+    src, target = Path(src), MediaStore(dest)
+    if not src.is_dir():
+        return 0
+    copied = 0
+    for path in sorted(src.glob("??/*")):
+        if path.name.startswith(".") or len(path.name) != 64:
+            continue  # a download in progress
+        if not target.path(path.name).exists():
+            target.put(path.read_bytes())
+            copied += 1
+    return copied

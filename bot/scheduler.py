@@ -3,6 +3,7 @@ nothing lives only in the scheduler's memory."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 import logging
 from datetime import datetime, timezone
 
@@ -130,7 +131,10 @@ class Jobs:
         made = await asyncio.get_running_loop().run_in_executor(
             None, backup.scheduled, self.config.storage.path, b.dir, b.every_hours * 3600, b.keep)
         if made:
-            log.info("backup written to %s", made)
+            from bot.media import mirror  # attachments: one shared folder of files that never change
+            files = await asyncio.get_running_loop().run_in_executor(
+                None, mirror, self.config.media.folder(self.config.storage.path), Path(b.dir) / "media")
+            log.info("backup written to %s (%d new attachment file(s))", made, files)
 
     async def orphans(self) -> int:
         self.receiver.start_drain()  # spools left by workers that died

@@ -55,8 +55,10 @@ def _tickets_and_pending(path) -> tuple[list[str], list[int]]:
 
 async def test_backup_while_serving_then_wipe_and_restore(make_config, tmp_path, capsys):
     import asyncio
+    import shutil
     import time
 
+    from bot.media import MediaStore
     from bot.app import DB, SCHEDULER, create_app
     from bot.cli import main
     from storage import outbox
@@ -76,6 +78,8 @@ async def test_backup_while_serving_then_wipe_and_restore(make_config, tmp_path,
             conn, [{"text": f"通知{i}", "to": f"o_{i}", "extra": None} for i in range(7)], "", now + 3600,
             source="test"))
         before = _tickets_and_pending(config.storage.path)
+        media_folder = config.media.folder(config.storage.path)  # an attachment's copy is backed up too
+        sha = MediaStore(media_folder).put(b"\x89PNG\r\n\x1a\n a parent's photo")
         writes = 0
 
         async def keep_writing():
@@ -88,8 +92,10 @@ async def test_backup_while_serving_then_wipe_and_restore(make_config, tmp_path,
         assert await asyncio.to_thread(main, ["backup", str(dest), "--config", str(cli_config)]) == 0
         writer.cancel()
         assert writes > 0  # the service kept writing during the copy
-        assert "300 ticket(s), 7 message(s) waiting" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "300 ticket(s), 7 message(s) waiting" in out and "1 new attachment file(s)" in out
         assert oct(dest.stat().st_mode)[-3:] == "600"
+        assert oct(MediaStore(f"{dest}.media").path(sha).stat().st_mode)[-3:] == "600"
         # While the service runs, restore refuses.
         assert await asyncio.to_thread(main, ["restore", str(dest), "--force", "--config", str(cli_config)]) == 1
         assert "in use" in capsys.readouterr().err
@@ -97,7 +103,10 @@ async def test_backup_while_serving_then_wipe_and_restore(make_config, tmp_path,
     assert "--force" in capsys.readouterr().err
     for suffix in ("", "-wal", "-shm"):  # the disk is lost
         Path(f"{config.storage.path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(media_folder)
     assert main(["restore", str(dest), "--config", str(cli_config)]) == 0
+    assert "1 attachment file(s) restored" in capsys.readouterr().out
+    assert MediaStore(media_folder).read(sha) == b"\x89PNG\r\n\x1a\n a parent's photo"
     assert _tickets_and_pending(config.storage.path) == before
     assert len(before[0]) == 300 and len(before[1]) == 7
     async with running(create_app(config)) as app:  # and the service starts on it
