@@ -154,6 +154,10 @@ ANONYMITY_WORDS = re.compile(r"同意|可以|愿意|不想|不愿|不要|不用|
                              r"为什么|为啥|安全|泄露|泄漏|会不会|干嘛")
 
 
+# "1 补充到原留言" / "回复 1 提交，2 修改内容": a numbered option and its words (a note in brackets left out)
+OPTION = re.compile(r"(?<![0-9])([1-9]) ?([\u4e00-\u9fff“”]{2,})")
+
+
 def bare(text: str) -> str:
     """A short reply without its trailing particles and punctuation: 好吧 → 好, 可以的。 → 可以."""
     return re.sub(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$", "", text) or text
@@ -200,6 +204,7 @@ class Draft:
     phone: str | None = None            # None: not asked yet; "": the person chose not to give one
     anonymous: bool | None = None       # True: the school must not know who wrote
     held: str | None = None             # a message waiting on a detour's answer (new matter? a rating?)
+    waiting: list[str] = field(default_factory=list)  # words typed while the rating detour waits: replayed after
     back_to: str | None = None          # the state a detour returns to
     shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
@@ -329,16 +334,22 @@ class Intake:
         text = normalise(inbound.text)
         if state in DETOURS:
             detour = DETOURS[state]
+            text = self._by_label(detour, text, d)
             if not self._is_answer(detour, text, d):  # more words while we wait for 1 or 2: they wait too
-                d.held = "\n".join(w for w in (d.held, inbound.text.strip()) if w)
+                if state == "rating":  # not part of the rating: handled as sent once it is settled
+                    d.waiting.append(inbound.text.strip())
+                else:                  # part of the message held there
+                    d.held = "\n".join(w for w in (d.held, inbound.text.strip()) if w)
                 return self._out(state, d, [Reply(texts.HELD_TOO + "\n" + detour.again(self, d))])
-            return detour.answer(self, text, d, inbound)
+            waiting, d.waiting = d.waiting, []
+            return self._replay(detour.answer(self, text, d, inbound), waiting, inbound)
         rated = self._maybe_rating(state, text, d, inbound)
         if rated is not None:
             return rated
         return self._answer(state, text, d, inbound)
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
+        text = self._by_label(STEP[state], text, d)
         if state != "describe" and not self._is_answer(STEP[state], text, d):
             # People often tell their story in several messages: words where an answer was expected are
             # more of the story, not a wrong answer -- unless they are plainly about something else.
@@ -379,6 +390,21 @@ class Intake:
             self.s.mark_reminded(conv["openid"])
         self.s.keep_expired()
         return out
+
+    def _replay(self, result: tuple, words: list[str], inbound: Inbound) -> tuple:
+        """Words typed while a detour waited, handled in order now that it is settled, as if just sent; only the
+        last question asked is kept."""
+        state, data, replies = result
+        for w in words:
+            again = dataclasses.replace(inbound, text=w, kind="text")
+            if state is None:  # nothing in progress any more: the words start a message
+                state, data, more = self._begin(Draft(openid=inbound.openid), again)
+            else:
+                if replies and replies[-1].to is None:
+                    replies = replies[:-1]  # its question is asked again after the words
+                state, data, more = self.step(state, data, again)
+            replies = [*replies, *more]
+        return state, data, replies
 
     # -- a rating while writing ---------------------------------------------------------------------------
     def _maybe_rating(self, state: str, text: str, d: Draft, inbound: Inbound):
@@ -715,6 +741,17 @@ class Intake:
                                   "url": inbound.media_url, "text": inbound.text or None})
 
     # -- an answer, or more of the story: ONE rule for every question ------------------------------------------
+    def _by_label(self, step: Step, text: str, d: Draft) -> str:
+        """A numbered option answered in its words (补充到原留言, 作为新留言, 继续, 不同意) as its number."""
+        if not step.options(d) or choice(text, step.options(d)):
+            return text
+        said = bare(text)
+        if len(said) < 2:
+            return text
+        labels = {n: label for n, label in OPTION.findall(step.ask(self, d))}
+        hits = {n for n, label in labels.items() if said in label}
+        return hits.pop() if len(hits) == 1 else text
+
     def _is_answer(self, step: Step, text: str, d: Draft) -> bool:
         """Whether a reply answers the question on screen. It does when the step reads an answer in it and
         nothing else it says tells us something; otherwise, if it tells us something (a sentence, or words the

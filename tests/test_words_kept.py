@@ -114,7 +114,7 @@ async def test_at_the_similar_question_a_sentence_is_kept_and_the_question_asked
                               scene="school:jn-syxx")
     await talk(d, PARENT, "学校又要求交200元校服费，不交不让上学，我要投诉", expect=["同类问题", first])
     await talk(d, PARENT, "另外收费也没有公示", expect=["已补充", "同类问题"])  # asked again, not skipped
-    reply = await talk(d, PARENT, "2", expect="联系电话")
+    reply = await talk(d, PARENT, "作为新留言", expect="联系电话", absent="已补充")  # an option in its words
     t = await submit(d, PARENT, reply)
     assert t["number"] != first and "另外收费也没有公示" in t["text"]
 
@@ -125,7 +125,7 @@ async def test_at_the_focus_question_another_matter_is_offered_and_more_words_wa
     await talk(d, PARENT, "我们班主任过年收家长红包，还有作业太多了每天写到12点，我要投诉", expect="涉及几件事")
     await talk(d, PARENT, MORE, expect=["另一件事", "1 作为新留言"])
     await talk(d, PARENT, "还有校车经常迟到", expect=["已记下", "1 作为新留言"])  # waits with the first
-    await talk(d, PARENT, "2", expect=["已补充", "涉及几件事", "校园安全"])
+    await talk(d, PARENT, "补充到当前留言", expect=["已补充", "涉及几件事", "校园安全"])
     t = await submit(d, PARENT, await talk(d, PARENT, "1"))
     assert MORE in t["text"] and "校车经常迟到" in t["text"]
 
@@ -174,3 +174,19 @@ async def test_a_kind_said_outright_is_not_shown_as_a_guess(dialog):
     while "请核对" not in reply:
         reply = await talk(d, PARENT, "2" if "身份" in reply else "0")
     assert "类型：投诉\n" in reply
+
+
+async def test_words_typed_while_a_rating_is_asked_about_are_handled_after_it(dialog):
+    from tests.test_citizen_dialogs import resolved
+    d = dialog
+    parent = "o_parent_citizen"
+    number = await resolved(d)
+    await talk(d, parent, "孩子学校食堂的饭菜太贵了", expect="1 投诉")
+    await talk(d, parent, "3", expect=["评价留言", number])          # 3 is also 咨询 here: asked
+    await talk(d, parent, MORE, expect=["已记下", "评价留言"])       # waits with the question
+    reply = await talk_all(d, parent, "1", expect=["重新办理", "已补充", "1 投诉"])  # rated; then the words
+    assert reply.count("1 投诉") == 1, reply
+    t = await d.db(tickets.get, number)
+    assert t["rating"] == 3 and MORE not in (t["rating_comment"] or "")
+    new = await submit(d, parent, await talk(d, parent, "1"))
+    assert new["text"] == "孩子学校食堂的饭菜太贵了\n" + MORE
