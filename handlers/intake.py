@@ -811,11 +811,11 @@ class Intake:
         return SCHOOL_WORDS.sub("", named) if named != text else None
 
     def _read_phone(self, text: str, d: Draft) -> str | None:
-        bare = text.replace(" ", "").replace("+86", "")
-        found = PHONE_IN_TEXT.search(bare)
+        compact = text.replace(" ", "").replace("+86", "")
+        found = PHONE_IN_TEXT.search(compact)
         if found:
-            return PHONE_WORDS.sub("", bare.replace(found.group(1), ""))
-        if text in SKIP or DECLINE.match(text) or QUESTION.search(text) or re.search(r"\d{5}", bare):
+            return PHONE_WORDS.sub("", compact.replace(found.group(1), ""))
+        if text in SKIP or DECLINE.match(text) or QUESTION.search(text) or re.search(r"\d{5}", compact):
             return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", text)))
         return None
 
