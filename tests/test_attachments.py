@@ -299,3 +299,26 @@ async def test_files_too_large_or_not_what_they_claim_are_not_kept(dialog):
     rows = await copied(d, 3, status="refused")
     assert sorted(r["error"][:6] for r in rows) == sorted(["-2 fil", "not a ", "not a "]), rows
     assert not [p for p in fetcher.store.folder.rglob("*") if p.is_file()] if fetcher.store.folder.exists() else True
+
+
+async def test_a_slow_media_download_never_delays_the_reply(dialog):
+    d = dialog
+    fetcher = d.app[MEDIA]
+    started = asyncio.Event()
+
+    async def hangs(media_id, max_bytes=None):
+        started.set()
+        await asyncio.sleep(3600)  # WeChat's media/get stuck
+    real = fetcher.api.get_media
+    fetcher.api.get_media = hangs
+    try:
+        await talk(d, PARENT, "学校收资料费300元不给收据，这是收费通知的照片", expect="1 投诉")
+        began = time.monotonic()
+        reply = await send(d, PARENT, type="image")
+        assert "已附上图片" in reply and time.monotonic() - began < 2.0  # answered passively, at once
+        await asyncio.wait_for(started.wait(), 5)  # while the download hangs in the background
+        [row] = await d.db(lambda db: list(db.query("SELECT * FROM media")))
+        assert row["status"] == "pending"
+    finally:
+        fetcher.api.get_media = real
+        await fetcher.stop()
