@@ -570,6 +570,8 @@ class Intake:
             return self._advance(d, [])
         if QUESTION.search(text):
             return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
+        if not re.search(r"\d", text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
+            return self._out("phone", d, [Reply(texts.PHONE_PLEASE)])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):

@@ -69,6 +69,7 @@ async def test_at_the_phone_question_words_are_kept_and_phone_answers_still_work
     await talk(d, PARENT, "学校要求每个学生交300元资料费，还不给收据，我要投诉", expect="联系电话")
     await talk(d, PARENT, "收费也没有公示", expect=["已补充", "联系电话"])
     await talk(d, PARENT, "为什么要留电话？", expect=["联系电话"], absent="已补充")
+    await talk(d, PARENT, "嗯 可以的", expect="请直接发送号码", absent=["已补充", "格式不对"])
     reply = await talk(d, PARENT, "我的手机13812345678", expect="身份", absent="已补充")
     t = await submit(d, PARENT, reply)
     assert t["contact_phone"] == "13812345678"
