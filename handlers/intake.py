@@ -158,6 +158,15 @@ ANONYMITY_WORDS = re.compile(r"同意|可以|愿意|不想|不愿|不要|不用|
 OPTION = re.compile(r"(?<![0-9])([1-9]) ?([\u4e00-\u9fff“”]{2,})")
 
 
+CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我")
+
+
+def confirms(text: str) -> bool:
+    """就这样提交吧, 没问题, 确认: yes to the question on screen, in words (不提交 is not)."""
+    t = normalise(text)
+    return bare(t) in YES or (yes_no(t) is True or bool(re.search(r"提交|确认", t))) and not REFUSE.search(t)
+
+
 def bare(text: str) -> str:
     """A short reply without its trailing particles and punctuation: 好吧 → 好, 可以的。 → 可以."""
     return re.sub(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$", "", text) or text
@@ -524,10 +533,10 @@ class Intake:
 
     def _on_out_of_scope(self, text: str, d: Draft, inbound: Inbound):
         n, b = choice(text, 2), bare(text)
-        if n == 1 or b in YES:
+        if n == 1 or n is None and confirms(text):
             d.insist = True
             return self._advance(d, [])
-        if n == 2 or b in NO_WORDS or b in texts.CANCEL_WORDS:
+        if n == 2 or b in NO_WORDS or b in texts.CANCEL_WORDS or yes_no(text) is False:
             return None, d.to_dict(), [Reply(_t(d, "OUT_OF_SCOPE_DONE"))]
         return self._out("out_of_scope", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
@@ -585,7 +594,7 @@ class Intake:
 
     def _on_confirm(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 3)
-        if n == 1 or bare(text) in YES:
+        if n == 1 or n is None and confirms(text):
             plan = self._plan(d)
             ticket = self.s.submit(inbound.openid, d, plan)
             if d.kind == "praise":
@@ -796,7 +805,9 @@ class Intake:
 
     def _read_yes_no(self, text: str, d: Draft) -> str | None:
         b = bare(text)
-        return "" if choice(text, 2) or b in YES or b in NO_WORDS or b in texts.CANCEL_WORDS else None
+        if choice(text, 2) or b in NO_WORDS or b in texts.CANCEL_WORDS:
+            return ""
+        return CONFIRM_WORDS.sub("", text) if confirms(text) or yes_no(text) is False else None
 
     def _read_school(self, text: str, d: Draft) -> str | None:
         if d.school_options and choice(text, len(d.school_options)):
@@ -822,8 +833,10 @@ class Intake:
         return None
 
     def _read_confirm(self, text: str, d: Draft) -> str | None:
-        if choice(text, 3) or bare(text) in YES:
+        if choice(text, 3):
             return ""
+        if confirms(text):
+            return CONFIRM_WORDS.sub("", text)
         return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
 
     def _read_anonymity(self, text: str, d: Draft) -> str | None:

@@ -97,7 +97,10 @@ async def test_at_the_confirmation_a_sentence_is_added_and_the_summary_shown_aga
     await talk(d, PARENT, "0")
     await talk(d, PARENT, "1", expect="请核对")
     await talk_all(d, PARENT, "收费也没有公示", expect=["已补充", "请核对", "收费也没有公示", "回复 1 提交"])
-    await talk(d, PARENT, "好吧", expect="受理编号")  # a short yes still submits
+    await talk(d, PARENT, "就这样吧", expect="请回复 1 提交")  # not clear enough: asked, not added
+    reply = await talk(d, PARENT, "没问题，提交吧", expect="受理编号")  # a yes in words submits
+    t = await d.db(tickets.get, NUMBER.search(reply).group(0))
+    assert t["text"].endswith("收费也没有公示") and "提交" not in t["text"]
 
 
 async def test_at_the_out_of_scope_question_a_sentence_is_kept(dialog):
