@@ -141,15 +141,21 @@ SENTENCE_CHARS = 5  # this many Chinese characters, beyond fillers, that answer 
 PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
 FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 # Replies about the question itself, or hesitation: never a matter's words, whatever their length.
-UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|"
+UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|说不好|说不清|不好说|难说|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
-PHONE_WORDS = re.compile(r"电话|手机|号码|号|联系|方式|打|留|给|可以|不想|不愿意?|不用|不方便|不留|不需要|为什么|"
+PHONE_TOPIC = re.compile(r"^(?:我的?)?(?:电话|手机|号码|联系方式)(?:号码?)?(?:就|还是|暂时)?")  # 电话不方便留
+OTHER_CONTACT = re.compile(r"微信|邮箱|qq|座机|固话", re.I)  # answered, but not with a number: asked again
+PHONE_WORDS = re.compile(r"电话|手机|号码|号|联系|方式|打|留|给|可以|微信|邮箱|座机|固话|行|个|不想|不愿意?|不用|不方便|不留|不需要|为什么|"
                          r"为啥|什么用|有什么用|有啥用|安全|泄露|泄漏|会不会|干嘛|\d+|[-+]")
+# Fear of what the school would do, said at the consent question: the person does not want to be known.
+FEAR = re.compile(r"怕|担心|报复|穿小鞋|针对|打击|为难|记恨|被盯上")
 ANONYMITY_WORDS = re.compile(r"同意|可以|愿意|不想|不愿|不要|不用|别|让|被|保密|匿名|身份|知道|告诉|透露|学校|老师|"
+                             r"班主任|校长|他们|她们|最好|千万|一定|会|孩子|我家|"
+                             r"怕|担心|报复|穿小鞋|针对|打击|为难|记恨|盯上|"
                              r"名字|姓名|是谁|是我|说的|反映的|信息|没关系|无所谓|介意|在意|在乎|怕|报复|行|不|对|"
                              r"为什么|为啥|安全|泄露|泄漏|会不会|干嘛")
 
@@ -165,6 +171,11 @@ def confirms(text: str) -> bool:
     """就这样提交吧, 没问题, 确认: yes to the question on screen, in words (不提交 is not)."""
     t = normalise(text)
     return bare(t) in YES or (yes_no(t) is True or bool(re.search(r"提交|确认", t))) and not REFUSE.search(t)
+
+
+def declines_phone(text: str) -> bool:
+    """不留 / 不方便 / 电话不方便留 / 0."""
+    return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text)))
 
 
 def bare(text: str) -> str:
@@ -574,7 +585,7 @@ class Intake:
         if found:
             d.phone = found.group(1)
             return self._advance(d, [])
-        if text in SKIP or DECLINE.match(text):
+        if declines_phone(text):
             d.phone = ""
             return self._advance(d, [])
         if QUESTION.search(text):
@@ -584,6 +595,9 @@ class Intake:
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
+        if FEAR.search(text) and not any(w in text for w in AGREE_DESPITE_NO):  # 怕孩子被穿小鞋: not known
+            d.anonymous = True
+            return self._advance(d, [])
         if QUESTION.search(text):
             return self._out("anonymity", d, [Reply(texts.ANONYMITY_WHY + "\n" + _t(d, "ASK_ANONYMITY"))])
         agreed = yes_no(text)
@@ -828,8 +842,8 @@ class Intake:
         found = PHONE_IN_TEXT.search(compact)
         if found:
             return PHONE_WORDS.sub("", compact.replace(found.group(1), ""))
-        if text in SKIP or DECLINE.match(text) or QUESTION.search(text) or re.search(r"\d{5}", compact):
-            return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", text)))
+        if declines_phone(text) or QUESTION.search(text) or re.search(r"\d{5}", compact) or OTHER_CONTACT.search(text):
+            return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", text))))
         return None
 
     def _read_confirm(self, text: str, d: Draft) -> str | None:
@@ -840,7 +854,7 @@ class Intake:
         return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
 
     def _read_anonymity(self, text: str, d: Draft) -> str | None:
-        if QUESTION.search(text) or yes_no(text) is not None:
+        if QUESTION.search(text) or yes_no(text) is not None or FEAR.search(text):
             return ANONYMITY_WORDS.sub("", QUESTION.sub("", text))
         return None
 

@@ -194,3 +194,33 @@ async def test_words_typed_while_a_rating_is_asked_about_are_handled_after_it(di
     assert t["rating"] == 3 and MORE not in (t["rating_comment"] or "")
     new = await submit(d, parent, await talk(d, parent, "1"))
     assert new["text"] == "孩子学校食堂的饭菜太贵了\n" + MORE
+
+
+# -- answers in words are answers: taken, never added to the message -------------------------------------------
+FEES = "学校要求每个学生交300元资料费，还不给收据，我要投诉"
+
+
+@pytest.mark.parametrize("at, said, shown", [
+    ("联系电话", "电话不方便留", "联系电话：未留"),
+    ("联系电话", "打我爱人电话13900001111吧", "联系电话：139****1111"),
+    ("身份", "最好别让班主任知道", "身份信息：对学校保密"),
+    ("身份", "我怕孩子被穿小鞋", "身份信息：对学校保密"),
+    ("身份", "我不怕，可以告诉学校", "身份信息：可告知学校"),
+])
+async def test_an_answer_in_words_is_taken_and_not_added(dialog, at, said, shown):
+    d = dialog
+    await send(d, PARENT, type="scan", scene="school:jn-syxx")
+    reply = await talk(d, PARENT, FEES)
+    while at not in reply:
+        reply = await talk(d, PARENT, "0")
+    reply = await talk(d, PARENT, said, absent="已补充")
+    while "请核对" not in reply:
+        reply = await talk(d, PARENT, "0" if "联系电话" in reply else "2")
+    assert shown in reply and f"内容：{FEES}\n回复" in reply, reply
+
+
+@pytest.mark.parametrize("said", ["这个我也说不好", "那我再想想吧", "不知道选哪个"])
+async def test_hesitation_is_asked_again_not_added(dialog, said):
+    d = dialog
+    await talk(d, PARENT, "孩子学校食堂的饭菜太贵了", expect="1 投诉")
+    await talk(d, PARENT, said, expect="1 投诉", absent="已补充")
