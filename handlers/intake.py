@@ -142,6 +142,7 @@ PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
 FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 # Replies about the question itself, or hesitation: never a matter's words, whatever their length.
 UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|说不好|说不清|不好说|难说|"
+                    r"都要紧|都重要|一样重要|都很重要|都急|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
@@ -171,6 +172,23 @@ def confirms(text: str) -> bool:
     """就这样提交吧, 没问题, 确认: yes to the question on screen, in words (不提交 is not)."""
     t = normalise(text)
     return bare(t) in YES or (yes_no(t) is True or bool(re.search(r"提交|确认", t))) and not REFUSE.search(t)
+
+
+SAME = re.compile(r"同一件|同一个|同一回事|一样的事|就是那件|是那件|原来那|上次那|之前那")
+
+
+MATTER_WORDS = re.compile(r"同一件|同一个|同一回事|一样的|就是|那件|原来|上次|之前|新的|另一件|别的|另外的|问题|事情?|不是|"
+                          r"不算|是的|是|对|嗯|好|吧|了|的|呢|啊|留言|补充|合并|单独|提交|作为")
+
+
+def same_matter(text: str) -> int | None:
+    """At 'is it the same matter?': 1 for 是同一件事, 2 for 不是同一件 / 新的问题, else None."""
+    negated = re.search(r"不是|不算", text) is not None
+    if SAME.search(text):
+        return 2 if negated else 1
+    if re.search(r"新的|另一件|别的事|另外的事", text):
+        return 1 if negated else 2
+    return None
 
 
 def declines_phone(text: str) -> bool:
@@ -477,6 +495,9 @@ class Intake:
 
     def _on_new_matter(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
+        if n is None:  # 这是新的问题吗？ -- 是 / 不是，是同一件事
+            same = same_matter(text)
+            n = {1: 2, 2: 1}.get(same) if same else (None if yes_no(text) is None else 1 if yes_no(text) else 2)
         if n is None:
             return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.NEW_MATTER_CHOICES)])
         held = d.held or ""
@@ -570,7 +591,7 @@ class Intake:
         return self._advance(d, [])
 
     def _on_similar(self, text: str, d: Draft, inbound: Inbound):
-        n = choice(text, 2)
+        n = choice(text, 2) or same_matter(text)
         if n == 1:
             number = d.similar
             self.s.append_to(number, inbound.openid, d.text, d.attachments)
@@ -846,6 +867,14 @@ class Intake:
             return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", text))))
         return None
 
+    def _read_matter(self, text: str, d: Draft) -> str | None:
+        """同类问题 / 新的问题 answered in words (是同一件事, 是新的问题, 不是)."""
+        if choice(text, 2):
+            return ""
+        if same_matter(text) or yes_no(text) is not None:
+            return MATTER_WORDS.sub("", text)
+        return None
+
     def _read_confirm(self, text: str, d: Draft) -> str | None:
         if choice(text, 3):
             return ""
@@ -877,7 +906,7 @@ STEPS: tuple[Step, ...] = (
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
          Intake._read_school),
     Step("similar", Intake._needs_similar, Intake._ask_similar, lambda i, d: _t(d, "CHOOSE_1_2"),
-         Intake._on_similar, lambda d: 2),
+         Intake._on_similar, lambda d: 2, Intake._read_matter),
     Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: _t(d, "ASK_PHONE"),
          lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone, read=Intake._read_phone),
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
@@ -890,7 +919,7 @@ STEP = {s.state: s for s in STEPS}
 # Questions off the path; each returns to where the person was (`Draft.back_to`) or starts afresh.
 DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("new_matter", _always, lambda i, d: texts.NEW_MATTER_CHOICES, lambda i, d: texts.NEW_MATTER_CHOICES,
-         Intake._on_new_matter, lambda d: 2),
+         Intake._on_new_matter, lambda d: 2, Intake._read_matter),
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
 )}

@@ -224,3 +224,15 @@ async def test_hesitation_is_asked_again_not_added(dialog, said):
     d = dialog
     await talk(d, PARENT, "孩子学校食堂的饭菜太贵了", expect="1 投诉")
     await talk(d, PARENT, said, expect="1 投诉", absent="已补充")
+
+
+async def test_same_or_new_matter_answered_in_words(dialog):
+    d = dialog
+    first = await file_ticket(d, PARENT, FEES, scene="school:jn-syxx")
+    await talk(d, PARENT, "学校又要求交200元校服费，不交不让上学，我要投诉", expect="同类问题")
+    await talk(d, PARENT, "是同一件事", expect=["已将您的补充内容加入留言", first], absent="已补充到留言内容")
+    await send(d, PARENT, type="scan", scene="school:jn-syxx")
+    await talk(d, PARENT, "我们班主任过年收家长红包，还有作业太多了每天写到12点，我要投诉", expect="涉及几件事")
+    await talk(d, PARENT, "两件事都要紧", expect="涉及几件事", absent="已补充")
+    await talk(d, PARENT, MORE, expect="另一件事")
+    await talk(d, PARENT, "不是新的，是一回事", expect=["已补充", "涉及几件事"])
