@@ -9,6 +9,10 @@ answer is taken); `Intake._advance` asks the first step still needed, so a step 
 (new_matter), a reply that could be a rating of a resolved ticket (rating), and an earlier unsubmitted message
 offered back (resume). What the person has said so far is a typed `Draft`, stored as JSON in SQLite
 (storage.conversations), so a restart in the middle changes nothing for the person.
+
+No words are dropped: at every step and detour ONE rule (`Intake._is_answer`) decides whether a reply answers the
+question on screen (the step's `read` finds its answer and nothing else said tells us more) or tells something
+(`Intake._tells`), and then it is added to the message, offered as a new matter, or -- in a detour -- waits.
 """
 from __future__ import annotations
 
