@@ -37,24 +37,33 @@ def timed(histogram: Histogram):
         histogram.observe(time.perf_counter() - start)
 
 
-def _outbox_counts(path: str) -> dict[str, int]:
-    """Read-only, on its own connection: a scrape never queues behind the writer."""
+def _outbox_counts(path: str) -> dict[str, dict[str, int]]:
+    """Outbox rows and media copies by status. Read-only, on its own connection: a scrape never queues behind
+    the writer."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
-        return {r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")}
+        return {table: {r[0]: r[1] for r in conn.execute(f"SELECT status, count(*) FROM {table} GROUP BY status")}
+                for table in ("outbox", "media")}
     finally:
         conn.close()
 
 
 class _Outbox:
-    def __init__(self, counts: dict[str, int]):
+    def __init__(self, counts: dict[str, dict[str, int]]):
         self.counts = counts
 
     def collect(self):
         family = GaugeMetricFamily("tingjian_outbox_messages", "Outbox rows by status (pending, failed …)",
                                    labels=["status"])
-        for status in sorted({"pending", "sending", "sent", "failed", "waiting", *self.counts}):
-            family.add_metric([status], self.counts.get(status, 0))
+        outbox = self.counts["outbox"]
+        for status in sorted({"pending", "sending", "sent", "failed", "waiting", *outbox}):
+            family.add_metric([status], outbox.get(status, 0))
+        yield family
+        family = GaugeMetricFamily("tingjian_media_files", "Images and voice messages people sent, by the state of "
+                                   "their local copy (pending, stored, expired, refused)", labels=["status"])
+        media = self.counts["media"]
+        for status in ("pending", "stored", "expired", "refused"):
+            family.add_metric([status], media.get(status, 0))
         yield family
 
 

@@ -516,6 +516,7 @@ def m019_media(db: sqlite_utils.Database) -> None:
             stored_at REAL
         )""",
         "CREATE INDEX media_due ON media(next_try) WHERE status = 'pending'",
+        "CREATE INDEX media_status ON media(status)",  # counts for /metrics
     )
 
 

@@ -37,6 +37,8 @@ async def test_metrics_in_prometheus_format(bot):
     assert metric(text, "tingjian_write_lock_wait_seconds_count") >= 1
     assert metric(text, "tingjian_outbox_messages", status="pending") >= 0
     assert metric(text, "tingjian_outbox_messages", status="failed") == 0
+    assert metric(text, "tingjian_media_files", status="pending") == 0  # no image sent
+    assert metric(text, "tingjian_media_files", status="expired") == 0
     assert "tingjian_sweep_seconds_bucket" in text and "tingjian_digest_seconds_bucket" in text
 
 
