@@ -75,7 +75,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await asyncio.get_running_loop().run_in_executor(None, search.warm)  # jieba for the search index, once
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
-        await db.run(directory.upsert, rows)
+        await db.run(directory.upsert, rows, True)  # what leaders edited in the workbench stays
     if config.directory.services:
         await load_services(config, db)
     yield
@@ -91,7 +91,7 @@ async def load_services(config: Config, db: Database) -> int:
         scopes = services.read_toml(config.directory.services, known)
     except services.ServicesError as exc:
         raise ConfigError(f"{config.source}: directory.services: {exc}") from None
-    return await db.run(services.replace, scopes)
+    return await db.run(services.replace, scopes, True)
 
 
 async def _core(app: web.Application) -> AsyncIterator[None]:

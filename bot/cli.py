@@ -193,7 +193,7 @@ def cmd_init_db(args) -> int:
     db = Database(config.storage.path).start()
     try:
         if config.directory.csv:
-            n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv))
+            n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv), True)
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
         if config.directory.services:
             from storage import services
@@ -202,7 +202,7 @@ def cmd_init_db(args) -> int:
                 scopes = services.read_toml(config.directory.services, known)
             except services.ServicesError as exc:
                 raise ConfigError(f"directory.services: {exc}") from None
-            n = db.run_sync(services.replace, scopes)
+            n = db.run_sync(services.replace, scopes, True)
             print(f"service items: {n} ({config.directory.services})")
         _check_campaign(config, db)
     finally:
