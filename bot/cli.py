@@ -546,11 +546,15 @@ def _campaign_defs(config: Config, db):
     """The configured surveys, checked against the directory in the database."""
     from handlers.survey import SurveyError, load_surveys
     from storage import directory
+    from handlers.survey import with_stored
+    from storage import campaign_defs
     known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
     try:
-        return load_surveys(config.campaign.surveys or None, config.bot.timezone, known)
+        files = load_surveys(config.campaign.surveys or None, config.bot.timezone, known)
     except SurveyError as exc:
         raise ConfigError(f"campaign.surveys: {exc}") from None
+    # and those written in the workbench, as the running service sees them
+    return with_stored(files, db.run_sync(campaign_defs.rows, "survey"), config.bot.timezone, known)
 
 
 def cmd_survey_list(args) -> int:
@@ -694,6 +698,9 @@ def cmd_faq_stats(args) -> int:
             entries = load_faq(config.campaign.faq or None, known)
         except FaqError as exc:
             raise ConfigError(f"campaign.faq: {exc}") from None
+        from handlers.faq import with_stored
+        from storage import campaign_defs
+        entries, _ = with_stored(entries, db.run_sync(campaign_defs.rows, "faq"), known)
         counts = db.run_sync(faq.counts)
     finally:
         db.close()

@@ -91,6 +91,7 @@ class PublicCache:
     async def _build(self, app: web.Application) -> None:
         from bot.app import CLOCK, CONFIG, DB, DISPATCHER
         config, dispatcher = app[CONFIG], app[DISPATCHER]
+        await app[DB].read(dispatcher.campaign.sync)  # surveys written in the workbench
         snap = await app[DB].read(public.snapshot, app[CLOCK].now(), dispatcher.calendar.tz,
                                   dispatcher.campaign.p.surveys if dispatcher.campaign.p else {},
                                   config.campaign.min_responses)

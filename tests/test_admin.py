@@ -296,3 +296,100 @@ async def test_a_supervisor_cannot_write_comments(dialog):
         async with s.post("/w/review", data={"_csrf": token, "do": "comment", "unit": UNIT, "text": "好"}) as resp:
             assert resp.status == 404
     assert await dialog.db(review_store.comments) == []
+
+
+# -- surveys and common questions ----------------------------------------------------------------------------------
+def survey_form(**over) -> dict:
+    form = {"id": "kg-2026", "title": "2026年幼儿园家长评议", "opens": "2026-11-10", "closes": "2026-12-20",
+            "units": "jn-xgyey", "q-0-text": "您对幼儿园保教质量满意吗？", "q-0-type": "scale", "q-0-topic": "保教质量",
+            "q-1-text": "您是孩子的？", "q-1-type": "choice", "q-1-options": "父母\n祖辈\n其他",
+            "q-2-text": "还有什么意见？", "q-2-type": "text", "q-2-optional": "1", "q-3-text": "", "q-3-type": "scale"}
+    form.update(over)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+async def test_a_survey_written_in_the_workbench_is_asked_by_the_bot_at_once_and_has_results(dialog):
+    from tests.dialog import send
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        status, page = await post(s, "/w/surveys/new", **survey_form())
+        assert status == 200 and "已保存问卷“2026年幼儿园家长评议”" in page
+    first = await send(dialog, "o_kg_parent", type="scan", scene="survey:kg-2026:jn-xgyey")
+    assert "2026年幼儿园家长评议" in first and "第1/3题：您对幼儿园保教质量满意吗" in first
+    assert "第2/3题" in await talk(dialog, "o_kg_parent", "5")
+    assert "第3/3题" in await talk(dialog, "o_kg_parent", "祖辈")
+    await talk(dialog, "o_kg_parent", "0", expect="评议完成")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        page = await (await s.get("/w/surveys")).text()
+        assert "2026年幼儿园家长评议" in page and "工作台" in page and "1 份（1 个单位）" in page
+        page = await (await s.get("/w/surveys/kg-2026/results")).text()
+        assert "江南区星光幼儿园" in page and "样本不足" in page and "祖辈 1" in page
+        # an edit of the title, the same id: the bot and the list follow
+        status, page = await post(s, "/w/surveys/kg-2026", **survey_form(id=None, title="2026年幼儿园评议（修订）"))
+        assert status == 200 and "已保存问卷“2026年幼儿园评议（修订）”" in page
+    assert dialog.app[DISPATCHER].campaign.p.surveys["kg-2026"].title == "2026年幼儿园评议（修订）"
+    assert "school-2026" in dialog.app[DISPATCHER].campaign.p.surveys  # the file's survey stays
+    assert [r["action"] for r in await audit(dialog) if r["action"].startswith("survey:")] == ["survey:save"] * 2
+
+
+async def test_a_survey_is_checked_like_a_survey_file_and_a_bad_one_changes_nothing(dialog):
+    from storage import campaign_defs
+    cases = [
+        (survey_form(**{"q-0-labels": "差/中/好/很好"}), "第1题：五级量表需要正好5个标签"),
+        (survey_form(**{"q-1-options": "只有一个"}), "第2题：单选题需要2到9个选项"),
+        (survey_form(closes="2026-11-01"), "截止日期早于开始日期"),
+        (survey_form(opens="明天"), "开始日期请按 YYYY-MM-DD 填写"),
+        (survey_form(units=None), "请至少选择一类单位或一个单位"),
+        (survey_form(id="幼儿园"), "问卷代码只用1–32个字母"),
+        (survey_form(id="school-2026"), "问卷代码已被另一份问卷使用"),
+        (survey_form(**{"q-0-text": "", "q-1-text": "", "q-2-text": ""}), "请至少填写一道题"),
+    ]
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        for form, message in cases:
+            status, page = await post(s, "/w/surveys/new", **form)
+            assert status == 400 and message in page, message
+            assert "2026年幼儿园家长评议" in page  # what was typed stays, to be corrected
+    assert await dialog.db(campaign_defs.rows, "survey") == []
+    assert set(dialog.app[DISPATCHER].campaign.p.surveys) == {"school-2026"}
+
+
+async def test_common_questions_are_added_edited_and_retired_with_their_counts(dialog):
+    question = "请问学校的校服费用标准在哪里可以查到"
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        status, page = await post(s, "/w/faq/new", id="xiaofu", question="校服费用标准在哪里查？",
+                                  also="校服多少钱\n校服收费标准", keywords="校服 收费",
+                                  answer="校服费用标准在各校公示栏和市教育局网站“收费公示”栏目公布。", unit="jyj-sfc",
+                                  review_by="2027-06-30")
+        assert status == 200 and "已保存这条问答" in page
+        status, page = await post(s, "/w/faq/new", id="bad", question="没有负责单位的问题", answer="答复",
+                                  unit="", review_by="2027-06-30")
+        assert status == 400 and "请选择名录中的负责单位" in page and "没有负责单位的问题" in page
+        status, page = await post(s, "/w/faq/new", id="huapian", question="重复的代码", answer="答复",
+                                  unit="jyj-zsc", review_by="2027-06-30")
+        assert status == 400 and "代码须唯一" in page
+    await talk(dialog, "o_faq_parent", question, expect=["校服费用标准在各校公示栏", "1 解决了"])
+    await talk(dialog, "o_faq_parent", "1", expect="很高兴")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        page = await (await s.get("/w/faq")).text()
+        row = re.search(r'<a href="/w/faq/xiaofu">.*?</tr>', page, re.S).group(0)
+        assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["1", "1", "0", "0", "100%"]
+        status, page = await post(s, "/w/faq/xiaofu", do="retire")
+        assert "已停用这条问答" in page and "已停用" in page
+    await talk(dialog, "o_faq_parent2", question, absent="校服费用标准在各校公示栏")
+    assert {"faq:save", "faq:retire"} <= {r["action"] for r in await audit(dialog)}
+
+
+async def test_survey_and_faq_pages_are_for_leaders_only(dialog):
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, DISTRICT_HEAD)
+        for path in ("/w/surveys", "/w/surveys/new", "/w/surveys/school-2026", "/w/surveys/school-2026/results",
+                     "/w/faq", "/w/faq/new", "/w/faq/huapian"):
+            async with s.get(path) as resp:
+                assert resp.status == 404, path
+        token = await csrf_of(s, "/w/")
+        async with s.post("/w/faq/huapian", data={"_csrf": token, "do": "retire"}) as resp:
+            assert resp.status == 404

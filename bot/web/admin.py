@@ -498,3 +498,5 @@ def setup(app: web.Application) -> None:
     r.add_get("/w/review", review_page)
     r.add_post("/w/review", review_page)
     r.add_get("/w/review/{period}.xlsx", review_xlsx)
+    from bot.web import campaign_admin
+    campaign_admin.setup(app)
