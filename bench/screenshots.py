@@ -157,6 +157,10 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
                     await page.goto(f"{base}/w/t/{numbers[6]}")
                     await page.click("#act-reply summary")
                     made.append(await _shot(page, out, f"leader-ticket-form-{width}"))
+                    made += await _management(page, base, out, width)
+                if role == "district":
+                    await page.goto(base + "/w/units")
+                    made.append(await _shot(page, out, f"district-units-{width}"))
                 await context.close()
             context = await browser.new_context(viewport={"width": width, "height": 900})
             page = await context.new_page()
@@ -168,6 +172,23 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
             made.append(await _shot(page, out, f"login-{width}"))
             await context.close()
         await browser.close()
+    return made
+
+
+async def _management(page, base: str, out: Path, width: int) -> list[Path]:
+    """The leaders' management pages (bot/web/admin.py, bot/web/campaign_admin.py), and one form with an error."""
+    made = []
+    for name, path in (("admin", "/w/admin"), ("units", "/w/units"), ("unit", "/w/units/jn-syxx"),
+                       ("review", "/w/review?period=2026-11"), ("surveys", "/w/surveys"),
+                       ("survey", "/w/surveys/school-2026"), ("survey-results", "/w/surveys/school-2026/results"),
+                       ("faq", "/w/faq"), ("faq-edit", "/w/faq/huapian")):
+        await page.goto(base + path)
+        made.append(await _shot(page, out, f"leader-{name}-{width}"))
+    await page.goto(base + "/w/units/jn-syxx")
+    await page.fill("input[name=name]", "")
+    await page.evaluate("document.querySelector('input[name=name]').removeAttribute('required')")
+    await page.click("#unit button.primary")
+    made.append(await _shot(page, out, f"leader-unit-error-{width}"))
     return made
 
 
