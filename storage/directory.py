@@ -77,13 +77,18 @@ def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]], keep_edite
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
                 "district = excluded.district, parent = excluded.parent, categories = excluded.categories, "
-                "commitment = excluded.commitment, active = 1, edited_at = NULL",
+                "commitment = excluded.commitment, active = 1",
                 [r["code"], r["name"], r["kind"], r["district"], r["parent"], r.get("categories"),
                  r.get("commitment")],
             )
             done.add(r["code"])
             del pending[r["code"]]
             count += 1
+    if not keep_edited and "edited_at" in db["units"].columns_dict:  # (absent before migration m018)
+        codes = [r["code"] for r in rows]
+        for i in range(0, len(codes), 500):
+            part = codes[i:i + 500]
+            db.execute(f"UPDATE units SET edited_at = NULL WHERE code IN ({','.join('?' * len(part))})", part)
     return count
 
 
