@@ -966,7 +966,8 @@ def build_parser() -> argparse.ArgumentParser:
     dir_sub = p.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
     q = dir_sub.add_parser("import", help="import or update units from a CSV",
                            description="Import units from a CSV with columns code,name,kind[,district,parent,"
-                                       "categories,commitment]; rows are checked one by one, existing codes updated.")
+                                       "categories,commitment]; rows are checked one by one, existing codes updated "
+                                       "(also units edited in the workbench: the file becomes their source again).")
     q.add_argument("file")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_directory_import)

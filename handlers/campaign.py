@@ -34,6 +34,11 @@ class Campaign:
         self._files = (dict(self.p.surveys), list(faq.entries) if faq else [])
         self._version: int | None = None
 
+    @property
+    def files(self) -> tuple[dict[str, Survey], list]:
+        """(surveys, common questions) of the [campaign] files, before the workbench's."""
+        return self._files
+
     def sync(self, db) -> None:
         """Take in surveys and common questions written in the workbench (by this or another process) when
         their version moved: one small read per message otherwise. Any connection will do (it only reads)."""

@@ -7,6 +7,8 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
+from storage import edits
+
 UNIT_KINDS = ("bureau", "office", "district", "school", "kindergarten")
 COLUMNS = ("code", "name", "kind", "district", "parent", "categories", "commitment")
 
@@ -89,6 +91,7 @@ def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]], keep_edite
         for i in range(0, len(codes), 500):
             part = codes[i:i + 500]
             db.execute(f"UPDATE units SET edited_at = NULL WHERE code IN ({','.join('?' * len(part))})", part)
+    edits.bump_if_ready(db, edits.PUBLIC)  # a running service's public pages follow a `directory import`
     return count
 
 
@@ -161,6 +164,7 @@ def update(db: sqlite_utils.Database, code: str, fields: dict[str, Any], now: fl
             up = parent["parent"]
     sets = ", ".join(f"{k} = ?" for k in EDITABLE)
     db.execute(f"UPDATE units SET {sets}, edited_at = ? WHERE code = ?", [*(row[k] for k in EDITABLE), now, code])
+    edits.bump(db, edits.PUBLIC)
     return before
 
 

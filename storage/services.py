@@ -24,6 +24,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import edits
+
 ITEM_KEYS = ("name", "procedure", "standard", "time_limit")
 
 
@@ -86,6 +88,7 @@ def replace(db: sqlite_utils.Database, scopes: dict[str, dict[str, Any]], keep_e
             db.execute("UPDATE units SET contact_hours = coalesce(?, contact_hours), "
                        "contact_phone = coalesce(?, contact_phone) WHERE code = ?" + hours_kept,
                        [body["contact_hours"], body["phone"], scope])
+    edits.bump_if_ready(db, edits.PUBLIC)
     return count
 
 

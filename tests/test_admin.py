@@ -86,7 +86,9 @@ async def test_a_leader_edits_a_unit_and_its_items_and_the_public_page_shows_the
     assert "转学申请" not in page  # the list was replaced
     assert "工作日 8:00—17:00" in page
     actions = [(r["action"], r["detail"]) for r in await audit(dialog)]
-    assert ("unit:edit", f"{UNIT}: commitment, contact_hours") in actions
+    [detail] = [d for a, d in actions if a == "unit:edit"]
+    assert detail.startswith(f"{UNIT}: commitment: 校长信箱每周一开箱") and \
+        detail.endswith("contact_hours: 工作日 7:30—17:30（校长信箱每周一开箱） → 工作日 8:00—17:00")
     assert ("unit:items", f"{UNIT}: 1 项服务事项") in actions
 
 
@@ -393,3 +395,29 @@ async def test_survey_and_faq_pages_are_for_leaders_only(dialog):
         token = await csrf_of(s, "/w/")
         async with s.post("/w/faq/huapian", data={"_csrf": token, "do": "retire"}) as resp:
             assert resp.status == 404
+
+
+# -- other processes -----------------------------------------------------------------------------------------------
+async def test_the_public_page_follows_an_edit_made_by_another_process(dialog, monkeypatch):
+    """Workers each cache the public pages; `tingjian directory import`, the WeChat 点评 command or another worker's
+    edit bumps the version in the database, which every worker compares before serving a cached page."""
+    import bot.public
+    monkeypatch.setattr(bot.public, "EDIT_CHECK_SECONDS", 0)  # the check is at most once a second otherwise
+    async with dialog.session.get(f"/u/{UNIT}") as resp:
+        assert "每周一开箱" in await resp.text()
+    rows = [{**r, "commitment": "家长来电两小时内回复。"} if r["code"] == UNIT else r
+            for r in directory.read_csv(dialog.app[CONFIG].directory.csv)]
+    await dialog.db(directory.upsert, rows)  # as `tingjian directory import` does, from its own process
+    async with dialog.session.get(f"/u/{UNIT}") as resp:
+        assert "家长来电两小时内回复。" in await resp.text()
+    await talk(dialog, LEADER, "点评 实验小学 2026-11 公开 收费公示规范，予以表扬。", expect="公开")
+    async with dialog.session.get(f"/u/{UNIT}") as resp:
+        assert "收费公示规范，予以表扬。" in await resp.text()
+
+
+async def test_a_common_question_stored_by_another_process_is_answered_by_the_bot(dialog):
+    from storage import campaign_defs
+    body = {"id": "xiaofu", "question": "校服费用标准在哪里查？", "also": ["校服多少钱"], "keywords": ["校服"],
+            "answer": "校服费用标准在各校公示栏公布。", "unit": "jyj-sfc", "review_by": "2027-06-30"}
+    await dialog.db(campaign_defs.save, "faq", "xiaofu", body, dialog.clock.now(), LEADER)
+    await talk(dialog, "o_faq_other", "请问校服费用标准在哪里可以查到", expect="校服费用标准在各校公示栏公布")

@@ -24,7 +24,7 @@ from bot.web.workbench import _context, _fmt, _ip, _render, _tz, not_found
 from handlers import review, texts
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.vocabulary import WIDE_ROLES
-from storage import directory, edits, outbox, review as review_store, services, staff, websessions
+from storage import directory, outbox, review as review_store, services, staff, websessions
 
 ROLE_CHOICES = ("handler", "supervisor", "leader", "admin")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -138,9 +138,9 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
 
             def save_unit(db):
                 before = directory.update(db, code, fields, t)
-                edits.bump(db, edits.PUBLIC)
                 changed = [k for k in UNIT_FIELDS if (before[k] or "") != (fields[k].strip() or "")]
-                websessions.audit(db, t, v.openid, "unit:edit", None, f"{code}: {', '.join(changed) or '无变化'}", ip)
+                detail = "; ".join(f"{k}: {_short(before[k])} → {_short(fields[k].strip())}" for k in changed)
+                websessions.audit(db, t, v.openid, "unit:edit", None, f"{code}: {detail or '无变化'}"[:1000], ip)
                 return changed
             try:
                 changed = await write(request, save_unit)
@@ -150,14 +150,15 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
             else:
                 _public_edited(request)
                 await _flash(request, v, "已保存单位信息" + ("（" + "、".join(UNIT_FIELDS[k] for k in changed) + "）"
-                                                         if changed else "（没有改动）") + "。")
+                                                         if changed else "（没有改动）") + "。" +
+                             ("新名称在公开页和工作台中已生效；留言分派时按学校名称识别，在服务下次重启后使用新名称。"
+                              if "name" in changed else ""))
                 raise web.HTTPFound(f"/w/units/{code}")
         elif what == "items":
             items = _items_from(form)
 
             def save_items(db):
                 n = services.set_unit_items(db, code, items, t)
-                edits.bump(db, edits.PUBLIC)
                 websessions.audit(db, t, v.openid, "unit:items", None, f"{code}: {n} 项服务事项", ip)
                 return n
             try:
@@ -212,6 +213,11 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
     if error:
         response.set_status(400)
     return response
+
+
+def _short(value, most: int = 60) -> str:
+    text = str(value or "（空）").replace("\n", " ")
+    return text if len(text) <= most else text[:most] + "…"
 
 
 def _unit_error(exc: directory.DirectoryError) -> str:
@@ -407,8 +413,6 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
                 cid = review_store.add_comment(db, unit, period, author, body, public, t)
                 websessions.audit(db, t, v.openid, "review:comment", None,
                                   f"{unit} {period} {'公开' if public else '内部'} #{cid}", ip)
-                if public:
-                    edits.bump(db, edits.PUBLIC)  # shown on the unit's public page
                 return cid
             if not body:
                 error = {"form": "comment", "text": "请填写点评内容。"}
@@ -433,8 +437,6 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
                                  [int(cid)]).fetchone() if cid.isdigit() else None
                 if row is None or not review_store.delete_comment(db, int(cid)):
                     return "这条点评已不存在。"
-                if row[1]:
-                    edits.bump(db, edits.PUBLIC)
                 websessions.audit(db, t, v.openid, "review:delete", None, f"{row[0]} {period} #{cid}", ip)
                 return "已撤回这条点评。"
             await write(request, lambda db: websessions.set_flash(db, v.sid, delete(db)))

@@ -221,7 +221,7 @@ async def _faq_state(request: web.Request):
     def load(db):
         return campaign_defs.rows(db, "faq"), {u["code"]: u["kind"] for u in directory.all_units(db)}
     stored, known = await read(request, load)
-    files = campaign._files[1]
+    files = campaign.files[1]
     entries, retired = with_stored(files, stored, known)
     return entries, retired, {r["id"]: r for r in stored}, {e.id: e for e in files}
 
