@@ -3,6 +3,7 @@ invite codes, the review with 领导点评 — permissions, CSRF, checks shown w
 public page following an edit at once."""
 from __future__ import annotations
 
+import csv
 import io
 import re
 
@@ -327,12 +328,17 @@ async def test_a_survey_written_in_the_workbench_is_asked_by_the_bot_at_once_and
         assert "2026年幼儿园家长评议" in page and "工作台" in page and "1 份（1 个单位）" in page
         page = await (await s.get("/w/surveys/kg-2026/results")).text()
         assert "江南区星光幼儿园" in page and "样本不足" in page and "祖辈 1" in page
+        async with s.get("/w/surveys/kg-2026/results.csv") as resp:
+            rows = list(csv.DictReader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
+        assert [(r["unit"], r["question"], r["n"]) for r in rows] == [
+            ("jn-xgyey", "q1", "1"), ("jn-xgyey", "q2", "1"), ("jn-xgyey", "q3", "0")]
         # an edit of the title, the same id: the bot and the list follow
         status, page = await post(s, "/w/surveys/kg-2026", **survey_form(id=None, title="2026年幼儿园评议（修订）"))
         assert status == 200 and "已保存问卷“2026年幼儿园评议（修订）”" in page
     assert dialog.app[DISPATCHER].campaign.p.surveys["kg-2026"].title == "2026年幼儿园评议（修订）"
     assert "school-2026" in dialog.app[DISPATCHER].campaign.p.surveys  # the file's survey stays
     assert [r["action"] for r in await audit(dialog) if r["action"].startswith("survey:")] == ["survey:save"] * 2
+    assert any(r["action"] == "export:survey" for r in await audit(dialog))
 
 
 async def test_a_survey_is_checked_like_a_survey_file_and_a_bad_one_changes_nothing(dialog):

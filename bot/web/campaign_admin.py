@@ -21,7 +21,7 @@ from handlers import survey as survey_defs
 from handlers.faq import FaqError, entry_table, parse_entry, stats_rows
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.survey import DEFAULT_LABELS, SurveyError
-from handlers.survey_results import INSUFFICIENT, survey_results
+from handlers.survey_results import CSV_COLUMNS, INSUFFICIENT, csv_rows, survey_results
 from storage import campaign_defs, directory, faq as faq_store, websessions
 
 BLANK_QUESTIONS = 2
@@ -212,6 +212,27 @@ async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
         total=sum(u.n for u in units)))
 
 
+@staff_page
+async def survey_results_csv(request: web.Request, v: Viewer) -> web.Response:
+    """The CSV of `tingjian survey results --out` (handlers.survey_results.csv_rows), audited as an export."""
+    import csv
+    import io
+    _leaders_only(v)
+    campaign = await _synced(request)
+    survey = campaign.p.surveys.get(request.match_info["id"])
+    if survey is None:
+        raise not_found()
+    results = await read(request, survey_results, survey, campaign.p.surveys, _min_responses(request))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(csv_rows(survey, results))
+    await write(request, websessions.audit, auth.now(request), v.openid, "export:survey", None, survey.id,
+                _ip(request))
+    return web.Response(body=("\ufeff" + out.getvalue()).encode(), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="survey-{survey.id}.csv"'})
+
+
 # -- common questions ----------------------------------------------------------------------------------------------
 async def _faq_state(request: web.Request):
     """(entries in service, retired ids, the stored rows by id, the file's entries by id)."""
@@ -325,6 +346,7 @@ def setup(app: web.Application) -> None:
     r.add_get("/w/surveys/{id}", survey_edit)
     r.add_post("/w/surveys/{id}", survey_edit)
     r.add_get("/w/surveys/{id}/results", survey_results_page)
+    r.add_get("/w/surveys/{id}/results.csv", survey_results_csv)
     r.add_get("/w/faq", faq_page)
     r.add_get("/w/faq/new", faq_edit)
     r.add_post("/w/faq/new", faq_edit)
