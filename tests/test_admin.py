@@ -427,3 +427,80 @@ async def test_a_common_question_stored_by_another_process_is_answered_by_the_bo
             "answer": "校服费用标准在各校公示栏公布。", "unit": "jyj-sfc", "review_by": "2027-06-30"}
     await dialog.db(campaign_defs.save, "faq", "xiaofu", body, dialog.clock.now(), LEADER)
     await talk(dialog, "o_faq_other", "请问校服费用标准在哪里可以查到", expect="校服费用标准在各校公示栏公布")
+
+
+class FormFields:
+    """The fields a browser would post from the page's form with this action (inputs, checked boxes, selected
+    options, textareas)."""
+
+    def __init__(self, page: str, action: str):
+        from html.parser import HTMLParser
+        fields: list[tuple[str, str]] = []
+        state = {"in_form": False, "done": False, "select": None, "textarea": None, "text": ""}
+
+        class P(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                a = dict(attrs)
+                if state["done"]:
+                    return
+                if tag == "form" and a.get("action") == action:
+                    state["in_form"] = True
+                if not state["in_form"]:
+                    return
+                if tag == "input" and a.get("name"):
+                    if a.get("type") == "checkbox" and "checked" not in a:
+                        return
+                    fields.append((a["name"], a.get("value", "")))
+                elif tag == "select":
+                    state["select"] = a.get("name")
+                elif tag == "option" and state["select"] and "selected" in a:
+                    fields.append((state["select"], a.get("value", "")))
+                elif tag == "textarea":
+                    state["textarea"], state["text"] = a.get("name"), ""
+
+            def handle_data(self, data):
+                if state["textarea"]:
+                    state["text"] += data
+
+            def handle_endtag(self, tag):
+                if tag == "select":
+                    state["select"] = None
+                elif tag == "textarea" and state["textarea"]:
+                    fields.append((state["textarea"], state["text"]))
+                    state["textarea"] = None
+                elif tag == "form" and state["in_form"]:
+                    state["in_form"], state["done"] = False, True
+
+        P().feed(page)
+        self.fields = fields
+
+
+async def test_a_file_survey_shown_in_the_form_posts_back_unchanged_and_an_edit_replaces_it(dialog):
+    file_survey = dialog.app[DISPATCHER].campaign.p.surveys["school-2026"]
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        page = await (await s.get("/w/surveys/school-2026")).text()
+        fields = FormFields(page, "/w/surveys/school-2026").fields
+        assert ("title", "2026年度学校民主测评") in fields
+        async with s.post("/w/surveys/school-2026", data=fields) as resp:
+            body = await resp.text()
+            assert resp.status == 200 and "已保存问卷" in body, re.search(r"role=\"alert\"[^<]*>([^<]*)", body)
+        stored = dialog.app[DISPATCHER].campaign.p.surveys["school-2026"]
+        assert stored.questions == file_survey.questions and stored.units == file_survey.units
+        assert (stored.title, stored.opens, stored.closes, stored.intro) == \
+            (file_survey.title, file_survey.opens, file_survey.closes, file_survey.intro)
+        fields = [(k, "2026-12-15" if k == "closes" else v) for k, v in fields]
+        async with s.post("/w/surveys/school-2026", data=fields) as resp:
+            assert resp.status == 200
+    assert str(dialog.app[DISPATCHER].campaign.p.surveys["school-2026"].closes) == "2026-12-15"
+
+
+async def test_a_file_question_shown_in_the_form_posts_back_unchanged(dialog):
+    campaign = dialog.app[DISPATCHER].campaign
+    [entry] = [e for e in campaign.files[1] if e.id == "huapian"]
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        page = await (await s.get("/w/faq/huapian")).text()
+        async with s.post("/w/faq/huapian", data=FormFields(page, "/w/faq/huapian").fields) as resp:
+            assert resp.status == 200 and "已保存这条问答" in await resp.text()
+    assert [e for e in campaign.faq.entries if e.id == "huapian"] == [entry]
