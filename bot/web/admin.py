@@ -13,7 +13,9 @@ else gets 404 for these pages, as for another unit's ticket.
 """
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -377,12 +379,29 @@ def _review_period(request: web.Request, t: float, tz) -> str:
         return review.month_of(t, tz)
 
 
+# A period's review is computed once a minute at most (a year at a million tickets takes seconds, on a reader):
+# leaders opening the ranking on Monday morning, and its XLSX, share one computation. Comments are read fresh.
+REVIEWS = web.AppKey("admin_reviews", dict)
+REVIEW_TTL_SECONDS = 60
+
+
 async def _build_review(request: web.Request, period: str, kind: str | None):
     """The one computation behind `tingjian review`, the signed /review page and this one."""
     from bot.app import CONFIG, DB, DISPATCHER
     config, d = request.app[CONFIG], request.app[DISPATCHER]
-    return await request.app[DB].read(review.build, period, d.calendar.tz, config.review.weights(),
-                                      _surveys(request), config.campaign.min_responses, auth.now(request), kind)
+    cache, key, moment = request.app[REVIEWS], (period, kind), time.monotonic()
+    entry = cache.get(key)
+    if entry is None or entry[0] < moment:
+        for k in [k for k, (until, _) in cache.items() if until < moment]:
+            del cache[k]
+        entry = cache[key] = (moment + REVIEW_TTL_SECONDS, asyncio.ensure_future(request.app[DB].read(
+            review.build, period, d.calendar.tz, config.review.weights(), _surveys(request),
+            config.campaign.min_responses, auth.now(request), kind)))
+    try:
+        return await asyncio.shield(entry[1])
+    except Exception:
+        cache.pop(key, None)
+        raise
 
 
 def _surveys(request: web.Request) -> dict:
@@ -393,7 +412,8 @@ def _surveys(request: web.Request) -> dict:
 
 @staff_page
 async def review_page(request: web.Request, v: Viewer) -> web.Response:
-    _leaders_only(v)
+    if v.user["role"] not in review.COMMENT_ROLES:  # who may 点评 in WeChat: leaders (and admins)
+        raise not_found()
     tz, t, ip = _tz(request), auth.now(request), _ip(request)
     period = _review_period(request, t, tz)
     kind = request.query.get("kind", "")
@@ -408,8 +428,6 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
             author = v.user.get("name") or v.openid
 
             def add(db):
-                if v.user["role"] not in review.COMMENT_ROLES:
-                    raise ValueError("role")
                 cid = review_store.add_comment(db, unit, period, author, body, public, t)
                 websessions.audit(db, t, v.openid, "review:comment", None,
                                   f"{unit} {period} {'公开' if public else '内部'} #{cid}", ip)
@@ -457,6 +475,7 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
         components=review.COMPONENTS, names=review.COMPONENT_NAMES,
         comments=[{**c, "unit_name": names.get(c["unit_code"], c["unit_code"]),
                    "when": _fmt(c["created_at"], tz)} for c in comments],
+        by_unit={code: [c for c in comments if c["unit_code"] == code] for code in {c["unit_code"] for c in comments}},
         reviewed=[u for u in units if u["kind"] in review.REVIEWED_KINDS],
         error=error, typed=typed, kind_names=UNIT_KIND_NAMES,
         xlsx=f"/w/review/{period}.xlsx" + (f"?kind={kind}" if kind else ""))
@@ -490,6 +509,7 @@ async def review_xlsx(request: web.Request, v: Viewer) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
+    app[REVIEWS] = {}
     r = app.router
     r.add_get("/w/admin", hub)
     r.add_get("/w/units", units_page)
