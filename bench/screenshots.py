@@ -115,7 +115,19 @@ async def seed(app: web.Application, clock: FixedClock) -> list[str]:
         if i == 6:
             await db.run(act, d, who, number, "request_extension", 3, "需要现场核查并约谈相关教师")
     await db.run(act, d, "o_demo_leader", numbers[3], "press", "supervise", "请于本周五前办结并报告结果")
+    await db.run(_survey_answers, clock.now())
     return numbers
+
+
+def _survey_answers(db, now: float) -> None:
+    """群众评议 responses for the results page: enough for one school, too few for another."""
+    from storage import surveys
+    for unit, count in (("jn-syxx", 8), ("jn-yyxx", 3)):
+        for i in range(count):
+            row = surveys.begin(db, "school-2026", unit, f"o_sample_rater_{unit}_{i}", now - 3600 * (i + 1), {})
+            scores = {q: 3 + (i + k) % 3 for k, q in enumerate(("attitude", "efficiency", "fees", "ethics",
+                                                                 "overall"))}
+            surveys.submit(db, row["id"], {**scores, "role": 1 + i % 3, "comment": None}, now - 3600 * i, i == 0)
 
 
 async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: list[str], out: Path) -> list[Path]:
