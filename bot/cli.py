@@ -248,6 +248,44 @@ def cmd_staff_list(args) -> int:
     return 0
 
 
+def cmd_staff_invites(args) -> int:
+    """Invite codes with their state (the workbench's 人员 page lists the same)."""
+    import time
+
+    from storage import staff
+    _, rows = _with_db(args, staff.invites, time.time())
+    if not rows:
+        print("no invite codes yet: tingjian staff invite --unit CODE --role handler --name NAME")
+    for r in rows:
+        print(f"{r['id']}\t{r['selector'] or ''}······\t{r['state']}\t{r['role']}\t{r['unit_code']}\t{r['name']}"
+              f"\tcreated {_when(r['created_at'])}\texpires {_when(r['expires_at'])}"
+              + (f"\tused by {r['used_by']}" if r["used_by"] else ""))
+    return 0
+
+
+def cmd_staff_revoke(args) -> int:
+    import time
+
+    from storage import staff
+    _, row = _with_db(args, staff.revoke_invite, args.id, time.time())
+    if row is None:
+        print(f"tingjian: invite {args.id} is not open (used, expired, revoked or unknown)", file=sys.stderr)
+        return 1
+    print(f"invite {args.id} for {row['name']} ({row['role']}, {row['unit_code']}) revoked")
+    return 0
+
+
+def cmd_staff_role(args) -> int:
+    from storage import staff
+    try:
+        _, before = _with_db(args, staff.set_role, args.openid, args.role)
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.openid}: {before['role']} → {args.role} ({before['unit_code']})")
+    return 0
+
+
 def cmd_staff_remove(args) -> int:
     """Unbind, and in the same transaction hand the person's open tickets back to their unit: the notices to
     whoever now acts for it go into the outbox, which the running service sends."""
@@ -916,6 +954,22 @@ def build_parser() -> argparse.ArgumentParser:
     q = staff_sub.add_parser("list", help="list bound staff", description="List bound staff accounts.")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_staff_list)
+    q = staff_sub.add_parser("invites", help="list invite codes and their state",
+                             description="Invite codes, newest first: id, the code's first characters, state "
+                                         "(open, used, expired, revoked), role, unit and name.")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_invites)
+    q = staff_sub.add_parser("revoke", help="revoke an unused invite code",
+                             description="Withdraw an invite code nobody has used yet (id from `staff invites`).")
+    q.add_argument("id", type=int)
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_revoke)
+    q = staff_sub.add_parser("role", help="change a staff member's role",
+                             description="Change the role of a bound staff member within their unit.")
+    q.add_argument("openid")
+    q.add_argument("role", choices=("handler", "supervisor", "leader", "admin"))
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_role)
     q = staff_sub.add_parser("remove", help="unbind a staff account", description="Make an openid a citizen again; "
                              "their open tickets go back to their unit, which is told.")
     q.add_argument("openid")
