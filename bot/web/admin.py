@@ -353,16 +353,13 @@ async def staff_list(request: web.Request, v: Viewer) -> web.Response:
         return staff.list_staff(db), directory.all_units(db), staff.invites(db, t)
 
     rows, units, invites = await read(request, load)
-    unit_filter = request.query.get("unit", "")
     people = [{**r, "role_name": texts.ROLE_NAMES.get(r["role"], r["role"]),
-               "seen": _fmt(r["last_seen_at"], tz, "%Y-%m-%d")} for r in rows
-              if not unit_filter or r["unit_code"] == unit_filter]
+               "seen": _fmt(r["last_seen_at"], tz, "%Y-%m-%d")} for r in rows]
     invites = [{**i, "state_name": INVITE_STATES[i["state"]], "role_name": texts.ROLE_NAMES.get(i["role"], i["role"]),
                 "created": _fmt(i["created_at"], tz), "expires": _fmt(i["expires_at"], tz),
                 "used": _fmt(i["used_at"], tz)} for i in invites]
     ctx = await _context(request, v, people=people, units=units, roles=[(r, texts.ROLE_NAMES[r]) for r in ROLE_CHOICES],
-                         made=made, hours=_invite_hours(request), invites=invites, error=error, typed=typed,
-                         unit_filter=unit_filter)
+                         made=made, hours=_invite_hours(request), invites=invites, error=error, typed=typed)
     response = _render("w_staff.html", request, ctx)
     if error:
         response.set_status(400)
