@@ -165,9 +165,17 @@ def remove(db: sqlite_utils.Database, openid: str) -> bool:
 
 
 def list_staff(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    # role IN (…), not != 'citizen': a search of the role index instead of a walk over every citizen
     return list(db.query(
         "SELECT u.openid, u.role, u.unit_code, u.name, n.name AS unit_name, u.last_seen_at FROM users u "
-        "LEFT JOIN units n ON n.code = u.unit_code WHERE u.role != 'citizen' ORDER BY u.unit_code, u.role, u.name"))
+        f"LEFT JOIN units n ON n.code = u.unit_code WHERE u.role IN ({','.join('?' * len(ROLES))}) "
+        "ORDER BY u.unit_code, u.role, u.name", ROLES))
+
+
+def count_by_unit(db: sqlite_utils.Database) -> dict[str, int]:
+    """Staff bound per unit code."""
+    return dict(db.execute(f"SELECT unit_code, count(*) FROM users WHERE role IN ({','.join('?' * len(ROLES))}) "
+                           "GROUP BY unit_code", ROLES).fetchall())
 
 
 def of_unit(db: sqlite_utils.Database, unit_code: str, roles: tuple[str, ...] = ("handler", "supervisor")) -> list[str]:

@@ -90,10 +90,7 @@ async def units_page(request: web.Request, v: Viewer) -> web.Response:
         units = directory.all_units(db)
         names = {u["code"]: u["name"] for u in units}
         own = {r[0] for r in db.execute("SELECT DISTINCT scope FROM service_items")}
-        people: dict[str, int] = {}
-        for r in db.execute("SELECT unit_code, count(*) FROM users WHERE role != 'citizen' GROUP BY unit_code"):
-            people[r[0]] = r[1]
-        return units, names, own, people
+        return units, names, own, staff.count_by_unit(db)
 
     units, names, own, people = await read(request, load)
     if editable is not None:
