@@ -91,6 +91,7 @@ def act(db, d, openid: str, number: str, what: str, *args) -> None:
 
 async def seed(app: web.Application, clock: FixedClock) -> list[str]:
     d, db = app[DISPATCHER], app[DB]
+    await db.run(_survey_answers, clock.now())  # for the 群众评议 results page
     numbers = []
     for n, (text, school, kind, phone) in enumerate(SAMPLES):
         ticket = await db.run(file, d, text, school, kind, phone, n)
@@ -115,19 +116,7 @@ async def seed(app: web.Application, clock: FixedClock) -> list[str]:
         if i == 6:
             await db.run(act, d, who, number, "request_extension", 3, "需要现场核查并约谈相关教师")
     await db.run(act, d, "o_demo_leader", numbers[3], "press", "supervise", "请于本周五前办结并报告结果")
-    await db.run(_survey_answers, clock.now())
     return numbers
-
-
-def _survey_answers(db, now: float) -> None:
-    """群众评议 responses for the results page: enough for one school, too few for another."""
-    from storage import surveys
-    for unit, count in (("jn-syxx", 8), ("jn-yyxx", 3)):
-        for i in range(count):
-            row = surveys.begin(db, "school-2026", unit, f"o_sample_rater_{unit}_{i}", now - 3600 * (i + 1), {})
-            scores = {q: 3 + (i + k) % 3 for k, q in enumerate(("attitude", "efficiency", "fees", "ethics",
-                                                                 "overall"))}
-            surveys.submit(db, row["id"], {**scores, "role": 1 + i % 3, "comment": None}, now - 3600 * i, i == 0)
 
 
 async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: list[str], out: Path) -> list[Path]:
@@ -187,23 +176,6 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
     return made
 
 
-async def _management(page, base: str, out: Path, width: int) -> list[Path]:
-    """The leaders' management pages (bot/web/admin.py, bot/web/campaign_admin.py), and one form with an error."""
-    made = []
-    for name, path in (("admin", "/w/admin"), ("units", "/w/units"), ("unit", "/w/units/jn-syxx"),
-                       ("review", "/w/review?period=2026-11"), ("surveys", "/w/surveys"),
-                       ("survey", "/w/surveys/school-2026"), ("survey-results", "/w/surveys/school-2026/results"),
-                       ("faq", "/w/faq"), ("faq-edit", "/w/faq/huapian")):
-        await page.goto(base + path)
-        made.append(await _shot(page, out, f"leader-{name}-{width}"))
-    await page.goto(base + "/w/units/jn-syxx")
-    await page.fill("input[name=name]", "")
-    await page.evaluate("document.querySelector('input[name=name]').removeAttribute('required')")
-    await page.click("#unit button.primary")
-    made.append(await _shot(page, out, f"leader-unit-error-{width}"))
-    return made
-
-
 async def _shot(page, out: Path, name: str) -> Path:
     path = out / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
@@ -229,6 +201,36 @@ async def main(out: Path, port: int) -> None:
     for path in made:
         print(path)
     print(f"{len(made)} screenshots in {out}/")
+
+
+# -- the management pages (bot/web/admin.py) -------------------------------------------------------------------------
+
+def _survey_answers(db, now: float) -> None:
+    """群众评议 responses for the results page: enough for one school, too few for another."""
+    from storage import surveys
+    for unit, count in (("jn-syxx", 8), ("jn-yyxx", 3)):
+        for i in range(count):
+            row = surveys.begin(db, "school-2026", unit, f"o_sample_rater_{unit}_{i}", now - 3600 * (i + 1), {})
+            scores = {q: 3 + (i + k) % 3 for k, q in enumerate(("attitude", "efficiency", "fees", "ethics",
+                                                                 "overall"))}
+            surveys.submit(db, row["id"], {**scores, "role": 1 + i % 3, "comment": None}, now - 3600 * i, i == 0)
+
+
+async def _management(page, base: str, out: Path, width: int) -> list[Path]:
+    """The leaders' management pages (bot/web/admin.py, bot/web/campaign_admin.py), and one form with an error."""
+    made = []
+    for name, path in (("admin", "/w/admin"), ("units", "/w/units"), ("unit", "/w/units/jn-syxx"),
+                       ("review", "/w/review?period=2026-11"), ("surveys", "/w/surveys"),
+                       ("survey", "/w/surveys/school-2026"), ("survey-results", "/w/surveys/school-2026/results"),
+                       ("faq", "/w/faq"), ("faq-edit", "/w/faq/huapian")):
+        await page.goto(base + path)
+        made.append(await _shot(page, out, f"leader-{name}-{width}"))
+    await page.goto(base + "/w/units/jn-syxx")
+    await page.fill("input[name=name]", "")
+    await page.evaluate("document.querySelector('input[name=name]').removeAttribute('required')")
+    await page.click("#unit button.primary")
+    made.append(await _shot(page, out, f"leader-unit-error-{width}"))
+    return made
 
 
 if __name__ == "__main__":

@@ -509,8 +509,6 @@ def setup(app: web.Application) -> None:
     r.add_get("/w/units", units_page)
     r.add_get("/w/units/{code}", unit_page)
     r.add_post("/w/units/{code}", unit_page)
-    r.add_get("/w/staff", staff_list)
-    r.add_post("/w/staff", staff_list)
     r.add_get("/w/review", review_page)
     r.add_post("/w/review", review_page)
     r.add_get("/w/review/{period}.xlsx", review_xlsx)

@@ -431,12 +431,21 @@ async def audit_page(request: web.Request, v: Viewer) -> web.Response:
                                                            more=items[-1]["id"] if len(items) == 100 else None))
 
 
+# -- staff (leaders and admins) ------------------------------------------------------------------------------------
+async def staff_page_(request: web.Request) -> web.StreamResponse:
+    """人员 lives with the other management pages (bot/web/admin.py)."""
+    from bot.web.admin import staff_list
+    return await staff_list(request)
+
+
 async def _to_inbox(request: web.Request) -> web.Response:
     raise web.HTTPFound("/w/")
 
 
 def setup(app: web.Application) -> None:
     from pathlib import Path
+    from bot.web import admin
+    admin.setup(app)  # the directory, service items, invites, the review, surveys and common questions (leaders)
     r = app.router
     r.add_get("/w/login", login_page)
     r.add_get("/w/signin/{token}", signin_get)
@@ -449,9 +458,10 @@ def setup(app: web.Application) -> None:
     r.add_get("/w/notices", notices_page)
     r.add_get("/w/dashboard", dashboard_page)
     r.add_get("/w/audit", audit_page)
+    r.add_get("/w/staff", staff_page_)
+    r.add_post("/w/staff", staff_page_)
     r.add_static("/w/static", Path(__file__).with_name("static"))
-    from bot.web import admin, attachments, exports, citizen
-    admin.setup(app)  # directory, staff, invites, the review (leaders)
+    from bot.web import attachments, exports, citizen
     attachments.setup(app)
     exports.setup(app)
     citizen.setup(app)
