@@ -38,6 +38,7 @@ DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 
 _GAP_MARKS = ("…", "...")
 _SENTENCE_END = "。！？!?；;\n"
+SHORT_CHARS = 60  # a WeChat-style message: one line of at most this many characters
 _MAX_CHARS = 1200  # longer messages are cut: the demand is stated at the start (and in the title)
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -232,19 +233,24 @@ class Router:
     # ---------------------------------------------------------------- loading
     @classmethod
     def from_toml(
-        cls, path: str | Path | None = None, schools: Iterable[tuple[str, str, Sequence[str]]] = ()
+        cls, path: str | Path | None = None, schools: Iterable[tuple[str, str, Sequence[str]]] = (),
+        train: bool = True,
     ) -> "Router":
+        """The Router of a rules file, with the model its [model] section names (unless train=False)."""
         p = Path(path) if path is not None else DEFAULT_RULES
         with open(p, "rb") as f:
             rules = tomllib.load(f)
         router = cls(rules, schools)
-        training = rules.get("model", {}).get("training")
-        if training:
-            router.train(Path(p).parent / training)
+        ms = rules.get("model", {})
+        if train and ms.get("weights"):
+            from .linear import LinearModel
+            router.model = LinearModel.load(Path(p).parent / ms["weights"])
+        elif train and ms.get("training"):
+            router.train(Path(p).parent / ms["training"])
         return router
 
     def train(self, path: str | Path) -> None:
-        """Train the statistical model the rules consult where they are unsure (see [model] in the rules)."""
+        """Train a naive Bayes model on a labelled CSV at start-up (the older, lighter alternative to weights)."""
         from .model import read_training, train
         priors = {c: float(v) for c, v in self.model_settings.get("priors", {}).items()}
         self.model = train(read_training(path), CATEGORIES, self._tok, self.prepare, priors)
@@ -420,11 +426,30 @@ class Router:
     def _rank(self, scores: dict[str, float]) -> list[str]:
         return sorted(CATEGORIES, key=lambda c: (-scores[c], self.priority[c]))
 
-    def route(self, text: str) -> Decision:
+    def rules_decision(self, text: str) -> dict:
+        """What the rules alone make of a text: its prepared form, scores, the winner and the evidence."""
         raw = str(text or "")[:_MAX_CHARS]
         norm = self._normalise(raw)
         school, t = self._scan_schools(norm.text)
         scores, contrib, vetoed, veto_words = self._score(t)
+        ranked = self._rank(scores)
+        top = ranked[0]
+        s1, s2 = scores[top], scores[ranked[1]]
+        if s1 < self.min_score:
+            edu = any(w in t for w in self._edu_words)
+            top = self.fallback_edu if edu else self.fallback_none
+            confidence = 0.2 if edu or s1 > 0 else 0.3
+        else:
+            share = s1 / (s1 + s2)
+            strength = 1.0 - math.exp(-s1 / 4.0)
+            confidence = round(max(0.05, min(1.0, share * strength)), 3)
+        short = "\n" not in raw.strip() and len(raw.strip()) <= SHORT_CHARS
+        return {"t": t, "norm": norm, "short": short, "school": school, "scores": scores, "contrib": contrib, "vetoed": vetoed,
+                "veto_words": veto_words, "top": top, "confidence": confidence, "s1": s1}
+
+    def route(self, text: str) -> Decision:
+        r = self.rules_decision(text)
+        t, norm, scores, contrib, vetoed = r["t"], r["norm"], r["scores"], r["contrib"], r["vetoed"]
         read_as = {meant: f"{seen}≈{meant}" for seen, meant in norm.fixes}
 
         def shown(word: str) -> str:
@@ -438,26 +463,13 @@ class Router:
             for (w, cat, _k), v in contrib.items()
             if cat not in vetoed and v != 0
         ]
-        explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in veto_words]
+        explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
 
-        ranked = self._rank(scores)
-        top = ranked[0]
-        s1, s2 = scores[top], scores[ranked[1]]
-        if s1 < self.min_score:
-            edu = any(w in t for w in self._edu_words)
-            top = self.fallback_edu if edu else self.fallback_none
-            confidence = 0.2 if edu else 0.3
-            if s1 > 0:
-                confidence = 0.2
-        else:
-            share = s1 / (s1 + s2)
-            strength = 1.0 - math.exp(-s1 / 4.0)
-            confidence = round(max(0.05, min(1.0, share * strength * 1.0)), 3)
-            confidence = max(confidence, 0.05)
-
+        top, confidence = r["top"], r["confidence"]
         if self.model is not None:
-            top, confidence, extra = self._consult_model(t, top, confidence, s1)
-            explanation += extra
+            probs, known = self.model.predict(t, self._tok)
+            top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
+            explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
         explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
         urgent_words = self._urgent(t)
@@ -466,7 +478,7 @@ class Router:
             confidence=float(confidence),
             scores=scores,
             explanation=explanation,
-            school=school,
+            school=r["school"],
             label=self.labels.get(top, ""),
             urgent=bool(urgent_words),
             urgent_words=urgent_words,
@@ -475,20 +487,55 @@ class Router:
             fixes=tuple(read_as.values()),
         )
 
-    def _consult_model(self, t: str, top: str, confidence: float, s1: float):
-        """Where the rules are unsure, the statistical model may decide; it says which words moved it."""
-        ms = self.model_settings
-        # no rule word, or only a general one such as 学校 (the other_edu fallback words)
-        weak = s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5)))
-        unsure = weak or confidence < float(ms.get("unsure_below", 0.35))
-        if not unsure:
+    def combine(self, r: dict, probs: Sequence[float], known: Sequence[str], model, ms: dict):
+        """The rules' decision r and the model's probabilities -> (category, confidence, the model's words).
+
+        `fuse` (the default): each category's rule share (its score + 1, over all scores + 1 each) raised to
+        `rule_weight`, times the model's probability; with no rule signal the model decides alone, with a
+        clear one the rules do. `gate`: the model decides only where the rules are unsure. The model's words
+        are shown whenever it chose a category the rules did not, or the rules had nothing to say."""
+        labels = model.labels
+        top, confidence, s1 = r["top"], r["confidence"], r["s1"]
+        mode = ms.get("mode", "fuse")
+        if mode == "rules":
             return top, confidence, []
-        cat, p, words = self.model.predict(t, self._tok)
-        need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
-        if cat == top or p < need:
-            return top, confidence, []
-        extra = [{"word": f"模型 model: {w}", "category": cat, "weight": round(v, 3)} for w, v in words]
-        return cat, round(min(p, 0.6), 3), extra
+        ranked = sorted(range(len(labels)), key=probs.__getitem__, reverse=True)
+        # where the model learnt little (long letters, English), it only speaks where the rules are unsure
+        if mode == "gate" or (not r["short"] and ms.get("long") == "gate") \
+                or (r["norm"].lang != "zh" and ms.get("english") == "gate"):
+            weak = s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5)))
+            if not (weak or confidence < float(ms.get("unsure_below", 0.35))):
+                return top, confidence, []
+            best = ranked[0]
+            need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
+            if labels[best] == top or probs[best] < need:
+                return top, confidence, []
+            return labels[best], round(min(probs[best], 0.6), 3), model.why(known, best, ranked[1])
+        scores = r["scores"]
+        lam = float(ms.get("rule_weight", 1.5))
+        eps = float(ms.get("rule_smoothing", 1.0))
+        total = sum(scores.values()) + eps * len(labels)
+        oos_bias = float(ms.get("out_of_scope_bias", 0.0))
+        # The model learnt from short messages mostly: on a long letter its word counts mislead it more than
+        # the rules, which see the whole letter (and the title twice).
+        mw = 1.0 if r["short"] else float(ms.get("long_model_weight", 1.0))
+        lp = [mw * math.log(max(p, 1e-9)) for p in probs]
+        if mode == "add":  # rule scores as log-odds: a long letter's many rule words outweigh the model
+            z = [lp[k] + lam * scores[c] for k, c in enumerate(labels)]
+        else:
+            z = [lp[k] + lam * math.log((scores[c] + eps) / total) for k, c in enumerate(labels)]
+        z[labels.index(self.fallback_none)] += oos_bias
+        if s1 < self.min_score and top == self.fallback_edu:
+            z[labels.index(top)] += float(ms.get("fallback_bonus", 0.0))
+        m = max(z)
+        e = [math.exp(v - m) for v in z]
+        post = [v / sum(e) for v in e]
+        order = sorted(range(len(labels)), key=post.__getitem__, reverse=True)
+        best, second = order[0], order[1]
+        cat = labels[best]
+        if cat == top and s1 >= self.min_score:
+            return cat, round(max(confidence, post[best]) if post[best] > 0.9 else confidence, 3), []
+        return cat, round(post[best], 3), model.why(known, best, second)
 
     def _urgent(self, t: str) -> tuple[str, ...]:
         found = [w for w in self._urgent_plain if w in t]
