@@ -221,6 +221,7 @@ class Router:
         vocab = set(self._words) | set(self._edu_words)  # not phrases: 都小学 (a name) is no slip of 读小学
         vocab |= {w for ws in self.context.values() for w in ws}
         freq = self._tok.FREQ
+        self._cut = _LastCut(self._tok)
         self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ)
         self.model = None  # a statistical model consulted where the rules are unsure (set by from_toml)
         self.model_settings = rules.get("model", {})
@@ -281,7 +282,7 @@ class Router:
         """Rule words found in text, respecting jieba word boundaries."""
         if not text:
             return {}
-        tokens = list(self._tok.cut(text, HMM=False))
+        tokens = self._cut.cut(text)
         n = len(text)
         starts = bytearray(n + 1)  # 1 where a token starts (or text ends)
         tok_id = [0] * n
@@ -386,8 +387,10 @@ class Router:
                     found[idx] = found.get(idx, 0) + 1
         return [(self._english[idx][1], k) for idx, k in found.items()]
 
-    def _score(self, t: str):
-        """Scores of every category for normalised text t, with each word's contribution."""
+    def _score(self, t: str, whole: str | None = None):
+        """Scores of every category for normalised text t, with each word's contribution. The `context` words
+        are looked for in `whole` (the whole message, when t is a part of it)."""
+        whole = t if whole is None else whole
         title, _, body = t.partition("\n")
         contrib: dict[tuple[str, str, str], float] = {}
         vetoed: set[str] = set()
@@ -413,9 +416,9 @@ class Router:
             scores[cat] += v
         for c in vetoed:
             scores[c] = 0.0
-        english_edu = _ENGLISH_EDU.search(t) is not None
+        english_edu = _ENGLISH_EDU.search(whole) is not None
         for c, ctx in self.context.items():
-            if ctx and scores[c] > 0 and not english_edu and not any(w in t for w in ctx):
+            if ctx and scores[c] > 0 and not english_edu and not any(w in whole for w in ctx):
                 cut = scores[c] * (1.0 - self.context_factor)
                 scores[c] -= cut
                 contrib[("(无语境 no context)", c, "context")] = -cut
@@ -467,7 +470,7 @@ class Router:
 
         top, confidence = r["top"], r["confidence"]
         if self.model is not None:
-            probs, known = self.model.predict(t, self._tok)
+            probs, known = self.model.predict(t, self._cut)
             top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
             explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
         explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
@@ -533,8 +536,11 @@ class Router:
         order = sorted(range(len(labels)), key=post.__getitem__, reverse=True)
         best, second = order[0], order[1]
         cat = labels[best]
-        if cat == top and s1 >= self.min_score:
-            return cat, round(max(confidence, post[best]) if post[best] > 0.9 else confidence, 3), []
+        if s1 < self.min_score:  # no rule word: the model alone, never sure of it
+            return cat, round(min(post[best], float(ms.get("alone_at_most", 0.5))), 3), \
+                model.why(known, best, second)
+        if cat == top:
+            return cat, round(max(confidence, post[best]), 3), []
         return cat, round(post[best], 3), model.why(known, best, second)
 
     def _urgent(self, t: str) -> tuple[str, ...]:
@@ -579,7 +585,7 @@ class Router:
             if top not in self._subjects:
                 absorbed = set()
             for piece in pieces:
-                ps, pc, _v, _w = self._score(piece.replace("\n", "，"))
+                ps, pc, _v, _w = self._score(piece.replace("\n", "，"), t)
                 cat = self._rank(ps)[0]
                 if ps[cat] >= self.matter_min:
                     add(cat, ps[cat], words_of(cat, pc))
@@ -594,6 +600,22 @@ class Router:
             if sc >= self.matter_strong and sc >= self.matter_ratio * s1:
                 add(cat, sc, words_of(cat, contrib))
         return tuple(matters)
+
+
+class _LastCut:
+    """The tokenizer with its last cut remembered: the rules and the model cut a short message alike, once."""
+
+    def __init__(self, tok: jieba.Tokenizer):
+        self._tok = tok
+        self._last: tuple[str, list[str]] = ("", [])
+
+    def cut(self, text: str, HMM: bool = False) -> list[str]:
+        last = self._last  # one read: another thread may replace it, never half
+        if last[0] == text and text:
+            return last[1]
+        tokens = list(self._tok.cut(text, HMM=False))
+        self._last = (text, tokens)
+        return tokens
 
 
 _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "职业学院", "职业学校", "技工学校", "小学", "中学",
