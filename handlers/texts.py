@@ -142,10 +142,10 @@ def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None
     if not lines:
         lines = [HOTLINE_FOOD if category == "safety" and not said else HOTLINE_DANGER]
     if bureau:
-        lines.append(HOTLINE_BUREAU.format(phone=bureau))
+        lines.append(HOTLINE_BUREAU)
     if lang == "en":
-        return " ".join(HOTLINES_EN[line] for line in lines).replace("{phone}", bureau)
-    return "".join(lines)
+        return " ".join(HOTLINES_EN[line] for line in lines).format(phone=bureau)
+    return "".join(lines).format(phone=bureau)
 
 
 def excerpt(text: str, limit: int = 40) -> str:
