@@ -101,7 +101,12 @@ class LinearModel:
         """The features that most favour label `best` over label `other`, shown without their prefixes."""
         x = 1.0 / math.sqrt(len(known)) if known else 0.0
         scored = sorted((((self.rows[f][best] - self.rows[f][other]) * x, f) for f in known), reverse=True)
-        return [(f.split(":", 1)[-1], round(v, 2)) for v, f in scored[:k] if v > 0]
+        out: dict[str, float] = {}
+        for v, f in scored:
+            if v <= 0 or len(out) == k:
+                break
+            out.setdefault(f.split(":", 1)[-1], round(v, 2))  # 建议 the word and 建议 the pair: shown once
+        return list(out.items())
 
 
 def softmax(z: Sequence[float]) -> list[float]:

@@ -511,9 +511,13 @@ class Router:
                 return top, confidence, []
             best = ranked[0]
             need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
+            if top == self.fallback_none and labels[best] != top:
+                # not one education word: most such messages are not the bureau's, so claiming one needs more
+                need = max(need, float(ms.get("claim_no_education_word", 0.0)))
             if labels[best] == top or probs[best] < need:
                 return top, confidence, []
-            return labels[best], round(min(probs[best], 0.6), 3), model.why(known, best, ranked[1])
+            cap = float(ms.get("alone_at_most", 0.5)) if s1 < self.min_score else 0.6
+            return labels[best], round(min(probs[best], cap), 3), model.why(known, best, ranked[1])
         scores = r["scores"]
         lam = float(ms.get("rule_weight", 1.5))
         eps = float(ms.get("rule_smoothing", 1.0))
