@@ -37,9 +37,9 @@ DESIGNS = [
     ("add b=.5|gate+en", {"mode": "add", "rule_weight": 0.5, "unsure_below": 0.5, "take_no_signal": 0.4, "take_over": 0.7, "long": "gate", "english": "gate"}),
     ("fuse l=1.5|gate+en", {"mode": "fuse", "rule_weight": 1.5, "unsure_below": 0.5, "take_no_signal": 0.4, "take_over": 0.7, "long": "gate", "english": "gate"}),
     ("fuse l=3|gate+en", {"mode": "fuse", "rule_weight": 3.0, "unsure_below": 0.5, "take_no_signal": 0.4, "take_over": 0.7, "long": "gate", "english": "gate"}),
+    # chosen (default_rules.toml [model]): best on the messages the rules never saw (CV "fresh") and own_heldout2
     ("fuse l=2|gate+en claim.7", {"mode": "fuse", "rule_weight": 2.0, "unsure_below": 0.5, "take_no_signal": 0.4,
                                   "take_over": 0.7, "long": "gate", "english": "gate", "claim_no_education_word": 0.7}),
-    # chosen (default_rules.toml [model]): best on the messages the rules never saw, in CV and own_heldout2
     ("fuse l=2|gate+en", {"mode": "fuse", "rule_weight": 2.0, "unsure_below": 0.5, "take_no_signal": 0.4, "take_over": 0.7, "long": "gate", "english": "gate"}),
 ]
 
