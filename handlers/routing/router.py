@@ -516,7 +516,7 @@ class Router:
                 need = max(need, float(ms.get("claim_no_education_word", 0.0)))
             if labels[best] == top or probs[best] < need:
                 return top, confidence, []
-            cap = float(ms.get("alone_at_most", 0.5)) if s1 < self.min_score else 0.6
+            cap = float(ms.get("alone_at_most", 0.45)) if s1 < self.min_score else 0.6
             return labels[best], round(min(probs[best], cap), 3), model.why(known, best, ranked[1])
         scores = r["scores"]
         lam = float(ms.get("rule_weight", 1.5))
@@ -541,7 +541,7 @@ class Router:
         best, second = order[0], order[1]
         cat = labels[best]
         if s1 < self.min_score:  # no rule word: the model alone, never sure of it
-            return cat, round(min(post[best], float(ms.get("alone_at_most", 0.5))), 3), \
+            return cat, round(min(post[best], float(ms.get("alone_at_most", 0.45))), 3), \
                 model.why(known, best, second)
         if cat == top:
             return cat, round(max(confidence, post[best]), 3), []
