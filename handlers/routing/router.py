@@ -540,9 +540,10 @@ class Router:
         order = sorted(range(len(labels)), key=post.__getitem__, reverse=True)
         best, second = order[0], order[1]
         cat = labels[best]
-        if s1 < self.min_score:  # no rule word: the model alone, never sure of it
+        if s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5))):
+            # no rule word, or only a general one such as 学校: the model all but alone, never sure of it
             return cat, round(min(post[best], float(ms.get("alone_at_most", 0.45))), 3), \
-                model.why(known, best, second)
+                model.why(known, best, second) if cat != top or s1 < self.min_score else []
         if cat == top:
             return cat, round(max(confidence, post[best]), 3), []
         return cat, round(post[best], 3), model.why(known, best, second)
