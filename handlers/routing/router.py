@@ -15,6 +15,8 @@ How a message is scored (all numbers come from the rules file, see default_rules
 * The highest score wins; equal scores go to the category with the smaller `priority`. With no signal at all
   the message goes to other_edu if it contains a general education word, else out_of_scope, with low
   confidence.
+* Where the rules file names a model ([model], see Router.combine), its probabilities are combined with the
+  scores; a decision the rules alone would not have taken shows the model's words in the explanation.
 """
 from __future__ import annotations
 
