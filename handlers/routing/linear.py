@@ -18,13 +18,14 @@ from typing import Sequence
 WEIGHTS = Path(__file__).with_name("model_weights.json")
 MODEL_CHARS = 300  # the demand is stated at the start (and in the title)
 SHORT_FOR_CHARS = 20
-_STOP_CHARS = frozenset("的了我你他她它是在有和就都也还要说吗呢吧啊呀么这那个们一不")
+_STOP_CHARS = frozenset("的了我你他她它是在有和就都也还要说吗呢吧啊呀么这那个们一不下想问请事情况")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z][a-z']+[a-z]")
 
 # Filler words: they say how people write, not what about.
-_STOP = frozenset("一下 一个 这个 那个 我想 想问 问问 请问 怎么 什么 我们 你们 他们 她们 咱们 事情 情况 问题 现在 已经 "
-                  "这样 那样 就是 还是 可以 不是 自己 知道 一直".split())
+_STOP = frozenset("一下 一个 这个 那个 我想 想问 问问 问一 问下 请问 怎么 什么 我们 你们 他们 她们 咱们 事情 情况 问题 "
+                  "现在 已经 这样 那样 就是 还是 可以 不是 自己 知道 一直 的事 的事情 一下学 想问一 问一下 下学校 "
+                  "请问一 我想问".split())
 _STOP_EN = frozenset("the and for with that this our you your are was were have has had not can what how when where why "
                      "who which from there they them his her its been will would could should about into does did "
                      "any all".split())
@@ -37,8 +38,8 @@ def features(text: str, tokenizer) -> list[str]:
     runs = _CJK_RUN.findall(t)
     for run in runs:
         n = len(run)
-        out.update(run[i:i + 2] for i in range(n - 1))
-        out.update(run[i:i + 3] for i in range(n - 2))
+        out.update(g for g in (run[i:i + 2] for i in range(n - 1)) if g not in _STOP)
+        out.update(g for g in (run[i:i + 3] for i in range(n - 2)) if g not in _STOP)
     if sum(map(len, runs)) <= SHORT_FOR_CHARS:  # single characters only where little else is said
         out.update("c:" + ch for run in runs for ch in run if ch not in _STOP_CHARS)
     out.update("e:" + _stem(w) for w in _LATIN_WORD.findall(t) if w not in _STOP_EN)
@@ -89,7 +90,7 @@ class LinearModel:
         known = [f for f in feats if f in rows]
         if not known:
             return list(self.bias), known
-        x = 1.0 / math.sqrt(len(known))
+        x = _scale(len(known))
         return [b + x * s for b, s in zip(self.bias, map(sum, zip(*(rows[f] for f in known))))], known
 
     def predict(self, text: str, tokenizer) -> tuple[list[float], list[str]]:
@@ -99,7 +100,7 @@ class LinearModel:
 
     def why(self, known: Sequence[str], best: int, other: int, k: int = 3) -> list[tuple[str, float]]:
         """The features that most favour label `best` over label `other`, shown without their prefixes."""
-        x = 1.0 / math.sqrt(len(known)) if known else 0.0
+        x = _scale(len(known))
         scored = sorted((((self.rows[f][best] - self.rows[f][other]) * x, f) for f in known), reverse=True)
         out: dict[str, float] = {}
         for v, f in scored:
@@ -107,6 +108,15 @@ class LinearModel:
                 break
             out.setdefault(f.split(":", 1)[-1], round(v, 2))  # 建议 the word and 建议 the pair: shown once
         return list(out.items())
+
+
+THIN = 8  # a message with fewer known features than this is thin evidence: its weights count less
+
+
+def _scale(n: int) -> float:
+    """Each feature's value: 1/sqrt(n), so long letters do not outvote short messages, but never above
+    1/sqrt(THIN), so two or three words (学校, 的事) cannot make the model sure."""
+    return 1.0 / math.sqrt(max(n, THIN)) if n else 0.0
 
 
 def softmax(z: Sequence[float]) -> list[float]:
@@ -139,7 +149,7 @@ def fit(docs: Sequence[tuple[list[str], int]], labels: Sequence[str], epochs: in
         rnd.shuffle(order)
         for k in order:
             idx, y = rows[k]
-            x = 1.0 / math.sqrt(len(idx)) if idx else 0.0
+            x = _scale(len(idx))
             z = list(b)
             for i in idx:
                 base = i * n
