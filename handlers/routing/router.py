@@ -245,11 +245,17 @@ class Router:
             rules = tomllib.load(f)
         router = cls(rules, schools)
         ms = rules.get("model", {})
+
+        def beside(name: str) -> Path:
+            # next to the rules file; a copy of the shipped rules elsewhere uses the shipped file
+            here = Path(p).parent / name
+            return here if here.exists() else DEFAULT_RULES.parent / name
+
         if train and ms.get("weights"):
             from .linear import LinearModel
-            router.model = LinearModel.load(Path(p).parent / ms["weights"])
+            router.model = LinearModel.load(beside(ms["weights"]))
         elif train and ms.get("training"):
-            router.train(Path(p).parent / ms["training"])
+            router.train(beside(ms["training"]))
         return router
 
     def train(self, path: str | Path) -> None:
@@ -504,13 +510,13 @@ class Router:
         mode = ms.get("mode", "fuse")
         if mode == "rules":
             return top, confidence, []
-        ranked = sorted(range(len(labels)), key=probs.__getitem__, reverse=True)
         # where the model learnt little (long letters, English), it only speaks where the rules are unsure
         if mode == "gate" or (not r["short"] and ms.get("long") == "gate") \
                 or (r["norm"].lang != "zh" and ms.get("english") == "gate"):
             weak = s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5)))
             if not (weak or confidence < float(ms.get("unsure_below", 0.35))):
                 return top, confidence, []
+            ranked = sorted(range(len(labels)), key=probs.__getitem__, reverse=True)
             best = ranked[0]
             need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
             if top == self.fallback_none and labels[best] != top:
@@ -524,21 +530,15 @@ class Router:
         lam = float(ms.get("rule_weight", 1.5))
         eps = float(ms.get("rule_smoothing", 1.0))
         total = sum(scores.values()) + eps * len(labels)
-        oos_bias = float(ms.get("out_of_scope_bias", 0.0))
-        # The model learnt from short messages mostly: on a long letter its word counts mislead it more than
-        # the rules, which see the whole letter (and the title twice).
-        mw = 1.0 if r["short"] else float(ms.get("long_model_weight", 1.0))
-        lp = [mw * math.log(max(p, 1e-9)) for p in probs]
-        if mode == "add":  # rule scores as log-odds: a long letter's many rule words outweigh the model
+        lp = [math.log(max(p, 1e-9)) for p in probs]
+        if mode == "add":  # rule scores as log-odds (an alternative, see handlers/routing/train.py)
             z = [lp[k] + lam * scores[c] for k, c in enumerate(labels)]
         else:
             z = [lp[k] + lam * math.log((scores[c] + eps) / total) for k, c in enumerate(labels)]
-        z[labels.index(self.fallback_none)] += oos_bias
-        if s1 < self.min_score and top == self.fallback_edu:
-            z[labels.index(top)] += float(ms.get("fallback_bonus", 0.0))
         m = max(z)
         e = [math.exp(v - m) for v in z]
-        post = [v / sum(e) for v in e]
+        se = sum(e)
+        post = [v / se for v in e]
         order = sorted(range(len(labels)), key=post.__getitem__, reverse=True)
         best, second = order[0], order[1]
         cat = labels[best]

@@ -72,3 +72,10 @@ def test_the_trainer_writes_weights_that_route(tmp_path, capsys):
     assert main(["--out", str(out), "--epochs", "1"]) == 0
     model = LinearModel.load(out)
     assert model.labels == CATEGORIES and len(model.index) > 1000
+
+
+def test_a_copy_of_the_rules_elsewhere_uses_the_shipped_weights(tmp_path):
+    from handlers.routing import DEFAULT_RULES
+    copy = tmp_path / "rules.toml"
+    copy.write_text(DEFAULT_RULES.read_text(encoding="utf-8"), encoding="utf-8")
+    assert isinstance(Router.from_toml(copy).model, LinearModel)
