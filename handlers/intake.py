@@ -250,6 +250,7 @@ class Draft:
     back_to: str | None = None          # the state a detour returns to
     shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
+    alerted: bool = False               # the hotlines for an urgent matter were given at once
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -290,7 +291,6 @@ class Plan:
     due_text: str
     days: int
     urgent: bool = False
-    hotlines: str = ""                  # for the citizen, when the matter is urgent
 
 
 @dataclass(frozen=True)
@@ -642,7 +642,7 @@ class Intake:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
                                                  due=plan.due_text)
                 if plan.urgent:
-                    done += "\n" + texts.URGENT_SUBMITTED.format(hotlines=plan.hotlines)
+                    done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
         if n == 2:
             d.parts, d.attachments = [], []
@@ -688,12 +688,16 @@ class Intake:
             self._refresh(d)
             if new and d.lang == "en":
                 replies = [Reply(texts.EN["WELCOME"]), *replies]
+        alert = ""
+        if d.routing.get("urgent") and not d.alerted:  # danger: the hotlines now, not after the questions
+            d.alerted = True
+            alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
-            if step.needed(self, d):
+            if step.needed(self, d):  # one message: a channel may deliver only the first at once
                 ask = step.ask(self, d)
-                if replies and replies[-1].to is None and not replies[-1].extra:  # one message: note, question
-                    return self._out(step.state, d, [*replies[:-1], Reply(replies[-1].text + "\n" + ask)])
-                return self._out(step.state, d, [*replies, Reply(ask)])
+                if replies and replies[-1].to is None and not replies[-1].extra:  # the note, then the question
+                    return self._out(step.state, d, [*replies[:-1], Reply(alert + replies[-1].text + "\n" + ask)])
+                return self._out(step.state, d, [*replies, Reply(alert + ask)])
         raise AssertionError("confirm is always needed")
 
     @staticmethod
@@ -822,9 +826,12 @@ class Intake:
             return True
         if core < 2:
             return False
-        # 乱收费, 老师打人: short, but a matter. (A lone surrogate would make the router's converter raise.)
+        # 乱收费, 老师打人: short, but a matter -- a keyword of the rules, not the model's guess (which gives 可以 a
+        # category too). (A lone surrogate would make the router's converter raise.)
         decision = self.s.route(t.encode("utf-8", "ignore").decode("utf-8"))
-        return bool(decision.get("urgent")) or decision["category"] not in ("other_edu", "out_of_scope")
+        scores = decision.get("scores") or {}
+        return bool(decision.get("urgent")) or any(
+            v > 0 for c, v in scores.items() if c not in ("other_edu", "out_of_scope"))
 
     # What each step reads as its answer, and what is left of the reply once it is taken out (see Step.read).
     def _read_kind(self, text: str, d: Draft) -> str | None:
@@ -903,7 +910,8 @@ STEPS: tuple[Step, ...] = (
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
-    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist,
+    # an urgent matter is never sent away to 12345: the bureau's duty office takes it
+    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
          lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2,
          Intake._read_yes_no),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
@@ -949,5 +957,6 @@ class IntakeServices:
     rating: Callable[..., Any]                        # followup.Rating of a text, if a rating is pending
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
+    hotlines: Callable[[dict, str | None], str]       # the hotlines an urgent routing calls for, in a language
     mark_reminded: Callable[[str], None]
     keep_expired: Callable[[], int]

@@ -105,13 +105,22 @@ URGENT_SUBMITTED = "已同时报告主管负责人。{hotlines}"
 HOTLINE_DANGER = "如孩子正面临危险，请立即拨打110。"
 HOTLINE_YOUTH = "如孩子受到欺凌或需要心理支持，可拨打12355青少年服务台。"
 HOTLINE_FOOD = "如出现食物中毒症状，请立即就医；食品安全问题也可拨打12315。"
+HOTLINE_LIFE = "如有人有轻生的念头或已经伤害自己，请立即拨打120或110，并请身边的人陪着；心理援助可拨打12356心理援助热线。"
 HOTLINE_BUREAU = "教育局热线：{phone}。"
+# Said at once when a message is urgent, before any question: help should not wait for the form to be filled in.
+URGENT_AT_ONCE = "您说的情况关系到人身安全。{hotlines}\n您的留言将作为紧急事项办理。"
 # Which hotline fits an urgent matter, by the words that made it urgent (the router's urgent_words).
 HOTLINE_WORDS = {
+    HOTLINE_LIFE: ("不想活", "活不下去", "没意思", "想死", "寻死", "去死", "自杀", "自残", "轻生", "割腕", "跳楼",
+                   "跳河", "跳桥", "安眠药", "农药", "kill", "die", "live", "suicid", "self"),
     HOTLINE_DANGER: ("打", "殴", "伤", "威胁", "恐吓", "刀", "性侵", "猥亵", "强奸", "侵害", "骚扰", "失踪", "跳楼",
+                     "不见", "丢了", "走失", "离家出走", "没回家", "找不到", "knife", "knives", "gun", "stab",
+                     "missing", "find my", "ran away", "run away", "hit", "beat", "hurt", "injur", "abus", "rape", "molest",
+                     "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
-    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "自杀", "自残", "轻生", "抑郁", "心理", "孤立", "勒索"),
-    HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "拉肚子", "呕吐"),
+    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "bull"),
+    HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
+                   "poison", "vomit", "diarrh"),
 }
 
 # -- queries ----------------------------------------------------------------------------------------------
@@ -130,15 +139,17 @@ TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单
 TICKET_HISTORY_HEAD = "办理记录："
 
 
-def hotlines(words: list[str], category: str, bureau: str = "") -> str:
+def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None = "zh") -> str:
     """The hotlines for an urgent matter: those its words call for, then the bureau's own."""
-    said = "".join(words)
+    said = " ".join(words).lower()
     lines = [line for line, keys in HOTLINE_WORDS.items() if any(k in said for k in keys)]
     if not lines:
         lines = [HOTLINE_FOOD if category == "safety" and not said else HOTLINE_DANGER]
     if bureau:
-        lines.append(HOTLINE_BUREAU.format(phone=bureau))
-    return "".join(lines)
+        lines.append(HOTLINE_BUREAU)
+    if lang == "en":
+        return " ".join(HOTLINES_EN[line] for line in lines).format(phone=bureau)
+    return "".join(lines).format(phone=bureau)
 
 
 def excerpt(text: str, limit: int = 40) -> str:
@@ -463,6 +474,18 @@ EN = {
                  "We will tell you of every step; send \"查询\" (query) to see the progress.",
     "ASK_REWRITE": "All right, please send your message again.",
     "CANCELLED": "Cancelled; nothing has been submitted. You can write to us again at any time.",
+    "URGENT_SUBMITTED": "The supervisor in charge has been told at once. {hotlines}",
+    "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
+                      "urgent.",
+}
+HOTLINES_EN = {
+    HOTLINE_LIFE: "If someone is thinking of ending their life or has hurt themselves, call 120 or 110 now and stay "
+                  "with them; for psychological help call the 12356 hotline.",
+    HOTLINE_DANGER: "If a child is in danger, call 110 now.",
+    HOTLINE_YOUTH: "If a child is bullied or needs someone to talk to, call the 12355 youth hotline.",
+    HOTLINE_FOOD: "If anyone shows signs of food poisoning, see a doctor at once; food safety can also be "
+                  "reported on 12315.",
+    HOTLINE_BUREAU: "Education bureau hotline: {phone}.",
 }
 KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}
 
