@@ -683,21 +683,24 @@ class Intake:
 
     def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
         """Ask the first step still needed (the last one, confirm, always is)."""
+        welcome = []
         if d.parts:
             new = d.lang is None
             self._refresh(d)
             if new and d.lang == "en":
-                replies = [Reply(texts.EN["WELCOME"]), *replies]
+                welcome = [Reply(texts.EN["WELCOME"])]
         alert = ""
         if d.routing.get("urgent") and not d.alerted:  # danger: the hotlines now, not after the questions
             d.alerted = True
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
-                ask = step.ask(self, d)
-                if replies and replies[-1].to is None and not replies[-1].extra:  # the note, then the question
-                    return self._out(step.state, d, [*replies[:-1], Reply(alert + replies[-1].text + "\n" + ask)])
-                return self._out(step.state, d, [*replies, Reply(alert + ask)])
+                ask = alert + step.ask(self, d)
+                if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
+                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask)]
+                else:
+                    replies = [*replies, Reply(ask)]
+                return self._out(step.state, d, [*welcome, *replies])
         raise AssertionError("confirm is always needed")
 
     @staticmethod
