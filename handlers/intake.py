@@ -200,6 +200,17 @@ def declines_phone(text: str) -> bool:
     return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text)))
 
 
+def storable(inbound: Inbound) -> Inbound:
+    """The message with any lone surrogate (never valid UTF-8) replaced: every word of it is kept in the draft, and
+    the draft must be storable."""
+    text = inbound.text or ""
+    try:
+        text.encode("utf-8")
+        return inbound
+    except UnicodeEncodeError:
+        return dataclasses.replace(inbound, text=text.encode("utf-8", "replace").decode("utf-8"))
+
+
 def bare(text: str) -> str:
     """A short reply without its trailing particles and punctuation: 好吧 → 好, 可以的。 → 可以."""
     return re.sub(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$", "", text) or text
@@ -325,6 +336,7 @@ class Intake:
               kind: str | None = None) -> tuple[str | None, dict, list[Reply]]:
         """`kind` when already known (issue 13: a question an instant answer did not settle is an inquiry)."""
         self.s.openid = inbound.openid
+        inbound = storable(inbound)
         d = Draft(openid=inbound.openid, school=scene_school, school_from="scene" if scene_school else None,
                   kind=kind, kind_from="asked" if kind else None)
         state, data, replies = self._start(d, inbound)
@@ -367,6 +379,7 @@ class Intake:
     # -- one message within the conversation --------------------------------------------------------------
     def step(self, state: str, data: dict, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
         self.s.openid = inbound.openid
+        inbound = storable(inbound)
         d = Draft.from_dict(data)
         if inbound.kind in ("image", "voice", "video", "location", "link") and not (
                 inbound.kind == "voice" and inbound.text):
