@@ -29,7 +29,7 @@ from handlers.messages import Inbound, Reply
 from storage import inbound as inbound_store
 from storage import outbox as outbox_store
 from storage import staff as staff_store
-from storage.db import Database
+from storage.db import Database, savepoint
 from storage.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -264,16 +264,17 @@ class Receiver:
         if not claim.new:
             answer.take_passive()
             return claim
-        return self._handle_and_complete(db, key, inbound, answer)
+        return self._handle_and_complete(db, key, inbound, answer, fresh=True)
 
-    def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer):
+    def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer, fresh: bool = False):
         """Writer thread, one transaction: the handling and the record of it commit together. A bug in handling
-        rolls back only the handling (its savepoint); the message stays stored, answered with an apology."""
-        if inbound_store.read(db, key).status == "done":  # handled by another worker meanwhile
+        rolls back only the handling (its savepoint); the message stays stored, answered with an apology.
+        `fresh`: stored by this very transaction, so nobody else can have handled it."""
+        if not fresh and (claim := inbound_store.read(db, key)).status == "done":  # another worker meanwhile
             answer.take_passive()
-            return inbound_store.read(db, key).reply, 0
+            return claim.reply, 0
         try:
-            with db.atomic():
+            with savepoint(db):
                 replies = self.handle_tx(db, inbound)
         except Exception as exc:  # noqa: BLE001 - one bad message must not take the service down
             log.exception("handling %s failed; kept for retries", key)
@@ -317,7 +318,7 @@ class Receiver:
     def _retry_tx(self, db, key: str, inbound: Inbound) -> int:
         now = self.clock.now()
         try:
-            with db.atomic():
+            with savepoint(db):
                 replies = self.handle_tx(db, inbound)
         except Exception as exc:  # noqa: BLE001 - kept, tried again later or flagged
             log.exception("retrying %s failed", key)

@@ -10,6 +10,7 @@ one after another without any lock of our own.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -33,6 +34,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 # Kinds attached only to a message being written (never the start of one): staff see them with the attachments.
 ATTACHABLE_ELSEWHERE = ("location", "link")
+# Routing decisions kept by text. A draft is routed again whenever the conversation moves on (every answer),
+# a supplement is routed alone and with the draft, and short messages (你好老师, 作业太多) recur across people:
+# each would cost a full jieba cut and scoring.
+ROUTE_CACHE = 4096
 
 
 @dataclass
@@ -76,6 +81,7 @@ class Dispatcher:
                  web_links: WebLinks | None = None):
         self.db = db
         self.router = router
+        self._routed: tuple[Router, Callable] | None = None  # (the router, its cached route)
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
@@ -92,6 +98,14 @@ class Dispatcher:
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
+
+    def route(self, text: str):
+        """The router's decision on `text` (a Decision), remembered for the ROUTE_CACHE most recent texts: the
+        router is a pure function of the text. A router swapped in (tests, a reload) starts a fresh cache."""
+        routed = self._routed
+        if routed is None or routed[0] is not self.router:
+            routed = self._routed = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self.router.route))
+        return routed[1](text)
 
     def handle_tx(self, db, inbound: Inbound) -> list[Reply]:
         """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database. The steps of
@@ -410,7 +424,7 @@ class _Services(IntakeServices):
         self.notices: list[Reply] = []
 
     def route(self, text: str) -> dict:
-        decision = self.d.router.route(text).to_dict()
+        decision = self.d.route(text).to_dict()
         # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
         decision.setdefault("urgent", False)
         decision.setdefault("urgent_words", [])

@@ -13,6 +13,7 @@ offered back (resume). What the person has said so far is a typed `Draft`, store
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inqui
             "praise": ("表扬", "感谢")}
 
 
+@functools.lru_cache(maxsize=4096)  # pure; asked again over the whole draft on every step of a conversation
 def infer_kind(text: str) -> str | None:
     """The kind when the words say it clearly, else None (and we ask). Praise is closed at once with no
     deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""

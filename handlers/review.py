@@ -350,10 +350,12 @@ COMMENT_ROLES = ("leader", "admin")
 def comment_command(db, user: dict, text: str, now: float, tz, find_unit) -> str | None:
     """`点评 单位 期间 [公开] 内容` from a leader; None when `text` is not 点评 from staff (then it is an ordinary
     message). `find_unit(db, query) -> (unit | None, error text)` is the desk's lookup."""
+    if not text.startswith("点评"):
+        return None  # every message passes here: nothing more before this test
     from handlers import texts
     from handlers.desk import STAFF_ROLES
     from storage import review as review_store
-    if not text.startswith("点评") or user.get("role") not in STAFF_ROLES:
+    if user.get("role") not in STAFF_ROLES:
         return None  # a citizen's "点评一下…" is an ordinary message
     if user["role"] not in COMMENT_ROLES:
         return texts.REVIEW_COMMENT_ROLE

@@ -83,7 +83,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/digest/{week}", digest_page)
     app[PAGES] = {}
     from bot.web import auth, workbench
-    app.middlewares.append(auth.headers)
+    app.on_response_prepare.append(auth.headers)
     workbench.setup(app)
 
 
