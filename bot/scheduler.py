@@ -14,12 +14,12 @@ from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.public import ranking_link
-from bot.web import digest_link
+from bot.web import digest_link, render_html
 from handlers import digest
 from bot.receiver import Receiver
 from handlers.dispatcher import Dispatcher
 from handlers.clock import Clock
-from storage import conversations, inbound, outbox, search, tickets
+from storage import conversations, digest_pages, inbound, outbox, search, tickets
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ class Jobs:
             else:
                 items = await self.db.read(self.dispatcher.digest_prepare, week,
                                            lambda w, s, to=None: digest_link(self.config, w, s, now, to),
-                                           lambda period: ranking_link(self.config, period, now))
+                                           lambda period: ranking_link(self.config, period, now),
+                                           lambda d: digest_pages.pack(render_html(d, self.tz)))
             sent = 0
             for i in range(0, len(items), DIGEST_BATCH):
                 sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
@@ -89,6 +90,8 @@ class Jobs:
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
         await self.db.run(conversations.prune, self.clock.now() - 86400)
+        # A stored digest page can be opened only through a link, and links expire link_days after they are made.
+        await self._batched(digest_pages.prune, self.clock.now() - (self.config.digest.link_days + 1) * 86400)
         days = self.config.storage.retention_days
         removed = await self._batched(outbox.prune_sent, self.clock.now() - days * 86400)
         if removed:

@@ -28,7 +28,7 @@ from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
 from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, URGENT, WIDE_ROLES
-from storage import conversations, directory, lifecycle, outbox, staff, tickets, users
+from storage import conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -236,10 +236,12 @@ class Dispatcher:
                 if people and scope not in done and (scope == "bureau" or scope in units)]
 
     def digest_prepare(self, db, week: str, link: Callable[..., str],
-                       ranking_link: Callable[[str], str] | None = None) -> list[dict]:
+                       ranking_link: Callable[[str], str] | None = None,
+                       render: Callable[[digest.Digest], bytes] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
         the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
-        `ranking_link(month)`)."""
+        `ranking_link(month)`). With `render`, each also carries its page (`page`, as storage.digest_pages.pack
+        makes it), stored with it."""
         now, tz = self.clock.now(), self.calendar.tz
         jobs = self.digest_jobs(db, week)
         if not jobs:
@@ -256,7 +258,8 @@ class Dispatcher:
         # Each recipient's own link: it stops opening once they no longer hold the role.
         return [{"scope": scope, "to": people, "topics": topics[scope],
                  "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o)) + tail)
-                           for o in people}}
+                           for o in people},
+                 **({"page": render(built[scope])} if render else {})}
                 for scope, people in jobs]
 
     def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
@@ -267,6 +270,8 @@ class Dispatcher:
         notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
         for item in items:
             tickets.save_topics(db, week, item["scope"], item["topics"], now)
+            if item.get("page"):
+                digest_pages.save(db, week, item["scope"], item["page"], now)
             if tickets.digest_sent(db, week, item["scope"], now):
                 pushes += [{"text": item["texts"][o], "to": o, "extra": {"notice": notice}} for o in item["to"]]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")

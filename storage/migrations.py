@@ -494,6 +494,23 @@ def m014_review(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m015_digest_pages(db: sqlite_utils.Database) -> None:
+    """The weekly job's rendered digest pages (issue 8.10): a page load reads one row instead of building the
+    page in the serving process. zlib-compressed HTML; pruned once no link to the week can still open."""
+    _exec(
+        db,
+        """CREATE TABLE digest_pages (
+            week TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            html BLOB NOT NULL,             -- zlib(UTF-8 HTML)
+            built_at REAL NOT NULL,
+            PRIMARY KEY (week, scope)
+        )""",
+        "CREATE INDEX digest_pages_built ON digest_pages(built_at)",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

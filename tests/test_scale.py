@@ -366,6 +366,32 @@ async def test_weekly_job_builds_the_digests_in_a_child_process(make_config):
         assert "江南区实验小学上周留言周报" in json.loads(head["payload"])["content"]
         stored = await app[DB].read(tickets.topics, "2026-W48", "bureau")
         assert ("资料费", 5) in stored
+        from storage import digest_pages
+        page = await app[DB].read(digest_pages.get, "2026-W48", "jn-syxx")  # rendered in the child, stored
+        assert "江南区实验小学" in page.decode() and "留言周报" in page.decode()
+
+
+async def test_a_page_the_job_has_not_stored_is_built_in_a_child_process(make_config, monkeypatch):
+    """This week's page (周报 on demand) is not stored: with digest.separate_process it is built in a child, so
+    the build never holds the serving process's GIL."""
+    import aiohttp
+    from bot.app import CONFIG, create_app
+    from bot.web import digest_link
+    from tests.conftest import running
+    from tests.test_digest import fixture
+    from tests.test_process import free_port
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("built in the serving process")
+    monkeypatch.setattr(digest, "build", not_here)  # the child imports its own, unpatched
+    port = free_port()
+    app = create_app(make_config(digest={"separate_process": True}), clock=FixedClock(at("2026-11-30 10:00")))
+    async with running(app, port):
+        await app[DB].run(fixture)
+        url = digest_link(app[CONFIG], "2026-W48", "bureau").split("8080", 1)[1]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}{url}") as resp:
+                assert resp.status == 200 and "JY2611-0003" in await resp.text()
 
 
 async def test_digest_page_is_built_once_for_simultaneous_readers(make_config, aiohttp_client, monkeypatch):

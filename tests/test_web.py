@@ -423,3 +423,16 @@ async def test_the_daishou_filter_lists_what_the_duty_office_holds(dialog):
         async with s.get("/w/export/tickets.csv", params={"flag": "unattended", "state": "all"}) as resp:
             body = (await resp.read()).decode("utf-8-sig")
         assert held in body and other not in body
+
+
+async def test_refusals_carry_the_security_headers_and_the_webhook_none(bot):
+    """The headers are stamped as each response is prepared (no middleware wraps the webhook)."""
+    from tests import wx
+    resp = await bot.get("/t/JY2611-0001?exp=1&sig=forged")
+    assert resp.status == 403 and resp.headers["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    resp = await bot.get("/w/no-such-page")
+    assert resp.status in (302, 404) and resp.headers["Referrer-Policy"] == "no-referrer"
+    body, query = wx.encrypted(wx.text_xml("o_hdr", "你好"), "o_hdr")
+    resp = await bot.post(wx.url("/wechat", query), data=body.encode(), headers={"Content-Type": "text/xml"})
+    assert resp.status == 200 and "Content-Security-Policy" not in resp.headers
