@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 ORPHAN_SECONDS = 60
 # Writes that follow a read-side decision go in batches this small, so no batch holds the write lock for long
 # (a webhook message waits for at most one of them).
-SWEEP_BATCH = 10
+SWEEP_SECONDS = 0.02  # the sweep's transactions: as many tickets as fit in this (at least one), the rest next
 DIGEST_BATCH = 10
 PRUNE_BATCH = 500
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
@@ -75,8 +75,10 @@ class Jobs:
         with metrics.timed(metrics.SWEEP_SECONDS):
             while True:
                 ids = await self.db.read(tickets.due_for_check, self.clock.now(), 5000)
-                for i in range(0, len(ids), SWEEP_BATCH):
-                    count += await self.db.run(self.dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
+                left = ids
+                while left:
+                    queued, left = await self.db.run(self.dispatcher.sweep_some_tx, left, SWEEP_SECONDS)
+                    count += queued
                 if len(ids) < 5000:
                     break
             count += await self.db.run(self.dispatcher.drafts_tx)  # unfinished messages: remind, keep

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -211,6 +212,14 @@ class Dispatcher:
         if ids is None:
             pushes += self._intake(db).remind(self.clock.now())
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
+
+    def sweep_some_tx(self, db, ids: list[int], seconds: float) -> tuple[int, list[int]]:
+        """As sweep_tx over `ids`, but for about `seconds` at most (at least one ticket): the pushes queued and
+        the ids left for the next transaction. The job's writes then hold the write lock briefly, however much
+        one ticket's visit costs (the first sweep after an upgrade visits every open ticket)."""
+        pushes, left = self.watch.sweep_until(db, ids, time.perf_counter() + seconds)
+        return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(),
+                                      source="deadlines"), left
 
     def drafts_tx(self, db) -> int:
         """Unfinished messages: one reminder before each expires; the expired kept to be offered back."""

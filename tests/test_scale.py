@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import re
+import time
 import shutil
 import sqlite3
 import sys
@@ -428,3 +429,39 @@ async def test_checkpoints_run_beside_the_writer(tmp_path):
         assert await db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0]) == 300
     finally:
         db.close()
+
+
+async def test_the_sweep_writes_in_short_transactions_however_many_tickets_are_due(make_config, monkeypatch):
+    """The first sweep after an upgrade visits every open ticket: each transaction takes as many as fit in
+    SWEEP_SECONDS (at least one), so one slow visit never holds many others' time, and nothing is skipped."""
+    import bot.scheduler as sched
+    from bot.app import DISPATCHER, SCHEDULER, create_app
+    from tests.conftest import running
+    from tests.test_digest import add
+    app = create_app(make_config(), clock=FixedClock(at("2026-11-30 10:00")))
+    async with running(app):
+        app[SCHEDULER].pause()
+        d = app[DISPATCHER]
+        now = d.clock.now()
+        await app[DB].run(lambda db: [add(db, n, "jyj-sfc", created=now - 9 * 86400, accept_due=now - 8 * 86400,
+                                          due=now - 86400, state="assigned") for n in range(1, 13)])
+        await app[DB].run(lambda db: db.execute("UPDATE tickets SET check_at = 0"))
+        visits, batches = [], []
+        real_visit, real_some = d.watch.visit, d.sweep_some_tx
+
+        def slow_visit(db, ticket, at_):
+            visits.append(ticket["id"])
+            time.sleep(0.015)  # a visit costing 15 ms: two fit in no transaction
+            return real_visit(db, ticket, at_)
+
+        def some(db, ids, seconds):
+            before = len(visits)
+            out = real_some(db, ids, seconds)
+            batches.append(len(visits) - before)
+            return out
+        monkeypatch.setattr(d.watch, "visit", slow_visit)
+        monkeypatch.setattr(d, "sweep_some_tx", some)
+        await app[SCHEDULER].get_job("deadlines").func()
+        assert sorted(visits) == list(range(1, 13))  # every due ticket visited once
+        assert max(batches) <= 2 and len(batches) >= 6, batches
+        assert sched.SWEEP_SECONDS <= 0.05
