@@ -351,6 +351,28 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def worker_rss_mb(pid: int) -> list[float]:
+    """Resident memory (MB) of the server's worker processes: the process itself with --workers 1, else its
+    children (the parent only supervises)."""
+    def rss(p: int) -> float:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    kids = [k for k in kids if rss(k) > 30]  # not a resource-tracker helper
+    return [rss(k) for k in kids] if kids else [rss(pid)]
+
+
 def children_cpu_seconds() -> float:
     import resource
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -563,6 +585,7 @@ def main() -> int:
                "irq": (cpu1[1][1] - cpu0[1][1]) / wall, "steal": (cpu1[1][2] - cpu0[1][2]) / wall}
         cpu["others"] = max(0.0, (cpu1[1][0] - cpu0[1][0]) / wall - cpu["server"] - cpu["tools"])
         cpu["all"] = cpu["server"] + cpu["tools"] + cpu["others"] + cpu["irq"]
+        rss = worker_rss_mb(proc.pid)
         time.sleep(1.0)  # let requests still in flight when wrk stopped finish their commit
         store = check_store(tmp / "tingjian.db", tmp, sample_keys, result)
         server_alive = proc.poll() is None
@@ -615,7 +638,8 @@ def main() -> int:
         f"wrk threads {WRK_THREADS}",
         f"  messages          {n:,} pre-generated ({args.mix} mix) from {openids:,} openids, {int(result['sent']):,} sent"
         + ("   WARNING: wrapped around, MsgIds repeated (dedupe answered them): raise --messages" if wrapped else ""),
-        f"  server            {'alive' if server_alive else 'DIED during the run'}",
+        f"  server            {'alive' if server_alive else 'DIED during the run'}; RSS after the load "
+        + ", ".join(f"{r:.0f}" for r in rss) + " MB (per worker)",
         f"  CPU (cores busy)  server {cpu['server']:.2f}, wrk{' + py-spy' if spy else ''} {cpu['tools']:.2f}, "
         f"irq/softirq {cpu['irq']:.2f}, other processes {cpu['others']:.2f}, all {cpu['all']:.2f} of "
         f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
@@ -636,7 +660,7 @@ def main() -> int:
         profile_out.with_suffix(".summary.txt").write_text(summary + "\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd, "echo": echo,
               "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
-              "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg, "mix": args.mix, "cpu": cpu, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+              "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg, "rss_mb": rss, "mix": args.mix, "cpu": cpu, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")

@@ -127,8 +127,9 @@ class Receiver:
             await self._remember_retry(request, key)
         wait = self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS
         try:
-            return await asyncio.wait_for(asyncio.shield(task), wait)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(wait):  # lighter than wait_for, which wraps the wait in another future
+                return await asyncio.shield(task)
+        except TimeoutError:
             if not answer.give_up():
                 return await asyncio.shield(task)  # finished just now: its reply is passive
             log.info("slow handling of %s: answered 'success', replies will be pushed", key)
