@@ -261,22 +261,26 @@ async def test_the_weekly_job_stores_each_page_and_a_load_reads_it(served, monke
         raise AssertionError("the page was built again on loading")
     monkeypatch.setattr(digest, "build", no_build)
     monkeypatch.setattr(digest, "build_all", no_build)
-    from bot.app import SENDER
-    await app[SENDER].stop()  # its deliveries of the digests (to a closed port) would use the writer meanwhile
-    writer = []
-    run = app[DB].run
+    reads, writes = [], []
+    read, run = app[DB].read, app[DB].run
 
-    async def spy(fn, *args):
-        writer.append(getattr(fn, "__name__", repr(fn)))
+    async def spy_read(fn, *args):
+        reads.append(fn)
+        return await read(fn, *args)
+
+    async def spy_run(fn, *args):
+        writes.append(fn)
         return await run(fn, *args)
-    monkeypatch.setattr(app[DB], "run", spy)
+    monkeypatch.setattr(app[DB], "read", spy_read)
+    monkeypatch.setattr(app[DB], "run", spy_run)
     url = _path(digest_link(app[CONFIG], "2026-W48", "jn-syxx", app[DISPATCHER].clock.now()))
     async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
-        async with client.get(url) as resp:
+        async with client.get(url, timeout=aiohttp.ClientTimeout(total=30)) as resp:
             assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/html")
             page = await resp.text()
     assert "江南区实验小学" in page and "留言周报" in page
-    assert writer == []  # nothing of a page load runs on the writer thread (the webhook's)
+    assert reads.count(digest_pages.get) == 1  # one read of the stored page, on a read-only connection
+    assert digest_pages.get not in writes  # never on the writer thread (the webhook's); the outbox uses it meanwhile
     assert await app[DB].read(digest_pages.get, "2026-W48", "jn-syxx") == page.encode()
 
 
