@@ -381,12 +381,7 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         name = "全局" if scope[0] is None else units.get(v.user["unit_code"], {}).get("name", "")
         if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
             members, name = {wanted}, units[wanted]["name"]
-        first, end = dashboard.span(period, tz)
-        rows, texts_ = _period_rows(db, first, end, period, sorted(members) if members is not None else None)
-        if texts_ is not None and members is not None:
-            texts_ = [(u, x) for u, x in texts_ if u in members]
-        return dashboard.build(rows, units, members, period, t, tz, name, tokenizer,
-                               [x for _, x in texts_] if texts_ is not None else None), choices
+        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), choices
 
     d, choices = await read(request, load)
     prev = dashboard.previous(period, tz)
@@ -395,14 +390,6 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
         unit=wanted, bar_max=max([n for _, n in d.by_category] + [1]),
         school_max=max([n for _, n in d.by_school] + [1])))
-
-
-def _period_rows(db, first: float, end: float, p: dashboard.Period, units: list[str] | None):
-    """The tickets that count in [first, end) and the texts of the period's new ones: through the indexed period
-    reads of storage.tickets where they exist (the scale work), else the workbench's own query."""
-    if hasattr(tickets, "for_period") and hasattr(tickets, "texts_created"):
-        return tickets.for_period(db, first, end, units), tickets.texts_created(db, p.start, p.end)
-    return inbox.for_span(db, first, end, units), None
 
 
 def _period(request: web.Request, tz, t: float) -> dashboard.Period:
