@@ -157,16 +157,16 @@ def _search_page(db: sqlite_utils.Database, scope, f: Filters, now: float, numbe
     by_id = {r["id"]: _decode(r) for r in db.query(
         f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
     return {"rows": [by_id[i] for i in ids], "total": min(COUNT_CAP, len(chosen)), "counts": counts,
-            "capped": COUNT_CAP, "search_capped": matched >= SEARCH_LIMIT}
+            "capped": COUNT_CAP, "search_capped": matched > SEARCH_LIMIT}
 
 
 def _search_matches(db: sqlite_utils.Database, q: str) -> int:
-    """How many tickets the words match, up to SEARCH_LIMIT (a count from the full-text index alone)."""
+    """How many tickets the words match, up to SEARCH_LIMIT + 1 (a count from the full-text index alone)."""
     match = search.match_expression(q)
     if match is None:
         return 0
     return db.execute("SELECT count(*) FROM (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? LIMIT ?)",
-                      [match, SEARCH_LIMIT]).fetchone()[0]
+                      [match, SEARCH_LIMIT + 1]).fetchone()[0]
 
 
 def _order(f: Filters) -> str:

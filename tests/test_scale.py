@@ -517,3 +517,112 @@ async def test_unit_day_counts_kept_by_triggers_equal_a_fresh_count_after_real_c
         checked += sum(r.dispatched + r.resolved + r.open_overdue + r.rated for r in full.values())
     assert checked >= 10
     await w.stop()
+
+
+# -- the workbench's lists: the indexed reads give what a plain query over every ticket gives -----------------------
+
+def _indexed_copy(bulk: Path, tmp_path: Path):
+    import sqlite_utils
+    from storage import search
+    path = tmp_path / "lists.db"
+    shutil.copyfile(bulk, path)
+    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    db.execute("BEGIN")
+    for i, text in db.execute("SELECT id, text FROM tickets").fetchall():
+        db.execute("INSERT INTO tickets_fts (rowid, words) VALUES (?, ?)", [i, search.words_for_index(text)])
+    db.execute("COMMIT")
+    return db
+
+
+def test_inbox_pages_and_counts_equal_a_plain_query_over_every_ticket(bulk, tmp_path):
+    """Every filter, both orders, with and without search: the page's rows and each count equal a query that
+    reads every ticket without any index (NOT INDEXED) and without a cap on the search's matches."""
+    from storage import inbox, lifecycle, search
+    db = _indexed_copy(bulk, tmp_path)
+    now = scale.NOW
+    F = inbox.Filters
+
+    def plain(scope, f):
+        where, args = inbox._where(scope, Filters(**{**f.__dict__, "q": ""}), now)
+        rows = db.execute(f"SELECT id, state, due_at FROM tickets NOT INDEXED WHERE {where} "
+                          f"ORDER BY {inbox._order(f)}", args).fetchall()
+        if f.q:
+            match = search.match_expression(f.q)
+            found = {r[0] for r in db.execute("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?", [match])}
+            rows = [r for r in rows if r[0] in found]
+        return rows
+
+    Filters = F
+    scopes = [(None, False), (["jyj-sfc"], False), (["jn-jyj", "s001", "s002", "s003"], False), (["jyj-bgs"], True)]
+    filters = [F(), F(state="all"), F(state="done", sort="new"), F(state="closed"), F(overdue=True), F(due_days=5),
+               F(state="all", category="fees"), F(state="all", kind="suggestion", sort="new"),
+               F(state="all", school="s001"), F(state="all", created_from=now - 60 * 86400, created_to=now - 30 * 86400),
+               F(state="all", flags=("unattended",)), F(state="all", q="收费"), F(q="作业"), F(state="done", q="食堂"),
+               F(state="all", q="资料费", category="fees", sort="new"), F(overdue=True, q="校门口")]
+    checked = 0
+    for scope in scopes:
+        for f in filters:
+            got = inbox.page(db, scope, f, now, 2, 5)
+            want = plain(scope, f)
+            assert [r["id"] for r in got["rows"]] == [r[0] for r in want[5:10]], (scope, f)
+            assert got["total"] == min(len(want), inbox.COUNT_CAP), (scope, f)
+            every = plain(scope, Filters(**{**f.__dict__, "state": "all"}))
+            assert got["counts"]["all"] == len(every)
+            assert got["counts"]["open"] == sum(r[1] in lifecycle.OPEN for r in every), (scope, f)
+            assert got["counts"]["done"] == len(every) - got["counts"]["open"]
+            late = plain(scope, Filters(**{**f.__dict__, "state": "open", "overdue": True}))
+            assert got["counts"]["overdue"] == len(late), (scope, f)
+            checked += len(want)
+    assert checked > 1000
+
+
+def test_a_search_matching_very_many_tickets_looks_among_the_newest(bulk, tmp_path, monkeypatch):
+    from storage import inbox
+    db = _indexed_copy(bulk, tmp_path)
+    matches = [r[0] for r in db.execute("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH '\"收费\"' "
+                                        "ORDER BY rowid DESC")]
+    assert len(matches) > 20
+    monkeypatch.setattr(inbox, "SEARCH_LIMIT", 10)
+    got = inbox.page(db, (None, False), inbox.Filters(state="all", q="收费", sort="new"), scale.NOW, 1, 50)
+    assert got["search_capped"] and [r["id"] for r in got["rows"]] == matches[:10]
+    monkeypatch.setattr(inbox, "SEARCH_LIMIT", len(matches))
+    got = inbox.page(db, (None, False), inbox.Filters(state="all", q="收费"), scale.NOW)
+    assert not got["search_capped"] and got["counts"]["all"] == len(matches)
+
+
+async def test_topic_terms_are_cut_in_the_background_and_the_dashboard_topics_equal_cutting_the_texts(
+        bulk, make_config, tmp_path, monkeypatch):
+    """After an upgrade the job cuts the new tickets and the older ones back to TERMS_DAYS, newest first, then
+    stops for good; a later ticket is cut on the next run; a ticket whose text changes is cut again by the
+    dashboard. The topics drawn from stored terms equal those cut from the texts."""
+    from bot import scheduler
+    from bot.app import JOBS
+    from handlers import dashboard, topics
+    path = tmp_path / "terms.db"
+    shutil.copyfile(bulk, path)
+    monkeypatch.setattr(scheduler, "TERMS_BATCH", 40)
+    clock = FixedClock(scale.NOW)
+    w = World(make_config, clock)
+    w.config = make_config(storage={"path": str(path)}, directory={"csv": ""})
+    await w.start()
+    db = w.app[DB]
+    since = scale.NOW - scheduler.TERMS_DAYS * 86400
+    await w.app[JOBS].topic_terms()
+    done = await db.run(lambda d: {r[0] for r in d.execute("SELECT ticket_id FROM ticket_terms")})
+    recent = await db.run(lambda d: {r[0] for r in d.execute("SELECT id FROM tickets WHERE created_at >= ?", [since])})
+    assert done == recent | {0} and len(recent) > 100
+    assert await w.app[JOBS].topic_terms() == 0  # finished: two index seeks, nothing to do
+    number = await file(w, "o_new")
+    assert await w.app[JOBS].topic_terms() == 1
+    t = await w.ticket(number)
+    await db.run(lambda d: d.execute("UPDATE tickets SET text = text || '，食堂饭菜也很差' WHERE id = ?", [t["id"]]))
+    assert await db.run(lambda d: d.execute("SELECT count(*) FROM ticket_terms WHERE ticket_id = ?",
+                                            [t["id"]]).fetchone()[0]) == 0
+    for kind in ("week", "month"):
+        p = dashboard.period_of(kind, scale.NOW, TZ)
+        texts_ = await db.read(lambda d: [x for _, x in tickets.texts_created(d, p.start, p.end)])
+        tokenizer = w.app[DISPATCHER].router.tokenizer
+        d = await db.read(dashboard.read, {}, None, p, scale.NOW, TZ, "全局", tokenizer)
+        assert d.topics == digest.hot_topics(texts_, tokenizer) and d.topics, kind
+        assert topics.hot_from([(None, x) for x in texts_], tokenizer) == d.topics
+    await w.stop()

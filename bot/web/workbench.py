@@ -214,6 +214,7 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
     return _render("w_inbox.html", request, await _context(
         request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
         schools=schools, scope_units=scope_units, kinds=KINDS, categories=CATEGORIES, states=lifecycle.STATES,
+        search_limit=inbox.SEARCH_LIMIT,
         export_query=request.query_string))
 
 
