@@ -125,6 +125,16 @@ def timed(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def reference() -> None:
+    """A fixed piece of work (SQLite sorting 200,000 rows in memory and Python counting them), timed in the same run:
+    the machine is shared, so the figures are to be read against it."""
+    conn = sqlite3.connect(":memory:")
+    rows = conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+                        "SELECT i % 997, i FROM n ORDER BY 1, 2").fetchall()
+    sum(1 for a, b in rows if a < b)
+    conn.close()
+
+
 def measure(path: Path, repeat: int) -> tuple[dict[str, float], list[str]]:
     import sqlite_utils
     from storage.db import connect_readonly
@@ -165,7 +175,7 @@ def measure(path: Path, repeat: int) -> tuple[dict[str, float], list[str]]:
         ("search 补课 (handler, all states)", unit_scope, F(state="all", q="补课")),
         ("search 收费 + category (leader)", everyone, F(state="all", q="收费", category="fees")),
     ]
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"reference (fixed work, see reference())": timed(reference, repeat)}
     for name, scope, f in cases:
         number = 50 if "page 50" in name else 10 if "page 10" in name else 1
         out[name] = timed(lambda: inbox.page(db, scope, f, NOW, number, 20), repeat)

@@ -465,3 +465,17 @@ def pick(name: str, lang: str | None) -> str:
     if lang == "en" and name in EN:
         return EN[name]
     return globals()[name]
+
+# 常用回复 (reply templates of a unit)
+TEMPLATE_PLACEHOLDERS_HELP = "可以使用 {编号} {截止} {单位} {学校}，使用时自动换成这件留言的编号、办结时限、承办单位和学校。"
+TEMPLATE_ADDED = "已添加常用回复“{title}”。"
+TEMPLATE_SAVED = "已保存常用回复“{title}”。"
+TEMPLATE_DELETED = "已删除常用回复“{title}”。"
+TEMPLATE_TITLE_NEEDED = "请填写常用回复的标题（不超过{limit}个字）。"
+TEMPLATE_TEXT_NEEDED = "请填写常用回复的内容（不超过{limit}个字）。"
+TEMPLATE_TOO_MANY = "每个单位最多保存{limit}条常用回复，请先删除不再使用的。"
+TEMPLATE_REFUSED = "您不能管理该单位的常用回复。"
+TEMPLATE_GONE = "这条常用回复已不存在，可能已被同事删除。"
+TEMPLATE_LIST_HEAD = "{unit}的常用回复（发送“回复 编号 #序号”直接答复群众）："
+TEMPLATE_LIST_NONE = "{unit}还没有常用回复。请在网页工作台的“常用回复”页面添加（发送“登录”获取链接）。"
+TEMPLATE_NOT_FOUND = "{unit}没有第{n}条常用回复。"

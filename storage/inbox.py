@@ -17,7 +17,7 @@ from storage.tickets import _OPEN_SQL, _decode
 COUNT_CAP = 2000
 # A search looks among the newest SEARCH_LIMIT tickets its words match: a word most tickets contain would
 # otherwise make every list check a million entries. The page says so when it happens (search_capped).
-SEARCH_LIMIT = 20_000
+SEARCH_LIMIT = 10_000
 STATE_GROUPS = {
     "open": lifecycle.OPEN,
     "done": ("resolved", "closed", "withdrawn"),

@@ -581,6 +581,16 @@ def m017_workbench_scale(db: sqlite_utils.Database) -> None:
         )""",
         """CREATE TRIGGER ticket_terms_text AFTER UPDATE OF text ON tickets
            BEGIN DELETE FROM ticket_terms WHERE ticket_id = NEW.id; END""",
+        # 常用回复: a unit's reply templates (storage/replies.py), numbered in the order they were added.
+        """CREATE TABLE reply_templates (
+            id INTEGER PRIMARY KEY,
+            unit_code TEXT NOT NULL REFERENCES units(code),
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX reply_templates_unit ON reply_templates(unit_code, id)",
     )
     # The tickets already there, counted once.
     _backfill_unit_days(db)

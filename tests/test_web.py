@@ -423,3 +423,84 @@ async def test_the_daishou_filter_lists_what_the_duty_office_holds(dialog):
         async with s.get("/w/export/tickets.csv", params={"flag": "unattended", "state": "all"}) as resp:
             body = (await resp.read()).decode("utf-8-sig")
         assert held in body and other not in body
+
+
+# -- 常用回复 (reply templates per unit) -------------------------------------------------------------------------------
+async def add_template(s, title: str, text: str, unit: str | None = None) -> aiohttp.ClientResponse:
+    path = "/w/replies" + (f"?unit={unit}" if unit else "")
+    token = await csrf_of(s, path)
+    resp = await s.post(path, data={"_csrf": token, "do": "save", "title": title, "text": text})
+    resp.page = await resp.text()
+    return resp
+
+
+async def test_a_units_reply_templates_fill_the_reply_box_and_answer_the_citizen(dialog):
+    number = await fees_ticket(dialog)
+    due = dialog.app[DISPATCHER].calendar.date_text((await dialog.db(tickets.get, number))["due_at"])
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        resp = await add_template(s, "已转学校核实", "您好，您反映的问题（{编号}）已转{学校}核实，我们将在{截止}前答复您。")
+        assert resp.status == 200 and "已添加常用回复“已转学校核实”" in resp.page and "#1" in resp.page
+        await add_template(s, "已退费", "经{单位}核实，学校已退还资料费。")
+        async with s.get(f"/w/t/{number}") as page:
+            html = await page.text()
+        assert "#1 已转学校核实" in html and "#2 已退费" in html and 'data-fill="text-reply"' in html
+        ids = re.findall(r'<option value="(\d+)" data-text', html)
+        # without JavaScript: 填入 reloads the page with the text in the reply box, the form open
+        async with s.get(f"/w/t/{number}?into=reply&tpl={ids[0]}") as page:
+            html = await page.text()
+        filled = f"您好，您反映的问题（{number}）已转江南区实验小学核实，我们将在{due}前答复您。"
+        assert re.search(r'<details class="act " id="act-reply" open>', html)
+        assert f'id="text-reply" rows="5" maxlength="2000" required>{filled}</textarea>' in html
+        await drain(dialog, PARENT)
+        resp = await act(s, number, "reply", text=filled)
+        assert "已将答复发送给群众" in resp.page
+    await heard(dialog, PARENT, expect=filled)
+    rows = await audit(dialog)
+    assert [r["action"] for r in rows].count("template:save") == 2
+
+
+async def test_reply_templates_are_kept_per_unit_with_the_same_scope_as_tickets(dialog):
+    async with browser(dialog) as fees, browser(dialog) as school:
+        await sign_in(dialog, fees, FEES)
+        await sign_in(dialog, school, SCHOOL)
+        await add_template(fees, "收费处模板", "收费处的答复")
+        async with school.get("/w/replies") as page:
+            html = await page.text()
+        assert "收费处模板" not in html and "江南区实验小学还没有常用回复" in html
+        async with school.get("/w/replies?unit=jyj-sfc") as page:  # another unit's page: not there
+            assert page.status == 404
+        token = await csrf_of(school, "/w/replies")
+        resp = await school.post("/w/replies?unit=jyj-sfc", data={"_csrf": token, "do": "save", "title": "x",
+                                                                  "text": "y"})
+        assert resp.status == 404
+        fees_ids = await dialog.db(lambda db: [r[0] for r in db.execute("SELECT id FROM reply_templates")])
+        resp = await school.post("/w/replies", data={"_csrf": token, "do": "delete", "id": str(fees_ids[0])})
+        assert "已不存在" in await resp.text()  # the school's own page: that id is not one of its templates
+        assert await dialog.db(lambda db: db.execute("SELECT count(*) FROM reply_templates").fetchone()[0]) == 1
+        # a leader may keep any unit's; bad input changes nothing and keeps what was typed
+        async with browser(dialog) as lead:
+            await sign_in(dialog, lead, LEADER)
+            resp = await add_template(lead, "", "没有标题的内容", unit="jn-syxx")
+            assert resp.status == 422 and "请填写常用回复的标题" in resp.page and "没有标题的内容" in resp.page
+            resp = await add_template(lead, "学校模板", "学校的答复", unit="jn-syxx")
+            assert "已添加" in resp.page
+        async with school.get("/w/replies") as page:
+            assert "学校模板" in await page.text()
+        token = await csrf_of(school, "/w/replies")
+        resp = await school.post("/w/replies", data={"do": "save", "title": "a", "text": "b"})
+        assert resp.status == 403  # no CSRF token
+
+
+async def test_a_template_is_used_from_wechat_by_its_number(dialog):
+    number = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        await add_template(s, "已受理", "您好，{编号}已受理，我们会在{截止}前办结。")
+    listing = await talk(dialog, FEES, "常用回复", expect="#1 已受理")
+    assert "回复 编号 #序号" in listing
+    await talk(dialog, FEES, f"回复 {number} #2", expect="没有第2条常用回复")
+    await drain(dialog, PARENT)
+    await talk(dialog, FEES, f"回复 {number} ＃1", expect="已将答复发送给群众")
+    await heard(dialog, PARENT, expect=f"您好，{number}已受理")
+    await talk(dialog, SCHOOL, f"回复 {number} #1", absent="已受理")  # not theirs: no listing of another unit's

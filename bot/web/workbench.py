@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
-from handlers import dashboard, texts
+from handlers import dashboard, reply_templates, texts
 from handlers.desk import VERBS
 from handlers.intake import mask_phone
 from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
@@ -265,8 +265,10 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 earlier.append({"number": row["number"], "kind": texts.KIND_NAMES[row["kind"]],
                                 "state": texts.STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
                                 "linked": desk.in_scope(db, user, row)})
-        return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier,
-                "offers": desk.offers(db, user, ticket),
+        offers = desk.offers(db, user, ticket)
+        return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier, "offers": offers,
+                "templates": reply_templates.for_ticket(db, ticket, desk.calendar.date_text)
+                if {"reply", "resolve"} & set(offers) else [],
                 "unit": directory.get(db, ticket["unit_code"]), "school": directory.get(db, ticket["school_code"]),
                 "units": [u for u in directory.all_units(db) if u["code"] != ticket["unit_code"]]}
 
@@ -282,12 +284,16 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
     overdue = bool(ticket["due_at"] and ticket["due_at"] < t and ticket["state"] in lifecycle.CLOCK)
     routing = ticket["routing"] or {}
+    # 常用回复 chosen without JavaScript (?tpl=<id>&into=reply|resolve): that form opens with the text in its box
+    tpl, into = _int(request.query.get("tpl"), 1, 2 ** 62), request.query.get("into", "reply")
+    filled = next(({"into": into, "text": r["text"]} for r in data["templates"]
+                   if r["id"] == tpl and into in ("reply", "resolve")), {})
     return _render("w_ticket.html", request, await _context(
         request, v, t=ticket, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES,
-        ext=ticket.get("extension") or {}))
+        ext=ticket.get("extension") or {}, filled=filled))
 
 
 @staff_page
@@ -497,7 +503,8 @@ def setup(app: web.Application) -> None:
     r.add_get("/w/staff", staff_page_)
     r.add_post("/w/staff", staff_page_)
     r.add_static("/w/static", Path(__file__).with_name("static"))
-    from bot.web import attachments, exports, citizen
+    from bot.web import attachments, exports, citizen, replies
+    replies.setup(app)
     attachments.setup(app)
     exports.setup(app)
     citizen.setup(app)
