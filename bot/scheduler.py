@@ -135,7 +135,9 @@ class Jobs:
 
         def cut(db):
             rows = tickets.terms_todo(db, self.clock.now() - TERMS_DAYS * 86400, TERMS_BATCH)
-            return list(zip([i for i, _ in rows], topics.terms_of([t or "" for _, t in rows], tokenizer)))
+            cut_ = iter(topics.terms_of([t for _, t in rows if t is not None], tokenizer)
+                        if any(t is not None for _, t in rows) else ())
+            return [(i, next(cut_) if t is not None else []) for i, t in rows]
         total = 0
         while True:
             rows = await self.db.read(cut)

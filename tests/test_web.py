@@ -504,3 +504,123 @@ async def test_a_template_is_used_from_wechat_by_its_number(dialog):
     await talk(dialog, FEES, f"回复 {number} ＃1", expect="已将答复发送给群众")
     await heard(dialog, PARENT, expect=f"您好，{number}已受理")
     await talk(dialog, SCHOOL, f"回复 {number} #1", absent="已受理")  # not theirs: no listing of another unit's
+
+
+# -- sign-in by WeChat web authorisation (网页授权, snsapi_base), through the sandbox's open.weixin.qq.com ----------------
+WECHAT_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.47"
+
+
+@contextlib.asynccontextmanager
+async def wechat_browser(d, openid: str):
+    """WeChat's in-app browser of `openid`: its user agent, and the sandbox knows whose phone it is."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base_url=str(d.session._base_url), cookie_jar=jar,
+                                     headers={"User-Agent": WECHAT_UA}) as s:
+        jar.update_cookies({"sandbox_openid": openid}, d.session._base_url)
+        yield s
+
+
+async def test_staff_who_open_a_ticket_inside_wechat_are_signed_in_by_wechat_and_land_on_it(dialog):
+    number = await fees_ticket(dialog)
+    await talk(dialog, FEES, "待办")  # the staff member uses the account: WeChat knows them
+    async with wechat_browser(dialog, FEES) as s:
+        hops = []
+        async with s.get(f"/w/t/{number}", allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.headers["Location"] == f"/w/login?next=/w/t/{number}"
+        async with s.get(resp.headers["Location"], allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.headers["Location"].startswith("/w/oauth?next=")
+        async with s.get(resp.headers["Location"], allow_redirects=False) as resp:
+            authorize = resp.headers["Location"]
+            assert "tj_oauth" in resp.cookies and resp.cookies["tj_oauth"]["httponly"]
+        from urllib.parse import parse_qs, urlsplit
+        parts = urlsplit(authorize)
+        q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        assert parts.path == "/connect/oauth2/authorize" and parts.fragment == "wechat_redirect"
+        assert q["appid"] == "wxd000000000demo" and q["response_type"] == "code" and q["scope"] == "snsapi_base"
+        assert q["redirect_uri"].endswith("/w/oauth/back") and len(q["state"]) == 32
+        async with s.get(authorize) as resp:  # WeChat sends them back with a code; the code becomes a session
+            hops = [str(h.url) for h in resp.history]
+            page = await resp.text()
+            assert resp.status == 200 and str(resp.url).endswith(f"/w/t/{number}"), page
+        assert number in page and "收费管理处·李老师" in page
+        assert any("/w/oauth/back?code=" in h for h in hops)
+    rows = await audit(dialog)
+    assert any(r["action"] == "signin" and r["detail"] == "wechat oauth" and r["actor"] == FEES for r in rows)
+
+
+async def test_wechat_authorisation_refuses_people_who_are_not_staff_and_codes_not_meant_for_this_browser(dialog):
+    await talk(dialog, PARENT, "你好")
+    async with wechat_browser(dialog, PARENT) as s:
+        async with s.get("/w/") as resp:
+            assert resp.status == 403 and "工作台仅供工作人员使用" in await resp.text()
+            assert "tj_session" not in {c.key for c in s.cookie_jar}
+    await talk(dialog, FEES, "待办")
+    async with wechat_browser(dialog, FEES) as attacker:  # a code and state obtained in another browser …
+        async with attacker.get("/w/oauth", allow_redirects=False) as resp:
+            authorize = resp.headers["Location"]
+        async with attacker.get(authorize, allow_redirects=False) as resp:
+            back = resp.headers["Location"]
+    async with browser(dialog) as victim:  # … opened in this one: no state cookie here, so nothing happens
+        async with victim.get(back, allow_redirects=False) as resp:
+            assert resp.status == 403 and "请重新打开工作台" in await resp.text()
+            assert "tj_session" not in resp.cookies
+    async with wechat_browser(dialog, FEES) as s:  # a wrong state with the right cookie: refused too
+        async with s.get("/w/oauth", allow_redirects=False) as resp:
+            authorize = resp.headers["Location"]
+        async with s.get(authorize, allow_redirects=False) as resp:
+            forged = resp.headers["Location"].replace("state=", "state=0")
+        async with s.get(forged, allow_redirects=False) as resp:
+            assert resp.status == 403 and "tj_session" not in resp.cookies
+
+
+async def test_the_sandbox_code_is_single_use_valid_five_minutes_and_checked_as_wechat_does(dialog):
+    from urllib.parse import parse_qs, urlencode, urlsplit
+    await talk(dialog, FEES, "待办")
+    base = {"appid": "wxd000000000demo", "response_type": "code", "scope": "snsapi_base", "state": "abc123",
+            "redirect_uri": str(dialog.session._base_url) + "/w/oauth/back"}
+
+    async def code(**changes) -> tuple[int, str]:
+        async with wechat_browser(dialog, FEES) as s:
+            async with s.get("/connect/oauth2/authorize?" + urlencode({**base, **changes}),
+                             allow_redirects=False) as resp:
+                if resp.status != 302:
+                    return resp.status, await resp.text()
+                q = parse_qs(urlsplit(resp.headers["Location"]).query)
+                assert q["state"] == ["abc123"]
+                return 302, q["code"][0]
+
+    async def exchange(c: str, **changes) -> dict:
+        params = {"appid": "wxd000000000demo", "secret": "demo-secret", "code": c, "grant_type": "authorization_code",
+                  **changes}
+        async with dialog.session.get("/sns/oauth2/access_token", params=params) as resp:
+            return await resp.json()
+
+    status, c = await code()
+    assert status == 302
+    first = await exchange(c)
+    assert first["openid"] == FEES and first["scope"] == "snsapi_base" and first["expires_in"] == 7200
+    assert (await exchange(c))["errcode"] == 40163  # used
+    assert (await exchange("not-a-code"))["errcode"] == 40029
+    _, c = await code()
+    assert (await exchange(c, secret="wrong"))["errcode"] == 40125
+    assert (await exchange(c, grant_type="client_credential"))["errcode"] == 40002
+    assert (await exchange(""))["errcode"] == 41008
+    dialog.clock.advance(5 * 60 + 1)
+    assert (await exchange(c))["errcode"] == 40029  # older than five minutes
+    status, page = await code(redirect_uri="https://evil.example/w/oauth/back")
+    assert status == 200 and "10003" in page
+    status, page = await code(scope="snsapi_login")
+    assert status == 200 and "10005" in page
+    status, page = await code(appid="")
+    assert status == 200 and "10012" in page
+
+
+async def test_without_wechat_oauth_configured_there_is_no_such_sign_in(make_config):
+    from bot.app import create_app
+    from aiohttp.test_utils import TestClient, TestServer
+    app = create_app(make_config())
+    async with TestClient(TestServer(app)) as client:
+        resp = await client.get("/w/oauth", allow_redirects=False)
+        assert resp.status == 404
+        resp = await client.get("/w/login", headers={"User-Agent": WECHAT_UA}, allow_redirects=False)
+        assert resp.status == 200 and "发送「登录」" in await resp.text()

@@ -89,10 +89,15 @@ def not_found() -> web.HTTPNotFound:
 
 # -- sign-in ---------------------------------------------------------------------------------------------------------
 async def login_page(request: web.Request) -> web.Response:
+    from bot.web import oauth
+    next_ = oauth.safe_next(request.query.get("next"))
     if await auth.viewer(request):
-        raise web.HTTPFound("/w/")
-    return page_error(request, "请从公众号登录", "请在公众号中发送「登录」，打开收到的链接即可进入工作台。"
-                      "链接5分钟内有效，只能使用一次。", 200)
+        raise web.HTTPFound(next_)
+    if oauth.enabled(request) and oauth.in_wechat(request):  # inside WeChat: WeChat says who this is
+        raise web.HTTPFound("/w/oauth?" + urlencode({"next": next_}))
+    response = page_error(request, "请从公众号登录", "请在公众号中发送「登录」，打开收到的链接即可进入工作台。"
+                          "链接5分钟内有效，只能使用一次。", 200)
+    return response
 
 
 SIGNIN_NONCE = "tj_signin"
@@ -503,8 +508,9 @@ def setup(app: web.Application) -> None:
     r.add_get("/w/staff", staff_page_)
     r.add_post("/w/staff", staff_page_)
     r.add_static("/w/static", Path(__file__).with_name("static"))
-    from bot.web import attachments, exports, citizen, replies
+    from bot.web import attachments, exports, citizen, oauth, replies
     replies.setup(app)
+    oauth.setup(app)
     attachments.setup(app)
     exports.setup(app)
     citizen.setup(app)
