@@ -155,7 +155,8 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
                     await page.goto(base + path)
                     made.append(await _shot(page, out, f"{role}-{name}-{width}"))
                 if role == "fees":  # a reply filled from a template, as the 填入 button does without JavaScript
-                    t = await db.run(tickets.get, numbers[0])
+                    t = next(t for t in [await db.run(tickets.get, n) for n in numbers]
+                             if t["unit_code"] == "jyj-sfc" and t["state"] in ("assigned", "accepted", "replied"))
                     tpl = (await db.run(replies_of, "jyj-sfc"))[0]["id"]
                     await page.goto(f"{base}/w/t/{t['number']}?into=reply&tpl={tpl}#act-reply")
                     made.append(await _shot(page, out, f"fees-ticket-template-{width}"))

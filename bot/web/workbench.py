@@ -291,7 +291,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     routing = ticket["routing"] or {}
     # 常用回复 chosen without JavaScript (?tpl=<id>&into=reply|resolve): that form opens with the text in its box
     tpl, into = _int(request.query.get("tpl"), 1, 2 ** 62), request.query.get("into", "reply")
-    filled = next(({"into": into, "text": r["text"]} for r in data["templates"]
+    filled = next(({"into": into, "text": r["text"], "id": r["id"]} for r in data["templates"]
                    if r["id"] == tpl and into in ("reply", "resolve")), {})
     return _render("w_ticket.html", request, await _context(
         request, v, t=ticket, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
