@@ -120,21 +120,14 @@ def _source(f: Filters) -> str:
     return "tickets INDEXED BY tickets_facets" if f.q else "tickets"
 
 
-def _search_page(db: sqlite_utils.Database, scope, f: Filters, now: float, number: int, size: int
-                 ) -> dict[str, Any]:
-    """A search: the words are looked up once, and the tickets they match (the newest SEARCH_LIMIT) are read
-    once from the narrow index with every filter but the state and deadline ones; the state groups, the
-    deadline filters, the counts and the page's order are then worked out from those few columns."""
-    base = Filters(**{**f.__dict__, "state": "all", "overdue": False, "due_days": None})
-    where, args = _where(scope, base, now)
-    found = db.execute(f"SELECT id, state, due_at, created_at FROM {_source(base)} WHERE {where}", args).fetchall()
-    matched = _search_matches(db, f.q)
-
+def _tally(found: list, f: Filters, now: float) -> tuple[dict[str, int], list]:
+    """From (id, state, due_at, created_at) of every ticket matching all filters but the state and deadline ones:
+    the counts per tab (capped) and the rows of this list in its order, in one pass."""
     wanted, open_, clock = set(_states(f)), set(lifecycle.OPEN), set(lifecycle.CLOCK)
     soon = now + f.due_days * 86400 if f.due_days is not None else None
     counts = {"all": 0, "open": 0, "done": 0, "overdue": 0}
     chosen = []
-    for r in found:  # one pass: a search may match thousands
+    for r in found:
         state, due = r[1], r[2]
         running = state in clock and due is not None
         if soon is not None and not (running and now <= due < soon):
@@ -147,17 +140,39 @@ def _search_page(db: sqlite_utils.Database, scope, f: Filters, now: float, numbe
         counts["open" if state in open_ else "done"] += 1
         if state in wanted:
             chosen.append(r)
-    counts = {k: min(COUNT_CAP, n) for k, n in counts.items()}
     if f.sort == "new":
         chosen.sort(key=lambda r: (-r[3], -r[0]))
     else:
         chosen.sort(key=lambda r: (r[2] is not None, r[2] or 0, r[0]))  # as ORDER BY due_at, id: NULL first
-    start = (max(number, 1) - 1) * size
-    ids = [r[0] for r in chosen[start:start + size]]
+    return {k: min(COUNT_CAP, n) for k, n in counts.items()}, chosen
+
+
+def _rows(db: sqlite_utils.Database, ids: list[int]) -> list[dict[str, Any]]:
     by_id = {r["id"]: _decode(r) for r in db.query(
         f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
-    return {"rows": [by_id[i] for i in ids], "total": min(COUNT_CAP, len(chosen)), "counts": counts,
-            "capped": COUNT_CAP, "search_capped": matched > SEARCH_LIMIT}
+    return [by_id[i] for i in ids]
+
+
+def _matches(db: sqlite_utils.Database, scope, f: Filters, now: float, limit: int | None = None,
+             group: str = "all") -> list:
+    """(id, state, due_at, created_at) of the tickets matching every filter but the state and deadline ones
+    (among the open ones only, for group "open")."""
+    base = Filters(**{**f.__dict__, "state": group, "overdue": False, "due_days": None})
+    where, args = _where(scope, base, now)
+    sql = f"SELECT id, state, due_at, created_at FROM {_source(base)} WHERE {where}"
+    return db.execute(sql + (" LIMIT ?" if limit is not None else ""),
+                      [*args, *([limit] if limit is not None else [])]).fetchall()
+
+
+def _search_page(db: sqlite_utils.Database, scope, f: Filters, now: float, number: int, size: int
+                 ) -> dict[str, Any]:
+    """A search: the words are looked up once, and the tickets they match (the newest SEARCH_LIMIT) are read
+    once from the narrow index with every filter but the state and deadline ones; the state groups, the
+    deadline filters, the counts and the page's order are then worked out from those few columns."""
+    counts, chosen = _tally(_matches(db, scope, f, now), f, now)
+    start = (max(number, 1) - 1) * size
+    return {"rows": _rows(db, [r[0] for r in chosen[start:start + size]]), "total": min(COUNT_CAP, len(chosen)),
+            "counts": counts, "capped": COUNT_CAP, "search_capped": _search_matches(db, f.q) > SEARCH_LIMIT}
 
 
 def _search_matches(db: sqlite_utils.Database, q: str) -> int:
@@ -182,19 +197,30 @@ def page(db: sqlite_utils.Database, scope, f: Filters, now: float, number: int =
     """One page of tickets, the total (capped) and counts per state group with the other filters applied."""
     if f.q:
         return _search_page(db, scope, f, now, number, size)
+    start = (max(number, 1) - 1) * size
+    if f.overdue or f.due_days is not None:  # only open tickets run against a deadline: a few thousand at most
+        found, complete = _matches(db, scope, f, now, group="open"), True
+    else:
+        open_ = _count(db, *_where(scope, Filters(**{**f.__dict__, "state": "open"}), now),
+                       "tickets INDEXED BY tickets_open")
+        # Every match in any state, up to the cap plus the open ones: when there are fewer, this is all of them,
+        # and the tabs' counts and the page come from it (a rare combination of filters costs this one read).
+        found = _matches(db, scope, f, now, COUNT_CAP + open_)
+        complete = len(found) < COUNT_CAP + open_
+    if complete:
+        counts, chosen = _tally(found, f, now)
+        return {"rows": _rows(db, [r[0] for r in chosen[start:start + size]]), "total": min(COUNT_CAP, len(chosen)),
+                "counts": counts, "capped": COUNT_CAP, "search_capped": False}
+    # Many: 全部 and 已办结 are at least the cap; the page walks an index in its order and stops at it.
     where, args = _where(scope, f, now)
-    # The page's ids from the index alone, then those rows: sorting many matches (a search) sorts small entries.
+    source = _source(f)
+    if source == "tickets" and f.state in ("all", "done") and not (f.category and f.kind and f.sort == "due"):
+        # dense: the order's own index finds a page at once (a category and a kind have theirs, in that order)
+        source = "tickets INDEXED BY " + ("tickets_created" if f.sort == "new" else "tickets_due")
     rows = [_decode(r) for r in db.query(
-        f"SELECT * FROM tickets WHERE id IN (SELECT id FROM {_source(f)} WHERE {where} ORDER BY {_order(f)} "
-        f"LIMIT ? OFFSET ?) ORDER BY {_order(f)}", [*args, size, (max(number, 1) - 1) * size])]
-    counts = {}
-    for group in ("all", "open", "done"):
-        g = Filters(**{**f.__dict__, "state": group})
-        if group == "done" and counts["all"] < COUNT_CAP:
-            counts[group] = counts["all"] - counts["open"]  # exact, without walking the matches again
-            continue
-        gw, ga = _where(scope, g, now)
-        counts[group] = _count(db, gw, ga, _source(g))
+        f"SELECT * FROM tickets WHERE id IN (SELECT id FROM {source} WHERE {where} ORDER BY {_order(f)} "
+        f"LIMIT ? OFFSET ?) ORDER BY {_order(f)}", [*args, size, start])]
+    counts = {"open": min(open_, COUNT_CAP), "all": COUNT_CAP, "done": min(len(found) - open_, COUNT_CAP)}
     total = counts[f.state] if f.state in counts else _count(db, where, args, _source(f))
     overdue = Filters(**{**f.__dict__, "overdue": True, "state": "open"})
     ow, oa = _where(scope, overdue, now)
@@ -202,9 +228,10 @@ def page(db: sqlite_utils.Database, scope, f: Filters, now: float, number: int =
     return {"rows": rows, "total": total, "counts": counts, "capped": COUNT_CAP, "search_capped": False}
 
 
-def _count(db: sqlite_utils.Database, where: str, args: list[Any], source: str = "tickets") -> int:
+def _count(db: sqlite_utils.Database, where: str, args: list[Any], source: str = "tickets",
+           limit: int | None = None) -> int:
     return db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT ?)",
-                      [*args, COUNT_CAP]).fetchone()[0]
+                      [*args, COUNT_CAP if limit is None else limit]).fetchone()[0]
 
 
 def batch(db: sqlite_utils.Database, scope, f: Filters, now: float, after_id: int, size: int = 500

@@ -538,6 +538,8 @@ def m017_workbench_scale(db: sqlite_utils.Database) -> None:
         # Lists over the whole history: by deadline, a unit's newest first, the rare flags in any state.
         "CREATE INDEX tickets_due ON tickets(due_at)",
         "CREATE INDEX tickets_unit_created ON tickets(unit_code, created_at)",
+        # A category (and kind) over the history: a rare one, or none at all, is a short range, not a long walk.
+        "CREATE INDEX tickets_category_due ON tickets(category, kind, due_at)",
         "CREATE INDEX tickets_review ON tickets(due_at) WHERE review = 1",
         "CREATE INDEX tickets_arbitration ON tickets(due_at) WHERE arbitration = 1",
         # A period's new tickets by unit, kind, category and school (the dashboard) from the index alone; the

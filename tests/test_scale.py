@@ -626,3 +626,29 @@ async def test_topic_terms_are_cut_in_the_background_and_the_dashboard_topics_eq
         assert d.topics == digest.hot_topics(texts_, tokenizer) and d.topics, kind
         assert topics.hot_from([(None, x) for x in texts_], tokenizer) == d.topics
     await w.stop()
+
+
+def test_capped_counts_are_exact_below_the_cap_and_the_cap_above_it(bulk, tmp_path, monkeypatch):
+    from storage import inbox, lifecycle
+    db = _indexed_copy(bulk, tmp_path)
+    F = inbox.Filters
+    for f in (F(), F(state="all", category="fees"), F(state="done", kind="inquiry"), F(state="all", q="收费")):
+        every = db.execute("SELECT state FROM tickets NOT INDEXED WHERE " + inbox._where(
+            (None, False), F(**{**f.__dict__, "state": "all", "q": ""}), scale.NOW)[0],
+            inbox._where((None, False), F(**{**f.__dict__, "state": "all", "q": ""}), scale.NOW)[1]).fetchall()
+        if f.q:
+            every = None  # the search's counts are its own pass; checked through page() below
+        for cap in (3, 40, 10_000):
+            monkeypatch.setattr(inbox, "COUNT_CAP", cap)
+            page = inbox.page(db, (None, False), f, scale.NOW)
+            got = page["counts"]
+            if not f.q:  # the page itself, whichever way it was read
+                where, args = inbox._where((None, False), f, scale.NOW)
+                want = [r[0] for r in db.execute(f"SELECT id FROM tickets NOT INDEXED WHERE {where} "
+                                                 f"ORDER BY {inbox._order(f)} LIMIT 20", args)]
+                assert [r["id"] for r in page["rows"]] == want, (f, cap)
+            if every is not None:
+                open_ = sum(s in lifecycle.OPEN for (s,) in every)
+                assert got["open"] == min(open_, cap) and got["all"] == min(len(every), cap), (f, cap)
+                assert got["done"] == min(len(every) - open_, cap), (f, cap)
+            assert got["all"] <= cap and got["done"] <= cap and got["open"] <= cap
