@@ -70,8 +70,8 @@ def _where(scope: tuple[list[str] | None, bool], f: Filters, now: float) -> tupl
     if f.overdue or f.due_days is not None:  # only open tickets run against a deadline
         parts.append(clock)
         args += lifecycle.CLOCK
-        if states != lifecycle.OPEN:
-            parts.append(_OPEN_SQL)
+    if _open_only(f) and states != lifecycle.OPEN:
+        parts.append(_OPEN_SQL)  # within the open tickets: the partial index's WHERE, for INDEXED BY
     if f.overdue:
         parts.append("due_at < ?")
         args.append(now)

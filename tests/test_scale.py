@@ -555,6 +555,7 @@ def test_inbox_pages_and_counts_equal_a_plain_query_over_every_ticket(bulk, tmp_
     Filters = F
     scopes = [(None, False), (["jyj-sfc"], False), (["jn-jyj", "s001", "s002", "s003"], False), (["jyj-bgs"], True)]
     filters = [F(), F(state="all"), F(state="done", sort="new"), F(state="closed"), F(overdue=True), F(due_days=5),
+               F(state="accepted"), F(state="assigned", sort="new", category="fees"), F(state="resolved", overdue=True),
                F(state="all", category="fees"), F(state="all", kind="suggestion", sort="new"),
                F(state="all", school="s001"), F(state="all", created_from=now - 60 * 86400, created_to=now - 30 * 86400),
                F(state="all", flags=("unattended",)), F(state="all", q="收费"), F(q="作业"), F(state="done", q="食堂"),
@@ -632,7 +633,8 @@ def test_capped_counts_are_exact_below_the_cap_and_the_cap_above_it(bulk, tmp_pa
     from storage import inbox, lifecycle
     db = _indexed_copy(bulk, tmp_path)
     F = inbox.Filters
-    for f in (F(), F(state="all", category="fees"), F(state="done", kind="inquiry"), F(state="all", q="收费")):
+    for f in (F(), F(state="all", category="fees"), F(state="done", kind="inquiry"), F(state="accepted"),
+              F(state="all", q="收费")):
         every = db.execute("SELECT state FROM tickets NOT INDEXED WHERE " + inbox._where(
             (None, False), F(**{**f.__dict__, "state": "all", "q": ""}), scale.NOW)[0],
             inbox._where((None, False), F(**{**f.__dict__, "state": "all", "q": ""}), scale.NOW)[1]).fetchall()
