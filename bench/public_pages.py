@@ -46,7 +46,7 @@ async def measure(path: Path, repeat: int, port: int) -> list[tuple[str, float, 
     from handlers import public
     from handlers.clock import Clock
     config = load_config(None, env={}, overrides={
-        "server": {"host": "127.0.0.1", "port": port},
+        "server": {"host": "127.0.0.1", "port": port, "link_secret": "bench-link-secret-0123456789"},
         "wechat": {"api_base": "http://127.0.0.1:9"},
         "storage": {"path": str(path)},
         "directory": {"services": str(DEMO_SERVICES)},
@@ -90,6 +90,19 @@ async def measure(path: Path, repeat: int, port: int) -> list[tuple[str, float, 
                 name = url.split("?sig=")[0]
                 rows.append((f"{name}  (page built)", *ms(cold)))
                 rows.append((f"{name}  (page cached)", *ms([await get(url) for _ in range(repeat)])))
+            # The workbench's edits: a cached page asks the database whether units or service items were edited
+            # (at most once a second; here on every request, the worst case), and a page after an edit.
+            import bot.public
+            bot.public.EDIT_CHECK_SECONDS, kept = 0, bot.public.EDIT_CHECK_SECONDS
+            rows.append(("/u/jn-syxx  (cached, edit check every request)",
+                         *ms([await get("/u/jn-syxx") for _ in range(repeat)])))
+            from storage import services
+            after = []
+            for i in range(repeat):
+                await db.run(services.set_unit_items, "jn-syxx", [{"name": f"事项{i}"}], app[CLOCK].now())
+                after.append(await get("/u/jn-syxx"))
+            rows.append(("/u/jn-syxx  (first request after an edit)", *ms(after)))
+            bot.public.EDIT_CHECK_SECONDS = kept
         from handlers import review
         for period in ("2026-Q4", "2026"):  # `tingjian review --period …` (the CLI's read)
             samples = []

@@ -91,6 +91,7 @@ def act(db, d, openid: str, number: str, what: str, *args) -> None:
 
 async def seed(app: web.Application, clock: FixedClock) -> list[str]:
     d, db = app[DISPATCHER], app[DB]
+    await db.run(_survey_answers, clock.now())  # for the 群众评议 results page
     numbers = []
     for n, (text, school, kind, phone) in enumerate(SAMPLES):
         ticket = await db.run(file, d, text, school, kind, phone, n)
@@ -174,6 +175,10 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
                     await page.goto(f"{base}/w/t/{numbers[6]}")
                     await page.click("#act-reply summary")
                     made.append(await _shot(page, out, f"leader-ticket-form-{width}"))
+                    made += await _management(page, base, out, width)
+                if role == "district":
+                    await page.goto(base + "/w/units")
+                    made.append(await _shot(page, out, f"district-units-{width}"))
                 await context.close()
             context = await browser.new_context(viewport={"width": width, "height": 900})
             page = await context.new_page()
@@ -232,6 +237,36 @@ async def main(out: Path, port: int) -> None:
     for path in made:
         print(path)
     print(f"{len(made)} screenshots in {out}/")
+
+
+# -- the management pages (bot/web/admin.py) -------------------------------------------------------------------------
+
+def _survey_answers(db, now: float) -> None:
+    """群众评议 responses for the results page: enough for one school, too few for another."""
+    from storage import surveys
+    for unit, count in (("jn-syxx", 8), ("jn-yyxx", 3)):
+        for i in range(count):
+            row = surveys.begin(db, "school-2026", unit, f"o_sample_rater_{unit}_{i}", now - 3600 * (i + 1), {})
+            scores = {q: 3 + (i + k) % 3 for k, q in enumerate(("attitude", "efficiency", "fees", "ethics",
+                                                                 "overall"))}
+            surveys.submit(db, row["id"], {**scores, "role": 1 + i % 3, "comment": None}, now - 3600 * i, i == 0)
+
+
+async def _management(page, base: str, out: Path, width: int) -> list[Path]:
+    """The leaders' management pages (bot/web/admin.py, bot/web/campaign_admin.py), and one form with an error."""
+    made = []
+    for name, path in (("admin", "/w/admin"), ("units", "/w/units"), ("unit", "/w/units/jn-syxx"),
+                       ("review", "/w/review?period=2026-11"), ("surveys", "/w/surveys"),
+                       ("survey", "/w/surveys/school-2026"), ("survey-results", "/w/surveys/school-2026/results"),
+                       ("faq", "/w/faq"), ("faq-edit", "/w/faq/huapian")):
+        await page.goto(base + path)
+        made.append(await _shot(page, out, f"leader-{name}-{width}"))
+    await page.goto(base + "/w/units/jn-syxx")
+    await page.fill("input[name=name]", "")
+    await page.evaluate("document.querySelector('input[name=name]').removeAttribute('required')")
+    await page.click("#unit button.primary")
+    made.append(await _shot(page, out, f"leader-unit-error-{width}"))
+    return made
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await asyncio.get_running_loop().run_in_executor(None, search.warm)  # jieba for the search index, once
     if config.directory.csv:
         rows = directory.read_csv(config.directory.csv)
-        await db.run(directory.upsert, rows)
+        await db.run(directory.upsert, rows, True)  # what leaders edited in the workbench stays
     if config.directory.services:
         await load_services(config, db)
     yield
@@ -91,7 +91,7 @@ async def load_services(config: Config, db: Database) -> int:
         scopes = services.read_toml(config.directory.services, known)
     except services.ServicesError as exc:
         raise ConfigError(f"{config.source}: directory.services: {exc}") from None
-    return await db.run(services.replace, scopes)
+    return await db.run(services.replace, scopes, True)
 
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
@@ -136,7 +136,7 @@ async def load_campaign(config: Config, db: Database, router: Router):
     policy = SurveyPolicy(min_responses=c.min_responses, burst_per_hour=c.burst_per_hour,
                           new_follower_minutes=c.new_follower_minutes,
                           conversation_minutes=config.routing.conversation_minutes, tz=config.bot.timezone,
-                          surveys=defs)
+                          surveys=defs, faq_min_score=c.faq_min_score)
     return policy, (FaqBook(entries, router.tokenizer, c.faq_min_score) if entries else None)
 
 

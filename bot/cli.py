@@ -193,7 +193,7 @@ def cmd_init_db(args) -> int:
     db = Database(config.storage.path).start()
     try:
         if config.directory.csv:
-            n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv))
+            n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv), True)
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
         if config.directory.services:
             from storage import services
@@ -202,7 +202,7 @@ def cmd_init_db(args) -> int:
                 scopes = services.read_toml(config.directory.services, known)
             except services.ServicesError as exc:
                 raise ConfigError(f"directory.services: {exc}") from None
-            n = db.run_sync(services.replace, scopes)
+            n = db.run_sync(services.replace, scopes, True)
             print(f"service items: {n} ({config.directory.services})")
         _check_campaign(config, db)
     finally:
@@ -245,6 +245,44 @@ def cmd_staff_list(args) -> int:
         print("no staff bound yet: tingjian staff invite --unit CODE --role handler --name NAME")
     for r in rows:
         print(f"{r['openid']}\t{r['role']}\t{r['unit_code']}\t{r['unit_name'] or ''}\t{r['name'] or ''}")
+    return 0
+
+
+def cmd_staff_invites(args) -> int:
+    """Invite codes with their state (the workbench's 人员 page lists the same)."""
+    import time
+
+    from storage import staff
+    _, rows = _with_db(args, staff.invites, time.time())
+    if not rows:
+        print("no invite codes yet: tingjian staff invite --unit CODE --role handler --name NAME")
+    for r in rows:
+        print(f"{r['id']}\t{r['selector'] or ''}······\t{r['state']}\t{r['role']}\t{r['unit_code']}\t{r['name']}"
+              f"\tcreated {_when(r['created_at'])}\texpires {_when(r['expires_at'])}"
+              + (f"\tused by {r['used_by']}" if r["used_by"] else ""))
+    return 0
+
+
+def cmd_staff_revoke(args) -> int:
+    import time
+
+    from storage import staff
+    _, row = _with_db(args, staff.revoke_invite, args.id, time.time())
+    if row is None:
+        print(f"tingjian: invite {args.id} is not open (used, expired, revoked or unknown)", file=sys.stderr)
+        return 1
+    print(f"invite {args.id} for {row['name']} ({row['role']}, {row['unit_code']}) revoked")
+    return 0
+
+
+def cmd_staff_role(args) -> int:
+    from storage import staff
+    try:
+        _, before = _with_db(args, staff.set_role, args.openid, args.role)
+    except ValueError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.openid}: {before['role']} → {args.role} ({before['unit_code']})")
     return 0
 
 
@@ -546,11 +584,15 @@ def _campaign_defs(config: Config, db):
     """The configured surveys, checked against the directory in the database."""
     from handlers.survey import SurveyError, load_surveys
     from storage import directory
+    from handlers.survey import with_stored
+    from storage import campaign_defs
     known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
     try:
-        return load_surveys(config.campaign.surveys or None, config.bot.timezone, known)
+        files = load_surveys(config.campaign.surveys or None, config.bot.timezone, known)
     except SurveyError as exc:
         raise ConfigError(f"campaign.surveys: {exc}") from None
+    # and those written in the workbench, as the running service sees them
+    return with_stored(files, db.run_sync(campaign_defs.rows, "survey"), config.bot.timezone, known)
 
 
 def cmd_survey_list(args) -> int:
@@ -694,6 +736,9 @@ def cmd_faq_stats(args) -> int:
             entries = load_faq(config.campaign.faq or None, known)
         except FaqError as exc:
             raise ConfigError(f"campaign.faq: {exc}") from None
+        from handlers.faq import with_stored
+        from storage import campaign_defs
+        entries, _ = with_stored(entries, db.run_sync(campaign_defs.rows, "faq"), known)
         counts = db.run_sync(faq.counts)
     finally:
         db.close()
@@ -909,6 +954,22 @@ def build_parser() -> argparse.ArgumentParser:
     q = staff_sub.add_parser("list", help="list bound staff", description="List bound staff accounts.")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_staff_list)
+    q = staff_sub.add_parser("invites", help="list invite codes and their state",
+                             description="Invite codes, newest first: id, the code's first characters, state "
+                                         "(open, used, expired, revoked), role, unit and name.")
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_invites)
+    q = staff_sub.add_parser("revoke", help="revoke an unused invite code",
+                             description="Withdraw an invite code nobody has used yet (id from `staff invites`).")
+    q.add_argument("id", type=int)
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_revoke)
+    q = staff_sub.add_parser("role", help="change a staff member's role",
+                             description="Change the role of a bound staff member within their unit.")
+    q.add_argument("openid")
+    q.add_argument("role", choices=("handler", "supervisor", "leader", "admin"))
+    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    q.set_defaults(func=cmd_staff_role)
     q = staff_sub.add_parser("remove", help="unbind a staff account", description="Make an openid a citizen again; "
                              "their open tickets go back to their unit, which is told.")
     q.add_argument("openid")
@@ -959,7 +1020,8 @@ def build_parser() -> argparse.ArgumentParser:
     dir_sub = p.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
     q = dir_sub.add_parser("import", help="import or update units from a CSV",
                            description="Import units from a CSV with columns code,name,kind[,district,parent,"
-                                       "categories,commitment]; rows are checked one by one, existing codes updated.")
+                                       "categories,commitment]; rows are checked one by one, existing codes updated "
+                                       "(also units edited in the workbench: the file becomes their source again).")
     q.add_argument("file")
     q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
     q.set_defaults(func=cmd_directory_import)

@@ -34,6 +34,9 @@ CACHE = web.AppKey("public_cache", object)
 TEMPLATES = Path(__file__).with_name("templates") / "public"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_CACHE_MAX = 512        # distinct URLs kept (searches vary); the oldest go first
+# How often a worker asks the database whether units or service items were edited (in any process): an edit shows
+# at once in the process that made it (PublicCache.edited) and within this long in the others.
+EDIT_CHECK_SECONDS = 1.0
 # The figures are rebuilt after this many page lifetimes (10 min by default): the rate windows end at midnight, so
 # within a day only the survey results move, and a rebuild (seconds at 1M tickets) occupies a reader thread.
 SNAPSHOT_TTLS = 10
@@ -46,11 +49,35 @@ class PublicCache:
         self.snap_at = 0.0
         self._refresh: asyncio.Task | None = None
         self.pages: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self.version: int | None = None     # storage.edits 'public' as of the cached pages and units
+        self.checked_at = 0.0
+
+    def edited(self) -> None:
+        """Units or service items changed: look again before the next page (the workbench calls this)."""
+        self.checked_at = 0.0
+
+    async def _check_edits(self, app: web.Application) -> None:
+        """Pages and the snapshot's unit rows are dropped when the directory or service items were edited; the
+        figures stay (an edit changes no ticket), so this costs one small read, not a rebuild."""
+        from bot.app import DB
+        from storage import directory, edits
+        moment = time.monotonic()
+        if moment - self.checked_at < EDIT_CHECK_SECONDS:
+            return
+        self.checked_at = moment
+        version = await app[DB].read(edits.version, edits.PUBLIC)
+        if version != self.version:
+            if self.version is not None:
+                self.pages.clear()
+                if self.snap is not None:
+                    self.snap.units = {u["code"]: u for u in await app[DB].read(directory.all_units)}
+            self.version = version
 
     async def snapshot(self, app: web.Application) -> public.Snapshot:
         """The figures: built when there are none; rebuilt behind the scenes (the old ones served meanwhile) on a
         new day — the windows end at midnight — or after SNAPSHOT_TTLS page lifetimes (survey results move)."""
         from bot.app import CLOCK, DISPATCHER
+        await self._check_edits(app)
         if self.snap is None or self.ttl == 0:
             await self._build(app)
             return self.snap
@@ -64,6 +91,7 @@ class PublicCache:
     async def _build(self, app: web.Application) -> None:
         from bot.app import CLOCK, CONFIG, DB, DISPATCHER
         config, dispatcher = app[CONFIG], app[DISPATCHER]
+        await app[DB].read(dispatcher.campaign.sync)  # surveys written in the workbench
         snap = await app[DB].read(public.snapshot, app[CLOCK].now(), dispatcher.calendar.tz,
                                   dispatcher.campaign.p.surveys if dispatcher.campaign.p else {},
                                   config.campaign.min_responses)
@@ -119,9 +147,10 @@ async def _warm(app: web.Application) -> AsyncIterator[None]:
 async def _cached(request: web.Request, build) -> web.Response:
     cache: PublicCache = request.app[CACHE]
     key = request.path_qs
+    snap = await cache.snapshot(request.app)  # first: it drops the pages an edit made stale
     body = cache.page(key)
     if body is None:
-        body = await build(await cache.snapshot(request.app))
+        body = await build(snap)
         cache.keep(key, body)
     return web.Response(text=body, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": f"public, max-age={int(cache.ttl)}"})

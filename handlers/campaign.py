@@ -9,11 +9,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from handlers import texts
-from handlers.faq import FaqBook
+from handlers.faq import FaqBook, with_stored as with_stored_faq
 from handlers.intake import MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, choice, infer_kind, normalise
 from handlers.messages import Inbound, Reply
-from handlers.survey import SKIP, Policy, Survey, parse_scene
-from storage import conversations, directory, faq as faq_store, staff, surveys, users
+from handlers.survey import SKIP, Policy, Survey, parse_scene, with_stored as with_stored_surveys
+from storage import campaign_defs, conversations, directory, edits, faq as faq_store, staff, surveys, users
 
 if TYPE_CHECKING:
     from handlers.dispatcher import Dispatcher
@@ -30,11 +30,33 @@ class Campaign:
         self.d = d
         self.p = policy or Policy()
         self.faq = faq
+        # What the [campaign] files say; sync() adds what leaders wrote in the workbench.
+        self._files = (dict(self.p.surveys), list(faq.entries) if faq else [])
+        self._version: int | None = None
+
+    @property
+    def files(self) -> tuple[dict[str, Survey], list]:
+        """(surveys, common questions) of the [campaign] files, before the workbench's."""
+        return self._files
+
+    def sync(self, db) -> None:
+        """Take in surveys and common questions written in the workbench (by this or another process) when
+        their version moved: one small read per message otherwise. Any connection will do (it only reads)."""
+        version = edits.version(db, edits.CAMPAIGN)
+        if version == self._version:
+            return
+        known = {u["code"]: u["kind"] for u in directory.all_units(db)}
+        self.p.surveys = with_stored_surveys(self._files[0], campaign_defs.rows(db, "survey"), self.p.tz, known)
+        entries, _ = with_stored_faq(self._files[1], campaign_defs.rows(db, "faq"), known)
+        min_score, margin = (self.faq.min_score, self.faq.margin) if self.faq else (self.p.faq_min_score, 0.08)
+        self.faq = FaqBook(entries, self.d.router.tokenizer, min_score, margin) if entries else None
+        self._version = version
 
     # -- hooks -------------------------------------------------------------------------------------------------
     def message(self, db, user: dict, inbound: Inbound, text: str) -> tuple[list[Reply] | None, list[Reply]]:
         """(replies, None) when handled here; (None, prefix) when the message goes on to the intake, with what
         to say first (e.g. that the survey was paused)."""
+        self.sync(db)
         now = self.d.clock.now()
         flow = conversations.flow(db, inbound.openid, now)
         if flow == FAQ:
@@ -49,6 +71,7 @@ class Campaign:
 
     def instant_answer(self, db, inbound: Inbound, text: str) -> list[Reply] | None:
         """A new question answered at once from 常见问题, if one fits with confidence."""
+        self.sync(db)
         if self.faq is None or inbound.kind != "text" or len(text) < 4:  # a voice or picture stays with its ticket
             return None
         if infer_kind(text) not in ("inquiry", None):
@@ -66,6 +89,7 @@ class Campaign:
 
     def event(self, db, inbound: Inbound) -> list[Reply] | None:
         """Survey QR codes (subscribe and SCAN) and the menu's clicks; None for what the dispatcher handles."""
+        self.sync(db)
         if inbound.event in ("subscribe", "scan") and parse_scene(inbound.scene):
             return self._survey_scan(db, inbound)
         if inbound.event == "click":
@@ -106,6 +130,7 @@ class Campaign:
     def survey_entry(self, db, user: dict, openid: str, rest: str) -> list[Reply]:
         """评议 (or the menu): the named school, else an unfinished attempt, else the unit of the code last
         scanned, else ask which school."""
+        self.sync(db)
         now = self.d.clock.now()
         open_ = [s for s in self.p.surveys.values() if s.is_open(now)]
         if not open_:

@@ -67,38 +67,74 @@ def load_faq(path: str | Path | None, known_units: dict[str, str] | None = None)
         raise FaqError(f"{path}: no [[faq]] tables")
     entries: list[FaqEntry] = []
     for n, item in enumerate(items, start=1):
-        def bad(key: str, why: str) -> FaqError:
-            return FaqError(f"{path}: faq[{n}].{key}: {why}")
-        extra = set(item) - {"id", "question", "also", "keywords", "answer", "unit", "review_by"}
-        if extra:
-            raise bad(sorted(extra)[0], "unknown key; known: id, question, also, keywords, answer, unit, review_by")
-        fid = item.get("id")
-        if not isinstance(fid, str) or not _ID.fullmatch(fid) or any(e.id == fid for e in entries):
-            raise bad("id", "a unique id of letters, digits, - or _")
-        for key in ("question", "answer", "unit"):
-            if not isinstance(item.get(key), str) or not item[key].strip():
-                raise bad(key, "required text")
-        if len(item["answer"].encode()) > 1500:
-            raise bad("answer", "longer than 1500 bytes: a WeChat reply holds 2048 with the question around it")
-        if known_units is not None and item["unit"] not in known_units:
-            raise bad("unit", f"{item['unit']!r} is not a unit code in the directory")
-        review = item.get("review_by")
-        if isinstance(review, str):
-            try:
-                review = dt.date.fromisoformat(review)
-            except ValueError:
-                raise bad("review_by", f"{review!r} is not a date YYYY-MM-DD") from None
-        if not isinstance(review, dt.date) or isinstance(review, dt.datetime):
-            raise bad("review_by", "a date YYYY-MM-DD")
-        lists = {}
-        for key in ("also", "keywords"):
-            value = item.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                raise bad(key, "a list of texts")
-            lists[key] = tuple(v.strip() for v in value)
-        entries.append(FaqEntry(fid, item["question"].strip(), item["answer"].strip(), item["unit"], review,
-                                lists["also"], lists["keywords"]))
+        entries.append(parse_entry(item, f"{path}: faq[{n}]", known_units, entries))
     return entries
+
+
+def parse_entry(item: Any, where: str, known_units: dict[str, str] | None = None,
+                others: list[FaqEntry] = ()) -> FaqEntry:
+    """One [[faq]] table, checked (ids unique among `others`); FaqError names `where` and the key. The file
+    loader and the workbench both call it."""
+    if not isinstance(item, dict):
+        raise FaqError(f"{where}: must be a table")
+    entries = others
+
+    def bad(key: str, why: str) -> FaqError:
+        return FaqError(f"{where}.{key}: {why}")
+
+    extra = set(item) - {"id", "question", "also", "keywords", "answer", "unit", "review_by"}
+    if extra:
+        raise bad(sorted(extra)[0], "unknown key; known: id, question, also, keywords, answer, unit, review_by")
+    fid = item.get("id")
+    if not isinstance(fid, str) or not _ID.fullmatch(fid) or any(e.id == fid for e in entries):
+        raise bad("id", "a unique id of letters, digits, - or _")
+    for key in ("question", "answer", "unit"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise bad(key, "required text")
+    if len(item["answer"].encode()) > 1500:
+        raise bad("answer", "longer than 1500 bytes: a WeChat reply holds 2048 with the question around it")
+    if known_units is not None and item["unit"] not in known_units:
+        raise bad("unit", f"{item['unit']!r} is not a unit code in the directory")
+    review = item.get("review_by")
+    if isinstance(review, str):
+        try:
+            review = dt.date.fromisoformat(review)
+        except ValueError:
+            raise bad("review_by", f"{review!r} is not a date YYYY-MM-DD") from None
+    if not isinstance(review, dt.date) or isinstance(review, dt.datetime):
+        raise bad("review_by", "a date YYYY-MM-DD")
+    lists = {}
+    for key in ("also", "keywords"):
+        value = item.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise bad(key, "a list of texts")
+        lists[key] = tuple(v.strip() for v in value)
+    return FaqEntry(fid, item["question"].strip(), item["answer"].strip(), item["unit"], review,
+                    lists["also"], lists["keywords"])
+
+
+def entry_table(e: FaqEntry) -> dict[str, Any]:
+    """An entry as its [[faq]] table (what the workbench stores and shows in its form)."""
+    return {"id": e.id, "question": e.question, "also": list(e.also), "keywords": list(e.keywords),
+            "answer": e.answer, "unit": e.unit, "review_by": e.review_by.isoformat()}
+
+
+def with_stored(files: list[FaqEntry], stored: list[dict[str, Any]],
+                known_units: dict[str, str] | None) -> tuple[list[FaqEntry], set[str]]:
+    """The file's entries with those written in the workbench (storage.campaign_defs rows): a stored entry
+    replaces the file's of the same id; a retired one takes it out. Returns (entries in service, retired ids)."""
+    out = {e.id: e for e in files}
+    retired = set()
+    for row in stored:
+        if row["retired_at"] is not None:
+            out.pop(row["id"], None)
+            retired.add(row["id"])
+            continue
+        try:
+            out[row["id"]] = parse_entry(row["body"], f"工作台: {row['id']}", known_units)
+        except FaqError:
+            continue  # e.g. its unit has since left the directory: not served
+    return list(out.values()), retired
 
 
 class FaqBook:

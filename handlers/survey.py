@@ -21,6 +21,7 @@ can leave the survey for anything else and come back to the same question days l
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import tomllib
@@ -254,15 +255,55 @@ def load_surveys(path: str | Path | None, tz: str = "Asia/Shanghai",
         s = parse_survey(raw, str(f), tz)
         if s.id in surveys:
             raise SurveyError(f"{f}: id: {s.id!r} is also the id of {surveys[s.id].source}")
-        if known_units is not None:
-            for u in s.units:
-                if u not in UNIT_KINDS and u not in known_units:
-                    raise SurveyError(f"{f}: units: {u!r} is neither a unit code in the directory nor a kind")
+        check_units(s, known_units)
         surveys[s.id] = s
+    check_previous(surveys)
+    return surveys
+
+
+def check_units(s: Survey, known_units: dict[str, str] | None) -> None:
+    if known_units is not None:
+        for u in s.units:
+            if u not in UNIT_KINDS and u not in known_units:
+                raise SurveyError(f"{s.source}: units: {u!r} is neither a unit code in the directory nor a kind")
+
+
+def check_previous(surveys: dict[str, Survey]) -> None:
     for s in surveys.values():
         if s.previous and s.previous not in surveys:
             raise SurveyError(f"{s.source}: previous: no survey with id {s.previous!r}")
-    return surveys
+
+
+WORKBENCH = "工作台"  # the source of a survey written in the workbench
+
+
+def with_stored(files: dict[str, Survey], stored: list[dict[str, Any]], tz: str,
+                known_units: dict[str, str] | None) -> dict[str, Survey]:
+    """The files' surveys with those written in the workbench (storage.campaign_defs rows), which replace a
+    file's survey of the same id. A stored row that no longer passes (a unit since removed) is left out."""
+    out = dict(files)
+    for row in stored:
+        if row["retired_at"] is not None:
+            out.pop(row["id"], None)
+            continue
+        try:
+            s = parse_survey(row["body"], WORKBENCH, tz)
+            check_units(s, known_units)
+        except SurveyError:
+            continue
+        out[s.id] = s
+    return {k: v if not v.previous or v.previous in out else dataclasses.replace(v, previous="")
+            for k, v in out.items()}
+
+
+def check_new(raw: dict[str, Any], current: dict[str, Survey], tz: str, known_units: dict[str, str]) -> Survey:
+    """A survey written in the workbench, with the file loader's checks (parse_survey, check_units, and the
+    survey it is compared with exists). SurveyError names the key at fault."""
+    s = parse_survey(raw, WORKBENCH, tz)
+    check_units(s, known_units)
+    if s.previous and (s.previous == s.id or s.previous not in current):
+        raise SurveyError(f"{WORKBENCH}: previous: no survey with id {s.previous!r}")
+    return s
 
 
 @dataclass
@@ -275,3 +316,4 @@ class Policy:
     conversation_minutes: int = 30
     tz: str = "Asia/Shanghai"
     surveys: dict[str, Survey] = field(default_factory=dict)
+    faq_min_score: float = 0.55        # [campaign] faq_min_score, for common questions added in the workbench

@@ -7,18 +7,33 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
+from storage import edits
+
 UNIT_KINDS = ("bureau", "office", "district", "school", "kindergarten")
 COLUMNS = ("code", "name", "kind", "district", "parent", "categories", "commitment")
 
 
 class DirectoryError(ValueError):
-    pass
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field  # the unit's field at fault, when one is (the workbench marks it)
 
 
 def scene_for(unit: dict[str, Any]) -> str:
     """QR scene_str: `school:<code>` for schools and kindergartens, `unit:<code>` for offices."""
     prefix = "school" if unit["kind"] in ("school", "kindergarten") else "unit"
     return f"{prefix}:{unit['code']}"
+
+
+def check(row: dict[str, Any]) -> str | None:
+    """What is wrong with one unit's row (the CSV's rule and the workbench's), or None."""
+    if not row.get("code") or not row.get("name"):
+        return "code and name are required"
+    if len(row["code"]) > 48 or not row["code"].replace("-", "").replace("_", "").isalnum():
+        return f"code {row['code']!r} must be letters, digits, - or _"
+    if row.get("kind") not in UNIT_KINDS:
+        return f"kind {row.get('kind')!r} must be one of {', '.join(UNIT_KINDS)}"
+    return None
 
 
 def read_csv(path: str | Path) -> list[dict[str, Any]]:
@@ -31,12 +46,9 @@ def read_csv(path: str | Path) -> list[dict[str, Any]]:
             raise DirectoryError(f"{path}: missing column(s): {', '.join(missing)}")
         for line, raw in enumerate(reader, start=2):
             row = {c: (raw.get(c) or "").strip() or None for c in COLUMNS}
-            if not row["code"] or not row["name"]:
-                raise DirectoryError(f"{path}:{line}: code and name are required")
-            if len(row["code"]) > 48 or not row["code"].replace("-", "").replace("_", "").isalnum():
-                raise DirectoryError(f"{path}:{line}: code {row['code']!r} must be letters, digits, - or _")
-            if row["kind"] not in UNIT_KINDS:
-                raise DirectoryError(f"{path}:{line}: kind {row['kind']!r} must be one of {', '.join(UNIT_KINDS)}")
+            problem = check(row)
+            if problem:
+                raise DirectoryError(f"{path}:{line}: {problem}")
             rows.append(row)
     codes = {r["code"] for r in rows}
     for line, row in enumerate(rows, start=2):
@@ -45,8 +57,14 @@ def read_csv(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> int:
+def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]], keep_edited: bool = False) -> int:
+    """Insert or update units. With keep_edited (the file loaded at every start), a unit a leader has edited in
+    the workbench keeps its edited fields; an explicit `tingjian directory import` overwrites them, and the file
+    is again the unit's source."""
     rows = list(rows)
+    if keep_edited:
+        edited = {r[0] for r in db.execute("SELECT code FROM units WHERE edited_at IS NOT NULL")}
+        rows = [r for r in rows if r["code"] not in edited]
     # Parents first, so the foreign key always finds its row.
     pending = {r["code"]: r for r in rows}
     done: set[str] = set(r[0] for r in db.execute("SELECT code FROM units"))
@@ -68,6 +86,12 @@ def upsert(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> int:
             done.add(r["code"])
             del pending[r["code"]]
             count += 1
+    if not keep_edited and "edited_at" in db["units"].columns_dict:  # (absent before migration m018)
+        codes = [r["code"] for r in rows]
+        for i in range(0, len(codes), 500):
+            part = codes[i:i + 500]
+            db.execute(f"UPDATE units SET edited_at = NULL WHERE code IN ({','.join('?' * len(part))})", part)
+    edits.bump_if_ready(db, edits.PUBLIC)  # a running service's public pages follow a `directory import`
     return count
 
 
@@ -104,3 +128,48 @@ def by_scene(db: sqlite_utils.Database, scene: str) -> dict[str, Any] | None:
         return None
     rows = list(db.query("SELECT * FROM units WHERE code = ? AND active = 1", [code]))
     return rows[0] if rows else None
+
+
+EDITABLE = ("name", "kind", "district", "parent", "commitment", "contact_hours", "contact_phone")
+
+
+def update(db: sqlite_utils.Database, code: str, fields: dict[str, Any], now: float) -> dict[str, Any]:
+    """Change a unit's editable fields (EDITABLE) with the CSV's checks, plus: the parent exists, is active and
+    is not the unit itself or one under it. Returns the row before; DirectoryError names what is wrong, and
+    nothing changes."""
+    before = get(db, code)
+    if before is None:
+        raise DirectoryError(f"unknown unit {code!r}")
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise DirectoryError(f"not editable: {', '.join(sorted(unknown))}")
+    row = {**{k: before[k] for k in EDITABLE}, **{k: (v.strip() if isinstance(v, str) else v) or None
+                                                    for k, v in fields.items()}, "code": code}
+    problem = check(row)
+    if problem:
+        raise DirectoryError(problem, problem.split()[0] if problem.split()[0] in EDITABLE else "name")
+    for key, most in (("name", 60), ("commitment", 500), ("contact_hours", 100), ("contact_phone", 40),
+                      ("district", 30)):
+        if row[key] and len(row[key]) > most:
+            raise DirectoryError(f"{key} is longer than {most} characters", key)
+    if row["parent"]:
+        seen, up = {code}, row["parent"]
+        while up:
+            if up in seen:
+                raise DirectoryError(f"parent {row['parent']!r} is {code!r} itself or a unit under it", "parent")
+            parent = get(db, up)
+            if parent is None or (up == row["parent"] and not parent["active"]):
+                raise DirectoryError(f"parent {row['parent']!r} is not a unit in the directory", "parent")
+            seen.add(up)
+            up = parent["parent"]
+    sets = ", ".join(f"{k} = ?" for k in EDITABLE)
+    db.execute(f"UPDATE units SET {sets}, edited_at = ? WHERE code = ?", [*(row[k] for k in EDITABLE), now, code])
+    edits.bump(db, edits.PUBLIC)
+    return before
+
+
+def search(units: list[dict[str, Any]], query: str) -> list[dict[str, Any]]:
+    """Units whose name or code contains every word of the query (case ignored)."""
+    words = query.lower().split()
+    return [u for u in units if all(w in (u["name"] + " " + u["code"] + " " + (u["district"] or "")).lower()
+                                    for w in words)]

@@ -621,6 +621,35 @@ def _backfill_unit_days(db: sqlite_utils.Database) -> None:
         ) WHERE unit_code IS NOT NULL GROUP BY day, unit_code""")
 
 
+@migrations()
+def m018_workbench_admin(db: sqlite_utils.Database) -> None:
+    """The directory, service items, invites, surveys and common questions managed in the workbench (issues 12, 13)."""
+    _exec(
+        db,
+        # When a leader last changed the unit (name, kind, district, parent, commitment, contact hours) or its
+        # service items in the workbench: the files loaded at start then leave those alone (storage/directory.py,
+        # storage/services.py), so a restart never undoes an edit.
+        "ALTER TABLE units ADD COLUMN edited_at REAL",
+        "ALTER TABLE units ADD COLUMN items_edited_at REAL",
+        # An invite code withdrawn before anyone used it.
+        "ALTER TABLE staff_invites ADD COLUMN revoked_at REAL",
+        # Surveys and common questions written in the workbench, beside those of the [campaign] files. `body` is
+        # the same table a TOML file holds (as JSON), checked by the same loader.
+        """CREATE TABLE campaign_defs (
+            kind TEXT NOT NULL CHECK (kind IN ('survey', 'faq')),
+            id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            retired_at REAL,
+            updated_at REAL NOT NULL,
+            updated_by TEXT NOT NULL,
+            PRIMARY KEY (kind, id)
+        )""",
+        # A counter per kind of published content ('public': units and service items; 'campaign': surveys and
+        # common questions), bumped by every edit: each worker process compares it to drop what it cached.
+        "CREATE TABLE edit_versions (what TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -5,13 +5,18 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import edits
+
 
 def add_comment(db: sqlite_utils.Database, unit_code: str, period: str, author: str, text: str, public: bool,
                 now: float) -> int:
     if db.execute("SELECT 1 FROM units WHERE code = ?", [unit_code]).fetchone() is None:
         raise ValueError(f"unknown unit {unit_code!r}")
-    return db.execute("INSERT INTO review_comments (unit_code, period, author, text, public, created_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?)", [unit_code, period, author, text, int(public), now]).lastrowid
+    cid = db.execute("INSERT INTO review_comments (unit_code, period, author, text, public, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", [unit_code, period, author, text, int(public), now]).lastrowid
+    if public:
+        edits.bump_if_ready(db, edits.PUBLIC)  # shown on the unit's public page
+    return cid
 
 
 def comments(db: sqlite_utils.Database, period: str | None = None, unit_code: str | None = None,
@@ -32,4 +37,10 @@ def comments(db: sqlite_utils.Database, period: str | None = None, unit_code: st
 
 def delete_comment(db: sqlite_utils.Database, comment_id: int) -> bool:
     """Withdraw a comment (written by mistake, or no longer to be shown); False if there is none."""
-    return db.execute("DELETE FROM review_comments WHERE id = ?", [comment_id]).rowcount == 1
+    public = db.execute("SELECT public FROM review_comments WHERE id = ?", [comment_id]).fetchone()
+    if public is None:
+        return False
+    db.execute("DELETE FROM review_comments WHERE id = ?", [comment_id])
+    if public[0]:
+        edits.bump_if_ready(db, edits.PUBLIC)
+    return True

@@ -24,6 +24,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import edits
+
 ITEM_KEYS = ("name", "procedure", "standard", "time_limit")
 
 
@@ -63,9 +65,15 @@ def read_toml(path: str | Path, known: dict[str, str]) -> dict[str, dict[str, An
     return out
 
 
-def replace(db: sqlite_utils.Database, scopes: dict[str, dict[str, Any]]) -> int:
-    """Store what the file says, replacing earlier items of the scopes it names. Returns the items stored."""
+def replace(db: sqlite_utils.Database, scopes: dict[str, dict[str, Any]], keep_edited: bool = False) -> int:
+    """Store what the file says, replacing earlier items of the scopes it names. Returns the items stored. With
+    keep_edited (the file loaded at every start), units whose items or hours a leader edited in the workbench
+    keep them."""
     count = 0
+    if keep_edited:
+        items_edited = {r[0] for r in db.execute("SELECT code FROM units WHERE items_edited_at IS NOT NULL")}
+        scopes = {k: v for k, v in scopes.items() if k not in items_edited}
+    hours_kept = " AND edited_at IS NULL" if keep_edited else ""
     # Kinds first: a unit's own hours then override its kind's.
     for scope, body in sorted(scopes.items(), key=lambda kv: not kv[0].startswith("kind:")):
         db.execute("DELETE FROM service_items WHERE scope = ?", [scope])
@@ -74,11 +82,13 @@ def replace(db: sqlite_utils.Database, scopes: dict[str, dict[str, Any]]) -> int
                        "VALUES (?, ?, ?, ?, ?, ?)", [scope, pos, *(item[k] for k in ITEM_KEYS)])
             count += 1
         if scope.startswith("kind:"):
-            db.execute("UPDATE units SET contact_hours = ? WHERE kind = ?", [body["contact_hours"], scope[5:]])
+            db.execute("UPDATE units SET contact_hours = ? WHERE kind = ?" + hours_kept,
+                       [body["contact_hours"], scope[5:]])
         else:
             db.execute("UPDATE units SET contact_hours = coalesce(?, contact_hours), "
-                       "contact_phone = coalesce(?, contact_phone) WHERE code = ?",
+                       "contact_phone = coalesce(?, contact_phone) WHERE code = ?" + hours_kept,
                        [body["contact_hours"], body["phone"], scope])
+    edits.bump_if_ready(db, edits.PUBLIC)
     return count
 
 
@@ -90,3 +100,32 @@ def for_unit(db: sqlite_utils.Database, unit: dict[str, Any]) -> list[dict[str, 
         if rows:
             return rows
     return []
+
+
+def check_items(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """A unit's items as the workbench sends them, with the file's rule: every item named; empty rows dropped.
+    ServicesError names the item at fault."""
+    out = []
+    for i, item in enumerate(items, start=1):
+        item = {k: str(item.get(k, "") or "").strip() for k in ITEM_KEYS}
+        if not any(item.values()):
+            continue  # a blank row of the form
+        if not item["name"]:
+            raise ServicesError(f"item {i}: name is required")
+        for key, most in (("name", 60), ("procedure", 500), ("standard", 300), ("time_limit", 60)):
+            if len(item[key]) > most:
+                raise ServicesError(f"item {i}: {key} is longer than {most} characters")
+        out.append(item)
+    return out
+
+
+def set_unit_items(db: sqlite_utils.Database, code: str, items: list[dict[str, Any]], now: float,
+                   hours: str | None = None) -> int:
+    """Replace one unit's own items (the workbench; checked with check_items) and mark them edited, so the file
+    loaded at start leaves them alone. No items: the unit shows its kind's items again."""
+    items = check_items(items)
+    if db.execute("SELECT 1 FROM units WHERE code = ?", [code]).fetchone() is None:
+        raise ServicesError(f"unknown unit {code!r}")
+    replace(db, {code: {"items": items, "contact_hours": None, "phone": None}})
+    db.execute("UPDATE units SET items_edited_at = ? WHERE code = ?", [now, code])
+    return len(items)

@@ -20,7 +20,7 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 class InviteError(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
-        self.reason = reason  # 'unknown', 'expired', 'used', 'limited'
+        self.reason = reason  # 'unknown', 'expired', 'used', 'revoked', 'limited'
 
 
 CODE_LENGTH = 8
@@ -88,7 +88,7 @@ def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,
     row = None
     if len(code) == CODE_LENGTH:
         for candidate in db.execute(
-                "SELECT code_hash, unit_code, role, name, expires_at, used_by FROM staff_invites "
+                "SELECT code_hash, unit_code, role, name, expires_at, used_by, revoked_at FROM staff_invites "
                 "WHERE selector = ? AND created_at > ?", [code[:SELECTOR_LENGTH], now - LOOKBACK_SECONDS]):
             if _matches(code, candidate[0]):
                 row = candidate
@@ -99,9 +99,11 @@ def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,
         log.warning("wrong invite code from user %s (%d this hour from them, %d in total)", _who(openid), mine + 1,
                     everyone + 1)
         raise InviteError("unknown")
-    code_hash, unit_code, role, name, expires_at, used_by = row
+    code_hash, unit_code, role, name, expires_at, used_by, revoked_at = row
     if used_by is not None:
         raise InviteError("used")
+    if revoked_at is not None:
+        raise InviteError("revoked")
     if expires_at <= now:
         raise InviteError("expired")
     db.execute("UPDATE staff_invites SET used_by = ?, used_at = ? WHERE code_hash = ?", [openid, now, code_hash])
@@ -121,15 +123,59 @@ def bind(db: sqlite_utils.Database, openid: str, unit_code: str, role: str, name
         "name = excluded.name", [openid, role, unit_code, name, now, now])
 
 
+def invites(db: sqlite_utils.Database, now: float, limit: int = 200) -> list[dict[str, Any]]:
+    """Invite codes, the latest first, with their state: open, used, expired or revoked. The code itself is not
+    kept (only its hash): its first characters (the selector) tell two apart."""
+    rows = list(db.query(
+        "SELECT i.rowid AS id, i.selector, i.unit_code, n.name AS unit_name, i.role, i.name, i.created_at, "
+        "i.expires_at, i.used_by, i.used_at, i.revoked_at, u.name AS used_by_name FROM staff_invites i "
+        "LEFT JOIN units n ON n.code = i.unit_code LEFT JOIN users u ON u.openid = i.used_by "
+        "ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?", [limit]))
+    for r in rows:
+        r["state"] = ("used" if r["used_by"] else "revoked" if r["revoked_at"] else
+                      "expired" if r["expires_at"] <= now else "open")
+    return rows
+
+
+def revoke_invite(db: sqlite_utils.Database, invite_id: int, now: float) -> dict[str, Any] | None:
+    """Withdraw an invite nobody has used yet; returns its row, or None when there is no such open code."""
+    row = db.execute("SELECT unit_code, role, name FROM staff_invites WHERE rowid = ? AND used_by IS NULL "
+                     "AND revoked_at IS NULL AND expires_at > ?", [invite_id, now]).fetchone()
+    if row is None:
+        return None
+    db.execute("UPDATE staff_invites SET revoked_at = ? WHERE rowid = ?", [now, invite_id])
+    return {"unit_code": row[0], "role": row[1], "name": row[2]}
+
+
+def set_role(db: sqlite_utils.Database, openid: str, role: str) -> dict[str, Any]:
+    """Change a staff member's role within their unit; returns the row before. ValueError for a role not in
+    ROLES or a person who is not staff."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    row = db.execute("SELECT role, unit_code, name FROM users WHERE openid = ?", [openid]).fetchone()
+    if row is None or row[0] not in ROLES:
+        raise ValueError(f"{openid} is not a staff member")
+    db.execute("UPDATE users SET role = ? WHERE openid = ?", [role, openid])
+    return {"role": row[0], "unit_code": row[1], "name": row[2]}
+
+
 def remove(db: sqlite_utils.Database, openid: str) -> bool:
     return db.execute("UPDATE users SET role = 'citizen', unit_code = NULL WHERE openid = ? AND role != 'citizen'",
                       [openid]).rowcount == 1
 
 
 def list_staff(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    # role IN (…), not != 'citizen': a search of the role index instead of a walk over every citizen
     return list(db.query(
         "SELECT u.openid, u.role, u.unit_code, u.name, n.name AS unit_name, u.last_seen_at FROM users u "
-        "LEFT JOIN units n ON n.code = u.unit_code WHERE u.role != 'citizen' ORDER BY u.unit_code, u.role, u.name"))
+        f"LEFT JOIN units n ON n.code = u.unit_code WHERE u.role IN ({','.join('?' * len(ROLES))}) "
+        "ORDER BY u.unit_code, u.role, u.name", ROLES))
+
+
+def count_by_unit(db: sqlite_utils.Database) -> dict[str, int]:
+    """Staff bound per unit code."""
+    return dict(db.execute(f"SELECT unit_code, count(*) FROM users WHERE role IN ({','.join('?' * len(ROLES))}) "
+                           "GROUP BY unit_code", ROLES).fetchall())
 
 
 def of_unit(db: sqlite_utils.Database, unit_code: str, roles: tuple[str, ...] = ("handler", "supervisor")) -> list[str]:

@@ -111,6 +111,21 @@ def test_staff_invite_list_remove_and_directory_import(tmp_path, capsys):
     db.close()
     assert main(["staff", "list", "--config", str(config)]) == 0
     assert "o_li\thandler\tjyj-sfc" in capsys.readouterr().out
+    assert main(["staff", "role", "o_li", "supervisor", "--config", str(config)]) == 0
+    assert "o_li: handler → supervisor" in capsys.readouterr().out
+    assert main(["staff", "role", "o_nobody", "leader", "--config", str(config)]) == 2
+    assert "not a staff member" in capsys.readouterr().err
+    assert main(["staff", "invite", "--unit", "jyj-sfc", "--role", "handler", "--name", "王老师",
+                 "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["staff", "invites", "--config", str(config)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[2] for line in lines] == ["open", "used"]
+    assert main(["staff", "revoke", lines[0].split("\t")[0], "--config", str(config)]) == 0
+    assert main(["staff", "revoke", lines[1].split("\t")[0], "--config", str(config)]) == 1  # used: stays used
+    assert "revoked" in capsys.readouterr().out
+    assert main(["staff", "invites", "--config", str(config)]) == 0
+    assert [line.split("\t")[2] for line in capsys.readouterr().out.splitlines()] == ["revoked", "used"]
     assert main(["staff", "remove", "o_li", "--config", str(config)]) == 0
     assert main(["staff", "remove", "o_li", "--config", str(config)]) == 1
 

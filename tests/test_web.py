@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.app import DISPATCHER
-from storage import outbox, tickets, websessions
+from storage import outbox, staff, tickets, websessions
 from tests.dialog import FEES, LEADER, SCHOOL, drain, file_ticket, heard, talk
 
 PARENT = "o_parent_web"
@@ -397,7 +397,9 @@ async def test_leaders_invite_and_remove_staff_in_the_workbench_with_the_clis_ch
         await talk(dialog, "o_new_teacher", f"绑定 {code}", expect="江南区育英小学·王老师")
         async with s.post("/w/staff", data={"_csrf": csrf, "do": "invite", "unit": "nowhere", "role": "handler",
                                             "name": "x"}) as resp:
-            assert "unknown unit" in await resp.text()  # the CLI's own check, nothing created
+            # the CLI's own check (storage.staff.create_invite), shown in words; nothing created
+            assert resp.status == 400 and "请选择名录中的单位" in await resp.text()
+        assert [i["name"] for i in await dialog.db(staff.invites, dialog.clock.now())] == ["江南区育英小学·王老师"]
         async with s.post("/w/staff", data={"_csrf": csrf, "do": "remove", "openid": "o_new_teacher"}) as resp:
             assert "已解除绑定" in await resp.text()
         async with s.post("/w/staff", data={"do": "remove", "openid": FEES}) as resp:

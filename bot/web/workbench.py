@@ -21,7 +21,7 @@ from handlers import dashboard, reply_templates, texts
 from handlers.desk import VERBS
 from handlers.intake import mask_phone
 from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
-from storage import directory, inbox, lifecycle, outbox, staff, tickets, users, websessions
+from storage import directory, inbox, lifecycle, outbox, tickets, users, websessions
 
 PAGE_SIZE = 20
 MAX_TEXT = 2000
@@ -431,60 +431,10 @@ async def audit_page(request: web.Request, v: Viewer) -> web.Response:
 
 
 # -- staff (leaders and admins) ------------------------------------------------------------------------------------
-ROLE_CHOICES = ("handler", "supervisor", "leader", "admin")
-
-
-@staff_page
-async def staff_page_(request: web.Request, v: Viewer) -> web.Response:
-    """Who is bound where, new invite codes and unbinding: what `tingjian staff invite|list|remove` do, with the
-    same checks (storage.staff.create_invite, Desk.remove_staff), for leaders and admins only (404 for others)."""
-    if v.user["role"] not in WIDE_ROLES:
-        raise not_found()
-    from bot.app import CONFIG, SENDER
-    hours = request.app[CONFIG].notify.invite_hours
-    desk, t, ip, tz = _desk(request), auth.now(request), _ip(request), _tz(request)
-    made = None
-    if request.method == "POST":
-        form = await request.post()
-        what = str(form.get("do", ""))
-        if what == "invite":
-            unit, role, name = (str(form.get(k, "")).strip()[:60] for k in ("unit", "role", "name"))
-
-            def invite(db):
-                if not name:
-                    raise ValueError("请填写姓名（如：江南区实验小学·张老师）。")
-                code = staff.create_invite(db, unit, role, name, t, hours * 3600)
-                websessions.audit(db, t, v.openid, "staff:invite", None, f"{name} {role} {unit}", ip)
-                return code
-            try:
-                made = {"code": await write(request, invite), "name": name, "hours": hours}
-            except ValueError as exc:
-                await write(request, websessions.set_flash, v.sid, str(exc))
-                raise web.HTTPFound("/w/staff")
-        elif what == "remove":
-            openid = str(form.get("openid", ""))
-
-            def remove(db):
-                if openid == v.openid:
-                    return "不能解除自己的绑定。"
-                removed, notices = desk.remove_staff(db, openid)
-                outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", t, source=f"web:{v.openid}")
-                websessions.audit(db, t, v.openid, "staff:remove", None, openid, ip)
-                return "已解除绑定，其未办结的留言已交回本单位。" if removed else "此人已不是工作人员。"
-            await write(request, lambda db: websessions.set_flash(db, v.sid, remove(db)))
-            if SENDER in request.app:
-                request.app[SENDER].wake()
-            raise web.HTTPFound("/w/staff")
-
-    def load(db):
-        return staff.list_staff(db), directory.all_units(db)
-
-    rows, units = await read(request, load)
-    people = [{**r, "role_name": texts.ROLE_NAMES.get(r["role"], r["role"]),
-               "seen": _fmt(r["last_seen_at"], tz, "%Y-%m-%d")} for r in rows]
-    ctx = await _context(request, v, people=people, units=units, roles=[(r, texts.ROLE_NAMES[r]) for r in ROLE_CHOICES],
-                         made=made, hours=hours)
-    return _render("w_staff.html", request, ctx)
+async def staff_page_(request: web.Request) -> web.StreamResponse:
+    """人员 lives with the other management pages (bot/web/admin.py)."""
+    from bot.web.admin import staff_list
+    return await staff_list(request)
 
 
 async def _to_inbox(request: web.Request) -> web.Response:
@@ -493,6 +443,8 @@ async def _to_inbox(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     from pathlib import Path
+    from bot.web import admin
+    admin.setup(app)  # the directory, service items, invites, the review, surveys and common questions (leaders)
     r = app.router
     r.add_get("/w/login", login_page)
     r.add_get("/w/signin/{token}", signin_get)
