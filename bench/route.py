@@ -64,7 +64,7 @@ def main() -> int:
     Router(rules, SCHOOLS)  # rules, schools, normaliser (OpenCC, pinyin index), no model
     rules_only, rules_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
-    router = Router.from_toml(schools=SCHOOLS)  # what the service does: the above plus training the model
+    router = Router.from_toml(schools=SCHOOLS)  # what the service does: the above plus loading the model weights
     startup, startup_cpu = time.perf_counter() - t0, time.process_time() - c0
     plain = Router({k: v for k, v in rules.items() if k not in ("model", "urgent", "matters")}, SCHOOLS)
 
@@ -109,7 +109,7 @@ def main() -> int:
     print(f"jieba dictionary load (once per process): {jieba_load * 1000:.0f} ms wall; "
           f"importing OpenCC and the pinyin table: {imports_cpu * 1000:.0f} ms CPU")
     print(f"start-up: Router with {len(SCHOOLS)} schools {rules_only * 1000:.0f} ms wall / {rules_cpu * 1000:.0f} ms CPU; "
-          f"with the model trained (as the service starts it) {startup * 1000:.0f} ms wall / "
+          f"with the model weights loaded (as the service starts it) {startup * 1000:.0f} ms wall / "
           f"{startup_cpu * 1000:.0f} ms CPU")
     print(f"added by this work (imports + model; the Router itself was built before too): "
           f"{(imports_cpu + startup_cpu - rules_cpu) * 1000:.0f} ms CPU, plus the normaliser inside the Router")

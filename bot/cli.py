@@ -1155,7 +1155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("route", help="show how a message would be routed, and why",
-                       description="Route one message with the jieba keyword rules and print the explanation.")
+                       description="Route one message with the keyword rules and the model, and print the explanation.")
     p.add_argument("text")
     p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
     p.set_defaults(func=cmd_route)

@@ -32,6 +32,8 @@ SWEEP_SECONDS = 0.02  # the sweep's transactions: as many tickets as fit in this
 DIGEST_BATCH = 10
 PRUNE_BATCH = 500
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
+TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
+TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
 
 
 class Jobs:
@@ -129,6 +131,25 @@ class Jobs:
                 break
         return total
 
+    async def topic_terms(self) -> int:
+        """Cut the new tickets (and, after an upgrade, the last TERMS_DAYS of older ones) into their hot-topic
+        terms on a reader, store them in short writes: the dashboard then counts terms instead of cutting a
+        month of texts each time it is drawn."""
+        from handlers import topics
+        tokenizer = self.dispatcher.router.tokenizer
+
+        def cut(db):
+            rows = tickets.terms_todo(db, self.clock.now() - TERMS_DAYS * 86400, TERMS_BATCH)
+            cut_ = iter(topics.terms_of([t for _, t in rows if t is not None], tokenizer)
+                        if any(t is not None for _, t in rows) else ())
+            return [(i, next(cut_) if t is not None else []) for i, t in rows]
+        total = 0
+        while True:
+            rows = await self.db.read(cut)
+            if not rows:
+                return total
+            total += await self.db.run(tickets.store_terms, rows)
+
     async def scheduled_backup(self) -> None:
         from storage import backup
         b = self.config.backup
@@ -163,6 +184,8 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
     scheduler.add_job(jobs.search_backfill, "interval", minutes=10, id="search-backfill", coalesce=True,
                       max_instances=1, next_run_time=start_now)
+    scheduler.add_job(jobs.topic_terms, "interval", minutes=1, id="topic-terms", coalesce=True, max_instances=1,
+                      next_run_time=start_now)
     # A sped-up demo clock (tingjian demo --speed N) sweeps N times as often, at most every 5 real seconds.
     speed = getattr(jobs.clock, "speed", 1.0)
     sweep_seconds = max(5.0, config.deadlines.sweep_minutes * 60 / speed)

@@ -423,8 +423,7 @@ class Dispatcher:
                     unit_name=unit["name"] if unit else self.policy.organisation,
                     school_code=school["code"] if school else None, school_name=school["name"] if school else None,
                     routing=routing, due_at=due, due_text=self.calendar.date_text(due) if due else "—", days=days,
-                    urgent=urgent, hotlines=texts.hotlines(routing.get("urgent_words") or [], category,
-                                                           self.policy.hotline) if urgent else "")
+                    urgent=urgent)
 
 
 class _Services(IntakeServices):
@@ -511,15 +510,22 @@ class _Services(IntakeServices):
         return [self.d.desk.to_staff(o, text, ticket, "群众表扬") for o in to]
 
     def _urgent_copies(self, ticket: dict, plan: Plan) -> list[Reply]:
-        """An urgent matter is copied at once to the supervisors of the unit and of the body above it."""
+        """An urgent matter is copied at once to the supervisors of the unit and of the body above it; where
+        neither has one (the bureau's own duty office), to the bureau's leaders, so someone in charge knows."""
         told = {r.to for r in self.notices}
         unit = directory.get(self.db, plan.unit_code) or {"code": plan.unit_code, "parent": None}
         to = staff.of_unit(self.db, unit["code"], ("supervisor",))
         to += staff.of_unit(self.db, unit.get("parent"), ("supervisor",))
+        if not to:
+            to = list(staff.leaders(self.db))
         text = texts.URGENT_COPY.format(number=ticket["number"], unit=plan.unit_name,
                                         category=texts.CATEGORY_NAMES.get(plan.category, plan.category),
                                         excerpt=texts.excerpt(ticket["text"], 120), due=plan.due_text)
         return [self.d.desk.to_staff(o, text, ticket, "紧急留言") for o in dict.fromkeys(to) if o not in told]
+
+    def hotlines(self, routing: dict, lang: str | None = "zh") -> str:
+        return texts.hotlines(routing.get("urgent_words") or [], routing.get("category", ""), self.d.policy.hotline,
+                              lang)
 
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
         self.notices.extend(self.d.desk.supplemented(self.db, number, openid, text, attachments))

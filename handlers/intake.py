@@ -154,6 +154,7 @@ class Draft:
     back_to: str | None = None          # the state a detour returns to
     shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
+    alerted: bool = False               # the hotlines for an urgent matter were given at once
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -194,7 +195,6 @@ class Plan:
     due_text: str
     days: int
     urgent: bool = False
-    hotlines: str = ""                  # for the citizen, when the matter is urgent
 
 
 @dataclass(frozen=True)
@@ -509,7 +509,7 @@ class Intake:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
                                                  due=plan.due_text)
                 if plan.urgent:
-                    done += "\n" + texts.URGENT_SUBMITTED.format(hotlines=plan.hotlines)
+                    done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
         if n == 2:
             d.parts, d.attachments = [], []
@@ -547,9 +547,13 @@ class Intake:
             self._refresh(d)
             if new and d.lang == "en":
                 replies = [Reply(texts.EN["WELCOME"]), *replies]
+        alert = ""
+        if d.routing.get("urgent") and not d.alerted:  # danger: the hotlines now, not after the questions
+            d.alerted = True
+            alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
-            if step.needed(self, d):
-                return self._out(step.state, d, [*replies, Reply(step.ask(self, d))])
+            if step.needed(self, d):  # one message: a channel may deliver only the first at once
+                return self._out(step.state, d, [*replies, Reply(alert + step.ask(self, d))])
         raise AssertionError("confirm is always needed")
 
     @staticmethod
@@ -666,7 +670,8 @@ STEPS: tuple[Step, ...] = (
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters)),
-    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist,
+    # an urgent matter is never sent away to 12345: the bureau's duty office takes it
+    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
          lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options)),
@@ -709,5 +714,6 @@ class IntakeServices:
     rating: Callable[..., Any]                        # followup.Rating of a text, if a rating is pending
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
+    hotlines: Callable[[dict, str | None], str]       # the hotlines an urgent routing calls for, in a language
     mark_reminded: Callable[[str], None]
     keep_expired: Callable[[], int]

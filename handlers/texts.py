@@ -101,13 +101,22 @@ URGENT_SUBMITTED = "已同时报告主管负责人。{hotlines}"
 HOTLINE_DANGER = "如孩子正面临危险，请立即拨打110。"
 HOTLINE_YOUTH = "如孩子受到欺凌或需要心理支持，可拨打12355青少年服务台。"
 HOTLINE_FOOD = "如出现食物中毒症状，请立即就医；食品安全问题也可拨打12315。"
+HOTLINE_LIFE = "如有人有轻生的念头或已经伤害自己，请立即拨打120或110，并请身边的人陪着；心理援助可拨打12356心理援助热线。"
 HOTLINE_BUREAU = "教育局热线：{phone}。"
+# Said at once when a message is urgent, before any question: help should not wait for the form to be filled in.
+URGENT_AT_ONCE = "您说的情况关系到人身安全。{hotlines}\n您的留言将作为紧急事项办理。"
 # Which hotline fits an urgent matter, by the words that made it urgent (the router's urgent_words).
 HOTLINE_WORDS = {
+    HOTLINE_LIFE: ("不想活", "活不下去", "没意思", "想死", "寻死", "去死", "自杀", "自残", "轻生", "割腕", "跳楼",
+                   "跳河", "跳桥", "安眠药", "农药", "kill", "die", "live", "suicid", "self"),
     HOTLINE_DANGER: ("打", "殴", "伤", "威胁", "恐吓", "刀", "性侵", "猥亵", "强奸", "侵害", "骚扰", "失踪", "跳楼",
+                     "不见", "丢了", "走失", "离家出走", "没回家", "找不到", "knife", "knives", "gun", "stab",
+                     "missing", "find my", "ran away", "run away", "hit", "beat", "hurt", "injur", "abus", "rape", "molest",
+                     "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
-    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "自杀", "自残", "轻生", "抑郁", "心理", "孤立", "勒索"),
-    HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "拉肚子", "呕吐"),
+    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "bull"),
+    HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
+                   "poison", "vomit", "diarrh"),
 }
 
 # -- queries ----------------------------------------------------------------------------------------------
@@ -126,15 +135,17 @@ TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单
 TICKET_HISTORY_HEAD = "办理记录："
 
 
-def hotlines(words: list[str], category: str, bureau: str = "") -> str:
+def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None = "zh") -> str:
     """The hotlines for an urgent matter: those its words call for, then the bureau's own."""
-    said = "".join(words)
+    said = " ".join(words).lower()
     lines = [line for line, keys in HOTLINE_WORDS.items() if any(k in said for k in keys)]
     if not lines:
         lines = [HOTLINE_FOOD if category == "safety" and not said else HOTLINE_DANGER]
     if bureau:
-        lines.append(HOTLINE_BUREAU.format(phone=bureau))
-    return "".join(lines)
+        lines.append(HOTLINE_BUREAU)
+    if lang == "en":
+        return " ".join(HOTLINES_EN[line] for line in lines).format(phone=bureau)
+    return "".join(lines).format(phone=bureau)
 
 
 def excerpt(text: str, limit: int = 40) -> str:
@@ -457,6 +468,18 @@ EN = {
                  "We will tell you of every step; send \"查询\" (query) to see the progress.",
     "ASK_REWRITE": "All right, please send your message again.",
     "CANCELLED": "Cancelled; nothing has been submitted. You can write to us again at any time.",
+    "URGENT_SUBMITTED": "The supervisor in charge has been told at once. {hotlines}",
+    "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
+                      "urgent.",
+}
+HOTLINES_EN = {
+    HOTLINE_LIFE: "If someone is thinking of ending their life or has hurt themselves, call 120 or 110 now and stay "
+                  "with them; for psychological help call the 12356 hotline.",
+    HOTLINE_DANGER: "If a child is in danger, call 110 now.",
+    HOTLINE_YOUTH: "If a child is bullied or needs someone to talk to, call the 12355 youth hotline.",
+    HOTLINE_FOOD: "If anyone shows signs of food poisoning, see a doctor at once; food safety can also be "
+                  "reported on 12315.",
+    HOTLINE_BUREAU: "Education bureau hotline: {phone}.",
 }
 KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}
 
@@ -466,3 +489,24 @@ def pick(name: str, lang: str | None) -> str:
     if lang == "en" and name in EN:
         return EN[name]
     return globals()[name]
+
+# 常用回复 (reply templates of a unit)
+TEMPLATE_PLACEHOLDERS_HELP = "可以使用 {编号} {截止} {单位} {学校}，使用时自动换成这件留言的编号、办结时限、承办单位和学校。"
+TEMPLATE_ADDED = "已添加常用回复“{title}”。"
+TEMPLATE_SAVED = "已保存常用回复“{title}”。"
+TEMPLATE_DELETED = "已删除常用回复“{title}”。"
+TEMPLATE_TITLE_NEEDED = "请填写常用回复的标题（不超过{limit}个字）。"
+TEMPLATE_TEXT_NEEDED = "请填写常用回复的内容（不超过{limit}个字）。"
+TEMPLATE_TOO_MANY = "每个单位最多保存{limit}条常用回复，请先删除不再使用的。"
+TEMPLATE_REFUSED = "您不能管理该单位的常用回复。"
+TEMPLATE_GONE = "这条常用回复已不存在，可能已被同事删除。"
+TEMPLATE_LIST_HEAD = "{unit}的常用回复（发送“回复 编号 #序号”直接答复群众）："
+TEMPLATE_LIST_NONE = "{unit}还没有常用回复。请在网页工作台的“常用回复”页面添加（发送“登录”获取链接）。"
+TEMPLATE_NOT_FOUND = "{unit}没有第{n}条常用回复。"
+
+# 网页授权 sign-in to the workbench (title, detail)
+OAUTH_RESTART = ("请重新打开工作台", "微信授权登录没有完成（授权已过期或已使用）。请关闭本页，重新打开工作台；"
+                                    "也可以在公众号中发送「登录」获取登录链接。")
+OAUTH_NO_CODE = ("未获得微信授权", "没有收到微信的授权。请关闭本页，重新打开工作台，或在公众号中发送「登录」获取登录链接。")
+OAUTH_NOT_STAFF = ("工作台仅供工作人员使用", "您的微信号还没有绑定为工作人员。如您是工作人员，请向本单位负责人索取绑定码，"
+                                           "在公众号中发送「绑定 绑定码」；如您要反映问题或查询进度，请直接在公众号中留言。")

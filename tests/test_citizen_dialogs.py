@@ -8,7 +8,7 @@ import re
 import pytest
 
 from storage import tickets
-from tests.dialog import (DISTRICT, DISTRICT_HEAD, FEES, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet,
+from tests.dialog import (DISTRICT, DISTRICT_HEAD, DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet,
                           send, talk, talk_all)
 
 PARENT = "o_parent_citizen"
@@ -189,6 +189,27 @@ async def test_child_harm_is_urgent(dialog):
     await heard(d, DISTRICT, expect=t["number"])
     await heard(d, DISTRICT_HEAD, expect="紧急留言抄送")
     await quiet(d, SCHOOL_HEAD)
+
+
+async def test_a_child_in_danger_gets_the_hotlines_at_once_and_the_duty_office_is_told(dialog):
+    d = dialog
+    # no education word at all: not sent away to 12345, the bureau's duty office takes it, supervisors copied
+    await talk(d, PARENT, "孩子说不想活了，我该怎么办", expect=["12356", "120", "紧急事项", "联系电话"], absent="12345")
+    await talk(d, PARENT, "13812345678", expect=["1个工作日", "紧急", "请核对"])
+    reply = await talk(d, PARENT, "1", expect=["受理编号", "12356"])
+    t = await ticket(d, re.search(r"JY\d{4}-\d{4,}", reply).group(0))
+    assert t["routing"]["urgent"] and "不想活" in t["routing"]["urgent_words"]
+    assert t["unit_code"] == "jyj-bgs"  # the duty office
+    await heard(d, DUTY, expect=t["number"])
+    await heard(d, LEADER, expect=["紧急留言抄送", t["number"]])  # the duty office has no supervisor of its own
+    assert d.clock.now() < t["due_at"] <= d.clock.now() + 4 * 86400  # one working day
+
+
+async def test_an_english_message_about_danger_gets_the_hotlines_in_english(dialog):
+    d = dialog
+    await send(d, PARENT, type="scan", scene="school:jn-syxx")
+    await talk(d, PARENT, "A man with a knife is standing at the school gate right now", expect="Hello")
+    await heard(d, PARENT, expect=["call 110 now", "urgent", "Is your message"])
 
 
 # -- 9.11: `评价 编号 3 意见` keeps the comment whole ------------------------------------------------------------------

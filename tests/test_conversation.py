@@ -440,6 +440,16 @@ async def test_bullying_gets_the_youth_hotline():
     assert "12315" in texts.hotlines(["虫子"], "safety", "")
 
 
+async def test_self_harm_and_a_missing_child_get_their_hotlines_in_the_persons_language():
+    from handlers import texts
+    life = texts.hotlines(["不想活"], "out_of_scope", "")
+    assert "12356" in life and "120" in life and "12345" not in life
+    assert "110" in texts.hotlines(["孩子不见了"], "safety", "") and "12356" not in texts.hotlines(["孩子不见了"], "safety")
+    en = texts.hotlines(["kill himself"], "out_of_scope", "12345678", lang="en")
+    assert "12356" in en and "Education bureau hotline: 12345678." in en and not any("\u4e00" <= c <= "\u9fff" for c in en)
+    assert "call 110 now" in texts.hotlines(["has been missing"], "safety", "", lang="en")
+
+
 # -- 9.13: an unfinished message is reminded, kept and offered back ---------------------------------------------------
 async def test_an_unfinished_message_is_reminded_then_kept_and_offered_back(world):
     await world.say("o_p", "我要投诉有的学校以资料费名义乱收费")

@@ -229,7 +229,7 @@ async def test_a_supervisor_cannot_approve_their_own_extension(dialog):
     # A handler's request goes to their own supervisor, who may decide it.
     other = await file_ticket(d, PARENT, "学校操场的篮球架松动了，随时可能倒下砸到学生", scene="school:jn-syxx",
                               consent="1")
-    await drain(d, SCHOOL_HEAD, DISTRICT_HEAD, SCHOOL, wait=1.0)  # this one's urgent copies too (a busy machine)
+    await drain(d, SCHOOL_HEAD, DISTRICT_HEAD, SCHOOL, wait=1.0)  # urgent too (砸到): its copies first
     await talk(d, SCHOOL, f"延期 {other} 2 等厂家维修", expect="已提交")
     await heard(d, SCHOOL_HEAD, expect=["延期申请", other])
     await talk(d, SCHOOL, f"同意延期 {other}", expect="需由负责人")

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -137,7 +138,9 @@ def staff_page(handler: Callable[[web.Request, Viewer], Awaitable[web.StreamResp
         if v is None:
             if request.method != "GET":
                 raise web.HTTPForbidden(text="请先登录工作台。")
-            raise web.HTTPFound("/w/login")
+            # the page asked for comes back after sign-in (a ticket link opened from a WeChat notice)
+            raise web.HTTPFound("/w/login" if request.path_qs == "/w/" else
+                                "/w/login?" + urlencode({"next": request.path_qs}))
         if request.method == "POST":
             form = await request.post()
             if not hmac.compare_digest(str(form.get("_csrf", "")), v.csrf):

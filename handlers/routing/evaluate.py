@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .router import CATEGORIES, Router
+from .router import CATEGORIES, SHORT_CHARS, Router
 
 # abbreviations for the confusion matrix columns
 _ABBR = {
@@ -53,7 +53,6 @@ def read_csv(path) -> list[tuple[str, str, str]]:
         return [(r["id"], r["text"], r["label"].strip()) for r in reader]
 
 
-SHORT_CHARS = 60  # a WeChat-style message: one line of at most this many characters
 
 
 def read_styles(path) -> dict[str, str]:

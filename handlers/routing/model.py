@@ -66,7 +66,23 @@ class NaiveBayes:
                      for f in vocab}
         return self
 
-    def predict(self, text: str, tokenizer) -> tuple[str, float, list[tuple[str, float]]]:
+    def predict(self, text: str, tokenizer) -> tuple[list[float], list[str]]:
+        """(probability of each label, the features of the text the model knows), as LinearModel.predict."""
+        feats = [f for f in dict.fromkeys(features(text, tokenizer)) if f in self.logp]
+        total = list(self.log_prior)
+        for f in feats:
+            row = self.logp[f]
+            for i in range(len(total)):
+                total[i] += row[i]
+        m = max(total)
+        e = [math.exp(v - m) for v in total]
+        return [v / sum(e) for v in e], feats
+
+    def why(self, known, best: int, other: int, k: int = 3) -> list[tuple[str, float]]:
+        ranked = sorted(((self.logp[f][best] - self.logp[f][other], f) for f in known), reverse=True)[:k]
+        return [(f, round(v, 2)) for v, f in ranked if v > 0]
+
+    def best(self, text: str, tokenizer) -> tuple[str, float, list[tuple[str, float]]]:
         """(label, posterior, the words that most favour it over the runner-up)."""
         feats = [f for f in dict.fromkeys(features(text, tokenizer)) if f in self.logp]
         n = len(self.labels)

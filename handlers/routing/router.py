@@ -15,6 +15,8 @@ How a message is scored (all numbers come from the rules file, see default_rules
 * The highest score wins; equal scores go to the category with the smaller `priority`. With no signal at all
   the message goes to other_edu if it contains a general education word, else out_of_scope, with low
   confidence.
+* Where the rules file names a model ([model], see Router.combine), its probabilities are combined with the
+  scores; a decision the rules alone would not have taken shows the model's words in the explanation.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 
 _GAP_MARKS = ("…", "...")
 _SENTENCE_END = "。！？!?；;\n"
+SHORT_CHARS = 60  # a WeChat-style message: one line of at most this many characters
 _MAX_CHARS = 1200  # longer messages are cut: the demand is stated at the start (and in the title)
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -220,6 +223,7 @@ class Router:
         vocab = set(self._words) | set(self._edu_words)  # not phrases: 都小学 (a name) is no slip of 读小学
         vocab |= {w for ws in self.context.values() for w in ws}
         freq = self._tok.FREQ
+        self._cut = _LastCut(self._tok)
         self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ)
         self.model = None  # a statistical model consulted where the rules are unsure (set by from_toml)
         self.model_settings = rules.get("model", {})
@@ -232,19 +236,30 @@ class Router:
     # ---------------------------------------------------------------- loading
     @classmethod
     def from_toml(
-        cls, path: str | Path | None = None, schools: Iterable[tuple[str, str, Sequence[str]]] = ()
+        cls, path: str | Path | None = None, schools: Iterable[tuple[str, str, Sequence[str]]] = (),
+        train: bool = True,
     ) -> "Router":
+        """The Router of a rules file, with the model its [model] section names (unless train=False)."""
         p = Path(path) if path is not None else DEFAULT_RULES
         with open(p, "rb") as f:
             rules = tomllib.load(f)
         router = cls(rules, schools)
-        training = rules.get("model", {}).get("training")
-        if training:
-            router.train(Path(p).parent / training)
+        ms = rules.get("model", {})
+
+        def beside(name: str) -> Path:
+            # next to the rules file; a copy of the shipped rules elsewhere uses the shipped file
+            here = Path(p).parent / name
+            return here if here.exists() else DEFAULT_RULES.parent / name
+
+        if train and ms.get("weights"):
+            from .linear import LinearModel
+            router.model = LinearModel.load(beside(ms["weights"]))
+        elif train and ms.get("training"):
+            router.train(beside(ms["training"]))
         return router
 
     def train(self, path: str | Path) -> None:
-        """Train the statistical model the rules consult where they are unsure (see [model] in the rules)."""
+        """Train a naive Bayes model on a labelled CSV at start-up (the older, lighter alternative to weights)."""
         from .model import read_training, train
         priors = {c: float(v) for c, v in self.model_settings.get("priors", {}).items()}
         self.model = train(read_training(path), CATEGORIES, self._tok, self.prepare, priors)
@@ -275,7 +290,7 @@ class Router:
         """Rule words found in text, respecting jieba word boundaries."""
         if not text:
             return {}
-        tokens = list(self._tok.cut(text, HMM=False))
+        tokens = self._cut.cut(text)
         n = len(text)
         starts = bytearray(n + 1)  # 1 where a token starts (or text ends)
         tok_id = [0] * n
@@ -380,8 +395,10 @@ class Router:
                     found[idx] = found.get(idx, 0) + 1
         return [(self._english[idx][1], k) for idx, k in found.items()]
 
-    def _score(self, t: str):
-        """Scores of every category for normalised text t, with each word's contribution."""
+    def _score(self, t: str, whole: str | None = None):
+        """Scores of every category for normalised text t, with each word's contribution. The `context` words
+        are looked for in `whole` (the whole message, when t is a part of it)."""
+        whole = t if whole is None else whole
         title, _, body = t.partition("\n")
         contrib: dict[tuple[str, str, str], float] = {}
         vetoed: set[str] = set()
@@ -407,9 +424,9 @@ class Router:
             scores[cat] += v
         for c in vetoed:
             scores[c] = 0.0
-        english_edu = _ENGLISH_EDU.search(t) is not None
+        english_edu = _ENGLISH_EDU.search(whole) is not None
         for c, ctx in self.context.items():
-            if ctx and scores[c] > 0 and not english_edu and not any(w in t for w in ctx):
+            if ctx and scores[c] > 0 and not english_edu and not any(w in whole for w in ctx):
                 cut = scores[c] * (1.0 - self.context_factor)
                 scores[c] -= cut
                 contrib[("(无语境 no context)", c, "context")] = -cut
@@ -420,11 +437,30 @@ class Router:
     def _rank(self, scores: dict[str, float]) -> list[str]:
         return sorted(CATEGORIES, key=lambda c: (-scores[c], self.priority[c]))
 
-    def route(self, text: str) -> Decision:
+    def rules_decision(self, text: str) -> dict:
+        """What the rules alone make of a text: its prepared form, scores, the winner and the evidence."""
         raw = str(text or "")[:_MAX_CHARS]
         norm = self._normalise(raw)
         school, t = self._scan_schools(norm.text)
         scores, contrib, vetoed, veto_words = self._score(t)
+        ranked = self._rank(scores)
+        top = ranked[0]
+        s1, s2 = scores[top], scores[ranked[1]]
+        if s1 < self.min_score:
+            edu = any(w in t for w in self._edu_words)
+            top = self.fallback_edu if edu else self.fallback_none
+            confidence = 0.2 if edu or s1 > 0 else 0.3
+        else:
+            share = s1 / (s1 + s2)
+            strength = 1.0 - math.exp(-s1 / 4.0)
+            confidence = round(max(0.05, min(1.0, share * strength)), 3)
+        short = "\n" not in raw.strip() and len(raw.strip()) <= SHORT_CHARS
+        return {"t": t, "norm": norm, "short": short, "school": school, "scores": scores, "contrib": contrib, "vetoed": vetoed,
+                "veto_words": veto_words, "top": top, "confidence": confidence, "s1": s1}
+
+    def route(self, text: str) -> Decision:
+        r = self.rules_decision(text)
+        t, norm, scores, contrib, vetoed = r["t"], r["norm"], r["scores"], r["contrib"], r["vetoed"]
         read_as = {meant: f"{seen}≈{meant}" for seen, meant in norm.fixes}
 
         def shown(word: str) -> str:
@@ -438,26 +474,13 @@ class Router:
             for (w, cat, _k), v in contrib.items()
             if cat not in vetoed and v != 0
         ]
-        explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in veto_words]
+        explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
 
-        ranked = self._rank(scores)
-        top = ranked[0]
-        s1, s2 = scores[top], scores[ranked[1]]
-        if s1 < self.min_score:
-            edu = any(w in t for w in self._edu_words)
-            top = self.fallback_edu if edu else self.fallback_none
-            confidence = 0.2 if edu else 0.3
-            if s1 > 0:
-                confidence = 0.2
-        else:
-            share = s1 / (s1 + s2)
-            strength = 1.0 - math.exp(-s1 / 4.0)
-            confidence = round(max(0.05, min(1.0, share * strength * 1.0)), 3)
-            confidence = max(confidence, 0.05)
-
+        top, confidence = r["top"], r["confidence"]
         if self.model is not None:
-            top, confidence, extra = self._consult_model(t, top, confidence, s1)
-            explanation += extra
+            probs, known = self.model.predict(t, self._cut)
+            top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
+            explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
         explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
         urgent_words = self._urgent(t)
@@ -466,7 +489,7 @@ class Router:
             confidence=float(confidence),
             scores=scores,
             explanation=explanation,
-            school=school,
+            school=r["school"],
             label=self.labels.get(top, ""),
             urgent=bool(urgent_words),
             urgent_words=urgent_words,
@@ -475,20 +498,57 @@ class Router:
             fixes=tuple(read_as.values()),
         )
 
-    def _consult_model(self, t: str, top: str, confidence: float, s1: float):
-        """Where the rules are unsure, the statistical model may decide; it says which words moved it."""
-        ms = self.model_settings
-        # no rule word, or only a general one such as 学校 (the other_edu fallback words)
-        weak = s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5)))
-        unsure = weak or confidence < float(ms.get("unsure_below", 0.35))
-        if not unsure:
+    def combine(self, r: dict, probs: Sequence[float], known: Sequence[str], model, ms: dict):
+        """The rules' decision r and the model's probabilities -> (category, confidence, the model's words).
+
+        `fuse` (the default): each category's rule share (its score + 1, over all scores + 1 each) raised to
+        `rule_weight`, times the model's probability; with no rule signal the model decides alone, with a
+        clear one the rules do. `gate`: the model decides only where the rules are unsure. The model's words
+        are shown whenever it chose a category the rules did not, or the rules had nothing to say."""
+        labels = model.labels
+        top, confidence, s1 = r["top"], r["confidence"], r["s1"]
+        mode = ms.get("mode", "fuse")
+        if mode == "rules":
             return top, confidence, []
-        cat, p, words = self.model.predict(t, self._tok)
-        need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
-        if cat == top or p < need:
-            return top, confidence, []
-        extra = [{"word": f"模型 model: {w}", "category": cat, "weight": round(v, 3)} for w, v in words]
-        return cat, round(min(p, 0.6), 3), extra
+        # where the model learnt little (long letters, English), it only speaks where the rules are unsure
+        if mode == "gate" or (not r["short"] and ms.get("long") == "gate") \
+                or (r["norm"].lang != "zh" and ms.get("english") == "gate"):
+            weak = s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5)))
+            if not (weak or confidence < float(ms.get("unsure_below", 0.35))):
+                return top, confidence, []
+            ranked = sorted(range(len(labels)), key=probs.__getitem__, reverse=True)
+            best = ranked[0]
+            need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
+            if top == self.fallback_none and labels[best] != top:
+                # not one education word: most such messages are not the bureau's, so claiming one needs more
+                need = max(need, float(ms.get("claim_no_education_word", 0.0)))
+            if labels[best] == top or probs[best] < need:
+                return top, confidence, []
+            cap = float(ms.get("alone_at_most", 0.45)) if s1 < self.min_score else 0.6
+            return labels[best], round(min(probs[best], cap), 3), model.why(known, best, ranked[1])
+        scores = r["scores"]
+        lam = float(ms.get("rule_weight", 1.5))
+        eps = float(ms.get("rule_smoothing", 1.0))
+        total = sum(scores.values()) + eps * len(labels)
+        lp = [math.log(max(p, 1e-9)) for p in probs]
+        if mode == "add":  # rule scores as log-odds (an alternative, see handlers/routing/train.py)
+            z = [lp[k] + lam * scores[c] for k, c in enumerate(labels)]
+        else:
+            z = [lp[k] + lam * math.log((scores[c] + eps) / total) for k, c in enumerate(labels)]
+        m = max(z)
+        e = [math.exp(v - m) for v in z]
+        se = sum(e)
+        post = [v / se for v in e]
+        order = sorted(range(len(labels)), key=post.__getitem__, reverse=True)
+        best, second = order[0], order[1]
+        cat = labels[best]
+        if s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5))):
+            # no rule word, or only a general one such as 学校: the model all but alone, never sure of it
+            return cat, round(min(post[best], float(ms.get("alone_at_most", 0.45))), 3), \
+                model.why(known, best, second) if cat != top or s1 < self.min_score else []
+        if cat == top:
+            return cat, round(max(confidence, post[best]), 3), []
+        return cat, round(post[best], 3), model.why(known, best, second)
 
     def _urgent(self, t: str) -> tuple[str, ...]:
         found = [w for w in self._urgent_plain if w in t]
@@ -532,7 +592,7 @@ class Router:
             if top not in self._subjects:
                 absorbed = set()
             for piece in pieces:
-                ps, pc, _v, _w = self._score(piece.replace("\n", "，"))
+                ps, pc, _v, _w = self._score(piece.replace("\n", "，"), t)
                 cat = self._rank(ps)[0]
                 if ps[cat] >= self.matter_min:
                     add(cat, ps[cat], words_of(cat, pc))
@@ -547,6 +607,22 @@ class Router:
             if sc >= self.matter_strong and sc >= self.matter_ratio * s1:
                 add(cat, sc, words_of(cat, contrib))
         return tuple(matters)
+
+
+class _LastCut:
+    """The tokenizer with its last cut remembered: the rules and the model cut a short message alike, once."""
+
+    def __init__(self, tok: jieba.Tokenizer):
+        self._tok = tok
+        self._last: tuple[str, list[str]] = ("", [])
+
+    def cut(self, text: str, HMM: bool = False) -> list[str]:
+        last = self._last  # one read: another thread may replace it, never half
+        if last[0] == text and text:
+            return last[1]
+        tokens = list(self._tok.cut(text, HMM=False))
+        self._last = (text, tokens)
+        return tokens
 
 
 _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "职业学院", "职业学校", "技工学校", "小学", "中学",

@@ -3,6 +3,7 @@ corrections and with --by-length/--by-style. Nothing may change the live rules."
 from __future__ import annotations
 
 import csv
+import json
 import time
 import tomllib
 
@@ -38,9 +39,12 @@ def config_with_corrections(tmp_path):
         def fill(d):
             for n, (text, _cat, to_unit) in enumerate(CORRECTED):
                 wrong = "burden"  # what the router had said
-                d.execute("INSERT INTO tickets (number, openid, kind, category, unit_code, text, state, created_at) "
-                          "VALUES (?, 'o1', 'complaint', ?, 'jyj-bgs', ?, 'assigned', ?)",
-                          [f"T{n}", wrong, text, time.time()])
+                # the decision as it was made then, stored on the ticket (the router may know better by now)
+                then = json.dumps({"category": wrong, "explanation": [
+                    {"word": "研学" if n < 3 else "作业", "category": wrong, "weight": 6.0}]}, ensure_ascii=False)
+                d.execute("INSERT INTO tickets (number, openid, kind, category, unit_code, text, state, created_at, "
+                          "routing) VALUES (?, 'o1', 'complaint', ?, 'jyj-bgs', ?, 'assigned', ?, ?)",
+                          [f"T{n}", wrong, text, time.time(), then])
                 tid = d.execute("SELECT id FROM tickets WHERE number = ?", [f"T{n}"]).fetchone()[0]
                 ticket = {"id": tid, "category": wrong, "unit_code": "jyj-bgs", "text": text}
                 tickets.record_correction(d, ticket, "o_staff", to_unit, time.time(), "转派")

@@ -72,6 +72,24 @@ def test_one_matter(router, text):
     ("The teacher hit my kid yesterday in class", "hit"),
     ("My son is being bullied every day", "bullied"),
     ("Several kids got food poisoning after lunch", "poisoning"),
+    # self-harm and danger to life, however written
+    ("孩子说不想活了", "不想活"),
+    ("我不想活了", "不想活"),
+    ("娃儿说想跳楼", "跳楼"),
+    ("孩子说活着没意思，想死", "想死"),
+    ("有人带刀在校门口转", "带刀"),
+    ("学生吃了食堂的饭食物中毒了", "食物中毒"),
+    ("孩子不见了", "孩子不见了"),
+    ("孩子放学到现在还没回家，电话也打不通", "没回家"),
+    ("孩子說不想活了", "不想活"),
+    ("學校門口有人帶刀", "带刀"),
+    ("孩子不見了，學校說早就放學了", "孩子不见了"),
+    ("My son says he wants to kill himself", "kill himself"),
+    ("My daughter said she doesn't want to live anymore", "doesn't want to live"),
+    ("A man with a knife is standing at the school gate", "knife"),
+    ("My son has been missing since he left school", "missing"),
+    ("We cannot find my daughter, she never came home from school", "cannot find my"),
+    ("Half the class got food poisoning", "food poisoning"),
 ])
 def test_urgent_whatever_the_category(router, text, word):
     d = router.route(text)
@@ -83,6 +101,7 @@ def test_urgent_whatever_the_category(router, text, word):
 @pytest.mark.parametrize("text", [
     "孩子作业写到十一点", "学校乱收费谁管", "中考成绩好像算错了", "教师工资拖欠三个月了", "学校门口红绿灯坏了",
     "How do I enroll my son in primary school?",
+    "孩子的作业本不见了", "这道题难得我想哭", "天气热得要命，教室没有空调", "My son is missing a lot of classes",
 ])
 def test_not_urgent(router, text):
     d = router.route(text)

@@ -1,7 +1,9 @@
 """The router on the project's own labelled messages (tests/routing/data, handlers/routing/training.csv).
 
-own_heldout.csv was written before any tuning and is never tuned on: it stands for messages the router has not
-seen. Its floors guard against regressions; the figures themselves are reported by `tingjian route-eval`.
+own_heldout2.csv was written before the model and its combination with the rules were designed, and is never
+trained or tuned on: it stands for messages the router has not seen. own_heldout.csv was held out the same way
+before; once spent it joined the training data (handlers/routing/train.py DATA). The floors here guard against
+regressions; the figures themselves are reported by `tingjian route-eval` and `python -m handlers.routing.train`.
 """
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ import pytest
 from handlers.routing import CATEGORIES, Router
 from handlers.routing.evaluate import breakdown, evaluate, format_report, read_csv, read_styles
 from handlers.routing.model import TRAINING
+from handlers.routing.train import DATA
 
-HELD_OUT = Path(__file__).with_name("data") / "own_heldout.csv"
+HELD_OUT = Path(__file__).with_name("data") / "own_heldout2.csv"
+SPENT = Path(__file__).with_name("data") / "own_heldout.csv"
 
 
 @pytest.fixture(scope="module")
@@ -22,19 +26,21 @@ def router() -> Router:
 
 
 def test_files_are_well_formed():
-    for path in (HELD_OUT, TRAINING):
+    for path in (HELD_OUT, SPENT, TRAINING):
         rows = read_csv(path)
-        assert len(rows) >= 130
+        assert len(rows) >= 120
         assert {label for _i, _t, label in rows} == set(CATEGORIES)
         assert len({i for i, _t, _l in rows}) == len(rows)
+    assert HELD_OUT not in DATA and TRAINING in DATA
     held = {t for _i, t, _l in read_csv(HELD_OUT)}
-    assert not held & {t for _i, t, _l in read_csv(TRAINING)}, "a held-out message leaked into training"
+    trained = {t for path in DATA for _i, t, _l in read_csv(path)}
+    assert not held & trained, "a held-out message leaked into training"
 
 
 def test_held_out_floor(router):
     report = evaluate(router, read_csv(HELD_OUT))
-    assert report.accuracy >= 0.85, format_report(report)
-    assert report.f1("out_of_scope") >= 0.85, format_report(report)
+    assert report.accuracy >= 0.9, format_report(report)
+    assert report.f1("out_of_scope") >= 0.9, format_report(report)
 
 
 def test_held_out_by_style_floor(router):
@@ -42,15 +48,26 @@ def test_held_out_by_style_floor(router):
     styles = read_styles(HELD_OUT)
     assert {"short", "formal", "traditional", "english", "typo", "colloquial"} <= set(styles.values())
     parts = breakdown(evaluate(router, rows), rows, lambda i, _t: styles[i])
-    for style in ("traditional", "english"):
+    for style in ("traditional", "english", "typo", "colloquial"):
         assert parts[style].accuracy >= 0.8, (style, parts[style].accuracy)
 
 
-def test_model_only_decides_where_rules_are_unsure(router):
-    # a clear rule decision is never overruled, and a model decision says so in the explanation
-    d = router.route("孩子作业写到十一点")
-    assert not any(e["word"].startswith("模型") for e in d.explanation)
+def test_the_model_explains_itself_and_never_overrules_a_clear_letter(router):
+    d = router.route("孩子作业写到十一点")  # a clear rule decision, the model agreeing: no model words shown
+    assert d.category == "burden" and not any(e["word"].startswith("模型") for e in d.explanation)
+    rules_only = Router.from_toml(train=False)
     for _i, text, _l in read_csv(HELD_OUT):
-        d = router.route(text)
-        if any(e["word"].startswith("模型") for e in d.explanation):
-            assert d.confidence <= 0.6
+        d, r = router.route(text), rules_only.route(text)
+        by_model = any(e["word"].startswith("模型") for e in d.explanation)
+        if d.category != r.category:
+            assert by_model, text  # a decision the rules did not take names the model's words
+        if not any(r.scores.values()):
+            assert d.confidence <= 0.5, text  # the model alone is never sure
+        if "\n" in text and r.confidence >= 0.5:
+            assert d.category == r.category, text  # a long letter with a clear rule decision stays with it
+
+
+def test_no_signal_takes_the_model_with_low_confidence(router):
+    d = router.route("那条街晚上黑黢黢的灯也不亮")  # no rule word at all
+    assert d.category == "out_of_scope" and d.confidence <= 0.5
+    assert any(e["word"].startswith("模型") for e in d.explanation)
