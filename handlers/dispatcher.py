@@ -95,6 +95,8 @@ class Dispatcher:
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
+        # The categories that ask for a school: once, not per message (the intake's services are made per message).
+        self.needs_school = frozenset(self.policy.school_categories | NEVER_TO_SCHOOL | {"fees"})
         self.commands = commands.Commands(self)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
@@ -433,7 +435,7 @@ class _Services(IntakeServices):
         self.d = d
         self.db = db
         self.openid = openid
-        self.needs_school = frozenset(d.policy.school_categories | NEVER_TO_SCHOOL | {"fees"})
+        self.needs_school = d.needs_school
         self.notices: list[Reply] = []
 
     def route(self, text: str) -> dict:
