@@ -116,7 +116,18 @@ async def seed(app: web.Application, clock: FixedClock) -> list[str]:
         if i == 6:
             await db.run(act, d, who, number, "request_extension", 3, "需要现场核查并约谈相关教师")
     await db.run(act, d, "o_demo_leader", numbers[3], "press", "supervise", "请于本周五前办结并报告结果")
+    from storage import replies
+    for unit, title, text in TEMPLATES:  # 常用回复 of two units
+        await db.run(replies.add, unit, title, text, "sample", clock.now())
     return numbers
+
+
+TEMPLATES = [
+    ("jyj-sfc", "已转学校核实", "您好，您反映的问题（{编号}）已转{学校}核实，我们将在{截止}前答复处理结果。"),
+    ("jyj-sfc", "已责令退费", "经{单位}核实，学校收取的费用不符合规定，已责令全额退还，并在校内公示。感谢您的监督。"),
+    ("jyj-sfc", "政策咨询", "您好，按照现行规定，义务教育阶段学校不得以任何名义向学生收取资料费、补课费。"),
+    ("jn-syxx", "已约谈老师", "您好，学校已约谈相关老师并整改，如仍有问题请随时反映。"),
+]
 
 
 async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: list[str], out: Path) -> list[Path]:
@@ -141,9 +152,15 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
                 if first:
                     await first.click()
                     made.append(await _shot(page, out, f"{role}-ticket-{width}"))
-                for name, path in (("notices", "/w/notices"), ("dashboard", "/w/dashboard")):
+                for name, path in (("notices", "/w/notices"), ("dashboard", "/w/dashboard"), ("replies", "/w/replies")):
                     await page.goto(base + path)
                     made.append(await _shot(page, out, f"{role}-{name}-{width}"))
+                if role == "fees":  # a reply filled from a template, as the 填入 button does without JavaScript
+                    t = next(t for t in [await db.run(tickets.get, n) for n in numbers]
+                             if t["unit_code"] == "jyj-sfc" and t["state"] in ("assigned", "accepted", "replied"))
+                    tpl = (await db.run(replies_of, "jyj-sfc"))[0]["id"]
+                    await page.goto(f"{base}/w/t/{t['number']}?into=reply&tpl={tpl}#act-reply")
+                    made.append(await _shot(page, out, f"fees-ticket-template-{width}"))
                 if role == "leader":
                     await page.goto(base + "/w/?state=all&q=乱收费")
                     made.append(await _shot(page, out, f"leader-search-{width}"))
@@ -172,8 +189,27 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
             await page.goto(base + "/w/login")
             made.append(await _shot(page, out, f"login-{width}"))
             await context.close()
+            # inside WeChat: web authorisation; the sandbox asks whose phone this is, then back to the workbench
+            context = await browser.new_context(viewport={"width": width, "height": 900}, user_agent=WECHAT_UA)
+            page = await context.new_page()
+            await page.goto(base + "/w/")
+            made.append(await _shot(page, out, f"oauth-sandbox-{width}"))
+            await page.select_option("select[name=openid]", "o_demo_staff_sfc")
+            await page.click("button")
+            await page.wait_for_url(f"{base}/w/")
+            made.append(await _shot(page, out, f"oauth-signed-in-{width}"))
+            await context.close()
         await browser.close()
     return made
+
+
+WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 "
+             "MicroMessenger/8.0.47")
+
+
+def replies_of(db, unit: str) -> list[dict]:
+    from storage import replies
+    return replies.of_unit(db, unit)
 
 
 async def _shot(page, out: Path, name: str) -> Path:

@@ -2,7 +2,7 @@
 """Webhook benchmark: WeChat safe-mode text messages through the whole pipeline, driven by wrk.
 
     python bench/webhook.py [--messages 60000] [--concurrency 50] [--duration 20] [--workers 1] [--no-echo]
-                            [--port 18080] [--keep]
+                            [--port 18080] [--mix short|routing] [--keep]
 
 What happens (each step prints what it does):
  1. A temporary config (safe mode, check_timestamp = false, SQLite in a temp dir, sandbox off, api_base on a closed
@@ -66,6 +66,27 @@ TEXTS = [
     "托管班在哪报名", "学校门口很乱", "作业布置太晚了", "教育局电话多少",
 ]
 assert all(sum("\u4e00" <= ch <= "\u9fff" for ch in t) < 10 for t in TEXTS)
+
+# --mix routing: whole sentences of a complaint or a question, put together from parts so that practically every
+# one is distinct (no decision can be reused from another person's message). Each has at least 10 Chinese
+# characters, so it is routed on its own and, after the first, as more of the person's story (the draft is routed
+# again, and a supplement that reads like another matter is routed alone too). Still no digit, command, yes or
+# school name: one passive reply each, no ticket, nothing pushed.
+WHO = ["孩子", "我家孩子", "女儿", "儿子", "我们小区的孩子", "外甥"]
+GRADE = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "初一", "初二", "初三", "高一"]
+CLASS = ["一班", "二班", "三班", "四班", "五班", "六班", "七班", "八班", "九班", "十班", "十一班", "十二班"]
+PROBLEM = ["每天作业写到晚上十一点", "被老师当众体罚了", "被学校收取资料费三百元", "学校午餐质量很差",
+           "放学后还要交钱补课", "坐的校车经常超载很危险", "报名入学不知道需要什么材料", "转学手续不知道怎么办理",
+           "老师在家长群里推销教辅", "周末被要求到校补课", "幼儿园收取高额兴趣班费用", "课外培训机构跑路不退费",
+           "学校厕所长期没人打扫", "体育课总被数学课占用"]
+TAIL = ["希望尽快处理", "请问应该怎么办", "太不合理了", "麻烦核实一下", "家长们都很着急", "希望教育局管一管"]
+
+
+def routing_text(rng: random.Random) -> str:
+    return f"{rng.choice(WHO)}{rng.choice(GRADE)}{rng.choice(CLASS)}{rng.choice(PROBLEM)}，{rng.choice(TAIL)}"
+
+
+MIXES = {"short": lambda rng: rng.choice(TEXTS), "routing": routing_text}
 
 LUA = r"""
 -- wrk script written by bench/webhook.py. Each thread loads its own slice of pre-built requests
@@ -241,8 +262,10 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 # -- 2. the requests ---------------------------------------------------------------------------------------------
-def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int, seed: int = 1) -> dict:
+def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int, seed: int = 1,
+                   mix: str = "short") -> dict:
     """Write n requests into `threads` files (contiguous, disjoint slices). Returns what was generated."""
+    text = MIXES[mix]
     rng = random.Random(seed)
     pool = [f"o_bench{rng.getrandbits(80):020x}" for _ in range(openids)]  # 28 characters, like real openids
     timestamp = str(int(time.time()))
@@ -253,7 +276,7 @@ def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int,
         chunks = []
         for i in range(lo, hi):
             openid = pool[i % openids]
-            inner = wx.text_xml(openid, rng.choice(TEXTS), msg_id=MSG_ID_BASE + i, created=int(timestamp))
+            inner = wx.text_xml(openid, text(rng), msg_id=MSG_ID_BASE + i, created=int(timestamp))
             nonce = f"{NONCE_PREFIX}{i}"
             body, query = wx.encrypted(inner, openid, token=wx.TOKEN, aes_key=wx.AES_KEY, appid=wx.APPID,
                                        timestamp=timestamp, nonce=nonce)
@@ -265,7 +288,7 @@ def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int,
             chunks.append(f"{len(req)} {nonce}\n".encode() + req)
         (workdir / f"requests-{t + 1}.bin").write_bytes(b"".join(chunks))
         sizes.append(hi - lo)
-    return {"messages": n, "openids": openids, "per_thread": sizes}
+    return {"messages": n, "openids": openids, "per_thread": sizes, "mix": mix}
 
 
 # -- 3. a correctness sample ---------------------------------------------------------------------------------------
@@ -328,6 +351,28 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def worker_rss_mb(pid: int) -> list[float]:
+    """Resident memory (MB) of the server's worker processes: the process itself with --workers 1, else its
+    children (the parent only supervises)."""
+    def rss(p: int) -> float:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    kids = [k for k in kids if rss(k) > 30]  # not a resource-tracker helper
+    return [rss(k) for k in kids] if kids else [rss(pid)]
+
+
 def children_cpu_seconds() -> float:
     import resource
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -372,10 +417,12 @@ def run_echo(port: int, concurrency: int, duration: int, workdir: Path) -> dict 
                     log(f"echo reference failed to start:\n{(workdir / 'echo.log').read_text()[-2000:]}")
                     return None
                 time.sleep(0.2)
+        cpu0 = tree_cpu_seconds(proc.pid)
         result, _, _ = run_wrk(port, concurrency, duration, workdir)
+        cpu = tree_cpu_seconds(proc.pid) - cpu0
         secs = result["duration_us"] / 1e6
         return {"rate": result["passive"] / secs, "p50_us": result["p50_us"], "p99_us": result["p99_us"],
-                "non2xx": result["non2xx"]}
+                "non2xx": result["non2xx"], "cpu_ms_per_message": 1000 * cpu / max(1, result["passive"])}
     finally:
         stop_server(proc)
 
@@ -486,7 +533,9 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=50, help="wrk connections (default 50)")
     p.add_argument("--duration", type=int, default=20, help="seconds of load (default 20)")
     p.add_argument("--workers", type=int, default=1, help="tingjian serve --workers (default 1)")
-    p.add_argument("--port", type=int, default=18080)
+    p.add_argument("--port", type=int, default=18080, help="the server's port; the echo reference uses port+1")
+    p.add_argument("--mix", choices=sorted(MIXES), default="short",
+                   help="short: first words (你好, 作业有点多 …); routing: distinct whole sentences, each routed")
     p.add_argument("--openids", type=int, default=None, help="distinct senders (default messages/4)")
     p.add_argument("--profile", nargs="?", const="active", choices=("active", "gil"),
                    help="also run py-spy on the server during the load and print the hot spots (slows the run): "
@@ -514,7 +563,7 @@ def main() -> int:
     proc = None
     try:
         t0 = time.monotonic()
-        gen = build_requests(n, openids, args.port, tmp, WRK_THREADS)
+        gen = build_requests(n, openids, args.port, tmp, WRK_THREADS, mix=args.mix)
         log(f"generated {n} encrypted messages from {openids} openids in {time.monotonic() - t0:.1f} s "
             f"({', '.join(str(s) for s in gen['per_thread'])} per wrk thread) in {tmp}")
         proc, server_cmd = start_server(write_config(tmp, args.port), args.workers, args.port, tmp)
@@ -536,6 +585,7 @@ def main() -> int:
                "irq": (cpu1[1][1] - cpu0[1][1]) / wall, "steal": (cpu1[1][2] - cpu0[1][2]) / wall}
         cpu["others"] = max(0.0, (cpu1[1][0] - cpu0[1][0]) / wall - cpu["server"] - cpu["tools"])
         cpu["all"] = cpu["server"] + cpu["tools"] + cpu["others"] + cpu["irq"]
+        rss = worker_rss_mb(proc.pid)
         time.sleep(1.0)  # let requests still in flight when wrk stopped finish their commit
         store = check_store(tmp / "tingjian.db", tmp, sample_keys, result)
         server_alive = proc.poll() is None
@@ -561,6 +611,7 @@ def main() -> int:
     count_ok = store["stored_rows"] == int(result["ok2xx"])
 
     ms = lambda us: us / 1000  # noqa: E731
+    cpu_per_msg = 1000 * cpu["server"] * wall / max(1, result["ok2xx"])
     lines = [
         "",
         "=" * 78,
@@ -581,19 +632,23 @@ def main() -> int:
         f" answered twice: {store['answered_passive_total'] - store['answered_passive_distinct']};"
         f" stored once each (primary key)  -> " + ("OK" if consistent and exact else "CHECK" if not exact else "FAIL"),
         f"  inbound status    {store['status']}; outbox rows {store['outbox_rows']}, tickets {store['tickets']}"
-        + ("   WARNING: some replies were pushed, not passive" if store["outbox_rows"] else ""),
+        + ("   WARNING: some replies were pushed, not passive" if store["outbox_rows"] and args.mix == "short" else
+           "   (a supplement's next question is pushed: expected in the routing mix)" if store["outbox_rows"] else ""),
         f"  workers           {args.workers}    concurrency {args.concurrency}    duration {args.duration} s    "
         f"wrk threads {WRK_THREADS}",
-        f"  messages          {n:,} pre-generated from {openids:,} openids, {int(result['sent']):,} sent"
+        f"  messages          {n:,} pre-generated ({args.mix} mix) from {openids:,} openids, {int(result['sent']):,} sent"
         + ("   WARNING: wrapped around, MsgIds repeated (dedupe answered them): raise --messages" if wrapped else ""),
-        f"  server            {'alive' if server_alive else 'DIED during the run'}",
+        f"  server            {'alive' if server_alive else 'DIED during the run'}; RSS after the load "
+        + ", ".join(f"{r:.0f}" for r in rss) + " MB (per worker)",
         f"  CPU (cores busy)  server {cpu['server']:.2f}, wrk{' + py-spy' if spy else ''} {cpu['tools']:.2f}, "
         f"irq/softirq {cpu['irq']:.2f}, other processes {cpu['others']:.2f}, all {cpu['all']:.2f} of "
         f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
         + ("   WARNING: other work ran during the benchmark" if cpu["others"] > 0.15 else ""),
         *([f"  echo reference    {echo['rate']:,.0f} messages/s, p99 {ms(echo['p99_us']):.1f} ms "
-            f"(bench/echo_server.py, same requests, same run) -> ratio {rate / echo['rate']:.2f}x"]
-          if echo else []),
+            f"(bench/echo_server.py, same requests, same run) -> ratio {rate / echo['rate']:.2f}x",
+            f"  CPU per message   {cpu_per_msg:.3f} ms server vs {echo['cpu_ms_per_message']:.3f} ms echo -> "
+            f"ratio {echo['cpu_ms_per_message'] / cpu_per_msg:.2f}x (less sensitive to other work on the machine)"]
+          if echo else [f"  CPU per message   {cpu_per_msg:.3f} ms server"]),
         f"  command           {command}",
         "=" * 78,
     ]
@@ -605,7 +660,7 @@ def main() -> int:
         profile_out.with_suffix(".summary.txt").write_text(summary + "\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd, "echo": echo,
               "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
-              "messages_per_s": rate, "cpu": cpu, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+              "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg, "rss_mb": rss, "mix": args.mix, "cpu": cpu, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")

@@ -46,6 +46,9 @@ class WechatConfig:
     dedupe_days: int = 3
     # With an aes_key, accept unencrypted (plaintext) messages too: compatible mode (明文/兼容模式) only.
     allow_plaintext: bool = False
+    # 网页授权 (snsapi_base): staff who open the workbench inside WeChat are signed in by WeChat itself. The base
+    # URL of WeChat's authorisation page (https://open.weixin.qq.com); empty: off (sign-in by 登录 links only).
+    oauth: str = ""
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,10 @@ class Config:
             raise bad("wechat.token", "WeChat accepts 3 to 32 letters and digits")
         if not self.wechat.api_base.startswith(("http://", "https://")):
             raise bad("wechat.api_base", "must start with http:// or https://")
+        if self.wechat.oauth and not self.wechat.oauth.startswith(("http://", "https://")):
+            raise bad("wechat.oauth", "must start with http:// or https:// (or be empty: off)")
+        if self.wechat.oauth and not (self.wechat.appid and self.wechat.appsecret):
+            raise bad("wechat.oauth", "needs wechat.appid and wechat.appsecret")
         if not 0 <= self.wechat.reply_timeout_seconds <= 4.8:
             raise bad("wechat.reply_timeout_seconds", "must be between 0 and 4.8 (WeChat gives up after 5 s)")
         if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", self.digest.send_at):

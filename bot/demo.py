@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlparse
 
 from aiohttp import web
 
@@ -45,7 +46,7 @@ def _link_secret(data_dir: Path) -> str:
 def _demo_values(port: int, host: str, data_dir: Path) -> dict:
     return {
         "server": {"host": host, "port": port, "link_secret": _link_secret(data_dir)},
-        "wechat": {**DEMO_WECHAT, "api_base": f"http://127.0.0.1:{port}"},
+        "wechat": {**DEMO_WECHAT, "api_base": f"http://127.0.0.1:{port}", "oauth": f"http://127.0.0.1:{port}"},
         "storage": {"path": str(data_dir / "demo.db")},
         "directory": {"csv": str(DEMO_DIRECTORY), "services": str(DEMO_SERVICES)},
         "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
@@ -83,7 +84,7 @@ def mount_sandbox(app: web.Application, config: Config, clock: Clock) -> None:
 
     sandbox = Sandbox(token=config.wechat.token, aes_key=config.wechat.aes_key, appid=config.wechat.appid,
                       appsecret=config.wechat.appsecret, webhook_url=f"{config.public_url}/wechat",
-                      clock=clock.now)
+                      clock=clock.now, oauth_domain=urlparse(config.public_url).hostname)
     sandbox.add_routes(app)
     app[SANDBOX] = sandbox
     from bot.menu import default_menu

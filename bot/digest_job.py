@@ -20,33 +20,63 @@ def _child_init() -> None:
         pass
 
 
-def prepare(config: Config, week: str, now: float) -> list[dict]:
-    """In the child: the digests of `week` still to send, as Dispatcher.digest_prepare returns them."""
-    from bot.public import ranking_link
-    from bot.web import digest_link
+def _dispatcher(config: Config, db, now: float):
     from handlers.clock import FixedClock
     from handlers.dispatcher import Dispatcher
     from handlers.routing import Router
     from handlers.workdays import WorkCalendar
     from storage import directory
+    schools = directory.schools(db)
+    router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
+    calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
+    return Dispatcher(None, router, FixedClock(now), calendar=calendar)
+
+
+def prepare(config: Config, week: str, now: float) -> list[dict]:
+    """In the child: the digests of `week` still to send, as Dispatcher.digest_prepare returns them, each with
+    its rendered page (stored by the parent, so opening it later is a read)."""
+    from bot.public import ranking_link
+    from bot.web import digest_link, render_html
+    from storage import digest_pages
     from storage.db import connect_readonly
     db = connect_readonly(config.storage.path)
     try:
-        schools = directory.schools(db)
-        router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
-        calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
-        dispatcher = Dispatcher(None, router, FixedClock(now), calendar=calendar)
+        dispatcher = _dispatcher(config, db, now)
+        tz = dispatcher.calendar.tz
         return dispatcher.digest_prepare(db, week, lambda w, s, to=None: digest_link(config, w, s, now, to),
-                                         lambda period: ranking_link(config, period, now))
+                                         lambda period: ranking_link(config, period, now),
+                                         lambda d: digest_pages.pack(render_html(d, tz)))
+    finally:
+        db.conn.close()
+
+
+def render(config: Config, week: str, scope: str, now: float) -> str:
+    """In the child: one scope's page for a week the job has not stored (this week so far, 周报 on demand)."""
+    from bot.web import render_html
+    from handlers import digest
+    from storage.db import connect_readonly
+    db = connect_readonly(config.storage.path)
+    try:
+        dispatcher = _dispatcher(config, db, now)
+        tz = dispatcher.calendar.tz
+        return render_html(digest.build(db, week, now, tz, dispatcher.router.tokenizer, scope), tz)
     finally:
         db.conn.close()
 
 
 async def prepare_async(config: Config, week: str, now: float) -> list[dict]:
+    return await _in_child(prepare, config, week, now)
+
+
+async def render_async(config: Config, week: str, scope: str, now: float) -> str:
+    return await _in_child(render, config, week, scope, now)
+
+
+async def _in_child(fn, *args):
     loop = asyncio.get_running_loop()
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_init)
     try:
-        return await loop.run_in_executor(pool, prepare, config, week, now)
+        return await loop.run_in_executor(pool, fn, *args)
     except asyncio.CancelledError:  # the service stops: so does the child (the next start catches up)
         for proc in list(getattr(pool, "_processes", {}).values()):
             proc.terminate()

@@ -77,8 +77,11 @@ class OutboxSender:
             except Exception:  # noqa: BLE001 - keep delivering; the rows stay queued
                 log.exception("outbox pass failed")
             try:
-                await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
-            except asyncio.TimeoutError:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives
+                # as the wake-up does, and then stop() waited for ever (seen as a hung test).
+                async with asyncio.timeout(self.config.poll_seconds):
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
             self._wake.clear()
 

@@ -30,7 +30,7 @@ from storage import inbound as inbound_store
 from storage import media as media_store
 from storage import outbox as outbox_store
 from storage import staff as staff_store
-from storage.db import Database
+from storage.db import Database, savepoint
 from storage.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,9 @@ class Receiver:
             await self._remember_retry(request, key)
         wait = self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS
         try:
-            return await asyncio.wait_for(asyncio.shield(task), wait)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(wait):  # lighter than wait_for, which wraps the wait in another future
+                return await asyncio.shield(task)
+        except TimeoutError:
             if not answer.give_up():
                 return await asyncio.shield(task)  # finished just now: its reply is passive
             log.info("slow handling of %s: answered 'success', replies will be pushed", key)
@@ -269,18 +270,19 @@ class Receiver:
         if not claim.new:
             answer.take_passive()
             return claim
-        return self._handle_and_complete(db, key, inbound, answer)
+        return self._handle_and_complete(db, key, inbound, answer, fresh=True)
 
-    def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer):
+    def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer, fresh: bool = False):
         """Writer thread, one transaction: the handling and the record of it commit together. A bug in handling
-        rolls back only the handling (its savepoint); the message stays stored, answered with an apology."""
-        if inbound_store.read(db, key).status == "done":  # handled by another worker meanwhile
+        rolls back only the handling (its savepoint); the message stays stored, answered with an apology.
+        `fresh`: stored by this very transaction, so nobody else can have handled it."""
+        if not fresh and (claim := inbound_store.read(db, key)).status == "done":  # another worker meanwhile
             answer.take_passive()
-            return inbound_store.read(db, key).reply, 0
+            return claim.reply, 0
         if inbound.media_id:  # WeChat keeps it 3 days: a copy is asked for with the message, whatever its handling
             media_store.want(db, inbound.media_id, inbound.openid, inbound.kind, self.clock.now())
         try:
-            with db.atomic():
+            with savepoint(db):
                 replies = self.handle_tx(db, inbound)
         except Exception as exc:  # noqa: BLE001 - one bad message must not take the service down
             log.exception("handling %s failed; kept for retries", key)
@@ -324,7 +326,7 @@ class Receiver:
     def _retry_tx(self, db, key: str, inbound: Inbound) -> int:
         now = self.clock.now()
         try:
-            with db.atomic():
+            with savepoint(db):
                 replies = self.handle_tx(db, inbound)
         except Exception as exc:  # noqa: BLE001 - kept, tried again later or flagged
             log.exception("retrying %s failed", key)

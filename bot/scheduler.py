@@ -15,12 +15,12 @@ from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.public import ranking_link
-from bot.web import digest_link
+from bot.web import digest_link, render_html
 from handlers import digest
 from bot.receiver import Receiver
 from handlers.dispatcher import Dispatcher
 from handlers.clock import Clock
-from storage import conversations, inbound, outbox, search, tickets
+from storage import conversations, digest_pages, inbound, outbox, search, tickets
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,12 @@ log = logging.getLogger(__name__)
 ORPHAN_SECONDS = 60
 # Writes that follow a read-side decision go in batches this small, so no batch holds the write lock for long
 # (a webhook message waits for at most one of them).
-SWEEP_BATCH = 10
+SWEEP_SECONDS = 0.02  # the sweep's transactions: as many tickets as fit in this (at least one), the rest next
 DIGEST_BATCH = 10
 PRUNE_BATCH = 500
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
+TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
+TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
 
 
 class Jobs:
@@ -61,7 +63,8 @@ class Jobs:
             else:
                 items = await self.db.read(self.dispatcher.digest_prepare, week,
                                            lambda w, s, to=None: digest_link(self.config, w, s, now, to),
-                                           lambda period: ranking_link(self.config, period, now))
+                                           lambda period: ranking_link(self.config, period, now),
+                                           lambda d: digest_pages.pack(render_html(d, self.tz)))
             sent = 0
             for i in range(0, len(items), DIGEST_BATCH):
                 sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
@@ -75,8 +78,10 @@ class Jobs:
         with metrics.timed(metrics.SWEEP_SECONDS):
             while True:
                 ids = await self.db.read(tickets.due_for_check, self.clock.now(), 5000)
-                for i in range(0, len(ids), SWEEP_BATCH):
-                    count += await self.db.run(self.dispatcher.sweep_tx, ids[i:i + SWEEP_BATCH])
+                left = ids
+                while left:
+                    queued, left = await self.db.run(self.dispatcher.sweep_some_tx, left, SWEEP_SECONDS)
+                    count += queued
                 if len(ids) < 5000:
                     break
             count += await self.db.run(self.dispatcher.drafts_tx)  # unfinished messages: remind, keep
@@ -90,6 +95,8 @@ class Jobs:
         if removed:
             log.info("forgot %d handled message id(s) older than %d days", removed, dedupe_days)
         await self.db.run(conversations.prune, self.clock.now() - 86400)
+        # A stored digest page can be opened only through a link, and links expire link_days after they are made.
+        await self._batched(digest_pages.prune, self.clock.now() - (self.config.digest.link_days + 1) * 86400)
         days = self.config.storage.retention_days
         removed = await self._batched(outbox.prune_sent, self.clock.now() - days * 86400)
         if removed:
@@ -124,6 +131,25 @@ class Jobs:
                 log.info("search index complete: %d earlier ticket(s) indexed", total)
                 break
         return total
+
+    async def topic_terms(self) -> int:
+        """Cut the new tickets (and, after an upgrade, the last TERMS_DAYS of older ones) into their hot-topic
+        terms on a reader, store them in short writes: the dashboard then counts terms instead of cutting a
+        month of texts each time it is drawn."""
+        from handlers import topics
+        tokenizer = self.dispatcher.router.tokenizer
+
+        def cut(db):
+            rows = tickets.terms_todo(db, self.clock.now() - TERMS_DAYS * 86400, TERMS_BATCH)
+            cut_ = iter(topics.terms_of([t for _, t in rows if t is not None], tokenizer)
+                        if any(t is not None for _, t in rows) else ())
+            return [(i, next(cut_) if t is not None else []) for i, t in rows]
+        total = 0
+        while True:
+            rows = await self.db.read(cut)
+            if not rows:
+                return total
+            total += await self.db.run(tickets.store_terms, rows)
 
     async def scheduled_backup(self) -> None:
         from storage import backup
@@ -162,6 +188,8 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
     scheduler.add_job(jobs.search_backfill, "interval", minutes=10, id="search-backfill", coalesce=True,
                       max_instances=1, next_run_time=start_now)
+    scheduler.add_job(jobs.topic_terms, "interval", minutes=1, id="topic-terms", coalesce=True, max_instances=1,
+                      next_run_time=start_now)
     # A sped-up demo clock (tingjian demo --speed N) sweeps N times as often, at most every 5 real seconds.
     speed = getattr(jobs.clock, "speed", 1.0)
     sweep_seconds = max(5.0, config.deadlines.sweep_minutes * 60 / speed)

@@ -277,7 +277,7 @@ class Campaign:
         kind = infer_kind(text)
         if kind == "praise":
             return False
-        decision = self.d.router.route(text)
+        decision = self.d.route(text)
         if decision.category == "out_of_scope":
             return False
         return kind == "complaint" or decision.confidence >= TICKET_CONFIDENCE

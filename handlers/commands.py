@@ -15,12 +15,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from handlers import review, texts
+from handlers import reply_templates, review, texts
 from handlers.desk import MAY
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
-from storage import conversations, lifecycle, tickets, websessions
+from storage import conversations, directory, lifecycle, tickets, websessions
 
 if TYPE_CHECKING:
     from handlers.dispatcher import Dispatcher
@@ -52,6 +52,7 @@ DAYS = re.compile(r"([0-9]{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*")
 
 
 TICKET = Arg("ticket", "编号", "JY2611-0001")
+TEMPLATE_REF = re.compile(r"[#＃]\s*([0-9０-９]{1,2})")  # 回复 编号 #2: the unit's second 常用回复
 SIGNIN_MINUTES = websessions.SIGNIN_SECONDS // 60
 CITIZEN_LINK_DAYS = 7     # how long the citizen's own ticket page link opens
 
@@ -108,8 +109,12 @@ class Call:
 
 def _match(text: str) -> tuple[str, str] | None:
     """(verb, the rest) if `text` starts with a known verb or alias, longest first."""
-    for word in _WORDS:
-        if text[:len(word)].lower() == word.lower():
+    if not text:
+        return None
+    # Only the verbs beginning with the text's first character (lower-cased as the comparison below does):
+    # every message passes here, and trying all verbs cost 30 µs each.
+    for word, lowered in _BY_FIRST.get(text[0].lower()[0], ()):
+        if text[:len(word)].lower() == lowered:
             rest = text[len(word):]
             if not rest:
                 return word, ""
@@ -327,10 +332,32 @@ class Commands:
         return self.desk.accept(call.db, call.user, call.ticket)
 
     def reply(self, call: Call) -> list[Reply]:
-        return self.desk.reply(call.db, call.user, call.ticket, call.rest)
+        text = self._template(call, "reply")
+        return text if isinstance(text, list) else self.desk.reply(call.db, call.user, call.ticket, text)
 
     def resolve(self, call: Call) -> list[Reply]:
-        return self.desk.resolve(call.db, call.user, call.ticket, call.rest)
+        text = self._template(call, "resolve")
+        return text if isinstance(text, list) else self.desk.resolve(call.db, call.user, call.ticket, text)
+
+    def _template(self, call: Call, action: str) -> str | list[Reply]:
+        """`回复 编号 #2`: the text of the ticket's unit's second 常用回复, filled for this ticket (or the answer
+        saying there is none); any other text as written."""
+        m = TEMPLATE_REF.fullmatch(call.rest.strip())
+        if not m:
+            return call.rest
+        refused = self.desk.refuse(call.db, call.user, call.ticket, action)
+        if refused:
+            return [refused]
+        found = reply_templates.for_ticket(call.db, call.ticket, self.desk.calendar.date_text)
+        n = int(unicodedata.normalize("NFKC", m.group(1)))
+        if not 1 <= n <= len(found):
+            unit = (directory.get(call.db, call.ticket["unit_code"]) or {}).get("name", "本单位")
+            return [Reply(texts.TEMPLATE_NOT_FOUND.format(unit=unit, n=n) + "\n"
+                          + reply_templates.listing(call.db, call.ticket["unit_code"]))]
+        return found[n - 1]["text"]
+
+    def templates(self, call: Call) -> list[Reply]:
+        return [Reply(reply_templates.listing(call.db, call.user.get("unit_code")))]
 
     def bounce(self, call: Call) -> list[Reply]:
         return self.desk.bounce(call.db, call.user, call.ticket, call.rest)
@@ -424,6 +451,7 @@ TABLE: tuple[Command, ...] = (
             Commands.urge),
     Command("超期", SUPERVISORS, (), "超期未办结的留言，按单位列出", Commands.overdue),
     Command("周报", SUPERVISORS, (), "本周办理情况周报链接", Commands.weekly),
+    Command("常用回复", STAFF, (), "本单位的常用回复；“回复 编号 #序号”直接用来答复", Commands.templates),
     Command("登录", STAFF, (), "网页工作台登录链接（5分钟内有效）", Commands.signin, ("工作台",)),
     Command("点评", frozenset(review.COMMENT_ROLES),
             (Arg("unit", "单位", "江南区实验小学"), Arg("period", "期间", "上月", hint=texts.REVIEW_PERIODS),
@@ -432,6 +460,9 @@ TABLE: tuple[Command, ...] = (
             citizens_write=True),
 )
 _WORDS = sorted({w for c in TABLE for w in c.words}, key=len, reverse=True)
+_BY_FIRST: dict[str, list[tuple[str, str]]] = {}
+for _w in _WORDS:
+    _BY_FIRST.setdefault(_w.lower()[0], []).append((_w, _w.lower()))
 NUMBER_ALONE = re.compile(r"JY[0-9]{4}-?[0-9]{1,%d}" % MAX_DIGITS, re.IGNORECASE)
 
 

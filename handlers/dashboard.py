@@ -1,7 +1,7 @@
 """The workbench dashboard: the three rates by week or month with their trend, overdue now, new tickets by
 category and by school, the ranking of units (the monthly 接诉即办 ranking), repeated complaints and hot topics.
-Pure: it takes ticket rows (storage.inbox.for_span) and the directory, and counts with handlers.rates, the same
-rules as the weekly digest."""
+`read` draws it from the per-unit-per-day counts and the period's new tickets (fast at any history); `build`
+from ticket rows (periods in another timezone). Both count with handlers.rates, the same rules as the digest."""
 from __future__ import annotations
 
 import datetime as dt
@@ -97,16 +97,19 @@ def span(p: Period, tz: ZoneInfo) -> tuple[float, float]:
 
 
 def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p: Period, now: float,
-          tz: ZoneInfo, scope_name: str, tokenizer=None, topic_texts: list[str] | None = None) -> Dashboard:
+          tz: ZoneInfo, scope_name: str, tokenizer=None, topic_texts: list[str] | None = None,
+          ratings: list[dict] = ()) -> Dashboard:
     """`rows`: the tickets that can count in the trend's periods; `topic_texts`: the texts of the period's new
-    tickets in scope (None: taken from rows, when they carry their text)."""
+    tickets in scope (None: taken from rows, when they carry their text); `ratings`: the period's rating events
+    (storage.tickets.ratings_in), for first-time satisfaction."""
     if members is not None:
         rows = [t for t in rows if t["unit_code"] in members]
+        ratings = [e for e in ratings if e["unit_code"] in members]
     periods = [p]
     for _ in range(TREND - 1):
         periods.insert(0, previous(periods[0], tz))
-    trend = [(q, total(compute(rows, q.start, q.end))) for q in periods]
-    per_unit = compute(rows, p.start, p.end)
+    trend = [(q, total(compute(rows, q.start, q.end, ratings=ratings if q is p else ()))) for q in periods]
+    per_unit = compute(rows, p.start, p.end, ratings=ratings)
     new = [t for t in rows if p.start <= t["created_at"] < p.end]
     ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_unit.items()
                if r.dispatched or r.resolved or r.open_overdue or r.rated]
@@ -121,3 +124,50 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
         ranking=ranking, repeated=digest.repeated(new, units),
         topics=digest.hot_topics(topic_texts if topic_texts is not None else [t["text"] for t in new], tokenizer)
         if new else [])
+
+
+def read(db, units: dict[str, dict], members: set[str] | None, p: Period, now: float, tz: ZoneInfo,
+         scope_name: str, tokenizer=None) -> Dashboard:
+    """The dashboard from the database: the rates of each period from the per-unit-per-day counts
+    (handlers.rates.for_period), the period's new tickets as counts, the open ones past their deadline from the
+    index of open tickets. Periods that are not whole days of the counts (another timezone) are computed from
+    their tickets (`build`)."""
+    from handlers import rates
+    from storage import tickets
+    scope = sorted(members) if members is not None else None
+    periods = [p]
+    for _ in range(TREND - 1):
+        periods.insert(0, previous(periods[0], tz))
+    if not tickets.on_day_boundaries(*(q.start for q in periods), p.end):
+        first, end = span(p, tz)
+        rows = tickets.for_period(db, first, end, scope)
+        texts_ = [x for u, x in tickets.texts_created(db, p.start, p.end) if members is None or u in members]
+        return build(rows, units, members, p, now, tz, scope_name, tokenizer, texts_,
+                     tickets.ratings_in(db, p.start, p.end, scope))
+    # first-time satisfaction for the period shown only: its rating events are one index range
+    per_period = rates.for_periods(db, [q.start for q in periods] + [p.end], scope, now, ratings=False)
+    rates.compute((), p.start, p.end, now, tickets.ratings_in(db, p.start, p.end, scope), into=per_period[-1])
+    trend = [(q, total(r)) for q, r in zip(periods, per_period)]
+    ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_period[-1].items()
+               if r.dispatched or r.resolved or r.open_overdue or r.rated]
+    ranking.sort(key=lambda u: (-u.score, u.name))
+    overdue = tickets.overdue_count(db, now, scope)
+    new = tickets.created_summary(db, p.start, p.end, scope)
+    categories, schools, repeats = Counter(), Counter(), Counter()
+    for unit, kind, category, school, n in new:
+        categories[category] += n
+        if school:
+            schools[school] += n
+            if kind == "complaint":
+                repeats[(school, category)] += n
+    from handlers import topics as topics_
+    terms = [(t, x) for u, t, x in tickets.period_terms(db, p.start, p.end, scope) if members is None or u in members]
+    return Dashboard(
+        period=p, scope_name=scope_name, current=trend[-1][1], trend=trend, overdue_now=overdue,
+        new_total=sum(n for *_, n in new),
+        by_category=[(texts.CATEGORY_NAMES.get(c, c), n) for c, n in categories.most_common()],
+        by_school=[(units.get(s, {}).get("name", s), n) for s, n in schools.most_common(10)],
+        ranking=ranking,
+        repeated=[{"school": units.get(s, {}).get("name", s), "category": texts.CATEGORY_NAMES.get(c, c), "count": n}
+                  for (s, c), n in repeats.most_common() if n >= 2],
+        topics=topics_.hot_from(terms, tokenizer) if terms else [])

@@ -11,6 +11,8 @@ several reminders due at once (the server was down), each is recorded but only t
 """
 from __future__ import annotations
 
+import time
+
 from handlers import followup, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
@@ -32,14 +34,21 @@ class Watch:
     def sweep(self, db, ids: list[int] | None = None) -> list[Reply]:
         """Visit the tickets due for a check (or those of `ids`, selected earlier on a reader); runs in one
         transaction; returns the pushes (every one has `to`)."""
+        return self.sweep_until(db, tickets.due_for_check(db, self.clock.now(), 100_000) if ids is None else ids)[0]
+
+    def sweep_until(self, db, ids: list[int], until: float | None = None) -> tuple[list[Reply], list[int]]:
+        """Visit `ids` until `until` (a time.perf_counter() value) has passed, after at least one ticket:
+        (the pushes, the ids not visited)."""
         now = self.clock.now()
         out: list[Reply] = []
-        for ticket_id in tickets.due_for_check(db, now, 100_000) if ids is None else ids:
+        for i, ticket_id in enumerate(ids):
+            if until is not None and i and time.perf_counter() > until:
+                return out, list(ids[i:])
             ticket = tickets.by_id(db, ticket_id)
             if ticket is None or ticket["check_at"] is None or ticket["check_at"] > now:
                 continue  # changed since it was selected: its new check time stands
             out += self.visit(db, ticket, now)
-        return out
+        return out, []
 
     def visit(self, db, ticket: dict, now: float) -> list[Reply]:
         out: list[Reply] = []

@@ -10,7 +10,9 @@ one after another without any lock of our own.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -27,12 +29,16 @@ from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
 from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, URGENT, WIDE_ROLES
-from storage import conversations, directory, lifecycle, outbox, staff, tickets, users
+from storage import conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 # Kinds attached only to a message being written (never the start of one): staff see them with the attachments.
 ATTACHABLE_ELSEWHERE = ("location", "link")
+# Routing decisions kept by text. A draft is routed again whenever the conversation moves on (every answer),
+# a supplement is routed alone and with the draft, and short messages (你好老师, 作业太多) recur across people:
+# each would cost a full jieba cut and scoring.
+ROUTE_CACHE = 4096
 
 
 @dataclass
@@ -76,6 +82,7 @@ class Dispatcher:
                  web_links: WebLinks | None = None):
         self.db = db
         self.router = router
+        self._routed: tuple[Router, Callable] | None = None  # (the router, its cached route)
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
@@ -88,10 +95,20 @@ class Dispatcher:
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
+        # The categories that ask for a school: once, not per message (the intake's services are made per message).
+        self.needs_school = frozenset(self.policy.school_categories | NEVER_TO_SCHOOL | {"fees"})
         self.commands = commands.Commands(self)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
+
+    def route(self, text: str):
+        """The router's decision on `text` (a Decision), remembered for the ROUTE_CACHE most recent texts: the
+        router is a pure function of the text. A router swapped in (tests, a reload) starts a fresh cache."""
+        routed = self._routed
+        if routed is None or routed[0] is not self.router:
+            routed = self._routed = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self.router.route))
+        return routed[1](text)
 
     def handle_tx(self, db, inbound: Inbound) -> list[Reply]:
         """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database. The steps of
@@ -189,6 +206,14 @@ class Dispatcher:
             pushes += self._intake(db).remind(self.clock.now())
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
 
+    def sweep_some_tx(self, db, ids: list[int], seconds: float) -> tuple[int, list[int]]:
+        """As sweep_tx over `ids`, but for about `seconds` at most (at least one ticket): the pushes queued and
+        the ids left for the next transaction. The job's writes then hold the write lock briefly, however much
+        one ticket's visit costs (the first sweep after an upgrade visits every open ticket)."""
+        pushes, left = self.watch.sweep_until(db, ids, time.perf_counter() + seconds)
+        return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(),
+                                      source="deadlines"), left
+
     def drafts_tx(self, db) -> int:
         """Unfinished messages: one reminder before each expires; the expired kept to be offered back."""
         pushes = self._intake(db).remind(self.clock.now())
@@ -213,10 +238,12 @@ class Dispatcher:
                 if people and scope not in done and (scope == "bureau" or scope in units)]
 
     def digest_prepare(self, db, week: str, link: Callable[..., str],
-                       ranking_link: Callable[[str], str] | None = None) -> list[dict]:
+                       ranking_link: Callable[[str], str] | None = None,
+                       render: Callable[[digest.Digest], bytes] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
         the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
-        `ranking_link(month)`)."""
+        `ranking_link(month)`). With `render`, each also carries its page (`page`, as storage.digest_pages.pack
+        makes it), stored with it."""
         now, tz = self.clock.now(), self.calendar.tz
         jobs = self.digest_jobs(db, week)
         if not jobs:
@@ -233,7 +260,8 @@ class Dispatcher:
         # Each recipient's own link: it stops opening once they no longer hold the role.
         return [{"scope": scope, "to": people, "topics": topics[scope],
                  "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o)) + tail)
-                           for o in people}}
+                           for o in people},
+                 **({"page": render(built[scope])} if render else {})}
                 for scope, people in jobs]
 
     def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
@@ -244,6 +272,8 @@ class Dispatcher:
         notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
         for item in items:
             tickets.save_topics(db, week, item["scope"], item["topics"], now)
+            if item.get("page"):
+                digest_pages.save(db, week, item["scope"], item["page"], now)
             if tickets.digest_sent(db, week, item["scope"], now):
                 pushes += [{"text": item["texts"][o], "to": o, "extra": {"notice": notice}} for o in item["to"]]
         return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
@@ -396,11 +426,11 @@ class _Services(IntakeServices):
         self.d = d
         self.db = db
         self.openid = openid
-        self.needs_school = frozenset(d.policy.school_categories | NEVER_TO_SCHOOL | {"fees"})
+        self.needs_school = d.needs_school
         self.notices: list[Reply] = []
 
     def route(self, text: str) -> dict:
-        decision = self.d.router.route(text).to_dict()
+        decision = self.d.route(text).to_dict()
         # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
         decision.setdefault("urgent", False)
         decision.setdefault("urgent_words", [])

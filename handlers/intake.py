@@ -17,6 +17,7 @@ question on screen (the step's `read` finds its answer and nothing else said tel
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ def _count(text: str, kind: str) -> int:
     return n + len(NOBODY_ACTS.findall(text)) if kind == "complaint" else n
 
 
+@functools.lru_cache(maxsize=4096)  # pure; asked again over the whole draft on every step of a conversation
 def infer_kind(text: str) -> str | None:
     """The kind when the words say it clearly, else None (and we ask). Praise is closed at once with no
     deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""

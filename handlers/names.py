@@ -84,11 +84,13 @@ def _parts(name: str) -> tuple[str, str | None]:
     return full.removeprefix("市教育局") or full, None
 
 
-def _lazy_pinyin(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _lazy_pinyin(text: str) -> tuple[str, ...]:
     # Its dictionaries take a second to load: only when a name is first looked up loosely, not at every start
-    # (a service's start, and each worker's, would wait for it).
+    # (a service's start, and each worker's, would wait for it). Cached: a sentence's pinyin takes ~0.7 ms, and
+    # both the keys and the sound of a query need it.
     from pypinyin import lazy_pinyin
-    return lazy_pinyin(text)
+    return tuple(lazy_pinyin(text))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -56,11 +56,12 @@ def _within(t: float | None, start: float, end: float) -> bool:
 
 
 def compute(tickets: Iterable[dict], start: float, end: float, now: float | None = None,
-            ratings: Iterable[dict] = ()) -> dict[str, Rates]:
+            ratings: Iterable[dict] = (), into: dict[str, Rates] | None = None) -> dict[str, Rates]:
     """Rates per unit code for the period [start, end), from ticket rows (storage.tickets) and the period's
     rating events (storage.tickets.ratings_in). `now`: when the rates are read (a 签收 window still open then
     does not count yet); None counts every window as ended."""
-    out: dict[str, Rates] = {}
+    out: dict[str, Rates] = {} if into is None else into
+    cut = end if now is None else min(end, now)  # a period not over yet: overdue by now, not by its end
     for t in tickets:
         unit = t["unit_code"]
         if unit is None:
@@ -79,8 +80,8 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             r.resolved += 1
             if t["due_at"] and t["resolved_at"] <= t["due_at"]:
                 r.resolved_in_time += 1
-        elif (t["due_at"] and t["due_at"] < end and t["dispatched_at"] is not None and t["dispatched_at"] < end
-              and (t["resolved_at"] is None or t["resolved_at"] >= end) and t["state"] != "withdrawn"):
+        elif (t["due_at"] and t["due_at"] < cut and t["dispatched_at"] is not None and t["dispatched_at"] < cut
+              and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"):
             r.open_overdue += 1
         if _within(t["rated_at"], start, end) and t["rating"] in (1, 2, 3) and t["close_reason"] != "unrated":
             r.rated += 1
@@ -99,11 +100,33 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
 
 
 def for_period(db, start: float, end: float, units: list[str] | None = None,
-               now: float | None = None) -> dict[str, Rates]:
-    """Rates per unit for [start, end), reading only that period's tickets (see storage.tickets.for_period)."""
+               now: float | None = None, ratings: bool = True) -> dict[str, Rates]:
+    """Rates per unit for [start, end): for_periods of one period."""
+    return for_periods(db, [start, end], units, now, ratings)[0]
+
+
+def for_periods(db, bounds: list[float], units: list[str] | None = None, now: float | None = None,
+                ratings: bool = True) -> list[dict[str, Rates]]:
+    """Rates per unit for each period between consecutive `bounds`, the same numbers as `compute` over every
+    ticket: from the per-unit-per-day counts kept with each ticket change (storage/migrations.py m017), plus the
+    two parts that depend on when they are read (签收 windows still open, tickets overdue at the cut), each a
+    small index range. Periods that do not start and end at the counts' midnights (another timezone) are
+    computed from their tickets. `ratings`: also first-time satisfaction and 不满意 given (rating events)."""
     from storage import tickets
-    return compute(tickets.for_period(db, start, end, units), start, end, now,
-                   tickets.ratings_in(db, start, end, units))
+    periods = list(zip(bounds, bounds[1:]))
+    events = [tickets.ratings_in(db, s, e, units) if ratings else () for s, e in periods]
+    if not tickets.on_day_boundaries(*bounds):
+        return [compute(tickets.for_period(db, s, e, units), s, e, now, ev) for (s, e), ev in zip(periods, events)]
+    out = []
+    for (start, end), counts, ev in zip(periods, tickets.unit_day_sums(db, bounds, units), events):
+        per_unit = {unit: Rates(**c, response_due=c["dispatched"]) for unit, c in counts.items()}
+        if now is not None:
+            for unit, n in tickets.accept_pending(db, start, end, now, units).items():
+                per_unit.setdefault(unit, Rates()).response_due -= n
+        for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units).items():
+            per_unit.setdefault(unit, Rates()).open_overdue += n
+        out.append(compute((), start, end, now, ev, into=per_unit))
+    return out
 
 
 def total(per_unit: dict[str, Rates]) -> Rates:

@@ -495,3 +495,24 @@ def pick(name: str, lang: str | None) -> str:
     if lang == "en" and name in EN:
         return EN[name]
     return globals()[name]
+
+# 常用回复 (reply templates of a unit)
+TEMPLATE_PLACEHOLDERS_HELP = "可以使用 {编号} {截止} {单位} {学校}，使用时自动换成这件留言的编号、办结时限、承办单位和学校。"
+TEMPLATE_ADDED = "已添加常用回复“{title}”。"
+TEMPLATE_SAVED = "已保存常用回复“{title}”。"
+TEMPLATE_DELETED = "已删除常用回复“{title}”。"
+TEMPLATE_TITLE_NEEDED = "请填写常用回复的标题（不超过{limit}个字）。"
+TEMPLATE_TEXT_NEEDED = "请填写常用回复的内容（不超过{limit}个字）。"
+TEMPLATE_TOO_MANY = "每个单位最多保存{limit}条常用回复，请先删除不再使用的。"
+TEMPLATE_REFUSED = "您不能管理该单位的常用回复。"
+TEMPLATE_GONE = "这条常用回复已不存在，可能已被同事删除。"
+TEMPLATE_LIST_HEAD = "{unit}的常用回复（发送“回复 编号 #序号”直接答复群众）："
+TEMPLATE_LIST_NONE = "{unit}还没有常用回复。请在网页工作台的“常用回复”页面添加（发送“登录”获取链接）。"
+TEMPLATE_NOT_FOUND = "{unit}没有第{n}条常用回复。"
+
+# 网页授权 sign-in to the workbench (title, detail)
+OAUTH_RESTART = ("请重新打开工作台", "微信授权登录没有完成（授权已过期或已使用）。请关闭本页，重新打开工作台；"
+                                    "也可以在公众号中发送「登录」获取登录链接。")
+OAUTH_NO_CODE = ("未获得微信授权", "没有收到微信的授权。请关闭本页，重新打开工作台，或在公众号中发送「登录」获取登录链接。")
+OAUTH_NOT_STAFF = ("工作台仅供工作人员使用", "您的微信号还没有绑定为工作人员。如您是工作人员，请向本单位负责人索取绑定码，"
+                                           "在公众号中发送「绑定 绑定码」；如您要反映问题或查询进度，请直接在公众号中留言。")

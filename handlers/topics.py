@@ -87,10 +87,14 @@ def rarity(word: str, tokenizer) -> float:
 
 def hot(tokenised: list[set[str]], tokenizer=None, top: int = 8) -> list[tuple[str, int]]:
     """The week's topics from each ticket's candidate terms, each with the number of tickets that use it."""
-    if not tokenised:
+    return ranked(Counter(t for terms_ in tokenised for t in terms_), len(tokenised), tokenizer, top)
+
+
+def ranked(docs: Counter, tickets: int, tokenizer=None, top: int = 8) -> list[tuple[str, int]]:
+    """The topics from the number of tickets using each term, out of `tickets`."""
+    if not tickets:
         return []
-    docs = Counter(t for terms_ in tokenised for t in terms_)
-    floor = 2 if len(tokenised) >= 4 else 1  # one ticket's words are not a trend, unless the week is tiny
+    floor = 2 if tickets >= 4 else 1  # one ticket's words are not a trend, unless the week is tiny
     ranked = sorted((t for t, n in docs.items() if n >= floor),
                     key=lambda t: (-(docs[t] * (0.5 + rarity(t, tokenizer))), -len(t), t))
     chosen: list[str] = []
@@ -115,3 +119,21 @@ def for_scopes(texts: list[tuple[str | None, str]], scopes: dict[str, set[str] |
     tokenised = [(unit, terms(text, cut)) for unit, text in texts]
     return {scope: hot([t for unit, t in tokenised if members is None or unit in members], tokenizer, top)
             for scope, members in scopes.items()}
+
+
+def terms_of(texts: list[str], tokenizer=None) -> list[list[str]]:
+    """Each text's candidate terms, sorted (what storage keeps per ticket, see bot/scheduler.py topic_terms)."""
+    cut = _cutter(tokenizer)
+    return [sorted(terms(text, cut)) for text in texts]
+
+
+def hot_from(rows: list[tuple[str | None, str | None]], tokenizer=None, top: int = 8) -> list[tuple[str, int]]:
+    """Topics from (stored terms, text) per ticket: the stored terms (each ticket's distinct terms separated by
+    spaces) where there are some, else cut from the text now (tickets of the last minute, before the background
+    job got to them)."""
+    stored = " ".join(terms_ for terms_, _ in rows if terms_ is not None)
+    docs = Counter(stored.split())
+    missing = [text or "" for terms_, text in rows if terms_ is None]
+    for terms_ in terms_of(missing, tokenizer) if missing else ():
+        docs.update(terms_)
+    return ranked(docs, len(rows), tokenizer, top)

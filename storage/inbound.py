@@ -65,11 +65,6 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
     The first reply to the sender goes back passively if the webhook call still waits for it (passive_ok);
     every other reply goes to the outbox. Returns the passive reply, if any. Idempotent: a second call changes nothing.
     """
-    row = db.execute("SELECT status, deferred, reply FROM inbound WHERE key = ?", [key]).fetchone()
-    if row is None:
-        raise KeyError(key)
-    if row[0] == "done":
-        return json.loads(row[2]) if row[2] else None
     passive = None
     pushes = []
     for reply in replies:
@@ -77,11 +72,16 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
             passive = reply
         else:
             pushes.append(reply)
-    outbox.enqueue_replies(db, pushes, openid, now, source=f"inbound:{key}")
-    db.execute(
-        "UPDATE inbound SET status = 'done', reply = ?, handled_at = ?, deferred = ? WHERE key = ?",
+    # One statement on the usual path; only an inbound already done (or unknown) is read.
+    if not db.execute(
+        "UPDATE inbound SET status = 'done', reply = ?, handled_at = ?, deferred = ? WHERE key = ? AND status != 'done'",
         [json.dumps(passive, ensure_ascii=False) if passive else None, now, int(not passive_ok), key],
-    )
+    ).rowcount:
+        row = db.execute("SELECT reply FROM inbound WHERE key = ?", [key]).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return json.loads(row[0]) if row[0] else None
+    outbox.enqueue_replies(db, pushes, openid, now, source=f"inbound:{key}")
     return passive
 
 

@@ -494,6 +494,133 @@ def m014_review(db: sqlite_utils.Database) -> None:
     )
 
 
+# A ticket's contributions to the per-unit-per-day counts (m017), for the row NEW or OLD, times `sign`: what
+# handlers.rates.compute counts for the unit holding the ticket, by the day each moment fell on. The day is
+# China Standard Time's (UTC+8, no summer time): the bureau's days.
+def _unit_day_rows(row: str, sign: int) -> str:
+    def day(column: str) -> str:
+        return f"CAST(({row}.{column} + 28800) / 86400 AS INTEGER)"
+    z = "0, 0, 0, 0, 0, 0"
+    return f"""INSERT INTO unit_days (day, unit_code, dispatched, accepted_in_time, resolved, resolved_in_time,
+                   rated, satisfied, unrated, praised)
+        SELECT * FROM (
+            SELECT {day('created_at')}, {row}.unit_code, {z}, 0, {sign}
+              WHERE {row}.kind = 'praise'
+            UNION ALL SELECT {day('dispatched_at')}, {row}.unit_code, {sign},
+                   {sign} * ({row}.accepted_at IS NOT NULL AND coalesce({row}.accept_due_at, 0) != 0
+                             AND {row}.accepted_at <= {row}.accept_due_at), {z}
+              WHERE {row}.kind != 'praise' AND {row}.dispatched_at IS NOT NULL
+            UNION ALL SELECT {day('resolved_at')}, {row}.unit_code, 0, 0, {sign},
+                   {sign} * (coalesce({row}.due_at, 0) != 0 AND {row}.resolved_at <= {row}.due_at), 0, 0, 0, 0
+              WHERE {row}.kind != 'praise' AND {row}.resolved_at IS NOT NULL
+            UNION ALL SELECT {day('rated_at')}, {row}.unit_code, 0, 0, 0, 0, {sign},
+                   {sign} * ({row}.rating IN (1, 2)), 0, 0
+              WHERE {row}.kind != 'praise' AND {row}.rated_at IS NOT NULL AND {row}.rating IN (1, 2, 3)
+                AND {row}.close_reason IS NOT 'unrated'
+            UNION ALL SELECT {day('closed_at')}, {row}.unit_code, 0, 0, 0, 0, 0, 0, {sign}, 0
+              WHERE {row}.kind != 'praise' AND {row}.close_reason = 'unrated' AND {row}.closed_at IS NOT NULL
+        ) WHERE {row}.unit_code IS NOT NULL
+        ON CONFLICT (day, unit_code) DO UPDATE SET
+            dispatched = dispatched + excluded.dispatched, accepted_in_time = accepted_in_time + excluded.accepted_in_time,
+            resolved = resolved + excluded.resolved, resolved_in_time = resolved_in_time + excluded.resolved_in_time,
+            rated = rated + excluded.rated, satisfied = satisfied + excluded.satisfied,
+            unrated = unrated + excluded.unrated, praised = praised + excluded.praised;"""
+
+
+@migrations()
+def m017_workbench_scale(db: sqlite_utils.Database) -> None:
+    """The workbench at a million tickets (issue 12): an index for every list, and the dashboard's rates from
+    per-unit-per-day counts kept by triggers in the same transaction as the ticket change, never stale."""
+    columns = ("unit_code, kind, created_at, dispatched_at, accepted_at, accept_due_at, resolved_at, due_at, "
+               "rated_at, rating, close_reason, closed_at")
+    _exec(
+        db,
+        # Lists over the whole history: by deadline, a unit's newest first, the rare flags in any state.
+        "CREATE INDEX tickets_due ON tickets(due_at)",
+        "CREATE INDEX tickets_unit_created ON tickets(unit_code, created_at)",
+        # A category (and kind) over the history: a rare one, or none at all, is a short range, not a long walk.
+        "CREATE INDEX tickets_category_due ON tickets(category, kind, due_at)",
+        "CREATE INDEX tickets_review ON tickets(due_at) WHERE review = 1",
+        "CREATE INDEX tickets_arbitration ON tickets(due_at) WHERE arbitration = 1",
+        # A period's new tickets by unit, kind, category and school (the dashboard) from the index alone; the
+        # same leading column as before, so every query that used it reads it as it did.
+        "DROP INDEX tickets_created",
+        "CREATE INDEX tickets_created ON tickets(created_at, unit_code, kind, category, school_code)",
+        # A search checks each ticket its words match against the filters: a narrow entry per ticket, by id.
+        "CREATE INDEX tickets_facets ON tickets(id, unit_code, state, kind, category, school_code, due_at, "
+        "created_at, unattended, review, arbitration)",
+        # The parts of the rates that depend on the moment they are read, each from a small partial index:
+        # 签收 windows still open, tickets resolved after their deadline, tickets never resolved.
+        "CREATE INDEX tickets_accept_pending ON tickets(accept_due_at, dispatched_at, unit_code, kind) "
+        "WHERE accepted_at IS NULL",
+        "CREATE INDEX tickets_late ON tickets(resolved_at, due_at, dispatched_at, unit_code, kind, state) "
+        "WHERE resolved_at > due_at",
+        "CREATE INDEX tickets_unresolved ON tickets(due_at, dispatched_at, unit_code, kind, state) "
+        "WHERE resolved_at IS NULL AND kind != 'praise' AND state != 'withdrawn'",
+        """CREATE TABLE unit_days (
+            day INTEGER NOT NULL,           -- days since 1970-01-01 in China Standard Time (UTC+8)
+            unit_code TEXT NOT NULL,
+            dispatched INTEGER NOT NULL DEFAULT 0,
+            accepted_in_time INTEGER NOT NULL DEFAULT 0,   -- of those dispatched that day
+            resolved INTEGER NOT NULL DEFAULT 0,
+            resolved_in_time INTEGER NOT NULL DEFAULT 0,
+            rated INTEGER NOT NULL DEFAULT 0,
+            satisfied INTEGER NOT NULL DEFAULT 0,
+            unrated INTEGER NOT NULL DEFAULT 0,
+            praised INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, unit_code)
+        ) WITHOUT ROWID""",
+        f"CREATE TRIGGER unit_days_insert AFTER INSERT ON tickets BEGIN {_unit_day_rows('NEW', 1)} END",
+        f"CREATE TRIGGER unit_days_update AFTER UPDATE OF {columns} ON tickets "
+        f"BEGIN {_unit_day_rows('OLD', -1)} {_unit_day_rows('NEW', 1)} END",
+        f"CREATE TRIGGER unit_days_delete AFTER DELETE ON tickets BEGIN {_unit_day_rows('OLD', -1)} END",
+        # Each ticket's candidate hot-topic terms (handlers/topics.py), cut once by a background job (bot/scheduler.py
+        # topic_terms) rather than every time a dashboard is drawn. A ticket whose text changes loses its row; the
+        # dashboard cuts any ticket without one itself.
+        """CREATE TABLE ticket_terms (
+            ticket_id INTEGER PRIMARY KEY,
+            terms TEXT NOT NULL             -- the terms, separated by spaces (a term has none)
+        )""",
+        """CREATE TRIGGER ticket_terms_text AFTER UPDATE OF text ON tickets
+           BEGIN DELETE FROM ticket_terms WHERE ticket_id = NEW.id; END""",
+        # 常用回复: a unit's reply templates (storage/replies.py), numbered in the order they were added.
+        """CREATE TABLE reply_templates (
+            id INTEGER PRIMARY KEY,
+            unit_code TEXT NOT NULL REFERENCES units(code),
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX reply_templates_unit ON reply_templates(unit_code, id)",
+    )
+    # The tickets already there, counted once.
+    _backfill_unit_days(db)
+
+
+def _backfill_unit_days(db: sqlite_utils.Database) -> None:
+    db.execute("""INSERT INTO unit_days (day, unit_code, dispatched, accepted_in_time, resolved, resolved_in_time,
+                          rated, satisfied, unrated, praised)
+        SELECT day, unit_code, sum(a), sum(b), sum(c), sum(d), sum(e), sum(f), sum(g), sum(h) FROM (
+            SELECT CAST((created_at + 28800) / 86400 AS INTEGER) AS day, unit_code,
+                   0 AS a, 0 AS b, 0 AS c, 0 AS d, 0 AS e, 0 AS f, 0 AS g, 1 AS h
+              FROM tickets WHERE kind = 'praise'
+            UNION ALL SELECT CAST((dispatched_at + 28800) / 86400 AS INTEGER), unit_code, 1,
+                   (accepted_at IS NOT NULL AND coalesce(accept_due_at, 0) != 0 AND accepted_at <= accept_due_at),
+                   0, 0, 0, 0, 0, 0
+              FROM tickets WHERE kind != 'praise' AND dispatched_at IS NOT NULL
+            UNION ALL SELECT CAST((resolved_at + 28800) / 86400 AS INTEGER), unit_code, 0, 0, 1,
+                   (coalesce(due_at, 0) != 0 AND resolved_at <= due_at), 0, 0, 0, 0
+              FROM tickets WHERE kind != 'praise' AND resolved_at IS NOT NULL
+            UNION ALL SELECT CAST((rated_at + 28800) / 86400 AS INTEGER), unit_code, 0, 0, 0, 0, 1,
+                   (rating IN (1, 2)), 0, 0
+              FROM tickets WHERE kind != 'praise' AND rated_at IS NOT NULL AND rating IN (1, 2, 3)
+                AND close_reason IS NOT 'unrated'
+            UNION ALL SELECT CAST((closed_at + 28800) / 86400 AS INTEGER), unit_code, 0, 0, 0, 0, 0, 0, 1, 0
+              FROM tickets WHERE kind != 'praise' AND close_reason = 'unrated' AND closed_at IS NOT NULL
+        ) WHERE unit_code IS NOT NULL GROUP BY day, unit_code""")
+
+
 @migrations()
 def m018_workbench_admin(db: sqlite_utils.Database) -> None:
     """The directory, service items, invites, surveys and common questions managed in the workbench (issues 12, 13)."""
@@ -520,6 +647,23 @@ def m018_workbench_admin(db: sqlite_utils.Database) -> None:
         # A counter per kind of published content ('public': units and service items; 'campaign': surveys and
         # common questions), bumped by every edit: each worker process compares it to drop what it cached.
         "CREATE TABLE edit_versions (what TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    )
+
+
+@migrations()
+def m015_digest_pages(db: sqlite_utils.Database) -> None:
+    """The weekly job's rendered digest pages (issue 8.10): a page load reads one row instead of building the
+    page in the serving process. zlib-compressed HTML; pruned once no link to the week can still open."""
+    _exec(
+        db,
+        """CREATE TABLE digest_pages (
+            week TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            html BLOB NOT NULL,             -- zlib(UTF-8 HTML)
+            built_at REAL NOT NULL,
+            PRIMARY KEY (week, scope)
+        )""",
+        "CREATE INDEX digest_pages_built ON digest_pages(built_at)",
     )
 
 

@@ -291,6 +291,13 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     return list(rows.values())
 
 
+def overdue_count(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> int:
+    """How many tickets run past their deadline now (overdue_rows, counted in the index)."""
+    where, args = _unit_filter(units)
+    return db.execute(f"SELECT count(*) FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} "
+                      f"AND due_at < ?{where}", [now, *args]).fetchone()[0]
+
+
 def overdue_rows(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> list[dict[str, Any]]:
     """Open tickets past their deadline at `now`, the longest overdue first: the columns the rates and digest
     read, from the covering index of open tickets alone."""
@@ -364,3 +371,110 @@ def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str,
     return {r[0]: r[1] for r in db.execute(
         "SELECT unit_code, count(*) FROM ticket_events WHERE action = 'bounce' AND at >= ? AND at < ? "
         "AND unit_code IS NOT NULL GROUP BY unit_code", [start, end])}
+
+
+# -- the rates from per-unit-per-day counts (storage/migrations.py m017) ---------------------------------------------
+
+DAY_OFFSET = 8 * 3600  # unit_days counts China Standard Time's days
+COUNT_COLUMNS = ("dispatched", "accepted_in_time", "resolved", "resolved_in_time", "rated", "satisfied", "unrated",
+                 "praised")
+
+
+def on_day_boundaries(*moments: float) -> bool:
+    """Whether every moment is a midnight of the days unit_days counts (periods of another timezone are not)."""
+    return all((m + DAY_OFFSET) % 86400 == 0 for m in moments)
+
+
+def unit_day_sums(db: sqlite_utils.Database, bounds: list[float],
+                  units: list[str] | None = None) -> list[dict[str, dict[str, int]]]:
+    """The counts of each period between consecutive `bounds` (midnights, see on_day_boundaries), per unit: one
+    pass over the rows of the units' days."""
+    where, args = ("", []) if units is None else (f" AND unit_code IN ({','.join('?' * len(units))})", list(units))
+    days = [int((b + DAY_OFFSET) // 86400) for b in bounds]
+    bucket = "CASE " + " ".join(f"WHEN day < {d} THEN {i}" for i, d in enumerate(days[1:])) + " END"
+    sums = ", ".join(f"sum({c})" for c in COUNT_COLUMNS)
+    out: list[dict[str, dict[str, int]]] = [{} for _ in days[1:]]
+    for r in db.execute(f"SELECT {bucket}, unit_code, {sums} FROM unit_days WHERE day >= ? AND day < ?{where} "
+                        f"GROUP BY 1, unit_code", [days[0], days[-1], *args]):
+        out[r[0]][r[1]] = dict(zip(COUNT_COLUMNS, r[2:]))
+    return out
+
+
+def accept_pending(db: sqlite_utils.Database, start: float, end: float, now: float,
+                   units: list[str] | None = None) -> dict[str, int]:
+    """Dispatched in [start, end), not signed for, and the 签收 window still open at `now`: not yet counted in
+    the response rate (the recent few, from their partial index)."""
+    where, args = _unit_filter(units)
+    return {r[0]: r[1] for r in db.execute(
+        f"SELECT unit_code, count(*) FROM tickets INDEXED BY tickets_accept_pending WHERE accepted_at IS NULL "
+        f"AND accept_due_at > ? AND dispatched_at >= ? AND dispatched_at < ? AND kind != 'praise'{where} "
+        f"GROUP BY unit_code", [now, start, end, *args])}
+
+
+def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = None) -> dict[str, int]:
+    """Per unit: tickets dispatched and due before `cut` and not resolved by then (the open part of the
+    resolution rate): those resolved late, after `cut`, and those never resolved, each from its partial index."""
+    where, args = _unit_filter(units)
+    out: dict[str, int] = {}
+    for sql in (
+        "SELECT unit_code, count(*) FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
+        f"AND resolved_at >= ? AND due_at > 0 AND due_at < ? AND dispatched_at < ? AND kind != 'praise' "
+        f"AND state != 'withdrawn'{where} GROUP BY unit_code",
+        "SELECT unit_code, count(*) FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
+        f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ?"
+        f"{where} GROUP BY unit_code",
+    ):
+        params = [cut, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, *args]
+        for unit, n in db.execute(sql, params):
+            if unit is not None:
+                out[unit] = out.get(unit, 0) + n
+    return out
+
+
+def created_summary(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None = None
+                    ) -> list[tuple[str | None, str, str, str | None, int]]:
+    """The tickets created in [start, end), counted by (unit, kind, category, school): a period's new tickets
+    for the dashboard without reading their rows."""
+    where, args = _unit_filter(units)
+    return [tuple(r) for r in db.execute(
+        "SELECT unit_code, kind, category, school_code, count(*) FROM tickets WHERE created_at >= ? "
+        f"AND created_at < ?{where} GROUP BY unit_code, kind, category, school_code", [start, end, *args])]
+
+
+# -- each ticket's hot-topic terms (m017), cut in the background ----------------------------------------------------
+
+def terms_todo(db: sqlite_utils.Database, since: float, limit: int = 100) -> list[tuple[int, str | None]]:
+    """The next tickets to cut into terms: new ones above the highest done, else older ones below the lowest
+    done, newest first, back to those created at `since`. The done ids stay one contiguous range, so two seeks
+    find where to go on. (0, None) in the answer: the way back reached `since`; stored as the row of ticket 0,
+    it ends the way back for good."""
+    high = db.execute("SELECT max(ticket_id) FROM ticket_terms").fetchone()[0]
+    if high is not None:
+        rows = db.execute("SELECT id, text FROM tickets WHERE id > ? ORDER BY id LIMIT ?", [high, limit]).fetchall()
+        if rows:
+            return [(r[0], r[1]) for r in rows]
+    low = db.execute("SELECT min(ticket_id) FROM ticket_terms").fetchone()[0]
+    if low == 0:
+        return []
+    rows = db.execute("SELECT id, text, created_at FROM tickets WHERE id < ? ORDER BY id DESC LIMIT ?",
+                      [low if low is not None else 2 ** 62, limit]).fetchall()
+    out = [(r[0], r[1]) for r in rows if r[2] >= since]
+    return out + [(0, None)] if len(out) < limit else out
+
+
+def store_terms(db: sqlite_utils.Database, rows: list[tuple[int, list[str]]]) -> int:
+    return sum(db.execute("INSERT OR IGNORE INTO ticket_terms (ticket_id, terms) VALUES (?, ?)",
+                          [i, " ".join(t)]).rowcount for i, t in rows)
+
+
+def period_terms(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None = None
+                 ) -> list[tuple[str | None, str | None, str | None]]:
+    """(unit, terms, text) of the tickets created in [start, end): the text only where no terms were stored."""
+    where, args = _unit_filter(units)
+    where = where.replace("+unit_code", "+t.unit_code")
+    stored = [(r[0], r[1], None) for r in db.execute(  # from the index of creation times and the terms alone
+        "SELECT t.unit_code, w.terms FROM tickets t JOIN ticket_terms w ON w.ticket_id = t.id "
+        f"WHERE t.created_at >= ? AND t.created_at < ?{where}", [start, end, *args])]
+    return stored + [(r[0], None, r[1]) for r in db.execute(
+        "SELECT t.unit_code, t.text FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?"
+        f"{where} AND NOT EXISTS (SELECT 1 FROM ticket_terms w WHERE w.ticket_id = t.id)", [start, end, *args])]

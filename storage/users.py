@@ -14,8 +14,10 @@ def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
 
 
 def get(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM users WHERE openid = ?", [openid]))
-    return rows[0] if rows else None
+    # conn.execute, not db.query: this runs for every message, and query() wraps each read in a savepoint.
+    cur = db.conn.execute("SELECT * FROM users WHERE openid = ?", [openid])
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
 
 
 def set_scene(db: sqlite_utils.Database, openid: str, scene: str | None, now: float) -> None:

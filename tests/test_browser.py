@@ -82,3 +82,23 @@ async def test_another_units_ticket_is_refused_in_the_browser(dialog, browser):
     response = await page.goto(page.url.replace("/w/", f"/w/t/{number}"))
     assert response.status == 404
     assert "没有这件留言" in await page.content()
+
+
+async def test_a_handler_keeps_a_reply_template_and_choosing_it_fills_the_reply_box(dialog, browser):
+    number = await file_ticket(dialog, PARENT, "学校乱收费，每人收资料费300元", scene="school:jn-syxx")
+    page = await signed_in(dialog, browser, FEES, width=390)
+    await page.click("nav >> text=常用回复")
+    await page.fill("#tpl-new input[name=title]", "已转学校核实")
+    await page.fill("#tpl-new textarea", "您好，{编号}已转{学校}核实。")
+    await page.click("#tpl-new button")
+    assert "已添加常用回复" in await page.inner_text(".flash")
+    await page.goto(page.url.split("/w/")[0] + f"/w/t/{number}")
+    await page.click("#act-reply summary")
+    assert not await page.is_visible("#act-reply button.fill")  # with JavaScript, choosing is enough
+    url = page.url
+    await page.select_option("#act-reply select[name=tpl]", label="#1 已转学校核实")
+    assert await page.input_value("#text-reply") == f"您好，{number}已转江南区实验小学核实。"
+    assert page.url == url  # filled in place, nothing sent
+    await page.click("#act-reply button.primary")
+    assert "已答复" in await page.inner_text("h1")
+    await heard(dialog, PARENT, expect=f"您好，{number}已转江南区实验小学核实。")

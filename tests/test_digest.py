@@ -245,3 +245,55 @@ def test_week_arithmetic():
     assert digest.week_of(at("2026-11-30 00:00"), TZ) == "2026-W49"
     with pytest.raises(ValueError):
         digest.parse_week("2026-48")
+
+
+# -- 8.10: a page load costs a read of what the weekly job stored, never a build in the serving process -----------
+async def test_the_weekly_job_stores_each_page_and_a_load_reads_it(served, monkeypatch):
+    app, port = served
+    await app[DB].run(lambda db: [staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0),
+                                  staff.bind(db, "o_head", "jn-syxx", "supervisor", "赵校长", 0)])
+    assert await app[SCHEDULER].get_job("weekly-digest").func() == 2  # the service's own job
+    from storage import digest_pages
+    stored = await app[DB].read(lambda db: db.execute("SELECT week, scope FROM digest_pages").fetchall())
+    assert sorted(stored) == [("2026-W48", "bureau"), ("2026-W48", "jn-syxx")]
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the page was built again on loading")
+    monkeypatch.setattr(digest, "build", no_build)
+    monkeypatch.setattr(digest, "build_all", no_build)
+    reads, writes = [], []
+    read, run = app[DB].read, app[DB].run
+
+    async def spy_read(fn, *args):
+        reads.append(fn)
+        return await read(fn, *args)
+
+    async def spy_run(fn, *args):
+        writes.append(fn)
+        return await run(fn, *args)
+    monkeypatch.setattr(app[DB], "read", spy_read)
+    monkeypatch.setattr(app[DB], "run", spy_run)
+    url = _path(digest_link(app[CONFIG], "2026-W48", "jn-syxx", app[DISPATCHER].clock.now()))
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
+        async with client.get(url, timeout=aiohttp.ClientTimeout(total=30)) as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/html")
+            page = await resp.text()
+    assert "江南区实验小学" in page and "留言周报" in page
+    assert reads.count(digest_pages.get) == 1  # one read of the stored page, on a read-only connection
+    assert digest_pages.get not in writes  # never on the writer thread (the webhook's); the outbox uses it meanwhile
+    assert await app[DB].read(digest_pages.get, "2026-W48", "jn-syxx") == page.encode()
+
+
+async def test_a_week_not_stored_is_built_and_stored_pages_are_pruned_when_no_link_opens_them(served):
+    app, port = served
+    from storage import digest_pages
+    url = _path(digest_link(app[CONFIG], "2026-W48", "bureau", app[DISPATCHER].clock.now()))
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
+        async with client.get(url) as resp:  # nothing stored (the job has not run): built on demand
+            assert resp.status == 200 and "JY2611-0003" in await resp.text()
+    now = app[DISPATCHER].clock.now()
+    await app[DB].run(digest_pages.save, "2026-W40", "bureau", digest_pages.pack("<p>old</p>"), now - 40 * 86400)
+    await app[DB].run(digest_pages.save, "2026-W47", "bureau", digest_pages.pack("<p>new</p>"), now - 7 * 86400)
+    await app[SCHEDULER].get_job("prune-inbound").func()
+    assert await app[DB].read(digest_pages.get, "2026-W40", "bureau") is None
+    assert await app[DB].read(digest_pages.get, "2026-W47", "bureau") == b"<p>new</p>"

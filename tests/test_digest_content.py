@@ -68,6 +68,13 @@ async def test_first_time_satisfaction_and_dissatisfied_count(world):  # noqa: F
     assert fees.dissatisfied == 1
     text = digest.message(d, w.app[DISPATCHER].calendar.tz, "http://x")
     assert "满意率100%" in text and "首次评价满意率50%，收到不满意1次" in text
+    # the workbench's dashboard counts the same, from the daily counts and from ticket rows alike
+    from handlers import dashboard
+    tz = w.app[DISPATCHER].calendar.tz
+    for zone in (tz, __import__("zoneinfo").ZoneInfo("Europe/Berlin")):  # Berlin: not the counts' days -> rows
+        p = dashboard.period_of("week", at("2026-09-29 12:00"), zone)
+        dash = await w.app[DB].read(dashboard.read, {}, {"jyj-sfc"}, p, w.clock.now(), zone, "x")
+        assert (dash.current.first_rated, dash.current.first_satisfied, dash.current.satisfied) == (2, 1, 2), zone
 
 
 def test_cli_digest_unknown_scope_is_an_error(tmp_path, capsys):

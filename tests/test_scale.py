@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import re
+import time
 import shutil
 import sqlite3
 import sys
@@ -153,9 +154,52 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("retention: inbound", inbound.prune, (now - 3 * 86400, 10)),
         ("recovery", inbound.lease_unfinished, (now, now)),
         ("directory", directory.get, ("jyj-sfc",)),
+        *workbench_queries(week_start, week_end, now),
     ]
 
 
+def workbench_queries(week_start: float, week_end: float, now: float):
+    """The workbench's lists, search, dashboard and export (issue 12), as bench/inbox.py times them."""
+    from handlers import dashboard
+    from storage import inbox
+    F = inbox.Filters
+    unit, district, duty, everyone = (["jyj-sfc"], False), (["jn-jyj", "s001", "s002"], False), (["jyj-bgs"], True), \
+        (None, False)
+    cases = [
+        ("inbox: handler, open", unit, F()), ("inbox: handler, all, newest", unit, F(state="all", sort="new")),
+        ("inbox: supervisor", district, F()), ("inbox: supervisor, one school", district, F(state="all", unit="s001")),
+        ("inbox: duty office", duty, F()), ("inbox: duty office, all", duty, F(state="all")),
+        ("inbox: leader, open", everyone, F()), ("inbox: overdue", everyone, F(overdue=True)),
+        ("inbox: due in 3 days", everyone, F(due_days=3)),
+        ("inbox: category, all", everyone, F(state="all", category="fees")),
+        ("inbox: kind, done", everyone, F(state="done", kind="suggestion")),
+        ("inbox: category + school", everyone, F(state="all", category="burden", school="s001")),
+        ("inbox: dates, newest", everyone, F(state="all", created_from=week_start, created_to=week_end, sort="new")),
+        ("inbox: 代收", everyone, F(state="all", flags=("unattended",))),
+        ("inbox: 复核", everyone, F(state="all", flags=("review",))),
+        ("inbox: 仲裁", everyone, F(state="done", flags=("arbitration",))),
+        ("inbox: all, page 50", everyone, F(state="all")),
+        ("search: all", everyone, F(state="all", q="资料费")), ("search: handler", unit, F(state="all", q="补课")),
+        ("search: open, overdue", everyone, F(q="食堂", overdue=True)),
+    ]
+    out = [(name, lambda db, s=scope, f=f: inbox.page(db, s, f, now, 50 if "page 50" in name else 1), ())
+           for name, scope, f in cases]
+    out.append(("export: a batch", lambda db: inbox.batch(db, everyone[0:1] + (False,), F(state="all"), now, 1000),
+                ()))
+    for kind in ("week", "month"):
+        p = dashboard.period_of(kind, now, TZ)
+        for label, members in (("bureau", None), ("district", {"jn-jyj", "s001"})):
+            out.append((f"dashboard: {label}, {kind}",
+                        lambda db, p=p, m=members: dashboard.read(db, {}, m, p, now, TZ, "x"), ()))
+    out += [("topic terms: next", tickets.terms_todo, (now - 400 * 86400,)),
+            ("topic terms: period", tickets.period_terms, (week_start, week_end, ["jyj-sfc"]))]
+    return out
+
+
+# The workbench's lists walk an index in the order they show and stop at their LIMIT (a page of 20, or the
+# counts' cap of 2000): what they cost depends on how many tickets match, not on the history, and bench/inbox.py
+# times them on a million tickets.
+ORDERED_WALKS = ("inbox:", "search:", "export:")
 # Tables that stay small (the directory, a few tokens and invites, handling failures awaiting staff).
 SMALL_TABLES = ("units", "access_tokens", "staff_invites", "digest_topics", "inbound_failures", "heartbeat", "CONSTANT")
 
@@ -192,6 +236,10 @@ def test_every_hot_and_periodic_query_uses_an_index(bulk, tmp_path):
         for sql, params in captured:
             for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall():
                 m = re.match(r"SCAN (?:TABLE )?(\w+)(?: USING (?:COVERING )?INDEX (\w+))?", row[3])
+                if re.search(r"VIRTUAL TABLE INDEX \d+:M", row[3]):
+                    continue  # the full-text index's MATCH: a lookup of the words, not a scan
+                if m and m.group(2) and name.startswith(ORDERED_WALKS) and re.search(r"\bLIMIT\b", sql):
+                    continue
                 if m and m.group(1) not in SMALL_TABLES and m.group(2) not in partial:
                     bad.setdefault(name, []).append(f"{row[3]}  <-  {' '.join(sql.split())[:140]}")
     assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
@@ -366,6 +414,32 @@ async def test_weekly_job_builds_the_digests_in_a_child_process(make_config):
         assert "江南区实验小学上周留言周报" in json.loads(head["payload"])["content"]
         stored = await app[DB].read(tickets.topics, "2026-W48", "bureau")
         assert ("资料费", 5) in stored
+        from storage import digest_pages
+        page = await app[DB].read(digest_pages.get, "2026-W48", "jn-syxx")  # rendered in the child, stored
+        assert "江南区实验小学" in page.decode() and "留言周报" in page.decode()
+
+
+async def test_a_page_the_job_has_not_stored_is_built_in_a_child_process(make_config, monkeypatch):
+    """This week's page (周报 on demand) is not stored: with digest.separate_process it is built in a child, so
+    the build never holds the serving process's GIL."""
+    import aiohttp
+    from bot.app import CONFIG, create_app
+    from bot.web import digest_link
+    from tests.conftest import running
+    from tests.test_digest import fixture
+    from tests.test_process import free_port
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("built in the serving process")
+    monkeypatch.setattr(digest, "build", not_here)  # the child imports its own, unpatched
+    port = free_port()
+    app = create_app(make_config(digest={"separate_process": True}), clock=FixedClock(at("2026-11-30 10:00")))
+    async with running(app, port):
+        await app[DB].run(fixture)
+        url = digest_link(app[CONFIG], "2026-W48", "bureau").split("8080", 1)[1]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}{url}") as resp:
+                assert resp.status == 200 and "JY2611-0003" in await resp.text()
 
 
 async def test_digest_page_is_built_once_for_simultaneous_readers(make_config, aiohttp_client, monkeypatch):
@@ -402,3 +476,244 @@ async def test_checkpoints_run_beside_the_writer(tmp_path):
         assert await db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0]) == 300
     finally:
         db.close()
+
+
+async def test_the_sweep_writes_in_short_transactions_however_many_tickets_are_due(make_config, monkeypatch):
+    """The first sweep after an upgrade visits every open ticket: each transaction takes as many as fit in
+    SWEEP_SECONDS (at least one), so one slow visit never holds many others' time, and nothing is skipped."""
+    import bot.scheduler as sched
+    from bot.app import DISPATCHER, SCHEDULER, create_app
+    from tests.conftest import running
+    from tests.test_digest import add
+    app = create_app(make_config(), clock=FixedClock(at("2026-11-30 10:00")))
+    async with running(app):
+        app[SCHEDULER].pause()
+        d = app[DISPATCHER]
+        now = d.clock.now()
+        await app[DB].run(lambda db: [add(db, n, "jyj-sfc", created=now - 9 * 86400, accept_due=now - 8 * 86400,
+                                          due=now - 86400, state="assigned") for n in range(1, 13)])
+        await app[DB].run(lambda db: db.execute("UPDATE tickets SET check_at = 0"))
+        visits, batches = [], []
+        real_visit, real_some = d.watch.visit, d.sweep_some_tx
+
+        def slow_visit(db, ticket, at_):
+            visits.append(ticket["id"])
+            time.sleep(0.015)  # a visit costing 15 ms: two fit in no transaction
+            return real_visit(db, ticket, at_)
+
+        def some(db, ids, seconds):
+            before = len(visits)
+            out = real_some(db, ids, seconds)
+            batches.append(len(visits) - before)
+            return out
+        monkeypatch.setattr(d.watch, "visit", slow_visit)
+        monkeypatch.setattr(d, "sweep_some_tx", some)
+        await app[SCHEDULER].get_job("deadlines").func()
+        assert sorted(visits) == list(range(1, 13))  # every due ticket visited once
+        assert max(batches) <= 2 and len(batches) >= 6, batches
+        assert sched.SWEEP_SECONDS <= 0.05
+
+
+# -- the per-unit-per-day counts (m017) follow every change the real code makes -------------------------------------
+
+async def test_unit_day_counts_kept_by_triggers_equal_a_fresh_count_after_real_conversations(make_config):
+    """Every path a ticket takes through the real dispatcher (签收 late and in time, 回复, 办结 late, redo and
+    review, 转派, 退回, 延期, withdrawal, rating, 未评价, praise): the counts the triggers kept equal the counts
+    taken afresh from the final tickets, and the rates read from them equal `compute` over every ticket."""
+    from storage import migrations, staff
+    w = await World(make_config, FixedClock(at("2026-09-29 10:00"))).start()
+    db = w.app[DB]
+    await db.run(lambda d: [staff.bind(d, "o_h", "jyj-sfc", "handler", "李老师", 0),
+                            staff.bind(d, "o_sup", "jyj-sfc", "supervisor", "王处长", 0),
+                            staff.bind(d, "o_lead", "jyj", "leader", "周局长", 0)])
+    n = {p: await file(w, f"o_{p}") for p in ("late", "transfer", "bounce", "ext", "redo", "gone", "unrated", "ok")}
+    await w.say("o_h", f"签收 {n['ok']}")
+    await w.say("o_h", f"办结 {n['ok']} 已退费。")
+    await w.say("o_ok", "1")
+    await w.say("o_lead", f"转派 {n['transfer']} 招生处")
+    await w.say("o_h", f"退回 {n['bounce']} 不属本处职责，应由区教育局处理")
+    await w.say("o_h", f"延期 {n['ext']} 3 需要到学校现场核查")
+    await w.say("o_sup", f"同意延期 {n['ext']}")
+    await w.say("o_gone", f"撤回 {n['gone']}")
+    await w.say("o_gone", f"确认撤回 {n['gone']}")
+    for p in ("redo", "unrated"):
+        await w.say("o_h", f"签收 {p and n[p]}")
+        await w.say("o_h", f"办结 {n[p]} 已核实处理。")
+    await w.say("o_redo", "3 还是没解决")
+    w.clock.advance(2 * 86400)
+    await w.say("o_h", f"签收 {n['redo']}")
+    await w.say("o_h", f"办结 {n['redo']} 已重新办理。")
+    await w.say("o_redo", "3 还是不行")  # 复核: to the duty office
+    for _ in range(6):  # days pass: 催办, 未评价
+        w.clock.advance(86400)
+        await w.sweep()
+    await w.say("o_h", f"签收 {n['late']}")
+    await w.say("o_h", f"签收 {n['ext']}")
+    await w.say("o_h", f"办结 {n['late']} 已处理，迟了几天。")
+    for text in ("感谢江南实验学校王老师耐心辅导孩子", "0", "0", "1"):  # praise
+        await w.say("o_praise", text)
+
+    def counts(d):
+        return sorted(r for r in d.execute("SELECT * FROM unit_days") if any(r[2:]))
+    kept = await db.run(counts)
+
+    def fresh(d):
+        d.execute("SAVEPOINT fresh")
+        d.execute("DELETE FROM unit_days")
+        migrations._backfill_unit_days(d)
+        out = counts(d)
+        d.execute("ROLLBACK TO fresh")
+        d.execute("RELEASE fresh")
+        return out
+    assert kept == await db.run(fresh)
+    units = {r[1] for r in kept}
+    assert {"jyj-sfc", "jyj-zsc", "jyj-bgs"} <= units, units  # transferred, bounced and reviewed ones moved
+
+    every = await db.run(lambda d: [tickets._decode(r) for r in d.query("SELECT * FROM tickets")])
+    now, checked = w.clock.now(), 0
+    for start, end in [(at("2026-09-28 00:00"), at("2026-10-05 00:00")), (at("2026-10-01 00:00"), at("2026-11-01 00:00")),
+                       (at("2026-09-29 00:00"), at("2026-09-30 00:00"))]:
+        full = rates.compute(every, start, end, now)
+        fast = await db.read(rates.for_period, start, end, None, now, False)
+        assert {u: r for u, r in full.items() if r != rates.Rates()} == \
+               {u: r for u, r in fast.items() if r != rates.Rates()}, (start, end)
+        checked += sum(r.dispatched + r.resolved + r.open_overdue + r.rated for r in full.values())
+    assert checked >= 10
+    await w.stop()
+
+
+# -- the workbench's lists: the indexed reads give what a plain query over every ticket gives -----------------------
+
+def _indexed_copy(bulk: Path, tmp_path: Path):
+    import sqlite_utils
+    from storage import search
+    path = tmp_path / "lists.db"
+    shutil.copyfile(bulk, path)
+    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    db.execute("BEGIN")
+    for i, text in db.execute("SELECT id, text FROM tickets").fetchall():
+        db.execute("INSERT INTO tickets_fts (rowid, words) VALUES (?, ?)", [i, search.words_for_index(text)])
+    db.execute("COMMIT")
+    return db
+
+
+def test_inbox_pages_and_counts_equal_a_plain_query_over_every_ticket(bulk, tmp_path):
+    """Every filter, both orders, with and without search: the page's rows and each count equal a query that
+    reads every ticket without any index (NOT INDEXED) and without a cap on the search's matches."""
+    from storage import inbox, lifecycle, search
+    db = _indexed_copy(bulk, tmp_path)
+    now = scale.NOW
+    F = inbox.Filters
+
+    def plain(scope, f):
+        where, args = inbox._where(scope, Filters(**{**f.__dict__, "q": ""}), now)
+        rows = db.execute(f"SELECT id, state, due_at FROM tickets NOT INDEXED WHERE {where} "
+                          f"ORDER BY {inbox._order(f)}", args).fetchall()
+        if f.q:
+            match = search.match_expression(f.q)
+            found = {r[0] for r in db.execute("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?", [match])}
+            rows = [r for r in rows if r[0] in found]
+        return rows
+
+    Filters = F
+    scopes = [(None, False), (["jyj-sfc"], False), (["jn-jyj", "s001", "s002", "s003"], False), (["jyj-bgs"], True)]
+    filters = [F(), F(state="all"), F(state="done", sort="new"), F(state="closed"), F(overdue=True), F(due_days=5),
+               F(state="accepted"), F(state="assigned", sort="new", category="fees"), F(state="resolved", overdue=True),
+               F(state="all", category="fees"), F(state="all", kind="suggestion", sort="new"),
+               F(state="all", school="s001"), F(state="all", created_from=now - 60 * 86400, created_to=now - 30 * 86400),
+               F(state="all", flags=("unattended",)), F(state="all", q="收费"), F(q="作业"), F(state="done", q="食堂"),
+               F(state="all", q="资料费", category="fees", sort="new"), F(overdue=True, q="校门口")]
+    checked = 0
+    for scope in scopes:
+        for f in filters:
+            got = inbox.page(db, scope, f, now, 2, 5)
+            want = plain(scope, f)
+            assert [r["id"] for r in got["rows"]] == [r[0] for r in want[5:10]], (scope, f)
+            assert got["total"] == min(len(want), inbox.COUNT_CAP), (scope, f)
+            every = plain(scope, Filters(**{**f.__dict__, "state": "all"}))
+            assert got["counts"]["all"] == len(every)
+            assert got["counts"]["open"] == sum(r[1] in lifecycle.OPEN for r in every), (scope, f)
+            assert got["counts"]["done"] == len(every) - got["counts"]["open"]
+            late = plain(scope, Filters(**{**f.__dict__, "state": "open", "overdue": True}))
+            assert got["counts"]["overdue"] == len(late), (scope, f)
+            checked += len(want)
+    assert checked > 1000
+
+
+def test_a_search_matching_very_many_tickets_looks_among_the_newest(bulk, tmp_path, monkeypatch):
+    from storage import inbox
+    db = _indexed_copy(bulk, tmp_path)
+    matches = [r[0] for r in db.execute("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH '\"收费\"' "
+                                        "ORDER BY rowid DESC")]
+    assert len(matches) > 20
+    monkeypatch.setattr(inbox, "SEARCH_LIMIT", 10)
+    got = inbox.page(db, (None, False), inbox.Filters(state="all", q="收费", sort="new"), scale.NOW, 1, 50)
+    assert got["search_capped"] and [r["id"] for r in got["rows"]] == matches[:10]
+    monkeypatch.setattr(inbox, "SEARCH_LIMIT", len(matches))
+    got = inbox.page(db, (None, False), inbox.Filters(state="all", q="收费"), scale.NOW)
+    assert not got["search_capped"] and got["counts"]["all"] == len(matches)
+
+
+async def test_topic_terms_are_cut_in_the_background_and_the_dashboard_topics_equal_cutting_the_texts(
+        bulk, make_config, tmp_path, monkeypatch):
+    """After an upgrade the job cuts the new tickets and the older ones back to TERMS_DAYS, newest first, then
+    stops for good; a later ticket is cut on the next run; a ticket whose text changes is cut again by the
+    dashboard. The topics drawn from stored terms equal those cut from the texts."""
+    from bot import scheduler
+    from bot.app import JOBS
+    from handlers import dashboard, topics
+    path = tmp_path / "terms.db"
+    shutil.copyfile(bulk, path)
+    monkeypatch.setattr(scheduler, "TERMS_BATCH", 40)
+    clock = FixedClock(scale.NOW)
+    w = World(make_config, clock)
+    w.config = make_config(storage={"path": str(path)}, directory={"csv": ""})
+    await w.start()
+    db = w.app[DB]
+    since = scale.NOW - scheduler.TERMS_DAYS * 86400
+    await w.app[JOBS].topic_terms()
+    done = await db.run(lambda d: {r[0] for r in d.execute("SELECT ticket_id FROM ticket_terms")})
+    recent = await db.run(lambda d: {r[0] for r in d.execute("SELECT id FROM tickets WHERE created_at >= ?", [since])})
+    assert done == recent | {0} and len(recent) > 100
+    assert await w.app[JOBS].topic_terms() == 0  # finished: two index seeks, nothing to do
+    number = await file(w, "o_new")
+    assert await w.app[JOBS].topic_terms() == 1
+    t = await w.ticket(number)
+    await db.run(lambda d: d.execute("UPDATE tickets SET text = text || '，食堂饭菜也很差' WHERE id = ?", [t["id"]]))
+    assert await db.run(lambda d: d.execute("SELECT count(*) FROM ticket_terms WHERE ticket_id = ?",
+                                            [t["id"]]).fetchone()[0]) == 0
+    for kind in ("week", "month"):
+        p = dashboard.period_of(kind, scale.NOW, TZ)
+        texts_ = await db.read(lambda d: [x for _, x in tickets.texts_created(d, p.start, p.end)])
+        tokenizer = w.app[DISPATCHER].router.tokenizer
+        d = await db.read(dashboard.read, {}, None, p, scale.NOW, TZ, "全局", tokenizer)
+        assert d.topics == digest.hot_topics(texts_, tokenizer) and d.topics, kind
+        assert topics.hot_from([(None, x) for x in texts_], tokenizer) == d.topics
+    await w.stop()
+
+
+def test_capped_counts_are_exact_below_the_cap_and_the_cap_above_it(bulk, tmp_path, monkeypatch):
+    from storage import inbox, lifecycle
+    db = _indexed_copy(bulk, tmp_path)
+    F = inbox.Filters
+    for f in (F(), F(state="all", category="fees"), F(state="done", kind="inquiry"), F(state="accepted"),
+              F(state="all", q="收费")):
+        every = db.execute("SELECT state FROM tickets NOT INDEXED WHERE " + inbox._where(
+            (None, False), F(**{**f.__dict__, "state": "all", "q": ""}), scale.NOW)[0],
+            inbox._where((None, False), F(**{**f.__dict__, "state": "all", "q": ""}), scale.NOW)[1]).fetchall()
+        if f.q:
+            every = None  # the search's counts are its own pass; checked through page() below
+        for cap in (3, 40, 10_000):
+            monkeypatch.setattr(inbox, "COUNT_CAP", cap)
+            page = inbox.page(db, (None, False), f, scale.NOW)
+            got = page["counts"]
+            if not f.q:  # the page itself, whichever way it was read
+                where, args = inbox._where((None, False), f, scale.NOW)
+                want = [r[0] for r in db.execute(f"SELECT id FROM tickets NOT INDEXED WHERE {where} "
+                                                 f"ORDER BY {inbox._order(f)} LIMIT 20", args)]
+                assert [r["id"] for r in page["rows"]] == want, (f, cap)
+            if every is not None:
+                open_ = sum(s in lifecycle.OPEN for (s,) in every)
+                assert got["open"] == min(open_, cap) and got["all"] == min(len(every), cap), (f, cap)
+                assert got["done"] == min(len(every) - open_, cap), (f, cap)
+            assert got["all"] <= cap and got["done"] <= cap and got["open"] <= cap

@@ -425,3 +425,217 @@ async def test_the_daishou_filter_lists_what_the_duty_office_holds(dialog):
         async with s.get("/w/export/tickets.csv", params={"flag": "unattended", "state": "all"}) as resp:
             body = (await resp.read()).decode("utf-8-sig")
         assert held in body and other not in body
+
+
+async def test_refusals_carry_the_security_headers_and_the_webhook_none(bot):
+    """The headers are stamped as each response is prepared (no middleware wraps the webhook)."""
+    from tests import wx
+    resp = await bot.get("/t/JY2611-0001?exp=1&sig=forged")
+    assert resp.status == 403 and resp.headers["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    resp = await bot.get("/w/no-such-page")
+    assert resp.status in (302, 404) and resp.headers["Referrer-Policy"] == "no-referrer"
+    body, query = wx.encrypted(wx.text_xml("o_hdr", "你好"), "o_hdr")
+    resp = await bot.post(wx.url("/wechat", query), data=body.encode(), headers={"Content-Type": "text/xml"})
+    assert resp.status == 200 and "Content-Security-Policy" not in resp.headers
+
+
+# -- 常用回复 (reply templates per unit) -------------------------------------------------------------------------------
+async def add_template(s, title: str, text: str, unit: str | None = None) -> aiohttp.ClientResponse:
+    path = "/w/replies" + (f"?unit={unit}" if unit else "")
+    token = await csrf_of(s, path)
+    resp = await s.post(path, data={"_csrf": token, "do": "save", "title": title, "text": text})
+    resp.page = await resp.text()
+    return resp
+
+
+async def test_a_units_reply_templates_fill_the_reply_box_and_answer_the_citizen(dialog):
+    number = await fees_ticket(dialog)
+    due = dialog.app[DISPATCHER].calendar.date_text((await dialog.db(tickets.get, number))["due_at"])
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        resp = await add_template(s, "已转学校核实", "您好，您反映的问题（{编号}）已转{学校}核实，我们将在{截止}前答复您。")
+        assert resp.status == 200 and "已添加常用回复“已转学校核实”" in resp.page and "#1" in resp.page
+        await add_template(s, "已退费", "经{单位}核实，学校已退还资料费。")
+        async with s.get(f"/w/t/{number}") as page:
+            html = await page.text()
+        assert "#1 已转学校核实" in html and "#2 已退费" in html and 'data-fill="text-reply"' in html
+        ids = re.findall(r'<option value="(\d+)" data-text', html)
+        # without JavaScript: 填入 reloads the page with the text in the reply box, the form open
+        async with s.get(f"/w/t/{number}?into=reply&tpl={ids[0]}") as page:
+            html = await page.text()
+        filled = f"您好，您反映的问题（{number}）已转江南区实验小学核实，我们将在{due}前答复您。"
+        assert re.search(r'<details class="act " id="act-reply" open>', html)
+        assert f'id="text-reply" rows="5" maxlength="2000" required>{filled}</textarea>' in html
+        await drain(dialog, PARENT)
+        resp = await act(s, number, "reply", text=filled)
+        assert "已将答复发送给群众" in resp.page
+    await heard(dialog, PARENT, expect=filled)
+    rows = await audit(dialog)
+    assert [r["action"] for r in rows].count("template:save") == 2
+
+
+async def test_reply_templates_are_kept_per_unit_with_the_same_scope_as_tickets(dialog):
+    async with browser(dialog) as fees, browser(dialog) as school:
+        await sign_in(dialog, fees, FEES)
+        await sign_in(dialog, school, SCHOOL)
+        await add_template(fees, "收费处模板", "收费处的答复")
+        async with school.get("/w/replies") as page:
+            html = await page.text()
+        assert "收费处模板" not in html and "江南区实验小学还没有常用回复" in html
+        async with school.get("/w/replies?unit=jyj-sfc") as page:  # another unit's page: not there
+            assert page.status == 404
+        token = await csrf_of(school, "/w/replies")
+        resp = await school.post("/w/replies?unit=jyj-sfc", data={"_csrf": token, "do": "save", "title": "x",
+                                                                  "text": "y"})
+        assert resp.status == 404
+        fees_ids = await dialog.db(lambda db: [r[0] for r in db.execute("SELECT id FROM reply_templates")])
+        resp = await school.post("/w/replies", data={"_csrf": token, "do": "delete", "id": str(fees_ids[0])})
+        assert "已不存在" in await resp.text()  # the school's own page: that id is not one of its templates
+        assert await dialog.db(lambda db: db.execute("SELECT count(*) FROM reply_templates").fetchone()[0]) == 1
+        # a leader may keep any unit's; bad input changes nothing and keeps what was typed
+        async with browser(dialog) as lead:
+            await sign_in(dialog, lead, LEADER)
+            resp = await add_template(lead, "", "没有标题的内容", unit="jn-syxx")
+            assert resp.status == 422 and "请填写常用回复的标题" in resp.page and "没有标题的内容" in resp.page
+            resp = await add_template(lead, "学校模板", "学校的答复", unit="jn-syxx")
+            assert "已添加" in resp.page
+        async with school.get("/w/replies") as page:
+            assert "学校模板" in await page.text()
+        token = await csrf_of(school, "/w/replies")
+        resp = await school.post("/w/replies", data={"do": "save", "title": "a", "text": "b"})
+        assert resp.status == 403  # no CSRF token
+
+
+async def test_a_template_is_used_from_wechat_by_its_number(dialog):
+    number = await fees_ticket(dialog)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        await add_template(s, "已受理", "您好，{编号}已受理，我们会在{截止}前办结。")
+    listing = await talk(dialog, FEES, "常用回复", expect="#1 已受理")
+    assert "回复 编号 #序号" in listing
+    await talk(dialog, FEES, f"回复 {number} #2", expect="没有第2条常用回复")
+    await drain(dialog, PARENT)
+    await talk(dialog, FEES, f"回复 {number} ＃1", expect="已将答复发送给群众")
+    await heard(dialog, PARENT, expect=f"您好，{number}已受理")
+    await talk(dialog, SCHOOL, f"回复 {number} #1", absent="已受理")  # not theirs: no listing of another unit's
+
+
+# -- sign-in by WeChat web authorisation (网页授权, snsapi_base), through the sandbox's open.weixin.qq.com ----------------
+WECHAT_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.47"
+
+
+@contextlib.asynccontextmanager
+async def wechat_browser(d, openid: str):
+    """WeChat's in-app browser of `openid`: its user agent, and the sandbox knows whose phone it is."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base_url=str(d.session._base_url), cookie_jar=jar,
+                                     headers={"User-Agent": WECHAT_UA}) as s:
+        jar.update_cookies({"sandbox_openid": openid}, d.session._base_url)
+        yield s
+
+
+async def test_staff_who_open_a_ticket_inside_wechat_are_signed_in_by_wechat_and_land_on_it(dialog):
+    number = await fees_ticket(dialog)
+    await talk(dialog, FEES, "待办")  # the staff member uses the account: WeChat knows them
+    async with wechat_browser(dialog, FEES) as s:
+        hops = []
+        async with s.get(f"/w/t/{number}", allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.headers["Location"] == f"/w/login?next=/w/t/{number}"
+        async with s.get(resp.headers["Location"], allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.headers["Location"].startswith("/w/oauth?next=")
+        async with s.get(resp.headers["Location"], allow_redirects=False) as resp:
+            authorize = resp.headers["Location"]
+            assert "tj_oauth" in resp.cookies and resp.cookies["tj_oauth"]["httponly"]
+        from urllib.parse import parse_qs, urlsplit
+        parts = urlsplit(authorize)
+        q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        assert parts.path == "/connect/oauth2/authorize" and parts.fragment == "wechat_redirect"
+        assert q["appid"] == "wxd000000000demo" and q["response_type"] == "code" and q["scope"] == "snsapi_base"
+        assert q["redirect_uri"].endswith("/w/oauth/back") and len(q["state"]) == 32
+        async with s.get(authorize) as resp:  # WeChat sends them back with a code; the code becomes a session
+            hops = [str(h.url) for h in resp.history]
+            page = await resp.text()
+            assert resp.status == 200 and str(resp.url).endswith(f"/w/t/{number}"), page
+        assert number in page and "收费管理处·李老师" in page
+        assert any("/w/oauth/back?code=" in h for h in hops)
+    rows = await audit(dialog)
+    assert any(r["action"] == "signin" and r["detail"] == "wechat oauth" and r["actor"] == FEES for r in rows)
+
+
+async def test_wechat_authorisation_refuses_people_who_are_not_staff_and_codes_not_meant_for_this_browser(dialog):
+    await talk(dialog, PARENT, "你好")
+    async with wechat_browser(dialog, PARENT) as s:
+        async with s.get("/w/") as resp:
+            assert resp.status == 403 and "工作台仅供工作人员使用" in await resp.text()
+            assert "tj_session" not in {c.key for c in s.cookie_jar}
+    await talk(dialog, FEES, "待办")
+    async with wechat_browser(dialog, FEES) as attacker:  # a code and state obtained in another browser …
+        async with attacker.get("/w/oauth", allow_redirects=False) as resp:
+            authorize = resp.headers["Location"]
+        async with attacker.get(authorize, allow_redirects=False) as resp:
+            back = resp.headers["Location"]
+    async with browser(dialog) as victim:  # … opened in this one: no state cookie here, so nothing happens
+        async with victim.get(back, allow_redirects=False) as resp:
+            assert resp.status == 403 and "请重新打开工作台" in await resp.text()
+            assert "tj_session" not in resp.cookies
+    async with wechat_browser(dialog, FEES) as s:  # a wrong state with the right cookie: refused too
+        async with s.get("/w/oauth", allow_redirects=False) as resp:
+            authorize = resp.headers["Location"]
+        async with s.get(authorize, allow_redirects=False) as resp:
+            forged = resp.headers["Location"].replace("state=", "state=0")
+        async with s.get(forged, allow_redirects=False) as resp:
+            assert resp.status == 403 and "tj_session" not in resp.cookies
+
+
+async def test_the_sandbox_code_is_single_use_valid_five_minutes_and_checked_as_wechat_does(dialog):
+    from urllib.parse import parse_qs, urlencode, urlsplit
+    await talk(dialog, FEES, "待办")
+    base = {"appid": "wxd000000000demo", "response_type": "code", "scope": "snsapi_base", "state": "abc123",
+            "redirect_uri": str(dialog.session._base_url) + "/w/oauth/back"}
+
+    async def code(**changes) -> tuple[int, str]:
+        async with wechat_browser(dialog, FEES) as s:
+            async with s.get("/connect/oauth2/authorize?" + urlencode({**base, **changes}),
+                             allow_redirects=False) as resp:
+                if resp.status != 302:
+                    return resp.status, await resp.text()
+                q = parse_qs(urlsplit(resp.headers["Location"]).query)
+                assert q["state"] == ["abc123"]
+                return 302, q["code"][0]
+
+    async def exchange(c: str, **changes) -> dict:
+        params = {"appid": "wxd000000000demo", "secret": "demo-secret", "code": c, "grant_type": "authorization_code",
+                  **changes}
+        async with dialog.session.get("/sns/oauth2/access_token", params=params) as resp:
+            return await resp.json()
+
+    status, c = await code()
+    assert status == 302
+    first = await exchange(c)
+    assert first["openid"] == FEES and first["scope"] == "snsapi_base" and first["expires_in"] == 7200
+    assert (await exchange(c))["errcode"] == 40163  # used
+    assert (await exchange("not-a-code"))["errcode"] == 40029
+    _, c = await code()
+    assert (await exchange(c, secret="wrong"))["errcode"] == 40125
+    assert (await exchange(c, grant_type="client_credential"))["errcode"] == 40002
+    assert (await exchange(""))["errcode"] == 41008
+    dialog.clock.advance(5 * 60 + 1)
+    assert (await exchange(c))["errcode"] == 40029  # older than five minutes
+    status, page = await code(redirect_uri="https://evil.example/w/oauth/back")
+    assert status == 200 and "10003" in page
+    status, page = await code(scope="snsapi_login")
+    assert status == 200 and "10005" in page
+    status, page = await code(appid="")
+    assert status == 200 and "10012" in page
+
+
+async def test_without_wechat_oauth_configured_there_is_no_such_sign_in(make_config):
+    from bot.app import create_app
+    from aiohttp.test_utils import TestClient, TestServer
+    app = create_app(make_config())
+    async with TestClient(TestServer(app)) as client:
+        resp = await client.get("/w/oauth", allow_redirects=False)
+        assert resp.status == 404
+        resp = await client.get("/w/login", headers={"User-Agent": WECHAT_UA}, allow_redirects=False)
+        assert resp.status == 200 and "发送「登录」" in await resp.text()

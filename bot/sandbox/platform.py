@@ -18,11 +18,19 @@ Endpoints (mount with `Sandbox.add_routes(app)` in the same app as the bot, at t
   GET  /cgi-bin/menu/delete            remove the menu
   GET  /cgi-bin/media/get              the bytes of an image or voice message a user sent (40007 when unknown or
                                        older than 3 days)
+  GET  /connect/oauth2/authorize       网页授权 (open.weixin.qq.com): back to redirect_uri with a code and the state,
+                                       as the WeChat user whose in-app browser this is (see below)
+  GET  /sns/oauth2/access_token        a code for the user's openid: single use, valid 5 minutes (40029, 40163)
   GET  /sandbox/menu                   the menu without an access_token (the simulator draws the menu bar)
   GET  /sandbox/messages               what was pushed to users (for the simulator and tests)
   POST /sandbox/send                   act as a WeChat user: post a message or event to the bot's webhook
   GET  /sandbox/qrcode                 a permanent QR ticket for a scene, without an access_token (simulator)
   GET  /sandbox/users                  followers and their 48-hour window
+  POST /sandbox/oauth/as               choose which user this browser is, then go on with the authorisation
+
+Which WeChat user opens an authorisation page: in WeChat it is whoever holds the phone. The sandbox reads it from
+the cookie `sandbox_openid` (a test sets it; the page asks once and sets it otherwise), so snsapi_base goes back
+silently, as it does in WeChat.
 """
 from __future__ import annotations
 
@@ -55,6 +63,9 @@ STABLE_EARLY_RENEW = 300       # stable_token hands out a new token in the last 
 FORCE_REFRESH_GAP = 30         # stable_token force_refresh within 30 s of the last one does not refresh
 WINDOW_SECONDS = 48 * 3600     # customer-service messages only within 48 h of the user's last interaction
 MAX_TEXT_BYTES = 2048
+OAUTH_CODE_SECONDS = 300       # a 网页授权 code is valid 5 minutes, once
+OAUTH_SCOPES = ("snsapi_base", "snsapi_userinfo")
+OAUTH_COOKIE = "sandbox_openid"
 TEMP_QR_DEFAULT = 60
 TEMP_QR_MAX = 2592000          # 30 days
 MEDIA_KEPT_SECONDS = 3 * 86400  # temporary media users send are kept 3 days
@@ -89,6 +100,9 @@ ERRORS = {
     40037: "invalid template_id",
     40097: "invalid args",
     40125: "invalid appsecret",
+    40029: "invalid code",
+    40163: "code been used",
+    41008: "missing code",
     41001: "access_token missing",
     41002: "appid missing",
     41004: "appsecret missing",
@@ -181,7 +195,8 @@ class Sandbox:
 
     def __init__(self, token: str, aes_key: str, appid: str, appsecret: str, webhook_url: str,
                  clock: Callable[[], float] = time.time, *, original_id: str | None = None,
-                 mode: str | None = None, reply_timeout: float = 5.0, tries: int = 3):
+                 mode: str | None = None, reply_timeout: float = 5.0, tries: int = 3,
+                 oauth_domain: str | None = None):
         """mode: "plain", "compat" or "safe"; by default safe when aes_key is set, else plain.
         reply_timeout and tries: WeChat waits 5 s for an answer and tries three times in all."""
         self.token = token
@@ -213,6 +228,9 @@ class Sandbox:
         self.menu: list[dict[str, Any]] | None = None   # the custom menu's buttons, once menu/create was called
         self.boot_id = secrets.token_hex(6)     # message ids restart with the process; clients can tell
         self.outage = False                     # True: every API call answers -1 "system error" (tests, demos)
+        # 网页授权域名: the host redirect_uri must have (None: any); codes issued, by value
+        self.oauth_domain = oauth_domain
+        self._codes: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ wiring
 
@@ -228,6 +246,9 @@ class Sandbox:
         r.add_get("/cgi-bin/menu/get", self.handle_menu_get)
         r.add_get("/cgi-bin/menu/delete", self.handle_menu_delete)
         r.add_get("/cgi-bin/media/get", self.handle_media_get)
+        r.add_get("/connect/oauth2/authorize", self.handle_authorize)
+        r.add_post("/sandbox/oauth/as", self.handle_authorize_as)
+        r.add_get("/sns/oauth2/access_token", self.handle_oauth_token)
         r.add_get("/sandbox/menu", self.handle_sandbox_menu)
         r.add_get("/sandbox/messages", self.handle_messages)
         r.add_post("/sandbox/send", self.handle_send)
@@ -543,6 +564,98 @@ class Sandbox:
             except ValueError:
                 raise InputError("voice_base64 must be base64") from None
         return b"#!AMR\n" + (b"\x7c" + bytes(31)) * 50, "audio/amr"
+
+    # ------------------------------------------------------------------ 网页授权 (OAuth 2.0, snsapi_base)
+
+    def _authorize_error(self, code: int | None, text: str) -> web.Response:
+        """WeChat shows its own error page (not JSON) for a bad authorisation request; `code`: the documented
+        error number, where there is one."""
+        body = (f"<!doctype html><meta charset=utf-8><title>微信网页授权</title><h1>{code or '参数错误'}</h1>"
+                f"<p>{text}</p>")
+        return web.Response(text=body, content_type="text/html", status=200)
+
+    def _authorize_check(self, q) -> web.Response | None:
+        from urllib.parse import urlparse
+        if not q.get("appid"):
+            return self._authorize_error(10012, "appid不能为空")
+        if q.get("appid") != self.appid:
+            return self._authorize_error(None, "appid 参数错误")
+        if not q.get("redirect_uri"):
+            return self._authorize_error(10011, "redirect_uri不能为空")
+        target = urlparse(q["redirect_uri"])
+        if target.scheme not in ("http", "https") or not target.hostname or (
+                self.oauth_domain is not None and target.hostname != self.oauth_domain):
+            return self._authorize_error(10003, "redirect_uri域名与后台配置不一致")
+        if not q.get("scope"):
+            return self._authorize_error(10010, "scope不能为空")
+        if q["scope"] not in OAUTH_SCOPES:
+            return self._authorize_error(10005, "此公众号并没有这些scope的权限")
+        if q.get("response_type") != "code":
+            return self._authorize_error(None, "response_type 参数错误，应为 code")
+        if len(q.get("state", "")) > 128 or not all(c.isascii() and c.isalnum() for c in q.get("state", "")):
+            return self._authorize_error(None, "state 参数错误（最多128个字母或数字）")
+        return None
+
+    async def handle_authorize(self, request: web.Request) -> web.Response:
+        """open.weixin.qq.com/connect/oauth2/authorize: as the user of this browser, back to redirect_uri with a
+        single-use code (snsapi_base asks nothing); the first time, the page asks who the user is."""
+        q = request.query
+        refused = self._authorize_check(q)
+        if refused is not None:
+            return refused
+        openid = request.cookies.get(OAUTH_COOKIE, "")
+        if openid not in self._users:
+            from html import escape
+            options = "".join(f'<option value="{escape(o)}">{escape(o)}</option>' for o in sorted(self._users))
+            hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in q.items())
+            body = ("<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+                    "<title>微信网页授权（沙箱）</title><h1>在微信中打开</h1>"
+                    "<p>沙箱：选择这个浏览器代表的微信用户（真实微信里就是手机上登录的人）。</p>"
+                    f"<form method=post action='/sandbox/oauth/as'>{hidden}<select name=openid>{options}</select>"
+                    "<button>以此用户打开</button></form>")
+            return web.Response(text=body, content_type="text/html")
+        code = secrets.token_urlsafe(24)
+        self._codes[code] = {"openid": openid, "scope": q["scope"], "at": self.now(), "used": False}
+        sep = "&" if "?" in q["redirect_uri"] else "?"
+        target = f"{q['redirect_uri']}{sep}code={quote(code)}&state={quote(q.get('state', ''))}"
+        raise web.HTTPFound(target)
+
+    async def handle_authorize_as(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        openid = str(form.get("openid", ""))
+        if openid not in self._users:
+            return self._authorize_error(40003, "invalid openid")
+        from urllib.parse import urlencode
+        query = urlencode({k: str(v) for k, v in form.items() if k != "openid"})
+        response = web.HTTPFound(f"/connect/oauth2/authorize?{query}")
+        response.set_cookie(OAUTH_COOKIE, openid, httponly=True, samesite="Lax", path="/")
+        raise response
+
+    async def handle_oauth_token(self, request: web.Request) -> web.Response:
+        """api.weixin.qq.com/sns/oauth2/access_token: a code for the openid (and a 网页授权 access_token, which
+        the bot does not use). Errors as the platform answers them."""
+        q = request.query
+        if not q.get("appid"):
+            return self._error(41002)
+        if q["appid"] != self.appid:
+            return self._error(40013)
+        if not q.get("secret"):
+            return self._error(41004)
+        if q["secret"] != self.appsecret:
+            return self._error(40125)
+        if not q.get("code"):
+            return self._error(41008)
+        if q.get("grant_type") != "authorization_code":
+            return self._error(40002)
+        issued = self._codes.get(q["code"])
+        if issued is None or self.now() - issued["at"] > OAUTH_CODE_SECONDS:
+            return self._error(40029)
+        if issued["used"]:
+            return self._error(40163)
+        issued["used"] = True
+        return web.json_response({"access_token": secrets.token_urlsafe(64), "expires_in": 7200,
+                                  "refresh_token": secrets.token_urlsafe(64), "openid": issued["openid"],
+                                  "scope": issued["scope"]})
 
     async def handle_media_get(self, request: web.Request) -> web.Response:
         """GET /cgi-bin/media/get: the file itself with its content type, or a JSON error (as the platform does)."""

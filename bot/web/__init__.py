@@ -83,7 +83,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/digest/{week}", digest_page)
     app[PAGES] = {}
     from bot.web import auth, workbench
-    app.middlewares.append(auth.headers)
+    app.on_response_prepare.append(auth.headers)
     workbench.setup(app)
 
 
@@ -110,23 +110,13 @@ async def digest_page(request: web.Request) -> web.Response:
         raise refused("没有这一周的周报", "请检查链接中的周次。", web.HTTPNotFound) from None
     if tag and not await request.app[DB].read(_recipient_entitled, config, tag, scope):
         raise refused("链接已失效", "这个链接发给的工作人员已不再负责该范围。如需查看，请联系管理员。")
-    dispatcher = request.app[DISPATCHER]
-    tz = dispatcher.calendar.tz
-    env = aiohttp_jinja2.get_env(request.app)
-
-    def build_and_render(db) -> str:
-        d = digest.build(db, week, now, tz, dispatcher.router.tokenizer, scope)
-        return env.get_template("digest.html").render(**page_context(d, tz))
-
     pages, key, moment = request.app[PAGES], (week, scope), time.monotonic()
     entry = pages.get(key)
     if entry is None or entry[0] < moment:
         for k in [k for k, (until, _) in pages.items() if until < moment]:
             del pages[k]
-        # On a read-only connection: loading a page never waits for, or holds up, the writer (the webhook's).
-        # Readers arriving while it is built wait for the same build.
-        entry = pages[key] = (moment + PAGE_TTL_SECONDS,
-                              asyncio.ensure_future(request.app[DB].read(build_and_render)))
+        # Readers arriving while it is read or built wait for the same one.
+        entry = pages[key] = (moment + PAGE_TTL_SECONDS, asyncio.ensure_future(_page(request.app, week, scope, now)))
     try:
         html = await asyncio.shield(entry[1])
     except ValueError as exc:  # a scope no longer in the directory, a week out of range
@@ -135,7 +125,26 @@ async def digest_page(request: web.Request) -> web.Response:
     except Exception:
         pages.pop(key, None)
         raise
-    return web.Response(text=html, content_type="text/html")
+    return web.Response(body=html, content_type="text/html", charset="utf-8")
+
+
+async def _page(app: web.Application, week: str, scope: str, now: float) -> bytes:
+    """The page as UTF-8: the one the weekly job stored (a read on a read-only connection: milliseconds), else
+    built now -- in a child process when the service builds digests there (digest.separate_process), so a page
+    never holds the serving process's GIL (and with it the webhook) for the build; else on a reader thread."""
+    from bot.app import CONFIG, DB, DISPATCHER
+    from storage import digest_pages
+    db = app[DB]
+    stored = await db.read(digest_pages.get, week, scope)
+    if stored is not None:
+        return stored
+    config, dispatcher = app[CONFIG], app[DISPATCHER]
+    if config.digest.separate_process:
+        from bot import digest_job
+        return (await digest_job.render_async(config, week, scope, now)).encode("utf-8")
+    tz = dispatcher.calendar.tz
+    return (await db.read(lambda c: render_html(digest.build(c, week, now, tz, dispatcher.router.tokenizer, scope),
+                                                tz))).encode("utf-8")
 
 
 def _recipient_entitled(db, config: Config, tag: str, scope: str) -> bool:
@@ -159,7 +168,13 @@ def page_context(d: digest.Digest, tz) -> dict:
     }
 
 
+_ENV: jinja2.Environment | None = None
+
+
 def render_html(d: digest.Digest, tz) -> str:
-    """The same page as a string, for `tingjian digest` (no server)."""
-    env = _configure(jinja2.Environment(loader=TEMPLATES, autoescape=jinja2.select_autoescape(["html"])))
-    return env.get_template("digest.html").render(**page_context(d, tz))
+    """The same page as a string, without a server: `tingjian digest`, and the weekly job, which stores every
+    scope's page (storage/digest_pages.py) so that opening one costs a read."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _configure(jinja2.Environment(loader=TEMPLATES, autoescape=jinja2.select_autoescape(["html"])))
+    return _ENV.get_template("digest.html").render(**page_context(d, tz))

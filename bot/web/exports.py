@@ -13,10 +13,11 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
-from bot.web.workbench import _desk, _fmt, _ip, _period, _period_rows, _tz, filters_from
+from bot.web.workbench import _desk, _fmt, _ip, _period, _tz, filters_from
 from handlers import texts
 from handlers.intake import mask_phone
-from handlers.rates import compute, percent
+from handlers import rates
+from handlers.rates import percent
 from storage import directory, inbox, lifecycle, websessions
 
 BATCH = 500
@@ -124,8 +125,7 @@ async def export_rates(request: web.Request, v: Viewer) -> web.StreamResponse:
     def load(db):
         scope = desk.scope(db, v.user)
         units = {u["code"]: u for u in directory.all_units(db)}
-        rows, _ = _period_rows(db, period.start, period.end, period, scope[0])
-        per_unit = compute(rows, period.start, period.end)
+        per_unit = rates.for_period(db, period.start, period.end, scope[0], t)
         return [_rate_row(units.get(code, {}).get("name", code), r) for code, r in sorted(per_unit.items())
                 if scope[0] is None or code in scope[0]]
 

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
-from handlers import dashboard, texts
+from handlers import dashboard, reply_templates, texts
 from handlers.desk import VERBS
 from handlers.intake import mask_phone
 from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
@@ -89,10 +89,15 @@ def not_found() -> web.HTTPNotFound:
 
 # -- sign-in ---------------------------------------------------------------------------------------------------------
 async def login_page(request: web.Request) -> web.Response:
+    from bot.web import oauth
+    next_ = oauth.safe_next(request.query.get("next"))
     if await auth.viewer(request):
-        raise web.HTTPFound("/w/")
-    return page_error(request, "请从公众号登录", "请在公众号中发送「登录」，打开收到的链接即可进入工作台。"
-                      "链接5分钟内有效，只能使用一次。", 200)
+        raise web.HTTPFound(next_)
+    if oauth.enabled(request) and oauth.in_wechat(request):  # inside WeChat: WeChat says who this is
+        raise web.HTTPFound("/w/oauth?" + urlencode({"next": next_}))
+    response = page_error(request, "请从公众号登录", "请在公众号中发送「登录」，打开收到的链接即可进入工作台。"
+                          "链接5分钟内有效，只能使用一次。", 200)
+    return response
 
 
 SIGNIN_NONCE = "tj_signin"
@@ -214,6 +219,7 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
     return _render("w_inbox.html", request, await _context(
         request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
         schools=schools, scope_units=scope_units, kinds=KINDS, categories=CATEGORIES, states=lifecycle.STATES,
+        search_limit=inbox.SEARCH_LIMIT,
         export_query=request.query_string))
 
 
@@ -264,10 +270,12 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 earlier.append({"number": row["number"], "kind": texts.KIND_NAMES[row["kind"]],
                                 "state": texts.STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
                                 "linked": desk.in_scope(db, user, row)})
+        offers = desk.offers(db, user, ticket)
         copies = media.of(db, [a.get("media_id") for a in ticket["attachments"]])
-        return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier,
+        return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier, "offers": offers,
                 "copies": [media.state(a, copies.get(a.get("media_id") or ""), t) for a in ticket["attachments"]],
-                "offers": desk.offers(db, user, ticket),
+                "templates": reply_templates.for_ticket(db, ticket, desk.calendar.date_text)
+                if {"reply", "resolve"} & set(offers) else [],
                 "unit": directory.get(db, ticket["unit_code"]), "school": directory.get(db, ticket["school_code"]),
                 "units": [u for u in directory.all_units(db) if u["code"] != ticket["unit_code"]]}
 
@@ -283,12 +291,16 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
     overdue = bool(ticket["due_at"] and ticket["due_at"] < t and ticket["state"] in lifecycle.CLOCK)
     routing = ticket["routing"] or {}
+    # 常用回复 chosen without JavaScript (?tpl=<id>&into=reply|resolve): that form opens with the text in its box
+    tpl, into = _int(request.query.get("tpl"), 1, 2 ** 62), request.query.get("into", "reply")
+    filled = next(({"into": into, "text": r["text"], "id": r["id"]} for r in data["templates"]
+                   if r["id"] == tpl and into in ("reply", "resolve")), {})
     return _render("w_ticket.html", request, await _context(
         request, v, t=ticket, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
-        ext=ticket.get("extension") or {}))
+        ext=ticket.get("extension") or {}, filled=filled))
 
 
 @staff_page
@@ -383,12 +395,7 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         name = "全局" if scope[0] is None else units.get(v.user["unit_code"], {}).get("name", "")
         if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
             members, name = {wanted}, units[wanted]["name"]
-        first, end = dashboard.span(period, tz)
-        rows, texts_ = _period_rows(db, first, end, period, sorted(members) if members is not None else None)
-        if texts_ is not None and members is not None:
-            texts_ = [(u, x) for u, x in texts_ if u in members]
-        return dashboard.build(rows, units, members, period, t, tz, name, tokenizer,
-                               [x for _, x in texts_] if texts_ is not None else None), choices
+        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), choices
 
     d, choices = await read(request, load)
     prev = dashboard.previous(period, tz)
@@ -397,14 +404,6 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
         unit=wanted, bar_max=max([n for _, n in d.by_category] + [1]),
         school_max=max([n for _, n in d.by_school] + [1])))
-
-
-def _period_rows(db, first: float, end: float, p: dashboard.Period, units: list[str] | None):
-    """The tickets that count in [first, end) and the texts of the period's new ones: through the indexed period
-    reads of storage.tickets where they exist (the scale work), else the workbench's own query."""
-    if hasattr(tickets, "for_period") and hasattr(tickets, "texts_created"):
-        return tickets.for_period(db, first, end, units), tickets.texts_created(db, p.start, p.end)
-    return inbox.for_span(db, first, end, units), None
 
 
 def _period(request: web.Request, tz, t: float) -> dashboard.Period:
@@ -463,7 +462,9 @@ def setup(app: web.Application) -> None:
     r.add_get("/w/staff", staff_page_)
     r.add_post("/w/staff", staff_page_)
     r.add_static("/w/static", Path(__file__).with_name("static"))
-    from bot.web import attachments, exports, citizen
+    from bot.web import attachments, exports, citizen, oauth, replies
+    replies.setup(app)
+    oauth.setup(app)
     attachments.setup(app)
     exports.setup(app)
     citizen.setup(app)

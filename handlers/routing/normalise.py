@@ -17,7 +17,24 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import opencc
-from pypinyin.pinyin_dict import pinyin_dict
+
+
+def _char_table() -> dict[int, str]:
+    """pypinyin's table of each character's readings, read from its data file without importing the package:
+    pypinyin's __init__ also loads its phrase table (about 50 MB resident), which routing never uses (only
+    handlers/names.py's loose school-name lookup does, when it first happens)."""
+    import importlib.util
+    import json
+    import os
+    import sys
+    if "pypinyin.pinyin_dict" in sys.modules:
+        return sys.modules["pypinyin.pinyin_dict"].pinyin_dict
+    spec = importlib.util.find_spec("pypinyin")  # finds the package without running it
+    with open(os.path.join(os.path.dirname(spec.origin), "pinyin_dict.json"), encoding="utf-8") as f:
+        return {int(k): v for k, v in json.load(f).items()}
+
+
+pinyin_dict = _char_table()
 
 _TONES = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
 _CJK = re.compile(r"[\u4e00-\u9fff]")

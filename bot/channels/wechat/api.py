@@ -142,6 +142,20 @@ class WechatApi:
             raise WechatApiError(code or -1, str(data.get("errmsg", "")))
         raise AssertionError("unreachable")
 
+    async def oauth_openid(self, code: str) -> str:
+        """网页授权: the openid a `code` from the authorisation redirect stands for (/sns/oauth2/access_token;
+        the code is the credential, no shared access_token). WechatApiError otherwise: 40029 invalid code, 40163
+        code already used, 40125 wrong secret …"""
+        session = await self._http()
+        async with session.get(f"{self.base_url}/sns/oauth2/access_token", params={
+                "appid": self.appid, "secret": self.appsecret, "code": code,
+                "grant_type": "authorization_code"}) as resp:
+            data = await resp.json(content_type=None)
+        if not isinstance(data, dict) or not data.get("openid"):
+            data = data if isinstance(data, dict) else {}
+            raise WechatApiError(int(data.get("errcode", -1) or -1), str(data.get("errmsg", "no openid")))
+        return str(data["openid"])
+
     async def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
         return await self.call("/cgi-bin/menu/create", menu)
 

@@ -1,12 +1,23 @@
-"""WeChat signatures and safe-mode (AES) encryption. wechatpy does the cipher; comparisons here are
-constant-time, and every failure is one exception type the webhook turns into a 4xx."""
+"""WeChat signatures and safe-mode (AES) encryption. wechatpy derives the key (and checks it) once; each
+message's cipher work is done here straight on `cryptography`, as wechatpy's PrpCrypto does it but without its
+per-call objects and conversions (the webhook does it twice per message). Comparisons are constant-time, and
+every failure is one exception type the webhook turns into a 4xx."""
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import hmac
+import os
 import time
 
-from wechatpy.crypto import PrpCrypto, WeChatCrypto
-from wechatpy.utils import WeChatSigner, random_string
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import random_string
+
+from bot.channels.wechat.xml import cdata, xml_text
+
+BLOCK = 32  # WeChat pads to 32-byte blocks (PKCS#7 with k = 32), whatever AES's own block size
 
 
 class CryptoError(ValueError):
@@ -15,9 +26,8 @@ class CryptoError(ValueError):
 
 def sign(*parts: str) -> str:
     """sha1 over the sorted parts: WeChat's signature for URL verification, messages and safe-mode bodies."""
-    signer = WeChatSigner()
-    signer.add_data(*parts)
-    return signer.signature
+    # Sorted as wechatpy's WeChatSigner sorts them (by UTF-8 bytes, which is code-point order).
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def signature_ok(expected: str, given: str | None) -> bool:
@@ -30,11 +40,15 @@ class Crypto:
     def __init__(self, token: str, aes_key: str = "", appid: str = ""):
         self.token = token
         self.appid = appid
-        self._crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+        self._cipher = None
+        if aes_key:
+            key = WeChatCrypto(token, aes_key, appid).key  # base64(EncodingAESKey + "="), checked by wechatpy
+            self._cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+        self._appid = appid.encode()
 
     @property
     def can_encrypt(self) -> bool:
-        return self._crypto is not None
+        return self._cipher is not None
 
     def check_signature(self, signature: str | None, timestamp: str, nonce: str) -> bool:
         return signature_ok(sign(self.token, timestamp, nonce), signature)
@@ -44,24 +58,43 @@ class Crypto:
 
     def decrypt(self, encrypt: str) -> str:
         """Ciphertext (base64) -> inner XML text. Checks padding, length and AppID."""
-        if self._crypto is None:
+        if self._cipher is None:
             raise CryptoError("safe mode is not configured (wechat.aes_key is empty)")
         try:
-            return PrpCrypto(self._crypto.key).decrypt(encrypt, self.appid)
-        except Exception as exc:  # noqa: BLE001 - wechatpy raises many kinds for bad input
-            raise CryptoError(f"cannot decrypt: {type(exc).__name__}") from None
+            data = base64.b64decode(encrypt)
+        except (binascii.Error, ValueError):
+            raise CryptoError("cannot decrypt: not base64") from None
+        if not data or len(data) % 16:
+            raise CryptoError("cannot decrypt: not a whole number of AES blocks")
+        decryptor = self._cipher.decryptor()
+        plain = decryptor.update(data) + decryptor.finalize()
+        # 16 random bytes, the message's length (4 bytes, network order), the message, the AppID, the padding.
+        pad = plain[-1]
+        if not 1 <= pad <= BLOCK or len(plain) < 20 + pad:
+            raise CryptoError("cannot decrypt: bad padding")
+        content = plain[16:-pad]
+        length = int.from_bytes(content[:4], "big")
+        if length > len(content) - 4 or content[4 + length:] != self._appid:
+            raise CryptoError("cannot decrypt: not a message for this AppID")
+        try:
+            return content[4:4 + length].decode("utf-8")
+        except UnicodeDecodeError:
+            raise CryptoError("cannot decrypt: UnicodeDecodeError") from None
 
     def encrypt(self, plaintext: str) -> str:
-        if self._crypto is None:
-            raise CryptoError("safe mode is not configured (wechatpy.aes_key is empty)")
-        return PrpCrypto(self._crypto.key).encrypt(plaintext, self.appid).decode()
+        if self._cipher is None:
+            raise CryptoError("safe mode is not configured (wechat.aes_key is empty)")
+        text = plaintext.encode("utf-8")
+        data = os.urandom(8).hex().encode() + len(text).to_bytes(4, "big") + text + self._appid
+        pad = BLOCK - len(data) % BLOCK
+        encryptor = self._cipher.encryptor()
+        return base64.b64encode(encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()).decode()
 
     def encrypt_envelope(self, plaintext: str, nonce: str | None = None, timestamp: str | None = None) -> str:
         """The whole safe-mode XML body (Encrypt, MsgSignature, TimeStamp, Nonce), as WeChat expects a reply or
         as WeChat itself posts a message (the sandbox uses it that way)."""
         nonce = nonce or random_string(10)
         timestamp = timestamp or str(int(time.time()))
-        from bot.channels.wechat.xml import cdata, xml_text
         nonce = xml_text(nonce)  # echoed from the request's query string
         encrypt = self.encrypt(plaintext)
         signature = sign(self.token, timestamp, nonce, encrypt)

@@ -118,7 +118,7 @@ class WechatWebhook:
             if exc.request is not None:  # a genuinely signed URL with a bad body: it must not be usable again
                 await self.receiver.spend(exc.request)
             return self._reject(request, exc)
-        metrics.MESSAGES.labels(f"event:{inbound.event}" if inbound.kind == "event" else inbound.kind).inc()
+        metrics.message(f"event:{inbound.event}" if inbound.kind == "event" else inbound.kind)
         q = request.query
         try:
             reply = await self.receiver.receive(inbound, request_key(q["timestamp"], q["nonce"]))

@@ -21,3 +21,17 @@ document.querySelectorAll("button[data-confirm]").forEach(function (button) {
     if (!window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
   });
 });
+// 常用回复: choosing one fills the reply box at once (without JavaScript the 填入 button reloads the page with it).
+document.querySelectorAll("select[data-fill]").forEach(function (select) {
+  var box = document.getElementById(select.getAttribute("data-fill"));
+  var button = select.form.querySelector("button.fill");
+  if (!box) return;
+  if (button) button.hidden = true;
+  select.addEventListener("change", function () {
+    var option = select.options[select.selectedIndex];
+    if (!option.value) return;
+    box.value = option.getAttribute("data-text");
+    box.rows = 5;
+    box.focus();
+  });
+});
