@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from handlers import texts
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
@@ -206,11 +206,8 @@ def storable(inbound: Inbound) -> Inbound:
     """The message with any lone surrogate (never valid UTF-8) replaced: every word of it is kept in the draft, and
     the draft must be storable."""
     text = inbound.text or ""
-    try:
-        text.encode("utf-8")
-        return inbound
-    except UnicodeEncodeError:
-        return dataclasses.replace(inbound, text=text.encode("utf-8", "replace").decode("utf-8"))
+    clean = well_formed(text)
+    return inbound if clean is text else dataclasses.replace(inbound, text=clean)
 
 
 def bare(text: str) -> str:

@@ -6,6 +6,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+def well_formed(text: str) -> str:
+    """`text` with any lone surrogate (never valid UTF-8; a JSON escape such as \\ud800 makes one) replaced by "?":
+    what cannot be stored or converted is not allowed to stop a message."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One thing a person did: a message or an event, whatever the channel."""

@@ -18,6 +18,8 @@ from typing import Callable, Iterable
 
 import opencc
 
+from handlers.messages import well_formed
+
 
 def _char_table() -> dict[int, str]:
     """pypinyin's table of each character's readings, read from its data file without importing the package:
@@ -100,7 +102,7 @@ class Normaliser:
         return None if "\x00" in key else key
 
     def __call__(self, text: str) -> Normalised:
-        t = unicodedata.normalize("NFKC", str(text)).lower().strip()
+        t = unicodedata.normalize("NFKC", well_formed(str(text))).lower().strip()  # OpenCC refuses lone surrogates
         simplified = _converter().convert(t) if _CJK.search(t) else t
         traditional = simplified != t
         lang = detect_lang(simplified)

@@ -120,3 +120,10 @@ def test_rules_without_new_sections_still_work(tmp_path):
     rules.write_text('[categories.fees.words]\n"收费" = 2\n', encoding="utf-8")
     d = Router.from_toml(rules).route("收费，还有收费")
     assert d.category == "fees" and not d.urgent and cats(d) == ["fees"]
+
+
+def test_a_lone_surrogate_does_not_stop_routing(router):
+    # a JSON escape such as \ud800 reaches the router as a lone surrogate, which OpenCC cannot convert
+    d = router.route("學校亂收費\ud800，每人三百元資料費")
+    assert d.category == "fees"
+    json.dumps(d.to_dict(), ensure_ascii=False).encode("utf-8")
