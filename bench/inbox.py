@@ -154,6 +154,8 @@ def measure(path: Path, repeat: int) -> tuple[dict[str, float], list[str]]:
         ("handler: open, by deadline", unit_scope, F()),
         ("handler: all states", unit_scope, F(state="all")),
         ("handler: all states, newest, page 10", unit_scope, F(state="all", sort="new")),
+        ("handler: praise (all states)", unit_scope, F(state="all", kind="praise")),
+        ("handler: withdrawn praise", unit_scope, F(state="withdrawn", kind="praise")),
         ("supervisor: district + its schools", district, F()),
         ("supervisor: all states, one school", district, F(state="all", unit=children[0])),
         ("duty office (with 代收)", duty, F()),
