@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.background import DueWorkLoop
 from bot.channels.wechat.api import TOO_LARGE, WechatApi, WechatApiError
 from bot.config import MediaConfig
 from handlers.clock import Clock
@@ -87,42 +88,22 @@ class MediaStore:
             return None
 
 
-class MediaFetcher:
+class MediaFetcher(DueWorkLoop):
+    name = "media-fetcher"
+
     def __init__(self, db: Database, api: WechatApi, store: MediaStore, config: MediaConfig,
                  clock: Clock | None = None):
         self.db, self.api, self.store, self.config = db, api, store, config
         self.clock = clock or Clock()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        super().__init__()
         self.stored = 0
 
-    def wake(self) -> None:
-        self._wake.set()
+    @property
+    def poll_seconds(self) -> float:
+        return self.config.poll_seconds
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="media-fetcher")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.fetch_due():
-                    pass
-            except Exception:  # noqa: BLE001 - keep fetching; the rows stay pending and are claimed again
-                log.exception("media pass failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+    async def one_pass(self) -> int:
+        return await self.fetch_due()
 
     async def fetch_due(self, limit: int = 5) -> int:
         """Copy what is due now; returns how many were tried."""

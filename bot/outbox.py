@@ -16,6 +16,7 @@ import sqlite3
 
 import aiohttp
 
+from bot.background import DueWorkLoop
 from bot.channels.wechat.api import OUTSIDE_WINDOW, WechatApi, WechatApiError
 from bot.channels.wechat.notify import Templates, template_for
 from bot.config import OutboxConfig
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 RECORD_RETRY_SECONDS = 1.0
 
 
-class OutboxSender:
+class OutboxSender(DueWorkLoop):
+    name = "outbox-sender"
+
     def __init__(self, db: Database, api: WechatApi, config: OutboxConfig, clock: Clock | None = None,
                  templates: Templates | None = None):
         self.db = db
@@ -36,8 +39,7 @@ class OutboxSender:
         self.api = api
         self.config = config
         self.clock = clock or Clock()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        super().__init__()
         self.sent = 0
         self._alerted_at: float | None = None
 
@@ -54,36 +56,12 @@ class OutboxSender:
             self._alerted_at = None
         return alerts
 
-    def wake(self) -> None:
-        self._wake.set()
+    @property
+    def poll_seconds(self) -> float:
+        return self.config.poll_seconds
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-sender")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.send_due():
-                    pass
-            except Exception:  # noqa: BLE001 - keep delivering; the rows stay queued
-                log.exception("outbox pass failed")
-            try:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives
-                # as the wake-up does, and then stop() waited for ever (seen as a hung test).
-                async with asyncio.timeout(self.config.poll_seconds):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
+    async def one_pass(self) -> int:
+        return await self.send_due()
 
     async def send_due(self, limit: int = 20) -> int:
         """Send what is due now; returns how many rows were tried."""
