@@ -379,7 +379,7 @@ def median_ms(samples: list[float]) -> float:
 
 
 async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip: set[str] = frozenset(),
-                  connections: int = 50) -> dict:
+                  connections: int = 50, page_pause_ms: int = 0) -> dict:
     from aiohttp import web
     from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER, create_app
     from bot.config import load_config
@@ -503,6 +503,8 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             async def idle(deadline):
                 await asyncio.sleep(max(0.0, deadline - time.monotonic()))
                 return "nothing else"
+            # warm up first (jieba's dictionary, the router's caches, SQLite's pages), or the reference pays for it
+            await webhook_under_load(port, 2, idle, connections)
             alone = await webhook_under_load(port, webhook_seconds, idle, connections)
             out.update({k.replace("webhook_", "webhook_alone_"): v for k, v in alone.items()})
 
@@ -521,8 +523,11 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             async def pages(deadline, readers=4):
                 # Four people reloading the page back to back, from another process (wrk, 4 connections), as
                 # browsers are: in this process their own HTTP client work would take the server's GIL.
+                # --page-pause-ms: each reader waits that long between loads (0: back to back, a stress test)
+                lua = Path(tempfile.mkdtemp(prefix="scale-pages-")) / "pause.lua"
+                lua.write_text(f"function delay() return {page_pause_ms} end\n", encoding="utf-8")
                 cmd = ["wrk", "-t1", f"-c{readers}", f"-d{max(1, round(deadline - time.monotonic()))}s",
-                       "--timeout", "10s", url]
+                       "--timeout", "10s", "-s", str(lua), url]
                 proc = await asyncio.create_subprocess_exec(*cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                 text = (await proc.communicate())[0].decode()
                 loads = re.search(r"(\d+) requests in", text)
@@ -618,6 +623,8 @@ def main() -> int:
     p.add_argument("--webhook-seconds", type=int, default=15, help="0 skips the webhook measurement")
     p.add_argument("--webhook-connections", type=int, default=50,
                    help="wrk connections for the webhook measurements (the issue's target is at 50)")
+    p.add_argument("--page-pause-ms", type=int, default=0,
+                   help="each of the 4 page readers waits this long between loads (0: back to back)")
     p.add_argument("--build-only", action="store_true")
     p.add_argument("--skip", nargs="*", default=[], choices=["digest_job"],
                    help="leave out a measurement too slow to repeat (the old code's digest job at 100k)")
@@ -649,7 +656,7 @@ def main() -> int:
         migrate_ms = (time.perf_counter() - t) * 1000
         log(f"  migrations: {migrate_ms / 1000:.1f} s")
         r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip),
-                                args.webhook_connections))
+                                args.webhook_connections, args.page_pause_ms))
         r["size_mb"] = work.stat().st_size / 1e6
         r["migrate_ms"] = migrate_ms
         if args.vacuum:  # what the file shrinks to once retention has run (sent pushes > 90 days) and VACUUM
