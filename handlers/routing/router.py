@@ -202,10 +202,25 @@ class Router:
 
         # Urgency: words in any category's message that call for a 1-working-day answer.
         urgent = rules.get("urgent", {})
-        self._urgent_plain = [self._norm(w) for w in urgent.get("words", []) if not _has_gap(w)]
-        self._urgent_gapped = [(re.compile(f"[^{re.escape(_SENTENCE_END)}]{{0,{self.gap}}}?".join(
-            re.escape(p) for p in re.split(r"…|\.\.\.", self._norm(w)) if p)), self._norm(w))
-            for w in urgent.get("words", []) if _has_gap(w)]
+        # {name} in a 甲…乙 pattern stands for any word of the group `name` ({child}…没回宿舍)
+        groups = {self._norm(k): "(?:" + "|".join(re.escape(self._norm(x)) for x in sorted(v, key=len, reverse=True)) + ")"
+                  for k, v in urgent.get("groups", {}).items()}
+
+        def part(p: str) -> str:
+            return "".join(groups[x[1:-1]] if x[1:-1] in groups and x.startswith("{") else re.escape(x)
+                           for x in re.split(r"(\{[^}]*\})", p) if x)
+
+        def gap(w: str) -> str:
+            # a pattern naming a group stays within one clause: 给孩子报的班,老板联系不上 is no missing child
+            ends = _SENTENCE_END + (",、" if "{" in w else "")
+            return f"[^{re.escape(ends)}]{{0,{self.gap}}}?"
+
+        words = [self._norm(w) for w in urgent.get("words", [])]
+        self._urgent_plain = [w for w in words if not _has_gap(w) and "{" not in w]
+        self._urgent_gapped = [(re.compile(gap(w).join(part(p) for p in re.split(r"…|\.\.\.", w) if p)), w)
+                               for w in words if _has_gap(w) or "{" in w]
+        # 没有受伤, 未骨折, 不是被打: a danger denied right before its word is no danger
+        self._urgent_denied = tuple(self._norm(w) for w in urgent.get("denied_by", []))
         self._urgent_english = [(_english_pattern(w), self._norm(w)) for w in urgent.get("english", [])]
         self._urgent_english_any = _english_union(w for _p, w in self._urgent_english)
 
@@ -551,10 +566,10 @@ class Router:
         return cat, round(post[best], 3), model.why(known, best, second)
 
     def _urgent(self, t: str) -> tuple[str, ...]:
-        found = [w for w in self._urgent_plain if w in t]
+        found = [w for w in self._urgent_plain if w in t and self._affirmed(t, w)]
         for pat, _w in self._urgent_gapped:
             m = pat.search(t)
-            if m:
+            if m and self._affirmed(t, m.group(0), m.start()):
                 found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
         if self._urgent_english_any is not None and _ASCII_WORD.search(t):
             for m in self._urgent_english_any.finditer(t):
@@ -565,6 +580,17 @@ class Router:
         # a word inside a longer one found too (打伤 in 被打伤) is shown once, the longer
         found = list(dict.fromkeys(found))
         return tuple(w for w in found if not any(w != o and w in o for o in found))
+
+    def _affirmed(self, t: str, w: str, at: int = -1) -> bool:
+        """False when every occurrence of w is denied just before it (没有受伤, 未骨折)."""
+        if not self._urgent_denied:
+            return True
+        i = t.find(w) if at < 0 else at
+        while i >= 0:
+            if not t[max(0, i - 3):i].endswith(self._urgent_denied):
+                return True
+            i = t.find(w, i + 1)
+        return False
 
     def _matters(self, t: str, top: str, scores: dict[str, float], contrib: dict, vetoed: set[str]) -> tuple:
         """The primary matter, and a second one when the message raises two: split at a connective (还有,

@@ -90,6 +90,43 @@ def test_one_matter(router, text):
     ("My son has been missing since he left school", "missing"),
     ("We cannot find my daughter, she never came home from school", "cannot find my"),
     ("Half the class got food poisoning", "food poisoning"),
+    # harm told by its outcome or the act
+    ("孩子在学校头磕破了，缝了五针", "磕破"),
+    ("儿子被同学推下楼梯，现在住进医院了", "住进医院"),
+    ("女儿体育课上摔断了胳膊，老师都没通知我们", "摔断"),
+    ("幼儿园老师掐孩子，胳膊上青一块紫一块", "青一块紫一块"),
+    ("孩子回家吐血了，说是被高年级踢了肚子", "吐血"),
+    ("孩子头上肿了个大包，老师说是自己撞的", "个大包"),
+    ("幼儿园阿姨揪孩子耳朵，耳朵都红了", "揪孩子耳朵"),
+    ("女儿在学校晕倒了，学校没有及时送医", "晕倒"),
+    ("孩子被开水烫伤了，幼儿园一直瞒着", "烫伤"),
+    ("孩子被推倒，流了好多血", "好多血"),
+    ("幼兒園老師虐待孩子，孩子身上都是傷", "虐待"),
+    ("兒子被同學推倒，頭撞到了牆上，縫了針", "缝了针"),
+    ("My son broke his arm in PE and the school did not tell us", "broke his"),
+    ("My daughter was taken to hospital after a teacher pushed her", "to hospital"),
+    ("The kindergarten teacher pinches the children", "pinches"),
+    # a child missing, in other words
+    ("儿子下午放学后就不见了，到处找不到人", "就不见了"),
+    ("女儿住校，昨晚没回宿舍", "没回宿舍"),
+    ("联系不上女儿已经一天了", "联系不上女儿"),
+    ("孩子去学校后一直联系不上", "联系不上"),
+    ("孩子被一个不认识的人接走了，老师都没核实", "不认识的人接走"),
+    ("儿子今天没到校也没在家，我们急死了", "没在家"),
+    ("孩子昨天去上学，到现在还没回家，到处都找不到", "到处都找不到"),
+    ("女兒沒回宿舍，聯繫不上她", "没回宿舍"),
+    ("My son didn't come home from school and I can't reach him", "didn't come home"),
+    ("A stranger picked up my daughter from kindergarten", "stranger"),
+    # several pupils ill together
+    ("孩子的班上十几个学生吃了午饭都吐了", "都吐了"),
+    ("学校晚饭后好多学生都发烧了", "都发烧"),
+    ("孩子们集体呕吐，学校还不让说", "集体呕吐"),
+    ("Several students threw up after lunch at the canteen", "threw up"),
+    # sexual harm, threats, fire, collapse
+    ("体育老师摸女生隐私部位", "隐私部位"),
+    ("有个男的在校门口扬言要杀了校长", "扬言"),
+    ("宿舍楼着火了，浓烟很大", "浓烟"),
+    ("学校围墙塌方了，砸到了路人", "塌方"),
 ])
 def test_urgent_whatever_the_category(router, text, word):
     d = router.route(text)
@@ -102,6 +139,14 @@ def test_urgent_whatever_the_category(router, text, word):
     "孩子作业写到十一点", "学校乱收费谁管", "中考成绩好像算错了", "教师工资拖欠三个月了", "学校门口红绿灯坏了",
     "How do I enroll my son in primary school?",
     "孩子的作业本不见了", "这道题难得我想哭", "天气热得要命，教室没有空调", "My son is missing a lot of classes",
+    # alarm-like words that are no danger
+    "小区老人跳广场舞太吵", "老师要求家长每天在群里打卡", "急着报名，名额还有吗", "有人把垃圾扔出窗外",
+    "孩子摔了一跤，没事，就是想问下保险怎么报", "上个月的事已经处理好了，谢谢", "孩子摔了一跤但没有受伤",
+    "孩子的书包不见了", "孩子的学费交了，老板人就不见了", "给孩子报的培训班，老板联系不上了",
+    "给孩子报的班，去机构找不到人", "给孩子报的培训机构失联了", "给孩子交的钱一直没回来", "其他老师联系不上",
+    "孩子周末不在宿舍住，住宿费还照收", "孩子发烧请假了，学校不批", "孩子住院了想申请缓考",
+    "老师说球打得不错", "家长要大出血了，春游收八百", "这种做法扼杀了孩子的天性", "打死我也不信学校会退钱",
+    "The teacher pushed back the exam date", "My son is burned out by homework",
 ])
 def test_not_urgent(router, text):
     d = router.route(text)
