@@ -127,6 +127,16 @@ def test_one_matter(router, text):
     ("有个男的在校门口扬言要杀了校长", "扬言"),
     ("宿舍楼着火了，浓烟很大", "浓烟"),
     ("学校围墙塌方了，砸到了路人", "塌方"),
+    ("孩子被同学推了一下撞到脑袋，现在头很晕", "撞到脑袋"),
+    ("门牙磕掉了半颗，学校说是孩子自己不小心", "磕掉"),
+    ("孩子腿上青了一块，说是老师踢的", "青了一块"),
+    ("幼儿园老师把孩子关小黑屋", "关小黑屋"),
+    ("学校组织游泳，有学生溺水了", "溺水"),
+    ("男老师摸我女儿，孩子不敢说", "摸我女儿"),
+    ("有家长扬言找人打老师", "找人打"),
+    ("好几个学生吃完早餐都头晕", "都头晕"),
+    ("My son fainted in PE and nobody called us", "fainted"),
+    ("The coach groped my daughter", "groped"),
 ])
 def test_urgent_whatever_the_category(router, text, word):
     d = router.route(text)
@@ -147,11 +157,27 @@ def test_urgent_whatever_the_category(router, text, word):
     "孩子周末不在宿舍住，住宿费还照收", "孩子发烧请假了，学校不批", "孩子住院了想申请缓考",
     "老师说球打得不错", "家长要大出血了，春游收八百", "这种做法扼杀了孩子的天性", "打死我也不信学校会退钱",
     "The teacher pushed back the exam date", "My son is burned out by homework",
+    "孩子牙齿掉了，换牙期正常吗", "禁止踩踏草坪的牌子坏了", "老师摸底考试太多", "孩子数学成绩不好，想找人补课",
 ])
+
 def test_not_urgent(router, text):
     d = router.route(text)
     assert not d.urgent and d.urgent_words == ()
     assert d.to_dict()["urgent"] is False
+
+
+@pytest.mark.parametrize("text", ["孩子的班上十几个学生吃了午饭都吐了", "好几个学生吃完早餐都头晕",
+                                  "Several students threw up after lunch at the canteen"])
+def test_pupils_ill_together_get_the_food_safety_hotline(router, text):
+    from handlers import texts
+    d = router.route(text)
+    assert d.urgent
+    assert "12315" in texts.hotlines(list(d.urgent_words), d.category, lang=d.lang)
+
+
+def test_a_danger_denied_is_none_but_a_second_mention_counts(router):
+    assert not router.route("孩子在学校摔了，没有受伤").urgent
+    assert router.route("上次没有受伤，这次又受伤了").urgent
 
 
 def test_urgent_words_show_what_was_written(router):
