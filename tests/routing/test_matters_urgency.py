@@ -157,7 +157,7 @@ def test_urgent_whatever_the_category(router, text, word):
     "孩子周末不在宿舍住，住宿费还照收", "孩子发烧请假了，学校不批", "孩子住院了想申请缓考",
     "老师说球打得不错", "家长要大出血了，春游收八百", "这种做法扼杀了孩子的天性", "打死我也不信学校会退钱",
     "The teacher pushed back the exam date", "My son is burned out by homework",
-    "孩子牙齿掉了，换牙期正常吗", "禁止踩踏草坪的牌子坏了", "老师摸底考试太多", "孩子数学成绩不好，想找人补课",
+    "孩子牙齿掉了，换牙期正常吗", "学生档案里找不到转学记录", "禁止踩踏草坪的牌子坏了", "老师摸底考试太多", "孩子数学成绩不好，想找人补课",
 ])
 
 def test_not_urgent(router, text):
