@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.rates import Rates, compute, total
+from handlers.rates import Rates, total
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 REVIEWED_KINDS = ("office", "district", "school", "kindergarten")
@@ -186,17 +186,6 @@ class Review:
         return next((u for u in self.units if u.code == code), None)
 
 
-def praise_by_unit(rows) -> dict[str, int]:
-    """表扬 received in the rows given: counted for the school named, else for the unit holding the ticket."""
-    out: dict[str, int] = {}
-    for t in rows:
-        if t["kind"] == "praise":
-            code = t["school_code"] or t["unit_code"]
-            if code:
-                out[code] = out.get(code, 0) + 1
-    return out
-
-
 def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int], praise: dict[str, int],
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
              comments: list[dict] = (), kind: str | None = None) -> Review:
@@ -270,16 +259,20 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
     (a 签收 window still open then does not count yet; None: every window counts as ended)."""
     from handlers.survey_results import period_units
     from storage import directory, review as review_store, tickets
+    from handlers import rates as rates_
     start, end = bounds(period, tz)
-    rows = tickets.for_period(db, start, end)
-    rates = compute(rows, start, end, now, tickets.ratings_in(db, start, end))
-    created = [t for t in rows if start <= t["created_at"] < end]
+    # the per-unit-per-day counts, as the dashboard reads them: a year costs its days, not its tickets' rows
+    rates = rates_.for_period(db, start, end, None, now, ratings=True)
+    praise: dict[str, int] = {}
+    for unit, ticket_kind, _category, school, n in tickets.created_summary(db, start, end):
+        if ticket_kind == "praise" and (school or unit):
+            praise[school or unit] = praise.get(school or unit, 0) + n
     survey: dict[str, tuple[float | None, int]] = {}
     for code, per in (period_units(db, surveys, start, end, min_responses) if surveys else {}).items():
         scored = [r for r in per.values() if r.score is not None]
         survey[code] = (round(sum(r.score for r in scored) / len(scored), 1) if scored else None,
                         sum(r.n for r in per.values()))
-    return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise_by_unit(created),
+    return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise,
                     survey, weights, period, start, end, review_store.comments(db, period), kind)
 
 
