@@ -853,7 +853,8 @@ def _corrections(args) -> list[dict]:
 
 def cmd_route_eval(args) -> int:
     from handlers.routing.evaluate import (breakdown, evaluate, format_breakdown, format_errors, format_report,
-                                           length_of, read_csv, read_styles, write_predictions)
+                                           format_urgency, length_of, read_csv, read_styles, read_urgent,
+                                           write_predictions)
     from handlers.routing.learn import labelled
     if bool(args.file) == bool(args.corrections):
         print("tingjian: give a labelled CSV file or --corrections (the staff's 转派 in the database)",
@@ -868,6 +869,10 @@ def cmd_route_eval(args) -> int:
             return 0
     else:
         try:
+            urgent_rows = read_urgent(args.file)
+            if urgent_rows is not None:  # a file of urgency judgements (id,text,urgent)
+                print(format_urgency(_router(args), urgent_rows, args.errors))
+                return 0
             rows = read_csv(args.file)
             styles = read_styles(args.file)
         except (OSError, ValueError) as exc:
@@ -1166,7 +1171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
     p.set_defaults(func=cmd_route)
 
-    p = sub.add_parser("route-eval", help="measure routing on a labelled CSV (id,text,label) or on corrections",
+    p = sub.add_parser("route-eval", help="measure routing on a labelled CSV (id,text,label), on urgency judgements "
+                       "(id,text,urgent) or on corrections",
                        description="Print accuracy, macro-F1, per-category precision/recall/F1, the confusion pairs "
                                    "and matrix for a CSV with columns id,text,label[,style], or for the staff's "
                                    "corrections (转派) recorded in the database.")

@@ -64,6 +64,20 @@ def test_route_eval_prints_metrics_and_writes_predictions(tmp_path, capsys):
     assert rows[1]["predicted"] == "tutoring"
 
 
+def test_route_eval_scores_urgency_judgements(tmp_path, capsys):
+    data = tmp_path / "urgent.csv"
+    with open(data, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text", "urgent"])
+        w.writerow(["u1", "孩子说不想活了，我很害怕", "1"])
+        w.writerow(["u2", "这学期的作业本太贵了", "1"])  # judged urgent, not found: a miss
+        w.writerow(["c1", "学校收了三百元资料费", "0"])
+    assert main(["route-eval", str(data), "--errors"]) == 0
+    out = capsys.readouterr().out
+    assert "found 1 of 2 urgent (recall 0.50)" in out and "false alarms 0 of 1 not urgent" in out
+    assert "u2" in out.split("missed:")[1].split("false alarms:")[0]
+
+
 def test_init_db_creates_schema_and_loads_directory(tmp_path, capsys):
     config = tmp_path / "c.toml"
     config.write_text(f'[storage]\npath = "{tmp_path / "x.db"}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n',

@@ -55,6 +55,37 @@ def read_csv(path) -> list[tuple[str, str, str]]:
 
 
 
+def read_urgent(path) -> list[tuple[str, str, bool]] | None:
+    """(id, text, urgent) for a CSV of urgency judgements (columns id,text,urgent with 1/0), else None."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        if "urgent" not in (reader.fieldnames or ()) or "label" in (reader.fieldnames or ()):
+            return None
+        return [(r["id"], r["text"], (r["urgent"] or "").strip().lower() in ("1", "true", "yes")) for r in reader]
+
+
+def format_urgency(router, rows: Sequence[tuple[str, str, bool]], errors: bool = False) -> str:
+    """Urgent messages found and calm ones flagged (the router's `urgent`), with the misses when asked."""
+    found, missed, alarms, calm = [], [], [], 0
+    for i, text, urgent in rows:
+        d = router.route(text)
+        if urgent:
+            (found if d.urgent else missed).append((i, text))
+        elif d.urgent:
+            alarms.append((i, text, d.urgent_words))
+        else:
+            calm += 1
+    n_urgent = len(found) + len(missed)
+    lines = [f"urgency: {len(rows)} messages, {n_urgent} urgent, {len(alarms) + calm} not",
+             f"  found {len(found)} of {n_urgent} urgent (recall {len(found) / n_urgent:.2f})" if n_urgent else
+             "  no urgent message in the file",
+             f"  false alarms {len(alarms)} of {len(alarms) + calm} not urgent"]
+    if errors:
+        lines += ["missed:"] + [f"  {i}  {t[:70]!r}" for i, t in missed]
+        lines += ["false alarms:"] + [f"  {i}  {t[:70]!r}  ({'、'.join(w)})" for i, t, w in alarms]
+    return "\n".join(lines)
+
+
 def read_styles(path) -> dict[str, str]:
     """id -> style (short, colloquial, formal, traditional, typo, english …) when the CSV has that column."""
     with open(path, encoding="utf-8-sig", newline="") as f:
