@@ -198,3 +198,10 @@ def test_a_lone_surrogate_does_not_stop_routing(router):
     d = router.route("學校亂收費\ud800，每人三百元資料費")
     assert d.category == "fees"
     json.dumps(d.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
+def test_a_teacher_who_made_a_child_bleed_is_urgent_ethics_even_with_a_hospital_named(router):
+    # found in the demo: 医院 made it out of scope and unflagged, so the parent was sent to 12345
+    d = router.route("老师把我娃打出血了，现在在医院")
+    assert d.urgent and "打出血" in d.urgent_words
+    assert d.category == "ethics"
