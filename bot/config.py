@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, get_type_hints
 
+from handlers.review import Weights
+
 ENV_PREFIX = "TINGJIAN_"
 
 
@@ -191,18 +193,17 @@ class CampaignConfig:
 @dataclass(frozen=True)
 class ReviewConfig:
     # Weights of the performance review's components (handlers/review.py); the score is the weighted mean of
-    # the components a unit has, so they need not sum to 1.
-    weight_response: float = 0.15
-    weight_resolution: float = 0.20
-    weight_satisfaction: float = 0.20
-    weight_first_satisfaction: float = 0.10
-    weight_overdue: float = 0.05
-    weight_bounced: float = 0.05
-    weight_survey: float = 0.20
-    weight_praise: float = 0.05
+    # the components a unit has, so they need not sum to 1. Defaults: handlers.review.Weights, declared once.
+    weight_response: float = Weights.response
+    weight_resolution: float = Weights.resolution
+    weight_satisfaction: float = Weights.satisfaction
+    weight_first_satisfaction: float = Weights.first_satisfaction
+    weight_overdue: float = Weights.overdue
+    weight_bounced: float = Weights.bounced
+    weight_survey: float = Weights.survey
+    weight_praise: float = Weights.praise
 
-    def weights(self):
-        from handlers.review import Weights
+    def weights(self) -> Weights:
         return Weights(**{f.name: getattr(self, f"weight_{f.name}") for f in dataclasses.fields(Weights)})
 
 
