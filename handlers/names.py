@@ -15,6 +15,8 @@ from typing import Iterable, Mapping
 
 from rapidfuzz import fuzz
 
+from handlers.routing.normalise import first_syllable
+
 # Kinds of school, longest spelling first, each with the family it belongs to (初中 and 高中 are both 中学).
 _KINDS = (
     ("初级中学", "初中"), ("高级中学", "高中"), ("完全中学", "中学"), ("中学", "中学"),
@@ -86,11 +88,24 @@ def _parts(name: str) -> tuple[str, str | None]:
 
 @functools.lru_cache(maxsize=4096)
 def _lazy_pinyin(text: str) -> tuple[str, ...]:
-    # Its dictionaries take a second to load: only when a name is first looked up loosely, not at every start
-    # (a service's start, and each worker's, would wait for it). Cached: a sentence's pinyin takes ~0.7 ms, and
-    # both the keys and the sound of a query need it.
-    from pypinyin import lazy_pinyin
-    return tuple(lazy_pinyin(text))
+    """Each character's first toneless reading, a run of other characters as one item: pypinyin's lazy_pinyin
+    without its phrase table, read from the one character table routing already holds. Both sides of a
+    comparison are read alike, so 河平 still sounds like 和平; loading pypinyin itself cost about 70 MB per worker
+    and 0.7 ms per sentence."""
+    out: list[str] = []
+    other = ""
+    for ch in text:
+        syllable = first_syllable(ch)
+        if syllable is None:
+            other += ch
+            continue
+        if other:
+            out.append(other)
+            other = ""
+        out.append(syllable)
+    if other:
+        out.append(other)
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=4096)
