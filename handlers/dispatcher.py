@@ -23,7 +23,7 @@ from handlers.deadlines import Watch
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import Draft, Intake, IntakeServices, Plan, normalise
+from handlers.intake import Draft, Intake, IntakeServices, Plan, Routing, normalise
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
@@ -83,6 +83,7 @@ class Dispatcher:
         self.db = db
         self.router = router
         self._routed: tuple[Router, Callable] | None = None  # (the router, its cached route)
+        self._routings: tuple[Router, Callable] | None = None  # (the router, its cached routing)
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
@@ -109,6 +110,24 @@ class Dispatcher:
         if routed is None or routed[0] is not self.router:
             routed = self._routed = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self.router.route))
         return routed[1](text)
+
+    def routing(self, text: str) -> Routing:
+        """The decision on `text` as the intake keeps it in a draft: remembered like the decision itself, so its
+        JSON is written once however many steps store it."""
+        cached = self._routings
+        if cached is None or cached[0] is not self.router:
+            cached = self._routings = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self._routing))
+        return cached[1](text)
+
+    def _routing(self, text: str) -> Routing:
+        decision = self.route(text).to_dict()
+        # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
+        decision.setdefault("urgent", False)
+        decision.setdefault("urgent_words", [])
+        if not decision.get("matters"):
+            decision["matters"] = [{"category": decision["category"], "score": decision.get("confidence", 0),
+                                    "words": []}]
+        return Routing(decision)
 
     def handle_tx(self, db, inbound: Inbound) -> list[Reply]:
         """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database. The steps of
@@ -430,14 +449,7 @@ class _Services(IntakeServices):
         self.notices: list[Reply] = []
 
     def route(self, text: str) -> dict:
-        decision = self.d.route(text).to_dict()
-        # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
-        decision.setdefault("urgent", False)
-        decision.setdefault("urgent_words", [])
-        if not decision.get("matters"):
-            decision["matters"] = [{"category": decision["category"], "score": decision.get("confidence", 0),
-                                    "words": []}]
-        return decision
+        return self.d.routing(text)
 
     def find_school(self, text: str) -> str | None:
         code = self.d.router.find_school(text)

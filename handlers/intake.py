@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -230,6 +231,32 @@ GREETING = re.compile(r"(你好|您好|hi|hello|在吗|在不在|有人吗|老�
 
 def han_count(text: str) -> int:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+class Routing(dict):
+    """A routing decision as a draft keeps it (Router.route's to_dict, with the defaults the intake relies on).
+    Read-only, so its JSON can be written once per decision (`json_text`) and reused on every step that stores
+    the draft: the explanation's words and weights were most of the cost of storing a draft."""
+
+    __slots__ = ("_json",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._json: str | None = None
+
+    @property
+    def json_text(self) -> str:
+        if self._json is None:
+            self._json = json.dumps(self, ensure_ascii=False)
+        return self._json
+
+    def __reduce__(self):  # copy, deepcopy and pickle build a new one rather than filling it in
+        return Routing, (dict(self),)
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("a routing decision is read-only: make a new dict ({**routing, ...})")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _read_only  # type: ignore
 
 
 @dataclass

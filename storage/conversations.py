@@ -63,8 +63,19 @@ def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dic
         "INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
         "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL",
-        [openid, flow, state, json.dumps(data, ensure_ascii=False), now, now + ttl],
+        [openid, flow, state, dumps(data), now, now + ttl],
     )
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """The data as JSON. A value that carries its own JSON (`json_text`: a draft's routing decision, written once
+    per decision) is put in as it is, last, instead of being written again on every step."""
+    ready = {k: v.json_text for k, v in data.items() if getattr(v, "json_text", None) is not None}
+    if not ready:
+        return json.dumps(data, ensure_ascii=False)
+    rest = json.dumps({k: v for k, v in data.items() if k not in ready}, ensure_ascii=False)
+    tail = ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {text}" for k, text in ready.items())
+    return f"{rest[:-1]}, {tail}}}" if rest != "{}" else f"{{{tail}}}"
 
 
 def delete(db: sqlite_utils.Database, openid: str) -> None:
