@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from handlers import commands, digest, followup, names, review, texts
-from handlers.campaign import Campaign
+from handlers.campaign import FAQ, SURVEY, Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
 from handlers.desk import Desk, for_staff
@@ -39,6 +39,7 @@ ATTACHABLE_ELSEWHERE = ("location", "link")
 # a supplement is routed alone and with the draft, and short messages (你好老师, 作业太多) recur across people:
 # each would cost a full jieba cut and scoring.
 ROUTE_CACHE = 4096
+CAMPAIGN_FLOWS = frozenset({FAQ, SURVEY})  # the conversations the campaign step may write
 
 
 @dataclass
@@ -51,6 +52,10 @@ class Turn:
     user: dict
     text: str
     prefix: list = field(default_factory=list)
+    # The person's conversation row as read at the campaign step (storage.conversations.read), for the
+    # conversation step to use instead of reading it again; dropped when the campaign step may have written it.
+    conversation: Any = None
+    conversation_read: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,11 @@ class Dispatcher:
     def step_campaign(self, turn: "Turn") -> list[Reply] | None:
         """A survey or an instant answer's feedback in progress (issue 13); what it wants said before a new
         message is kept for the conversation step."""
-        handled, prefix = self.campaign.message(turn.db, turn.user, turn.inbound, turn.text)
+        row = conversations.read(turn.db, turn.inbound.openid)
+        flow = conversations.live_flow(row, self.clock.now())
+        handled, prefix = self.campaign.message(turn.db, turn.user, turn.inbound, turn.text, flow=flow)
+        if flow not in CAMPAIGN_FLOWS:  # then the campaign wrote nothing to this conversation: the row holds
+            turn.conversation, turn.conversation_read = row, True
         turn.prefix.extend(prefix)
         return handled
 
@@ -188,7 +197,8 @@ class Dispatcher:
         db, inbound, text, user = turn.db, turn.inbound, turn.text, turn.user
         prefix = list(turn.prefix)
         now = self.clock.now()
-        conv = conversations.get(db, inbound.openid, now)
+        conv = conversations.get(db, inbound.openid, now, turn.conversation) if turn.conversation_read else \
+            conversations.get(db, inbound.openid, now)
         if conv and conv["flow"] != "intake":
             conv = None
         if not conv or conv["expired"]:

@@ -51,6 +51,8 @@ MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
+
 
 def normalise(text: str) -> str:
     """Full-width digits and letters to ASCII, spaces trimmed: what a phone keyboard sends varies."""
@@ -247,7 +249,7 @@ class Routing(dict):
     @property
     def json_text(self) -> str:
         if self._json is None:
-            self._json = json.dumps(self, ensure_ascii=False)
+            self._json = _JSON.encode(self)
         return self._json
 
     def __reduce__(self):  # copy, deepcopy and pickle build a new one rather than filling it in
@@ -291,13 +293,13 @@ class Draft:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = _draft_fields()
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow: the dict is serialised at once. dataclasses.asdict deep-copied the routing explanation on every
         # message (8% of the webhook's writer time in a profile).
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _draft_fields()}
 
     @property
     def text(self) -> str:
@@ -312,6 +314,12 @@ class Draft:
             if c not in out:
                 out.append(c)
         return out
+
+
+@functools.lru_cache(maxsize=1)
+def _draft_fields() -> dict[str, None]:
+    """Draft's field names, in order (dataclasses.fields walks the class on every call)."""
+    return dict.fromkeys(f.name for f in dataclasses.fields(Draft))
 
 
 @dataclass
