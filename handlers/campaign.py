@@ -282,10 +282,10 @@ class Campaign:
         kind = infer_kind(text)
         if kind == "praise":
             return False
-        decision = self.d.route(text)
-        if decision.category == "out_of_scope":
+        decision = self.d.routing(text)
+        if decision["category"] == "out_of_scope":
             return False
-        return kind == "complaint" or decision.confidence >= TICKET_CONFIDENCE
+        return kind == "complaint" or decision["confidence"] >= TICKET_CONFIDENCE
 
     def _on_ticket_offer(self, db, inbound, text, survey: Survey, unit, row, data):
         n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)

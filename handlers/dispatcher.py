@@ -38,7 +38,7 @@ ATTACHABLE_ELSEWHERE = ("location", "link")
 # Routing decisions kept by text. A draft is routed again whenever the conversation moves on (every answer),
 # a supplement is routed alone and with the draft, and short messages (你好老师, 作业太多) recur across people:
 # each would cost a full jieba cut and scoring.
-ROUTE_CACHE = 4096
+ROUTE_CACHE = 2048  # decisions remembered (~4 KB each with their JSON): a draft's steps and the common short texts
 CAMPAIGN_FLOWS = frozenset({FAQ, SURVEY})  # the conversations the campaign step may write
 
 
@@ -87,7 +87,6 @@ class Dispatcher:
                  web_links: WebLinks | None = None):
         self.db = db
         self.router = router
-        self._routed: tuple[Router, Callable] | None = None  # (the router, its cached route)
         self._routings: tuple[Router, Callable] | None = None  # (the router, its cached routing)
         self.clock = clock or Clock()
         self.policy = policy or Policy()
@@ -108,24 +107,18 @@ class Dispatcher:
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
 
-    def route(self, text: str):
-        """The router's decision on `text` (a Decision), remembered for the ROUTE_CACHE most recent texts: the
-        router is a pure function of the text. A router swapped in (tests, a reload) starts a fresh cache."""
-        routed = self._routed
-        if routed is None or routed[0] is not self.router:
-            routed = self._routed = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self.router.route))
-        return routed[1](text)
-
     def routing(self, text: str) -> Routing:
-        """The decision on `text` as the intake keeps it in a draft: remembered like the decision itself, so its
-        JSON is written once however many steps store it."""
+        """The router's decision on `text` as the intake keeps it in a draft (Decision.to_dict, with the defaults
+        the intake relies on), remembered for the ROUTE_CACHE most recent texts: the router is a pure function of
+        the text, and a remembered decision's JSON is written once however many steps store it. A router swapped
+        in (tests, a reload) starts a fresh cache. Only the dict is kept (the Decision too held ~15 MB more)."""
         cached = self._routings
         if cached is None or cached[0] is not self.router:
             cached = self._routings = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self._routing))
         return cached[1](text)
 
     def _routing(self, text: str) -> Routing:
-        decision = self.route(text).to_dict()
+        decision = self.router.route(text).to_dict()
         # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
         decision.setdefault("urgent", False)
         decision.setdefault("urgent_words", [])
