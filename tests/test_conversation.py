@@ -610,3 +610,19 @@ async def test_a_draft_stored_before_the_upgrade_resumes_alike(world):
     before, after = [await world.ticket(n) for n in numbers]
     for key in ("category", "unit_code", "school_code", "kind", "text", "routing", "due_at"):
         assert before[key] == after[key], key
+
+
+async def test_a_message_reads_the_persons_conversation_once(world):
+    # The campaign step (is a survey or an instant answer's feedback in progress?) and the conversation step each
+    # read the row; one read now serves both, unless the campaign step may have written it.
+    await world.say("o_once", "学校门口很乱")
+    statements: list[str] = []
+    db = world.app[DB]
+    await db.run(lambda d: d.conn.set_trace_callback(statements.append))
+    try:
+        reply = await world.say("o_once", "放学的时候车辆乱停乱放")
+    finally:
+        await db.run(lambda d: d.conn.set_trace_callback(None))
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM conversations" in s]
+    assert len(reads) == 1, reads
+    assert reply and "o_once" in await db.run(lambda d: [r[0] for r in d.execute("SELECT openid FROM conversations")])
