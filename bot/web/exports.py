@@ -27,6 +27,8 @@ TICKET_COLUMNS = ["编号", "类型", "类别", "承办单位", "学校", "状�
 RATE_COLUMNS = ["单位", "派发", "按时签收", "响应率", "办结", "按时办结", "超期未办结", "解决率", "评价数", "满意",
                 "满意率", "未评价"]
 RATINGS = {1: "满意", 2: "基本满意", 3: "不满意"}
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _ticket_row(t: dict, units: dict, hidden_at_school: bool, now: float, tz) -> list:
@@ -71,6 +73,15 @@ def _start(request: web.Request, filename: str, content_type: str) -> web.Stream
     return response
 
 
+async def _send(request: web.Request, body: bytes, filename: str, content_type: str) -> web.StreamResponse:
+    """A file built whole (XLSX, the rates' short CSV), sent with its length; the caller audits and ends it."""
+    response = _start(request, filename, content_type)
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body)
+    return response
+
+
 @staff_page
 async def export_tickets(request: web.Request, v: Viewer) -> web.StreamResponse:
     fmt = request.match_info["fmt"]
@@ -88,7 +99,7 @@ async def export_tickets(request: web.Request, v: Viewer) -> web.StreamResponse:
     name = f"留言导出-{_fmt(t, tz, '%Y%m%d-%H%M')}.{fmt}"
     count, after = 0, 0
     if fmt == "csv":
-        response = _start(request, name, "text/csv; charset=utf-8")
+        response = _start(request, name, CSV)
         await response.prepare(request)
         await response.write("\ufeff".encode("utf-8") + _csv_line(TICKET_COLUMNS))  # BOM: Excel reads UTF-8
         while count < MAX_ROWS:
@@ -106,10 +117,7 @@ async def export_tickets(request: web.Request, v: Viewer) -> web.StreamResponse:
             lines += [_ticket_row(r, units, at_school, t, tz) for r in rows]
             count, after = count + len(rows), rows[-1]["id"]
         body = await asyncio.get_running_loop().run_in_executor(None, _xlsx, "留言", TICKET_COLUMNS, lines)
-        response = _start(request, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response.content_length = len(body)
-        await response.prepare(request)
-        await response.write(body)
+        response = await _send(request, body, name, XLSX)
     await write(request, websessions.audit, t, v.openid, f"export:tickets.{fmt}", None,
                 f"{count} rows; {request.query_string or 'default filters'}", _ip(request))
     await response.write_eof()
@@ -132,14 +140,11 @@ async def export_rates(request: web.Request, v: Viewer) -> web.StreamResponse:
     rows = await read(request, load)
     name = f"单位三率-{period.key}.{fmt}"
     if fmt == "csv":
-        body = "\ufeff".encode("utf-8") + b"".join(_csv_line(r) for r in [RATE_COLUMNS, *rows])
-        response = _start(request, name, "text/csv; charset=utf-8")
+        body, content_type = "\ufeff".encode("utf-8") + b"".join(_csv_line(r) for r in [RATE_COLUMNS, *rows]), CSV
     else:
         body = await asyncio.get_running_loop().run_in_executor(None, _xlsx, period.key, RATE_COLUMNS, rows)
-        response = _start(request, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.content_length = len(body)
-    await response.prepare(request)
-    await response.write(body)
+        content_type = XLSX
+    response = await _send(request, body, name, content_type)
     await write(request, websessions.audit, t, v.openid, f"export:rates.{fmt}", None,
                 f"{len(rows)} units; {period.label}", _ip(request))
     await response.write_eof()
