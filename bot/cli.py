@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
 import signal
 import sys
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
@@ -186,61 +188,98 @@ def cmd_demo(args) -> int:
     return _serve(config, 1, banner, clock=DemoClock(args.speed))
 
 
-def cmd_init_db(args) -> int:
-    from storage import directory
+class Refusal(Exception):
+    """A command refuses bad input (exit 2) or could not do its work (exit 1): main prints `tingjian: <why>`."""
+
+    def __init__(self, message, code: int = 2):
+        super().__init__(str(message))
+        self.code = code
+
+
+@contextmanager
+def _refusing(*errors: type[Exception], code: int = 2, prefix: str = ""):
+    """These expected errors end the command with their message and the exit code, not a traceback."""
+    try:
+        yield
+    except errors as exc:
+        raise Refusal(f"{prefix}{exc}", code) from None
+
+
+@contextmanager
+def _config_key(key: str, *errors: type[Exception]):
+    """An error in a file the configuration names is a configuration error, reported under its key."""
+    try:
+        yield
+    except errors as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def _configured(cmd):
+    """The command gets its loaded configuration (--config or $TINGJIAN_CONFIG) as a second argument."""
+    @functools.wraps(cmd)
+    def run(args) -> int:
+        return cmd(args, _load(args.config))
+    return run
+
+
+@contextmanager
+def _database(config: Config):
+    """The configured database, migrated to the current schema, closed when the block ends."""
     from storage.db import Database
-    config = _load(args.config)
     db = Database(config.storage.path).start()
     try:
+        yield db
+    finally:
+        db.close()
+
+
+def _with_db(config: Config, fn, *fn_args):
+    """Run one storage call against the configured database, for the admin commands."""
+    with _database(config) as db:
+        return db.run_sync(fn, *fn_args)
+
+
+def _known_units(db) -> dict[str, str]:
+    """Unit code -> kind, what the survey, FAQ and service files are checked against."""
+    from storage import directory
+    return {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+
+
+@_configured
+def cmd_init_db(args, config: Config) -> int:
+    from storage import directory
+    with _database(config) as db:
         if config.directory.csv:
             n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv), True)
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
         if config.directory.services:
             from storage import services
-            known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
-            try:
-                scopes = services.read_toml(config.directory.services, known)
-            except services.ServicesError as exc:
-                raise ConfigError(f"directory.services: {exc}") from None
+            with _config_key("directory.services", services.ServicesError):
+                scopes = services.read_toml(config.directory.services, _known_units(db))
             n = db.run_sync(services.replace, scopes, True)
             print(f"service items: {n} ({config.directory.services})")
         _check_campaign(config, db)
-    finally:
-        db.close()
     print(f"database ready: {config.storage.path}")
     return 0
 
 
-def _with_db(args, fn, *fn_args):
-    """Run one storage call against the configured database, for the admin commands."""
-    from storage.db import Database
-    config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
-        return config, db.run_sync(fn, *fn_args)
-    finally:
-        db.close()
-
-
-def cmd_staff_invite(args) -> int:
+@_configured
+def cmd_staff_invite(args, config: Config) -> int:
     import time
 
     from storage import staff
-    config = _load(args.config)
     hours = args.hours or config.notify.invite_hours
-    try:
-        _, code = _with_db(args, staff.create_invite, args.unit, args.role, args.name, time.time(), hours * 3600)
-    except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+    with _refusing(ValueError):
+        code = _with_db(config, staff.create_invite, args.unit, args.role, args.name, time.time(), hours * 3600)
     within = f"{hours // 24} 天" if hours % 24 == 0 else f"{hours} 小时"
     print(f"绑定码：{code}\n请{args.name}在 {within}内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
     return 0
 
 
-def cmd_staff_list(args) -> int:
+@_configured
+def cmd_staff_list(args, config: Config) -> int:
     from storage import staff
-    _, rows = _with_db(args, staff.list_staff)
+    rows = _with_db(config, staff.list_staff)
     if not rows:
         print("no staff bound yet: tingjian staff invite --unit CODE --role handler --name NAME")
     for r in rows:
@@ -248,12 +287,13 @@ def cmd_staff_list(args) -> int:
     return 0
 
 
-def cmd_staff_invites(args) -> int:
+@_configured
+def cmd_staff_invites(args, config: Config) -> int:
     """Invite codes with their state (the workbench's 人员 page lists the same)."""
     import time
 
     from storage import staff
-    _, rows = _with_db(args, staff.invites, time.time())
+    rows = _with_db(config, staff.invites, time.time())
     if not rows:
         print("no invite codes yet: tingjian staff invite --unit CODE --role handler --name NAME")
     for r in rows:
@@ -263,37 +303,35 @@ def cmd_staff_invites(args) -> int:
     return 0
 
 
-def cmd_staff_revoke(args) -> int:
+@_configured
+def cmd_staff_revoke(args, config: Config) -> int:
     import time
 
     from storage import staff
-    _, row = _with_db(args, staff.revoke_invite, args.id, time.time())
+    row = _with_db(config, staff.revoke_invite, args.id, time.time())
     if row is None:
-        print(f"tingjian: invite {args.id} is not open (used, expired, revoked or unknown)", file=sys.stderr)
-        return 1
+        raise Refusal(f"invite {args.id} is not open (used, expired, revoked or unknown)", 1)
     print(f"invite {args.id} for {row['name']} ({row['role']}, {row['unit_code']}) revoked")
     return 0
 
 
-def cmd_staff_role(args) -> int:
+@_configured
+def cmd_staff_role(args, config: Config) -> int:
     from storage import staff
-    try:
-        _, before = _with_db(args, staff.set_role, args.openid, args.role)
-    except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+    with _refusing(ValueError):
+        before = _with_db(config, staff.set_role, args.openid, args.role)
     print(f"{args.openid}: {before['role']} → {args.role} ({before['unit_code']})")
     return 0
 
 
-def cmd_staff_remove(args) -> int:
+@_configured
+def cmd_staff_remove(args, config: Config) -> int:
     """Unbind, and in the same transaction hand the person's open tickets back to their unit: the notices to
     whoever now acts for it go into the outbox, which the running service sends."""
     from handlers.clock import Clock
     from handlers.desk import Desk
     from handlers.workdays import WorkCalendar
     from storage import outbox
-    config = _load(args.config)
     clock = Clock()
     # The notices are channel-neutral; the running service's WeChat channel renders any template message.
     desk = Desk(clock, WorkCalendar(config.bot.timezone, config.school_holidays()), config.routing.duty_office)
@@ -303,7 +341,7 @@ def cmd_staff_remove(args) -> int:
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", clock.now(), source="staff-remove")
         return removed, len(notices)
 
-    _, (removed, told) = _with_db(args, remove)
+    removed, told = _with_db(config, remove)
     if removed:
         print(f"removed {args.openid}" + (f"; their open tickets went back to their unit ({told} notice(s))"
                                            if told else ""))
@@ -317,12 +355,13 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
 
 
-def cmd_outbox_list(args) -> int:
+@_configured
+def cmd_outbox_list(args, config: Config) -> int:
     import json
 
     from storage import outbox
     states = tuple(args.state) if args.state else ("pending", "sending", "waiting", "failed")
-    _, rows = _with_db(args, outbox.list_rows, states, args.limit)
+    rows = _with_db(config, outbox.list_rows, states, args.limit)
     if not rows:
         print(f"no messages in state {', '.join(states)}")
     for r in rows:
@@ -341,19 +380,19 @@ def cmd_outbox_retry(args) -> int:
 
     from storage import outbox
     if (args.id is None) == (not args.all_failed):
-        print("tingjian: give a message ID or --all-failed", file=sys.stderr)
-        return 2
-    _, count = _with_db(args, outbox.retry, time.time(), args.id)
+        raise Refusal("give a message ID or --all-failed")
+    count = _with_db(_load(args.config), outbox.retry, time.time(), args.id)
     print(f"{count} message(s) queued again; a running service sends them within seconds")
     return 0 if count else 1
 
 
-def cmd_inbound_failed(args) -> int:
+@_configured
+def cmd_inbound_failed(args, config: Config) -> int:
     import json
 
     from storage import inbound
     states = ("retrying", "flagged", "resolved") if args.all else ("retrying", "flagged")
-    _, rows = _with_db(args, inbound.list_failures, states, args.limit)
+    rows = _with_db(config, inbound.list_failures, states, args.limit)
     if not rows:
         print("no message is waiting for a retry or for staff")
     for r in rows:
@@ -364,16 +403,18 @@ def cmd_inbound_failed(args) -> int:
     return 0
 
 
-def cmd_inbound_retry(args) -> int:
+@_configured
+def cmd_inbound_retry(args, config: Config) -> int:
     import time
 
     from storage import inbound
-    _, ok = _with_db(args, inbound.retry_failure, args.key, time.time())
+    ok = _with_db(config, inbound.retry_failure, args.key, time.time())
     print(f"{args.key} will be tried again within a minute" if ok else f"{args.key}: no such unresolved failure")
     return 0 if ok else 1
 
 
-def cmd_inbound_resolve(args) -> int:
+@_configured
+def cmd_inbound_resolve(args, config: Config) -> int:
     import time
 
     from storage import inbound
@@ -383,24 +424,22 @@ def cmd_inbound_resolve(args) -> int:
             inbound.resolve_failure(db, key, now)
             return True
         return False
-    _, ok = _with_db(args, resolve, args.key, time.time())
+    ok = _with_db(config, resolve, args.key, time.time())
     print(f"{args.key} marked as dealt with" if ok else f"{args.key}: no such unresolved failure")
     return 0 if ok else 1
 
 
-def cmd_directory_import(args) -> int:
+@_configured
+def cmd_directory_import(args, config: Config) -> int:
     from storage import directory
-    try:
-        rows = directory.read_csv(args.file)
-        _, count = _with_db(args, directory.upsert, rows)
-    except directory.DirectoryError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+    with _refusing(directory.DirectoryError):
+        count = _with_db(config, directory.upsert, directory.read_csv(args.file))
     print(f"{count} unit(s) imported from {args.file} (existing codes updated, none duplicated)")
     return 0
 
 
-def cmd_digest(args) -> int:
+@_configured
+def cmd_digest(args, config: Config) -> int:
     import time
     from zoneinfo import ZoneInfo
 
@@ -409,26 +448,15 @@ def cmd_digest(args) -> int:
     from handlers.rates import percent
     from handlers.routing import Router
     from storage import directory
-    from storage.db import Database
-    config = _load(args.config)
     tz = ZoneInfo(config.bot.timezone)
-    try:
+    with _refusing(ValueError):
         week = args.week or digest.previous_week(digest.week_of(time.time(), tz))
         digest.parse_week(week)
-    except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
-    db = Database(config.storage.path).start()
-    try:
+    with _refusing(ValueError), _database(config) as db:  # ValueError: an unknown scope
         schools = db.run_sync(directory.schools)
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
         # A reader: a report, even on a live database, never holds the write lock.
         d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope)
-    except ValueError as exc:  # an unknown scope
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        db.close()
     try:
         link = digest_link(config, week, args.scope, time.time())
     except LinkError:
@@ -446,41 +474,49 @@ def cmd_digest(args) -> int:
 async def _qr_urls(config: Config, scenes: list[str]) -> dict[str, str]:
     """The permanent parameter QR code's url for each scene, from the WeChat API (the same scene always gives
     the same code)."""
-    from bot.channels.wechat.api import WechatApi
-    from storage.db import Database
-    db = Database(config.storage.path).start()
-    api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
-    try:
+    async with _wechat_api(config) as api:
         return {scene: (await api.create_qrcode(scene))["url"] for scene in scenes}
-    finally:
-        await api.close()
-        db.close()
+
+
+@asynccontextmanager
+async def _wechat_api(config: Config):
+    """The WeChat API client (its access token kept in the database), closed with the database after."""
+    from bot.channels.wechat.api import WechatApi
+    with _database(config) as db:
+        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
+        try:
+            yield api
+        finally:
+            await api.close()
+
+
+def _wechat_errors():
+    """What a call to the WeChat API can fail with: exit 1, the message named."""
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApiError
+    return _refusing(WechatApiError, aiohttp.ClientError, code=1, prefix="WeChat API: ")
 
 
 def _poster_targets(args, config: Config):
-    """(units, survey or None) for qrcode and poster: --unit or --all, optionally for --survey."""
+    """(units, survey or None) for qrcode and poster: --unit or --all, optionally for --survey. Refuses (exit 2)
+    an unknown unit or survey."""
     from storage import directory
-    from storage.db import Database
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         survey = None
         if getattr(args, "survey", None):
             defs = _campaign_defs(config, db)
             survey = defs.get(args.survey)
             if survey is None:
-                raise ValueError(f"no survey {args.survey!r}; configured: {', '.join(defs) or 'none'}")
+                raise Refusal(f"no survey {args.survey!r}; configured: {', '.join(defs) or 'none'}")
         if getattr(args, "all", False):
-            units = [u for u in db.run_sync(directory.all_units) if survey is None or survey.covers(u)]
-        else:
-            unit = db.run_sync(directory.get, args.unit)
-            if unit is None:
-                raise ValueError(f"unknown unit {args.unit!r}")
-            if survey is not None and not survey.covers(unit):
-                raise ValueError(f"{unit['name']} ({unit['code']}) is not covered by survey {survey.id}")
-            units = [unit]
-    finally:
-        db.close()
-    return units, survey
+            return [u for u in db.run_sync(directory.all_units) if survey is None or survey.covers(u)], survey
+        unit = db.run_sync(directory.get, args.unit)
+        if unit is None:
+            raise Refusal(f"unknown unit {args.unit!r}")
+        if survey is not None and not survey.covers(unit):
+            raise Refusal(f"{unit['name']} ({unit['code']}) is not covered by survey {survey.id}")
+        return [unit], survey
 
 
 def _scene(unit: dict, survey) -> str:
@@ -488,61 +524,35 @@ def _scene(unit: dict, survey) -> str:
     return survey.scene(unit["code"]) if survey is not None else directory.scene_for(unit)
 
 
-def cmd_qrcode(args) -> int:
+@_configured
+def cmd_qrcode(args, config: Config) -> int:
     """A unit's permanent parameter QR code (from the WeChat API) as a PNG for printing."""
-    import aiohttp
-
-    from bot.channels.wechat.api import WechatApiError
     from bot.poster import PosterError, qr_png
-    config = _load(args.config)
-    try:
-        [unit], survey = _poster_targets(args, config)
-    except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+    [unit], survey = _poster_targets(args, config)
     if not 2 <= args.size <= 100:
-        print("tingjian: --size is the printed width in cm, 2 to 100", file=sys.stderr)
-        return 2
+        raise Refusal("--size is the printed width in cm, 2 to 100")
     scene = _scene(unit, survey)
-    try:
+    with _wechat_errors():
         url = asyncio.run(_qr_urls(config, [scene]))[scene]
+    with _refusing(PosterError, code=1):
         image = qr_png(url, args.size, args.caption or "")
-    except (WechatApiError, aiohttp.ClientError) as exc:
-        print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
-        return 1
-    except PosterError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 1
     out = Path(args.out or f"qrcode-{unit['code']}{'-' + survey.id if survey else ''}.png")
     out.write_bytes(image)
     print(f"{unit['name']}: scene {scene}, {args.size:g} cm at 300 dpi, saved to {out}")
     return 0
 
 
-def cmd_poster(args) -> int:
+@_configured
+def cmd_poster(args, config: Config) -> int:
     """A4 PDF posters: a unit's QR code with what it is for and the promises; --survey for a survey's code."""
-    import aiohttp
-
-    from bot.channels.wechat.api import WechatApiError
     from bot.poster import PosterError, find_cjk_font, render_pdf, survey_poster, unit_poster
-    config = _load(args.config)
-    try:
-        units, survey = _poster_targets(args, config)
+    units, survey = _poster_targets(args, config)
+    with _refusing(PosterError, code=1):
         find_cjk_font()  # before asking WeChat for a hundred codes
-    except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
-    except PosterError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 1
     if not units:
-        print("tingjian: no units to print", file=sys.stderr)
-        return 2
-    try:
+        raise Refusal("no units to print")
+    with _wechat_errors():
         urls = asyncio.run(_qr_urls(config, [_scene(u, survey) for u in units]))
-    except (WechatApiError, aiohttp.ClientError) as exc:
-        print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
-        return 1
     d = config.deadlines
     days = {"inquiry": d.inquiry_days, "complaint": d.complaint_days, "safety_complaint": d.safety_complaint_days}
     folder = Path(args.out or ".")
@@ -555,59 +565,48 @@ def cmd_poster(args) -> int:
         else:
             content = survey_poster(unit, url, config.bot.organisation, config.bot.name, survey)
             name = f"poster-{survey.id}-{unit['code']}.pdf"
-        try:
+        with _refusing(PosterError, code=1):
             path = render_pdf(content, folder / name)
-        except PosterError as exc:
-            print(f"tingjian: {exc}", file=sys.stderr)
-            return 1
         print(f"{unit['name']}: {path}")
     return 0
 
 
 def _check_campaign(config: Config, db) -> None:
     """Surveys and common questions are read at start; init-db checks them first, naming what is wrong."""
-    from handlers.faq import FaqError, load_faq
-    from storage import directory
     defs = _campaign_defs(config, db)
     if defs:
         print(f"surveys: {', '.join(sorted(defs))} ({config.campaign.surveys})")
     if config.campaign.faq:
-        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
-        try:
-            entries = load_faq(config.campaign.faq, known)
-        except FaqError as exc:
-            raise ConfigError(f"campaign.faq: {exc}") from None
-        print(f"common questions: {len(entries)} ({config.campaign.faq})")
+        print(f"common questions: {len(_faq_file(config, _known_units(db)))} ({config.campaign.faq})")
+
+
+def _faq_file(config: Config, known: dict[str, str]) -> list:
+    """The common questions of campaign.faq, checked against the directory."""
+    from handlers.faq import FaqError, load_faq
+    with _config_key("campaign.faq", FaqError):
+        return load_faq(config.campaign.faq or None, known)
 
 
 def _campaign_defs(config: Config, db):
     """The configured surveys, checked against the directory in the database."""
-    from handlers.survey import SurveyError, load_surveys
-    from storage import directory
-    from handlers.survey import with_stored
+    from handlers.survey import SurveyError, load_surveys, with_stored
     from storage import campaign_defs
-    known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
-    try:
+    known = _known_units(db)
+    with _config_key("campaign.surveys", SurveyError):
         files = load_surveys(config.campaign.surveys or None, config.bot.timezone, known)
-    except SurveyError as exc:
-        raise ConfigError(f"campaign.surveys: {exc}") from None
     # and those written in the workbench, as the running service sees them
     return with_stored(files, db.run_sync(campaign_defs.rows, "survey"), config.bot.timezone, known)
 
 
-def cmd_survey_list(args) -> int:
+@_configured
+def cmd_survey_list(args, config: Config) -> int:
     import time
 
-    from storage.db import Database
-    config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         defs = _campaign_defs(config, db)
         counts = db.run_sync(lambda conn: {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
             "SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL "
             "THEN unit_code END), sum(burst) FROM survey_responses GROUP BY survey_id")})
-    finally:
-        db.close()
     if not defs:
         print("no surveys configured (campaign.surveys in the config)")
         return 0
@@ -621,22 +620,17 @@ def cmd_survey_list(args) -> int:
     return 0
 
 
-def cmd_survey_results(args) -> int:
+@_configured
+def cmd_survey_results(args, config: Config) -> int:
     import csv
 
     from handlers.survey_results import CSV_COLUMNS, csv_rows, format_results, survey_results
-    from storage.db import Database
-    config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         defs = _campaign_defs(config, db)
         survey = defs.get(args.id)
         if survey is None:
-            print(f"tingjian: no survey {args.id!r}; configured: {', '.join(defs) or 'none'}", file=sys.stderr)
-            return 2
+            raise Refusal(f"no survey {args.id!r}; configured: {', '.join(defs) or 'none'}")
         results = db.run_sync(survey_results, survey, defs, config.campaign.min_responses, args.unit)
-    finally:
-        db.close()
     print(format_results(survey, results, config.campaign.min_responses))
     if args.out:
         with open(args.out, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens it as UTF-8
@@ -647,35 +641,25 @@ def cmd_survey_results(args) -> int:
     return 0
 
 
-def cmd_review(args) -> int:
+@_configured
+def cmd_review(args, config: Config) -> int:
     """绩效考核 of a period: the ranking printed, and the XLSX with --out."""
     import time
     from zoneinfo import ZoneInfo
 
     from handlers import review
-    from storage.db import Database
-    config = _load(args.config)
     tz = ZoneInfo(config.bot.timezone)
-    try:
+    with _refusing(ValueError):
         review.parse_period(args.period)
-    except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         defs = _campaign_defs(config, db)
         now = time.time()
         # A reader: a report over a year of tickets never holds the write lock.
         result = db.read_sync(review.build, args.period, tz, config.review.weights(), defs,
                               config.campaign.min_responses, now, args.kind)
-    finally:
-        db.close()
     if args.unit:
-        try:
+        with _refusing(ValueError):
             print(review.format_unit(result, args.unit))
-        except ValueError as exc:
-            print(f"tingjian: {exc}", file=sys.stderr)
-            return 2
     else:
         print(review.format_text(result))
     if args.out:
@@ -684,35 +668,34 @@ def cmd_review(args) -> int:
     return 0
 
 
-def cmd_review_comment(args) -> int:
+@_configured
+def cmd_review_comment(args, config: Config) -> int:
     """领导点评 from the terminal (leaders can also send 点评 in WeChat)."""
     import time
 
     from handlers import review
     from storage import review as review_store
-    try:
+    with _refusing(ValueError):
         review.parse_period(args.period)
         text = args.text.strip()
         if not text:
             raise ValueError("the comment is empty")
-        _, cid = _with_db(args, review_store.add_comment, args.unit, args.period, args.author, text, args.public,
-                          time.time())
-    except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+        cid = _with_db(config, review_store.add_comment, args.unit, args.period, args.author, text, args.public,
+                       time.time())
     print(f"comment {cid} recorded for {args.unit}, {review.period_name(args.period)}"
           f"{' (public: shown on the unit page)' if args.public else ' (internal)'}")
     return 0
 
 
-def cmd_review_comments(args) -> int:
+@_configured
+def cmd_review_comments(args, config: Config) -> int:
     from storage import review as review_store
     if args.delete is not None:
-        _, done = _with_db(args, review_store.delete_comment, args.delete)
-        print(f"comment {args.delete} deleted" if done else f"tingjian: no comment {args.delete}",
-              file=sys.stdout if done else sys.stderr)
-        return 0 if done else 2
-    _, rows = _with_db(args, review_store.comments, args.period, args.unit)
+        if not _with_db(config, review_store.delete_comment, args.delete):
+            raise Refusal(f"no comment {args.delete}")
+        print(f"comment {args.delete} deleted")
+        return 0
+    rows = _with_db(config, review_store.comments, args.period, args.unit)
     for c in rows:
         print(f"{c['id']}\t{c['period']}\t{c['unit_code']}\t{c['author']}\t{'public' if c['public'] else 'internal'}"
               f"\t{c['text']}")
@@ -721,27 +704,17 @@ def cmd_review_comments(args) -> int:
     return 0
 
 
-def cmd_faq_stats(args) -> int:
+@_configured
+def cmd_faq_stats(args, config: Config) -> int:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from handlers.faq import FaqError, load_faq, stats_rows
-    from storage import directory, faq
-    from storage.db import Database
-    config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
-        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
-        try:
-            entries = load_faq(config.campaign.faq or None, known)
-        except FaqError as exc:
-            raise ConfigError(f"campaign.faq: {exc}") from None
-        from handlers.faq import with_stored
-        from storage import campaign_defs
-        entries, _ = with_stored(entries, db.run_sync(campaign_defs.rows, "faq"), known)
+    from handlers.faq import stats_rows, with_stored
+    from storage import campaign_defs, faq
+    with _database(config) as db:
+        known = _known_units(db)
+        entries, _ = with_stored(_faq_file(config, known), db.run_sync(campaign_defs.rows, "faq"), known)
         counts = db.run_sync(faq.counts)
-    finally:
-        db.close()
     if not entries and not counts:
         print("no common questions configured (campaign.faq in the config)")
         return 0
@@ -755,21 +728,18 @@ def cmd_faq_stats(args) -> int:
     return 0
 
 
-def cmd_menu(args) -> int:
+@_configured
+def cmd_menu(args, config: Config) -> int:
     """Set (push) or show the account's custom menu through the WeChat API."""
     import json
 
     import aiohttp
 
-    from bot.channels.wechat.api import WechatApi, WechatApiError
+    from bot.channels.wechat.api import WechatApiError
     from bot.menu import default_menu, describe
-    from storage.db import Database
-    config = _load(args.config)
 
     async def run() -> int:
-        db = Database(config.storage.path).start()
-        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
-        try:
+        async with _wechat_api(config) as api:
             if args.menu_command == "push":
                 menu = default_menu()
                 await api.create_menu(menu)
@@ -779,29 +749,22 @@ def cmd_menu(args) -> int:
                 data = await api.get_menu()
                 print(describe(data["menu"]) if not args.json else json.dumps(data, ensure_ascii=False, indent=2))
             return 0
-        except WechatApiError as exc:
-            if exc.errcode == 46003:
-                print("no custom menu set: tingjian menu push", file=sys.stderr)
-                return 1
-            print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
-            return 1
-        except aiohttp.ClientError as exc:
-            print(f"tingjian: cannot reach the WeChat API at {config.wechat.api_base}: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            await api.close()
-            db.close()
-    return asyncio.run(run())
-
-
-def cmd_backup(args) -> int:
-    from storage import backup
-    config = _load(args.config)
     try:
+        return asyncio.run(run())
+    except WechatApiError as exc:
+        if exc.errcode == 46003:
+            print("no custom menu set: tingjian menu push", file=sys.stderr)
+            return 1
+        raise Refusal(f"WeChat API: {exc}", 1) from None
+    except aiohttp.ClientError as exc:
+        raise Refusal(f"cannot reach the WeChat API at {config.wechat.api_base}: {exc}", 1) from None
+
+
+@_configured
+def cmd_backup(args, config: Config) -> int:
+    from storage import backup
+    with _refusing(backup.BackupError, OSError, code=1, prefix="backup failed: "):
         summary = backup.backup(config.storage.path, args.dest)
-    except (backup.BackupError, OSError) as exc:
-        print(f"tingjian: backup failed: {exc}", file=sys.stderr)
-        return 1
     from bot.media import mirror
     files = mirror(config.media.folder(config.storage.path), f"{args.dest}.media")  # attachments: files beside it
     print(f"backup of {config.storage.path} written to {args.dest}: {summary.get('tickets', 0)} ticket(s), "
@@ -810,14 +773,11 @@ def cmd_backup(args) -> int:
     return 0
 
 
-def cmd_restore(args) -> int:
+@_configured
+def cmd_restore(args, config: Config) -> int:
     from storage import backup
-    config = _load(args.config)
-    try:
+    with _refusing(backup.BackupError, OSError, code=1, prefix="restore refused: "):
         summary = backup.restore(args.src, config.storage.path, force=args.force)
-    except (backup.BackupError, OSError) as exc:
-        print(f"tingjian: restore refused: {exc}", file=sys.stderr)
-        return 1
     from bot.media import mirror
     files = mirror(f"{args.src}.media", config.media.folder(config.storage.path))
     kept = f"; the replaced database is kept as {summary['kept']}" if "kept" in summary else ""
@@ -848,7 +808,7 @@ def _router(args):
 
 def _corrections(args) -> list[dict]:
     from storage import tickets
-    return _with_db(args, tickets.corrections)[1]
+    return _with_db(_load(args.config), tickets.corrections)
 
 
 def cmd_route_eval(args) -> int:
@@ -857,9 +817,7 @@ def cmd_route_eval(args) -> int:
                                            write_predictions)
     from handlers.routing.learn import labelled
     if bool(args.file) == bool(args.corrections):
-        print("tingjian: give a labelled CSV file or --corrections (the staff's 转派 in the database)",
-              file=sys.stderr)
-        return 2
+        raise Refusal("give a labelled CSV file or --corrections (the staff's 转派 in the database)")
     styles: dict[str, str] = {}
     if args.corrections:
         rows, skipped = labelled(_corrections(args))
@@ -868,16 +826,13 @@ def cmd_route_eval(args) -> int:
         if not rows:
             return 0
     else:
-        try:
+        with _refusing(OSError, ValueError):
             urgent_rows = read_urgent(args.file)
             if urgent_rows is not None:  # a file of urgency judgements (id,text,urgent)
                 print(format_urgency(_router(args), urgent_rows, args.errors))
                 return 0
             rows = read_csv(args.file)
             styles = read_styles(args.file)
-        except (OSError, ValueError) as exc:
-            print(f"tingjian: {exc}", file=sys.stderr)
-            return 2
     report = evaluate(_router(args), rows)
     print(format_report(report))
     if args.by_length:
@@ -1212,6 +1167,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"tingjian: configuration error: {exc}", file=sys.stderr)
         return 2
+    except Refusal as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         return 130
 

@@ -151,3 +151,27 @@ def test_directory_import_reports_the_bad_line(tmp_path, capsys):
     bad.write_text("code,name,kind\nx1,某校,castle\n", encoding="utf-8")
     assert main(["directory", "import", str(bad), "--config", str(config)]) == 2
     assert "bad.csv:2: kind" in capsys.readouterr().err
+
+
+def test_refusals_name_the_problem_with_their_exit_code(tmp_path, capsys):
+    """Bad input exits 2, work that could not be done exits 1; either way one `tingjian: …` line, no traceback."""
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "s.db"}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n',
+                      encoding="utf-8")
+    assert main(["init-db", "--config", str(config)]) == 0
+    capsys.readouterr()
+    cases = [
+        (["qrcode", "--unit", "nope"], 2, "tingjian: unknown unit 'nope'"),
+        (["qrcode", "--unit", "jyj-sfc", "--survey", "nope"], 2, "tingjian: no survey 'nope'; configured: none"),
+        (["qrcode", "--unit", "jyj-sfc", "--size", "500"], 2, "tingjian: --size is the printed width in cm"),
+        (["poster", "--unit", "nope"], 2, "tingjian: unknown unit 'nope'"),
+        (["route-eval"], 2, "tingjian: give a labelled CSV file or --corrections"),
+        (["route-eval", str(tmp_path / "missing.csv")], 2, "tingjian: [Errno 2]"),
+        (["backup", str(config / "b.db")], 1, "tingjian: backup failed: "),  # a file is no folder
+        (["review", "comment", "--unit", "jyj-sfc", "--period", "2026-11", "--text", "  "], 2,
+         "tingjian: the comment is empty"),
+    ]
+    for argv, code, message in cases:
+        assert main([*argv, "--config", str(config)]) == code, argv
+        err = capsys.readouterr().err
+        assert err.startswith(message) and "Traceback" not in err and err.count("\n") == 1, (argv, err)
