@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.demo import DEMO_DIRECTORY
+from tests.conftest import write_cli_config
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval", "route-suggest", "staff", "directory", "digest",
@@ -79,9 +80,7 @@ def test_route_eval_scores_urgency_judgements(tmp_path, capsys):
 
 
 def test_init_db_creates_schema_and_loads_directory(tmp_path, capsys):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "x.db"}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n',
-                      encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "x.db", directory={"csv": DEMO_DIRECTORY})
     assert main(["init-db", "--config", str(config)]) == 0
     conn = sqlite3.connect(tmp_path / "x.db")
     assert conn.execute("SELECT count(*) FROM units").fetchone()[0] >= 20
@@ -105,8 +104,7 @@ def test_serve_without_config_explains(monkeypatch, capsys):
 
 
 def test_staff_invite_list_remove_and_directory_import(tmp_path, capsys):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "s.db"}"\n', encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "s.db")
     assert main(["directory", "import", str(DEMO_DIRECTORY), "--config", str(config)]) == 0
     assert "unit(s) imported" in capsys.readouterr().out
     assert main(["staff", "invite", "--unit", "jyj-sfc", "--role", "handler", "--name", "李老师",
@@ -145,8 +143,7 @@ def test_staff_invite_list_remove_and_directory_import(tmp_path, capsys):
 
 
 def test_directory_import_reports_the_bad_line(tmp_path, capsys):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "s.db"}"\n', encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "s.db")
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,kind\nx1,某校,castle\n", encoding="utf-8")
     assert main(["directory", "import", str(bad), "--config", str(config)]) == 2
@@ -155,9 +152,7 @@ def test_directory_import_reports_the_bad_line(tmp_path, capsys):
 
 def test_refusals_name_the_problem_with_their_exit_code(tmp_path, capsys):
     """Bad input exits 2, work that could not be done exits 1; either way one `tingjian: …` line, no traceback."""
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "s.db"}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n',
-                      encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "s.db", directory={"csv": DEMO_DIRECTORY})
     assert main(["init-db", "--config", str(config)]) == 0
     capsys.readouterr()
     cases = [
