@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, get_type_hints
 
 from handlers.review import Weights
-from handlers.tomlfile import read_toml
+from storage.tomlfile import read_toml
 
 ENV_PREFIX = "TINGJIAN_"
 

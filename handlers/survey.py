@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.tomlfile import read_toml
+from storage.tomlfile import read_toml
 
 DEFAULT_LABELS = ("非常不满意", "不满意", "一般", "满意", "非常满意")
 QUESTION_TYPES = ("scale", "choice", "text")

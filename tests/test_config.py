@@ -70,12 +70,13 @@ def test_invalid_toml(tmp_path):
 
 
 def test_unreadable_files_named_by_every_loader_not_a_traceback(tmp_path, capsys):
-    """The configuration, a survey and the common questions are read by one rule: a file saved as GBK (Windows'
+    """The configuration, surveys, common questions and service items are read by one rule: a file saved as GBK (Windows'
     Notepad does) or a folder given for a file is an error naming the file, never an uncaught exception."""
     from bot.cli import main
     from bot.demo import DEMO_DIRECTORY
     from handlers.faq import FaqError, load_faq
     from handlers.survey import SurveyError, load_surveys
+    from storage.services import ServicesError, read_toml
     from tests.conftest import write_cli_config
     gbk = tmp_path / "gbk.toml"
     gbk.write_bytes('[bot]\nname = "听见"\n'.encode("gbk"))
@@ -87,6 +88,8 @@ def test_unreadable_files_named_by_every_loader_not_a_traceback(tmp_path, capsys
         load_surveys(gbk, "Asia/Shanghai")
     with pytest.raises(FaqError, match=re.escape(f"{tmp_path}: cannot be read")):
         load_faq(tmp_path)
+    with pytest.raises(ServicesError, match=re.escape(f"{gbk}: not UTF-8 text")):
+        read_toml(gbk, {})
     config = write_cli_config(tmp_path / "c.toml", tmp_path / "c.db", directory={"csv": DEMO_DIRECTORY},
                               campaign={"faq": gbk})
     assert main(["init-db", "--config", str(config)]) == 2

@@ -1,5 +1,6 @@
-"""Reading a TOML file that a setting names (the configuration itself, surveys, common questions): one rule for
-what can go wrong, each error naming the file, raised as the caller's own error type."""
+"""Reading a TOML file that a setting names (the configuration itself, surveys, common questions, service items):
+one rule for what can go wrong, each error naming the file, raised as the caller's own error type. Here, in the
+lowest layer, so that every layer can use it."""
 from __future__ import annotations
 
 import tomllib
