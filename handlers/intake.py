@@ -63,11 +63,21 @@ EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inqui
 
 # 班主任不管 / 学校也不管了 (but not 不管多晚 "however late"): nobody dealing with it, a grievance.
 NOBODY_ACTS = re.compile(r"不管(?:不顾|不问)?(?=$|了|[\s。，,！!？?；;…])|没人(?:管|修|处理|理|过问)")
+# Harm told by its outcome: 打出血了, 把我娃打肿了, 掐紫了, 踢伤, 罚站晕倒 -- a person's act on a body, then what it
+# left (within a sentence; a fall or a ball game is no one's act). Nobody tells this to praise or merely to ask:
+# it is a complaint, whatever else is said.
+HARM = re.compile(r"(?:打(?![篮排羽乒网足球针疫扫卡印电工车游听])|揍|掐|踢(?!球|毽)|踹|扇|抽(?![查签烟屉奖空血])|揪|拧|"
+                  r"推(?![荐广销迟进行])|咬|砸|捏|戳|扔|罚(?![款钱])|拽|扯|勒|烫)[^。.！!？?；;\n]{0,8}?"
+                  r"(?:出血|流血|见血|血了|肿|紫|青了|淤青|瘀青|伤|骨折|破了|破皮|晕|聋|掉了|红了|印子)")
+# What makes a message a complaint besides its words (KIND_WORDS): one list, counted by _count and decisive
+# where it is decisive (DECISIVE).
+GRIEVANCES = (NOBODY_ACTS, HARM)
+DECISIVE = (HARM,)
 
 
 def _count(text: str, kind: str) -> int:
     n = sum(text.count(w) for w in KIND_WORDS[kind])
-    return n + len(NOBODY_ACTS.findall(text)) if kind == "complaint" else n
+    return n + sum(len(p.findall(text)) for p in GRIEVANCES) if kind == "complaint" else n
 
 
 @functools.lru_cache(maxsize=4096)  # pure; asked again over the whole draft on every step of a conversation
@@ -87,6 +97,10 @@ def _infer_kind(text: str) -> str | None:
     named = [kind for kind, words in EXPLICIT.items() if any(w in text for w in words)]
     if len(named) == 1:
         return named[0]
+    if any(p.search(text) for p in DECISIVE):  # 老师把我娃打出血了，这正常吗？ -- still a complaint
+        return "complaint"
+    if not named and not han_count(text) and english_kind(text) in ("complaint", "suggestion"):
+        return english_kind(text)  # "I want to complain about …" (praise is closed at once: asked, never guessed)
     scores = {kind: _count(text, kind) for kind in KIND_WORDS}
     best = max(scores.values())
     if best == 0:
@@ -144,6 +158,7 @@ def yes_no(text: str) -> bool | None:
 
 # -- an answer, or more of the story (Intake._is_answer) --------------------------------------------------
 SENTENCE_CHARS = 5  # this many Chinese characters, beyond fillers, that answer nothing tell us something: kept
+SENTENCE_WORDS = 4  # or this many English words ("the teacher hit him")
 PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
 FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 # Replies about the question itself, or hesitation: never a matter's words, whatever their length.
@@ -222,10 +237,59 @@ def named_kind(text: str) -> str | None:
         return dict(KIND_NAMES_ALL)[wanted.group(1)]
     text = re.sub(r"不是(?:投诉|举报|建议|咨询|表扬|感谢)", "", text)  # 不是投诉 names what it is not
     found = {kind for word, kind in KIND_NAMES_ALL if word in text}
+    if not found and english_words(text) and not han_count(text):
+        return english_kind(text)
     return found.pop() if len(found) == 1 else None
 
 
 GREETING = re.compile(r"(你好|您好|hi|hello|在吗|在不在|有人吗|老师好)[\s!！。.~，,?？]*", re.IGNORECASE)
+
+# "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
+# never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
+MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频|语音|录音|附件|证据|文件)"
+SEND_WORD = r"(?:发|传|上传|提交|附上?|给你们|发给你们|发过来|发送)"
+HOW_WORD = r"(?:怎么|咋|怎样|如何|在哪|哪里|哪儿|能不能|可不可以|可以|能否|能|行不行|方便)"
+MEDIA_HOW = re.compile(rf"^(?:请问|问下|问一下|那|我)?(?:{HOW_WORD}.{{0,3}}{SEND_WORD}.{{0,2}}{MEDIA_WORD}|"
+                       rf"{MEDIA_WORD}.{{0,4}}{HOW_WORD}.{{0,2}}{SEND_WORD}|{MEDIA_WORD}.{{0,4}}{SEND_WORD}.{{0,3}}(?:吗|嘛|么)|"
+                       rf"{SEND_WORD}.{{0,2}}{MEDIA_WORD}.{{0,3}}(?:吗|嘛|么))"
+                       r"[^\u4e00-\u9fff]*(?:吗|嘛|呢|么|啊|呀|吧|的)?[\s?？。.!！~]*$")
+MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0,30}\b(?:send|upload|attach|share)\b"
+                          r"[^.!?]{0,20}\b(?:photos?|pictures?|pics?|images?|videos?|voice|recordings?|files?|evidence)\b"
+                          r"[^.!?]{0,20}[\s?.!]*$", re.I)
+
+
+def asks_how_to_send(text: str) -> bool:
+    """Whether a message only asks how (or whether) photos, voice or video can be sent."""
+    t = normalise(text)
+    return bool(han_count(t) <= 14 and MEDIA_HOW.search(t) or MEDIA_HOW_EN.search(t))
+
+
+# English words at a Chinese question count as words (Intake._tells); an English sentence switches the replies.
+EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+EN_KINDS = (("complaint", re.compile(r"\bcomplain(?:t|ts|ing)?\b|\breport\b", re.I)),
+            ("suggestion", re.compile(r"\bsuggest(?:ion|ions)?\b|\bpropos(?:e|al)\b", re.I)),
+            ("inquiry", re.compile(r"\b(?:question|enquiry|inquiry)\b", re.I)),
+            ("praise", re.compile(r"\b(?:praise|thank|thanks|compliment)\b", re.I)))
+
+
+def english_kind(text: str) -> str | None:
+    """The one kind an English reply names (I want to complain, it's a question), else None."""
+    found = {kind for kind, pattern in EN_KINDS if pattern.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+# The question's own words in English (it is a complaint, I want to make a …): they belong to the answer.
+EN_KIND_NAMED = re.compile(r"\b(?:i|i'm|im|it|it's|its|this|that|is|am|a|an|my|want|would|like|to|make|send|file|"
+                           r"just|please|ok|okay|yes|no|about|type|kind|number|one)\b", re.I)
+
+
+def english_words(text: str) -> int:
+    return len(EN_WORD.findall(text))
+
+
+def in_english(text: str) -> bool:
+    """A sentence in English (three words or more, no Chinese): the replies follow it."""
+    return english_words(text) >= 3 and not han_count(text)
 
 
 def han_count(text: str) -> int:
@@ -372,8 +436,32 @@ class Intake:
         return None
 
     def _begin(self, d: Draft, inbound: Inbound):
+        if inbound.kind == "text" and asks_how_to_send(inbound.text):  # nothing written yet: nothing to keep
+            return None, d.to_dict(), [Reply(texts.pick("MEDIA_HOW_NEW", "en" if in_english(inbound.text) else d.lang))]
+        if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
+            name = self.s.school_names([d.school])[0]
+            return self._out("describe", d, [Reply(texts.SCHOOL_TAKEN.format(school=name) + "\n" + texts.ASK_MORE)])
         self._collect(inbound, d)
         return self._advance(d, [])
+
+    def _take_school(self, text: str, d: Draft) -> bool:
+        """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
+        school, at whatever question it is typed: taken as such, never added to the message."""
+        if not text:
+            return False
+        code = self.s.find_school(text)
+        if code is None:
+            return False
+        name = self.s.school_names([code])[0]
+        if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
+            return False  # a guess from a few characters, or the name inside a story: not this
+        if self._tells(SCHOOL_WORDS.sub("", text.replace(name, "")).strip(PUNCT)):
+            return False  # more than the name: the story (the router reads the school from it)
+        if d.school is None and d.kind != "praise":
+            d.anonymous = None  # decided while no school was named: the school may now be told, so ask
+        d.school, d.school_from, d.school_options = code, "asked", []
+        d.similar_checked = False
+        return True
 
     # -- one message within the conversation --------------------------------------------------------------
     def step(self, state: str, data: dict, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
@@ -386,6 +474,10 @@ class Intake:
             return self._out(state, d, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
+        if asks_how_to_send(text):  # answered; the message in progress is unchanged
+            return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+        if in_english(text):  # the person writes English now: answered in English where we can
+            d.lang = "en"
         if state in DETOURS:
             detour = DETOURS[state]
             text = self._by_label(detour, text, d)
@@ -403,6 +495,8 @@ class Intake:
         return self._answer(state, text, d, inbound)
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
+        if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
+            return self._advance(d, [Reply(texts.SCHOOL_TAKEN.format(school=self.s.school_names([d.school])[0]))])
         text = self._by_label(STEP[state], text, d)
         if state != "describe" and not self._is_answer(STEP[state], text, d):
             # People often tell their story in several messages: words where an answer was expected are
@@ -413,7 +507,7 @@ class Intake:
                     category=texts.CATEGORY_NAMES.get(self.s.route(inbound.text)["category"], "其他")))])
             self._collect(inbound, d)
             d.similar_checked = d.similar_checked and state != "similar"  # its question is still open
-            return self._advance(d, [Reply(texts.SUPPLEMENTED)])
+            return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         return STEP[state].answer(self, text, d, inbound)
 
     def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
@@ -520,7 +614,7 @@ class Intake:
         d.held, d.back_to = None, None
         if n == 2:
             d.parts.append(held.strip())
-            return self._advance(d, [Reply(texts.SUPPLEMENTED)])
+            return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done.
         fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
         if d.school_from == "scene":
@@ -836,8 +930,8 @@ class Intake:
         t = normalise(text).strip(PUNCT)
         if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
             return False
-        core = han_count(FILLER.sub("", t))
-        if core >= SENTENCE_CHARS:
+        core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
+        if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
             return True
         if core < 2:
             return False
@@ -853,6 +947,10 @@ class Intake:
         if choice(text, 4):
             return ""
         named = named_kind(text)
+        if named and not han_count(text):  # "I want to complain": the answer and the question's words
+            for _kind, pattern in EN_KINDS:
+                text = pattern.sub("", text)
+            return EN_KIND_NAMED.sub("", text)
         return KIND_NAMED.sub("", text) if named else None
 
     def _read_focus(self, text: str, d: Draft) -> str | None:

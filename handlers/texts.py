@@ -38,6 +38,11 @@ STATE_NAMES = {
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到附件。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
+SCHOOL_TAKEN = "好的，涉及学校：{school}。"
+# How to send pictures, voice and video in the account's chat (WeChat's own input bar), and where they go.
+MEDIA_HOW_STEPS = "发图片或视频：点输入框右边的“＋”，选“相册”或“拍摄”。\n发语音：点输入框左边的话筒图标，按住说话。"
+MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您正在填写的留言里，已写的内容不变。"
+MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
 ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请回复数字。"
 ASK_KIND_AGAIN = "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"
@@ -477,6 +482,13 @@ EN = {
     "URGENT_SUBMITTED": "The supervisor in charge has been told at once. {hotlines}",
     "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
                       "urgent.",
+    "SUPPLEMENTED": "Added to your message.",
+    "MEDIA_HOW": "To send a photo or video, tap \"+\" to the right of the input box and choose Album or Camera; to "
+                 "send voice, tap the microphone on the left and hold to talk. What you send is attached to the "
+                 "message you are writing; your text stays as it is.",
+    "MEDIA_HOW_NEW": "To send a photo or video, tap \"+\" to the right of the input box and choose Album or "
+                     "Camera; to send voice, tap the microphone on the left and hold to talk. Please first describe "
+                     "what happened in words; photos, voice and video you send then are attached to your message.",
 }
 HOTLINES_EN = {
     HOTLINE_LIFE: "If someone is thinking of ending their life or has hurt themselves, call 120 or 110 now and stay "

@@ -1,0 +1,98 @@
+"""Rough edges found when parents used the conversation (issue: convo), each as a short dialogue through the
+sandbox: WeChat's encrypted XML over real HTTP, the shipped router, the demo directory and staff."""
+from __future__ import annotations
+
+import pytest
+
+from handlers.intake import asks_how_to_send, infer_kind
+from storage import tickets
+from tests.dialog import talk, talk_all
+
+PARENT = "o_parent_convo"
+
+
+async def filed(d, reply: str) -> dict:
+    """Answer the remaining questions plainly (no phone, not known to the school) and submit; the ticket."""
+    for _ in range(6):
+        if "受理编号" in reply or "Ticket number" in reply:
+            break
+        answer = "1" if ("回复 1 提交" in reply or "Reply 1 to submit" in reply) else \
+            "0" if ("联系电话" in reply or "phone number" in reply) else "2"
+        reply = await talk_all(d, PARENT, answer)
+    [t] = await d.db(lambda db: [tickets._decode(r) for r in db.query("SELECT * FROM tickets")])
+    return t
+
+
+# -- 1: harm told by its outcome is a complaint; nobody is asked whether it is praise -------------------------------
+@pytest.mark.parametrize("text", ["老师把我娃打出血了", "班主任把孩子脸扇肿了", "孩子胳膊被老师掐紫了，这正常吗？",
+                                  "同桌把孩子推倒，膝盖摔伤了"])
+def test_harm_by_its_outcome_reads_as_a_complaint(text):
+    assert infer_kind(text) == "complaint"
+
+
+@pytest.mark.parametrize("text", ["孩子今天打篮球扭伤了", "孩子在操场摔伤了，保险怎么报", "孩子打针后手臂肿了"])
+def test_an_accident_is_not_someones_harm(text):
+    assert infer_kind(text) != "complaint"
+
+
+async def test_a_child_hit_till_bleeding_is_not_asked_the_kind(dialog):
+    reply = await talk(dialog, PARENT, "老师把我娃打出血了", expect=["110", "哪所学校"], absent="1 投诉")
+    reply = await talk(dialog, PARENT, "江南区实验小学", absent="1 投诉")
+    t = await filed(dialog, reply)
+    assert t["kind"] == "complaint" and t["text"] == "老师把我娃打出血了" and t["school_code"] == "jn-syxx"
+
+
+# -- 2: a school's name typed at another question is the school, not more of the story ---------------------------
+async def test_a_school_name_at_the_kind_question_is_the_school(dialog):
+    await talk(dialog, PARENT, "孩子学校食堂饭菜里有虫子", expect="1 投诉")
+    await talk(dialog, PARENT, "江南区实验小学", expect=["涉及学校：江南区实验小学", "1 投诉"], absent="已补充")
+    reply = await talk(dialog, PARENT, "1", absent="哪所学校")
+    t = await filed(dialog, reply)
+    assert t["text"] == "孩子学校食堂饭菜里有虫子" and t["school_code"] == "jn-syxx"
+
+
+async def test_a_school_name_as_the_first_words_is_the_school(dialog):
+    await talk(dialog, PARENT, "江南区实验小学", expect=["涉及学校：江南区实验小学", "具体说说"])
+    reply = await talk(dialog, PARENT, "学校要求每个学生交300元资料费，不给收据", absent="哪所学校")
+    t = await filed(dialog, reply)
+    assert t["text"] == "学校要求每个学生交300元资料费，不给收据" and t["school_code"] == "jn-syxx"
+
+
+# -- 3: "how do I send a photo?" is answered at any point; the draft stays as it was -----------------------------------
+@pytest.mark.parametrize("text", ["图片在哪发", "怎么发照片", "可以发视频吗", "照片怎么上传？", "能发语音吗",
+                                  "How do I send a photo?"])
+def test_questions_about_sending_media(text):
+    assert asks_how_to_send(text)
+
+
+@pytest.mark.parametrize("text", ["老师不让孩子发照片，还没收了手机", "学校要求家长每天发视频打卡，太累了",
+                                  "图书馆什么时候开", "可以"])
+def test_stories_that_mention_media_are_not_that_question(text):
+    assert not asks_how_to_send(text)
+
+
+async def test_asking_how_to_send_a_photo_is_answered_and_the_draft_kept(dialog):
+    await talk(dialog, PARENT, "怎么发照片", expect="相册", absent="具体说说")  # before any message: nothing kept
+    await talk(dialog, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(dialog, PARENT, "图片在哪发", expect=["相册", "话筒", "哪所学校"], absent="已补充")
+    await talk(dialog, PARENT, "江南区实验小学", expect="联系电话")
+    await talk(dialog, PARENT, "可以发视频吗", expect=["相册", "联系电话"], absent="已补充")
+    t = await filed(dialog, await talk(dialog, PARENT, "0"))
+    assert t["text"] == "学校乱收资料费300元，不给收据，我要投诉"
+
+
+# -- 6: English at a Chinese question is words, and the replies follow it --------------------------------------
+async def test_english_at_the_kind_question_is_read_like_chinese(dialog):
+    await talk(dialog, PARENT, "孩子学校食堂饭菜里有虫子", expect="1 投诉")
+    await talk(dialog, PARENT, "I want to complain", expect="Which school", absent=["1–4", "1 投诉"])
+    t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学", expect="phone number"))
+    assert t["kind"] == "complaint" and t["text"] == "孩子学校食堂饭菜里有虫子"
+
+
+async def test_an_english_sentence_at_a_chinese_question_is_kept(dialog):
+    await talk(dialog, PARENT, "孩子学校食堂饭菜里有虫子", expect="1 投诉")
+    reply = await talk(dialog, PARENT, "the rice had worms in it twice this week",
+                       expect=["Added to your message", "1 a complaint"])
+    await talk(dialog, PARENT, "1", expect="Which school")
+    t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学"))
+    assert t["text"] == "孩子学校食堂饭菜里有虫子\nthe rice had worms in it twice this week", reply
