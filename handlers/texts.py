@@ -38,6 +38,8 @@ STATE_NAMES = {
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到附件。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
+# A file over the size kept (bot/media.py), told to its sender as soon as it is refused.
+MEDIA_TOO_LARGE = "您刚才发送的{what}超过{mb}MB，未能保存。请剪短后重新发送，或改发截图和文字说明。"
 SCHOOL_TAKEN = "好的，涉及学校：{school}。"
 # How to send pictures, voice and video in the account's chat (WeChat's own input bar), and where they go.
 MEDIA_HOW_STEPS = "发图片或视频：点输入框右边的“＋”，选“相册”或“拍摄”。\n发语音：点输入框左边的话筒图标，按住说话。"
@@ -276,7 +278,7 @@ ATTACH_LINK_GONE = ("链接已失效", "这个链接所属的账号已不是工�
 ATTACH_NOT_FOUND = ("没有找到附件", "没有这件留言或这个附件，或它已不在您的办理范围内。")
 ATTACH_MEDIA_FAILED = ("图片暂时无法取回",
                        "暂时无法从微信取回这张图片。群众发送的图片微信只保存3天；如发送不久，请稍后刷新重试。")
-ATTACH_EXPIRED = ("附件已过期", "群众发送的图片和语音微信只保存3天，这个附件在此期间未能保存下来。")
+ATTACH_EXPIRED = ("附件已过期", "群众发送的图片、语音和视频微信只保存3天，这个附件在此期间未能保存下来。")
 ATTACH_REFUSED = ("附件未保存", "这个文件过大或格式不对，未予保存。")
 ATTACH_FETCHING = ("附件正在保存", "这个附件正在从微信取回，请稍后刷新。")
 ATTACH_STATE = {"stored": "", "fetching": "正在保存", "expired": "已过期（微信只保存3天，未能保存）",
@@ -284,7 +286,8 @@ ATTACH_STATE = {"stored": "", "fetching": "正在保存", "expired": "已过期�
 ATTACH_DOWNLOAD = "下载语音"
 ATTACH_TITLE = "留言 {number} 的附件"
 ATTACH_NO_TEXT = "（没有识别出文字）"
-ATTACH_VIDEO = "视频请在微信公众平台后台查看。"
+ATTACH_VIDEO = "视频正在保存，请稍后刷新；也可在微信公众平台后台查看。"
+ATTACH_VIDEO_DOWNLOAD = "下载视频"
 ATTACH_MAP = "地图"
 ATTACH_NONE = "这件留言没有附件。"
 IDENTITY_HIDDEN = "留言人：匿名（群众要求对学校保密）"
