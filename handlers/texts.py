@@ -109,6 +109,12 @@ SUBMITTED_PRAISE = (
 )
 URGENT_SUMMARY = "紧急事项：1个工作日内办结，提交后将同时报告主管负责人。"
 URGENT_SUBMITTED = "已同时报告主管负责人。{hotlines}"
+# The numbers, checked against public notices (2026-11): 110 police and 120 ambulance (emergency lines, never merged
+# into 12345); 12345 政务服务便民热线 (国务院办公厅《关于进一步优化地方政务服务便民热线的指导意见》, 2021); 12355
+# 青少年服务台, the Communist Youth League's line for minors' rights and psychological help (gqt.org.cn, 2005);
+# 12356 全国统一心理援助热线 (国家卫生健康委《关于应用“12356”全国统一心理援助热线电话号码的通知》, Dec 2024, every
+# region connected by 1 May 2025); 12315 市场监管 complaints, food safety included (the old food and drug line
+# 12331 is no longer given).
 HOTLINE_DANGER = "如孩子正面临危险，请立即拨打110。"
 HOTLINE_YOUTH = "如孩子受到欺凌或需要心理支持，可拨打12355青少年服务台。"
 HOTLINE_FOOD = "如出现食物中毒症状，请立即就医；食品安全问题也可拨打12315。"
