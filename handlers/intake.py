@@ -230,6 +230,10 @@ def bare(text: str) -> str:
     return re.sub(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$", "", text) or text
 
 
+# A reply that is only a kind (建议, 我要投诉, 算咨询吧), wherever it is typed.
+BARE_KIND = re.compile(r"^(?:我?(?:要|想)?|是|算|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
+
+
 def named_kind(text: str) -> str | None:
     """The one kind a short reply names (我要投诉, 建议吧, 改为咨询), else None."""
     wanted = re.search(r"(?:改为|改成|换成|应该是|应是|属于|算)(投诉|举报|建议|咨询|请问|表扬|感谢)", text)
@@ -242,7 +246,9 @@ def named_kind(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-GREETING = re.compile(r"(你好|您好|hi|hello|在吗|在不在|有人吗|老师好)[\s!！。.~，,?？]*", re.IGNORECASE)
+# 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
+GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|hi|hello|"
+                      r"在吗|在不在|有人吗|有人在吗)[\s!！。.~，,?？]*)+", re.IGNORECASE)
 
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
 # never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
@@ -497,6 +503,12 @@ class Intake:
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(texts.SCHOOL_TAKEN.format(school=self.s.school_names([d.school])[0]))])
+        bare_kind = BARE_KIND.match(text)
+        if bare_kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
+            if d.kind == "praise":  # praise asked neither phone nor consent: another kind asks both
+                d.anonymous = None
+            d.kind, d.kind_from = dict(KIND_NAMES_ALL)[bare_kind.group(1)], "asked"
+            return self._advance(d, [Reply(texts.KIND_CHANGED.format(kind=texts.KIND_NAMES[d.kind]))])
         text = self._by_label(STEP[state], text, d)
         if state != "describe" and not self._is_answer(STEP[state], text, d):
             # People often tell their story in several messages: words where an answer was expected are
@@ -777,7 +789,8 @@ class Intake:
         text = d.text
         if d.kind_from != "asked":
             d.kind = infer_kind(text) or d.kind
-            named = d.kind and any(w in text for w in EXPLICIT[d.kind])
+            named = d.kind and (any(w in text for w in EXPLICIT[d.kind])  # said, or harm: no guess to correct
+                                or d.kind == "complaint" and any(p.search(text) for p in DECISIVE))
             d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
         decision = self.s.route(text)
         d.routing = decision
@@ -864,7 +877,9 @@ class Intake:
                 phone=mask_phone(d.phone) if d.phone else "none", days=plan.days, due=plan.due_text)
         kind = texts.KIND_NAMES[d.kind]
         lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
-                 + (texts.KIND_GUESSED if d.kind_from == "words" else "")]
+                 + (texts.KIND_GUESSED.format(other="”“".join(  # the two most likely others, never the same kind
+                     ["改为" + texts.KIND_NAMES[k] for k in ("suggestion", "inquiry", "complaint") if k != d.kind][:2]))
+                    if d.kind_from == "words" else "")]
         if len(d.matters) > 1 and d.kind != "praise":
             names = [texts.CATEGORY_NAMES.get(c, c) + ("（为主）" if c == d.category else "") for c in d.matters]
             lines.append("涉及事项：" + "、".join(names))

@@ -96,3 +96,38 @@ async def test_an_english_sentence_at_a_chinese_question_is_kept(dialog):
     await talk(dialog, PARENT, "1", expect="Which school")
     t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学"))
     assert t["text"] == "孩子学校食堂饭菜里有虫子\nthe rice had worms in it twice this week", reply
+
+
+# -- found in the demo ------------------------------------------------------------------------------------------
+async def test_a_greeting_with_a_title_is_not_part_of_the_message(dialog):
+    await talk(dialog, PARENT, "你好老师", expect="具体说说")
+    reply = await talk(dialog, PARENT, "我想问下孩子转学要什么手续")
+    t = await filed(dialog, reply)
+    assert t["text"] == "我想问下孩子转学要什么手续"
+
+
+async def test_a_guessed_kind_is_never_offered_as_its_own_correction(dialog):
+    await talk(dialog, PARENT, "你好", expect="具体说说")  # (a first message may get a common question's answer)
+    reply = await talk(dialog, PARENT, "我想问下孩子转学要什么手续，我们是外地户口")
+    for _ in range(4):
+        if "请核对" in reply:
+            break
+        reply = await talk(dialog, PARENT, "0")
+    assert "类型：咨询（按您的描述归类；如不对，可回复“改为建议”“改为投诉”等）" in reply, reply
+
+
+async def test_a_bare_kind_at_the_school_question_is_the_kind(dialog):
+    await talk(dialog, PARENT, "每人200块说是买资料的 不交不让上课", expect="哪所学校")
+    await talk(dialog, PARENT, "建议", expect=["已改为建议", "哪所学校"], absent="没有找到")
+    t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学"))
+    assert t["kind"] == "suggestion" and t["text"] == "每人200块说是买资料的 不交不让上课"
+
+
+async def test_harm_is_not_shown_as_a_guess_to_correct(dialog):
+    await talk(dialog, PARENT, "老师把我娃打出血了", expect="哪所学校")
+    reply = await talk_all(dialog, PARENT, "江南区实验小学")
+    for _ in range(3):
+        if "请核对" in reply:
+            break
+        reply = await talk_all(dialog, PARENT, "0" if "联系电话" in reply else "2")
+    assert "类型：投诉\n" in reply and "改为" not in reply, reply
