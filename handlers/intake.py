@@ -71,8 +71,10 @@ HARM = re.compile(r"(?:打(?![篮排羽乒网足球针疫扫卡印电工车游�
                   r"(?:出血|流血|见血|血了|肿|紫|青了|淤青|瘀青|伤|骨折|破了|破皮|晕|聋|掉了|红了|印子)")
 # What makes a message a complaint besides its words (KIND_WORDS): one list, counted by _count and decisive
 # where it is decisive (DECISIVE).
-GRIEVANCES = (NOBODY_ACTS, HARM)
-DECISIVE = (HARM,)
+HARM_EN = re.compile(r"\b(?:bull(?:y|ied|ies|ying)|hit|hits|hitting|beat|beaten|beating|slap(?:ped|s)?|kick(?:ed|s)?|"
+                     r"punch(?:ed|es)?|hurt|injured|abus(?:e|ed|ing)|threaten(?:ed|s)?)\b", re.I)
+GRIEVANCES = (NOBODY_ACTS, HARM, HARM_EN)
+DECISIVE = (HARM, HARM_EN)
 
 
 def _count(text: str, kind: str) -> int:
@@ -482,8 +484,8 @@ class Intake:
         text = normalise(inbound.text)
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
             return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
-        if in_english(text):  # the person writes English now: answered in English where we can
-            d.lang = "en"
+        if in_english(text) and d.lang:  # writes English now: answered in English where we can (the first
+            d.lang = "en"                # words' language is the router's, with the English welcome)
         if state in DETOURS:
             detour = DETOURS[state]
             text = self._by_label(detour, text, d)

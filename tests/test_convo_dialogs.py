@@ -25,7 +25,8 @@ async def filed(d, reply: str) -> dict:
 
 # -- 1: harm told by its outcome is a complaint; nobody is asked whether it is praise -------------------------------
 @pytest.mark.parametrize("text", ["老师把我娃打出血了", "班主任把孩子脸扇肿了", "孩子胳膊被老师掐紫了，这正常吗？",
-                                  "同桌把孩子推倒，膝盖摔伤了"])
+                                  "同桌把孩子推倒，膝盖摔伤了", "Two boys hit my son and the teacher did nothing",
+                                  "My daughter was bullied again, what should I do?"])
 def test_harm_by_its_outcome_reads_as_a_complaint(text):
     assert infer_kind(text) == "complaint"
 
@@ -131,3 +132,9 @@ async def test_harm_is_not_shown_as_a_guess_to_correct(dialog):
             break
         reply = await talk_all(dialog, PARENT, "0" if "联系电话" in reply else "2")
     assert "类型：投诉\n" in reply and "改为" not in reply, reply
+
+
+async def test_english_after_a_greeting_is_welcomed_and_asked_in_english(dialog):
+    await talk(dialog, PARENT, "hello", expect="具体说说")
+    await talk_all(dialog, PARENT, "My son was bullied at school yesterday, two boys hit him",
+                   expect=["thank you for writing", "call 110", "12355", "Which school"], absent="Is your message")
