@@ -259,7 +259,9 @@ SEND_WORD = r"(?:发|传|上传|提交|附上?|给你们|发给你们|发过来|
 HOW_WORD = r"(?:怎么|咋|怎样|如何|在哪|哪里|哪儿|能不能|可不可以|可以|能否|能|行不行|方便)"
 MEDIA_HOW = re.compile(rf"^(?:请问|问下|问一下|那|我)?(?:{HOW_WORD}.{{0,3}}{SEND_WORD}.{{0,2}}{MEDIA_WORD}|"
                        rf"{MEDIA_WORD}.{{0,4}}{HOW_WORD}.{{0,2}}{SEND_WORD}|{MEDIA_WORD}.{{0,4}}{SEND_WORD}.{{0,3}}(?:吗|嘛|么)|"
-                       rf"{SEND_WORD}.{{0,2}}{MEDIA_WORD}.{{0,3}}(?:吗|嘛|么))"
+                       rf"{SEND_WORD}.{{0,2}}{MEDIA_WORD}.{{0,3}}(?:吗|嘛|么)|"
+                       rf"{MEDIA_WORD}.{{0,2}}{SEND_WORD}(?:不了|不出去|不上去?|失败).{{0,4}}|"  # 图片发不出去怎么办
+                       rf"{SEND_WORD}(?:不了|不出去|不上去?){MEDIA_WORD}.{{0,4}})"
                        r"[^\u4e00-\u9fff]*(?:吗|嘛|呢|么|啊|呀|吧|的)?[\s?？。.!！~]*$")
 MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0,30}\b(?:send|upload|attach|share)\b"
                           r"[^.!?]{0,20}\b(?:photos?|pictures?|pics?|images?|videos?|voice|recordings?|files?|evidence)\b"

@@ -61,7 +61,7 @@ async def test_a_school_name_as_the_first_words_is_the_school(dialog):
 
 # -- 3: "how do I send a photo?" is answered at any point; the draft stays as it was -----------------------------------
 @pytest.mark.parametrize("text", ["图片在哪发", "怎么发照片", "可以发视频吗", "照片怎么上传？", "能发语音吗",
-                                  "How do I send a photo?"])
+                                  "How do I send a photo?", "图片发不出去怎么办", "发不了视频"])
 def test_questions_about_sending_media(text):
     assert asks_how_to_send(text)
 
