@@ -3,7 +3,7 @@
 The steps are declared once, in order, in `STEPS` (state, whether it is still needed, what to ask, how an
 answer is taken); `Intake._advance` asks the first step still needed, so a step is asked only when it matters:
 
-    describe -> kind -> focus (two matters) -> out_of_scope -> school -> similar -> phone -> anonymity -> confirm
+    describe -> out_of_scope -> kind -> focus (two matters) -> school -> similar -> phone -> anonymity -> confirm
 
 `DETOURS` are the questions that interrupt the path and return to it: a message that looks like a new matter
 (new_matter), a reply that could be a rating of a resolved ticket (rating), and an earlier unsubmitted message
@@ -1038,14 +1038,14 @@ def _always(i: Intake, d: Draft) -> bool:
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION, Intake._ask_describe, Intake._ask_describe,
          Intake._on_describe),
-    Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
-         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
-    Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
-         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
          lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2,
          Intake._read_yes_no),
+    Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
+         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
+    Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
+         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
          Intake._read_school),

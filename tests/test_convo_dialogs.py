@@ -138,3 +138,8 @@ async def test_english_after_a_greeting_is_welcomed_and_asked_in_english(dialog)
     await talk(dialog, PARENT, "hello", expect="具体说说")
     await talk_all(dialog, PARENT, "My son was bullied at school yesterday, two boys hit him",
                    expect=["thank you for writing", "call 110", "12355", "Which school"], absent="Is your message")
+
+
+async def test_a_matter_for_another_department_is_referred_before_any_question(dialog):
+    await talk(dialog, PARENT, "小区楼下烧烤摊太吵了 晚上睡不着", expect="12345", absent="1 投诉")
+    await talk(dialog, PARENT, "2", expect="本次不提交")
