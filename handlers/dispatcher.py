@@ -149,6 +149,12 @@ class Dispatcher:
         replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, turn.inbound.text)
         if replies is not None and turn.user.get("role") in STAFF_ROLES:
             replies = [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
+        elif replies and replies[-1].to is None:  # 查询 in the middle of writing: the draft waits, and says so
+            conv = conversations.get(turn.db, turn.inbound.openid, self.clock.now())
+            if conv and conv["flow"] == "intake" and not conv["expired"]:
+                more = self._intake(turn.db, turn.inbound.openid).reminder(conv["state"], conv["data"])
+                if more:
+                    replies = [*replies[:-1], Reply(replies[-1].text + "\n\n" + more, None, replies[-1].extra)]
         return replies
 
     def step_campaign(self, turn: "Turn") -> list[Reply] | None:

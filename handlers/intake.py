@@ -837,6 +837,11 @@ class Intake:
         step = STEP.get(state) or DETOURS[state]
         return step.again(self, d)
 
+    def reminder(self, state: str, data: dict) -> str:
+        """The draft is still there, and its open question: said after a command answered mid-draft (查询)."""
+        d = Draft.from_dict(data)
+        return texts.DRAFT_KEPT + "\n" + self._again(state, d) if state in STEP or state in DETOURS else ""
+
     # -- what each step asks ------------------------------------------------------------------------------
     def _ask_describe(self, d: Draft) -> str:
         return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else texts.ASK_MORE

@@ -143,3 +143,11 @@ async def test_english_after_a_greeting_is_welcomed_and_asked_in_english(dialog)
 async def test_a_matter_for_another_department_is_referred_before_any_question(dialog):
     await talk(dialog, PARENT, "小区楼下烧烤摊太吵了 晚上睡不着", expect="12345", absent="1 投诉")
     await talk(dialog, PARENT, "2", expect="本次不提交")
+
+
+async def test_a_query_in_the_middle_of_writing_says_the_draft_waits(dialog):
+    await talk(dialog, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(dialog, PARENT, "查询", expect=["还没有提交过留言", "您正在填写的留言还在", "哪所学校"])
+    t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学", expect="联系电话"))
+    assert t["text"] == "学校乱收资料费300元，不给收据，我要投诉"
+    await talk(dialog, PARENT, "查询", expect=t["number"], absent="正在填写")
