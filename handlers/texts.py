@@ -116,6 +116,7 @@ URGENT_SUBMITTED = "已同时报告主管负责人。{hotlines}"
 # region connected by 1 May 2025); 12315 市场监管 complaints, food safety included (the old food and drug line
 # 12331 is no longer given).
 HOTLINE_DANGER = "如孩子正面临危险，请立即拨打110。"
+HOTLINE_INJURY = "孩子受了伤，请先带孩子就医（情况紧急请拨打120），并保留病历和伤情照片。"
 HOTLINE_YOUTH = "如孩子受到欺凌或需要心理支持，可拨打12355青少年服务台。"
 HOTLINE_FOOD = "如出现食物中毒症状，请立即就医；食品安全问题也可拨打12315。"
 HOTLINE_LIFE = "如有人有轻生的念头或已经伤害自己，请立即拨打120或110，并请身边的人陪着；心理援助可拨打12356心理援助热线。"
@@ -131,6 +132,7 @@ HOTLINE_WORDS = {
                      "missing", "find my", "ran away", "run away", "hit", "beat", "hurt", "injur", "abus", "rape", "molest",
                      "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
+    HOTLINE_INJURY: ("血", "伤", "骨折", "肿", "紫", "晕", "injur", "bleed", "broken", "hurt"),
     HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "bull"),
     HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
                    "poison", "vomit", "diarrh", "吐了", "发烧", "头晕", "恶心", "不适", "threw up", "throwing up"),
@@ -503,6 +505,8 @@ HOTLINES_EN = {
     HOTLINE_LIFE: "If someone is thinking of ending their life or has hurt themselves, call 120 or 110 now and stay "
                   "with them; for psychological help call the 12356 hotline.",
     HOTLINE_DANGER: "If a child is in danger, call 110 now.",
+    HOTLINE_INJURY: "If the child is hurt, take them to a doctor first (call 120 in an emergency) and keep the "
+                    "medical records and photos of the injury.",
     HOTLINE_YOUTH: "If a child is bullied or needs someone to talk to, call the 12355 youth hotline.",
     HOTLINE_FOOD: "If anyone shows signs of food poisoning, see a doctor at once; food safety can also be "
                   "reported on 12315.",

@@ -37,7 +37,8 @@ def test_an_accident_is_not_someones_harm(text):
 
 
 async def test_a_child_hit_till_bleeding_is_not_asked_the_kind(dialog):
-    reply = await talk(dialog, PARENT, "老师把我娃打出血了", expect=["110", "哪所学校"], absent="1 投诉")
+    reply = await talk(dialog, PARENT, "老师把我娃打出血了", expect=["110", "先带孩子就医", "哪所学校"],
+                       absent="1 投诉")
     reply = await talk(dialog, PARENT, "江南区实验小学", absent="1 投诉")
     t = await filed(dialog, reply)
     assert t["kind"] == "complaint" and t["text"] == "老师把我娃打出血了" and t["school_code"] == "jn-syxx"
