@@ -26,6 +26,7 @@ from typing import Any, Callable
 from handlers import texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
+from handlers.routing.normalise import _converter as _t2s  # the router's own OpenCC t2s, built once
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
@@ -52,8 +53,13 @@ PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 def normalise(text: str) -> str:
-    """Full-width digits and letters to ASCII, spaces trimmed: what a phone keyboard sends varies."""
-    return unicodedata.normalize("NFKC", text).strip()
+    """Full-width digits and letters to ASCII, traditional characters to simplified (學校 = 学校, as the router
+    reads them), spaces trimmed: what a phone keyboard sends varies. For reading only: the words kept are as typed."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    return _t2s().convert(well_formed(t)) if HAN.search(t) else t
+
+
+HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 # Saying the kind outright decides it, whatever else the message contains ("…合理吗？我要投诉").
@@ -380,7 +386,8 @@ class Plan:
 @dataclass(frozen=True)
 class Step:
     """One question of the conversation: its state name, whether it still needs asking, the full question,
-    the short reminder of it, how an answer is taken, and how many numbered options it offers (a bare
+    the reminder of it after an attachment or a detour (the question itself, shortened only where it is long:
+    the summary's choices; "请回复 1 或 2" alone says nothing), how an answer is taken, and how many numbered options it offers (a bare
     digit that is also a valid answer here is ambiguous when a rating is pending)."""
 
     state: str
@@ -739,6 +746,8 @@ class Intake:
             return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
         if not re.search(r"\d", text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(texts.PHONE_PLEASE)])
+        if UNSURE.search(text) and not re.search(r"\d", text):  # 不知道啊: no wrong number -- asked again
+            return self._out("phone", d, [Reply(_t(d, "ASK_PHONE"))])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
@@ -792,9 +801,10 @@ class Intake:
         what the whole message says."""
         text = d.text
         if d.kind_from != "asked":
-            d.kind = infer_kind(text) or d.kind
-            named = d.kind and (any(w in text for w in EXPLICIT[d.kind])  # said, or harm: no guess to correct
-                                or d.kind == "complaint" and any(p.search(text) for p in DECISIVE))
+            plain = normalise(text)  # 打傷 reads as 打伤
+            d.kind = infer_kind(plain) or d.kind
+            named = d.kind and (any(w in plain for w in EXPLICIT[d.kind])  # said, or harm: no guess to correct
+                                or d.kind == "complaint" and any(p.search(plain) for p in DECISIVE))
             d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
         decision = self.s.route(text)
         d.routing = decision
@@ -1045,7 +1055,7 @@ STEPS: tuple[Step, ...] = (
          Intake._on_describe),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
-         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2,
+         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "OUT_OF_SCOPE"), Intake._on_out_of_scope, lambda d: 2,
          Intake._read_yes_no),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
@@ -1054,7 +1064,7 @@ STEPS: tuple[Step, ...] = (
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
          Intake._read_school),
-    Step("similar", Intake._needs_similar, Intake._ask_similar, lambda i, d: _t(d, "CHOOSE_1_2"),
+    Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter),
     Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: _t(d, "ASK_PHONE"),
          lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone, read=Intake._read_phone),

@@ -6,7 +6,7 @@ import pytest
 
 from handlers.intake import asks_how_to_send, infer_kind
 from storage import tickets
-from tests.dialog import talk, talk_all
+from tests.dialog import send, talk, talk_all
 
 PARENT = "o_parent_convo"
 
@@ -152,3 +152,24 @@ async def test_a_query_in_the_middle_of_writing_says_the_draft_waits(dialog):
     t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学", expect="联系电话"))
     assert t["text"] == "学校乱收资料费300元，不给收据，我要投诉"
     await talk(dialog, PARENT, "查询", expect=t["number"], absent="正在填写")
+
+
+async def test_traditional_characters_read_as_simplified(dialog):
+    await talk(dialog, PARENT, "老師把我孩子打傷了", expect=["就医", "哪所学校"], absent="1 投诉")
+    t = await filed(dialog, await talk(dialog, PARENT, "江南區實驗小學", expect="联系电话"))
+    assert t["text"] == "老師把我孩子打傷了" and t["school_code"] == "jn-syxx" and t["kind"] == "complaint"
+
+
+async def test_words_without_a_number_at_the_phone_question_are_not_a_wrong_number(dialog):
+    await talk(dialog, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(dialog, PARENT, "江南区实验小学", expect="联系电话")
+    await talk(dialog, PARENT, "不知道啊", expect="如方便，请留下联系电话", absent="格式不对")
+    await talk(dialog, PARENT, "1380013", expect="格式不对")
+
+
+async def test_after_an_attachment_a_numbered_question_is_asked_in_full(dialog):
+    await talk(dialog, PARENT, "小区楼下烧烤摊太吵了 晚上睡不着", expect="12345")
+    await talk(dialog, PARENT, "怎么发照片", expect=["相册", "12345", "回复 1"])
+
+    reply = await send(dialog, PARENT, type="image")
+    assert "已附上图片" in reply and "12345" in reply and "回复 1" in reply, reply
