@@ -488,7 +488,8 @@ class Intake:
         if inbound.kind in ("image", "voice", "video", "location", "link") and not (
                 inbound.kind == "voice" and inbound.text):
             self._collect(inbound, d)
-            return self._out(state, d, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
+            names = texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES
+            return self._out(state, d, [Reply(_t(d, "ATTACHED").format(what=names[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
@@ -893,7 +894,8 @@ class Intake:
         if d.lang == "en" and "SUMMARY" in texts.EN:  # the whole text here too, as in Chinese
             return texts.EN["SUMMARY"].format(
                 kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
-                phone=mask_phone(d.phone) if d.phone else "none", days=plan.days, due=plan.due_text)
+                phone=mask_phone(d.phone) if d.phone else "none",
+                days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due_text)
         kind = texts.KIND_NAMES[d.kind]
         lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
                  + (texts.KIND_GUESSED.format(other="”“".join(  # the two most likely others, never the same kind

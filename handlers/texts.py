@@ -484,7 +484,7 @@ EN = {
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
     "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\nOffice in charge: {unit}\n"
-               "Phone: {phone}\nDeadline: {days} working days, by {due}\nReply 1 to submit, 2 to rewrite, "
+               "Phone: {phone}\nDeadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
                "3 to cancel.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
                  "We will tell you of every step; send \"查询\" (query) to see the progress.",
@@ -494,6 +494,7 @@ EN = {
     "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
+    "ATTACHED": "{what} attached.",
     "MEDIA_HOW": "To send a photo or video, tap \"+\" to the right of the input box and choose Album or Camera; to "
                  "send voice, tap the microphone on the left and hold to talk. What you send is attached to the "
                  "message you are writing; your text stays as it is.",
@@ -512,6 +513,8 @@ HOTLINES_EN = {
                   "reported on 12315.",
     HOTLINE_BUREAU: "Education bureau hotline: {phone}.",
 }
+MEDIA_NAMES_EN = {"image": "Picture", "voice": "Voice message", "video": "Video", "location": "Location",
+                  "link": "Link"}
 KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}
 
 

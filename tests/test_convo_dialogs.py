@@ -84,6 +84,16 @@ async def test_asking_how_to_send_a_photo_is_answered_and_the_draft_kept(dialog)
 
 
 # -- 6: English at a Chinese question is words, and the replies follow it --------------------------------------
+async def test_an_english_writer_is_told_of_attachments_and_deadlines_in_english(dialog):
+    await talk_all(dialog, PARENT, "I want to complain, the school charges 300 yuan for books and gives no receipt",
+                   expect="Which school")
+    reply = await send(dialog, PARENT, type="image")
+    assert reply.startswith("Picture attached.\nWhich school"), reply
+    await talk(dialog, PARENT, "江南区实验小学", expect="phone number")
+    await talk(dialog, PARENT, "0")
+    await talk(dialog, PARENT, "2", expect=["Type: complaint", "Deadline: 7 working days, by"])
+
+
 async def test_english_at_the_kind_question_is_read_like_chinese(dialog):
     await talk(dialog, PARENT, "孩子学校食堂饭菜里有虫子", expect="1 投诉")
     await talk(dialog, PARENT, "I want to complain", expect="Which school", absent=["1–4", "1 投诉"])
