@@ -75,10 +75,9 @@ NOBODY_ACTS = re.compile(r"不管(?:不顾|不问)?(?=$|了|[\s。，,！!？?�
 HARM = re.compile(r"(?:打(?![篮排羽乒网足球针疫扫卡印电工车游听])|揍|掐|踢(?!球|毽)|踹|扇|抽(?![查签烟屉奖空血])|揪|拧|"
                   r"推(?![荐广销迟进行])|咬|砸|捏|戳|扔|罚(?![款钱])|拽|扯|勒|烫)[^。.！!？?；;\n]{0,8}?"
                   r"(?:出血|流血|见血|血了|肿|紫|青了|淤青|瘀青|伤|骨折|破了|破皮|晕|聋|掉了|红了|印子)")
-# What makes a message a complaint besides its words (KIND_WORDS): one list, counted by _count and decisive
-# where it is decisive (DECISIVE).
 HARM_EN = re.compile(r"\b(?:bull(?:y|ied|ies|ying)|hit|hits|hitting|beat|beaten|beating|slap(?:ped|s)?|kick(?:ed|s)?|"
                      r"punch(?:ed|es)?|hurt|injured|abus(?:e|ed|ing)|threaten(?:ed|s)?)\b", re.I)
+# What makes a message a complaint besides its words (KIND_WORDS): one list, counted by _count; harm decides it.
 GRIEVANCES = (NOBODY_ACTS, HARM, HARM_EN)
 DECISIVE = (HARM, HARM_EN)
 
@@ -264,13 +263,15 @@ MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频
 SEND_WORD = r"(?:发|传|上传|提交|附上?|给你们|发给你们|发过来|发送)"
 HOW_WORD = r"(?:怎么|咋|怎样|如何|在哪|哪里|哪儿|能不能|可不可以|可以|能否|能|行不行|方便)"
 MEDIA_HOW = re.compile(rf"^(?:请问|问下|问一下|那|我)?(?:{HOW_WORD}.{{0,3}}{SEND_WORD}.{{0,2}}{MEDIA_WORD}|"
-                       rf"{MEDIA_WORD}.{{0,4}}{HOW_WORD}.{{0,2}}{SEND_WORD}|{MEDIA_WORD}.{{0,4}}{SEND_WORD}.{{0,3}}(?:吗|嘛|么)|"
+                       rf"{MEDIA_WORD}.{{0,4}}{HOW_WORD}.{{0,2}}{SEND_WORD}|"
+                       rf"{MEDIA_WORD}.{{0,4}}{SEND_WORD}.{{0,3}}(?:吗|嘛|么)|"
                        rf"{SEND_WORD}.{{0,2}}{MEDIA_WORD}.{{0,3}}(?:吗|嘛|么)|"
                        rf"{MEDIA_WORD}.{{0,2}}{SEND_WORD}(?:不了|不出去|不上去?|失败).{{0,4}}|"  # 图片发不出去怎么办
                        rf"{SEND_WORD}(?:不了|不出去|不上去?){MEDIA_WORD}.{{0,4}})"
                        r"[^\u4e00-\u9fff]*(?:吗|嘛|呢|么|啊|呀|吧|的)?[\s?？。.!！~]*$")
-MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0,30}\b(?:send|upload|attach|share)\b"
-                          r"[^.!?]{0,20}\b(?:photos?|pictures?|pics?|images?|videos?|voice|recordings?|files?|evidence)\b"
+MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0,30}"
+                          r"\b(?:send|upload|attach|share)\b[^.!?]{0,20}"
+                          r"\b(?:photos?|pictures?|pics?|images?|videos?|voice|recordings?|files?|evidence)\b"
                           r"[^.!?]{0,20}[\s?.!]*$", re.I)
 
 
@@ -387,8 +388,8 @@ class Plan:
 class Step:
     """One question of the conversation: its state name, whether it still needs asking, the full question,
     the reminder of it after an attachment or a detour (the question itself, shortened only where it is long:
-    the summary's choices; "请回复 1 或 2" alone says nothing), how an answer is taken, and how many numbered options it offers (a bare
-    digit that is also a valid answer here is ambiguous when a rating is pending)."""
+    the summary's choices; "请回复 1 或 2" alone says nothing), how an answer is taken, and how many numbered
+    options it offers (a bare digit that is also a valid answer here is ambiguous when a rating is pending)."""
 
     state: str
     needed: Callable[["Intake", Draft], bool]
@@ -454,7 +455,8 @@ class Intake:
 
     def _begin(self, d: Draft, inbound: Inbound):
         if inbound.kind == "text" and asks_how_to_send(inbound.text):  # nothing written yet: nothing to keep
-            return None, d.to_dict(), [Reply(texts.pick("MEDIA_HOW_NEW", "en" if in_english(inbound.text) else d.lang))]
+            lang = "en" if in_english(inbound.text) else d.lang
+            return None, d.to_dict(), [Reply(texts.pick("MEDIA_HOW_NEW", lang))]
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(texts.SCHOOL_TAKEN.format(school=name) + "\n" + texts.ASK_MORE)])
