@@ -193,6 +193,9 @@ class Dispatcher:
                 return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
             answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
             if answered is not None:
+                welcome = _Services(self, db, inbound.openid).welcome()  # a first message: welcomed here too
+                if welcome and answered[0].to is None:
+                    answered = [Reply(welcome + "\n\n" + answered[0].text, None, answered[0].extra), *answered[1:]]
                 return [*prefix, *answered]
             school = self._scene_school(db, user.get("scene"))
             state, data, replies = intake.start(inbound, school)

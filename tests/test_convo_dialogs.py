@@ -183,3 +183,9 @@ async def test_after_an_attachment_a_numbered_question_is_asked_in_full(dialog):
 
     reply = await send(dialog, PARENT, type="image")
     assert "已附上图片" in reply and "12345" in reply and "回复 1" in reply, reply
+
+
+async def test_a_first_message_answered_from_the_common_questions_is_welcomed_once(dialog):
+    await talk(dialog, PARENT, "我想问下孩子转学要什么手续", expect=["欢迎关注", "转学办理流程", "1 解决了"])
+    await talk(dialog, PARENT, "1", absent="欢迎关注")
+    await talk(dialog, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校", absent="欢迎关注")
