@@ -521,8 +521,9 @@ class Intake:
         if bare_kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
             if d.kind == "praise":  # praise asked neither phone nor consent: another kind asks both
                 d.anonymous = None
+            said = texts.KIND_CHANGED if d.kind else texts.KIND_TAKEN
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[bare_kind.group(1)], "asked"
-            return self._advance(d, [Reply(texts.KIND_CHANGED.format(kind=texts.KIND_NAMES[d.kind]))])
+            return self._advance(d, [Reply(said.format(kind=texts.KIND_NAMES[d.kind]))])
         text = self._by_label(STEP[state], text, d)
         if state != "describe" and not self._is_answer(STEP[state], text, d):
             # People often tell their story in several messages: words where an answer was expected are

@@ -98,6 +98,7 @@ DRAFT_KEPT = "您正在填写的留言还在，可以接着填写。"
 HELD_TOO = "您补充的话已记下。"
 KIND_GUESSED = "（按您的描述归类；如不对，可回复“{other}”等）"
 KIND_CHANGED = "已改为{kind}。"
+KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_WHY = (

@@ -189,3 +189,11 @@ async def test_a_first_message_answered_from_the_common_questions_is_welcomed_on
     await talk(dialog, PARENT, "我想问下孩子转学要什么手续", expect=["欢迎关注", "转学办理流程", "1 解决了"])
     await talk(dialog, PARENT, "1", absent="欢迎关注")
     await talk(dialog, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校", absent="欢迎关注")
+
+
+async def test_a_kind_said_before_the_story_is_taken_not_changed(dialog):
+    await talk(dialog, PARENT, "你好", expect="具体说说")
+    await talk(dialog, PARENT, "投诉", expect=["按投诉办理", "具体说说"], absent="已改为")
+    await talk(dialog, PARENT, "孩子学校食堂饭菜里有虫子", expect="哪所学校", absent="1 投诉")
+    t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学"))
+    assert t["kind"] == "complaint" and t["text"] == "孩子学校食堂饭菜里有虫子"
