@@ -23,7 +23,7 @@ from handlers.deadlines import Watch
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import Draft, Intake, IntakeServices, Plan, normalise
+from handlers.intake import Draft, Intake, IntakeServices, Plan, asks_how_to_send, in_english, normalise
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
@@ -191,7 +191,10 @@ class Dispatcher:
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
-            answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
+            if inbound.kind == "text" and asks_how_to_send(text):  # answered; no message started, a kept one kept
+                answered = [Reply(texts.pick("MEDIA_HOW_NEW", "en" if in_english(text) else None))]
+            else:
+                answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
             if answered is not None:
                 welcome = _Services(self, db, inbound.openid).welcome()  # a first message: welcomed here too
                 if welcome and answered[0].to is None:

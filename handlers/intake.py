@@ -454,9 +454,6 @@ class Intake:
         return None
 
     def _begin(self, d: Draft, inbound: Inbound):
-        if inbound.kind == "text" and asks_how_to_send(inbound.text):  # nothing written yet: nothing to keep
-            lang = "en" if in_english(inbound.text) else d.lang
-            return None, d.to_dict(), [Reply(texts.pick("MEDIA_HOW_NEW", lang))]
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(texts.SCHOOL_TAKEN.format(school=name) + "\n" + texts.ASK_MORE)])

@@ -74,7 +74,7 @@ def test_stories_that_mention_media_are_not_that_question(text):
 
 
 async def test_asking_how_to_send_a_photo_is_answered_and_the_draft_kept(dialog):
-    await talk(dialog, PARENT, "怎么发照片", expect="相册", absent="具体说说")  # before any message: nothing kept
+    await talk(dialog, PARENT, "怎么发照片", expect=["欢迎关注", "相册"], absent="具体说说")  # nothing started
     await talk(dialog, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
     await talk(dialog, PARENT, "图片在哪发", expect=["相册", "话筒", "哪所学校"], absent="已补充")
     await talk(dialog, PARENT, "江南区实验小学", expect="联系电话")
@@ -197,3 +197,15 @@ async def test_a_kind_said_before_the_story_is_taken_not_changed(dialog):
     await talk(dialog, PARENT, "孩子学校食堂饭菜里有虫子", expect="哪所学校", absent="1 投诉")
     t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学"))
     assert t["kind"] == "complaint" and t["text"] == "孩子学校食堂饭菜里有虫子"
+
+
+async def test_asking_how_to_send_photos_on_coming_back_leaves_the_kept_message_as_it_was(dialog):
+    await talk(dialog, PARENT, "我要投诉有的学校以资料费名义乱收费", expect="哪所学校")
+    dialog.advance(31 * 60)
+    await dialog.sweep()
+    dialog.advance(86400)
+    await talk(dialog, PARENT, "怎么发照片", expect="相册", absent="上次没有提交")
+    await talk(dialog, PARENT, "你好", expect=["您上次没有提交的留言", "以资料费名义乱收费"])
+    reply = await talk(dialog, PARENT, "1", expect="哪所学校")
+    t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学"))
+    assert t["text"] == "我要投诉有的学校以资料费名义乱收费"
