@@ -124,6 +124,10 @@ def _t(d: "Draft", name: str) -> str:
     return texts.pick(name, d.lang)
 
 
+def _kind_name(d: "Draft") -> str:
+    return (texts.KIND_NAMES_EN if d.lang == "en" else texts.KIND_NAMES)[d.kind]
+
+
 def mask_phone(phone: str | None) -> str:
     if not phone:
         return texts.NO_PHONE
@@ -456,7 +460,8 @@ class Intake:
     def _begin(self, d: Draft, inbound: Inbound):
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
             name = self.s.school_names([d.school])[0]
-            return self._out("describe", d, [Reply(texts.SCHOOL_TAKEN.format(school=name) + "\n" + texts.ASK_MORE)])
+            return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
+                                                   + _t(d, "ASK_MORE"))])
         self._collect(inbound, d)
         return self._advance(d, [])
 
@@ -513,14 +518,14 @@ class Intake:
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
-            return self._advance(d, [Reply(texts.SCHOOL_TAKEN.format(school=self.s.school_names([d.school])[0]))])
+            return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         bare_kind = BARE_KIND.match(text)
         if bare_kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
             if d.kind == "praise":  # praise asked neither phone nor consent: another kind asks both
                 d.anonymous = None
-            said = texts.KIND_CHANGED if d.kind else texts.KIND_TAKEN
+            said = _t(d, "KIND_CHANGED") if d.kind else _t(d, "KIND_TAKEN")
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[bare_kind.group(1)], "asked"
-            return self._advance(d, [Reply(said.format(kind=texts.KIND_NAMES[d.kind]))])
+            return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
         text = self._by_label(STEP[state], text, d)
         if state != "describe" and not self._is_answer(STEP[state], text, d):
             # People often tell their story in several messages: words where an answer was expected are
@@ -719,7 +724,7 @@ class Intake:
             found = self.s.suggest_schools(text)
             d.school_options = [code for code, _name in found]
             if not found:
-                return self._out("school", d, [Reply(texts.SCHOOL_NOT_FOUND)])
+                return self._out("school", d, [Reply(_t(d, "SCHOOL_NOT_FOUND"))])
             return self._out("school", d, [Reply(self._ask_school(d))])
         d.school, d.school_from, d.school_options = code, "asked", []
         return self._advance(d, [])
@@ -786,7 +791,7 @@ class Intake:
             if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both
                 d.anonymous = None
             d.kind, d.kind_from = kind, "asked"
-            return self._advance(d, [Reply(texts.KIND_CHANGED.format(kind=texts.KIND_NAMES[kind]))])
+            return self._advance(d, [Reply(_t(d, "KIND_CHANGED").format(kind=_kind_name(d)))])
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
 
     def _finish(self, d: Draft, replies: list[Reply]):
@@ -855,7 +860,7 @@ class Intake:
 
     # -- what each step asks ------------------------------------------------------------------------------
     def _ask_describe(self, d: Draft) -> str:
-        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else texts.ASK_MORE
+        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else _t(d, "ASK_MORE")
 
     def _ask_focus(self, d: Draft) -> str:
         lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))

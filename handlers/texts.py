@@ -495,6 +495,13 @@ EN = {
     "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
+    "ASK_MORE": "Please tell us a little more: when and where it happened, and the school or people concerned, so "
+                "that we can pass it to the right office.",
+    "SCHOOL_TAKEN": "School noted: {school}.",
+    "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
+                        "or 0 if no particular school is concerned.",
+    "KIND_CHANGED": "Changed to {kind}.",
+    "KIND_TAKEN": "All right: {kind}.",
     "ATTACHED": "{what} attached.",
     "MEDIA_HOW": "To send a photo or video, tap \"+\" to the right of the input box and choose Album or Camera; to "
                  "send voice, tap the microphone on the left and hold to talk. What you send is attached to the "

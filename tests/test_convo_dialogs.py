@@ -209,3 +209,10 @@ async def test_asking_how_to_send_photos_on_coming_back_leaves_the_kept_message_
     reply = await talk(dialog, PARENT, "1", expect="哪所学校")
     t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学"))
     assert t["text"] == "我要投诉有的学校以资料费名义乱收费"
+
+
+async def test_an_english_writer_hears_of_the_school_in_english(dialog):
+    await talk_all(dialog, PARENT, "I want to complain, the school charges 300 yuan for books and gives no receipt",
+                   expect="Which school")
+    await talk(dialog, PARENT, "Sunshine", expect="could not find that school")
+    await talk(dialog, PARENT, "江南区实验小学", expect="phone number")
