@@ -30,18 +30,21 @@ def _server_overrides(args) -> dict:
     return {"server": server} if server else {}
 
 
-def _run_worker(config: Config, reuse_port: bool, clock=None) -> None:
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+        return uvloop.new_event_loop()
+    except ImportError:  # Windows: the standard loop
+        return asyncio.new_event_loop()
+
+
+def _run_worker(config: Config, reuse_port: bool, clock=None, role: str = "single") -> None:
     from aiohttp import web
 
     from bot.app import create_app
     _logging(config.server.log_level)
-    try:
-        import uvloop
-        loop = uvloop.new_event_loop()
-    except ImportError:  # Windows: the standard loop
-        loop = asyncio.new_event_loop()
-    web.run_app(create_app(config, clock), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
-                print=None, access_log=None, loop=loop)
+    web.run_app(create_app(config, clock, role), host=config.server.host, port=config.server.port,
+                reuse_port=reuse_port, print=None, access_log=None, loop=_new_loop())
 
 
 def _serve(config: Config, workers: int, banner: str = "", clock=None) -> int:
@@ -60,6 +63,7 @@ def _serve(config: Config, workers: int, banner: str = "", clock=None) -> int:
         return 2
     print(banner or f"Tingjian listening on {config.public_url} (webhook: {config.public_url}/wechat)", flush=True)
     if workers <= 1:
+        # One process: the receiver in-process, no socket hop (the demo, the tests, a small account).
         _run_worker(config, reuse_port=False, clock=clock)
         return 0
     return _supervise(config, workers)
@@ -71,13 +75,16 @@ def _write_check(db) -> None:
     db.execute(f"PRAGMA user_version = {int(version)}")
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def _die_with_parent(parent_pid: int, name: str) -> None:
     """A worker must not outlive the process that started it (it would keep serving, unsupervised): on Linux the
-    kernel sends SIGTERM when the parent dies; elsewhere, and as a second guard, a thread watches getppid()."""
+    kernel sends SIGTERM when the parent dies; elsewhere, and as a second guard, a thread watches getppid().
+    On Linux the process is also named (`ps -o comm`: tingjian-writer, tingjian-http-0 ...)."""
     if sys.platform.startswith("linux"):
         import ctypes
         try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            libc.prctl(15, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)  # PR_SET_NAME
         except (OSError, AttributeError):
             pass
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
@@ -92,14 +99,31 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _worker_main(config: Config, parent_pid: int) -> None:
-    _die_with_parent(parent_pid)
-    _run_worker(config, reuse_port=True)
+def _worker_main(config: Config, parent_pid: int, socket_path: str, name: str) -> None:
+    _die_with_parent(parent_pid, name)
+    _run_worker(config, reuse_port=True, role=socket_path)
+
+
+def _writer_main(config: Config, parent_pid: int, socket_path: str, name: str) -> None:
+    _die_with_parent(parent_pid, name)
+    from bot.app import create_app
+    from bot.writer import run_writer
+    _logging(config.server.log_level)
+    loop = _new_loop()
+    try:
+        loop.run_until_complete(run_writer(create_app(config, role="writer"), socket_path))
+    finally:
+        loop.close()
 
 
 def _supervise(config: Config, workers: int) -> int:
-    """Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections. A
-    worker that dies is replaced (after a growing pause if it keeps dying at once); stopping the parent stops all."""
+    """One writer process stores and handles every message and runs the background jobs; `workers` HTTP processes
+    share the port (SO_REUSEPORT; the kernel spreads connections) and hand each decoded message to the writer over
+    a unix socket in a private folder (bot/writer.py). A process that dies is replaced (after a growing pause if it
+    keeps dying at once); meanwhile the workers spool what they accept. Stopping the parent stops all."""
+    import shutil
+    import socket as socketlib
+    import tempfile
     import time
     from multiprocessing.connection import wait
     _logging(config.server.log_level)
@@ -109,46 +133,73 @@ def _supervise(config: Config, workers: int) -> int:
     ctx = multiprocessing.get_context("spawn")
     parent = os.getpid()
     stopping = False
+    folder = tempfile.mkdtemp(prefix="tingjian-")  # 0700: only this user can reach the writer
+    socket_path = os.path.join(folder, "writer.sock")
+    names = ["tingjian-writer"] + [f"tingjian-http-{i}" for i in range(workers)]
     procs: dict[int, tuple[multiprocessing.Process, float]] = {}
-    failures = [0] * workers
+    failures = [0] * len(names)
 
     def start(slot: int) -> None:
-        p = ctx.Process(target=_worker_main, args=(config, parent), name=f"tingjian-worker-{slot}", daemon=False)
+        target = _writer_main if slot == 0 else _worker_main
+        p = ctx.Process(target=target, args=(config, parent, socket_path, names[slot]), name=names[slot],
+                        daemon=False)
         p.start()
         procs[slot] = (p, time.monotonic())
+
+    def writer_ready(timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not stopping and procs[0][0].is_alive():
+            with socketlib.socket(socketlib.AF_UNIX) as s:
+                try:
+                    s.connect(socket_path)
+                    return True
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        return False
 
     def stop(*_) -> None:
         nonlocal stopping
         stopping = True
-        for p, _started in procs.values():
-            if p.is_alive():
+        for slot, (p, _started) in procs.items():
+            if slot and p.is_alive():  # the HTTP workers first: what they have in hand reaches the writer
                 p.terminate()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for slot in range(workers):
+    start(0)
+    # Workers accept messages as soon as they listen: let the writer be there first (they spool meanwhile anyway).
+    if not writer_ready(120):
+        log.warning("the writer process is not ready after 120 s; starting the HTTP workers, which spool")
+    for slot in range(1, len(names)):
         start(slot)
     restart_at: dict[int, float] = {}
-    while not stopping:
-        wait([p.sentinel for p, _ in procs.values() if p.is_alive()], timeout=0.5)
-        now = time.monotonic()
-        for slot, (p, started) in list(procs.items()):
-            if stopping or p.is_alive() or slot in restart_at:
-                continue
-            failures[slot] = failures[slot] + 1 if now - started < 10 else 0
-            pause = min(30.0, 0.5 * 2 ** failures[slot]) if failures[slot] else 0.0
-            log.warning("worker %d (pid %s) exited with code %s; starting another in %.1f s", slot, p.pid,
-                        p.exitcode, pause)
-            _metrics_process_dead(p.pid)
-            restart_at[slot] = now + pause
-        for slot, when in list(restart_at.items()):
-            if not stopping and now >= when:
-                del restart_at[slot]
-                start(slot)
-    for p, _started in procs.values():
-        p.join(15)
-        if p.is_alive():
-            p.kill()
-            p.join()
+    try:
+        while not stopping:
+            wait([p.sentinel for p, _ in procs.values() if p.is_alive()], timeout=0.5)
+            now = time.monotonic()
+            for slot, (p, started) in list(procs.items()):
+                if stopping or p.is_alive() or slot in restart_at:
+                    continue
+                failures[slot] = failures[slot] + 1 if now - started < 10 else 0
+                pause = min(30.0, 0.5 * 2 ** failures[slot]) if failures[slot] else 0.0
+                log.warning("%s (pid %s) exited with code %s; starting another in %.1f s", names[slot], p.pid,
+                            p.exitcode, pause)
+                _metrics_process_dead(p.pid)
+                restart_at[slot] = now + pause
+            for slot, when in list(restart_at.items()):
+                if not stopping and now >= when:
+                    del restart_at[slot]
+                    start(slot)
+        for slot in sorted(procs, reverse=True):  # the writer (slot 0) last
+            p = procs[slot][0]
+            if slot == 0 and p.is_alive():
+                p.terminate()
+            p.join(15)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
