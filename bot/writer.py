@@ -56,6 +56,30 @@ class FrameError(Exception):
     pass
 
 
+class Batched:
+    """Frames written in one loop iteration go out in one write (one syscall for many messages under load)."""
+
+    def __init__(self, writer: asyncio.StreamWriter):
+        self.writer = writer
+        self._frames: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._frames:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._frames.append(data)
+
+    def _flush(self) -> None:
+        frames, self._frames = self._frames, []
+        if not self.writer.is_closing():
+            self.writer.write(b"".join(frames))
+
+    def is_closing(self) -> bool:
+        return self.writer.is_closing()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 def encode(obj: dict) -> bytes:
     data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
     return HEADER.pack(len(data)) + data
@@ -106,7 +130,8 @@ class WriterServer:
         for task in list(self._tasks):
             task.cancel()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
+        writer = Batched(stream)
         try:
             while True:
                 msg = await read_frame(reader)
@@ -135,7 +160,7 @@ class WriterServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _receive(self, msg: dict, writer: asyncio.StreamWriter) -> None:
+    async def _receive(self, msg: dict, writer: Batched) -> None:
         rid = msg.get("id")
         try:
             deadline = msg.get("deadline")
@@ -191,7 +216,7 @@ class RemoteReceiver:
         self.reply_timeout = reply_timeout
         self.clock = clock
         self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._writer: Batched | None = None
         self._listener: asyncio.Task | None = None
         self._pending: dict[int, asyncio.Future] = {}
         self._ids = 0
@@ -201,7 +226,7 @@ class RemoteReceiver:
         self.spooled = 0
 
     # -- connection -----------------------------------------------------------------------------------------
-    async def _connected(self) -> asyncio.StreamWriter:
+    async def _connected(self) -> Batched:
         if self._writer is not None and not self._writer.is_closing():
             return self._writer
         async with self._connect_lock:
@@ -210,8 +235,9 @@ class RemoteReceiver:
             if time.monotonic() - self._failed_at < RECONNECT_SECONDS:
                 raise WriterGone("writer unreachable (tried just now)")
             try:
-                self._reader, self._writer = await asyncio.wait_for(
+                self._reader, stream = await asyncio.wait_for(
                     asyncio.open_unix_connection(self.path, limit=MAX_FRAME + HEADER.size), 1.0)
+                self._writer = Batched(stream)
             except (OSError, asyncio.TimeoutError) as exc:
                 self._failed_at = time.monotonic()
                 raise WriterGone(f"writer unreachable: {exc}") from None
@@ -219,7 +245,7 @@ class RemoteReceiver:
             log.info("connected to the writer process")
             return self._writer
 
-    async def _listen(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _listen(self, reader: asyncio.StreamReader, writer: Batched) -> None:
         try:
             while True:
                 msg = await read_frame(reader)
