@@ -67,6 +67,14 @@ def named_children(pid: int) -> dict[str, int]:
     return found
 
 
+async def wait_for_async(predicate, timeout: float):
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.2)
+
+
 def cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
@@ -142,6 +150,17 @@ async def test_two_workers_answer_through_one_writer_and_a_retry_gets_the_same_r
     server = Server(tmp_path)
     try:
         kids = await server.start()
+        # The scheduled jobs run in the writer only: the deadline sweep that every scheduler runs at start ran
+        # once (metrics are summed over the three processes).
+        async def sweeps() -> float:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{server.port}/metrics") as resp:
+                    text = await resp.text()
+            return sum(float(line.split()[1]) for line in text.splitlines()
+                       if line.startswith("tingjian_sweep_seconds_count"))
+        await wait_for_async(lambda: sweeps(), timeout=30)
+        await asyncio.sleep(1.5)
+        assert await sweeps() == 1.0
         http = [kids["tingjian-http-0"], kids["tingjian-http-1"]]
         before = [cpu_ticks(pid) for pid in http]
         results = await asyncio.gather(*(post(server.url, f"o_two_{i}", "你好", 7000 + i) for i in range(120)))
@@ -172,6 +191,7 @@ async def test_two_workers_answer_through_one_writer_and_a_retry_gets_the_same_r
         server.stop()
 
 
+@pytest.mark.slow
 async def test_killing_the_writer_under_load_loses_no_acknowledged_message(tmp_path):
     server = Server(tmp_path)
     try:
@@ -196,10 +216,10 @@ async def test_killing_the_writer_under_load_loses_no_acknowledged_message(tmp_p
             async def bounded(i):
                 async with sem:
                     await one(i)
-            await asyncio.gather(*(bounded(i) for i in range(400)))
+            await asyncio.gather(*(bounded(i) for i in range(240)))
 
         loader = asyncio.create_task(load())
-        await wait_for(lambda: len(answered) >= 60, timeout=60)
+        await wait_for(lambda: len(answered) >= 40, timeout=60)
         os.kill(writer, signal.SIGKILL)
         await loader
         # The supervisor starts another writer; the workers hand their spools over; everything is drained.
@@ -208,7 +228,7 @@ async def test_killing_the_writer_under_load_loses_no_acknowledged_message(tmp_p
         await server.healthy(90)
         assert "tingjian-writer (pid" in server.log.read_text() and "exited with code -9" in server.log.read_text()
         spooled = [o for o, how in answered.items() if how == "success"]
-        assert len(answered) > 300 and spooled, (len(answered), len(spooled))  # the kill did cut into the load
+        assert len(answered) > 200 and spooled, (len(answered), len(spooled))  # the kill did cut into the load
 
         def settled():
             rows = query(server.db, "SELECT openid, status, deferred, reply IS NOT NULL FROM inbound")
