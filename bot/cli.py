@@ -212,6 +212,10 @@ def _metrics_process_dead(pid: int | None) -> None:
 
 def cmd_serve(args) -> int:
     config = _load(args.config, **_server_overrides(args)).check_serving()
+    if args.workers > 1 and config.sandbox.enabled:
+        # The sandbox moves the clock and runs the jobs in the process that serves it: one process.
+        print("tingjian: the sandbox (sandbox.enabled) runs in one process: use --workers 1", file=sys.stderr)
+        return 2
     return _serve(config, args.workers)
 
 
