@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Is every acknowledged message stored? Two faults against a real `tingjian serve` under load.
 
-    python bench/durability.py lock [--lock-seconds 60] [--rate 20] [--port 18210]
+    python bench/durability.py lock [--lock-seconds 60] [--rate 20] [--port 18210] [--workers N]
     python bench/durability.py kill [--kills 6] [--rate 100] [--with-lock] [--port 18211]
     python bench/durability.py kill --workers 2 --target writer [--kills 6] [--rate 100]
 
@@ -178,7 +178,7 @@ def report(db: Path, load: Load, title: str) -> int:
 async def lock_scenario(args, tmp: Path) -> int:
     config = write_config(tmp, args.port)
     db = tmp / "bench.db"
-    proc = start_server(config, args.port, tmp)
+    proc = start_server(config, args.port, tmp, args.workers)
     load = Load(args.port, args.rate)
     try:
         await load.run_for(3)
@@ -291,6 +291,7 @@ def main() -> int:
     p.add_argument("--lock-seconds", type=float, default=60)
     p.add_argument("--rate", type=float, default=20)
     p.add_argument("--port", type=int, default=18210)
+    p.add_argument("--workers", type=int, default=1, help="serve --workers N")
     p = sub.add_parser("kill")
     p.add_argument("--kills", type=int, default=6)
     p.add_argument("--rate", type=float, default=100)
