@@ -127,6 +127,8 @@ class WriterServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self._tasks:  # answers in hand end by their deadline (≤ 4.9 s); the workers spool what is cut off
+            await asyncio.wait(list(self._tasks), timeout=5)
         for task in list(self._tasks):
             task.cancel()
 
