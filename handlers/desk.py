@@ -14,7 +14,7 @@ import re
 import unicodedata
 from typing import Any
 
-from handlers import names, texts
+from handlers import names, privacy, texts
 from handlers.clock import Clock
 from handlers.intake import mask_phone
 from handlers.messages import Reply
@@ -210,6 +210,8 @@ class Desk:
             return [Reply(error)]
         if target["code"] == ticket["unit_code"]:
             return [Reply(texts.TRANSFER_SAME.format(number=ticket["number"], unit=target["name"]))]
+        if privacy.school_barred(ticket, target):  # the rule routing applies (Dispatcher.plan), here too
+            return [Reply(texts.TRANSFER_NOT_SCHOOL.format(number=ticket["number"], unit=target["name"]))]
         rejected = self._rejected_unit(db, ticket)
         if rejected and rejected == target["code"]:
             return [Reply(texts.TRANSFER_REJECTED_UNIT.format(number=ticket["number"], unit=target["name"]))]

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import commands, digest, followup, names, review, texts
+from handlers import commands, digest, followup, names, privacy, review, texts
 from handlers.campaign import Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
@@ -389,8 +389,7 @@ class Dispatcher:
         its matters is 师德), nor of one whose writer refused to be known to it: then what the school would
         have fixed goes to the bureau that runs it. Praise goes to the school it is about."""
         school = directory.get(db, school_code)
-        matters = {m.get("category") for m in routing.get("matters") or []} | {category}
-        conduct = bool(matters & NEVER_TO_SCHOOL)  # a teacher's or head's conduct (师德), whatever else it says
+        conduct = privacy.involves_conduct(category, routing)  # a teacher's or head's conduct (师德)
         not_the_school = conduct or anonymous
         unit = None
         if school and kind == "praise":
@@ -462,6 +461,9 @@ class _Services(IntakeServices):
         found = tickets.similar_open(self.db, draft.openid, draft.school, draft.category, since)
         if not found:
             return None
+        holder = directory.get(self.db, found["unit_code"]) or {}
+        if holder.get("kind") in privacy.SCHOOL_KINDS and privacy.involves_conduct(draft.category, draft.routing):
+            return None  # words about a teacher's conduct are never added to a ticket the school holds
         created = dt.datetime.fromtimestamp(found["created_at"], self.d.calendar.tz)
         return {"number": found["number"], "date": f"{created.month}月{created.day}日",
                 "state": texts.STATE_NAMES[found["state"]]}

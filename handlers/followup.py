@@ -23,7 +23,8 @@ NUMBER = r"JY\s*\d{4}\s*-?\s*\d{1,}"
 SEPARATORS = " \t\n、,，.。:：;；!！~～-—"
 RATE = re.compile(rf"^(?P<cmd>评价[\s:：]*(?:(?P<number>{NUMBER})[\s:：,，]*)?)?(?P<score>[123])(?P<rest>.*)$",
                   re.S | re.I)
-# Words that follow a digit in an ordinary sentence: 3年级, 1班, 2个孩子, 3天, 1号楼 … never a rating.
+# Words that follow a digit in an ordinary sentence: 3年级, 1班, 2个孩子, 3天, 1号楼 … never a rating (nor after a
+# space: "1 班班主任…"). A digit after one joiner is a number (2:30, 3-4, 1,000), never a rating either.
 COUNTERS = tuple("年月日号班级岁个名位次天点元块楼栋层周节门科分斤届期所中小人家条件项份本")
 LIST = re.compile(r"(?:^|\s|[。；;，,])[2-9一二三四五][、.．)）](?!\d)")  # the next item of a numbered list
 WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很满意": 1, "还行": 2, "一般": 2, "不太满意": 3,
@@ -53,6 +54,14 @@ def parse(text: str) -> Rating | None:
             return Rating(int(m.group("score")), comment, number, True)
         if rest[:1].isdigit() or rest.startswith(COUNTERS) or re.match(r"^[.．]\d", rest) or LIST.search(rest):
             return None  # 2026年…, 3年级…, 3.5…, or "1、… 2、…": a sentence or a numbered list, not a rating
+        gap = rest[:len(rest) - len(rest.lstrip(SEPARATORS))]
+        after = rest[len(gap):]
+        if gap and after[:1].isdigit():
+            if len(gap) == 1 and not gap.isspace():
+                return None  # 2:30, 3-4年级, 1,000元, 1~2周, "2，3班的老师…": a number or a list of them
+            return Rating(int(m.group("score")), comment, None, False)  # "3 3班还是没解决": asked
+        if gap.isspace() and after.startswith(COUNTERS):
+            return None  # "1 班班主任…", "3 年级…": a sentence typed with a space, as "1班…" is
         if not rest or (rest[0] in SEPARATORS and not (rest[0] == "、" and comment)):
             return Rating(int(m.group("score")), comment, number, True)
         return Rating(int(m.group("score")), comment, None, False)
