@@ -149,12 +149,14 @@ class FollowUp:
         if score in (1, 2):
             note = texts.RATING_NAMES[score] + (f"：{comment}" if comment else "")
             tickets.transition(db, ticket, "closed", ticket["openid"], now, "rate", note, rating=score,
-                               rating_comment=comment or None, rated_at=now, closed_at=now, close_reason="rated")
+                               rating_comment=comment or None, rated_at=now, rated_unit=ticket["unit_code"],
+                               closed_at=now, close_reason="rated")
             return [Reply(texts.RATE_THANKS.format(number=ticket["number"]))]
         if ticket["reopens"] == 0:  # first 不满意: the same unit does it again, with a fresh time limit
             due = self.calendar.due(now, self.redo_days)
             ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "reopen", note, rating=score,
                                         rating_comment=comment or None, rated_at=now, reopens=1, due_at=due,
+                                        rated_unit=ticket["unit_code"],
                                         resolved_at=None)
             fields = {"number": ticket["number"], "due": self.calendar.date_text(due), "comment": comment or "无"}
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
@@ -165,6 +167,7 @@ class FollowUp:
         unit = directory.get(db, ticket["unit_code"])
         ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "review", note, rating=score,
                                     rating_comment=comment or None, rated_at=now, review=1,
+                                    rated_unit=ticket["unit_code"],
                                     unit_code=self.desk.duty_office, resolved_at=None)
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                             comment=comment or "无")

@@ -7,7 +7,7 @@ import pytest
 
 from storage import tickets
 from tests.dialog import (DISTRICT, DISTRICT_HEAD, DUTY, LEADER, NUMBER, SCHOOL, SCHOOL_HEAD, drain, file_ticket,
-                          quiet, talk)
+                          quiet, send, talk)
 from tests.test_citizen_dialogs import PARENT, resolved, ticket
 
 ETHICS = "江南区实验小学的王老师上课体罚学生，还辱骂孩子"
@@ -82,3 +82,163 @@ async def test_conduct_words_are_never_added_to_a_ticket_the_school_holds(dialog
     assert (await ticket(d, second))["unit_code"] == "jn-jyj"
     await quiet(d, SCHOOL)
     await quiet(d, SCHOOL_HEAD)
+
+
+# -- one set of figures: the dashboard, the weekly digest, the public pages and the performance review -------------
+FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue", "rated",
+          "satisfied", "first_rated", "first_satisfied", "dissatisfied")
+
+
+async def rate(d, openid: str, number: str, score: str) -> None:
+    await talk(d, openid, f"评价 {number} {score}")
+
+
+async def test_every_surface_gives_the_same_rates_for_the_same_tickets(dialog):
+    """A realistic week filed and handled through WeChat (accepted late, resolved late, 不满意 and redone, twice
+    不满意 and reviewed, transferred, bounced, withdrawn, praise), then read in December: the workbench's dashboard
+    (week and month), the Monday digest, the public pages' last 30 days (= November) and the November review
+    must count every unit alike."""
+    from bot.app import DB
+    from handlers import dashboard, digest, public, review
+    from storage import directory
+    from tests.dialog import FEES, TZ, at
+    d = dialog
+    fees = "学校要求每个学生交300元资料费，还不给收据，我要投诉"
+    a = await file_ticket(d, "o_p1", fees, scene="school:jn-syxx")
+    b = await file_ticket(d, "o_p2", fees, scene="school:jn-syxx")
+    c = await file_ticket(d, "o_p3", fees, scene="school:jn-syxx")
+    burden = await file_ticket(d, "o_p4", "孩子每天作业写到晚上十一点，作业太多了", scene="school:jn-syxx", consent="1")
+    hurt = await file_ticket(d, "o_p5", "孩子在学校操场被铁门砸伤了，头上流血", scene="school:jn-syxx", consent="1")
+    ethics = await file_ticket(d, "o_p6", ETHICS, scene="school:jn-syxx")
+    bounced = await file_ticket(d, "o_p7", "学校周六组织补课，每人收费500元", scene="school:jn-syxx", consent="1")
+    gone = await file_ticket(d, "o_p8", fees, scene="school:jn-syxx")
+    await send(d, "o_p9", type="scan", scene="school:jn-syxx")
+    await talk(d, "o_p9", "感谢江南区实验小学的张老师耐心辅导孩子", expect="请核对")
+    await talk(d, "o_p9", "1", expect="感谢您的表扬")
+    await talk(d, "o_p8", f"撤回 {gone}")
+    await talk(d, "o_p8", f"确认撤回 {gone}")
+    await talk(d, FEES, f"签收 {a}")
+    d.advance(3600)
+    for n in (a, b, c):
+        await talk(d, FEES, f"办结 {n} 已责令退费")
+    await rate(d, "o_p1", a, "1")
+    await rate(d, "o_p2", b, "3 还没退")
+    await rate(d, "o_p3", c, "3 没有退")
+    await talk(d, DISTRICT, f"签收 {ethics}")
+    await talk(d, DISTRICT_HEAD, f"转派 {ethics} 收费管理处 涉及收费")
+    d.advance(2 * 86400)  # Wednesday: the school signs late, the urgent one is resolved late
+    await talk(d, SCHOOL, f"签收 {burden}")
+    staff_of = {"jyj-sfc": FEES, "jn-syxx": SCHOOL, "jn-jyj": DISTRICT}
+    await talk(d, staff_of[(await ticket(d, bounced))["unit_code"]], f"退回 {bounced} 不属本单位", expect="退回")
+    await talk(d, DUTY, f"转派 {bounced} 江南区教育局 请区局核实", expect="已将")
+    await talk(d, staff_of[(await ticket(d, hurt))["unit_code"]], f"办结 {hurt} 已送医并检修铁门", expect="已办结")
+    await talk(d, SCHOOL, f"办结 {burden} 已调整作业量")
+    await rate(d, "o_p4", burden, "2")
+    for n, score in ((b, "2"), (c, "3 还是没有退")):
+        await talk(d, FEES, f"办结 {n} 已退费")
+        await rate(d, f"o_p{2 if n == b else 3}", n, score)
+    await talk(d, FEES, f"办结 {ethics} 已核实处理")
+    await rate(d, "o_p6", ethics, "1")
+    await talk(d, DUTY, f"办结 {c} 局里已复核并退费")
+    await talk(d, DISTRICT, f"办结 {bounced} 已制止")
+    states = {n: (await ticket(d, n))["state"] for n in (a, b, c, burden, hurt, ethics, bounced, gone)}
+    assert states[gone] == "withdrawn" and states[a] == states[b] == states[ethics] == states[burden] == "closed"
+    assert (await ticket(d, c))["review"] == 1
+
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    now = d.clock.now()
+    db = d.app[DB]
+
+    def read(conn):
+        unit_rows = {u["code"]: u for u in directory.all_units(conn)}
+        week = dashboard.read(conn, unit_rows, None, dashboard.parse_period("week", "2026-W47", TZ), now, TZ, "全局")
+        month = dashboard.read(conn, unit_rows, None, dashboard.parse_period("month", "2026-11", TZ), now, TZ, "全局")
+        dig = digest.build(conn, "2026-W47", now, TZ)
+        snap = public.snapshot(conn, now, TZ)
+        rev = review.build(conn, "2026-11", TZ, review.Weights(), now=now)
+        return week, month, dig, snap, rev
+
+    week, month, dig, snap, rev = await db.read(read)
+    surfaces = {
+        "dashboard week": {r.code: r.rates for r in week.ranking},
+        "dashboard month": {r.code: r.rates for r in month.ranking},
+        "digest": {u.code: u.now for u in dig.units},
+        "public": {code: w["month"].rates for code, w in snap.windows.items() if "month" in w},
+        "review": {u.code: u.figures.rates for u in rev.units},
+    }
+    counted = {code for code, r in surfaces["review"].items() if r.dispatched or r.rated or r.resolved}
+    assert {"jyj-sfc", "jyj-bgs"} <= counted and len(counted) >= 4, counted
+    for code in counted:
+        want = {f: getattr(surfaces["review"][code], f) for f in FIELDS}
+        for name, per_unit in surfaces.items():
+            got = {f: getattr(per_unit.get(code) or type(surfaces["review"][code])(), f) for f in FIELDS}
+            assert got == want, f"{name} counts {code} differently:\n{got}\nreview:\n{want}"
+    # The bureau's totals agree too.
+    assert (dig.overall.satisfaction, dig.overall.resolution, dig.overall.response) == \
+           (rev.bureau.figures.rates.satisfaction, rev.bureau.figures.rates.resolution,
+            rev.bureau.figures.rates.response)
+
+
+async def test_a_twice_rejected_answer_counts_against_the_unit_that_gave_it(dialog):
+    """The second 不满意 hands the ticket to the bureau's review (the duty office holds it): the two 不满意 and the
+    rating stay with the fees office whose answer was rejected, in every figure and every scope."""
+    from bot.app import DB
+    from handlers import dashboard, digest, rates, review
+    from storage import directory
+    from tests.dialog import FEES, TZ, at
+    d = dialog
+    number = await resolved(d)
+    await talk(d, PARENT, "3 还没退钱", expect="重新办理")
+    await talk(d, FEES, f"办结 {number} 已退费")
+    await talk(d, PARENT, "3 根本没退", expect="复核")
+    assert (await ticket(d, number))["unit_code"] == "jyj-bgs"
+    await talk(d, DUTY, f"办结 {number} 局里复核后已退费")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    now = d.clock.now()
+
+    def read(conn):
+        units = {u["code"]: u for u in directory.all_units(conn)}
+        start, end = review.bounds("2026-11", TZ)
+        return {
+            "review": {u.code: u.figures.rates for u in review.build(conn, "2026-11", TZ, review.Weights(), now=now).units},
+            "rates (bureau)": rates.for_period(conn, start, end, None, now),
+            "rates (scoped)": rates.for_period(conn, start, end, ["jyj-sfc", "jyj-bgs"], now),
+            "digest (bureau)": {u.code: u.now for u in digest.build(conn, "2026-W47", now, TZ).units},
+            "dashboard (unit)": {r.code: r.rates for r in dashboard.read(
+                conn, units, {"jyj-sfc"}, dashboard.parse_period("month", "2026-11", TZ), now, TZ, "x").ranking},
+        }
+
+    for name, per_unit in (await d.app[DB].read(read)).items():
+        fees = per_unit.get("jyj-sfc") or rates.Rates()
+        assert (fees.rated, fees.satisfied, fees.dissatisfied, fees.first_rated) == (1, 0, 2, 1), (name, fees)
+        duty = per_unit.get("jyj-bgs")
+        if duty is not None:
+            assert (duty.rated, duty.dissatisfied, duty.first_rated) == (0, 0, 0), (name, duty)
+
+
+def test_m024_counts_ratings_already_given_for_the_unit_rated(tmp_path):
+    """A database from before m024: a ticket reviewed after a second 不满意 (held by the duty office now)."""
+    import datetime as dt
+
+    import sqlite_utils
+
+    from storage import migrations
+    from tests.dialog import TZ
+
+    def day(n: int, hour: int = 10) -> float:
+        return dt.datetime(2026, 11, n, hour, tzinfo=TZ).timestamp()
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrations.apply(db, stop_before="m024_rated_unit")
+    t = tickets.create(db, openid="o_c", kind="complaint", category="fees", unit_code="jyj-sfc", school_code=None,
+                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
+                       due_at=day(10), tz=TZ, accept_due_at=day(3))
+    t = tickets.transition(db, t, "accepted", "o_s", day(2, 11), "accept", accepted_by="o_s", accepted_at=day(2, 11))
+    t = tickets.transition(db, t, "resolved", "o_s", day(3), "resolve", resolved_at=day(3))
+    tickets.transition(db, t, "reopened", "o_c", day(4), "review", rating=3, rated_at=day(4), review=1,
+                       unit_code="jyj-bgs", resolved_at=None)
+    migrations.migrate(db)
+    assert db.execute("SELECT rated_unit FROM tickets").fetchone()[0] == "jyj-sfc"
+    rated = dict(db.execute("SELECT unit_code, sum(rated) FROM unit_days GROUP BY unit_code").fetchall())
+    assert rated == {"jyj-sfc": 1, "jyj-bgs": 0}
+    [event] = tickets.ratings_in(db, day(1), day(30))
+    assert event["unit_code"] == "jyj-sfc" and event["first"]
