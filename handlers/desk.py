@@ -242,6 +242,9 @@ class Desk:
             return [refused]
         if ticket["extension"]:
             return [Reply(texts.EXTENSION_ONCE.format(number=ticket["number"]))]
+        if not self.approvers(db, {**ticket, "extension": {"by": user["openid"], "role": user["role"]}}):
+            # nobody bound could decide it: refused now rather than waiting for ever, the one request kept
+            return [Reply(texts.EXTENSION_NOBODY.format(number=ticket["number"], due=self._due(ticket)))]
         now = self.clock.now()
         ticket = tickets.transition(db, ticket, ticket["state"], user["openid"], now, "extension_request",
                                     f"{days}个工作日：{reason}", extension={

@@ -326,6 +326,8 @@ URGE_COPY = "【催办抄送】“{unit}”的留言 {number} 已到办结时限
 EXTENSION_NEEDS = "请写明延长的工作日数和理由，例如“延期 {number} 3 需要现场核查”。"
 EXTENSION_ONCE = "留言 {number} 已申请过延期，每件留言只能延期一次。"
 EXTENSION_SENT = "延期申请已提交负责人审批（{number}，延长{days}个工作日），审批结果会通知您。"
+EXTENSION_NOBODY = ("留言 {number} 的延期申请暂时无人可以审批（上级单位负责人和局领导均未绑定），申请未提交。"
+                    "请按原时限（{due}）办理，或请局办公室尽快绑定负责人后再申请。")
 EXTENSION_NO_SUPERVISOR = "上级尚无负责人绑定，延期申请已转局领导审批。"
 EXTENSION_REQUEST = (
     "【延期申请】留言 {number}（{unit}）申请延长{days}个工作日，理由：{reason}\n"

@@ -242,3 +242,33 @@ def test_m024_counts_ratings_already_given_for_the_unit_rated(tmp_path):
     assert rated == {"jyj-sfc": 1, "jyj-bgs": 0}
     [event] = tickets.ratings_in(db, day(1), day(30))
     assert event["unit_code"] == "jyj-sfc" and event["first"]
+
+
+# -- nobody to act: an escalation with no leader bound -----------------------------------------------------------
+async def test_an_escalation_with_no_leader_bound_goes_to_the_duty_office(dialog):
+    from storage import staff
+    from tests.dialog import FEES, heard
+    d = dialog
+    await d.db(staff.remove, LEADER)
+    number = await file_ticket(d, PARENT, "学校要求每个学生交300元资料费，还不给收据，我要投诉", scene="school:jn-syxx")
+    await drain(d, DUTY, FEES)
+    for _ in range(14):  # past the deadline and one working day more: 催办, then the escalation
+        d.advance(86400)
+        await d.sweep()
+    await heard(d, DUTY, expect=["超期督办", number])
+
+
+async def test_an_extension_nobody_could_decide_is_refused_at_once(dialog):
+    """The school's head asks; the district has no supervisor bound and no leader is bound: nobody could ever
+    decide it, so it is refused at once (and the one request a ticket has is not used up)."""
+    from storage import staff
+    d = dialog
+    await d.db(staff.remove, LEADER)
+    await d.db(staff.remove, DISTRICT_HEAD)
+    number = await file_ticket(d, PARENT, "孩子每天作业写到晚上十一点，作业太多了", scene="school:jn-syxx", consent="1")
+    assert (await ticket(d, number))["unit_code"] == "jn-syxx"
+    await talk(d, SCHOOL_HEAD, f"签收 {number}")
+    await talk(d, SCHOOL_HEAD, f"延期 {number} 3 需要调查", expect="无人可以审批", absent="已提交")
+    assert not (await ticket(d, number))["extension"]
+    await d.db(staff.bind, LEADER, "jyj", "leader", "周局长", d.clock.now())
+    await talk(d, SCHOOL_HEAD, f"延期 {number} 3 需要调查", expect="已提交")
