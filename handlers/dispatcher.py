@@ -92,6 +92,7 @@ class Dispatcher:
                          accept_days=self.policy.days["accept"], days=self.policy.days,
                          restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
         self.desk.web_links = web_links
+        self.desk.conduct = self._conduct
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
@@ -101,6 +102,11 @@ class Dispatcher:
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
+
+    def _conduct(self, text: str) -> bool:
+        """Whether a citizen's words raise a teacher's or head's conduct (师德), as routing would judge them."""
+        decision = self.route(text).to_dict()
+        return privacy.involves_conduct(decision.get("category"), decision)
 
     def route(self, text: str):
         """The router's decision on `text` (a Decision), remembered for the ROUTE_CACHE most recent texts: the

@@ -159,8 +159,9 @@ class FollowUp:
                                         rated_unit=ticket["unit_code"],
                                         resolved_at=None)
             fields = {"number": ticket["number"], "due": self.calendar.date_text(due), "comment": comment or "无"}
+            ticket, moved = self.desk.keep_from_school(db, ticket, comment)  # a comment raising 师德
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
-            return [Reply(texts.RATE_REOPENED.format(**fields)),
+            return [Reply(texts.RATE_REOPENED.format(**fields)), *moved,
                     *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields), ticket, "群众不满意")
                       for o in recipients]]
         # Second 不满意: the bureau reviews it rather than another round at the same unit.

@@ -69,7 +69,7 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
 
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
              "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
-             "rating_comment", "rated_at", "rated_unit", "reopens", "review", "closed_at", "close_reason"}
+             "rating_comment", "rated_at", "rated_unit", "routing", "reopens", "review", "closed_at", "close_reason"}
 
 
 def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
@@ -80,8 +80,9 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     if lifecycle.target(action, ticket["state"]) != to_state:
         raise TransitionError(f"{ticket['number']}: {action} from {ticket['state']} to {to_state} is not allowed")
     fields["state"] = to_state
-    if isinstance(fields.get("extension"), dict):
-        fields["extension"] = json.dumps(fields["extension"], ensure_ascii=False)
+    for key in ("extension", "routing"):
+        if isinstance(fields.get(key), dict):
+            fields[key] = json.dumps(fields[key], ensure_ascii=False)
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
     add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, ticket["unit_code"])

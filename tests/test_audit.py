@@ -272,3 +272,56 @@ async def test_an_extension_nobody_could_decide_is_refused_at_once(dialog):
     assert not (await ticket(d, number))["extension"]
     await d.db(staff.bind, LEADER, "jyj", "leader", "周局长", d.clock.now())
     await talk(d, SCHOOL_HEAD, f"延期 {number} 3 需要调查", expect="已提交")
+
+
+# -- 师德 words a parent adds to a ticket the school holds ------------------------------------------------------------
+BURDEN = "孩子每天作业写到晚上十一点，作业太多了"
+
+
+async def school_never_got(d, *words: str) -> None:
+    """Nothing queued for the school's people, in any channel, holds any of `words`."""
+    import json
+    rows = await d.db(lambda db: [json.loads(r[0]) for r in db.execute(
+        "SELECT payload FROM outbox WHERE openid IN (?, ?)", [SCHOOL, SCHOOL_HEAD])])
+    sent = json.dumps(rows, ensure_ascii=False)
+    assert rows and not [w for w in words if w in sent], sent
+
+
+async def test_a_reply_raising_a_teachers_conduct_never_reaches_the_school(dialog):
+    from tests.dialog import heard
+    d = dialog
+    number = await file_ticket(d, PARENT, BURDEN, scene="school:jn-syxx", consent="1")
+    assert (await ticket(d, number))["unit_code"] == "jn-syxx"
+    await talk(d, SCHOOL, f"回复 {number} 您好，我们会核实作业量。")
+    await drain(d, PARENT, SCHOOL, SCHOOL_HEAD, DISTRICT, DISTRICT_HEAD)
+    await talk(d, PARENT, f"回复 {number} 写不完作业，班主任就打孩子手心，还骂他笨", expect="已将您的回复")
+    assert "江南区教育局" in await heard(d, SCHOOL)
+    await school_never_got(d, "手心", "骂他")
+    await heard(d, DISTRICT, expect=[number, "手心"])
+    t = await ticket(d, number)
+    assert t["unit_code"] == "jn-jyj"
+    await talk(d, DISTRICT_HEAD, f"转派 {number} 江南区实验小学", expect="师德")  # and it cannot go back
+
+
+async def test_a_dissatisfied_comment_raising_a_teachers_conduct_never_reaches_the_school(dialog):
+    from tests.dialog import heard
+    d = dialog
+    number = await file_ticket(d, PARENT, BURDEN, scene="school:jn-syxx", consent="1")
+    await talk(d, SCHOOL, f"办结 {number} 已要求减少作业")
+    await drain(d, PARENT, SCHOOL, SCHOOL_HEAD, DISTRICT, DISTRICT_HEAD)
+    await talk(d, PARENT, "3 作业没少，班主任还体罚没写完的孩子", expect="重新办理")
+    await heard(d, SCHOOL)
+    await school_never_got(d, "体罚")
+    await heard(d, DISTRICT, expect=[number, "体罚"])
+    t = await ticket(d, number)
+    assert t["unit_code"] == "jn-jyj" and t["rating"] == 3 and t["rated_unit"] == "jn-syxx"
+
+
+async def test_an_ordinary_reply_still_goes_to_the_school(dialog):
+    from tests.dialog import heard
+    d = dialog
+    number = await file_ticket(d, PARENT, BURDEN, scene="school:jn-syxx", consent="1")
+    await drain(d, PARENT, SCHOOL, SCHOOL_HEAD)
+    await talk(d, PARENT, f"回复 {number} 补充一下，周末的练习卷也很多", expect="已将您的回复")
+    await heard(d, SCHOOL, expect="练习卷")
+    assert (await ticket(d, number))["unit_code"] == "jn-syxx"
