@@ -325,3 +325,35 @@ async def test_an_ordinary_reply_still_goes_to_the_school(dialog):
     await talk(d, PARENT, f"回复 {number} 补充一下，周末的练习卷也很多", expect="已将您的回复")
     await heard(d, SCHOOL, expect="练习卷")
     assert (await ticket(d, number))["unit_code"] == "jn-syxx"
+
+
+# -- config: secrets that are there but guessable ------------------------------------------------------------------
+@pytest.mark.parametrize("variables, key", [
+    ({"TINGJIAN_SERVER_LINK_SECRET": " " * 20}, "server.link_secret"),           # blank is empty
+    ({"TINGJIAN_SERVER_LINK_SECRET": "0" * 32}, "server.link_secret"),            # one character repeated
+    ({"TINGJIAN_SERVER_LINK_SECRET": "abababababababab"}, "server.link_secret"),
+    ({"TINGJIAN_WECHAT_TOKEN": "weixin"}, "wechat.token"),                         # the tutorials' token
+    ({"TINGJIAN_WECHAT_TOKEN": "aaa"}, "wechat.token"),
+    ({"TINGJIAN_WECHAT_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",  # WeChat's documented sample
+      "TINGJIAN_WECHAT_APPID": "wx1234567890abcdef"}, "wechat.aes_key"),
+    ({"TINGJIAN_WECHAT_AES_KEY": "a" * 43, "TINGJIAN_WECHAT_APPID": "wx1234567890abcdef"}, "wechat.aes_key"),
+    ({"TINGJIAN_WECHAT_APPSECRET": "your-app-secret", "TINGJIAN_WECHAT_APPID": "wx1234567890abcdef"},
+     "wechat.appsecret"),
+])
+def test_serve_refuses_guessable_secrets(monkeypatch, tmp_path, capsys, variables, key):
+    from pathlib import Path
+
+    from bot.cli import main
+    import os
+    for name in list(os.environ):
+        if name.startswith("TINGJIAN_"):
+            monkeypatch.delenv(name)
+    good = {"TINGJIAN_WECHAT_TOKEN": "realtoken42", "TINGJIAN_SERVER_LINK_SECRET": "8f3a2c91d0b64e7fa51c",
+            "TINGJIAN_STORAGE_PATH": str(tmp_path / "t.db")}
+    for name, value in {**good, **variables}.items():
+        monkeypatch.setenv(name, value)
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    assert main(["serve", "--config", str(example)]) == 2
+    err = capsys.readouterr().err
+    assert key in err and "configuration error" in err
+    assert not (tmp_path / "t.db").exists()
