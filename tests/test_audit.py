@@ -357,3 +357,28 @@ def test_serve_refuses_guessable_secrets(monkeypatch, tmp_path, capsys, variable
     err = capsys.readouterr().err
     assert key in err and "configuration error" in err
     assert not (tmp_path / "t.db").exists()
+
+
+async def test_the_rates_csv_is_the_xlsx_in_text_and_audited(dialog):
+    """The two formats of one export come from one helper (bot/web/exports._send): same rows, same headers."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.test_web import audit, browser, sign_in
+    d = dialog
+    await resolved(d)
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/export/rates.csv", params={"kind": "month"}) as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/csv")
+            assert "attachment" in resp.headers["Content-Disposition"] and resp.headers["X-Frame-Options"] == "DENY"
+            raw = await resp.read()
+        async with s.get("/w/export/rates.xlsx", params={"kind": "month"}) as resp:
+            sheet = load_workbook(io.BytesIO(await resp.read())).active
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    cells = [["" if c is None else str(c) for c in r] for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == cells[0] and len(rows) == len(cells) >= 2 and [r[0] for r in rows] == [r[0] for r in cells]
+    assert {r["action"] for r in await audit(d)} >= {"export:rates.csv", "export:rates.xlsx"}
