@@ -51,7 +51,8 @@ def parse(text: str) -> Rating | None:
         rest = m.group("rest")
         comment = _own_words(raw, len(norm) - len(rest)).strip(SEPARATORS + "　").strip()
         if m.group("cmd"):
-            return Rating(int(m.group("score")), comment, number, True)
+            # "评价 1 3": ticket 1 rated 3, or 满意 with the comment "3"? Asked, never guessed.
+            return Rating(int(m.group("score")), comment, number, number is not None or not comment[:1].isdigit())
         if rest[:1].isdigit() or rest.startswith(COUNTERS) or re.match(r"^[.．]\d", rest) or LIST.search(rest):
             return None  # 2026年…, 3年级…, 3.5…, or "1、… 2、…": a sentence or a numbered list, not a rating
         gap = rest[:len(rest) - len(rest.lstrip(SEPARATORS))]

@@ -382,3 +382,15 @@ async def test_the_rates_csv_is_the_xlsx_in_text_and_audited(dialog):
     cells = [["" if c is None else str(c) for c in r] for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == cells[0] and len(rows) == len(cells) >= 2 and [r[0] for r in rows] == [r[0] for r in cells]
     assert {r["action"] for r in await audit(d)} >= {"export:rates.csv", "export:rates.xlsx"}
+
+
+async def test_rating_command_with_two_digits_is_asked_not_guessed(dialog):
+    """"评价 1 3" from the owner of JY2611-0001: ticket 1 rated 不满意, or 满意 with the comment "3"? Never
+    recorded as 满意."""
+    d = dialog
+    number = await resolved(d)
+    await talk(d, PARENT, "评价 1 3", expect="1", absent=["感谢您的评价", "重新办理"])
+    t = await ticket(d, number)
+    assert t["state"] == "resolved" and t["rating"] is None
+    await talk(d, PARENT, f"评价 {number} 3 还是没退", expect="重新办理")
+    assert (await ticket(d, number))["rating"] == 3
