@@ -230,6 +230,8 @@ def cmd_init_db(args) -> int:
             n = db.run_sync(services.replace, scopes, True)
             print(f"service items: {n} ({config.directory.services})")
         _check_campaign(config, db)
+        from bot.app import check_directory
+        check_directory(config, {u["code"] for u in db.run_sync(directory.all_units)})
     print(f"database ready: {config.storage.path}")
     return 0
 

@@ -394,3 +394,13 @@ async def test_rating_command_with_two_digits_is_asked_not_guessed(dialog):
     assert t["state"] == "resolved" and t["rating"] is None
     await talk(d, PARENT, f"评价 {number} 3 还是没退", expect="重新办理")
     assert (await ticket(d, number))["rating"] == 3
+
+
+# -- config: a value that names nothing ------------------------------------------------------------------------
+async def test_a_mistyped_duty_office_stops_the_service_at_start(make_config):
+    from bot.app import create_app
+    from bot.config import ConfigError
+    from tests.conftest import running
+    with pytest.raises(ConfigError, match=r"routing.duty_office: 'jyj-bgz' is not a unit.*jyj-bgs"):
+        async with running(create_app(make_config(routing={"duty_office": "jyj-bgz"}))):
+            pass
