@@ -388,8 +388,6 @@ class Config:
         if self.wechat.aes_key and (self.wechat.aes_key in PUBLIC_KEYS or weak(self.wechat.aes_key, 43, 16)):
             raise bad("wechat.aes_key", "is the documentation's sample or too regular: use the EncodingAESKey "
                                         "公众号后台 generates (随机生成)")
-        if self.wechat.appsecret and is_placeholder(self.wechat.appsecret):
-            raise bad("wechat.appsecret", "is a placeholder: set the AppSecret from 公众号后台 (or leave it empty)")
         if self.sandbox.enabled and not is_loopback(self.server.host):
             raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused on "
                                          f"{self.server.host!r}; bind server.host to 127.0.0.1 or turn it off")

@@ -681,12 +681,14 @@ class Intake:
         """Type and route are read again over the whole text each time it grows, so what is confirmed is
         what the whole message says."""
         text = d.text
-        if d.kind_from != "asked":
-            d.kind = infer_kind(text) or d.kind
-            named = d.kind and any(w in text for w in EXPLICIT[d.kind])
-            d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
         decision = self.s.route(text)
         d.routing = decision
+        if d.kind_from != "asked":
+            d.kind = infer_kind(text) or d.kind
+            if d.kind == "praise" and decision.get("urgent"):
+                d.kind = None  # thanks that tell of harm (打了孩子耳光) are asked about: praise is closed unhandled
+            named = d.kind and any(w in text for w in EXPLICIT[d.kind])
+            d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
         if d.lang is None:  # the language of the first words decides the replies' language
             d.lang = decision.get("lang") or "zh"
         if decision.get("school") and d.school_from not in ("asked", "scene"):
