@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.review import Weights
 
@@ -254,6 +255,14 @@ class Config:
         def bad(key: str, why: str) -> ConfigError:
             return ConfigError(f"{self.source}: {key}: {why}")
 
+        try:
+            ZoneInfo(self.bot.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise bad("bot.timezone", f"unknown time zone {self.bot.timezone!r} (e.g. Asia/Shanghai)") from None
+        if self.server.public_url and not self.server.public_url.startswith(("http://", "https://")):
+            raise bad("server.public_url", "must start with https:// (or http://): the links sent in messages use it")
+        if not self.routing.duty_office.strip():
+            raise bad("routing.duty_office", "is empty: name the unit (directory code) that takes unclaimed tickets")
         if not 1 <= self.server.port <= 65535:
             raise bad("server.port", f"must be between 1 and 65535, got {self.server.port}")
         if self.server.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

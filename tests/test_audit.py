@@ -414,3 +414,16 @@ async def test_thanks_that_tell_of_harm_are_not_closed_as_praise(dialog):
     t = await ticket(d, number)
     assert t["kind"] == "complaint" and t["unit_code"] == "jn-jyj" and "耳光" in t["text"]
     await school_never_got(d, "耳光")
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[bot]\ntimezone = "Asia/Shangai"\n', "bot.timezone"),          # a typo: a traceback at start before
+    ('[server]\npublic_url = "bot.example.edu.cn"\n', "server.public_url"),  # links sent without a scheme
+    ('[routing]\nduty_office = " "\n', "routing.duty_office"),
+])
+def test_values_that_name_nothing_are_refused_with_the_key(tmp_path, text, key):
+    from bot.config import ConfigError, load_config
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=key):
+        load_config(path, env={})
