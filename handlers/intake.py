@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
 
 
 def normalise(text: str) -> str:
@@ -232,6 +235,32 @@ def han_count(text: str) -> int:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+class Routing(dict):
+    """A routing decision as a draft keeps it (Router.route's to_dict, with the defaults the intake relies on).
+    Read-only, so its JSON can be written once per decision (`json_text`) and reused on every step that stores
+    the draft: the explanation's words and weights were most of the cost of storing a draft."""
+
+    __slots__ = ("_json",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._json: str | None = None
+
+    @property
+    def json_text(self) -> str:
+        if self._json is None:
+            self._json = _JSON.encode(self)
+        return self._json
+
+    def __reduce__(self):  # copy, deepcopy and pickle build a new one rather than filling it in
+        return Routing, (dict(self),)
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("a routing decision is read-only: make a new dict ({**routing, ...})")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _read_only  # type: ignore
+
+
 @dataclass
 class Draft:
     """What a person has told us so far. Stored as JSON between messages; unknown or missing keys (an older
@@ -264,13 +293,13 @@ class Draft:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = _draft_fields()
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow: the dict is serialised at once. dataclasses.asdict deep-copied the routing explanation on every
         # message (8% of the webhook's writer time in a profile).
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _draft_fields()}
 
     @property
     def text(self) -> str:
@@ -285,6 +314,12 @@ class Draft:
             if c not in out:
                 out.append(c)
         return out
+
+
+@functools.lru_cache(maxsize=1)
+def _draft_fields() -> dict[str, None]:
+    """Draft's field names, in order (dataclasses.fields walks the class on every call)."""
+    return dict.fromkeys(f.name for f in dataclasses.fields(Draft))
 
 
 @dataclass

@@ -326,3 +326,14 @@ def test_unknown_category_rejected(tmp_path):
     rules.write_text('[categories.housing.words]\n"房子" = 3\n', encoding="utf-8")
     with pytest.raises(ValueError):
         Router.from_toml(rules)
+
+
+def test_the_remembered_cut_is_jiebas_cut(router):
+    # The router cuts a text block by block and remembers each block's cut (a growing draft re-cuts only its new
+    # words); what it gets must be what jieba cuts from the whole text, spaces, punctuation and letters included.
+    texts = ["孩子三年级一班每天作业写到晚上十一点，希望尽快处理",
+             "学校乱收费\n还有食堂饭菜很差\n\n老师 体罚 学生！！",
+             "school bus 每天迟到 30分钟 a+b#c 50%-off x.y\r\n你好\t再见", "  ", "", "…。", "學校亂收費"]
+    texts.append("\n".join(texts))
+    for text in texts * 2:  # the second time from what it remembers
+        assert router._cut.cut(text) == list(router.tokenizer.cut(text, HMM=False)), text
