@@ -23,7 +23,7 @@ from handlers.deadlines import Watch
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import Draft, Intake, IntakeServices, Plan, Routing, normalise
+from handlers.intake import Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, in_english, normalise
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
@@ -172,6 +172,12 @@ class Dispatcher:
         replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, turn.inbound.text)
         if replies is not None and turn.user.get("role") in STAFF_ROLES:
             replies = [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
+        elif replies and replies[-1].to is None:  # 查询 in the middle of writing: the draft waits, and says so
+            conv = conversations.get(turn.db, turn.inbound.openid, self.clock.now())
+            if conv and conv["flow"] == "intake" and not conv["expired"]:
+                more = self._intake(turn.db, turn.inbound.openid).reminder(conv["state"], conv["data"])
+                if more:
+                    replies = [*replies[:-1], Reply(replies[-1].text + "\n\n" + more, None, replies[-1].extra)]
         return replies
 
     def step_campaign(self, turn: "Turn") -> list[Reply] | None:
@@ -213,8 +219,14 @@ class Dispatcher:
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
-            answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
+            if inbound.kind == "text" and asks_how_to_send(text):  # answered; no message started, a kept one kept
+                answered = [Reply(texts.pick("MEDIA_HOW_NEW", "en" if in_english(text) else None))]
+            else:
+                answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
             if answered is not None:
+                welcome = _Services(self, db, inbound.openid).welcome()  # a first message: welcomed here too
+                if welcome and answered[0].to is None:
+                    answered = [Reply(welcome + "\n\n" + answered[0].text, None, answered[0].extra), *answered[1:]]
                 return [*prefix, *answered]
             school = self._scene_school(db, user.get("scene"))
             state, data, replies = intake.start(inbound, school)
