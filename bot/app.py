@@ -103,6 +103,7 @@ async def load_services(config: Config, db: Database) -> int:
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
     config, db, clock = app[CONFIG], app[DB], app[CLOCK]
+    check_directory(config, {u["code"] for u in await db.run(directory.all_units)})
     schools = await db.run(directory.schools)
     # Building the tokenizer and compiling the rules takes a moment: off the event loop, once.
     router = await asyncio.get_running_loop().run_in_executor(
@@ -126,6 +127,17 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                                  links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to),
                                  web_links=Links(config, clock))
     yield
+
+
+def check_directory(config: Config, codes: set[str]) -> None:
+    """The units the config names must be in the directory: a mistyped duty office would take every bounced,
+    unclaimed and reviewed ticket to a unit nobody can ever be bound to. (An empty directory: nothing to check
+    yet; `init-db` loads it.)"""
+    from bot.config import ConfigError
+    if codes and config.routing.duty_office not in codes:
+        near = sorted(c for c in codes if c[:2] == config.routing.duty_office[:2])[:5]
+        raise ConfigError(f"{config.source}: routing.duty_office: {config.routing.duty_office!r} is not a unit of "
+                          f"the directory" + (f" (did you mean {', '.join(near)}?)" if near else ""))
 
 
 async def load_campaign(config: Config, db: Database, router: Router):
