@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
 import sys
-from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import AsyncIterator, Iterator
 
 from bot.config import Config, ConfigError, load_config
 
@@ -23,6 +23,35 @@ def _load(path: str | None, **overrides) -> Config:
     return load_config(path, overrides=overrides)
 
 
+@contextlib.contextmanager
+def _database(config: Config) -> Iterator:
+    """The configured database, open for one command (every admin command's preamble)."""
+    from storage.db import Database
+    db = Database(config.storage.path).start()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@contextlib.asynccontextmanager
+async def _wechat_api(config: Config) -> AsyncIterator:
+    """The WeChat API client, with the access_token shared through the database, for one command."""
+    from bot.channels.wechat.api import WechatApi
+    with _database(config) as db:
+        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
+        try:
+            yield api
+        finally:
+            await api.close()
+
+
+def _refused(why: object) -> int:
+    """A command refused for bad input: one line on stderr, exit status 2, nothing changed."""
+    print(f"tingjian: {why}", file=sys.stderr)
+    return 2
+
+
 def _server_overrides(args) -> dict:
     server = {}
     if getattr(args, "host", None):
@@ -32,36 +61,36 @@ def _server_overrides(args) -> dict:
     return {"server": server} if server else {}
 
 
-def _run_worker(config: Config, reuse_port: bool, clock=None) -> None:
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+        return uvloop.new_event_loop()
+    except ImportError:  # Windows: the standard loop
+        return asyncio.new_event_loop()
+
+
+def _run_worker(config: Config, reuse_port: bool, clock=None, role: str = "single") -> None:
     from aiohttp import web
 
     from bot.app import create_app
     _logging(config.server.log_level)
-    try:
-        import uvloop
-        loop = uvloop.new_event_loop()
-    except ImportError:  # Windows: the standard loop
-        loop = asyncio.new_event_loop()
-    web.run_app(create_app(config, clock), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
-                print=None, access_log=None, loop=loop)
+    web.run_app(create_app(config, clock, role), host=config.server.host, port=config.server.port,
+                reuse_port=reuse_port, print=None, access_log=None, loop=_new_loop())
 
 
 def _serve(config: Config, workers: int, banner: str = "", clock=None) -> int:
     import sqlite3
 
-    from storage.db import Database
     try:
-        db = Database(config.storage.path).start()  # migrate once, before workers race to do it
-        try:
+        with _database(config) as db:  # migrate once, before workers race to do it
             db.run_sync(_write_check)
-        finally:
-            db.close()
     except (sqlite3.Error, OSError) as exc:
         print(f"tingjian: cannot open the database {config.storage.path} for writing ({exc}); check storage.path, "
               "the file's and its folder's owner and permissions, and free disk space", file=sys.stderr)
         return 2
     print(banner or f"Tingjian listening on {config.public_url} (webhook: {config.public_url}/wechat)", flush=True)
     if workers <= 1:
+        # One process: the receiver in-process, no socket hop (the demo, the tests, a small account).
         _run_worker(config, reuse_port=False, clock=clock)
         return 0
     return _supervise(config, workers)
@@ -73,13 +102,16 @@ def _write_check(db) -> None:
     db.execute(f"PRAGMA user_version = {int(version)}")
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def _die_with_parent(parent_pid: int, name: str) -> None:
     """A worker must not outlive the process that started it (it would keep serving, unsupervised): on Linux the
-    kernel sends SIGTERM when the parent dies; elsewhere, and as a second guard, a thread watches getppid()."""
+    kernel sends SIGTERM when the parent dies; elsewhere, and as a second guard, a thread watches getppid().
+    On Linux the process is also named (`ps -o comm`: tingjian-writer, tingjian-http-0 ...)."""
     if sys.platform.startswith("linux"):
         import ctypes
         try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            libc.prctl(15, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)  # PR_SET_NAME
         except (OSError, AttributeError):
             pass
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
@@ -94,14 +126,31 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _worker_main(config: Config, parent_pid: int) -> None:
-    _die_with_parent(parent_pid)
-    _run_worker(config, reuse_port=True)
+def _worker_main(config: Config, parent_pid: int, socket_path: str, name: str) -> None:
+    _die_with_parent(parent_pid, name)
+    _run_worker(config, reuse_port=True, role=socket_path)
+
+
+def _writer_main(config: Config, parent_pid: int, socket_path: str, name: str) -> None:
+    _die_with_parent(parent_pid, name)
+    from bot.app import create_app
+    from bot.writer import run_writer
+    _logging(config.server.log_level)
+    loop = _new_loop()
+    try:
+        loop.run_until_complete(run_writer(create_app(config, role="writer"), socket_path))
+    finally:
+        loop.close()
 
 
 def _supervise(config: Config, workers: int) -> int:
-    """Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections. A
-    worker that dies is replaced (after a growing pause if it keeps dying at once); stopping the parent stops all."""
+    """One writer process stores and handles every message and runs the background jobs; `workers` HTTP processes
+    share the port (SO_REUSEPORT; the kernel spreads connections) and hand each decoded message to the writer over
+    a unix socket in a private folder (bot/writer.py). A process that dies is replaced (after a growing pause if it
+    keeps dying at once); meanwhile the workers spool what they accept. Stopping the parent stops all."""
+    import shutil
+    import socket as socketlib
+    import tempfile
     import time
     from multiprocessing.connection import wait
     _logging(config.server.log_level)
@@ -111,46 +160,73 @@ def _supervise(config: Config, workers: int) -> int:
     ctx = multiprocessing.get_context("spawn")
     parent = os.getpid()
     stopping = False
+    folder = tempfile.mkdtemp(prefix="tingjian-")  # 0700: only this user can reach the writer
+    socket_path = os.path.join(folder, "writer.sock")
+    names = ["tingjian-writer"] + [f"tingjian-http-{i}" for i in range(workers)]
     procs: dict[int, tuple[multiprocessing.Process, float]] = {}
-    failures = [0] * workers
+    failures = [0] * len(names)
 
     def start(slot: int) -> None:
-        p = ctx.Process(target=_worker_main, args=(config, parent), name=f"tingjian-worker-{slot}", daemon=False)
+        target = _writer_main if slot == 0 else _worker_main
+        p = ctx.Process(target=target, args=(config, parent, socket_path, names[slot]), name=names[slot],
+                        daemon=False)
         p.start()
         procs[slot] = (p, time.monotonic())
+
+    def writer_ready(timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not stopping and procs[0][0].is_alive():
+            with socketlib.socket(socketlib.AF_UNIX) as s:
+                try:
+                    s.connect(socket_path)
+                    return True
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        return False
 
     def stop(*_) -> None:
         nonlocal stopping
         stopping = True
-        for p, _started in procs.values():
-            if p.is_alive():
+        for slot, (p, _started) in procs.items():
+            if slot and p.is_alive():  # the HTTP workers first: what they have in hand reaches the writer
                 p.terminate()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for slot in range(workers):
+    start(0)
+    # Workers accept messages as soon as they listen: let the writer be there first (they spool meanwhile anyway).
+    if not writer_ready(120):
+        log.warning("the writer process is not ready after 120 s; starting the HTTP workers, which spool")
+    for slot in range(1, len(names)):
         start(slot)
     restart_at: dict[int, float] = {}
-    while not stopping:
-        wait([p.sentinel for p, _ in procs.values() if p.is_alive()], timeout=0.5)
-        now = time.monotonic()
-        for slot, (p, started) in list(procs.items()):
-            if stopping or p.is_alive() or slot in restart_at:
-                continue
-            failures[slot] = failures[slot] + 1 if now - started < 10 else 0
-            pause = min(30.0, 0.5 * 2 ** failures[slot]) if failures[slot] else 0.0
-            log.warning("worker %d (pid %s) exited with code %s; starting another in %.1f s", slot, p.pid,
-                        p.exitcode, pause)
-            _metrics_process_dead(p.pid)
-            restart_at[slot] = now + pause
-        for slot, when in list(restart_at.items()):
-            if not stopping and now >= when:
-                del restart_at[slot]
-                start(slot)
-    for p, _started in procs.values():
-        p.join(15)
-        if p.is_alive():
-            p.kill()
-            p.join()
+    try:
+        while not stopping:
+            wait([p.sentinel for p, _ in procs.values() if p.is_alive()], timeout=0.5)
+            now = time.monotonic()
+            for slot, (p, started) in list(procs.items()):
+                if stopping or p.is_alive() or slot in restart_at:
+                    continue
+                failures[slot] = failures[slot] + 1 if now - started < 10 else 0
+                pause = min(30.0, 0.5 * 2 ** failures[slot]) if failures[slot] else 0.0
+                log.warning("%s (pid %s) exited with code %s; starting another in %.1f s", names[slot], p.pid,
+                            p.exitcode, pause)
+                _metrics_process_dead(p.pid)
+                restart_at[slot] = now + pause
+            for slot, when in list(restart_at.items()):
+                if not stopping and now >= when:
+                    del restart_at[slot]
+                    start(slot)
+        for slot in sorted(procs, reverse=True):  # the writer (slot 0) last
+            p = procs[slot][0]
+            if slot == 0 and p.is_alive():
+                p.terminate()
+            p.join(15)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
@@ -163,6 +239,10 @@ def _metrics_process_dead(pid: int | None) -> None:
 
 def cmd_serve(args) -> int:
     config = _load(args.config, **_server_overrides(args)).check_serving()
+    if args.workers > 1 and config.sandbox.enabled:
+        # The sandbox moves the clock and runs the jobs in the process that serves it: one process.
+        print("tingjian: the sandbox (sandbox.enabled) runs in one process: use --workers 1", file=sys.stderr)
+        return 2
     return _serve(config, args.workers)
 
 
@@ -188,98 +268,54 @@ def cmd_demo(args) -> int:
     return _serve(config, 1, banner, clock=DemoClock(args.speed))
 
 
-class Refusal(Exception):
-    """A command refuses bad input (exit 2) or could not do its work (exit 1): main prints `tingjian: <why>`."""
-
-    def __init__(self, message, code: int = 2):
-        super().__init__(str(message))
-        self.code = code
-
-
-@contextmanager
-def _refusing(*errors: type[Exception], code: int = 2, prefix: str = ""):
-    """These expected errors end the command with their message and the exit code, not a traceback."""
-    try:
-        yield
-    except errors as exc:
-        raise Refusal(f"{prefix}{exc}", code) from None
-
-
-@contextmanager
-def _config_key(key: str, *errors: type[Exception]):
-    """An error in a file the configuration names is a configuration error, reported under its key."""
-    try:
-        yield
-    except errors as exc:
-        raise ConfigError(f"{key}: {exc}") from None
-
-
-def _configured(cmd):
-    """The command gets its loaded configuration (--config or $TINGJIAN_CONFIG) as a second argument."""
-    @functools.wraps(cmd)
-    def run(args) -> int:
-        return cmd(args, _load(args.config))
-    return run
-
-
-@contextmanager
-def _database(config: Config):
-    """The configured database, migrated to the current schema, closed when the block ends."""
-    from storage.db import Database
-    db = Database(config.storage.path).start()
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-def _with_db(config: Config, fn, *fn_args):
-    """Run one storage call against the configured database, for the admin commands."""
-    with _database(config) as db:
-        return db.run_sync(fn, *fn_args)
-
-
-def _known_units(db) -> dict[str, str]:
-    """Unit code -> kind, what the survey, FAQ and service files are checked against."""
+def cmd_init_db(args) -> int:
     from storage import directory
-    return {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
-
-
-@_configured
-def cmd_init_db(args, config: Config) -> int:
-    from storage import directory
+    config = _load(args.config)
     with _database(config) as db:
         if config.directory.csv:
             n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv), True)
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
         if config.directory.services:
             from storage import services
-            with _config_key("directory.services", services.ServicesError):
-                scopes = services.read_toml(config.directory.services, _known_units(db))
+            known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+            try:
+                scopes = services.read_toml(config.directory.services, known)
+            except services.ServicesError as exc:
+                raise ConfigError(f"directory.services: {exc}") from None
             n = db.run_sync(services.replace, scopes, True)
             print(f"service items: {n} ({config.directory.services})")
         _check_campaign(config, db)
+        from bot.app import check_directory
+        check_directory(config, {u["code"] for u in db.run_sync(directory.all_units)})
     print(f"database ready: {config.storage.path}")
     return 0
 
 
-@_configured
-def cmd_staff_invite(args, config: Config) -> int:
+def _with_db(args, fn, *fn_args):
+    """Run one storage call against the configured database, for the admin commands."""
+    config = _load(args.config)
+    with _database(config) as db:
+        return config, db.run_sync(fn, *fn_args)
+
+
+def cmd_staff_invite(args) -> int:
     import time
 
     from storage import staff
+    config = _load(args.config)
     hours = args.hours or config.notify.invite_hours
-    with _refusing(ValueError):
-        code = _with_db(config, staff.create_invite, args.unit, args.role, args.name, time.time(), hours * 3600)
+    try:
+        _, code = _with_db(args, staff.create_invite, args.unit, args.role, args.name, time.time(), hours * 3600)
+    except ValueError as exc:
+        return _refused(exc)
     within = f"{hours // 24} 天" if hours % 24 == 0 else f"{hours} 小时"
     print(f"绑定码：{code}\n请{args.name}在 {within}内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
     return 0
 
 
-@_configured
-def cmd_staff_list(args, config: Config) -> int:
+def cmd_staff_list(args) -> int:
     from storage import staff
-    rows = _with_db(config, staff.list_staff)
+    _, rows = _with_db(args, staff.list_staff)
     if not rows:
         print("no staff bound yet: tingjian staff invite --unit CODE --role handler --name NAME")
     for r in rows:
@@ -287,13 +323,12 @@ def cmd_staff_list(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_staff_invites(args, config: Config) -> int:
+def cmd_staff_invites(args) -> int:
     """Invite codes with their state (the workbench's 人员 page lists the same)."""
     import time
 
     from storage import staff
-    rows = _with_db(config, staff.invites, time.time())
+    _, rows = _with_db(args, staff.invites, time.time())
     if not rows:
         print("no invite codes yet: tingjian staff invite --unit CODE --role handler --name NAME")
     for r in rows:
@@ -303,35 +338,36 @@ def cmd_staff_invites(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_staff_revoke(args, config: Config) -> int:
+def cmd_staff_revoke(args) -> int:
     import time
 
     from storage import staff
-    row = _with_db(config, staff.revoke_invite, args.id, time.time())
+    _, row = _with_db(args, staff.revoke_invite, args.id, time.time())
     if row is None:
-        raise Refusal(f"invite {args.id} is not open (used, expired, revoked or unknown)", 1)
+        print(f"tingjian: invite {args.id} is not open (used, expired, revoked or unknown)", file=sys.stderr)
+        return 1
     print(f"invite {args.id} for {row['name']} ({row['role']}, {row['unit_code']}) revoked")
     return 0
 
 
-@_configured
-def cmd_staff_role(args, config: Config) -> int:
+def cmd_staff_role(args) -> int:
     from storage import staff
-    with _refusing(ValueError):
-        before = _with_db(config, staff.set_role, args.openid, args.role)
+    try:
+        _, before = _with_db(args, staff.set_role, args.openid, args.role)
+    except ValueError as exc:
+        return _refused(exc)
     print(f"{args.openid}: {before['role']} → {args.role} ({before['unit_code']})")
     return 0
 
 
-@_configured
-def cmd_staff_remove(args, config: Config) -> int:
+def cmd_staff_remove(args) -> int:
     """Unbind, and in the same transaction hand the person's open tickets back to their unit: the notices to
     whoever now acts for it go into the outbox, which the running service sends."""
     from handlers.clock import Clock
     from handlers.desk import Desk
     from handlers.workdays import WorkCalendar
     from storage import outbox
+    config = _load(args.config)
     clock = Clock()
     # The notices are channel-neutral; the running service's WeChat channel renders any template message.
     desk = Desk(clock, WorkCalendar(config.bot.timezone, config.school_holidays()), config.routing.duty_office)
@@ -341,7 +377,7 @@ def cmd_staff_remove(args, config: Config) -> int:
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", clock.now(), source="staff-remove")
         return removed, len(notices)
 
-    removed, told = _with_db(config, remove)
+    _, (removed, told) = _with_db(args, remove)
     if removed:
         print(f"removed {args.openid}" + (f"; their open tickets went back to their unit ({told} notice(s))"
                                            if told else ""))
@@ -355,13 +391,12 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
 
 
-@_configured
-def cmd_outbox_list(args, config: Config) -> int:
+def cmd_outbox_list(args) -> int:
     import json
 
     from storage import outbox
     states = tuple(args.state) if args.state else ("pending", "sending", "waiting", "failed")
-    rows = _with_db(config, outbox.list_rows, states, args.limit)
+    _, rows = _with_db(args, outbox.list_rows, states, args.limit)
     if not rows:
         print(f"no messages in state {', '.join(states)}")
     for r in rows:
@@ -380,19 +415,19 @@ def cmd_outbox_retry(args) -> int:
 
     from storage import outbox
     if (args.id is None) == (not args.all_failed):
-        raise Refusal("give a message ID or --all-failed")
-    count = _with_db(_load(args.config), outbox.retry, time.time(), args.id)
+        print("tingjian: give a message ID or --all-failed", file=sys.stderr)
+        return 2
+    _, count = _with_db(args, outbox.retry, time.time(), args.id)
     print(f"{count} message(s) queued again; a running service sends them within seconds")
     return 0 if count else 1
 
 
-@_configured
-def cmd_inbound_failed(args, config: Config) -> int:
+def cmd_inbound_failed(args) -> int:
     import json
 
     from storage import inbound
     states = ("retrying", "flagged", "resolved") if args.all else ("retrying", "flagged")
-    rows = _with_db(config, inbound.list_failures, states, args.limit)
+    _, rows = _with_db(args, inbound.list_failures, states, args.limit)
     if not rows:
         print("no message is waiting for a retry or for staff")
     for r in rows:
@@ -403,18 +438,16 @@ def cmd_inbound_failed(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_inbound_retry(args, config: Config) -> int:
+def cmd_inbound_retry(args) -> int:
     import time
 
     from storage import inbound
-    ok = _with_db(config, inbound.retry_failure, args.key, time.time())
+    _, ok = _with_db(args, inbound.retry_failure, args.key, time.time())
     print(f"{args.key} will be tried again within a minute" if ok else f"{args.key}: no such unresolved failure")
     return 0 if ok else 1
 
 
-@_configured
-def cmd_inbound_resolve(args, config: Config) -> int:
+def cmd_inbound_resolve(args) -> int:
     import time
 
     from storage import inbound
@@ -424,22 +457,23 @@ def cmd_inbound_resolve(args, config: Config) -> int:
             inbound.resolve_failure(db, key, now)
             return True
         return False
-    ok = _with_db(config, resolve, args.key, time.time())
+    _, ok = _with_db(args, resolve, args.key, time.time())
     print(f"{args.key} marked as dealt with" if ok else f"{args.key}: no such unresolved failure")
     return 0 if ok else 1
 
 
-@_configured
-def cmd_directory_import(args, config: Config) -> int:
+def cmd_directory_import(args) -> int:
     from storage import directory
-    with _refusing(directory.DirectoryError):
-        count = _with_db(config, directory.upsert, directory.read_csv(args.file))
+    try:
+        rows = directory.read_csv(args.file)
+        _, count = _with_db(args, directory.upsert, rows)
+    except directory.DirectoryError as exc:
+        return _refused(exc)
     print(f"{count} unit(s) imported from {args.file} (existing codes updated, none duplicated)")
     return 0
 
 
-@_configured
-def cmd_digest(args, config: Config) -> int:
+def cmd_digest(args) -> int:
     import time
     from zoneinfo import ZoneInfo
 
@@ -448,15 +482,21 @@ def cmd_digest(args, config: Config) -> int:
     from handlers.rates import percent
     from handlers.routing import Router
     from storage import directory
+    config = _load(args.config)
     tz = ZoneInfo(config.bot.timezone)
-    with _refusing(ValueError):
+    try:
         week = args.week or digest.previous_week(digest.week_of(time.time(), tz))
         digest.parse_week(week)
-    with _refusing(ValueError), _database(config) as db:  # ValueError: an unknown scope
+    except ValueError as exc:
+        return _refused(exc)
+    with _database(config) as db:
         schools = db.run_sync(directory.schools)
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
-        # A reader: a report, even on a live database, never holds the write lock.
-        d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope)
+        try:
+            # A reader: a report, even on a live database, never holds the write lock.
+            d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope)
+        except ValueError as exc:  # an unknown scope
+            return _refused(exc)
     try:
         link = digest_link(config, week, args.scope, time.time())
     except LinkError:
@@ -478,29 +518,8 @@ async def _qr_urls(config: Config, scenes: list[str]) -> dict[str, str]:
         return {scene: (await api.create_qrcode(scene))["url"] for scene in scenes}
 
 
-@asynccontextmanager
-async def _wechat_api(config: Config):
-    """The WeChat API client (its access token kept in the database), closed with the database after."""
-    from bot.channels.wechat.api import WechatApi
-    with _database(config) as db:
-        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
-        try:
-            yield api
-        finally:
-            await api.close()
-
-
-def _wechat_errors():
-    """What a call to the WeChat API can fail with: exit 1, the message named."""
-    import aiohttp
-
-    from bot.channels.wechat.api import WechatApiError
-    return _refusing(WechatApiError, aiohttp.ClientError, code=1, prefix="WeChat API: ")
-
-
 def _poster_targets(args, config: Config):
-    """(units, survey or None) for qrcode and poster: --unit or --all, optionally for --survey. Refuses (exit 2)
-    an unknown unit or survey."""
+    """(units, survey or None) for qrcode and poster: --unit or --all, optionally for --survey."""
     from storage import directory
     with _database(config) as db:
         survey = None
@@ -508,15 +527,17 @@ def _poster_targets(args, config: Config):
             defs = _campaign_defs(config, db)
             survey = defs.get(args.survey)
             if survey is None:
-                raise Refusal(f"no survey {args.survey!r}; configured: {', '.join(defs) or 'none'}")
+                raise ValueError(f"no survey {args.survey!r}; configured: {', '.join(defs) or 'none'}")
         if getattr(args, "all", False):
-            return [u for u in db.run_sync(directory.all_units) if survey is None or survey.covers(u)], survey
-        unit = db.run_sync(directory.get, args.unit)
-        if unit is None:
-            raise Refusal(f"unknown unit {args.unit!r}")
-        if survey is not None and not survey.covers(unit):
-            raise Refusal(f"{unit['name']} ({unit['code']}) is not covered by survey {survey.id}")
-        return [unit], survey
+            units = [u for u in db.run_sync(directory.all_units) if survey is None or survey.covers(u)]
+        else:
+            unit = db.run_sync(directory.get, args.unit)
+            if unit is None:
+                raise ValueError(f"unknown unit {args.unit!r}")
+            if survey is not None and not survey.covers(unit):
+                raise ValueError(f"{unit['name']} ({unit['code']}) is not covered by survey {survey.id}")
+            units = [unit]
+    return units, survey
 
 
 def _scene(unit: dict, survey) -> str:
@@ -524,35 +545,59 @@ def _scene(unit: dict, survey) -> str:
     return survey.scene(unit["code"]) if survey is not None else directory.scene_for(unit)
 
 
-@_configured
-def cmd_qrcode(args, config: Config) -> int:
+def cmd_qrcode(args) -> int:
     """A unit's permanent parameter QR code (from the WeChat API) as a PNG for printing."""
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApiError
     from bot.poster import PosterError, qr_png
-    [unit], survey = _poster_targets(args, config)
+    config = _load(args.config)
+    try:
+        [unit], survey = _poster_targets(args, config)
+    except ValueError as exc:
+        return _refused(exc)
     if not 2 <= args.size <= 100:
-        raise Refusal("--size is the printed width in cm, 2 to 100")
+        print("tingjian: --size is the printed width in cm, 2 to 100", file=sys.stderr)
+        return 2
     scene = _scene(unit, survey)
-    with _wechat_errors():
+    try:
         url = asyncio.run(_qr_urls(config, [scene]))[scene]
-    with _refusing(PosterError, code=1):
         image = qr_png(url, args.size, args.caption or "")
+    except (WechatApiError, aiohttp.ClientError) as exc:
+        print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+        return 1
+    except PosterError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 1
     out = Path(args.out or f"qrcode-{unit['code']}{'-' + survey.id if survey else ''}.png")
     out.write_bytes(image)
     print(f"{unit['name']}: scene {scene}, {args.size:g} cm at 300 dpi, saved to {out}")
     return 0
 
 
-@_configured
-def cmd_poster(args, config: Config) -> int:
+def cmd_poster(args) -> int:
     """A4 PDF posters: a unit's QR code with what it is for and the promises; --survey for a survey's code."""
+    import aiohttp
+
+    from bot.channels.wechat.api import WechatApiError
     from bot.poster import PosterError, find_cjk_font, render_pdf, survey_poster, unit_poster
-    units, survey = _poster_targets(args, config)
-    with _refusing(PosterError, code=1):
+    config = _load(args.config)
+    try:
+        units, survey = _poster_targets(args, config)
         find_cjk_font()  # before asking WeChat for a hundred codes
+    except ValueError as exc:
+        return _refused(exc)
+    except PosterError as exc:
+        print(f"tingjian: {exc}", file=sys.stderr)
+        return 1
     if not units:
-        raise Refusal("no units to print")
-    with _wechat_errors():
+        print("tingjian: no units to print", file=sys.stderr)
+        return 2
+    try:
         urls = asyncio.run(_qr_urls(config, [_scene(u, survey) for u in units]))
+    except (WechatApiError, aiohttp.ClientError) as exc:
+        print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+        return 1
     d = config.deadlines
     days = {"inquiry": d.inquiry_days, "complaint": d.complaint_days, "safety_complaint": d.safety_complaint_days}
     folder = Path(args.out or ".")
@@ -565,43 +610,50 @@ def cmd_poster(args, config: Config) -> int:
         else:
             content = survey_poster(unit, url, config.bot.organisation, config.bot.name, survey)
             name = f"poster-{survey.id}-{unit['code']}.pdf"
-        with _refusing(PosterError, code=1):
+        try:
             path = render_pdf(content, folder / name)
+        except PosterError as exc:
+            print(f"tingjian: {exc}", file=sys.stderr)
+            return 1
         print(f"{unit['name']}: {path}")
     return 0
 
 
 def _check_campaign(config: Config, db) -> None:
     """Surveys and common questions are read at start; init-db checks them first, naming what is wrong."""
+    from handlers.faq import FaqError, load_faq
+    from storage import directory
     defs = _campaign_defs(config, db)
     if defs:
         print(f"surveys: {', '.join(sorted(defs))} ({config.campaign.surveys})")
     if config.campaign.faq:
-        print(f"common questions: {len(_faq_file(config, _known_units(db)))} ({config.campaign.faq})")
-
-
-def _faq_file(config: Config, known: dict[str, str]) -> list:
-    """The common questions of campaign.faq, checked against the directory."""
-    from handlers.faq import FaqError, load_faq
-    with _config_key("campaign.faq", FaqError):
-        return load_faq(config.campaign.faq or None, known)
+        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+        try:
+            entries = load_faq(config.campaign.faq, known)
+        except FaqError as exc:
+            raise ConfigError(f"campaign.faq: {exc}") from None
+        print(f"common questions: {len(entries)} ({config.campaign.faq})")
 
 
 def _campaign_defs(config: Config, db):
     """The configured surveys, checked against the directory in the database."""
-    from handlers.survey import SurveyError, load_surveys, with_stored
+    from handlers.survey import SurveyError, load_surveys
+    from storage import directory
+    from handlers.survey import with_stored
     from storage import campaign_defs
-    known = _known_units(db)
-    with _config_key("campaign.surveys", SurveyError):
+    known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+    try:
         files = load_surveys(config.campaign.surveys or None, config.bot.timezone, known)
+    except SurveyError as exc:
+        raise ConfigError(f"campaign.surveys: {exc}") from None
     # and those written in the workbench, as the running service sees them
     return with_stored(files, db.run_sync(campaign_defs.rows, "survey"), config.bot.timezone, known)
 
 
-@_configured
-def cmd_survey_list(args, config: Config) -> int:
+def cmd_survey_list(args) -> int:
     import time
 
+    config = _load(args.config)
     with _database(config) as db:
         defs = _campaign_defs(config, db)
         counts = db.run_sync(lambda conn: {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
@@ -620,16 +672,17 @@ def cmd_survey_list(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_survey_results(args, config: Config) -> int:
+def cmd_survey_results(args) -> int:
     import csv
 
     from handlers.survey_results import CSV_COLUMNS, csv_rows, format_results, survey_results
+    config = _load(args.config)
     with _database(config) as db:
         defs = _campaign_defs(config, db)
         survey = defs.get(args.id)
         if survey is None:
-            raise Refusal(f"no survey {args.id!r}; configured: {', '.join(defs) or 'none'}")
+            print(f"tingjian: no survey {args.id!r}; configured: {', '.join(defs) or 'none'}", file=sys.stderr)
+            return 2
         results = db.run_sync(survey_results, survey, defs, config.campaign.min_responses, args.unit)
     print(format_results(survey, results, config.campaign.min_responses))
     if args.out:
@@ -641,16 +694,18 @@ def cmd_survey_results(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_review(args, config: Config) -> int:
+def cmd_review(args) -> int:
     """绩效考核 of a period: the ranking printed, and the XLSX with --out."""
     import time
     from zoneinfo import ZoneInfo
 
     from handlers import review
+    config = _load(args.config)
     tz = ZoneInfo(config.bot.timezone)
-    with _refusing(ValueError):
+    try:
         review.parse_period(args.period)
+    except ValueError as exc:
+        return _refused(exc)
     with _database(config) as db:
         defs = _campaign_defs(config, db)
         now = time.time()
@@ -658,8 +713,10 @@ def cmd_review(args, config: Config) -> int:
         result = db.read_sync(review.build, args.period, tz, config.review.weights(), defs,
                               config.campaign.min_responses, now, args.kind)
     if args.unit:
-        with _refusing(ValueError):
+        try:
             print(review.format_unit(result, args.unit))
+        except ValueError as exc:
+            return _refused(exc)
     else:
         print(review.format_text(result))
     if args.out:
@@ -668,34 +725,34 @@ def cmd_review(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_review_comment(args, config: Config) -> int:
+def cmd_review_comment(args) -> int:
     """领导点评 from the terminal (leaders can also send 点评 in WeChat)."""
     import time
 
     from handlers import review
     from storage import review as review_store
-    with _refusing(ValueError):
+    try:
         review.parse_period(args.period)
         text = args.text.strip()
         if not text:
             raise ValueError("the comment is empty")
-        cid = _with_db(config, review_store.add_comment, args.unit, args.period, args.author, text, args.public,
-                       time.time())
+        _, cid = _with_db(args, review_store.add_comment, args.unit, args.period, args.author, text, args.public,
+                          time.time())
+    except ValueError as exc:
+        return _refused(exc)
     print(f"comment {cid} recorded for {args.unit}, {review.period_name(args.period)}"
           f"{' (public: shown on the unit page)' if args.public else ' (internal)'}")
     return 0
 
 
-@_configured
-def cmd_review_comments(args, config: Config) -> int:
+def cmd_review_comments(args) -> int:
     from storage import review as review_store
     if args.delete is not None:
-        if not _with_db(config, review_store.delete_comment, args.delete):
-            raise Refusal(f"no comment {args.delete}")
-        print(f"comment {args.delete} deleted")
-        return 0
-    rows = _with_db(config, review_store.comments, args.period, args.unit)
+        _, done = _with_db(args, review_store.delete_comment, args.delete)
+        print(f"comment {args.delete} deleted" if done else f"tingjian: no comment {args.delete}",
+              file=sys.stdout if done else sys.stderr)
+        return 0 if done else 2
+    _, rows = _with_db(args, review_store.comments, args.period, args.unit)
     for c in rows:
         print(f"{c['id']}\t{c['period']}\t{c['unit_code']}\t{c['author']}\t{'public' if c['public'] else 'internal'}"
               f"\t{c['text']}")
@@ -704,16 +761,22 @@ def cmd_review_comments(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_faq_stats(args, config: Config) -> int:
+def cmd_faq_stats(args) -> int:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from handlers.faq import stats_rows, with_stored
-    from storage import campaign_defs, faq
+    from handlers.faq import FaqError, load_faq, stats_rows
+    from storage import directory, faq
+    config = _load(args.config)
     with _database(config) as db:
-        known = _known_units(db)
-        entries, _ = with_stored(_faq_file(config, known), db.run_sync(campaign_defs.rows, "faq"), known)
+        known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
+        try:
+            entries = load_faq(config.campaign.faq or None, known)
+        except FaqError as exc:
+            raise ConfigError(f"campaign.faq: {exc}") from None
+        from handlers.faq import with_stored
+        from storage import campaign_defs
+        entries, _ = with_stored(entries, db.run_sync(campaign_defs.rows, "faq"), known)
         counts = db.run_sync(faq.counts)
     if not entries and not counts:
         print("no common questions configured (campaign.faq in the config)")
@@ -728,8 +791,7 @@ def cmd_faq_stats(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_menu(args, config: Config) -> int:
+def cmd_menu(args) -> int:
     """Set (push) or show the account's custom menu through the WeChat API."""
     import json
 
@@ -737,34 +799,40 @@ def cmd_menu(args, config: Config) -> int:
 
     from bot.channels.wechat.api import WechatApiError
     from bot.menu import default_menu, describe
+    config = _load(args.config)
 
     async def run() -> int:
         async with _wechat_api(config) as api:
-            if args.menu_command == "push":
-                menu = default_menu()
-                await api.create_menu(menu)
-                print("menu set (it reaches followers within minutes; re-following shows it at once):")
-                print(describe(menu))
-            else:
-                data = await api.get_menu()
-                print(describe(data["menu"]) if not args.json else json.dumps(data, ensure_ascii=False, indent=2))
-            return 0
-    try:
-        return asyncio.run(run())
-    except WechatApiError as exc:
-        if exc.errcode == 46003:
-            print("no custom menu set: tingjian menu push", file=sys.stderr)
-            return 1
-        raise Refusal(f"WeChat API: {exc}", 1) from None
-    except aiohttp.ClientError as exc:
-        raise Refusal(f"cannot reach the WeChat API at {config.wechat.api_base}: {exc}", 1) from None
+            try:
+                if args.menu_command == "push":
+                    menu = default_menu()
+                    await api.create_menu(menu)
+                    print("menu set (it reaches followers within minutes; re-following shows it at once):")
+                    print(describe(menu))
+                else:
+                    data = await api.get_menu()
+                    print(describe(data["menu"]) if not args.json else json.dumps(data, ensure_ascii=False, indent=2))
+                return 0
+            except WechatApiError as exc:
+                if exc.errcode == 46003:
+                    print("no custom menu set: tingjian menu push", file=sys.stderr)
+                    return 1
+                print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
+                return 1
+            except aiohttp.ClientError as exc:
+                print(f"tingjian: cannot reach the WeChat API at {config.wechat.api_base}: {exc}", file=sys.stderr)
+                return 1
+    return asyncio.run(run())
 
 
-@_configured
-def cmd_backup(args, config: Config) -> int:
+def cmd_backup(args) -> int:
     from storage import backup
-    with _refusing(backup.BackupError, OSError, code=1, prefix="backup failed: "):
+    config = _load(args.config)
+    try:
         summary = backup.backup(config.storage.path, args.dest)
+    except (backup.BackupError, OSError) as exc:
+        print(f"tingjian: backup failed: {exc}", file=sys.stderr)
+        return 1
     from bot.media import mirror
     files = mirror(config.media.folder(config.storage.path), f"{args.dest}.media")  # attachments: files beside it
     print(f"backup of {config.storage.path} written to {args.dest}: {summary.get('tickets', 0)} ticket(s), "
@@ -773,11 +841,14 @@ def cmd_backup(args, config: Config) -> int:
     return 0
 
 
-@_configured
-def cmd_restore(args, config: Config) -> int:
+def cmd_restore(args) -> int:
     from storage import backup
-    with _refusing(backup.BackupError, OSError, code=1, prefix="restore refused: "):
+    config = _load(args.config)
+    try:
         summary = backup.restore(args.src, config.storage.path, force=args.force)
+    except (backup.BackupError, OSError) as exc:
+        print(f"tingjian: restore refused: {exc}", file=sys.stderr)
+        return 1
     from bot.media import mirror
     files = mirror(f"{args.src}.media", config.media.folder(config.storage.path))
     kept = f"; the replaced database is kept as {summary['kept']}" if "kept" in summary else ""
@@ -808,7 +879,7 @@ def _router(args):
 
 def _corrections(args) -> list[dict]:
     from storage import tickets
-    return _with_db(_load(args.config), tickets.corrections)
+    return _with_db(args, tickets.corrections)[1]
 
 
 def cmd_route_eval(args) -> int:
@@ -817,7 +888,9 @@ def cmd_route_eval(args) -> int:
                                            write_predictions)
     from handlers.routing.learn import labelled
     if bool(args.file) == bool(args.corrections):
-        raise Refusal("give a labelled CSV file or --corrections (the staff's 转派 in the database)")
+        print("tingjian: give a labelled CSV file or --corrections (the staff's 转派 in the database)",
+              file=sys.stderr)
+        return 2
     styles: dict[str, str] = {}
     if args.corrections:
         rows, skipped = labelled(_corrections(args))
@@ -826,13 +899,15 @@ def cmd_route_eval(args) -> int:
         if not rows:
             return 0
     else:
-        with _refusing(OSError, ValueError):
+        try:
             urgent_rows = read_urgent(args.file)
             if urgent_rows is not None:  # a file of urgency judgements (id,text,urgent)
                 print(format_urgency(_router(args), urgent_rows, args.errors))
                 return 0
             rows = read_csv(args.file)
             styles = read_styles(args.file)
+        except (OSError, ValueError) as exc:
+            return _refused(exc)
     report = evaluate(_router(args), rows)
     print(format_report(report))
     if args.by_length:
@@ -1171,9 +1246,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"tingjian: configuration error: {exc}", file=sys.stderr)
         return 2
-    except Refusal as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return exc.code
     except KeyboardInterrupt:
         return 130
 
