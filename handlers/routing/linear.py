@@ -93,9 +93,10 @@ class LinearModel:
         x = _scale(len(known))
         return [b + x * s for b, s in zip(self.bias, map(sum, zip(*(rows[f] for f in known))))], known
 
-    def predict(self, text: str, tokenizer) -> tuple[list[float], list[str]]:
-        """(probability of each label, the features of the text the model knows)."""
-        z, known = self.logits(features(text, tokenizer))
+    def predict(self, text: str, tokenizer, extra: Sequence[str] = ()) -> tuple[list[float], list[str]]:
+        """(probability of each label, the features of the text the model knows); `extra` features are added
+        to the text's own (the urgency model's rule hits)."""
+        z, known = self.logits([*features(text, tokenizer), *extra])
         return softmax(z), known
 
     def why(self, known: Sequence[str], best: int, other: int, k: int = 3) -> list[tuple[str, float]]:
