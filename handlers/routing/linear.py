@@ -96,7 +96,11 @@ class LinearModel:
     def predict(self, text: str, tokenizer, extra: Sequence[str] = ()) -> tuple[list[float], list[str]]:
         """(probability of each label, the features of the text the model knows); `extra` features are added
         to the text's own (the urgency model's rule hits)."""
-        z, known = self.logits([*features(text, tokenizer), *extra])
+        return self.predict_features([*features(text, tokenizer), *extra])
+
+    def predict_features(self, feats: Sequence[str]) -> tuple[list[float], list[str]]:
+        """As predict, for features already computed (the router computes a message's once for both models)."""
+        z, known = self.logits(feats)
         return softmax(z), known
 
     def why(self, known: Sequence[str], best: int, other: int, k: int = 3) -> list[tuple[str, float]]:

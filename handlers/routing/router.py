@@ -34,6 +34,7 @@ import jieba
 
 from handlers.vocabulary import CATEGORIES  # one source for the category codes
 
+from .linear import features
 from .normalise import Normaliser
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
@@ -510,13 +511,14 @@ class Router:
         explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
 
         top, confidence = r["top"], r["confidence"]
+        feats = features(t, self._cut) if self.model is not None or self.urgency_model is not None else []
         if self.model is not None:
-            probs, known = self.model.predict(t, self._cut)
+            probs, known = self.model.predict_features(feats)
             top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
             explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
         explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
-        urgent_words, urgent_score, overruled = self.urgency(t)
+        urgent_words, urgent_score, overruled = self.urgency(t, feats)
         return Decision(
             category=top,
             confidence=float(confidence),
@@ -600,7 +602,7 @@ class Router:
         return (share is not None and not r["short"] and r["top"] != self.fallback_none and s1 >= self.min_score
                 and r["scores"].get(self.fallback_none, 0.0) < float(share) * s1)
 
-    def urgency(self, t: str) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
+    def urgency(self, t: str, feats: Sequence[str] | None = None) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
         """(the words that make prepared text t urgent, the urgency model's probability, rule words it overruled).
 
         The rules say why; the model (where there is one) adds a danger told in words no rule has, showing
@@ -609,15 +611,19 @@ class Router:
         m = self.urgency_model
         if m is None:
             return found, None, ()
-        probs, known = m.predict(t, self._cut, urgent_features(found))
+        if feats is None:
+            feats = features(t, self._cut)
+        probs, known = m.predict_features([*feats, *urgent_features(found)])
         p = probs[m.labels.index("urgent")]
         if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS:
             # only a short message: in a long letter the rule's word is one feature among hundreds
             return (), p, found
         if not found and p >= self.urgent_take:
             # its evidence, without who is concerned (女儿, 老师): those say whom, not what happened
+            # jieba's words first, read more easily than character pairs (遗书 rather than 遗书人)
             shown = [f for f in known if not f.startswith(("u:", "c:")) and not self._urgent_who(f.split(":")[-1])]
-            why = [w for w, _v in m.why(shown, 1, 0)]
+            why = [w for w, _v in m.why([f for f in shown if f.startswith("w:")], 1, 0)] or \
+                [w for w, _v in m.why(shown, 1, 0)]
             return tuple(why) or ("模型 model",), p, ()
         return found, p, ()
 
