@@ -143,6 +143,13 @@ class Router:
             c: [self._norm(w) for w in cats.get(c, {}).get("context", [])] for c in CATEGORIES
         }
 
+        # damped_by: the category's score is multiplied by damp_factor where one of these is in the text (落户
+        # and 社保 are out of scope, unless the person asks about 入学 with them: then they are its conditions)
+        self.damped = {
+            c: ([self._norm(w) for w in cats[c]["damped_by"]], float(cats[c].get("damp_factor", 0.5)))
+            for c in CATEGORIES if cats.get(c, {}).get("damped_by")
+        }
+
         self._words: dict[str, list[_Entry]] = {}  # boundary-checked
         self._substrings: dict[str, list[_Entry]] = {}  # raw substrings (phrases, exclusions)
         self._gapped: list[tuple[re.Pattern, str, _Entry]] = []  # A…B
@@ -255,6 +262,7 @@ class Router:
         self.urgency_model = None
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
+        self._overrulable = tuple(self._norm(w) for w in urgent.get("overrulable", []))
         self._who = [self._norm(w) for w in urgent.get("groups", {}).get("child", [])] + [
             "老师", "教师", "班主任", "学生", "同学", "学校", "家长", "我家", "我们", "孩子说", "今天", "昨天"]
 
@@ -464,6 +472,12 @@ class Router:
                 cut = scores[c] * (1.0 - self.context_factor)
                 scores[c] -= cut
                 contrib[("(无语境 no context)", c, "context")] = -cut
+        for c, (words, factor) in self.damped.items():
+            hit = next((w for w in words if w in whole), None) if scores[c] > 0 else None
+            if hit is not None:
+                cut = scores[c] * (1.0 - factor)
+                scores[c] -= cut
+                contrib[(f"(降权 damped: {hit})", c, "damped")] = -cut
         for c in CATEGORIES:
             scores[c] = max(0.0, round(scores[c], 6))
         return scores, contrib, vetoed, veto_words
@@ -615,7 +629,9 @@ class Router:
             feats = features(t, self._cut)
         probs, known = m.predict_features([*feats, *urgent_features(found)])
         p = probs[m.labels.index("urgent")]
-        if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS:
+        if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS \
+                and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable) for w in found):
+            # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
             # only a short message: in a long letter the rule's word is one feature among hundreds
             return (), p, found
         if not found and p >= self.urgent_take:
