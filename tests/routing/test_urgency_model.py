@@ -20,12 +20,17 @@ def router() -> Router:
     return Router.from_toml()
 
 
-def test_the_shipped_urgency_weights_are_trained_on_the_shipped_data(router):
+@pytest.fixture(scope="module")
+def rules_only() -> Router:
+    return Router.from_toml(train=False)
+
+
+def test_the_shipped_urgency_weights_are_trained_on_the_shipped_data(router, rules_only):
     data = json.loads(URGENT_WEIGHTS.read_text(encoding="utf-8"))
     assert tuple(data["labels"]) == ("calm", "urgent")
     assert data["meta"]["trained_on"] == [URGENT_DATA.name, *(p.name for p in DATA)]
     # urgent_training.csv or training.csv edited without retraining: run `python -m handlers.routing.train`
-    assert data["meta"]["messages"] == len(urgent_rows(Router.from_toml(train=False)))
+    assert data["meta"]["messages"] == len(urgent_rows(rules_only))
     assert isinstance(router.urgency_model, LinearModel)
 
 
@@ -39,8 +44,7 @@ def test_held_out_urgency_is_never_trained_on():
     "女儿留下一封遗书，人到现在找不到",          # no rule word: 遗书, 找不到 without 孩子 before it
     "儿子被同学逼着跪下磕头还被录了视频",
 ])
-def test_the_model_finds_a_danger_no_rule_names_and_says_so(router, text):
-    rules_only = Router.from_toml(train=False)
+def test_the_model_finds_a_danger_no_rule_names_and_says_so(router, rules_only, text):
     assert not rules_only.route(text).urgent
     d = router.route(text)
     assert d.urgent and d.urgent_words and d.urgent_score >= router.urgent_take
@@ -55,11 +59,26 @@ def test_the_model_finds_a_danger_no_rule_names_and_says_so(router, text):
     ("上个月孩子被打的事已经处理好了", "被打"),
     ("新闻里说别的县有学校食物中毒", "食物中毒"),
 ])
-def test_the_model_overrules_rule_words_in_a_calm_short_message(router, text, word):
-    assert Router.from_toml(train=False).route(text).urgent  # the rules alone raise a false alarm
+def test_the_model_overrules_rule_words_in_a_calm_short_message(router, rules_only, text, word):
+    assert rules_only.route(text).urgent  # the rules alone raise a false alarm
     d = router.route(text)
     assert not d.urgent and d.urgent_words == ()
     assert word in d.urgent_overruled and "不紧急 not urgent" in d.explain()
+
+
+@pytest.mark.parametrize("text", [
+    "数学老师动手打了我家孩子",            # a teacher's blow: never overruled, whatever the model says
+    "学校组织游泳，有学生溺水了",
+    "孩子吃了学校的午饭后全班一半人肚子疼发烧",  # a danger told at length, not the lone word 肚子疼
+])
+def test_the_model_never_overrules_a_clear_danger(router, text):
+    d = router.route(text)
+    assert d.urgent and d.urgent_overruled == (), d.explain()
+
+
+def test_prevention_teaching_is_no_danger(router):
+    for text in ("学校开了防性侵安全教育课", "防溺水教育每周都要在平台上学习"):
+        assert not router.route(text).urgent, text
 
 
 def test_a_long_letter_keeps_its_rule_words(router):
