@@ -41,7 +41,7 @@ def test_held_out_urgency_is_never_trained_on():
 
 
 @pytest.mark.parametrize("text", [
-    "女儿留下一封遗书，人到现在找不到",          # no rule word: 遗书, 找不到 without 孩子 before it
+    "孩子放学被一辆面包车拉走了",              # no rule word: 拉走 is not 带走, 面包车 no danger alone
     "儿子被同学逼着跪下磕头还被录了视频",
 ])
 def test_the_model_finds_a_danger_no_rule_names_and_says_so(router, rules_only, text):
