@@ -101,13 +101,16 @@ DESIGNS = [
     ("fuse l=2, long l=4 oos.5", {"mode": "fuse", "rule_weight": 2.0, "long_rule_weight": 4.0, "long_oos_share": 0.5,
                                   "unsure_below": 0.5, "take_no_signal": 0.4, "take_over": 0.7, "english": "gate",
                                   "claim_no_education_word": 0.7}),
-    # chosen (default_rules.toml [model]): long letters the rules are less sure of (< .6) go to a model at least
-    # .6 sure, but never out of scope unless the rules' out-of-scope score is .75 of the winner's; on the written
-    # letters and held-out sets it gains 1-2 points over the design before, route_dev is unchanged (at .5 it
-    # lost 0.6: admission letters naming 社保/落户 went out of scope)
+    # long letters the rules are less sure of (< .6) go to a model at least .6 sure (CV real 0.881)
     ("fuse l=2|gate.6+en oos.75", {"mode": "fuse", "rule_weight": 2.0, "unsure_below": 0.6, "take_no_signal": 0.4,
                                    "take_over": 0.6, "long": "gate", "english": "gate", "claim_no_education_word": 0.7,
                                    "long_oos_share": 0.75}),
+    # chosen (default_rules.toml [model]): the model fuses on long letters too, with the rules' share counting
+    # more (cubed) and never out of scope unless the rules' out-of-scope score is .75 of the winner's: CV real
+    # 0.912, route_dev 0.966 as before this design, the held-out sets as good or slightly better
+    ("fuse l=2, long l=3 oos.75", {"mode": "fuse", "rule_weight": 2.0, "long_rule_weight": 3.0, "long_oos_share": 0.75,
+                                   "unsure_below": 0.6, "take_no_signal": 0.4, "take_over": 0.6, "english": "gate",
+                                   "claim_no_education_word": 0.7}),
 ]
 
 
