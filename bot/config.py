@@ -82,6 +82,8 @@ class MediaConfig:
     dir: str = ""
     # Larger files are not kept (WeChat's own limits: images 10 MB, voice 2 MB).
     max_bytes: int = 10 * 1024 * 1024
+    # Videos (video and shortvideo messages) larger than this are not kept; the sender is told so at once.
+    max_video_bytes: int = 30 * 1024 * 1024
     # How often the fetcher looks for media to copy when nothing wakes it, and the backoff after a failure
     # (base * 2^(attempt-1), at most max); after WeChat's 3 days a missing file is marked expired.
     poll_seconds: float = 5.0
@@ -296,6 +298,8 @@ class Config:
             raise bad("outbox.poll_seconds", "must be positive")
         if self.media.max_bytes < 1024:
             raise bad("media.max_bytes", "must be at least 1024")
+        if self.media.max_video_bytes < 1024:
+            raise bad("media.max_video_bytes", "must be at least 1024")
         if self.media.poll_seconds <= 0:
             raise bad("media.poll_seconds", "must be positive")
         if not 0 < self.media.backoff_base_seconds <= self.media.backoff_max_seconds:

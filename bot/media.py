@@ -1,11 +1,14 @@
-"""Copies of the images and voice messages people send, taken from WeChat before it forgets them (3 days).
+"""Copies of the images, voice and video messages people send, taken from WeChat before it forgets them (3 days).
 
 The receiver asks for a copy (storage.media.want) in the transaction that stores the message, so a media_id
 accepted is never missed; this fetcher, one task per process, woken when something is asked and polling
 otherwise, downloads through media/get -- off the webhook's path, never delaying a passive reply -- checks the
-size and that the bytes are what they claim to be (an image, a voice recording), and writes the file into a
-private folder (0700, files 0600) named by its SHA-256, so the same picture sent twice is stored once. A failure
-is retried with backoff until WeChat's 3 days are over; then the attachment is shown as expired.
+size and that the bytes are what they claim to be (an image, a voice recording, an MP4 video), and writes the file
+into a private folder (0700, files 0600) named by its SHA-256, so the same picture sent twice is stored once. A
+failure is retried with backoff until WeChat's 3 days are over; then the attachment is shown as expired. A file
+too large to keep is refused, and its sender told at once (they can still send a shorter one).
+
+Media that never became part of a ticket (a draft abandoned) are deleted after storage.retention_days (`prune`).
 """
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ import aiohttp
 from bot.background import DueWorkLoop
 from bot.channels.wechat.api import TOO_LARGE, WechatApi, WechatApiError
 from bot.config import MediaConfig
+from handlers import texts
 from handlers.clock import Clock
-from storage import media
+from storage import media, outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -36,13 +40,16 @@ SIGNATURES = {
               (b"ID3", "audio/mpeg"), (b"\xff\xfb", "audio/mpeg"), (b"\xff\xf3", "audio/mpeg")),
 }
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/bmp": "bmp", "image/webp": "webp",
-              "audio/amr": "amr", "audio/amr-wb": "amr", "audio/ogg": "ogg", "audio/mpeg": "mp3"}
+              "audio/amr": "amr", "audio/amr-wb": "amr", "audio/ogg": "ogg", "audio/mpeg": "mp3",
+              "video/mp4": "mp4", "video/3gpp": "3gp"}
 
 
 def sniff(kind: str, body: bytes) -> str | None:
     """The content type of a file of this kind, read from its first bytes; None if it is not one."""
     if kind == "image" and body[:4] == b"RIFF" and body[8:12] == b"WEBP":
         return "image/webp"
+    if kind == "video" and body[4:8] == b"ftyp":  # ISO media (MP4, and 3GP from older phones): the ftyp box first
+        return "video/3gpp" if body[8:11] == b"3gp" else "video/mp4"
     return next((ctype for magic, ctype in SIGNATURES.get(kind, ()) if body.startswith(magic)), None)
 
 
@@ -114,13 +121,15 @@ class MediaFetcher(DueWorkLoop):
 
     async def _fetch(self, row: dict) -> None:
         media_id = row["media_id"]
+        limit = self.config.max_video_bytes if row["kind"] == "video" else self.config.max_bytes
         try:
-            body, _platform_type = await self.api.get_media(media_id, max_bytes=self.config.max_bytes)
+            body, _platform_type = await self.api.get_media(media_id, max_bytes=limit)
         except WechatApiError as exc:
             if exc.errcode == INVALID_MEDIA_ID:
                 await self._record(media.mark_ended, media_id, "expired", str(exc))
             elif exc.errcode == TOO_LARGE:
-                await self._record(media.mark_ended, media_id, "refused", str(exc))
+                log.info("media %s (%s) refused: over %d bytes", media_id[:8], row["kind"], limit)
+                await self._record(refused_too_large, row, str(exc), limit, self.clock.now())
             else:
                 await self._retry(row, str(exc))
             return
@@ -138,6 +147,8 @@ class MediaFetcher(DueWorkLoop):
             await self._retry(row, f"storing: {exc}")
             return
         await self._record(media.mark_stored, media_id, sha, ctype, len(body), self.clock.now())
+        if not self.store.path(sha).exists():  # pruned meanwhile as another message's copy: the row now keeps it
+            await asyncio.get_running_loop().run_in_executor(None, self.store.put, body)
         self.stored += 1
 
     async def _retry(self, row: dict, error: str) -> None:
@@ -158,6 +169,30 @@ class MediaFetcher(DueWorkLoop):
             except sqlite3.OperationalError as exc:
                 log.warning("media: recording %s waits for the database (%s)", str(args[0])[:8], exc)
                 await asyncio.sleep(1.0)
+
+
+def refused_too_large(db, row: dict, error: str, limit: int, now: float) -> None:
+    """A file over the size we keep: refused, and its sender told in the same transaction (they have just written,
+    so WeChat's 48-hour window is open)."""
+    media.mark_ended(db, row["media_id"], "refused", error)
+    what = texts.MEDIA_NAMES.get(row["kind"], "文件")
+    text = texts.MEDIA_TOO_LARGE.format(what=what, mb=max(1, limit // (1024 * 1024)))
+    outbox.enqueue_replies(db, [{"text": text, "to": row["openid"]}], row["openid"], now, source="media")
+
+
+def prune(db, store: MediaStore, before: float, limit: int = 200) -> int:
+    """Forget up to `limit` media received before `before` that belong to no ticket: their rows, and their files
+    where no other row still names the same file. Runs on the writer thread, so the fetcher's record of a new copy
+    of the same file comes before or after, never between the check and the unlink (and the fetcher writes the
+    file again if it finds it gone once its row is recorded). Returns the rows dealt with (deleted, or marked kept
+    as a ticket's): call again while it returns `limit`."""
+    dealt, files = media.prune_unattached(db, before, limit)
+    for sha in files:
+        try:
+            store.path(sha).unlink(missing_ok=True)
+        except (OSError, ValueError) as exc:
+            log.warning("media: could not delete %s: %s", sha[:12], exc)
+    return dealt
 
 
 def mirror(src: str | Path, dest: str | Path) -> int:

@@ -32,6 +32,7 @@ ORPHAN_SECONDS = 60
 SWEEP_SECONDS = 0.02  # the sweep's transactions: as many tickets as fit in this (at least one), the rest next
 DIGEST_BATCH = 10
 PRUNE_BATCH = 500
+MEDIA_BATCH = 200  # media rows per write when pruning (each looked up in tickets and drafts, files unlinked)
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
 TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
 TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
@@ -101,6 +102,23 @@ class Jobs:
         removed = await self._batched(outbox.prune_sent, self.clock.now() - days * 86400)
         if removed:
             log.info("pruned %d sent message(s) older than %d days", removed, days)
+        await self.prune_media(self.clock.now() - days * 86400)
+
+    async def prune_media(self, before: float) -> int:
+        """Media that never became part of a ticket, received before `before`: rows and files, a small batch per
+        write (a ticket's media are marked kept on the way and never looked at again)."""
+        from bot.media import MediaStore, prune
+        store = MediaStore(self.config.media.folder(self.config.storage.path))
+        total = 0
+        while True:
+            dealt = await self.db.run(prune, store, before, MEDIA_BATCH)
+            total += dealt
+            if dealt < MEDIA_BATCH:
+                break
+        if total:
+            log.info("media: %d copy(ies) older than the retention period looked at (those of no ticket deleted)",
+                     total)
+        return total
 
     async def _batched(self, prune_fn, before: float) -> int:
         """Delete in batches of PRUNE_BATCH rows, each its own short write, until nothing is left."""

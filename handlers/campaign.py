@@ -25,6 +25,8 @@ MENU_WRITE, MENU_QUERY, MENU_PUBLIC, MENU_SURVEY, MENU_HELP = "WRITE", "QUERY", 
 TICKET_CONFIDENCE = 0.3
 
 
+_READ = object()  # Campaign.message: read the person's flow itself
+
 class Campaign:
     def __init__(self, d: "Dispatcher", policy: Policy | None = None, faq: FaqBook | None = None):
         self.d = d
@@ -53,12 +55,15 @@ class Campaign:
         self._version = version
 
     # -- hooks -------------------------------------------------------------------------------------------------
-    def message(self, db, user: dict, inbound: Inbound, text: str) -> tuple[list[Reply] | None, list[Reply]]:
+    def message(self, db, user: dict, inbound: Inbound, text: str,
+                flow: str | None | object = _READ) -> tuple[list[Reply] | None, list[Reply]]:
         """(replies, None) when handled here; (None, prefix) when the message goes on to the intake, with what
-        to say first (e.g. that the survey was paused)."""
+        to say first (e.g. that the survey was paused). `flow`: the person's live flow, when already read.
+        Nothing is written to the person's conversation unless that flow is a survey's or an instant answer's."""
         self.sync(db)
         now = self.d.clock.now()
-        flow = conversations.flow(db, inbound.openid, now)
+        if flow is _READ:
+            flow = conversations.flow(db, inbound.openid, now)
         if flow == FAQ:
             return self._faq_feedback(db, user, inbound, text)
         if flow == SURVEY:
@@ -277,10 +282,10 @@ class Campaign:
         kind = infer_kind(text)
         if kind == "praise":
             return False
-        decision = self.d.route(text)
-        if decision.category == "out_of_scope":
+        decision = self.d.routing(text)
+        if decision["category"] == "out_of_scope":
             return False
-        return kind == "complaint" or decision.confidence >= TICKET_CONFIDENCE
+        return kind == "complaint" or decision["confidence"] >= TICKET_CONFIDENCE
 
     def _on_ticket_offer(self, db, inbound, text, survey: Survey, unit, row, data):
         n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)

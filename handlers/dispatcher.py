@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from handlers import commands, digest, followup, names, review, texts
-from handlers.campaign import Campaign
+from handlers.campaign import FAQ, SURVEY, Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import Draft, Intake, IntakeServices, Plan, normalise
+from handlers.intake import Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, in_english, normalise
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
@@ -38,7 +38,8 @@ ATTACHABLE_ELSEWHERE = ("location", "link")
 # Routing decisions kept by text. A draft is routed again whenever the conversation moves on (every answer),
 # a supplement is routed alone and with the draft, and short messages (你好老师, 作业太多) recur across people:
 # each would cost a full jieba cut and scoring.
-ROUTE_CACHE = 4096
+ROUTE_CACHE = 2048  # decisions remembered (~4 KB each with their JSON): a draft's steps and the common short texts
+CAMPAIGN_FLOWS = frozenset({FAQ, SURVEY})  # the conversations the campaign step may write
 
 
 @dataclass
@@ -51,6 +52,10 @@ class Turn:
     user: dict
     text: str
     prefix: list = field(default_factory=list)
+    # The person's conversation row as read at the campaign step (storage.conversations.read), for the
+    # conversation step to use instead of reading it again; dropped when the campaign step may have written it.
+    conversation: Any = None
+    conversation_read: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class Dispatcher:
                  web_links: WebLinks | None = None):
         self.db = db
         self.router = router
-        self._routed: tuple[Router, Callable] | None = None  # (the router, its cached route)
+        self._routings: tuple[Router, Callable] | None = None  # (the router, its cached routing)
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
@@ -102,13 +107,25 @@ class Dispatcher:
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
 
-    def route(self, text: str):
-        """The router's decision on `text` (a Decision), remembered for the ROUTE_CACHE most recent texts: the
-        router is a pure function of the text. A router swapped in (tests, a reload) starts a fresh cache."""
-        routed = self._routed
-        if routed is None or routed[0] is not self.router:
-            routed = self._routed = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self.router.route))
-        return routed[1](text)
+    def routing(self, text: str) -> Routing:
+        """The router's decision on `text` as the intake keeps it in a draft (Decision.to_dict, with the defaults
+        the intake relies on), remembered for the ROUTE_CACHE most recent texts: the router is a pure function of
+        the text, and a remembered decision's JSON is written once however many steps store it. A router swapped
+        in (tests, a reload) starts a fresh cache. Only the dict is kept (the Decision too held ~15 MB more)."""
+        cached = self._routings
+        if cached is None or cached[0] is not self.router:
+            cached = self._routings = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self._routing))
+        return cached[1](text)
+
+    def _routing(self, text: str) -> Routing:
+        decision = self.router.route(text).to_dict()
+        # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
+        decision.setdefault("urgent", False)
+        decision.setdefault("urgent_words", [])
+        if not decision.get("matters"):
+            decision["matters"] = [{"category": decision["category"], "score": decision.get("confidence", 0),
+                                    "words": []}]
+        return Routing(decision)
 
     def handle_tx(self, db, inbound: Inbound) -> list[Reply]:
         """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database. The steps of
@@ -149,12 +166,22 @@ class Dispatcher:
         replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, turn.inbound.text)
         if replies is not None and turn.user.get("role") in STAFF_ROLES:
             replies = [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
+        elif replies and replies[-1].to is None:  # 查询 in the middle of writing: the draft waits, and says so
+            conv = conversations.get(turn.db, turn.inbound.openid, self.clock.now())
+            if conv and conv["flow"] == "intake" and not conv["expired"]:
+                more = self._intake(turn.db, turn.inbound.openid).reminder(conv["state"], conv["data"])
+                if more:
+                    replies = [*replies[:-1], Reply(replies[-1].text + "\n\n" + more, None, replies[-1].extra)]
         return replies
 
     def step_campaign(self, turn: "Turn") -> list[Reply] | None:
         """A survey or an instant answer's feedback in progress (issue 13); what it wants said before a new
         message is kept for the conversation step."""
-        handled, prefix = self.campaign.message(turn.db, turn.user, turn.inbound, turn.text)
+        row = conversations.read(turn.db, turn.inbound.openid)
+        flow = conversations.live_flow(row, self.clock.now())
+        handled, prefix = self.campaign.message(turn.db, turn.user, turn.inbound, turn.text, flow=flow)
+        if flow not in CAMPAIGN_FLOWS:  # then the campaign wrote nothing to this conversation: the row holds
+            turn.conversation, turn.conversation_read = row, True
         turn.prefix.extend(prefix)
         return handled
 
@@ -169,7 +196,8 @@ class Dispatcher:
         db, inbound, text, user = turn.db, turn.inbound, turn.text, turn.user
         prefix = list(turn.prefix)
         now = self.clock.now()
-        conv = conversations.get(db, inbound.openid, now)
+        conv = conversations.get(db, inbound.openid, now, turn.conversation) if turn.conversation_read else \
+            conversations.get(db, inbound.openid, now)
         if conv and conv["flow"] != "intake":
             conv = None
         if not conv or conv["expired"]:
@@ -185,8 +213,14 @@ class Dispatcher:
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
-            answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
+            if inbound.kind == "text" and asks_how_to_send(text):  # answered; no message started, a kept one kept
+                answered = [Reply(texts.pick("MEDIA_HOW_NEW", "en" if in_english(text) else None))]
+            else:
+                answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
             if answered is not None:
+                welcome = _Services(self, db, inbound.openid).welcome()  # a first message: welcomed here too
+                if welcome and answered[0].to is None:
+                    answered = [Reply(welcome + "\n\n" + answered[0].text, None, answered[0].extra), *answered[1:]]
                 return [*prefix, *answered]
             school = self._scene_school(db, user.get("scene"))
             state, data, replies = intake.start(inbound, school)
@@ -430,14 +464,7 @@ class _Services(IntakeServices):
         self.notices: list[Reply] = []
 
     def route(self, text: str) -> dict:
-        decision = self.d.route(text).to_dict()
-        # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
-        decision.setdefault("urgent", False)
-        decision.setdefault("urgent_words", [])
-        if not decision.get("matters"):
-            decision["matters"] = [{"category": decision["category"], "score": decision.get("confidence", 0),
-                                    "words": []}]
-        return decision
+        return self.d.routing(text)
 
     def find_school(self, text: str) -> str | None:
         code = self.d.router.find_school(text)

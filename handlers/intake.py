@@ -3,7 +3,7 @@
 The steps are declared once, in order, in `STEPS` (state, whether it is still needed, what to ask, how an
 answer is taken); `Intake._advance` asks the first step still needed, so a step is asked only when it matters:
 
-    describe -> kind -> focus (two matters) -> out_of_scope -> school -> similar -> phone -> anonymity -> confirm
+    describe -> out_of_scope -> kind -> focus (two matters) -> school -> similar -> phone -> anonymity -> confirm
 
 `DETOURS` are the questions that interrupt the path and return to it: a message that looks like a new matter
 (new_matter), a reply that could be a rating of a resolved ticket (rating), and an earlier unsubmitted message
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any, Callable
 from handlers import texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
+from handlers.routing.normalise import _converter as _t2s  # the router's own OpenCC t2s, built once
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
@@ -50,10 +52,17 @@ MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
+
 
 def normalise(text: str) -> str:
-    """Full-width digits and letters to ASCII, spaces trimmed: what a phone keyboard sends varies."""
-    return unicodedata.normalize("NFKC", text).strip()
+    """Full-width digits and letters to ASCII, traditional characters to simplified (學校 = 学校, as the router
+    reads them), spaces trimmed: what a phone keyboard sends varies. For reading only: the words kept are as typed."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    return _t2s().convert(well_formed(t)) if HAN.search(t) else t
+
+
+HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 # Saying the kind outright decides it, whatever else the message contains ("…合理吗？我要投诉").
@@ -63,11 +72,22 @@ EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inqui
 
 # 班主任不管 / 学校也不管了 (but not 不管多晚 "however late"): nobody dealing with it, a grievance.
 NOBODY_ACTS = re.compile(r"不管(?:不顾|不问)?(?=$|了|[\s。，,！!？?；;…])|没人(?:管|修|处理|理|过问)")
+# Harm told by its outcome: 打出血了, 把我娃打肿了, 掐紫了, 踢伤, 罚站晕倒 -- a person's act on a body, then what it
+# left (within a sentence; a fall or a ball game is no one's act). Nobody tells this to praise or merely to ask:
+# it is a complaint, whatever else is said.
+HARM = re.compile(r"(?:打(?![篮排羽乒网足球针疫扫卡印电工车游听])|揍|掐|踢(?!球|毽)|踹|扇|抽(?![查签烟屉奖空血])|揪|拧|"
+                  r"推(?![荐广销迟进行])|咬|砸|捏|戳|扔|罚(?![款钱])|拽|扯|勒|烫)[^。.！!？?；;\n]{0,8}?"
+                  r"(?:出血|流血|见血|血了|肿|紫|青了|淤青|瘀青|伤|骨折|破了|破皮|晕|聋|掉了|红了|印子)")
+HARM_EN = re.compile(r"\b(?:bull(?:y|ied|ies|ying)|hit|hits|hitting|beat|beaten|beating|slap(?:ped|s)?|kick(?:ed|s)?|"
+                     r"punch(?:ed|es)?|hurt|injured|abus(?:e|ed|ing)|threaten(?:ed|s)?)\b", re.I)
+# What makes a message a complaint besides its words (KIND_WORDS): one list, counted by _count; harm decides it.
+GRIEVANCES = (NOBODY_ACTS, HARM, HARM_EN)
+DECISIVE = (HARM, HARM_EN)
 
 
 def _count(text: str, kind: str) -> int:
     n = sum(text.count(w) for w in KIND_WORDS[kind])
-    return n + len(NOBODY_ACTS.findall(text)) if kind == "complaint" else n
+    return n + sum(len(p.findall(text)) for p in GRIEVANCES) if kind == "complaint" else n
 
 
 @functools.lru_cache(maxsize=4096)  # pure; asked again over the whole draft on every step of a conversation
@@ -87,6 +107,10 @@ def _infer_kind(text: str) -> str | None:
     named = [kind for kind, words in EXPLICIT.items() if any(w in text for w in words)]
     if len(named) == 1:
         return named[0]
+    if any(p.search(text) for p in DECISIVE):  # 老师把我娃打出血了，这正常吗？ -- still a complaint
+        return "complaint"
+    if not named and not han_count(text) and english_kind(text) in ("complaint", "suggestion"):
+        return english_kind(text)  # "I want to complain about …" (praise is closed at once: asked, never guessed)
     scores = {kind: _count(text, kind) for kind in KIND_WORDS}
     best = max(scores.values())
     if best == 0:
@@ -101,6 +125,10 @@ def _infer_kind(text: str) -> str | None:
 def _t(d: "Draft", name: str) -> str:
     """A reply text in the language the person writes in (Draft.lang, from the router on their first words)."""
     return texts.pick(name, d.lang)
+
+
+def _kind_name(d: "Draft") -> str:
+    return (texts.KIND_NAMES_EN if d.lang == "en" else texts.KIND_NAMES)[d.kind]
 
 
 def mask_phone(phone: str | None) -> str:
@@ -144,6 +172,7 @@ def yes_no(text: str) -> bool | None:
 
 # -- an answer, or more of the story (Intake._is_answer) --------------------------------------------------
 SENTENCE_CHARS = 5  # this many Chinese characters, beyond fillers, that answer nothing tell us something: kept
+SENTENCE_WORDS = 4  # or this many English words ("the teacher hit him")
 PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
 FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 # Replies about the question itself, or hesitation: never a matter's words, whatever their length.
@@ -215,6 +244,10 @@ def bare(text: str) -> str:
     return re.sub(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$", "", text) or text
 
 
+# A reply that is only a kind (建议, 我要投诉, 算咨询吧), wherever it is typed.
+BARE_KIND = re.compile(r"^(?:我?(?:要|想)?|是|算|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
+
+
 def named_kind(text: str) -> str | None:
     """The one kind a short reply names (我要投诉, 建议吧, 改为咨询), else None."""
     wanted = re.search(r"(?:改为|改成|换成|应该是|应是|属于|算)(投诉|举报|建议|咨询|请问|表扬|感谢)", text)
@@ -222,14 +255,95 @@ def named_kind(text: str) -> str | None:
         return dict(KIND_NAMES_ALL)[wanted.group(1)]
     text = re.sub(r"不是(?:投诉|举报|建议|咨询|表扬|感谢)", "", text)  # 不是投诉 names what it is not
     found = {kind for word, kind in KIND_NAMES_ALL if word in text}
+    if not found and english_words(text) and not han_count(text):
+        return english_kind(text)
     return found.pop() if len(found) == 1 else None
 
 
-GREETING = re.compile(r"(你好|您好|hi|hello|在吗|在不在|有人吗|老师好)[\s!！。.~，,?？]*", re.IGNORECASE)
+# 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
+GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|hi|hello|"
+                      r"在吗|在不在|有人吗|有人在吗)[\s!！。.~，,?？]*)+", re.IGNORECASE)
+
+# "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
+# never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
+MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频|语音|录音|附件|证据|文件)"
+SEND_WORD = r"(?:发|传|上传|提交|附上?|给你们|发给你们|发过来|发送)"
+HOW_WORD = r"(?:怎么|咋|怎样|如何|在哪|哪里|哪儿|能不能|可不可以|可以|能否|能|行不行|方便)"
+MEDIA_HOW = re.compile(rf"^(?:请问|问下|问一下|那|我)?(?:{HOW_WORD}.{{0,3}}{SEND_WORD}.{{0,2}}{MEDIA_WORD}|"
+                       rf"{MEDIA_WORD}.{{0,4}}{HOW_WORD}.{{0,2}}{SEND_WORD}|"
+                       rf"{MEDIA_WORD}.{{0,4}}{SEND_WORD}.{{0,3}}(?:吗|嘛|么)|"
+                       rf"{SEND_WORD}.{{0,2}}{MEDIA_WORD}.{{0,3}}(?:吗|嘛|么)|"
+                       rf"{MEDIA_WORD}.{{0,2}}{SEND_WORD}(?:不了|不出去|不上去?|失败).{{0,4}}|"  # 图片发不出去怎么办
+                       rf"{SEND_WORD}(?:不了|不出去|不上去?){MEDIA_WORD}.{{0,4}})"
+                       r"[^\u4e00-\u9fff]*(?:吗|嘛|呢|么|啊|呀|吧|的)?[\s?？。.!！~]*$")
+MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0,30}"
+                          r"\b(?:send|upload|attach|share)\b[^.!?]{0,20}"
+                          r"\b(?:photos?|pictures?|pics?|images?|videos?|voice|recordings?|files?|evidence)\b"
+                          r"[^.!?]{0,20}[\s?.!]*$", re.I)
+
+
+def asks_how_to_send(text: str) -> bool:
+    """Whether a message only asks how (or whether) photos, voice or video can be sent."""
+    t = normalise(text)
+    return bool(han_count(t) <= 14 and MEDIA_HOW.search(t) or MEDIA_HOW_EN.search(t))
+
+
+# English words at a Chinese question count as words (Intake._tells); an English sentence switches the replies.
+EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+EN_KINDS = (("complaint", re.compile(r"\bcomplain(?:t|ts|ing)?\b|\breport\b", re.I)),
+            ("suggestion", re.compile(r"\bsuggest(?:ion|ions)?\b|\bpropos(?:e|al)\b", re.I)),
+            ("inquiry", re.compile(r"\b(?:question|enquiry|inquiry)\b", re.I)),
+            ("praise", re.compile(r"\b(?:praise|thank|thanks|compliment)\b", re.I)))
+
+
+def english_kind(text: str) -> str | None:
+    """The one kind an English reply names (I want to complain, it's a question), else None."""
+    found = {kind for kind, pattern in EN_KINDS if pattern.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+# The question's own words in English (it is a complaint, I want to make a …): they belong to the answer.
+EN_KIND_NAMED = re.compile(r"\b(?:i|i'm|im|it|it's|its|this|that|is|am|a|an|my|want|would|like|to|make|send|file|"
+                           r"just|please|ok|okay|yes|no|about|type|kind|number|one)\b", re.I)
+
+
+def english_words(text: str) -> int:
+    return len(EN_WORD.findall(text))
+
+
+def in_english(text: str) -> bool:
+    """A sentence in English (three words or more, no Chinese): the replies follow it."""
+    return english_words(text) >= 3 and not han_count(text)
 
 
 def han_count(text: str) -> int:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+class Routing(dict):
+    """A routing decision as a draft keeps it (Router.route's to_dict, with the defaults the intake relies on).
+    Read-only, so its JSON can be written once per decision (`json_text`) and reused on every step that stores
+    the draft: the explanation's words and weights were most of the cost of storing a draft."""
+
+    __slots__ = ("_json",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._json: str | None = None
+
+    @property
+    def json_text(self) -> str:
+        if self._json is None:
+            self._json = _JSON.encode(self)
+        return self._json
+
+    def __reduce__(self):  # copy, deepcopy and pickle build a new one rather than filling it in
+        return Routing, (dict(self),)
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("a routing decision is read-only: make a new dict ({**routing, ...})")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _read_only  # type: ignore
 
 
 @dataclass
@@ -264,13 +378,13 @@ class Draft:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = _draft_fields()
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow: the dict is serialised at once. dataclasses.asdict deep-copied the routing explanation on every
         # message (8% of the webhook's writer time in a profile).
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _draft_fields()}
 
     @property
     def text(self) -> str:
@@ -285,6 +399,12 @@ class Draft:
             if c not in out:
                 out.append(c)
         return out
+
+
+@functools.lru_cache(maxsize=1)
+def _draft_fields() -> dict[str, None]:
+    """Draft's field names, in order (dataclasses.fields walks the class on every call)."""
+    return dict.fromkeys(f.name for f in dataclasses.fields(Draft))
 
 
 @dataclass
@@ -306,8 +426,9 @@ class Plan:
 @dataclass(frozen=True)
 class Step:
     """One question of the conversation: its state name, whether it still needs asking, the full question,
-    the short reminder of it, how an answer is taken, and how many numbered options it offers (a bare
-    digit that is also a valid answer here is ambiguous when a rating is pending)."""
+    the reminder of it after an attachment or a detour (the question itself, shortened only where it is long:
+    the summary's choices; "请回复 1 或 2" alone says nothing), how an answer is taken, and how many numbered
+    options it offers (a bare digit that is also a valid answer here is ambiguous when a rating is pending)."""
 
     state: str
     needed: Callable[["Intake", Draft], bool]
@@ -372,8 +493,31 @@ class Intake:
         return None
 
     def _begin(self, d: Draft, inbound: Inbound):
+        if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
+            name = self.s.school_names([d.school])[0]
+            return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
+                                                   + _t(d, "ASK_MORE"))])
         self._collect(inbound, d)
         return self._advance(d, [])
+
+    def _take_school(self, text: str, d: Draft) -> bool:
+        """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
+        school, at whatever question it is typed: taken as such, never added to the message."""
+        if not text:
+            return False
+        code = self.s.find_school(text)
+        if code is None:
+            return False
+        name = self.s.school_names([code])[0]
+        if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
+            return False  # a guess from a few characters, or the name inside a story: not this
+        if self._tells(SCHOOL_WORDS.sub("", text.replace(name, "")).strip(PUNCT)):
+            return False  # more than the name: the story (the router reads the school from it)
+        if d.school is None and d.kind != "praise":
+            d.anonymous = None  # decided while no school was named: the school may now be told, so ask
+        d.school, d.school_from, d.school_options = code, "asked", []
+        d.similar_checked = False
+        return True
 
     # -- one message within the conversation --------------------------------------------------------------
     def step(self, state: str, data: dict, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
@@ -383,9 +527,14 @@ class Intake:
         if inbound.kind in ("image", "voice", "video", "location", "link") and not (
                 inbound.kind == "voice" and inbound.text):
             self._collect(inbound, d)
-            return self._out(state, d, [Reply(texts.ATTACHED.format(what=texts.MEDIA_NAMES[inbound.kind])
+            names = texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES
+            return self._out(state, d, [Reply(_t(d, "ATTACHED").format(what=names[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
+        if asks_how_to_send(text):  # answered; the message in progress is unchanged
+            return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+        if in_english(text) and d.lang:  # writes English now: answered in English where we can (the first
+            d.lang = "en"                # words' language is the router's, with the English welcome)
         if state in DETOURS:
             detour = DETOURS[state]
             text = self._by_label(detour, text, d)
@@ -403,6 +552,15 @@ class Intake:
         return self._answer(state, text, d, inbound)
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
+        if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
+            return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
+        bare_kind = BARE_KIND.match(text)
+        if bare_kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
+            if d.kind == "praise":  # praise asked neither phone nor consent: another kind asks both
+                d.anonymous = None
+            said = _t(d, "KIND_CHANGED") if d.kind else _t(d, "KIND_TAKEN")
+            d.kind, d.kind_from = dict(KIND_NAMES_ALL)[bare_kind.group(1)], "asked"
+            return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
         text = self._by_label(STEP[state], text, d)
         if state != "describe" and not self._is_answer(STEP[state], text, d):
             # People often tell their story in several messages: words where an answer was expected are
@@ -413,7 +571,7 @@ class Intake:
                     category=texts.CATEGORY_NAMES.get(self.s.route(inbound.text)["category"], "其他")))])
             self._collect(inbound, d)
             d.similar_checked = d.similar_checked and state != "similar"  # its question is still open
-            return self._advance(d, [Reply(texts.SUPPLEMENTED)])
+            return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         return STEP[state].answer(self, text, d, inbound)
 
     def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
@@ -520,7 +678,7 @@ class Intake:
         d.held, d.back_to = None, None
         if n == 2:
             d.parts.append(held.strip())
-            return self._advance(d, [Reply(texts.SUPPLEMENTED)])
+            return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done.
         fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
         if d.school_from == "scene":
@@ -601,7 +759,7 @@ class Intake:
             found = self.s.suggest_schools(text)
             d.school_options = [code for code, _name in found]
             if not found:
-                return self._out("school", d, [Reply(texts.SCHOOL_NOT_FOUND)])
+                return self._out("school", d, [Reply(_t(d, "SCHOOL_NOT_FOUND"))])
             return self._out("school", d, [Reply(self._ask_school(d))])
         d.school, d.school_from, d.school_options = code, "asked", []
         return self._advance(d, [])
@@ -629,6 +787,8 @@ class Intake:
             return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
         if not re.search(r"\d", text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(texts.PHONE_PLEASE)])
+        if UNSURE.search(text) and not re.search(r"\d", text):  # 不知道啊: no wrong number -- asked again
+            return self._out("phone", d, [Reply(_t(d, "ASK_PHONE"))])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
@@ -666,7 +826,7 @@ class Intake:
             if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both
                 d.anonymous = None
             d.kind, d.kind_from = kind, "asked"
-            return self._advance(d, [Reply(texts.KIND_CHANGED.format(kind=texts.KIND_NAMES[kind]))])
+            return self._advance(d, [Reply(_t(d, "KIND_CHANGED").format(kind=_kind_name(d)))])
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
 
     def _finish(self, d: Draft, replies: list[Reply]):
@@ -682,8 +842,10 @@ class Intake:
         what the whole message says."""
         text = d.text
         if d.kind_from != "asked":
-            d.kind = infer_kind(text) or d.kind
-            named = d.kind and any(w in text for w in EXPLICIT[d.kind])
+            plain = normalise(text)  # 打傷 reads as 打伤
+            d.kind = infer_kind(plain) or d.kind
+            named = d.kind and (any(w in plain for w in EXPLICIT[d.kind])  # said, or harm: no guess to correct
+                                or d.kind == "complaint" and any(p.search(plain) for p in DECISIVE))
             d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
         decision = self.s.route(text)
         d.routing = decision
@@ -726,9 +888,14 @@ class Intake:
         step = STEP.get(state) or DETOURS[state]
         return step.again(self, d)
 
+    def reminder(self, state: str, data: dict) -> str:
+        """The draft is still there, and its open question: said after a command answered mid-draft (查询)."""
+        d = Draft.from_dict(data)
+        return texts.DRAFT_KEPT + "\n" + self._again(state, d) if state in STEP or state in DETOURS else ""
+
     # -- what each step asks ------------------------------------------------------------------------------
     def _ask_describe(self, d: Draft) -> str:
-        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else texts.ASK_MORE
+        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else _t(d, "ASK_MORE")
 
     def _ask_focus(self, d: Draft) -> str:
         lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))
@@ -767,10 +934,13 @@ class Intake:
         if d.lang == "en" and "SUMMARY" in texts.EN:  # the whole text here too, as in Chinese
             return texts.EN["SUMMARY"].format(
                 kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
-                phone=mask_phone(d.phone) if d.phone else "none", days=plan.days, due=plan.due_text)
+                phone=mask_phone(d.phone) if d.phone else "none",
+                days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due_text)
         kind = texts.KIND_NAMES[d.kind]
         lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
-                 + (texts.KIND_GUESSED if d.kind_from == "words" else "")]
+                 + (texts.KIND_GUESSED.format(other="”“".join(  # the two most likely others, never the same kind
+                     ["改为" + texts.KIND_NAMES[k] for k in ("suggestion", "inquiry", "complaint") if k != d.kind][:2]))
+                    if d.kind_from == "words" else "")]
         if len(d.matters) > 1 and d.kind != "praise":
             names = [texts.CATEGORY_NAMES.get(c, c) + ("（为主）" if c == d.category else "") for c in d.matters]
             lines.append("涉及事项：" + "、".join(names))
@@ -836,8 +1006,8 @@ class Intake:
         t = normalise(text).strip(PUNCT)
         if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
             return False
-        core = han_count(FILLER.sub("", t))
-        if core >= SENTENCE_CHARS:
+        core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
+        if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
             return True
         if core < 2:
             return False
@@ -853,6 +1023,10 @@ class Intake:
         if choice(text, 4):
             return ""
         named = named_kind(text)
+        if named and not han_count(text):  # "I want to complain": the answer and the question's words
+            for _kind, pattern in EN_KINDS:
+                text = pattern.sub("", text)
+            return EN_KIND_NAMED.sub("", text)
         return KIND_NAMED.sub("", text) if named else None
 
     def _read_focus(self, text: str, d: Draft) -> str | None:
@@ -921,18 +1095,18 @@ def _always(i: Intake, d: Draft) -> bool:
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION, Intake._ask_describe, Intake._ask_describe,
          Intake._on_describe),
+    # an urgent matter is never sent away to 12345: the bureau's duty office takes it
+    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
+         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "OUT_OF_SCOPE"), Intake._on_out_of_scope, lambda d: 2,
+         Intake._read_yes_no),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
-    # an urgent matter is never sent away to 12345: the bureau's duty office takes it
-    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
-         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "CHOOSE_1_2"), Intake._on_out_of_scope, lambda d: 2,
-         Intake._read_yes_no),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
          Intake._read_school),
-    Step("similar", Intake._needs_similar, Intake._ask_similar, lambda i, d: _t(d, "CHOOSE_1_2"),
+    Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter),
     Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: _t(d, "ASK_PHONE"),
          lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone, read=Intake._read_phone),

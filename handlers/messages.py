@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -14,6 +15,9 @@ def well_formed(text: str) -> str:
         return text
     except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8")
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps with options builds one per call
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,8 @@ class Inbound:
         return f"{self.channel}:evt:{self.openid}:{self.created_at}:{self.event or self.raw_type}"
 
     def to_json(self) -> str:
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # flat: no deep copy needed
-        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        fields = {name: getattr(self, name) for name in _inbound_fields()}  # flat: no deep copy needed
+        return _JSON.encode(fields)
 
     @classmethod
     def from_json(cls, text: str) -> "Inbound":
@@ -78,3 +82,8 @@ class WebLinks(Protocol):
 
     def attachments(self, number: str, openid: str) -> str | None:
         """A short-lived signed link for this staff member to a page showing every attachment of one ticket."""
+
+
+@functools.lru_cache(maxsize=1)
+def _inbound_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(Inbound))

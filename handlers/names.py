@@ -15,6 +15,8 @@ from typing import Iterable, Mapping
 
 from rapidfuzz import fuzz
 
+from handlers.routing.normalise import first_syllable
+
 # Kinds of school, longest spelling first, each with the family it belongs to (初中 and 高中 are both 中学).
 _KINDS = (
     ("初级中学", "初中"), ("高级中学", "高中"), ("完全中学", "中学"), ("中学", "中学"),
@@ -41,12 +43,20 @@ def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str],
           cutoff: float = CUTOFF) -> list[Match]:
     """The best candidates for `query`, best first, at most `limit`, each scoring at least `cutoff`."""
     pairs = candidates.items() if isinstance(candidates, Mapping) else candidates
-    q = _parts(query)
+    # The query's forms are computed here, not remembered: a query is most often new (a sentence typed at the
+    # school question), and remembering 4,096 of them held ~25 MB. The candidates' are remembered.
+    q = _parts.__wrapped__(query)
     if not q[0] and not q[1]:
         return []
-    q_keys = _keys(q[0])
-    scored = [Match(code, name, round(_score(q, _parts(name), _clean(query), _clean(name)), 1))
-              for code, name in pairs if q_keys & _keys(_clean(name))]  # nothing in common: skip early
+    q_keys = _keys.__wrapped__(q[0])
+    q_sound = " ".join(_lazy_pinyin(q[0]))
+    q_full = _clean(query)
+    # A part of the score below the cutoff cannot make the candidate pass (the score is the best part, less any
+    # penalty), so rapidfuzz may give up early on it (a sentence against a short name: at once, by length).
+    # The slack keeps a score that rounds up to the cutoff.
+    floor = max(0.0, cutoff - 0.05)
+    scored = [Match(code, name, round(_score(q, _parts(name), q_full, _clean_name(name), q_sound, floor), 1))
+              for code, name in pairs if q_keys & _keys(_clean_name(name))]  # nothing in common: skip early
     scored = [m for m in scored if m.score >= cutoff]
     scored.sort(key=lambda m: (-m.score, len(m.name), m.code))
     return scored[:limit]
@@ -69,7 +79,10 @@ def _clean(text: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
-@functools.lru_cache(maxsize=4096)
+_clean_name = functools.lru_cache(maxsize=8192)(_clean)  # the candidates' names: a directory's worth
+
+
+@functools.lru_cache(maxsize=8192)
 def _parts(name: str) -> tuple[str, str | None]:
     """(distinctive part, family of school) of a name: 江南区和平初级中学 -> ('和平', '初中')."""
     full = _clean(name)
@@ -84,21 +97,33 @@ def _parts(name: str) -> tuple[str, str | None]:
     return full.removeprefix("市教育局") or full, None
 
 
-@functools.lru_cache(maxsize=4096)
 def _lazy_pinyin(text: str) -> tuple[str, ...]:
-    # Its dictionaries take a second to load: only when a name is first looked up loosely, not at every start
-    # (a service's start, and each worker's, would wait for it). Cached: a sentence's pinyin takes ~0.7 ms, and
-    # both the keys and the sound of a query need it.
-    from pypinyin import lazy_pinyin
-    return tuple(lazy_pinyin(text))
+    """Each character's first toneless reading, a run of other characters as one item: pypinyin's lazy_pinyin
+    without its phrase table, read from the one character table routing already holds. Both sides of a
+    comparison are read alike, so 河平 still sounds like 和平; loading pypinyin itself cost about 70 MB per worker
+    and 0.7 ms per sentence."""
+    out: list[str] = []
+    other = ""
+    for ch in text:
+        syllable = first_syllable(ch)
+        if syllable is None:
+            other += ch
+            continue
+        if other:
+            out.append(other)
+            other = ""
+        out.append(syllable)
+    if other:
+        out.append(other)
+    return tuple(out)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=8192)
 def _pinyin(text: str) -> str:
     return " ".join(_lazy_pinyin(text))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=8192)
 def _keys(core: str) -> frozenset[str]:
     """The characters and syllables of a text: a name sharing none with the query cannot match it."""
     return frozenset(core) | frozenset(_lazy_pinyin(core))
@@ -115,18 +140,19 @@ def _in_order(short: str, long: str) -> float:
     return 1.0 if i == len(short) else 0.0
 
 
-def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_full: str) -> float:
+def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_full: str, q_sound: str,
+           floor: float = 0.0) -> float:
     (q_core, q_kind), (c_core, c_kind) = q, c
     clash = (q_kind and c_kind and q_kind != c_kind and (q_kind, c_kind) not in _COMPATIBLE
              and (c_kind, q_kind) not in _COMPATIBLE) or (q_kind and not c_kind)  # a school asked, an office
     if not q_core:
         return 0.0
-    chars = fuzz.ratio(q_core, c_core)
-    sound = fuzz.ratio(_pinyin(q_core), _pinyin(c_core)) - 5  # a homophone is likely, not certain
+    chars = fuzz.ratio(q_core, c_core, score_cutoff=floor)
+    sound = fuzz.ratio(q_sound, _pinyin(c_core), score_cutoff=floor + 5) - 5  # a homophone is likely, not certain
     abbreviation = 0.0
     if len(q_core) >= 2 and _in_order(q_core, c_core):
         abbreviation = 70 + 30 * len(q_core) / max(len(c_core), 1)
-    whole = fuzz.ratio(q_full, c_full)
+    whole = fuzz.ratio(q_full, c_full, score_cutoff=floor)
     score = max(chars, sound, abbreviation, whole)
     if clash:
         score -= 30  # 和平小学 for 和平初级中学: worth suggesting, never taken without asking

@@ -38,6 +38,13 @@ STATE_NAMES = {
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到附件。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
+# A file over the size kept (bot/media.py), told to its sender as soon as it is refused.
+MEDIA_TOO_LARGE = "您刚才发送的{what}超过{mb}MB，未能保存。请剪短后重新发送，或改发截图和文字说明。"
+SCHOOL_TAKEN = "好的，涉及学校：{school}。"
+# How to send pictures, voice and video in the account's chat (WeChat's own input bar), and where they go.
+MEDIA_HOW_STEPS = "发图片或视频：点输入框右边的“＋”，选“相册”或“拍摄”。\n发语音：点输入框左边的话筒图标，按住说话。"
+MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您正在填写的留言里，已写的内容不变。"
+MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
 ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请回复数字。"
 ASK_KIND_AGAIN = "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"
@@ -89,8 +96,9 @@ ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧�
 SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
 DRAFT_KEPT = "您正在填写的留言还在，可以接着填写。"
 HELD_TOO = "您补充的话已记下。"
-KIND_GUESSED = "（按您的描述归类；如不对，可回复“改为建议”“改为咨询”等）"
+KIND_GUESSED = "（按您的描述归类；如不对，可回复“{other}”等）"
 KIND_CHANGED = "已改为{kind}。"
+KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_WHY = (
@@ -102,7 +110,14 @@ SUBMITTED_PRAISE = (
 )
 URGENT_SUMMARY = "紧急事项：1个工作日内办结，提交后将同时报告主管负责人。"
 URGENT_SUBMITTED = "已同时报告主管负责人。{hotlines}"
+# The numbers, checked against public notices (2026-11): 110 police and 120 ambulance (emergency lines, never merged
+# into 12345); 12345 政务服务便民热线 (国务院办公厅《关于进一步优化地方政务服务便民热线的指导意见》, 2021); 12355
+# 青少年服务台, the Communist Youth League's line for minors' rights and psychological help (gqt.org.cn, 2005);
+# 12356 全国统一心理援助热线 (国家卫生健康委《关于应用“12356”全国统一心理援助热线电话号码的通知》, Dec 2024, every
+# region connected by 1 May 2025); 12315 市场监管 complaints, food safety included (the old food and drug line
+# 12331 is no longer given).
 HOTLINE_DANGER = "如孩子正面临危险，请立即拨打110。"
+HOTLINE_INJURY = "孩子受了伤，请先带孩子就医（情况紧急请拨打120），并保留病历和伤情照片。"
 HOTLINE_YOUTH = "如孩子受到欺凌或需要心理支持，可拨打12355青少年服务台。"
 HOTLINE_FOOD = "如出现食物中毒症状，请立即就医；食品安全问题也可拨打12315。"
 HOTLINE_LIFE = "如有人有轻生的念头或已经伤害自己，请立即拨打120或110，并请身边的人陪着；心理援助可拨打12356心理援助热线。"
@@ -118,6 +133,7 @@ HOTLINE_WORDS = {
                      "missing", "find my", "ran away", "run away", "hit", "beat", "hurt", "injur", "abus", "rape", "molest",
                      "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
+    HOTLINE_INJURY: ("血", "伤", "骨折", "肿", "紫", "晕", "injur", "bleed", "broken", "hurt"),
     HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "bull"),
     HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
                    "poison", "vomit", "diarrh", "吐了", "发烧", "头晕", "恶心", "不适", "threw up", "throwing up"),
@@ -271,7 +287,7 @@ ATTACH_LINK_GONE = ("链接已失效", "这个链接所属的账号已不是工�
 ATTACH_NOT_FOUND = ("没有找到附件", "没有这件留言或这个附件，或它已不在您的办理范围内。")
 ATTACH_MEDIA_FAILED = ("图片暂时无法取回",
                        "暂时无法从微信取回这张图片。群众发送的图片微信只保存3天；如发送不久，请稍后刷新重试。")
-ATTACH_EXPIRED = ("附件已过期", "群众发送的图片和语音微信只保存3天，这个附件在此期间未能保存下来。")
+ATTACH_EXPIRED = ("附件已过期", "群众发送的图片、语音和视频微信只保存3天，这个附件在此期间未能保存下来。")
 ATTACH_REFUSED = ("附件未保存", "这个文件过大或格式不对，未予保存。")
 ATTACH_FETCHING = ("附件正在保存", "这个附件正在从微信取回，请稍后刷新。")
 ATTACH_STATE = {"stored": "", "fetching": "正在保存", "expired": "已过期（微信只保存3天，未能保存）",
@@ -279,7 +295,8 @@ ATTACH_STATE = {"stored": "", "fetching": "正在保存", "expired": "已过期�
 ATTACH_DOWNLOAD = "下载语音"
 ATTACH_TITLE = "留言 {number} 的附件"
 ATTACH_NO_TEXT = "（没有识别出文字）"
-ATTACH_VIDEO = "视频请在微信公众平台后台查看。"
+ATTACH_VIDEO = "视频正在保存，请稍后刷新；也可在微信公众平台后台查看。"
+ATTACH_VIDEO_DOWNLOAD = "下载视频"
 ATTACH_MAP = "地图"
 ATTACH_NONE = "这件留言没有附件。"
 IDENTITY_HIDDEN = "留言人：匿名（群众要求对学校保密）"
@@ -468,7 +485,7 @@ EN = {
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
     "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\nOffice in charge: {unit}\n"
-               "Phone: {phone}\nDeadline: {days} working days, by {due}\nReply 1 to submit, 2 to rewrite, "
+               "Phone: {phone}\nDeadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
                "3 to cancel.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
                  "We will tell you of every step; send \"查询\" (query) to see the progress.",
@@ -477,16 +494,35 @@ EN = {
     "URGENT_SUBMITTED": "The supervisor in charge has been told at once. {hotlines}",
     "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
                       "urgent.",
+    "SUPPLEMENTED": "Added to your message.",
+    "ASK_MORE": "Please tell us a little more: when and where it happened, and the school or people concerned, so "
+                "that we can pass it to the right office.",
+    "SCHOOL_TAKEN": "School noted: {school}.",
+    "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
+                        "or 0 if no particular school is concerned.",
+    "KIND_CHANGED": "Changed to {kind}.",
+    "KIND_TAKEN": "All right: {kind}.",
+    "ATTACHED": "{what} attached.",
+    "MEDIA_HOW": "To send a photo or video, tap \"+\" to the right of the input box and choose Album or Camera; to "
+                 "send voice, tap the microphone on the left and hold to talk. What you send is attached to the "
+                 "message you are writing; your text stays as it is.",
+    "MEDIA_HOW_NEW": "To send a photo or video, tap \"+\" to the right of the input box and choose Album or "
+                     "Camera; to send voice, tap the microphone on the left and hold to talk. Please first describe "
+                     "what happened in words; photos, voice and video you send then are attached to your message.",
 }
 HOTLINES_EN = {
     HOTLINE_LIFE: "If someone is thinking of ending their life or has hurt themselves, call 120 or 110 now and stay "
                   "with them; for psychological help call the 12356 hotline.",
     HOTLINE_DANGER: "If a child is in danger, call 110 now.",
+    HOTLINE_INJURY: "If the child is hurt, take them to a doctor first (call 120 in an emergency) and keep the "
+                    "medical records and photos of the injury.",
     HOTLINE_YOUTH: "If a child is bullied or needs someone to talk to, call the 12355 youth hotline.",
     HOTLINE_FOOD: "If anyone shows signs of food poisoning, see a doctor at once; food safety can also be "
                   "reported on 12315.",
     HOTLINE_BUREAU: "Education bureau hotline: {phone}.",
 }
+MEDIA_NAMES_EN = {"image": "Picture", "voice": "Voice message", "video": "Video", "location": "Location",
+                  "link": "Link"}
 KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}
 
 

@@ -9,6 +9,8 @@ import sqlite_utils
 
 from storage import outbox, users
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -75,7 +77,7 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
     # One statement on the usual path; only an inbound already done (or unknown) is read.
     if not db.execute(
         "UPDATE inbound SET status = 'done', reply = ?, handled_at = ?, deferred = ? WHERE key = ? AND status != 'done'",
-        [json.dumps(passive, ensure_ascii=False) if passive else None, now, int(not passive_ok), key],
+        [_JSON.encode(passive) if passive else None, now, int(not passive_ok), key],
     ).rowcount:
         row = db.execute("SELECT reply FROM inbound WHERE key = ?", [key]).fetchone()
         if row is None:

@@ -3,7 +3,9 @@
 A row is written in the same transaction as the message that brought the media_id, so nothing accepted is
 missed; the fetcher (bot/media.py) claims due rows, downloads through media/get and records the outcome here.
 The file itself lives outside SQLite, named by its SHA-256 (bot/media.py); tickets keep their attachments'
-media_id, and this table says where each one's copy is. Rows are kept as long as tickets: never deleted.
+media_id, and this table says where each one's copy is. A ticket's media are kept as long as the ticket (never
+deleted); media that never became part of a ticket (an abandoned draft) are deleted after the retention period
+(prune_unattached; bot/media.prune deletes their files).
 
 status: pending (to fetch, at next_try) -> stored | expired (WeChat no longer has it: 3 days passed or 40007)
         | refused (too large, or not the type it claims: never stored).
@@ -14,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-KINDS = ("image", "voice")      # what media/get gives as a file (video comes as a URL, and is not copied)
+KINDS = ("image", "voice", "video")  # what media/get gives (a video as a video_url to download; shortvideo is video)
 KEPT_SECONDS = 3 * 86400        # WeChat keeps a user's temporary media this long
 CLAIM_SECONDS = 120             # a claim whose fetcher died becomes due again after this
 
@@ -88,3 +90,30 @@ def state(a: dict, row: dict | None, now: float) -> str:
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {r["status"]: r["n"] for r in db.query("SELECT status, count(*) AS n FROM media GROUP BY status")}
+
+
+def prune_unattached(db: sqlite_utils.Database, before: float, limit: int = 200) -> tuple[int, list[str]]:
+    """Up to `limit` media received before `before`, oldest first, that no ticket has: their rows deleted. A row
+    a ticket has is marked kept (never looked at again); one in a draft still open or kept to be offered back
+    (conversations) is left for a later pass. Returns (rows dealt with -- deleted or marked --, the SHA-256 of the
+    files no row names any more, to delete)."""
+    rows = db.execute("SELECT media_id, openid, sha256 FROM media WHERE kept = 0 AND received_at < ? "
+                      "ORDER BY received_at LIMIT ?", [before, limit]).fetchall()
+    gone, kept, shas = [], [], set()
+    for media_id, openid, sha in rows:
+        quoted = f'"{media_id}"'  # as it appears in the JSON of attachments and drafts
+        if db.execute("SELECT 1 FROM tickets WHERE openid = ? AND instr(attachments, ?) > 0 LIMIT 1",
+                      [openid, quoted]).fetchone():
+            kept.append(media_id)
+        elif not db.execute("SELECT 1 FROM conversations WHERE openid = ? AND instr(data, ?) > 0",
+                            [openid, quoted]).fetchone():
+            gone.append(media_id)
+            if sha:
+                shas.add(sha)
+    for ids, sql in ((kept, "UPDATE media SET kept = 1 WHERE media_id IN ({})"),
+                     (gone, "DELETE FROM media WHERE media_id IN ({})")):
+        if ids:
+            db.execute(sql.format(",".join("?" * len(ids))), ids)
+    orphans = [sha for sha in sorted(shas)
+               if not db.execute("SELECT 1 FROM media WHERE sha256 = ? LIMIT 1", [sha]).fetchone()]
+    return len(gone) + len(kept), orphans

@@ -693,6 +693,18 @@ def m019_media(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m023_media_kept(db: sqlite_utils.Database) -> None:
+    _exec(
+        db,
+        # 1: the media belongs to a ticket (found so by the prune, storage.media.prune_unattached) and is kept for
+        # ever; the others are deleted after storage.retention_days, oldest first through this index.
+        "ALTER TABLE media ADD COLUMN kept INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX media_unkept ON media(received_at) WHERE kept = 0",
+        "CREATE INDEX media_sha ON media(sha256) WHERE sha256 IS NOT NULL",  # is a file still named by a row?
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -583,3 +583,49 @@ async def test_transfer_to_a_unit_named_loosely(world):
     assert "没有找到单位" in await world.say("o_lead", f"转派 {number} 火星局")
     reply = await world.say("o_lead", f"转派 {number} 收费处")
     assert "市教育局教育收费管理处" in reply and (await world.ticket(number))["unit_code"] == "jyj-sfc"
+
+
+async def test_a_draft_stored_before_the_upgrade_resumes_alike(world):
+    """A draft's routing is now written once per decision and put last in the stored JSON; a draft stored by the
+    previous version (routing among the other keys, written with the rest) carries on exactly as a new one."""
+    import dataclasses
+    db = world.app[DB]
+
+    def stored(openid: str) -> str:
+        return db.run(lambda d: d.execute("SELECT data FROM conversations WHERE openid = ?", [openid]).fetchone()[0])
+
+    lines = ("我要投诉有的学校以资料费名义乱收费", "0", "0", "1")
+    for who in ("o_before", "o_after"):
+        await world.say(who, lines[0])
+    new = json.loads(await stored("o_before"))
+    assert list(new)[-1] == "routing" and new["routing"]["category"] == "fees"
+    # what the previous version wrote: json.dumps of Draft.to_dict(), in the fields' order
+    old = json.dumps({f.name: new[f.name] for f in dataclasses.fields(intake.Draft)}, ensure_ascii=False)
+    assert list(json.loads(old)).index("routing") < list(json.loads(old)).index("phone")
+    await db.run(lambda d: d.execute("UPDATE conversations SET data = ? WHERE openid = 'o_before'", [old]))
+    replies = {}
+    for who in ("o_before", "o_after"):
+        for line in lines[1:]:
+            replies.setdefault(who, []).append(await world.say(who, line))
+    numbers = [re.search(r"JY\d{4}-\d{4}", replies[who][-1]).group(0) for who in ("o_before", "o_after")]
+    assert [r.replace(numbers[0], "N") for r in replies["o_before"]] == \
+        [r.replace(numbers[1], "N") for r in replies["o_after"]]
+    before, after = [await world.ticket(n) for n in numbers]
+    for key in ("category", "unit_code", "school_code", "kind", "text", "routing", "due_at"):
+        assert before[key] == after[key], key
+
+
+async def test_a_message_reads_the_persons_conversation_once(world):
+    # The campaign step (is a survey or an instant answer's feedback in progress?) and the conversation step each
+    # read the row; one read now serves both, unless the campaign step may have written it.
+    await world.say("o_once", "学校门口很乱")
+    statements: list[str] = []
+    db = world.app[DB]
+    await db.run(lambda d: d.conn.set_trace_callback(statements.append))
+    try:
+        reply = await world.say("o_once", "放学的时候车辆乱停乱放")
+    finally:
+        await db.run(lambda d: d.conn.set_trace_callback(None))
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM conversations" in s]
+    assert len(reads) == 1, reads
+    assert reply and "o_once" in await db.run(lambda d: [r[0] for r in d.execute("SELECT openid FROM conversations")])

@@ -119,3 +119,31 @@ def test_signature_is_wechats_sorted_sha1():
     signer = WeChatSigner()
     signer.add_data(wx.TOKEN, "1409304348", "xxxxxx", "中文")
     assert sign(wx.TOKEN, "1409304348", "xxxxxx", "中文") == signer.signature
+
+
+FLAT_PIECES = ["<xml>", "</xml>", "<Content>", "</Content>", "<MsgId>", "</MsgId>", "<![CDATA[", "]]>", "]", "]]",
+               " ", "\n", "\r", "\t", "中文", "12", "<", ">", "&", "&amp;", "\x0b", "<a/>", "<!-- c -->", "\u3000"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(FLAT_PIECES), max_size=16).map("".join))
+def test_the_flat_reader_agrees_with_expat_or_steps_aside(doc):
+    # WeChat's flat shape is read without expat; anything else it leaves to expat, never reading it differently.
+    from bot.channels.wechat.xml import _flat, _parse
+    fast = _flat(doc)
+    try:
+        slow = _parse(doc)
+    except XmlError:
+        slow = None
+    assert fast is None or fast == slow
+
+
+def test_what_wechat_sends_is_read_without_expat():
+    from bot.channels.wechat.xml import _flat
+    from tests import wx
+    inner = wx.text_xml("o_user", "你好\n<b>&amp; ]")
+    body, _q = wx.encrypted(inner, "o_user")
+    assert _flat(inner) == parse_fields(inner) and _flat(inner)["Content"] == "你好\n<b>&amp; ]"
+    assert _flat(body) is not None and set(_flat(body)) >= {"ToUserName", "Encrypt"}
+    split = wx.text_xml("o_user", "一]]>二")  # "]]>" written as two sections: left to expat, read alike
+    assert _flat(split) is None and parse_fields(split)["Content"] == "一]]>二"

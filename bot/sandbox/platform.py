@@ -16,8 +16,10 @@ Endpoints (mount with `Sandbox.add_routes(app)` in the same app as the bot, at t
   POST /cgi-bin/menu/create            the custom menu, validated as the platform does (3 buttons, 5 sub-buttons …)
   GET  /cgi-bin/menu/get               the menu set, in menu/get's shape (46003 when there is none)
   GET  /cgi-bin/menu/delete            remove the menu
-  GET  /cgi-bin/media/get              the bytes of an image or voice message a user sent (40007 when unknown or
+  GET  /cgi-bin/media/get              the bytes of an image or voice message a user sent; for a video, JSON
+                                       {"video_url": …} as the official getMedia answers (40007 when unknown or
                                        older than 3 days)
+  GET  /sandbox/video/{key}            the video behind a video_url (a download link: no access_token)
   GET  /connect/oauth2/authorize       网页授权 (open.weixin.qq.com): back to redirect_uri with a code and the state,
                                        as the WeChat user whose in-app browser this is (see below)
   GET  /sns/oauth2/access_token        a code for the user's openid: single use, valid 5 minutes (40029, 40163)
@@ -221,6 +223,7 @@ class Sandbox:
         self._messages: list[PushedMessage] = []
         self._media: dict[str, tuple[bytes, str]] = {}   # media_id -> (bytes, content type) of media users sent
         self._media_at: dict[str, float] = {}            # media_id -> when it was sent (kept MEDIA_KEPT_SECONDS)
+        self._video_keys: dict[str, str] = {}            # media_id -> the key of its video_url
         self._message_ids = itertools.count(1)
         self._template_ids = itertools.count(random.randint(2_000_000_000, 3_000_000_000))
         self._msg_ids = itertools.count(random.randint(10**18, 4 * 10**18))
@@ -246,6 +249,7 @@ class Sandbox:
         r.add_get("/cgi-bin/menu/get", self.handle_menu_get)
         r.add_get("/cgi-bin/menu/delete", self.handle_menu_delete)
         r.add_get("/cgi-bin/media/get", self.handle_media_get)
+        r.add_get("/sandbox/video/{key}", self.handle_video_download)
         r.add_get("/connect/oauth2/authorize", self.handle_authorize)
         r.add_post("/sandbox/oauth/as", self.handle_authorize_as)
         r.add_get("/sns/oauth2/access_token", self.handle_oauth_token)
@@ -565,6 +569,16 @@ class Sandbox:
                 raise InputError("voice_base64 must be base64") from None
         return b"#!AMR\n" + (b"\x7c" + bytes(31)) * 50, "audio/amr"
 
+    @staticmethod
+    def _video_bytes(given: Any) -> tuple[bytes, str]:
+        """The file behind a video message: the bytes given (base64), else the smallest MP4 header (ftyp, free)."""
+        if given:
+            try:
+                return base64.b64decode(str(given), validate=True), "video/mp4"
+            except ValueError:
+                raise InputError("video_base64 must be base64") from None
+        return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08free", "video/mp4"
+
     # ------------------------------------------------------------------ 网页授权 (OAuth 2.0, snsapi_base)
 
     def _authorize_error(self, code: int | None, text: str) -> web.Response:
@@ -668,9 +682,20 @@ class Sandbox:
         if found is None or self.now() - self._media_at.get(media_id, self.now()) > MEDIA_KEPT_SECONDS:
             return self._error(40007)  # unknown, or sent more than 3 days ago: the platform has forgotten it
         data, kind = found
+        if kind.startswith("video/"):  # getMedia: a video comes as a download address, not as the file
+            key = self._video_keys.setdefault(media_id, secrets.token_urlsafe(16))
+            return web.json_response({"video_url": f"{request.scheme}://{request.host}/sandbox/video/{key}"})
         ext = kind.split("/")[1].replace("jpeg", "jpg")
         return web.Response(body=data, content_type=kind,
                             headers={"Content-Disposition": f'attachment; filename="{media_id}.{ext}"'})
+
+    async def handle_video_download(self, request: web.Request) -> web.Response:
+        """The file behind a video_url (404 once the platform has forgotten the video)."""
+        media_id = next((m for m, k in self._video_keys.items() if k == request.match_info["key"]), None)
+        found = self._media.get(media_id or "")
+        if found is None or self.now() - self._media_at.get(media_id, self.now()) > MEDIA_KEPT_SECONDS:
+            raise web.HTTPNotFound()
+        return web.Response(body=found[0], content_type=found[1])
 
     async def handle_sandbox_qrcode(self, request: web.Request) -> web.Response:
         """A permanent QR_LIMIT_STR_SCENE ticket for ?scene=, no access_token: the simulator shows the code."""
@@ -862,7 +887,11 @@ class Sandbox:
                 if payload.get("recognition") is not None:
                     add("Recognition", payload.get("recognition"))
             elif kind in ("video", "shortvideo"):
-                add("MediaId", payload.get("media_id") or secrets.token_urlsafe(30))
+                media_id = str(payload.get("media_id") or secrets.token_urlsafe(30))
+                self._media[media_id] = self._video_bytes(payload.get("video_base64"))
+                self._media_at[media_id] = now
+                info["media_id"] = media_id
+                add("MediaId", media_id)
                 add("ThumbMediaId", payload.get("thumb_media_id") or secrets.token_urlsafe(30))
             elif kind == "location":
                 try:

@@ -23,8 +23,8 @@ from handlers.messages import well_formed
 
 def _char_table() -> dict[int, str]:
     """pypinyin's table of each character's readings, read from its data file without importing the package:
-    pypinyin's __init__ also loads its phrase table (about 50 MB resident), which routing never uses (only
-    handlers/names.py's loose school-name lookup does, when it first happens)."""
+    pypinyin's __init__ also loads its phrase table (about 50 MB resident), which neither routing nor the loose
+    school-name lookup (handlers/names.py) uses."""
     import importlib.util
     import json
     import os

@@ -253,7 +253,7 @@ class Router:
         vocab = set(self._words) | set(self._edu_words)  # not phrases: 都小学 (a name) is no slip of 读小学
         vocab |= {w for ws in self.context.values() for w in ws}
         freq = self._tok.FREQ
-        self._cut = _LastCut(self._tok)
+        self._cut = _BlockCut(self._tok)
         self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ)
         self.model = None  # a statistical model consulted where the rules are unsure (set by from_toml)
         self.model_settings = rules.get("model", {})
@@ -721,20 +721,36 @@ def urgent_features(found: Sequence[str]) -> list[str]:
     return ["u:rule", *("u:" + w for w in found)] if found else []
 
 
-class _LastCut:
-    """The tokenizer with its last cut remembered: the rules and the model cut a short message alike, once."""
+class _BlockCut:
+    """The tokenizer's cut, remembered per block. jieba cuts each run of Han characters, letters and digits on its
+    own (`re_han_default`; HMM off here), so a text's cut is its blocks' cuts put together: a draft routed again as
+    it grows (and a supplement routed alone, then with the draft) re-cuts only its new blocks, and the rules and the
+    model share one cut. The router's dictionary is fixed once built, so a block's cut never changes."""
 
-    def __init__(self, tok: jieba.Tokenizer):
+    _HAN = jieba.re_han_default
+    _SKIP = jieba.re_skip_default
+
+    def __init__(self, tok: jieba.Tokenizer, blocks: int = 8192):
         self._tok = tok
-        self._last: tuple[str, list[str]] = ("", [])
+        self._block = functools.lru_cache(maxsize=blocks)(self._cut_block)
+
+    def _cut_block(self, block: str) -> tuple[str, ...]:
+        return tuple(self._tok.cut(block, HMM=False))
 
     def cut(self, text: str, HMM: bool = False) -> list[str]:
-        last = self._last  # one read: another thread may replace it, never half
-        if last[0] == text and text:
-            return last[1]
-        tokens = list(self._tok.cut(text, HMM=False))
-        self._last = (text, tokens)
-        return tokens
+        out: list[str] = []
+        for blk in self._HAN.split(text):
+            if not blk:
+                continue
+            if self._HAN.match(blk):
+                out.extend(self._block(blk))
+                continue
+            for x in self._SKIP.split(blk):  # what jieba does between blocks: spaces whole, else char by char
+                if self._SKIP.match(x):
+                    out.append(x)
+                else:
+                    out.extend(x)
+        return out
 
 
 _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "职业学院", "职业学校", "技工学校", "小学", "中学",

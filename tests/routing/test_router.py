@@ -354,3 +354,14 @@ def test_out_of_scope_words_without_an_education_demand_stay_out_of_scope(router
 def test_a_teacher_borrowing_from_parents_or_throwing_work_away_is_conduct(router):
     assert router.route("班主任向家长借钱不还\n班主任说家里有事，向好几位家长借钱，几个月了也不还，家长都不敢要。").category == "ethics"
     assert router.route("老师把孩子的作业本撕了扔进垃圾桶\n就因为孩子字写得潦草，老师当着同学的面把作业本撕了扔掉。").category == "ethics"
+
+
+def test_the_remembered_cut_is_jiebas_cut(router):
+    # The router cuts a text block by block and remembers each block's cut (a growing draft re-cuts only its new
+    # words); what it gets must be what jieba cuts from the whole text, spaces, punctuation and letters included.
+    texts = ["孩子三年级一班每天作业写到晚上十一点，希望尽快处理",
+             "学校乱收费\n还有食堂饭菜很差\n\n老师 体罚 学生！！",
+             "school bus 每天迟到 30分钟 a+b#c 50%-off x.y\r\n你好\t再见", "  ", "", "…。", "學校亂收費"]
+    texts.append("\n".join(texts))
+    for text in texts * 2:  # the second time from what it remembers
+        assert router._cut.cut(text) == list(router.tokenizer.cut(text, HMM=False)), text

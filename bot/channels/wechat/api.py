@@ -28,6 +28,7 @@ PERMANENT_ERRORS = {40003, 40036, 40037, 43004, 43019, 45002, 47001, 40097, 4800
 
 
 TOO_LARGE = -2                  # ours, not the platform's: a file over the size we keep
+VIDEO_SECONDS = 120             # a video (tens of MB) is downloaded from its video_url within this time
 
 
 async def _read_at_most(resp: aiohttp.ClientResponse, max_bytes: int | None) -> bytes:
@@ -108,9 +109,20 @@ class WechatApi:
 
     async def get_media(self, media_id: str, max_bytes: int | None = None) -> tuple[bytes, str]:
         """A temporary media file a user sent (media/get): its bytes and content type. The platform answers
-        errors as JSON instead of the file. A file over `max_bytes` is not read: WechatApiError(TOO_LARGE)."""
-        return await self._request("GET", "/cgi-bin/media/get", params={"media_id": media_id}, raw=True,
-                                   max_bytes=max_bytes)
+        errors as JSON instead of the file, and a video as JSON {"video_url": …} (getMedia, 5.1 视频素材返回示例),
+        which is then downloaded. A file over `max_bytes` is not read: WechatApiError(TOO_LARGE)."""
+        got = await self._request("GET", "/cgi-bin/media/get", params={"media_id": media_id}, raw=True,
+                                  max_bytes=max_bytes)
+        if isinstance(got, tuple):
+            return got
+        url = str(got["video_url"])
+        if not url.startswith(("http://", "https://")):
+            raise WechatApiError(-1, f"media/get gave a video_url that is not a web address: {url[:80]}")
+        session = await self._http()
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=VIDEO_SECONDS)) as resp:
+            if resp.status != 200:
+                raise WechatApiError(-1, f"video_url answered HTTP {resp.status}")
+            return await _read_at_most(resp, max_bytes), resp.content_type or "application/octet-stream"
 
     async def _request(self, method: str, path: str, *, payload: dict[str, Any] | None = None,
                        params: dict[str, str] | None = None, raw: bool = False,
@@ -132,7 +144,7 @@ class WechatApi:
                         raise
                     raise WechatApiError(-1, f"{path} answered HTTP {resp.status} {kind}") from None
             code = int(data.get("errcode", 0) or 0)
-            if code == 0 and not raw:
+            if code == 0 and (not raw or data.get("video_url")):
                 return data
             if code in TOKEN_ERRORS and attempt == 1:
                 log.info("access_token rejected (%s); fetching a new one", code)
