@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """Is every acknowledged message stored? Two faults against a real `tingjian serve` under load.
 
-    python bench/durability.py lock [--lock-seconds 60] [--rate 20] [--port 18210]
+    python bench/durability.py lock [--lock-seconds 60] [--rate 20] [--port 18210] [--workers N]
     python bench/durability.py kill [--kills 6] [--rate 100] [--with-lock] [--port 18211]
+    python bench/durability.py kill --workers 2 --target writer [--kills 6] [--rate 100]
 
 lock: another process holds SQLite's write lock (BEGIN IMMEDIATE) for --lock-seconds while messages keep coming,
       at the production settings (reply_timeout 4.5 s, lock_wait 30 s). Then the lock is released.
 kill: the server is killed with SIGKILL --kills times under load (each run lasts 1-3 s) and restarted; with
       --with-lock, every other run has the write lock held by another process, so messages sit in the spool.
+      With --workers N (`serve --workers N`) and --target writer, only the writer process is killed, every 1-3 s
+      while the load goes on; the supervisor starts another and the HTTP workers spool meanwhile.
 
 Load: --rate safe-mode text messages per second (unique MsgId each, a pool of openids, texts that get exactly one
 reply), each request with WeChat's 5 s timeout. A message is *acknowledged* when the server answered 200 (a
 passive reply or 'success'). At the end the server runs until its spool and recovery are done, and the database
 is read: acknowledged vs stored (by key), lost (acknowledged, never stored), duplicated (a message answered twice:
-passively and in the outbox, or twice in the outbox). The exit status is 0 only if none was lost or duplicated.
+passively and in the outbox, or twice in the outbox), reply lost (acknowledged, its one reply neither passive nor
+pushed). The exit status is 0 only if none was lost or duplicated.
 """
 from __future__ import annotations
 
@@ -65,11 +69,12 @@ path = "{tmp / 'bench.db'}"
     return path
 
 
-def start_server(config: Path, port: int, tmp: Path) -> subprocess.Popen:
+def start_server(config: Path, port: int, tmp: Path, workers: int = 1) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}
     logf = open(tmp / "server.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT,
-                            env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config), "--workers",
+                             str(workers)], cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     deadline = time.monotonic() + 60
     import urllib.request
     while time.monotonic() < deadline:
@@ -151,25 +156,29 @@ def report(db: Path, load: Load, title: str) -> int:
     try:
         stored = {r[0] for r in conn.execute("SELECT key FROM inbound")}
         pushes: dict[str, int] = {}
-        for (source,) in conn.execute("SELECT source FROM outbox WHERE source LIKE 'inbound:%'"):
-            key = source[len("inbound:"):]
+        # inbound:<key>: the handling's pushes; undelivered:<key>: a passive reply the webhook never gave
+        for (source,) in conn.execute("SELECT source FROM outbox WHERE source LIKE 'inbound:%' "
+                                      "OR source LIKE 'undelivered:%'"):
+            key = source.partition(":")[2]
             pushes[key] = pushes.get(key, 0) + 1
     finally:
         conn.close()
     lost = load.acked - stored
     duplicated = {k for k in stored if pushes.get(k, 0) + (k in load.passive) > 1}
+    reply_lost = {k for k in load.acked & stored if pushes.get(k, 0) + (k in load.passive) == 0}
     log(f"{title}: sent {load.sent}, acknowledged {len(load.acked)} ({len(load.passive)} passive), "
         f"not acknowledged {load.errors}; stored {len(stored)}; acknowledged and stored "
-        f"{len(load.acked & stored)}; lost {len(lost)}; duplicated {len(duplicated)}")
+        f"{len(load.acked & stored)}; lost {len(lost)}; duplicated {len(duplicated)}; reply lost {len(reply_lost)}")
     print(f"RESULT scenario={title} sent={load.sent} acknowledged={len(load.acked)} stored={len(stored)} "
-          f"lost={len(lost)} duplicated={len(duplicated)} not_acknowledged={load.errors}", flush=True)
-    return 1 if lost or duplicated else 0
+          f"lost={len(lost)} duplicated={len(duplicated)} reply_lost={len(reply_lost)} "
+          f"not_acknowledged={load.errors}", flush=True)
+    return 1 if lost or duplicated or reply_lost else 0
 
 
 async def lock_scenario(args, tmp: Path) -> int:
     config = write_config(tmp, args.port)
     db = tmp / "bench.db"
-    proc = start_server(config, args.port, tmp)
+    proc = start_server(config, args.port, tmp, args.workers)
     load = Load(args.port, args.rate)
     try:
         await load.run_for(3)
@@ -190,12 +199,66 @@ async def lock_scenario(args, tmp: Path) -> int:
     return report(db, load, f"lock{args.lock_seconds}s")
 
 
+def writer_pid(supervisor: int) -> int | None:
+    """The writer process among `serve --workers N`'s children (named by prctl: see bot/cli.py)."""
+    try:
+        kids = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    except FileNotFoundError:
+        return None
+    for kid in kids:
+        try:
+            if Path(f"/proc/{kid}/comm").read_text().strip() == "tingjian-writer" and \
+                    "\nState:\tZ" not in Path(f"/proc/{kid}/status").read_text():
+                return int(kid)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+async def writer_answers(port: int) -> bool:
+    """/healthz of an HTTP worker pings the writer: 503 with that alert while it does not answer."""
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/healthz", timeout=aiohttp.ClientTimeout(total=3)) as r:
+                return "writer process" not in " ".join((await r.json()).get("alerts", []))
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        return False
+
+
+async def kill_writer_scenario(args, tmp: Path) -> int:
+    """`serve --workers N`: the writer process alone is SIGKILLed --kills times while the load goes on."""
+    config = write_config(tmp, args.port)
+    db = tmp / "bench.db"
+    load = Load(args.port, args.rate)
+    proc = start_server(config, args.port, tmp, args.workers)
+    try:
+        runner = asyncio.create_task(load.run_for(args.kills * 6 + 2))
+        for n in range(args.kills):
+            while (victim := writer_pid(proc.pid)) is None or not await writer_answers(args.port):
+                await asyncio.sleep(0.05)  # the supervisor is starting the next one: killed once it serves
+            await asyncio.sleep(random.uniform(1, 3))
+            os.kill(victim, signal.SIGKILL)
+            spooled = sum(len(p.read_bytes().splitlines()) for p in Path(str(db) + ".spool").glob("*.jsonl"))
+            log(f"writer kill {n + 1}/{args.kills} (pid {victim}): acknowledged so far {len(load.acked)}, "
+                f"spooled lines now {spooled}")
+            while writer_pid(proc.pid) in (None, victim):
+                await asyncio.sleep(0.05)
+        await runner
+        settle(db, tmp)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    return report(db, load, f"kill-writer{args.kills}-w{args.workers}")
+
+
 async def kill_scenario(args, tmp: Path) -> int:
+    if args.target == "writer":
+        return await kill_writer_scenario(args, tmp)
     config = write_config(tmp, args.port)
     db = tmp / "bench.db"
     load = Load(args.port, args.rate)
     for n in range(args.kills):
-        proc = start_server(config, args.port, tmp)
+        proc = start_server(config, args.port, tmp, args.workers)
         holder = None
         if args.with_lock and n % 2 == 1:  # every other run: the database is locked, messages go to the spool
             holder = sqlite3.connect(db, isolation_level=None, timeout=60)
@@ -212,7 +275,7 @@ async def kill_scenario(args, tmp: Path) -> int:
         spooled = sum(len(p.read_bytes().splitlines()) for p in Path(str(db) + ".spool").glob("*.jsonl"))
         log(f"kill {n + 1}/{args.kills}{' (database locked)' if holder else ''}: acknowledged so far "
             f"{len(load.acked)}, in the spool now {spooled}")
-    proc = start_server(config, args.port, tmp)
+    proc = start_server(config, args.port, tmp, args.workers)
     try:
         settle(db, tmp)
     finally:
@@ -228,14 +291,20 @@ def main() -> int:
     p.add_argument("--lock-seconds", type=float, default=60)
     p.add_argument("--rate", type=float, default=20)
     p.add_argument("--port", type=int, default=18210)
+    p.add_argument("--workers", type=int, default=1, help="serve --workers N")
     p = sub.add_parser("kill")
     p.add_argument("--kills", type=int, default=6)
     p.add_argument("--rate", type=float, default=100)
     p.add_argument("--port", type=int, default=18211)
+    p.add_argument("--workers", type=int, default=1, help="serve --workers N")
+    p.add_argument("--target", choices=("server", "writer"), default="server",
+                   help="kill the whole server (default) or, with --workers N > 1, only its writer process")
     p.add_argument("--with-lock", action="store_true",
                    help="in every other run another process holds the write lock, so the kill meets a full spool")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (config, database, log)")
     args = parser.parse_args()
+    if getattr(args, "target", None) == "writer" and args.workers < 2:
+        parser.error("--target writer needs --workers 2 or more (one process has no separate writer)")
     tmp = Path(tempfile.mkdtemp(prefix="tingjian-durability-"))
     log(f"working in {tmp}")
     try:

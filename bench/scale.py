@@ -378,8 +378,56 @@ def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
+async def http_workers(app, path: Path, port: int, workers: int):
+    """`serve --workers N`'s shape around this process: it becomes the writer process (its Receiver served on a
+    unix socket, bot/writer.py; the jobs below run here, as they run in the writer) and N HTTP worker processes
+    listen on `port`. Returns a function that stops them."""
+    import multiprocessing
+    import urllib.request
+    from bot.app import RECEIVER, SENDER
+    from bot.cli import _run_worker
+    from bot.config import load_config
+    from bot.writer import WriterServer
+    from tests import wx
+    folder = Path(tempfile.mkdtemp(prefix="scale-writer-"))
+    server = WriterServer(app[RECEIVER], app[SENDER].wake)
+    await server.start(folder / "writer.sock")
+    config = load_config(None, env={}, overrides={
+        "wechat": {"token": wx.TOKEN, "aes_key": wx.AES_KEY, "appid": wx.APPID, "appsecret": "benchsecret",
+                   "api_base": "http://127.0.0.1:9", "check_timestamp": False},
+        "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}",
+                   "link_secret": "bench-link-secret-0123456789abcdef", "log_level": "WARNING"},
+        "storage": {"path": str(path)}})
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_run_worker, args=(config, True, None, str(folder / "writer.sock")))
+             for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read())
+            break
+        except OSError:
+            if time.monotonic() > deadline or not all(p.is_alive() for p in procs):
+                raise SystemExit("the HTTP workers did not start")
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(2)  # every worker up, not only the first
+    log(f"  {workers} HTTP worker process(es) on port {port}, this process is their writer")
+
+    async def stop():
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            await asyncio.get_running_loop().run_in_executor(None, proc.join, 15)
+        await server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return stop
+
+
 async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip: set[str] = frozenset(),
-                  connections: int = 50, page_pause_ms: int = 0) -> dict:
+                  connections: int = 50, page_pause_ms: int = 0, workers: int = 1) -> dict:
     from aiohttp import web
     from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER, create_app
     from bot.config import load_config
@@ -499,6 +547,11 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             "SELECT openid, number FROM tickets WHERE unit_code = 'jyj-sfc' ORDER BY id DESC LIMIT 1").fetchone())
         out["query_ms"] = await timed(lambda: say(citizen, "查询"))
         out["detail_ms"] = await timed(lambda: say("os_jyj-sfc_h", f"详情 {number}"))
+        stop_workers = None
+        if webhook_seconds and workers > 1:
+            stop_workers = await http_workers(app, path, port + 1, workers)
+            port += 1  # the webhook and the page readers below go to the HTTP workers, as they would
+            url = url.replace(f"127.0.0.1:{port - 1}/", f"127.0.0.1:{port}/")
         if webhook_seconds:
             async def idle(deadline):
                 await asyncio.sleep(max(0.0, deadline - time.monotonic()))
@@ -536,6 +589,8 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                         f"{latency.group(1) if latency else '?'})")
             paged = await webhook_under_load(port, webhook_seconds, pages, connections)
             out.update({k.replace("webhook_", "webhook_pages_"): v for k, v in paged.items()})
+        if stop_workers is not None:
+            await stop_workers()
     finally:
         await runner.cleanup()
     return out
@@ -625,6 +680,9 @@ def main() -> int:
                    help="wrk connections for the webhook measurements (the issue's target is at 50)")
     p.add_argument("--page-pause-ms", type=int, default=0,
                    help="each of the 4 page readers waits this long between loads (0: back to back)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="webhook measured through N HTTP worker processes with this process as their writer "
+                        "(serve --workers N's shape; the jobs run in the writer, as they do there)")
     p.add_argument("--build-only", action="store_true")
     p.add_argument("--skip", nargs="*", default=[], choices=["digest_job"],
                    help="leave out a measurement too slow to repeat (the old code's digest job at 100k)")
@@ -656,7 +714,7 @@ def main() -> int:
         migrate_ms = (time.perf_counter() - t) * 1000
         log(f"  migrations: {migrate_ms / 1000:.1f} s")
         r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip),
-                                args.webhook_connections, args.page_pause_ms))
+                                args.webhook_connections, args.page_pause_ms, args.workers))
         r["size_mb"] = work.stat().st_size / 1e6
         r["migrate_ms"] = migrate_ms
         if args.vacuum:  # what the file shrinks to once retention has run (sent pushes > 90 days) and VACUUM

@@ -351,6 +351,22 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def process_cpu_seconds(pid: int) -> dict[str, float]:
+    """utime + stime of the server and each of its children, by name (tingjian-writer, tingjian-http-0 …)."""
+    found: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text.split(" (", 1)[1].rsplit(")", 1)
+        fields = rest.split()
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            name = "server" if int(stat.parent.name) == pid else name
+            found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / TICK
+    return found
+
+
 def worker_rss_mb(pid: int) -> list[float]:
     """Resident memory (MB) of the server's worker processes: the process itself with --workers 1, else its
     children (the parent only supervises)."""
@@ -573,6 +589,7 @@ def main() -> int:
         spy = start_profile(proc.pid, max(1, args.duration - 2), profile_out, args.profile) if args.profile else None
         if spy is not None:
             time.sleep(1.0)  # py-spy attaches
+        per0 = process_cpu_seconds(proc.pid)
         cpu0 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         result, wrk_cmd, wrk_out = run_wrk(args.port, args.concurrency, args.duration, tmp)
         if spy is not None:
@@ -581,6 +598,8 @@ def main() -> int:
                 log(f"py-spy failed ({spy.returncode}): {err.strip()[-500:]}")
         cpu1 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         wall = cpu1[0] - cpu0[0]
+        per_process = {k: (v - per0.get(k, 0.0)) / wall for k, v in sorted(process_cpu_seconds(proc.pid).items())
+                       if (v - per0.get(k, 0.0)) / wall >= 0.01}
         cpu = {"wall_s": wall, "server": (cpu1[2] - cpu0[2]) / wall, "tools": (cpu1[3] - cpu0[3]) / wall,
                "irq": (cpu1[1][1] - cpu0[1][1]) / wall, "steal": (cpu1[1][2] - cpu0[1][2]) / wall}
         cpu["others"] = max(0.0, (cpu1[1][0] - cpu0[1][0]) / wall - cpu["server"] - cpu["tools"])
@@ -640,6 +659,8 @@ def main() -> int:
         + ("   WARNING: wrapped around, MsgIds repeated (dedupe answered them): raise --messages" if wrapped else ""),
         f"  server            {'alive' if server_alive else 'DIED during the run'}; RSS after the load "
         + ", ".join(f"{r:.0f}" for r in rss) + " MB (per worker)",
+        *([f"  per process       " + ", ".join(f"{k} {v:.2f}" for k, v in per_process.items())
+           + " cores busy (the writer near 1.00: the serial part bounds the rate)"] if args.workers > 1 else []),
         f"  CPU (cores busy)  server {cpu['server']:.2f}, wrk{' + py-spy' if spy else ''} {cpu['tools']:.2f}, "
         f"irq/softirq {cpu['irq']:.2f}, other processes {cpu['others']:.2f}, all {cpu['all']:.2f} of "
         f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
@@ -660,7 +681,7 @@ def main() -> int:
         profile_out.with_suffix(".summary.txt").write_text(summary + "\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd, "echo": echo,
               "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
-              "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg, "rss_mb": rss, "mix": args.mix, "cpu": cpu, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+              "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg, "rss_mb": rss, "mix": args.mix, "cpu": cpu, "per_process": per_process, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")

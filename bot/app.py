@@ -44,14 +44,18 @@ MEDIA = web.AppKey("media", MediaFetcher)
 WEBHOOK = web.AppKey("webhook", WechatWebhook)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 JOBS = web.AppKey("jobs", Jobs)
+# Where messages are stored and handled: "single" (this process: `serve`, `--workers 1`, the demo), "writer" (the
+# writer process of `--workers N`: no HTTP) or a unix socket path (an HTTP worker of `--workers N`; bot/writer.py).
+ROLE = web.AppKey("role", str)
 
 
-def create_app(config: Config, clock: Clock | None = None) -> web.Application:
+def create_app(config: Config, clock: Clock | None = None, role: str = "single") -> web.Application:
     # The demo's clock can be sped up and moved forward (POST /sandbox/clock); a real service's never moves.
     clock = clock or (DemoClock() if config.sandbox.enabled else Clock())
     app = web.Application(client_max_size=config.server.max_body_bytes)
     app[CONFIG] = config
     app[CLOCK] = clock
+    app[ROLE] = role
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_core)
     app.cleanup_ctx.append(_delivery)
@@ -99,6 +103,7 @@ async def load_services(config: Config, db: Database) -> int:
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
     config, db, clock = app[CONFIG], app[DB], app[CLOCK]
+    check_directory(config, {u["code"] for u in await db.run(directory.all_units)})
     schools = await db.run(directory.schools)
     # Building the tokenizer and compiling the rules takes a moment: off the event loop, once.
     router = await asyncio.get_running_loop().run_in_executor(
@@ -122,6 +127,17 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                                  links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to),
                                  web_links=Links(config, clock))
     yield
+
+
+def check_directory(config: Config, codes: set[str]) -> None:
+    """The units the config names must be in the directory: a mistyped duty office would take every bounced,
+    unclaimed and reviewed ticket to a unit nobody can ever be bound to. (An empty directory: nothing to check
+    yet; `init-db` loads it.)"""
+    from bot.config import ConfigError
+    if codes and config.routing.duty_office not in codes:
+        near = sorted(c for c in codes if c[:2] == config.routing.duty_office[:2])[:5]
+        raise ConfigError(f"{config.source}: routing.duty_office: {config.routing.duty_office!r} is not a unit of "
+                          f"the directory" + (f" (did you mean {', '.join(near)}?)" if near else ""))
 
 
 async def load_campaign(config: Config, db: Database, router: Router):
@@ -158,6 +174,17 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     sender = OutboxSender(db, api, config.outbox, clock, templates)
     fetcher = MediaFetcher(db, api, MediaStore(config.media.folder(config.storage.path)), config.media, clock)
     app[MEDIA] = fetcher
+    if app[ROLE] not in ("single", "writer"):
+        # An HTTP worker: the writer process stores and handles messages and runs every background job (once).
+        from bot.writer import OutboxWake, RemoteReceiver
+        remote = RemoteReceiver(app[ROLE], Spool(spool.folder_for(config.storage.path)),
+                                config.wechat.reply_timeout_seconds, clock)
+        app[API], app[SENDER], app[RECEIVER] = api, OutboxWake(remote), remote
+        app[WEBHOOK] = WechatWebhook(config.wechat, remote, config.server.max_body_bytes, clock.now)
+        yield
+        await remote.stop()
+        await api.close()
+        return
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
                         on_outbox=sender.wake, on_media=fetcher.wake,
                         spool=Spool(spool.folder_for(config.storage.path)),
@@ -240,6 +267,9 @@ async def _health(request: web.Request) -> web.Response:
     if not body["ok"] and body["database"] != "ok":
         body["alerts"].insert(0, f"database {body['database']}")
     receiver = app.get(RECEIVER)
+    if app[ROLE] not in ("single", "writer") and not await receiver.ping():
+        body["ok"] = False
+        body["alerts"].insert(0, "the writer process does not answer: messages are spooled, not handled")
     if receiver is not None and receiver.spool is not None:
         spooled = await asyncio.get_running_loop().run_in_executor(None, receiver.spool.pending)
         body["spooled"] = spooled

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import AsyncIterator, Iterator
 
 from bot.config import Config, ConfigError, load_config
 
@@ -21,6 +23,35 @@ def _load(path: str | None, **overrides) -> Config:
     return load_config(path, overrides=overrides)
 
 
+@contextlib.contextmanager
+def _database(config: Config) -> Iterator:
+    """The configured database, open for one command (every admin command's preamble)."""
+    from storage.db import Database
+    db = Database(config.storage.path).start()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@contextlib.asynccontextmanager
+async def _wechat_api(config: Config) -> AsyncIterator:
+    """The WeChat API client, with the access_token shared through the database, for one command."""
+    from bot.channels.wechat.api import WechatApi
+    with _database(config) as db:
+        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
+        try:
+            yield api
+        finally:
+            await api.close()
+
+
+def _refused(why: object) -> int:
+    """A command refused for bad input: one line on stderr, exit status 2, nothing changed."""
+    print(f"tingjian: {why}", file=sys.stderr)
+    return 2
+
+
 def _server_overrides(args) -> dict:
     server = {}
     if getattr(args, "host", None):
@@ -30,36 +61,36 @@ def _server_overrides(args) -> dict:
     return {"server": server} if server else {}
 
 
-def _run_worker(config: Config, reuse_port: bool, clock=None) -> None:
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+        return uvloop.new_event_loop()
+    except ImportError:  # Windows: the standard loop
+        return asyncio.new_event_loop()
+
+
+def _run_worker(config: Config, reuse_port: bool, clock=None, role: str = "single") -> None:
     from aiohttp import web
 
     from bot.app import create_app
     _logging(config.server.log_level)
-    try:
-        import uvloop
-        loop = uvloop.new_event_loop()
-    except ImportError:  # Windows: the standard loop
-        loop = asyncio.new_event_loop()
-    web.run_app(create_app(config, clock), host=config.server.host, port=config.server.port, reuse_port=reuse_port,
-                print=None, access_log=None, loop=loop)
+    web.run_app(create_app(config, clock, role), host=config.server.host, port=config.server.port,
+                reuse_port=reuse_port, print=None, access_log=None, loop=_new_loop())
 
 
 def _serve(config: Config, workers: int, banner: str = "", clock=None) -> int:
     import sqlite3
 
-    from storage.db import Database
     try:
-        db = Database(config.storage.path).start()  # migrate once, before workers race to do it
-        try:
+        with _database(config) as db:  # migrate once, before workers race to do it
             db.run_sync(_write_check)
-        finally:
-            db.close()
     except (sqlite3.Error, OSError) as exc:
         print(f"tingjian: cannot open the database {config.storage.path} for writing ({exc}); check storage.path, "
               "the file's and its folder's owner and permissions, and free disk space", file=sys.stderr)
         return 2
     print(banner or f"Tingjian listening on {config.public_url} (webhook: {config.public_url}/wechat)", flush=True)
     if workers <= 1:
+        # One process: the receiver in-process, no socket hop (the demo, the tests, a small account).
         _run_worker(config, reuse_port=False, clock=clock)
         return 0
     return _supervise(config, workers)
@@ -71,13 +102,16 @@ def _write_check(db) -> None:
     db.execute(f"PRAGMA user_version = {int(version)}")
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def _die_with_parent(parent_pid: int, name: str) -> None:
     """A worker must not outlive the process that started it (it would keep serving, unsupervised): on Linux the
-    kernel sends SIGTERM when the parent dies; elsewhere, and as a second guard, a thread watches getppid()."""
+    kernel sends SIGTERM when the parent dies; elsewhere, and as a second guard, a thread watches getppid().
+    On Linux the process is also named (`ps -o comm`: tingjian-writer, tingjian-http-0 ...)."""
     if sys.platform.startswith("linux"):
         import ctypes
         try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            libc.prctl(15, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)  # PR_SET_NAME
         except (OSError, AttributeError):
             pass
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
@@ -92,14 +126,31 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _worker_main(config: Config, parent_pid: int) -> None:
-    _die_with_parent(parent_pid)
-    _run_worker(config, reuse_port=True)
+def _worker_main(config: Config, parent_pid: int, socket_path: str, name: str) -> None:
+    _die_with_parent(parent_pid, name)
+    _run_worker(config, reuse_port=True, role=socket_path)
+
+
+def _writer_main(config: Config, parent_pid: int, socket_path: str, name: str) -> None:
+    _die_with_parent(parent_pid, name)
+    from bot.app import create_app
+    from bot.writer import run_writer
+    _logging(config.server.log_level)
+    loop = _new_loop()
+    try:
+        loop.run_until_complete(run_writer(create_app(config, role="writer"), socket_path))
+    finally:
+        loop.close()
 
 
 def _supervise(config: Config, workers: int) -> int:
-    """Several processes share the port (SO_REUSEPORT) and the SQLite file; the kernel spreads connections. A
-    worker that dies is replaced (after a growing pause if it keeps dying at once); stopping the parent stops all."""
+    """One writer process stores and handles every message and runs the background jobs; `workers` HTTP processes
+    share the port (SO_REUSEPORT; the kernel spreads connections) and hand each decoded message to the writer over
+    a unix socket in a private folder (bot/writer.py). A process that dies is replaced (after a growing pause if it
+    keeps dying at once); meanwhile the workers spool what they accept. Stopping the parent stops all."""
+    import shutil
+    import socket as socketlib
+    import tempfile
     import time
     from multiprocessing.connection import wait
     _logging(config.server.log_level)
@@ -109,46 +160,73 @@ def _supervise(config: Config, workers: int) -> int:
     ctx = multiprocessing.get_context("spawn")
     parent = os.getpid()
     stopping = False
+    folder = tempfile.mkdtemp(prefix="tingjian-")  # 0700: only this user can reach the writer
+    socket_path = os.path.join(folder, "writer.sock")
+    names = ["tingjian-writer"] + [f"tingjian-http-{i}" for i in range(workers)]
     procs: dict[int, tuple[multiprocessing.Process, float]] = {}
-    failures = [0] * workers
+    failures = [0] * len(names)
 
     def start(slot: int) -> None:
-        p = ctx.Process(target=_worker_main, args=(config, parent), name=f"tingjian-worker-{slot}", daemon=False)
+        target = _writer_main if slot == 0 else _worker_main
+        p = ctx.Process(target=target, args=(config, parent, socket_path, names[slot]), name=names[slot],
+                        daemon=False)
         p.start()
         procs[slot] = (p, time.monotonic())
+
+    def writer_ready(timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not stopping and procs[0][0].is_alive():
+            with socketlib.socket(socketlib.AF_UNIX) as s:
+                try:
+                    s.connect(socket_path)
+                    return True
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        return False
 
     def stop(*_) -> None:
         nonlocal stopping
         stopping = True
-        for p, _started in procs.values():
-            if p.is_alive():
+        for slot, (p, _started) in procs.items():
+            if slot and p.is_alive():  # the HTTP workers first: what they have in hand reaches the writer
                 p.terminate()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for slot in range(workers):
+    start(0)
+    # Workers accept messages as soon as they listen: let the writer be there first (they spool meanwhile anyway).
+    if not writer_ready(120):
+        log.warning("the writer process is not ready after 120 s; starting the HTTP workers, which spool")
+    for slot in range(1, len(names)):
         start(slot)
     restart_at: dict[int, float] = {}
-    while not stopping:
-        wait([p.sentinel for p, _ in procs.values() if p.is_alive()], timeout=0.5)
-        now = time.monotonic()
-        for slot, (p, started) in list(procs.items()):
-            if stopping or p.is_alive() or slot in restart_at:
-                continue
-            failures[slot] = failures[slot] + 1 if now - started < 10 else 0
-            pause = min(30.0, 0.5 * 2 ** failures[slot]) if failures[slot] else 0.0
-            log.warning("worker %d (pid %s) exited with code %s; starting another in %.1f s", slot, p.pid,
-                        p.exitcode, pause)
-            _metrics_process_dead(p.pid)
-            restart_at[slot] = now + pause
-        for slot, when in list(restart_at.items()):
-            if not stopping and now >= when:
-                del restart_at[slot]
-                start(slot)
-    for p, _started in procs.values():
-        p.join(15)
-        if p.is_alive():
-            p.kill()
-            p.join()
+    try:
+        while not stopping:
+            wait([p.sentinel for p, _ in procs.values() if p.is_alive()], timeout=0.5)
+            now = time.monotonic()
+            for slot, (p, started) in list(procs.items()):
+                if stopping or p.is_alive() or slot in restart_at:
+                    continue
+                failures[slot] = failures[slot] + 1 if now - started < 10 else 0
+                pause = min(30.0, 0.5 * 2 ** failures[slot]) if failures[slot] else 0.0
+                log.warning("%s (pid %s) exited with code %s; starting another in %.1f s", names[slot], p.pid,
+                            p.exitcode, pause)
+                _metrics_process_dead(p.pid)
+                restart_at[slot] = now + pause
+            for slot, when in list(restart_at.items()):
+                if not stopping and now >= when:
+                    del restart_at[slot]
+                    start(slot)
+        for slot in sorted(procs, reverse=True):  # the writer (slot 0) last
+            p = procs[slot][0]
+            if slot == 0 and p.is_alive():
+                p.terminate()
+            p.join(15)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
@@ -161,6 +239,10 @@ def _metrics_process_dead(pid: int | None) -> None:
 
 def cmd_serve(args) -> int:
     config = _load(args.config, **_server_overrides(args)).check_serving()
+    if args.workers > 1 and config.sandbox.enabled:
+        # The sandbox moves the clock and runs the jobs in the process that serves it: one process.
+        print("tingjian: the sandbox (sandbox.enabled) runs in one process: use --workers 1", file=sys.stderr)
+        return 2
     return _serve(config, args.workers)
 
 
@@ -188,10 +270,8 @@ def cmd_demo(args) -> int:
 
 def cmd_init_db(args) -> int:
     from storage import directory
-    from storage.db import Database
     config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         if config.directory.csv:
             n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv), True)
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
@@ -205,21 +285,17 @@ def cmd_init_db(args) -> int:
             n = db.run_sync(services.replace, scopes, True)
             print(f"service items: {n} ({config.directory.services})")
         _check_campaign(config, db)
-    finally:
-        db.close()
+        from bot.app import check_directory
+        check_directory(config, {u["code"] for u in db.run_sync(directory.all_units)})
     print(f"database ready: {config.storage.path}")
     return 0
 
 
 def _with_db(args, fn, *fn_args):
     """Run one storage call against the configured database, for the admin commands."""
-    from storage.db import Database
     config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         return config, db.run_sync(fn, *fn_args)
-    finally:
-        db.close()
 
 
 def cmd_staff_invite(args) -> int:
@@ -231,8 +307,7 @@ def cmd_staff_invite(args) -> int:
     try:
         _, code = _with_db(args, staff.create_invite, args.unit, args.role, args.name, time.time(), hours * 3600)
     except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+        return _refused(exc)
     within = f"{hours // 24} 天" if hours % 24 == 0 else f"{hours} 小时"
     print(f"绑定码：{code}\n请{args.name}在 {within}内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
     return 0
@@ -280,8 +355,7 @@ def cmd_staff_role(args) -> int:
     try:
         _, before = _with_db(args, staff.set_role, args.openid, args.role)
     except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+        return _refused(exc)
     print(f"{args.openid}: {before['role']} → {args.role} ({before['unit_code']})")
     return 0
 
@@ -394,8 +468,7 @@ def cmd_directory_import(args) -> int:
         rows = directory.read_csv(args.file)
         _, count = _with_db(args, directory.upsert, rows)
     except directory.DirectoryError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+        return _refused(exc)
     print(f"{count} unit(s) imported from {args.file} (existing codes updated, none duplicated)")
     return 0
 
@@ -409,26 +482,21 @@ def cmd_digest(args) -> int:
     from handlers.rates import percent
     from handlers.routing import Router
     from storage import directory
-    from storage.db import Database
     config = _load(args.config)
     tz = ZoneInfo(config.bot.timezone)
     try:
         week = args.week or digest.previous_week(digest.week_of(time.time(), tz))
         digest.parse_week(week)
     except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
-    db = Database(config.storage.path).start()
-    try:
+        return _refused(exc)
+    with _database(config) as db:
         schools = db.run_sync(directory.schools)
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
-        # A reader: a report, even on a live database, never holds the write lock.
-        d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope)
-    except ValueError as exc:  # an unknown scope
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        db.close()
+        try:
+            # A reader: a report, even on a live database, never holds the write lock.
+            d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope)
+        except ValueError as exc:  # an unknown scope
+            return _refused(exc)
     try:
         link = digest_link(config, week, args.scope, time.time())
     except LinkError:
@@ -446,23 +514,14 @@ def cmd_digest(args) -> int:
 async def _qr_urls(config: Config, scenes: list[str]) -> dict[str, str]:
     """The permanent parameter QR code's url for each scene, from the WeChat API (the same scene always gives
     the same code)."""
-    from bot.channels.wechat.api import WechatApi
-    from storage.db import Database
-    db = Database(config.storage.path).start()
-    api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
-    try:
+    async with _wechat_api(config) as api:
         return {scene: (await api.create_qrcode(scene))["url"] for scene in scenes}
-    finally:
-        await api.close()
-        db.close()
 
 
 def _poster_targets(args, config: Config):
     """(units, survey or None) for qrcode and poster: --unit or --all, optionally for --survey."""
     from storage import directory
-    from storage.db import Database
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         survey = None
         if getattr(args, "survey", None):
             defs = _campaign_defs(config, db)
@@ -478,8 +537,6 @@ def _poster_targets(args, config: Config):
             if survey is not None and not survey.covers(unit):
                 raise ValueError(f"{unit['name']} ({unit['code']}) is not covered by survey {survey.id}")
             units = [unit]
-    finally:
-        db.close()
     return units, survey
 
 
@@ -498,8 +555,7 @@ def cmd_qrcode(args) -> int:
     try:
         [unit], survey = _poster_targets(args, config)
     except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+        return _refused(exc)
     if not 2 <= args.size <= 100:
         print("tingjian: --size is the printed width in cm, 2 to 100", file=sys.stderr)
         return 2
@@ -530,8 +586,7 @@ def cmd_poster(args) -> int:
         units, survey = _poster_targets(args, config)
         find_cjk_font()  # before asking WeChat for a hundred codes
     except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+        return _refused(exc)
     except PosterError as exc:
         print(f"tingjian: {exc}", file=sys.stderr)
         return 1
@@ -598,16 +653,12 @@ def _campaign_defs(config: Config, db):
 def cmd_survey_list(args) -> int:
     import time
 
-    from storage.db import Database
     config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         defs = _campaign_defs(config, db)
         counts = db.run_sync(lambda conn: {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
             "SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL "
             "THEN unit_code END), sum(burst) FROM survey_responses GROUP BY survey_id")})
-    finally:
-        db.close()
     if not defs:
         print("no surveys configured (campaign.surveys in the config)")
         return 0
@@ -625,18 +676,14 @@ def cmd_survey_results(args) -> int:
     import csv
 
     from handlers.survey_results import CSV_COLUMNS, csv_rows, format_results, survey_results
-    from storage.db import Database
     config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         defs = _campaign_defs(config, db)
         survey = defs.get(args.id)
         if survey is None:
             print(f"tingjian: no survey {args.id!r}; configured: {', '.join(defs) or 'none'}", file=sys.stderr)
             return 2
         results = db.run_sync(survey_results, survey, defs, config.campaign.min_responses, args.unit)
-    finally:
-        db.close()
     print(format_results(survey, results, config.campaign.min_responses))
     if args.out:
         with open(args.out, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens it as UTF-8
@@ -653,29 +700,23 @@ def cmd_review(args) -> int:
     from zoneinfo import ZoneInfo
 
     from handlers import review
-    from storage.db import Database
     config = _load(args.config)
     tz = ZoneInfo(config.bot.timezone)
     try:
         review.parse_period(args.period)
     except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
-    db = Database(config.storage.path).start()
-    try:
+        return _refused(exc)
+    with _database(config) as db:
         defs = _campaign_defs(config, db)
         now = time.time()
         # A reader: a report over a year of tickets never holds the write lock.
         result = db.read_sync(review.build, args.period, tz, config.review.weights(), defs,
                               config.campaign.min_responses, now, args.kind)
-    finally:
-        db.close()
     if args.unit:
         try:
             print(review.format_unit(result, args.unit))
         except ValueError as exc:
-            print(f"tingjian: {exc}", file=sys.stderr)
-            return 2
+            return _refused(exc)
     else:
         print(review.format_text(result))
     if args.out:
@@ -698,8 +739,7 @@ def cmd_review_comment(args) -> int:
         _, cid = _with_db(args, review_store.add_comment, args.unit, args.period, args.author, text, args.public,
                           time.time())
     except ValueError as exc:
-        print(f"tingjian: {exc}", file=sys.stderr)
-        return 2
+        return _refused(exc)
     print(f"comment {cid} recorded for {args.unit}, {review.period_name(args.period)}"
           f"{' (public: shown on the unit page)' if args.public else ' (internal)'}")
     return 0
@@ -727,10 +767,8 @@ def cmd_faq_stats(args) -> int:
 
     from handlers.faq import FaqError, load_faq, stats_rows
     from storage import directory, faq
-    from storage.db import Database
     config = _load(args.config)
-    db = Database(config.storage.path).start()
-    try:
+    with _database(config) as db:
         known = {u["code"]: u["kind"] for u in db.run_sync(directory.all_units)}
         try:
             entries = load_faq(config.campaign.faq or None, known)
@@ -740,8 +778,6 @@ def cmd_faq_stats(args) -> int:
         from storage import campaign_defs
         entries, _ = with_stored(entries, db.run_sync(campaign_defs.rows, "faq"), known)
         counts = db.run_sync(faq.counts)
-    finally:
-        db.close()
     if not entries and not counts:
         print("no common questions configured (campaign.faq in the config)")
         return 0
@@ -761,36 +797,31 @@ def cmd_menu(args) -> int:
 
     import aiohttp
 
-    from bot.channels.wechat.api import WechatApi, WechatApiError
+    from bot.channels.wechat.api import WechatApiError
     from bot.menu import default_menu, describe
-    from storage.db import Database
     config = _load(args.config)
 
     async def run() -> int:
-        db = Database(config.storage.path).start()
-        api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base)
-        try:
-            if args.menu_command == "push":
-                menu = default_menu()
-                await api.create_menu(menu)
-                print("menu set (it reaches followers within minutes; re-following shows it at once):")
-                print(describe(menu))
-            else:
-                data = await api.get_menu()
-                print(describe(data["menu"]) if not args.json else json.dumps(data, ensure_ascii=False, indent=2))
-            return 0
-        except WechatApiError as exc:
-            if exc.errcode == 46003:
-                print("no custom menu set: tingjian menu push", file=sys.stderr)
+        async with _wechat_api(config) as api:
+            try:
+                if args.menu_command == "push":
+                    menu = default_menu()
+                    await api.create_menu(menu)
+                    print("menu set (it reaches followers within minutes; re-following shows it at once):")
+                    print(describe(menu))
+                else:
+                    data = await api.get_menu()
+                    print(describe(data["menu"]) if not args.json else json.dumps(data, ensure_ascii=False, indent=2))
+                return 0
+            except WechatApiError as exc:
+                if exc.errcode == 46003:
+                    print("no custom menu set: tingjian menu push", file=sys.stderr)
+                    return 1
+                print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
                 return 1
-            print(f"tingjian: WeChat API: {exc}", file=sys.stderr)
-            return 1
-        except aiohttp.ClientError as exc:
-            print(f"tingjian: cannot reach the WeChat API at {config.wechat.api_base}: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            await api.close()
-            db.close()
+            except aiohttp.ClientError as exc:
+                print(f"tingjian: cannot reach the WeChat API at {config.wechat.api_base}: {exc}", file=sys.stderr)
+                return 1
     return asyncio.run(run())
 
 
@@ -876,8 +907,7 @@ def cmd_route_eval(args) -> int:
             rows = read_csv(args.file)
             styles = read_styles(args.file)
         except (OSError, ValueError) as exc:
-            print(f"tingjian: {exc}", file=sys.stderr)
-            return 2
+            return _refused(exc)
     report = evaluate(_router(args), rows)
     print(format_report(report))
     if args.by_length:

@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.review import Weights
 
@@ -256,6 +257,14 @@ class Config:
         def bad(key: str, why: str) -> ConfigError:
             return ConfigError(f"{self.source}: {key}: {why}")
 
+        try:
+            ZoneInfo(self.bot.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise bad("bot.timezone", f"unknown time zone {self.bot.timezone!r} (e.g. Asia/Shanghai)") from None
+        if self.server.public_url and not self.server.public_url.startswith(("http://", "https://")):
+            raise bad("server.public_url", "must start with https:// (or http://): the links sent in messages use it")
+        if not self.routing.duty_office.strip():
+            raise bad("routing.duty_office", "is empty: name the unit (directory code) that takes unclaimed tickets")
         if not 1 <= self.server.port <= 65535:
             raise bad("server.port", f"must be between 1 and 65535, got {self.server.port}")
         if self.server.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -372,17 +381,26 @@ class Config:
             return ConfigError(f"{self.source}: {key}: {why}")
 
         var = lambda key: f"{ENV_PREFIX}{key.replace('.', '_')}".upper()  # noqa: E731
-        if not self.wechat.token:
+        if not self.wechat.token.strip():
             raise bad("wechat.token", f"is empty: anyone could sign requests. Set it (or {var('wechat.token')}) to "
                                       "the Token entered in 公众号后台 → 服务器配置")
         if is_placeholder(self.wechat.token):
             raise bad("wechat.token", "is still the example's placeholder: set the Token entered in 公众号后台")
-        if not self.server.link_secret:
+        if weak(self.wechat.token, 8, 6):
+            raise bad("wechat.token", "is too easy to guess (anyone who guesses it can sign requests as anyone): "
+                                      "use at least 8 letters and digits, not one repeated, e.g. 公众号后台's 随机生成")
+        if not self.server.link_secret.strip():
             raise bad("server.link_secret", f"is empty: it signs links to the digest pages. Set it (or "
                                             f"{var('server.link_secret')}) to a random value, e.g. "
                                             "`openssl rand -hex 32`")
         if is_placeholder(self.server.link_secret):
             raise bad("server.link_secret", "is a placeholder: set a random value, e.g. `openssl rand -hex 32`")
+        if weak(self.server.link_secret, 16, 8) or self.server.link_secret.strip() == self.wechat.token.strip():
+            raise bad("server.link_secret", "is too easy to guess (a signed link could be forged): set a random "
+                                            "value of its own, e.g. `openssl rand -hex 32`")
+        if self.wechat.aes_key and (self.wechat.aes_key in PUBLIC_KEYS or weak(self.wechat.aes_key, 43, 16)):
+            raise bad("wechat.aes_key", "is the documentation's sample or too regular: use the EncodingAESKey "
+                                        "公众号后台 generates (随机生成)")
         if self.sandbox.enabled and not is_loopback(self.server.host):
             raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused on "
                                          f"{self.server.host!r}; bind server.host to 127.0.0.1 or turn it off")
@@ -400,6 +418,17 @@ class Config:
 PLACEHOLDERS = ("replace3with3your3token", "replace-with-a-random-secret")
 _PLACEHOLDER_WORDS = re.compile(r"replace|change.?me|your|placeholder|example|todo|fixme|^x+$|^(token|secret|"
                                 r"password|test|demo|default|123456|abc)$", re.I)
+
+
+# Keys published in WeChat's documentation and samples: anyone can decrypt what is encrypted with them.
+PUBLIC_KEYS = ("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",)
+
+
+def weak(value: str, min_length: int, min_distinct: int) -> bool:
+    """A secret shorter than `min_length`, or made of fewer than `min_distinct` different characters
+    ("0000000000000000", "1212121212121212", sixteen spaces): guessable, however long."""
+    value = value.strip()
+    return len(value) < min_length or len(set(value)) < min_distinct
 
 
 def is_placeholder(value: str) -> bool:

@@ -74,16 +74,21 @@ class _Answer:
     """Whether the webhook call is still waiting for a passive reply. Shared by the event loop (which may give
     up waiting) and the writer thread (which completes the handling): whoever comes first decides."""
 
-    def __init__(self, passive_ok: bool):
+    def __init__(self, passive_ok: bool, deadline: float | None = None):
         self._lock = threading.Lock()
         self._open = passive_ok
         self._done = False
         self.spooled = False
+        # For a caller in another process (an HTTP worker; bot/writer.py): past this time.monotonic() instant
+        # (one clock for every process on the host) the caller no longer waits, so the reply is pushed.
+        self.deadline = deadline
 
     def take_passive(self) -> bool:
         """Writer thread, at completion: may the first reply go back passively?"""
         with self._lock:
             self._done = True
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self._open = False
             return self._open
 
     def give_up(self) -> bool:
@@ -113,15 +118,17 @@ class Receiver:
         self._drainer: asyncio.Task | None = None
         self._drain_lock = asyncio.Lock()
 
-    async def receive(self, inbound: Inbound, request: str | None = None) -> Reply | None:
+    async def receive(self, inbound: Inbound, request: str | None = None,
+                      deadline: float | None = None) -> Reply | None:
         """Returns the passive reply, or None to answer 'success' (nothing now; anything else comes pushed).
         Either way the message is durable when this returns: committed, or spooled. `request` names the signed
         request (storage.inbound.request_key); one seen before with another message raises inbound_store.Replay,
-        and nothing is stored or done."""
+        and nothing is stored or done. `deadline` (time.monotonic()): when the caller, an HTTP worker in another
+        process, stops waiting; it replaces reply_timeout, and no reply is passive past it."""
         key = inbound.dedupe_key
         retry = key in self._inflight
         if not retry:
-            answer = _Answer(passive_ok=self.reply_timeout > 0)
+            answer = _Answer(passive_ok=self.reply_timeout > 0, deadline=deadline)
             task = asyncio.create_task(self._process(key, inbound, answer, claim=True, request=request))
             self._inflight[key] = (task, answer)
             task.add_done_callback(lambda t: self._settled(key, t))
@@ -129,6 +136,8 @@ class Receiver:
         if retry and request is not None:  # a retry of a message in hand: its request is remembered all the same
             await self._remember_retry(request, key)
         wait = self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS
+        if deadline is not None:
+            wait = max(0.0, deadline - time.monotonic())
         try:
             async with asyncio.timeout(wait):  # lighter than wait_for, which wraps the wait in another future
                 return await asyncio.shield(task)
@@ -203,9 +212,10 @@ class Receiver:
                     except (KeyError, TypeError, ValueError):
                         log.error("spool %s: unreadable record skipped: %r", item.path.name, record)
                         continue
-                    result = await self.db.run(self._claim_and_handle, record["key"], inbound,
-                                               _Answer(passive_ok=False), record.get("at"))
-                    if not isinstance(result, inbound_store.Claim):
+                    result = await self.db.run(self._drain_one, record["key"], inbound, record.get("at"))
+                    if isinstance(result, int):  # an undelivered passive reply, pushed now
+                        self.on_outbox()
+                    elif not isinstance(result, inbound_store.Claim):
                         stored += 1
                         if result[1]:
                             self.on_outbox()
@@ -213,6 +223,17 @@ class Receiver:
         if stored:
             log.info("stored and handled %d spooled message(s)", stored)
         return stored
+
+    def _drain_one(self, db, key: str, inbound: Inbound, received_at: float | None):
+        """One spooled message, in one transaction. Spooled means the webhook answered 'success': if the message
+        was committed after all with its first reply kept for the passive answer (the writer process died or
+        stalled before that answer reached the worker), the reply never left, so it is pushed (once).
+        Returns the Claim of a message stored before (or 1 if its reply is pushed now), else (passive, pushed)."""
+        result = self._claim_and_handle(db, key, inbound, _Answer(passive_ok=False), received_at)
+        if isinstance(result, inbound_store.Claim) and result.status == "done" and not result.deferred \
+                and result.reply:
+            return inbound_store.push_undelivered(db, key, inbound.openid, self.clock.now()) or result
+        return result
 
     async def spend(self, request: str) -> None:
         """Remember a signed request whose body was refused, so the URL cannot carry another body later."""

@@ -103,13 +103,18 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
     tickets in scope (None: taken from rows, when they carry their text); `ratings`: the period's rating events
     (storage.tickets.ratings_in), for first-time satisfaction."""
     if members is not None:
-        rows = [t for t in rows if t["unit_code"] in members]
+        rows = [t for t in rows if t["unit_code"] in members or t.get("rated_unit") in members]
         ratings = [e for e in ratings if e["unit_code"] in members]
+
+    def of_scope(per_unit: dict[str, Rates]) -> dict[str, Rates]:
+        return per_unit if members is None else {c: r for c, r in per_unit.items() if c in members}
     periods = [p]
     for _ in range(TREND - 1):
         periods.insert(0, previous(periods[0], tz))
-    trend = [(q, total(compute(rows, q.start, q.end, ratings=ratings if q is p else ()))) for q in periods]
-    per_unit = compute(rows, p.start, p.end, ratings=ratings)
+    trend = [(q, total(of_scope(compute(rows, q.start, q.end, ratings=ratings if q is p else ()))))
+             for q in periods]
+    per_unit = of_scope(compute(rows, p.start, p.end, ratings=ratings))
+    rows = [t for t in rows if members is None or t["unit_code"] in members]  # the rest: counts of the scope's
     new = [t for t in rows if p.start <= t["created_at"] < p.end]
     ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_unit.items()
                if r.dispatched or r.resolved or r.open_overdue or r.rated]

@@ -109,7 +109,9 @@ class Watch:
         fields = {"number": ticket["number"], "due": self.calendar.date_text(ticket["due_at"]), "unit": unit["name"]}
         text = texts.REMIND[kind].format(**fields)
         if kind == "escalate":
-            return [self.desk.to_staff(o, text, ticket, "留言超期") for o in staff.leaders(db)]
+            # the leaders; with none bound, the duty office, so an escalation is never sent to nobody
+            to = staff.leaders(db) or staff.of_unit(db, self.desk.duty_office)
+            return [self.desk.to_staff(o, text, ticket, "留言超期") for o in to]
         handlers = self.desk.handlers_of(db, ticket)  # always someone bound now
         out = [self.desk.to_staff(o, text, ticket, "办理提醒") for o in handlers]
         if kind in ("urge", "accept"):  # 催办 goes with a copy to the unit's supervisor

@@ -14,11 +14,11 @@ import re
 import unicodedata
 from typing import Any
 
-from handlers import names, texts
+from handlers import names, privacy, texts
 from handlers.clock import Clock
 from handlers.intake import mask_phone
 from handlers.messages import Reply
-from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
+from handlers.vocabulary import DUTY, NEVER_TO_SCHOOL, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
 from handlers.workdays import WorkCalendar
 from storage import conversations, directory, lifecycle, staff, tickets, users, websessions
 
@@ -57,6 +57,7 @@ class Desk:
         self.days = days or {}
         self.restart_on_transfer = restart_on_transfer
         self.web_links = None  # handlers.messages.WebLinks, set by the Dispatcher (None: no web pages)
+        self.conduct = None    # text -> bool: the words raise 师德 (the Dispatcher's router); None: never asked
 
     # -- who is told ------------------------------------------------------------------------------------------
     def dispatch_notices(self, db, ticket: dict[str, Any], why: str = "") -> list[Reply]:
@@ -210,6 +211,8 @@ class Desk:
             return [Reply(error)]
         if target["code"] == ticket["unit_code"]:
             return [Reply(texts.TRANSFER_SAME.format(number=ticket["number"], unit=target["name"]))]
+        if privacy.school_barred(ticket, target):  # the rule routing applies (Dispatcher.plan), here too
+            return [Reply(texts.TRANSFER_NOT_SCHOOL.format(number=ticket["number"], unit=target["name"]))]
         rejected = self._rejected_unit(db, ticket)
         if rejected and rejected == target["code"]:
             return [Reply(texts.TRANSFER_REJECTED_UNIT.format(number=ticket["number"], unit=target["name"]))]
@@ -240,6 +243,9 @@ class Desk:
             return [refused]
         if ticket["extension"]:
             return [Reply(texts.EXTENSION_ONCE.format(number=ticket["number"]))]
+        if not self.approvers(db, {**ticket, "extension": {"by": user["openid"], "role": user["role"]}}):
+            # nobody bound could decide it: refused now rather than waiting for ever, the one request kept
+            return [Reply(texts.EXTENSION_NOBODY.format(number=ticket["number"], due=self._due(ticket)))]
         now = self.clock.now()
         ticket = tickets.transition(db, ticket, ticket["state"], user["openid"], now, "extension_request",
                                     f"{days}个工作日：{reason}", extension={
@@ -472,10 +478,38 @@ class Desk:
     def citizen_reply(self, db, openid: str, ticket: dict, text: str) -> list[Reply]:
         if not lifecycle.allowed("citizen_reply", ticket["state"]):
             return [Reply(texts.CITIZEN_TICKET_CLOSED.format(number=ticket["number"]))]
+        ticket, moved = self.keep_from_school(db, ticket, text)
         tickets.record(db, ticket, "citizen_reply", openid, self.clock.now(), text)
         notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text)
-        return [Reply(texts.CITIZEN_REPLY_SENT.format(number=ticket["number"])),
+        return [Reply(texts.CITIZEN_REPLY_SENT.format(number=ticket["number"])), *moved,
                 *[self.to_staff(o, notice, ticket, "群众回复") for o in self.handlers_of(db, ticket)]]
+
+    def keep_from_school(self, db, ticket: dict, words: str) -> tuple[dict, list[Reply]]:
+        """Words about a teacher's conduct (师德) added to a ticket a school holds (a reply, a 不满意 comment):
+        before anyone reads them, the ticket goes where routing would have sent the whole (the bureau running
+        the school, else the duty office) and is marked as 师德, so no 转派 sends it back. The school is told only
+        that the ticket is now handled there; the new unit gets it as a new ticket."""
+        unit = directory.get(db, ticket["unit_code"])
+        if (unit is None or unit["kind"] not in privacy.SCHOOL_KINDS or self.conduct is None or not words
+                or not self.conduct(words) or not lifecycle.allowed("transfer", ticket["state"])):
+            return ticket, []
+        parent = directory.get(db, unit["parent"]) if unit["parent"] else None
+        target = parent if parent and parent["kind"] == "district" else directory.get(db, self.duty_office)
+        if target is None:
+            return ticket, []
+        was = self.handlers_of(db, ticket)
+        routing = dict(ticket["routing"] or {})
+        routing["matters"] = [*(routing.get("matters") or []), {"category": next(iter(NEVER_TO_SCHOOL)),
+                                                               "score": 0, "words": [], "from": "citizen"}]
+        now = self.clock.now()
+        ticket = tickets.transition(db, ticket, "assigned", "system", now, "transfer",
+                                    texts.TRANSFER_NOTE.format(unit=target["name"], reason=""),
+                                    unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
+                                    accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days),
+                                    routing=routing)
+        told = texts.MOVED_FROM_SCHOOL.format(number=ticket["number"], unit=target["name"])
+        return ticket, [*[self.to_staff(o, told, ticket, "留言已转办") for o in was],
+                        *self.dispatch_notices(db, ticket, texts.WHY_CONDUCT)]
 
     def withdraw(self, db, openid: str, ticket: dict, reason: str = "") -> list[Reply]:
         """The citizen takes a ticket back (the matter resolved itself, or was filed by mistake)."""

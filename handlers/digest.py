@@ -133,7 +133,8 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
         week_rows = sorted((t for t in rows if start <= t["created_at"] < end), key=lambda t: t["id"])
         lines = [UnitLine(code, units.get(code, {}).get("name", code), now_rates[code],
                           before_rates.get(code, Rates())) for code in sorted(now_rates)
-                 if now_rates[code].dispatched or now_rates[code].resolved or now_rates[code].open_overdue]
+                 if now_rates[code].dispatched or now_rates[code].resolved or now_rates[code].open_overdue
+                 or now_rates[code].rated]  # as the dashboard lists them: a week of ratings only is shown too
         lines.sort(key=lambda u: (-(u.now.dispatched + u.now.open_overdue), u.name))
         ranked = [u for u in lines if u.now.resolution is not None]
         bottom = sorted(ranked, key=lambda u: (u.now.resolution, u.now.response or 0, u.name))[:BOTTOM]

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import commands, digest, followup, names, review, texts
+from handlers import commands, digest, followup, names, privacy, review, texts
 from handlers.campaign import FAQ, SURVEY, Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch
@@ -97,6 +97,7 @@ class Dispatcher:
                          accept_days=self.policy.days["accept"], days=self.policy.days,
                          restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
         self.desk.web_links = web_links
+        self.desk.conduct = self._conduct
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
@@ -106,6 +107,11 @@ class Dispatcher:
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         return await self.db.run(self.handle_tx, inbound)
+
+    def _conduct(self, text: str) -> bool:
+        """Whether a citizen's words raise a teacher's or head's conduct (师德), as routing would judge them."""
+        decision = self.routing(text)
+        return privacy.involves_conduct(decision.get("category"), decision)
 
     def routing(self, text: str) -> Routing:
         """The router's decision on `text` as the intake keeps it in a draft (Decision.to_dict, with the defaults
@@ -423,8 +429,7 @@ class Dispatcher:
         its matters is 师德), nor of one whose writer refused to be known to it: then what the school would
         have fixed goes to the bureau that runs it. Praise goes to the school it is about."""
         school = directory.get(db, school_code)
-        matters = {m.get("category") for m in routing.get("matters") or []} | {category}
-        conduct = bool(matters & NEVER_TO_SCHOOL)  # a teacher's or head's conduct (师德), whatever else it says
+        conduct = privacy.involves_conduct(category, routing)  # a teacher's or head's conduct (师德)
         not_the_school = conduct or anonymous
         unit = None
         if school and kind == "praise":
@@ -489,6 +494,9 @@ class _Services(IntakeServices):
         found = tickets.similar_open(self.db, draft.openid, draft.school, draft.category, since)
         if not found:
             return None
+        holder = directory.get(self.db, found["unit_code"]) or {}
+        if holder.get("kind") in privacy.SCHOOL_KINDS and privacy.involves_conduct(draft.category, draft.routing):
+            return None  # words about a teacher's conduct are never added to a ticket the school holds
         created = dt.datetime.fromtimestamp(found["created_at"], self.d.calendar.tz)
         return {"number": found["number"], "date": f"{created.month}月{created.day}日",
                 "state": texts.STATE_NAMES[found["state"]]}

@@ -23,7 +23,8 @@ NUMBER = r"JY\s*\d{4}\s*-?\s*\d{1,}"
 SEPARATORS = " \t\n、,，.。:：;；!！~～-—"
 RATE = re.compile(rf"^(?P<cmd>评价[\s:：]*(?:(?P<number>{NUMBER})[\s:：,，]*)?)?(?P<score>[123])(?P<rest>.*)$",
                   re.S | re.I)
-# Words that follow a digit in an ordinary sentence: 3年级, 1班, 2个孩子, 3天, 1号楼 … never a rating.
+# Words that follow a digit in an ordinary sentence: 3年级, 1班, 2个孩子, 3天, 1号楼 … never a rating (nor after a
+# space: "1 班班主任…"). A digit after one joiner is a number (2:30, 3-4, 1,000), never a rating either.
 COUNTERS = tuple("年月日号班级岁个名位次天点元块楼栋层周节门科分斤届期所中小人家条件项份本")
 LIST = re.compile(r"(?:^|\s|[。；;，,])[2-9一二三四五][、.．)）](?!\d)")  # the next item of a numbered list
 WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很满意": 1, "还行": 2, "一般": 2, "不太满意": 3,
@@ -50,9 +51,18 @@ def parse(text: str) -> Rating | None:
         rest = m.group("rest")
         comment = _own_words(raw, len(norm) - len(rest)).strip(SEPARATORS + "　").strip()
         if m.group("cmd"):
-            return Rating(int(m.group("score")), comment, number, True)
+            # "评价 1 3": ticket 1 rated 3, or 满意 with the comment "3"? Asked, never guessed.
+            return Rating(int(m.group("score")), comment, number, number is not None or not comment[:1].isdigit())
         if rest[:1].isdigit() or rest.startswith(COUNTERS) or re.match(r"^[.．]\d", rest) or LIST.search(rest):
             return None  # 2026年…, 3年级…, 3.5…, or "1、… 2、…": a sentence or a numbered list, not a rating
+        gap = rest[:len(rest) - len(rest.lstrip(SEPARATORS))]
+        after = rest[len(gap):]
+        if gap and after[:1].isdigit():
+            if len(gap) == 1 and not gap.isspace():
+                return None  # 2:30, 3-4年级, 1,000元, 1~2周, "2，3班的老师…": a number or a list of them
+            return Rating(int(m.group("score")), comment, None, False)  # "3 3班还是没解决": asked
+        if gap.isspace() and after.startswith(COUNTERS):
+            return None  # "1 班班主任…", "3 年级…": a sentence typed with a space, as "1班…" is
         if not rest or (rest[0] in SEPARATORS and not (rest[0] == "、" and comment)):
             return Rating(int(m.group("score")), comment, number, True)
         return Rating(int(m.group("score")), comment, None, False)
@@ -140,22 +150,26 @@ class FollowUp:
         if score in (1, 2):
             note = texts.RATING_NAMES[score] + (f"：{comment}" if comment else "")
             tickets.transition(db, ticket, "closed", ticket["openid"], now, "rate", note, rating=score,
-                               rating_comment=comment or None, rated_at=now, closed_at=now, close_reason="rated")
+                               rating_comment=comment or None, rated_at=now, rated_unit=ticket["unit_code"],
+                               closed_at=now, close_reason="rated")
             return [Reply(texts.RATE_THANKS.format(number=ticket["number"]))]
         if ticket["reopens"] == 0:  # first 不满意: the same unit does it again, with a fresh time limit
             due = self.calendar.due(now, self.redo_days)
             ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "reopen", note, rating=score,
                                         rating_comment=comment or None, rated_at=now, reopens=1, due_at=due,
+                                        rated_unit=ticket["unit_code"],
                                         resolved_at=None)
             fields = {"number": ticket["number"], "due": self.calendar.date_text(due), "comment": comment or "无"}
+            ticket, moved = self.desk.keep_from_school(db, ticket, comment)  # a comment raising 师德
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
-            return [Reply(texts.RATE_REOPENED.format(**fields)),
+            return [Reply(texts.RATE_REOPENED.format(**fields)), *moved,
                     *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields), ticket, "群众不满意")
                       for o in recipients]]
         # Second 不满意: the bureau reviews it rather than another round at the same unit.
         unit = directory.get(db, ticket["unit_code"])
         ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "review", note, rating=score,
                                     rating_comment=comment or None, rated_at=now, review=1,
+                                    rated_unit=ticket["unit_code"],
                                     unit_code=self.desk.duty_office, resolved_at=None)
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                             comment=comment or "无")

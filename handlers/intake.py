@@ -841,14 +841,16 @@ class Intake:
         """Type and route are read again over the whole text each time it grows, so what is confirmed is
         what the whole message says."""
         text = d.text
+        decision = self.s.route(text)
+        d.routing = decision
         if d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
             d.kind = infer_kind(plain) or d.kind
+            if d.kind == "praise" and decision.get("urgent"):
+                d.kind = None  # thanks that tell of harm (打了孩子耳光) are asked about: praise is closed unhandled
             named = d.kind and (any(w in plain for w in EXPLICIT[d.kind])  # said, or harm: no guess to correct
                                 or d.kind == "complaint" and any(p.search(plain) for p in DECISIVE))
             d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
-        decision = self.s.route(text)
-        d.routing = decision
         if d.lang is None:  # the language of the first words decides the replies' language
             d.lang = decision.get("lang") or "zh"
         if decision.get("school") and d.school_from not in ("asked", "scene"):

@@ -7,7 +7,8 @@
     首次满意率 = satisfied at the first rating / tickets first rated in the period, and the number of 不满意
              given in the period: a redo that ends in 满意 does not hide that the first answer was rejected
 
-A ticket counts for the unit that holds it now (after any 转派). Praise is not a case to handle: it counts only
+A ticket counts for the unit that holds it now (after any 转派); a rating for the unit whose answer was rated
+(the bureau's review after a second 不满意 takes the ticket, not the rating). Praise is not a case to handle: it counts only
 as `praised` for the unit it was passed to, never in the three rates. A rate with nothing to count is None, shown as
 "—": a unit with no tickets is not 0% and not 100%.
 """
@@ -84,8 +85,9 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
               and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"):
             r.open_overdue += 1
         if _within(t["rated_at"], start, end) and t["rating"] in (1, 2, 3) and t["close_reason"] != "unrated":
-            r.rated += 1
-            r.satisfied += t["rating"] in (1, 2)
+            rated = out.setdefault(t.get("rated_unit") or unit, Rates())  # the unit whose answer was rated
+            rated.rated += 1
+            rated.satisfied += t["rating"] in (1, 2)
         if t["close_reason"] == "unrated" and _within(t["closed_at"], start, end):
             r.unrated += 1
     for e in ratings:
@@ -116,7 +118,8 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     periods = list(zip(bounds, bounds[1:]))
     events = [tickets.ratings_in(db, s, e, units) if ratings else () for s, e in periods]
     if not tickets.on_day_boundaries(*bounds):
-        return [compute(tickets.for_period(db, s, e, units), s, e, now, ev) for (s, e), ev in zip(periods, events)]
+        return [_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev), units)
+                for (s, e), ev in zip(periods, events)]
     out = []
     for (start, end), counts, ev in zip(periods, tickets.unit_day_sums(db, bounds, units), events):
         per_unit = {unit: Rates(**c, response_due=c["dispatched"]) for unit, c in counts.items()}
@@ -127,6 +130,12 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
             per_unit.setdefault(unit, Rates()).open_overdue += n
         out.append(compute((), start, end, now, ev, into=per_unit))
     return out
+
+
+def _only(per_unit: dict[str, Rates], units: list[str] | None) -> dict[str, Rates]:
+    """The units asked for (rows read for a scope include tickets another unit holds now but whose rating
+    counts for one in it)."""
+    return per_unit if units is None else {c: r for c, r in per_unit.items() if c in units}
 
 
 def total(per_unit: dict[str, Rates]) -> Rates:

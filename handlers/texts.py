@@ -268,6 +268,10 @@ TRANSFERRED_OK = "已将 {number} 转派给“{unit}”。"
 TRANSFER_NOTE = "转派至{unit}{reason}"
 TRANSFER_SAME = "留言 {number} 已在“{unit}”办理，无需转派。"
 TRANSFER_REJECTED_UNIT = "留言 {number} 是因群众对“{unit}”的办理两次不满意而复核的，请转派给其他单位，或由局里直接办结。"
+TRANSFER_NOT_SCHOOL = ("留言 {number} 涉及教师或校领导的师德问题，不能转给学校或幼儿园办理。"
+                       "请转给主管的区县教育局或局机关处室。")
+MOVED_FROM_SCHOOL = "留言 {number} 已改由“{unit}”办理，本单位无需再办。"
+WHY_CONDUCT = "群众补充的内容涉及教师师德，按规定不由学校办理，转由你单位办理。"
 TRANSFER_NOBODY = "注意：“{unit}”尚未绑定工作人员，留言暂由值班室代收，请督促该单位尽快绑定。"
 DETAIL = (
     "{number}｜{kind}·{category}｜{state}{flags}\n承办单位：{unit}\n{school_line}提交时间：{created}\n"
@@ -341,6 +345,8 @@ URGE_COPY = "【催办抄送】“{unit}”的留言 {number} 已到办结时限
 EXTENSION_NEEDS = "请写明延长的工作日数和理由，例如“延期 {number} 3 需要现场核查”。"
 EXTENSION_ONCE = "留言 {number} 已申请过延期，每件留言只能延期一次。"
 EXTENSION_SENT = "延期申请已提交负责人审批（{number}，延长{days}个工作日），审批结果会通知您。"
+EXTENSION_NOBODY = ("留言 {number} 的延期申请暂时无人可以审批（上级单位负责人和局领导均未绑定），申请未提交。"
+                    "请按原时限（{due}）办理，或请局办公室尽快绑定负责人后再申请。")
 EXTENSION_NO_SUPERVISOR = "上级尚无负责人绑定，延期申请已转局领导审批。"
 EXTENSION_REQUEST = (
     "【延期申请】留言 {number}（{unit}）申请延长{days}个工作日，理由：{reason}\n"

@@ -87,6 +87,18 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
     return passive
 
 
+def push_undelivered(db: sqlite_utils.Database, key: str, openid: str, now: float) -> int:
+    """The webhook answered 'success' for this message (it was spooled) although its handling kept the first reply
+    for the passive answer (the answer never reached the webhook: the writer process died or stalled after the
+    commit). Push that reply through the outbox, once: the row is marked deferred. Returns 1 if pushed."""
+    row = db.execute("UPDATE inbound SET deferred = 1 WHERE key = ? AND status = 'done' AND deferred = 0 "
+                     "AND reply IS NOT NULL RETURNING reply", [key]).fetchone()
+    if row is None:
+        return 0
+    outbox.enqueue_replies(db, [json.loads(row[0])], openid, now, source=f"undelivered:{key}")
+    return 1
+
+
 def read(db: sqlite_utils.Database, key: str) -> Claim:
     row = db.execute("SELECT status, deferred, reply FROM inbound WHERE key = ?", [key]).fetchone()
     return Claim(False, row[0], bool(row[1]), json.loads(row[2]) if row[2] else None)

@@ -497,14 +497,17 @@ def m014_review(db: sqlite_utils.Database) -> None:
 # A ticket's contributions to the per-unit-per-day counts (m017), for the row NEW or OLD, times `sign`: what
 # handlers.rates.compute counts for the unit holding the ticket, by the day each moment fell on. The day is
 # China Standard Time's (UTC+8, no summer time): the bureau's days.
-def _unit_day_rows(row: str, sign: int) -> str:
+def _unit_day_rows(row: str, sign: int, rated_unit: bool = False) -> str:
+    """`rated_unit` (m024): a rating counts for the unit whose answer was rated (tickets.rated_unit), which the
+    bureau's review after a second 不满意 no longer is."""
     def day(column: str) -> str:
         return f"CAST(({row}.{column} + 28800) / 86400 AS INTEGER)"
     z = "0, 0, 0, 0, 0, 0"
+    rated = f"coalesce({row}.rated_unit, {row}.unit_code)" if rated_unit else f"{row}.unit_code"
     return f"""INSERT INTO unit_days (day, unit_code, dispatched, accepted_in_time, resolved, resolved_in_time,
                    rated, satisfied, unrated, praised)
         SELECT * FROM (
-            SELECT {day('created_at')}, {row}.unit_code, {z}, 0, {sign}
+            SELECT {day('created_at')} AS day, {row}.unit_code AS unit, {z}, 0, {sign}
               WHERE {row}.kind = 'praise'
             UNION ALL SELECT {day('dispatched_at')}, {row}.unit_code, {sign},
                    {sign} * ({row}.accepted_at IS NOT NULL AND coalesce({row}.accept_due_at, 0) != 0
@@ -513,13 +516,13 @@ def _unit_day_rows(row: str, sign: int) -> str:
             UNION ALL SELECT {day('resolved_at')}, {row}.unit_code, 0, 0, {sign},
                    {sign} * (coalesce({row}.due_at, 0) != 0 AND {row}.resolved_at <= {row}.due_at), 0, 0, 0, 0
               WHERE {row}.kind != 'praise' AND {row}.resolved_at IS NOT NULL
-            UNION ALL SELECT {day('rated_at')}, {row}.unit_code, 0, 0, 0, 0, {sign},
+            UNION ALL SELECT {day('rated_at')}, {rated}, 0, 0, 0, 0, {sign},
                    {sign} * ({row}.rating IN (1, 2)), 0, 0
               WHERE {row}.kind != 'praise' AND {row}.rated_at IS NOT NULL AND {row}.rating IN (1, 2, 3)
                 AND {row}.close_reason IS NOT 'unrated'
             UNION ALL SELECT {day('closed_at')}, {row}.unit_code, 0, 0, 0, 0, 0, 0, {sign}, 0
               WHERE {row}.kind != 'praise' AND {row}.close_reason = 'unrated' AND {row}.closed_at IS NOT NULL
-        ) WHERE {row}.unit_code IS NOT NULL
+        ) WHERE unit IS NOT NULL
         ON CONFLICT (day, unit_code) DO UPDATE SET
             dispatched = dispatched + excluded.dispatched, accepted_in_time = accepted_in_time + excluded.accepted_in_time,
             resolved = resolved + excluded.resolved, resolved_in_time = resolved_in_time + excluded.resolved_in_time,
@@ -598,8 +601,10 @@ def m017_workbench_scale(db: sqlite_utils.Database) -> None:
     _backfill_unit_days(db)
 
 
-def _backfill_unit_days(db: sqlite_utils.Database) -> None:
-    db.execute("""INSERT INTO unit_days (day, unit_code, dispatched, accepted_in_time, resolved, resolved_in_time,
+def _backfill_unit_days(db: sqlite_utils.Database, rated_unit: bool = False) -> None:
+    """`rated_unit`: ratings counted for the unit rated (m024), as _unit_day_rows."""
+    rated = "coalesce(rated_unit, unit_code)" if rated_unit else "unit_code"
+    db.execute(f"""INSERT INTO unit_days (day, unit_code, dispatched, accepted_in_time, resolved, resolved_in_time,
                           rated, satisfied, unrated, praised)
         SELECT day, unit_code, sum(a), sum(b), sum(c), sum(d), sum(e), sum(f), sum(g), sum(h) FROM (
             SELECT CAST((created_at + 28800) / 86400 AS INTEGER) AS day, unit_code,
@@ -612,7 +617,7 @@ def _backfill_unit_days(db: sqlite_utils.Database) -> None:
             UNION ALL SELECT CAST((resolved_at + 28800) / 86400 AS INTEGER), unit_code, 0, 0, 1,
                    (coalesce(due_at, 0) != 0 AND resolved_at <= due_at), 0, 0, 0, 0
               FROM tickets WHERE kind != 'praise' AND resolved_at IS NOT NULL
-            UNION ALL SELECT CAST((rated_at + 28800) / 86400 AS INTEGER), unit_code, 0, 0, 0, 0, 1,
+            UNION ALL SELECT CAST((rated_at + 28800) / 86400 AS INTEGER), {rated}, 0, 0, 0, 0, 1,
                    (rating IN (1, 2)), 0, 0
               FROM tickets WHERE kind != 'praise' AND rated_at IS NOT NULL AND rating IN (1, 2, 3)
                 AND close_reason IS NOT 'unrated'
@@ -703,6 +708,31 @@ def m023_media_kept(db: sqlite_utils.Database) -> None:
         "CREATE INDEX media_unkept ON media(received_at) WHERE kept = 0",
         "CREATE INDEX media_sha ON media(sha256) WHERE sha256 IS NOT NULL",  # is a file still named by a row?
     )
+
+
+@migrations()
+def m024_rated_unit(db: sqlite_utils.Database) -> None:
+    """A rating counts for the unit whose answer was rated. A second 不满意 hands the ticket to the bureau's review
+    (unit_code becomes the duty office), and the rates count a ticket for the unit holding it: the office whose
+    answer was rejected twice kept a 满意率 without that rating, and the duty office was charged with it."""
+    columns = ("unit_code, kind, created_at, dispatched_at, accepted_at, accept_due_at, resolved_at, due_at, "
+               "rated_at, rating, close_reason, closed_at, rated_unit")
+    marks = "'rate', 'reopen', 'review'"  # storage.tickets.RATING_ACTIONS; events carry the unit that held it
+    _exec(
+        db,
+        "ALTER TABLE tickets ADD COLUMN rated_unit TEXT",
+        f"""UPDATE tickets SET rated_unit = (SELECT e.unit_code FROM ticket_events e WHERE e.ticket_id = tickets.id
+               AND e.action IN ({marks}) ORDER BY e.id DESC LIMIT 1) WHERE rated_at IS NOT NULL""",
+        "DROP TRIGGER unit_days_insert",
+        "DROP TRIGGER unit_days_update",
+        "DROP TRIGGER unit_days_delete",
+        f"CREATE TRIGGER unit_days_insert AFTER INSERT ON tickets BEGIN {_unit_day_rows('NEW', 1, True)} END",
+        f"CREATE TRIGGER unit_days_update AFTER UPDATE OF {columns} ON tickets "
+        f"BEGIN {_unit_day_rows('OLD', -1, True)} {_unit_day_rows('NEW', 1, True)} END",
+        f"CREATE TRIGGER unit_days_delete AFTER DELETE ON tickets BEGIN {_unit_day_rows('OLD', -1, True)} END",
+        "DELETE FROM unit_days",  # counted again, the ratings for the unit rated
+    )
+    _backfill_unit_days(db, rated_unit=True)
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:

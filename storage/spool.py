@@ -108,6 +108,16 @@ class Spool:
         item.fh.close()
         self._held.pop(item.path, None)
 
+    def release(self) -> bool:
+        """Give up this process's current file (new appends go to a fresh one), so another process may drain it:
+        an HTTP worker hands what it spooled to the writer process this way. True if there was a file."""
+        with self._lock:
+            current, self._current = self._current, None
+        if current is None:
+            return False
+        current.fh.close()  # releases the flock; every line in it was fsync'd before its append returned
+        return True
+
     def pending(self) -> int:
         """Records written by any process and not yet drained (for /healthz; reads small files only)."""
         if not self.folder.is_dir():

@@ -69,7 +69,7 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
 
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
              "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
-             "rating_comment", "rated_at", "reopens", "review", "closed_at", "close_reason"}
+             "rating_comment", "rated_at", "rated_unit", "routing", "reopens", "review", "closed_at", "close_reason"}
 
 
 def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
@@ -80,8 +80,9 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     if lifecycle.target(action, ticket["state"]) != to_state:
         raise TransitionError(f"{ticket['number']}: {action} from {ticket['state']} to {to_state} is not allowed")
     fields["state"] = to_state
-    if isinstance(fields.get("extension"), dict):
-        fields["extension"] = json.dumps(fields["extension"], ensure_ascii=False)
+    for key in ("extension", "routing"):
+        if isinstance(fields.get(key), dict):
+            fields[key] = json.dumps(fields[key], ensure_ascii=False)
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
     add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, ticket["unit_code"])
@@ -264,11 +265,15 @@ PERIOD_COLUMNS = ("id, number, kind, category, unit_code, school_code, state, cr
                   "due_at, accept_due_at, accepted_at, resolved_at, rated_at, rating, closed_at, close_reason")
 
 
-def _unit_filter(units: list[str] | None) -> tuple[str, list]:
+def _unit_filter(units: list[str] | None, rated: bool = False) -> tuple[str, list]:
     # `+unit_code`: filter rows found by the time ranges, never walk a unit's whole history by its index.
+    # `rated`: also the tickets whose rating counts for one of the units (rated_unit, see m024).
     if units is None:
         return "", []
-    return f" AND +unit_code IN ({','.join('?' * len(units))})", list(units)
+    marks = ','.join('?' * len(units))
+    if rated:
+        return f" AND (+unit_code IN ({marks}) OR rated_unit IN ({marks}))", [*units, *units]
+    return f" AND +unit_code IN ({marks})", list(units)
 
 
 def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None = None,
@@ -277,9 +282,9 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     rated or closed in it; resolved in it or after it (then it was open at its end); or still open past a
     deadline before its end. Each branch is one index range, so the cost is the period's, not the history's.
     `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
-    where, args = _unit_filter(units)
+    where, args = _unit_filter(units, rated=True)
     rows = {r["id"]: r for r in db.query(
-        f"SELECT {PERIOD_COLUMNS} FROM tickets WHERE ("
+        f"SELECT {PERIOD_COLUMNS}, rated_unit FROM tickets WHERE ("
         " (created_at >= ? AND created_at < ?) OR (dispatched_at >= ? AND dispatched_at < ?)"
         " OR resolved_at >= ? OR (rated_at >= ? AND rated_at < ?) OR (closed_at >= ? AND closed_at < ?)"
         f"){where}", [start, end, start, end, start, start, end, start, end, *args])}
@@ -354,15 +359,17 @@ RATING_ACTIONS = ("rate", "reopen", "review")
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,
                units: list[str] | None = None) -> list[dict[str, Any]]:
     """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
-    each with its score, the ticket's unit and whether it was the ticket's first rating."""
+    each with its score, the unit whose answer it rated and whether it was the ticket's first rating."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
+    # The unit the event records (the one whose answer was rated; m014), not the one holding the ticket now.
+    unit = "coalesce(e.unit_code, t.unit_code)"
     return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4]}
             for r in db.execute(
-                f"SELECT t.unit_code, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
+                f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
                 f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})) "
                 f"FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
-                f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ?{where.replace('+unit_code', '+t.unit_code')}",
+                f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ?{where.replace('+unit_code', unit)}",
                 [start, end, *args])]
 
 

@@ -98,6 +98,16 @@ def test_config_typo_stops_with_the_key_named(tmp_path, capsys):
     assert "wechat.tokne" in err and str(config) in err
 
 
+def test_serve_refuses_several_workers_with_the_sandbox(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[server]\nhost = "127.0.0.1"\nlink_secret = "cli-test-link-secret-0123456789"\n'
+                      f'[wechat]\ntoken = "tokforclitest"\n[sandbox]\nenabled = true\n'
+                      f'[storage]\npath = "{tmp_path / "x.db"}"\n', encoding="utf-8")
+    assert main(["serve", "--config", str(config), "--workers", "2"]) == 2
+    assert "--workers 1" in capsys.readouterr().err
+    assert not (tmp_path / "x.db").exists()  # refused before anything started
+
+
 def test_serve_without_config_explains(monkeypatch, capsys):
     monkeypatch.delenv("TINGJIAN_CONFIG", raising=False)
     assert main(["serve"]) == 2

@@ -172,7 +172,8 @@ async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
         parent = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config), "--workers",
                                    "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
-        first = await wait_for(lambda: len(_children(parent.pid)) == 2 and _children(parent.pid), timeout=30)
+        # The writer process and two HTTP workers.
+        first = await wait_for(lambda: len(_children(parent.pid)) == 3 and _children(parent.pid), timeout=30)
 
         async def healthy() -> bool:
             async with aiohttp.ClientSession() as session:
@@ -186,11 +187,11 @@ async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
                     await asyncio.sleep(0.05)
             return False
         assert await healthy()
-        victim = min(first)
+        victim = next(pid for pid in first if Path(f"/proc/{pid}/comm").read_text().startswith("tingjian-http"))
         os.kill(victim, signal.SIGKILL)
-        again = await wait_for(lambda: (len(c := _children(parent.pid)) == 2 and victim not in c) and c, timeout=30)
+        again = await wait_for(lambda: (len(c := _children(parent.pid)) == 3 and victim not in c) and c, timeout=30)
         assert len(again - first) == 1  # one new worker in place of the killed one
-        assert "exited with code -9" in log.read_text()
+        assert "tingjian-http-" in log.read_text() and "exited with code -9" in log.read_text()
         assert await healthy()
         async with aiohttp.ClientSession() as session:  # metrics shared by the workers, the new one included
             async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:

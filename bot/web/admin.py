@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
-from bot.web.workbench import _context, _fmt, _ip, _render, _tz, not_found
+from bot.web.workbench import _context, _fmt, _ip, _render, _tz, form_page, not_found, saved
 from handlers import review, texts
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.vocabulary import WIDE_ROLES
@@ -148,11 +148,10 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
                 typed = fields
             else:
                 _public_edited(request)
-                await _flash(request, v, "已保存单位信息" + ("（" + "、".join(UNIT_FIELDS[k] for k in changed) + "）"
-                                                         if changed else "（没有改动）") + "。" +
-                             ("新名称在公开页和工作台中已生效；留言分派时按学校名称识别，在服务下次重启后使用新名称。"
-                              if "name" in changed else ""))
-                raise web.HTTPFound(f"/w/units/{code}")
+                await saved(request, v, "已保存单位信息" + ("（" + "、".join(UNIT_FIELDS[k] for k in changed) + "）"
+                                                        if changed else "（没有改动）") + "。" +
+                            ("新名称在公开页和工作台中已生效；留言分派时按学校名称识别，在服务下次重启后使用新名称。"
+                             if "name" in changed else ""), f"/w/units/{code}")
         elif what == "items":
             items = _items_from(form)
 
@@ -167,9 +166,8 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
                 typed = {"items": items}
             else:
                 _public_edited(request)
-                await _flash(request, v, f"已保存服务事项（{n}项），单位公开页已更新。" if n else
-                             "已清空本单位的服务事项：公开页改为显示同类单位的通用事项。")
-                raise web.HTTPFound(f"/w/units/{code}#items")
+                await saved(request, v, f"已保存服务事项（{n}项），单位公开页已更新。" if n else
+                            "已清空本单位的服务事项：公开页改为显示同类单位的通用事项。", f"/w/units/{code}#items")
         elif what == "role":
             raise web.HTTPFound(await _change_role(request, v, form, f"/w/units/{code}#staff"))
         elif what == "remove":
@@ -208,10 +206,7 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
                  "seen": _fmt(p["last_seen_at"], tz, "%Y-%m-%d")} for p in people],
         roles=[(r, texts.ROLE_NAMES[r]) for r in ROLE_CHOICES],
         hours=_invite_hours(request), edited=_fmt(unit["edited_at"], tz), items_edited=_fmt(unit["items_edited_at"], tz))
-    response = _render("w_unit.html", request, ctx)
-    if error:
-        response.set_status(400)
-    return response
+    return form_page("w_unit.html", request, ctx, error)
 
 
 def _short(value, most: int = 60) -> str:
@@ -246,10 +241,6 @@ def _items_error(exc: services.ServicesError) -> str:
         if "longer than" in why:
             return f"第{n}项：{names.get(key, key)}太长了（最多 {why.rsplit(' ', 2)[-2]} 个字）。"
     return text
-
-
-async def _flash(request: web.Request, v: Viewer, text: str) -> None:
-    await write(request, websessions.set_flash, v.sid, text)
 
 
 def _invite_hours(request: web.Request) -> int:
@@ -357,10 +348,7 @@ async def staff_list(request: web.Request, v: Viewer) -> web.Response:
                 "used": _fmt(i["used_at"], tz)} for i in invites]
     ctx = await _context(request, v, people=people, units=units, roles=[(r, texts.ROLE_NAMES[r]) for r in ROLE_CHOICES],
                          made=made, hours=_invite_hours(request), invites=invites, error=error, typed=typed)
-    response = _render("w_staff.html", request, ctx)
-    if error:
-        response.set_status(400)
-    return response
+    return form_page("w_staff.html", request, ctx, error)
 
 
 # -- the review (绩效考核) ------------------------------------------------------------------------------------------
@@ -438,9 +426,9 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
             else:
                 if public:
                     _public_edited(request)
-                await _flash(request, v, f"已记录对该单位{review.period_name(period)}的点评（"
-                                         f"{'公开：显示在单位公开页' if public else '内部'}）。")
-                raise web.HTTPFound(f"/w/review?{urlencode({'period': period, 'kind': kind})}#comments")
+                await saved(request, v, f"已记录对该单位{review.period_name(period)}的点评（"
+                                        f"{'公开：显示在单位公开页' if public else '内部'}）。",
+                            f"/w/review?{urlencode({'period': period, 'kind': kind})}#comments")
         elif what == "delete":
             cid = str(form.get("comment", ""))
 
@@ -473,10 +461,7 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
         reviewed=[u for u in units if u["kind"] in review.REVIEWED_KINDS],
         error=error, typed=typed, kind_names=UNIT_KIND_NAMES,
         xlsx=f"/w/review/{period}.xlsx" + (f"?kind={kind}" if kind else ""))
-    response = _render("w_review.html", request, ctx)
-    if error:
-        response.set_status(400)
-    return response
+    return form_page("w_review.html", request, ctx, error)
 
 
 @staff_page

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.web import auth
 from bot.web.admin import _leaders_only
 from bot.web.auth import Viewer, read, staff_page, write
-from bot.web.workbench import _context, _ip, _render, _tz, not_found
+from bot.web.workbench import _context, _ip, _render, _tz, form_page, not_found, saved
 from handlers import survey as survey_defs
 from handlers.faq import FaqError, entry_table, parse_entry, stats_rows
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
@@ -177,8 +177,7 @@ async def survey_edit(request: web.Request, v: Viewer) -> web.Response:
                                   f"{checked.id} {checked.title} ({len(checked.questions)} 题)", ip)
             await write(request, save)
             await read(request, campaign.sync)
-            await write(request, websessions.set_flash, v.sid, f"已保存问卷“{checked.title}”，公众号中立即生效。")
-            raise web.HTTPFound(f"/w/surveys/{checked.id}")
+            await saved(request, v, f"已保存问卷“{checked.title}”，公众号中立即生效。", f"/w/surveys/{checked.id}")
     units = await read(request, directory.all_units)
     responses = 0
     if existing:
@@ -191,10 +190,7 @@ async def survey_edit(request: web.Request, v: Viewer) -> web.Response:
         default_labels=" / ".join(DEFAULT_LABELS), kinds=[(k, n) for k, n in UNIT_KIND_NAMES.items()],
         units=units, others=[s for s in campaign.p.surveys.values() if s.id != sid], responses=responses,
         source="配置文件" if existing and existing.source != survey_defs.WORKBENCH else "工作台")
-    response = _render("w_survey.html", request, ctx)
-    if error:
-        response.set_status(400)
-    return response
+    return form_page("w_survey.html", request, ctx, error)
 
 
 @staff_page
@@ -310,9 +306,8 @@ async def faq_edit(request: web.Request, v: Viewer) -> web.Response:
                 websessions.audit(db, t, v.openid, f"faq:{what}", None, fid, ip)
             await write(request, change)
             await read(request, campaign.sync)
-            await write(request, websessions.set_flash, v.sid, "已停用这条问答：公众号不再自动答复它。"
-                        if what == "retire" else "已恢复这条问答。")
-            raise web.HTTPFound("/w/faq")
+            await saved(request, v, "已停用这条问答：公众号不再自动答复它。" if what == "retire" else "已恢复这条问答。",
+                        "/w/faq")
         raw = _faq_from_form(form, fid)
         try:
             if not fid and (raw["id"] in stored or raw["id"] in files):  # a new entry never replaces another
@@ -327,15 +322,11 @@ async def faq_edit(request: web.Request, v: Viewer) -> web.Response:
                 websessions.audit(db, t, v.openid, "faq:save", None, f"{entry.id} {entry.question}", ip)
             await write(request, save)
             await read(request, campaign.sync)
-            await write(request, websessions.set_flash, v.sid, "已保存这条问答，公众号中立即生效。")
-            raise web.HTTPFound("/w/faq")
+            await saved(request, v, "已保存这条问答，公众号中立即生效。", "/w/faq")
     units = await read(request, directory.all_units)
     ctx = await _context(request, v, values=values, fid=fid, error=error, units=units, retired=fid in retired,
                          source="工作台" if fid in stored else "配置文件" if fid in files else "")
-    response = _render("w_faq_edit.html", request, ctx)
-    if error:
-        response.set_status(400)
-    return response
+    return form_page("w_faq_edit.html", request, ctx, error)
 
 
 def setup(app: web.Application) -> None:

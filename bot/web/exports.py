@@ -63,11 +63,33 @@ def _xlsx(title: str, header: list, rows: list[list]) -> bytes:
     return out.getvalue()
 
 
-def _start(request: web.Request, filename: str, content_type: str) -> web.StreamResponse:
+TYPES = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+BOM = "\ufeff".encode("utf-8")  # Excel reads a CSV as UTF-8 only with it
+
+
+def _start(request: web.Request, filename: str) -> web.StreamResponse:
     response = web.StreamResponse(headers={
-        "Content-Type": content_type,
+        "Content-Type": TYPES[filename.rsplit(".", 1)[1]],
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
     auth._stamp(response)
+    return response
+
+
+async def _send(request: web.Request, body: bytes, filename: str) -> web.StreamResponse:
+    """A file made whole in memory (an XLSX, the rates' CSV), with its length."""
+    response = _start(request, filename)
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body)
+    return response
+
+
+async def _done(request: web.Request, response: web.StreamResponse, v: Viewer, t: float, what: str,
+                detail: str) -> web.StreamResponse:
+    """Every export is audited, with what it held, before the download ends."""
+    await write(request, websessions.audit, t, v.openid, f"export:{what}", None, detail, _ip(request))
+    await response.write_eof()
     return response
 
 
@@ -88,9 +110,9 @@ async def export_tickets(request: web.Request, v: Viewer) -> web.StreamResponse:
     name = f"留言导出-{_fmt(t, tz, '%Y%m%d-%H%M')}.{fmt}"
     count, after = 0, 0
     if fmt == "csv":
-        response = _start(request, name, "text/csv; charset=utf-8")
+        response = _start(request, name)
         await response.prepare(request)
-        await response.write("\ufeff".encode("utf-8") + _csv_line(TICKET_COLUMNS))  # BOM: Excel reads UTF-8
+        await response.write(BOM + _csv_line(TICKET_COLUMNS))
         while count < MAX_ROWS:
             rows = await read(request, inbox.batch, scope, f, t, after, BATCH)
             if not rows:
@@ -106,14 +128,9 @@ async def export_tickets(request: web.Request, v: Viewer) -> web.StreamResponse:
             lines += [_ticket_row(r, units, at_school, t, tz) for r in rows]
             count, after = count + len(rows), rows[-1]["id"]
         body = await asyncio.get_running_loop().run_in_executor(None, _xlsx, "留言", TICKET_COLUMNS, lines)
-        response = _start(request, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response.content_length = len(body)
-        await response.prepare(request)
-        await response.write(body)
-    await write(request, websessions.audit, t, v.openid, f"export:tickets.{fmt}", None,
-                f"{count} rows; {request.query_string or 'default filters'}", _ip(request))
-    await response.write_eof()
-    return response
+        response = await _send(request, body, name)
+    return await _done(request, response, v, t, f"tickets.{fmt}",
+                       f"{count} rows; {request.query_string or 'default filters'}")
 
 
 @staff_page
@@ -132,18 +149,11 @@ async def export_rates(request: web.Request, v: Viewer) -> web.StreamResponse:
     rows = await read(request, load)
     name = f"单位三率-{period.key}.{fmt}"
     if fmt == "csv":
-        body = "\ufeff".encode("utf-8") + b"".join(_csv_line(r) for r in [RATE_COLUMNS, *rows])
-        response = _start(request, name, "text/csv; charset=utf-8")
+        body = BOM + b"".join(_csv_line(r) for r in [RATE_COLUMNS, *rows])
     else:
         body = await asyncio.get_running_loop().run_in_executor(None, _xlsx, period.key, RATE_COLUMNS, rows)
-        response = _start(request, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.content_length = len(body)
-    await response.prepare(request)
-    await response.write(body)
-    await write(request, websessions.audit, t, v.openid, f"export:rates.{fmt}", None,
-                f"{len(rows)} units; {period.label}", _ip(request))
-    await response.write_eof()
-    return response
+    response = await _send(request, body, name)
+    return await _done(request, response, v, t, f"rates.{fmt}", f"{len(rows)} units; {period.label}")
 
 
 def setup(app: web.Application) -> None:

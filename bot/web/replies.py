@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
-from bot.web.workbench import _context, _ip, _int, _render, not_found
+from bot.web.workbench import _context, _ip, _int, form_page, not_found
 from handlers import reply_templates, texts
 from storage import directory, replies, users, websessions
 
@@ -69,10 +69,7 @@ async def _page(request: web.Request, v: Viewer, units: list[dict], wanted: str,
                          placeholders=texts.TEMPLATE_PLACEHOLDERS_HELP)
     if error:
         ctx["flash"] = None  # shown beside the form instead
-    response = _render("w_replies.html", request, ctx)
-    if error:
-        response.set_status(422)
-    return response
+    return form_page("w_replies.html", request, ctx, error, status=422)
 
 
 def setup(app: web.Application) -> None:

@@ -9,7 +9,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
@@ -75,6 +75,22 @@ async def _context(request: web.Request, v: Viewer, **extra: Any) -> dict[str, A
 
 def _render(template: str, request: web.Request, context: dict) -> web.Response:
     return aiohttp_jinja2.render_template(template, request, context)
+
+
+def form_page(template: str, request: web.Request, context: dict, error: Any = None,
+              status: int = 400) -> web.Response:
+    """A page with forms. With `error` it is the form shown again, with what was typed and why it was refused
+    (nothing was stored), under an error status."""
+    response = _render(template, request, context)
+    if error:
+        response.set_status(status)
+    return response
+
+
+async def saved(request: web.Request, v: Viewer, text: str, to: str) -> NoReturn:
+    """After a form's change was stored: the answer shown once on the next page, and there (post/redirect/get)."""
+    await write(request, websessions.set_flash, v.sid, text)
+    raise web.HTTPFound(to)
 
 
 def page_error(request: web.Request, title: str, detail: str, status: int = 403) -> web.Response:

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""One worker against N, in pairs, in the same run: `bench/webhook.py --workers 1` then `--workers N`, --rounds
+times, each with its own fresh database and messages.
+
+    python bench/workers.py [--rounds 3] [--workers 2] [--duration 10] [--port 18200] [--mix short|routing]
+
+Prints, per run: messages/s, p50/p99, the server's CPU per message, the cores other processes used meanwhile,
+and per process (writer, HTTP workers) the cores busy; per pair: the ratio N workers / 1 worker of messages/s.
+On a shared machine read the pairs' ratios and the CPU per message, not the absolute rates.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+def run(workers: int, args) -> dict:
+    before = set(OUT.glob(f"webhook-{workers}w-*.json")) if OUT.is_dir() else set()
+    cmd = [sys.executable, str(ROOT / "bench" / "webhook.py"), "--duration", str(args.duration), "--port",
+           str(args.port), "--workers", str(workers), "--no-echo", "--mix", args.mix,
+           "--concurrency", str(args.concurrency)]
+    print(f"[workers] {' '.join(cmd[1:])}", flush=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    new = sorted(set(OUT.glob(f"webhook-{workers}w-*.json")) - before)
+    if not new:
+        raise SystemExit(f"bench/webhook.py wrote no result ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                         f"{proc.stderr[-3000:]}")
+    result = json.loads(new[-1].read_text())
+    result["ok"] = proc.returncode == 0
+    return result
+
+
+def line(r: dict) -> str:
+    wrk = r["wrk"]
+    per = ", ".join(f"{k} {v:.2f}" for k, v in (r.get("per_process") or {}).items())
+    return (f"{r['workers']}w  {r['messages_per_s']:7,.0f} msg/s  p50 {wrk['p50_us'] / 1000:5.1f} / p99 "
+            f"{wrk['p99_us'] / 1000:6.1f} ms  CPU/msg {r['cpu_ms_per_message']:.3f} ms  server "
+            f"{r['cpu']['server']:.2f} cores, others {r['cpu']['others']:.2f}"
+            + (f"  [{per}]" if per else "") + ("" if r["ok"] else "  CHECK FAILED"))
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--duration", type=int, default=10)
+    p.add_argument("--concurrency", type=int, default=50)
+    p.add_argument("--port", type=int, default=18200)
+    p.add_argument("--mix", choices=("short", "routing"), default="short")
+    args = p.parse_args()
+    pairs = []
+    for n in range(args.rounds):
+        one = run(1, args)
+        many = run(args.workers, args)
+        pairs.append((one, many))
+        print(f"[workers] round {n + 1}: {many['messages_per_s'] / one['messages_per_s']:.2f}x", flush=True)
+    print(f"\n{time.strftime('%Y-%m-%d %H:%M')}  python bench/workers.py " + " ".join(sys.argv[1:]))
+    for n, (one, many) in enumerate(pairs, 1):
+        print(f"round {n}:")
+        print("  " + line(one))
+        print("  " + line(many))
+        print(f"  ratio {args.workers}w / 1w: messages/s {many['messages_per_s'] / one['messages_per_s']:.2f}x, "
+              f"CPU per message {many['cpu_ms_per_message'] / one['cpu_ms_per_message']:.2f}x")
+    return 0 if all(o["ok"] and m["ok"] for o, m in pairs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""`serve --workers N` (N ≥ 2): one writer process owns the database's write side and the conversation; N HTTP
+workers feed it over a unix socket.
+
+    WeChat ──HTTPS──▶ nginx ──▶ :port (SO_REUSEPORT)
+                                 ├─ HTTP worker 0 ─┐  signature, AES, XML, to_inbound; encrypt the reply
+                                 └─ HTTP worker 1 ─┤  workbench and public pages (reads; rare writes)
+                                                   │  length-prefixed JSON over <private dir>/writer.sock
+                                                   ▼
+                                 writer process: Receiver + Dispatcher (store, handle, complete: one commit),
+                                 spool drain, recovery, outbox sender, media fetcher, scheduled jobs
+
+The serial part is only the writer's work; HTTP, AES and XML run in parallel in the workers, and no two
+processes take turns on SQLite's write lock for messages.
+
+Nothing is answered before it is durable. The worker asks the writer with a deadline (time.monotonic(), one
+clock for every process on the host): the writer answers the passive reply after its commit, or 'success' after
+its own spool line, by the deadline, and never keeps a reply for the passive answer once the deadline has passed
+(it is pushed). If the writer cannot be reached, breaks the connection or has not answered a little after the
+deadline, the worker appends the message to its own spool (fsync'd) and answers 'success'; once the writer is
+reachable again the worker releases that file and asks the writer to drain it. A spooled message that the writer
+had committed after all with a passive reply gets that reply pushed (Receiver._drain_one): late, never lost.
+
+The wire: a 4-byte big-endian length, then one JSON object (never pickle). Requests carry an `id`; answers
+name it, so one connection per worker carries many messages at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import struct
+import time
+from pathlib import Path
+
+from handlers.messages import Inbound, Reply
+from storage.inbound import Replay
+from storage.spool import Spool
+
+log = logging.getLogger(__name__)
+
+HEADER = struct.Struct("!I")
+MAX_FRAME = 1 << 20  # a message is a few KB at most
+# After the writer's deadline, how long a worker still waits for an answer that may be on its way.
+GRACE_SECONDS = 0.3
+# The worker answers by then whatever happens (WeChat gives up after 5 s).
+ANSWER_LIMIT_SECONDS = 4.9
+# Without a reply_timeout (every reply pushed) the writer still has this long to store the message.
+STORE_WAIT_SECONDS = 4.5
+# A worker that found the writer unreachable tries again after this long (meanwhile it spools at once).
+RECONNECT_SECONDS = 0.2
+
+
+class FrameError(Exception):
+    pass
+
+
+class Batched:
+    """Frames written in one loop iteration go out in one write (one syscall for many messages under load)."""
+
+    def __init__(self, writer: asyncio.StreamWriter):
+        self.writer = writer
+        self._frames: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._frames:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._frames.append(data)
+
+    def _flush(self) -> None:
+        frames, self._frames = self._frames, []
+        if not self.writer.is_closing():
+            self.writer.write(b"".join(frames))
+
+    def is_closing(self) -> bool:
+        return self.writer.is_closing()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def encode(obj: dict) -> bytes:
+    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    return HEADER.pack(len(data)) + data
+
+
+async def read_frame(reader: asyncio.StreamReader) -> dict:
+    (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
+    if size > MAX_FRAME:
+        raise FrameError(f"frame of {size} bytes")
+    obj = json.loads(await reader.readexactly(size))
+    if not isinstance(obj, dict):
+        raise FrameError("a frame is a JSON object")
+    return obj
+
+
+def inbound_fields(inbound: Inbound) -> dict:
+    return dict(inbound.__dict__)  # flat dataclass: every field is JSON already
+
+
+def inbound_from(fields) -> Inbound:
+    if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
+        raise FrameError("inbound is not an object")
+    return Inbound(**fields)  # an unknown or missing field raises TypeError
+
+
+# -- the writer process's side ----------------------------------------------------------------------------------
+class WriterServer:
+    """Serves the workers' requests with the process's Receiver (the same one `--workers 1` uses in-process)."""
+
+    def __init__(self, receiver, wake_outbox):
+        self.receiver = receiver
+        self.wake_outbox = wake_outbox
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self, path: str | Path) -> None:
+        path = Path(path)
+        try:
+            path.unlink()  # left by a writer that was killed
+        except FileNotFoundError:
+            pass
+        self._server = await asyncio.start_unix_server(self._serve, path=str(path))
+        os.chmod(path, 0o600)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        if self._tasks:  # answers in hand end by their deadline (≤ 4.9 s); the workers spool what is cut off
+            await asyncio.wait(list(self._tasks), timeout=5)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _serve(self, reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
+        writer = Batched(stream)
+        try:
+            while True:
+                msg = await read_frame(reader)
+                op = msg.get("op")
+                if op == "receive":
+                    self._spawn(self._receive(msg, writer))
+                elif op == "spend" and isinstance(msg.get("request"), str):
+                    self._spawn(self.receiver.spend(msg["request"]))
+                elif op == "wake":
+                    self.wake_outbox()
+                elif op == "drain":
+                    self.receiver.start_drain()
+                elif op == "ping":
+                    writer.write(encode({"id": msg.get("id"), "pong": True}))
+                else:
+                    raise FrameError(f"unknown op {op!r}")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the worker went away; its requests in hand complete (and are pushed if it cannot take them)
+        except (FrameError, ValueError) as exc:
+            log.error("a worker sent a bad frame (%s); connection closed", exc)
+        finally:
+            writer.close()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _receive(self, msg: dict, writer: Batched) -> None:
+        rid = msg.get("id")
+        try:
+            deadline = msg.get("deadline")
+            if not isinstance(deadline, (int, float)):
+                raise FrameError("no deadline")
+            request = msg.get("request")
+            reply = await self.receiver.receive(inbound_from(msg.get("inbound")),
+                                                request if isinstance(request, str) else None, float(deadline))
+            answer = {"id": rid, "reply": reply.to_dict() if reply else None}
+        except Replay:
+            answer = {"id": rid, "replay": True}
+        except Exception as exc:  # noqa: BLE001 - neither stored nor spooled here: the worker spools it
+            log.exception("request %s from a worker failed", rid)
+            answer = {"id": rid, "error": f"{type(exc).__name__}: {exc}"}
+        if not writer.is_closing():
+            writer.write(encode(answer))
+
+
+async def run_writer(app, path: str | Path) -> None:
+    """The writer process: the app's start-up (database, core, delivery, jobs) without any HTTP site, serving
+    the workers on `path` until SIGTERM or SIGINT."""
+    from aiohttp import web
+
+    from bot.app import RECEIVER, SENDER
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()  # runs the cleanup contexts: the same start-up as an in-process server
+    server = WriterServer(app[RECEIVER], app[SENDER].wake)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start(path)
+    log.info("writer process ready on %s", path)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        await runner.cleanup()
+
+
+# -- an HTTP worker's side --------------------------------------------------------------------------------------
+class WriterGone(ConnectionError):
+    pass
+
+
+class RemoteReceiver:
+    """What the webhook calls in an HTTP worker, in place of a Receiver: the same two methods, `receive` and
+    `spend`, served by the writer process. `spool` is the worker's own, for when the writer cannot answer."""
+
+    def __init__(self, path: str | Path, spool: Spool, reply_timeout: float, clock):
+        self.path = str(path)
+        self.spool = spool
+        self.reply_timeout = reply_timeout
+        self.clock = clock
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: Batched | None = None
+        self._listener: asyncio.Task | None = None
+        self._pending: dict[int, asyncio.Future] = {}
+        self._ids = 0
+        self._connect_lock = asyncio.Lock()
+        self._failed_at = -1e9
+        self._handover: asyncio.Task | None = None
+        self.spooled = 0
+
+    # -- connection -----------------------------------------------------------------------------------------
+    async def _connected(self) -> Batched:
+        if self._writer is not None and not self._writer.is_closing():
+            return self._writer
+        async with self._connect_lock:
+            if self._writer is not None and not self._writer.is_closing():
+                return self._writer
+            if time.monotonic() - self._failed_at < RECONNECT_SECONDS:
+                raise WriterGone("writer unreachable (tried just now)")
+            try:
+                self._reader, stream = await asyncio.wait_for(
+                    asyncio.open_unix_connection(self.path, limit=MAX_FRAME + HEADER.size), 1.0)
+                self._writer = Batched(stream)
+            except (OSError, asyncio.TimeoutError) as exc:
+                self._failed_at = time.monotonic()
+                raise WriterGone(f"writer unreachable: {exc}") from None
+            self._listener = asyncio.create_task(self._listen(self._reader, self._writer), name="writer-answers")
+            log.info("connected to the writer process")
+            return self._writer
+
+    async def _listen(self, reader: asyncio.StreamReader, writer: Batched) -> None:
+        try:
+            while True:
+                msg = await read_frame(reader)
+                future = self._pending.pop(msg.get("id"), None)
+                if future is not None and not future.done():
+                    future.set_result(msg)
+        except (asyncio.IncompleteReadError, ConnectionError, FrameError, ValueError) as exc:
+            log.warning("connection to the writer process lost (%s)", exc or type(exc).__name__)
+        finally:
+            writer.close()
+            if self._writer is writer:
+                self._reader = self._writer = None
+            pending, self._pending = self._pending, {}
+            for future in pending.values():
+                if not future.done():
+                    future.set_exception(WriterGone("the writer process went away"))
+
+    async def _call(self, msg: dict) -> dict:
+        writer = await self._connected()
+        self._ids += 1
+        msg["id"] = rid = self._ids
+        future = asyncio.get_running_loop().create_future()
+        self._pending[rid] = future
+        try:
+            writer.write(encode(msg))
+            return await future
+        finally:
+            self._pending.pop(rid, None)
+
+    def _send(self, msg: dict) -> None:
+        """Fire and forget (a wake-up, a drain request): dropped if the writer is not connected."""
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write(encode(msg))
+
+    # -- what the webhook and the pages call ---------------------------------------------------------------
+    async def receive(self, inbound: Inbound, request: str | None = None) -> Reply | None:
+        start = time.monotonic()
+        deadline = start + (self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS)
+        give_up = min(deadline + GRACE_SECONDS, start + ANSWER_LIMIT_SECONDS)
+        try:
+            async with asyncio.timeout(give_up - time.monotonic()):
+                answer = await self._call({"op": "receive", "inbound": inbound_fields(inbound),
+                                           "request": request, "deadline": deadline})
+        except (TimeoutError, ConnectionError, OSError) as exc:
+            log.warning("writer did not answer for %s (%s): spooled here, answered 'success'",
+                        inbound.dedupe_key, exc or type(exc).__name__)
+            await self._spool(inbound)
+            return None
+        if answer.get("replay"):
+            raise Replay(request)
+        if "error" in answer:
+            log.error("writer could not store %s (%s): spooled here", inbound.dedupe_key, answer["error"])
+            await self._spool(inbound)
+            return None
+        return Reply.from_dict(answer["reply"]) if answer.get("reply") else None
+
+    async def spend(self, request: str) -> None:
+        self._send({"op": "spend", "request": request})
+
+    def wake_outbox(self) -> None:
+        self._send({"op": "wake"})
+
+    async def ping(self, timeout: float = 1.0) -> bool:
+        try:
+            async with asyncio.timeout(timeout):
+                return bool((await self._call({"op": "ping"})).get("pong"))
+        except (TimeoutError, ConnectionError, OSError):
+            return False
+
+    def start_drain(self) -> None:
+        pass  # the writer drains; this worker hands its file over (_hand_over)
+
+    async def stop(self) -> None:
+        for task in (self._handover, self._listener):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping
+                    pass
+        if self._writer is not None:
+            self._writer.close()
+        self.spool.close()  # a file not handed over yet stays for the writer to drain
+
+    # -- the worker's own spool -----------------------------------------------------------------------------
+    async def _spool(self, inbound: Inbound) -> None:
+        record = {"key": inbound.dedupe_key, "at": self.clock.now(), "inbound": inbound.to_json()}
+        await asyncio.get_running_loop().run_in_executor(None, self.spool.append, record)
+        self.spooled += 1
+        if self._handover is None or self._handover.done():
+            self._handover = asyncio.create_task(self._hand_over(), name="spool-hand-over")
+
+    async def _hand_over(self) -> None:
+        """Once the writer answers again: release the spool file (only a file nobody holds can be drained) and
+        ask the writer to drain it. Repeated while messages were spooled meanwhile."""
+        while True:
+            if not await self.ping():
+                await asyncio.sleep(RECONNECT_SECONDS)
+                continue
+            if not self.spool.release():
+                return
+            self._send({"op": "drain"})
+            log.info("spooled messages handed to the writer process")
+
+
+class OutboxWake:
+    """In an HTTP worker, app[SENDER]: the pages' wake-up after queueing a push goes to the writer's sender."""
+
+    def __init__(self, remote: RemoteReceiver):
+        self.remote = remote
+
+    def wake(self) -> None:
+        self.remote.wake_outbox()
