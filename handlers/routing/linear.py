@@ -93,9 +93,14 @@ class LinearModel:
         x = _scale(len(known))
         return [b + x * s for b, s in zip(self.bias, map(sum, zip(*(rows[f] for f in known))))], known
 
-    def predict(self, text: str, tokenizer) -> tuple[list[float], list[str]]:
-        """(probability of each label, the features of the text the model knows)."""
-        z, known = self.logits(features(text, tokenizer))
+    def predict(self, text: str, tokenizer, extra: Sequence[str] = ()) -> tuple[list[float], list[str]]:
+        """(probability of each label, the features of the text the model knows); `extra` features are added
+        to the text's own (the urgency model's rule hits)."""
+        return self.predict_features([*features(text, tokenizer), *extra])
+
+    def predict_features(self, feats: Sequence[str]) -> tuple[list[float], list[str]]:
+        """As predict, for features already computed (the router computes a message's once for both models)."""
+        z, known = self.logits(feats)
         return softmax(z), known
 
     def why(self, known: Sequence[str], best: int, other: int, k: int = 3) -> list[tuple[str, float]]:

@@ -34,6 +34,7 @@ import jieba
 
 from handlers.vocabulary import CATEGORIES  # one source for the category codes
 
+from .linear import features
 from .normalise import Normaliser
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
@@ -59,6 +60,9 @@ class Decision:
     matters: tuple[dict, ...] = ()  # primary first; a second one = two matters in one message
     lang: str = "zh"
     fixes: tuple[str, ...] = ()  # near-misses read as rule words, e.g. "乱收废≈乱收费"
+    # the urgency model's probability (None without one), and rule words it overruled as no danger
+    urgent_score: float | None = field(default=None, compare=False)
+    urgent_overruled: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -73,6 +77,7 @@ class Decision:
                         for m in self.matters],
             "lang": self.lang,
             "fixes": list(self.fixes),
+            "urgent_score": None if self.urgent_score is None else round(self.urgent_score, 3),
         }
 
     def explain(self, limit: int = 8) -> str:
@@ -85,8 +90,11 @@ class Decision:
         if self.lang != "zh":
             head += f"  语言 lang {self.lang}"
         lines = [head]
+        model = "" if self.urgent_score is None else f" (模型 model {self.urgent_score:.2f})"
         if self.urgent:
-            lines.append("紧急 urgent: " + "、".join(self.urgent_words))
+            lines.append("紧急 urgent: " + "、".join(self.urgent_words) + model)
+        elif self.urgent_overruled:
+            lines.append("不紧急 not urgent: " + "、".join(self.urgent_overruled) + model)
         if len(self.matters) > 1:
             lines.append("多个事项 matters: " + "；".join(
                 f"{m['category']} {m['score']:.1f} ({'、'.join(m['words'][:3])})" for m in self.matters))
@@ -133,6 +141,13 @@ class Router:
         # context: the category's score is multiplied by context_factor unless one of these is in the text
         self.context = {
             c: [self._norm(w) for w in cats.get(c, {}).get("context", [])] for c in CATEGORIES
+        }
+
+        # damped_by: the category's score is multiplied by damp_factor where one of these is in the text (落户
+        # and 社保 are out of scope, unless the person asks about 入学 with them: then they are its conditions)
+        self.damped = {
+            c: ([self._norm(w) for w in cats[c]["damped_by"]], float(cats[c].get("damp_factor", 0.5)))
+            for c in CATEGORIES if cats.get(c, {}).get("damped_by")
         }
 
         self._words: dict[str, list[_Entry]] = {}  # boundary-checked
@@ -242,6 +257,14 @@ class Router:
         self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ)
         self.model = None  # a statistical model consulted where the rules are unsure (set by from_toml)
         self.model_settings = rules.get("model", {})
+        # Urgency model (labels calm, urgent), set by from_toml: it finds dangers told in words no rule has,
+        # and overrules rule words in a message it is sure is calm (孩子丢了一只手套, 上个月已经处理好了).
+        self.urgency_model = None
+        self.urgent_take = float(urgent.get("model_at_least", 0.7))
+        self.urgent_veto = float(urgent.get("overrule_below", 0.1))
+        self._overrulable = tuple(self._norm(w) for w in urgent.get("overrulable", []))
+        self._who = [self._norm(w) for w in urgent.get("groups", {}).get("child", [])] + [
+            "老师", "教师", "班主任", "学生", "同学", "学校", "家长", "我家", "我们", "孩子说", "今天", "昨天"]
 
     @property
     def tokenizer(self) -> jieba.Tokenizer:
@@ -271,6 +294,10 @@ class Router:
             router.model = LinearModel.load(beside(ms["weights"]))
         elif train and ms.get("training"):
             router.train(beside(ms["training"]))
+        um = rules.get("urgent", {}).get("model")
+        if train and um:
+            from .linear import LinearModel
+            router.urgency_model = LinearModel.load(beside(um))
         return router
 
     def train(self, path: str | Path) -> None:
@@ -445,6 +472,12 @@ class Router:
                 cut = scores[c] * (1.0 - self.context_factor)
                 scores[c] -= cut
                 contrib[("(无语境 no context)", c, "context")] = -cut
+        for c, (words, factor) in self.damped.items():
+            hit = next((w for w in words if w in whole), None) if scores[c] > 0 else None
+            if hit is not None:
+                cut = scores[c] * (1.0 - factor)
+                scores[c] -= cut
+                contrib[(f"(降权 damped: {hit})", c, "damped")] = -cut
         for c in CATEGORIES:
             scores[c] = max(0.0, round(scores[c], 6))
         return scores, contrib, vetoed, veto_words
@@ -492,13 +525,14 @@ class Router:
         explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
 
         top, confidence = r["top"], r["confidence"]
+        feats = features(t, self._cut) if self.model is not None or self.urgency_model is not None else []
         if self.model is not None:
-            probs, known = self.model.predict(t, self._cut)
+            probs, known = self.model.predict_features(feats)
             top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
             explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
         explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
-        urgent_words = self._urgent(t)
+        urgent_words, urgent_score, overruled = self.urgency(t, feats)
         return Decision(
             category=top,
             confidence=float(confidence),
@@ -508,6 +542,8 @@ class Router:
             label=self.labels.get(top, ""),
             urgent=bool(urgent_words),
             urgent_words=urgent_words,
+            urgent_score=urgent_score,
+            urgent_overruled=overruled,
             matters=self._matters(t, top, scores, contrib, vetoed),
             lang=norm.lang,
             fixes=tuple(read_as.values()),
@@ -532,6 +568,8 @@ class Router:
             if not (weak or confidence < float(ms.get("unsure_below", 0.35))):
                 return top, confidence, []
             ranked = sorted(range(len(labels)), key=probs.__getitem__, reverse=True)
+            if self._oos_guarded(r, ms):
+                ranked.remove(labels.index(self.fallback_none))
             best = ranked[0]
             need = float(ms.get("take_no_signal", 0.6)) if weak else float(ms.get("take_over", 0.8))
             if top == self.fallback_none and labels[best] != top:
@@ -543,6 +581,8 @@ class Router:
             return labels[best], round(min(probs[best], cap), 3), model.why(known, best, ranked[1])
         scores = r["scores"]
         lam = float(ms.get("rule_weight", 1.5))
+        if not r["short"]:  # a long letter: the rules' words carry more of its demand than on one line
+            lam = float(ms.get("long_rule_weight", lam))
         eps = float(ms.get("rule_smoothing", 1.0))
         total = sum(scores.values()) + eps * len(labels)
         lp = [math.log(max(p, 1e-9)) for p in probs]
@@ -555,6 +595,8 @@ class Router:
         se = sum(e)
         post = [v / se for v in e]
         order = sorted(range(len(labels)), key=post.__getitem__, reverse=True)
+        if self._oos_guarded(r, ms):
+            order.remove(labels.index(self.fallback_none))
         best, second = order[0], order[1]
         cat = labels[best]
         if s1 < self.min_score or (top == self.fallback_edu and s1 < float(ms.get("weak_below", 2.5))):
@@ -564,6 +606,45 @@ class Router:
         if cat == top:
             return cat, round(max(confidence, post[best]), 3), []
         return cat, round(post[best], 3), model.why(known, best, second)
+
+    def _oos_guarded(self, r: dict, ms: dict) -> bool:
+        """True where the model may not take a long letter out of scope: the rules give it to an office and
+        saw nothing that is not the bureau's (社保局, 中介, 派出所) of at least `long_oos_share` of its score. A
+        school's name beside 投诉 or 举报 is no such sign."""
+        share = ms.get("long_oos_share")
+        s1 = r["s1"]
+        return (share is not None and not r["short"] and r["top"] != self.fallback_none and s1 >= self.min_score
+                and r["scores"].get(self.fallback_none, 0.0) < float(share) * s1)
+
+    def urgency(self, t: str, feats: Sequence[str] | None = None) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
+        """(the words that make prepared text t urgent, the urgency model's probability, rule words it overruled).
+
+        The rules say why; the model (where there is one) adds a danger told in words no rule has, showing
+        its strongest words, and overrules the rule words of a message it is all but sure is calm."""
+        found = self._urgent(t)
+        m = self.urgency_model
+        if m is None:
+            return found, None, ()
+        if feats is None:
+            feats = features(t, self._cut)
+        probs, known = m.predict_features([*feats, *urgent_features(found)])
+        p = probs[m.labels.index("urgent")]
+        if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS \
+                and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable) for w in found):
+            # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
+            # only a short message: in a long letter the rule's word is one feature among hundreds
+            return (), p, found
+        if not found and p >= self.urgent_take:
+            # its evidence, without who is concerned (女儿, 老师): those say whom, not what happened
+            # jieba's words first, read more easily than character pairs (遗书 rather than 遗书人)
+            shown = [f for f in known if not f.startswith(("u:", "c:")) and not self._urgent_who(f.split(":")[-1])]
+            why = [w for w, _v in m.why([f for f in shown if f.startswith("w:")], 1, 0)] or \
+                [w for w, _v in m.why(shown, 1, 0)]
+            return tuple(why) or ("模型 model",), p, ()
+        return found, p, ()
+
+    def _urgent_who(self, f: str) -> bool:
+        return any(f in w or (len(f) == 3 and (f[:2] in w or f[1:] in w)) for w in self._who)
 
     def _urgent(self, t: str) -> tuple[str, ...]:
         found = [w for w in self._urgent_plain if w in t and self._affirmed(t, w)]
@@ -633,6 +714,11 @@ class Router:
             if sc >= self.matter_strong and sc >= self.matter_ratio * s1:
                 add(cat, sc, words_of(cat, contrib))
         return tuple(matters)
+
+
+def urgent_features(found: Sequence[str]) -> list[str]:
+    """The urgency rules' hits as features of the urgency model: it learns how far each is to be trusted."""
+    return ["u:rule", *("u:" + w for w in found)] if found else []
 
 
 class _BlockCut:

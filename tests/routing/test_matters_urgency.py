@@ -205,3 +205,15 @@ def test_a_teacher_who_made_a_child_bleed_is_urgent_ethics_even_with_a_hospital_
     d = router.route("老师把我娃打出血了，现在在医院")
     assert d.urgent and "打出血" in d.urgent_words
     assert d.category == "ethics"
+
+
+@pytest.mark.parametrize("text,word", [
+    ("女儿在枕头下留了遗书", "遗书"),
+    ("儿子说想一了百了", "一了百了"),
+    ("有个学生站在三楼走廊栏杆外面", "站在三楼走廊栏杆外"),
+    ("校车开走了，孩子没下校车，司机也不知道", "没下校车"),
+    ("秋游回来少了一个孩子", "少了一个孩子"),
+])
+def test_self_harm_told_by_its_preparations_and_a_child_not_where_the_school_put_it(router, text, word):
+    d = router.route(text)
+    assert d.urgent and word in d.urgent_words, d.explain()

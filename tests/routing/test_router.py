@@ -328,6 +328,34 @@ def test_unknown_category_rejected(tmp_path):
         Router.from_toml(rules)
 
 
+@pytest.mark.parametrize("text,expected", [
+    # the conditions of a child's admission (落户, 社保) are no matter of their own: the demand is admission
+    ("户口迁来不满半年能否就近入学\n我们去年底才把户口落户到现在的房子，今年孩子上小学，学校说落户时间不够，要统筹安排。", "admission"),
+    ("积分入学社保年限算少了\n我在本市交了五年社保，积分入学公示时社保一项只算了两年，请问去哪里申请更正？", "admission"),
+    # a child hurt by a teacher is 师德 though the hospital is named
+    ("孩子被老师踢伤住院\n儿子上课说话，被老师踢了几脚，现在在医院住院观察，学校一直推脱责任。", "ethics"),
+])
+def test_out_of_scope_words_that_are_conditions_of_an_education_demand(router, text, expected):
+    d = router.route(text)
+    assert d.category == expected, d.explain()
+    assert "降权 damped" in d.explain()
+
+
+@pytest.mark.parametrize("text", [
+    "落户需要什么材料\n我在本市工作三年了，想把户口落户过来，请问需要准备哪些材料，去哪个派出所办理？",
+    "公司不给交社保\n我在一家公司上班两年，公司一直没有给我交社保，请人社局督促补缴。",
+])
+def test_out_of_scope_words_without_an_education_demand_stay_out_of_scope(router, text):
+    d = router.route(text)
+    assert d.category == "out_of_scope", d.explain()
+    assert "降权 damped" not in d.explain()
+
+
+def test_a_teacher_borrowing_from_parents_or_throwing_work_away_is_conduct(router):
+    assert router.route("班主任向家长借钱不还\n班主任说家里有事，向好几位家长借钱，几个月了也不还，家长都不敢要。").category == "ethics"
+    assert router.route("老师把孩子的作业本撕了扔进垃圾桶\n就因为孩子字写得潦草，老师当着同学的面把作业本撕了扔掉。").category == "ethics"
+
+
 def test_the_remembered_cut_is_jiebas_cut(router):
     # The router cuts a text block by block and remembers each block's cut (a growing draft re-cuts only its new
     # words); what it gets must be what jieba cuts from the whole text, spaces, punctuation and letters included.

@@ -1,0 +1,105 @@
+"""The urgency model beside the urgency rules: it finds dangers told in words no rule has, overrules rule words
+in a short calm message, and every urgent decision still says why (the rule's words, or the model's)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from handlers.routing import Router
+from handlers.routing.evaluate import read_urgent
+from handlers.routing.linear import LinearModel
+from handlers.routing.train import DATA, URGENT_DATA, URGENT_WEIGHTS, urgent_rows
+
+HELD_OUT = Path(__file__).with_name("data") / "own_urgent_heldout.csv"
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router.from_toml()
+
+
+@pytest.fixture(scope="module")
+def rules_only() -> Router:
+    return Router.from_toml(train=False)
+
+
+def test_the_shipped_urgency_weights_are_trained_on_the_shipped_data(router, rules_only):
+    data = json.loads(URGENT_WEIGHTS.read_text(encoding="utf-8"))
+    assert tuple(data["labels"]) == ("calm", "urgent")
+    assert data["meta"]["trained_on"] == [URGENT_DATA.name, *(p.name for p in DATA)]
+    # urgent_training.csv or training.csv edited without retraining: run `python -m handlers.routing.train`
+    assert data["meta"]["messages"] == len(urgent_rows(rules_only))
+    assert isinstance(router.urgency_model, LinearModel)
+
+
+def test_held_out_urgency_is_never_trained_on():
+    held = {t for _i, t, _u in read_urgent(HELD_OUT)}
+    assert len(held) >= 50
+    assert not held & {t for _i, t, _u in read_urgent(URGENT_DATA)}
+
+
+@pytest.mark.parametrize("text", [
+    "孩子放学被一辆面包车拉走了",              # no rule word: 拉走 is not 带走, 面包车 no danger alone
+    "儿子被同学逼着跪下磕头还被录了视频",
+])
+def test_the_model_finds_a_danger_no_rule_names_and_says_so(router, rules_only, text):
+    assert not rules_only.route(text).urgent
+    d = router.route(text)
+    assert d.urgent and d.urgent_words and d.urgent_score >= router.urgent_take
+    assert "紧急 urgent" in d.explain() and "模型 model" in d.explain()
+    assert d.to_dict()["urgent_score"] == round(d.urgent_score, 3)
+
+
+@pytest.mark.parametrize("text,word", [
+    # worded unlike the training messages
+    ("孩子丢了一把伞", "孩子丢了"),
+    ("孩子找不到数学书了", "孩子找不到"),
+    ("上个月孩子被打的事已经处理好了", "被打"),
+    ("新闻里说别的县有学校食物中毒", "食物中毒"),
+])
+def test_the_model_overrules_rule_words_in_a_calm_short_message(router, rules_only, text, word):
+    assert rules_only.route(text).urgent  # the rules alone raise a false alarm
+    d = router.route(text)
+    assert not d.urgent and d.urgent_words == ()
+    assert word in d.urgent_overruled and "不紧急 not urgent" in d.explain()
+
+
+@pytest.mark.parametrize("text", [
+    "数学老师动手打了我家孩子",            # a teacher's blow: never overruled, whatever the model says
+    "学校组织游泳，有学生溺水了",
+    "孩子吃了学校的午饭后全班一半人肚子疼发烧",  # a danger told at length, not the lone word 肚子疼
+])
+def test_the_model_never_overrules_a_clear_danger(router, text):
+    d = router.route(text)
+    assert d.urgent and d.urgent_overruled == (), d.explain()
+
+
+def test_prevention_teaching_is_no_danger(router):
+    for text in ("学校开了防性侵安全教育课", "防溺水教育每周都要在平台上学习"):
+        assert not router.route(text).urgent, text
+
+
+def test_a_long_letter_keeps_its_rule_words(router):
+    # in a long letter the rule's word is one feature among hundreds: the model does not overrule it
+    letter = ("关于某小学教师体罚学生的投诉\n尊敬的领导：我儿子就读于某小学三年级。上周四，班主任以作业没写完为由，"
+              "让他在走廊罚站两节课，还用教鞭打了他的手心，回家后手掌红肿，孩子现在很怕上学。请教育局调查处理。")
+    d = router.route(letter)
+    assert d.urgent and d.urgent_overruled == ()
+
+
+def test_held_out_urgency_floor(router):
+    rows = read_urgent(HELD_OUT)
+    urgent = [t for _i, t, u in rows if u]
+    calm = [t for _i, t, u in rows if not u]
+    found = sum(router.route(t).urgent for t in urgent)
+    alarms = sum(router.route(t).urgent for t in calm)
+    assert found / len(urgent) >= 0.6 and alarms <= 4, (found, len(urgent), alarms)
+
+
+def test_without_the_model_the_rules_decide(tmp_path):
+    rules = tmp_path / "r.toml"
+    rules.write_text('[urgent]\nwords = ["被打"]\n', encoding="utf-8")
+    d = Router.from_toml(rules).route("上个月孩子被打的事已经处理好了")
+    assert d.urgent and d.urgent_score is None and d.urgent_words == ("被打",)
