@@ -55,6 +55,7 @@ PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the text, read several times per message
 def normalise(text: str) -> str:
     """Full-width digits and letters to ASCII, traditional characters to simplified (學校 = 学校, as the router
     reads them), spaces trimmed: what a phone keyboard sends varies. For reading only: the words kept are as typed."""
@@ -182,6 +183,7 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
+SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
 PHONE_TOPIC = re.compile(r"^(?:我的?)?(?:电话|手机|号码|联系方式)(?:号码?)?(?:就|还是|暂时)?")  # 电话不方便留
 OTHER_CONTACT = re.compile(r"微信|邮箱|qq|座机|固话", re.I)  # answered, but not with a number: asked again
@@ -503,8 +505,8 @@ class Intake:
     def _take_school(self, text: str, d: Draft) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
         school, at whatever question it is typed: taken as such, never added to the message."""
-        if not text:
-            return False
+        if not text or not SCHOOL_CHARS.search(text):
+            return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
         code = self.s.find_school(text)
         if code is None:
             return False
