@@ -7,21 +7,17 @@ staff lists and counts through the role index, against the walk over every user 
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import statistics
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.append(str(ROOT))
+import sqlite_utils
 
-import sqlite_utils  # noqa: E402
-
-from bench.scale import cached  # noqa: E402
-from storage import staff  # noqa: E402
+import common  # (bench/common.py: this checkout on sys.path, the scale databases' folder)
+from bench.scale import cached
+from storage import staff
 
 WALK_LIST = ("SELECT u.openid, u.role, u.unit_code, u.name, n.name AS unit_name, u.last_seen_at FROM users u "
              "LEFT JOIN units n ON n.code = u.unit_code WHERE u.role != 'citizen' ORDER BY u.unit_code, u.role, u.name")
@@ -41,7 +37,7 @@ def median_ms(fn, repeat: int) -> float:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
-    p.add_argument("--data", type=Path, default=Path(os.environ.get("TINGJIAN_SCALE_DATA", "/work/scale-data")))
+    p.add_argument("--data", type=Path, default=common.SCALE_DATA)
     p.add_argument("--repeat", type=int, default=20)
     args = p.parse_args()
     for n in args.sizes:

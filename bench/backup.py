@@ -13,17 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 
-from bot.demo import DEMO_DIRECTORY  # noqa: E402
-from storage import backup, directory  # noqa: E402
-from storage.db import Database  # noqa: E402
+from bot.demo import DEMO_DIRECTORY
+from storage import backup, directory
+from storage.db import Database
 
 
 def fill(db: Database, n: int) -> None:

@@ -36,10 +36,8 @@ from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests import wx  # noqa: E402
+import common  # (bench/common.py: this checkout on sys.path, the server's start and stop)
+from tests import wx
 
 TEXTS = ["你好", "请问一下", "在吗", "谢谢", "早上好"]  # one reply each, no ticket, no conversation
 _ids = itertools.count(8_100_000_000_000_000_001)
@@ -70,25 +68,8 @@ path = "{tmp / 'bench.db'}"
 
 
 def start_server(config: Path, port: int, tmp: Path, workers: int = 1) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}
-    logf = open(tmp / "server.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config), "--workers",
-                             str(workers)], cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    deadline = time.monotonic() + 60
-    import urllib.request
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited:\n{(tmp / 'server.log').read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return proc
-        except OSError as exc:
-            if getattr(exc, "code", None) == 503:  # up, but reporting a problem: it serves the webhook anyway
-                return proc
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    # 503 is up, reporting a problem (a spool after a kill): it serves the webhook anyway
+    return common.serve(config, port, tmp / "server.log", workers=workers, statuses=(200, 503))
 
 
 class Load:
@@ -194,8 +175,7 @@ async def lock_scenario(args, tmp: Path) -> int:
         await load.run_for(3)
         settle(db, tmp)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        common.stop(proc, grace=30)
     return report(db, load, f"lock{args.lock_seconds}s")
 
 
@@ -246,8 +226,7 @@ async def kill_writer_scenario(args, tmp: Path) -> int:
         await runner
         settle(db, tmp)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        common.stop(proc, grace=30)
     return report(db, load, f"kill-writer{args.kills}-w{args.workers}")
 
 
@@ -279,8 +258,7 @@ async def kill_scenario(args, tmp: Path) -> int:
     try:
         settle(db, tmp)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        common.stop(proc, grace=30)
     return report(db, load, f"kill{args.kills}{'+lock' if args.with_lock else ''}")
 
 

@@ -10,16 +10,14 @@ in the same run on the same machine, is what the benchmark reports (a machine sh
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from aiohttp import web
 from wechatpy import create_reply, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests import wx  # noqa: E402  (the same token, key and AppID the benchmark's requests are made with)
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
+from tests import wx  # (the same token, key and AppID the benchmark's requests are made with)
 
 
 def make_app() -> web.Application:

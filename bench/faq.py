@@ -12,11 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 
-from bench.route import MESSAGES  # noqa: E402
-from handlers.faq import FaqBook, load_faq  # noqa: E402
-from handlers.routing import Router  # noqa: E402
+from bench.route import MESSAGES
+from handlers.faq import FaqBook, load_faq
+from handlers.routing import Router
 
 FAQ = Path(__file__).resolve().parents[1] / "bot" / "demo" / "faq.toml"
 QUESTIONS = ["今年小升初划片范围什么时候公布", "入学需要准备哪些材料", "转学需要什么手续", "中考成绩怎么查"]

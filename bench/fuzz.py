@@ -25,10 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -38,10 +36,10 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import aiohttp
 
-import aiohttp  # noqa: E402
+import common  # (bench/common.py: this checkout on sys.path, the server's start and stop)
+from common import ROOT
 
 from bot.channels.wechat.crypto import sign  # noqa: E402
 from bot.demo import DEMO_DIRECTORY  # noqa: E402
@@ -240,8 +238,7 @@ poll_seconds = 5.0
 
 
 def _prepare(config: Path, db: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}
-    subprocess.run([sys.executable, "-m", "bot.cli", "init-db", "--config", str(config)], cwd=ROOT, env=env,
+    subprocess.run(common.tingjian("init-db", "--config", str(config)), cwd=ROOT, env=common.server_env(),
                    check=True, capture_output=True)
     conn = sqlite3.connect(db)
     with conn:
@@ -249,22 +246,6 @@ def _prepare(config: Path, db: Path) -> None:
             conn.execute("INSERT INTO users (openid, role, unit_code, name, first_seen_at, last_seen_at) "
                          "VALUES (?, ?, ?, ?, 0, 0)", [openid, role, unit, f"测试{role}"])
     conn.close()
-
-
-async def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                return False
-            try:
-                async with session.get(f"{base}/healthz", timeout=aiohttp.ClientTimeout(total=5)) as resp:
-                    if resp.status == 200:
-                        return True
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                pass
-            await asyncio.sleep(0.1)
-    return False
 
 
 async def _drive(base: str, inputs: int, seed: int, concurrency: int, proc: subprocess.Popen) -> Fuzzer:
@@ -288,28 +269,17 @@ def run(inputs: int = 20000, seed: int = 1, concurrency: int = 16, port: int = 1
     config = write_config(tmp, port)
     _prepare(config, tmp / "fuzz.db")
     log_path = tmp / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}
     base = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT,
-                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     started = time.monotonic()
+    proc = common.serve(config, port, log_path)
     try:
-        if not asyncio.run(_wait_healthy(base, proc)):
-            raise SystemExit(f"server did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
         if not quiet:
             print(f"server up on {base}; sending {inputs} inputs (seed {seed}, concurrency {concurrency})",
                   flush=True)
         fuzzer = asyncio.run(_drive(base, inputs, seed, concurrency, proc))
-        alive = proc.poll() is None and asyncio.run(_wait_healthy(base, proc, timeout=10))
+        alive = common.wait_up(proc, port, timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        common.stop(proc)
     server_log = log_path.read_text(errors="replace")
     result = {
         "inputs": fuzzer.stats["inputs"],

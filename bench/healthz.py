@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
+import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,11 +20,9 @@ from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from storage.db import connect  # noqa: E402
-from storage.migrations import migrate  # noqa: E402
+import common  # (bench/common.py: this checkout on sys.path, the server's start and stop)
+from storage.db import connect
+from storage.migrations import migrate
 
 
 def build(path: Path, rows: int) -> None:
@@ -83,30 +79,16 @@ def main() -> int:
     config = tmp / "h.toml"
     config.write_text(f'[server]\nport = {args.port}\nlog_level = "WARNING"\nlink_secret = "bench-link-secret-3f9a1c"\n[wechat]\ntoken = "benchtoken"\nappsecret = "benchsecret"\n'
                       f'api_base = "http://127.0.0.1:9"\n[storage]\npath = "{db}"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "wb"),
-                            start_new_session=True)
+    # 503 is an answer too: the built outbox has old pending rows, which /healthz reports
+    proc = common.serve(config, args.port, tmp / "server.log", statuses=(200, 503), poll=0.2)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                asyncio.run(measure(args.port, 1))
-                break
-            except aiohttp.ClientError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    print((tmp / "server.log").read_text()[-2000:])
-                    return 1
-                time.sleep(0.2)
         times = sorted(asyncio.run(measure(args.port, args.requests)))
         p50, p99 = statistics.median(times), times[int(len(times) * 0.99) - 1]
         print(f"[healthz] GET /healthz over HTTP at {args.rows} outbox rows: p50 {p50:.2f} ms, p99 {p99:.2f} ms "
               f"({args.requests} requests); reference, the old full count on the same file: {reference:.1f} ms "
               f"(ratio p50/reference {p50 / reference:.3f})")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
-        import shutil
+        common.stop(proc, grace=30)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -29,14 +29,11 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-import scale  # noqa: E402  (bench/scale.py: the cached databases)
-from handlers import dashboard  # noqa: E402
-from storage import inbox, search  # noqa: E402
-from storage.migrations import migrations as registry  # noqa: E402
+import common  # (bench/common.py: this checkout on sys.path, the scale databases' folder)
+import scale  # (bench/scale.py: the cached databases)
+from handlers import dashboard
+from storage import inbox, search
+from storage.migrations import migrations as registry
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = scale.NOW
@@ -224,7 +221,7 @@ def measure(path: Path, repeat: int) -> tuple[dict[str, float], list[str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    ap.add_argument("--data", type=Path, default=Path(os.environ.get("TINGJIAN_SCALE_DATA", "/work/scale-data")))
+    ap.add_argument("--data", type=Path, default=common.SCALE_DATA)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     results: dict[int, dict[str, float]] = {}

@@ -13,17 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.media import MediaStore, prune  # noqa: E402
-from storage.db import connect  # noqa: E402
-from storage.migrations import migrate  # noqa: E402
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
+from bot.media import MediaStore, prune
+from storage.db import connect
+from storage.migrations import migrate
 
 BATCH = 200
 

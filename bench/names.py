@@ -10,11 +10,10 @@ from __future__ import annotations
 import random
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 
-from handlers import names  # noqa: E402
+from handlers import names
 
 CHARS = "和平育英实验文昌滨河星光向阳明珠育才光明东风红旗朝阳建设人民解放胜利前进新华民主团结长江黄河春晓"
 KINDS = ("小学", "初级中学", "中学", "幼儿园", "实验学校")

@@ -15,15 +15,12 @@ import argparse
 import datetime as dt
 import asyncio
 import os
-import shutil
 import statistics
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.append(str(ROOT))
+import common  # (bench/common.py: this checkout on sys.path, the scale databases' copies)
 
 from bench.scale import NOW, TZ, OffsetClock, cached  # noqa: E402
 
@@ -120,7 +117,7 @@ async def measure(path: Path, repeat: int, port: int) -> list[tuple[str, float, 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[100_000])
-    p.add_argument("--data", type=Path, default=Path(os.environ.get("TINGJIAN_SCALE_DATA", "/work/scale-data")))
+    p.add_argument("--data", type=Path, default=common.SCALE_DATA)
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--port", type=int, default=18910)
     args = p.parse_args()
@@ -130,14 +127,11 @@ def main() -> int:
     for n in args.sizes:
         built = cached(args.data, n)
         work = args.data / f"public-{n}-{os.getpid()}.db"
-        shutil.copyfile(built, work)
-        from storage.db import Database
-        Database(work).start().close()  # this code's migrations, once: not part of the figures
+        common.working_copy(built, work)  # this code's migrations, once: not part of the figures
         try:
             rows = asyncio.run(measure(work, args.repeat, args.port))
         finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(work) + suffix).unlink(missing_ok=True)
+            common.remove_db(work)
         ref = next(m for name, m, _ in rows if name.startswith("/healthz"))
         print(f"\n{n:,} tickets (now = {dt.datetime.fromtimestamp(NOW, TZ):%Y-%m-%d %H:%M} {TZ}), "
               f"median and p95 of {args.repeat}:")

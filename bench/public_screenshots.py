@@ -19,9 +19,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.append(str(ROOT))
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 
 PAGES = {"directory": "/u/", "search": "/u/?q=江南&sort=satisfaction", "unit": "/u/jn-syxx",
          "kindergarten": "/u/jn-xgyey", "bureau": "/u/jyj"}

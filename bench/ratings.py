@@ -17,9 +17,9 @@ import sys
 import unicodedata
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 
-from handlers.followup import parse  # noqa: E402
+from handlers.followup import parse
 
 OLD = re.compile(r"^(?:评价\s*(JY\d{4}-\d{4,})\s*)?([123])\s*[、,，.。:：\s]*(.*)$", re.S | re.I)
 PREFIXES = ("3年级", "1班", "2026年", "2个孩子", "1、", "3.5小时", "3 ", "2，", "3还")

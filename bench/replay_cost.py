@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 
-from storage import inbound  # noqa: E402
-from storage.db import Database  # noqa: E402
+from storage import inbound
+from storage.db import Database
 
 
 async def _round(db: Database, start: int, n: int, remember: bool) -> float:

@@ -12,9 +12,8 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 
 
 MESSAGES = [

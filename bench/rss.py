@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import webhook as wh  # noqa: E402
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
+import webhook as wh
 
 
 def rss_mb(pid: int) -> float:

@@ -35,9 +35,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.append(str(ROOT))  # after PYTHONPATH: `PYTHONPATH=<old checkout>` measures the old code
+import common  # (bench/common.py: this checkout on sys.path, after PYTHONPATH: an old checkout can be measured)
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The bench's "now": Monday 10:00, an hour after the weekly digest is due.
@@ -599,8 +597,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
 async def webhook_under_load(port: int, seconds: int, background, connections: int = 50) -> dict:
     """wrk at `connections` (the issue's 50 by default) against this process's /wechat while `background(deadline)`
     runs."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import webhook as wh
+    import webhook as wh  # bench/ is on sys.path: common came from there
     from tests import wx
     work = Path(tempfile.mkdtemp(prefix="scale-wrk-"))
     try:
@@ -672,7 +669,7 @@ ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    p.add_argument("--data", type=Path, default=Path(os.environ.get("TINGJIAN_SCALE_DATA", "/work/scale-data")))
+    p.add_argument("--data", type=Path, default=common.SCALE_DATA)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--port", type=int, default=18510)
     p.add_argument("--webhook-seconds", type=int, default=15, help="0 skips the webhook measurement")
@@ -703,15 +700,8 @@ def main() -> int:
         if args.build_only:
             continue
         work = args.data / f"work-{n}-{os.getpid()}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(work) + suffix).unlink(missing_ok=True)
-        shutil.copyfile(built, work)
-        os.chmod(work, 0o600)  # as the service creates its files
         log(f"measuring {n:,} tickets on a copy ({work})")
-        from storage.db import Database
-        t = time.perf_counter()
-        Database(work).start().close()  # the code's migrations, once: not part of a start-up
-        migrate_ms = (time.perf_counter() - t) * 1000
+        migrate_ms = common.working_copy(built, work)  # the code's migrations, once: not part of a start-up
         log(f"  migrations: {migrate_ms / 1000:.1f} s")
         r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip),
                                 args.webhook_connections, args.page_pause_ms, args.workers))
@@ -721,8 +711,7 @@ def main() -> int:
             r.update(retained(work))
         results[n] = r
         log(json.dumps(r, ensure_ascii=False))
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(work) + suffix).unlink(missing_ok=True)
+        common.remove_db(work)
     if not results:
         return 0
     print(f"| operation (median of {args.repeat}) | " + " | ".join(f"{n:,} tickets" for n in results) + " |")

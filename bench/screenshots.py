@@ -13,20 +13,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import sys
 import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 
-from aiohttp import web  # noqa: E402
+from aiohttp import web
 
-from bot.app import CONFIG, DB, DISPATCHER, SCHEDULER, create_app  # noqa: E402
-from bot.demo import demo_config  # noqa: E402
-from bot.web.auth import Links  # noqa: E402
-from handlers.clock import FixedClock  # noqa: E402
-from storage import outbox, tickets, users, websessions  # noqa: E402
+from bot.app import CONFIG, DB, DISPATCHER, SCHEDULER, create_app
+from bot.demo import demo_config
+from bot.web.auth import Links
+from handlers.clock import FixedClock
+from storage import outbox, tickets, users, websessions
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

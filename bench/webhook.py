@@ -34,19 +34,16 @@ import os
 import random
 import shlex
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
+import common  # (bench/common.py: this checkout on sys.path, the server's start and stop)
+from common import ROOT
 from tests import wx  # noqa: E402  (builds WeChat's encrypted POSTs exactly as the tests do)
 
 OUT = ROOT / "bench" / "out"
@@ -219,46 +216,16 @@ def port_free(port: int) -> bool:
 
 
 def start_server(config: Path, workers: int, port: int, tmp: Path) -> tuple[subprocess.Popen, list[str]]:
-    exe = Path(sys.executable).parent / "tingjian"
-    cmd = [str(exe) if exe.exists() else "tingjian", "serve", "--config", str(config), "--workers", str(workers)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}  # the config file decides
-    logf = open(tmp / "server.log", "wb")
-    proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True)
-    log(f"server: {' '.join(cmd)} (pid {proc.pid}, log {tmp / 'server.log'})")
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}:\n{(tmp / 'server.log').read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200 and listening_sockets(port) >= workers:
-                    log(f"server ready: /healthz answers, {listening_sockets(port)} listening socket(s)")
-                    return proc, cmd
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_server(proc)
-    raise SystemExit(f"server not ready after 90 s:\n{(tmp / 'server.log').read_text()[-3000:]}")
+    proc = common.serve(config, port, tmp / "server.log", workers=workers, timeout=90, poll=0.2, cwd=tmp,
+                        ready=lambda: listening_sockets(port) >= workers)
+    log(f"server: {' '.join(proc.args)} (pid {proc.pid}, log {tmp / 'server.log'})")
+    log(f"server ready: /healthz answers, {listening_sockets(port)} listening socket(s)")
+    return proc, proc.args
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-        log(f"server stopped (SIGTERM, exit {proc.returncode})")
-    except subprocess.TimeoutExpired:
-        log("server did not stop within 15 s of SIGTERM: SIGKILL")
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # its own session: the workers too
-        except ProcessLookupError:
-            pass
-        proc.wait()
-    try:  # workers of a multi-process server, should any outlive the parent
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if proc.poll() is None:
+        log(f"server {common.stop(proc)}")
 
 
 # -- 2. the requests ---------------------------------------------------------------------------------------------
@@ -423,16 +390,9 @@ def run_echo(port: int, concurrency: int, duration: int, workdir: Path) -> dict 
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port)],
                             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log(f"echo reference failed to start:\n{(workdir / 'echo.log').read_text()[-2000:]}")
-                    return None
-                time.sleep(0.2)
+        if not common.wait_up(proc, port, 30, poll=0.2):
+            log(f"echo reference failed to start:\n{(workdir / 'echo.log').read_text()[-2000:]}")
+            return None
         cpu0 = tree_cpu_seconds(proc.pid)
         result, _, _ = run_wrk(port, concurrency, duration, workdir)
         cpu = tree_cpu_seconds(proc.pid) - cpu0

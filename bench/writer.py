@@ -21,14 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-import webhook as wh  # noqa: E402  (its config, mixes and sender pool)
+import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
+import webhook as wh  # (its config, mixes and sender pool)
 
-from bot.app import DB, RECEIVER, create_app  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from handlers.messages import Inbound  # noqa: E402
-from tests.conftest import running  # noqa: E402
+from bot.app import DB, RECEIVER, create_app
+from bot.config import load_config
+from handlers.messages import Inbound
+from tests.conftest import running
 
 
 async def one_run(mix: str, n: int, seed: int) -> float:

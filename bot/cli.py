@@ -951,6 +951,10 @@ def _logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every job run at INFO
 
 
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tingjian", description="听见: the education bureau's WeChat bot.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -977,7 +981,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init-db", help="create or upgrade the database and load the directory",
                        description="Apply database migrations, load directory.csv if configured, and check the "
                                    "survey and common-question files.")
-    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(p)
     p.set_defaults(func=cmd_init_db)
 
     p = sub.add_parser("staff", help="invite, list and remove staff accounts",
@@ -990,31 +994,31 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--role", required=True, choices=("handler", "supervisor", "leader", "admin"))
     q.add_argument("--name", required=True, help="how the person is shown, e.g. 收费管理处·李老师")
     q.add_argument("--hours", type=int, help="validity (default: notify.invite_hours)")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_staff_invite)
     q = staff_sub.add_parser("list", help="list bound staff", description="List bound staff accounts.")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_staff_list)
     q = staff_sub.add_parser("invites", help="list invite codes and their state",
                              description="Invite codes, newest first: id, the code's first characters, state "
                                          "(open, used, expired, revoked), role, unit and name.")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_staff_invites)
     q = staff_sub.add_parser("revoke", help="revoke an unused invite code",
                              description="Withdraw an invite code nobody has used yet (id from `staff invites`).")
     q.add_argument("id", type=int)
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_staff_revoke)
     q = staff_sub.add_parser("role", help="change a staff member's role",
                              description="Change the role of a bound staff member within their unit.")
     q.add_argument("openid")
     q.add_argument("role", choices=("handler", "supervisor", "leader", "admin"))
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_staff_role)
     q = staff_sub.add_parser("remove", help="unbind a staff account", description="Make an openid a citizen again; "
                              "their open tickets go back to their unit, which is told.")
     q.add_argument("openid")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_staff_remove)
 
     p = sub.add_parser("outbox", help="see and retry messages waiting to be pushed",
@@ -1026,13 +1030,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--state", action="append", choices=("pending", "sending", "sent", "waiting", "failed"),
                    help="only this state (repeatable)")
     q.add_argument("--limit", type=int, default=50)
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_outbox_list)
     q = out_sub.add_parser("retry", help="send a failed or waiting message again",
                            description="Make a failed (or waiting) message due now, or every failed one.")
     q.add_argument("id", type=int, nargs="?", help="message id from `tingjian outbox list`")
     q.add_argument("--all-failed", action="store_true", help="every failed message")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_outbox_retry)
 
     p = sub.add_parser("inbound", help="messages whose handling failed",
@@ -1043,17 +1047,17 @@ def build_parser() -> argparse.ArgumentParser:
                           description="List messages whose handling failed and is not resolved yet.")
     q.add_argument("--all", action="store_true", help="include those resolved by a retry")
     q.add_argument("--limit", type=int, default=100)
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_inbound_failed)
     q = in_sub.add_parser("retry", help="try a flagged message once more",
                           description="Let the service try a flagged message once more (after a fix).")
     q.add_argument("key", help="the message key from `tingjian inbound failed`")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_inbound_retry)
     q = in_sub.add_parser("resolve", help="mark a flagged message as dealt with by hand",
                           description="Mark a flagged message as dealt with (staff answered the person by hand).")
     q.add_argument("key", help="the message key from `tingjian inbound failed`")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_inbound_resolve)
 
     p = sub.add_parser("directory", help="import units and schools from CSV",
@@ -1064,7 +1068,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "categories,commitment]; rows are checked one by one, existing codes updated "
                                        "(also units edited in the workbench: the file becomes their source again).")
     q.add_argument("file")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_directory_import)
 
     p = sub.add_parser("digest", help="render a weekly digest (text and HTML page)",
@@ -1073,7 +1077,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--week", help="ISO week like 2026-W48 (default: last week)")
     p.add_argument("--scope", default="bureau", help="'bureau' (default) or a unit code")
     p.add_argument("--out", help="HTML file (default digest-<week>.html)")
-    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(p)
     p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("qrcode", help="a unit's permanent QR code as a PNG for printing",
@@ -1085,14 +1089,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=float, default=8.0, help="printed width in cm (default 8: scans from 1 m)")
     p.add_argument("--caption", help="text printed under the code, e.g. the unit's name")
     p.add_argument("--out", help="PNG file (default qrcode-<unit>.png)")
-    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(p)
     p.set_defaults(func=cmd_qrcode)
 
     p = sub.add_parser("backup", help="copy the database while the service runs",
                        description="Make a consistent copy of the live database with SQLite's backup API. The "
                                    "service goes on answering meanwhile. The copy is one file, readable only by you.")
     p.add_argument("dest", help="the backup file to write")
-    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(p)
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("restore", help="put a backup in place of the database (service stopped)",
@@ -1101,7 +1105,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "without --force; the replaced one is kept beside it.")
     p.add_argument("src", help="a file made by `tingjian backup`")
     p.add_argument("--force", action="store_true", help="replace an existing database (a copy of it is kept)")
-    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(p)
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("survey", help="群众评议 surveys: list them, and their results",
@@ -1110,7 +1114,7 @@ def build_parser() -> argparse.ArgumentParser:
     survey_sub = p.add_subparsers(dest="survey_command", required=True, metavar="ACTION")
     q = survey_sub.add_parser("list", help="configured surveys with dates and response counts",
                               description="Configured surveys with their dates, state and response counts.")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_survey_list)
     q = survey_sub.add_parser("results", help="results per unit and question (mean, 95%% CI, distribution)",
                               description="Per unit and question: responses counted, mean, 95%% confidence "
@@ -1119,7 +1123,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("id", help="survey id")
     q.add_argument("--unit", help="only this unit code")
     q.add_argument("--out", metavar="FILE.csv", help="also write one row per unit and question")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_survey_results)
 
     p = sub.add_parser("review", help="绩效考核: each unit's score and rank for a month, quarter or year",
@@ -1132,7 +1136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["office", "district", "school", "kindergarten"], help="only this kind")
     p.add_argument("--unit", help="print this unit's report (figures, each component's score and weight)")
     p.add_argument("--out", metavar="FILE.xlsx", help="also write the XLSX (sheets 全局, 区县, 单位, 说明)")
-    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(p)
     p.set_defaults(func=lambda a: cmd_review(a) if a.period else _missing(p, "--period"))
     review_sub = p.add_subparsers(dest="review_command", metavar="[comment | comments]")
     q = review_sub.add_parser("comment", help="record a leader's comment (领导点评) on a unit for a period",
@@ -1143,14 +1147,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--text", required=True)
     q.add_argument("--author", default="局领导", help="who comments (default: 局领导)")
     q.add_argument("--public", action="store_true", help="also show it on the unit's public page")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_review_comment)
     q = review_sub.add_parser("comments", help="list leaders' comments (id, period, unit, author, visibility)",
                               description="List 领导点评, the latest first; --delete ID withdraws one.")
     q.add_argument("--period", help="only this period")
     q.add_argument("--unit", help="only this unit code")
     q.add_argument("--delete", type=int, metavar="ID", help="withdraw this comment")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_review_comments)
 
     p = sub.add_parser("faq", help="常见问题: how often each instant answer was served and whether it helped",
@@ -1160,7 +1164,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Per common question: how often it was served, how often people said it "
                                        "solved their problem or asked for a person, and whether its review date "
                                        "has passed (then it is not served).")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_faq_stats)
 
     p = sub.add_parser("menu", help="set or show the custom menu (我要留言 / 查询进度 / 公开评议)",
@@ -1168,11 +1172,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "menu/get): 我要留言, 查询进度 and 公开评议 (办事公开, 参与评议, 使用帮助).")
     menu_sub = p.add_subparsers(dest="menu_command", required=True, metavar="ACTION")
     q = menu_sub.add_parser("push", help="set the menu", description="Set the custom menu (menu/create).")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_menu)
     q = menu_sub.add_parser("show", help="show the menu that is set", description="Show the menu (menu/get).")
     q.add_argument("--json", action="store_true", help="print the API's JSON")
-    q.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(q)
     q.set_defaults(func=cmd_menu)
 
     p = sub.add_parser("poster", help="printable A4 PDF posters with a unit's QR code",
@@ -1185,7 +1189,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every unit (with --survey: every unit it covers)")
     p.add_argument("--survey", help="survey id: the survey poster variant")
     p.add_argument("--out", help="folder for the PDFs (default: current folder)")
-    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(p)
     p.set_defaults(func=cmd_poster)
 
     p = sub.add_parser("chat", help="chat with a running demo from the terminal",
@@ -1224,7 +1228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-count", type=int, default=2, help="corrections needed before a change is proposed")
     p.add_argument("--out", metavar="PATCH", help="also write the diff to this file")
     p.add_argument("--rules", help="rules TOML (default: the rules shipped with Tingjian)")
-    p.add_argument("--config", help="TOML file (default: $TINGJIAN_CONFIG)")
+    _config_option(p)
     p.set_defaults(func=cmd_route_suggest)
     return parser
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.review import Weights
+from storage.tomlfile import read_toml
 
 ENV_PREFIX = "TINGJIAN_"
 
@@ -546,13 +546,7 @@ def load_config(path: str | os.PathLike | None = None, env: Mapping[str, str] | 
     source = "<defaults>"
     if path is not None:
         source = str(path)
-        try:
-            with open(path, "rb") as fh:
-                raw = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"{source}: file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        raw = read_toml(path, ConfigError)
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update(values)
     return _build(raw, env, source)

@@ -20,11 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from storage.tomlfile import read_toml
 
 STOP = frozenset("""请问 想问 问一下 问下 咨询 一下 我们 我家 孩子 小孩 家长 今年 明年 什么 怎么 怎样 如何 哪些 哪里 哪个
 多少 是否 可以 能否 能不能 需要 要求 有没有 时候 时间 请 吗 呢 吧 啊 的 了 和 与 及 或 是 在 有 要 去 我 你 您 他 她 它 这 那 都
@@ -55,13 +56,7 @@ class FaqEntry:
 def load_faq(path: str | Path | None, known_units: dict[str, str] | None = None) -> list[FaqEntry]:
     if not path:
         return []
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise FaqError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FaqError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, FaqError)
     items = raw.get("faq")
     if not isinstance(items, list) or not items:
         raise FaqError(f"{path}: no [[faq]] tables")

@@ -24,12 +24,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from storage.tomlfile import read_toml
 
 DEFAULT_LABELS = ("非常不满意", "不满意", "一般", "满意", "非常满意")
 QUESTION_TYPES = ("scale", "choice", "text")
@@ -245,14 +246,7 @@ def load_surveys(path: str | Path | None, tz: str = "Asia/Shanghai",
     files = sorted(p.glob("*.toml")) if p.is_dir() else [p]
     surveys: dict[str, Survey] = {}
     for f in files:
-        try:
-            with open(f, "rb") as fh:
-                raw = tomllib.load(fh)
-        except FileNotFoundError:
-            raise SurveyError(f"{f}: file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SurveyError(f"{f}: not valid TOML: {exc}") from None
-        s = parse_survey(raw, str(f), tz)
+        s = parse_survey(read_toml(f, SurveyError), str(f), tz)
         if s.id in surveys:
             raise SurveyError(f"{f}: id: {s.id!r} is also the id of {surveys[s.id].source}")
         check_units(s, known_units)

@@ -18,13 +18,12 @@ Loaded from a TOML file ([directory] services), for example bot/demo/services.to
 """
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from storage import edits
+from storage import edits, tomlfile
 
 ITEM_KEYS = ("name", "procedure", "standard", "time_limit")
 
@@ -36,10 +35,7 @@ class ServicesError(ValueError):
 def read_toml(path: str | Path, known: dict[str, str]) -> dict[str, dict[str, Any]]:
     """{scope: {"contact_hours", "phone", "items": [...]}}, scope = unit code or kind:<kind>; checked against the
     directory (`known`: code -> kind). An error names the table and key."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ServicesError(f"{path}: {exc}") from None
+    raw = tomlfile.read_toml(path, ServicesError)
     unknown = set(raw) - {"kind", "unit"}
     if unknown:
         raise ServicesError(f"{path}: unknown table [{sorted(unknown)[0]}]; use [kind.<kind>] or [unit.<code>]")

@@ -25,6 +25,25 @@ def shared_file(name: str) -> Path:
     return path
 
 
+def write_cli_config(toml: Path, db: Path | str, **sections: dict) -> Path:
+    """A configuration file for running `tingjian` commands in a test: [storage] path = db, and the other sections
+    given as dicts (strings and paths quoted, numbers and booleans as TOML writes them)."""
+    def value(v) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v) if isinstance(v, (int, float)) else f'"{v}"'
+    text = "".join(f"[{name}]\n" + "".join(f"{k} = {value(v)}\n" for k, v in values.items())
+                   for name, values in {"storage": {"path": db}, **sections}.items())
+    toml.write_text(text, encoding="utf-8")
+    return toml
+
+
+def sandbox_wechat(client) -> dict:
+    """The [wechat] section that points a command at a running demo's WeChat sandbox (its token and API)."""
+    from bot.demo import DEMO_WECHAT
+    port = str(client._base_url).rsplit(":", 1)[1].strip("/")
+    return {"token": DEMO_WECHAT["token"], "appid": DEMO_WECHAT["appid"], "appsecret": DEMO_WECHAT["appsecret"],
+            "api_base": f"http://127.0.0.1:{port}"}
+
+
 @pytest.fixture
 def make_config(tmp_path):
     def make(**sections):

@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.demo import DEMO_DIRECTORY
+from tests.conftest import write_cli_config
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval", "route-suggest", "staff", "directory", "digest",
@@ -79,9 +80,7 @@ def test_route_eval_scores_urgency_judgements(tmp_path, capsys):
 
 
 def test_init_db_creates_schema_and_loads_directory(tmp_path, capsys):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "x.db"}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n',
-                      encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "x.db", directory={"csv": DEMO_DIRECTORY})
     assert main(["init-db", "--config", str(config)]) == 0
     conn = sqlite3.connect(tmp_path / "x.db")
     assert conn.execute("SELECT count(*) FROM units").fetchone()[0] >= 20
@@ -115,8 +114,7 @@ def test_serve_without_config_explains(monkeypatch, capsys):
 
 
 def test_staff_invite_list_remove_and_directory_import(tmp_path, capsys):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "s.db"}"\n', encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "s.db")
     assert main(["directory", "import", str(DEMO_DIRECTORY), "--config", str(config)]) == 0
     assert "unit(s) imported" in capsys.readouterr().out
     assert main(["staff", "invite", "--unit", "jyj-sfc", "--role", "handler", "--name", "李老师",
@@ -155,9 +153,30 @@ def test_staff_invite_list_remove_and_directory_import(tmp_path, capsys):
 
 
 def test_directory_import_reports_the_bad_line(tmp_path, capsys):
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "s.db"}"\n', encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "s.db")
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,kind\nx1,某校,castle\n", encoding="utf-8")
     assert main(["directory", "import", str(bad), "--config", str(config)]) == 2
     assert "bad.csv:2: kind" in capsys.readouterr().err
+
+
+def test_refusals_name_the_problem_with_their_exit_code(tmp_path, capsys):
+    """Bad input exits 2, work that could not be done exits 1; either way one `tingjian: …` line, no traceback."""
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "s.db", directory={"csv": DEMO_DIRECTORY})
+    assert main(["init-db", "--config", str(config)]) == 0
+    capsys.readouterr()
+    cases = [
+        (["qrcode", "--unit", "nope"], 2, "tingjian: unknown unit 'nope'"),
+        (["qrcode", "--unit", "jyj-sfc", "--survey", "nope"], 2, "tingjian: no survey 'nope'; configured: none"),
+        (["qrcode", "--unit", "jyj-sfc", "--size", "500"], 2, "tingjian: --size is the printed width in cm"),
+        (["poster", "--unit", "nope"], 2, "tingjian: unknown unit 'nope'"),
+        (["route-eval"], 2, "tingjian: give a labelled CSV file or --corrections"),
+        (["route-eval", str(tmp_path / "missing.csv")], 2, "tingjian: [Errno 2]"),
+        (["backup", str(config / "b.db")], 1, "tingjian: backup failed: "),  # a file is no folder
+        (["review", "comment", "--unit", "jyj-sfc", "--period", "2026-11", "--text", "  "], 2,
+         "tingjian: the comment is empty"),
+    ]
+    for argv, code, message in cases:
+        assert main([*argv, "--config", str(config)]) == code, argv
+        err = capsys.readouterr().err
+        assert err.startswith(message) and "Traceback" not in err and err.count("\n") == 1, (argv, err)

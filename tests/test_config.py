@@ -69,6 +69,34 @@ def test_invalid_toml(tmp_path):
         load_config(write(tmp_path, "[server\n"), env={})
 
 
+def test_unreadable_files_named_by_every_loader_not_a_traceback(tmp_path, capsys):
+    """The configuration, surveys, common questions and service items are read by one rule: a file saved as GBK (Windows'
+    Notepad does) or a folder given for a file is an error naming the file, never an uncaught exception."""
+    from bot.cli import main
+    from bot.demo import DEMO_DIRECTORY
+    from handlers.faq import FaqError, load_faq
+    from handlers.survey import SurveyError, load_surveys
+    from storage.services import ServicesError, read_toml
+    from tests.conftest import write_cli_config
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('[bot]\nname = "听见"\n'.encode("gbk"))
+    with pytest.raises(ConfigError, match=re.escape(f"{gbk}: not UTF-8 text")):
+        load_config(gbk, env={})
+    with pytest.raises(ConfigError, match=re.escape(f"{tmp_path}: cannot be read")):
+        load_config(tmp_path, env={})
+    with pytest.raises(SurveyError, match=re.escape(f"{gbk}: not UTF-8 text")):
+        load_surveys(gbk, "Asia/Shanghai")
+    with pytest.raises(FaqError, match=re.escape(f"{tmp_path}: cannot be read")):
+        load_faq(tmp_path)
+    with pytest.raises(ServicesError, match=re.escape(f"{gbk}: not UTF-8 text")):
+        read_toml(gbk, {})
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "c.db", directory={"csv": DEMO_DIRECTORY},
+                              campaign={"faq": gbk})
+    assert main(["init-db", "--config", str(config)]) == 2
+    assert capsys.readouterr().err == f"tingjian: configuration error: campaign.faq: {gbk}: not UTF-8 text; save " \
+                                      "the file as UTF-8\n"
+
+
 def test_environment_overrides_every_key_type(tmp_path):
     env = {"TINGJIAN_WECHAT_TOKEN": "envtoken", "TINGJIAN_SERVER_PORT": "9090",
            "TINGJIAN_WECHAT_CHECK_TIMESTAMP": "false", "TINGJIAN_WECHAT_REPLY_TIMEOUT_SECONDS": "3.5",

@@ -58,14 +58,8 @@ async def test_qrcode_command_fetches_a_unit_code_image(demo, tmp_path):
     import asyncio
 
     from bot.cli import main
-    base = str(demo._base_url)
-    port = base.rsplit(":", 1)[1].strip("/")
-    config = tmp_path / "q.toml"
-    from bot.demo import DEMO_WECHAT
-    config.write_text(
-        f'[wechat]\ntoken = "{DEMO_WECHAT["token"]}"\nappid = "{DEMO_WECHAT["appid"]}"\n'
-        f'appsecret = "{DEMO_WECHAT["appsecret"]}"\napi_base = "http://127.0.0.1:{port}"\n'
-        f'[storage]\npath = "{tmp_path / "demo.db"}"\n', encoding="utf-8")
+    from tests.conftest import sandbox_wechat, write_cli_config
+    config = write_cli_config(tmp_path / "q.toml", tmp_path / "demo.db", wechat=sandbox_wechat(demo))
     out = tmp_path / "qr.png"
     code = await asyncio.to_thread(main, ["qrcode", "--unit", "jn-syxx", "--out", str(out), "--config", str(config)])
     assert code == 0

@@ -221,9 +221,9 @@ def test_no_link_without_a_link_secret(make_config):
 
 def test_cli_digest_renders_text_and_page(tmp_path, capsys):
     db_path = tmp_path / "d.db"
-    config = tmp_path / "c.toml"
     from bot.demo import DEMO_DIRECTORY
-    config.write_text(f'[storage]\npath = "{db_path}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n', encoding="utf-8")
+    from tests.conftest import write_cli_config
+    config = write_cli_config(tmp_path / "c.toml", db_path, directory={"csv": DEMO_DIRECTORY})
     assert main(["init-db", "--config", str(config)]) == 0
     from storage.db import Database
     db = Database(db_path).start()

@@ -80,8 +80,9 @@ async def test_first_time_satisfaction_and_dissatisfied_count(world):  # noqa: F
 def test_cli_digest_unknown_scope_is_an_error(tmp_path, capsys):
     from bot.demo import DEMO_DIRECTORY
     from storage.db import Database
-    db_path, config = tmp_path / "d.db", tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{db_path}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n', encoding="utf-8")
+    from tests.conftest import write_cli_config
+    db_path = tmp_path / "d.db"
+    config = write_cli_config(tmp_path / "c.toml", db_path, directory={"csv": DEMO_DIRECTORY})
     assert main(["init-db", "--config", str(config)]) == 0
     db = Database(db_path).start()
     db.run_sync(fixture)

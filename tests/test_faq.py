@@ -90,10 +90,9 @@ def test_bad_faq_files_name_the_key(tmp_path, body, key):
 def test_cli_faq_stats(tmp_path, capsys):
     from bot.cli import main
     from storage.db import Database
-    config = tmp_path / "c.toml"
+    from tests.conftest import write_cli_config
     db_path = tmp_path / "c.db"
-    config.write_text(f'[storage]\npath = "{db_path}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n'
-                      f'[campaign]\nfaq = "{DEMO_FAQ}"\n', encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", db_path, directory={"csv": DEMO_DIRECTORY}, campaign={"faq": DEMO_FAQ})
     assert main(["init-db", "--config", str(config)]) == 0
     db = Database(db_path).start()
 

@@ -66,12 +66,8 @@ async def test_menu_create_rejects_what_the_platform_rejects(platform, buttons, 
 async def test_menu_push_and_show_through_the_api_and_clicks_answered(demo, tmp_path, capsys):
     from bot.cli import main
     app, session, clock = demo
-    port = str(session._base_url).rsplit(":", 1)[1].strip("/")
-    config = tmp_path / "m.toml"
-    config.write_text(
-        f'[wechat]\ntoken = "{DEMO_WECHAT["token"]}"\nappid = "{DEMO_WECHAT["appid"]}"\n'
-        f'appsecret = "{DEMO_WECHAT["appsecret"]}"\napi_base = "http://127.0.0.1:{port}"\n'
-        f'[storage]\npath = "{tmp_path / "m.db"}"\n', encoding="utf-8")
+    from tests.conftest import sandbox_wechat, write_cli_config
+    config = write_cli_config(tmp_path / "m.toml", tmp_path / "m.db", wechat=sandbox_wechat(session))
     async with session.get("/sandbox/menu") as resp:
         assert (await resp.json())["button"]                      # the demo starts with the menu set
     async with session.get("/cgi-bin/token", params={"grant_type": "client_credential", "appid": DEMO_WECHAT["appid"],

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -23,6 +23,7 @@ from storage import inbound as inbound_store
 from storage import outbox, staff
 from storage.db import Database
 from tests import wx
+from tests.conftest import write_cli_config
 
 T0 = 1_800_000_000.0
 
@@ -142,10 +143,7 @@ async def test_a_sent_notice_is_recorded_even_if_the_database_is_locked_meanwhil
 
 
 def _cli_config(config) -> str:
-    path = os.path.join(os.path.dirname(config.storage.path), "cli.toml")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(f'[storage]\npath = "{config.storage.path}"\n')
-    return path
+    return str(write_cli_config(Path(config.storage.path).parent / "cli.toml", config.storage.path))
 
 
 async def test_healthz_is_503_while_another_process_holds_the_write_lock(bot, tmp_path, monkeypatch):
@@ -244,8 +242,7 @@ async def test_a_message_that_always_fails_is_flagged_and_the_duty_office_told_o
     assert len(await store.run(outbox.list_for, "o_duty")) == 1
     assert await store.run(inbound_store.flagged_since, T0 - 1) == 1  # /healthz lists it among its alerts
 
-    cfg = tmp_path / "cli.toml"
-    cfg.write_text(f'[storage]\npath = "{tmp_path / "r.db"}"\n', encoding="utf-8")
+    cfg = write_cli_config(tmp_path / "cli.toml", tmp_path / "r.db")
     store.close()
     assert cli.main(["inbound", "failed", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import wx
+from tests.conftest import write_cli_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,8 +68,7 @@ async def test_backup_while_serving_then_wipe_and_restore(make_config, tmp_path,
     from tests.conftest import running
     from tests.test_digest import add
     config = make_config(outbox={"poll_seconds": 3600})  # the API is down anyway: rows stay pending
-    cli_config = tmp_path / "cli.toml"
-    cli_config.write_text(f'[storage]\npath = "{config.storage.path}"\n', encoding="utf-8")
+    cli_config = write_cli_config(tmp_path / "cli.toml", config.storage.path)
     dest = tmp_path / "backups" / "b1.db"
     now = time.time()
     async with running(create_app(config)) as app:
@@ -126,8 +126,7 @@ def test_restore_force_keeps_the_replaced_database(make_config, tmp_path, capsys
     db.run_sync(directory.upsert, directory.read_csv(DEMO_DIRECTORY))
     db.run_sync(lambda conn: add(conn, 1, "jyj-sfc", created=0, accept_due=1, due=2))
     db.close()
-    cli_config = tmp_path / "cli.toml"
-    cli_config.write_text(f'[storage]\npath = "{path}"\n', encoding="utf-8")
+    cli_config = write_cli_config(tmp_path / "cli.toml", path)
     assert main(["backup", str(tmp_path / "b.db"), "--config", str(cli_config)]) == 0
     db = Database(path).start()
     db.run_sync(lambda conn: add(conn, 2, "jyj-sfc", created=0, accept_due=1, due=2))
@@ -143,8 +142,7 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path, capsys):
     from bot.cli import main
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not sqlite" * 500)
-    cli_config = tmp_path / "cli.toml"
-    cli_config.write_text(f'[storage]\npath = "{tmp_path / "x.db"}"\n', encoding="utf-8")
+    cli_config = write_cli_config(tmp_path / "cli.toml", tmp_path / "x.db")
     assert main(["restore", str(junk), "--config", str(cli_config)]) == 1
     assert "not a Tingjian backup" in capsys.readouterr().err
     assert not (tmp_path / "x.db").exists()

@@ -12,7 +12,7 @@ import pytest
 import segno
 
 from bot import poster
-from bot.demo import DEMO_SURVEYS, DEMO_WECHAT
+from bot.demo import DEMO_SURVEYS
 from tests.test_survey import demo  # noqa: F401 - the demo fixture
 
 
@@ -31,13 +31,9 @@ def poppler_or_skip():
 @pytest.fixture
 def cli_config(demo, tmp_path):
     app, session, clock = demo
-    port = str(session._base_url).rsplit(":", 1)[1].strip("/")
-    config = tmp_path / "p.toml"
-    config.write_text(
-        f'[wechat]\ntoken = "{DEMO_WECHAT["token"]}"\nappid = "{DEMO_WECHAT["appid"]}"\n'
-        f'appsecret = "{DEMO_WECHAT["appsecret"]}"\napi_base = "http://127.0.0.1:{port}"\n'
-        f'[storage]\npath = "{tmp_path / "demo.db"}"\n[campaign]\nsurveys = "{DEMO_SURVEYS}"\n', encoding="utf-8")
-    return config
+    from tests.conftest import sandbox_wechat, write_cli_config
+    return write_cli_config(tmp_path / "p.toml", tmp_path / "demo.db", wechat=sandbox_wechat(session),
+                      campaign={"surveys": DEMO_SURVEYS})
 
 
 async def scene_url(session, scene: str) -> str:

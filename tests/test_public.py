@@ -14,6 +14,7 @@ from bot.demo import DEMO_SERVICES, DEMO_SURVEYS
 from handlers.clock import FixedClock
 from handlers.public import fuzzy
 from storage import review as review_store, surveys, tickets
+from tests.conftest import write_cli_config
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=TZ).timestamp()
@@ -298,8 +299,7 @@ def test_init_db_loads_service_items_and_names_a_bad_file(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('[unit.nowhere]\ncontact_hours = "x"\n', encoding="utf-8")
     for services, code in ((DEMO_SERVICES, 0), (bad, 2)):
-        config.write_text(f'[storage]\npath = "{tmp_path / "c.db"}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n'
-                          f'services = "{services}"\n', encoding="utf-8")
+        write_cli_config(config, tmp_path / "c.db", directory={"csv": DEMO_DIRECTORY, "services": services})
         assert main(["init-db", "--config", str(config)]) == code
     out = capsys.readouterr()
     assert "service items: " in out.out and "directory.services" in out.err and "nowhere" in out.err

@@ -177,10 +177,10 @@ def test_bad_periods_are_refused(text):
 
 def test_cli_writes_the_xlsx_with_numbers_and_notes(tmp_path, capsys):
     from bot.cli import main
+    from tests.conftest import write_cli_config
     db_path = tmp_path / "c.db"
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{db_path}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n'
-                      f'[campaign]\nsurveys = "{DEMO_SURVEYS}"\nmin_responses = 2\n', encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", db_path, directory={"csv": DEMO_DIRECTORY},
+                        campaign={"surveys": DEMO_SURVEYS, "min_responses": 2})
     assert main(["init-db", "--config", str(config)]) == 0
     database = Database(db_path).start()
     database.run_sync(seed)

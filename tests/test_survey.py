@@ -320,10 +320,10 @@ def test_cli_survey_list_and_results(tmp_path, capsys):
     from bot.cli import main
     from bot.demo import DEMO_DIRECTORY
     from storage.db import Database
+    from tests.conftest import write_cli_config
     db_path = tmp_path / "c.db"
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{db_path}"\n[directory]\ncsv = "{DEMO_DIRECTORY}"\n'
-                      f'[campaign]\nsurveys = "{DEMO_SURVEYS}"\nmin_responses = 2\n', encoding="utf-8")
+    config = write_cli_config(tmp_path / "c.toml", db_path, directory={"csv": DEMO_DIRECTORY},
+                        campaign={"surveys": DEMO_SURVEYS, "min_responses": 2})
     assert main(["init-db", "--config", str(config)]) == 0
     assert "surveys: school-2026" in capsys.readouterr().out
     db = Database(db_path).start()
@@ -370,8 +370,8 @@ def test_init_db_names_a_bad_survey_file(tmp_path, capsys):
     bad = tmp_path / "s.toml"
     bad.write_text('id = "s"\ntitle = "t"\nunits = ["school"]\nopens = "2026-11-01"\ncloses = "2026-10-01"\n'
                    '[[questions]]\nid = "a"\ntext = "x"\n', encoding="utf-8")
-    config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "c.db"}"\n[campaign]\nsurveys = "{bad}"\n', encoding="utf-8")
+    from tests.conftest import write_cli_config
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "c.db", campaign={"surveys": bad})
     assert main(["init-db", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "campaign.surveys" in err and "closes" in err and str(bad) in err

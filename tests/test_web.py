@@ -303,6 +303,13 @@ async def test_the_leader_sees_the_dashboard_and_the_audit_log_others_do_not(dia
             from openpyxl import load_workbook
             sheet = load_workbook(io.BytesIO(await resp.read())).active
             assert sheet["A1"].value == "单位" and sheet.max_row >= 2
+        async with s.get("/w/export/rates.csv", params={"kind": "month"}) as resp:
+            body = await resp.read()
+            assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+            assert resp.headers["Content-Length"] == str(len(body))
+            assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert body.startswith("\ufeff".encode()) and rows[0][0] == "单位" and len(rows) >= 2
         await s.get(f"/w/t/{number}")
         async with s.get("/w/audit") as resp:
             page = await resp.text()

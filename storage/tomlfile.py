@@ -1,0 +1,22 @@
+"""Reading a TOML file that a setting names (the configuration itself, surveys, common questions, service items):
+one rule for what can go wrong, each error naming the file, raised as the caller's own error type. Here, in the
+lowest layer, so that every layer can use it."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+
+def read_toml(path: str | Path, error: type[Exception]) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except OSError as exc:  # a folder, no permission to read
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:  # e.g. saved as GBK by an editor: TOML is UTF-8
+        raise error(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
