@@ -262,6 +262,10 @@ class Router:
         self.urgency_model = None
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
+        # a settled past event denies the whole message (see _settled)
+        self._settled_by = tuple(self._norm(w) for w in urgent.get("settled_by", []))
+        self._past_by = tuple(self._norm(w) for w in urgent.get("past_by", []))
+        self._ongoing_by = tuple(self._norm(w) for w in urgent.get("ongoing_by", []))
         self._overrulable = tuple(self._norm(w) for w in urgent.get("overrulable", []))
         self._who = [self._norm(w) for w in urgent.get("groups", {}).get("child", [])] + [
             "老师", "教师", "班主任", "学生", "同学", "学校", "家长", "我家", "我们", "孩子说", "今天", "昨天"]
@@ -623,12 +627,15 @@ class Router:
         its strongest words, and overrules the rule words of a message it is all but sure is calm."""
         found = self._urgent(t)
         m = self.urgency_model
+        settled = self._settled(t)
         if m is None:
-            return found, None, ()
+            return ((), None, found) if settled and found else (found, None, ())
         if feats is None:
             feats = features(t, self._cut)
         probs, known = m.predict_features([*feats, *urgent_features(found)])
         p = probs[m.labels.index("urgent")]
+        if settled:
+            return (), p, found  # told as past and settled: no danger now, whatever the words or the model
         if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS \
                 and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable) for w in found):
             # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
@@ -642,6 +649,12 @@ class Router:
                 [w for w, _v in m.why(shown, 1, 0)]
             return tuple(why) or ("模型 model",), p, ()
         return found, p, ()
+
+    def _settled(self, t: str) -> bool:
+        """A past event told as settled (去年…被打过…学校处理得很好…现在关系不错), with nothing saying it goes on
+        or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now."""
+        return bool(self._settled_by) and any(w in t for w in self._settled_by) \
+            and any(w in t for w in self._past_by) and not any(w in t for w in self._ongoing_by)
 
     def _urgent_who(self, f: str) -> bool:
         return any(f in w or (len(f) == 3 and (f[:2] in w or f[1:] in w)) for w in self._who)

@@ -137,6 +137,34 @@ def test_one_matter(router, text):
     ("好几个学生吃完早餐都头晕", "都头晕"),
     ("My son fainted in PE and nobody called us", "fainted"),
     ("The coach groped my daughter", "groped"),
+    # self-harm announced as a plan or a method
+    ("女儿说今晚要从楼顶跳下去", "跳下去"),
+    ("孩子偷偷割腿，床单都是血", "割腿"),
+    ("儿子在攒安眠药", "安眠药"),
+    ("孩子在网上搜怎么死不痛苦", "怎么死"),
+    ("她说要以死证明清白", "以死"),
+    ("My daughter said she would jump off the roof tonight", "jump off"),
+    ("個女話想死", "想死"),
+    # a child not home hours after school, gone off with an online acquaintance
+    ("放学两个小时了孩子还没到家", "没到家"),
+    ("儿子跟网友走了，留言说别找我", "别找我"),
+    ("個仔未返屋企，電話又唔通", "未返屋企"),
+    ("My son didn't come out of school and no one has seen him", "didn't come out"),
+    # a stranger takes a child, a weapon at the gate, a threat of fire
+    ("有人开面包车拉走了一个孩子", "拉走了一个孩子"),
+    ("一个男的拿着菜刀在校门口转", "菜刀"),
+    ("家长说要带汽油来学校", "汽油"),
+    # sexual harm told by the acts
+    ("补课老师让她坐他腿上，不许告诉家长", "坐他腿上"),
+    ("家教摸她的胸口", "摸她"),
+    # bullying with injury or a threat that goes on
+    ("孩子被按在厕所里浇冷水，发高烧了", "浇冷水"),
+    ("同学用圆规扎他，手上都是血点", "圆规扎"),
+    ("女儿被打了不敢说，怕被报复", "怕被报复"),
+    ("娃儿遭打惨了，脑壳上开了口子", "打惨了"),
+    # fire hazard with children inside, punishment to injury
+    ("宿舍插线板冒火花，有焦味", "冒火花"),
+    ("罚蛙跳五百个，孩子尿是酱油色", "酱油色"),
 ])
 def test_urgent_whatever_the_category(router, text, word):
     d = router.route(text)

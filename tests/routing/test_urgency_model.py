@@ -13,6 +13,9 @@ from handlers.routing.linear import LinearModel
 from handlers.routing.train import DATA, URGENT_DATA, URGENT_WEIGHTS, urgent_rows
 
 HELD_OUT = Path(__file__).with_name("data") / "own_urgent_heldout.csv"
+# the second round's held-out messages (self-harm plans, a child not home, a stranger, acts of sexual harm,
+# bullying with injury, sparks and burning, punishment to injury, settled past events): never trained on
+HELD_OUT2 = Path(__file__).with_name("data") / "own_urgent_heldout2.csv"
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +39,9 @@ def test_the_shipped_urgency_weights_are_trained_on_the_shipped_data(router, rul
 
 def test_held_out_urgency_is_never_trained_on():
     held = {t for _i, t, _u in read_urgent(HELD_OUT)}
-    assert len(held) >= 50
-    assert not held & {t for _i, t, _u in read_urgent(URGENT_DATA)}
+    held2 = {t for _i, t, _u in read_urgent(HELD_OUT2)}
+    assert len(held) >= 50 and len(held2) >= 25
+    assert not (held | held2) & {t for _i, t, _u in read_urgent(URGENT_DATA)}
 
 
 @pytest.mark.parametrize("text", [
@@ -56,7 +60,6 @@ def test_the_model_finds_a_danger_no_rule_names_and_says_so(router, rules_only, 
     # worded unlike the training messages
     ("孩子丢了一把伞", "孩子丢了"),
     ("孩子找不到数学书了", "孩子找不到"),
-    ("上个月孩子被打的事已经处理好了", "被打"),
     ("新闻里说别的县有学校食物中毒", "食物中毒"),
 ])
 def test_the_model_overrules_rule_words_in_a_calm_short_message(router, rules_only, text, word):
@@ -103,3 +106,35 @@ def test_without_the_model_the_rules_decide(tmp_path):
     rules.write_text('[urgent]\nwords = ["被打"]\n', encoding="utf-8")
     d = Router.from_toml(rules).route("上个月孩子被打的事已经处理好了")
     assert d.urgent and d.urgent_score is None and d.urgent_words == ("被打",)
+
+
+def test_second_held_out_urgency_floor(router):
+    rows = read_urgent(HELD_OUT2)
+    urgent = [t for _i, t, u in rows if u]
+    calm = [t for _i, t, u in rows if not u]
+    found = sum(router.route(t).urgent for t in urgent)
+    alarms = sum(router.route(t).urgent for t in calm)
+    assert found / len(urgent) >= 0.8 and alarms <= 1, (found, len(urgent), alarms)
+
+
+@pytest.mark.parametrize("text", [
+    "去年孩子被同学打过，学校处理得很好，对方道歉了，现在两个人关系不错",
+    "上个月孩子被打的事已经处理好了",
+    "以前女儿在幼儿园被老师掐伤过，园长及时处理了，现在已经没事了",
+    "My son was bullied last year but the school handled it well and they are friends now",
+])
+def test_a_past_settled_event_is_no_danger_now(router, rules_only, text):
+    for r in (router, rules_only):  # the rules' own denial, with or without the model
+        d = r.route(text)
+        assert not d.urgent and d.urgent_overruled, d.explain()
+        assert "不紧急 not urgent" in d.explain()
+
+
+@pytest.mark.parametrize("text", [
+    "去年孩子被同学打过，学校处理好了，可这周又被那几个人堵在厕所打了",
+    "以前被欺负过，老师处理得很好，但是最近他们又开始勒索孩子了",
+    "My son was bullied last year, the school handled it well, but today they beat him again",
+])
+def test_a_danger_told_with_a_past_reference_stays_urgent(router, text):
+    d = router.route(text)
+    assert d.urgent and d.urgent_overruled == (), d.explain()
