@@ -27,7 +27,7 @@ from typing import Any, Callable
 from handlers import texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
-from handlers.routing.normalise import _converter as _t2s  # the router's own OpenCC t2s, built once
+from handlers.routing.normalise import t2s as _t2s  # the router's own OpenCC converter
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {

@@ -53,7 +53,8 @@ class Normalised:
 
 
 @functools.lru_cache(maxsize=1)
-def _converter() -> opencc.OpenCC:
+def t2s() -> opencc.OpenCC:
+    """OpenCC's traditional → simplified converter, built once (the conversation reads with the same one)."""
     return opencc.OpenCC("t2s")
 
 
@@ -103,7 +104,7 @@ class Normaliser:
 
     def __call__(self, text: str) -> Normalised:
         t = unicodedata.normalize("NFKC", well_formed(str(text))).lower().strip()  # OpenCC refuses lone surrogates
-        simplified = _converter().convert(t) if _CJK.search(t) else t
+        simplified = t2s().convert(t) if _CJK.search(t) else t
         traditional = simplified != t
         lang = detect_lang(simplified)
         fixed, fixes = self._fix_near_misses(simplified) if lang == "zh" else (simplified, ())
