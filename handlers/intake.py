@@ -760,6 +760,8 @@ class Intake:
         if code is None:
             found = self.s.suggest_schools(text)
             d.school_options = [code for code, _name in found]
+            if not found and QUESTION.search(text) and d.lang != "en":  # 你们能管吗？: answered, then asked again
+                return self._out("school", d, [Reply(texts.SCHOOL_WHY + "\n" + _t(d, "ASK_SCHOOL"))])
             if not found:
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_NOT_FOUND"))])
             return self._out("school", d, [Reply(self._ask_school(d))])

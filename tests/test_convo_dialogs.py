@@ -60,6 +60,16 @@ async def test_a_school_name_as_the_first_words_is_the_school(dialog):
     assert t["text"] == "学校要求每个学生交300元资料费，不给收据" and t["school_code"] == "jn-syxx"
 
 
+async def test_a_question_asked_back_at_the_school_question_is_answered_and_the_question_asked_again(dialog):
+    await talk(dialog, PARENT, "学校乱收费，资料费每人380元", expect="哪所学校")
+    await talk(dialog, PARENT, "你们能管吗？", expect=["转给负责的单位", "哪所学校"], absent="没有找到这所学校")
+    reply = await talk(dialog, PARENT, "江南区实验小学", absent="哪所学校")
+    while "回复 1 提交" not in reply:
+        reply = await talk(dialog, PARENT, "0" if "电话" in reply else "1")
+    t = await filed(dialog, await talk(dialog, PARENT, "1"))
+    assert t["text"] == "学校乱收费，资料费每人380元" and t["school_code"] == "jn-syxx"
+
+
 # -- 3: "how do I send a photo?" is answered at any point; the draft stays as it was -----------------------------------
 @pytest.mark.parametrize("text", ["图片在哪发", "怎么发照片", "可以发视频吗", "照片怎么上传？", "能发语音吗",
                                   "How do I send a photo?", "图片发不出去怎么办", "发不了视频"])
