@@ -193,15 +193,20 @@ async def survey_edit(request: web.Request, v: Viewer) -> web.Response:
     return form_page("w_survey.html", request, ctx, error)
 
 
-@staff_page
-async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
+async def _results(request: web.Request, v: Viewer, minimum: int):
+    """The survey named in the URL and its results per unit (leaders only; 404 for an unknown survey)."""
     _leaders_only(v)
     campaign = await _synced(request)
     survey = campaign.p.surveys.get(request.match_info["id"])
     if survey is None:
         raise not_found()
+    return survey, await read(request, survey_results, survey, campaign.p.surveys, minimum)
+
+
+@staff_page
+async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
     minimum = _min_responses(request)
-    results = await read(request, survey_results, survey, campaign.p.surveys, minimum)
+    survey, results = await _results(request, v, minimum)
     units = sorted(results.values(), key=lambda u: (u.score is None, -(u.score or 0), u.unit))
     return _render("w_survey_results.html", request, await _context(
         request, v, s=survey, units=units, minimum=minimum, insufficient=INSUFFICIENT, types=TYPE_NAMES,
@@ -210,23 +215,18 @@ async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
 
 @staff_page
 async def survey_results_csv(request: web.Request, v: Viewer) -> web.Response:
-    """The CSV of `tingjian survey results --out` (handlers.survey_results.csv_rows), audited as an export."""
+    """The CSV of `tingjian survey results --out` (handlers.survey_results.csv_rows), audited as every export."""
     import csv
     import io
-    _leaders_only(v)
-    campaign = await _synced(request)
-    survey = campaign.p.surveys.get(request.match_info["id"])
-    if survey is None:
-        raise not_found()
-    results = await read(request, survey_results, survey, campaign.p.surveys, _min_responses(request))
+
+    from bot.web.exports import _done, _send
+    survey, results = await _results(request, v, _min_responses(request))
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS)
     writer.writeheader()
     writer.writerows(csv_rows(survey, results))
-    await write(request, websessions.audit, auth.now(request), v.openid, "export:survey", None, survey.id,
-                _ip(request))
-    return web.Response(body=("\ufeff" + out.getvalue()).encode(), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="survey-{survey.id}.csv"'})
+    response = await _send(request, ("\ufeff" + out.getvalue()).encode(), f"survey-{survey.id}.csv")
+    return await _done(request, response, v, auth.now(request), "survey", survey.id)
 
 
 # -- common questions ----------------------------------------------------------------------------------------------
