@@ -47,6 +47,92 @@ async def test_a_failing_call_rolls_back_only_itself(db):
     assert names == ["good1", "good2"]
 
 
+async def test_quick_calls_of_one_turn_commit_together_while_the_loop_waits(db):
+    import threading
+
+    commits, lent = db.commits, db.lent
+    where = await asyncio.gather(*(db.quick(lambda d, i: (users.touch(d, f"q{i}", 1.0),
+                                                          threading.current_thread().name)[1], i)
+                                   for i in range(40)))
+    assert set(where) == {"sqlite-writer"}  # every write on the writer thread, as ever
+    assert db.commits == commits + 1  # one transaction for the turn's forty calls
+    assert db.lent == lent + 1  # the loop waited for them (the writer was idle)
+    # ...and each answered only after that commit: another connection sees every row.
+    other = connect(db.path)
+    assert other.execute("SELECT count(*) FROM users WHERE openid LIKE 'q%'").fetchone()[0] == 40
+    other.conn.close()
+
+
+async def test_the_loop_stops_waiting_for_a_slow_quick_call_and_its_caller_is_answered_later(db):
+    import threading
+    import time
+
+    from storage.db import LEND_SECONDS
+
+    release = threading.Event()
+
+    def slow(d):
+        release.wait(5)
+        users.touch(d, "slow", 1.0)
+        return "done"
+
+    call = asyncio.ensure_future(db.quick(slow))
+    t0 = time.monotonic()
+    await asyncio.sleep(0)  # the turn ends: the call is handed over, the loop waits at most LEND_SECONDS
+    await asyncio.sleep(0.01)
+    assert time.monotonic() - t0 < LEND_SECONDS + 1.0 and not call.done()  # the loop serves again
+    release.set()
+    assert await asyncio.wait_for(call, 5) == "done"
+    assert await db.run(users.get, "slow") is not None
+
+
+async def test_a_failing_quick_call_rolls_back_only_itself(db):
+    def bad(d):
+        users.touch(d, "bad", 1.0)
+        raise RuntimeError("boom")
+
+    results = await asyncio.gather(db.quick(users.touch, "good1", 1.0), db.quick(bad),
+                                   db.quick(users.touch, "good2", 1.0), return_exceptions=True)
+    assert isinstance(results[1], RuntimeError)
+    names = await db.run(lambda d: [r[0] for r in d.execute("SELECT openid FROM users ORDER BY openid")])
+    assert names == ["good1", "good2"]
+
+
+async def test_quick_calls_go_to_the_writer_thread_while_it_is_busy(db):
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def long_job(d):
+        started.set()
+        release.wait(5)
+        users.touch(d, "job", 1.0)
+
+    job = asyncio.ensure_future(db.run(long_job))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    quick = asyncio.ensure_future(db.quick(lambda d: threading.current_thread().name))
+    await asyncio.sleep(0.05)
+    assert not quick.done()  # it waits for the job's transaction, never runs beside it on one connection
+    release.set()
+    assert await quick == "sqlite-writer"
+    await job
+
+
+async def test_quick_calls_wait_for_another_processes_lock_on_the_writer_thread_not_on_the_loop(db):
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    quick = asyncio.ensure_future(db.quick(users.touch, "waits", 1.0))
+    ticks = 0
+    for _ in range(10):  # the loop keeps turning meanwhile
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert ticks == 10 and not quick.done()
+    other.execute("COMMIT")
+    await asyncio.wait_for(quick, 5)
+    assert await db.run(users.get, "waits") is not None
+    other.close()
+
+
 async def test_ticket_events_are_append_only(db):
     def add(d):
         d.execute("INSERT INTO tickets (number, openid, kind, category, text, state, created_at) "
