@@ -268,9 +268,9 @@ class Receiver:
         the outcome, in one commit. A message whose key is already stored was seen before (a retry after a
         restart, or another worker's)."""
         if claim:
-            result = await self.db.quick(self._claim_and_handle, key, inbound, answer, None, request)
+            result = await self.db.run(self._claim_and_handle, key, inbound, answer, None, request)
         else:
-            result = await self.db.quick(self._handle_and_complete, key, inbound, answer)
+            result = await self.db.run(self._handle_and_complete, key, inbound, answer)
         if isinstance(result, inbound_store.Claim):
             if answer.spooled:  # a retry after the spool was drained: answered already
                 return None

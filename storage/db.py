@@ -5,13 +5,6 @@ connection. Calls that queue up while a transaction runs are committed together 
 its own savepoint, so one failing call rolls back only itself, and every caller is answered only after the commit
 that holds its work, so an answered write is on disk.
 
-A message being answered (`await db.quick(fn, *args)`) goes the same way, but the calls made during one turn of the
-event loop are handed over together, and when the writer is idle the loop waits for them (a bounded wait, with
-the GIL released) instead of going on with its turn: in one process the two threads share one GIL, and an event
-loop that keeps running beside the writer takes the GIL back at every SQLite statement (each releases it), two
-thread switches per statement. If the batch takes longer than LEND_SECONDS (a slow disk, another process's
-write lock), the loop stops waiting and the callers are answered as for `run`.
-
 Reads that may take more than a moment (pages, lists for reports, digest builds, rates, the sweep's selection)
 go through `await db.read(fn, *args)` instead: a small pool of threads, each with its own read-only connection.
 In WAL mode a reader sees the last commit and never blocks the writer or is blocked by it, so a report being
@@ -47,9 +40,6 @@ READERS = 2
 # whichever commit crosses SQLite's 1000-page mark: that commit would hold the write lock for the copy and its
 # fsync, tens to hundreds of milliseconds on a busy disk, while messages wait.
 CHECKPOINT_SECONDS = 1.0
-# How long the event loop waits, at most, for a turn's quick calls (db.quick) before it goes back to serving:
-# a normal batch takes a few milliseconds; past this the callers are answered when it ends, as for db.run.
-LEND_SECONDS = 0.1
 
 
 class savepoint:
@@ -180,20 +170,6 @@ def _settle(outcomes: list[tuple[asyncio.Future, bool, Any]]) -> None:
             fut.set_exception(value)
 
 
-class _Lent:
-    """One turn's quick calls, handed to the writer thread while their loop waits (LEND_SECONDS at most)."""
-
-    __slots__ = ("calls", "lock", "done", "waiting", "outcomes")
-
-    def __init__(self, calls: list[_Call]):
-        self.calls = calls
-        self.lock = threading.Lock()
-        self.done = threading.Lock()  # released by the writer when done (a bare lock: Event.set is Python code)
-        self.done.acquire()
-        self.waiting = True  # the loop still waits: the writer leaves the outcomes here instead of waking it
-        self.outcomes: list | None = None
-
-
 class Database:
     """Async front of the writer thread. Use `await db.run(fn, *args)`; fn receives a sqlite_utils.Database."""
 
@@ -216,9 +192,6 @@ class Database:
         self._stop = threading.Event()
         self.checkpoints = 0
         self._lock_fd: int | None = None
-        self._quick: list[_Call] = []  # db.quick calls of this turn of the loop, handed over together at its end
-        self._busy = False  # the writer thread is running a batch (read without a lock: a hint)
-        self.lent = 0  # turns whose quick calls the loop waited for (tests, benches)
 
     def start(self) -> "Database":
         if self._thread is not None:
@@ -288,11 +261,6 @@ class Database:
             item = self._queue.get()
             if item is None:
                 break
-            self._busy = True
-            if isinstance(item, _Lent):
-                self._run_batch(db, item.calls, item)
-                self._busy = False
-                continue
             batch = [item]
             stop = False
             while len(batch) < MAX_BATCH:
@@ -303,12 +271,8 @@ class Database:
                 if nxt is None:
                     stop = True
                     break
-                if isinstance(nxt, _Lent):  # its loop may be waiting for it alone: not held up by this batch
-                    self._queue.put(nxt)  # (behind anything queued meanwhile; the loop stops waiting in time)
-                    break
                 batch.append(nxt)
             self._run_batch(db, batch)
-            self._busy = False
             if stop:
                 break
         db.conn.close()
@@ -328,7 +292,7 @@ class Database:
                 time.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, 0.004)
 
-    def _run_batch(self, db: sqlite_utils.Database, batch: list[_Call], lent: _Lent | None = None) -> None:
+    def _run_batch(self, db: sqlite_utils.Database, batch: list[_Call]) -> None:
         outcomes: list[tuple[_Call, bool, Any]] = []
         started = None
         try:
@@ -361,12 +325,6 @@ class Database:
                 call.future.set_result(value) if ok else call.future.set_exception(value)
             else:
                 by_loop.setdefault(call.loop, []).append((call.future, ok, value))
-        if lent is not None:
-            with lent.lock:
-                if lent.waiting:  # its loop is still waiting: it settles them itself, no wake-up needed
-                    lent.outcomes = by_loop.popitem()[1] if by_loop else []
-                    lent.done.release()
-                    return
         for loop, results in by_loop.items():  # one wake-up of each event loop per batch, not one per call
             try:
                 loop.call_soon_threadsafe(_settle, results)
@@ -380,42 +338,6 @@ class Database:
         fut = loop.create_future()
         self._queue.put(_Call(fn, args, loop, fut))
         return await fut
-
-    async def quick(self, fn: Callable[..., T], *args: Any) -> T:
-        """As run, for a short write whose caller waits for it (a message being answered): the calls of one turn
-        of the event loop are handed to the writer thread together at the end of the turn, and the loop waits for
-        them when the writer is idle (see the module's note). fn must be short."""
-        if self._thread is None:
-            raise RuntimeError("database not started")
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        if not self._quick:
-            loop.call_soon(self._lend)
-        self._quick.append(_Call(fn, args, loop, fut))
-        return await fut
-
-    def _lend(self) -> None:
-        """On the event loop, at the end of a turn: hand this turn's quick calls to the writer thread, and wait for
-        them if it is idle (if it is busy with other work, waiting would only hold up the loop)."""
-        calls, self._quick = self._quick, []
-        if len(calls) > MAX_BATCH:
-            for call in calls[MAX_BATCH:]:  # (more than one batch takes in one turn: rare)
-                self._queue.put(call)
-            calls = calls[:MAX_BATCH]
-        if self._busy or not self._queue.empty() or self._thread is None:
-            for call in calls:
-                self._queue.put(call)
-            return
-        lent = _Lent(calls)
-        self._queue.put(lent)
-        lent.done.acquire(timeout=LEND_SECONDS)  # the GIL is released meanwhile: the writer runs alone
-        with lent.lock:
-            lent.waiting = False
-            outcomes = lent.outcomes
-        if outcomes is not None:
-            self.lent += 1
-            _settle(outcomes)
-        # else: still running; the writer wakes the loop when it is done, as for run
 
     def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """For CLI commands that have no event loop."""
@@ -459,4 +381,6 @@ class Database:
         self._queue.put(None)
         self._thread.join()
         self._thread = None
+        if self.commits:  # how well calls were grouped (a transaction per message costs ~0.5 ms more CPU each)
+            log.info("writer: %d calls in %d transactions", self.calls, self.commits)
         self._release_in_use_lock()
