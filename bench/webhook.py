@@ -403,14 +403,15 @@ def run_wrk(port: int, concurrency: int, duration: int, workdir: Path) -> tuple[
     return result, cmd, proc.stdout
 
 
-def run_echo(port: int, concurrency: int, duration: int, workdir: Path) -> dict | None:
+def run_echo(port: int, concurrency: int, duration: int, workdir: Path, loop: str = "uvloop") -> dict | None:
     """The same requests against bench/echo_server.py: what a webhook that stores nothing does on this machine now.
     Tingjian's figure is reported as a ratio to this one, so a busy machine slows both sides of it."""
     if not port_free(port):
         log(f"echo reference skipped: port {port} is in use")
         return None
     logf = open(workdir / "echo.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port),
+                             "--loop", loop],
                             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         if not common.wait_up(proc, port, 30, poll=0.2):
@@ -539,6 +540,9 @@ def main() -> int:
     p.add_argument("--profile", nargs="?", const="active", choices=("active", "gil"),
                    help="also run py-spy on the server during the load and print the hot spots (slows the run): "
                         "'active' samples every running thread, 'gil' only the thread holding the GIL")
+    p.add_argument("--echo-loop", choices=("uvloop", "asyncio"), default="uvloop",
+                   help="the echo's event loop: uvloop, as the service runs (default), or asyncio's own, the "
+                        "loop of a bare aiohttp app (issue 10's reference)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, requests, logs)")
     p.add_argument("--no-echo", action="store_true",
                    help="skip the reference run against bench/echo_server.py (aiohttp + wechatpy, stores nothing)")
@@ -600,7 +604,7 @@ def main() -> int:
         if proc is not None:
             stop_server(proc)
 
-    echo = None if args.no_echo else run_echo(args.port + 1, args.concurrency, args.duration, tmp)
+    echo = None if args.no_echo else run_echo(args.port + 1, args.concurrency, args.duration, tmp, args.echo_loop)
 
     secs = result["duration_us"] / 1e6
     rate = result["ok2xx"] / secs
@@ -651,7 +655,7 @@ def main() -> int:
         f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
         + ("   WARNING: other work ran during the benchmark" if cpu["others"] > 0.15 else ""),
         *([f"  echo reference    {echo['rate']:,.0f} messages/s, p99 {ms(echo['p99_us']):.1f} ms "
-            f"(bench/echo_server.py, same requests, same run) -> ratio {rate / echo['rate']:.2f}x",
+            f"(bench/echo_server.py on {args.echo_loop}, same requests, same run) -> ratio {rate / echo['rate']:.2f}x",
             f"  CPU per message   {cpu_per_msg:.3f} ms server vs {echo['cpu_ms_per_message']:.3f} ms echo -> "
             f"ratio {echo['cpu_ms_per_message'] / cpu_per_msg:.2f}x (less sensitive to other work on the machine)"]
           if echo else [f"  CPU per message   {cpu_per_msg:.3f} ms server"]),
