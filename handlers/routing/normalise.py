@@ -169,6 +169,7 @@ def _syllable_number(syl: str) -> int:
     return _SYLLABLE_NUMBERS.setdefault(syl, len(_SYLLABLE_NUMBERS) + 1)
 
 
+@functools.lru_cache(maxsize=None)  # a few thousand characters: read from the table once each
 def first_syllable(ch: str) -> str | None:
     raw = pinyin_dict.get(ord(ch))
     return raw.split(",", 1)[0].translate(_TONES) if raw else None

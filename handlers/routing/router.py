@@ -196,7 +196,11 @@ class Router:
                     self._schools.append((a, code))
                     self._school_index[a] = code
         self._schools.sort(key=lambda t: (-len(t[0]), t[0]))
-        self._school_lengths = sorted({len(a) for a in self._school_index}, reverse=True)
+        # first character -> lengths of the names starting with it (longest first); a text is looked at only where
+        # one of those characters stands (one regex search between them), not at every position
+        self._school_first = _lengths_by_first_char(self._school_index)
+        self._school_starts = re.compile("[" + "".join(re.escape(c) for c in sorted(self._school_first)) + "]") \
+            if self._school_first else None
 
         # Private jieba tokenizer with the rule words and school names as user words.
         self._tok = jieba.Tokenizer()
@@ -234,6 +238,15 @@ class Router:
         self._urgent_plain = [w for w in words if not _has_gap(w) and "{" not in w]
         self._urgent_gapped = [(re.compile(gap(w).join(part(p) for p in re.split(r"…|\.\.\.", w) if p)), w)
                                for w in words if _has_gap(w) or "{" in w]
+        # what each pattern cannot match without (its longest literal piece, "" if none): most are skipped by `in`
+        self._urgent_needs = [max((x for p in re.split(r"…|\.\.\.", w) if p for x in re.split(r"(\{[^}]*\})", p)
+                                   if x and not (x.startswith("{") and x[1:-1] in groups)), key=len, default="")
+                              for _pat, w in self._urgent_gapped]
+        # plain words by first character, looked for only when that character is in the text; found in list order
+        self._urgent_by_first: dict[str, list[str]] = {}
+        for w in self._urgent_plain:
+            self._urgent_by_first.setdefault(w[0], []).append(w)
+        self._urgent_rank = {w: i for i, w in reversed(list(enumerate(self._urgent_plain)))}
         # 没有受伤, 未骨折, 不是被打: a danger denied right before its word is no danger
         self._urgent_denied = tuple(self._norm(w) for w in urgent.get("denied_by", []))
         self._urgent_english = [(_english_pattern(w), self._norm(w)) for w in urgent.get("english", [])]
@@ -406,24 +419,32 @@ class Router:
 
     def _scan_schools(self, t: str) -> tuple[str | None, str]:
         """(code of the first school named in normalised text t, t with each school name replaced by its
-        kind, e.g. 交通路小学 -> 小学, so that words inside a name are not read as topics)."""
-        if not self._school_index:
+        kind, e.g. 交通路小学 -> 小学, so that words inside a name are not read as topics). Left to right, the
+        longest name at each position, as the names are read."""
+        starts = self._school_starts
+        if starts is None:
             return None, t
+        index, by_first = self._school_index, self._school_first
         out: list[str] = []
         first: str | None = None
-        i, n = 0, len(t)
-        while i < n:
-            for L in self._school_lengths:
-                a = t[i : i + L]
-                if len(a) == L and a in self._school_index:
+        last = pos = 0
+        search = starts.search
+        while (m := search(t, pos)) is not None:
+            i = m.start()
+            for L in by_first[t[i]]:
+                a = t[i:i + L]
+                if len(a) == L and a in index:
                     if first is None:
-                        first = self._school_index[a]
+                        first = index[a]
+                    out.append(t[last:i])
                     out.append(_school_kind(a))
-                    i += L
+                    last = pos = i + L
                     break
             else:
-                out.append(t[i])
-                i += 1
+                pos = i + 1
+        if not out:
+            return None, t
+        out.append(t[last:])
         return first, "".join(out)
 
     def find_school(self, text: str) -> str | None:
@@ -660,8 +681,13 @@ class Router:
         return any(f in w or (len(f) == 3 and (f[:2] in w or f[1:] in w)) for w in self._who)
 
     def _urgent(self, t: str) -> tuple[str, ...]:
-        found = [w for w in self._urgent_plain if w in t and self._affirmed(t, w)]
-        for pat, _w in self._urgent_gapped:
+        by_first = self._urgent_by_first
+        hits = [w for c in by_first.keys() & set(t) for w in by_first[c] if w in t]
+        hits.sort(key=self._urgent_rank.__getitem__)
+        found = [w for w in hits if self._affirmed(t, w)]
+        for (pat, _w), needs in zip(self._urgent_gapped, self._urgent_needs):
+            if needs not in t:
+                continue
             m = pat.search(t)
             if m and self._affirmed(t, m.group(0), m.start()):
                 found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
@@ -747,8 +773,54 @@ class _BlockCut:
         self._tok = tok
         self._block = functools.lru_cache(maxsize=blocks)(self._cut_block)
 
-    def _cut_block(self, block: str) -> tuple[str, ...]:
-        return tuple(self._tok.cut(block, HMM=False))
+    def _cut_block(self, s: str) -> tuple[str, ...]:
+        """jieba's cut of one block without HMM (Tokenizer.__cut_DAG_NO_HMM: get_DAG, calc, then the walk), in
+        one pass: each position's candidate words are found and scored right away, from the end backwards, with
+        the same arithmetic and the same tie-break (the longer word), so the words are jieba's to the bit
+        (tests/routing/test_fast_same.py compares them on every training text)."""
+        freq = self._tok.FREQ
+        get = freq.get
+        log = math.log
+        logtotal = log(self._tok.total)
+        N = len(s)
+        route_v = [0.0] * (N + 1)  # route[x] = (route_v[x], route_x[x]); route[N] = (0, 0)
+        route_x = [0] * (N + 1)
+        route_v[N] = 0
+        for idx in range(N - 1, -1, -1):
+            best_v = best_x = None
+            i = idx
+            frag = s[idx]
+            while i < N:
+                f = get(frag)
+                if f is None:
+                    break
+                if f:
+                    v = log(f) - logtotal + route_v[i + 1]
+                    if best_v is None or v >= best_v:  # max over (v, x): a tie goes to the larger x
+                        best_v, best_x = v, i
+                i += 1
+                frag = s[idx:i + 1]
+            if best_v is None:  # no word starts here: the character alone (frequency 0 or unknown: log 1)
+                best_v, best_x = log(freq.get(s[idx]) or 1) - logtotal + route_v[idx + 1], idx
+            route_v[idx], route_x[idx] = best_v, best_x
+        out: list[str] = []
+        x = 0
+        buf = ""
+        eng = _JIEBA_ENG
+        while x < N:
+            y = route_x[x] + 1
+            w = s[x:y]
+            if y - x == 1 and eng(w):
+                buf += w
+            else:
+                if buf:
+                    out.append(buf)
+                    buf = ""
+                out.append(w)
+            x = y
+        if buf:
+            out.append(buf)
+        return tuple(out)
 
     def cut(self, text: str, HMM: bool = False) -> list[str]:
         out: list[str] = []
@@ -764,6 +836,9 @@ class _BlockCut:
                 else:
                     out.extend(x)
         return out
+
+
+_JIEBA_ENG = re.compile("[a-zA-Z0-9]").match  # jieba.re_eng: single letters and digits run together
 
 
 _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "职业学院", "职业学校", "技工学校", "小学", "中学",
