@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 
 from rapidfuzz import fuzz
 
-from handlers.routing.normalise import first_syllable
+from handlers.routing.normalise import _FIRST, first_syllable
 
 # Kinds of school, longest spelling first, each with the family it belongs to (初中 and 高中 are both 中学).
 _KINDS = (
@@ -43,7 +43,7 @@ class Match:
 def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], limit: int = 3,
           cutoff: float = CUTOFF) -> list[Match]:
     """The best candidates for `query`, best first, at most `limit`, each scoring at least `cutoff`."""
-    pairs = candidates.items() if isinstance(candidates, Mapping) else candidates
+    pairs = candidates.items() if isinstance(candidates, dict) or isinstance(candidates, Mapping) else candidates
     # The query's forms are computed here, not remembered: a query is most often new (a sentence typed at the
     # school question), and remembering 4,096 of them held ~25 MB. The candidates' are remembered.
     q = _parts.__wrapped__(query)
@@ -160,8 +160,9 @@ def _lazy_pinyin(text: str) -> tuple[str, ...]:
     and 0.7 ms per sentence."""
     out: list[str] = []
     other = ""
+    known = _FIRST
     for ch in text:
-        syllable = first_syllable(ch)
+        syllable = known.get(ch) or first_syllable(ch)
         if syllable is None:
             other += ch
             continue
