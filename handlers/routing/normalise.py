@@ -61,19 +61,21 @@ def t2s() -> opencc.OpenCC:
 
 
 def to_simplified(text: str) -> str:
-    """t2s().convert(text), without calling OpenCC when it would change nothing: a text with no character of
-    any of its dictionaries' keys (T2S_KEYS) comes back as it is, so most messages, written in simplified
-    characters, skip it."""
+    """t2s().convert(text), without calling OpenCC when it would change nothing: a text in which no key of its
+    dictionaries that changes text can occur (none of their characters in T2S_KEYS) comes back as it is, so
+    most messages, written in simplified characters, skip it."""
     keys = _t2s_keys()
     if keys is not None and keys.isdisjoint(text):
         return text
     return t2s().convert(text)
 
 
-# Every character of a key of the dictionaries OpenCC's t2s conversion reads (its phrases, its characters, the
-# normalisation of compatibility ideographs): OpenCC changes only text that matches a key. Written by
-# write_t2s_keys() from the installed OpenCC, with a fingerprint of those dictionary files: where the installed
-# ones differ (another OpenCC), it is not used and every text goes through OpenCC, as before.
+# OpenCC's t2s changes a text only where a key of its dictionaries (its phrases, its characters, the normalisation
+# of compatibility ideographs) whose value is not the key itself occurs in it (OpenCC copies what matches no key,
+# and a key read as itself, 慰藉 -> 慰藉, changes nothing). This file holds one character of each such key, its
+# rarest (by jieba's dictionary): a text with none of them holds no such key. Written by write_t2s_keys() from the
+# installed OpenCC, with a fingerprint of its dictionary files: where the installed ones differ (another OpenCC),
+# it is not used and every text goes through OpenCC, as before.
 T2S_KEYS = Path(__file__).with_name("t2s_keys.txt")
 
 
@@ -119,8 +121,12 @@ def _t2s_keys() -> frozenset[str] | None:
 
 
 def read_t2s_keys() -> frozenset[str]:
-    """Every character of every key of the installed t2s dictionaries, read with OpenCC's own opencc_dict tool
-    (shipped in the opencc wheel): each .ocd2 file is written out as text, one `key<TAB>values` a line."""
+    """The rarest character of each key of the installed t2s dictionaries that changes text (its first value,
+    the one OpenCC writes, is not the key), read with OpenCC's own opencc_dict tool (shipped in the opencc
+    wheel): each .ocd2 file is written out as text, one `key<TAB>value value…` a line."""
+    import jieba
+    jieba.dt.initialize()
+    freq = jieba.dt.FREQ
     import os
     import subprocess
     import tempfile
@@ -133,7 +139,9 @@ def read_t2s_keys() -> frozenset[str]:
             subprocess.run([str(clib / "bin" / "opencc_dict"), "-i", str(f), "-o", str(out), "-f", "ocd2", "-t", "text"],
                            check=True, env=env, capture_output=True)
             for line in out.read_text(encoding="utf-8").splitlines():
-                chars.update(line.split("\t", 1)[0])
+                key, _, values = line.partition("\t")
+                if key and values.split(" ", 1)[0] != key:
+                    chars.add(min(key, key=lambda c: (freq.get(c, 0), c)))
     return frozenset(chars)
 
 
