@@ -62,8 +62,17 @@ class LinearModel:
         self.index = {f: i for i, f in enumerate(feats)}
         self.w = weights
         self.bias = list(bias)
-        # one tuple per feature: summing a message's rows column-wise runs in C (zip), not in a Python loop
-        self.rows = {f: tuple(weights[i * n:(i + 1) * n]) for f, i in self.index.items()}
+        # one tuple per feature: summing a message's rows column-wise runs in C (zip), not in a Python loop. The
+        # loaded weights take a few thousand distinct values (int16 times one scale): each value is one float
+        # object shared by every row that has it (the same value, bit for bit), not one object per weight.
+        shared: dict[bytes, float] = {}
+        raw = weights.tobytes()
+        size = weights.itemsize
+        self.rows = {}
+        for f, i in self.index.items():
+            row = weights[i * n:(i + 1) * n]
+            self.rows[f] = tuple(shared.setdefault(raw[(i * n + k) * size:(i * n + k + 1) * size], v)
+                                 for k, v in enumerate(row))
 
     @classmethod
     def load(cls, path: str | Path = WEIGHTS) -> "LinearModel":
