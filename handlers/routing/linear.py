@@ -96,11 +96,15 @@ class LinearModel:
 
     def logits(self, feats: Sequence[str]) -> tuple[list[float], list[str]]:
         rows = self.rows
-        known = [f for f in feats if f in rows]
+        return self._logits_known([f for f in feats if f in rows])
+
+    def _logits_known(self, known: list[str], rows: list[tuple] | None = None) -> tuple[list[float], list[str]]:
         if not known:
             return list(self.bias), known
+        if rows is None:
+            rows = [self.rows[f] for f in known]
         x = _scale(len(known))
-        return [b + x * s for b, s in zip(self.bias, map(sum, zip(*(rows[f] for f in known))))], known
+        return [b + x * s for b, s in zip(self.bias, map(sum, zip(*rows)))], known
 
     def predict(self, text: str, tokenizer, extra: Sequence[str] = ()) -> tuple[list[float], list[str]]:
         """(probability of each label, the features of the text the model knows); `extra` features are added
@@ -110,6 +114,12 @@ class LinearModel:
     def predict_features(self, feats: Sequence[str]) -> tuple[list[float], list[str]]:
         """As predict, for features already computed (the router computes a message's once for both models)."""
         z, known = self.logits(feats)
+        return softmax(z), known
+
+    def predict_known(self, known: list[str], rows: list[tuple] | None = None) -> tuple[list[float], list[str]]:
+        """As predict_features, for features already known to be the model's (in the text's order), with their
+        rows where the caller has them."""
+        z, known = self._logits_known(known, rows)
         return softmax(z), known
 
     def why(self, known: Sequence[str], best: int, other: int, k: int = 3) -> list[tuple[str, float]]:

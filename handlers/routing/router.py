@@ -138,6 +138,7 @@ class Router:
             raise ValueError(f"unknown categories in rules: {sorted(unknown)}")
         self.labels = {c: str(cats.get(c, {}).get("name", "")) for c in CATEGORIES}
         self.priority = {c: int(cats.get(c, {}).get("priority", 50 + i)) for i, c in enumerate(CATEGORIES)}
+        self._by_priority: list[str] | None = None  # (built at the first ranking: priority may be set after)
         # context: the category's score is multiplied by context_factor unless one of these is in the text
         self.context = {
             c: [self._norm(w) for w in cats.get(c, {}).get("context", [])] for c in CATEGORIES
@@ -273,6 +274,8 @@ class Router:
         # Urgency model (labels calm, urgent), set by from_toml: it finds dangers told in words no rule has,
         # and overrules rule words in a message it is sure is calm (孩子丢了一只手套, 上个月已经处理好了).
         self.urgency_model = None
+        self._matches_cache = None  # see _matches
+        self._joint = None  # (model, urgency model, feature -> 1 | 2 for each model that knows it), see _known
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
         # a settled past event denies the whole message (see _settled)
@@ -417,6 +420,16 @@ class Router:
             out.append((self._gapped[idx][2], k))
         return out
 
+    def _matches(self, part: str) -> tuple[tuple[_Entry, int], ...]:
+        """Every rule entry matched in one part (title or body) of a prepared text, with its count: a pure function
+        of the part, remembered for the most recent ones (a supplement routed alone and then as the draft's
+        next line, a title routed again as the draft grows)."""
+        cache = self._matches_cache
+        if cache is None:
+            cache = self._matches_cache = functools.lru_cache(maxsize=2048)(
+                lambda p: tuple(self._part_matches(p) + self._english_matches(p)))
+        return cache(part)
+
     def _scan_schools(self, t: str) -> tuple[str | None, str]:
         """(code of the first school named in normalised text t, t with each school name replaced by its
         kind, e.g. 交通路小学 -> 小学, so that words inside a name are not read as topics). Left to right, the
@@ -473,7 +486,7 @@ class Router:
         for part, is_title in ((title, True), (body, False)):
             if not part:
                 continue
-            for e, k in self._part_matches(part) + self._english_matches(part):
+            for e, k in self._matches(part):
                 if e.veto:
                     if e.category not in vetoed:
                         veto_words.append((e.text, e.category))
@@ -508,7 +521,11 @@ class Router:
         return scores, contrib, vetoed, veto_words
 
     def _rank(self, scores: dict[str, float]) -> list[str]:
-        return sorted(CATEGORIES, key=lambda c: (-scores[c], self.priority[c]))
+        # by score, highest first, then priority: a stable sort by score of the categories in priority order
+        by_priority = self._by_priority
+        if by_priority is None:
+            by_priority = self._by_priority = sorted(CATEGORIES, key=self.priority.__getitem__)
+        return sorted(by_priority, key=scores.__getitem__, reverse=True)
 
     def rules_decision(self, text: str) -> dict:
         """What the rules alone make of a text: its prepared form, scores, the winner and the evidence."""
@@ -551,13 +568,14 @@ class Router:
 
         top, confidence = r["top"], r["confidence"]
         feats = features(t, self._cut) if self.model is not None or self.urgency_model is not None else []
+        known_by = self._known(feats)  # (the category model's features, the urgency model's), one look-up each
         if self.model is not None:
-            probs, known = self.model.predict_features(feats)
+            probs, known = self.model.predict_known(*known_by[0]) if known_by else self.model.predict_features(feats)
             top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
             explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
         explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
-        urgent_words, urgent_score, overruled = self.urgency(t, feats)
+        urgent_words, urgent_score, overruled = self.urgency(t, feats, known_by[1] if known_by else None)
         return Decision(
             category=top,
             confidence=float(confidence),
@@ -641,7 +659,26 @@ class Router:
         return (share is not None and not r["short"] and r["top"] != self.fallback_none and s1 >= self.min_score
                 and r["scores"].get(self.fallback_none, 0.0) < float(share) * s1)
 
-    def urgency(self, t: str, feats: Sequence[str] | None = None) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
+    def _known(self, feats: Sequence[str]) -> tuple[tuple[list, list], tuple[list, list]] | None:
+        """For each linear model, (the features of a text it knows, in the text's order, and their rows), with one
+        dictionary look-up per feature for both (None unless both models are linear)."""
+        m, um = self.model, self.urgency_model
+        joint = self._joint
+        if joint is None or joint[0] is not m or joint[1] is not um:
+            rows_m, rows_u = getattr(m, "rows", None), getattr(um, "rows", None)
+            if rows_m is None or rows_u is None:
+                return None
+            table = {f: (r, rows_u.get(f)) for f, r in rows_m.items()}
+            table.update((f, (None, r)) for f, r in rows_u.items() if f not in rows_m)
+            self._joint = joint = (m, um, table)
+        get = joint[2].get
+        hits = [(f, both) for f in feats if (both := get(f))]
+        in_m = [(f, r) for f, (r, _u) in hits if r is not None]
+        in_u = [(f, u) for f, (_r, u) in hits if u is not None]
+        return ([f for f, _r in in_m], [r for _f, r in in_m]), ([f for f, _u in in_u], [u for _f, u in in_u])
+
+    def urgency(self, t: str, feats: Sequence[str] | None = None,
+                known: tuple[list, list] | None = None) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
         """(the words that make prepared text t urgent, the urgency model's probability, rule words it overruled).
 
         The rules say why; the model (where there is one) adds a danger told in words no rule has, showing
@@ -653,7 +690,12 @@ class Router:
             return ((), None, found) if settled and found else (found, None, ())
         if feats is None:
             feats = features(t, self._cut)
-        probs, known = m.predict_features([*feats, *urgent_features(found)])
+        extra = urgent_features(found)
+        if known is not None:  # the text's features this model knows and their rows, already looked up (route)
+            more = [f for f in extra if f in m.rows]
+            probs, known = m.predict_known(known[0] + more, known[1] + [m.rows[f] for f in more])
+        else:
+            probs, known = m.predict_features([*feats, *extra])
         p = probs[m.labels.index("urgent")]
         if settled:
             return (), p, found  # told as past and settled: no danger now, whatever the words or the model
