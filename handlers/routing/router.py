@@ -20,7 +20,9 @@ How a message is scored (all numbers come from the rules file, see default_rules
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import logging
 import math
 import re
@@ -352,23 +354,16 @@ class Router:
         """Rule words found in text, respecting jieba word boundaries."""
         if not text:
             return {}
-        tokens = self._cut.cut(text)
+        # where each token starts, and the text's end (the tokens are the text, cut)
+        bounds = list(itertools.accumulate(map(len, self._cut.cut(text)), initial=0))
+        starts = set(bounds)
         n = len(text)
-        starts = bytearray(n + 1)  # 1 where a token starts (or text ends)
-        tok_id = [0] * n
-        pos = 0
-        for i, t in enumerate(tokens):
-            starts[pos] = 1
-            for j in range(pos, pos + len(t)):
-                tok_id[j] = i
-            pos += len(t)
-        starts[n] = 1
         counts: dict[str, int] = {}
         words = self._words
         by_first = self._word_lengths
         reach = 0  # end of the furthest-reaching accepted match so far
-        for i in range(n):
-            lengths = by_first.get(text[i])
+        for i, ch in enumerate(text):
+            lengths = by_first.get(ch)
             if lengths is None:
                 continue
             for L in lengths:  # longest first
@@ -377,8 +372,9 @@ class Router:
                     continue  # past the end, or inside a longer word already found (补课 in 补课费)
                 w = text[i:j]
                 if w in words:
-                    # accepted unless it cuts into a word on both sides (straddles two tokens)
-                    if starts[i] or starts[j] or tok_id[i] == tok_id[j - 1]:
+                    # accepted unless it cuts into a word on both sides (straddles two tokens): i and j - 1 in
+                    # one token when no token starts after i up to j - 1
+                    if i in starts or j in starts or bisect.bisect_right(bounds, i) == bisect.bisect_right(bounds, j - 1):
                         counts[w] = counts.get(w, 0) + 1
                         reach = j
         return counts

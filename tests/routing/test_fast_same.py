@@ -139,6 +139,32 @@ def ref_urgent(r: Router, t: str) -> tuple[str, ...]:
     return tuple(w for w in found if not any(w != o and w in o for o in found))
 
 
+def ref_word_counts(r: Router, text: str) -> dict[str, int]:
+    if not text:
+        return {}
+    tokens = r._cut.cut(text)
+    n = len(text)
+    starts, tok_id, pos = bytearray(n + 1), [0] * n, 0
+    for k, t in enumerate(tokens):
+        starts[pos] = 1
+        for j in range(pos, pos + len(t)):
+            tok_id[j] = k
+        pos += len(t)
+    starts[n] = 1
+    counts: dict[str, int] = {}
+    reach = 0
+    for i in range(n):
+        for L in r._word_lengths.get(text[i], ()):
+            j = i + L
+            if j > n or j <= reach:
+                continue
+            w = text[i:j]
+            if w in r._words and (starts[i] or starts[j] or tok_id[i] == tok_id[j - 1]):
+                counts[w] = counts.get(w, 0) + 1
+                reach = j
+    return counts
+
+
 def ref_near_misses(nz: N.Normaliser, t: str) -> tuple[str, tuple]:
     def sid(c: str) -> str:
         syl = N.first_syllable(c)
@@ -197,6 +223,12 @@ def test_school_scan_by_first_character(router, texts):
     differ = [t for t in texts if router._scan_schools(Router._norm(t)) != ref_scan_schools(router, Router._norm(t))]
     named = sum(1 for t in texts if router._scan_schools(Router._norm(t))[0])
     assert named > 50 and not differ, differ[:5]
+
+
+def test_rule_words_within_token_bounds(router, texts):
+    prepared = [router.prepare(t) for t in texts] + ["补课费", "学校车辆", "校车", "", "a", "乱收费乱收费乱收费"]
+    differ = [t for t in prepared if router._word_counts(t) != ref_word_counts(router, t)]
+    assert sum(1 for t in prepared if router._word_counts(t)) > 2000 and not differ, differ[:5]
 
 
 def test_urgent_words_by_first_character(router, texts):
