@@ -124,12 +124,13 @@ def read_t2s_keys() -> frozenset[str]:
     """The rarest character of each key of the installed t2s dictionaries that changes text (its first value,
     the one OpenCC writes, is not the key), read with OpenCC's own opencc_dict tool (shipped in the opencc
     wheel): each .ocd2 file is written out as text, one `key<TAB>value value…` a line."""
-    import jieba
-    jieba.dt.initialize()
-    freq = jieba.dt.FREQ
     import os
     import subprocess
     import tempfile
+
+    import jieba
+    jieba.dt.initialize()
+    freq = jieba.dt.FREQ
     clib = Path(opencc.__file__).parent / "clib"
     env = dict(os.environ, LD_LIBRARY_PATH=os.pathsep.join(str(p) for p in (clib / "lib64", clib / "lib") if p.exists()))
     chars: set[str] = set()

@@ -277,7 +277,7 @@ class Router:
         # and overrules rule words in a message it is sure is calm (孩子丢了一只手套, 上个月已经处理好了).
         self.urgency_model = None
         self._matches_cache = None  # see _matches
-        self._joint = None  # (model, urgency model, feature -> 1 | 2 for each model that knows it), see _known
+        self._joint = None  # (model, urgency model, feature -> (its row in each, or None)), see _known
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
         # a settled past event denies the whole message (see _settled)
