@@ -65,14 +65,12 @@ class LinearModel:
         # one tuple per feature: summing a message's rows column-wise runs in C (zip), not in a Python loop. The
         # loaded weights take a few thousand distinct values (int16 times one scale): each value is one float
         # object shared by every row that has it (the same value, bit for bit), not one object per weight.
-        shared: dict[bytes, float] = {}
-        raw = weights.tobytes()
-        size = weights.itemsize
-        self.rows = {}
-        for f, i in self.index.items():
-            row = weights[i * n:(i + 1) * n]
-            self.rows[f] = tuple(shared.setdefault(raw[(i * n + k) * size:(i * n + k + 1) * size], v)
-                                 for k, v in enumerate(row))
+        if weights.typecode == "f" and not array.array("I", weights.tobytes()).count(0x80000000):
+            share = {}.setdefault  # (equal floats are the same bits, but for -0.0: there is none)
+            self.rows = {f: tuple(map(share, row, row)) for f, i in self.index.items()
+                         for row in (weights[i * n:(i + 1) * n],)}
+        else:
+            self.rows = {f: tuple(weights[i * n:(i + 1) * n]) for f, i in self.index.items()}
 
     @classmethod
     def load(cls, path: str | Path = WEIGHTS) -> "LinearModel":

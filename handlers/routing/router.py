@@ -156,6 +156,7 @@ class Router:
         self._words: dict[str, list[_Entry]] = {}  # boundary-checked
         self._substrings: dict[str, list[_Entry]] = {}  # raw substrings (phrases, exclusions)
         self._gapped: list[tuple[re.Pattern, str, _Entry]] = []  # A…B
+        self._gapped_last: list[str] = []  # B of each
         for code in CATEGORIES:
             spec = cats.get(code, {})
             for w, weight in spec.get("words", {}).items():
@@ -344,6 +345,7 @@ class Router:
             body = f"[^{re.escape(_SENTENCE_END)}]{{0,{self.gap}}}?"
             pattern = re.compile(body.join(re.escape(p) for p in parts))
             self._gapped.append((pattern, parts[0], e))
+            self._gapped_last.append(parts[-1])  # a match needs it too: a pattern is tried only where both are
         elif e.kind == "word":
             self._words.setdefault(e.text, []).append(e)
         else:
@@ -401,6 +403,8 @@ class Router:
         firsts = {f for c in set(text) for f in by_char.get(c, ()) if f in text}
         for first in firsts:
             for idx in self._gapped_by_first[first]:
+                if self._gapped_last[idx] not in text:
+                    continue
                 k = len(self._gapped[idx][0].findall(text))
                 if k:
                     counts[idx] = k
