@@ -3,7 +3,10 @@
 The steps are declared once, in order, in `STEPS` (state, whether it is still needed, what to ask, how an
 answer is taken); `Intake._advance` asks the first step still needed, so a step is asked only when it matters:
 
-    describe -> out_of_scope -> kind -> focus (two matters) -> school -> similar -> phone -> anonymity -> confirm
+    describe -> out_of_scope -> kind -> conduct -> focus (two matters) -> school -> similar -> phone -> anonymity
+    -> confirm
+
+(conduct: praise that also accuses a teacher's conduct is asked about, told the school will never see it.)
 
 `DETOURS` are the questions that interrupt the path and return to it: a message that looks like a new matter
 (new_matter), a reply that could be a rating of a resolved ticket (rating), and an earlier unsubmitted message
@@ -24,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import texts
+from handlers import privacy, texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
 from handlers.routing.normalise import t2s as _t2s  # the router's own OpenCC converter
@@ -96,7 +99,8 @@ def infer_kind(text: str) -> str | None:
     """The kind when the words say it clearly, else None (and we ask). Praise is closed at once with no
     deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""
     kind = _infer_kind(text)
-    grievances = _count(text, "complaint") + sum(text.count(w) for w in EXPLICIT["complaint"])
+    told = privacy.NEGATED.sub("", text)  # 她从不打骂孩子 praises; it accuses nobody
+    grievances = _count(told, "complaint") + sum(told.count(w) for w in EXPLICIT["complaint"])
     if kind == "praise" and grievances:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
@@ -377,6 +381,8 @@ class Draft:
     shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
     alerted: bool = False               # the hotlines for an urgent matter were given at once
+    praise_only: str | None = None      # the text the person called praise only, though it names a teacher's
+    #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -462,7 +468,8 @@ class Intake:
         d = Draft(openid=inbound.openid, school=scene_school, school_from="scene" if scene_school else None,
                   kind=kind, kind_from="asked" if kind else None)
         state, data, replies = self._start(d, inbound)
-        welcome = self.s.welcome()
+        # Danger first: the hotlines lead the first reply; the welcome waits for a calmer message.
+        welcome = None if data.get("alerted") else self.s.welcome()
         if welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
             replies[0] = Reply(welcome + "\n\n" + replies[0].text)
         elif welcome:
@@ -850,9 +857,10 @@ class Intake:
         if d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
             d.kind = infer_kind(plain) or d.kind
-            if d.kind == "praise" and decision.get("urgent"):
-                d.kind = None  # thanks that tell of harm (打了孩子耳光) are asked about: praise is closed unhandled
-            named = d.kind and (any(w in plain for w in EXPLICIT[d.kind])  # said, or harm: no guess to correct
+            urgent = decision.get("urgent") and d.kind in (None, "praise", "suggestion")
+            if urgent:  # a missing child, harm, self-harm: filed at once as a call for help, never asked the kind
+                d.kind = "complaint"
+            named = d.kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[d.kind])  # no guess
                                 or d.kind == "complaint" and any(p.search(plain) for p in DECISIVE))
             d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
         if d.lang is None:  # the language of the first words decides the replies' language
@@ -888,7 +896,30 @@ class Intake:
         return state, d.to_dict(), replies
 
     def _plan(self, d: Draft) -> Plan:
-        return self.s.plan(d.category, d.school, d.kind, d.routing, anonymous=bool(d.anonymous))
+        routing = {**d.routing, privacy.ACCUSES: True} if self._accuses(d) else d.routing
+        return self.s.plan(d.category, d.school, d.kind, routing, anonymous=bool(d.anonymous))
+
+    def _accuses(self, d: Draft) -> bool:
+        """Praise that also accuses a teacher's or head's conduct: whatever the person calls it, never the school's."""
+        return d.kind == "praise" and bool(d.parts) and privacy.accuses(normalise(d.text), self.s.route)
+
+    def _needs_conduct(self, d: Draft) -> bool:
+        return d.praise_only != d.text and self._accuses(d)
+
+    def _on_conduct(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 2) or {"complaint": 1, "praise": 2}.get(named_kind(text) or "")
+        if n is None:
+            return self._out("conduct", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "ASK_CONDUCT"))])
+        if n == 1:  # a complaint the bureau handles: asks phone and consent, as praise did not
+            d.kind, d.kind_from, d.anonymous = "complaint", "asked", None
+            return self._advance(d, [Reply(_t(d, "KIND_TAKEN").format(kind=_kind_name(d)))])
+        d.praise_only = d.text
+        return self._advance(d, [])
+
+    def _read_conduct(self, text: str, d: Draft) -> str | None:
+        if choice(text, 2):
+            return ""
+        return KIND_NAMED.sub("", text) if named_kind(text) in ("complaint", "praise") else None
 
     def _again(self, state: str, d: Draft) -> str:
         step = STEP.get(state) or DETOURS[state]
@@ -902,6 +933,9 @@ class Intake:
     # -- what each step asks ------------------------------------------------------------------------------
     def _ask_describe(self, d: Draft) -> str:
         return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else _t(d, "ASK_MORE")
+
+    def _ask_phone(self, d: Draft) -> str:
+        return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
 
     def _ask_focus(self, d: Draft) -> str:
         lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))
@@ -920,7 +954,7 @@ class Intake:
             if found else _t(d, "CHOOSE_1_2")
 
     def _needs_similar(self, d: Draft) -> bool:
-        if d.similar_checked or d.kind == "praise":
+        if d.similar_checked or d.kind == "praise" or d.routing.get("urgent"):  # an emergency is never merged
             return False
         d.similar_checked = True
         found = self.s.similar(d)
@@ -943,6 +977,8 @@ class Intake:
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due_text)
         kind = texts.KIND_NAMES[d.kind]
+        if plan.urgent and d.kind == "complaint" and d.kind_from != "asked":  # a missing child is no 投诉 to its parent
+            kind = texts.URGENT_KIND
         lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
                  + (texts.KIND_GUESSED.format(other="”“".join(  # the two most likely others, never the same kind
                      ["改为" + texts.KIND_NAMES[k] for k in ("suggestion", "inquiry", "complaint") if k != d.kind][:2]))
@@ -956,6 +992,8 @@ class Intake:
             lines.append(f"涉及学校：{plan.school_name}")
         if d.kind == "praise":
             lines.append(f"转达：{plan.unit_name}")
+            if plan.school_name and plan.unit_code != d.school:  # it names a teacher's conduct: not the school
+                lines.append(texts.PRAISE_VIA_BUREAU)
         else:
             lines.append(f"承办单位：{plan.unit_name}")
             lines.append(f"联系电话：{mask_phone(d.phone)}")
@@ -1107,6 +1145,8 @@ STEPS: tuple[Step, ...] = (
          Intake._read_yes_no),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
+    Step("conduct", Intake._needs_conduct, lambda i, d: _t(d, "ASK_CONDUCT"), lambda i, d: _t(d, "ASK_CONDUCT"),
+         Intake._on_conduct, lambda d: 2, Intake._read_conduct),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
@@ -1114,8 +1154,7 @@ STEPS: tuple[Step, ...] = (
          Intake._read_school),
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter),
-    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: _t(d, "ASK_PHONE"),
-         lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone, read=Intake._read_phone),
+    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone),
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity),
     Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3,

@@ -210,7 +210,7 @@ async def test_an_english_message_about_danger_gets_the_hotlines_in_english(dial
     d = dialog
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
     await talk(d, PARENT, "A man with a knife is standing at the school gate right now", expect="Hello")
-    await heard(d, PARENT, expect=["call 110 now", "urgent", "Is your message"])
+    await heard(d, PARENT, expect=["call 110 now", "urgent", "phone number"], absent="Is your message")  # never the kind
 
 
 # -- 9.11: `评价 编号 3 意见` keeps the comment whole ------------------------------------------------------------------

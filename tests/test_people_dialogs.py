@@ -1,0 +1,161 @@
+"""Rough edges found by chatting with the bot after issue 8 (trust and people), each as a short dialogue through
+the sandbox: WeChat's encrypted XML over real HTTP, the shipped router, the demo directory and staff. Each test
+failed before its fix."""
+from __future__ import annotations
+
+import pytest
+
+from handlers import privacy
+from handlers.intake import infer_kind
+from handlers.routing.router import Router
+from tests.dialog import DISTRICT, NUMBER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, talk
+from tests.test_audit import school_never_got
+from tests.test_citizen_dialogs import ticket
+
+PARENT = "o_parent_people"
+
+
+async def submit(d, reply: str, answers: dict[str, str] | None = None) -> str:
+    """Answer what is left plainly (no phone, not known to the school, submit); the ticket's number."""
+    answers = {"联系电话": "0", "身份": "2", "同类问题": "2", "回复 1 提交": "1", **(answers or {})}
+    for _ in range(8):
+        if "受理编号" in reply or "编号：" in reply:
+            return NUMBER.search(reply).group(0)
+        answer = next((a for key, a in answers.items() if key in reply), None)
+        assert answer, f"no answer for:\n{reply}"
+        reply = await talk(d, PARENT, answer)
+    raise AssertionError(reply)
+
+
+# -- 1: praise that also accuses a teacher never reaches the school, whatever kind the person chose ------------------
+RED_PACKET = "感谢班主任平时很用心，不过数学老师收家长红包，不送的孩子就被冷落"
+
+
+@pytest.fixture(scope="module")
+def route():
+    router = Router.from_toml(None, [])
+    return lambda text: router.route(text).to_dict()
+
+
+@pytest.mark.parametrize("text", ["表扬一下食堂，但是王老师打了我家孩子耳光", RED_PACKET, "表扬张老师，但是她搞有偿补课",
+                                  "谢谢老师，没想到她会体罚学生", "感谢王老师，可是她没收手机还打孩子",
+                                  "表扬王老师，从没骂过孩子，但是体育老师打学生"])
+def test_praise_that_accuses(text, route):
+    assert privacy.accuses(text, route)
+
+
+@pytest.mark.parametrize("text", ["表扬王老师，她从不打骂孩子", "感谢李老师，从来没有体罚过学生，很有耐心",
+                                  "王老师从不收家长红包，值得表扬", "表扬王老师，她对孩子很耐心",
+                                  "谢谢王老师，不像以前的老师会辱骂孩子"])
+def test_praise_of_what_a_teacher_never_does_accuses_nobody(text, route):
+    assert not privacy.accuses(text, route)
+
+
+def test_praise_of_what_a_teacher_never_does_is_read_as_praise():
+    assert infer_kind("表扬王老师，她从不打骂孩子") == "praise"  # it was asked: 骂孩子 counted as a grievance
+
+
+def test_the_one_rule_holds_for_praise_that_accuses():
+    school = {"kind": "school"}
+    accusing = {"kind": "praise", "category": "ethics", "routing": {"category": "ethics", privacy.ACCUSES: True}}
+    praising = {"kind": "praise", "category": "ethics", "routing": {"category": "ethics"}}
+    assert privacy.school_barred(accusing, school) and not privacy.school_barred(praising, school)
+    for kind in ("complaint", "suggestion", "inquiry"):
+        assert privacy.school_barred({**praising, "kind": kind}, school)
+
+
+async def test_praise_chosen_for_a_message_that_accuses_is_asked_and_the_school_never_sees_it(dialog):
+    d = dialog
+    await talk(d, PARENT, RED_PACKET, expect="4 表扬")
+    await talk(d, PARENT, "4", expect=["还反映了老师的行为问题", "不会转给学校", "1 作为投诉", "2 只是表扬"])
+    reply = await talk(d, PARENT, "1", expect="按投诉办理")
+    number = await submit(d, reply, {"哪所学校": "江南区实验小学"})
+    t = await ticket(d, number)
+    assert t["kind"] == "complaint" and t["unit_code"] == "jn-jyj" and t["text"] == RED_PACKET
+    assert t["state"] not in ("closed",)
+    await heard(d, DISTRICT, expect="红包")
+    await school_never_got(d, "红包")
+
+
+async def test_praise_kept_as_praise_goes_to_the_bureau_never_the_school(dialog):
+    d = dialog
+    await talk(d, PARENT, RED_PACKET, expect="4 表扬")
+    await talk(d, PARENT, "表扬", expect="不会转给学校")
+    await talk(d, PARENT, "2", expect="哪所学校")
+    await talk(d, PARENT, "江南区实验小学", expect=["类型：表扬", "转达：江南区教育局", "不直接转给学校"],
+               absent="转达：江南区实验小学")
+    number = NUMBER.search(await talk(d, PARENT, "1", expect="感谢您的表扬")).group(0)
+    t = await ticket(d, number)
+    assert t["kind"] == "praise" and t["unit_code"] == "jn-jyj" and t["routing"][privacy.ACCUSES]
+    await heard(d, DISTRICT, expect=["红包", "未转学校"])
+    await school_never_got(d, "红包")
+    # and no 转派 hands it to the school afterwards (closed praise: refused before the rule; the rule holds too)
+    assert privacy.school_barred(t, {"kind": "school"})
+
+
+async def test_praise_of_a_teacher_who_never_hits_still_goes_to_the_school(dialog):
+    d = dialog
+    text = "表扬王老师，她从不打骂孩子，班上孩子都喜欢她"
+    await talk(d, PARENT, text, expect="哪所学校", absent=["1 投诉", "行为问题"])
+    reply = await talk(d, PARENT, "江南区实验小学", expect="转达：江南区实验小学", absent="行为问题")
+    number = NUMBER.search(await talk(d, PARENT, "1", expect="感谢您的表扬")).group(0)
+    t = await ticket(d, number)
+    assert t["kind"] == "praise" and t["unit_code"] == "jn-syxx", reply
+    await heard(d, SCHOOL, expect="从不打骂")
+
+
+async def test_praise_said_at_the_summary_of_an_accusation_is_asked_about(dialog):
+    """The kind changed at the last step ("改为表扬") passes the same question."""
+    d = dialog
+    await talk(d, PARENT, "学校数学老师搞有偿补课，不去的孩子上课就不提问", expect="哪所学校")
+    await talk(d, PARENT, "江南区实验小学")
+    await talk(d, PARENT, "0")
+    reply = await talk(d, PARENT, "2", expect="回复 1 提交")
+    await talk(d, PARENT, "改为表扬", expect="不会转给学校")
+    number = await submit(d, await talk(d, PARENT, "2"))
+    t = await ticket(d, number)
+    assert t["kind"] == "praise" and t["unit_code"] == "jn-jyj", reply
+    await drain(d, SCHOOL, SCHOOL_HEAD)
+    await school_never_got(d, "有偿补课")
+    await quiet(d, SCHOOL)
+
+
+# -- 2: an urgent matter is filed as a call for help at once: the hotlines first, never the kind ----------------------
+async def test_a_missing_child_is_not_asked_the_kind_and_the_hotline_comes_first(dialog):
+    d = dialog
+    reply = await talk(d, PARENT, "孩子放学到现在还没回家，班主任电话也打不通，急死了",
+                       expect=["110", "哪所学校"], absent=["1 投诉", "4 表扬"])
+    assert reply.startswith("您说的情况关系到人身安全"), reply  # not after three lines of welcome
+    await talk(d, PARENT, "江南区育英小学", expect=["联系电话", "尽快"], absent="1 投诉")
+    reply = await talk(d, PARENT, "13912345678", absent="1 投诉")
+    reply = await talk(d, PARENT, "1", expect=["类型：紧急求助", "报告主管负责人"], absent=["改为建议", "同类问题"])
+    number = await submit(d, reply)
+    t = await ticket(d, number)
+    assert t["kind"] == "complaint" and t["routing"]["urgent"] and t["contact_phone"] == "13912345678"
+
+
+@pytest.mark.parametrize("text", ["我不想活了，在学校天天被同学欺负", "有人在校门口拿刀威胁学生，快来人"])
+async def test_an_urgent_message_is_never_asked_whether_it_is_praise(dialog, text):
+    d = dialog
+    reply = await talk(d, PARENT, text, expect="110", absent=["4 表扬", "请问您这次是"])
+    number = await submit(d, reply, {"哪所学校": "0"})
+    assert (await ticket(d, number))["kind"] == "complaint"
+
+
+# -- 3: 评价 alone lists what this person has to rate, never an example number -----------------------------------------
+async def test_rating_with_nothing_to_rate_says_so(dialog):
+    for text in ("评价", "我要评价"):
+        await talk(dialog, PARENT, text, expect="没有待评价的留言", absent=["JY2611-0001", "具体说说"])
+
+
+async def test_rating_alone_names_the_persons_own_tickets(dialog):
+    from tests.dialog import FEES
+    from tests.test_citizen_dialogs import resolved
+    d = dialog
+    first = await resolved(d, PARENT)
+    await talk(d, PARENT, "评价", expect=[first, "资料费", "1 满意"], absent="例如")
+    await talk(d, PARENT, "1", expect="感谢您的评价")
+    b = await file_ticket(d, PARENT, "学校要求每个学生交200元校服费，不买不行", scene="school:jn-syxx")
+    a = await resolved(d, PARENT)
+    await talk(d, FEES, f"办结 {b} 已责令退费", expect="已办结")
+    await talk(d, PARENT, "我要评价", expect=[a, b, "评价 编号 数字"], absent=first)
