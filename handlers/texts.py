@@ -454,7 +454,9 @@ SURVEY_EXIT_WORDS = frozenset({"退出", "暂停", "退出评议", "暂停评议
 CANCELLED_FLOW = {"survey": SURVEY_PAUSED}  # what 取消 means in a flow other than a new message
 
 # -- 常见问题 instant answers (issue 13) -------------------------------------------------------------------------
-FAQ_ANSWER = "{answer}\n（答复单位：{unit}）\n\n这个回答解决了您的问题吗？\n1 解决了\n2 还需要人工答复"
+FAQ_ASK = "这个回答解决了您的问题吗？\n1 解决了\n2 还需要人工答复\n请回复数字。"
+FAQ_ANSWER = "{answer}\n（答复单位：{unit}）\n\n" + FAQ_ASK
+FAQ_CLOSED = "好的。如有其他问题，欢迎随时留言。"
 FAQ_SOLVED = "很高兴能帮到您！如有其他问题，欢迎随时留言。"
 FAQ_TO_HUMAN = "好的，已为您转人工办理。"
 

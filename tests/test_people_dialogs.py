@@ -159,3 +159,27 @@ async def test_rating_alone_names_the_persons_own_tickets(dialog):
     a = await resolved(d, PARENT)
     await talk(d, FEES, f"办结 {b} 已责令退费", expect="已办结")
     await talk(d, PARENT, "我要评价", expect=[a, b, "评价 编号 数字"], absent=first)
+
+
+# -- 4: the instant answer's question takes its numbers as every numbered question does -----------------------------
+FAQ_QUESTION = "今年小升初划片范围什么时候公布？"
+
+
+async def tickets_count(d) -> int:
+    return await d.db(lambda db: db.execute("SELECT count(*) FROM tickets").fetchone()[0])
+
+
+async def test_zero_at_the_instant_answer_closes_it_and_starts_nothing(dialog):
+    d = dialog
+    await talk(d, PARENT, FAQ_QUESTION, expect=["1 解决了", "2 还需要人工答复", "请回复数字"])
+    await talk(d, PARENT, "0", expect="如有其他问题", absent=["具体说说", "请问您这次是", "欢迎关注"])
+    assert await d.db(lambda db: db.execute("SELECT count(*) FROM conversations").fetchone()[0]) == 0
+    assert await tickets_count(d) == 0
+
+
+@pytest.mark.parametrize("answer, expect", [("3", ["请回复 1 或 2", "1 解决了"]), ("不用了", "如有其他问题"),
+                                            ("是的", "很高兴"), ("没有", "已为您转人工办理")])
+async def test_the_instant_answers_question_is_answered_in_numbers_and_words(dialog, answer, expect):
+    d = dialog
+    await talk(d, PARENT, FAQ_QUESTION, expect="1 解决了")
+    await talk(d, PARENT, answer, expect=expect, absent="具体说说")
