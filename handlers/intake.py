@@ -361,7 +361,8 @@ class Draft:
     parts: list[str] = field(default_factory=list)
     attachments: list[dict] = field(default_factory=list)
     kind: str | None = None
-    kind_from: str | None = None        # "asked": the person chose it; "named" (我要投诉) or "words" (欺负, 不管):
+    kind_from: str | None = None        # "asked": the person chose it; "urgent": danger, filed as a call for help;
+    #                                     "named" (我要投诉) or "words" (欺负, 不管):
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
     school: str | None = None
@@ -468,9 +469,13 @@ class Intake:
         d = Draft(openid=inbound.openid, school=scene_school, school_from="scene" if scene_school else None,
                   kind=kind, kind_from="asked" if kind else None)
         state, data, replies = self._start(d, inbound)
-        # Danger first: the hotlines lead the first reply; the welcome waits for a calmer message.
-        welcome = None if data.get("alerted") else self.s.welcome()
-        if welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
+        welcome = self.s.welcome()
+        if data.get("alerted"):  # danger: the hotlines lead the first reply, not three lines of welcome
+            welcome = None
+        if welcome and replies and replies[0].text.startswith(texts.GREETING_BACK):  # the welcome greets already:
+            rest = replies[0].text[len(texts.GREETING_BACK):]                       # only what to send follows
+            replies[0] = Reply(welcome + "\n\n" + texts.GREETING_NEXT + rest)
+        elif welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
             replies[0] = Reply(welcome + "\n\n" + replies[0].text)
         elif welcome:
             replies.insert(0, Reply(welcome))
@@ -502,6 +507,15 @@ class Intake:
         return None
 
     def _begin(self, d: Draft, inbound: Inbound):
+        text = normalise(inbound.text) if inbound.kind == "text" else ""
+        if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
+            return None, d.to_dict(), [Reply(texts.GREETING_BACK + ("\n" + texts.EN["GREETING_BACK"]
+                                                                    if not han_count(text) else ""))]
+        kind = BARE_KIND.match(text)
+        if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
+            d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
+            return self._out("describe", d, [Reply(_t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + "\n"
+                                                   + _t(d, "ASK_MORE"))])
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
@@ -540,6 +554,8 @@ class Intake:
             return self._out(state, d, [Reply(_t(d, "ATTACHED").format(what=names[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
+        if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
+            return self._out(state, d, [Reply(texts.GREETING_IN_DRAFT + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
             return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
         if in_english(text) and d.lang:  # writes English now: answered in English where we can (the first
@@ -856,13 +872,13 @@ class Intake:
         d.routing = decision
         if d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
-            d.kind = infer_kind(plain) or d.kind
-            urgent = decision.get("urgent") and d.kind in (None, "praise", "suggestion")
-            if urgent:  # a missing child, harm, self-harm: filed at once as a call for help, never asked the kind
-                d.kind = "complaint"
+            d.kind = infer_kind(plain) or (None if d.kind_from == "urgent" else d.kind)  # urgency: read afresh
             named = d.kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[d.kind])  # no guess
                                 or d.kind == "complaint" and any(p.search(plain) for p in DECISIVE))
             d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
+            if decision.get("urgent") and d.kind in (None, "praise", "suggestion"):
+                d.kind, d.kind_from = "complaint", "urgent"  # a missing child, self-harm: a call for help, filed
+                #                                              at once, never asked whether it is praise
         if d.lang is None:  # the language of the first words decides the replies' language
             d.lang = decision.get("lang") or "zh"
         if decision.get("school") and d.school_from not in ("asked", "scene"):
@@ -977,7 +993,7 @@ class Intake:
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due_text)
         kind = texts.KIND_NAMES[d.kind]
-        if plan.urgent and d.kind == "complaint" and d.kind_from != "asked":  # a missing child is no 投诉 to its parent
+        if d.kind_from == "urgent":  # a missing child is no 投诉 to its parent
             kind = texts.URGENT_KIND
         lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
                  + (texts.KIND_GUESSED.format(other="”“".join(  # the two most likely others, never the same kind

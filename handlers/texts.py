@@ -35,6 +35,10 @@ STATE_NAMES = {
 }
 
 # -- intake conversation ----------------------------------------------------------------------------------
+# 你好 / 在吗 as a first message: greeted back, with what the account is for and what to send; nothing started.
+GREETING_NEXT = "请直接发送您要反映的事情，写明涉及的学校和具体情况，也可以发图片或语音。"
+GREETING_BACK = "您好！您可以在这里向教育局投诉、建议、咨询或表扬。" + GREETING_NEXT
+GREETING_IN_DRAFT = "您好，我在。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到附件。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
@@ -521,6 +525,9 @@ EN = {
     "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
                         "or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",
+    "GREETING_BACK": "Hello! You can write to the education bureau here: a complaint, a suggestion, a question or "
+                     "praise. Please send what happened and the school concerned; photos and voice messages are "
+                     "welcome too.",
     "ASK_CONDUCT": "Besides the praise, your message tells of a teacher's conduct. The education bureau looks into "
                    "that itself; the school never receives it.\n1 A complaint, for the bureau to look into\n"
                    "2 Only praise, nothing to complain about\nPlease reply with the number.",

@@ -250,7 +250,7 @@ async def test_an_unfinished_message_is_reminded_kept_and_offered_back(dialog):
 async def test_a_greeting_is_not_part_of_the_complaint(dialog):
     d = dialog
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
-    await talk(d, PARENT, "你好！", expect="请再具体说说")
+    await talk(d, PARENT, "你好！", expect="请直接发送", absent="请再具体说说")
     number = await file_ticket(d, PARENT, FEES_TEXT)
     ticket = await d.db(tickets.get, number)
     assert ticket["text"] == FEES_TEXT, ticket["text"]

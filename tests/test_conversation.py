@@ -319,7 +319,7 @@ async def test_the_confirmation_shows_every_word(world):
 
 # -- 9.6: typing before following; a scan in the middle ---------------------------------------------------------
 async def test_a_first_message_before_following_gets_the_welcome_and_a_scan_sets_the_school(world):
-    reply = await world.say("o_new", "我要投诉数学老师上课用尺子打学生手心")
+    reply = await world.say("o_new", "我要投诉数学老师上课用尺子打手心")
     assert reply.startswith("您好，欢迎关注市教育局“听见”") and "我们的承诺：" in reply
     assert "哪所学校" in reply
     reply = await world.scan("o_new", "school:jn-hpcz")

@@ -19,7 +19,7 @@ async def submit(d, reply: str, answers: dict[str, str] | None = None) -> str:
     """Answer what is left plainly (no phone, not known to the school, submit); the ticket's number."""
     answers = {"联系电话": "0", "身份": "2", "同类问题": "2", "回复 1 提交": "1", **(answers or {})}
     for _ in range(8):
-        if "受理编号" in reply or "编号：" in reply:
+        if "受理编号" in reply or "编号：" in reply or "Ticket number" in reply:
             return NUMBER.search(reply).group(0)
         answer = next((a for key, a in answers.items() if key in reply), None)
         assert answer, f"no answer for:\n{reply}"
@@ -183,3 +183,51 @@ async def test_the_instant_answers_question_is_answered_in_numbers_and_words(dia
     d = dialog
     await talk(d, PARENT, FAQ_QUESTION, expect="1 解决了")
     await talk(d, PARENT, answer, expect=expect, absent="具体说说")
+
+
+# -- 5: 你好 is greeted back with what to send; nothing is started --------------------------------------------------
+@pytest.mark.parametrize("hello", ["你好", "在吗", "您好", "hi", "老师您好，在吗？"])
+async def test_a_greeting_is_greeted_back_once_with_what_to_send(dialog, hello):
+    d = dialog
+    reply = await talk(d, PARENT, hello, expect=["欢迎关注", "请直接发送", "学校"], absent="具体说说")
+    assert reply.count("您好") == 1, reply
+    await talk(d, PARENT, "在吗", expect=["您好", "投诉、建议、咨询或表扬", "请直接发送"],
+               absent=["欢迎关注", "具体说说"])
+    assert await d.db(lambda db: db.execute("SELECT count(*) FROM conversations").fetchone()[0]) == 0
+    # then the matter itself starts the message as usual
+    await talk(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(d, PARENT, "在吗", expect=["我在", "哪所学校"], absent=["号码格式", "没有找到"])
+
+
+# -- 6: a school named in English (or pinyin) is found in the directory -------------------------------------------
+DIRECTORY = [("jn-syxx", "江南区实验小学"), ("jn-yyxx", "江南区育英小学"), ("jn-dszx", "江南区第三中学"),
+             ("jn-hpcz", "江南区和平初级中学"), ("jn-xgyey", "江南区星光幼儿园"), ("jb-wcxx", "江北区文昌小学"),
+             ("jb-yzzx", "江北区育才中学"), ("sz1", "市第一中学")]
+
+
+@pytest.mark.parametrize("query, code", [("Jiangnan experimental primary school", "jn-syxx"),
+                                         ("No. 3 Middle School", "jn-dszx"), ("Jiangnan No.3 middle school", "jn-dszx"),
+                                         ("Heping junior high school", "jn-hpcz"), ("Xingguang Kindergarten", "jn-xgyey"),
+                                         ("No. 1 Middle School", "sz1"), ("jiangnan shiyan xiaoxue", "jn-syxx"),
+                                         ("My son goes to Wenchang primary school", "jb-wcxx")])
+def test_a_school_named_in_english_is_found(query, code):
+    from handlers import names
+    found = names.best(query, DIRECTORY)
+    assert found is not None and found.code == code, names.match(query, DIRECTORY)
+
+
+@pytest.mark.parametrize("query", ["Jiangnan primary school", "I want to complain", "the school", "Wenchang middle school"])
+def test_an_english_name_that_names_no_one_school_is_not_taken(query):
+    from handlers import names
+    assert names.best(query, DIRECTORY) is None
+
+
+async def test_an_english_writer_gives_the_school_in_english(dialog):
+    from tests.dialog import talk_all
+    d = dialog
+    await talk_all(d, PARENT, "I want to complain, the school charges 300 yuan for books and gives no receipt",
+                   expect="Which school")
+    await talk(d, PARENT, "Jiangnan experimental primary school", expect="phone number", absent="not find")
+    reply = await talk(d, PARENT, "0")
+    number = await submit(d, reply, {"know who you are": "2", "Reply 1 to submit": "1"})
+    assert (await ticket(d, number))["school_code"] == "jn-syxx"
