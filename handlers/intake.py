@@ -250,8 +250,9 @@ def bare(text: str) -> str:
     return re.sub(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$", "", text) or text
 
 
-# A reply that is only a kind (建议, 我要投诉, 算咨询吧), wherever it is typed.
-BARE_KIND = re.compile(r"^(?:我?(?:要|想)?|是|算|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
+# A reply that is only a kind (建议, 我要投诉, 算咨询吧, 哦不对 是投诉), wherever it is typed.
+BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错了|选错了)[\s,，。.!！~～]*|不是[\s,，。.!！~～]+)*"
+                       r"(?:我?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
 def named_kind(text: str) -> str | None:
@@ -407,7 +408,8 @@ class Draft:
         for c in found:
             if c not in out:
                 out.append(c)
-        return out
+        # "非教育事务" is no matter to put first beside an education one (1 非教育事务 2 课业负担…, read as odd)
+        return [c for c in out if c != "out_of_scope"] if len(out) > 1 else out
 
 
 @functools.lru_cache(maxsize=1)
@@ -814,8 +816,8 @@ class Intake:
             return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
         if not re.search(r"\d", text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(texts.PHONE_PLEASE)])
-        if UNSURE.search(text) and not re.search(r"\d", text):  # 不知道啊: no wrong number -- asked again
-            return self._out("phone", d, [Reply(_t(d, "ASK_PHONE"))])
+        if not re.search(r"\d", text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
+            return self._out("phone", d, [Reply(self._ask_phone(d))])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
@@ -884,6 +886,8 @@ class Intake:
         if decision.get("school") and d.school_from not in ("asked", "scene"):
             d.school, d.school_from = decision["school"], "text"  # the text names the school
         d.category = d.focus if d.focus in d.matters else decision["category"]
+        if d.category == "out_of_scope" and d.matters and d.matters[0] != "out_of_scope":
+            d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
 
     def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
         """Ask the first step still needed (the last one, confirm, always is)."""
@@ -899,6 +903,8 @@ class Intake:
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
+                if step.state == "school" and d.school_from is None and not d.school_options:
+                    d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask)]
@@ -956,6 +962,17 @@ class Intake:
     def _ask_focus(self, d: Draft) -> str:
         lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))
         return texts.ASK_FOCUS.format(lines=lines)
+
+    def _schools_in_text(self, d: Draft) -> list[str]:
+        """A school named loosely in the story (江南实验小学 for 江南区实验小学), to be offered for a yes: for each
+        name-like run (…小学), its longest ending the directory reads as one school for sure."""
+        for m in SCHOOL_NAME.finditer(normalise(d.text)):
+            name = m.group(0)
+            for i in range(len(name) - 3):
+                code = self.s.find_school(name[i:])
+                if code:
+                    return [code]
+        return []
 
     def _ask_school(self, d: Draft) -> str:
         if not d.school_options:

@@ -53,7 +53,7 @@ SUPPLEMENTED = "已补充到留言内容。"
 ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请回复数字。"
 # Praise that also tells of a teacher's conduct (打骂, 体罚, 收红包…): said plainly where it goes, then asked.
 ASK_CONDUCT = ("您的留言里除了表扬，还反映了老师的行为问题。这类问题由教育局直接调查处理，不会转给学校。\n"
-               "1 作为投诉，请教育局调查处理\n2 只是表扬，没有要反映的问题\n请回复数字。")
+               "1 作为投诉，请教育局调查处理（表扬的话一并转交）\n2 只是表扬，没有要反映的问题\n请回复数字。")
 PRAISE_VIA_BUREAU = "留言提到老师的行为问题，由教育局转达，不直接转给学校。"
 PRAISE_ACCUSES_NOTE = "注意：留言中提到了教师的行为问题，按规定未转学校，请核实后再转达。"
 ASK_KIND_AGAIN = "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"

@@ -231,3 +231,46 @@ async def test_an_english_writer_gives_the_school_in_english(dialog):
     reply = await talk(d, PARENT, "0")
     number = await submit(d, reply, {"know who you are": "2", "Reply 1 to submit": "1"})
     assert (await ticket(d, number))["school_code"] == "jn-syxx"
+
+
+# -- found by chatting as a parent on a phone ----------------------------------------------------------------------
+RUN_ON = "我家孩子在江南实验小学读三年级 老师天天布置好多作业写到十一点还写不完 孩子哭 我们家长也很累 能不能管管啊"
+
+
+async def test_a_school_named_loosely_in_the_story_is_offered_not_asked_anew(dialog):
+    d = dialog
+    await talk(d, PARENT, RUN_ON, expect=["您是指以下哪所学校", "1 江南区实验小学"], absent="请发送名称；")
+    number = await submit(d, await talk(d, PARENT, "1", expect="联系电话"))
+    t = await ticket(d, number)
+    assert t["school_code"] == "jn-syxx" and t["text"] == RUN_ON
+
+
+@pytest.mark.parametrize("said", ["哦不对 是投诉", "不对，是投诉", "说错了 应该是投诉"])
+async def test_a_corrected_kind_is_the_kind_not_more_of_the_story(dialog, said):
+    d = dialog
+    await talk(d, PARENT, "孩子学校食堂饭菜里有虫子", expect="1 投诉")
+    await talk(d, PARENT, "2", expect="哪所学校")
+    await talk(d, PARENT, said, expect=["已改为投诉", "哪所学校"], absent="已补充")
+    number = await submit(d, await talk(d, PARENT, "江南区实验小学"))
+    t = await ticket(d, number)
+    assert t["kind"] == "complaint" and t["text"] == "孩子学校食堂饭菜里有虫子"
+
+
+async def test_a_matter_outside_education_added_is_no_matter_to_put_first_nor_the_handler(dialog):
+    d = dialog
+    await talk(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(d, PARENT, "江南区实验小学")
+    await talk(d, PARENT, "0")
+    await talk(d, PARENT, "1", expect="回复 1 提交")
+    reply = await talk(d, PARENT, "对了还有 小区门口那个路口早上特别堵 能不能派个交警",
+                       absent=["非教育事务", "哪一件最要紧"])
+    number = await submit(d, reply)
+    assert (await ticket(d, number))["category"] == "fees"
+
+
+@pytest.mark.parametrize("said", ["谢谢", "好的谢谢", "😊"])
+async def test_words_without_a_number_at_the_phone_question_get_the_question_not_a_wrong_format(dialog, said):
+    d = dialog
+    await talk(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(d, PARENT, "江南区实验小学", expect="联系电话")
+    await talk(d, PARENT, said, expect="不留请回复 0", absent="格式不对")
