@@ -52,6 +52,7 @@ YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
 SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
+INTRO_CHARS = 30  # first words this short that name no matter (我是孩子爷爷…) are asked for the matter once
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -294,6 +295,10 @@ def asks_how_to_send(text: str) -> bool:
     t = normalise(text)
     return bool(han_count(t) <= 14 and MEDIA_HOW.search(t) or MEDIA_HOW_EN.search(t))
 
+
+# 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
+CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
+                       r"眼睛不好|看不清(?:字)?|不识字|字认不全")
 
 # English words at a Chinese question count as words (Intake._tells); an English sentence switches the replies.
 EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
@@ -558,6 +563,8 @@ class Intake:
         text = normalise(inbound.text)
         if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
             return self._out(state, d, [Reply(texts.GREETING_IN_DRAFT + "\n" + self._again(state, d))])
+        if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
+            return self._out(state, d, [Reply(texts.VOICE_WELCOME + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
             return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
         if in_english(text) and d.lang:  # writes English now: answered in English where we can (the first
@@ -687,8 +694,8 @@ class Intake:
 
     # -- a new matter in the middle --------------------------------------------------------------------------
     def _is_new_matter(self, text: str, d: Draft) -> bool:
-        if not d.category or d.kind == "praise":
-            return False
+        if not d.category or d.kind == "praise" or not self._has_matter(d):
+            return False  # 我是孩子爷爷… then the matter: the story goes on, it is no other matter
         alone = self.s.route(text)
         return (alone["category"] not in (d.category, "other_edu", "out_of_scope")
                 and alone["category"] not in d.matters
@@ -953,8 +960,25 @@ class Intake:
         return texts.DRAFT_KEPT + "\n" + self._again(state, d) if state in STEP or state in DETOURS else ""
 
     # -- what each step asks ------------------------------------------------------------------------------
+    @staticmethod
+    def _has_matter(d: Draft) -> bool:
+        """Whether the words so far name an education matter by a keyword (not only the model's guess)."""
+        scores = d.routing.get("scores") or {}
+        return bool(d.routing.get("urgent")) or any(
+            v > 0 for c, v in scores.items() if c not in ("other_edu", "out_of_scope"))
+
+    @staticmethod
+    def _no_matter_yet(d: Draft) -> bool:
+        """"我是孩子爷爷，孙子在育英小学上二年级。": who is writing, not yet what about -- asked for the matter once,
+        not whether it is a complaint or praise. Short first words with no kind and no matter's keyword."""
+        if len(d.parts) != 1 or d.attachments or len(d.text) > INTRO_CHARS or d.kind:
+            return False
+        return d.category != "out_of_scope" and not Intake._has_matter(d)
+
     def _ask_describe(self, d: Draft) -> str:
-        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else _t(d, "ASK_MORE")
+        if not d.parts and d.attachments:
+            return texts.ASK_DESCRIPTION_AFTER_MEDIA
+        return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION else _t(d, "ASK_MORE")
 
     def _ask_phone(self, d: Draft) -> str:
         return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
@@ -1170,8 +1194,8 @@ def _always(i: Intake, d: Draft) -> bool:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION, Intake._ask_describe, Intake._ask_describe,
-         Intake._on_describe),
+    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
+         Intake._ask_describe, Intake._on_describe),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
          lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "OUT_OF_SCOPE"), Intake._on_out_of_scope, lambda d: 2,

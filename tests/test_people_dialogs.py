@@ -274,3 +274,33 @@ async def test_words_without_a_number_at_the_phone_question_get_the_question_not
     await talk(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
     await talk(d, PARENT, "江南区实验小学", expect="联系电话")
     await talk(d, PARENT, said, expect="不留请回复 0", absent="格式不对")
+
+
+# -- found by chatting as a grandparent ----------------------------------------------------------------------------
+GRANDPA = "o_grandpa_people"
+INTRO = "我是孩子爷爷，孙子在育英小学上二年级。"
+FEES_QUESTION = "学校让每个孩子交两百块钱买什么资料，也不给收据，我们老人也不懂，这个钱该不该交？"
+
+
+async def test_an_introduction_is_asked_for_the_matter_and_the_matter_continues_it(dialog):
+    d = dialog
+    await talk(d, GRANDPA, INTRO, expect="请说说您要反映的具体事情", absent=["1 投诉", "4 表扬"])
+    await talk(d, GRANDPA, FEES_QUESTION, expect="1 江南区育英小学", absent=["新的问题", "作为新留言"])
+    reply = await talk(d, GRANDPA, "1", expect="联系电话")
+    for answer in ("0", "1"):
+        reply = await talk(d, GRANDPA, answer)
+    assert "回复 1 提交" in reply, reply
+    number = NUMBER.search(await talk(d, GRANDPA, "1", expect="提交成功")).group(0)
+    t = await ticket(d, number)
+    assert t["text"] == INTRO + "\n" + FEES_QUESTION and t["school_code"] == "jn-yyxx" and t["category"] == "fees"
+
+
+@pytest.mark.parametrize("remark", ["我不太会打字", "打字太慢了", "我眼睛不好"])
+async def test_a_remark_about_typing_is_answered_with_voice_and_kept_out_of_the_message(dialog, remark):
+    d = dialog
+    await talk(d, GRANDPA, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(d, GRANDPA, remark, expect=["发语音", "话筒", "哪所学校"], absent="已补充")
+    await talk(d, GRANDPA, "江南区实验小学", expect="联系电话")
+    await talk(d, GRANDPA, "0")
+    reply = await talk(d, GRANDPA, "2", expect="回复 1 提交")
+    assert "内容：学校乱收资料费300元，不给收据，我要投诉\n回复" in reply, reply
