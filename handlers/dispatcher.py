@@ -573,6 +573,9 @@ class _Services(IntakeServices):
     def awaiting(self) -> list[str]:
         return [t["number"] for t in tickets.awaiting_rating(self.db, self.openid)]
 
+    def open_numbers(self) -> list[str]:
+        return [t["number"] for t in tickets.for_citizen(self.db, self.openid, 3) if t["state"] in lifecycle.OPEN]
+
     def rating(self, text: str) -> followup.Rating | None:
         rating = followup.parse(text)
         return rating if rating is not None and self.awaiting() else None

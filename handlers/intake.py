@@ -272,12 +272,22 @@ def named_kind(text: str) -> str | None:
 GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|hi|hello|"
                       r"在吗|在不在|有人吗|有人在吗)[\s!！。.~，,?？]*)+", re.IGNORECASE)
 
+# 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
+THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
+                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,]|[\U0001F300-\U0001FAFF\u2600-\u27BF])*",
+                    re.IGNORECASE)
+
+
+def thanks_only(text: str) -> bool:
+    return bool(text) and re.fullmatch(rf"(?:{THANKS.pattern})+", text, re.IGNORECASE) is not None
+
+
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
 # never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
 MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频|语音|录音|附件|证据|文件)"
 SEND_WORD = r"(?:发|传|上传|提交|附上?|给你们|发给你们|发过来|发送)"
 HOW_WORD = r"(?:怎么|咋|怎样|如何|在哪|哪里|哪儿|能不能|可不可以|可以|能否|能|行不行|方便)"
-MEDIA_HOW = re.compile(rf"^(?:请问|问下|问一下|那|我)?(?:{HOW_WORD}.{{0,3}}{SEND_WORD}.{{0,2}}{MEDIA_WORD}|"
+MEDIA_HOW = re.compile(rf"^(?:请问|问下|问一下|那|我)?(?:{SEND_WORD}(?={MEDIA_WORD}))?(?:{HOW_WORD}.{{0,3}}{SEND_WORD}.{{0,2}}{MEDIA_WORD}|"
                        rf"{MEDIA_WORD}.{{0,4}}{HOW_WORD}.{{0,2}}{SEND_WORD}|"
                        rf"{MEDIA_WORD}.{{0,4}}{SEND_WORD}.{{0,3}}(?:吗|嘛|么)|"
                        rf"{SEND_WORD}.{{0,2}}{MEDIA_WORD}.{{0,3}}(?:吗|嘛|么)|"
@@ -518,6 +528,8 @@ class Intake:
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
             return None, d.to_dict(), [Reply(texts.GREETING_BACK + ("\n" + texts.EN["GREETING_BACK"]
                                                                     if not han_count(text) else ""))]
+        if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
+            return None, d.to_dict(), [Reply(texts.THANKS_BACK)]
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -980,6 +992,13 @@ class Intake:
             return texts.ASK_DESCRIPTION_AFTER_MEDIA
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION else _t(d, "ASK_MORE")
 
+    def _ask_out_of_scope(self, d: Draft) -> str:
+        """12345 for what is not the bureau's; but a short question from someone with an open ticket (这个钱什么时候
+        能退啊) is most likely about that ticket: how to ask about it is said first."""
+        ask = _t(d, "OUT_OF_SCOPE")
+        numbers = self.s.open_numbers() if len(d.text) <= INTRO_CHARS and d.lang != "en" else []
+        return texts.OUT_OF_SCOPE_OPEN.format(number=numbers[0]) + "\n" + ask if numbers else ask
+
     def _ask_phone(self, d: Draft) -> str:
         return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
 
@@ -1198,7 +1217,7 @@ STEPS: tuple[Step, ...] = (
          Intake._ask_describe, Intake._on_describe),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
-         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "OUT_OF_SCOPE"), Intake._on_out_of_scope, lambda d: 2,
+         Intake._ask_out_of_scope, Intake._ask_out_of_scope, Intake._on_out_of_scope, lambda d: 2,
          Intake._read_yes_no),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
@@ -1245,6 +1264,7 @@ class IntakeServices:
     welcome: Callable[[], str | None]                 # the welcome, once, for a person who never followed
     kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating
+    open_numbers: Callable[[], list[str]]             # numbers of this person's latest tickets still open
     rating: Callable[..., Any]                        # followup.Rating of a text, if a rating is pending
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)

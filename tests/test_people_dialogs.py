@@ -304,3 +304,21 @@ async def test_a_remark_about_typing_is_answered_with_voice_and_kept_out_of_the_
     await talk(d, GRANDPA, "0")
     reply = await talk(d, GRANDPA, "2", expect="回复 1 提交")
     assert "内容：学校乱收资料费300元，不给收据，我要投诉\n回复" in reply, reply
+
+
+async def test_a_short_follow_up_after_filing_is_told_how_to_ask_about_the_ticket(dialog):
+    d = dialog
+    number = await file_ticket(d, GRANDPA, FEES_QUESTION, scene="school:jn-yyxx")
+    await talk(d, GRANDPA, "这个钱什么时候能退啊", expect=[f"查询 {number}", f"回复 {number}"])
+
+
+@pytest.mark.parametrize("thanks", ["谢谢你们 辛苦了", "好的，收到", "谢谢😊"])
+async def test_thanks_are_answered_and_start_nothing(dialog, thanks):
+    d = dialog
+    await talk(d, GRANDPA, thanks, expect="不客气", absent=["12345", "具体说说", "请问您这次是"])
+    assert await d.db(lambda db: db.execute("SELECT count(*) FROM conversations").fetchone()[0]) == 0
+
+
+def test_asking_how_to_send_voice_starting_with_send():
+    from handlers.intake import asks_how_to_send
+    assert asks_how_to_send("发语音怎么发") and asks_how_to_send("发照片怎么发")
