@@ -306,6 +306,10 @@ def asks_how_to_send(text: str) -> bool:
     return bool(han_count(t) <= 14 and MEDIA_HOW.search(t) or MEDIA_HOW_EN.search(t))
 
 
+# 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
+ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
+                            r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道")
+
 # 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
 CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
                        r"眼睛不好|看不清(?:字)?|不识字|字认不全")
@@ -530,6 +534,8 @@ class Intake:
                                                                     if not han_count(text) else ""))]
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.THANKS_BACK)]
+        if text and inbound.kind == "text" and not re.search(r"[\w\u3400-\u9fff]", text):  # 👍👍 / 😭: no words yet
+            return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -575,6 +581,8 @@ class Intake:
         text = normalise(inbound.text)
         if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
             return self._out(state, d, [Reply(texts.GREETING_IN_DRAFT + "\n" + self._again(state, d))])
+        if state != "anonymity" and ASKS_ANONYMITY.search(text) and han_count(text) <= 14:  # 匿名可以吗
+            return self._out(state, d, [Reply(texts.ANONYMITY_LATER + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
             return self._out(state, d, [Reply(texts.VOICE_WELCOME + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
@@ -729,6 +737,8 @@ class Intake:
         fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
         if d.school_from == "scene":
             fresh.school, fresh.school_from = d.school, "scene"
+        elif d.school:  # most likely the same school: offered for a yes, never assumed
+            fresh.school_options = [d.school]
         return self._advance(fresh, [Reply(texts.NEW_MATTER_STARTED)])
 
     # -- an earlier message, offered back ------------------------------------------------------------------
@@ -801,6 +811,8 @@ class Intake:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
         code = self.s.find_school(text)
+        if code is None and ascii_int(text, 3) is not None:  # 2: a number where a name is asked: asked again
+            return self._out("school", d, [Reply(self._ask_school(d))])
         if code is None:
             found = self.s.suggest_schools(text)
             d.school_options = [code for code, _name in found]

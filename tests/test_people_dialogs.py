@@ -322,3 +322,37 @@ async def test_thanks_are_answered_and_start_nothing(dialog, thanks):
 def test_asking_how_to_send_voice_starting_with_send():
     from handlers.intake import asks_how_to_send
     assert asks_how_to_send("发语音怎么发") and asks_how_to_send("发照片怎么发")
+
+
+# -- found by chatting as a student -----------------------------------------------------------------------------
+STUDENT = "o_student_people"
+SATURDAY = "我是初二的学生 我们学校周六还要补课 不去老师就说要扣分 还要交钱 一个月500"
+
+
+@pytest.mark.parametrize("question", ["匿名可以吗", "学校会知道是我吗", "会不会被老师知道"])
+async def test_asking_about_anonymity_early_is_answered_and_the_question_kept(dialog, question):
+    d = dialog
+    await talk(d, STUDENT, SATURDAY, expect="1 投诉")
+    await talk(d, STUDENT, question, expect=["学校不会知道", "1 投诉"], absent=["请回复数字 1–4", "已补充"])
+
+
+async def test_a_new_matter_offers_the_school_of_the_one_set_aside(dialog):
+    d = dialog
+    await talk(d, STUDENT, SATURDAY, expect="1 投诉")
+    await talk(d, STUDENT, "江北区育才中学")
+    await talk(d, STUDENT, "1")
+    await talk(d, STUDENT, "0")
+    await talk(d, STUDENT, "2", expect="回复 1 提交")
+    await talk(d, STUDENT, "还有就是我们班主任上课老是骂人 说我们是猪脑子", expect="1 作为新留言")
+    await talk(d, STUDENT, "1", expect=["您是指以下哪所学校", "1 江北区育才中学"])
+    await talk(d, STUDENT, "2", expect="1 江北区育才中学", absent="没有找到")  # a number: the question again
+    await talk(d, STUDENT, "1", expect="联系电话")
+
+
+@pytest.mark.parametrize("symbols", ["👍👍👍", "😭😭", "？？？"])
+async def test_symbols_alone_start_nothing(dialog, symbols):
+    d = dialog
+    await talk(d, STUDENT, symbols, expect="请直接用文字说明", absent="具体说说")
+    reply = await talk(d, STUDENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    number = await file_ticket(d, STUDENT, "江南区实验小学") if "受理编号" not in reply else None
+    assert (await ticket(d, number))["text"] == "学校乱收资料费300元，不给收据，我要投诉"
