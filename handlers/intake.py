@@ -252,7 +252,7 @@ def bare(text: str) -> str:
 
 
 # A reply that is only a kind (建议, 我要投诉, 算咨询吧, 哦不对 是投诉), wherever it is typed.
-BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错了|选错了)[\s,，。.!！~～]*|不是[\s,，。.!！~～]+)*"
+BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错了|选错了|算了|还是)[\s,，。.!！~～]*|不是[\s,，。.!！~～]+)*"
                        r"(?:我?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
@@ -536,6 +536,8 @@ class Intake:
             return None, d.to_dict(), [Reply(texts.THANKS_BACK)]
         if text and inbound.kind == "text" and not re.search(r"[\w\u3400-\u9fff]", text):  # 👍👍 / 😭: no words yet
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
+        if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
+            return None, d.to_dict(), [Reply(texts.NUMBER_ALONE)]
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -881,6 +883,10 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
+        phone = PHONE_IN_TEXT.fullmatch(text.replace(" ", "").replace("-", "").replace("+86", ""))
+        if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
+            d.phone = phone.group(1)
+            return self._advance(d, [Reply(texts.PHONE_TAKEN)])
         kind = named_kind(text)
         if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
             if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both

@@ -356,3 +356,29 @@ async def test_symbols_alone_start_nothing(dialog, symbols):
     reply = await talk(d, STUDENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
     number = await file_ticket(d, STUDENT, "江南区实验小学") if "受理编号" not in reply else None
     assert (await ticket(d, number))["text"] == "学校乱收资料费300元，不给收据，我要投诉"
+
+
+# -- found by chatting as a parent dictating by voice ------------------------------------------------------------
+async def test_a_kind_said_with_a_change_of_mind_at_the_phone_question_is_the_kind(dialog):
+    d = dialog
+    await talk(d, PARENT, "学校要求每个学生交300元资料费，不给收据，请问这个合理吗？", expect="哪所学校")
+    await talk(d, PARENT, "江南区实验小学", expect="联系电话")
+    await talk(d, PARENT, "算了还是投诉吧", expect=["已改为投诉", "联系电话"])
+
+
+async def test_a_phone_number_given_at_the_summary_is_kept(dialog):
+    d = dialog
+    await talk(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(d, PARENT, "江南区实验小学")
+    await talk(d, PARENT, "0")
+    await talk(d, PARENT, "2", expect="联系电话：未留")
+    await talk(d, PARENT, "139 1234 5678", expect=["已记下联系电话", "联系电话：139****5678", "回复 1 提交"])
+    number = NUMBER.search(await talk(d, PARENT, "1", expect="提交成功")).group(0)
+    assert (await ticket(d, number))["contact_phone"] == "13912345678"
+
+
+async def test_a_number_after_submitting_starts_nothing(dialog):
+    d = dialog
+    await file_ticket(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", scene="school:jn-syxx")
+    await talk(d, PARENT, "2", expect=["没有正在填写的留言", "查询"], absent="具体说说")
+    assert await d.db(lambda db: db.execute("SELECT count(*) FROM conversations").fetchone()[0]) == 0
