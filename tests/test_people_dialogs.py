@@ -382,3 +382,13 @@ async def test_a_number_after_submitting_starts_nothing(dialog):
     await file_ticket(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", scene="school:jn-syxx")
     await talk(d, PARENT, "2", expect=["没有正在填写的留言", "查询"], absent="具体说说")
     assert await d.db(lambda db: db.execute("SELECT count(*) FROM conversations").fetchone()[0]) == 0
+
+
+@pytest.mark.parametrize("said, score", [("还行吧", 2), ("满意的", 1), ("还可以啊", 2)])
+async def test_a_rating_word_with_a_particle_is_asked_about_not_a_new_message(dialog, said, score):
+    from tests.test_citizen_dialogs import resolved
+    d = dialog
+    number = await resolved(d, PARENT)
+    await talk(d, PARENT, said, expect=[f"您是要评价留言 {number}", "1 是"], absent="具体说说")
+    await talk(d, PARENT, "1", expect="感谢您的评价")
+    assert (await ticket(d, number))["rating"] == score
