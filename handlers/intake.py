@@ -871,7 +871,9 @@ class Intake:
             plan = self._plan(d)
             ticket = self.s.submit(inbound.openid, d, plan)
             if d.kind == "praise":
-                done = texts.SUBMITTED_PRAISE.format(number=ticket["number"], unit=plan.unit_name)
+                via = plan.school_code and plan.unit_code != plan.school_code  # it names conduct: not the school
+                done = (texts.SUBMITTED_PRAISE_VIA if via else texts.SUBMITTED_PRAISE).format(
+                    number=ticket["number"], unit=plan.unit_name)
             else:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
                                                  due=plan.due_text)

@@ -84,7 +84,7 @@ async def test_praise_kept_as_praise_goes_to_the_bureau_never_the_school(dialog)
     await talk(d, PARENT, "2", expect="哪所学校")
     await talk(d, PARENT, "江南区实验小学", expect=["类型：表扬", "转达：江南区教育局", "不直接转给学校"],
                absent="转达：江南区实验小学")
-    number = NUMBER.search(await talk(d, PARENT, "1", expect="感谢您的表扬")).group(0)
+    number = NUMBER.search(await talk(d, PARENT, "1", expect=["感谢您的表扬", "由教育局核实后转达"], absent="记入该单位")).group(0)
     t = await ticket(d, number)
     assert t["kind"] == "praise" and t["unit_code"] == "jn-jyj" and t["routing"][privacy.ACCUSES]
     await heard(d, DISTRICT, expect=["红包", "未转学校"])
@@ -392,3 +392,31 @@ async def test_a_rating_word_with_a_particle_is_asked_about_not_a_new_message(di
     await talk(d, PARENT, said, expect=[f"您是要评价留言 {number}", "1 是"], absent="具体说说")
     await talk(d, PARENT, "1", expect="感谢您的评价")
     assert (await ticket(d, number))["rating"] == score
+
+
+# -- the rule holds whatever kind is chosen, and for words added later --------------------------------------------
+@pytest.mark.parametrize("kind", ["2", "3"])
+async def test_conduct_filed_as_a_suggestion_or_a_question_never_reaches_the_school(dialog, kind):
+    d = dialog
+    await send_scan(d)
+    reply = await talk(d, PARENT, "感谢班主任，不过数学老师收家长红包，这样可以吗", expect="1 投诉")
+    number = await submit(d, await talk(d, PARENT, kind))
+    t = await ticket(d, number)
+    assert t["unit_code"] == "jn-jyj", reply
+    await school_never_got(d, "红包")
+
+
+async def test_conduct_added_to_praise_later_is_asked_about(dialog):
+    d = dialog
+    await send_scan(d)
+    await talk(d, PARENT, "表扬王老师，她对孩子很耐心，每天都辅导到很晚", expect="回复 1 提交")
+    await talk(d, PARENT, "不过体育老师收家长红包", expect=["不会转给学校", "1 作为投诉"])
+    number = await submit(d, await talk(d, PARENT, "1", expect="按投诉办理"))
+    t = await ticket(d, number)
+    assert t["kind"] == "complaint" and t["unit_code"] == "jn-jyj" and "红包" in t["text"]
+    await school_never_got(d, "红包")
+
+
+async def send_scan(d) -> None:
+    from tests.dialog import send
+    await send(d, PARENT, type="scan", scene="school:jn-syxx")
