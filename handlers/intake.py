@@ -189,6 +189,7 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
+NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
 PHONE_TOPIC = re.compile(r"^(?:我的?)?(?:电话|手机|号码|联系方式)(?:号码?)?(?:就|还是|暂时)?")  # 电话不方便留
 OTHER_CONTACT = re.compile(r"微信|邮箱|qq|座机|固话", re.I)  # answered, but not with a number: asked again
@@ -1027,14 +1028,14 @@ class Intake:
         return texts.ASK_FOCUS.format(lines=lines)
 
     def _schools_in_text(self, d: Draft) -> list[str]:
-        """A school named loosely in the story (江南实验小学 for 江南区实验小学), to be offered for a yes: for each
-        name-like run (…小学), its longest ending the directory reads as one school for sure."""
-        for m in SCHOOL_NAME.finditer(normalise(d.text)):
-            name = m.group(0)
-            for i in range(len(name) - 3):
-                code = self.s.find_school(name[i:])
-                if code:
-                    return [code]
+        """A school named loosely in the story (江南实验小学 for 江南区实验小学), to be offered for a yes: a name-like
+        run (…小学) after the last word that leads into a name (在, 读, 上…), if the directory reads it as one school
+        for sure. At most two runs, one lookup each: fuzzy matching costs ~15 ms over a city's directory."""
+        for m in list(SCHOOL_NAME.finditer(normalise(d.text)))[:2]:
+            name = NAME_LEAD.split(m.group(0))[-1]
+            code = self.s.find_school(name) if len(name) >= 4 else None
+            if code:
+                return [code]
         return []
 
     def _ask_school(self, d: Draft) -> str:
