@@ -935,7 +935,7 @@ class Intake:
         if d.parts:
             new = d.lang is None
             self._refresh(d)
-            if new and d.lang == "en":
+            if new and d.lang == "en" and not d.routing.get("urgent"):  # danger: the hotlines come first
                 welcome = [Reply(texts.EN["WELCOME"])]
         alert = ""
         if d.routing.get("urgent") and not d.alerted:  # danger: the hotlines now, not after the questions

@@ -209,8 +209,8 @@ async def test_a_child_in_danger_gets_the_hotlines_at_once_and_the_duty_office_i
 async def test_an_english_message_about_danger_gets_the_hotlines_in_english(dialog):
     d = dialog
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
-    await talk(d, PARENT, "A man with a knife is standing at the school gate right now", expect="Hello")
-    await heard(d, PARENT, expect=["call 110 now", "urgent", "phone number"], absent="Is your message")  # never the kind
+    await talk(d, PARENT, "A man with a knife is standing at the school gate right now",  # danger first, no welcome
+               expect=["call 110 now", "urgent", "phone number"], absent=["Is your message", "Hello"])
 
 
 # -- 9.11: `评价 编号 3 意见` keeps the comment whole ------------------------------------------------------------------

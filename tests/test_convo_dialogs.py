@@ -158,7 +158,7 @@ async def test_harm_is_not_shown_as_a_guess_to_correct(dialog):
 async def test_english_after_a_greeting_is_welcomed_and_asked_in_english(dialog):
     await talk(dialog, PARENT, "hello", expect=["请直接发送", "Please send what happened"])
     await talk_all(dialog, PARENT, "My son was bullied at school yesterday, two boys hit him",
-                   expect=["thank you for writing", "call 110", "12355", "Which school"], absent="Is your message")
+                   expect=["call 110", "12355", "Which school"], absent="Is your message")  # danger first (people)
 
 
 async def test_a_matter_for_another_department_is_referred_before_any_question(dialog):

@@ -420,3 +420,10 @@ async def test_conduct_added_to_praise_later_is_asked_about(dialog):
 async def send_scan(d) -> None:
     from tests.dialog import send
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
+
+
+async def test_an_urgent_message_in_english_gets_the_hotline_first(dialog):
+    d = dialog
+    reply = await talk(d, PARENT, "My son did not come home from school and his teacher does not answer the phone",
+                       expect="call 110", absent=["thank you for writing", "Is your message"])
+    assert reply.startswith("What you describe concerns someone's safety"), reply
