@@ -189,6 +189,7 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
+SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
 PHONE_TOPIC = re.compile(r"^(?:我的?)?(?:电话|手机|号码|联系方式)(?:号码?)?(?:就|还是|暂时)?")  # 电话不方便留
@@ -556,6 +557,7 @@ class Intake:
         school, at whatever question it is typed: taken as such, never added to the message."""
         if not text or not SCHOOL_CHARS.search(text):
             return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
+        text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
         code = self.s.find_school(text)
         if code is None:
             return False
@@ -806,6 +808,7 @@ class Intake:
         return self._out("out_of_scope", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
+        text = self._school_words(text)
         if text in SKIP or DECLINE.match(text) and not self.s.find_school(text):
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
@@ -1185,7 +1188,14 @@ class Intake:
             return ""
         return CONFIRM_WORDS.sub("", text) if confirms(text) or yes_no(text) is False else None
 
+    @staticmethod
+    def _school_words(text: str) -> str:
+        """孙子在滨河小学 at the school question: the name, without the words that lead into it."""
+        name = SCHOOL_LEAD.sub("", text)
+        return name if name != text and SCHOOL_NAME.fullmatch(name) else text
+
     def _read_school(self, text: str, d: Draft) -> str | None:
+        text = self._school_words(text)
         if d.school_options and choice(text, len(d.school_options)):
             return ""
         if text in SKIP or DECLINE.match(text):

@@ -427,3 +427,17 @@ async def test_an_urgent_message_in_english_gets_the_hotline_first(dialog):
     reply = await talk(d, PARENT, "My son did not come home from school and his teacher does not answer the phone",
                        expect="call 110", absent=["thank you for writing", "Is your message"])
     assert reply.startswith("What you describe concerns someone's safety"), reply
+
+
+@pytest.mark.parametrize("said", ["是滨河小学", "在滨河小学", "孙子在滨河小学"])
+async def test_a_short_school_name_with_a_lead_word_at_another_question_is_the_school(dialog, said):
+    d = dialog
+    await talk(d, GRANDPA, "孩子学校食堂饭菜里有虫子", expect="1 投诉")
+    await talk(d, GRANDPA, said, expect=["涉及学校：江北区滨河小学", "1 投诉"], absent="已补充")
+    await talk(d, GRANDPA, "1", absent="哪所学校")
+
+
+async def test_a_school_name_with_a_lead_word_at_the_school_question_is_found(dialog):
+    d = dialog
+    await talk(d, GRANDPA, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(d, GRANDPA, "孙子在滨河小学", expect="联系电话", absent="没有找到")
