@@ -236,8 +236,13 @@ def same_matter(text: str) -> int | None:
 
 
 def declines_phone(text: str) -> bool:
-    """不留 / 不方便 / 电话不方便留 / 0."""
-    return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text)))
+    """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话."""
+    return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text))
+                                or han_count(text) <= 12 and NO_PHONE.search(text))
+
+
+# 我是学生 没有电话 / 手机不在身边: no number to give, said anywhere in a short reply
+NO_PHONE = re.compile(r"(?:没有?|没得|不用|不方便|不想|不能)(?:留)?(?:电话|手机|号码)|(?:电话|手机)(?:不在身边|没有|丢了|坏了)")
 
 
 def storable(inbound: Inbound) -> Inbound:
@@ -1215,7 +1220,7 @@ class Intake:
         if found:
             return PHONE_WORDS.sub("", compact.replace(found.group(1), ""))
         if declines_phone(text) or QUESTION.search(text) or re.search(r"\d{5}", compact) or OTHER_CONTACT.search(text):
-            return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", text))))
+            return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", NO_PHONE.sub("", text)))))
         return None
 
     def _read_matter(self, text: str, d: Draft) -> str | None:

@@ -441,3 +441,11 @@ async def test_a_school_name_with_a_lead_word_at_the_school_question_is_found(di
     d = dialog
     await talk(d, GRANDPA, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
     await talk(d, GRANDPA, "孙子在滨河小学", expect="联系电话", absent="没有找到")
+
+
+@pytest.mark.parametrize("said", ["我是学生 没有电话", "手机不在身边", "没有手机"])
+async def test_no_phone_said_in_a_sentence_is_a_declined_phone_not_more_of_the_story(dialog, said):
+    d = dialog
+    await talk(d, STUDENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(d, STUDENT, "江南区实验小学", expect="联系电话")
+    await talk(d, STUDENT, said, expect="身份", absent=["已补充", "联系电话"])
