@@ -275,13 +275,14 @@ def named_kind(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
 GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|hi|hello|"
-                      r"在吗|在不在|有人吗|有人在吗)[\s!！。.~，,?？]*)+", re.IGNORECASE)
+                      r"在吗|在不在|有人吗|有人在吗)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
 # 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
 THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
-                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,]|[\U0001F300-\U0001FAFF\u2600-\u27BF])*",
+                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,\ufe0f\u200d]|" + EMOJI + ")*",
                     re.IGNORECASE)
 
 

@@ -449,3 +449,11 @@ async def test_no_phone_said_in_a_sentence_is_a_declined_phone_not_more_of_the_s
     await talk(d, STUDENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
     await talk(d, STUDENT, "江南区实验小学", expect="联系电话")
     await talk(d, STUDENT, said, expect="身份", absent=["已补充", "联系电话"])
+
+
+async def test_a_greeting_with_an_emoji_is_a_greeting(dialog):
+    d = dialog
+    await talk(d, PARENT, "在吗😊", expect="请直接发送", absent="具体说说")
+    reply = await talk(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    number = await file_ticket(d, PARENT, "江南区实验小学") if "受理编号" not in reply else None
+    assert (await ticket(d, number))["text"] == "学校乱收资料费300元，不给收据，我要投诉"
