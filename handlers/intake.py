@@ -52,7 +52,7 @@ YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
 SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
-INTRO_CHARS = 30  # first words this short that name no matter (我是孩子爷爷…) are asked for the matter once
+FOLLOW_UP_CHARS = 30  # a question this short from someone with an open ticket is most likely about it
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -312,6 +312,20 @@ def asks_how_to_send(text: str) -> bool:
     """Whether a message only asks how (or whether) photos, voice or video can be sent."""
     t = normalise(text)
     return bool(han_count(t) <= 14 and MEDIA_HOW.search(t) or MEDIA_HOW_EN.search(t))
+
+
+# 我是孩子奶奶，孙子在滨河小学上一年级: who writes and where the child studies, clause by clause -- no matter yet
+# (上一年级 is also an admission keyword: the router's scores cannot tell an introduction from a matter).
+INTRO_WHO = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?我是.{0,10}$")
+INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|儿子|女儿|外孙|外孙女|小孩|娃|我)?(?:现在)?(?:在|读|上|是)?"
+                         r".{0,12}?(?:上|读|念|在)?(?:[一二三四五六七八九初高]\S{0,2}年级|[一二三四五六七八九十\d]+班|小学|中学|"
+                         r"初中|高中|幼儿园|大班|中班|小班)(?:的?学生|读书|上学)?$")
+CLAUSES = re.compile(r"[，,。.！!；;\s]+")
+
+
+def introduction(text: str) -> bool:
+    parts = [p for p in CLAUSES.split(normalise(text)) if p]
+    return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) for p in parts)
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
@@ -592,6 +606,9 @@ class Intake:
         text = normalise(inbound.text)
         if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
             return self._out(state, d, [Reply(texts.GREETING_IN_DRAFT + "\n" + self._again(state, d))])
+        if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
+            # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
+            return self._out(state, d, [Reply(texts.THANKS_IN_DRAFT + "\n" + self._again(state, d))])
         if state != "anonymity" and ASKS_ANONYMITY.search(text) and han_count(text) <= 14:  # 匿名可以吗
             return self._out(state, d, [Reply(texts.ANONYMITY_LATER + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
@@ -725,7 +742,7 @@ class Intake:
 
     # -- a new matter in the middle --------------------------------------------------------------------------
     def _is_new_matter(self, text: str, d: Draft) -> bool:
-        if not d.category or d.kind == "praise" or not self._has_matter(d):
+        if not d.category or d.kind == "praise" or introduction(d.text):
             return False  # 我是孩子爷爷… then the matter: the story goes on, it is no other matter
         alone = self.s.route(text)
         return (alone["category"] not in (d.category, "other_edu", "out_of_scope")
@@ -823,7 +840,8 @@ class Intake:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
         code = self.s.find_school(text)
-        if code is None and ascii_int(text, 3) is not None:  # 2: a number where a name is asked: asked again
+        if code is None and (ascii_int(text, 3) is not None or han_count(text) <= 3 and yes_no(text) is not None):
+            # 2 / 同意 / 行: no school's name where one is asked: the question again
             return self._out("school", d, [Reply(self._ask_school(d))])
         if code is None:
             found = self.s.suggest_schools(text)
@@ -1003,19 +1021,10 @@ class Intake:
 
     # -- what each step asks ------------------------------------------------------------------------------
     @staticmethod
-    def _has_matter(d: Draft) -> bool:
-        """Whether the words so far name an education matter by a keyword (not only the model's guess)."""
-        scores = d.routing.get("scores") or {}
-        return bool(d.routing.get("urgent")) or any(
-            v > 0 for c, v in scores.items() if c not in ("other_edu", "out_of_scope"))
-
-    @staticmethod
     def _no_matter_yet(d: Draft) -> bool:
         """"我是孩子爷爷，孙子在育英小学上二年级。": who is writing, not yet what about -- asked for the matter once,
-        not whether it is a complaint or praise. Short first words with no kind and no matter's keyword."""
-        if len(d.parts) != 1 or d.attachments or len(d.text) > INTRO_CHARS or d.kind:
-            return False
-        return d.category != "out_of_scope" and not Intake._has_matter(d)
+        not whether it is a complaint or praise."""
+        return len(d.parts) == 1 and not d.attachments and not d.routing.get("urgent") and introduction(d.text)
 
     def _ask_describe(self, d: Draft) -> str:
         if not d.parts and d.attachments:
@@ -1026,7 +1035,7 @@ class Intake:
         """12345 for what is not the bureau's; but a short question from someone with an open ticket (这个钱什么时候
         能退啊) is most likely about that ticket: how to ask about it is said first."""
         ask = _t(d, "OUT_OF_SCOPE")
-        numbers = self.s.open_numbers() if len(d.text) <= INTRO_CHARS and d.lang != "en" else []
+        numbers = self.s.open_numbers() if len(d.text) <= FOLLOW_UP_CHARS and d.lang != "en" else []
         return texts.OUT_OF_SCOPE_OPEN.format(number=numbers[0]) + "\n" + ask if numbers else ask
 
     def _ask_phone(self, d: Draft) -> str:

@@ -457,3 +457,22 @@ async def test_a_greeting_with_an_emoji_is_a_greeting(dialog):
     reply = await talk(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
     number = await file_ticket(d, PARENT, "江南区实验小学") if "受理编号" not in reply else None
     assert (await ticket(d, number))["text"] == "学校乱收资料费300元，不给收据，我要投诉"
+
+
+@pytest.mark.parametrize("intro", ["我是孩子奶奶，孙子在滨河小学上一年级。", "我是孩子妈妈，孩子在实验小学读五年级"])
+async def test_an_introduction_naming_a_grade_is_still_an_introduction(dialog, intro):
+    """上一年级 is an admission keyword too: the introduction is read by its clauses, not the router's scores."""
+    d = dialog
+    await talk(d, GRANDPA, intro, expect="请说说您要反映的具体事情", absent="1 投诉")
+    await talk(d, GRANDPA, "学校食堂的饭菜都是凉的，孩子吃了老拉肚子，我们也不知道找谁", absent="新的问题")
+
+
+async def test_thanks_in_the_middle_are_not_part_of_the_message_and_a_yes_at_the_school_question_asks_again(dialog):
+    d = dialog
+    await talk(d, GRANDPA, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
+    await talk(d, GRANDPA, "谢谢你们 辛苦了", expect=["还没有提交", "哪所学校"], absent="已补充")
+    await talk(d, GRANDPA, "同意", expect="哪所学校", absent="没有找到")
+    await talk(d, GRANDPA, "江南区实验小学", expect="联系电话")
+    await talk(d, GRANDPA, "0")
+    reply = await talk(d, GRANDPA, "2", expect="回复 1 提交")
+    assert "内容：学校乱收资料费300元，不给收据，我要投诉\n回复" in reply, reply
