@@ -157,6 +157,7 @@ def _supervise(config: Config, workers: int) -> int:
     log = logging.getLogger("tingjian.supervisor")
     from bot.metrics import prepare_multiprocess  # before any worker imports prometheus_client
     prepare_multiprocess()
+    from bot.writer import ask_drain
     ctx = multiprocessing.get_context("spawn")
     parent = os.getpid()
     stopping = False
@@ -212,6 +213,9 @@ def _supervise(config: Config, workers: int) -> int:
                 log.warning("%s (pid %s) exited with code %s; starting another in %.1f s", names[slot], p.pid,
                             p.exitcode, pause)
                 _metrics_process_dead(p.pid)
+                if slot and not ask_drain(socket_path):  # a worker's spool is nobody's now: drained at once
+                    log.warning("could not ask the writer to drain %s's spool; its next start or the orphan job "
+                                "will", names[slot])
                 restart_at[slot] = now + pause
             for slot, when in list(restart_at.items()):
                 if not stopping and now >= when:
