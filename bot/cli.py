@@ -673,8 +673,7 @@ def cmd_survey_list(args) -> int:
 
 
 def cmd_survey_results(args) -> int:
-    import csv
-
+    from bot import sheets
     from handlers.survey_results import CSV_COLUMNS, csv_rows, format_results, survey_results
     config = _load(args.config)
     with _database(config) as db:
@@ -687,9 +686,7 @@ def cmd_survey_results(args) -> int:
     print(format_results(survey, results, config.campaign.min_responses))
     if args.out:
         with open(args.out, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens it as UTF-8
-            writer = csv.DictWriter(fh, CSV_COLUMNS)
-            writer.writeheader()
-            writer.writerows(csv_rows(survey, results))
+            sheets.csv_dicts(fh, CSV_COLUMNS, csv_rows(survey, results))
         print(f"written to {args.out}")
     return 0
 

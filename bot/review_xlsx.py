@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from bot import sheets
 from handlers.review import COMPONENT_NAMES, COMPONENTS, Figures, Review
 
 KIND_NAMES = {"office": "局机关处室", "district": "区县教育局", "school": "学校", "kindergarten": "幼儿园"}
@@ -39,7 +40,7 @@ def _sheet(ws, headers: list[str], rows: list[list], formats: list[str | None]) 
         cell.font, cell.fill = HEAD, FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
-        ws.append(row)
+        ws.append(sheets.xlsx_row(ws, row))
     for i, fmt in enumerate(formats, start=1):
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = max(10, min(30, 2 * len(headers[i - 1]) + 2))
@@ -107,7 +108,7 @@ def write(review: Review, path, generated_at: float, tz):
         ["权重设置", "", "配置文件 [review] 的 weight_* 项"],
     ]
     for row in notes:
-        ws.append(row)
+        ws.append(sheets.xlsx_row(ws, row))
     ws["A1"].font = Font(bold=True, size=13)
     for cell in ws[3]:
         cell.font, cell.fill = HEAD, FILL

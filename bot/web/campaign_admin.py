@@ -216,15 +216,13 @@ async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
 @staff_page
 async def survey_results_csv(request: web.Request, v: Viewer) -> web.Response:
     """The CSV of `tingjian survey results --out` (handlers.survey_results.csv_rows), audited as every export."""
-    import csv
     import io
 
+    from bot import sheets
     from bot.web.exports import _done, _send
     survey, results = await _results(request, v, _min_responses(request))
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(csv_rows(survey, results))
+    sheets.csv_dicts(out, CSV_COLUMNS, csv_rows(survey, results))
     response = await _send(request, ("\ufeff" + out.getvalue()).encode(), f"survey-{survey.id}.csv")
     return await _done(request, response, v, auth.now(request), "survey", survey.id)
 
