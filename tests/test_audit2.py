@@ -58,3 +58,35 @@ def test_the_review_workbook_keeps_a_comment_as_text(tmp_path):
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+
+
+# -- 群众评议: the unit's own staff do not evaluate it -------------------------------------------------------------
+async def answer_survey(d, openid: str, scene: str = "survey:school-2026:jn-syxx") -> str:
+    from tests.dialog import send
+    reply = await send(d, openid, type="scan", scene=scene)
+    for _ in range(12):
+        if "评议完成" in reply or "第" not in reply:
+            return reply
+        reply = await talk(d, openid, "0" if "没有请回复 0" in reply else "5" if "1–5" in reply else "1")
+    return reply
+
+
+async def test_staff_cannot_evaluate_their_own_unit(dialog):
+    """The school's handler and supervisor, the district bureau above it and a leader are refused; a parent is
+    counted. A parent who answered and was later bound as the school's staff is left out of the figures."""
+    from bot.app import DB, DISPATCHER
+    from handlers.survey_results import survey_results
+    from storage import staff
+    from tests.dialog import DISTRICT_HEAD, SCHOOL, SCHOOL_HEAD
+    d = dialog
+    for insider in (SCHOOL, SCHOOL_HEAD, DISTRICT_HEAD, LEADER):
+        reply = await answer_survey(d, insider)
+        assert "不能参加" in reply and "评议完成" not in reply, (insider, reply)
+    assert "评议完成" in await answer_survey(d, "o_parent_a")
+    assert "评议完成" in await answer_survey(d, "o_parent_b")
+    # o_parent_b is then bound as the school's handler (an invite redeemed in WeChat)
+    code = await d.db(staff.create_invite, "jn-syxx", "handler", "新老师", d.clock.now(), 86400)
+    await talk(d, "o_parent_b", f"绑定 {code}", expect="绑定")
+    survey = d.app[DISPATCHER].campaign.p.surveys["school-2026"]
+    results = await d.app[DB].read(survey_results, survey, d.app[DISPATCHER].campaign.p.surveys, 1)
+    assert results["jn-syxx"].n == 1
