@@ -186,9 +186,12 @@ class Desk:
             return [refused]
         bounces = ticket["bounces"] + 1
         from_unit = directory.get(db, ticket["unit_code"])
-        ticket = tickets.transition(db, ticket, "bounced", user["openid"], self.clock.now(), "bounce", reason,
+        now = self.clock.now()
+        # the duty office gets its own 签收 window; the unit that let the first one lapse keeps that miss (m029)
+        ticket = tickets.transition(db, ticket, "bounced", user["openid"], now, "bounce", reason,
                                     unit_code=self.duty_office, bounces=bounces, arbitration=int(bounces >= 2),
-                                    accepted_by=None, accepted_at=None, unattended=0)
+                                    accepted_by=None, accepted_at=None, unattended=0,
+                                    accept_due_at=self.calendar.due(now, self.accept_days))
         if bounces >= 2:  # twice bounced: the bureau's leaders decide, not another round of passing it on
             notice = texts.ARBITRATION.format(number=ticket["number"], reason=reason)
             recipients = staff.leaders(db) or staff.of_unit(db, self.duty_office)

@@ -79,6 +79,7 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     assert set(fields) <= UPDATABLE, set(fields) - UPDATABLE
     if lifecycle.target(action, ticket["state"]) != to_state:
         raise TransitionError(f"{ticket['number']}: {action} from {ticket['state']} to {to_state} is not allowed")
+    _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
         if isinstance(fields.get(key), dict):
@@ -89,6 +90,34 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     if action in search.WORDY and note:
         search.reindex(db, ticket["id"])
     return get(db, ticket["number"])
+
+
+def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, now: float, action: str,
+                 fields: dict[str, Any]) -> None:
+    """A ticket leaving its unit (退回, 转派, the bureau's review) or withdrawn, when that unit had let it lapse, is
+    kept as a miss of that unit (m029): otherwise the unit holding it now would take over its lateness."""
+    unit = ticket.get("unit_code")
+    leaves = "unit_code" in fields and fields["unit_code"] != unit
+    if unit is None or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None or \
+            not (leaves or to_state == "withdrawn"):
+        return
+    accept_due, accepted = ticket.get("accept_due_at"), ticket.get("accepted_at")
+    # the 签收 result moves with the ticket to its new holder; a withdrawn ticket keeps it where it is
+    response = leaves and bool(accept_due) and (accepted > accept_due if accepted is not None else now > accept_due)
+    overdue = bool(ticket.get("due_at")) and ticket.get("resolved_at") is None and now > ticket["due_at"] and \
+        ticket["state"] in lifecycle.CLOCK
+    if response or overdue:
+        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", [ticket["id"], unit, now, action, int(response), int(overdue)])
+
+
+def misses_in(db: sqlite_utils.Database, start: float, end: float,
+              units: list[str] | None = None) -> list[dict[str, Any]]:
+    """The late departures (m029) in [start, end), each with the unit it counts against."""
+    where, args = ("", []) if units is None else (f" AND unit_code IN ({','.join('?' * len(units))})", list(units))
+    return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3]} for r in db.execute(
+        f"SELECT unit_code, at, response, overdue FROM unit_misses WHERE at >= ? AND at < ?{where}",
+        [start, end, *args])]
 
 
 def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int = 10) -> list[dict[str, Any]]:

@@ -90,3 +90,75 @@ async def test_staff_cannot_evaluate_their_own_unit(dialog):
     survey = d.app[DISPATCHER].campaign.p.surveys["school-2026"]
     results = await d.app[DB].read(survey_results, survey, d.app[DISPATCHER].campaign.p.surveys, 1)
     assert results["jn-syxx"].n == 1
+
+
+# -- a late ticket cannot be shed: bounced, transferred or withdrawn, it stays late for the unit that let it lapse --
+def _review_rates(d, period: str = "2026-11"):
+    from bot.app import DB
+    from handlers import digest, public, rates, review
+    from tests.dialog import TZ
+    now = d.clock.now()
+
+    def read(conn):
+        start, end = review.bounds(period, TZ)
+        return {
+            "review": {u.code: u.figures.rates for u in review.build(conn, period, TZ, review.Weights(),
+                                                                        now=now).units},
+            "rates by day": rates.for_period(conn, start, end, None, now),
+            "rates by rows": rates.compute(tickets.for_period(conn, start, end), start, end, now,
+                                           tickets.ratings_in(conn, start, end),
+                                           misses=tickets.misses_in(conn, start, end)),
+            "digest": {u.code: u.now for u in digest.build(conn, "2026-W49", now, TZ).units},
+            "public": {c: w["month"].rates for c, w in public.snapshot(conn, now, TZ).windows.items()
+                       if "month" in w},
+        }
+    return d.app[DB].read(read)
+
+
+async def test_a_late_ticket_bounced_away_still_counts_against_the_unit(dialog):
+    """The fees office lets a complaint lapse (never signed, past its deadline), then bounces it: its 响应率 and
+    解决率 must not improve. The duty office that takes it has its own window to pass it on, and is not charged
+    with the fees office's lapse."""
+    from tests.dialog import DUTY, at
+    d = dialog
+    d.advance(at("2026-12-01 09:00") - d.clock.now())  # a Tuesday, so the digest's week 49 holds it all
+    number = await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")
+    assert (await ticket(d, number))["unit_code"] == "jyj-sfc"
+    d.advance(at("2026-12-04 10:00") - d.clock.now())  # 签收 window over (1 working day); 办结 not due yet
+    before = await _review_rates(d, "2026-12")
+    for name, per_unit in before.items():
+        fees = per_unit["jyj-sfc"]
+        assert (fees.response_due, fees.accepted_in_time) == (1, 0), (name, fees)
+    await talk(d, FEES, f"退回 {number} 不属于本单位职责", expect="退回")
+    d.advance(3600)
+    await talk(d, DUTY, f"转派 {number} 江南区教育局 请区局核实", expect="已将")
+    d.advance(86400)  # the public pages count whole days, up to last midnight
+    after = await _review_rates(d, "2026-12")
+    for name, per_unit in after.items():
+        fees, duty = per_unit.get("jyj-sfc"), per_unit.get("jyj-bgs")
+        assert fees is not None and (fees.response_due, fees.accepted_in_time) == (1, 0), (name, fees)
+        assert fees.response == 0, (name, fees)
+        assert duty is None or (duty.response_due, duty.open_overdue) == (0, 0), (name, duty)
+
+
+async def test_an_overdue_ticket_transferred_or_withdrawn_still_counts_as_overdue(dialog):
+    """Past its deadline, a district ticket is transferred by the district's own supervisor, and another is
+    withdrawn by its citizen: the district keeps both as overdue (解决率, the review's 超期)."""
+    from tests.dialog import DISTRICT, DISTRICT_HEAD, at
+    d = dialog
+    d.advance(at("2026-12-01 09:00") - d.clock.now())
+    ethics = "江南区实验小学的王老师上课体罚学生，还辱骂孩子"
+    moved = await file_ticket(d, PARENT, ethics, scene="school:jn-syxx")
+    gone = await file_ticket(d, "o_parent_2", ethics, scene="school:jn-syxx")
+    assert {(await ticket(d, n))["unit_code"] for n in (moved, gone)} == {"jn-jyj"}
+    await talk(d, DISTRICT, f"签收 {moved}")
+    await talk(d, DISTRICT, f"签收 {gone}")
+    d.advance(at("2026-12-28 10:00") - d.clock.now())  # long past the deadline
+    await talk(d, DISTRICT_HEAD, f"转派 {moved} 师德师风建设处 涉及师德", expect="已将")
+    await talk(d, "o_parent_2", f"撤回 {gone}")
+    await talk(d, "o_parent_2", f"确认撤回 {gone}", expect="撤回")
+    for name, per_unit in (await _review_rates(d, "2026-12")).items():
+        if name in ("digest", "public"):
+            continue  # the digest's week and the public 30 days hold the December moves; checked by the review
+        district = per_unit.get("jn-jyj")
+        assert district is not None and district.open_overdue == 2 and district.resolution == 0, (name, district)
