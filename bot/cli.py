@@ -365,12 +365,11 @@ def cmd_staff_remove(args) -> int:
     whoever now acts for it go into the outbox, which the running service sends."""
     from handlers.clock import Clock
     from handlers.desk import Desk
-    from handlers.workdays import WorkCalendar
     from storage import outbox
     config = _load(args.config)
     clock = Clock()
     # The notices are channel-neutral; the running service's WeChat channel renders any template message.
-    desk = Desk(clock, WorkCalendar(config.bot.timezone, config.school_holidays()), config.routing.duty_office)
+    desk = Desk(clock, config.calendar(), config.routing.duty_office)
 
     def remove(db):
         removed, notices = desk.remove_staff(db, args.openid)

@@ -430,6 +430,12 @@ SURVEY_TICKET_CREATED = "已转为留言，受理编号：{number}，承办单�
 SURVEY_CLOSED = "“{title}”已于{date}结束，感谢您的关注。如有问题，直接留言即可。"
 SURVEY_NOT_YET = "“{title}”将于{date}开始，届时欢迎参与。如有问题，直接留言即可。"
 SURVEY_NONE_OPEN = "目前没有正在进行的评议。如有意见或建议，直接留言即可。"
+# For admins (log at start, /healthz, the workbench): a year whose official holidays are not known yet.
+CALENDAR_UNKNOWN = (
+    "工作日历缺少{years}年的法定节假日安排：办理时限暂按周一至周五计算（已扣除元旦、劳动节、国庆节），春节、清明、端午、"
+    "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
+    "workdays 中填写。"
+)
 SURVEY_INSIDER = "群众评议由服务对象评价，您是“{unit}”或其上级单位的工作人员，不能参加对该单位的评议。感谢理解！"
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"

@@ -162,3 +162,74 @@ async def test_an_overdue_ticket_transferred_or_withdrawn_still_counts_as_overdu
             continue  # the digest's week and the public 30 days hold the December moves; checked by the review
         district = per_unit.get("jn-jyj")
         assert district is not None and district.open_overdue == 2 and district.resolution == 0, (name, district)
+
+
+# -- working days in a year chinese-calendar does not know (2027, as on 2026-11-29) --------------------------------
+def _ts(text: str) -> float:
+    from tests.dialog import at
+    return at(text)
+
+
+def _day(ts: float) -> str:
+    import datetime as dt
+
+    from tests.dialog import TZ
+    return dt.datetime.fromtimestamp(ts, TZ).date().isoformat()
+
+
+def test_an_unknown_year_never_takes_new_year_as_a_working_day_and_says_so():
+    from handlers.workdays import WorkCalendar, package_knows
+    assert not package_knows(2027), "the installed chinese-calendar knows 2027: pick a later year for this test"
+    cal = WorkCalendar()
+    # Thursday 31 December 2026 + 1 working day: Friday 1 January 2027 is 元旦, so Monday 4 January
+    assert _day(cal.due(_ts("2026-12-31 10:00"), 1)) == "2027-01-04"
+    assert not cal.is_workday(__import__("datetime").date(2027, 10, 1))
+    warning = cal.warning(_ts("2026-11-29 10:00"))
+    assert warning and "2027" in warning and "holidays" in warning
+    assert cal.warning(_ts("2026-06-01 10:00")) is None  # far from the year's end: nothing missing yet
+
+
+def test_the_configured_holidays_decide_an_unknown_year(make_config):
+    """The bureau types the State Council's announcement into [deadlines]: 春节 off, a 调休 Sunday worked."""
+    config = make_config(deadlines={"holidays": ["2027-01-01", "2027-02-06..2027-02-12"],
+                                    "workdays": ["2027-02-14"]})
+    cal = config.calendar()
+    assert cal.warning(_ts("2026-11-29 10:00")) is None
+    # Friday 5 February + 2 working days: the week off, then the make-up Sunday and Monday 15th
+    assert _day(cal.due(_ts("2027-02-05 10:00"), 2)) == "2027-02-15"
+    assert _day(cal.due(_ts("2027-02-05 10:00"), 1)) == "2027-02-14"
+
+
+@pytest.mark.parametrize("deadlines, key", [
+    ({"holidays": ["2027-02-30"]}, "deadlines.holidays"),
+    ({"workdays": ["2027-02-14"], "holidays": ["2027-02-10..2027-02-16"]}, "deadlines.workdays"),
+])
+def test_bad_holiday_lists_are_refused_with_the_key(make_config, deadlines, key):
+    from bot.config import ConfigError
+    with pytest.raises(ConfigError, match=key):
+        make_config(deadlines=deadlines)
+
+
+async def test_a_ticket_across_new_year_gets_a_true_deadline_and_admins_are_told(dialog, caplog):
+    """Through WeChat on 30 December 2026: the webhook answers with a deadline that skips 元旦; /healthz and a
+    leader's workbench carry the warning; a handler's workbench does not."""
+    from tests.dialog import SCHOOL, at
+    from tests.test_web import browser, sign_in
+    d = dialog
+    d.advance(at("2026-12-30 10:00") - d.clock.now())
+    number = await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")
+    t = await ticket(d, number)
+    assert _day(t["accept_due_at"]) == "2026-12-31"
+    # 7 working days from Wednesday 30 December, 1 January off: 31, 4, 5, 6, 7, 8, 11 January
+    assert _day(t["due_at"]) == "2027-01-11", _day(t["due_at"])
+    async with d.session.get("/healthz") as resp:
+        body = await resp.json()
+    assert resp.status == 200 and "2027" in body["calendar"] and any("2027" in a for a in body["alerts"])
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/") as resp:
+            assert "2027年的法定节假日" in await resp.text()
+    async with browser(d) as s:
+        await sign_in(d, s, SCHOOL)
+        async with s.get("/w/") as resp:
+            assert "法定节假日" not in await resp.text()

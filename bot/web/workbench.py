@@ -68,7 +68,10 @@ def _fmt(ts: float | None, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
 async def _context(request: web.Request, v: Viewer, **extra: Any) -> dict[str, Any]:
     unread = await read(request, outbox.web_unread, v.openid)
     units = await read(request, lambda db: directory.get(db, v.user.get("unit_code")))
+    wide = v.user["role"] in WIDE_ROLES
+    calendar = _desk(request).calendar.warning(auth.now(request)) if wide else None
     return {"v": v, "user": v.user, "unit_name": units["name"] if units else "", "unread": unread,
+            "calendar_warning": calendar,
             "csrf": v.csrf, "flash": v.flash, "role_name": texts.ROLE_NAMES.get(v.user["role"], ""),
             "is_leader": v.user["role"] in WIDE_ROLES, "path": request.path, **extra}
 
