@@ -36,10 +36,10 @@ def test_new_year_known_and_unknown_years(caplog):
     cal = WorkCalendar()
     # 2026: 1–3 Jan off, Sunday 4 Jan worked.
     assert cal.date_text(cal.due(at("2025-12-31 09:00"), 1)) == "1月4日（周日）"
-    # 2027 is not in the installed calendar yet: Monday to Friday, with a warning in the log.
+    # 2027 is not in the installed calendar yet: Monday to Friday without the fixed-date 元旦, with a warning.
     with caplog.at_level(logging.WARNING):
         due = cal.due(at("2026-12-30 09:00"), 3)
-    assert cal.date_text(due) == "1月4日（周一）"  # 31 Dec, Fri 1 Jan (by the fallback), Mon 4 Jan
+    assert cal.date_text(due) == "1月5日（周二）"  # 31 Dec, (Fri 1 Jan 元旦), Mon 4 Jan, Tue 5 Jan
     assert any("2027" in r.message and "Monday to Friday" in r.message for r in caplog.records)
     # A configured holiday (here 1 Jan 2027) is honoured even where the package knows nothing.
     cal = WorkCalendar(extra_holidays=frozenset({dt.date(2027, 1, 1)}))
