@@ -707,7 +707,7 @@ def cmd_review(args) -> int:
         now = time.time()
         # A reader: a report over a year of tickets never holds the write lock.
         result = db.read_sync(review.build, args.period, tz, config.review.weights(), defs,
-                              config.campaign.min_responses, now, args.kind)
+                              config.campaign.min_responses, now, args.kind, config.review.min_cases)
     if args.unit:
         try:
             print(review.format_unit(result, args.unit))

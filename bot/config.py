@@ -209,6 +209,9 @@ class ReviewConfig:
     weight_bounced: float = Weights.bounced
     weight_survey: float = Weights.survey
     weight_praise: float = Weights.praise
+    # A rate (响应率, 解决率, 满意率, 首次满意率) counts in a unit's score only when it rests on at least this many
+    # tickets or ratings in the period: one 满意 is not 100 points (shown with its count, marked 样本不足).
+    min_cases: int = 5
 
     def weights(self) -> Weights:
         return Weights(**{f.name: getattr(self, f"weight_{f.name}") for f in dataclasses.fields(Weights)})
@@ -355,7 +358,9 @@ class Config:
         for f in dataclasses.fields(ReviewConfig):
             if getattr(self.review, f.name) < 0:
                 raise bad(f"review.{f.name}", "must not be negative")
-        if not any(getattr(self.review, f.name) for f in dataclasses.fields(ReviewConfig)):
+        if self.review.min_cases < 1:
+            raise bad("review.min_cases", "must be at least 1")
+        if not any(getattr(self.review, f"weight_{f.name}") for f in dataclasses.fields(Weights)):
             raise bad("review.weight_response", "at least one weight must be above 0")
         if not 0 <= self.public.cache_seconds <= 3600:
             raise bad("public.cache_seconds", "must be between 0 and 3600")

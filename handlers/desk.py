@@ -593,9 +593,11 @@ class Desk:
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _mark_accepted(self, db, user: dict, ticket: dict) -> dict:
+        """签收. A redo (reopened) keeps the unit's first 签收 time: signing the redo is not a late 签收 of the
+        ticket (the 响应率 counts the first; a transfer or bounce clears it for the new unit)."""
         now = self.clock.now()
         return tickets.transition(db, ticket, "accepted", user["openid"], now, "accept", user.get("name"),
-                                  accepted_by=user["openid"], accepted_at=now)
+                                  accepted_by=user["openid"], accepted_at=ticket.get("accepted_at") or now)
 
     def find_unit(self, db, query: str) -> tuple[dict | None, str]:
         """The unit a person named (code, full name, or a unique part of the name). One function, so fuzzy

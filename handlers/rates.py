@@ -35,6 +35,11 @@ class Rates:
     dissatisfied: int = 0       # 不满意 ratings given in the period (each redo request counts)
     left_late: int = 0          # tickets that left the unit (退回, 转派, 撤回) after it had let them lapse
 
+    def base(self, rate: str) -> int:
+        """How many tickets (or ratings) the rate `rate` rests on: the count to show beside it."""
+        return {"response": self.response_due, "resolution": self.resolved + self.open_overdue,
+                "satisfaction": self.rated, "first_satisfaction": self.first_rated}[rate]
+
     @property
     def shown(self) -> bool:
         """Anything to show for the unit in the period: every list of units (dashboard, digest) uses this."""
@@ -164,3 +169,9 @@ def total(per_unit: dict[str, Rates]) -> Rates:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def percent_of(r: Rates, rate: str) -> str:
+    """A rate with the count it rests on: '100%（1）', so a single rating never reads as a record."""
+    value = getattr(r, rate)
+    return "—" if value is None else f"{percent(value)}（{r.base(rate)}）"

@@ -14,7 +14,8 @@ turned into component scores on 0–100:
                                         the mean over the period's surveys with enough responses
     表扬 (praise)                       100 × praise / the most praised unit of the same kind
 
-A component with nothing to measure is left out (a unit with no ticket handled has no 超期 score, a kind in which
+A rate resting on fewer than `min_cases` tickets or ratings ([review] min_cases) is 样本不足: shown with its count,
+not scored. A component with nothing to measure is left out (a unit with no ticket handled has no 超期 score, a kind in which
 nobody was praised has no 表扬 score), and the score is the weighted mean of the components present:
 score = Σ wᵢ·sᵢ / Σ wᵢ. A unit with none of the four rates and no 评议 score is not scored (无数据) and not ranked.
 Ranks are within the kind (1 = best; equal scores share a rank). Weights come from [review] in the config.
@@ -37,6 +38,7 @@ PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 REVIEWED_KINDS = ("office", "district", "school", "kindergarten")
 COMPONENTS = ("response", "resolution", "satisfaction", "first_satisfaction", "overdue", "bounced", "survey",
               "praise")
+RATES = ("response", "resolution", "satisfaction", "first_satisfaction")  # Rates' own, with their counts
 COMPONENT_NAMES = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率",
                    "first_satisfaction": "首次满意率", "overdue": "超期", "bounced": "退回", "survey": "群众评议",
                    "praise": "表扬"}
@@ -188,7 +190,7 @@ class Review:
 
 def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int], praise: dict[str, int],
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
-             comments: list[dict] = (), kind: str | None = None) -> Review:
+             comments: list[dict] = (), kind: str | None = None, min_cases: int = 1) -> Review:
     """The review from figures already counted (pure: the hand-computed test feeds it directly too)."""
     by_code = {u["code"]: u for u in units}
     reviewed = [u for u in units if u["kind"] in REVIEWED_KINDS and (kind is None or u["kind"] == kind)]
@@ -205,8 +207,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
         for u in same:
             f, r = u.figures, u.figures.rates
             sc: dict[str, float | None] = {
-                "response": _pct(r.response), "resolution": _pct(r.resolution),
-                "satisfaction": _pct(r.satisfaction), "first_satisfaction": _pct(r.first_satisfaction),
+                **{c: _pct(getattr(r, c)) if r.base(c) >= min_cases else None for c in RATES},
                 "overdue": None if not f.handled else
                 100.0 if not worst_overdue else 100 * (1 - f.overdue / worst_overdue),
                 "bounced": None if not (r.dispatched or f.bounced) else
@@ -254,7 +255,7 @@ def _pct(v: float | None) -> float | None:
 
 
 def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, min_responses: int = 30,
-          now: float | None = None, kind: str | None = None) -> Review:
+          now: float | None = None, kind: str | None = None, min_cases: int = 1) -> Review:
     """The review of a period from the database (a read: run it on a reader connection). `now`: when it is read
     (a 签收 window still open then does not count yet; None: every window counts as ended)."""
     from handlers.survey_results import period_units
@@ -273,7 +274,7 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
         survey[code] = (round(sum(r.score for r in scored) / len(scored), 1) if scored else None,
                         sum(r.n for r in per.values()))
     return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise,
-                    survey, weights, period, start, end, review_store.comments(db, period), kind)
+                    survey, weights, period, start, end, review_store.comments(db, period), kind, min_cases)
 
 
 def format_text(review: Review) -> str:

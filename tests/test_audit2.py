@@ -233,3 +233,53 @@ async def test_a_ticket_across_new_year_gets_a_true_deadline_and_admins_are_told
         await sign_in(d, s, SCHOOL)
         async with s.get("/w/") as resp:
             assert "法定节假日" not in await resp.text()
+
+
+# -- small samples: one 满意 is not a 100-point satisfaction ------------------------------------------------------
+def test_a_rate_resting_on_one_rating_is_not_scored():
+    """Two schools: one with a single 满意, one with 20 ratings of which 18 satisfied. Before, the first scored 100
+    on 满意率 and ranked first; with [review] min_cases it is 样本不足 and not ranked on a single rating."""
+    from handlers import review
+    from handlers.rates import Rates, percent_of
+    units = [{"code": "a", "name": "甲校", "kind": "school"}, {"code": "b", "name": "乙校", "kind": "school"}]
+    rates = {"a": Rates(rated=1, satisfied=1),
+             "b": Rates(rated=20, satisfied=18, dispatched=20, response_due=20, accepted_in_time=19, resolved=20,
+                        resolved_in_time=18)}
+    r = review.assemble(units, rates, {}, {}, {}, review.Weights(), "2026-11", 0, 1, min_cases=5)
+    a, b = r.unit("a"), r.unit("b")
+    assert a.scores["satisfaction"] is None and a.score is None and a.rank is None
+    assert b.rank == 1 and b.scores["satisfaction"] == 90.0
+    assert percent_of(a.figures.rates, "satisfaction") == "100%（1）"
+
+
+async def test_the_ranking_pages_show_each_rate_with_its_count(dialog):
+    from tests.test_citizen_dialogs import resolved
+    from tests.test_web import browser, sign_in
+    from tests.dialog import at
+    d = dialog
+    number = await resolved(d)
+    await talk(d, PARENT, f"评价 {number} 1", expect="感谢")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/review", params={"period": "2026-11"}) as resp:
+            page = await resp.text()
+    assert resp.status == 200 and "100%（1）" in page and "样本不足" in page
+
+
+async def test_signing_a_redo_does_not_make_the_first_signing_late(dialog):
+    """The fees office signed in time and answered; the parent said 不满意; two days later the office signs the
+    redo. Before, that overwrote the first 签收 time and the office's 响应率 fell to 0 %."""
+    from tests.dialog import at
+    from tests.test_citizen_dialogs import resolved
+    d = dialog
+    number = await resolved(d)  # 办结 at once signs it, in time
+    await talk(d, PARENT, "3 还是没退钱", expect="重新办理")
+    d.advance(2 * 86400)
+    await talk(d, FEES, f"签收 {number}")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    for name, per_unit in (await _review_rates(d)).items():
+        if name in ("digest", "public"):
+            continue
+        fees = per_unit["jyj-sfc"]
+        assert (fees.response_due, fees.accepted_in_time) == (1, 1), (name, fees)

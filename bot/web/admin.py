@@ -378,7 +378,7 @@ async def _build_review(request: web.Request, period: str, kind: str | None):
             del cache[k]
         entry = cache[key] = (moment + REVIEW_TTL_SECONDS, asyncio.ensure_future(request.app[DB].read(
             review.build, period, d.calendar.tz, config.review.weights(), _surveys(request),
-            config.campaign.min_responses, auth.now(request), kind)))
+            config.campaign.min_responses, auth.now(request), kind, config.review.min_cases)))
     try:
         return await asyncio.shield(entry[1])
     except Exception:
