@@ -39,6 +39,15 @@ VERBS = {"detail": "查看", "accept": "签收", "reply": "回复", "resolve": "
          "note": "备注"}
 
 
+# An answer the citizen reads (回复, 办结's 办理结果) says something: at least this many letters, digits or Chinese
+# characters. "。" or "1" closed a ticket before, and a closed ticket nobody rated counts as resolved in time.
+MIN_ANSWER_CHARS = 3
+
+
+def says_something(text: str) -> bool:
+    return sum(ch.isalnum() for ch in unicodedata.normalize("NFKC", text)) >= MIN_ANSWER_CHARS
+
+
 def for_staff(text: str) -> str:
     """Citizen text can carry markup (<a href=…>) that WeChat would render in a staff member's chat: shown as
     plain characters instead."""
@@ -156,6 +165,8 @@ class Desk:
         refused = self.refuse(db, user, ticket, "reply")
         if refused:
             return [refused]
+        if not says_something(text):
+            return [Reply(texts.ANSWER_TOO_SHORT.format(verb=VERBS["reply"], number=ticket["number"]))]
         if lifecycle.allowed("accept", ticket["state"]):
             ticket = self._mark_accepted(db, user, ticket)
         ticket = tickets.transition(db, ticket, "replied", user["openid"], self.clock.now(), "reply", text)
@@ -168,6 +179,8 @@ class Desk:
         refused = self.refuse(db, user, ticket, "resolve")
         if refused:
             return [refused]
+        if not says_something(text):
+            return [Reply(texts.ANSWER_TOO_SHORT.format(verb=VERBS["resolve"], number=ticket["number"]))]
         if lifecycle.allowed("accept", ticket["state"]):
             ticket = self._mark_accepted(db, user, ticket)
         now = self.clock.now()

@@ -306,3 +306,22 @@ async def test_an_invite_from_a_leader_since_removed_no_longer_binds(dialog):
     await talk(d, "o_new_admin", f"绑定 {codes[0]}", expect="已被撤销", absent="绑定成功")
     assert (await d.db(lambda db: db.execute("SELECT role FROM users WHERE openid = 'o_new_admin'").fetchone())) \
         in (None, ("citizen",), (None,))
+
+
+# -- no ticket is closed without an answer ------------------------------------------------------------------------
+async def test_a_ticket_is_not_closed_or_answered_with_nothing_said(dialog):
+    """'办结 编号 。' closed the ticket (and unrated it counted as resolved in time); now neither WeChat nor the
+    workbench accepts an answer that says nothing, and the ticket is left as it was."""
+    from tests.test_web import act, browser, sign_in
+    d = dialog
+    number = await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")
+    for empty in ("。", "1", "ok", "！！"):
+        await talk(d, FEES, f"办结 {number} {empty}", expect="至少3个字", absent="已办结")
+        await talk(d, FEES, f"回复 {number} {empty}", expect="至少3个字", absent="已将答复")
+    async with browser(d) as s:
+        await sign_in(d, s, FEES)
+        resp = await act(s, number, "resolve", text="好")
+        assert "至少3个字" in resp.page
+    t = await ticket(d, number)
+    assert t["state"] == "assigned" and t["resolved_at"] is None
+    await talk(d, FEES, f"办结 {number} 已责令学校退还资料费", expect="已办结")
