@@ -259,6 +259,9 @@ class Desk:
             return [refused]
         if ticket["extension"]:
             return [Reply(texts.EXTENSION_ONCE.format(number=ticket["number"]))]
+        if ticket["due_at"] and self.clock.now() > ticket["due_at"]:
+            # asked for within the time limit only: approved later it would erase a lateness already incurred
+            return [Reply(texts.EXTENSION_TOO_LATE.format(number=ticket["number"], due=self._due(ticket)))]
         if not self.approvers(db, {**ticket, "extension": {"by": user["openid"], "role": user["role"]}}):
             # nobody bound could decide it: refused now rather than waiting for ever, the one request kept
             return [Reply(texts.EXTENSION_NOBODY.format(number=ticket["number"], due=self._due(ticket)))]

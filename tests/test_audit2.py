@@ -325,3 +325,18 @@ async def test_a_ticket_is_not_closed_or_answered_with_nothing_said(dialog):
     t = await ticket(d, number)
     assert t["state"] == "assigned" and t["resolved_at"] is None
     await talk(d, FEES, f"办结 {number} 已责令学校退还资料费", expect="已办结")
+
+
+async def test_an_extension_cannot_be_asked_for_after_the_deadline(dialog):
+    """Past the deadline, a 延期 approved by the unit's own supervisor moved the deadline on and erased the
+    lateness from 解决率. Now it must be asked for within the time limit."""
+    from tests.dialog import DISTRICT, DISTRICT_HEAD
+    d = dialog
+    number = await file_ticket(d, PARENT, "江南区实验小学的王老师上课体罚学生，还辱骂孩子", scene="school:jn-syxx")
+    await talk(d, DISTRICT, f"签收 {number}")
+    due = (await ticket(d, number))["due_at"]
+    d.advance(due - d.clock.now() + 3600)
+    await talk(d, DISTRICT, f"延期 {number} 5 需要调查取证", expect="不能再申请延期")
+    await talk(d, DISTRICT_HEAD, f"同意延期 {number}", absent="已同意")
+    t = await ticket(d, number)
+    assert t["due_at"] == due and not t["extension"]
