@@ -340,3 +340,28 @@ async def test_an_extension_cannot_be_asked_for_after_the_deadline(dialog):
     await talk(d, DISTRICT_HEAD, f"同意延期 {number}", absent="已同意")
     t = await ticket(d, number)
     assert t["due_at"] == due and not t["extension"]
+
+
+# -- a citizen's markup is text on every page ---------------------------------------------------------------------
+XSS = ('学校要求每个学生交300元资料费，还不给收据，家长们都很有意见，我要投诉<script>alert(1)</script>'
+       '学校食堂收费也不公开<img src=x onerror=alert(2)>')
+
+
+async def test_a_citizens_markup_is_text_on_every_workbench_page(dialog):
+    """A guard (found nothing): the inbox, the ticket, search, the dashboard, notices, audit and the digest page
+    show the words escaped, never as markup."""
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await file_ticket(d, PARENT, XSS, scene="school:jn-syxx")
+    await talk(d, FEES, f"回复 {number} 收到<b onmouseover=alert(3)>您的留言</b>", expect="已将答复")
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        for path in ("/w/", f"/w/t/{number}", "/w/?q=资料费&state=all", "/w/dashboard", "/w/notices", "/w/audit",
+                     "/w/review?period=2026-11"):
+            async with s.get(path) as resp:
+                page = await resp.text()
+            assert resp.status == 200, path
+            for raw in ("<script>alert", "<img src=x", "<b onmouseover", "onerror=alert(2)>"):
+                assert raw not in page, (path, raw)
+        async with s.get(f"/w/t/{number}") as resp:
+            assert "&lt;script&gt;" in await resp.text()
