@@ -94,18 +94,22 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
 
 def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, now: float, action: str,
                  fields: dict[str, Any]) -> None:
-    """A ticket leaving its unit (退回, 转派, the bureau's review) or withdrawn, when that unit had let it lapse, is
-    kept as a miss of that unit (m029): otherwise the unit holding it now would take over its lateness."""
+    """A ticket leaving its unit (退回, 转派, the bureau's review), withdrawn, or whose late resolution a 不满意
+    clears, when that unit had let it lapse, is kept as a miss of that unit (m029): otherwise the unit holding it
+    now would take over its lateness, or a redo would erase it."""
     unit = ticket.get("unit_code")
     leaves = "unit_code" in fields and fields["unit_code"] != unit
+    # a 不满意 clears the resolution (and gives a new deadline): a late one would vanish with it
+    cleared = "resolved_at" in fields and fields["resolved_at"] is None
     if unit is None or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None or \
-            not (leaves or to_state == "withdrawn"):
+            not (leaves or cleared or to_state == "withdrawn"):
         return
     accept_due, accepted = ticket.get("accept_due_at"), ticket.get("accepted_at")
     # the 签收 result moves with the ticket to its new holder; a withdrawn ticket keeps it where it is
     response = leaves and bool(accept_due) and (accepted > accept_due if accepted is not None else now > accept_due)
-    overdue = bool(ticket.get("due_at")) and ticket.get("resolved_at") is None and now > ticket["due_at"] and \
-        ticket["state"] in lifecycle.CLOCK
+    due, resolved = ticket.get("due_at"), ticket.get("resolved_at")
+    overdue = bool(due) and (resolved > due if resolved is not None else
+                             now > due and ticket["state"] in lifecycle.CLOCK and not cleared)
     if response or overdue:
         db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
                    "VALUES (?, ?, ?, ?, ?, ?)", [ticket["id"], unit, now, action, int(response), int(overdue)])

@@ -365,3 +365,22 @@ async def test_a_citizens_markup_is_text_on_every_workbench_page(dialog):
                 assert raw not in page, (path, raw)
         async with s.get(f"/w/t/{number}") as resp:
             assert "&lt;script&gt;" in await resp.text()
+
+
+async def test_a_late_answer_stays_late_after_a_redo(dialog):
+    """The fees office answers after its deadline; the parent says 不满意; the redo is done in time. Before, the
+    redo's fresh deadline erased the late answer and the office's 解决率 read 100 %."""
+    from tests.dialog import at
+    d = dialog
+    number = await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")
+    due = (await ticket(d, number))["due_at"]
+    d.advance(due - d.clock.now() + 86400)
+    await talk(d, FEES, f"办结 {number} 已责令学校退还资料费", expect="已办结")
+    await talk(d, PARENT, "3 还没退", expect="重新办理")
+    await talk(d, FEES, f"办结 {number} 学校已全部退还资料费", expect="已办结")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    for name, per_unit in (await _review_rates(d)).items():
+        if name in ("digest", "public"):
+            continue
+        fees = per_unit["jyj-sfc"]
+        assert fees.resolution is not None and fees.resolution < 1, (name, fees)
