@@ -184,6 +184,10 @@ CATEGORY_NAMES = {
     "other_edu": "其他教育事务", "out_of_scope": "非教育事务",
 }
 
+# The workbench: a form sent from a page loaded before the ticket last changed.
+WEB_STALE_FORM = ("未执行：您打开页面后，留言 {number} 已有新的办理记录（当前状态：{state}）。请先查看下方最新情况，"
+                  "需要时再操作；您填写的内容没有发出。")
+WEB_STALE_TEXT = "\n您填写的内容（可复制后再用）：{text}"
 ANSWER_TOO_SHORT = ("未{verb}：群众会看到这段答复，请写明办理情况或结果（至少3个字），"
                     "如“{verb} {number} 已责令学校退还资料费”。")
 

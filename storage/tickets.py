@@ -115,6 +115,12 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
                    "VALUES (?, ?, ?, ?, ?, ?)", [ticket["id"], unit, now, action, int(response), int(overdue)])
 
 
+def version(db: sqlite_utils.Database, ticket_id: int) -> int:
+    """The ticket's latest event id: a form carries it, so an action on a ticket changed since the page was
+    loaded (another person's 办结, a 不满意, a transfer, the same form sent twice) is not taken blindly."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM ticket_events WHERE ticket_id = ?", [ticket_id]).fetchone()[0]
+
+
 def misses_in(db: sqlite_utils.Database, start: float, end: float,
               units: list[str] | None = None) -> list[dict[str, Any]]:
     """The late departures (m029) in [start, end), each with the unit it counts against."""

@@ -384,3 +384,40 @@ async def test_a_late_answer_stays_late_after_a_redo(dialog):
             continue
         fees = per_unit["jyj-sfc"]
         assert fees.resolution is not None and fees.resolution < 1, (name, fees)
+
+
+# -- stale forms: an action on a ticket changed since the page was loaded is not taken blindly ---------------------
+async def test_a_stale_or_repeated_workbench_form_is_not_acted_on(dialog):
+    """The same 回复 sent twice (a double click, a reload) reaches the citizen once; a 办结 typed on a page loaded
+    before the citizen's 不满意 does not close the redo unread."""
+    import re
+
+    from tests.dialog import heard
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")
+    await talk(d, FEES, f"签收 {number}")
+    await drain(d, PARENT)
+    async with browser(d) as s:
+        await sign_in(d, s, FEES)
+        async with s.get(f"/w/t/{number}") as resp:
+            page = await resp.text()
+        token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+        seen = re.search(r'name="v" value="(\d+)"', page).group(1)
+        form = {"_csrf": token, "v": seen, "action": "reply", "text": "您好，已联系学校核实收费情况"}
+        for _ in range(2):
+            async with s.post(f"/w/t/{number}", data=form) as resp:
+                last = await resp.text()
+        assert "已有新的办理记录" in last and "已联系学校核实" in last  # the second: refused, its words shown back
+        events = await d.db(tickets.events, (await ticket(d, number))["id"])
+        assert [e["action"] for e in events].count("reply") == 1
+        await heard(d, PARENT, expect="已联系学校核实")
+        # a page loaded now, then the ticket moves on: 办结 elsewhere, and the parent is not satisfied
+        async with s.get(f"/w/t/{number}") as resp:
+            seen = re.search(r'name="v" value="(\d+)"', await resp.text()).group(1)
+        await talk(d, FEES, f"办结 {number} 已责令学校退还资料费", expect="已办结")
+        await talk(d, PARENT, "3 还没退", expect="重新办理")
+        async with s.post(f"/w/t/{number}", data={"_csrf": token, "v": seen, "action": "resolve",
+                                                   "text": "已责令学校退还资料费"}) as resp:
+            assert "已有新的办理记录" in await resp.text()
+    assert (await ticket(d, number))["state"] == "reopened"

@@ -292,6 +292,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         offers = desk.offers(db, user, ticket)
         copies = media.of(db, [a.get("media_id") for a in ticket["attachments"]])
         return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier, "offers": offers,
+                "version": tickets.version(db, ticket["id"]),
                 "copies": [media.state(a, copies.get(a.get("media_id") or ""), t) for a in ticket["attachments"]],
                 "templates": reply_templates.for_ticket(db, ticket, desk.calendar.date_text)
                 if {"reply", "resolve"} & set(offers) else [],
@@ -338,7 +339,13 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
         ticket = tickets.get(db, number)
         if ticket is None or user.get("role") not in STAFF_ROLES or not desk.in_scope(db, user, ticket):
             return None
-        if needs_text and not text:
+        seen = str(form.get("v", ""))
+        if seen and seen != str(tickets.version(db, ticket["id"])):  # the page was out of date: nothing done
+            answer = texts.WEB_STALE_FORM.format(number=number, state=texts.STATE_NAMES[ticket["state"]])
+            if text:
+                answer += texts.WEB_STALE_TEXT.format(text=text[:1000])
+            replies = []
+        elif needs_text and not text:
             answer = f"请填写{label}。"
             replies = []
         else:
