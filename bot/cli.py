@@ -652,12 +652,12 @@ def _campaign_defs(config: Config, db):
 def cmd_survey_list(args) -> int:
     import time
 
+    from storage import surveys
+
     config = _load(args.config)
     with _database(config) as db:
         defs = _campaign_defs(config, db)
-        counts = db.run_sync(lambda conn: {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
-            "SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL "
-            "THEN unit_code END), sum(burst) FROM survey_responses GROUP BY survey_id")})
+        counts = db.run_sync(surveys.totals)
     if not defs:
         print("no surveys configured (campaign.surveys in the config)")
         return 0

@@ -98,6 +98,13 @@ def bursts(db: sqlite_utils.Database, survey_id: str) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM survey_bursts WHERE survey_id = ? ORDER BY hour", [survey_id]))
 
 
+def totals(db: sqlite_utils.Database) -> dict[str, tuple[int, int, int]]:
+    """Per survey: (responses counted, units with one, in bursts), insiders left out as in `submitted`."""
+    return {r[0]: (r[1], r[2], r[3] or 0) for r in db.execute(
+        f"SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL THEN unit_code "
+        f"END), sum(burst) FROM survey_responses r WHERE NOT {_INSIDER} GROUP BY survey_id")}
+
+
 def submitted(db: sqlite_utils.Database, survey_ids: Iterable[str], since: float | None = None,
               until: float | None = None, unit_code: str | None = None) -> list[dict[str, Any]]:
     """Submitted responses of these surveys (optionally within [since, until) and for one unit), insiders' left
