@@ -421,3 +421,18 @@ async def test_a_stale_or_repeated_workbench_form_is_not_acted_on(dialog):
                                                    "text": "已责令学校退还资料费"}) as resp:
             assert "已有新的办理记录" in await resp.text()
     assert (await ticket(d, number))["state"] == "reopened"
+
+
+async def test_the_start_log_names_the_years_without_holidays(aiohttp_client, make_config, caplog):
+    import logging
+
+    from bot.app import create_app
+    from handlers.clock import FixedClock
+    caplog.set_level(logging.WARNING, logger="bot.app")
+    await aiohttp_client(create_app(make_config(), clock=FixedClock(_ts("2026-11-29 10:00"))))
+    assert any(r.name == "bot.app" and "2027" in r.getMessage() and "holidays" in r.getMessage()
+               for r in caplog.records)
+    caplog.clear()
+    await aiohttp_client(create_app(make_config(deadlines={"holidays": ["2027-01-01"]}),
+                                    clock=FixedClock(_ts("2026-11-29 10:00"))))
+    assert not any(r.name == "bot.app" and "calendar" in r.getMessage() for r in caplog.records)
