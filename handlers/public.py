@@ -96,12 +96,10 @@ def snapshot(db, now: float, tz, surveys: dict | None = None, min_responses: int
         rates = compute(rows, start, end, now, ratings, misses=misses)
         windows = {code: Window(key, label, start, end, r) for code, r in rates.items()}
         b = Window(key, label, start, end, total(rates))
+        for code, n in tickets.praise_by_unit(db, start, end).items():  # each person once, as the review
+            windows.setdefault(code, Window(key, label, start, end)).praise += n
+            b.praise += n
         for t in rows:
-            if t["kind"] == "praise" and start <= t["created_at"] < end:
-                code = t["school_code"] or t["unit_code"]
-                if code:
-                    windows.setdefault(code, Window(key, label, start, end)).praise += 1
-                    b.praise += 1
             if t["resolved_at"] is not None and start <= t["resolved_at"] < end and t["dispatched_at"] and \
                     t["unit_code"]:
                 days_ = max(0.0, (t["resolved_at"] - t["dispatched_at"]) / 86400)

@@ -264,10 +264,7 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
     start, end = bounds(period, tz)
     # the per-unit-per-day counts, as the dashboard reads them: a year costs its days, not its tickets' rows
     rates = rates_.for_period(db, start, end, None, now, ratings=True)
-    praise: dict[str, int] = {}
-    for unit, ticket_kind, _category, school, n in tickets.created_summary(db, start, end):
-        if ticket_kind == "praise" and (school or unit):
-            praise[school or unit] = praise.get(school or unit, 0) + n
+    praise = tickets.praise_by_unit(db, start, end)  # each person once
     survey: dict[str, tuple[float | None, int]] = {}
     for code, per in (period_units(db, surveys, start, end, min_responses) if surveys else {}).items():
         scored = [r for r in per.values() if r.score is not None]

@@ -487,6 +487,15 @@ def created_summary(db: sqlite_utils.Database, start: float, end: float, units: 
         f"AND created_at < ?{where} GROUP BY unit_code, kind, category, school_code", [start, end, *args])]
 
 
+def praise_by_unit(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
+    """表扬 received per unit (the school praised, else the unit) in [start, end), each person once: the same
+    parent's tenth thanks is not ten units of praise in the review or on the public board."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT coalesce(school_code, unit_code), count(DISTINCT openid) FROM tickets WHERE kind = 'praise' "
+        "AND created_at >= ? AND created_at < ? AND coalesce(school_code, unit_code) IS NOT NULL GROUP BY 1",
+        [start, end])}
+
+
 # -- each ticket's hot-topic terms (m017), cut in the background ----------------------------------------------------
 
 def terms_todo(db: sqlite_utils.Database, since: float, limit: int = 100) -> list[tuple[int, str | None]]:

@@ -436,3 +436,25 @@ async def test_the_start_log_names_the_years_without_holidays(aiohttp_client, ma
     await aiohttp_client(create_app(make_config(deadlines={"holidays": ["2027-01-01"]}),
                                     clock=FixedClock(_ts("2026-11-29 10:00"))))
     assert not any(r.name == "bot.app" and "calendar" in r.getMessage() for r in caplog.records)
+
+
+# -- 表扬: one person's praise counts once per unit and period --------------------------------------------------------
+async def test_one_persons_repeated_praise_counts_once(dialog):
+    """A parent (or a teacher's relative) sends the same school three 表扬: its 表扬 in the review and the public
+    服务标兵 board count one person once; another parent's praise counts."""
+    from bot.app import DB
+    from handlers import public, review
+    from tests.dialog import TZ, at, send
+    d = dialog
+    for who, n in (("o_fan", 3), ("o_other", 1)):
+        await send(d, who, type="scan", scene="school:jn-syxx")
+        for i in range(n):
+            await talk(d, who, f"感谢江南区实验小学的张老师耐心辅导孩子，第{i + 1}次表扬", expect="请核对")
+            await talk(d, who, "1", expect="感谢您的表扬")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    now = d.clock.now()
+
+    def read(conn):
+        return (review.build(conn, "2026-11", TZ, review.Weights(), now=now).unit("jn-syxx").figures.praise,
+                public.snapshot(conn, now, TZ).window("jn-syxx", "month").praise)
+    assert await d.app[DB].read(read) == (2, 2)
