@@ -458,3 +458,25 @@ async def test_one_persons_repeated_praise_counts_once(dialog):
         return (review.build(conn, "2026-11", TZ, review.Weights(), now=now).unit("jn-syxx").figures.praise,
                 public.snapshot(conn, now, TZ).window("jn-syxx", "month").praise)
     assert await d.app[DB].read(read) == (2, 2)
+
+
+# -- period boundaries are the bureau's midnights, not UTC's (a guard: found nothing) ---------------------------------
+@pytest.mark.parametrize("when, month", [("2026-11-30 23:30", "2026-11"), ("2026-12-01 00:30", "2026-12")])
+def test_a_ticket_near_midnight_counts_in_the_month_of_china_time(tmp_path, when, month):
+    import sqlite_utils
+
+    from handlers import rates, review
+    from storage import directory, migrations
+    from tests.dialog import TZ
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrate(db)
+    directory.upsert(db, [{"code": "s1", "name": "甲校", "kind": "school", "district": None, "parent": None}])
+    created = _ts(when)
+    tickets.create(db, openid="o_c", kind="complaint", category="fees", unit_code="s1", school_code="s1", text="x",
+                   attachments=[], contact_phone=None, anonymous=False, routing={}, now=created,
+                   due_at=created + 7 * 86400, tz=TZ, accept_due_at=created + 86400)
+    for period in ("2026-11", "2026-12"):
+        start, end = review.bounds(period, TZ)
+        fast = rates.for_period(db, start, end).get("s1", rates.Rates())
+        rows = rates.compute(tickets.for_period(db, start, end), start, end).get("s1", rates.Rates())
+        assert fast.dispatched == rows.dispatched == (period == month), (period, fast, rows)
