@@ -308,7 +308,9 @@ def format_unit(review: Review, code: str) -> str:
     lines = [f"{u.name}（{u.code}）绩效考核 {review.name}",
              f"综合得分 {_num(u.score)}" + (f"，同类第{u.rank}名（共{u.ranked}个）" if u.rank else "，无数据不排名"),
              f"受理{r.dispatched}件，办结{r.resolved}件（按时{r.resolved_in_time}件），期末超期未办结{r.open_overdue}件；"
-             f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件，退回{f.bounced}次，表扬{f.praise}件；"
+             f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件"
+             + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +
+             f"，退回{f.bounced}次，表扬{f.praise}件；"
              f"群众评议{_num(f.survey)}（{f.survey_n}份）",
              "", f"{_pad('指标', 14)}  数值    得分   权重"]
     values = {"response": percent(r.response), "resolution": percent(r.resolution),

@@ -139,6 +139,11 @@ async def test_a_late_ticket_bounced_away_still_counts_against_the_unit(dialog):
         assert fees is not None and (fees.response_due, fees.accepted_in_time) == (1, 0), (name, fees)
         assert fees.response == 0, (name, fees)
         assert duty is None or (duty.response_due, duty.open_overdue) == (0, 0), (name, duty)
+    from bot.app import DB
+    from handlers import review
+    from tests.dialog import TZ
+    rev = await d.app[DB].read(review.build, "2026-12", TZ, review.Weights(), None, 30, d.clock.now())
+    assert rev.unit("jyj-sfc").figures.rates.left_late == 1  # shown in the report and the XLSX, with why
 
 
 async def test_an_overdue_ticket_transferred_or_withdrawn_still_counts_as_overdue(dialog):
