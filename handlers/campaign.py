@@ -179,6 +179,8 @@ class Campaign:
             return [Reply(texts.SURVEY_NOT_YET.format(title=survey.title, date=self._date(survey.opens)))]
         if now >= survey.closes_at:
             return [Reply(texts.SURVEY_CLOSED.format(title=survey.title, date=self._date(survey.closes)))]
+        if surveys.insider(db, openid, unit["code"]):
+            return [Reply(texts.SURVEY_INSIDER.format(unit=unit["name"]))]
         row = surveys.get(db, survey.id, unit["code"], openid)
         first_seen = user.get("first_seen_at") or now
         data = {"survey": survey.id, "unit": unit["code"],
@@ -213,6 +215,9 @@ class Campaign:
         if survey is None or unit is None or not survey.is_open(now):
             conversations.delete(db, openid)  # the survey was withdrawn or closed meanwhile
             return None, []
+        if surveys.insider(db, openid, unit["code"]):  # bound as its staff since the survey began
+            conversations.delete(db, openid)
+            return [Reply(texts.SURVEY_INSIDER.format(unit=unit["name"]))], []
         row = surveys.get(db, survey.id, unit["code"], openid)
         if state == "redo":
             n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)

@@ -205,6 +205,13 @@ CATEGORY_NAMES = {
     "other_edu": "其他教育事务", "out_of_scope": "非教育事务",
 }
 
+# The workbench: a form sent from a page loaded before the ticket last changed.
+WEB_STALE_FORM = ("未执行：您打开页面后，留言 {number} 已有新的办理记录（当前状态：{state}）。请先查看下方最新情况，"
+                  "需要时再操作；您填写的内容没有发出。")
+WEB_STALE_TEXT = "\n您填写的内容（可复制后再用）：{text}"
+ANSWER_TOO_SHORT = ("未{verb}：群众会看到这段答复，请写明办理情况或结果（至少3个字），"
+                    "如“{verb} {number} 已责令学校退还资料费”。")
+
 # -- staff: binding ------------------------------------------------------------------------------------------
 BOUND = "绑定成功！您好，{name}。您已作为“{unit}”的{role}接收留言。\n发送“待办”查看需要办理的留言，发送“帮助”查看指令。"
 BIND_ERRORS = {
@@ -365,6 +372,8 @@ URGE_COPY = "【催办抄送】“{unit}”的留言 {number} 已到办结时限
 
 # -- extension --------------------------------------------------------------------------------------------
 EXTENSION_NEEDS = "请写明延长的工作日数和理由，例如“延期 {number} 3 需要现场核查”。"
+EXTENSION_TOO_LATE = ("留言 {number} 已超过办结时限（{due}），不能再申请延期，请尽快办结；"
+                      "延期须在时限届满前申请。")
 EXTENSION_ONCE = "留言 {number} 已申请过延期，每件留言只能延期一次。"
 EXTENSION_SENT = "延期申请已提交负责人审批（{number}，延长{days}个工作日），审批结果会通知您。"
 EXTENSION_NOBODY = ("留言 {number} 的延期申请暂时无人可以审批（上级单位负责人和局领导均未绑定），申请未提交。"
@@ -453,6 +462,13 @@ SURVEY_TICKET_CREATED = "已转为留言，受理编号：{number}，承办单�
 SURVEY_CLOSED = "“{title}”已于{date}结束，感谢您的关注。如有问题，直接留言即可。"
 SURVEY_NOT_YET = "“{title}”将于{date}开始，届时欢迎参与。如有问题，直接留言即可。"
 SURVEY_NONE_OPEN = "目前没有正在进行的评议。如有意见或建议，直接留言即可。"
+# For admins (log at start, /healthz, the workbench): a year whose official holidays are not known yet.
+CALENDAR_UNKNOWN = (
+    "工作日历缺少{years}年的法定节假日安排：办理时限暂按周一至周五计算（已扣除元旦、劳动节、国庆节），春节、清明、端午、"
+    "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
+    "workdays 中填写。"
+)
+SURVEY_INSIDER = "群众评议由服务对象评价，您是“{unit}”或其上级单位的工作人员，不能参加对该单位的评议。感谢理解！"
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"
 SURVEY_UNIT_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不评议请回复 0。"
