@@ -515,20 +515,25 @@ class Router:
         """The main demand, in place on the scores of normalised text t, each step shown as evidence:
         * the request names only another authority (请民政局核实, 希望物业整改): out_of_scope gains `weight`;
           only the education side (请教育局查处, 请学校整改): out_of_scope counts `education_damp` times;
+        * a school or kindergarten named only as a place (幼儿园旁边的加油站, 离学校五十米): its word counts
+          `place_factor` times;
         * a letter's title (its main demand) speaks only of another office's matter (物业费, 公积金) while the
-          education words are all in the body (孩子上学路上…): the education offices count `title_damp` times."""
+          education words are all in the body (孩子上学路上…): the education offices count `title_damp` times.
+        Returns who the request is addressed to: "other", "education" or None (both, neither)."""
         oos = self.fallback_none
         addressed = None  # "other": the request names only another authority; "education": only the bureau's side
         if self._demand_re is not None:
             other: list[str] = []
             edu: list[str] = []
-            said = ""  # the first request naming another authority, as written
+            said = said_edu = ""  # the first request naming each side, as written
             for m in self._demand_re.finditer(t):
                 span = m.group(1)
                 found = [w for w in self._demand_other if w in span]
+                found_edu = [w for w in self._demand_edu if w in span]
                 other += [w for w in found if w not in other]
-                edu += [w for w in self._demand_edu if w in span and w not in edu]
+                edu += [w for w in found_edu if w not in edu]
                 said = said or (m.group(0).strip() if found else "")
+                said_edu = said_edu or (m.group(0).strip() if found_edu else "")
             addressed = "other" if other and not edu else "education" if edu and not other else None
             if addressed == "other":
                 scores[oos] += self.demand_weight
@@ -536,7 +541,7 @@ class Router:
             elif addressed == "education" and scores[oos] > 0:
                 cut = scores[oos] * (1.0 - self.demand_damp)
                 scores[oos] -= cut
-                contrib[(f"诉求向{'、'.join(edu[:2])}提出，属教育部门", oos, "demand")] = -cut
+                contrib[(f"诉求“{said_edu}”向教育部门提出", oos, "demand")] = -cut
         if self.place_factor < 1.0:
             for (w, c, kind), v in list(contrib.items()):
                 if v > 0 and c != oos and kind in ("word", "phrase") and w in self._place_words and self._only_a_place(t, w):
@@ -545,9 +550,9 @@ class Router:
                     contrib[(f"{w}只是地点（在其旁边、附近）", c, "place")] = -cut
         title, nl, body = t.partition("\n")
         if self.title_damp < 1.0 and nl and body.strip():
-            cats = {e.category for e, _k in self._part_matches(title) if e.weight > 0 and not e.veto}
-            if oos in cats and cats == {oos}:
-                said = [e.text for e, _k in self._part_matches(title) if e.category == oos and e.weight > 0][:2]
+            hits = [e for e, _k in self._part_matches(title) if e.weight > 0 and not e.veto]
+            if hits and all(e.category == oos for e in hits):
+                said = list(dict.fromkeys(e.text for e in hits))[:2]
                 for c in CATEGORIES:
                     if c != oos and scores[c] > 0:
                         cut = scores[c] * (1.0 - self.title_damp)
