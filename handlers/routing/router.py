@@ -12,6 +12,10 @@ How a message is scored (all numbers come from the rules file, see default_rules
   sentence, at most `gap` characters apart.
 * Each match adds weight x (title_weight if it is in the title) + weight x (1 + repeat_bonus x extra
   repeats) if it is in the body. `exclude` entries subtract (negative number) or veto the category.
+* The main demand ([demand], Router._demand): a request addressed only to another department (请民政局…,
+  希望物业…) adds to out_of_scope, one addressed only to the bureau's side (请教育局…) halves it; a school named
+  only as a place (幼儿园旁边的加油站) counts less, and so do the education words of a letter whose title speaks
+  only of another office's matter. Each step is shown in the explanation in words a clerk reads.
 * The highest score wins; equal scores go to the category with the smaller `priority`. With no signal at all
   the message goes to other_edu if it contains a general education word, else out_of_scope, with low
   confidence.
