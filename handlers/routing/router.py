@@ -177,6 +177,7 @@ class Router:
         dm = rules.get("demand", {})
         self._demand_other = tuple(self._norm(w) for w in dm.get("other", []))
         self._demand_edu = tuple(self._norm(w) for w in dm.get("education", []))
+        self._demand_neutral = tuple(self._norm(w) for w in dm.get("neutral", []))
         self._demand_re = None
         if self._demand_other or self._demand_edu:
             markers = "|".join(re.escape(self._norm(m)) for m in sorted(dm.get("markers", ["请"]), key=len, reverse=True))
@@ -531,7 +532,7 @@ class Router:
             edu: list[str] = []
             said = said_edu = ""  # the first request naming each side, as written
             for m in self._demand_re.finditer(t):
-                span = m.group(1)
+                span = self._addressee_span(m.group(1))
                 found = [w for w in self._demand_other if w in span]
                 found_edu = [w for w in self._demand_edu if w in span]
                 other += [w for w in found if w not in other]
@@ -565,6 +566,12 @@ class Router:
         for c in CATEGORIES:
             scores[c] = max(0.0, round(scores[c], 6))
         return addressed
+
+    def _addressee_span(self, span: str) -> str:
+        """The part of a request that can name who is asked: empty when a neutral addressee comes first
+        (请相关部门督促学校…: 学校 is what is to be done, the asked are 相关部门)."""
+        cut = min((i for i in (span.find(w) for w in self._demand_neutral) if i >= 0), default=-1)
+        return span if cut < 0 else span[:cut]
 
     def _only_a_place(self, t: str, w: str) -> bool:
         """Every occurrence of w in t names where something is: 幼儿园旁边, 学校附近的, 离小学只有."""

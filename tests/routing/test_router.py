@@ -400,6 +400,8 @@ def test_a_request_to_the_bureau_keeps_an_education_letter_that_names_the_police
 @pytest.mark.parametrize("text", [
     "请问孩子入学需要派出所开什么证明？",            # a question, not a request to the police
     "孩子转学的事\n学校说还差材料，要求派出所出示证明，我们跑了三趟。",  # the school's demand, not the writer's
+    "村小停办的事\n希望各级人民政府重视山区孩子读书的困难。",  # 人民政府 is no 民政 (civil affairs)
+    "校门口的公交站\n请相关部门督促公交公司和学校商量站点位置。",  # asked: 相关部门; the rest is what to do
 ])
 def test_a_question_or_someone_elses_demand_is_no_request(rules_only, text):
     assert not _said(rules_only.route(text), "诉求")
