@@ -556,7 +556,7 @@ class Router:
         title, nl, body = t.partition("\n")
         if self.title_damp < 1.0 and nl and body.strip():
             hits = [e for e, _k in self._part_matches(title) if e.weight > 0 and not e.veto]
-            if hits and all(e.category == oos for e in hits):
+            if hits and all(e.category == oos for e in hits) and not any(w in title for w in self._edu_words):
                 said = list(dict.fromkeys(e.text for e in hits))[:2]
                 for c in CATEGORIES:
                     if c != oos and scores[c] > 0:

@@ -421,3 +421,10 @@ def test_a_title_about_another_matter_is_the_main_demand(rules_only):
     # a title with an education word of its own is not damped
     d = rules_only.route("幼儿园收费又涨了\n物业说是园方定的，我们小区的普惠园每月涨了三百元。")
     assert d.category == "preschool" and not _said(d, "标题只谈")
+
+
+def test_a_teacher_in_the_title_keeps_it_an_education_demand(rules_only):
+    # 看病 is the health office's word, but the title names the teacher, who steers the pupil to her husband's clinic
+    text = "老师让孩子去她老公的诊所看病\n孩子感冒，班主任说必须去她老公开的诊所看，开了三百多的药，不去就不让回教室。"
+    d = rules_only.route(text)
+    assert d.category == "ethics" and not _said(d, "标题只谈")
