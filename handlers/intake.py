@@ -27,7 +27,7 @@ from typing import Any, Callable
 from handlers import texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
-from handlers.routing.normalise import t2s as _t2s  # the router's own OpenCC converter
+from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
@@ -60,7 +60,7 @@ def normalise(text: str) -> str:
     """Full-width digits and letters to ASCII, traditional characters to simplified (學校 = 学校, as the router
     reads them), spaces trimmed: what a phone keyboard sends varies. For reading only: the words kept are as typed."""
     t = unicodedata.normalize("NFKC", text).strip()
-    return _t2s().convert(well_formed(t)) if HAN.search(t) else t
+    return to_simplified(well_formed(t)) if HAN.search(t) else t
 
 
 HAN = re.compile(r"[\u3400-\u9fff]")

@@ -7,6 +7,7 @@ in-order abbreviation (收费处 in 教育收费管理处); a contradicting kind
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -15,7 +16,7 @@ from typing import Iterable, Mapping
 
 from rapidfuzz import fuzz
 
-from handlers.routing.normalise import first_syllable
+from handlers.routing.normalise import _FIRST, first_syllable
 
 # Kinds of school, longest spelling first, each with the family it belongs to (初中 and 高中 are both 中学).
 _KINDS = (
@@ -42,24 +43,79 @@ class Match:
 def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], limit: int = 3,
           cutoff: float = CUTOFF) -> list[Match]:
     """The best candidates for `query`, best first, at most `limit`, each scoring at least `cutoff`."""
-    pairs = candidates.items() if isinstance(candidates, Mapping) else candidates
+    pairs = candidates.items() if isinstance(candidates, dict) or isinstance(candidates, Mapping) else candidates
     # The query's forms are computed here, not remembered: a query is most often new (a sentence typed at the
     # school question), and remembering 4,096 of them held ~25 MB. The candidates' are remembered.
     q = _parts.__wrapped__(query)
     if not q[0] and not q[1]:
         return []
-    q_keys = _keys.__wrapped__(q[0])
-    q_sound = " ".join(_lazy_pinyin(q[0]))
+    q_items = _lazy_pinyin(q[0])  # once: the keys and the sound both come from it
+    q_keys = frozenset(q[0]) | frozenset(q_items)
+    q_sound = " ".join(q_items)
     q_full = _clean(query)
     # A part of the score below the cutoff cannot make the candidate pass (the score is the best part, less any
     # penalty), so rapidfuzz may give up early on it (a sentence against a short name: at once, by length).
     # The slack keeps a score that rounds up to the cutoff.
     floor = max(0.0, cutoff - 0.05)
-    scored = [Match(code, name, round(_score(q, _parts(name), q_full, _clean_name(name), q_sound, floor), 1))
-              for code, name in pairs if q_keys & _keys(_clean_name(name))]  # nothing in common: skip early
-    scored = [m for m in scored if m.score >= cutoff]
+    # The same by length, before any of it is computed: fuzz.ratio is 200 x (common subsequence) / (both lengths),
+    # so at most 200 x shorter / (both lengths). A sentence typed at the school question is far longer than any
+    # name: no candidate can reach the cutoff, and none is scored (the sound of a name is 5 points less).
+    lq, lf, ls = len(q[0]), len(q_full), len(q_sound)
+    need = cutoff - 0.5  # a bound this far below the cutoff cannot round up to it
+    index = _index(tuple(pairs))
+    # Tighter for the characters: the common subsequence has only characters some name has (`shared`), so
+    # the ratio is at most 200 x shared / (length + shared) against every name; an abbreviation needs them all.
+    shared = sum(ch in index.core_chars for ch in q[0])
+    shared_full = sum(ch in index.full_chars for ch in q_full)
+    rows = index.rows
+    if (lq < 2 or shared < lq or lq > index.longest[0]) and 200 * shared < need * (lq + shared) \
+            and 200 * shared_full < need * (lf + shared_full):
+        # a sentence, not a name: only the sound can still reach the cutoff, and only for names whose sound is
+        # of a length near the query's (the rows are in the order of that length)
+        k = (need + 5) / (200 - need - 5)
+        rows = rows[bisect.bisect_left(index.sound_lengths, ls * k - 1):
+                    bisect.bisect_right(index.sound_lengths, ls / k + 1)] if k > 0 else rows
+    scored = []
+    for code, name, c_parts, c_full, c_keys, c_sound, lc, lcf, lcs in rows:
+        if not q_keys & c_keys:
+            continue  # nothing in common
+        if (lq > lc or lq < 2) and 200 * min(lq, lc) < need * (lq + lc) \
+                and 200 * min(lf, lcf) < need * (lf + lcf) and 200 * min(ls, lcs) < (need + 5) * (ls + lcs):
+            continue  # too long or too short beside this name (an abbreviation needs 2 characters, no more than it)
+        score = round(_score(q, c_parts, q_full, c_full, q_sound, floor, c_sound), 1)
+        if score >= cutoff:
+            scored.append(Match(code, name, score))
     scored.sort(key=lambda m: (-m.score, len(m.name), m.code))
     return scored[:limit]
+
+
+@dataclass(frozen=True)
+class _Index:
+    rows: tuple  # (code, name, parts, cleaned name, keys, sound of the distinctive part, and the three lengths)
+    longest: tuple[int, int, int]  # the longest distinctive part, cleaned name and sound
+    core_chars: frozenset[str]  # every character of the distinctive parts
+    full_chars: frozenset[str]  # every character of the cleaned names
+    sound_lengths: list[int]  # of each row's sound, ascending (the rows' order)
+
+
+@functools.lru_cache(maxsize=8)
+def _index(pairs: tuple[tuple[str, str], ...]) -> _Index:
+    """A list of candidates' forms, computed once per list (a directory's schools, its units)."""
+    rows = []
+    for code, name in pairs:
+        c_full = _clean_name(name)
+        parts = _parts(name)
+        sound = _pinyin(parts[0])
+        rows.append((code, name, parts, c_full, _keys(c_full), sound, len(parts[0]), len(c_full), len(sound)))
+    rows.sort(key=lambda r: r[8])
+    longest = tuple(max((r[k] for r in rows), default=0) for k in (6, 7, 8))
+    return _Index(tuple(rows), longest, frozenset("".join(r[2][0] for r in rows)),
+                  frozenset("".join(r[3] for r in rows)), [r[8] for r in rows])
+
+
+def _ratio_bound(a: int, b: int) -> float:
+    """The highest fuzz.ratio two strings of these lengths can have."""
+    return 200.0 * min(a, b) / (a + b) if a + b else 100.0
 
 
 def best(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], margin: float = 8.0,
@@ -104,8 +160,9 @@ def _lazy_pinyin(text: str) -> tuple[str, ...]:
     and 0.7 ms per sentence."""
     out: list[str] = []
     other = ""
+    known = _FIRST
     for ch in text:
-        syllable = first_syllable(ch)
+        syllable = known.get(ch) or first_syllable(ch)
         if syllable is None:
             other += ch
             continue
@@ -141,14 +198,14 @@ def _in_order(short: str, long: str) -> float:
 
 
 def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_full: str, q_sound: str,
-           floor: float = 0.0) -> float:
+           floor: float = 0.0, c_sound: str | None = None) -> float:
     (q_core, q_kind), (c_core, c_kind) = q, c
     clash = (q_kind and c_kind and q_kind != c_kind and (q_kind, c_kind) not in _COMPATIBLE
              and (c_kind, q_kind) not in _COMPATIBLE) or (q_kind and not c_kind)  # a school asked, an office
     if not q_core:
         return 0.0
     chars = fuzz.ratio(q_core, c_core, score_cutoff=floor)
-    sound = fuzz.ratio(q_sound, _pinyin(c_core), score_cutoff=floor + 5) - 5  # a homophone is likely, not certain
+    sound = fuzz.ratio(q_sound, _pinyin(c_core) if c_sound is None else c_sound, score_cutoff=floor + 5) - 5  # a homophone is likely, not certain
     abbreviation = 0.0
     if len(q_core) >= 2 and _in_order(q_core, c_core):
         abbreviation = 70 + 30 * len(q_core) / max(len(c_core), 1)

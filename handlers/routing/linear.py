@@ -62,8 +62,15 @@ class LinearModel:
         self.index = {f: i for i, f in enumerate(feats)}
         self.w = weights
         self.bias = list(bias)
-        # one tuple per feature: summing a message's rows column-wise runs in C (zip), not in a Python loop
-        self.rows = {f: tuple(weights[i * n:(i + 1) * n]) for f, i in self.index.items()}
+        # one tuple per feature: summing a message's rows column-wise runs in C (zip), not in a Python loop. The
+        # loaded weights take a few thousand distinct values (int16 times one scale): each value is one float
+        # object shared by every row that has it (the same value, bit for bit), not one object per weight.
+        if weights.typecode == "f" and not array.array("I", weights.tobytes()).count(0x80000000):
+            share = {}.setdefault  # (equal floats are the same bits, but for -0.0: there is none)
+            self.rows = {f: tuple(map(share, row, row)) for f, i in self.index.items()
+                         for row in (weights[i * n:(i + 1) * n],)}
+        else:
+            self.rows = {f: tuple(weights[i * n:(i + 1) * n]) for f, i in self.index.items()}
 
     @classmethod
     def load(cls, path: str | Path = WEIGHTS) -> "LinearModel":
@@ -87,11 +94,15 @@ class LinearModel:
 
     def logits(self, feats: Sequence[str]) -> tuple[list[float], list[str]]:
         rows = self.rows
-        known = [f for f in feats if f in rows]
+        return self._logits_known([f for f in feats if f in rows])
+
+    def _logits_known(self, known: list[str], rows: list[tuple] | None = None) -> tuple[list[float], list[str]]:
         if not known:
             return list(self.bias), known
+        if rows is None:
+            rows = [self.rows[f] for f in known]
         x = _scale(len(known))
-        return [b + x * s for b, s in zip(self.bias, map(sum, zip(*(rows[f] for f in known))))], known
+        return [b + x * s for b, s in zip(self.bias, map(sum, zip(*rows)))], known
 
     def predict(self, text: str, tokenizer, extra: Sequence[str] = ()) -> tuple[list[float], list[str]]:
         """(probability of each label, the features of the text the model knows); `extra` features are added
@@ -101,6 +112,12 @@ class LinearModel:
     def predict_features(self, feats: Sequence[str]) -> tuple[list[float], list[str]]:
         """As predict, for features already computed (the router computes a message's once for both models)."""
         z, known = self.logits(feats)
+        return softmax(z), known
+
+    def predict_known(self, known: list[str], rows: list[tuple] | None = None) -> tuple[list[float], list[str]]:
+        """As predict_features, for features already known to be the model's (in the text's order), with their
+        rows where the caller has them."""
+        z, known = self._logits_known(known, rows)
         return softmax(z), known
 
     def why(self, known: Sequence[str], best: int, other: int, k: int = 3) -> list[tuple[str, float]]:

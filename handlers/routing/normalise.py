@@ -11,9 +11,12 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import opencc
@@ -26,7 +29,6 @@ def _char_table() -> dict[int, str]:
     pypinyin's __init__ also loads its phrase table (about 50 MB resident), which neither routing nor the loose
     school-name lookup (handlers/names.py) uses."""
     import importlib.util
-    import json
     import os
     import sys
     if "pypinyin.pinyin_dict" in sys.modules:
@@ -58,6 +60,97 @@ def t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def to_simplified(text: str) -> str:
+    """t2s().convert(text), without calling OpenCC when it would change nothing: a text in which no key of its
+    dictionaries that changes text can occur (none of their characters in T2S_KEYS) comes back as it is, so
+    most messages, written in simplified characters, skip it."""
+    keys = _t2s_keys()
+    if keys is not None and keys.isdisjoint(text):
+        return text
+    return t2s().convert(text)
+
+
+# OpenCC's t2s changes a text only where a key of its dictionaries (its phrases, its characters, the normalisation
+# of compatibility ideographs) whose value is not the key itself occurs in it (OpenCC copies what matches no key,
+# and a key read as itself, 慰藉 -> 慰藉, changes nothing). This file holds one character of each such key, its
+# rarest (by jieba's dictionary): a text with none of them holds no such key. Written by write_t2s_keys() from the
+# installed OpenCC, with a fingerprint of its dictionary files: where the installed ones differ (another OpenCC),
+# it is not used and every text goes through OpenCC, as before.
+T2S_KEYS = Path(__file__).with_name("t2s_keys.txt")
+
+
+def _opencc_share() -> Path:
+    return Path(opencc.__file__).parent / "clib" / "share" / "opencc"
+
+
+def _t2s_dict_files() -> list[Path]:
+    """The dictionary files of OpenCC's t2s configuration, in its order."""
+    share = _opencc_share()
+    config = json.loads((share / "t2s.json").read_text(encoding="utf-8"))
+    out: list[Path] = []
+
+    def walk(d: dict) -> None:
+        if d.get("type") == "group":
+            for x in d.get("dicts", []):
+                walk(x)
+        elif d.get("file"):
+            out.append(share / d["file"])
+
+    for part in config.get("normalization", []) + config.get("conversion_chain", []):
+        walk(part.get("dict", {}))
+    return out
+
+
+def _t2s_fingerprint() -> str:
+    h = hashlib.sha256()
+    share = _opencc_share()
+    for f in [share / "t2s.json", *_t2s_dict_files()]:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s_keys() -> frozenset[str] | None:
+    try:
+        fingerprint, chars = T2S_KEYS.read_text(encoding="utf-8").split("\n", 1)
+        if fingerprint.strip() != _t2s_fingerprint():
+            return None
+    except (OSError, ValueError):
+        return None
+    return frozenset(chars.strip("\n"))
+
+
+def read_t2s_keys() -> frozenset[str]:
+    """The rarest character of each key of the installed t2s dictionaries that changes text (its first value,
+    the one OpenCC writes, is not the key), read with OpenCC's own opencc_dict tool (shipped in the opencc
+    wheel): each .ocd2 file is written out as text, one `key<TAB>value value…` a line."""
+    import os
+    import subprocess
+    import tempfile
+
+    import jieba
+    jieba.dt.initialize()
+    freq = jieba.dt.FREQ
+    clib = Path(opencc.__file__).parent / "clib"
+    env = dict(os.environ, LD_LIBRARY_PATH=os.pathsep.join(str(p) for p in (clib / "lib64", clib / "lib") if p.exists()))
+    chars: set[str] = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in _t2s_dict_files():
+            out = Path(tmp) / (f.stem + ".txt")
+            subprocess.run([str(clib / "bin" / "opencc_dict"), "-i", str(f), "-o", str(out), "-f", "ocd2", "-t", "text"],
+                           check=True, env=env, capture_output=True)
+            for line in out.read_text(encoding="utf-8").splitlines():
+                key, _, values = line.partition("\t")
+                if key and values.split(" ", 1)[0] != key:
+                    chars.add(min(key, key=lambda c: (freq.get(c, 0), c)))
+    return frozenset(chars)
+
+
+def write_t2s_keys() -> None:
+    """python -c 'from handlers.routing.normalise import write_t2s_keys; write_t2s_keys()' after an OpenCC upgrade."""
+    T2S_KEYS.write_text(_t2s_fingerprint() + "\n" + "".join(sorted(read_t2s_keys())) + "\n", encoding="utf-8")
+
+
 @functools.lru_cache(maxsize=None)
 def syllables(ch: str) -> frozenset[str]:
     """Every toneless reading of one character (heteronyms have several)."""
@@ -82,29 +175,26 @@ class Normaliser:
         self._vocab = frozenset(words)
         # Each word is indexed by its sound: one code point per syllable, so a window of the text is looked up
         # with one slice and one dict probe. (Each character's first reading, on both sides.)
-        self._ids: dict[str, str] = {}
+        self._table = _SoundTable()  # str.translate's table: each character to its sound (filled as met)
         self._by_sound: dict[str, list[str]] = {}
         for w in words:
             key = self._sound(w)
             if key is not None:
                 self._by_sound.setdefault(key, []).append(w)
-        self._lengths = sorted({len(k) for k in self._by_sound}, reverse=True)  # longest first
-        self._starts = frozenset(k[:2] for k in self._by_sound)  # most positions fail this one probe
-
-    def _syllable_id(self, ch: str) -> str:
-        sid = self._ids.get(ch)
-        if sid is None:
-            syl = first_syllable(ch)
-            sid = self._ids[ch] = chr(0xE000 + _syllable_number(syl)) if syl else "\x00"
-        return sid
+        # the first two syllables -> the lengths of the words that start so, longest first: most positions fail
+        # this one probe, the others try only the lengths that exist
+        starts: dict[str, set[int]] = {}
+        for k in self._by_sound:
+            starts.setdefault(k[:2], set()).add(len(k))
+        self._starts = {k: tuple(sorted(v, reverse=True)) for k, v in starts.items()}
 
     def _sound(self, text: str) -> str | None:
-        key = "".join(self._syllable_id(c) for c in text)
+        key = text.translate(self._table)
         return None if "\x00" in key else key
 
     def __call__(self, text: str) -> Normalised:
         t = unicodedata.normalize("NFKC", well_formed(str(text))).lower().strip()  # OpenCC refuses lone surrogates
-        simplified = t2s().convert(t) if _CJK.search(t) else t
+        simplified = to_simplified(t) if _CJK.search(t) else t
         traditional = simplified != t
         lang = detect_lang(simplified)
         fixed, fixes = self._fix_near_misses(simplified) if lang == "zh" else (simplified, ())
@@ -112,15 +202,15 @@ class Normaliser:
 
     def _fix_near_misses(self, t: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         n = min(len(t), NEAR_MISS_CHARS)
-        ids = self._ids
-        sound = "".join([ids.get(c) or self._syllable_id(c) for c in t[:n]])
+        sound = t[:n].translate(self._table)
         out: list[str] = []
         fixes: list[tuple[str, str]] = []
         i = 0
-        by_sound, lengths, starts = self._by_sound, self._lengths, self._starts
+        by_sound, starts = self._by_sound, self._starts
         while i < n:
             hit = None
-            if sound[i:i + 2] in starts:
+            lengths = starts.get(sound[i:i + 2])
+            if lengths is not None:
                 for L in lengths:
                     cands = by_sound.get(sound[i:i + L]) if i + L <= n else None
                     if cands:
@@ -162,6 +252,20 @@ class Normaliser:
         return None
 
 
+class _SoundTable(dict):
+    """code point -> one character standing for its first syllable ("\x00": none), filled as characters are met
+    (str.translate looks each character up here, in C). Those with a reading are kept, at most all of the table's."""
+
+    def __missing__(self, cp: int) -> str:
+        syl = first_syllable(chr(cp))
+        if syl is None:
+            if cp < 0x3400:  # punctuation, Latin, digits: kept too (a few hundred at most); not any code point
+                self[cp] = "\x00"
+            return "\x00"
+        sid = self[cp] = chr(0xE000 + _syllable_number(syl))
+        return sid
+
+
 _SYLLABLE_NUMBERS: dict[str, int] = {}
 
 
@@ -169,9 +273,17 @@ def _syllable_number(syl: str) -> int:
     return _SYLLABLE_NUMBERS.setdefault(syl, len(_SYLLABLE_NUMBERS) + 1)
 
 
+_FIRST: dict[str, str] = {}  # each character's first syllable, read from the table once (only those it has)
+
+
 def first_syllable(ch: str) -> str | None:
-    raw = pinyin_dict.get(ord(ch))
-    return raw.split(",", 1)[0].translate(_TONES) if raw else None
+    syl = _FIRST.get(ch)
+    if syl is None:
+        raw = pinyin_dict.get(ord(ch))
+        if not raw:
+            return None
+        syl = _FIRST[ch] = raw.split(",", 1)[0].translate(_TONES)
+    return syl
 
 
 def _covering(t: str, i: int, L: int) -> Iterable[str]:

@@ -24,7 +24,9 @@ How a message is scored (all numbers come from the rules file, see default_rules
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import logging
 import math
 import re
@@ -142,6 +144,7 @@ class Router:
             raise ValueError(f"unknown categories in rules: {sorted(unknown)}")
         self.labels = {c: str(cats.get(c, {}).get("name", "")) for c in CATEGORIES}
         self.priority = {c: int(cats.get(c, {}).get("priority", 50 + i)) for i, c in enumerate(CATEGORIES)}
+        self._by_priority: list[str] | None = None  # (built at the first ranking: priority may be set after)
         # context: the category's score is multiplied by context_factor unless one of these is in the text
         self.context = {
             c: [self._norm(w) for w in cats.get(c, {}).get("context", [])] for c in CATEGORIES
@@ -157,6 +160,7 @@ class Router:
         self._words: dict[str, list[_Entry]] = {}  # boundary-checked
         self._substrings: dict[str, list[_Entry]] = {}  # raw substrings (phrases, exclusions)
         self._gapped: list[tuple[re.Pattern, str, _Entry]] = []  # A…B
+        self._gapped_last: list[str] = []  # B of each
         for code in CATEGORIES:
             spec = cats.get(code, {})
             for w, weight in spec.get("words", {}).items():
@@ -224,7 +228,11 @@ class Router:
                     self._schools.append((a, code))
                     self._school_index[a] = code
         self._schools.sort(key=lambda t: (-len(t[0]), t[0]))
-        self._school_lengths = sorted({len(a) for a in self._school_index}, reverse=True)
+        # first character -> lengths of the names starting with it (longest first); a text is looked at only where
+        # one of those characters stands (one regex search between them), not at every position
+        self._school_first = _lengths_by_first_char(self._school_index)
+        self._school_starts = re.compile("[" + "".join(re.escape(c) for c in sorted(self._school_first)) + "]") \
+            if self._school_first else None
 
         # Private jieba tokenizer with the rule words and school names as user words.
         self._tok = jieba.Tokenizer()
@@ -262,6 +270,15 @@ class Router:
         self._urgent_plain = [w for w in words if not _has_gap(w) and "{" not in w]
         self._urgent_gapped = [(re.compile(gap(w).join(part(p) for p in re.split(r"…|\.\.\.", w) if p)), w)
                                for w in words if _has_gap(w) or "{" in w]
+        # what each pattern cannot match without (its longest literal piece, "" if none): most are skipped by `in`
+        self._urgent_needs = [max((x for p in re.split(r"…|\.\.\.", w) if p for x in re.split(r"(\{[^}]*\})", p)
+                                   if x and not (x.startswith("{") and x[1:-1] in groups)), key=len, default="")
+                              for _pat, w in self._urgent_gapped]
+        # plain words by first character, looked for only when that character is in the text; found in list order
+        self._urgent_by_first: dict[str, list[str]] = {}
+        for w in self._urgent_plain:
+            self._urgent_by_first.setdefault(w[0], []).append(w)
+        self._urgent_rank = {w: i for i, w in reversed(list(enumerate(self._urgent_plain)))}
         # 没有受伤, 未骨折, 不是被打: a danger denied right before its word is no danger
         self._urgent_denied = tuple(self._norm(w) for w in urgent.get("denied_by", []))
         self._missing = tuple(self._norm(w) for w in urgent.get("missing", []))
@@ -290,6 +307,8 @@ class Router:
         # Urgency model (labels calm, urgent), set by from_toml: it finds dangers told in words no rule has,
         # and overrules rule words in a message it is sure is calm (孩子丢了一只手套, 上个月已经处理好了).
         self.urgency_model = None
+        self._matches_cache = None  # see _matches
+        self._joint = None  # (model, urgency model, feature -> (its row in each, or None)), see _known
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
         # a settled past event denies the whole message (see _settled)
@@ -356,6 +375,7 @@ class Router:
             body = f"[^{re.escape(_SENTENCE_END)}]{{0,{self.gap}}}?"
             pattern = re.compile(body.join(re.escape(p) for p in parts))
             self._gapped.append((pattern, parts[0], e))
+            self._gapped_last.append(parts[-1])  # a match needs it too: a pattern is tried only where both are
         elif e.kind == "word":
             self._words.setdefault(e.text, []).append(e)
         else:
@@ -366,23 +386,16 @@ class Router:
         """Rule words found in text, respecting jieba word boundaries."""
         if not text:
             return {}
-        tokens = self._cut.cut(text)
+        # where each token starts, and the text's end (the tokens are the text, cut)
+        bounds = list(itertools.accumulate(map(len, self._cut.cut(text)), initial=0))
+        starts = set(bounds)
         n = len(text)
-        starts = bytearray(n + 1)  # 1 where a token starts (or text ends)
-        tok_id = [0] * n
-        pos = 0
-        for i, t in enumerate(tokens):
-            starts[pos] = 1
-            for j in range(pos, pos + len(t)):
-                tok_id[j] = i
-            pos += len(t)
-        starts[n] = 1
         counts: dict[str, int] = {}
         words = self._words
         by_first = self._word_lengths
         reach = 0  # end of the furthest-reaching accepted match so far
-        for i in range(n):
-            lengths = by_first.get(text[i])
+        for i, ch in enumerate(text):
+            lengths = by_first.get(ch)
             if lengths is None:
                 continue
             for L in lengths:  # longest first
@@ -391,8 +404,9 @@ class Router:
                     continue  # past the end, or inside a longer word already found (补课 in 补课费)
                 w = text[i:j]
                 if w in words:
-                    # accepted unless it cuts into a word on both sides (straddles two tokens)
-                    if starts[i] or starts[j] or tok_id[i] == tok_id[j - 1]:
+                    # accepted unless it cuts into a word on both sides (straddles two tokens): i and j - 1 in
+                    # one token when no token starts after i up to j - 1
+                    if i in starts or j in starts or bisect.bisect_right(bounds, i) == bisect.bisect_right(bounds, j - 1):
                         counts[w] = counts.get(w, 0) + 1
                         reach = j
         return counts
@@ -419,6 +433,8 @@ class Router:
         firsts = {f for c in set(text) for f in by_char.get(c, ()) if f in text}
         for first in firsts:
             for idx in self._gapped_by_first[first]:
+                if self._gapped_last[idx] not in text:
+                    continue
                 k = len(self._gapped[idx][0].findall(text))
                 if k:
                     counts[idx] = k
@@ -434,26 +450,44 @@ class Router:
             out.append((self._gapped[idx][2], k))
         return out
 
+    def _matches(self, part: str) -> tuple[tuple[_Entry, int], ...]:
+        """Every rule entry matched in one part (title or body) of a prepared text, with its count: a pure function
+        of the part, remembered for the most recent ones (a supplement routed alone and then as the draft's
+        next line, a title routed again as the draft grows)."""
+        cache = self._matches_cache
+        if cache is None:
+            cache = self._matches_cache = functools.lru_cache(maxsize=2048)(
+                lambda p: tuple(self._part_matches(p) + self._english_matches(p)))
+        return cache(part)
+
     def _scan_schools(self, t: str) -> tuple[str | None, str]:
         """(code of the first school named in normalised text t, t with each school name replaced by its
-        kind, e.g. 交通路小学 -> 小学, so that words inside a name are not read as topics)."""
-        if not self._school_index:
+        kind, e.g. 交通路小学 -> 小学, so that words inside a name are not read as topics). Left to right, the
+        longest name at each position, as the names are read."""
+        starts = self._school_starts
+        if starts is None:
             return None, t
+        index, by_first = self._school_index, self._school_first
         out: list[str] = []
         first: str | None = None
-        i, n = 0, len(t)
-        while i < n:
-            for L in self._school_lengths:
-                a = t[i : i + L]
-                if len(a) == L and a in self._school_index:
+        last = pos = 0
+        search = starts.search
+        while (m := search(t, pos)) is not None:
+            i = m.start()
+            for L in by_first[t[i]]:
+                a = t[i:i + L]
+                if len(a) == L and a in index:
                     if first is None:
-                        first = self._school_index[a]
+                        first = index[a]
+                    out.append(t[last:i])
                     out.append(_school_kind(a))
-                    i += L
+                    last = pos = i + L
                     break
             else:
-                out.append(t[i])
-                i += 1
+                pos = i + 1
+        if not out:
+            return None, t
+        out.append(t[last:])
         return first, "".join(out)
 
     def find_school(self, text: str) -> str | None:
@@ -482,7 +516,7 @@ class Router:
         for part, is_title in ((title, True), (body, False)):
             if not part:
                 continue
-            for e, k in self._part_matches(part) + self._english_matches(part):
+            for e, k in self._matches(part):
                 if e.veto:
                     if e.category not in vetoed:
                         veto_words.append((e.text, e.category))
@@ -587,7 +621,11 @@ class Router:
         return True
 
     def _rank(self, scores: dict[str, float]) -> list[str]:
-        return sorted(CATEGORIES, key=lambda c: (-scores[c], self.priority[c]))
+        # by score, highest first, then priority: a stable sort by score of the categories in priority order
+        by_priority = self._by_priority
+        if by_priority is None:
+            by_priority = self._by_priority = sorted(CATEGORIES, key=self.priority.__getitem__)
+        return sorted(by_priority, key=scores.__getitem__, reverse=True)
 
     def rules_decision(self, text: str) -> dict:
         """What the rules alone make of a text: its prepared form, scores, the winner and the evidence."""
@@ -631,13 +669,14 @@ class Router:
 
         top, confidence = r["top"], r["confidence"]
         feats = features(t, self._cut) if self.model is not None or self.urgency_model is not None else []
+        known_by = self._known(feats)  # (the category model's features, the urgency model's), one look-up each
         if self.model is not None:
-            probs, known = self.model.predict_features(feats)
+            probs, known = self.model.predict_known(*known_by[0]) if known_by else self.model.predict_features(feats)
             top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
             explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
         explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
-        urgent_words, urgent_score, overruled = self.urgency(t, feats)
+        urgent_words, urgent_score, overruled = self.urgency(t, feats, known_by[1] if known_by else None)
         return Decision(
             category=top,
             confidence=float(confidence),
@@ -723,7 +762,26 @@ class Router:
         return (share is not None and not r["short"] and r["top"] != self.fallback_none and s1 >= self.min_score
                 and r["scores"].get(self.fallback_none, 0.0) < float(share) * s1)
 
-    def urgency(self, t: str, feats: Sequence[str] | None = None) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
+    def _known(self, feats: Sequence[str]) -> tuple[tuple[list, list], tuple[list, list]] | None:
+        """For each linear model, (the features of a text it knows, in the text's order, and their rows), with one
+        dictionary look-up per feature for both (None unless both models are linear)."""
+        m, um = self.model, self.urgency_model
+        joint = self._joint
+        if joint is None or joint[0] is not m or joint[1] is not um:
+            rows_m, rows_u = getattr(m, "rows", None), getattr(um, "rows", None)
+            if rows_m is None or rows_u is None:
+                return None
+            table = {f: (r, rows_u.get(f)) for f, r in rows_m.items()}
+            table.update((f, (None, r)) for f, r in rows_u.items() if f not in rows_m)
+            self._joint = joint = (m, um, table)
+        get = joint[2].get
+        hits = [(f, both) for f in feats if (both := get(f))]
+        in_m = [(f, r) for f, (r, _u) in hits if r is not None]
+        in_u = [(f, u) for f, (_r, u) in hits if u is not None]
+        return ([f for f, _r in in_m], [r for _f, r in in_m]), ([f for f, _u in in_u], [u for _f, u in in_u])
+
+    def urgency(self, t: str, feats: Sequence[str] | None = None,
+                known: tuple[list, list] | None = None) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
         """(the words that make prepared text t urgent, the urgency model's probability, rule words it overruled).
 
         The rules say why; the model (where there is one) adds a danger told in words no rule has, showing
@@ -735,7 +793,12 @@ class Router:
             return ((), None, found) if settled and found else (found, None, ())
         if feats is None:
             feats = features(t, self._cut)
-        probs, known = m.predict_features([*feats, *urgent_features(found)])
+        extra = urgent_features(found)
+        if known is not None:  # the text's features this model knows and their rows, already looked up (route)
+            more = [f for f in extra if f in m.rows]
+            probs, known = m.predict_known(known[0] + more, known[1] + [m.rows[f] for f in more])
+        else:
+            probs, known = m.predict_features([*feats, *extra])
         p = probs[m.labels.index("urgent")]
         if settled:
             return (), p, found  # told as past and settled: no danger now, whatever the words or the model
@@ -776,8 +839,13 @@ class Router:
         return any(f in w or (len(f) == 3 and (f[:2] in w or f[1:] in w)) for w in self._who)
 
     def _urgent(self, t: str) -> tuple[str, ...]:
-        found = [w for w in self._urgent_plain if w in t and self._affirmed(t, w)]
-        for pat, _w in self._urgent_gapped:
+        by_first = self._urgent_by_first
+        hits = [w for c in by_first.keys() & set(t) for w in by_first[c] if w in t]
+        hits.sort(key=self._urgent_rank.__getitem__)
+        found = [w for w in hits if self._affirmed(t, w)]
+        for (pat, _w), needs in zip(self._urgent_gapped, self._urgent_needs):
+            if needs not in t:
+                continue
             m = pat.search(t)
             if m and self._affirmed(t, m.group(0), m.start()):
                 found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
@@ -872,8 +940,54 @@ class _BlockCut:
         self._tok = tok
         self._block = functools.lru_cache(maxsize=blocks)(self._cut_block)
 
-    def _cut_block(self, block: str) -> tuple[str, ...]:
-        return tuple(self._tok.cut(block, HMM=False))
+    def _cut_block(self, s: str) -> tuple[str, ...]:
+        """jieba's cut of one block without HMM (Tokenizer.__cut_DAG_NO_HMM: get_DAG, calc, then the walk), in
+        one pass: each position's candidate words are found and scored right away, from the end backwards, with
+        the same arithmetic and the same tie-break (the longer word), so the words are jieba's to the bit
+        (tests/routing/test_fast_same.py compares them on every training text)."""
+        freq = self._tok.FREQ
+        get = freq.get
+        log = math.log
+        logtotal = log(self._tok.total)
+        N = len(s)
+        route_v = [0.0] * (N + 1)  # route[x] = (route_v[x], route_x[x]); route[N] = (0, 0)
+        route_x = [0] * (N + 1)
+        route_v[N] = 0
+        for idx in range(N - 1, -1, -1):
+            best_v = best_x = None
+            i = idx
+            frag = s[idx]
+            while i < N:
+                f = get(frag)
+                if f is None:
+                    break
+                if f:
+                    v = log(f) - logtotal + route_v[i + 1]
+                    if best_v is None or v >= best_v:  # max over (v, x): a tie goes to the larger x
+                        best_v, best_x = v, i
+                i += 1
+                frag = s[idx:i + 1]
+            if best_v is None:  # no word starts here: the character alone (frequency 0 or unknown: log 1)
+                best_v, best_x = log(freq.get(s[idx]) or 1) - logtotal + route_v[idx + 1], idx
+            route_v[idx], route_x[idx] = best_v, best_x
+        out: list[str] = []
+        x = 0
+        buf = ""
+        eng = _JIEBA_ENG
+        while x < N:
+            y = route_x[x] + 1
+            w = s[x:y]
+            if y - x == 1 and eng(w):
+                buf += w
+            else:
+                if buf:
+                    out.append(buf)
+                    buf = ""
+                out.append(w)
+            x = y
+        if buf:
+            out.append(buf)
+        return tuple(out)
 
     def cut(self, text: str, HMM: bool = False) -> list[str]:
         out: list[str] = []
@@ -889,6 +1003,9 @@ class _BlockCut:
                 else:
                     out.extend(x)
         return out
+
+
+_JIEBA_ENG = re.compile("[a-zA-Z0-9]").match  # jieba.re_eng: single letters and digits run together
 
 
 _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "职业学院", "职业学校", "技工学校", "小学", "中学",

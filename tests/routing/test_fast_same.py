@@ -1,0 +1,321 @@
+"""The router's fast paths decide exactly as the plain algorithms they replace.
+
+Each fast mechanism (jieba's cut in one pass, the school and urgent-word scans by first character, the near-miss
+scan by sound, OpenCC skipped for text none of its keys touch, the school-name lookup that rejects a sentence by
+length) is run beside a plain reference written here the way the code was before, on every text of the shipped
+labelled sets (training.csv, urgent_training.csv, tests/routing/data/own_*.csv), shared/data/route_dev.csv where
+it is there, and generated texts (cuts, traditional characters, homophone typos, English, noise, school names,
+long concatenations). Then whole decisions: a Router whose fast methods are swapped for the references routes
+the same texts to the same Decision, field for field. bench/route_same.py does the same across two checkouts.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import glob
+import math
+import random
+import re
+import unicodedata
+from pathlib import Path
+
+import jieba
+import pytest
+
+from handlers import names
+from handlers.routing import Router
+from handlers.routing import normalise as N
+from handlers.routing import router as R
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+SCHOOLS = [(f"S{i:03d}", name, aliases) for i, (name, aliases) in enumerate([
+    ("江南区和平初级中学", ["和平中学"]), ("江南区实验小学", ["江南实小"]), ("江北区育才小学", []),
+    ("城东区第一中学", ["东一中"]), ("市第二实验幼儿园", ["二幼"]), ("城西区光明小学", []),
+    ("高新区希望学校", []), ("X县临江职业学校", ["临江职校"]), ("江南区解放路中心校", []),
+    ("城东区金色童年幼儿园", ["金色童年"]), ("市新华中学", []), ("江北区红旗小学", ["红旗小"]),
+])]
+
+
+def _labelled() -> list[str]:
+    files = [ROOT / "handlers/routing/training.csv", ROOT / "handlers/routing/urgent_training.csv",
+             *sorted(Path(p) for p in glob.glob(str(HERE / "data" / "own_*.csv"))),
+             ROOT.parent / "shared" / "data" / "route_dev.csv"]
+    out: list[str] = []
+    for f in files:
+        if f.exists():
+            with open(f, encoding="utf-8-sig", newline="") as fh:
+                out += [r["text"] for r in csv.DictReader(fh) if r.get("text")]
+    return out
+
+
+def _generated(base: list[str], n: int) -> list[str]:
+    import opencc
+    s2t = opencc.OpenCC("s2t")
+    rng = random.Random(2026)
+    by_sound: dict[str, list[str]] = {}
+    for cp in range(0x4E00, 0x9FA6):
+        syl = N.first_syllable(chr(cp))
+        if syl:
+            by_sound.setdefault(syl, []).append(chr(cp))
+    short = [t for t in base if len(t) <= 60]
+    school_names = [n for _c, name, al in SCHOOLS for n in (name, *al)]
+    english = ["the teacher hit my kid", "school fees are too high", "homework until midnight", "bullied",
+               "tutoring agency ran away", "thank you", "ANOTHER THING: the canteen food is bad", "hi"]
+
+    def typo(t: str) -> str:
+        spots = [i for i, c in enumerate(t) if "\u4e00" <= c <= "\u9fa5"]
+        if not spots:
+            return t
+        i = rng.choice(spots)
+        return t[:i] + rng.choice(by_sound.get(N.first_syllable(t[i]) or "", [t[i]])) + t[i + 1:]
+
+    def cut(t: str) -> str:
+        a = rng.randrange(max(1, len(t) - 1))
+        return t[a:a + rng.randint(1, 60)]
+
+    makers = [
+        lambda: cut(rng.choice(base)), lambda: s2t.convert(rng.choice(short)), lambda: typo(rng.choice(short)),
+        lambda: typo(typo(cut(rng.choice(base)))), lambda: " ".join(rng.sample(english, rng.randint(1, 3))),
+        lambda: rng.choice(short) + rng.choice(["，还有", "\n", "。另外", " also "]) + rng.choice(short),
+        lambda: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in rng.choice(short)),
+        lambda: (lambda t, i: t[:i] + rng.choice(school_names) + t[i:])(rng.choice(short), rng.randint(0, 5)),
+        lambda: typo(rng.choice(school_names)), lambda: rng.choice(short)[:rng.randint(1, 6)] + rng.choice("！？… 😭#"),
+        lambda: "".join(rng.choice(base) for _ in range(rng.randint(2, 6))),
+        lambda: "".join(chr(rng.choice([rng.randint(0x20, 0x7E), rng.randint(0x4E00, 0x9FA5), rng.randint(0x3400, 0x4DB5),
+                                        rng.randint(0xF900, 0xFAFF), rng.randint(0x3000, 0x303F)]))
+                        for _ in range(rng.randint(1, 40))),
+    ]
+    return [makers[i % len(makers)]() for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    base = _labelled()
+    assert len(base) > 2000
+    return base + _generated(base, 2400)
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router.from_toml(schools=SCHOOLS)
+
+
+# ------------------------------------------------------------------ the references: the code as it was before
+def ref_cut_block(tok: jieba.Tokenizer, block: str) -> tuple[str, ...]:
+    return tuple(tok.cut(block, HMM=False))
+
+
+def ref_scan_schools(r: Router, t: str) -> tuple[str | None, str]:
+    if not r._school_index:
+        return None, t
+    lengths = sorted({len(a) for a in r._school_index}, reverse=True)
+    out, first, i, n = [], None, 0, len(t)
+    while i < n:
+        for L in lengths:
+            a = t[i:i + L]
+            if len(a) == L and a in r._school_index:
+                first = first or r._school_index[a]
+                out.append(R._school_kind(a))
+                i += L
+                break
+        else:
+            out.append(t[i])
+            i += 1
+    return first, "".join(out)
+
+
+def ref_urgent(r: Router, t: str) -> tuple[str, ...]:
+    found = [w for w in r._urgent_plain if w in t and r._affirmed(t, w)]
+    for pat, _w in r._urgent_gapped:
+        m = pat.search(t)
+        if m and r._affirmed(t, m.group(0), m.start()):
+            found.append(m.group(0))
+    if r._urgent_english_any is not None and R._ASCII_WORD.search(t):
+        for m in r._urgent_english_any.finditer(t):
+            if any(pat.fullmatch(m.group(0)) for pat, _w in r._urgent_english):
+                found.append(m.group(0))
+    found = list(dict.fromkeys(found))
+    return tuple(w for w in found if not any(w != o and w in o for o in found))
+
+
+def ref_word_counts(r: Router, text: str) -> dict[str, int]:
+    if not text:
+        return {}
+    tokens = r._cut.cut(text)
+    n = len(text)
+    starts, tok_id, pos = bytearray(n + 1), [0] * n, 0
+    for k, t in enumerate(tokens):
+        starts[pos] = 1
+        for j in range(pos, pos + len(t)):
+            tok_id[j] = k
+        pos += len(t)
+    starts[n] = 1
+    counts: dict[str, int] = {}
+    reach = 0
+    for i in range(n):
+        for L in r._word_lengths.get(text[i], ()):
+            j = i + L
+            if j > n or j <= reach:
+                continue
+            w = text[i:j]
+            if w in r._words and (starts[i] or starts[j] or tok_id[i] == tok_id[j - 1]):
+                counts[w] = counts.get(w, 0) + 1
+                reach = j
+    return counts
+
+
+def ref_near_misses(nz: N.Normaliser, t: str) -> tuple[str, tuple]:
+    def sid(c: str) -> str:
+        syl = N.first_syllable(c)
+        return chr(0xE000 + N._syllable_number(syl)) if syl else "\x00"
+
+    n = min(len(t), N.NEAR_MISS_CHARS)
+    sound = "".join(sid(c) for c in t[:n])
+    lengths = sorted({len(k) for k in nz._by_sound}, reverse=True)
+    starts = {k[:2] for k in nz._by_sound}
+    out, fixes, i = [], [], 0
+    while i < n:
+        hit = None
+        if sound[i:i + 2] in starts:
+            for L in lengths:
+                cands = nz._by_sound.get(sound[i:i + L]) if i + L <= n else None
+                if cands:
+                    hit = nz._accept(t, i, cands)
+                    if hit:
+                        break
+        if hit is None:
+            out.append(t[i])
+            i += 1
+            continue
+        out.append(hit[1])
+        fixes.append(hit)
+        i += len(hit[1])
+    out.append(t[n:])
+    return "".join(out), tuple(dict.fromkeys(fixes))
+
+
+def ref_names_match(query: str, candidates, limit: int = 3, cutoff: float = names.CUTOFF) -> list[names.Match]:
+    q = names._parts.__wrapped__(query)
+    if not q[0] and not q[1]:
+        return []
+    q_keys = frozenset(q[0]) | frozenset(names._lazy_pinyin(q[0]))
+    q_sound = " ".join(names._lazy_pinyin(q[0]))
+    q_full = names._clean(query)
+    floor = max(0.0, cutoff - 0.05)
+    scored = [names.Match(code, name, round(names._score(q, names._parts(name), q_full, names._clean_name(name),
+                                                         q_sound, floor), 1))
+              for code, name in candidates if q_keys & names._keys(names._clean_name(name))]
+    scored = [m for m in scored if m.score >= cutoff]
+    scored.sort(key=lambda m: (-m.score, len(m.name), m.code))
+    return scored[:limit]
+
+
+# ------------------------------------------------------------------ each mechanism against its reference
+def test_one_pass_cut_is_jiebas_cut(router, texts):
+    blocks = {b for t in texts for b in jieba.re_han_default.split(Router._norm(t)) if b and jieba.re_han_default.match(b)}
+    blocks |= {"abc123", "a", "1", "x1y", "中文abc中文", "---", "3.5小时", "ab+cd#ef", "100%"}
+    differ = [b for b in sorted(blocks) if router._cut._cut_block(b) != ref_cut_block(router.tokenizer, b)]
+    assert len(blocks) > 3000 and not differ, differ[:5]
+
+
+def test_school_scan_by_first_character(router, texts):
+    differ = [t for t in texts if router._scan_schools(Router._norm(t)) != ref_scan_schools(router, Router._norm(t))]
+    named = sum(1 for t in texts if router._scan_schools(Router._norm(t))[0])
+    assert named > 50 and not differ, differ[:5]
+
+
+def test_rule_words_within_token_bounds(router, texts):
+    prepared = [router.prepare(t) for t in texts] + ["补课费", "学校车辆", "校车", "", "a", "乱收费乱收费乱收费"]
+    differ = [t for t in prepared if router._word_counts(t) != ref_word_counts(router, t)]
+    assert sum(1 for t in prepared if router._word_counts(t)) > 2000 and not differ, differ[:5]
+
+
+def test_urgent_words_by_first_character(router, texts):
+    prepared = [router.prepare(t) for t in texts]
+    differ = [t for t in prepared if router._urgent(t) != ref_urgent(router, t)]
+    urgent = sum(1 for t in prepared if router._urgent(t))
+    assert urgent > 300 and not differ, differ[:5]
+
+
+def test_near_misses_by_sound(router, texts):
+    nz = router._normalise
+    prepared = [unicodedata.normalize("NFKC", t).lower().strip() for t in texts]
+    differ = [t for t in prepared if nz._fix_near_misses(t) != ref_near_misses(nz, t)]
+    fixed = sum(1 for t in prepared if nz._fix_near_misses(t)[1])
+    assert fixed > 100 and not differ, differ[:5]
+
+
+def test_opencc_skipped_only_where_it_changes_nothing(texts):
+    assert N._t2s_keys() is not None, "t2s_keys.txt does not match the installed OpenCC: run write_t2s_keys()"
+    cc = N.t2s()
+    samples = texts + ["學校亂收費", "回覆", "打坏了", "乾隆", "著名", "豐"] + [chr(c) for c in range(0x3400, 0xA000, 7)]
+    differ = [t for t in samples if N.to_simplified(t) != cc.convert(t)]
+    skipped = sum(1 for t in texts if N._t2s_keys().isdisjoint(t))
+    assert skipped > len(texts) // 3 and not differ, differ[:5]
+
+
+def test_t2s_keys_are_the_installed_dictionaries_keys():
+    tool = Path(N.opencc.__file__).parent / "clib" / "bin" / "opencc_dict"
+    if not tool.exists():
+        pytest.skip("this OpenCC ships no opencc_dict tool (the fingerprint check above still holds)")
+    assert N.read_t2s_keys() == N._t2s_keys()
+
+
+def test_a_different_opencc_means_no_skipping(tmp_path, monkeypatch):
+    stale = tmp_path / "t2s_keys.txt"
+    stale.write_text("0" * 64 + "\n学校\n", encoding="utf-8")
+    monkeypatch.setattr(N, "T2S_KEYS", stale)
+    N._t2s_keys.cache_clear()
+    try:
+        assert N._t2s_keys() is None
+        assert N.to_simplified("學校") == "学校"
+    finally:
+        N._t2s_keys.cache_clear()
+
+
+def test_school_name_lookup_rejects_only_what_cannot_match(texts):
+    directory = [(code, name) for code, name, _a in SCHOOLS]
+    directory += [(f"U{i}", n) for i, n in enumerate(["市教育局教育收费管理处", "江南区教育局", "江北区教育局",
+                                                      "市教育局基础教育处", "市教育局办公室"])]
+    typed = [q for _c, name, al in SCHOOLS for n in (name, *al) for q in (n, n[3:], n[2:-1], n[:4])]
+    typed += ["河平中学", "和平初中", "收费处", "育才小", "江南实验", "金色童年幼儿院", "红旗", "第一中学", "二幼儿园"]
+    # every character of a name's distinctive part swapped for another of the same sound (河瓶 for 和平): nothing
+    # in common but the sound, the one part a sentence-long query is still scored on
+    sound_alike = ["河瓶", "玉才", "试验", "光名", "心化", "洪旗", "解放陆中心", "金色同年", "希旺", "林江"]
+    queries = typed + sound_alike + [f"孩子在{q}上学" for q in sound_alike] + texts[::3]
+    for limit in (3, 2):
+        differ = [q for q in queries if names.match(q, directory, limit) != ref_names_match(q, directory, limit)]
+        assert not differ, differ[:5]
+    assert sum(1 for q in typed if names.match(q, directory)) > len(typed) // 2
+    assert sum(1 for q in sound_alike if names.match(q, directory)) >= 5
+
+
+# ------------------------------------------------------------------ whole decisions
+class ReferenceRouter(Router):
+    """The same rules and models, every fast path replaced by its reference."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        nz, tok = self._normalise, self._tok
+        nz._fix_near_misses = lambda t: ref_near_misses(nz, t)
+        self._cut._block = functools.lru_cache(maxsize=8192)(lambda b: ref_cut_block(tok, b))
+
+    def _scan_schools(self, t):
+        return ref_scan_schools(self, t)
+
+    def _urgent(self, t):
+        return ref_urgent(self, t)
+
+
+def test_whole_decisions_are_the_same(router, texts, monkeypatch):
+    reference = ReferenceRouter.from_toml(schools=SCHOOLS)
+    texts = texts[::4]  # (each mechanism is checked on all of them above)
+    fast = [router.route(t) for t in texts]
+    monkeypatch.setattr(N, "to_simplified", lambda t: N.t2s().convert(t))  # OpenCC on every text
+    slow = [reference.route(t) for t in texts]
+    differ = [(t, a, b) for t, a, b in zip(texts, fast, slow) if repr(a) != repr(b) or a.explain(99) != b.explain(99)]
+    assert not differ, differ[:2]
+    assert len({d.category for d in fast}) == 13 and any(d.fixes for d in fast) and any(d.urgent for d in fast)
+    assert any(d.school for d in fast) and any(len(d.matters) > 1 for d in fast) and any(d.lang == "en" for d in fast)
+    assert not math.isnan(sum(d.confidence for d in fast)) and re.search("≈", "".join(d.explain() for d in fast))
