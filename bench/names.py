@@ -3,7 +3,8 @@
     .venv/bin/python bench/names.py [N]
 
 Builds N synthetic school names (district + two-character name + kind), then times `match` for typical queries,
-cold (first query: pinyin of every name computed) and warm (cached), and prints ms per query.
+cold (first query: pinyin of every name computed) and warm (cached), and prints ms per query; then the same for
+names written in English or pinyin, as a ratio to the Chinese queries.
 """
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def main(n: int) -> None:
             names.match(q, directory)
     warm = (time.perf_counter() - t0) * 1000 / (rounds * len(queries))
     print(f"{n} names: first query {cold:.0f} ms (pinyin of every name), then {warm:.1f} ms per query")
+    # Names written in English or pinyin (only queries without Chinese take this path: names._match_latin).
+    latin = ["Jiangnan experimental primary school", "No. 3 Middle School", "Heping junior high school",
+             "Xingguang Kindergarten", "guangming xiaoxue", "My son goes to Yucai middle school"]
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        for q in latin:
+            names.match(q, directory)
+    english = (time.perf_counter() - t0) * 1000 / (rounds * len(latin))
+    print(f"English or pinyin names: {english:.1f} ms per query ({english / warm:.2f}x a Chinese query)")
 
 
 if __name__ == "__main__":

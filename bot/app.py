@@ -26,7 +26,6 @@ from bot.scheduler import Jobs, build_scheduler
 from handlers.clock import Clock, DemoClock
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
-from handlers.workdays import WorkCalendar
 from storage import directory, inbound, outbox, search, spool
 from storage.spool import Spool
 from storage.db import Database
@@ -121,7 +120,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
               "redo": d.redo_days, "urgent": d.urgent_days}, restart_on_transfer=d.restart_on_transfer)
-    calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
+    calendar = config.calendar()
+    if calendar.warning(clock.now()):  # also in /healthz and on the workbench for leaders and admins
+        log.warning("calendar: %s", calendar.warning(clock.now()))
     surveys_policy, faq = await load_campaign(config, db, router)
     app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,
                                  links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to),
@@ -266,6 +267,11 @@ async def _health(request: web.Request) -> web.Response:
             body["ok"] = False
     if not body["ok"] and body["database"] != "ok":
         body["alerts"].insert(0, f"database {body['database']}")
+    dispatcher = app.get(DISPATCHER)
+    warning = (dispatcher.calendar if dispatcher is not None else config.calendar()).warning(now)
+    if warning:  # deadlines are still given, on a calendar an admin must complete: said, not unhealthy
+        body["calendar"] = warning
+        body["alerts"].append("calendar: " + warning)
     receiver = app.get(RECEIVER)
     if app[ROLE] not in ("single", "writer") and not await receiver.ping():
         body["ok"] = False

@@ -157,6 +157,7 @@ def _supervise(config: Config, workers: int) -> int:
     log = logging.getLogger("tingjian.supervisor")
     from bot.metrics import prepare_multiprocess  # before any worker imports prometheus_client
     prepare_multiprocess()
+    from bot.writer import ask_drain
     ctx = multiprocessing.get_context("spawn")
     parent = os.getpid()
     stopping = False
@@ -212,6 +213,9 @@ def _supervise(config: Config, workers: int) -> int:
                 log.warning("%s (pid %s) exited with code %s; starting another in %.1f s", names[slot], p.pid,
                             p.exitcode, pause)
                 _metrics_process_dead(p.pid)
+                if slot and not ask_drain(socket_path):  # a worker's spool is nobody's now: drained at once
+                    log.warning("could not ask the writer to drain %s's spool; its next start or the orphan job "
+                                "will", names[slot])
                 restart_at[slot] = now + pause
             for slot, when in list(restart_at.items()):
                 if not stopping and now >= when:
@@ -365,12 +369,11 @@ def cmd_staff_remove(args) -> int:
     whoever now acts for it go into the outbox, which the running service sends."""
     from handlers.clock import Clock
     from handlers.desk import Desk
-    from handlers.workdays import WorkCalendar
     from storage import outbox
     config = _load(args.config)
     clock = Clock()
     # The notices are channel-neutral; the running service's WeChat channel renders any template message.
-    desk = Desk(clock, WorkCalendar(config.bot.timezone, config.school_holidays()), config.routing.duty_office)
+    desk = Desk(clock, config.calendar(), config.routing.duty_office)
 
     def remove(db):
         removed, notices = desk.remove_staff(db, args.openid)
@@ -653,12 +656,12 @@ def _campaign_defs(config: Config, db):
 def cmd_survey_list(args) -> int:
     import time
 
+    from storage import surveys
+
     config = _load(args.config)
     with _database(config) as db:
         defs = _campaign_defs(config, db)
-        counts = db.run_sync(lambda conn: {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
-            "SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL "
-            "THEN unit_code END), sum(burst) FROM survey_responses GROUP BY survey_id")})
+        counts = db.run_sync(surveys.totals)
     if not defs:
         print("no surveys configured (campaign.surveys in the config)")
         return 0
@@ -673,8 +676,7 @@ def cmd_survey_list(args) -> int:
 
 
 def cmd_survey_results(args) -> int:
-    import csv
-
+    from bot import sheets
     from handlers.survey_results import CSV_COLUMNS, csv_rows, format_results, survey_results
     config = _load(args.config)
     with _database(config) as db:
@@ -687,9 +689,7 @@ def cmd_survey_results(args) -> int:
     print(format_results(survey, results, config.campaign.min_responses))
     if args.out:
         with open(args.out, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens it as UTF-8
-            writer = csv.DictWriter(fh, CSV_COLUMNS)
-            writer.writeheader()
-            writer.writerows(csv_rows(survey, results))
+            sheets.csv_dicts(fh, CSV_COLUMNS, csv_rows(survey, results))
         print(f"written to {args.out}")
     return 0
 
@@ -711,7 +711,7 @@ def cmd_review(args) -> int:
         now = time.time()
         # A reader: a report over a year of tickets never holds the write lock.
         result = db.read_sync(review.build, args.period, tz, config.review.weights(), defs,
-                              config.campaign.min_responses, now, args.kind)
+                              config.campaign.min_responses, now, args.kind, config.review.min_cases)
     if args.unit:
         try:
             print(review.format_unit(result, args.unit))

@@ -149,6 +149,10 @@ class DeadlinesConfig:
     restart_on_transfer: bool = True
     # Extra non-working days (school holidays), as "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD".
     school_holidays: tuple[str, ...] = ()
+    # Official holidays and 调休 working days as the State Council announced them, for a year chinese-calendar
+    # does not know yet (same format); they override the package. A year listed in `holidays` counts as known.
+    holidays: tuple[str, ...] = ()
+    workdays: tuple[str, ...] = ()
     # How often the deadline watch runs, in minutes.
     sweep_minutes: int = 5
 
@@ -205,6 +209,9 @@ class ReviewConfig:
     weight_bounced: float = Weights.bounced
     weight_survey: float = Weights.survey
     weight_praise: float = Weights.praise
+    # A rate (响应率, 解决率, 满意率, 首次满意率) counts in a unit's score only when it rests on at least this many
+    # tickets or ratings in the period: one 满意 is not 100 points (shown with its count, marked 样本不足).
+    min_cases: int = 5
 
     def weights(self) -> Weights:
         return Weights(**{f.name: getattr(self, f"weight_{f.name}") for f in dataclasses.fields(Weights)})
@@ -330,10 +337,14 @@ class Config:
                     "safety_complaint_days", "urgent_days", "redo_days"):
             if not 1 <= getattr(self.deadlines, key) <= 60:
                 raise bad(f"deadlines.{key}", "must be between 1 and 60 working days")
-        try:
-            self.school_holidays()
-        except ValueError as exc:
-            raise bad("deadlines.school_holidays", str(exc)) from None
+        for key in ("school_holidays", "holidays", "workdays"):
+            try:
+                self.days_of(key)
+            except ValueError as exc:
+                raise bad(f"deadlines.{key}", str(exc)) from None
+        both = self.days_of("workdays") & (self.days_of("holidays") | self.days_of("school_holidays"))
+        if both:
+            raise bad("deadlines.workdays", f"{min(both)} is also listed as a holiday")
         c = self.campaign
         if c.surveys and not Path(c.surveys).exists():
             raise bad("campaign.surveys", f"no such file or folder: {c.surveys}")
@@ -347,7 +358,9 @@ class Config:
         for f in dataclasses.fields(ReviewConfig):
             if getattr(self.review, f.name) < 0:
                 raise bad(f"review.{f.name}", "must not be negative")
-        if not any(getattr(self.review, f.name) for f in dataclasses.fields(ReviewConfig)):
+        if self.review.min_cases < 1:
+            raise bad("review.min_cases", "must be at least 1")
+        if not any(getattr(self.review, f"weight_{f.name}") for f in dataclasses.fields(Weights)):
             raise bad("review.weight_response", "at least one weight must be above 0")
         if not 0 <= self.public.cache_seconds <= 3600:
             raise bad("public.cache_seconds", "must be between 0 and 3600")
@@ -360,9 +373,19 @@ class Config:
         return self
 
     def school_holidays(self) -> frozenset:
+        return self.days_of("school_holidays")
+
+    def calendar(self):
+        """The working-day calendar of these settings (handlers.workdays.WorkCalendar): one place builds it."""
+        from handlers.workdays import WorkCalendar
+        return WorkCalendar(self.bot.timezone, self.days_of("school_holidays"), self.days_of("workdays"),
+                            self.days_of("holidays"))
+
+    def days_of(self, key: str) -> frozenset:
+        """The dates of a [deadlines] list of "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD"."""
         import datetime as dt
         days = set()
-        for item in self.deadlines.school_holidays:
+        for item in getattr(self.deadlines, key):
             first, _, last = item.partition("..")
             try:
                 start = dt.date.fromisoformat(first.strip())

@@ -24,11 +24,10 @@ def _dispatcher(config: Config, db, now: float):
     from handlers.clock import FixedClock
     from handlers.dispatcher import Dispatcher
     from handlers.routing import Router
-    from handlers.workdays import WorkCalendar
     from storage import directory
     schools = directory.schools(db)
     router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
-    calendar = WorkCalendar(config.bot.timezone, config.school_holidays())
+    calendar = config.calendar()
     return Dispatcher(None, router, FixedClock(now), calendar=calendar)
 
 

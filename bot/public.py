@@ -25,7 +25,7 @@ import jinja2
 from aiohttp import web
 
 from handlers import public
-from handlers.rates import percent
+from handlers.rates import percent, percent_of
 from handlers.review import period_name
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ def setup(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), app_key=JINJA,
                                autoescape=jinja2.select_autoescape(["html"]))
     env.filters["pct"] = percent
+    env.filters["pctn"] = percent_of
     env.filters["num"] = lambda v, fmt="{:.1f}": "—" if v is None else fmt.format(v)
     env.globals.update(KIND_NAMES=public.KIND_NAMES, period_name=period_name)
     app.router.add_get("/u", _to_directory)
@@ -201,7 +202,8 @@ async def ranking_page(request: web.Request) -> web.Response:
         d = request.app[DISPATCHER]
         now = request.app[CLOCK].now()
         result = await request.app[DB].read(review.build, period, d.calendar.tz, config.review.weights(),
-                                            d.campaign.p.surveys, config.campaign.min_responses, now)
+                                            d.campaign.p.surveys, config.campaign.min_responses, now, None,
+                                            config.review.min_cases)
         if xlsx:
             from bot.review_xlsx import write
             out = io.BytesIO()

@@ -116,6 +116,7 @@ class Receiver:
         self.spool = spool
         self._inflight: dict[str, tuple[asyncio.Task, _Answer]] = {}
         self._drainer: asyncio.Task | None = None
+        self._drain_again = False  # asked while a drain ran: a file freed meanwhile (a worker died) is taken too
         self._drain_lock = asyncio.Lock()
 
     async def receive(self, inbound: Inbound, request: str | None = None,
@@ -174,14 +175,21 @@ class Receiver:
 
     def start_drain(self) -> None:
         """Drain the spool in the background until it is empty (retrying while the database stays locked)."""
-        if self.spool is not None and (self._drainer is None or self._drainer.done()):
+        if self.spool is None:
+            return
+        if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain_until_empty(), name="spool-drain")
+        else:
+            self._drain_again = True
 
     async def _drain_until_empty(self) -> None:
         while True:
             try:
+                self._drain_again = False
                 await self.drain_spool()
-                return
+                if not self._drain_again:
+                    return
+                continue
             except Exception as exc:  # noqa: BLE001 - most likely still locked; the lines stay on disk
                 log.warning("spool not drained yet (%s); retrying", exc)
             await asyncio.sleep(DRAIN_RETRY_SECONDS)

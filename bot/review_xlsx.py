@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from bot import sheets
 from handlers.review import COMPONENT_NAMES, COMPONENTS, Figures, Review
 
 KIND_NAMES = {"office": "局机关处室", "district": "区县教育局", "school": "学校", "kindergarten": "幼儿园"}
@@ -30,6 +31,7 @@ FIGURE_COLUMNS = [  # (header, getter, number format)
     ("表扬件数", lambda f: f.praise, "0"),
     ("群众评议得分", lambda f: f.survey, SCORE),
     ("评议份数", lambda f: f.survey_n, "0"),
+    ("逾期后移出件数", lambda f: f.rates.left_late, "0"),   # counted against the unit (handlers/rates.py)
 ]
 
 
@@ -39,7 +41,7 @@ def _sheet(ws, headers: list[str], rows: list[list], formats: list[str | None]) 
         cell.font, cell.fill = HEAD, FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
-        ws.append(row)
+        ws.append(sheets.xlsx_row(ws, row))
     for i, fmt in enumerate(formats, start=1):
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = max(10, min(30, 2 * len(headers[i - 1]) + 2))
@@ -98,7 +100,9 @@ def write(review: Review, path, generated_at: float, tz):
          "100 ×（1 − 本单位退回次数 ÷ 同类单位中最多的退回次数）；同类都未退回为 100"],
         ["群众评议分", review.weights.survey,
          "本期提交的评议中各量表题均值的平均，换算为 (均值 − 1) ÷ 4 × 100；样本不足的不计"],
-        ["表扬分", review.weights.praise, "100 × 本单位收到的表扬件数 ÷ 同类单位中最多的表扬件数"],
+        ["表扬分", review.weights.praise, "100 × 本单位收到的表扬（每人每期计一次）÷ 同类单位中最多的表扬"],
+        ["逾期后移出", "", "超过签收时限或办结时限后才退回、被转派、被撤回或因不满意重办的留言，仍计入原单位的响应率和解决率"],
+        ["样本不足", "", "响应率、解决率、满意率、首次满意率所依据的件数少于配置 [review] min_cases 时不计分，只列数字"],
         [],
         ["综合得分", "", "= Σ(权重 × 指标得分) ÷ Σ(有得分的指标的权重)：没有数据的指标不计入，也不按 0 分算"],
         ["无数据", "", "四项比率和群众评议都没有数据的单位不计分、不排名"],
@@ -107,7 +111,7 @@ def write(review: Review, path, generated_at: float, tz):
         ["权重设置", "", "配置文件 [review] 的 weight_* 项"],
     ]
     for row in notes:
-        ws.append(row)
+        ws.append(sheets.xlsx_row(ws, row))
     ws["A1"].font = Font(bold=True, size=13)
     for cell in ws[3]:
         cell.font, cell.fill = HEAD, FILL

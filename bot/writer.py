@@ -105,6 +105,22 @@ def inbound_from(fields) -> Inbound:
     return Inbound(**fields)  # an unknown or missing field raises TypeError
 
 
+def ask_drain(path: str | Path, timeout: float = 1.0) -> bool:
+    """Ask the writer process to drain the spools now (blocking; the supervisor's call when an HTTP worker died:
+    its spool file is nobody's from that moment, and waiting for the once-a-minute orphan job kept its
+    acknowledged messages unhandled for up to a minute). False if the writer cannot be reached: the writer's own
+    start-up or the orphan job drains it then."""
+    import socket
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(str(path))
+            s.sendall(encode({"op": "drain"}))
+        return True
+    except OSError:
+        return False
+
+
 # -- the writer process's side ----------------------------------------------------------------------------------
 class WriterServer:
     """Serves the workers' requests with the process's Receiver (the same one `--workers 1` uses in-process)."""

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from handlers import texts
 from handlers.faq import FaqBook, with_stored as with_stored_faq
-from handlers.intake import MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, choice, infer_kind, normalise
+from handlers.intake import (MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, bare, choice, infer_kind, normalise,
+                             yes_no)
 from handlers.messages import Inbound, Reply
+from handlers.numbers import ascii_int
 from handlers.survey import SKIP, Policy, Survey, parse_scene, with_stored as with_stored_surveys
 from storage import campaign_defs, conversations, directory, edits, faq as faq_store, staff, surveys, users
 
@@ -177,6 +179,8 @@ class Campaign:
             return [Reply(texts.SURVEY_NOT_YET.format(title=survey.title, date=self._date(survey.opens)))]
         if now >= survey.closes_at:
             return [Reply(texts.SURVEY_CLOSED.format(title=survey.title, date=self._date(survey.closes)))]
+        if surveys.insider(db, openid, unit["code"]):
+            return [Reply(texts.SURVEY_INSIDER.format(unit=unit["name"]))]
         row = surveys.get(db, survey.id, unit["code"], openid)
         first_seen = user.get("first_seen_at") or now
         data = {"survey": survey.id, "unit": unit["code"],
@@ -211,6 +215,9 @@ class Campaign:
         if survey is None or unit is None or not survey.is_open(now):
             conversations.delete(db, openid)  # the survey was withdrawn or closed meanwhile
             return None, []
+        if surveys.insider(db, openid, unit["code"]):  # bound as its staff since the survey began
+            conversations.delete(db, openid)
+            return [Reply(texts.SURVEY_INSIDER.format(unit=unit["name"]))], []
         row = surveys.get(db, survey.id, unit["code"], openid)
         if state == "redo":
             n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
@@ -333,9 +340,20 @@ class Campaign:
         n = choice(text, 2)
         if n is None and text in ("解决了", "已解决", "好的", "谢谢", "明白了", "知道了"):
             n = 1
-        if n is None and text in ("还需要人工答复", "人工", "人工答复", "没解决", "未解决", "没有解决"):
+        if n is None and bare(text) in ("还需要人工答复", "人工", "人工答复", "没解决", "未解决", "没有解决", "没有", "没",
+                                        "不行", "没用"):
             n = 2
+        number = ascii_int(text.rstrip("。.、"), 2) if n is None else None
+        closed = number == 0 or bare(text) in FAQ_ENOUGH or text in texts.CANCEL_WORDS  # 0 / 不用了: nothing more
+        if n is None and not closed and len(bare(text)) <= 3:  # 是的 / 没有 / 不行: the question answered in a word
+            said = yes_no(text)
+            n = None if said is None else 1 if said else 2
+        if n is None and number is not None and not closed:  # 3: asked again, as at every numbered question
+            return [Reply(texts.CHOOSE_1_2 + "\n" + texts.FAQ_ASK)], []
         conversations.delete(db, inbound.openid)
+        if closed:
+            faq_store.outcome(db, data["answer"], "ignored", now)
+            return [Reply(texts.FAQ_CLOSED)], []
         if n == 1:
             faq_store.outcome(db, data["answer"], "solved", now)
             return [Reply(texts.FAQ_SOLVED)], []
@@ -378,6 +396,10 @@ class Campaign:
     @staticmethod
     def _date(day: dt.date) -> str:
         return f"{day.month}月{day.day}日"
+
+
+# At "解决了您的问题吗？": no further answer wanted (0 as at every question that offers it: none, skip).
+FAQ_ENOUGH = frozenset({"0", "不用", "不用了", "不需要", "不需要了", "没事了", "算了", "不要了"})
 
 
 def _is_story(text: str) -> bool:

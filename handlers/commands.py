@@ -312,6 +312,16 @@ class Commands:
         t = call.ticket
         if t is not None and not lifecycle.allowed("rate", t["state"]):
             return [Reply(texts.RATE_NOT_YET.format(number=t["number"], state=texts.STATE_NAMES[t["state"]]))]
+        if not call.rest.strip("。.!！?？ "):  # 评价 alone: what this person has to rate, never someone else's number
+            waiting = [t] if t is not None else tickets.awaiting_rating(call.db, call.openid)
+            if not waiting:
+                return [Reply(texts.NOTHING_TO_RATE)]
+            if len(waiting) == 1:
+                return [Reply(texts.RATE_THIS.format(number=waiting[0]["number"],
+                                                     excerpt=texts.excerpt(waiting[0]["text"], 30),
+                                                     ask=texts.RATE_ASK))]
+            lines = "\n".join(f"· {w['number']} {texts.excerpt(w['text'], 20)}" for w in waiting)
+            return [Reply(texts.RATE_LIST.format(lines=lines, number=waiting[0]["number"]))]
         text = f"评价 {t['number']} {call.rest}" if t is not None else f"评价 {call.rest}"
         rated = self.d.followup.rate(call.db, call.openid, text)
         if rated is not None:
@@ -421,8 +431,9 @@ TABLE: tuple[Command, ...] = (
     Command("回复", CITIZEN, (_ANY_TICKET, Arg("text", "内容", "您的内容")), "回复承办人员", Commands.citizen_reply),
     Command("撤回", CITIZEN, (TICKET,), "撤回已提交的留言", Commands.withdraw),
     Command("确认撤回", CITIZEN, (TICKET,), "确认撤回留言", Commands.withdraw_confirmed, hidden=True),
-    Command("评价", CITIZEN, (Arg("ticket", "编号", "JY2611-0001", optional=True, min_digits=2), Arg("text", "1/2/3", "1")), "评价办理结果：1 满意，2 基本满意，3 不满意",
-            Commands.rate),
+    Command("评价", CITIZEN, (Arg("ticket", "编号", "JY2611-0001", optional=True, min_digits=2),
+                            Arg("text", "1/2/3", "1", optional=True)),
+            "评价办理结果：1 满意，2 基本满意，3 不满意；只发“评价”列出待评价的留言", Commands.rate, ("我要评价", "我想评价")),
     Command("评议", CITIZEN, (Arg("text", "学校名称", "江南区实验小学", optional=True),), "参与正在进行的群众评议",
             Commands.survey, tuple(w for w in texts.SURVEY_WORDS if w != "评议")),
     # staff

@@ -98,26 +98,28 @@ def span(p: Period, tz: ZoneInfo) -> tuple[float, float]:
 
 def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p: Period, now: float,
           tz: ZoneInfo, scope_name: str, tokenizer=None, topic_texts: list[str] | None = None,
-          ratings: list[dict] = ()) -> Dashboard:
+          ratings: list[dict] = (), misses: list[dict] = ()) -> Dashboard:
     """`rows`: the tickets that can count in the trend's periods; `topic_texts`: the texts of the period's new
     tickets in scope (None: taken from rows, when they carry their text); `ratings`: the period's rating events
-    (storage.tickets.ratings_in), for first-time satisfaction."""
+    (storage.tickets.ratings_in), for first-time satisfaction; `misses`: the trend's late departures
+    (storage.tickets.misses_in)."""
     if members is not None:
         rows = [t for t in rows if t["unit_code"] in members or t.get("rated_unit") in members]
         ratings = [e for e in ratings if e["unit_code"] in members]
+        misses = [m for m in misses if m["unit_code"] in members]
 
     def of_scope(per_unit: dict[str, Rates]) -> dict[str, Rates]:
         return per_unit if members is None else {c: r for c, r in per_unit.items() if c in members}
     periods = [p]
     for _ in range(TREND - 1):
         periods.insert(0, previous(periods[0], tz))
-    trend = [(q, total(of_scope(compute(rows, q.start, q.end, ratings=ratings if q is p else ()))))
+    trend = [(q, total(of_scope(compute(rows, q.start, q.end, ratings=ratings if q is p else (), misses=misses))))
              for q in periods]
-    per_unit = of_scope(compute(rows, p.start, p.end, ratings=ratings))
+    per_unit = of_scope(compute(rows, p.start, p.end, ratings=ratings, misses=misses))
     rows = [t for t in rows if members is None or t["unit_code"] in members]  # the rest: counts of the scope's
     new = [t for t in rows if p.start <= t["created_at"] < p.end]
     ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_unit.items()
-               if r.dispatched or r.resolved or r.open_overdue or r.rated]
+               if r.shown]
     ranking.sort(key=lambda u: (-u.score, u.name))
     overdue = sum(1 for t in rows if t["state"] in lifecycle.CLOCK and t["due_at"] and t["due_at"] < now)
     schools = Counter(t["school_code"] for t in new if t["school_code"])
@@ -148,13 +150,13 @@ def read(db, units: dict[str, dict], members: set[str] | None, p: Period, now: f
         rows = tickets.for_period(db, first, end, scope)
         texts_ = [x for u, x in tickets.texts_created(db, p.start, p.end) if members is None or u in members]
         return build(rows, units, members, p, now, tz, scope_name, tokenizer, texts_,
-                     tickets.ratings_in(db, p.start, p.end, scope))
+                     tickets.ratings_in(db, p.start, p.end, scope), tickets.misses_in(db, first, end, scope))
     # first-time satisfaction for the period shown only: its rating events are one index range
     per_period = rates.for_periods(db, [q.start for q in periods] + [p.end], scope, now, ratings=False)
     rates.compute((), p.start, p.end, now, tickets.ratings_in(db, p.start, p.end, scope), into=per_period[-1])
     trend = [(q, total(r)) for q, r in zip(periods, per_period)]
     ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_period[-1].items()
-               if r.dispatched or r.resolved or r.open_overdue or r.rated]
+               if r.shown]
     ranking.sort(key=lambda u: (-u.score, u.name))
     overdue = tickets.overdue_count(db, now, scope)
     new = tickets.created_summary(db, p.start, p.end, scope)

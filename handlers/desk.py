@@ -39,6 +39,15 @@ VERBS = {"detail": "查看", "accept": "签收", "reply": "回复", "resolve": "
          "note": "备注"}
 
 
+# An answer the citizen reads (回复, 办结's 办理结果) says something: at least this many letters, digits or Chinese
+# characters. "。" or "1" closed a ticket before, and a closed ticket nobody rated counts as resolved in time.
+MIN_ANSWER_CHARS = 3
+
+
+def says_something(text: str) -> bool:
+    return sum(ch.isalnum() for ch in unicodedata.normalize("NFKC", text)) >= MIN_ANSWER_CHARS
+
+
 def for_staff(text: str) -> str:
     """Citizen text can carry markup (<a href=…>) that WeChat would render in a staff member's chat: shown as
     plain characters instead."""
@@ -156,6 +165,8 @@ class Desk:
         refused = self.refuse(db, user, ticket, "reply")
         if refused:
             return [refused]
+        if not says_something(text):
+            return [Reply(texts.ANSWER_TOO_SHORT.format(verb=VERBS["reply"], number=ticket["number"]))]
         if lifecycle.allowed("accept", ticket["state"]):
             ticket = self._mark_accepted(db, user, ticket)
         ticket = tickets.transition(db, ticket, "replied", user["openid"], self.clock.now(), "reply", text)
@@ -168,6 +179,8 @@ class Desk:
         refused = self.refuse(db, user, ticket, "resolve")
         if refused:
             return [refused]
+        if not says_something(text):
+            return [Reply(texts.ANSWER_TOO_SHORT.format(verb=VERBS["resolve"], number=ticket["number"]))]
         if lifecycle.allowed("accept", ticket["state"]):
             ticket = self._mark_accepted(db, user, ticket)
         now = self.clock.now()
@@ -186,9 +199,12 @@ class Desk:
             return [refused]
         bounces = ticket["bounces"] + 1
         from_unit = directory.get(db, ticket["unit_code"])
-        ticket = tickets.transition(db, ticket, "bounced", user["openid"], self.clock.now(), "bounce", reason,
+        now = self.clock.now()
+        # the duty office gets its own 签收 window; the unit that let the first one lapse keeps that miss (m029)
+        ticket = tickets.transition(db, ticket, "bounced", user["openid"], now, "bounce", reason,
                                     unit_code=self.duty_office, bounces=bounces, arbitration=int(bounces >= 2),
-                                    accepted_by=None, accepted_at=None, unattended=0)
+                                    accepted_by=None, accepted_at=None, unattended=0,
+                                    accept_due_at=self.calendar.due(now, self.accept_days))
         if bounces >= 2:  # twice bounced: the bureau's leaders decide, not another round of passing it on
             notice = texts.ARBITRATION.format(number=ticket["number"], reason=reason)
             recipients = staff.leaders(db) or staff.of_unit(db, self.duty_office)
@@ -243,6 +259,9 @@ class Desk:
             return [refused]
         if ticket["extension"]:
             return [Reply(texts.EXTENSION_ONCE.format(number=ticket["number"]))]
+        if ticket["due_at"] and self.clock.now() > ticket["due_at"]:
+            # asked for within the time limit only: approved later it would erase a lateness already incurred
+            return [Reply(texts.EXTENSION_TOO_LATE.format(number=ticket["number"], due=self._due(ticket)))]
         if not self.approvers(db, {**ticket, "extension": {"by": user["openid"], "role": user["role"]}}):
             # nobody bound could decide it: refused now rather than waiting for ever, the one request kept
             return [Reply(texts.EXTENSION_NOBODY.format(number=ticket["number"], due=self._due(ticket)))]
@@ -590,9 +609,11 @@ class Desk:
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _mark_accepted(self, db, user: dict, ticket: dict) -> dict:
+        """签收. A redo (reopened) keeps the unit's first 签收 time: signing the redo is not a late 签收 of the
+        ticket (the 响应率 counts the first; a transfer or bounce clears it for the new unit)."""
         now = self.clock.now()
         return tickets.transition(db, ticket, "accepted", user["openid"], now, "accept", user.get("name"),
-                                  accepted_by=user["openid"], accepted_at=now)
+                                  accepted_by=user["openid"], accepted_at=ticket.get("accepted_at") or now)
 
     def find_unit(self, db, query: str) -> tuple[dict | None, str]:
         """The unit a person named (code, full name, or a unique part of the name). One function, so fuzzy

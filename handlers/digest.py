@@ -121,8 +121,9 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
                 stored = hot_topics_for(texts_, {scope: members}, tokenizer)[scope]
             topics[scope] = stored
     by_unit_now = _by_unit(now_rows)
-    all_now = compute(now_rows, start, end, now, now_ratings)
-    all_before = compute(before_rows, prev_start, prev_end, now, before_ratings)
+    all_now = compute(now_rows, start, end, now, now_ratings, misses=tickets.misses_in(db, start, end, only))
+    all_before = compute(before_rows, prev_start, prev_end, now, before_ratings,
+                         misses=tickets.misses_in(db, prev_start, prev_end, only))
     out = {}
     for scope in scopes:
         members = scope_members(units, scope)
@@ -133,8 +134,7 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
         week_rows = sorted((t for t in rows if start <= t["created_at"] < end), key=lambda t: t["id"])
         lines = [UnitLine(code, units.get(code, {}).get("name", code), now_rates[code],
                           before_rates.get(code, Rates())) for code in sorted(now_rates)
-                 if now_rates[code].dispatched or now_rates[code].resolved or now_rates[code].open_overdue
-                 or now_rates[code].rated]  # as the dashboard lists them: a week of ratings only is shown too
+                 if now_rates[code].shown]  # as the dashboard lists them: a week of ratings only is shown too
         lines.sort(key=lambda u: (-(u.now.dispatched + u.now.open_overdue), u.name))
         ranked = [u for u in lines if u.now.resolution is not None]
         bottom = sorted(ranked, key=lambda u: (u.now.resolution, u.now.response or 0, u.name))[:BOTTOM]

@@ -427,13 +427,14 @@ class Dispatcher:
 
         The school is never the handler of a message that involves a teacher's or principal's conduct (any of
         its matters is 师德), nor of one whose writer refused to be known to it: then what the school would
-        have fixed goes to the bureau that runs it. Praise goes to the school it is about."""
+        have fixed goes to the bureau that runs it. Praise goes to the school it is about, unless it also accuses
+        (privacy.barred: the one rule, whatever the kind)."""
         school = directory.get(db, school_code)
         conduct = privacy.involves_conduct(category, routing)  # a teacher's or head's conduct (师德)
         not_the_school = conduct or anonymous
         unit = None
-        if school and kind == "praise":
-            unit = school
+        if school and kind == "praise" and not privacy.barred(kind, category, routing):
+            unit = school  # praise that also accuses (privacy.ACCUSES) goes to the bureau like a complaint
         elif school and category in self.policy.school_categories and not not_the_school:
             unit = school
         elif school and (category in self.policy.district_categories | self.policy.school_categories or conduct):
@@ -535,6 +536,8 @@ class _Services(IntakeServices):
         text = texts.PRAISE_NOTICE.format(number=ticket["number"], unit=plan.unit_name, text=ticket["text"],
                                           school_line=f"学校：{plan.school_name}\n"
                                           if plan.school_name and plan.school_name != plan.unit_name else "")
+        if (plan.routing or {}).get(privacy.ACCUSES):  # the writer called it praise only, but it names conduct
+            text += "\n" + texts.PRAISE_ACCUSES_NOTE
         return [self.d.desk.to_staff(o, text, ticket, "群众表扬") for o in to]
 
     def _urgent_copies(self, ticket: dict, plan: Plan) -> list[Reply]:
@@ -569,6 +572,9 @@ class _Services(IntakeServices):
 
     def awaiting(self) -> list[str]:
         return [t["number"] for t in tickets.awaiting_rating(self.db, self.openid)]
+
+    def open_numbers(self) -> list[str]:
+        return [t["number"] for t in tickets.for_citizen(self.db, self.openid, 3) if t["state"] in lifecycle.OPEN]
 
     def rating(self, text: str) -> followup.Rating | None:
         rating = followup.parse(text)

@@ -27,8 +27,9 @@ RATE = re.compile(rf"^(?P<cmd>评价[\s:：]*(?:(?P<number>{NUMBER})[\s:：,，]
 # space: "1 班班主任…"). A digit after one joiner is a number (2:30, 3-4, 1,000), never a rating either.
 COUNTERS = tuple("年月日号班级岁个名位次天点元块楼栋层周节门科分斤届期所中小人家条件项份本")
 LIST = re.compile(r"(?:^|\s|[。；;，,])[2-9一二三四五][、.．)）](?!\d)")  # the next item of a numbered list
-WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很满意": 1, "还行": 2, "一般": 2, "不太满意": 3,
-         "很不满意": 3, "非常不满意": 3}
+WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很满意": 1, "挺满意": 1, "还行": 2, "还可以": 2,
+         "一般": 2, "不太满意": 3, "很不满意": 3, "非常不满意": 3}
+PARTICLES = re.compile(r"[吧啊呀的了哦呢嘛啦哈嗯~～!！。.]+")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def parse(text: str) -> Rating | None:
             rest = norm[len(word):]
             if not rest or rest[0] in SEPARATORS:
                 return Rating(value, _own_words(raw, len(word)).strip(SEPARATORS + "　").strip(), None, True)
+            if PARTICLES.fullmatch(rest):  # 还行吧, 满意的: most likely a rating, but asked, never guessed
+                return Rating(value, "", None, False)
     return None
 
 

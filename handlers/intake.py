@@ -3,7 +3,10 @@
 The steps are declared once, in order, in `STEPS` (state, whether it is still needed, what to ask, how an
 answer is taken); `Intake._advance` asks the first step still needed, so a step is asked only when it matters:
 
-    describe -> out_of_scope -> kind -> focus (two matters) -> school -> similar -> phone -> anonymity -> confirm
+    describe -> out_of_scope -> kind -> conduct -> focus (two matters) -> school -> similar -> phone -> anonymity
+    -> confirm
+
+(conduct: praise that also accuses a teacher's conduct is asked about, told the school will never see it.)
 
 `DETOURS` are the questions that interrupt the path and return to it: a message that looks like a new matter
 (new_matter), a reply that could be a rating of a resolved ticket (rating), and an earlier unsubmitted message
@@ -24,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import texts
+from handlers import privacy, texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
 from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
@@ -49,6 +52,7 @@ YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
 SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
+FOLLOW_UP_CHARS = 30  # a question this short from someone with an open ticket is most likely about it
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -96,7 +100,8 @@ def infer_kind(text: str) -> str | None:
     """The kind when the words say it clearly, else None (and we ask). Praise is closed at once with no
     deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""
     kind = _infer_kind(text)
-    grievances = _count(text, "complaint") + sum(text.count(w) for w in EXPLICIT["complaint"])
+    told = privacy.NEGATED.sub("", text)  # 她从不打骂孩子 praises; it accuses nobody
+    grievances = _count(told, "complaint") + sum(told.count(w) for w in EXPLICIT["complaint"])
     if kind == "praise" and grievances:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
@@ -184,6 +189,8 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
+SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
+NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
 PHONE_TOPIC = re.compile(r"^(?:我的?)?(?:电话|手机|号码|联系方式)(?:号码?)?(?:就|还是|暂时)?")  # 电话不方便留
 OTHER_CONTACT = re.compile(r"微信|邮箱|qq|座机|固话", re.I)  # answered, but not with a number: asked again
@@ -229,8 +236,13 @@ def same_matter(text: str) -> int | None:
 
 
 def declines_phone(text: str) -> bool:
-    """不留 / 不方便 / 电话不方便留 / 0."""
-    return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text)))
+    """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话."""
+    return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text))
+                                or han_count(text) <= 12 and NO_PHONE.search(text))
+
+
+# 我是学生 没有电话 / 手机不在身边: no number to give, said anywhere in a short reply
+NO_PHONE = re.compile(r"(?:没有?|没得|不用|不方便|不想|不能)(?:留)?(?:电话|手机|号码)|(?:电话|手机)(?:不在身边|没有|丢了|坏了)")
 
 
 def storable(inbound: Inbound) -> Inbound:
@@ -246,8 +258,9 @@ def bare(text: str) -> str:
     return re.sub(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$", "", text) or text
 
 
-# A reply that is only a kind (建议, 我要投诉, 算咨询吧), wherever it is typed.
-BARE_KIND = re.compile(r"^(?:我?(?:要|想)?|是|算|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
+# A reply that is only a kind (建议, 我要投诉, 算咨询吧, 哦不对 是投诉), wherever it is typed.
+BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错了|选错了|算了|还是)[\s,，。.!！~～]*|不是[\s,，。.!！~～]+)*"
+                       r"(?:我?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
 def named_kind(text: str) -> str | None:
@@ -262,16 +275,27 @@ def named_kind(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
 GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|hi|hello|"
-                      r"在吗|在不在|有人吗|有人在吗)[\s!！。.~，,?？]*)+", re.IGNORECASE)
+                      r"在吗|在不在|有人吗|有人在吗)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+
+# 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
+THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
+                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,\ufe0f\u200d]|" + EMOJI + ")*",
+                    re.IGNORECASE)
+
+
+def thanks_only(text: str) -> bool:
+    return bool(text) and re.fullmatch(rf"(?:{THANKS.pattern})+", text, re.IGNORECASE) is not None
+
 
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
 # never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
 MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频|语音|录音|附件|证据|文件)"
 SEND_WORD = r"(?:发|传|上传|提交|附上?|给你们|发给你们|发过来|发送)"
 HOW_WORD = r"(?:怎么|咋|怎样|如何|在哪|哪里|哪儿|能不能|可不可以|可以|能否|能|行不行|方便)"
-MEDIA_HOW = re.compile(rf"^(?:请问|问下|问一下|那|我)?(?:{HOW_WORD}.{{0,3}}{SEND_WORD}.{{0,2}}{MEDIA_WORD}|"
+MEDIA_HOW = re.compile(rf"^(?:请问|问下|问一下|那|我)?(?:{SEND_WORD}(?={MEDIA_WORD}))?(?:{HOW_WORD}.{{0,3}}{SEND_WORD}.{{0,2}}{MEDIA_WORD}|"
                        rf"{MEDIA_WORD}.{{0,4}}{HOW_WORD}.{{0,2}}{SEND_WORD}|"
                        rf"{MEDIA_WORD}.{{0,4}}{SEND_WORD}.{{0,3}}(?:吗|嘛|么)|"
                        rf"{SEND_WORD}.{{0,2}}{MEDIA_WORD}.{{0,3}}(?:吗|嘛|么)|"
@@ -289,6 +313,28 @@ def asks_how_to_send(text: str) -> bool:
     t = normalise(text)
     return bool(han_count(t) <= 14 and MEDIA_HOW.search(t) or MEDIA_HOW_EN.search(t))
 
+
+# 我是孩子奶奶，孙子在滨河小学上一年级: who writes and where the child studies, clause by clause -- no matter yet
+# (上一年级 is also an admission keyword: the router's scores cannot tell an introduction from a matter).
+INTRO_WHO = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?我是.{0,10}$")
+INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|儿子|女儿|外孙|外孙女|小孩|娃|我)?(?:现在)?(?:在|读|上|是)?"
+                         r".{0,12}?(?:上|读|念|在)?(?:[一二三四五六七八九初高]\S{0,2}年级|[一二三四五六七八九十\d]+班|小学|中学|"
+                         r"初中|高中|幼儿园|大班|中班|小班)(?:的?学生|读书|上学)?$")
+CLAUSES = re.compile(r"[，,。.！!；;\s]+")
+
+
+def introduction(text: str) -> bool:
+    parts = [p for p in CLAUSES.split(normalise(text)) if p]
+    return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) for p in parts)
+
+
+# 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
+ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
+                            r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道")
+
+# 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
+CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
+                       r"眼睛不好|看不清(?:字)?|不识字|字认不全")
 
 # English words at a Chinese question count as words (Intake._tells); an English sentence switches the replies.
 EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
@@ -357,7 +403,8 @@ class Draft:
     parts: list[str] = field(default_factory=list)
     attachments: list[dict] = field(default_factory=list)
     kind: str | None = None
-    kind_from: str | None = None        # "asked": the person chose it; "named" (我要投诉) or "words" (欺负, 不管):
+    kind_from: str | None = None        # "asked": the person chose it; "urgent": danger, filed as a call for help;
+    #                                     "named" (我要投诉) or "words" (欺负, 不管):
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
     school: str | None = None
@@ -377,6 +424,8 @@ class Draft:
     shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
     alerted: bool = False               # the hotlines for an urgent matter were given at once
+    praise_only: str | None = None      # the text the person called praise only, though it names a teacher's
+    #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -400,7 +449,8 @@ class Draft:
         for c in found:
             if c not in out:
                 out.append(c)
-        return out
+        # "非教育事务" is no matter to put first beside an education one (1 非教育事务 2 课业负担…, read as odd)
+        return [c for c in out if c != "out_of_scope"] if len(out) > 1 else out
 
 
 @functools.lru_cache(maxsize=1)
@@ -463,7 +513,12 @@ class Intake:
                   kind=kind, kind_from="asked" if kind else None)
         state, data, replies = self._start(d, inbound)
         welcome = self.s.welcome()
-        if welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
+        if data.get("alerted"):  # danger: the hotlines lead the first reply, not three lines of welcome
+            welcome = None
+        if welcome and replies and replies[0].text.startswith(texts.GREETING_BACK):  # the welcome greets already:
+            rest = replies[0].text[len(texts.GREETING_BACK):]                       # only what to send follows
+            replies[0] = Reply(welcome + "\n\n" + texts.GREETING_NEXT + rest)
+        elif welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
             replies[0] = Reply(welcome + "\n\n" + replies[0].text)
         elif welcome:
             replies.insert(0, Reply(welcome))
@@ -495,6 +550,21 @@ class Intake:
         return None
 
     def _begin(self, d: Draft, inbound: Inbound):
+        text = normalise(inbound.text) if inbound.kind == "text" else ""
+        if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
+            return None, d.to_dict(), [Reply(texts.GREETING_BACK + ("\n" + texts.EN["GREETING_BACK"]
+                                                                    if not han_count(text) else ""))]
+        if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
+            return None, d.to_dict(), [Reply(texts.THANKS_BACK)]
+        if text and inbound.kind == "text" and not re.search(r"[\w\u3400-\u9fff]", text):  # 👍👍 / 😭: no words yet
+            return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
+        if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
+            return None, d.to_dict(), [Reply(texts.NUMBER_ALONE)]
+        kind = BARE_KIND.match(text)
+        if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
+            d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
+            return self._out("describe", d, [Reply(_t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + "\n"
+                                                   + _t(d, "ASK_MORE"))])
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
@@ -507,6 +577,7 @@ class Intake:
         school, at whatever question it is typed: taken as such, never added to the message."""
         if not text or not SCHOOL_CHARS.search(text):
             return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
+        text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
         code = self.s.find_school(text)
         if code is None:
             return False
@@ -533,6 +604,15 @@ class Intake:
             return self._out(state, d, [Reply(_t(d, "ATTACHED").format(what=names[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
+        if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
+            return self._out(state, d, [Reply(texts.GREETING_IN_DRAFT + "\n" + self._again(state, d))])
+        if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
+            # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
+            return self._out(state, d, [Reply(texts.THANKS_IN_DRAFT + "\n" + self._again(state, d))])
+        if state != "anonymity" and ASKS_ANONYMITY.search(text) and han_count(text) <= 14:  # 匿名可以吗
+            return self._out(state, d, [Reply(texts.ANONYMITY_LATER + "\n" + self._again(state, d))])
+        if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
+            return self._out(state, d, [Reply(texts.VOICE_WELCOME + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
             return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
         if in_english(text) and d.lang:  # writes English now: answered in English where we can (the first
@@ -662,8 +742,8 @@ class Intake:
 
     # -- a new matter in the middle --------------------------------------------------------------------------
     def _is_new_matter(self, text: str, d: Draft) -> bool:
-        if not d.category or d.kind == "praise":
-            return False
+        if not d.category or d.kind == "praise" or introduction(d.text):
+            return False  # 我是孩子爷爷… then the matter: the story goes on, it is no other matter
         alone = self.s.route(text)
         return (alone["category"] not in (d.category, "other_edu", "out_of_scope")
                 and alone["category"] not in d.matters
@@ -685,6 +765,8 @@ class Intake:
         fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
         if d.school_from == "scene":
             fresh.school, fresh.school_from = d.school, "scene"
+        elif d.school:  # most likely the same school: offered for a yes, never assumed
+            fresh.school_options = [d.school]
         return self._advance(fresh, [Reply(texts.NEW_MATTER_STARTED)])
 
     # -- an earlier message, offered back ------------------------------------------------------------------
@@ -749,6 +831,7 @@ class Intake:
         return self._out("out_of_scope", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
+        text = self._school_words(text)
         if text in SKIP or DECLINE.match(text) and not self.s.find_school(text):
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
@@ -757,6 +840,9 @@ class Intake:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
         code = self.s.find_school(text)
+        if code is None and (ascii_int(text, 3) is not None or han_count(text) <= 3 and yes_no(text) is not None):
+            # 2 / 同意 / 行: no school's name where one is asked: the question again
+            return self._out("school", d, [Reply(self._ask_school(d))])
         if code is None:
             found = self.s.suggest_schools(text)
             d.school_options = [code for code, _name in found]
@@ -791,8 +877,8 @@ class Intake:
             return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
         if not re.search(r"\d", text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(texts.PHONE_PLEASE)])
-        if UNSURE.search(text) and not re.search(r"\d", text):  # 不知道啊: no wrong number -- asked again
-            return self._out("phone", d, [Reply(_t(d, "ASK_PHONE"))])
+        if not re.search(r"\d", text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
+            return self._out("phone", d, [Reply(self._ask_phone(d))])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
@@ -813,7 +899,9 @@ class Intake:
             plan = self._plan(d)
             ticket = self.s.submit(inbound.openid, d, plan)
             if d.kind == "praise":
-                done = texts.SUBMITTED_PRAISE.format(number=ticket["number"], unit=plan.unit_name)
+                via = plan.school_code and plan.unit_code != plan.school_code  # it names conduct: not the school
+                done = (texts.SUBMITTED_PRAISE_VIA if via else texts.SUBMITTED_PRAISE).format(
+                    number=ticket["number"], unit=plan.unit_name)
             else:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
                                                  due=plan.due_text)
@@ -825,6 +913,10 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
+        phone = PHONE_IN_TEXT.fullmatch(text.replace(" ", "").replace("-", "").replace("+86", ""))
+        if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
+            d.phone = phone.group(1)
+            return self._advance(d, [Reply(texts.PHONE_TAKEN)])
         kind = named_kind(text)
         if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
             if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both
@@ -849,17 +941,20 @@ class Intake:
         d.routing = decision
         if d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
-            d.kind = infer_kind(plain) or d.kind
-            if d.kind == "praise" and decision.get("urgent"):
-                d.kind = None  # thanks that tell of harm (打了孩子耳光) are asked about: praise is closed unhandled
-            named = d.kind and (any(w in plain for w in EXPLICIT[d.kind])  # said, or harm: no guess to correct
+            d.kind = infer_kind(plain) or (None if d.kind_from == "urgent" else d.kind)  # urgency: read afresh
+            named = d.kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[d.kind])  # no guess
                                 or d.kind == "complaint" and any(p.search(plain) for p in DECISIVE))
             d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
+            if decision.get("urgent") and d.kind in (None, "praise", "suggestion"):
+                d.kind, d.kind_from = "complaint", "urgent"  # a missing child, self-harm: a call for help, filed
+                #                                              at once, never asked whether it is praise
         if d.lang is None:  # the language of the first words decides the replies' language
             d.lang = decision.get("lang") or "zh"
         if decision.get("school") and d.school_from not in ("asked", "scene"):
             d.school, d.school_from = decision["school"], "text"  # the text names the school
         d.category = d.focus if d.focus in d.matters else decision["category"]
+        if d.category == "out_of_scope" and d.matters and d.matters[0] != "out_of_scope":
+            d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
 
     def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
         """Ask the first step still needed (the last one, confirm, always is)."""
@@ -867,7 +962,7 @@ class Intake:
         if d.parts:
             new = d.lang is None
             self._refresh(d)
-            if new and d.lang == "en":
+            if new and d.lang == "en" and not d.routing.get("urgent"):  # danger: the hotlines come first
                 welcome = [Reply(texts.EN["WELCOME"])]
         alert = ""
         if d.routing.get("urgent") and not d.alerted:  # danger: the hotlines now, not after the questions
@@ -875,6 +970,8 @@ class Intake:
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
+                if step.state == "school" and d.school_from is None and not d.school_options:
+                    d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask)]
@@ -888,7 +985,30 @@ class Intake:
         return state, d.to_dict(), replies
 
     def _plan(self, d: Draft) -> Plan:
-        return self.s.plan(d.category, d.school, d.kind, d.routing, anonymous=bool(d.anonymous))
+        routing = {**d.routing, privacy.ACCUSES: True} if self._accuses(d) else d.routing
+        return self.s.plan(d.category, d.school, d.kind, routing, anonymous=bool(d.anonymous))
+
+    def _accuses(self, d: Draft) -> bool:
+        """Praise that also accuses a teacher's or head's conduct: whatever the person calls it, never the school's."""
+        return d.kind == "praise" and bool(d.parts) and privacy.accuses(normalise(d.text), self.s.route)
+
+    def _needs_conduct(self, d: Draft) -> bool:
+        return d.praise_only != d.text and self._accuses(d)
+
+    def _on_conduct(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 2) or {"complaint": 1, "praise": 2}.get(named_kind(text) or "")
+        if n is None:
+            return self._out("conduct", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "ASK_CONDUCT"))])
+        if n == 1:  # a complaint the bureau handles: asks phone and consent, as praise did not
+            d.kind, d.kind_from, d.anonymous = "complaint", "asked", None
+            return self._advance(d, [Reply(_t(d, "KIND_TAKEN").format(kind=_kind_name(d)))])
+        d.praise_only = d.text
+        return self._advance(d, [])
+
+    def _read_conduct(self, text: str, d: Draft) -> str | None:
+        if choice(text, 2):
+            return ""
+        return KIND_NAMED.sub("", text) if named_kind(text) in ("complaint", "praise") else None
 
     def _again(self, state: str, d: Draft) -> str:
         step = STEP.get(state) or DETOURS[state]
@@ -900,12 +1020,41 @@ class Intake:
         return texts.DRAFT_KEPT + "\n" + self._again(state, d) if state in STEP or state in DETOURS else ""
 
     # -- what each step asks ------------------------------------------------------------------------------
+    @staticmethod
+    def _no_matter_yet(d: Draft) -> bool:
+        """"我是孩子爷爷，孙子在育英小学上二年级。": who is writing, not yet what about -- asked for the matter once,
+        not whether it is a complaint or praise."""
+        return len(d.parts) == 1 and not d.attachments and not d.routing.get("urgent") and introduction(d.text)
+
     def _ask_describe(self, d: Draft) -> str:
-        return texts.ASK_DESCRIPTION_AFTER_MEDIA if not d.parts and d.attachments else _t(d, "ASK_MORE")
+        if not d.parts and d.attachments:
+            return texts.ASK_DESCRIPTION_AFTER_MEDIA
+        return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION else _t(d, "ASK_MORE")
+
+    def _ask_out_of_scope(self, d: Draft) -> str:
+        """12345 for what is not the bureau's; but a short question from someone with an open ticket (这个钱什么时候
+        能退啊) is most likely about that ticket: how to ask about it is said first."""
+        ask = _t(d, "OUT_OF_SCOPE")
+        numbers = self.s.open_numbers() if len(d.text) <= FOLLOW_UP_CHARS and d.lang != "en" else []
+        return texts.OUT_OF_SCOPE_OPEN.format(number=numbers[0]) + "\n" + ask if numbers else ask
+
+    def _ask_phone(self, d: Draft) -> str:
+        return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
 
     def _ask_focus(self, d: Draft) -> str:
         lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))
         return texts.ASK_FOCUS.format(lines=lines)
+
+    def _schools_in_text(self, d: Draft) -> list[str]:
+        """A school named loosely in the story (江南实验小学 for 江南区实验小学), to be offered for a yes: a name-like
+        run (…小学) after the last word that leads into a name (在, 读, 上…), if the directory reads it as one school
+        for sure. At most two runs, one lookup each: fuzzy matching costs ~15 ms over a city's directory."""
+        for m in list(SCHOOL_NAME.finditer(normalise(d.text)))[:2]:
+            name = NAME_LEAD.split(m.group(0))[-1]
+            code = self.s.find_school(name) if len(name) >= 4 else None
+            if code:
+                return [code]
+        return []
 
     def _ask_school(self, d: Draft) -> str:
         if not d.school_options:
@@ -920,7 +1069,7 @@ class Intake:
             if found else _t(d, "CHOOSE_1_2")
 
     def _needs_similar(self, d: Draft) -> bool:
-        if d.similar_checked or d.kind == "praise":
+        if d.similar_checked or d.kind == "praise" or d.routing.get("urgent"):  # an emergency is never merged
             return False
         d.similar_checked = True
         found = self.s.similar(d)
@@ -943,6 +1092,8 @@ class Intake:
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due_text)
         kind = texts.KIND_NAMES[d.kind]
+        if d.kind_from == "urgent":  # a missing child is no 投诉 to its parent
+            kind = texts.URGENT_KIND
         lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
                  + (texts.KIND_GUESSED.format(other="”“".join(  # the two most likely others, never the same kind
                      ["改为" + texts.KIND_NAMES[k] for k in ("suggestion", "inquiry", "complaint") if k != d.kind][:2]))
@@ -956,6 +1107,8 @@ class Intake:
             lines.append(f"涉及学校：{plan.school_name}")
         if d.kind == "praise":
             lines.append(f"转达：{plan.unit_name}")
+            if plan.school_name and plan.unit_code != d.school:  # it names a teacher's conduct: not the school
+                lines.append(texts.PRAISE_VIA_BUREAU)
         else:
             lines.append(f"承办单位：{plan.unit_name}")
             lines.append(f"联系电话：{mask_phone(d.phone)}")
@@ -1050,7 +1203,14 @@ class Intake:
             return ""
         return CONFIRM_WORDS.sub("", text) if confirms(text) or yes_no(text) is False else None
 
+    @staticmethod
+    def _school_words(text: str) -> str:
+        """孙子在滨河小学 at the school question: the name, without the words that lead into it."""
+        name = SCHOOL_LEAD.sub("", text)
+        return name if name != text and SCHOOL_NAME.fullmatch(name) else text
+
     def _read_school(self, text: str, d: Draft) -> str | None:
+        text = self._school_words(text)
         if d.school_options and choice(text, len(d.school_options)):
             return ""
         if text in SKIP or DECLINE.match(text):
@@ -1070,7 +1230,7 @@ class Intake:
         if found:
             return PHONE_WORDS.sub("", compact.replace(found.group(1), ""))
         if declines_phone(text) or QUESTION.search(text) or re.search(r"\d{5}", compact) or OTHER_CONTACT.search(text):
-            return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", text))))
+            return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", NO_PHONE.sub("", text)))))
         return None
 
     def _read_matter(self, text: str, d: Draft) -> str | None:
@@ -1099,14 +1259,16 @@ def _always(i: Intake, d: Draft) -> bool:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION, Intake._ask_describe, Intake._ask_describe,
-         Intake._on_describe),
+    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
+         Intake._ask_describe, Intake._on_describe),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
-         lambda i, d: _t(d, "OUT_OF_SCOPE"), lambda i, d: _t(d, "OUT_OF_SCOPE"), Intake._on_out_of_scope, lambda d: 2,
+         Intake._ask_out_of_scope, Intake._ask_out_of_scope, Intake._on_out_of_scope, lambda d: 2,
          Intake._read_yes_no),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
+    Step("conduct", Intake._needs_conduct, lambda i, d: _t(d, "ASK_CONDUCT"), lambda i, d: _t(d, "ASK_CONDUCT"),
+         Intake._on_conduct, lambda d: 2, Intake._read_conduct),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
@@ -1114,8 +1276,7 @@ STEPS: tuple[Step, ...] = (
          Intake._read_school),
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter),
-    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", lambda i, d: _t(d, "ASK_PHONE"),
-         lambda i, d: _t(d, "ASK_PHONE"), Intake._on_phone, read=Intake._read_phone),
+    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone),
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity),
     Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3,
@@ -1149,6 +1310,7 @@ class IntakeServices:
     welcome: Callable[[], str | None]                 # the welcome, once, for a person who never followed
     kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating
+    open_numbers: Callable[[], list[str]]             # numbers of this person's latest tickets still open
     rating: Callable[..., Any]                        # followup.Rating of a text, if a rating is pending
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)

@@ -44,6 +44,8 @@ def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str],
           cutoff: float = CUTOFF) -> list[Match]:
     """The best candidates for `query`, best first, at most `limit`, each scoring at least `cutoff`."""
     pairs = candidates.items() if isinstance(candidates, dict) or isinstance(candidates, Mapping) else candidates
+    if not _HAN.search(query) and _LATIN.search(query):  # "Jiangnan experimental primary school", "No. 3 Middle School"
+        return _match_latin(query, pairs, limit, cutoff)
     # The query's forms are computed here, not remembered: a query is most often new (a sentence typed at the
     # school question), and remembering 4,096 of them held ~25 MB. The candidates' are remembered.
     q = _parts.__wrapped__(query)
@@ -129,6 +131,76 @@ def best(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], 
     if (found[0].score >= sure and gap >= margin) or (found[0].score >= alone and gap >= 15):
         return found[0]
     return None
+
+
+# -- a name written in English or pinyin ------------------------------------------------------------------------
+# Compared by sound: the query's English words for kinds and common parts of names become the Chinese they stand
+# for, its other words are read as pinyin, and both sides are spelled as one run of toneless syllables
+# (江南区实验小学 -> "jiangnan" + "shiyan", kind 小学). Only a query with no Chinese at all takes this path.
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_EN_KINDS = (("junior high school", "初中"), ("junior middle school", "初中"), ("senior high school", "高中"),
+             ("senior middle school", "高中"), ("high school", "高中"), ("middle school", "中学"),
+             ("secondary school", "中学"), ("primary school", "小学"), ("elementary school", "小学"),
+             ("vocational school", "职校"), ("kindergarten", "幼儿园"), ("nursery school", "幼儿园"),
+             ("primary", "小学"), ("elementary", "小学"), ("xiaoxue", "小学"), ("zhongxue", "中学"),
+             ("chuzhong", "初中"), ("gaozhong", "高中"), ("youeryuan", "幼儿园"), ("school", "学校"))
+_EN_WORDS = {"experimental": "实验", "experiment": "实验", "foreign": "外国", "language": "语", "languages": "语",
+             "affiliated": "附属", "central": "中心", "centre": "中心", "center": "中心", "first": "一",
+             "second": "二", "third": "三", "fourth": "四", "fifth": "五", "normal": "师范", "university": "大学",
+             "no": "", "number": "", "the": "", "of": "", "district": "", "city": "", "county": "", "qu": "",
+             # the words around a name in a short answer ("it's the … school", "my son goes to …")
+             **dict.fromkeys(("it", "its", "s", "is", "my", "our", "son", "daughter", "child", "kid", "goes", "go",
+                              "to", "at", "in", "a", "an", "called", "named", "name"), "")}
+_DIGITS = "零一二三四五六七八九十"
+
+
+def _syllables(text: str) -> str:
+    return "".join(_lazy_pinyin(text)).lower()
+
+
+def _latin_query(query: str) -> tuple[str, str | None]:
+    """(sound, family of school) of a name written in Latin letters."""
+    text = " " + " ".join(re.findall(r"[a-z]+|\d+", unicodedata.normalize("NFKC", query).lower())) + " "
+    family = None
+    for spelling, fam in _EN_KINDS:
+        if f" {spelling} " in text:
+            text = text.replace(f" {spelling} ", " ", 1)
+            family = family or fam
+    out = []
+    for word in text.split():
+        if word.isdigit():
+            n = int(word)
+            out.append(_syllables(_DIGITS[n] if n <= 10 else "十" + _DIGITS[n - 10] if n < 20 else word))
+        else:
+            out.append(_syllables(_EN_WORDS[word]) if word in _EN_WORDS else word)
+    return "".join(out), family
+
+
+@functools.lru_cache(maxsize=8192)
+def _sounds(name: str) -> tuple[str, ...]:
+    """A directory name as syllables: its distinctive part alone, and with the place before it (区, 市 left out)."""
+    core, _family = _parts(name)
+    prefix = _PREFIX.match(_clean(name))
+    place = re.sub(r"[省市区县]", "", prefix.group(0)) if prefix else ""
+    return tuple(dict.fromkeys((_syllables(core), _syllables(place + core))))
+
+
+def _match_latin(query: str, pairs, limit: int, cutoff: float) -> list[Match]:
+    sound, family = _latin_query(query)
+    if len(sound) < 2:
+        return []
+    scored = []
+    for code, name in pairs:
+        c_family = _parts(name)[1]
+        score = max(fuzz.ratio(sound, s) for s in _sounds(name))
+        if family and c_family and family != c_family and (family, c_family) not in _COMPATIBLE \
+                and (c_family, family) not in _COMPATIBLE or family and not c_family:
+            score -= 30
+        if score >= cutoff:
+            scored.append(Match(code, name, round(max(0.0, score), 1)))
+    scored.sort(key=lambda m: (-m.score, len(m.name), m.code))
+    return scored[:limit]
 
 
 def _clean(text: str) -> str:

@@ -1,13 +1,19 @@
-"""Which tickets a school may never hold: one rule for routing (Dispatcher.plan), 转派 (Desk.transfer) and the
-offer to add a message to an open ticket (the intake's similar step), so no path hands a school the accusation
-against its own staff.
+"""Which tickets a school may never hold: one rule for routing (Dispatcher.plan), 转派 (Desk.transfer), the offer
+to add a message to an open ticket (the intake's similar step) and the intake's praise, so no path hands a school
+the accusation against its own staff, whatever kind the person chose.
 
 A message involves a teacher's or head's conduct (师德) when any of its matters is a NEVER_TO_SCHOOL category, or
 when such a category scores at least CONDUCT_MIN_SCORE in the routing decision even though another matter leads:
-"作业太多，写不完班主任就打孩子手心" is a burden matter first, but the school must not read it."""
+"作业太多，写不完班主任就打孩子手心" is a burden matter first, but the school must not read it.
+
+Praise is the one kind that goes to the school it is about, and praise of a teacher is routed as a teacher matter
+(师德) like an accusation: so praise is barred only when it also accuses (`accuses`: the conduct words left once
+the praised virtues -- 从不打骂孩子, 从来没收过红包 -- are taken out), and the intake then asks the person
+(Intake's "conduct" step) and marks the routing ACCUSES."""
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Callable
 
 from handlers.vocabulary import NEVER_TO_SCHOOL
 
@@ -15,6 +21,13 @@ from handlers.vocabulary import NEVER_TO_SCHOOL
 # (体罚, 罚站, 有偿补课, 打孩子) reaches it; a conduct word heard in passing alone does not.
 CONDUCT_MIN_SCORE = 6.0
 SCHOOL_KINDS = ("school", "kindergarten")
+ACCUSES = "accuses"  # routing key: praise that also accuses a teacher's conduct (never to the school)
+
+# A virtue told by what a teacher never does: 她从不打骂孩子, 从来没有收过红包, 不像有的老师体罚学生. The negation and
+# the words after it up to the clause's end, or a word that turns the sentence back (就, 还, 却: 不会写就打手心).
+# 没收 (confiscate) and 没想到 are no negation; a bare 不 is too common (不让上厕所还打他) to count.
+NEGATED = re.compile(r"(?:从来?(?:都|也)?(?:不|没有?|未)|绝(?:对)?不|决不|不曾|未曾|从未|不像|没有?(?!有?(?:收|人|办法|想|料|什么|事|用)))"
+                     r"[^，,。.！!？?；;\n就还却但又]*")
 
 
 def involves_conduct(category: str | None, routing: dict[str, Any] | None) -> bool:
@@ -25,10 +38,29 @@ def involves_conduct(category: str | None, routing: dict[str, Any] | None) -> bo
                                                    for c in NEVER_TO_SCHOOL)
 
 
+def accuses(text: str, route: Callable[[str], dict[str, Any]]) -> bool:
+    """Whether `text` accuses a teacher or head of conduct (师德) once what they are praised for never doing is
+    taken out: "表扬王老师，她从不打骂孩子" does not; "表扬一下食堂，但是王老师打了我家孩子耳光" does. Scores, not
+    the category: praise of a teacher is routed as a teacher matter with no conduct word at all."""
+    rest = NEGATED.sub("", text)
+    if not rest.strip():
+        return False
+    scores = route(rest).get("scores") or {}
+    return any((scores.get(c) or 0) >= CONDUCT_MIN_SCORE for c in NEVER_TO_SCHOOL)
+
+
+def barred(kind: str | None, category: str | None, routing: dict[str, Any] | None) -> bool:
+    """Whether no school may hold a message of this kind: any kind involving conduct, except praise that accuses
+    nobody (its category is a teacher matter because it praises one)."""
+    if kind == "praise":
+        return bool((routing or {}).get(ACCUSES))
+    return involves_conduct(category, routing)
+
+
 def school_barred(ticket: dict[str, Any], unit: dict[str, Any] | None) -> bool:
     """True when `unit` must not hold `ticket`: no school or kindergarten for 师德 (the accused may be named in
-    the text, not only in school_code). Praise goes to the school it is about. A ticket whose writer refused to
-    be known may still be sent to the school by staff: the school then never sees who wrote (Desk.identity_hidden)."""
-    if unit is None or unit.get("kind") not in SCHOOL_KINDS or ticket.get("kind") == "praise":
+    the text, not only in school_code). A ticket whose writer refused to be known may still be sent to the
+    school by staff: the school then never sees who wrote (Desk.identity_hidden)."""
+    if unit is None or unit.get("kind") not in SCHOOL_KINDS:
         return False
-    return involves_conduct(ticket.get("category"), ticket.get("routing"))
+    return barred(ticket.get("kind"), ticket.get("category"), ticket.get("routing"))

@@ -88,19 +88,18 @@ def snapshot(db, now: float, tz, surveys: dict | None = None, min_responses: int
     wide_start, end = _bounds(now, tz, max(days for _, days, _ in WINDOWS))
     rows = tickets.for_period(db, wide_start, end)
     ratings = tickets.ratings_in(db, wide_start, end)
+    misses = tickets.misses_in(db, wide_start, end)
     per_unit: dict[str, dict[str, Window]] = {}
     bureau: dict[str, Window] = {}
     for key, days, label in WINDOWS:
         start, _ = _bounds(now, tz, days)
-        rates = compute(rows, start, end, now, ratings)
+        rates = compute(rows, start, end, now, ratings, misses=misses)
         windows = {code: Window(key, label, start, end, r) for code, r in rates.items()}
         b = Window(key, label, start, end, total(rates))
+        for code, n in tickets.praise_by_unit(db, start, end).items():  # each person once, as the review
+            windows.setdefault(code, Window(key, label, start, end)).praise += n
+            b.praise += n
         for t in rows:
-            if t["kind"] == "praise" and start <= t["created_at"] < end:
-                code = t["school_code"] or t["unit_code"]
-                if code:
-                    windows.setdefault(code, Window(key, label, start, end)).praise += 1
-                    b.praise += 1
             if t["resolved_at"] is not None and start <= t["resolved_at"] < end and t["dispatched_at"] and \
                     t["unit_code"]:
                 days_ = max(0.0, (t["resolved_at"] - t["dispatched_at"]) / 86400)

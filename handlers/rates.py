@@ -33,6 +33,17 @@ class Rates:
     first_rated: int = 0
     first_satisfied: int = 0
     dissatisfied: int = 0       # 不满意 ratings given in the period (each redo request counts)
+    left_late: int = 0          # tickets that left the unit (退回, 转派, 撤回) after it had let them lapse
+
+    def base(self, rate: str) -> int:
+        """How many tickets (or ratings) the rate `rate` rests on: the count to show beside it."""
+        return {"response": self.response_due, "resolution": self.resolved + self.open_overdue,
+                "satisfaction": self.rated, "first_satisfaction": self.first_rated}[rate]
+
+    @property
+    def shown(self) -> bool:
+        """Anything to show for the unit in the period: every list of units (dashboard, digest) uses this."""
+        return bool(self.dispatched or self.resolved or self.open_overdue or self.rated or self.left_late)
 
     @property
     def response(self) -> float | None:
@@ -57,9 +68,12 @@ def _within(t: float | None, start: float, end: float) -> bool:
 
 
 def compute(tickets: Iterable[dict], start: float, end: float, now: float | None = None,
-            ratings: Iterable[dict] = (), into: dict[str, Rates] | None = None) -> dict[str, Rates]:
-    """Rates per unit code for the period [start, end), from ticket rows (storage.tickets) and the period's
-    rating events (storage.tickets.ratings_in). `now`: when the rates are read (a 签收 window still open then
+            ratings: Iterable[dict] = (), into: dict[str, Rates] | None = None,
+            misses: Iterable[dict] = ()) -> dict[str, Rates]:
+    """Rates per unit code for the period [start, end), from ticket rows (storage.tickets), the period's rating
+    events (storage.tickets.ratings_in) and its late departures (storage.tickets.misses_in: a ticket a unit let
+    lapse and then bounced, had transferred or saw withdrawn still counts against it: unsigned in time in its
+    响应率, open past the deadline in its 解决率). `now`: when the rates are read (a 签收 window still open then
     does not count yet); None counts every window as ended."""
     out: dict[str, Rates] = {} if into is None else into
     cut = end if now is None else min(end, now)  # a period not over yet: overdue by now, not by its end
@@ -90,6 +104,12 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             rated.satisfied += t["rating"] in (1, 2)
         if t["close_reason"] == "unrated" and _within(t["closed_at"], start, end):
             r.unrated += 1
+    for m in misses:
+        if _within(m["at"], start, end):
+            r = out.setdefault(m["unit_code"], Rates())
+            r.response_due += m["response"]
+            r.open_overdue += m["overdue"]
+            r.left_late += 1
     for e in ratings:
         if e["unit_code"] is None or not _within(e["at"], start, end):
             continue
@@ -117,18 +137,19 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     from storage import tickets
     periods = list(zip(bounds, bounds[1:]))
     events = [tickets.ratings_in(db, s, e, units) if ratings else () for s, e in periods]
+    misses = [tickets.misses_in(db, s, e, units) for s, e in periods]
     if not tickets.on_day_boundaries(*bounds):
-        return [_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev), units)
-                for (s, e), ev in zip(periods, events)]
+        return [_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev, misses=m), units)
+                for (s, e), ev, m in zip(periods, events, misses)]
     out = []
-    for (start, end), counts, ev in zip(periods, tickets.unit_day_sums(db, bounds, units), events):
+    for (start, end), counts, ev, m in zip(periods, tickets.unit_day_sums(db, bounds, units), events, misses):
         per_unit = {unit: Rates(**c, response_due=c["dispatched"]) for unit, c in counts.items()}
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n
         for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units).items():
             per_unit.setdefault(unit, Rates()).open_overdue += n
-        out.append(compute((), start, end, now, ev, into=per_unit))
+        out.append(compute((), start, end, now, ev, into=per_unit, misses=m))
     return out
 
 
@@ -148,3 +169,9 @@ def total(per_unit: dict[str, Rates]) -> Rates:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def percent_of(r: Rates, rate: str) -> str:
+    """A rate with the count it rests on: '100%（1）', so a single rating never reads as a record."""
+    value = getattr(r, rate)
+    return "—" if value is None else f"{percent(value)}（{r.base(rate)}）"

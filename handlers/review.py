@@ -14,7 +14,8 @@ turned into component scores on 0–100:
                                         the mean over the period's surveys with enough responses
     表扬 (praise)                       100 × praise / the most praised unit of the same kind
 
-A component with nothing to measure is left out (a unit with no ticket handled has no 超期 score, a kind in which
+A rate resting on fewer than `min_cases` tickets or ratings ([review] min_cases) is 样本不足: shown with its count,
+not scored. A component with nothing to measure is left out (a unit with no ticket handled has no 超期 score, a kind in which
 nobody was praised has no 表扬 score), and the score is the weighted mean of the components present:
 score = Σ wᵢ·sᵢ / Σ wᵢ. A unit with none of the four rates and no 评议 score is not scored (无数据) and not ranked.
 Ranks are within the kind (1 = best; equal scores share a rank). Weights come from [review] in the config.
@@ -37,6 +38,7 @@ PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 REVIEWED_KINDS = ("office", "district", "school", "kindergarten")
 COMPONENTS = ("response", "resolution", "satisfaction", "first_satisfaction", "overdue", "bounced", "survey",
               "praise")
+RATES = ("response", "resolution", "satisfaction", "first_satisfaction")  # Rates' own, with their counts
 COMPONENT_NAMES = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率",
                    "first_satisfaction": "首次满意率", "overdue": "超期", "bounced": "退回", "survey": "群众评议",
                    "praise": "表扬"}
@@ -188,7 +190,7 @@ class Review:
 
 def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int], praise: dict[str, int],
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
-             comments: list[dict] = (), kind: str | None = None) -> Review:
+             comments: list[dict] = (), kind: str | None = None, min_cases: int = 1) -> Review:
     """The review from figures already counted (pure: the hand-computed test feeds it directly too)."""
     by_code = {u["code"]: u for u in units}
     reviewed = [u for u in units if u["kind"] in REVIEWED_KINDS and (kind is None or u["kind"] == kind)]
@@ -205,8 +207,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
         for u in same:
             f, r = u.figures, u.figures.rates
             sc: dict[str, float | None] = {
-                "response": _pct(r.response), "resolution": _pct(r.resolution),
-                "satisfaction": _pct(r.satisfaction), "first_satisfaction": _pct(r.first_satisfaction),
+                **{c: _pct(getattr(r, c)) if r.base(c) >= min_cases else None for c in RATES},
                 "overdue": None if not f.handled else
                 100.0 if not worst_overdue else 100 * (1 - f.overdue / worst_overdue),
                 "bounced": None if not (r.dispatched or f.bounced) else
@@ -254,7 +255,7 @@ def _pct(v: float | None) -> float | None:
 
 
 def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, min_responses: int = 30,
-          now: float | None = None, kind: str | None = None) -> Review:
+          now: float | None = None, kind: str | None = None, min_cases: int = 1) -> Review:
     """The review of a period from the database (a read: run it on a reader connection). `now`: when it is read
     (a 签收 window still open then does not count yet; None: every window counts as ended)."""
     from handlers.survey_results import period_units
@@ -263,17 +264,14 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
     start, end = bounds(period, tz)
     # the per-unit-per-day counts, as the dashboard reads them: a year costs its days, not its tickets' rows
     rates = rates_.for_period(db, start, end, None, now, ratings=True)
-    praise: dict[str, int] = {}
-    for unit, ticket_kind, _category, school, n in tickets.created_summary(db, start, end):
-        if ticket_kind == "praise" and (school or unit):
-            praise[school or unit] = praise.get(school or unit, 0) + n
+    praise = tickets.praise_by_unit(db, start, end)  # each person once
     survey: dict[str, tuple[float | None, int]] = {}
     for code, per in (period_units(db, surveys, start, end, min_responses) if surveys else {}).items():
         scored = [r for r in per.values() if r.score is not None]
         survey[code] = (round(sum(r.score for r in scored) / len(scored), 1) if scored else None,
                         sum(r.n for r in per.values()))
     return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise,
-                    survey, weights, period, start, end, review_store.comments(db, period), kind)
+                    survey, weights, period, start, end, review_store.comments(db, period), kind, min_cases)
 
 
 def format_text(review: Review) -> str:
@@ -310,7 +308,9 @@ def format_unit(review: Review, code: str) -> str:
     lines = [f"{u.name}（{u.code}）绩效考核 {review.name}",
              f"综合得分 {_num(u.score)}" + (f"，同类第{u.rank}名（共{u.ranked}个）" if u.rank else "，无数据不排名"),
              f"受理{r.dispatched}件，办结{r.resolved}件（按时{r.resolved_in_time}件），期末超期未办结{r.open_overdue}件；"
-             f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件，退回{f.bounced}次，表扬{f.praise}件；"
+             f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件"
+             + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +
+             f"，退回{f.bounced}次，表扬{f.praise}件；"
              f"群众评议{_num(f.survey)}（{f.survey_n}份）",
              "", f"{_pad('指标', 14)}  数值    得分   权重"]
     values = {"response": percent(r.response), "resolution": percent(r.resolution),

@@ -35,6 +35,17 @@ STATE_NAMES = {
 }
 
 # -- intake conversation ----------------------------------------------------------------------------------
+# 你好 / 在吗 as a first message: greeted back, with what the account is for and what to send; nothing started.
+GREETING_NEXT = "请直接发送您要反映的事情，写明涉及的学校和具体情况，也可以发图片或语音。"
+GREETING_BACK = "您好！您可以在这里向教育局投诉、建议、咨询或表扬。" + GREETING_NEXT
+GREETING_IN_DRAFT = "您好，我在。"
+NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
+PHONE_TAKEN = "已记下联系电话。"
+SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
+THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
+THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
+VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
+ASK_MATTER = "好的。请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到附件。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
@@ -47,11 +58,17 @@ MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您�
 MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
 ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请回复数字。"
+# Praise that also tells of a teacher's conduct (打骂, 体罚, 收红包…): said plainly where it goes, then asked.
+ASK_CONDUCT = ("您的留言里除了表扬，还反映了老师的行为问题。这类问题由教育局直接调查处理，不会转给学校。\n"
+               "1 作为投诉，请教育局调查处理（表扬的话一并转交）\n2 只是表扬，没有要反映的问题（也由教育局转达）\n请回复数字。")
+PRAISE_VIA_BUREAU = "留言提到老师的行为问题，由教育局转达，不直接转给学校。"
+PRAISE_ACCUSES_NOTE = "注意：留言中提到了教师的行为问题，按规定未转学校，请核实后再转达。"
 ASK_KIND_AGAIN = "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"
 OUT_OF_SCOPE = (
     "您反映的问题可能不属于教育部门的职责，建议拨打12345政务服务便民热线，由对应部门更快办理。\n"
     "如仍希望提交给教育局，请回复 1；不提交请回复 2。"
 )
+OUT_OF_SCOPE_OPEN = "如果是问您已提交的留言 {number}：发送“查询 {number}”可看办理进度，发送“回复 {number} 您的话”可转给承办人员。"
 OUT_OF_SCOPE_DONE = "好的，本次不提交。感谢您的反映，如有教育方面的问题欢迎随时留言。"
 CHOOSE_1_2 = "请回复 1 或 2。"
 CHOOSE_1_3 = "请回复 1 提交，2 修改内容，3 取消。"
@@ -63,6 +80,8 @@ SIMILAR = (
     "1 补充到原留言\n2 作为新留言提交"
 )
 APPENDED = "已将您的补充内容加入留言 {number}，承办单位会一并办理。发送“查询 {number}”可查看进度。"
+ASK_PHONE_URGENT = "请留下联系电话，便于工作人员尽快与您联系（号码仅工作人员可见）。\n直接回复号码；不留请回复 0。"
+URGENT_KIND = "紧急求助"
 ASK_PHONE = (
     "如方便，请留下联系电话，便于承办人员与您联系（号码仅工作人员可见，并隐去中间四位）。\n"
     "直接回复号码；不留请回复 0。"
@@ -102,14 +121,16 @@ KIND_CHANGED = "已改为{kind}。"
 KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
+ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_WHY = (
     "选“同意”，学校可以直接联系您、更快解决；选“不同意”，您的身份只有教育局可见，"
     "留言也不会交给这所学校办理，而由教育局办理。"
 )
+SUBMITTED_PRAISE_VIA = "感谢您的表扬！您的留言已转交“{unit}”，由教育局核实后转达。\n编号：{number}"
 SUBMITTED_PRAISE = (
     "感谢您的表扬！我们已将您的留言转达给“{unit}”及其主管部门，并记入该单位的表扬。\n编号：{number}"
 )
-URGENT_SUMMARY = "紧急事项：1个工作日内办结，提交后将同时报告主管负责人。"
+URGENT_SUMMARY = "紧急事项：提交后将同时报告主管负责人。"
 URGENT_SUBMITTED = "已同时报告主管负责人。{hotlines}"
 # The numbers, checked against public notices (2026-11): 110 police and 120 ambulance (emergency lines, never merged
 # into 12345); 12345 政务服务便民热线 (国务院办公厅《关于进一步优化地方政务服务便民热线的指导意见》, 2021); 12355
@@ -183,6 +204,13 @@ CATEGORY_NAMES = {
     "exams": "考试与考风", "planning": "教育资源与学校建设", "vocational": "职业与高等教育",
     "other_edu": "其他教育事务", "out_of_scope": "非教育事务",
 }
+
+# The workbench: a form sent from a page loaded before the ticket last changed.
+WEB_STALE_FORM = ("未执行：您打开页面后，留言 {number} 已有新的办理记录（当前状态：{state}）。请先查看下方最新情况，"
+                  "需要时再操作；您填写的内容没有发出。")
+WEB_STALE_TEXT = "\n您填写的内容（可复制后再用）：{text}"
+ANSWER_TOO_SHORT = ("未{verb}：群众会看到这段答复，请写明办理情况或结果（至少3个字），"
+                    "如“{verb} {number} 已责令学校退还资料费”。")
 
 # -- staff: binding ------------------------------------------------------------------------------------------
 BOUND = "绑定成功！您好，{name}。您已作为“{unit}”的{role}接收留言。\n发送“待办”查看需要办理的留言，发送“帮助”查看指令。"
@@ -344,6 +372,8 @@ URGE_COPY = "【催办抄送】“{unit}”的留言 {number} 已到办结时限
 
 # -- extension --------------------------------------------------------------------------------------------
 EXTENSION_NEEDS = "请写明延长的工作日数和理由，例如“延期 {number} 3 需要现场核查”。"
+EXTENSION_TOO_LATE = ("留言 {number} 已超过办结时限（{due}），不能再申请延期，请尽快办结；"
+                      "延期须在时限届满前申请。")
 EXTENSION_ONCE = "留言 {number} 已申请过延期，每件留言只能延期一次。"
 EXTENSION_SENT = "延期申请已提交负责人审批（{number}，延长{days}个工作日），审批结果会通知您。"
 EXTENSION_NOBODY = ("留言 {number} 的延期申请暂时无人可以审批（上级单位负责人和局领导均未绑定），申请未提交。"
@@ -367,6 +397,8 @@ RATE_ASK = "请您评价办理结果，回复：\n1 满意\n2 基本满意\n3 �
 RATE_THANKS = "感谢您的评价！留言 {number} 已结束。"
 RATE_REOPENED = "很抱歉办理结果未能让您满意。留言 {number} 已退回承办单位重新办理，将于{due}前再次答复您。"
 RATE_REVIEW = "很抱歉仍未让您满意。留言 {number} 已提交市教育局复核，复核结果会告诉您。"
+RATE_THIS = "您的留言 {number}（{excerpt}）已办结。\n{ask}"
+RATE_LIST = "您有以下留言待评价：\n{lines}\n请发送“评价 编号 数字”，如“评价 {number} 1”（1 满意，2 基本满意，3 不满意）。"
 RATE_WHICH = "您有多件留言待评价，请发送“评价 编号 数字”，例如“评价 {number} 1”。"
 RATE_CHOICES = "请回复 1 满意、2 基本满意 或 3 不满意。"
 RATE_NOT_NOW = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
@@ -430,6 +462,13 @@ SURVEY_TICKET_CREATED = "已转为留言，受理编号：{number}，承办单�
 SURVEY_CLOSED = "“{title}”已于{date}结束，感谢您的关注。如有问题，直接留言即可。"
 SURVEY_NOT_YET = "“{title}”将于{date}开始，届时欢迎参与。如有问题，直接留言即可。"
 SURVEY_NONE_OPEN = "目前没有正在进行的评议。如有意见或建议，直接留言即可。"
+# For admins (log at start, /healthz, the workbench): a year whose official holidays are not known yet.
+CALENDAR_UNKNOWN = (
+    "工作日历缺少{years}年的法定节假日安排：办理时限暂按周一至周五计算（已扣除元旦、劳动节、国庆节），春节、清明、端午、"
+    "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
+    "workdays 中填写。"
+)
+SURVEY_INSIDER = "群众评议由服务对象评价，您是“{unit}”或其上级单位的工作人员，不能参加对该单位的评议。感谢理解！"
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"
 SURVEY_UNIT_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不评议请回复 0。"
@@ -445,7 +484,9 @@ SURVEY_EXIT_WORDS = frozenset({"退出", "暂停", "退出评议", "暂停评议
 CANCELLED_FLOW = {"survey": SURVEY_PAUSED}  # what 取消 means in a flow other than a new message
 
 # -- 常见问题 instant answers (issue 13) -------------------------------------------------------------------------
-FAQ_ANSWER = "{answer}\n（答复单位：{unit}）\n\n这个回答解决了您的问题吗？\n1 解决了\n2 还需要人工答复"
+FAQ_ASK = "这个回答解决了您的问题吗？\n1 解决了\n2 还需要人工答复\n请回复数字。"
+FAQ_ANSWER = "{answer}\n（答复单位：{unit}）\n\n" + FAQ_ASK
+FAQ_CLOSED = "好的。如有其他问题，欢迎随时留言。"
 FAQ_SOLVED = "很高兴能帮到您！如有其他问题，欢迎随时留言。"
 FAQ_TO_HUMAN = "好的，已为您转人工办理。"
 
@@ -488,6 +529,8 @@ EN = {
                   "school is concerned.",
     "ASK_PHONE": "If you wish, leave a phone number so that the officer in charge can contact you (only staff "
                  "see it, with the middle digits hidden).\nReply with the number, or 0 to skip.",
+    "ASK_PHONE_URGENT": "Please leave a phone number so that staff can reach you quickly (only staff see it).\n"
+                        "Reply with the number, or 0 to skip.",
     "PHONE_INVALID": "That number does not look right. Please send an 11-digit mobile number or a landline with "
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
@@ -508,6 +551,12 @@ EN = {
     "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
                         "or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",
+    "GREETING_BACK": "Hello! You can write to the education bureau here: a complaint, a suggestion, a question or "
+                     "praise. Please send what happened and the school concerned; photos and voice messages are "
+                     "welcome too.",
+    "ASK_CONDUCT": "Besides the praise, your message tells of a teacher's conduct. The education bureau looks into "
+                   "that itself; the school never receives it.\n1 A complaint, for the bureau to look into\n"
+                   "2 Only praise, nothing to complain about\nPlease reply with the number.",
     "KIND_TAKEN": "All right: {kind}.",
     "ATTACHED": "{what} attached.",
     "MEDIA_HOW": "To send a photo or video, tap \"+\" to the right of the input box and choose Album or Camera; to "

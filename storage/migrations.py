@@ -735,6 +735,31 @@ def m024_rated_unit(db: sqlite_utils.Database) -> None:
     _backfill_unit_days(db, rated_unit=True)
 
 
+
+@migrations()
+def m029_unit_misses(db: sqlite_utils.Database) -> None:
+    """A late ticket stays late for the unit that let it lapse. The rates count a ticket for the unit holding it
+    now, so a unit could shed a ticket past its 签收 window or deadline by bouncing it, having it transferred or
+    getting it withdrawn. Each such departure is kept here (storage.tickets.transition) and counted against the
+    unit it left (handlers.rates.compute). And an invite made in the workbench remembers who made it: a leader
+    removed or demoted no longer lets their outstanding codes bind anyone."""
+    _exec(
+        db,
+        """CREATE TABLE unit_misses (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            unit_code TEXT NOT NULL,        -- the unit the ticket left (or that held it when it was withdrawn)
+            at REAL NOT NULL,
+            action TEXT NOT NULL,           -- bounce, transfer, review, withdraw …
+            response INTEGER NOT NULL,      -- 1: left unsigned past its 签收 window (or signed late)
+            overdue INTEGER NOT NULL        -- 1: left unresolved past its deadline
+        )""",
+        "CREATE INDEX unit_misses_at ON unit_misses(at, unit_code)",
+        # Who made a workbench invite: it binds only while that person may still invite (storage.staff.redeem).
+        "ALTER TABLE staff_invites ADD COLUMN created_by TEXT",
+    )
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

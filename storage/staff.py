@@ -51,17 +51,22 @@ def _matches(code: str, stored: str) -> bool:
     return hmac.compare_digest(_hash(code, bytes.fromhex(salt)), stored)
 
 
+# Who may make invites in the workbench; an invite binds only while its maker still holds one of these roles (an
+# invite from the console, `tingjian staff invite`, has no maker and needs none).
+INVITERS = ("leader", "admin")
+
+
 def create_invite(db: sqlite_utils.Database, unit_code: str, role: str, name: str, now: float,
-                  ttl_seconds: float) -> str:
+                  ttl_seconds: float, created_by: str | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if db.execute("SELECT 1 FROM units WHERE code = ?", [unit_code]).fetchone() is None:
         raise ValueError(f"unknown unit {unit_code!r}")
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    db.execute("INSERT INTO staff_invites (code_hash, selector, unit_code, role, name, created_at, expires_at) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO staff_invites (code_hash, selector, unit_code, role, name, created_at, expires_at, "
+               "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                [_hash(code, secrets.token_bytes(16)), code[:SELECTOR_LENGTH], unit_code, role, name, now,
-                now + ttl_seconds])
+                now + ttl_seconds, created_by])
     return code
 
 
@@ -88,7 +93,7 @@ def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,
     row = None
     if len(code) == CODE_LENGTH:
         for candidate in db.execute(
-                "SELECT code_hash, unit_code, role, name, expires_at, used_by, revoked_at FROM staff_invites "
+                "SELECT code_hash, unit_code, role, name, expires_at, used_by, revoked_at, created_by FROM staff_invites "
                 "WHERE selector = ? AND created_at > ?", [code[:SELECTOR_LENGTH], now - LOOKBACK_SECONDS]):
             if _matches(code, candidate[0]):
                 row = candidate
@@ -99,10 +104,13 @@ def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,
         log.warning("wrong invite code from user %s (%d this hour from them, %d in total)", _who(openid), mine + 1,
                     everyone + 1)
         raise InviteError("unknown")
-    code_hash, unit_code, role, name, expires_at, used_by, revoked_at = row
+    code_hash, unit_code, role, name, expires_at, used_by, revoked_at, created_by = row
     if used_by is not None:
         raise InviteError("used")
-    if revoked_at is not None:
+    maker = db.execute("SELECT role FROM users WHERE openid = ?", [created_by]).fetchone() if created_by else None
+    if revoked_at is not None or (created_by and (maker is None or maker[0] not in INVITERS)):
+        if revoked_at is None:
+            log.warning("invite made by user %s refused: they no longer may invite", _who(created_by))
         raise InviteError("revoked")
     if expires_at <= now:
         raise InviteError("expired")

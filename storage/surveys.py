@@ -16,6 +16,20 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# 群众评议 is the public's judgement: a person bound as staff of the unit evaluated, or of the unit above it, and
+# the bureau's leaders and admins, are insiders. Their answers are refused (handlers/campaign.py) and, given before
+# they were bound, left out of every figure (submitted). One predicate over a response row `r`, for both.
+_INSIDER = ("EXISTS (SELECT 1 FROM users u WHERE u.openid = r.openid AND u.role IN ('handler', 'supervisor', "
+            "'leader', 'admin') AND (u.role IN ('leader', 'admin') OR u.unit_code = r.unit_code OR u.unit_code = "
+            "(SELECT parent FROM units WHERE code = r.unit_code)))")
+
+
+def insider(db: sqlite_utils.Database, openid: str, unit_code: str) -> bool:
+    """Whether `openid` may not evaluate `unit_code` (see _INSIDER)."""
+    return db.execute(f"SELECT {_INSIDER} FROM (SELECT ? AS openid, ? AS unit_code) r",
+                      [openid, unit_code]).fetchone()[0] == 1
+
+
 def get(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str) -> dict[str, Any] | None:
     rows = list(db.query("SELECT * FROM survey_responses WHERE survey_id = ? AND unit_code = ? AND openid = ?",
                          [survey_id, unit_code, openid]))
@@ -84,14 +98,22 @@ def bursts(db: sqlite_utils.Database, survey_id: str) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM survey_bursts WHERE survey_id = ? ORDER BY hour", [survey_id]))
 
 
+def totals(db: sqlite_utils.Database) -> dict[str, tuple[int, int, int]]:
+    """Per survey: (responses counted, units with one, in bursts), insiders left out as in `submitted`."""
+    return {r[0]: (r[1], r[2], r[3] or 0) for r in db.execute(
+        f"SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL THEN unit_code "
+        f"END), sum(burst) FROM survey_responses r WHERE NOT {_INSIDER} GROUP BY survey_id")}
+
+
 def submitted(db: sqlite_utils.Database, survey_ids: Iterable[str], since: float | None = None,
               until: float | None = None, unit_code: str | None = None) -> list[dict[str, Any]]:
-    """Submitted responses of these surveys (optionally within [since, until) and for one unit)."""
+    """Submitted responses of these surveys (optionally within [since, until) and for one unit), insiders' left
+    out."""
     ids = list(survey_ids)
     if not ids:
         return []
-    sql = (f"SELECT survey_id, unit_code, answers, submitted_at, new_follower, burst, draft FROM survey_responses "
-           f"WHERE survey_id IN ({','.join('?' * len(ids))}) AND submitted_at IS NOT NULL")
+    sql = (f"SELECT survey_id, unit_code, answers, submitted_at, new_follower, burst, draft FROM survey_responses r "
+           f"WHERE survey_id IN ({','.join('?' * len(ids))}) AND submitted_at IS NOT NULL AND NOT {_INSIDER}")
     args: list[Any] = list(ids)
     if since is not None:
         sql += " AND submitted_at >= ?"

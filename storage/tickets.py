@@ -79,6 +79,7 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     assert set(fields) <= UPDATABLE, set(fields) - UPDATABLE
     if lifecycle.target(action, ticket["state"]) != to_state:
         raise TransitionError(f"{ticket['number']}: {action} from {ticket['state']} to {to_state} is not allowed")
+    _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
         if isinstance(fields.get(key), dict):
@@ -89,6 +90,44 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     if action in search.WORDY and note:
         search.reindex(db, ticket["id"])
     return get(db, ticket["number"])
+
+
+def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, now: float, action: str,
+                 fields: dict[str, Any]) -> None:
+    """A ticket leaving its unit (退回, 转派, the bureau's review), withdrawn, or whose late resolution a 不满意
+    clears, when that unit had let it lapse, is kept as a miss of that unit (m029): otherwise the unit holding it
+    now would take over its lateness, or a redo would erase it."""
+    unit = ticket.get("unit_code")
+    leaves = "unit_code" in fields and fields["unit_code"] != unit
+    # a 不满意 clears the resolution (and gives a new deadline): a late one would vanish with it
+    cleared = "resolved_at" in fields and fields["resolved_at"] is None
+    if unit is None or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None or \
+            not (leaves or cleared or to_state == "withdrawn"):
+        return
+    accept_due, accepted = ticket.get("accept_due_at"), ticket.get("accepted_at")
+    # the 签收 result moves with the ticket to its new holder; a withdrawn ticket keeps it where it is
+    response = leaves and bool(accept_due) and (accepted > accept_due if accepted is not None else now > accept_due)
+    due, resolved = ticket.get("due_at"), ticket.get("resolved_at")
+    overdue = bool(due) and (resolved > due if resolved is not None else
+                             now > due and ticket["state"] in lifecycle.CLOCK and not cleared)
+    if response or overdue:
+        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", [ticket["id"], unit, now, action, int(response), int(overdue)])
+
+
+def version(db: sqlite_utils.Database, ticket_id: int) -> int:
+    """The ticket's latest event id: a form carries it, so an action on a ticket changed since the page was
+    loaded (another person's 办结, a 不满意, a transfer, the same form sent twice) is not taken blindly."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM ticket_events WHERE ticket_id = ?", [ticket_id]).fetchone()[0]
+
+
+def misses_in(db: sqlite_utils.Database, start: float, end: float,
+              units: list[str] | None = None) -> list[dict[str, Any]]:
+    """The late departures (m029) in [start, end), each with the unit it counts against."""
+    where, args = ("", []) if units is None else (f" AND unit_code IN ({','.join('?' * len(units))})", list(units))
+    return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3]} for r in db.execute(
+        f"SELECT unit_code, at, response, overdue FROM unit_misses WHERE at >= ? AND at < ?{where}",
+        [start, end, *args])]
 
 
 def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int = 10) -> list[dict[str, Any]]:
@@ -446,6 +485,15 @@ def created_summary(db: sqlite_utils.Database, start: float, end: float, units: 
     return [tuple(r) for r in db.execute(
         "SELECT unit_code, kind, category, school_code, count(*) FROM tickets WHERE created_at >= ? "
         f"AND created_at < ?{where} GROUP BY unit_code, kind, category, school_code", [start, end, *args])]
+
+
+def praise_by_unit(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
+    """表扬 received per unit (the school praised, else the unit) in [start, end), each person once: the same
+    parent's tenth thanks is not ten units of praise in the review or on the public board."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT coalesce(school_code, unit_code), count(DISTINCT openid) FROM tickets WHERE kind = 'praise' "
+        "AND created_at >= ? AND created_at < ? AND coalesce(school_code, unit_code) IS NOT NULL GROUP BY 1",
+        [start, end])}
 
 
 # -- each ticket's hot-topic terms (m017), cut in the background ----------------------------------------------------

@@ -209,8 +209,8 @@ async def test_a_child_in_danger_gets_the_hotlines_at_once_and_the_duty_office_i
 async def test_an_english_message_about_danger_gets_the_hotlines_in_english(dialog):
     d = dialog
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
-    await talk(d, PARENT, "A man with a knife is standing at the school gate right now", expect="Hello")
-    await heard(d, PARENT, expect=["call 110 now", "urgent", "Is your message"])
+    await talk(d, PARENT, "A man with a knife is standing at the school gate right now",  # danger first, no welcome
+               expect=["call 110 now", "urgent", "phone number"], absent=["Is your message", "Hello"])
 
 
 # -- 9.11: `评价 编号 3 意见` keeps the comment whole ------------------------------------------------------------------
@@ -250,7 +250,7 @@ async def test_an_unfinished_message_is_reminded_kept_and_offered_back(dialog):
 async def test_a_greeting_is_not_part_of_the_complaint(dialog):
     d = dialog
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
-    await talk(d, PARENT, "你好！", expect="请再具体说说")
+    await talk(d, PARENT, "你好！", expect="请直接发送", absent="请再具体说说")
     number = await file_ticket(d, PARENT, FEES_TEXT)
     ticket = await d.db(tickets.get, number)
     assert ticket["text"] == FEES_TEXT, ticket["text"]

@@ -122,14 +122,14 @@ async def test_an_english_sentence_at_a_chinese_question_is_kept(dialog):
 
 # -- found in the demo ------------------------------------------------------------------------------------------
 async def test_a_greeting_with_a_title_is_not_part_of_the_message(dialog):
-    await talk(dialog, PARENT, "你好老师", expect="具体说说")
+    await talk(dialog, PARENT, "你好老师", expect="请直接发送", absent="具体说说")
     reply = await talk(dialog, PARENT, "我想问下孩子转学要什么手续")
     t = await filed(dialog, reply)
     assert t["text"] == "我想问下孩子转学要什么手续"
 
 
 async def test_a_guessed_kind_is_never_offered_as_its_own_correction(dialog):
-    await talk(dialog, PARENT, "你好", expect="具体说说")  # (a first message may get a common question's answer)
+    await talk(dialog, PARENT, "孩子的事", expect="具体说说")  # (a first message may get a common question's answer)
     reply = await talk(dialog, PARENT, "我想问下孩子转学要什么手续，我们是外地户口")
     for _ in range(4):
         if "请核对" in reply:
@@ -156,9 +156,9 @@ async def test_harm_is_not_shown_as_a_guess_to_correct(dialog):
 
 
 async def test_english_after_a_greeting_is_welcomed_and_asked_in_english(dialog):
-    await talk(dialog, PARENT, "hello", expect="具体说说")
+    await talk(dialog, PARENT, "hello", expect=["请直接发送", "Please send what happened"])
     await talk_all(dialog, PARENT, "My son was bullied at school yesterday, two boys hit him",
-                   expect=["thank you for writing", "call 110", "12355", "Which school"], absent="Is your message")
+                   expect=["call 110", "12355", "Which school"], absent="Is your message")  # danger first (people)
 
 
 async def test_a_matter_for_another_department_is_referred_before_any_question(dialog):
@@ -202,7 +202,7 @@ async def test_a_first_message_answered_from_the_common_questions_is_welcomed_on
 
 
 async def test_a_kind_said_before_the_story_is_taken_not_changed(dialog):
-    await talk(dialog, PARENT, "你好", expect="具体说说")
+    await talk(dialog, PARENT, "你好", expect="请直接发送")
     await talk(dialog, PARENT, "投诉", expect=["按投诉办理", "具体说说"], absent="已改为")
     await talk(dialog, PARENT, "孩子学校食堂饭菜里有虫子", expect="哪所学校", absent="1 投诉")
     t = await filed(dialog, await talk(dialog, PARENT, "江南区实验小学"))

@@ -36,10 +36,10 @@ def test_new_year_known_and_unknown_years(caplog):
     cal = WorkCalendar()
     # 2026: 1–3 Jan off, Sunday 4 Jan worked.
     assert cal.date_text(cal.due(at("2025-12-31 09:00"), 1)) == "1月4日（周日）"
-    # 2027 is not in the installed calendar yet: Monday to Friday, with a warning in the log.
+    # 2027 is not in the installed calendar yet: Monday to Friday without the fixed-date 元旦, with a warning.
     with caplog.at_level(logging.WARNING):
         due = cal.due(at("2026-12-30 09:00"), 3)
-    assert cal.date_text(due) == "1月4日（周一）"  # 31 Dec, Fri 1 Jan (by the fallback), Mon 4 Jan
+    assert cal.date_text(due) == "1月5日（周二）"  # 31 Dec, (Fri 1 Jan 元旦), Mon 4 Jan, Tue 5 Jan
     assert any("2027" in r.message and "Monday to Friday" in r.message for r in caplog.records)
     # A configured holiday (here 1 Jan 2027) is honoured even where the package knows nothing.
     cal = WorkCalendar(extra_holidays=frozenset({dt.date(2027, 1, 1)}))
@@ -232,7 +232,7 @@ async def test_a_late_rating_reminder_still_gets_its_day(world):
 async def test_ticket_deadlines_over_new_year_and_a_configured_school_holiday(make_config):
     """Through the whole app: the summary a parent reads shows the date the calendar rules give."""
     config_holiday = {"school_holidays": ["2027-01-04..2027-01-05"]}
-    for holidays, expected in (({}, "1月4日（周一）"), (config_holiday, "1月6日（周三）")):
+    for holidays, expected in (({}, "1月5日（周二）"), (config_holiday, "1月7日（周四）")):
         clock = FixedClock(at("2026-12-30 09:00"))
         app = create_app(make_config(deadlines=holidays, storage={"path": str(make_config().storage.path)
                                                                    + f".{len(holidays)}"}), clock=clock)
@@ -244,8 +244,8 @@ async def test_ticket_deadlines_over_new_year_and_a_configured_school_holiday(ma
                 out = await app[DISPATCHER].handle(Inbound(openid="o_ny", kind="text", text=text, created_at=i,
                                                            msg_id=f"ny{i}"))
                 replies.append("\n".join(r.text for r in out))
-            # 咨询: 3 working days from Wed 30 Dec: 31 Dec, Fri 1 Jan 2027 (no 2027 data yet: Mon–Fri), Mon 4 Jan;
-            # with 4–5 Jan configured as school holidays: Wed 6 Jan.
+            # 咨询: 3 working days from Wed 30 Dec: 31 Dec, (Fri 1 Jan 2027, 元旦 even without 2027 data), Mon 4 Jan,
+            # Tue 5 Jan; with 4–5 Jan configured as school holidays: Wed 6, Thu 7 Jan.
             assert f"3个工作日，{expected}前" in replies[-1]
         finally:
             await runner.cleanup()

@@ -94,8 +94,8 @@ def seed(db):
                            rating=1 if i else 3, rating_comment=PLANTED["rating_comment"],
                            rated_at=t["created_at"] + 3 * DAY, closed_at=t["created_at"] + 3 * DAY,
                            close_reason="rated")
-    for _ in range(3):
-        ticket("jb-jyj", kind="praise", school="jb-wcxx", created=NOW - 5 * DAY)
+    for i in range(3):  # three people (one person's praise counts once)
+        ticket("jb-jyj", kind="praise", school="jb-wcxx", created=NOW - 5 * DAY, openid=f"o_praiser{i}")
     t = ticket("jn-yyxx", created=NOW - 4 * DAY)
     tickets.transition(db, t, "bounced", "o_staff", NOW - 3 * DAY, "bounce", PLANTED["bounce"], unit_code="jyj-bgs",
                        bounces=1)

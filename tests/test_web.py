@@ -226,7 +226,7 @@ async def test_an_action_the_state_does_not_allow_is_refused_like_in_wechat(dial
     number = await fees_ticket(dialog)
     async with browser(dialog) as s:
         await sign_in(dialog, s, FEES)
-        await act(s, number, "resolve", text="x")  # resolve signs first, as in WeChat
+        await act(s, number, "resolve", text="已核实处理")  # resolve signs first, as in WeChat
         resp = await act(s, number, "bounce", text="不归我们")
         assert "当前状态为“已办结”，不能退回" in resp.page  # the desk's own refusal, shown once
         async with s.get(f"/w/t/{number}") as again:

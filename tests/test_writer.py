@@ -316,3 +316,30 @@ async def test_a_spooled_message_committed_with_a_passive_reply_gets_it_pushed_o
     assert len(outbox) == 1 and outbox[0][0] == "o_3" and "好的：第3条" in outbox[0][1]
     assert await r.drain_spool() == 0
     assert await db.read(lambda d: d.execute("SELECT count(*) FROM outbox").fetchone()[0]) == 1
+
+
+async def test_a_killed_workers_spool_is_drained_at_once_not_by_the_orphan_job(tmp_path):
+    """A worker SIGKILLed with messages in its spool: the supervisor asks the writer to drain at once. Before, the
+    file waited for the orphan job (once a minute), /healthz said 503 (spooled) meanwhile, and a message the writer
+    never received waited with it."""
+    server = Server(tmp_path, reply_timeout=1.0)
+    try:
+        kids = await server.start()
+        writer = kids["tingjian-writer"]
+        os.kill(writer, signal.SIGSTOP)  # silent: the worker that takes the message spools it
+        try:
+            assert await post(server.url, "o_orphan", "你好", 9900) == (200, "success")
+            [spooled] = [f for f in folder_for(server.db).glob("*.jsonl") if f.stat().st_size]
+            owner = int(spooled.name.split("-")[0])
+            assert owner in set(kids.values()) - {writer}
+            os.kill(owner, signal.SIGKILL)  # before it can hand its file over
+            await wait_for(lambda: owner not in named_children(server.proc.pid).values(), timeout=10)
+        finally:
+            os.kill(writer, signal.SIGCONT)
+        # (the orphan job's first run is a minute after the writer started)
+        await wait_for(lambda: not [f for f in folder_for(server.db).glob("*.jsonl") if f.stat().st_size]
+                       and query(server.db, "SELECT count(*) FROM inbound WHERE status = 'done'") == [(1,)],
+                       timeout=20)
+        await server.healthy(5)
+    finally:
+        server.stop()

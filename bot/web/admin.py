@@ -257,7 +257,7 @@ async def _invite(request: web.Request, v: Viewer, form, unit: str) -> tuple[dic
         return None, {"form": "invite", "text": "请填写姓名（如：江南区实验小学·张老师）。", "field": "name"}
 
     def invite(db):
-        code = staff.create_invite(db, unit, role, name, t, hours * 3600)
+        code = staff.create_invite(db, unit, role, name, t, hours * 3600, created_by=v.openid)
         websessions.audit(db, t, v.openid, "staff:invite", None, f"{name} {role} {unit}", ip)
         return code
     try:
@@ -378,7 +378,7 @@ async def _build_review(request: web.Request, period: str, kind: str | None):
             del cache[k]
         entry = cache[key] = (moment + REVIEW_TTL_SECONDS, asyncio.ensure_future(request.app[DB].read(
             review.build, period, d.calendar.tz, config.review.weights(), _surveys(request),
-            config.campaign.min_responses, auth.now(request), kind)))
+            config.campaign.min_responses, auth.now(request), kind, config.review.min_cases)))
     try:
         return await asyncio.shield(entry[1])
     except Exception:

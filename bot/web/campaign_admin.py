@@ -22,7 +22,7 @@ from handlers.faq import FaqError, entry_table, parse_entry, stats_rows
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.survey import DEFAULT_LABELS, SurveyError
 from handlers.survey_results import CSV_COLUMNS, INSUFFICIENT, csv_rows, survey_results
-from storage import campaign_defs, directory, faq as faq_store, websessions
+from storage import campaign_defs, directory, faq as faq_store, surveys as surveys_store, websessions
 
 BLANK_QUESTIONS = 2
 TYPE_NAMES = {"scale": "1–5分量表", "choice": "单选", "text": "文字意见"}
@@ -62,9 +62,7 @@ async def surveys_page(request: web.Request, v: Viewer) -> web.Response:
     campaign, t = await _synced(request), auth.now(request)
 
     def load(db):
-        counts = {r[0]: (r[1], r[2]) for r in db.execute(
-            "SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL "
-            "THEN unit_code END) FROM survey_responses GROUP BY survey_id")}
+        counts = {k: v[:2] for k, v in surveys_store.totals(db).items()}
         return counts, {r["id"]: r for r in campaign_defs.rows(db, "survey")}
 
     counts, stored = await read(request, load)
@@ -216,15 +214,13 @@ async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
 @staff_page
 async def survey_results_csv(request: web.Request, v: Viewer) -> web.Response:
     """The CSV of `tingjian survey results --out` (handlers.survey_results.csv_rows), audited as every export."""
-    import csv
     import io
 
+    from bot import sheets
     from bot.web.exports import _done, _send
     survey, results = await _results(request, v, _min_responses(request))
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(csv_rows(survey, results))
+    sheets.csv_dicts(out, CSV_COLUMNS, csv_rows(survey, results))
     response = await _send(request, ("\ufeff" + out.getvalue()).encode(), f"survey-{survey.id}.csv")
     return await _done(request, response, v, auth.now(request), "survey", survey.id)
 

@@ -5,12 +5,12 @@ row count."""
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 from urllib.parse import quote
 
 from aiohttp import web
 
+from bot import sheets
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
 from bot.web.workbench import _desk, _fmt, _ip, _period, _tz, filters_from
@@ -45,10 +45,7 @@ def _rate_row(name: str, r) -> list:
             r.open_overdue, percent(r.resolution), r.rated, r.satisfied, percent(r.satisfaction), r.unrated]
 
 
-def _csv_line(row: list) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerow(row)
-    return buf.getvalue().encode("utf-8")
+_csv_line = sheets.csv_line  # every value made safe from formula injection
 
 
 def _xlsx(title: str, header: list, rows: list[list]) -> bytes:
@@ -57,7 +54,7 @@ def _xlsx(title: str, header: list, rows: list[list]) -> bytes:
     ws = wb.create_sheet(title)
     ws.append(header)
     for row in rows:
-        ws.append(row)
+        ws.append(sheets.xlsx_row(ws, row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

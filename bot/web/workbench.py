@@ -68,7 +68,10 @@ def _fmt(ts: float | None, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
 async def _context(request: web.Request, v: Viewer, **extra: Any) -> dict[str, Any]:
     unread = await read(request, outbox.web_unread, v.openid)
     units = await read(request, lambda db: directory.get(db, v.user.get("unit_code")))
+    wide = v.user["role"] in WIDE_ROLES
+    calendar = _desk(request).calendar.warning(auth.now(request)) if wide else None
     return {"v": v, "user": v.user, "unit_name": units["name"] if units else "", "unread": unread,
+            "calendar_warning": calendar,
             "csrf": v.csrf, "flash": v.flash, "role_name": texts.ROLE_NAMES.get(v.user["role"], ""),
             "is_leader": v.user["role"] in WIDE_ROLES, "path": request.path, **extra}
 
@@ -289,6 +292,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         offers = desk.offers(db, user, ticket)
         copies = media.of(db, [a.get("media_id") for a in ticket["attachments"]])
         return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier, "offers": offers,
+                "version": tickets.version(db, ticket["id"]),
                 "copies": [media.state(a, copies.get(a.get("media_id") or ""), t) for a in ticket["attachments"]],
                 "templates": reply_templates.for_ticket(db, ticket, desk.calendar.date_text)
                 if {"reply", "resolve"} & set(offers) else [],
@@ -335,7 +339,13 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
         ticket = tickets.get(db, number)
         if ticket is None or user.get("role") not in STAFF_ROLES or not desk.in_scope(db, user, ticket):
             return None
-        if needs_text and not text:
+        seen = str(form.get("v", ""))
+        if seen and seen != str(tickets.version(db, ticket["id"])):  # the page was out of date: nothing done
+            answer = texts.WEB_STALE_FORM.format(number=number, state=texts.STATE_NAMES[ticket["state"]])
+            if text:
+                answer += texts.WEB_STALE_TEXT.format(text=text[:1000])
+            replies = []
+        elif needs_text and not text:
             answer = f"请填写{label}。"
             replies = []
         else:

@@ -61,13 +61,22 @@ def t2s() -> opencc.OpenCC:
 
 
 def to_simplified(text: str) -> str:
-    """t2s().convert(text), without calling OpenCC when it would change nothing: a text in which no key of its
-    dictionaries that changes text can occur (none of their characters in T2S_KEYS) comes back as it is, so
-    most messages, written in simplified characters, skip it."""
+    """t2s().convert(text) for a text with a traditional character in it; any other text comes back as it is.
+    OpenCC's phrase table also rewrites some plain simplified phrases (打坏 -> 打坯, the traditional spelling of
+    a different word), which turned 孩子被老师打坏了 into no harm at all. Most messages, written in simplified
+    characters, skip OpenCC at once: no key of its dictionaries that changes text can occur in them (T2S_KEYS)."""
     keys = _t2s_keys()
     if keys is not None and keys.isdisjoint(text):
         return text
+    if not any(_changes_alone(ch) for ch in text):
+        return text
     return t2s().convert(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _changes_alone(ch: str) -> bool:
+    """OpenCC converts the character on its own: a traditional character (or a variant), not a simplified one."""
+    return t2s().convert(ch) != ch
 
 
 # OpenCC's t2s changes a text only where a key of its dictionaries (its phrases, its characters, the normalisation
