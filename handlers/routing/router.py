@@ -12,6 +12,10 @@ How a message is scored (all numbers come from the rules file, see default_rules
   sentence, at most `gap` characters apart.
 * Each match adds weight x (title_weight if it is in the title) + weight x (1 + repeat_bonus x extra
   repeats) if it is in the body. `exclude` entries subtract (negative number) or veto the category.
+* The main demand ([demand], Router._demand): a request addressed only to another department (请民政局…,
+  希望物业…) adds to out_of_scope, one addressed only to the bureau's side (请教育局…) halves it; a school named
+  only as a place (幼儿园旁边的加油站) counts less, and so do the education words of a letter whose title speaks
+  only of another office's matter. Each step is shown in the explanation in words a clerk reads.
 * The highest score wins; equal scores go to the category with the smaller `priority`. With no signal at all
   the message goes to other_edu if it contains a general education word, else out_of_scope, with low
   confidence.
@@ -172,6 +176,30 @@ class Router:
                     e = _Entry(self._norm(w), code, -abs(float(weight)), kind="exclude")
                 self._add(e)
 
+        # Who the citizen asks to act (see _demand): a request sentence naming only another authority (请民政局…)
+        # is out of scope; one naming only the education side (请教育局…) keeps a letter with the bureau.
+        dm = rules.get("demand", {})
+        self._demand_other = tuple(self._norm(w) for w in dm.get("other", []))
+        self._demand_edu = tuple(self._norm(w) for w in dm.get("education", []))
+        self._demand_neutral = tuple(self._norm(w) for w in dm.get("neutral", []))
+        self._demand_re = None
+        if self._demand_other or self._demand_edu:
+            markers = "|".join(re.escape(self._norm(m)) for m in sorted(dm.get("markers", ["请"]), key=len, reverse=True))
+            lead = "|".join(re.escape(self._norm(m)) for m in sorted(dm.get("lead", []), key=len, reverse=True))
+            ends = re.escape(_SENTENCE_END + "，,：:")
+            # a request opens its clause (，请交警部门…), perhaps after a few words (特此恳请, 我们强烈要求)
+            self._demand_re = re.compile(
+                f"(?:^|(?<=[{ends}]))\\s*(?:{lead or '(?!)'})?(?:{markers})(?!问)([^{ends}]{{0,{int(dm.get('reach', 14))}}})",
+                re.M)
+        self.demand_weight = float(dm.get("weight", 4.0))
+        self.demand_damp = float(dm.get("education_damp", 0.5))
+        self.title_damp = float(dm.get("title_damp", 1.0))
+        # a school or kindergarten named only as where something is (幼儿园旁边的加油站, 离学校只有五十米)
+        self._place_after = tuple(self._norm(w) for w in dm.get("place_after", []))
+        self._place_before = tuple(self._norm(w) for w in dm.get("place_before", []))
+        self._place_words = frozenset(self._norm(w) for w in dm.get("place_words", []))
+        self.place_factor = float(dm.get("place_factor", 1.0))
+
         fb = rules.get("fallback", {})
         self._edu_words = [self._norm(w) for w in fb.get("education_words", [])]
         self.fallback_edu = fb.get("education", "other_edu")
@@ -253,6 +281,8 @@ class Router:
         self._urgent_rank = {w: i for i, w in reversed(list(enumerate(self._urgent_plain)))}
         # 没有受伤, 未骨折, 不是被打: a danger denied right before its word is no danger
         self._urgent_denied = tuple(self._norm(w) for w in urgent.get("denied_by", []))
+        self._missing = tuple(self._norm(w) for w in urgent.get("missing", []))
+        self._things = tuple(self._norm(w) for w in urgent.get("things", []))
         self._urgent_english = [(_english_pattern(w), self._norm(w)) for w in urgent.get("english", [])]
         self._urgent_english_any = _english_union(w for _p, w in self._urgent_english)
 
@@ -520,6 +550,76 @@ class Router:
             scores[c] = max(0.0, round(scores[c], 6))
         return scores, contrib, vetoed, veto_words
 
+    def _demand(self, t: str, scores: dict[str, float], contrib: dict) -> str | None:
+        """The main demand, in place on the scores of normalised text t, each step shown as evidence:
+        * the request names only another authority (请民政局核实, 希望物业整改): out_of_scope gains `weight`;
+          only the education side (请教育局查处, 请学校整改): out_of_scope counts `education_damp` times;
+        * a school or kindergarten named only as a place (幼儿园旁边的加油站, 离学校五十米): its word counts
+          `place_factor` times;
+        * a letter's title (its main demand) speaks only of another office's matter (物业费, 公积金) while the
+          education words are all in the body (孩子上学路上…): the education offices count `title_damp` times.
+        Returns who the request is addressed to: "other", "education" or None (both, neither)."""
+        oos = self.fallback_none
+        addressed = None  # "other": the request names only another authority; "education": only the bureau's side
+        if self._demand_re is not None:
+            other: list[str] = []
+            edu: list[str] = []
+            said = said_edu = ""  # the first request naming each side, as written
+            for m in self._demand_re.finditer(t):
+                span = self._addressee_span(m.group(1))
+                found = [w for w in self._demand_other if w in span]
+                found_edu = [w for w in self._demand_edu if w in span]
+                other += [w for w in found if w not in other]
+                edu += [w for w in found_edu if w not in edu]
+                said = said or (m.group(0).strip() if found else "")
+                said_edu = said_edu or (m.group(0).strip() if found_edu else "")
+            addressed = "other" if other and not edu else "education" if edu and not other else None
+            if addressed == "other":
+                scores[oos] += self.demand_weight
+                contrib[(f"诉求“{said}”向其他部门提出，不属教育部门职责", oos, "demand")] = self.demand_weight
+            elif addressed == "education" and scores[oos] > 0:
+                cut = scores[oos] * (1.0 - self.demand_damp)
+                scores[oos] -= cut
+                contrib[(f"诉求“{said_edu}”向教育部门提出", oos, "demand")] = -cut
+        if self.place_factor < 1.0:
+            for (w, c, kind), v in list(contrib.items()):
+                if v > 0 and c != oos and kind in ("word", "phrase") and w in self._place_words and self._only_a_place(t, w):
+                    cut = v * (1.0 - self.place_factor)
+                    scores[c] -= cut
+                    contrib[(f"{w}只是地点（在其旁边、附近）", c, "place")] = -cut
+        title, nl, body = t.partition("\n")
+        if self.title_damp < 1.0 and nl and body.strip():
+            hits = [e for e, _k in self._part_matches(title) if e.weight > 0 and not e.veto]
+            if hits and all(e.category == oos for e in hits) and not any(w in title for w in self._edu_words):
+                said = list(dict.fromkeys(e.text for e in hits))[:2]
+                for c in CATEGORIES:
+                    if c != oos and scores[c] > 0:
+                        cut = scores[c] * (1.0 - self.title_damp)
+                        scores[c] -= cut
+                        contrib[(f"标题只谈{'、'.join(said)}，教育词只在正文", c, "title")] = -cut
+        for c in CATEGORIES:
+            scores[c] = max(0.0, round(scores[c], 6))
+        return addressed
+
+    def _addressee_span(self, span: str) -> str:
+        """The part of a request that can name who is asked: empty when a neutral addressee comes first
+        (请相关部门督促学校…: 学校 is what is to be done, the asked are 相关部门)."""
+        cut = min((i for i in (span.find(w) for w in self._demand_neutral) if i >= 0), default=-1)
+        return span if cut < 0 else span[:cut]
+
+    def _only_a_place(self, t: str, w: str) -> bool:
+        """Every occurrence of w in t names where something is: 幼儿园旁边, 学校附近的, 离小学只有."""
+        i = t.find(w)
+        if i < 0:
+            return False
+        while i >= 0:
+            after = t[i + len(w):i + len(w) + 4].lstrip("的")
+            before = t[max(0, i - 3):i]
+            if not (after.startswith(self._place_after) or before.endswith(self._place_before)):
+                return False
+            i = t.find(w, i + 1)
+        return True
+
     def _rank(self, scores: dict[str, float]) -> list[str]:
         # by score, highest first, then priority: a stable sort by score of the categories in priority order
         by_priority = self._by_priority
@@ -533,6 +633,7 @@ class Router:
         norm = self._normalise(raw)
         school, t = self._scan_schools(norm.text)
         scores, contrib, vetoed, veto_words = self._score(t)
+        demand = self._demand(t, scores, contrib)
         ranked = self._rank(scores)
         top = ranked[0]
         s1, s2 = scores[top], scores[ranked[1]]
@@ -546,7 +647,7 @@ class Router:
             confidence = round(max(0.05, min(1.0, share * strength)), 3)
         short = "\n" not in raw.strip() and len(raw.strip()) <= SHORT_CHARS
         return {"t": t, "norm": norm, "short": short, "school": school, "scores": scores, "contrib": contrib, "vetoed": vetoed,
-                "veto_words": veto_words, "top": top, "confidence": confidence, "s1": s1}
+                "veto_words": veto_words, "top": top, "confidence": confidence, "s1": s1, "demand": demand}
 
     def route(self, text: str) -> Decision:
         r = self.rules_decision(text)
@@ -656,6 +757,8 @@ class Router:
         school's name beside 投诉 or 举报 is no such sign."""
         share = ms.get("long_oos_share")
         s1 = r["s1"]
+        if ms.get("long_oos_unless_other") and r.get("demand") == "other":
+            return False  # the request itself is addressed to another department (请民政局…)
         return (share is not None and not r["short"] and r["top"] != self.fallback_none and s1 >= self.min_score
                 and r["scores"].get(self.fallback_none, 0.0) < float(share) * s1)
 
@@ -705,13 +808,26 @@ class Router:
             # only a short message: in a long letter the rule's word is one feature among hundreds
             return (), p, found
         if not found and p >= self.urgent_take:
-            # its evidence, without who is concerned (女儿, 老师): those say whom, not what happened
-            # jieba's words first, read more easily than character pairs (遗书 rather than 遗书人)
-            shown = [f for f in known if not f.startswith(("u:", "c:")) and not self._urgent_who(f.split(":")[-1])]
-            why = [w for w, _v in m.why([f for f in shown if f.startswith("w:")], 1, 0)] or \
-                [w for w, _v in m.why(shown, 1, 0)]
-            return tuple(why) or ("模型 model",), p, ()
+            return (self._model_evidence(t, m, known),), p, ()
         return found, p, ()
+
+    def _model_evidence(self, t: str, m, known: Sequence[str]) -> str:
+        """What the urgency model went by, in words a clerk can check: the clause of the message its features
+        weigh most towards urgent (门牙掉了两颗), not its scattered top features (几个, 根本, 出去), and said to be
+        the model's judgement."""
+        k_urgent, k_calm = m.labels.index("urgent"), m.labels.index("calm")
+        weights = [(f.split(":", 1)[-1], m.rows[f][k_urgent] - m.rows[f][k_calm]) for f in known
+                   if not f.startswith(("u:", "c:")) and f in m.rows]
+        clauses = [c.strip() for c in re.split(f"[{re.escape(_SENTENCE_END)}，,、]", t) if c.strip()]
+        best, score = "", 0.0
+        for c in clauses:
+            v = sum(w for g, w in weights if w > 0 and g in c)
+            if v > score:
+                best, score = c, v
+        cap = 40 if best.isascii() else 20
+        if len(best) > cap:
+            best = best[:cap - 1] + "…"
+        return f"模型判断：{best}" if best else "模型判断"
 
     def _settled(self, t: str) -> bool:
         """A past event told as settled (去年…被打过…学校处理得很好…现在关系不错), with nothing saying it goes on
@@ -744,15 +860,24 @@ class Router:
         return tuple(w for w in found if not any(w != o and w in o for o in found))
 
     def _affirmed(self, t: str, w: str, at: int = -1) -> bool:
-        """False when every occurrence of w is denied just before it (没有受伤, 未骨折)."""
-        if not self._urgent_denied:
+        """False when every occurrence of w is denied just before it (没有受伤, 未骨折), or is a thing lost or
+        fallen (孩子找不到铅笔盒了, 门口的花盆倒了)."""
+        lost = self._things and any(m in w for m in self._missing)
+        if not self._urgent_denied and not lost:
             return True
         i = t.find(w) if at < 0 else at
         while i >= 0:
-            if not t[max(0, i - 3):i].endswith(self._urgent_denied):
+            if not t[max(0, i - 3):i].endswith(self._urgent_denied) and not (lost and self._a_thing(t, i, i + len(w))):
                 return True
             i = t.find(w, i + 1)
         return False
+
+    def _a_thing(self, t: str, start: int, end: int) -> bool:
+        """Whether the clause around t[start:end] names a thing (its subject or what went missing)."""
+        ends = _SENTENCE_END + "，,"
+        a = max((t.rfind(c, 0, start) for c in ends), default=-1) + 1
+        b = min((k for k in (t.find(c, end) for c in ends) if k >= 0), default=len(t))
+        return any(x in t[a:b] for x in self._things)
 
     def _matters(self, t: str, top: str, scores: dict[str, float], contrib: dict, vetoed: set[str]) -> tuple:
         """The primary matter, and a second one when the message raises two: split at a connective (还有,

@@ -111,6 +111,22 @@ DESIGNS = [
     ("fuse l=2, long l=3 oos.75", {"mode": "fuse", "rule_weight": 2.0, "long_rule_weight": 3.0, "long_oos_share": 0.75,
                                    "unsure_below": 0.6, "take_no_signal": 0.4, "take_over": 0.6, "english": "gate",
                                    "claim_no_education_word": 0.7}),
+    # issue 11, third round: with the letters naming a school in passing written for it (training.csv h…) and the
+    # request's addressee among the rules ([demand]), is the guard against the model's out of scope still needed?
+    ("fuse l=2, long l=3", {"mode": "fuse", "rule_weight": 2.0, "long_rule_weight": 3.0,
+                            "unsure_below": 0.6, "take_no_signal": 0.4, "take_over": 0.6, "english": "gate",
+                            "claim_no_education_word": 0.7}),
+    ("fuse l=2, long l=3 oos.5", {"mode": "fuse", "rule_weight": 2.0, "long_rule_weight": 3.0, "long_oos_share": 0.5,
+                                  "unsure_below": 0.6, "take_no_signal": 0.4, "take_over": 0.6, "english": "gate",
+                                  "claim_no_education_word": 0.7}),
+    # the guard lifted where the citizen's request is addressed to another department (请民政局…, Router._demand)
+    ("fuse l=2, long l=3 oos.75 unless other", {"mode": "fuse", "rule_weight": 2.0, "long_rule_weight": 3.0,
+                                                "long_oos_share": 0.75, "long_oos_unless_other": True,
+                                                "unsure_below": 0.6, "take_no_signal": 0.4, "take_over": 0.6,
+                                                "english": "gate", "claim_no_education_word": 0.7}),
+    ("fuse l=2, long l=2 oos.75", {"mode": "fuse", "rule_weight": 2.0, "long_rule_weight": 2.0, "long_oos_share": 0.75,
+                                   "unsure_below": 0.6, "take_no_signal": 0.4, "take_over": 0.6, "english": "gate",
+                                   "claim_no_education_word": 0.7}),
 ]
 
 

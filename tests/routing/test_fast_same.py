@@ -318,7 +318,9 @@ class ReferenceRouter(Router):
 
 def test_whole_decisions_are_the_same(router, texts, monkeypatch):
     reference = ReferenceRouter.from_toml(schools=SCHOOLS)
-    texts = texts[::4]  # (each mechanism is checked on all of them above)
+    # (each mechanism is checked on all of them above); a stride prime to the 12 generators reaches every one of
+    # them whatever the number of labelled texts before them (with 4, adding training messages lost the school names)
+    texts = texts[::5]
     fast = [router.route(t) for t in texts]
     cc = N.t2s()  # OpenCC on every text with a character it converts alone, with no shortcut
     monkeypatch.setattr(N, "to_simplified", lambda t: cc.convert(t) if any(cc.convert(ch) != ch for ch in t) else t)

@@ -54,7 +54,7 @@ def test_the_shipped_weights_are_trained_on_the_shipped_data():
 
 
 def test_the_shipped_rules_use_the_cross_validated_design(router):
-    chosen = dict(DESIGNS)["fuse l=2, long l=3 oos.75"]
+    chosen = dict(DESIGNS)["fuse l=2, long l=3 oos.75 unless other"]
     assert {k: router.model_settings[k] for k in chosen} == chosen
     assert isinstance(router.model, LinearModel)
 

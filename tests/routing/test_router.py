@@ -365,3 +365,66 @@ def test_the_remembered_cut_is_jiebas_cut(router):
     texts.append("\n".join(texts))
     for text in texts * 2:  # the second time from what it remembers
         assert router._cut.cut(text) == list(router.tokenizer.cut(text, HMM=False)), text
+
+
+# ---------------------------------------------------------------- the main demand ([demand] in the rules)
+@pytest.fixture(scope="module")
+def rules_only() -> Router:
+    return Router.from_toml(train=False)
+
+
+def _said(d: Decision, *marks: str) -> list[str]:
+    return [e["word"] for e in d.explanation if any(m in e["word"] for m in marks)]
+
+
+@pytest.mark.parametrize("text", [
+    # a child or a school named in passing; the request goes to a court, civil affairs, a consumer body
+    "孩子的抚养费对方一直不给\n离婚判决后前夫每月应付孩子上学的抚养费一千元，已经半年没给了，请法院强制执行。",
+    "孤儿生活费停发\n孩子父母都不在了，正在读小学，孤儿基本生活费三个月没发，请民政局查明原因。",
+    "研学旅行团行程缩水\n暑假给孩子报了旅行社的研学团，说好的参观少了一半，请文旅局查处这家旅行社。",
+])
+def test_a_request_addressed_to_another_department_is_out_of_scope_and_says_so(router, text):
+    d = router.route(text)
+    assert d.category == "out_of_scope"
+    said = _said(d, "诉求")
+    assert said and "不属教育部门职责" in said[0] and "请" in said[0]  # the request as written, and why
+
+
+def test_a_request_to_the_bureau_keeps_an_education_letter_that_names_the_police(rules_only):
+    text = "孩子入学报名材料的问题\n派出所开的户籍证明和房产证地址不一致，学校不给报名，请教育局明确入学材料的要求。"
+    d = rules_only.route(text)
+    assert d.category == "admission"
+    assert _said(d, "向教育部门提出")
+
+
+@pytest.mark.parametrize("text", [
+    "请问孩子入学需要派出所开什么证明？",            # a question, not a request to the police
+    "孩子转学的事\n学校说还差材料，要求派出所出示证明，我们跑了三趟。",  # the school's demand, not the writer's
+    "村小停办的事\n希望各级人民政府重视山区孩子读书的困难。",  # 人民政府 is no 民政 (civil affairs)
+    "校门口的公交站\n请相关部门督促公交公司和学校商量站点位置。",  # asked: 相关部门; the rest is what to do
+])
+def test_a_question_or_someone_elses_demand_is_no_request(rules_only, text):
+    assert not _said(rules_only.route(text), "诉求")
+
+
+def test_a_school_named_only_as_a_place_counts_less(rules_only):
+    d = rules_only.route("幼儿园附近的垃圾站太臭了")
+    assert d.category == "out_of_scope" and _said(d, "只是地点")
+    d = rules_only.route("幼儿园的厨房太脏了")  # the kindergarten itself: no place, its office
+    assert d.category == "preschool" and not _said(d, "只是地点")
+
+
+def test_a_title_about_another_matter_is_the_main_demand(rules_only):
+    text = "小区物业费一年涨了两次\n物业公司说要给小区里的幼儿园和学校门口加装监控，物业费每平米涨了五毛，业主大会都没开。"
+    d = rules_only.route(text)
+    assert d.category == "out_of_scope" and _said(d, "标题只谈")
+    # a title with an education word of its own is not damped
+    d = rules_only.route("幼儿园收费又涨了\n物业说是园方定的，我们小区的普惠园每月涨了三百元。")
+    assert d.category == "preschool" and not _said(d, "标题只谈")
+
+
+def test_a_teacher_in_the_title_keeps_it_an_education_demand(rules_only):
+    # 看病 is the health office's word, but the title names the teacher, who steers the pupil to her husband's clinic
+    text = "老师让孩子去她老公的诊所看病\n孩子感冒，班主任说必须去她老公开的诊所看，开了三百多的药，不去就不让回教室。"
+    d = rules_only.route(text)
+    assert d.category == "ethics" and not _said(d, "标题只谈")
