@@ -191,6 +191,12 @@ class Router:
             self._demand_re = re.compile(
                 f"(?:^|(?<=[{ends}]))\\s*(?:{lead or '(?!)'})?(?:{markers})(?!问)([^{ends}]{{0,{int(dm.get('reach', 14))}}})",
                 re.M)
+        # The same in English, clause by clause: a clause that asks (please, should, must …) and names only
+        # another authority ("the traffic police should give tickets", "Bus company please fix") is out of scope.
+        en = dm.get("english", {})
+        self._demand_en_marker = _english_union(en.get("markers", []), inflect=False)
+        self._demand_en_other = _english_union(en.get("other", []), inflect=True)
+        self._demand_en_edu = _english_union(en.get("education", []), inflect=True)
         self.demand_weight = float(dm.get("weight", 4.0))
         self.demand_damp = float(dm.get("education_damp", 0.5))
         self.title_damp = float(dm.get("title_damp", 1.0))
@@ -248,8 +254,9 @@ class Router:
         self._english: list[tuple[re.Pattern, _Entry]] = []
         for code in CATEGORIES:
             for w, weight in cats.get(code, {}).get("english", {}).items():
-                self._english.append((_english_pattern(w), _Entry(self._norm(w), code, float(weight), kind="english")))
-        self._english_any = _english_union(e.text for _p, e in self._english)
+                self._english.append((_english_pattern(w, inflect=True),
+                                      _Entry(self._norm(w), code, float(weight), kind="english")))
+        self._english_any = _english_union((e.text for _p, e in self._english), inflect=True)
 
         # Urgency: words in any category's message that call for a 1-working-day answer.
         urgent = rules.get("urgent", {})
@@ -500,9 +507,13 @@ class Router:
         found: dict[int, int] = {}
         for m in self._english_any.finditer(text):
             hit = m.group(0)
-            for idx, (pat, _e) in enumerate(self._english):
-                if pat.fullmatch(hit):
-                    found[idx] = found.get(idx, 0) + 1
+            # one hit counts once per category, by its strongest entry (fee, fees and fee* name one word)
+            best: dict[str, int] = {}
+            for idx, (pat, e) in enumerate(self._english):
+                if pat.fullmatch(hit) and (e.category not in best or e.weight > self._english[best[e.category]][1].weight):
+                    best[e.category] = idx
+            for idx in best.values():
+                found[idx] = found.get(idx, 0) + 1
         return [(self._english[idx][1], k) for idx, k in found.items()]
 
     def _score(self, t: str, whole: str | None = None):
@@ -561,11 +572,11 @@ class Router:
         Returns who the request is addressed to: "other", "education" or None (both, neither)."""
         oos = self.fallback_none
         addressed = None  # "other": the request names only another authority; "education": only the bureau's side
-        if self._demand_re is not None:
+        if self._demand_re is not None or self._demand_en_marker is not None:
             other: list[str] = []
             edu: list[str] = []
             said = said_edu = ""  # the first request naming each side, as written
-            for m in self._demand_re.finditer(t):
+            for m in (self._demand_re.finditer(t) if self._demand_re is not None else ()):
                 span = self._addressee_span(m.group(1))
                 found = [w for w in self._demand_other if w in span]
                 found_edu = [w for w in self._demand_edu if w in span]
@@ -573,6 +584,18 @@ class Router:
                 edu += [w for w in found_edu if w not in edu]
                 said = said or (m.group(0).strip() if found else "")
                 said_edu = said_edu or (m.group(0).strip() if found_edu else "")
+            if self._demand_en_marker is not None and _ASCII_WORD.search(t):
+                for clause in _ENGLISH_CLAUSE.split(t):
+                    if not self._demand_en_marker.search(clause):
+                        continue
+                    found = list(dict.fromkeys(m.group(0) for m in self._demand_en_other.finditer(clause))) \
+                        if self._demand_en_other is not None else []
+                    found_edu = list(dict.fromkeys(m.group(0) for m in self._demand_en_edu.finditer(clause))) \
+                        if self._demand_en_edu is not None else []
+                    other += [w for w in found if w not in other]
+                    edu += [w for w in found_edu if w not in edu]
+                    said = said or (clause.strip()[:60] if found else "")
+                    said_edu = said_edu or (clause.strip()[:60] if found_edu else "")
             addressed = "other" if other and not edu else "education" if edu and not other else None
             if addressed == "other":
                 scores[oos] += self.demand_weight
@@ -1042,25 +1065,49 @@ _ENGLISH_EDU = re.compile(r"(?<![a-z])(school|student|pupil|teacher|class|kid|ch
 _COMMON_WORD_FREQ = 20  # a candidate near-miss this frequent in jieba's dictionary is a word of its own
 
 
-def _english_pattern(w: str) -> re.Pattern:
-    return re.compile(_english_regex(w))
+_ENGLISH_CLAUSE = re.compile(r"[.,;:!?\n。，；！？]+")
 
 
-def _english_regex(w: str) -> str:
+def _english_pattern(w: str, inflect: bool = False) -> re.Pattern:
+    return re.compile(_english_regex(w, inflect))
+
+
+def _inflected(tok: str) -> str:
+    """A light stemmer run backwards: the regex for tok and its regular inflections, so the table names a word
+    once (fee: fees; charge: charged, charging; bully: bullies, bullied; hit: hits, hitting; picked on: picks on).
+    Short tokens (pe, pm) and those with digits or apostrophes stay as written."""
+    if len(tok) < 3 or not tok.isalpha():
+        return re.escape(tok)
+    forms = {tok, tok + "s", tok + "es", tok + "ed", tok + "ing", tok + "'s", tok + "s'"}
+    if tok.endswith("e"):
+        forms |= {tok + "d", tok[:-1] + "ing"}
+    if tok.endswith("y") and tok[-2] not in "aeiou":
+        forms |= {tok[:-1] + "ies", tok[:-1] + "ied"}
+    if tok.endswith("ed") or tok.endswith("ing"):  # written inflected (picked, bullying): the other forms too
+        stem = tok[:-2] if tok.endswith("ed") else tok[:-3]
+        forms |= {stem, stem + "s", stem + "ed", stem + "ing"}
+    if re.fullmatch(r"[a-z]*[^aeiou][aeiou][bdgklmnprt]", tok) and not tok.endswith("w"):
+        forms |= {tok + tok[-1] + "ed", tok + tok[-1] + "ing"}  # hit: hitting, stop: stopped
+    return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
+
+
+def _english_regex(w: str, inflect: bool = False) -> str:
     parts = []
     for tok in w.lower().split():
         if tok.endswith("*"):
             parts.append(re.escape(tok[:-1]) + r"[a-z'-]*")
+        elif inflect:
+            parts.append(_inflected(tok))
         else:
             parts.append(re.escape(tok))
     return r"\s+".join(parts)
 
 
-def _english_union(words) -> re.Pattern | None:
+def _english_union(words, inflect: bool = False) -> re.Pattern | None:
     words = sorted(set(words), key=lambda w: (-len(w), w))
     if not words:
         return None
-    return re.compile(r"(?<![a-z])(?:" + "|".join(_english_regex(w) for w in words) + r")(?![a-z])")
+    return re.compile(r"(?<![a-z])(?:" + "|".join(_english_regex(w, inflect) for w in words) + r")(?![a-z])")
 
 
 def _has_gap(s: str) -> bool:

@@ -104,3 +104,58 @@ def test_english_words_match_whole_words_only(router):
     # "hit" inside "white" or "fee" inside "coffee" is no signal
     d = router.route("white coffee")
     assert d.scores["ethics"] == 0 and d.scores["fees"] == 0
+
+
+@pytest.mark.parametrize("text,expected,word", [
+    # the table names a word once; its regular forms count too
+    ("Two older girls keep bullying my daughter", "safety", "bull*"),
+    ("The school charged every student for workbooks", "fees", "charg*"),
+    ("Who can check these nurseries? No licence at all", "preschool", "nursery"),
+    ("My son was picked on and pushed in the corridor again", "safety", "picked on"),
+    ("Our school collected money for uniforms and never gave receipts", "fees", "receipt"),
+])
+def test_english_word_forms_count_as_the_word(router, text, expected, word):
+    d = router.route(text)
+    assert d.category == expected, d.explain()
+    assert any(e["word"] == word and e["category"] == expected for e in d.explanation), d.explain()
+
+
+def test_an_english_word_and_its_plural_count_once():
+    from handlers.routing import Router
+    r = Router({"categories": {"fees": {"english": {"fee": 3, "fees": 3}}}})
+    assert r.route("the fees").scores["fees"] == 3 * 2.0  # once, in the title (title_weight 2)
+
+
+def test_irregular_words_and_short_ones_are_not_stretched(router):
+    # "fire" is no "fired" for the urgency list (that table is matched as written), and "pe" is no "pes"
+    assert not router.route("The teacher was fired last month").urgent
+    assert router.route("pes").scores["burden"] == 0
+
+
+@pytest.mark.parametrize("text", [
+    "Cars park on the pavement outside my kid's school, the traffic police should give tickets",
+    "The bus stop near the school has no shelter and the children get wet. Bus company please fix it",
+    "Noise from the bar beside the primary school all night, police must do something",
+])
+def test_an_english_request_to_another_department_is_out_of_scope(router, text):
+    d = router.route(text)
+    assert d.category == "out_of_scope", d.explain()
+    assert any(e["category"] == "out_of_scope" and e["word"].startswith("诉求") for e in d.explanation), d.explain()
+
+
+def test_an_english_request_to_the_school_keeps_it_with_the_bureau(router):
+    d = router.route("The school canteen food is cold and the school should fix the heating in the dining hall")
+    assert d.category == "safety", d.explain()
+    assert not any(e["word"].startswith("诉求") and e["weight"] > 0 for e in d.explanation), d.explain()
+
+
+@pytest.mark.parametrize("text,expected", [
+    # LABELS.md tie-breaks, as in the Chinese table: the kindergarten, the training centre, the college decide
+    ("The preschool charges a 5000 yuan sponsor fee before they accept the child", "preschool"),
+    ("The training centre charges 200 yuan for a material fee and will not refund it", "tutoring"),
+    ("The vocational school charges fees for the dormitory that are too high", "vocational"),
+    ("Kindergarten teachers have not been paid their salary for three months", "preschool"),
+])
+def test_english_tie_breaks_follow_labels(router, text, expected):
+    d = router.route(text)
+    assert d.category == expected, d.explain()

@@ -86,3 +86,26 @@ def test_no_signal_takes_the_model_with_low_confidence(router):
     d = router.route("那条街晚上黑黢黢的灯也不亮")  # no rule word at all
     assert d.category == "out_of_scope" and d.confidence <= 0.5
     assert any(e["word"].startswith("模型") for e in d.explanation)
+
+
+# issue 11, English: 30 messages written the way the city's Chinese families write English, set aside before the
+# English table was generalised (word forms, synonym families, requests addressed to other departments) and
+# never tuned on; own_english_dev.csv holds the 30 that were.
+ENGLISH_HELD_OUT = Path(__file__).with_name("data") / "own_english_heldout.csv"
+ENGLISH_DEV = Path(__file__).with_name("data") / "own_english_dev.csv"
+
+
+def test_english_held_out_floor(router):
+    rows = read_csv(ENGLISH_HELD_OUT)
+    assert len(rows) == 30 and {label for _i, _t, label in rows} == set(CATEGORIES)
+    assert ENGLISH_HELD_OUT not in DATA
+    assert not {t for _i, t, _l in rows} & {t for p in DATA for _i, t, _l in read_csv(p)}
+    assert not {t for _i, t, _l in rows} & {t for _i, t, _l in read_csv(ENGLISH_DEV)}
+    report = evaluate(router, rows)
+    assert report.accuracy >= 0.9, format_report(report)
+    assert report.f1("out_of_scope") >= 0.85, format_report(report)
+
+
+def test_english_dev_floor(router):
+    report = evaluate(router, read_csv(ENGLISH_DEV))
+    assert report.accuracy >= 0.95, format_report(report)
