@@ -1061,7 +1061,9 @@ def _lengths_by_first_char(words) -> dict[str, tuple[int, ...]]:
 _ASCII_WORD = re.compile(r"[a-z]{2}")
 # an English message about school life gives the context the Chinese `context` lists look for
 _ENGLISH_EDU = re.compile(r"(?<![a-z])(school|student|pupil|teacher|class|kid|child|children|son|daughter|"
-                          r"parent|grade|homework|exam)s?(?![a-z])")
+                          r"parent|grade|homework|exam|head ?teacher|headmaster|headmistress|principal|classmate|"
+                          r"classroom|campus|semester|term|lesson|kindergarten|nursery|preschool|tutor|college|"
+                          r"university|gaokao|zhongkao)s?(?![a-z])")
 _COMMON_WORD_FREQ = 20  # a candidate near-miss this frequent in jieba's dictionary is a word of its own
 
 
