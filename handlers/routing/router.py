@@ -853,7 +853,7 @@ class Router:
                 found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
         if self._urgent_english_any is not None and _ASCII_WORD.search(t):
             for m in self._urgent_english_any.finditer(t):
-                if t[m.end():m.end() + 8].lstrip().startswith(self._urgent_practice):
+                if not self._affirmed(t, m.group(0), m.start()):
                     continue  # a fire drill
                 for pat, w in self._urgent_english:
                     if pat.fullmatch(m.group(0)):
