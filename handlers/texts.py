@@ -534,7 +534,7 @@ EN = {
     "PHONE_INVALID": "That number does not look right. Please send an 11-digit mobile number or a landline with "
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
-    "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\nOffice in charge: {unit}\n"
+    "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\n{school}Office in charge: {unit}\n"
                "Phone: {phone}\nDeadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
                "3 to cancel.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
@@ -548,6 +548,7 @@ EN = {
     "ASK_MORE": "Please tell us a little more: when and where it happened, and the school or people concerned, so "
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
+    "SUMMARY_SCHOOL": "School: {school}\n",
     "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
                         "or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",

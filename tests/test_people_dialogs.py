@@ -229,7 +229,9 @@ async def test_an_english_writer_gives_the_school_in_english(dialog):
                    expect="Which school")
     await talk(d, PARENT, "Jiangnan experimental primary school", expect="phone number", absent="not find")
     reply = await talk(d, PARENT, "0")
-    number = await submit(d, reply, {"know who you are": "2", "Reply 1 to submit": "1"})
+    summary = await talk(d, PARENT, "2", expect="Reply 1 to submit")
+    assert "School: 江南区实验小学" in summary  # the summary names the school it understood, as in Chinese
+    number = await submit(d, summary, {"Reply 1 to submit": "1"})
     assert (await ticket(d, number))["school_code"] == "jn-syxx"
 
 
