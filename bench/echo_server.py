@@ -47,12 +47,15 @@ def make_app() -> web.Application:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, default=18081)
+    p.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                   help="uvloop (the service uses it too: like for like) or asyncio's own loop")
     args = p.parse_args()
-    try:
-        import uvloop  # the service uses it too: the comparison is like for like
-        uvloop.install()
-    except ImportError:
-        pass
+    if args.loop == "uvloop":
+        try:
+            import uvloop
+            uvloop.install()
+        except ImportError:
+            pass
     web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 

@@ -334,6 +334,29 @@ def process_cpu_seconds(pid: int) -> dict[str, float]:
     return found
 
 
+def thread_switches(pid: int) -> int:
+    """Context switches of every thread of the server (and its workers): a thread that waits (for the GIL, a
+    queue, a socket) gives the core up; one process's threads handing the GIL to each other show here."""
+    total = 0
+    for status in [*Path(f"/proc/{pid}/task").glob("*/status"),
+                   *(p for c in Path("/proc").glob("[0-9]*/stat") if _ppid(c) == pid
+                     for p in Path(f"/proc/{c.parent.name}/task").glob("*/status"))]:
+        try:
+            for line in status.read_text().splitlines():
+                if line.endswith("ctxt_switches:") or "ctxt_switches:" in line:
+                    total += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _ppid(stat: Path) -> int:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
 def worker_rss_mb(pid: int) -> list[float]:
     """Resident memory (MB) of the server's worker processes: the process itself with --workers 1, else its
     children (the parent only supervises)."""
@@ -380,14 +403,15 @@ def run_wrk(port: int, concurrency: int, duration: int, workdir: Path) -> tuple[
     return result, cmd, proc.stdout
 
 
-def run_echo(port: int, concurrency: int, duration: int, workdir: Path) -> dict | None:
+def run_echo(port: int, concurrency: int, duration: int, workdir: Path, loop: str = "uvloop") -> dict | None:
     """The same requests against bench/echo_server.py: what a webhook that stores nothing does on this machine now.
     Tingjian's figure is reported as a ratio to this one, so a busy machine slows both sides of it."""
     if not port_free(port):
         log(f"echo reference skipped: port {port} is in use")
         return None
     logf = open(workdir / "echo.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port),
+                             "--loop", loop],
                             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         if not common.wait_up(proc, port, 30, poll=0.2):
@@ -516,6 +540,9 @@ def main() -> int:
     p.add_argument("--profile", nargs="?", const="active", choices=("active", "gil"),
                    help="also run py-spy on the server during the load and print the hot spots (slows the run): "
                         "'active' samples every running thread, 'gil' only the thread holding the GIL")
+    p.add_argument("--echo-loop", choices=("uvloop", "asyncio"), default="uvloop",
+                   help="the echo's event loop: uvloop, as the service runs (default), or asyncio's own, the "
+                        "loop of a bare aiohttp app (issue 10's reference)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, requests, logs)")
     p.add_argument("--no-echo", action="store_true",
                    help="skip the reference run against bench/echo_server.py (aiohttp + wechatpy, stores nothing)")
@@ -550,6 +577,7 @@ def main() -> int:
         if spy is not None:
             time.sleep(1.0)  # py-spy attaches
         per0 = process_cpu_seconds(proc.pid)
+        switches0 = thread_switches(proc.pid)
         cpu0 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         result, wrk_cmd, wrk_out = run_wrk(args.port, args.concurrency, args.duration, tmp)
         if spy is not None:
@@ -557,6 +585,7 @@ def main() -> int:
             if spy.returncode != 0:
                 log(f"py-spy failed ({spy.returncode}): {err.strip()[-500:]}")
         cpu1 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
+        switches = thread_switches(proc.pid) - switches0
         wall = cpu1[0] - cpu0[0]
         per_process = {k: (v - per0.get(k, 0.0)) / wall for k, v in sorted(process_cpu_seconds(proc.pid).items())
                        if (v - per0.get(k, 0.0)) / wall >= 0.01}
@@ -575,7 +604,7 @@ def main() -> int:
         if proc is not None:
             stop_server(proc)
 
-    echo = None if args.no_echo else run_echo(args.port + 1, args.concurrency, args.duration, tmp)
+    echo = None if args.no_echo else run_echo(args.port + 1, args.concurrency, args.duration, tmp, args.echo_loop)
 
     secs = result["duration_us"] / 1e6
     rate = result["ok2xx"] / secs
@@ -626,10 +655,11 @@ def main() -> int:
         f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
         + ("   WARNING: other work ran during the benchmark" if cpu["others"] > 0.15 else ""),
         *([f"  echo reference    {echo['rate']:,.0f} messages/s, p99 {ms(echo['p99_us']):.1f} ms "
-            f"(bench/echo_server.py, same requests, same run) -> ratio {rate / echo['rate']:.2f}x",
+            f"(bench/echo_server.py on {args.echo_loop}, same requests, same run) -> ratio {rate / echo['rate']:.2f}x",
             f"  CPU per message   {cpu_per_msg:.3f} ms server vs {echo['cpu_ms_per_message']:.3f} ms echo -> "
             f"ratio {echo['cpu_ms_per_message'] / cpu_per_msg:.2f}x (less sensitive to other work on the machine)"]
           if echo else [f"  CPU per message   {cpu_per_msg:.3f} ms server"]),
+        f"  thread switches   {switches / max(1, result['ok2xx']):.2f} per message (the server's threads giving up the core)",
         f"  command           {command}",
         "=" * 78,
     ]
@@ -641,7 +671,8 @@ def main() -> int:
         profile_out.with_suffix(".summary.txt").write_text(summary + "\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd, "echo": echo,
               "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
-              "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg, "rss_mb": rss, "mix": args.mix, "cpu": cpu, "per_process": per_process, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+              "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg,
+              "switches_per_message": switches / max(1, result["ok2xx"]), "rss_mb": rss, "mix": args.mix, "cpu": cpu, "per_process": per_process, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")

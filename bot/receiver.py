@@ -48,6 +48,8 @@ DRAIN_RETRY_SECONDS = 1.0
 
 def split_text(text: str, limit: int = PASSIVE_LIMIT_BYTES) -> list[str]:
     """Split at line ends (or, for one very long line, at character boundaries) into parts under `limit` bytes."""
+    if len(text) * 4 <= limit or len(text.encode()) <= limit:  # one part (nearly every reply): what the loop gives
+        return [text.rstrip("\n")]
     parts: list[str] = []
     current = ""
     for line in text.splitlines(keepends=True):

@@ -476,16 +476,15 @@ class _Services(IntakeServices):
         code = self.d.router.find_school(text)
         if code:
             return code
-        rows = directory.schools(self.db)
-        hits = [r["code"] for r in rows if text and (text in r["name"] or r["name"] in text)]
+        rows = directory.school_names(self.db)
+        hits = [code for code, name in rows if text and (text in name or name in text)]
         if len(hits) == 1:
             return hits[0]
-        sure = names.best(text, [(r["code"], r["name"]) for r in rows]) if not hits else None
+        sure = names.best(text, rows) if not hits else None
         return sure.code if sure else None
 
     def suggest_schools(self, text: str) -> list[tuple[str, str]]:
-        return [(m.code, m.name) for m in names.match(text, [(r["code"], r["name"])
-                                                             for r in directory.schools(self.db)])]
+        return [(m.code, m.name) for m in names.match(text, directory.school_names(self.db))]
 
     def school_names(self, codes: list[str]) -> list[str]:
         return [(directory.get(self.db, c) or {"name": c})["name"] for c in codes]

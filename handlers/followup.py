@@ -32,6 +32,9 @@ WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很
 PARTICLES = re.compile(r"[吧啊呀的了哦呢嘛啦哈嗯~～!！。.]+")
 
 
+_WORDS_LONGEST_FIRST = sorted(WORDS.items(), key=lambda kv: -len(kv[0]))  # 非常不满意 before 满意; once, not per message
+
+
 @dataclass(frozen=True)
 class Rating:
     score: int
@@ -67,7 +70,7 @@ def parse(text: str) -> Rating | None:
         if not rest or (rest[0] in SEPARATORS and not (rest[0] == "、" and comment)):
             return Rating(int(m.group("score")), comment, number, True)
         return Rating(int(m.group("score")), comment, None, False)
-    for word, value in sorted(WORDS.items(), key=lambda kv: -len(kv[0])):
+    for word, value in _WORDS_LONGEST_FIRST:
         if norm.startswith(word):
             rest = norm[len(word):]
             if not rest or rest[0] in SEPARATORS:

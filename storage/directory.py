@@ -122,6 +122,13 @@ def schools(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM units WHERE kind IN ('school', 'kindergarten') AND active = 1"))
 
 
+def school_names(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """(code, name) of every active school and kindergarten: what a typed school name is matched against, on
+    the message path (conn.execute and tuples: db.query wraps each read in a savepoint and builds a dict per row)."""
+    return db.conn.execute("SELECT code, name FROM units WHERE kind IN ('school', 'kindergarten') AND active = 1"
+                           ).fetchall()
+
+
 def by_scene(db: sqlite_utils.Database, scene: str) -> dict[str, Any] | None:
     prefix, _, code = scene.partition(":")
     if prefix not in ("school", "unit") or not code:

@@ -296,3 +296,13 @@ async def test_a_writer_unknown_to_the_school_is_never_handled_by_it(env):
     await p.say("1")
     [t] = await all_tickets(app)
     assert t["unit_code"] == "jb-jyj" and t["anonymous"] is True
+
+
+def test_a_reply_that_fits_is_one_part_and_one_that_does_not_is_split_at_line_ends():
+    limit = 2000
+    assert split_text("") == [""]
+    assert split_text("您好\n") == ["您好"]  # the one part of nearly every reply, its trailing line end dropped
+    fits = "好" * (limit // 3) + "\n" + "a" * (limit - limit // 3 * 3 - 1)  # exactly `limit` bytes
+    assert len(fits.encode()) == limit and split_text(fits, limit) == [fits]
+    over = fits + "b"  # one byte more: two parts, cut at the line end
+    assert split_text(over, limit) == ["好" * (limit // 3), "a" * (limit - limit // 3 * 3 - 1) + "b"]

@@ -47,6 +47,22 @@ async def test_a_failing_call_rolls_back_only_itself(db):
     assert names == ["good1", "good2"]
 
 
+async def test_the_longest_write_batch_says_what_it_ran_and_its_cpu_time(db):
+    import time
+
+    def slow_write(d):
+        users.touch(d, "slow", 1.0)
+        time.sleep(0.05)  # waiting, not working: wall time without CPU time
+
+    await db.run(users.touch, "quick", 1.0)
+    db.longest_batch = 0.0
+    await db.run(slow_write)
+    assert db.longest_batch >= 0.05
+    assert db.longest_batch_calls == {"test_the_longest_write_batch_says_what_it_ran_and_its_cpu_time.<locals>."
+                                      "slow_write": 1}
+    assert db.longest_batch_cpu < db.longest_batch - 0.03  # the sleep shows as wall time only
+
+
 async def test_ticket_events_are_append_only(db):
     def add(d):
         d.execute("INSERT INTO tickets (number, openid, kind, category, text, state, created_at) "
