@@ -288,6 +288,8 @@ class Router:
         self._urgent_rank = {w: i for i, w in reversed(list(enumerate(self._urgent_plain)))}
         # 没有受伤, 未骨折, 不是被打: a danger denied right before its word is no danger
         self._urgent_denied = tuple(self._norm(w) for w in urgent.get("denied_by", []))
+        # fire drill, 火灾演练: a danger's word followed by one of these is a practice, not a danger
+        self._urgent_practice = tuple(self._norm(w) for w in urgent.get("practice_by", []))
         self._missing = tuple(self._norm(w) for w in urgent.get("missing", []))
         self._things = tuple(self._norm(w) for w in urgent.get("things", []))
         self._urgent_english = [(_english_pattern(w), self._norm(w)) for w in urgent.get("english", [])]
@@ -874,6 +876,8 @@ class Router:
                 found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
         if self._urgent_english_any is not None and _ASCII_WORD.search(t):
             for m in self._urgent_english_any.finditer(t):
+                if not self._affirmed(t, m.group(0), m.start()):
+                    continue  # a fire drill
                 for pat, w in self._urgent_english:
                     if pat.fullmatch(m.group(0)):
                         found.append(m.group(0))
@@ -883,14 +887,15 @@ class Router:
         return tuple(w for w in found if not any(w != o and w in o for o in found))
 
     def _affirmed(self, t: str, w: str, at: int = -1) -> bool:
-        """False when every occurrence of w is denied just before it (没有受伤, 未骨折), or is a thing lost or
-        fallen (孩子找不到铅笔盒了, 门口的花盆倒了)."""
+        """False when every occurrence of w is denied just before it (没有受伤, 未骨折), is a thing lost or
+        fallen (孩子找不到铅笔盒了, 门口的花盆倒了), or is a practice (fire drill, 火灾演练)."""
         lost = self._things and any(m in w for m in self._missing)
-        if not self._urgent_denied and not lost:
+        if not self._urgent_denied and not lost and not self._urgent_practice:
             return True
         i = t.find(w) if at < 0 else at
         while i >= 0:
-            if not t[max(0, i - 3):i].endswith(self._urgent_denied) and not (lost and self._a_thing(t, i, i + len(w))):
+            if not t[max(0, i - 3):i].endswith(self._urgent_denied) and not (lost and self._a_thing(t, i, i + len(w))) \
+                    and not t[i + len(w):i + len(w) + 8].lstrip().startswith(self._urgent_practice):
                 return True
             i = t.find(w, i + 1)
         return False

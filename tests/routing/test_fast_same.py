@@ -133,7 +133,7 @@ def ref_urgent(r: Router, t: str) -> tuple[str, ...]:
             found.append(m.group(0))
     if r._urgent_english_any is not None and R._ASCII_WORD.search(t):
         for m in r._urgent_english_any.finditer(t):
-            if any(pat.fullmatch(m.group(0)) for pat, _w in r._urgent_english):
+            if r._affirmed(t, m.group(0), m.start()) and any(pat.fullmatch(m.group(0)) for pat, _w in r._urgent_english):
                 found.append(m.group(0))
     found = list(dict.fromkeys(found))
     return tuple(w for w in found if not any(w != o and w in o for o in found))
