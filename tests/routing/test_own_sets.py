@@ -93,16 +93,19 @@ def test_no_signal_takes_the_model_with_low_confidence(router):
 # never tuned on; own_english_dev.csv holds the 30 that were.
 ENGLISH_HELD_OUT = Path(__file__).with_name("data") / "own_english_heldout.csv"
 ENGLISH_DEV = Path(__file__).with_name("data") / "own_english_dev.csv"
+# 30 more, written after the English families were built and scored once (0.900; main before them 0.767)
+ENGLISH_HELD_OUT2 = Path(__file__).with_name("data") / "own_english_heldout2.csv"
 
 
-def test_english_held_out_floor(router):
-    rows = read_csv(ENGLISH_HELD_OUT)
+@pytest.mark.parametrize("path,floor", [(ENGLISH_HELD_OUT, 0.9), (ENGLISH_HELD_OUT2, 0.85)])
+def test_english_held_out_floor(router, path, floor):
+    rows = read_csv(path)
     assert len(rows) == 30 and {label for _i, _t, label in rows} == set(CATEGORIES)
-    assert ENGLISH_HELD_OUT not in DATA
+    assert path not in DATA
     assert not {t for _i, t, _l in rows} & {t for p in DATA for _i, t, _l in read_csv(p)}
     assert not {t for _i, t, _l in rows} & {t for _i, t, _l in read_csv(ENGLISH_DEV)}
     report = evaluate(router, rows)
-    assert report.accuracy >= 0.9, format_report(report)
+    assert report.accuracy >= floor, format_report(report)
     assert report.f1("out_of_scope") >= 0.85, format_report(report)
 
 
