@@ -196,6 +196,9 @@ def ref_near_misses(nz: N.Normaliser, t: str) -> tuple[str, tuple]:
 
 
 def ref_names_match(query: str, candidates, limit: int = 3, cutoff: float = names.CUTOFF) -> list[names.Match]:
+    # a query in Latin letters only goes to the pinyin/English matcher, a separate mechanism (as names.match does)
+    if not names._HAN.search(query) and names._LATIN.search(query):
+        return names._match_latin(query, list(candidates), limit, cutoff)
     q = names._parts.__wrapped__(query)
     if not q[0] and not q[1]:
         return []
