@@ -143,6 +143,7 @@ HOTLINE_INJURY = "孩子受了伤，请先带孩子就医（情况紧急请拨�
 HOTLINE_YOUTH = "如孩子受到欺凌或需要心理支持，可拨打12355青少年服务台。"
 HOTLINE_FOOD = "如出现食物中毒症状，请立即就医；食品安全问题也可拨打12315。"
 HOTLINE_LIFE = "如有人有轻生的念头或已经伤害自己，请立即拨打120或110，并请身边的人陪着；心理援助可拨打12356心理援助热线。"
+HOTLINE_FIRE = "如有火情、有人被困或房屋出现险情，请立即拨打119，并尽快让孩子撤到安全地带。"
 HOTLINE_BUREAU = "教育局热线：{phone}。"
 # Said at once when a message is urgent, before any question: help should not wait for the form to be filled in.
 URGENT_AT_ONCE = "您说的情况关系到人身安全。{hotlines}\n您的留言将作为紧急事项办理。"
@@ -150,6 +151,9 @@ URGENT_AT_ONCE = "您说的情况关系到人身安全。{hotlines}\n您的留�
 HOTLINE_WORDS = {
     HOTLINE_LIFE: ("不想活", "活不下去", "没意思", "想死", "寻死", "去死", "自杀", "自残", "轻生", "割腕", "跳楼",
                    "跳河", "跳桥", "安眠药", "农药", "kill", "die", "live", "suicid", "self"),
+    # 119 is fire and rescue: fire, smoke, people trapped, water rising, a building cracking or falling.
+    HOTLINE_FIRE: ("火", "烟", "被困", "困在", "淹", "水已经", "齐腰", "到腰", "倒塌", "塌", "裂", "fire", "smoke",
+                   "trapped", "flood", "collaps", "crack"),
     HOTLINE_DANGER: ("打", "殴", "伤", "威胁", "恐吓", "刀", "性侵", "猥亵", "强奸", "侵害", "骚扰", "失踪", "跳楼",
                      "不见", "丢了", "走失", "离家出走", "没回家", "找不到", "knife", "knives", "gun", "stab",
                      "missing", "find my", "ran away", "run away", "hit", "beat", "hurt", "injur", "abus", "rape", "molest",
@@ -570,6 +574,8 @@ EN = {
 HOTLINES_EN = {
     HOTLINE_LIFE: "If someone is thinking of ending their life or has hurt themselves, call 120 or 110 now and stay "
                   "with them; for psychological help call the 12356 hotline.",
+    HOTLINE_FIRE: "If there is a fire, people are trapped or a building is unsafe, call 119 now and get the "
+                  "children to a safe place.",
     HOTLINE_DANGER: "If a child is in danger, call 110 now.",
     HOTLINE_INJURY: "If the child is hurt, take them to a doctor first (call 120 in an emergency) and keep the "
                     "medical records and photos of the injury.",

@@ -455,6 +455,15 @@ async def test_self_harm_and_a_missing_child_get_their_hotlines_in_the_persons_l
     assert "call 110 now" in texts.hotlines(["has been missing"], "safety", "", lang="en")
 
 
+async def test_fire_smoke_water_and_cracks_get_119_not_110():
+    from handlers import texts
+    for words in (["黑烟"], ["着火"], ["水已经到腰"], ["墙裂开", "裂开一条大缝"]):
+        line = texts.hotlines(words, "safety", "")
+        assert "119" in line and "110" not in line, words
+    assert "call 119 now" in texts.hotlines(["on fire", "trapped"], "safety", "", lang="en")
+    assert "119" not in texts.hotlines(["打"], "ethics", "")  # a blow is the police's, not the fire brigade's
+
+
 # -- 9.13: an unfinished message is reminded, kept and offered back ---------------------------------------------------
 async def test_an_unfinished_message_is_reminded_then_kept_and_offered_back(world):
     await world.say("o_p", "我要投诉有的学校以资料费名义乱收费")
