@@ -559,25 +559,20 @@ class Sandbox:
         kind = "image/png" if data.startswith(b"\x89PNG") else "image/gif" if data.startswith(b"GIF8") else "image/jpeg"
         return data, kind
 
-    @staticmethod
-    def _voice_bytes(given: Any) -> tuple[bytes, str]:
-        """The recording behind a voice message: the bytes given (base64), else one second of AMR silence."""
-        if given:
-            try:
-                return base64.b64decode(str(given), validate=True), "audio/amr"
-            except ValueError:
-                raise InputError("voice_base64 must be base64") from None
-        return b"#!AMR\n" + (b"\x7c" + bytes(31)) * 50, "audio/amr"
+    # What stands behind a voice or video message when no bytes are given: one second of AMR silence, the smallest
+    # MP4 header (ftyp, free).
+    _SILENT_AMR = b"#!AMR\n" + (b"\x7c" + bytes(31)) * 50
+    _EMPTY_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08free"
 
     @staticmethod
-    def _video_bytes(given: Any) -> tuple[bytes, str]:
-        """The file behind a video message: the bytes given (base64), else the smallest MP4 header (ftyp, free)."""
+    def _given_bytes(given: Any, field: str, default: bytes, mime: str) -> tuple[bytes, str]:
+        """The file behind a voice or video message: the bytes given (base64 in `field`), else `default`."""
         if given:
             try:
-                return base64.b64decode(str(given), validate=True), "video/mp4"
+                return base64.b64decode(str(given), validate=True), mime
             except ValueError:
-                raise InputError("video_base64 must be base64") from None
-        return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08free", "video/mp4"
+                raise InputError(f"{field} must be base64") from None
+        return default, mime
 
     # ------------------------------------------------------------------ 网页授权 (OAuth 2.0, snsapi_base)
 
@@ -879,7 +874,8 @@ class Sandbox:
                 add("MediaId", media_id)
             elif kind == "voice":
                 media_id = str(payload.get("media_id") or secrets.token_urlsafe(30))
-                self._media[media_id] = self._voice_bytes(payload.get("voice_base64"))
+                self._media[media_id] = self._given_bytes(payload.get("voice_base64"), "voice_base64",
+                                                          self._SILENT_AMR, "audio/amr")
                 self._media_at[media_id] = now
                 info["media_id"] = media_id
                 add("MediaId", media_id)
@@ -888,7 +884,8 @@ class Sandbox:
                     add("Recognition", payload.get("recognition"))
             elif kind in ("video", "shortvideo"):
                 media_id = str(payload.get("media_id") or secrets.token_urlsafe(30))
-                self._media[media_id] = self._video_bytes(payload.get("video_base64"))
+                self._media[media_id] = self._given_bytes(payload.get("video_base64"), "video_base64",
+                                                          self._EMPTY_MP4, "video/mp4")
                 self._media_at[media_id] = now
                 info["media_id"] = media_id
                 add("MediaId", media_id)
