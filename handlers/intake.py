@@ -408,7 +408,9 @@ class Draft:
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
     school: str | None = None
-    school_from: str | None = None      # scene (QR code), text, asked, or none (the person said no school)
+    # scene (the person's last QR code, however old), scanned (a QR code scanned while writing), text, asked, or
+    # none (the person said no school)
+    school_from: str | None = None
     school_options: list[str] = field(default_factory=list)  # numbered suggestions for a name typed loosely
     category: str | None = None
     routing: dict[str, Any] = field(default_factory=dict)
@@ -661,7 +663,7 @@ class Intake:
         d = Draft.from_dict(data)
         note = texts.SCAN_DRAFT.format(unit=unit_name)
         if school:
-            d.school, d.school_from, d.school_options = school, "scene", []
+            d.school, d.school_from, d.school_options = school, "scanned", []
         if state in DETOURS:
             return self._out(state, d, [Reply(note + "\n" + self._again(state, d))])
         state, data, replies = self._advance(d, [])
@@ -763,8 +765,8 @@ class Intake:
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done.
         fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
-        if d.school_from == "scene":
-            fresh.school, fresh.school_from = d.school, "scene"
+        if d.school_from in ("scene", "scanned"):
+            fresh.school, fresh.school_from = d.school, d.school_from
         elif d.school:  # most likely the same school: offered for a yes, never assumed
             fresh.school_options = [d.school]
         return self._advance(fresh, [Reply(texts.NEW_MATTER_STARTED)])
@@ -950,8 +952,10 @@ class Intake:
                 #                                              at once, never asked whether it is praise
         if d.lang is None:  # the language of the first words decides the replies' language
             d.lang = decision.get("lang") or "zh"
-        if decision.get("school") and d.school_from not in ("asked", "scene"):
-            d.school, d.school_from = decision["school"], "text"  # the text names the school
+        # The words name the school: they decide over the last QR code scanned before writing (a code scanned
+        # months ago, or another child's school) but not over a school chosen or scanned while writing.
+        if decision.get("school") and d.school_from not in ("asked", "scanned"):
+            d.school, d.school_from = decision["school"], "text"
         d.category = d.focus if d.focus in d.matters else decision["category"]
         if d.category == "out_of_scope" and d.matters and d.matters[0] != "out_of_scope":
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
