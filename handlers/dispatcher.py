@@ -278,12 +278,12 @@ class Dispatcher:
                 if people and scope not in done and (scope == "bureau" or scope in units)]
 
     def digest_prepare(self, db, week: str, link: Callable[..., str],
-                       ranking_link: Callable[[str], str] | None = None,
+                       ranking_link: Callable[[str, str], str] | None = None,
                        render: Callable[[digest.Digest], bytes] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
         the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
-        `ranking_link(month)`). With `render`, each also carries its page (`page`, as storage.digest_pages.pack
-        makes it), stored with it."""
+        `ranking_link(month, openid)`, the recipient's own). With `render`, each also carries its page (`page`, as
+        storage.digest_pages.pack makes it), stored with it."""
         now, tz = self.clock.now(), self.calendar.tz
         jobs = self.digest_jobs(db, week)
         if not jobs:
@@ -295,11 +295,13 @@ class Dispatcher:
                                        self.router.tokenizer)
         built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics)
         month = review.month_ended_in(start, end, tz) if ranking_link else None
-        tail = "\n" + texts.DIGEST_RANKING.format(month=review.period_name(month), url=ranking_link(month)) \
-            if month else ""
-        # Each recipient's own link: it stops opening once they no longer hold the role.
+
+        def tail(openid: str) -> str:
+            return "\n" + texts.DIGEST_RANKING.format(month=review.period_name(month),
+                                                      url=ranking_link(month, openid)) if month else ""
+        # Each recipient's own links: they stop opening once the person no longer holds the role.
         return [{"scope": scope, "to": people, "topics": topics[scope],
-                 "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o)) + tail)
+                 "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o)) + tail(o))
                            for o in people},
                  **({"page": render(built[scope])} if render else {})}
                 for scope, people in jobs]

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
-from tests.dialog import DUTY, FEES, LEADER, SCHOOL, file_ticket, send, talk
+from tests.dialog import DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, send, talk
 from tests.test_citizen_dialogs import PARENT
 from tests.test_web import browser, sign_in
 
@@ -67,3 +68,46 @@ async def test_a_code_scanned_while_writing_still_names_the_school(dialog):
     number = await file_ticket(d, PARENT, "就是这所学校", consent="1")
     row = next(t for t in await _tickets(d) if t["number"] == number)
     assert row["school_code"] == "jn-syxx", row
+
+
+# -- the month's ranking in the digest: leaders' internal comments stay with the leaders ---------------------------
+RANKING = re.compile(r"(/review/2026-11\?[^\s]+)")
+
+
+async def _ranking_link(d, openid: str) -> str:
+    text = await heard(d, openid, expect="绩效考核排名")
+    return RANKING.search(text).group(1)
+
+
+async def test_the_months_ranking_shows_internal_comments_to_leaders_only(dialog):
+    """The digest of the week a month ends links to the month's ranking, for every supervisor, a school's principal
+    too. The link was the same for all and named nobody: it showed every leader's internal 点评 on every unit
+    (on the workbench, 绩效考核 is for leaders only) and kept opening for 30 days after its reader was removed."""
+    from bot.app import DISPATCHER, JOBS
+    d = dialog
+    await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")  # the service in use that month
+    await talk(d, LEADER, "点评 江南区育英小学 2026-11 收费公示不到位，拟约谈校长", expect="已记录")
+    await talk(d, LEADER, "点评 江南区实验小学 2026-11 公开 食堂改进明显", expect="已记录")
+    await drain(d, LEADER, SCHOOL_HEAD)
+    d.advance(21 * 86400 + 3600)  # Monday 7 December 10:00: the week of 30 November is due
+    assert await d.app[JOBS].weekly_digest() > 0
+    principal, leader = await _ranking_link(d, SCHOOL_HEAD), await _ranking_link(d, LEADER)
+    async with d.session.get(principal) as resp:
+        page = await resp.text()
+    assert resp.status == 200 and "江南区育英小学" in page and "食堂改进明显" in page
+    assert "拟约谈校长" not in page
+    xlsx = re.search(r'href="(/review/2026-11\.xlsx\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    async with d.session.get(xlsx) as resp:
+        assert resp.status == 200
+        assert "拟约谈校长" not in _xlsx_text(await resp.read())
+    async with d.session.get(leader) as resp:
+        assert resp.status == 200 and "拟约谈校长" in await resp.text()
+    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, SCHOOL_HEAD))
+    async with d.session.get(principal) as resp:
+        assert resp.status == 403 and "已失效" in await resp.text()
+
+
+def _xlsx_text(body: bytes) -> str:
+    from openpyxl import load_workbook
+    return "\n".join(str(c.value) for ws in load_workbook(io.BytesIO(body)) for row in ws.iter_rows() for c in row
+                     if c.value is not None)
