@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from storage import tickets
+
 from tests.dialog import DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, send, talk
 from tests.test_citizen_dialogs import PARENT
 from tests.test_web import browser, sign_in
@@ -111,3 +113,29 @@ def _xlsx_text(body: bytes) -> str:
     from openpyxl import load_workbook
     return "\n".join(str(c.value) for ws in load_workbook(io.BytesIO(body)) for row in ws.iter_rows() for c in row
                      if c.value is not None)
+
+
+# -- a Word line break pasted into a workbench form ---------------------------------------------------------------
+async def test_a_pasted_word_line_break_never_breaks_the_spreadsheet_export(dialog):
+    """Word writes a manual line break as a vertical tab (\\x0b); pasted into the workbench's 办结 box, it was stored
+    as typed, and openpyxl refuses it: every leader's tickets.xlsx answered 500 from then on. Now the form's text
+    has Word's breaks as line ends and no controls, and the XLSX writer drops any that older rows hold."""
+    from openpyxl import load_workbook
+
+    from tests.test_web import act
+    d = dialog
+    number = await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")
+    async with browser(d) as s:
+        await sign_in(d, s, FEES)
+        assert (await act(s, number, "accept")).status == 200
+        assert (await act(s, number, "resolve", text="已责令学校退费\x0b请家长查收\x07。")).status == 200
+    resolution = (await d.db(tickets.get, number))["resolution"]
+    assert resolution == "已责令学校退费\n请家长查收。"
+    await d.db(lambda db: db.execute("UPDATE tickets SET text = text || '\x0b\x1b' WHERE number = ?", [number]))
+    async with browser(d) as s:  # a row stored before this version, with controls in it
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/export/tickets.xlsx", params={"state": "all"}) as resp:
+            assert resp.status == 200
+            sheet = load_workbook(io.BytesIO(await resp.read())).active
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert any("请家长查收" in c for c in cells)

@@ -20,6 +20,7 @@ from bot.web.auth import Viewer, read, staff_page, write
 from handlers import dashboard, reply_templates, texts
 from handlers.desk import VERBS
 from handlers.intake import mask_phone
+from handlers.messages import plain_text
 from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
 from storage import directory, inbox, lifecycle, media, outbox, tickets, users, websessions
 
@@ -330,7 +331,7 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
     action = str(form.get("action", ""))
     if action not in FORM_ACTIONS:
         raise web.HTTPBadRequest(text="未知的操作。")
-    text = str(form.get("text", "")).strip()[:MAX_TEXT]
+    text = plain_text(str(form.get("text", ""))).strip()[:MAX_TEXT]  # pasted from Word: no \x0b in any file
     desk, t, ip = _desk(request), auth.now(request), _ip(request)
     _, needs_text, label = FORM_ACTIONS[action]
 
