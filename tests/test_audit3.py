@@ -139,3 +139,13 @@ async def test_a_pasted_word_line_break_never_breaks_the_spreadsheet_export(dial
             sheet = load_workbook(io.BytesIO(await resp.read())).active
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert any("请家长查收" in c for c in cells)
+
+
+async def test_a_reply_to_a_withdrawn_message_is_told_it_was_withdrawn(dialog):
+    """`回复 编号 …` on a message the parent withdrew answered "已办结": untrue, and the parent then believes the
+    office dealt with it."""
+    d = dialog
+    number = await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")
+    await talk(d, PARENT, f"撤回 {number}")
+    await talk(d, PARENT, f"确认撤回 {number}", expect="已撤回")
+    await talk(d, PARENT, f"回复 {number} 我又想了想，还是请你们处理", expect="已撤回", absent="已办结")
