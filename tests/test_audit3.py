@@ -149,3 +149,28 @@ async def test_a_reply_to_a_withdrawn_message_is_told_it_was_withdrawn(dialog):
     await talk(d, PARENT, f"撤回 {number}")
     await talk(d, PARENT, f"确认撤回 {number}", expect="已撤回")
     await talk(d, PARENT, f"回复 {number} 我又想了想，还是请你们处理", expect="已撤回", absent="已办结")
+
+
+# -- a school learns nothing of the person's other messages ----------------------------------------------------------
+async def test_a_school_is_not_shown_the_parents_anonymous_conduct_complaint(dialog):
+    """A parent complains to the bureau about a teacher's conduct, anonymously towards the school; weeks later the
+    same parent signs a homework complaint the school handles. The school's ticket page listed the parent's
+    "earlier messages": the 师德 complaint's number, kind and date, which told the school who had complained
+    about its teacher. A school now sees only the earlier messages it handles itself, none anonymous to it."""
+    d = dialog
+    conduct = await file_ticket(d, PARENT, "班主任王老师经常体罚学生，还让孩子罚站一整节课", scene="school:jn-syxx")
+    d.advance(14 * 86400)
+    homework = await file_ticket(d, PARENT, "学校作业太多了，孩子每天写到晚上十一点，我要投诉", scene="school:jn-syxx",
+                                 consent="1")
+    rows = {t["number"]: t for t in await _tickets(d)}
+    assert rows[conduct]["unit_code"] != "jn-syxx" and rows[homework]["unit_code"] == "jn-syxx", rows
+    async with browser(d) as s:
+        await sign_in(d, s, SCHOOL)
+        async with s.get(f"/w/t/{homework}") as resp:
+            page = await resp.text()
+    assert resp.status == 200 and homework in page
+    assert conduct not in page
+    async with browser(d) as s:  # the bureau, which handles both, still sees the person's history
+        await sign_in(d, s, LEADER)
+        async with s.get(f"/w/t/{homework}") as resp:
+            assert conduct in await resp.text()
