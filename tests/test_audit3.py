@@ -174,3 +174,50 @@ async def test_a_school_is_not_shown_the_parents_anonymous_conduct_complaint(dia
         await sign_in(d, s, LEADER)
         async with s.get(f"/w/t/{homework}") as resp:
             assert conduct in await resp.text()
+
+
+# -- a captured URL re-sent while the database cannot be written -------------------------------------------------------
+async def test_a_replay_while_the_database_is_locked_is_refused_and_never_handled(aiohttp_client, make_config,
+                                                                                   tmp_path):
+    """The replay record (webhook_requests) is written with the message, in one transaction: while another process
+    held the write lock, the first message and a captured URL re-sent with a leader's command were both spooled
+    and answered 'success', and both were handled once the lock freed. Now the process's own memory of requests
+    refuses the replay at once (403), and a spooled line carries its request so the drain checks it too (a
+    replay another worker spooled)."""
+    from bot.app import DB, RECEIVER, create_app
+    from storage import spool as spool_mod
+    from tests import wx
+    from tests.test_durability import hold_write_lock
+    config = make_config(wechat={"aes_key": "", "appid": "", "reply_timeout_seconds": 0.3},
+                         storage={"lock_wait_seconds": 0.5})
+    client = await aiohttp_client(create_app(config))
+
+    async def post(body: str, q: dict):
+        resp = await client.post(wx.url("/wechat", q), data=body.encode(), headers={"Content-Type": "text/xml"})
+        return resp.status, await resp.text()
+
+    q = wx.signed_query()
+    lock = hold_write_lock(tmp_path / "t.db")
+    try:
+        assert await post(wx.text_xml("o_parent", "帮助", msg_id=5001), q) == (200, "success")
+        status, _ = await post(wx.text_xml(LEADER, "待办", msg_id=5002), q)  # the proxy log's URL, a new body
+        assert status == 403
+    finally:
+        lock.rollback()
+        lock.close()
+    receiver = client.app[RECEIVER]
+    await receiver.drain_spool()
+
+    # Another process spooled a replay of a request this one has recorded (the writer was out of reach there).
+    other = spool_mod.Spool(spool_mod.folder_for(tmp_path / "t.db"))
+    from bot.channels.wechat.webhook import to_inbound
+    from bot.channels.wechat.xml import parse_fields
+    from storage.inbound import request_key
+    inbound = to_inbound(parse_fields(wx.text_xml(LEADER, "待办", msg_id=5003)))
+    other.append({"key": inbound.dedupe_key, "at": 0, "inbound": inbound.to_json(),
+                  "request": request_key(q["timestamp"], q["nonce"])})
+    assert other.release()  # its process is gone: the file is anyone's to drain
+    await receiver.drain_spool()
+    stored = await client.app[DB].run(lambda db: [r[0] for r in db.execute("SELECT key FROM inbound")])
+    assert stored == ["wechat:msg:5001"], stored
+    assert spool_mod.Spool(spool_mod.folder_for(tmp_path / "t.db")).pending() == 0
