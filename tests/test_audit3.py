@@ -221,3 +221,22 @@ async def test_a_replay_while_the_database_is_locked_is_refused_and_never_handle
     stored = await client.app[DB].run(lambda db: [r[0] for r in db.execute("SELECT key FROM inbound")])
     assert stored == ["wechat:msg:5001"], stored
     assert spool_mod.Spool(spool_mod.folder_for(tmp_path / "t.db")).pending() == 0
+
+
+# -- logs: an openid is a way to message a person ----------------------------------------------------------------
+async def test_failed_deliveries_are_logged_without_the_persons_openid(aiohttp_client, make_config, caplog):
+    """While the WeChat API was down, every retry logged the citizen's full openid (invite refusals already logged a
+    hash of it): now the outbox's lines name the person by the same short hash."""
+    import logging
+    import time
+
+    from bot.app import DB, SENDER, create_app
+    from storage import outbox, users
+    app = create_app(make_config())  # api_base is a closed port: every delivery fails for now
+    await aiohttp_client(app)
+    openid = "o_parent_openid_in_logs"
+    await app[DB].run(outbox.enqueue_text, openid, "您的留言已受理。", time.time())
+    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+        assert await app[SENDER].send_due() >= 1
+    assert "outbox #" in caplog.text and openid not in caplog.text
+    assert users.log_name(openid) in caplog.text
