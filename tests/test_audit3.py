@@ -240,3 +240,18 @@ async def test_failed_deliveries_are_logged_without_the_persons_openid(aiohttp_c
         assert await app[SENDER].send_due() >= 1
     assert "outbox #" in caplog.text and openid not in caplog.text
     assert users.log_name(openid) in caplog.text
+
+
+# -- 点评: "公开" is a flag only as a word of its own -----------------------------------------------------------------
+@pytest.mark.parametrize("comment", ["公开透明度有待提高，收费公示不及时", "公开课组织得好，值得推广"])
+async def test_a_comment_beginning_with_an_open_word_stays_internal_and_whole(dialog, comment):
+    """`点评 单位 期间 [公开] 内容`: "公开" was taken as the flag wherever the text began with it, so a leader's
+    internal criticism of a school's 公开透明度 went on the school's public page, cut to "透明度有待提高…"."""
+    d = dialog
+    await talk(d, LEADER, f"点评 江南区实验小学 2026-11 {comment}", expect="仅内部可见")
+    await talk(d, LEADER, "点评 江南区育英小学 2026-11 公开 食堂改进明显", expect="公开")
+    rows = await d.db(lambda db: list(db.query("SELECT unit_code, public, text FROM review_comments ORDER BY id")))
+    assert [(r["unit_code"], r["public"], r["text"]) for r in rows] == [
+        ("jn-syxx", 0, comment), ("jn-yyxx", 1, "食堂改进明显")]
+    async with d.session.get("/u/jn-syxx") as resp:
+        assert comment[2:8] not in await resp.text()
