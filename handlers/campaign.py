@@ -83,6 +83,8 @@ class Campaign:
             return None
         if infer_kind(text) not in ("inquiry", None):
             return None  # a complaint or suggestion is for people to handle, even when it asks a question
+        if self.d.routing(text).get("urgent"):
+            return None  # a call for help gets the hotlines and an urgent ticket, never a common answer
         now = self.d.clock.now()
         found = self.faq.match(text, self._today(now))
         if found is None:

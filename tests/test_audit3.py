@@ -255,3 +255,20 @@ async def test_a_comment_beginning_with_an_open_word_stays_internal_and_whole(di
         ("jn-syxx", 0, comment), ("jn-yyxx", 1, "食堂改进明显")]
     async with d.session.get("/u/jn-syxx") as resp:
         assert comment[2:8] not in await resp.text()
+
+
+# -- a call for help that also asks a common question ----------------------------------------------------------------
+@pytest.mark.parametrize("message,hotline,answer", [
+    ("我家孩子说不想活了，寒暑假什么时候放假？", "12356", "寒假一般"),
+    ("孩子被同学用刀划伤了，学籍证明怎么开？", "120", "学籍证明或在读证明由就读学校开具"),
+    ("孩子放学到现在都没回家，电话也打不通，转学流程是怎样的", "110", "转学办理流程"),
+])
+async def test_an_urgent_message_is_never_answered_from_the_common_questions(dialog, message, hotline, answer):
+    """The instant answers (常见问题) were tried before the intake on any message not plainly a complaint: a parent
+    whose child spoke of suicide and who also asked about the holidays got the holiday dates, no hotline and no
+    ticket; so did a knife wound with a question about certificates and a missing child with one about transfers."""
+    d = dialog
+    reply = await talk(d, PARENT, message, expect=[hotline, "紧急"], absent=answer)
+    number = await file_ticket(d, PARENT, "0") if "受理编号" not in reply else None
+    rows = await _tickets(d)
+    assert len(rows) == 1 and (number is None or rows[0]["number"] == number), rows
