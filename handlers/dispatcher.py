@@ -9,6 +9,7 @@ one after another without any lock of our own.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -206,12 +207,20 @@ class Dispatcher:
             conversations.get(db, inbound.openid, now)
         if conv and conv["flow"] != "intake":
             conv = None
+        after: list[Reply] = []
         if not conv or conv["expired"]:
             rated = self.followup.rate(db, inbound.openid, inbound.text) if inbound.kind == "text" else None
             if rated is not None:
-                return rated
+                told = self._urgent_comment(inbound.text)
+                if not told:
+                    return rated
+                # "3 孩子今天又被打出血了": the score is taken, and the comment, a call for help, is also a new
+                # message, hotlines first (never left as a redo note for the office that had the old ticket).
+                after, conv = rated, None
+                inbound, text = dataclasses.replace(inbound, text=told), told
         if conv and conv["expired"]:
-            prefix = [*prefix, Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
+            if not (inbound.kind == "text" and self.routing(text).get("urgent")):  # a call for help: hotlines first
+                prefix = [*prefix, Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
             conv = None
         intake = self._intake(db)
         if conv:
@@ -236,7 +245,13 @@ class Dispatcher:
         else:
             conversations.put(db, inbound.openid, "intake", state, data, now,
                               self.policy.conversation_minutes * 60)
-        return [*prefix, *replies]
+        return [*prefix, *replies, *after]
+
+    def _urgent_comment(self, text: str) -> str:
+        """The comment of a rating when it is a call for help of its own (the router's urgent), else ""."""
+        rating = followup.parse(text)
+        comment = rating.comment if rating else ""
+        return comment if comment and self.routing(comment).get("urgent") else ""
 
     def sweep_tx(self, db, ids: list[int] | None = None) -> int:
         """The deadline watch over the tickets due for a check (or `ids`, chosen on a reader), in one

@@ -528,6 +528,9 @@ class Intake:
 
     def _start(self, d: Draft, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
         kept = self._kept()
+        if kept and inbound.kind == "text" and self.s.route(normalise(inbound.text)).get("urgent"):
+            d.shelved = kept  # a call for help first (the hotlines now); the earlier message is offered after it
+            return self._begin(d, inbound)
         if kept:  # an earlier message never submitted: offer it back before anything else
             d.shelved = kept
             d.held = inbound.text if inbound.kind == "text" else None

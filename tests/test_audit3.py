@@ -272,3 +272,37 @@ async def test_an_urgent_message_is_never_answered_from_the_common_questions(dia
     number = await file_ticket(d, PARENT, "0") if "受理编号" not in reply else None
     rows = await _tickets(d)
     assert len(rows) == 1 and (number is None or rows[0]["number"] == number), rows
+
+
+# -- a score followed by a call for help ------------------------------------------------------------------------------
+async def test_a_rating_whose_comment_is_a_call_for_help_also_files_it_urgently(dialog):
+    """"3 孩子今天又被班主任打出血了" on a resolved fees ticket was a 不满意 with a comment, sent back to the fees
+    office as a redo note: no hotline, no urgent ticket, and the teacher's blow reached nobody who handles 师德. The
+    score is still taken; the comment is now also a new urgent message, hotlines first."""
+    from tests.test_citizen_dialogs import resolved
+    d = dialog
+    old = await resolved(d)
+    await talk(d, PARENT, "3 孩子今天又被班主任打出血了", expect=["120", "紧急"])
+    number = await file_ticket(d, PARENT, "0")
+    rows = {t["number"]: t for t in await _tickets(d)}
+    assert set(rows) == {old, number}
+    new = await d.db(tickets.get, number)
+    assert "打出血" in new["text"] and new["category"] == "ethics" and new["unit_code"] != "jn-syxx"
+    assert (await d.db(tickets.get, old))["state"] == "reopened"  # the score counted as given
+
+
+async def test_a_call_for_help_is_answered_before_an_unfinished_message_is_offered_back(dialog):
+    """A parent left a message about the canteen unfinished; hours later they wrote that their child had written a
+    suicide note, and were answered only "您上次没有提交的留言 … 1 继续 2 放弃": the hotlines waited for a 1 or 2.
+    Now the call for help comes first (hotlines, an urgent message), and the old message is offered back after."""
+    d = dialog
+    await talk(d, PARENT, "学校食堂的饭菜太咸了，希望改进")
+    d.advance(3 * 3600)
+    reply = await talk(d, PARENT, "我家孩子说不想活了，已经写好了遗书", expect=["12356", "紧急"], absent="放弃")
+    assert reply.index("12356") < 80  # the first lines, not after a question about something else
+    while "受理编号" not in reply:
+        reply = await talk(d, PARENT, "0" if "学校" in reply.splitlines()[-1] or "电话" in reply else "1")
+    await heard(d, PARENT, expect=["饭菜太咸", "继续"])  # the unfinished message offered back once this one is in
+    rows = await _tickets(d)
+    assert len(rows) == 1
+    assert "遗书" in (await d.db(tickets.get, rows[0]["number"]))["text"]
