@@ -528,8 +528,9 @@ class Intake:
 
     def _start(self, d: Draft, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
         kept = self._kept()
-        if kept and inbound.kind == "text" and self.s.route(normalise(inbound.text)).get("urgent"):
-            d.shelved = kept  # a call for help first (the hotlines now); the earlier message is offered after it
+        urgent = inbound.kind == "text" and bool(self.s.route(normalise(inbound.text)).get("urgent"))
+        if urgent:  # a call for help first (the hotlines now): an earlier message is offered back after it, and
+            d.shelved = kept  # "3孩子被打出血了" is not asked about as a rating
             return self._begin(d, inbound)
         if kept:  # an earlier message never submitted: offer it back before anything else
             d.shelved = kept

@@ -306,3 +306,24 @@ async def test_a_call_for_help_is_answered_before_an_unfinished_message_is_offer
     rows = await _tickets(d)
     assert len(rows) == 1
     assert "遗书" in (await d.db(tickets.get, rows[0]["number"]))["text"]
+
+
+async def test_a_call_for_help_in_a_survey_answer_is_filed_not_offered(dialog):
+    """群众评议's free-text question took "班主任…把我孩子打得鼻子流血了" as an opinion and asked "1 转为留言 2 不用了",
+    with no hotline; a 2 dropped it. Now the survey waits and the intake takes it as a call for help."""
+    from tests.dialog import talk_all
+    d = dialog
+    await send(d, PARENT, type="scan", scene="survey:school-2026:jn-syxx")
+    for answer in ["5", "5", "5", "5", "5", "1"]:
+        reply = await talk(d, PARENT, answer)
+    assert "意见或建议" in reply
+    whole = await talk_all(d, PARENT, "班主任经常体罚孩子，昨天把我孩子打得鼻子流血了", wait=0.8)
+    assert "120" in whole and "紧急" in whole and "不用了" not in whole
+
+
+async def test_a_digit_glued_to_a_call_for_help_is_not_asked_about_as_a_rating(dialog):
+    """"3孩子被老师打出血了" with a resolved ticket waiting was asked "是评价吗？" before any hotline."""
+    from tests.test_citizen_dialogs import resolved
+    d = dialog
+    await resolved(d)
+    await talk(d, PARENT, "3孩子被老师打出血了", expect=["120", "紧急"], absent="评价")
