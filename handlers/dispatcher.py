@@ -219,7 +219,7 @@ class Dispatcher:
                 after, conv = rated, None
                 inbound, text = dataclasses.replace(inbound, text=told), told
         if conv and conv["expired"]:
-            if not (inbound.kind == "text" and self.routing(text).get("urgent")):  # a call for help: hotlines first
+            if not (inbound.kind == "text" and self.routing(inbound.text.strip()).get("urgent")):  # hotlines first
                 prefix = [*prefix, Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
             conv = None
         intake = self._intake(db)

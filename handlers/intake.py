@@ -528,7 +528,8 @@ class Intake:
 
     def _start(self, d: Draft, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
         kept = self._kept()
-        urgent = inbound.kind == "text" and bool(self.s.route(normalise(inbound.text)).get("urgent"))
+        # routed as _refresh routes the draft's words (one routing, remembered)
+        urgent = inbound.kind == "text" and bool(self.s.route(inbound.text.strip()).get("urgent"))
         if urgent:  # a call for help first (the hotlines now): an earlier message is offered back after it, and
             d.shelved = kept  # "3孩子被打出血了" is not asked about as a rating
             return self._begin(d, inbound)
