@@ -27,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import privacy, texts
+from handlers import names, privacy, texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
 from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
@@ -364,6 +364,20 @@ def in_english(text: str) -> bool:
     return english_words(text) >= 3 and not han_count(text)
 
 
+def written_lang(text: str) -> str | None:
+    """The language a message shows its writer uses: "en" for two English words or more ("thank you", "my
+    status"); "zh" for Chinese words that are more than a school's name; None when it does not say: a number,
+    one word ("hi", "ok", "thanks": Chinese writers type them too), pinyin ("ni hao"), a school's name."""
+    t = text.strip()
+    han = han_count(t)
+    if not han:
+        words = EN_WORD.findall(t)
+        return "en" if len(words) >= 2 and not all(names.is_pinyin(w) for w in words) else None
+    if han < 2 or english_words(t) > han or SCHOOL_NAME.fullmatch(t.strip(PUNCT)):
+        return None  # 江南区实验小学 typed by an English writer, as asked: a name, not a language
+    return "zh"
+
+
 def han_count(text: str) -> int:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -473,6 +487,10 @@ class Plan:
     due_text: str
     days: int
     urgent: bool = False
+    due_text_en: str = "—"  # the deadline as an English writer reads it (Tue 8 Dec)
+
+    def due(self, lang: str | None) -> str:
+        return self.due_text_en if lang == "en" else self.due_text
 
 
 @dataclass(frozen=True)
@@ -512,12 +530,16 @@ class Intake:
         d = Draft(openid=inbound.openid, school=scene_school, school_from="scene" if scene_school else None,
                   kind=kind, kind_from="asked" if kind else None)
         state, data, replies = self._start(d, inbound)
-        welcome = self.s.welcome()
+        lang = data.get("lang") or self.s.lang()
+        welcome = self.s.welcome(lang)
+        if welcome is None and lang == "en" and getattr(self.s, "english_welcome", False):
+            welcome = texts.EN["WELCOME"]  # welcomed before in Chinese (a QR code), writing English for the first time
         if data.get("alerted"):  # danger: the hotlines lead the first reply, not three lines of welcome
             welcome = None
-        if welcome and replies and replies[0].text.startswith(texts.GREETING_BACK):  # the welcome greets already:
-            rest = replies[0].text[len(texts.GREETING_BACK):]                       # only what to send follows
-            replies[0] = Reply(welcome + "\n\n" + texts.GREETING_NEXT + rest)
+        greeting = texts.pick("GREETING_BACK", lang)
+        if welcome and replies and replies[0].text.startswith(greeting):  # the welcome greets already:
+            rest = replies[0].text[len(greeting):]                       # only what to send follows
+            replies[0] = Reply(welcome + "\n\n" + texts.pick("GREETING_NEXT", lang) + rest)
         elif welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
             replies[0] = Reply(welcome + "\n\n" + replies[0].text)
         elif welcome:
@@ -551,15 +573,18 @@ class Intake:
 
     def _begin(self, d: Draft, inbound: Inbound):
         text = normalise(inbound.text) if inbound.kind == "text" else ""
+        lang = self.s.lang()
+        both = lang is None and not han_count(text)  # "hi" from someone unknown: either language may be theirs
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
-            return None, d.to_dict(), [Reply(texts.GREETING_BACK + ("\n" + texts.EN["GREETING_BACK"]
-                                                                    if not han_count(text) else ""))]
+            return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
+                                             + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
-            return None, d.to_dict(), [Reply(texts.THANKS_BACK)]
+            return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
+                                             + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
         if text and inbound.kind == "text" and not re.search(r"[\w\u3400-\u9fff]", text):  # 👍👍 / 😭: no words yet
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
-            return None, d.to_dict(), [Reply(texts.NUMBER_ALONE)]
+            return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -605,18 +630,19 @@ class Intake:
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
         if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
-            return self._out(state, d, [Reply(texts.GREETING_IN_DRAFT + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
         if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
             # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
-            return self._out(state, d, [Reply(texts.THANKS_IN_DRAFT + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
         if state != "anonymity" and ASKS_ANONYMITY.search(text) and han_count(text) <= 14:  # 匿名可以吗
             return self._out(state, d, [Reply(texts.ANONYMITY_LATER + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
             return self._out(state, d, [Reply(texts.VOICE_WELCOME + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
             return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
-        if in_english(text) and d.lang:  # writes English now: answered in English where we can (the first
-            d.lang = "en"                # words' language is the router's, with the English welcome)
+        if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
+            if in_english(text) or written_lang(text) == "zh" and han_count(text) >= 4:  # name or 查询: not)
+                d.lang = "en" if in_english(text) else "zh"
         if state in DETOURS:
             detour = DETOURS[state]
             text = self._by_label(detour, text, d)
@@ -625,7 +651,7 @@ class Intake:
                     d.waiting.append(inbound.text.strip())
                 else:                  # part of the message held there
                     d.held = "\n".join(w for w in (d.held, inbound.text.strip()) if w)
-                return self._out(state, d, [Reply(texts.HELD_TOO + "\n" + detour.again(self, d))])
+                return self._out(state, d, [Reply(_t(d, "HELD_TOO") + "\n" + detour.again(self, d))])
             waiting, d.waiting = d.waiting, []
             return self._replay(detour.answer(self, text, d, inbound), waiting, inbound)
         rated = self._maybe_rating(state, text, d, inbound)
@@ -904,7 +930,7 @@ class Intake:
                     number=ticket["number"], unit=plan.unit_name)
             else:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
-                                                 due=plan.due_text)
+                                                 due=plan.due(d.lang))
                 if plan.urgent:
                     done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
@@ -948,8 +974,10 @@ class Intake:
             if decision.get("urgent") and d.kind in (None, "praise", "suggestion"):
                 d.kind, d.kind_from = "complaint", "urgent"  # a missing child, self-harm: a call for help, filed
                 #                                              at once, never asked whether it is praise
-        if d.lang is None:  # the language of the first words decides the replies' language
-            d.lang = decision.get("lang") or "zh"
+        if d.lang is None:  # the language of the first words decides the replies' language; short English
+            d.lang = decision.get("lang") or "zh"  # ("uniform fee") from a person known to write English too
+            if d.lang == "zh" and not han_count(text) and english_words(text) and self.s.lang() == "en":
+                d.lang = "en"
         if decision.get("school") and d.school_from not in ("asked", "scene"):
             d.school, d.school_from = decision["school"], "text"  # the text names the school
         d.category = d.focus if d.focus in d.matters else decision["category"]
@@ -960,10 +988,7 @@ class Intake:
         """Ask the first step still needed (the last one, confirm, always is)."""
         welcome = []
         if d.parts:
-            new = d.lang is None
             self._refresh(d)
-            if new and d.lang == "en" and not d.routing.get("urgent"):  # danger: the hotlines come first
-                welcome = [Reply(texts.EN["WELCOME"])]
         alert = ""
         if d.routing.get("urgent") and not d.alerted:  # danger: the hotlines now, not after the questions
             d.alerted = True
@@ -1091,7 +1116,10 @@ class Intake:
                 kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
                 school=texts.EN["SUMMARY_SCHOOL"].format(school=plan.school_name) if plan.school_name else "",
                 phone=mask_phone(d.phone) if d.phone else "none",
-                days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due_text)
+                days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang),
+                more="".join(texts.EN[k].format(n=len(d.attachments)) + "\n" for k, on in (
+                    ("SUMMARY_ATTACHED", d.attachments), ("SUMMARY_HIDDEN", plan.school_name and d.anonymous),
+                    ("SUMMARY_URGENT", plan.urgent)) if on))
         kind = texts.KIND_NAMES[d.kind]
         if d.kind_from == "urgent":  # a missing child is no 投诉 to its parent
             kind = texts.URGENT_KIND
@@ -1308,7 +1336,9 @@ class IntakeServices:
     plan: Callable[..., Plan]
     submit: Callable[[str, Draft, Plan], dict]
     append_to: Callable[[str, str, str, list], None]
-    welcome: Callable[[], str | None]                 # the welcome, once, for a person who never followed
+    welcome: Callable[..., str | None]                # the welcome, once, for a person who never followed
+    lang: Callable[[], str | None]                    # the language the person writes in (users.lang), if known
+    english_welcome: bool                             # their first English words: the English welcome is owed
     kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating
     open_numbers: Callable[[], list[str]]             # numbers of this person's latest tickets still open

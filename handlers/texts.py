@@ -176,6 +176,7 @@ TICKET_NOT_FOUND_NONE = "没有找到编号为 {number} 的留言。您还没有
 TICKET_NOT_FOUND_MINE = "没有找到编号为 {number} 的留言。您的留言编号：{mine}。\n请核对后再发送，例如“{usage}”。"
 WHICH_TICKET = "您有多件留言的编号以这个数字结尾：{numbers}。请发送完整编号。"
 TICKET_DETAIL_TEXT = "内容："
+TICKET_RESOLUTION = "办理结果："
 TICKET_DETAIL_DUE = "办结时限：{due}前"
 TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单位：{unit}"
 TICKET_HISTORY_HEAD = "办理记录："
@@ -539,10 +540,17 @@ EN = {
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
     "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\n{school}Office in charge: {unit}\n"
-               "Phone: {phone}\nDeadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
+               "Phone: {phone}\n{more}Deadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
                "3 to cancel.",
+    "SUMMARY_ATTACHED": "Attachments: {n}",
+    "SUMMARY_HIDDEN": "The school will not be told who you are.",
+    "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
-                 "We will tell you of every step; send \"查询\" (query) to see the progress.",
+                 "We will tell you of every step. Send \"status\" at any time to see the progress.",
+    "SUBMITTED_PRAISE": "Thank you for your praise! It has been passed on to {unit} and the office above it, and "
+                        "counts in the unit's record.\nNumber: {number}",
+    "SUBMITTED_PRAISE_VIA": "Thank you for your praise! Your message has gone to {unit}; the education bureau "
+                            "will check it and pass it on.\nNumber: {number}",
     "ASK_REWRITE": "All right, please send your message again.",
     "CANCELLED": "Cancelled; nothing has been submitted. You can write to us again at any time.",
     "URGENT_SUBMITTED": "The supervisor in charge has been told at once. {hotlines}",
@@ -559,6 +567,60 @@ EN = {
     "GREETING_BACK": "Hello! You can write to the education bureau here: a complaint, a suggestion, a question or "
                      "praise. Please send what happened and the school concerned; photos and voice messages are "
                      "welcome too.",
+    "GREETING_NEXT": "Please send what happened and the school concerned; photos and voice messages are welcome too.",
+    "GREETING_IN_DRAFT": "Hello, we are here.",
+    "THANKS_BACK": "You're welcome! Write to us any time.",
+    "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
+    "HELD_TOO": "Noted.",
+    "NUMBER_ALONE": "You are not writing a message at the moment. To raise a matter, please describe it in words; "
+                    "send \"status\" to see the messages you have sent.",
+    "NOTHING_TO_CANCEL": "You are not writing a message at the moment. Just send your words to start one.",
+    "EXPIRED": "Your earlier message was left for more than {minutes} minutes and has not been sent.",
+    "HELP_HEAD": "Write to us in English or Chinese: describe the matter and the school concerned; photos and "
+                 "voice are welcome too. Commands:\n"
+                 "status: your messages and their progress (status 12: one in full)\n"
+                 "reply 12 your words: answer the officer handling message 12\n"
+                 "cancel: drop the message you are writing\n"
+                 "Then 1, 2 or 3 rates a concluded message.",
+    # Pushes about a ticket, in the language its writer uses now (users.lang).
+    "CITIZEN_ACCEPTED": "Your message {number} has been accepted by {unit} and is being handled; it will be "
+                        "concluded by {due}.",
+    "CITIZEN_STAFF_REPLY": "Reply from {unit} about your message {number}:\n{text}\nTo answer, send \"reply "
+                           "{number} your words\".",
+    "CITIZEN_RESOLVED": "Your message {number} has been concluded.\nResult: {text}\nThank you for helping us "
+                        "improve.",
+    "CITIZEN_TRANSFERRED": "Your message {number} has been passed to {unit}, which will conclude it by {due}.",
+    "CITIZEN_EXTENDED": "The deadline for your message {number} has been extended to {due} ({reason}). We are "
+                        "sorry for the delay.",
+    "CITIZEN_REPLY_SENT": "Your words have been passed to the officer handling {number}.",
+    "CITIZEN_REPLY_WHICH": "Please give the message number, for example \"reply JY2611-0001 your words\".",
+    "CITIZEN_TICKET_CLOSED": "Message {number} is closed. For a new matter, just write to us.",
+    "RATE_ASK": "How satisfied are you with the result? Reply:\n1 satisfied\n2 fairly satisfied\n3 not satisfied "
+                "(you may add a comment after the number, e.g. \"3 no refund yet\")",
+    "RATE_THANKS": "Thank you for your rating. Message {number} is now closed.",
+    "RATE_REOPENED": "We are sorry the result did not satisfy you. Message {number} has gone back to the office to "
+                     "be handled again; you will have an answer by {due}.",
+    "RATE_REVIEW": "We are sorry you are still not satisfied. Message {number} has been passed to the city "
+                   "education bureau for review; we will tell you the outcome.",
+    "RATE_THIS": "Your message {number} ({excerpt}) has been concluded.\n{ask}",
+    "RATE_REMIND": "Your message {number} has been concluded, and we have not had your rating yet.\n{ask}\n"
+                   "Without a rating by tomorrow it will be closed as not rated.",
+    "RATE_CHOICES": "Please reply 1 satisfied, 2 fairly satisfied or 3 not satisfied.",
+    "RATE_WHICH": "You have several concluded messages; please send \"rate\", the number and your rating, e.g. "
+                  "\"rate {number} 1\".",
+    "RATE_NOT_NOW": "Message {number} is {state}; it can be rated once it is concluded.",
+    "RATE_NOT_YET": "Message {number} is {state}; it can be rated once it is concluded.",
+    "NOTHING_TO_RATE": "You have no message waiting for a rating. We will ask you once one is concluded.",
+    "NO_TICKETS": "You have not sent us a message yet. Just write to start one.",
+    "MY_TICKETS_HEAD": "Your recent messages:",
+    "MY_TICKET_LINE": "{number} {kind} | {state}{due}",
+    "MY_TICKET_DUE": " | due {due}",
+    "MY_TICKETS_FOOT": "Send \"status\" and a number (e.g. \"status {short}\") for the details.",
+    "TICKET_DETAIL": "Number: {number}\nType: {kind}\nState: {state}\nOffice in charge: {unit}",
+    "TICKET_DETAIL_DUE": "Deadline: {due}",
+    "TICKET_DETAIL_TEXT": "Message: ",
+    "TICKET_RESOLUTION": "Result: ",
+    "TICKET_HISTORY_HEAD": "History:",
     "ASK_CONDUCT": "Besides the praise, your message tells of a teacher's conduct. The education bureau looks into "
                    "that itself; the school never receives it.\n1 A complaint, for the bureau to look into\n"
                    "2 Only praise, nothing to complain about\nPlease reply with the number.",
@@ -587,6 +649,23 @@ HOTLINES_EN = {
 MEDIA_NAMES_EN = {"image": "Picture", "voice": "Voice message", "video": "Video", "location": "Location",
                   "link": "Link"}
 KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}
+STATE_NAMES_EN = {"submitted": "received", "assigned": "passed to the office", "accepted": "being handled",
+                  "replied": "answered", "resolved": "concluded", "closed": "closed", "bounced": "being reassigned",
+                  "reopened": "being handled again", "withdrawn": "withdrawn"}
+CITIZEN_EVENT_NAMES_EN = {
+    "submit": "You sent the message", "assign": "Passed to the office in charge", "accept": "Accepted",
+    "reply": "The office answered", "citizen_reply": "Your reply", "resolve": "Concluded",
+    "bounce": "Being reassigned", "transfer": "Passed to another office", "supplement": "You added to it",
+    "extension_approved": "Deadline extended", "rate": "Your rating", "reopen": "Handled again",
+    "review": "Passed to the city education bureau for review", "close": "Closed", "withdraw": "You withdrew it",
+    "praise": "Praise passed on",
+}
+
+
+def names_in(kind: str, lang: str | None) -> dict:
+    """A vocabulary (KIND_NAMES, STATE_NAMES, CITIZEN_EVENT_NAMES) in the person's language."""
+    table = globals()[kind]
+    return {**table, **globals()[kind + "_EN"]} if lang == "en" else table
 
 
 def pick(name: str, lang: str | None) -> str:
