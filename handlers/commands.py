@@ -287,7 +287,7 @@ class Commands:
         text = self.d.ticket_detail(call.db, call.openid, call.ticket, lang)
         link = self.d.web_links.citizen_ticket(call.ticket["number"], call.openid) if self.d.web_links else None
         if link:
-            text += "\n" + texts.CITIZEN_PAGE_LINK.format(days=CITIZEN_LINK_DAYS, link=link)
+            text += "\n" + texts.pick("CITIZEN_PAGE_LINK", lang).format(days=CITIZEN_LINK_DAYS, link=link)
         return [Reply(text)]
 
     def citizen_reply(self, call: Call) -> list[Reply]:

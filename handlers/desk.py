@@ -112,7 +112,8 @@ class Desk:
             number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
             category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
             school_line=f"学校：{school['name']}\n" if school else "", excerpt=texts.excerpt(ticket["text"], 60),
-            due=self._due(ticket))
+            due=self._due(ticket)) + (
+            "\n" + texts.WRITES_ENGLISH if users.lang(db, ticket["openid"]) == "en" else "")  # answer in English
 
     # -- permission and state: one check for every action -----------------------------------------------------
     def in_scope(self, db, user: dict, ticket: dict) -> bool:

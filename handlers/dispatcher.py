@@ -591,6 +591,12 @@ class _Services(IntakeServices):
             return None
         return self.d._welcome(None, lang)
 
+    def just_filed(self) -> dict | None:
+        """The person's latest ticket, if submitted within the conversation's time (a correction of it may follow)."""
+        rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
+        since = self.d.clock.now() - self.d.policy.conversation_minutes * 60
+        return rows[0] if rows and rows[0]["created_at"] >= since and rows[0]["state"] in lifecycle.OPEN else None
+
     def lang(self) -> str | None:
         """The language the person writes in, as far as it is known (users.lang)."""
         return users.lang(self.db, self.openid) if self.openid else None

@@ -263,6 +263,24 @@ BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错
                        r"(?:我?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
+# A kind that corrects one (改为建议, 不对，是咨询, change it to a suggestion): typed just after submitting, it is
+# about the message just filed, never the start of a new one.
+KIND_CORRECTION = re.compile(r"改为|改成|换成|应该是|应是|不对|错了|不是")
+EN_KIND_CHANGE = re.compile(r"^(?:please\s+)?(?:change|make|turn|switch)\s+(?:it|this|that|my message)?\s*(?:in)?to\s+"
+                            r"(?:an?\s+)?(complaint|suggestion|question|inquiry|enquiry|praise)\W*$", re.I)
+EN_KIND_WORDS = {"complaint": "complaint", "suggestion": "suggestion", "question": "inquiry", "inquiry": "inquiry",
+                 "enquiry": "inquiry", "praise": "praise"}
+
+
+def kind_correction(text: str) -> str | None:
+    """The kind a correction asks for (改为建议 -> suggestion), else None."""
+    en = EN_KIND_CHANGE.match(text)
+    if en:
+        return EN_KIND_WORDS[en.group(1).lower()]
+    bare = BARE_KIND.match(text)
+    return dict(KIND_NAMES_ALL)[bare.group(1)] if bare and KIND_CORRECTION.search(text) else None
+
+
 def named_kind(text: str) -> str | None:
     """The one kind a short reply names (我要投诉, 建议吧, 改为咨询), else None."""
     wanted = re.search(r"(?:改为|改成|换成|应该是|应是|属于|算)(投诉|举报|建议|咨询|请问|表扬|感谢)", text)
@@ -585,6 +603,14 @@ class Intake:
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
+        wanted = kind_correction(text)
+        filed = self.s.just_filed() if wanted else None
+        if filed:  # 改为建议 right after submitting: about that message; said what can be done, nothing started
+            number, old = filed["number"], filed["kind"]
+            names_ = texts.names_in("KIND_NAMES", lang)
+            said = "KIND_SAME_FILED" if old == wanted else "KIND_CHANGE_FILED"
+            return None, d.to_dict(), [Reply(texts.pick(said, lang).format(
+                number=number, kind=names_[old], old=names_[old], new=names_[wanted]))]
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -1338,6 +1364,7 @@ class IntakeServices:
     append_to: Callable[[str, str, str, list], None]
     welcome: Callable[..., str | None]                # the welcome, once, for a person who never followed
     lang: Callable[[], str | None]                    # the language the person writes in (users.lang), if known
+    just_filed: Callable[[], dict | None]             # the person's ticket submitted in the last minutes, if any
     english_welcome: bool                             # their first English words: the English welcome is owed
     kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating

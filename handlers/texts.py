@@ -118,6 +118,10 @@ DRAFT_KEPT = "您正在填写的留言还在，可以接着填写。"
 HELD_TOO = "您补充的话已记下。"
 KIND_GUESSED = "（按您的描述归类；如不对，可回复“{other}”等）"
 KIND_CHANGED = "已改为{kind}。"
+# 改为建议 just after submitting: the ticket is with the office already; what the person can do.
+KIND_CHANGE_FILED = ("您的留言 {number} 已按{old}提交，承办单位已经收到。如需按{new}办理，请发送“回复 {number} 请按{new}办理”，"
+                     "我们会转告承办人员；如要重新留言，可先发送“撤回 {number}”。")
+KIND_SAME_FILED = "您的留言 {number} 已按{kind}提交，无需更改。"
 KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
@@ -231,6 +235,7 @@ STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反
 
 
 # -- staff: notices ------------------------------------------------------------------------------------------
+WRITES_ENGLISH = "留言人使用英文，系统通知已用英文发给对方；答复请尽量用英文或中英文对照。"
 NEW_TICKET = (
     "【新留言待签收】{number}\n类型：{kind}｜{category}\n{school_line}内容：{excerpt}\n办结时限：{due}前\n"
     "发送“详情 {number}”查看，“签收 {number}”签收。"
@@ -564,6 +569,10 @@ EN = {
     "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
                         "or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",
+    "KIND_CHANGE_FILED": "Your message {number} was sent as a {old} and the office has it. To have it treated as a "
+                         "{new}, send \"reply {number} please treat this as a {new}\" and we will pass it on; to "
+                         "start again, first send \"撤回 {number}\" to withdraw it.",
+    "KIND_SAME_FILED": "Your message {number} was sent as a {kind}; nothing needs changing.",
     "GREETING_BACK": "Hello! You can write to the education bureau here: a complaint, a suggestion, a question or "
                      "praise. Please send what happened and the school concerned; photos and voice messages are "
                      "welcome too.",
@@ -621,6 +630,7 @@ EN = {
     "TICKET_DETAIL_TEXT": "Message: ",
     "TICKET_RESOLUTION": "Result: ",
     "TICKET_HISTORY_HEAD": "History:",
+    "CITIZEN_PAGE_LINK": "On the web (for {days} days, for you only): {link}",
     "ASK_CONDUCT": "Besides the praise, your message tells of a teacher's conduct. The education bureau looks into "
                    "that itself; the school never receives it.\n1 A complaint, for the bureau to look into\n"
                    "2 Only praise, nothing to complain about\nPlease reply with the number.",
