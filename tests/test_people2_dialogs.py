@@ -144,3 +144,27 @@ def test_pinyin_names_still_match(query, code):
                                           ("teacher", False), ("i", False), ("hello", False)])
 def test_pinyin_words_are_told_from_english(word, pinyin):
     assert names.is_pinyin(word) is pinyin
+
+
+# -- found by chatting: a grandparent typing slowly --------------------------------------------------------------
+STORY = "我是孩子奶奶 我孙子在实验小学读二年级 老师天天布置好多作业 做到晚上十一点 你们管管吧"
+
+
+async def test_hello_on_its_own_mid_way_is_a_greeting_not_a_wrong_answer(dialog):
+    await talk(dialog, GRANNY, STORY, expect="1 投诉")
+    await talk(dialog, GRANNY, "喂", expect=["您好，我在", "1 投诉"], absent="请回复数字 1–4")
+
+
+async def test_no_phone_said_before_it_is_asked_is_the_answer_not_part_of_the_story(dialog):
+    d = dialog
+    await talk(d, GRANNY, STORY, expect="1 投诉")
+    await talk(d, GRANNY, "电话就不留了吧 我不太会弄", expect=["不留联系电话", "1 投诉"], absent="已补充")
+    reply = await talk(d, GRANNY, "1", absent="联系电话，便于")  # the phone is not asked again
+    for _ in range(6):
+        if "受理编号" in reply:
+            break
+        assert "联系电话，便于" not in reply, reply
+        reply = await talk(d, GRANNY, "江南区实验小学" if "哪所学校" in reply or "是以下哪" in reply
+                           else "2" if "身份" in reply and "请核对" not in reply else "1")
+    t = await ticket(d, NUMBER.search(reply).group(0))
+    assert "电话" not in t["text"] and t["contact_phone"] is None
