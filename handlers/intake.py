@@ -242,7 +242,8 @@ def declines_phone(text: str) -> bool:
 
 
 # 我是学生 没有电话 / 手机不在身边: no number to give, said anywhere in a short reply
-NO_PHONE = re.compile(r"(?:没有?|没得|不用|不方便|不想|不能)(?:留)?(?:电话|手机|号码)|(?:电话|手机)(?:不在身边|没有|丢了|坏了)")
+NO_PHONE = re.compile(r"(?:没有?|没得|不用|不方便|不想|不能)(?:留)?(?:电话|手机|号码)|(?:电话|手机)(?:不在身边|没有|丢了|坏了)|"
+                      r"(?:别|不要|不用|千万别)(?:给我)?(?:打电话|打过来|打|联系我?|回电话?)")  # 这是我妈手机 别打
 
 
 def storable(inbound: Inbound) -> Inbound:

@@ -168,3 +168,16 @@ async def test_no_phone_said_before_it_is_asked_is_the_answer_not_part_of_the_st
                            else "2" if "身份" in reply and "请核对" not in reply else "1")
     t = await ticket(d, NUMBER.search(reply).group(0))
     assert "电话" not in t["text"] and t["contact_phone"] is None
+
+
+# -- found by chatting: a student at night ----------------------------------------------------------------------
+async def test_dont_call_at_the_phone_question_declines_it_and_is_not_added_to_the_message(dialog):
+    d = dialog
+    student = "o_student_night"
+    reply = await talk(d, student, "我是初二的学生 班主任每天晚上在群里发作业到11点 签不了字就罚站 江南区实验小学")
+    for _ in range(3):
+        if "联系电话" in reply:
+            break
+        reply = await talk(d, student, "江南区实验小学" if "哪所学校" in reply else "1")
+    assert "联系电话" in reply, reply
+    await talk(d, student, "这是我妈手机 别打", expect="身份", absent=["已补充", "号码格式不对"])
