@@ -351,6 +351,13 @@ def introduction(text: str) -> bool:
 ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
                             r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道")
 
+# 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
+# might do (穿小鞋, 报复) is answered with what the consent question offers.
+GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢)(?:反映|投诉|举报|提交|留言|说)了")
+FEAR = re.compile(r"穿小鞋|报复|针对|被老师知道|怕.{0,4}(?:孩子|老师|学校)")
+# 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
+CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
+
 # 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
 CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
                        r"眼睛不好|看不清(?:字)?|不识字|字认不全")
@@ -667,6 +674,12 @@ class Intake:
                 and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
             d.phone = ""                                                # as the answer, never part of the story
             return self._out(state, d, [Reply(texts.PHONE_SKIPPED + "\n" + self._again(state, d))])
+        if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
+            note = "\n" + texts.FEAR_NOTE if FEAR.search(text) and d.kind != "praise" else ""
+            return self._out(state, d, [Reply(texts.GIVE_UP_ASK + note + "\n" + self._again(state, d))])
+        carry_on = CARRY_ON.match(text)
+        if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
+            return self._out(state, d, [Reply(texts.CARRY_ON + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
             return self._out(state, d, [Reply(texts.VOICE_WELCOME + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
