@@ -358,6 +358,10 @@ FEAR = re.compile(r"穿小鞋|报复|针对|被老师知道|怕.{0,4}(?:孩子|�
 # 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
 CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
 
+# "is this anonymous?", "will the teacher know it was me?": the English of ASKS_ANONYMITY.
+ASKS_ANONYMITY_EN = re.compile(r"\banonym|\bconfidential|\b(?:school|teacher)s? (?:will |would )?(?:know|find out)|"
+                               r"\bknow (?:it was|it's|that it's) me\b|\bkeep my name\b", re.I)
+
 # 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
 CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
                        r"眼睛不好|看不清(?:字)?|不识字|字认不全")
@@ -668,8 +672,9 @@ class Intake:
         if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
             # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
             return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
-        if state != "anonymity" and ASKS_ANONYMITY.search(text) and han_count(text) <= 14:  # 匿名可以吗
-            return self._out(state, d, [Reply(texts.ANONYMITY_LATER + "\n" + self._again(state, d))])
+        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or  # 匿名可以吗
+                                     ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
+            return self._out(state, d, [Reply(_t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
         if (state != "phone" and d.phone is None and d.kind != "praise" and re.search(r"电话|手机|号码", text)
                 and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
             d.phone = ""                                                # as the answer, never part of the story

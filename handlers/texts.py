@@ -585,6 +585,8 @@ EN = {
     "THANKS_BACK": "You're welcome! Write to us any time.",
     "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
     "HELD_TOO": "Noted.",
+    "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
+                       "education bureau sees who wrote; the school never does.",
     "NUMBER_ALONE": "You are not writing a message at the moment. To raise a matter, please describe it in words; "
                     "send \"status\" to see the messages you have sent.",
     "NOTHING_TO_CANCEL": "You are not writing a message at the moment. Just send your words to start one.",

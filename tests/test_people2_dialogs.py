@@ -197,3 +197,12 @@ async def test_second_thoughts_are_asked_about_not_added_to_the_message(dialog):
             break
         reply = await talk(d, who, "0" if "哪所学校" in reply else "2")
     assert "请核对" in reply and "不反映" not in reply and "还是反映" not in reply, reply
+
+
+# -- found by chatting: an expat parent asks about anonymity -----------------------------------------------------
+@pytest.mark.parametrize("question", ["is this anonymous?", "Will the teacher know it was me?"])
+async def test_an_english_question_about_anonymity_is_answered_in_english(dialog, question):
+    d = dialog
+    await talk(d, EXPAT, "The PE teacher shouted at my daughter and made her run ten laps as punishment.")
+    await english(d, await talk(d, EXPAT, question, expect=["only the education bureau", "Please"],
+                                absent="Please reply with a number 1–4"))
