@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -40,7 +41,11 @@ ATTACHABLE_ELSEWHERE = ("location", "link")
 # a supplement is routed alone and with the draft, and short messages (你好老师, 作业太多) recur across people:
 # each would cost a full jieba cut and scoring.
 ROUTE_CACHE = 2048  # decisions remembered (~4 KB each with their JSON): a draft's steps and the common short texts
-CAMPAIGN_FLOWS = frozenset({FAQ, SURVEY})  # the conversations the campaign step may write
+CAMPAIGN_FLOWS = frozenset({FAQ, SURVEY})
+# An English writer asking after a message already sent (the Chinese 有进展吗 is the intake's follow-up offer).
+STATUS_QUESTION_EN = re.compile(r"\b(?:any (?:update|news|progress|reply|answer)|(?:status|progress) of|update on|"
+                                r"what(?:'s| is| has) happen(?:ed|ing) (?:to|with)|heard (?:anything|back)|"
+                                r"still waiting)\b", re.I)  # the conversations the campaign step may write
 
 
 @dataclass
@@ -237,6 +242,9 @@ class Dispatcher:
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
+            if inbound.kind == "text" and STATUS_QUESTION_EN.search(text) and len(text) <= 120 and \
+                    tickets.for_citizen(db, inbound.openid, 1):  # "any update on my complaint?": the list, not a
+                return [*prefix, Reply(self.my_tickets(db, inbound.openid, "en"))]  # new message out of scope
             if inbound.kind == "text" and asks_how_to_send(text):  # answered; no message started, a kept one kept
                 answered = [Reply(texts.pick("MEDIA_HOW_NEW", user.get("lang")))]
             else:

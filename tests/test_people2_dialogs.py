@@ -206,3 +206,12 @@ async def test_an_english_question_about_anonymity_is_answered_in_english(dialog
     await talk(d, EXPAT, "The PE teacher shouted at my daughter and made her run ten laps as punishment.")
     await english(d, await talk(d, EXPAT, question, expect=["only the education bureau", "Please"],
                                 absent="Please reply with a number 1–4"))
+
+
+# -- found by chatting: writing again days later -----------------------------------------------------------------
+async def test_asking_after_a_ticket_days_later_in_english_lists_it_not_a_new_message(dialog):
+    d = dialog
+    number = await file_in_english(d)
+    d.advance(3 * 86400)
+    await english(d, await talk(d, EXPAT, "Hello, any update on my complaint? It has been 3 days",
+                                expect=[number, "Your recent messages"], absent="12345"))
