@@ -48,7 +48,17 @@ class Arg:
 # Arguments that are one word, read in their normal form (NFKC: ２０２６－Ｑ４ from a phone keyboard is 2026-Q4) into
 # Call.values; a `text` argument is everything left, kept exactly as typed (a leader's ，and 。 stay theirs).
 WORD_ARGS = ("unit", "period")
-DAYS = re.compile(r"([0-9]{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*")
+DAYS = re.compile(r"([0-9]{1,2}|[一二两三四五六七八九十]{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*")
+CN_DAYS = {c: i for i, c in enumerate("零一二三四五六七八九十")} | {"两": 2}
+
+
+def days_value(word: str) -> int:
+    """3, 三, 两, 十, 十五 (days are never more than 30)."""
+    if word.isdigit():
+        return int(word)
+    if len(word) == 2:
+        return (CN_DAYS[word[0]] if word[0] != "十" else 1) * 10 + (CN_DAYS[word[1]] if word[1] != "十" else 0)
+    return CN_DAYS[word]
 
 
 TICKET = Arg("ticket", "编号", "JY2611-0001")
@@ -175,7 +185,10 @@ class Commands:
         who = [texts.ROLE_NAMES[r] for r in ("handler", "supervisor", "leader", "admin") if r in staff_entry.who]
         if DUTY in staff_entry.who:
             who.append(texts.DUTY_NAME)
-        return texts.ROLE_ONLY.format(verb=staff_entry.verb, who="、".join(who))
+        said = texts.ROLE_ONLY.format(verb=staff_entry.verb, who="、".join(who))
+        if staff_entry.verb == "转派" and user.get("role") in MAY["bounce"]:  # what a handler can do instead
+            said += "\n" + texts.TRANSFER_BY_BOUNCE
+        return said
 
     def _parse(self, call: Call) -> str | None:
         """Fill call.ticket and call.rest from the arguments; an answer if something is missing or wrong."""
@@ -200,7 +213,7 @@ class Commands:
             elif arg.kind == "days":
                 m = DAYS.match(unicodedata.normalize("NFKC", call.rest))
                 if m:  # NFKC keeps digits and these words one character each: the same cut in what was typed
-                    call.values["days"] = int(m.group(1))
+                    call.values["days"] = days_value(m.group(1))
                     call.rest = call.rest[m.end():].strip()
                 elif not arg.optional:
                     return self._need(call, arg)
@@ -347,7 +360,22 @@ class Commands:
         return self.desk.detail(call.db, call.user, call.ticket, ascii_int(head, 3) or 1)
 
     def accept(self, call: Call) -> list[Reply]:
-        return self.desk.accept(call.db, call.user, call.ticket)
+        """签收 1、2、3 (or 签收 5 6): each one; a teacher with forty signs a page at once, and no number typed is
+        skipped silently. Words after the numbers are ignored, as they always were."""
+        found, error = [call.ticket], None
+        for head in filter(None, re.split(r"[\s:：,，、;；和及]+", call.rest)):
+            ticket, error = self.find(call, head)
+            if ticket is None:
+                break
+            if ticket["id"] not in {t["id"] for t in found}:
+                found.append(ticket)
+        answers, pushes = [], []
+        for ticket in found:
+            for reply in self.desk.accept(call.db, call.user, ticket):
+                (answers if reply.to is None else pushes).append(reply)
+        if error:  # 签收 5 99 with no 99 in the list: said, after what was signed
+            answers.append(Reply(error))
+        return [Reply("\n".join(r.text for r in answers)), *pushes]
 
     def reply(self, call: Call) -> list[Reply]:
         text = self._template(call, "reply")
@@ -447,7 +475,8 @@ TABLE: tuple[Command, ...] = (
     Command("评议", CITIZEN, (Arg("text", "学校名称", "江南区实验小学", optional=True),), "参与正在进行的群众评议",
             Commands.survey, tuple(w for w in texts.SURVEY_WORDS if w != "评议")),
     # staff
-    Command("待办", STAFF, (Arg("page", "页码", "", optional=True),), "本单位待办留言，按办结时限排序", Commands.todo),
+    Command("待办", STAFF, (Arg("page", "页码", "", optional=True),), "本单位待办留言，按办结时限排序", Commands.todo,
+            ("代办",)),  # the homophone staff type
     Command("详情", MAY["detail"], (TICKET, Arg("page", "页码", "", optional=True)), "留言全文、附件和全部办理记录",
             Commands.detail, ("查询", "查看")),
     Command("签收", MAY["accept"], (TICKET,), "签收留言（值班室可代签收）", Commands.accept),

@@ -375,7 +375,8 @@ class Desk:
             lines.append(texts.TODO_LINE.format(
                 i=i, number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
                 category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STATE_NAMES[t["state"]],
-                due=self._due(t), flags=self._flags(t), unit=names.get(t["unit_code"], "待分派")))
+                due=self._due(t), flags=self._flags(t), excerpt=texts.excerpt(t["text"], 24),
+                unit="" if t["unit_code"] == user.get("unit_code") else " " + names.get(t["unit_code"], "待分派")))
         lines.append(texts.TODO_FOOT)
         if page < pages:
             lines.append(texts.TODO_MORE.format(page=page, pages=pages, next=page + 1))

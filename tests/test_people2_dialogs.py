@@ -215,3 +215,35 @@ async def test_asking_after_a_ticket_days_later_in_english_lists_it_not_a_new_me
     d.advance(3 * 86400)
     await english(d, await talk(d, EXPAT, "Hello, any update on my complaint? It has been 3 days",
                                 expect=[number, "Your recent messages"], absent="12345"))
+
+
+# -- found by chatting: a teacher with forty tickets ---------------------------------------------------------------
+async def fees_tickets(d, n: int) -> list[str]:
+    return [await file_ticket(d, f"o_fee_parent{i}", f"江南区实验小学收了{i + 1}00元资料费，没有收据")
+            for i in range(n)]
+
+
+async def test_several_numbers_after_accept_are_all_signed_none_skipped(dialog):
+    d = dialog
+    numbers = await fees_tickets(d, 4)
+    await talk(d, FEES, "待办")
+    reply = await talk(d, FEES, "签收2、3、4", expect=[f"已签收 {n}" for n in numbers[1:]])
+    assert numbers[0] not in reply
+    for n in numbers[1:]:
+        assert (await ticket(d, n))["state"] == "accepted"
+    await talk(d, FEES, "签收 1 99", expect=[f"已签收 {numbers[0]}", "没有第99条"])
+
+
+async def test_the_todo_list_tells_forty_alike_apart_by_their_first_words(dialog):
+    d = dialog
+    await fees_tickets(d, 2)
+    todo = await talk(d, FEES, "代办", expect=["待办留言共2件", "收了100元资料费", "收了200元资料费"])  # 代办: typed so
+    first = [line for line in todo.splitlines() if line.startswith("1.")][0]
+    assert "教育收费管理处" not in first  # one's own unit is not repeated on every line
+
+
+async def test_extension_in_chinese_numerals_and_transfer_by_a_handler_says_what_to_do(dialog):
+    d = dialog
+    [number] = await fees_tickets(d, 1)
+    await talk(d, FEES, f"延期 {number} 三天 需要到校核查", expect="延长3个工作日")
+    await talk(d, "o_demo_staff_jn", f"转派 {number} 江南区教育局", expect="退回 编号 理由")
