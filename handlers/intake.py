@@ -354,7 +354,6 @@ ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
 # might do (穿小鞋, 报复) is answered with what the consent question offers.
 GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢)(?:反映|投诉|举报|提交|留言|说)了")
-FEAR = re.compile(r"穿小鞋|报复|针对|被老师知道|怕.{0,4}(?:孩子|老师|学校)")
 # 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
 CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
 
@@ -712,11 +711,15 @@ class Intake:
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         bare_kind = BARE_KIND.match(text)
-        if bare_kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
+        kind = dict(KIND_NAMES_ALL)[bare_kind.group(1)] if bare_kind else None
+        if kind is None and han_count(text) <= 12 and named_kind(text) and not self._tells(
+                KIND_NAMED.sub("", text).strip(PUNCT)):  # 是投诉 不是问问题: the kind, and what it is not
+            kind = named_kind(text)
+        if kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
             if d.kind == "praise":  # praise asked neither phone nor consent: another kind asks both
                 d.anonymous = None
             said = _t(d, "KIND_CHANGED") if d.kind else _t(d, "KIND_TAKEN")
-            d.kind, d.kind_from = dict(KIND_NAMES_ALL)[bare_kind.group(1)], "asked"
+            d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
         text = self._by_label(STEP[state], text, d)
         if state != "describe" and not self._is_answer(STEP[state], text, d):

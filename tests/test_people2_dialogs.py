@@ -247,3 +247,12 @@ async def test_extension_in_chinese_numerals_and_transfer_by_a_handler_says_what
     [number] = await fees_tickets(d, 1)
     await talk(d, FEES, f"延期 {number} 三天 需要到校核查", expect="延长3个工作日")
     await talk(d, "o_demo_staff_jn", f"转派 {number} 江南区教育局", expect="退回 编号 理由")
+
+
+# -- found by chatting: a grandfather's voice-style run-on message -------------------------------------------------
+async def test_the_kind_said_with_what_it_is_not_at_another_question_is_the_kind(dialog):
+    d = dialog
+    grandpa = "o_grandpa"
+    await talk(d, grandpa, "老师你好 我是文昌小学三年级二班王小明的爷爷 孩子回来说 学校 让买 指定的 练习册 一本 八十块 "
+                           "还不给 发票 这个 合理吗", expect="文昌小学")
+    await talk(d, grandpa, "是投诉 不是问问题", expect=["改为投诉", "文昌小学"], absent="已补充")
