@@ -605,6 +605,15 @@ class _Services(IntakeServices):
         since = self.d.clock.now() - self.d.policy.conversation_minutes * 60
         return rows[0] if rows and rows[0]["created_at"] >= since and rows[0]["state"] in lifecycle.OPEN else None
 
+    def answered(self) -> str | None:
+        """The number of the person's latest ticket, if the office has answered it and it is not concluded."""
+        rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
+        return rows[0]["number"] if rows and rows[0]["state"] == "replied" else None
+
+    def reply_to(self, number: str, text: str) -> list[Reply]:
+        ticket = tickets.get(self.db, number)
+        return self.d.desk.citizen_reply(self.db, self.openid, ticket, text) if ticket else []
+
     def lang(self) -> str | None:
         """The language the person writes in, as far as it is known (users.lang)."""
         return users.lang(self.db, self.openid) if self.openid else None

@@ -466,6 +466,7 @@ class Draft:
     back_to: str | None = None          # the state a detour returns to
     shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
+    answered: str | None = None         # the ticket the office just answered: a short question may be for it
     alerted: bool = False               # the hotlines for an urgent matter were given at once
     praise_only: str | None = None      # the text the person called praise only, though it names a teacher's
     #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
@@ -587,7 +588,30 @@ class Intake:
         if rating is not None:  # "3还没退钱" with a resolved ticket waiting: a rating or a new message?
             d.held, d.back_to = inbound.text, None
             return self._out("rating", d, [Reply(self._ask_rating(d))])
+        text = normalise(inbound.text) if inbound.kind == "text" else ""
+        answered = self.s.answered() if text and len(text) <= FOLLOW_UP_CHARS else None
+        if answered and not GREETING.fullmatch(text) and not thanks_only(text) and not BARE_KIND.match(text) \
+                and ascii_int(text.rstrip("。.、"), 3) is None:  # 那钱什么时候退, just after the office answered
+            d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
+            return self._out("officer", d, [Reply(self._ask_officer(d))])
         return self._begin(d, inbound)
+
+    def _ask_officer(self, d: Draft) -> str:
+        return texts.pick("ASK_TO_OFFICER", d.lang or self.s.lang()).format(number=d.answered)
+
+    def _on_officer(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 2)
+        if n is None:
+            yn = yes_no(text)
+            n = None if yn is None else 1 if yn else 2
+        if n is None:
+            return self._out("officer", d, [Reply(texts.pick("CHOOSE_1_2", d.lang or self.s.lang()) + "\n"
+                                                  + self._ask_officer(d))])
+        held, number = d.held or "", d.answered
+        d.held, d.answered = None, None
+        if n == 1:
+            return None, d.to_dict(), self.s.reply_to(number, held)
+        return self._begin(d, dataclasses.replace(inbound, text=held, kind="text"))
 
     def _kept(self) -> dict | None:
         """An expired draft worth offering back: its words (or, if it was itself waiting on a detour, the
@@ -1371,6 +1395,7 @@ DETOURS: dict[str, Step] = {s.state: s for s in (
          Intake._on_new_matter, lambda d: 2, Intake._read_matter),
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
+    Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2),
 )}
 
 
@@ -1391,6 +1416,8 @@ class IntakeServices:
     welcome: Callable[..., str | None]                # the welcome, once, for a person who never followed
     lang: Callable[[], str | None]                    # the language the person writes in (users.lang), if known
     just_filed: Callable[[], dict | None]             # the person's ticket submitted in the last minutes, if any
+    answered: Callable[[], str | None]                # the number of their open ticket the office has answered
+    reply_to: Callable[[str, str], list[Reply]]       # pass the person's words to the officer of that ticket
     english_welcome: bool                             # their first English words: the English welcome is owed
     kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating

@@ -42,6 +42,7 @@ GREETING_IN_DRAFT = "您好，我在。"
 NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
 PHONE_TAKEN = "已记下联系电话。"
 PHONE_SKIPPED = "好的，不留联系电话。"
+ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是，转给承办人员\n2 不是，这是新的问题"
 GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
 FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
 CARRY_ON = "好的，我们继续。"
@@ -587,6 +588,8 @@ EN = {
     "THANKS_BACK": "You're welcome! Write to us any time.",
     "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
     "HELD_TOO": "Noted.",
+    "ASK_TO_OFFICER": "Is this for the officer handling your message {number}?\n1 Yes, pass it on\n2 No, it is a "
+                      "new matter",
     "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
                        "education bureau sees who wrote; the school never does.",
     "NUMBER_ALONE": "You are not writing a message at the moment. To raise a matter, please describe it in words; "

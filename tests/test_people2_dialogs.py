@@ -256,3 +256,25 @@ async def test_the_kind_said_with_what_it_is_not_at_another_question_is_the_kind
     await talk(d, grandpa, "老师你好 我是文昌小学三年级二班王小明的爷爷 孩子回来说 学校 让买 指定的 练习册 一本 八十块 "
                            "还不给 发票 这个 合理吗", expect="文昌小学")
     await talk(d, grandpa, "是投诉 不是问问题", expect=["改为投诉", "文昌小学"], absent="已补充")
+
+
+# -- found by chatting: a short question just after the office answered ------------------------------------------
+async def test_a_short_question_after_the_office_answered_is_offered_to_the_officer_not_12345(dialog):
+    d = dialog
+    grandpa = "o_grandpa"
+    number = await file_ticket(d, grandpa, "江北区文昌小学让买指定练习册，一本八十块，不给发票")
+    await talk(d, FEES, f"回复 {number} 王爷爷您好，我们已要求学校整改并退还费用。", expect="已将答复")
+    await drain(d, FEES)
+    await talk(d, grandpa, "谢谢你们 辛苦了 那钱什么时候退", expect=[number, "1 是，转给承办人员"], absent="12345")
+    await talk(d, grandpa, "1", expect="已将您的回复转给承办人员")
+    await heard(d, FEES, expect=["那钱什么时候退", number])
+
+
+async def test_a_new_matter_after_the_office_answered_is_still_a_new_message(dialog):
+    d = dialog
+    grandpa = "o_grandpa"
+    number = await file_ticket(d, grandpa, "江北区文昌小学让买指定练习册，一本八十块，不给发票")
+    await talk(d, FEES, f"回复 {number} 我们已要求学校整改。", expect="已将答复")
+    await talk(d, grandpa, "食堂饭菜太咸了", expect="1 是，转给承办人员")
+    await talk(d, grandpa, "2", absent="已将您的回复")
+    assert (await ticket(d, number))["state"] == "replied"
