@@ -58,7 +58,7 @@ def test_a_real_fire_is_not_taken_for_a_drill(router):
 # farewell acts, harm behind a closed door — each with look-alikes that stay calm. Sentences are in no data file.
 @pytest.mark.parametrize("text, word", [
     ("同桌拿圆珠笔戳他，脸上被戳得豁了个大口子", "豁了个大口子"),
-    ("教练用跳绳抽孩子的背，晚上洗澡才看见", "跳绳抽"),
+    ("教练用皮带抽孩子的背，晚上洗澡才看见", "皮带抽"),
     ("儿子背上一条条紫红色的印子，问他也不说", "一条条紫"),
     ("有人用烟头烫她手臂，烫得起了水泡", "烫得起了水泡"),
     ("女儿被挤到墙角，现在躺在床上动不了", "躺在床上动不了"),
