@@ -1068,7 +1068,7 @@ _ASCII_WORD = re.compile(r"[a-z]{2}")
 _ENGLISH_EDU = re.compile(r"(?<![a-z])(school|student|pupil|teacher|class|kid|child|children|son|daughter|"
                           r"parent|grade|homework|exam|head ?teacher|headmaster|headmistress|principal|classmate|"
                           r"classroom|campus|semester|term|lesson|kindergarten|nursery|preschool|tutor|college|"
-                          r"university|gaokao|zhongkao)s?(?![a-z])")
+                          r"university|gaokao|zhongkao|ward|year \d+|primary|secondary|boarder|uni)s?(?![a-z])")
 _COMMON_WORD_FREQ = 20  # a candidate near-miss this frequent in jieba's dictionary is a word of its own
 
 
