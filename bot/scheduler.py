@@ -36,6 +36,9 @@ MEDIA_BATCH = 200  # media rows per write when pruning (each looked up in ticket
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
 TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
 TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
+# The weekly digest is also looked at this often once due: a run cut short (its job process killed, the service
+# stopped half-way) is finished within minutes, each scope still sent once. When all are sent it is one read.
+DIGEST_RETRY_MINUTES = 10
 
 
 class Jobs:
@@ -43,13 +46,20 @@ class Jobs:
     once what the schedule would do over the skipped hours."""
 
     def __init__(self, db: Database, receiver: Receiver, clock: Clock, config: Config, dispatcher: Dispatcher,
-                 sender: OutboxSender):
+                 sender: OutboxSender, job_process: digest_job.JobProcess | None = None):
         self.db, self.receiver, self.clock, self.config = db, receiver, clock, config
         self.dispatcher, self.sender = dispatcher, sender
+        self.job_process = job_process or digest_job.JobProcess()
         self.tz = dispatcher.calendar.tz
+        self._digest_lock = asyncio.Lock()  # the cron run, the catch-up and the retry never prepare side by side
 
     async def weekly_digest(self) -> int:
-        """Last ISO week's digests, once they are due; idempotent, so it also runs at start to catch up."""
+        """Last ISO week's digests, once they are due; idempotent, so it also runs at start to catch up, and
+        every DIGEST_RETRY_MINUTES (one cheap read once all are sent) to finish a run that failed half-way."""
+        async with self._digest_lock:
+            return await self._weekly_digest()
+
+    async def _weekly_digest(self) -> int:
         now = self.clock.now()
         week = digest.previous_week(digest.week_of(now, self.tz))
         if now < digest.bounds(week, self.tz)[1] + digest_delay(self.config):
@@ -60,7 +70,7 @@ class Jobs:
             # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on
             # the writer a few scopes at a time.
             if self.config.digest.separate_process:
-                items = await digest_job.prepare_async(self.config, week, now)
+                items = await digest_job.prepare_async(self.job_process, self.config, week, now)
             else:
                 items = await self.db.read(self.dispatcher.digest_prepare, week,
                                            lambda w, s, to=None: digest_link(self.config, w, s, now, to),
@@ -224,6 +234,8 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     scheduler.add_job(jobs.weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=jobs.tz),
                       id="weekly-digest", coalesce=True, max_instances=1)
     scheduler.add_job(jobs.weekly_digest, "date", run_date=start_now, id="weekly-digest-catch-up")
+    scheduler.add_job(jobs.weekly_digest, "interval", minutes=DIGEST_RETRY_MINUTES, id="weekly-digest-retry",
+                      coalesce=True, max_instances=1)
     return scheduler
 
 
