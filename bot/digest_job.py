@@ -29,9 +29,9 @@ IDLE_SECONDS = 300.0
 NICE = 19  # the webhook first: the child runs on what the service leaves of the CPU
 
 
-def _child_init() -> None:
+def _child_init(nice: int) -> None:
     try:
-        os.nice(NICE)
+        os.nice(nice)
     except OSError:
         pass
 
@@ -93,8 +93,9 @@ class JobProcess:
     """The service's one job child: `await jobs.call(fn, *args)` runs fn(*args) there (fn a module-level function,
     its arguments and result picklable). Calls queue in the child one after the other."""
 
-    def __init__(self, idle_seconds: float = IDLE_SECONDS):
+    def __init__(self, idle_seconds: float = IDLE_SECONDS, nice: int = NICE):
         self.idle_seconds = idle_seconds
+        self.nice = nice
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0
         self._retire: asyncio.TimerHandle | None = None
@@ -112,7 +113,7 @@ class JobProcess:
             self._retire = None
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_child_init)
+                                             initializer=_child_init, initargs=(self.nice,))
             self.spawned += 1
         pool = self._pool
         self._busy += 1

@@ -33,6 +33,9 @@ def _slow_prepare(*args):
 
 
 async def _seed(app) -> None:
+    # The service's child runs at nice 19 (the webhook first); on a machine shared with other work that makes a
+    # test wait for idle CPU. What is tested here is what the child does, not its priority.
+    app[JOB_PROCESS].nice = 0
     await app[DB].run(fixture)
     await app[DB].run(lambda db: [staff.bind(db, o, unit, role, name, 0) for o, unit, role, name in PEOPLE])
 
@@ -187,5 +190,5 @@ async def test_the_job_process_is_reused_then_retired_when_idle(make_config):
         while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
             await asyncio.sleep(0.1)  # the retired child exits on its own
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
-        assert "留言周报" in await digest_job.render_async(jobs, app[CONFIG], WEEK, "bureau", now)
+        assert await jobs.call(os.getpid) not in (pid, os.getpid())  # a new child
         assert jobs.spawned == 2
