@@ -41,9 +41,7 @@ def _child_init(nice: int) -> None:
 _routers: dict = {}  # (rules file, schools) -> Router: built once per child, again only if the directory changed
 
 
-def _dispatcher(config: Config, db, now: float):
-    from handlers.clock import FixedClock
-    from handlers.dispatcher import Dispatcher
+def _router(config: Config, db):
     from handlers.routing import Router
     from storage import directory
     schools = tuple((s["code"], s["name"]) for s in directory.schools(db))
@@ -52,7 +50,26 @@ def _dispatcher(config: Config, db, now: float):
     if router is None:
         _routers.clear()
         router = _routers[key] = Router.from_toml(config.routing.rules or None, [(c, n, ()) for c, n in schools])
-    return Dispatcher(None, router, FixedClock(now), calendar=config.calendar())
+    return router
+
+
+def _dispatcher(config: Config, db, now: float):
+    from handlers.clock import FixedClock
+    from handlers.dispatcher import Dispatcher
+    return Dispatcher(None, _router(config, db), FixedClock(now), calendar=config.calendar())
+
+
+def cut_terms(config: Config, texts: list[str]) -> list[list[str]]:
+    """In the child: each text's hot-topic terms (handlers.topics.terms_of with the router's tokenizer), for a
+    backlog of tickets (after an upgrade, a long stop) that would hold the service's GIL for minutes."""
+    from handlers import topics
+    from storage.db import connect_readonly
+    db = connect_readonly(config.storage.path)
+    try:
+        router = _router(config, db)
+    finally:
+        db.conn.close()
+    return topics.terms_of(texts, router.tokenizer)
 
 
 def prepare(config: Config, week: str, now: float) -> list[dict]:

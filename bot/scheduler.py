@@ -162,22 +162,27 @@ class Jobs:
 
     async def topic_terms(self) -> int:
         """Cut the new tickets (and, after an upgrade, the last TERMS_DAYS of older ones) into their hot-topic
-        terms on a reader, store them in short writes: the dashboard then counts terms instead of cutting a
-        month of texts each time it is drawn."""
+        terms, store them in short writes: the dashboard then counts terms instead of cutting a month of texts
+        each time it is drawn. The few tickets of a minute are cut on a reader thread; a backlog (a full batch:
+        the way back after an upgrade, ~100,000 tickets at 1M) in the job process, so minutes of jieba never
+        share the webhook's GIL."""
         from handlers import topics
         tokenizer = self.dispatcher.router.tokenizer
-
-        def cut(db):
-            rows = tickets.terms_todo(db, self.clock.now() - TERMS_DAYS * 86400, TERMS_BATCH)
-            cut_ = iter(topics.terms_of([t for _, t in rows if t is not None], tokenizer)
-                        if any(t is not None for _, t in rows) else ())
-            return [(i, next(cut_) if t is not None else []) for i, t in rows]
         total = 0
         while True:
-            rows = await self.db.read(cut)
+            rows = await self.db.read(tickets.terms_todo, self.clock.now() - TERMS_DAYS * 86400, TERMS_BATCH)
             if not rows:
                 return total
-            total += await self.db.run(tickets.store_terms, rows)
+            texts_ = [t for _, t in rows if t is not None]
+            if not texts_:
+                cut = []
+            elif len(rows) >= TERMS_BATCH and self.config.digest.separate_process:
+                cut = await self.job_process.call(digest_job.cut_terms, self.config, texts_)
+            else:
+                cut = await self.db.read(lambda _db: topics.terms_of(texts_, tokenizer))
+            it = iter(cut)
+            total += await self.db.run(tickets.store_terms,
+                                       [(i, next(it) if t is not None else []) for i, t in rows])
 
     async def scheduled_backup(self) -> None:
         from storage import backup

@@ -192,3 +192,34 @@ async def test_the_job_process_is_reused_then_retired_when_idle(make_config):
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
         assert await jobs.call(os.getpid) not in (pid, os.getpid())  # a new child
         assert jobs.spawned == 2
+
+
+async def test_a_backlog_of_topic_terms_is_cut_in_the_job_process_as_the_service_would(make_config, tmp_path,
+                                                                                        monkeypatch):
+    """After an upgrade the hot-topic terms of a year of tickets are cut: full batches go to the job process
+    (minutes of jieba away from the webhook's GIL), the last short one on a reader. Every ticket's stored terms
+    are what the service's own tokenizer cuts."""
+    from bot.app import DISPATCHER
+    from handlers import topics
+    from tests.test_digest import add
+    monkeypatch.setattr(sched, "TERMS_BATCH", 20)
+    words = ["食堂饭菜太差", "课外辅导班收费太高", "校车超载很危险", "作业太多写到半夜", "资料费不给收据"]
+    app = create_app(make_config(digest={"separate_process": True}), clock=FixedClock(at(MONDAY)))
+    async with running(app):
+        app[SCHEDULER].pause()
+        app[JOB_PROCESS].nice = 0
+        await app[DB].run(lambda db: [add(db, i, "jyj-sfc", created=at("2026-11-20 10:00") + i,
+                                          accept_due=at("2026-11-21 10:00"), due=at("2026-11-27 10:00"), text=f"{words[i % 5]}，第{i}次反映，{words[(i * 3) % 5]}")
+                                      for i in range(1, 51)])
+        calls = []
+        real = app[JOB_PROCESS].call
+        monkeypatch.setattr(app[JOB_PROCESS], "call", lambda fn, *a: calls.append(fn.__name__) or real(fn, *a))
+        assert await app[JOBS].topic_terms() == 51  # 50 tickets and the end-of-the-way-back row
+        assert calls == ["cut_terms", "cut_terms"]  # two full batches there, the last 10 here
+        stored = await app[DB].read(lambda db: dict(db.execute(
+            "SELECT ticket_id, terms FROM ticket_terms WHERE ticket_id > 0").fetchall()))
+        texts_ = await app[DB].read(lambda db: dict(db.execute("SELECT id, text FROM tickets").fetchall()))
+        tokenizer = app[DISPATCHER].router.tokenizer
+        assert len(stored) == 50
+        assert {i: " ".join(t) for i, t in zip(texts_, topics.terms_of(list(texts_.values()), tokenizer))} == stored
+        assert any("食堂饭菜" in t for t in stored.values())
