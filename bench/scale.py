@@ -462,6 +462,21 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     await web.TCPSite(runner, "127.0.0.1", port).start()
     db, d = app[DB], app[DISPATCHER]
     read = getattr(db, "read", None) or db.run
+    # The jobs' own writes, timed inside the writer (a batch also holds the messages grouped with them): how long
+    # each of their calls holds the write lock.
+    own = {}
+    for name in ("digest_record_tx", "sweep_some_tx"):
+        real = getattr(d, name, None)
+        if real is None:
+            continue
+
+        def timed_call(db_, *args, _real=real, _name=name):
+            t = time.perf_counter()
+            try:
+                return _real(db_, *args)
+            finally:
+                own.setdefault(_name, []).append(time.perf_counter() - t)
+        setattr(d, name, timed_call)
     try:
         # wait for what start-up set going (catch-up sweep and digest) so the figures below are steady-state
         await asyncio.sleep(0.5)
@@ -612,6 +627,10 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             out.update({k.replace("webhook_", "webhook_pages_"): v for k, v in paged.items()})
         if stop_workers is not None:
             await stop_workers()
+        for name, took in own.items():
+            out[f"{name}_max_ms"] = max(took) * 1000
+            out[f"{name}_p50_ms"] = statistics.median(took) * 1000
+            out[f"{name}_calls"] = len(took)
     finally:
         await runner.cleanup()
     return out
@@ -707,6 +726,9 @@ ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"
         ("sweep_first_lock_ms", "  longest write transaction in it"),
         ("sweep_ms", "deadline sweep (steady)"), ("digest_job_ms", "weekly digest job, all scopes"),
         ("digest_job_lock_ms", "  longest write transaction in it"),
+        ("digest_record_tx_max_ms", "  the digest's own writes (10 scopes each): longest"),
+        ("digest_record_tx_p50_ms", "  the digest's own writes: median"),
+        ("sweep_some_tx_max_ms", "  the sweep's own writes: longest"),
         ("digest_page_ms", "digest page (bureau, HTTP)"), ("rates_unit_ms", "rates, one unit and week"),
         ("submit_ms", "submit (the final 1)"), ("todo_handler_ms", "待办 handler"),
         ("todo_supervisor_ms", "待办 supervisor"), ("todo_leader_ms", "待办 leader"), ("query_ms", "查询"),
