@@ -36,9 +36,10 @@ MEDIA_BATCH = 200  # media rows per write when pruning (each looked up in ticket
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
 TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
 TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
-# The weekly digest is also looked at this often once due: a run cut short (its job process killed, the service
+# The weekly digest is also looked at this often on its day: a run cut short (its job process killed, the service
 # stopped half-way) is finished within minutes, each scope still sent once. When all are sent it is one read.
 DIGEST_RETRY_MINUTES = 10
+DIGEST_RETRY_HOURS = 24
 
 
 class Jobs:
@@ -55,9 +56,18 @@ class Jobs:
 
     async def weekly_digest(self) -> int:
         """Last ISO week's digests, once they are due; idempotent, so it also runs at start to catch up, and
-        every DIGEST_RETRY_MINUTES (one cheap read once all are sent) to finish a run that failed half-way."""
+        on its day every DIGEST_RETRY_MINUTES (weekly_digest_retry) to finish a run that failed half-way."""
         async with self._digest_lock:
             return await self._weekly_digest()
+
+    async def weekly_digest_retry(self) -> int:
+        """The weekly job again, on its day only (within DIGEST_RETRY_HOURS of its time): a run that failed is
+        finished within minutes; a supervisor bound later in the week does not get last week's digest from it."""
+        now = self.clock.now()
+        week = digest.previous_week(digest.week_of(now, self.tz))
+        if now > digest.bounds(week, self.tz)[1] + digest_delay(self.config) + DIGEST_RETRY_HOURS * 3600:
+            return 0
+        return await self.weekly_digest()
 
     async def _weekly_digest(self) -> int:
         now = self.clock.now()
@@ -239,7 +249,7 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     scheduler.add_job(jobs.weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=jobs.tz),
                       id="weekly-digest", coalesce=True, max_instances=1)
     scheduler.add_job(jobs.weekly_digest, "date", run_date=start_now, id="weekly-digest-catch-up")
-    scheduler.add_job(jobs.weekly_digest, "interval", minutes=DIGEST_RETRY_MINUTES, id="weekly-digest-retry",
+    scheduler.add_job(jobs.weekly_digest_retry, "interval", minutes=DIGEST_RETRY_MINUTES, id="weekly-digest-retry",
                       coalesce=True, max_instances=1)
     return scheduler
 

@@ -223,3 +223,17 @@ async def test_a_backlog_of_topic_terms_is_cut_in_the_job_process_as_the_service
         assert len(stored) == 50
         assert {i: " ".join(t) for i, t in zip(texts_, topics.terms_of(list(texts_.values()), tokenizer))} == stored
         assert any("食堂饭菜" in t for t in stored.values())
+
+
+async def test_the_retry_runs_on_the_digests_day_only(make_config):
+    """On Wednesday the retry leaves last week's digest alone (a supervisor bound since would get a stale one);
+    the start-up catch-up still sends what is missing, as before."""
+    clock = FixedClock(at("2026-12-02 10:00"))  # Wednesday after W48's digest was due
+    app = create_app(make_config(), clock=clock)
+    async with running(app):
+        app[SCHEDULER].pause()
+        await _seed(app)
+        assert await app[SCHEDULER].get_job("weekly-digest-retry").func() == 0
+        assert (await _sent(app))["sent"] == []
+        clock.at = at("2026-12-01 08:59")  # within a day of Monday 09:00
+        assert await app[SCHEDULER].get_job("weekly-digest-retry").func() == len(PEOPLE)
