@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -432,7 +433,7 @@ async def http_workers(app, path: Path, port: int, workers: int):
 
 
 async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip: set[str] = frozenset(),
-                  connections: int = 50, page_pause_ms: int = 0, workers: int = 1) -> dict:
+                  connections: int = 50, page_pause_ms: int = 0, workers: int = 1, webhook_rounds: int = 1) -> dict:
     from aiohttp import web
     from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER, create_app
     from bot.config import load_config
@@ -461,6 +462,21 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     await web.TCPSite(runner, "127.0.0.1", port).start()
     db, d = app[DB], app[DISPATCHER]
     read = getattr(db, "read", None) or db.run
+    # The jobs' own writes, timed inside the writer (a batch also holds the messages grouped with them): how long
+    # each of their calls holds the write lock.
+    own = {}
+    for name in ("digest_record_tx", "sweep_some_tx"):
+        real = getattr(d, name, None)
+        if real is None:
+            continue
+
+        def timed_call(db_, *args, _real=real, _name=name):
+            t = time.perf_counter()
+            try:
+                return _real(db_, *args)
+            finally:
+                own.setdefault(_name, []).append(time.perf_counter() - t)
+        setattr(d, name, timed_call)
     try:
         # wait for what start-up set going (catch-up sweep and digest) so the figures below are steady-state
         await asyncio.sleep(0.5)
@@ -564,10 +580,6 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             async def idle(deadline):
                 await asyncio.sleep(max(0.0, deadline - time.monotonic()))
                 return "nothing else"
-            # warm up first (jieba's dictionary, the router's caches, SQLite's pages), or the reference pays for it
-            await webhook_under_load(port, 2, idle, connections)
-            alone = await webhook_under_load(port, webhook_seconds, idle, connections)
-            out.update({k.replace("webhook_", "webhook_alone_"): v for k, v in alone.items()})
 
             async def jobs(deadline):
                 runs = {"sweeps": 0, "digests": 0}
@@ -579,7 +591,23 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                         runs["digests"] += 1
                     await asyncio.sleep(0.05)
                 return f"{runs['sweeps']} sweeps, {runs['digests']} digest jobs"
-            out.update(await webhook_under_load(port, webhook_seconds, jobs, connections))
+            # warm up first (jieba's dictionary, the router's caches, SQLite's pages), or the reference pays for it
+            await webhook_under_load(port, 2, idle, connections, db)
+            # The reference and the jobs' phase alternate (--rounds), so each pair shares its minutes on this
+            # shared machine: the jobs' own share is the difference within a pair.
+            rounds = []
+            for _ in range(max(1, webhook_rounds)):
+                alone = await webhook_under_load(port, webhook_seconds, idle, connections, db)
+                during = await webhook_under_load(port, webhook_seconds, jobs, connections, db)
+                rounds.append({"alone": alone, "jobs": during})
+                log(f"  webhook p50/p99 alone {alone['webhook_p50_ms']:.1f}/{alone['webhook_p99_ms']:.1f} ms, "
+                    f"during jobs {during['webhook_p50_ms']:.1f}/{during['webhook_p99_ms']:.1f} ms "
+                    f"({during['webhook_background']}); longest write {during['webhook_longest_write']}")
+            for key in ("webhook_rps", "webhook_p50_ms", "webhook_p99_ms", "webhook_errors", "webhook_cores_server",
+                        "webhook_cores_busy"):
+                out[key.replace("webhook_", "webhook_alone_")] = statistics.median(r["alone"][key] for r in rounds)
+                out[key] = statistics.median(r["jobs"][key] for r in rounds)
+            out["webhook_rounds"] = rounds
 
             async def pages(deadline, readers=4):
                 # Four people reloading the page back to back, from another process (wrk, 4 connections), as
@@ -595,38 +623,69 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 latency = re.search(r"Latency\s+(\S+)", text)
                 return (f"{loads.group(1) if loads else '?'} digest pages by {readers} readers (wrk, mean "
                         f"{latency.group(1) if latency else '?'})")
-            paged = await webhook_under_load(port, webhook_seconds, pages, connections)
+            paged = await webhook_under_load(port, webhook_seconds, pages, connections, db)
             out.update({k.replace("webhook_", "webhook_pages_"): v for k, v in paged.items()})
         if stop_workers is not None:
             await stop_workers()
+        for name, took in own.items():
+            out[f"{name}_max_ms"] = max(took) * 1000
+            out[f"{name}_p50_ms"] = statistics.median(took) * 1000
+            out[f"{name}_calls"] = len(took)
     finally:
         await runner.cleanup()
     return out
 
 
-async def webhook_under_load(port: int, seconds: int, background, connections: int = 50) -> dict:
+_phases = itertools.count()
+
+
+def _cpu() -> tuple[float, float, float]:
+    """(this process's CPU seconds, the machine's busy CPU seconds, wall clock)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+    t = os.times()
+    return t.user + t.system, busy, time.monotonic()
+
+
+async def webhook_under_load(port: int, seconds: int, background, connections: int = 50, db=None) -> dict:
     """wrk at `connections` (the issue's 50 by default) against this process's /wechat while `background(deadline)`
-    runs."""
+    runs. Each call sends MsgIds of its own (a repeated MsgId would be a retry, answered from storage); with `db`,
+    also the longest write batch of the phase."""
     import webhook as wh  # bench/ is on sys.path: common came from there
     from tests import wx
     work = Path(tempfile.mkdtemp(prefix="scale-wrk-"))
+    phase = next(_phases)
     try:
-        wh.build_requests(int(seconds * 1500), 2000, port, work, wh.WRK_THREADS, seed=int(time.time()))
+        n = int(seconds * 1500)
+        wh.build_requests(n, 2000, port, work, wh.WRK_THREADS, seed=time.time_ns() + phase,
+                          msg_base=wh.MSG_ID_BASE + phase * 10_000_000 + os.getpid() % 1000 * 10_000_000_000)
         (work / "webhook.lua").write_text(wh.LUA, encoding="utf-8")
         cmd = ["wrk", f"-t{wh.WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s",
                "-s", str(work / "webhook.lua"), f"http://127.0.0.1:{port}/wechat", "--", str(work)]
+        if db is not None:
+            db.longest_batch = 0.0
+        before = _cpu()
         proc = await asyncio.create_subprocess_exec(*cmd, cwd=work, stdout=subprocess.PIPE,
                                                     stderr=subprocess.STDOUT)
         done = await background(time.monotonic() + seconds)
         text = (await proc.communicate())[0].decode()
+        after = _cpu()
         line = next((x for x in text.splitlines() if x.startswith("BENCH_RESULT")), "")
         fields = dict(kv.split("=", 1) for kv in line.split()[1:])
         if not fields:
             raise SystemExit("wrk gave no result:\n" + text[-2000:])
         errors = sum(int(fields[k]) for k in ("non2xx", "err_connect", "err_read", "err_write", "err_timeout"))
+        wall = after[2] - before[2]
         return {"webhook_rps": int(fields["requests"]) / (int(fields["duration_us"]) / 1e6),
                 "webhook_p50_ms": int(fields["p50_us"]) / 1000, "webhook_p99_ms": int(fields["p99_us"]) / 1000,
-                "webhook_errors": errors, "webhook_background": done}
+                "webhook_errors": errors, "webhook_background": done,
+                "webhook_wraps": int(fields.get("wraps", 0)),
+                # cores used: by this process (server, jobs' parent side), and by everything on the machine
+                "webhook_cores_server": round((after[0] - before[0]) / wall, 2),
+                "webhook_cores_busy": round((after[1] - before[1]) / wall, 2),
+                **({"webhook_longest_write": _longest(db), "webhook_longest_write_ms": db.longest_batch * 1000}
+                   if db is not None else {})}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -661,16 +720,23 @@ def retained(path: Path) -> dict:
 
 ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"),
         ("webhook_alone_p99_ms", "webhook p99, nothing else running (reference)"),
-        ("webhook_alone_rps", "webhook messages/s, nothing else running (reference)"), ("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"), ("sweep_first_ms", "deadline sweep, first after start"),
+        ("webhook_alone_rps", "webhook messages/s, nothing else running (reference)"),
+        ("webhook_alone_cores_server", "  cores used by the server process"),
+        ("webhook_alone_cores_busy", "  cores used on the whole machine"), ("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"), ("sweep_first_ms", "deadline sweep, first after start"),
         ("sweep_first_lock_ms", "  longest write transaction in it"),
         ("sweep_ms", "deadline sweep (steady)"), ("digest_job_ms", "weekly digest job, all scopes"),
         ("digest_job_lock_ms", "  longest write transaction in it"),
+        ("digest_record_tx_max_ms", "  the digest's own writes (10 scopes each): longest"),
+        ("digest_record_tx_p50_ms", "  the digest's own writes: median"),
+        ("sweep_some_tx_max_ms", "  the sweep's own writes: longest"),
         ("digest_page_ms", "digest page (bureau, HTTP)"), ("rates_unit_ms", "rates, one unit and week"),
         ("submit_ms", "submit (the final 1)"), ("todo_handler_ms", "待办 handler"),
         ("todo_supervisor_ms", "待办 supervisor"), ("todo_leader_ms", "待办 leader"), ("query_ms", "查询"),
         ("detail_ms", "详情"), ("size_mb", "database size (MB)"),
         ("size_retained_mb", "database size after retention (90 days) and VACUUM (MB)"), ("webhook_p50_ms", "webhook p50 during jobs"),
         ("webhook_p99_ms", "webhook p99 during jobs"), ("webhook_rps", "webhook messages/s during jobs"),
+        ("webhook_cores_server", "  cores used by the server process (jobs' parent side included)"),
+        ("webhook_cores_busy", "  cores used on the whole machine (the jobs' child, wrk, other sessions)"),
         ("webhook_pages_p50_ms", "webhook p50 while 4 readers reload the digest page"),
         ("webhook_pages_p99_ms", "webhook p99 while 4 readers reload the digest page"),
         ("webhook_pages_rps", "webhook messages/s while pages load")]
@@ -685,6 +751,8 @@ def main() -> int:
     p.add_argument("--webhook-seconds", type=int, default=15, help="0 skips the webhook measurement")
     p.add_argument("--webhook-connections", type=int, default=50,
                    help="wrk connections for the webhook measurements (the issue's target is at 50)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="webhook alone / during the jobs this many times, alternating (medians in the table)")
     p.add_argument("--page-pause-ms", type=int, default=0,
                    help="each of the 4 page readers waits this long between loads (0: back to back)")
     p.add_argument("--workers", type=int, default=1,
@@ -714,7 +782,7 @@ def main() -> int:
         migrate_ms = common.working_copy(built, work)  # the code's migrations, once: not part of a start-up
         log(f"  migrations: {migrate_ms / 1000:.1f} s")
         r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip),
-                                args.webhook_connections, args.page_pause_ms, args.workers))
+                                args.webhook_connections, args.page_pause_ms, args.workers, args.rounds))
         r["size_mb"] = work.stat().st_size / 1e6
         r["migrate_ms"] = migrate_ms
         if args.vacuum:  # what the file shrinks to once retention has run (sent pushes > 90 days) and VACUUM

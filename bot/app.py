@@ -15,6 +15,7 @@ from bot.channels.wechat.api import WechatApi
 from bot.channels.wechat.notify import Templates
 from bot.channels.wechat.webhook import WechatWebhook
 from bot.config import Config
+from bot.digest_job import JobProcess
 from bot.media import MediaFetcher, MediaStore
 from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
@@ -43,6 +44,7 @@ MEDIA = web.AppKey("media", MediaFetcher)
 WEBHOOK = web.AppKey("webhook", WechatWebhook)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 JOBS = web.AppKey("jobs", Jobs)
+JOB_PROCESS = web.AppKey("job_process", JobProcess)
 # Where messages are stored and handled: "single" (this process: `serve`, `--workers 1`, the demo), "writer" (the
 # writer process of `--workers N`: no HTTP) or a unix socket path (an HTTP worker of `--workers N`; bot/writer.py).
 ROLE = web.AppKey("role", str)
@@ -55,6 +57,8 @@ def create_app(config: Config, clock: Clock | None = None, role: str = "single")
     app[CONFIG] = config
     app[CLOCK] = clock
     app[ROLE] = role
+    app[JOB_PROCESS] = JobProcess()  # digest builds and pages not stored, away from this process's GIL
+    app.cleanup_ctx.append(_job_process)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_core)
     app.cleanup_ctx.append(_delivery)
@@ -168,6 +172,11 @@ def _digest_link(config: Config, clock: Clock, week: str, scope: str, to: str | 
         return None
 
 
+async def _job_process(app: web.Application) -> AsyncIterator[None]:
+    yield
+    app[JOB_PROCESS].close()
+
+
 async def _delivery(app: web.Application) -> AsyncIterator[None]:
     config, db, clock = app[CONFIG], app[DB], app[CLOCK]
     api = WechatApi(db, config.wechat.appid, config.wechat.appsecret, config.wechat.api_base, clock)
@@ -200,7 +209,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
         log.info("handled %d message(s) accepted before a restart", recovered)
     sender.start()
     fetcher.start()
-    app[JOBS] = jobs = Jobs(db, receiver, clock, config, app[DISPATCHER], sender)
+    app[JOBS] = jobs = Jobs(db, receiver, clock, config, app[DISPATCHER], sender, app[JOB_PROCESS])
     scheduler = build_scheduler(jobs)
     scheduler.start()
     app[SCHEDULER] = scheduler

@@ -174,8 +174,9 @@ class NotifyConfig:
 class DigestConfig:
     # When last week's digest goes out, in bot.timezone: a weekday (mon … sun) and a time.
     send_at: str = "mon 09:00"
-    # Build the weekly digests in a short-lived child process, so the webhook shares neither CPU time nor memory
-    # with the job. false: on a reader thread of the service's own process (tests, very small installations).
+    # Build the weekly digests in the service's job process (bot/digest_job.py: low priority, kept while used),
+    # so the webhook shares neither its GIL nor its memory with them. false: on a reader thread of the service's
+    # own process (tests, very small installations).
     separate_process: bool = True
     # How many days a digest link opens its page.
     link_days: int = 30

@@ -36,6 +36,10 @@ MEDIA_BATCH = 200  # media rows per write when pruning (each looked up in ticket
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
 TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
 TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
+# The weekly digest is also looked at this often on its day: a run cut short (its job process killed, the service
+# stopped half-way) is finished within minutes, each scope still sent once. When all are sent it is one read.
+DIGEST_RETRY_MINUTES = 10
+DIGEST_RETRY_HOURS = 24
 
 
 class Jobs:
@@ -43,13 +47,29 @@ class Jobs:
     once what the schedule would do over the skipped hours."""
 
     def __init__(self, db: Database, receiver: Receiver, clock: Clock, config: Config, dispatcher: Dispatcher,
-                 sender: OutboxSender):
+                 sender: OutboxSender, job_process: digest_job.JobProcess | None = None):
         self.db, self.receiver, self.clock, self.config = db, receiver, clock, config
         self.dispatcher, self.sender = dispatcher, sender
+        self.job_process = job_process or digest_job.JobProcess()
         self.tz = dispatcher.calendar.tz
+        self._digest_lock = asyncio.Lock()  # the cron run, the catch-up and the retry never prepare side by side
 
     async def weekly_digest(self) -> int:
-        """Last ISO week's digests, once they are due; idempotent, so it also runs at start to catch up."""
+        """Last ISO week's digests, once they are due; idempotent, so it also runs at start to catch up, and
+        on its day every DIGEST_RETRY_MINUTES (weekly_digest_retry) to finish a run that failed half-way."""
+        async with self._digest_lock:
+            return await self._weekly_digest()
+
+    async def weekly_digest_retry(self) -> int:
+        """The weekly job again, on its day only (within DIGEST_RETRY_HOURS of its time): a run that failed is
+        finished within minutes; a supervisor bound later in the week does not get last week's digest from it."""
+        now = self.clock.now()
+        week = digest.previous_week(digest.week_of(now, self.tz))
+        if now > digest.bounds(week, self.tz)[1] + digest_delay(self.config) + DIGEST_RETRY_HOURS * 3600:
+            return 0
+        return await self.weekly_digest()
+
+    async def _weekly_digest(self) -> int:
         now = self.clock.now()
         week = digest.previous_week(digest.week_of(now, self.tz))
         if now < digest.bounds(week, self.tz)[1] + digest_delay(self.config):
@@ -60,7 +80,7 @@ class Jobs:
             # Built by a child process (or a reader thread) from the week's tickets only; recorded and queued on
             # the writer a few scopes at a time.
             if self.config.digest.separate_process:
-                items = await digest_job.prepare_async(self.config, week, now)
+                items = await digest_job.prepare_async(self.job_process, self.config, week, now)
             else:
                 items = await self.db.read(self.dispatcher.digest_prepare, week,
                                            lambda w, s, to=None: digest_link(self.config, w, s, now, to),
@@ -152,22 +172,27 @@ class Jobs:
 
     async def topic_terms(self) -> int:
         """Cut the new tickets (and, after an upgrade, the last TERMS_DAYS of older ones) into their hot-topic
-        terms on a reader, store them in short writes: the dashboard then counts terms instead of cutting a
-        month of texts each time it is drawn."""
+        terms, store them in short writes: the dashboard then counts terms instead of cutting a month of texts
+        each time it is drawn. The few tickets of a minute are cut on a reader thread; a backlog (a full batch:
+        the way back after an upgrade, ~100,000 tickets at 1M) in the job process, so minutes of jieba never
+        share the webhook's GIL."""
         from handlers import topics
         tokenizer = self.dispatcher.router.tokenizer
-
-        def cut(db):
-            rows = tickets.terms_todo(db, self.clock.now() - TERMS_DAYS * 86400, TERMS_BATCH)
-            cut_ = iter(topics.terms_of([t for _, t in rows if t is not None], tokenizer)
-                        if any(t is not None for _, t in rows) else ())
-            return [(i, next(cut_) if t is not None else []) for i, t in rows]
         total = 0
         while True:
-            rows = await self.db.read(cut)
+            rows = await self.db.read(tickets.terms_todo, self.clock.now() - TERMS_DAYS * 86400, TERMS_BATCH)
             if not rows:
                 return total
-            total += await self.db.run(tickets.store_terms, rows)
+            texts_ = [t for _, t in rows if t is not None]
+            if not texts_:
+                cut = []
+            elif len(rows) >= TERMS_BATCH and self.config.digest.separate_process:
+                cut = await self.job_process.call(digest_job.cut_terms, self.config, texts_)
+            else:
+                cut = await self.db.read(lambda _db: topics.terms_of(texts_, tokenizer))
+            it = iter(cut)
+            total += await self.db.run(tickets.store_terms,
+                                       [(i, next(it) if t is not None else []) for i, t in rows])
 
     async def scheduled_backup(self) -> None:
         from storage import backup
@@ -224,6 +249,8 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     scheduler.add_job(jobs.weekly_digest, CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=jobs.tz),
                       id="weekly-digest", coalesce=True, max_instances=1)
     scheduler.add_job(jobs.weekly_digest, "date", run_date=start_now, id="weekly-digest-catch-up")
+    scheduler.add_job(jobs.weekly_digest_retry, "interval", minutes=DIGEST_RETRY_MINUTES, id="weekly-digest-retry",
+                      coalesce=True, max_instances=1)
     return scheduler
 
 

@@ -133,7 +133,7 @@ async def _page(app: web.Application, week: str, scope: str, now: float) -> byte
     """The page as UTF-8: the one the weekly job stored (a read on a read-only connection: milliseconds), else
     built now -- in a child process when the service builds digests there (digest.separate_process), so a page
     never holds the serving process's GIL (and with it the webhook) for the build; else on a reader thread."""
-    from bot.app import CONFIG, DB, DISPATCHER
+    from bot.app import CONFIG, DB, DISPATCHER, JOB_PROCESS
     from storage import digest_pages
     db = app[DB]
     stored = await db.read(digest_pages.get, week, scope)
@@ -142,7 +142,7 @@ async def _page(app: web.Application, week: str, scope: str, now: float) -> byte
     config, dispatcher = app[CONFIG], app[DISPATCHER]
     if config.digest.separate_process:
         from bot import digest_job
-        return (await digest_job.render_async(config, week, scope, now)).encode("utf-8")
+        return (await digest_job.render_async(app[JOB_PROCESS], config, week, scope, now)).encode("utf-8")
     tz = dispatcher.calendar.tz
     return (await db.read(lambda c: render_html(digest.build(c, week, now, tz, dispatcher.router.tokenizer, scope),
                                                 tz))).encode("utf-8")
