@@ -228,7 +228,9 @@ class Desk:
         if target["code"] == ticket["unit_code"]:
             return [Reply(texts.TRANSFER_SAME.format(number=ticket["number"], unit=target["name"]))]
         if privacy.school_barred(ticket, target):  # the rule routing applies (Dispatcher.plan), here too
-            return [Reply(texts.TRANSFER_NOT_SCHOOL.format(number=ticket["number"], unit=target["name"]))]
+            refusal = (texts.TRANSFER_NOT_SCHOOL if privacy.involves_conduct(ticket["category"], ticket.get("routing"))
+                       else texts.TRANSFER_ANONYMOUS_NOT_SCHOOL)
+            return [Reply(refusal.format(number=ticket["number"], unit=target["name"]))]
         rejected = self._rejected_unit(db, ticket)
         if rejected and rejected == target["code"]:
             return [Reply(texts.TRANSFER_REJECTED_UNIT.format(number=ticket["number"], unit=target["name"]))]

@@ -480,9 +480,9 @@ class Dispatcher:
         (privacy.barred: the one rule, whatever the kind)."""
         school = directory.get(db, school_code)
         conduct = privacy.involves_conduct(category, routing)  # a teacher's or head's conduct (师德)
-        not_the_school = conduct or anonymous
+        not_the_school = privacy.barred(kind, category, routing, anonymous)  # the rule 转派 applies too
         unit = None
-        if school and kind == "praise" and not privacy.barred(kind, category, routing):
+        if school and kind == "praise" and not not_the_school:
             unit = school  # praise that also accuses (privacy.ACCUSES) goes to the bureau like a complaint
         elif school and category in self.policy.school_categories and not not_the_school:
             unit = school

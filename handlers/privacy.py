@@ -49,18 +49,19 @@ def accuses(text: str, route: Callable[[str], dict[str, Any]]) -> bool:
     return any((scores.get(c) or 0) >= CONDUCT_MIN_SCORE for c in NEVER_TO_SCHOOL)
 
 
-def barred(kind: str | None, category: str | None, routing: dict[str, Any] | None) -> bool:
+def barred(kind: str | None, category: str | None, routing: dict[str, Any] | None, anonymous: bool = False) -> bool:
     """Whether no school may hold a message of this kind: any kind involving conduct, except praise that accuses
-    nobody (its category is a teacher matter because it praises one)."""
+    nobody (its category is a teacher matter because it praises one); and any message but praise whose writer
+    refused to be known to the school, who was promised "仅教育局可见，也不由学校办理" (texts.ASK_ANONYMITY)."""
     if kind == "praise":
         return bool((routing or {}).get(ACCUSES))
-    return involves_conduct(category, routing)
+    return involves_conduct(category, routing) or anonymous
 
 
 def school_barred(ticket: dict[str, Any], unit: dict[str, Any] | None) -> bool:
     """True when `unit` must not hold `ticket`: no school or kindergarten for 师德 (the accused may be named in
-    the text, not only in school_code). A ticket whose writer refused to be known may still be sent to the
-    school by staff: the school then never sees who wrote (Desk.identity_hidden)."""
+    the text, not only in school_code), nor for a message whose writer refused to be known to the school (staff
+    may ask the school about it, but the bureau answers)."""
     if unit is None or unit.get("kind") not in SCHOOL_KINDS:
         return False
-    return barred(ticket.get("kind"), ticket.get("category"), ticket.get("routing"))
+    return barred(ticket.get("kind"), ticket.get("category"), ticket.get("routing"), bool(ticket.get("anonymous")))

@@ -316,6 +316,8 @@ TRANSFER_SAME = "留言 {number} 已在“{unit}”办理，无需转派。"
 TRANSFER_REJECTED_UNIT = "留言 {number} 是因群众对“{unit}”的办理两次不满意而复核的，请转派给其他单位，或由局里直接办结。"
 TRANSFER_NOT_SCHOOL = ("留言 {number} 涉及教师或校领导的师德问题，不能转给学校或幼儿园办理。"
                        "请转给主管的区县教育局或局机关处室。")
+TRANSFER_ANONYMOUS_NOT_SCHOOL = ("留言 {number} 的留言人选择不让学校知道身份，我们已承诺不由学校办理，不能转给“{unit}”。"
+                                 "如需学校配合，请向学校了解情况后由本单位答复。")
 MOVED_FROM_SCHOOL = "留言 {number} 已改由“{unit}”办理，本单位无需再办。"
 WHY_CONDUCT = "群众补充的内容涉及教师师德，按规定不由学校办理，转由你单位办理。"
 TRANSFER_NOBODY = "注意：“{unit}”尚未绑定工作人员，留言暂由值班室代收，请督促该单位尽快绑定。"
