@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections import OrderedDict
 from typing import Any
 
 import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
 
@@ -13,11 +17,112 @@ KEPT = "kept"            # the flow of an unsubmitted message kept after its con
 KEEP_SECONDS = 7 * 86400  # how long such a message is kept to be offered back
 
 
-def read(db: sqlite_utils.Database, openid: str) -> tuple | None:
-    """The person's row as stored (flow, state, data as JSON, expires_at), live or not, touching nothing: a
-    message's handling reads it once and gives it to `flow` and `get`."""
+CACHE_SIZE = 4096  # conversations the writer remembers (LRU): those of everyone who wrote in the last minutes
+
+
+class Cache:
+    """The writer connection's memory of conversation rows, so a message does not read its conversation back
+    and parse its draft from JSON: each row as (flow, state, data, expires_at) with `data` as last stored (None:
+    the person has no row). Write-through: `put` writes the row in the caller's transaction first and remembers
+    the data after, so the memory never holds what SQLite does not.
+
+    It can never be staler than the file:
+    - every change to the table through this connection (this module, or any other SQL) forgets the row, by
+      TEMP triggers calling back into Python (`put` then remembers what it wrote);
+    - a rollback (a savepoint's or the batch's: `storage.db`) forgets everything, since rows changed in it are
+      restored by SQLite, not by us;
+    - another connection's commit (another process, a CLI command) is seen at the next batch by
+      `PRAGMA data_version`, and forgets everything.
+    The data handed out is a copy: the handling edits its draft in place, and an edit that is not stored (a step
+    that ends without `put`, a handling that fails) must not reach the next message."""
+
+    verify = False  # tests: every hit is compared with the row read from SQLite (mismatches listed below)
+    mismatches: list = []
+
+    def __init__(self, conn, size: int = CACHE_SIZE):
+        self.rows: OrderedDict[str, tuple | None] = OrderedDict()
+        self.size = size
+        self.hits = self.misses = 0
+        self._version = None
+        conn.create_function("tingjian_conversation_changed", 1, self.forget, deterministic=False)
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")):
+            conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS conversation_cache_{event.lower()} AFTER {event} "
+                         f"ON main.conversations BEGIN SELECT tingjian_conversation_changed({row}.openid); END")
+
+    def forget(self, openid: str | None = None) -> None:
+        self.rows.pop(openid, None)
+
+    def clear(self) -> None:
+        self.rows.clear()
+
+    def check(self, conn) -> None:
+        """At the start of each write transaction: forget everything if another connection committed since."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._version = version
+            self.rows.clear()
+
+    def get(self, db, openid: str) -> tuple | None:
+        rows = self.rows
+        if openid in rows:
+            rows.move_to_end(openid)
+            self.hits += 1
+            row = rows[openid]
+            row = None if row is None else (row[0], row[1], _copy(row[2]), row[3])
+            if self.verify:
+                self._verify(db, openid, row)
+            return row
+        self.misses += 1
+        stored = _select(db, openid)
+        row = None if stored is None else (stored[0], stored[1], json.loads(stored[2]), stored[3])
+        self._remember(openid, None if row is None else (row[0], row[1], _copy(row[2]), row[3]))
+        return row
+
+    def remember(self, openid: str, flow: str, state: str, data: dict, expires_at: float) -> None:
+        self._remember(openid, (flow, state, _copy(data), expires_at))
+
+    def _remember(self, openid: str, row: tuple | None) -> None:
+        self.rows[openid] = row
+        self.rows.move_to_end(openid)
+        if len(self.rows) > self.size:
+            self.rows.popitem(last=False)
+
+    def _verify(self, db, openid: str, row: tuple | None) -> None:
+        stored = _select(db, openid)
+        stored = None if stored is None else (stored[0], stored[1], json.loads(stored[2]), stored[3])
+        if stored != row:
+            log.error("conversation cache differs from the database for %s: %r != %r", openid, row, stored)
+            Cache.mismatches.append((openid, row, stored))
+
+
+def _copy(value: Any) -> Any:
+    """What JSON would give back (lists for tuples, string keys), without writing and parsing it; a routing
+    decision (read-only, shared by every draft routed alike) is kept as it is."""
+    if type(value) is dict:
+        return {k if type(k) is str else json.dumps(k): _copy(v) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return [_copy(v) for v in value]
+    return value
+
+
+def cache_of(db) -> Cache | None:
+    """The writer's cache, on the writer's connection only (storage.db.Database puts it there)."""
+    return getattr(db, "conversation_cache", None)
+
+
+def _select(db: sqlite_utils.Database, openid: str) -> tuple | None:
     return db.conn.execute("SELECT flow, state, data, expires_at FROM conversations WHERE openid = ?",
                            [openid]).fetchone()
+
+
+def read(db: sqlite_utils.Database, openid: str) -> tuple | None:
+    """The person's row (flow, state, data, expires_at), live or not, touching nothing: a message's handling
+    reads it once and gives it to `flow` and `get`. `data` is parsed already (a fresh copy, the caller's own)."""
+    cache = cache_of(db)
+    if cache is not None:
+        return cache.get(db, openid)
+    row = _select(db, openid)
+    return None if row is None else (row[0], row[1], json.loads(row[2]), row[3])
 
 
 _UNREAD = object()
@@ -31,7 +136,7 @@ def get(db: sqlite_utils.Database, openid: str, now: float, row: Any = _UNREAD) 
         row = read(db, openid)
     if row is None:
         return None
-    conv = {"flow": row[0], "state": row[1], "data": json.loads(row[2]), "expired": row[3] <= now}
+    conv = {"flow": row[0], "state": row[1], "data": row[2], "expired": row[3] <= now}
     if conv["expired"]:
         if conv["flow"] == "intake":
             _keep(db, openid, row[3])
@@ -54,9 +159,8 @@ def keep_expired(db: sqlite_utils.Database, now: float) -> int:
 
 def kept(db: sqlite_utils.Database, openid: str, now: float) -> dict[str, Any] | None:
     """The data of this person's kept message, if any and not too old."""
-    row = db.execute("SELECT data FROM conversations WHERE openid = ? AND flow = ? AND expires_at > ?",
-                     [openid, KEPT, now]).fetchone()
-    return json.loads(row[0]) if row else None
+    row = read(db, openid)
+    return row[2] if row is not None and row[0] == KEPT and row[3] > now else None
 
 
 def to_remind(db: sqlite_utils.Database, now: float, share: float = 2 / 3) -> list[dict[str, Any]]:
@@ -72,12 +176,15 @@ def mark_reminded(db: sqlite_utils.Database, openid: str, now: float) -> None:
 
 def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dict[str, Any], now: float,
         ttl: float) -> None:
+    cache = cache_of(db)
     db.execute(
         "INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
         "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL",
         [openid, flow, state, dumps(data), now, now + ttl],
     )
+    if cache is not None:  # after the write: a failed write leaves the row forgotten (by the trigger), not stale
+        cache.remember(openid, flow, state, data, now + ttl)
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -102,8 +209,7 @@ def prune(db: sqlite_utils.Database, before: float) -> int:
 
 def flow(db: sqlite_utils.Database, openid: str, now: float) -> str | None:
     """The flow of the person's live conversation, without touching it (None when none or expired)."""
-    row = db.execute("SELECT flow FROM conversations WHERE openid = ? AND expires_at > ?", [openid, now]).fetchone()
-    return row[0] if row else None
+    return live_flow(read(db, openid), now)
 
 
 def live_flow(row: tuple | None, now: float) -> str | None:
