@@ -22,25 +22,25 @@ CACHE_SIZE = 4096  # conversations the writer remembers (LRU): those of everyone
 
 class Cache:
     """The writer connection's memory of conversation rows, so a message does not read its conversation back
-    and parse its draft from JSON: each row as (flow, state, data, expires_at) with `data` as last stored (None:
-    the person has no row). Write-through: `put` writes the row in the caller's transaction first and remembers
-    the data after, so the memory never holds what SQLite does not.
+    and parse its draft from JSON: each row as (flow, state, data, expires_at), `data` the very dict `put` stored.
+    Write-through: `put` writes the row in the caller's transaction first and remembers the data after, so the
+    memory never holds what SQLite does not.
 
     It can never be staler than the file:
     - every change to the table through this connection (this module, or any other SQL) forgets the row, by
       TEMP triggers calling back into Python (`put` then remembers what it wrote);
     - a rollback (a savepoint's or the batch's: `storage.db`) forgets everything, since rows changed in it are
       restored by SQLite, not by us;
-    - another connection's commit (another process, a CLI command) is seen at the next batch by
+    - another connection's commit (another process, a CLI command) is seen at the start of the next batch by
       `PRAGMA data_version`, and forgets everything.
-    The data handed out is a copy: the handling edits its draft in place, and an edit that is not stored (a step
-    that ends without `put`, a handling that fails) must not reach the next message."""
+    A row is handed out once and forgotten (no copy): the handling edits its draft in place, and an edit that is
+    not stored (a step that ends without `put`) must not reach the next message, which then reads the file."""
 
     verify = False  # tests: every hit is compared with the row read from SQLite (mismatches listed below)
     mismatches: list = []
 
     def __init__(self, conn, size: int = CACHE_SIZE):
-        self.rows: OrderedDict[str, tuple | None] = OrderedDict()
+        self.rows: OrderedDict[str, tuple] = OrderedDict()
         self.size = size
         self.hits = self.misses = 0
         self._version = None
@@ -62,47 +62,37 @@ class Cache:
             self._version = version
             self.rows.clear()
 
-    def get(self, db, openid: str) -> tuple | None:
-        rows = self.rows
-        if openid in rows:
-            rows.move_to_end(openid)
-            self.hits += 1
-            row = rows[openid]
-            row = None if row is None else (row[0], row[1], _copy(row[2]), row[3])
-            if self.verify:
-                self._verify(db, openid, row)
-            return row
-        self.misses += 1
-        stored = _select(db, openid)
-        row = None if stored is None else (stored[0], stored[1], json.loads(stored[2]), stored[3])
-        self._remember(openid, None if row is None else (row[0], row[1], _copy(row[2]), row[3]))
+    def take(self, db, openid: str) -> tuple | None:
+        row = self.rows.pop(openid, None)
+        if row is None:
+            self.misses += 1
+            return _parsed(_select(db, openid))
+        self.hits += 1
+        if self.verify:
+            stored = _parsed(_select(db, openid))
+            if stored != row or _json_shape(row[2]) != _json_shape(stored[2]):
+                log.error("conversation cache differs from the database for %s: %r != %r", openid, row, stored)
+                Cache.mismatches.append((openid, row, stored))
         return row
 
     def remember(self, openid: str, flow: str, state: str, data: dict, expires_at: float) -> None:
-        self._remember(openid, (flow, state, _copy(data), expires_at))
-
-    def _remember(self, openid: str, row: tuple | None) -> None:
-        self.rows[openid] = row
+        self.rows[openid] = (flow, state, data, expires_at)
         self.rows.move_to_end(openid)
         if len(self.rows) > self.size:
             self.rows.popitem(last=False)
 
-    def _verify(self, db, openid: str, row: tuple | None) -> None:
-        stored = _select(db, openid)
-        stored = None if stored is None else (stored[0], stored[1], json.loads(stored[2]), stored[3])
-        if stored != row:
-            log.error("conversation cache differs from the database for %s: %r != %r", openid, row, stored)
-            Cache.mismatches.append((openid, row, stored))
 
-
-def _copy(value: Any) -> Any:
-    """What JSON would give back (lists for tuples, string keys), without writing and parsing it; a routing
-    decision (read-only, shared by every draft routed alike) is kept as it is."""
-    if type(value) is dict:
-        return {k if type(k) is str else json.dumps(k): _copy(v) for k, v in value.items()}
-    if type(value) in (list, tuple):
-        return [_copy(v) for v in value]
+def _json_shape(value: Any) -> Any:
+    """Types as JSON gives them back (for the tests' check): a tuple or a non-string key would come back changed."""
+    if isinstance(value, dict):
+        return {k if type(k) is str else ("key", repr(k)): _json_shape(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return (type(value) is list, [_json_shape(v) for v in value])
     return value
+
+
+def _parsed(row: tuple | None) -> tuple | None:
+    return None if row is None else (row[0], row[1], json.loads(row[2]), row[3])
 
 
 def cache_of(db) -> Cache | None:
@@ -117,12 +107,11 @@ def _select(db: sqlite_utils.Database, openid: str) -> tuple | None:
 
 def read(db: sqlite_utils.Database, openid: str) -> tuple | None:
     """The person's row (flow, state, data, expires_at), live or not, touching nothing: a message's handling
-    reads it once and gives it to `flow` and `get`. `data` is parsed already (a fresh copy, the caller's own)."""
+    reads it once and gives it to `live_flow` and `get`. `data` is parsed already, and the caller's own."""
     cache = cache_of(db)
     if cache is not None:
-        return cache.get(db, openid)
-    row = _select(db, openid)
-    return None if row is None else (row[0], row[1], json.loads(row[2]), row[3])
+        return cache.take(db, openid)
+    return _parsed(_select(db, openid))
 
 
 _UNREAD = object()
@@ -209,7 +198,12 @@ def prune(db: sqlite_utils.Database, before: float) -> int:
 
 def flow(db: sqlite_utils.Database, openid: str, now: float) -> str | None:
     """The flow of the person's live conversation, without touching it (None when none or expired)."""
-    return live_flow(read(db, openid), now)
+    cache = cache_of(db)
+    row = cache.rows.get(openid) if cache is not None else None  # a look, not a take: the data stays remembered
+    if row is not None:
+        return live_flow(row, now)
+    row = db.execute("SELECT flow FROM conversations WHERE openid = ? AND expires_at > ?", [openid, now]).fetchone()
+    return row[0] if row else None
 
 
 def live_flow(row: tuple | None, now: float) -> str | None:
