@@ -176,10 +176,14 @@ def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dic
         cache.remember(openid, flow, state, data, now + ttl)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
+
+
 def dumps(data: dict[str, Any]) -> str:
     """The data as JSON. A value that carries its own JSON (`json_text`: a draft's routing decision, written once
     per decision) is put in as it is, last, instead of being written again on every step."""
-    ready = {k: v.json_text for k, v in data.items() if getattr(v, "json_text", None) is not None}
+    ready = {k: v.json_text for k, v in data.items()
+             if type(v) not in _PLAIN and getattr(v, "json_text", None) is not None}  # (a failed getattr costs)
     if not ready:
         return _JSON.encode(data)
     rest = _JSON.encode({k: v for k, v in data.items() if k not in ready})

@@ -45,20 +45,24 @@ CHECKPOINT_SECONDS = 1.0
 class savepoint:
     """`with savepoint(db):` -- a nested transaction: what the block did is rolled back if it raises, and the
     exception goes on. What sqlite_utils' atomic() does inside a transaction, without its generator and random
-    name (two calls per message on the writer)."""
+    name (two calls per message on the writer). Named by nesting depth, so the few statements it runs are always
+    the same text and stay prepared in the connection's statement cache (a new name per call was parsed anew)."""
 
-    __slots__ = ("conn", "name", "cache")
-    _names = itertools.count()
+    __slots__ = ("db", "conn", "name", "cache")
 
     def __init__(self, db: sqlite_utils.Database):
+        self.db = db
         self.conn = db.conn
         self.cache = getattr(db, "conversation_cache", None)
-        self.name = f"sp{next(savepoint._names)}"
 
     def __enter__(self) -> None:
+        depth = getattr(self.db, "_savepoint_depth", 0) + 1
+        self.name = f"sp{depth}"
         self.conn.execute(f"SAVEPOINT {self.name}")
+        self.db._savepoint_depth = depth
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        self.db._savepoint_depth -= 1
         if exc_type is not None:
             if self.cache is not None:  # rows it remembered from inside the block are about to be undone
                 self.cache.clear()

@@ -18,7 +18,9 @@ pytest_plugins = ("tests.dialog",)
 # from SQLite and compared (storage/conversations.Cache); a difference fails the test that caused it.
 from storage.conversations import Cache as _ConversationCache  # noqa: E402
 
-_ConversationCache.verify = True
+
+def pytest_configure(config):  # under pytest only: the benches import this module too
+    _ConversationCache.verify = True
 
 
 @pytest.fixture(autouse=True)
