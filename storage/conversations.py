@@ -63,23 +63,36 @@ class Cache:
             self.rows.clear()
 
     def take(self, db, openid: str) -> tuple | None:
-        row = self.rows.pop(openid, None)
+        rows = self.rows
+        row = rows.pop(openid, None)
         if row is None:
             self.misses += 1
-            return _parsed(_select(db, openid))
+            row = _parsed(_select(db, openid))
+            if row is None:
+                self._keep(openid, _NONE)  # nothing to hand out or edit: the next look needs no read either
+            return row
         self.hits += 1
+        if row is _NONE:
+            self._keep(openid, _NONE)
+            row = None
         if self.verify:
             stored = _parsed(_select(db, openid))
-            if stored != row or _json_shape(row[2]) != _json_shape(stored[2]):
+            if stored != row or row is not None and _json_shape(row[2]) != _json_shape(stored[2]):
                 log.error("conversation cache differs from the database for %s: %r != %r", openid, row, stored)
                 Cache.mismatches.append((openid, row, stored))
         return row
 
     def remember(self, openid: str, flow: str, state: str, data: dict, expires_at: float) -> None:
-        self.rows[openid] = (flow, state, data, expires_at)
+        self._keep(openid, (flow, state, data, expires_at))
+
+    def _keep(self, openid: str, row: tuple) -> None:
+        self.rows[openid] = row
         self.rows.move_to_end(openid)
         if len(self.rows) > self.size:
             self.rows.popitem(last=False)
+
+
+_NONE = ()  # remembered: the person has no conversation row
 
 
 def _json_shape(value: Any) -> Any:
@@ -205,7 +218,7 @@ def flow(db: sqlite_utils.Database, openid: str, now: float) -> str | None:
     cache = cache_of(db)
     row = cache.rows.get(openid) if cache is not None else None  # a look, not a take: the data stays remembered
     if row is not None:
-        return live_flow(row, now)
+        return live_flow(row or None, now)
     row = db.execute("SELECT flow FROM conversations WHERE openid = ? AND expires_at > ?", [openid, now]).fetchone()
     return row[0] if row else None
 

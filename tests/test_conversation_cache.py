@@ -180,3 +180,19 @@ async def test_interleaved_people_through_the_dispatcher_keep_their_own_drafts(m
             text = "\n".join(rows[openid][2]["parts"])
             assert f"（第{i}个人）" in text
             assert all(f"（第{j}个人）" not in text for j in range(6) if j != i)
+
+
+async def test_a_remembered_absence_ends_with_any_insert(db, tmp_path):
+    assert await db.run(_read("o_new")) is None  # remembered: no row
+    assert await db.run(_read("o_new")) is None
+    await db.run(lambda d: d.execute("INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) "
+                                     "VALUES ('o_new', 'intake', 'kind', '{\"parts\": [\"raw\"]}', 1, 9999999999)"))
+    assert (await db.run(_read("o_new")))[2] == {"parts": ["raw"]}
+    assert await db.run(_read("o_other")) is None
+    other = sqlite3.connect(tmp_path / "c.db")
+    other.execute("INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) "
+                  "VALUES ('o_other', 'intake', 'kind', '{}', 1, 9999999999)")
+    other.commit()
+    other.close()
+    assert (await db.run(_read("o_other")))[1] == "kind"
+    assert await db.run(lambda d: conversations.flow(d, "o_other", 2.0)) == "intake"
