@@ -760,6 +760,13 @@ def m029_unit_misses(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m032_user_lang(db: sqlite_utils.Database) -> None:
+    """The language a citizen writes in ("en" or "zh"; NULL: not known yet): every message the bot sends them
+    later (a status push, a rating request) follows it, not only the answers within one conversation."""
+    _exec(db, "ALTER TABLE users ADD COLUMN lang TEXT")
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]
