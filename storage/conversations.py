@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections import OrderedDict
 from typing import Any
 
 import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
 
@@ -13,11 +17,114 @@ KEPT = "kept"            # the flow of an unsubmitted message kept after its con
 KEEP_SECONDS = 7 * 86400  # how long such a message is kept to be offered back
 
 
-def read(db: sqlite_utils.Database, openid: str) -> tuple | None:
-    """The person's row as stored (flow, state, data as JSON, expires_at), live or not, touching nothing: a
-    message's handling reads it once and gives it to `flow` and `get`."""
+CACHE_SIZE = 4096  # conversations the writer remembers (LRU): those of everyone who wrote in the last minutes
+
+
+class Cache:
+    """The writer connection's memory of conversation rows, so a message does not read its conversation back
+    and parse its draft from JSON: each row as (flow, state, data, expires_at), `data` the very dict `put` stored.
+    Write-through: `put` writes the row in the caller's transaction first and remembers the data after, so the
+    memory never holds what SQLite does not.
+
+    It can never be staler than the file:
+    - every change to the table through this connection (this module, or any other SQL) forgets the row, by
+      TEMP triggers calling back into Python (`put` then remembers what it wrote);
+    - a rollback (a savepoint's or the batch's: `storage.db`) forgets everything, since rows changed in it are
+      restored by SQLite, not by us;
+    - another connection's commit (another process, a CLI command) is seen at the start of the next batch by
+      `PRAGMA data_version`, and forgets everything.
+    A row is handed out once and forgotten (no copy): the handling edits its draft in place, and an edit that is
+    not stored (a step that ends without `put`) must not reach the next message, which then reads the file."""
+
+    verify = False  # tests: every hit is compared with the row read from SQLite (mismatches listed below)
+    mismatches: list = []
+
+    def __init__(self, conn, size: int = CACHE_SIZE):
+        self.rows: OrderedDict[str, tuple] = OrderedDict()
+        self.size = size
+        self.hits = self.misses = 0
+        self._version = None
+        conn.create_function("tingjian_conversation_changed", 1, self.forget, deterministic=False)
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")):
+            conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS conversation_cache_{event.lower()} AFTER {event} "
+                         f"ON main.conversations BEGIN SELECT tingjian_conversation_changed({row}.openid); END")
+
+    def forget(self, openid: str | None = None) -> None:
+        self.rows.pop(openid, None)
+
+    def clear(self) -> None:
+        self.rows.clear()
+
+    def check(self, conn) -> None:
+        """At the start of each write transaction: forget everything if another connection committed since."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._version = version
+            self.rows.clear()
+
+    def take(self, db, openid: str) -> tuple | None:
+        rows = self.rows
+        row = rows.pop(openid, None)
+        if row is None:
+            self.misses += 1
+            row = _parsed(_select(db, openid))
+            if row is None:
+                self._keep(openid, _NONE)  # nothing to hand out or edit: the next look needs no read either
+            return row
+        self.hits += 1
+        if row is _NONE:
+            self._keep(openid, _NONE)
+            row = None
+        if self.verify:
+            stored = _parsed(_select(db, openid))
+            if stored != row or row is not None and _json_shape(row[2]) != _json_shape(stored[2]):
+                log.error("conversation cache differs from the database for %s: %r != %r", openid, row, stored)
+                Cache.mismatches.append((openid, row, stored))
+        return row
+
+    def remember(self, openid: str, flow: str, state: str, data: dict, expires_at: float) -> None:
+        self._keep(openid, (flow, state, data, expires_at))
+
+    def _keep(self, openid: str, row: tuple) -> None:
+        self.rows[openid] = row
+        self.rows.move_to_end(openid)
+        if len(self.rows) > self.size:
+            self.rows.popitem(last=False)
+
+
+_NONE = ()  # remembered: the person has no conversation row
+
+
+def _json_shape(value: Any) -> Any:
+    """Types as JSON gives them back (for the tests' check): a tuple or a non-string key would come back changed."""
+    if isinstance(value, dict):
+        return {k if type(k) is str else ("key", repr(k)): _json_shape(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return (type(value) is list, [_json_shape(v) for v in value])
+    return value
+
+
+def _parsed(row: tuple | None) -> tuple | None:
+    return None if row is None else (row[0], row[1], json.loads(row[2]), row[3])
+
+
+def cache_of(db) -> Cache | None:
+    """The writer's cache, on the writer's connection only (storage.db.Database puts it there)."""
+    return getattr(db, "conversation_cache", None)
+
+
+def _select(db: sqlite_utils.Database, openid: str) -> tuple | None:
     return db.conn.execute("SELECT flow, state, data, expires_at FROM conversations WHERE openid = ?",
                            [openid]).fetchone()
+
+
+def read(db: sqlite_utils.Database, openid: str) -> tuple | None:
+    """The person's row (flow, state, data, expires_at), live or not, touching nothing: a message's handling
+    reads it once and gives it to `live_flow` and `get`. `data` is parsed already, and the caller's own."""
+    cache = cache_of(db)
+    if cache is not None:
+        return cache.take(db, openid)
+    return _parsed(_select(db, openid))
 
 
 _UNREAD = object()
@@ -31,7 +138,7 @@ def get(db: sqlite_utils.Database, openid: str, now: float, row: Any = _UNREAD) 
         row = read(db, openid)
     if row is None:
         return None
-    conv = {"flow": row[0], "state": row[1], "data": json.loads(row[2]), "expired": row[3] <= now}
+    conv = {"flow": row[0], "state": row[1], "data": row[2], "expired": row[3] <= now}
     if conv["expired"]:
         if conv["flow"] == "intake":
             _keep(db, openid, row[3])
@@ -54,9 +161,8 @@ def keep_expired(db: sqlite_utils.Database, now: float) -> int:
 
 def kept(db: sqlite_utils.Database, openid: str, now: float) -> dict[str, Any] | None:
     """The data of this person's kept message, if any and not too old."""
-    row = db.execute("SELECT data FROM conversations WHERE openid = ? AND flow = ? AND expires_at > ?",
-                     [openid, KEPT, now]).fetchone()
-    return json.loads(row[0]) if row else None
+    row = read(db, openid)
+    return row[2] if row is not None and row[0] == KEPT and row[3] > now else None
 
 
 def to_remind(db: sqlite_utils.Database, now: float, share: float = 2 / 3) -> list[dict[str, Any]]:
@@ -72,18 +178,25 @@ def mark_reminded(db: sqlite_utils.Database, openid: str, now: float) -> None:
 
 def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dict[str, Any], now: float,
         ttl: float) -> None:
+    cache = cache_of(db)
     db.execute(
         "INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
         "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL",
         [openid, flow, state, dumps(data), now, now + ttl],
     )
+    if cache is not None:  # after the write: a failed write leaves the row forgotten (by the trigger), not stale
+        cache.remember(openid, flow, state, data, now + ttl)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 
 
 def dumps(data: dict[str, Any]) -> str:
     """The data as JSON. A value that carries its own JSON (`json_text`: a draft's routing decision, written once
     per decision) is put in as it is, last, instead of being written again on every step."""
-    ready = {k: v.json_text for k, v in data.items() if getattr(v, "json_text", None) is not None}
+    ready = {k: v.json_text for k, v in data.items()
+             if type(v) not in _PLAIN and getattr(v, "json_text", None) is not None}  # (a failed getattr costs)
     if not ready:
         return _JSON.encode(data)
     rest = _JSON.encode({k: v for k, v in data.items() if k not in ready})
@@ -102,6 +215,10 @@ def prune(db: sqlite_utils.Database, before: float) -> int:
 
 def flow(db: sqlite_utils.Database, openid: str, now: float) -> str | None:
     """The flow of the person's live conversation, without touching it (None when none or expired)."""
+    cache = cache_of(db)
+    row = cache.rows.get(openid) if cache is not None else None  # a look, not a take: the data stays remembered
+    if row is not None:
+        return live_flow(row or None, now)
     row = db.execute("SELECT flow FROM conversations WHERE openid = ? AND expires_at > ?", [openid, now]).fetchone()
     return row[0] if row else None
 

@@ -45,20 +45,27 @@ CHECKPOINT_SECONDS = 1.0
 class savepoint:
     """`with savepoint(db):` -- a nested transaction: what the block did is rolled back if it raises, and the
     exception goes on. What sqlite_utils' atomic() does inside a transaction, without its generator and random
-    name (two calls per message on the writer)."""
+    name (two calls per message on the writer). Named by nesting depth, so the few statements it runs are always
+    the same text and stay prepared in the connection's statement cache (a new name per call was parsed anew)."""
 
-    __slots__ = ("conn", "name")
-    _names = itertools.count()
+    __slots__ = ("db", "conn", "name", "cache")
 
     def __init__(self, db: sqlite_utils.Database):
+        self.db = db
         self.conn = db.conn
-        self.name = f"sp{next(savepoint._names)}"
+        self.cache = getattr(db, "conversation_cache", None)
 
     def __enter__(self) -> None:
+        depth = getattr(self.db, "_savepoint_depth", 0) + 1
+        self.name = f"sp{depth}"
         self.conn.execute(f"SAVEPOINT {self.name}")
+        self.db._savepoint_depth = depth
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        self.db._savepoint_depth -= 1
         if exc_type is not None:
+            if self.cache is not None:  # rows it remembered from inside the block are about to be undone
+                self.cache.clear()
             # An error such as a RAISE(ROLLBACK) trigger may have ended the whole transaction, savepoint included.
             if self.conn.in_transaction:
                 self.conn.execute(f"ROLLBACK TO {self.name}")
@@ -252,6 +259,9 @@ class Database:
             self._db = connect(self.path)
             from storage.migrations import migrate
             migrate(self._db)
+            # The writer's memory of conversations (write-through; see storage/conversations.Cache).
+            from storage.conversations import Cache
+            self._db.conversation_cache = Cache(self._db.conn)
             # The write lock is waited for in _begin, with short fair retries, not in SQLite's busy handler.
             self._db.conn.execute("PRAGMA busy_timeout=0")
             if self.path != ":memory:" and not self.path.startswith("file:"):  # see _checkpoints
@@ -299,10 +309,12 @@ class Database:
     def _run_batch(self, db: sqlite_utils.Database, batch: list[_Call]) -> None:
         outcomes: list[tuple[_Call, bool, Any]] = []
         started = None
+        cache = db.conversation_cache
         try:
             waited = time.perf_counter()
             self._begin(db)
             started, cpu = time.perf_counter(), time.thread_time()
+            cache.check(db.conn)  # another process's commit since the last batch: remember nothing from before
             if self.on_lock_wait is not None:
                 self.on_lock_wait(started - waited)
             for call in batch:
@@ -323,6 +335,7 @@ class Database:
                     self.longest_batch_calls[name] = self.longest_batch_calls.get(name, 0) + 1
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
+            cache.clear()  # what it remembered from this batch is not in the file
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             done = {id(c) for c, _, _ in outcomes}

@@ -14,6 +14,22 @@ from tests import wx
 # The `dialog` fixture (tests/dialog.py): whole conversations through the sandbox in a few lines.
 pytest_plugins = ("tests.dialog",)
 
+# Every test checks the writer's memory of conversations: each time it answers from memory, the row is also read
+# from SQLite and compared (storage/conversations.Cache); a difference fails the test that caused it.
+from storage.conversations import Cache as _ConversationCache  # noqa: E402
+
+
+def pytest_configure(config):  # under pytest only: the benches import this module too
+    _ConversationCache.verify = True
+
+
+@pytest.fixture(autouse=True)
+def _conversation_cache_agrees_with_sqlite():
+    _ConversationCache.mismatches.clear()
+    yield
+    assert not _ConversationCache.mismatches, ("the writer remembered a conversation other than the one stored",
+                                               _ConversationCache.mismatches[:3])
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
