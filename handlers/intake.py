@@ -176,6 +176,12 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+def one_or_two(text: str) -> int | None:
+    """A "1 是 / 2 不是" question's answer, by its number or in words (好的, 不是): 1, 2 or None."""
+    yn = yes_no(text)
+    return None if yn is None else 1 if yn else 2
+
+
 # -- an answer, or more of the story (Intake._is_answer) --------------------------------------------------
 SENTENCE_CHARS = 5  # this many Chinese characters, beyond fillers, that answer nothing tell us something: kept
 SENTENCE_WORDS = 4  # or this many English words ("the teacher hit him")
@@ -607,10 +613,7 @@ class Intake:
         return texts.pick("ASK_TO_OFFICER", d.lang or self.s.lang()).format(number=d.answered)
 
     def _on_officer(self, text: str, d: Draft, inbound: Inbound):
-        n = choice(text, 2)
-        if n is None:
-            yn = yes_no(text)
-            n = None if yn is None else 1 if yn else 2
+        n = one_or_two(text)
         if n is None:
             return self._out("officer", d, [Reply(texts.pick("CHOOSE_1_2", d.lang or self.s.lang()) + "\n"
                                                   + self._ask_officer(d))])
@@ -831,10 +834,7 @@ class Intake:
         return texts.RATING_OR_NOT.format(number=number, score=score, other=other)
 
     def _on_rating(self, text: str, d: Draft, inbound: Inbound):
-        n = choice(text, 2)
-        if n is None:
-            yn = yes_no(text)
-            n = None if yn is None else 1 if yn else 2
+        n = one_or_two(text)
         if n is None:
             return self._out("rating", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + self._ask_rating(d))])
         held, back = d.held or "", d.back_to
@@ -862,7 +862,7 @@ class Intake:
         n = choice(text, 2)
         if n is None:  # 这是新的问题吗？ -- 是 / 不是，是同一件事
             same = same_matter(text)
-            n = {1: 2, 2: 1}.get(same) if same else (None if yes_no(text) is None else 1 if yes_no(text) else 2)
+            n = {1: 2, 2: 1}.get(same) if same else one_or_two(text)
         if n is None:
             return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.NEW_MATTER_CHOICES)])
         held = d.held or ""
