@@ -78,8 +78,12 @@ class Desk:
         if stand_in:
             note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
             if lifecycle.allowed("unattended", ticket["state"]):
-                ticket = tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended",
-                                            note, unattended=1)
+                # the work still to do is the stand-in's, and counts for it, never for the absent unit (m030)
+                by = self.stand_in_unit(db, recipients)
+                ticket = tickets.transition(
+                    db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note, unattended=1,
+                    stood_in=1, response_unit=by if ticket["accepted_at"] is None else ticket.get("response_unit"),
+                    resolve_unit=by if ticket["resolved_at"] is None else ticket.get("resolve_unit"))
             prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
         text = prefix + (why + "\n" if why else "") + self._new_ticket_text(db, ticket)
         return [self.to_staff(o, text, ticket, "新留言待签收") for o in recipients]
@@ -95,6 +99,13 @@ class Desk:
             unit = directory.get(db, self.duty_office)
             return duty, unit["name"] if unit else "值班室"
         return staff.leaders(db), "局领导"
+
+    def stand_in_unit(self, db, recipients: list[str]) -> str:
+        """The unit a stand-in's work counts for: the duty office, or the unit of the leaders told instead."""
+        if recipients and set(recipients) <= set(staff.of_unit(db, self.duty_office)):
+            return self.duty_office
+        leader = users.get(db, recipients[0]) if recipients else None
+        return (leader or {}).get("unit_code") or self.duty_office
 
     def handlers_of(self, db, ticket: dict) -> list[str]:
         """Who hears the citizen's words about a ticket: always someone bound now. The person who 签收ed it if
@@ -597,12 +608,20 @@ class Desk:
         """Someone is now bound at a unit: its 代收 tickets come home (the duty office stops standing in)."""
         waiting = tickets.unattended_of(db, unit_code)
         members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
+        now = self.clock.now()
         for t in waiting:
             fields: dict[str, Any] = {"unattended": 0}
             if t["accepted_by"] and t["accepted_by"] not in members:
                 fields["accepted_by"] = None  # signed on behalf by the duty office: now the unit's own
-            tickets.transition(db, t, t["state"], "system", self.clock.now(), "attended", texts.ATTENDED_NOTE,
-                               **fields)
+            # each part not done yet, its window still open, is the unit's own work from now on; a part the
+            # stand-in did, or let lapse, stays counted for the stand-in (m030)
+            if t["accepted_at"] is None and (not t["accept_due_at"] or t["accept_due_at"] > now):
+                fields["response_unit"] = None
+            if t["resolved_at"] is None and (not t["due_at"] or t["due_at"] > now):
+                fields["resolve_unit"] = None
+            fields["stood_in"] = int(any(fields.get(k, t.get(k)) not in (None, unit_code)
+                                         for k in ("response_unit", "resolve_unit")))
+            tickets.transition(db, t, t["state"], "system", now, "attended", texts.ATTENDED_NOTE, **fields)
         if not waiting:
             return ""
         return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]))
