@@ -170,6 +170,8 @@ class Desk:
         ok = texts.ACCEPTED_OK.format(number=ticket["number"], due=self._due(ticket))
         if on_behalf:
             ok += "\n" + texts.ACCEPTED_ON_BEHALF
+        if ticket["kind"] == "praise":  # the conduct part of praise: the bureau's own check, nothing to tell
+            return [Reply(ok)]
         return [Reply(ok), self._citizen_accepted(db, ticket)]
 
     def reply(self, db, user: dict, ticket: dict, text: str) -> list[Reply]:
@@ -197,6 +199,10 @@ class Desk:
         now = self.clock.now()
         ticket = tickets.transition(db, ticket, "resolved", user["openid"], now, "resolve", text,
                                     resolution=text, resolved_at=now)
+        if ticket["kind"] == "praise":  # the conduct part checked: closed with the note, the citizen not chased
+            tickets.transition(db, ticket, "closed", user["openid"], now, "close", texts.PRAISE_CHECKED_NOTE,
+                               closed_at=now, close_reason="checked")
+            return [Reply(texts.PRAISE_CHECKED_OK.format(number=ticket["number"]))]
         return [Reply(texts.RESOLVED_OK.format(number=ticket["number"])),
                 self.to_citizen(ticket, texts.CITIZEN_RESOLVED.format(number=ticket["number"], text=text)
                                 + "\n" + texts.RATE_ASK, "留言已办结")]

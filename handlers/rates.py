@@ -189,6 +189,12 @@ def total(per_unit: dict[str, Rates]) -> Rates:
     return agg
 
 
+def stood_in(r: Rates) -> str:
+    """"（代收3件）" beside a unit's counts when a stand-in did some of its work, else ""."""
+    from handlers import texts
+    return texts.STOOD_IN.format(n=r.stood_in) if r.stood_in else ""
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
