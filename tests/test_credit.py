@@ -47,13 +47,13 @@ def same_everywhere(per_surface: dict[str, dict[str, rates.Rates]], codes) -> di
     want = {}
     for code in codes:
         first = per_surface["review"].get(code) or rates.Rates()
-        want[code] = {f: getattr(first, f) for f in COUNTED}
+        want[code] = {f: getattr(first, f, 0) for f in COUNTED}
         for name, per_unit in per_surface.items():
             r = per_unit.get(code) or rates.Rates()
             if name.startswith("dashboard week") or name == "digest":
                 continue  # a week: checked where the whole flow falls in that week (below)
             fields = [f for f in COUNTED if f != "praised" or not name.startswith("dashboard")]  # lists no praise
-            got = {f: getattr(r, f) for f in fields}
+            got = {f: getattr(r, f, 0) for f in fields}
             assert got == {f: want[code][f] for f in fields}, \
                 f"{name} counts {code} differently:\n{got}\nreview:\n{want[code]}"
     return want
@@ -224,3 +224,39 @@ async def test_the_conduct_part_of_praise_left_unchecked_is_pressed_like_any_dea
     await heard(d, DISTRICT, expect=number)
     assert (await ticket(d, number))["state"] == "assigned"
     await quiet(d, PARENT)
+
+
+async def test_every_page_that_shows_the_absent_units_figures_says_what_was_stood_in_for(dialog):
+    """The public page, the review (text and XLSX) and the rates export say 代收 beside the school's figures,
+    never a perfect score."""
+    import asyncio
+    import tempfile
+
+    import openpyxl
+
+    from bot.app import DB
+    from bot import review_xlsx
+    from handlers import review
+    d = dialog
+    number = await file_ticket(d, PARENT, BURDEN, scene=f"school:{NOBODY}", consent="1")
+    await talk(d, DUTY, f"签收 {number}")
+    await talk(d, DUTY, f"办结 {number} 已联系学校调整作业量")
+    await rate(d, PARENT, number, "1")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    async with d.session.get("/u/") as resp:  # a new day: the figures are rebuilt behind the scenes
+        assert resp.status == 200
+    await asyncio.sleep(1.5)
+    async with d.session.get(f"/u/{NOBODY}") as resp:
+        page = await resp.text()
+    assert resp.status == 200 and "代收1件" in page and "值班室代为签收或办结" in page and "100%（" not in page
+    rev = await d.app[DB].read(lambda c: review.build(c, "2026-11", TZ, review.Weights(), now=d.clock.now()))
+    assert "代收1件" in review.format_unit(rev, NOBODY) and "代收1件" in review.format_text(rev)
+    assert rev.unit(NOBODY).score is None and rev.unit(NOBODY).rank is None
+    path = tempfile.mktemp(suffix=".xlsx")
+    review_xlsx.write(rev, path, d.clock.now(), TZ)
+    book = openpyxl.load_workbook(path)
+    sheet = book["单位"]
+    col = [c.value for c in sheet[1]].index("代收件数")
+    names = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if "育英小学" in str(r))
+    assert row[col] == 1, dict(zip(names, row))
