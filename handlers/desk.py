@@ -198,7 +198,7 @@ class Desk:
             ticket = self._mark_accepted(db, user, ticket)
         now = self.clock.now()
         ticket = tickets.transition(db, ticket, "resolved", user["openid"], now, "resolve", text,
-                                    resolution=text, resolved_at=now)
+                                    resolution=text, resolved_at=now, **self._credit(user, ticket, "resolve_unit"))
         if ticket["kind"] == "praise":  # the conduct part checked: closed with the note, the citizen not chased
             tickets.transition(db, ticket, "closed", user["openid"], now, "close", texts.PRAISE_CHECKED_NOTE,
                                closed_at=now, close_reason="checked")
@@ -637,8 +637,20 @@ class Desk:
         """签收. A redo (reopened) keeps the unit's first 签收 time: signing the redo is not a late 签收 of the
         ticket (the 响应率 counts the first; a transfer or bounce clears it for the new unit)."""
         now = self.clock.now()
+        credit = self._credit(user, ticket, "response_unit") if ticket.get("accepted_at") is None else {}
         return tickets.transition(db, ticket, "accepted", user["openid"], now, "accept", user.get("name"),
-                                  accepted_by=user["openid"], accepted_at=ticket.get("accepted_at") or now)
+                                  accepted_by=user["openid"], accepted_at=ticket.get("accepted_at") or now, **credit)
+
+    def _credit(self, user: dict, ticket: dict, part: str) -> dict[str, Any]:
+        """Whose work a 签收 or 办结 is (m030): done by someone of another unit (a supervisor above, a leader) it
+        counts for that unit, and the holder shows the ticket as 代收, not as its own; done by the unit's own
+        people, for the unit. A 代收 ticket's parts are the stand-in's already (dispatch_notices)."""
+        if ticket.get("unattended") or "response_unit" not in ticket:
+            return {}
+        other = user.get("unit_code")
+        if not other or other == ticket["unit_code"]:
+            return {part: None} if part == "resolve_unit" else {}
+        return {part: other, "stood_in": 1}
 
     def find_unit(self, db, query: str) -> tuple[dict | None, str]:
         """The unit a person named (code, full name, or a unique part of the name). One function, so fuzzy

@@ -275,7 +275,8 @@ FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
 # Beside a unit's figures: its tickets a stand-in signed or resolved while nobody was bound (not scored for it).
 STOOD_IN = "（代收{n}件）"
-STOOD_IN_NOTE = "代收{n}件：本单位尚无工作人员绑定期间，由值班室代为签收或办结，计入代办单位，不计入本单位的响应率和解决率。"
+STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
+                 "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"
 NO_OVERDUE = "目前没有超期未办结的留言。"
 OVERDUE_HEAD = "超期未办结的留言共{total}件："

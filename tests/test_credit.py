@@ -260,3 +260,74 @@ async def test_every_page_that_shows_the_absent_units_figures_says_what_was_stoo
     names = [c.value for c in sheet[1]]
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if "育英小学" in str(r))
     assert row[col] == 1, dict(zip(names, row))
+
+
+async def test_a_school_is_not_credited_with_what_its_district_did_for_it(dialog):
+    """The same kind of defect: a district supervisor may act on a school's ticket; the school then looked as
+    if it had answered in time. The work counts for the district; the school shows the ticket as 代收."""
+    d = dialog
+    number = await file_ticket(d, PARENT, BURDEN, scene="school:jn-syxx", consent="1")
+    assert (await ticket(d, number))["unit_code"] == "jn-syxx"
+    from tests.dialog import DISTRICT_HEAD
+    await talk(d, DISTRICT_HEAD, f"签收 {number}", expect="已签收")
+    await talk(d, DISTRICT_HEAD, f"办结 {number} 区局已督促学校调整作业量")
+    await rate(d, PARENT, number, "1")
+    counts = same_everywhere(await surfaces(d), ["jn-syxx", "jn-jyj"])
+    school, district = counts["jn-syxx"], counts["jn-jyj"]
+    assert (school["stood_in"], school["dispatched"], school["resolved"], school["rated"]) == (1, 0, 0, 0)
+    assert (district["dispatched"], district["accepted_in_time"], district["resolved"], district["rated"]) == \
+        (1, 1, 1, 1)
+
+
+# -- the upgrade: m030 counts the tickets already there as the new code would ---------------------------------------
+
+def test_m030_back_fills_stand_in_work_and_reviews_and_recounts(tmp_path):
+    import datetime as dt
+
+    import sqlite_utils
+
+    from storage import migrations
+
+    def day(n: int, hour: int = 10) -> float:
+        return dt.datetime(2026, 11, n, hour, tzinfo=TZ).timestamp()
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrations.apply(db, stop_before="m030_credit")
+    for code, name, kind, parent in (("jyj", "市教育局", "bureau", None), ("jyj-bgs", "市教育局办公室（值班室）", "office", "jyj"),
+                                     ("jyj-sfc", "收费处", "office", "jyj"), (NOBODY, "江南区育英小学", "school", "jyj")):
+        db.execute("INSERT INTO units (code, name, kind, parent) VALUES (?, ?, ?, ?)", [code, name, kind, parent])
+    staff.bind(db, "o_duty", "jyj-bgs", "handler", "刘主任", 0)
+    staff.bind(db, "o_fees", "jyj-sfc", "handler", "李老师", 0)
+
+    def new(openid, unit):
+        t = tickets.create(db, openid=openid, kind="complaint", category="burden", unit_code=unit,
+                           school_code=NOBODY, text="x", attachments=[], contact_phone=None, anonymous=False,
+                           routing={}, now=day(2), due_at=day(10), tz=TZ, accept_due_at=day(3))
+        return t
+    note = "“江南区育英小学”暂无绑定的工作人员，已转市教育局办公室（值班室）。"
+    done = tickets.transition(db, new("o_a", NOBODY), "assigned", "system", day(2), "unattended", note, unattended=1)
+    done = tickets.transition(db, done, "accepted", "o_duty", day(2, 11), "accept", accepted_by="o_duty",
+                              accepted_at=day(2, 11))
+    done = tickets.transition(db, done, "resolved", "o_duty", day(3), "resolve", resolved_at=day(3))
+    tickets.transition(db, done, "closed", "o_a", day(3, 12), "rate", rating=1, rated_at=day(3, 12),
+                       rated_unit=NOBODY, closed_at=day(3, 12), close_reason="rated")
+    tickets.transition(db, new("o_b", NOBODY), "assigned", "system", day(2), "unattended", note, unattended=1)
+    rev = new("o_c", "jyj-sfc")
+    rev = tickets.transition(db, rev, "accepted", "o_fees", day(2, 11), "accept", accepted_by="o_fees",
+                             accepted_at=day(2, 11))
+    rev = tickets.transition(db, rev, "resolved", "o_fees", day(3), "resolve", resolved_at=day(3))
+    tickets.transition(db, rev, "reopened", "o_c", day(4), "review", rating=3, rated_at=day(4), review=1,
+                       rated_unit="jyj-sfc", unit_code="jyj-bgs", resolved_at=None)
+    assert "m030_credit" in migrations.migrate(db)
+    start, end = day(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp()
+    got = rates.for_period(db, start, end, None, day(20))
+    school, duty, fees = got.get(NOBODY, rates.Rates()), got["jyj-bgs"], got["jyj-sfc"]
+    assert (school.stood_in, school.dispatched, school.resolved, school.rated, school.open_overdue) == (2, 0, 0, 0, 0)
+    assert (duty.dispatched, duty.accepted_in_time, duty.resolved, duty.rated) == (2, 1, 1, 1)
+    # the unsigned 代收 one past its deadline (the stand-in's), and the review: reviews made before m030 keep the
+    # deadline they had (they were not given their own)
+    assert duty.open_overdue == 2
+    assert (fees.dispatched, fees.accepted_in_time) == (1, 1)
+    kept = sorted(db.execute("SELECT * FROM unit_days"))
+    db.execute("DELETE FROM unit_days")
+    migrations._backfill_credit_days(db)
+    assert kept == sorted(db.execute("SELECT * FROM unit_days"))
