@@ -48,7 +48,17 @@ class Arg:
 # Arguments that are one word, read in their normal form (NFKC: ２０２６－Ｑ４ from a phone keyboard is 2026-Q4) into
 # Call.values; a `text` argument is everything left, kept exactly as typed (a leader's ，and 。 stay theirs).
 WORD_ARGS = ("unit", "period")
-DAYS = re.compile(r"([0-9]{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*")
+DAYS = re.compile(r"([0-9]{1,2}|[一二两三四五六七八九十]{1,2})\s*(?:个工作日|个|天|日)?[\s,，:：]*")
+CN_DAYS = {c: i for i, c in enumerate("零一二三四五六七八九十")} | {"两": 2}
+
+
+def days_value(word: str) -> int:
+    """3, 三, 两, 十, 十五 (days are never more than 30)."""
+    if word.isdigit():
+        return int(word)
+    if len(word) == 2:
+        return (CN_DAYS[word[0]] if word[0] != "十" else 1) * 10 + (CN_DAYS[word[1]] if word[1] != "十" else 0)
+    return CN_DAYS[word]
 
 
 TICKET = Arg("ticket", "编号", "JY2611-0001")
@@ -124,6 +134,11 @@ def _match(text: str) -> tuple[str, str] | None:
     return None
 
 
+def is_command(text: str) -> bool:
+    """Whether `text` starts with a command's verb (查询, 回复 JY2611-0001 …)."""
+    return _match(ZERO_WIDTH.sub("", text).strip()) is not None
+
+
 def split_head(rest: str) -> tuple[str, str]:
     parts = re.split(r"[\s:：,，、;；]+", rest.strip(), maxsplit=1)
     return parts[0], (parts[1].strip() if len(parts) > 1 else "")
@@ -170,7 +185,10 @@ class Commands:
         who = [texts.ROLE_NAMES[r] for r in ("handler", "supervisor", "leader", "admin") if r in staff_entry.who]
         if DUTY in staff_entry.who:
             who.append(texts.DUTY_NAME)
-        return texts.ROLE_ONLY.format(verb=staff_entry.verb, who="、".join(who))
+        said = texts.ROLE_ONLY.format(verb=staff_entry.verb, who="、".join(who))
+        if staff_entry.verb == "转派" and user.get("role") in MAY["bounce"]:  # what a handler can do instead
+            said += "\n" + texts.TRANSFER_BY_BOUNCE
+        return said
 
     def _parse(self, call: Call) -> str | None:
         """Fill call.ticket and call.rest from the arguments; an answer if something is missing or wrong."""
@@ -195,7 +213,7 @@ class Commands:
             elif arg.kind == "days":
                 m = DAYS.match(unicodedata.normalize("NFKC", call.rest))
                 if m:  # NFKC keeps digits and these words one character each: the same cut in what was typed
-                    call.values["days"] = int(m.group(1))
+                    call.values["days"] = days_value(m.group(1))
                     call.rest = call.rest[m.end():].strip()
                 elif not arg.optional:
                     return self._need(call, arg)
@@ -266,21 +284,23 @@ class Commands:
     def cancel(self, call: Call) -> list[Reply]:
         conv = conversations.get(call.db, call.openid, self.clock.now())
         conversations.delete(call.db, call.openid)
+        lang = call.user.get("lang") if call.user.get("role") not in STAFF else None
         if conv and not conv["expired"] and conv["flow"] != "desk":
-            return [Reply(texts.CANCELLED_FLOW.get(conv["flow"], texts.CANCELLED))]
-        return [Reply(texts.NOTHING_TO_CANCEL)]
+            return [Reply(texts.CANCELLED_FLOW.get(conv["flow"]) or texts.pick("CANCELLED", lang))]
+        return [Reply(texts.pick("NOTHING_TO_CANCEL", lang))]
 
     def bind(self, call: Call) -> list[Reply]:
         return self.desk.bind(call.db, call.openid, call.rest)
 
     # -- citizens --------------------------------------------------------------------------------------------
     def query(self, call: Call) -> list[Reply]:
+        lang = call.user.get("lang")
         if call.ticket is None:
-            return [Reply(self.d.my_tickets(call.db, call.openid))]
-        text = self.d.ticket_detail(call.db, call.openid, call.ticket)
+            return [Reply(self.d.my_tickets(call.db, call.openid, lang))]
+        text = self.d.ticket_detail(call.db, call.openid, call.ticket, lang)
         link = self.d.web_links.citizen_ticket(call.ticket["number"], call.openid) if self.d.web_links else None
         if link:
-            text += "\n" + texts.CITIZEN_PAGE_LINK.format(days=CITIZEN_LINK_DAYS, link=link)
+            text += "\n" + texts.pick("CITIZEN_PAGE_LINK", lang).format(days=CITIZEN_LINK_DAYS, link=link)
         return [Reply(text)]
 
     def citizen_reply(self, call: Call) -> list[Reply]:
@@ -288,7 +308,7 @@ class Commands:
         if ticket is None:
             waiting = [t for t in tickets.for_citizen(call.db, call.openid, 20) if t["state"] == "replied"]
             if len(waiting) != 1:
-                return [Reply(texts.CITIZEN_REPLY_WHICH)]
+                return [Reply(texts.pick("CITIZEN_REPLY_WHICH", call.user.get("lang")))]
             ticket = waiting[0]
         return self.desk.citizen_reply(call.db, call.openid, ticket, text)
 
@@ -309,17 +329,18 @@ class Commands:
 
     def rate(self, call: Call) -> list[Reply]:
         """评价 [编号] 1-3 [意见]: the rating itself is the follow-up's (handlers/followup.py)."""
-        t = call.ticket
+        t, lang = call.ticket, call.user.get("lang")
         if t is not None and not lifecycle.allowed("rate", t["state"]):
-            return [Reply(texts.RATE_NOT_YET.format(number=t["number"], state=texts.STATE_NAMES[t["state"]]))]
+            return [Reply(texts.pick("RATE_NOT_YET", lang).format(
+                number=t["number"], state=texts.names_in("STATE_NAMES", lang)[t["state"]]))]
         if not call.rest.strip("。.!！?？ "):  # 评价 alone: what this person has to rate, never someone else's number
             waiting = [t] if t is not None else tickets.awaiting_rating(call.db, call.openid)
             if not waiting:
-                return [Reply(texts.NOTHING_TO_RATE)]
+                return [Reply(texts.pick("NOTHING_TO_RATE", lang))]
             if len(waiting) == 1:
-                return [Reply(texts.RATE_THIS.format(number=waiting[0]["number"],
-                                                     excerpt=texts.excerpt(waiting[0]["text"], 30),
-                                                     ask=texts.RATE_ASK))]
+                return [Reply(texts.pick("RATE_THIS", lang).format(number=waiting[0]["number"],
+                                                                   excerpt=texts.excerpt(waiting[0]["text"], 30),
+                                                                   ask=texts.pick("RATE_ASK", lang)))]
             lines = "\n".join(f"· {w['number']} {texts.excerpt(w['text'], 20)}" for w in waiting)
             return [Reply(texts.RATE_LIST.format(lines=lines, number=waiting[0]["number"]))]
         text = f"评价 {t['number']} {call.rest}" if t is not None else f"评价 {call.rest}"
@@ -327,8 +348,8 @@ class Commands:
         if rated is not None:
             return rated
         if not tickets.awaiting_rating(call.db, call.openid):
-            return [Reply(texts.NOTHING_TO_RATE)]
-        return [Reply(texts.RATE_CHOICES)]
+            return [Reply(texts.pick("NOTHING_TO_RATE", lang))]
+        return [Reply(texts.pick("RATE_CHOICES", lang))]
 
     # -- staff -----------------------------------------------------------------------------------------------
     def todo(self, call: Call) -> list[Reply]:
@@ -339,7 +360,22 @@ class Commands:
         return self.desk.detail(call.db, call.user, call.ticket, ascii_int(head, 3) or 1)
 
     def accept(self, call: Call) -> list[Reply]:
-        return self.desk.accept(call.db, call.user, call.ticket)
+        """签收 1、2、3 (or 签收 5 6): each one; a teacher with forty signs a page at once, and no number typed is
+        skipped silently. Words after the numbers are ignored, as they always were."""
+        found, error = [call.ticket], None
+        for head in filter(None, re.split(r"[\s:：,，、;；和及]+", call.rest)):
+            ticket, error = self.find(call, head)
+            if ticket is None:
+                break
+            if ticket["id"] not in {t["id"] for t in found}:
+                found.append(ticket)
+        answers, pushes = [], []
+        for ticket in found:
+            for reply in self.desk.accept(call.db, call.user, ticket):
+                (answers if reply.to is None else pushes).append(reply)
+        if error:  # 签收 5 99 with no 99 in the list: said, after what was signed
+            answers.append(Reply(error))
+        return [Reply("\n".join(r.text for r in answers)), *pushes]
 
     def reply(self, call: Call) -> list[Reply]:
         text = self._template(call, "reply")
@@ -427,17 +463,20 @@ TABLE: tuple[Command, ...] = (
             hidden=True),
     # citizens
     Command("查询", CITIZEN, (_ANY_TICKET,), "查看我的留言；加编号看详情和办理记录", Commands.query,
-            ("进度", "查进度", "我的留言", "详情")),
-    Command("回复", CITIZEN, (_ANY_TICKET, Arg("text", "内容", "您的内容")), "回复承办人员", Commands.citizen_reply),
+            ("进度", "查进度", "我的留言", "详情", "status")),
+    Command("回复", CITIZEN, (_ANY_TICKET, Arg("text", "内容", "您的内容")), "回复承办人员", Commands.citizen_reply,
+            ("reply",)),
     Command("撤回", CITIZEN, (TICKET,), "撤回已提交的留言", Commands.withdraw),
     Command("确认撤回", CITIZEN, (TICKET,), "确认撤回留言", Commands.withdraw_confirmed, hidden=True),
     Command("评价", CITIZEN, (Arg("ticket", "编号", "JY2611-0001", optional=True, min_digits=2),
                             Arg("text", "1/2/3", "1", optional=True)),
-            "评价办理结果：1 满意，2 基本满意，3 不满意；只发“评价”列出待评价的留言", Commands.rate, ("我要评价", "我想评价")),
+            "评价办理结果：1 满意，2 基本满意，3 不满意；只发“评价”列出待评价的留言", Commands.rate,
+            ("我要评价", "我想评价", "rate")),
     Command("评议", CITIZEN, (Arg("text", "学校名称", "江南区实验小学", optional=True),), "参与正在进行的群众评议",
             Commands.survey, tuple(w for w in texts.SURVEY_WORDS if w != "评议")),
     # staff
-    Command("待办", STAFF, (Arg("page", "页码", "", optional=True),), "本单位待办留言，按办结时限排序", Commands.todo),
+    Command("待办", STAFF, (Arg("page", "页码", "", optional=True),), "本单位待办留言，按办结时限排序", Commands.todo,
+            ("代办",)),  # the homophone staff type
     Command("详情", MAY["detail"], (TICKET, Arg("page", "页码", "", optional=True)), "留言全文、附件和全部办理记录",
             Commands.detail, ("查询", "查看")),
     Command("签收", MAY["accept"], (TICKET,), "签收留言（值班室可代签收）", Commands.accept),
@@ -488,6 +527,8 @@ def for_user(user: dict, duty_office: str) -> list[Command]:
 
 def help_text(user: dict, duty_office: str) -> str:
     staff = user.get("role") in STAFF
+    if not staff and user.get("lang") == "en":
+        return texts.EN["HELP_HEAD"]
     lines = [texts.STAFF_HELP_HEAD if staff else texts.HELP_HEAD]
     lines += [c.help_line() for c in for_user(user, duty_office) if not c.hidden]
     return "\n".join(lines)

@@ -123,7 +123,8 @@ class Desk:
             number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
             category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
             school_line=f"学校：{school['name']}\n" if school else "", excerpt=texts.excerpt(ticket["text"], 60),
-            due=self._due(ticket))
+            due=self._due(ticket)) + (
+            "\n" + texts.WRITES_ENGLISH if users.lang(db, ticket["openid"]) == "en" else "")  # answer in English
 
     # -- permission and state: one check for every action -----------------------------------------------------
     def in_scope(self, db, user: dict, ticket: dict) -> bool:
@@ -185,8 +186,8 @@ class Desk:
         ticket = tickets.transition(db, ticket, "replied", user["openid"], self.clock.now(), "reply", text)
         unit = directory.get(db, ticket["unit_code"])
         return [Reply(texts.REPLIED_OK.format(number=ticket["number"])),
-                self.to_citizen(ticket, texts.CITIZEN_STAFF_REPLY.format(
-                    unit=unit["name"] if unit else "承办单位", number=ticket["number"], text=text), "留言有新答复")]
+                self.tell_citizen(db, ticket, "留言有新答复", "CITIZEN_STAFF_REPLY",
+                                  unit=unit["name"] if unit else "承办单位", text=text)]
 
     def resolve(self, db, user: dict, ticket: dict, text: str) -> list[Reply]:
         refused = self.refuse(db, user, ticket, "resolve")
@@ -204,8 +205,7 @@ class Desk:
                                closed_at=now, close_reason="checked")
             return [Reply(texts.PRAISE_CHECKED_OK.format(number=ticket["number"]))]
         return [Reply(texts.RESOLVED_OK.format(number=ticket["number"])),
-                self.to_citizen(ticket, texts.CITIZEN_RESOLVED.format(number=ticket["number"], text=text)
-                                + "\n" + texts.RATE_ASK, "留言已办结")]
+                self.tell_citizen(db, ticket, "留言已办结", "CITIZEN_RESOLVED", "RATE_ASK", text=text)]
 
     def bounce(self, db, user: dict, ticket: dict, reason: str) -> list[Reply]:
         if ticket["unit_code"] == self.duty_office or (ticket.get("unattended") and
@@ -266,8 +266,7 @@ class Desk:
         if not staff.of_unit(db, target["code"]):
             out[0] = Reply(out[0].text + "\n" + texts.TRANSFER_NOBODY.format(unit=target["name"]))
         out += self.dispatch_notices(db, ticket, why)
-        out.append(self.to_citizen(ticket, texts.CITIZEN_TRANSFERRED.format(
-            number=ticket["number"], unit=target["name"], due=self._due(ticket)), "留言已转办"))
+        out.append(self.tell_citizen(db, ticket, "留言已转办", "CITIZEN_TRANSFERRED", unit=target["name"]))
         return out
 
     def request_extension(self, db, user: dict, ticket: dict, days: int, reason: str) -> list[Reply]:
@@ -335,7 +334,7 @@ class Desk:
                     self.to_staff(ext["by"], texts.EXTENSION_TO_HANDLER_NO.format(**fields), ticket, "延期未同意")]
         return [Reply(texts.EXTENSION_APPROVED.format(**fields)),
                 self.to_staff(ext["by"], texts.EXTENSION_TO_HANDLER_OK.format(**fields), ticket, "延期已同意"),
-                self.to_citizen(ticket, texts.CITIZEN_EXTENDED.format(reason=ext["reason"], **fields), "办结时限延长")]
+                self.tell_citizen(db, ticket, "办结时限延长", "CITIZEN_EXTENDED", reason=ext["reason"])]
 
     def press(self, db, user: dict, ticket: dict, kind: str, text: str = "") -> list[Reply]:
         """督办 (a leader) or 催办 (a leader or supervisor): recorded on the ticket; the unit's people and its
@@ -393,7 +392,8 @@ class Desk:
             lines.append(texts.TODO_LINE.format(
                 i=i, number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
                 category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STATE_NAMES[t["state"]],
-                due=self._due(t), flags=self._flags(t), unit=names.get(t["unit_code"], "待分派")))
+                due=self._due(t), flags=self._flags(t), excerpt=texts.excerpt(t["text"], 24),
+                unit="" if t["unit_code"] == user.get("unit_code") else " " + names.get(t["unit_code"], "待分派")))
         lines.append(texts.TODO_FOOT)
         if page < pages:
             lines.append(texts.TODO_MORE.format(page=page, pages=pages, next=page + 1))
@@ -512,12 +512,13 @@ class Desk:
 
     # -- the citizen's side --------------------------------------------------------------------------------
     def citizen_reply(self, db, openid: str, ticket: dict, text: str) -> list[Reply]:
+        lang = users.lang(db, openid)
         if not lifecycle.allowed("citizen_reply", ticket["state"]):
-            return [Reply(texts.CITIZEN_TICKET_CLOSED.format(number=ticket["number"]))]
+            return [Reply(texts.pick("CITIZEN_TICKET_CLOSED", lang).format(number=ticket["number"]))]
         ticket, moved = self.keep_from_school(db, ticket, text)
         tickets.record(db, ticket, "citizen_reply", openid, self.clock.now(), text)
         notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text)
-        return [Reply(texts.CITIZEN_REPLY_SENT.format(number=ticket["number"])), *moved,
+        return [Reply(texts.pick("CITIZEN_REPLY_SENT", lang).format(number=ticket["number"])), *moved,
                 *[self.to_staff(o, notice, ticket, "群众回复") for o in self.handlers_of(db, ticket)]]
 
     def keep_from_school(self, db, ticket: dict, words: str) -> tuple[dict, list[Reply]]:
@@ -570,8 +571,7 @@ class Desk:
 
     def _citizen_accepted(self, db, ticket: dict) -> Reply:
         unit = directory.get(db, ticket["unit_code"])
-        return self.to_citizen(ticket, texts.CITIZEN_ACCEPTED.format(
-            number=ticket["number"], unit=unit["name"] if unit else "承办单位", due=self._due(ticket)), "留言已受理")
+        return self.tell_citizen(db, ticket, "留言已受理", "CITIZEN_ACCEPTED", unit=unit["name"] if unit else "承办单位")
 
     # -- staff accounts ----------------------------------------------------------------------------------------
     def bind(self, db, openid: str, code: str) -> list[Reply]:
@@ -718,6 +718,14 @@ class Desk:
 
     def to_citizen(self, ticket: dict, text: str, title: str) -> Reply:
         return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title)})
+
+    def tell_citizen(self, db, ticket: dict, title: str, *names: str, **fields) -> Reply:
+        """A push to the ticket's writer in the language they write in now (users.lang): the texts called `names`,
+        one per line, with the deadline and the rating choices as that person reads them."""
+        lang = users.lang(db, ticket["openid"])
+        fields = {"number": ticket["number"], "ask": texts.pick("RATE_ASK", lang),
+                  "due": self.calendar.date_text(ticket["due_at"], lang) if ticket["due_at"] else "—", **fields}
+        return self.to_citizen(ticket, "\n".join(texts.pick(n, lang).format(**fields) for n in names), title)
 
     def notice(self, audience: str, ticket: dict, title: str) -> dict:
         """What happened, channel-neutral: each channel (bot/channels/) renders it its own way (a WeChat template

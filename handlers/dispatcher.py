@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -23,7 +24,8 @@ from handlers.deadlines import Watch
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, in_english, normalise
+from handlers.intake import (Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
+                             written_lang)
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
@@ -39,7 +41,11 @@ ATTACHABLE_ELSEWHERE = ("location", "link")
 # a supplement is routed alone and with the draft, and short messages (你好老师, 作业太多) recur across people:
 # each would cost a full jieba cut and scoring.
 ROUTE_CACHE = 2048  # decisions remembered (~4 KB each with their JSON): a draft's steps and the common short texts
-CAMPAIGN_FLOWS = frozenset({FAQ, SURVEY})  # the conversations the campaign step may write
+CAMPAIGN_FLOWS = frozenset({FAQ, SURVEY})
+# An English writer asking after a message already sent (the Chinese 有进展吗 is the intake's follow-up offer).
+STATUS_QUESTION_EN = re.compile(r"\b(?:any (?:update|news|progress|reply|answer)|(?:status|progress) of|update on|"
+                                r"what(?:'s| is| has) happen(?:ed|ing) (?:to|with)|heard (?:anything|back)|"
+                                r"still waiting)\b", re.I)  # the conversations the campaign step may write
 
 
 @dataclass
@@ -56,6 +62,7 @@ class Turn:
     # conversation step to use instead of reading it again; dropped when the campaign step may have written it.
     conversation: Any = None
     conversation_read: bool = False
+    first_english: bool = False  # the person's first words in English: welcomed in English once (the QR's was Chinese)
 
 
 @dataclass(frozen=True)
@@ -137,11 +144,26 @@ class Dispatcher:
         """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database. The steps of
         STEPS run in order; the first that answers ends the turn."""
         turn = Turn(db, inbound, users.get(db, inbound.openid) or {}, normalise(inbound.text))
+        self._note_lang(turn)
         for step in self.steps:
             replies = step(turn)
             if replies is not None:
                 return replies
         return []
+
+    def _note_lang(self, turn: "Turn") -> None:
+        """The language a citizen writes in, kept with them: every later message to them (the answers, the pushes
+        about their tickets) follows it. A Chinese command (查询, as the English answers tell them to send) or a
+        school's Chinese name says nothing about it."""
+        if turn.inbound.kind not in ("text", "voice") or turn.user.get("role") in STAFF_ROLES:
+            return
+        lang = written_lang(turn.text)
+        if lang == "zh" and commands.is_command(turn.text):
+            return
+        if lang and lang != turn.user.get("lang"):
+            turn.first_english = lang == "en" and turn.user.get("welcomed_at") is not None
+            users.set_lang(turn.db, turn.inbound.openid, lang, self.clock.now())
+            turn.user = {**turn.user, "lang": lang}
 
     @property
     def steps(self) -> tuple[Callable[["Turn"], list[Reply] | None], ...]:
@@ -214,17 +236,21 @@ class Dispatcher:
             prefix = [*prefix, Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
             conv = None
         intake = self._intake(db)
+        intake.s.english_welcome = turn.first_english
         if conv:
             state, data, replies = intake.step(conv["state"], conv["data"], inbound)
         else:
             if not text and inbound.kind == "text":
                 return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
+            if inbound.kind == "text" and STATUS_QUESTION_EN.search(text) and len(text) <= 120 and \
+                    tickets.for_citizen(db, inbound.openid, 1):  # "any update on my complaint?": the list, not a
+                return [*prefix, Reply(self.my_tickets(db, inbound.openid, "en"))]  # new message out of scope
             if inbound.kind == "text" and asks_how_to_send(text):  # answered; no message started, a kept one kept
-                answered = [Reply(texts.pick("MEDIA_HOW_NEW", "en" if in_english(text) else None))]
+                answered = [Reply(texts.pick("MEDIA_HOW_NEW", user.get("lang")))]
             else:
                 answered = self.campaign.instant_answer(db, inbound, text)  # issue 13: 常见问题 answered at once
             if answered is not None:
-                welcome = _Services(self, db, inbound.openid).welcome()  # a first message: welcomed here too
+                welcome = _Services(self, db, inbound.openid).welcome(user.get("lang"))  # a first message: welcomed
                 if welcome and answered[0].to is None:
                     answered = [Reply(welcome + "\n\n" + answered[0].text, None, answered[0].extra), *answered[1:]]
                 return [*prefix, *answered]
@@ -321,39 +347,43 @@ class Dispatcher:
     def _intake(self, db, openid: str = "") -> Intake:
         return Intake(_Services(self, db, openid))
 
-    def my_tickets(self, db, openid: str) -> str:
+    def my_tickets(self, db, openid: str, lang: str | None = None) -> str:
         rows = tickets.for_citizen(db, openid)
         if not rows:
-            return texts.NO_TICKETS
-        lines = [texts.MY_TICKETS_HEAD]
+            return texts.pick("NO_TICKETS", lang)
+        kinds, states = texts.names_in("KIND_NAMES", lang), texts.names_in("STATE_NAMES", lang)
+        lines = [texts.pick("MY_TICKETS_HEAD", lang)]
         for t in rows:
-            due = self.calendar.date_text(t["due_at"]) if t["due_at"] and t["state"] in lifecycle.OPEN else ""
-            lines.append(texts.MY_TICKET_LINE.format(
-                number=t["number"], kind=texts.KIND_NAMES[t["kind"]], state=texts.STATE_NAMES[t["state"]],
-                due=texts.MY_TICKET_DUE.format(due=due) if due else ""))
-        lines.append(texts.MY_TICKETS_FOOT)
+            due = self.calendar.date_text(t["due_at"], lang) if t["due_at"] and t["state"] in lifecycle.OPEN else ""
+            lines.append(texts.pick("MY_TICKET_LINE", lang).format(
+                number=t["number"], kind=kinds[t["kind"]], state=states[t["state"]],
+                due=texts.pick("MY_TICKET_DUE", lang).format(due=due) if due else ""))
+        lines.append(texts.pick("MY_TICKETS_FOOT", lang).format(short=rows[0]["number"].rsplit("-", 1)[1].lstrip("0")))
         return "\n".join(lines)
 
-    def ticket_detail(self, db, openid: str, ticket: dict) -> str:
+    def ticket_detail(self, db, openid: str, ticket: dict, lang: str | None = None) -> str:
         """The citizen's view: the whole text (the receiver splits what is over WeChat's size limit), the
-        deadline only while it still runs, and the history in plain words."""
+        deadline only while it still runs, and the history in plain words, in the person's language."""
         unit = directory.get(db, ticket["unit_code"])
-        lines = [texts.TICKET_DETAIL.format(
-            number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]], state=texts.STATE_NAMES[ticket["state"]],
-            unit=unit["name"] if unit else "待分派")]
+        lines = [texts.pick("TICKET_DETAIL", lang).format(
+            number=ticket["number"], kind=texts.names_in("KIND_NAMES", lang)[ticket["kind"]],
+            state=texts.names_in("STATE_NAMES", lang)[ticket["state"]], unit=unit["name"] if unit else "待分派")]
         if ticket["due_at"] and ticket["state"] in lifecycle.OPEN:
-            lines.append(texts.TICKET_DETAIL_DUE.format(due=self.calendar.date_text(ticket["due_at"])))
-        lines.append(texts.TICKET_DETAIL_TEXT + ticket["text"])
+            lines.append(texts.pick("TICKET_DETAIL_DUE", lang).format(
+                due=self.calendar.date_text(ticket["due_at"], lang)))
+        lines.append(texts.pick("TICKET_DETAIL_TEXT", lang) + ticket["text"])
         if ticket["resolution"]:
-            lines.append(f"办理结果：{ticket['resolution']}")
-        lines.append(texts.TICKET_HISTORY_HEAD)
+            lines.append(texts.pick("TICKET_RESOLUTION", lang) + ticket["resolution"])
+        lines.append(texts.pick("TICKET_HISTORY_HEAD", lang))
+        events = texts.names_in("CITIZEN_EVENT_NAMES", lang)
+        colon = ": " if lang == "en" else "："
         for event in tickets.events(db, ticket["id"]):
-            name = texts.CITIZEN_EVENT_NAMES.get(event["action"])
+            name = events.get(event["action"])
             if name is None:
                 continue  # internal handling, not the citizen's concern
             when = dt.datetime.fromtimestamp(event["at"], self.calendar.tz).strftime("%m-%d %H:%M")
             # What was said to or by the citizen is theirs to read; bounce reasons and notes are internal.
-            note = f"：{event['note']}" if event["note"] and event["action"] in (
+            note = f"{colon}{event['note']}" if event["note"] and event["action"] in (
                 "reply", "citizen_reply", "supplement", "resolve") else ""
             lines.append(f"{when} {name}{note}")
         return "\n".join(lines)
@@ -397,7 +427,9 @@ class Dispatcher:
             return [Reply(texts.MENU_UNKNOWN)]
         return []  # VIEW and other notifications need no answer
 
-    def _welcome(self, unit: dict | None) -> str:
+    def _welcome(self, unit: dict | None, lang: str | None = None) -> str:
+        if lang == "en":  # office and school names stay Chinese: the English welcome names none
+            return texts.EN["WELCOME"]
         welcome = texts.WELCOME.format(org=self.policy.organisation, bot=self.policy.name,
                                        commitment=self.policy.commitment)
         if unit:
@@ -456,7 +488,7 @@ class Dispatcher:
                     unit_name=unit["name"] if unit else self.policy.organisation,
                     school_code=school["code"] if school else None, school_name=school["name"] if school else None,
                     routing=routing, due_at=due, due_text=self.calendar.date_text(due) if due else "—", days=days,
-                    urgent=urgent)
+                    urgent=urgent, due_text_en=self.calendar.date_text(due, "en") if due else "—")
 
 
 class _Services(IntakeServices):
@@ -468,6 +500,7 @@ class _Services(IntakeServices):
         self.openid = openid
         self.needs_school = d.needs_school
         self.notices: list[Reply] = []
+        self.english_welcome = False
 
     def route(self, text: str) -> dict:
         return self.d.routing(text)
@@ -570,11 +603,30 @@ class _Services(IntakeServices):
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
         self.notices.extend(self.d.desk.supplemented(self.db, number, openid, text, attachments))
 
-    def welcome(self) -> str | None:
+    def welcome(self, lang: str | None = None) -> str | None:
         """The welcome, for a person whose first message comes before any follow or scan."""
         if not self.openid or not users.welcome_once(self.db, self.openid, self.d.clock.now()):
             return None
-        return self.d._welcome(None)
+        return self.d._welcome(None, lang)
+
+    def just_filed(self) -> dict | None:
+        """The person's latest ticket, if submitted within the conversation's time (a correction of it may follow)."""
+        rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
+        since = self.d.clock.now() - self.d.policy.conversation_minutes * 60
+        return rows[0] if rows and rows[0]["created_at"] >= since and rows[0]["state"] in lifecycle.OPEN else None
+
+    def answered(self) -> str | None:
+        """The number of the person's latest ticket, if the office has answered it and it is not concluded."""
+        rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
+        return rows[0]["number"] if rows and rows[0]["state"] == "replied" else None
+
+    def reply_to(self, number: str, text: str) -> list[Reply]:
+        ticket = tickets.get(self.db, number)
+        return self.d.desk.citizen_reply(self.db, self.openid, ticket, text) if ticket else []
+
+    def lang(self) -> str | None:
+        """The language the person writes in, as far as it is known (users.lang)."""
+        return users.lang(self.db, self.openid) if self.openid else None
 
     def kept(self) -> dict | None:
         return conversations.kept(self.db, self.openid, self.d.clock.now())

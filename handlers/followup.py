@@ -15,7 +15,7 @@ from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
 from handlers.workdays import WorkCalendar
-from storage import directory, staff, tickets
+from storage import directory, staff, tickets, users
 
 # A rating is a bare 1, 2 or 3, alone or followed by a separator and a comment ("3 还没退钱", "3，作业还是多"),
 # or `评价 编号 N …`. A digit that starts a sentence ("2026年秋季学期…", "1班班主任…", "3年级数学老师…") is not.
@@ -100,8 +100,7 @@ def rating_visit(db, ticket: dict, now: float, desk: Desk) -> tuple[dict, list[R
     if not resolved or now - resolved < RATING_REMIND_DAYS * 86400:
         return ticket, []
     if tickets.remind_once(db, ticket["id"], "rate", resolved, now):
-        text = texts.RATE_REMIND.format(number=ticket["number"], ask=texts.RATE_ASK)
-        return ticket, [desk.to_citizen(ticket, text, "请评价办理结果")]
+        return ticket, [desk.tell_citizen(db, ticket, "请评价办理结果", "RATE_REMIND")]
     if now >= rating_next_check(db, ticket):
         ticket = tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
                                     closed_at=now, close_reason="unrated")
@@ -132,24 +131,25 @@ class FollowUp:
         rating = parse(text)
         if rating is None or not (rating.sure or doubtful):
             return None
+        lang = users.lang(db, openid)
         waiting = tickets.awaiting_rating(db, openid)
         if rating.number:
             ticket = next((t for t in waiting if t["number"] == rating.number), None)
             if ticket is None:
                 own = tickets.get(db, rating.number)
                 if own is not None and own["openid"] == openid:
-                    return [Reply(texts.RATE_NOT_NOW.format(number=own["number"],
-                                                            state=texts.STATE_NAMES[own["state"]]))]
+                    return [Reply(texts.pick("RATE_NOT_NOW", lang).format(
+                        number=own["number"], state=texts.names_in("STATE_NAMES", lang)[own["state"]]))]
                 return [Reply(texts.TICKET_NOT_FOUND.format(number=rating.number))]
         elif not waiting:
             return None
         elif len(waiting) == 1:
             ticket = waiting[0]
         else:
-            return [Reply(texts.RATE_WHICH.format(number=waiting[0]["number"]))]
-        return self._apply(db, ticket, rating.score, rating.comment)
+            return [Reply(texts.pick("RATE_WHICH", lang).format(number=waiting[0]["number"]))]
+        return self._apply(db, ticket, rating.score, rating.comment, lang)
 
-    def _apply(self, db, ticket: dict, score: int, comment: str) -> list[Reply]:
+    def _apply(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
         now = self.clock.now()
         answered = tickets.credit(ticket)[1]  # the unit whose answer is rated (a stand-in's, for 代收)
         # The event's name says 不满意 already ("不满意，重新办理"): its note is the person's comment alone.
@@ -159,7 +159,7 @@ class FollowUp:
             tickets.transition(db, ticket, "closed", ticket["openid"], now, "rate", note, rating=score,
                                rating_comment=comment or None, rated_at=now, rated_unit=answered,
                                closed_at=now, close_reason="rated")
-            return [Reply(texts.RATE_THANKS.format(number=ticket["number"]))]
+            return [Reply(texts.pick("RATE_THANKS", lang).format(number=ticket["number"]))]
         if ticket["reopens"] == 0:  # first 不满意: the same unit does it again, with a fresh time limit
             due = self.calendar.due(now, self.redo_days)
             # the redo is the holder's own work once the ticket is home (no longer 代收)
@@ -170,7 +170,8 @@ class FollowUp:
             fields = {"number": ticket["number"], "due": self.calendar.date_text(due), "comment": comment or "无"}
             ticket, moved = self.desk.keep_from_school(db, ticket, comment)  # a comment raising 师德
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
-            return [Reply(texts.RATE_REOPENED.format(**fields)), *moved,
+            return [Reply(texts.pick("RATE_REOPENED", lang).format(**{**fields, "due": self.calendar.date_text(due, lang)})),
+                    *moved,
                     *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields), ticket, "群众不满意")
                       for o in recipients]]
         # Second 不满意: the bureau reviews it rather than another round at the same unit.
@@ -185,5 +186,5 @@ class FollowUp:
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                             comment=comment or "无")
         recipients = staff.leaders(db) or staff.of_unit(db, self.desk.duty_office)
-        return [Reply(texts.RATE_REVIEW.format(number=ticket["number"])),
+        return [Reply(texts.pick("RATE_REVIEW", lang).format(number=ticket["number"])),
                 *[self.desk.to_staff(o, notice, ticket, "需复核") for o in recipients]]

@@ -27,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import privacy, texts
+from handlers import names, privacy, texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
 from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
@@ -242,7 +242,8 @@ def declines_phone(text: str) -> bool:
 
 
 # 我是学生 没有电话 / 手机不在身边: no number to give, said anywhere in a short reply
-NO_PHONE = re.compile(r"(?:没有?|没得|不用|不方便|不想|不能)(?:留)?(?:电话|手机|号码)|(?:电话|手机)(?:不在身边|没有|丢了|坏了)")
+NO_PHONE = re.compile(r"(?:没有?|没得|不用|不方便|不想|不能)(?:留)?(?:电话|手机|号码)|(?:电话|手机)(?:不在身边|没有|丢了|坏了)|"
+                      r"(?:别|不要|不用|千万别)(?:给我)?(?:打电话|打过来|打|联系我?|回电话?)")  # 这是我妈手机 别打
 
 
 def storable(inbound: Inbound) -> Inbound:
@@ -263,6 +264,24 @@ BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错
                        r"(?:我?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
+# A kind that corrects one (改为建议, 不对，是咨询, change it to a suggestion): typed just after submitting, it is
+# about the message just filed, never the start of a new one.
+KIND_CORRECTION = re.compile(r"改为|改成|换成|应该是|应是|不对|错了|不是")
+EN_KIND_CHANGE = re.compile(r"^(?:please\s+)?(?:change|make|turn|switch)\s+(?:it|this|that|my message)?\s*(?:in)?to\s+"
+                            r"(?:an?\s+)?(complaint|suggestion|question|inquiry|enquiry|praise)\W*$", re.I)
+EN_KIND_WORDS = {"complaint": "complaint", "suggestion": "suggestion", "question": "inquiry", "inquiry": "inquiry",
+                 "enquiry": "inquiry", "praise": "praise"}
+
+
+def kind_correction(text: str) -> str | None:
+    """The kind a correction asks for (改为建议 -> suggestion), else None."""
+    en = EN_KIND_CHANGE.match(text)
+    if en:
+        return EN_KIND_WORDS[en.group(1).lower()]
+    bare = BARE_KIND.match(text)
+    return dict(KIND_NAMES_ALL)[bare.group(1)] if bare and KIND_CORRECTION.search(text) else None
+
+
 def named_kind(text: str) -> str | None:
     """The one kind a short reply names (我要投诉, 建议吧, 改为咨询), else None."""
     wanted = re.search(r"(?:改为|改成|换成|应该是|应是|属于|算)(投诉|举报|建议|咨询|请问|表扬|感谢)", text)
@@ -278,7 +297,7 @@ def named_kind(text: str) -> str | None:
 EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
 GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|hi|hello|"
-                      r"在吗|在不在|有人吗|有人在吗)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+                      r"在吗|在不在|有人吗|有人在吗|喂+)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
 # 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
 THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
@@ -332,6 +351,16 @@ def introduction(text: str) -> bool:
 ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
                             r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道")
 
+# 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
+# might do (穿小鞋, 报复) is answered with what the consent question offers.
+GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢)(?:反映|投诉|举报|提交|留言|说)了")
+# 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
+CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
+
+# "is this anonymous?", "will the teacher know it was me?": the English of ASKS_ANONYMITY.
+ASKS_ANONYMITY_EN = re.compile(r"\banonym|\bconfidential|\b(?:school|teacher)s? (?:will |would )?(?:know|find out)|"
+                               r"\bknow (?:it was|it's|that it's) me\b|\bkeep my name\b", re.I)
+
 # 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
 CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
                        r"眼睛不好|看不清(?:字)?|不识字|字认不全")
@@ -362,6 +391,20 @@ def english_words(text: str) -> int:
 def in_english(text: str) -> bool:
     """A sentence in English (three words or more, no Chinese): the replies follow it."""
     return english_words(text) >= 3 and not han_count(text)
+
+
+def written_lang(text: str) -> str | None:
+    """The language a message shows its writer uses: "en" for two English words or more ("thank you", "my
+    status"); "zh" for Chinese words that are more than a school's name; None when it does not say: a number,
+    one word ("hi", "ok", "thanks": Chinese writers type them too), pinyin ("ni hao"), a school's name."""
+    t = text.strip()
+    han = han_count(t)
+    if not han:
+        words = EN_WORD.findall(t)
+        return "en" if len(words) >= 2 and not all(names.is_pinyin(w) for w in words) else None
+    if han < 2 or english_words(t) > han or SCHOOL_NAME.fullmatch(t.strip(PUNCT)):
+        return None  # 江南区实验小学 typed by an English writer, as asked: a name, not a language
+    return "zh"
 
 
 def han_count(text: str) -> int:
@@ -423,6 +466,7 @@ class Draft:
     back_to: str | None = None          # the state a detour returns to
     shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
+    answered: str | None = None         # the ticket the office just answered: a short question may be for it
     alerted: bool = False               # the hotlines for an urgent matter were given at once
     praise_only: str | None = None      # the text the person called praise only, though it names a teacher's
     #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
@@ -473,6 +517,10 @@ class Plan:
     due_text: str
     days: int
     urgent: bool = False
+    due_text_en: str = "—"  # the deadline as an English writer reads it (Tue 8 Dec)
+
+    def due(self, lang: str | None) -> str:
+        return self.due_text_en if lang == "en" else self.due_text
 
 
 @dataclass(frozen=True)
@@ -512,12 +560,16 @@ class Intake:
         d = Draft(openid=inbound.openid, school=scene_school, school_from="scene" if scene_school else None,
                   kind=kind, kind_from="asked" if kind else None)
         state, data, replies = self._start(d, inbound)
-        welcome = self.s.welcome()
+        lang = data.get("lang") or self.s.lang()
+        welcome = self.s.welcome(lang)
+        if welcome is None and lang == "en" and getattr(self.s, "english_welcome", False):
+            welcome = texts.EN["WELCOME"]  # welcomed before in Chinese (a QR code), writing English for the first time
         if data.get("alerted"):  # danger: the hotlines lead the first reply, not three lines of welcome
             welcome = None
-        if welcome and replies and replies[0].text.startswith(texts.GREETING_BACK):  # the welcome greets already:
-            rest = replies[0].text[len(texts.GREETING_BACK):]                       # only what to send follows
-            replies[0] = Reply(welcome + "\n\n" + texts.GREETING_NEXT + rest)
+        greeting = texts.pick("GREETING_BACK", lang)
+        if welcome and replies and replies[0].text.startswith(greeting):  # the welcome greets already:
+            rest = replies[0].text[len(greeting):]                       # only what to send follows
+            replies[0] = Reply(welcome + "\n\n" + texts.pick("GREETING_NEXT", lang) + rest)
         elif welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
             replies[0] = Reply(welcome + "\n\n" + replies[0].text)
         elif welcome:
@@ -536,7 +588,30 @@ class Intake:
         if rating is not None:  # "3还没退钱" with a resolved ticket waiting: a rating or a new message?
             d.held, d.back_to = inbound.text, None
             return self._out("rating", d, [Reply(self._ask_rating(d))])
+        text = normalise(inbound.text) if inbound.kind == "text" else ""
+        answered = self.s.answered() if text and len(text) <= FOLLOW_UP_CHARS else None
+        if answered and not GREETING.fullmatch(text) and not thanks_only(text) and not BARE_KIND.match(text) \
+                and ascii_int(text.rstrip("。.、"), 3) is None:  # 那钱什么时候退, just after the office answered
+            d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
+            return self._out("officer", d, [Reply(self._ask_officer(d))])
         return self._begin(d, inbound)
+
+    def _ask_officer(self, d: Draft) -> str:
+        return texts.pick("ASK_TO_OFFICER", d.lang or self.s.lang()).format(number=d.answered)
+
+    def _on_officer(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 2)
+        if n is None:
+            yn = yes_no(text)
+            n = None if yn is None else 1 if yn else 2
+        if n is None:
+            return self._out("officer", d, [Reply(texts.pick("CHOOSE_1_2", d.lang or self.s.lang()) + "\n"
+                                                  + self._ask_officer(d))])
+        held, number = d.held or "", d.answered
+        d.held, d.answered = None, None
+        if n == 1:
+            return None, d.to_dict(), self.s.reply_to(number, held)
+        return self._begin(d, dataclasses.replace(inbound, text=held, kind="text"))
 
     def _kept(self) -> dict | None:
         """An expired draft worth offering back: its words (or, if it was itself waiting on a detour, the
@@ -551,15 +626,26 @@ class Intake:
 
     def _begin(self, d: Draft, inbound: Inbound):
         text = normalise(inbound.text) if inbound.kind == "text" else ""
+        lang = self.s.lang()
+        both = lang is None and not han_count(text)  # "hi" from someone unknown: either language may be theirs
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
-            return None, d.to_dict(), [Reply(texts.GREETING_BACK + ("\n" + texts.EN["GREETING_BACK"]
-                                                                    if not han_count(text) else ""))]
+            return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
+                                             + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
-            return None, d.to_dict(), [Reply(texts.THANKS_BACK)]
+            return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
+                                             + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
         if text and inbound.kind == "text" and not re.search(r"[\w\u3400-\u9fff]", text):  # 👍👍 / 😭: no words yet
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
-            return None, d.to_dict(), [Reply(texts.NUMBER_ALONE)]
+            return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
+        wanted = kind_correction(text)
+        filed = self.s.just_filed() if wanted else None
+        if filed:  # 改为建议 right after submitting: about that message; said what can be done, nothing started
+            number, old = filed["number"], filed["kind"]
+            names_ = texts.names_in("KIND_NAMES", lang)
+            said = "KIND_SAME_FILED" if old == wanted else "KIND_CHANGE_FILED"
+            return None, d.to_dict(), [Reply(texts.pick(said, lang).format(
+                number=number, kind=names_[old], old=names_[old], new=names_[wanted]))]
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -605,18 +691,30 @@ class Intake:
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
         if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
-            return self._out(state, d, [Reply(texts.GREETING_IN_DRAFT + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
         if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
             # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
-            return self._out(state, d, [Reply(texts.THANKS_IN_DRAFT + "\n" + self._again(state, d))])
-        if state != "anonymity" and ASKS_ANONYMITY.search(text) and han_count(text) <= 14:  # 匿名可以吗
-            return self._out(state, d, [Reply(texts.ANONYMITY_LATER + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
+        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or  # 匿名可以吗
+                                     ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
+            return self._out(state, d, [Reply(_t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
+        if (state != "phone" and d.phone is None and d.kind != "praise" and re.search(r"电话|手机|号码", text)
+                and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
+            d.phone = ""                                                # as the answer, never part of the story
+            return self._out(state, d, [Reply(texts.PHONE_SKIPPED + "\n" + self._again(state, d))])
+        if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
+            note = "\n" + texts.FEAR_NOTE if FEAR.search(text) and d.kind != "praise" else ""
+            return self._out(state, d, [Reply(texts.GIVE_UP_ASK + note + "\n" + self._again(state, d))])
+        carry_on = CARRY_ON.match(text)
+        if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
+            return self._out(state, d, [Reply(texts.CARRY_ON + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
             return self._out(state, d, [Reply(texts.VOICE_WELCOME + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
             return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
-        if in_english(text) and d.lang:  # writes English now: answered in English where we can (the first
-            d.lang = "en"                # words' language is the router's, with the English welcome)
+        if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
+            if in_english(text) or written_lang(text) == "zh" and han_count(text) >= 4:  # name or 查询: not)
+                d.lang = "en" if in_english(text) else "zh"
         if state in DETOURS:
             detour = DETOURS[state]
             text = self._by_label(detour, text, d)
@@ -625,7 +723,7 @@ class Intake:
                     d.waiting.append(inbound.text.strip())
                 else:                  # part of the message held there
                     d.held = "\n".join(w for w in (d.held, inbound.text.strip()) if w)
-                return self._out(state, d, [Reply(texts.HELD_TOO + "\n" + detour.again(self, d))])
+                return self._out(state, d, [Reply(_t(d, "HELD_TOO") + "\n" + detour.again(self, d))])
             waiting, d.waiting = d.waiting, []
             return self._replay(detour.answer(self, text, d, inbound), waiting, inbound)
         rated = self._maybe_rating(state, text, d, inbound)
@@ -637,11 +735,15 @@ class Intake:
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         bare_kind = BARE_KIND.match(text)
-        if bare_kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
+        kind = dict(KIND_NAMES_ALL)[bare_kind.group(1)] if bare_kind else None
+        if kind is None and han_count(text) <= 12 and named_kind(text) and not self._tells(
+                KIND_NAMED.sub("", text).strip(PUNCT)):  # 是投诉 不是问问题: the kind, and what it is not
+            kind = named_kind(text)
+        if kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
             if d.kind == "praise":  # praise asked neither phone nor consent: another kind asks both
                 d.anonymous = None
             said = _t(d, "KIND_CHANGED") if d.kind else _t(d, "KIND_TAKEN")
-            d.kind, d.kind_from = dict(KIND_NAMES_ALL)[bare_kind.group(1)], "asked"
+            d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
         text = self._by_label(STEP[state], text, d)
         if state != "describe" and not self._is_answer(STEP[state], text, d):
@@ -904,7 +1006,7 @@ class Intake:
                     number=ticket["number"], unit=plan.unit_name)
             else:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
-                                                 due=plan.due_text)
+                                                 due=plan.due(d.lang))
                 if plan.urgent:
                     done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
@@ -948,8 +1050,10 @@ class Intake:
             if decision.get("urgent") and d.kind in (None, "praise", "suggestion"):
                 d.kind, d.kind_from = "complaint", "urgent"  # a missing child, self-harm: a call for help, filed
                 #                                              at once, never asked whether it is praise
-        if d.lang is None:  # the language of the first words decides the replies' language
-            d.lang = decision.get("lang") or "zh"
+        if d.lang is None:  # the language of the first words decides the replies' language; short English
+            d.lang = decision.get("lang") or "zh"  # ("uniform fee") from a person known to write English too
+            if d.lang == "zh" and not han_count(text) and english_words(text) and self.s.lang() == "en":
+                d.lang = "en"
         if decision.get("school") and d.school_from not in ("asked", "scene"):
             d.school, d.school_from = decision["school"], "text"  # the text names the school
         d.category = d.focus if d.focus in d.matters else decision["category"]
@@ -960,10 +1064,7 @@ class Intake:
         """Ask the first step still needed (the last one, confirm, always is)."""
         welcome = []
         if d.parts:
-            new = d.lang is None
             self._refresh(d)
-            if new and d.lang == "en" and not d.routing.get("urgent"):  # danger: the hotlines come first
-                welcome = [Reply(texts.EN["WELCOME"])]
         alert = ""
         if d.routing.get("urgent") and not d.alerted:  # danger: the hotlines now, not after the questions
             d.alerted = True
@@ -1091,7 +1192,10 @@ class Intake:
                 kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
                 school=texts.EN["SUMMARY_SCHOOL"].format(school=plan.school_name) if plan.school_name else "",
                 phone=mask_phone(d.phone) if d.phone else "none",
-                days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due_text)
+                days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang),
+                more="".join(texts.EN[k].format(n=len(d.attachments)) + "\n" for k, on in (
+                    ("SUMMARY_ATTACHED", d.attachments), ("SUMMARY_HIDDEN", plan.school_name and d.anonymous),
+                    ("SUMMARY_URGENT", plan.urgent)) if on))
         kind = texts.KIND_NAMES[d.kind]
         if d.kind_from == "urgent":  # a missing child is no 投诉 to its parent
             kind = texts.URGENT_KIND
@@ -1291,6 +1395,7 @@ DETOURS: dict[str, Step] = {s.state: s for s in (
          Intake._on_new_matter, lambda d: 2, Intake._read_matter),
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
+    Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2),
 )}
 
 
@@ -1308,7 +1413,12 @@ class IntakeServices:
     plan: Callable[..., Plan]
     submit: Callable[[str, Draft, Plan], dict]
     append_to: Callable[[str, str, str, list], None]
-    welcome: Callable[[], str | None]                 # the welcome, once, for a person who never followed
+    welcome: Callable[..., str | None]                # the welcome, once, for a person who never followed
+    lang: Callable[[], str | None]                    # the language the person writes in (users.lang), if known
+    just_filed: Callable[[], dict | None]             # the person's ticket submitted in the last minutes, if any
+    answered: Callable[[], str | None]                # the number of their open ticket the office has answered
+    reply_to: Callable[[str, str], list[Reply]]       # pass the person's words to the officer of that ticket
+    english_welcome: bool                             # their first English words: the English welcome is owed
     kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating
     open_numbers: Callable[[], list[str]]             # numbers of this person's latest tickets still open

@@ -155,12 +155,34 @@ _EN_WORDS = {"experimental": "实验", "experiment": "实验", "foreign": "外�
 _DIGITS = "零一二三四五六七八九十"
 
 
+@functools.lru_cache(maxsize=1)
+def _pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (zhong, nan, lv …), read once from the character table routing uses."""
+    return frozenset(first_syllable(chr(code)) or "" for code in range(0x4E00, 0x9FA6)) - {""}
+
+
+@functools.lru_cache(maxsize=4096)
+def is_pinyin(word: str) -> bool:
+    """Whether a Latin word is a run of pinyin syllables (jiangnan, xiwang), as English words mostly are not
+    ("want", "teacher", "i", "hello")."""
+    word = word.lower()
+    syllables = _pinyin_syllables()
+    ends = {0}
+    for end in range(1, len(word) + 1):
+        if any(start in ends and word[start:end] in syllables for start in range(max(0, end - 6), end)):
+            ends.add(end)
+    return bool(word) and len(word) in ends
+
+
 def _syllables(text: str) -> str:
     return "".join(_lazy_pinyin(text)).lower()
 
 
 def _latin_query(query: str) -> tuple[str, str | None]:
-    """(sound, family of school) of a name written in Latin letters."""
+    """(sound, family of school) of a name written in Latin letters: its pinyin words, its number and the English
+    words that translate a part of a name (experimental, foreign language). Other English words are no part of a
+    name and are dropped ("I wan" must not sound like 希望 xiwang); less than two syllables of a name left is no
+    name at all (empty)."""
     text = " " + " ".join(re.findall(r"[a-z]+|\d+", unicodedata.normalize("NFKC", query).lower())) + " "
     family = None
     for spelling, fam in _EN_KINDS:
@@ -168,12 +190,20 @@ def _latin_query(query: str) -> tuple[str, str | None]:
             text = text.replace(f" {spelling} ", " ", 1)
             family = family or fam
     out = []
+    named = 0  # syllables that are a name's: pinyin words, numbers, translated parts
     for word in text.split():
         if word.isdigit():
             n = int(word)
             out.append(_syllables(_DIGITS[n] if n <= 10 else "十" + _DIGITS[n - 10] if n < 20 else word))
-        else:
-            out.append(_syllables(_EN_WORDS[word]) if word in _EN_WORDS else word)
+            named += 1
+        elif word in _EN_WORDS:
+            out.append(_syllables(_EN_WORDS[word]))
+            named += len(_EN_WORDS[word])
+        elif is_pinyin(word):
+            out.append(word)
+            named += 2 if len(word) > 4 else 1  # jiangnan, xiwang: two syllables or more
+    if named < 2 and not (family and named):
+        return "", family
     return "".join(out), family
 
 

@@ -41,6 +41,11 @@ GREETING_BACK = "您好！您可以在这里向教育局投诉、建议、咨询
 GREETING_IN_DRAFT = "您好，我在。"
 NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
 PHONE_TAKEN = "已记下联系电话。"
+PHONE_SKIPPED = "好的，不留联系电话。"
+ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是，转给承办人员\n2 不是，这是新的问题"
+GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
+FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
+CARRY_ON = "好的，我们继续。"
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
@@ -123,6 +128,10 @@ DRAFT_KEPT = "您正在填写的留言还在，可以接着填写。"
 HELD_TOO = "您补充的话已记下。"
 KIND_GUESSED = "（按您的描述归类；如不对，可回复“{other}”等）"
 KIND_CHANGED = "已改为{kind}。"
+# 改为建议 just after submitting: the ticket is with the office already; what the person can do.
+KIND_CHANGE_FILED = ("您的留言 {number} 已按{old}提交，承办单位已经收到。如需按{new}办理，请发送“回复 {number} 请按{new}办理”，"
+                     "我们会转告承办人员；如要重新留言，可先发送“撤回 {number}”。")
+KIND_SAME_FILED = "您的留言 {number} 已按{kind}提交，无需更改。"
 KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
@@ -181,6 +190,7 @@ TICKET_NOT_FOUND_NONE = "没有找到编号为 {number} 的留言。您还没有
 TICKET_NOT_FOUND_MINE = "没有找到编号为 {number} 的留言。您的留言编号：{mine}。\n请核对后再发送，例如“{usage}”。"
 WHICH_TICKET = "您有多件留言的编号以这个数字结尾：{numbers}。请发送完整编号。"
 TICKET_DETAIL_TEXT = "内容："
+TICKET_RESOLUTION = "办理结果："
 TICKET_DETAIL_DUE = "办结时限：{due}前"
 TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单位：{unit}"
 TICKET_HISTORY_HEAD = "办理记录："
@@ -235,6 +245,7 @@ STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反
 
 
 # -- staff: notices ------------------------------------------------------------------------------------------
+WRITES_ENGLISH = "留言人使用英文，系统通知已用英文发给对方；答复请尽量用英文或中英文对照。"
 NEW_TICKET = (
     "【新留言待签收】{number}\n类型：{kind}｜{category}\n{school_line}内容：{excerpt}\n办结时限：{due}前\n"
     "发送“详情 {number}”查看，“签收 {number}”签收。"
@@ -268,7 +279,8 @@ NO_TODO_ALL = "全局目前没有待办留言。"
 TODO_HEAD = "待办留言共{total}件（按办结时限排序）："
 TODO_HEAD_MANY = "待办留言较多，以下为最紧急的{total}件（按办结时限排序）："
 TODO_MORE = "第{page}/{pages}页，发送“待办 {next}”看下一页。"
-TODO_LINE = "{i}. {number} {unit}｜{kind}·{category}｜{state}｜{due}前{flags}"
+# Forty look alike by number and category: the first words of each tell them apart (its unit only when not one's own).
+TODO_LINE = "{i}. {number}{unit}｜{kind}·{category}｜{state}｜{due}前{flags}\n   {excerpt}"
 TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”。"
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"
@@ -291,6 +303,7 @@ NO_SUCH_LINE = "“待办”列表中没有第{line}条，请先发送“待办�
 NEED_TICKET = "请写明留言编号，例如“{usage}”。"
 NEED_TEXT = "请写上{what}，例如“{usage}”。"
 ROLE_ONLY = "“{verb}”需由{who}使用。"
+TRANSFER_BY_BOUNCE = "如这件不属本单位职责，请发送“退回 编号 理由”，由局值班室重新分派。"
 DUTY_NAME = "局值班室"
 ROLE_REFUSED = "您的账号不能{verb}留言，请联系本单位负责人。"
 ACCEPTED_ON_BEHALF = "（值班室代为签收；承办单位有人绑定后将转回该单位）"
@@ -548,10 +561,17 @@ EN = {
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
     "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\n{school}Office in charge: {unit}\n"
-               "Phone: {phone}\nDeadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
+               "Phone: {phone}\n{more}Deadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
                "3 to cancel.",
+    "SUMMARY_ATTACHED": "Attachments: {n}",
+    "SUMMARY_HIDDEN": "The school will not be told who you are.",
+    "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
-                 "We will tell you of every step; send \"查询\" (query) to see the progress.",
+                 "We will tell you of every step. Send \"status\" at any time to see the progress.",
+    "SUBMITTED_PRAISE": "Thank you for your praise! It has been passed on to {unit} and the office above it, and "
+                        "counts in the unit's record.\nNumber: {number}",
+    "SUBMITTED_PRAISE_VIA": "Thank you for your praise! Your message has gone to {unit}; the education bureau "
+                            "will check it and pass it on.\nNumber: {number}",
     "ASK_REWRITE": "All right, please send your message again.",
     "CANCELLED": "Cancelled; nothing has been submitted. You can write to us again at any time.",
     "URGENT_SUBMITTED": "The supervisor in charge has been told at once. {hotlines}",
@@ -565,9 +585,72 @@ EN = {
     "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
                         "or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",
+    "KIND_CHANGE_FILED": "Your message {number} was sent as a {old} and the office has it. To have it treated as a "
+                         "{new}, send \"reply {number} please treat this as a {new}\" and we will pass it on; to "
+                         "start again, first send \"撤回 {number}\" to withdraw it.",
+    "KIND_SAME_FILED": "Your message {number} was sent as a {kind}; nothing needs changing.",
     "GREETING_BACK": "Hello! You can write to the education bureau here: a complaint, a suggestion, a question or "
                      "praise. Please send what happened and the school concerned; photos and voice messages are "
                      "welcome too.",
+    "GREETING_NEXT": "Please send what happened and the school concerned; photos and voice messages are welcome too.",
+    "GREETING_IN_DRAFT": "Hello, we are here.",
+    "THANKS_BACK": "You're welcome! Write to us any time.",
+    "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
+    "HELD_TOO": "Noted.",
+    "ASK_TO_OFFICER": "Is this for the officer handling your message {number}?\n1 Yes, pass it on\n2 No, it is a "
+                      "new matter",
+    "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
+                       "education bureau sees who wrote; the school never does.",
+    "NUMBER_ALONE": "You are not writing a message at the moment. To raise a matter, please describe it in words; "
+                    "send \"status\" to see the messages you have sent.",
+    "NOTHING_TO_CANCEL": "You are not writing a message at the moment. Just send your words to start one.",
+    "EXPIRED": "Your earlier message was left for more than {minutes} minutes and has not been sent.",
+    "HELP_HEAD": "Write to us in English or Chinese: describe the matter and the school concerned; photos and "
+                 "voice are welcome too. Commands:\n"
+                 "status: your messages and their progress (status 12: one in full)\n"
+                 "reply 12 your words: answer the officer handling message 12\n"
+                 "cancel: drop the message you are writing\n"
+                 "Then 1, 2 or 3 rates a concluded message.",
+    # Pushes about a ticket, in the language its writer uses now (users.lang).
+    "CITIZEN_ACCEPTED": "Your message {number} has been accepted by {unit} and is being handled; it will be "
+                        "concluded by {due}.",
+    "CITIZEN_STAFF_REPLY": "Reply from {unit} about your message {number}:\n{text}\nTo answer, send \"reply "
+                           "{number} your words\".",
+    "CITIZEN_RESOLVED": "Your message {number} has been concluded.\nResult: {text}\nThank you for helping us "
+                        "improve.",
+    "CITIZEN_TRANSFERRED": "Your message {number} has been passed to {unit}, which will conclude it by {due}.",
+    "CITIZEN_EXTENDED": "The deadline for your message {number} has been extended to {due} ({reason}). We are "
+                        "sorry for the delay.",
+    "CITIZEN_REPLY_SENT": "Your words have been passed to the officer handling {number}.",
+    "CITIZEN_REPLY_WHICH": "Please give the message number, for example \"reply JY2611-0001 your words\".",
+    "CITIZEN_TICKET_CLOSED": "Message {number} is closed. For a new matter, just write to us.",
+    "RATE_ASK": "How satisfied are you with the result? Reply:\n1 satisfied\n2 fairly satisfied\n3 not satisfied "
+                "(you may add a comment after the number, e.g. \"3 no refund yet\")",
+    "RATE_THANKS": "Thank you for your rating. Message {number} is now closed.",
+    "RATE_REOPENED": "We are sorry the result did not satisfy you. Message {number} has gone back to the office to "
+                     "be handled again; you will have an answer by {due}.",
+    "RATE_REVIEW": "We are sorry you are still not satisfied. Message {number} has been passed to the city "
+                   "education bureau for review; we will tell you the outcome.",
+    "RATE_THIS": "Your message {number} ({excerpt}) has been concluded.\n{ask}",
+    "RATE_REMIND": "Your message {number} has been concluded, and we have not had your rating yet.\n{ask}\n"
+                   "Without a rating by tomorrow it will be closed as not rated.",
+    "RATE_CHOICES": "Please reply 1 satisfied, 2 fairly satisfied or 3 not satisfied.",
+    "RATE_WHICH": "You have several concluded messages; please send \"rate\", the number and your rating, e.g. "
+                  "\"rate {number} 1\".",
+    "RATE_NOT_NOW": "Message {number} is {state}; it can be rated once it is concluded.",
+    "RATE_NOT_YET": "Message {number} is {state}; it can be rated once it is concluded.",
+    "NOTHING_TO_RATE": "You have no message waiting for a rating. We will ask you once one is concluded.",
+    "NO_TICKETS": "You have not sent us a message yet. Just write to start one.",
+    "MY_TICKETS_HEAD": "Your recent messages:",
+    "MY_TICKET_LINE": "{number} {kind} | {state}{due}",
+    "MY_TICKET_DUE": " | due {due}",
+    "MY_TICKETS_FOOT": "Send \"status\" and a number (e.g. \"status {short}\") for the details.",
+    "TICKET_DETAIL": "Number: {number}\nType: {kind}\nState: {state}\nOffice in charge: {unit}",
+    "TICKET_DETAIL_DUE": "Deadline: {due}",
+    "TICKET_DETAIL_TEXT": "Message: ",
+    "TICKET_RESOLUTION": "Result: ",
+    "TICKET_HISTORY_HEAD": "History:",
+    "CITIZEN_PAGE_LINK": "On the web (for {days} days, for you only): {link}",
     "ASK_CONDUCT": "Besides the praise, your message tells of a teacher's conduct. The education bureau looks into "
                    "that itself; the school never receives it.\n1 A complaint, for the bureau to look into\n"
                    "2 Only praise, nothing to complain about\nPlease reply with the number.",
@@ -596,6 +679,23 @@ HOTLINES_EN = {
 MEDIA_NAMES_EN = {"image": "Picture", "voice": "Voice message", "video": "Video", "location": "Location",
                   "link": "Link"}
 KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}
+STATE_NAMES_EN = {"submitted": "received", "assigned": "passed to the office", "accepted": "being handled",
+                  "replied": "answered", "resolved": "concluded", "closed": "closed", "bounced": "being reassigned",
+                  "reopened": "being handled again", "withdrawn": "withdrawn"}
+CITIZEN_EVENT_NAMES_EN = {
+    "submit": "You sent the message", "assign": "Passed to the office in charge", "accept": "Accepted",
+    "reply": "The office answered", "citizen_reply": "Your reply", "resolve": "Concluded",
+    "bounce": "Being reassigned", "transfer": "Passed to another office", "supplement": "You added to it",
+    "extension_approved": "Deadline extended", "rate": "Your rating", "reopen": "Handled again",
+    "review": "Passed to the city education bureau for review", "close": "Closed", "withdraw": "You withdrew it",
+    "praise": "Praise passed on",
+}
+
+
+def names_in(kind: str, lang: str | None) -> dict:
+    """A vocabulary (KIND_NAMES, STATE_NAMES, CITIZEN_EVENT_NAMES) in the person's language."""
+    table = globals()[kind]
+    return {**table, **globals()[kind + "_EN"]} if lang == "en" else table
 
 
 def pick(name: str, lang: str | None) -> str:

@@ -115,7 +115,9 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         return start + seconds
 
-    def date_text(self, ts: float) -> str:
-        """'11月30日（周一）' — how a deadline reads on a phone."""
+    def date_text(self, ts: float, lang: str | None = None) -> str:
+        """'11月30日（周一）' — how a deadline reads on a phone; 'Mon 30 Nov' to a person who writes English."""
         d = dt.datetime.fromtimestamp(ts, self.tz)
+        if lang == "en":
+            return f"{d:%a} {d.day} {d:%b}"
         return f"{d.month}月{d.day}日（周{'一二三四五六日'[d.weekday()]}）"

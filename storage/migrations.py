@@ -760,6 +760,13 @@ def m029_unit_misses(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m032_user_lang(db: sqlite_utils.Database) -> None:
+    """The language a citizen writes in ("en" or "zh"; NULL: not known yet): every message the bot sends them
+    later (a status push, a rating request) follows it, not only the answers within one conversation."""
+    _exec(db, "ALTER TABLE users ADD COLUMN lang TEXT")
+
+
 # m030: what each part of a ticket counts for. The 签收 part (dispatched, 签收 in time, its window) counts for
 # coalesce(response_unit, unit_code), the 办结 part (resolved, in time, open past the deadline, 未评价) for
 # coalesce(resolve_unit, unit_code), a rating for coalesce(rated_unit, unit_code); `stood_in` tickets are counted

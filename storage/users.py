@@ -35,3 +35,14 @@ def welcome_once(db: sqlite_utils.Database, openid: str, now: float) -> bool:
     touch(db, openid, now)
     return db.execute("UPDATE users SET welcomed_at = ? WHERE openid = ? AND welcomed_at IS NULL",
                       [now, openid]).rowcount == 1
+
+
+def set_lang(db: sqlite_utils.Database, openid: str, lang: str, now: float) -> None:
+    """The language the person writes in now (handlers.intake.written_lang); written only when it changes."""
+    touch(db, openid, now)
+    db.execute("UPDATE users SET lang = ? WHERE openid = ? AND lang IS NOT ?", [lang, openid, lang])
+
+
+def lang(db: sqlite_utils.Database, openid: str) -> str | None:
+    row = db.conn.execute("SELECT lang FROM users WHERE openid = ?", [openid]).fetchone()
+    return row[0] if row else None
