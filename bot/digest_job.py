@@ -43,7 +43,7 @@ def prepare(config: Config, week: str, now: float) -> list[dict]:
         dispatcher = _dispatcher(config, db, now)
         tz = dispatcher.calendar.tz
         return dispatcher.digest_prepare(db, week, lambda w, s, to=None: digest_link(config, w, s, now, to),
-                                         lambda period: ranking_link(config, period, now),
+                                         lambda period, to: ranking_link(config, period, now, to),
                                          lambda d: digest_pages.pack(render_html(d, tz)))
     finally:
         db.conn.close()

@@ -21,7 +21,7 @@ from bot.channels.wechat.api import OUTSIDE_WINDOW, WechatApi, WechatApiError
 from bot.channels.wechat.notify import Templates, template_for
 from bot.config import OutboxConfig
 from handlers.clock import Clock
-from storage import outbox
+from storage import outbox, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -113,15 +113,16 @@ class OutboxSender(DueWorkLoop):
     async def _retry(self, item: dict, error: str, permanent: bool = False) -> None:
         if permanent:
             await self._record(outbox.mark_failed, item["id"], error, self.clock.now())
-            log.warning("outbox #%s to %s failed for good: %s", item["id"], item["openid"], error)
+            log.warning("outbox #%s to user %s failed for good: %s", item["id"], users.log_name(item["openid"]),
+                        error)
             return
         attempts = item["attempts"] + 1
         delay = min(self.config.backoff_max_seconds,
                     self.config.backoff_base_seconds * 2 ** min(attempts - 1, 30))  # the exponent stays finite
         delay *= random.uniform(0.8, 1.2)  # jitter: workers that failed together do not retry together
         await self._record(outbox.mark_retry, item["id"], error, self.clock.now() + delay)
-        log.warning("outbox #%s to %s: %s (attempt %d, next in %.0f s)", item["id"], item["openid"], error,
-                    attempts, delay)
+        log.warning("outbox #%s to user %s: %s (attempt %d, next in %.0f s)", item["id"],
+                    users.log_name(item["openid"]), error, attempts, delay)
 
 
 def problems(state: dict, config: OutboxConfig) -> list[str]:

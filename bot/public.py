@@ -166,17 +166,33 @@ def _render(request: web.Request, name: str, context: dict) -> str:
     return aiohttp_jinja2.render_string(name, request, context, app_key=JINJA)
 
 
-def ranking_link(config, period: str, now: float | None = None) -> str:
+def ranking_link(config, period: str, now: float | None = None, to: str | None = None) -> str:
     """A signed link to a period's ranking (绩效考核) for staff, opening for `digest.link_days` days like the
-    digest's links (same key and signature; a "review:" week is never a digest week, so neither opens the other)."""
-    from bot.web import sign
+    digest's links (same key and signature; a "review:" week is never a digest week, so neither opens the other).
+    With `to` (an openid) it names its recipient as the digest's links do: it opens only while they are staff, and
+    shows the leaders' internal comments only to a leader."""
+    from bot.web import recipient_tag, sign
     expires = int(time.time() if now is None else now) + config.digest.link_days * 86400
+    tag = recipient_tag(config, to) if to else ""
     return f"{config.public_url}/review/{period}?" + urlencode(
-        {"exp": expires, "sig": sign(config, f"review:{period.removesuffix('.xlsx')}", "ranking", expires)})
+        {"exp": expires, **({"to": tag} if tag else {}),
+         "sig": sign(config, f"review:{period.removesuffix('.xlsx')}", "ranking", expires, tag)})
+
+
+def _ranking_reader(db, config, tag: str) -> dict | None:
+    """The staff member a ranking link names (None: nobody who is staff now)."""
+    import hmac
+
+    from bot.web import recipient_tag
+    from handlers.vocabulary import STAFF_ROLES
+    from storage import staff
+    return next((row for row in staff.list_staff(db) if row["role"] in STAFF_ROLES
+                 and hmac.compare_digest(recipient_tag(config, row["openid"]), tag)), None)
 
 
 async def ranking_page(request: web.Request) -> web.Response:
-    """The period's ranking per kind, with the districts, the bureau and every 领导点评 (signed link only)."""
+    """The period's ranking per kind, with the districts, the bureau and the 领导点评 (signed link only): the
+    internal ones only on a link made for a leader."""
     import hmac
 
     from bot.app import CLOCK, CONFIG, DB, DISPATCHER
@@ -186,9 +202,9 @@ async def ranking_page(request: web.Request) -> web.Response:
     period = request.match_info["period"]
     xlsx = period.endswith(".xlsx")  # the same ranking as the XLSX of `tingjian review --out`
     period = period.removesuffix(".xlsx")
-    expires = request.query.get("exp", "")
+    expires, tag = request.query.get("exp", ""), request.query.get("to", "")
     if not expires.isdigit() or not hmac.compare_digest(
-            sign(config, f"review:{period}", "ranking", int(expires)), request.query.get("sig", "")):
+            sign(config, f"review:{period}", "ranking", int(expires), tag), request.query.get("sig", "")):
         raise refused("链接无效", "这个链接不完整或已被改动。请从公众号消息中的链接打开。")
     if int(expires) < request.app[CLOCK].now():
         raise refused("链接已过期", f"排名链接的有效期为{config.digest.link_days}天。请联系管理员。")
@@ -196,8 +212,12 @@ async def ranking_page(request: web.Request) -> web.Response:
         review.parse_period(period)
     except ValueError as exc:
         raise web.HTTPNotFound(text=str(exc)) from None
+    reader = await request.app[DB].read(_ranking_reader, config, tag) if tag else None
+    if tag and reader is None:
+        raise refused("链接已失效", "这个链接发给的工作人员已不再任职。如需查看，请联系管理员。")
+    internal = reader is not None and reader["role"] in review.COMMENT_ROLES
     cache: PublicCache = request.app[CACHE]
-    key = f"/review/{period}?{expires}"  # the page links the XLSX with this link's own expiry
+    key = f"/review/{period}?{expires}&{tag}"  # the page links the XLSX with this link's own expiry and reader
     body = None if xlsx else cache.page(key)
     if body is None:
         d = request.app[DISPATCHER]
@@ -205,6 +225,8 @@ async def ranking_page(request: web.Request) -> web.Response:
         result = await request.app[DB].read(review.build, period, d.calendar.tz, config.review.weights(),
                                             d.campaign.p.surveys, config.campaign.min_responses, now, None,
                                             config.review.min_cases)
+        if not internal:
+            result = review.public_comments_only(result)
         if xlsx:
             from bot.review_xlsx import write
             out = io.BytesIO()
@@ -214,7 +236,8 @@ async def ranking_page(request: web.Request) -> web.Response:
         body = _render(request, "ranking.html", {
             "r": result, "kinds": [k for k in review.REVIEWED_KINDS if any(u.kind == k for u in result.units)],
             "components": review.COMPONENTS, "names": review.COMPONENT_NAMES, "bureau": None,
-            "xlsx": f"/review/{period}.xlsx?" + urlencode({"exp": expires, "sig": request.query["sig"]})})
+            "xlsx": f"/review/{period}.xlsx?" + urlencode({"exp": expires, **({"to": tag} if tag else {}),
+                                                           "sig": request.query["sig"]})})
         cache.keep(key, body)
     return web.Response(text=body, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": "private, max-age=60"})

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, tzinfo
 from typing import Callable
 
@@ -44,6 +45,9 @@ HandleTx = Callable[[object, Inbound], list[Reply]]
 STORE_WAIT_SECONDS = 4.5
 # Between attempts to drain the spool while the database stays locked (each attempt itself waits for the lock).
 DRAIN_RETRY_SECONDS = 1.0
+# Signed requests this process has taken lately, kept in memory beside the database's record (webhook_requests): a
+# captured URL re-sent while the database cannot be written is refused at once instead of spooled and handled.
+RECENT_REQUESTS = 20_000
 
 
 def split_text(text: str, limit: int = PASSIVE_LIMIT_BYTES) -> list[str]:
@@ -120,6 +124,7 @@ class Receiver:
         self._drainer: asyncio.Task | None = None
         self._drain_again = False  # asked while a drain ran: a file freed meanwhile (a worker died) is taken too
         self._drain_lock = asyncio.Lock()
+        self._recent: OrderedDict[str, str] = OrderedDict()  # request -> message key (RECENT_REQUESTS)
 
     async def receive(self, inbound: Inbound, request: str | None = None,
                       deadline: float | None = None) -> Reply | None:
@@ -129,6 +134,8 @@ class Receiver:
         and nothing is stored or done. `deadline` (time.monotonic()): when the caller, an HTTP worker in another
         process, stops waiting; it replaces reply_timeout, and no reply is passive past it."""
         key = inbound.dedupe_key
+        if request is not None:
+            self._note_request(request, key)
         retry = key in self._inflight
         if not retry:
             answer = _Answer(passive_ok=self.reply_timeout > 0, deadline=deadline)
@@ -152,8 +159,17 @@ class Receiver:
             raise  # refused (403), never spooled: the spool would store what the check just refused
         except Exception:  # noqa: BLE001 - the database refused the write: the spool keeps the message
             log.exception("storing %s failed; it is spooled and will be stored later", key)
-        await self._spool(key, inbound, answer)
+        await self._spool(key, inbound, answer, request)
         return None
+
+    def _note_request(self, request: str, key: str) -> None:
+        """The in-memory half of the replay check: raises Replay for a request seen here with another message."""
+        seen = self._recent.get(request)
+        if seen is not None and seen != key:
+            raise inbound_store.Replay(request)
+        self._recent[request] = key
+        while len(self._recent) > RECENT_REQUESTS:
+            self._recent.popitem(last=False)
 
     def _settled(self, key: str, task: asyncio.Task) -> None:
         self._inflight.pop(key, None)
@@ -164,13 +180,15 @@ class Receiver:
             # Already answered from the spool (or not answered at all, so WeChat retries): logged, not lost.
             log.warning("storing %s did not complete: %s", key, task.exception())
 
-    async def _spool(self, key: str, inbound: Inbound, answer: _Answer) -> None:
+    async def _spool(self, key: str, inbound: Inbound, answer: _Answer, request: str | None = None) -> None:
         """Make the message durable outside the database before it is acknowledged. Raises if even that fails
-        (then the webhook answers 500 and WeChat retries)."""
+        (then the webhook answers 500 and WeChat retries). The signed request goes with it, so the drain checks
+        it as the first attempt would have: a replay that reached another process's spool is refused there."""
         if self.spool is None:
             raise RuntimeError(f"{key} is not stored and there is no spool")
         if not answer.spooled:
-            record = {"key": key, "at": self.clock.now(), "inbound": inbound.to_json()}
+            record = {"key": key, "at": self.clock.now(), "inbound": inbound.to_json(),
+                      **({"request": request} if request else {})}
             await asyncio.get_running_loop().run_in_executor(None, self.spool.append, record)
             answer.spooled = True
         self.start_drain()
@@ -222,7 +240,13 @@ class Receiver:
                     except (KeyError, TypeError, ValueError):
                         log.error("spool %s: unreadable record skipped: %r", item.path.name, record)
                         continue
-                    result = await self.db.run(self._drain_one, record["key"], inbound, record.get("at"))
+                    try:
+                        result = await self.db.run(self._drain_one, record["key"], inbound, record.get("at"),
+                                                   record.get("request"))
+                    except inbound_store.Replay as exc:  # nothing of it was stored (one transaction)
+                        log.warning("spooled request %s refused: the signed URL came with another message first",
+                                    exc)
+                        continue
                     if isinstance(result, int):  # an undelivered passive reply, pushed now
                         self.on_outbox()
                     elif not isinstance(result, inbound_store.Claim):
@@ -234,12 +258,12 @@ class Receiver:
             log.info("stored and handled %d spooled message(s)", stored)
         return stored
 
-    def _drain_one(self, db, key: str, inbound: Inbound, received_at: float | None):
+    def _drain_one(self, db, key: str, inbound: Inbound, received_at: float | None, request: str | None = None):
         """One spooled message, in one transaction. Spooled means the webhook answered 'success': if the message
         was committed after all with its first reply kept for the passive answer (the writer process died or
         stalled before that answer reached the worker), the reply never left, so it is pushed (once).
         Returns the Claim of a message stored before (or 1 if its reply is pushed now), else (passive, pushed)."""
-        result = self._claim_and_handle(db, key, inbound, _Answer(passive_ok=False), received_at)
+        result = self._claim_and_handle(db, key, inbound, _Answer(passive_ok=False), received_at, request)
         if isinstance(result, inbound_store.Claim) and result.status == "done" and not result.deferred \
                 and result.reply:
             return inbound_store.push_undelivered(db, key, inbound.openid, self.clock.now()) or result
@@ -247,6 +271,7 @@ class Receiver:
 
     async def spend(self, request: str) -> None:
         """Remember a signed request whose body was refused, so the URL cannot carry another body later."""
+        self._recent.setdefault(request, "refused")
         try:
             await asyncio.wait_for(self.db.run(inbound_store.remember_request, request, "refused"), 1.0)
         except Exception:  # noqa: BLE001 - seen before, or the database is busy: the refusal stands either way

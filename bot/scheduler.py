@@ -64,7 +64,7 @@ class Jobs:
             else:
                 items = await self.db.read(self.dispatcher.digest_prepare, week,
                                            lambda w, s, to=None: digest_link(self.config, w, s, now, to),
-                                           lambda period: ranking_link(self.config, period, now),
+                                           lambda period, to: ranking_link(self.config, period, now, to),
                                            lambda d: digest_pages.pack(render_html(d, self.tz)))
             sent = 0
             for i in range(0, len(items), DIGEST_BATCH):

@@ -11,6 +11,8 @@ import csv
 import io
 from typing import Any, Iterable
 
+from handlers.messages import plain_text
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,10 +36,13 @@ def csv_dicts(out, columns: Iterable[str], rows: Iterable[dict[str, Any]]) -> No
 
 
 def xlsx_row(ws, row: Iterable[Any]) -> list[Any]:
-    """The row for `ws.append`: a string openpyxl would read as a formula becomes a string cell (either mode)."""
+    """The row for `ws.append`: a string openpyxl would read as a formula becomes a string cell (either mode), and a
+    control character XLSX cannot hold (openpyxl raises, and the whole download failed) is dropped."""
     from openpyxl.cell import Cell, WriteOnlyCell
     out = []
     for value in row:
+        if isinstance(value, str):
+            value = plain_text(value)
         if isinstance(value, str) and value.startswith("="):
             make = WriteOnlyCell if type(ws).__name__ == "WriteOnlyWorksheet" else Cell
             cell = make(ws, value=value)

@@ -310,13 +310,13 @@ class RemoteReceiver:
         except (TimeoutError, ConnectionError, OSError) as exc:
             log.warning("writer did not answer for %s (%s): spooled here, answered 'success'",
                         inbound.dedupe_key, exc or type(exc).__name__)
-            await self._spool(inbound)
+            await self._spool(inbound, request)
             return None
         if answer.get("replay"):
             raise Replay(request)
         if "error" in answer:
             log.error("writer could not store %s (%s): spooled here", inbound.dedupe_key, answer["error"])
-            await self._spool(inbound)
+            await self._spool(inbound, request)
             return None
         return Reply.from_dict(answer["reply"]) if answer.get("reply") else None
 
@@ -349,8 +349,9 @@ class RemoteReceiver:
         self.spool.close()  # a file not handed over yet stays for the writer to drain
 
     # -- the worker's own spool -----------------------------------------------------------------------------
-    async def _spool(self, inbound: Inbound) -> None:
-        record = {"key": inbound.dedupe_key, "at": self.clock.now(), "inbound": inbound.to_json()}
+    async def _spool(self, inbound: Inbound, request: str | None = None) -> None:
+        record = {"key": inbound.dedupe_key, "at": self.clock.now(), "inbound": inbound.to_json(),
+                  **({"request": request} if request else {})}  # checked when drained (Receiver.drain_spool)
         await asyncio.get_running_loop().run_in_executor(None, self.spool.append, record)
         self.spooled += 1
         if self._handover is None or self._handover.done():

@@ -83,6 +83,8 @@ class Campaign:
             return None
         if infer_kind(text) not in ("inquiry", None):
             return None  # a complaint or suggestion is for people to handle, even when it asks a question
+        if self.d.routing(inbound.text.strip()).get("urgent"):  # the intake's own words: one routing
+            return None  # a call for help gets the hotlines and an urgent ticket, never a common answer
         now = self.d.clock.now()
         found = self.faq.match(text, self._today(now))
         if found is None:
@@ -241,6 +243,11 @@ class Campaign:
         q = survey.questions[i]
         if inbound.kind not in ("text", "voice") or not inbound.text.strip():
             return [Reply(texts.SURVEY_TEXT_ONLY + "\n" + q.prompt(i + 1, len(survey.questions)))], []
+        if q.type == "text" and self.d.routing(inbound.text.strip()).get("urgent"):
+            # A call for help written as an opinion: the intake takes it now (hotlines, an urgent ticket), not a
+            # "1 转为留言 2 不用了" that a 2 would drop; the survey waits at this question.
+            conversations.delete(db, openid)
+            return None, [Reply(texts.SURVEY_PAUSED_FOR_MESSAGE)]
         value = q.parse(inbound.text)
         if value is None:
             return self._not_an_answer(db, inbound, text, texts.SURVEY_NOT_UNDERSTOOD + "\n"

@@ -218,10 +218,12 @@ class Commands:
                 elif not arg.optional:
                     return self._need(call, arg)
             elif arg.kind == "flag":
-                word = arg.example
-                call.values["flag"] = call.rest.startswith(word)
-                if call.values["flag"]:
-                    call.rest = call.rest[len(word):].lstrip(SEPARATORS)
+                # A word of its own (公开 then a space, a colon or nothing), never the start of the text's first
+                # word: "公开透明度不够" or "公开课…" is an internal comment about openness or an open class.
+                m = re.match(re.escape(arg.example) + r"(?=$|[\s:：])", call.rest)
+                call.values["flag"] = m is not None
+                if m is not None:
+                    call.rest = call.rest[m.end():].lstrip(SEPARATORS)
             elif not arg.optional and not call.rest:
                 return self._need(call, arg)
         return None

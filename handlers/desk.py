@@ -514,7 +514,8 @@ class Desk:
     def citizen_reply(self, db, openid: str, ticket: dict, text: str) -> list[Reply]:
         lang = users.lang(db, openid)
         if not lifecycle.allowed("citizen_reply", ticket["state"]):
-            return [Reply(texts.pick("CITIZEN_TICKET_CLOSED", lang).format(number=ticket["number"]))]
+            return [Reply(texts.pick("CITIZEN_TICKET_CLOSED", lang).format(
+                number=ticket["number"], state=texts.CLOSED_AS.get(ticket["state"], "已办结")))]
         ticket, moved = self.keep_from_school(db, ticket, text)
         tickets.record(db, ticket, "citizen_reply", openid, self.clock.now(), text)
         notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text)

@@ -9,6 +9,7 @@ one after another without any lock of our own.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -228,12 +229,20 @@ class Dispatcher:
             conversations.get(db, inbound.openid, now)
         if conv and conv["flow"] != "intake":
             conv = None
+        after: list[Reply] = []
         if not conv or conv["expired"]:
             rated = self.followup.rate(db, inbound.openid, inbound.text) if inbound.kind == "text" else None
             if rated is not None:
-                return rated
+                told = self._urgent_comment(inbound.text)
+                if not told:
+                    return rated
+                # "3 孩子今天又被打出血了": the score is taken, and the comment, a call for help, is also a new
+                # message, hotlines first (never left as a redo note for the office that had the old ticket).
+                after, conv = rated, None
+                inbound, text = dataclasses.replace(inbound, text=told), told
         if conv and conv["expired"]:
-            prefix = [*prefix, Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
+            if not (inbound.kind == "text" and self.routing(inbound.text.strip()).get("urgent")):  # hotlines first
+                prefix = [*prefix, Reply(texts.EXPIRED.format(minutes=self.policy.conversation_minutes))]
             conv = None
         intake = self._intake(db)
         intake.s.english_welcome = turn.first_english
@@ -262,7 +271,13 @@ class Dispatcher:
         else:
             conversations.put(db, inbound.openid, "intake", state, data, now,
                               self.policy.conversation_minutes * 60)
-        return [*prefix, *replies]
+        return [*prefix, *replies, *after]
+
+    def _urgent_comment(self, text: str) -> str:
+        """The comment of a rating when it is a call for help of its own (the router's urgent), else ""."""
+        rating = followup.parse(text)
+        comment = rating.comment if rating else ""
+        return comment if comment and self.routing(comment).get("urgent") else ""
 
     def sweep_tx(self, db, ids: list[int] | None = None) -> int:
         """The deadline watch over the tickets due for a check (or `ids`, chosen on a reader), in one
@@ -304,12 +319,12 @@ class Dispatcher:
                 if people and scope not in done and (scope == "bureau" or scope in units)]
 
     def digest_prepare(self, db, week: str, link: Callable[..., str],
-                       ranking_link: Callable[[str], str] | None = None,
+                       ranking_link: Callable[[str, str], str] | None = None,
                        render: Callable[[digest.Digest], bytes] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
         the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
-        `ranking_link(month)`). With `render`, each also carries its page (`page`, as storage.digest_pages.pack
-        makes it), stored with it."""
+        `ranking_link(month, openid)`, the recipient's own). With `render`, each also carries its page (`page`, as
+        storage.digest_pages.pack makes it), stored with it."""
         now, tz = self.clock.now(), self.calendar.tz
         jobs = self.digest_jobs(db, week)
         if not jobs:
@@ -321,11 +336,13 @@ class Dispatcher:
                                        self.router.tokenizer)
         built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics)
         month = review.month_ended_in(start, end, tz) if ranking_link else None
-        tail = "\n" + texts.DIGEST_RANKING.format(month=review.period_name(month), url=ranking_link(month)) \
-            if month else ""
-        # Each recipient's own link: it stops opening once they no longer hold the role.
+
+        def tail(openid: str) -> str:
+            return "\n" + texts.DIGEST_RANKING.format(month=review.period_name(month),
+                                                      url=ranking_link(month, openid)) if month else ""
+        # Each recipient's own links: they stop opening once the person no longer holds the role.
         return [{"scope": scope, "to": people, "topics": topics[scope],
-                 "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o)) + tail)
+                 "texts": {o: for_staff(digest.message(built[scope], tz, link(week, scope, o)) + tail(o))
                            for o in people},
                  **({"page": render(built[scope])} if render else {})}
                 for scope, people in jobs]

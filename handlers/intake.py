@@ -451,7 +451,9 @@ class Draft:
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
     school: str | None = None
-    school_from: str | None = None      # scene (QR code), text, asked, or none (the person said no school)
+    # scene (the person's last QR code, however old), scanned (a QR code scanned while writing), text, asked, or
+    # none (the person said no school)
+    school_from: str | None = None
     school_options: list[str] = field(default_factory=list)  # numbered suggestions for a name typed loosely
     category: str | None = None
     routing: dict[str, Any] = field(default_factory=dict)
@@ -578,6 +580,11 @@ class Intake:
 
     def _start(self, d: Draft, inbound: Inbound) -> tuple[str | None, dict, list[Reply]]:
         kept = self._kept()
+        # routed as _refresh routes the draft's words (one routing, remembered)
+        urgent = inbound.kind == "text" and bool(self.s.route(inbound.text.strip()).get("urgent"))
+        if urgent:  # a call for help first (the hotlines now): an earlier message is offered back after it, and
+            d.shelved = kept  # "3孩子被打出血了" is not asked about as a rating
+            return self._begin(d, inbound)
         if kept:  # an earlier message never submitted: offer it back before anything else
             d.shelved = kept
             d.held = inbound.text if inbound.kind == "text" else None
@@ -763,7 +770,7 @@ class Intake:
         d = Draft.from_dict(data)
         note = texts.SCAN_DRAFT.format(unit=unit_name)
         if school:
-            d.school, d.school_from, d.school_options = school, "scene", []
+            d.school, d.school_from, d.school_options = school, "scanned", []
         if state in DETOURS:
             return self._out(state, d, [Reply(note + "\n" + self._again(state, d))])
         state, data, replies = self._advance(d, [])
@@ -865,8 +872,8 @@ class Intake:
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done.
         fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
-        if d.school_from == "scene":
-            fresh.school, fresh.school_from = d.school, "scene"
+        if d.school_from in ("scene", "scanned"):
+            fresh.school, fresh.school_from = d.school, d.school_from
         elif d.school:  # most likely the same school: offered for a yes, never assumed
             fresh.school_options = [d.school]
         return self._advance(fresh, [Reply(texts.NEW_MATTER_STARTED)])
@@ -1054,8 +1061,10 @@ class Intake:
             d.lang = decision.get("lang") or "zh"  # ("uniform fee") from a person known to write English too
             if d.lang == "zh" and not han_count(text) and english_words(text) and self.s.lang() == "en":
                 d.lang = "en"
-        if decision.get("school") and d.school_from not in ("asked", "scene"):
-            d.school, d.school_from = decision["school"], "text"  # the text names the school
+        # The words name the school: they decide over the last QR code scanned before writing (a code scanned
+        # months ago, or another child's school) but not over a school chosen or scanned while writing.
+        if decision.get("school") and d.school_from not in ("asked", "scanned"):
+            d.school, d.school_from = decision["school"], "text"
         d.category = d.focus if d.focus in d.matters else decision["category"]
         if d.category == "out_of_scope" and d.matters and d.matters[0] != "out_of_scope":
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -15,6 +16,17 @@ def well_formed(text: str) -> str:
         return text
     except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8")
+
+
+# C0 controls but tab and line ends, DEL, and lone surrogates: what XML 1.0 (so XLSX) cannot hold and no person types
+# on purpose. A vertical tab or form feed is Word's manual line break or page break, pasted into a form: a line end.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_BREAKS = re.compile(r"[\x0b\x0c]")
+
+
+def plain_text(text: str) -> str:
+    """`text` as something every channel and file can carry: controls removed, Word's breaks as line ends."""
+    return _CONTROLS.sub("", _BREAKS.sub("\n", well_formed(text)))
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps with options builds one per call

@@ -25,6 +25,8 @@ give the mean score of their scored units.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import re
 import unicodedata
@@ -340,6 +342,13 @@ def _num(v: float | None) -> str:
 # -- 领导点评 from WeChat ---------------------------------------------------------------------------------------------
 
 COMMENT_ROLES = ("leader", "admin")
+
+
+def public_comments_only(r: Review) -> Review:
+    """The ranking as staff other than leaders see it: a leader's internal comment on a unit (not marked 公开) is
+    for the leaders, as on the workbench's 绩效考核 page, not for every principal the month's digest reaches."""
+    units = [dataclasses.replace(u, comments=[c for c in u.comments if c.get("public")]) for u in r.units]
+    return dataclasses.replace(r, units=units)
 
 
 def comment(db, user: dict, query: str, period: str, public: bool, body: str, now: float, tz, find_unit) -> str:

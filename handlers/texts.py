@@ -368,7 +368,9 @@ CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n�
 CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理，将于{due}前办结。"
 CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
 CITIZEN_REPLY_WHICH = "请写明留言编号，例如“回复 JY2611-0001 您的内容”。"
-CITIZEN_TICKET_CLOSED = "留言 {number} 已办结，如有新的问题请直接留言。"
+CITIZEN_TICKET_CLOSED = "留言 {number} {state}，如有新的问题请直接留言。"
+# What CITIZEN_TICKET_CLOSED says of each state that takes no more replies ("已办结" of a withdrawn one was untrue).
+CLOSED_AS = {"withdrawn": "已撤回"}
 EVENT_NAMES = {
     "submit": "提交", "assign": "分派", "accept": "签收", "reply": "答复", "citizen_reply": "群众回复",
     "resolve": "办结", "bounce": "退回", "transfer": "转派", "supplement": "群众补充", "unattended": "代收",

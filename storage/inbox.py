@@ -89,8 +89,9 @@ def _where(scope: tuple[list[str] | None, bool], f: Filters, now: float) -> tupl
             parts.append(f"{FLAG_COLUMNS[flag]} = 1")
     if f.q:
         match = search.match_expression(f.q)
-        if match is None:
-            parts.append("0")
+        if match is None:  # no words to look up: nothing matches. Not a bare "0": SQLite then refuses a partial
+            # index named by INDEXED BY ("no query solution"), so a search for "*" broke exports and flagged lists
+            parts.append("id IN (SELECT rowid FROM tickets_fts WHERE 0)")
         else:
             parts.append("id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? ORDER BY rowid DESC LIMIT ?)")
             args += [match, SEARCH_LIMIT]

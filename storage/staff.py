@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import users
+
 log = logging.getLogger(__name__)
 
 ROLES = ("handler", "supervisor", "leader", "admin")
@@ -70,9 +72,7 @@ def create_invite(db: sqlite_utils.Database, unit_code: str, role: str, name: st
     return code
 
 
-def _who(openid: str) -> str:
-    """Enough of an openid to tell attempts apart in a log, not enough to address the person."""
-    return hashlib.sha256(openid.encode()).hexdigest()[:8]
+_who = users.log_name
 
 
 def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,

@@ -1,6 +1,7 @@
 """People who talk to the Official Account: citizens and staff, with the QR scene they came through."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import sqlite_utils
@@ -11,6 +12,12 @@ def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
         "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)",
         [openid, now, now],
     )
+
+
+def log_name(openid: str) -> str:
+    """Enough of an openid to tell people apart in a log, not enough to address the person (logs travel further
+    than the database: an openid there is a way to message someone)."""
+    return hashlib.sha256(openid.encode()).hexdigest()[:8]
 
 
 def get(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:

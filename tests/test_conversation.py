@@ -180,10 +180,15 @@ async def test_a_rating_with_a_comment_is_taken_and_a_doubtful_one_is_asked(worl
 
 async def test_a_doubtful_rating_that_was_a_new_message(world):
     number = await world.resolved("o_p")
-    await world.say("o_p", "2孩子在学校被同学欺负了，老师也不管")
+    await world.say("o_p", "2孩子学校食堂的饭菜太咸了，孩子都不愿意吃")
     reply = await world.say("o_p", "2")  # not a rating
     assert "评价" not in reply and ("哪所学校" in reply or "联系电话" in reply or "1 投诉" in reply)
     assert (await world.ticket(number))["state"] == "resolved"
+    # A call for help is not asked about at all: the message begins, hotlines first (test_audit3).
+    other = await world.resolved("o_q")
+    reply = await world.say("o_q", "2孩子在学校被同学欺负了，老师也不管")
+    assert "评价" not in reply and "12355" in reply
+    assert (await world.ticket(other))["state"] == "resolved"
 
 
 async def test_a_rating_inside_an_open_draft_is_a_rating_and_the_draft_is_kept(world):

@@ -210,14 +210,18 @@ async def test_ranking_page_needs_the_signed_link(site):
     from urllib.parse import urlsplit
     from bot.app import CONFIG
     from bot.public import ranking_link
-    url = urlsplit(ranking_link(site.app[CONFIG], "2026-11", NOW))
+    from storage import staff
+    await site.app[DB].run(staff.bind, "o_leader", "jyj", "leader", "局长", NOW)
+    url = urlsplit(ranking_link(site.app[CONFIG], "2026-11", NOW, "o_leader"))
     html = await get(site, f"{url.path}?{url.query}")
     assert_valid(html)
     assert "绩效考核排名 · 2026年11月" in html and "江南区实验小学" in html and "家长来电当日回复" in html
-    assert "内部点评不公开" in html                      # staff see every comment on the ranking
+    assert "内部点评不公开" in html                      # a leader sees every comment on the ranking
+    anyone = urlsplit(ranking_link(site.app[CONFIG], "2026-11", NOW))
+    assert "内部点评不公开" not in await get(site, f"{anyone.path}?{anyone.query}")  # a link naming nobody: public ones
     for what in PLANTED.values():
         assert what not in html
-    xlsx = re.search(r'href="(/review/2026-11\.xlsx\?exp=\d+&amp;sig=\w+)"', html).group(1).replace("&amp;", "&")
+    xlsx = re.search(r'href="(/review/2026-11\.xlsx\?exp=\d+&amp;[^"]*sig=\w+)"', html).group(1).replace("&amp;", "&")
     resp = await site.get(xlsx)
     assert resp.status == 200 and resp.content_type.endswith("spreadsheetml.sheet")
     import io
@@ -239,7 +243,7 @@ async def test_digest_links_the_months_ranking_when_a_month_ends(site):
     d = site.app[DISPATCHER]
     await site.app[DB].run(staff.bind, "o_leader", "jyj", "leader", "局长", NOW)
     link = lambda w, s, to=None: f"https://x/digest/{w}"        # noqa: E731
-    ranking = lambda period: f"https://x/review/{period}"       # noqa: E731
+    ranking = lambda period, to: f"https://x/review/{period}"   # noqa: E731
     ended = await site.app[DB].read(d.digest_prepare, "2026-W49", link, ranking)    # 30 Nov – 6 Dec
     assert "2026年11月各单位绩效考核排名：https://x/review/2026-11" in ended[0]["texts"]["o_leader"]
     within = await site.app[DB].read(d.digest_prepare, "2026-W48", link, ranking)   # 23 – 29 Nov

@@ -17,9 +17,10 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
-from handlers import dashboard, reply_templates, texts
+from handlers import dashboard, privacy, reply_templates, texts
 from handlers.desk import VERBS
 from handlers.intake import mask_phone
+from handlers.messages import plain_text
 from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
 from storage import directory, inbox, lifecycle, media, outbox, tickets, users, websessions
 
@@ -284,11 +285,15 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                             "name": texts.EVENT_NAMES.get(e["action"] or "", texts.STATE_NAMES.get(e["to_state"], "")),
                             "who": names[actor], "note": note, "internal": e["action"] == "note"})
         earlier = []
+        at_school = (directory.get(db, user.get("unit_code")) or {}).get("kind") in privacy.SCHOOL_KINDS
         if not hidden:
             for row in inbox.earlier_of(db, ticket["openid"], ticket["id"]):
+                linked = desk.in_scope(db, user, row)
+                if at_school and (not linked or desk.identity_hidden(db, user, row)):
+                    continue  # a school never learns of the person's other messages: one may be about its teacher
                 earlier.append({"number": row["number"], "kind": texts.KIND_NAMES[row["kind"]],
                                 "state": texts.STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
-                                "linked": desk.in_scope(db, user, row)})
+                                "linked": linked})
         offers = desk.offers(db, user, ticket)
         copies = media.of(db, [a.get("media_id") for a in ticket["attachments"]])
         return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier, "offers": offers,
@@ -330,7 +335,7 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
     action = str(form.get("action", ""))
     if action not in FORM_ACTIONS:
         raise web.HTTPBadRequest(text="未知的操作。")
-    text = str(form.get("text", "")).strip()[:MAX_TEXT]
+    text = plain_text(str(form.get("text", ""))).strip()[:MAX_TEXT]  # pasted from Word: no \x0b in any file
     desk, t, ip = _desk(request), auth.now(request), _ip(request)
     _, needs_text, label = FORM_ACTIONS[action]
 
