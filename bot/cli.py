@@ -482,7 +482,7 @@ def cmd_digest(args) -> int:
 
     from bot.web import LinkError, digest_link, render_html
     from handlers import digest
-    from handlers.rates import percent
+    from handlers.rates import percent, stood_in
     from handlers.routing import Router
     from storage import directory
     config = _load(args.config)
@@ -506,7 +506,7 @@ def cmd_digest(args) -> int:
         link = "（未设置 server.link_secret，无法生成链接）"
     print(digest.message(d, tz, link))
     for u in d.units:
-        print(f"  {u.name}: 受理{u.now.dispatched} 响应率{percent(u.now.response)} "
+        print(f"  {u.name}: 受理{u.now.dispatched}{stood_in(u.now)} 响应率{percent(u.now.response)} "
               f"解决率{percent(u.now.resolution)} 满意率{percent(u.now.satisfaction)}")
     out = Path(args.out or f"digest-{week}{'' if args.scope == 'bureau' else '-' + args.scope}.html")
     out.write_text(render_html(d, tz), encoding="utf-8")

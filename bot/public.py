@@ -24,8 +24,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from handlers import public
-from handlers.rates import percent, percent_of
+from handlers import public, texts
+from handlers.rates import percent, percent_of, stood_in
 from handlers.review import period_name
 
 log = logging.getLogger(__name__)
@@ -117,8 +117,9 @@ def setup(app: web.Application) -> None:
                                autoescape=jinja2.select_autoescape(["html"]))
     env.filters["pct"] = percent
     env.filters["pctn"] = percent_of
+    env.filters["stoodin"] = stood_in
     env.filters["num"] = lambda v, fmt="{:.1f}": "—" if v is None else fmt.format(v)
-    env.globals.update(KIND_NAMES=public.KIND_NAMES, period_name=period_name)
+    env.globals.update(KIND_NAMES=public.KIND_NAMES, period_name=period_name, STOOD_IN_NOTE=texts.STOOD_IN_NOTE)
     app.router.add_get("/u", _to_directory)
     app.router.add_get("/u/", directory_page)
     app.router.add_get("/u/{code}", unit_page)

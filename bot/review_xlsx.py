@@ -32,6 +32,7 @@ FIGURE_COLUMNS = [  # (header, getter, number format)
     ("群众评议得分", lambda f: f.survey, SCORE),
     ("评议份数", lambda f: f.survey_n, "0"),
     ("逾期后移出件数", lambda f: f.rates.left_late, "0"),   # counted against the unit (handlers/rates.py)
+    ("代收件数", lambda f: f.rates.stood_in, "0"),         # a stand-in's work: not in the unit's rates
 ]
 
 
@@ -102,6 +103,9 @@ def write(review: Review, path, generated_at: float, tz):
          "本期提交的评议中各量表题均值的平均，换算为 (均值 − 1) ÷ 4 × 100；样本不足的不计"],
         ["表扬分", review.weights.praise, "100 × 本单位收到的表扬（每人每期计一次）÷ 同类单位中最多的表扬"],
         ["逾期后移出", "", "超过签收时限或办结时限后才退回、被转派、被撤回或因不满意重办的留言，仍计入原单位的响应率和解决率"],
+        ["代收", "", "单位尚无工作人员绑定时由值班室代为签收、办结的留言：计入代办单位的响应率、解决率和满意率，"
+                     "本单位只列件数、不计分；有人绑定后，本单位此后自己完成的签收、办结计入本单位"],
+        ["复核", "", "两次不满意转局里复核的留言：派发和签收仍计入原单位，复核单位只计复核的办结"],
         ["样本不足", "", "响应率、解决率、满意率、首次满意率所依据的件数少于配置 [review] min_cases 时不计分，只列数字"],
         [],
         ["综合得分", "", "= Σ(权重 × 指标得分) ÷ Σ(有得分的指标的权重)：没有数据的指标不计入，也不按 0 分算"],

@@ -78,8 +78,12 @@ class Desk:
         if stand_in:
             note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
             if lifecycle.allowed("unattended", ticket["state"]):
-                ticket = tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended",
-                                            note, unattended=1)
+                # the work still to do is the stand-in's, and counts for it, never for the absent unit (m030)
+                by = self.stand_in_unit(db, recipients)
+                ticket = tickets.transition(
+                    db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note, unattended=1,
+                    stood_in=1, response_unit=by if ticket["accepted_at"] is None else ticket.get("response_unit"),
+                    resolve_unit=by if ticket["resolved_at"] is None else ticket.get("resolve_unit"))
             prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
         text = prefix + (why + "\n" if why else "") + self._new_ticket_text(db, ticket)
         return [self.to_staff(o, text, ticket, "新留言待签收") for o in recipients]
@@ -95,6 +99,13 @@ class Desk:
             unit = directory.get(db, self.duty_office)
             return duty, unit["name"] if unit else "值班室"
         return staff.leaders(db), "局领导"
+
+    def stand_in_unit(self, db, recipients: list[str]) -> str:
+        """The unit a stand-in's work counts for: the duty office, or the unit of the leaders told instead."""
+        if recipients and set(recipients) <= set(staff.of_unit(db, self.duty_office)):
+            return self.duty_office
+        leader = users.get(db, recipients[0]) if recipients else None
+        return (leader or {}).get("unit_code") or self.duty_office
 
     def handlers_of(self, db, ticket: dict) -> list[str]:
         """Who hears the citizen's words about a ticket: always someone bound now. The person who 签收ed it if
@@ -160,6 +171,8 @@ class Desk:
         ok = texts.ACCEPTED_OK.format(number=ticket["number"], due=self._due(ticket))
         if on_behalf:
             ok += "\n" + texts.ACCEPTED_ON_BEHALF
+        if ticket["kind"] == "praise":  # the conduct part of praise: the bureau's own check, nothing to tell
+            return [Reply(ok)]
         return [Reply(ok), self._citizen_accepted(db, ticket)]
 
     def reply(self, db, user: dict, ticket: dict, text: str) -> list[Reply]:
@@ -186,7 +199,11 @@ class Desk:
             ticket = self._mark_accepted(db, user, ticket)
         now = self.clock.now()
         ticket = tickets.transition(db, ticket, "resolved", user["openid"], now, "resolve", text,
-                                    resolution=text, resolved_at=now)
+                                    resolution=text, resolved_at=now, **self._credit(user, ticket, "resolve_unit"))
+        if ticket["kind"] == "praise":  # the conduct part checked: closed with the note, the citizen not chased
+            tickets.transition(db, ticket, "closed", user["openid"], now, "close", texts.PRAISE_CHECKED_NOTE,
+                               closed_at=now, close_reason="checked")
+            return [Reply(texts.PRAISE_CHECKED_OK.format(number=ticket["number"]))]
         return [Reply(texts.RESOLVED_OK.format(number=ticket["number"])),
                 self.tell_citizen(db, ticket, "留言已办结", "CITIZEN_RESOLVED", "RATE_ASK", text=text)]
 
@@ -600,12 +617,20 @@ class Desk:
         """Someone is now bound at a unit: its 代收 tickets come home (the duty office stops standing in)."""
         waiting = tickets.unattended_of(db, unit_code)
         members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
+        now = self.clock.now()
         for t in waiting:
             fields: dict[str, Any] = {"unattended": 0}
             if t["accepted_by"] and t["accepted_by"] not in members:
                 fields["accepted_by"] = None  # signed on behalf by the duty office: now the unit's own
-            tickets.transition(db, t, t["state"], "system", self.clock.now(), "attended", texts.ATTENDED_NOTE,
-                               **fields)
+            # each part not done yet, its window still open, is the unit's own work from now on; a part the
+            # stand-in did, or let lapse, stays counted for the stand-in (m030)
+            if t["accepted_at"] is None and (not t["accept_due_at"] or t["accept_due_at"] > now):
+                fields["response_unit"] = None
+            if t["resolved_at"] is None and (not t["due_at"] or t["due_at"] > now):
+                fields["resolve_unit"] = None
+            fields["stood_in"] = int(any(fields.get(k, t.get(k)) not in (None, unit_code)
+                                         for k in ("response_unit", "resolve_unit")))
+            tickets.transition(db, t, t["state"], "system", now, "attended", texts.ATTENDED_NOTE, **fields)
         if not waiting:
             return ""
         return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]))
@@ -615,8 +640,20 @@ class Desk:
         """签收. A redo (reopened) keeps the unit's first 签收 time: signing the redo is not a late 签收 of the
         ticket (the 响应率 counts the first; a transfer or bounce clears it for the new unit)."""
         now = self.clock.now()
+        credit = self._credit(user, ticket, "response_unit") if ticket.get("accepted_at") is None else {}
         return tickets.transition(db, ticket, "accepted", user["openid"], now, "accept", user.get("name"),
-                                  accepted_by=user["openid"], accepted_at=ticket.get("accepted_at") or now)
+                                  accepted_by=user["openid"], accepted_at=ticket.get("accepted_at") or now, **credit)
+
+    def _credit(self, user: dict, ticket: dict, part: str) -> dict[str, Any]:
+        """Whose work a 签收 or 办结 is (m030): done by someone of another unit (a supervisor above, a leader) it
+        counts for that unit, and the holder shows the ticket as 代收, not as its own; done by the unit's own
+        people, for the unit. A 代收 ticket's parts are the stand-in's already (dispatch_notices)."""
+        if ticket.get("unattended") or "response_unit" not in ticket:
+            return {}
+        other = user.get("unit_code")
+        if not other or other == ticket["unit_code"]:
+            return {part: None} if part == "resolve_unit" else {}
+        return {part: other, "stood_in": 1}
 
     def find_unit(self, db, query: str) -> tuple[dict | None, str]:
         """The unit a person named (code, full name, or a unique part of the name). One function, so fuzzy

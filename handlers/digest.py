@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers import texts
-from handlers.rates import Rates, compute, percent, total
+from handlers.rates import Rates, compute, percent, total, with_praise
 from storage import directory, tickets
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -121,9 +121,12 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
                 stored = hot_topics_for(texts_, {scope: members}, tokenizer)[scope]
             topics[scope] = stored
     by_unit_now = _by_unit(now_rows)
-    all_now = compute(now_rows, start, end, now, now_ratings, misses=tickets.misses_in(db, start, end, only))
-    all_before = compute(before_rows, prev_start, prev_end, now, before_ratings,
-                         misses=tickets.misses_in(db, prev_start, prev_end, only))
+    all_now = with_praise(compute(now_rows, start, end, now, now_ratings,
+                                  misses=tickets.misses_in(db, start, end, only)),
+                          tickets.praise_by_unit(db, start, end, only))
+    all_before = with_praise(compute(before_rows, prev_start, prev_end, now, before_ratings,
+                                     misses=tickets.misses_in(db, prev_start, prev_end, only)),
+                             tickets.praise_by_unit(db, prev_start, prev_end, only))
     out = {}
     for scope in scopes:
         members = scope_members(units, scope)

@@ -559,12 +559,16 @@ class _Services(IntakeServices):
             draft = Draft.from_dict({"openid": openid, **draft})
         now = self.d.clock.now()
         routing = {**plan.routing, "focus": draft.focus} if draft.focus else plan.routing
+        # praise that also accuses (kept as praise): the bureau checks the conduct part, in a complaint's time
+        check = draft.kind == "praise" and bool((plan.routing or {}).get(privacy.ACCUSES)) and plan.unit_code
+        due_at = self.d.calendar.due(now, self.d.policy.days["complaint"]) if check else plan.due_at
         ticket = tickets.create(
             self.db, openid=openid, kind=draft.kind, category=plan.category, unit_code=plan.unit_code,
             school_code=plan.school_code, text=draft.text, attachments=draft.attachments,
             contact_phone=draft.phone or None, anonymous=bool(draft.anonymous), routing=routing, now=now,
-            due_at=plan.due_at, tz=self.d.calendar.tz,
-            accept_due_at=None if draft.kind == "praise" else self.d.calendar.due(now, self.d.policy.days["accept"]))
+            due_at=due_at, tz=self.d.calendar.tz,
+            accept_due_at=None if draft.kind == "praise" and not check else
+            self.d.calendar.due(now, self.d.policy.days["accept"]))
         if draft.kind == "praise":
             self.notices.extend(self._praise(ticket, plan))
             return ticket
@@ -574,9 +578,15 @@ class _Services(IntakeServices):
         return ticket
 
     def _praise(self, ticket: dict, plan: Plan) -> list[Reply]:
-        """Praise needs no handling: it is passed on to the unit and the body above it, counted for the unit
-        (rates.Rates.praised), and closed."""
+        """Praise needs no handling: it is passed on to the unit and the body above it, counted for the school
+        praised (storage.tickets.praise_by_unit), and closed. Praise that also accuses a teacher, kept as praise
+        ("2 只是表扬"), stays open at the bureau unit it went to (never the school): someone there must look at the
+        conduct part and close it with a note (Desk.resolve), watched like any deadline. The citizen is not asked
+        to rate it, and it is in no unit's three rates: the school's review is not touched by an unverified
+        accusation."""
         now = self.d.clock.now()
+        if (plan.routing or {}).get(privacy.ACCUSES) and ticket["accept_due_at"]:
+            return self.d.desk.dispatch_notices(self.db, ticket, texts.WHY_PRAISE_CONDUCT)
         tickets.transition(self.db, ticket, "closed", "system", now, "praise", "表扬已转达",
                            closed_at=now, close_reason="praise")
         unit = directory.get(self.db, plan.unit_code) or {"code": plan.unit_code, "parent": None}

@@ -151,20 +151,22 @@ class FollowUp:
 
     def _apply(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
         now = self.clock.now()
+        answered = tickets.credit(ticket)[1]  # the unit whose answer is rated (a stand-in's, for 代收)
         # The event's name says 不满意 already ("不满意，重新办理"): its note is the person's comment alone.
         note = comment or None
         if score in (1, 2):
             note = texts.RATING_NAMES[score] + (f"：{comment}" if comment else "")
             tickets.transition(db, ticket, "closed", ticket["openid"], now, "rate", note, rating=score,
-                               rating_comment=comment or None, rated_at=now, rated_unit=ticket["unit_code"],
+                               rating_comment=comment or None, rated_at=now, rated_unit=answered,
                                closed_at=now, close_reason="rated")
             return [Reply(texts.pick("RATE_THANKS", lang).format(number=ticket["number"]))]
         if ticket["reopens"] == 0:  # first 不满意: the same unit does it again, with a fresh time limit
             due = self.calendar.due(now, self.redo_days)
+            # the redo is the holder's own work once the ticket is home (no longer 代收)
             ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "reopen", note, rating=score,
                                         rating_comment=comment or None, rated_at=now, reopens=1, due_at=due,
-                                        rated_unit=ticket["unit_code"],
-                                        resolved_at=None)
+                                        rated_unit=answered, resolved_at=None,
+                                        resolve_unit=ticket.get("resolve_unit") if ticket.get("unattended") else None)
             fields = {"number": ticket["number"], "due": self.calendar.date_text(due), "comment": comment or "无"}
             ticket, moved = self.desk.keep_from_school(db, ticket, comment)  # a comment raising 师德
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
@@ -174,10 +176,13 @@ class FollowUp:
                       for o in recipients]]
         # Second 不满意: the bureau reviews it rather than another round at the same unit.
         unit = directory.get(db, ticket["unit_code"])
+        # The review is the duty office's work, with its own time limit; the dispatch and 签收 stay with the unit
+        # that did them (m030), as the rejected answers' lateness does (unit_misses).
         ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "review", note, rating=score,
                                     rating_comment=comment or None, rated_at=now, review=1,
-                                    rated_unit=ticket["unit_code"],
-                                    unit_code=self.desk.duty_office, resolved_at=None)
+                                    rated_unit=answered, unit_code=self.desk.duty_office, resolved_at=None,
+                                    response_unit=tickets.credit(ticket)[0], resolve_unit=None, stood_in=0,
+                                    due_at=self.calendar.due(now, self.redo_days))
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                             comment=comment or "无")
         recipients = staff.leaders(db) or staff.of_unit(db, self.desk.duty_office)

@@ -97,13 +97,17 @@ def snapshot(db, now: float, tz, surveys: dict | None = None, min_responses: int
         windows = {code: Window(key, label, start, end, r) for code, r in rates.items()}
         b = Window(key, label, start, end, total(rates))
         for code, n in tickets.praise_by_unit(db, start, end).items():  # each person once, as the review
-            windows.setdefault(code, Window(key, label, start, end)).praise += n
+            w = windows.setdefault(code, Window(key, label, start, end))
+            w.praise += n
+            w.rates.praised = w.praise
             b.praise += n
+        b.rates.praised = b.praise
         for t in rows:
             if t["resolved_at"] is not None and start <= t["resolved_at"] < end and t["dispatched_at"] and \
-                    t["unit_code"]:
+                    t["unit_code"] and t["kind"] != "praise":
                 days_ = max(0.0, (t["resolved_at"] - t["dispatched_at"]) / 86400)
-                w = windows.setdefault(t["unit_code"], Window(key, label, start, end))
+                # the days count for the unit whose 办结 it was (a stand-in's for 代收), as the 解决率
+                w = windows.setdefault(tickets.credit(t)[1], Window(key, label, start, end))
                 w.days_total += days_
                 w.days_count += 1
                 b.days_total += days_

@@ -7,15 +7,25 @@
     首次满意率 = satisfied at the first rating / tickets first rated in the period, and the number of 不满意
              given in the period: a redo that ends in 满意 does not hide that the first answer was rejected
 
-A ticket counts for the unit that holds it now (after any 转派); a rating for the unit whose answer was rated
-(the bureau's review after a second 不满意 takes the ticket, not the rating). Praise is not a case to handle: it counts only
-as `praised` for the unit it was passed to, never in the three rates. A rate with nothing to count is None, shown as
-"—": a unit with no tickets is not 0% and not 100%.
+Work counts for the unit that did it (storage.tickets.credit, m030). A ticket counts for the unit that holds it
+now (after any 转派 or 退回, the new holder's own work), except:
+- 代收: a unit with nobody bound; the duty office (or the leaders) was told to stand in. The 签收 part and the 办结
+  part count for the stand-in (its 响应率 and 解决率, its lateness, the rating of its answer); the absent unit is not
+  scored on the ticket, which it keeps in its volumes and hot topics and shows as `stood_in` ("代收 N 件"). When
+  someone is bound the ticket comes home: each part not done yet whose window is still open is the unit's own
+  from then on; a part done, or whose window lapsed, during 代收 stays the stand-in's.
+- the bureau's review after a second 不满意: the dispatch and 签收 stay with the unit whose answer was rejected (and
+  the ratings: `rated_unit`); the duty office gets only the review, with its own time limit.
+Praise is not a case to handle: it counts only as `praised`, for the school praised (else the unit it went to), each
+person once a period (storage.tickets.praise_by_unit, the one rule for every surface), never in the three rates.
+A rate with nothing to count is None, shown as "—": a unit with no tickets is not 0% and not 100%.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable
+
+from storage.tickets import credit
 
 
 @dataclass
@@ -34,6 +44,7 @@ class Rates:
     first_satisfied: int = 0
     dissatisfied: int = 0       # 不满意 ratings given in the period (each redo request counts)
     left_late: int = 0          # tickets that left the unit (退回, 转派, 撤回) after it had let them lapse
+    stood_in: int = 0           # its tickets dispatched in the period whose 签收/办结 a stand-in did (代收): not scored
 
     def base(self, rate: str) -> int:
         """How many tickets (or ratings) the rate `rate` rests on: the count to show beside it."""
@@ -43,7 +54,8 @@ class Rates:
     @property
     def shown(self) -> bool:
         """Anything to show for the unit in the period: every list of units (dashboard, digest) uses this."""
-        return bool(self.dispatched or self.resolved or self.open_overdue or self.rated or self.left_late)
+        return bool(self.dispatched or self.resolved or self.open_overdue or self.rated or self.left_late
+                    or self.stood_in)
 
     @property
     def response(self) -> float | None:
@@ -79,18 +91,19 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
     cut = end if now is None else min(end, now)  # a period not over yet: overdue by now, not by its end
     for t in tickets:
         unit = t["unit_code"]
-        if unit is None:
+        if unit is None or t["kind"] == "praise":  # praise: praise_by_unit, not a case to handle
             continue
-        r = out.setdefault(unit, Rates())
-        if t["kind"] == "praise":
-            r.praised += _within(t["created_at"], start, end)
-            continue
+        respond, resolve = credit(t)
         if _within(t["dispatched_at"], start, end):
+            r = out.setdefault(respond, Rates())
             r.dispatched += 1
             if t["accepted_at"] is not None or now is None or not t["accept_due_at"] or t["accept_due_at"] <= now:
                 r.response_due += 1
             if t["accepted_at"] is not None and t["accept_due_at"] and t["accepted_at"] <= t["accept_due_at"]:
                 r.accepted_in_time += 1
+            if t.get("stood_in"):
+                out.setdefault(unit, Rates()).stood_in += 1
+        r = out.setdefault(resolve, Rates())
         if _within(t["resolved_at"], start, end):
             r.resolved += 1
             if t["due_at"] and t["resolved_at"] <= t["due_at"]:
@@ -139,18 +152,27 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     events = [tickets.ratings_in(db, s, e, units) if ratings else () for s, e in periods]
     misses = [tickets.misses_in(db, s, e, units) for s, e in periods]
     if not tickets.on_day_boundaries(*bounds):
-        return [_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev, misses=m), units)
+        return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev, misses=m), units),
+                            tickets.praise_by_unit(db, s, e, units))
                 for (s, e), ev, m in zip(periods, events, misses)]
     out = []
     for (start, end), counts, ev, m in zip(periods, tickets.unit_day_sums(db, bounds, units), events, misses):
-        per_unit = {unit: Rates(**c, response_due=c["dispatched"]) for unit, c in counts.items()}
+        per_unit = {unit: Rates(**{**c, "praised": 0}, response_due=c["dispatched"]) for unit, c in counts.items()}
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n
         for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units).items():
             per_unit.setdefault(unit, Rates()).open_overdue += n
-        out.append(compute((), start, end, now, ev, into=per_unit, misses=m))
+        out.append(with_praise(compute((), start, end, now, ev, into=per_unit, misses=m),
+                               tickets.praise_by_unit(db, start, end, units)))
     return out
+
+
+def with_praise(per_unit: dict[str, Rates], praise: dict[str, int]) -> dict[str, Rates]:
+    """`praised` from storage.tickets.praise_by_unit (the school praised, each person once a period)."""
+    for code, n in praise.items():
+        per_unit.setdefault(code, Rates()).praised = n
+    return per_unit
 
 
 def _only(per_unit: dict[str, Rates], units: list[str] | None) -> dict[str, Rates]:
@@ -165,6 +187,12 @@ def total(per_unit: dict[str, Rates]) -> Rates:
         for name in Rates.__dataclass_fields__:
             setattr(agg, name, getattr(agg, name) + getattr(r, name))
     return agg
+
+
+def stood_in(r: Rates) -> str:
+    """"（代收3件）" beside a unit's counts when a stand-in did some of its work, else ""."""
+    from handlers import texts
+    return texts.STOOD_IN.format(n=r.stood_in) if r.stood_in else ""
 
 
 def percent(value: float | None) -> str:

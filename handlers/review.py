@@ -278,7 +278,7 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
 
 def format_text(review: Review) -> str:
     """The ranking as a terminal table."""
-    from handlers.rates import percent
+    from handlers.rates import percent, stood_in
     lines = [f"绩效考核 {review.name}（{review.period}）"]
     b = review.bureau.figures
     lines.append(f"全局：受理{b.rates.dispatched}件，响应率{percent(b.rates.response)}，解决率"
@@ -294,6 +294,8 @@ def format_text(review: Review) -> str:
                      f"{percent(r.response):>4}  {percent(r.resolution):>4}  {percent(r.satisfaction):>4}  "
                      f"{percent(r.first_satisfaction):>4}  {u.figures.overdue:>4}  {u.figures.bounced:>4}  "
                      f"{_num(u.figures.survey):>4}  {u.figures.praise:>4}")
+        if r.stood_in:
+            lines.append(f"      {stood_in(r)}")
         for c in u.comments:
             lines.append(f"      点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
     return "\n".join(lines)
@@ -301,7 +303,7 @@ def format_text(review: Review) -> str:
 
 def format_unit(review: Review, code: str) -> str:
     """One unit's report: its figures, each component's score and weight, the score, rank and comments."""
-    from handlers.rates import percent
+    from handlers.rates import percent, stood_in
     u = review.unit(code)
     if u is None:
         raise ValueError(f"unit {code!r} is not reviewed (unknown, inactive, or not an office, district bureau, "
@@ -309,7 +311,7 @@ def format_unit(review: Review, code: str) -> str:
     f, r = u.figures, u.figures.rates
     lines = [f"{u.name}（{u.code}）绩效考核 {review.name}",
              f"综合得分 {_num(u.score)}" + (f"，同类第{u.rank}名（共{u.ranked}个）" if u.rank else "，无数据不排名"),
-             f"受理{r.dispatched}件，办结{r.resolved}件（按时{r.resolved_in_time}件），期末超期未办结{r.open_overdue}件；"
+             f"受理{r.dispatched}件{stood_in(r)}，办结{r.resolved}件（按时{r.resolved_in_time}件），期末超期未办结{r.open_overdue}件；"
              f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件"
              + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +
              f"，退回{f.bounced}次，表扬{f.praise}件；"

@@ -68,6 +68,11 @@ ASK_CONDUCT = ("您的留言里除了表扬，还反映了老师的行为问题�
                "1 作为投诉，请教育局调查处理（表扬的话一并转交）\n2 只是表扬，没有要反映的问题（也由教育局转达）\n请回复数字。")
 PRAISE_VIA_BUREAU = "留言提到老师的行为问题，由教育局转达，不直接转给学校。"
 PRAISE_ACCUSES_NOTE = "注意：留言中提到了教师的行为问题，按规定未转学校，请核实后再转达。"
+# Praise kept as praise that also accuses a teacher: open at the bureau until someone checks the conduct part.
+WHY_PRAISE_CONDUCT = ("这是一条表扬，但留言中还反映了教师的行为问题（按规定未转学校）。请签收并核实，"
+                      "核实后发送“办结 编号 核实情况”结案；群众只选择了表扬，不会请其评价。")
+PRAISE_CHECKED_NOTE = "教师行为问题已核实，表扬件结案"
+PRAISE_CHECKED_OK = "已记录{number}的核实情况并结案（表扬件，不请群众评价）。"
 ASK_KIND_AGAIN = "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"
 OUT_OF_SCOPE = (
     "您反映的问题可能不属于教育部门的职责，建议拨打12345政务服务便民热线，由对应部门更快办理。\n"
@@ -280,6 +285,10 @@ TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”。"
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
+# Beside a unit's figures: its tickets a stand-in signed or resolved while nobody was bound (not scored for it).
+STOOD_IN = "（代收{n}件）"
+STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
+                 "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"
 NO_OVERDUE = "目前没有超期未办结的留言。"
 OVERDUE_HEAD = "超期未办结的留言共{total}件："

@@ -767,6 +767,132 @@ def m032_user_lang(db: sqlite_utils.Database) -> None:
     _exec(db, "ALTER TABLE users ADD COLUMN lang TEXT")
 
 
+# m030: what each part of a ticket counts for. The 签收 part (dispatched, 签收 in time, its window) counts for
+# coalesce(response_unit, unit_code), the 办结 part (resolved, in time, open past the deadline, 未评价) for
+# coalesce(resolve_unit, unit_code), a rating for coalesce(rated_unit, unit_code); `stood_in` tickets are counted
+# for the unit holding them as 代收 (the work was the stand-in's).
+CREDIT_COLUMNS = ("unit_code, kind, created_at, dispatched_at, accepted_at, accept_due_at, resolved_at, due_at, "
+                  "rated_at, rating, close_reason, closed_at, rated_unit, response_unit, resolve_unit, stood_in")
+
+
+def _credit_day_rows(row: str, sign: int) -> str:
+    def day(column: str) -> str:
+        return f"CAST(({row}.{column} + 28800) / 86400 AS INTEGER)"
+    respond = f"coalesce({row}.response_unit, {row}.unit_code)"
+    resolve = f"coalesce({row}.resolve_unit, {row}.unit_code)"
+    z = "0, 0, 0, 0, 0, 0"
+    return f"""INSERT INTO unit_days (day, unit_code, dispatched, accepted_in_time, resolved, resolved_in_time,
+                   rated, satisfied, unrated, praised, stood_in)
+        SELECT * FROM (
+            SELECT {day('created_at')} AS day, {row}.unit_code AS unit, {z}, 0, {sign}, 0
+              WHERE {row}.kind = 'praise'
+            UNION ALL SELECT {day('dispatched_at')}, {respond}, {sign},
+                   {sign} * ({row}.accepted_at IS NOT NULL AND coalesce({row}.accept_due_at, 0) != 0
+                             AND {row}.accepted_at <= {row}.accept_due_at), {z}, 0
+              WHERE {row}.kind != 'praise' AND {row}.dispatched_at IS NOT NULL
+            UNION ALL SELECT {day('dispatched_at')}, {row}.unit_code, 0, 0, {z}, {sign}
+              WHERE {row}.kind != 'praise' AND {row}.dispatched_at IS NOT NULL AND {row}.stood_in = 1
+            UNION ALL SELECT {day('resolved_at')}, {resolve}, 0, 0, {sign},
+                   {sign} * (coalesce({row}.due_at, 0) != 0 AND {row}.resolved_at <= {row}.due_at), 0, 0, 0, 0, 0
+              WHERE {row}.kind != 'praise' AND {row}.resolved_at IS NOT NULL
+            UNION ALL SELECT {day('rated_at')}, coalesce({row}.rated_unit, {row}.unit_code), 0, 0, 0, 0, {sign},
+                   {sign} * ({row}.rating IN (1, 2)), 0, 0, 0
+              WHERE {row}.kind != 'praise' AND {row}.rated_at IS NOT NULL AND {row}.rating IN (1, 2, 3)
+                AND {row}.close_reason IS NOT 'unrated'
+            UNION ALL SELECT {day('closed_at')}, {resolve}, 0, 0, 0, 0, 0, 0, {sign}, 0, 0
+              WHERE {row}.kind != 'praise' AND {row}.close_reason = 'unrated' AND {row}.closed_at IS NOT NULL
+        ) WHERE unit IS NOT NULL
+        ON CONFLICT (day, unit_code) DO UPDATE SET
+            dispatched = dispatched + excluded.dispatched, accepted_in_time = accepted_in_time + excluded.accepted_in_time,
+            resolved = resolved + excluded.resolved, resolved_in_time = resolved_in_time + excluded.resolved_in_time,
+            rated = rated + excluded.rated, satisfied = satisfied + excluded.satisfied,
+            unrated = unrated + excluded.unrated, praised = praised + excluded.praised,
+            stood_in = stood_in + excluded.stood_in;"""
+
+
+def _backfill_credit_days(db: sqlite_utils.Database) -> None:
+    db.execute("""INSERT INTO unit_days (day, unit_code, dispatched, accepted_in_time, resolved, resolved_in_time,
+                          rated, satisfied, unrated, praised, stood_in)
+        SELECT day, unit, sum(a), sum(b), sum(c), sum(d), sum(e), sum(f), sum(g), sum(h), sum(i) FROM (
+            SELECT CAST((created_at + 28800) / 86400 AS INTEGER) AS day, unit_code AS unit,
+                   0 AS a, 0 AS b, 0 AS c, 0 AS d, 0 AS e, 0 AS f, 0 AS g, 1 AS h, 0 AS i
+              FROM tickets WHERE kind = 'praise'
+            UNION ALL SELECT CAST((dispatched_at + 28800) / 86400 AS INTEGER), coalesce(response_unit, unit_code), 1,
+                   (accepted_at IS NOT NULL AND coalesce(accept_due_at, 0) != 0 AND accepted_at <= accept_due_at),
+                   0, 0, 0, 0, 0, 0, 0
+              FROM tickets WHERE kind != 'praise' AND dispatched_at IS NOT NULL
+            UNION ALL SELECT CAST((dispatched_at + 28800) / 86400 AS INTEGER), unit_code, 0, 0, 0, 0, 0, 0, 0, 0, 1
+              FROM tickets WHERE kind != 'praise' AND dispatched_at IS NOT NULL AND stood_in = 1
+            UNION ALL SELECT CAST((resolved_at + 28800) / 86400 AS INTEGER), coalesce(resolve_unit, unit_code), 0, 0,
+                   1, (coalesce(due_at, 0) != 0 AND resolved_at <= due_at), 0, 0, 0, 0, 0
+              FROM tickets WHERE kind != 'praise' AND resolved_at IS NOT NULL
+            UNION ALL SELECT CAST((rated_at + 28800) / 86400 AS INTEGER), coalesce(rated_unit, unit_code), 0, 0, 0, 0,
+                   1, (rating IN (1, 2)), 0, 0, 0
+              FROM tickets WHERE kind != 'praise' AND rated_at IS NOT NULL AND rating IN (1, 2, 3)
+                AND close_reason IS NOT 'unrated'
+            UNION ALL SELECT CAST((closed_at + 28800) / 86400 AS INTEGER), coalesce(resolve_unit, unit_code),
+                   0, 0, 0, 0, 0, 0, 1, 0, 0
+              FROM tickets WHERE kind != 'praise' AND close_reason = 'unrated' AND closed_at IS NOT NULL
+        ) WHERE unit IS NOT NULL GROUP BY day, unit""")
+
+
+@migrations()
+def m030_credit(db: sqlite_utils.Database) -> None:
+    """Work counts for the unit that did it. The duty office's 签收 and 办结 of a 代收 ticket (a unit with nobody
+    bound) counted for the absent unit, which showed 100 %; the bureau's review after a second 不满意 took the
+    original unit's dispatch and 签收 to the duty office. Each part of a ticket now names the unit it counts for
+    (see CREDIT_COLUMNS); the absent unit keeps its 代收 tickets as a count of their own, never scored."""
+    # one pass over the events, not a look-up per ticket (a million tickets)
+    stand_in = "id IN (SELECT ticket_id FROM ticket_events WHERE action = 'unattended')"
+
+    def actor_unit(action: str, column: str) -> str:  # the unit of whoever did it, when not the holder's
+        return (f"(SELECT u.unit_code FROM ticket_events e JOIN users u ON u.openid = e.actor "
+                f"WHERE e.ticket_id = tickets.id AND e.action = '{action}' AND e.at = tickets.{column} "
+                f"AND e.unit_code IS tickets.unit_code AND u.unit_code IS NOT tickets.unit_code "
+                f"ORDER BY e.id LIMIT 1)")
+    told = ("coalesce((SELECT u.code FROM ticket_events x JOIN units u ON x.note LIKE '%已转' || u.name || '。' "
+            "WHERE x.ticket_id = tickets.id AND x.action = 'unattended' ORDER BY x.id DESC LIMIT 1), "
+            "(SELECT code FROM units WHERE kind = 'bureau' ORDER BY code LIMIT 1))")
+    open_states = "'submitted', 'assigned', 'accepted', 'replied', 'bounced', 'reopened'"
+    _exec(
+        db,
+        "ALTER TABLE tickets ADD COLUMN response_unit TEXT",
+        "ALTER TABLE tickets ADD COLUMN resolve_unit TEXT",
+        "ALTER TABLE tickets ADD COLUMN stood_in INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE unit_days ADD COLUMN stood_in INTEGER NOT NULL DEFAULT 0",
+        # 代收 already done: the stand-in's 签收 and 办结 (from the events; the actor's unit as it is now)
+        f"UPDATE tickets SET response_unit = {actor_unit('accept', 'accepted_at')} "
+        f"WHERE accepted_at IS NOT NULL AND kind != 'praise' AND {stand_in}",
+        f"UPDATE tickets SET resolve_unit = {actor_unit('resolve', 'resolved_at')} "
+        f"WHERE resolved_at IS NOT NULL AND kind != 'praise' AND {stand_in}",
+        # 代收 still open: the stand-in was told (the unit its event names, else the bureau's leaders), so the
+        # parts not done yet are its
+        f"""UPDATE tickets SET
+               response_unit = CASE WHEN accepted_at IS NULL THEN {told} ELSE response_unit END,
+               resolve_unit = CASE WHEN resolved_at IS NULL THEN {told} ELSE resolve_unit END
+           WHERE unattended = 1 AND kind != 'praise' AND state IN ({open_states})""",
+        "UPDATE tickets SET stood_in = 1 WHERE (response_unit IS NOT NULL AND response_unit IS NOT unit_code) "
+        "OR (resolve_unit IS NOT NULL AND resolve_unit IS NOT unit_code)",
+        "UPDATE tickets SET rated_unit = resolve_unit WHERE resolve_unit IS NOT NULL AND rated_at IS NOT NULL "
+        "AND state = 'closed'",
+        # the bureau's review: the dispatch and 签收 stay with the unit whose answer was rejected
+        """UPDATE tickets SET response_unit = (SELECT e.unit_code FROM ticket_events e WHERE e.ticket_id = tickets.id
+               AND e.action = 'review' ORDER BY e.id DESC LIMIT 1)
+           WHERE review = 1 AND response_unit IS NULL""",
+        "UPDATE tickets SET response_unit = NULL WHERE response_unit = unit_code",
+        "UPDATE tickets SET resolve_unit = NULL WHERE resolve_unit = unit_code",
+        "DROP TRIGGER unit_days_insert",
+        "DROP TRIGGER unit_days_update",
+        "DROP TRIGGER unit_days_delete",
+        f"CREATE TRIGGER unit_days_insert AFTER INSERT ON tickets BEGIN {_credit_day_rows('NEW', 1)} END",
+        f"CREATE TRIGGER unit_days_update AFTER UPDATE OF {CREDIT_COLUMNS} ON tickets "
+        f"BEGIN {_credit_day_rows('OLD', -1)} {_credit_day_rows('NEW', 1)} END",
+        f"CREATE TRIGGER unit_days_delete AFTER DELETE ON tickets BEGIN {_credit_day_rows('OLD', -1)} END",
+        "DELETE FROM unit_days",
+    )
+    _backfill_credit_days(db)
+
+
 def migrate(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations; returns the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -69,7 +69,15 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
 
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
              "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
-             "rating_comment", "rated_at", "rated_unit", "routing", "reopens", "review", "closed_at", "close_reason"}
+             "rating_comment", "rated_at", "rated_unit", "routing", "reopens", "review", "closed_at", "close_reason",
+             "response_unit", "resolve_unit", "stood_in"}
+
+
+def credit(ticket: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The units a ticket's 签收 part and 办结 part count for (m030): the holder's, unless a stand-in's (代收) or
+    the unit whose answer the bureau reviews (its dispatch and 签收)."""
+    unit = ticket.get("unit_code")
+    return ticket.get("response_unit") or unit, ticket.get("resolve_unit") or unit
 
 
 def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
@@ -79,6 +87,11 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     assert set(fields) <= UPDATABLE, set(fields) - UPDATABLE
     if lifecycle.target(action, ticket["state"]) != to_state:
         raise TransitionError(f"{ticket['number']}: {action} from {ticket['state']} to {to_state} is not allowed")
+    if "unit_code" in fields and fields["unit_code"] != ticket["unit_code"] and "response_unit" in ticket:
+        # a new holder: its own work from now on, unless the caller says whose each part is (the review)
+        fields.setdefault("response_unit", None)
+        fields.setdefault("resolve_unit", None)
+        fields.setdefault("stood_in", 0)
     _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
@@ -86,7 +99,9 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
             fields[key] = json.dumps(fields[key], ensure_ascii=False)
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
-    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, ticket["unit_code"])
+    # a rating's event names the unit whose answer was rated (ratings_in reads it)
+    unit = fields.get("rated_unit") or ticket["unit_code"] if action in RATING_ACTIONS else ticket["unit_code"]
+    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, unit)
     if action in search.WORDY and note:
         search.reindex(db, ticket["id"])
     return get(db, ticket["number"])
@@ -104,15 +119,23 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     if unit is None or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None or \
             not (leaves or cleared or to_state == "withdrawn"):
         return
+    respond, resolve = credit(ticket)  # each part's lapse is the unit it counted for (a stand-in's, m030)
+    after = credit({**ticket, **fields})
     accept_due, accepted = ticket.get("accept_due_at"), ticket.get("accepted_at")
-    # the 签收 result moves with the ticket to its new holder; a withdrawn ticket keeps it where it is
-    response = leaves and bool(accept_due) and (accepted > accept_due if accepted is not None else now > accept_due)
+    # the 签收 result moves with the part to its new unit; a withdrawn ticket (or the review, which leaves the
+    # 签收 part where it was) keeps it where it is
+    response = after[0] != respond and bool(accept_due) and \
+        (accepted > accept_due if accepted is not None else now > accept_due)
     due, resolved = ticket.get("due_at"), ticket.get("resolved_at")
     overdue = bool(due) and (resolved > due if resolved is not None else
                              now > due and ticket["state"] in lifecycle.CLOCK and not cleared)
-    if response or overdue:
-        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
-                   "VALUES (?, ?, ?, ?, ?, ?)", [ticket["id"], unit, now, action, int(response), int(overdue)])
+    rows = {respond: [0, 0], resolve: [0, 0]}
+    rows[respond][0] |= response
+    rows[resolve][1] |= overdue
+    for code, (r, o) in rows.items():
+        if code and (r or o):
+            db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", [ticket["id"], code, now, action, int(r), int(o)])
 
 
 def version(db: sqlite_utils.Database, ticket_id: int) -> int:
@@ -301,7 +324,10 @@ def first_created(db: sqlite_utils.Database) -> float | None:
 
 # The columns the rates and the digest need: no text, no JSON to decode.
 PERIOD_COLUMNS = ("id, number, kind, category, unit_code, school_code, state, created_at, dispatched_at, "
-                  "due_at, accept_due_at, accepted_at, resolved_at, rated_at, rating, closed_at, close_reason")
+                  "due_at, accept_due_at, accepted_at, resolved_at, rated_at, rating, closed_at, close_reason, "
+                  "response_unit, resolve_unit, stood_in")
+RESPOND_UNIT = "coalesce(response_unit, unit_code)"  # the unit a ticket's 签收 part counts for (credit)
+RESOLVE_UNIT = "coalesce(resolve_unit, unit_code)"   # the unit its 办结 part counts for
 
 
 def _unit_filter(units: list[str] | None, rated: bool = False) -> tuple[str, list]:
@@ -310,9 +336,16 @@ def _unit_filter(units: list[str] | None, rated: bool = False) -> tuple[str, lis
     if units is None:
         return "", []
     marks = ','.join('?' * len(units))
-    if rated:
-        return f" AND (+unit_code IN ({marks}) OR rated_unit IN ({marks}))", [*units, *units]
+    if rated:  # also credited parts (m030): a 代收 ticket the duty office signed, the review's original unit
+        return (f" AND (+unit_code IN ({marks}) OR rated_unit IN ({marks}) OR response_unit IN ({marks}) "
+                f"OR resolve_unit IN ({marks}))"), [*units, *units, *units, *units]
     return f" AND +unit_code IN ({marks})", list(units)
+
+
+def _credit_filter(units: list[str] | None, expr: str) -> tuple[str, list]:
+    if units is None:
+        return "", []
+    return f" AND {expr} IN ({','.join('?' * len(units))})", list(units)
 
 
 def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None = None,
@@ -345,8 +378,8 @@ def overdue_count(db: sqlite_utils.Database, now: float, units: list[str] | None
 def overdue_rows(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> list[dict[str, Any]]:
     """Open tickets past their deadline at `now`, the longest overdue first: the columns the rates and digest
     read, from the covering index of open tickets alone."""
-    where, args = _unit_filter(units)
-    return list(db.query(f"SELECT {PERIOD_COLUMNS} FROM tickets INDEXED BY tickets_open "
+    where, args = _unit_filter(units, rated=True)  # also the open 代收 tickets a stand-in answers for
+    return list(db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit FROM tickets INDEXED BY tickets_open "
                          f"WHERE {_OPEN_SQL} AND due_at < ?{where} ORDER BY due_at", [now, *args]))
 
 
@@ -423,7 +456,7 @@ def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str,
 
 DAY_OFFSET = 8 * 3600  # unit_days counts China Standard Time's days
 COUNT_COLUMNS = ("dispatched", "accepted_in_time", "resolved", "resolved_in_time", "rated", "satisfied", "unrated",
-                 "praised")
+                 "praised", "stood_in")
 
 
 def on_day_boundaries(*moments: float) -> bool:
@@ -450,25 +483,25 @@ def accept_pending(db: sqlite_utils.Database, start: float, end: float, now: flo
                    units: list[str] | None = None) -> dict[str, int]:
     """Dispatched in [start, end), not signed for, and the 签收 window still open at `now`: not yet counted in
     the response rate (the recent few, from their partial index)."""
-    where, args = _unit_filter(units)
+    where, args = _credit_filter(units, RESPOND_UNIT)
     return {r[0]: r[1] for r in db.execute(
-        f"SELECT unit_code, count(*) FROM tickets INDEXED BY tickets_accept_pending WHERE accepted_at IS NULL "
+        f"SELECT {RESPOND_UNIT}, count(*) FROM tickets INDEXED BY tickets_accept_pending WHERE accepted_at IS NULL "
         f"AND accept_due_at > ? AND dispatched_at >= ? AND dispatched_at < ? AND kind != 'praise'{where} "
-        f"GROUP BY unit_code", [now, start, end, *args])}
+        f"GROUP BY 1", [now, start, end, *args])}
 
 
 def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = None) -> dict[str, int]:
     """Per unit: tickets dispatched and due before `cut` and not resolved by then (the open part of the
     resolution rate): those resolved late, after `cut`, and those never resolved, each from its partial index."""
-    where, args = _unit_filter(units)
+    where, args = _credit_filter(units, RESOLVE_UNIT)
     out: dict[str, int] = {}
     for sql in (
-        "SELECT unit_code, count(*) FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
+        f"SELECT {RESOLVE_UNIT}, count(*) FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
         f"AND resolved_at >= ? AND due_at > 0 AND due_at < ? AND dispatched_at < ? AND kind != 'praise' "
-        f"AND state != 'withdrawn'{where} GROUP BY unit_code",
-        "SELECT unit_code, count(*) FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
+        f"AND state != 'withdrawn'{where} GROUP BY 1",
+        f"SELECT {RESOLVE_UNIT}, count(*) FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
         f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ?"
-        f"{where} GROUP BY unit_code",
+        f"{where} GROUP BY 1",
     ):
         params = [cut, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, *args]
         for unit, n in db.execute(sql, params):
@@ -487,13 +520,17 @@ def created_summary(db: sqlite_utils.Database, start: float, end: float, units: 
         f"AND created_at < ?{where} GROUP BY unit_code, kind, category, school_code", [start, end, *args])]
 
 
-def praise_by_unit(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
+def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,
+                   units: list[str] | None = None) -> dict[str, int]:
     """表扬 received per unit (the school praised, else the unit) in [start, end), each person once: the same
-    parent's tenth thanks is not ten units of praise in the review or on the public board."""
-    return {r[0]: r[1] for r in db.execute(
+    parent's tenth thanks is not ten units of praise in the review or on the public board. The one rule every
+    surface counts praise by (handlers.rates.for_periods fills Rates.praised from it): praise the bureau passed
+    on to the district (a teacher praised) is still the school's."""
+    counts = {r[0]: r[1] for r in db.execute(
         "SELECT coalesce(school_code, unit_code), count(DISTINCT openid) FROM tickets WHERE kind = 'praise' "
         "AND created_at >= ? AND created_at < ? AND coalesce(school_code, unit_code) IS NOT NULL GROUP BY 1",
         [start, end])}
+    return counts if units is None else {c: n for c, n in counts.items() if c in units}
 
 
 # -- each ticket's hot-topic terms (m017), cut in the background ----------------------------------------------------

@@ -424,7 +424,7 @@ async def test_praise_is_thanked_and_passed_on_without_deadline_or_rating(world)
     assert not [p for p in await world.sweep() if p[0] == "o_p"]  # no rating prompt, no reminder
     world.clock.advance(10 * 86400)
     assert not [p for p in await world.sweep() if p[0] == "o_p"]
-    per_unit = rates.compute(await world.tickets(), MONDAY - 86400, MONDAY + 86400)
+    per_unit = await world.app[DB].read(rates.for_period, MONDAY - 86400, MONDAY + 86400)
     assert per_unit["jn-hpcz"].praised == 1 and per_unit["jn-hpcz"].dispatched == 0
 
 

@@ -560,7 +560,7 @@ async def test_unit_day_counts_kept_by_triggers_equal_a_fresh_count_after_real_c
     def fresh(d):
         d.execute("SAVEPOINT fresh")
         d.execute("DELETE FROM unit_days")
-        migrations._backfill_unit_days(d, rated_unit=True)  # as the triggers count since m024
+        migrations._backfill_credit_days(d)  # as the triggers count since m030
         out = counts(d)
         d.execute("ROLLBACK TO fresh")
         d.execute("RELEASE fresh")
@@ -574,7 +574,8 @@ async def test_unit_day_counts_kept_by_triggers_equal_a_fresh_count_after_real_c
     for start, end in [(at("2026-09-28 00:00"), at("2026-10-05 00:00")), (at("2026-10-01 00:00"), at("2026-11-01 00:00")),
                        (at("2026-09-29 00:00"), at("2026-09-30 00:00"))]:
         misses = await db.read(tickets.misses_in, start, end)  # late departures (m029): both read them alike
-        full = rates.compute(every, start, end, now, misses=misses)
+        praise = await db.read(tickets.praise_by_unit, start, end)  # the one rule for praise (both read it)
+        full = rates.with_praise(rates.compute(every, start, end, now, misses=misses), praise)
         fast = await db.read(rates.for_period, start, end, None, now, False)
         assert {u: r for u, r in full.items() if r != rates.Rates()} == \
                {u: r for u, r in fast.items() if r != rates.Rates()}, (start, end)

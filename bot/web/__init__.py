@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.config import Config
 from handlers import digest, texts
-from handlers.rates import percent, percent_of
+from handlers.rates import percent, percent_of, stood_in
 
 # The digest's template in bot/templates; the workbench's and the citizen page's beside this module.
 TEMPLATES = jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
@@ -68,6 +68,7 @@ def refused(title: str, detail: str, status: type[web.HTTPException] = web.HTTPF
 def _configure(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["pct"] = percent
     env.filters["pctn"] = percent_of
+    env.filters["stoodin"] = stood_in
     env.globals.update(KIND_NAMES=texts.KIND_NAMES, CATEGORY_NAMES=texts.CATEGORY_NAMES, change=digest.change)
     return env
 
