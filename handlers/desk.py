@@ -149,6 +149,10 @@ class Desk:
             return Reply(texts.ROLE_REFUSED.format(verb=VERBS[action]))
         if not self.in_scope(db, user, ticket):
             return Reply(texts.NOT_YOURS.format(number=ticket["number"]))
+        if action == "transfer" and self._school_staff(db, user):
+            # A school does not choose where its own ticket goes (a rival school, the district: uncounted, with a
+            # fresh deadline for whoever gets it): it 退回s it, counted against it, and the duty office decides.
+            return Reply(texts.TRANSFER_NOT_BY_SCHOOL.format(number=ticket["number"]))
         checks = [state_action or action] if action != "detail" else []
         if action in ("reply", "resolve"):
             checks = [action, "accept"]
@@ -158,6 +162,12 @@ class Desk:
             return Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
                                                   verb=VERBS[action]))
         return None
+
+    def _school_staff(self, db, user: dict) -> bool:
+        """Bound at a school or kindergarten (not a leader or admin, who may be bound anywhere)."""
+        if user.get("role") in WIDE_ROLES or not user.get("unit_code"):
+            return False
+        return (directory.get(db, user["unit_code"]) or {}).get("kind") in privacy.SCHOOL_KINDS
 
     # -- the actions ----------------------------------------------------------------------------------------
     def accept(self, db, user: dict, ticket: dict) -> list[Reply]:
@@ -299,12 +309,14 @@ class Desk:
 
     def approvers(self, db, ticket: dict) -> list[str]:
         """Who decides an extension: never the person who asked. A handler's goes to their unit's supervisor; a
-        supervisor's (or one with no supervisor at the unit) to the parent unit's supervisor; else the leaders."""
+        supervisor's (or one with no supervisor at the unit) to the parent unit's supervisor; else the leaders.
+        A school or kindergarten never extends its own deadline (its 解决率 and 超期 are in the review the bureau
+        ranks it by): its extensions go to the body above it, the district bureau, else the leaders."""
         ext = ticket["extension"] or {}
         by = ext.get("by")
         unit = directory.get(db, ticket["unit_code"])
         found: list[str] = []
-        if ext.get("role") == "handler":
+        if ext.get("role") == "handler" and (unit or {}).get("kind") not in privacy.SCHOOL_KINDS:
             found = [o for o in staff.of_unit(db, ticket["unit_code"], ("supervisor",)) if o != by]
         if not found and unit and unit["parent"]:
             found = [o for o in staff.of_unit(db, unit["parent"], ("supervisor",)) if o != by]

@@ -226,14 +226,15 @@ async def test_a_supervisor_cannot_approve_their_own_extension(dialog):
     assert (await d.db(tickets.get, number))["due_at"] == ticket["due_at"]
     await talk(d, DISTRICT_HEAD, f"同意延期 {number}", expect="已同意延期")
     await heard(d, SCHOOL_HEAD, expect="延期已同意")
-    # A handler's request goes to their own supervisor, who may decide it.
+    # A school handler's request goes above the school too (a school never extends its own deadline, audit4).
     other = await file_ticket(d, PARENT, "学校操场的篮球架松动了，随时可能倒下砸到学生", scene="school:jn-syxx",
                               consent="1")
     await drain(d, SCHOOL_HEAD, DISTRICT_HEAD, SCHOOL, wait=1.0)  # urgent too (砸到): its copies first
     await talk(d, SCHOOL, f"延期 {other} 2 等厂家维修", expect="已提交")
-    await heard(d, SCHOOL_HEAD, expect=["延期申请", other])
+    await heard(d, DISTRICT_HEAD, expect=["延期申请", other])
     await talk(d, SCHOOL, f"同意延期 {other}", expect="需由负责人")
-    await talk(d, SCHOOL_HEAD, f"不同意延期 {other} 请先拆除", expect="已不同意延期")
+    await talk(d, SCHOOL_HEAD, f"同意延期 {other}", expect="上级负责人")
+    await talk(d, DISTRICT_HEAD, f"不同意延期 {other} 请先拆除", expect="已不同意延期")
 
 
 # -- issue 9 item 14: 代收 is not a dead end ---------------------------------------------------------------------

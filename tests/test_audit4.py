@@ -1,0 +1,70 @@
+"""The fifth audit (brief priority 1, "Trust and people"): can a school improve its own figures illegitimately, and
+does an accuser's complaint reach the accused school by any path? Attacked through the sandbox (WeChat's encrypted
+XML over real HTTP), the workbench over real HTTP signed in as each role, and real SQLite files. Each test failed
+before its fix."""
+from __future__ import annotations
+
+import pytest
+
+from storage import tickets
+
+from tests.dialog import (DISTRICT, DISTRICT_HEAD, DUTY, LEADER, SCHOOL, SCHOOL_HEAD, at, drain, file_ticket, heard,
+                          talk)
+from tests.test_citizen_dialogs import PARENT
+
+HOMEWORK = "学校作业太多了，孩子每天写到晚上十一点，我要投诉"
+
+
+async def _ticket(d, number: str) -> dict:
+    return await d.db(tickets.get, number)
+
+
+async def _school_ticket(d, openid: str = PARENT, text: str = HOMEWORK) -> str:
+    number = await file_ticket(d, openid, text, scene="school:jn-syxx", consent="1")
+    assert (await _ticket(d, number))["unit_code"] == "jn-syxx"
+    return number
+
+
+# -- 延期: a school never extends its own deadline ------------------------------------------------------------------
+async def test_a_school_cannot_extend_its_own_deadline(dialog):
+    """The school's handler asked for 30 more working days and the school's own principal approved them: any
+    school could push every deadline it was about to miss, and its 解决率 and 超期 never showed it. A school's
+    extension is now decided by the bureau above it (the district), never inside the school."""
+    d = dialog
+    number = await _school_ticket(d)
+    due = (await _ticket(d, number))["due_at"]
+    await talk(d, SCHOOL, f"签收 {number}")
+    await drain(d, SCHOOL_HEAD, DISTRICT_HEAD)
+    await talk(d, SCHOOL, f"延期 {number} 30 需要进一步核实", expect="已提交")
+    await heard(d, DISTRICT_HEAD, expect=["延期申请", number])
+    await talk(d, SCHOOL_HEAD, f"同意延期 {number}", absent="已同意延期")
+    assert (await _ticket(d, number))["due_at"] == due
+    await talk(d, DISTRICT_HEAD, f"同意延期 {number}", expect="已同意延期")
+    assert (await _ticket(d, number))["due_at"] > due
+
+
+# -- 转派: a school does not choose where its own ticket goes ---------------------------------------------------------
+async def test_a_school_cannot_pass_its_own_ticket_on_by_transfer(dialog):
+    """A school's principal could 转派 the school's ticket to a rival school (its figures then carry it and its
+    退回 would count against the rival) or to the district: the ticket left the school with no 退回 counted, and a
+    fresh deadline for whoever got it. A school's people give a ticket back only by 退回 (counted against the
+    school, re-dispatched by the duty office); the workbench offers no 转派 to them either."""
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await _school_ticket(d)
+    before = await _ticket(d, number)
+    for target in ("江南区育英小学", "江南区教育局"):
+        await talk(d, SCHOOL_HEAD, f"转派 {number} {target} 不属本校", expect="退回", absent="已将")
+    after = await _ticket(d, number)
+    assert (after["unit_code"], after["due_at"], after["state"]) == (
+        before["unit_code"], before["due_at"], before["state"])
+    async with browser(d) as s:
+        await sign_in(d, s, SCHOOL_HEAD)
+        async with s.get(f"/w/t/{number}") as resp:
+            page = await resp.text()
+        assert resp.status == 200 and 'value="bounce"' in page and 'value="transfer"' not in page
+    await talk(d, SCHOOL_HEAD, f"退回 {number} 不属本校职责", expect="退回")
+    assert (await _ticket(d, number))["unit_code"] == "jyj-bgs"
+    # the district above still re-assigns among its schools, and the duty office anywhere
+    other = await _school_ticket(d, "o_parent_other")
+    await talk(d, DISTRICT_HEAD, f"转派 {other} 江南区育英小学 属育英小学", expect="已将")
