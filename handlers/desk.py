@@ -265,7 +265,8 @@ class Desk:
         who = user.get("name") or texts.ROLE_NAMES.get(user["role"], "")
         fields: dict[str, Any] = dict(unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
                                       accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days))
-        if self.restart_on_transfer:
+        if self.restart_on_transfer and not self._bounced_by(db, ticket, target["code"]):
+            # a unit getting back a ticket it 退回ed keeps the deadline it had: 退回 then 转派 back is no new clock
             days = self._days(ticket)
             fields.update(due_at=self.calendar.due(now, days), dispatched_at=now)
         tickets.record_correction(db, ticket, user["openid"], target["code"], now, reason or unit_query)
@@ -700,6 +701,11 @@ class Desk:
             elif e["action"] == "transfer":
                 unit = tickets.transferred_to(db, ticket["id"], e["at"]) or unit
         return unit
+
+    @staticmethod
+    def _bounced_by(db, ticket: dict, unit_code: str) -> bool:
+        """Whether `unit_code` 退回ed this ticket before (the bounce event names the unit that held it)."""
+        return any(e["action"] == "bounce" and e["unit_code"] == unit_code for e in tickets.events(db, ticket["id"]))
 
     def _days(self, ticket: dict) -> int:
         if ticket["kind"] != "praise" and (ticket.get("routing") or {}).get("urgent"):

@@ -68,3 +68,26 @@ async def test_a_school_cannot_pass_its_own_ticket_on_by_transfer(dialog):
     # the district above still re-assigns among its schools, and the duty office anywhere
     other = await _school_ticket(d, "o_parent_other")
     await talk(d, DISTRICT_HEAD, f"转派 {other} 江南区育英小学 属育英小学", expect="已将")
+
+
+# -- 退回 and back: no new clock -------------------------------------------------------------------------------------
+async def test_a_ticket_bounced_and_sent_back_keeps_the_units_deadline(dialog):
+    """A school about to miss its deadline 退回ed the ticket ("不属本校"); the duty office, seeing it was the
+    school's, 转派ed it back, and the school got a full new time limit: one 退回 bought seven working days, and
+    the lateness never showed. A unit that gets back a ticket it bounced keeps the deadline it had."""
+    from handlers import rates
+    d = dialog
+    number = await _school_ticket(d)
+    await talk(d, SCHOOL, f"签收 {number}")
+    due = (await _ticket(d, number))["due_at"]
+    d.advance(due - 3600 - d.clock.now())  # an hour before the deadline
+    await talk(d, SCHOOL, f"退回 {number} 不属本校职责", expect="退回")
+    await talk(d, DUTY, f"转派 {number} 江南区实验小学 作业问题属学校", expect="已将")
+    back = await _ticket(d, number)
+    assert back["unit_code"] == "jn-syxx" and back["due_at"] == due, (back["due_at"], due)
+    d.advance(2 * 86400)
+    await talk(d, SCHOOL, f"办结 {number} 已调整作业量", expect="已办结")
+    from bot.app import DB
+    start, end, now = at("2026-11-01 00:00"), at("2027-01-01 00:00"), d.clock.now()
+    school = (await d.app[DB].read(lambda db: rates.for_period(db, start, end, ["jn-syxx"], now)))["jn-syxx"]
+    assert school.resolved == 1 and school.resolved_in_time == 0, school
