@@ -660,11 +660,14 @@ class Desk:
     def _credit(self, user: dict, ticket: dict, part: str) -> dict[str, Any]:
         """Whose work a 签收 or 办结 is (m030): done by someone of another unit (a supervisor above, a leader) it
         counts for that unit, and the holder shows the ticket as 代收, not as its own; done by the unit's own
-        people, for the unit. A 代收 ticket's parts are the stand-in's already (dispatch_notices)."""
+        people, for the unit. A 代收 ticket's parts are the stand-in's already (dispatch_notices). A part the holder
+        let lapse (its window over) stays the holder's, late, whoever finishes it: else a district finishing a
+        school's late tickets would clear the school's lateness."""
         if ticket.get("unattended") or "response_unit" not in ticket:
             return {}
         other = user.get("unit_code")
-        if not other or other == ticket["unit_code"]:
+        window = ticket.get("accept_due_at" if part == "response_unit" else "due_at")
+        if not other or other == ticket["unit_code"] or (window and self.clock.now() > window):
             return {part: None} if part == "resolve_unit" else {}
         return {part: other, "stood_in": 1}
 

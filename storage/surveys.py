@@ -7,6 +7,8 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
+from storage import staff
+
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
@@ -19,9 +21,7 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
 # 群众评议 is the public's judgement: a person bound as staff of the unit evaluated, or of the unit above it, and
 # the bureau's leaders and admins, are insiders. Their answers are refused (handlers/campaign.py) and, given before
 # they were bound, left out of every figure (submitted). One predicate over a response row `r`, for both.
-_INSIDER = ("EXISTS (SELECT 1 FROM users u WHERE u.openid = r.openid AND u.role IN ('handler', 'supervisor', "
-            "'leader', 'admin') AND (u.role IN ('leader', 'admin') OR u.unit_code = r.unit_code OR u.unit_code = "
-            "(SELECT parent FROM units WHERE code = r.unit_code)))")
+_INSIDER = staff.insider_sql("r.openid", "r.unit_code")
 
 
 def insider(db: sqlite_utils.Database, openid: str, unit_code: str) -> bool:

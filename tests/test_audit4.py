@@ -91,3 +91,54 @@ async def test_a_ticket_bounced_and_sent_back_keeps_the_units_deadline(dialog):
     start, end, now = at("2026-11-01 00:00"), at("2027-01-01 00:00"), d.clock.now()
     school = (await d.app[DB].read(lambda db: rates.for_period(db, start, end, ["jn-syxx"], now)))["jn-syxx"]
     assert school.resolved == 1 and school.resolved_in_time == 0, school
+
+
+# -- a lapse is the holder's, whoever finishes the work -------------------------------------------------------------
+async def test_a_lapse_stays_the_schools_when_the_district_finishes_the_work(dialog):
+    """A school let a ticket lapse (never signed in its window, open past its deadline); the district's head then
+    signed and resolved it. Both parts counted for the district (the credit rule: work counts for the unit that
+    did it), so the school's 响应率 and 解决率 lost the late ticket altogether, and a friendly district could
+    clear any school's lateness by finishing its late tickets. A part the holder let lapse stays the holder's."""
+    from bot.app import DB
+    from handlers import rates
+    d = dialog
+    number = await _school_ticket(d)
+    late = await _school_ticket(d, "o_parent_late")
+    due = (await _ticket(d, number))["due_at"]
+    d.advance(due + 3600 - d.clock.now())  # both windows over, nothing done
+    for n in (number, late):
+        await talk(d, DISTRICT_HEAD, f"签收 {n}", expect="已签收")
+        await talk(d, DISTRICT_HEAD, f"办结 {n} 已督促学校调整作业量", expect="已办结")
+    start, end, now = at("2026-11-01 00:00"), at("2027-01-01 00:00"), d.clock.now()
+    got = await d.app[DB].read(lambda db: rates.for_period(db, start, end, ["jn-syxx", "jn-jyj"], now))
+    school = got["jn-syxx"]
+    assert (school.response_due, school.accepted_in_time) == (2, 0), school
+    assert (school.resolved, school.resolved_in_time) == (2, 0), school
+    district = got.get("jn-jyj", rates.Rates())
+    assert district.resolved == 0 and district.response_due == 0, district
+
+
+# -- 表扬 is the public's, as 群众评议 is -----------------------------------------------------------------------------
+async def test_praise_from_the_schools_own_staff_is_not_counted(dialog):
+    """群众评议 leaves out the answers of anyone bound as the unit's staff (or the unit above, or a leader), even
+    given before they were bound; 表扬, which the review scores and the public board ranks, counted them: a
+    teacher's praise of their own school, sent before the account was bound, stayed in its figures. One rule
+    (storage.staff.insider_sql) for both."""
+    from bot.app import DB
+    from handlers import public, review
+    from storage import staff
+    from tests.dialog import TZ, send
+    d = dialog
+    for who in ("o_teacher_to_be", "o_real_parent"):
+        await send(d, who, type="scan", scene="school:jn-syxx")
+        await talk(d, who, "感谢江南区实验小学的老师们耐心辅导孩子，非常负责", expect="请核对")
+        await talk(d, who, "1", expect="感谢您的表扬")
+    code = await d.db(staff.create_invite, "jn-syxx", "handler", "新老师", d.clock.now(), 86400)
+    await talk(d, "o_teacher_to_be", f"绑定 {code}", expect="绑定")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    now = d.clock.now()
+
+    def read(conn):
+        return (review.build(conn, "2026-11", TZ, review.Weights(), now=now).unit("jn-syxx").figures.praise,
+                public.snapshot(conn, now, TZ).window("jn-syxx", "month").praise)
+    assert await d.app[DB].read(read) == (1, 1)
