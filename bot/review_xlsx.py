@@ -33,6 +33,7 @@ FIGURE_COLUMNS = [  # (header, getter, number format)
     ("评议份数", lambda f: f.survey_n, "0"),
     ("逾期后移出件数", lambda f: f.rates.left_late, "0"),   # counted against the unit (handlers/rates.py)
     ("代收件数", lambda f: f.rates.stood_in, "0"),         # a stand-in's work: not in the unit's rates
+    ("群众撤回件数", lambda f: f.withdrawn, "0"),          # shown, not scored: many may mean pressure to withdraw
 ]
 
 

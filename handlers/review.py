@@ -136,6 +136,7 @@ class Figures:
     praise: int = 0
     survey: float | None = None     # 0–100
     survey_n: int = 0               # responses counted in it
+    withdrawn: int = 0              # tickets their writers took back from the unit: shown, not scored
 
     @property
     def overdue(self) -> int:
@@ -192,14 +193,16 @@ class Review:
 
 def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int], praise: dict[str, int],
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
-             comments: list[dict] = (), kind: str | None = None, min_cases: int = 1) -> Review:
+             comments: list[dict] = (), kind: str | None = None, min_cases: int = 1,
+             withdrawn: dict[str, int] | None = None) -> Review:
     """The review from figures already counted (pure: the hand-computed test feeds it directly too)."""
     by_code = {u["code"]: u for u in units}
     reviewed = [u for u in units if u["kind"] in REVIEWED_KINDS and (kind is None or u["kind"] == kind)]
     out: list[UnitReview] = []
     for u in reviewed:
         s, n = survey.get(u["code"], (None, 0))
-        f = Figures(rates.get(u["code"], Rates()), bounced.get(u["code"], 0), praise.get(u["code"], 0), s, n)
+        f = Figures(rates.get(u["code"], Rates()), bounced.get(u["code"], 0), praise.get(u["code"], 0), s, n,
+                    (withdrawn or {}).get(u["code"], 0))
         out.append(UnitReview(u["code"], u["name"], u["kind"], u.get("district"), u.get("parent"), f))
     for k in {u.kind for u in out}:
         same = [u for u in out if u.kind == k]
@@ -236,7 +239,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
 
     def level(code: str, name: str, members: list[UnitReview]) -> LevelReview:
         f = Figures(total({u.code: u.figures.rates for u in members}), sum(u.figures.bounced for u in members),
-                    sum(u.figures.praise for u in members))
+                    sum(u.figures.praise for u in members), withdrawn=sum(u.figures.withdrawn for u in members))
         with_survey = [u.figures for u in members if u.figures.survey is not None]
         if with_survey:
             f.survey_n = sum(x.survey_n for x in with_survey)
@@ -273,7 +276,8 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
         survey[code] = (round(sum(r.score for r in scored) / len(scored), 1) if scored else None,
                         sum(r.n for r in per.values()))
     return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise,
-                    survey, weights, period, start, end, review_store.comments(db, period), kind, min_cases)
+                    survey, weights, period, start, end, review_store.comments(db, period), kind, min_cases,
+                    tickets.withdrawals_in(db, start, end))
 
 
 def format_text(review: Review) -> str:
@@ -315,7 +319,7 @@ def format_unit(review: Review, code: str) -> str:
              f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件"
              + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +
              f"，退回{f.bounced}次，表扬{f.praise}件；"
-             f"群众评议{_num(f.survey)}（{f.survey_n}份）",
+             f"群众评议{_num(f.survey)}（{f.survey_n}份）" + (f"；群众撤回{f.withdrawn}件（不计分）" if f.withdrawn else ""),
              "", f"{_pad('指标', 14)}  数值    得分   权重"]
     values = {"response": percent(r.response), "resolution": percent(r.resolution),
               "satisfaction": percent(r.satisfaction), "first_satisfaction": percent(r.first_satisfaction),

@@ -454,6 +454,15 @@ def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str,
         "AND unit_code IS NOT NULL GROUP BY unit_code", [start, end])}
 
 
+def withdrawals_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
+    """撤回 per unit that held the ticket when its writer took it back, in [start, end). Not scored (a withdrawal is
+    the citizen's right), but shown beside the figures: a school whose parents withdraw often may be asking them
+    to, and the withdrawn ticket leaves its rates (its lateness stays: unit_misses)."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT unit_code, count(*) FROM tickets WHERE closed_at >= ? AND closed_at < ? AND state = 'withdrawn' "
+        "AND kind != 'praise' AND unit_code IS NOT NULL GROUP BY 1", [start, end])}
+
+
 # -- the rates from per-unit-per-day counts (storage/migrations.py m017) ---------------------------------------------
 
 DAY_OFFSET = 8 * 3600  # unit_days counts China Standard Time's days

@@ -142,3 +142,39 @@ async def test_praise_from_the_schools_own_staff_is_not_counted(dialog):
         return (review.build(conn, "2026-11", TZ, review.Weights(), now=now).unit("jn-syxx").figures.praise,
                 public.snapshot(conn, now, TZ).window("jn-syxx", "month").praise)
     assert await d.app[DB].read(read) == (1, 1)
+
+
+# -- 撤回: a withdrawal leaves the rates, and shows ----------------------------------------------------------------
+async def test_withdrawals_are_shown_per_unit_in_the_review(dialog):
+    """A school that answered a complaint and then got the parent to 撤回 it (before its deadline) lost the ticket
+    from every rate, with no trace in any figure the bureau reads: no 不满意 possible, nothing late. Withdrawals
+    stay out of the score (taking a message back is the citizen's right) but the review now shows them per unit
+    (the workbench's 绩效考核, its XLSX, the unit's report), where a pattern of pressure can be seen."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.app import DB
+    from handlers import review
+    from tests.dialog import TZ
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await _school_ticket(d)
+    await talk(d, SCHOOL, f"回复 {number} 您好，我们已了解情况，会减少作业量", expect="已")
+    await talk(d, PARENT, f"撤回 {number}")
+    await talk(d, PARENT, f"确认撤回 {number}", expect="已撤回")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    built = await d.app[DB].read(lambda db: review.build(db, "2026-11", TZ, review.Weights(), now=d.clock.now()))
+    assert built.unit("jn-syxx").figures.withdrawn == 1 and built.bureau.figures.withdrawn == 1
+    assert "群众撤回1件" in review.format_unit(built, "jn-syxx")
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/review", params={"period": "2026-11"}) as resp:
+            page = await resp.text()
+        assert resp.status == 200 and "撤回</th>" in page
+        async with s.get("/w/review/2026-11.xlsx") as resp:
+            assert resp.status == 200
+            sheet = load_workbook(io.BytesIO(await resp.read()))["单位"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    col = rows[0].index("群众撤回件数")
+    assert [r[col] for r in rows[1:] if "江南区实验小学" in r] == [1]
