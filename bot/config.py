@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 from typing import Any, Mapping, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -428,6 +429,15 @@ class Config:
         if self.sandbox.enabled and not is_loopback(self.server.host):
             raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused on "
                                          f"{self.server.host!r}; bind server.host to 127.0.0.1 or turn it off")
+        # Bound to 127.0.0.1 behind a reverse proxy (the deployment this README describes), the sandbox is public
+        # all the same: refused wherever the service is reached by another name or speaks to the real WeChat API.
+        exposed = [(key, url) for key, url in (("server.public_url", self.server.public_url),
+                                              ("wechat.api_base", self.wechat.api_base))
+                   if url and not is_loopback(urlparse(url).hostname or "")]
+        if self.sandbox.enabled and exposed:
+            key, url = exposed[0]
+            raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused with {key} = "
+                                         f"{url!r} (a public service); turn it off")
         return self
 
     @property

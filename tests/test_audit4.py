@@ -11,6 +11,7 @@ from storage import tickets
 from tests.dialog import (DISTRICT, DISTRICT_HEAD, DUTY, LEADER, SCHOOL, SCHOOL_HEAD, at, drain, file_ticket, heard,
                           talk)
 from tests.test_citizen_dialogs import PARENT
+from tests.test_security import env  # noqa: F401  (a fixture)
 
 HOMEWORK = "学校作业太多了，孩子每天写到晚上十一点，我要投诉"
 
@@ -178,3 +179,23 @@ async def test_withdrawals_are_shown_per_unit_in_the_review(dialog):
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     col = rows[0].index("群众撤回件数")
     assert [r[col] for r in rows[1:] if "江南区实验小学" in r] == [1]
+
+
+# -- the sandbox behind the README's own reverse proxy --------------------------------------------------------------
+@pytest.mark.parametrize("variables, named", [
+    ({"TINGJIAN_SERVER_PUBLIC_URL": "https://bot.example.edu.cn", "TINGJIAN_WECHAT_API_BASE": "http://127.0.0.1:9"},
+     "server.public_url"),
+    ({}, "wechat.api_base"),  # the example's api_base: the real WeChat API
+])
+def test_serve_refuses_the_sandbox_behind_a_reverse_proxy(env, tmp_path, capsys, variables, named):
+    """`serve` refused the sandbox (which lets anyone post as any openid, a leader's too) only on a non-loopback
+    host: bound to 127.0.0.1 behind nginx, as the README tells one to deploy, /sandbox/send was public. It is now
+    refused whenever the service has a public name or talks to the real WeChat API."""
+    from pathlib import Path
+
+    from bot.cli import main
+    env(TINGJIAN_STORAGE_PATH=str(tmp_path / "t.db"), TINGJIAN_SANDBOX_ENABLED="true", **variables)
+    assert main(["serve", "--config", str(Path(__file__).resolve().parents[1] / "config.example.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "sandbox.enabled" in err and named in err
+    assert not (tmp_path / "t.db").exists()
