@@ -199,3 +199,26 @@ def test_serve_refuses_the_sandbox_behind_a_reverse_proxy(env, tmp_path, capsys,
     err = capsys.readouterr().err
     assert "sandbox.enabled" in err and named in err
     assert not (tmp_path / "t.db").exists()
+
+
+# -- conduct told without the usual words never reaches the school -------------------------------------------------
+CONDUCT_TOLD_PLAINLY = [
+    "作业太多，写不完王老师就让孩子在走廊站一上午",          # 罚站, told by what it was
+    "学校作业太多，英语老师还让没写完的孩子跪着写",          # 罚跪
+    "孩子作业写不完，班主任就不让他吃午饭",
+    "校长把学校食堂承包给自己亲戚，饭菜又贵又难吃",          # the head's own conduct
+    "校长的儿子在学校食堂承包经营，饭菜很差",
+]
+
+
+async def test_conduct_told_in_plain_words_never_reaches_the_school(dialog):
+    """A homework or canteen complaint that also tells of a teacher's or the head's conduct in words the rules did
+    not know (站一上午 for 罚站, 跪着写, 不让吃午饭, the head's relative running the canteen) was filed as the
+    school's own matter: the school read the accusation against its own teacher or head, with the parent's
+    identity. Each now goes to the bureau running the school (privacy.barred, from the routing's conduct score)."""
+    d = dialog
+    numbers = [await file_ticket(d, f"o_parent_{i}", text, scene="school:jn-syxx", consent="1")
+               for i, text in enumerate(CONDUCT_TOLD_PLAINLY)]
+    held = {n: (await _ticket(d, n))["unit_code"] for n in numbers}
+    assert all(unit == "jn-jyj" for unit in held.values()), held
+    await talk(d, SCHOOL, "待办", absent=numbers)
