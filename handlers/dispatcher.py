@@ -233,12 +233,16 @@ class Dispatcher:
         if not conv or conv["expired"]:
             rated = self.followup.rate(db, inbound.openid, inbound.text) if inbound.kind == "text" else None
             if rated is not None:
-                told = self._urgent_comment(inbound.text)
+                told = self._comment_to_file(inbound.text)
                 if not told:
                     return rated
                 # "3 孩子今天又被打出血了": the score is taken, and the comment, a call for help, is also a new
-                # message, hotlines first (never left as a redo note for the office that had the old ticket).
-                after, conv = rated, None
+                # message, hotlines first (never left as a redo note for the office that had the old ticket); so is
+                # a comment that raises a teacher's conduct ("2，不过班主任收了购物卡"), for the bureau, not the school.
+                if self.routing(told).get("urgent"):
+                    after, conv = rated, None  # hotlines first
+                else:
+                    prefix, conv = [*prefix, *rated], None  # the thanks, then the new message's first question
                 inbound, text = dataclasses.replace(inbound, text=told), told
         if conv and conv["expired"]:
             if not (inbound.kind == "text" and self.routing(inbound.text.strip()).get("urgent")):  # hotlines first
@@ -273,11 +277,16 @@ class Dispatcher:
                               self.policy.conversation_minutes * 60)
         return [*prefix, *replies, *after]
 
-    def _urgent_comment(self, text: str) -> str:
-        """The comment of a rating when it is a call for help of its own (the router's urgent), else ""."""
+    def _comment_to_file(self, text: str) -> str:
+        """The comment of a rating when it must be a message of its own, else "": a call for help (the router's
+        urgent), or words about a teacher's or head's conduct (师德: the bureau's to handle, never the school's)."""
         rating = followup.parse(text)
         comment = rating.comment if rating else ""
-        return comment if comment and self.routing(comment).get("urgent") else ""
+        if not comment:
+            return ""
+        # a 不满意 comment about conduct moves the redo itself to the bureau (Desk.keep_from_school): not twice
+        conduct = rating.score in (1, 2) and self._conduct(comment)
+        return comment if self.routing(comment).get("urgent") or conduct else ""
 
     def sweep_tx(self, db, ids: list[int] | None = None) -> int:
         """The deadline watch over the tickets due for a check (or `ids`, chosen on a reader), in one

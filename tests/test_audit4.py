@@ -9,7 +9,7 @@ import pytest
 from storage import tickets
 
 from tests.dialog import (DISTRICT, DISTRICT_HEAD, DUTY, LEADER, SCHOOL, SCHOOL_HEAD, at, drain, file_ticket, heard,
-                          talk)
+                          talk, talk_all)
 from tests.test_citizen_dialogs import PARENT
 from tests.test_security import env  # noqa: F401  (a fixture)
 
@@ -222,3 +222,26 @@ async def test_conduct_told_in_plain_words_never_reaches_the_school(dialog):
     held = {n: (await _ticket(d, n))["unit_code"] for n in numbers}
     assert all(unit == "jn-jyj" for unit in held.values()), held
     await talk(d, SCHOOL, "待办", absent=numbers)
+
+
+# -- a satisfied rating whose comment accuses a teacher -------------------------------------------------------------
+async def test_a_satisfied_rating_that_accuses_a_teacher_is_filed_for_the_bureau_not_shown_to_the_school(dialog):
+    """"2 基本满意，不过班主任收了家长的购物卡" on the school's homework ticket closed it with the comment stored on
+    it: the school read the accusation against its own teacher on its ticket page (with the parent's identity), and
+    nobody at the bureau was ever asked to look into it. The score is taken; the words are filed as a message of
+    their own, which goes to the bureau running the school."""
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await _school_ticket(d)
+    await talk(d, SCHOOL, f"办结 {number} 已调整作业量", expect="已办结")
+    await drain(d, PARENT)
+    await talk_all(d, PARENT, "2 基本满意，不过班主任收了家长的购物卡", expect=["感谢您的评价", "请问您这次是"])
+    closed = await _ticket(d, number)
+    assert closed["state"] == "closed" and closed["rating"] == 2 and "购物卡" not in (closed["rating_comment"] or "")
+    async with browser(d) as s:
+        await sign_in(d, s, SCHOOL)
+        async with s.get(f"/w/t/{number}") as resp:
+            assert resp.status == 200 and "购物卡" not in await resp.text()
+    new = await file_ticket(d, PARENT, "1")  # the comment, now a message being written: 1 投诉, and on as any other
+    filed = await _ticket(d, new)
+    assert "购物卡" in filed["text"] and filed["unit_code"] == "jn-jyj", filed
