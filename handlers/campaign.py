@@ -319,7 +319,8 @@ class Campaign:
         kind = infer_kind(text) or "suggestion"
         if kind == "praise":
             kind = "suggestion"
-        plan = services.plan(decision["category"], school, kind, decision)
+        # anonymous towards the school, as every survey ticket is: never handled by it either (privacy.barred)
+        plan = services.plan(decision["category"], school, kind, decision, anonymous=True)
         ticket = services.submit(openid, {"kind": kind, "parts": [text], "attachments": [], "phone": None,
                                           "anonymous": True}, plan)
         surveys.set_ticket(db, row["id"], ticket["number"])

@@ -4,6 +4,8 @@ XML over real HTTP), the workbench over real HTTP signed in as each role, and re
 before its fix."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from storage import tickets
@@ -245,3 +247,23 @@ async def test_a_satisfied_rating_that_accuses_a_teacher_is_filed_for_the_bureau
     new = await file_ticket(d, PARENT, "1")  # the comment, now a message being written: 1 投诉, and on as any other
     filed = await _ticket(d, new)
     assert "购物卡" in filed["text"] and filed["unit_code"] == "jn-jyj", filed
+
+
+# -- a survey answer turned into a ticket is anonymous towards the school, so never the school's to handle ----------
+async def test_a_survey_answer_made_a_ticket_is_never_handed_to_the_school(dialog):
+    """A 群众评议 free-text answer about homework, made a ticket with the person's agreement ("对学校保密您的身份"),
+    was filed anonymous and yet handed to the school itself, which then read the opinion given in its own
+    evaluation; and once it left the school, no 转派 could give it back (anonymous: privacy.barred), the one rule
+    that says an anonymous message is never the school's. It now goes where any anonymous message goes."""
+    from tests.dialog import send
+    d = dialog
+    await send(d, PARENT, type="scan", scene="survey:school-2026:jn-syxx")
+    for answer in ["5", "5", "5", "5", "5", "1"]:
+        reply = await talk(d, PARENT, answer)
+    assert "意见或建议" in reply
+    await talk(d, PARENT, "学校作业太多了，孩子每天写到晚上十一点，希望减少作业量", expect="转为留言")
+    done = await talk(d, PARENT, "1", expect="已转为留言")
+    number = re.search(r"JY\d{4}-\d{4}", done).group(0)
+    ticket = await _ticket(d, number)
+    assert ticket["anonymous"] and ticket["school_code"] == "jn-syxx" and ticket["unit_code"] != "jn-syxx", ticket
+    await talk(d, SCHOOL, "待办", absent=number)
