@@ -344,11 +344,18 @@ class Desk:
                                     self.calendar.date_text(due) + (f"：{reason}" if reason else ""),
                                     extension=ext, due_at=due)
         fields = {"number": ticket["number"], "due": self.calendar.date_text(due)}
+        # the person who asked, while they still work on it; else whoever acts for the unit now (never a former
+        # member of staff, who may be a citizen again)
+        asker = users.get(db, ext["by"]) or {}
+        told = [ext["by"]] if asker.get("role") in STAFF_ROLES and self.in_scope(db, asker, ticket) else \
+            self.handlers_of(db, ticket)
         if not approve:
             return [Reply(texts.EXTENSION_REJECTED.format(**fields)),
-                    self.to_staff(ext["by"], texts.EXTENSION_TO_HANDLER_NO.format(**fields), ticket, "延期未同意")]
+                    *[self.to_staff(o, texts.EXTENSION_TO_HANDLER_NO.format(**fields), ticket, "延期未同意")
+                      for o in told if o != user["openid"]]]
         return [Reply(texts.EXTENSION_APPROVED.format(**fields)),
-                self.to_staff(ext["by"], texts.EXTENSION_TO_HANDLER_OK.format(**fields), ticket, "延期已同意"),
+                *[self.to_staff(o, texts.EXTENSION_TO_HANDLER_OK.format(**fields), ticket, "延期已同意")
+                  for o in told if o != user["openid"]],
                 self.tell_citizen(db, ticket, "办结时限延长", "CITIZEN_EXTENDED", reason=ext["reason"])]
 
     def press(self, db, user: dict, ticket: dict, kind: str, text: str = "") -> list[Reply]:

@@ -267,3 +267,20 @@ async def test_a_survey_answer_made_a_ticket_is_never_handed_to_the_school(dialo
     ticket = await _ticket(d, number)
     assert ticket["anonymous"] and ticket["school_code"] == "jn-syxx" and ticket["unit_code"] != "jn-syxx", ticket
     await talk(d, SCHOOL, "待办", absent=number)
+
+
+# -- a staff push goes to someone who still works on the ticket -------------------------------------------------------
+async def test_an_extension_decision_never_goes_to_a_former_member_of_staff(dialog):
+    """The school's handler asked for an extension and was then unbound (left the school); the decision was still
+    pushed to their WeChat, now a private citizen's: the ticket's number and deadline, to someone outside. It now
+    goes to whoever acts for the unit."""
+    from bot.app import DISPATCHER
+    from tests.dialog import quiet
+    d = dialog
+    number = await _school_ticket(d)
+    await talk(d, SCHOOL, f"延期 {number} 5 需要进一步核实", expect="已提交")
+    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, SCHOOL))
+    await drain(d, SCHOOL, SCHOOL_HEAD)
+    await talk(d, DISTRICT_HEAD, f"同意延期 {number}", expect="已同意延期")
+    await heard(d, SCHOOL_HEAD, expect=["延期", number])
+    await quiet(d, SCHOOL)
