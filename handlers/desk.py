@@ -67,6 +67,7 @@ class Desk:
         self.restart_on_transfer = restart_on_transfer
         self.web_links = None  # handlers.messages.WebLinks, set by the Dispatcher (None: no web pages)
         self.conduct = None    # text -> bool: the words raise 师德 (the Dispatcher's router); None: never asked
+        self.accuses = None    # text -> bool: the words accuse a teacher or head once praised virtues are set aside
 
     # -- who is told ------------------------------------------------------------------------------------------
     def dispatch_notices(self, db, ticket: dict[str, Any], why: str = "") -> list[Reply]:
@@ -544,19 +545,14 @@ class Desk:
         return [Reply(texts.pick("CITIZEN_REPLY_SENT", lang).format(number=ticket["number"])), *moved,
                 *[self.to_staff(o, notice, ticket, "群众回复") for o in self.handlers_of(db, ticket)]]
 
-    def raises_conduct_at_school(self, db, ticket: dict, words: str) -> bool:
-        """Whether `words` raise a teacher's or head's conduct (师德) about a ticket a school or kindergarten holds."""
-        unit = directory.get(db, ticket["unit_code"])
-        return bool(unit and unit["kind"] in privacy.SCHOOL_KINDS and self.conduct is not None and words
-                    and self.conduct(words))
-
     def keep_from_school(self, db, ticket: dict, words: str) -> tuple[dict, list[Reply]]:
         """Words about a teacher's conduct (师德) added to a ticket a school holds (a reply, a 不满意 comment):
         before anyone reads them, the ticket goes where routing would have sent the whole (the bureau running
         the school, else the duty office) and is marked as 师德, so no 转派 sends it back. The school is told only
         that the ticket is now handled there; the new unit gets it as a new ticket."""
         unit = directory.get(db, ticket["unit_code"])
-        if not self.raises_conduct_at_school(db, ticket, words) or not lifecycle.allowed("transfer", ticket["state"]):
+        if (unit is None or unit["kind"] not in privacy.SCHOOL_KINDS or self.conduct is None or not words
+                or not self.conduct(words) or not lifecycle.allowed("transfer", ticket["state"])):
             return ticket, []
         parent = directory.get(db, unit["parent"]) if unit["parent"] else None
         target = parent if parent and parent["kind"] == "district" else directory.get(db, self.duty_office)

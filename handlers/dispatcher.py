@@ -106,6 +106,7 @@ class Dispatcher:
                          restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
         self.desk.web_links = web_links
         self.desk.conduct = self._conduct
+        self.desk.accuses = self._accuses
         self.followup = FollowUp(self.clock, self.calendar, self.desk, self.policy.days["redo"])
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
@@ -120,6 +121,10 @@ class Dispatcher:
         """Whether a citizen's words raise a teacher's or head's conduct (师德), as routing would judge them."""
         decision = self.routing(text)
         return privacy.involves_conduct(decision.get("category"), decision)
+
+    def _accuses(self, text: str) -> bool:
+        """Whether a citizen's words accuse a teacher or head (privacy.accuses: "谢谢老师" or "从不打骂孩子" do not)."""
+        return privacy.accuses(text, self.routing)
 
     def routing(self, text: str) -> Routing:
         """The router's decision on `text` as the intake keeps it in a draft (Decision.to_dict, with the defaults
@@ -285,8 +290,10 @@ class Dispatcher:
         if not comment:
             return ""
         # a 不满意 comment about conduct moves the redo itself to the bureau (Desk.keep_from_school): not twice
-        conduct = rating.score in (1, 2) and self._conduct(comment)
-        return comment if self.routing(comment).get("urgent") or conduct else ""
+        conduct = rating.score in (1, 2) and self._accuses(comment)
+        # what a teacher is thanked for never doing (从来不体罚学生) is no call for help
+        rest = privacy.NEGATED.sub("", comment).strip()
+        return comment if conduct or (rest and self.routing(rest).get("urgent")) else ""
 
     def sweep_tx(self, db, ids: list[int] | None = None) -> int:
         """The deadline watch over the tickets due for a check (or `ids`, chosen on a reader), in one

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from handlers import texts
+from handlers import privacy, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
@@ -154,7 +154,8 @@ class FollowUp:
         answered = tickets.credit(ticket)[1]  # the unit whose answer is rated (a stand-in's, for 代收)
         # The event's name says 不满意 already ("不满意，重新办理"): its note is the person's comment alone.
         note = comment or None
-        if score in (1, 2) and comment and self.desk.raises_conduct_at_school(db, ticket, comment):
+        if score in (1, 2) and comment and self.desk.accuses is not None and self.desk.accuses(comment) and \
+                (directory.get(db, ticket["unit_code"]) or {}).get("kind") in privacy.SCHOOL_KINDS:
             # "2 基本满意，不过王老师还是体罚孩子": the score is the school's; the words about its teacher are not
             # (the dispatcher files them as a message of their own, for the bureau), so the school never reads them
             comment = ""

@@ -284,3 +284,15 @@ async def test_an_extension_decision_never_goes_to_a_former_member_of_staff(dial
     await talk(d, DISTRICT_HEAD, f"同意延期 {number}", expect="已同意延期")
     await heard(d, SCHOOL_HEAD, expect=["延期", number])
     await quiet(d, SCHOOL)
+
+
+async def test_a_satisfied_rating_that_praises_a_teacher_is_only_a_rating(dialog):
+    """The guard's other side: thanks that name a teacher, or a virtue told as what they never do, start nothing."""
+    from tests.dialog import quiet
+    d = dialog
+    number = await _school_ticket(d)
+    await talk(d, SCHOOL, f"办结 {number} 已调整作业量", expect="已办结")
+    await drain(d, PARENT)
+    await talk(d, PARENT, "1 满意，谢谢王老师，她从来不体罚学生", expect="感谢您的评价", absent="请问您这次是")
+    await quiet(d, PARENT)
+    assert "谢谢王老师" in (await _ticket(d, number))["rating_comment"]
