@@ -292,7 +292,7 @@ class Dispatcher:
         # a 不满意 comment about conduct moves the redo itself to the bureau (Desk.keep_from_school): not twice
         conduct = rating.score in (1, 2) and self._accuses(comment)
         # what a teacher is thanked for never doing (从来不体罚学生) is no call for help
-        rest = privacy.NEGATED.sub("", comment).strip()
+        rest = privacy.without_virtues(comment, self.routing).strip()
         return comment if conduct or (rest and self.routing(rest).get("urgent")) else ""
 
     def sweep_tx(self, db, ids: list[int] | None = None) -> int:

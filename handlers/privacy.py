@@ -49,6 +49,15 @@ def accuses(text: str, route: Callable[[str], dict[str, Any]]) -> bool:
     return any((scores.get(c) or 0) >= CONDUCT_MIN_SCORE for c in NEVER_TO_SCHOOL)
 
 
+def without_virtues(text: str, route: Callable[[str], dict[str, Any]]) -> str:
+    """`text` without what a teacher is praised for never doing (她从来不体罚学生): each negated span that is itself
+    about conduct is taken out; any other negation (孩子没有回家) stays, whatever it means for urgency."""
+    def drop(m: re.Match) -> str:
+        scores = route(m.group(0)).get("scores") or {}
+        return "" if any((scores.get(c) or 0) >= CONDUCT_MIN_SCORE for c in NEVER_TO_SCHOOL) else m.group(0)
+    return NEGATED.sub(drop, text)
+
+
 def barred(kind: str | None, category: str | None, routing: dict[str, Any] | None, anonymous: bool = False) -> bool:
     """Whether no school may hold a message of this kind: any kind involving conduct, except praise that accuses
     nobody (its category is a teacher matter because it praises one); and any message but praise whose writer

@@ -296,3 +296,7 @@ async def test_a_satisfied_rating_that_praises_a_teacher_is_only_a_rating(dialog
     await talk(d, PARENT, "1 满意，谢谢王老师，她从来不体罚学生", expect="感谢您的评价", absent="请问您这次是")
     await quiet(d, PARENT)
     assert "谢谢王老师" in (await _ticket(d, number))["rating_comment"]
+    # a negation that is no virtue stays what it says: a child not come home is still a call for help
+    other = await _school_ticket(d, "o_parent_missing")
+    await talk(d, SCHOOL, f"办结 {other} 已调整作业量", expect="已办结")
+    await talk(d, "o_parent_missing", "2 基本满意，但孩子昨天没有回家，电话也打不通", expect="110")
