@@ -100,7 +100,7 @@ def test_config_typo_stops_with_the_key_named(tmp_path, capsys):
 def test_serve_refuses_several_workers_with_the_sandbox(tmp_path, capsys):
     config = tmp_path / "c.toml"
     config.write_text(f'[server]\nhost = "127.0.0.1"\nlink_secret = "cli-test-link-secret-0123456789"\n'
-                      f'[wechat]\ntoken = "tokforclitest"\n[sandbox]\nenabled = true\n'
+                      f'[wechat]\ntoken = "tokforclitest"\napi_base = "http://127.0.0.1:9"\n[sandbox]\nenabled = true\n'
                       f'[storage]\npath = "{tmp_path / "x.db"}"\n', encoding="utf-8")
     assert main(["serve", "--config", str(config), "--workers", "2"]) == 2
     assert "--workers 1" in capsys.readouterr().err
