@@ -80,6 +80,14 @@ def credit(ticket: dict[str, Any]) -> tuple[str | None, str | None]:
     return ticket.get("response_unit") or unit, ticket.get("resolve_unit") or unit
 
 
+def stood_in(ticket: dict[str, Any]) -> int:
+    """1 when a part of the holder's ticket counts for another unit now (代收: a stand-in's 签收 or 办结, done or
+    let lapse). The review's kept 签收 is not that: the reviewed unit's own work, not the duty office's stand-in."""
+    unit = ticket.get("unit_code")
+    parts = ("resolve_unit",) if ticket.get("review") else ("response_unit", "resolve_unit")
+    return int(any(ticket.get(k) not in (None, unit) for k in parts))
+
+
 def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
                action: str, note: str | None = None, **fields: Any) -> dict[str, Any]:
     """Change a ticket and append the event that says who did it, when, and why. Refuses (TransitionError) any

@@ -1,0 +1,543 @@
+"""A model-based check of the published figures. A seeded generator plays several working weeks of a city's
+messages through the core's public entry point (`Dispatcher.handle`, what the webhook calls for every message
+and every staff command): citizens file complaints, suggestions, inquiries and praise at schools with and without
+bound staff; staff 签收, reply, 办结, 退回, 转派 and ask for 延期; leaders and district heads stand in; deadlines pass
+(the watch runs); citizens rate, are dissatisfied twice (the bureau's review), withdraw; someone binds at a school
+that had nobody. Beside it, a reference model written from README "Whose work counts" and ARCHITECTURE's rates
+(not from handlers/rates.py) keeps each unit's counts; every surface that shows them must agree with it.
+
+The model takes from the system only what is not about counting: whether an action was accepted (the ticket's
+event count moved), the unit routing or a 退回 chose, and the deadlines the working-day calendar gave."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import random
+import socket
+from collections import defaultdict
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import DB, DISPATCHER, SCHEDULER, create_app
+from bot.demo import demo_config
+from handlers import rates
+from handlers.clock import FixedClock
+from handlers.messages import Inbound
+from storage import staff, tickets
+from tests.conftest import running
+from tests.dialog import TZ, at
+
+DUTY_UNIT = "jyj-bgs"
+# Who acts for each unit in the demo (bot/demo/staff.csv); schools with nobody bound are stood in for.
+ACTORS = {"jyj-sfc": "o_demo_staff_sfc", "jyj-bgs": "o_demo_staff_bgs", "jn-jyj": "o_demo_staff_jn",
+          "jn-syxx": "o_demo_staff_syxx", "jb-wcxx": "o_demo_staff_wcxx"}
+UNIT_OF = {**{o: u for u, o in ACTORS.items()}, "o_demo_head_jn": "jn-jyj", "o_demo_head_syxx": "jn-syxx",
+           "o_demo_leader": "jyj"}
+SCHOOLS = ["jn-syxx", "jb-wcxx", "jn-yyxx", "jn-dszx"]   # two staffed, two with nobody bound
+# Texts the demo's rules route to the school of the QR code, and one to the fees office.
+TEXTS = {"complaint": ["孩子每天作业写到晚上十一点，作业太多了", "学校食堂的饭菜太咸了，孩子吃不下",
+                       "学校要求每个学生交300元资料费，还不给收据"],
+         "suggestion": ["建议学校延长图书馆开放时间，方便孩子放学后看书"],
+         "inquiry": ["请问学校课后服务几点结束？"],
+         "praise": ["感谢班主任老师对孩子的耐心教导"]}
+KINDS = {"complaint": "1", "suggestion": "2", "inquiry": "3", "praise": "4"}
+FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue",
+          "rated", "satisfied", "first_rated", "first_satisfied", "dissatisfied", "stood_in", "praised")
+
+
+def free_port() -> int:
+    """A free port of this test's range (9500-9599), else any."""
+    for port in random.sample(range(9500, 9600), 100):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- the reference model ---------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Case:
+    """One ticket as the rules see it. `resp`/`res`: the unit each part counts for when not the holder's."""
+    number: str
+    kind: str
+    openid: str
+    school: str | None
+    holder: str
+    dispatched: float
+    accept_due: float | None
+    due: float | None
+    resp: str | None = None
+    res: str | None = None
+    accepted: float | None = None
+    resolved: float | None = None
+    unattended: bool = False
+    state: str = "open"               # open, resolved, closed, withdrawn
+    rating: int | None = None
+    rated_at: float | None = None
+    rated_unit: str | None = None
+    ratings: int = 0
+    unrated_at: float | None = None
+    reviewed: bool = False
+    watch: bool = True                # a case for the three rates (praise is not)
+
+    def respond_unit(self) -> str:
+        return self.resp or self.holder
+
+    def resolve_unit(self) -> str:
+        return self.res or self.holder
+
+    @property
+    def stood_in(self) -> bool:
+        """Some part of the holder's ticket counts for someone else (代收); the review's kept 签收 is not that."""
+        if self.reviewed:
+            return self.res not in (None, self.holder)
+        return any(u not in (None, self.holder) for u in (self.resp, self.res))
+
+
+@dataclasses.dataclass
+class Model:
+    bound: set[str]
+    cases: dict[str, Case] = dataclasses.field(default_factory=dict)
+    rating_events: list[tuple[str, float, int, bool]] = dataclasses.field(default_factory=list)
+    misses: list[tuple[str, float, int, int]] = dataclasses.field(default_factory=list)  # unit, at, resp, overdue
+
+    def lapsed_response(self, c: Case, now: float) -> bool:
+        if not c.accept_due:
+            return False
+        return c.accepted > c.accept_due if c.accepted is not None else now > c.accept_due
+
+    def lapsed_resolution(self, c: Case, now: float) -> bool:
+        if not c.due:
+            return False
+        return c.resolved > c.due if c.resolved is not None else (now > c.due and c.state == "open")
+
+    def leaves(self, c: Case, now: float) -> None:
+        """The ticket leaves its unit (退回, 转派): what it let lapse stays its own."""
+        r, o = self.lapsed_response(c, now), self.lapsed_resolution(c, now)
+        self.miss(c.respond_unit(), c.resolve_unit(), now, r, o)
+
+    def miss(self, respond: str, resolve: str, now: float, r: bool, o: bool) -> None:
+        if respond == resolve:
+            if r or o:
+                self.misses.append((respond, now, int(r), int(o)))
+            return
+        if r:
+            self.misses.append((respond, now, 1, 0))
+        if o:
+            self.misses.append((resolve, now, 0, 1))
+
+    def arrive(self, c: Case, unit: str) -> None:
+        c.holder, c.resp, c.res, c.accepted = unit, None, None, None
+        c.unattended = unit not in self.bound
+        if c.unattended:  # 代收: the duty office stands in for every part still to do
+            c.resp = c.res = DUTY_UNIT
+
+    def counts(self, start: float, end: float, now: float) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
+        cut = min(end, now)
+        for c in self.cases.values():
+            if not c.watch:
+                continue
+            if start <= c.dispatched < end:
+                u = out[c.respond_unit()]
+                u["dispatched"] += 1
+                if c.accepted is not None or not c.accept_due or c.accept_due <= now:
+                    u["response_due"] += 1
+                if c.accepted is not None and c.accept_due and c.accepted <= c.accept_due:
+                    u["accepted_in_time"] += 1
+                if c.stood_in:
+                    out[c.holder]["stood_in"] += 1
+            if c.resolved is not None and start <= c.resolved < end:
+                u = out[c.resolve_unit()]
+                u["resolved"] += 1
+                u["resolved_in_time"] += bool(c.due and c.resolved <= c.due)
+            elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
+                    (c.resolved is None or c.resolved >= cut):
+                out[c.resolve_unit()]["open_overdue"] += 1
+            if c.rated_at is not None and start <= c.rated_at < end and c.unrated_at is None:
+                u = out[c.rated_unit]
+                u["rated"] += 1
+                u["satisfied"] += c.rating in (1, 2)
+        for unit, t, score, first in self.rating_events:
+            if start <= t < end:
+                out[unit]["dissatisfied"] += score == 3
+                if first:
+                    out[unit]["first_rated"] += 1
+                    out[unit]["first_satisfied"] += score in (1, 2)
+        for unit, t, r, o in self.misses:
+            if start <= t < end:
+                out[unit]["response_due"] += r
+                out[unit]["open_overdue"] += o
+        praisers: dict[str, set[str]] = defaultdict(set)
+        for c in self.cases.values():
+            if c.kind == "praise" and start <= c.dispatched < end:
+                praisers[c.school or c.holder].add(c.openid)
+        for unit, people in praisers.items():
+            out[unit]["praised"] = len(people)
+        return {u: v for u, v in out.items() if any(v.values())}
+
+
+# -- driving the real system -----------------------------------------------------------------------------------------
+
+class World:
+    def __init__(self, app, clock: FixedClock, rng: random.Random):
+        self.app, self.clock, self.rng = app, clock, rng
+        self.msg = 0
+        self.model = Model(bound=set(ACTORS) | {"jyj"})
+        self.people = ["o_oracle_praise_a", "o_oracle_praise_b", "o_oracle_praise_c"]
+        self.log: list[str] = []
+
+    async def say(self, openid: str, text: str = "", scene: str | None = None) -> str:
+        self.msg += 1
+        if scene:
+            inbound = Inbound(openid=openid, kind="event", created_at=int(self.clock.now()), event="scan",
+                              scene=scene)
+        else:
+            inbound = Inbound(openid=openid, kind="text", created_at=int(self.clock.now()), text=text,
+                              msg_id=f"oracle{self.msg}")
+        replies = await self.app[DISPATCHER].handle(inbound)
+        return "\n".join(r.text for r in replies if r.to in (None, openid))
+
+    async def ticket(self, number: str) -> dict[str, Any]:
+        return await self.app[DB].run(tickets.get, number)
+
+    async def version(self, number: str) -> int:
+        t = await self.ticket(number)
+        return await self.app[DB].run(tickets.version, t["id"])
+
+    async def file(self, openid: str, kind: str, school: str) -> None:
+        text = self.rng.choice(TEXTS[kind])
+        await self.say(openid, scene=f"school:{school}")
+        reply = await self.say(openid, text)
+        answers = (("请核对", "1"), ("请问您这次是", KINDS[kind]), ("联系电话", "0"), ("身份", "2"),
+                   ("哪所学校", "0"), ("同类问题", "2"), ("新的问题", "1"), ("涉及几件事", "1"), ("提交", "1"))
+        for _ in range(10):
+            m = tickets_number(reply)
+            if m and ("受理编号" in reply or "感谢您的表扬" in reply or "编号" in reply):
+                break
+            answer = next((a for key, a in answers if key in reply), None)
+            assert answer, f"filing {text!r}: no answer for:\n{reply}"
+            reply = await self.say(openid, answer)
+        number = tickets_number(reply)
+        assert number, reply
+        t = await self.ticket(number)
+        c = Case(number, t["kind"], openid, t["school_code"], t["unit_code"], self.clock.now(), t["accept_due_at"],
+                 t["due_at"], watch=t["kind"] != "praise")
+        if c.watch:
+            self.model.arrive(c, t["unit_code"])
+        else:
+            c.state = "closed" if t["state"] == "closed" else "open"
+        self.model.cases[number] = c
+        self.log.append(f"{self.at()} file {kind} {school} -> {number} at {t['unit_code']}")
+
+    def at(self) -> str:
+        return dt.datetime.fromtimestamp(self.clock.now(), TZ).strftime("%m-%d %H:%M")
+
+    async def act(self, openid: str, text: str, number: str) -> bool:
+        """A command; True when the ticket took it (a new event)."""
+        before = await self.version(number)
+        reply = await self.say(openid, text)
+        done = await self.version(number) != before
+        self.log.append(f"{self.at()} {openid} {text[:30]!r} -> {'ok' if done else 'refused: ' + reply[:40]}")
+        return done
+
+    # -- the steps ---------------------------------------------------------------------------------------------------
+    def actor_for(self, c: Case) -> str:
+        """Who acts on a ticket: its unit's own person, the duty office for 代收, now and then someone above."""
+        roll = self.rng.random()
+        if c.holder.startswith("jn-") and c.holder != "jn-jyj" and roll < 0.12:
+            return "o_demo_head_jn"        # the district head acting on a school's ticket
+        if roll < 0.18:
+            return "o_demo_leader"
+        if c.holder in ACTORS and c.holder in self.model.bound:
+            return ACTORS[c.holder]
+        if c.holder in self.bound_here:
+            return self.bound_here[c.holder]
+        return ACTORS[DUTY_UNIT]
+
+    async def accept(self, c: Case) -> None:
+        who = self.actor_for(c)
+        if await self.act(who, f"签收 {c.number}", c.number):
+            self._accepted(c, who)
+
+    def _accepted(self, c: Case, who: str) -> None:
+        if c.accepted is None:
+            c.accepted = self.clock.now()
+            if not c.unattended:
+                unit = self.unit_of(who)
+                c.resp = unit if unit != c.holder else None
+
+    def unit_of(self, who: str) -> str:
+        return UNIT_OF.get(who) or next(u for u, o in self.bound_here.items() if o == who)
+
+    async def reply(self, c: Case) -> None:
+        who = self.actor_for(c)
+        if await self.act(who, f"回复 {c.number} 您好，我们正在核实，请耐心等待。", c.number):
+            self._accepted(c, who)
+
+    async def resolve(self, c: Case) -> None:
+        who = self.actor_for(c)
+        if await self.act(who, f"办结 {c.number} 已核实处理并告知家长", c.number):
+            self._accepted(c, who)
+            c.resolved, c.state = self.clock.now(), "resolved"
+            if not c.unattended:
+                unit = self.unit_of(who)
+                c.res = unit if unit != c.holder else None
+
+    async def bounce(self, c: Case) -> None:
+        who = self.actor_for(c)
+        now = self.clock.now()
+        snapshot = dataclasses.replace(c)
+        if await self.act(who, f"退回 {c.number} 不属本单位职责，请重新分派", c.number):
+            self.model.leaves(snapshot, now)
+            t = await self.ticket(c.number)
+            self.model.arrive(c, t["unit_code"])
+            c.unattended = False                      # the duty office holds it: its own work
+            c.resp = c.res = None
+            c.accept_due = t["accept_due_at"]
+            c.resolved = None if c.state == "open" else c.resolved
+
+    async def transfer(self, c: Case) -> None:
+        who = self.actor_for(c)
+        target = self.rng.choice([u for u in ("jn-jyj", "jyj-sfc", "jn-syxx", "jn-yyxx", "jn-dszx") if u != c.holder])
+        name = {"jn-jyj": "江南区教育局", "jyj-sfc": "市教育局教育收费管理处", "jn-syxx": "江南区实验小学",
+                "jn-yyxx": "江南区育英小学", "jn-dszx": "江南区第三中学"}[target]
+        now = self.clock.now()
+        snapshot = dataclasses.replace(c)
+        if await self.act(who, f"转派 {c.number} {name} 请贵单位办理", c.number):
+            self.model.leaves(snapshot, now)
+            t = await self.ticket(c.number)
+            assert t["unit_code"] == target
+            self.model.arrive(c, target)
+            c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
+
+    async def extend(self, c: Case) -> None:
+        who = self.actor_for(c)
+        if await self.act(who, f"延期 {c.number} 3 需要现场核查", c.number):
+            approver = "o_demo_leader" if who != "o_demo_leader" else "o_demo_head_jn"
+            for a in (approver, "o_demo_head_jn", "o_demo_head_syxx", "o_demo_leader"):
+                if await self.act(a, f"同意延期 {c.number}", c.number):
+                    break
+            c.due = (await self.ticket(c.number))["due_at"]
+
+    async def rate(self, c: Case, score: int) -> None:
+        now = self.clock.now()
+        answered = c.resolve_unit()
+        snapshot = dataclasses.replace(c)
+        if not await self.act(c.openid, f"评价 {c.number} {score}", c.number):
+            return
+        first = c.ratings == 0
+        c.ratings += 1
+        self.model.rating_events.append((answered, now, score, first))
+        c.rating, c.rated_at, c.rated_unit = score, now, answered
+        if score in (1, 2):
+            c.state = "closed"
+            return
+        t = await self.ticket(c.number)
+        late = bool(snapshot.due and snapshot.resolved is not None and snapshot.resolved > snapshot.due)
+        if t["review"] and not c.reviewed:       # the second 不满意: the bureau reviews it
+            if late:
+                self.model.misses.append((c.resolve_unit(), now, 0, 1))
+            kept = c.respond_unit()
+            c.holder, c.reviewed, c.unattended = t["unit_code"], True, False
+            c.resp, c.res = (kept if kept != c.holder else None), None
+        else:                                     # the first: the same unit does it again
+            if late:
+                self.model.misses.append((c.resolve_unit(), now, 0, 1))
+            if not c.unattended:
+                c.res = None
+        c.resolved, c.state, c.due = None, "open", t["due_at"]
+
+    async def withdraw(self, c: Case) -> None:
+        now = self.clock.now()
+        await self.say(c.openid, f"撤回 {c.number}")
+        snapshot = dataclasses.replace(c)
+        if await self.act(c.openid, f"确认撤回 {c.number}", c.number):
+            if self.model.lapsed_resolution(snapshot, now):
+                self.model.misses.append((snapshot.resolve_unit(), now, 0, 1))
+            c.state = "withdrawn"
+
+    async def bind(self, unit: str) -> None:
+        """Someone binds at a school that had nobody: its 代收 tickets come home."""
+        import time as time_
+        openid = f"o_oracle_new_{unit}"
+        code = await self.app[DB].run(staff.create_invite, unit, "handler", "新老师", time_.time(), 3600)
+        await self.say(openid, f"绑定 {code}")
+        self.bound_here[unit] = openid
+        UNIT_OF[openid] = unit
+        self.model.bound.add(unit)
+        now = self.clock.now()
+        for c in self.model.cases.values():
+            if c.holder == unit and c.unattended and c.state in ("open", "resolved"):
+                c.unattended = False
+                if c.accepted is None and (not c.accept_due or c.accept_due > now):
+                    c.resp = None
+                if c.resolved is None and (not c.due or c.due > now):
+                    c.res = None
+        self.log.append(f"{self.at()} bound {unit}")
+
+    async def sweep(self) -> None:
+        await self.app[DB].run(self.app[DISPATCHER].sweep_tx)
+        for c in self.model.cases.values():  # the rating window over: closed 未评价 (the system says when)
+            if c.watch and c.state == "resolved":
+                t = await self.ticket(c.number)
+                if t["state"] == "closed" and t["close_reason"] == "unrated":
+                    c.state, c.unrated_at = "closed", t["closed_at"]
+                elif t["state"] == "closed":
+                    raise AssertionError(f"{c.number} closed by the watch as {t['close_reason']}")
+
+    async def step(self) -> None:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.30 or not self.model.cases:
+            kind = rng.choices(list(KINDS), weights=(5, 2, 2, 1))[0]
+            # a new person per case (an open ticket takes its writer's next words as a reply to it); praise from
+            # a few grateful parents, some of whom thank more than once
+            who = rng.choice(self.people[:3]) if kind == "praise" else f"o_oracle_{len(self.model.cases)}"
+            await self.file(who, kind, rng.choice(SCHOOLS))
+            return
+        c = rng.choice([c for c in self.model.cases.values()])
+        if not c.watch:
+            return
+        if c.state == "open":
+            action = rng.choices(["accept", "reply", "resolve", "bounce", "transfer", "extend", "withdraw", "wait"],
+                                 weights=(4, 2, 5, 1, 1, 1, 1, 3))[0]
+            if action != "wait":
+                await getattr(self, action)(c)
+        elif c.state == "resolved":
+            if rng.random() < 0.75:
+                await self.rate(c, rng.choices([1, 2, 3], weights=(5, 2, 3))[0])
+
+
+def tickets_number(text: str) -> str | None:
+    import re
+    m = re.search(r"JY\d{4}-\d{4,}", text)
+    return m.group(0) if m else None
+
+
+# -- every surface ---------------------------------------------------------------------------------------------------
+
+def as_counts(r: rates.Rates, praise: bool = True) -> dict[str, int]:
+    return {f: getattr(r, f) for f in FIELDS if praise or f != "praised"}
+
+
+async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str, dict[str, dict[str, dict]]]:
+    """{period: {surface: {unit: counts}}} as each surface shows them."""
+    from handlers import dashboard, digest, public, review
+    from storage import directory
+    now = world.clock.now()
+
+    def read(conn):
+        units = {u["code"]: u for u in directory.all_units(conn)}
+        out: dict[str, dict[str, dict]] = {}
+        for week in weeks:
+            start, end = digest.bounds(week, TZ)
+            p = out.setdefault(week, {})
+            p["rates.for_period"] = {c: as_counts(r) for c, r in rates.for_period(conn, start, end, None, now).items()}
+            # the same period in UTC+8 seconds but off the counts' midnights: computed from the tickets
+            p["rates.compute"] = {c: as_counts(r) for c, r in rates.with_praise(rates.compute(  # from the rows
+                tickets.for_period(conn, start, end), start, end, now, tickets.ratings_in(conn, start, end),
+                misses=tickets.misses_in(conn, start, end)), tickets.praise_by_unit(conn, start, end)).items()}
+            p["dashboard"] = {r.code: as_counts(r.rates, False) for r in dashboard.read(
+                conn, units, None, dashboard.parse_period("week", week, TZ), now, TZ, "全局").ranking}
+            built = digest.build(conn, week, now, TZ)
+            # its lines list no praise; the week's praise is one figure for the whole bureau
+            p["digest"] = {u.code: as_counts(u.now, False) for u in built.units}
+            p["digest (all)"] = {"all": {"praised": built.overall.praised}}
+        start, end = review.bounds(month, TZ)
+        p = out.setdefault(month, {})
+        p["rates.for_period"] = {c: as_counts(r) for c, r in rates.for_period(conn, start, end, None, now).items()}
+        p["dashboard"] = {r.code: as_counts(r.rates, False) for r in dashboard.read(
+            conn, units, None, dashboard.parse_period("month", month, TZ), now, TZ, "全局").ranking}
+        p["review"] = {u.code: as_counts(u.figures.rates) for u in review.build(
+            conn, month, TZ, review.Weights(), now=now).units}
+        snap = public.snapshot(conn, now, TZ)
+        p["public (30 days)"] = {c: as_counts(w["month"].rates) for c, w in snap.windows.items() if "month" in w}
+        return out
+    return await world.app[DB].read(read)
+
+
+def compare(want: dict[str, dict[str, int]], got: dict[str, dict], surface: str, period: str) -> list[str]:
+    """Each unit's counts as shown against the model's; a unit a surface leaves out must have nothing to show."""
+    problems = []
+    for unit in sorted(set(want) | set(got)):
+        w, g = want.get(unit) or {}, got.get(unit)
+        fields = g.keys() if g is not None else w.keys()
+        diff = {f: (w.get(f, 0), (g or {}).get(f, 0)) for f in fields if w.get(f, 0) != (g or {}).get(f, 0)}
+        if diff:
+            problems.append(f"{period} {surface} {unit}: (model, shown) {diff}")
+    return problems
+
+
+async def play(seed: int, tmp_path, port: int, steps: int = 110):
+    config = demo_config(port=port, data_dir=str(tmp_path))
+    clock = FixedClock(at("2026-11-02 09:00"))
+    rng = random.Random(seed)
+    async with running(create_app(config, clock=clock), port) as app:
+        app[SCHEDULER].pause()
+        world = World(app, clock, rng)
+        world.bound_here = {}
+        unbound = [s for s in SCHOOLS if s not in ACTORS]
+        end = at("2026-11-28 00:00")
+        while clock.now() < end:
+            for _ in range(rng.randint(2, 6)):
+                await world.step()
+            clock.advance(rng.choice([3600, 2 * 3600, 5 * 3600, 20 * 3600]))
+            await world.sweep()
+            if unbound and clock.now() > at("2026-11-16 00:00") and rng.random() < 0.1:
+                await world.bind(unbound.pop(0))
+        clock.at = at("2026-12-01 10:00")
+        await world.sweep()
+        yield world
+
+
+SEEDS = (11, 23, 37)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_every_surface_agrees_with_the_reference_model(seed, tmp_path):
+    port = free_port()
+    async for world in play(seed, tmp_path, port):
+        weeks, month = ["2026-W45", "2026-W46", "2026-W47", "2026-W48"], "2026-11"
+        shown = await read_surfaces(world, weeks, month)
+        now = world.clock.now()
+        problems = []
+        from handlers import digest, review
+        for period, surfaces in shown.items():
+            start, end = digest.bounds(period, TZ) if "W" in period else review.bounds(period, TZ)
+            want = world.model.counts(start, end, now)
+            for surface, got in surfaces.items():
+                if surface == "public (30 days)":
+                    continue  # a rolling window: checked below with its own bounds
+                if surface in ("dashboard", "digest"):  # no praise in their lines
+                    w = {u: {f: v for f, v in c.items() if f != "praised"} for u, c in want.items()}
+                    problems += compare(w, got, surface, period)
+                elif surface == "digest (all)":
+                    w = {"all": {"praised": sum(c["praised"] for c in want.values())}}
+                    problems += compare(w, got, surface, period)
+                elif surface == "review":  # the units reviewed (the bureau's leaders are not a reviewed unit)
+                    w = {u: c for u, c in want.items() if u != "jyj"}
+                    problems += compare(w, got, surface, period)
+                else:
+                    problems += compare(want, got, surface, period)
+        for c in world.model.cases.values():  # where the counts differ, which ticket: each one's credit
+            t = await world.ticket(c.number)
+            if c.watch and (tickets.credit(t), bool(t["stood_in"])) != ((c.respond_unit(), c.resolve_unit()),
+                                                                       c.stood_in):
+                problems.append(f"{c.number} at {t['unit_code']}: model {c.respond_unit(), c.resolve_unit()} "
+                                f"代收 {c.stood_in}, system {tickets.credit(t)} 代收 {bool(t['stood_in'])}")
+        if problems:
+            import os
+            with open(os.environ.get("ORACLE_DUMP", os.devnull), "w") as f:
+                f.write("\n".join(problems) + "\n\n" + "\n".join(world.log))
+        assert not problems, "\n".join(problems[:40]) + "\n\nhistory:\n" + "\n".join(world.log[-400:])
