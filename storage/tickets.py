@@ -130,9 +130,11 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     respond, resolve = credit(ticket)  # each part's lapse is the unit it counted for (a stand-in's, m030)
     after = credit({**ticket, **fields})
     accept_due, accepted = ticket.get("accept_due_at"), ticket.get("accepted_at")
-    # the 签收 result moves with the part to its new unit; a withdrawn ticket (or the review, which leaves the
-    # 签收 part where it was) keeps it where it is
-    response = after[0] != respond and bool(accept_due) and \
+    # the 签收 result moves with the part to its new unit, or is started again (a new window: a 代收 ticket
+    # bounced to the duty office that stood in for it); a withdrawn ticket (or the review, which leaves the 签收
+    # part where it was) keeps it where it is
+    restarted = "accept_due_at" in fields and fields["accept_due_at"] != accept_due
+    response = (after[0] != respond or restarted) and bool(accept_due) and \
         (accepted > accept_due if accepted is not None else now > accept_due)
     due, resolved = ticket.get("due_at"), ticket.get("resolved_at")
     overdue = bool(due) and (resolved > due if resolved is not None else
