@@ -467,10 +467,65 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
             conn, units, None, dashboard.parse_period("month", month, TZ), now, TZ, "全局").ranking}
         p["review"] = {u.code: as_counts(u.figures.rates) for u in review.build(
             conn, month, TZ, review.Weights(), now=now).units}
+        # read on 1 December, the public pages' last 30 days are November (praise: one rule, checked above)
         snap = public.snapshot(conn, now, TZ)
-        p["public (30 days)"] = {c: as_counts(w["month"].rates) for c, w in snap.windows.items() if "month" in w}
+        assert snap.windows and all(w["month"].start == start and w["month"].end == end
+                                    for w in snap.windows.values() if "month" in w)
+        p["public (30 days)"] = {c: as_counts(w["month"].rates, False) for c, w in snap.windows.items()
+                                 if "month" in w}
         return out
     return await world.app[DB].read(read)
+
+
+EXPORTED = {"派发": "dispatched", "按时签收": "accepted_in_time", "办结": "resolved", "按时办结": "resolved_in_time",
+            "超期未办结": "open_overdue", "评价数": "rated", "满意": "satisfied", "未评价": "unrated", "代收": "stood_in"}
+
+
+def export_view(want: dict[str, dict[str, int]]) -> dict[str, dict]:
+    """The model's counts as the rates export shows them: its columns, and each rate as a percent or "—"."""
+    out = {}
+    for unit, c in want.items():
+        row: dict[str, Any] = {k: c[f] for k, f in EXPORTED.items()}
+        row["响应率"] = rates.percent(c["accepted_in_time"] / c["response_due"] if c["response_due"] else None)
+        base = c["resolved"] + c["open_overdue"]
+        row["解决率"] = rates.percent(c["resolved_in_time"] / base if base else None)
+        row["满意率"] = rates.percent(c["satisfied"] / c["rated"] if c["rated"] else None)
+        out[unit] = row
+    return out
+
+
+async def exported(world: "World", port: int, period: str, xlsx: bool = True) -> tuple[dict, dict]:
+    """The rates export of `period` (CSV, and XLSX), downloaded over HTTP by a leader signed in to the
+    workbench, per unit code."""
+    import openpyxl
+
+    from storage import directory
+    from tests.test_web import LINK, press_signin
+    names = {u["name"]: u["code"] for u in await world.app[DB].run(directory.all_units)}
+    link = LINK.search(await world.say("o_demo_leader", "登录")).group(1)
+    kind = "week" if "W" in period else "month"
+    out = []
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}",
+                                     cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
+        async with await press_signin(s, link) as resp:
+            assert resp.status == 200
+        for fmt in ("csv", "xlsx") if xlsx else ("csv",):
+            async with s.get(f"/w/export/rates.{fmt}", params={"kind": kind, "period": period}) as resp:
+                assert resp.status == 200, await resp.text()
+                body = await resp.read()
+            if fmt == "csv":
+                rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+            else:
+                book = openpyxl.load_workbook(io.BytesIO(body))
+                rows = [["" if v is None else str(v) for v in r] for r in book.active.iter_rows(values_only=True)]
+            head, *lines = rows
+            got = {}
+            for line in lines:
+                row = dict(zip(head, line))
+                code = names[row.pop("单位")]
+                got[code] = {k: (int(v) if k in EXPORTED else v) for k, v in row.items()}
+            out.append(got)
+    return out[0], (out[1] if xlsx else {})
 
 
 def compare(want: dict[str, dict[str, int]], got: dict[str, dict], surface: str, period: str) -> list[str]:
@@ -519,13 +574,17 @@ async def test_every_surface_agrees_with_the_reference_model(seed, tmp_path):
         now = world.clock.now()
         problems = []
         from handlers import digest, review
+        shown["2026-11"]["rates export (HTTP csv)"], shown["2026-11"]["rates export (HTTP xlsx)"] = \
+            await exported(world, port, "2026-11")
+        for week in weeks[-2:]:
+            shown[week]["rates export (HTTP csv)"], _ = await exported(world, port, week, xlsx=False)
         for period, surfaces in shown.items():
             start, end = digest.bounds(period, TZ) if "W" in period else review.bounds(period, TZ)
             want = world.model.counts(start, end, now)
             for surface, got in surfaces.items():
-                if surface == "public (30 days)":
-                    continue  # a rolling window: checked below with its own bounds
-                if surface in ("dashboard", "digest"):  # no praise in their lines
+                if surface.startswith("rates export"):
+                    problems += compare(export_view(want), got, surface, period)
+                elif surface in ("dashboard", "digest", "public (30 days)"):  # no praise in their lines
                     w = {u: {f: v for f, v in c.items() if f != "praised"} for u, c in want.items()}
                     problems += compare(w, got, surface, period)
                 elif surface == "digest (all)":
