@@ -444,8 +444,12 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     each with its score, the unit whose answer it rated and whether it was the ticket's first rating."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
-    # The unit the event records (the one whose answer was rated; m014), not the one holding the ticket now.
-    unit = "coalesce(e.unit_code, t.unit_code)"
+    # The unit the event records (the one whose answer was rated; m014), not the one holding the ticket now. The
+    # ticket's own latest rating follows `rated_unit`, as 满意率 does: the same rating counts for one unit in every
+    # figure. (Since m030 the two agree; a 代收 ticket rated before it names the absent unit on its event, while
+    # m030 gave its rating to the stand-in whose answer it was.)
+    unit = "CASE WHEN e.at = t.rated_at AND t.rated_unit IS NOT NULL THEN t.rated_unit " \
+           "ELSE coalesce(e.unit_code, t.unit_code) END"
     return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4]}
             for r in db.execute(
                 f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "

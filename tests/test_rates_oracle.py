@@ -728,3 +728,38 @@ def test_verify_rates_reads_only_the_periods_index_ranges(tmp_path):
     for sql, args in integrity._parts(0.0, 1.0):
         plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, args))
         assert plan.startswith("SEARCH tickets USING") and "INDEX" in plan and "SCAN" not in plan, plan
+
+
+def test_a_rating_given_before_m030_counts_for_one_unit_in_every_figure(tmp_path):
+    """A 代收 ticket the duty office answered, rated 满意 before the upgrade: m030 gave the rating (满意率) to the
+    duty office whose answer it was, but its event still named the absent school, so the school got the
+    首次满意率 of an answer it never gave. One rating, one unit: the ticket's latest rating follows rated_unit."""
+    import sqlite_utils
+
+    from storage import migrations
+    from tests.test_credit import NOBODY
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrations.apply(db, stop_before="m030_credit")
+    for code, name, kind in (("jyj", "市教育局", "bureau"), ("jyj-bgs", "市教育局办公室（值班室）", "office"),
+                             (NOBODY, "江南区育英小学", "school")):
+        db.execute("INSERT INTO units (code, name, kind, parent) VALUES (?, ?, ?, ?)",
+                   [code, name, kind, None if code == "jyj" else "jyj"])
+    staff.bind(db, "o_duty", "jyj-bgs", "handler", "刘主任", 0)
+
+    def day(n: int, hour: int = 10) -> float:
+        return dt.datetime(2026, 11, n, hour, tzinfo=TZ).timestamp()
+    t = tickets.create(db, openid="o_a", kind="complaint", category="burden", unit_code=NOBODY, school_code=NOBODY,
+                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
+                       due_at=day(10), tz=TZ, accept_due_at=day(3))
+    note = "“江南区育英小学”暂无绑定的工作人员，已转市教育局办公室（值班室）。"
+    t = tickets.transition(db, t, "assigned", "system", day(2), "unattended", note, unattended=1)
+    t = tickets.transition(db, t, "accepted", "o_duty", day(2, 11), "accept", accepted_by="o_duty",
+                           accepted_at=day(2, 11))
+    t = tickets.transition(db, t, "resolved", "o_duty", day(3), "resolve", resolved_at=day(3))
+    tickets.transition(db, t, "closed", "o_a", day(3, 12), "rate", rating=1, rated_at=day(3, 12),
+                       rated_unit=NOBODY, closed_at=day(3, 12), close_reason="rated")
+    migrations.migrate(db)
+    got = rates.for_period(db, day(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp(), None, day(20))
+    duty, school = got["jyj-bgs"], got.get(NOBODY, rates.Rates())
+    assert (duty.rated, duty.satisfied, duty.first_rated, duty.first_satisfied) == (1, 1, 1, 1)
+    assert (school.rated, school.first_rated, school.first_satisfaction) == (0, 0, None)
