@@ -591,7 +591,8 @@ if os.environ.get("ORACLE_SEEDS"):  # more histories to explore: ORACLE_SEEDS=1-
 
 
 @pytest.mark.parametrize("seed, first, last, read_at, weeks, month", HISTORIES, ids=[str(h[0]) for h in HISTORIES])
-async def test_every_surface_agrees_with_the_reference_model(seed, first, last, read_at, weeks, month, tmp_path):
+async def test_every_surface_agrees_with_the_reference_model(seed, first, last, read_at, weeks, month, tmp_path,
+                                                             monkeypatch):
     port = free_port()
     async for world in play(seed, tmp_path, port, first, last, read_at):
         shown = await read_surfaces(world, weeks, month)
@@ -638,6 +639,51 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
             with open(os.environ["ORACLE_DUMP"], "w") as f:
                 f.write("\n".join(problems) + "\n\n" + "\n".join(world.log))
         assert not problems, "\n".join(problems[:40]) + "\n\nhistory:\n" + "\n".join(world.log[-400:])
+    # the service stopped: the command line, read at the same moment (its clock is the machine's)
+    import time
+    monkeypatch.setattr(time, "time", lambda: at(read_at))
+    problems = cli_surfaces(world.model, tmp_path, month)
+    assert not problems, "\n".join(problems[:40]) + "\n\nhistory:\n" + "\n".join(world.log[-400:])
+
+
+REVIEW_XLSX = {"受理件数": "dispatched", "办结件数": "resolved", "评价件数": "rated", "不满意次数": "dissatisfied",
+               "表扬件数": "praised", "逾期后移出件数": "left_late", "代收件数": "stood_in"}
+
+
+def cli_surfaces(model: Model, tmp_path, month: str) -> list[str]:
+    """`tingjian review --out` (its XLSX, sheet 单位) and `tingjian verify-rates` on the history's database."""
+    import time
+
+    import openpyxl
+
+    from bot.cli import main
+    from handlers import review
+    from tests.conftest import write_cli_config
+    config = str(write_cli_config(tmp_path / "cli.toml", tmp_path / "demo.db"))
+    out = tmp_path / "review.xlsx"
+    assert main(["review", "--period", month, "--out", str(out), "--config", config]) == 0
+    sheet = openpyxl.load_workbook(out)["单位"]
+    head, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    got = {}
+    for row in rows:
+        r = dict(zip(head, row))
+        got[r["代码"]] = {**{f: r[k] or 0 for k, f in REVIEW_XLSX.items()},
+                        **{k: None if r[k] is None else round(r[k], 6) for k in ("响应率", "解决率", "满意率")}}
+    assert len(got) > 5, got
+    start, end = review.bounds(month, TZ)
+    want = {}
+    zero = dict.fromkeys(FIELDS, 0)
+    for code in got:
+        c = model.counts(start, end, time.time()).get(code, zero)
+        want[code] = {**{f: c[f] for f in REVIEW_XLSX.values()},
+                      "响应率": round(c["accepted_in_time"] / c["response_due"], 6) if c["response_due"] else None,
+                      "解决率": round(c["resolved_in_time"] / (c["resolved"] + c["open_overdue"]), 6)
+                      if c["resolved"] + c["open_overdue"] else None,
+                      "满意率": round(c["satisfied"] / c["rated"], 6) if c["rated"] else None}
+    problems = compare(want, got, "tingjian review --out (XLSX)", month)
+    if main(["verify-rates", "--period", month, "--config", config]) != 0:
+        problems.append(f"{month} tingjian verify-rates: the counters differ from the tickets")
+    return problems
 
 
 # -- what the model found, each a regression test (through WeChat, read on every surface) ----------------------------
