@@ -59,8 +59,14 @@ def _parts(start: float, end: float) -> list[tuple[str, list]]:
     ]
 
 
+def _days(start: float, end: float) -> tuple[float, float]:
+    """[start, end) widened to whole days of the counters (China Standard Time's, as unit_days counts them)."""
+    return day_of(start) * 86400 - DAY_OFFSET, -(-(end + DAY_OFFSET) // 86400) * 86400 - DAY_OFFSET
+
+
 def recount(db: sqlite_utils.Database, start: float, end: float) -> dict[Key, dict[str, int]]:
-    """Every (day, unit)'s counts in [start, end) (midnights of the counters' days), from the tickets."""
+    """Every (day, unit)'s counts of the counters' days in [start, end), from the tickets."""
+    start, end = _days(start, end)
     sums = ", ".join(f"sum(c{i})" for i in range(len(COUNT_COLUMNS)))
     cols = ", ".join(f"c{i}" for i in range(len(COUNT_COLUMNS)))
     out: dict[Key, dict[str, int]] = {}
@@ -80,6 +86,7 @@ def _grouped(sql: str, sums: str, cols: str) -> str:
 
 def counters(db: sqlite_utils.Database, start: float, end: float) -> dict[Key, dict[str, int]]:
     """The `unit_days` rows of the days in [start, end)."""
+    start, end = _days(start, end)
     cols = ", ".join(COUNT_COLUMNS)
     return {(r[0], r[1]): dict(zip(COUNT_COLUMNS, r[2:])) for r in db.execute(
         f"SELECT day, unit_code, {cols} FROM unit_days WHERE day >= ? AND day < ?", [day_of(start), day_of(end)])
