@@ -48,6 +48,8 @@ TEXTS = {"complaint": ["孩子每天作业写到晚上十一点，作业太多�
          # praise that also accuses a teacher, kept as praise ("2 只是表扬"): open at the bureau until checked
          "accusing praise": ["感谢班主任平时很用心，不过数学老师收家长红包，不送的孩子就被冷落"]}
 KINDS = {"complaint": "1", "suggestion": "2", "inquiry": "3", "praise": "4", "accusing praise": "4"}
+URUMQI = __import__("zoneinfo").ZoneInfo("Asia/Urumqi")  # UTC+6
+SCOPES = ("jn-jyj", "jyj-bgs")  # a district with its schools; the duty office
 FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue",
           "rated", "satisfied", "unrated", "first_rated", "first_satisfied", "dissatisfied", "left_late", "stood_in",
           "praised")
@@ -466,10 +468,27 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
                 misses=tickets.misses_in(conn, start, end)), tickets.praise_by_unit(conn, start, end)).items()}
             p["dashboard"] = {r.code: as_counts(r.rates, False) for r in dashboard.read(
                 conn, units, None, dashboard.parse_period("week", week, TZ), now, TZ, "全局").ranking}
+            for scope in SCOPES:  # a district's and the duty office's own views
+                members = digest.scope_members(units, scope)
+                p[f"dashboard ({scope})"] = {r.code: as_counts(r.rates, False) for r in dashboard.read(
+                    conn, units, members, dashboard.parse_period("week", week, TZ), now, TZ, scope).ranking}
+                p[f"digest ({scope})"] = {u.code: as_counts(u.now, False)
+                                          for u in digest.build(conn, week, now, TZ, scope=scope).units}
+                p[f"rates.for_period ({scope})"] = {c: as_counts(r) for c, r in rates.for_period(
+                    conn, start, end, sorted(members), now).items()}
             built = digest.build(conn, week, now, TZ)
             # its lines list no praise; the week's praise is one figure for the whole bureau
             p["digest"] = {u.code: as_counts(u.now, False) for u in built.units}
-            p["digest (all)"] = {"all": {"praised": built.overall.praised}}
+            p["digest total"] = {"all": {"praised": built.overall.praised}}
+        # a bureau whose clock is another timezone's (Xinjiang's UTC+6): weeks that are not the counters' days,
+        # computed from the tickets (dashboard.build)
+        for week in weeks[1:3]:
+            q = dashboard.parse_period("week", week, URUMQI)
+            for scope in (None, *SCOPES):
+                members = digest.scope_members(units, scope) if scope else None
+                out.setdefault(f"{week} UTC+6", {"bounds": (q.start, q.end)})[f"dashboard ({scope or '全局'})"] = {
+                    r.code: as_counts(r.rates, False)
+                    for r in dashboard.read(conn, units, members, q, now, URUMQI, scope or "全局").ranking}
         start, end = review.bounds(month, TZ)
         p = out.setdefault(month, {})
         p["rates.for_period"] = {c: as_counts(r) for c, r in rates.for_period(conn, start, end, None, now).items()}
@@ -595,6 +614,8 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
                                                              monkeypatch):
     port = free_port()
     async for world in play(seed, tmp_path, port, first, last, read_at):
+        from storage import directory
+        world.units = {u["code"]: u for u in await world.app[DB].run(directory.all_units)}
         shown = await read_surfaces(world, weeks, month)
         now = world.clock.now()
         problems = []
@@ -604,7 +625,7 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
         for week in weeks[-2:]:
             shown[week]["rates export (HTTP csv)"], _ = await exported(world, port, week, xlsx=False)
         for period, surfaces in shown.items():
-            if period == "last 30 days":
+            if "bounds" in surfaces:
                 start, end = surfaces.pop("bounds")
             else:
                 start, end = digest.bounds(period, TZ) if "W" in period else review.bounds(period, TZ)
@@ -614,6 +635,13 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
                     zero = dict.fromkeys(FIELDS, 0)
                     view = export_view({u: want.get(u, zero) for u in set(want) | set(got)})
                     problems += compare(view, got, surface, period)
+                elif surface.startswith(("dashboard", "digest (", "rates.for_period (")) and "(" in surface:
+                    members = digest.scope_members(world.units, surface.split("(")[1].rstrip(")")) \
+                        if not surface.endswith("(全局)") else None
+                    w = {u: {f: v for f, v in c.items() if f not in ("praised", "unrated") or "rates" in surface}
+                         for u, c in want.items() if members is None or u in members}
+                    got = {u: {f: v for f, v in c.items() if f in next(iter(w.values()), c)} for u, c in got.items()}
+                    problems += compare(w, got, surface, period)
                 elif surface in ("dashboard", "digest", "public (30 days)"):
                     # no praise in their lines; the dashboard and digest show no 未评价 (a unit with only that
                     # to count is not listed)
@@ -621,7 +649,7 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
                     w = {u: {f: v for f, v in c.items() if f not in hidden} for u, c in want.items()}
                     got = {u: {f: v for f, v in c.items() if f not in hidden} for u, c in got.items()}
                     problems += compare(w, got, surface, period)
-                elif surface == "digest (all)":
+                elif surface == "digest total":
                     w = {"all": {"praised": sum(c["praised"] for c in want.values())}}
                     problems += compare(w, got, surface, period)
                 elif surface == "review":  # the units reviewed (the bureau's leaders are not a reviewed unit)
@@ -861,3 +889,33 @@ def test_m037_clears_the_stand_in_flag_of_reviews_made_before_it(tmp_path):
         made.append(t["number"])
     assert "m037_review_not_stood_in" in migrations.migrate(db)
     assert [tickets.get(db, n)["unattended"] for n in made] == [False, True]
+
+
+async def test_a_dashboard_in_another_timezone_counts_as_the_counters_do(dialog):
+    """A bureau whose clock is UTC+6 (Xinjiang) reads weeks that are not the counters' days: the dashboard is
+    computed from the tickets (dashboard.build). It dropped the 代收 work from the duty office's own view, and
+    counted a ticket still inside its 签收 window as not signed in time."""
+    from bot.app import DB
+    from handlers import dashboard, digest
+    from storage import directory
+    from tests.dialog import DUTY, file_ticket, talk
+    from tests.test_citizen_dialogs import PARENT
+    from tests.test_credit import BURDEN, NOBODY
+    d = dialog
+    number = await file_ticket(d, PARENT, BURDEN, scene=f"school:{NOBODY}", consent="1")
+    await talk(d, DUTY, f"签收 {number}", expect="代为签收")
+    await file_ticket(d, "o_p2", "学校要求每个学生交300元资料费，还不给收据", scene="school:jn-syxx")
+    now = d.clock.now()
+
+    def read(conn):
+        units = {u["code"]: u for u in directory.all_units(conn)}
+        week = dashboard.period_of("week", now, URUMQI)
+        assert not tickets.on_day_boundaries(week.start)  # the path from the tickets
+        return ({r.code: r.rates for r in dashboard.read(conn, units, None, week, now, URUMQI, "全局").ranking},
+                {r.code: r.rates for r in dashboard.read(conn, units, digest.scope_members(units, "jyj-bgs"), week,
+                                                         now, URUMQI, "值班室").ranking})
+    everyone, duty_view = await d.app[DB].read(read)
+    fees = everyone["jyj-sfc"]
+    assert (fees.dispatched, fees.response_due, fees.response) == (1, 0, None)  # its window is still open
+    duty = duty_view["jyj-bgs"]
+    assert (duty.dispatched, duty.response_due, duty.accepted_in_time) == (1, 1, 1)
