@@ -448,8 +448,9 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     # ticket's own latest rating follows `rated_unit`, as 满意率 does: the same rating counts for one unit in every
     # figure. (Since m030 the two agree; a 代收 ticket rated before it names the absent unit on its event, while
     # m030 gave its rating to the stand-in whose answer it was.)
-    unit = "CASE WHEN e.at = t.rated_at AND t.rated_unit IS NOT NULL THEN t.rated_unit " \
-           "ELSE coalesce(e.unit_code, t.unit_code) END"
+    unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
+            f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
+            f"ELSE coalesce(e.unit_code, t.unit_code) END")
     return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4]}
             for r in db.execute(
                 f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "

@@ -48,6 +48,9 @@ TEXTS = {"complaint": ["孩子每天作业写到晚上十一点，作业太多�
          # praise that also accuses a teacher, kept as praise ("2 只是表扬"): open at the bureau until checked
          "accusing praise": ["感谢班主任平时很用心，不过数学老师收家长红包，不送的孩子就被冷落"]}
 KINDS = {"complaint": "1", "suggestion": "2", "inquiry": "3", "praise": "4", "accusing praise": "4"}
+# What the dashboard's and the digest's unit lines do not show (a unit with only these is not listed): praise,
+# 未评价, and the rating events (their totals are shown, checked as "digest total").
+PER_UNIT_HIDDEN = {"praised", "unrated", "dissatisfied", "first_rated", "first_satisfied"}
 URUMQI = __import__("zoneinfo").ZoneInfo("Asia/Urumqi")  # UTC+6
 SCOPES = ("jn-jyj", "jyj-bgs")  # a district with its schools; the duty office
 FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue",
@@ -356,7 +359,8 @@ class World:
             return
         t = await self.ticket(c.number)
         late = bool(snapshot.due and snapshot.resolved is not None and snapshot.resolved > snapshot.due)
-        if t["review"] and not c.reviewed:       # the second 不满意: the bureau reviews it
+        if not first:                             # a second (or later) 不满意: the bureau reviews it
+            assert t["review"] and t["unit_code"] == DUTY_UNIT, t
             if late:
                 self.model.misses.append((c.resolve_unit(), now, 0, 1))
             kept = c.respond_unit()
@@ -479,7 +483,7 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
             built = digest.build(conn, week, now, TZ)
             # its lines list no praise; the week's praise is one figure for the whole bureau
             p["digest"] = {u.code: as_counts(u.now, False) for u in built.units}
-            p["digest total"] = {"all": {"praised": built.overall.praised}}
+            p["digest total"] = {"all": {f: getattr(built.overall, f) for f in PER_UNIT_HIDDEN - {"unrated"}}}
         # a bureau whose clock is another timezone's (Xinjiang's UTC+6): weeks that are not the counters' days,
         # computed from the tickets (dashboard.build)
         for week in weeks[1:3]:
@@ -638,19 +642,19 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
                 elif surface.startswith(("dashboard", "digest (", "rates.for_period (")) and "(" in surface:
                     members = digest.scope_members(world.units, surface.split("(")[1].rstrip(")")) \
                         if not surface.endswith("(全局)") else None
-                    w = {u: {f: v for f, v in c.items() if f not in ("praised", "unrated") or "rates" in surface}
+                    w = {u: {f: v for f, v in c.items() if f not in PER_UNIT_HIDDEN or "rates" in surface}
                          for u, c in want.items() if members is None or u in members}
                     got = {u: {f: v for f, v in c.items() if f in next(iter(w.values()), c)} for u, c in got.items()}
                     problems += compare(w, got, surface, period)
                 elif surface in ("dashboard", "digest", "public (30 days)"):
                     # no praise in their lines; the dashboard and digest show no 未评价 (a unit with only that
                     # to count is not listed)
-                    hidden = {"praised"} | ({"unrated"} if surface != "public (30 days)" else set())
+                    hidden = PER_UNIT_HIDDEN if surface != "public (30 days)" else {"praised"}
                     w = {u: {f: v for f, v in c.items() if f not in hidden} for u, c in want.items()}
                     got = {u: {f: v for f, v in c.items() if f not in hidden} for u, c in got.items()}
                     problems += compare(w, got, surface, period)
                 elif surface == "digest total":
-                    w = {"all": {"praised": sum(c["praised"] for c in want.values())}}
+                    w = {"all": {f: sum(c[f] for c in want.values()) for f in PER_UNIT_HIDDEN - {"unrated"}}}
                     problems += compare(w, got, surface, period)
                 elif surface == "review":  # the units reviewed (the bureau's leaders are not a reviewed unit)
                     w = {u: c for u, c in want.items() if u != "jyj"}
