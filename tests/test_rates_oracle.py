@@ -484,6 +484,7 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
             # its lines list no praise; the week's praise is one figure for the whole bureau
             p["digest"] = {u.code: as_counts(u.now, False) for u in built.units}
             p["digest total"] = {"all": {f: getattr(built.overall, f) for f in PER_UNIT_HIDDEN - {"unrated"}}}
+            p["digest text"] = digest.message(built, TZ, "https://example.invalid/digest")
         # a bureau whose clock is another timezone's (Xinjiang's UTC+6): weeks that are not the counters' days,
         # computed from the tickets (dashboard.build)
         for week in weeks[1:3]:
@@ -653,6 +654,14 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
                     w = {u: {f: v for f, v in c.items() if f not in hidden} for u, c in want.items()}
                     got = {u: {f: v for f, v in c.items() if f not in hidden} for u, c in got.items()}
                     problems += compare(w, got, surface, period)
+                elif surface == "digest text":  # the Monday WeChat text: the whole bureau's three rates
+                    t = {f: sum(c[f] for c in want.values()) for f in FIELDS}
+                    row = export_view({"all": t})["all"]
+                    for part in (f"响应率{row['响应率']}", f"解决率{row['解决率']}", f"满意率{row['满意率']}",
+                                 f"收到表扬{t['praised']}件" if t["praised"] else "",
+                                 f"收到不满意{t['dissatisfied']}次" if t["dissatisfied"] or t["first_rated"] else ""):
+                        if part not in got:
+                            problems.append(f"{period} digest text: {part!r} not in:\n{got}")
                 elif surface == "digest total":
                     w = {"all": {f: sum(c[f] for c in want.values()) for f in PER_UNIT_HIDDEN - {"unrated"}}}
                     problems += compare(w, got, surface, period)
