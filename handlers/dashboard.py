@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import digest, texts
 from handlers.rates import Rates, compute, total
-from storage import lifecycle
+from storage import lifecycle, tickets
 
 TREND = 8  # periods shown in the trend
 
@@ -104,7 +104,8 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
     (storage.tickets.ratings_in), for first-time satisfaction; `misses`: the trend's late departures
     (storage.tickets.misses_in)."""
     if members is not None:
-        rows = [t for t in rows if t["unit_code"] in members or t.get("rated_unit") in members]
+        # the tickets any part of which counts for the scope (storage.tickets.credit): a stand-in's 代收 work too
+        rows = [t for t in rows if {t["unit_code"], t.get("rated_unit"), *tickets.credit(t)} & members]
         ratings = [e for e in ratings if e["unit_code"] in members]
         misses = [m for m in misses if m["unit_code"] in members]
 
@@ -113,9 +114,10 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
     periods = [p]
     for _ in range(TREND - 1):
         periods.insert(0, previous(periods[0], tz))
-    trend = [(q, total(of_scope(compute(rows, q.start, q.end, ratings=ratings if q is p else (), misses=misses))))
-             for q in periods]
-    per_unit = of_scope(compute(rows, p.start, p.end, ratings=ratings, misses=misses))
+    # read at `now`: a 签收 window still open then has not failed yet, as for_period counts it
+    trend = [(q, total(of_scope(compute(rows, q.start, q.end, now, ratings=ratings if q is p else (),
+                                        misses=misses)))) for q in periods]
+    per_unit = of_scope(compute(rows, p.start, p.end, now, ratings=ratings, misses=misses))
     rows = [t for t in rows if members is None or t["unit_code"] in members]  # the rest: counts of the scope's
     new = [t for t in rows if p.start <= t["created_at"] < p.end]
     ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_unit.items()

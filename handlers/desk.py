@@ -649,8 +649,7 @@ class Desk:
                 fields["response_unit"] = None
             if t["resolved_at"] is None and (not t["due_at"] or t["due_at"] > now):
                 fields["resolve_unit"] = None
-            fields["stood_in"] = int(any(fields.get(k, t.get(k)) not in (None, unit_code)
-                                         for k in ("response_unit", "resolve_unit")))
+            fields["stood_in"] = tickets.stood_in({**t, **fields})
             tickets.transition(db, t, t["state"], "system", now, "attended", texts.ATTENDED_NOTE, **fields)
         if not waiting:
             return ""

@@ -167,11 +167,13 @@ class FollowUp:
             return [Reply(texts.pick("RATE_THANKS", lang).format(number=ticket["number"]))]
         if ticket["reopens"] == 0:  # first 不满意: the same unit does it again, with a fresh time limit
             due = self.calendar.due(now, self.redo_days)
-            # the redo is the holder's own work once the ticket is home (no longer 代收)
+            # the redo is the holder's own work once the ticket is home (no longer 代收); 代收 shows only while a
+            # part still counts for someone else (a leader's rejected 办结 no longer does)
+            redo = {"resolve_unit": ticket.get("resolve_unit") if ticket.get("unattended") else None}
+            redo["stood_in"] = tickets.stood_in({**ticket, **redo})
             ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "reopen", note, rating=score,
                                         rating_comment=comment or None, rated_at=now, reopens=1, due_at=due,
-                                        rated_unit=answered, resolved_at=None,
-                                        resolve_unit=ticket.get("resolve_unit") if ticket.get("unattended") else None)
+                                        rated_unit=answered, resolved_at=None, **redo)
             fields = {"number": ticket["number"], "due": self.calendar.date_text(due), "comment": comment or "无"}
             ticket, moved = self.desk.keep_from_school(db, ticket, comment)  # a comment raising 师德
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
@@ -187,6 +189,7 @@ class FollowUp:
                                     rating_comment=comment or None, rated_at=now, review=1,
                                     rated_unit=answered, unit_code=self.desk.duty_office, resolved_at=None,
                                     response_unit=tickets.credit(ticket)[0], resolve_unit=None, stood_in=0,
+                                    unattended=0,  # the duty office's own review, no longer 代收 for anyone
                                     due_at=self.calendar.due(now, self.redo_days))
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                             comment=comment or "无")

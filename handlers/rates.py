@@ -141,12 +141,14 @@ def for_period(db, start: float, end: float, units: list[str] | None = None,
 
 
 def for_periods(db, bounds: list[float], units: list[str] | None = None, now: float | None = None,
-                ratings: bool = True) -> list[dict[str, Rates]]:
+                ratings: bool = True, counts=None) -> list[dict[str, Rates]]:
     """Rates per unit for each period between consecutive `bounds`, the same numbers as `compute` over every
     ticket: from the per-unit-per-day counts kept with each ticket change (storage/migrations.py m017), plus the
     two parts that depend on when they are read (签收 windows still open, tickets overdue at the cut), each a
     small index range. Periods that do not start and end at the counts' midnights (another timezone) are
-    computed from their tickets. `ratings`: also first-time satisfaction and 不满意 given (rating events)."""
+    computed from their tickets. `ratings`: also first-time satisfaction and 不满意 given (rating events).
+    `counts`: where the per-unit counts come from instead of the counters (`tingjian verify-rates` gives a
+    recount from the tickets, storage.integrity), with tickets.unit_day_sums' arguments and answer."""
     from storage import tickets
     periods = list(zip(bounds, bounds[1:]))
     events = [tickets.ratings_in(db, s, e, units) if ratings else () for s, e in periods]
@@ -156,8 +158,10 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
                             tickets.praise_by_unit(db, s, e, units))
                 for (s, e), ev, m in zip(periods, events, misses)]
     out = []
-    for (start, end), counts, ev, m in zip(periods, tickets.unit_day_sums(db, bounds, units), events, misses):
-        per_unit = {unit: Rates(**{**c, "praised": 0}, response_due=c["dispatched"]) for unit, c in counts.items()}
+    sums = (counts or tickets.unit_day_sums)(db, bounds, units)
+    for (start, end), per_period, ev, m in zip(periods, sums, events, misses):
+        per_unit = {unit: Rates(**{**c, "praised": 0}, response_due=c["dispatched"])
+                    for unit, c in per_period.items()}
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n

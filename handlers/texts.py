@@ -287,6 +287,20 @@ FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
 # Beside a unit's figures: its tickets a stand-in signed or resolved while nobody was bound (not scored for it).
 STOOD_IN = "（代收{n}件）"
+# `tingjian verify-rates`: the counters checked against the tickets (storage.integrity)
+COUNT_NAMES = {"dispatched": "派发数", "accepted_in_time": "按时签收数", "resolved": "办结数",
+               "resolved_in_time": "按时办结数", "rated": "评价数", "satisfied": "满意数", "unrated": "未评价数",
+               "praised": "表扬件数", "stood_in": "代收数", "response_due": "应签收数", "open_overdue": "超期未办结数",
+               "first_rated": "首次评价数", "first_satisfied": "首次满意数", "dissatisfied": "不满意次数"}
+VERIFY_HEAD = "核对{period}（{first}至{last}）：按留言记录逐日重算各单位计数，与计数表和发布的三率比对。"
+VERIFY_COUNTER = "  {day} {unit}（{code}）{count}：计数表 {kept}，按留言重算 {recounted}"
+VERIFY_COUNTERS_BAD = "计数表与留言记录不一致 {n} 处："
+VERIFY_PUBLISHED_BAD = "发布的数字与按留言重算不一致 {n} 个单位："
+VERIFY_PUBLISHED = "  {unit}（{code}）：{changes}"
+VERIFY_OK = "核对无误：{units}个单位、{days}天的计数与留言记录一致，发布的三率与按留言重算相同。"
+VERIFY_BAD = ("结论：发现不一致，以上单位的三率不可信。可运行 tingjian verify-rates --period {period} --repair "
+              "按留言记录重算这些天的计数（只改计数表，不改留言）。")
+VERIFY_REPAIRED = "已按留言记录重算 {n} 行计数。再次核对："
 STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
                  "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"

@@ -898,3 +898,15 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     pending = [m.name for m in migrations.pending(db)]
     migrations.apply(db)
     return pending
+
+
+@migrations()
+def m037_review_not_stood_in(db: sqlite_utils.Database) -> None:
+    """The bureau's review of a 代收 ticket kept its 代收 flag (`unattended`): the review, the duty office's own
+    work, sat in the 代收 list, and a leader's 办结 of it counted for the duty office as a stand-in's. Cleared on the
+    reviews still flagged since before their review (a review passed on later to a unit with nobody is 代收 again,
+    its newer `unattended` event says so). Reviews are few: one look-up each through the ticket's events."""
+    _exec(db, """UPDATE tickets SET unattended = 0 WHERE review = 1 AND unattended = 1
+                   AND coalesce((SELECT max(id) FROM ticket_events WHERE ticket_id = tickets.id
+                                 AND action = 'unattended'), 0)
+                       < (SELECT max(id) FROM ticket_events WHERE ticket_id = tickets.id AND action = 'review')""")

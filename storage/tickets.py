@@ -81,6 +81,14 @@ def credit(ticket: dict[str, Any]) -> tuple[str | None, str | None]:
     return ticket.get("response_unit") or unit, ticket.get("resolve_unit") or unit
 
 
+def stood_in(ticket: dict[str, Any]) -> int:
+    """1 when a part of the holder's ticket counts for another unit now (代收: a stand-in's 签收 or 办结, done or
+    let lapse). The review's kept 签收 is not that: the reviewed unit's own work, not the duty office's stand-in."""
+    unit = ticket.get("unit_code")
+    parts = ("resolve_unit",) if ticket.get("review") else ("response_unit", "resolve_unit")
+    return int(any(ticket.get(k) not in (None, unit) for k in parts))
+
+
 def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
                action: str, note: str | None = None, **fields: Any) -> dict[str, Any]:
     """Change a ticket and append the event that says who did it, when, and why. Refuses (TransitionError) any
@@ -123,9 +131,11 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     respond, resolve = credit(ticket)  # each part's lapse is the unit it counted for (a stand-in's, m030)
     after = credit({**ticket, **fields})
     accept_due, accepted = ticket.get("accept_due_at"), ticket.get("accepted_at")
-    # the 签收 result moves with the part to its new unit; a withdrawn ticket (or the review, which leaves the
-    # 签收 part where it was) keeps it where it is
-    response = after[0] != respond and bool(accept_due) and \
+    # the 签收 result moves with the part to its new unit, or is started again (a new window: a 代收 ticket
+    # bounced to the duty office that stood in for it); a withdrawn ticket (or the review, which leaves the 签收
+    # part where it was) keeps it where it is
+    restarted = "accept_due_at" in fields and fields["accept_due_at"] != accept_due
+    response = (after[0] != respond or restarted) and bool(accept_due) and \
         (accepted > accept_due if accepted is not None else now > accept_due)
     due, resolved = ticket.get("due_at"), ticket.get("resolved_at")
     overdue = bool(due) and (resolved > due if resolved is not None else
@@ -443,8 +453,13 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     each with its score, the unit whose answer it rated and whether it was the ticket's first rating."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
-    # The unit the event records (the one whose answer was rated; m014), not the one holding the ticket now.
-    unit = "coalesce(e.unit_code, t.unit_code)"
+    # The unit the event records (the one whose answer was rated; m014), not the one holding the ticket now. The
+    # ticket's own latest rating follows `rated_unit`, as 满意率 does: the same rating counts for one unit in every
+    # figure. (Since m030 the two agree; a 代收 ticket rated before it names the absent unit on its event, while
+    # m030 gave its rating to the stand-in whose answer it was.)
+    unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
+            f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
+            f"ELSE coalesce(e.unit_code, t.unit_code) END")
     return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4]}
             for r in db.execute(
                 f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "

@@ -15,7 +15,7 @@ from tests.conftest import write_cli_config
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("serve", "demo", "init-db", "chat", "route", "route-eval", "route-suggest", "staff", "directory", "digest",
-            "qrcode", "backup", "restore")
+            "qrcode", "backup", "restore", "verify-rates")
 
 
 def test_help_lists_every_command(capsys):

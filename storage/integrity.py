@@ -1,0 +1,142 @@
+"""The per-unit-per-day counters (`unit_days`, kept by triggers on tickets, m017/m030) checked against the tickets
+they count, and recounted from them (`tingjian verify-rates`).
+
+The recount states the rule again from the ticket columns (README "Whose work counts"), one indexed time range
+per part, so its cost follows the period, never the years of history:
+  dispatched, 签收 in time   the day it was dispatched, for the unit the 签收 part counts for
+  代收 (stood_in)            the day it was dispatched, for the unit holding it, when a stand-in did a part
+  resolved, in time          the day of its 办结, for the unit the 办结 part counts for
+  rated, satisfied           the day of its rating, for the unit whose answer was rated
+  未评价 (unrated)           the day the rating window closed, for the unit the 办结 part counts for
+  praised (raw)              the day it was written, for the unit it went to (the published figure is
+                             storage.tickets.praise_by_unit, each person once; this is the counter beneath)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from storage.tickets import COUNT_COLUMNS, DAY_OFFSET
+
+Key = tuple[int, str]  # (day, unit_code)
+
+_DAY = "CAST(({col} + 28800) / 86400 AS INTEGER)"
+
+
+def day_of(t: float) -> int:
+    return int((t + DAY_OFFSET) // 86400)
+
+
+def _parts(start: float, end: float) -> list[tuple[str, list]]:
+    """(SELECT day, unit, <the COUNT_COLUMNS>, args) per part: each reads one index's range."""
+    def row(**values: str) -> str:
+        return ", ".join(values.get(c, "0") for c in COUNT_COLUMNS)
+    rng = [start, end]
+    return [
+        (f"SELECT {_DAY.format(col='dispatched_at')}, coalesce(response_unit, unit_code), "
+         + row(dispatched="1", accepted_in_time="(accepted_at IS NOT NULL AND coalesce(accept_due_at, 0) != 0 "
+                                                "AND accepted_at <= accept_due_at)")
+         + " FROM tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
+           "AND kind != 'praise'", rng),
+        (f"SELECT {_DAY.format(col='dispatched_at')}, unit_code, " + row(stood_in="1")
+         + " FROM tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
+           "AND kind != 'praise' AND stood_in = 1", rng),
+        (f"SELECT {_DAY.format(col='resolved_at')}, coalesce(resolve_unit, unit_code), "
+         + row(resolved="1", resolved_in_time="(coalesce(due_at, 0) != 0 AND resolved_at <= due_at)")
+         + " FROM tickets INDEXED BY tickets_resolved WHERE resolved_at >= ? AND resolved_at < ? "
+           "AND kind != 'praise'", rng),
+        (f"SELECT {_DAY.format(col='rated_at')}, coalesce(rated_unit, unit_code), "
+         + row(rated="1", satisfied="(rating IN (1, 2))")
+         + " FROM tickets INDEXED BY tickets_rated WHERE rated_at >= ? AND rated_at < ? AND kind != 'praise' "
+           "AND rating IN (1, 2, 3) AND close_reason IS NOT 'unrated'", rng),
+        (f"SELECT {_DAY.format(col='closed_at')}, coalesce(resolve_unit, unit_code), " + row(unrated="1")
+         + " FROM tickets INDEXED BY tickets_closed WHERE closed_at >= ? AND closed_at < ? AND kind != 'praise' "
+           "AND close_reason = 'unrated'", rng),
+        (f"SELECT {_DAY.format(col='created_at')}, unit_code, " + row(praised="1")
+         + " FROM tickets INDEXED BY tickets_created WHERE created_at >= ? AND created_at < ? "
+           "AND kind = 'praise'", rng),
+    ]
+
+
+def _days(start: float, end: float) -> tuple[float, float]:
+    """[start, end) widened to whole days of the counters (China Standard Time's, as unit_days counts them)."""
+    return day_of(start) * 86400 - DAY_OFFSET, -(-(end + DAY_OFFSET) // 86400) * 86400 - DAY_OFFSET
+
+
+def recount(db: sqlite_utils.Database, start: float, end: float) -> dict[Key, dict[str, int]]:
+    """Every (day, unit)'s counts of the counters' days in [start, end), from the tickets."""
+    start, end = _days(start, end)
+    sums = ", ".join(f"sum(c{i})" for i in range(len(COUNT_COLUMNS)))
+    cols = ", ".join(f"c{i}" for i in range(len(COUNT_COLUMNS)))
+    out: dict[Key, dict[str, int]] = {}
+    for sql, args in _parts(start, end):
+        for r in db.execute(_grouped(sql, sums, cols), args):
+            counts = out.setdefault((r[0], r[1]), dict.fromkeys(COUNT_COLUMNS, 0))
+            for name, n in zip(COUNT_COLUMNS, r[2:]):
+                counts[name] += n
+    return {k: v for k, v in out.items() if any(v.values())}
+
+
+def _grouped(sql: str, sums: str, cols: str) -> str:
+    # name the columns of the part, then add them up per day and unit
+    names = ", ".join(["d", "u", *cols.split(", ")])
+    return f"WITH p({names}) AS ({sql}) SELECT d, u, {sums} FROM p WHERE u IS NOT NULL GROUP BY d, u"
+
+
+def counters(db: sqlite_utils.Database, start: float, end: float) -> dict[Key, dict[str, int]]:
+    """The `unit_days` rows of the days in [start, end)."""
+    start, end = _days(start, end)
+    cols = ", ".join(COUNT_COLUMNS)
+    return {(r[0], r[1]): dict(zip(COUNT_COLUMNS, r[2:])) for r in db.execute(
+        f"SELECT day, unit_code, {cols} FROM unit_days WHERE day >= ? AND day < ?", [day_of(start), day_of(end)])
+        if any(r[2:])}
+
+
+def differences(db: sqlite_utils.Database, start: float, end: float) -> list[dict[str, Any]]:
+    """Where the counters and the tickets disagree: one entry per (day, unit, count), sorted."""
+    kept, counted = counters(db, start, end), recount(db, start, end)
+    out = []
+    for key in sorted(set(kept) | set(counted)):
+        a, b = kept.get(key) or {}, counted.get(key) or {}
+        for name in COUNT_COLUMNS:
+            if a.get(name, 0) != b.get(name, 0):
+                out.append({"day": key[0], "unit": key[1], "count": name, "kept": a.get(name, 0),
+                            "recounted": b.get(name, 0)})
+    return out
+
+
+def repair(db: sqlite_utils.Database, start: float, end: float) -> int:
+    """Put the recount in place of the counters of the days in [start, end), in one transaction (run it on the
+    writer, Database.run: one transaction, so no ticket changes between the recount and the write). Returns the
+    rows changed."""
+    counted = recount(db, start, end)
+    kept = counters(db, start, end)
+    cols = ", ".join(COUNT_COLUMNS)
+    marks = ", ".join("?" * len(COUNT_COLUMNS))
+    sets = ", ".join(f"{c} = excluded.{c}" for c in COUNT_COLUMNS)
+    changed = 0
+    for key in set(kept) | set(counted):
+        want = counted.get(key) or dict.fromkeys(COUNT_COLUMNS, 0)
+        if kept.get(key) != want:
+            db.execute(f"INSERT INTO unit_days (day, unit_code, {cols}) VALUES (?, ?, {marks}) "
+                       f"ON CONFLICT (day, unit_code) DO UPDATE SET {sets}",
+                       [key[0], key[1], *(want[c] for c in COUNT_COLUMNS)])
+            changed += 1
+    return changed
+
+
+def recount_sums(db: sqlite_utils.Database, bounds: list[float],
+                 units: list[str] | None = None) -> list[dict[str, dict[str, int]]]:
+    """storage.tickets.unit_day_sums from the recount instead of the counters (handlers.rates.for_periods'
+    `counts`): the figures as they would be published were the counters right."""
+    out: list[dict[str, dict[str, int]]] = []
+    for start, end in zip(bounds, bounds[1:]):
+        per_unit: dict[str, dict[str, int]] = {}
+        for (_, unit), c in recount(db, start, end).items():
+            if units is None or unit in units:
+                row = per_unit.setdefault(unit, dict.fromkeys(COUNT_COLUMNS, 0))
+                for name, n in c.items():
+                    row[name] += n
+        out.append(per_unit)
+    return out
