@@ -195,6 +195,8 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
+# Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
+LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
@@ -671,17 +673,26 @@ class Intake:
     def _take_school(self, text: str, d: Draft) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
         school, at whatever question it is typed: taken as such, never added to the message."""
-        if not text or not SCHOOL_CHARS.search(text):
-            return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
-        text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
-        code = self.s.find_school(text)
-        if code is None:
-            return False
-        name = self.s.school_names([code])[0]
-        if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
-            return False  # a guess from a few characters, or the name inside a story: not this
-        if self._tells(SCHOOL_WORDS.sub("", text.replace(name, "")).strip(PUNCT)):
-            return False  # more than the name: the story (the router reads the school from it)
+        if text and not han_count(text) and re.search(r"[A-Za-z]", text):
+            # "Wenchang Primary School", "it's No. 1 Middle School": a name in pinyin or English, when the
+            # directory reads it as one school for sure and nothing else is said
+            if set(names.latin_rest(text)) - LATIN_COURTESY:
+                return False
+            code = self.s.find_school(text)
+            if code is None:
+                return False
+        else:
+            if not text or not SCHOOL_CHARS.search(text):
+                return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
+            text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
+            code = self.s.find_school(text)
+            if code is None:
+                return False
+            name = self.s.school_names([code])[0]
+            if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
+                return False  # a guess from a few characters, or the name inside a story: not this
+            if self._tells(SCHOOL_WORDS.sub("", text.replace(name, "")).strip(PUNCT)):
+                return False  # more than the name: the story (the router reads the school from it)
         if d.school is None and d.kind != "praise":
             d.anonymous = None  # decided while no school was named: the school may now be told, so ask
         d.school, d.school_from, d.school_options = code, "asked", []
@@ -744,6 +755,12 @@ class Intake:
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
+        if state != "school" and d.school is None and not han_count(text) and re.search(r"[A-Za-z]", text) \
+                and not set(names.latin_rest(text)) - LATIN_COURTESY and names._latin_query(text)[0]:
+            found = self.s.suggest_schools(text)  # "Experimental Primary School", two of them: asked which
+            if found:                             # at the school's question, never dropped
+                d.school_options = [code for code, _name in found]
+                return self._advance(d, [Reply(_t(d, "SCHOOL_OPTIONS_NOTED"))])
         bare_kind = BARE_KIND.match(text)
         kind = dict(KIND_NAMES_ALL)[bare_kind.group(1)] if bare_kind else None
         if kind is None and han_count(text) <= 12 and named_kind(text) and not self._tells(
@@ -957,6 +974,9 @@ class Intake:
             d.school_options = [code for code, _name in found]
             if not found and QUESTION.search(text) and d.lang != "en":  # 你们能管吗？: answered, then asked again
                 return self._out("school", d, [Reply(texts.SCHOOL_WHY + "\n" + _t(d, "ASK_SCHOOL"))])
+            if not found and not han_count(text) and names.latin_family(text) and not names.latin_rest(text):
+                # "the primary school": a kind of school, not yet which one
+                return self._out("school", d, [Reply(_t(d, "SCHOOL_WHICH_ONE"))])
             if not found:
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_NOT_FOUND"))])
             return self._out("school", d, [Reply(self._ask_school(d))])
@@ -1171,7 +1191,7 @@ class Intake:
             return _t(d, "ASK_SCHOOL")
         names = self.s.school_names(d.school_options)
         lines = "\n".join(f"{i} {name}" for i, name in enumerate(names, 1))
-        return texts.SCHOOL_SUGGEST.format(lines=lines)
+        return _t(d, "SCHOOL_SUGGEST").format(lines=lines)
 
     def _ask_similar(self, d: Draft) -> str:
         found = self.s.similar(d)

@@ -133,6 +133,8 @@ KIND_CHANGE_FILED = ("您的留言 {number} 已按{old}提交，承办单位已�
                      "我们会转告承办人员；如要重新留言，可先发送“撤回 {number}”。")
 KIND_SAME_FILED = "您的留言 {number} 已按{kind}提交，无需更改。"
 KIND_TAKEN = "好的，按{kind}办理。"
+SCHOOL_WHICH_ONE = "请问是哪一所？请发送学校的名称；不涉及具体学校请回复 0。"
+SCHOOL_OPTIONS_NOTED = "学校名称已记下，稍后请您确认是哪一所。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
@@ -586,8 +588,14 @@ EN = {
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
     "SUMMARY_SCHOOL": "School: {school}\n",
-    "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
-                        "or 0 if no particular school is concerned.",
+    "SCHOOL_NOT_FOUND": "We could not find a school by that name. Please send its name in pinyin or in Chinese "
+                        "characters (for example Jiangnan Shiyan Xiaoxue, 江南区实验小学), or 0 if no particular "
+                        "school is concerned.",
+    "SCHOOL_OPTIONS_NOTED": "School noted; we will ask you shortly which one it is.",
+    "SCHOOL_WHICH_ONE": "Which one? Please send the school's own name too (pinyin is fine), or 0 if no particular "
+                        "school is concerned.",
+    "SCHOOL_SUGGEST": "Did you mean one of these?\n{lines}\nPlease reply with the number. If none of them, send the "
+                      "school's name again, or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",
     "KIND_CHANGE_FILED": "Your message {number} was sent as a {old} and the office has it. To have it treated as a "
                          "{new}, send \"reply {number} please treat this as a {new}\" and we will pass it on; to "
