@@ -719,8 +719,8 @@ class Desk:
     def to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
         return Reply(for_staff(text), to=openid, extra={"notice": self.notice("staff", ticket, title)})
 
-    def to_citizen(self, ticket: dict, text: str, title: str) -> Reply:
-        return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title)})
+    def to_citizen(self, ticket: dict, text: str, title: str, lang: str | None = None) -> Reply:
+        return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title, lang)})
 
     def tell_citizen(self, db, ticket: dict, title: str, *names: str, **fields) -> Reply:
         """A push to the ticket's writer in the language they write in now (users.lang): the texts called `names`,
@@ -728,10 +728,16 @@ class Desk:
         lang = users.lang(db, ticket["openid"])
         fields = {"number": ticket["number"], "ask": texts.pick("RATE_ASK", lang),
                   "due": self.calendar.date_text(ticket["due_at"], lang) if ticket["due_at"] else "—", **fields}
-        return self.to_citizen(ticket, "\n".join(texts.pick(n, lang).format(**fields) for n in names), title)
+        return self.to_citizen(ticket, "\n".join(texts.pick(n, lang).format(**fields) for n in names), title, lang)
 
-    def notice(self, audience: str, ticket: dict, title: str) -> dict:
+    def notice(self, audience: str, ticket: dict, title: str, lang: str | None = None) -> dict:
         """What happened, channel-neutral: each channel (bot/channels/) renders it its own way (a WeChat template
-        message outside the 48-hour window, a line in the workbench's notification list)."""
+        message outside the 48-hour window, a line in the workbench's notification list). A citizen who writes
+        English reads its fields in English (`lang`), as the text itself."""
+        if lang == "en":
+            return {"audience": audience, "ticket": ticket["number"], "lang": "en",
+                    "title": texts.NOTICE_TITLES_EN.get(title, title),
+                    "state": texts.STATE_NAMES_EN[ticket["state"]],
+                    "due": self.calendar.date_text(ticket["due_at"], "en") if ticket["due_at"] else "—"}
         return {"audience": audience, "ticket": ticket["number"], "title": title,
                 "state": texts.STATE_NAMES[ticket["state"]], "due": self._due(ticket)}

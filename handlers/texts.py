@@ -511,12 +511,13 @@ SURVEY_BURST_NOTICE = (
     "【评议异常提醒】“{unit}”的评议码在一小时内收到{count}份评议（{title}），超过{limit}份的正常上限，"
     "这些评议已单独标记，统计时分开显示，请核实是否存在集中刷票。"
 )
-SURVEY_WORDS = ("评议", "参与评议", "民主测评")
+SURVEY_WORDS = ("评议", "参与评议", "民主测评", "survey")
 SURVEY_EXIT_WORDS = frozenset({"退出", "暂停", "退出评议", "暂停评议", "稍后再答", "不答了"})
 CANCELLED_FLOW = {"survey": SURVEY_PAUSED}  # what 取消 means in a flow other than a new message
 
 # -- 常见问题 instant answers (issue 13) -------------------------------------------------------------------------
 FAQ_ASK = "这个回答解决了您的问题吗？\n1 解决了\n2 还需要人工答复\n请回复数字。"
+FAQ_FROM = "（答复单位：{unit}）"
 FAQ_ANSWER = "{answer}\n（答复单位：{unit}）\n\n" + FAQ_ASK
 FAQ_CLOSED = "好的。如有其他问题，欢迎随时留言。"
 FAQ_SOLVED = "很高兴能帮到您！如有其他问题，欢迎随时留言。"
@@ -617,6 +618,50 @@ EN = {
                     "send \"status\" to see the messages you have sent.",
     "NOTHING_TO_CANCEL": "You are not writing a message at the moment. Just send your words to start one.",
     "EXPIRED": "Your earlier message was left for more than {minutes} minutes and has not been sent.",
+    # 群众评议 (a survey's own questions carry their English in the survey file: text_en, labels_en, options_en)
+    "SURVEY_INTRO": "[{title}]\nYou are rating: {unit}. {total} questions, about a minute. The results are used only "
+                    "to improve the work; the school is not told who you are.\nYou may stop at any time and send "
+                    "\"survey\" to go on.",
+    "SURVEY_RESUME": "Welcome back! Rating {unit} ({title}) goes on from question {number}.",
+    "SURVEY_ALREADY": "You rated {unit} on {date}. Until the survey closes you may rate it again; the new answers "
+                      "replace the old.\n1 Rate again\n2 Keep my earlier rating",
+    "SURVEY_KEPT": "All right, your earlier rating is kept. Thank you for taking part!",
+    "SURVEY_NOT_UNDERSTOOD": "Sorry, we could not read that answer.",
+    "SURVEY_PAUSED": "The survey is paused; your answers so far are kept. Send \"survey\" to go on.",
+    "SURVEY_PAUSED_FOR_MESSAGE": "(The survey is paused and your answers are kept; send \"survey\" later to go on. "
+                                 "First, your message.)",
+    "SURVEY_THANKS": "Done. Thank you for rating {unit}! The results count in the unit's annual review.",
+    "SURVEY_UPDATED": "Your rating of {unit} has been updated. Thank you!",
+    "SURVEY_OFFER_TICKET": "What you describe is specific. Shall we also send it as a message, for the office in "
+                           "charge to handle and answer within the deadline?\n1 Yes, send it (the school will not "
+                           "be told who you are)\n2 No, thank you",
+    "SURVEY_TICKET_CREATED": "Sent as a message. Ticket number: {number}, office in charge: {unit}, deadline: {due}. "
+                             "Send \"status {number}\" to see the progress.",
+    "SURVEY_CLOSED": "\"{title}\" closed on {date}. Thank you for your interest; for any matter, just write to us.",
+    "SURVEY_NOT_YET": "\"{title}\" opens on {date}; you are welcome to take part then. For any matter, just write "
+                      "to us.",
+    "SURVEY_NONE_OPEN": "No survey is open at the moment. For an opinion or a suggestion, just write to us.",
+    "SURVEY_WHICH_UNIT": "Open now: {title} (until {closes}).\nWhich school or kindergarten would you like to rate? "
+                         "Please send its name, or 0 not to take part.",
+    "SURVEY_UNIT_NOT_FOUND": "We could not find that school. Please send its name in pinyin or in Chinese "
+                             "characters, or 0 not to take part.",
+    "SURVEY_NOT_COVERED": "{unit} is not part of the survey now open. For an opinion or a suggestion, just write "
+                          "to us.",
+    "SURVEY_INSIDER": "The survey is for the people a unit serves. You are on the staff of {unit} or of the office "
+                      "above it, so you cannot rate it. Thank you for understanding!",
+    "SURVEY_AFTER_MESSAGE": "You are writing a message. Please finish it first (or send \"cancel\"), then send "
+                            "\"survey\".",
+    "SURVEY_UNKNOWN_CODE": "This survey code has expired or cannot be read. For an opinion or a suggestion, just "
+                           "write to us.",
+    "SURVEY_TEXT_ONLY": "Please answer the survey in words or numbers.",
+    # 常见问题: an instant answer (served to an English writer only where the entry has answer_en)
+    "FAQ_ASK": "Did this answer your question?\n1 Yes\n2 No, I would like a person to answer\nPlease reply with the "
+               "number.",
+    "FAQ_CLOSED": "All right. Write to us any time.",
+    "FAQ_SOLVED": "We are glad it helped! Write to us any time.",
+    "FAQ_TO_HUMAN": "All right, a person will answer you.",
+    "FAQ_FROM": "(Answer from: {unit})",
+    "TEMPLATE_REMARK": "Open the education bureau's account in WeChat for the details.",
     "HELP_HEAD": "Write to us in English or Chinese: describe the matter and the school concerned; photos and "
                  "voice are welcome too. Commands:\n"
                  "status: your messages and their progress (status 12: one in full)\n"
@@ -688,6 +733,12 @@ HOTLINES_EN = {
                   "reported on 12315.",
     HOTLINE_BUREAU: "Education bureau hotline: {phone}.",
 }
+# A WeChat template message (outside the 48-hour window) to an English writer: its title and remark.
+NOTICE_TITLES_EN = {"留言已受理": "Message accepted", "留言有新答复": "New reply to your message",
+                    "留言已办结": "Message concluded", "留言已转办": "Message passed to another office",
+                    "办结时限延长": "Deadline extended", "请评价办理结果": "Please rate the result",
+                    "留言已撤回": "Message withdrawn", "留言类型已更改": "Message type changed"}
+TEMPLATE_REMARK = "请进入公众号查看详情。"
 MEDIA_NAMES_EN = {"image": "Picture", "voice": "Voice message", "video": "Video", "location": "Location",
                   "link": "Link"}
 KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}

@@ -4,12 +4,15 @@ submitting, and a withdrawal that must not end a check on a teacher's conduct or
 failed before its fix."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from storage import directory
-from tests.dialog import talk
-from tests.test_citizen_dialogs import ticket  # noqa: F401
-from tests.test_people2_dialogs import english
+from bot.demo import SANDBOX
+from storage import directory, users
+from tests.dialog import DISTRICT, FEES, drain, heard, talk
+from tests.test_citizen_dialogs import ticket
+from tests.test_people2_dialogs import english, file_in_english
 
 EXPAT = "o_expat_parent3"
 
@@ -56,3 +59,44 @@ async def test_a_kind_of_school_without_its_name_is_asked_which_one(dialog):
     await talk(d, EXPAT, "1", expect="Which school")
     await english(d, await talk(d, EXPAT, "the primary school", expect="Which one?"))
     await talk(d, EXPAT, "Yuying", expect="phone")
+
+
+# -- 2: English in every text an English writer receives ------------------------------------------------------------
+async def test_a_template_message_outside_the_48_hour_window_is_in_english(dialog):
+    d = dialog
+    number = await file_in_english(d, EXPAT)
+    await drain(d, EXPAT)
+    d.app[SANDBOX].follow(EXPAT, at=d.clock.now() - 3 * 86400)  # silent for three days: templates only
+    await talk(d, FEES, f"签收 {number}", expect="已签收")
+    pushed = await heard(d, EXPAT, expect=["Message accepted", number, "being handled", "Open the education bureau"])
+    assert not re.search(r"[\u4e00-\u9fff]", pushed), pushed
+
+
+async def test_an_english_writer_takes_the_survey_in_english(dialog):
+    d = dialog
+    await d.db(users.set_lang, EXPAT, "en", d.clock.now())
+    reply = await english(d, await talk(d, EXPAT, "survey Wenchang Primary School",
+                                        expect=["2026 public evaluation of schools", "Question 1 of 7",
+                                                "5 very satisfied"]))
+    assert "江北区文昌小学" in reply
+    for answer, then in (("5", "Question 2 of 7"), ("quickly", "Question 3 of 7"), ("4", "Question 4"),
+                         ("very satisfied", "Question 5"), ("5 stars", "Question 6"), ("parent", "Question 7"),
+                         ("no", "Thank you for rating")):
+        await english(d, await talk(d, EXPAT, answer, expect=then))
+    await english(d, await talk(d, EXPAT, "survey", expect="Which school or kindergarten would you like to rate"))
+    await english(d, await talk(d, EXPAT, "wenchang xiaoxue", expect=["You rated", "1 Rate again"]))
+
+
+async def test_an_english_writer_gets_an_english_instant_answer_or_a_person(dialog):
+    d = dialog
+    await d.db(users.set_lang, EXPAT, "en", d.clock.now())
+    await english(d, await talk(d, EXPAT, "What documents do I need to enrol my child in primary school?",
+                                expect=["household register", "Did this answer your question"]))
+    await english(d, await talk(d, EXPAT, "2", expect="a person will answer you"))
+    await talk(d, EXPAT, "cancel")
+    # a common question with no English answer: a person answers, never a Chinese text they cannot read
+    await d.db(users.set_lang, "o_zh_parent", "zh", d.clock.now())
+    await talk(d, "o_zh_parent", "中考报名时间是什么时候？", expect="这个回答解决了您的问题吗")
+    reply = await talk(d, EXPAT, "When is the registration for the senior high school entrance exam?",
+                       absent="Did this answer")
+    await english(d, reply)

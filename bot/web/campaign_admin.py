@@ -31,7 +31,7 @@ SURVEY_KEYS = {"id": "问卷代码", "title": "标题", "intro": "开头语", "u
 QUESTION_KEYS = {"id": "题目代码", "type": "题型", "text": "题目", "labels": "五级标签", "options": "选项",
                  "optional": "可不答", "topic": "简称"}
 FAQ_KEYS = {"id": "代码", "question": "问题", "also": "其他问法", "keywords": "关键词", "answer": "答复",
-            "unit": "负责单位", "review_by": "复核日期"}
+            "unit": "负责单位", "review_by": "复核日期", "question_en": "英文问题", "answer_en": "英文答复"}
 
 
 def _campaign(request: web.Request):
@@ -262,7 +262,9 @@ def _faq_from_form(form, fixed_id: str | None) -> dict:
             "also": _lines(str(form.get("also", "")))[:20],
             "keywords": [w for w in re.split(r"[\s,，、;；]+", str(form.get("keywords", ""))) if w][:20],
             "answer": str(form.get("answer", "")).strip()[:3000], "unit": str(form.get("unit", "")),
-            "review_by": str(form.get("review_by", "")).strip()}
+            "review_by": str(form.get("review_by", "")).strip(),
+            **{k: v for k in ("question_en", "answer_en")
+               if (v := str(form.get(k, "")).strip()[:3000 if k == "answer_en" else 200])}}
 
 
 def faq_error(text: str) -> str:
