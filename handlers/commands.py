@@ -320,11 +320,16 @@ class Commands:
 
     def withdraw(self, call: Call) -> list[Reply]:
         """Asks first: a withdrawn ticket cannot be taken up again."""
-        t = call.ticket
+        t, lang = call.ticket, call.user.get("lang")
+        if t.get("citizen_withdrew_at"):
+            return [Reply(texts.pick("WITHDRAWN_ALREADY", lang).format(number=t["number"]))]
         if not lifecycle.allowed("withdraw", t["state"]):
-            return [Reply(texts.WITHDRAW_TOO_LATE.format(number=t["number"], state=texts.STATE_NAMES[t["state"]]))]
-        return [Reply(texts.WITHDRAW_CONFIRM.format(number=t["number"], excerpt=texts.excerpt(t["text"], 40),
-                                                    short=t["number"].rsplit("-", 1)[1].lstrip("0")))]
+            return [Reply(texts.pick("WITHDRAW_TOO_LATE", lang).format(
+                number=t["number"], state=texts.names_in("STATE_NAMES", lang)[t["state"]]))]
+        check = self.desk.check_goes_on(t)  # said before they confirm: what their withdrawal does not end
+        return [Reply(texts.pick("WITHDRAW_CONFIRM_KEPT" if check else "WITHDRAW_CONFIRM", lang).format(
+            number=t["number"], excerpt=texts.excerpt(t["text"], 40), short=t["number"].rsplit("-", 1)[1].lstrip("0"),
+            what=texts.pick("CHECK_WHAT", lang).get(check, "")))]
 
     def withdraw_confirmed(self, call: Call) -> list[Reply]:
         return self.desk.withdraw(call.db, call.openid, call.ticket, call.rest)
@@ -468,8 +473,9 @@ TABLE: tuple[Command, ...] = (
             ("进度", "查进度", "我的留言", "详情", "status")),
     Command("回复", CITIZEN, (_ANY_TICKET, Arg("text", "内容", "您的内容")), "回复承办人员", Commands.citizen_reply,
             ("reply",)),
-    Command("撤回", CITIZEN, (TICKET,), "撤回已提交的留言", Commands.withdraw),
-    Command("确认撤回", CITIZEN, (TICKET,), "确认撤回留言", Commands.withdraw_confirmed, hidden=True),
+    Command("撤回", CITIZEN, (TICKET,), "撤回已提交的留言", Commands.withdraw, ("withdraw",)),
+    Command("确认撤回", CITIZEN, (TICKET,), "确认撤回留言", Commands.withdraw_confirmed, ("confirm withdraw",),
+            hidden=True),
     Command("评价", CITIZEN, (Arg("ticket", "编号", "JY2611-0001", optional=True, min_digits=2),
                             Arg("text", "1/2/3", "1", optional=True)),
             "评价办理结果：1 满意，2 基本满意，3 不满意；只发“评价”列出待评价的留言", Commands.rate,

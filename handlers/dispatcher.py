@@ -371,9 +371,10 @@ class Dispatcher:
         kinds, states = texts.names_in("KIND_NAMES", lang), texts.names_in("STATE_NAMES", lang)
         lines = [texts.pick("MY_TICKETS_HEAD", lang)]
         for t in rows:
-            due = self.calendar.date_text(t["due_at"], lang) if t["due_at"] and t["state"] in lifecycle.OPEN else ""
+            state = privacy.citizen_state(t)
+            due = self.calendar.date_text(t["due_at"], lang) if t["due_at"] and state in lifecycle.OPEN else ""
             lines.append(texts.pick("MY_TICKET_LINE", lang).format(
-                number=t["number"], kind=kinds[t["kind"]], state=states[t["state"]],
+                number=t["number"], kind=kinds[t["kind"]], state=states[state],
                 due=texts.pick("MY_TICKET_DUE", lang).format(due=due) if due else ""))
         lines.append(texts.pick("MY_TICKETS_FOOT", lang).format(short=rows[0]["number"].rsplit("-", 1)[1].lstrip("0")))
         return "\n".join(lines)
@@ -382,19 +383,21 @@ class Dispatcher:
         """The citizen's view: the whole text (the receiver splits what is over WeChat's size limit), the
         deadline only while it still runs, and the history in plain words, in the person's language."""
         unit = directory.get(db, ticket["unit_code"])
+        state = privacy.citizen_state(ticket)
         lines = [texts.pick("TICKET_DETAIL", lang).format(
             number=ticket["number"], kind=texts.names_in("KIND_NAMES", lang)[ticket["kind"]],
-            state=texts.names_in("STATE_NAMES", lang)[ticket["state"]], unit=unit["name"] if unit else "待分派")]
-        if ticket["due_at"] and ticket["state"] in lifecycle.OPEN:
+            state=texts.names_in("STATE_NAMES", lang)[state], unit=unit["name"] if unit else "待分派")]
+        if ticket["due_at"] and state in lifecycle.OPEN:
             lines.append(texts.pick("TICKET_DETAIL_DUE", lang).format(
                 due=self.calendar.date_text(ticket["due_at"], lang)))
         lines.append(texts.pick("TICKET_DETAIL_TEXT", lang) + ticket["text"])
-        if ticket["resolution"]:
+        withdrew = ticket.get("citizen_withdrew_at")
+        if ticket["resolution"] and not withdrew:
             lines.append(texts.pick("TICKET_RESOLUTION", lang) + ticket["resolution"])
         lines.append(texts.pick("TICKET_HISTORY_HEAD", lang))
         events = texts.names_in("CITIZEN_EVENT_NAMES", lang)
         colon = ": " if lang == "en" else "："
-        for event in tickets.events(db, ticket["id"]):
+        for event in privacy.citizen_events(tickets.events(db, ticket["id"])):
             name = events.get(event["action"])
             if name is None:
                 continue  # internal handling, not the citizen's concern
@@ -669,3 +672,4 @@ class _Services(IntakeServices):
 
     def keep_expired(self) -> int:
         return conversations.keep_expired(self.db, self.d.clock.now())
+

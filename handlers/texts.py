@@ -381,7 +381,7 @@ EVENT_NAMES = {
     "extension_request": "申请延期", "extension_approved": "同意延期", "extension_rejected": "不同意延期",
     "rate": "群众评价", "reopen": "不满意，重新办理", "review": "不满意，提交复核", "close": "结束",
     "withdraw": "群众撤回", "supervise": "督办", "urge": "催办", "note": "内部备注", "release": "承办人解除绑定",
-    "attended": "代收结束", "praise": "表扬已转达",
+    "attended": "代收结束", "praise": "表扬已转达", "withdraw_kept": "群众撤回（核实继续）", "kind_change": "群众更改类型",
 }
 # What the citizen sees of the history: plain steps, not the staff's verbs; internal events are not shown.
 CITIZEN_EVENT_NAMES = {
@@ -453,6 +453,27 @@ NOTHING_TO_RATE = "您目前没有待评价的留言。留言办结后，我们�
 RATE_NOT_YET = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
 WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
 WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"
+# A teacher's conduct or a child's safety: the citizen's withdrawal ends the messages to them, not the check
+# (a parent may be pressed by the school to withdraw). The bureau checks and closes it with a note.
+CHECK_WHAT = {"conduct": "老师师德方面的问题", "safety": "孩子安全方面的问题"}
+WITHDRAW_CONFIRM_KEPT = (
+    "确定要撤回留言 {number}（{excerpt}）吗？\n撤回后，我们不再就这件留言给您发消息，也不请您评价。"
+    "但留言反映的{what}，按规定由教育局继续核实，不因撤回而结束；学校不会知道您撤回了留言。\n"
+    "确认请发送“确认撤回 {short}”；不撤回则无需回复。"
+)
+WITHDRAWN_KEPT = (
+    "已撤回留言 {number}，今后不再就它给您发消息。您反映的{what}由教育局继续核实，学校不会知道您撤回了留言。\n"
+    "如有人因这件事向您或孩子施加压力，请发送“回复 {number} 具体情况”告诉我们，教育局会严肃处理。"
+)
+WITHDRAWN_ALREADY = "留言 {number} 已撤回，不再给您发消息。如有新的情况，请发送“回复 {number} 具体情况”。"
+WITHDRAWN_KEPT_NOTICE = (
+    "【群众已撤回，核实继续】留言 {number} 的留言人已撤回。留言涉及{what}，按规定不随撤回结束，请继续核实；"
+    "核实后发送“办结 {number} 核实情况”结案（不再通知群众，也不请群众评价）。请勿向学校透露群众已撤回。"
+)
+WITHDRAWN_CHECKED_NOTE = "群众已撤回，教育局核实后结案"
+WITHDRAWN_CHECKED_OK = "已记录{number}的核实情况并结案（群众已撤回，不通知群众，也不请群众评价）。"
+REPLY_WITHDRAWN = ("留言 {number} 的留言人已撤回，答复不会再发给群众。核实后请发送“办结 {number} 核实情况”结案；"
+                   "过程可用“备注 {number} 内容”记录。")
 
 # -- the web workbench -------------------------------------------------------------------------------------------
 DIGEST_TITLE = "每周办理情况"
@@ -661,6 +682,25 @@ EN = {
     "FAQ_SOLVED": "We are glad it helped! Write to us any time.",
     "FAQ_TO_HUMAN": "All right, a person will answer you.",
     "FAQ_FROM": "(Answer from: {unit})",
+    # 撤回 (withdrawing a message): the commands are "withdraw 12", then "confirm withdraw 12"
+    "WITHDRAW_WHICH": "Please give the number of the message to withdraw, for example \"withdraw JY2611-0001\".",
+    "WITHDRAW_TOO_LATE": "Message {number} is {state}; it can no longer be withdrawn.",
+    "WITHDRAW_CONFIRM": "Do you want to withdraw message {number} ({excerpt})? The office will then stop handling "
+                        "it.\nTo confirm, send \"confirm withdraw {short}\"; otherwise there is no need to reply.",
+    "WITHDRAW_CONFIRM_KEPT": "Do you want to withdraw message {number} ({excerpt})?\nIf you do, we will send you no "
+                             "more messages about it and will not ask you to rate it. But what it says about {what} "
+                             "will still be looked into by the education bureau, as the rules require; withdrawing "
+                             "does not end that, and the school will not learn that you withdrew.\nTo confirm, "
+                             "send \"confirm withdraw {short}\"; otherwise there is no need to reply.",
+    "WITHDRAWN": "Message {number} has been withdrawn; the office will not handle it further. Write to us any time "
+                 "about anything new.",
+    "WITHDRAWN_KEPT": "Message {number} has been withdrawn; we will send you no more messages about it. What you "
+                      "told us about {what} will still be looked into by the education bureau, and the school will "
+                      "not learn that you withdrew.\nIf anyone puts pressure on you or your child over this, please "
+                      "tell us: send \"reply {number}\" and what happened, and the bureau will deal with it firmly.",
+    "WITHDRAWN_ALREADY": "Message {number} has been withdrawn and we send no more messages about it. If something new "
+                         "happens, send \"reply {number}\" and what happened.",
+    "CHECK_WHAT": {"conduct": "a teacher's conduct", "safety": "a child's safety"},
     "TEMPLATE_REMARK": "Open the education bureau's account in WeChat for the details.",
     "HELP_HEAD": "Write to us in English or Chinese: describe the matter and the school concerned; photos and "
                  "voice are welcome too. Commands:\n"

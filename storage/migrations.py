@@ -898,3 +898,11 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     pending = [m.name for m in migrations.pending(db)]
     migrations.apply(db)
     return pending
+
+
+@migrations()
+def m038_citizen_withdrew(db: sqlite_utils.Database) -> None:
+    """When the citizen withdrew a ticket whose check must go on (师德, an urgent matter, praise that also accuses a
+    teacher): the ticket stays open at the bureau until someone there closes it with a note, and nothing more is
+    sent to the citizen about it (NULL: not withdrawn)."""
+    _exec(db, "ALTER TABLE tickets ADD COLUMN citizen_withdrew_at REAL")

@@ -70,7 +70,7 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
              "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
              "rating_comment", "rated_at", "rated_unit", "routing", "reopens", "review", "closed_at", "close_reason",
-             "response_unit", "resolve_unit", "stood_in"}
+             "response_unit", "resolve_unit", "stood_in", "kind", "citizen_withdrew_at"}
 
 
 def credit(ticket: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -10,8 +10,9 @@ import pytest
 
 from bot.demo import SANDBOX
 from storage import directory, users
-from tests.dialog import DISTRICT, FEES, drain, heard, talk
+from tests.dialog import DISTRICT, FEES, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, talk
 from tests.test_citizen_dialogs import ticket
+from tests.test_credit import praise_only
 from tests.test_people2_dialogs import english, file_in_english
 
 EXPAT = "o_expat_parent3"
@@ -100,3 +101,83 @@ async def test_an_english_writer_gets_an_english_instant_answer_or_a_person(dial
     reply = await talk(d, EXPAT, "When is the registration for the senior high school entrance exam?",
                        absent="Did this answer")
     await english(d, reply)
+
+
+# -- 4: a withdrawal does not end a check on a teacher's conduct or a child's safety --------------------------------
+PARENT = "o_worried_parent"
+
+
+async def test_withdrawing_a_conduct_complaint_ends_the_messages_not_the_bureaus_check(dialog):
+    d = dialog
+    number = await file_ticket(d, PARENT, "班主任王老师上课时打了我儿子一耳光，脸都肿了", scene="school:jn-syxx")
+    t = await ticket(d, number)
+    assert t["unit_code"] == "jn-jyj"  # 师德: the district bureau, never the school
+    await drain(d, PARENT, DISTRICT, SCHOOL, SCHOOL_HEAD)
+    short = number.rsplit("-", 1)[1].lstrip("0")
+    await talk(d, PARENT, f"撤回 {short}", expect=["继续核实", "不因撤回而结束", "学校不会知道", f"确认撤回 {short}"])
+    await talk(d, PARENT, f"确认撤回 {short}", expect=["已撤回", "教育局继续核实", "施加压力", f"回复 {number}"],
+               absent="不再办理")
+    t = await ticket(d, number)
+    assert t["state"] in ("assigned", "accepted") and t["citizen_withdrew_at"], t["state"]
+    await heard(d, DISTRICT, expect=["核实继续", f"办结 {number}", "请勿向学校透露"])
+    await quiet(d, SCHOOL)
+    await quiet(d, SCHOOL_HEAD)
+    await talk(d, PARENT, "查询", expect=[number, "已撤回"])
+    # the bureau goes on: nothing more reaches the parent, and the check is closed with a note
+    await talk(d, DISTRICT, f"签收 {number}", expect="已签收")
+    await talk(d, DISTRICT, f"回复 {number} 已约谈王老师", expect="答复不会再发给群众")
+    await talk(d, DISTRICT, f"办结 {number} 经调查属实，已对王老师作出处理", expect=["结案", "不请群众评价"])
+    await quiet(d, PARENT)
+    t = await ticket(d, number)
+    assert t["state"] == "closed" and t["close_reason"] == "checked"
+    await talk(d, PARENT, f"查询 {short}", expect="已撤回", absent=["经调查属实", "约谈"])
+
+
+async def test_withdrawing_an_urgent_matter_the_school_holds_moves_its_check_to_the_bureau(dialog):
+    d = dialog
+    number = await file_ticket(d, PARENT, "学校操场的篮球架松动快倒了，今天差点砸到学生", scene="school:jn-syxx",
+                               consent="1")  # known to the school: the school holds it
+    t = await ticket(d, number)
+    assert t["routing"].get("urgent"), t["routing"]
+    assert t["unit_code"] == "jn-syxx"
+    await drain(d, PARENT, SCHOOL, SCHOOL_HEAD, DISTRICT)
+    short = number.rsplit("-", 1)[1].lstrip("0")
+    await talk(d, PARENT, f"撤回 {short}", expect="孩子安全方面的问题")
+    await talk(d, PARENT, f"确认撤回 {short}", expect="教育局继续核实")
+    t = await ticket(d, number)
+    assert t["unit_code"] == "jn-jyj" and t["state"] == "assigned"
+    told = await heard(d, SCHOOL, expect=["已改由“江南区教育局”办理"])
+    assert "撤回" not in told  # the school never learns that the parent withdrew
+    await heard(d, DISTRICT, expect=["核实继续"])
+
+
+async def test_an_ordinary_withdrawal_is_unchanged(dialog):
+    d = dialog
+    number = await file_ticket(d, PARENT, "学校收了300元资料费，没有给收据")
+    short = number.rsplit("-", 1)[1].lstrip("0")
+    await talk(d, PARENT, f"撤回 {short}", expect="撤回后承办单位将不再办理", absent="继续核实")
+    await talk(d, PARENT, f"确认撤回 {short}", expect="不再办理")
+    assert (await ticket(d, number))["state"] == "withdrawn"
+
+
+async def test_an_english_writer_withdraws_in_english(dialog):
+    d = dialog
+    number = await file_in_english(d, EXPAT)
+    short = number.rsplit("-", 1)[1].lstrip("0")
+    await english(d, await talk(d, EXPAT, f"withdraw {short}", expect=f'confirm withdraw {short}'))
+    await english(d, await talk(d, EXPAT, f"confirm withdraw {short}", expect="has been withdrawn"))
+    assert (await ticket(d, number))["state"] == "withdrawn"
+
+
+async def test_withdrawing_praise_that_also_accuses_keeps_the_conduct_check_open(dialog):
+    d = dialog
+    number = await praise_only(d, PARENT)  # "2 只是表扬": the conduct part is the district's to check
+    assert (await ticket(d, number))["state"] == "assigned"  # the conduct part waits for the bureau's check
+    await drain(d, PARENT, DISTRICT, SCHOOL)
+    short = number.rsplit("-", 1)[1].lstrip("0")
+    await talk(d, PARENT, f"撤回 {short}", expect="老师师德方面的问题")
+    await talk(d, PARENT, f"确认撤回 {short}", expect="教育局继续核实")
+    t = await ticket(d, number)
+    assert t["state"] == "assigned" and t["unit_code"] == "jn-jyj"
+    await heard(d, DISTRICT, expect="核实继续")
+    await quiet(d, SCHOOL)
