@@ -611,6 +611,31 @@ class Desk:
         return ticket, [*[self.to_staff(o, told, ticket, "留言已转办") for o in was],
                         *self.dispatch_notices(db, ticket, why)]
 
+    def change_kind(self, db, openid: str, ticket: dict, kind: str) -> list[Reply]:
+        """改为建议 just after submitting. Until someone has signed it, the citizen's word decides the kind: changed,
+        its deadline counted again from dispatch for the new kind, recorded as an event, and the unit told. After
+        签收 (or to or from praise, handled apart) they are told how to ask the officer."""
+        lang = users.lang(db, openid)
+        names_ = texts.names_in("KIND_NAMES", lang)
+        fields = {"number": ticket["number"], "old": names_[ticket["kind"]], "new": names_[kind],
+                  "kind": names_[kind]}
+        if ticket["kind"] == kind:
+            return [Reply(texts.pick("KIND_SAME_FILED", lang).format(**fields))]
+        if "praise" in (kind, ticket["kind"]):
+            return [Reply(texts.pick("KIND_CHANGE_PRAISE", lang).format(**fields))]
+        if ticket.get("accepted_at") or not lifecycle.allowed("kind_change", ticket["state"]):
+            return [Reply(texts.pick("KIND_CHANGE_FILED", lang).format(**fields))]
+        start = ticket.get("dispatched_at") or ticket["created_at"]
+        due = self.calendar.due(start, self._days({**ticket, "kind": kind}))
+        old = texts.KIND_NAMES[ticket["kind"]]
+        ticket = tickets.transition(db, ticket, ticket["state"], openid, self.clock.now(), "kind_change",
+                                    f"{old}→{texts.KIND_NAMES[kind]}", kind=kind, due_at=due)
+        notice = texts.KIND_CHANGED_NOTICE.format(number=ticket["number"], old=old, new=texts.KIND_NAMES[kind],
+                                                  due=self._due(ticket))
+        return [Reply(texts.pick("KIND_CHANGED_FILED", lang).format(
+                    **fields, due=self.calendar.date_text(due, lang))),
+                *[self.to_staff(o, notice, ticket, "留言类型更改") for o in self.handlers_of(db, ticket)]]
+
     def supplemented(self, db, number: str, openid: str, text: str, attachments: list) -> list[Reply]:
         """The citizen adds to an open ticket (the similar-ticket offer): stored, and whoever handles it is told."""
         tickets.append_text(db, number, openid, text, attachments, self.clock.now())

@@ -635,6 +635,10 @@ class _Services(IntakeServices):
         since = self.d.clock.now() - self.d.policy.conversation_minutes * 60
         return rows[0] if rows and rows[0]["created_at"] >= since and rows[0]["state"] in lifecycle.OPEN else None
 
+    def change_kind(self, number: str, kind: str) -> list[Reply]:
+        ticket = tickets.get(self.db, number)
+        return self.d.desk.change_kind(self.db, self.openid, ticket, kind) if ticket else []
+
     def answered(self) -> str | None:
         """The number of the person's latest ticket, if the office has answered it and it is not concluded."""
         rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []

@@ -652,12 +652,8 @@ class Intake:
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
         wanted = kind_correction(text)
         filed = self.s.just_filed() if wanted else None
-        if filed:  # 改为建议 right after submitting: about that message; said what can be done, nothing started
-            number, old = filed["number"], filed["kind"]
-            names_ = texts.names_in("KIND_NAMES", lang)
-            said = "KIND_SAME_FILED" if old == wanted else "KIND_CHANGE_FILED"
-            return None, d.to_dict(), [Reply(texts.pick(said, lang).format(
-                number=number, kind=names_[old], old=names_[old], new=names_[wanted]))]
+        if filed:  # 改为建议 right after submitting: about that message (changed while unsigned); nothing started
+            return None, d.to_dict(), self.s.change_kind(filed["number"], wanted)
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -1445,6 +1441,7 @@ class IntakeServices:
     welcome: Callable[..., str | None]                # the welcome, once, for a person who never followed
     lang: Callable[[], str | None]                    # the language the person writes in (users.lang), if known
     just_filed: Callable[[], dict | None]             # the person's ticket submitted in the last minutes, if any
+    change_kind: Callable[[str, str], list[Reply]]    # 改为建议 after submitting: change it (unsigned) or explain
     answered: Callable[[], str | None]                # the number of their open ticket the office has answered
     reply_to: Callable[[str, str], list[Reply]]       # pass the person's words to the officer of that ticket
     english_welcome: bool                             # their first English words: the English welcome is owed

@@ -129,8 +129,13 @@ HELD_TOO = "您补充的话已记下。"
 KIND_GUESSED = "（按您的描述归类；如不对，可回复“{other}”等）"
 KIND_CHANGED = "已改为{kind}。"
 # 改为建议 just after submitting: the ticket is with the office already; what the person can do.
-KIND_CHANGE_FILED = ("您的留言 {number} 已按{old}提交，承办单位已经收到。如需按{new}办理，请发送“回复 {number} 请按{new}办理”，"
-                     "我们会转告承办人员；如要重新留言，可先发送“撤回 {number}”。")
+KIND_CHANGE_FILED = ("您的留言 {number} 已按{old}提交，承办单位已经签收办理，类型不能再改。如需按{new}办理，请发送"
+                     "“回复 {number} 请按{new}办理”，我们会转告承办人员；如要重新留言，可先发送“撤回 {number}”。")
+# Before anyone has signed it, the citizen may correct the kind (not to or from praise, which is handled apart).
+KIND_CHANGED_FILED = "好的，留言 {number} 已改为{new}，办结时限相应调整为{due}前。"
+KIND_CHANGED_NOTICE = "【群众更改类型】留言 {number} 由{old}改为{new}（签收前），办结时限改为{due}。"
+KIND_CHANGE_PRAISE = ("您的留言 {number} 已按{old}提交。表扬和其他类型的办理方式不同，不能直接更改；如需按{new}办理，"
+                      "请先发送“撤回 {number}”撤回，再重新留言。")
 KIND_SAME_FILED = "您的留言 {number} 已按{kind}提交，无需更改。"
 KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_WHICH_ONE = "请问是哪一所？请发送学校的名称；不涉及具体学校请回复 0。"
@@ -619,9 +624,14 @@ EN = {
     "SCHOOL_SUGGEST": "Did you mean one of these?\n{lines}\nPlease reply with the number. If none of them, send the "
                       "school's name again, or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",
-    "KIND_CHANGE_FILED": "Your message {number} was sent as a {old} and the office has it. To have it treated as a "
-                         "{new}, send \"reply {number} please treat this as a {new}\" and we will pass it on; to "
-                         "start again, first send \"撤回 {number}\" to withdraw it.",
+    "KIND_CHANGE_FILED": "Your message {number} was sent as a {old}, and the office has already accepted it, so "
+                         "its type can no longer be changed. To have it treated as a {new}, send \"reply {number} "
+                         "please treat this as a {new}\" and we will pass it on; to start again, first send "
+                         "\"withdraw {number}\".",
+    "KIND_CHANGED_FILED": "All right: message {number} is now a {new}; its deadline is now {due}.",
+    "KIND_CHANGE_PRAISE": "Your message {number} was sent as {old}. Praise is handled differently from the other "
+                          "types, so it cannot simply be changed; to send it as a {new}, first send \"withdraw "
+                          "{number}\", then write to us again.",
     "KIND_SAME_FILED": "Your message {number} was sent as a {kind}; nothing needs changing.",
     "GREETING_BACK": "Hello! You can write to the education bureau here: a complaint, a suggestion, a question or "
                      "praise. Please send what happened and the school concerned; photos and voice messages are "

@@ -8,8 +8,9 @@ import re
 
 import pytest
 
+from bot.app import DISPATCHER
 from bot.demo import SANDBOX
-from storage import directory, users
+from storage import directory, tickets, users
 from tests.dialog import DISTRICT, FEES, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, talk
 from tests.test_citizen_dialogs import ticket
 from tests.test_credit import praise_only
@@ -181,3 +182,29 @@ async def test_withdrawing_praise_that_also_accuses_keeps_the_conduct_check_open
     assert t["state"] == "assigned" and t["unit_code"] == "jn-jyj"
     await heard(d, DISTRICT, expect="核实继续")
     await quiet(d, SCHOOL)
+
+
+# -- 3: 改为建议 after submitting, before anyone signed it ---------------------------------------------------------
+async def test_a_kind_corrected_before_signing_changes_the_ticket_and_its_deadline(dialog):
+    d = dialog
+    number = await file_ticket(d, PARENT, "江南区实验小学每天下午3点半就放学，双职工家长根本接不过来", kind="complaint")
+    before = await ticket(d, number)
+    assert before["kind"] == "complaint"
+    await drain(d, PARENT, DISTRICT, SCHOOL, FEES)
+    reply = await talk(d, PARENT, "不对，是咨询", expect=[number, "已改为咨询", "办结时限相应调整为"])
+    after = await ticket(d, number)
+    assert after["kind"] == "inquiry" and after["due_at"] < before["due_at"]  # 咨询: 3 working days, not 7
+    assert d.clock.now() < after["due_at"]
+    events = await d.db(lambda db: [e["action"] for e in tickets.events(db, after["id"])])
+    assert "kind_change" in events
+    holders = await d.db(lambda db: d.app[DISPATCHER].desk.handlers_of(db, after))
+    await heard(d, holders[0], expect=["群众更改类型", "由投诉改为咨询"])
+    await talk(d, PARENT, "1", expect="没有正在填写的留言")  # nothing was started by the correction
+    assert "签收" not in reply
+
+
+async def test_a_kind_correction_in_english_before_signing(dialog):
+    d = dialog
+    number = await file_in_english(d, EXPAT)
+    await english(d, await talk(d, EXPAT, "change it to a suggestion", expect=[number, "now a suggestion"]))
+    assert (await ticket(d, number))["kind"] == "suggestion"
