@@ -19,6 +19,7 @@ from handlers import reply_templates, review, texts
 from handlers.desk import MAY
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
+from handlers.routing.normalise import to_simplified
 from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
 from storage import conversations, directory, lifecycle, tickets, websessions
 
@@ -121,11 +122,17 @@ def _match(text: str) -> tuple[str, str] | None:
     """(verb, the rest) if `text` starts with a known verb or alias, longest first."""
     if not text:
         return None
+    typed = text
+    # 查詢, 評價, 回覆 from a phone set to traditional characters: the same verbs (覆 is also a simplified
+    # character, so OpenCC leaves 回覆 alone without another traditional one beside it)
+    head = to_simplified(text[:6]).replace("回覆", "回复")
+    if head != text[:6] and len(head) == len(text[:6]):
+        text = head + text[6:]
     # Only the verbs beginning with the text's first character (lower-cased as the comparison below does):
     # every message passes here, and trying all verbs cost 30 µs each.
     for word, lowered in _BY_FIRST.get(text[0].lower()[0], ()):
         if text[:len(word)].lower() == lowered:
-            rest = text[len(word):]
+            rest = typed[len(word):]  # the words after the verb as typed
             if not rest:
                 return word, ""
             nxt = unicodedata.normalize("NFKC", rest[0])

@@ -658,6 +658,9 @@ class _Services(IntakeServices):
     def awaiting(self) -> list[str]:
         return [t["number"] for t in tickets.awaiting_rating(self.db, self.openid)]
 
+    def status_text(self) -> str:
+        return texts.pick("PROGRESS_HEAD", self.lang()) + "\n" + self.d.my_tickets(self.db, self.openid, self.lang())
+
     def open_numbers(self) -> list[str]:
         return [t["number"] for t in tickets.for_citizen(self.db, self.openid, 3) if t["state"] in lifecycle.OPEN]
 

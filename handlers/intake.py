@@ -159,6 +159,15 @@ AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所�
 REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
+_CN_PHONE = re.compile(r"[零〇一幺二两三四五六七八九0-9](?:[\s-]*[零〇一幺二两三四五六七八九0-9]){6,}")
+_CN_DIGIT = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
+
+
+def phone_digits(text: str) -> str:
+    """The text as a phone number is looked for in it: no spaces or +86, a number in Chinese digits as digits."""
+    text = _CN_PHONE.sub(lambda m: re.sub(r"[\s-]", "", m.group(0)).translate(_CN_DIGIT), text)
+    return text.replace(" ", "").replace("+86", "")
 
 
 def yes_no(text: str) -> bool | None:
@@ -268,13 +277,13 @@ def bare(text: str) -> str:
 
 
 # A reply that is only a kind (建议, 我要投诉, 算咨询吧, 哦不对 是投诉), wherever it is typed.
-BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错了|选错了|算了|还是)[\s,，。.!！~～]*|不是[\s,，。.!！~～]+)*"
-                       r"(?:我?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
+BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错了|选错了|算了|还是|其实)[\s,，。.!！~～]*|不是[\s,，。.!！~～]+)*"
+                       r"(?:我?是?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
 # A kind that corrects one (改为建议, 不对，是咨询, change it to a suggestion): typed just after submitting, it is
 # about the message just filed, never the start of a new one.
-KIND_CORRECTION = re.compile(r"改为|改成|换成|应该是|应是|不对|错了|不是")
+KIND_CORRECTION = re.compile(r"改为|改成|换成|应该是|应是|不对|错了|不是|其实")
 EN_KIND_CHANGE = re.compile(r"^(?:please\s+)?(?:change|make|turn|switch)\s+(?:it|this|that|my message)?\s*(?:in)?to\s+"
                             r"(?:an?\s+)?(complaint|suggestion|question|inquiry|enquiry|praise)\W*$", re.I)
 EN_KIND_WORDS = {"complaint": "complaint", "suggestion": "suggestion", "question": "inquiry", "inquiry": "inquiry",
@@ -309,7 +318,7 @@ GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|
 
 # 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
 THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
-                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,\ufe0f\u200d]|" + EMOJI + ")*",
+                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,啊呀哦哈嘛\ufe0f\u200d]|" + EMOJI + ")*",
                     re.IGNORECASE)
 
 
@@ -333,6 +342,19 @@ MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0
                           r"\b(?:send|upload|attach|share)\b[^.!?]{0,20}"
                           r"\b(?:photos?|pictures?|pics?|images?|videos?|voice|recordings?|files?|evidence)\b"
                           r"[^.!?]{0,20}[\s?.!]*$", re.I)
+
+
+# "那什么时候能有结果", "多久能处理好", "when will I hear back": asked by someone with a message in hand, it is about
+# that message (answered with its state and deadline), not a new one.
+ASKS_PROGRESS = re.compile(r"^(?:那|请问|问下|问一下|我想问下?)?(?:我的?|这个|这件)?(?:留言|投诉|事情?|问题)?(?:大概|大约)?"
+                           r"(?:什么时候|啥时候|多久|多长时间|几天|哪天)(?:才)?(?:能|会|可以)?(?:有|给|处理|办|解决)?(?:个|我)?"
+                           r"(?:结果|处理|回复|答复|办好|办完|处理好|解决|消息|回音|说法|好)?(?:了)?[吗呢啊呀么？?。.!！\s]*$")
+ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|how long (?:will|does) it take|when will "
+                              r"(?:it|this) be (?:done|handled|solved|sorted))\b[^.!?]{0,30}[?.!\s]*$", re.I)
+
+
+def asks_progress(text: str) -> bool:
+    return bool(ASKS_PROGRESS.match(text) and han_count(text) <= 16 or ASKS_PROGRESS_EN.match(text))
 
 
 def asks_how_to_send(text: str) -> bool:
@@ -650,6 +672,8 @@ class Intake:
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
+        if asks_progress(text) and self.s.open_numbers():  # 那什么时候能有结果: about the message in hand
+            return None, d.to_dict(), [Reply(self.s.status_text())]
         wanted = kind_correction(text)
         filed = self.s.just_filed() if wanted else None
         if filed:  # 改为建议 right after submitting: about that message (changed while unsigned); nothing started
@@ -991,7 +1015,7 @@ class Intake:
         return self._out("similar", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
     def _on_phone(self, text: str, d: Draft, inbound: Inbound):
-        found = PHONE_IN_TEXT.search(text.replace(" ", "").replace("+86", ""))
+        found = PHONE_IN_TEXT.search(phone_digits(text))
         if found:
             d.phone = found.group(1)
             return self._advance(d, [])
@@ -1038,7 +1062,7 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
-        phone = PHONE_IN_TEXT.fullmatch(text.replace(" ", "").replace("-", "").replace("+86", ""))
+        phone = PHONE_IN_TEXT.fullmatch(phone_digits(text).replace("-", ""))
         if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
             d.phone = phone.group(1)
             return self._advance(d, [Reply(texts.PHONE_TAKEN)])
@@ -1355,7 +1379,7 @@ class Intake:
         return SCHOOL_WORDS.sub("", named) if named != text else None
 
     def _read_phone(self, text: str, d: Draft) -> str | None:
-        compact = text.replace(" ", "").replace("+86", "")
+        compact = phone_digits(text)
         found = PHONE_IN_TEXT.search(compact)
         if found:
             return PHONE_WORDS.sub("", compact.replace(found.group(1), ""))
@@ -1448,6 +1472,7 @@ class IntakeServices:
     kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating
     open_numbers: Callable[[], list[str]]             # numbers of this person's latest tickets still open
+    status_text: Callable[[], str]                    # what 查询 shows them: their tickets, states and deadlines
     rating: Callable[..., Any]                        # followup.Rating of a text, if a rating is pending
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)

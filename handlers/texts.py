@@ -188,6 +188,7 @@ HOTLINE_WORDS = {
 
 # -- queries ----------------------------------------------------------------------------------------------
 NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言。"
+PROGRESS_HEAD = "承办单位会在办结时限前办理，每一步进展都会通知您。"
 MY_TICKETS_HEAD = "您最近的留言："
 MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
 MY_TICKET_DUE = "｜{due}前办结"
@@ -748,6 +749,7 @@ EN = {
     "RATE_NOT_YET": "Message {number} is {state}; it can be rated once it is concluded.",
     "NOTHING_TO_RATE": "You have no message waiting for a rating. We will ask you once one is concluded.",
     "NO_TICKETS": "You have not sent us a message yet. Just write to start one.",
+    "PROGRESS_HEAD": "The office will handle it by the deadline, and we will tell you of every step.",
     "MY_TICKETS_HEAD": "Your recent messages:",
     "MY_TICKET_LINE": "{number} {kind} | {state}{due}",
     "MY_TICKET_DUE": " | due {due}",

@@ -11,7 +11,7 @@ import pytest
 from bot.app import DISPATCHER
 from bot.demo import SANDBOX
 from storage import directory, tickets, users
-from tests.dialog import DISTRICT, FEES, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, talk
+from tests.dialog import DISTRICT, FEES, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, send, talk
 from tests.test_citizen_dialogs import ticket
 from tests.test_credit import praise_only
 from tests.test_people2_dialogs import english, file_in_english
@@ -208,3 +208,44 @@ async def test_a_kind_correction_in_english_before_signing(dialog):
     number = await file_in_english(d, EXPAT)
     await english(d, await talk(d, EXPAT, "change it to a suggestion", expect=[number, "now a suggestion"]))
     assert (await ticket(d, number))["kind"] == "suggestion"
+
+
+# -- chatting as real people: what they tripped over ---------------------------------------------------------------
+GRANNY = "o_granny3"
+TRAD = "o_traditional_parent"
+
+
+async def test_a_phone_number_said_to_voice_input_in_chinese_digits_is_the_phone_not_part_of_the_message(dialog):
+    d = dialog
+    await send(d, GRANNY, type="scan", scene="school:jn-yyxx")
+    await talk(d, GRANNY, "我孙子上三年级老师天天布置那么多作业孩子写到晚上十一点多还写不完你们管不管",
+               expect="联系电话")
+    await talk(d, GRANNY, "我手机号是一三八一二三四五六七八", expect="学校知道您的身份", absent="已补充")
+    reply = await talk(d, GRANNY, "2", expect="138****5678")
+    assert "一三八" not in reply  # not in the words the school's staff read
+
+
+async def test_thanks_and_when_will_it_be_done_after_submitting_start_nothing(dialog):
+    d = dialog
+    number = await file_ticket(d, GRANNY, "我孙子在育英小学上三年级，老师天天布置很多作业，写到晚上十一点还写不完")
+    await talk(d, GRANNY, "好的谢谢你们啊 辛苦了", expect="不客气", absent=["12345", "请核对"])
+    await talk(d, GRANNY, "那什么时候能有结果", expect=[number, "前办结", "进展都会通知您"], absent=["请核对", "12345"])
+    await talk(d, GRANNY, "1", expect="没有正在填写的留言")
+
+
+async def test_commands_typed_in_traditional_characters_work(dialog):
+    d = dialog
+    number = await file_ticket(d, TRAD, "學校這學期要求每個學生交800元資料費，沒有開收據，我要投訴")
+    short = number.rsplit("-", 1)[1].lstrip("0")
+    await talk(d, TRAD, "查詢", expect=["您最近的留言", number])
+    await talk(d, TRAD, f"查詢 {short}", expect=["编号：" + number, "資料費"])
+    await talk(d, TRAD, f"回覆 {short} 收據到現在還沒給", expect="已将您的回复转给承办人员")
+    assert (await d.db(lambda db: [e["note"] for e in tickets.events(db, (tickets.get(db, number))["id"])
+                                   if e["action"] == "citizen_reply"])) == ["收據到現在還沒給"]  # as typed
+
+
+async def test_a_kind_said_with_qishi_after_submitting_is_a_correction(dialog):
+    d = dialog
+    number = await file_ticket(d, TRAD, "想請問學校收800元資料費沒有收據合理嗎", kind="inquiry")
+    await talk(d, TRAD, "其實我是要投訴", expect=[number, "已改为投诉"], absent="12345")
+    assert (await ticket(d, number))["kind"] == "complaint"
