@@ -451,7 +451,7 @@ class Dispatcher:
         if lang == "en":  # office and school names stay Chinese: the English welcome names none
             return texts.EN["WELCOME"]
         welcome = texts.WELCOME.format(org=self.policy.organisation, bot=self.policy.name,
-                                       commitment=self.policy.commitment)
+                                       commitment=self.policy.commitment) + "\n" + texts.WELCOME_ENGLISH
         if unit:
             welcome += "\n" + texts.WELCOME_UNIT.format(unit=unit["name"])
             if unit.get("commitment"):

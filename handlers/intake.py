@@ -84,7 +84,8 @@ HARM = re.compile(r"(?:打(?![篮排羽乒网足球针疫扫卡印电工车游�
                   r"推(?![荐广销迟进行])|咬|砸|捏|戳|扔|罚(?![款钱])|拽|扯|勒|烫)[^。.！!？?；;\n]{0,8}?"
                   r"(?:出血|流血|见血|血了|肿|紫|青了|淤青|瘀青|伤|骨折|破了|破皮|晕|聋|掉了|红了|印子)")
 HARM_EN = re.compile(r"\b(?:bull(?:y|ied|ies|ying)|hit|hits|hitting|beat|beaten|beating|slap(?:ped|s)?|kick(?:ed|s)?|"
-                     r"punch(?:ed|es)?|hurt|injured|abus(?:e|ed|ing)|threaten(?:ed|s)?)\b", re.I)
+                     r"punch(?:ed|es)?|hurt|injured|abus(?:e|ed|ing)|threaten(?:ed|s)?|push(?:ed)? (?:him|her|them|me)|"
+                     r"bruis(?:e|ed|es)|bleeding)\b", re.I)
 # What makes a message a complaint besides its words (KIND_WORDS): one list, counted by _count; harm decides it.
 GRIEVANCES = (NOBODY_ACTS, HARM, HARM_EN)
 DECISIVE = (HARM, HARM_EN)
@@ -354,6 +355,7 @@ ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|ho
 
 
 def asks_progress(text: str) -> bool:
+    text = re.sub(rf"^(?:{THANKS.pattern})+", "", text, flags=re.I)  # "Thank you. How long will it take?"
     return bool(ASKS_PROGRESS.match(text) and han_count(text) <= 16 or ASKS_PROGRESS_EN.match(text))
 
 
@@ -742,15 +744,15 @@ class Intake:
         if (state != "phone" and d.phone is None and d.kind != "praise" and re.search(r"电话|手机|号码", text)
                 and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
             d.phone = ""                                                # as the answer, never part of the story
-            return self._out(state, d, [Reply(texts.PHONE_SKIPPED + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
         if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
-            note = "\n" + texts.FEAR_NOTE if FEAR.search(text) and d.kind != "praise" else ""
-            return self._out(state, d, [Reply(texts.GIVE_UP_ASK + note + "\n" + self._again(state, d))])
+            note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
+            return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
         carry_on = CARRY_ON.match(text)
         if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
-            return self._out(state, d, [Reply(texts.CARRY_ON + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
-            return self._out(state, d, [Reply(texts.VOICE_WELCOME + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
             return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
         if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
@@ -808,7 +810,7 @@ class Intake:
     def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
         """A QR code scanned in the middle of writing: the draft is about that school from now on."""
         d = Draft.from_dict(data)
-        note = texts.SCAN_DRAFT.format(unit=unit_name)
+        note = _t(d, "SCAN_DRAFT").format(unit=unit_name)
         if school:
             d.school, d.school_from, d.school_options = school, "scanned", []
         if state in DETOURS:
@@ -861,7 +863,7 @@ class Intake:
             d.held, d.back_to = inbound.text, state
             return self._out("rating", d, [Reply(self._ask_rating(d))])
         replies = self.s.rate(inbound.text, True) or []
-        return self._out(state, d, [*replies, Reply(texts.DRAFT_KEPT + "\n" + self._again(state, d))])
+        return self._out(state, d, [*replies, Reply(_t(d, "DRAFT_KEPT") + "\n" + self._again(state, d))])
 
     def _ask_rating(self, d: Draft) -> str:
         rating = self.s.rating(d.held or "")
@@ -880,7 +882,7 @@ class Intake:
             replies = self.s.rate(held, True) or []
             if back is None:
                 return None, d.to_dict(), replies
-            return self._out(back, d, [*replies, Reply(texts.DRAFT_KEPT + "\n" + self._again(back, d))])
+            return self._out(back, d, [*replies, Reply(_t(d, "DRAFT_KEPT") + "\n" + self._again(back, d))])
         again = dataclasses.replace(inbound, text=held, kind="text")
         if back is None:  # not a rating: the start of a new message
             return self._begin(d, again)
@@ -901,7 +903,7 @@ class Intake:
             same = same_matter(text)
             n = {1: 2, 2: 1}.get(same) if same else one_or_two(text)
         if n is None:
-            return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.NEW_MATTER_CHOICES)])
+            return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "NEW_MATTER_CHOICES"))])
         held = d.held or ""
         d.held, d.back_to = None, None
         if n == 2:
@@ -913,17 +915,17 @@ class Intake:
             fresh.school, fresh.school_from = d.school, d.school_from
         elif d.school:  # most likely the same school: offered for a yes, never assumed
             fresh.school_options = [d.school]
-        return self._advance(fresh, [Reply(texts.NEW_MATTER_STARTED)])
+        return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
 
     # -- an earlier message, offered back ------------------------------------------------------------------
     def _ask_resume(self, d: Draft) -> str:
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
-        return texts.RESUME.format(text=texts.excerpt(old.text, 300) or "（仅附件）")
+        return _t(d, "RESUME").format(text=texts.excerpt(old.text, 300) or "（仅附件）")
 
     def _on_resume(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
         if n is None:
-            return self._out("resume", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.RESUME_CHOICES)])
+            return self._out("resume", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "RESUME_CHOICES"))])
         held = d.held or ""
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
         old.attachments += d.attachments
@@ -936,12 +938,12 @@ class Intake:
                 state = state or "confirm"
                 again = dataclasses.replace(inbound, text=held, kind="text")
                 return self._answer(state, normalise(held), Draft.from_dict(data), again)
-            return self._advance(old, [Reply(texts.RESUMED)])
+            return self._advance(old, [Reply(_t(d, "RESUMED"))])
         fresh = Draft(openid=d.openid, school=d.school, school_from=d.school_from)
         if more:
             fresh.parts.append(held.strip())
-            return self._advance(fresh, [Reply(texts.DISCARDED_START)])
-        return None, fresh.to_dict(), [Reply(texts.DISCARDED)]
+            return self._advance(fresh, [Reply(_t(d, "DISCARDED_START"))])
+        return None, fresh.to_dict(), [Reply(_t(d, "DISCARDED"))]
 
     # -- the steps' answers ----------------------------------------------------------------------------------
     def _on_describe(self, text: str, d: Draft, inbound: Inbound):
@@ -993,7 +995,7 @@ class Intake:
             found = self.s.suggest_schools(text)
             d.school_options = [code for code, _name in found]
             if not found and QUESTION.search(text) and d.lang != "en":  # 你们能管吗？: answered, then asked again
-                return self._out("school", d, [Reply(texts.SCHOOL_WHY + "\n" + _t(d, "ASK_SCHOOL"))])
+                return self._out("school", d, [Reply(_t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL"))])
             if not found and not han_count(text) and names.latin_family(text) and not names.latin_rest(text):
                 # "the primary school": a kind of school, not yet which one
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_WHICH_ONE"))])
@@ -1008,7 +1010,7 @@ class Intake:
         if n == 1:
             number = d.similar
             self.s.append_to(number, inbound.openid, d.text, d.attachments)
-            return self._finish(d, [Reply(texts.APPENDED.format(number=number))])
+            return self._finish(d, [Reply(_t(d, "APPENDED").format(number=number))])
         if n == 2:
             d.similar_checked = True
             return self._advance(d, [])
@@ -1023,9 +1025,9 @@ class Intake:
             d.phone = ""
             return self._advance(d, [])
         if QUESTION.search(text):
-            return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
+            return self._out("phone", d, [Reply(_t(d, "PHONE_WHY") + "\n" + _t(d, "ASK_PHONE"))])
         if not re.search(r"\d", text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
-            return self._out("phone", d, [Reply(texts.PHONE_PLEASE)])
+            return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
         if not re.search(r"\d", text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
             return self._out("phone", d, [Reply(self._ask_phone(d))])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
@@ -1035,7 +1037,7 @@ class Intake:
             d.anonymous = True
             return self._advance(d, [])
         if QUESTION.search(text):
-            return self._out("anonymity", d, [Reply(texts.ANONYMITY_WHY + "\n" + _t(d, "ASK_ANONYMITY"))])
+            return self._out("anonymity", d, [Reply(_t(d, "ANONYMITY_WHY") + "\n" + _t(d, "ASK_ANONYMITY"))])
         agreed = yes_no(text)
         if agreed is None:
             return self._out("anonymity", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "ASK_ANONYMITY"))])
@@ -1065,7 +1067,7 @@ class Intake:
         phone = PHONE_IN_TEXT.fullmatch(phone_digits(text).replace("-", ""))
         if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
             d.phone = phone.group(1)
-            return self._advance(d, [Reply(texts.PHONE_TAKEN)])
+            return self._advance(d, [Reply(_t(d, "PHONE_TAKEN"))])
         kind = named_kind(text)
         if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
             if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both
@@ -1167,7 +1169,7 @@ class Intake:
     def reminder(self, state: str, data: dict) -> str:
         """The draft is still there, and its open question: said after a command answered mid-draft (查询)."""
         d = Draft.from_dict(data)
-        return texts.DRAFT_KEPT + "\n" + self._again(state, d) if state in STEP or state in DETOURS else ""
+        return _t(d, "DRAFT_KEPT") + "\n" + self._again(state, d) if state in STEP or state in DETOURS else ""
 
     # -- what each step asks ------------------------------------------------------------------------------
     @staticmethod
@@ -1178,7 +1180,7 @@ class Intake:
 
     def _ask_describe(self, d: Draft) -> str:
         if not d.parts and d.attachments:
-            return texts.ASK_DESCRIPTION_AFTER_MEDIA
+            return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA")
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION else _t(d, "ASK_MORE")
 
     def _ask_out_of_scope(self, d: Draft) -> str:
@@ -1186,7 +1188,7 @@ class Intake:
         能退啊) is most likely about that ticket: how to ask about it is said first."""
         ask = _t(d, "OUT_OF_SCOPE")
         numbers = self.s.open_numbers() if len(d.text) <= FOLLOW_UP_CHARS and d.lang != "en" else []
-        return texts.OUT_OF_SCOPE_OPEN.format(number=numbers[0]) + "\n" + ask if numbers else ask
+        return _t(d, "OUT_OF_SCOPE_OPEN").format(number=numbers[0]) + "\n" + ask if numbers else ask
 
     def _ask_phone(self, d: Draft) -> str:
         return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
@@ -1440,7 +1442,7 @@ STEP = {s.state: s for s in STEPS}
 
 # Questions off the path; each returns to where the person was (`Draft.back_to`) or starts afresh.
 DETOURS: dict[str, Step] = {s.state: s for s in (
-    Step("new_matter", _always, lambda i, d: texts.NEW_MATTER_CHOICES, lambda i, d: texts.NEW_MATTER_CHOICES,
+    Step("new_matter", _always, lambda i, d: _t(d, "NEW_MATTER_CHOICES"), lambda i, d: _t(d, "NEW_MATTER_CHOICES"),
          Intake._on_new_matter, lambda d: 2, Intake._read_matter),
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),

@@ -9,6 +9,8 @@ WELCOME = (
     "您可以直接在这里留言：投诉、建议、咨询或表扬，我们会转给负责的部门办理，并告诉您受理编号和办结时限。\n"
     "我们的承诺：{commitment}"
 )
+# A parent from abroad scanning a school's code reads only this line: they may write in English.
+WELCOME_ENGLISH = "English: just write your message in English, and we will answer in English."
 WELCOME_UNIT = "您是通过“{unit}”的二维码进入的，留言将默认关联该单位。"
 UNIT_COMMITMENT = "{unit}承诺：{text}"
 SCAN_UNIT = "已切换到“{unit}”，您接下来的留言将关联该单位。"
@@ -712,6 +714,39 @@ EN = {
     "WITHDRAWN_ALREADY": "Message {number} has been withdrawn and we send no more messages about it. If something new "
                          "happens, send \"reply {number}\" and what happened.",
     "CHECK_WHAT": {"conduct": "a teacher's conduct", "safety": "a child's safety"},
+    # the intake's detours and remarks
+    "DRAFT_KEPT": "The message you are writing is kept; you can go on with it.",
+    "NEW_MATTER_CHOICES": "1 Send it as a new message\n2 Add it to the message I am writing",
+    "NEW_MATTER_STARTED": "All right, as a new message. The one you were writing is kept; we will go back to it "
+                          "once this one is sent.",
+    "RESUME": "Your earlier message, not sent yet:\n\"{text}\"\n1 Go on with it\n2 Drop it",
+    "RESUME_CHOICES": "1 Go on with my earlier message\n2 Drop it",
+    "RESUMED": "All right, back to your earlier message.",
+    "DISCARDED": "All right, the earlier message has been dropped. Just write to start a new one.",
+    "DISCARDED_START": "All right, the earlier message has been dropped; we are taking down what you just sent.",
+    "PHONE_TAKEN": "Phone number noted.",
+    "PHONE_SKIPPED": "All right, no phone number.",
+    "GIVE_UP_ASK": "Your message has not been sent yet. If you have decided not to send it, reply \"cancel\"; to go "
+                   "on, please answer:",
+    "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
+                 "only the education bureau sees who wrote.",
+    "CARRY_ON": "All right, let us go on.",
+    "VOICE_WELCOME": "No problem: you can send a voice message. Tap the microphone to the left of the input box and "
+                     "hold to talk; it is attached to your message.",
+    "SCHOOL_WHY": "Your message goes to the office responsible; naming the school gets it to the school or the "
+                  "office above it faster.",
+    "PHONE_WHY": "The phone number lets the officer reach you if they need to check something. Only staff see it, "
+                 "with the middle digits hidden; without it your message is handled all the same.",
+    "PHONE_PLEASE": "All right, please send the number (an 11-digit mobile or a landline with its area code), or 0 "
+                    "to skip.",
+    "ANONYMITY_WHY": "If you say yes, the school can contact you directly and sort it out sooner. If you say no, only "
+                     "the education bureau sees who you are, and the bureau handles your message, not the school.",
+    "APPENDED": "Added to your message {number}; the office will handle it together. Send \"status {number}\" to "
+                "see the progress.",
+    "OUT_OF_SCOPE_OPEN": "If this is about your message {number}: send \"status {number}\" for its progress, or "
+                         "\"reply {number} your words\" to pass them to the officer.",
+    "ASK_DESCRIPTION_AFTER_MEDIA": "Attachment received. Please also describe in a few words what happened.",
+    "SCAN_DRAFT": "The message you are writing is now about {unit}.",
     "TEMPLATE_REMARK": "Open the education bureau's account in WeChat for the details.",
     "HELP_HEAD": "Write to us in English or Chinese: describe the matter and the school concerned; photos and "
                  "voice are welcome too. Commands:\n"

@@ -11,7 +11,7 @@ import pytest
 from bot.app import DISPATCHER
 from bot.demo import SANDBOX
 from storage import directory, tickets, users
-from tests.dialog import DISTRICT, FEES, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, send, talk
+from tests.dialog import DISTRICT, FEES, NUMBER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, send, talk
 from tests.test_citizen_dialogs import ticket
 from tests.test_credit import praise_only
 from tests.test_people2_dialogs import english, file_in_english
@@ -249,3 +249,23 @@ async def test_a_kind_said_with_qishi_after_submitting_is_a_correction(dialog):
     number = await file_ticket(d, TRAD, "想請問學校收800元資料費沒有收據合理嗎", kind="inquiry")
     await talk(d, TRAD, "其實我是要投訴", expect=[number, "已改为投诉"], absent="12345")
     assert (await ticket(d, number))["kind"] == "complaint"
+
+
+async def test_an_expat_scanning_a_school_code_is_told_they_may_write_english(dialog):
+    d = dialog
+    reply = await send(d, "o_new_expat", type="subscribe", scene="school:jn-dszx")
+    assert "write your message in English" in reply
+
+
+async def test_an_expat_parent_reporting_harm_is_filed_as_a_complaint_and_asks_how_long_in_english(dialog):
+    d = dialog
+    await send(d, EXPAT, type="scan", scene="school:jn-dszx")
+    await talk(d, EXPAT, "Yesterday a classmate pushed her down the stairs and the teacher did nothing. She has a "
+                         "bruise on her knee. What can I do?", expect="phone number")
+    await english(d, await talk(d, EXPAT, "status", expect=["The message you are writing is kept", "phone"]))
+    await talk(d, EXPAT, "0")
+    reply = await talk(d, EXPAT, "2", expect="Please check your message")
+    assert "Type: complaint" in reply, reply  # harm told decides the kind, as in Chinese
+    number = NUMBER.search(await talk(d, EXPAT, "1", expect="Ticket number")).group(0)
+    await english(d, await talk(d, EXPAT, "Thank you. How long will it take?", expect=[number, "due"],
+                                absent="12345"))
