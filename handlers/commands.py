@@ -141,6 +141,22 @@ def _match(text: str) -> tuple[str, str] | None:
     return None
 
 
+# 签收 1-5, 签收 1到10, 签收 3~6: a run of 待办 lines (line numbers, never a ticket number's digits), at most a page
+# or two at once.
+LINE_RANGE = re.compile(r"(?<![\w-])(\d{1,2})\s*[-~～—到至]\s*(\d{1,2})(?![\w-])")
+
+
+SIGNED = re.compile(re.escape(texts.ACCEPTED_OK).replace(r"\{number\}", r"(\S+)").replace(r"\{due\}", "(.+?)") + "$",
+                    re.M)
+
+
+def _lines_of_range(m: re.Match) -> str:
+    first, last = int(m.group(1)), int(m.group(2))
+    if not 1 <= first < last or last - first >= 20:
+        return m.group(0)
+    return " ".join(str(n) for n in range(first, last + 1))
+
+
 def is_command(text: str) -> bool:
     """Whether `text` starts with a command's verb (查询, 回复 JY2611-0001 …)."""
     return _match(ZERO_WIDTH.sub("", text).strip()) is not None
@@ -176,6 +192,8 @@ class Commands:
             return None
         if entry is None:
             return [Reply(self._not_for(user, entries))]
+        if entry.run is Commands.accept:
+            rest = LINE_RANGE.sub(_lines_of_range, rest)  # 签收 1-5: the lines of the 待办 list, each
         call = Call(db, user, openid, entry, raw, rest=rest)
         refused = self._parse(call)
         if refused:
@@ -387,9 +405,14 @@ class Commands:
         for ticket in found:
             for reply in self.desk.accept(call.db, call.user, ticket):
                 (answers if reply.to is None else pushes).append(reply)
+        lines = [r.text for r in answers]
+        if len(found) > 1 and any(SIGNED.search(x) for x in lines):  # several: a line each, readable on a
+            lines = [SIGNED.sub(lambda m: texts.ACCEPTED_LINE.format(number=m.group(1), due=m.group(2)), x)
+                     for x in lines]                                    # phone, and how to answer said once
+            lines.append(texts.ACCEPTED_MANY_FOOT)
         if error:  # 签收 5 99 with no 99 in the list: said, after what was signed
-            answers.append(Reply(error))
-        return [Reply("\n".join(r.text for r in answers)), *pushes]
+            lines.append(error)
+        return [Reply("\n".join(lines)), *pushes]
 
     def reply(self, call: Call) -> list[Reply]:
         text = self._template(call, "reply")
