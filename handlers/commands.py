@@ -538,7 +538,7 @@ TABLE: tuple[Command, ...] = (
     Command("催办", MAY["urge"], (TICKET, Arg("text", "要求", "请尽快答复", optional=True)), "催促承办单位办理",
             Commands.urge),
     Command("超期", SUPERVISORS, (), "超期未办结的留言，按单位列出", Commands.overdue),
-    Command("周报", SUPERVISORS, (), "本周办理情况周报链接", Commands.weekly),
+    Command("周报", SUPERVISORS, (), "上周和本周至今的办理情况周报链接", Commands.weekly),
     Command("常用回复", STAFF, (), "本单位的常用回复；“回复 编号 #序号”直接用来答复", Commands.templates),
     Command("登录", STAFF, (), "网页工作台登录链接（5分钟内有效）", Commands.signin, ("工作台",)),
     Command("点评", frozenset(review.COMMENT_ROLES),

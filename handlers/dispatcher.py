@@ -31,7 +31,7 @@ from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
-from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, URGENT, WIDE_ROLES
+from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
 from storage import conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
@@ -86,6 +86,10 @@ class Policy:
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
         "redo": 3, "urgent": 1})
+
+
+# A leader's or supervisor's question for figures in their own words: the 周报 links answer it.
+ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名")
 
 
 class Dispatcher:
@@ -217,6 +221,8 @@ class Dispatcher:
     def step_staff_text(self, turn: "Turn") -> list[Reply] | None:
         """Staff talk to the bot in commands; anything else gets them the list of commands."""
         if turn.user.get("role") in STAFF_ROLES:
+            if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 上周各单位情况怎么样
+                return [Reply(self.weekly_link(turn.db, turn.user))]
             return [Reply(commands.help_text(turn.user, self.policy.duty_office))]
         return None
 
@@ -409,11 +415,15 @@ class Dispatcher:
         return "\n".join(lines)
 
     def weekly_link(self, db, user: dict) -> str:
-        """周报 on demand: this week's digest page (so far) for the leader's bureau or the supervisor's unit."""
+        """周报 on demand, for the leader's bureau or the supervisor's unit: last week's page, whole (what a leader
+        asks for on a Monday morning, when this week has hardly begun), and this week's so far."""
         week = digest.week_of(self.clock.now(), self.calendar.tz)
+        last = digest.previous_week(week)
         scope = "bureau" if user.get("role") in WIDE_ROLES else user["unit_code"]
-        link = self.links(week, scope, user["openid"]) if self.links else None
-        return texts.WEEKLY.format(week=week, link=link) if link else texts.WEEKLY_NONE
+        if not self.links:
+            return texts.WEEKLY_NONE
+        return texts.WEEKLY_BOTH.format(last=last, last_link=self.links(last, scope, user["openid"]), week=week,
+                                        link=self.links(week, scope, user["openid"]))
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()

@@ -11,7 +11,7 @@ import pytest
 from bot.app import DISPATCHER
 from bot.demo import SANDBOX
 from storage import directory, tickets, users
-from tests.dialog import DISTRICT, FEES, NUMBER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, send, talk
+from tests.dialog import DISTRICT, DISTRICT_HEAD, FEES, LEADER, NUMBER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, send, talk
 from tests.test_citizen_dialogs import ticket
 from tests.test_credit import praise_only
 from tests.test_people2_dialogs import english, file_in_english
@@ -280,3 +280,12 @@ async def test_a_teacher_signs_a_run_of_lines_of_the_todo_list_in_one_message(di
     assert numbers[3] not in reply
     await talk(d, FEES, "签收 3到4", expect=[f"已签收 {numbers[3]}", "无需重复签收"])
     assert {(await ticket(d, n))["state"] for n in numbers} == {"accepted"}
+
+
+async def test_a_leader_on_monday_morning_gets_last_weeks_digest_and_may_ask_in_plain_words(dialog):
+    d = dialog  # the fixture's clock: Monday 16 Nov 2026, 09:00 (week 47 has just begun)
+    reply = await talk(d, LEADER, "周报", expect=["上周（2026-W46）周报", "本周（2026-W47）至今", "/digest/2026-W46"])
+    assert reply.count("/digest/") == 2
+    await talk(d, LEADER, "上周各单位情况怎么样", expect="上周（2026-W46）周报", absent="工作人员指令")
+    await talk(d, DISTRICT_HEAD, "我们区这周数据怎么样", expect=["/digest/", "scope=jn-jyj"])
+    await talk(d, FEES, "上周情况怎么样", expect="工作人员指令")  # a handler has no 周报: the commands they have
