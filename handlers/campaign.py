@@ -6,6 +6,7 @@ answers) and `event` (survey QR codes, menu clicks). Everything runs inside the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 from handlers import texts
@@ -74,6 +75,9 @@ class Campaign:
         for word in texts.SURVEY_WORDS:
             if inbound.kind == "text" and text.startswith(word) and len(text) <= len(word) + 20:
                 return self.survey_entry(db, user, inbound.openid, text[len(word):].strip()), []
+        if inbound.kind == "text" and len(text) <= 16 and SURVEY_INTENT.search(text) \
+                and any(s.is_open(now) for s in self.p.surveys.values()):  # 我想给学校打个分
+            return self.survey_entry(db, user, inbound.openid, ""), []
         return None, []
 
     def instant_answer(self, db, inbound: Inbound, text: str) -> list[Reply] | None:
@@ -425,6 +429,9 @@ class Campaign:
     def _date(lang: str | None, day: dt.date) -> str:
         return f"{day.day} {day:%b}" if lang == "en" else f"{day.month}月{day.day}日"
 
+
+# "我想给学校打个分", "给老师打分": the survey asked for in a person's own words (short: a story is a message).
+SURVEY_INTENT = re.compile(r"给(?:学校|幼儿园|老师们?|他们|这个学校|这所学校)?打(?:个)?分|^我?(?:想|要)(?:参加)?(?:评议|测评)")
 
 # At "解决了您的问题吗？": no further answer wanted (0 as at every question that offers it: none, skip).
 FAQ_ENOUGH = frozenset({"0", "不用", "不用了", "不需要", "不需要了", "没事了", "算了", "不要了"})

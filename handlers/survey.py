@@ -105,13 +105,26 @@ class Question:
             m = re.fullmatch(r"([1-5一二三四五])(?:分|星|颗星|stars?|points?)?", bare.lower())
             if m:
                 return int(m.group(1)) if m.group(1).isdigit() else _CN_DIGITS[m.group(1)]
-            return _match_words(bare, self.labels) or _match_words(bare.lower(), tuple(w.lower() for w in self.english_labels()))
+            return (_match_words(bare, self.labels)
+                    or _match_words(bare.lower(), tuple(w.lower() for w in self.english_labels()))
+                    or _EVERYDAY.get(_PARTICLES.sub("", bare.lower())))
         m = re.fullmatch(r"(?:第)?(\d{1,2}|[一二三四五六七八九])(?:项|个)?", bare)
         if m:
             n = int(m.group(1)) if m.group(1).isdigit() else _CN_DIGITS[m.group(1)]
             return n if 1 <= n <= len(self.options) else None
         return _match_words(bare, self.options) or (_match_words(bare.lower(), tuple(w.lower() for w in self.options_en))
                                                      if self.options_en else None)
+
+
+# How people answer "how satisfied are you?" in their own words, whatever the scale's labels (还行吧, 挺好的).
+_EVERYDAY = {**dict.fromkeys(("很差", "太差", "非常差", "特别差", "极差", "差劲", "verybad", "terrible", "awful"), 1),
+             **dict.fromkeys(("差", "不好", "不太好", "不怎么样", "不行", "bad", "poor", "notgood"), 2),
+             **dict.fromkeys(("还行", "还可以", "凑合", "一般般", "马马虎虎", "说得过去", "ok", "okay", "average",
+                              "soso"), 3),
+             **dict.fromkeys(("不错", "还不错", "挺好", "蛮好", "好", "满意", "good", "fine"), 4),
+             **dict.fromkeys(("很好", "非常好", "特别好", "太好了", "很满意", "非常满意", "excellent", "verygood",
+                              "great"), 5)}
+_PARTICLES = re.compile(r"[吧啊呀的了哦呢嘛吗]+$")
 
 
 def _match_words(text: str, words: tuple[str, ...]) -> int | None:

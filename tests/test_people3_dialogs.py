@@ -289,3 +289,16 @@ async def test_a_leader_on_monday_morning_gets_last_weeks_digest_and_may_ask_in_
     await talk(d, LEADER, "上周各单位情况怎么样", expect="上周（2026-W46）周报", absent="工作人员指令")
     await talk(d, DISTRICT_HEAD, "我们区这周数据怎么样", expect=["/digest/", "scope=jn-jyj"])
     await talk(d, FEES, "上周情况怎么样", expect="工作人员指令")  # a handler has no 周报: the commands they have
+
+
+async def test_a_grandmother_asks_to_rate_the_school_in_her_words_and_answers_in_hers(dialog):
+    d = dialog
+    await send(d, GRANNY, type="scan", scene="school:jn-yyxx")
+    await talk(d, GRANNY, "我想给学校打个分", expect=["民主测评", "第1/7题"], absent="请问您这次是")
+    await talk(d, GRANNY, "挺好的", expect="第2/7题")
+    await talk(d, GRANNY, "还行吧", expect="第3/7题", absent="没能识别")
+    await talk(d, GRANNY, "很差", expect="第4/7题")
+    rows = await d.db(lambda db: [dict(r) for r in db.query("SELECT draft FROM survey_responses")])
+    assert '"attitude": 4' in rows[0]["draft"] and '"efficiency": 3' in rows[0]["draft"] \
+        and '"fees": 1' in rows[0]["draft"]
+    await talk(d, "o_parent_grades", "老师给孩子打分不公平，同样的答案别人得分我不得分", absent="第1/7题")
