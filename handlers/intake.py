@@ -254,9 +254,14 @@ def same_matter(text: str) -> int | None:
 
 
 def declines_phone(text: str) -> bool:
-    """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话."""
+    """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话 / no thanks."""
     return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text))
-                                or han_count(text) <= 12 and NO_PHONE.search(text))
+                                or han_count(text) <= 12 and NO_PHONE.search(text) or NO_PHONE_EN.fullmatch(text))
+
+
+# "no thanks", "I'd rather not", "skip": no number, in English
+NO_PHONE_EN = re.compile(r"\s*(?:no|nope|none|skip|no,? thanks?(?: you)?|no need|rather not|i'?d rather not|not now|"
+                         r"i (?:don'?t|do not) want to(?: give it)?)[\s.!]*", re.I)
 
 
 # 我是学生 没有电话 / 手机不在身边: no number to give, said anywhere in a short reply
@@ -402,7 +407,7 @@ EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 EN_KINDS = (("complaint", re.compile(r"\bcomplain(?:t|ts|ing)?\b|\breport\b", re.I)),
             ("suggestion", re.compile(r"\bsuggest(?:ion|ions)?\b|\bpropos(?:e|al)\b", re.I)),
             ("inquiry", re.compile(r"\b(?:question|enquiry|inquiry)\b", re.I)),
-            ("praise", re.compile(r"\b(?:praise|thank|thanks|compliment)\b", re.I)))
+            ("praise", re.compile(r"\b(?:praise|compliment)\b|(?<!\bno )\b(?:thank|thanks)\b(?! for asking)", re.I)))
 
 
 def english_kind(text: str) -> str | None:
@@ -1051,7 +1056,7 @@ class Intake:
             ticket = self.s.submit(inbound.openid, d, plan)
             if d.kind == "praise":
                 via = plan.school_code and plan.unit_code != plan.school_code  # it names conduct: not the school
-                done = (texts.SUBMITTED_PRAISE_VIA if via else texts.SUBMITTED_PRAISE).format(
+                done = _t(d, "SUBMITTED_PRAISE_VIA" if via else "SUBMITTED_PRAISE").format(
                     number=ticket["number"], unit=plan.unit_name)
             else:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
@@ -1244,6 +1249,8 @@ class Intake:
                 school=texts.EN["SUMMARY_SCHOOL"].format(school=plan.school_name) if plan.school_name else "",
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang),
+                deadline="" if d.kind == "praise" else texts.EN["SUMMARY_DEADLINE"].format(
+                    days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang)),
                 more="".join(texts.EN[k].format(n=len(d.attachments)) + "\n" for k, on in (
                     ("SUMMARY_ATTACHED", d.attachments), ("SUMMARY_HIDDEN", plan.school_name and d.anonymous),
                     ("SUMMARY_URGENT", plan.urgent)) if on))

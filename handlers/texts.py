@@ -600,8 +600,8 @@ EN = {
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
     "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\n{school}Office in charge: {unit}\n"
-               "Phone: {phone}\n{more}Deadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
-               "3 to cancel.",
+               "Phone: {phone}\n{more}{deadline}Reply 1 to submit, 2 to rewrite, 3 to cancel.",
+    "SUMMARY_DEADLINE": "Deadline: {days}, by {due}\n",
     "SUMMARY_ATTACHED": "Attachments: {n}",
     "SUMMARY_HIDDEN": "The school will not be told who you are.",
     "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",

@@ -302,3 +302,26 @@ async def test_a_grandmother_asks_to_rate_the_school_in_her_words_and_answers_in
     assert '"attitude": 4' in rows[0]["draft"] and '"efficiency": 3' in rows[0]["draft"] \
         and '"fees": 1' in rows[0]["draft"]
     await talk(d, "o_parent_grades", "老师给孩子打分不公平，同样的答案别人得分我不得分", absent="第1/7题")
+
+
+async def test_no_thanks_at_the_phone_question_is_no_phone_not_praise(dialog):
+    d = dialog
+    await talk(d, EXPAT, "The school charges 300 yuan for materials every term and gives no receipt. I want to "
+                         "complain.")
+    await talk(d, EXPAT, "Wenchang Primary School", expect="phone")
+    reply = await talk(d, EXPAT, "no thanks", absent="praise")
+    while "Please check your message" not in reply:
+        reply = await talk(d, EXPAT, "2")
+    assert "Type: complaint" in reply and "Phone: none" in reply, reply
+
+
+async def test_english_praise_is_thanked_in_english_without_a_deadline(dialog):
+    d = dialog
+    reply = await talk(d, EXPAT, "I want to praise Ms Li at Wenchang Primary School, she helped my son settle in "
+                                 "so well.")
+    for _ in range(4):
+        if "Please check your message" in reply:
+            break
+        reply = await talk(d, EXPAT, "4" if "Is your message" in reply else "Wenchang Primary School")
+    assert "Type: praise" in reply and "Deadline" not in reply, reply
+    await english(d, await talk(d, EXPAT, "1", expect="Thank you for your praise"))
