@@ -35,6 +35,7 @@ from handlers.routing.normalise import to_simplified  # the router's own OpenCC 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
     "complaint": ("投诉", "举报", "反映", "不满", "太过分", "乱收", "违规", "要求整改", "曝光", "维权", "怎么能",
+                  "骂他", "骂她", "骂我家", "罚站", "不想上学",
                   "凭什么", "不合理", "退钱", "退费",
                   # what is done to a child or a parent: nobody writes these to praise or to ask
                   "欺负", "霸凌", "打人", "打学生", "打孩子", "体罚", "辱骂", "骂人", "骂学生", "骂孩子", "侮辱",
@@ -750,6 +751,10 @@ class Intake:
                 and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
             d.phone = ""                                                # as the answer, never part of the story
             return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
+        found = PHONE_IN_TEXT.search(phone_digits(text)) if state not in ("phone", "confirm") else None
+        if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+            d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
+            return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
         if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
             note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
             return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])

@@ -325,3 +325,16 @@ async def test_english_praise_is_thanked_in_english_without_a_deadline(dialog):
         reply = await talk(d, EXPAT, "4" if "Is your message" in reply else "Wenchang Primary School")
     assert "Type: praise" in reply and "Deadline" not in reply, reply
     await english(d, await talk(d, EXPAT, "1", expect="Thank you for your praise"))
+
+
+async def test_a_grandmother_gives_her_number_before_it_is_asked_and_scolding_is_a_complaint(dialog):
+    d = dialog
+    await talk(d, GRANNY, "我是江北区滨河小学一年级学生的外婆孩子说班主任经常当着全班的面骂他笨还让他站在教室后面一整节课"
+                          "孩子现在都不想上学了", absent="请问您这次是")
+    await talk(d, "o_granny_b", "我要投诉", expect="请再具体说说")
+    await talk(d, "o_granny_b", "我电话是幺三九 八八八八 六六六六", expect=["已记下联系电话", "请再具体说说"],
+               absent="已补充")
+    reply = await talk(d, "o_granny_b", "江南区育英小学的老师天天布置很多作业，孩子写到半夜")
+    while "请核对" not in reply:
+        reply = await talk(d, "o_granny_b", "2")
+    assert "139****6666" in reply and "幺三九" not in reply, reply
