@@ -338,3 +338,10 @@ async def test_a_grandmother_gives_her_number_before_it_is_asked_and_scolding_is
     while "请核对" not in reply:
         reply = await talk(d, "o_granny_b", "2")
     assert "139****6666" in reply and "幺三九" not in reply, reply
+
+
+async def test_bu_tongyi_at_the_phone_question_is_no_phone(dialog):
+    d = dialog
+    await send(d, GRANNY, type="scan", scene="school:jb-bhxx")
+    await talk(d, GRANNY, "班主任经常当着全班的面骂孩子笨，还让他罚站一整节课", expect="联系电话")
+    await talk(d, GRANNY, "不同意", expect="学校知道您的身份", absent="联系电话")
