@@ -285,6 +285,10 @@ class Commands:
                     else []
                 if 0 < n <= len(items):
                     return tickets.get(call.db, items[n - 1]), None
+                month = dt.datetime.fromtimestamp(self.clock.now(), self.d.calendar.tz).strftime("%y%m")
+                ticket = tickets.get(call.db, f"JY{month}-{n:04d}")  # 回复 45: no 45th line, but ticket …-0045
+                if n and ticket and self.desk.in_scope(call.db, call.user, ticket):  # of theirs, as citizens
+                    return ticket, None                                          # write it
                 return None, texts.NO_SUCH_LINE.format(line=n)
             month = dt.datetime.fromtimestamp(self.clock.now(), self.d.calendar.tz).strftime("%y%m")
             number = f"JY{month}-{n:04d}"

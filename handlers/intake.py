@@ -354,7 +354,7 @@ MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0
 
 # "那什么时候能有结果", "多久能处理好", "when will I hear back": asked by someone with a message in hand, it is about
 # that message (answered with its state and deadline), not a new one.
-ASKS_PROGRESS = re.compile(r"^(?:那|请问|问下|问一下|我想问下?)?(?:我的?|这个|这件)?(?:留言|投诉|事情?|问题)?(?:大概|大约)?"
+ASKS_PROGRESS = re.compile(r"^(?:那|请问|问下|问一下|我想问下?)?(?:我的?|这个|这件)?(?:留言|投诉|事情?|问题)?(?:大概|大约)?(?:还)?(?:要|得|需要)?"
                            r"(?:什么时候|啥时候|多久|多长时间|几天|哪天)(?:才)?(?:能|会|可以)?(?:有|给|处理|办|解决)?(?:个|我)?"
                            r"(?:结果|处理|回复|答复|办好|办完|处理好|解决|消息|回音|说法|好)?(?:了)?[吗呢啊呀么？?。.!！\s]*$")
 ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|how long (?:will|does) it take|when will "

@@ -230,6 +230,7 @@ async def test_thanks_and_when_will_it_be_done_after_submitting_start_nothing(di
     number = await file_ticket(d, GRANNY, "我孙子在育英小学上三年级，老师天天布置很多作业，写到晚上十一点还写不完")
     await talk(d, GRANNY, "好的谢谢你们啊 辛苦了", expect="不客气", absent=["12345", "请核对"])
     await talk(d, GRANNY, "那什么时候能有结果", expect=[number, "前办结", "进展都会通知您"], absent=["请核对", "12345"])
+    await talk(d, GRANNY, "谢谢 那要多久", expect=[number, "前办结"], absent="具体说说")
     await talk(d, GRANNY, "1", expect="没有正在填写的留言")
 
 
@@ -345,3 +346,15 @@ async def test_bu_tongyi_at_the_phone_question_is_no_phone(dialog):
     await send(d, GRANNY, type="scan", scene="school:jb-bhxx")
     await talk(d, GRANNY, "班主任经常当着全班的面骂孩子笨，还让他罚站一整节课", expect="联系电话")
     await talk(d, GRANNY, "不同意", expect="学校知道您的身份", absent="联系电话")
+
+
+async def test_staff_may_give_a_tickets_last_digits_where_no_such_line_is_listed(dialog):
+    d = dialog
+    other = await file_ticket(d, "o_p_a", "请问今年小学一年级什么时候开始报名？", kind="inquiry")
+    first = await file_ticket(d, "o_p_b", "江南区实验小学收了300元资料费，没有收据")
+    second = await file_ticket(d, "o_p_c", "江南区育英小学收了200元校服费，没有收据")
+    assert (other[-1], first[-1], second[-1]) == ("1", "2", "3")
+    await talk(d, FEES, "待办", expect=[first, second])  # two lines
+    await talk(d, FEES, "回复 3 已责成学校补开收据", expect=f"已将答复发送给群众（{second}）")  # no line 3: …-0003
+    await talk(d, FEES, "详情 1", expect=first)  # a line, as before
+    await talk(d, FEES, "回复 5 好的", expect="没有第5条")  # neither a line nor a ticket of theirs
