@@ -643,7 +643,8 @@ class _Services(IntakeServices):
         """The person's latest ticket, if submitted within the conversation's time (a correction of it may follow)."""
         rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
         since = self.d.clock.now() - self.d.policy.conversation_minutes * 60
-        return rows[0] if rows and rows[0]["created_at"] >= since and rows[0]["state"] in lifecycle.OPEN else None
+        return rows[0] if rows and rows[0]["created_at"] >= since and \
+            privacy.citizen_state(rows[0]) in lifecycle.OPEN else None
 
     def change_kind(self, number: str, kind: str) -> list[Reply]:
         ticket = tickets.get(self.db, number)
@@ -652,7 +653,7 @@ class _Services(IntakeServices):
     def answered(self) -> str | None:
         """The number of the person's latest ticket, if the office has answered it and it is not concluded."""
         rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
-        return rows[0]["number"] if rows and rows[0]["state"] == "replied" else None
+        return rows[0]["number"] if rows and privacy.citizen_state(rows[0]) == "replied" else None
 
     def reply_to(self, number: str, text: str) -> list[Reply]:
         ticket = tickets.get(self.db, number)
@@ -672,7 +673,8 @@ class _Services(IntakeServices):
         return texts.pick("PROGRESS_HEAD", self.lang()) + "\n" + self.d.my_tickets(self.db, self.openid, self.lang())
 
     def open_numbers(self) -> list[str]:
-        return [t["number"] for t in tickets.for_citizen(self.db, self.openid, 3) if t["state"] in lifecycle.OPEN]
+        return [t["number"] for t in tickets.for_citizen(self.db, self.openid, 3)
+                if privacy.citizen_state(t) in lifecycle.OPEN]
 
     def rating(self, text: str) -> followup.Rating | None:
         rating = followup.parse(text)

@@ -266,7 +266,7 @@ def similar_open(db: sqlite_utils.Database, openid: str, school_code: str | None
     marks = ",".join("?" * len(OPEN_STATES))
     rows = list(db.query(
         f"SELECT * FROM tickets WHERE openid = ? AND category = ? AND school_code IS ? AND created_at >= ? "
-        f"AND state IN ({marks}) ORDER BY id DESC LIMIT 1",
+        f"AND state IN ({marks}) AND citizen_withdrew_at IS NULL ORDER BY id DESC LIMIT 1",  # withdrawn: not theirs now
         [openid, category, school_code, since, *OPEN_STATES]))
     return _decode(rows[0]) if rows else None
 
