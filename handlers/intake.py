@@ -258,7 +258,8 @@ def declines_phone(text: str) -> bool:
     """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话 / no thanks."""
     return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text))
                                 or han_count(text) <= 12 and NO_PHONE.search(text) or NO_PHONE_EN.fullmatch(text)
-                                or han_count(text) <= 4 and not re.search(r"\d", text) and yes_no(text) is False)
+                                or han_count(text) <= 4 and not re.search(r"\d", text) and yes_no(text) is False
+                                and not UNSURE.search(text))  # 不同意, 不: no; 不知道啊: asked again
 
 
 # "no thanks", "I'd rather not", "skip": no number, in English

@@ -121,7 +121,7 @@ _EVERYDAY = {**dict.fromkeys(("很差", "太差", "非常差", "特别差", "极
              **dict.fromkeys(("差", "不好", "不太好", "不怎么样", "不行", "bad", "poor", "notgood"), 2),
              **dict.fromkeys(("还行", "还可以", "凑合", "一般般", "马马虎虎", "说得过去", "ok", "okay", "average",
                               "soso"), 3),
-             **dict.fromkeys(("不错", "还不错", "挺好", "蛮好", "好", "满意", "good", "fine"), 4),
+             **dict.fromkeys(("不错", "还不错", "挺好", "蛮好", "满意", "good", "fine"), 4),  # not 好 alone: "ok"
              **dict.fromkeys(("很好", "非常好", "特别好", "太好了", "很满意", "非常满意", "excellent", "verygood",
                               "great"), 5)}
 _PARTICLES = re.compile(r"[吧啊呀的了哦呢嘛吗]+$")

@@ -124,6 +124,7 @@ async def test_a_kind_corrected_right_after_submitting_is_about_the_ticket_just_
 async def test_an_english_correction_after_submitting_is_explained_in_english(dialog):
     d = dialog
     number = await file_in_english(d)
+    await talk(d, FEES, f"签收 {number}", expect="已签收")  # signed: the office decides now (people3)
     await english(d, await talk(d, EXPAT, "change it to a suggestion", expect=[number, "treat this as a suggestion"]))
 
 

@@ -131,7 +131,11 @@ async def test_withdrawing_a_conduct_complaint_ends_the_messages_not_the_bureaus
     await quiet(d, PARENT)
     t = await ticket(d, number)
     assert t["state"] == "closed" and t["close_reason"] == "checked"
-    await talk(d, PARENT, f"查询 {short}", expect="已撤回", absent=["经调查属实", "约谈"])
+    detail = await talk(d, PARENT, f"查询 {short}", expect="已撤回", absent=["经调查属实", "约谈"])
+    link = re.search(r"https?://\S+", detail).group(0).split("/t/", 1)[1]
+    async with d.session.get("/t/" + link) as resp:  # their own page says the same
+        page = await resp.text()
+    assert resp.status == 200 and "已撤回" in page and "经调查属实" not in page
 
 
 async def test_withdrawing_an_urgent_matter_the_school_holds_moves_its_check_to_the_bureau(dialog):

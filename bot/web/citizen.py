@@ -51,7 +51,7 @@ async def citizen_ticket(request: web.Request) -> web.Response:
         return found
     ticket, events, unit = found
     steps = []
-    state = privacy.citizen_state(ticket)
+    shown = privacy.citizen_state(ticket)  # withdrawn, once they withdrew it
     for e in privacy.citizen_events(events):
         name = texts.CITIZEN_EVENT_NAMES.get(e["action"])
         if name is None:
@@ -70,10 +70,10 @@ async def citizen_ticket(request: web.Request) -> web.Response:
                       "src": f"/t/{ticket['number']}/a/{i}{query}" if state == "stored" or (
                           state == "fetching" and a.get("kind") == "image") else ""})
     return aiohttp_jinja2.render_template("citizen_ticket.html", request, {
-        "t": {**ticket, "resolution": None} if state != ticket["state"] else ticket,
-        "kind": texts.KIND_NAMES[ticket["kind"]], "state": texts.STATE_NAMES[state],
-        "unit": unit["name"] if unit else "待分派", "due": due, "open": state in lifecycle.OPEN,
-        "next": texts.CITIZEN_NEXT[state].format(due=due, number=ticket["number"]), "steps": steps,
+        "t": {**ticket, "resolution": None} if shown != ticket["state"] else ticket,
+        "kind": texts.KIND_NAMES[ticket["kind"]], "state": texts.STATE_NAMES[shown],
+        "unit": unit["name"] if unit else "待分派", "due": due, "open": shown in lifecycle.OPEN,
+        "next": texts.CITIZEN_NEXT[shown].format(due=due, number=ticket["number"]), "steps": steps,
         "files": files, "created": _fmt(ticket["created_at"], tz)})
 
 
