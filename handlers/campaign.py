@@ -6,12 +6,13 @@ answers) and `event` (survey QR codes, menu clicks). Everything runs inside the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 from handlers import texts
 from handlers.faq import FaqBook, with_stored as with_stored_faq
-from handlers.intake import (MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, bare, choice, infer_kind, normalise,
-                             yes_no)
+from handlers.intake import (MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, bare, choice, english_words,
+                             infer_kind, normalise, yes_no)
 from handlers.messages import Inbound, Reply
 from handlers.numbers import ascii_int
 from handlers.survey import SKIP, Policy, Survey, parse_scene, with_stored as with_stored_surveys
@@ -74,6 +75,9 @@ class Campaign:
         for word in texts.SURVEY_WORDS:
             if inbound.kind == "text" and text.startswith(word) and len(text) <= len(word) + 20:
                 return self.survey_entry(db, user, inbound.openid, text[len(word):].strip()), []
+        if inbound.kind == "text" and len(text) <= 16 and SURVEY_INTENT.search(text) \
+                and any(s.is_open(now) for s in self.p.surveys.values()):  # 我想给学校打个分
+            return self.survey_entry(db, user, inbound.openid, ""), []
         return None, []
 
     def instant_answer(self, db, inbound: Inbound, text: str) -> list[Reply] | None:
@@ -90,11 +94,17 @@ class Campaign:
         if found is None:
             return None
         entry, score = found
+        lang = users.lang(db, inbound.openid)
+        if lang == "en" and not entry.answer_en:
+            return None  # an answer they could not read: a person answers instead
         answer_id = faq_store.served(db, entry.id, inbound.openid, text, score, now)
         conversations.put(db, inbound.openid, FAQ, "feedback", {"answer": answer_id, "text": inbound.text.strip()},
                           now, self.d.policy.conversation_minutes * 60)
         unit = directory.get(db, entry.unit)
-        return [Reply(texts.FAQ_ANSWER.format(answer=entry.answer, unit=unit["name"] if unit else entry.unit))]
+        name = unit["name"] if unit else entry.unit
+        if lang == "en":
+            return [Reply(f"{entry.answer_en}\n{texts.EN['FAQ_FROM'].format(unit=name)}\n\n{texts.EN['FAQ_ASK']}")]
+        return [Reply(texts.FAQ_ANSWER.format(answer=entry.answer, unit=name))]
 
     def event(self, db, inbound: Inbound) -> list[Reply] | None:
         """Survey QR codes (subscribe and SCAN) and the menu's clicks; None for what the dispatcher handles."""
@@ -117,6 +127,7 @@ class Campaign:
         return conversations.flow(db, openid, self.d.clock.now()) == "intake"
 
     def _survey_scan(self, db, inbound: Inbound) -> list[Reply]:
+        lang = users.lang(db, inbound.openid)
         now = self.d.clock.now()
         survey_id, unit_code = parse_scene(inbound.scene)
         unit = directory.get(db, unit_code)
@@ -128,9 +139,9 @@ class Campaign:
             head = [texts.WELCOME.format(org=self.d.policy.organisation, bot=self.d.policy.name,
                                          commitment=self.d.policy.commitment)]
         if unit is None or survey is None or not unit["active"] or not survey.covers(unit):
-            return [Reply("\n\n".join([*head, texts.SURVEY_UNKNOWN_CODE]))]
+            return [Reply("\n\n".join([*head, texts.pick("SURVEY_UNKNOWN_CODE", lang)]))]
         if self._writing(db, inbound.openid):
-            return [Reply(texts.SURVEY_AFTER_MESSAGE)]
+            return [Reply(texts.pick("SURVEY_AFTER_MESSAGE", lang))]
         replies = self.start(db, users.get(db, inbound.openid) or {}, inbound.openid, survey, unit)
         if head:
             replies = [Reply("\n\n".join([*head, replies[0].text])), *replies[1:]]
@@ -139,15 +150,16 @@ class Campaign:
     def survey_entry(self, db, user: dict, openid: str, rest: str) -> list[Reply]:
         """评议 (or the menu): the named school, else an unfinished attempt, else the unit of the code last
         scanned, else ask which school."""
+        lang = users.lang(db, openid)
         self.sync(db)
         now = self.d.clock.now()
         open_ = [s for s in self.p.surveys.values() if s.is_open(now)]
         if not open_:
-            return [Reply(texts.SURVEY_NONE_OPEN)]
+            return [Reply(texts.pick("SURVEY_NONE_OPEN", lang))]
         if self._writing(db, openid):
-            return [Reply(texts.SURVEY_AFTER_MESSAGE)]
+            return [Reply(texts.pick("SURVEY_AFTER_MESSAGE", lang))]
         if rest:
-            code = self.d.router.find_school(rest) or self._find_unit(db, rest)
+            code = self.d.router.find_school(rest) or self._find_unit(db, rest) or self.d._intake(db).s.find_school(rest)
             if code:
                 return self._start_for_unit(db, user, openid, directory.get(db, code), open_)
         for draft in surveys.drafts(db, openid):
@@ -159,12 +171,13 @@ class Campaign:
             return self._start_for_unit(db, user, openid, unit, open_)
         first = min(open_, key=lambda s: s.closes)
         self._keep(db, openid, "unit", {"survey": None})
-        return [Reply(texts.SURVEY_WHICH_UNIT.format(title=first.title, closes=self._date(first.closes)))]
+        return [Reply(texts.pick("SURVEY_WHICH_UNIT", lang).format(title=first.title_in(lang), closes=self._date(lang, first.closes)))]
 
     def _start_for_unit(self, db, user, openid, unit, open_: list[Survey]) -> list[Reply]:
+        lang = users.lang(db, openid)
         covering = sorted((s for s in open_ if s.covers(unit)), key=lambda s: s.closes)
         if not covering:
-            return [Reply(texts.SURVEY_NOT_COVERED.format(unit=unit["name"]))]
+            return [Reply(texts.pick("SURVEY_NOT_COVERED", lang).format(unit=unit["name"]))]
         return self.start(db, user, openid, covering[0], unit)
 
     def _find_unit(self, db, text: str) -> str | None:
@@ -176,13 +189,14 @@ class Campaign:
         return hits[0] if len(hits) == 1 else None
 
     def start(self, db, user: dict, openid: str, survey: Survey, unit: dict) -> list[Reply]:
+        lang = users.lang(db, openid)
         now = self.d.clock.now()
         if now < survey.opens_at:
-            return [Reply(texts.SURVEY_NOT_YET.format(title=survey.title, date=self._date(survey.opens)))]
+            return [Reply(texts.pick("SURVEY_NOT_YET", lang).format(title=survey.title_in(lang), date=self._date(lang, survey.opens)))]
         if now >= survey.closes_at:
-            return [Reply(texts.SURVEY_CLOSED.format(title=survey.title, date=self._date(survey.closes)))]
+            return [Reply(texts.pick("SURVEY_CLOSED", lang).format(title=survey.title_in(lang), date=self._date(lang, survey.closes)))]
         if surveys.insider(db, openid, unit["code"]):
-            return [Reply(texts.SURVEY_INSIDER.format(unit=unit["name"]))]
+            return [Reply(texts.pick("SURVEY_INSIDER", lang).format(unit=unit["name"]))]
         row = surveys.get(db, survey.id, unit["code"], openid)
         first_seen = user.get("first_seen_at") or now
         data = {"survey": survey.id, "unit": unit["code"],
@@ -191,25 +205,28 @@ class Campaign:
             i = survey.next_question(row["draft"])
             if i is not None and row["draft"]:
                 self._keep(db, openid, "answer", data)
-                return [Reply(texts.SURVEY_RESUME.format(unit=unit["name"], title=survey.title, number=i + 1)
-                              + "\n\n" + survey.questions[i].prompt(i + 1, len(survey.questions)))]
+                return [Reply(texts.pick("SURVEY_RESUME", lang).format(unit=unit["name"], title=survey.title_in(lang), number=i + 1)
+                              + "\n\n" + survey.questions[i].prompt(i + 1, len(survey.questions), lang))]
         if row and row["answers"] is not None:
             self._keep(db, openid, "redo", data)
             when = dt.datetime.fromtimestamp(row["submitted_at"], self.d.calendar.tz)
-            return [Reply(texts.SURVEY_ALREADY.format(date=f"{when.month}月{when.day}日", unit=unit["name"]))]
+            return [Reply(texts.pick("SURVEY_ALREADY", lang).format(date=self._date(lang, when.date()), unit=unit["name"]))]
         surveys.begin(db, survey.id, unit["code"], openid, now, {})
         self._keep(db, openid, "answer", data)
-        intro = texts.SURVEY_INTRO.format(title=survey.title, unit=unit["name"], total=len(survey.questions))
-        if survey.intro:
-            intro += "\n" + survey.intro
-        return [Reply(intro + "\n\n" + survey.questions[0].prompt(1, len(survey.questions)))]
+        intro = texts.pick("SURVEY_INTRO", lang).format(title=survey.title_in(lang), unit=unit["name"],
+                                                        total=len(survey.questions))
+        more = (survey.intro_en or "") if lang == "en" else survey.intro
+        if more:
+            intro += "\n" + more
+        return [Reply(intro + "\n\n" + survey.questions[0].prompt(1, len(survey.questions), lang))]
 
     # -- surveys: one message within ----------------------------------------------------------------------------
     def _survey_step(self, db, user, inbound: Inbound, text: str, state: str, data: dict):
+        lang = users.lang(db, inbound.openid)
         openid, now = inbound.openid, self.d.clock.now()
         if text in texts.SURVEY_EXIT_WORDS:
             conversations.delete(db, openid)
-            return [Reply(texts.SURVEY_PAUSED)], []
+            return [Reply(texts.pick("SURVEY_PAUSED", lang))], []
         if state == "unit":
             return self._on_unit(db, user, inbound, text)
         survey = self.p.surveys.get(data["survey"])
@@ -219,18 +236,18 @@ class Campaign:
             return None, []
         if surveys.insider(db, openid, unit["code"]):  # bound as its staff since the survey began
             conversations.delete(db, openid)
-            return [Reply(texts.SURVEY_INSIDER.format(unit=unit["name"]))], []
+            return [Reply(texts.pick("SURVEY_INSIDER", lang).format(unit=unit["name"]))], []
         row = surveys.get(db, survey.id, unit["code"], openid)
         if state == "redo":
             n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
             if n == 1:
                 surveys.begin(db, survey.id, unit["code"], openid, now, {})
                 self._keep(db, openid, "answer", data)
-                return [Reply(survey.questions[0].prompt(1, len(survey.questions)))], []
+                return [Reply(survey.questions[0].prompt(1, len(survey.questions), lang))], []
             if n == 2:
                 conversations.delete(db, openid)
-                return [Reply(texts.SURVEY_KEPT)], []
-            return self._not_an_answer(db, inbound, text, texts.CHOOSE_1_2)
+                return [Reply(texts.pick("SURVEY_KEPT", lang))], []
+            return self._not_an_answer(db, inbound, text, texts.pick("CHOOSE_1_2", lang))
         if row is None or row["draft"] is None:
             conversations.delete(db, openid)
             return None, []
@@ -242,22 +259,22 @@ class Campaign:
             return self._finish(db, openid, survey, unit, row, data), []
         q = survey.questions[i]
         if inbound.kind not in ("text", "voice") or not inbound.text.strip():
-            return [Reply(texts.SURVEY_TEXT_ONLY + "\n" + q.prompt(i + 1, len(survey.questions)))], []
+            return [Reply(texts.pick("SURVEY_TEXT_ONLY", lang) + "\n" + q.prompt(i + 1, len(survey.questions), lang))], []
         if q.type == "text" and self.d.routing(inbound.text.strip()).get("urgent"):
             # A call for help written as an opinion: the intake takes it now (hotlines, an urgent ticket), not a
             # "1 转为留言 2 不用了" that a 2 would drop; the survey waits at this question.
             conversations.delete(db, openid)
-            return None, [Reply(texts.SURVEY_PAUSED_FOR_MESSAGE)]
+            return None, [Reply(texts.pick("SURVEY_PAUSED_FOR_MESSAGE", lang))]
         value = q.parse(inbound.text)
         if value is None:
-            return self._not_an_answer(db, inbound, text, texts.SURVEY_NOT_UNDERSTOOD + "\n"
-                                       + q.prompt(i + 1, len(survey.questions)))
+            return self._not_an_answer(db, inbound, text, texts.pick("SURVEY_NOT_UNDERSTOOD", lang) + "\n"
+                                       + q.prompt(i + 1, len(survey.questions), lang))
         draft[q.id] = None if value is SKIP else value
         surveys.save_draft(db, row["id"], draft, now)
         if q.type == "text" and value is not SKIP and self._concrete(value):
             data["offer"] = q.id
             self._keep(db, openid, "ticket", data)
-            return [Reply(texts.SURVEY_OFFER_TICKET)], []
+            return [Reply(texts.pick("SURVEY_OFFER_TICKET", lang))], []
         return self._next(db, openid, survey, unit, row, data), []
 
     def _not_an_answer(self, db, inbound: Inbound, text: str, again: str):
@@ -265,23 +282,25 @@ class Campaign:
         Anything shorter is a wrong answer: ask again."""
         if _is_story(text):
             conversations.delete(db, inbound.openid)
-            return None, [Reply(texts.SURVEY_PAUSED_FOR_MESSAGE)]
+            return None, [Reply(texts.pick("SURVEY_PAUSED_FOR_MESSAGE", users.lang(db, inbound.openid)))]
         return [Reply(again)], []
 
     def _next(self, db, openid, survey: Survey, unit, row, data) -> list[Reply]:
+        lang = users.lang(db, openid)
         row = surveys.get(db, survey.id, unit["code"], openid)
         i = survey.next_question(row["draft"])
         if i is None:
             return self._finish(db, openid, survey, unit, row, data)
         self._keep(db, openid, "answer", data)
-        return [Reply(survey.questions[i].prompt(i + 1, len(survey.questions)))]
+        return [Reply(survey.questions[i].prompt(i + 1, len(survey.questions), lang))]
 
     def _finish(self, db, openid, survey: Survey, unit, row, data) -> list[Reply]:
+        lang = users.lang(db, openid)
         now = self.d.clock.now()
         again = row["answers"] is not None
         surveys.submit(db, row["id"], row["draft"], now, bool(data.get("new")))
         conversations.delete(db, openid)
-        replies = [Reply((texts.SURVEY_UPDATED if again else texts.SURVEY_THANKS).format(unit=unit["name"]))]
+        replies = [Reply(texts.pick("SURVEY_UPDATED" if again else "SURVEY_THANKS", lang).format(unit=unit["name"]))]
         count = surveys.mark_burst(db, survey.id, unit["code"], now - 3600, self.p.burst_per_hour)
         if count and surveys.record_burst(db, survey.id, unit["code"], int(now // 3600), count):
             notice = texts.SURVEY_BURST_NOTICE.format(unit=unit["name"], count=count, title=survey.title,
@@ -302,9 +321,10 @@ class Campaign:
         return kind == "complaint" or decision["confidence"] >= TICKET_CONFIDENCE
 
     def _on_ticket_offer(self, db, inbound, text, survey: Survey, unit, row, data):
+        lang = users.lang(db, inbound.openid)
         n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
         if n is None:
-            return self._not_an_answer(db, inbound, text, texts.CHOOSE_1_2)
+            return self._not_an_answer(db, inbound, text, texts.pick("CHOOSE_1_2", lang))
         replies: list[Reply] = []
         if n == 1:
             replies += self._ticket(db, inbound.openid, row["draft"].get(data.get("offer")) or "", unit, row)
@@ -313,6 +333,7 @@ class Campaign:
 
     def _ticket(self, db, openid: str, text: str, unit: dict, row: dict) -> list[Reply]:
         """The free-text answer as a ticket, through the intake's own routing, assignment and submission."""
+        lang = users.lang(db, openid)
         services = self.d._intake(db).s
         decision = services.route(text)
         school = unit["code"] if unit["kind"] in ("school", "kindergarten") else None
@@ -324,17 +345,19 @@ class Campaign:
         ticket = services.submit(openid, {"kind": kind, "parts": [text], "attachments": [], "phone": None,
                                           "anonymous": True}, plan)
         surveys.set_ticket(db, row["id"], ticket["number"])
-        reply = Reply(texts.SURVEY_TICKET_CREATED.format(number=ticket["number"], unit=plan.unit_name,
+        reply = Reply(texts.pick("SURVEY_TICKET_CREATED", lang).format(number=ticket["number"], unit=plan.unit_name,
                                                          due=plan.due_text))
         return [reply, *services.notices]
 
     def _on_unit(self, db, user, inbound: Inbound, text: str):
+        lang = users.lang(db, inbound.openid)
         if text in ("0", *texts.CANCEL_WORDS) or text in NO_WORDS:
             conversations.delete(db, inbound.openid)
-            return [Reply(texts.SURVEY_PAUSED)], []
-        code = self.d.router.find_school(text) or self._find_unit(db, text)
+            return [Reply(texts.pick("SURVEY_PAUSED", lang))], []
+        code = (self.d.router.find_school(text) or self._find_unit(db, text)
+                or self.d._intake(db).s.find_school(text))  # a name in pinyin too, as the intake reads it
         if code is None:
-            return self._not_an_answer(db, inbound, text, texts.SURVEY_UNIT_NOT_FOUND)
+            return self._not_an_answer(db, inbound, text, texts.pick("SURVEY_UNIT_NOT_FOUND", lang))
         now = self.d.clock.now()
         open_ = [s for s in self.p.surveys.values() if s.is_open(now)]
         conversations.delete(db, inbound.openid)
@@ -342,14 +365,16 @@ class Campaign:
 
     # -- instant answers: was it enough? ---------------------------------------------------------------------------
     def _faq_feedback(self, db, user, inbound: Inbound, text: str):
+        lang = users.lang(db, inbound.openid)
         now = self.d.clock.now()
         conv = conversations.get(db, inbound.openid, now)
         data = conv["data"]
         n = choice(text, 2)
-        if n is None and text in ("解决了", "已解决", "好的", "谢谢", "明白了", "知道了"):
+        if n is None and text.lower().strip(" .!") in ("解决了", "已解决", "好的", "谢谢", "明白了", "知道了", "yes", "solved",
+                                                        "thanks", "thank you", "got it", "ok", "okay"):
             n = 1
         if n is None and bare(text) in ("还需要人工答复", "人工", "人工答复", "没解决", "未解决", "没有解决", "没有", "没",
-                                        "不行", "没用"):
+                                        "不行", "没用") or text.lower().strip(" .!") in ("no", "not really", "a person", "person", "human"):
             n = 2
         number = ascii_int(text.rstrip("。.、"), 2) if n is None else None
         closed = number == 0 or bare(text) in FAQ_ENOUGH or text in texts.CANCEL_WORDS  # 0 / 不用了: nothing more
@@ -357,14 +382,14 @@ class Campaign:
             said = yes_no(text)
             n = None if said is None else 1 if said else 2
         if n is None and number is not None and not closed:  # 3: asked again, as at every numbered question
-            return [Reply(texts.CHOOSE_1_2 + "\n" + texts.FAQ_ASK)], []
+            return [Reply(texts.pick("CHOOSE_1_2", lang) + "\n" + texts.pick("FAQ_ASK", lang))], []
         conversations.delete(db, inbound.openid)
         if closed:
             faq_store.outcome(db, data["answer"], "ignored", now)
-            return [Reply(texts.FAQ_CLOSED)], []
+            return [Reply(texts.pick("FAQ_CLOSED", lang))], []
         if n == 1:
             faq_store.outcome(db, data["answer"], "solved", now)
-            return [Reply(texts.FAQ_SOLVED)], []
+            return [Reply(texts.pick("FAQ_SOLVED", lang))], []
         if n == 2:
             faq_store.outcome(db, data["answer"], "human", now)
             # The question goes on as an ordinary message, as if the instant answer had not been given.
@@ -376,7 +401,7 @@ class Campaign:
             if state is not None:
                 conversations.put(db, inbound.openid, "intake", state, draft, now,
                                   self.d.policy.conversation_minutes * 60)
-            return _joined([Reply(texts.FAQ_TO_HUMAN), *replies, *intake.s.notices]), []
+            return _joined([Reply(texts.pick("FAQ_TO_HUMAN", lang)), *replies, *intake.s.notices]), []
         faq_store.outcome(db, data["answer"], "ignored", now)
         return None, []  # something else: an ordinary message
 
@@ -402,9 +427,12 @@ class Campaign:
         return dt.datetime.fromtimestamp(now, self.d.calendar.tz).date()
 
     @staticmethod
-    def _date(day: dt.date) -> str:
-        return f"{day.month}月{day.day}日"
+    def _date(lang: str | None, day: dt.date) -> str:
+        return f"{day.day} {day:%b}" if lang == "en" else f"{day.month}月{day.day}日"
 
+
+# "我想给学校打个分", "给老师打分": the survey asked for in a person's own words (short: a story is a message).
+SURVEY_INTENT = re.compile(r"给(?:学校|幼儿园|老师们?|他们|这个学校|这所学校)?打(?:个)?分|^我?(?:想|要)(?:参加)?(?:评议|测评)")
 
 # At "解决了您的问题吗？": no further answer wanted (0 as at every question that offers it: none, skip).
 FAQ_ENOUGH = frozenset({"0", "不用", "不用了", "不需要", "不需要了", "没事了", "算了", "不要了"})
@@ -412,7 +440,7 @@ FAQ_ENOUGH = frozenset({"0", "不用", "不用了", "不需要", "不需要了",
 
 def _is_story(text: str) -> bool:
     """A sentence or more of Chinese where a short answer was expected: a message of its own."""
-    return sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= SUPPLEMENT_CHARS
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= SUPPLEMENT_CHARS or english_words(text) >= 6
 
 
 def _joined(replies: list[Reply]) -> list[Reply]:

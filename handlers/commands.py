@@ -19,6 +19,7 @@ from handlers import reply_templates, review, texts
 from handlers.desk import MAY
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
+from handlers.routing.normalise import to_simplified
 from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
 from storage import conversations, directory, lifecycle, tickets, websessions
 
@@ -121,17 +122,39 @@ def _match(text: str) -> tuple[str, str] | None:
     """(verb, the rest) if `text` starts with a known verb or alias, longest first."""
     if not text:
         return None
+    typed = text
+    # 查詢, 評價, 回覆 from a phone set to traditional characters: the same verbs (覆 is also a simplified
+    # character, so OpenCC leaves 回覆 alone without another traditional one beside it)
+    head = to_simplified(text[:6]).replace("回覆", "回复")
+    if head != text[:6] and len(head) == len(text[:6]):
+        text = head + text[6:]
     # Only the verbs beginning with the text's first character (lower-cased as the comparison below does):
     # every message passes here, and trying all verbs cost 30 µs each.
     for word, lowered in _BY_FIRST.get(text[0].lower()[0], ()):
         if text[:len(word)].lower() == lowered:
-            rest = text[len(word):]
+            rest = typed[len(word):]  # the words after the verb as typed
             if not rest:
                 return word, ""
             nxt = unicodedata.normalize("NFKC", rest[0])
             if nxt in SEPARATORS or nxt.isascii() and nxt.isalnum():
                 return word, rest.lstrip(SEPARATORS)
     return None
+
+
+# 签收 1-5, 签收 1到10, 签收 3~6: a run of 待办 lines (line numbers, never a ticket number's digits), at most a page
+# or two at once.
+LINE_RANGE = re.compile(r"(?<![\w-])(\d{1,2})\s*[-~～—到至]\s*(\d{1,2})(?![\w-])")
+
+
+SIGNED = re.compile(re.escape(texts.ACCEPTED_OK).replace(r"\{number\}", r"(\S+)").replace(r"\{due\}", "(.+?)") + "$",
+                    re.M)
+
+
+def _lines_of_range(m: re.Match) -> str:
+    first, last = int(m.group(1)), int(m.group(2))
+    if not 1 <= first < last or last - first >= 20:
+        return m.group(0)
+    return " ".join(str(n) for n in range(first, last + 1))
 
 
 def is_command(text: str) -> bool:
@@ -169,6 +192,8 @@ class Commands:
             return None
         if entry is None:
             return [Reply(self._not_for(user, entries))]
+        if entry.run is Commands.accept:
+            rest = LINE_RANGE.sub(_lines_of_range, rest)  # 签收 1-5: the lines of the 待办 list, each
         call = Call(db, user, openid, entry, raw, rest=rest)
         refused = self._parse(call)
         if refused:
@@ -260,6 +285,10 @@ class Commands:
                     else []
                 if 0 < n <= len(items):
                     return tickets.get(call.db, items[n - 1]), None
+                month = dt.datetime.fromtimestamp(self.clock.now(), self.d.calendar.tz).strftime("%y%m")
+                ticket = tickets.get(call.db, f"JY{month}-{n:04d}")  # 回复 45: no 45th line, but ticket …-0045
+                if n and ticket and self.desk.in_scope(call.db, call.user, ticket):  # of theirs, as citizens
+                    return ticket, None                                          # write it
                 return None, texts.NO_SUCH_LINE.format(line=n)
             month = dt.datetime.fromtimestamp(self.clock.now(), self.d.calendar.tz).strftime("%y%m")
             number = f"JY{month}-{n:04d}"
@@ -320,11 +349,16 @@ class Commands:
 
     def withdraw(self, call: Call) -> list[Reply]:
         """Asks first: a withdrawn ticket cannot be taken up again."""
-        t = call.ticket
+        t, lang = call.ticket, call.user.get("lang")
+        if t.get("citizen_withdrew_at"):
+            return [Reply(texts.pick("WITHDRAWN_ALREADY", lang).format(number=t["number"]))]
         if not lifecycle.allowed("withdraw", t["state"]):
-            return [Reply(texts.WITHDRAW_TOO_LATE.format(number=t["number"], state=texts.STATE_NAMES[t["state"]]))]
-        return [Reply(texts.WITHDRAW_CONFIRM.format(number=t["number"], excerpt=texts.excerpt(t["text"], 40),
-                                                    short=t["number"].rsplit("-", 1)[1].lstrip("0")))]
+            return [Reply(texts.pick("WITHDRAW_TOO_LATE", lang).format(
+                number=t["number"], state=texts.names_in("STATE_NAMES", lang)[t["state"]]))]
+        check = self.desk.check_goes_on(t)  # said before they confirm: what their withdrawal does not end
+        return [Reply(texts.pick("WITHDRAW_CONFIRM_KEPT" if check else "WITHDRAW_CONFIRM", lang).format(
+            number=t["number"], excerpt=texts.excerpt(t["text"], 40), short=t["number"].rsplit("-", 1)[1].lstrip("0"),
+            what=texts.pick("CHECK_WHAT", lang).get(check, "")))]
 
     def withdraw_confirmed(self, call: Call) -> list[Reply]:
         return self.desk.withdraw(call.db, call.openid, call.ticket, call.rest)
@@ -375,9 +409,14 @@ class Commands:
         for ticket in found:
             for reply in self.desk.accept(call.db, call.user, ticket):
                 (answers if reply.to is None else pushes).append(reply)
+        lines = [r.text for r in answers]
+        if len(found) > 1 and any(SIGNED.search(x) for x in lines):  # several: a line each, readable on a
+            lines = [SIGNED.sub(lambda m: texts.ACCEPTED_LINE.format(number=m.group(1), due=m.group(2)), x)
+                     for x in lines]                                    # phone, and how to answer said once
+            lines.append(texts.ACCEPTED_MANY_FOOT)
         if error:  # 签收 5 99 with no 99 in the list: said, after what was signed
-            answers.append(Reply(error))
-        return [Reply("\n".join(r.text for r in answers)), *pushes]
+            lines.append(error)
+        return [Reply("\n".join(lines)), *pushes]
 
     def reply(self, call: Call) -> list[Reply]:
         text = self._template(call, "reply")
@@ -468,8 +507,9 @@ TABLE: tuple[Command, ...] = (
             ("进度", "查进度", "我的留言", "详情", "status")),
     Command("回复", CITIZEN, (_ANY_TICKET, Arg("text", "内容", "您的内容")), "回复承办人员", Commands.citizen_reply,
             ("reply",)),
-    Command("撤回", CITIZEN, (TICKET,), "撤回已提交的留言", Commands.withdraw),
-    Command("确认撤回", CITIZEN, (TICKET,), "确认撤回留言", Commands.withdraw_confirmed, hidden=True),
+    Command("撤回", CITIZEN, (TICKET,), "撤回已提交的留言", Commands.withdraw, ("withdraw",)),
+    Command("确认撤回", CITIZEN, (TICKET,), "确认撤回留言", Commands.withdraw_confirmed, ("confirm withdraw",),
+            hidden=True),
     Command("评价", CITIZEN, (Arg("ticket", "编号", "JY2611-0001", optional=True, min_digits=2),
                             Arg("text", "1/2/3", "1", optional=True)),
             "评价办理结果：1 满意，2 基本满意，3 不满意；只发“评价”列出待评价的留言", Commands.rate,
@@ -502,7 +542,7 @@ TABLE: tuple[Command, ...] = (
     Command("催办", MAY["urge"], (TICKET, Arg("text", "要求", "请尽快答复", optional=True)), "催促承办单位办理",
             Commands.urge),
     Command("超期", SUPERVISORS, (), "超期未办结的留言，按单位列出", Commands.overdue),
-    Command("周报", SUPERVISORS, (), "本周办理情况周报链接", Commands.weekly),
+    Command("周报", SUPERVISORS, (), "上周和本周至今的办理情况周报链接", Commands.weekly),
     Command("常用回复", STAFF, (), "本单位的常用回复；“回复 编号 #序号”直接用来答复", Commands.templates),
     Command("登录", STAFF, (), "网页工作台登录链接（5分钟内有效）", Commands.signin, ("工作台",)),
     Command("点评", frozenset(review.COMMENT_ROLES),

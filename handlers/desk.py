@@ -184,7 +184,7 @@ class Desk:
             ok += "\n" + texts.ACCEPTED_ON_BEHALF
         if ticket["kind"] == "praise":  # the conduct part of praise: the bureau's own check, nothing to tell
             return [Reply(ok)]
-        return [Reply(ok), self._citizen_accepted(db, ticket)]
+        return [Reply(ok), *self._citizen_accepted(db, ticket)]
 
     def reply(self, db, user: dict, ticket: dict, text: str) -> list[Reply]:
         refused = self.refuse(db, user, ticket, "reply")
@@ -192,12 +192,14 @@ class Desk:
             return [refused]
         if not says_something(text):
             return [Reply(texts.ANSWER_TOO_SHORT.format(verb=VERBS["reply"], number=ticket["number"]))]
+        if ticket.get("citizen_withdrew_at"):  # nothing reaches them any more: the check is closed with a note
+            return [Reply(texts.REPLY_WITHDRAWN.format(number=ticket["number"]))]
         if lifecycle.allowed("accept", ticket["state"]):
             ticket = self._mark_accepted(db, user, ticket)
         ticket = tickets.transition(db, ticket, "replied", user["openid"], self.clock.now(), "reply", text)
         unit = directory.get(db, ticket["unit_code"])
         return [Reply(texts.REPLIED_OK.format(number=ticket["number"])),
-                self.tell_citizen(db, ticket, "留言有新答复", "CITIZEN_STAFF_REPLY",
+                *self.tell_citizen(db, ticket, "留言有新答复", "CITIZEN_STAFF_REPLY",
                                   unit=unit["name"] if unit else "承办单位", text=text)]
 
     def resolve(self, db, user: dict, ticket: dict, text: str) -> list[Reply]:
@@ -211,12 +213,16 @@ class Desk:
         now = self.clock.now()
         ticket = tickets.transition(db, ticket, "resolved", user["openid"], now, "resolve", text,
                                     resolution=text, resolved_at=now, **self._credit(user, ticket, "resolve_unit"))
-        if ticket["kind"] == "praise":  # the conduct part checked: closed with the note, the citizen not chased
-            tickets.transition(db, ticket, "closed", user["openid"], now, "close", texts.PRAISE_CHECKED_NOTE,
+        if ticket["kind"] == "praise" or ticket.get("citizen_withdrew_at"):
+            # the conduct part of praise, or a check the citizen's withdrawal did not end: closed with the note,
+            # the citizen not chased for a rating
+            note = texts.PRAISE_CHECKED_NOTE if ticket["kind"] == "praise" else texts.WITHDRAWN_CHECKED_NOTE
+            tickets.transition(db, ticket, "closed", user["openid"], now, "close", note,
                                closed_at=now, close_reason="checked")
-            return [Reply(texts.PRAISE_CHECKED_OK.format(number=ticket["number"]))]
+            done = texts.PRAISE_CHECKED_OK if ticket["kind"] == "praise" else texts.WITHDRAWN_CHECKED_OK
+            return [Reply(done.format(number=ticket["number"]))]
         return [Reply(texts.RESOLVED_OK.format(number=ticket["number"])),
-                self.tell_citizen(db, ticket, "留言已办结", "CITIZEN_RESOLVED", "RATE_ASK", text=text)]
+                *self.tell_citizen(db, ticket, "留言已办结", "CITIZEN_RESOLVED", "RATE_ASK", text=text)]
 
     def bounce(self, db, user: dict, ticket: dict, reason: str) -> list[Reply]:
         if ticket["unit_code"] == self.duty_office or (ticket.get("unattended") and
@@ -280,7 +286,7 @@ class Desk:
         if not staff.of_unit(db, target["code"]):
             out[0] = Reply(out[0].text + "\n" + texts.TRANSFER_NOBODY.format(unit=target["name"]))
         out += self.dispatch_notices(db, ticket, why)
-        out.append(self.tell_citizen(db, ticket, "留言已转办", "CITIZEN_TRANSFERRED", unit=target["name"]))
+        out += self.tell_citizen(db, ticket, "留言已转办", "CITIZEN_TRANSFERRED", unit=target["name"])
         return out
 
     def request_extension(self, db, user: dict, ticket: dict, days: int, reason: str) -> list[Reply]:
@@ -357,7 +363,7 @@ class Desk:
         return [Reply(texts.EXTENSION_APPROVED.format(**fields)),
                 *[self.to_staff(o, texts.EXTENSION_TO_HANDLER_OK.format(**fields), ticket, "延期已同意")
                   for o in told if o != user["openid"]],
-                self.tell_citizen(db, ticket, "办结时限延长", "CITIZEN_EXTENDED", reason=ext["reason"])]
+                *self.tell_citizen(db, ticket, "办结时限延长", "CITIZEN_EXTENDED", reason=ext["reason"])]
 
     def press(self, db, user: dict, ticket: dict, kind: str, text: str = "") -> list[Reply]:
         """督办 (a leader) or 催办 (a leader or supervisor): recorded on the ticket; the unit's people and its
@@ -554,36 +560,102 @@ class Desk:
         if (unit is None or unit["kind"] not in privacy.SCHOOL_KINDS or self.conduct is None or not words
                 or not self.conduct(words) or not lifecycle.allowed("transfer", ticket["state"])):
             return ticket, []
-        parent = directory.get(db, unit["parent"]) if unit["parent"] else None
-        target = parent if parent and parent["kind"] == "district" else directory.get(db, self.duty_office)
-        if target is None:
-            return ticket, []
-        was = self.handlers_of(db, ticket)
         routing = dict(ticket["routing"] or {})
         routing["matters"] = [*(routing.get("matters") or []), {"category": next(iter(NEVER_TO_SCHOOL)),
                                                                "score": 0, "words": [], "from": "citizen"}]
-        now = self.clock.now()
-        ticket = tickets.transition(db, ticket, "assigned", "system", now, "transfer",
-                                    texts.TRANSFER_NOTE.format(unit=target["name"], reason=""),
-                                    unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
-                                    accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days),
-                                    routing=routing)
-        told = texts.MOVED_FROM_SCHOOL.format(number=ticket["number"], unit=target["name"])
-        return ticket, [*[self.to_staff(o, told, ticket, "留言已转办") for o in was],
-                        *self.dispatch_notices(db, ticket, texts.WHY_CONDUCT)]
+        return self._to_bureau(db, ticket, texts.WHY_CONDUCT, routing=routing)
+
+    @staticmethod
+    def check_goes_on(ticket: dict) -> str | None:
+        """What must be checked whatever the citizen later says, or None: a teacher's conduct (师德, also behind
+        praise), a child's safety (urgent). A parent may be pressed by the school to withdraw (怕穿小鞋)."""
+        routing = ticket.get("routing") or {}
+        if ticket["kind"] == "praise":
+            return "conduct" if routing.get(privacy.ACCUSES) else None
+        if privacy.involves_conduct(ticket.get("category"), routing):
+            return "conduct"
+        return "safety" if routing.get("urgent") else None
 
     def withdraw(self, db, openid: str, ticket: dict, reason: str = "") -> list[Reply]:
-        """The citizen takes a ticket back (the matter resolved itself, or was filed by mistake)."""
+        """The citizen takes a ticket back (the matter resolved itself, or was filed by mistake). A conduct or
+        safety matter is not ended by it: see withdraw_kept."""
+        lang = users.lang(db, openid)
+        if ticket.get("citizen_withdrew_at"):
+            return [Reply(texts.pick("WITHDRAWN_ALREADY", lang).format(number=ticket["number"]))]
         if not lifecycle.allowed("withdraw", ticket["state"]):
-            return [Reply(texts.WITHDRAW_TOO_LATE.format(number=ticket["number"],
-                                                         state=texts.STATE_NAMES[ticket["state"]]))]
+            return [Reply(texts.pick("WITHDRAW_TOO_LATE", lang).format(
+                number=ticket["number"], state=texts.names_in("STATE_NAMES", lang)[ticket["state"]]))]
+        if self.check_goes_on(ticket):
+            return self.withdraw_kept(db, openid, ticket, reason, lang)
         recipients = self.handlers_of(db, ticket)
         now = self.clock.now()
         ticket = tickets.transition(db, ticket, "withdrawn", openid, now, "withdraw", reason or None,
                                     closed_at=now, close_reason="withdrawn")
         notice = texts.WITHDRAWN_NOTICE.format(number=ticket["number"])
-        return [Reply(texts.WITHDRAWN.format(number=ticket["number"])),
+        return [Reply(texts.pick("WITHDRAWN", lang).format(number=ticket["number"])),
                 *[self.to_staff(o, notice, ticket, "群众撤回") for o in recipients]]
+
+    def withdraw_kept(self, db, openid: str, ticket: dict, reason: str, lang: str | None) -> list[Reply]:
+        """The citizen's withdrawal of a conduct or safety matter ends what is sent to them, not the check: the
+        ticket stays open, watched like any, at the bureau (a school holding it hands it to the bureau running
+        it, told only that it moved), until someone there closes it with `办结 编号 核实情况`. Nobody tells the
+        school that the parent withdrew; the bureau's staff are asked not to."""
+        moved: list[Reply] = []
+        unit = directory.get(db, ticket["unit_code"])
+        if unit is not None and unit["kind"] in privacy.SCHOOL_KINDS:
+            ticket, moved = self._to_bureau(db, ticket)
+        now = self.clock.now()
+        ticket = tickets.transition(db, ticket, ticket["state"], openid, now, "withdraw_kept", reason or None,
+                                    citizen_withdrew_at=now)
+        what = texts.CHECK_WHAT[self.check_goes_on(ticket)]
+        notice = texts.WITHDRAWN_KEPT_NOTICE.format(number=ticket["number"], what=what)
+        return [Reply(texts.pick("WITHDRAWN_KEPT", lang).format(
+                    number=ticket["number"], what=texts.pick("CHECK_WHAT", lang)[self.check_goes_on(ticket)])),
+                *moved, *[self.to_staff(o, notice, ticket, "群众撤回，核查继续") for o in self.handlers_of(db, ticket)]]
+
+    def _to_bureau(self, db, ticket: dict, why: str = "", **fields) -> tuple[dict, list[Reply]]:
+        """A school's ticket to the bureau running the school (else the duty office), as a new ticket there; the
+        school is told only that it is handled there now."""
+        unit = directory.get(db, ticket["unit_code"])
+        parent = directory.get(db, unit["parent"]) if unit and unit["parent"] else None
+        target = parent if parent and parent["kind"] == "district" else directory.get(db, self.duty_office)
+        if target is None:
+            return ticket, []
+        was = self.handlers_of(db, ticket)
+        now = self.clock.now()
+        ticket = tickets.transition(db, ticket, "assigned", "system", now, "transfer",
+                                    texts.TRANSFER_NOTE.format(unit=target["name"], reason=""),
+                                    unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
+                                    accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days),
+                                    **fields)
+        told = texts.MOVED_FROM_SCHOOL.format(number=ticket["number"], unit=target["name"])
+        return ticket, [*[self.to_staff(o, told, ticket, "留言已转办") for o in was],
+                        *self.dispatch_notices(db, ticket, why)]
+
+    def change_kind(self, db, openid: str, ticket: dict, kind: str) -> list[Reply]:
+        """改为建议 just after submitting. Until someone has signed it, the citizen's word decides the kind: changed,
+        its deadline counted again from dispatch for the new kind, recorded as an event, and the unit told. After
+        签收 (or to or from praise, handled apart) they are told how to ask the officer."""
+        lang = users.lang(db, openid)
+        names_ = texts.names_in("KIND_NAMES", lang)
+        fields = {"number": ticket["number"], "old": names_[ticket["kind"]], "new": names_[kind],
+                  "kind": names_[kind]}
+        if ticket["kind"] == kind:
+            return [Reply(texts.pick("KIND_SAME_FILED", lang).format(**fields))]
+        if "praise" in (kind, ticket["kind"]):
+            return [Reply(texts.pick("KIND_CHANGE_PRAISE", lang).format(**fields))]
+        if ticket.get("accepted_at") or not lifecycle.allowed("kind_change", ticket["state"]):
+            return [Reply(texts.pick("KIND_CHANGE_FILED", lang).format(**fields))]
+        start = ticket.get("dispatched_at") or ticket["created_at"]
+        due = self.calendar.due(start, self._days({**ticket, "kind": kind}))
+        old = texts.KIND_NAMES[ticket["kind"]]
+        ticket = tickets.transition(db, ticket, ticket["state"], openid, self.clock.now(), "kind_change",
+                                    f"{old}→{texts.KIND_NAMES[kind]}", kind=kind, due_at=due)
+        notice = texts.KIND_CHANGED_NOTICE.format(number=ticket["number"], old=old, new=texts.KIND_NAMES[kind],
+                                                  due=self._due(ticket))
+        return [Reply(texts.pick("KIND_CHANGED_FILED", lang).format(
+                    **fields, due=self.calendar.date_text(due, lang))),
+                *[self.to_staff(o, notice, ticket, "留言类型更改") for o in self.handlers_of(db, ticket)]]
 
     def supplemented(self, db, number: str, openid: str, text: str, attachments: list) -> list[Reply]:
         """The citizen adds to an open ticket (the similar-ticket offer): stored, and whoever handles it is told."""
@@ -593,7 +665,7 @@ class Desk:
         notice = texts.SUPPLEMENT_NOTICE.format(number=number, text=what)
         return [self.to_staff(o, notice, ticket, "群众补充") for o in self.handlers_of(db, ticket)]
 
-    def _citizen_accepted(self, db, ticket: dict) -> Reply:
+    def _citizen_accepted(self, db, ticket: dict) -> list[Reply]:
         unit = directory.get(db, ticket["unit_code"])
         return self.tell_citizen(db, ticket, "留言已受理", "CITIZEN_ACCEPTED", unit=unit["name"] if unit else "承办单位")
 
@@ -747,19 +819,28 @@ class Desk:
     def to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
         return Reply(for_staff(text), to=openid, extra={"notice": self.notice("staff", ticket, title)})
 
-    def to_citizen(self, ticket: dict, text: str, title: str) -> Reply:
-        return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title)})
+    def to_citizen(self, ticket: dict, text: str, title: str, lang: str | None = None) -> Reply:
+        return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title, lang)})
 
-    def tell_citizen(self, db, ticket: dict, title: str, *names: str, **fields) -> Reply:
+    def tell_citizen(self, db, ticket: dict, title: str, *names: str, **fields) -> list[Reply]:
         """A push to the ticket's writer in the language they write in now (users.lang): the texts called `names`,
-        one per line, with the deadline and the rating choices as that person reads them."""
+        one per line, with the deadline and the rating choices as that person reads them. None once they have
+        withdrawn it (a check that goes on is the bureau's own: withdraw_kept)."""
+        if ticket.get("citizen_withdrew_at"):
+            return []
         lang = users.lang(db, ticket["openid"])
         fields = {"number": ticket["number"], "ask": texts.pick("RATE_ASK", lang),
                   "due": self.calendar.date_text(ticket["due_at"], lang) if ticket["due_at"] else "—", **fields}
-        return self.to_citizen(ticket, "\n".join(texts.pick(n, lang).format(**fields) for n in names), title)
+        return [self.to_citizen(ticket, "\n".join(texts.pick(n, lang).format(**fields) for n in names), title, lang)]
 
-    def notice(self, audience: str, ticket: dict, title: str) -> dict:
+    def notice(self, audience: str, ticket: dict, title: str, lang: str | None = None) -> dict:
         """What happened, channel-neutral: each channel (bot/channels/) renders it its own way (a WeChat template
-        message outside the 48-hour window, a line in the workbench's notification list)."""
+        message outside the 48-hour window, a line in the workbench's notification list). A citizen who writes
+        English reads its fields in English (`lang`), as the text itself."""
+        if lang == "en":
+            return {"audience": audience, "ticket": ticket["number"], "lang": "en",
+                    "title": texts.NOTICE_TITLES_EN.get(title, title),
+                    "state": texts.STATE_NAMES_EN[ticket["state"]],
+                    "due": self.calendar.date_text(ticket["due_at"], "en") if ticket["due_at"] else "—"}
         return {"audience": audience, "ticket": ticket["number"], "title": title,
                 "state": texts.STATE_NAMES[ticket["state"]], "due": self._due(ticket)}

@@ -31,7 +31,7 @@ from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
-from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, URGENT, WIDE_ROLES
+from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
 from storage import conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
@@ -86,6 +86,10 @@ class Policy:
     days: dict[str, int] = field(default_factory=lambda: {
         "inquiry": 3, "complaint": 7, "suggestion": 7, "praise": 7, "safety_complaint": 1, "accept": 1,
         "redo": 3, "urgent": 1})
+
+
+# A leader's or supervisor's question for figures in their own words: the 周报 links answer it.
+ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名")
 
 
 class Dispatcher:
@@ -222,6 +226,8 @@ class Dispatcher:
     def step_staff_text(self, turn: "Turn") -> list[Reply] | None:
         """Staff talk to the bot in commands; anything else gets them the list of commands."""
         if turn.user.get("role") in STAFF_ROLES:
+            if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 上周各单位情况怎么样
+                return [Reply(self.weekly_link(turn.db, turn.user))]
             return [Reply(commands.help_text(turn.user, self.policy.duty_office))]
         return None
 
@@ -387,9 +393,10 @@ class Dispatcher:
         kinds, states = texts.names_in("KIND_NAMES", lang), texts.names_in("STATE_NAMES", lang)
         lines = [texts.pick("MY_TICKETS_HEAD", lang)]
         for t in rows:
-            due = self.calendar.date_text(t["due_at"], lang) if t["due_at"] and t["state"] in lifecycle.OPEN else ""
+            state = privacy.citizen_state(t)
+            due = self.calendar.date_text(t["due_at"], lang) if t["due_at"] and state in lifecycle.OPEN else ""
             lines.append(texts.pick("MY_TICKET_LINE", lang).format(
-                number=t["number"], kind=kinds[t["kind"]], state=states[t["state"]],
+                number=t["number"], kind=kinds[t["kind"]], state=states[state],
                 due=texts.pick("MY_TICKET_DUE", lang).format(due=due) if due else ""))
         lines.append(texts.pick("MY_TICKETS_FOOT", lang).format(short=rows[0]["number"].rsplit("-", 1)[1].lstrip("0")))
         return "\n".join(lines)
@@ -398,19 +405,21 @@ class Dispatcher:
         """The citizen's view: the whole text (the receiver splits what is over WeChat's size limit), the
         deadline only while it still runs, and the history in plain words, in the person's language."""
         unit = directory.get(db, ticket["unit_code"])
+        state = privacy.citizen_state(ticket)
         lines = [texts.pick("TICKET_DETAIL", lang).format(
             number=ticket["number"], kind=texts.names_in("KIND_NAMES", lang)[ticket["kind"]],
-            state=texts.names_in("STATE_NAMES", lang)[ticket["state"]], unit=unit["name"] if unit else "待分派")]
-        if ticket["due_at"] and ticket["state"] in lifecycle.OPEN:
+            state=texts.names_in("STATE_NAMES", lang)[state], unit=unit["name"] if unit else "待分派")]
+        if ticket["due_at"] and state in lifecycle.OPEN:
             lines.append(texts.pick("TICKET_DETAIL_DUE", lang).format(
                 due=self.calendar.date_text(ticket["due_at"], lang)))
         lines.append(texts.pick("TICKET_DETAIL_TEXT", lang) + ticket["text"])
-        if ticket["resolution"]:
+        withdrew = ticket.get("citizen_withdrew_at")
+        if ticket["resolution"] and not withdrew:
             lines.append(texts.pick("TICKET_RESOLUTION", lang) + ticket["resolution"])
         lines.append(texts.pick("TICKET_HISTORY_HEAD", lang))
         events = texts.names_in("CITIZEN_EVENT_NAMES", lang)
         colon = ": " if lang == "en" else "："
-        for event in tickets.events(db, ticket["id"]):
+        for event in privacy.citizen_events(tickets.events(db, ticket["id"])):
             name = events.get(event["action"])
             if name is None:
                 continue  # internal handling, not the citizen's concern
@@ -422,11 +431,15 @@ class Dispatcher:
         return "\n".join(lines)
 
     def weekly_link(self, db, user: dict) -> str:
-        """周报 on demand: this week's digest page (so far) for the leader's bureau or the supervisor's unit."""
+        """周报 on demand, for the leader's bureau or the supervisor's unit: last week's page, whole (what a leader
+        asks for on a Monday morning, when this week has hardly begun), and this week's so far."""
         week = digest.week_of(self.clock.now(), self.calendar.tz)
+        last = digest.previous_week(week)
         scope = "bureau" if user.get("role") in WIDE_ROLES else user["unit_code"]
-        link = self.links(week, scope, user["openid"]) if self.links else None
-        return texts.WEEKLY.format(week=week, link=link) if link else texts.WEEKLY_NONE
+        if not self.links:
+            return texts.WEEKLY_NONE
+        return texts.WEEKLY_BOTH.format(last=last, last_link=self.links(last, scope, user["openid"]), week=week,
+                                        link=self.links(week, scope, user["openid"]))
 
     def _event(self, db, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
@@ -464,7 +477,7 @@ class Dispatcher:
         if lang == "en":  # office and school names stay Chinese: the English welcome names none
             return texts.EN["WELCOME"]
         welcome = texts.WELCOME.format(org=self.policy.organisation, bot=self.policy.name,
-                                       commitment=self.policy.commitment)
+                                       commitment=self.policy.commitment) + "\n" + texts.WELCOME_ENGLISH
         if unit:
             welcome += "\n" + texts.WELCOME_UNIT.format(unit=unit["name"])
             if unit.get("commitment"):
@@ -646,12 +659,17 @@ class _Services(IntakeServices):
         """The person's latest ticket, if submitted within the conversation's time (a correction of it may follow)."""
         rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
         since = self.d.clock.now() - self.d.policy.conversation_minutes * 60
-        return rows[0] if rows and rows[0]["created_at"] >= since and rows[0]["state"] in lifecycle.OPEN else None
+        return rows[0] if rows and rows[0]["created_at"] >= since and \
+            privacy.citizen_state(rows[0]) in lifecycle.OPEN else None
+
+    def change_kind(self, number: str, kind: str) -> list[Reply]:
+        ticket = tickets.get(self.db, number)
+        return self.d.desk.change_kind(self.db, self.openid, ticket, kind) if ticket else []
 
     def answered(self) -> str | None:
         """The number of the person's latest ticket, if the office has answered it and it is not concluded."""
         rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
-        return rows[0]["number"] if rows and rows[0]["state"] == "replied" else None
+        return rows[0]["number"] if rows and privacy.citizen_state(rows[0]) == "replied" else None
 
     def reply_to(self, number: str, text: str) -> list[Reply]:
         ticket = tickets.get(self.db, number)
@@ -667,8 +685,12 @@ class _Services(IntakeServices):
     def awaiting(self) -> list[str]:
         return [t["number"] for t in tickets.awaiting_rating(self.db, self.openid)]
 
+    def status_text(self) -> str:
+        return texts.pick("PROGRESS_HEAD", self.lang()) + "\n" + self.d.my_tickets(self.db, self.openid, self.lang())
+
     def open_numbers(self) -> list[str]:
-        return [t["number"] for t in tickets.for_citizen(self.db, self.openid, 3) if t["state"] in lifecycle.OPEN]
+        return [t["number"] for t in tickets.for_citizen(self.db, self.openid, 3)
+                if privacy.citizen_state(t) in lifecycle.OPEN]
 
     def rating(self, text: str) -> followup.Rating | None:
         rating = followup.parse(text)
@@ -685,3 +707,4 @@ class _Services(IntakeServices):
 
     def keep_expired(self) -> int:
         return conversations.keep_expired(self.db, self.d.clock.now())
+

@@ -10,6 +10,8 @@ The file (`campaign.faq`) is TOML, one [[faq]] table per question:
     answer = "…"
     unit = "jyj-zsc"                      # the unit responsible for the answer
     review_by = "2027-03-31"              # not served after this day until someone checks and renews it
+    question_en = "When is the middle-school catchment published?"   # optional: matched too
+    answer_en = "…"                       # optional: what an English writer reads (without it, a person answers)
 
 Matching uses the router's jieba tokenizer (it knows education terms and school names): each question and its
 variants become IDF-weighted word sets; the score is the cosine between the message and the best variant, with
@@ -48,6 +50,8 @@ class FaqEntry:
     review_by: dt.date
     also: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    question_en: str = ""
+    answer_en: str = ""
 
     def current(self, today: dt.date) -> bool:
         return today <= self.review_by
@@ -77,9 +81,16 @@ def parse_entry(item: Any, where: str, known_units: dict[str, str] | None = None
     def bad(key: str, why: str) -> FaqError:
         return FaqError(f"{where}.{key}: {why}")
 
-    extra = set(item) - {"id", "question", "also", "keywords", "answer", "unit", "review_by"}
+    extra = set(item) - {"id", "question", "also", "keywords", "answer", "unit", "review_by", "question_en",
+                         "answer_en"}
     if extra:
-        raise bad(sorted(extra)[0], "unknown key; known: id, question, also, keywords, answer, unit, review_by")
+        raise bad(sorted(extra)[0], "unknown key; known: id, question, also, keywords, answer, unit, review_by, "
+                                    "question_en, answer_en")
+    for key in ("question_en", "answer_en"):
+        if not isinstance(item.get(key, ""), str):
+            raise bad(key, "text")
+    if len(item.get("answer_en", "").encode()) > 1500:
+        raise bad("answer_en", "longer than 1500 bytes: a WeChat reply holds 2048 with the question around it")
     fid = item.get("id")
     if not isinstance(fid, str) or not _ID.fullmatch(fid) or any(e.id == fid for e in entries):
         raise bad("id", "a unique id of letters, digits, - or _")
@@ -105,13 +116,15 @@ def parse_entry(item: Any, where: str, known_units: dict[str, str] | None = None
             raise bad(key, "a list of texts")
         lists[key] = tuple(v.strip() for v in value)
     return FaqEntry(fid, item["question"].strip(), item["answer"].strip(), item["unit"], review,
-                    lists["also"], lists["keywords"])
+                    lists["also"], lists["keywords"], item.get("question_en", "").strip(),
+                    item.get("answer_en", "").strip())
 
 
 def entry_table(e: FaqEntry) -> dict[str, Any]:
     """An entry as its [[faq]] table (what the workbench stores and shows in its form)."""
-    return {"id": e.id, "question": e.question, "also": list(e.also), "keywords": list(e.keywords),
-            "answer": e.answer, "unit": e.unit, "review_by": e.review_by.isoformat()}
+    table = {"id": e.id, "question": e.question, "also": list(e.also), "keywords": list(e.keywords),
+             "answer": e.answer, "unit": e.unit, "review_by": e.review_by.isoformat()}
+    return {**table, **{k: v for k, v in (("question_en", e.question_en), ("answer_en", e.answer_en)) if v}}
 
 
 def with_stored(files: list[FaqEntry], stored: list[dict[str, Any]],
@@ -142,7 +155,7 @@ class FaqBook:
         self.tokenizer = tokenizer
         self.min_score = min_score
         self.margin = margin
-        variants = {e.id: [self._words(q) for q in (e.question, *e.also)] for e in entries}
+        variants = {e.id: [self._words(q) for q in (e.question, *e.also, e.question_en) if q] for e in entries}
         df: dict[str, int] = {}
         for e in entries:
             for w in set().union(*variants[e.id], self._words(" ".join(e.keywords))):

@@ -100,7 +100,7 @@ def rating_visit(db, ticket: dict, now: float, desk: Desk) -> tuple[dict, list[R
     if not resolved or now - resolved < RATING_REMIND_DAYS * 86400:
         return ticket, []
     if tickets.remind_once(db, ticket["id"], "rate", resolved, now):
-        return ticket, [desk.tell_citizen(db, ticket, "请评价办理结果", "RATE_REMIND")]
+        return ticket, desk.tell_citizen(db, ticket, "请评价办理结果", "RATE_REMIND")
     if now >= rating_next_check(db, ticket):
         ticket = tickets.transition(db, ticket, "closed", "system", now, "close", "未评价",
                                     closed_at=now, close_reason="unrated")

@@ -35,6 +35,7 @@ from handlers.routing.normalise import to_simplified  # the router's own OpenCC 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
     "complaint": ("投诉", "举报", "反映", "不满", "太过分", "乱收", "违规", "要求整改", "曝光", "维权", "怎么能",
+                  "骂他", "骂她", "骂我家", "罚站", "不想上学",
                   "凭什么", "不合理", "退钱", "退费",
                   # what is done to a child or a parent: nobody writes these to praise or to ask
                   "欺负", "霸凌", "打人", "打学生", "打孩子", "体罚", "辱骂", "骂人", "骂学生", "骂孩子", "侮辱",
@@ -84,7 +85,8 @@ HARM = re.compile(r"(?:打(?![篮排羽乒网足球针疫扫卡印电工车游�
                   r"推(?![荐广销迟进行])|咬|砸|捏|戳|扔|罚(?![款钱])|拽|扯|勒|烫)[^。.！!？?；;\n]{0,8}?"
                   r"(?:出血|流血|见血|血了|肿|紫|青了|淤青|瘀青|伤|骨折|破了|破皮|晕|聋|掉了|红了|印子)")
 HARM_EN = re.compile(r"\b(?:bull(?:y|ied|ies|ying)|hit|hits|hitting|beat|beaten|beating|slap(?:ped|s)?|kick(?:ed|s)?|"
-                     r"punch(?:ed|es)?|hurt|injured|abus(?:e|ed|ing)|threaten(?:ed|s)?)\b", re.I)
+                     r"punch(?:ed|es)?|hurt|injured|abus(?:e|ed|ing)|threaten(?:ed|s)?|push(?:ed)? (?:him|her|them|me)|"
+                     r"bruis(?:e|ed|es)|bleeding)\b", re.I)
 # What makes a message a complaint besides its words (KIND_WORDS): one list, counted by _count; harm decides it.
 GRIEVANCES = (NOBODY_ACTS, HARM, HARM_EN)
 DECISIVE = (HARM, HARM_EN)
@@ -159,6 +161,15 @@ AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所�
 REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
+_CN_PHONE = re.compile(r"[零〇一幺二两三四五六七八九0-9](?:[\s-]*[零〇一幺二两三四五六七八九0-9]){6,}")
+_CN_DIGIT = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
+
+
+def phone_digits(text: str) -> str:
+    """The text as a phone number is looked for in it: no spaces or +86, a number in Chinese digits as digits."""
+    text = _CN_PHONE.sub(lambda m: re.sub(r"[\s-]", "", m.group(0)).translate(_CN_DIGIT), text)
+    return text.replace(" ", "").replace("+86", "")
 
 
 def yes_no(text: str) -> bool | None:
@@ -195,6 +206,8 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
+# Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
+LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
@@ -242,9 +255,16 @@ def same_matter(text: str) -> int | None:
 
 
 def declines_phone(text: str) -> bool:
-    """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话."""
+    """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话 / no thanks."""
     return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text))
-                                or han_count(text) <= 12 and NO_PHONE.search(text))
+                                or han_count(text) <= 12 and NO_PHONE.search(text) or NO_PHONE_EN.fullmatch(text)
+                                or han_count(text) <= 4 and not re.search(r"\d", text) and yes_no(text) is False
+                                and not UNSURE.search(text))  # 不同意, 不: no; 不知道啊: asked again
+
+
+# "no thanks", "I'd rather not", "skip": no number, in English
+NO_PHONE_EN = re.compile(r"\s*(?:no|nope|none|skip|no,? thanks?(?: you)?|no need|rather not|i'?d rather not|not now|"
+                         r"i (?:don'?t|do not) want to(?: give it)?)[\s.!]*", re.I)
 
 
 # 我是学生 没有电话 / 手机不在身边: no number to give, said anywhere in a short reply
@@ -266,13 +286,13 @@ def bare(text: str) -> str:
 
 
 # A reply that is only a kind (建议, 我要投诉, 算咨询吧, 哦不对 是投诉), wherever it is typed.
-BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错了|选错了|算了|还是)[\s,，。.!！~～]*|不是[\s,，。.!！~～]+)*"
-                       r"(?:我?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
+BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错了|选错了|算了|还是|其实)[\s,，。.!！~～]*|不是[\s,，。.!！~～]+)*"
+                       r"(?:我?是?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
 # A kind that corrects one (改为建议, 不对，是咨询, change it to a suggestion): typed just after submitting, it is
 # about the message just filed, never the start of a new one.
-KIND_CORRECTION = re.compile(r"改为|改成|换成|应该是|应是|不对|错了|不是")
+KIND_CORRECTION = re.compile(r"改为|改成|换成|应该是|应是|不对|错了|不是|其实")
 EN_KIND_CHANGE = re.compile(r"^(?:please\s+)?(?:change|make|turn|switch)\s+(?:it|this|that|my message)?\s*(?:in)?to\s+"
                             r"(?:an?\s+)?(complaint|suggestion|question|inquiry|enquiry|praise)\W*$", re.I)
 EN_KIND_WORDS = {"complaint": "complaint", "suggestion": "suggestion", "question": "inquiry", "inquiry": "inquiry",
@@ -307,7 +327,7 @@ GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|
 
 # 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
 THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
-                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,\ufe0f\u200d]|" + EMOJI + ")*",
+                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,啊呀哦哈嘛\ufe0f\u200d]|" + EMOJI + ")*",
                     re.IGNORECASE)
 
 
@@ -331,6 +351,20 @@ MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0
                           r"\b(?:send|upload|attach|share)\b[^.!?]{0,20}"
                           r"\b(?:photos?|pictures?|pics?|images?|videos?|voice|recordings?|files?|evidence)\b"
                           r"[^.!?]{0,20}[\s?.!]*$", re.I)
+
+
+# "那什么时候能有结果", "多久能处理好", "when will I hear back": asked by someone with a message in hand, it is about
+# that message (answered with its state and deadline), not a new one.
+ASKS_PROGRESS = re.compile(r"^(?:那|请问|问下|问一下|我想问下?)?(?:我的?|这个|这件)?(?:留言|投诉|事情?|问题)?(?:大概|大约)?(?:还)?(?:要|得|需要)?"
+                           r"(?:什么时候|啥时候|多久|多长时间|几天|哪天)(?:才)?(?:能|会|可以)?(?:有|给|处理|办|解决)?(?:个|我)?"
+                           r"(?:结果|处理|回复|答复|办好|办完|处理好|解决|消息|回音|说法|好)?(?:了)?[吗呢啊呀么？?。.!！\s]*$")
+ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|how long (?:will|does) it take|when will "
+                              r"(?:it|this) be (?:done|handled|solved|sorted))\b[^.!?]{0,30}[?.!\s]*$", re.I)
+
+
+def asks_progress(text: str) -> bool:
+    text = re.sub(rf"^(?:{THANKS.pattern})+", "", text, flags=re.I)  # "Thank you. How long will it take?"
+    return bool(ASKS_PROGRESS.match(text) and han_count(text) <= 16 or ASKS_PROGRESS_EN.match(text))
 
 
 def asks_how_to_send(text: str) -> bool:
@@ -376,7 +410,7 @@ EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 EN_KINDS = (("complaint", re.compile(r"\bcomplain(?:t|ts|ing)?\b|\breport\b", re.I)),
             ("suggestion", re.compile(r"\bsuggest(?:ion|ions)?\b|\bpropos(?:e|al)\b", re.I)),
             ("inquiry", re.compile(r"\b(?:question|enquiry|inquiry)\b", re.I)),
-            ("praise", re.compile(r"\b(?:praise|thank|thanks|compliment)\b", re.I)))
+            ("praise", re.compile(r"\b(?:praise|compliment)\b|(?<!\bno )\b(?:thank|thanks)\b(?! for asking)", re.I)))
 
 
 def english_kind(text: str) -> str | None:
@@ -648,14 +682,12 @@ class Intake:
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
+        if asks_progress(text) and self.s.open_numbers():  # 那什么时候能有结果: about the message in hand
+            return None, d.to_dict(), [Reply(self.s.status_text())]
         wanted = kind_correction(text)
         filed = self.s.just_filed() if wanted else None
-        if filed:  # 改为建议 right after submitting: about that message; said what can be done, nothing started
-            number, old = filed["number"], filed["kind"]
-            names_ = texts.names_in("KIND_NAMES", lang)
-            said = "KIND_SAME_FILED" if old == wanted else "KIND_CHANGE_FILED"
-            return None, d.to_dict(), [Reply(texts.pick(said, lang).format(
-                number=number, kind=names_[old], old=names_[old], new=names_[wanted]))]
+        if filed:  # 改为建议 right after submitting: about that message (changed while unsigned); nothing started
+            return None, d.to_dict(), self.s.change_kind(filed["number"], wanted)
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -671,17 +703,26 @@ class Intake:
     def _take_school(self, text: str, d: Draft) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
         school, at whatever question it is typed: taken as such, never added to the message."""
-        if not text or not SCHOOL_CHARS.search(text):
-            return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
-        text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
-        code = self.s.find_school(text)
-        if code is None:
-            return False
-        name = self.s.school_names([code])[0]
-        if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
-            return False  # a guess from a few characters, or the name inside a story: not this
-        if self._tells(SCHOOL_WORDS.sub("", text.replace(name, "")).strip(PUNCT)):
-            return False  # more than the name: the story (the router reads the school from it)
+        if text and not han_count(text) and re.search(r"[A-Za-z]", text):
+            # "Wenchang Primary School", "it's No. 1 Middle School": a name in pinyin or English, when the
+            # directory reads it as one school for sure and nothing else is said
+            if set(names.latin_rest(text)) - LATIN_COURTESY:
+                return False
+            code = self.s.find_school(text)
+            if code is None:
+                return False
+        else:
+            if not text or not SCHOOL_CHARS.search(text):
+                return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
+            text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
+            code = self.s.find_school(text)
+            if code is None:
+                return False
+            name = self.s.school_names([code])[0]
+            if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
+                return False  # a guess from a few characters, or the name inside a story: not this
+            if self._tells(SCHOOL_WORDS.sub("", text.replace(name, "")).strip(PUNCT)):
+                return False  # more than the name: the story (the router reads the school from it)
         if d.school is None and d.kind != "praise":
             d.anonymous = None  # decided while no school was named: the school may now be told, so ask
         d.school, d.school_from, d.school_options = code, "asked", []
@@ -711,15 +752,19 @@ class Intake:
         if (state != "phone" and d.phone is None and d.kind != "praise" and re.search(r"电话|手机|号码", text)
                 and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
             d.phone = ""                                                # as the answer, never part of the story
-            return self._out(state, d, [Reply(texts.PHONE_SKIPPED + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
+        found = PHONE_IN_TEXT.search(phone_digits(text)) if state not in ("phone", "confirm") else None
+        if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+            d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
+            return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
         if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
-            note = "\n" + texts.FEAR_NOTE if FEAR.search(text) and d.kind != "praise" else ""
-            return self._out(state, d, [Reply(texts.GIVE_UP_ASK + note + "\n" + self._again(state, d))])
+            note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
+            return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
         carry_on = CARRY_ON.match(text)
         if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
-            return self._out(state, d, [Reply(texts.CARRY_ON + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
-            return self._out(state, d, [Reply(texts.VOICE_WELCOME + "\n" + self._again(state, d))])
+            return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
             return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
         if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
@@ -744,6 +789,12 @@ class Intake:
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
+        if state != "school" and d.school is None and not han_count(text) and re.search(r"[A-Za-z]", text) \
+                and not set(names.latin_rest(text)) - LATIN_COURTESY and names._latin_query(text)[0]:
+            found = self.s.suggest_schools(text)  # "Experimental Primary School", two of them: asked which
+            if found:                             # at the school's question, never dropped
+                d.school_options = [code for code, _name in found]
+                return self._advance(d, [Reply(_t(d, "SCHOOL_OPTIONS_NOTED"))])
         bare_kind = BARE_KIND.match(text)
         kind = dict(KIND_NAMES_ALL)[bare_kind.group(1)] if bare_kind else None
         if kind is None and han_count(text) <= 12 and named_kind(text) and not self._tells(
@@ -771,7 +822,7 @@ class Intake:
     def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
         """A QR code scanned in the middle of writing: the draft is about that school from now on."""
         d = Draft.from_dict(data)
-        note = texts.SCAN_DRAFT.format(unit=unit_name)
+        note = _t(d, "SCAN_DRAFT").format(unit=unit_name)
         if school:
             d.school, d.school_from, d.school_options = school, "scanned", []
         if state in DETOURS:
@@ -824,7 +875,7 @@ class Intake:
             d.held, d.back_to = inbound.text, state
             return self._out("rating", d, [Reply(self._ask_rating(d))])
         replies = self.s.rate(inbound.text, True) or []
-        return self._out(state, d, [*replies, Reply(texts.DRAFT_KEPT + "\n" + self._again(state, d))])
+        return self._out(state, d, [*replies, Reply(_t(d, "DRAFT_KEPT") + "\n" + self._again(state, d))])
 
     def _ask_rating(self, d: Draft) -> str:
         rating = self.s.rating(d.held or "")
@@ -843,7 +894,7 @@ class Intake:
             replies = self.s.rate(held, True) or []
             if back is None:
                 return None, d.to_dict(), replies
-            return self._out(back, d, [*replies, Reply(texts.DRAFT_KEPT + "\n" + self._again(back, d))])
+            return self._out(back, d, [*replies, Reply(_t(d, "DRAFT_KEPT") + "\n" + self._again(back, d))])
         again = dataclasses.replace(inbound, text=held, kind="text")
         if back is None:  # not a rating: the start of a new message
             return self._begin(d, again)
@@ -864,7 +915,7 @@ class Intake:
             same = same_matter(text)
             n = {1: 2, 2: 1}.get(same) if same else one_or_two(text)
         if n is None:
-            return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.NEW_MATTER_CHOICES)])
+            return self._out("new_matter", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "NEW_MATTER_CHOICES"))])
         held = d.held or ""
         d.held, d.back_to = None, None
         if n == 2:
@@ -876,17 +927,17 @@ class Intake:
             fresh.school, fresh.school_from = d.school, d.school_from
         elif d.school:  # most likely the same school: offered for a yes, never assumed
             fresh.school_options = [d.school]
-        return self._advance(fresh, [Reply(texts.NEW_MATTER_STARTED)])
+        return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
 
     # -- an earlier message, offered back ------------------------------------------------------------------
     def _ask_resume(self, d: Draft) -> str:
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
-        return texts.RESUME.format(text=texts.excerpt(old.text, 300) or "（仅附件）")
+        return _t(d, "RESUME").format(text=texts.excerpt(old.text, 300) or "（仅附件）")
 
     def _on_resume(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
         if n is None:
-            return self._out("resume", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + texts.RESUME_CHOICES)])
+            return self._out("resume", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "RESUME_CHOICES"))])
         held = d.held or ""
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
         old.attachments += d.attachments
@@ -899,12 +950,12 @@ class Intake:
                 state = state or "confirm"
                 again = dataclasses.replace(inbound, text=held, kind="text")
                 return self._answer(state, normalise(held), Draft.from_dict(data), again)
-            return self._advance(old, [Reply(texts.RESUMED)])
+            return self._advance(old, [Reply(_t(d, "RESUMED"))])
         fresh = Draft(openid=d.openid, school=d.school, school_from=d.school_from)
         if more:
             fresh.parts.append(held.strip())
-            return self._advance(fresh, [Reply(texts.DISCARDED_START)])
-        return None, fresh.to_dict(), [Reply(texts.DISCARDED)]
+            return self._advance(fresh, [Reply(_t(d, "DISCARDED_START"))])
+        return None, fresh.to_dict(), [Reply(_t(d, "DISCARDED"))]
 
     # -- the steps' answers ----------------------------------------------------------------------------------
     def _on_describe(self, text: str, d: Draft, inbound: Inbound):
@@ -956,7 +1007,10 @@ class Intake:
             found = self.s.suggest_schools(text)
             d.school_options = [code for code, _name in found]
             if not found and QUESTION.search(text) and d.lang != "en":  # 你们能管吗？: answered, then asked again
-                return self._out("school", d, [Reply(texts.SCHOOL_WHY + "\n" + _t(d, "ASK_SCHOOL"))])
+                return self._out("school", d, [Reply(_t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL"))])
+            if not found and not han_count(text) and names.latin_family(text) and not names.latin_rest(text):
+                # "the primary school": a kind of school, not yet which one
+                return self._out("school", d, [Reply(_t(d, "SCHOOL_WHICH_ONE"))])
             if not found:
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_NOT_FOUND"))])
             return self._out("school", d, [Reply(self._ask_school(d))])
@@ -968,14 +1022,14 @@ class Intake:
         if n == 1:
             number = d.similar
             self.s.append_to(number, inbound.openid, d.text, d.attachments)
-            return self._finish(d, [Reply(texts.APPENDED.format(number=number))])
+            return self._finish(d, [Reply(_t(d, "APPENDED").format(number=number))])
         if n == 2:
             d.similar_checked = True
             return self._advance(d, [])
         return self._out("similar", d, [Reply(_t(d, "CHOOSE_1_2"))])
 
     def _on_phone(self, text: str, d: Draft, inbound: Inbound):
-        found = PHONE_IN_TEXT.search(text.replace(" ", "").replace("+86", ""))
+        found = PHONE_IN_TEXT.search(phone_digits(text))
         if found:
             d.phone = found.group(1)
             return self._advance(d, [])
@@ -983,9 +1037,9 @@ class Intake:
             d.phone = ""
             return self._advance(d, [])
         if QUESTION.search(text):
-            return self._out("phone", d, [Reply(texts.PHONE_WHY + "\n" + _t(d, "ASK_PHONE"))])
+            return self._out("phone", d, [Reply(_t(d, "PHONE_WHY") + "\n" + _t(d, "ASK_PHONE"))])
         if not re.search(r"\d", text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
-            return self._out("phone", d, [Reply(texts.PHONE_PLEASE)])
+            return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
         if not re.search(r"\d", text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
             return self._out("phone", d, [Reply(self._ask_phone(d))])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
@@ -995,7 +1049,7 @@ class Intake:
             d.anonymous = True
             return self._advance(d, [])
         if QUESTION.search(text):
-            return self._out("anonymity", d, [Reply(texts.ANONYMITY_WHY + "\n" + _t(d, "ASK_ANONYMITY"))])
+            return self._out("anonymity", d, [Reply(_t(d, "ANONYMITY_WHY") + "\n" + _t(d, "ASK_ANONYMITY"))])
         agreed = yes_no(text)
         if agreed is None:
             return self._out("anonymity", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "ASK_ANONYMITY"))])
@@ -1009,7 +1063,7 @@ class Intake:
             ticket = self.s.submit(inbound.openid, d, plan)
             if d.kind == "praise":
                 via = plan.school_code and plan.unit_code != plan.school_code  # it names conduct: not the school
-                done = (texts.SUBMITTED_PRAISE_VIA if via else texts.SUBMITTED_PRAISE).format(
+                done = _t(d, "SUBMITTED_PRAISE_VIA" if via else "SUBMITTED_PRAISE").format(
                     number=ticket["number"], unit=plan.unit_name)
             else:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
@@ -1022,10 +1076,10 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
-        phone = PHONE_IN_TEXT.fullmatch(text.replace(" ", "").replace("-", "").replace("+86", ""))
+        phone = PHONE_IN_TEXT.fullmatch(phone_digits(text).replace("-", ""))
         if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
             d.phone = phone.group(1)
-            return self._advance(d, [Reply(texts.PHONE_TAKEN)])
+            return self._advance(d, [Reply(_t(d, "PHONE_TAKEN"))])
         kind = named_kind(text)
         if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
             if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both
@@ -1127,7 +1181,7 @@ class Intake:
     def reminder(self, state: str, data: dict) -> str:
         """The draft is still there, and its open question: said after a command answered mid-draft (查询)."""
         d = Draft.from_dict(data)
-        return texts.DRAFT_KEPT + "\n" + self._again(state, d) if state in STEP or state in DETOURS else ""
+        return _t(d, "DRAFT_KEPT") + "\n" + self._again(state, d) if state in STEP or state in DETOURS else ""
 
     # -- what each step asks ------------------------------------------------------------------------------
     @staticmethod
@@ -1138,7 +1192,7 @@ class Intake:
 
     def _ask_describe(self, d: Draft) -> str:
         if not d.parts and d.attachments:
-            return texts.ASK_DESCRIPTION_AFTER_MEDIA
+            return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA")
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION else _t(d, "ASK_MORE")
 
     def _ask_out_of_scope(self, d: Draft) -> str:
@@ -1146,7 +1200,7 @@ class Intake:
         能退啊) is most likely about that ticket: how to ask about it is said first."""
         ask = _t(d, "OUT_OF_SCOPE")
         numbers = self.s.open_numbers() if len(d.text) <= FOLLOW_UP_CHARS and d.lang != "en" else []
-        return texts.OUT_OF_SCOPE_OPEN.format(number=numbers[0]) + "\n" + ask if numbers else ask
+        return _t(d, "OUT_OF_SCOPE_OPEN").format(number=numbers[0]) + "\n" + ask if numbers else ask
 
     def _ask_phone(self, d: Draft) -> str:
         return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
@@ -1171,7 +1225,7 @@ class Intake:
             return _t(d, "ASK_SCHOOL")
         names = self.s.school_names(d.school_options)
         lines = "\n".join(f"{i} {name}" for i, name in enumerate(names, 1))
-        return texts.SCHOOL_SUGGEST.format(lines=lines)
+        return _t(d, "SCHOOL_SUGGEST").format(lines=lines)
 
     def _ask_similar(self, d: Draft) -> str:
         found = self.s.similar(d)
@@ -1202,6 +1256,8 @@ class Intake:
                 school=texts.EN["SUMMARY_SCHOOL"].format(school=plan.school_name) if plan.school_name else "",
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang),
+                deadline="" if d.kind == "praise" else texts.EN["SUMMARY_DEADLINE"].format(
+                    days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang)),
                 more="".join(texts.EN[k].format(n=len(d.attachments)) + "\n" for k, on in (
                     ("SUMMARY_ATTACHED", d.attachments), ("SUMMARY_HIDDEN", plan.school_name and d.anonymous),
                     ("SUMMARY_URGENT", plan.urgent)) if on))
@@ -1339,7 +1395,7 @@ class Intake:
         return SCHOOL_WORDS.sub("", named) if named != text else None
 
     def _read_phone(self, text: str, d: Draft) -> str | None:
-        compact = text.replace(" ", "").replace("+86", "")
+        compact = phone_digits(text)
         found = PHONE_IN_TEXT.search(compact)
         if found:
             return PHONE_WORDS.sub("", compact.replace(found.group(1), ""))
@@ -1400,7 +1456,7 @@ STEP = {s.state: s for s in STEPS}
 
 # Questions off the path; each returns to where the person was (`Draft.back_to`) or starts afresh.
 DETOURS: dict[str, Step] = {s.state: s for s in (
-    Step("new_matter", _always, lambda i, d: texts.NEW_MATTER_CHOICES, lambda i, d: texts.NEW_MATTER_CHOICES,
+    Step("new_matter", _always, lambda i, d: _t(d, "NEW_MATTER_CHOICES"), lambda i, d: _t(d, "NEW_MATTER_CHOICES"),
          Intake._on_new_matter, lambda d: 2, Intake._read_matter),
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
@@ -1425,12 +1481,14 @@ class IntakeServices:
     welcome: Callable[..., str | None]                # the welcome, once, for a person who never followed
     lang: Callable[[], str | None]                    # the language the person writes in (users.lang), if known
     just_filed: Callable[[], dict | None]             # the person's ticket submitted in the last minutes, if any
+    change_kind: Callable[[str, str], list[Reply]]    # 改为建议 after submitting: change it (unsigned) or explain
     answered: Callable[[], str | None]                # the number of their open ticket the office has answered
     reply_to: Callable[[str, str], list[Reply]]       # pass the person's words to the officer of that ticket
     english_welcome: bool                             # their first English words: the English welcome is owed
     kept: Callable[[], dict | None]                   # an expired, unsubmitted draft of this person
     awaiting: Callable[[], list[str]]                 # numbers of this person's tickets awaiting a rating
     open_numbers: Callable[[], list[str]]             # numbers of this person's latest tickets still open
+    status_text: Callable[[], str]                    # what 查询 shows them: their tickets, states and deadlines
     rating: Callable[..., Any]                        # followup.Rating of a text, if a rating is pending
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)

@@ -207,6 +207,22 @@ def _latin_query(query: str) -> tuple[str, str | None]:
     return "".join(out), family
 
 
+def latin_rest(query: str) -> list[str]:
+    """The words of a name written in Latin letters that are no part of a name: not pinyin, not a number, not a
+    kind of school or a word that translates part of a name ("It's Wenchang Primary School" -> [];
+    "Wenchang school charges too much" -> ["charges", "too", "much"]). A reply with words left tells more than
+    a name."""
+    text = " " + " ".join(re.findall(r"[a-z]+|\d+", unicodedata.normalize("NFKC", query).lower())) + " "
+    for spelling, _fam in _EN_KINDS:
+        text = text.replace(f" {spelling} ", " ")
+    return [w for w in text.split() if not (w.isdigit() or w in _EN_WORDS or is_pinyin(w))]
+
+
+def latin_family(query: str) -> str | None:
+    """The kind of school a Latin-letter name says ("primary school" -> 小学), or None."""
+    return _latin_query(query)[1]
+
+
 @functools.lru_cache(maxsize=8192)
 def _sounds(name: str) -> tuple[str, ...]:
     """A directory name as syllables: its distinctive part alone, and with the place before it (区, 市 left out)."""

@@ -73,4 +73,23 @@ def school_barred(ticket: dict[str, Any], unit: dict[str, Any] | None) -> bool:
     may ask the school about it, but the bureau answers)."""
     if unit is None or unit.get("kind") not in SCHOOL_KINDS:
         return False
+    if ticket.get("citizen_withdrew_at"):  # withdrawn, its check goes on at the bureau: the school never holds it
+        return True
     return barred(ticket.get("kind"), ticket.get("category"), ticket.get("routing"), bool(ticket.get("anonymous")))
+
+
+# -- what a citizen who withdrew sees: their withdrawal, not the bureau's check that goes on (desk.withdraw_kept) ---
+def citizen_state(ticket: dict[str, Any]) -> str:
+    """The state as its writer sees it: withdrawn once they withdrew it, though the bureau's check goes on."""
+    return "withdrawn" if ticket.get("citizen_withdrew_at") else ticket["state"]
+
+
+def citizen_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events its writer may read: up to their withdrawal (shown as one), then only their own replies."""
+    out, after = [], False
+    for e in events:
+        if after and e["action"] != "citizen_reply":
+            continue
+        out.append({**e, "action": "withdraw"} if e["action"] == "withdraw_kept" else e)
+        after = after or e["action"] == "withdraw_kept"
+    return out

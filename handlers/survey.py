@@ -15,6 +15,9 @@ A survey file (one survey per file; `campaign.surveys` names a file or a folder 
     text = "您对学校教职工的服务态度满意吗？"
     labels = ["非常不满意", "不满意", "一般", "满意", "非常满意"]   # scale: the words for 1 … 5 (optional)
     # choice: options = ["…", "…"];  text: optional = true
+    # English, for people who write in English (optional; title_en and intro_en likewise at the top):
+    text_en = "Are you satisfied with how the school's staff treat you?"
+    labels_en = ["very dissatisfied", "dissatisfied", "neutral", "satisfied", "very satisfied"]  # options_en too
 
 Progress lives in storage.surveys (the `draft` of the response row), not only in the conversation, so a person
 can leave the survey for anything else and come back to the same question days later.
@@ -33,13 +36,14 @@ from zoneinfo import ZoneInfo
 from storage.tomlfile import read_toml
 
 DEFAULT_LABELS = ("非常不满意", "不满意", "一般", "满意", "非常满意")
+DEFAULT_LABELS_EN = ("very dissatisfied", "dissatisfied", "neutral", "satisfied", "very satisfied")
 QUESTION_TYPES = ("scale", "choice", "text")
 UNIT_KINDS = ("bureau", "office", "district", "school", "kindergarten")
 SCENE_PREFIX = "survey:"
 SKIP = object()  # an optional question the person chose not to answer
 
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_SKIP_WORDS = {"0", "跳过", "无", "没有", "不填", "不用", "没有了", "暂无", "略"}
+_SKIP_WORDS = {"0", "跳过", "无", "没有", "不填", "不用", "没有了", "暂无", "略", "no", "none", "nothing", "skip", "n/a"}
 _PUNCT = re.compile(r"[\s。，,.!！~～、;；:：]+")
 
 
@@ -56,8 +60,13 @@ class Question:
     options: tuple[str, ...] = ()
     optional: bool = False
     topic: str = ""                    # a short name for posters and reports (服务态度); the id when empty
+    text_en: str = ""                  # the question for people who write in English (the Chinese when empty)
+    labels_en: tuple[str, ...] = ()
+    options_en: tuple[str, ...] = ()
 
-    def prompt(self, number: int, total: int) -> str:
+    def prompt(self, number: int, total: int, lang: str | None = None) -> str:
+        if lang == "en":
+            return self._prompt_en(number, total)
         head = f"第{number}/{total}题：{self.text}"
         if self.type == "scale":
             scale = "\n".join(f"{i} {label}" for i, label in reversed(list(enumerate(self.labels, start=1))))
@@ -66,6 +75,22 @@ class Question:
             opts = "\n".join(f"{i} {o}" for i, o in enumerate(self.options, start=1))
             return f"{head}\n{opts}\n请回复序号。"
         return head + ("\n（可直接写下您的意见；没有请回复 0）" if self.optional else "")
+
+    def _prompt_en(self, number: int, total: int) -> str:
+        head = f"Question {number} of {total}: {self.text_en or self.text}"
+        if self.type == "scale":
+            labels = self.english_labels()
+            scale = "\n".join(f"{i} {label}" for i, label in reversed(list(enumerate(labels, start=1))))
+            return f"{head}\n{scale}\nPlease reply with a number from 1 to 5."
+        if self.type == "choice":
+            opts = "\n".join(f"{i} {o}" for i, o in enumerate(self.options_en or self.options, start=1))
+            return f"{head}\n{opts}\nPlease reply with the number."
+        return head + ("\n(Write your opinion, or reply 0 if you have none.)" if self.optional else "")
+
+    def english_labels(self) -> tuple[str, ...]:
+        """The scale's words in English: its own, else the default ones when its Chinese are the defaults, else
+        the Chinese (a label a leader wrote is not guessed at)."""
+        return self.labels_en or (DEFAULT_LABELS_EN if self.labels == DEFAULT_LABELS else self.labels)
 
     def parse(self, raw: str) -> Any:
         """The answer in `raw`, leniently read (全角 digits, “5分”, “非常满意”, an option's words); SKIP for an
@@ -77,15 +102,29 @@ class Question:
         if self.type == "text":
             return raw.strip() if bare else None
         if self.type == "scale":
-            m = re.fullmatch(r"([1-5一二三四五])(?:分|星|颗星)?", bare)
+            m = re.fullmatch(r"([1-5一二三四五])(?:分|星|颗星|stars?|points?)?", bare.lower())
             if m:
                 return int(m.group(1)) if m.group(1).isdigit() else _CN_DIGITS[m.group(1)]
-            return _match_words(bare, self.labels)
+            return (_match_words(bare, self.labels)
+                    or _match_words(bare.lower(), tuple(w.lower() for w in self.english_labels()))
+                    or _EVERYDAY.get(_PARTICLES.sub("", bare.lower())))
         m = re.fullmatch(r"(?:第)?(\d{1,2}|[一二三四五六七八九])(?:项|个)?", bare)
         if m:
             n = int(m.group(1)) if m.group(1).isdigit() else _CN_DIGITS[m.group(1)]
             return n if 1 <= n <= len(self.options) else None
-        return _match_words(bare, self.options)
+        return _match_words(bare, self.options) or (_match_words(bare.lower(), tuple(w.lower() for w in self.options_en))
+                                                     if self.options_en else None)
+
+
+# How people answer "how satisfied are you?" in their own words, whatever the scale's labels (还行吧, 挺好的).
+_EVERYDAY = {**dict.fromkeys(("很差", "太差", "非常差", "特别差", "极差", "差劲", "verybad", "terrible", "awful"), 1),
+             **dict.fromkeys(("差", "不好", "不太好", "不怎么样", "不行", "bad", "poor", "notgood"), 2),
+             **dict.fromkeys(("还行", "还可以", "凑合", "一般般", "马马虎虎", "说得过去", "ok", "okay", "average",
+                              "soso"), 3),
+             **dict.fromkeys(("不错", "还不错", "挺好", "蛮好", "满意", "good", "fine"), 4),  # not 好 alone: "ok"
+             **dict.fromkeys(("很好", "非常好", "特别好", "太好了", "很满意", "非常满意", "excellent", "verygood",
+                              "great"), 5)}
+_PARTICLES = re.compile(r"[吧啊呀的了哦呢嘛吗]+$")
 
 
 def _match_words(text: str, words: tuple[str, ...]) -> int | None:
@@ -94,7 +133,7 @@ def _match_words(text: str, words: tuple[str, ...]) -> int | None:
     for i, w in enumerate(words, start=1):
         if text == _PUNCT.sub("", w):
             return i
-    if len(text) > 12:
+    if len(text) > (30 if text.isascii() else 12):  # a story, not an answer
         return None
     hits = sorted(((len(w), i) for i, w in enumerate(words, start=1) if _PUNCT.sub("", w) in text), reverse=True)
     if hits:
@@ -116,6 +155,11 @@ class Survey:
     previous: str = ""
     tz: str = "Asia/Shanghai"
     source: str = ""
+    title_en: str = ""
+    intro_en: str = ""
+
+    def title_in(self, lang: str | None) -> str:
+        return self.title_en or self.title if lang == "en" else self.title
 
     @property
     def opens_at(self) -> float:
@@ -163,7 +207,7 @@ def parse_survey(raw: dict[str, Any], source: str = "<survey>", tz: str = "Asia/
     def bad(key: str, why: str) -> SurveyError:
         return SurveyError(f"{source}: {key}: {why}")
 
-    known = {"id", "title", "intro", "units", "opens", "closes", "previous", "questions"}
+    known = {"id", "title", "intro", "units", "opens", "closes", "previous", "questions", "title_en", "intro_en"}
     for key in raw:
         if key not in known:
             raise bad(key, f"unknown key; known: {', '.join(sorted(known))}")
@@ -199,10 +243,11 @@ def parse_survey(raw: dict[str, Any], source: str = "<survey>", tz: str = "Asia/
         where = f"questions[{n}]"
         if not isinstance(q, dict):
             raise bad(where, "must be a table")
-        extra = set(q) - {"id", "type", "text", "labels", "options", "optional", "topic"}
+        extra = set(q) - {"id", "type", "text", "labels", "options", "optional", "topic", "text_en", "labels_en",
+                          "options_en"}
         if extra:
-            raise bad(f"{where}.{sorted(extra)[0]}",
-                      "unknown key; known: id, type, text, labels, options, optional, topic")
+            raise bad(f"{where}.{sorted(extra)[0]}", "unknown key; known: id, type, text, labels, options, "
+                                                     "optional, topic, text_en, labels_en, options_en")
         qid, qtype, qtext = q.get("id"), q.get("type", "scale"), q.get("text")
         if not isinstance(qid, str) or not _ID.fullmatch(qid) or any(p.id == qid for p in parsed):
             raise bad(f"{where}.id", "a unique id of letters, digits, - or _")
@@ -224,16 +269,32 @@ def parse_survey(raw: dict[str, Any], source: str = "<survey>", tz: str = "Asia/
         topic = q.get("topic", "")
         if not isinstance(topic, str) or len(topic) > 12:
             raise bad(f"{where}.topic", "a short name, at most 12 characters")
+        text_en = q.get("text_en", "")
+        if not isinstance(text_en, str):
+            raise bad(f"{where}.text_en", "text")
+        labels_en = q.get("labels_en", [])
+        if labels_en and (qtype != "scale" or not isinstance(labels_en, list) or len(labels_en) != 5
+                          or not all(isinstance(x, str) and x for x in labels_en)):
+            raise bad(f"{where}.labels_en", "five words, for 1 to 5 (a scale only)")
+        options_en = q.get("options_en", [])
+        if options_en and (qtype != "choice" or not isinstance(options_en, list) or len(options_en) != len(options)
+                           or not all(isinstance(x, str) and x for x in options_en)):
+            raise bad(f"{where}.options_en", "one English text per option (a choice only)")
         parsed.append(Question(qid, qtype, qtext.strip(), tuple(labels) if qtype == "scale" else DEFAULT_LABELS,
-                               tuple(options) if qtype == "choice" else (), optional, topic or qid))
+                               tuple(options) if qtype == "choice" else (), optional, topic or qid,
+                               text_en.strip(), tuple(labels_en), tuple(options_en)))
     previous = raw.get("previous", "")
     if not isinstance(previous, str):
         raise bad("previous", "a survey id")
     intro = raw.get("intro", "")
     if not isinstance(intro, str):
         raise bad("intro", "text")
+    for key in ("title_en", "intro_en"):
+        if not isinstance(raw.get(key, ""), str):
+            raise bad(key, "text")
     return Survey(sid, title.strip(), tuple(units), dates["opens"], dates["closes"], tuple(parsed),
-                  intro.strip(), previous, tz, source)
+                  intro.strip(), previous, tz, source, raw.get("title_en", "").strip(),
+                  raw.get("intro_en", "").strip())
 
 
 def load_surveys(path: str | Path | None, tz: str = "Asia/Shanghai",

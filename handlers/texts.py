@@ -9,6 +9,8 @@ WELCOME = (
     "您可以直接在这里留言：投诉、建议、咨询或表扬，我们会转给负责的部门办理，并告诉您受理编号和办结时限。\n"
     "我们的承诺：{commitment}"
 )
+# A parent from abroad scanning a school's code reads only this line: they may write in English.
+WELCOME_ENGLISH = "English: just write your message in English, and we will answer in English."
 WELCOME_UNIT = "您是通过“{unit}”的二维码进入的，留言将默认关联该单位。"
 UNIT_COMMITMENT = "{unit}承诺：{text}"
 SCAN_UNIT = "已切换到“{unit}”，您接下来的留言将关联该单位。"
@@ -129,10 +131,17 @@ HELD_TOO = "您补充的话已记下。"
 KIND_GUESSED = "（按您的描述归类；如不对，可回复“{other}”等）"
 KIND_CHANGED = "已改为{kind}。"
 # 改为建议 just after submitting: the ticket is with the office already; what the person can do.
-KIND_CHANGE_FILED = ("您的留言 {number} 已按{old}提交，承办单位已经收到。如需按{new}办理，请发送“回复 {number} 请按{new}办理”，"
-                     "我们会转告承办人员；如要重新留言，可先发送“撤回 {number}”。")
+KIND_CHANGE_FILED = ("您的留言 {number} 已按{old}提交，承办单位已经签收办理，类型不能再改。如需按{new}办理，请发送"
+                     "“回复 {number} 请按{new}办理”，我们会转告承办人员；如要重新留言，可先发送“撤回 {number}”。")
+# Before anyone has signed it, the citizen may correct the kind (not to or from praise, which is handled apart).
+KIND_CHANGED_FILED = "好的，留言 {number} 已改为{new}，办结时限相应调整为{due}前。"
+KIND_CHANGED_NOTICE = "【群众更改类型】留言 {number} 由{old}改为{new}（签收前），办结时限改为{due}。"
+KIND_CHANGE_PRAISE = ("您的留言 {number} 已按{old}提交。表扬和其他类型的办理方式不同，不能直接更改；如需按{new}办理，"
+                      "请先发送“撤回 {number}”撤回，再重新留言。")
 KIND_SAME_FILED = "您的留言 {number} 已按{kind}提交，无需更改。"
 KIND_TAKEN = "好的，按{kind}办理。"
+SCHOOL_WHICH_ONE = "请问是哪一所？请发送学校的名称；不涉及具体学校请回复 0。"
+SCHOOL_OPTIONS_NOTED = "学校名称已记下，稍后请您确认是哪一所。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
@@ -181,6 +190,7 @@ HOTLINE_WORDS = {
 
 # -- queries ----------------------------------------------------------------------------------------------
 NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言。"
+PROGRESS_HEAD = "承办单位会在办结时限前办理，每一步进展都会通知您。"
 MY_TICKETS_HEAD = "您最近的留言："
 MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
 MY_TICKET_DUE = "｜{due}前办结"
@@ -281,7 +291,7 @@ TODO_HEAD_MANY = "待办留言较多，以下为最紧急的{total}件（按办�
 TODO_MORE = "第{page}/{pages}页，发送“待办 {next}”看下一页。"
 # Forty look alike by number and category: the first words of each tell them apart (its unit only when not one's own).
 TODO_LINE = "{i}. {number}{unit}｜{kind}·{category}｜{state}｜{due}前{flags}\n   {excerpt}"
-TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”。"
+TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 1-5”可一次签收多件。"
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
@@ -310,6 +320,7 @@ OVERDUE_UNIT = "【{unit}】{count}件"
 OVERDUE_LINE = "· {number}｜{state}｜时限{due}"
 OVERDUE_FOOT = "发送“督办 编号”或“催办 编号”通知承办单位。"
 WEEKLY = "{week}周报：{link}"
+WEEKLY_BOTH = "上周（{last}）周报：{last_link}\n本周（{week}）至今：{link}"
 WEEKLY_NONE = "周报链接暂不可用，请联系管理员。"
 NOT_YOURS = "留言 {number} 不在您的办理范围内。"
 NO_SUCH_TICKET = "没有找到留言 {number}，请核对编号，或发送“待办”查看列表。"
@@ -323,6 +334,8 @@ ROLE_REFUSED = "您的账号不能{verb}留言，请联系本单位负责人。"
 ACCEPTED_ON_BEHALF = "（值班室代为签收；承办单位有人绑定后将转回该单位）"
 WRONG_STATE = "留言 {number} 当前状态为“{state}”，不能{verb}。"
 ACCEPTED_OK = "已签收 {number}。请在{due}前办结，可发送“回复 {number} 内容”答复群众。"
+ACCEPTED_LINE = "已签收 {number}，{due}前办结"
+ACCEPTED_MANY_FOOT = "发送“回复 编号 内容”答复群众。"
 ALREADY_ACCEPTED = "留言 {number} 已签收，无需重复签收。"
 REPLIED_OK = "已将答复发送给群众（{number}）。"
 RESOLVED_OK = "已办结 {number}，办理结果已告知群众。"
@@ -395,7 +408,7 @@ EVENT_NAMES = {
     "extension_request": "申请延期", "extension_approved": "同意延期", "extension_rejected": "不同意延期",
     "rate": "群众评价", "reopen": "不满意，重新办理", "review": "不满意，提交复核", "close": "结束",
     "withdraw": "群众撤回", "supervise": "督办", "urge": "催办", "note": "内部备注", "release": "承办人解除绑定",
-    "attended": "代收结束", "praise": "表扬已转达",
+    "attended": "代收结束", "praise": "表扬已转达", "withdraw_kept": "群众撤回（核实继续）", "kind_change": "群众更改类型",
 }
 # What the citizen sees of the history: plain steps, not the staff's verbs; internal events are not shown.
 CITIZEN_EVENT_NAMES = {
@@ -467,6 +480,27 @@ NOTHING_TO_RATE = "您目前没有待评价的留言。留言办结后，我们�
 RATE_NOT_YET = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
 WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
 WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"
+# A teacher's conduct or a child's safety: the citizen's withdrawal ends the messages to them, not the check
+# (a parent may be pressed by the school to withdraw). The bureau checks and closes it with a note.
+CHECK_WHAT = {"conduct": "老师师德方面的问题", "safety": "孩子安全方面的问题"}
+WITHDRAW_CONFIRM_KEPT = (
+    "确定要撤回留言 {number}（{excerpt}）吗？\n撤回后，我们不再就这件留言给您发消息，也不请您评价。"
+    "但留言反映的{what}，按规定由教育局继续核实，不因撤回而结束；学校不会知道您撤回了留言。\n"
+    "确认请发送“确认撤回 {short}”；不撤回则无需回复。"
+)
+WITHDRAWN_KEPT = (
+    "已撤回留言 {number}，今后不再就它给您发消息。您反映的{what}由教育局继续核实，学校不会知道您撤回了留言。\n"
+    "如有人因这件事向您或孩子施加压力，请发送“回复 {number} 具体情况”告诉我们，教育局会严肃处理。"
+)
+WITHDRAWN_ALREADY = "留言 {number} 已撤回，不再给您发消息。如有新的情况，请发送“回复 {number} 具体情况”。"
+WITHDRAWN_KEPT_NOTICE = (
+    "【群众已撤回，核实继续】留言 {number} 的留言人已撤回。留言涉及{what}，按规定不随撤回结束，请继续核实；"
+    "核实后发送“办结 {number} 核实情况”结案（不再通知群众，也不请群众评价）。请勿向学校透露群众已撤回。"
+)
+WITHDRAWN_CHECKED_NOTE = "群众已撤回，教育局核实后结案"
+WITHDRAWN_CHECKED_OK = "已记录{number}的核实情况并结案（群众已撤回，不通知群众，也不请群众评价）。"
+REPLY_WITHDRAWN = ("留言 {number} 的留言人已撤回，答复不会再发给群众。核实后请发送“办结 {number} 核实情况”结案；"
+                   "过程可用“备注 {number} 内容”记录。")
 
 # -- the web workbench -------------------------------------------------------------------------------------------
 DIGEST_TITLE = "每周办理情况"
@@ -525,12 +559,13 @@ SURVEY_BURST_NOTICE = (
     "【评议异常提醒】“{unit}”的评议码在一小时内收到{count}份评议（{title}），超过{limit}份的正常上限，"
     "这些评议已单独标记，统计时分开显示，请核实是否存在集中刷票。"
 )
-SURVEY_WORDS = ("评议", "参与评议", "民主测评")
+SURVEY_WORDS = ("评议", "参与评议", "民主测评", "survey")
 SURVEY_EXIT_WORDS = frozenset({"退出", "暂停", "退出评议", "暂停评议", "稍后再答", "不答了"})
 CANCELLED_FLOW = {"survey": SURVEY_PAUSED}  # what 取消 means in a flow other than a new message
 
 # -- 常见问题 instant answers (issue 13) -------------------------------------------------------------------------
 FAQ_ASK = "这个回答解决了您的问题吗？\n1 解决了\n2 还需要人工答复\n请回复数字。"
+FAQ_FROM = "（答复单位：{unit}）"
 FAQ_ANSWER = "{answer}\n（答复单位：{unit}）\n\n" + FAQ_ASK
 FAQ_CLOSED = "好的。如有其他问题，欢迎随时留言。"
 FAQ_SOLVED = "很高兴能帮到您！如有其他问题，欢迎随时留言。"
@@ -581,8 +616,8 @@ EN = {
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
     "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\n{school}Office in charge: {unit}\n"
-               "Phone: {phone}\n{more}Deadline: {days}, by {due}\nReply 1 to submit, 2 to rewrite, "
-               "3 to cancel.",
+               "Phone: {phone}\n{more}{deadline}Reply 1 to submit, 2 to rewrite, 3 to cancel.",
+    "SUMMARY_DEADLINE": "Deadline: {days}, by {due}\n",
     "SUMMARY_ATTACHED": "Attachments: {n}",
     "SUMMARY_HIDDEN": "The school will not be told who you are.",
     "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",
@@ -602,12 +637,23 @@ EN = {
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
     "SUMMARY_SCHOOL": "School: {school}\n",
-    "SCHOOL_NOT_FOUND": "We could not find that school. Please send its full Chinese name (for example 江南区实验小学), "
-                        "or 0 if no particular school is concerned.",
+    "SCHOOL_NOT_FOUND": "We could not find a school by that name. Please send its name in pinyin or in Chinese "
+                        "characters (for example Jiangnan Shiyan Xiaoxue, 江南区实验小学), or 0 if no particular "
+                        "school is concerned.",
+    "SCHOOL_OPTIONS_NOTED": "School noted; we will ask you shortly which one it is.",
+    "SCHOOL_WHICH_ONE": "Which one? Please send the school's own name too (pinyin is fine), or 0 if no particular "
+                        "school is concerned.",
+    "SCHOOL_SUGGEST": "Did you mean one of these?\n{lines}\nPlease reply with the number. If none of them, send the "
+                      "school's name again, or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",
-    "KIND_CHANGE_FILED": "Your message {number} was sent as a {old} and the office has it. To have it treated as a "
-                         "{new}, send \"reply {number} please treat this as a {new}\" and we will pass it on; to "
-                         "start again, first send \"撤回 {number}\" to withdraw it.",
+    "KIND_CHANGE_FILED": "Your message {number} was sent as a {old}, and the office has already accepted it, so "
+                         "its type can no longer be changed. To have it treated as a {new}, send \"reply {number} "
+                         "please treat this as a {new}\" and we will pass it on; to start again, first send "
+                         "\"withdraw {number}\".",
+    "KIND_CHANGED_FILED": "All right: message {number} is now a {new}; its deadline is now {due}.",
+    "KIND_CHANGE_PRAISE": "Your message {number} was sent as {old}. Praise is handled differently from the other "
+                          "types, so it cannot simply be changed; to send it as a {new}, first send \"withdraw "
+                          "{number}\", then write to us again.",
     "KIND_SAME_FILED": "Your message {number} was sent as a {kind}; nothing needs changing.",
     "GREETING_BACK": "Hello! You can write to the education bureau here: a complaint, a suggestion, a question or "
                      "praise. Please send what happened and the school concerned; photos and voice messages are "
@@ -625,6 +671,102 @@ EN = {
                     "send \"status\" to see the messages you have sent.",
     "NOTHING_TO_CANCEL": "You are not writing a message at the moment. Just send your words to start one.",
     "EXPIRED": "Your earlier message was left for more than {minutes} minutes and has not been sent.",
+    # 群众评议 (a survey's own questions carry their English in the survey file: text_en, labels_en, options_en)
+    "SURVEY_INTRO": "[{title}]\nYou are rating: {unit}. {total} questions, about a minute. The results are used only "
+                    "to improve the work; the school is not told who you are.\nYou may stop at any time and send "
+                    "\"survey\" to go on.",
+    "SURVEY_RESUME": "Welcome back! Rating {unit} ({title}) goes on from question {number}.",
+    "SURVEY_ALREADY": "You rated {unit} on {date}. Until the survey closes you may rate it again; the new answers "
+                      "replace the old.\n1 Rate again\n2 Keep my earlier rating",
+    "SURVEY_KEPT": "All right, your earlier rating is kept. Thank you for taking part!",
+    "SURVEY_NOT_UNDERSTOOD": "Sorry, we could not read that answer.",
+    "SURVEY_PAUSED": "The survey is paused; your answers so far are kept. Send \"survey\" to go on.",
+    "SURVEY_PAUSED_FOR_MESSAGE": "(The survey is paused and your answers are kept; send \"survey\" later to go on. "
+                                 "First, your message.)",
+    "SURVEY_THANKS": "Done. Thank you for rating {unit}! The results count in the unit's annual review.",
+    "SURVEY_UPDATED": "Your rating of {unit} has been updated. Thank you!",
+    "SURVEY_OFFER_TICKET": "What you describe is specific. Shall we also send it as a message, for the office in "
+                           "charge to handle and answer within the deadline?\n1 Yes, send it (the school will not "
+                           "be told who you are)\n2 No, thank you",
+    "SURVEY_TICKET_CREATED": "Sent as a message. Ticket number: {number}, office in charge: {unit}, deadline: {due}. "
+                             "Send \"status {number}\" to see the progress.",
+    "SURVEY_CLOSED": "\"{title}\" closed on {date}. Thank you for your interest; for any matter, just write to us.",
+    "SURVEY_NOT_YET": "\"{title}\" opens on {date}; you are welcome to take part then. For any matter, just write "
+                      "to us.",
+    "SURVEY_NONE_OPEN": "No survey is open at the moment. For an opinion or a suggestion, just write to us.",
+    "SURVEY_WHICH_UNIT": "Open now: {title} (until {closes}).\nWhich school or kindergarten would you like to rate? "
+                         "Please send its name, or 0 not to take part.",
+    "SURVEY_UNIT_NOT_FOUND": "We could not find that school. Please send its name in pinyin or in Chinese "
+                             "characters, or 0 not to take part.",
+    "SURVEY_NOT_COVERED": "{unit} is not part of the survey now open. For an opinion or a suggestion, just write "
+                          "to us.",
+    "SURVEY_INSIDER": "The survey is for the people a unit serves. You are on the staff of {unit} or of the office "
+                      "above it, so you cannot rate it. Thank you for understanding!",
+    "SURVEY_AFTER_MESSAGE": "You are writing a message. Please finish it first (or send \"cancel\"), then send "
+                            "\"survey\".",
+    "SURVEY_UNKNOWN_CODE": "This survey code has expired or cannot be read. For an opinion or a suggestion, just "
+                           "write to us.",
+    "SURVEY_TEXT_ONLY": "Please answer the survey in words or numbers.",
+    # 常见问题: an instant answer (served to an English writer only where the entry has answer_en)
+    "FAQ_ASK": "Did this answer your question?\n1 Yes\n2 No, I would like a person to answer\nPlease reply with the "
+               "number.",
+    "FAQ_CLOSED": "All right. Write to us any time.",
+    "FAQ_SOLVED": "We are glad it helped! Write to us any time.",
+    "FAQ_TO_HUMAN": "All right, a person will answer you.",
+    "FAQ_FROM": "(Answer from: {unit})",
+    # 撤回 (withdrawing a message): the commands are "withdraw 12", then "confirm withdraw 12"
+    "WITHDRAW_WHICH": "Please give the number of the message to withdraw, for example \"withdraw JY2611-0001\".",
+    "WITHDRAW_TOO_LATE": "Message {number} is {state}; it can no longer be withdrawn.",
+    "WITHDRAW_CONFIRM": "Do you want to withdraw message {number} ({excerpt})? The office will then stop handling "
+                        "it.\nTo confirm, send \"confirm withdraw {short}\"; otherwise there is no need to reply.",
+    "WITHDRAW_CONFIRM_KEPT": "Do you want to withdraw message {number} ({excerpt})?\nIf you do, we will send you no "
+                             "more messages about it and will not ask you to rate it. But what it says about {what} "
+                             "will still be looked into by the education bureau, as the rules require; withdrawing "
+                             "does not end that, and the school will not learn that you withdrew.\nTo confirm, "
+                             "send \"confirm withdraw {short}\"; otherwise there is no need to reply.",
+    "WITHDRAWN": "Message {number} has been withdrawn; the office will not handle it further. Write to us any time "
+                 "about anything new.",
+    "WITHDRAWN_KEPT": "Message {number} has been withdrawn; we will send you no more messages about it. What you "
+                      "told us about {what} will still be looked into by the education bureau, and the school will "
+                      "not learn that you withdrew.\nIf anyone puts pressure on you or your child over this, please "
+                      "tell us: send \"reply {number}\" and what happened, and the bureau will deal with it firmly.",
+    "WITHDRAWN_ALREADY": "Message {number} has been withdrawn and we send no more messages about it. If something new "
+                         "happens, send \"reply {number}\" and what happened.",
+    "CHECK_WHAT": {"conduct": "a teacher's conduct", "safety": "a child's safety"},
+    # the intake's detours and remarks
+    "DRAFT_KEPT": "The message you are writing is kept; you can go on with it.",
+    "NEW_MATTER_CHOICES": "1 Send it as a new message\n2 Add it to the message I am writing",
+    "NEW_MATTER_STARTED": "All right, as a new message. The one you were writing is kept; we will go back to it "
+                          "once this one is sent.",
+    "RESUME": "Your earlier message, not sent yet:\n\"{text}\"\n1 Go on with it\n2 Drop it",
+    "RESUME_CHOICES": "1 Go on with my earlier message\n2 Drop it",
+    "RESUMED": "All right, back to your earlier message.",
+    "DISCARDED": "All right, the earlier message has been dropped. Just write to start a new one.",
+    "DISCARDED_START": "All right, the earlier message has been dropped; we are taking down what you just sent.",
+    "PHONE_TAKEN": "Phone number noted.",
+    "PHONE_SKIPPED": "All right, no phone number.",
+    "GIVE_UP_ASK": "Your message has not been sent yet. If you have decided not to send it, reply \"cancel\"; to go "
+                   "on, please answer:",
+    "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
+                 "only the education bureau sees who wrote.",
+    "CARRY_ON": "All right, let us go on.",
+    "VOICE_WELCOME": "No problem: you can send a voice message. Tap the microphone to the left of the input box and "
+                     "hold to talk; it is attached to your message.",
+    "SCHOOL_WHY": "Your message goes to the office responsible; naming the school gets it to the school or the "
+                  "office above it faster.",
+    "PHONE_WHY": "The phone number lets the officer reach you if they need to check something. Only staff see it, "
+                 "with the middle digits hidden; without it your message is handled all the same.",
+    "PHONE_PLEASE": "All right, please send the number (an 11-digit mobile or a landline with its area code), or 0 "
+                    "to skip.",
+    "ANONYMITY_WHY": "If you say yes, the school can contact you directly and sort it out sooner. If you say no, only "
+                     "the education bureau sees who you are, and the bureau handles your message, not the school.",
+    "APPENDED": "Added to your message {number}; the office will handle it together. Send \"status {number}\" to "
+                "see the progress.",
+    "OUT_OF_SCOPE_OPEN": "If this is about your message {number}: send \"status {number}\" for its progress, or "
+                         "\"reply {number} your words\" to pass them to the officer.",
+    "ASK_DESCRIPTION_AFTER_MEDIA": "Attachment received. Please also describe in a few words what happened.",
+    "SCAN_DRAFT": "The message you are writing is now about {unit}.",
+    "TEMPLATE_REMARK": "Open the education bureau's account in WeChat for the details.",
     "HELP_HEAD": "Write to us in English or Chinese: describe the matter and the school concerned; photos and "
                  "voice are welcome too. Commands:\n"
                  "status: your messages and their progress (status 12: one in full)\n"
@@ -661,6 +803,7 @@ EN = {
     "RATE_NOT_YET": "Message {number} is {state}; it can be rated once it is concluded.",
     "NOTHING_TO_RATE": "You have no message waiting for a rating. We will ask you once one is concluded.",
     "NO_TICKETS": "You have not sent us a message yet. Just write to start one.",
+    "PROGRESS_HEAD": "The office will handle it by the deadline, and we will tell you of every step.",
     "MY_TICKETS_HEAD": "Your recent messages:",
     "MY_TICKET_LINE": "{number} {kind} | {state}{due}",
     "MY_TICKET_DUE": " | due {due}",
@@ -696,6 +839,12 @@ HOTLINES_EN = {
                   "reported on 12315.",
     HOTLINE_BUREAU: "Education bureau hotline: {phone}.",
 }
+# A WeChat template message (outside the 48-hour window) to an English writer: its title and remark.
+NOTICE_TITLES_EN = {"留言已受理": "Message accepted", "留言有新答复": "New reply to your message",
+                    "留言已办结": "Message concluded", "留言已转办": "Message passed to another office",
+                    "办结时限延长": "Deadline extended", "请评价办理结果": "Please rate the result",
+                    "留言已撤回": "Message withdrawn", "留言类型已更改": "Message type changed"}
+TEMPLATE_REMARK = "请进入公众号查看详情。"
 MEDIA_NAMES_EN = {"image": "Picture", "voice": "Voice message", "video": "Video", "location": "Location",
                   "link": "Link"}
 KIND_NAMES_EN = {"complaint": "complaint", "suggestion": "suggestion", "inquiry": "question", "praise": "praise"}

@@ -49,6 +49,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "citizen_reply": (OPEN, SAME),
     "supplement": (OPEN, SAME),
     "withdraw": (OPEN, "withdrawn"),
+    "withdraw_kept": (OPEN, SAME),                             # withdrawn, but the conduct or safety check goes on
+    "kind_change": (("submitted", "assigned"), SAME),          # the citizen corrected the kind before 签收
     "rate": (("resolved",), "closed"),
     "reopen": (("resolved",), "reopened"),
     "review": (("resolved",), "reopened"),

@@ -910,3 +910,11 @@ def m037_review_not_stood_in(db: sqlite_utils.Database) -> None:
                    AND coalesce((SELECT max(id) FROM ticket_events WHERE ticket_id = tickets.id
                                  AND action = 'unattended'), 0)
                        < (SELECT max(id) FROM ticket_events WHERE ticket_id = tickets.id AND action = 'review')""")
+
+
+@migrations()
+def m038_citizen_withdrew(db: sqlite_utils.Database) -> None:
+    """When the citizen withdrew a ticket whose check must go on (师德, an urgent matter, praise that also accuses a
+    teacher): the ticket stays open at the bureau until someone there closes it with a note, and nothing more is
+    sent to the citizen about it (NULL: not withdrawn)."""
+    _exec(db, "ALTER TABLE tickets ADD COLUMN citizen_withdrew_at REAL")

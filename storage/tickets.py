@@ -71,7 +71,7 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
              "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
              "rating_comment", "rated_at", "rated_unit", "routing", "reopens", "review", "closed_at", "close_reason",
-             "response_unit", "resolve_unit", "stood_in"}
+             "response_unit", "resolve_unit", "stood_in", "kind", "citizen_withdrew_at"}
 
 
 def credit(ticket: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -285,7 +285,7 @@ def similar_open(db: sqlite_utils.Database, openid: str, school_code: str | None
     marks = ",".join("?" * len(OPEN_STATES))
     rows = _dicts(
         db, f"SELECT * FROM tickets WHERE openid = ? AND category = ? AND school_code IS ? AND created_at >= ? "
-        f"AND state IN ({marks}) ORDER BY id DESC LIMIT 1",
+        f"AND state IN ({marks}) AND citizen_withdrew_at IS NULL ORDER BY id DESC LIMIT 1",  # withdrawn: not theirs
         [openid, category, school_code, since, *OPEN_STATES])
     return _decode(rows[0]) if rows else None
 

@@ -224,5 +224,5 @@ async def test_asking_how_to_send_photos_on_coming_back_leaves_the_kept_message_
 async def test_an_english_writer_hears_of_the_school_in_english(dialog):
     await talk_all(dialog, PARENT, "I want to complain, the school charges 300 yuan for books and gives no receipt",
                    expect="Which school")
-    await talk(dialog, PARENT, "Sunshine", expect="could not find that school")
+    await talk(dialog, PARENT, "Sunshine", expect="could not find a school by that name")
     await talk(dialog, PARENT, "江南区实验小学", expect="phone number")

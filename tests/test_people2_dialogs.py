@@ -113,7 +113,8 @@ async def test_a_writer_who_switches_to_chinese_gets_chinese(dialog):
 async def test_a_kind_corrected_right_after_submitting_is_about_the_ticket_just_filed(dialog, said):
     d = dialog
     number = await file_ticket(d, GRANNY, "江南区实验小学收了300元资料费，没有收据，我要投诉")
-    await talk(d, GRANNY, said, expect=[number, "按投诉提交", f"回复 {number} 请按建议办理"],
+    await talk(d, FEES, f"签收 {number}", expect="已签收")  # signed: the office decides now (people3)
+    await talk(d, GRANNY, said, expect=[number, "按投诉提交", "已经签收", f"回复 {number} 请按建议办理"],
                        absent=["具体说说", "按建议办理。"])
     assert (await ticket(d, number))["kind"] == "complaint"
     await talk(d, GRANNY, "1", expect="没有正在填写的留言")  # nothing was started by the correction
@@ -123,6 +124,7 @@ async def test_a_kind_corrected_right_after_submitting_is_about_the_ticket_just_
 async def test_an_english_correction_after_submitting_is_explained_in_english(dialog):
     d = dialog
     number = await file_in_english(d)
+    await talk(d, FEES, f"签收 {number}", expect="已签收")  # signed: the office decides now (people3)
     await english(d, await talk(d, EXPAT, "change it to a suggestion", expect=[number, "treat this as a suggestion"]))
 
 

@@ -27,11 +27,13 @@ from storage import campaign_defs, directory, faq as faq_store, surveys as surve
 BLANK_QUESTIONS = 2
 TYPE_NAMES = {"scale": "1–5分量表", "choice": "单选", "text": "文字意见"}
 SURVEY_KEYS = {"id": "问卷代码", "title": "标题", "intro": "开头语", "units": "参评单位", "opens": "开始日期",
-               "closes": "截止日期", "previous": "对比的上一次问卷", "questions": "题目"}
+               "closes": "截止日期", "previous": "对比的上一次问卷", "questions": "题目", "title_en": "英文标题",
+               "intro_en": "英文开头语"}
 QUESTION_KEYS = {"id": "题目代码", "type": "题型", "text": "题目", "labels": "五级标签", "options": "选项",
+                 "text_en": "英文题目", "labels_en": "英文五级标签", "options_en": "英文选项",
                  "optional": "可不答", "topic": "简称"}
 FAQ_KEYS = {"id": "代码", "question": "问题", "also": "其他问法", "keywords": "关键词", "answer": "答复",
-            "unit": "负责单位", "review_by": "复核日期"}
+            "unit": "负责单位", "review_by": "复核日期", "question_en": "英文问题", "answer_en": "英文答复"}
 
 
 def _campaign(request: web.Request):
@@ -87,6 +89,9 @@ def _survey_from_form(form, fixed_id: str | None) -> dict:
                  "opens": str(form.get("opens", "")).strip(), "closes": str(form.get("closes", "")).strip()}
     if str(form.get("previous", "")).strip():
         raw["previous"] = str(form.get("previous")).strip()
+    for key, limit in (("title_en", 100), ("intro_en", 500)):  # for people who write in English (optional)
+        if str(form.get(key, "")).strip():
+            raw[key] = str(form.get(key)).strip()[:limit]
     questions = []
     n = 0
     while f"q-{n}-text" in form:
@@ -110,6 +115,14 @@ def _survey_from_form(form, fixed_id: str | None) -> dict:
             q["options"] = _lines(str(form.get(p + "options", "")))[:20]
         if form.get(p + "optional"):
             q["optional"] = True
+        if str(form.get(p + "text_en", "")).strip():
+            q["text_en"] = str(form.get(p + "text_en")).strip()[:300]
+        labels_en = [x.strip() for x in re.split(r"[/／|｜]", str(form.get(p + "labels_en", ""))) if x.strip()]
+        if labels_en and qtype == "scale":
+            q["labels_en"] = labels_en
+        options_en = _lines(str(form.get(p + "options_en", "")))[:20]
+        if options_en and qtype == "choice":
+            q["options_en"] = options_en
         questions.append(q)
     raw["questions"] = questions
     return raw
@@ -118,10 +131,11 @@ def _survey_from_form(form, fixed_id: str | None) -> dict:
 def _survey_table(s) -> dict:
     """A survey as its file table, for the form."""
     return {"id": s.id, "title": s.title, "intro": s.intro, "units": list(s.units), "opens": s.opens.isoformat(),
-            "closes": s.closes.isoformat(), "previous": s.previous,
+            "closes": s.closes.isoformat(), "previous": s.previous, "title_en": s.title_en, "intro_en": s.intro_en,
             "questions": [{"id": q.id, "type": q.type, "text": q.text, "topic": q.topic if q.topic != q.id else "",
                            "labels": list(q.labels) if q.type == "scale" else [], "options": list(q.options),
-                           "optional": q.optional} for q in s.questions]}
+                           "optional": q.optional, "text_en": q.text_en, "labels_en": list(q.labels_en),
+                           "options_en": list(q.options_en)} for q in s.questions]}
 
 
 def survey_error(text: str) -> str:
@@ -262,7 +276,9 @@ def _faq_from_form(form, fixed_id: str | None) -> dict:
             "also": _lines(str(form.get("also", "")))[:20],
             "keywords": [w for w in re.split(r"[\s,，、;；]+", str(form.get("keywords", ""))) if w][:20],
             "answer": str(form.get("answer", "")).strip()[:3000], "unit": str(form.get("unit", "")),
-            "review_by": str(form.get("review_by", "")).strip()}
+            "review_by": str(form.get("review_by", "")).strip(),
+            **{k: v for k in ("question_en", "answer_en")
+               if (v := str(form.get(k, "")).strip()[:3000 if k == "answer_en" else 200])}}
 
 
 def faq_error(text: str) -> str:

@@ -12,7 +12,7 @@ from bot.web import auth
 from bot.web.attachments import send_file
 from bot.web.auth import read
 from bot.web.workbench import _fmt, _tz, page_error
-from handlers import texts
+from handlers import privacy, texts
 from storage import directory, lifecycle, media, tickets
 
 SHOWN_NOTES = ("reply", "citizen_reply", "supplement", "resolve", "rate")
@@ -51,7 +51,8 @@ async def citizen_ticket(request: web.Request) -> web.Response:
         return found
     ticket, events, unit = found
     steps = []
-    for e in events:
+    shown = privacy.citizen_state(ticket)  # withdrawn, once they withdrew it
+    for e in privacy.citizen_events(events):
         name = texts.CITIZEN_EVENT_NAMES.get(e["action"])
         if name is None:
             continue  # internal handling (notes, reminders, bounce reasons) is not shown
@@ -69,9 +70,10 @@ async def citizen_ticket(request: web.Request) -> web.Response:
                       "src": f"/t/{ticket['number']}/a/{i}{query}" if state == "stored" or (
                           state == "fetching" and a.get("kind") == "image") else ""})
     return aiohttp_jinja2.render_template("citizen_ticket.html", request, {
-        "t": ticket, "kind": texts.KIND_NAMES[ticket["kind"]], "state": texts.STATE_NAMES[ticket["state"]],
-        "unit": unit["name"] if unit else "待分派", "due": due, "open": ticket["state"] in lifecycle.OPEN,
-        "next": texts.CITIZEN_NEXT[ticket["state"]].format(due=due, number=ticket["number"]), "steps": steps,
+        "t": {**ticket, "resolution": None} if shown != ticket["state"] else ticket,
+        "kind": texts.KIND_NAMES[ticket["kind"]], "state": texts.STATE_NAMES[shown],
+        "unit": unit["name"] if unit else "待分派", "due": due, "open": shown in lifecycle.OPEN,
+        "next": texts.CITIZEN_NEXT[shown].format(due=due, number=ticket["number"]), "steps": steps,
         "files": files, "created": _fmt(ticket["created_at"], tz)})
 
 

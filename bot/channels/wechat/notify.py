@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from handlers import texts
+
 
 @dataclass(frozen=True)
 class Templates:
@@ -24,4 +26,4 @@ def template_for(notice: dict[str, Any] | None, templates: Templates, url: str |
     return {"template_id": template_id, "url": url, "data": {
         "first": {"value": notice.get("title") or ""}, "keyword1": {"value": notice["ticket"]},
         "keyword2": {"value": notice.get("state") or ""}, "keyword3": {"value": notice.get("due") or ""},
-        "remark": {"value": "请进入公众号查看详情。"}}}
+        "remark": {"value": texts.pick("TEMPLATE_REMARK", notice.get("lang"))}}}
