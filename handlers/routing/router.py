@@ -275,8 +275,12 @@ class Router:
 
         words = [self._norm(w) for w in urgent.get("words", [])]
         self._urgent_plain = [w for w in words if not _has_gap(w) and "{" not in w]
-        self._urgent_gapped = [(re.compile(gap(w).join(part(p) for p in re.split(r"…|\.\.\.", w) if p)), w)
-                               for w in words if _has_gap(w) or "{" in w]
+        def pattern(w: str) -> re.Pattern:
+            # the last piece is a group of its own: a denial right before it denies the match (校车司机从不喝酒)
+            ps = [part(p) for p in re.split(r"…|\.\.\.", w) if p]
+            return re.compile(gap(w).join(ps[:-1] + [f"({ps[-1]})"]) if len(ps) > 1 else ps[0])
+
+        self._urgent_gapped = [(pattern(w), w) for w in words if _has_gap(w) or "{" in w]
         # what each pattern cannot match without (its longest literal piece, "" if none): most are skipped by `in`
         self._urgent_needs = [max((x for p in re.split(r"…|\.\.\.", w) if p for x in re.split(r"(\{[^}]*\})", p)
                                    if x and not (x.startswith("{") and x[1:-1] in groups)), key=len, default="")
@@ -325,6 +329,9 @@ class Router:
         self._past_by = tuple(self._norm(w) for w in urgent.get("past_by", []))
         self._ongoing_by = tuple(self._norm(w) for w in urgent.get("ongoing_by", []))
         self._overrulable = tuple(self._norm(w) for w in urgent.get("overrulable", []))
+        # news from somewhere else (外省, 新闻说, in another country), with no child of the writer's in it: no danger here
+        self._elsewhere_by = tuple(self._norm(w) for w in urgent.get("elsewhere_by", []))
+        self._ours_by = tuple(self._norm(w) for w in urgent.get("ours_by", []))
         self._who = [self._norm(w) for w in urgent.get("groups", {}).get("child", [])] + [
             "老师", "教师", "班主任", "学生", "同学", "学校", "家长", "我家", "我们", "孩子说", "今天", "昨天"]
 
@@ -856,7 +863,10 @@ class Router:
 
     def _settled(self, t: str) -> bool:
         """A past event told as settled (去年…被打过…学校处理得很好…现在关系不错), with nothing saying it goes on
-        or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now."""
+        or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now. Or news of
+        somewhere else (新闻说外省…, in another country) that names no child of the writer's (我儿子, my daughter)."""
+        if self._elsewhere_by and any(w in t for w in self._elsewhere_by) and not any(w in t for w in self._ours_by):
+            return True
         return bool(self._settled_by) and any(w in t for w in self._settled_by) \
             and any(w in t for w in self._past_by) and not any(w in t for w in self._ongoing_by)
 
@@ -872,7 +882,8 @@ class Router:
             if needs not in t:
                 continue
             m = pat.search(t)
-            if m and self._affirmed(t, m.group(0), m.start()):
+            if m and self._affirmed(t, m.group(0), m.start()) \
+                    and (not pat.groups or not t[max(0, m.start(1) - 3):m.start(1)].endswith(self._urgent_denied)):
                 found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
         if self._urgent_english_any is not None and _ASCII_WORD.search(t):
             for m in self._urgent_english_any.finditer(t):
