@@ -311,6 +311,11 @@ class Router:
 
         # Near-miss vocabulary: every word a rule or a context list is written in.
         vocab = set(self._words) | set(self._edu_words)  # not phrases: 都小学 (a name) is no slip of 读小学
+        # and the urgency words and the written pieces of its patterns, of three characters or more (离家初走≈离家出走,
+        # 被欺付≈被欺负): two-character ones such as 倒了, 要砍, 豁了 would read 心意到了, 要看, 不想活了 as dangers
+        # (not the words that also tell of lost things, `missing`: 招不到学生 is no 找不到)
+        vocab |= {x for w in words for p in re.split(r"…|\.\.\.", w) for x in re.split(r"\{[^}]*\}", p)
+                  if len(x) >= 3 and x not in self._missing}
         vocab |= {w for ws in self.context.values() for w in ws}
         freq = self._tok.FREQ
         self._cut = _BlockCut(self._tok)
@@ -329,6 +334,7 @@ class Router:
         self._past_by = tuple(self._norm(w) for w in urgent.get("past_by", []))
         self._ongoing_by = tuple(self._norm(w) for w in urgent.get("ongoing_by", []))
         self._overrulable = tuple(self._norm(w) for w in urgent.get("overrulable", []))
+        self._never_overruled = tuple(self._norm(w) for w in urgent.get("never_overruled", []))
         # news from somewhere else (外省, 新闻说, in another country), with no child of the writer's in it: no danger here
         self._elsewhere_by = tuple(self._norm(w) for w in urgent.get("elsewhere_by", []))
         self._ours_by = tuple(self._norm(w) for w in urgent.get("ours_by", []))
@@ -835,7 +841,8 @@ class Router:
         if settled:
             return (), p, found  # told as past and settled: no danger now, whatever the words or the model
         if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS \
-                and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable) for w in found):
+                and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable)
+                        and not any(n in w for n in self._never_overruled) for w in found):
             # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
             # only a short message: in a long letter the rule's word is one feature among hundreds
             return (), p, found

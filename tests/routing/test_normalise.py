@@ -39,7 +39,7 @@ def test_full_width_letters_and_digits(router):
     ("老师暗示要送红报", "ethics", "红报≈红包"),
     ("学效作业太多了", "burden", "学效≈学校"),
     ("辅导斑老板跑了", "tutoring", "辅导斑≈辅导班"),
-    ("孩子在学校被欺付", "safety", "欺付≈欺负"),
+    ("孩子在学校被欺付", "safety", "被欺付≈被欺负"),  # (the urgency word 被欺负 is in the vocabulary too)
 ])
 def test_typos_and_homophones_are_read_as_the_rule_word_and_shown(router, text, expected, fix):
     d = router.route(text)
@@ -159,3 +159,18 @@ def test_an_english_request_to_the_school_keeps_it_with_the_bureau(router):
 def test_english_tie_breaks_follow_labels(router, text, expected):
     d = router.route(text)
     assert d.category == expected, d.explain()
+
+
+@pytest.mark.parametrize("text,fix", [
+    ("孩子离家初走三天了", "离家初走≈离家出走"),      # an urgency word of three characters or more is matched by sound too
+    ("學生離家初走兩天了", "离家初走≈离家出走"),      # after OpenCC
+])
+def test_typos_of_urgency_words_are_read_and_the_message_is_urgent(router, text, fix):
+    d = router.route(text)
+    assert fix in d.fixes and d.urgent
+
+
+@pytest.mark.parametrize("text", ["孩子说不想活了", "心意到了孩子才能照顾好", "教师的职称评定要看学生成绩吗", "学校招不到学生怎么办"])
+def test_short_urgency_pieces_are_not_read_into_ordinary_words(router, text):
+    # 豁了, 倒了, 要砍, 找不到 are not in the near-miss vocabulary: 活了, 到了, 要看, 招不到 stay as written
+    assert router.route(text).fixes == ()
