@@ -428,7 +428,11 @@ class Router:
                 if w in words:
                     # accepted unless it cuts into a word on both sides (straddles two tokens): i and j - 1 in
                     # one token when no token starts after i up to j - 1
-                    if i in starts or j in starts or bisect.bisect_right(bounds, i) == bisect.bisect_right(bounds, j - 1):
+                    k = bisect.bisect_right(bounds, i)
+                    if i in starts or k == bisect.bisect_right(bounds, j - 1) \
+                            or (j in starts and text[bounds[k - 1]:bounds[k]] not in words):
+                        # (one that starts inside a token and runs to the next may not take its characters from a
+                        # rule word: 学前 is not in 转学|前)
                         counts[w] = counts.get(w, 0) + 1
                         reach = j
         return counts
