@@ -319,7 +319,8 @@ class Router:
         vocab |= {w for ws in self.context.values() for w in ws}
         freq = self._tok.FREQ
         self._cut = _BlockCut(self._tok)
-        self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ)
+        self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ,
+                                     {self._norm(k): self._norm(v) for k, v in rules.get("regional", {}).items()})
         self.model = None  # a statistical model consulted where the rules are unsure (set by from_toml)
         self.model_settings = rules.get("model", {})
         # Urgency model (labels calm, urgent), set by from_toml: it finds dangers told in words no rule has,

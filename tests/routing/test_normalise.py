@@ -174,3 +174,18 @@ def test_typos_of_urgency_words_are_read_and_the_message_is_urgent(router, text,
 def test_short_urgency_pieces_are_not_read_into_ordinary_words(router, text):
     # 豁了, 倒了, 要砍, 找不到 are not in the near-miss vocabulary: 活了, 到了, 要看, 招不到 stay as written
     assert router.route(text).fixes == ()
+
+
+@pytest.mark.parametrize("text,fix,category", [
+    ("我們這裡新建了好多大樓，附近只有一間國小，每班都超過四十人，請政府規劃新學校", "国小≈小学", "planning"),
+    ("這家才藝班沒有立案，老師也沒有證照，可以檢舉嗎？", "才艺班≈兴趣班", "tutoring"),
+    ("班導收紅包", "班导≈班主任", "ethics"),
+])
+def test_taiwan_and_hong_kong_wording_is_read_as_the_rules_words(router, text, fix, category):
+    d = router.route(text)
+    assert fix in d.fixes and d.category == category and "纠错 read as" in d.explain()
+
+
+@pytest.mark.parametrize("text", ["中國小孩在國外讀書", "全國中學生運動會", "国小规模"])
+def test_regional_wording_only_in_traditional_text_and_not_inside_other_words(router, text):
+    assert not any(f.startswith(("国小", "国中")) for f in router.route(text).fixes)
