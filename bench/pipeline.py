@@ -29,7 +29,7 @@ from pathlib import Path
 import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 import webhook as wh  # (its config, mixes and sender pool)
 
-from bot.app import WEBHOOK, create_app
+from bot.app import DB, WEBHOOK, create_app
 from bot.config import load_config
 from tests import wx
 from tests.conftest import running
@@ -81,6 +81,8 @@ async def drive(handler, reqs: list[tuple[dict, bytes]], concurrency: int) -> fl
 
 # voluntary context switches per message of the last drive (a thread waiting: for the GIL, a queue, an event)
 SWITCHES: list[float] = []
+# CPU ms per message of the writer thread alone (its SQLite and the handling) in the last service run
+WRITER: list[float] = []
 
 
 async def service_run(reqs, concurrency: int, warm: int) -> float:
@@ -90,7 +92,11 @@ async def service_run(reqs, concurrency: int, warm: int) -> float:
         async with running(app):
             post = app[WEBHOOK].post
             await drive(post, reqs[:warm], concurrency)  # warm: the router's first cuts, the caches
-            return await drive(post, reqs[warm:], concurrency)
+            writer = app[DB]
+            w0 = await writer.run(lambda _db: time.thread_time())
+            ms = await drive(post, reqs[warm:], concurrency)
+            WRITER.append((await writer.run(lambda _db: time.thread_time()) - w0) / (len(reqs) - warm) * 1000)
+            return ms
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -118,15 +124,18 @@ def main() -> int:
         new_loop = asyncio.new_event_loop
     reqs = requests(args.messages, args.mix, seed=1)
     warm = min(500, args.messages // 5)
-    service, echo, switches = [], [], []
+    service, echo, switches, writer = [], [], [], []
     for _ in range(args.repeat):  # interleaved, so both see the same minutes of a shared machine
         service.append(_run(new_loop, service_run(reqs, args.concurrency, warm)))
         switches.append(SWITCHES[-1])
+        writer.append(WRITER[-1])
         if not args.no_echo:
             echo.append(_run(new_loop, echo_run(reqs, args.concurrency, warm)))
+    best = service.index(min(service))
     line = (f"pipeline CPU per message ({args.mix} mix, {args.messages - warm} messages, c={args.concurrency}): "
             f"service best {min(service):.3f} ms (runs {', '.join(f'{r:.3f}' for r in service)}; "
-            f"{min(switches):.2f} thread switches per message)")
+            f"{min(switches):.2f} thread switches per message; of it the writer thread {writer[best]:.3f} ms, "
+            f"the event loop and the rest {service[best] - writer[best]:.3f} ms)")
     if echo:
         line += (f"; echo best {min(echo):.3f} ms (runs {', '.join(f'{r:.3f}' for r in echo)})"
                  f" -> ratio {min(echo) / min(service):.2f}x")

@@ -656,8 +656,14 @@ def main() -> int:
         f"irq/softirq {cpu['irq']:.2f}, other processes {cpu['others']:.2f}, all {cpu['all']:.2f} of "
         f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
         + ("   WARNING: other work ran during the benchmark" if cpu["others"] > 0.15 else ""),
-        *([f"  echo reference    {echo['rate']:,.0f} messages/s, p99 {ms(echo['p99_us']):.1f} ms "
-            f"(bench/echo_server.py on {args.echo_loop}, same requests, same run) -> ratio {rate / echo['rate']:.2f}x",
+        *([f"  echo reference    {echo['rate']:,.0f} messages/s, p50 {ms(echo['p50_us']):.1f} ms, "
+            f"p99 {ms(echo['p99_us']):.1f} ms (bench/echo_server.py on {args.echo_loop}, same requests, same run) "
+            f"-> ratio {rate / echo['rate']:.2f}x",
+            f"  latency vs echo   p50 {ms(result['p50_us']):.1f} vs {ms(echo['p50_us']):.1f} ms "
+            f"({result['p50_us'] / max(1, echo['p50_us']):.1f}x), p99 {ms(result['p99_us']):.1f} vs "
+            f"{ms(echo['p99_us']):.1f} ms ({result['p99_us'] / max(1, echo['p99_us']):.1f}x); Little's law at "
+            f"{args.concurrency} in flight: mean {1000 * args.concurrency / max(rate, 1e-9):.1f} ms at this rate, "
+            f"{1000 * args.concurrency / max(echo['rate'], 1e-9):.1f} ms at the echo's",
             f"  CPU per message   {cpu_per_msg:.3f} ms server vs {echo['cpu_ms_per_message']:.3f} ms echo -> "
             f"ratio {echo['cpu_ms_per_message'] / cpu_per_msg:.2f}x (less sensitive to other work on the machine)"]
           if echo else [f"  CPU per message   {cpu_per_msg:.3f} ms server"]),

@@ -46,6 +46,33 @@ def line(r: dict) -> str:
             + (f"  [{per}]" if per else "") + ("" if r["ok"] else "  CHECK FAILED"))
 
 
+def projected(one: dict, many: dict) -> tuple[float, float, float] | None:
+    """What each shape could do with the machine's cores to itself, from the CPU each process spent per message
+    in these runs (CPU per message moves much less with the other sessions than the rates do). One process is one
+    GIL: at most 1 / (its CPU per message). N workers: the writer process is serial (1 / the writer's CPU per
+    message), and all processes together share the cores the load generator leaves."""
+    per = many.get("per_process") or {}
+    writer = next((v for k, v in per.items() if "writer" in k), None)
+    if not writer or not many["messages_per_s"]:
+        return None
+    cores = float(many.get("cpus") or 2) - many["cpu"]["tools"]
+    one_bound = 1000 / one["cpu_ms_per_message"]
+    writer_ms = 1000 * writer / many["messages_per_s"]
+    many_bound = min(1000 / writer_ms, 1000 * cores / many["cpu_ms_per_message"])
+    return one_bound, many_bound, many_bound / one_bound
+
+
+def ceiling(one: dict, many: dict) -> str:
+    c = projected(one, many)
+    if c is None:
+        return "projected: no per-process figures"
+    per = many.get("per_process") or {}
+    writer = next(v for k, v in per.items() if "writer" in k)
+    return (f"on free cores: 1w <= {c[0]:,.0f} msg/s (one GIL: 1 / {one['cpu_ms_per_message']:.3f} ms); "
+            f"{many['workers']}w <= {c[1]:,.0f} msg/s (writer {1000 * writer / many['messages_per_s']:.3f} ms a "
+            f"message, all processes {many['cpu_ms_per_message']:.3f} ms) -> {c[2]:.2f}x")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,6 +96,11 @@ def main() -> int:
         print("  " + line(many))
         print(f"  ratio {args.workers}w / 1w: messages/s {many['messages_per_s'] / one['messages_per_s']:.2f}x, "
               f"CPU per message {many['cpu_ms_per_message'] / one['cpu_ms_per_message']:.2f}x")
+        print("  " + ceiling(one, many))
+    ceilings = [projected(one, many) for one, many in pairs]
+    ratios = sorted(c[2] for c in ceilings if c)
+    if ratios:
+        print(f"projected {args.workers}w / 1w on free cores, median of {len(ratios)}: {ratios[len(ratios) // 2]:.2f}x")
     return 0 if all(o["ok"] and m["ok"] for o, m in pairs) else 1
 
 

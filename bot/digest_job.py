@@ -1,5 +1,6 @@
 """The heavy periodic reads — the weekly digest of every scope (the week's tickets, its texts cut for hot topics,
-each page rendered) and a digest page the job has not stored — in a job process of their own.
+each page rendered), a digest page the job has not stored, and the backlogs of an upgrade (hot-topic terms,
+the search index of the tickets older than it) — in a job process of their own.
 
 The webhook's process then shares neither its GIL nor, at low priority, its CPU with them: the child runs at
 nice 19, so on a busy machine it takes what the service leaves. It only reads (its own read-only WAL connection
@@ -70,6 +71,18 @@ def cut_terms(config: Config, texts: list[str]) -> list[list[str]]:
     finally:
         db.conn.close()
     return topics.terms_of(texts, router.tokenizer)
+
+
+def search_documents(config: Config, limit: int) -> tuple[list[tuple[int, str]], int | None]:
+    """In the child: the next `limit` tickets older than the search index, each segmented for it
+    (storage.search.backfill_documents: jieba over a year of tickets after an upgrade, minutes of CPU)."""
+    from storage import search
+    from storage.db import connect_readonly
+    db = connect_readonly(config.storage.path)
+    try:
+        return search.backfill_documents(db, limit)
+    finally:
+        db.conn.close()
 
 
 def prepare(config: Config, week: str, now: float) -> list[dict]:

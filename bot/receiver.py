@@ -17,7 +17,11 @@ written, and at start-up for the spools of killed processes.
 from __future__ import annotations
 
 import asyncio
+import functools
+import heapq
+import itertools
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -106,6 +110,59 @@ class _Answer:
             return True
 
 
+def _release(waiter: asyncio.Future, _task: asyncio.Task) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class _Deadlines:
+    """Each webhook call waits for its message's handling, at most so long, without the task being cancelled when
+    the call stops waiting. One loop timer serves every wait: `asyncio.timeout` + `asyncio.shield` made a timer
+    (a libuv timer on uvloop), a Timeout object and an outer future per message, ~10 % of the event loop's time
+    at c=50. The timer is armed for the earliest wait still open; when it fires, the waits already over (nearly
+    all of them: a message is handled in milliseconds, the limit is seconds) are dropped on the way to it, so
+    it fires about once per reply_timeout, not once per message."""
+
+    def __init__(self):
+        self._heap: list[tuple[float, int, asyncio.Future]] = []
+        self._order = itertools.count()  # ties: first come, first timed out (and futures are not comparable)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._at = math.inf
+
+    def wait(self, task: asyncio.Task, seconds: float) -> asyncio.Future:
+        """A future done when `task` is (result None: read the task's own), or failing with TimeoutError after
+        `seconds`. Cancelling it (the caller went away) leaves the task running, as asyncio.shield did."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # (a receiver reused on another loop: that loop's timer is gone with it)
+            self._loop, self._heap, self._timer, self._at = loop, [], None, math.inf
+        waiter = loop.create_future()
+        if task.done():
+            waiter.set_result(None)
+            return waiter
+        task.add_done_callback(functools.partial(_release, waiter))
+        when = loop.time() + seconds
+        heapq.heappush(self._heap, (when, next(self._order), waiter))
+        if when < self._at:
+            self._arm(loop, when)
+        return waiter
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._at = loop.call_at(when, self._expire, loop), when
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer, self._at = None, math.inf
+        heap, now = self._heap, loop.time()
+        while heap and (heap[0][2].done() or heap[0][0] <= now):
+            waiter = heapq.heappop(heap)[2]
+            if not waiter.done():
+                waiter.set_exception(TimeoutError())
+        if heap:
+            self._arm(loop, heap[0][0])
+
+
 class Receiver:
     def __init__(self, db: Database, handle_tx: HandleTx, clock: Clock, reply_timeout: float = 4.5,
                  on_outbox: Callable[[], None] | None = None, on_media: Callable[[], None] | None = None,
@@ -125,6 +182,7 @@ class Receiver:
         self._drain_again = False  # asked while a drain ran: a file freed meanwhile (a worker died) is taken too
         self._drain_lock = asyncio.Lock()
         self._recent: OrderedDict[str, str] = OrderedDict()  # request -> message key (RECENT_REQUESTS)
+        self._deadlines = _Deadlines()
 
     async def receive(self, inbound: Inbound, request: str | None = None,
                       deadline: float | None = None) -> Reply | None:
@@ -149,8 +207,8 @@ class Receiver:
         if deadline is not None:
             wait = max(0.0, deadline - time.monotonic())
         try:
-            async with asyncio.timeout(wait):  # lighter than wait_for, which wraps the wait in another future
-                return await asyncio.shield(task)
+            await self._deadlines.wait(task, wait)  # raises TimeoutError when `wait` runs out first
+            return task.result()
         except TimeoutError:
             if not answer.give_up():
                 return await asyncio.shield(task)  # finished just now: its reply is passive

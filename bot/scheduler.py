@@ -157,11 +157,21 @@ class Jobs:
         await self.db.run(inbound.prune_requests, self.clock.now() - window)
 
     async def search_backfill(self) -> int:
-        """Index the tickets older than the search index, newest first: segmented on a reader, stored in short
-        writes, until none is left (then the cursor row is gone and this is one cheap read)."""
+        """Index the tickets older than the search index, newest first: segmented in the job process (jieba over
+        a year of tickets after an upgrade: minutes of CPU that would share the webhook's GIL on a reader thread;
+        on a reader when digest.separate_process is off), stored in short writes, until none is left (then the
+        cursor row is gone, and this is one cheap read that starts no process)."""
         total = 0
         while True:
-            rows, below = await self.db.read(search.backfill_documents, SEARCH_BATCH)
+            pending = await self.db.read(search.backfill_pending)
+            if pending is None:
+                break
+            if pending == 0:  # a cursor with no ticket below it (a new database): removed, no process started
+                rows, below = [], 0
+            elif self.config.digest.separate_process:
+                rows, below = await self.job_process.call(digest_job.search_documents, self.config, SEARCH_BATCH)
+            else:
+                rows, below = await self.db.read(search.backfill_documents, SEARCH_BATCH)
             if below is None:
                 break
             total += await self.db.run(search.backfill_store, rows, below)

@@ -42,18 +42,46 @@ READERS = 2
 CHECKPOINT_SECONDS = 1.0
 
 
+def tx_memo(db: sqlite_utils.Database) -> dict | None:
+    """The writer's memory of what its current write transaction has read that only its own writes can change:
+    while it holds the write lock (BEGIN IMMEDIATE) no other connection can commit, so a value read once stays
+    true until this connection changes it. Emptied when each transaction begins and on any rollback; a write to
+    what it holds, by any SQL through this connection, forgets that entry (TEMP triggers: _memo_triggers).
+    None on every other connection (readers, the CLI's), which read each time."""
+    return getattr(db, "tx_memo", None)
+
+
+# What tx_memo may hold, and the writes that make each entry stale (WHEN: only those).
+_MEMO_TRIGGERS = (
+    ("edit_versions", "INSERT", "edit_versions", ""), ("edit_versions", "UPDATE", "edit_versions", ""),
+    ("edit_versions", "DELETE", "edit_versions", ""),
+    ("outbox", "INSERT", "outbox_waiting", "WHEN NEW.status = 'waiting'"),
+    ("outbox", "UPDATE OF status", "outbox_waiting", "WHEN NEW.status = 'waiting'"),
+)
+
+
+def _memo_triggers(db: sqlite_utils.Database, memo: dict) -> None:
+    def forget(key: str) -> None:
+        memo.pop(key, None)
+    db.conn.create_function("tingjian_memo_forget", 1, forget, deterministic=False)
+    for n, (table, event, key, when) in enumerate(_MEMO_TRIGGERS):
+        db.conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS tx_memo_{n} AFTER {event} ON main.{table} {when} "
+                        f"BEGIN SELECT tingjian_memo_forget('{key}'); END")
+
+
 class savepoint:
     """`with savepoint(db):` -- a nested transaction: what the block did is rolled back if it raises, and the
     exception goes on. What sqlite_utils' atomic() does inside a transaction, without its generator and random
     name (two calls per message on the writer). Named by nesting depth, so the few statements it runs are always
     the same text and stay prepared in the connection's statement cache (a new name per call was parsed anew)."""
 
-    __slots__ = ("db", "conn", "name", "cache")
+    __slots__ = ("db", "conn", "name", "cache", "memo")
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
         self.conn = db.conn
         self.cache = getattr(db, "conversation_cache", None)
+        self.memo = getattr(db, "tx_memo", None)
 
     def __enter__(self) -> None:
         depth = getattr(self.db, "_savepoint_depth", 0) + 1
@@ -66,6 +94,8 @@ class savepoint:
         if exc_type is not None:
             if self.cache is not None:  # rows it remembered from inside the block are about to be undone
                 self.cache.clear()
+            if self.memo is not None:
+                self.memo.clear()
             # An error such as a RAISE(ROLLBACK) trigger may have ended the whole transaction, savepoint included.
             if self.conn.in_transaction:
                 self.conn.execute(f"ROLLBACK TO {self.name}")
@@ -262,6 +292,8 @@ class Database:
             # The writer's memory of conversations (write-through; see storage/conversations.Cache).
             from storage.conversations import Cache
             self._db.conversation_cache = Cache(self._db.conn)
+            self._db.tx_memo = {}
+            _memo_triggers(self._db, self._db.tx_memo)
             # The write lock is waited for in _begin, with short fair retries, not in SQLite's busy handler.
             self._db.conn.execute("PRAGMA busy_timeout=0")
             if self.path != ":memory:" and not self.path.startswith("file:"):  # see _checkpoints
@@ -313,6 +345,7 @@ class Database:
         try:
             waited = time.perf_counter()
             self._begin(db)
+            db.tx_memo.clear()  # read afresh in each transaction: another connection may have committed between
             started, cpu = time.perf_counter(), time.thread_time()
             cache.check(db.conn)  # another process's commit since the last batch: remember nothing from before
             if self.on_lock_wait is not None:
@@ -336,6 +369,7 @@ class Database:
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
             cache.clear()  # what it remembered from this batch is not in the file
+            db.tx_memo.clear()
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             done = {id(c) for c, _, _ in outcomes}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from storage.db import tx_memo
+
 PUBLIC, CAMPAIGN = "public", "campaign"
 
 
@@ -16,8 +18,16 @@ def bump(db: sqlite_utils.Database, what: str) -> int:
 
 
 def version(db: sqlite_utils.Database, what: str) -> int:
+    """The counter now. On the writer, read once per write transaction (every message asks: storage.db.tx_memo)."""
+    memo = tx_memo(db)
+    versions = memo.setdefault("edit_versions", {}) if memo is not None else None
+    if versions is not None and what in versions:
+        return versions[what]
     row = db.execute("SELECT version FROM edit_versions WHERE what = ?", [what]).fetchone()
-    return row[0] if row else 0
+    value = row[0] if row else 0
+    if versions is not None:
+        versions[what] = value
+    return value
 
 
 def bump_if_ready(db: sqlite_utils.Database, what: str) -> None:

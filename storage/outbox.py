@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.db import tx_memo
+
 CLAIM_SECONDS = 60  # a 'sending' row whose sender died becomes due again after this
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
@@ -107,7 +109,21 @@ def mark_waiting(db: sqlite_utils.Database, item_id: int, error: str) -> None:
                [error, item_id])
 
 
+def any_waiting(db: sqlite_utils.Database) -> bool:
+    """Whether any message waits for its person's next message (the partial index of waiting rows: one probe)."""
+    return bool(db.execute("SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'waiting')").fetchone()[0])
+
+
 def release_waiting(db: sqlite_utils.Database, openid: str, now: float) -> int:
+    """The person wrote: what waited for it goes out. Every message asks; on the writer, whether anything waits
+    at all is read once per write transaction (storage.db.tx_memo), so the usual answer costs no statement."""
+    memo = tx_memo(db)
+    if memo is not None:
+        waiting = memo.get("outbox_waiting")
+        if waiting is None:
+            waiting = memo["outbox_waiting"] = any_waiting(db)
+        if not waiting:
+            return 0
     return db.execute(
         "UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE openid = ? AND status = 'waiting'",
         [now, openid],

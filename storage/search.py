@@ -77,6 +77,15 @@ def backfill_documents(db: sqlite_utils.Database, limit: int = 50) -> tuple[list
     return [(i, words_for_index(_document(db, i))) for i in ids], min(ids)
 
 
+def backfill_pending(db: sqlite_utils.Database) -> int | None:
+    """Read-only: the backfill's cursor when tickets below it wait to be indexed; 0 when none does (the cursor is
+    left for backfill_store to remove); None when there is no cursor (done)."""
+    row = db.execute("SELECT below FROM search_backfill").fetchone() if _has_backfill(db) else None
+    if row is None:
+        return None
+    return row[0] if db.execute("SELECT 1 FROM tickets WHERE id < ? LIMIT 1", [row[0]]).fetchone() else 0
+
+
 def backfill_store(db: sqlite_utils.Database, rows: list[tuple[int, str]], below: int) -> int:
     """On the writer, short: store what a reader segmented. A ticket changed meanwhile was reindexed in its own
     transaction and already has its row, which is newer: it is kept."""

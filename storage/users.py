@@ -45,9 +45,12 @@ def welcome_once(db: sqlite_utils.Database, openid: str, now: float) -> bool:
 
 
 def set_lang(db: sqlite_utils.Database, openid: str, lang: str, now: float) -> None:
-    """The language the person writes in now (handlers.intake.written_lang); written only when it changes."""
-    touch(db, openid, now)
-    db.execute("UPDATE users SET lang = ? WHERE openid = ? AND lang IS NOT ?", [lang, openid, lang])
+    """The language the person writes in now (handlers.intake.written_lang); with touch's update, in one statement."""
+    db.execute(
+        "INSERT INTO users (openid, first_seen_at, last_seen_at, lang) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at), lang = excluded.lang",
+        [openid, now, now, lang],
+    )
 
 
 def lang(db: sqlite_utils.Database, openid: str) -> str | None:

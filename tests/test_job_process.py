@@ -237,3 +237,34 @@ async def test_the_retry_runs_on_the_digests_day_only(make_config):
         assert (await _sent(app))["sent"] == []
         clock.at = at("2026-12-01 08:59")  # within a day of Monday 09:00
         assert await app[SCHEDULER].get_job("weekly-digest-retry").func() == len(PEOPLE)
+
+
+async def test_the_search_backlog_is_segmented_in_the_job_process_and_stored_alike(make_config, tmp_path,
+                                                                                    monkeypatch):
+    """After an upgrade the tickets older than the search index are segmented in the job process (jieba over a
+    year of tickets, away from the webhook's GIL), a batch at a time, and stored on the writer: the index then
+    holds for every ticket what the reader path (storage.search.backfill_documents in the service) gives. With
+    nothing to backfill, the job is one read and starts no process."""
+    from storage import search
+    from tests.test_search_backfill import _as_before_the_upgrade, _make
+    monkeypatch.setattr(sched, "SEARCH_BATCH", 20)
+    app = create_app(make_config(digest={"separate_process": True}), clock=FixedClock(at(MONDAY)))
+    async with running(app):
+        app[SCHEDULER].pause()
+        app[JOB_PROCESS].nice = 0
+        jobs = app[JOB_PROCESS]
+        calls = []
+        real = jobs.call
+        monkeypatch.setattr(jobs, "call", lambda fn, *a: calls.append(fn.__name__) or real(fn, *a))
+        assert await app[JOBS].search_backfill() == 0 and calls == []  # a new database: nothing to do
+        ids = await app[DB].run(_make, 45)
+        await app[DB].run(_as_before_the_upgrade)
+        expected = dict((await app[DB].read(search.backfill_documents, 100))[0])  # the reader path's documents
+        assert await app[JOBS].search_backfill() == 45
+        assert calls == ["search_documents"] * 3  # 20 + 20 + 5 (the end of the way back needs no call)
+        stored = await app[DB].read(lambda db: dict(db.execute(
+            "SELECT rowid, words FROM tickets_fts").fetchall()))
+        assert stored == expected and set(stored) == set(ids)
+        assert await app[DB].read(search.backfill_pending) is None
+        calls.clear()
+        assert await app[JOBS].search_backfill() == 0 and calls == []  # done: one read, no call

@@ -269,3 +269,61 @@ async def test_healthz_queries_use_indexes_only(store):
     for sql in selects:
         plan = " ".join(r[3] for r in await store.run(lambda db: db.execute("EXPLAIN QUERY PLAN " + sql).fetchall()))
         assert "USING INDEX" in plan and "SCAN outbox" not in plan and "SCAN inbound_failures" not in plan, plan
+
+
+class _Gated:
+    """A handler that waits (on the writer thread) until its message's gate opens."""
+
+    def __init__(self):
+        import threading
+        self.gates: dict[str, "threading.Event"] = {}
+        self.threading = threading
+
+    def gate(self, text: str):
+        return self.gates.setdefault(text, self.threading.Event())
+
+    def __call__(self, db, inbound: Inbound) -> list[Reply]:
+        if inbound.text.startswith("slow"):
+            assert self.gate(inbound.text).wait(10)
+        return [Reply(f"已收到：{inbound.text}")]
+
+
+async def test_waits_share_one_timer_and_a_wait_that_runs_out_leaves_the_handling_going(store, tmp_path):
+    """Forty messages in flight at once are answered passively without a timer each (one timer serves every
+    wait); a slow one gets 'success' (None) at reply_timeout, spooled, while its handling goes on, and its reply
+    is pushed once when the handling ends."""
+    from storage.spool import Spool
+    handler = _Gated()
+    receiver = Receiver(store, handler, FixedClock(T0), reply_timeout=0.3, spool=Spool(tmp_path / "spool"))
+    loop = asyncio.get_running_loop()
+    armed = []
+    call_at = loop.call_at
+
+    def counting_call_at(when, callback, *args, **kwargs):
+        armed.append(when)
+        return call_at(when, callback, *args, **kwargs)
+
+    def msg(i: int, text: str) -> Inbound:
+        return Inbound(openid=f"o_wait{i}", kind="text", created_at=int(T0), text=text, msg_id=str(7000 + i))
+
+    loop.call_at = counting_call_at
+    try:
+        fast = await asyncio.gather(*(receiver.receive(msg(i, f"fast {i}")) for i in range(1, 41)))
+        assert [r.text for r in fast] == [f"已收到：fast {i}" for i in range(1, 41)]
+        assert len(armed) <= 2, armed  # not one per message
+        started = time.monotonic()
+        assert await receiver.receive(msg(0, "slow one")) is None  # 'success' at reply_timeout...
+        assert 0.25 <= time.monotonic() - started < 5
+        handler.gate("slow one").set()  # ...and the handling, still going, pushes its reply, once
+        for _ in range(250):
+            rows = await store.run(outbox.list_for, "o_wait0")
+            if rows:
+                break
+            await asyncio.sleep(0.02)
+        await receiver.drain_spool()  # the spooled copy finds it handled
+        assert [json.loads(r["payload"])["content"] for r in await store.run(outbox.list_for, "o_wait0")] \
+            == ["已收到：slow one"]
+    finally:
+        loop.call_at = call_at
+        handler.gate("slow one").set()
+        await receiver.stop()
