@@ -178,8 +178,16 @@ def detect_lang(text: str) -> str:
 class Normaliser:
     """Built once per Router from its vocabulary (rule words, context words, education words)."""
 
-    def __init__(self, vocabulary: Iterable[str], is_common_word: Callable[[str], bool]):
+    def __init__(self, vocabulary: Iterable[str], is_common_word: Callable[[str], bool],
+                 regional: dict[str, str] | None = None):
         self._is_common = is_common_word
+        # Taiwan / Hong Kong wording read as the mainland words the rules are written in (国小≈小学, 班导≈班主任), in
+        # text that came in traditional characters only, and not after a character that makes it another word
+        # (中国小孩, 全国中学生)
+        self._regional = dict(regional or {})
+        self._regional_re = re.compile(
+            "(?<![中美英法德韩日泰全外祖王大本各我两])(?:" + "|".join(
+                re.escape(k) for k in sorted(self._regional, key=len, reverse=True)) + ")") if self._regional else None
         words = sorted({w for w in vocabulary if 2 <= len(w) <= 8 and all(_CJK.match(c) for c in w)})
         self._vocab = frozenset(words)
         # Each word is indexed by its sound: one code point per syllable, so a window of the text is looked up
@@ -206,8 +214,14 @@ class Normaliser:
         simplified = to_simplified(t) if _CJK.search(t) else t
         traditional = simplified != t
         lang = detect_lang(simplified)
+        regional: list[tuple[str, str]] = []
+        if traditional and self._regional_re is not None:
+            def read(m: re.Match) -> str:
+                regional.append((m.group(0), self._regional[m.group(0)]))
+                return self._regional[m.group(0)]
+            simplified = self._regional_re.sub(read, simplified)
         fixed, fixes = self._fix_near_misses(simplified) if lang == "zh" else (simplified, ())
-        return Normalised(fixed, lang, fixes, traditional)
+        return Normalised(fixed, lang, tuple(dict.fromkeys(regional)) + fixes, traditional)
 
     def _fix_near_misses(self, t: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         n = min(len(t), NEAR_MISS_CHARS)

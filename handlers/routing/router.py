@@ -275,8 +275,12 @@ class Router:
 
         words = [self._norm(w) for w in urgent.get("words", [])]
         self._urgent_plain = [w for w in words if not _has_gap(w) and "{" not in w]
-        self._urgent_gapped = [(re.compile(gap(w).join(part(p) for p in re.split(r"…|\.\.\.", w) if p)), w)
-                               for w in words if _has_gap(w) or "{" in w]
+        def pattern(w: str) -> re.Pattern:
+            # the last piece is a group of its own: a denial right before it denies the match (校车司机从不喝酒)
+            ps = [part(p) for p in re.split(r"…|\.\.\.", w) if p]
+            return re.compile(gap(w).join(ps[:-1] + [f"({ps[-1]})"]) if len(ps) > 1 else ps[0])
+
+        self._urgent_gapped = [(pattern(w), w) for w in words if _has_gap(w) or "{" in w]
         # what each pattern cannot match without (its longest literal piece, "" if none): most are skipped by `in`
         self._urgent_needs = [max((x for p in re.split(r"…|\.\.\.", w) if p for x in re.split(r"(\{[^}]*\})", p)
                                    if x and not (x.startswith("{") and x[1:-1] in groups)), key=len, default="")
@@ -307,10 +311,16 @@ class Router:
 
         # Near-miss vocabulary: every word a rule or a context list is written in.
         vocab = set(self._words) | set(self._edu_words)  # not phrases: 都小学 (a name) is no slip of 读小学
+        # and the urgency words and the written pieces of its patterns, of three characters or more (离家初走≈离家出走,
+        # 被欺付≈被欺负): two-character ones such as 倒了, 要砍, 豁了 would read 心意到了, 要看, 不想活了 as dangers
+        # (not the words that also tell of lost things, `missing`: 招不到学生 is no 找不到)
+        vocab |= {x for w in words for p in re.split(r"…|\.\.\.", w) for x in re.split(r"\{[^}]*\}", p)
+                  if len(x) >= 3 and x not in self._missing}
         vocab |= {w for ws in self.context.values() for w in ws}
         freq = self._tok.FREQ
         self._cut = _BlockCut(self._tok)
-        self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ)
+        self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ,
+                                     {self._norm(k): self._norm(v) for k, v in rules.get("regional", {}).items()})
         self.model = None  # a statistical model consulted where the rules are unsure (set by from_toml)
         self.model_settings = rules.get("model", {})
         # Urgency model (labels calm, urgent), set by from_toml: it finds dangers told in words no rule has,
@@ -325,6 +335,10 @@ class Router:
         self._past_by = tuple(self._norm(w) for w in urgent.get("past_by", []))
         self._ongoing_by = tuple(self._norm(w) for w in urgent.get("ongoing_by", []))
         self._overrulable = tuple(self._norm(w) for w in urgent.get("overrulable", []))
+        self._never_overruled = tuple(self._norm(w) for w in urgent.get("never_overruled", []))
+        # news from somewhere else (外省, 新闻说, in another country), with no child of the writer's in it: no danger here
+        self._elsewhere_by = tuple(self._norm(w) for w in urgent.get("elsewhere_by", []))
+        self._ours_by = tuple(self._norm(w) for w in urgent.get("ours_by", []))
         self._who = [self._norm(w) for w in urgent.get("groups", {}).get("child", [])] + [
             "老师", "教师", "班主任", "学生", "同学", "学校", "家长", "我家", "我们", "孩子说", "今天", "昨天"]
 
@@ -415,7 +429,11 @@ class Router:
                 if w in words:
                     # accepted unless it cuts into a word on both sides (straddles two tokens): i and j - 1 in
                     # one token when no token starts after i up to j - 1
-                    if i in starts or j in starts or bisect.bisect_right(bounds, i) == bisect.bisect_right(bounds, j - 1):
+                    k = bisect.bisect_right(bounds, i)
+                    if i in starts or k == bisect.bisect_right(bounds, j - 1) \
+                            or (j in starts and text[bounds[k - 1]:bounds[k]] not in words):
+                        # (one that starts inside a token and runs to the next may not take its characters from a
+                        # rule word: 学前 is not in 转学|前)
                         counts[w] = counts.get(w, 0) + 1
                         reach = j
         return counts
@@ -828,7 +846,8 @@ class Router:
         if settled:
             return (), p, found  # told as past and settled: no danger now, whatever the words or the model
         if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS \
-                and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable) for w in found):
+                and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable)
+                        and not any(n in w for n in self._never_overruled) for w in found):
             # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
             # only a short message: in a long letter the rule's word is one feature among hundreds
             return (), p, found
@@ -856,7 +875,10 @@ class Router:
 
     def _settled(self, t: str) -> bool:
         """A past event told as settled (去年…被打过…学校处理得很好…现在关系不错), with nothing saying it goes on
-        or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now."""
+        or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now. Or news of
+        somewhere else (新闻说外省…, in another country) that names no child of the writer's (我儿子, my daughter)."""
+        if self._elsewhere_by and any(w in t for w in self._elsewhere_by) and not any(w in t for w in self._ours_by):
+            return True
         return bool(self._settled_by) and any(w in t for w in self._settled_by) \
             and any(w in t for w in self._past_by) and not any(w in t for w in self._ongoing_by)
 
@@ -872,7 +894,8 @@ class Router:
             if needs not in t:
                 continue
             m = pat.search(t)
-            if m and self._affirmed(t, m.group(0), m.start()):
+            if m and self._affirmed(t, m.group(0), m.start()) \
+                    and (not pat.groups or not t[max(0, m.start(1) - 3):m.start(1)].endswith(self._urgent_denied)):
                 found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
         if self._urgent_english_any is not None and _ASCII_WORD.search(t):
             for m in self._urgent_english_any.finditer(t):

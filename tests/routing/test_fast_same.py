@@ -129,7 +129,8 @@ def ref_urgent(r: Router, t: str) -> tuple[str, ...]:
     found = [w for w in r._urgent_plain if w in t and r._affirmed(t, w)]
     for pat, _w in r._urgent_gapped:
         m = pat.search(t)
-        if m and r._affirmed(t, m.group(0), m.start()):
+        if m and r._affirmed(t, m.group(0), m.start()) \
+                and not (pat.groups and t[max(0, m.start(1) - 3):m.start(1)].endswith(r._urgent_denied)):
             found.append(m.group(0))
     if r._urgent_english_any is not None and R._ASCII_WORD.search(t):
         for m in r._urgent_english_any.finditer(t):
@@ -159,7 +160,8 @@ def ref_word_counts(r: Router, text: str) -> dict[str, int]:
             if j > n or j <= reach:
                 continue
             w = text[i:j]
-            if w in r._words and (starts[i] or starts[j] or tok_id[i] == tok_id[j - 1]):
+            left = tokens[tok_id[i]]  # the token i is in
+            if w in r._words and (starts[i] or tok_id[i] == tok_id[j - 1] or (starts[j] and left not in r._words)):
                 counts[w] = counts.get(w, 0) + 1
                 reach = j
     return counts

@@ -39,7 +39,7 @@ def test_full_width_letters_and_digits(router):
     ("老师暗示要送红报", "ethics", "红报≈红包"),
     ("学效作业太多了", "burden", "学效≈学校"),
     ("辅导斑老板跑了", "tutoring", "辅导斑≈辅导班"),
-    ("孩子在学校被欺付", "safety", "欺付≈欺负"),
+    ("孩子在学校被欺付", "safety", "被欺付≈被欺负"),  # (the urgency word 被欺负 is in the vocabulary too)
 ])
 def test_typos_and_homophones_are_read_as_the_rule_word_and_shown(router, text, expected, fix):
     d = router.route(text)
@@ -159,3 +159,33 @@ def test_an_english_request_to_the_school_keeps_it_with_the_bureau(router):
 def test_english_tie_breaks_follow_labels(router, text, expected):
     d = router.route(text)
     assert d.category == expected, d.explain()
+
+
+@pytest.mark.parametrize("text,fix", [
+    ("孩子离家初走三天了", "离家初走≈离家出走"),      # an urgency word of three characters or more is matched by sound too
+    ("學生離家初走兩天了", "离家初走≈离家出走"),      # after OpenCC
+])
+def test_typos_of_urgency_words_are_read_and_the_message_is_urgent(router, text, fix):
+    d = router.route(text)
+    assert fix in d.fixes and d.urgent
+
+
+@pytest.mark.parametrize("text", ["孩子说不想活了", "心意到了孩子才能照顾好", "教师的职称评定要看学生成绩吗", "学校招不到学生怎么办"])
+def test_short_urgency_pieces_are_not_read_into_ordinary_words(router, text):
+    # 豁了, 倒了, 要砍, 找不到 are not in the near-miss vocabulary: 活了, 到了, 要看, 招不到 stay as written
+    assert router.route(text).fixes == ()
+
+
+@pytest.mark.parametrize("text,fix,category", [
+    ("我們這裡新建了好多大樓，附近只有一間國小，每班都超過四十人，請政府規劃新學校", "国小≈小学", "planning"),
+    ("這家才藝班沒有立案，老師也沒有證照，可以檢舉嗎？", "才艺班≈兴趣班", "tutoring"),
+    ("班導收紅包", "班导≈班主任", "ethics"),
+])
+def test_taiwan_and_hong_kong_wording_is_read_as_the_rules_words(router, text, fix, category):
+    d = router.route(text)
+    assert fix in d.fixes and d.category == category and "纠错 read as" in d.explain()
+
+
+@pytest.mark.parametrize("text", ["中國小孩在國外讀書", "全國中學生運動會", "国小规模"])
+def test_regional_wording_only_in_traditional_text_and_not_inside_other_words(router, text):
+    assert not any(f.startswith(("国小", "国中")) for f in router.route(text).fixes)

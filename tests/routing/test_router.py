@@ -428,3 +428,20 @@ def test_a_teacher_in_the_title_keeps_it_an_education_demand(rules_only):
     text = "老师让孩子去她老公的诊所看病\n孩子感冒，班主任说必须去她老公开的诊所看，开了三百多的药，不去就不让回教室。"
     d = rules_only.route(text)
     assert d.category == "ethics" and not _said(d, "标题只谈")
+
+
+def test_a_rule_word_does_not_borrow_a_character_of_another_rule_word():
+    # 转学前 is cut 转学|前: 学前 (preschool) may not take the 学 of the rule word 转学 (issue 11, route5)
+    r = Router.from_toml()
+    for text in ("转学前需要办什么手续", "孩子转学前学籍要先转吗"):
+        d = r.route(text)
+        assert d.category == "admission" and d.scores["preschool"] == 0, d.explain()
+    # a word inside one token still counts (午餐 and 餐费 in 午餐费), and so does 学前 cut on its own
+    assert r.route("学校午餐费涨了").scores["fees"] > 0
+    assert r.route("学前班还有名额吗").category == "preschool"
+
+
+def test_a_disability_care_allowance_is_not_the_bureaus():
+    # 护理补贴 (civil affairs), the word route4 had to drop because of a fast-path divergence no longer reproduced
+    d = Router.from_toml().route("残疾人护理补贴找谁申请")
+    assert d.category == "out_of_scope" and any(e["word"] == "护理补贴" for e in d.explanation), d.explain()

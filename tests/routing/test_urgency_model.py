@@ -10,7 +10,8 @@ import pytest
 from handlers.routing import Router
 from handlers.routing.evaluate import read_urgent
 from handlers.routing.linear import LinearModel
-from handlers.routing.train import DATA, URGENT_DATA, URGENT_WEIGHTS, urgent_rows
+from handlers.routing.train import (DATA, SPENT_ROUTING, SPENT_URGENT, URGENT_DATA, URGENT_WEIGHTS, urgent_rows,
+                                    written_urgent)
 
 HELD_OUT = Path(__file__).with_name("data") / "own_urgent_heldout.csv"
 # the second round's held-out messages (self-harm plans, a child not home, a stranger, acts of sexual harm,
@@ -31,7 +32,8 @@ def rules_only() -> Router:
 def test_the_shipped_urgency_weights_are_trained_on_the_shipped_data(router, rules_only):
     data = json.loads(URGENT_WEIGHTS.read_text(encoding="utf-8"))
     assert tuple(data["labels"]) == ("calm", "urgent")
-    assert data["meta"]["trained_on"] == [URGENT_DATA.name, *(p.name for p in DATA)]
+    assert data["meta"]["trained_on"] == [URGENT_DATA.name, *(p.name for p in SPENT_URGENT if p.exists()),
+                                          *(p.name for p in DATA), *(p.name for p in SPENT_ROUTING if p.exists())]
     # urgent_training.csv or training.csv edited without retraining: run `python -m handlers.routing.train`
     assert data["meta"]["messages"] == len(urgent_rows(rules_only))
     assert isinstance(router.urgency_model, LinearModel)
@@ -42,6 +44,12 @@ def test_held_out_urgency_is_never_trained_on():
     held2 = {t for _i, t, _u in read_urgent(HELD_OUT2)}
     assert len(held) >= 50 and len(held2) >= 25
     assert not (held | held2) & {t for _i, t, _u in read_urgent(URGENT_DATA)}
+    # the later rounds' held-out files, beside the spent sealed sets that are now trained on
+    later = {t for name in ("own_urgent_heldout3", "own_urgent_heldout5")
+             for _i, t, _u in read_urgent(HELD_OUT.with_name(f"{name}.csv"))}
+    assert len(later) >= 45
+    assert not (held | held2 | later) & {t for t, _u in written_urgent()}
+    assert all("heldout" not in p.name or p.stem.startswith("heldout_") for p in SPENT_URGENT)
 
 
 @pytest.mark.parametrize("text", [
@@ -59,7 +67,6 @@ def test_the_model_finds_a_danger_no_rule_names_and_says_so(router, rules_only, 
 @pytest.mark.parametrize("text,word", [
     # worded unlike the training messages
     ("孩子丢了压岁钱", "孩子丢了"),  # (a thing the rules' list of lost things does not name)
-    ("新闻里说别的县有学校食物中毒", "食物中毒"),
 ])
 def test_the_model_overrules_rule_words_in_a_calm_short_message(router, rules_only, text, word):
     assert rules_only.route(text).urgent  # the rules alone raise a false alarm
@@ -170,3 +177,30 @@ def test_a_danger_only_the_model_sees_is_shown_as_its_judgement_with_the_clause_
     assert d.urgent and len(d.urgent_words) == 1
     said = d.urgent_words[0]
     assert said.startswith("模型判断") and "面包车拉走" in said  # the clause, not scattered n-grams (一辆, 放学)
+
+
+@pytest.mark.parametrize("text,word", [
+    ("新闻里说别的县有学校食物中毒", "食物中毒"),
+    ("Read in the news that a school roof collapsed, are our classrooms checked?", "collapsed"),
+])
+def test_news_of_somewhere_else_is_no_danger_here(rules_only, text, word):
+    d = rules_only.route(text)  # the rules alone: told as news, naming no child of the writer's
+    assert not d.urgent and word in d.urgent_overruled and "不紧急 not urgent" in d.explain()
+
+
+@pytest.mark.parametrize("text", [
+    "看新闻说外地有孩子被拐，今天我儿子放学到现在都没回家，电话也打不通",  # the writer's own child: still urgent
+    "My daughter read about a fire in the news and now she cannot breathe properly after the smoke in her classroom",
+])
+def test_news_with_the_writers_own_child_stays_urgent(rules_only, text):
+    assert rules_only.route(text).urgent
+
+
+@pytest.mark.parametrize("text,urgent", [
+    ("校车司机喝了酒还在开车", True),                     # the known miss of the last session
+    ("接送孩子的面包车司机一身酒气就上路了", True),
+    ("The school bus driver smelled of alcohol and was swerving", True),
+    ("校车司机师傅从来不喝酒，开车很稳", False),           # denied right before the last piece of the pattern
+])
+def test_a_driver_who_drank_with_children_aboard_is_urgent(rules_only, text, urgent):
+    assert rules_only.route(text).urgent is urgent
