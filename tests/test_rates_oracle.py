@@ -288,7 +288,9 @@ class World:
             c.accepted = self.clock.now()
             if not c.unattended:
                 unit = self.unit_of(who)
-                c.resp = unit if unit != c.holder else None
+                # a window the holder already let lapse stays the holder's, late, whoever signs (audit4)
+                late = bool(c.accept_due) and c.accepted > c.accept_due
+                c.resp = unit if unit != c.holder and not late else None
 
     def unit_of(self, who: str) -> str:
         return UNIT_OF.get(who) or next(u for u, o in self.bound_here.items() if o == who)
@@ -305,7 +307,8 @@ class World:
             c.resolved, c.state = self.clock.now(), "resolved"
             if not c.unattended:
                 unit = self.unit_of(who)
-                c.res = unit if unit != c.holder else None
+                late = bool(c.due) and c.resolved > c.due
+                c.res = unit if unit != c.holder and not late else None
 
     async def bounce(self, c: Case) -> None:
         who = self.actor_for(c)
