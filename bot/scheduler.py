@@ -105,6 +105,7 @@ class Jobs:
                     count += queued
                 if len(ids) < 5000:
                     break
+            await self.db.run(self.dispatcher.gather_tx)  # each person's reminders of this sweep: one push
             count += await self.db.run(self.dispatcher.drafts_tx)  # unfinished messages: remind, keep
         if count:
             self.sender.wake()

@@ -8,6 +8,10 @@ sweep costs what is due now, not the number of open tickets, let alone the years
 Each reminder is keyed by (ticket, kind, deadline) in SQLite, so a sweep repeated, missed or run after a restart
 sends each reminder exactly once; an extension gives a new deadline and so a fresh set. When a missed sweep finds
 several reminders due at once (the server was down), each is recorded but only the most urgent is sent.
+
+A person with many tickets is not sent one push per ticket: each reminder's WeChat push is held (storage/outbox.py
+`hold`), and when the sweep ends `gather` merges each person's held reminders into one message, the most urgent
+first. The reminder records and the workbench's notification rows stay one per ticket.
 """
 from __future__ import annotations
 
@@ -18,11 +22,14 @@ from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
 from handlers.workdays import WorkCalendar
-from storage import directory, staff, tickets
+from storage import directory, outbox, staff, tickets
 
 # Reminder kinds in rising urgency, with the share of the time limit (in working time) that triggers them.
 SHARES = (("half", 0.5), ("eighty", 0.8))
 WATCHED = ("assigned", "accepted", "replied", "reopened", "bounced")  # the clock runs
+# The order of a merged reminder, most urgent first ("copy": 催办抄送 to a supervisor).
+URGENCY = ("escalate", "urge", "copy", "accept", "eighty", "half")
+MERGED_LINES = 12  # ticket lines in a merged reminder: a phone screen, well under WeChat's 2,048 bytes
 
 
 class Watch:
@@ -111,11 +118,58 @@ class Watch:
         if kind == "escalate":
             # the leaders; with none bound, the duty office, so an escalation is never sent to nobody
             to = staff.leaders(db) or staff.of_unit(db, self.desk.duty_office)
-            return [self.desk.to_staff(o, text, ticket, "留言超期") for o in to]
+            return [self._held(o, text, ticket, "留言超期", kind, fields) for o in to]
         handlers = self.desk.handlers_of(db, ticket)  # always someone bound now
-        out = [self.desk.to_staff(o, text, ticket, "办理提醒") for o in handlers]
+        out = [self._held(o, text, ticket, "办理提醒", kind, fields) for o in handlers]
         if kind in ("urge", "accept"):  # 催办 goes with a copy to the unit's supervisor
             copy = texts.URGE_COPY.format(**fields) if kind == "urge" else text
-            out += [self.desk.to_staff(o, copy, ticket, "催办抄送")
+            out += [self._held(o, copy, ticket, "催办抄送", "copy" if kind == "urge" else kind, fields)
                     for o in staff.of_unit(db, unit["code"], ("supervisor",)) if o not in handlers]
         return out
+
+    def _held(self, openid: str, text: str, ticket: dict, title: str, kind: str, fields: dict) -> Reply:
+        reply = self.desk.to_staff(openid, text, ticket, title)
+        return Reply(reply.text, reply.to, {**reply.extra, "hold": {"kind": kind, "at": ticket["due_at"], **fields}})
+
+
+def gather(db, now: float) -> int:
+    """Each person's held reminders (queued by the sweep's visits, perhaps over several transactions) as one push:
+    one reminder as it was written, several merged, the most urgent first. Returns the pushes queued."""
+    mine: dict[str, list[dict]] = {}
+    for row in outbox.held(db):
+        mine.setdefault(row["openid"], []).append(row)
+    for openid, rows in mine.items():
+        ids = [r["id"] for r in rows]
+        if len(rows) == 1:
+            p = rows[0]["payload"]
+            outbox.release(db, ids, openid, p["content"], p.get("notice"), now, rows[0]["source"])
+            continue
+        # the most urgent kind first, and within a kind the earliest deadline
+        rows.sort(key=lambda r: (URGENCY.index(r["payload"]["hold"]["kind"]), r["payload"]["hold"].get("at") or 0))
+        holds = [r["payload"]["hold"] for r in rows]
+        notice = {**(rows[0]["payload"].get("notice") or {}),
+                  "ticket": texts.REMIND_MANY_TICKET.format(number=holds[0]["number"], count=len(holds)),
+                  "title": texts.REMIND_MANY_TITLE.format(count=len(holds))}
+        outbox.release(db, ids, openid, merged_text(holds), notice, now, rows[0]["source"])
+    return len(mine)
+
+
+def merged_text(holds: list[dict]) -> str:
+    """Several reminders as one message: what each group needs, its count, its first tickets, and how to act."""
+    lines = [texts.REMIND_MANY_HEAD.format(count=len(holds))]
+    shown = 0
+    for kind in URGENCY:
+        group = [h for h in holds if h["kind"] == kind]
+        if not group:
+            continue
+        lines.append(texts.REMIND_MANY_KIND[kind].format(count=len(group)))
+        room = max(MERGED_LINES - shown, 2)  # every group shows at least its two most urgent
+        for h in group[:room]:
+            line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else texts.REMIND_MANY_LINE
+            lines.append(line.format(**h))
+        if len(group) > room:
+            lines.append(texts.REMIND_MANY_MORE.format(count=len(group) - room))
+        shown += min(len(group), room)
+    kinds = {h["kind"] for h in holds}
+    lines += [foot for wanted, foot in texts.REMIND_MANY_FOOT if kinds & set(wanted)]
+    return "\n".join(lines)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from handlers import commands, digest, followup, names, privacy, review, texts
 from handlers.campaign import FAQ, SURVEY, Campaign
 from handlers.clock import Clock
-from handlers.deadlines import Watch
+from handlers.deadlines import Watch, gather
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
@@ -307,7 +307,13 @@ class Dispatcher:
         pushes = self.watch.sweep(db, ids)
         if ids is None:
             pushes += self._intake(db).remind(self.clock.now())
-        return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
+        queued = outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
+        gather(db, self.clock.now())
+        return queued
+
+    def gather_tx(self, db) -> int:
+        """The end of a sweep run in several transactions (sweep_some_tx): each person's held reminders, one push."""
+        return gather(db, self.clock.now())
 
     def sweep_some_tx(self, db, ids: list[int], seconds: float) -> tuple[int, list[int]]:
         """As sweep_tx over `ids`, but for about `seconds` at most (at least one ticket): the pushes queued and

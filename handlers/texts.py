@@ -428,6 +428,26 @@ REMIND = {
     "escalate": "【超期督办】“{unit}”的留言 {number} 已超过办结时限（{due}）一个工作日仍未办结，请督办。",
 }
 URGE_COPY = "【催办抄送】“{unit}”的留言 {number} 已到办结时限（{due}），尚未办结，请督促办理。"
+# Several reminders of one sweep for one person: one message, the most urgent group first.
+REMIND_MANY_HEAD = "【办理提醒】您有{count}件留言需要处理，最急的在前："
+REMIND_MANY_KIND = {
+    "escalate": "超期督办{count}件（超过办结时限一个工作日以上）：",
+    "urge": "催办{count}件（已到办结时限，尚未办结）：",
+    "copy": "催办抄送{count}件（本单位已到办结时限，请督促）：",
+    "accept": "待签收{count}件（已超过签收时限）：",
+    "eighty": "即将到期{count}件：",
+    "half": "已过时限一半{count}件：",
+}
+REMIND_MANY_LINE = "· {number}，{due}前办结"
+REMIND_MANY_LINE_UNIT = "· {number}（{unit}），时限{due}"
+REMIND_MANY_MORE = "· 另有{count}件，发送“待办”查看"
+REMIND_MANY_FOOT = (
+    (("urge", "accept", "eighty", "half"),
+     "发送“待办”查看全部；“签收 编号”签收，“回复 编号 内容”答复；确需延期请在时限前发送“延期 编号 天数 理由”。"),
+    (("escalate", "copy"), "发送“超期”按单位查看，“催办 编号 要求”催促办理。"),
+)
+REMIND_MANY_TITLE = "办理提醒（{count}件）"
+REMIND_MANY_TICKET = "{number} 等{count}件"
 
 # -- extension --------------------------------------------------------------------------------------------
 EXTENSION_NEEDS = "请写明延长的工作日数和理由，例如“延期 {number} 3 需要现场核查”。"

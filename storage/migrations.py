@@ -918,3 +918,16 @@ def m038_citizen_withdrew(db: sqlite_utils.Database) -> None:
     teacher): the ticket stays open at the bureau until someone there closes it with a note, and nothing more is
     sent to the citizen about it (NULL: not withdrawn)."""
     _exec(db, "ALTER TABLE tickets ADD COLUMN citizen_withdrew_at REAL")
+
+
+@migrations()
+def m040_held_pushes(db: sqlite_utils.Database) -> None:
+    """Pushes the deadline watch holds until its sweep ends, so each person's reminders go as one message
+    (handlers/deadlines.py gather): written with the reminder record, turned into one outbox row per person by
+    the sweep's last step (or the next sweep's, if that one was cut short). Never more than one sweep's worth."""
+    _exec(db, """CREATE TABLE held_pushes (
+                   id INTEGER PRIMARY KEY,
+                   openid TEXT NOT NULL,
+                   payload TEXT NOT NULL,
+                   source TEXT,
+                   created_at REAL NOT NULL)""")

@@ -31,7 +31,8 @@ def _insert(db: sqlite_utils.Database, openid: str, kind: str, payload: dict, no
 
 
 def enqueue_text(db: sqlite_utils.Database, openid: str, text: str, now: float, source: str | None = None,
-                 template: dict[str, Any] | None = None, notice: dict[str, Any] | None = None) -> int:
+                 template: dict[str, Any] | None = None, notice: dict[str, Any] | None = None,
+                 hold: dict[str, Any] | None = None) -> int:
     """A customer-service text. Outside WeChat's 48-hour window the WeChat channel sends a template message
     instead, rendered from `notice` (or the ready `template` {template_id, data, url}); without either the text
     waits for the person's next message."""
@@ -40,13 +41,19 @@ def enqueue_text(db: sqlite_utils.Database, openid: str, text: str, now: float, 
         payload["template"] = template
     if notice:
         payload["notice"] = notice
+    if hold is not None:
+        payload["hold"] = hold
+        return db.execute("INSERT INTO held_pushes (openid, payload, source, created_at) VALUES (?, ?, ?, ?)",
+                          [openid, _JSON.encode(payload), source, now]).lastrowid
     return _insert(db, openid, "text", payload, now, source)
 
 
 def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], default_to: str, now: float,
                     source: str | None = None) -> int:
     """Queue replies ({text, to, extra}) as pushes, one row per channel of the notice's audience
-    (extra.notice: channel-neutral {audience, ticket, title, state, due}); a push without a notice is WeChat's."""
+    (extra.notice: channel-neutral {audience, ticket, title, state, due}); a push without a notice is WeChat's.
+    With extra.hold the WeChat push waits in held_pushes until `release` merges it with the person's other held
+    ones (the deadline watch's reminders: one push per person per sweep); the workbench's row is written at once."""
     for reply in replies:
         extra = reply.get("extra") or {}
         notice = extra.get("notice")
@@ -54,10 +61,24 @@ def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], de
         for channel in CHANNELS.get((notice or {}).get("audience"), ("wechat",)):
             if channel == "wechat":
                 enqueue_text(db, to, reply["text"], now, source=source, template=extra.get("template"),
-                             notice=notice)
+                             notice=notice, hold=extra.get("hold"))
             else:
                 _insert(db, to, "text", {"content": reply["text"], "notice": notice}, now, source, channel)
     return len(replies)
+
+
+def held(db: sqlite_utils.Database, limit: int = 5000) -> list[dict[str, Any]]:
+    """The WeChat pushes waiting to be merged (enqueue_replies with extra.hold), oldest first."""
+    rows = db.execute("SELECT id, openid, payload, source FROM held_pushes ORDER BY id LIMIT ?", [limit]).fetchall()
+    return [{"id": r[0], "openid": r[1], "payload": json.loads(r[2]), "source": r[3]} for r in rows]
+
+
+def release(db: sqlite_utils.Database, ids: list[int], openid: str, text: str, notice: dict[str, Any] | None,
+            now: float, source: str | None = None) -> int:
+    """Held pushes `ids` of `openid` become one push with `text` (in one transaction: none lost, none twice)."""
+    marks = ",".join("?" * len(ids))
+    db.execute(f"DELETE FROM held_pushes WHERE openid = ? AND id IN ({marks})", [openid, *ids])
+    return enqueue_text(db, openid, text, now, source=source, notice=notice)
 
 
 def claim_due(db: sqlite_utils.Database, now: float, limit: int = 20) -> list[dict[str, Any]]:
