@@ -48,6 +48,12 @@ def says_something(text: str) -> bool:
     return sum(ch.isalnum() for ch in unicodedata.normalize("NFKC", text)) >= MIN_ANSWER_CHARS
 
 
+def urgent(ticket: dict) -> bool:
+    """A matter of someone's safety as the router judged it (a praise never is): said first to staff everywhere,
+    with the short deadline and the copy to the supervisors (Dispatcher.plan)."""
+    return ticket["kind"] != "praise" and bool((ticket.get("routing") or {}).get("urgent"))
+
+
 def for_staff(text: str) -> str:
     """Citizen text can carry markup (<a href=…>) that WeChat would render in a staff member's chat: shown as
     plain characters instead."""
@@ -86,8 +92,10 @@ class Desk:
                     stood_in=1, response_unit=by if ticket["accepted_at"] is None else ticket.get("response_unit"),
                     resolve_unit=by if ticket["resolved_at"] is None else ticket.get("resolve_unit"))
             prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
-        text = prefix + (why + "\n" if why else "") + self._new_ticket_text(db, ticket)
-        return [self.to_staff(o, text, ticket, "新留言待签收") for o in recipients]
+        head = texts.URGENT_FIRST if urgent(ticket) else ""  # before anything else, on the lock screen too
+        text = head + prefix + (why + "\n" if why else "") + self._new_ticket_text(db, ticket)
+        title = texts.URGENT_NEW_TITLE if head else "新留言待签收"
+        return [self.to_staff(o, text, ticket, title) for o in recipients]
 
     def recipients(self, db, unit_code: str) -> tuple[list[str], str | None]:
         """Who acts for a unit: its handlers, else its supervisor; with nobody bound, the duty office, then the
@@ -419,7 +427,7 @@ class Desk:
         names = {u["code"]: u["name"] for u in directory.all_units(db)}
         for i, t in enumerate(rows[first:first + TODO_PAGE], first + 1):
             lines.append(texts.TODO_LINE.format(
-                i=i, number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
+                i=i, urgent=texts.URGENT_MARK if urgent(t) and t["state"] in lifecycle.OPEN else "", number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
                 category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STATE_NAMES[t["state"]],
                 due=self._due(t), flags=self._flags(t), excerpt=texts.excerpt(t["text"], 24),
                 unit="" if t["unit_code"] == user.get("unit_code") else " " + names.get(t["unit_code"], "待分派")))
@@ -790,7 +798,7 @@ class Desk:
         return any(e["action"] == "bounce" and e["unit_code"] == unit_code for e in tickets.events(db, ticket["id"]))
 
     def _days(self, ticket: dict) -> int:
-        if ticket["kind"] != "praise" and (ticket.get("routing") or {}).get("urgent"):
+        if urgent(ticket):
             return self.days.get("urgent", self.days.get("safety_complaint", 1))  # as Dispatcher.plan gave it
         if ticket["kind"] == "complaint" and ticket["category"] in URGENT:
             return self.days.get("safety_complaint", 1)

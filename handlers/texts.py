@@ -260,6 +260,10 @@ NEW_TICKET = (
     "【新留言待签收】{number}\n类型：{kind}｜{category}\n{school_line}内容：{excerpt}\n办结时限：{due}前\n"
     "发送“详情 {number}”查看，“签收 {number}”签收。"
 )
+# An urgent matter (someone's safety): the first words staff read, in the chat list's preview and the template's title.
+URGENT_FIRST = "【紧急·涉及人身安全】请立即处理。\n"
+URGENT_NEW_TITLE = "紧急留言待签收"
+URGENT_MARK = "【紧急】"
 UNATTENDED_NOTE = "“{unit}”暂无绑定的工作人员，已转{to}。"
 UNATTENDED_PREFIX = "【代收】“{unit}”尚未绑定工作人员，请代为签收或转派。\n"
 WHY_TRANSFER = "【转派】由{who}转来，理由：{reason}"
@@ -290,7 +294,7 @@ TODO_HEAD = "待办留言共{total}件（按办结时限排序）："
 TODO_HEAD_MANY = "待办留言较多，以下为最紧急的{total}件（按办结时限排序）："
 TODO_MORE = "第{page}/{pages}页，发送“待办 {next}”看下一页。"
 # Forty look alike by number and category: the first words of each tell them apart (its unit only when not one's own).
-TODO_LINE = "{i}. {number}{unit}｜{kind}·{category}｜{state}｜{due}前{flags}\n   {excerpt}"
+TODO_LINE = "{i}. {urgent}{number}{unit}｜{kind}·{category}｜{state}｜{due}前{flags}\n   {excerpt}"
 TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 1-5”可一次签收多件。"
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"

@@ -42,3 +42,23 @@ async def test_one_reminder_alone_reads_as_before(dialog):
     d.advance(2 * 86400)
     await d.sweep()
     await heard(d, FEES, expect=f"【签收提醒】留言 {number} 已超过签收时限", absent="件留言需要处理")
+
+
+# -- 2: an urgent matter is said first to staff ------------------------------------------------------------------
+async def test_staff_read_urgent_first_in_the_notice_the_todo_list_and_the_workbench(dialog):
+    from tests.dialog import DUTY
+    from tests.test_web import browser, sign_in
+    d = dialog
+    await _fee_tickets(d, 1)  # an ordinary one beside it
+    number = await file_ticket(d, "o_frightened_parent", "孩子说不想活了，我该怎么办", phone="13812345678")
+    notice = await heard(d, DUTY, expect=number)
+    assert notice.startswith("【紧急"), notice
+    todo = await talk(d, DUTY, "待办")
+    line = next(x for x in todo.splitlines() if number in x)
+    assert line.split(" ", 1)[1].startswith("【紧急】"), todo
+    async with browser(d) as s:
+        await sign_in(d, s, DUTY)
+        async with s.get("/w/") as resp:
+            page = await resp.text()
+        row = page[page.index(f">{number}<") - 200:page.index(f">{number}<")]
+        assert "紧急" in row

@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
 from handlers import dashboard, privacy, reply_templates, texts
-from handlers.desk import VERBS
+from handlers.desk import VERBS, urgent as desk_urgent
 from handlers.intake import mask_phone
 from handlers.messages import plain_text
 from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
@@ -253,7 +253,7 @@ def _line(t: dict, units: dict, now: float, tz) -> dict:
             "school": units.get(t["school_code"], {}).get("name", "") if t["school_code"] else "",
             "state": texts.STATE_NAMES[t["state"]], "state_code": t["state"], "excerpt": texts.excerpt(t["text"], 50),
             "due": _fmt(t["due_at"], tz, "%m-%d %H:%M"), "created": _fmt(t["created_at"], tz, "%m-%d"),
-            "overdue": overdue, "flags": flags}
+            "overdue": overdue, "flags": flags, "urgent": desk_urgent(t) and t["state"] in lifecycle.OPEN}
 
 
 # -- ticket ----------------------------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
-        ext=ticket.get("extension") or {}, filled=filled))
+        ext=ticket.get("extension") or {}, filled=filled, urgent=desk_urgent(ticket) and ticket["state"] in lifecycle.OPEN))
 
 
 @staff_page
