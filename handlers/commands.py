@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from handlers import reply_templates, review, texts
-from handlers.desk import MAY
+from handlers.desk import MAY, NOT_AT_SCHOOLS, not_at_school, permitted
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.routing.normalise import to_simplified
@@ -99,7 +99,11 @@ class Command:
     def help_line(self) -> str:
         return f"· {self.usage()} — {self.help}"
 
-    def admits(self, user: dict, duty_office: str) -> bool:
+    def admits(self, user: dict, duty_office: str, at_school: bool = False) -> bool:
+        """The same rule the desk applies (handlers/desk.py `permitted`) when `who` is one of its MAY entries."""
+        action = getattr(self.who, "action", None)
+        if action and (user.get("role") or "citizen") in STAFF:
+            return permitted(user, action, duty_office, at_school)
         role = user.get("role") or "citizen"
         return role in self.who or (DUTY in self.who and role in STAFF and user.get("unit_code") == duty_office)
 
@@ -187,10 +191,16 @@ class Commands:
         entries = [c for c in TABLE if word.lower() in (w.lower() for w in c.words)]
         if all(not c.args for c in entries) and rest.strip("。.!！?？ "):
             return None  # "取消了校车" is a message, not 取消
-        entry = next((c for c in entries if c.admits(user, self.desk.duty_office)), None)
+        at_school = user.get("role") in STAFF and self.desk.at_school(db, user)
+        entry = next((c for c in entries if c.admits(user, self.desk.duty_office, at_school)), None)
         if entry is None and user.get("role") not in STAFF and all(c.citizens_write for c in entries):
             return None
         if entry is None:
+            barred = next((c for c in entries if c.admits(user, self.desk.duty_office)), None)
+            if barred is not None:  # the role may, a school may not (NOT_AT_SCHOOLS): say what to do instead
+                call = Call(db, user, openid, barred, raw, rest=rest)
+                self._parse(call)
+                return [Reply(not_at_school(barred.who.action, call.ticket["number"] if call.ticket else None))]
             return [Reply(self._not_for(user, entries))]
         if entry.run is Commands.accept:
             rest = LINE_RANGE.sub(_lines_of_range, rest)  # 签收 1-5: the lines of the 待办 list, each
@@ -310,7 +320,7 @@ class Commands:
 
     # -- everyone --------------------------------------------------------------------------------------------
     def help(self, call: Call) -> list[Reply]:
-        return [Reply(help_text(call.user, self.desk.duty_office))]
+        return [Reply(help_text(call.user, self.desk.duty_office, self.desk.at_school(call.db, call.user)))]
 
     def cancel(self, call: Call) -> list[Reply]:
         conv = conversations.get(call.db, call.openid, self.clock.now())
@@ -558,21 +568,23 @@ for _w in _WORDS:
 NUMBER_ALONE = re.compile(r"JY[0-9]{4}-?[0-9]{1,%d}" % MAX_DIGITS, re.IGNORECASE)
 
 
-def for_user(user: dict, duty_office: str) -> list[Command]:
+def for_user(user: dict, duty_office: str, at_school: bool = False) -> list[Command]:
     """The commands this person may use, each verb once (the first entry that admits them)."""
     seen: dict[str, Command] = {}
     for c in TABLE:
-        if c.verb not in seen and c.admits(user, duty_office):
+        if c.verb not in seen and c.admits(user, duty_office, at_school):
             seen[c.verb] = c
     return list(seen.values())
 
 
-def help_text(user: dict, duty_office: str) -> str:
+def help_text(user: dict, duty_office: str, at_school: bool = False) -> str:
+    """The help, from the table and the rule that decides who may do what. `at_school`: bound at a school or
+    kindergarten (Desk.at_school), whose people 退回 rather than 转派."""
     staff = user.get("role") in STAFF
     if not staff and user.get("lang") == "en":
         return texts.EN["HELP_HEAD"]
     lines = [texts.STAFF_HELP_HEAD if staff else texts.HELP_HEAD]
-    lines += [c.help_line() for c in for_user(user, duty_office) if not c.hidden]
+    lines += [c.help_line() for c in for_user(user, duty_office, at_school) if not c.hidden]
     return "\n".join(lines)
 
 

@@ -27,12 +27,41 @@ TODO_PAGE = 10        # lines per 待办 message: readable on a phone, well unde
 TODO_MAX = 99         # numbered lines kept for 详情 N (the list is sorted, so these are the most pressing)
 DETAIL_CHARS = 600    # characters of the text per 详情 page: one page fits one WeChat message (2,048 bytes)
 
+class Allowed(frozenset):
+    """The roles that may take an action, carrying the action's name: the command table uses these as its `who`,
+    so the help, the command check and the desk's own check all ask `permitted` (one rule, no drift)."""
+
+    action: str
+
+    def __new__(cls, action: str, roles: frozenset[str]) -> "Allowed":
+        obj = super().__new__(cls, roles)
+        obj.action = action
+        return obj
+
+
 # Who may take each action (roles; DUTY: members of the duty office), besides being in the ticket's scope.
-MAY: dict[str, frozenset[str]] = {
+MAY: dict[str, Allowed] = {action: Allowed(action, roles) for action, roles in {
     "detail": STAFF_ROLES, "accept": STAFF_ROLES, "reply": STAFF_ROLES, "resolve": STAFF_ROLES,
     "bounce": STAFF_ROLES, "transfer": SUPERVISORS | {DUTY}, "extension_request": STAFF_ROLES,
     "extension_decide": SUPERVISORS, "supervise": WIDE_ROLES, "urge": SUPERVISORS, "note": STAFF_ROLES,
-}
+}.items()}
+# What staff bound at a school or kindergarten may not do whatever their role (audit4): a school does not choose
+# where its own ticket goes (a rival school, the district, with a fresh deadline): it 退回s it, and that counts.
+NOT_AT_SCHOOLS = frozenset({"transfer"})
+
+
+def not_at_school(action: str, number: str | None) -> str:
+    return texts.NOT_AT_SCHOOL[action].format(what=f"留言 {number}" if number else "留言", number=number or "编号")
+
+
+def permitted(user: dict, action: str, duty_office: str, at_school: bool = False) -> bool:
+    """Whether `user` may take `action` at all (the ticket's scope and state aside). `at_school`: bound at a school
+    or kindergarten (Desk.at_school)."""
+    role = user.get("role")
+    if at_school and action in NOT_AT_SCHOOLS and role not in WIDE_ROLES:
+        return False
+    roles = MAY[action]
+    return role in roles or (DUTY in roles and role in STAFF_ROLES and user.get("unit_code") == duty_office)
 # What each action is called in the answers (and in the command table).
 VERBS = {"detail": "查看", "accept": "签收", "reply": "回复", "resolve": "办结", "bounce": "退回", "transfer": "转派",
          "extension_request": "延期", "extension_decide": "审批延期", "supervise": "督办", "urge": "催办",
@@ -146,22 +175,18 @@ class Desk:
         unit = directory.get(db, ticket["unit_code"])
         return user.get("role") == "supervisor" and unit is not None and unit["parent"] == user.get("unit_code")
 
-    def may(self, user: dict, action: str) -> bool:
-        roles = MAY[action]
-        return user.get("role") in roles or (
-            DUTY in roles and user.get("role") in STAFF_ROLES and user.get("unit_code") == self.duty_office)
+    def may(self, db, user: dict, action: str) -> bool:
+        return permitted(user, action, self.duty_office, self.at_school(db, user))
 
     def refuse(self, db, user: dict, ticket: dict, action: str, state_action: str | None = None) -> Reply | None:
         """Why `user` may not take `action` on `ticket` now, or None. `state_action` names the lifecycle action
         to check when it differs (回复 on an unsigned ticket signs it first)."""
-        if not self.may(user, action):
+        if not permitted(user, action, self.duty_office):
             return Reply(texts.ROLE_REFUSED.format(verb=VERBS[action]))
         if not self.in_scope(db, user, ticket):
             return Reply(texts.NOT_YOURS.format(number=ticket["number"]))
-        if action == "transfer" and self._school_staff(db, user):
-            # A school does not choose where its own ticket goes (a rival school, the district: uncounted, with a
-            # fresh deadline for whoever gets it): it 退回s it, counted against it, and the duty office decides.
-            return Reply(texts.TRANSFER_NOT_BY_SCHOOL.format(number=ticket["number"]))
+        if not self.may(db, user, action):  # NOT_AT_SCHOOLS
+            return Reply(not_at_school(action, ticket["number"]))
         checks = [state_action or action] if action != "detail" else []
         if action in ("reply", "resolve"):
             checks = [action, "accept"]
@@ -172,7 +197,7 @@ class Desk:
                                                   verb=VERBS[action]))
         return None
 
-    def _school_staff(self, db, user: dict) -> bool:
+    def at_school(self, db, user: dict) -> bool:
         """Bound at a school or kindergarten (not a leader or admin, who may be bound anywhere)."""
         if user.get("role") in WIDE_ROLES or not user.get("unit_code"):
             return False

@@ -228,7 +228,7 @@ class Dispatcher:
         if turn.user.get("role") in STAFF_ROLES:
             if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 上周各单位情况怎么样
                 return [Reply(self.weekly_link(turn.db, turn.user))]
-            return [Reply(commands.help_text(turn.user, self.policy.duty_office))]
+            return [Reply(self.help_for(turn.db, turn.user))]
         return None
 
     def step_conversation(self, turn: "Turn") -> list[Reply] | None:
@@ -265,7 +265,7 @@ class Dispatcher:
             state, data, replies = intake.step(conv["state"], conv["data"], inbound)
         else:
             if not text and inbound.kind == "text":
-                return [*prefix, Reply(commands.help_text(user, self.policy.duty_office))]
+                return [*prefix, Reply(self.help_for(db, user))]
             if inbound.kind == "text" and STATUS_QUESTION_EN.search(text) and len(text) <= 120 and \
                     tickets.for_citizen(db, inbound.openid, 1):  # "any update on my complaint?": the list, not a
                 return [*prefix, Reply(self.my_tickets(db, inbound.openid, "en"))]  # new message out of scope
@@ -310,6 +310,10 @@ class Dispatcher:
         queued = outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="deadlines")
         gather(db, self.clock.now())
         return queued
+
+    def help_for(self, db, user: dict) -> str:
+        return commands.help_text(user, self.policy.duty_office,
+                                  user.get("role") in STAFF_ROLES and self.desk.at_school(db, user))
 
     def gather_tx(self, db) -> int:
         """The end of a sweep run in several transactions (sweep_some_tx): each person's held reminders, one push."""
@@ -473,7 +477,7 @@ class Dispatcher:
             return []  # WeChat delivers nothing to a person who has just left
         if inbound.event == "click":
             if inbound.event_key in ("help", "HELP"):
-                return [Reply(commands.help_text(users.get(db, inbound.openid) or {}, self.policy.duty_office))]
+                return [Reply(self.help_for(db, users.get(db, inbound.openid) or {}))]
             if inbound.event_key in ("query", "QUERY"):
                 return [Reply(self.my_tickets(db, inbound.openid))]
             return [Reply(texts.MENU_UNKNOWN)]

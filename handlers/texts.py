@@ -352,8 +352,8 @@ UNIT_AMBIGUOUS = "“{query}”对应多个单位：{names}。请发送全称或
 UNIT_SUGGEST = "没有找到单位“{query}”。您要找的是不是：\n{lines}\n请发送全称或括号里的代码。"
 TRANSFERRED_OK = "已将 {number} 转派给“{unit}”。"
 TRANSFER_NOTE = "转派至{unit}{reason}"
-TRANSFER_NOT_BY_SCHOOL = ("学校、幼儿园不能转派留言 {number}。如不属本校职责，请发送“退回 {number} 理由”，"
-                          "由局值班室重新分派。")
+# What a school's or kindergarten's people cannot do (handlers/desk.py NOT_AT_SCHOOLS), and what they do instead.
+NOT_AT_SCHOOL = {"transfer": "学校、幼儿园不能转派{what}。如不属本校职责，请发送“退回 {number} 理由”，由局值班室重新分派。"}
 TRANSFER_SAME = "留言 {number} 已在“{unit}”办理，无需转派。"
 TRANSFER_REJECTED_UNIT = "留言 {number} 是因群众对“{unit}”的办理两次不满意而复核的，请转派给其他单位，或由局里直接办结。"
 TRANSFER_NOT_SCHOOL = ("留言 {number} 涉及教师或校领导的师德问题，不能转给学校或幼儿园办理。"

@@ -62,3 +62,26 @@ async def test_staff_read_urgent_first_in_the_notice_the_todo_list_and_the_workb
             page = await resp.text()
         row = page[page.index(f">{number}<") - 200:page.index(f">{number}<")]
         assert "紧急" in row
+
+
+# -- 3: the help says what the rule allows, for every role ------------------------------------------------------------
+@pytest.mark.parametrize("who, transfers", [("o_demo_head_syxx", False), ("o_demo_staff_syxx", False),
+                                            ("o_demo_head_jn", True), ("o_demo_staff_jn", False),
+                                            ("o_demo_staff_bgs", True), ("o_demo_leader", True),
+                                            ("o_demo_staff_sfc", False)])
+async def test_help_lists_exactly_what_the_person_may_do(dialog, who, transfers):
+    from bot.app import DISPATCHER
+    from handlers import commands
+    from storage import users
+    d = dialog
+    desk = d.app[DISPATCHER].desk
+    user = await d.db(users.get, who)
+    reply = await talk(d, who, "帮助")
+    assert ("· 转派 " in reply) is transfers, reply
+    for c in commands.TABLE:  # each verb the desk's own rule lets them use is listed, and no other
+        if getattr(c.who, "action", None) and not c.hidden:
+            allowed = await d.db(desk.may, user, c.who.action)
+            assert (c.help_line() in reply) is allowed, (c.verb, reply)
+    if not transfers:
+        answer = await talk(d, who, "转派 JY2611-0001 江南区教育局")
+        assert "退回" in answer and "已将" not in answer
