@@ -587,6 +587,9 @@ class _Services(IntakeServices):
         if holder.get("kind") in privacy.SCHOOL_KINDS and privacy.involves_conduct(draft.category, draft.routing):
             return None  # words about a teacher's conduct are never added to a ticket the school holds
         created = dt.datetime.fromtimestamp(found["created_at"], self.d.calendar.tz)
+        if draft.lang == "en":
+            return {"number": found["number"], "date": f"{created:%B} {created.day}",
+                    "state": texts.STATE_NAMES_EN[found["state"]]}
         return {"number": found["number"], "date": f"{created.month}月{created.day}日",
                 "state": texts.STATE_NAMES[found["state"]]}
 

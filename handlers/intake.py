@@ -977,7 +977,7 @@ class Intake:
             named = [c for c in matters if texts.CATEGORY_NAMES.get(c, c) in text]
             n = matters.index(named[0]) + 1 if len(named) == 1 else None
         if n is None:
-            return self._out("focus", d, [Reply(self._ask_focus(d))])
+            return self._out("focus", d, [Reply(self._unclear(d, len(matters), self._focus_lines(d, "FOCUS_CHOICES")))])
         d.focus = matters[n - 1]
         return self._advance(d, [])
 
@@ -988,7 +988,7 @@ class Intake:
             return self._advance(d, [])
         if n == 2 or b in NO_WORDS or b in texts.CANCEL_WORDS or yes_no(text) is False:
             return None, d.to_dict(), [Reply(_t(d, "OUT_OF_SCOPE_DONE"))]
-        return self._out("out_of_scope", d, [Reply(_t(d, "CHOOSE_1_2"))])
+        return self._out("out_of_scope", d, [Reply(self._unclear(d, 2, _t(d, "OUT_OF_SCOPE_CHOICES")))])
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
         text = self._school_words(text)
@@ -1026,7 +1026,7 @@ class Intake:
         if n == 2:
             d.similar_checked = True
             return self._advance(d, [])
-        return self._out("similar", d, [Reply(_t(d, "CHOOSE_1_2"))])
+        return self._out("similar", d, [Reply(self._unclear(d, 2, _t(d, "SIMILAR_CHOICES").format(number=d.similar)))])
 
     def _on_phone(self, text: str, d: Draft, inbound: Inbound):
         found = PHONE_IN_TEXT.search(phone_digits(text))
@@ -1206,8 +1206,17 @@ class Intake:
         return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
 
     def _ask_focus(self, d: Draft) -> str:
-        lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))
-        return texts.ASK_FOCUS.format(lines=lines)
+        return self._focus_lines(d, "ASK_FOCUS")
+
+    def _focus_lines(self, d: Draft, name: str) -> str:
+        names = texts.CATEGORY_NAMES_EN if d.lang == "en" else texts.CATEGORY_NAMES
+        return _t(d, name).format(lines="\n".join(f"{i} {names.get(c, c)}" for i, c in enumerate(d.matters, 1)))
+
+    @staticmethod
+    def _unclear(d: Draft, options: int, choices: str) -> str:
+        """An answer that is none of the numbered choices: which numbers to send, then the choices again."""
+        say = _t(d, "CHOOSE_1_2") if options == 2 else _t(d, "CHOOSE_N").format(n=options)
+        return say + "\n" + choices
 
     def _schools_in_text(self, d: Draft) -> list[str]:
         """A school named loosely in the story (江南实验小学 for 江南区实验小学), to be offered for a yes: a name-like
@@ -1229,7 +1238,7 @@ class Intake:
 
     def _ask_similar(self, d: Draft) -> str:
         found = self.s.similar(d)
-        return texts.SIMILAR.format(number=found["number"], date=found["date"], state=found["state"]) \
+        return _t(d, "SIMILAR").format(number=found["number"], date=found["date"], state=found["state"]) \
             if found else _t(d, "CHOOSE_1_2")
 
     def _needs_similar(self, d: Draft) -> bool:

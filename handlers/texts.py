@@ -83,6 +83,9 @@ OUT_OF_SCOPE = (
 OUT_OF_SCOPE_OPEN = "如果是问您已提交的留言 {number}：发送“查询 {number}”可看办理进度，发送“回复 {number} 您的话”可转给承办人员。"
 OUT_OF_SCOPE_DONE = "好的，本次不提交。感谢您的反映，如有教育方面的问题欢迎随时留言。"
 CHOOSE_1_2 = "请回复 1 或 2。"
+CHOOSE_N = "请回复 1 至 {n} 中的一个数字。"  # an answer that is none of the numbered choices: what to send
+OUT_OF_SCOPE_CHOICES = "1 仍提交给教育局\n2 不提交（可拨打12345）"
+SIMILAR_CHOICES = "1 补充到原留言 {number}\n2 作为新留言提交"
 CHOOSE_1_3 = "请回复 1 提交，2 修改内容，3 取消。"
 ASK_SCHOOL = "请问涉及哪所学校或幼儿园？请发送名称；不涉及具体学校请回复 0。"
 SCHOOL_WHY = "您的留言会转给负责的单位办理；写明学校，能更快转到学校或它的主管部门。"
@@ -125,6 +128,7 @@ NEW_MATTER = (
 NEW_MATTER_CHOICES = "1 作为新留言\n2 补充到当前留言"
 NEW_MATTER_STARTED = "好的，作为一条新留言。您之前那条留言已保存，这条提交后接着填写。"
 ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧？请回复数字。其他的会写在同一条留言里，一并转给承办单位。"
+FOCUS_CHOICES = "{lines}\n请问哪一件最要紧？"
 SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
 DRAFT_KEPT = "您正在填写的留言还在，可以接着填写。"
 HELD_TOO = "您补充的话已记下。"
@@ -232,6 +236,13 @@ CATEGORY_NAMES = {
     "tutoring": "校外培训", "ethics": "师德师风", "teachers": "教师队伍与待遇", "safety": "校园安全与后勤",
     "exams": "考试与考风", "planning": "教育资源与学校建设", "vocational": "职业与高等教育",
     "other_edu": "其他教育事务", "out_of_scope": "非教育事务",
+}
+CATEGORY_NAMES_EN = {
+    "preschool": "preschool education", "admission": "school admission", "fees": "school fees",
+    "burden": "homework and teaching", "tutoring": "off-campus tutoring", "ethics": "a teacher's conduct",
+    "teachers": "teachers and their pay", "safety": "safety and school services", "exams": "exams",
+    "planning": "school places and buildings", "vocational": "vocational and higher education",
+    "other_edu": "other education matters", "out_of_scope": "not an education matter",
 }
 
 # The workbench: a form sent from a page loaded before the ticket last changed.
@@ -629,6 +640,14 @@ EN = {
     "OUT_OF_SCOPE_DONE": "All right, nothing has been submitted. Thank you, and do write to us about any "
                          "education matter.",
     "CHOOSE_1_2": "Please reply 1 or 2.",
+    "CHOOSE_N": "Please reply with a number from 1 to {n}.",
+    "OUT_OF_SCOPE_CHOICES": "1 send it to the education bureau anyway\n2 do not send it (call 12345)",
+    "SIMILAR": "On {date} you wrote about the same kind of matter at the same school (number {number}, {state}).\n"
+               "1 add this to that message\n2 send it as a new message",
+    "SIMILAR_CHOICES": "1 add this to message {number}\n2 send it as a new message",
+    "ASK_FOCUS": "Your message is about several matters:\n{lines}\nWhich one matters most? Please reply with its "
+                 "number. The others stay in the same message and go to the same office.",
+    "FOCUS_CHOICES": "{lines}\nWhich one matters most?",
     "CHOOSE_1_3": "Please reply 1 to submit, 2 to rewrite, or 3 to cancel.",
     "ASK_SCHOOL": "Which school or kindergarten is this about? Please send its name, or reply 0 if no particular "
                   "school is concerned.",

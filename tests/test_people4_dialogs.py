@@ -85,3 +85,30 @@ async def test_help_lists_exactly_what_the_person_may_do(dialog, who, transfers)
     if not transfers:
         answer = await talk(d, who, "转派 JY2611-0001 江南区教育局")
         assert "退回" in answer and "已将" not in answer
+
+
+# -- 4: an answer that is none of the choices is told which numbers to send, and the choices again -------------------
+async def test_an_unexpected_answer_to_which_matters_most_says_what_to_send(dialog):
+    d = dialog
+    parent = "o_two_matters"
+    await talk(d, parent, "我们班主任过年收家长红包，还有作业太多了每天写到12点，我要投诉", expect="涉及几件事")
+    for answer in ("0", "都重要", "5"):
+        reply = await talk(d, parent, answer, expect=["请回复 1 或 2", "1 ", "2 ", "哪一件最要紧"])
+        assert reply.index("请回复 1 或 2") == 0
+
+
+async def test_an_unexpected_answer_to_the_12345_question_and_the_same_matter_question_says_what_each_number_does(
+        dialog):
+    d = dialog
+    parent = "o_traffic"
+    await talk(d, parent, "小区门口那个路口早上特别堵，能不能派个交警", expect="12345")
+    await talk(d, parent, "3", expect=["请回复 1 或 2", "1 仍提交给教育局", "2 不提交"])
+    await file_ticket(d, "o_same_again", "学校每学期收资料费300元，不给收据", scene="school:jn-syxx")
+    await talk(d, "o_same_again", "学校又收了200元资料费，还是没有收据")
+    reply = ""
+    for _ in range(4):  # to the question of the same matter, whatever comes before it
+        if "同类问题" in reply:
+            break
+        reply = await talk(d, "o_same_again", "1")
+    assert "同类问题" in reply, reply
+    await talk(d, "o_same_again", "3", expect=["请回复 1 或 2", "1 补充到原留言", "2 作为新留言提交"])

@@ -276,6 +276,7 @@ async def test_sweep_over_check_at_equals_a_sweep_over_every_open_ticket(bulk, m
     """Two copies of the bulk database; one swept the old way (every watched ticket, every resolved ticket), the
     other through check_at; every two hours over ten days the same reminders go to the same people."""
     from handlers import followup
+    from handlers.deadlines import gather
     results = []
     for mode in ("every", "check_at"):
         path = tmp_path / f"{mode}.db"
@@ -293,7 +294,9 @@ async def test_sweep_over_check_at_equals_a_sweep_over_every_open_ticket(bulk, m
                 pushes += d.watch._ticket(db, t, now)
             for t in tickets.awaiting_rating(db):  # one reminder, then 未评价 (issue 9.1)
                 pushes += followup.rating_visit(db, t, now, d.desk)[1]
-            return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", now, source="deadlines")
+            queued = outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", now, source="deadlines")
+            gather(db, now)  # each person's reminders of the sweep as one push, as sweep_tx does
+            return queued
 
         visited = []
         for step in range(120):  # every two hours over ten days
