@@ -21,7 +21,7 @@ from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.routing.normalise import to_simplified
 from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
-from storage import conversations, directory, lifecycle, tickets, websessions
+from storage import conversations, directory, lifecycle, tickets, users, websessions
 
 if TYPE_CHECKING:
     from handlers.dispatcher import Dispatcher
@@ -445,12 +445,16 @@ class Commands:
         refused = self.desk.refuse(call.db, call.user, call.ticket, action)
         if refused:
             return [refused]
-        found = reply_templates.for_ticket(call.db, call.ticket, self.desk.calendar.date_text)
+        lang = users.lang(call.db, call.ticket["openid"])  # the citizen's: the answer is theirs to read
+        found = reply_templates.for_ticket(call.db, call.ticket, self.desk.calendar.date_text, lang)
         n = int(unicodedata.normalize("NFKC", m.group(1)))
         if not 1 <= n <= len(found):
             unit = (directory.get(call.db, call.ticket["unit_code"]) or {}).get("name", "本单位")
             return [Reply(texts.TEMPLATE_NOT_FOUND.format(unit=unit, n=n) + "\n"
                           + reply_templates.listing(call.db, call.ticket["unit_code"]))]
+        if found[n - 1]["text"] is None:
+            return [Reply(texts.TEMPLATE_NO_ENGLISH.format(number=call.ticket["number"], n=n,
+                                                           title=found[n - 1]["title"]))]
         return found[n - 1]["text"]
 
     def templates(self, call: Call) -> list[Reply]:

@@ -556,6 +556,40 @@ CITIZEN_NEXT = {
     "withdrawn": "您已撤回本件留言。",
 }
 
+CITIZEN_NEXT_EN = {
+    "submitted": "We have your message and are deciding which office will handle it.",
+    "assigned": "The office in charge has your message; it will take it up soon and conclude it by {due}.",
+    "accepted": "The office in charge is handling it and will conclude it by {due}.",
+    "replied": "The office has answered you. To add something, send \"reply {number} your words\" in the "
+               "official account.",
+    "bounced": "We are finding the right office for it; the deadline stays the same.",
+    "reopened": "You were not satisfied, so the office is handling it again and will conclude it by {due}.",
+    "resolved": "Concluded. Please rate the result in the official account: reply 1 satisfied, 2 fairly satisfied "
+                "or 3 not satisfied.",
+    "closed": "This message is closed. Thank you for writing to us.",
+    "withdrawn": "You have withdrawn this message.",
+}
+# The citizen's own page (/t/…), its headings and notes, in each language.
+CITIZEN_PAGE = {"title": "留言 {number} · 听见", "heading": "我的留言 {number}", "unit": "现在由谁办理", "due": "办结时限",
+                "kind": "类型", "created": "提交时间", "text": "您的留言", "history": "办理经过", "undecided": "待分派",
+                "attachment": "附件", "date": "%Y年%m月%d日",
+                "hint": "本页仅供您本人查看，请勿转发。如需补充或回复，请在公众号中发送「回复 {number} 内容」。"}
+CITIZEN_PAGE_EN = {"title": "Message {number}", "heading": "My message {number}", "unit": "Handled by",
+                   "due": "Deadline", "kind": "Type", "created": "Sent", "text": "Your message",
+                   "history": "What has happened", "undecided": "being decided", "attachment": "Attachment",
+                   "date": "%d %B %Y",
+                   "hint": "This page is for you only; please do not forward it. To add something or answer, send "
+                           "\"reply {number} your words\" in the official account."}
+ATTACH_STATE_EN = {"stored": "", "fetching": "being saved", "expired": "expired (WeChat keeps files for 3 days only)",
+                   "refused": "not saved (too large or of an unknown type)"}
+# A link that does not open: said in both languages (whose link it is, is not known before it checks out).
+CITIZEN_LINK_BAD = ("链接无效 · Link not valid", "这个链接不完整或已被改动。请在公众号中发送「查询 编号」获取新链接。\n"
+                    "This link is incomplete or was changed. Send \"status\" and the number in the official account "
+                    "for a new one.")
+CITIZEN_LINK_OLD = {None: ("链接已过期", "查看链接7天内有效。请在公众号中发送「查询 编号」获取新链接。"),
+                    "en": ("Link expired", "A link works for 7 days. Send \"status {number}\" in the official "
+                                           "account for a new one.")}
+
 # -- 群众评议 surveys (issue 13) --------------------------------------------------------------------------------
 SURVEY_INTRO = "【{title}】\n您正在评议：{unit}。共{total}题，约1分钟，评议结果只用于改进工作，不会告知学校您的身份。\n中途可随时离开，发送“评议”接着答。"
 SURVEY_RESUME = "欢迎回来！继续评议“{unit}”（{title}），从第{number}题接着答。"
@@ -925,6 +959,11 @@ TEMPLATE_TITLE_NEEDED = "请填写常用回复的标题（不超过{limit}个字
 TEMPLATE_TEXT_NEEDED = "请填写常用回复的内容（不超过{limit}个字）。"
 TEMPLATE_TOO_MANY = "每个单位最多保存{limit}条常用回复，请先删除不再使用的。"
 TEMPLATE_REFUSED = "您不能管理该单位的常用回复。"
+TEMPLATE_TEXT_EN_LONG = "英文内容请不超过{limit}个字符。"
+TEMPLATE_HAS_EN = "（有英文）"
+TEMPLATE_NO_ENGLISH = ("留言 {number} 的群众用英文交流，常用回复 #{n}“{title}”还没有英文内容，未发送。"
+                       "请直接用英文答复，或在工作台“常用回复”页为它补上英文。")
+TEMPLATE_PLACEHOLDERS_EN_HELP = "英文内容可用 {number} {due} {unit} {school}（或同样的中文占位符）。用英文留言的群众收到英文内容。"
 TEMPLATE_GONE = "这条常用回复已不存在，可能已被同事删除。"
 TEMPLATE_LIST_HEAD = "{unit}的常用回复（发送“回复 编号 #序号”直接答复群众）："
 TEMPLATE_LIST_NONE = "{unit}还没有常用回复。请在网页工作台的“常用回复”页面添加（发送“登录”获取链接）。"

@@ -931,3 +931,5 @@ def m040_held_pushes(db: sqlite_utils.Database) -> None:
                    payload TEXT NOT NULL,
                    source TEXT,
                    created_at REAL NOT NULL)""")
+    # 常用回复 in English too, for the citizens who write in English (NULL: none yet; then none is sent to them)
+    _exec(db, "ALTER TABLE reply_templates ADD COLUMN text_en TEXT")

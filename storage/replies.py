@@ -21,14 +21,16 @@ def count(db: sqlite_utils.Database, unit_code: str) -> int:
     return db.execute("SELECT count(*) FROM reply_templates WHERE unit_code = ?", [unit_code]).fetchone()[0]
 
 
-def add(db: sqlite_utils.Database, unit_code: str, title: str, text: str, by: str, now: float) -> int:
-    return db.execute("INSERT INTO reply_templates (unit_code, title, text, updated_by, updated_at) "
-                      "VALUES (?, ?, ?, ?, ?)", [unit_code, title, text, by, now]).lastrowid
+def add(db: sqlite_utils.Database, unit_code: str, title: str, text: str, by: str, now: float,
+        text_en: str | None = None) -> int:
+    return db.execute("INSERT INTO reply_templates (unit_code, title, text, updated_by, updated_at, text_en) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", [unit_code, title, text, by, now, text_en or None]).lastrowid
 
 
-def update(db: sqlite_utils.Database, template_id: int, title: str, text: str, by: str, now: float) -> None:
-    db.execute("UPDATE reply_templates SET title = ?, text = ?, updated_by = ?, updated_at = ? WHERE id = ?",
-               [title, text, by, now, template_id])
+def update(db: sqlite_utils.Database, template_id: int, title: str, text: str, by: str, now: float,
+           text_en: str | None = None) -> None:
+    db.execute("UPDATE reply_templates SET title = ?, text = ?, updated_by = ?, updated_at = ?, text_en = ? "
+               "WHERE id = ?", [title, text, by, now, text_en or None, template_id])
 
 
 def delete(db: sqlite_utils.Database, template_id: int) -> None:

@@ -4,6 +4,8 @@ permission, every numbered question saying what to send, English on the citizen'
 its fix."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from storage import outbox
@@ -112,3 +114,59 @@ async def test_an_unexpected_answer_to_the_12345_question_and_the_same_matter_qu
         reply = await talk(d, "o_same_again", "1")
     assert "同类问题" in reply, reply
     await talk(d, "o_same_again", "3", expect=["请回复 1 或 2", "1 补充到原留言", "2 作为新留言提交"])
+
+
+# -- 5: the citizen's page and 常用回复 in English, for a citizen who writes English ------------------------------------
+async def _page(d, who: str, number: str, verb: str = "status") -> str:
+    reply = await talk(d, who, f"{verb} {number}")
+    link = re.search(r"https?://\S+", reply).group(0).split("/t/", 1)[1]
+    async with d.session.get("/t/" + link) as resp:
+        assert resp.status == 200
+        return await resp.text()
+
+
+async def test_an_english_writer_reads_their_own_page_in_english(dialog):
+    from tests.test_people2_dialogs import EXPAT, chinese_left, file_in_english
+    d = dialog
+    number = await file_in_english(d, EXPAT)
+    page = await _page(d, EXPAT, number)
+    assert f"My message {number}" in page and "Handled by" in page and "What has happened" in page
+    assert 'lang="en"' in page
+    body = page.split("<main>", 1)[1]
+    text = re.sub(r"<[^>]+>", " ", body.split("Your message", 1)[0] + body.split("What has happened", 1)[1])
+    assert not await chinese_left(d, text), text  # their own words aside, nothing in Chinese
+    chinese = await file_ticket(d, "o_zh_page", "学校每学期收资料费300元，不给收据")
+    assert "我的留言" in await _page(d, "o_zh_page", chinese, "查询")
+
+
+async def test_a_canned_reply_reaches_an_english_writer_in_english_or_not_at_all(dialog):
+    from handlers import reply_templates
+    from tests.test_people2_dialogs import EXPAT, english, file_in_english
+    d = dialog
+    number = await file_in_english(d, EXPAT)
+    ticket = await d.db(tickets_get, number)
+    head = await d.db(users_get, "o_demo_head_syxx" if ticket["unit_code"] == "jn-syxx" else FEES)
+    staff = head["openid"]
+    unit = ticket["unit_code"]
+    await d.db(reply_templates.save, {**head, "role": "leader"}, unit, None, "已核实", "您好，{编号}已核实，将于{截止}前处理完毕。",
+               d.clock.now())
+    await d.db(reply_templates.save, {**head, "role": "leader"}, unit, None, "已退费", "您好，费用已退还。", d.clock.now(),
+               "Hello, we have checked {number} and will finish by {due}.")
+    await drain(d, EXPAT, staff)
+    await talk(d, staff, f"回复 {number} #1", expect=["英文", "未发送"])
+    await quiet(d, EXPAT)  # no Chinese answer they cannot read
+    await talk(d, staff, f"回复 {number} #2", expect="已将答复发送")
+    pushed = await english(d, await heard(d, EXPAT, expect=f"Hello, we have checked {number} and will finish by"))
+    assert "{due}" not in pushed
+
+
+def tickets_get(db, number):
+    from storage import tickets
+    return tickets.get(db, number)
+
+
+def users_get(db, unit_staff):
+    from storage import staff, users
+    if unit_staff.startswith("o_"):
+        return users.get(db, unit_staff)
+    return users.get(db, staff.of_unit(db, unit_staff)[0])

@@ -13,7 +13,7 @@ from bot.web.attachments import send_file
 from bot.web.auth import read
 from bot.web.workbench import _fmt, _tz, page_error
 from handlers import privacy, texts
-from storage import directory, lifecycle, media, tickets
+from storage import directory, lifecycle, media, tickets, users
 
 SHOWN_NOTES = ("reply", "citizen_reply", "supplement", "resolve", "rate")
 
@@ -29,7 +29,8 @@ async def _allowed(request: web.Request):
         ticket = tickets.get(db, number)
         if ticket is None:
             return None
-        return ticket, tickets.events(db, ticket["id"]), directory.get(db, ticket["unit_code"])
+        return ticket, tickets.events(db, ticket["id"]), directory.get(db, ticket["unit_code"]), \
+            users.lang(db, ticket["openid"])
 
     found = await read(request, load)
     try:
@@ -38,9 +39,10 @@ async def _allowed(request: web.Request):
     except ValueError:
         good = False
     if not good:
-        return page_error(request, "链接无效", "这个链接不完整或已被改动。请在公众号中发送「查询 编号」获取新链接。", 403)
-    if int(expires) < t:
-        return page_error(request, "链接已过期", "查看链接7天内有效。请在公众号中发送「查询 编号」获取新链接。", 403)
+        return page_error(request, *texts.CITIZEN_LINK_BAD, 403)
+    if int(expires) < t:  # the link was theirs: said in the language they write in
+        title, detail = texts.CITIZEN_LINK_OLD["en" if found[3] == "en" else None]
+        return page_error(request, title, detail.format(number=number), 403)
     return found
 
 
@@ -49,32 +51,40 @@ async def citizen_ticket(request: web.Request) -> web.Response:
     found = await _allowed(request)
     if isinstance(found, web.Response):
         return found
-    ticket, events, unit = found
+    ticket, events, unit, lang = found
+    en = lang == "en"  # the page in the language they write to us in (users.lang), as every push
+    words = texts.CITIZEN_PAGE_EN if en else texts.CITIZEN_PAGE
+    event_names = texts.CITIZEN_EVENT_NAMES_EN if en else texts.CITIZEN_EVENT_NAMES
     steps = []
     shown = privacy.citizen_state(ticket)  # withdrawn, once they withdrew it
     for e in privacy.citizen_events(events):
-        name = texts.CITIZEN_EVENT_NAMES.get(e["action"])
+        name = event_names.get(e["action"])
         if name is None:
             continue  # internal handling (notes, reminders, bounce reasons) is not shown
         steps.append({"when": _fmt(e["at"], tz, "%Y-%m-%d %H:%M"), "name": name,
                       "note": e["note"] if e["action"] in SHOWN_NOTES and e["action"] != "rate" else "",
                       "reply": e["action"] in ("reply", "resolve")})
-    due = _fmt(ticket["due_at"], tz, "%Y年%m月%d日") if ticket["due_at"] else "—"
+    due = _fmt(ticket["due_at"], tz, words["date"]) if ticket["due_at"] else "—"
     copies = await read(request, media.of, [a.get("media_id") for a in ticket["attachments"]])
     query = "?" + urlencode({"exp": request.query["exp"], "sig": request.query["sig"]})
     files = []
     for i, a in enumerate(ticket["attachments"], 1):
         state = media.state(a, copies.get(a.get("media_id") or ""), t)
-        files.append({"name": texts.MEDIA_NAMES.get(a.get("kind"), "附件"), "index": i, "state": state,
-                      "note": texts.ATTACH_STATE.get(state, ""), "kind": a.get("kind"),
+        files.append({"name": (texts.MEDIA_NAMES_EN if en else texts.MEDIA_NAMES).get(a.get("kind"),
+                                                                                      words["attachment"]),
+                      "index": i, "state": state, "kind": a.get("kind"),
+                      "note": (texts.ATTACH_STATE_EN if en else texts.ATTACH_STATE).get(state, ""),
                       "src": f"/t/{ticket['number']}/a/{i}{query}" if state == "stored" or (
                           state == "fetching" and a.get("kind") == "image") else ""})
     return aiohttp_jinja2.render_template("citizen_ticket.html", request, {
         "t": {**ticket, "resolution": None} if shown != ticket["state"] else ticket,
-        "kind": texts.KIND_NAMES[ticket["kind"]], "state": texts.STATE_NAMES[shown],
-        "unit": unit["name"] if unit else "待分派", "due": due, "open": shown in lifecycle.OPEN,
-        "next": texts.CITIZEN_NEXT[shown].format(due=due, number=ticket["number"]), "steps": steps,
-        "files": files, "created": _fmt(ticket["created_at"], tz)})
+        "kind": (texts.KIND_NAMES_EN if en else texts.KIND_NAMES)[ticket["kind"]],
+        "state": (texts.STATE_NAMES_EN if en else texts.STATE_NAMES)[shown],
+        "unit": unit["name"] if unit else words["undecided"], "due": due, "open": shown in lifecycle.OPEN,
+        "next": (texts.CITIZEN_NEXT_EN if en else texts.CITIZEN_NEXT)[shown].format(due=due, number=ticket["number"]),
+        "steps": steps, "files": files, "created": _fmt(ticket["created_at"], tz),
+        "w": {k: v.format(number=ticket["number"]) for k, v in words.items() if k != "date"},
+        "lang": "en" if en else "zh-CN"})
 
 
 async def citizen_file(request: web.Request) -> web.StreamResponse:

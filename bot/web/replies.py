@@ -37,13 +37,14 @@ async def replies_page(request: web.Request, v: Viewer) -> web.Response:
         what = str(form.get("do", ""))
         template_id = _int(str(form.get("id", "")), 1, 2 ** 62)
         title, text = str(form.get("title", ""))[:100], str(form.get("text", ""))[:2000]
+        text_en = str(form.get("text_en", ""))[:6000]
 
         def change(db):
             user = users.get(db, v.openid) or {}
             if what == "delete" and template_id is not None:
                 done, answer = reply_templates.delete(db, user, wanted, template_id)
             elif what == "save":
-                done, answer = reply_templates.save(db, user, wanted, template_id, title, text, t)
+                done, answer = reply_templates.save(db, user, wanted, template_id, title, text, t, text_en)
             else:
                 done, answer = False, "未知的操作。"
             if done:
@@ -54,7 +55,8 @@ async def replies_page(request: web.Request, v: Viewer) -> web.Response:
 
         done, answer = await write(request, change)
         if not done and what == "save":  # keep what was typed: the page again, with the answer above the form
-            return await _page(request, v, units, wanted, {"id": template_id, "title": title, "text": text}, answer)
+            return await _page(request, v, units, wanted,
+                               {"id": template_id, "title": title, "text": text, "text_en": text_en}, answer)
         raise web.HTTPFound(here)
     return await _page(request, v, units, wanted)
 
@@ -66,7 +68,7 @@ async def _page(request: web.Request, v: Viewer, units: list[dict], wanted: str,
     ctx = await _context(request, v, rows=rows, units=units if len(units) > 1 else [], unit=wanted, unit_label=name,
                          draft=draft or {}, error=error, limit=replies.MAX_PER_UNIT,
                          title_max=reply_templates.TITLE_MAX, text_max=reply_templates.TEXT_MAX,
-                         placeholders=texts.TEMPLATE_PLACEHOLDERS_HELP)
+                         placeholders=texts.TEMPLATE_PLACEHOLDERS_HELP, placeholders_en=texts.TEMPLATE_PLACEHOLDERS_EN_HELP)
     if error:
         ctx["flash"] = None  # shown beside the form instead
     return form_page("w_replies.html", request, ctx, error, status=422)

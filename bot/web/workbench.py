@@ -299,7 +299,8 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         return {"ticket": ticket, "hidden": hidden, "history": history, "earlier": earlier, "offers": offers,
                 "version": tickets.version(db, ticket["id"]),
                 "copies": [media.state(a, copies.get(a.get("media_id") or ""), t) for a in ticket["attachments"]],
-                "templates": reply_templates.for_ticket(db, ticket, desk.calendar.date_text)
+                "templates": reply_templates.for_ticket(db, ticket, desk.calendar.date_text,
+                                                        users.lang(db, ticket["openid"]))
                 if {"reply", "resolve"} & set(offers) else [],
                 "unit": directory.get(db, ticket["unit_code"]), "school": directory.get(db, ticket["school_code"]),
                 "units": [u for u in directory.all_units(db) if u["code"] != ticket["unit_code"]]}
@@ -319,7 +320,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     # 常用回复 chosen without JavaScript (?tpl=<id>&into=reply|resolve): that form opens with the text in its box
     tpl, into = _int(request.query.get("tpl"), 1, 2 ** 62), request.query.get("into", "reply")
     filled = next(({"into": into, "text": r["text"], "id": r["id"]} for r in data["templates"]
-                   if r["id"] == tpl and into in ("reply", "resolve")), {})
+                   if r["id"] == tpl and r["text"] is not None and into in ("reply", "resolve")), {})
     return _render("w_ticket.html", request, await _context(
         request, v, t=ticket, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
