@@ -54,6 +54,7 @@ NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
 SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
 FOLLOW_UP_CHARS = 30  # a question this short from someone with an open ticket is most likely about it
+FOLLOW_UP_CHARS_EN = 100  # the same question in English letters ("Will the portions really be bigger?")
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -636,7 +637,8 @@ class Intake:
             d.held, d.back_to = inbound.text, None
             return self._out("rating", d, [Reply(self._ask_rating(d))])
         text = normalise(inbound.text) if inbound.kind == "text" else ""
-        answered = self.s.answered() if text and len(text) <= FOLLOW_UP_CHARS else None
+        short = FOLLOW_UP_CHARS_EN if text.isascii() else FOLLOW_UP_CHARS
+        answered = self.s.answered() if text and len(text) <= short else None
         if answered and not GREETING.fullmatch(text) and not thanks_only(text) and not BARE_KIND.match(text) \
                 and ascii_int(text.rstrip("。.、"), 3) is None:  # 那钱什么时候退, just after the office answered
             d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
@@ -880,9 +882,10 @@ class Intake:
     def _ask_rating(self, d: Draft) -> str:
         rating = self.s.rating(d.held or "")
         number = self.s.awaiting()[0] if self.s.awaiting() else ""
-        score = texts.RATING_NAMES[rating.score] if rating else ""
-        other = texts.RATING_OTHER_ANSWER if d.back_to else texts.RATING_OTHER_NEW
-        return texts.RATING_OR_NOT.format(number=number, score=score, other=other)
+        lang = d.lang or self.s.lang()
+        score = (texts.RATING_NAMES_EN if lang == "en" else texts.RATING_NAMES)[rating.score] if rating else ""
+        other = texts.pick("RATING_OTHER_ANSWER" if d.back_to else "RATING_OTHER_NEW", lang)
+        return texts.pick("RATING_OR_NOT", lang).format(number=number, score=score, other=other)
 
     def _on_rating(self, text: str, d: Draft, inbound: Inbound):
         n = one_or_two(text)
@@ -1199,7 +1202,8 @@ class Intake:
         """12345 for what is not the bureau's; but a short question from someone with an open ticket (这个钱什么时候
         能退啊) is most likely about that ticket: how to ask about it is said first."""
         ask = _t(d, "OUT_OF_SCOPE")
-        numbers = self.s.open_numbers() if len(d.text) <= FOLLOW_UP_CHARS and d.lang != "en" else []
+        numbers = self.s.open_numbers() if len(d.text) <= (FOLLOW_UP_CHARS_EN if d.lang == "en" else
+                                                            FOLLOW_UP_CHARS) else []
         return _t(d, "OUT_OF_SCOPE_OPEN").format(number=numbers[0]) + "\n" + ask if numbers else ask
 
     def _ask_phone(self, d: Draft) -> str:

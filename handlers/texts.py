@@ -503,6 +503,7 @@ RATING_OTHER_NEW = "不是，这是一条新留言"
 REOPENED_NOTICE = "【群众不满意，请重新办理】留言 {number}：{comment}\n请于{due}前重新办结。"
 REVIEW_NOTICE = "【需复核】留言 {number}（{unit}）两次办理群众均不满意：{comment}\n请复核并转派或办结。"
 RATING_NAMES = {1: "满意", 2: "基本满意", 3: "不满意"}
+RATING_NAMES_EN = {1: "satisfied", 2: "fairly satisfied", 3: "not satisfied"}
 
 # -- withdrawal -------------------------------------------------------------------------------------------------
 WITHDRAW_WHICH = "请写明要撤回的留言编号，例如“撤回 JY2611-0001”。"
@@ -675,6 +676,11 @@ EN = {
                          "education matter.",
     "CHOOSE_1_2": "Please reply 1 or 2.",
     "CHOOSE_N": "Please reply with a number from 1 to {n}.",
+    "RATING_OR_NOT": "Do you mean to rate message {number} ({score})?\n1 Yes, rate message {number}\n2 {other}",
+    "RATING_OTHER_ANSWER": "No, this answers the question above",
+    "RATING_OTHER_NEW": "No, this is a new message",
+    "OUT_OF_SCOPE_OPEN": "If this is about your message {number}: send \"status {number}\" to see its progress, or "
+                         "\"reply {number} your words\" to pass your words to the officer.",
     "OUT_OF_SCOPE_CHOICES": "1 send it to the education bureau anyway\n2 do not send it (call 12345)",
     "SIMILAR": "On {date} you wrote about the same kind of matter at the same school (number {number}, {state}).\n"
                "1 add this to that message\n2 send it as a new message",

@@ -170,3 +170,27 @@ def users_get(db, unit_staff):
     if unit_staff.startswith("o_"):
         return users.get(db, unit_staff)
     return users.get(db, staff.of_unit(db, unit_staff)[0])
+
+
+# -- 6: a whole English conversation, from complaint to rating ------------------------------------------------------
+async def test_an_english_conversation_from_complaint_to_rating_stays_english(dialog):
+    from tests.test_people2_dialogs import EXPAT, english, file_in_english
+    d = dialog
+    number = await file_in_english(d, EXPAT)
+    ticket = await d.db(tickets_get, number)
+    staff = (await d.db(users_get, ticket["unit_code"]))["openid"]
+    await talk(d, staff, f"签收 {number}", expect="已签收")
+    await talk(d, staff, f"回复 {number} Hello, we are checking the receipt with the school's finance office.")
+    await drain(d, EXPAT, staff)
+    # a question about the answer, longer in English letters than in Chinese characters: for the officer?
+    await english(d, await talk(d, EXPAT, "Thank you. When will we get the money back, do you know?",
+                                expect=["Is this for the officer", number]))
+    await english(d, await talk(d, EXPAT, "1"))
+    await heard(d, staff, expect="When will we get the money back")
+    await talk(d, staff, f"办结 {number} The school has refunded the 500 yuan and issued a receipt.")
+    await english(d, await heard(d, EXPAT, expect=["concluded", "1 satisfied"]))
+    # mid-way through another question, a bare "2" could be the rating: asked about, in English
+    await english(d, await talk(d, EXPAT, "The traffic jam outside our housing estate is terrible every morning.",
+                                expect="12345"))
+    await english(d, await talk(d, EXPAT, "2", expect=["Do you mean to rate", "fairly satisfied"]))
+    await english(d, await talk(d, EXPAT, "1", expect="Thank you"))
