@@ -198,13 +198,24 @@ def message(d: Digest, tz, url: str) -> str:
     """The short WeChat text; the page at `url` has everything."""
     o, b = d.overall, d.overall_before
     lines = [
-        f"【{'上周' if d.scope == 'bureau' else d.scope_name + '上周'}留言周报】{d.week}（{d.period_text(tz)}）",
+        texts.DIGEST_HEAD.format(who="上周" if d.scope == "bureau" else d.scope_name + "上周",
+                                 period=d.period_text(tz), week=int(d.week.split("-W")[1])),
         f"新增{d.new_total}件，办结{d.resolved}件，目前超期{len(d.overdue_now)}件"
         + (f"，收到表扬{o.praised}件。" if o.praised else "。"),
-        f"响应率{percent(o.response)}{change(o.response, b.response)}"
-        f"｜解决率{percent(o.resolution)}{change(o.resolution, b.resolution)}"
-        f"｜满意率{percent(o.satisfaction)}{change(o.satisfaction, b.satisfaction)}",
     ]
+    # each rate on its own line with what it counts, so a number is never read without its meaning or its base
+    for rate, (name, counted, base_name, none) in texts.DIGEST_RATES.items():
+        value = getattr(o, rate)
+        if value is None:
+            lines.append(texts.DIGEST_RATE_NONE.format(name=name, none=none))
+            continue
+        part = o.accepted_in_time if rate == "response" else o.resolved_in_time if rate == "resolution" else o.satisfied
+        extra = texts.DIGEST_OPEN_OVERDUE.format(n=o.open_overdue) if rate == "resolution" and o.open_overdue else ""
+        lines.append(texts.DIGEST_RATE.format(name=name, value=percent(value), change=change(value, getattr(b, rate)),
+                                              counted=counted, part=part, base_name=base_name, base=o.base(rate),
+                                              extra=extra))
+    if any(change(getattr(o, r), getattr(b, r)) for r in texts.DIGEST_RATES):
+        lines.append(texts.DIGEST_CHANGE_NOTE)
     if o.first_rated or o.dissatisfied:
         lines.append(f"首次评价满意率{percent(o.first_satisfaction)}，收到不满意{o.dissatisfied}次。")
     if d.bottom and d.scope == "bureau":

@@ -540,6 +540,17 @@ REPLY_WITHDRAWN = ("留言 {number} 的留言人已撤回，答复不会再发�
 
 # -- the web workbench -------------------------------------------------------------------------------------------
 DIGEST_TITLE = "每周办理情况"
+# The weekly WeChat digest (handlers/digest.py message): each rate on a line of its own, with what it counts.
+DIGEST_HEAD = "【{who}留言周报】{period}（第{week}周）"
+DIGEST_RATES = {  # rate: (name, what is counted, of what, said when there is nothing to count)
+    "response": ("响应率", "按时签收", "应签收", "本周没有到签收时限的留言"),
+    "resolution": ("解决率", "按时办结", "应办结", "本周没有应办结的留言"),
+    "satisfaction": ("满意率", "满意和基本满意", "评价", "本周没有群众评价"),
+}
+DIGEST_RATE = "{name}{value}{change}：{counted}{part}件/{base_name}{base}件{extra}"
+DIGEST_RATE_NONE = "{name}—：{none}"
+DIGEST_OPEN_OVERDUE = "（含超期未办结{n}件）"
+DIGEST_CHANGE_NOTE = "（括号内为与前一周相比，单位：百分点）"
 SIGNIN_LINK = ("工作台登录链接（{minutes}分钟内有效，只能使用一次，请勿转发）：\n{link}\n"
                "在手机或电脑浏览器中打开均可。")
 SIGNIN_NONE = "工作台暂未开通，请联系管理员。"

@@ -234,7 +234,7 @@ def test_cli_digest_renders_text_and_page(tmp_path, capsys):
     printed = capsys.readouterr().out
     # `tingjian digest` reads the rates now: #4's 签收 window (to 1 Dec 2026) counts only once it has ended.
     response = "75%" if time.time() < W48 + 8 * 86400 else "60%"
-    assert "2026-W48" in printed and f"市教育局教育收费管理处: 受理5 响应率{response}" in printed
+    assert "第48周" in printed and f"市教育局教育收费管理处: 受理5 响应率{response}" in printed
     assert "<svg" in out.read_text(encoding="utf-8")
     assert main(["digest", "--week", "2026-W99", "--config", str(config)]) == 2
 
