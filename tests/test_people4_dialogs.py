@@ -194,3 +194,46 @@ async def test_an_english_conversation_from_complaint_to_rating_stays_english(di
                                 expect="12345"))
     await english(d, await talk(d, EXPAT, "2", expect=["Do you mean to rate", "fairly satisfied"]))
     await english(d, await talk(d, EXPAT, "1", expect="Thank you"))
+
+
+# -- 7: a leader's Monday: the digest push and the pages of figures on a phone ---------------------------------------
+async def test_the_monday_digest_says_what_each_rate_counts(dialog):
+    from bot.app import DISPATCHER
+    d = dialog
+    numbers = await _fee_tickets(d, 2)
+    await talk(d, FEES, f"签收 {numbers[0]}")
+    await talk(d, FEES, f"办结 {numbers[0]} 学校已退还资料费，并开具了收据。")
+    d.advance(7 * 86400)  # Monday of the next week
+    await d.sweep()
+    await drain(d, LEADER)
+    await d.db(d.app[DISPATCHER].digest_tx, "2026-W47", lambda week, scope, to=None: "http://127.0.0.1/d")
+    text = await heard(d, LEADER, expect=["【上周留言周报】11月16日", "第47周", "新增2件，办结1件",
+                                          "响应率50%：按时签收1件/应签收2件", "解决率100%：按时办结1件/应办结1件",
+                                          "满意率—：本周没有群众评价"])
+    assert "2026-W47" not in text and "｜" not in text
+
+
+@pytest.mark.parametrize("path", ["/w/dashboard?kind=week&period=2026-W47", "/w/review?period=2026-11"])
+async def test_the_pages_of_figures_fit_a_phone(dialog, path):
+    import os
+    if not os.access("/usr/bin/chromium", os.X_OK):
+        pytest.skip("/usr/bin/chromium is missing")
+    from tests.test_browser import ARGS, CHROMIUM, playwright_api, signed_in
+    d = dialog
+    numbers = await _fee_tickets(d, 2)
+    await talk(d, FEES, f"签收 {numbers[0]}")
+    d.advance(7 * 86400)
+    async with playwright_api.async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await signed_in(d, b, LEADER, width=390)
+            await page.goto(str(d.session._base_url) + path)
+            # every cell of every table is on the screen, none cut off at its right edge
+            cut = await page.evaluate("""() => [...document.querySelectorAll('table td')]
+                .filter(td => td.getBoundingClientRect().width > 0 && td.getBoundingClientRect().right > 392)
+                .map(td => td.textContent.trim())""")
+            assert not cut, cut[:8]
+            text = await page.inner_text("main")
+            assert "应签收" in text and "应办结" in text
+        finally:
+            await b.close()
