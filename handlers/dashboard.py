@@ -32,6 +32,14 @@ class Period:
         year, month = self.key.split("-")
         return f"{year}年{int(month)}月"
 
+    def dates(self, tz: ZoneInfo, now: float | None = None) -> str:
+        """'11月16日—11月22日' (a week number alone tells a reader nothing); '11月23日—今天' while it runs."""
+        a = dt.datetime.fromtimestamp(self.start, tz)
+        if now is not None and self.start <= now < self.end:
+            return f"{a.month}月{a.day}日—今天"
+        b = dt.datetime.fromtimestamp(self.end - 1, tz)
+        return f"{a.month}月{a.day}日—{b.month}月{b.day}日"
+
 
 def period_of(kind: str, ts: float, tz: ZoneInfo) -> Period:
     if kind == "week":

@@ -434,6 +434,7 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
     nxt = dashboard.period_of(period.kind, period.end + 3600, tz)
     return _render("w_dashboard.html", request, await _context(
         request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
+        dates=period.dates(tz, t),
         unit=wanted, bar_max=max([n for _, n in d.by_category] + [1]),
         school_max=max([n for _, n in d.by_school] + [1])))
 
