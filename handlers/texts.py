@@ -589,7 +589,7 @@ CITIZEN_PAGE = {"title": "留言 {number} · 听见", "heading": "我的留言 {
 CITIZEN_PAGE_EN = {"title": "Message {number}", "heading": "My message {number}", "unit": "Handled by",
                    "due": "Deadline", "kind": "Type", "created": "Sent", "text": "Your message",
                    "history": "What has happened", "undecided": "being decided", "attachment": "Attachment",
-                   "date": "%d %B %Y",
+                   "date": "%-d %B %Y",
                    "hint": "This page is for you only; please do not forward it. To add something or answer, send "
                            "\"reply {number} your words\" in the official account."}
 ATTACH_STATE_EN = {"stored": "", "fetching": "being saved", "expired": "expired (WeChat keeps files for 3 days only)",
