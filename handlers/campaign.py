@@ -247,7 +247,8 @@ class Campaign:
             if n == 2:
                 conversations.delete(db, openid)
                 return [Reply(texts.pick("SURVEY_KEPT", lang))], []
-            return self._not_an_answer(db, inbound, text, texts.pick("CHOOSE_1_2", lang))
+            return self._not_an_answer(db, inbound, text, texts.pick("CHOOSE_1_2", lang) + "\n"
+                                       + texts.pick("SURVEY_ALREADY_CHOICES", lang))
         if row is None or row["draft"] is None:
             conversations.delete(db, openid)
             return None, []
@@ -324,7 +325,8 @@ class Campaign:
         lang = users.lang(db, inbound.openid)
         n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
         if n is None:
-            return self._not_an_answer(db, inbound, text, texts.pick("CHOOSE_1_2", lang))
+            return self._not_an_answer(db, inbound, text, texts.pick("CHOOSE_1_2", lang) + "\n"
+                                       + texts.pick("SURVEY_OFFER_CHOICES", lang))
         replies: list[Reply] = []
         if n == 1:
             replies += self._ticket(db, inbound.openid, row["draft"].get(data.get("offer")) or "", unit, row)

@@ -609,6 +609,8 @@ SURVEY_ALREADY = (
     "您已于{date}评议过“{unit}”。评议截止前可以重新评议，新的评议将替换原来的。\n"
     "1 重新评议\n2 保留原评议"
 )
+SURVEY_ALREADY_CHOICES = "1 重新评议\n2 保留原评议"
+SURVEY_OFFER_CHOICES = "1 转为留言（对学校保密您的身份）\n2 不用了"
 SURVEY_KEPT = "好的，保留您原来的评议。感谢您的参与！"
 SURVEY_NOT_UNDERSTOOD = "没能识别您的回答。"
 SURVEY_PAUSED = "评议已暂停，已答的题目都会保留。需要时发送“评议”接着答。"
@@ -772,6 +774,8 @@ EN = {
     "SURVEY_RESUME": "Welcome back! Rating {unit} ({title}) goes on from question {number}.",
     "SURVEY_ALREADY": "You rated {unit} on {date}. Until the survey closes you may rate it again; the new answers "
                       "replace the old.\n1 Rate again\n2 Keep my earlier rating",
+    "SURVEY_ALREADY_CHOICES": "1 Rate again\n2 Keep my earlier rating",
+    "SURVEY_OFFER_CHOICES": "1 Yes, send it (the school will not be told who you are)\n2 No, thank you",
     "SURVEY_KEPT": "All right, your earlier rating is kept. Thank you for taking part!",
     "SURVEY_NOT_UNDERSTOOD": "Sorry, we could not read that answer.",
     "SURVEY_PAUSED": "The survey is paused; your answers so far are kept. Send \"survey\" to go on.",

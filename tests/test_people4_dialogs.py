@@ -237,3 +237,16 @@ async def test_the_pages_of_figures_fit_a_phone(dialog, path):
             assert "应签收" in text and "应办结" in text
         finally:
             await b.close()
+
+
+async def test_an_unexpected_answer_to_rate_again_says_what_each_number_does(dialog):
+    from storage import users
+    from tests.test_people2_dialogs import english
+    d = dialog
+    who = "o_expat_rater"
+    await d.db(users.set_lang, who, "en", d.clock.now())
+    await talk(d, who, "survey Wenchang Primary School", expect="Question 1 of 7")
+    for answer in ("5", "quickly", "4", "very satisfied", "5 stars", "parent", "no"):
+        await talk(d, who, answer)
+    await talk(d, who, "survey wenchang xiaoxue", expect="1 Rate again")
+    await english(d, await talk(d, who, "7", expect=["Please reply 1 or 2", "1 Rate again", "2 Keep my earlier"]))
