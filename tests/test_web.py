@@ -363,7 +363,7 @@ async def test_a_dashboard_narrows_to_one_unit_only_within_the_scope(dialog):
         await sign_in(dialog, s, LEADER)
         async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:
             page = await resp.text()
-        assert "<small>市教育局教育收费管理处 ·" in page and "<td>市教育局教育收费管理处</td>" in page
+        assert "<small>市教育局教育收费管理处 ·" in page and "<td class=\"lead\">市教育局教育收费管理处</td>" in page
     async with browser(dialog) as s:
         await sign_in(dialog, s, SCHOOL)
         async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:
