@@ -87,6 +87,22 @@ def inbounds(n: int, openids: int, mix: str, base: int, seed: int):
                      raw_type="text"), f"{now:012d}:w{base + i}") for i in range(n)]
 
 
+def precompute_hints(runners, remotes, items) -> float:
+    """What the HTTP workers compute for the writer from each message's text (Dispatcher.text_hints, where the
+    code has it), made before the run so that this one driver process does not become the bottleneck in place of
+    two workers; returns its CPU µs per message (the workers' extra cost). The RemoteReceivers send them."""
+    from bot.app import DISPATCHER
+    if not hasattr(remotes[0], "hints"):
+        return 0.0
+    dispatcher = runners[0].app[DISPATCHER]
+    t0 = time.process_time()
+    table = {inbound.dedupe_key: dispatcher.text_hints(inbound) for inbound, _ in items}
+    spent = time.process_time() - t0
+    for remote in remotes:
+        remote.hints = lambda inbound: table.get(inbound.dedupe_key)
+    return 1e6 * spent / len(items)
+
+
 async def drive(remotes, items, inflight: int) -> tuple[int, int, int]:
     """Send every item, `inflight` at a time spread over the remotes; returns (passive, success, errors)."""
     queue = list(reversed(items))
@@ -106,16 +122,23 @@ async def drive(remotes, items, inflight: int) -> tuple[int, int, int]:
 
 
 async def bench(args, tmp: Path) -> list[dict]:
-    from bot.writer import RemoteReceiver
-    from handlers.clock import Clock
-    from storage.spool import Spool
-
     config = webhook.write_config(tmp, 9)  # no HTTP: the port is never opened
     # INFO: the writer logs how many calls its transactions held when it stops (nothing per message)
     config.write_text(config.read_text().replace('log_level = "WARNING"', 'log_level = "INFO"'))
     sock = tmp / "writer.sock"
     proc = start_writer(config, sock, tmp / "writer.log")
-    remotes = [RemoteReceiver(sock, Spool(tmp / f"spool-{k}"), 4.5, Clock()) for k in range(args.connections)]
+    # Each connection is an HTTP worker's app, started as `serve --workers N` starts one (its database's reading
+    # side, its router, its RemoteReceiver, and whatever the worker computes for the writer), without HTTP.
+    from aiohttp import web
+
+    from bot.app import RECEIVER, create_app
+    from bot.config import load_config
+    runners = []
+    for _ in range(args.connections):
+        runner = web.AppRunner(create_app(load_config(config, env={}), role=str(sock)), handle_signals=False)
+        await runner.setup()
+        runners.append(runner)
+    remotes = [r.app[RECEIVER] for r in runners]
     results = []
     try:
         await wait_ready(remotes[0], proc)
@@ -127,6 +150,7 @@ async def bench(args, tmp: Path) -> list[dict]:
         for n in range(args.repeat):
             base += 10_000_000
             items = inbounds(args.messages, args.openids, args.mix, base, seed=11 + n)
+            hint_us = precompute_hints(runners, remotes, items)
             spy = None
             if args.profile and n == 0:
                 spy = webhook.start_profile(proc.pid, 600, tmp / "profile.txt", args.profile)
@@ -146,17 +170,17 @@ async def bench(args, tmp: Path) -> list[dict]:
             used = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
             total, loop = sum(used.values()), used.get(proc.pid, 0.0)
             m = len(items)
-            r = {"messages": m, "rate": m / wall, "writer_us": 1e6 * total / m, "loop_us": 1e6 * loop / m,
+            r = {"hint_us": hint_us, "messages": m, "rate": m / wall, "writer_us": 1e6 * total / m, "loop_us": 1e6 * loop / m,
                  "threads_us": 1e6 * (total - loop) / m, "switches": (sw1 - sw0) / m, "driver_us": 1e6 * me / m,
                  "passive": passive, "success": success, "errors": errors}
             results.append(r)
             print(f"[writerproc] {m} messages, {r['rate']:,.0f} msg/s: writer {r['writer_us']:.0f} µs/msg (loop "
                   f"{r['loop_us']:.0f}, other threads {r['threads_us']:.0f}), {r['switches']:.2f} context switches/msg; "
-                  f"driver {r['driver_us']:.0f} µs/msg; passive {passive}, success {success}, errors {errors}",
+                  f"driver {r['driver_us']:.0f} µs/msg (+ the workers' hints {r['hint_us']:.0f}); passive {passive}, success {success}, errors {errors}",
                   flush=True)
     finally:
-        for r in remotes:
-            await r.stop()
+        for runner in runners:
+            await runner.cleanup()
         proc.terminate()
         try:
             proc.wait(15)
