@@ -57,7 +57,37 @@ def switches(pid: int) -> int:
     return total
 
 
-def start_writer(config: Path, socket_path: Path, log_path: Path) -> subprocess.Popen:
+# --bare: the writer process's own machinery alone (the wire, the Receiver's store-and-complete, the writer thread's
+# transactions) around a handling that answers at once: what the process costs per message beside the handling.
+BARE = """
+import asyncio, sys
+from bot.cli import _new_loop
+from bot.receiver import Receiver
+from bot.writer import WriterServer
+from handlers.clock import Clock
+from handlers.messages import Reply
+from storage.db import Database
+from storage.spool import Spool, folder_for
+
+async def main(db_path, sock):
+    db = Database(db_path).start()
+    receiver = Receiver(db, lambda _db, inbound: [Reply("好的")], Clock(), reply_timeout=4.5,
+                        spool=Spool(folder_for(db_path)))
+    server = WriterServer(receiver, lambda: None)
+    await server.start(sock)
+    await asyncio.Event().wait()
+
+loop = _new_loop()
+loop.run_until_complete(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def start_writer(config: Path, socket_path: Path, log_path: Path, bare: bool = False) -> subprocess.Popen:
+    if bare:
+        with open(log_path, "ab") as log:
+            return subprocess.Popen([sys.executable, "-c", f"exec({BARE!r})", str(config.parent / "bare.db"),
+                                     str(socket_path)],
+                                    env=common.server_env(), stdout=log, stderr=subprocess.STDOUT, cwd=config.parent)
     code = ("import os, sys; from bot.cli import _load, _writer_main; "
             f"_writer_main(_load({str(config)!r}), {os.getpid()}, {str(socket_path)!r}, 'tingjian-writer')")
     with open(log_path, "ab") as log:
@@ -126,7 +156,7 @@ async def bench(args, tmp: Path) -> list[dict]:
     # INFO: the writer logs how many calls its transactions held when it stops (nothing per message)
     config.write_text(config.read_text().replace('log_level = "WARNING"', 'log_level = "INFO"'))
     sock = tmp / "writer.sock"
-    proc = start_writer(config, sock, tmp / "writer.log")
+    proc = start_writer(config, sock, tmp / "writer.log", args.bare)
     # Each connection is an HTTP worker's app, started as `serve --workers N` starts one (its database's reading
     # side, its router, its RemoteReceiver, and whatever the worker computes for the writer), without HTTP.
     from aiohttp import web
@@ -202,6 +232,7 @@ def main() -> int:
     p.add_argument("--openids", type=int, default=1000)
     p.add_argument("--mix", choices=sorted(webhook.MIXES), default="short")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--bare", action="store_true", help="a writer whose handling answers at once (see BARE)")
     p.add_argument("--profile", nargs="?", const="active", choices=("active", "gil"),
                    help="py-spy the writer during the first repeat (its figures then include py-spy's cost)")
     p.add_argument("--top", type=int, default=25, help="functions listed per thread with --profile")

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from handlers.messages import Inbound, Reply
+from bot.receiver import _Deadlines
 from storage.inbound import Replay
 from storage.spool import Spool
 
@@ -347,6 +348,7 @@ class RemoteReceiver:
         self._writer: Batched | None = None
         self._pending: dict[int, asyncio.Future] = {}
         self._ids = 0
+        self._deadlines = _Deadlines()
         self._connect_lock = asyncio.Lock()
         self._failed_at = -1e9
         self._handover: asyncio.Task | None = None
@@ -386,7 +388,11 @@ class RemoteReceiver:
             if not future.done():
                 future.set_exception(WriterGone("the writer process went away"))
 
-    async def _call(self, msg: dict) -> dict:
+    async def _call(self, msg: dict, seconds: float) -> dict:
+        """Send `msg` and wait for its answer, at most `seconds` in all (TimeoutError). The wait shares one loop
+        timer with every other (receiver._Deadlines): asyncio.timeout made a timer, a Timeout object and a
+        cancellation per message."""
+        give_up = time.monotonic() + seconds
         writer = await self._connected()
         self._ids += 1
         msg["id"] = rid = self._ids
@@ -394,7 +400,8 @@ class RemoteReceiver:
         self._pending[rid] = future
         try:
             writer.write(encode(msg))
-            return await future
+            await self._deadlines.wait(future, max(0.0, give_up - time.monotonic()))
+            return future.result()
         finally:
             self._pending.pop(rid, None)
 
@@ -418,8 +425,7 @@ class RemoteReceiver:
             if hints:
                 msg["hints"] = hints
         try:
-            async with asyncio.timeout(give_up - time.monotonic()):
-                answer = await self._call(msg)
+            answer = await self._call(msg, give_up - time.monotonic())
         except (TimeoutError, ConnectionError, OSError) as exc:
             log.warning("writer did not answer for %s (%s): spooled here, answered 'success'",
                         inbound.dedupe_key, exc or type(exc).__name__)
@@ -441,8 +447,7 @@ class RemoteReceiver:
 
     async def ping(self, timeout: float = 1.0) -> bool:
         try:
-            async with asyncio.timeout(timeout):
-                return bool((await self._call({"op": "ping"})).get("pong"))
+            return bool((await self._call({"op": "ping"}, timeout)).get("pong"))
         except (TimeoutError, ConnectionError, OSError):
             return False
 
