@@ -225,3 +225,31 @@ async def test_the_writer_killed_with_a_batch_in_hand_delivers_every_message_onc
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+async def test_a_handling_past_the_callers_deadline_is_answered_success_and_its_reply_pushed_once(tmp_path):
+    """Receiver.receive_soon (the writer process's path): the caller's deadline passes while the writer thread
+    is still at it: 'success' at the deadline (after the spool line), the reply pushed once, never passive."""
+    def slow(_db, inbound: Inbound) -> list[Reply]:
+        time.sleep(0.6)
+        return [Reply(f"好的：{inbound.text}")]
+    db = Database(tmp_path / "d.db").start()
+    receiver = Receiver(db, slow, Clock(), reply_timeout=4.5, spool=Spool(folder_for(tmp_path / "d.db")))
+    try:
+        done: list = []
+        started = time.monotonic()
+        receiver.receive_soon(_inbound(1), None, started + 0.2, lambda o: done.append((o, time.monotonic())))
+        receiver.receive_soon(_inbound(2), None, started + 3, lambda o: done.append((o, time.monotonic())))
+        await _until(lambda: len(done) == 2, 5, "both answered")
+        assert [o for o, _ in done] == [None, Reply("好的：第2条")]  # the second, queued behind, in time
+        assert 0.2 <= done[0][1] - started < 0.6  # at its deadline, not when the handling ended
+        await _until(lambda: db.read(lambda c: c.execute(
+            "SELECT count(*) FROM inbound WHERE status = 'done'").fetchone()[0] == 2), 5, "both handled")
+        rows = await db.read(lambda c: c.execute("SELECT key, deferred FROM inbound ORDER BY key").fetchall())
+        assert [tuple(r) for r in rows] == [("wechat:msg:1", 1), ("wechat:msg:2", 0)]
+        await asyncio.sleep(0.3)  # the spool line is drained: the message was stored, nothing more happens
+        outbox = await db.read(lambda c: c.execute("SELECT openid FROM outbox").fetchall())
+        assert [tuple(r) for r in outbox] == [("o_w1",)]
+    finally:
+        await receiver.stop()
+        db.close()
