@@ -89,6 +89,15 @@ class Policy:
         "redo": 3, "urgent": 1})
 
 
+@functools.lru_cache(maxsize=4096)
+def _said(text: str) -> tuple[str | None, bool]:
+    """The language a message's words show (intake.written_lang) and whether, written in Chinese, it is a command:
+    pure functions of the text, read for every message on the writer's serial thread, and short texts recur
+    (你好, 谢谢, 查询)."""
+    lang = written_lang(text)
+    return lang, lang == "zh" and commands.is_command(text)
+
+
 # A leader's or supervisor's question for figures in their own words: the 周报 links answer it.
 ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名")
 
@@ -235,8 +244,8 @@ class Dispatcher:
         school's Chinese name says nothing about it."""
         if turn.inbound.kind not in ("text", "voice") or turn.user.get("role") in STAFF_ROLES:
             return
-        lang = written_lang(turn.text)
-        if lang == "zh" and commands.is_command(turn.text):
+        lang, command = _said(turn.text)
+        if command:
             return
         if lang and lang != turn.user.get("lang"):
             turn.first_english = lang == "en" and turn.user.get("welcomed_at") is not None

@@ -196,3 +196,14 @@ async def test_handling_with_hints_answers_and_stores_exactly_as_without(tmp_pat
     assert outcomes[0] == outcomes[1]
     assert routed[0] < routed[1] / 2, routed  # the hinted writer routed drafts only, not each message's words
     assert any("category" in row[3] for row in outcomes[0][1])  # drafts with routing were stored
+
+
+def test_the_remembered_language_and_command_of_a_text_are_what_they_read():
+    from handlers import commands
+    from handlers.dispatcher import _said
+    from handlers.intake import normalise, written_lang
+    texts = _texts() + ["查询", "查詢 JY2611-0001", "my status please", "thank you", "hi", "江南区实验小学", "回复 好的"]
+    for text in texts * 2:  # the second time from memory
+        t = normalise(text)
+        lang = written_lang(t)
+        assert _said(t) == (lang, lang == "zh" and commands.is_command(t)), text
