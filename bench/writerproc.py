@@ -200,13 +200,15 @@ async def bench(args, tmp: Path) -> list[dict]:
             used = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
             total, loop = sum(used.values()), used.get(proc.pid, 0.0)
             m = len(items)
-            r = {"hint_us": hint_us, "messages": m, "rate": m / wall, "writer_us": 1e6 * total / m, "loop_us": 1e6 * loop / m,
+            r = {"hint_us": hint_us, "messages": m, "rate": m / wall, "writer_us": 1e6 * total / m,
+                 "loop_us": 1e6 * loop / m,
                  "threads_us": 1e6 * (total - loop) / m, "switches": (sw1 - sw0) / m, "driver_us": 1e6 * me / m,
                  "passive": passive, "success": success, "errors": errors}
             results.append(r)
             print(f"[writerproc] {m} messages, {r['rate']:,.0f} msg/s: writer {r['writer_us']:.0f} µs/msg (loop "
                   f"{r['loop_us']:.0f}, other threads {r['threads_us']:.0f}), {r['switches']:.2f} context switches/msg; "
-                  f"driver {r['driver_us']:.0f} µs/msg (+ the workers' hints {r['hint_us']:.0f}); passive {passive}, success {success}, errors {errors}",
+                  f"driver {r['driver_us']:.0f} µs/msg (+ the workers' hints {r['hint_us']:.0f}); passive {passive}, "
+                  f"success {success}, errors {errors}",
                   flush=True)
     finally:
         for runner in runners:
@@ -250,7 +252,7 @@ def main() -> int:
     print(f"\n{time.strftime('%Y-%m-%d %H:%M')}  python bench/writerproc.py {' '.join(sys.argv[1:])}  (code: {code})")
     print(f"median of {len(results)}: writer {med['writer_us']:.0f} µs/msg (loop {med['loop_us']:.0f}, other "
           f"threads {med['threads_us']:.0f}), {med['switches']:.2f} switches/msg, driver {med['driver_us']:.0f} "
-          f"µs/msg, {med['rate']:,.0f} msg/s; the writer bounds N workers at {1e6 / med['writer_us']:,.0f} msg/s")
+          f"µs/msg (+ the workers' hints {med['hint_us']:.0f}), {med['rate']:,.0f} msg/s; the writer bounds N workers at {1e6 / med['writer_us']:,.0f} msg/s")
     bad = sum(r["errors"] for r in results)
     return 1 if bad else 0
 
