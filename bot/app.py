@@ -149,25 +149,38 @@ def check_directory(config: Config, codes: set[str]) -> None:
 
 
 def router_id(config: Config, schools: list[dict]) -> str:
-    """What makes two processes' routers decide alike, as one string: the rules file and everything beside it
-    (models, word lists), the code of the core (handlers/, the router's normalisation included), jieba's and
-    OpenCC's versions, and the directory's schools (the router knows their names). Files by name, size and
-    modification time: two processes of one installation see the same; an upgrade on disk under a running
+    """What makes two processes' routers decide alike, as one string: the rules file and the model files it names
+    (found as Router.from_toml finds them), the code of the core (handlers/, the router and its data included),
+    jieba's and OpenCC's versions, and the directory's schools (the router knows their names). Files by path, size
+    and modification time: two processes of one installation see the same; an upgrade on disk under a running
     service changes it, and a writer then takes no decision from a worker started before or after."""
     import hashlib
+    import tomllib
     from importlib import metadata
     from pathlib import Path
 
     import handlers
     from handlers.routing.router import DEFAULT_RULES
-    h = hashlib.sha256()
     rules = Path(config.routing.rules) if config.routing.rules else DEFAULT_RULES
-    roots = [Path(handlers.__file__).parent, rules.parent, DEFAULT_RULES.parent]
-    for root in roots:
-        for f in sorted(root.rglob("*")):
-            if "__pycache__" in f.parts or not f.is_file():
-                continue
+    files = sorted(f for f in Path(handlers.__file__).parent.rglob("*") if "__pycache__" not in f.parts)
+    files.append(rules)
+    try:
+        with open(rules, "rb") as f:
+            named = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        named = {}
+    for name in (named.get("model", {}).get("weights"), named.get("model", {}).get("training"),
+                 named.get("urgent", {}).get("model")):
+        if isinstance(name, str):
+            here = rules.parent / name
+            files.append(here if here.exists() else DEFAULT_RULES.parent / name)
+    h = hashlib.sha256()
+    for f in files:
+        try:
             st = f.stat()
+        except OSError:
+            continue
+        if f.is_file():
             h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     for package in ("jieba", "opencc"):
         try:
@@ -175,7 +188,6 @@ def router_id(config: Config, schools: list[dict]) -> str:
         except metadata.PackageNotFoundError:
             pass
     h.update(repr(sorted((s["code"], s["name"]) for s in schools)).encode())
-    h.update(str(rules).encode())
     return h.hexdigest()[:32]
 
 

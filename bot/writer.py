@@ -194,10 +194,11 @@ class WriterServer:
         if self._server is not None:
             self._server.close()
         # answers in hand end by their deadline (≤ 4.9 s); the workers spool what is cut off
-        waits = list(self._tasks) + ([asyncio.ensure_future(self._idle.wait())] if self._idle is not None else [])
+        idle = asyncio.ensure_future(self._idle.wait()) if self._idle is not None else None
+        waits = list(self._tasks) + ([idle] if idle is not None else [])
         if waits:
             await asyncio.wait(waits, timeout=5)
-        for task in list(self._tasks):
+        for task in list(self._tasks) + ([idle] if idle is not None else []):
             task.cancel()
         for conn in list(self._connections):
             conn.close()

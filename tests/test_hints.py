@@ -207,3 +207,17 @@ def test_the_remembered_language_and_command_of_a_text_are_what_they_read():
         t = normalise(text)
         lang = written_lang(t)
         assert _said(t) == (lang, lang == "zh" and commands.is_command(t)), text
+
+
+def test_the_router_id_ignores_what_else_shares_the_rules_folder(tmp_path):
+    """Rules kept beside the database (which changes with every commit): the id follows the rules and their
+    models only, so a writer and a worker started at different moments agree."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(Router.from_toml.__globals__["DEFAULT_RULES"].read_text(encoding="utf-8"), encoding="utf-8")
+    config = load_config(None, env={}, overrides={"routing": {"rules": str(rules)}})
+    before = router_id(config, [])
+    (tmp_path / "tingjian.db").write_bytes(b"changed by every commit")
+    assert router_id(config, []) == before
+    time.sleep(0.01)
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert router_id(config, []) != before
