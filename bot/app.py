@@ -131,6 +131,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,
                                  links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to),
                                  web_links=Links(config, clock))
+    # The HTTP workers route a message's own words for the writer (bot/writer.py): only between processes whose
+    # routers decide alike.
+    app[DISPATCHER].set_router_id(router_id(config, schools))
     yield
 
 
@@ -143,6 +146,49 @@ def check_directory(config: Config, codes: set[str]) -> None:
         near = sorted(c for c in codes if c[:2] == config.routing.duty_office[:2])[:5]
         raise ConfigError(f"{config.source}: routing.duty_office: {config.routing.duty_office!r} is not a unit of "
                           f"the directory" + (f" (did you mean {', '.join(near)}?)" if near else ""))
+
+
+def router_id(config: Config, schools: list[dict]) -> str:
+    """What makes two processes' routers decide alike, as one string: the rules file and the model files it names
+    (found as Router.from_toml finds them), the code of the core (handlers/, the router and its data included),
+    jieba's and OpenCC's versions, and the directory's schools (the router knows their names). Files by path, size
+    and modification time: two processes of one installation see the same; an upgrade on disk under a running
+    service changes it, and a writer then takes no decision from a worker started before or after."""
+    import hashlib
+    import tomllib
+    from importlib import metadata
+    from pathlib import Path
+
+    import handlers
+    from handlers.routing.router import DEFAULT_RULES
+    rules = Path(config.routing.rules) if config.routing.rules else DEFAULT_RULES
+    files = sorted(f for f in Path(handlers.__file__).parent.rglob("*") if "__pycache__" not in f.parts)
+    files.append(rules)
+    try:
+        with open(rules, "rb") as f:
+            named = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        named = {}
+    for name in (named.get("model", {}).get("weights"), named.get("model", {}).get("training"),
+                 named.get("urgent", {}).get("model")):
+        if isinstance(name, str):
+            here = rules.parent / name
+            files.append(here if here.exists() else DEFAULT_RULES.parent / name)
+    h = hashlib.sha256()
+    for f in files:
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        if f.is_file():
+            h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for package in ("jieba", "opencc"):
+        try:
+            h.update(f"{package}={metadata.version(package)}\n".encode())
+        except metadata.PackageNotFoundError:
+            pass
+    h.update(repr(sorted((s["code"], s["name"]) for s in schools)).encode())
+    return h.hexdigest()[:32]
 
 
 async def load_campaign(config: Config, db: Database, router: Router):
@@ -188,7 +234,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
         # An HTTP worker: the writer process stores and handles messages and runs every background job (once).
         from bot.writer import OutboxWake, RemoteReceiver
         remote = RemoteReceiver(app[ROLE], Spool(spool.folder_for(config.storage.path)),
-                                config.wechat.reply_timeout_seconds, clock)
+                                config.wechat.reply_timeout_seconds, clock, hints=app[DISPATCHER].text_hints)
         app[API], app[SENDER], app[RECEIVER] = api, OutboxWake(remote), remote
         app[WEBHOOK] = WechatWebhook(config.wechat, remote, config.server.max_body_bytes, clock.now)
         yield
@@ -198,7 +244,8 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     receiver = Receiver(db, app[DISPATCHER].handle_tx, clock, config.wechat.reply_timeout_seconds,
                         on_outbox=sender.wake, on_media=fetcher.wake,
                         spool=Spool(spool.folder_for(config.storage.path)),
-                        duty_office=config.routing.duty_office, tz=ZoneInfo(config.bot.timezone))
+                        duty_office=config.routing.duty_office, tz=ZoneInfo(config.bot.timezone),
+                        take_hints=app[DISPATCHER].take_hints)
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
     # Spools left by killed processes (and by this one, if the database was locked) are drained in the background.

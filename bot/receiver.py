@@ -110,6 +110,16 @@ class _Answer:
             return True
 
 
+def _outcome(done: Callable, fut: asyncio.Future) -> None:
+    """Hand a finished future's result, or its exception, to `done` (Receiver.receive_soon)."""
+    if fut.cancelled():
+        done(asyncio.CancelledError())
+    elif fut.exception() is not None:
+        done(fut.exception())
+    else:
+        done(fut.result())
+
+
 def _release(waiter: asyncio.Future, _task: asyncio.Task) -> None:
     if not waiter.done():
         waiter.set_result(None)
@@ -167,8 +177,12 @@ class Receiver:
     def __init__(self, db: Database, handle_tx: HandleTx, clock: Clock, reply_timeout: float = 4.5,
                  on_outbox: Callable[[], None] | None = None, on_media: Callable[[], None] | None = None,
                  spool: Spool | None = None,
-                 duty_office: str | None = None, tz: tzinfo | None = None):
+                 duty_office: str | None = None, tz: tzinfo | None = None,
+                 take_hints: Callable[[dict], None] | None = None):
         self.db = db
+        # On the writer thread, before a message's handling: what an HTTP worker computed from its text alone
+        # (Dispatcher.take_hints), so the writer need not compute it again (bot/writer.py).
+        self.take_hints = take_hints
         self.tz = tz  # for the times shown to staff
         self.duty_office = duty_office  # told once when a message cannot be handled after every retry
         self.handle_tx = handle_tx
@@ -219,6 +233,48 @@ class Receiver:
             log.exception("storing %s failed; it is spooled and will be stored later", key)
         await self._spool(key, inbound, answer, request)
         return None
+
+    def receive_soon(self, inbound: Inbound, request: str | None, deadline: float,
+                     done: Callable[[Reply | None | BaseException], None], hints: dict | None = None) -> None:
+        """receive() for a caller in another process (bot/writer.py), without a task of its own: one task per
+        message (the trip to the writer thread) instead of two. `done` is called once, on the loop, with what
+        receive() would return (the passive reply, or None: 'success', the message durable) or raise. A replayed
+        request raises Replay here at once, as receive() does before anything is stored. `hints`: what the worker
+        computed from the message's text alone (take_hints), used on the writer thread if the message is new."""
+        key = inbound.dedupe_key
+        if key in self._inflight:  # a retry of a message in hand (rare): receive()'s own path
+            retry = asyncio.ensure_future(self.receive(inbound, request, deadline))
+            retry.add_done_callback(functools.partial(_outcome, done))
+            return
+        if request is not None:
+            self._note_request(request, key)
+        answer = _Answer(passive_ok=self.reply_timeout > 0, deadline=deadline)
+        task = asyncio.create_task(self._process(key, inbound, answer, claim=True, request=request, hints=hints))
+        self._inflight[key] = (task, answer)
+        task.add_done_callback(lambda t: self._settled(key, t))
+        waiter = self._deadlines.wait(task, max(0.0, deadline - time.monotonic()))
+        waiter.add_done_callback(functools.partial(self._waited, key, inbound, request, task, answer, done))
+
+    def _waited(self, key: str, inbound: Inbound, request: str | None, task: asyncio.Task, answer: _Answer,
+                done: Callable, waiter: asyncio.Future) -> None:
+        """receive()'s wait, ended: what it does after `await self._deadlines.wait(...)`, as callbacks."""
+        if waiter.cancelled() or waiter.exception() is None:  # the handling ended in time
+            if not task.cancelled() and task.exception() is None:
+                done(task.result())
+                return
+            if task.cancelled() or isinstance(task.exception(), inbound_store.Replay):
+                done(asyncio.CancelledError() if task.cancelled() else task.exception())
+                return
+            log.error("storing %s failed; it is spooled and will be stored later", key, exc_info=task.exception())
+        elif not answer.give_up():  # finished just now: its reply is passive
+            task.add_done_callback(functools.partial(_outcome, done))
+            return
+        else:
+            log.info("slow handling of %s: answered 'success', replies will be pushed", key)
+
+        async def spool() -> None:
+            await self._spool(key, inbound, answer, request)
+        asyncio.ensure_future(spool()).add_done_callback(functools.partial(_outcome, done))
 
     def _note_request(self, request: str, key: str) -> None:
         """The in-memory half of the replay check: raises Replay for a request seen here with another message."""
@@ -356,12 +412,12 @@ class Receiver:
         return None if claim.deferred else _reply(claim.reply)
 
     async def _process(self, key: str, inbound: Inbound, answer: _Answer, claim: bool = False,
-                       request: str | None = None) -> Reply | None:
+                       request: str | None = None, hints: dict | None = None) -> Reply | None:
         """One trip to the writer: check the request is no replay, store the inbound if new, handle it and record
         the outcome, in one commit. A message whose key is already stored was seen before (a retry after a
         restart, or another worker's)."""
         if claim:
-            result = await self.db.run(self._claim_and_handle, key, inbound, answer, None, request)
+            result = await self.db.run(self._claim_and_handle, key, inbound, answer, None, request, hints)
         else:
             result = await self.db.run(self._handle_and_complete, key, inbound, answer)
         if isinstance(result, inbound_store.Claim):
@@ -376,7 +432,7 @@ class Receiver:
         return _reply(passive)
 
     def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer, received_at: float | None = None,
-                          request: str | None = None):
+                          request: str | None = None, hints: dict | None = None):
         if request is not None:  # in the same transaction: a replay stores nothing
             inbound_store.remember_request(db, request, key)
         claim = inbound_store.claim(db, key, inbound.openid, inbound.kind, inbound.to_json(),
@@ -384,6 +440,11 @@ class Receiver:
         if not claim.new:
             answer.take_passive()
             return claim
+        if hints and self.take_hints is not None:
+            try:
+                self.take_hints(hints)
+            except Exception:  # noqa: BLE001 - only a saving: the handling computes what it needs itself
+                log.exception("hints for %s not taken", key)
         return self._handle_and_complete(db, key, inbound, answer, fresh=True)
 
     def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer, fresh: bool = False):

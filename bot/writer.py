@@ -26,6 +26,7 @@ name it, so one connection per worker carries many messages at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ import time
 from pathlib import Path
 
 from handlers.messages import Inbound, Reply
+from bot.receiver import _Deadlines
 from storage.inbound import Replay
 from storage.spool import Spool
 
@@ -57,9 +59,12 @@ class FrameError(Exception):
 
 
 class Batched:
-    """Frames written in one loop iteration go out in one write (one syscall for many messages under load)."""
+    """Frames written in one loop iteration go out in one write (one syscall for many messages under load).
+    `writer`: an asyncio transport or StreamWriter (write, is_closing, close)."""
 
-    def __init__(self, writer: asyncio.StreamWriter):
+    __slots__ = ("writer", "_frames")
+
+    def __init__(self, writer):
         self.writer = writer
         self._frames: list[bytes] = []
 
@@ -71,7 +76,7 @@ class Batched:
     def _flush(self) -> None:
         frames, self._frames = self._frames, []
         if not self.writer.is_closing():
-            self.writer.write(b"".join(frames))
+            self.writer.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     def is_closing(self) -> bool:
         return self.writer.is_closing()
@@ -80,19 +85,53 @@ class Batched:
         self.writer.close()
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps with options builds one per call
+
+
 def encode(obj: dict) -> bytes:
-    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    data = _JSON.encode(obj).encode()
     return HEADER.pack(len(data)) + data
 
 
-async def read_frame(reader: asyncio.StreamReader) -> dict:
-    (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
-    if size > MAX_FRAME:
-        raise FrameError(f"frame of {size} bytes")
-    obj = json.loads(await reader.readexactly(size))
-    if not isinstance(obj, dict):
-        raise FrameError("a frame is a JSON object")
-    return obj
+class Frames:
+    """The frames of a byte stream, however the reads cut it: a frame split across reads waits for its rest, many
+    frames in one read come out together. Parsed where the data arrives (a protocol's data_received): no future
+    or coroutine step per frame, as two `readexactly` per frame cost. Stops at the first bad frame (`error` says
+    why): the stream cannot be read further, and the connection is closed."""
+
+    __slots__ = ("_rest", "error")
+
+    def __init__(self):
+        self._rest = b""
+        self.error: Exception | None = None
+
+    def feed(self, data: bytes) -> list[dict]:
+        if self.error is not None:
+            return []
+        if self._rest:
+            data = self._rest + data
+        out = []
+        pos, end = 0, len(data)
+        while end - pos >= HEADER.size:
+            (size,) = HEADER.unpack_from(data, pos)
+            if size > MAX_FRAME:
+                self.error = FrameError(f"frame of {size} bytes")
+                break
+            stop = pos + HEADER.size + size
+            if stop > end:
+                break
+            try:
+                obj = json.loads(data[pos + HEADER.size:stop])
+            except ValueError as exc:  # (UnicodeDecodeError too)
+                self.error = FrameError(f"not JSON: {exc}")
+                break
+            if not isinstance(obj, dict):
+                self.error = FrameError("a frame is a JSON object")
+                break
+            out.append(obj)
+            pos = stop
+        self._rest = b"" if self.error is not None or pos == end else data[pos:]
+        return out
 
 
 def inbound_fields(inbound: Inbound) -> dict:
@@ -123,13 +162,21 @@ def ask_drain(path: str | Path, timeout: float = 1.0) -> bool:
 
 # -- the writer process's side ----------------------------------------------------------------------------------
 class WriterServer:
-    """Serves the workers' requests with the process's Receiver (the same one `--workers 1` uses in-process)."""
+    """Serves the workers' requests with the process's Receiver (the same one `--workers 1` uses in-process).
+
+    Per message on this process's event loop: the frame parsed where the data arrives (Frames), one task (the
+    Receiver's store-and-handle trip to the writer thread) and a callback for its answer, written with the other
+    answers of the same loop iteration in one write. The writer thread takes what queued meanwhile as one
+    transaction (storage.db: group commit, each message in its own savepoint)."""
 
     def __init__(self, receiver, wake_outbox):
         self.receiver = receiver
         self.wake_outbox = wake_outbox
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._open = 0  # receive requests not answered yet
+        self._idle: asyncio.Event | None = None
+        self._connections: set[_Connection] = set()
 
     async def start(self, path: str | Path) -> None:
         path = Path(path)
@@ -137,64 +184,127 @@ class WriterServer:
             path.unlink()  # left by a writer that was killed
         except FileNotFoundError:
             pass
-        self._server = await asyncio.start_unix_server(self._serve, path=str(path))
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._server = await asyncio.get_running_loop().create_unix_server(lambda: _Connection(self),
+                                                                           path=str(path))
         os.chmod(path, 0o600)
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        if self._tasks:  # answers in hand end by their deadline (≤ 4.9 s); the workers spool what is cut off
-            await asyncio.wait(list(self._tasks), timeout=5)
-        for task in list(self._tasks):
+        # answers in hand end by their deadline (≤ 4.9 s); the workers spool what is cut off
+        idle = asyncio.ensure_future(self._idle.wait()) if self._idle is not None else None
+        waits = list(self._tasks) + ([idle] if idle is not None else [])
+        if waits:
+            await asyncio.wait(waits, timeout=5)
+        for task in list(self._tasks) + ([idle] if idle is not None else []):
             task.cancel()
-
-    async def _serve(self, reader: asyncio.StreamReader, stream: asyncio.StreamWriter) -> None:
-        writer = Batched(stream)
-        try:
-            while True:
-                msg = await read_frame(reader)
-                op = msg.get("op")
-                if op == "receive":
-                    self._spawn(self._receive(msg, writer))
-                elif op == "spend" and isinstance(msg.get("request"), str):
-                    self._spawn(self.receiver.spend(msg["request"]))
-                elif op == "wake":
-                    self.wake_outbox()
-                elif op == "drain":
-                    self.receiver.start_drain()
-                elif op == "ping":
-                    writer.write(encode({"id": msg.get("id"), "pong": True}))
-                else:
-                    raise FrameError(f"unknown op {op!r}")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the worker went away; its requests in hand complete (and are pushed if it cannot take them)
-        except (FrameError, ValueError) as exc:
-            log.error("a worker sent a bad frame (%s); connection closed", exc)
-        finally:
-            writer.close()
+        for conn in list(self._connections):
+            conn.close()
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _receive(self, msg: dict, writer: Batched) -> None:
+    def serve(self, msg: dict, conn: "_Connection") -> None:
+        op = msg.get("op")
+        if op == "receive":
+            self._receive(msg, conn)
+        elif op == "spend" and isinstance(msg.get("request"), str):
+            self._spawn(self.receiver.spend(msg["request"]))
+        elif op == "wake":
+            self.wake_outbox()
+        elif op == "drain":
+            self.receiver.start_drain()
+        elif op == "ping":
+            conn.send({"id": msg.get("id"), "pong": True})
+        else:
+            raise FrameError(f"unknown op {op!r}")
+
+    def _receive(self, msg: dict, conn: "_Connection") -> None:
         rid = msg.get("id")
         try:
             deadline = msg.get("deadline")
             if not isinstance(deadline, (int, float)):
                 raise FrameError("no deadline")
             request = msg.get("request")
-            reply = await self.receiver.receive(inbound_from(msg.get("inbound")),
-                                                request if isinstance(request, str) else None, float(deadline))
-            answer = {"id": rid, "reply": reply.to_dict() if reply else None}
-        except Replay:
-            answer = {"id": rid, "replay": True}
+            inbound = inbound_from(msg.get("inbound"))
         except Exception as exc:  # noqa: BLE001 - neither stored nor spooled here: the worker spools it
-            log.exception("request %s from a worker failed", rid)
-            answer = {"id": rid, "error": f"{type(exc).__name__}: {exc}"}
-        if not writer.is_closing():
-            writer.write(encode(answer))
+            log.error("request %s from a worker is malformed: %s", rid, _describe(exc))
+            conn.send({"id": rid, "error": _describe(exc)})
+            return
+        self._opened()
+        try:
+            hints = msg.get("hints")
+            self.receiver.receive_soon(inbound, request if isinstance(request, str) else None, float(deadline),
+                                       functools.partial(self._answer, rid, conn),
+                                       hints if isinstance(hints, dict) else None)
+        except Exception as exc:  # noqa: BLE001 - Replay (refused at once), or the Receiver failed to start
+            self._answer(rid, conn, exc)
+
+    def _answer(self, rid, conn: "_Connection", outcome) -> None:
+        """The Receiver's answer to one request: the passive reply, None ('success'), or an exception."""
+        self._closed()
+        if isinstance(outcome, Replay):
+            answer = {"id": rid, "replay": True}
+        elif isinstance(outcome, BaseException):
+            log.error("request %s from a worker failed: %s", rid, _describe(outcome))
+            answer = {"id": rid, "error": _describe(outcome)}
+        else:
+            answer = {"id": rid, "reply": outcome.to_dict() if outcome else None}
+        conn.send(answer)  # dropped if the worker went away: it spools what it did not get an answer for
+
+    def _opened(self) -> None:
+        self._open += 1
+        self._idle.clear()
+
+    def _closed(self) -> None:
+        self._open -= 1
+        if self._open <= 0:
+            self._open = 0
+            self._idle.set()
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP worker's connection to the writer process."""
+
+    def __init__(self, server: WriterServer):
+        self.server = server
+        self.frames = Frames()
+        self.out: Batched | None = None
+
+    def connection_made(self, transport) -> None:
+        self.out = Batched(transport)
+        self.server._connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        for msg in self.frames.feed(data):
+            try:
+                self.server.serve(msg, self)
+            except (FrameError, ValueError) as exc:
+                self.frames.error = FrameError(str(exc))
+                break
+        if self.frames.error is not None:
+            log.error("a worker sent a bad frame (%s); connection closed", self.frames.error)
+            self.close()
+
+    def send(self, answer: dict) -> None:
+        if self.out is not None and not self.out.is_closing():
+            self.out.write(encode(answer))
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+
+    def connection_lost(self, exc) -> None:
+        # the worker went away; its requests in hand complete (and are pushed if it cannot take them)
+        self.server._connections.discard(self)
 
 
 async def run_writer(app, path: str | Path) -> None:
@@ -228,16 +338,18 @@ class RemoteReceiver:
     """What the webhook calls in an HTTP worker, in place of a Receiver: the same two methods, `receive` and
     `spend`, served by the writer process. `spool` is the worker's own, for when the writer cannot answer."""
 
-    def __init__(self, path: str | Path, spool: Spool, reply_timeout: float, clock):
+    def __init__(self, path: str | Path, spool: Spool, reply_timeout: float, clock, hints=None):
         self.path = str(path)
+        # inbound -> what the writer would compute from the message's text alone, or None (Dispatcher.text_hints):
+        # computed here, where the workers run in parallel, instead of on the writer's serial thread
+        self.hints = hints
         self.spool = spool
         self.reply_timeout = reply_timeout
         self.clock = clock
-        self._reader: asyncio.StreamReader | None = None
         self._writer: Batched | None = None
-        self._listener: asyncio.Task | None = None
         self._pending: dict[int, asyncio.Future] = {}
         self._ids = 0
+        self._deadlines = _Deadlines()
         self._connect_lock = asyncio.Lock()
         self._failed_at = -1e9
         self._handover: asyncio.Task | None = None
@@ -252,36 +364,36 @@ class RemoteReceiver:
                 return self._writer
             if time.monotonic() - self._failed_at < RECONNECT_SECONDS:
                 raise WriterGone("writer unreachable (tried just now)")
+            loop = asyncio.get_running_loop()
             try:
-                self._reader, stream = await asyncio.wait_for(
-                    asyncio.open_unix_connection(self.path, limit=MAX_FRAME + HEADER.size), 1.0)
-                self._writer = Batched(stream)
+                transport, _ = await asyncio.wait_for(
+                    loop.create_unix_connection(lambda: _Answers(self), self.path), 1.0)
             except (OSError, asyncio.TimeoutError) as exc:
                 self._failed_at = time.monotonic()
                 raise WriterGone(f"writer unreachable: {exc}") from None
-            self._listener = asyncio.create_task(self._listen(self._reader, self._writer), name="writer-answers")
+            self._writer = Batched(transport)
             log.info("connected to the writer process")
             return self._writer
 
-    async def _listen(self, reader: asyncio.StreamReader, writer: Batched) -> None:
-        try:
-            while True:
-                msg = await read_frame(reader)
-                future = self._pending.pop(msg.get("id"), None)
-                if future is not None and not future.done():
-                    future.set_result(msg)
-        except (asyncio.IncompleteReadError, ConnectionError, FrameError, ValueError) as exc:
-            log.warning("connection to the writer process lost (%s)", exc or type(exc).__name__)
-        finally:
-            writer.close()
-            if self._writer is writer:
-                self._reader = self._writer = None
-            pending, self._pending = self._pending, {}
-            for future in pending.values():
-                if not future.done():
-                    future.set_exception(WriterGone("the writer process went away"))
+    def _answered(self, msg: dict) -> None:
+        future = self._pending.pop(msg.get("id"), None)
+        if future is not None and not future.done():
+            future.set_result(msg)
 
-    async def _call(self, msg: dict) -> dict:
+    def _lost(self, transport, why) -> None:
+        log.warning("connection to the writer process lost (%s)", why)
+        if self._writer is not None and self._writer.writer is transport:
+            self._writer = None
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(WriterGone("the writer process went away"))
+
+    async def _call(self, msg: dict, seconds: float) -> dict:
+        """Send `msg` and wait for its answer, at most `seconds` in all (TimeoutError). The wait shares one loop
+        timer with every other (receiver._Deadlines): asyncio.timeout made a timer, a Timeout object and a
+        cancellation per message."""
+        give_up = time.monotonic() + seconds
         writer = await self._connected()
         self._ids += 1
         msg["id"] = rid = self._ids
@@ -289,7 +401,8 @@ class RemoteReceiver:
         self._pending[rid] = future
         try:
             writer.write(encode(msg))
-            return await future
+            await self._deadlines.wait(future, max(0.0, give_up - time.monotonic()))
+            return future.result()
         finally:
             self._pending.pop(rid, None)
 
@@ -303,10 +416,17 @@ class RemoteReceiver:
         start = time.monotonic()
         deadline = start + (self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS)
         give_up = min(deadline + GRACE_SECONDS, start + ANSWER_LIMIT_SECONDS)
+        msg = {"op": "receive", "inbound": inbound_fields(inbound), "request": request, "deadline": deadline}
+        if self.hints is not None:
+            try:
+                hints = self.hints(inbound)
+            except Exception:  # noqa: BLE001 - only a saving: the writer computes what it needs itself
+                log.exception("no hints for %s", inbound.dedupe_key)
+                hints = None
+            if hints:
+                msg["hints"] = hints
         try:
-            async with asyncio.timeout(give_up - time.monotonic()):
-                answer = await self._call({"op": "receive", "inbound": inbound_fields(inbound),
-                                           "request": request, "deadline": deadline})
+            answer = await self._call(msg, give_up - time.monotonic())
         except (TimeoutError, ConnectionError, OSError) as exc:
             log.warning("writer did not answer for %s (%s): spooled here, answered 'success'",
                         inbound.dedupe_key, exc or type(exc).__name__)
@@ -328,8 +448,7 @@ class RemoteReceiver:
 
     async def ping(self, timeout: float = 1.0) -> bool:
         try:
-            async with asyncio.timeout(timeout):
-                return bool((await self._call({"op": "ping"})).get("pong"))
+            return bool((await self._call({"op": "ping"}, timeout)).get("pong"))
         except (TimeoutError, ConnectionError, OSError):
             return False
 
@@ -337,7 +456,7 @@ class RemoteReceiver:
         pass  # the writer drains; this worker hands its file over (_hand_over)
 
     async def stop(self) -> None:
-        for task in (self._handover, self._listener):
+        for task in (self._handover,):
             if task is not None:
                 task.cancel()
                 try:
@@ -368,6 +487,27 @@ class RemoteReceiver:
                 return
             self._send({"op": "drain"})
             log.info("spooled messages handed to the writer process")
+
+
+class _Answers(asyncio.Protocol):
+    """A worker's connection to the writer: the answers, parsed where they arrive, settle their callers."""
+
+    def __init__(self, remote: RemoteReceiver):
+        self.remote = remote
+        self.frames = Frames()
+        self.transport = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        for msg in self.frames.feed(data):
+            self.remote._answered(msg)
+        if self.frames.error is not None:
+            self.transport.close()  # connection_lost follows: every caller still waiting spools
+
+    def connection_lost(self, exc) -> None:
+        self.remote._lost(self.transport, self.frames.error or exc or "closed by the writer")
 
 
 class OutboxWake:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 import logging
 import re
 import time
@@ -88,6 +89,15 @@ class Policy:
         "redo": 3, "urgent": 1})
 
 
+@functools.lru_cache(maxsize=4096)
+def _said(text: str) -> tuple[str | None, bool]:
+    """The language a message's words show (intake.written_lang) and whether, written in Chinese, it is a command:
+    pure functions of the text, read for every message on the writer's serial thread, and short texts recur
+    (你好, 谢谢, 查询)."""
+    lang = written_lang(text)
+    return lang, lang == "zh" and commands.is_command(text)
+
+
 # A leader's or supervisor's question for figures in their own words: the 周报 links answer it.
 ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名")
 
@@ -100,6 +110,10 @@ class Dispatcher:
         self.db = db
         self.router = router
         self._routings: tuple[Router, Callable] | None = None  # (the router, its cached routing)
+        # Decisions an HTTP worker made for a message's text with the same router (text_hints, take_hints): the
+        # writer takes one instead of routing the text itself. Writer thread only; the oldest go first.
+        self._given: dict[str, tuple[Router, str]] = {}
+        self._router_id: tuple[Router, str] | None = None
         self.clock = clock or Clock()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkCalendar()
@@ -135,12 +149,22 @@ class Dispatcher:
         the intake relies on), remembered for the ROUTE_CACHE most recent texts: the router is a pure function of
         the text, and a remembered decision's JSON is written once however many steps store it. A router swapped
         in (tests, a reload) starts a fresh cache. Only the dict is kept (the Decision too held ~15 MB more)."""
+        return self._route_cache()(text)
+
+    def _route_cache(self) -> Callable[[str], Routing]:
         cached = self._routings
         if cached is None or cached[0] is not self.router:
             cached = self._routings = (self.router, functools.lru_cache(maxsize=ROUTE_CACHE)(self._routing))
-        return cached[1](text)
+            self._given.clear()
+        return cached[1]
 
     def _routing(self, text: str) -> Routing:
+        if self._given:
+            given = self._given.pop(text, None)
+            if given is not None and given[0] is self.router:
+                decision = Routing(json.loads(given[1]))
+                decision._json = given[1]  # the very JSON it writes (a draft stores it): not encoded again
+                return decision
         decision = self.router.route(text).to_dict()
         # The router may say more (urgency, several matters, language); without it, one matter, not urgent.
         decision.setdefault("urgent", False)
@@ -149,6 +173,59 @@ class Dispatcher:
             decision["matters"] = [{"category": decision["category"], "score": decision.get("confidence", 0),
                                     "words": []}]
         return Routing(decision)
+
+    # -- routing in the HTTP workers (`serve --workers N`, bot/writer.py) -------------------------------------------
+    def set_router_id(self, router_id: str | None) -> None:
+        """What identifies this router's decisions across processes (bot.app.router_id: its rules, models, code
+        and schools). Without one, no hints are made or taken. Bound to the router now in place: a router swapped
+        in later has none."""
+        self._router_id = (self.router, router_id) if router_id else None
+
+    @property
+    def router_id(self) -> str | None:
+        rid = self._router_id
+        return rid[1] if rid is not None and rid[0] is self.router else None
+
+    def text_hints(self, inbound: Inbound) -> dict | None:
+        """In an HTTP worker: the routing of a text message's own words (what the writer routes for the first
+        message of a conversation and for every one that may be another matter), made here, in parallel, for the
+        writer to take (take_hints) instead of routing them itself on its serial thread. None when there is
+        nothing to route, or when this worker routed the same text lately: the writer has then seen it too and
+        keeps its decision (a hint it does not need costs its event loop the JSON of a decision). The decision
+        goes as its JSON text, the very text a draft stores (Routing.json_text)."""
+        router_id = self.router_id
+        if router_id is None or inbound.kind != "text":
+            return None
+        text = inbound.text.strip()
+        if not text:
+            return None
+        cache = self._route_cache()
+        misses = cache.cache_info().misses
+        decision = cache(text)
+        if cache.cache_info().misses == misses:
+            return None
+        return {"router": router_id, "route": {text: decision.json_text}}
+
+    MAX_GIVEN = 512  # hints waiting to be used: a few batches' worth; one never used is dropped in turn
+
+    def take_hints(self, hints: dict) -> None:
+        """On the writer thread, before the message's handling: the decisions an HTTP worker made (text_hints).
+        Taken only from a worker whose router is this one's (the same rules, models, code and schools), and
+        used only if the text is routed before they are dropped; identical to routing here (a pure function of
+        the text; tests/test_hints.py compares them on thousands of texts)."""
+        router_id = self.router_id
+        if router_id is None or not isinstance(hints, dict) or hints.get("router") != router_id:
+            return
+        route = hints.get("route")
+        if not isinstance(route, dict):
+            return
+        self._route_cache()  # a cache made for a new router forgets the hints before it: made first
+        given = self._given
+        for text, decision in route.items():  # (parsed when used: the writer routes about half of them)
+            if isinstance(text, str) and isinstance(decision, str):
+                given[text] = (self.router, decision)
+        while len(given) > self.MAX_GIVEN:
+            del given[next(iter(given))]
 
     def handle_tx(self, db, inbound: Inbound) -> list[Reply]:
         """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database. The steps of
@@ -167,8 +244,8 @@ class Dispatcher:
         school's Chinese name says nothing about it."""
         if turn.inbound.kind not in ("text", "voice") or turn.user.get("role") in STAFF_ROLES:
             return
-        lang = written_lang(turn.text)
-        if lang == "zh" and commands.is_command(turn.text):
+        lang, command = _said(turn.text)
+        if command:
             return
         if lang and lang != turn.user.get("lang"):
             turn.first_english = lang == "en" and turn.user.get("welcomed_at") is not None

@@ -1,0 +1,255 @@
+"""The writer process's wire (bot/writer.py): frames however the reads cut them, a batch of requests in one write
+with a bad one among them, and the writer killed with a batch in hand."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.receiver import Receiver
+from bot.writer import HEADER, MAX_FRAME, FrameError, Frames, RemoteReceiver, WriterServer, encode, inbound_fields
+from handlers import texts
+from handlers.clock import Clock
+from handlers.messages import Inbound, Reply
+from storage.db import Database
+from storage.spool import Spool, folder_for
+from tests.test_process import free_port
+from tests.test_writer import ROOT, write_config
+
+pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="unix sockets")
+
+
+def _inbound(n: int, text: str | None = None) -> Inbound:
+    return Inbound(openid=f"o_w{n}", kind="text", created_at=1_700_000_000, text=text or f"第{n}条", msg_id=str(n))
+
+
+def _request(n: int, text: str | None = None, **extra) -> dict:
+    return {"op": "receive", "id": n, "inbound": inbound_fields(_inbound(n, text)), "request": None,
+            "deadline": time.monotonic() + 4, **extra}
+
+
+# -- frames -----------------------------------------------------------------------------------------------------
+def test_frames_split_across_reads_and_many_in_one_read():
+    msgs = [{"id": n, "text": "好" * n} for n in range(1, 40)]
+    stream = b"".join(encode(m) for m in msgs)
+    one = Frames()
+    assert one.feed(stream) == msgs and one.error is None  # many in one read
+    byte = Frames()
+    got = [m for i in range(len(stream)) for m in byte.feed(stream[i:i + 1])]  # one byte per read
+    assert got == msgs and byte.error is None
+    odd = Frames()  # cuts anywhere, header and body alike
+    got, pos, step = [], 0, 1
+    while pos < len(stream):
+        got += odd.feed(stream[pos:pos + step])
+        pos, step = pos + step, step * 3 % 17 + 1
+    assert got == msgs
+    assert Frames().feed(stream[:-1]) == msgs[:-1]  # the last one waits for its rest
+
+
+@pytest.mark.parametrize("bad", [HEADER.pack(MAX_FRAME + 1) + b"{}", HEADER.pack(3) + b"{x}",
+                                 HEADER.pack(2) + b"[]", HEADER.pack(2) + b"\xff\xfe"])
+def test_a_bad_frame_stops_the_stream_after_the_good_ones(bad):
+    frames = Frames()
+    assert frames.feed(encode({"id": 1}) + bad + encode({"id": 2})) == [{"id": 1}]
+    assert isinstance(frames.error, FrameError)
+    assert frames.feed(encode({"id": 3})) == []  # nothing is read after it
+
+
+# -- the writer process's server, in this process ---------------------------------------------------------------
+def _handle(_db, inbound: Inbound) -> list[Reply]:
+    if inbound.text == "坏":
+        raise RuntimeError("a bug in handling")
+    return [Reply(f"好的：{inbound.text}")]
+
+
+@pytest.fixture
+async def server(tmp_path):
+    db = Database(tmp_path / "s.db").start()
+    receiver = Receiver(db, _handle, Clock(), reply_timeout=4.5, spool=Spool(folder_for(tmp_path / "s.db")))
+    wakes = []
+    srv = WriterServer(receiver, lambda: wakes.append(1))
+    path = tmp_path / "writer.sock"
+    await srv.start(path)
+    yield srv, db, path, wakes
+    await srv.stop()
+    await receiver.stop()
+    db.close()
+
+
+async def _answers(reader: asyncio.StreamReader, count: int, timeout: float = 10) -> dict:
+    got, frames = {}, Frames()
+    async with asyncio.timeout(timeout):
+        while len(got) < count:
+            data = await reader.read(65536)
+            assert data, "the writer closed the connection"
+            for msg in frames.feed(data):
+                got[msg["id"]] = msg
+    return got
+
+
+async def test_a_batch_in_one_write_with_one_bad_request_and_one_failing_handling(server):
+    srv, db, path, wakes = server
+    reader, writer = await asyncio.open_unix_connection(str(path))
+    requests = [_request(n) for n in range(1, 41)]
+    requests[9]["inbound"]["colour"] = "red"  # not a field of Inbound: this request alone is refused
+    requests[19] = _request(20, "坏")  # its handling raises: rolled back alone, answered with the apology
+    commits = db.commits
+    writer.write(b"".join(encode(r) for r in requests) + encode({"op": "wake"}) + encode({"op": "ping", "id": 99}))
+    got = await _answers(reader, 41)
+    assert got[99] == {"id": 99, "pong": True} and wakes == [1]
+    assert "error" in got[10] and "colour" in got[10]["error"]
+    assert got[20]["reply"]["text"] == texts.INTERNAL_ERROR
+    assert {n: got[n]["reply"]["text"] for n in got if n not in (10, 20, 99)} == \
+        {n: f"好的：第{n}条" for n in range(1, 41) if n not in (10, 20)}
+    rows = await db.read(lambda c: c.execute("SELECT key, status FROM inbound ORDER BY key").fetchall())
+    assert len(rows) == 39 and "wechat:msg:10" not in {r[0] for r in rows}
+    assert {s for _, s in rows} == {"done"}
+    failures = await db.read(lambda c: c.execute("SELECT key FROM inbound_failures").fetchall())
+    assert [tuple(f) for f in failures] == [("wechat:msg:20",)]  # kept for retries, alone
+    assert db.commits - commits < 39  # requests that queued together shared a transaction
+    writer.close()
+
+
+async def test_a_frame_split_across_writes_is_answered_and_a_bad_one_closes_the_connection(server):
+    srv, db, path, _ = server
+    reader, writer = await asyncio.open_unix_connection(str(path))
+    data = encode(_request(1)) + encode(_request(2))
+    for cut in (3, 17, len(data) - 5):  # mid-header, mid-body, and the end
+        writer.write(data[:cut])
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        data = data[cut:]
+    writer.write(data)
+    got = await _answers(reader, 2)
+    assert [got[n]["reply"]["text"] for n in (1, 2)] == ["好的：第1条", "好的：第2条"]
+    writer.write(encode(_request(3)) + HEADER.pack(4) + b"nope" + encode(_request(4)))
+    # Closed at the bad frame: the stream cannot be read past it. The request before it is handled all the same
+    # (its answer has no connection left: the worker spools it, and the drain finds it stored).
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    await asyncio.sleep(0.3)
+    keys = await db.read(lambda c: [r[0] for r in c.execute("SELECT key FROM inbound ORDER BY key")])
+    assert keys == ["wechat:msg:1", "wechat:msg:2", "wechat:msg:3"]
+
+
+async def test_a_retry_and_a_replay_over_the_wire(server):
+    srv, db, path, _ = server
+    reader, writer = await asyncio.open_unix_connection(str(path))
+    first = _request(1, request="000001700000:n1")
+    again = {**_request(1, request="000001700000:n1"), "id": 2}  # the same message, the same signed request
+    replay = {**_request(3, request="000001700000:n1"), "id": 3}  # the same signed request, another message
+    writer.write(encode(first) + encode(again) + encode(replay))
+    got = await _answers(reader, 3)
+    assert got[1]["reply"]["text"] == got[2]["reply"]["text"] == "好的：第1条"
+    assert got[3] == {"id": 3, "replay": True}
+    assert await db.read(lambda c: c.execute("SELECT count(*) FROM inbound").fetchone()[0]) == 1
+    writer.close()
+
+
+# -- the writer process killed with a batch in hand -------------------------------------------------------------
+def _start_writer(config: Path, sock: Path, log: Path) -> subprocess.Popen:
+    code = ("from bot.cli import _load, _writer_main; "
+            f"_writer_main(_load({str(config)!r}), {os.getpid()}, {str(sock)!r}, 'tingjian-writer')")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def _until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not in time: {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.slow
+async def test_the_writer_killed_with_a_batch_in_hand_delivers_every_message_once(tmp_path):
+    config = write_config(tmp_path, free_port())
+    sock, log = tmp_path / "writer.sock", tmp_path / "writer.log"
+    proc = _start_writer(config, sock, log)
+    remote = RemoteReceiver(sock, Spool(folder_for(tmp_path / "w.db")), 4.5, Clock())
+    try:
+        await _until(lambda: remote.ping(0.5), 90, f"the writer up: {log.read_text(errors='replace')[-2000:]}")
+        # Long messages (each routed: about a millisecond of the writer's time) from 400 people at once: the
+        # writer takes them in batches; it is killed the moment the first answers come back.
+        people = [Inbound(openid=f"o_batch_{n}", kind="text", created_at=int(time.time()),
+                          text=f"孩子{n % 6 + 1}年级{n % 9 + 1}班每天作业写到晚上十一点，第{n}位家长希望教育局管一管",
+                          msg_id=str(70_000 + n)) for n in range(400)]
+        calls = [asyncio.ensure_future(remote.receive(p, f"{int(time.time()):012d}:b{n}"))
+                 for n, p in enumerate(people)]
+
+        def kill(_call) -> None:
+            if proc.returncode is None and proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+        for call in calls:
+            call.add_done_callback(kill)
+        await asyncio.wait(calls, return_when=asyncio.FIRST_COMPLETED, timeout=60)
+        proc.wait(10)
+        outcomes = await asyncio.gather(*calls)  # every call answered: passive, or spooled and 'success'
+        passive = {p.openid for p, reply in zip(people, outcomes) if reply is not None}
+        spooled = {p.openid for p, reply in zip(people, outcomes) if reply is None}
+        assert spooled and passive | spooled == {p.openid for p in people}
+        proc = _start_writer(config, sock, log)  # the supervisor's restart; the worker hands its spool over
+
+        import sqlite3
+
+        def rows():
+            with sqlite3.connect(tmp_path / "w.db") as c:
+                return c.execute("SELECT openid, status, deferred FROM inbound").fetchall()
+        await _until(lambda: len([r for r in rows() if r[1] == "done"]) == 400, 90, "every message handled")
+        stored = rows()
+        assert len(stored) == len({r[0] for r in stored}) == 400  # each stored once
+        with sqlite3.connect(tmp_path / "w.db") as c:
+            pushed = [r[0] for r in c.execute("SELECT openid FROM outbox").fetchall()]
+        assert len(pushed) == len(set(pushed))  # no reply pushed twice
+        assert set(pushed) == spooled  # answered 'success': the reply pushed, once; passive: never pushed
+        assert not [f for f in folder_for(tmp_path / "w.db").glob("*.jsonl") if f.stat().st_size]
+    finally:
+        await remote.stop()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def test_a_handling_past_the_callers_deadline_is_answered_success_and_its_reply_pushed_once(tmp_path):
+    """Receiver.receive_soon (the writer process's path): the caller's deadline passes while the writer thread
+    is still at it: 'success' at the deadline (after the spool line), the reply pushed once, never passive."""
+    def slow(_db, inbound: Inbound) -> list[Reply]:
+        time.sleep(0.6)
+        return [Reply(f"好的：{inbound.text}")]
+    db = Database(tmp_path / "d.db").start()
+    receiver = Receiver(db, slow, Clock(), reply_timeout=4.5, spool=Spool(folder_for(tmp_path / "d.db")))
+    try:
+        done: list = []
+        started = time.monotonic()
+        receiver.receive_soon(_inbound(1), None, started + 0.2, lambda o: done.append((o, time.monotonic())))
+        receiver.receive_soon(_inbound(2), None, started + 3, lambda o: done.append((o, time.monotonic())))
+        await _until(lambda: len(done) == 2, 5, "both answered")
+        assert [o for o, _ in done] == [None, Reply("好的：第2条")]  # the second, queued behind, in time
+        assert 0.2 <= done[0][1] - started < 0.6  # at its deadline, not when the handling ended
+        await _until(lambda: db.read(lambda c: c.execute(
+            "SELECT count(*) FROM inbound WHERE status = 'done'").fetchone()[0] == 2), 5, "both handled")
+        rows = await db.read(lambda c: c.execute("SELECT key, deferred FROM inbound ORDER BY key").fetchall())
+        assert [tuple(r) for r in rows] == [("wechat:msg:1", 1), ("wechat:msg:2", 0)]
+        await asyncio.sleep(0.3)  # the spool line is drained: the message was stored, nothing more happens
+        outbox = await db.read(lambda c: c.execute("SELECT openid FROM outbox").fetchall())
+        assert [tuple(r) for r in outbox] == [("o_w1",)]
+    finally:
+        await receiver.stop()
+        db.close()
