@@ -331,8 +331,11 @@ THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|�
                     re.IGNORECASE)
 
 
+_THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
+
+
 def thanks_only(text: str) -> bool:
-    return bool(text) and re.fullmatch(rf"(?:{THANKS.pattern})+", text, re.IGNORECASE) is not None
+    return bool(text) and _THANKS_ONLY.fullmatch(text) is not None
 
 
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
@@ -367,6 +370,7 @@ def asks_progress(text: str) -> bool:
     return bool(ASKS_PROGRESS.match(text) and han_count(text) <= 16 or ASKS_PROGRESS_EN.match(text))
 
 
+@functools.lru_cache(maxsize=4096)  # pure; every new message and every step asks it
 def asks_how_to_send(text: str) -> bool:
     """Whether a message only asks how (or whether) photos, voice or video can be sent."""
     t = normalise(text)
@@ -433,6 +437,7 @@ def in_english(text: str) -> bool:
     return english_words(text) >= 3 and not han_count(text)
 
 
+@functools.lru_cache(maxsize=4096)  # pure; asked of every message, and again at each step
 def written_lang(text: str) -> str | None:
     """The language a message shows its writer uses: "en" for two English words or more ("thank you", "my
     status"); "zh" for Chinese words that are more than a school's name; None when it does not say: a number,
@@ -447,8 +452,37 @@ def written_lang(text: str) -> str | None:
     return "zh"
 
 
+@functools.lru_cache(maxsize=4096)  # asked of the same text up to six times a message (and of the same short replies)
 def han_count(text: str) -> int:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+_PHONE_WORD = re.compile(r"电话|手机|号码")
+
+
+@functools.lru_cache(maxsize=4096)  # pure; every reply within a conversation asks it
+def may_be_aside(text: str) -> bool:
+    """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
+    needs one of these patterns to match, so a reply that matches none (most) skips them all."""
+    return bool(GREETING.fullmatch(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
+                or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
+                or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
+                or CANT_TYPE.search(text) or asks_how_to_send(text))
+
+
+@functools.lru_cache(maxsize=4096)  # pure; asked of most replies, some of them several times
+def _tells_by_length(text: str) -> tuple[bool | None, str]:
+    """What `Intake._tells` can say of words without routing them: (True: a sentence; False: nothing but
+    fillers, a greeting or hesitation; None: short words that routing decides), and the words as it reads them."""
+    t = normalise(text).strip(PUNCT)
+    if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
+        return False, t
+    core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
+    if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
+        return True, t
+    if core < 2:
+        return False, t
+    return None, t
 
 
 class Routing(dict):
@@ -516,12 +550,18 @@ class Draft:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
         names = _draft_fields()
+        if data.keys() <= names.keys():  # as stored by this version: no key to drop
+            return cls(**data)
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow: the dict is serialised at once. dataclasses.asdict deep-copied the routing explanation on every
-        # message (8% of the webhook's writer time in a profile).
-        return {name: getattr(self, name) for name in _draft_fields()}
+        # message (8% of the webhook's writer time in a profile). The instance's own dict holds exactly the fields,
+        # in their order (__init__ sets them so), unless someone added an attribute: then field by field.
+        own, names = self.__dict__, _draft_fields()
+        if len(own) == len(names):
+            return own.copy()
+        return {name: getattr(self, name) for name in names}
 
     @property
     def text(self) -> str:
@@ -741,32 +781,10 @@ class Intake:
             return self._out(state, d, [Reply(_t(d, "ATTACHED").format(what=names[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
-        if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
-            return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
-        if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
-            # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
-            return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
-        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or  # 匿名可以吗
-                                     ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
-            return self._out(state, d, [Reply(_t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
-        if (state != "phone" and d.phone is None and d.kind != "praise" and re.search(r"电话|手机|号码", text)
-                and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
-            d.phone = ""                                                # as the answer, never part of the story
-            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
-        found = PHONE_IN_TEXT.search(phone_digits(text)) if state not in ("phone", "confirm") else None
-        if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
-            d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
-            return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
-        if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
-            note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
-            return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
-        carry_on = CARRY_ON.match(text)
-        if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
-            return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
-        if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
-            return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
-        if asks_how_to_send(text):  # answered; the message in progress is unchanged
-            return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+        if may_be_aside(text):  # most replies are none of the asides: one remembered look instead of a dozen
+            aside = self._aside(state, text, d)
+            if aside is not None:
+                return aside
         if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
             if in_english(text) or written_lang(text) == "zh" and han_count(text) >= 4:  # name or 查询: not)
                 d.lang = "en" if in_english(text) else "zh"
@@ -785,6 +803,37 @@ class Intake:
         if rated is not None:
             return rated
         return self._answer(state, text, d, inbound)
+
+    def _aside(self, state: str, text: str, d: Draft):
+        """A remark beside the question on screen (在吗, 谢谢, 匿名可以吗, a phone number before it is asked …):
+        answered, and the question asked again; None when the reply is none of them."""
+        if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
+            return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
+        if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
+            # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
+            return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
+        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or  # 匿名可以吗
+                                     ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
+            return self._out(state, d, [Reply(_t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
+        if (state != "phone" and d.phone is None and d.kind != "praise" and _PHONE_WORD.search(text)
+                and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
+            d.phone = ""                                                # as the answer, never part of the story
+            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
+        found = PHONE_IN_TEXT.search(phone_digits(text)) if state not in ("phone", "confirm") else None
+        if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+            d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
+            return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
+        if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
+            note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
+            return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
+        carry_on = CARRY_ON.match(text)
+        if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
+            return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
+        if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
+            return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
+        if asks_how_to_send(text):  # answered; the message in progress is unchanged
+            return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+        return None
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
@@ -1332,14 +1381,9 @@ class Intake:
 
     def _tells(self, text: str) -> bool:
         """Whether words say something about the matter (so they must be kept), unlike 好的, 不用, 不知道."""
-        t = normalise(text).strip(PUNCT)
-        if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
-            return False
-        core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
-        if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
-            return True
-        if core < 2:
-            return False
+        told, t = _tells_by_length(text)
+        if told is not None:
+            return told
         # 乱收费, 老师打人: short, but a matter -- a keyword of the rules, not the model's guess (which gives 可以 a
         # category too). (A lone surrogate would make the router's converter raise.)
         decision = self.s.route(t.encode("utf-8", "ignore").decode("utf-8"))
