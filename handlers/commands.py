@@ -10,6 +10,7 @@ into writing a new message.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -157,6 +158,7 @@ def _lines_of_range(m: re.Match) -> str:
     return " ".join(str(n) for n in range(first, last + 1))
 
 
+@functools.lru_cache(maxsize=4096)  # pure (the table is fixed); every citizen's message asks it
 def is_command(text: str) -> bool:
     """Whether `text` starts with a command's verb (查询, 回复 JY2611-0001 …)."""
     return _match(ZERO_WIDTH.sub("", text).strip()) is not None

@@ -145,6 +145,7 @@ def mask_phone(phone: str | None) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone[:-4] + "****"
 
 
+@functools.lru_cache(maxsize=4096)  # pure; asked several times of each reply
 def choice(text: str, options: int) -> int | None:
     n = ascii_int(normalise(text).rstrip("。.、"), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
     return n if n is not None and 1 <= n <= options else None
@@ -172,6 +173,7 @@ def phone_digits(text: str) -> str:
     return text.replace(" ", "").replace("+86", "")
 
 
+@functools.lru_cache(maxsize=4096)  # pure
 def yes_no(text: str) -> bool | None:
     """True for agreement (同意吧, 可以, 行, 不介意), False for refusal (不同意, 不行, 保密), None if neither."""
     t = normalise(text).lower()
@@ -226,6 +228,11 @@ ANONYMITY_WORDS = re.compile(r"同意|可以|愿意|不想|不愿|不要|不用|
 
 # "1 补充到原留言" / "回复 1 提交，2 修改内容": a numbered option and its words (a note in brackets left out)
 OPTION = re.compile(r"(?<![0-9])([1-9]) ?([\u4e00-\u9fff“”]{2,})")
+
+
+@functools.lru_cache(maxsize=256)  # a question's text: the same few are asked again and again
+def _labels(question: str) -> dict[str, str]:
+    return {n: label for n, label in OPTION.findall(question)}
 
 
 CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我")
@@ -308,6 +315,7 @@ def kind_correction(text: str) -> str | None:
     return dict(KIND_NAMES_ALL)[bare.group(1)] if bare and KIND_CORRECTION.search(text) else None
 
 
+@functools.lru_cache(maxsize=4096)  # pure
 def named_kind(text: str) -> str | None:
     """The one kind a short reply names (我要投诉, 建议吧, 改为咨询), else None."""
     wanted = re.search(r"(?:改为|改成|换成|应该是|应是|属于|算)(投诉|举报|建议|咨询|请问|表扬|感谢)", text)
@@ -550,8 +558,10 @@ class Draft:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
         names = _draft_fields()
-        if data.keys() <= names.keys():  # as stored by this version: no key to drop
-            return cls(**data)
+        if tuple(data) == _draft_order():  # as this version stores it: every field, in order -- what __init__
+            draft = object.__new__(cls)    # would make of it, without its keyword arguments and defaults
+            draft.__dict__ = data.copy()
+            return draft
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
@@ -583,6 +593,11 @@ class Draft:
 def _draft_fields() -> dict[str, None]:
     """Draft's field names, in order (dataclasses.fields walks the class on every call)."""
     return dict.fromkeys(f.name for f in dataclasses.fields(Draft))
+
+
+@functools.lru_cache(maxsize=1)
+def _draft_order() -> tuple[str, ...]:
+    return tuple(_draft_fields())
 
 
 @dataclass
@@ -1365,8 +1380,7 @@ class Intake:
         said = bare(text)
         if len(said) < 2:
             return text
-        labels = {n: label for n, label in OPTION.findall(step.ask(self, d))}
-        hits = {n for n, label in labels.items() if said in label}
+        hits = {n for n, label in _labels(step.ask(self, d)).items() if said in label}
         return hits.pop() if len(hits) == 1 else text
 
     def _is_answer(self, step: Step, text: str, d: Draft) -> bool:
