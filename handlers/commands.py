@@ -10,7 +10,6 @@ into writing a new message.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from handlers.desk import MAY
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.routing.normalise import to_simplified
+from handlers.textmemo import short_texts
 from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
 from storage import conversations, directory, lifecycle, tickets, websessions
 
@@ -158,7 +158,7 @@ def _lines_of_range(m: re.Match) -> str:
     return " ".join(str(n) for n in range(first, last + 1))
 
 
-@functools.lru_cache(maxsize=4096)  # pure (the table is fixed); every citizen's message asks it
+@short_texts  # pure (the table is fixed); every citizen's message asks it
 def is_command(text: str) -> bool:
     """Whether `text` starts with a command's verb (查询, 回复 JY2611-0001 …)."""
     return _match(ZERO_WIDTH.sub("", text).strip()) is not None

@@ -30,6 +30,7 @@ from typing import Any, Callable
 from handlers import names, privacy, texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
+from handlers.textmemo import short_texts
 from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
@@ -145,7 +146,7 @@ def mask_phone(phone: str | None) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone[:-4] + "****"
 
 
-@functools.lru_cache(maxsize=4096)  # pure; asked several times of each reply
+@short_texts  # pure; asked several times of each reply
 def choice(text: str, options: int) -> int | None:
     n = ascii_int(normalise(text).rstrip("。.、"), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
     return n if n is not None and 1 <= n <= options else None
@@ -173,7 +174,7 @@ def phone_digits(text: str) -> str:
     return text.replace(" ", "").replace("+86", "")
 
 
-@functools.lru_cache(maxsize=4096)  # pure
+@short_texts  # pure
 def yes_no(text: str) -> bool | None:
     """True for agreement (同意吧, 可以, 行, 不介意), False for refusal (不同意, 不行, 保密), None if neither."""
     t = normalise(text).lower()
@@ -230,9 +231,17 @@ ANONYMITY_WORDS = re.compile(r"同意|可以|愿意|不想|不愿|不要|不用|
 OPTION = re.compile(r"(?<![0-9])([1-9]) ?([\u4e00-\u9fff“”]{2,})")
 
 
-@functools.lru_cache(maxsize=256)  # a question's text: the same few are asked again and again
 def _labels(question: str) -> dict[str, str]:
+    """A question's numbered options; the same few short questions are asked again and again (a summary, with
+    the whole message in it, is read each time)."""
+    return _short_labels(question) if len(question) <= 200 else _read_labels(question)
+
+
+def _read_labels(question: str) -> dict[str, str]:
     return {n: label for n, label in OPTION.findall(question)}
+
+
+_short_labels = functools.lru_cache(maxsize=256)(_read_labels)
 
 
 CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我")
@@ -315,7 +324,7 @@ def kind_correction(text: str) -> str | None:
     return dict(KIND_NAMES_ALL)[bare.group(1)] if bare and KIND_CORRECTION.search(text) else None
 
 
-@functools.lru_cache(maxsize=4096)  # pure
+@short_texts  # pure
 def named_kind(text: str) -> str | None:
     """The one kind a short reply names (我要投诉, 建议吧, 改为咨询), else None."""
     wanted = re.search(r"(?:改为|改成|换成|应该是|应是|属于|算)(投诉|举报|建议|咨询|请问|表扬|感谢)", text)
@@ -378,7 +387,7 @@ def asks_progress(text: str) -> bool:
     return bool(ASKS_PROGRESS.match(text) and han_count(text) <= 16 or ASKS_PROGRESS_EN.match(text))
 
 
-@functools.lru_cache(maxsize=4096)  # pure; every new message and every step asks it
+@short_texts  # pure; every new message and every step asks it
 def asks_how_to_send(text: str) -> bool:
     """Whether a message only asks how (or whether) photos, voice or video can be sent."""
     t = normalise(text)
@@ -445,7 +454,7 @@ def in_english(text: str) -> bool:
     return english_words(text) >= 3 and not han_count(text)
 
 
-@functools.lru_cache(maxsize=4096)  # pure; asked of every message, and again at each step
+@short_texts  # pure; asked of every message, and again at each step
 def written_lang(text: str) -> str | None:
     """The language a message shows its writer uses: "en" for two English words or more ("thank you", "my
     status"); "zh" for Chinese words that are more than a school's name; None when it does not say: a number,
@@ -460,7 +469,7 @@ def written_lang(text: str) -> str | None:
     return "zh"
 
 
-@functools.lru_cache(maxsize=4096)  # asked of the same text up to six times a message (and of the same short replies)
+@short_texts  # asked of the same reply up to six times a message
 def han_count(text: str) -> int:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -468,7 +477,7 @@ def han_count(text: str) -> int:
 _PHONE_WORD = re.compile(r"电话|手机|号码")
 
 
-@functools.lru_cache(maxsize=4096)  # pure; every reply within a conversation asks it
+@short_texts  # pure; every reply within a conversation asks it
 def may_be_aside(text: str) -> bool:
     """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
     needs one of these patterns to match, so a reply that matches none (most) skips them all."""
@@ -478,7 +487,7 @@ def may_be_aside(text: str) -> bool:
                 or CANT_TYPE.search(text) or asks_how_to_send(text))
 
 
-@functools.lru_cache(maxsize=4096)  # pure; asked of most replies, some of them several times
+@short_texts  # pure; asked of most replies, some of them several times
 def _tells_by_length(text: str) -> tuple[bool | None, str]:
     """What `Intake._tells` can say of words without routing them: (True: a sentence; False: nothing but
     fillers, a greeting or hesitation; None: short words that routing decides), and the words as it reads them."""

@@ -6,12 +6,23 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.db import tx_memo
+
 def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
-    db.execute(
+    """The person is seen now. On the writer, the row as it now is stays known to the write transaction
+    (storage.db.tx_memo, forgotten by any write to users): the message's handling reads it next."""
+    cur = db.conn.execute(
         "INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)",
-        [openid, now, now],
+        "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at) RETURNING *",
+        [openid, float(now), float(now)],  # (RETURNING gives a value before the column's REAL affinity)
     )
+    row = cur.fetchone()
+    memo = tx_memo(db)
+    if memo is not None:
+        memo[USER_ROW] = (openid, dict(zip([d[0] for d in cur.description], row)))
+
+
+USER_ROW = "user_row"  # tx_memo's key: (openid, the row) of the person last touched
 
 
 def log_name(openid: str) -> str:
@@ -21,6 +32,22 @@ def log_name(openid: str) -> str:
 
 
 def get(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
+    memo = tx_memo(db)
+    held = memo.get(USER_ROW) if memo is not None else None
+    if held is not None and held[0] == openid:  # touched in this transaction, nothing written to users since
+        if verify:
+            stored = _select(db, openid)
+            if stored != held[1] or [type(v) for v in stored.values()] != [type(v) for v in held[1].values()]:
+                mismatches.append((openid, held[1], stored))
+        return dict(held[1])
+    return _select(db, openid)
+
+
+verify = False  # tests: every row known from touch is compared with the row read (mismatches listed here)
+mismatches: list = []
+
+
+def _select(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
     # conn.execute, not db.query: this runs for every message, and query() wraps each read in a savepoint.
     cur = db.conn.execute("SELECT * FROM users WHERE openid = ?", [openid])
     row = cur.fetchone()
@@ -38,8 +65,14 @@ def set_subscribed(db: sqlite_utils.Database, openid: str, subscribed: bool, now
 
 
 def welcome_once(db: sqlite_utils.Database, openid: str, now: float) -> bool:
-    """True the first time: the person is to be welcomed now (and is recorded as welcomed)."""
-    touch(db, openid, now)
+    """True the first time: the person is to be welcomed now (and is recorded as welcomed). One statement for
+    someone welcomed before (every new message of theirs asks): touch's upsert says whether they were."""
+    welcomed = db.conn.execute(
+        "INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at) "
+        "RETURNING welcomed_at", [openid, now, now]).fetchone()[0]
+    if welcomed is not None:
+        return False
     return db.execute("UPDATE users SET welcomed_at = ? WHERE openid = ? AND welcomed_at IS NULL",
                       [now, openid]).rowcount == 1
 
