@@ -14,15 +14,22 @@ def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
     cur = db.conn.execute(
         "INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at) RETURNING *",
-        [openid, float(now), float(now)],  # (RETURNING gives a value before the column's REAL affinity)
+        [openid, now, now],
     )
     row = cur.fetchone()
     memo = tx_memo(db)
     if memo is not None:
-        memo[USER_ROW] = (openid, dict(zip([d[0] for d in cur.description], row)))
+        names = tuple(d[0] for d in cur.description)
+        real = _REAL.get(names)
+        if real is None:
+            real = _REAL[names] = frozenset(r[1] for r in db.conn.execute("PRAGMA table_info(users)")
+                                            if any(t in (r[2] or "").upper() for t in ("REAL", "FLOA", "DOUB")))
+        # RETURNING gives a REAL column's whole number as SQLite keeps it on disk (an int); a SELECT, as a float
+        memo[USER_ROW] = (openid, {k: float(v) if type(v) is int and k in real else v for k, v in zip(names, row)})
 
 
 USER_ROW = "user_row"  # tx_memo's key: (openid, the row) of the person last touched
+_REAL: dict[tuple[str, ...], frozenset[str]] = {}  # the users columns of REAL affinity, by the row's columns
 
 
 def log_name(openid: str) -> str:
