@@ -59,7 +59,6 @@ _MEMO_TRIGGERS = (
     ("outbox", "UPDATE OF status", "outbox_waiting", "WHEN NEW.status = 'waiting'"),
     ("units", "INSERT", "school_names", ""), ("units", "UPDATE", "school_names", ""),
     ("units", "DELETE", "school_names", ""),
-    ("users", "INSERT", "user_row", ""), ("users", "UPDATE", "user_row", ""), ("users", "DELETE", "user_row", ""),
 )
 
 

@@ -6,30 +6,12 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.db import tx_memo
-
 def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
-    """The person is seen now. On the writer, the row as it now is stays known to the write transaction
-    (storage.db.tx_memo, forgotten by any write to users): the message's handling reads it next."""
-    cur = db.conn.execute(
+    db.execute(
         "INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at) RETURNING *",
+        "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)",
         [openid, now, now],
     )
-    row = cur.fetchone()
-    memo = tx_memo(db)
-    if memo is not None:
-        names = tuple(d[0] for d in cur.description)
-        real = _REAL.get(names)
-        if real is None:
-            real = _REAL[names] = frozenset(r[1] for r in db.conn.execute("PRAGMA table_info(users)")
-                                            if any(t in (r[2] or "").upper() for t in ("REAL", "FLOA", "DOUB")))
-        # RETURNING gives a REAL column's whole number as SQLite keeps it on disk (an int); a SELECT, as a float
-        memo[USER_ROW] = (openid, {k: float(v) if type(v) is int and k in real else v for k, v in zip(names, row)})
-
-
-USER_ROW = "user_row"  # tx_memo's key: (openid, the row) of the person last touched
-_REAL: dict[tuple[str, ...], frozenset[str]] = {}  # the users columns of REAL affinity, by the row's columns
 
 
 def log_name(openid: str) -> str:
@@ -39,22 +21,6 @@ def log_name(openid: str) -> str:
 
 
 def get(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
-    memo = tx_memo(db)
-    held = memo.get(USER_ROW) if memo is not None else None
-    if held is not None and held[0] == openid:  # touched in this transaction, nothing written to users since
-        if verify:
-            stored = _select(db, openid)
-            if stored != held[1] or [type(v) for v in stored.values()] != [type(v) for v in held[1].values()]:
-                mismatches.append((openid, held[1], stored))
-        return dict(held[1])
-    return _select(db, openid)
-
-
-verify = False  # tests: every row known from touch is compared with the row read (mismatches listed here)
-mismatches: list = []
-
-
-def _select(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
     # conn.execute, not db.query: this runs for every message, and query() wraps each read in a savepoint.
     cur = db.conn.execute("SELECT * FROM users WHERE openid = ?", [openid])
     row = cur.fetchone()

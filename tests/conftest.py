@@ -23,22 +23,16 @@ def pytest_configure(config):  # under pytest only: the benches import this modu
     _ConversationCache.verify = True
     from handlers.dispatcher import _Services
     _Services.verify_lang = True
-    from storage import users
-    users.verify = True
 
 
 @pytest.fixture(autouse=True)
 def _conversation_cache_agrees_with_sqlite():
     _ConversationCache.mismatches.clear()
     from handlers.dispatcher import _Services
-    from storage import users
     _Services.lang_mismatches.clear()
-    users.mismatches.clear()
     yield
     assert not _Services.lang_mismatches, ("a turn's known language differs from users.lang",
                                            _Services.lang_mismatches[:3])
-    from storage import users
-    assert not users.mismatches, ("a user's row known from touch differs from the stored one", users.mismatches[:3])
     assert not _ConversationCache.mismatches, ("the writer remembered a conversation other than the one stored",
                                                _ConversationCache.mismatches[:3])
 

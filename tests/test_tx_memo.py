@@ -125,36 +125,3 @@ def test_the_school_names_are_read_once_per_transaction_and_any_change_to_units_
     finally:
         db.close()
 
-
-def test_a_users_row_touched_in_the_transaction_is_read_from_memory_and_any_write_to_users_is_seen(tmp_path,
-                                                                                                 monkeypatch):
-    from storage import users
-    from storage.db import savepoint
-    monkeypatch.setattr(users, "verify", False)  # (the suite's check reads the row itself)
-    db = Database(tmp_path / "m.db").start()
-    try:
-        def touched_then_read(d):
-            users.touch(d, "o1", NOW)
-            return users.get(d, "o1"), users.get(d, "o2")
-        (row, other), seen = _statements(db, touched_then_read)
-        assert row["openid"] == "o1" and row["last_seen_at"] == NOW and other is None
-        assert sum("FROM users WHERE openid" in s for s in seen) == 1  # o2's only: o1's row came with the touch
-
-        def changed_by_raw_sql(d):
-            users.touch(d, "o1", NOW + 1)
-            d.execute("UPDATE users SET lang = 'en' WHERE openid = 'o1'")  # any SQL, not only users.set_lang
-            return users.get(d, "o1")["lang"]
-        assert db.run_sync(changed_by_raw_sql) == "en"
-
-        def rolled_back(d):
-            try:
-                with savepoint(d):
-                    users.touch(d, "o3", NOW)
-                    assert users.get(d, "o3")["openid"] == "o3"
-                    raise RuntimeError("undone")
-            except RuntimeError:
-                pass
-            return users.get(d, "o3")
-        assert db.run_sync(rolled_back) is None  # the new row was rolled back: so is the memory of it
-    finally:
-        db.close()
