@@ -35,10 +35,10 @@ from tests import wx
 from tests.conftest import running
 
 
-def requests(n: int, mix: str, seed: int) -> list[tuple[dict, bytes]]:
+def requests(n: int, mix: str, seed: int, openids: int | None = None) -> list[tuple[dict, bytes]]:
     rng = random.Random(seed)
     text = wh.MIXES[mix]
-    pool = [f"o_bench{rng.getrandbits(80):020x}" for _ in range(max(1, n // 4))]
+    pool = [f"o_bench{rng.getrandbits(80):020x}" for _ in range(max(1, openids or n // 4))]
     timestamp = str(int(time.time()))
     out = []
     for i in range(n):
@@ -114,6 +114,9 @@ def main() -> int:
     p.add_argument("--mix", choices=sorted(wh.MIXES), default="short")
     p.add_argument("--messages", type=int, default=6000)
     p.add_argument("--concurrency", type=int, default=50)
+    p.add_argument("--openids", type=int, default=None,
+                   help="senders (default messages/4: four messages each); fewer: longer conversations, as "
+                        "bench/webhook.py --openids 1000 sends ~14 each in 10 s")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--no-echo", action="store_true")
     args = p.parse_args()
@@ -122,7 +125,7 @@ def main() -> int:
         new_loop = uvloop.new_event_loop
     except ImportError:
         new_loop = asyncio.new_event_loop
-    reqs = requests(args.messages, args.mix, seed=1)
+    reqs = requests(args.messages, args.mix, seed=1, openids=args.openids)
     warm = min(500, args.messages // 5)
     service, echo, switches, writer = [], [], [], []
     for _ in range(args.repeat):  # interleaved, so both see the same minutes of a shared machine
@@ -132,7 +135,8 @@ def main() -> int:
         if not args.no_echo:
             echo.append(_run(new_loop, echo_run(reqs, args.concurrency, warm)))
     best = service.index(min(service))
-    line = (f"pipeline CPU per message ({args.mix} mix, {args.messages - warm} messages, c={args.concurrency}): "
+    line = (f"pipeline CPU per message ({args.mix} mix, {args.messages - warm} messages, "
+            f"{args.openids or max(1, args.messages // 4)} senders, c={args.concurrency}): "
             f"service best {min(service):.3f} ms (runs {', '.join(f'{r:.3f}' for r in service)}; "
             f"{min(switches):.2f} thread switches per message; of it the writer thread {writer[best]:.3f} ms, "
             f"the event loop and the rest {service[best] - writer[best]:.3f} ms)")

@@ -20,6 +20,7 @@ from handlers.desk import MAY, NOT_AT_SCHOOLS, not_at_school, permitted
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.routing.normalise import to_simplified
+from handlers.textmemo import short_texts
 from handlers.vocabulary import DUTY, STAFF_ROLES, SUPERVISORS
 from storage import conversations, directory, lifecycle, tickets, users, websessions
 
@@ -161,6 +162,7 @@ def _lines_of_range(m: re.Match) -> str:
     return " ".join(str(n) for n in range(first, last + 1))
 
 
+@short_texts  # pure (the table is fixed); every citizen's message asks it
 def is_command(text: str) -> bool:
     """Whether `text` starts with a command's verb (查询, 回复 JY2611-0001 …)."""
     return _match(ZERO_WIDTH.sub("", text).strip()) is not None

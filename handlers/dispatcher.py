@@ -338,6 +338,7 @@ class Dispatcher:
             conv = None
         intake = self._intake(db)
         intake.s.english_welcome = turn.first_english
+        intake.s.known_lang = (inbound.openid, user.get("lang"))  # the row read for this turn, _note_lang's kept
         if conv:
             state, data, replies = intake.step(conv["state"], conv["data"], inbound)
         else:
@@ -634,6 +635,8 @@ class _Services(IntakeServices):
         self.needs_school = d.needs_school
         self.notices: list[Reply] = []
         self.english_welcome = False
+        # (openid, users.lang) as the turn read it (Turn.user, after _note_lang): lang() needs no statement
+        self.known_lang: tuple[str, str | None] | None = None
 
     def route(self, text: str) -> dict:
         return self.d.routing(text)
@@ -765,9 +768,20 @@ class _Services(IntakeServices):
         ticket = tickets.get(self.db, number)
         return self.d.desk.citizen_reply(self.db, self.openid, ticket, text) if ticket else []
 
+    verify_lang = False  # tests: every known_lang used is compared with the row (mismatches listed below)
+    lang_mismatches: list = []
+
     def lang(self) -> str | None:
-        """The language the person writes in, as far as it is known (users.lang)."""
-        return users.lang(self.db, self.openid) if self.openid else None
+        """The language the person writes in, as far as it is known (users.lang). Within a turn, from the user's
+        row the turn read (only _note_lang writes users.lang, and it updates that row)."""
+        if not self.openid:
+            return None
+        known = self.known_lang
+        if known is not None and known[0] == self.openid:
+            if self.verify_lang and users.lang(self.db, self.openid) != known[1]:
+                _Services.lang_mismatches.append((self.openid, known[1], users.lang(self.db, self.openid)))
+            return known[1]
+        return users.lang(self.db, self.openid)
 
     def kept(self) -> dict | None:
         return conversations.kept(self.db, self.openid, self.d.clock.now())

@@ -30,6 +30,7 @@ from typing import Any, Callable
 from handlers import names, privacy, texts
 from handlers.messages import Inbound, Reply, well_formed
 from handlers.numbers import ascii_int
+from handlers.textmemo import short_texts
 from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
 
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
@@ -146,6 +147,7 @@ def mask_phone(phone: str | None) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone[:-4] + "****"
 
 
+@short_texts  # pure; asked several times of each reply
 def choice(text: str, options: int) -> int | None:
     n = ascii_int(normalise(text).rstrip("。.、"), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
     return n if n is not None and 1 <= n <= options else None
@@ -173,6 +175,7 @@ def phone_digits(text: str) -> str:
     return text.replace(" ", "").replace("+86", "")
 
 
+@short_texts  # pure
 def yes_no(text: str) -> bool | None:
     """True for agreement (同意吧, 可以, 行, 不介意), False for refusal (不同意, 不行, 保密), None if neither."""
     t = normalise(text).lower()
@@ -227,6 +230,19 @@ ANONYMITY_WORDS = re.compile(r"同意|可以|愿意|不想|不愿|不要|不用|
 
 # "1 补充到原留言" / "回复 1 提交，2 修改内容": a numbered option and its words (a note in brackets left out)
 OPTION = re.compile(r"(?<![0-9])([1-9]) ?([\u4e00-\u9fff“”]{2,})")
+
+
+def _labels(question: str) -> dict[str, str]:
+    """A question's numbered options; the same few short questions are asked again and again (a summary, with
+    the whole message in it, is read each time)."""
+    return _short_labels(question) if len(question) <= 200 else _read_labels(question)
+
+
+def _read_labels(question: str) -> dict[str, str]:
+    return {n: label for n, label in OPTION.findall(question)}
+
+
+_short_labels = functools.lru_cache(maxsize=256)(_read_labels)
 
 
 CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我")
@@ -309,6 +325,7 @@ def kind_correction(text: str) -> str | None:
     return dict(KIND_NAMES_ALL)[bare.group(1)] if bare and KIND_CORRECTION.search(text) else None
 
 
+@short_texts  # pure
 def named_kind(text: str) -> str | None:
     """The one kind a short reply names (我要投诉, 建议吧, 改为咨询), else None."""
     wanted = re.search(r"(?:改为|改成|换成|应该是|应是|属于|算)(投诉|举报|建议|咨询|请问|表扬|感谢)", text)
@@ -332,8 +349,11 @@ THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|�
                     re.IGNORECASE)
 
 
+_THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
+
+
 def thanks_only(text: str) -> bool:
-    return bool(text) and re.fullmatch(rf"(?:{THANKS.pattern})+", text, re.IGNORECASE) is not None
+    return bool(text) and _THANKS_ONLY.fullmatch(text) is not None
 
 
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
@@ -368,6 +388,7 @@ def asks_progress(text: str) -> bool:
     return bool(ASKS_PROGRESS.match(text) and han_count(text) <= 16 or ASKS_PROGRESS_EN.match(text))
 
 
+@short_texts  # pure; every new message and every step asks it
 def asks_how_to_send(text: str) -> bool:
     """Whether a message only asks how (or whether) photos, voice or video can be sent."""
     t = normalise(text)
@@ -434,6 +455,7 @@ def in_english(text: str) -> bool:
     return english_words(text) >= 3 and not han_count(text)
 
 
+@short_texts  # pure; asked of every message, and again at each step
 def written_lang(text: str) -> str | None:
     """The language a message shows its writer uses: "en" for two English words or more ("thank you", "my
     status"); "zh" for Chinese words that are more than a school's name; None when it does not say: a number,
@@ -448,8 +470,37 @@ def written_lang(text: str) -> str | None:
     return "zh"
 
 
+@short_texts  # asked of the same reply up to six times a message
 def han_count(text: str) -> int:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+_PHONE_WORD = re.compile(r"电话|手机|号码")
+
+
+@short_texts  # pure; every reply within a conversation asks it
+def may_be_aside(text: str) -> bool:
+    """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
+    needs one of these patterns to match, so a reply that matches none (most) skips them all."""
+    return bool(GREETING.fullmatch(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
+                or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
+                or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
+                or CANT_TYPE.search(text) or asks_how_to_send(text))
+
+
+@short_texts  # pure; asked of most replies, some of them several times
+def _tells_by_length(text: str) -> tuple[bool | None, str]:
+    """What `Intake._tells` can say of words without routing them: (True: a sentence; False: nothing but
+    fillers, a greeting or hesitation; None: short words that routing decides), and the words as it reads them."""
+    t = normalise(text).strip(PUNCT)
+    if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
+        return False, t
+    core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
+    if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
+        return True, t
+    if core < 2:
+        return False, t
+    return None, t
 
 
 class Routing(dict):
@@ -517,12 +568,20 @@ class Draft:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
         names = _draft_fields()
+        if tuple(data) == _draft_order():  # as this version stores it: every field, in order -- what __init__
+            draft = object.__new__(cls)    # would make of it, without its keyword arguments and defaults
+            draft.__dict__ = data.copy()
+            return draft
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow: the dict is serialised at once. dataclasses.asdict deep-copied the routing explanation on every
-        # message (8% of the webhook's writer time in a profile).
-        return {name: getattr(self, name) for name in _draft_fields()}
+        # message (8% of the webhook's writer time in a profile). The instance's own dict holds exactly the fields,
+        # in their order (__init__ sets them so), unless someone added an attribute: then field by field.
+        own, names = self.__dict__, _draft_fields()
+        if len(own) == len(names):
+            return own.copy()
+        return {name: getattr(self, name) for name in names}
 
     @property
     def text(self) -> str:
@@ -544,6 +603,11 @@ class Draft:
 def _draft_fields() -> dict[str, None]:
     """Draft's field names, in order (dataclasses.fields walks the class on every call)."""
     return dict.fromkeys(f.name for f in dataclasses.fields(Draft))
+
+
+@functools.lru_cache(maxsize=1)
+def _draft_order() -> tuple[str, ...]:
+    return tuple(_draft_fields())
 
 
 @dataclass
@@ -743,32 +807,10 @@ class Intake:
             return self._out(state, d, [Reply(_t(d, "ATTACHED").format(what=names[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
-        if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
-            return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
-        if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
-            # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
-            return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
-        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or  # 匿名可以吗
-                                     ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
-            return self._out(state, d, [Reply(_t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
-        if (state != "phone" and d.phone is None and d.kind != "praise" and re.search(r"电话|手机|号码", text)
-                and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
-            d.phone = ""                                                # as the answer, never part of the story
-            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
-        found = PHONE_IN_TEXT.search(phone_digits(text)) if state not in ("phone", "confirm") else None
-        if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
-            d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
-            return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
-        if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
-            note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
-            return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
-        carry_on = CARRY_ON.match(text)
-        if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
-            return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
-        if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
-            return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
-        if asks_how_to_send(text):  # answered; the message in progress is unchanged
-            return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+        if may_be_aside(text):  # most replies are none of the asides: one remembered look instead of a dozen
+            aside = self._aside(state, text, d)
+            if aside is not None:
+                return aside
         if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
             if in_english(text) or written_lang(text) == "zh" and han_count(text) >= 4:  # name or 查询: not)
                 d.lang = "en" if in_english(text) else "zh"
@@ -787,6 +829,37 @@ class Intake:
         if rated is not None:
             return rated
         return self._answer(state, text, d, inbound)
+
+    def _aside(self, state: str, text: str, d: Draft):
+        """A remark beside the question on screen (在吗, 谢谢, 匿名可以吗, a phone number before it is asked …):
+        answered, and the question asked again; None when the reply is none of them."""
+        if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
+            return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
+        if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
+            # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
+            return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
+        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or  # 匿名可以吗
+                                     ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
+            return self._out(state, d, [Reply(_t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
+        if (state != "phone" and d.phone is None and d.kind != "praise" and _PHONE_WORD.search(text)
+                and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
+            d.phone = ""                                                # as the answer, never part of the story
+            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
+        found = PHONE_IN_TEXT.search(phone_digits(text)) if state not in ("phone", "confirm") else None
+        if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+            d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
+            return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
+        if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
+            note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
+            return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
+        carry_on = CARRY_ON.match(text)
+        if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
+            return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
+        if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
+            return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
+        if asks_how_to_send(text):  # answered; the message in progress is unchanged
+            return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+        return None
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
@@ -1329,8 +1402,7 @@ class Intake:
         said = bare(text)
         if len(said) < 2:
             return text
-        labels = {n: label for n, label in OPTION.findall(step.ask(self, d))}
-        hits = {n for n, label in labels.items() if said in label}
+        hits = {n for n, label in _labels(step.ask(self, d)).items() if said in label}
         return hits.pop() if len(hits) == 1 else text
 
     def _is_answer(self, step: Step, text: str, d: Draft) -> bool:
@@ -1345,14 +1417,9 @@ class Intake:
 
     def _tells(self, text: str) -> bool:
         """Whether words say something about the matter (so they must be kept), unlike 好的, 不用, 不知道."""
-        t = normalise(text).strip(PUNCT)
-        if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
-            return False
-        core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
-        if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
-            return True
-        if core < 2:
-            return False
+        told, t = _tells_by_length(text)
+        if told is not None:
+            return told
         # 乱收费, 老师打人: short, but a matter -- a keyword of the rules, not the model's guess (which gives 可以 a
         # category too). (A lone surrogate would make the router's converter raise.)
         decision = self.s.route(t.encode("utf-8", "ignore").decode("utf-8"))

@@ -59,8 +59,10 @@ class Inbound:
         return f"{self.channel}:evt:{self.openid}:{self.created_at}:{self.event or self.raw_type}"
 
     def to_json(self) -> str:
-        fields = {name: getattr(self, name) for name in _inbound_fields()}  # flat: no deep copy needed
-        return _JSON.encode(fields)
+        own = self.__dict__  # __init__ sets exactly the fields, in order (every message is stored with its JSON)
+        if len(own) == len(_inbound_fields()):
+            return _JSON.encode(own)
+        return _JSON.encode({name: getattr(self, name) for name in _inbound_fields()})  # flat: no deep copy
 
     @classmethod
     def from_json(cls, text: str) -> "Inbound":

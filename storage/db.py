@@ -57,6 +57,8 @@ _MEMO_TRIGGERS = (
     ("edit_versions", "DELETE", "edit_versions", ""),
     ("outbox", "INSERT", "outbox_waiting", "WHEN NEW.status = 'waiting'"),
     ("outbox", "UPDATE OF status", "outbox_waiting", "WHEN NEW.status = 'waiting'"),
+    ("units", "INSERT", "school_names", ""), ("units", "UPDATE", "school_names", ""),
+    ("units", "DELETE", "school_names", ""),
 )
 
 

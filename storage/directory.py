@@ -8,6 +8,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from storage import edits
+from storage.db import tx_memo
 
 UNIT_KINDS = ("bureau", "office", "district", "school", "kindergarten")
 COLUMNS = ("code", "name", "kind", "district", "parent", "categories", "commitment")
@@ -124,9 +125,16 @@ def schools(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 def school_names(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     """(code, name) of every active school and kindergarten: what a typed school name is matched against, on
-    the message path (conn.execute and tuples: db.query wraps each read in a savepoint and builds a dict per row)."""
-    return db.conn.execute("SELECT code, name FROM units WHERE kind IN ('school', 'kindergarten') AND active = 1"
-                           ).fetchall()
+    the message path (conn.execute and tuples: db.query wraps each read in a savepoint and builds a dict per row).
+    On the writer, read once per write transaction (storage.db.tx_memo: any write to units forgets it)."""
+    memo = tx_memo(db)
+    names = memo.get("school_names") if memo is not None else None
+    if names is None:
+        names = db.conn.execute("SELECT code, name FROM units WHERE kind IN ('school', 'kindergarten') AND active = 1"
+                                ).fetchall()
+        if memo is not None:
+            memo["school_names"] = names
+    return names
 
 
 def by_scene(db: sqlite_utils.Database, scene: str) -> dict[str, Any] | None:

@@ -38,8 +38,14 @@ def set_subscribed(db: sqlite_utils.Database, openid: str, subscribed: bool, now
 
 
 def welcome_once(db: sqlite_utils.Database, openid: str, now: float) -> bool:
-    """True the first time: the person is to be welcomed now (and is recorded as welcomed)."""
-    touch(db, openid, now)
+    """True the first time: the person is to be welcomed now (and is recorded as welcomed). One statement for
+    someone welcomed before (every new message of theirs asks): touch's upsert says whether they were."""
+    welcomed = db.conn.execute(
+        "INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(openid) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at) "
+        "RETURNING welcomed_at", [openid, now, now]).fetchone()[0]
+    if welcomed is not None:
+        return False
     return db.execute("UPDATE users SET welcomed_at = ? WHERE openid = ? AND welcomed_at IS NULL",
                       [now, openid]).rowcount == 1
 

@@ -21,12 +21,18 @@ from storage.conversations import Cache as _ConversationCache  # noqa: E402
 
 def pytest_configure(config):  # under pytest only: the benches import this module too
     _ConversationCache.verify = True
+    from handlers.dispatcher import _Services
+    _Services.verify_lang = True
 
 
 @pytest.fixture(autouse=True)
 def _conversation_cache_agrees_with_sqlite():
     _ConversationCache.mismatches.clear()
+    from handlers.dispatcher import _Services
+    _Services.lang_mismatches.clear()
     yield
+    assert not _Services.lang_mismatches, ("a turn's known language differs from users.lang",
+                                           _Services.lang_mismatches[:3])
     assert not _ConversationCache.mismatches, ("the writer remembered a conversation other than the one stored",
                                                _ConversationCache.mismatches[:3])
 

@@ -84,3 +84,44 @@ def test_a_message_asks_nothing_of_the_outbox_when_nothing_waits_and_releases_wh
         assert db.run_sync(outbox.release_waiting, "o2", NOW + 3) == 1
     finally:
         db.close()
+
+
+def test_the_school_names_are_read_once_per_transaction_and_any_change_to_units_is_seen(tmp_path):
+    from storage import directory
+    from storage.db import savepoint
+    db = Database(tmp_path / "m.db").start()
+    try:
+        db.run_sync(lambda d: directory.upsert(d, [{"code": "s1", "name": "滨河小学", "kind": "school", "district": None, "parent": None, "categories": "", "commitment": ""}]))
+        both, seen = _statements(db, lambda d: (directory.school_names(d), directory.school_names(d)))
+        assert both[0] == both[1] == [("s1", "滨河小学")]
+        assert sum("FROM units" in s for s in seen) == 1  # the second answer from memory
+
+        def changed_by_raw_sql(d):
+            first = list(directory.school_names(d))
+            d.execute("INSERT INTO units (code, name, kind) VALUES ('s2', '育英小学', 'school')")
+            second = list(directory.school_names(d))
+            d.execute("UPDATE units SET active = 0 WHERE code = 's1'")
+            return first, second, list(directory.school_names(d))
+        first, second, third = db.run_sync(changed_by_raw_sql)
+        assert first == [("s1", "滨河小学")]
+        assert sorted(second) == [("s1", "滨河小学"), ("s2", "育英小学")]
+        assert third == [("s2", "育英小学")]
+
+        def rolled_back(d):
+            try:
+                with savepoint(d):
+                    d.execute("DELETE FROM units WHERE code = 's2'")
+                    assert directory.school_names(d) == []
+                    raise RuntimeError("undone")
+            except RuntimeError:
+                pass
+            return directory.school_names(d)
+        assert db.run_sync(rolled_back) == [("s2", "育英小学")]  # the delete was rolled back: so is the memory
+
+        other = sqlite3.connect(tmp_path / "m.db", isolation_level=None)  # another process, between transactions
+        other.execute("UPDATE units SET name = '育英实验小学' WHERE code = 's2'")
+        other.close()
+        assert db.run_sync(directory.school_names) == [("s2", "育英实验小学")]
+    finally:
+        db.close()
+
