@@ -548,7 +548,7 @@ CALENDAR_UNKNOWN = (
     "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
     "workdays 中填写。"
 )
-SURVEY_INSIDER = "群众评议由服务对象评价，您是“{unit}”或其上级单位的工作人员，不能参加对该单位的评议。感谢理解！"
+SURVEY_INSIDER = "群众评议由服务对象评价。您的微信已绑定为教育系统工作人员，不能参加对“{unit}”等单位的评议。感谢理解！"
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"
 SURVEY_UNIT_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不评议请回复 0。"
@@ -700,8 +700,8 @@ EN = {
                              "characters, or 0 not to take part.",
     "SURVEY_NOT_COVERED": "{unit} is not part of the survey now open. For an opinion or a suggestion, just write "
                           "to us.",
-    "SURVEY_INSIDER": "The survey is for the people a unit serves. You are on the staff of {unit} or of the office "
-                      "above it, so you cannot rate it. Thank you for understanding!",
+    "SURVEY_INSIDER": "The survey is for the people the schools serve. Your WeChat is bound as education staff, "
+                      "so you cannot rate {unit} or any other unit. Thank you for understanding!",
     "SURVEY_AFTER_MESSAGE": "You are writing a message. Please finish it first (or send \"cancel\"), then send "
                             "\"survey\".",
     "SURVEY_UNKNOWN_CODE": "This survey code has expired or cannot be read. For an opinion or a suggestion, just "

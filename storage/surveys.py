@@ -18,16 +18,15 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-# 群众评议 is the public's judgement: a person bound as staff of the unit evaluated, or of the unit above it, and
-# the bureau's leaders and admins, are insiders. Their answers are refused (handlers/campaign.py) and, given before
-# they were bound, left out of every figure (submitted). One predicate over a response row `r`, for both.
-_INSIDER = staff.insider_sql("r.openid", "r.unit_code")
+# 群众评议 is the public's judgement: a person bound as staff of any unit (a rival school's too), and the bureau's
+# leaders and admins, are insiders. Their answers are refused (handlers/campaign.py) and, given before they were
+# bound, left out of every figure (submitted). One predicate over a response row `r`, for both.
+_INSIDER = staff.insider_sql("r.openid")
 
 
 def insider(db: sqlite_utils.Database, openid: str, unit_code: str) -> bool:
     """Whether `openid` may not evaluate `unit_code` (see _INSIDER)."""
-    return db.execute(f"SELECT {_INSIDER} FROM (SELECT ? AS openid, ? AS unit_code) r",
-                      [openid, unit_code]).fetchone()[0] == 1
+    return db.execute(f"SELECT {_INSIDER} FROM (SELECT ? AS openid) r", [openid]).fetchone()[0] == 1
 
 
 def get(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str) -> dict[str, Any] | None:

@@ -559,13 +559,13 @@ def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,
     parent's tenth thanks is not ten units of praise in the review or on the public board. The one rule every
     surface counts praise by (handlers.rates.for_periods fills Rates.praised from it): praise the bureau passed
     on to the district (a teacher praised) is still the school's."""
-    # An insider's praise (the unit's own staff, the unit above, leaders; given before they were bound) is not the
-    # public's, as in 群众评议 (storage.surveys).
+    # An insider's praise (anyone bound as staff, of any unit, or a leader; given before they were bound) is not
+    # the public's, as in 群众评议 (storage.surveys).
     praised = "coalesce(t.school_code, t.unit_code)"
     counts = {r[0]: r[1] for r in db.execute(
         f"SELECT {praised}, count(DISTINCT t.openid) FROM tickets t WHERE t.kind = 'praise' "
         f"AND t.created_at >= ? AND t.created_at < ? AND {praised} IS NOT NULL "
-        f"AND NOT {insider_sql('t.openid', praised)} GROUP BY 1", [start, end])}
+        f"AND NOT {insider_sql('t.openid')} GROUP BY 1", [start, end])}
     return counts if units is None else {c: n for c, n in counts.items() if c in units}
 
 
