@@ -211,6 +211,7 @@ class ReviewConfig:
     weight_bounced: float = Weights.bounced
     weight_survey: float = Weights.survey
     weight_praise: float = Weights.praise
+    weight_staffed: float = Weights.staffed  # only for a unit that had tickets reach it with nobody bound
     # A rate (响应率, 解决率, 满意率, 首次满意率) counts in a unit's score only when it rests on at least this many
     # tickets or ratings in the period: one 满意 is not 100 points (shown with its count, marked 样本不足).
     min_cases: int = 5

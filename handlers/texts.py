@@ -548,6 +548,7 @@ CALENDAR_UNKNOWN = (
     "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
     "workdays 中填写。"
 )
+REVIEW_UNATTENDED = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收，计入“在岗”得分"
 SURVEY_INSIDER = "群众评议由服务对象评价。您的微信已绑定为教育系统工作人员，不能参加对“{unit}”等单位的评议。感谢理解！"
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"

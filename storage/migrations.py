@@ -918,3 +918,10 @@ def m038_citizen_withdrew(db: sqlite_utils.Database) -> None:
     teacher): the ticket stays open at the bureau until someone there closes it with a note, and nothing more is
     sent to the citizen about it (NULL: not withdrawn)."""
     _exec(db, "ALTER TABLE tickets ADD COLUMN citizen_withdrew_at REAL")
+
+
+@migrations()
+def m039_unattended_events(db: sqlite_utils.Database) -> None:
+    """The review counts the tickets that reached a unit with nobody bound (its `unattended` events) against that
+    unit (handlers/review.py, 在岗): one index range per period, as 退回 has its own."""
+    _exec(db, "CREATE INDEX ticket_events_unattended ON ticket_events(at) WHERE action = 'unattended'")

@@ -476,6 +476,18 @@ def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str,
         "AND unit_code IS NOT NULL GROUP BY unit_code", [start, end])}
 
 
+def unattended_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
+    """Per unit, the tickets that reached it in [start, end) while it had nobody bound (代收: its `unattended`
+    event) and whose 签收 is not its own now: a stand-in's, let lapse by the stand-in, or the ticket moved on. Not
+    binding anyone avoided the ranking (every rate "—"); the review counts these against the unit (在岗). A ticket
+    that came home in time and was signed by the unit's new staff is the unit's own work, not counted here."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT e.unit_code, count(DISTINCT e.ticket_id) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+        "WHERE e.action = 'unattended' AND e.at >= ? AND e.at < ? AND e.unit_code IS NOT NULL "
+        "AND t.kind != 'praise' AND coalesce(t.response_unit, t.unit_code) IS NOT e.unit_code GROUP BY 1",
+        [start, end])}
+
+
 def withdrawals_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
     """撤回 per unit that held the ticket when its writer took it back, in [start, end). Not scored (a withdrawal is
     the citizen's right), but shown beside the figures: a school whose parents withdraw often may be asking them
