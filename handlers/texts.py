@@ -307,10 +307,16 @@ VERIFY_COUNTER = "  {day} {unit}（{code}）{count}：计数表 {kept}，按留�
 VERIFY_COUNTERS_BAD = "计数表与留言记录不一致 {n} 处："
 VERIFY_PUBLISHED_BAD = "发布的数字与按留言重算不一致 {n} 个单位："
 VERIFY_PUBLISHED = "  {unit}（{code}）：{changes}"
-VERIFY_OK = "核对无误：{units}个单位、{days}天的计数与留言记录一致，发布的三率与按留言重算相同。"
+VERIFY_OK = "核对无误：{units}个单位、{days}天的计数与留言记录一致，留言的派发、签收、办结和评价都有对应的操作记录，发布的三率与按留言重算相同。"
 VERIFY_BAD = ("结论：发现不一致，以上单位的三率不可信。可运行 tingjian verify-rates --period {period} --repair "
               "按留言记录重算这些天的计数（只改计数表，不改留言）。")
 VERIFY_REPAIRED = "已按留言记录重算 {n} 行计数。再次核对："
+VERIFY_UNBACKED_BAD = "留言上的时间或评价与其操作记录不符 {n} 件（可能被直接改过数据库，--repair 不会修改留言）："
+VERIFY_UNBACKED = "  {number}：{what}没有对应的操作记录"
+VERIFY_MORE = "  ……另有 {n} 处"
+VERIFY_UNBACKED_END = "结论：以上留言的计数依据不可信，请核查数据库的修改来源；计数表与留言一致，无需 --repair。"
+UNBACKED_NAMES = {"dispatched_at": "派发时间", "accepted_at": "签收时间", "resolved_at": "办结时间",
+                  "rating": "评价（时间或满意与否）", "unrated": "未评价关闭时间"}
 STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
                  "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"

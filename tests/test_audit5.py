@@ -115,3 +115,60 @@ async def test_a_school_with_nobody_bound_is_ranked_and_pays_for_it(dialog):
     got = {r[0]: dict(zip(head, r)) for r in rows}
     assert got["jn-yyxx"]["无人在岗件数"] == 3 and got["jn-yyxx"]["在岗分"] == 0
     assert got["jn-yyxx"]["同类排名"] == rank and got["jn-dszx"]["无人在岗件数"] == 0
+
+
+# -- A4. verify-rates checks each ticket against its events -----------------------------------------------------------
+async def test_verify_rates_finds_a_ticket_edited_behind_its_events(dialog, tmp_path, capsys):
+    """Someone with the database file moved a late 签收 inside its window and turned a 不满意 into 满意: the counters
+    follow the tickets (triggers), so `verify-rates` said 核对无误 and `--repair` had nothing to say. The tickets
+    are now checked against their append-only events: each edited ticket is named with what no event backs, exit
+    1, and `--repair` (which rewrites counters only) neither touches nor hides it. A repair that did rewrite
+    counters leaves a line in the audit log with what they held."""
+    import sqlite3
+
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    d = dialog
+    late = await file_ticket(d, PARENT, HOMEWORK, scene="school:jn-syxx", consent="1")
+    rejected = await file_ticket(d, "o_parent_b", HOMEWORK, scene="school:jn-syxx", consent="1")
+    d.advance(3 * 86400)  # past the 签收 window
+    await talk(d, SCHOOL, f"办结 {late} 已与家长沟通，作业量已调整")
+    await talk(d, SCHOOL, f"办结 {rejected} 已与家长沟通，作业量已调整")
+    await talk(d, "o_parent_b", "3 没有任何改变", expect="重新办理")
+    path = str(tmp_path / "demo.db")
+    config = str(write_cli_config(tmp_path / "c.toml", path))
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0
+    capsys.readouterr()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE tickets SET accepted_at = dispatched_at + 600 WHERE number = ?", [late])
+        conn.execute("UPDATE tickets SET rating = 1, state = 'closed' WHERE number = ?", [rejected])
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 1
+    out = capsys.readouterr().out
+    assert f"{late}：签收时间没有对应的操作记录" in out and f"{rejected}：评价" in out and "核对无误" not in out, out
+    assert main(["verify-rates", "--period", "2026-11", "--repair", "--config", config]) == 1
+    assert f"{late}：签收时间" in capsys.readouterr().out
+    # a counter row edited by hand: repaired, and what it held is kept in the audit log
+    with conn:
+        conn.execute("UPDATE unit_days SET dispatched = dispatched + 5 WHERE unit_code = 'jn-syxx'")
+    main(["verify-rates", "--period", "2026-11", "--repair", "--config", config])
+    assert "已按留言记录重算" in capsys.readouterr().out
+    kept = conn.execute("SELECT detail FROM audit_log WHERE action = 'verify-rates:repair'").fetchall()
+    assert len(kept) == 1 and "jn-syxx dispatched" in kept[0][0], kept
+
+
+def test_the_check_against_events_reads_only_index_ranges(tmp_path):
+    """At a million tickets the check of tickets against their events must cost the period: each part is one range
+    of a tickets index and, per ticket, a look-up of its own events (EXPLAIN QUERY PLAN: no SCAN anywhere)."""
+    import sqlite_utils
+
+    from storage import integrity, migrations
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrate(db)
+    parts = integrity._backed_sql()
+    assert len(parts) == 5
+    for what, sql in parts:
+        plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, [0.0, 1.0]))
+        assert plan.startswith("SEARCH t USING INDEX tickets_") and "SCAN" not in plan, (what, plan)
+        assert "SEARCH e USING INDEX ticket_events_ticket" in plan or "SEARCH l USING INDEX ticket_events_ticket" \
+            in plan, (what, plan)
