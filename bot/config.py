@@ -193,6 +193,10 @@ class CampaignConfig:
     burst_per_hour: int = 30
     # A response from someone who first followed the account this few minutes before is counted but marked.
     new_follower_minutes: int = 10
+    # A burst paced under burst_per_hour: more answers than this from new followers through one unit within 24
+    # hours, nine in ten of them the same answer sheet, are left out as a burst; more of them at all, the leaders
+    # are told (handlers/campaign.py).
+    new_follower_per_day: int = 20
     # 常见问题: TOML of common questions answered at once. Empty: every inquiry becomes a ticket.
     faq: str = ""
     # How sure a match must be (0–1) before an answer is served.
@@ -353,9 +357,9 @@ class Config:
             raise bad("campaign.surveys", f"no such file or folder: {c.surveys}")
         if c.faq and not Path(c.faq).is_file():
             raise bad("campaign.faq", f"file not found: {c.faq}")
-        if c.min_responses < 1 or c.burst_per_hour < 1 or c.new_follower_minutes < 0:
-            raise bad("campaign.min_responses", "min_responses and burst_per_hour must be at least 1, "
-                                                "new_follower_minutes not negative")
+        if c.min_responses < 1 or c.burst_per_hour < 1 or c.new_follower_minutes < 0 or c.new_follower_per_day < 1:
+            raise bad("campaign.min_responses", "min_responses, burst_per_hour and new_follower_per_day must be at "
+                                                "least 1, new_follower_minutes not negative")
         if not 0.2 < c.faq_min_score <= 1:
             raise bad("campaign.faq_min_score", "must be above 0.2 (keywords alone add up to 0.2) and at most 1")
         for f in dataclasses.fields(ReviewConfig):

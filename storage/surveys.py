@@ -82,6 +82,29 @@ def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, since:
     return count
 
 
+def new_follower_day(db: sqlite_utils.Database, survey_id: str, unit_code: str, since: float,
+                     limit: int) -> tuple[int, bool] | None:
+    """A burst paced under the hourly limit: the answers from new followers (accounts that followed minutes before
+    answering, the only answers a person can make in numbers) through this unit since `since`. None while there
+    are `limit` or fewer. Otherwise (how many, left out): left out (flagged as a burst) when nine in ten of them
+    are the same answer sheet, as one hand filling many accounts gives; real parents who just followed answer
+    alike less often, and those who followed earlier are never touched. Either way the leaders are told."""
+    rows = [json.loads(r[0]) for r in db.execute(
+        "SELECT answers FROM survey_responses WHERE survey_id = ? AND unit_code = ? AND submitted_at >= ? "
+        "AND new_follower = 1 AND answers IS NOT NULL", [survey_id, unit_code, since])]
+    if len(rows) <= limit:
+        return None
+    sheets: dict[str, int] = {}
+    for answers in rows:  # the sheet: every answer but free text
+        key = json.dumps({k: v for k, v in answers.items() if not isinstance(v, str)}, sort_keys=True)
+        sheets[key] = sheets.get(key, 0) + 1
+    alike = 10 * max(sheets.values()) >= 9 * len(rows)
+    if alike:
+        db.execute("UPDATE survey_responses SET burst = 1 WHERE survey_id = ? AND unit_code = ? "
+                   "AND submitted_at >= ? AND new_follower = 1", [survey_id, unit_code, since])
+    return len(rows), alike
+
+
 def record_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, hour: int, count: int) -> bool:
     """True the first time a burst in this hour is recorded (leaders are told once)."""
     cur = db.execute("INSERT OR IGNORE INTO survey_bursts (survey_id, unit_code, hour, count) VALUES (?, ?, ?, ?)",

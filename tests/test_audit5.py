@@ -172,3 +172,39 @@ def test_the_check_against_events_reads_only_index_ranges(tmp_path):
         assert plan.startswith("SEARCH t USING INDEX tickets_") and "SCAN" not in plan, (what, plan)
         assert "SEARCH e USING INDEX ticket_events_ticket" in plan or "SEARCH l USING INDEX ticket_events_ticket" \
             in plan, (what, plan)
+
+
+# -- A3. a burst paced under burst_per_hour -------------------------------------------------------------------------
+async def _answer(d, openid: str, score: str, scene: str = "survey:school-2026:jn-syxx") -> str:
+    from tests.dialog import send
+    reply = await send(d, openid, type="scan", scene=scene)
+    for _ in range(12):
+        if "评议完成" in reply or "第" not in reply:
+            return reply
+        reply = await talk(d, openid, "0" if "没有请回复 0" in reply else score if "1–5" in reply else "1")
+    return reply
+
+
+@pytest.mark.parametrize("varied", [False, True])
+async def test_a_paced_burst_of_new_accounts_is_caught(dialog, varied):
+    """More answers than `burst_per_hour` within an hour are a burst; the same answers paced at one an hour from
+    fresh accounts all counted. Now, through one unit within 24 hours, more than `new_follower_per_day` answers
+    from accounts that followed minutes before: the leaders are told; when nine in ten are the same answer sheet
+    (one hand, many accounts) they are left out and shown as a burst. A parent who followed earlier is counted
+    whatever happens, and new parents whose answers differ stay counted."""
+    from bot.app import DB, DISPATCHER
+    from handlers.survey_results import survey_results
+    from tests.dialog import heard, send
+    d = dialog
+    campaign = d.app[DISPATCHER].campaign
+    campaign.p.new_follower_per_day = 4
+    await send(d, "o_parent_longtime", type="scan", scene="school:jn-syxx")  # followed long before
+    d.advance(5 * 86400)
+    assert "评议完成" in await _answer(d, "o_parent_longtime", "2")
+    for i in range(6):
+        d.advance(50 * 60)  # one every 50 minutes: far under burst_per_hour
+        assert "评议完成" in await _answer(d, f"o_fresh_{i}", str(3 + i % 3) if varied else "5")
+    results = await d.app[DB].read(survey_results, campaign.p.surveys["school-2026"], campaign.p.surveys, 1)
+    unit = results["jn-syxx"]
+    assert (unit.n, unit.burst) == ((7, 0) if varied else (1, 6)), (unit.n, unit.burst)
+    await heard(d, LEADER, expect=["江南区实验小学", "刚关注", "不计入得分" if not varied else "已照常计入"])
