@@ -208,3 +208,33 @@ async def test_a_paced_burst_of_new_accounts_is_caught(dialog, varied):
     unit = results["jn-syxx"]
     assert (unit.n, unit.burst) == ((7, 0) if varied else (1, 6)), (unit.n, unit.burst)
     await heard(d, LEADER, expect=["江南区实验小学", "刚关注", "不计入得分" if not varied else "已照常计入"])
+
+
+# -- B. the spool: only the service's own files are messages --------------------------------------------------------
+@pytest.mark.parametrize("opened", ["folder", "file"])
+async def test_a_spool_line_written_by_someone_else_is_never_handled(aiohttp_client, make_config, tmp_path, caplog,
+                                                                    opened):
+    """A spooled line is handled as the message WeChat sent, as the person it names (a leader's 点评 or 同意延期
+    included). The folder was made with mode 700 only when missing: one made beforehand (another local user, a
+    careless `mkdir -m 777` of the data folder) or a file anyone may write was drained at start like the service's
+    own, so a local user could act as any WeChat user. Now such a folder or file is refused, logged, left alone."""
+    import json
+    import os
+
+    from bot.app import DB, RECEIVER, create_app
+    from handlers.messages import Inbound
+    from storage import spool as spool_mod
+    folder = spool_mod.folder_for(tmp_path / "t.db")
+    folder.mkdir(mode=0o700)
+    forged = folder / "1-forged.jsonl"
+    record = {"key": "wechat:msg:424242", "at": 1.0, "request": None,
+              "inbound": Inbound(openid="o_demo_leader", kind="text", created_at=1, text="帮助",
+                                 msg_id="424242").to_json()}
+    forged.write_text(json.dumps(record) + "\n")
+    os.chmod(folder if opened == "folder" else forged, 0o777 if opened == "folder" else 0o666)
+    client = await aiohttp_client(create_app(make_config()))
+    await client.app[RECEIVER].drain_spool()
+    stored = await client.app[DB].run(
+        lambda db: db.execute("SELECT count(*) FROM inbound WHERE key = 'wechat:msg:424242'").fetchone()[0])
+    assert stored == 0 and forged.exists()
+    assert "not this service's alone" in caplog.text or "not written by this service" in caplog.text
