@@ -431,6 +431,13 @@ class Config:
         if self.wechat.aes_key and (self.wechat.aes_key in PUBLIC_KEYS or weak(self.wechat.aes_key, 43, 16)):
             raise bad("wechat.aes_key", "is the documentation's sample or too regular: use the EncodingAESKey "
                                         "公众号后台 generates (随机生成)")
+        if not self.wechat.check_timestamp and not self.wechat.aes_key:
+            # Plaintext mode signs the URL, not the body; without the freshness check a signed URL is remembered
+            # only dedupe_days (scheduler.prune_requests), and one read later from a proxy's access log could
+            # carry any message from any openid (a leader's 同意延期 included).
+            raise bad("wechat.check_timestamp", "is off in plaintext mode (no wechat.aes_key): an old signed URL "
+                                                "could carry any message. Keep it on (fix the clock with NTP, or "
+                                                "raise timestamp_tolerance_seconds), or use safe mode (aes_key)")
         if self.sandbox.enabled and not is_loopback(self.server.host):
             raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused on "
                                          f"{self.server.host!r}; bind server.host to 127.0.0.1 or turn it off")

@@ -12,6 +12,7 @@ from storage import tickets
 from tests.dialog import LEADER, SCHOOL, TZ, at, file_ticket, talk
 from tests.test_audit2 import answer_survey
 from tests.test_citizen_dialogs import PARENT
+from tests.test_security import env  # noqa: F401  (a fixture)
 
 HOMEWORK = "学校作业太多了，孩子每天写到晚上十一点，我要投诉"
 RIVAL = "o_demo_staff_wcxx"  # 江北区文昌小学's handler: another district's school
@@ -238,3 +239,18 @@ async def test_a_spool_line_written_by_someone_else_is_never_handled(aiohttp_cli
         lambda db: db.execute("SELECT count(*) FROM inbound WHERE key = 'wechat:msg:424242'").fetchone()[0])
     assert stored == 0 and forged.exists()
     assert "not this service's alone" in caplog.text or "not written by this service" in caplog.text
+
+
+# -- B. a careless admin's replay window -------------------------------------------------------------------------------
+def test_serve_refuses_plaintext_mode_without_the_freshness_check(env, tmp_path, capsys):
+    """In plaintext mode WeChat signs the URL (token, timestamp, nonce), not the body. With `check_timestamp =
+    false` a signed URL is remembered only `dedupe_days`: after that, one copied from a reverse proxy's access log
+    could carry any body, as any openid. `serve` refused empty and guessable secrets but started like this."""
+    from pathlib import Path
+
+    from bot.cli import main
+    env(TINGJIAN_STORAGE_PATH=str(tmp_path / "t.db"), TINGJIAN_WECHAT_CHECK_TIMESTAMP="false")
+    assert main(["serve", "--config", str(Path(__file__).resolve().parents[1] / "config.example.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "wechat.check_timestamp" in err and "configuration error" in err
+    assert not (tmp_path / "t.db").exists()
