@@ -974,7 +974,8 @@ class Intake:
         matters = d.matters
         n = choice(text, len(matters))
         if n is None:
-            named = [c for c in matters if texts.CATEGORY_NAMES.get(c, c) in text]
+            names = texts.names_in("CATEGORY_NAMES", d.lang)
+            named = [c for c in matters if texts.CATEGORY_NAMES.get(c, c) in text or names.get(c, c) in text.lower()]
             n = matters.index(named[0]) + 1 if len(named) == 1 else None
         if n is None:
             return self._out("focus", d, [Reply(self._ask_focus(d))])
@@ -1206,8 +1207,9 @@ class Intake:
         return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
 
     def _ask_focus(self, d: Draft) -> str:
-        lines = "\n".join(f"{i} {texts.CATEGORY_NAMES.get(c, c)}" for i, c in enumerate(d.matters, 1))
-        return texts.ASK_FOCUS.format(lines=lines)
+        names = texts.names_in("CATEGORY_NAMES", d.lang)  # an English writer reads English (people3)
+        lines = "\n".join(f"{i} {names.get(c, c)}" for i, c in enumerate(d.matters, 1))
+        return _t(d, "ASK_FOCUS").format(lines=lines)
 
     def _schools_in_text(self, d: Draft) -> list[str]:
         """A school named loosely in the story (江南实验小学 for 江南区实验小学), to be offered for a yes: a name-like

@@ -233,6 +233,13 @@ CATEGORY_NAMES = {
     "exams": "考试与考风", "planning": "教育资源与学校建设", "vocational": "职业与高等教育",
     "other_edu": "其他教育事务", "out_of_scope": "非教育事务",
 }
+CATEGORY_NAMES_EN = {
+    "preschool": "preschool education", "admission": "admissions", "fees": "school fees", "burden":
+    "homework and teaching", "tutoring": "private tutoring", "ethics": "teachers' conduct", "teachers":
+    "teachers' pay and staffing", "safety": "school safety and services", "exams": "exams", "planning":
+    "school places and buildings", "vocational": "vocational and higher education", "other_edu":
+    "other education matters", "out_of_scope": "not an education matter",
+}
 
 # The workbench: a form sent from a page loaded before the ticket last changed.
 WEB_STALE_FORM = ("未执行：您打开页面后，留言 {number} 已有新的办理记录（当前状态：{state}）。请先查看下方最新情况，"
@@ -609,6 +616,8 @@ DIGEST_RANKING = "{month}各单位绩效考核排名：{url}"
 # Replies to a person who writes in English (the router sets lang = "en" on the draft). Only the intake's main
 # steps are translated; office and school names stay as they are. Keys are the names of the Chinese texts above.
 EN = {
+    "ASK_FOCUS": "Your message is about several things:\n{lines}\nWhich one matters most? Please reply with its "
+                 "number. The others stay in the same message and go to the same office.",
     "WELCOME": "Hello, and thank you for writing to the education bureau. We will pass your message to the "
                "office in charge and tell you the ticket number and the deadline.",
     "ASK_KIND": "Is your message:\n1 a complaint\n2 a suggestion\n3 a question\n4 praise\nPlease reply with the "

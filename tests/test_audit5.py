@@ -254,3 +254,16 @@ def test_serve_refuses_plaintext_mode_without_the_freshness_check(env, tmp_path,
     err = capsys.readouterr().err
     assert "wechat.check_timestamp" in err and "configuration error" in err
     assert not (tmp_path / "t.db").exists()
+
+
+# -- B. the English paths -----------------------------------------------------------------------------------------
+async def test_an_english_writer_is_asked_which_matter_in_english(dialog):
+    """An English complaint about two matters (a head teacher demanding gift cards before exams: 师德 and exams)
+    was asked "您的留言涉及几件事…请回复数字" in Chinese, a question the writer cannot read, on a conduct complaint
+    (one that must reach the bureau, not the school). The question and the matters' names are in English now."""
+    from tests.test_people2_dialogs import english
+    d = dialog
+    await talk(d, "o_en_gifts", "My son's head teacher at Jiangnan Experimental Primary School demands gift cards "
+                                "from parents before exams.")
+    reply = await talk(d, "o_en_gifts", "1", expect=["several things", "teachers' conduct", "exams"])
+    await english(d, reply)
