@@ -307,7 +307,7 @@ class Campaign:
                                                       limit=self.p.burst_per_hour)
             replies += [Reply(notice, to=o) for o in staff.leaders(db)]
         paced = surveys.new_follower_day(db, survey.id, unit["code"], now - 86400, self.p.new_follower_per_day) \
-            if data.get("new") else None
+            if now - ((users.get(db, openid) or {}).get("first_seen_at") or now) < surveys.FRESH_SECONDS else None
         # told once a day: the key is the day, negative so that it never meets an hour's (record_burst)
         if paced and surveys.record_burst(db, survey.id, unit["code"], -int(now // 86400), paced[0]):
             notice = (texts.SURVEY_PACED_LEFT_OUT if paced[1] else texts.SURVEY_PACED_NOTICE).format(

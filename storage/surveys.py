@@ -82,16 +82,22 @@ def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, since:
     return count
 
 
+FRESH_SECONDS = 86400  # an account that followed less than this before answering, for new_follower_day
+
+
 def new_follower_day(db: sqlite_utils.Database, survey_id: str, unit_code: str, since: float,
                      limit: int) -> tuple[int, bool] | None:
-    """A burst paced under the hourly limit: the answers from new followers (accounts that followed minutes before
-    answering, the only answers a person can make in numbers) through this unit since `since`. None while there
-    are `limit` or fewer. Otherwise (how many, left out): left out (flagged as a burst) when nine in ten of them
-    are the same answer sheet, as one hand filling many accounts gives; real parents who just followed answer
-    alike less often, and those who followed earlier are never touched. Either way the leaders are told."""
-    rows = [json.loads(r[0]) for r in db.execute(
-        "SELECT answers FROM survey_responses WHERE survey_id = ? AND unit_code = ? AND submitted_at >= ? "
-        "AND new_follower = 1 AND answers IS NOT NULL", [survey_id, unit_code, since])]
+    """A burst paced under the hourly limit: the answers through this unit since `since` from accounts that
+    followed less than a day before answering (new accounts are the only answers a person can make in numbers; a
+    day, not `new_follower_minutes`, which waiting ten minutes after following escapes). None while there are
+    `limit` or fewer. Otherwise (how many, left out): left out (flagged as a burst) when nine in ten of them are
+    the same answer sheet, as one hand filling many accounts gives; real parents who just followed answer alike
+    less often, and those who followed earlier are never touched. Either way the leaders are told."""
+    fresh = (f"FROM survey_responses r JOIN users u ON u.openid = r.openid WHERE r.survey_id = ? "
+             f"AND r.unit_code = ? AND r.submitted_at >= ? AND r.answers IS NOT NULL "
+             f"AND u.first_seen_at > r.submitted_at - {FRESH_SECONDS}")
+    args = [survey_id, unit_code, since]
+    rows = [json.loads(r[0]) for r in db.execute(f"SELECT r.answers {fresh}", args)]
     if len(rows) <= limit:
         return None
     sheets: dict[str, int] = {}
@@ -100,8 +106,7 @@ def new_follower_day(db: sqlite_utils.Database, survey_id: str, unit_code: str, 
         sheets[key] = sheets.get(key, 0) + 1
     alike = 10 * max(sheets.values()) >= 9 * len(rows)
     if alike:
-        db.execute("UPDATE survey_responses SET burst = 1 WHERE survey_id = ? AND unit_code = ? "
-                   "AND submitted_at >= ? AND new_follower = 1", [survey_id, unit_code, since])
+        db.execute(f"UPDATE survey_responses SET burst = 1 WHERE id IN (SELECT r.id {fresh})", args)
     return len(rows), alike
 
 

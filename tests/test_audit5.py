@@ -189,8 +189,9 @@ async def _answer(d, openid: str, score: str, scene: str = "survey:school-2026:j
 @pytest.mark.parametrize("varied", [False, True])
 async def test_a_paced_burst_of_new_accounts_is_caught(dialog, varied):
     """More answers than `burst_per_hour` within an hour are a burst; the same answers paced at one an hour from
-    fresh accounts all counted. Now, through one unit within 24 hours, more than `new_follower_per_day` answers
-    from accounts that followed minutes before: the leaders are told; when nine in ten are the same answer sheet
+    fresh accounts (each waiting out `new_follower_minutes` after following) all counted, unmarked. Now, through
+    one unit within 24 hours, more than `new_follower_per_day` answers from accounts that followed less than a
+    day before: the leaders are told; when nine in ten are the same answer sheet
     (one hand, many accounts) they are left out and shown as a burst. A parent who followed earlier is counted
     whatever happens, and new parents whose answers differ stay counted."""
     from bot.app import DB, DISPATCHER
@@ -204,6 +205,8 @@ async def test_a_paced_burst_of_new_accounts_is_caught(dialog, varied):
     assert "评议完成" in await _answer(d, "o_parent_longtime", "2")
     for i in range(6):
         d.advance(50 * 60)  # one every 50 minutes: far under burst_per_hour
+        await send(d, f"o_fresh_{i}", type="scan", scene="school:jn-syxx")  # follows
+        d.advance(15 * 60)  # and each waits past new_follower_minutes after following
         assert "评议完成" in await _answer(d, f"o_fresh_{i}", str(3 + i % 3) if varied else "5")
     results = await d.app[DB].read(survey_results, campaign.p.surveys["school-2026"], campaign.p.surveys, 1)
     unit = results["jn-syxx"]
