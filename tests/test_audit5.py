@@ -211,7 +211,7 @@ async def test_a_paced_burst_of_new_accounts_is_caught(dialog, varied):
     results = await d.app[DB].read(survey_results, campaign.p.surveys["school-2026"], campaign.p.surveys, 1)
     unit = results["jn-syxx"]
     assert (unit.n, unit.burst) == ((7, 0) if varied else (1, 6)), (unit.n, unit.burst)
-    await heard(d, LEADER, expect=["江南区实验小学", "刚关注", "不计入得分" if not varied else "已照常计入"])
+    await heard(d, LEADER, expect=["江南区实验小学", "新关注", "不计入得分" if not varied else "已照常计入"])
 
 
 # -- B. the spool: only the service's own files are messages --------------------------------------------------------
