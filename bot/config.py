@@ -450,6 +450,14 @@ class Config:
             key, url = exposed[0]
             raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused with {key} = "
                                          f"{url!r} (a public service); turn it off")
+        api_public = not is_loopback(urlparse(self.wechat.api_base).hostname or "")
+        for key in ("appid", "appsecret"):
+            if api_public and not getattr(self.wechat, key).strip():
+                # every push needs an access_token: staff would never hear of a new or urgent ticket, and an
+                # answer later than the passive reply would never reach the citizen (acknowledged, then stuck)
+                raise bad(f"wechat.{key}", f"is empty: without it no message can be pushed (new and urgent "
+                                           f"tickets to staff, answers after {self.wechat.reply_timeout_seconds} s). "
+                                           f"Set it (or {var('wechat.' + key)}) from 公众号后台 → 设置与开发 → 基本配置")
         return self
 
     @property

@@ -270,3 +270,20 @@ async def test_an_english_writer_is_asked_which_matter_in_english(dialog):
                                 "from parents before exams.")
     reply = await talk(d, "o_en_gifts", "1", expect=["several things", "teachers' conduct", "exams"])
     await english(d, reply)
+
+
+@pytest.mark.parametrize("missing", ["appid", "appsecret"])
+def test_serve_refuses_to_start_unable_to_push(env, tmp_path, capsys, missing):
+    """`serve` started against the real WeChat API with no AppID or AppSecret: every push failed for ever (no
+    access_token), so staff were never told of a new or urgent ticket and an answer later than the passive reply
+    never reached the citizen, while the webhook acknowledged every message. Refused at start, naming the key."""
+    from pathlib import Path
+
+    from bot.cli import main
+    given = {"TINGJIAN_WECHAT_APPID": "wx1234567890abcdef", "TINGJIAN_WECHAT_APPSECRET": "0f1e2d3c4b5a69788796a5b4"}
+    given[f"TINGJIAN_WECHAT_{missing.upper()}"] = ""
+    env(TINGJIAN_STORAGE_PATH=str(tmp_path / "t.db"), **given)
+    assert main(["serve", "--config", str(Path(__file__).resolve().parents[1] / "config.example.toml")]) == 2
+    err = capsys.readouterr().err
+    assert f"wechat.{missing}" in err and "configuration error" in err
+    assert not (tmp_path / "t.db").exists()
