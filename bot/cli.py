@@ -725,14 +725,24 @@ def cmd_review(args) -> int:
     return 0
 
 
-def _verify(db, start: float, end: float, now: float) -> tuple[list[dict], dict, dict, int]:
-    """(counter differences, published figures, the same recounted, units seen) of one period, on a reader."""
+def _verify(db, start: float, end: float, now: float) -> tuple[list[dict], dict, dict, list[dict]]:
+    """(counter differences, published figures, the same recounted, tickets no event backs) of one period, on a
+    reader."""
     from handlers import rates
     from storage import integrity
     diffs = integrity.differences(db, start, end)
     published = rates.for_period(db, start, end, None, now)
     recounted = rates.for_periods(db, [start, end], None, now, counts=integrity.recount_sums)[0]
-    return diffs, published, recounted, len(integrity.counters(db, start, end))
+    return diffs, published, recounted, integrity.against_events(db, start, end)
+
+
+def _repair(db, start: float, end: float, now: float, detail: str) -> int:
+    """--repair, on the writer: the counter rows rewritten and, in the same transaction, a line in the audit log
+    saying what they held (the evidence --repair replaces is kept where the workbench's 操作记录 shows it)."""
+    from storage import integrity, websessions
+    n = integrity.repair(db, start, end)
+    websessions.audit(db, now, "cli", "verify-rates:repair", None, f"{n} 行：{detail}"[:4000])
+    return n
 
 
 def cmd_verify_rates(args) -> int:
@@ -757,11 +767,13 @@ def cmd_verify_rates(args) -> int:
     with _database(config) as db:
         names = {u["code"]: u["name"] for u in db.read_sync(directory.all_units)}
         print(texts.VERIFY_HEAD.format(period=period.key, first=day(period.start), last=day(period.end - 1)))
-        diffs, published, recounted, rows = db.read_sync(_verify, period.start, period.end, now)
+        diffs, published, recounted, unbacked = db.read_sync(_verify, period.start, period.end, now)
         if args.repair and diffs:
-            n = db.run_sync(integrity.repair, period.start, period.end)
+            detail = "；".join(f"{day(d['day'] * 86400 - integrity.DAY_OFFSET)} {d['unit']} {d['count']} "
+                              f"{d['kept']}→{d['recounted']}" for d in diffs)
+            n = db.run_sync(_repair, period.start, period.end, now, detail)
             print(texts.VERIFY_REPAIRED.format(n=n))
-            diffs, published, recounted, rows = db.read_sync(_verify, period.start, period.end, now)
+            diffs, published, recounted, unbacked = db.read_sync(_verify, period.start, period.end, now)
     if diffs:
         print(texts.VERIFY_COUNTERS_BAD.format(n=len(diffs)))
         for d in diffs:
@@ -782,8 +794,14 @@ def cmd_verify_rates(args) -> int:
     if changed:
         print(texts.VERIFY_PUBLISHED_BAD.format(n=len(changed)))
         print("\n".join(changed))
-    if diffs or changed:
-        print(texts.VERIFY_BAD.format(period=period.key))
+    if unbacked:  # never repaired here: the events are the record, and a person must see what changed
+        print(texts.VERIFY_UNBACKED_BAD.format(n=len({u["number"] for u in unbacked})))
+        for u in unbacked[:50]:
+            print(texts.VERIFY_UNBACKED.format(number=u["number"], what=texts.UNBACKED_NAMES[u["what"]]))
+        if len(unbacked) > 50:
+            print(texts.VERIFY_MORE.format(n=len(unbacked) - 50))
+    if diffs or changed or unbacked:
+        print(texts.VERIFY_BAD.format(period=period.key) if diffs or changed else texts.VERIFY_UNBACKED_END)
         return 1
     days = round((period.end - period.start) / 86400)
     print(texts.VERIFY_OK.format(units=len(published), days=days))

@@ -193,6 +193,10 @@ class CampaignConfig:
     burst_per_hour: int = 30
     # A response from someone who first followed the account this few minutes before is counted but marked.
     new_follower_minutes: int = 10
+    # A burst paced under burst_per_hour: more answers than this through one unit within 24 hours from accounts
+    # that followed less than a day before, nine in ten of them the same answer sheet, are left out as a burst;
+    # more of them at all, the leaders are told (storage.surveys.new_follower_day).
+    new_follower_per_day: int = 20
     # 常见问题: TOML of common questions answered at once. Empty: every inquiry becomes a ticket.
     faq: str = ""
     # How sure a match must be (0–1) before an answer is served.
@@ -211,6 +215,7 @@ class ReviewConfig:
     weight_bounced: float = Weights.bounced
     weight_survey: float = Weights.survey
     weight_praise: float = Weights.praise
+    weight_staffed: float = Weights.staffed  # only for a unit that had tickets reach it with nobody bound
     # A rate (响应率, 解决率, 满意率, 首次满意率) counts in a unit's score only when it rests on at least this many
     # tickets or ratings in the period: one 满意 is not 100 points (shown with its count, marked 样本不足).
     min_cases: int = 5
@@ -352,9 +357,9 @@ class Config:
             raise bad("campaign.surveys", f"no such file or folder: {c.surveys}")
         if c.faq and not Path(c.faq).is_file():
             raise bad("campaign.faq", f"file not found: {c.faq}")
-        if c.min_responses < 1 or c.burst_per_hour < 1 or c.new_follower_minutes < 0:
-            raise bad("campaign.min_responses", "min_responses and burst_per_hour must be at least 1, "
-                                                "new_follower_minutes not negative")
+        if c.min_responses < 1 or c.burst_per_hour < 1 or c.new_follower_minutes < 0 or c.new_follower_per_day < 1:
+            raise bad("campaign.min_responses", "min_responses, burst_per_hour and new_follower_per_day must be at "
+                                                "least 1, new_follower_minutes not negative")
         if not 0.2 < c.faq_min_score <= 1:
             raise bad("campaign.faq_min_score", "must be above 0.2 (keywords alone add up to 0.2) and at most 1")
         for f in dataclasses.fields(ReviewConfig):
@@ -426,6 +431,13 @@ class Config:
         if self.wechat.aes_key and (self.wechat.aes_key in PUBLIC_KEYS or weak(self.wechat.aes_key, 43, 16)):
             raise bad("wechat.aes_key", "is the documentation's sample or too regular: use the EncodingAESKey "
                                         "公众号后台 generates (随机生成)")
+        if not self.wechat.check_timestamp and not self.wechat.aes_key:
+            # Plaintext mode signs the URL, not the body; without the freshness check a signed URL is remembered
+            # only dedupe_days (scheduler.prune_requests), and one read later from a proxy's access log could
+            # carry any message from any openid (a leader's 同意延期 included).
+            raise bad("wechat.check_timestamp", "is off in plaintext mode (no wechat.aes_key): an old signed URL "
+                                                "could carry any message. Keep it on (fix the clock with NTP, or "
+                                                "raise timestamp_tolerance_seconds), or use safe mode (aes_key)")
         if self.sandbox.enabled and not is_loopback(self.server.host):
             raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused on "
                                          f"{self.server.host!r}; bind server.host to 127.0.0.1 or turn it off")
@@ -438,6 +450,14 @@ class Config:
             key, url = exposed[0]
             raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused with {key} = "
                                          f"{url!r} (a public service); turn it off")
+        api_public = not is_loopback(urlparse(self.wechat.api_base).hostname or "")
+        for key in ("appid", "appsecret"):
+            if api_public and not getattr(self.wechat, key).strip():
+                # every push needs an access_token: staff would never hear of a new or urgent ticket, and an
+                # answer later than the passive reply would never reach the citizen (acknowledged, then stuck)
+                raise bad(f"wechat.{key}", f"is empty: without it no message can be pushed (new and urgent "
+                                           f"tickets to staff, answers after {self.wechat.reply_timeout_seconds} s). "
+                                           f"Set it (or {var('wechat.' + key)}) from 公众号后台 → 设置与开发 → 基本配置")
         return self
 
     @property

@@ -34,6 +34,7 @@ FIGURE_COLUMNS = [  # (header, getter, number format)
     ("逾期后移出件数", lambda f: f.rates.left_late, "0"),   # counted against the unit (handlers/rates.py)
     ("代收件数", lambda f: f.rates.stood_in, "0"),         # a stand-in's work: not in the unit's rates
     ("群众撤回件数", lambda f: f.withdrawn, "0"),          # shown, not scored: many may mean pressure to withdraw
+    ("无人在岗件数", lambda f: f.unattended, "0"),         # reached it with nobody bound: the 在岗 score
 ]
 
 
@@ -103,6 +104,9 @@ def write(review: Review, path, generated_at: float, tz):
         ["群众评议分", review.weights.survey,
          "本期提交的评议中各量表题均值的平均，换算为 (均值 − 1) ÷ 4 × 100；样本不足的不计"],
         ["表扬分", review.weights.praise, "100 × 本单位收到的表扬（每人每期计一次）÷ 同类单位中最多的表扬"],
+        ["在岗分", review.weights.staffed,
+         "100 ×（1 − 无人在岗件数 ÷（无人在岗件数 + 受理件数））；无人在岗件数 = 到达时本单位无人绑定、由值班室或领导代收"
+         "且签收不是本单位自己完成的留言。只对有这类留言的单位计分：不绑定工作人员不能躲开排名"],
         ["逾期后移出", "", "超过签收时限或办结时限后才退回、被转派、被撤回或因不满意重办的留言，仍计入原单位的响应率和解决率"],
         ["代收", "", "单位尚无工作人员绑定时由值班室代为签收、办结的留言：计入代办单位的响应率、解决率和满意率，"
                      "本单位只列件数、不计分；有人绑定后，本单位此后自己完成的签收、办结计入本单位"],
@@ -110,7 +114,7 @@ def write(review: Review, path, generated_at: float, tz):
         ["样本不足", "", "响应率、解决率、满意率、首次满意率所依据的件数少于配置 [review] min_cases 时不计分，只列数字"],
         [],
         ["综合得分", "", "= Σ(权重 × 指标得分) ÷ Σ(有得分的指标的权重)：没有数据的指标不计入，也不按 0 分算"],
-        ["无数据", "", "四项比率和群众评议都没有数据的单位不计分、不排名"],
+        ["无数据", "", "四项比率、群众评议和在岗都没有数据的单位不计分、不排名"],
         ["同类排名", "", "在同一类别（局机关处室、区县教育局、学校、幼儿园）内按综合得分从高到低，得分相同名次相同"],
         ["区县、全局", "", "所辖单位的件数合计后重新计算比率；“单位平均得分”为所辖参评单位综合得分的平均"],
         ["权重设置", "", "配置文件 [review] 的 weight_* 项"],

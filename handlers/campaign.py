@@ -307,6 +307,13 @@ class Campaign:
             notice = texts.SURVEY_BURST_NOTICE.format(unit=unit["name"], count=count, title=survey.title,
                                                       limit=self.p.burst_per_hour)
             replies += [Reply(notice, to=o) for o in staff.leaders(db)]
+        paced = surveys.new_follower_day(db, survey.id, unit["code"], now - 86400, self.p.new_follower_per_day) \
+            if now - ((users.get(db, openid) or {}).get("first_seen_at") or now) < surveys.FRESH_SECONDS else None
+        # told once a day: the key is the day, negative so that it never meets an hour's (record_burst)
+        if paced and surveys.record_burst(db, survey.id, unit["code"], -int(now // 86400), paced[0]):
+            notice = (texts.SURVEY_PACED_LEFT_OUT if paced[1] else texts.SURVEY_PACED_NOTICE).format(
+                unit=unit["name"], count=paced[0], title=survey.title, limit=self.p.new_follower_per_day)
+            replies += [Reply(notice, to=o) for o in staff.leaders(db)]
         return replies
 
     def _concrete(self, text: str) -> bool:

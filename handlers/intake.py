@@ -1050,7 +1050,8 @@ class Intake:
         matters = d.matters
         n = choice(text, len(matters))
         if n is None:
-            named = [c for c in matters if texts.CATEGORY_NAMES.get(c, c) in text]
+            names = texts.names_in("CATEGORY_NAMES", d.lang)
+            named = [c for c in matters if texts.CATEGORY_NAMES.get(c, c) in text or names.get(c, c) in text.lower()]
             n = matters.index(named[0]) + 1 if len(named) == 1 else None
         if n is None:
             return self._out("focus", d, [Reply(self._unclear(d, len(matters), self._focus_lines(d, "FOCUS_CHOICES")))])

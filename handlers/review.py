@@ -13,11 +13,16 @@ turned into component scores on 0–100:
     群众评议 (survey)                    the survey score (mean of the scale questions, (mean − 1) / 4 × 100);
                                         the mean over the period's surveys with enough responses
     表扬 (praise)                       100 × praise / the most praised unit of the same kind
+    在岗 (staffed)                      100 × (1 − unattended / (unattended + dispatched)): present only for a unit
+                                        that had tickets reach it while nobody was bound (代收, whose 签收 is not
+                                        its own: storage.tickets.unattended_in); it scores and ranks the unit
 
 A rate resting on fewer than `min_cases` tickets or ratings ([review] min_cases) is 样本不足: shown with its count,
 not scored. A component with nothing to measure is left out (a unit with no ticket handled has no 超期 score, a kind in which
 nobody was praised has no 表扬 score), and the score is the weighted mean of the components present:
-score = Σ wᵢ·sᵢ / Σ wᵢ. A unit with none of the four rates and no 评议 score is not scored (无数据) and not ranked.
+score = Σ wᵢ·sᵢ / Σ wᵢ. A unit with none of the four rates, no 评议 score and no 在岗 score is not scored (无数据)
+and not ranked. Not binding anyone is no way out of the ranking: a school whose every ticket the duty office
+handled (代收, every rate "—") is scored on 在岗 = 0 and ranks last.
 Ranks are within the kind (1 = best; equal scores share a rank). Weights come from [review] in the config.
 
 District and bureau levels pool the counts of their units (so their rates are rates of all their tickets) and
@@ -39,16 +44,17 @@ from handlers.rates import Rates, total
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 REVIEWED_KINDS = ("office", "district", "school", "kindergarten")
 COMPONENTS = ("response", "resolution", "satisfaction", "first_satisfaction", "overdue", "bounced", "survey",
-              "praise")
+              "praise", "staffed")
 RATES = ("response", "resolution", "satisfaction", "first_satisfaction")  # Rates' own, with their counts
 COMPONENT_NAMES = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率",
                    "first_satisfaction": "首次满意率", "overdue": "超期", "bounced": "退回", "survey": "群众评议",
-                   "praise": "表扬"}
+                   "praise": "表扬", "staffed": "在岗"}
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Defaults sum to 1; any non-negative numbers work (the score divides by the weights present)."""
+    """The first eight sum to 1; any non-negative numbers work (the score divides by the weights present). 在岗 is
+    present only for a unit that had nobody bound: its weight is a penalty added to the others."""
 
     response: float = 0.15
     resolution: float = 0.20
@@ -58,6 +64,7 @@ class Weights:
     bounced: float = 0.05
     survey: float = 0.20
     praise: float = 0.05
+    staffed: float = 0.20
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -137,6 +144,7 @@ class Figures:
     survey: float | None = None     # 0–100
     survey_n: int = 0               # responses counted in it
     withdrawn: int = 0              # tickets their writers took back from the unit: shown, not scored
+    unattended: int = 0             # tickets that reached it with nobody bound (代收, not signed by it): 在岗
 
     @property
     def overdue(self) -> int:
@@ -194,7 +202,7 @@ class Review:
 def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int], praise: dict[str, int],
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
              comments: list[dict] = (), kind: str | None = None, min_cases: int = 1,
-             withdrawn: dict[str, int] | None = None) -> Review:
+             withdrawn: dict[str, int] | None = None, unattended: dict[str, int] | None = None) -> Review:
     """The review from figures already counted (pure: the hand-computed test feeds it directly too)."""
     by_code = {u["code"]: u for u in units}
     reviewed = [u for u in units if u["kind"] in REVIEWED_KINDS and (kind is None or u["kind"] == kind)]
@@ -202,7 +210,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
     for u in reviewed:
         s, n = survey.get(u["code"], (None, 0))
         f = Figures(rates.get(u["code"], Rates()), bounced.get(u["code"], 0), praise.get(u["code"], 0), s, n,
-                    (withdrawn or {}).get(u["code"], 0))
+                    (withdrawn or {}).get(u["code"], 0), (unattended or {}).get(u["code"], 0))
         out.append(UnitReview(u["code"], u["name"], u["kind"], u.get("district"), u.get("parent"), f))
     for k in {u.kind for u in out}:
         same = [u for u in out if u.kind == k]
@@ -219,10 +227,11 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
                 100.0 if not worst_bounced else 100 * (1 - f.bounced / worst_bounced),
                 "survey": f.survey,
                 "praise": None if not best_praise else 100 * f.praise / best_praise,
+                "staffed": None if not f.unattended else 100 * (1 - f.unattended / (f.unattended + r.dispatched)),
             }
             u.scores = {c: None if v is None else round(v, 1) for c, v in sc.items()}
             measured = any(sc[c] is not None for c in ("response", "resolution", "satisfaction",
-                                                       "first_satisfaction", "survey"))
+                                                       "first_satisfaction", "survey", "staffed"))
             w = weights.as_dict()
             parts = [(w[c], v) for c, v in sc.items() if v is not None and w[c] > 0]
             den = sum(wi for wi, _ in parts)
@@ -239,7 +248,8 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
 
     def level(code: str, name: str, members: list[UnitReview]) -> LevelReview:
         f = Figures(total({u.code: u.figures.rates for u in members}), sum(u.figures.bounced for u in members),
-                    sum(u.figures.praise for u in members), withdrawn=sum(u.figures.withdrawn for u in members))
+                    sum(u.figures.praise for u in members), withdrawn=sum(u.figures.withdrawn for u in members),
+                    unattended=sum(u.figures.unattended for u in members))
         with_survey = [u.figures for u in members if u.figures.survey is not None]
         if with_survey:
             f.survey_n = sum(x.survey_n for x in with_survey)
@@ -277,7 +287,7 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
                         sum(r.n for r in per.values()))
     return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise,
                     survey, weights, period, start, end, review_store.comments(db, period), kind, min_cases,
-                    tickets.withdrawals_in(db, start, end))
+                    tickets.withdrawals_in(db, start, end), tickets.unattended_in(db, start, end))
 
 
 def format_text(review: Review) -> str:
@@ -300,6 +310,8 @@ def format_text(review: Review) -> str:
                      f"{_num(u.figures.survey):>4}  {u.figures.praise:>4}")
         if r.stood_in:
             lines.append(f"      {stood_in(r)}")
+        if u.figures.unattended:
+            lines.append(f"      {unattended(u.figures)}")
         for c in u.comments:
             lines.append(f"      点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
     return "\n".join(lines)
@@ -319,18 +331,25 @@ def format_unit(review: Review, code: str) -> str:
              f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件"
              + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +
              f"，退回{f.bounced}次，表扬{f.praise}件；"
-             f"群众评议{_num(f.survey)}（{f.survey_n}份）" + (f"；群众撤回{f.withdrawn}件（不计分）" if f.withdrawn else ""),
+             f"群众评议{_num(f.survey)}（{f.survey_n}份）" + (f"；群众撤回{f.withdrawn}件（不计分）" if f.withdrawn else "")
+             + (f"；{unattended(f)}" if f.unattended else ""),
              "", f"{_pad('指标', 14)}  数值    得分   权重"]
     values = {"response": percent(r.response), "resolution": percent(r.resolution),
               "satisfaction": percent(r.satisfaction), "first_satisfaction": percent(r.first_satisfaction),
               "overdue": f"{f.overdue}件", "bounced": f"{f.bounced}次", "survey": _num(f.survey),
-              "praise": f"{f.praise}件"}
+              "praise": f"{f.praise}件", "staffed": f"{f.unattended}件" if f.unattended else "—"}
     weights = review.weights.as_dict()
     for c in COMPONENTS:
         lines.append(f"{_pad(COMPONENT_NAMES[c], 14)}{values[c]:>6}  {_num(u.scores.get(c)):>5}  {weights[c]:>5}")
     for c in u.comments:
         lines.append(f"\n领导点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
     return "\n".join(lines)
+
+
+def unattended(f: Figures) -> str:
+    """The 在岗 flag, worded once for the terminal, the unit report, the XLSX notes and the workbench."""
+    from handlers import texts
+    return texts.REVIEW_UNATTENDED.format(n=f.unattended)
 
 
 def _pad(text: str, width: int) -> str:

@@ -368,6 +368,7 @@ class Policy:
     min_responses: int = 30
     burst_per_hour: int = 30
     new_follower_minutes: int = 10
+    new_follower_per_day: int = 20
     conversation_minutes: int = 30
     tz: str = "Asia/Shanghai"
     surveys: dict[str, Survey] = field(default_factory=dict)

@@ -322,10 +322,16 @@ VERIFY_COUNTER = "  {day} {unit}（{code}）{count}：计数表 {kept}，按留�
 VERIFY_COUNTERS_BAD = "计数表与留言记录不一致 {n} 处："
 VERIFY_PUBLISHED_BAD = "发布的数字与按留言重算不一致 {n} 个单位："
 VERIFY_PUBLISHED = "  {unit}（{code}）：{changes}"
-VERIFY_OK = "核对无误：{units}个单位、{days}天的计数与留言记录一致，发布的三率与按留言重算相同。"
+VERIFY_OK = "核对无误：{units}个单位、{days}天的计数与留言记录一致，留言的派发、签收、办结和评价都有对应的操作记录，发布的三率与按留言重算相同。"
 VERIFY_BAD = ("结论：发现不一致，以上单位的三率不可信。可运行 tingjian verify-rates --period {period} --repair "
               "按留言记录重算这些天的计数（只改计数表，不改留言）。")
 VERIFY_REPAIRED = "已按留言记录重算 {n} 行计数。再次核对："
+VERIFY_UNBACKED_BAD = "留言上的时间或评价与其操作记录不符 {n} 件（可能被直接改过数据库，--repair 不会修改留言）："
+VERIFY_UNBACKED = "  {number}：{what}没有对应的操作记录"
+VERIFY_MORE = "  ……另有 {n} 处"
+VERIFY_UNBACKED_END = "结论：以上留言的计数依据不可信，请核查数据库的修改来源；计数表与留言一致，无需 --repair。"
+UNBACKED_NAMES = {"dispatched_at": "派发时间", "accepted_at": "签收时间", "resolved_at": "办结时间",
+                  "rating": "评价（时间或满意与否）", "unrated": "未评价关闭时间"}
 STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
                  "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"
@@ -631,13 +637,22 @@ CALENDAR_UNKNOWN = (
     "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
     "workdays 中填写。"
 )
-SURVEY_INSIDER = "群众评议由服务对象评价，您是“{unit}”或其上级单位的工作人员，不能参加对该单位的评议。感谢理解！"
+REVIEW_UNATTENDED = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收，计入“在岗”得分"
+SURVEY_INSIDER = "群众评议由服务对象评价。您的微信已绑定为教育系统工作人员，不能参加对“{unit}”等单位的评议。感谢理解！"
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"
 SURVEY_UNIT_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不评议请回复 0。"
 SURVEY_AFTER_MESSAGE = "您有一条正在填写的留言，请先回复完成提交（或发送“取消”），再发送“评议”参与评议。"
 SURVEY_UNKNOWN_CODE = "这个评议二维码已失效或无法识别。如有意见或建议，直接留言即可。"
 SURVEY_TEXT_ONLY = "评议请用文字或数字回答。"
+SURVEY_PACED_LEFT_OUT = (
+    "【评议异常提醒】“{unit}”24小时内收到{count}份来自一天内新关注公众号的账号的评议（{title}），超过{limit}份，且九成答案完全相同，"
+    "像是一人操作多个账号分时段提交。这些评议已单独标记、不计入得分，统计时分开显示；关注较久的群众的评议不受影响。请核实。"
+)
+SURVEY_PACED_NOTICE = (
+    "【评议提醒】“{unit}”24小时内收到{count}份来自一天内新关注公众号的账号的评议（{title}），超过{limit}份。答案各不相同，已照常计入；"
+    "如该校近日并未组织家长参评，请核实是否存在集中刷票。"
+)
 SURVEY_BURST_NOTICE = (
     "【评议异常提醒】“{unit}”的评议码在一小时内收到{count}份评议（{title}），超过{limit}份的正常上限，"
     "这些评议已单独标记，统计时分开显示，请核实是否存在集中刷票。"
@@ -677,6 +692,8 @@ DIGEST_RANKING = "{month}各单位绩效考核排名：{url}"
 # Replies to a person who writes in English (the router sets lang = "en" on the draft). Only the intake's main
 # steps are translated; office and school names stay as they are. Keys are the names of the Chinese texts above.
 EN = {
+    "ASK_FOCUS": "Your message is about several things:\n{lines}\nWhich one matters most? Please reply with its "
+                 "number. The others stay in the same message and go to the same office.",
     "WELCOME": "Hello, and thank you for writing to the education bureau. We will pass your message to the "
                "office in charge and tell you the ticket number and the deadline.",
     "ASK_KIND": "Is your message:\n1 a complaint\n2 a suggestion\n3 a question\n4 praise\nPlease reply with the "
@@ -798,8 +815,8 @@ EN = {
                              "characters, or 0 not to take part.",
     "SURVEY_NOT_COVERED": "{unit} is not part of the survey now open. For an opinion or a suggestion, just write "
                           "to us.",
-    "SURVEY_INSIDER": "The survey is for the people a unit serves. You are on the staff of {unit} or of the office "
-                      "above it, so you cannot rate it. Thank you for understanding!",
+    "SURVEY_INSIDER": "The survey is for the people the schools serve. Your WeChat is bound as education staff, "
+                      "so you cannot rate {unit} or any other unit. Thank you for understanding!",
     "SURVEY_AFTER_MESSAGE": "You are writing a message. Please finish it first (or send \"cancel\"), then send "
                             "\"survey\".",
     "SURVEY_UNKNOWN_CODE": "This survey code has expired or cannot be read. For an opinion or a suggestion, just "

@@ -10,6 +10,14 @@ per part, so its cost follows the period, never the years of history:
   未评价 (unrated)           the day the rating window closed, for the unit the 办结 part counts for
   praised (raw)              the day it was written, for the unit it went to (the published figure is
                              storage.tickets.praise_by_unit, each person once; this is the counter beneath)
+
+The tickets are checked against their events too (`against_events`): the events are append-only (m001's triggers)
+and written with every change (storage.tickets.transition), so a counted moment a ticket carries that no event
+backs was written by hand: 派发 (dispatched_at) is an assign or transfer event's moment, 签收 (accepted_at) an
+accept event's, 办结 (resolved_at) a resolve event's, and a rating (rated_at, rating) the latest rating event's
+moment and kind (rate for 满意/基本满意, reopen or review for 不满意); 未评价 closes with a close event then. Each
+part reads the period's range of one tickets index and, per ticket, its own events (ticket_events_ticket).
+Not derivable from the events: the time limits themselves (accept_due_at, due_at: a calendar's working days).
 """
 from __future__ import annotations
 
@@ -140,3 +148,35 @@ def recount_sums(db: sqlite_utils.Database, bounds: list[float],
                     row[name] += n
         out.append(per_unit)
     return out
+
+
+# (what, the tickets index and its column, the condition on the ticket, the events that must back it)
+_BACKED = (
+    ("dispatched_at", "tickets_dispatched", "dispatched_at", "t.kind != 'praise'",
+     "e.action IN ('assign', 'transfer') AND e.at = t.dispatched_at"),
+    ("accepted_at", "tickets_dispatched", "dispatched_at", "t.accepted_at IS NOT NULL AND t.kind != 'praise'",
+     "e.action = 'accept' AND e.at = t.accepted_at"),
+    ("resolved_at", "tickets_resolved", "resolved_at", "t.kind != 'praise'",
+     "e.action = 'resolve' AND e.at = t.resolved_at"),
+    ("rating", "tickets_rated", "rated_at", "t.kind != 'praise' AND t.rating IS NOT NULL",
+     "e.id = (SELECT max(l.id) FROM ticket_events l WHERE l.ticket_id = t.id AND l.action IN ('rate', 'reopen', "
+     "'review')) AND e.at = t.rated_at AND (e.action = 'rate') = (t.rating IN (1, 2))"),
+    ("unrated", "tickets_closed", "closed_at", "t.close_reason = 'unrated' AND t.kind != 'praise'",
+     "e.action = 'close' AND e.at = t.closed_at"),
+)
+
+
+def _backed_sql() -> list[tuple[str, str]]:
+    return [(what, f"SELECT t.number, '{what}' FROM tickets t INDEXED BY {index} WHERE t.{col} >= ? AND t.{col} < ? "
+                   f"AND {cond} AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND {backed})")
+            for what, index, col, cond, backed in _BACKED]
+
+
+def against_events(db: sqlite_utils.Database, start: float, end: float) -> list[dict[str, str]]:
+    """Tickets whose counted moments in [start, end) (the counters' whole days) no event backs: [{number, what}],
+    sorted. Empty when every counted column follows from the ticket's history."""
+    start, end = _days(start, end)
+    seen = set()
+    for _, sql in _backed_sql():
+        seen.update(tuple(r) for r in db.execute(sql, [start, end]))
+    return [{"number": n, "what": w} for n, w in sorted(seen)]

@@ -921,6 +921,13 @@ def m038_citizen_withdrew(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m039_unattended_events(db: sqlite_utils.Database) -> None:
+    """The review counts the tickets that reached a unit with nobody bound (its `unattended` events) against that
+    unit (handlers/review.py, 在岗): one index range per period, as 退回 has its own."""
+    _exec(db, "CREATE INDEX ticket_events_unattended ON ticket_events(at) WHERE action = 'unattended'")
+
+
+@migrations()
 def m040_held_pushes(db: sqlite_utils.Database) -> None:
     """Pushes the deadline watch holds until its sweep ends, so each person's reminders go as one message
     (handlers/deadlines.py gather): written with the reminder record, turned into one outbox row per person by

@@ -9,6 +9,11 @@ Each process writes its own file, `<pid>-<random>.jsonl` in a folder beside the 
 flock on it while it lives. A file nobody holds a lock on belongs to a dead process (a SIGKILL releases flocks),
 so any process may take it and drain it. A file is created under a temporary name and renamed once locked, so a
 drainer never takes a file whose owner is just being born.
+
+A spooled line is trusted as a message WeChat sent (it is handled as that person, a leader's commands included),
+so only the service's own files are: the folder and each file must belong to this process's user and be writable
+by nobody else. A folder made beforehand by another local user, or opened to others by a careless `chmod`, is
+refused (logged, files left for a person to look at), never drained.
 """
 from __future__ import annotations
 
@@ -27,6 +32,16 @@ log = logging.getLogger(__name__)
 
 def folder_for(db_path: str | Path) -> Path:
     return Path(str(db_path) + ".spool")
+
+
+def _private(path: Path, st: os.stat_result | None = None) -> bool:
+    """Ours alone: owned by this process's user, writable by no group or other."""
+    st = st or os.lstat(path)
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
+class SpoolError(OSError):
+    """The spool folder is not the service's alone (see the module's note)."""
 
 
 @dataclass
@@ -59,6 +74,7 @@ class Spool:
 
     def _open_new(self) -> SpoolFile:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._check_folder()
         name = f"{os.getpid()}-{secrets.token_hex(6)}"
         tmp = self.folder / f"{name}.tmp"
         fh = open(tmp, "ab")
@@ -78,6 +94,11 @@ class Spool:
                 self._held[self._current.path] = self._current
                 self._current = None
         if self.folder.is_dir():
+            try:
+                self._check_folder()
+            except SpoolError as exc:
+                log.error("%s", exc)
+                return []
             for path in sorted(self.folder.glob("*.jsonl")):
                 if path in self._held:
                     continue
@@ -93,10 +114,22 @@ class Spool:
                 if not path.exists():  # drained and removed between our open and our lock
                     fh.close()
                     continue
+                if not _private(path, os.fstat(fh.fileno())):
+                    log.error("spool %s: not written by this service (owner or mode); not drained, left for a "
+                              "person to look at", path)
+                    fh.close()
+                    continue
                 self._held[path] = SpoolFile(path, fh)
         for item in self._held.values():
             item.records = _read(item.path)
         return sorted(self._held.values(), key=lambda f: min((r.get("at", 0) for r in f.records), default=0))
+
+    def _check_folder(self) -> None:
+        st = os.lstat(self.folder)
+        if not _private(self.folder, st) or not os.path.isdir(self.folder) or os.path.islink(self.folder):
+            raise SpoolError(f"spool folder {self.folder} is not this service's alone (owner uid {st.st_uid}, mode "
+                             f"{st.st_mode & 0o777:o}): refusing to trust its files; make it the service user's, "
+                             f"mode 700")
 
     def done(self, item: SpoolFile) -> None:
         """Every record of the file is in the database: remove it."""

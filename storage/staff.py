@@ -19,13 +19,14 @@ ROLES = ("handler", "supervisor", "leader", "admin")
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-def insider_sql(openid: str, unit: str) -> str:
-    """SQL true when the person `openid` (an SQL expression) is bound as staff of the unit `unit` (an expression)
-    or of the unit above it, or is a leader or admin: an insider, whose judgement of that unit is not the
-    public's (群众评议, 表扬). One predicate for every figure that must be the public's."""
+def insider_sql(openid: str) -> str:
+    """SQL true when the person `openid` (an SQL expression) is bound as staff of any unit, or is a leader or
+    admin: an insider, whose judgement is not the public's (群众评议, 表扬). Not only the unit's own staff and the
+    unit above: a rival school's principal marking a neighbour down, or two schools praising each other, is the
+    same conflict of interest. One predicate for every figure that must be the public's; what a person gave
+    before they were bound is left out too (read when the figures are, not when the answer came)."""
     return (f"EXISTS (SELECT 1 FROM users u WHERE u.openid = {openid} AND u.role IN ('handler', 'supervisor', "
-            f"'leader', 'admin') AND (u.role IN ('leader', 'admin') OR u.unit_code = {unit} OR u.unit_code = "
-            f"(SELECT parent FROM units WHERE code = {unit})))")
+            f"'leader', 'admin'))")
 
 
 class InviteError(ValueError):

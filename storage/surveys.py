@@ -18,16 +18,15 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-# 群众评议 is the public's judgement: a person bound as staff of the unit evaluated, or of the unit above it, and
-# the bureau's leaders and admins, are insiders. Their answers are refused (handlers/campaign.py) and, given before
-# they were bound, left out of every figure (submitted). One predicate over a response row `r`, for both.
-_INSIDER = staff.insider_sql("r.openid", "r.unit_code")
+# 群众评议 is the public's judgement: a person bound as staff of any unit (a rival school's too), and the bureau's
+# leaders and admins, are insiders. Their answers are refused (handlers/campaign.py) and, given before they were
+# bound, left out of every figure (submitted). One predicate over a response row `r`, for both.
+_INSIDER = staff.insider_sql("r.openid")
 
 
 def insider(db: sqlite_utils.Database, openid: str, unit_code: str) -> bool:
     """Whether `openid` may not evaluate `unit_code` (see _INSIDER)."""
-    return db.execute(f"SELECT {_INSIDER} FROM (SELECT ? AS openid, ? AS unit_code) r",
-                      [openid, unit_code]).fetchone()[0] == 1
+    return db.execute(f"SELECT {_INSIDER} FROM (SELECT ? AS openid) r", [openid]).fetchone()[0] == 1
 
 
 def get(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str) -> dict[str, Any] | None:
@@ -81,6 +80,34 @@ def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, since:
     db.execute("UPDATE survey_responses SET burst = 1 WHERE survey_id = ? AND unit_code = ? AND submitted_at >= ?",
                [survey_id, unit_code, since])
     return count
+
+
+FRESH_SECONDS = 86400  # an account that followed less than this before answering, for new_follower_day
+
+
+def new_follower_day(db: sqlite_utils.Database, survey_id: str, unit_code: str, since: float,
+                     limit: int) -> tuple[int, bool] | None:
+    """A burst paced under the hourly limit: the answers through this unit since `since` from accounts that
+    followed less than a day before answering (new accounts are the only answers a person can make in numbers; a
+    day, not `new_follower_minutes`, which waiting ten minutes after following escapes). None while there are
+    `limit` or fewer. Otherwise (how many, left out): left out (flagged as a burst) when nine in ten of them are
+    the same answer sheet, as one hand filling many accounts gives; real parents who just followed answer alike
+    less often, and those who followed earlier are never touched. Either way the leaders are told."""
+    fresh = (f"FROM survey_responses r JOIN users u ON u.openid = r.openid WHERE r.survey_id = ? "
+             f"AND r.unit_code = ? AND r.submitted_at >= ? AND r.answers IS NOT NULL "
+             f"AND u.first_seen_at > r.submitted_at - {FRESH_SECONDS}")
+    args = [survey_id, unit_code, since]
+    rows = [json.loads(r[0]) for r in db.execute(f"SELECT r.answers {fresh}", args)]
+    if len(rows) <= limit:
+        return None
+    sheets: dict[str, int] = {}
+    for answers in rows:  # the sheet: every answer but free text
+        key = json.dumps({k: v for k, v in answers.items() if not isinstance(v, str)}, sort_keys=True)
+        sheets[key] = sheets.get(key, 0) + 1
+    alike = 10 * max(sheets.values()) >= 9 * len(rows)
+    if alike:
+        db.execute(f"UPDATE survey_responses SET burst = 1 WHERE id IN (SELECT r.id {fresh})", args)
+    return len(rows), alike
 
 
 def record_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, hour: int, count: int) -> bool:

@@ -476,6 +476,18 @@ def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str,
         "AND unit_code IS NOT NULL GROUP BY unit_code", [start, end])}
 
 
+def unattended_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
+    """Per unit, the tickets that reached it in [start, end) while it had nobody bound (代收: its `unattended`
+    event) and whose 签收 is not its own now: a stand-in's, let lapse by the stand-in, or the ticket moved on. Not
+    binding anyone avoided the ranking (every rate "—"); the review counts these against the unit (在岗). A ticket
+    that came home in time and was signed by the unit's new staff is the unit's own work, not counted here."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT e.unit_code, count(DISTINCT e.ticket_id) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+        "WHERE e.action = 'unattended' AND e.at >= ? AND e.at < ? AND e.unit_code IS NOT NULL "
+        "AND t.kind != 'praise' AND coalesce(t.response_unit, t.unit_code) IS NOT e.unit_code GROUP BY 1",
+        [start, end])}
+
+
 def withdrawals_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
     """撤回 per unit that held the ticket when its writer took it back, in [start, end). Not scored (a withdrawal is
     the citizen's right), but shown beside the figures: a school whose parents withdraw often may be asking them
@@ -559,13 +571,13 @@ def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,
     parent's tenth thanks is not ten units of praise in the review or on the public board. The one rule every
     surface counts praise by (handlers.rates.for_periods fills Rates.praised from it): praise the bureau passed
     on to the district (a teacher praised) is still the school's."""
-    # An insider's praise (the unit's own staff, the unit above, leaders; given before they were bound) is not the
-    # public's, as in 群众评议 (storage.surveys).
+    # An insider's praise (anyone bound as staff, of any unit, or a leader; given before they were bound) is not
+    # the public's, as in 群众评议 (storage.surveys).
     praised = "coalesce(t.school_code, t.unit_code)"
     counts = {r[0]: r[1] for r in db.execute(
         f"SELECT {praised}, count(DISTINCT t.openid) FROM tickets t WHERE t.kind = 'praise' "
         f"AND t.created_at >= ? AND t.created_at < ? AND {praised} IS NOT NULL "
-        f"AND NOT {insider_sql('t.openid', praised)} GROUP BY 1", [start, end])}
+        f"AND NOT {insider_sql('t.openid')} GROUP BY 1", [start, end])}
     return counts if units is None else {c: n for c, n in counts.items() if c in units}
 
 

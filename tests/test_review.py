@@ -135,7 +135,7 @@ def test_review_numbers_by_hand(db):
                                                                                                  1.0, .5)
     assert (a.figures.overdue, a.figures.bounced, a.figures.praise, a.figures.survey) == (2, 1, 1, None)
     assert a.scores == {"response": 66.7, "resolution": 33.3, "satisfaction": 100.0, "first_satisfaction": 50.0,
-                        "overdue": 0.0, "bounced": 50.0, "survey": None, "praise": 50.0}
+                        "overdue": 0.0, "bounced": 50.0, "survey": None, "praise": 50.0, "staffed": None}
     assert (a.score, b.score, c.score) == (58.3, 92.5, 15.0)
     assert b.figures.survey == 87.5 and b.scores["praise"] == 0.0 and b.figures.rates.dispatched == 2
     assert (c.figures.overdue, c.figures.bounced, c.figures.praise) == (1, 2, 2)

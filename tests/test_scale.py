@@ -142,6 +142,7 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("rates / digest: the period", tickets.for_period, (week_start, week_end)),
         ("rates: one unit", tickets.for_period, (week_start, week_end, ["jyj-sfc"])),
         ("rates: ratings", tickets.ratings_in, (week_start, week_end)),
+        ("review: 无人在岗 (unattended)", tickets.unattended_in, (week_start, week_end)),
         ("digest: overdue", tickets.overdue_rows, (now,)),
         ("超期 leader", tickets.overdue, (None, now)),
         ("超期 supervisor", tickets.overdue, (["jn-jyj", "s001"], now)),

@@ -11,7 +11,9 @@ import pytest
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-GOOD = {"TINGJIAN_WECHAT_TOKEN": "realtoken42", "TINGJIAN_SERVER_LINK_SECRET": "8f3a2c91d0b64e7fa51c"}
+GOOD = {"TINGJIAN_WECHAT_TOKEN": "realtoken42", "TINGJIAN_SERVER_LINK_SECRET": "8f3a2c91d0b64e7fa51c",
+        # serve refuses to start unable to push (tests/test_audit5.py)
+        "TINGJIAN_WECHAT_APPID": "wx1234567890abcdef", "TINGJIAN_WECHAT_APPSECRET": "0f1e2d3c4b5a69788796a5b4"}
 
 
 @pytest.fixture
