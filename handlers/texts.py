@@ -692,8 +692,6 @@ DIGEST_RANKING = "{month}各单位绩效考核排名：{url}"
 # Replies to a person who writes in English (the router sets lang = "en" on the draft). Only the intake's main
 # steps are translated; office and school names stay as they are. Keys are the names of the Chinese texts above.
 EN = {
-    "ASK_FOCUS": "Your message is about several things:\n{lines}\nWhich one matters most? Please reply with its "
-                 "number. The others stay in the same message and go to the same office.",
     "WELCOME": "Hello, and thank you for writing to the education bureau. We will pass your message to the "
                "office in charge and tell you the ticket number and the deadline.",
     "ASK_KIND": "Is your message:\n1 a complaint\n2 a suggestion\n3 a question\n4 praise\nPlease reply with the "
@@ -709,8 +707,6 @@ EN = {
     "RATING_OR_NOT": "Do you mean to rate message {number} ({score})?\n1 Yes, rate message {number}\n2 {other}",
     "RATING_OTHER_ANSWER": "No, this answers the question above",
     "RATING_OTHER_NEW": "No, this is a new message",
-    "OUT_OF_SCOPE_OPEN": "If this is about your message {number}: send \"status {number}\" to see its progress, or "
-                         "\"reply {number} your words\" to pass your words to the officer.",
     "OUT_OF_SCOPE_CHOICES": "1 send it to the education bureau anyway\n2 do not send it (call 12345)",
     "SIMILAR": "On {date} you wrote about the same kind of matter at the same school (number {number}, {state}).\n"
                "1 add this to that message\n2 send it as a new message",
