@@ -15,5 +15,5 @@ def test_no_text_is_defined_twice():
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
             keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
-            twice += [f"line {node.lineno}: {k}" for k in sorted(set(keys)) if keys.count(k) > 1]
+            twice += [f"line {node.lineno}: {k}" for k in sorted(set(keys), key=str) if keys.count(k) > 1]
     assert not twice, twice
