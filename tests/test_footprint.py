@@ -56,3 +56,18 @@ def test_loose_lookups_remember_the_names_not_the_queries():
         names.best(f"河平{i}小学", directory)
     assert max(c.cache_info().currsize for c in caches) <= len(directory)
     assert names.best("河平小学", directory).code == "s0"
+
+
+def test_the_service_imports_neither_wechatpy_nor_pkg_resources():
+    # wechatpy's package (its API client, requests, its pay module: ~9 MB) only gave the AES key; jieba imported
+    # pkg_resources (~6 MB) only to open its own files. Neither is loaded by a serving process now.
+    loaded = run("""
+        import sys
+        import bot.app
+        from handlers.routing import Router
+        from storage import search
+        Router.from_toml().route("学校乱收费")
+        search.warm()
+        print(" ".join(m for m in ("wechatpy", "pkg_resources", "requests") if m in sys.modules) or "none")
+    """)
+    assert loaded == "none"

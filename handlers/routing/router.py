@@ -36,7 +36,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import jieba
+
+def _import_jieba():
+    """jieba, without pkg_resources where nothing else imported it: jieba's _compat imports it (6 MB per process,
+    with its vendored pyparsing and packaging) only to open jieba's own files, and opens them by path when the
+    import fails."""
+    import sys
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+        return jieba
+    sys.modules["pkg_resources"] = None  # makes `import pkg_resources` fail, for jieba's import only
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
+
+
+jieba = _import_jieba()
 
 from handlers.vocabulary import CATEGORIES  # one source for the category codes
 
