@@ -71,3 +71,37 @@ def test_the_service_imports_neither_wechatpy_nor_pkg_resources():
         print(" ".join(m for m in ("wechatpy", "pkg_resources", "requests") if m in sys.modules) or "none")
     """)
     assert loaded == "none"
+
+
+def test_a_routers_dictionary_holds_its_own_words_over_jiebas_unchanged():
+    # Each Router copied jieba's dictionary (half a million entries, ~15 MB) to add its words; it now holds only
+    # what it added or changed, over jieba's own, which stays as it was. Cuts are those of a full copy.
+    import jieba
+    from handlers.routing import Router
+    from handlers.routing.router import _base_dictionary
+    base, total = _base_dictionary()
+    size, sample = len(base), dict(list(base.items())[:2000])
+    a = Router.from_toml(schools=[("s1", "江南区和平初级中学", ["和平中学"])], train=False)
+    b = Router.from_toml(schools=[("s2", "城北区育英实验小学", [])], train=False)
+    assert len(base) == size and _base_dictionary()[1] == total and all(base[w] == f for w, f in sample.items())
+    own = dict.__len__(a.tokenizer.FREQ)
+    assert 0 < own < size // 50
+    assert "江南区和平初级中学" in a.tokenizer.FREQ and "江南区和平初级中学" not in b.tokenizer.FREQ
+    assert "江南区和平初级中学" not in base and "城北区育英实验小学" in b.tokenizer.FREQ
+    copy = jieba.Tokenizer()  # the former way: a whole copy, the same words added in the same order
+    copy.FREQ, copy.total, copy.initialized = dict(base), total, True
+    words = sorted(w for w in dict.keys(a.tokenizer.FREQ) if a.tokenizer.FREQ[w] > 0)
+    for w in words:
+        copy.add_word(w)
+    assert copy.total == a.tokenizer.total
+    assert all(copy.FREQ[w] == a.tokenizer.FREQ[w] for w in dict.keys(a.tokenizer.FREQ))
+    texts = ["孩子在和平中学读初二，学校乱收费", "江南区和平初级中学的食堂饭菜太差了", "培训机构跑路了钱怎么退",
+             "课后服务收费标准是什么", "老师体罚学生，家长很着急", "幼儿园一个月收三千多"]
+    for t in texts:
+        p = a.prepare(t)
+        assert a._cut.cut(p) == list(copy.cut(p, HMM=False)) == list(a.tokenizer.cut(p, HMM=False))
+
+
+def test_the_syllable_cache_is_bounded_by_the_table():
+    from handlers.routing import normalise
+    assert normalise.syllables.cache_info().maxsize == len(normalise.pinyin_dict)
