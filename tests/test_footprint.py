@@ -105,3 +105,19 @@ def test_a_routers_dictionary_holds_its_own_words_over_jiebas_unchanged():
 def test_the_syllable_cache_is_bounded_by_the_table():
     from handlers.routing import normalise
     assert normalise.syllables.cache_info().maxsize == len(normalise.pinyin_dict)
+
+
+async def test_a_service_builds_the_routers_lazy_parts_at_start_not_on_the_first_message(make_config):
+    # the models' joint table and OpenCC's key set took ~70 ms on the first routed message after each start
+    from bot.app import DISPATCHER, create_app
+    from handlers.routing import normalise
+    from tests.conftest import running
+    normalise._t2s_keys.cache_clear()
+    async with running(create_app(make_config())) as app:
+        router = app[DISPATCHER].router
+        joint = router._joint
+        assert joint is not None and normalise._t2s_keys.cache_info().currsize == 1
+        router.route("孩子作业太多，每天写到晚上十一点")
+        assert router._joint is joint and normalise._t2s_keys.cache_info().misses == 1
+    async with running(create_app(make_config(), role="/nowhere/writer.sock")) as app:
+        assert app[DISPATCHER].router._joint is None  # an HTTP worker routes nothing: nothing built for it
