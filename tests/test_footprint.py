@@ -121,3 +121,63 @@ async def test_a_service_builds_the_routers_lazy_parts_at_start_not_on_the_first
         assert router._joint is joint and normalise._t2s_keys.cache_info().misses == 1
     async with running(create_app(make_config(), role="/nowhere/writer.sock")) as app:
         assert app[DISPATCHER].router._joint is None  # an HTTP worker routes nothing: nothing built for it
+
+
+def test_every_cache_of_the_service_has_a_bound():
+    # functools caches with maxsize=None grow with what they are asked; each must say how far it may grow
+    import functools
+    import gc
+    import importlib
+    import pkgutil
+    for pkg in ("bot", "handlers", "storage"):
+        for info in pkgutil.walk_packages(importlib.import_module(pkg).__path__, pkg + "."):
+            if ".sandbox" not in info.name and ".demo" not in info.name:
+                importlib.import_module(info.name)
+    mine = tuple(str(ROOT / p) for p in ("bot", "handlers", "storage"))
+    unbounded = [o.__wrapped__.__qualname__ for o in gc.get_objects()
+                 if isinstance(o, functools._lru_cache_wrapper) and o.cache_info().maxsize is None
+                 and getattr(getattr(o, "__wrapped__", None), "__code__", None) is not None
+                 and o.__wrapped__.__code__.co_filename.startswith(mine)]
+    assert unbounded == []
+
+
+async def test_distinct_messages_grow_no_memory_past_its_bound(make_config, monkeypatch):
+    # the webhook bench sends 45,000 distinct messages from 1,000 people: every memory the handling keeps stays
+    # within its bound (here made small, so a few hundred messages reach it)
+    import functools
+    import gc
+    import random
+    from bot import receiver as receiver_module
+    from bot.app import DB, DISPATCHER, RECEIVER, create_app
+    from handlers import dispatcher as dispatcher_module
+    from handlers.messages import Inbound
+    from storage import conversations
+    from storage.inbound import request_key
+    from tests.conftest import running
+    monkeypatch.setattr(receiver_module, "RECENT_REQUESTS", 50)
+    monkeypatch.setattr(dispatcher_module, "ROUTE_CACHE", 16)
+    monkeypatch.setattr(conversations, "CACHE_SIZE", 20)
+    rng = random.Random(7)
+    who = ["孩子", "女儿", "儿子"]
+    what = ["每天作业写到晚上十一点", "被学校收取资料费三百元", "坐的校车经常超载很危险", "周末被要求到校补课"]
+    async with running(create_app(make_config())) as app:
+        receiver, router = app[RECEIVER], app[DISPATCHER].router
+        cache = app[DB]._db.conversation_cache
+        cache.size = 20
+        router._cut._block = functools.lru_cache(maxsize=32)(router._cut._cut_block)
+        for i in range(300):
+            text = f"{rng.choice(who)}{rng.randint(1, 6)}年级{rng.randint(1, 12)}班{rng.choice(what)}，第{i}次反映"
+            m = Inbound(openid=f"o_bound{i % 60:03d}", kind="text", text=text, created_at=1_800_000_000,
+                        msg_id=str(8_300_000_000_000_000_000 + i))
+            await receiver.receive(m, request_key(1_800_000_000, f"bound{i}"))
+        assert len(receiver._recent) == 50
+        assert len(cache.rows) <= 20
+        assert router._cut._block.cache_info().currsize == 32
+        routing = app[DISPATCHER]._routings[1].cache_info()
+        assert routing.maxsize == 16 and routing.currsize == 16
+        mine = tuple(str(ROOT / p) for p in ("bot", "handlers", "storage"))
+        for o in gc.get_objects():
+            if isinstance(o, functools._lru_cache_wrapper) and \
+                    getattr(getattr(o, "__wrapped__", None), "__code__", None) is not None and \
+                    o.__wrapped__.__code__.co_filename.startswith(mine):
+                assert o.cache_info().currsize <= o.cache_info().maxsize

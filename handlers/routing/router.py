@@ -1033,7 +1033,7 @@ class _BlockCut:
     _HAN = jieba.re_han_default
     _SKIP = jieba.re_skip_default
 
-    def __init__(self, tok: jieba.Tokenizer, blocks: int = 8192):
+    def __init__(self, tok: jieba.Tokenizer, blocks: int = 4096):  # ~1 KB each: a draft's blocks come back soon
         self._tok = tok
         self._block = functools.lru_cache(maxsize=blocks)(self._cut_block)
         freq = tok.FREQ  # an _Overlay: its own words first (C look-ups, not its Python methods), then the base's
