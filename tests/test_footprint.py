@@ -94,6 +94,8 @@ def test_a_routers_dictionary_holds_its_own_words_over_jiebas_unchanged():
     for w in words:
         copy.add_word(w)
     assert copy.total == a.tokenizer.total
+    from handlers.routing.router import _Overlay
+    assert _Overlay(base) and _Overlay(base).get("学校") == base["学校"]  # empty of its own, still jieba's
     assert all(copy.FREQ[w] == a.tokenizer.FREQ[w] for w in dict.keys(a.tokenizer.FREQ))
     texts = ["孩子在和平中学读初二，学校乱收费", "江南区和平初级中学的食堂饭菜太差了", "培训机构跑路了钱怎么退",
              "课后服务收费标准是什么", "老师体罚学生，家长很着急", "幼儿园一个月收三千多"]

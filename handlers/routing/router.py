@@ -1023,6 +1023,9 @@ class _Overlay(dict):
         f = dict.get(self, word)
         return self.base.get(word, default) if f is None else f
 
+    def __bool__(self) -> bool:  # never empty (`tokenizer.FREQ or {}` in handlers/topics.py), whatever it added
+        return True
+
 
 class _BlockCut:
     """The tokenizer's cut, remembered per block. jieba cuts each run of Han characters, letters and digits on its
