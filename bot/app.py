@@ -109,9 +109,12 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     check_directory(config, {u["code"] for u in await db.run(directory.all_units)})
     schools = await db.run(directory.schools)
     # Building the tokenizer and compiling the rules takes a moment: off the event loop, once.
-    router = await asyncio.get_running_loop().run_in_executor(
-        None, lambda: Router.from_toml(config.routing.rules or None,
-                                       [(s["code"], s["name"], ()) for s in schools]))
+    def build() -> Router:
+        router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
+        # a process that handles messages builds the router's lazy parts now, not on a citizen's first message
+        return router.warm() if app[ROLE] in ("single", "writer") else router
+
+    router = await asyncio.get_running_loop().run_in_executor(None, build)
     d = config.deadlines
     policy = Policy(
         name=config.bot.name, organisation=config.bot.organisation, commitment=config.bot.commitment,

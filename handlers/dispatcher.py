@@ -42,7 +42,8 @@ ATTACHABLE_ELSEWHERE = ("location", "link")
 # Routing decisions kept by text. A draft is routed again whenever the conversation moves on (every answer),
 # a supplement is routed alone and with the draft, and short messages (你好老师, 作业太多) recur across people:
 # each would cost a full jieba cut and scoring.
-ROUTE_CACHE = 2048  # decisions remembered (~4 KB each with their JSON): a draft's steps and the common short texts
+ROUTE_CACHE = 1024  # decisions remembered (~3.5 KB each with their JSON): a draft's steps and the common short texts
+# (the webhook bench's hits are the same at 512 as at 2,048: a draft is routed again within a few messages)
 CAMPAIGN_FLOWS = frozenset({FAQ, SURVEY})
 # An English writer asking after a message already sent (the Chinese 有进展吗 is the intake's follow-up offer).
 STATUS_QUESTION_EN = re.compile(r"\b(?:any (?:update|news|progress|reply|answer)|(?:status|progress) of|update on|"

@@ -114,6 +114,17 @@ def test_cipher_refuses_what_is_not_a_message_for_us():
     assert crypto.decrypt(good) == "<xml/>"
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=43, max_size=43))
+def test_key_is_wechatpys_without_importing_it(encoding_aes_key):
+    # the service derives the key itself (wechatpy's package costs ~9 MB per process); the same 32 bytes
+    from bot.channels.wechat.crypto import aes_key_of
+    assert aes_key_of(encoding_aes_key) == WeChatCrypto(wx.TOKEN, encoding_aes_key, wx.APPID).key
+    for bad in ["", "short", encoding_aes_key + "AAAA", "!" * 43]:
+        with pytest.raises(CryptoError):
+            aes_key_of(bad)
+
+
 def test_signature_is_wechats_sorted_sha1():
     from wechatpy.utils import WeChatSigner
     signer = WeChatSigner()

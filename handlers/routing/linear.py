@@ -59,18 +59,27 @@ class LinearModel:
     def __init__(self, labels: Sequence[str], feats: Sequence[str], weights: array.array, bias: Sequence[float]):
         self.labels = tuple(labels)
         n = len(self.labels)
-        self.index = {f: i for i, f in enumerate(feats)}
-        self.w = weights
         self.bias = list(bias)
+        self._typecode = weights.typecode
         # one tuple per feature: summing a message's rows column-wise runs in C (zip), not in a Python loop. The
         # loaded weights take a few thousand distinct values (int16 times one scale): each value is one float
         # object shared by every row that has it (the same value, bit for bit), not one object per weight.
         if weights.typecode == "f" and not array.array("I", weights.tobytes()).count(0x80000000):
             share = {}.setdefault  # (equal floats are the same bits, but for -0.0: there is none)
-            self.rows = {f: tuple(map(share, row, row)) for f, i in self.index.items()
+            self.rows = {f: tuple(map(share, row, row)) for i, f in enumerate(feats)
                          for row in (weights[i * n:(i + 1) * n],)}
         else:
-            self.rows = {f: tuple(weights[i * n:(i + 1) * n]) for f, i in self.index.items()}
+            self.rows = {f: tuple(weights[i * n:(i + 1) * n]) for i, f in enumerate(feats)}
+
+    # The feature index and the flat weights are the rows' (in their order), built when asked (saving, training
+    # reports): kept beside the rows they took ~7 MB per process for nothing the routing reads.
+    @property
+    def index(self) -> dict[str, int]:
+        return {f: i for i, f in enumerate(self.rows)}
+
+    @property
+    def w(self) -> array.array:
+        return array.array(self._typecode, (v for row in self.rows.values() for v in row))
 
     @classmethod
     def load(cls, path: str | Path = WEIGHTS) -> "LinearModel":

@@ -160,7 +160,7 @@ def write_t2s_keys() -> None:
     T2S_KEYS.write_text(_t2s_fingerprint() + "\n" + "".join(sorted(read_t2s_keys())) + "\n", encoding="utf-8")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=len(pinyin_dict))  # one entry per character the table has, at most
 def syllables(ch: str) -> frozenset[str]:
     """Every toneless reading of one character (heteronyms have several)."""
     raw = pinyin_dict.get(ord(ch))

@@ -36,7 +36,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import jieba
+
+def _import_jieba():
+    """jieba, without pkg_resources where nothing else imported it: jieba's _compat imports it (6 MB per process,
+    with its vendored pyparsing and packaging) only to open jieba's own files, and opens them by path when the
+    import fails."""
+    import sys
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+        return jieba
+    sys.modules["pkg_resources"] = None  # makes `import pkg_resources` fail, for jieba's import only
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
+
+
+jieba = _import_jieba()
 
 from handlers.vocabulary import CATEGORIES  # one source for the category codes
 
@@ -243,7 +260,7 @@ class Router:
         # Private jieba tokenizer with the rule words and school names as user words.
         self._tok = jieba.Tokenizer()
         base_freq, base_total = _base_dictionary()
-        self._tok.FREQ, self._tok.total, self._tok.initialized = dict(base_freq), base_total, True
+        self._tok.FREQ, self._tok.total, self._tok.initialized = _Overlay(base_freq), base_total, True
         user_words = set(self._words) | {a for a, _ in self._schools}
         user_words |= {e.text for es in self._substrings.values() for e in es if not _has_gap(e.text)}
         for w in sorted(user_words):
@@ -324,9 +341,8 @@ class Router:
         vocab |= {x for w in words for p in re.split(r"…|\.\.\.", w) for x in re.split(r"\{[^}]*\}", p)
                   if len(x) >= 3 and x not in self._missing}
         vocab |= {w for ws in self.context.values() for w in ws}
-        freq = self._tok.FREQ
         self._cut = _BlockCut(self._tok)
-        self._normalise = Normaliser(vocab, lambda w: freq.get(w, 0) >= _COMMON_WORD_FREQ,
+        self._normalise = Normaliser(vocab, lambda w: self._cut.freq(w) >= _COMMON_WORD_FREQ,
                                      {self._norm(k): self._norm(v) for k, v in rules.get("regional", {}).items()})
         self.model = None  # a statistical model consulted where the rules are unsure (set by from_toml)
         self.model_settings = rules.get("model", {})
@@ -382,6 +398,12 @@ class Router:
             from .linear import LinearModel
             router.urgency_model = LinearModel.load(beside(um))
         return router
+
+    def warm(self) -> "Router":
+        """Build now what the first routed message would build (the two models' joint table, OpenCC's key set:
+        ~70 ms), so a service pays it at start-up, not on a citizen's first message."""
+        self.route("孩子在學校被同学欺负了，老师不管，希望教育局尽快处理")
+        return self
 
     def train(self, path: str | Path) -> None:
         """Train a naive Bayes model on a labelled CSV at start-up (the older, lighter alternative to weights)."""
@@ -991,6 +1013,33 @@ def urgent_features(found: Sequence[str]) -> list[str]:
     return ["u:rule", *("u:" + w for w in found)] if found else []
 
 
+class _Overlay(dict):
+    """A Router's jieba dictionary: the words it added (and the frequencies it changed) in this dict, everything
+    else read from jieba's own dictionary, which is shared and never changed. A copy of that dictionary per Router
+    cost ~15 MB per process (half a million entries); this holds a few thousand. jieba's Tokenizer reads and
+    writes it through `in`, `[]` and `get` (add_word, suggest_freq, cut), which see both levels; the router's own
+    cut (_BlockCut) looks both up in C. len() and iteration see only the Router's own entries."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: dict[str, int]):
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, word: str) -> int:
+        return self.base[word]
+
+    def __contains__(self, word: object) -> bool:
+        return dict.__contains__(self, word) or word in self.base
+
+    def get(self, word, default=None):
+        f = dict.get(self, word)
+        return self.base.get(word, default) if f is None else f
+
+    def __bool__(self) -> bool:  # never empty (`tokenizer.FREQ or {}` in handlers/topics.py), whatever it added
+        return True
+
+
 class _BlockCut:
     """The tokenizer's cut, remembered per block. jieba cuts each run of Han characters, letters and digits on its
     own (`re_han_default`; HMM off here), so a text's cut is its blocks' cuts put together: a draft routed again as
@@ -1000,17 +1049,19 @@ class _BlockCut:
     _HAN = jieba.re_han_default
     _SKIP = jieba.re_skip_default
 
-    def __init__(self, tok: jieba.Tokenizer, blocks: int = 8192):
+    def __init__(self, tok: jieba.Tokenizer, blocks: int = 4096):  # ~1 KB each: a draft's blocks come back soon
         self._tok = tok
         self._block = functools.lru_cache(maxsize=blocks)(self._cut_block)
+        freq = tok.FREQ  # an _Overlay: its own words first (C look-ups, not its Python methods), then the base's
+        self._own_get = dict.get.__get__(freq) if isinstance(freq, _Overlay) else {}.get
+        self._base_get = freq.base.get if isinstance(freq, _Overlay) else freq.get
 
     def _cut_block(self, s: str) -> tuple[str, ...]:
         """jieba's cut of one block without HMM (Tokenizer.__cut_DAG_NO_HMM: get_DAG, calc, then the walk), in
         one pass: each position's candidate words are found and scored right away, from the end backwards, with
         the same arithmetic and the same tie-break (the longer word), so the words are jieba's to the bit
         (tests/routing/test_fast_same.py compares them on every training text)."""
-        freq = self._tok.FREQ
-        get = freq.get
+        own, base = self._own_get, self._base_get
         log = math.log
         logtotal = log(self._tok.total)
         N = len(s)
@@ -1022,9 +1073,11 @@ class _BlockCut:
             i = idx
             frag = s[idx]
             while i < N:
-                f = get(frag)
+                f = own(frag)
                 if f is None:
-                    break
+                    f = base(frag)
+                    if f is None:
+                        break
                 if f:
                     v = log(f) - logtotal + route_v[i + 1]
                     if best_v is None or v >= best_v:  # max over (v, x): a tie goes to the larger x
@@ -1032,7 +1085,9 @@ class _BlockCut:
                 i += 1
                 frag = s[idx:i + 1]
             if best_v is None:  # no word starts here: the character alone (frequency 0 or unknown: log 1)
-                best_v, best_x = log(freq.get(s[idx]) or 1) - logtotal + route_v[idx + 1], idx
+                ch = s[idx]
+                f = own(ch)
+                best_v, best_x = log((base(ch) if f is None else f) or 1) - logtotal + route_v[idx + 1], idx
             route_v[idx], route_x[idx] = best_v, best_x
         out: list[str] = []
         x = 0
@@ -1052,6 +1107,11 @@ class _BlockCut:
         if buf:
             out.append(buf)
         return tuple(out)
+
+    def freq(self, word: str) -> int:
+        """The word's frequency in the tokenizer's dictionary (0 for a prefix or an unknown word)."""
+        f = self._own_get(word)
+        return self._base_get(word, 0) if f is None else f
 
     def cut(self, text: str, HMM: bool = False) -> list[str]:
         out: list[str] = []
@@ -1078,8 +1138,8 @@ _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "�
 
 @functools.lru_cache(maxsize=1)
 def _base_dictionary() -> tuple[dict[str, int], int]:
-    """jieba's main dictionary, loaded once per process (about 0.4 s); each Router copies it before adding
-    its own words, so Routers stay independent. It is the default tokenizer's (jieba.dt), which the search index
+    """jieba's main dictionary, loaded once per process (about 0.4 s); each Router reads it beneath its own
+    words (_Overlay) and never changes it, so Routers stay independent. It is the default tokenizer's (jieba.dt), which the search index
     (storage/search.py) cuts with too: one copy of the dictionary per process, not two (about 75 MB each)."""
     jieba.dt.initialize()
     return jieba.dt.FREQ, jieba.dt.total

@@ -1,7 +1,8 @@
-"""WeChat signatures and safe-mode (AES) encryption. wechatpy derives the key (and checks it) once; each
-message's cipher work is done here straight on `cryptography`, as wechatpy's PrpCrypto does it but without its
-per-call objects and conversions (the webhook does it twice per message). Comparisons are constant-time, and
-every failure is one exception type the webhook turns into a 4xx."""
+"""WeChat signatures and safe-mode (AES) encryption, straight on `cryptography`, as wechatpy's WeChatCrypto and
+PrpCrypto do it (tests/test_wire.py checks both directions against wechatpy) but without their per-call objects
+and conversions (the webhook does it twice per message), and without importing wechatpy in the service: its
+package imports its API client, requests and its pay module, ~9 MB per process, for a base64 decode.
+Comparisons are constant-time, and every failure is one exception type the webhook turns into a 4xx."""
 from __future__ import annotations
 
 import base64
@@ -9,11 +10,11 @@ import binascii
 import hashlib
 import hmac
 import os
+import random
+import string
 import time
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.utils import random_string
 
 from bot.channels.wechat.xml import cdata, xml_text
 
@@ -22,6 +23,22 @@ BLOCK = 32  # WeChat pads to 32-byte blocks (PKCS#7 with k = 32), whatever AES's
 
 class CryptoError(ValueError):
     """A signature that does not match, or a ciphertext that does not decrypt to a message for this AppID."""
+
+
+def aes_key_of(encoding_aes_key: str) -> bytes:
+    """The AES key of an EncodingAESKey: base64(EncodingAESKey + "="), 32 bytes (as wechatpy's WeChatCrypto)."""
+    try:
+        key = base64.b64decode(encoding_aes_key + "=")
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise CryptoError("an EncodingAESKey is 43 characters of base64 (a 32-byte AES key)")
+    return key
+
+
+def random_string(length: int = 16) -> str:
+    """Distinct letters and digits (a reply's nonce), as wechatpy.utils.random_string."""
+    return "".join(random.sample(string.ascii_letters + string.digits, length))
 
 
 def sign(*parts: str) -> str:
@@ -42,7 +59,7 @@ class Crypto:
         self.appid = appid
         self._cipher = None
         if aes_key:
-            key = WeChatCrypto(token, aes_key, appid).key  # base64(EncodingAESKey + "="), checked by wechatpy
+            key = aes_key_of(aes_key)
             self._cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
         self._appid = appid.encode()
 
