@@ -111,8 +111,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     # Building the tokenizer and compiling the rules takes a moment: off the event loop, once.
     def build() -> Router:
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
-        # a process that handles messages builds the router's lazy parts now, not on a citizen's first message
-        return router.warm() if app[ROLE] in ("single", "writer") else router
+        # every serving process routes (an HTTP worker each text's own words, for the writer's hints):
+        # the router's lazy parts are built now, not on a citizen's first message
+        return router.warm()
 
     router = await asyncio.get_running_loop().run_in_executor(None, build)
     d = config.deadlines
