@@ -25,6 +25,7 @@ def router() -> Router:
     ("男老师晚上闯进女生宿舍，还拿手机拍", "闯进女生宿舍"),
     ("实验室冒出黑烟，里面还有学生", "黑烟"),
     ("地下室进水，水已经齐腰，托管班的孩子还在下面", "水已经齐腰"),
+    ("老师今天打了我孩子", "打了我孩子"),  # 我 between the blow and the child (打我孩子, 打了孩子 were found)
     ("The boy's wrist is swollen after the coach twisted it", "swollen"),
     ("My daughter has been gone six hours and there is no word from her", "no word from"),
 ])
