@@ -1078,8 +1078,10 @@ class Intake:
             return self._advance(d, [])
         code = self.s.find_school(text)
         if code is None and (ascii_int(text, 3) is not None or han_count(text) <= 3 and yes_no(text) is not None):
-            # 2 / 同意 / 行: no school's name where one is asked: the question again
-            return self._out("school", d, [Reply(self._ask_school(d))])
+            # 2 / 同意 / 行: no school's name where one is asked: say what is wanted, not only the question again
+            say = _t(d, "SCHOOL_NAME_WANTED") if not d.school_options else self._unclear(
+                d, len(d.school_options), self._ask_school(d))
+            return self._out("school", d, [Reply(say)])
         if code is None:
             found = self.s.suggest_schools(text)
             d.school_options = [code for code, _name in found]

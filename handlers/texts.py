@@ -89,6 +89,7 @@ SIMILAR_CHOICES = "1 补充到原留言 {number}\n2 作为新留言提交"
 CHOOSE_1_3 = "请回复 1 提交，2 修改内容，3 取消。"
 ASK_SCHOOL = "请问涉及哪所学校或幼儿园？请发送名称；不涉及具体学校请回复 0。"
 SCHOOL_WHY = "您的留言会转给负责的单位办理；写明学校，能更快转到学校或它的主管部门。"
+SCHOOL_NAME_WANTED = "请问涉及哪所学校或幼儿园？这里需要发送它的名称，如“江南区实验小学”；不涉及具体学校请回复 0。"
 SCHOOL_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不涉及具体学校请回复 0。"
 SIMILAR = (
     "您在{date}反映过同一学校的同类问题（编号 {number}，{state}）。\n"
@@ -746,6 +747,8 @@ EN = {
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
     "SUMMARY_SCHOOL": "School: {school}\n",
+    "SCHOOL_NAME_WANTED": "Which school or kindergarten is this about? Please send its name here (a number will not "
+                          "do), or reply 0 if no particular school is concerned.",
     "SCHOOL_NOT_FOUND": "We could not find a school by that name. Please send its name in pinyin or in Chinese "
                         "characters (for example Jiangnan Shiyan Xiaoxue, 江南区实验小学), or 0 if no particular "
                         "school is concerned.",

@@ -99,6 +99,16 @@ async def test_an_unexpected_answer_to_which_matters_most_says_what_to_send(dial
         assert reply.index("请回复 1 或 2") == 0
 
 
+async def test_a_number_where_a_schools_name_is_asked_says_a_name_is_wanted(dialog):
+    # "1" at 请问涉及哪所学校 repeated the question word for word: the parent could not tell what was wrong
+    d = dialog
+    parent = "o_school_number"
+    await talk(d, parent, "食堂饭菜太难吃了，孩子每天都饿着回家", expect="请问您这次是")
+    await talk(d, parent, "1", expect="请问涉及哪所学校")
+    await talk(d, parent, "1", expect=["哪所学校", "这里需要发送它的名称", "回复 0"])
+    await talk(d, parent, "江南区实验小学", expect="联系电话")
+
+
 async def test_an_unexpected_answer_to_the_12345_question_and_the_same_matter_question_says_what_each_number_does(
         dialog):
     d = dialog
