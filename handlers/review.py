@@ -16,13 +16,15 @@ turned into component scores on 0–100:
     在岗 (staffed)                      100 × (1 − unattended / (unattended + dispatched)): present only for a unit
                                         that had tickets reach it while nobody was bound (代收, whose 签收 is not
                                         its own: storage.tickets.unattended_in); it scores and ranks the unit
+                                        once unattended + dispatched reach `min_cases` (样本不足 below)
 
 A rate resting on fewer than `min_cases` tickets or ratings ([review] min_cases) is 样本不足: shown with its count,
 not scored. A component with nothing to measure is left out (a unit with no ticket handled has no 超期 score, a kind in which
 nobody was praised has no 表扬 score), and the score is the weighted mean of the components present:
 score = Σ wᵢ·sᵢ / Σ wᵢ. A unit with none of the four rates, no 评议 score and no 在岗 score is not scored (无数据)
 and not ranked. Not binding anyone is no way out of the ranking: a school whose every ticket the duty office
-handled (代收, every rate "—") is scored on 在岗 = 0 and ranks last.
+handled (代收, every rate "—") is scored on 在岗 = 0 and ranks last, once it had `min_cases` tickets: below that,
+like any unit's few tickets, it is 样本不足 (shown, not ranked: one 代收 ticket is no "rank 1 of 1").
 Ranks are within the kind (1 = best; equal scores share a rank). Weights come from [review] in the config.
 
 District and bureau levels pool the counts of their units (so their rates are rates of all their tickets) and
@@ -227,7 +229,9 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
                 100.0 if not worst_bounced else 100 * (1 - f.bounced / worst_bounced),
                 "survey": f.survey,
                 "praise": None if not best_praise else 100 * f.praise / best_praise,
-                "staffed": None if not f.unattended else 100 * (1 - f.unattended / (f.unattended + r.dispatched)),
+                # a rate like the others: resting on fewer than min_cases tickets it is 样本不足, not a rank
+                "staffed": None if f.unattended + r.dispatched < min_cases or not f.unattended else
+                100 * (1 - f.unattended / (f.unattended + r.dispatched)),
             }
             u.scores = {c: None if v is None else round(v, 1) for c, v in sc.items()}
             measured = any(sc[c] is not None for c in ("response", "resolution", "satisfaction",
@@ -311,7 +315,7 @@ def format_text(review: Review) -> str:
         if r.stood_in:
             lines.append(f"      {stood_in(r)}")
         if u.figures.unattended:
-            lines.append(f"      {unattended(u.figures)}")
+            lines.append(f"      {unattended(u.figures, u.scores.get('staffed') is None)}")
         for c in u.comments:
             lines.append(f"      点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
     return "\n".join(lines)
@@ -332,7 +336,7 @@ def format_unit(review: Review, code: str) -> str:
              + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +
              f"，退回{f.bounced}次，表扬{f.praise}件；"
              f"群众评议{_num(f.survey)}（{f.survey_n}份）" + (f"；群众撤回{f.withdrawn}件（不计分）" if f.withdrawn else "")
-             + (f"；{unattended(f)}" if f.unattended else ""),
+             + (f"；{unattended(f, u.scores.get('staffed') is None)}" if f.unattended else ""),
              "", f"{_pad('指标', 14)}  数值    得分   权重"]
     values = {"response": percent(r.response), "resolution": percent(r.resolution),
               "satisfaction": percent(r.satisfaction), "first_satisfaction": percent(r.first_satisfaction),
@@ -346,10 +350,11 @@ def format_unit(review: Review, code: str) -> str:
     return "\n".join(lines)
 
 
-def unattended(f: Figures) -> str:
-    """The 在岗 flag, worded once for the terminal, the unit report, the XLSX notes and the workbench."""
+def unattended(f: Figures, few: bool = False) -> str:
+    """The 在岗 flag, worded once for the terminal, the unit report, the XLSX notes and the workbench; `few`: its
+    base is under min_cases (样本不足, not scored)."""
     from handlers import texts
-    return texts.REVIEW_UNATTENDED.format(n=f.unattended)
+    return (texts.REVIEW_UNATTENDED_FEW if few else texts.REVIEW_UNATTENDED).format(n=f.unattended)
 
 
 def _pad(text: str, width: int) -> str:

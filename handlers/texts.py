@@ -323,16 +323,23 @@ VERIFY_COUNTER = "  {day} {unit}（{code}）{count}：计数表 {kept}，按留�
 VERIFY_COUNTERS_BAD = "计数表与留言记录不一致 {n} 处："
 VERIFY_PUBLISHED_BAD = "发布的数字与按留言重算不一致 {n} 个单位："
 VERIFY_PUBLISHED = "  {unit}（{code}）：{changes}"
-VERIFY_OK = "核对无误：{units}个单位、{days}天的计数与留言记录一致，留言的派发、签收、办结和评价都有对应的操作记录，发布的三率与按留言重算相同。"
+VERIFY_OK = "核对无误：{units}个单位、{days}天的计数与留言记录一致，留言的派发、签收、办结、评价、时限和超时记录都与操作记录相符，发布的三率与按留言重算相同。"
 VERIFY_BAD = ("结论：发现不一致，以上单位的三率不可信。可运行 tingjian verify-rates --period {period} --repair "
               "按留言记录重算这些天的计数（只改计数表，不改留言）。")
 VERIFY_REPAIRED = "已按留言记录重算 {n} 行计数。再次核对："
-VERIFY_UNBACKED_BAD = "留言上的时间或评价与其操作记录不符 {n} 件（可能被直接改过数据库，--repair 不会修改留言）："
-VERIFY_UNBACKED = "  {number}：{what}没有对应的操作记录"
+VERIFY_UNBACKED_BAD = "留言上的时间、时限、评价或超时记录与其操作记录不符 {n} 件（可能被直接改过数据库，--repair 不会修改留言）："
+VERIFY_UNBACKED = "  {number}：{what}"
 VERIFY_MORE = "  ……另有 {n} 处"
 VERIFY_UNBACKED_END = "结论：以上留言的计数依据不可信，请核查数据库的修改来源；计数表与留言一致，无需 --repair。"
-UNBACKED_NAMES = {"dispatched_at": "派发时间", "accepted_at": "签收时间", "resolved_at": "办结时间",
-                  "rating": "评价（时间或满意与否）", "unrated": "未评价关闭时间"}
+_NO_EVENT = "没有对应的操作记录"
+_CHANGED = "与操作记录不符"
+UNBACKED_NAMES = {"dispatched_at": "派发时间" + _NO_EVENT, "accepted_at": "签收时间" + _NO_EVENT,
+                  "resolved_at": "办结时间" + _NO_EVENT, "rating": "评价（时间或满意与否）" + _NO_EVENT,
+                  "unrated": "未评价关闭时间" + _NO_EVENT,
+                  "accept_due_at": "签收时限" + _CHANGED, "due_at": "办结时限" + _CHANGED,
+                  "unit_code": "承办单位" + _CHANGED, "response_unit": "签收计入的单位" + _CHANGED,
+                  "resolve_unit": "办结计入的单位" + _CHANGED, "rated_unit": "评价计入的单位" + _CHANGED,
+                  "stood_in": "代收标记" + _CHANGED, "miss": "超时记录（退回、转派或撤回前已超时）" + _CHANGED}
 STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
                  "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"
@@ -639,6 +646,7 @@ CALENDAR_UNKNOWN = (
     "workdays 中填写。"
 )
 REVIEW_UNATTENDED = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收，计入“在岗”得分"
+REVIEW_UNATTENDED_FEW = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收（件数少，样本不足，暂不计分、不排名）"
 SURVEY_INSIDER = "群众评议由服务对象评价。您的微信已绑定为教育系统工作人员，不能参加对“{unit}”等单位的评议。感谢理解！"
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"

@@ -17,7 +17,12 @@ backs was written by hand: 派发 (dispatched_at) is an assign or transfer event
 accept event's, 办结 (resolved_at) a resolve event's, and a rating (rated_at, rating) the latest rating event's
 moment and kind (rate for 满意/基本满意, reopen or review for 不满意); 未评价 closes with a close event then. Each
 part reads the period's range of one tickets index and, per ticket, its own events (ticket_events_ticket).
-Not derivable from the events: the time limits themselves (accept_due_at, due_at: a calendar's working days).
+The time limits and whose work each part is (storage.tickets.KEPT: accept_due_at, due_at, the holder and the
+credit columns) follow from no event, so each event carries them as they are after it (m044): a ticket must
+match its latest event's (tickets with a counted moment in the period, and every open ticket: their deadlines
+count now). The late departures (unit_misses) are written with the event that made them, which names them: each
+miss of the period must be on its event, and each miss an event names must be there (a deleted miss). Tickets
+whose events are all older than m044 carry nothing to check them against.
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.tickets import COUNT_COLUMNS, DAY_OFFSET
+from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT
 
 Key = tuple[int, str]  # (day, unit_code)
 
@@ -172,11 +177,57 @@ def _backed_sql() -> list[tuple[str, str]]:
             for what, index, col, cond, backed in _BACKED]
 
 
+_LATEST_KEPT = ("(SELECT e.kept FROM ticket_events e WHERE e.ticket_id = t.id AND e.kept IS NOT NULL "
+                "ORDER BY e.id DESC LIMIT 1)")
+
+
+def _kept_sql() -> list[tuple[str, str, int]]:
+    """(what, SELECT number, latest kept, the KEPT columns; the number of ? it takes): the period's tickets by
+    each moment that counts, and the open ones (their deadlines count whenever the rates are read)."""
+    cols = ", ".join(f"t.{c}" for c in KEPT)
+    head = f"SELECT t.number, {_LATEST_KEPT}, {cols} FROM tickets t"
+    return [(col, f"{head} INDEXED BY {index} WHERE t.{col} >= ? AND t.{col} < ? AND t.kind != 'praise'", 2)
+            for col, index in (("dispatched_at", "tickets_dispatched"), ("resolved_at", "tickets_resolved"),
+                               ("rated_at", "tickets_rated"))] + \
+        [("open", f"{head} INDEXED BY tickets_open WHERE {_OPEN_SQL.replace('state', 't.state')} "
+                  "AND t.kind != 'praise'", 0)]
+
+
+# a miss kept with no event that wrote it (one changed, or added against a rival), and a miss an event wrote that
+# is no longer kept (deleted). An event older than m044 (kept and misses NULL) vouches for the misses of its moment.
+_MISSES_SQL = (
+    ("SELECT t.number FROM unit_misses m INDEXED BY unit_misses_at JOIN tickets t ON t.id = m.ticket_id "
+     "WHERE m.at >= ? AND m.at < ? AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = m.ticket_id "
+     "AND e.at = m.at AND ((e.kept IS NULL AND e.misses IS NULL) "
+     "OR instr(e.misses, json_array(m.unit_code, m.response, m.overdue)) > 0))"),
+    ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_misses JOIN json_each(e.misses) j "
+     "JOIN tickets t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? AND e.misses IS NOT NULL "
+     "AND NOT EXISTS (SELECT 1 FROM unit_misses m WHERE m.at = e.at AND m.unit_code = json_extract(j.value, '$[0]') "
+     "AND m.ticket_id = e.ticket_id AND m.response = json_extract(j.value, '$[1]') "
+     "AND m.overdue = json_extract(j.value, '$[2]'))"),
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) < 1e-3
+    return a == b
+
+
 def against_events(db: sqlite_utils.Database, start: float, end: float) -> list[dict[str, str]]:
-    """Tickets whose counted moments in [start, end) (the counters' whole days) no event backs: [{number, what}],
-    sorted. Empty when every counted column follows from the ticket's history."""
+    """Tickets whose counted moments in [start, end) (the counters' whole days) no event backs, whose time limits
+    or credit differ from their latest event's, or whose misses differ from those their events wrote:
+    [{number, what}], sorted. Empty when every counted column follows from the ticket's history."""
+    import json
     start, end = _days(start, end)
     seen = set()
     for _, sql in _backed_sql():
         seen.update(tuple(r) for r in db.execute(sql, [start, end]))
+    for _, sql, n in _kept_sql():
+        for number, latest, *now in db.execute(sql, [start, end][:n]):
+            if latest is not None:
+                was = json.loads(latest)
+                seen.update((number, name) for name, a, b in zip(KEPT, was, now) if not _same(a, b))
+    for sql in _MISSES_SQL:
+        seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
     return [{"number": n, "what": w} for n, w in sorted(seen)]

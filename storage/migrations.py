@@ -940,3 +940,15 @@ def m040_held_pushes(db: sqlite_utils.Database) -> None:
                    created_at REAL NOT NULL)""")
     # 常用回复 in English too, for the citizens who write in English (NULL: none yet; then none is sent to them)
     _exec(db, "ALTER TABLE reply_templates ADD COLUMN text_en TEXT")
+
+
+@migrations()
+def m044_events_keep_deadlines(db: sqlite_utils.Database) -> None:
+    """The time limits and whose work each part is (storage.tickets.KEPT) follow from no event, so a unit with the
+    database file could move a deadline or shift a late part onto another unit, and delete a miss (unit_misses),
+    unseen by `verify-rates`. Each event now carries them as they are after it, and the misses it wrote; the
+    partial index lets the check find a period's misses from the events' side. Events before this upgrade carry
+    none: their tickets are checked from their next change on."""
+    _exec(db, "ALTER TABLE ticket_events ADD COLUMN kept TEXT",
+          "ALTER TABLE ticket_events ADD COLUMN misses TEXT",
+          "CREATE INDEX ticket_events_misses ON ticket_events(at) WHERE misses IS NOT NULL")

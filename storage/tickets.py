@@ -41,21 +41,36 @@ def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, 
          now if unit_code else None, due_at, accept_due_at],
     )
     ticket_id = cur.lastrowid
-    add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交", "submit")
+    ticket = get(db, number)
+    add_event(db, ticket_id, now, actor or openid, None, "submitted", "留言提交", "submit",
+              kept=None if unit_code else kept(ticket))
     if unit_code:
         add_event(db, ticket_id, now, "system", "submitted", "assigned", f"分派至 {unit_code}", "assign",
-                  unit_code)
+                  unit_code, kept=kept(ticket))
     search.reindex(db, ticket_id)
-    return get(db, number)
+    return ticket
+
+
+# The columns a unit's figures rest on that no other event says (the time limits, whose work each part is): each
+# change of the ticket writes them, as they are after it, on its event (m044), so `verify-rates` can tell a
+# deadline moved or a credit shifted behind the record (storage.integrity).
+KEPT = ("unit_code", "accept_due_at", "due_at", "response_unit", "resolve_unit", "rated_unit", "stood_in")
+
+
+def kept(ticket: dict[str, Any]) -> str:
+    return json.dumps([ticket.get(k) for k in KEPT], separators=(",", ":"))
 
 
 def add_event(db: sqlite_utils.Database, ticket_id: int, at: float, actor: str, from_state: str | None,
               to_state: str, note: str | None = None, action: str | None = None,
-              unit_code: str | None = None) -> None:
-    """`unit_code`: the unit that held the ticket when it happened (a 退回 counts against the unit that bounced)."""
-    db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, unit_code) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               [ticket_id, at, actor, from_state, to_state, note, action or to_state, unit_code])
+              unit_code: str | None = None, kept: str | None = None, misses: list | None = None) -> None:
+    """`unit_code`: the unit that held the ticket when it happened (a 退回 counts against the unit that bounced).
+    `kept`: the KEPT columns after the change; `misses`: the unit_misses rows it wrote, [[unit, response,
+    overdue]] (m044: the record both are checked against)."""
+    db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, unit_code, "
+               "kept, misses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [ticket_id, at, actor, from_state, to_state, note, action or to_state, unit_code, kept,
+                json.dumps(misses, separators=(",", ":")) if misses else None])
 
 
 def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor: str, now: float,
@@ -101,7 +116,7 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         fields.setdefault("response_unit", None)
         fields.setdefault("resolve_unit", None)
         fields.setdefault("stood_in", 0)
-    _record_miss(db, ticket, to_state, now, action, fields)
+    misses = _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
         if isinstance(fields.get(key), dict):
@@ -110,14 +125,15 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*fields.values(), ticket["id"]])
     # a rating's event names the unit whose answer was rated (ratings_in reads it)
     unit = fields.get("rated_unit") or ticket["unit_code"] if action in RATING_ACTIONS else ticket["unit_code"]
-    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, unit)
+    after = get(db, ticket["number"])
+    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, unit, kept(after), misses)
     if action in search.WORDY and note:
         search.reindex(db, ticket["id"])
-    return get(db, ticket["number"])
+    return after
 
 
 def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, now: float, action: str,
-                 fields: dict[str, Any]) -> None:
+                 fields: dict[str, Any]) -> list[list]:
     """A ticket leaving its unit (退回, 转派, the bureau's review), withdrawn, or whose late resolution a 不满意
     clears, when that unit had let it lapse, is kept as a miss of that unit (m029): otherwise the unit holding it
     now would take over its lateness, or a redo would erase it."""
@@ -127,7 +143,7 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     cleared = "resolved_at" in fields and fields["resolved_at"] is None
     if unit is None or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None or \
             not (leaves or cleared or to_state == "withdrawn"):
-        return
+        return []
     respond, resolve = credit(ticket)  # each part's lapse is the unit it counted for (a stand-in's, m030)
     after = credit({**ticket, **fields})
     accept_due, accepted = ticket.get("accept_due_at"), ticket.get("accepted_at")
@@ -143,10 +159,13 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     rows = {respond: [0, 0], resolve: [0, 0]}
     rows[respond][0] |= response
     rows[resolve][1] |= overdue
+    written = []
     for code, (r, o) in rows.items():
         if code and (r or o):
             db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
                        "VALUES (?, ?, ?, ?, ?, ?)", [ticket["id"], code, now, action, int(r), int(o)])
+            written.append([code, int(r), int(o)])
+    return written
 
 
 def version(db: sqlite_utils.Database, ticket_id: int) -> int:

@@ -1,0 +1,132 @@
+"""The sixth audit (brief priority 1, trust): what `verify-rates` could not see (a deadline moved, a credit shifted,
+a miss erased), a school below `min_cases` ranked on its 在岗 alone, a burst day a leader could neither set aside
+nor give back, and new attacks on what was built lately. Through the sandbox's WeChat XML over real HTTP, the
+workbench over real HTTP, the command line and real SQLite files. Each test failed before its fix."""
+from __future__ import annotations
+
+import pytest
+
+from storage import tickets
+
+from tests.dialog import LEADER, SCHOOL, TZ, at, file_ticket, talk
+from tests.test_audit5 import HOMEWORK
+from tests.test_citizen_dialogs import PARENT
+
+
+async def _ticket(d, number: str) -> dict:
+    return await d.db(tickets.get, number)
+
+
+# -- 1. verify-rates: the time limits, the credit and the misses ------------------------------------------------------
+async def test_verify_rates_finds_a_deadline_moved_a_credit_shifted_and_a_miss_erased(dialog, tmp_path, capsys):
+    """`verify-rates` checked 派发, 签收, 办结 and the rating against the events, not the time limits, the credit
+    columns or unit_misses: moving a deadline past the 办结, handing a late 办结 to the duty office, or deleting a
+    miss made a late unit punctual and the check said 核对无误. Each event now carries them (m044)."""
+    import sqlite3
+
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    d = dialog
+    moved = await file_ticket(d, PARENT, HOMEWORK, scene="school:jn-syxx", consent="1")
+    shifted = await file_ticket(d, "o_parent_b", HOMEWORK, scene="school:jn-syxx", consent="1")
+    bounced = await file_ticket(d, "o_parent_c", HOMEWORK, scene="school:jn-syxx", consent="1")
+    d.advance(12 * 86400)  # past every window, still in November
+    await talk(d, SCHOOL, f"办结 {moved} 已与家长沟通，作业量已调整", expect="办结")
+    await talk(d, SCHOOL, f"办结 {shifted} 已与家长沟通，作业量已调整", expect="办结")
+    await talk(d, SCHOOL, f"退回 {bounced} 不属本校职责", expect="退回")
+    path = str(tmp_path / "demo.db")
+    config = str(write_cli_config(tmp_path / "c.toml", path))
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM unit_misses WHERE unit_code = 'jn-syxx'").fetchone()[0] == 1
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    with conn:
+        conn.execute("UPDATE tickets SET due_at = resolved_at + 60, accept_due_at = dispatched_at + 30 * 86400 "
+                     "WHERE number = ?", [moved])
+        conn.execute("UPDATE tickets SET resolve_unit = 'jyj-duty' WHERE number = ?", [shifted])
+        conn.execute("DELETE FROM unit_misses WHERE unit_code = 'jn-syxx'")
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 1
+    out = capsys.readouterr().out
+    assert f"{moved}：办结时限与操作记录不符" in out and f"{moved}：签收时限与操作记录不符" in out, out
+    assert f"{shifted}：办结计入的单位与操作记录不符" in out and f"{bounced}：超时记录" in out, out
+    # --repair rewrites the counters the edits moved, never the tickets or the misses: they are still named
+    assert main(["verify-rates", "--period", "2026-11", "--repair", "--config", config]) == 1
+    out = capsys.readouterr().out
+    assert f"{moved}：办结时限" in out and f"{bounced}：超时记录" in out and "核对无误" not in out, out
+    assert conn.execute("SELECT count(*) FROM unit_misses").fetchone()[0] == 0
+    # a miss forged against a rival is named too
+    with conn:
+        tid = conn.execute("SELECT id FROM tickets WHERE number = ?", [shifted]).fetchone()[0]
+        conn.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
+                     "SELECT ?, 'jn-yyxx', resolved_at, 'bounce', 1, 1 FROM tickets WHERE id = ?", [tid, tid])
+    main(["verify-rates", "--period", "2026-11", "--config", config])
+    assert f"{shifted}：超时记录" in capsys.readouterr().out
+
+
+def test_the_check_of_time_limits_and_misses_reads_only_index_ranges(tmp_path):
+    """At a million tickets: the period's ranges of the tickets indexes (and the open tickets' partial index), the
+    ticket's own latest event, the misses' own index and the events that wrote misses (a small partial index)."""
+    import sqlite_utils
+
+    from storage import integrity, migrations
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrate(db)
+    for what, sql, n in integrity._kept_sql():
+        plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, [0.0, 1.0][:n]))
+        assert "INDEX tickets_" in plan and "SEARCH e USING INDEX ticket_events_ticket" in plan, (what, plan)
+        assert "SCAN" not in plan.replace("SCAN t USING INDEX tickets_open", ""), (what, plan)
+    for sql in integrity._MISSES_SQL:
+        plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, [0.0, 1.0]))
+        assert "SCAN m" not in plan and "SCAN e" not in plan and "SCAN t" not in plan, plan
+        assert "INDEX unit_misses_at" in plan and ("INDEX ticket_events_misses" in plan or "ticket_events_ticket"
+                                                   in plan), plan
+
+
+# -- 2. 在岗 below min_cases: 样本不足, not "rank 1 of 1" ----------------------------------------------------------------
+async def test_one_ticket_with_nobody_bound_is_too_few_to_rank(dialog):
+    """One ticket reached 江南区育英小学 with nobody bound: every rate was 样本不足 under `min_cases` = 5, but 在岗
+    counted with no minimum, so the school was scored on that one ticket and ranked "1 of 1" among schools (the
+    others too few to rank). 在岗 is a rate like the others now: below min_cases it is 样本不足, shown with its
+    count, not scored, not ranked, alike on the workbench's 绩效考核, the XLSX, the month's ranking and the report."""
+    import io
+    from urllib.parse import urlsplit
+
+    from openpyxl import load_workbook
+
+    from bot.app import CONFIG, DB
+    from bot.public import ranking_link
+    from handlers import review
+    from tests.dialog import DUTY, drain
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await file_ticket(d, "o_parent_yy", HOMEWORK, scene="school:jn-yyxx", consent="1")
+    await talk(d, DUTY, f"签收 {number}")
+    await talk(d, DUTY, f"办结 {number} 已联系学校核实，作业量已调整", expect="办结")
+    await drain(d, DUTY, LEADER, SCHOOL)
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    now = d.clock.now()
+    built = await d.app[DB].read(lambda c: review.build(c, "2026-11", TZ, review.Weights(), now=now, min_cases=5))
+    yy = built.unit("jn-yyxx")
+    assert yy.figures.unattended == 1 and yy.scores["staffed"] is None and yy.rank is None, (yy.scores, yy.rank)
+    assert "样本不足" in review.format_unit(built, "jn-yyxx") and "同类第1名" not in review.format_unit(built, "jn-yyxx")
+    ones = await d.app[DB].read(lambda c: review.build(c, "2026-11", TZ, review.Weights(), now=now, min_cases=1))
+    assert ones.unit("jn-yyxx").rank is not None  # the rule is min_cases, not a blanket exemption
+    assert d.app[CONFIG].review.min_cases == 5
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/review", params={"period": "2026-11"}) as resp:
+            page = await resp.text()
+        row = page[page.index('data-unit="jn-yyxx"'):]
+        row = row[:row.index("</tr>")]
+        assert '<td class="rank">—</td>' in row and "样本不足" in row, row
+        async with s.get("/w/review/2026-11.xlsx") as resp:
+            book = load_workbook(io.BytesIO(await resp.read()))
+        link = urlsplit(ranking_link(d.app[CONFIG], "2026-11", now=now, to=LEADER))
+        async with s.get(f"{link.path}?{link.query}") as resp:
+            public = await resp.text()
+    head, *rows = [list(r) for r in book["单位"].iter_rows(values_only=True)]
+    got = {r[0]: dict(zip(head, r)) for r in rows}
+    assert got["jn-yyxx"]["无人在岗件数"] == 1 and got["jn-yyxx"]["同类排名"] is None, got["jn-yyxx"]
+    assert got["jn-yyxx"]["在岗分"] is None
+    mine = public[public.index("/u/jn-yyxx"):]
+    assert "样本不足" in mine[:mine.index("</tr>")] and "计入在岗得分" not in mine[:mine.index("</tr>")], mine[:400]
