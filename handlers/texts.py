@@ -666,6 +666,11 @@ SURVEY_BURST_NOTICE = (
     "【评议异常提醒】“{unit}”的评议码在一小时内收到{count}份评议（{title}），超过{limit}份的正常上限，"
     "这些评议已单独标记，统计时分开显示，请核实是否存在集中刷票。"
 )
+SURVEY_DAY_NO_UNIT = "未改动：请选择参加这次评议的单位。"
+SURVEY_DAY_NO_DATE = "未改动：请填写评议期内的日期（如 2026-11-20）。"
+SURVEY_DAY_NO_DECISION = "未改动：请选择“不计入”“照常计入”或“按自动检查”。"
+SURVEY_DAY_NO_REASON = "未改动：请写明理由（至少4个字），理由会记入操作记录。"
+SURVEY_DAY_DONE = "已将“{unit}”{date}的{n}份评议设为{decision}，得分和绩效考核随之更新，已记入操作记录。"
 SURVEY_WORDS = ("评议", "参与评议", "民主测评", "survey")
 SURVEY_EXIT_WORDS = frozenset({"退出", "暂停", "退出评议", "暂停评议", "稍后再答", "不答了"})
 CANCELLED_FLOW = {"survey": SURVEY_PAUSED}  # what 取消 means in a flow other than a new message

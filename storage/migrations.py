@@ -952,3 +952,20 @@ def m044_events_keep_deadlines(db: sqlite_utils.Database) -> None:
     _exec(db, "ALTER TABLE ticket_events ADD COLUMN kept TEXT",
           "ALTER TABLE ticket_events ADD COLUMN misses TEXT",
           "CREATE INDEX ticket_events_misses ON ticket_events(at) WHERE misses IS NOT NULL")
+    # A leader's ruling on one day of a unit's 群众评议 (storage.surveys.rule_day): the day's answers left out, or
+    # counted whatever the burst checks said, or back to the checks. Append-only: the latest row rules, the rows
+    # before it are the record of who decided what, when and why.
+    _exec(db, """CREATE TABLE survey_day_rulings (
+                   id INTEGER PRIMARY KEY,
+                   survey_id TEXT NOT NULL,
+                   unit_code TEXT NOT NULL,
+                   day INTEGER NOT NULL,           -- China Standard Time's day number, as unit_days counts
+                   decision TEXT NOT NULL CHECK (decision IN ('exclude', 'include', 'auto')),
+                   reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+                   by TEXT NOT NULL,
+                   at REAL NOT NULL)""",
+          "CREATE INDEX survey_day_rulings_day ON survey_day_rulings(survey_id, unit_code, day, id)",
+          """CREATE TRIGGER survey_day_rulings_no_update BEFORE UPDATE ON survey_day_rulings
+             BEGIN SELECT RAISE(ABORT, 'survey_day_rulings is append-only'); END""",
+          """CREATE TRIGGER survey_day_rulings_no_delete BEFORE DELETE ON survey_day_rulings
+             BEGIN SELECT RAISE(ABORT, 'survey_day_rulings is append-only'); END""")

@@ -10,6 +10,20 @@ import sqlite_utils
 from storage import staff
 
 
+DAY_OFFSET = 8 * 3600  # a ruling's day is China Standard Time's, as the ticket counters' (storage.tickets)
+_DAY = f"CAST((r.submitted_at + {DAY_OFFSET}) / 86400 AS INTEGER)"
+# A leader's latest ruling on the day a response was given (rule_day): 'exclude', 'include', 'auto' or NULL
+_RULING = (f"(SELECT d.decision FROM survey_day_rulings d WHERE d.survey_id = r.survey_id "
+           f"AND d.unit_code = r.unit_code AND d.day = {_DAY} ORDER BY d.id DESC LIMIT 1)")
+# What counts: the burst checks' flag, unless a leader ruled on the day
+_LEFT_OUT = f"CASE {_RULING} WHEN 'exclude' THEN 1 WHEN 'include' THEN 0 ELSE r.burst END"
+DECISIONS = ("exclude", "include", "auto")
+
+
+def day_of(t: float) -> int:
+    return int((t + DAY_OFFSET) // 86400)
+
+
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
     for key in ("answers", "draft"):
@@ -139,7 +153,8 @@ def submitted(db: sqlite_utils.Database, survey_ids: Iterable[str], since: float
     ids = list(survey_ids)
     if not ids:
         return []
-    sql = (f"SELECT survey_id, unit_code, answers, submitted_at, new_follower, burst, draft FROM survey_responses r "
+    sql = (f"SELECT survey_id, unit_code, answers, submitted_at, new_follower, {_LEFT_OUT} AS burst, draft "
+           f"FROM survey_responses r "
            f"WHERE survey_id IN ({','.join('?' * len(ids))}) AND submitted_at IS NOT NULL AND NOT {_INSIDER}")
     args: list[Any] = list(ids)
     if since is not None:
@@ -152,3 +167,39 @@ def submitted(db: sqlite_utils.Database, survey_ids: Iterable[str], since: float
         sql += " AND unit_code = ?"
         args.append(unit_code)
     return [_decode(r) for r in db.query(sql, args)]
+
+
+def rule_day(db: sqlite_utils.Database, survey_id: str, unit_code: str, day: int, decision: str, reason: str,
+             by: str, now: float) -> int:
+    """A leader's ruling on a unit's day of answers: 'exclude' leaves every answer given through the unit that day
+    out of the figures, 'include' counts them whatever the burst checks flagged, 'auto' goes back to the checks.
+    Returns how many answers the day holds."""
+    if decision not in DECISIONS or not reason.strip():
+        raise ValueError("a decision and a reason are required")
+    db.execute("INSERT INTO survey_day_rulings (survey_id, unit_code, day, decision, reason, by, at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)", [survey_id, unit_code, day, decision, reason.strip(), by, now])
+    start = day * 86400 - DAY_OFFSET
+    return db.execute("SELECT count(*) FROM survey_responses WHERE survey_id = ? AND unit_code = ? "
+                      "AND submitted_at >= ? AND submitted_at < ?", [survey_id, unit_code, start,
+                                                                     start + 86400]).fetchone()[0]
+
+
+def days(db: sqlite_utils.Database, survey_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Per unit, the days a leader may rule on and has: those with answers the burst checks flagged, and those
+    with a ruling (the latest, with its history), each with its answers (all, and flagged), newest first."""
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for unit, day, n, flagged in db.execute(
+            f"SELECT r.unit_code, {_DAY}, count(*), sum(r.burst) FROM survey_responses r WHERE r.survey_id = ? "
+            f"AND r.submitted_at IS NOT NULL AND NOT {_INSIDER} GROUP BY r.unit_code, {_DAY}", [survey_id]):
+        out[(unit, day)] = {"unit": unit, "day": day, "n": n, "flagged": flagged or 0, "rulings": []}
+    for row in db.query("SELECT d.*, u.name AS by_name FROM survey_day_rulings d LEFT JOIN users u "
+                        "ON u.openid = d.by WHERE d.survey_id = ? ORDER BY d.id DESC", [survey_id]):
+        entry = out.setdefault((row["unit_code"], row["day"]), {"unit": row["unit_code"], "day": row["day"],
+                                                                 "n": 0, "flagged": 0, "rulings": []})
+        entry["rulings"].append(row)
+    per_unit: dict[str, list[dict[str, Any]]] = {}
+    for (unit, day), e in sorted(out.items(), key=lambda kv: -kv[0][1]):
+        if e["flagged"] or e["rulings"]:
+            e["ruling"] = e["rulings"][0]["decision"] if e["rulings"] else None
+            per_unit.setdefault(unit, []).append(e)
+    return per_unit

@@ -130,3 +130,78 @@ async def test_one_ticket_with_nobody_bound_is_too_few_to_rank(dialog):
     assert got["jn-yyxx"]["在岗分"] is None
     mine = public[public.index("/u/jn-yyxx"):]
     assert "样本不足" in mine[:mine.index("</tr>")] and "计入在岗得分" not in mine[:mine.index("</tr>")], mine[:400]
+
+
+# -- 3. a leader rules on a survey day the burst checks flagged --------------------------------------------------------
+async def _flagged_day(d):
+    """Six fresh accounts give 江南区实验小学 the same sheet on 2026-11-21: left out as a paced burst; a parent who
+    followed long before is counted."""
+    from bot.app import DISPATCHER
+    from tests.dialog import send
+    from tests.test_audit5 import _answer
+    d.app[DISPATCHER].campaign.p.new_follower_per_day = 4
+    await send(d, "o_parent_longtime", type="scan", scene="school:jn-syxx")
+    d.advance(5 * 86400)
+    assert "评议完成" in await _answer(d, "o_parent_longtime", "2")
+    for i in range(6):
+        d.advance(50 * 60)
+        await send(d, f"o_fresh_{i}", type="scan", scene="school:jn-syxx")
+        d.advance(15 * 60)
+        assert "评议完成" in await _answer(d, f"o_fresh_{i}", "5")
+
+
+async def _counted(d) -> tuple[int, int, float | None]:
+    from bot.app import DB, DISPATCHER
+    from handlers import review
+    from handlers.survey_results import survey_results
+    campaign = d.app[DISPATCHER].campaign
+    unit = (await d.app[DB].read(survey_results, campaign.p.surveys["school-2026"], campaign.p.surveys, 1))["jn-syxx"]
+    now = d.clock.now()
+    built = await d.app[DB].read(lambda c: review.build(c, "2026-11", TZ, review.Weights(), campaign.p.surveys, 1,
+                                                        now=now))
+    return unit.n, unit.burst, built.unit("jn-syxx").figures.survey
+
+
+async def test_a_leader_counts_or_sets_aside_a_flagged_survey_day_with_a_reason(dialog):
+    """A burst the checks left out could not be given back (a parents' meeting where everyone answered at once),
+    nor a day they only warned about be set aside: no action existed. A leader now rules on the unit's day on the
+    survey's results page: a reason is required, each ruling is in the audit log and listed beside the figures,
+    the 群众评议 score and the review follow, and 按自动检查 gives the day back to the checks. Nobody but a leader
+    (the survey pages' one rule) may: a school's principal, a district's supervisor get 404 and change nothing."""
+    from bot.app import DB
+    from tests.dialog import DISTRICT_HEAD, SCHOOL_HEAD
+    from tests.test_web import browser, csrf_of, sign_in
+    d = dialog
+    await _flagged_day(d)
+    assert (await _counted(d))[:2] == (1, 6)
+    path = "/w/surveys/school-2026/results"
+
+    async def rule(s, decision: str, reason: str, csrf: str | None = None) -> tuple[int, str]:
+        token = csrf or await csrf_of(s, path)
+        async with s.post("/w/surveys/school-2026/days", data={
+                "_csrf": token, "unit": "jn-syxx", "date": "2026-11-21", "decision": decision,
+                "reason": reason}) as resp:
+            return resp.status, await resp.text()
+    for who in (SCHOOL_HEAD, DISTRICT_HEAD):
+        async with browser(d) as s:
+            await sign_in(d, s, who)
+            token = await csrf_of(s, "/w/")
+            assert (await rule(s, "include", "家长会集中参评，已核实", token))[0] == 404
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        status, page = await rule(s, "include", "  ")
+        assert status == 200 and "请写明理由" in page and (await _counted(d))[:2] == (1, 6)
+        status, page = await rule(s, "include", "家长会集中参评，已电话核实三位家长")
+        assert "设为照常计入" in page and "家长会集中参评" in page, page
+        n, burst, score = await _counted(d)
+        assert (n, burst) == (7, 0) and score is not None and score > 80, (n, burst, score)
+        await rule(s, "exclude", "复核发现同一手机批量注册，仍不计入")
+        assert (await _counted(d))[:2] == (0, 7)
+        await rule(s, "auto", "撤销人工认定，按自动检查")
+        assert (await _counted(d))[:2] == (1, 6)
+        async with s.get(path) as resp:
+            row = (await resp.text()).split('data-day="2026-11-21"')[1].split("</tr>")[0]
+        assert "按自动检查" in row and "家长会集中参评" in row and "批量注册" in row, row
+    logged = await d.app[DB].read(lambda c: c.execute(
+        "SELECT actor, detail FROM audit_log WHERE action = 'survey:day' ORDER BY id").fetchall())
+    assert [a for a, _ in logged] == [LEADER] * 3 and "2026-11-21 include（7 份）：家长会" in logged[0][1], logged

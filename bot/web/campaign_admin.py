@@ -17,7 +17,7 @@ from bot.web import auth
 from bot.web.admin import _leaders_only
 from bot.web.auth import Viewer, read, staff_page, write
 from bot.web.workbench import _context, _ip, _render, _tz, form_page, not_found, saved
-from handlers import survey as survey_defs
+from handlers import survey as survey_defs, texts
 from handlers.faq import FaqError, entry_table, parse_entry, stats_rows
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.survey import DEFAULT_LABELS, SurveyError
@@ -220,9 +220,61 @@ async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
     minimum = _min_responses(request)
     survey, results = await _results(request, v, minimum)
     units = sorted(results.values(), key=lambda u: (u.score is None, -(u.score or 0), u.unit))
+    tz = _tz(request)
+    days = await read(request, surveys_store.days, survey.id)
+    for entries in days.values():
+        for e in entries:
+            e["date"] = dt.datetime.fromtimestamp(e["day"] * 86400 - surveys_store.DAY_OFFSET + 43200,
+                                                  dt.timezone(dt.timedelta(seconds=surveys_store.DAY_OFFSET))
+                                                  ).strftime("%Y-%m-%d")
+            for r in e["rulings"]:
+                r["when"] = dt.datetime.fromtimestamp(r["at"], tz).strftime("%m-%d %H:%M")
+    names = {u.unit: u.name for u in units}
+    names.update({u["code"]: u["name"] for u in await read(request, directory.all_units) if u["code"] in days})
     return _render("w_survey_results.html", request, await _context(
         request, v, s=survey, units=units, minimum=minimum, insufficient=INSUFFICIENT, types=TYPE_NAMES,
-        total=sum(u.n for u in units)))
+        total=sum(u.n for u in units), days=days, day_names=names, decisions=DAY_DECISIONS))
+
+
+DAY_DECISIONS = {"exclude": "不计入", "include": "照常计入", "auto": "按自动检查"}
+
+
+@staff_page
+async def survey_day(request: web.Request, v: Viewer) -> web.Response:
+    """A leader sets a unit's day of answers aside, counts it whatever the burst checks said, or gives it back to
+    the checks: with a reason, in the audit log, reversible (storage.surveys.rule_day). Leaders only, as every
+    survey page (_leaders_only: the one rule)."""
+    _leaders_only(v)
+    campaign = await _synced(request)
+    survey = campaign.p.surveys.get(request.match_info["id"])
+    if survey is None:
+        raise not_found()
+    form = await request.post()
+    unit, decision = str(form.get("unit", "")), str(form.get("decision", ""))
+    reason = str(form.get("reason", "")).strip()
+    try:
+        day = dt.date.fromisoformat(str(form.get("date", "")).strip())
+    except ValueError:
+        day = None
+    known = {u["code"]: u for u in await read(request, directory.all_units)}
+    error = (texts.SURVEY_DAY_NO_UNIT if unit not in known or not survey.covers(known[unit]) else
+             texts.SURVEY_DAY_NO_DATE if day is None or not survey.opens <= day <= survey.closes else
+             texts.SURVEY_DAY_NO_DECISION if decision not in DAY_DECISIONS else
+             texts.SURVEY_DAY_NO_REASON if len(reason) < 4 else None)
+    where = f"/w/surveys/{survey.id}/results"
+    if error:
+        await saved(request, v, error, where)
+    number = (day - dt.date(1970, 1, 1)).days
+    t, ip = auth.now(request), _ip(request)
+
+    def rule(db):
+        n = surveys_store.rule_day(db, survey.id, unit, number, decision, reason, v.openid, t)
+        websessions.audit(db, t, v.openid, "survey:day", None,
+                          f"{survey.id} {unit} {day.isoformat()} {decision}（{n} 份）：{reason}"[:4000], ip)
+        return n
+    n = await write(request, rule)
+    await saved(request, v, texts.SURVEY_DAY_DONE.format(unit=known[unit]["name"], date=day.isoformat(), n=n,
+                                                         decision=DAY_DECISIONS[decision]), where)
 
 
 @staff_page
@@ -350,6 +402,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/w/surveys/{id}", survey_edit)
     r.add_get("/w/surveys/{id}/results", survey_results_page)
     r.add_get("/w/surveys/{id}/results.csv", survey_results_csv)
+    r.add_post("/w/surveys/{id}/days", survey_day)
     r.add_get("/w/faq", faq_page)
     r.add_get("/w/faq/new", faq_edit)
     r.add_post("/w/faq/new", faq_edit)
