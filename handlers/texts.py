@@ -329,6 +329,7 @@ VERIFY_BAD = ("结论：发现不一致，以上单位的三率不可信。可�
 VERIFY_REPAIRED = "已按留言记录重算 {n} 行计数。再次核对："
 VERIFY_UNBACKED_BAD = "留言上的时间、时限、评价或超时记录与其操作记录不符 {n} 件（可能被直接改过数据库，--repair 不会修改留言）："
 VERIFY_UNBACKED = "  {number}：{what}"
+VERIFY_UNCHECKED = "另有{n}件留言的操作记录早于本版本（升级前），其办结时限、签收时限和计入单位没有记录可核，未核对。"
 VERIFY_MORE = "  ……另有 {n} 处"
 VERIFY_UNBACKED_END = "结论：以上留言的计数依据不可信，请核查数据库的修改来源；计数表与留言一致，无需 --repair。"
 _NO_EVENT = "没有对应的操作记录"

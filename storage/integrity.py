@@ -214,10 +214,12 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def against_events(db: sqlite_utils.Database, start: float, end: float) -> list[dict[str, str]]:
+def against_events(db: sqlite_utils.Database, start: float, end: float,
+                   unchecked: set[str] | None = None) -> list[dict[str, str]]:
     """Tickets whose counted moments in [start, end) (the counters' whole days) no event backs, whose time limits
     or credit differ from their latest event's, or whose misses differ from those their events wrote:
-    [{number, what}], sorted. Empty when every counted column follows from the ticket's history."""
+    [{number, what}], sorted. Empty when every counted column follows from the ticket's history. `unchecked`
+    receives the tickets whose events are all older than m044 (their time limits and credit have no record)."""
     import json
     start, end = _days(start, end)
     seen = set()
@@ -225,7 +227,10 @@ def against_events(db: sqlite_utils.Database, start: float, end: float) -> list[
         seen.update(tuple(r) for r in db.execute(sql, [start, end]))
     for _, sql, n in _kept_sql():
         for number, latest, *now in db.execute(sql, [start, end][:n]):
-            if latest is not None:
+            if latest is None:
+                if unchecked is not None:
+                    unchecked.add(number)
+            else:
                 was = json.loads(latest)
                 seen.update((number, name) for name, a, b in zip(KEPT, was, now) if not _same(a, b))
     for sql in _MISSES_SQL:
