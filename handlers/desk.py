@@ -724,7 +724,7 @@ class Desk:
     def remove_staff(self, db, openid: str) -> tuple[bool, list[Reply]]:
         """Unbind a staff member (tingjian staff remove): their open tickets go back to their unit, which is told."""
         row = users.get(db, openid) or {}
-        if not staff.remove(db, openid):
+        if not staff.remove(db, openid, self.clock.now()):
             return False, []
         websessions.end_all(db, openid, self.clock.now())  # signed out of the workbench everywhere
         return True, self.release(db, openid, row.get("name") or openid)

@@ -965,6 +965,8 @@ def m044_events_keep_deadlines(db: sqlite_utils.Database) -> None:
                    by TEXT NOT NULL,
                    at REAL NOT NULL)""",
           "CREATE INDEX survey_day_rulings_day ON survey_day_rulings(survey_id, unit_code, day, id)",
+          # who was staff once stays an insider to 群众评议 and 表扬 (storage.staff.insider_sql)
+          "ALTER TABLE users ADD COLUMN staff_left_at REAL",
           """CREATE TRIGGER survey_day_rulings_no_update BEFORE UPDATE ON survey_day_rulings
              BEGIN SELECT RAISE(ABORT, 'survey_day_rulings is append-only'); END""",
           """CREATE TRIGGER survey_day_rulings_no_delete BEFORE DELETE ON survey_day_rulings

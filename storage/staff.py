@@ -24,9 +24,11 @@ def insider_sql(openid: str) -> str:
     admin: an insider, whose judgement is not the public's (群众评议, 表扬). Not only the unit's own staff and the
     unit above: a rival school's principal marking a neighbour down, or two schools praising each other, is the
     same conflict of interest. One predicate for every figure that must be the public's; what a person gave
-    before they were bound is left out too (read when the figures are, not when the answer came)."""
-    return (f"EXISTS (SELECT 1 FROM users u WHERE u.openid = {openid} AND u.role IN ('handler', 'supervisor', "
-            f"'leader', 'admin'))")
+    before they were bound is left out too (read when the figures are, not when the answer came). Once bound,
+    always: unbinding (a transfer, a leaver, a removal asked for at the right moment) does not make a unit's
+    staff its public, nor bring back what they gave while bound elsewhere (m044 `staff_left_at`)."""
+    return (f"EXISTS (SELECT 1 FROM users u WHERE u.openid = {openid} AND (u.role IN ('handler', 'supervisor', "
+            f"'leader', 'admin') OR u.staff_left_at IS NOT NULL))")
 
 
 class InviteError(ValueError):
@@ -177,9 +179,12 @@ def set_role(db: sqlite_utils.Database, openid: str, role: str) -> dict[str, Any
     return {"role": row[0], "unit_code": row[1], "name": row[2]}
 
 
-def remove(db: sqlite_utils.Database, openid: str) -> bool:
-    return db.execute("UPDATE users SET role = 'citizen', unit_code = NULL WHERE openid = ? AND role != 'citizen'",
-                      [openid]).rowcount == 1
+def remove(db: sqlite_utils.Database, openid: str, now: float | None = None) -> bool:
+    """A citizen again, remembered as having been staff (insider_sql)."""
+    import time
+    return db.execute("UPDATE users SET role = 'citizen', unit_code = NULL, staff_left_at = ? "
+                      "WHERE openid = ? AND role != 'citizen'",
+                      [time.time() if now is None else now, openid]).rowcount == 1
 
 
 def list_staff(db: sqlite_utils.Database) -> list[dict[str, Any]]:

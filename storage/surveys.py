@@ -96,6 +96,7 @@ def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, since:
     return count
 
 
+SPREAD_KEY = -10 ** 9  # survey_bursts' key of the survey-wide check (hours are positive, days above this)
 FRESH_SECONDS = 86400  # an account that followed less than this before answering, for new_follower_day
 
 

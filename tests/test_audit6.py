@@ -205,3 +205,61 @@ async def test_a_leader_counts_or_sets_aside_a_flagged_survey_day_with_a_reason(
     logged = await d.app[DB].read(lambda c: c.execute(
         "SELECT actor, detail FROM audit_log WHERE action = 'survey:day' ORDER BY id").fetchall())
     assert [a for a, _ in logged] == [LEADER] * 3 and "2026-11-21 include（7 份）：家长会" in logged[0][1], logged
+
+
+# -- 4. attacks on what was built lately --------------------------------------------------------------------------------
+async def test_staff_removed_stay_insiders_to_surveys_and_praise(dialog):
+    """insider_sql read the role as it is now: a rival school's teacher, refused while bound, was counted once
+    removed (a transfer, a leaver, or a removal asked for at the right moment), and their answers and praise from
+    before binding came back. Whoever was bound once stays out of 群众评议 and 表扬."""
+    from bot.app import DB, DISPATCHER
+    from handlers import review
+    from handlers.survey_results import survey_results
+    from storage import staff
+    from tests.dialog import send
+    from tests.test_audit2 import answer_survey
+    from tests.test_audit5 import RIVAL
+    d = dialog
+    await send(d, "o_teacher_moving", type="scan", scene="school:jn-syxx")
+    await talk(d, "o_teacher_moving", "感谢江南区实验小学的老师们耐心辅导孩子，非常负责", expect="请核对")
+    await talk(d, "o_teacher_moving", "1", expect="感谢您的表扬")
+    assert "评议完成" in await answer_survey(d, "o_teacher_moving")
+    code = await d.db(staff.create_invite, "jn-yyxx", "handler", "育英小学·调动的老师", d.clock.now(), 86400)
+    await talk(d, "o_teacher_moving", f"绑定 {code}", expect="绑定")
+    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, "o_teacher_moving")
+    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, RIVAL)
+    reply = await answer_survey(d, RIVAL)
+    assert "不能参加" in reply and "评议完成" not in reply, reply
+    campaign = d.app[DISPATCHER].campaign
+    results = await d.app[DB].read(survey_results, campaign.p.surveys["school-2026"], campaign.p.surveys, 1)
+    assert "jn-syxx" not in results or results["jn-syxx"].n == 0
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    now = d.clock.now()
+    got = await d.app[DB].read(lambda c: review.build(c, "2026-11", TZ, review.Weights(), now=now))
+    assert got.unit("jn-syxx").figures.praise == 0
+
+
+async def test_the_same_sheet_paced_under_the_daily_limit_over_days_is_caught(dialog):
+    """More than `new_follower_per_day` fresh answers within 24 hours were the only paced check: the same sheet
+    from new accounts, a little under the limit each day over several days, all counted, unmarked, leaders never
+    told. Over the whole survey, more than two days' worth from new accounts that are nine in ten the same sheet
+    is left out too, and the leaders are told once; the long-standing parent stays counted."""
+    from bot.app import DB, DISPATCHER
+    from handlers.survey_results import survey_results
+    from tests.dialog import heard, send
+    from tests.test_audit5 import _answer
+    d = dialog
+    campaign = d.app[DISPATCHER].campaign
+    campaign.p.new_follower_per_day = 3
+    await send(d, "o_parent_longtime", type="scan", scene="school:jn-syxx")
+    d.advance(5 * 86400)
+    assert "评议完成" in await _answer(d, "o_parent_longtime", "2")
+    for day in range(3):
+        for i in range(3):  # the limit each day: never more in any 24 hours
+            await send(d, f"o_fresh_{day}_{i}", type="scan", scene="school:jn-syxx")
+            d.advance(15 * 60)
+            assert "评议完成" in await _answer(d, f"o_fresh_{day}_{i}", "5")
+        d.advance(24 * 3600)
+    unit = (await d.app[DB].read(survey_results, campaign.p.surveys["school-2026"], campaign.p.surveys, 1))["jn-syxx"]
+    assert (unit.n, unit.burst) == (1, 9), (unit.n, unit.burst)
+    await heard(d, LEADER, expect=["江南区实验小学", "分多天提交", "不计入得分"])
