@@ -431,13 +431,17 @@ class Config:
         if self.wechat.aes_key and (self.wechat.aes_key in PUBLIC_KEYS or weak(self.wechat.aes_key, 43, 16)):
             raise bad("wechat.aes_key", "is the documentation's sample or too regular: use the EncodingAESKey "
                                         "公众号后台 generates (随机生成)")
-        if not self.wechat.check_timestamp and not self.wechat.aes_key:
+        if not self.wechat.check_timestamp and (not self.wechat.aes_key or self.wechat.allow_plaintext):
             # Plaintext mode signs the URL, not the body; without the freshness check a signed URL is remembered
             # only dedupe_days (scheduler.prune_requests), and one read later from a proxy's access log could
-            # carry any message from any openid (a leader's 同意延期 included).
-            raise bad("wechat.check_timestamp", "is off in plaintext mode (no wechat.aes_key): an old signed URL "
-                                                "could carry any message. Keep it on (fix the clock with NTP, or "
-                                                "raise timestamp_tolerance_seconds), or use safe mode (aes_key)")
+            # carry any message from any openid (a leader's 同意延期 included). Compatible mode (allow_plaintext)
+            # takes such plaintext bodies too.
+            mode = "compatible mode (wechat.allow_plaintext)" if self.wechat.aes_key else \
+                "plaintext mode (no wechat.aes_key)"
+            raise bad("wechat.check_timestamp", f"is off in {mode}: an old signed URL could carry any message. "
+                                                "Keep it on (fix the clock with NTP, or raise "
+                                                "timestamp_tolerance_seconds), or use safe mode only (aes_key, "
+                                                "allow_plaintext = false)")
         if self.sandbox.enabled and not is_loopback(self.server.host):
             raise bad("sandbox.enabled", f"the sandbox lets anyone post as anyone: it is refused on "
                                          f"{self.server.host!r}; bind server.host to 127.0.0.1 or turn it off")

@@ -11,6 +11,7 @@ from storage import tickets
 from tests.dialog import LEADER, SCHOOL, TZ, at, file_ticket, talk
 from tests.test_audit5 import HOMEWORK
 from tests.test_citizen_dialogs import PARENT
+from tests.test_security import env  # noqa: F401  (a fixture)
 
 
 async def _ticket(d, number: str) -> dict:
@@ -263,3 +264,69 @@ async def test_the_same_sheet_paced_under_the_daily_limit_over_days_is_caught(di
     unit = (await d.app[DB].read(survey_results, campaign.p.surveys["school-2026"], campaign.p.surveys, 1))["jn-syxx"]
     assert (unit.n, unit.burst) == (1, 9), (unit.n, unit.burst)
     await heard(d, LEADER, expect=["江南区实验小学", "分多天提交", "不计入得分"])
+
+
+LEADERS_ONLY = ("/w/surveys/new", "/w/surveys/school-2026", "/w/surveys/school-2026/days", "/w/faq/new",
+                "/w/staff", "/w/review", "/w/units/jn-syxx")
+
+
+async def test_every_workbench_post_wants_a_session_its_token_and_the_role(dialog):
+    """Every POST route of the workbench (listed from the app's router, so a new one is covered): without a
+    session 403; with a principal's session but no CSRF token 403; the leaders' pages with the principal's token
+    404 — and none of it leaves a line in the audit log, a ruling or a survey."""
+    from bot.app import DB
+    from tests.dialog import SCHOOL_HEAD
+    from tests.test_web import browser, csrf_of, sign_in
+    d = dialog
+    posts = sorted({r.resource.canonical for r in d.app.router.routes() if r.method == "POST"
+                    and r.resource.canonical.startswith("/w/") and not r.resource.canonical.startswith("/w/sign")})
+    assert len(posts) >= 10 and "/w/surveys/{id}/days" in posts, posts
+    concrete = [p.replace("{id}", "school-2026").replace("{code}", "jn-syxx").replace("{number}", "JY2611-0001")
+                for p in posts]
+    for path in ("/w/surveys/school-2026/days", "/w/units/jn-syxx", "/w/staff", "/w/review", "/w/faq/new"):
+        assert path in concrete or path.replace("school-2026", "{id}") in posts
+    changes = "SELECT count(*) FROM audit_log WHERE action NOT LIKE 'signin%' AND action NOT LIKE 'login%'"
+    before = await d.app[DB].read(lambda c: c.execute(changes).fetchone()[0])
+    form = {"do": "remove", "openid": SCHOOL, "unit": "jn-syxx", "date": "2026-11-16", "decision": "exclude",
+            "reason": "一个足够长的理由", "text": "点评", "role": "handler", "name": "某人"}
+    async with browser(d) as s:
+        for path in concrete:
+            async with s.post(path, data=form, allow_redirects=False) as resp:
+                assert resp.status == 403, (path, resp.status)
+        await sign_in(d, s, SCHOOL_HEAD)
+        for path in concrete:
+            async with s.post(path, data=form, allow_redirects=False) as resp:
+                assert resp.status == 403, (path, resp.status)
+        token = await csrf_of(s, "/w/")
+        for path in LEADERS_ONLY:
+            async with s.post(path, data={**form, "_csrf": token}, allow_redirects=False) as resp:
+                assert resp.status == 404, (path, resp.status)
+    after = await d.app[DB].read(lambda c: (c.execute(changes).fetchone()[0],
+                                            c.execute("SELECT count(*) FROM survey_day_rulings").fetchone()[0],
+                                            c.execute("SELECT role FROM users WHERE openid = ?", [SCHOOL]).fetchone()[0]))
+    assert after == (before, 0, "handler"), after
+
+
+@pytest.mark.parametrize("plaintext", ["true", "false"])
+def test_serve_refuses_compatible_mode_without_the_freshness_check(env, tmp_path, capsys, plaintext):
+    """The fifth audit refused `check_timestamp = false` in plaintext mode only: with an aes_key and
+    `allow_plaintext = true` (compatible mode) plaintext bodies, signed by nothing but the URL, were taken all
+    the same, so a signed URL copied from an access log after `dedupe_days` could carry any body as any openid.
+    Refused whenever plaintext bodies are taken; safe mode alone (the body signed) still starts."""
+    import secrets
+    import string
+    from pathlib import Path
+
+    from bot.cli import main
+    key = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(43))
+    env(TINGJIAN_STORAGE_PATH=str(tmp_path / "t.db"), TINGJIAN_WECHAT_CHECK_TIMESTAMP="false",
+        TINGJIAN_WECHAT_AES_KEY=key, TINGJIAN_WECHAT_ALLOW_PLAINTEXT=plaintext)
+    from bot import config as config_mod
+    loaded = config_mod.load_config(Path(__file__).resolve().parents[1] / "config.example.toml")
+    if plaintext == "true":
+        assert main(["serve", "--config", str(Path(__file__).resolve().parents[1] / "config.example.toml")]) == 2
+        err = capsys.readouterr().err
+        assert "wechat.check_timestamp" in err and "compatible mode" in err, err
+        assert not (tmp_path / "t.db").exists()
+    else:
+        loaded.check_serving()  # safe mode: the body is signed (its replay is a replay of the same message)
