@@ -330,3 +330,49 @@ def test_serve_refuses_compatible_mode_without_the_freshness_check(env, tmp_path
         assert not (tmp_path / "t.db").exists()
     else:
         loaded.check_serving()  # safe mode: the body is signed (its replay is a replay of the same message)
+
+
+async def test_no_staff_command_lets_a_rival_schools_handler_touch_a_ticket(dialog):
+    """Every staff command that names a ticket (from the command table, so a new one is covered), sent by another
+    district's school's handler about 江南区实验小学's ticket: refused, the ticket's record unchanged, and none
+    of the citizen's words in the answer."""
+    from bot.app import DB
+    from handlers.commands import STAFF, TABLE
+    from tests.test_audit5 import RIVAL
+    d = dialog
+    number = await file_ticket(d, PARENT, HOMEWORK, scene="school:jn-syxx", consent="1")
+    fill = {"text": "请尽快核实处理此事", "unit": "江北区教育局", "days": "3", "page": "", "flag": ""}
+    events = "SELECT count(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = ?"
+    before = await d.app[DB].read(lambda c: c.execute(events, [number]).fetchone()[0])
+    tried = 0
+    for c in TABLE:
+        if not c.args or c.args[0].kind != "ticket" or not (c.who & STAFF):
+            continue
+        words = " ".join([c.verb, number, *(fill.get(a.kind, "x") for a in c.args[1:] if not a.optional)])
+        reply = await talk(d, RIVAL, words)
+        assert "作业太多" not in reply and "十一点" not in reply, (words, reply)
+        tried += 1
+    assert tried >= 10
+    assert await d.app[DB].read(lambda c: c.execute(events, [number]).fetchone()[0]) == before
+    assert (await _ticket(d, number))["unit_code"] == "jn-syxx"
+
+
+async def test_a_dummy_account_bound_to_dodge_zaigang_scores_as_late_work(dialog):
+    """Attack on 在岗: 江南区育英小学 binds an account nobody reads, so its tickets are no longer 代收 and 在岗 never
+    applies. Nothing is hidden: the tickets wait at the school, past the 签收 window and the deadline, and count
+    against it as late (响应率 and 解决率 0, 超期), lower than 在岗 alone would have scored it."""
+    from bot.app import DB
+    from handlers import review
+    from storage import staff
+    d = dialog
+    code = await d.db(staff.create_invite, "jn-yyxx", "handler", "育英小学·备用号", d.clock.now(), 86400)
+    await talk(d, "o_dummy_yy", f"绑定 {code}", expect="绑定")
+    for i in range(5):
+        await file_ticket(d, f"o_parent_dummy{i}", HOMEWORK, scene="school:jn-yyxx", consent="1")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    now = d.clock.now()
+    built = await d.app[DB].read(lambda c: review.build(c, "2026-11", TZ, review.Weights(), now=now, min_cases=5))
+    yy = built.unit("jn-yyxx")
+    assert yy.figures.unattended == 0 and yy.scores["staffed"] is None
+    assert yy.scores["response"] == 0 and yy.scores["resolution"] == 0 and yy.figures.overdue == 5, yy.scores
+    assert yy.rank == yy.ranked and yy.score is not None and yy.score < 50, (yy.score, yy.rank, yy.ranked)
