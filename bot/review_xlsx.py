@@ -31,6 +31,7 @@ FIGURE_COLUMNS = [  # (header, getter, number format)
     ("表扬件数", lambda f: f.praise, "0"),
     ("群众评议得分", lambda f: f.survey, SCORE),
     ("评议份数", lambda f: f.survey_n, "0"),
+    ("评议人工认定天数", lambda f: f.survey_ruled, "0"),   # days a leader counted or set aside (with reasons)
     ("逾期后移出件数", lambda f: f.rates.left_late, "0"),   # counted against the unit (handlers/rates.py)
     ("代收件数", lambda f: f.rates.stood_in, "0"),         # a stand-in's work: not in the unit's rates
     ("群众撤回件数", lambda f: f.withdrawn, "0"),          # shown, not scored: many may mean pressure to withdraw
@@ -113,6 +114,7 @@ def write(review: Review, path, generated_at: float, tz):
                      "本单位只列件数、不计分；有人绑定后，本单位此后自己完成的签收、办结计入本单位"],
         ["复核", "", "两次不满意转局里复核的留言：派发和签收仍计入原单位，复核单位只计复核的办结"],
         ["样本不足", "", "响应率、解决率、满意率、首次满意率和在岗分所依据的件数少于配置 [review] min_cases 时不计分，只列数字"],
+        ["评议人工认定", "", "领导核实后，将某单位某一天的评议认定为不计入或照常计入（须写明理由，记入操作记录，可改回）的天数"],
         [],
         ["综合得分", "", "= Σ(权重 × 指标得分) ÷ Σ(有得分的指标的权重)：没有数据的指标不计入，也不按 0 分算"],
         ["无数据", "", "四项比率、群众评议和在岗都没有数据的单位不计分、不排名"],

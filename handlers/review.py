@@ -147,6 +147,7 @@ class Figures:
     survey_n: int = 0               # responses counted in it
     withdrawn: int = 0              # tickets their writers took back from the unit: shown, not scored
     unattended: int = 0             # tickets that reached it with nobody bound (代收, not signed by it): 在岗
+    survey_ruled: int = 0           # days of its 评议 a leader ruled on (storage.surveys.rule_day): shown beside
 
     @property
     def overdue(self) -> int:
@@ -204,7 +205,8 @@ class Review:
 def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int], praise: dict[str, int],
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
              comments: list[dict] = (), kind: str | None = None, min_cases: int = 1,
-             withdrawn: dict[str, int] | None = None, unattended: dict[str, int] | None = None) -> Review:
+             withdrawn: dict[str, int] | None = None, unattended: dict[str, int] | None = None,
+             survey_ruled: dict[str, int] | None = None) -> Review:
     """The review from figures already counted (pure: the hand-computed test feeds it directly too)."""
     by_code = {u["code"]: u for u in units}
     reviewed = [u for u in units if u["kind"] in REVIEWED_KINDS and (kind is None or u["kind"] == kind)]
@@ -212,7 +214,8 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
     for u in reviewed:
         s, n = survey.get(u["code"], (None, 0))
         f = Figures(rates.get(u["code"], Rates()), bounced.get(u["code"], 0), praise.get(u["code"], 0), s, n,
-                    (withdrawn or {}).get(u["code"], 0), (unattended or {}).get(u["code"], 0))
+                    (withdrawn or {}).get(u["code"], 0), (unattended or {}).get(u["code"], 0),
+                    (survey_ruled or {}).get(u["code"], 0))
         out.append(UnitReview(u["code"], u["name"], u["kind"], u.get("district"), u.get("parent"), f))
     for k in {u.kind for u in out}:
         same = [u for u in out if u.kind == k]
@@ -278,7 +281,7 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
     """The review of a period from the database (a read: run it on a reader connection). `now`: when it is read
     (a 签收 window still open then does not count yet; None: every window counts as ended)."""
     from handlers.survey_results import period_units
-    from storage import directory, review as review_store, tickets
+    from storage import directory, review as review_store, surveys as survey_store, tickets
     from handlers import rates as rates_
     start, end = bounds(period, tz)
     # the per-unit-per-day counts, as the dashboard reads them: a year costs its days, not its tickets' rows
@@ -291,7 +294,8 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
                         sum(r.n for r in per.values()))
     return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise,
                     survey, weights, period, start, end, review_store.comments(db, period), kind, min_cases,
-                    tickets.withdrawals_in(db, start, end), tickets.unattended_in(db, start, end))
+                    tickets.withdrawals_in(db, start, end), tickets.unattended_in(db, start, end),
+                    survey_store.ruled_days(db, start, end) if surveys else {})
 
 
 def format_text(review: Review) -> str:
@@ -335,7 +339,8 @@ def format_unit(review: Review, code: str) -> str:
              f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件"
              + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +
              f"，退回{f.bounced}次，表扬{f.praise}件；"
-             f"群众评议{_num(f.survey)}（{f.survey_n}份）" + (f"；群众撤回{f.withdrawn}件（不计分）" if f.withdrawn else "")
+             f"群众评议{_num(f.survey)}（{f.survey_n}份" + (f"，人工认定{f.survey_ruled}天" if f.survey_ruled else "")
+             + "）" + (f"；群众撤回{f.withdrawn}件（不计分）" if f.withdrawn else "")
              + (f"；{unattended(f, u.scores.get('staffed') is None)}" if f.unattended else ""),
              "", f"{_pad('指标', 14)}  数值    得分   权重"]
     values = {"response": percent(r.response), "resolution": percent(r.resolution),

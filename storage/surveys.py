@@ -204,3 +204,13 @@ def days(db: sqlite_utils.Database, survey_id: str) -> dict[str, list[dict[str, 
             e["ruling"] = e["rulings"][0]["decision"] if e["rulings"] else None
             per_unit.setdefault(unit, []).append(e)
     return per_unit
+
+
+def ruled_days(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
+    """Per unit, the days in [start, end) whose latest ruling sets the checks aside (shown beside its 评议
+    figures in the review)."""
+    return dict(db.execute(
+        "SELECT unit_code, count(*) FROM (SELECT d.unit_code, d.decision FROM survey_day_rulings d "
+        "WHERE d.day >= ? AND d.day < ? AND d.id = (SELECT max(l.id) FROM survey_day_rulings l "
+        "WHERE l.survey_id = d.survey_id AND l.unit_code = d.unit_code AND l.day = d.day)) "
+        "WHERE decision != 'auto' GROUP BY unit_code", [day_of(start), day_of(end)]).fetchall())

@@ -196,6 +196,9 @@ async def test_a_leader_counts_or_sets_aside_a_flagged_survey_day_with_a_reason(
         assert "设为照常计入" in page and "家长会集中参评" in page, page
         n, burst, score = await _counted(d)
         assert (n, burst) == (7, 0) and score is not None and score > 80, (n, burst, score)
+        async with s.get("/w/review", params={"period": "2026-11"}) as resp:
+            row = (await resp.text()).split('data-unit="jn-syxx"')[1].split("</tr>")[0]
+        assert "人工认定 1 天" in row, row
         await rule(s, "exclude", "复核发现同一手机批量注册，仍不计入")
         assert (await _counted(d))[:2] == (0, 7)
         await rule(s, "auto", "撤销人工认定，按自动检查")
