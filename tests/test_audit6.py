@@ -379,3 +379,29 @@ async def test_a_dummy_account_bound_to_dodge_zaigang_scores_as_late_work(dialog
     assert yy.figures.unattended == 0 and yy.scores["staffed"] is None
     assert yy.scores["response"] == 0 and yy.scores["resolution"] == 0 and yy.figures.overdue == 5, yy.scores
     assert yy.rank == yy.ranked and yy.score is not None and yy.score < 50, (yy.score, yy.rank, yy.ranked)
+
+
+async def test_merged_reminders_of_a_sweep_cut_short_go_once(dialog):
+    """Attack on held_pushes: the process dies after a sweep's first transaction held reminders and before its
+    last step merged them. Nothing is lost and nothing goes twice: the next sweep sends the school one push naming
+    every ticket, and a sweep after it sends nothing more."""
+    import asyncio
+
+    from bot.app import DB, DISPATCHER, JOBS
+    from tests.dialog import drain, heard
+    d = dialog
+    numbers = [await file_ticket(d, f"o_parent_late{i}", HOMEWORK, scene="school:jn-syxx", consent="1")
+               for i in range(3)]
+    await drain(d, SCHOOL, LEADER)
+    d.advance(3 * 86400)
+    ids = await d.app[DB].read(lambda c: tickets.due_for_check(c, d.clock.now(), 100))
+    queued, left = await d.app[DB].run(d.app[DISPATCHER].sweep_some_tx, ids, 0)  # one ticket, then "dies"
+    assert left and await d.db(lambda c: c.execute("SELECT count(*) FROM held_pushes").fetchone()[0]) > 0
+    await d.app[JOBS].deadlines()
+    text = await heard(d, SCHOOL, expect=numbers)
+    await d.app[JOBS].deadlines()
+    await asyncio.sleep(0.5)
+    assert await d.db(lambda c: c.execute("SELECT count(*) FROM held_pushes").fetchone()[0]) == 0
+    async with d.session.get("/sandbox/messages", params={"openid": SCHOOL}) as resp:
+        assert len((await resp.json())["messages"]) == d.seen[SCHOOL]  # nothing more after the second sweep
+    assert all(text.count(n) == 1 for n in numbers), text
