@@ -18,8 +18,8 @@ accept event's, 办结 (resolved_at) a resolve event's, and a rating (rated_at, 
 moment and kind (rate for 满意/基本满意, reopen or review for 不满意); 未评价 closes with a close event then. Each
 part reads the period's range of one tickets index and, per ticket, its own events (ticket_events_ticket).
 The time limits and whose work each part is (storage.tickets.KEPT: accept_due_at, due_at, the holder and the
-credit columns) follow from no event, so each event carries them as they are after it (m044): a ticket must
-match its latest event's (tickets with a counted moment in the period, and every open ticket: their deadlines
+credit columns) follow from no event, so each event that moves one carries them as they are after it (m044; the
+creation always): a ticket must match the latest event's that carries them (tickets with a counted moment in the period, and every open ticket: their deadlines
 count now). The late departures (unit_misses) are written with the event that made them, which names them: each
 miss of the period must be on its event, and each miss an event names must be there (a deleted miss). Tickets
 whose events are all older than m044 carry nothing to check them against.
@@ -194,11 +194,11 @@ def _kept_sql() -> list[tuple[str, str, int]]:
 
 
 # a miss kept with no event that wrote it (one changed, or added against a rival), and a miss an event wrote that
-# is no longer kept (deleted). An event older than m044 (kept and misses NULL) vouches for the misses of its moment.
+# is no longer kept (deleted). An event older than m044 (integrity_marks) vouches for the misses of its moment.
 _MISSES_SQL = (
     ("SELECT t.number FROM unit_misses m INDEXED BY unit_misses_at JOIN tickets t ON t.id = m.ticket_id "
      "WHERE m.at >= ? AND m.at < ? AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = m.ticket_id "
-     "AND e.at = m.at AND ((e.kept IS NULL AND e.misses IS NULL) "
+     "AND e.at = m.at AND (e.id < (SELECT value FROM integrity_marks WHERE name = 'events_record_from') "
      "OR instr(e.misses, json_array(m.unit_code, m.response, m.overdue)) > 0))"),
     ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_misses JOIN json_each(e.misses) j "
      "JOIN tickets t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? AND e.misses IS NOT NULL "

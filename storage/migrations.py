@@ -951,7 +951,12 @@ def m044_events_keep_deadlines(db: sqlite_utils.Database) -> None:
     none: their tickets are checked from their next change on."""
     _exec(db, "ALTER TABLE ticket_events ADD COLUMN kept TEXT",
           "ALTER TABLE ticket_events ADD COLUMN misses TEXT",
-          "CREATE INDEX ticket_events_misses ON ticket_events(at) WHERE misses IS NOT NULL")
+          "CREATE INDEX ticket_events_misses ON ticket_events(at) WHERE misses IS NOT NULL",
+          # the first event that records them: an older one vouches for the misses of its moment (it could not
+          # name them), a newer one names every miss it wrote
+          "CREATE TABLE integrity_marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+          "INSERT INTO integrity_marks (name, value) SELECT 'events_record_from', coalesce(max(id), 0) + 1 "
+          "FROM ticket_events")
     # A leader's ruling on one day of a unit's 群众评议 (storage.surveys.rule_day): the day's answers left out, or
     # counted whatever the burst checks said, or back to the checks. Append-only: the latest row rules, the rows
     # before it are the record of who decided what, when and why.

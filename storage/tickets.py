@@ -53,8 +53,8 @@ def create(db: sqlite_utils.Database, *, openid: str, kind: str, category: str, 
 
 
 # The columns a unit's figures rest on that no other event says (the time limits, whose work each part is): each
-# change of the ticket writes them, as they are after it, on its event (m044), so `verify-rates` can tell a
-# deadline moved or a credit shifted behind the record (storage.integrity).
+# change of the ticket that moves one writes them, as they are after it, on its event (m044), so `verify-rates`
+# can tell a deadline moved or a credit shifted behind the record (storage.integrity).
 KEPT = ("unit_code", "accept_due_at", "due_at", "response_unit", "resolve_unit", "rated_unit", "stood_in")
 
 
@@ -133,7 +133,11 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
     # a rating's event names the unit whose answer was rated (ratings_in reads it)
     unit = fields.get("rated_unit") or ticket["unit_code"] if action in RATING_ACTIONS else ticket["unit_code"]
     after = get(db, ticket["number"])
-    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, unit, kept(after), misses)
+    # the KEPT columns only when this change moved one (most events do not: a 签收, a 回复): the latest event that
+    # carries them is the record verify-rates compares with
+    now_kept = kept(after)
+    add_event(db, ticket["id"], now, actor, ticket["state"], to_state, note, action, unit,
+              now_kept if now_kept != kept(ticket) else None, misses)
     if action in search.WORDY and note:
         search.reindex(db, ticket["id"])
     return after
