@@ -179,7 +179,8 @@ class FollowUp:
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
             return [Reply(texts.pick("RATE_REOPENED", lang).format(**{**fields, "due": self.calendar.date_text(due, lang)})),
                     *moved,
-                    *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields), ticket, "群众不满意")
+                    *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields) + self.desk.writes_english(db, ticket),
+                                         ticket, "群众不满意")
                       for o in recipients]]
         # Second 不满意: the bureau reviews it rather than another round at the same unit.
         unit = directory.get(db, ticket["unit_code"])

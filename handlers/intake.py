@@ -1307,6 +1307,11 @@ class Intake:
             code = self.s.find_school(name) if len(name) >= 4 else None
             if code:
                 return [code]
+        # "My son at Wenchang Primary School …": a name in pinyin or English within an English story
+        for name in names.latin_names(d.text)[:2] if not han_count(d.text) else ():
+            code = self.s.find_school(name)
+            if code:
+                return [code]
         return []
 
     def _ask_school(self, d: Draft) -> str:

@@ -2,7 +2,7 @@
 messages, and messy chats — each a short dialogue or page test."""
 from __future__ import annotations
 
-from tests.dialog import LEADER, file_ticket
+from tests.dialog import FEES, LEADER, NUMBER, file_ticket, heard, send, talk
 from tests.test_web import browser, sign_in
 
 
@@ -28,3 +28,33 @@ async def test_the_dashboard_opens_on_last_week_when_this_week_has_barely_begun(
         async with s.get("/w/dashboard") as resp:
             page = await resp.text()
         assert "2026年第48周（11月23日—今天）" in page and "刚开始" not in page
+
+
+# -- English ---------------------------------------------------------------------------------------------------------
+async def file_in_english(d, openid: str, text: str) -> str:
+    await send(d, openid, type="scan", scene="school:jn-syxx")
+    await talk(d, openid, text, expect="Is your message")
+    for answer in ("1", "0", "2"):
+        reply = await talk(d, openid, answer)
+    reply = await talk(d, openid, "1", expect="Submitted.")
+    return NUMBER.search(reply).group(0)
+
+
+async def test_staff_are_told_to_answer_in_english_under_the_citizens_reply(dialog):
+    d = dialog
+    number = await file_in_english(d, "o_p5_en", "The school charges 300 yuan for materials every term and gives no receipt")
+    await heard(d, FEES, expect=[number, "留言人使用英文"])
+    await talk(d, FEES, f"回复 {number} 您好，请问是哪个年级？")
+    await talk(d, "o_p5_en", f"回复 {number} Grade 3, and they asked again this week")
+    await heard(d, FEES, expect=["【群众回复】", "Grade 3", "留言人使用英文，系统通知已用英文发给对方"])
+
+
+async def test_a_school_named_in_english_in_the_story_is_offered_not_asked_for(dialog):
+    d = dialog
+    reply = await talk(d, "o_p5_en2", "My son at Wenchang Primary School gets homework until 11pm every night",
+                       expect="Is your message")
+    reply = await talk(d, "o_p5_en2", "1", expect=["Did you mean", "1 江北区文昌小学"], absent="Which school")
+    reply = await talk(d, "o_p5_en2", "1", absent="Which school")
+    await talk(d, "o_p5_en3", "My daughter goes to No. 1 Middle School and the canteen food is cold every day",
+               expect="Is your message")
+    await talk(d, "o_p5_en3", "1", expect="1 市第一中学", absent="Which school")
