@@ -77,6 +77,10 @@ def parse(text: str) -> Rating | None:
                 return Rating(value, _own_words(raw, len(word)).strip(SEPARATORS + "　").strip(), None, True)
             if PARTICLES.fullmatch(rest):  # 还行吧, 满意的: most likely a rating, but asked, never guessed
                 return Rating(value, "", None, False)
+            said = re.match(r"[吧啊呀的了哦呢嘛啦哈嗯]+", rest)
+            if said and rest[said.end():][:1] in SEPARATORS:  # 还行吧，希望学校真能做到: the same, with a comment
+                own = _own_words(raw, len(word) + said.end())
+                return Rating(value, own.strip(SEPARATORS + "　").strip(), None, False)
     return None
 
 

@@ -401,12 +401,23 @@ INTRO_WHO = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?我
 INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|儿子|女儿|外孙|外孙女|小孩|娃|我)?(?:现在)?(?:在|读|上|是)?"
                          r".{0,12}?(?:上|读|念|在)?(?:[一二三四五六七八九初高]\S{0,2}年级|[一二三四五六七八九十\d]+班|小学|中学|"
                          r"初中|高中|幼儿园|大班|中班|小班)(?:的?学生|读书|上学)?$")
+# 我想反映个事 / 有个问题想咨询一下 / 在吗: an opening that says there is a matter, not which
+INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不在|请问)?[，,\s]*(?:我|我们)?(?:想|要|需要|有)?"
+                           r"(?:跟你们|向你们|和你们|给你们)?(?:反映|投诉|举报|咨询|问|说|建议|反馈)?(?:一下|下)?"
+                           r"(?:一|几)?(?:个|件)?(?:事|事情|问题|情况)(?:儿)?(?:想|要)?(?:反映|咨询|问问?|说说?|请教)?(?:一下)?[啊呀吧哈~～]*$")
 CLAUSES = re.compile(r"[，,。.！!；;\s]+")
+
+
+def opening(text: str) -> bool:
+    """我想反映个事, 有个问题想咨询一下: only that a matter will follow."""
+    parts = [p for p in CLAUSES.split(normalise(text)) if p]
+    return bool(parts) and all(INTRO_OPENING.match(p) for p in parts)
 
 
 def introduction(text: str) -> bool:
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
-    return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) for p in parts)
+    return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
+                                                   for p in parts)
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
@@ -1127,7 +1138,7 @@ class Intake:
         if FEAR.search(text) and not any(w in text for w in AGREE_DESPITE_NO):  # 怕孩子被穿小鞋: not known
             d.anonymous = True
             return self._advance(d, [])
-        if QUESTION.search(text):
+        if QUESTION.search(text) or ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text):
             return self._out("anonymity", d, [Reply(_t(d, "ANONYMITY_WHY") + "\n" + _t(d, "ASK_ANONYMITY"))])
         agreed = yes_no(text)
         if agreed is None:
@@ -1397,6 +1408,8 @@ class Intake:
             d.attachments.append({"kind": "link", "link": inbound.link})
             return
         if inbound.text and normalise(inbound.text) and not GREETING.fullmatch(normalise(inbound.text)):
+            if d.parts and not opening(inbound.text) and all(opening(p) for p in d.parts):
+                d.parts = []  # 我想反映个事, then the story: the opening said only that a story comes
             d.parts.append(inbound.text.strip())  # a bare 你好 is a greeting, not part of the complaint
         if inbound.kind in ("image", "voice", "video"):
             d.attachments.append({"kind": inbound.kind, "media_id": inbound.media_id,
@@ -1507,6 +1520,8 @@ class Intake:
         return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
 
     def _read_anonymity(self, text: str, d: Draft) -> str | None:
+        if ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text):  # 学校会知道是我吗: this very question
+            return ""
         if QUESTION.search(text) or yes_no(text) is not None or FEAR.search(text):
             return ANONYMITY_WORDS.sub("", QUESTION.sub("", text))
         return None

@@ -132,7 +132,7 @@ ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧�
 FOCUS_CHOICES = "{lines}\n请问哪一件最要紧？"
 SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
 DRAFT_KEPT = "您正在填写的留言还在，可以接着填写。"
-HELD_TOO = "您补充的话已记下。"
+HELD_TOO = "已记下，和刚才那条放在一起。请先回复数字："
 KIND_GUESSED = "（按您的描述归类；如不对，可回复“{other}”等）"
 KIND_CHANGED = "已改为{kind}。"
 # 改为建议 just after submitting: the ticket is with the office already; what the person can do.
@@ -774,7 +774,7 @@ EN = {
     "GREETING_IN_DRAFT": "Hello, we are here.",
     "THANKS_BACK": "You're welcome! Write to us any time.",
     "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
-    "HELD_TOO": "Noted.",
+    "HELD_TOO": "Noted, together with your previous message. Please reply with a number first:",
     "ASK_TO_OFFICER": "Is this for the officer handling your message {number}?\n1 Yes, pass it on\n2 No, it is a "
                       "new matter",
     "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "

@@ -2,6 +2,7 @@
 messages, and messy chats — each a short dialogue or page test."""
 from __future__ import annotations
 
+from storage import tickets
 from tests.dialog import FEES, LEADER, NUMBER, file_ticket, heard, send, talk
 from tests.test_web import browser, sign_in
 
@@ -58,3 +59,42 @@ async def test_a_school_named_in_english_in_the_story_is_offered_not_asked_for(d
     await talk(d, "o_p5_en3", "My daughter goes to No. 1 Middle School and the canteen food is cold every day",
                expect="Is your message")
     await talk(d, "o_p5_en3", "1", expect="1 市第一中学", absent="Which school")
+
+
+# -- a parent typing in short messages ----------------------------------------------------------------------------
+async def test_an_opening_then_who_then_the_matter_is_one_message_without_the_opening(dialog):
+    d, p = dialog, "o_p5_short"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "我想反映个事", expect="请再具体说说")
+    # who and where, no matter yet: asked for the matter (it went on to the phone number before)
+    await talk(d, p, "孩子在实验小学三年级", expect="请说说您要反映的具体事情", absent="联系电话")
+    # the matter itself: not "another matter" beside an opening
+    await talk(d, p, "老师每天布置作业太多了", absent=["另一件事", "新的问题"])
+    reply = await talk(d, p, "0", expect="是否同意让学校知道您的身份")
+    # the question about the question on screen is answered, never added to the message
+    await talk(d, p, "学校会知道是我吗", expect=["您的身份只有教育局可见", "是否同意让学校知道您的身份"],
+               absent="已补充")
+    reply = await talk(d, p, "2", expect="请核对您的留言")
+    assert "内容：孩子在实验小学三年级\n老师每天布置作业太多了\n" in reply
+    assert "我想反映个事" not in reply and "学校会知道是我吗" not in reply
+
+
+async def test_words_typed_while_a_choice_waits_are_said_to_be_kept_with_it(dialog):
+    d, p = dialog, "o_p5_held"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "学校食堂饭菜太贵了，一顿二十元", expect="请问您这次是")
+    await talk(d, p, "1")
+    await talk(d, p, "另外老师每天布置作业太多了，写到半夜", expect="这是新的问题吗")
+    await talk(d, p, "周末还有好几张卷子", expect="已记下，和刚才那条放在一起。请先回复数字：\n1 作为新留言")
+
+
+async def test_a_rating_told_in_a_sentence_is_asked_about_not_filed_as_a_new_message(dialog):
+    d, p = dialog, "o_p5_rate"
+    number = await file_ticket(d, p, "学校乱收费，每人收资料费300元不给收据", scene="school:jn-syxx")
+    await talk(d, FEES, f"签收 {number}")
+    await talk(d, FEES, f"办结 {number} 已责令学校退还资料费", expect="已办结")
+    await talk(d, p, "还行吧，希望学校真的能做到", expect=[f"您是要评价留言 {number}（基本满意）吗"],
+               absent="联系电话")
+    await talk(d, p, "1", expect="感谢您的评价")
+    t = await d.db(tickets.get, number)
+    assert t["rating"] == 2 and t["rating_comment"] == "希望学校真的能做到"
