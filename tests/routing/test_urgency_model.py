@@ -229,3 +229,9 @@ def test_blind_urgency_set_floor(router):
     found = sum(router.route(t).urgent for _i, t, u in rows if u)
     alarms = sum(router.route(t).urgent for _i, t, u in rows if not u)
     assert found >= 56 and alarms <= 6, (found, alarms)
+
+
+def test_a_hair_in_the_food_is_a_complaint_not_an_emergency(router):
+    # people5's chats: 食堂饭菜里有头发 opened the school's list with 【紧急】 (the model's 0.91)
+    assert not router.route("食堂饭菜里有头发").urgent
+    assert router.route("食堂饭菜里有头发，好几个孩子吃完都上吐下泻").urgent
