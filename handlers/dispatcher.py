@@ -27,7 +27,7 @@ from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import (Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
-                             written_lang)
+                             thanks_only, written_lang)
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
@@ -306,7 +306,10 @@ class Dispatcher:
         if turn.user.get("role") in STAFF_ROLES:
             if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 上周各单位情况怎么样
                 return [Reply(self.weekly_link(turn.db, turn.user))]
-            return [Reply(self.help_for(turn.db, turn.user))]
+            if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy
+                return [Reply(texts.STAFF_THANKS)]
+            # a reply to a parent typed without 回复: it went nowhere, and they must know it
+            return [Reply(texts.STAFF_NOT_SENT + "\n" + self.help_for(turn.db, turn.user))]
         return None
 
     def step_conversation(self, turn: "Turn") -> list[Reply] | None:

@@ -19,6 +19,9 @@ SCAN_UNKNOWN = "这个二维码暂时无法识别所属单位，您仍可直接�
 # The lists of commands under these heads are generated from handlers/commands.TABLE.
 HELP_HEAD = "直接发送文字说明您的问题即可，也可以附上图片或语音。\n常用指令（编号可只写末尾数字，如“查询 12”）："
 STAFF_HELP_HEAD = "工作人员指令（编号也可用“待办”列表中的序号）："
+# a staff member's text that is no command: not sent to anyone (a reply typed without 回复 would be lost)
+STAFF_NOT_SENT = "这条消息不是指令，没有发给群众。答复群众请用“回复 编号 内容”。"
+STAFF_THANKS = "不客气。发送“待办”查看待办留言，“帮助”查看全部指令。"
 CITIZEN_ONLY = "“{verb}”是群众使用的指令。工作人员请发送“帮助”查看可用指令；不属本单位职责的留言请用“退回 编号 理由”。"
 RECEIVED_MEDIA = "已收到您发送的{what}。如需反映问题，请再用文字简要说明情况。"
 MEDIA_NAMES = {"image": "图片", "voice": "语音", "video": "视频", "location": "位置", "link": "链接"}

@@ -98,3 +98,16 @@ async def test_a_rating_told_in_a_sentence_is_asked_about_not_filed_as_a_new_mes
     await talk(d, p, "1", expect="感谢您的评价")
     t = await d.db(tickets.get, number)
     assert t["rating"] == 2 and t["rating_comment"] == "希望学校真的能做到"
+
+
+# -- a teacher with many tickets ----------------------------------------------------------------------------------
+async def test_staff_text_that_is_no_command_is_said_not_sent_and_a_number_with_words_opens_it(dialog):
+    d = dialog
+    number = await file_ticket(d, "o_p5_t1", "学校乱收费，每人收资料费300元不给收据", scene="school:jn-syxx")
+    # a reply to the parent typed without 回复: the teacher must know it reached nobody
+    await talk(d, FEES, "您好，资料费会退还", expect=["这条消息不是指令，没有发给群众", "回复 编号 内容"])
+    await talk(d, FEES, "谢谢", expect="不客气", absent="工作人员指令")
+    await talk(d, FEES, f"查一下{number}", expect=[f"{number}｜投诉", "办理记录"])
+    await talk(d, FEES, f"{number}进度怎么样了", expect="办理记录")
+    # the citizen's own look-up in the same words
+    await talk(d, "o_p5_t1", f"查一下{number}", expect=number, absent="请问您这次是")
