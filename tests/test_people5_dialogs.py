@@ -111,3 +111,12 @@ async def test_staff_text_that_is_no_command_is_said_not_sent_and_a_number_with_
     await talk(d, FEES, f"{number}进度怎么样了", expect="办理记录")
     # the citizen's own look-up in the same words
     await talk(d, "o_p5_t1", f"查一下{number}", expect=number, absent="请问您这次是")
+
+
+# -- a leader asking for figures -------------------------------------------------------------------------------------
+async def test_a_leader_asking_for_figures_in_other_words_gets_them_not_the_command_list(dialog):
+    d = dialog
+    for asked in ("这个月投诉多少件", "哪个学校投诉最多"):
+        await talk(d, LEADER, asked, expect="周报：http", absent=["工作人员指令", "不是指令"])
+    await talk(d, LEADER, "超期的有哪些", absent=["工作人员指令", "不是指令"])
+    await talk(d, FEES, "我的待办", expect="待办", absent=["工作人员指令", "不是指令"])
