@@ -1084,6 +1084,8 @@ class Intake:
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
         n = choice(text, len(d.school_options)) if d.school_options else None
+        if n is None and len(d.school_options) == 1 and han_count(text) <= 3 and yes_no(text) is True:
+            n = 1  # 是这所学校吗？ -- 是的
         if n:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
@@ -1306,6 +1308,8 @@ class Intake:
     @staticmethod
     def _unclear(d: Draft, options: int, choices: str) -> str:
         """An answer that is none of the numbered choices: which numbers to send, then the choices again."""
+        if options == 1:  # 是这所学校吗？: the question says what to send ("请回复 1 至 1" would not)
+            return choices
         say = _t(d, "CHOOSE_1_2") if options == 2 else _t(d, "CHOOSE_N").format(n=options)
         return say + "\n" + choices
 
@@ -1330,7 +1334,7 @@ class Intake:
             return _t(d, "ASK_SCHOOL")
         names = self.s.school_names(d.school_options)
         lines = "\n".join(f"{i} {name}" for i, name in enumerate(names, 1))
-        return _t(d, "SCHOOL_SUGGEST").format(lines=lines)
+        return _t(d, "SCHOOL_SUGGEST_ONE" if len(names) == 1 else "SCHOOL_SUGGEST").format(lines=lines)
 
     def _ask_similar(self, d: Draft) -> str:
         found = self.s.similar(d)

@@ -151,6 +151,7 @@ KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_WHICH_ONE = "请问是哪一所？请发送学校的名称；不涉及具体学校请回复 0。"
 SCHOOL_OPTIONS_NOTED = "学校名称已记下，稍后请您确认是哪一所。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
+SCHOOL_SUGGEST_ONE = "是这所学校吗？\n{lines}\n是请回复 1；不是请发送学校的完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_WHY = (
@@ -758,6 +759,8 @@ EN = {
     "SCHOOL_OPTIONS_NOTED": "School noted; we will ask you shortly which one it is.",
     "SCHOOL_WHICH_ONE": "Which one? Please send the school's own name too (pinyin is fine), or 0 if no particular "
                         "school is concerned.",
+    "SCHOOL_SUGGEST_ONE": "Is it this school?\n{lines}\nReply 1 if so. If not, send the school's name, or 0 if no "
+                          "particular school is concerned.",
     "SCHOOL_SUGGEST": "Did you mean one of these?\n{lines}\nPlease reply with the number. If none of them, send the "
                       "school's name again, or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",

@@ -54,7 +54,7 @@ async def test_a_school_named_in_english_in_the_story_is_offered_not_asked_for(d
     d = dialog
     reply = await talk(d, "o_p5_en2", "My son at Wenchang Primary School gets homework until 11pm every night",
                        expect="Is your message")
-    reply = await talk(d, "o_p5_en2", "1", expect=["Did you mean", "1 江北区文昌小学"], absent="Which school")
+    reply = await talk(d, "o_p5_en2", "1", expect=["Is it this school?\n1 江北区文昌小学"], absent="Which school")
     reply = await talk(d, "o_p5_en2", "1", absent="Which school")
     await talk(d, "o_p5_en3", "My daughter goes to No. 1 Middle School and the canteen food is cold every day",
                expect="Is your message")
@@ -120,3 +120,19 @@ async def test_a_leader_asking_for_figures_in_other_words_gets_them_not_the_comm
         await talk(d, LEADER, asked, expect="周报：http", absent=["工作人员指令", "不是指令"])
     await talk(d, LEADER, "超期的有哪些", absent=["工作人员指令", "不是指令"])
     await talk(d, FEES, "我的待办", expect="待办", absent=["工作人员指令", "不是指令"])
+
+
+async def test_one_school_offered_is_asked_as_a_yes_and_a_yes_takes_it(dialog):
+    d, p = dialog, "o_p5_yes"
+    await talk(d, p, "我家孩子在江南实验小学读三年级 老师天天布置好多作业写到十一点还写不完 能不能管管啊",
+               expect="是这所学校吗？\n1 江南区实验小学\n是请回复 1", absent="以下哪所")
+    await talk(d, p, "是的", expect="联系电话", absent="1 至 1")
+    await talk(d, "o_p5_yes_en", "My son at Wenchang Primary School gets homework until 11pm every night")
+    await talk(d, "o_p5_yes_en", "1", expect="Is it this school?")
+    await talk(d, "o_p5_yes_en", "yes", expect="phone number")
+
+
+async def test_a_wrong_number_at_one_offered_school_asks_again_without_one_to_one(dialog):
+    d, p = dialog, "o_p5_two"
+    await talk(d, p, "我家孩子在江南实验小学读三年级 老师天天布置好多作业写到十一点还写不完 能不能管管啊")
+    await talk(d, p, "2", expect="是这所学校吗？\n1 江南区实验小学", absent="1 至 1")
