@@ -289,6 +289,10 @@ class Dispatcher:
             conv = conversations.get(turn.db, turn.inbound.openid, self.clock.now())
             if conv and conv["flow"] == "intake" and not conv["expired"]:
                 more = self._intake(turn.db, turn.inbound.openid).reminder(conv["state"], conv["data"])
+                none = {texts.NO_TICKETS: texts.NO_TICKETS_WHILE_WRITING,
+                        texts.EN["NO_TICKETS"]: texts.EN["NO_TICKETS_WHILE_WRITING"]}
+                if more and replies[-1].text in none:  # 查询 while writing the first message: not "start one"
+                    replies = [*replies[:-1], Reply(none[replies[-1].text], None, replies[-1].extra)]
                 if more:
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n\n" + more, None, replies[-1].extra)]
         return replies

@@ -1284,7 +1284,8 @@ class Intake:
 
     def _ask_describe(self, d: Draft) -> str:
         if not d.parts and d.attachments:
-            return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA")
+            what = (texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES).get(d.attachments[-1].get("kind"), "")
+            return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA").format(what=what.lower() if d.lang == "en" else what)
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION else _t(d, "ASK_MORE")
 
     def _ask_out_of_scope(self, d: Draft) -> str:

@@ -57,7 +57,7 @@ THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
 ASK_MATTER = "好的。请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
-ASK_DESCRIPTION_AFTER_MEDIA = "已收到附件。请再用文字简要说明您要反映的情况。"
+ASK_DESCRIPTION_AFTER_MEDIA = "已收到您发来的{what}。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
 # A file over the size kept (bot/media.py), told to its sender as soon as it is refused.
 MEDIA_TOO_LARGE = "您刚才发送的{what}超过{mb}MB，未能保存。请剪短后重新发送，或改发截图和文字说明。"
@@ -199,6 +199,8 @@ HOTLINE_WORDS = {
 
 # -- queries ----------------------------------------------------------------------------------------------
 NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言。"
+# 查询 while writing the first one: not "start one" (they are)
+NO_TICKETS_WHILE_WRITING = "您还没有提交过留言；正在填写的这条提交后即可查询。"
 PROGRESS_HEAD = "承办单位会在办结时限前办理，每一步进展都会通知您。"
 MY_TICKETS_HEAD = "您最近的留言："
 MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
@@ -884,7 +886,7 @@ EN = {
                 "see the progress.",
     "OUT_OF_SCOPE_OPEN": "If this is about your message {number}: send \"status {number}\" for its progress, or "
                          "\"reply {number} your words\" to pass them to the officer.",
-    "ASK_DESCRIPTION_AFTER_MEDIA": "Attachment received. Please also describe in a few words what happened.",
+    "ASK_DESCRIPTION_AFTER_MEDIA": "We have your {what}. Please also describe in a few words what happened.",
     "SCAN_DRAFT": "The message you are writing is now about {unit}.",
     "TEMPLATE_REMARK": "Open the education bureau's account in WeChat for the details.",
     "HELP_HEAD": "Write to us in English or Chinese: describe the matter and the school concerned; photos and "
@@ -923,6 +925,8 @@ EN = {
     "RATE_NOT_YET": "Message {number} is {state}; it can be rated once it is concluded.",
     "NOTHING_TO_RATE": "You have no message waiting for a rating. We will ask you once one is concluded.",
     "NO_TICKETS": "You have not sent us a message yet. Just write to start one.",
+    "NO_TICKETS_WHILE_WRITING": "You have not sent us a message yet; the one you are writing can be looked up once "
+                                "it is submitted.",
     "PROGRESS_HEAD": "The office will handle it by the deadline, and we will tell you of every step.",
     "MY_TICKETS_HEAD": "Your recent messages:",
     "MY_TICKET_LINE": "{number} {kind} | {state}{due}",

@@ -136,3 +136,13 @@ async def test_a_wrong_number_at_one_offered_school_asks_again_without_one_to_on
     d, p = dialog, "o_p5_two"
     await talk(d, p, "我家孩子在江南实验小学读三年级 老师天天布置好多作业写到十一点还写不完 能不能管管啊")
     await talk(d, p, "2", expect="是这所学校吗？\n1 江南区实验小学", absent="1 至 1")
+
+
+# -- a voice first, and 查询 while writing ------------------------------------------------------------------------
+async def test_a_voice_first_is_named_and_a_lookup_while_writing_does_not_say_start_one(dialog):
+    d, p = dialog, "o_p5_voice"
+    reply = await send(d, p, type="voice")
+    assert "已收到您发来的语音。请再用文字简要说明" in reply and "附件" not in reply
+    await talk(d, p, "幼儿园老师不让孩子喝水，一天就让喝两次")
+    await talk(d, p, "查询", expect=["您还没有提交过留言；正在填写的这条提交后即可查询。", "您正在填写的留言还在"],
+               absent="即可开始留言")
