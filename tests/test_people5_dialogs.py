@@ -17,7 +17,7 @@ async def test_the_dashboard_opens_on_last_week_when_this_week_has_barely_begun(
         async with s.get("/w/dashboard") as resp:
             page = await resp.text()
         assert "<small>全局 · 2026年第47周（11月16日—11月22日）</small>" in page
-        assert "2026年第48周（11月23日—今天）刚开始，新留言 0 件，下面是上一个完整的周：2026年第47周。" in page
+        assert "本周（11月23日—今天）刚开始，新留言 0 件，下面是上周（2026年第47周）的统计。" in page
         assert 'href="?kind=week&period=2026-W48">看本周</a>' in page
         async with s.get("/w/dashboard", params={"kind": "week", "period": "2026-W48"}) as resp:
             page = await resp.text()
