@@ -399,7 +399,7 @@ def asks_how_to_send(text: str) -> bool:
 # (上一年级 is also an admission keyword: the router's scores cannot tell an introduction from a matter).
 INTRO_WHO = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?我是.{0,10}$")
 INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|儿子|女儿|外孙|外孙女|小孩|娃|我)?(?:现在)?(?:在|读|上|是)?"
-                         r".{0,12}?(?:上|读|念|在)?(?:[一二三四五六七八九初高]\S{0,2}年级|[一二三四五六七八九十\d]+班|小学|中学|"
+                         r".{0,12}?(?:上|读|念|在)?(?:[一二三四五六七八九初高]\S{0,2}年级|[一二三四五六七八九十\d]+班|[初高][一二三]|小学|中学|"
                          r"初中|高中|幼儿园|大班|中班|小班)(?:的?学生|读书|上学)?$")
 # 我想反映个事 / 有个问题想咨询一下 / 在吗: an opening that says there is a matter, not which
 INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不在|请问)?[，,\s]*(?:我|我们)?(?:想|要|需要|有)?"
@@ -422,6 +422,7 @@ def introduction(text: str) -> bool:
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
 ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
+                            r"(?:能不能|可不可以|可以|能否|能)(?:匿名|保密|不实名)|"
                             r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道")
 
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
@@ -1280,7 +1281,8 @@ class Intake:
     def _no_matter_yet(d: Draft) -> bool:
         """"我是孩子爷爷，孙子在育英小学上二年级。": who is writing, not yet what about -- asked for the matter once,
         not whether it is a complaint or praise."""
-        return len(d.parts) == 1 and not d.attachments and not d.routing.get("urgent") and introduction(d.text)
+        # (two parts: 我是孩子爷爷 was asked for more, then 孙子在育才中学初二 -- still no matter; a third goes on)
+        return len(d.parts) <= 2 and not d.attachments and not d.routing.get("urgent") and introduction(d.text)
 
     def _ask_describe(self, d: Draft) -> str:
         if not d.parts and d.attachments:

@@ -146,3 +146,18 @@ async def test_a_voice_first_is_named_and_a_lookup_while_writing_does_not_say_st
     await talk(d, p, "幼儿园老师不让孩子喝水，一天就让喝两次")
     await talk(d, p, "查询", expect=["您还没有提交过留言；正在填写的这条提交后即可查询。", "您正在填写的留言还在"],
                absent="即可开始留言")
+
+
+async def test_a_grandfather_who_introduces_himself_in_two_messages_is_asked_for_the_matter(dialog):
+    d, p = dialog, "o_p5_gp"
+    await send(d, p, type="scan", scene="school:jb-yzzx")
+    await talk(d, p, "我是孩子爷爷", expect="请再具体说说")
+    await talk(d, p, "孙子在育才中学初二", expect="请说说您要反映的具体事情", absent="请问您这次是")
+    await talk(d, p, "学校收了每人500块钱的补课费，说是自愿的，不交老师就给脸色看", absent=["另一件事", "新的问题"])
+    # asked at the kind question: answered (later, and what 不同意 means), the question again, nothing added
+    await talk(d, p, "能不能匿名啊", expect=["稍后会问您是否同意让学校知道您的身份", "请问您这次是"], absent="已补充")
+    await talk(d, p, "1", expect="联系电话")
+    await talk(d, p, "0", expect="是否同意让学校知道您的身份")
+    reply = await talk(d, p, "2", expect="请核对您的留言")
+    assert "内容：我是孩子爷爷\n孙子在育才中学初二\n学校收了每人500块钱的补课费" in reply
+    assert "能不能匿名" not in reply and "类型：投诉" in reply
