@@ -185,8 +185,9 @@ class Commands:
         text = ZERO_WIDTH.sub("", raw).strip()  # pasted from another app, invisible, never meant
         m = _match(text)
         if m is None:
-            if NUMBER_ALONE.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ "))):
-                m = ("详情" if user.get("role") in STAFF else "查询", text)  # a bare ticket number is a query
+            asked = LOOKUP.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ ")))
+            if asked:  # a bare ticket number is a query; so is 查一下JY2611-0005, JY2611-0005进度怎么样了
+                m = ("详情" if user.get("role") in STAFF else "查询", asked.group(1))
             else:
                 return None
         word, rest = m
@@ -572,6 +573,9 @@ _BY_FIRST: dict[str, list[tuple[str, str]]] = {}
 for _w in _WORDS:
     _BY_FIRST.setdefault(_w.lower()[0], []).append((_w, _w.lower()))
 NUMBER_ALONE = re.compile(r"JY[0-9]{4}-?[0-9]{1,%d}" % MAX_DIGITS, re.IGNORECASE)
+LOOKUP = re.compile(r"(?:帮我|请|麻烦)?(?:查一下|查一查|查查|查下|查询|查|看一下|看看|看下)?\s*(%s)\s*(?:的)?"
+                    r"(?:情况|进度|详情|办理情况)?(?:怎么样了?|咋样了?|到哪了|如何|办得怎么样了?)?[吗呢啊呀]?" % NUMBER_ALONE.pattern,
+                    re.IGNORECASE)
 
 
 def for_user(user: dict, duty_office: str, at_school: bool = False) -> list[Command]:

@@ -68,6 +68,12 @@ def previous(p: Period, tz: ZoneInfo) -> Period:
     return period_of(p.kind, p.start - 3600, tz)
 
 
+def barely_begun(running_new: int, last_new: int) -> bool:
+    """Whether the running period has (almost) nothing beside the last complete one (a Monday morning: 0 or 2 new
+    messages against last week's 40), so that the dashboard opens on the last complete period instead."""
+    return last_new > 0 and running_new * 5 < last_new
+
+
 @dataclass
 class UnitRow:
     code: str

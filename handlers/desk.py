@@ -161,8 +161,12 @@ class Desk:
             number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
             category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
             school_line=f"学校：{school['name']}\n" if school else "", excerpt=texts.excerpt(ticket["text"], 60),
-            due=self._due(ticket)) + (
-            "\n" + texts.WRITES_ENGLISH if users.lang(db, ticket["openid"]) == "en" else "")  # answer in English
+            due=self._due(ticket)) + self.writes_english(db, ticket)
+
+    def writes_english(self, db, ticket: dict) -> str:
+        """The line telling staff to answer in English, under every notice that carries the citizen's own words
+        (a new ticket, a reply, an addition, a 不满意 comment) when the citizen writes English; else ''."""
+        return "\n" + texts.WRITES_ENGLISH if users.lang(db, ticket["openid"]) == "en" else ""
 
     # -- permission and state: one check for every action -----------------------------------------------------
     def in_scope(self, db, user: dict, ticket: dict) -> bool:
@@ -580,7 +584,7 @@ class Desk:
                 number=ticket["number"], state=texts.CLOSED_AS.get(ticket["state"], "已办结")))]
         ticket, moved = self.keep_from_school(db, ticket, text)
         tickets.record(db, ticket, "citizen_reply", openid, self.clock.now(), text)
-        notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text)
+        notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text) + self.writes_english(db, ticket)
         return [Reply(texts.pick("CITIZEN_REPLY_SENT", lang).format(number=ticket["number"])), *moved,
                 *[self.to_staff(o, notice, ticket, "群众回复") for o in self.handlers_of(db, ticket)]]
 
@@ -695,7 +699,7 @@ class Desk:
         tickets.append_text(db, number, openid, text, attachments, self.clock.now())
         ticket = tickets.get(db, number)
         what = text or "、".join(texts.MEDIA_NAMES.get(a.get("kind"), "附件") for a in attachments)
-        notice = texts.SUPPLEMENT_NOTICE.format(number=number, text=what)
+        notice = texts.SUPPLEMENT_NOTICE.format(number=number, text=what) + self.writes_english(db, ticket)
         return [self.to_staff(o, notice, ticket, "群众补充") for o in self.handlers_of(db, ticket)]
 
     def _citizen_accepted(self, db, ticket: dict) -> list[Reply]:

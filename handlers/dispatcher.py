@@ -27,7 +27,7 @@ from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import (Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
-                             written_lang)
+                             thanks_only, written_lang)
 from handlers.messages import Inbound, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
@@ -100,7 +100,10 @@ def _said(text: str) -> tuple[str | None, bool]:
 
 
 # A leader's or supervisor's question for figures in their own words: the 周报 links answer it.
-ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名")
+ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名|"
+                          r"多少件|多少条|几件|最多|这个月|本月|上个月|上月")
+# 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
+NAMES_A_LIST = re.compile(r"超期|待办|常用回复")
 
 
 class Dispatcher:
@@ -286,6 +289,10 @@ class Dispatcher:
             conv = conversations.get(turn.db, turn.inbound.openid, self.clock.now())
             if conv and conv["flow"] == "intake" and not conv["expired"]:
                 more = self._intake(turn.db, turn.inbound.openid).reminder(conv["state"], conv["data"])
+                none = {texts.NO_TICKETS: texts.NO_TICKETS_WHILE_WRITING,
+                        texts.EN["NO_TICKETS"]: texts.EN["NO_TICKETS_WHILE_WRITING"]}
+                if more and replies[-1].text in none:  # 查询 while writing the first message: not "start one"
+                    replies = [*replies[:-1], Reply(none[replies[-1].text], None, replies[-1].extra)]
                 if more:
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n\n" + more, None, replies[-1].extra)]
         return replies
@@ -306,7 +313,15 @@ class Dispatcher:
         if turn.user.get("role") in STAFF_ROLES:
             if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 上周各单位情况怎么样
                 return [Reply(self.weekly_link(turn.db, turn.user))]
-            return [Reply(self.help_for(turn.db, turn.user))]
+            named = NAMES_A_LIST.search(turn.text) if len(turn.text.strip()) <= 12 else None
+            if named:
+                replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, named.group(0))
+                if replies:
+                    return [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
+            if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy
+                return [Reply(texts.STAFF_THANKS)]
+            # a reply to a parent typed without 回复: it went nowhere, and they must know it
+            return [Reply(texts.STAFF_NOT_SENT + "\n" + self.help_for(turn.db, turn.user))]
         return None
 
     def step_conversation(self, turn: "Turn") -> list[Reply] | None:

@@ -77,6 +77,10 @@ def parse(text: str) -> Rating | None:
                 return Rating(value, _own_words(raw, len(word)).strip(SEPARATORS + "　").strip(), None, True)
             if PARTICLES.fullmatch(rest):  # 还行吧, 满意的: most likely a rating, but asked, never guessed
                 return Rating(value, "", None, False)
+            said = re.match(r"[吧啊呀的了哦呢嘛啦哈嗯]+", rest)
+            if said and rest[said.end():][:1] in SEPARATORS:  # 还行吧，希望学校真能做到: the same, with a comment
+                own = _own_words(raw, len(word) + said.end())
+                return Rating(value, own.strip(SEPARATORS + "　").strip(), None, False)
     return None
 
 
@@ -179,7 +183,8 @@ class FollowUp:
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
             return [Reply(texts.pick("RATE_REOPENED", lang).format(**{**fields, "due": self.calendar.date_text(due, lang)})),
                     *moved,
-                    *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields), ticket, "群众不满意")
+                    *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields) + self.desk.writes_english(db, ticket),
+                                         ticket, "群众不满意")
                       for o in recipients]]
         # Second 不满意: the bureau reviews it rather than another round at the same unit.
         unit = directory.get(db, ticket["unit_code"])

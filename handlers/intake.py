@@ -399,18 +399,30 @@ def asks_how_to_send(text: str) -> bool:
 # (上一年级 is also an admission keyword: the router's scores cannot tell an introduction from a matter).
 INTRO_WHO = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?我是.{0,10}$")
 INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|儿子|女儿|外孙|外孙女|小孩|娃|我)?(?:现在)?(?:在|读|上|是)?"
-                         r".{0,12}?(?:上|读|念|在)?(?:[一二三四五六七八九初高]\S{0,2}年级|[一二三四五六七八九十\d]+班|小学|中学|"
+                         r".{0,12}?(?:上|读|念|在)?(?:[一二三四五六七八九初高]\S{0,2}年级|[一二三四五六七八九十\d]+班|[初高][一二三]|小学|中学|"
                          r"初中|高中|幼儿园|大班|中班|小班)(?:的?学生|读书|上学)?$")
+# 我想反映个事 / 有个问题想咨询一下 / 在吗: an opening that says there is a matter, not which
+INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不在|请问)?[，,\s]*(?:我|我们)?(?:想|要|需要|有)?"
+                           r"(?:跟你们|向你们|和你们|给你们)?(?:反映|投诉|举报|咨询|问|说|建议|反馈)?(?:一下|下)?"
+                           r"(?:一|几)?(?:个|件)?(?:事|事情|问题|情况)(?:儿)?(?:想|要)?(?:反映|咨询|问问?|说说?|请教)?(?:一下)?[啊呀吧哈~～]*$")
 CLAUSES = re.compile(r"[，,。.！!；;\s]+")
+
+
+def opening(text: str) -> bool:
+    """我想反映个事, 有个问题想咨询一下: only that a matter will follow."""
+    parts = [p for p in CLAUSES.split(normalise(text)) if p]
+    return bool(parts) and all(INTRO_OPENING.match(p) for p in parts)
 
 
 def introduction(text: str) -> bool:
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
-    return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) for p in parts)
+    return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
+                                                   for p in parts)
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
 ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
+                            r"(?:能不能|可不可以|可以|能否|能)(?:匿名|保密|不实名)|"
                             r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道")
 
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
@@ -1073,6 +1085,8 @@ class Intake:
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
         n = choice(text, len(d.school_options)) if d.school_options else None
+        if n is None and len(d.school_options) == 1 and han_count(text) <= 3 and yes_no(text) is True:
+            n = 1  # 是这所学校吗？ -- 是的
         if n:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
@@ -1127,7 +1141,7 @@ class Intake:
         if FEAR.search(text) and not any(w in text for w in AGREE_DESPITE_NO):  # 怕孩子被穿小鞋: not known
             d.anonymous = True
             return self._advance(d, [])
-        if QUESTION.search(text):
+        if QUESTION.search(text) or ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text):
             return self._out("anonymity", d, [Reply(_t(d, "ANONYMITY_WHY") + "\n" + _t(d, "ASK_ANONYMITY"))])
         agreed = yes_no(text)
         if agreed is None:
@@ -1267,11 +1281,13 @@ class Intake:
     def _no_matter_yet(d: Draft) -> bool:
         """"我是孩子爷爷，孙子在育英小学上二年级。": who is writing, not yet what about -- asked for the matter once,
         not whether it is a complaint or praise."""
-        return len(d.parts) == 1 and not d.attachments and not d.routing.get("urgent") and introduction(d.text)
+        # (two parts: 我是孩子爷爷 was asked for more, then 孙子在育才中学初二 -- still no matter; a third goes on)
+        return len(d.parts) <= 2 and not d.attachments and not d.routing.get("urgent") and introduction(d.text)
 
     def _ask_describe(self, d: Draft) -> str:
         if not d.parts and d.attachments:
-            return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA")
+            what = (texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES).get(d.attachments[-1].get("kind"), "")
+            return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA").format(what=what.lower() if d.lang == "en" else what)
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION else _t(d, "ASK_MORE")
 
     def _ask_out_of_scope(self, d: Draft) -> str:
@@ -1295,6 +1311,8 @@ class Intake:
     @staticmethod
     def _unclear(d: Draft, options: int, choices: str) -> str:
         """An answer that is none of the numbered choices: which numbers to send, then the choices again."""
+        if options == 1:  # 是这所学校吗？: the question says what to send ("请回复 1 至 1" would not)
+            return choices
         say = _t(d, "CHOOSE_1_2") if options == 2 else _t(d, "CHOOSE_N").format(n=options)
         return say + "\n" + choices
 
@@ -1307,6 +1325,11 @@ class Intake:
             code = self.s.find_school(name) if len(name) >= 4 else None
             if code:
                 return [code]
+        # "My son at Wenchang Primary School …": a name in pinyin or English within an English story
+        for name in names.latin_names(d.text)[:2] if not han_count(d.text) else ():
+            code = self.s.find_school(name)
+            if code:
+                return [code]
         return []
 
     def _ask_school(self, d: Draft) -> str:
@@ -1314,7 +1337,7 @@ class Intake:
             return _t(d, "ASK_SCHOOL")
         names = self.s.school_names(d.school_options)
         lines = "\n".join(f"{i} {name}" for i, name in enumerate(names, 1))
-        return _t(d, "SCHOOL_SUGGEST").format(lines=lines)
+        return _t(d, "SCHOOL_SUGGEST_ONE" if len(names) == 1 else "SCHOOL_SUGGEST").format(lines=lines)
 
     def _ask_similar(self, d: Draft) -> str:
         found = self.s.similar(d)
@@ -1392,6 +1415,8 @@ class Intake:
             d.attachments.append({"kind": "link", "link": inbound.link})
             return
         if inbound.text and normalise(inbound.text) and not GREETING.fullmatch(normalise(inbound.text)):
+            if d.parts and not opening(inbound.text) and all(opening(p) for p in d.parts):
+                d.parts = []  # 我想反映个事, then the story: the opening said only that a story comes
             d.parts.append(inbound.text.strip())  # a bare 你好 is a greeting, not part of the complaint
         if inbound.kind in ("image", "voice", "video"):
             d.attachments.append({"kind": inbound.kind, "media_id": inbound.media_id,
@@ -1502,6 +1527,8 @@ class Intake:
         return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
 
     def _read_anonymity(self, text: str, d: Draft) -> str | None:
+        if ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text):  # 学校会知道是我吗: this very question
+            return ""
         if QUESTION.search(text) or yes_no(text) is not None or FEAR.search(text):
             return ANONYMITY_WORDS.sub("", QUESTION.sub("", text))
         return None

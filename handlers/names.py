@@ -218,6 +218,34 @@ def latin_rest(query: str) -> list[str]:
     return [w for w in text.split() if not (w.isdigit() or w in _EN_WORDS or is_pinyin(w))]
 
 
+# English words that are pinyin syllables too: never part of a name read out of a sentence ("he Wenchang …")
+_NOT_NAME = frozenset({"a", "an", "he", "she", "you", "me", "men", "can", "ran", "ban", "man", "die", "long", "sun",
+                       "pan", "fan", "tan", "hang", "bang", "gang", "sang", "ding", "pin", "bin", "din", "tin", "lie"})
+
+
+def latin_names(text: str) -> list[str]:
+    """School names written in Latin letters inside a sentence ("My son at Wenchang Primary School gets …" ->
+    ["Wenchang Primary School"]): each kind of school named, with the words before it that can be part of a name
+    (pinyin, a number, No., a translated part such as Experimental), up to the first that cannot ("at")."""
+    words = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[A-Za-z]+|\d+", unicodedata.normalize("NFKC", text))]
+    low = [w.lower() for w, _a, _b in words]
+    out, i = [], 0
+    while i < len(low):
+        kind = next((k for k, _f in _EN_KINDS if low[i:i + k.count(" ") + 1] == k.split()), None)
+        if kind is None or kind in ("primary", "elementary"):
+            i += 1
+            continue
+        end = i + kind.count(" ") + 1
+        j = i
+        while j > 0 and (low[j - 1].isdigit() or low[j - 1] in ("no", "number") or _EN_WORDS.get(low[j - 1])
+                         or is_pinyin(low[j - 1]) and low[j - 1] not in _NOT_NAME) and i - j < 5:
+            j -= 1
+        if j < i:
+            out.append(text[words[j][1]:words[end - 1][2]])
+        i = end
+    return out
+
+
 def latin_family(query: str) -> str | None:
     """The kind of school a Latin-letter name says ("primary school" -> 小学), or None."""
     return _latin_query(query)[1]

@@ -19,6 +19,9 @@ SCAN_UNKNOWN = "这个二维码暂时无法识别所属单位，您仍可直接�
 # The lists of commands under these heads are generated from handlers/commands.TABLE.
 HELP_HEAD = "直接发送文字说明您的问题即可，也可以附上图片或语音。\n常用指令（编号可只写末尾数字，如“查询 12”）："
 STAFF_HELP_HEAD = "工作人员指令（编号也可用“待办”列表中的序号）："
+# a staff member's text that is no command: not sent to anyone (a reply typed without 回复 would be lost)
+STAFF_NOT_SENT = "这条消息不是指令，没有发给群众。答复群众请用“回复 编号 内容”。"
+STAFF_THANKS = "不客气。发送“待办”查看待办留言，“帮助”查看全部指令。"
 CITIZEN_ONLY = "“{verb}”是群众使用的指令。工作人员请发送“帮助”查看可用指令；不属本单位职责的留言请用“退回 编号 理由”。"
 RECEIVED_MEDIA = "已收到您发送的{what}。如需反映问题，请再用文字简要说明情况。"
 MEDIA_NAMES = {"image": "图片", "voice": "语音", "video": "视频", "location": "位置", "link": "链接"}
@@ -54,7 +57,7 @@ THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
 ASK_MATTER = "好的。请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
-ASK_DESCRIPTION_AFTER_MEDIA = "已收到附件。请再用文字简要说明您要反映的情况。"
+ASK_DESCRIPTION_AFTER_MEDIA = "已收到您发来的{what}。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
 # A file over the size kept (bot/media.py), told to its sender as soon as it is refused.
 MEDIA_TOO_LARGE = "您刚才发送的{what}超过{mb}MB，未能保存。请剪短后重新发送，或改发截图和文字说明。"
@@ -132,7 +135,7 @@ ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧�
 FOCUS_CHOICES = "{lines}\n请问哪一件最要紧？"
 SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
 DRAFT_KEPT = "您正在填写的留言还在，可以接着填写。"
-HELD_TOO = "您补充的话已记下。"
+HELD_TOO = "已记下，和刚才那条放在一起。请先回复数字："
 KIND_GUESSED = "（按您的描述归类；如不对，可回复“{other}”等）"
 KIND_CHANGED = "已改为{kind}。"
 # 改为建议 just after submitting: the ticket is with the office already; what the person can do.
@@ -148,6 +151,7 @@ KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_WHICH_ONE = "请问是哪一所？请发送学校的名称；不涉及具体学校请回复 0。"
 SCHOOL_OPTIONS_NOTED = "学校名称已记下，稍后请您确认是哪一所。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
+SCHOOL_SUGGEST_ONE = "是这所学校吗？\n{lines}\n是请回复 1；不是请发送学校的完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_WHY = (
@@ -195,6 +199,8 @@ HOTLINE_WORDS = {
 
 # -- queries ----------------------------------------------------------------------------------------------
 NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言。"
+# 查询 while writing the first one: not "start one" (they are)
+NO_TICKETS_WHILE_WRITING = "您还没有提交过留言；正在填写的这条提交后即可查询。"
 PROGRESS_HEAD = "承办单位会在办结时限前办理，每一步进展都会通知您。"
 MY_TICKETS_HEAD = "您最近的留言："
 MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
@@ -774,6 +780,8 @@ EN = {
     "SCHOOL_OPTIONS_NOTED": "School noted; we will ask you shortly which one it is.",
     "SCHOOL_WHICH_ONE": "Which one? Please send the school's own name too (pinyin is fine), or 0 if no particular "
                         "school is concerned.",
+    "SCHOOL_SUGGEST_ONE": "Is it this school?\n{lines}\nReply 1 if so. If not, send the school's name, or 0 if no "
+                          "particular school is concerned.",
     "SCHOOL_SUGGEST": "Did you mean one of these?\n{lines}\nPlease reply with the number. If none of them, send the "
                       "school's name again, or 0 if no particular school is concerned.",
     "KIND_CHANGED": "Changed to {kind}.",
@@ -793,7 +801,7 @@ EN = {
     "GREETING_IN_DRAFT": "Hello, we are here.",
     "THANKS_BACK": "You're welcome! Write to us any time.",
     "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
-    "HELD_TOO": "Noted.",
+    "HELD_TOO": "Noted, together with your previous message. Please reply with a number first:",
     "ASK_TO_OFFICER": "Is this for the officer handling your message {number}?\n1 Yes, pass it on\n2 No, it is a "
                       "new matter",
     "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
@@ -897,7 +905,7 @@ EN = {
                 "see the progress.",
     "OUT_OF_SCOPE_OPEN": "If this is about your message {number}: send \"status {number}\" for its progress, or "
                          "\"reply {number} your words\" to pass them to the officer.",
-    "ASK_DESCRIPTION_AFTER_MEDIA": "Attachment received. Please also describe in a few words what happened.",
+    "ASK_DESCRIPTION_AFTER_MEDIA": "We have your {what}. Please also describe in a few words what happened.",
     "SCAN_DRAFT": "The message you are writing is now about {unit}.",
     "TEMPLATE_REMARK": "Open the education bureau's account in WeChat for the details.",
     "HELP_HEAD": "Write to us in English or Chinese: describe the matter and the school concerned; photos and "
@@ -936,6 +944,8 @@ EN = {
     "RATE_NOT_YET": "Message {number} is {state}; it can be rated once it is concluded.",
     "NOTHING_TO_RATE": "You have no message waiting for a rating. We will ask you once one is concluded.",
     "NO_TICKETS": "You have not sent us a message yet. Just write to start one.",
+    "NO_TICKETS_WHILE_WRITING": "You have not sent us a message yet; the one you are writing can be looked up once "
+                                "it is submitted.",
     "PROGRESS_HEAD": "The office will handle it by the deadline, and we will tell you of every step.",
     "MY_TICKETS_HEAD": "Your recent messages:",
     "MY_TICKET_LINE": "{number} {kind} | {state}{due}",

@@ -241,7 +241,7 @@ RUN_ON = "我家孩子在江南实验小学读三年级 老师天天布置好多
 
 async def test_a_school_named_loosely_in_the_story_is_offered_not_asked_anew(dialog):
     d = dialog
-    await talk(d, PARENT, RUN_ON, expect=["您是指以下哪所学校", "1 江南区实验小学"], absent="请发送名称；")
+    await talk(d, PARENT, RUN_ON, expect=["是这所学校吗", "1 江南区实验小学"], absent="请发送名称；")
     number = await submit(d, await talk(d, PARENT, "1", expect="联系电话"))
     t = await ticket(d, number)
     assert t["school_code"] == "jn-syxx" and t["text"] == RUN_ON
@@ -346,7 +346,7 @@ async def test_a_new_matter_offers_the_school_of_the_one_set_aside(dialog):
     await talk(d, STUDENT, "0")
     await talk(d, STUDENT, "2", expect="回复 1 提交")
     await talk(d, STUDENT, "还有就是我们班主任上课老是骂人 说我们是猪脑子", expect="1 作为新留言")
-    await talk(d, STUDENT, "1", expect=["您是指以下哪所学校", "1 江北区育才中学"])
+    await talk(d, STUDENT, "1", expect=["是这所学校吗", "1 江北区育才中学"])
     await talk(d, STUDENT, "2", expect="1 江北区育才中学", absent="没有找到")  # a number: the question again
     await talk(d, STUDENT, "1", expect="联系电话")
 

@@ -418,7 +418,7 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
     from bot.app import DISPATCHER
     tokenizer = request.app[DISPATCHER].router.tokenizer
 
-    def load(db):
+    def load(db, period=period):
         scope = desk.scope(db, v.user)
         units = {u["code"]: u for u in directory.all_units(db)}
         choices = sorted((u for u in units.values() if scope[0] is None or u["code"] in scope[0]),
@@ -430,11 +430,18 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         return dashboard.read(db, units, members, period, t, tz, name, tokenizer), choices
 
     d, choices = await read(request, load)
+    running = None  # the period still running, when the last complete one is shown instead
+    if not request.query.get("period") and period.start <= t < period.end:
+        last = dashboard.previous(period, tz)
+        d_last, _c = await read(request, load, last)
+        if dashboard.barely_begun(d.new_total, d_last.new_total):
+            # Monday morning: the week so far has (almost) nothing; a leader reads last week's figures
+            running, period, d = d, last, d_last
     prev = dashboard.previous(period, tz)
     nxt = dashboard.period_of(period.kind, period.end + 3600, tz)
     return _render("w_dashboard.html", request, await _context(
         request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
-        dates=period.dates(tz, t),
+        dates=period.dates(tz, t), running=running, running_dates=running and running.period.dates(tz, t),
         unit=wanted, bar_max=max([n for _, n in d.by_category] + [1]),
         school_max=max([n for _, n in d.by_school] + [1])))
 
