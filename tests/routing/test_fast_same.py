@@ -154,8 +154,9 @@ def ref_word_counts(r: Router, text: str) -> dict[str, int]:
     starts[n] = 1
     counts: dict[str, int] = {}
     reach = 0
+    lengths = R._lengths_by_first_char(r._words)  # the lengths of the rule words starting with each character
     for i in range(n):
-        for L in r._word_lengths.get(text[i], ()):
+        for L in lengths.get(text[i], ()):
             j = i + L
             if j > n or j <= reach:
                 continue
