@@ -49,3 +49,9 @@ class Literals:
                 positioned.append((end - n + 1, -n, w, roles))
         positioned.sort()
         return tuple(positioned), frozenset(present)
+
+    def present(self, text: str) -> set[str]:
+        """The literals occurring in text (not remembered)."""
+        if self.empty or not text:
+            return set()
+        return {w for _end, (_n, w, _r) in self._automaton.iter(text)}

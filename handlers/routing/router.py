@@ -58,7 +58,7 @@ jieba = _import_jieba()
 
 from handlers.vocabulary import CATEGORIES  # one source for the category codes
 
-from .linear import features
+from .linear import features, known_features, ngram_keys
 from .literals import PHRASE as _PHRASE, WORD as _WORD, Literals
 from .normalise import Normaliser
 
@@ -753,8 +753,11 @@ class Router:
         explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
 
         top, confidence = r["top"], r["confidence"]
-        feats = features(t, self._cut) if self.model is not None or self.urgency_model is not None else []
-        known_by = self._known(feats)  # (the category model's features, the urgency model's), one look-up each
+        # (the category model's features, the urgency model's), one look-up each; the text's own features only
+        # where a model is not linear
+        known_by = self._known_in(t)
+        feats = () if known_by is not None or (self.model is None and self.urgency_model is None) \
+            else features(t, self._cut)
         if self.model is not None:
             probs, known = self.model.predict_known(*known_by[0]) if known_by else self.model.predict_features(feats)
             top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
@@ -847,9 +850,9 @@ class Router:
         return (share is not None and not r["short"] and r["top"] != self.fallback_none and s1 >= self.min_score
                 and r["scores"].get(self.fallback_none, 0.0) < float(share) * s1)
 
-    def _known(self, feats: Sequence[str]) -> tuple[tuple[list, list], tuple[list, list]] | None:
-        """For each linear model, (the features of a text it knows, in the text's order, and their rows), with one
-        dictionary look-up per feature for both (None unless both models are linear)."""
+    def _joint_table(self):
+        """(model, urgency model, feature -> (its row in each, or None), a matcher of the table's n-grams), or None
+        unless both models are linear; built at the first use (the models are set after __init__)."""
         m, um = self.model, self.urgency_model
         joint = self._joint
         if joint is None or joint[0] is not m or joint[1] is not um:
@@ -858,12 +861,38 @@ class Router:
                 return None
             table = {f: (r, rows_u.get(f)) for f, r in rows_m.items()}
             table.update((f, (None, r)) for f, r in rows_u.items() if f not in rows_m)
-            self._joint = joint = (m, um, table)
-        get = joint[2].get
-        hits = [(f, both) for f in feats if (both := get(f))]
-        in_m = [(f, r) for f, (r, _u) in hits if r is not None]
-        in_u = [(f, u) for f, (_r, u) in hits if u is not None]
-        return ([f for f, _r in in_m], [r for _f, r in in_m]), ([f for f, _u in in_u], [u for _f, u in in_u])
+            self._joint = joint = (m, um, table, Literals(ngram_keys(table), remember=0))
+        return joint
+
+    def _known_in(self, t: str) -> tuple[tuple[list, list], tuple[list, list]] | None:
+        """_known(features(t)), without making the features neither model knows (linear.known_features)."""
+        joint = self._joint_table()
+        if joint is None:
+            return None
+        return self._split_known(known_features(t, self._cut, joint[2], joint[3]), joint[2].get)
+
+    def _known(self, feats: Sequence[str]) -> tuple[tuple[list, list], tuple[list, list]] | None:
+        """For each linear model, (the features of a text it knows, in the text's order, and their rows), with one
+        dictionary look-up per feature for both (None unless both models are linear)."""
+        joint = self._joint_table()
+        if joint is None:
+            return None
+        return self._split_known(feats, joint[2].get)
+
+    @staticmethod
+    def _split_known(feats: Sequence[str], get) -> tuple[tuple[list, list], tuple[list, list]]:
+        fm, rm, fu, ru = [], [], [], []  # one pass, in the features' order
+        for f in feats:
+            both = get(f)
+            if both:
+                r, u = both
+                if r is not None:
+                    fm.append(f)
+                    rm.append(r)
+                if u is not None:
+                    fu.append(f)
+                    ru.append(u)
+        return (fm, rm), (fu, ru)
 
     def urgency(self, t: str, feats: Sequence[str] | None = None,
                 known: tuple[list, list] | None = None) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
