@@ -28,10 +28,11 @@ class Literals:
 
     def __init__(self, literals: Iterable[str], roles: dict[str, int] | None = None, remember: int = 64):
         roles = roles or {}
+        # literal -> its roles (what the automaton holds; a reference scanner in the tests is built from it)
+        self.roles = {w: roles.get(w, 0) for w in (*literals, *roles) if w}
         self._automaton = a = ahocorasick.Automaton(ahocorasick.STORE_ANY)
-        for w in set(literals) | set(roles):
-            if w:  # "" would be in every text: the router keeps such a literal out (Router._present_any)
-                a.add_word(w, (len(w), w, roles.get(w, 0)))
+        for w, r in self.roles.items():  # ("" would be in every text: the router's _AnyOf says so itself)
+            a.add_word(w, (len(w), w, r))
         self.empty = len(a) == 0
         if not self.empty:
             a.make_automaton()
