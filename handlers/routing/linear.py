@@ -46,6 +46,30 @@ def features(text: str, tokenizer) -> list[str]:
     return sorted(out)
 
 
+_NGRAM_KEY = re.compile(r"[\u4e00-\u9fff]{2,3}")
+
+
+def ngram_keys(keys) -> list[str]:
+    """Of a model's feature names, those `features` makes from a run of Han characters (its 2- and 3-grams)."""
+    return [k for k in keys if _NGRAM_KEY.fullmatch(k)]
+
+
+def known_features(text: str, tokenizer, known, ngrams) -> list[str]:
+    """`[f for f in features(text, tokenizer) if f in known]`, without making the features no model knows: the
+    text's 2- and 3-grams are found by `ngrams` (a compiled matcher of `ngram_keys(known)`, literals.Literals), the
+    other features probed one by one. Every occurrence of such a key lies inside one run of Han characters, so what
+    it finds is exactly the runs' n-grams that are keys."""
+    t = text[:MODEL_CHARS]
+    out = {f for w in tokenizer.cut(t, HMM=False) if len(w) >= 2 and not w.isascii() and w not in _STOP
+           and (f := "w:" + w) in known}
+    out.update(g for g in ngrams.present(t) if g not in _STOP)
+    runs = _CJK_RUN.findall(t)
+    if sum(map(len, runs)) <= SHORT_FOR_CHARS:
+        out.update(f for run in runs for ch in run if ch not in _STOP_CHARS and (f := "c:" + ch) in known)
+    out.update(f for w in _LATIN_WORD.findall(t) if w not in _STOP_EN and (f := "e:" + _stem(w)) in known)
+    return sorted(out)
+
+
 def _stem(w: str) -> str:
     for end in ("ing", "ed", "es", "s"):
         if w.endswith(end) and len(w) - len(end) >= 3:

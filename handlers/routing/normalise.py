@@ -23,6 +23,8 @@ import opencc
 
 from handlers.messages import well_formed
 
+from .literals import Literals
+
 
 def _char_table() -> dict[int, str]:
     """pypinyin's table of each character's readings, read from its data file without importing the package:
@@ -204,6 +206,9 @@ class Normaliser:
         for k in self._by_sound:
             starts.setdefault(k[:2], set()).add(len(k))
         self._starts = {k: tuple(sorted(v, reverse=True)) for k, v in starts.items()}
+        # the same keys in a compiled matcher: every place a word's sound occurs, found in one pass (see
+        # _fix_near_misses); a text with none (most) is done at once
+        self._sounds = Literals((), {k: 1 for k in self._by_sound}, remember=0)
 
     def _sound(self, text: str) -> str | None:
         key = text.translate(self._table)
@@ -224,31 +229,29 @@ class Normaliser:
         return Normalised(fixed, lang, tuple(dict.fromkeys(regional)) + fixes, traditional)
 
     def _fix_near_misses(self, t: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Left to right, at each position the longest word that sounds like the text there and is accepted as a
+        slip (_accept) is read instead; the text goes on after it. The places where a word's sound occurs come from
+        the compiled matcher, by position and longest first, as a probe at each position found them."""
         n = min(len(t), NEAR_MISS_CHARS)
-        sound = t[:n].translate(self._table)
+        found = self._sounds.scan(t[:n].translate(self._table))[0]
+        if not found:
+            return t, ()
+        by_sound = self._by_sound
         out: list[str] = []
         fixes: list[tuple[str, str]] = []
-        i = 0
-        by_sound, starts = self._by_sound, self._starts
-        while i < n:
-            hit = None
-            lengths = starts.get(sound[i:i + 2])
-            if lengths is not None:
-                for L in lengths:
-                    cands = by_sound.get(sound[i:i + L]) if i + L <= n else None
-                    if cands:
-                        hit = self._accept(t, i, cands)
-                        if hit:
-                            break
+        i = 0  # the text before i is done
+        for at, _negl, key, _role in found:
+            if at < i:
+                continue  # inside a word read already
+            hit = self._accept(t, at, by_sound[key])
             if hit is None:
-                out.append(t[i])
-                i += 1
                 continue
             seen, meant = hit
+            out.append(t[i:at])
             out.append(meant)
-            fixes.append((seen, meant))
-            i += len(meant)
-        out.append(t[n:])
+            fixes.append(hit)
+            i = at + len(meant)
+        out.append(t[i:])
         return "".join(out), tuple(dict.fromkeys(fixes))
 
     def _accept(self, t: str, i: int, cands: list[str]) -> tuple[str, str] | None:

@@ -25,6 +25,7 @@ How a message is scored (all numbers come from the rules file, see default_rules
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import itertools
 import logging
@@ -57,7 +58,8 @@ jieba = _import_jieba()
 
 from handlers.vocabulary import CATEGORIES  # one source for the category codes
 
-from .linear import features
+from .linear import features, known_features, ngram_keys
+from .literals import PHRASE as _PHRASE, WORD as _WORD, Literals
 from .normalise import Normaliser
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
@@ -237,9 +239,6 @@ class Router:
         for first in self._gapped_by_first:
             self._gapped_by_char.setdefault(first[0], []).append(first)
 
-        # first character -> candidate lengths (longest first), so most positions are skipped at once
-        self._word_lengths = _lengths_by_first_char(self._words)
-        self._sub_lengths = _lengths_by_first_char(self._substrings)
 
         # Schools: (code, name, aliases) -> longest alias first.
         self._schools: list[tuple[str, str]] = []
@@ -302,17 +301,8 @@ class Router:
         self._urgent_needs = [max((x for p in re.split(r"…|\.\.\.", w) if p for x in re.split(r"(\{[^}]*\})", p)
                                    if x and not (x.startswith("{") and x[1:-1] in groups)), key=len, default="")
                               for _pat, w in self._urgent_gapped]
-        # the patterns by their literal's first character (282 of them: a look at each cost ~15 µs a text), and
-        # those with no literal, tried always; tried in list order, as before
-        self._urgent_needs_by_first: dict[str, list[int]] = {}
-        for i, needs in enumerate(self._urgent_needs):
-            if needs:
-                self._urgent_needs_by_first.setdefault(needs[0], []).append(i)
+        # (a pattern is tried where its literal occurs, see _urgent; those with none always)
         self._urgent_needs_always = [i for i, needs in enumerate(self._urgent_needs) if not needs]
-        # plain words by first character, looked for only when that character is in the text; found in list order
-        self._urgent_by_first: dict[str, list[str]] = {}
-        for w in self._urgent_plain:
-            self._urgent_by_first.setdefault(w[0], []).append(w)
         self._urgent_rank = {w: i for i, w in reversed(list(enumerate(self._urgent_plain)))}
         # 没有受伤, 未骨折, 不是被打: a danger denied right before its word is no danger
         self._urgent_denied = tuple(self._norm(w) for w in urgent.get("denied_by", []))
@@ -364,6 +354,30 @@ class Router:
         self._ours_by = tuple(self._norm(w) for w in urgent.get("ours_by", []))
         self._who = [self._norm(w) for w in urgent.get("groups", {}).get("child", [])] + [
             "老师", "教师", "班主任", "学生", "同学", "学校", "家长", "我家", "我们", "孩子说", "今天", "昨天"]
+
+        # Every literal the rules look for, found in one pass (handlers/routing/literals.py): rule words and phrases
+        # with their positions; the rest (urgent words and what their patterns need, A…B's parts, the demand's,
+        # the settled and context words) by whether they occur
+        roles: dict[str, int] = {}
+        for w in self._words:
+            roles[w] = roles.get(w, 0) | _WORD
+        for w in self._substrings:
+            roles[w] = roles.get(w, 0) | _PHRASE
+        self._urgent_mult = dict(collections.Counter(self._urgent_plain))
+        self._urgent_by_needs: dict[str, list[int]] = {}
+        for i, needs in enumerate(self._urgent_needs):
+            if needs:
+                self._urgent_by_needs.setdefault(needs, []).append(i)
+        self._literals = Literals(
+            [*self._gapped_by_first, *self._gapped_last, *self._urgent_plain, *self._urgent_by_needs,
+             *self._settled_by, *self._past_by, *self._ongoing_by, *self._elsewhere_by, *self._ours_by,
+             *(w for ws in self.context.values() for w in ws), *(w for ws, _f in self.damped.values() for w in ws),
+             *self._edu_words, *self._demand_other, *self._demand_edu, *self._demand_neutral], roles)
+        self._context_any = {c: _AnyOf(ws) for c, ws in self.context.items()}
+        self._edu_any = _AnyOf(self._edu_words)
+        self._settled_any, self._past_any, self._ongoing_any = (
+            _AnyOf(self._settled_by), _AnyOf(self._past_by), _AnyOf(self._ongoing_by))
+        self._elsewhere_any, self._ours_any = _AnyOf(self._elsewhere_by), _AnyOf(self._ours_by)
 
     @property
     def tokenizer(self) -> jieba.Tokenizer:
@@ -438,58 +452,48 @@ class Router:
         """Rule words found in text, respecting jieba word boundaries."""
         if not text:
             return {}
+        # the rule words' occurrences, by start, longest first at a start (as a scan of each character met them)
+        found = [(i, i - negl, w) for i, negl, w, roles in self._literals.scan(text)[0] if roles & _WORD]
+        if not found:
+            return {}
         # where each token starts, and the text's end (the tokens are the text, cut)
         bounds = list(itertools.accumulate(map(len, self._cut.cut(text)), initial=0))
         starts = set(bounds)
-        n = len(text)
         counts: dict[str, int] = {}
         words = self._words
-        by_first = self._word_lengths
         reach = 0  # end of the furthest-reaching accepted match so far
-        for i, ch in enumerate(text):
-            lengths = by_first.get(ch)
-            if lengths is None:
-                continue
-            for L in lengths:  # longest first
-                j = i + L
-                if j > n or j <= reach:
-                    continue  # past the end, or inside a longer word already found (补课 in 补课费)
-                w = text[i:j]
-                if w in words:
-                    # accepted unless it cuts into a word on both sides (straddles two tokens): i and j - 1 in
-                    # one token when no token starts after i up to j - 1
-                    k = bisect.bisect_right(bounds, i)
-                    if i in starts or k == bisect.bisect_right(bounds, j - 1) \
-                            or (j in starts and text[bounds[k - 1]:bounds[k]] not in words):
-                        # (one that starts inside a token and runs to the next may not take its characters from a
-                        # rule word: 学前 is not in 转学|前)
-                        counts[w] = counts.get(w, 0) + 1
-                        reach = j
+        for i, j, w in found:
+            if j <= reach:
+                continue  # inside a longer word already found (补课 in 补课费)
+            # accepted unless it cuts into a word on both sides (straddles two tokens): i and j - 1 in
+            # one token when no token starts after i up to j - 1
+            k = bisect.bisect_right(bounds, i)
+            if i in starts or k == bisect.bisect_right(bounds, j - 1) \
+                    or (j in starts and text[bounds[k - 1]:bounds[k]] not in words):
+                # (one that starts inside a token and runs to the next may not take its characters from a
+                # rule word: 学前 is not in 转学|前)
+                counts[w] = counts.get(w, 0) + 1
+                reach = j
         return counts
 
     def _substring_counts(self, text: str) -> dict[str, int]:
         counts: dict[str, int] = {}
-        subs = self._substrings
-        n = len(text)
-        by_first = self._sub_lengths
-        for i in range(n):
-            lengths = by_first.get(text[i])
-            if lengths is None:
-                continue
-            for L in lengths:
-                j = i + L
-                if j <= n and text[i:j] in subs:
-                    w = text[i:j]
-                    counts[w] = counts.get(w, 0) + 1
+        for _i, _negl, w, roles in self._literals.scan(text)[0]:
+            if roles & _PHRASE:
+                counts[w] = counts.get(w, 0) + 1
         return counts
 
     def _gapped_counts(self, text: str) -> dict[int, int]:
         counts: dict[int, int] = {}
         by_char = self._gapped_by_char
-        firsts = {f for c in set(text) for f in by_char.get(c, ()) if f in text}
+        present = self._literals.scan(text)[1]
+        if present.isdisjoint(self._gapped_by_first):
+            return counts
+        # (the same set, built in the same order as before: its order is the order the patterns' counts come in)
+        firsts = {f for c in set(text) for f in by_char.get(c, ()) if f in present}
         for first in firsts:
             for idx in self._gapped_by_first[first]:
-                if self._gapped_last[idx] not in text:
+                if self._gapped_last[idx] not in present:
                     continue
                 k = len(self._gapped[idx][0].findall(text))
                 if k:
@@ -595,13 +599,15 @@ class Router:
         for c in vetoed:
             scores[c] = 0.0
         english_edu = _ENGLISH_EDU.search(whole) is not None
+        present = self._literals.scan(whole)[1]  # the literals in the whole message
+        context_any = self._context_any
         for c, ctx in self.context.items():
-            if ctx and scores[c] > 0 and not english_edu and not any(w in whole for w in ctx):
+            if ctx and scores[c] > 0 and not english_edu and not context_any[c].found_in(present):
                 cut = scores[c] * (1.0 - self.context_factor)
                 scores[c] -= cut
                 contrib[("(无语境 no context)", c, "context")] = -cut
         for c, (words, factor) in self.damped.items():
-            hit = next((w for w in words if w in whole), None) if scores[c] > 0 else None
+            hit = next((w for w in words if not w or w in present), None) if scores[c] > 0 else None
             if hit is not None:
                 cut = scores[c] * (1.0 - factor)
                 scores[c] -= cut
@@ -625,10 +631,15 @@ class Router:
             other: list[str] = []
             edu: list[str] = []
             said = said_edu = ""  # the first request naming each side, as written
+            # only the words that occur in the text can be in a span of it (in the lists' order)
+            present = self._literals.scan(t)[1]
+            other_here = [w for w in self._demand_other if not w or w in present]
+            edu_here = [w for w in self._demand_edu if not w or w in present]
+            neutral_here = [w for w in self._demand_neutral if not w or w in present]
             for m in (self._demand_re.finditer(t) if self._demand_re is not None else ()):
-                span = self._addressee_span(m.group(1))
-                found = [w for w in self._demand_other if w in span]
-                found_edu = [w for w in self._demand_edu if w in span]
+                span = self._addressee_span(m.group(1), neutral_here)
+                found = [w for w in other_here if w in span]
+                found_edu = [w for w in edu_here if w in span]
                 other += [w for w in found if w not in other]
                 edu += [w for w in found_edu if w not in edu]
                 said = said or (m.group(0).strip() if found else "")
@@ -673,10 +684,12 @@ class Router:
             scores[c] = max(0.0, round(scores[c], 6))
         return addressed
 
-    def _addressee_span(self, span: str) -> str:
+    def _addressee_span(self, span: str, neutral: Sequence[str] | None = None) -> str:
         """The part of a request that can name who is asked: empty when a neutral addressee comes first
-        (请相关部门督促学校…: 学校 is what is to be done, the asked are 相关部门)."""
-        cut = min((i for i in (span.find(w) for w in self._demand_neutral) if i >= 0), default=-1)
+        (请相关部门督促学校…: 学校 is what is to be done, the asked are 相关部门). `neutral`: the neutral words that
+        can be in it (those in the whole text), by default all."""
+        neutral = self._demand_neutral if neutral is None else neutral
+        cut = min((i for i in (span.find(w) for w in neutral) if i >= 0), default=-1)
         return span if cut < 0 else span[:cut]
 
     def _only_a_place(self, t: str, w: str) -> bool:
@@ -710,7 +723,7 @@ class Router:
         top = ranked[0]
         s1, s2 = scores[top], scores[ranked[1]]
         if s1 < self.min_score:
-            edu = any(w in t for w in self._edu_words)
+            edu = self._edu_any.found_in(self._literals.scan(t)[1])
             top = self.fallback_edu if edu else self.fallback_none
             confidence = 0.2 if edu or s1 > 0 else 0.3
         else:
@@ -740,8 +753,11 @@ class Router:
         explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
 
         top, confidence = r["top"], r["confidence"]
-        feats = features(t, self._cut) if self.model is not None or self.urgency_model is not None else []
-        known_by = self._known(feats)  # (the category model's features, the urgency model's), one look-up each
+        # (the category model's features, the urgency model's), one look-up each; the text's own features only
+        # where a model is not linear
+        known_by = self._known_in(t)
+        feats = () if known_by is not None or (self.model is None and self.urgency_model is None) \
+            else features(t, self._cut)
         if self.model is not None:
             probs, known = self.model.predict_known(*known_by[0]) if known_by else self.model.predict_features(feats)
             top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
@@ -834,9 +850,9 @@ class Router:
         return (share is not None and not r["short"] and r["top"] != self.fallback_none and s1 >= self.min_score
                 and r["scores"].get(self.fallback_none, 0.0) < float(share) * s1)
 
-    def _known(self, feats: Sequence[str]) -> tuple[tuple[list, list], tuple[list, list]] | None:
-        """For each linear model, (the features of a text it knows, in the text's order, and their rows), with one
-        dictionary look-up per feature for both (None unless both models are linear)."""
+    def _joint_table(self):
+        """(model, urgency model, feature -> (its row in each, or None), a matcher of the table's n-grams), or None
+        unless both models are linear; built at the first use (the models are set after __init__)."""
         m, um = self.model, self.urgency_model
         joint = self._joint
         if joint is None or joint[0] is not m or joint[1] is not um:
@@ -845,12 +861,38 @@ class Router:
                 return None
             table = {f: (r, rows_u.get(f)) for f, r in rows_m.items()}
             table.update((f, (None, r)) for f, r in rows_u.items() if f not in rows_m)
-            self._joint = joint = (m, um, table)
-        get = joint[2].get
-        hits = [(f, both) for f in feats if (both := get(f))]
-        in_m = [(f, r) for f, (r, _u) in hits if r is not None]
-        in_u = [(f, u) for f, (_r, u) in hits if u is not None]
-        return ([f for f, _r in in_m], [r for _f, r in in_m]), ([f for f, _u in in_u], [u for _f, u in in_u])
+            self._joint = joint = (m, um, table, Literals(ngram_keys(table), remember=0))
+        return joint
+
+    def _known_in(self, t: str) -> tuple[tuple[list, list], tuple[list, list]] | None:
+        """_known(features(t)), without making the features neither model knows (linear.known_features)."""
+        joint = self._joint_table()
+        if joint is None:
+            return None
+        return self._split_known(known_features(t, self._cut, joint[2], joint[3]), joint[2].get)
+
+    def _known(self, feats: Sequence[str]) -> tuple[tuple[list, list], tuple[list, list]] | None:
+        """For each linear model, (the features of a text it knows, in the text's order, and their rows), with one
+        dictionary look-up per feature for both (None unless both models are linear)."""
+        joint = self._joint_table()
+        if joint is None:
+            return None
+        return self._split_known(feats, joint[2].get)
+
+    @staticmethod
+    def _split_known(feats: Sequence[str], get) -> tuple[tuple[list, list], tuple[list, list]]:
+        fm, rm, fu, ru = [], [], [], []  # one pass, in the features' order
+        for f in feats:
+            both = get(f)
+            if both:
+                r, u = both
+                if r is not None:
+                    fm.append(f)
+                    rm.append(r)
+                if u is not None:
+                    fu.append(f)
+                    ru.append(u)
+        return (fm, rm), (fu, ru)
 
     def urgency(self, t: str, feats: Sequence[str] | None = None,
                 known: tuple[list, list] | None = None) -> tuple[tuple[str, ...], float | None, tuple[str, ...]]:
@@ -906,27 +948,27 @@ class Router:
         """A past event told as settled (去年…被打过…学校处理得很好…现在关系不错), with nothing saying it goes on
         or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now. Or news of
         somewhere else (新闻说外省…, in another country) that names no child of the writer's (我儿子, my daughter)."""
-        if self._elsewhere_by and any(w in t for w in self._elsewhere_by) and not any(w in t for w in self._ours_by):
+        present = self._literals.scan(t)[1]
+        if self._elsewhere_by and self._elsewhere_any.found_in(present) and not self._ours_any.found_in(present):
             return True
-        return bool(self._settled_by) and any(w in t for w in self._settled_by) \
-            and any(w in t for w in self._past_by) and not any(w in t for w in self._ongoing_by)
+        return bool(self._settled_by) and self._settled_any.found_in(present) \
+            and self._past_any.found_in(present) and not self._ongoing_any.found_in(present)
 
     def _urgent_who(self, f: str) -> bool:
         return any(f in w or (len(f) == 3 and (f[:2] in w or f[1:] in w)) for w in self._who)
 
     def _urgent(self, t: str) -> tuple[str, ...]:
-        by_first = self._urgent_by_first
-        chars = set(t)
-        hits = [w for c in by_first.keys() & chars for w in by_first[c] if w in t]
+        present = self._literals.scan(t)[1]
+        mult = self._urgent_mult  # (a word written twice in the list is found twice, as before)
+        hits = [w for w in present if w in mult for _ in range(mult[w])]
         hits.sort(key=self._urgent_rank.__getitem__)
         found = [w for w in hits if self._affirmed(t, w)]
-        needs_by_first, all_needs, gapped = self._urgent_needs_by_first, self._urgent_needs, self._urgent_gapped
-        tried = [i for c in needs_by_first.keys() & chars for i in needs_by_first[c]]
+        # the patterns whose literal occurs, and those with none, tried in the list's order: found as before
+        by_needs, gapped = self._urgent_by_needs, self._urgent_gapped
+        tried = [i for need in present if need in by_needs for i in by_needs[need]]
         tried += self._urgent_needs_always
-        tried.sort()  # the list's order: what is found comes out as before
+        tried.sort()
         for i in tried:
-            if all_needs[i] not in t:
-                continue
             pat = gapped[i][0]
             m = pat.search(t)
             if m and self._affirmed(t, m.group(0), m.start()) \
@@ -1011,6 +1053,21 @@ class Router:
 def urgent_features(found: Sequence[str]) -> list[str]:
     """The urgency rules' hits as features of the urgency model: it learns how far each is to be trusted."""
     return ["u:rule", *("u:" + w for w in found)] if found else []
+
+
+class _AnyOf:
+    """Whether any of some words occurs in a text, from the set of literals found in it (Literals.scan): `w in text`
+    for each word, without a probe per word. An empty word occurs in every text."""
+
+    __slots__ = ("words", "always")
+
+    def __init__(self, words: Iterable[str]):
+        ws = set(words)
+        self.always = "" in ws
+        self.words = frozenset(ws - {""})
+
+    def found_in(self, present: frozenset[str]) -> bool:
+        return self.always or not self.words.isdisjoint(present)
 
 
 class _Overlay(dict):

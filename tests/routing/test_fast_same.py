@@ -154,8 +154,9 @@ def ref_word_counts(r: Router, text: str) -> dict[str, int]:
     starts[n] = 1
     counts: dict[str, int] = {}
     reach = 0
+    lengths = R._lengths_by_first_char(r._words)  # the lengths of the rule words starting with each character
     for i in range(n):
-        for L in r._word_lengths.get(text[i], ()):
+        for L in lengths.get(text[i], ()):
             j = i + L
             if j > n or j <= reach:
                 continue
@@ -216,6 +217,81 @@ def ref_names_match(query: str, candidates, limit: int = 3, cutoff: float = name
     return scored[:limit]
 
 
+class PlainLiterals:
+    """The compiled matcher's reference (literals.Literals): the literals probed at every position of the text, a
+    slice and a dictionary look-up each, as the router's scans did before."""
+
+    def __init__(self, roles: dict[str, int]):
+        self.roles = roles
+        self.lengths = R._lengths_by_first_char(roles)
+
+    def scan(self, text: str):
+        positioned, present = [], set()
+        for i, ch in enumerate(text):
+            for n in self.lengths.get(ch, ()):  # longest first
+                w = text[i:i + n]
+                if len(w) == n and w in self.roles:
+                    present.add(w)
+                    if self.roles[w]:
+                        positioned.append((i, -n, w, self.roles[w]))
+        return tuple(positioned), frozenset(present)
+
+    def present(self, text: str) -> set[str]:
+        return set(self.scan(text)[1])
+
+
+def ref_substring_counts(r: Router, text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    lengths = R._lengths_by_first_char(r._substrings)
+    for i in range(len(text)):
+        for n in lengths.get(text[i], ()):
+            if i + n <= len(text) and text[i:i + n] in r._substrings:
+                counts[text[i:i + n]] = counts.get(text[i:i + n], 0) + 1
+    return counts
+
+
+def ref_gapped_counts(r: Router, text: str) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    firsts = {f for c in set(text) for f in r._gapped_by_char.get(c, ()) if f in text}
+    for first in firsts:
+        for idx in r._gapped_by_first[first]:
+            if r._gapped_last[idx] in text and (k := len(r._gapped[idx][0].findall(text))):
+                counts[idx] = k
+    return counts
+
+
+def ref_settled(r: Router, t: str) -> bool:
+    if r._elsewhere_by and any(w in t for w in r._elsewhere_by) and not any(w in t for w in r._ours_by):
+        return True
+    return bool(r._settled_by) and any(w in t for w in r._settled_by) \
+        and any(w in t for w in r._past_by) and not any(w in t for w in r._ongoing_by)
+
+
+def ref_demand_words(r: Router, t: str) -> list[tuple[str, list[str], list[str]]]:
+    """Each request of t: who it can name (every neutral word looked for), and the other and education words in
+    it (every word of the lists looked for)."""
+    out = []
+    for m in (r._demand_re.finditer(t) if r._demand_re is not None else ()):
+        cut = min((i for i in (m.group(1).find(w) for w in r._demand_neutral) if i >= 0), default=-1)
+        span = m.group(1) if cut < 0 else m.group(1)[:cut]
+        out.append((span, [w for w in r._demand_other if w in span], [w for w in r._demand_edu if w in span]))
+    return out
+
+
+def _random_texts(r: Router, n: int) -> list[str]:
+    """Strings drawn from the literals' own characters (and a few others): overlaps, repeats and near-misses of
+    the words, far denser than any message."""
+    rng = random.Random(99)
+    words = sorted(r._literals.roles)
+    alphabet = sorted({c for w in words for c in w}) + list("，。！？ \n a1")
+    out = []
+    for _ in range(n):
+        parts = [rng.choice(words) if rng.random() < 0.4 else "".join(rng.choices(alphabet, k=rng.randint(1, 4)))
+                 for _ in range(rng.randint(1, 12))]
+        out.append("".join(parts))
+    return out
+
+
 # ------------------------------------------------------------------ each mechanism against its reference
 def test_one_pass_cut_is_jiebas_cut(router, texts):
     blocks = {b for t in texts for b in jieba.re_han_default.split(Router._norm(t)) if b and jieba.re_han_default.match(b)}
@@ -241,6 +317,50 @@ def test_urgent_words_by_first_character(router, texts):
     differ = [t for t in prepared if router._urgent(t) != ref_urgent(router, t)]
     urgent = sum(1 for t in prepared if router._urgent(t))
     assert urgent > 300 and not differ, differ[:5]
+
+
+@pytest.fixture(scope="module")
+def prepared(router, texts) -> list[str]:
+    """The texts as the rules see them, and strings dense in the rules' own literals."""
+    return [router.prepare(t) for t in texts] + _random_texts(router, 1500) + ["", "a", "补课费", "乱收费乱收费"]
+
+
+def test_compiled_literals_find_what_the_probes_found(router, prepared):
+    plain = PlainLiterals(router._literals.roles)
+    differ = [t for t in prepared if router._literals.scan(t) != plain.scan(t)]
+    assert not differ, differ[:5]
+    assert sum(1 for t in prepared if router._literals.scan(t)[0]) > 3000
+    # what each consumer asks of them, against the probes it made before
+    for name, fast, ref in (("phrases", router._substring_counts, ref_substring_counts),
+                            ("A…B", router._gapped_counts, ref_gapped_counts), ("settled", router._settled, ref_settled)):
+        differ = [t for t in prepared if fast(t) != ref(router, t)]
+        assert not differ, (name, differ[:5])
+    assert sum(1 for t in prepared if router._gapped_counts(t)) > 500
+    assert sum(1 for t in prepared if router._settled(t)) > 50
+
+
+def test_demand_looks_only_for_the_words_in_the_text(router, prepared):
+    def fast(t):
+        present = router._literals.scan(t)[1]
+        other = [w for w in router._demand_other if w in present]
+        edu = [w for w in router._demand_edu if w in present]
+        neutral = [w for w in router._demand_neutral if w in present]
+        return [(span, [w for w in other if w in span], [w for w in edu if w in span])
+                for m in router._demand_re.finditer(t) for span in (router._addressee_span(m.group(1), neutral),)]
+    differ = [t for t in prepared if fast(t) != ref_demand_words(router, t)]
+    assert not differ, differ[:5]
+    assert sum(1 for t in prepared if any(o for _s, o, _e in ref_demand_words(router, t))) > 100
+
+
+def test_models_known_features_without_the_others(router, prepared):
+    from handlers.routing.linear import features
+    ngrams = router._joint_table()[3]
+    plain = PlainLiterals(ngrams.roles)
+    known = [router._known_in(t) for t in prepared + ["the teacher hits kids", "孩子"]]
+    differ = [t for t, k in zip(prepared, known) if k != router._known(features(t, router._cut))
+              or ngrams.present(t) != plain.present(t)]
+    assert not differ, differ[:5]
+    assert sum(len(k[0][0]) for k in known) > 20 * len(known)
 
 
 def test_near_misses_by_sound(router, texts):
@@ -314,11 +434,26 @@ class ReferenceRouter(Router):
         nz._fix_near_misses = lambda t: ref_near_misses(nz, t)
         self._cut._block = functools.lru_cache(maxsize=8192)(lambda b: ref_cut_block(tok, b))
 
+        self._literals = PlainLiterals(self._literals.roles)
+
     def _scan_schools(self, t):
         return ref_scan_schools(self, t)
 
     def _urgent(self, t):
         return ref_urgent(self, t)
+
+    def _substring_counts(self, text):
+        return ref_substring_counts(self, text)
+
+    def _gapped_counts(self, text):
+        return ref_gapped_counts(self, text)
+
+    def _settled(self, t):
+        return ref_settled(self, t)
+
+    def _known_in(self, t):  # every feature made, then looked up
+        from handlers.routing.linear import features
+        return self._known(features(t, self._cut))
 
 
 def test_whole_decisions_are_the_same(router, texts, monkeypatch):
