@@ -2,7 +2,8 @@
 """Webhook benchmark: WeChat safe-mode text messages through the whole pipeline, driven by wrk.
 
     python bench/webhook.py [--messages 60000] [--concurrency 50] [--duration 20] [--workers 1] [--no-echo]
-                            [--port 18080] [--mix short|routing] [--keep]
+                            [--port 18080] [--mix short|routing] [--keep] [--timeline] [--probe]
+                            [--set SECTION.KEY=VALUE ...]
 
 What happens (each step prints what it does):
  1. A temporary config (safe mode, check_timestamp = false, SQLite in a temp dir, sandbox off, api_base on a closed
@@ -21,6 +22,13 @@ What happens (each step prints what it does):
     bench/echo_server.py (aiohttp + wechatpy: verify, decrypt, parse, encrypted reply, nothing stored) on port+1,
     unless --no-echo: the reference measured in the same run.
  7. A summary block with Tingjian's figures and its ratio to the echo; the temp dir is removed unless --keep.
+
+Latency, two ways: wrk's own percentiles (the "latency" line) apply wrk's coordinated-omission correction (every
+answer slower than twice the mean interval adds made-up samples, as if a fixed-rate client had waited behind it),
+which inflates p99 whenever the server stalls; "the tail" line is the plain distribution of every answer, timed
+by the Lua script itself (send and answer on CLOCK_MONOTONIC), with each second's p99 (--timeline prints them),
+so a tail that comes back every few seconds (a collection, a checkpoint, a job) shows. --probe also records the
+server's garbage collections and the writer's batches (bench/probe/sitecustomize.py) on the same clock.
 
 Needs wrk (`apt-get install -y wrk`); --profile needs py-spy (`pip install py-spy`). Results are also written as
 JSON to bench/out/ (git-ignored), profiles as py-spy raw stacks plus a summary.

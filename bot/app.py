@@ -57,9 +57,8 @@ def create_app(config: Config, clock: Clock | None = None, role: str = "single")
     app[CONFIG] = config
     app[CLOCK] = clock
     app[ROLE] = role
-    # digest builds and pages not stored, away from this process's GIL; with this process's settings (runtime)
-    app[JOB_PROCESS] = JobProcess(switch_interval_ms=config.server.switch_interval_ms,
-                                  gc_freeze=config.server.gc_freeze)
+    # digest builds and pages not stored, away from this process's GIL; frozen after start-up as this one
+    app[JOB_PROCESS] = JobProcess(gc_freeze=config.server.gc_freeze)
     app.cleanup_ctx.append(_job_process)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_core)

@@ -71,7 +71,7 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 
 def _serving_app(config: Config, clock=None, role: str = "single"):
     """The app of a serving process (one process, an HTTP worker, the writer) with the process's own settings:
-    the GIL switch interval and the garbage collector's freeze after start-up (bot/runtime.py)."""
+    the garbage collector's freeze after start-up (bot/runtime.py)."""
     from bot import runtime
     from bot.app import create_app
     app = create_app(config, clock, role)

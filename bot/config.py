@@ -34,9 +34,6 @@ class ServerConfig:
     log_level: str = "INFO"
     # Key that signs links to internal pages (the weekly digest). Required by `serve`; never derived from others.
     link_secret: str = ""
-    # Python's GIL switch interval in each serving process (ms): how long the event loop or the SQLite writer
-    # thread may keep the GIL while the other waits (bot/runtime.py).
-    switch_interval_ms: float = 5.0
     # Exempt what start-up built (jieba's dictionary, the router, ~a million objects) from the garbage
     # collector's full passes, which otherwise stop the process for 40-135 ms every few seconds under load.
     gc_freeze: bool = True
@@ -291,8 +288,6 @@ class Config:
             raise bad("server.log_level", "must be DEBUG, INFO, WARNING or ERROR")
         if self.server.max_body_bytes < 1024:
             raise bad("server.max_body_bytes", "must be at least 1024")
-        if not 0.1 <= self.server.switch_interval_ms <= 100:
-            raise bad("server.switch_interval_ms", "must be between 0.1 and 100 (milliseconds; Python's default is 5)")
         if self.wechat.aes_key and not re.fullmatch(r"[A-Za-z0-9]{43}", self.wechat.aes_key):
             raise bad("wechat.aes_key", "an EncodingAESKey is exactly 43 letters and digits")
         if self.wechat.aes_key and not self.wechat.appid:

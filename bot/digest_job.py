@@ -31,14 +31,13 @@ IDLE_SECONDS = 300.0
 NICE = 19  # the webhook first: the child runs on what the service leaves of the CPU
 
 
-def _child_init(nice: int, switch_interval_ms: float = 5.0, gc_freeze: bool = True) -> None:
+def _child_init(nice: int, gc_freeze: bool = True) -> None:
     global _FREEZE
     try:
         os.nice(nice)
     except OSError:
         pass
-    runtime.apply(switch_interval_ms)  # the service's process settings ([server]; bot/runtime.py)
-    _FREEZE = gc_freeze
+    _FREEZE = gc_freeze  # the service's [server] gc_freeze (bot/runtime.py)
 
 
 _FREEZE = False  # in the child: freeze what a router build made (runtime.freeze), as the service does after start
@@ -132,11 +131,10 @@ class JobProcess:
     """The service's one job child: `await jobs.call(fn, *args)` runs fn(*args) there (fn a module-level function,
     its arguments and result picklable). Calls queue in the child one after the other."""
 
-    def __init__(self, idle_seconds: float = IDLE_SECONDS, nice: int = NICE, switch_interval_ms: float = 5.0,
-                 gc_freeze: bool = True):
+    def __init__(self, idle_seconds: float = IDLE_SECONDS, nice: int = NICE, gc_freeze: bool = True):
         self.idle_seconds = idle_seconds
         self.nice = nice
-        self.runtime = (switch_interval_ms, gc_freeze)  # [server] settings the child applies (bot/runtime.py)
+        self.gc_freeze = gc_freeze  # [server] gc_freeze: the child freezes its router as the service does
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0
         self._retire: asyncio.TimerHandle | None = None
@@ -154,7 +152,7 @@ class JobProcess:
             self._retire = None
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_child_init, initargs=(self.nice, *self.runtime))
+                                             initializer=_child_init, initargs=(self.nice, self.gc_freeze))
             self.spawned += 1
         pool = self._pool
         self._busy += 1
