@@ -527,7 +527,7 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
     out = {}
     for f in sorted(prefix.parent.glob(prefix.name + ".*")):
         gcs: dict[int, list[float]] = {}
-        sizes, times = [], []
+        sizes, times, resets = [], [], []
         for line in f.read_text().splitlines():
             kind, start, secs, n = line.split()
             if not window[0] <= float(start) <= window[1]:
@@ -537,6 +537,8 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
             elif kind == "batch":
                 sizes.append(int(n))
                 times.append(1000 * float(secs))
+            elif kind == "walreset":
+                resets.append(1000 * float(secs))
         if not gcs and not sizes:
             continue
         sizes.sort(), times.sort()
@@ -544,7 +546,8 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
             "gc": {g: {"n": len(v), "max_ms": max(v), "total_ms": sum(v)} for g, v in sorted(gcs.items())},
             "batches": {"n": len(sizes), "calls_p50": pct(sizes, 50), "calls_p90": pct(sizes, 90),
                         "calls_max": sizes[-1], "ms_p50": pct(times, 50), "ms_p99": pct(times, 99),
-                        "ms_max": times[-1]} if sizes else None}
+                        "ms_max": times[-1]} if sizes else None,
+            "wal_resets": {"n": len(resets), "max_ms": max(resets, default=0.0)}}
     return out
 
 
@@ -829,7 +832,9 @@ def main() -> int:
           + (f"; writer batches {p_['batches']['n']}: messages p50 {p_['batches']['calls_p50']} p90 "
              f"{p_['batches']['calls_p90']} max {p_['batches']['calls_max']}, BEGIN to answers p50 "
              f"{p_['batches']['ms_p50']:.1f} p99 {p_['batches']['ms_p99']:.1f} max {p_['batches']['ms_max']:.1f} ms"
-             if p_["batches"] else "") for pid, p_ in probe.items()],
+             if p_["batches"] else "")
+          + (f"; WAL catch-ups {p_['wal_resets']['n']}, longest {p_['wal_resets']['max_ms']:.1f} ms"
+             if p_["wal_resets"]["n"] else "") for pid, p_ in probe.items()],
         *([f"  per second        " + "  ".join(f"{r['t']:.0f}s {r['n']}/{r['p50_ms']:.0f}/{r['p99_ms']:.0f}/{r['max_ms']:.0f}"
                                             for r in seconds),
            "                    (answers / p50 / p99 / max ms, by send time)"] if args.timeline else []),

@@ -1,8 +1,8 @@
 """The tail probe of bench/webhook.py --probe (not part of the service): on the server's PYTHONPATH, Python imports
 this at start in each process of `tingjian serve`. It records, on time.monotonic() (the clock of wrk's send times
 in the bench), every garbage collection (generation, pause) and every write batch of the SQLite writer thread
-(messages, time from BEGIN to the callers' answers), and appends them once a second to
-$BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation>" and "batch <start> <seconds> <calls>".
+(messages, time from BEGIN to the callers' answers) and the writer's WAL catch-ups, and appends them once a second to
+$BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation>", "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0".
 Costs a few microseconds per collection and per batch."""
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def _install(out: str) -> None:
                     _run(self, conn, batch)
                     events.append(("batch", t, time.monotonic() - t, len(batch)))
                 db.Database._run_batch = _run_batch
+                reset_wal = getattr(db.Database, "_reset_wal", None)
+                if reset_wal is not None:  # the writer's WAL catch-up between batches (storage/db.py)
+                    def _reset_wal(self, conn, _run=reset_wal):
+                        t = time.monotonic()
+                        _run(self, conn)
+                        events.append(("walreset", t, time.monotonic() - t, 0))
+                    db.Database._reset_wal = _reset_wal
                 patched = True
             if events:
                 taken = events[:]
