@@ -34,8 +34,8 @@ class ServerConfig:
     log_level: str = "INFO"
     # Key that signs links to internal pages (the weekly digest). Required by `serve`; never derived from others.
     link_secret: str = ""
-    # Exempt what start-up built (jieba's dictionary, the router, ~a million objects) from the garbage
-    # collector's full passes, which otherwise stop the process for 40-135 ms every few seconds under load.
+    # Exempt what start-up built (jieba's dictionary, the router, the rules) from the garbage collector's full
+    # passes, which otherwise stop the process for 60-80 ms of CPU every few seconds under load (bot/runtime.py).
     gc_freeze: bool = True
 
 

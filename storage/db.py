@@ -345,15 +345,17 @@ class Database:
 
     def _reset_wal(self, db: sqlite_utils.Database) -> None:
         """Between batches, no transaction open: copy the last frames so the next BEGIN restarts the WAL. Never
-        waits: while the thread's own pass runs, the next batch comes first and this is tried after it."""
+        waits: while the thread's own pass runs, the next batch comes first and this is tried after it. Tried once
+        per request: a reader that still needs older frames (a long report) keeps them, and the thread asks again
+        after its next pass."""
         if not self._checkpointing.acquire(blocking=False):
             return
+        self._wal_reset_due = False
         try:
             busy, frames, copied = db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if not busy and frames == copied:
-                self._wal_reset_due = False
                 self.wal_resets += 1
-        except sqlite3.Error:  # another process's checkpoint: tried again after the next batch
+        except sqlite3.Error:  # another process's checkpoint: the thread asks again
             log.debug("WAL catch-up skipped", exc_info=True)
         finally:
             self._checkpointing.release()

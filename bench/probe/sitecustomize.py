@@ -2,7 +2,7 @@
 this at start in each process of `tingjian serve`. It records, on time.monotonic() (the clock of wrk's send times
 in the bench), every garbage collection (generation, pause) and every write batch of the SQLite writer thread
 (messages, time from BEGIN to the callers' answers) and the writer's WAL catch-ups, and appends them once a second to
-$BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation>", "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0".
+$BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation> <cpu seconds>", "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0".
 Costs a few microseconds per collection and per batch."""
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ _OUT = os.environ.get("BENCH_PROBE_FILE")  # set only in the server's environmen
 
 def _install(out: str) -> None:
     events: list[tuple] = []
-    started = [0.0]
+    started = [0.0, 0.0]
 
     def on_gc(phase: str, info: dict) -> None:
         if phase == "start":
-            started[0] = time.monotonic()
-        else:
-            events.append(("gc", started[0], time.monotonic() - started[0], info["generation"]))
+            started[:] = time.monotonic(), time.thread_time()
+        else:  # wall time, and the CPU time of the thread that collected (the rest: waiting for a core)
+            events.append(("gc", started[0], time.monotonic() - started[0], info["generation"],
+                           time.thread_time() - started[1]))
 
     gc.callbacks.append(on_gc)
 
