@@ -45,7 +45,7 @@ CHECKPOINT_SECONDS = 1.0
 # committed when it began, and the writer has committed more by the time it ends), so the WAL grew without end:
 # ~5 MB a second at 1,000 messages a second (450 MB in 2.5 s of back-to-back small commits). Past this size, the
 # writer copies those last frames itself between two batches (what was committed since the thread's last pass:
-# ~14 ms with its fsyncs in the bench), and its next transaction restarts the WAL, which journal_size_limit then
+# 14-21 ms with its fsyncs in the bench), and its next transaction restarts the WAL, which journal_size_limit then
 # cuts back to this size. Large enough that the catch-up comes rarely (every ~10 s at 1,000 messages a second).
 WAL_RESET_BYTES = 64 << 20
 
