@@ -2,7 +2,8 @@
 """Webhook benchmark: WeChat safe-mode text messages through the whole pipeline, driven by wrk.
 
     python bench/webhook.py [--messages 60000] [--concurrency 50] [--duration 20] [--workers 1] [--no-echo]
-                            [--port 18080] [--mix short|routing] [--keep]
+                            [--port 18080] [--mix short|routing] [--keep] [--timeline] [--probe]
+                            [--set SECTION.KEY=VALUE ...]
 
 What happens (each step prints what it does):
  1. A temporary config (safe mode, check_timestamp = false, SQLite in a temp dir, sandbox off, api_base on a closed
@@ -21,6 +22,13 @@ What happens (each step prints what it does):
     bench/echo_server.py (aiohttp + wechatpy: verify, decrypt, parse, encrypted reply, nothing stored) on port+1,
     unless --no-echo: the reference measured in the same run.
  7. A summary block with Tingjian's figures and its ratio to the echo; the temp dir is removed unless --keep.
+
+Latency, two ways: wrk's own percentiles (the "latency" line) apply wrk's coordinated-omission correction (every
+answer slower than twice the mean interval adds made-up samples, as if a fixed-rate client had waited behind it),
+which inflates p99 whenever the server stalls; "the tail" line is the plain distribution of every answer, timed
+by the Lua script itself (send and answer on CLOCK_MONOTONIC), with each second's p99 (--timeline prints them),
+so a tail that comes back every few seconds (a collection, a checkpoint, a job) shows. --probe also records the
+server's garbage collections and the writer's batches (bench/probe/sitecustomize.py) on the same clock.
 
 Needs wrk (`apt-get install -y wrk`); --profile needs py-spy (`pip install py-spy`). Results are also written as
 JSON to bench/out/ (git-ignored), profiles as py-spy raw stacks plus a summary.
@@ -90,6 +98,18 @@ LUA = r"""
 -- (requests-<tid>.bin: "<length> <nonce>\n<raw HTTP request>" records) and cycles through it.
 local threads = {}
 local nthreads = 0
+-- Each answer's latency, by the send time of its request (CLOCK_MONOTONIC, the clock of Python's
+-- time.monotonic(), so the server's own events can be laid beside it): the timeline of the tail.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local ts = ffi.new("bench_timespec")
+local function now_us()
+  ffi.C.clock_gettime(1, ts)
+  return tonumber(ts.tv_sec) * 1000000 + math.floor(tonumber(ts.tv_nsec) / 1000)
+end
 
 function setup(thread)
   nthreads = nthreads + 1
@@ -102,13 +122,15 @@ function init(args)
   local f = assert(io.open(dir .. "/requests-" .. tid .. ".bin", "rb"))
   local data = f:read("*a")
   f:close()
-  reqs = {}
+  reqs, nonces, sent_at = {}, {}, {}
   local pos = 1
   local size = #data
   while pos <= size do
     local nl = data:find("\n", pos, true)
-    local len = tonumber(data:sub(pos, nl - 1):match("^(%d+)"))
+    local len, nonce = data:sub(pos, nl - 1):match("^(%d+) (%S+)")
+    len = tonumber(len)
     reqs[#reqs + 1] = data:sub(nl + 1, nl + len)
+    nonces[#nonces + 1] = nonce
     pos = nl + 1 + len
   end
   data = nil
@@ -124,6 +146,7 @@ function request()
     wraps = wraps + 1
   end
   sent = sent + 1
+  sent_at[nonces[idx]] = now_us()
   return reqs[idx]
 end
 
@@ -133,7 +156,13 @@ function response(status, headers, body)
     local nonce = body:match("<Nonce><!%[CDATA%[([^%]]+)%]%]></Nonce>")
     if nonce then
       passive = passive + 1
-      answered:write(nonce, "\n")
+      local t0 = sent_at[nonce]
+      if t0 then
+        answered:write(nonce, " ", t0, " ", now_us() - t0, "\n")
+        sent_at[nonce] = nil
+      else
+        answered:write(nonce, "\n")
+      end
     elseif body == "success" then
       plain_success = plain_success + 1
     else
@@ -168,7 +197,8 @@ def log(msg: str) -> None:
 
 
 # -- 1. the server ----------------------------------------------------------------------------------------------
-def write_config(tmp: Path, port: int) -> Path:
+def write_config(tmp: Path, port: int, settings: list[tuple[str, str, str]] = ()) -> Path:
+    """The bench's config; `settings` (section, key, TOML value) are added, e.g. ("server", "gc_freeze", "false")."""
     path = tmp / "bench.toml"
     path.write_text(f"""# written by bench/webhook.py
 [server]
@@ -193,6 +223,12 @@ path = "{tmp / 'tingjian.db'}"
 [sandbox]
 enabled = false
 """, encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    for section, key, value in settings:
+        header = f"[{section}]\n"
+        text = (text.replace(header, f"{header}{key} = {value}\n", 1) if header in text
+                else f"{text}\n{header}{key} = {value}\n")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -424,9 +460,96 @@ def run_echo(port: int, concurrency: int, duration: int, workdir: Path, loop: st
         cpu = tree_cpu_seconds(proc.pid) - cpu0
         secs = result["duration_us"] / 1e6
         return {"rate": result["passive"] / secs, "p50_us": result["p50_us"], "p99_us": result["p99_us"],
-                "non2xx": result["non2xx"], "cpu_ms_per_message": 1000 * cpu / max(1, result["passive"])}
+                "non2xx": result["non2xx"], "cpu_ms_per_message": 1000 * cpu / max(1, result["passive"]),
+                "tail": tail_summary(latencies(workdir))}
     finally:
         stop_server(proc)
+
+
+# -- the tail over time ----------------------------------------------------------------------------------------
+def latencies(workdir: Path) -> list[tuple[float, float]]:
+    """(send time, latency) in seconds for every passive answer, from wrk's answered-<tid>.txt lines
+    "nonce send_us latency_us" (send time on CLOCK_MONOTONIC, as time.monotonic() in any process)."""
+    out = []
+    for t in range(WRK_THREADS):
+        f = workdir / f"answered-{t + 1}.txt"
+        if not f.exists():
+            continue
+        for line in f.read_text().splitlines():
+            cols = line.split()
+            if len(cols) == 3:
+                out.append((int(cols[1]) / 1e6, int(cols[2]) / 1e6))
+    out.sort()
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of sorted values."""
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, max(0, int(round(q / 100 * len(values) + 0.5)) - 1))]
+
+
+def timeline(samples: list[tuple[float, float]], step: float = 1.0) -> list[dict]:
+    """Per `step` seconds of send time: answers, p50, p99 and the longest latency (ms). A tail that comes back
+    every few seconds (a checkpoint, a sweep, a collection) shows as a periodic p99; a tail spread evenly is
+    the queue itself."""
+    if not samples:
+        return []
+    t0 = samples[0][0]
+    buckets: dict[int, list[float]] = {}
+    for sent, lat in samples:
+        buckets.setdefault(int((sent - t0) / step), []).append(lat)
+    rows = []
+    for k in sorted(buckets):
+        lats = sorted(buckets[k])
+        rows.append({"t": k * step, "n": len(lats), "p50_ms": 1000 * pct(lats, 50), "p99_ms": 1000 * pct(lats, 99),
+                     "max_ms": 1000 * lats[-1]})
+    return rows
+
+
+def tail_summary(samples: list[tuple[float, float]]) -> dict:
+    """The latency distribution from the per-answer samples (wrk's own histogram says the same, coarser), and how
+    much of p99 is a few bad seconds: the median of the per-second p99s beside the run's p99."""
+    lats = sorted(lat for _, lat in samples)
+    rows = timeline(samples)[1:-1] or timeline(samples)  # the first and last second are partial
+    per_second = sorted(r["p99_ms"] for r in rows)
+    return {"n": len(lats), "mean_ms": 1000 * sum(lats) / max(1, len(lats)), "p50_ms": 1000 * pct(lats, 50),
+            "p90_ms": 1000 * pct(lats, 90), "p99_ms": 1000 * pct(lats, 99), "p999_ms": 1000 * pct(lats, 99.9),
+            "max_ms": 1000 * (lats[-1] if lats else 0.0),
+            "p99_of_seconds_median_ms": pct(per_second, 50), "p99_of_seconds_worst_ms": per_second[-1] if per_second else 0.0}
+
+
+def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
+    """What bench/probe/sitecustomize.py recorded in the server's processes during the load (window: monotonic
+    seconds): garbage collections by generation (count, longest and total pause) and the writer's batches
+    (messages per batch, time from BEGIN to the answers), per process."""
+    out = {}
+    for f in sorted(prefix.parent.glob(prefix.name + ".*")):
+        gcs: dict[int, list[tuple[float, float]]] = {}
+        sizes, times, resets = [], [], []
+        for line in f.read_text().splitlines():
+            kind, start, secs, n, *cpu = line.split()
+            if not window[0] <= float(start) <= window[1]:
+                continue
+            if kind == "gc":
+                gcs.setdefault(int(n), []).append((1000 * float(secs), 1000 * float(cpu[0]) if cpu else 0.0))
+            elif kind == "batch":
+                sizes.append(int(n))
+                times.append(1000 * float(secs))
+            elif kind == "walreset":
+                resets.append(1000 * float(secs))
+        if not gcs and not sizes:
+            continue
+        sizes.sort(), times.sort()
+        out[f.suffix[1:]] = {
+            "gc": {g: {"n": len(v), "max_ms": max(w for w, _ in v), "total_ms": sum(w for w, _ in v),
+                       "max_cpu_ms": max(c for _, c in v)} for g, v in sorted(gcs.items())},
+            "batches": {"n": len(sizes), "calls_p50": pct(sizes, 50), "calls_p90": pct(sizes, 90),
+                        "calls_max": sizes[-1], "ms_p50": pct(times, 50), "ms_p99": pct(times, 99),
+                        "ms_max": times[-1]} if sizes else None,
+            "wal_resets": {"n": len(resets), "max_ms": max(resets, default=0.0)}}
+    return out
 
 
 # -- 5. the database -------------------------------------------------------------------------------------------
@@ -435,7 +558,7 @@ def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: di
     for t in range(WRK_THREADS):
         f = workdir / f"answered-{t + 1}.txt"
         if f.exists():
-            answered_nonces += f.read_text().split()
+            answered_nonces += [line.split(" ", 1)[0] for line in f.read_text().splitlines() if line]
     answered = {f"wechat:msg:{MSG_ID_BASE + int(n[len(NONCE_PREFIX):])}" for n in answered_nonces
                 if n.startswith(NONCE_PREFIX)}
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
@@ -545,11 +668,25 @@ def main() -> int:
     p.add_argument("--echo-loop", choices=("uvloop", "asyncio"), default="uvloop",
                    help="the echo's event loop: uvloop, as the service runs (default), or asyncio's own, the "
                         "loop of a bare aiohttp app (issue 10's reference)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="a config setting for the server, as TOML (repeatable): --set server.gc_freeze=false")
+    p.add_argument("--probe", action="store_true",
+                   help="record the server's garbage collections and the writer's batches during the load "
+                        "(bench/probe/sitecustomize.py on its PYTHONPATH) and print them per process")
+    p.add_argument("--timeline", action="store_true",
+                   help="print each second's answers, p50, p99 and longest latency (the JSON always has them)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, requests, logs)")
     p.add_argument("--no-echo", action="store_true",
                    help="skip the reference run against bench/echo_server.py (aiohttp + wechatpy, stores nothing)")
     args = p.parse_args()
     command = "python bench/webhook.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    settings = []
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or "." not in name:
+            p.error(f"--set {item!r}: expected SECTION.KEY=VALUE")
+        section, key = name.split(".", 1)
+        settings.append((section, key, value))
 
     if shutil.which("wrk") is None:
         print("bench/webhook.py needs wrk, the HTTP load generator, and it is not installed.\n"
@@ -571,7 +708,19 @@ def main() -> int:
         gen = build_requests(n, openids, args.port, tmp, WRK_THREADS, mix=args.mix)
         log(f"generated {n} encrypted messages from {openids} openids in {time.monotonic() - t0:.1f} s "
             f"({', '.join(str(s) for s in gen['per_thread'])} per wrk thread) in {tmp}")
-        proc, server_cmd = start_server(write_config(tmp, args.port), args.workers, args.port, tmp)
+        saved_env = {k: os.environ.get(k) for k in ("PYTHONPATH", "BENCH_PROBE_FILE")}
+        if args.probe:  # the server's processes import bench/probe/sitecustomize.py at start
+            os.environ["BENCH_PROBE_FILE"] = str(tmp / "probe")
+            os.environ["PYTHONPATH"] = os.pathsep.join(
+                [str(ROOT / "bench" / "probe")] + [x for x in (saved_env["PYTHONPATH"] or "").split(os.pathsep) if x])
+        try:
+            proc, server_cmd = start_server(write_config(tmp, args.port, settings), args.workers, args.port, tmp)
+        finally:
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         sample_keys = asyncio.run(check_sample(args.port))
         stamp = time.strftime("%Y%m%d-%H%M%S")
         profile_out = OUT / f"profile-{args.profile}-{args.workers}w-c{args.concurrency}-{stamp}.txt"
@@ -598,6 +747,12 @@ def main() -> int:
         rss = worker_rss_mb(proc.pid)
         time.sleep(1.0)  # let requests still in flight when wrk stopped finish their commit
         store = check_store(tmp / "tingjian.db", tmp, sample_keys, result)
+        samples = latencies(tmp)
+        tail, seconds = tail_summary(samples), timeline(samples)
+        if args.probe:
+            time.sleep(1.2)  # the probe writes its file once a second
+        probe = probe_summary(tmp / "probe", (samples[0][0], max(t + lat for t, lat in samples))) \
+            if args.probe and samples else {}
         server_alive = proc.poll() is None
     except BaseException:
         log(f"failed: temp dir kept for inspection: {tmp}")
@@ -668,6 +823,22 @@ def main() -> int:
             f"ratio {echo['cpu_ms_per_message'] / cpu_per_msg:.2f}x (less sensitive to other work on the machine)"]
           if echo else [f"  CPU per message   {cpu_per_msg:.3f} ms server"]),
         f"  thread switches   {switches / max(1, result['ok2xx']):.2f} per message (the server's threads giving up the core)",
+        f"  the tail          mean {tail['mean_ms']:.1f} ms, p99 {tail['p99_ms']:.1f} = {tail['p99_ms'] / max(1e-9, tail['mean_ms']):.1f}x the mean, "
+        f"p99.9 {tail['p999_ms']:.1f} ms; per-second p99 median {tail['p99_of_seconds_median_ms']:.1f}, worst "
+        f"{tail['p99_of_seconds_worst_ms']:.1f} ms (per answer, from wrk's send/answer times)"
+        + (f"; echo: mean {echo['tail']['mean_ms']:.1f}, p99 {echo['tail']['p99_ms']:.1f} = "
+           f"{echo['tail']['p99_ms'] / max(1e-9, echo['tail']['mean_ms']):.1f}x" if echo else ""),
+        *[f"  probe pid {pid:<8}  gc " + ", ".join(f"gen{g} {v['n']}x max {v['max_ms']:.1f} ms (CPU {v['max_cpu_ms']:.1f}) "
+                                                 f"total {v['total_ms']:.0f} ms" for g, v in p_["gc"].items())
+          + (f"; writer batches {p_['batches']['n']}: messages p50 {p_['batches']['calls_p50']} p90 "
+             f"{p_['batches']['calls_p90']} max {p_['batches']['calls_max']}, BEGIN to answers p50 "
+             f"{p_['batches']['ms_p50']:.1f} p99 {p_['batches']['ms_p99']:.1f} max {p_['batches']['ms_max']:.1f} ms"
+             if p_["batches"] else "")
+          + (f"; WAL catch-ups {p_['wal_resets']['n']}, longest {p_['wal_resets']['max_ms']:.1f} ms"
+             if p_["wal_resets"]["n"] else "") for pid, p_ in probe.items()],
+        *([f"  per second        " + "  ".join(f"{r['t']:.0f}s {r['n']}/{r['p50_ms']:.0f}/{r['p99_ms']:.0f}/{r['max_ms']:.0f}"
+                                            for r in seconds),
+           "                    (answers / p50 / p99 / max ms, by send time)"] if args.timeline else []),
         f"  command           {command}",
         "=" * 78,
     ]
@@ -680,7 +851,7 @@ def main() -> int:
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd, "echo": echo,
               "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
               "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg,
-              "switches_per_message": switches / max(1, result["ok2xx"]), "rss_mb": rss, "mix": args.mix, "cpu": cpu, "per_process": per_process, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+              "switches_per_message": switches / max(1, result["ok2xx"]), "rss_mb": rss, "mix": args.mix, "cpu": cpu, "per_process": per_process, "tail": tail, "timeline": seconds, "probe": probe, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")

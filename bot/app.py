@@ -57,7 +57,8 @@ def create_app(config: Config, clock: Clock | None = None, role: str = "single")
     app[CONFIG] = config
     app[CLOCK] = clock
     app[ROLE] = role
-    app[JOB_PROCESS] = JobProcess()  # digest builds and pages not stored, away from this process's GIL
+    # digest builds and pages not stored, away from this process's GIL; frozen after start-up as this one
+    app[JOB_PROCESS] = JobProcess(gc_freeze=config.server.gc_freeze)
     app.cleanup_ctx.append(_job_process)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_core)

@@ -69,12 +69,21 @@ def _new_loop() -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
 
 
+def _serving_app(config: Config, clock=None, role: str = "single"):
+    """The app of a serving process (one process, an HTTP worker, the writer) with the process's own settings:
+    the garbage collector's freeze after start-up (bot/runtime.py)."""
+    from bot import runtime
+    from bot.app import create_app
+    app = create_app(config, clock, role)
+    runtime.install(app, config)
+    return app
+
+
 def _run_worker(config: Config, reuse_port: bool, clock=None, role: str = "single") -> None:
     from aiohttp import web
 
-    from bot.app import create_app
     _logging(config.server.log_level)
-    web.run_app(create_app(config, clock, role), host=config.server.host, port=config.server.port,
+    web.run_app(_serving_app(config, clock, role), host=config.server.host, port=config.server.port,
                 reuse_port=reuse_port, print=None, access_log=None, loop=_new_loop())
 
 
@@ -133,12 +142,11 @@ def _worker_main(config: Config, parent_pid: int, socket_path: str, name: str) -
 
 def _writer_main(config: Config, parent_pid: int, socket_path: str, name: str) -> None:
     _die_with_parent(parent_pid, name)
-    from bot.app import create_app
     from bot.writer import run_writer
     _logging(config.server.log_level)
     loop = _new_loop()
     try:
-        loop.run_until_complete(run_writer(create_app(config, role="writer"), socket_path))
+        loop.run_until_complete(run_writer(_serving_app(config, role="writer"), socket_path))
     finally:
         loop.close()
 

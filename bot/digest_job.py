@@ -21,6 +21,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from bot import runtime
 from bot.config import Config
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,16 @@ IDLE_SECONDS = 300.0
 NICE = 19  # the webhook first: the child runs on what the service leaves of the CPU
 
 
-def _child_init(nice: int) -> None:
+def _child_init(nice: int, gc_freeze: bool = True) -> None:
+    global _FREEZE
     try:
         os.nice(nice)
     except OSError:
         pass
+    _FREEZE = gc_freeze  # the service's [server] gc_freeze (bot/runtime.py)
+
+
+_FREEZE = False  # in the child: freeze what a router build made (runtime.freeze), as the service does after start
 
 
 # -- in the child -------------------------------------------------------------------------------------------------
@@ -51,6 +57,8 @@ def _router(config: Config, db):
     if router is None:
         _routers.clear()
         router = _routers[key] = Router.from_toml(config.routing.rules or None, [(c, n, ()) for c, n in schools])
+        if _FREEZE:  # long-lived like the child: out of the collector's full passes over each job's garbage
+            runtime.freeze()
     return router
 
 
@@ -123,9 +131,10 @@ class JobProcess:
     """The service's one job child: `await jobs.call(fn, *args)` runs fn(*args) there (fn a module-level function,
     its arguments and result picklable). Calls queue in the child one after the other."""
 
-    def __init__(self, idle_seconds: float = IDLE_SECONDS, nice: int = NICE):
+    def __init__(self, idle_seconds: float = IDLE_SECONDS, nice: int = NICE, gc_freeze: bool = True):
         self.idle_seconds = idle_seconds
         self.nice = nice
+        self.gc_freeze = gc_freeze  # [server] gc_freeze: the child freezes its router as the service does
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0
         self._retire: asyncio.TimerHandle | None = None
@@ -143,7 +152,7 @@ class JobProcess:
             self._retire = None
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_child_init, initargs=(self.nice,))
+                                             initializer=_child_init, initargs=(self.nice, self.gc_freeze))
             self.spawned += 1
         pool = self._pool
         self._busy += 1

@@ -1,0 +1,62 @@
+"""The tail probe of bench/webhook.py --probe (not part of the service): on the server's PYTHONPATH, Python imports
+this at start in each process of `tingjian serve`. It records, on time.monotonic() (the clock of wrk's send times
+in the bench), every garbage collection (generation, pause) and every write batch of the SQLite writer thread
+(messages, time from BEGIN to the callers' answers) and the writer's WAL catch-ups, and appends them once a second to
+$BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation> <cpu seconds>", "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0".
+Costs a few microseconds per collection and per batch."""
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import threading
+import time
+
+_OUT = os.environ.get("BENCH_PROBE_FILE")  # set only in the server's environment
+
+
+def _install(out: str) -> None:
+    events: list[tuple] = []
+    started = [0.0, 0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[:] = time.monotonic(), time.thread_time()
+        else:  # wall time, and the CPU time of the thread that collected (the rest: waiting for a core)
+            events.append(("gc", started[0], time.monotonic() - started[0], info["generation"],
+                           time.thread_time() - started[1]))
+
+    gc.callbacks.append(on_gc)
+
+    def patch_and_flush() -> None:
+        patched = False
+        while True:
+            time.sleep(1.0)
+            db = sys.modules.get("storage.db")
+            if db is not None and not patched:  # the writer thread looks _run_batch up on each batch
+                run_batch = db.Database._run_batch
+
+                def _run_batch(self, conn, batch, _run=run_batch):
+                    t = time.monotonic()
+                    _run(self, conn, batch)
+                    events.append(("batch", t, time.monotonic() - t, len(batch)))
+                db.Database._run_batch = _run_batch
+                reset_wal = getattr(db.Database, "_reset_wal", None)
+                if reset_wal is not None:  # the writer's WAL catch-up between batches (storage/db.py)
+                    def _reset_wal(self, conn, _run=reset_wal):
+                        t = time.monotonic()
+                        _run(self, conn)
+                        events.append(("walreset", t, time.monotonic() - t, 0))
+                    db.Database._reset_wal = _reset_wal
+                patched = True
+            if events:
+                taken = events[:]
+                del events[:len(taken)]
+                with open(f"{out}.{os.getpid()}", "a") as f:
+                    f.writelines(" ".join(str(x) for x in e) + "\n" for e in taken)
+
+    threading.Thread(target=patch_and_flush, name="bench-probe", daemon=True).start()
+
+
+if _OUT:
+    _install(_OUT)
