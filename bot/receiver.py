@@ -463,7 +463,7 @@ class Receiver:
         if inbound.media_id:  # WeChat keeps it 3 days: a copy is asked for with the message, whatever its handling
             media_store.want(db, inbound.media_id, inbound.openid, inbound.kind, self.clock.now())
         try:
-            with savepoint(db):
+            with savepoint(db, once=key):  # (tried once a batch, even when the batch is run again: storage/db.py)
                 replies = self.handle_tx(db, inbound)
         except Exception as exc:  # noqa: BLE001 - one bad message must not take the service down
             log.exception("handling %s failed; kept for retries", key)

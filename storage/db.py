@@ -91,23 +91,32 @@ def optimistic(db: sqlite_utils.Database) -> bool:
 
 class savepoint:
     """`with savepoint(db):` -- a nested transaction: what the block did is rolled back if it raises, and the
-    exception goes on. In an optimistic batch it costs no statement, and an exception leaving the block becomes
-    Redo (the batch is run again, this block then in a real savepoint). What sqlite_utils' atomic() does inside a transaction, without its generator and random
-    name (two calls per message on the writer). Named by nesting depth, so the few statements it runs are always
-    the same text and stay prepared in the connection's statement cache (a new name per call was parsed anew)."""
+    exception goes on. What sqlite_utils' atomic() does inside a transaction, without its generator and random
+    name. Named by nesting depth, so the few statements it runs are always the same text and stay prepared in the
+    connection's statement cache (a new name per call was parsed anew).
 
-    __slots__ = ("db", "conn", "name", "cache", "memo")
+    In an optimistic batch (the module's docstring) it costs no statement, and an exception leaving the block
+    becomes Redo: the batch is run again, this block then in a real savepoint. `once` (a name unique in the batch,
+    such as a message's key): the block is not run again then; its first exception is raised at once, so a block
+    is tried once per batch however the batch ends (a handling that fails is tried, and logged, once)."""
 
-    def __init__(self, db: sqlite_utils.Database):
+    __slots__ = ("db", "conn", "name", "cache", "memo", "once")
+
+    def __init__(self, db: sqlite_utils.Database, once: str | None = None):
         self.db = db
         self.conn = db.conn
         self.cache = getattr(db, "conversation_cache", None)
         self.memo = getattr(db, "tx_memo", None)
+        self.once = once
 
     def __enter__(self) -> None:
         if getattr(self.db, "optimistic", False):
             self.name = None
             return
+        if self.once is not None:
+            failed = getattr(self.db, "failed_once", None)
+            if failed and self.once in failed:
+                raise failed.pop(self.once)
         depth = getattr(self.db, "_savepoint_depth", 0) + 1
         self.name = f"sp{depth}"
         self.conn.execute(f"SAVEPOINT {self.name}")
@@ -116,6 +125,8 @@ class savepoint:
     def __exit__(self, exc_type, exc, tb) -> None:
         if self.name is None:  # optimistic: nothing to release; a rollback needed means the batch is done again
             if exc_type is not None and not issubclass(exc_type, Redo):
+                if self.once is not None and isinstance(exc, Exception) and hasattr(self.db, "failed_once"):
+                    self.db.failed_once[self.once] = exc
                 raise Redo(f"{exc_type.__name__} in a savepoint") from exc
             return
         self.db._savepoint_depth -= 1
@@ -324,6 +335,7 @@ class Database:
             from storage.conversations import Cache
             self._db.conversation_cache = Cache(self._db.conn)
             self._db.tx_memo = {}
+            self._db.failed_once = {}  # savepoint(once=...): blocks that raised in this batch's optimistic run
             _memo_triggers(self._db, self._db.tx_memo)
             # The write lock is waited for in _begin, with short fair retries, not in SQLite's busy handler.
             self._db.conn.execute("PRAGMA busy_timeout=0")
@@ -414,6 +426,7 @@ class Database:
             if live is None:
                 live = [c for c in batch if c.wanted()]
             outcomes = [(c, False, exc) for c in live]
+        db.failed_once.clear()
         self.commits += 1
         self.calls += len(batch)
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}

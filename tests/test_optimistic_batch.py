@@ -87,8 +87,9 @@ async def test_one_message_raising_leaves_the_others_of_its_batch_stored_and_ans
     assert sorted(w for (w,) in written) == sorted(["一", "二", "三", "四"])
     pushes = await store.run(_rows, "SELECT payload FROM outbox WHERE openid = 'o_staff'")
     assert len(pushes) == 4
-    # Those before the bad one were handled in the optimistic run (undone) and in the careful one; never more.
-    assert handler.calls == {"一": 2, "二": 2, "bad": 2, "三": 1, "四": 1}
+    # Those before the bad one were handled in the optimistic run (undone) and in the careful one; the bad one's
+    # handling was tried once (its failure is not tried again by the redo: a retry comes later, counted).
+    assert handler.calls == {"一": 2, "二": 2, "bad": 1, "三": 1, "四": 1}
 
 
 async def test_a_retry_of_a_stored_message_in_a_later_batch_gets_the_stored_reply_and_is_not_handled_again(store):
