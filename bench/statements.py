@@ -61,7 +61,7 @@ async def run(mix: str, n: int) -> None:
 
             async def one(m: Inbound) -> None:
                 async with gate:
-                    await db.run(receiver._claim_and_handle, m.dedupe_key, m, _Answer(passive_ok=True), None, None)
+                    await getattr(db, "run_redoable", db.run)(receiver._claim_and_handle, m.dedupe_key, m, _Answer(passive_ok=True), None, None)
 
             await asyncio.gather(*(one(m) for m in messages))
             await db.run(lambda d: d.conn.set_trace_callback(None))

@@ -42,10 +42,10 @@ async def one_run(mix: str, n: int, seed: int) -> float:
             messages = [Inbound(openid=pool[i % len(pool)], kind="text", text=text(rng), created_at=1_800_000_000,
                                 msg_id=str(wh.MSG_ID_BASE + i)) for i in range(n)]
             for m in messages[:50]:  # warm: the router's first cuts, the caches' first entries
-                await db.run(receiver._claim_and_handle, m.dedupe_key, m, _Answer(), None, None)
+                await getattr(db, "run_redoable", db.run)(receiver._claim_and_handle, m.dedupe_key, m, _Answer(), None, None)
             t0 = time.process_time()
             for m in messages[50:]:
-                await db.run(receiver._claim_and_handle, m.dedupe_key, m, _Answer(), None, None)
+                await getattr(db, "run_redoable", db.run)(receiver._claim_and_handle, m.dedupe_key, m, _Answer(), None, None)
             return (time.process_time() - t0) / (n - 50) * 1000
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

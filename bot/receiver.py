@@ -357,8 +357,8 @@ class Receiver:
                         log.error("spool %s: unreadable record skipped: %r", item.path.name, record)
                         continue
                     try:
-                        result = await self.db.run(self._drain_one, record["key"], inbound, record.get("at"),
-                                                   record.get("request"))
+                        result = await self.db.run_redoable(self._drain_one, record["key"], inbound,
+                                                            record.get("at"), record.get("request"))
                     except inbound_store.Replay as exc:  # nothing of it was stored (one transaction)
                         log.warning("spooled request %s refused: the signed URL came with another message first",
                                     exc)
@@ -418,10 +418,12 @@ class Receiver:
         """One trip to the writer: check the request is no replay, store the inbound if new, handle it and record
         the outcome, in one commit. A message whose key is already stored was seen before (a retry after a
         restart, or another worker's)."""
+        # Redoable (storage/db.py): everything it does but the database's is the same when done again (the
+        # answer's decision, the hints, the conversation memory, which a rollback clears).
         if claim:
-            result = await self.db.run(self._claim_and_handle, key, inbound, answer, None, request, hints)
+            result = await self.db.run_redoable(self._claim_and_handle, key, inbound, answer, None, request, hints)
         else:
-            result = await self.db.run(self._handle_and_complete, key, inbound, answer)
+            result = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer)
         if isinstance(result, inbound_store.Claim):
             if answer.spooled:  # a retry after the spool was drained: answered already
                 return None
@@ -447,30 +449,34 @@ class Receiver:
                 self.take_hints(hints)
             except Exception:  # noqa: BLE001 - only a saving: the handling computes what it needs itself
                 log.exception("hints for %s not taken", key)
-        return self._handle_and_complete(db, key, inbound, answer, fresh=True)
+        return self._handle_and_complete(db, key, inbound, answer, claim)
 
-    def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer, fresh: bool = False):
+    def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer,
+                             claim: inbound_store.Claim | None = None):
         """Writer thread, one transaction: the handling and the record of it commit together. A bug in handling
-        rolls back only the handling (its savepoint); the message stays stored, answered with an apology.
-        `fresh`: stored by this very transaction, so nobody else can have handled it."""
-        if not fresh and (claim := inbound_store.read(db, key)).status == "done":  # another worker meanwhile
+        rolls back only the handling (its savepoint); the message stays stored, answered with an apology. (In an
+        optimistic batch the savepoint is free and a bug sends the batch round again with real ones: storage/db.py.)
+        `claim`: this very transaction's, so nobody else can have handled it; without it, the row is read."""
+        if claim is None and (claim := inbound_store.read(db, key)).status == "done":  # another worker meanwhile
             answer.take_passive()
             return claim.reply, 0
         if inbound.media_id:  # WeChat keeps it 3 days: a copy is asked for with the message, whatever its handling
             media_store.want(db, inbound.media_id, inbound.openid, inbound.kind, self.clock.now())
         try:
-            with savepoint(db):
+            with savepoint(db, once=key):  # (tried once a batch, even when the batch is run again: storage/db.py)
                 replies = self.handle_tx(db, inbound)
         except Exception as exc:  # noqa: BLE001 - one bad message must not take the service down
             log.exception("handling %s failed; kept for retries", key)
             inbound_store.record_failure(db, key, inbound.openid, inbound.to_json(), _describe(exc),
                                          self.clock.now())
             replies = [Reply(texts.INTERNAL_ERROR)]
-        return self._complete(db, key, inbound, replies, answer)
+        return self._complete(db, key, inbound, replies, answer, claim)
 
-    def _complete(self, db, key: str, inbound: Inbound, replies: list[Reply], answer: _Answer):
+    def _complete(self, db, key: str, inbound: Inbound, replies: list[Reply], answer: _Answer,
+                  claim: inbound_store.Claim | None = None):
         parts = [{"text": part, "to": r.to, "extra": r.extra} for r in replies for part in split_text(r.text)]
-        passive = inbound_store.complete(db, key, inbound.openid, parts, self.clock.now(), answer.take_passive())
+        passive = inbound_store.complete(db, key, inbound.openid, parts, self.clock.now(), answer.take_passive(),
+                                         claim)
         return passive, len(parts) - (1 if passive else 0)
 
     async def recover(self, received_before: float) -> int:

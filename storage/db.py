@@ -5,6 +5,12 @@ connection. Calls that queue up while a transaction runs are committed together 
 its own savepoint, so one failing call rolls back only itself, and every caller is answered only after the commit
 that holds its work, so an answered write is on disk.
 
+Calls that may be run twice (`run_redoable`: the receiver's messages) are first run, one after the other, without
+those savepoints, nor any `savepoint()` inside them (two statements each, four a message); the batch's other calls
+come after them, each in its savepoint. If a redoable call raises, or a savepoint's block in it would have to be
+rolled back, what the redoable calls did is rolled back and the whole batch runs the careful way, each call in its
+savepoint. One failing message still loses nobody else's work; it costs its batch a second run.
+
 Reads that may take more than a moment (pages, lists for reports, digest builds, rates, the sweep's selection)
 go through `await db.read(fn, *args)` instead: a small pool of threads, each with its own read-only connection.
 In WAL mode a reader sees the last commit and never blocks the writer or is blocked by it, so a report being
@@ -79,27 +85,58 @@ def _memo_triggers(db: sqlite_utils.Database, memo: dict) -> None:
                         f"BEGIN SELECT tingjian_memo_forget('{key}'); END")
 
 
+class Redo(BaseException):
+    """Raised in an optimistic batch (see the module's docstring) where part of it would have to be rolled back:
+    a savepoint's block raised, or a write found that its row was taken meanwhile (storage.inbound.complete). The
+    batch is rolled back and run again with real savepoints. A BaseException, so that no `except Exception` on
+    the way mistakes it for the call's own failure."""
+
+
+def optimistic(db: sqlite_utils.Database) -> bool:
+    """True while the writer runs a batch without savepoints: a rollback of part of it must raise Redo."""
+    return getattr(db, "optimistic", False)
+
+
 class savepoint:
     """`with savepoint(db):` -- a nested transaction: what the block did is rolled back if it raises, and the
     exception goes on. What sqlite_utils' atomic() does inside a transaction, without its generator and random
-    name (two calls per message on the writer). Named by nesting depth, so the few statements it runs are always
-    the same text and stay prepared in the connection's statement cache (a new name per call was parsed anew)."""
+    name. Named by nesting depth, so the few statements it runs are always the same text and stay prepared in the
+    connection's statement cache (a new name per call was parsed anew).
 
-    __slots__ = ("db", "conn", "name", "cache", "memo")
+    In an optimistic batch (the module's docstring) it costs no statement, and an exception leaving the block
+    becomes Redo: the batch is run again, this block then in a real savepoint. `once` (a name unique in the batch,
+    such as a message's key): the block is not run again then; its first exception is raised at once, so a block
+    is tried once per batch however the batch ends (a handling that fails is tried, and logged, once)."""
 
-    def __init__(self, db: sqlite_utils.Database):
+    __slots__ = ("db", "conn", "name", "cache", "memo", "once")
+
+    def __init__(self, db: sqlite_utils.Database, once: str | None = None):
         self.db = db
         self.conn = db.conn
         self.cache = getattr(db, "conversation_cache", None)
         self.memo = getattr(db, "tx_memo", None)
+        self.once = once
 
     def __enter__(self) -> None:
+        if getattr(self.db, "optimistic", False):
+            self.name = None
+            return
+        if self.once is not None:
+            failed = getattr(self.db, "failed_once", None)
+            if failed and self.once in failed:
+                raise failed.pop(self.once)
         depth = getattr(self.db, "_savepoint_depth", 0) + 1
         self.name = f"sp{depth}"
         self.conn.execute(f"SAVEPOINT {self.name}")
         self.db._savepoint_depth = depth
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if self.name is None:  # optimistic: nothing to release; a rollback needed means the batch is done again
+            if exc_type is not None and not issubclass(exc_type, Redo):
+                if self.once is not None and isinstance(exc, Exception) and hasattr(self.db, "failed_once"):
+                    self.db.failed_once[self.once] = exc
+                raise Redo(f"{exc_type.__name__} in a savepoint") from exc
+            return
         self.db._savepoint_depth -= 1
         if exc_type is not None:
             if self.cache is not None:  # rows it remembered from inside the block are about to be undone
@@ -194,10 +231,12 @@ class _Reader:
 class _Call:
     """One queued call and how to answer its caller: an asyncio future on its loop, or a plain Future."""
 
-    __slots__ = ("fn", "args", "loop", "future")
+    __slots__ = ("fn", "args", "loop", "future", "redoable")
 
-    def __init__(self, fn: Callable, args: tuple, loop: asyncio.AbstractEventLoop | None, future):
+    def __init__(self, fn: Callable, args: tuple, loop: asyncio.AbstractEventLoop | None, future,
+                 redoable: bool = False):
         self.fn, self.args, self.loop, self.future = fn, args, loop, future
+        self.redoable = redoable
 
     def wanted(self) -> bool:
         """False if the caller gave up before its turn (then nothing is done for it)."""
@@ -232,6 +271,7 @@ class Database:
         self._db: sqlite_utils.Database | None = None
         self.commits = 0
         self.calls = 0
+        self.redone = 0  # optimistic batches rolled back and run again with savepoints (a call raised)
         self.longest_batch = 0.0  # seconds: the longest the write lock was held by one batch (reset by readers)
         # ...what that batch ran (call -> how many) and its time in Python's own clock for this thread: a batch
         # much longer in wall time than in CPU time waited for the GIL or a core, not for its own work.
@@ -310,6 +350,7 @@ class Database:
             from storage.conversations import Cache
             self._db.conversation_cache = Cache(self._db.conn)
             self._db.tx_memo = {}
+            self._db.failed_once = {}  # savepoint(once=...): blocks that raised in this batch's optimistic run
             _memo_triggers(self._db, self._db.tx_memo)
             # The write lock is waited for in _begin, with short fair retries, not in SQLite's busy handler.
             self._db.conn.execute("PRAGMA busy_timeout=0")
@@ -377,6 +418,7 @@ class Database:
 
     def _run_batch(self, db: sqlite_utils.Database, batch: list[_Call]) -> None:
         outcomes: list[tuple[_Call, bool, Any]] = []
+        live: list[_Call] | None = None
         started = None
         cache = db.conversation_cache
         try:
@@ -387,9 +429,16 @@ class Database:
             cache.check(db.conn)  # another process's commit since the last batch: remember nothing from before
             if self.on_lock_wait is not None:
                 self.on_lock_wait(started - waited)
-            for call in batch:
-                if not call.wanted():
-                    continue
+            live = [call for call in batch if call.wanted()]  # asked once: a plain Future's answer is final
+            # The redoable calls first, optimistically; the others after them, each in its savepoint, so that a
+            # redo never runs one of those twice. (The order of calls in one batch is the queue's, not a caller's:
+            # a caller that awaits one call before making the next never has both in one batch.)
+            careful = [call for call in live if not call.redoable]
+            if len(careful) < len(live) and not self._run_optimistic(
+                    db, [call for call in live if call.redoable], outcomes):
+                self.redone += 1
+                careful = live
+            for call in careful:
                 try:
                     with savepoint(db):  # inside the batch's transaction
                         outcomes.append((call, True, call.fn(db, *call.args)))
@@ -409,8 +458,10 @@ class Database:
             db.tx_memo.clear()
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
-            done = {id(c) for c, _, _ in outcomes}
-            outcomes = [(c, False, exc) for c in batch if id(c) in done or c.wanted()]
+            if live is None:
+                live = [c for c in batch if c.wanted()]
+            outcomes = [(c, False, exc) for c in live]
+        db.failed_once.clear()
         self.commits += 1
         self.calls += len(batch)
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}
@@ -425,12 +476,49 @@ class Database:
             except RuntimeError:  # that loop has closed: nobody is waiting any more
                 pass
 
+    def _run_optimistic(self, db: sqlite_utils.Database, batch: list[_Call], outcomes: list) -> bool:
+        """Every call of the batch without a savepoint each (module docstring). True if all returned (their
+        outcomes appended); False if one raised: then nothing of the batch is left in the transaction, nor in
+        the writer's memories, and `outcomes` is empty."""
+        conn = db.conn
+        conn.execute("SAVEPOINT batch")  # one for the whole batch: undoes it without giving up the write lock
+        db.optimistic = True
+        try:
+            for call in batch:
+                outcomes.append((call, True, call.fn(db, *call.args)))
+        except (Exception, Redo) as exc:  # noqa: BLE001 - done again the careful way, where it is answered
+            log.debug("batch of %d run again with savepoints: %r", len(batch), exc)
+            outcomes.clear()
+            db.conversation_cache.clear()  # what they remembered is about to be undone
+            db.tx_memo.clear()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO batch")
+                conn.execute("RELEASE batch")
+            else:  # an error that ended the whole transaction (SQLite's ROLLBACK on some errors): a new one
+                self._begin(db)
+                db.conversation_cache.check(conn)
+            return False
+        finally:
+            db.optimistic = False
+        conn.execute("RELEASE batch")
+        return True
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._thread is None:
             raise RuntimeError("database not started")
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         self._queue.put(_Call(fn, args, loop, fut))
+        return await fut
+
+    async def run_redoable(self, fn: Callable[..., T], *args: Any) -> T:
+        """run(), for a call that may be run twice: it changes nothing outside this database that a second run
+        after a rollback would get wrong (the module's docstring says what that buys)."""
+        if self._thread is None:
+            raise RuntimeError("database not started")
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._queue.put(_Call(fn, args, loop, fut, redoable=True))
         return await fut
 
     def run_sync(self, fn: Callable[..., T], *args: Any) -> T:

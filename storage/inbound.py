@@ -8,6 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from storage import outbox, users
+from storage.db import Redo, optimistic
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
 
@@ -18,6 +19,8 @@ class Claim:
     status: str               # 'received' or 'done'
     deferred: bool
     reply: dict[str, Any] | None
+    # A new inbound not written yet (an optimistic batch: storage.db): complete() inserts it, done, in one go.
+    row: tuple | None = None
 
 
 class Replay(Exception):
@@ -47,7 +50,16 @@ def prune_requests(db: sqlite_utils.Database, before: float) -> int:
 
 def claim(db: sqlite_utils.Database, key: str, openid: str, msg_type: str, payload: str, now: float) -> Claim:
     """Store the inbound if unseen, and note the person's interaction (it opens WeChat's 48-hour window, so
-    messages waiting for that window are released)."""
+    messages waiting for that window are released).
+
+    In an optimistic batch (storage.db) the row is written once, by complete(), already done: the claim and the
+    completion commit together anyway, so a 'received' row never reached the file on this path. Whether the key
+    was seen before is then complete()'s insert's question; if it was, that raises Redo, and in the batch's careful
+    run this claim writes first and answers as below (a retry of a stored message is never handled again)."""
+    if optimistic(db):
+        users.touch(db, openid, now)
+        outbox.release_waiting(db, openid, now)
+        return Claim(True, "received", False, None, (key, openid, msg_type, payload, now))
     cur = db.execute(
         "INSERT INTO inbound (key, openid, msg_type, payload, received_at) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(key) DO NOTHING",
@@ -61,11 +73,12 @@ def claim(db: sqlite_utils.Database, key: str, openid: str, msg_type: str, paylo
 
 
 def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dict[str, Any]], now: float,
-             passive_ok: bool = True) -> dict[str, Any] | None:
+             passive_ok: bool = True, claimed: Claim | None = None) -> dict[str, Any] | None:
     """Record the handling of an inbound, atomically with the pushes it causes.
 
     The first reply to the sender goes back passively if the webhook call still waits for it (passive_ok);
     every other reply goes to the outbox. Returns the passive reply, if any. Idempotent: a second call changes nothing.
+    `claimed`: the claim() of this transaction; if it left the row to write (its `row`), it is inserted here.
     """
     passive = None
     pushes = []
@@ -74,10 +87,20 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
             passive = reply
         else:
             pushes.append(reply)
+    reply = _JSON.encode(passive) if passive else None
+    if claimed is not None and claimed.row is not None:
+        if not db.execute(
+            "INSERT INTO inbound (key, openid, msg_type, payload, received_at, status, reply, handled_at, deferred) "
+            "VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+            [*claimed.row, reply, now, int(not passive_ok)],
+        ).rowcount:  # stored before this transaction (a retry; another process): its first handling stands
+            raise Redo(f"inbound {key} stored meanwhile")
+        outbox.enqueue_replies(db, pushes, openid, now, source=f"inbound:{key}")
+        return passive
     # One statement on the usual path; only an inbound already done (or unknown) is read.
     if not db.execute(
         "UPDATE inbound SET status = 'done', reply = ?, handled_at = ?, deferred = ? WHERE key = ? AND status != 'done'",
-        [_JSON.encode(passive) if passive else None, now, int(not passive_ok), key],
+        [reply, now, int(not passive_ok), key],
     ).rowcount:
         row = db.execute("SELECT reply FROM inbound WHERE key = ?", [key]).fetchone()
         if row is None:
