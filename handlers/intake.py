@@ -1141,9 +1141,10 @@ class Intake:
         if FEAR.search(text) and not any(w in text for w in AGREE_DESPITE_NO):  # 怕孩子被穿小鞋: not known
             d.anonymous = True
             return self._advance(d, [])
-        if QUESTION.search(text) or ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text):
-            return self._out("anonymity", d, [Reply(_t(d, "ANONYMITY_WHY") + "\n" + _t(d, "ASK_ANONYMITY"))])
         agreed = yes_no(text)
+        if QUESTION.search(text) or agreed is None and (ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)):
+            # (学校会知道是我吗 asks; 我不想让学校知道是我 answers)
+            return self._out("anonymity", d, [Reply(_t(d, "ANONYMITY_WHY") + "\n" + _t(d, "ASK_ANONYMITY"))])
         if agreed is None:
             return self._out("anonymity", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + _t(d, "ASK_ANONYMITY"))])
         d.anonymous = not agreed
