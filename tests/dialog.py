@@ -151,7 +151,7 @@ async def drain(d: Dialog, *openids: str, wait: float = 0.3) -> None:
 # Answers to the intake's questions, so a test can file a ticket in one line whatever the exact steps are.
 # The summary first: it names 联系电话 and 身份 too.
 _ANSWERS = (("受理编号", None), ("请核对", "1"), ("请问您这次是", "{kind}"), ("联系电话", "{phone}"), ("身份", "{consent}"),
-            ("哪所学校", "0"), ("同类问题", "2"), ("新的问题", "1"), ("涉及几件事", "1"), ("最要紧", "1"), ("提交", "1"))
+            ("哪所学校", "0"), ("是这所学校吗", "0"), ("同类问题", "2"), ("新的问题", "1"), ("涉及几件事", "1"), ("最要紧", "1"), ("提交", "1"))
 KINDS = {"complaint": "1", "suggestion": "2", "inquiry": "3", "praise": "4"}
 
 
