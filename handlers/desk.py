@@ -447,12 +447,14 @@ class Desk:
         if not rows:
             return texts.NO_TODO_ALL if user["role"] in WIDE_ROLES else texts.NO_TODO
         pages = (len(rows) + TODO_PAGE - 1) // TODO_PAGE
-        page = min(max(page, 1), pages)
+        asked, page = page, min(max(page, 1), pages)
         conversations.put(db, openid, "desk", "todo", {"items": [t["number"] for t in rows]}, self.clock.now(),
                           TODO_TTL)
         first = (page - 1) * TODO_PAGE
         lines = [texts.TODO_HEAD.format(total=len(rows)) if len(rows) < TODO_MAX else
                  texts.TODO_HEAD_MANY.format(total=TODO_MAX)]
+        if asked > pages:  # 待办 3 on a two-page list: say so, not show the last page as if it were the third
+            lines.insert(0, texts.TODO_PAST_END.format(asked=asked, pages=pages))
         names = {u["code"]: u["name"] for u in directory.all_units(db)}
         for i, t in enumerate(rows[first:first + TODO_PAGE], first + 1):
             lines.append(texts.TODO_LINE.format(

@@ -311,6 +311,7 @@ NO_TODO_ALL = "全局目前没有待办留言。"
 TODO_HEAD = "待办留言共{total}件（按办结时限排序）："
 TODO_HEAD_MANY = "待办留言较多，以下为最紧急的{total}件（按办结时限排序）："
 TODO_MORE = "第{page}/{pages}页，发送“待办 {next}”看下一页。"
+TODO_PAST_END = "待办只有{pages}页，没有第{asked}页，以下是第{pages}页。"
 # Forty look alike by number and category: the first words of each tell them apart (its unit only when not one's own).
 TODO_LINE = "{i}. {urgent}{number}{unit}｜{kind}·{category}｜{state}｜{due}前{flags}\n   {excerpt}"
 TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 1-5”可一次签收多件。"

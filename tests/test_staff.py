@@ -187,5 +187,8 @@ async def test_forty_tickets_page_by_page(world):
     assert len(first.encode()) < 2048
     third = await sfc.say("待办 ３")
     assert "21. " in third and "30. " in third and "第3/4页" in third
+    past = await sfc.say("待办 9")  # past the end: said, and the last page shown
+    assert past.startswith("待办只有4页，没有第9页，以下是第4页。") and "31. " in past and "40. " in past
+    assert not (await sfc.say("待办 4")).startswith("待办只有")
     detail = await sfc.say("详情 25")
     assert "第15件" in detail  # line 25 = the 25th nearest deadline = ticket created 15th (due in 25 days)
