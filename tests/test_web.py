@@ -290,6 +290,22 @@ async def test_exports_keep_to_the_scope_and_mask_phones(dialog):
     assert any(r["actor"] == SCHOOL and r["detail"].startswith("0 rows") for r in exports)
 
 
+async def test_a_unit_with_no_rate_to_count_gets_no_rank_on_the_dashboard(dialog):
+    """The hint says units with nothing to count are not ranked: their row shows —, not the next number."""
+    import re
+    await fees_ticket(dialog)  # dispatched just now: its 签收 window is open, so no rate of the unit counts yet
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        async with s.get("/w/dashboard") as resp:
+            page = await resp.text()
+    ranking = page[page.index("单位排名"):]
+    rows = re.findall(r'<tr><td class="rank[^"]*"[^>]*>([^<]*)</td><td class="lead">([^<]*)</td>(.*?)</tr>', ranking, re.S)
+    assert any(name == "市教育局教育收费管理处" for _, name, _ in rows)
+    for rank, name, cells in rows:
+        rates = re.findall(r'data-label="(?:响应率|解决率|满意率)">([^<]*)<', cells)
+        assert (rank == "—") == all(r == "—" for r in rates), (rank, name, rates)
+
+
 async def test_the_leader_sees_the_dashboard_and_the_audit_log_others_do_not(dialog):
     number = await fees_ticket(dialog)
     async with browser(dialog) as s:
