@@ -4,6 +4,7 @@
     python -m handlers.routing.train --cv 5          # cross-validate the designs on the same messages
     python -m handlers.routing.train --eval FILE.csv # how the combinations score on a labelled file
     python -m handlers.routing.train --urgency-cv 5  # cross-validate the urgency model's thresholds
+    python -m handlers.routing.train --check         # train twice afresh: are the shipped files exactly that?
 
 Both models are trained and written together: the category model (model_weights.json) and the urgency model
 (urgency_weights.json, labels calm/urgent) over the same features, trained on urgent_training.csv (hand-written
@@ -13,12 +14,24 @@ no urgency rule flags in offices where danger is rare.
 The labelled messages are the project's own (training.csv, and own_heldout.csv once it was spent); never the
 evaluation data in shared/data. The rules are fixed; what is cross-validated is the model and how it is
 combined with them (see Router.combine).
+
+Training is deterministic (sorted features and vocabulary, a seeded shuffle, sums in one order): the shipped files
+are byte for byte what it writes from the repository. The models' features come from the Router's prepared text
+and jieba cut, whose dictionary holds the rules' words, so an edit of default_rules.toml or the normaliser changes
+what a model should have learnt: each file records the sha256 of its training documents (`inputs_sha256`), and a
+test compares it with the documents today's code makes (tests/routing/test_training.py).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
+import json
+import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +39,7 @@ from handlers.vocabulary import CATEGORIES
 
 from .evaluate import breakdown, length_of, read_csv, read_styles, score
 from .evaluate import read_urgent
-from .linear import WEIGHTS, features, fit
+from .linear import WEIGHTS, LinearModel, _scale, features, fit, softmax
 from .router import Router, urgent_features
 
 HERE = Path(__file__).parent
@@ -64,12 +77,16 @@ def written_urgent() -> list[tuple[str, bool]]:
     return rows
 
 
-def train_urgency(router: Router, rows, **kw):
+def urgency_docs(router: Router, rows) -> list[tuple[list[str], int]]:
     docs = []
     for t, u in rows:
         pt = router.prepare(t)
         docs.append((features(pt, router.tokenizer) + urgent_features(router._urgent(pt)), int(u)))
-    return fit(docs, URGENT_LABELS, **kw)
+    return docs
+
+
+def train_urgency(router: Router, rows, **kw):
+    return fit(urgency_docs(router, rows), URGENT_LABELS, **kw)
 
 
 def urgency_cv(router: Router, k: int, **kw) -> None:
@@ -229,17 +246,77 @@ def report(rows, pred: dict[str, list[str]]) -> None:
         print(f"{name:<18}{r.accuracy:>7.3f}{r.macro_f1:>9.3f}{r.f1('out_of_scope'):>7.3f}{sh:>7.3f}{fr:>7.3f}  {st}")
 
 
+def fingerprint(docs, labels, settings: dict) -> str:
+    """sha256 of what a model file is made of: its training documents, labels and settings, and the code that
+    fits and writes it. Equal fingerprints, equal files (the fit is deterministic)."""
+    h = hashlib.sha256()
+    code = [inspect.getsource(f) for f in (fit, softmax, _scale, LinearModel.save)]
+    h.update(json.dumps({"labels": list(labels), "settings": settings, "code": code}, ensure_ascii=False,
+                        sort_keys=True).encode("utf-8"))
+    for feats, y in docs:
+        h.update(json.dumps([feats, y], ensure_ascii=False).encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+def training_sets(router: Router, settings: dict) -> list[tuple[str, list, tuple, dict]]:
+    """Both models' (file name, training documents, labels, meta the file records), from the repository's data."""
+    rows = rows_of(DATA)
+    cat_docs = docs_of(router, rows)
+    urows = urgent_rows(router)
+    u_docs = urgency_docs(router, urows)
+    return [
+        (WEIGHTS.name, cat_docs, CATEGORIES,
+         {"trained_on": [p.name for p in DATA], "messages": len(rows), **settings,
+          "inputs_sha256": fingerprint(cat_docs, CATEGORIES, settings)}),
+        (URGENT_WEIGHTS.name, u_docs, URGENT_LABELS,
+         {"trained_on": [URGENT_DATA.name, *(p.name for p in SPENT_URGENT if p.exists()), *(p.name for p in DATA),
+                         *(p.name for p in SPENT_ROUTING if p.exists())],
+          "messages": len(urows), "urgent": sum(u for _t, u in urows), **settings,
+          "inputs_sha256": fingerprint(u_docs, URGENT_LABELS, settings)}),
+    ]
+
+
+def check(settings_args: list[str]) -> int:
+    """Train twice afresh, in two processes with different hash seeds, and compare the files byte for byte with
+    each other and with the shipped ones."""
+    bad = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = []
+        for seed in ("1", "2"):
+            d = Path(tmp) / seed
+            d.mkdir()
+            subprocess.run([sys.executable, "-m", "handlers.routing.train", "--out", str(d / WEIGHTS.name),
+                            *settings_args], check=True, cwd=HERE.parents[1],
+                           env={**os.environ, "PYTHONHASHSEED": seed}, stdout=subprocess.DEVNULL)
+            outs.append(d)
+        for name in (WEIGHTS.name, URGENT_WEIGHTS.name):
+            a, b, shipped = (outs[0] / name).read_bytes(), (outs[1] / name).read_bytes(), (HERE / name).read_bytes()
+            if a != b:
+                print(f"{name}: two trainings differ: training is not deterministic")
+                bad += 1
+            elif a != shipped:
+                print(f"{name}: the shipped file is not what training makes today: run python -m handlers.routing.train")
+                bad += 1
+            else:
+                print(f"{name}: trained twice, byte-identical, equal to the shipped file "
+                      f"(sha256 {hashlib.sha256(a).hexdigest()[:16]})")
+    return 1 if bad else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m handlers.routing.train")
     ap.add_argument("--cv", type=int, default=0, help="k-fold cross-validation of the designs instead of training")
     ap.add_argument("--eval", action="append", default=[], help="score the designs on this labelled CSV")
     ap.add_argument("--urgency-cv", type=int, default=0, help="k-fold cross-validation of the urgency model")
-    ap.add_argument("--out", default=str(WEIGHTS), help="where to write the weights")
+    ap.add_argument("--out", default=str(WEIGHTS), help="where to write the weights (the urgency model's beside)")
+    ap.add_argument("--check", action="store_true", help="train twice afresh and compare with the shipped files")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--l2", type=float, default=1e-5)
     ap.add_argument("--min-count", type=int, default=2)
     args = ap.parse_args(argv)
     kw = {"epochs": args.epochs, "l2": args.l2, "min_count": args.min_count}
+    if args.check:
+        return check([f"--epochs={args.epochs}", f"--l2={args.l2}", f"--min-count={args.min_count}"])
     router = Router.from_toml(train=False)
     rows = rows_of(DATA)
     if args.urgency_cv:
@@ -249,10 +326,8 @@ def main(argv=None) -> int:
         print(f"{args.cv}-fold cross-validation over {len(rows)} labelled messages ({', '.join(p.name for p in DATA)})")
         report(rows, cross_validate(router, rows, args.cv, **kw))
         return 0
-    t0 = time.time()
-    model = train_model(router, rows, **kw)
-    print(f"trained on {len(rows)} messages, {len(model.index)} features, {time.time() - t0:.0f} s", file=sys.stderr)
     if args.eval:
+        model = train_model(router, rows, **kw)
         for path in args.eval:
             ev = rows_of([Path(path)])
             print(f"\n{path}: {len(ev)} messages")
@@ -260,14 +335,12 @@ def main(argv=None) -> int:
             pred.update(predictions(router, ev, model, DESIGNS))
             report(ev, pred)
         return 0
-    model.save(args.out, {"trained_on": [p.name for p in DATA], "messages": len(rows), **kw})
-    print(f"wrote {args.out}")
-    urows = urgent_rows(router)
-    umodel = train_urgency(router, urows, **kw)
-    out = Path(args.out).with_name(URGENT_WEIGHTS.name)
-    umodel.save(out, {"trained_on": [URGENT_DATA.name, *(p.name for p in SPENT_URGENT if p.exists()), *(p.name for p in DATA), *(p.name for p in SPENT_ROUTING if p.exists())], "messages": len(urows),
-                      "urgent": sum(u for _t, u in urows), **kw})
-    print(f"wrote {out}")
+    for name, docs, labels, meta in training_sets(router, kw):
+        t0 = time.time()
+        model = fit(docs, labels, **kw)
+        out = Path(args.out) if name == WEIGHTS.name else Path(args.out).with_name(name)
+        model.save(out, meta)
+        print(f"wrote {out}: {len(docs)} messages, {len(model.rows)} features, {time.time() - t0:.0f} s", file=sys.stderr)
     return 0
 
 
