@@ -13,6 +13,21 @@ log = logging.getLogger(__name__)
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
 
 
+def _c_encoder():
+    """What `_JSON.encode` writes, from one C encoder made once: `encode` makes a new one on every call, and
+    tracks every list and dict it enters for cycles, which a conversation's data (read from JSON, or built of
+    plain values) cannot have. None where the C accelerator is missing."""
+    from json import encoder
+    if encoder.c_make_encoder is None:
+        return None
+    make = encoder.c_make_encoder(None, _JSON.default, encoder.encode_basestring, None, ": ", ", ", False,
+                                  False, True)
+    return lambda data: "".join(make(data, 0))
+
+
+_encode = _c_encoder() or _JSON.encode
+
+
 KEPT = "kept"            # the flow of an unsubmitted message kept after its conversation expired
 KEEP_SECONDS = 7 * 86400  # how long such a message is kept to be offered back
 
@@ -179,15 +194,15 @@ def mark_reminded(db: sqlite_utils.Database, openid: str, now: float) -> None:
 def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dict[str, Any], now: float,
         ttl: float) -> None:
     cache = cache_of(db)
-    db.execute(
-        "INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
-        "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL",
-        [openid, flow, state, dumps(data), now, now + ttl],
-    )
+    # conn.execute, not db.execute: every message of a conversation writes here (issue 10: the writer's Python)
+    db.conn.execute(_PUT, [openid, flow, state, dumps(data), now, now + ttl])
     if cache is not None:  # after the write: a failed write leaves the row forgotten (by the trigger), not stale
         cache.remember(openid, flow, state, data, now + ttl)
 
+
+_PUT = ("INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
+        "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL")
 
 _PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 
@@ -195,11 +210,21 @@ _PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 def dumps(data: dict[str, Any]) -> str:
     """The data as JSON. A value that carries its own JSON (`json_text`: a draft's routing decision, written once
     per decision) is put in as it is, last, instead of being written again on every step."""
-    ready = {k: v.json_text for k, v in data.items()
-             if type(v) not in _PLAIN and getattr(v, "json_text", None) is not None}  # (a failed getattr costs)
-    if not ready:
-        return _JSON.encode(data)
-    rest = _JSON.encode({k: v for k, v in data.items() if k not in ready})
+    plain = _PLAIN
+    ready = None
+    for k, v in data.items():  # one pass; most values are plain, and a failed getattr costs
+        if type(v) not in plain:
+            text = getattr(v, "json_text", None)
+            if text is not None:
+                if ready is None:
+                    ready = {}
+                ready[k] = text
+    if ready is None:
+        return _encode(data)
+    rest = data.copy()
+    for k in ready:
+        del rest[k]
+    rest = _encode(rest)
     tail = ", ".join(f"{_JSON.encode(k)}: {text}" for k, text in ready.items())
     return f"{rest[:-1]}, {tail}}}" if rest != "{}" else f"{{{tail}}}"
 
