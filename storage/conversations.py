@@ -8,24 +8,11 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import jsontext
+
 log = logging.getLogger(__name__)
 
-_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
-
-
-def _c_encoder():
-    """What `_JSON.encode` writes, from one C encoder made once: `encode` makes a new one on every call, and
-    tracks every list and dict it enters for cycles, which a conversation's data (read from JSON, or built of
-    plain values) cannot have. None where the C accelerator is missing."""
-    from json import encoder
-    if encoder.c_make_encoder is None:
-        return None
-    make = encoder.c_make_encoder(None, _JSON.default, encoder.encode_basestring, None, ": ", ", ", False,
-                                  False, True)
-    return lambda data: "".join(make(data, 0))
-
-
-_encode = _c_encoder() or _JSON.encode
+_encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's text, cheaper
 
 
 KEPT = "kept"            # the flow of an unsubmitted message kept after its conversation expired
@@ -225,7 +212,7 @@ def dumps(data: dict[str, Any]) -> str:
     for k in ready:
         del rest[k]
     rest = _encode(rest)
-    tail = ", ".join(f"{_JSON.encode(k)}: {text}" for k, text in ready.items())
+    tail = ", ".join(f"{_encode(k)}: {text}" for k, text in ready.items())
     return f"{rest[:-1]}, {tail}}}" if rest != "{}" else f"{{{tail}}}"
 
 

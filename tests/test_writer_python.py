@@ -1,5 +1,7 @@
 """The writer's per-message Python made cheaper (issue 10, branch writer7) writes and answers exactly as before.
 
+- `storage.jsontext.encoder` writes what `json.JSONEncoder(ensure_ascii=False, separators=...).encode` writes (the
+  conversation row, the inbound row and its reply, the outbox's payloads, the routing decision, the writer's frames).
 - `conversations.dumps` writes a conversation row's JSON with one C encoder made once (no per-call encoder, no
   cycle tracking) and picks out the values that carry their own JSON in one pass: the same text, byte for byte,
   as the code before it (kept below as the reference) for every draft the dialogues make, and for odd values.
@@ -17,13 +19,13 @@ import random
 import unicodedata
 
 from handlers import commands, intake
-from storage import conversations
+from storage import conversations, jsontext
 from tests.test_handling_fast import ANSWERS, ASIDES, STORY, _handle_all
 
 
 def old_dumps(data):
     """storage.conversations.dumps as it was before this branch (e542f05), verbatim but for the names."""
-    plain, enc = conversations._PLAIN, conversations._JSON
+    plain, enc = conversations._PLAIN, json.JSONEncoder(ensure_ascii=False)
     ready = {k: v.json_text for k, v in data.items()
              if type(v) not in plain and getattr(v, "json_text", None) is not None}
     if not ready:
@@ -75,6 +77,29 @@ def test_the_conversation_json_is_the_same_text_as_before():
         assert "not JSON serializable" in str(exc)
     else:
         raise AssertionError("an object that is no JSON was written")
+
+
+ODD = [None, True, False, 0, -1, 10 ** 30, 1.5, -0.0, 1e-7, 1e300, float("nan"), float("inf"), -float("inf"), "",
+       "引号\"\\\n\t\u2028", "👍🏻", "\x00\x1f", "\ud800", [], {}, [1, [2, [3, {"a": None}]]], (1, "tuple"),
+       {1: "int key", 2.5: "float key", True: "bool key", None: "none key"}, {"routing": {"scores": {"a": 0.1}}}]
+
+
+def test_the_shared_encoder_writes_what_json_writes():
+    for separators in ((", ", ": "), (",", ":")):
+        encode, reference = jsontext.encoder(separators), json.JSONEncoder(ensure_ascii=False, separators=separators)
+        for value in ODD + [{"k": v} for v in ODD] + [ODD]:
+            assert encode(value) == reference.encode(value), value
+        for bad in (object(), {"a": {1, 2}}, {(1, 2): "tuple key"}):
+            try:
+                reference.encode(bad)
+            except TypeError as exc:
+                expected = str(exc)
+            try:
+                encode(bad)
+            except TypeError as exc:
+                assert str(exc) == expected
+            else:
+                raise AssertionError(f"{bad!r} was written")
 
 
 def test_the_head_of_a_message_is_read_as_before():
