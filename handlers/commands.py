@@ -168,6 +168,17 @@ def is_command(text: str) -> bool:
     return _match(ZERO_WIDTH.sub("", text).strip()) is not None
 
 
+@short_texts  # pure (fixed tables); every message is asked, and most are no command (issue 10)
+def _read_head(raw: str) -> tuple[tuple[str, str] | None, str | None]:
+    """(the verb and the rest, or None; the ticket number a text that is no command asks about, or None)."""
+    text = ZERO_WIDTH.sub("", raw).strip()  # pasted from another app, invisible, never meant
+    m = _match(text)
+    if m is not None:
+        return m, None
+    asked = LOOKUP.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ ")))
+    return None, asked.group(1) if asked else None
+
+
 def split_head(rest: str) -> tuple[str, str]:
     parts = re.split(r"[\s:：,，、;；]+", rest.strip(), maxsplit=1)
     return parts[0], (parts[1].strip() if len(parts) > 1 else "")
@@ -182,12 +193,10 @@ class Commands:
     # -- entry -----------------------------------------------------------------------------------------------
     def handle(self, db, user: dict, openid: str, raw: str) -> list[Reply] | None:
         """Replies if `raw` is a command, else None."""
-        text = ZERO_WIDTH.sub("", raw).strip()  # pasted from another app, invisible, never meant
-        m = _match(text)
+        m, asked = _read_head(raw)
         if m is None:
-            asked = LOOKUP.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ ")))
             if asked:  # a bare ticket number is a query; so is 查一下JY2611-0005, JY2611-0005进度怎么样了
-                m = ("详情" if user.get("role") in STAFF else "查询", asked.group(1))
+                m = ("详情" if user.get("role") in STAFF else "查询", asked)
             else:
                 return None
         word, rest = m

@@ -8,9 +8,11 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import jsontext
+
 log = logging.getLogger(__name__)
 
-_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
+_encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's text, cheaper
 
 
 KEPT = "kept"            # the flow of an unsubmitted message kept after its conversation expired
@@ -179,15 +181,15 @@ def mark_reminded(db: sqlite_utils.Database, openid: str, now: float) -> None:
 def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dict[str, Any], now: float,
         ttl: float) -> None:
     cache = cache_of(db)
-    db.execute(
-        "INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
-        "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL",
-        [openid, flow, state, dumps(data), now, now + ttl],
-    )
+    # conn.execute, not db.execute: every message of a conversation writes here (issue 10: the writer's Python)
+    db.conn.execute(_PUT, [openid, flow, state, dumps(data), now, now + ttl])
     if cache is not None:  # after the write: a failed write leaves the row forgotten (by the trigger), not stale
         cache.remember(openid, flow, state, data, now + ttl)
 
+
+_PUT = ("INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
+        "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL")
 
 _PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 
@@ -195,12 +197,22 @@ _PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 def dumps(data: dict[str, Any]) -> str:
     """The data as JSON. A value that carries its own JSON (`json_text`: a draft's routing decision, written once
     per decision) is put in as it is, last, instead of being written again on every step."""
-    ready = {k: v.json_text for k, v in data.items()
-             if type(v) not in _PLAIN and getattr(v, "json_text", None) is not None}  # (a failed getattr costs)
-    if not ready:
-        return _JSON.encode(data)
-    rest = _JSON.encode({k: v for k, v in data.items() if k not in ready})
-    tail = ", ".join(f"{_JSON.encode(k)}: {text}" for k, text in ready.items())
+    plain = _PLAIN
+    ready = None
+    for k, v in data.items():  # one pass; most values are plain, and a failed getattr costs
+        if type(v) not in plain:
+            text = getattr(v, "json_text", None)
+            if text is not None:
+                if ready is None:
+                    ready = {}
+                ready[k] = text
+    if ready is None:
+        return _encode(data)
+    rest = data.copy()
+    for k in ready:
+        del rest[k]
+    rest = _encode(rest)
+    tail = ", ".join(f"{_encode(k)}: {text}" for k, text in ready.items())
     return f"{rest[:-1]}, {tail}}}" if rest != "{}" else f"{{{tail}}}"
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import sqlite_utils
 
-from storage import outbox, users
+from storage import jsontext, outbox, users
 from storage.db import Redo, optimistic
 
-_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps with options builds one per call
+_encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's text, cheaper
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
             passive = reply
         else:
             pushes.append(reply)
-    reply = _JSON.encode(passive) if passive else None
+    reply = _encode(passive) if passive else None
     if claimed is not None and claimed.row is not None:
         if not db.execute(
             "INSERT INTO inbound (key, openid, msg_type, payload, received_at, status, reply, handled_at, deferred) "
