@@ -353,17 +353,14 @@ class Desk:
         return [Reply(reply), *[self.to_staff(o, notice, ticket, "延期申请") for o in approvers]]
 
     def approvers(self, db, ticket: dict) -> list[str]:
-        """Who decides an extension: never the person who asked. A handler's goes to their unit's supervisor; a
-        supervisor's (or one with no supervisor at the unit) to the parent unit's supervisor; else the leaders.
-        A school or kindergarten never extends its own deadline (its 解决率 and 超期 are in the review the bureau
-        ranks it by): its extensions go to the body above it, the district bureau, else the leaders."""
+        """Who decides an extension: never the person who asked, and never the unit that holds the ticket. Every
+        unit's 解决率 and 超期 are in the review that ranks it among its kind (schools, districts, offices alike):
+        its extensions go to the body above it (the parent unit's supervisors), else the leaders."""
         ext = ticket["extension"] or {}
         by = ext.get("by")
         unit = directory.get(db, ticket["unit_code"])
         found: list[str] = []
-        if ext.get("role") == "handler" and (unit or {}).get("kind") not in privacy.SCHOOL_KINDS:
-            found = [o for o in staff.of_unit(db, ticket["unit_code"], ("supervisor",)) if o != by]
-        if not found and unit and unit["parent"]:
+        if unit and unit["parent"]:
             found = [o for o in staff.of_unit(db, unit["parent"], ("supervisor",)) if o != by]
         return found or [o for o in staff.leaders(db) if o != by]
 

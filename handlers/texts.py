@@ -491,7 +491,7 @@ EXTENSION_NEEDS = "请写明延长的工作日数和理由，例如“延期 {nu
 EXTENSION_TOO_LATE = ("留言 {number} 已超过办结时限（{due}），不能再申请延期，请尽快办结；"
                       "延期须在时限届满前申请。")
 EXTENSION_ONCE = "留言 {number} 已申请过延期，每件留言只能延期一次。"
-EXTENSION_SENT = "延期申请已提交负责人审批（{number}，延长{days}个工作日），审批结果会通知您。"
+EXTENSION_SENT = "延期申请已提交上级负责人审批（{number}，延长{days}个工作日），审批结果会通知您。"
 EXTENSION_NOBODY = ("留言 {number} 的延期申请暂时无人可以审批（上级单位负责人和局领导均未绑定），申请未提交。"
                     "请按原时限（{due}）办理，或请局办公室尽快绑定负责人后再申请。")
 EXTENSION_NO_SUPERVISOR = "上级尚无负责人绑定，延期申请已转局领导审批。"

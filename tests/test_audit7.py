@@ -194,3 +194,25 @@ async def test_every_check_flags_within_the_day_a_leader_rules_on(dialog):
     assert flagged == [(surveys.day_of(at("2026-11-19 12:00")),)], flagged
     listed = await d.app[DB].read(surveys.days, "school-2026")
     assert [e["day"] - day for e in listed[UNIT]] == [1, 0], listed
+
+
+# -- 4. a fresh audit: attacks on the rates, the workbench and the exports --------------------------------------------
+ETHICS = "江南区实验小学的王老师上课体罚学生，还辱骂孩子"
+
+
+async def test_a_district_cannot_extend_its_own_deadline(dialog):
+    """A school's 延期 went above it (audit4), but a district's handler asked and the district's own head approved:
+    the district moved its own deadline, and its 解决率 and 超期 are ranked against the other districts' (a 师德
+    complaint, held by the district, included). Every unit's extension is decided above it now."""
+    from storage import tickets
+    from tests.dialog import DISTRICT, DISTRICT_HEAD, file_ticket, heard
+    d = dialog
+    number = await file_ticket(d, "o_parent_ethics", ETHICS, scene="school:jn-syxx")
+    await talk(d, DISTRICT, f"签收 {number}")
+    due = (await d.db(tickets.get, number))["due_at"]
+    await talk(d, DISTRICT, f"延期 {number} 5 需要调查取证", expect="上级负责人审批")
+    await heard(d, LEADER, expect=["延期申请", number])
+    await talk(d, DISTRICT_HEAD, f"同意延期 {number}", expect="上级负责人")
+    assert (await d.db(tickets.get, number))["due_at"] == due
+    await talk(d, LEADER, f"同意延期 {number}", expect="已同意延期")
+    assert (await d.db(tickets.get, number))["due_at"] > due
