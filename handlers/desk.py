@@ -346,7 +346,9 @@ class Desk:
         approvers = self.approvers(db, ticket)
         unit = directory.get(db, ticket["unit_code"])
         reply = texts.EXTENSION_SENT.format(number=ticket["number"], days=days)
-        if approvers and all(o in staff.leaders(db) for o in approvers):
+        # said only when the body above has no supervisor bound (a district's or an office's is the leaders' own)
+        if approvers and all(o in staff.leaders(db) for o in approvers) and unit and unit["parent"] \
+                and not staff.of_unit(db, unit["parent"], ("leader",)):
             reply += "\n" + texts.EXTENSION_NO_SUPERVISOR
         notice = texts.EXTENSION_REQUEST.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                                 days=days, reason=reason)
