@@ -272,10 +272,14 @@ class Desk:
         from_unit = directory.get(db, ticket["unit_code"])
         now = self.clock.now()
         # the duty office gets its own 签收 window; the unit that let the first one lapse keeps that miss (m029)
+        accept_due = self.calendar.due(now, self.accept_days)
+        # A deadline not yet passed that falls inside that window stays the bouncer's (the 办结 part counts for it
+        # until the ticket is sent on): bounced an hour before it, the lateness would land on the duty office
+        keeps = bool(ticket["due_at"]) and now <= ticket["due_at"] <= accept_due
         ticket = tickets.transition(db, ticket, "bounced", user["openid"], now, "bounce", reason,
                                     unit_code=self.duty_office, bounces=bounces, arbitration=int(bounces >= 2),
-                                    accepted_by=None, accepted_at=None, unattended=0,
-                                    accept_due_at=self.calendar.due(now, self.accept_days))
+                                    accepted_by=None, accepted_at=None, unattended=0, accept_due_at=accept_due,
+                                    resolve_unit=tickets.credit(ticket)[1] if keeps else None)
         if bounces >= 2:  # twice bounced: the bureau's leaders decide, not another round of passing it on
             notice = texts.ARBITRATION.format(number=ticket["number"], reason=reason)
             recipients = staff.leaders(db) or staff.of_unit(db, self.duty_office)

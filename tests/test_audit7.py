@@ -217,3 +217,53 @@ async def test_a_district_cannot_extend_its_own_deadline(dialog):
     assert (await d.db(tickets.get, number))["due_at"] == due
     await talk(d, LEADER, f"同意延期 {number}", expect="已同意延期")
     assert (await d.db(tickets.get, number))["due_at"] > due
+
+
+async def test_a_bounce_just_before_the_deadline_leaves_the_lateness_with_no_one_else(dialog):
+    """A school 退回ed a ticket an hour before its deadline: the ticket waited at the duty office with the school's
+    deadline, which passed there; when the duty office sent it on, the lateness was written to the duty office,
+    which had done nothing late (its part, the re-dispatch, has its own 签收 window). The 退回 is the school's;
+    the deadline it let run out while holding the ticket is the school's too."""
+    from bot.app import DB
+    from storage import tickets
+    from tests.dialog import DUTY, SCHOOL, file_ticket
+    d = dialog
+    number = await file_ticket(d, "o_parent_homework", "江南区实验小学作业太多，孩子每天写到十一点", scene="school:jn-syxx",
+                               consent="1")
+    assert (await d.db(tickets.get, number))["unit_code"] == "jn-syxx"
+    await talk(d, SCHOOL, f"签收 {number}")
+    due = (await d.db(tickets.get, number))["due_at"]
+    d.advance(due - 3600 - d.clock.now())
+    await talk(d, SCHOOL, f"退回 {number} 不属本校职责", expect="退回")
+    d.advance(2 * 3600)                                   # the deadline passes at the duty office, in its window
+    await talk(d, DUTY, f"转派 {number} 江南区教育局 请区局核处", expect="已将")
+    misses = await d.app[DB].read(lambda c: c.execute(
+        "SELECT unit_code, response, overdue FROM unit_misses").fetchall())
+    assert misses == [("jn-syxx", 0, 1)], misses
+    assert (await d.db(tickets.get, number))["stood_in"] == 0
+
+
+async def test_a_ticket_bounced_late_and_sent_back_counts_once_against_the_school(dialog):
+    """The same bounce, and the duty office sends the ticket back to the school, which keeps its deadline (audit4):
+    the school's 解决率 counts the ticket once (late), not once as left late and again as its own."""
+    from bot.app import DB
+    from handlers import rates
+    from storage import tickets
+    from tests.dialog import DUTY, SCHOOL, file_ticket
+    d = dialog
+    number = await file_ticket(d, "o_parent_homework", "江南区实验小学作业太多，孩子每天写到十一点", scene="school:jn-syxx",
+                               consent="1")
+    await talk(d, SCHOOL, f"签收 {number}")
+    due = (await d.db(tickets.get, number))["due_at"]
+    d.advance(due - 3600 - d.clock.now())
+    await talk(d, SCHOOL, f"退回 {number} 不属本校职责", expect="退回")
+    d.advance(2 * 3600)
+    await talk(d, DUTY, f"转派 {number} 江南区实验小学 作业问题属学校", expect="已将")
+    d.advance(86400)
+    await talk(d, SCHOOL, f"办结 {number} 已调整作业量", expect="已办结")
+    d.advance(60)
+    start, end, now = at("2026-11-01 00:00"), at("2027-01-01 00:00"), d.clock.now()
+    got = await d.app[DB].read(lambda c: rates.for_period(c, start, end, ["jn-syxx", "jyj-bgs"], now))
+    school, duty = got["jn-syxx"], got.get("jyj-bgs")
+    assert (school.resolved, school.resolved_in_time, school.open_overdue) == (1, 0, 0), school
+    assert duty is None or duty.open_overdue == 0, duty
