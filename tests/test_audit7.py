@@ -267,3 +267,35 @@ async def test_a_ticket_bounced_late_and_sent_back_counts_once_against_the_schoo
     school, duty = got["jn-syxx"], got.get("jyj-bgs")
     assert (school.resolved, school.resolved_in_time, school.open_overdue) == (1, 0, 0), school
     assert duty is None or duty.open_overdue == 0, duty
+
+
+async def test_a_districts_head_reads_nothing_of_another_district_on_any_page(dialog):
+    """江南's head asks every workbench surface for 江北's ticket: by URL, in the inbox filtered to that school or
+    searched for its words, on the dashboard picked as a unit, and in both exports with the same filters. 404 or
+    nothing, never the ticket, its words, or its number."""
+    from tests.dialog import DISTRICT_HEAD, file_ticket
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await file_ticket(d, "o_parent_jb", "江北区文昌小学食堂的饭菜一份收二十五元太贵了", scene="school:jb-wcxx",
+                               consent="1")
+    async with browser(d) as s:
+        await sign_in(d, s, DISTRICT_HEAD)
+        async with s.get(f"/w/t/{number}") as resp:
+            assert resp.status == 404
+        for path, query in (("/w/", {"school": "jb-wcxx", "tab": "all"}), ("/w/", {"unit": "jb-wcxx", "tab": "all"}),
+                            ("/w/", {"q": "饭菜", "tab": "all"}), ("/w/dashboard", {"unit": "jb-wcxx"}),
+                            ("/w/export/tickets.csv", {"school": "jb-wcxx"}), ("/w/export/tickets.csv", {"q": "饭菜"}),
+                            ("/w/export/tickets.xlsx", {"unit": "jb-wcxx"}), ("/w/export/rates.csv", {"unit": "jb-wcxx"}),
+                            ("/w/notices", {})):
+            async with s.get(path, params=query) as resp:
+                body = await resp.read()
+            text = body.decode("utf-8", "replace")
+            if path.endswith(".xlsx"):
+                import io
+
+                import openpyxl
+                book = openpyxl.load_workbook(io.BytesIO(body))
+                text = " ".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row)
+            assert number not in text and "二十五元" not in text, (path, query, text[:300])
+            if path == "/w/dashboard":
+                assert "江北区文昌小学" not in text, text[:400]

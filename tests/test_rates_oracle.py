@@ -322,7 +322,9 @@ class World:
             t = await self.ticket(c.number)
             # a deadline not yet passed inside the duty office's window stays the bouncer's (desk.bounce)
             keeps = bool(snapshot.due) and now <= snapshot.due <= t["accept_due_at"]
-            self.model.leaves(snapshot, now, stays=keeps)
+            # the 办结 part stays with the unit it counted for (kept, or a stand-in's: the duty office): no miss
+            stays = (snapshot.resolve_unit() if keeps else t["unit_code"]) == snapshot.resolve_unit()
+            self.model.leaves(snapshot, now, stays=stays)
             self.model.arrive(c, t["unit_code"])
             c.unattended = False                      # the duty office holds it: its own work
             c.resp, c.res, c.waiting = None, snapshot.resolve_unit() if keeps else None, keeps
