@@ -677,7 +677,7 @@ SURVEY_PACED_NOTICE = (
 )
 SURVEY_BURST_NEW_ACCOUNTS = (
     "【评议异常提醒】“{unit}”的评议码在一小时内收到{count}份评议（{title}），超过{limit}份的正常上限。"
-    "其中{aside}份来自一天内新关注公众号的账号，已单独标记、不计入得分；关注较久的群众的{kept}份照常计入。请核实是否存在集中刷票。"
+    "其中{aside}份来自一天内新关注公众号的账号或答案几乎相同，已单独标记、不计入得分；其余{kept}份照常计入。请核实是否存在集中刷票。"
 )
 SURVEY_PACED_AGREES = (
     "【评议提醒】“{unit}”当天收到{count}份来自一天内新关注公众号的账号的评议（{title}），超过{limit}份。答案相近，"

@@ -101,19 +101,25 @@ def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, now: f
                limit: int) -> tuple[int, int] | None:
     """More than `limit` responses for this unit within the hour before `now` (its part in today: see day_start)
     are a burst. Set aside the answers from new accounts, which is all a burst can be made of by anyone (a rival
-    school answering through the code included); answers from accounts that followed earlier stay counted, unless
-    they alone pass the limit (nothing tells them apart then: all are set aside). Returns (responses in the hour,
-    set aside), or None when there is no burst."""
-    where = "r.survey_id = ? AND r.unit_code = ? AND r.submitted_at >= ?"
+    school answering through the code included); answers from accounts that followed earlier stay counted. When
+    they alone pass the limit (accounts made days ahead, a parents' meeting), those within one answer of the hour's
+    commonest sheet among them are set aside too (_near: one hand, or one instruction), the others stay: a rival's
+    group marking a school down voids its own sheets, not the parents who answered as they saw fit. Returns
+    (responses in the hour, set aside), or None when there is no burst."""
+    where = "r.survey_id = ? AND r.unit_code = ? AND r.submitted_at >= ? AND r.answers IS NOT NULL"
     args = [survey_id, unit_code, max(now - 3600, day_start(now))]
-    count, fresh = db.execute(f"SELECT count(*), coalesce(sum({_FRESH}), 0) FROM survey_responses r WHERE {where}",
-                              args).fetchone()
-    if count <= limit:
+    rows = db.execute(f"SELECT r.id, r.answers, {_FRESH} FROM survey_responses r WHERE {where}", args).fetchall()
+    if len(rows) <= limit:
         return None
-    which = where if count - fresh > limit else f"{where} AND {_FRESH}"
-    db.execute(f"UPDATE survey_responses SET burst = 1 WHERE id IN (SELECT r.id FROM survey_responses r "
-               f"WHERE {which})", args)
-    return count, count if count - fresh > limit else fresh
+    aside = [i for i, _, fresh in rows if fresh]
+    old = [(i, _sheet(json.loads(a))) for i, a, fresh in rows if not fresh]
+    if len(old) > limit:
+        centre, _ = _near([s for _, s in old])
+        aside += [i for i, s in old if _within_one(s, centre)]
+    for start in range(0, len(aside), 500):
+        part = aside[start:start + 500]
+        db.execute(f"UPDATE survey_responses SET burst = 1 WHERE id IN ({','.join('?' * len(part))})", part)
+    return len(rows), len(aside)
 
 
 SPREAD_KEY = -10 ** 9  # survey_bursts' key of the survey-wide check (hours are positive, days above this)

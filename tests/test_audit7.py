@@ -76,7 +76,24 @@ async def test_a_rivals_burst_through_a_schools_code_leaves_its_real_answers_cou
     assert "评议完成" in await _fill(d, "o_parent_c", "55545")
     assert await _counted(d) == (3, 6)
     [notice] = await _notices(d, 1)
-    assert "不计入得分" in notice and "关注较久的群众" in notice and "照常计入" in notice, notice
+    assert "不计入得分" in notice and "其余" in notice and "照常计入" in notice, notice
+
+
+async def test_a_rivals_burst_from_old_accounts_voids_its_own_sheets_only(dialog):
+    """A rival that followed with a handful of accounts days ahead is no new account: more than the limit of them
+    in one hour set the whole hour aside, the school's parents with them. Now the old accounts' answers within
+    one answer of the hour's commonest sheet are set aside, and parents who answered differently stay counted."""
+    d = dialog
+    _policy(d, burst_per_hour=4)
+    await _follow(d, "o_parent_a", "o_parent_b", "o_parent_c", *[f"o_rival_old_{i}" for i in range(5)])
+    d.advance(3 * 86400)
+    assert "评议完成" in await _fill(d, "o_parent_a", "45454")
+    for i in range(5):
+        d.advance(3 * 60)
+        assert "评议完成" in await _fill(d, f"o_rival_old_{i}", "11111" if i % 2 else "11211")
+    assert "评议完成" in await _fill(d, "o_parent_b", "34343")
+    assert "评议完成" in await _fill(d, "o_parent_c", "55545")
+    assert await _counted(d) == (3, 5)
 
 
 async def test_a_schools_own_burst_is_still_caught(dialog):
@@ -299,3 +316,28 @@ async def test_a_districts_head_reads_nothing_of_another_district_on_any_page(di
             assert number not in text and "二十五元" not in text, (path, query, text[:300])
             if path == "/w/dashboard":
                 assert "江北区文昌小学" not in text, text[:400]
+
+
+async def test_a_stranger_gets_nothing_from_anothers_ticket_number(dialog):
+    """Someone who learnt a ticket's number (a screenshot in a parents' group) sends every verb with it, staff
+    verbs and citizen verbs alike: nothing is read out, nothing is added, rated, withdrawn or moved."""
+    from bot.app import DB
+    from storage import tickets
+    from tests.dialog import file_ticket
+    d = dialog
+    number = await file_ticket(d, "o_parent_owner", "江南区实验小学门口的校车超载，每天挤二十多个孩子", scene="school:jn-syxx",
+                               consent="1")
+    before = await d.app[DB].read(lambda c: (tickets.get(c, number), len(tickets.events(c, tickets.get(c, number)["id"]))))
+    await send(d, "o_stranger", type="scan", scene="school:jn-syxx")
+    for text in (f"查询 {number}", f"详情 {number}", f"回复 {number} 我也是家长，情况属实", f"撤回 {number}",
+                 f"确认撤回 {number}", f"评价 {number} 3", f"签收 {number}", f"办结 {number} 已处理完毕",
+                 f"退回 {number} 不归我们管", f"转派 {number} 江南区教育局", f"延期 {number} 5 再等等",
+                 f"同意延期 {number}", f"备注 {number} 内部说明", f"督办 {number} 尽快"):
+        reply = await talk(d, "o_stranger", text)
+        assert "二十多个孩子" not in reply and "超载" not in reply, (text, reply)
+        if "取消" in reply and "1" in reply:  # a draft was begun from the words: leave it
+            await talk(d, "o_stranger", "取消")
+    after = await d.app[DB].read(lambda c: (tickets.get(c, number), len(tickets.events(c, tickets.get(c, number)["id"]))))
+    assert after[1] == before[1], (before[1], after[1])
+    assert {k: after[0][k] for k in ("state", "unit_code", "due_at", "rating", "openid")} == \
+        {k: before[0][k] for k in ("state", "unit_code", "due_at", "rating", "openid")}
