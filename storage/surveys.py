@@ -123,7 +123,7 @@ def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, now: f
 
 
 SPREAD_KEY = -10 ** 9  # survey_bursts' key of the survey-wide check (hours are positive, days above this)
-BASELINE_MIN = 5       # established answers a unit needs before they may vouch for alike new ones (_one_hand)
+BASELINE_MIN = 5       # established answers a unit needs before they may vouch for alike new ones (new_follower_day)
 
 
 def _sheet(answers: dict[str, Any]) -> tuple:
