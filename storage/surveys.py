@@ -133,26 +133,29 @@ def _sheet(answers: dict[str, Any]) -> tuple:
 
 def _near(sheets: list[tuple]) -> tuple[tuple, int]:
     """The sheet most answers are within one item of (the same answers on all but at most one question), and how
-    many are. Linear: a sheet with one item blanked is a key; the candidates are the sheets given and the sheet of
-    each question's commonest answer (one hand varying a base sheet it never sends as such)."""
+    many are. Linear: a sheet with one item blanked is a key; the candidates are the commonest sheets given and the
+    sheet of each question's commonest answer (one hand varying a base sheet it never sends as such)."""
     exact: dict[tuple, int] = {}
     blanked: dict[tuple, int] = {}
     for s in sheets:
         exact[s] = exact.get(s, 0) + 1
+    for s, n in exact.items():
         for i in range(len(s)):
             key = (s[i][0], s[:i] + s[i + 1:])
-            blanked[key] = blanked.get(key, 0) + 1
+            blanked[key] = blanked.get(key, 0) + n
     common: dict[str, dict[Any, int]] = {}
-    for s in sheets:
+    for s, n in exact.items():
         for k, v in s:
-            common.setdefault(k, {}).setdefault(json.dumps(v), 0)
-            common[k][json.dumps(v)] += 1
-    mode = tuple(sorted((k, json.loads(max(c, key=c.get))) for k, c in common.items()))
+            per = common.setdefault(k, {})
+            per[v] = per.get(v, 0) + n
+    mode = tuple(sorted((k, max(c, key=c.get)) for k, c in common.items()))
 
     def within(c: tuple) -> int:
         return sum(blanked.get((c[i][0], c[:i] + c[i + 1:]), 0) for i in range(len(c))) \
             - (len(c) - 1) * exact.get(c, 0)
-    best = max([*exact, mode], key=lambda c: (within(c), exact.get(c, 0)))
+    # the centre of one hand's sheets is one it sends often or the mode: the 50 commonest sheets are candidates
+    candidates = sorted(exact, key=exact.get, reverse=True)[:50] + [mode]
+    best = max(candidates, key=lambda c: (within(c), exact.get(c, 0)))
     return best, within(best)
 
 
