@@ -196,8 +196,8 @@ class CampaignConfig:
     burst_per_hour: int = 30
     # A response from someone who first followed the account this few minutes before is counted but marked.
     new_follower_minutes: int = 10
-    # A burst paced under burst_per_hour: more answers than this through one unit within 24 hours from accounts
-    # that followed less than a day before, nine in ten of them the same answer sheet, are left out as a burst;
+    # A burst paced under burst_per_hour: more answers than this through one unit in a day (China time) from accounts
+    # that followed less than a day before, nine in ten of them near-identical sheets, are left out as a burst;
     # more of them at all, the leaders are told (storage.surveys.new_follower_day).
     new_follower_per_day: int = 20
     # 常见问题: TOML of common questions answered at once. Empty: every inquiry becomes a ticket.

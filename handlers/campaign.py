@@ -302,26 +302,30 @@ class Campaign:
         surveys.submit(db, row["id"], row["draft"], now, bool(data.get("new")))
         conversations.delete(db, openid)
         replies = [Reply(texts.pick("SURVEY_UPDATED" if again else "SURVEY_THANKS", lang).format(unit=unit["name"]))]
-        count = surveys.mark_burst(db, survey.id, unit["code"], now - 3600, self.p.burst_per_hour)
-        if count and surveys.record_burst(db, survey.id, unit["code"], int(now // 3600), count):
-            notice = texts.SURVEY_BURST_NOTICE.format(unit=unit["name"], count=count, title=survey.title,
-                                                      limit=self.p.burst_per_hour)
+        burst = surveys.mark_burst(db, survey.id, unit["code"], now, self.p.burst_per_hour)
+        if burst and surveys.record_burst(db, survey.id, unit["code"], int(now // 3600), burst[0]):
+            count, aside = burst
+            notice = (texts.SURVEY_BURST_NOTICE if aside == count else texts.SURVEY_BURST_NEW_ACCOUNTS).format(
+                unit=unit["name"], count=count, title=survey.title, limit=self.p.burst_per_hour, aside=aside,
+                kept=count - aside)
             replies += [Reply(notice, to=o) for o in staff.leaders(db)]
         if now - ((users.get(db, openid) or {}).get("first_seen_at") or now) >= surveys.FRESH_SECONDS:
             return replies
         limit = self.p.new_follower_per_day
-        paced = surveys.new_follower_day(db, survey.id, unit["code"], now - 86400, limit)
+        # today's (China time): the day a leader rules on, so one ruling covers what the check flagged
+        paced = surveys.new_follower_day(db, survey.id, unit["code"], surveys.day_start(now), limit)
         # told once a day: the key is the day, negative so that it never meets an hour's (record_burst)
-        if paced and surveys.record_burst(db, survey.id, unit["code"], -int(now // 86400), paced[0]):
-            notice = (texts.SURVEY_PACED_LEFT_OUT if paced[1] else texts.SURVEY_PACED_NOTICE).format(
+        if paced and surveys.record_burst(db, survey.id, unit["code"], -surveys.day_of(now), paced[0]):
+            notice = {"alike": texts.SURVEY_PACED_LEFT_OUT, "agrees": texts.SURVEY_PACED_AGREES,
+                      "varied": texts.SURVEY_PACED_NOTICE}[paced[1]].format(
                 unit=unit["name"], count=paced[0], title=survey.title, limit=limit)
             replies += [Reply(notice, to=o) for o in staff.leaders(db)]
         # The same sheet paced under the daily limit over several days (limit − 1 a day escapes any one day):
-        # over the whole survey, more than two days' worth from new accounts, nine in ten the same sheet, is left
+        # over the whole survey, more than two days' worth from new accounts, nine in ten near-identical, is left
         # out as well; told once per survey and unit (a leader may count a day again: storage.surveys.rule_day)
         spread = surveys.new_follower_day(db, survey.id, unit["code"], survey.opens_at, 2 * limit)
-        if spread and spread[1] and surveys.record_burst(db, survey.id, unit["code"], surveys.SPREAD_KEY,
-                                                         spread[0]):
+        if spread and spread[1] == "alike" and surveys.record_burst(db, survey.id, unit["code"],
+                                                                    surveys.SPREAD_KEY, spread[0]):
             notice = texts.SURVEY_SPREAD_LEFT_OUT.format(unit=unit["name"], count=spread[0], title=survey.title,
                                                          limit=limit)
             replies += [Reply(notice, to=o) for o in staff.leaders(db)]

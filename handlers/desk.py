@@ -272,10 +272,14 @@ class Desk:
         from_unit = directory.get(db, ticket["unit_code"])
         now = self.clock.now()
         # the duty office gets its own 签收 window; the unit that let the first one lapse keeps that miss (m029)
+        accept_due = self.calendar.due(now, self.accept_days)
+        # A deadline not yet passed that falls inside that window stays the bouncer's (the 办结 part counts for it
+        # until the ticket is sent on): bounced an hour before it, the lateness would land on the duty office
+        keeps = bool(ticket["due_at"]) and now <= ticket["due_at"] <= accept_due
         ticket = tickets.transition(db, ticket, "bounced", user["openid"], now, "bounce", reason,
                                     unit_code=self.duty_office, bounces=bounces, arbitration=int(bounces >= 2),
-                                    accepted_by=None, accepted_at=None, unattended=0,
-                                    accept_due_at=self.calendar.due(now, self.accept_days))
+                                    accepted_by=None, accepted_at=None, unattended=0, accept_due_at=accept_due,
+                                    resolve_unit=tickets.credit(ticket)[1] if keeps else None)
         if bounces >= 2:  # twice bounced: the bureau's leaders decide, not another round of passing it on
             notice = texts.ARBITRATION.format(number=ticket["number"], reason=reason)
             recipients = staff.leaders(db) or staff.of_unit(db, self.duty_office)
@@ -346,24 +350,23 @@ class Desk:
         approvers = self.approvers(db, ticket)
         unit = directory.get(db, ticket["unit_code"])
         reply = texts.EXTENSION_SENT.format(number=ticket["number"], days=days)
-        if approvers and all(o in staff.leaders(db) for o in approvers):
+        # said only when the body above has no supervisor bound (a district's or an office's is the leaders' own)
+        if approvers and all(o in staff.leaders(db) for o in approvers) and unit and unit["parent"] \
+                and not staff.of_unit(db, unit["parent"], ("leader",)):
             reply += "\n" + texts.EXTENSION_NO_SUPERVISOR
         notice = texts.EXTENSION_REQUEST.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                                 days=days, reason=reason)
         return [Reply(reply), *[self.to_staff(o, notice, ticket, "延期申请") for o in approvers]]
 
     def approvers(self, db, ticket: dict) -> list[str]:
-        """Who decides an extension: never the person who asked. A handler's goes to their unit's supervisor; a
-        supervisor's (or one with no supervisor at the unit) to the parent unit's supervisor; else the leaders.
-        A school or kindergarten never extends its own deadline (its 解决率 and 超期 are in the review the bureau
-        ranks it by): its extensions go to the body above it, the district bureau, else the leaders."""
+        """Who decides an extension: never the person who asked, and never the unit that holds the ticket. Every
+        unit's 解决率 and 超期 are in the review that ranks it among its kind (schools, districts, offices alike):
+        its extensions go to the body above it (the parent unit's supervisors), else the leaders."""
         ext = ticket["extension"] or {}
         by = ext.get("by")
         unit = directory.get(db, ticket["unit_code"])
         found: list[str] = []
-        if ext.get("role") == "handler" and (unit or {}).get("kind") not in privacy.SCHOOL_KINDS:
-            found = [o for o in staff.of_unit(db, ticket["unit_code"], ("supervisor",)) if o != by]
-        if not found and unit and unit["parent"]:
+        if unit and unit["parent"]:
             found = [o for o in staff.of_unit(db, unit["parent"], ("supervisor",)) if o != by]
         return found or [o for o in staff.leaders(db) if o != by]
 

@@ -83,46 +83,119 @@ def drafts(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
         [openid])]
 
 
-def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, since: float,
-               limit: int) -> int | None:
-    """If more than `limit` responses for this unit were submitted since `since`, flag them all as a burst and
-    return how many; None when there is no burst."""
-    count = db.execute("SELECT count(*) FROM survey_responses WHERE survey_id = ? AND unit_code = ? "
-                       "AND submitted_at >= ?", [survey_id, unit_code, since]).fetchone()[0]
-    if count <= limit:
+def day_start(t: float) -> float:
+    """The start of the China Standard Time day holding `t`: every burst check counts within one such day, the
+    day a leader rules on (rule_day), so one ruling covers whatever a check flagged."""
+    return day_of(t) * 86400 - DAY_OFFSET
+
+
+FRESH_SECONDS = 86400  # an account that followed less than this before answering is a new account
+# A response `r` from a new account (no users row: new too). A day, not `new_follower_minutes`, which waiting ten
+# minutes after following escapes: accounts are the only answers a person can make in numbers, and old ones cost
+# a day's wait each.
+_FRESH = (f"coalesce((SELECT u.first_seen_at FROM users u WHERE u.openid = r.openid), r.submitted_at) "
+          f"> r.submitted_at - {FRESH_SECONDS}")
+
+
+def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, now: float,
+               limit: int) -> tuple[int, int] | None:
+    """More than `limit` responses for this unit within the hour before `now` (its part in today: see day_start)
+    are a burst. Set aside the answers from new accounts, which is all a burst can be made of by anyone (a rival
+    school answering through the code included); answers from accounts that followed earlier stay counted. When
+    they alone pass the limit (accounts made days ahead, a parents' meeting), those within one answer of the hour's
+    commonest sheet among them are set aside too (_near: one hand, or one instruction), the others stay: a rival's
+    group marking a school down voids its own sheets, not the parents who answered as they saw fit. Returns
+    (responses in the hour, set aside), or None when there is no burst."""
+    where = "r.survey_id = ? AND r.unit_code = ? AND r.submitted_at >= ? AND r.answers IS NOT NULL"
+    args = [survey_id, unit_code, max(now - 3600, day_start(now))]
+    rows = db.execute(f"SELECT r.id, r.answers, {_FRESH} FROM survey_responses r WHERE {where}", args).fetchall()
+    if len(rows) <= limit:
         return None
-    db.execute("UPDATE survey_responses SET burst = 1 WHERE survey_id = ? AND unit_code = ? AND submitted_at >= ?",
-               [survey_id, unit_code, since])
-    return count
+    aside = [i for i, _, fresh in rows if fresh]
+    old = [(i, _sheet(json.loads(a))) for i, a, fresh in rows if not fresh]
+    if len(old) > limit:
+        centre, _ = _near([s for _, s in old])
+        aside += [i for i, s in old if _within_one(s, centre)]
+    for start in range(0, len(aside), 500):
+        part = aside[start:start + 500]
+        db.execute(f"UPDATE survey_responses SET burst = 1 WHERE id IN ({','.join('?' * len(part))})", part)
+    return len(rows), len(aside)
 
 
 SPREAD_KEY = -10 ** 9  # survey_bursts' key of the survey-wide check (hours are positive, days above this)
-FRESH_SECONDS = 86400  # an account that followed less than this before answering, for new_follower_day
+BASELINE_MIN = 5       # established answers a unit needs before they may vouch for alike new ones (new_follower_day)
+
+
+def _sheet(answers: dict[str, Any]) -> tuple:
+    """The answer sheet: every answer but free text (varying the comment hides nothing)."""
+    return tuple(sorted((k, v) for k, v in answers.items() if not isinstance(v, str)))
+
+
+def _near(sheets: list[tuple]) -> tuple[tuple, int]:
+    """The sheet most answers are within one item of (the same answers on all but at most one question), and how
+    many are. Linear: a sheet with one item blanked is a key; the candidates are the commonest sheets given and the
+    sheet of each question's commonest answer (one hand varying a base sheet it never sends as such)."""
+    exact: dict[tuple, int] = {}
+    blanked: dict[tuple, int] = {}
+    for s in sheets:
+        exact[s] = exact.get(s, 0) + 1
+    for s, n in exact.items():
+        for i in range(len(s)):
+            key = (s[i][0], s[:i] + s[i + 1:])
+            blanked[key] = blanked.get(key, 0) + n
+    common: dict[str, dict[Any, int]] = {}
+    for s, n in exact.items():
+        for k, v in s:
+            per = common.setdefault(k, {})
+            per[v] = per.get(v, 0) + n
+    mode = tuple(sorted((k, max(c, key=c.get)) for k, c in common.items()))
+
+    def within(c: tuple) -> int:
+        return sum(blanked.get((c[i][0], c[:i] + c[i + 1:]), 0) for i in range(len(c))) \
+            - (len(c) - 1) * exact.get(c, 0)
+    # the centre of one hand's sheets is one it sends often or the mode: the 50 commonest sheets are candidates
+    candidates = sorted(exact, key=exact.get, reverse=True)[:50] + [mode]
+    best = max(candidates, key=lambda c: (within(c), exact.get(c, 0)))
+    return best, within(best)
+
+
+def _within_one(sheet: tuple, centre: tuple) -> bool:
+    a, b = dict(sheet), dict(centre)
+    return a.keys() == b.keys() and sum(a[k] != b[k] for k in a) <= 1
 
 
 def new_follower_day(db: sqlite_utils.Database, survey_id: str, unit_code: str, since: float,
-                     limit: int) -> tuple[int, bool] | None:
-    """A burst paced under the hourly limit: the answers through this unit since `since` from accounts that
-    followed less than a day before answering (new accounts are the only answers a person can make in numbers; a
-    day, not `new_follower_minutes`, which waiting ten minutes after following escapes). None while there are
-    `limit` or fewer. Otherwise (how many, left out): left out (flagged as a burst) when nine in ten of them are
-    the same answer sheet, as one hand filling many accounts gives; real parents who just followed answer alike
-    less often, and those who followed earlier are never touched. Either way the leaders are told."""
-    fresh = (f"FROM survey_responses r JOIN users u ON u.openid = r.openid WHERE r.survey_id = ? "
-             f"AND r.unit_code = ? AND r.submitted_at >= ? AND r.answers IS NOT NULL "
-             f"AND u.first_seen_at > r.submitted_at - {FRESH_SECONDS}")
+                     limit: int) -> tuple[int, str] | None:
+    """A burst paced under the hourly limit: the answers through this unit since `since` (today's start, or the
+    survey's opening) from new accounts (_FRESH). None while there are `limit` or fewer. Otherwise (how many,
+    verdict), the leaders told either way:
+    - 'alike': nine in ten are near-identical (within one answer of one sheet, free text aside), as one hand filling
+      many accounts gives, varying an answer or two to look different: left out (flagged as a burst);
+    - 'agrees': near-identical, but the unit's long-standing public agrees as much and on the same sheet (three in
+      four of its answers from established accounts within one answer of a sheet within one answer of the new
+      ones'; at least BASELINE_MIN of them and half as many as the new ones): a well-liked school whose new
+      parents say what its old ones say; counted (they move its figures little, and a rival's sheet marking it
+      down would not agree);
+    - 'varied': counted.
+    Answers from established accounts are never touched."""
+    fresh = (f"FROM survey_responses r WHERE r.survey_id = ? AND r.unit_code = ? AND r.submitted_at >= ? "
+             f"AND r.answers IS NOT NULL AND {_FRESH}")
     args = [survey_id, unit_code, since]
-    rows = [json.loads(r[0]) for r in db.execute(f"SELECT r.answers {fresh}", args)]
-    if len(rows) <= limit:
+    sheets = [_sheet(json.loads(r[0])) for r in db.execute(f"SELECT r.answers {fresh}", args)]
+    if len(sheets) <= limit:
         return None
-    sheets: dict[str, int] = {}
-    for answers in rows:  # the sheet: every answer but free text
-        key = json.dumps({k: v for k, v in answers.items() if not isinstance(v, str)}, sort_keys=True)
-        sheets[key] = sheets.get(key, 0) + 1
-    alike = 10 * max(sheets.values()) >= 9 * len(rows)
-    if alike:
-        db.execute(f"UPDATE survey_responses SET burst = 1 WHERE id IN (SELECT r.id {fresh})", args)
-    return len(rows), alike
+    centre, near = _near(sheets)
+    if 10 * near < 9 * len(sheets):
+        return len(sheets), "varied"
+    old = [_sheet(json.loads(r[0])) for r in db.execute(
+        f"SELECT r.answers FROM survey_responses r WHERE r.survey_id = ? AND r.unit_code = ? "
+        f"AND r.answers IS NOT NULL AND r.burst = 0 AND NOT {_FRESH} AND NOT {_INSIDER}", [survey_id, unit_code])]
+    if len(old) >= max(BASELINE_MIN, len(sheets) / 2):
+        usual, agreeing = _near(old)
+        if 4 * agreeing >= 3 * len(old) and _within_one(centre, usual):
+            return len(sheets), "agrees"
+    db.execute(f"UPDATE survey_responses SET burst = 1 WHERE id IN (SELECT r.id {fresh})", args)
+    return len(sheets), "alike"
 
 
 def record_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, hour: int, count: int) -> bool:

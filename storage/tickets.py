@@ -165,8 +165,11 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     response = (after[0] != respond or restarted) and bool(accept_due) and \
         (accepted > accept_due if accepted is not None else now > accept_due)
     due, resolved = ticket.get("due_at"), ticket.get("resolved_at")
-    overdue = bool(due) and (resolved > due if resolved is not None else
-                             now > due and ticket["state"] in lifecycle.CLOCK and not cleared)
+    # the 办结 part staying with its unit, deadline and all (back to the unit that 退回ed it while it counted for
+    # it: desk.bounce), stays late in that unit's own figures: a miss as well would count it twice
+    stays = after[1] == resolve and fields.get("due_at", due) == due and to_state != "withdrawn" and not cleared
+    overdue = bool(due) and not stays and (resolved > due if resolved is not None else
+                                           now > due and ticket["state"] in lifecycle.CLOCK and not cleared)
     rows = {respond: [0, 0], resolve: [0, 0]}
     rows[respond][0] |= response
     rows[resolve][1] |= overdue

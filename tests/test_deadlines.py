@@ -167,9 +167,10 @@ async def test_extension_moves_the_deadline_and_tells_the_citizen(world):
     w = world
     number = await file(w)
     assert "负责人审批" in await w.say("o_h", f"延期 {number} 3 需要到学校现场核查")
-    assert any("延期申请" in m for m in await w.pushed("o_sup"))
+    assert any("延期申请" in m for m in await w.pushed("o_lead"))
     assert "负责人" in await w.say("o_h", f"同意延期 {number}")  # a handler cannot approve
-    assert "改为10月19日" in await w.say("o_sup", f"同意延期 {number}")
+    assert "上级负责人" in await w.say("o_sup", f"同意延期 {number}")  # nor the office its own
+    assert "改为10月19日" in await w.say("o_lead", f"同意延期 {number}")
     assert any("延长至10月19日" in m and "现场核查" in m for m in await w.pushed("o_p"))
     assert "只能延期一次" in await w.say("o_h", f"延期 {number} 2 还要再等等")
     w.clock.at = at("2026-10-15 08:00")  # past the old deadline, not the new one: no 催办

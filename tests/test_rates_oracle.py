@@ -98,6 +98,7 @@ class Case:
     unrated_at: float | None = None
     reviewed: bool = False
     watch: bool = True                # a case for the three rates (praise is not)
+    waiting: bool = False             # 退回ed with its deadline inside the duty office's window: 办结 the bouncer's
 
     def respond_unit(self) -> str:
         return self.resp or self.holder
@@ -110,6 +111,8 @@ class Case:
         """Some part of the holder's ticket counts for someone else (代收); the review's kept 签收 is not that."""
         if self.reviewed:
             return self.res not in (None, self.holder)
+        if self.waiting:  # the bouncer's 办结 part, not a stand-in's work
+            return self.resp not in (None, self.holder)
         return any(u not in (None, self.holder) for u in (self.resp, self.res))
 
 
@@ -130,9 +133,10 @@ class Model:
             return False
         return c.resolved > c.due if c.resolved is not None else (now > c.due and c.state == "open")
 
-    def leaves(self, c: Case, now: float) -> None:
-        """The ticket leaves its unit (退回, 转派): what it let lapse stays its own."""
-        r, o = self.lapsed_response(c, now), self.lapsed_resolution(c, now)
+    def leaves(self, c: Case, now: float, stays: bool = False) -> None:
+        """The ticket leaves its unit (退回, 转派): what it let lapse stays its own (`stays`: the 办结 part goes on
+        counting for the same unit with the same deadline: late in its own figures, no miss)."""
+        r, o = self.lapsed_response(c, now), self.lapsed_resolution(c, now) and not stays
         self.miss(c.respond_unit(), c.resolve_unit(), now, r, o)
 
     def miss(self, respond: str, resolve: str, now: float, r: bool, o: bool) -> None:
@@ -146,7 +150,7 @@ class Model:
             self.misses.append((resolve, now, 0, 1))
 
     def arrive(self, c: Case, unit: str) -> None:
-        c.holder, c.resp, c.res, c.accepted = unit, None, None, None
+        c.holder, c.resp, c.res, c.accepted, c.waiting = unit, None, None, None, False
         c.unattended = unit not in self.bound
         if c.unattended:  # 代收: the duty office stands in for every part still to do
             c.resp = c.res = DUTY_UNIT
@@ -315,11 +319,15 @@ class World:
         now = self.clock.now()
         snapshot = dataclasses.replace(c)
         if await self.act(who, f"退回 {c.number} 不属本单位职责，请重新分派", c.number):
-            self.model.leaves(snapshot, now)
             t = await self.ticket(c.number)
+            # a deadline not yet passed inside the duty office's window stays the bouncer's (desk.bounce)
+            keeps = bool(snapshot.due) and now <= snapshot.due <= t["accept_due_at"]
+            # the 办结 part stays with the unit it counted for (kept, or a stand-in's: the duty office): no miss
+            stays = (snapshot.resolve_unit() if keeps else t["unit_code"]) == snapshot.resolve_unit()
+            self.model.leaves(snapshot, now, stays=stays)
             self.model.arrive(c, t["unit_code"])
             c.unattended = False                      # the duty office holds it: its own work
-            c.resp = c.res = None
+            c.resp, c.res, c.waiting = None, snapshot.resolve_unit() if keeps else None, keeps
             c.accept_due = t["accept_due_at"]
             c.resolved = None if c.state == "open" else c.resolved
 
@@ -332,8 +340,8 @@ class World:
         now = self.clock.now()
         snapshot = dataclasses.replace(c)
         if await self.act(who, f"转派 {c.number} {name} 请贵单位办理", c.number):
-            self.model.leaves(snapshot, now)
             t = await self.ticket(c.number)
+            self.model.leaves(snapshot, now, stays=target == snapshot.resolve_unit() and t["due_at"] == snapshot.due)
             assert t["unit_code"] == target
             self.model.arrive(c, target)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]

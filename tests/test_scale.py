@@ -538,7 +538,7 @@ async def test_unit_day_counts_kept_by_triggers_equal_a_fresh_count_after_real_c
     await w.say("o_lead", f"转派 {n['transfer']} 招生处")
     await w.say("o_h", f"退回 {n['bounce']} 不属本处职责，应由区教育局处理")
     await w.say("o_h", f"延期 {n['ext']} 3 需要到学校现场核查")
-    await w.say("o_sup", f"同意延期 {n['ext']}")
+    await w.say("o_lead", f"同意延期 {n['ext']}")
     await w.say("o_gone", f"撤回 {n['gone']}")
     await w.say("o_gone", f"确认撤回 {n['gone']}")
     for p in ("redo", "unrated"):
