@@ -755,6 +755,11 @@ class _Services(IntakeServices):
         return texts.hotlines(routing.get("urgent_words") or [], routing.get("category", ""), self.d.policy.hotline,
                               lang)
 
+    def who_we_are(self, lang: str | None = None) -> str:
+        if lang == "en":
+            return texts.EN["WHO_WE_ARE"]
+        return texts.WHO_WE_ARE.format(org=self.d.policy.organisation, bot=self.d.policy.name)
+
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
         self.notices.extend(self.d.desk.supplemented(self.db, number, openid, text, attachments))
 

@@ -427,6 +427,16 @@ ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|
 
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
 # might do (穿小鞋, 报复) is answered with what the consent question offers.
+# "不对，其实我想问校车几点发车": the person takes back what they said and says something else. Not more of the story
+# by default: asked whether it replaces the draft, is a second matter, or corrects it (the change detour).
+CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)?(?:(?:不对|不是不是|我?(?:刚才)?(?:说|写|打|搞|弄)错了|"
+                         r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
+# Who we are (你们是谁？ 这是哪里 是机器人吗), asked anywhere: said briefly, and the question asked again.
+WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
+                      r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
+                      r"这(?:里|儿|个)?是(?:哪里|哪儿|什么地方|什么(?:公众号|号|平台|单位)?|啥|谁)|"
+                      r"(?:你|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
+                      r"(?:吗|么|嘛|啊|呀|呢|的)?[?？!！。.\s~～]*$")
 GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢)(?:反映|投诉|举报|提交|留言|说)了")
 # 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
 CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
@@ -494,7 +504,7 @@ _PHONE_WORD = re.compile(r"电话|手机|号码")
 def may_be_aside(text: str) -> bool:
     """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
     needs one of these patterns to match, so a reply that matches none (most) skips them all."""
-    return bool(GREETING.fullmatch(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
+    return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
                 or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
                 or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
                 or CANT_TYPE.search(text) or asks_how_to_send(text))
@@ -753,6 +763,8 @@ class Intake:
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
+        if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
+            return None, d.to_dict(), [Reply(self.s.who_we_are(lang) + "\n" + texts.pick("GREETING_NEXT", lang))]
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
                                              + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
@@ -847,6 +859,8 @@ class Intake:
         answered, and the question asked again; None when the reply is none of them."""
         if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
             return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
+        if WHO_ASKS.match(text):  # 你们是谁？ at 1–4: who we are, then the question (never part of the story)
+            return self._out(state, d, [Reply(self.s.who_we_are(d.lang) + "\n" + self._again(state, d))])
         if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
             # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
             return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
@@ -894,6 +908,11 @@ class Intake:
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
         text = self._by_label(STEP[state], text, d)
+        if (state != "describe" or d.parts) and self._changes_subject(text, d) and (
+                state == "describe" or not self._is_answer(STEP[state], text, d)):
+            # 不对，其实我想问校车几点发车: not more of the story -- instead of it, beside it, or a correction? asked
+            d.held, d.back_to = inbound.text.strip(), state
+            return self._out("change", d, [Reply(self._ask_change(d))])
         if state != "describe" and not self._is_answer(STEP[state], text, d):
             # People often tell their story in several messages: words where an answer was expected are
             # more of the story, not a wrong answer -- unless they are plainly about something else.
@@ -1016,6 +1035,39 @@ class Intake:
         elif d.school:  # most likely the same school: offered for a yes, never assumed
             fresh.school_options = [d.school]
         return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
+
+    # -- a change of subject ("不对，其实我想问…") ------------------------------------------------------------
+    def _changes_subject(self, text: str, d: Draft) -> bool:
+        lead = CHANGE_LEAD.match(text)
+        if not lead or not d.parts or all(opening(p) for p in d.parts):
+            return False  # (我想反映个事, then 不对…: the opening said only that a story comes; _collect drops it)
+        return self._tells(text[lead.end():].strip(PUNCT))
+
+    def _ask_change(self, d: Draft) -> str:
+        return _t(d, "CHANGE_ASK").format(old=texts.excerpt(d.text, 40)) + "\n" + _t(d, "CHANGE_CHOICES")
+
+    def _on_change(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 3)
+        if n is None:
+            return self._out("change", d, [Reply(self._unclear(d, 3, _t(d, "CHANGE_CHOICES")))])
+        held = d.held or ""
+        d.held, d.back_to = None, None
+        lead = CHANGE_LEAD.match(normalise(held))
+        rest = normalise(held)[lead.end():].strip(PUNCT) if lead else held
+        if n == 3:  # a correction of the story: kept with it, as said ("不对，是上周三" reads right to staff)
+            d.parts.append(held)
+            return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
+        fresh = Draft(openid=d.openid, parts=[rest], lang=d.lang)
+        if d.school_from in ("scene", "scanned"):
+            fresh.school, fresh.school_from = d.school, d.school_from
+        elif d.school:  # most likely the same school: offered for a yes, never assumed
+            fresh.school_options = [d.school]
+        if n == 2:  # both: this one first; the one in progress is set aside and offered back after it
+            fresh.shelved = d.to_dict()
+            return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
+        fresh.shelved = d.shelved  # an earlier draft set aside before still comes back
+        what = texts.excerpt(d.text, 40) + (_t(d, "CHANGE_WITH_MEDIA") if d.attachments else "")
+        return self._advance(fresh, [Reply(_t(d, "CHANGE_REPLACED").format(old=what))])
 
     # -- an earlier message, offered back ------------------------------------------------------------------
     def _ask_resume(self, d: Draft) -> str:
@@ -1572,6 +1624,8 @@ DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
     Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2),
+    Step("change", _always, Intake._ask_change, lambda i, d: _t(d, "CHANGE_CHOICES"), Intake._on_change,
+         lambda d: 3),
 )}
 
 
@@ -1604,5 +1658,6 @@ class IntakeServices:
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
     hotlines: Callable[[dict, str | None], str]       # the hotlines an urgent routing calls for, in a language
+    who_we_are: Callable[[str | None], str]           # 你们是谁？: the account and what it is for, in a language
     mark_reminded: Callable[[str], None]
     keep_expired: Callable[[], int]

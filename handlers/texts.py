@@ -131,6 +131,14 @@ NEW_MATTER = (
 )
 NEW_MATTER_CHOICES = "1 作为新留言\n2 补充到当前留言"
 NEW_MATTER_STARTED = "好的，作为一条新留言。您之前那条留言已保存，这条提交后接着填写。"
+# "不对，其实我想问…" in the middle of a message: instead of it, beside it, or a correction of it?
+CHANGE_ASK = "您是想改说另一件事吗？刚才写的是：\n「{old}」"
+CHANGE_CHOICES = "1 改说这件事（刚才写的不提交）\n2 两件都要反映\n3 是对刚才内容的补充或更正"
+CHANGE_REPLACED = "好的，刚才写的「{old}」已撤下，不会提交。下面记录您现在说的这件事。"
+CHANGE_WITH_MEDIA = "（连同发来的附件）"
+# 你们是谁？ 这是哪里 你是机器人吗: said in two lines, then the question on screen again.
+WHO_WE_ARE = ("这里是{org}的公众号“{bot}”，受理对教育工作的投诉、建议、咨询和表扬。"
+              "提问由系统自动发出，您的留言会转给负责的部门，由工作人员办理和答复。")
 ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧？请回复数字。其他的会写在同一条留言里，一并转给承办单位。"
 FOCUS_CHOICES = "{lines}\n请问哪一件最要紧？"
 SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
@@ -878,6 +886,13 @@ EN = {
     # the intake's detours and remarks
     "DRAFT_KEPT": "The message you are writing is kept; you can go on with it.",
     "NEW_MATTER_CHOICES": "1 Send it as a new message\n2 Add it to the message I am writing",
+    "CHANGE_ASK": "Do you want to write about something else instead? So far you wrote:\n\"{old}\"",
+    "CHANGE_CHOICES": "1 This instead (what I wrote is not sent)\n2 Both matters\n3 It corrects or adds to what I wrote",
+    "CHANGE_REPLACED": "All right: \"{old}\" has been dropped and will not be sent. Now about what you just wrote.",
+    "CHANGE_WITH_MEDIA": " (with the files you sent)",
+    "WHO_WE_ARE": "This is the education bureau's official account. You can send complaints, suggestions, questions "
+                  "or praise here; the questions are automatic, and your message goes to the office in charge, "
+                  "where staff handle and answer it.",
     "NEW_MATTER_STARTED": "All right, as a new message. The one you were writing is kept; we will go back to it "
                           "once this one is sent.",
     "RESUME": "Your earlier message, not sent yet:\n\"{text}\"\n1 Go on with it\n2 Drop it",

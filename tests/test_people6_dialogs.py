@@ -1,0 +1,94 @@
+"""people6: what a parent, a grandparent, a teacher and a leader meet in messy chats — a change of subject in the
+middle, who we are, 签收全部, a price complaint about canteen food — each a short dialogue test."""
+from __future__ import annotations
+
+from storage import tickets
+from tests.dialog import _ANSWERS, KINDS, NUMBER, heard, send, talk
+
+
+async def finish(d, p: str, reply: str, kind: str = "complaint") -> tuple[str, str]:
+    """Answer the intake's questions from `reply` on until submitted: (the number, the last reply)."""
+    for _ in range(10):
+        m = NUMBER.search(reply)
+        if "受理编号" in reply and m:
+            return m.group(0), reply
+        answer = next((a for key, a in _ANSWERS if key in reply and a), None)
+        assert answer, f"no answer for:\n{reply}"
+        reply = await talk(d, p, answer.format(kind=KINDS[kind], phone="0", consent="2"))
+    raise AssertionError(reply)
+
+
+async def _canteen_story(d, p: str) -> None:
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "食堂饭菜太难吃了，孩子每天都吃不饱", expect="请问您这次是")
+
+
+# -- 1: a change of subject in the middle ------------------------------------------------------------------------
+async def test_a_change_of_subject_is_asked_about_and_replacing_says_the_first_story_is_dropped(dialog):
+    d, p = dialog, "o_p6_change"
+    await _canteen_story(d, p)
+    # it was kept as more of the canteen story and both filed as one 咨询
+    await talk(d, p, "不对，其实我想问校车几点发车",
+               expect=["您是想改说另一件事吗", "「食堂饭菜太难吃了，孩子每天都吃不饱」", "1 改说这件事（刚才写的不提交）",
+                       "2 两件都要反映", "3 是对刚才内容的补充或更正"], absent="已补充")
+    reply = await talk(d, p, "1", expect=["刚才写的「食堂饭菜太难吃了，孩子每天都吃不饱」已撤下，不会提交"])
+    number, reply = await finish(d, p, reply, kind="inquiry")
+    ticket = await d.db(tickets.get, number)
+    assert ticket["text"] == "我想问校车几点发车" and "上次没有提交" not in reply
+
+
+async def test_both_matters_after_a_change_of_subject_files_the_new_one_then_offers_the_first_back(dialog):
+    d, p = dialog, "o_p6_both"
+    await _canteen_story(d, p)
+    await talk(d, p, "我说错了，换个问题：校车早上几点从小区发车", expect="您是想改说另一件事吗")
+    reply = await talk(d, p, "2", expect="您之前那条留言已保存")
+    number, reply = await finish(d, p, reply, kind="inquiry")
+    ticket = await d.db(tickets.get, number)
+    assert ticket["text"] == "校车早上几点从小区发车" and "食堂" not in ticket["text"]
+    await heard(d, p, expect="「食堂饭菜太难吃了，孩子每天都吃不饱」")  # the first one, offered back
+    reply = await talk(d, p, "1", expect="接着填写上次的留言")
+    number, reply = await finish(d, p, reply)
+    ticket = await d.db(tickets.get, number)
+    assert ticket["text"] == "食堂饭菜太难吃了，孩子每天都吃不饱"
+
+
+async def test_a_correction_after_not_right_can_stay_with_the_story(dialog):
+    d, p = dialog, "o_p6_fix"
+    await _canteen_story(d, p)
+    await talk(d, p, "不对不对，是上周三开始的，菜都是凉的", expect="您是想改说另一件事吗")
+    reply = await talk(d, p, "3", expect=["已补充到留言内容", "请问您这次是"])
+    number, _ = await finish(d, p, reply)
+    ticket = await d.db(tickets.get, number)
+    assert "食堂饭菜太难吃了" in ticket["text"] and "不对不对，是上周三开始的" in ticket["text"]
+
+
+async def test_a_kind_named_after_not_right_is_still_the_kind_not_a_change_of_subject(dialog):
+    d, p = dialog, "o_p6_kindfix"
+    await _canteen_story(d, p)
+    await talk(d, p, "1")
+    await talk(d, p, "不对，是建议", expect="已改为建议", absent="另一件事")
+
+
+# -- 2: who we are -------------------------------------------------------------------------------------------------
+async def test_who_are_you_at_the_kind_question_says_who_we_are_and_asks_again(dialog):
+    d, p = dialog, "o_p6_who"
+    await _canteen_story(d, p)
+    # it was "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"
+    reply = await talk(d, p, "你们是谁？", expect=["这里是市教育局的公众号“听见”", "投诉、建议、咨询和表扬",
+                                                 "请问您这次是：\n1 投诉"])
+    assert not reply.startswith("请回复数字")
+    reply = await talk(d, p, "你是机器人吗", expect=["由工作人员办理", "请问您这次是"], absent="已补充")
+    number, _ = await finish(d, p, reply)
+    ticket = await d.db(tickets.get, number)
+    assert "你们是谁" not in ticket["text"] and "机器人" not in ticket["text"]
+
+
+async def test_who_are_you_as_a_first_message_starts_nothing(dialog):
+    d, p = dialog, "o_p6_who2"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    # it started a message whose story was 你们是谁 and asked for more detail
+    await talk(d, p, "这是哪里啊？", expect=["这里是市教育局的公众号", "请直接发送您要反映的事情"], absent="请再具体说说")
+    reply = await talk(d, p, "学校收资料费300元不给收据", expect="请问您这次是")
+    number, _ = await finish(d, p, reply)
+    ticket = await d.db(tickets.get, number)
+    assert ticket["text"] == "学校收资料费300元不给收据"
