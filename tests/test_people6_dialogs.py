@@ -3,7 +3,7 @@ middle, who we are, 签收全部, a price complaint about canteen food — each 
 from __future__ import annotations
 
 from storage import tickets
-from tests.dialog import _ANSWERS, KINDS, NUMBER, heard, send, talk
+from tests.dialog import _ANSWERS, FEES, KINDS, LEADER, NUMBER, file_ticket, heard, send, talk
 
 
 async def finish(d, p: str, reply: str, kind: str = "complaint") -> tuple[str, str]:
@@ -92,3 +92,26 @@ async def test_who_are_you_as_a_first_message_starts_nothing(dialog):
     number, _ = await finish(d, p, reply)
     ticket = await d.db(tickets.get, number)
     assert ticket["text"] == "学校收资料费300元不给收据"
+
+
+# -- 3: 签收全部 ---------------------------------------------------------------------------------------------------
+async def test_sign_all_signs_every_ticket_waiting_for_the_units_signature_and_lists_them(dialog):
+    d = dialog
+    numbers = [await file_ticket(d, f"o_p6_fee{i}", f"江南区实验小学收了{300 + i}元资料费，没有收据") for i in range(3)]
+    other = await file_ticket(d, "o_p6_hw", "作业太多，孩子每天写到晚上11点", scene="school:jn-syxx")
+    # it was not understood
+    reply = await talk(d, FEES, "签收全部", expect=["已签收本单位待签收的留言 3 件："] + [f"已签收 {n}，" for n in numbers],
+                       absent=other)
+    assert reply.count("答复群众") == 1, reply
+    assert {(await d.db(tickets.get, n))["state"] for n in numbers} == {"accepted"}
+    assert (await d.db(tickets.get, other))["state"] != "accepted"  # another unit's: not this unit's to sign
+    await talk(d, FEES, "全部签收", expect="本单位目前没有待签收的留言")
+    await talk(d, FEES, "签收 全部", expect="本单位目前没有待签收的留言")
+    await talk(d, FEES, "帮助", expect="签收全部 — 签收本单位所有待签收的留言")  # the help, from the table
+
+
+async def test_sign_all_never_signs_for_a_leaders_whole_city(dialog):
+    d = dialog
+    number = await file_ticket(d, "o_p6_fee9", "江南区实验小学收了300元资料费，没有收据")
+    await talk(d, LEADER, "一键签收", expect="本单位目前没有待签收的留言")
+    assert (await d.db(tickets.get, number))["state"] != "accepted"
