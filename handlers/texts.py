@@ -164,7 +164,7 @@ PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您�
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_WHY = (
     "选“同意”，学校可以直接联系您、更快解决；选“不同意”，您的身份只有教育局可见，"
-    "留言也不会交给这所学校办理，而由教育局办理。"
+    "留言也不会交给这所学校办理，而由教育局办理。无论选哪一项，其他同学和家长都看不到您的留言和身份。"
 )
 SUBMITTED_PRAISE_VIA = "感谢您的表扬！您的留言已转交“{unit}”，由教育局核实后转达。\n编号：{number}"
 SUBMITTED_PRAISE = (
@@ -919,7 +919,8 @@ EN = {
     "PHONE_PLEASE": "All right, please send the number (an 11-digit mobile or a landline with its area code), or 0 "
                     "to skip.",
     "ANONYMITY_WHY": "If you say yes, the school can contact you directly and sort it out sooner. If you say no, only "
-                     "the education bureau sees who you are, and the bureau handles your message, not the school.",
+                     "the education bureau sees who you are, and the bureau handles your message, not the school. "
+                     "Either way, other pupils and parents never see your message or who you are.",
     "APPENDED": "Added to your message {number}; the office will handle it together. Send \"status {number}\" to "
                 "see the progress.",
     "OUT_OF_SCOPE_OPEN": "If this is about your message {number}: send \"status {number}\" for its progress, or "

@@ -115,3 +115,26 @@ async def test_sign_all_never_signs_for_a_leaders_whole_city(dialog):
     number = await file_ticket(d, "o_p6_fee9", "江南区实验小学收了300元资料费，没有收据")
     await talk(d, LEADER, "一键签收", expect="本单位目前没有待签收的留言")
     assert (await d.db(tickets.get, number))["state"] != "accepted"
+
+
+# -- 4: a price complaint about canteen food is a fee matter -------------------------------------------------------
+async def test_a_canteen_price_complaint_goes_where_fees_go_with_the_complaints_time_limit(dialog):
+    d = dialog
+    # it went to safety, with safety's one working day
+    number = await file_ticket(d, "o_p6_price", "食堂饭菜一顿25元太贵", scene="school:jn-syxx")
+    ticket = await d.db(tickets.get, number)
+    assert ticket["category"] == "fees", ticket["routing"]
+    assert ticket["due_at"] - ticket["created_at"] > 3 * 86400  # seven working days, not one
+
+
+# -- 5: what a scared pupil asks and is told ---------------------------------------------------------------------
+async def test_a_pupil_afraid_of_the_bullies_is_not_asked_about_teacher_conduct_and_told_classmates_never_know(dialog):
+    d, p = dialog, "o_p6_pupil"
+    # "不敢告诉老师，怕他们报复" read as a teacher's revenge: 1 校园安全与后勤 2 师德师风, which is most urgent?
+    reply = await talk(d, p, "我是初二学生，班上有人一直欺负我，还抢我钱，我不敢告诉老师，怕他们报复",
+                       expect="12355", absent=["师德师风", "哪一件最要紧"])
+    for answer in ("市第一中学", "不留"):
+        reply = await talk(d, p, answer)
+    assert "是否同意让学校知道您的身份" in reply, reply
+    # he asks whether classmates will find out: it spoke only of the school
+    await talk(d, p, "会不会被同学知道是我说的", expect=["其他同学和家长都看不到您的留言和身份", "是否同意让学校知道您的身份"])
