@@ -138,3 +138,14 @@ async def test_a_pupil_afraid_of_the_bullies_is_not_asked_about_teacher_conduct_
     assert "是否同意让学校知道您的身份" in reply, reply
     # he asks whether classmates will find out: it spoke only of the school
     await talk(d, p, "会不会被同学知道是我说的", expect=["其他同学和家长都看不到您的留言和身份", "是否同意让学校知道您的身份"])
+
+
+# -- 6: a teacher who bounces a ticket and then changes their mind -------------------------------------------------
+async def test_a_teacher_who_regrets_a_bounce_is_told_it_cannot_be_undone_and_what_to_do(dialog):
+    d = dialog
+    number = await file_ticket(d, "o_p6_fee20", "江南区实验小学收了300元资料费，没有收据")
+    await talk(d, FEES, f"退回 {number} 不属于我们处", expect=f"已退回 {number}")
+    # each got "这条消息不是指令，没有发给群众…" and the whole list of commands
+    for text in ("算了，不退回了", "撤销退回"):
+        await talk(d, FEES, text, expect=["退回一经发出不能撤销", "请联系局值班室转派回本单位"],
+                   absent=["不是指令", "工作人员指令"])
