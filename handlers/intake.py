@@ -835,6 +835,9 @@ class Intake:
             aside = self._aside(state, text, d)
             if aside is not None:
                 return aside
+        if len(text) >= SENTENCE_CHARS and any(normalise(p) == text for p in d.parts):
+            # the same words again (sent twice, unsure it arrived): said to be here, never written down twice
+            return self._out(state, d, [Reply(_t(d, "REPEATED") + "\n" + self._again(state, d))])
         if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
             if in_english(text) or written_lang(text) == "zh" and han_count(text) >= 4:  # name or 查询: not)
                 d.lang = "en" if in_english(text) else "zh"

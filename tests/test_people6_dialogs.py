@@ -149,3 +149,15 @@ async def test_a_teacher_who_regrets_a_bounce_is_told_it_cannot_be_undone_and_wh
     for text in ("算了，不退回了", "撤销退回"):
         await talk(d, FEES, text, expect=["退回一经发出不能撤销", "请联系局值班室转派回本单位"],
                    absent=["不是指令", "工作人员指令"])
+
+
+# -- 7: the same words sent twice ------------------------------------------------------------------------------
+async def test_a_parent_who_sends_the_same_story_twice_is_told_it_arrived_and_it_is_kept_once(dialog):
+    d, p = dialog, "o_p6_twice"
+    story = "学校收资料费300元不给收据，家长都有意见"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, story, expect="请问您这次是")
+    # it was "已补充到留言内容", and the story stood twice in the ticket
+    reply = await talk(d, p, story, expect=["这段话已经收到了", "请问您这次是"], absent="已补充")
+    number, _ = await finish(d, p, reply)
+    assert (await d.db(tickets.get, number))["text"] == story
