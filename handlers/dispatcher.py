@@ -664,6 +664,8 @@ class _Services(IntakeServices):
         return self.d.routing(text)
 
     def find_school(self, text: str) -> str | None:
+        if names.generic(text):
+            return None
         code = self.d.router.find_school(text)
         if code:
             return code

@@ -383,9 +383,16 @@ ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|ho
                               r"(?:it|this) be (?:done|handled|solved|sorted))\b[^.!?]{0,30}[?.!\s]*$", re.I)
 
 
+# 怎么样了 / 有结果了吗 / 进度如何, just after submitting: how far it has got, not the start of another message
+ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:我的?|这个|这件|刚才的?|上次的?)?(?:留言|投诉|事情?|问题)?(?:现在|目前)?"
+                          r"(?:(?:处理|办理?)得?)?(?:(?:怎么样|咋样|如何)了?|(?:有)?(?:结果|消息|进展|回音|回复)了?(?:吗|么|没有?)|"
+                          r"进(?:展|度)(?:怎么样|如何|咋样)?了?|到哪(?:一步|儿|里)?了)[吗呢啊呀么？?。.!！\s]*$")
+
+
 def asks_progress(text: str) -> bool:
     text = re.sub(rf"^(?:{THANKS.pattern})+", "", text, flags=re.I)  # "Thank you. How long will it take?"
-    return bool(ASKS_PROGRESS.match(text) and han_count(text) <= 16 or ASKS_PROGRESS_EN.match(text))
+    return bool((ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text)) and han_count(text) <= 16
+                or ASKS_PROGRESS_EN.match(text))
 
 
 @short_texts  # pure; every new message and every step asks it

@@ -161,3 +161,23 @@ async def test_a_parent_who_sends_the_same_story_twice_is_told_it_arrived_and_it
     reply = await talk(d, p, story, expect=["这段话已经收到了", "请问您这次是"], absent="已补充")
     number, _ = await finish(d, p, reply)
     assert (await d.db(tickets.get, number))["text"] == story
+
+
+# -- 8: a grandfather in short messages; a parent asking how far it has got --------------------------------------
+async def test_the_bare_word_school_is_no_school_of_the_directory(dialog):
+    d, p = dialog, "o_p6_grandpa"
+    await talk(d, p, "我要投诉", expect="按投诉办理")
+    # it was "好的，涉及学校：市职业技术学校。" -- the one name holding 学校
+    await talk(d, p, "学校", absent="涉及学校")
+    await talk(d, p, "我们学校食堂饭菜不好吃", expect="哪所学校", absent="市职业技术学校")
+    reply = await talk(d, p, "江南区实验小学")
+    number, _ = await finish(d, p, reply)
+    assert (await d.db(tickets.get, number))["school_code"] == "jn-syxx"
+
+
+async def test_how_is_it_going_just_after_submitting_shows_the_ticket_not_a_new_message(dialog):
+    d, p = dialog, "o_p6_howfar"
+    number = await file_ticket(d, p, "学校收资料费300元不给收据，家长都有意见", scene="school:jn-syxx")
+    # it started a new message: "请再具体说说情况…"
+    for text in ("怎么样了", "我的投诉现在处理得怎么样了？"):
+        await talk(d, p, text, expect=number, absent="请再具体说说")
