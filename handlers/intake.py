@@ -430,10 +430,9 @@ def introduction(text: str) -> bool:
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
 ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
                             r"(?:能不能|可不可以|可以|能否|能)(?:匿名|保密|不实名)|"
-                            r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道")
+                            r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道|"
+                            r"(?:告诉|透露给?|通知)(?:学校|老师|班主任)[^。！!]{0,2}(?:是我|我是谁)")
 
-# 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
-# might do (穿小鞋, 报复) is answered with what the consent question offers.
 # "不对，其实我想问校车几点发车": the person takes back what they said and says something else. Not more of the story
 # by default: asked whether it replaces the draft, is a second matter, or corrects it (the change detour).
 CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)?(?:(?:不对|不是不是|我?(?:刚才)?(?:说|写|打|搞|弄)错了|"
@@ -444,6 +443,8 @@ WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"这(?:里|儿|个)?是(?:哪里|哪儿|什么地方|什么(?:公众号|号|平台|单位)?|啥|谁)|"
                       r"(?:你|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
                       r"(?:吗|么|嘛|啊|呀|呢|的)?[?？!！。.\s~～]*$")
+# 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
+# might do (穿小鞋, 报复) is answered with what the consent question offers.
 GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢)(?:反映|投诉|举报|提交|留言|说)了")
 # 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
 CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
@@ -514,7 +515,7 @@ def may_be_aside(text: str) -> bool:
     return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
                 or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
                 or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
-                or CANT_TYPE.search(text) or asks_how_to_send(text))
+                or CANT_TYPE.search(text) or asks_how_to_send(text) or asks_progress(text))
 
 
 @short_texts  # pure; asked of most replies, some of them several times
@@ -891,6 +892,15 @@ class Intake:
         carry_on = CARRY_ON.match(text)
         if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
             return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
+        if asks_progress(text) and state != "confirm" and d.category and d.kind != "praise":
+            # 多久能处理？ before submitting: the time limit this message gets, never words of the story
+            if d.kind:
+                plan = self._plan(d)
+                say = _t(d, "DRAFT_DUE").format(days=plan.days, due=plan.due(d.lang))
+            else:
+                days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
+                say = _t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
+            return self._out(state, d, [Reply(say + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
             return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged

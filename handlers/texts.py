@@ -70,6 +70,9 @@ MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您�
 MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
 REPEATED = "这段话已经收到了，不用再发。"
+# 多久能处理？ while writing: the time limit, counted from the moment it is submitted
+DRAFT_DUE = "这条留言提交后，{days}个工作日内办结（{due}前）。"
+DRAFT_DUE_KINDS = "提交后开始计时：投诉和建议{complaint}个工作日内办结，咨询{inquiry}个工作日内答复。"
 ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请回复数字。"
 # Praise that also tells of a teacher's conduct (打骂, 体罚, 收红包…): said plainly where it goes, then asked.
 ASK_CONDUCT = ("您的留言里除了表扬，还反映了老师的行为问题。这类问题由教育局直接调查处理，不会转给学校。\n"
@@ -784,6 +787,9 @@ EN = {
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
     "REPEATED": "We have that already; no need to send it again.",
+    "DRAFT_DUE": "Once you submit it, this message is to be handled within {days} working days (by {due}).",
+    "DRAFT_DUE_KINDS": "The time runs from when you submit: complaints and suggestions within {complaint} working "
+                       "days, questions answered within {inquiry}.",
     "ASK_MORE": "Please tell us a little more: when and where it happened, and the school or people concerned, so "
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",

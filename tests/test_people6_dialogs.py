@@ -181,3 +181,20 @@ async def test_how_is_it_going_just_after_submitting_shows_the_ticket_not_a_new_
     # it started a new message: "请再具体说说情况…"
     for text in ("怎么样了", "我的投诉现在处理得怎么样了？"):
         await talk(d, p, text, expect=number, absent="请再具体说说")
+
+
+# -- 9: questions asked in the middle of writing --------------------------------------------------------------------
+async def test_how_long_while_writing_gets_the_time_limit_and_is_not_added_to_the_story(dialog):
+    d, p = dialog, "o_p6_howlong"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "孩子学校要求每个学生买平板电脑，三千多块", expect="请问您这次是")
+    # it was "已补充到留言内容" (and the kind question skipped)
+    await talk(d, p, "多久能处理？", expect=["投诉和建议7个工作日内办结，咨询3个工作日内答复", "请问您这次是"],
+               absent="已补充")
+    await talk(d, p, "1")
+    await talk(d, p, "那要多久才有结果", expect=["这条留言提交后，7个工作日内办结", "联系电话"])
+    # "会告诉学校是我吗" in its other words: answered, not added
+    await talk(d, p, "这个会告诉学校是我反映的吗", expect="稍后会问您是否同意让学校知道您的身份", absent="已补充")
+    reply = await talk(d, p, "0")
+    number, _ = await finish(d, p, reply)
+    assert (await d.db(tickets.get, number))["text"] == "孩子学校要求每个学生买平板电脑，三千多块"
