@@ -768,6 +768,12 @@ class _Services(IntakeServices):
             return texts.EN["WHO_WE_ARE"]
         return texts.WHO_WE_ARE.format(org=self.d.policy.organisation, bot=self.d.policy.name)
 
+    def reach_person(self, lang: str | None = None) -> str:
+        line = self.d.policy.hotline
+        if lang == "en":
+            return texts.EN["REACH_PERSON"] + (" " + texts.EN["REACH_HOTLINE"].format(phone=line) if line else "")
+        return texts.REACH_PERSON + (texts.REACH_HOTLINE.format(phone=line) if line else "")
+
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
         self.notices.extend(self.d.desk.supplemented(self.db, number, openid, text, attachments))
 

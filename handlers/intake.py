@@ -443,6 +443,12 @@ WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"这(?:里|儿|个)?是(?:哪里|哪儿|什么地方|什么(?:公众号|号|平台|单位)?|啥|谁)|"
                       r"(?:你|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
                       r"(?:吗|么|嘛|啊|呀|呢|的)?[?？!！。.\s~～]*$")
+# 转人工 / 我要找真人 / 你们电话多少: a person is wanted -- who handles the message, and the bureau's line if it has one
+WANTS_HUMAN = re.compile(r"^(?:请|我要|我想|能不能|可以|帮我)?(?:转|找|接|要)?(?:人工|真人|工作人员|客服)(?:客服|服务|接待)?"
+                         r"(?:吗|么|呢|吧)?[?？!！。.\s]*$|"
+                         r"^(?:我要|我想|能不能|可以|请)?(?:和|跟|找)(?:真人|人工|工作人员|你们领导)(?:说|聊|谈|对话|说话)?|"
+                         r"^(?:有没有|有)(?:人工|真人|工作人员)|^(?:你们的?)?(?:电话|热线|联系电话)(?:是)?多少|"
+                         r"^(?:能|可以|能不能)?给(?:我)?(?:个|一个)?(?:电话|联系方式)")
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
 # might do (穿小鞋, 报复) is answered with what the consent question offers.
 GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢)(?:反映|投诉|举报|提交|留言|说)了")
@@ -512,7 +518,7 @@ _PHONE_WORD = re.compile(r"电话|手机|号码")
 def may_be_aside(text: str) -> bool:
     """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
     needs one of these patterns to match, so a reply that matches none (most) skips them all."""
-    return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
+    return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or WANTS_HUMAN.search(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
                 or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
                 or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
                 or CANT_TYPE.search(text) or asks_how_to_send(text) or asks_progress(text))
@@ -773,6 +779,8 @@ class Intake:
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
             return None, d.to_dict(), [Reply(self.s.who_we_are(lang) + "\n" + texts.pick("GREETING_NEXT", lang))]
+        if text and self._wants_person(text):  # 转人工: who handles it; nothing started
+            return None, d.to_dict(), [Reply(self.s.reach_person(lang))]
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
                                              + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
@@ -872,6 +880,8 @@ class Intake:
             return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
         if WHO_ASKS.match(text):  # 你们是谁？ at 1–4: who we are, then the question (never part of the story)
             return self._out(state, d, [Reply(self.s.who_we_are(d.lang) + "\n" + self._again(state, d))])
+        if state != "phone" and self._wants_person(text):
+            return self._out(state, d, [Reply(self.s.reach_person(d.lang) + "\n" + self._again(state, d))])
         if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
             # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
             return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
@@ -1055,6 +1065,19 @@ class Intake:
         elif d.school:  # most likely the same school: offered for a yes, never assumed
             fresh.school_options = [d.school]
         return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
+
+    def _wants_person(self, text: str) -> bool:
+        """转人工 / 能给个电话吗，我想直接打电话: a person wanted, and nothing else said about a matter (转人工，孩子被打了
+        is a call for help and is handled as one)."""
+        m = WANTS_HUMAN.search(text)
+        if not m or han_count(text) > 16:
+            return False
+        for words in (text, text[m.end():].strip(PUNCT)):
+            decision = self.s.route(words) if words else {}
+            if decision.get("urgent") or any(v > 0 for c, v in (decision.get("scores") or {}).items()
+                                             if c not in ("other_edu", "out_of_scope")):
+                return False
+        return True
 
     # -- a change of subject ("不对，其实我想问…") ------------------------------------------------------------
     def _changes_subject(self, text: str, d: Draft) -> bool:
@@ -1679,5 +1702,6 @@ class IntakeServices:
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
     hotlines: Callable[[dict, str | None], str]       # the hotlines an urgent routing calls for, in a language
     who_we_are: Callable[[str | None], str]           # 你们是谁？: the account and what it is for, in a language
+    reach_person: Callable[[str | None], str]         # 转人工: who handles messages, and the bureau's hotline if any
     mark_reminded: Callable[[str], None]
     keep_expired: Callable[[], int]

@@ -70,6 +70,9 @@ MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您�
 MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
 REPEATED = "这段话已经收到了，不用再发。"
+REACH_PERSON = ("这里的每条留言都由工作人员办理，不是机器答复了事：请直接写下您要反映的事情，提交后会转给负责的人员；"
+                "需要时他们会打电话联系您（请在留言时留下号码）。")
+REACH_HOTLINE = "如想直接通话，可拨打教育局热线 {phone}。"
 # 多久能处理？ while writing: the time limit, counted from the moment it is submitted
 DRAFT_DUE = "这条留言提交后，{days}个工作日内办结（{due}前）。"
 DRAFT_DUE_KINDS = "提交后开始计时：投诉和建议{complaint}个工作日内办结，咨询{inquiry}个工作日内答复。"
@@ -328,7 +331,7 @@ TODO_MORE = "第{page}/{pages}页，发送“待办 {next}”看下一页。"
 TODO_PAST_END = "待办只有{pages}页，没有第{asked}页，以下是第{pages}页。"
 # Forty look alike by number and category: the first words of each tell them apart (its unit only when not one's own).
 TODO_LINE = "{i}. {urgent}{number}{unit}｜{kind}·{category}｜{state}｜{due}前{flags}\n   {excerpt}"
-TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 1-5”可一次签收多件。"
+TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 1-5”或“签收全部”可一次签收多件。"
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
@@ -787,6 +790,9 @@ EN = {
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
     "REPEATED": "We have that already; no need to send it again.",
+    "REACH_PERSON": "Every message here is handled by staff: write what you want to tell us, and once you submit it, "
+                    "it goes to the person in charge, who can call you if you leave a number.",
+    "REACH_HOTLINE": "To speak to someone now, call the bureau's hotline {phone}.",
     "DRAFT_DUE": "Once you submit it, this message is to be handled within {days} working days (by {due}).",
     "DRAFT_DUE_KINDS": "The time runs from when you submit: complaints and suggestions within {complaint} working "
                        "days, questions answered within {inquiry}.",

@@ -99,6 +99,7 @@ async def test_sign_all_signs_every_ticket_waiting_for_the_units_signature_and_l
     d = dialog
     numbers = [await file_ticket(d, f"o_p6_fee{i}", f"江南区实验小学收了{300 + i}元资料费，没有收据") for i in range(3)]
     other = await file_ticket(d, "o_p6_hw", "作业太多，孩子每天写到晚上11点", scene="school:jn-syxx")
+    await talk(d, FEES, "待办", expect="“签收 1-5”或“签收全部”可一次签收多件")  # where a teacher learns of it
     # it was not understood
     reply = await talk(d, FEES, "签收全部", expect=["已签收本单位待签收的留言 3 件："] + [f"已签收 {n}，" for n in numbers],
                        absent=other)
@@ -198,3 +199,15 @@ async def test_how_long_while_writing_gets_the_time_limit_and_is_not_added_to_th
     reply = await talk(d, p, "0")
     number, _ = await finish(d, p, reply)
     assert (await d.db(tickets.get, number))["text"] == "孩子学校要求每个学生买平板电脑，三千多块"
+
+
+async def test_a_parent_who_asks_for_a_person_is_told_who_handles_messages_and_nothing_is_started(dialog):
+    d, p = dialog, "o_p6_human"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    # each started a message ("请再具体说说情况"), then was sent to 12345 as out of scope
+    for text in ("转人工", "我要找真人", "能给个电话吗，我想直接打电话"):
+        await talk(d, p, text, expect="由工作人员办理", absent=["请再具体说说", "12345"])
+    await talk(d, p, "学校收资料费300元不给收据，家长都有意见", expect="请问您这次是")
+    await talk(d, p, "人工客服", expect=["由工作人员办理", "请问您这次是"], absent="已补充")
+    # a call for help with the words is one, never a canned answer
+    await talk(d, "o_p6_human2", "转人工，孩子被老师打出血了", expect="紧急事项", absent="由工作人员办理")
