@@ -442,7 +442,9 @@ WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
                       r"这(?:里|儿|个)?是(?:哪里|哪儿|什么地方|什么(?:公众号|号|平台|单位)?|啥|谁)|"
                       r"(?:你|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
-                      r"(?:吗|么|嘛|啊|呀|呢|的)?[?？!！。.\s~～]*$")
+                      r"(?:吗|么|嘛|啊|呀|呢|的)?[?？!！。.\s~～]*$|"
+                      r"^(?:hi|hello|sorry|excuse me)?[,\s]*(?:who are you|who is this|what is this(?: account| place)?|"
+                      r"(?:are you|is this) (?:a )?(?:bot|robot|machine|human|real person|person))[?!.\s]*$", re.I)
 # 转人工 / 我要找真人 / 你们电话多少: a person is wanted -- who handles the message, and the bureau's line if it has one
 WANTS_HUMAN = re.compile(r"^(?:请|我要|我想|能不能|可以|帮我)?(?:转|找|接|要)?(?:人工|真人|工作人员|客服)(?:客服|服务|接待)?"
                          r"(?:吗|么|呢|吧)?[?？!！。.\s]*$|"

@@ -211,3 +211,12 @@ async def test_a_parent_who_asks_for_a_person_is_told_who_handles_messages_and_n
     await talk(d, p, "人工客服", expect=["由工作人员办理", "请问您这次是"], absent="已补充")
     # a call for help with the words is one, never a canned answer
     await talk(d, "o_p6_human2", "转人工，孩子被老师打出血了", expect="紧急事项", absent="由工作人员办理")
+
+
+async def test_who_are_you_in_english_is_answered_in_english(dialog):
+    d, p = dialog, "o_p6_who_en"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "The school charges 300 yuan for workbooks every term and gives no receipt", expect="Is your message")
+    # it was taken as more of the story
+    await talk(d, p, "who are you?", expect=["education bureau's official account", "Is your message"],
+               absent="Added to your message")
