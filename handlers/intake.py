@@ -898,7 +898,7 @@ class Intake:
         if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
             d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
             return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
-        if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
+        if GIVE_UP.search(text) and han_count(text) <= 20:  # at the summary too: never added to what is sent
             note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
             return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
         carry_on = CARRY_ON.match(text)

@@ -220,3 +220,17 @@ async def test_who_are_you_in_english_is_answered_in_english(dialog):
     # it was taken as more of the story
     await talk(d, p, "who are you?", expect=["education bureau's official account", "Is your message"],
                absent="Added to your message")
+
+
+async def test_second_thoughts_at_the_summary_are_asked_about_not_added_to_the_message(dialog):
+    d, p = dialog, "o_p6_giveup"
+    story = "学校收资料费300元不给收据，家长都有意见"
+    reply = await talk(d, p, story)
+    for _ in range(6):
+        if "请核对" in reply:
+            break
+        answer = next(a for key, a in (("请问您这次是", "1"), ("联系电话", "0"), ("身份", "2"), ("哪所学校", "0")) if key in reply)
+        reply = await talk(d, p, answer)
+    # it was "已补充到留言内容", and the summary showed 我不想投诉了，撤回吧 as part of the message
+    await talk(d, p, "我不想投诉了，撤回吧", expect=["还没有提交", "取消"], absent="已补充")
+    await talk(d, p, "3", expect="已取消")
