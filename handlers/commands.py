@@ -148,6 +148,8 @@ def _match(text: str) -> tuple[str, str] | None:
 
 # 签收 1-5, 签收 1到10, 签收 3~6: a run of 待办 lines (line numbers, never a ticket number's digits), at most a page
 # or two at once.
+ACCEPT_ALL = re.compile(r"(?:全部|所有|全都|都)(?:的|留言)?[。.!！\s]*")  # 签收 全部: as 签收全部
+ACCEPT_ALL_MAX = 20  # 签收全部 at once: twenty lines fit one reply on a phone; the rest with the next 签收全部
 LINE_RANGE = re.compile(r"(?<![\w-])(\d{1,2})\s*[-~～—到至]\s*(\d{1,2})(?![\w-])")
 
 
@@ -214,6 +216,8 @@ class Commands:
                 self._parse(call)
                 return [Reply(not_at_school(barred.who.action, call.ticket["number"] if call.ticket else None))]
             return [Reply(self._not_for(user, entries))]
+        if entry.run is Commands.accept and ACCEPT_ALL.fullmatch(unicodedata.normalize("NFKC", rest)):
+            entry = next(c for c in TABLE if c.run is Commands.accept_all)  # 签收 全部: the table's 签收全部
         if entry.run is Commands.accept:
             rest = LINE_RANGE.sub(_lines_of_range, rest)  # 签收 1-5: the lines of the 待办 list, each
         call = Call(db, user, openid, entry, raw, rest=rest)
@@ -427,6 +431,22 @@ class Commands:
                 break
             if ticket["id"] not in {t["id"] for t in found}:
                 found.append(ticket)
+        return self._accepted(call, found, error)
+
+    def accept_all(self, call: Call) -> list[Reply]:
+        """签收全部: every ticket waiting for this unit's 签收, at most ACCEPT_ALL_MAX at once (a reply a phone shows
+        whole); how many and which are listed, and what is left is said."""
+        waiting = self.desk.awaiting_acceptance(call.db, call.user)
+        if not waiting:
+            return [Reply(texts.ACCEPT_ALL_NONE)]
+        replies = self._accepted(call, waiting[:ACCEPT_ALL_MAX], None, head=texts.ACCEPT_ALL_HEAD.format(
+            count=min(len(waiting), ACCEPT_ALL_MAX)))
+        if len(waiting) > ACCEPT_ALL_MAX:
+            replies[0] = Reply(replies[0].text + "\n" + texts.ACCEPT_ALL_MORE.format(
+                count=len(waiting) - ACCEPT_ALL_MAX))
+        return replies
+
+    def _accepted(self, call: Call, found: list[dict], error: str | None, head: str | None = None) -> list[Reply]:
         answers, pushes = [], []
         for ticket in found:
             for reply in self.desk.accept(call.db, call.user, ticket):
@@ -438,7 +458,7 @@ class Commands:
             lines.append(texts.ACCEPTED_MANY_FOOT)
         if error:  # 签收 5 99 with no 99 in the list: said, after what was signed
             lines.append(error)
-        return [Reply("\n".join(lines)), *pushes]
+        return [Reply("\n".join([head] + lines if head else lines)), *pushes]
 
     def reply(self, call: Call) -> list[Reply]:
         text = self._template(call, "reply")
@@ -548,6 +568,8 @@ TABLE: tuple[Command, ...] = (
     Command("详情", MAY["detail"], (TICKET, Arg("page", "页码", "", optional=True)), "留言全文、附件和全部办理记录",
             Commands.detail, ("查询", "查看")),
     Command("签收", MAY["accept"], (TICKET,), "签收留言（值班室可代签收）", Commands.accept),
+    Command("签收全部", MAY["accept"], (), f"签收本单位所有待签收的留言（一次最多{ACCEPT_ALL_MAX}件）", Commands.accept_all,
+            ("全部签收", "一键签收", "签收所有", "所有签收", "批量签收")),
     Command("回复", MAY["reply"], (TICKET, Arg("text", "答复内容", "您好，已核实……")), "答复群众", Commands.reply),
     Command("办结", MAY["resolve"], (TICKET, Arg("text", "办理结果", "已督促学校退还资料费")), "办结并告知群众",
             Commands.resolve),

@@ -430,6 +430,20 @@ class Desk:
         tickets.record(db, ticket, "note", user["openid"], self.clock.now(), text)
         return [Reply(texts.NOTED_OK.format(number=ticket["number"]))]
 
+    def awaiting_acceptance(self, db, user: dict) -> list[dict]:
+        """What 签收全部 signs: the open tickets waiting for this person's 签收 -- their own unit's, and for the
+        duty office the unattended ones it stands in for -- nearest deadline first. Never a unit below a
+        supervisor or every unit for a leader: signing makes the unit answerable, so it takes the unit's word."""
+        if not user.get("unit_code"):
+            return []
+        rows = tickets.open_for_units(db, [user["unit_code"]], TODO_MAX)
+        if user["unit_code"] == self.duty_office:
+            have = {t["id"] for t in rows}
+            rows += [t for t in tickets.open_unattended(db, TODO_MAX) if t["id"] not in have]
+            rows.sort(key=lambda t: (t["due_at"] is None, t["due_at"] or 0, t["id"]))
+        return [t for t in rows if lifecycle.allowed("accept", t["state"]) and t["state"] != "accepted"
+                and self.refuse(db, user, t, "accept") is None]
+
     # -- reading ---------------------------------------------------------------------------------------------
     def todo(self, db, openid: str, user: dict, page: int = 1) -> str:
         """The open tickets, nearest deadline first (flags are marked, not sorted first), a page at a time; the

@@ -68,6 +68,10 @@ class Turn:
     first_english: bool = False  # the person's first words in English: welcomed in English once (the QR's was Chinese)
 
 
+# 撤销退回 / 算了，不退回了 / 退错了: a teacher changing their mind after 退回 (which cannot be undone)
+UNDO_BOUNCE = re.compile(r"(?:撤销|撤回|取消|收回)退回|不(?:要|用)?退(?:回)?了|退(?:回)?错了")
+
+
 @dataclass(frozen=True)
 class Policy:
     """The configurable rules of the core (from the [bot], [routing] and [deadlines] config sections)."""
@@ -320,6 +324,8 @@ class Dispatcher:
                     return [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
             if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy
                 return [Reply(texts.STAFF_THANKS)]
+            if UNDO_BOUNCE.search(turn.text) and len(turn.text.strip()) <= 20:  # 算了，不退回了: what can be done
+                return [Reply(texts.BOUNCE_UNDO)]
             # a reply to a parent typed without 回复: it went nowhere, and they must know it
             return [Reply(texts.STAFF_NOT_SENT + "\n" + self.help_for(turn.db, turn.user))]
         return None
@@ -658,6 +664,8 @@ class _Services(IntakeServices):
         return self.d.routing(text)
 
     def find_school(self, text: str) -> str | None:
+        if names.generic(text):
+            return None
         code = self.d.router.find_school(text)
         if code:
             return code
@@ -754,6 +762,17 @@ class _Services(IntakeServices):
     def hotlines(self, routing: dict, lang: str | None = "zh") -> str:
         return texts.hotlines(routing.get("urgent_words") or [], routing.get("category", ""), self.d.policy.hotline,
                               lang)
+
+    def who_we_are(self, lang: str | None = None) -> str:
+        if lang == "en":
+            return texts.EN["WHO_WE_ARE"]
+        return texts.WHO_WE_ARE.format(org=self.d.policy.organisation, bot=self.d.policy.name)
+
+    def reach_person(self, lang: str | None = None) -> str:
+        line = self.d.policy.hotline
+        if lang == "en":
+            return texts.EN["REACH_PERSON"] + (" " + texts.EN["REACH_HOTLINE"].format(phone=line) if line else "")
+        return texts.REACH_PERSON + (texts.REACH_HOTLINE.format(phone=line) if line else "")
 
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
         self.notices.extend(self.d.desk.supplemented(self.db, number, openid, text, attachments))

@@ -391,9 +391,16 @@ ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|ho
                               r"(?:it|this) be (?:done|handled|solved|sorted))\b[^.!?]{0,30}[?.!\s]*$", re.I)
 
 
+# 怎么样了 / 有结果了吗 / 进度如何, just after submitting: how far it has got, not the start of another message
+ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:我的?|这个|这件|刚才的?|上次的?)?(?:留言|投诉|事情?|问题)?(?:现在|目前)?"
+                          r"(?:(?:处理|办理?)得?)?(?:(?:怎么样|咋样|如何)了?|(?:有)?(?:结果|消息|进展|回音|回复)了?(?:吗|么|没有?)|"
+                          r"进(?:展|度)(?:怎么样|如何|咋样)?了?|到哪(?:一步|儿|里)?了)[吗呢啊呀么？?。.!！\s]*$")
+
+
 def asks_progress(text: str) -> bool:
     text = re.sub(rf"^(?:{THANKS.pattern})+", "", text, flags=re.I)  # "Thank you. How long will it take?"
-    return bool(ASKS_PROGRESS.match(text) and han_count(text) <= 16 or ASKS_PROGRESS_EN.match(text))
+    return bool((ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text)) and han_count(text) <= 16
+                or ASKS_PROGRESS_EN.match(text))
 
 
 @short_texts  # pure; every new message and every step asks it
@@ -431,8 +438,27 @@ def introduction(text: str) -> bool:
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
 ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
                             r"(?:能不能|可不可以|可以|能否|能)(?:匿名|保密|不实名)|"
-                            r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道")
+                            r"(?:学校|老师|班主任)[^。！!]{0,4}(?:会|能)?知道[^。！!]{0,4}(?:是我|我是谁)|会不会被[^。！!]{0,6}知道|"
+                            r"(?:告诉|透露给?|通知)(?:学校|老师|班主任)[^。！!]{0,2}(?:是我|我是谁)")
 
+# "不对，其实我想问校车几点发车": the person takes back what they said and says something else. Not more of the story
+# by default: asked whether it replaces the draft, is a second matter, or corrects it (the change detour).
+CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)?(?:(?:不对|不是不是|我?(?:刚才)?(?:说|写|打|搞|弄)错了|"
+                         r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
+# Who we are (你们是谁？ 这是哪里 是机器人吗), asked anywhere: said briefly, and the question asked again.
+WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
+                      r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
+                      r"这(?:里|儿|个)?是(?:哪里|哪儿|什么地方|什么(?:公众号|号|平台|单位)?|啥|谁)|"
+                      r"(?:你|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
+                      r"(?:吗|么|嘛|啊|呀|呢|的)?[?？!！。.\s~～]*$|"
+                      r"^(?:hi|hello|sorry|excuse me)?[,\s]*(?:who are you|who is this|what is this(?: account| place)?|"
+                      r"(?:are you|is this) (?:a )?(?:bot|robot|machine|human|real person|person))[?!.\s]*$", re.I)
+# 转人工 / 我要找真人 / 你们电话多少: a person is wanted -- who handles the message, and the bureau's line if it has one
+WANTS_HUMAN = re.compile(r"^(?:请|我要|我想|能不能|可以|帮我)?(?:转|找|接|要)?(?:人工|真人|工作人员|客服)(?:客服|服务|接待)?"
+                         r"(?:吗|么|呢|吧)?[?？!！。.\s]*$|"
+                         r"^(?:我要|我想|能不能|可以|请)?(?:和|跟|找)(?:真人|人工|工作人员|你们领导)(?:说|聊|谈|对话|说话)?|"
+                         r"^(?:有没有|有)(?:人工|真人|工作人员)|^(?:你们的?)?(?:电话|热线|联系电话)(?:是)?多少|"
+                         r"^(?:能|可以|能不能)?给(?:我)?(?:个|一个)?(?:电话|联系方式)")
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
 # might do (穿小鞋, 报复) is answered with what the consent question offers.
 GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢)(?:反映|投诉|举报|提交|留言|说)了")
@@ -502,10 +528,10 @@ _PHONE_WORD = re.compile(r"电话|手机|号码")
 def may_be_aside(text: str) -> bool:
     """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
     needs one of these patterns to match, so a reply that matches none (most) skips them all."""
-    return bool(GREETING.fullmatch(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
+    return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or WANTS_HUMAN.search(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
                 or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
                 or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
-                or CANT_TYPE.search(text) or asks_how_to_send(text))
+                or CANT_TYPE.search(text) or asks_how_to_send(text) or asks_progress(text))
 
 
 @short_texts  # pure; asked of most replies, some of them several times
@@ -761,6 +787,10 @@ class Intake:
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
+        if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
+            return None, d.to_dict(), [Reply(self.s.who_we_are(lang) + "\n" + texts.pick("GREETING_NEXT", lang))]
+        if text and self._wants_person(text):  # 转人工: who handles it; nothing started
+            return None, d.to_dict(), [Reply(self.s.reach_person(lang))]
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
                                              + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
@@ -831,6 +861,9 @@ class Intake:
             aside = self._aside(state, text, d)
             if aside is not None:
                 return aside
+        if len(text) >= SENTENCE_CHARS and any(normalise(p) == text for p in d.parts):
+            # the same words again (sent twice, unsure it arrived): said to be here, never written down twice
+            return self._out(state, d, [Reply(_t(d, "REPEATED") + "\n" + self._again(state, d))])
         if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
             if in_english(text) or written_lang(text) == "zh" and han_count(text) >= 4:  # name or 查询: not)
                 d.lang = "en" if in_english(text) else "zh"
@@ -855,6 +888,10 @@ class Intake:
         answered, and the question asked again; None when the reply is none of them."""
         if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
             return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
+        if WHO_ASKS.match(text):  # 你们是谁？ at 1–4: who we are, then the question (never part of the story)
+            return self._out(state, d, [Reply(self.s.who_we_are(d.lang) + "\n" + self._again(state, d))])
+        if state != "phone" and self._wants_person(text):
+            return self._out(state, d, [Reply(self.s.reach_person(d.lang) + "\n" + self._again(state, d))])
         if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
             # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
             return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
@@ -869,12 +906,21 @@ class Intake:
         if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
             d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
             return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
-        if GIVE_UP.search(text) and han_count(text) <= 20 and state not in ("confirm",):
+        if GIVE_UP.search(text) and han_count(text) <= 20:  # at the summary too: never added to what is sent
             note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
             return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
         carry_on = CARRY_ON.match(text)
         if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
             return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
+        if asks_progress(text) and state != "confirm" and d.category and d.kind != "praise":
+            # 多久能处理？ before submitting: the time limit this message gets, never words of the story
+            if d.kind:
+                plan = self._plan(d)
+                say = _t(d, "DRAFT_DUE").format(days=plan.days, due=plan.due(d.lang))
+            else:
+                days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
+                say = _t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
+            return self._out(state, d, [Reply(say + "\n" + self._again(state, d))])
         if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
             return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
         if asks_how_to_send(text):  # answered; the message in progress is unchanged
@@ -902,6 +948,11 @@ class Intake:
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
         text = self._by_label(STEP[state], text, d)
+        if (state != "describe" or d.parts) and self._changes_subject(text, d) and (
+                state == "describe" or not self._is_answer(STEP[state], text, d)):
+            # 不对，其实我想问校车几点发车: not more of the story -- instead of it, beside it, or a correction? asked
+            d.held, d.back_to = inbound.text.strip(), state
+            return self._out("change", d, [Reply(self._ask_change(d))])
         if state != "describe" and not self._is_answer(STEP[state], text, d):
             # People often tell their story in several messages: words where an answer was expected are
             # more of the story, not a wrong answer -- unless they are plainly about something else.
@@ -1024,6 +1075,52 @@ class Intake:
         elif d.school:  # most likely the same school: offered for a yes, never assumed
             fresh.school_options = [d.school]
         return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
+
+    def _wants_person(self, text: str) -> bool:
+        """转人工 / 能给个电话吗，我想直接打电话: a person wanted, and nothing else said about a matter (转人工，孩子被打了
+        is a call for help and is handled as one)."""
+        m = WANTS_HUMAN.search(text)
+        if not m or han_count(text) > 16:
+            return False
+        for words in (text, text[m.end():].strip(PUNCT)):
+            decision = self.s.route(words) if words else {}
+            if decision.get("urgent") or any(v > 0 for c, v in (decision.get("scores") or {}).items()
+                                             if c not in ("other_edu", "out_of_scope")):
+                return False
+        return True
+
+    # -- a change of subject ("不对，其实我想问…") ------------------------------------------------------------
+    def _changes_subject(self, text: str, d: Draft) -> bool:
+        lead = CHANGE_LEAD.match(text)
+        if not lead or not d.parts or all(opening(p) for p in d.parts):
+            return False  # (我想反映个事, then 不对…: the opening said only that a story comes; _collect drops it)
+        return self._tells(text[lead.end():].strip(PUNCT))
+
+    def _ask_change(self, d: Draft) -> str:
+        return _t(d, "CHANGE_ASK").format(old=texts.excerpt(d.text, 40)) + "\n" + _t(d, "CHANGE_CHOICES")
+
+    def _on_change(self, text: str, d: Draft, inbound: Inbound):
+        n = choice(text, 3)
+        if n is None:
+            return self._out("change", d, [Reply(self._unclear(d, 3, _t(d, "CHANGE_CHOICES")))])
+        held = d.held or ""
+        d.held, d.back_to = None, None
+        lead = CHANGE_LEAD.match(normalise(held))
+        rest = normalise(held)[lead.end():].strip(PUNCT) if lead else held
+        if n == 3:  # a correction of the story: kept with it, as said ("不对，是上周三" reads right to staff)
+            d.parts.append(held)
+            return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
+        fresh = Draft(openid=d.openid, parts=[rest], lang=d.lang)
+        if d.school_from in ("scene", "scanned"):
+            fresh.school, fresh.school_from = d.school, d.school_from
+        elif d.school:  # most likely the same school: offered for a yes, never assumed
+            fresh.school_options = [d.school]
+        if n == 2:  # both: this one first; the one in progress is set aside and offered back after it
+            fresh.shelved = d.to_dict()
+            return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
+        fresh.shelved = d.shelved  # an earlier draft set aside before still comes back
+        what = texts.excerpt(d.text, 40) + (_t(d, "CHANGE_WITH_MEDIA") if d.attachments else "")
+        return self._advance(fresh, [Reply(_t(d, "CHANGE_REPLACED").format(old=what))])
 
     # -- an earlier message, offered back ------------------------------------------------------------------
     def _ask_resume(self, d: Draft) -> str:
@@ -1580,6 +1677,8 @@ DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
     Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2),
+    Step("change", _always, Intake._ask_change, lambda i, d: _t(d, "CHANGE_CHOICES"), Intake._on_change,
+         lambda d: 3),
 )}
 
 
@@ -1612,5 +1711,7 @@ class IntakeServices:
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
     hotlines: Callable[[dict, str | None], str]       # the hotlines an urgent routing calls for, in a language
+    who_we_are: Callable[[str | None], str]           # 你们是谁？: the account and what it is for, in a language
+    reach_person: Callable[[str | None], str]         # 转人工: who handles messages, and the bureau's hotline if any
     mark_reminded: Callable[[str], None]
     keep_expired: Callable[[], int]

@@ -40,6 +40,16 @@ class Match:
     score: float  # 0–100
 
 
+# 学校, 我们学校, 这所小学: a kind of school, named by no one -- never a school of the directory (学校 alone was
+# read as 市职业技术学校, the one name holding it)
+_GENERIC = re.compile(r"(?:我们|咱们|孩子的?|我家|他们|这个|那个|这所|那所|该|本|贵)?(?:的)?"
+                      r"(?:学校|小学|中学|初中|高中|幼儿园|学院|职高|中专|附小|附中|校|园|大学)(?:的|里|呢|吧|啊)?")
+
+
+def generic(text: str) -> bool:
+    return bool(_GENERIC.fullmatch(_NOISE.sub("", text)))
+
+
 def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], limit: int = 3,
           cutoff: float = CUTOFF) -> list[Match]:
     """The best candidates for `query`, best first, at most `limit`, each scoring at least `cutoff`."""

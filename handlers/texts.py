@@ -20,6 +20,8 @@ SCAN_UNKNOWN = "这个二维码暂时无法识别所属单位，您仍可直接�
 HELP_HEAD = "直接发送文字说明您的问题即可，也可以附上图片或语音。\n常用指令（编号可只写末尾数字，如“查询 12”）："
 STAFF_HELP_HEAD = "工作人员指令（编号也可用“待办”列表中的序号）："
 # a staff member's text that is no command: not sent to anyone (a reply typed without 回复 would be lost)
+BOUNCE_UNDO = ("退回一经发出不能撤销，留言已交局值班室重新分派。如仍应由本单位办理，请联系局值班室转派回本单位；"
+               "值班室转回后，它会重新出现在您的待办里。")
 STAFF_NOT_SENT = "这条消息不是指令，没有发给群众。答复群众请用“回复 编号 内容”。"
 STAFF_THANKS = "不客气。发送“待办”查看待办留言，“帮助”查看全部指令。"
 CITIZEN_ONLY = "“{verb}”是群众使用的指令。工作人员请发送“帮助”查看可用指令；不属本单位职责的留言请用“退回 编号 理由”。"
@@ -67,6 +69,13 @@ MEDIA_HOW_STEPS = "发图片或视频：点输入框右边的“＋”，选“�
 MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您正在填写的留言里，已写的内容不变。"
 MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
+REPEATED = "这段话已经收到了，不用再发。"
+REACH_PERSON = ("这里的每条留言都由工作人员办理，不是机器答复了事：请直接写下您要反映的事情，提交后会转给负责的人员；"
+                "需要时他们会打电话联系您（请在留言时留下号码）。")
+REACH_HOTLINE = "如想直接通话，可拨打教育局热线 {phone}。"
+# 多久能处理？ while writing: the time limit, counted from the moment it is submitted
+DRAFT_DUE = "这条留言提交后，{days}个工作日内办结（{due}前）。"
+DRAFT_DUE_KINDS = "提交后开始计时：投诉和建议{complaint}个工作日内办结，咨询{inquiry}个工作日内答复。"
 ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请回复数字。"
 # Praise that also tells of a teacher's conduct (打骂, 体罚, 收红包…): said plainly where it goes, then asked.
 ASK_CONDUCT = ("您的留言里除了表扬，还反映了老师的行为问题。这类问题由教育局直接调查处理，不会转给学校。\n"
@@ -131,6 +140,14 @@ NEW_MATTER = (
 )
 NEW_MATTER_CHOICES = "1 作为新留言\n2 补充到当前留言"
 NEW_MATTER_STARTED = "好的，作为一条新留言。您之前那条留言已保存，这条提交后接着填写。"
+# "不对，其实我想问…" in the middle of a message: instead of it, beside it, or a correction of it?
+CHANGE_ASK = "您是想改说另一件事吗？刚才写的是：\n「{old}」"
+CHANGE_CHOICES = "1 改说这件事（刚才写的不提交）\n2 两件都要反映\n3 是对刚才内容的补充或更正"
+CHANGE_REPLACED = "好的，刚才写的「{old}」已撤下，不会提交。下面记录您现在说的这件事。"
+CHANGE_WITH_MEDIA = "（连同发来的附件）"
+# 你们是谁？ 这是哪里 你是机器人吗: said in two lines, then the question on screen again.
+WHO_WE_ARE = ("这里是{org}的公众号“{bot}”，受理对教育工作的投诉、建议、咨询和表扬。"
+              "提问由系统自动发出，您的留言会转给负责的部门，由工作人员办理和答复。")
 ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧？请回复数字。其他的会写在同一条留言里，一并转给承办单位。"
 FOCUS_CHOICES = "{lines}\n请问哪一件最要紧？"
 SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
@@ -156,7 +173,7 @@ PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您�
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_WHY = (
     "选“同意”，学校可以直接联系您、更快解决；选“不同意”，您的身份只有教育局可见，"
-    "留言也不会交给这所学校办理，而由教育局办理。"
+    "留言也不会交给这所学校办理，而由教育局办理。无论选哪一项，其他同学和家长都看不到您的留言和身份。"
 )
 SUBMITTED_PRAISE_VIA = "感谢您的表扬！您的留言已转交“{unit}”，由教育局核实后转达。\n编号：{number}"
 SUBMITTED_PRAISE = (
@@ -314,7 +331,7 @@ TODO_MORE = "第{page}/{pages}页，发送“待办 {next}”看下一页。"
 TODO_PAST_END = "待办只有{pages}页，没有第{asked}页，以下是第{pages}页。"
 # Forty look alike by number and category: the first words of each tell them apart (its unit only when not one's own).
 TODO_LINE = "{i}. {urgent}{number}{unit}｜{kind}·{category}｜{state}｜{due}前{flags}\n   {excerpt}"
-TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 1-5”可一次签收多件。"
+TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 1-5”或“签收全部”可一次签收多件。"
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
@@ -373,6 +390,9 @@ WRONG_STATE = "留言 {number} 当前状态为“{state}”，不能{verb}。"
 ACCEPTED_OK = "已签收 {number}。请在{due}前办结，可发送“回复 {number} 内容”答复群众。"
 ACCEPTED_LINE = "已签收 {number}，{due}前办结"
 ACCEPTED_MANY_FOOT = "发送“回复 编号 内容”答复群众。"
+ACCEPT_ALL_HEAD = "已签收本单位待签收的留言 {count} 件："
+ACCEPT_ALL_MORE = "还有 {count} 件待签收，请再发送“签收全部”。"
+ACCEPT_ALL_NONE = "本单位目前没有待签收的留言。发送“待办”可查看正在办理的留言。"
 ALREADY_ACCEPTED = "留言 {number} 已签收，无需重复签收。"
 REPLIED_OK = "已将答复发送给群众（{number}）。"
 RESOLVED_OK = "已办结 {number}，办理结果已告知群众。"
@@ -777,6 +797,13 @@ EN = {
     "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
+    "REPEATED": "We have that already; no need to send it again.",
+    "REACH_PERSON": "Every message here is handled by staff: write what you want to tell us, and once you submit it, "
+                    "it goes to the person in charge, who can call you if you leave a number.",
+    "REACH_HOTLINE": "To speak to someone now, call the bureau's hotline {phone}.",
+    "DRAFT_DUE": "Once you submit it, this message is to be handled within {days} working days (by {due}).",
+    "DRAFT_DUE_KINDS": "The time runs from when you submit: complaints and suggestions within {complaint} working "
+                       "days, questions answered within {inquiry}.",
     "ASK_MORE": "Please tell us a little more: when and where it happened, and the school or people concerned, so "
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
@@ -886,6 +913,13 @@ EN = {
     # the intake's detours and remarks
     "DRAFT_KEPT": "The message you are writing is kept; you can go on with it.",
     "NEW_MATTER_CHOICES": "1 Send it as a new message\n2 Add it to the message I am writing",
+    "CHANGE_ASK": "Do you want to write about something else instead? So far you wrote:\n\"{old}\"",
+    "CHANGE_CHOICES": "1 This instead (what I wrote is not sent)\n2 Both matters\n3 It corrects or adds to what I wrote",
+    "CHANGE_REPLACED": "All right: \"{old}\" has been dropped and will not be sent. Now about what you just wrote.",
+    "CHANGE_WITH_MEDIA": " (with the files you sent)",
+    "WHO_WE_ARE": "This is the education bureau's official account. You can send complaints, suggestions, questions "
+                  "or praise here; the questions are automatic, and your message goes to the office in charge, "
+                  "where staff handle and answer it.",
     "NEW_MATTER_STARTED": "All right, as a new message. The one you were writing is kept; we will go back to it "
                           "once this one is sent.",
     "RESUME": "Your earlier message, not sent yet:\n\"{text}\"\n1 Go on with it\n2 Drop it",
@@ -909,7 +943,8 @@ EN = {
     "PHONE_PLEASE": "All right, please send the number (an 11-digit mobile or a landline with its area code), or 0 "
                     "to skip.",
     "ANONYMITY_WHY": "If you say yes, the school can contact you directly and sort it out sooner. If you say no, only "
-                     "the education bureau sees who you are, and the bureau handles your message, not the school.",
+                     "the education bureau sees who you are, and the bureau handles your message, not the school. "
+                     "Either way, other pupils and parents never see your message or who you are.",
     "APPENDED": "Added to your message {number}; the office will handle it together. Send \"status {number}\" to "
                 "see the progress.",
     "OUT_OF_SCOPE_OPEN": "If this is about your message {number}: send \"status {number}\" for its progress, or "

@@ -45,6 +45,8 @@ CASES: dict[str, list[str]] = {
         "班主任让每人交两百元班费",
         "学校收了试卷打印费",
         "学校要求每个学生买平板电脑",
+        "食堂饭菜一顿25元太贵",      # the canteen's price (餐费 pricing), not food safety: it went to safety
+        "食堂的饭一份18块，太贵了",
     ],
     "burden": [
         "孩子作业写到十一点",
