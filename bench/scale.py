@@ -461,7 +461,8 @@ async def http_workers(app, path: Path, port: int, workers: int):
 async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip: set[str] = frozenset(),
                   connections: int = 50, page_pause_ms: int = 0, workers: int = 1, webhook_rounds: int = 1) -> dict:
     from aiohttp import web
-    from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER, create_app
+    from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER
+    from bot.cli import _serving_app
     from bot.config import load_config
     from handlers.clock import Clock
     from handlers.messages import Inbound
@@ -476,7 +477,9 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     clock = type("BenchClock", (OffsetClock, Clock), {})()
     out: dict = {}
     t0 = time.perf_counter()
-    app = create_app(config, clock=clock)
+    # as `serve` makes it: with the process's own settings (the collector's freeze after start-up, bot/runtime.py);
+    # without them every full collection walked jieba's dictionary and the router with the GIL held (170-380 ms)
+    app = _serving_app(config, clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     out["startup_ms"] = (time.perf_counter() - t0) * 1000
@@ -690,7 +693,7 @@ class Probe:
                 started[:] = time.monotonic(), time.thread_time()
             else:
                 self.events.append((f"gc{info['generation']}", started[0], time.monotonic() - started[0],
-                                    f"{threading.current_thread().name}"))
+                                    time.thread_time() - started[1]))  # wall, and the collecting thread's CPU
         gc.callbacks.append(on_gc)
         run_batch = db._run_batch
 
@@ -757,9 +760,33 @@ class Probe:
                     kinds.add(e[0] if e[0] != "checkpoint" or e[2] > 0.005 else "checkpoint<5ms")
             key = "+".join(sorted(kinds)) or "none"
             why[key] = why.get(key, 0) + 1
+        # the same per kind, against every answer: a kind that overlaps 60 % of the slow answers but also 60 % of
+        # all answers is not their cause ("slow / all")
+        import bisect
+        kinds = {"batch>20ms": lambda e: e[0] == "batch" and e[2] > 0.02, "gc2": lambda e: e[0] == "gc2",
+                 "gc1": lambda e: e[0] == "gc1", "checkpoint>5ms": lambda e: e[0] == "checkpoint" and e[2] > 0.005,
+                 "sweep": lambda e: e[0] == "sweep", "digest job": lambda e: e[0] == "digest",
+                 "digest_record_tx": lambda e: e[0] == "digest_record_tx",
+                 "sweep_some_tx": lambda e: e[0] == "sweep_some_tx"}
+        lift = {}
+        for name, want in kinds.items():
+            spans = sorted((e[1], e[1] + e[2]) for e in ev if want(e))
+            if not spans:
+                continue
+            starts = [a for a, _ in spans]
+            reach, top = [], 0.0
+            for _, end in spans:
+                top = max(top, end)
+                reach.append(top)
+
+            def hit(s, lat):
+                i = bisect.bisect_left(starts, s + lat)
+                return i > 0 and reach[i - 1] > s
+            lift[name] = (round(100 * sum(hit(s, lat) for s, lat in slow) / max(1, len(slow))),
+                          round(100 * sum(hit(s, lat) for s, lat in samples) / len(samples)))
         walls = sorted(e[2] for e in batches)
         cpus = sorted(e[3][1] for e in batches)
-        summary = {"label": label, "tail": tail, "per_second": rows, "slow_overlaps": why,
+        summary = {"label": label, "tail": tail, "per_second": rows, "slow_overlaps": why, "overlap_pct_slow_vs_all": lift,
                    "batches": {"n": len(batches), "wall_p50_ms": 1000 * wh.pct(walls, 50),
                                "wall_p99_ms": 1000 * wh.pct(walls, 99), "wall_max_ms": 1000 * (walls[-1] if walls else 0),
                                "cpu_p50_ms": 1000 * wh.pct(cpus, 50), "cpu_p99_ms": 1000 * wh.pct(cpus, 99),
@@ -768,6 +795,7 @@ class Probe:
                    "longest_batches": [(round(1000 * e[2], 1), round(1000 * e[3][1], 1), e[3][0], e[3][2])
                                        for e in sorted(batches, key=lambda e: -e[2])[:5]],
                    "gc": {k: (sum(1 for e in ev if e[0] == k), round(1000 * max((e[2] for e in ev if e[0] == k), default=0), 1),
+                              round(1000 * max((e[3] for e in ev if e[0] == k), default=0), 1),
                               round(1000 * sum(e[2] for e in ev if e[0] == k), 1)) for k in ("gc0", "gc1", "gc2")},
                    "checkpoints": (sum(1 for e in ev if e[0] == "checkpoint"),
                                    round(1000 * max((e[2] for e in ev if e[0] == "checkpoint"), default=0), 1)),
@@ -779,8 +807,9 @@ class Probe:
         log("    per second " + "  ".join(f"{r['t']:.0f}s {r['n']}/{r['p50_ms']:.0f}/{r['p99_ms']:.0f}/{r['max_ms']:.0f}"
                                          for r in rows))
         log(f"    writer batches {summary['batches']}; longest {summary['longest_batches']}")
-        log(f"    gc (n, max ms, total ms) {summary['gc']}; checkpoints {summary['checkpoints']}; jobs {summary['jobs']}")
+        log(f"    gc (n, max ms wall, max ms CPU, total ms wall) {summary['gc']}; checkpoints {summary['checkpoints']}; jobs {summary['jobs']}")
         log(f"    the slowest 1 % ({len(slow)} answers ≥ {1000 * cut:.0f} ms) overlapped: {why}")
+        log(f"    % of the slowest 1 % / of all answers overlapping each: {lift}")
         return summary
 
 
