@@ -101,6 +101,18 @@ def directory_rows(seed: int = 1) -> list[dict]:
     return rows
 
 
+class _NoDb:
+    """storage.tickets._record_miss writes its unit_misses rows through db.execute and returns them: the bulk
+    path writes them itself (with the event that names them)."""
+
+    @staticmethod
+    def execute(sql, args):
+        return None
+
+
+_NO_DB = _NoDb()
+
+
 class Builder:
     """Generates N tickets with their history and writes them with executemany, in id order."""
 
@@ -273,13 +285,7 @@ class Builder:
         """One change of the ticket and its event, as storage.tickets.transition writes them: the unit that held it
         (a rating's: the unit rated), the KEPT columns when the change moved one, and the late departure it keeps
         (unit_misses, m029) — worked out by the storage code's own functions."""
-        written: list[list] = []
-
-        class Misses:  # storage.tickets._record_miss writes through db.execute: collect its rows instead
-            @staticmethod
-            def execute(sql, args):
-                written.append(args)
-        missed = tickets_store._record_miss(Misses, {**t, "id": 0}, to, at, action, fields)
+        missed = tickets_store._record_miss(_NO_DB, {**t, "id": 0}, to, at, action, fields)
         before = tickets_store.kept(t)
         unit = (fields.get("rated_unit") or t["unit_code"]) if action in tickets_store.RATING_ACTIONS \
             else t["unit_code"]
