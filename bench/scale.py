@@ -37,13 +37,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import common  # (bench/common.py: this checkout on sys.path, after PYTHONPATH: an old checkout can be measured)
+from storage import tickets as tickets_store  # noqa: E402  (the bulk path writes what its functions write)
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The bench's "now": Monday 10:00, an hour after the weekly digest is due.
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TZ).timestamp()
 PER_YEAR = 100_000
 YEAR = 365 * 86400
-BUILD_VERSION = 3  # bump when the generated mix changes (cached files are rebuilt)
+BUILD_VERSION = 4  # bump when the generated mix changes (cached files are rebuilt)
 
 OFFICE_FOR = {  # category -> the demo directory's office
     "preschool": "jyj-xqc", "admission": "jyj-zsc", "fees": "jyj-sfc", "burden": "jyj-jjc",
@@ -98,6 +99,18 @@ def directory_rows(seed: int = 1) -> list[dict]:
         rows.append({"code": f"s{i:03d}", "name": name, "kind": kind, "district": None, "parent": parent,
                      "categories": None, "commitment": None})
     return rows
+
+
+class _NoDb:
+    """storage.tickets._record_miss writes its unit_misses rows through db.execute and returns them: the bulk
+    path writes them itself (with the event that names them)."""
+
+    @staticmethod
+    def execute(sql, args):
+        return None
+
+
+_NO_DB = _NoDb()
 
 
 class Builder:
@@ -179,15 +192,17 @@ class Builder:
         start = NOW - self.span
         created = sorted(start + rng.random() * (self.span - 600) for _ in range(n))
         seq: dict[str, int] = {}
-        tickets, events, outbox, reminders = [], [], [], []
+        tickets, events, outbox, reminders, misses = [], [], [], [], []
         tid = eid = 0
         cols = ("id", "number", "openid", "kind", "category", "unit_code", "school_code", "text", "attachments",
                 "contact_phone", "anonymous", "routing", "state", "created_at", "dispatched_at", "due_at",
                 "accept_due_at", "accepted_by", "accepted_at", "resolved_at", "resolution", "rating",
-                "rating_comment", "rated_at", "reopens", "closed_at", "close_reason", "bounces")
+                "rating_comment", "rated_at", "reopens", "closed_at", "close_reason", "bounces", "rated_unit")
         insert_t = f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        insert_e = ("INSERT INTO ticket_events (id, ticket_id, at, actor, from_state, to_state, note, action) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        insert_e = ("INSERT INTO ticket_events (id, ticket_id, at, actor, from_state, to_state, note, action, "
+                    "unit_code, kept, misses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        insert_m = ("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
+                    "VALUES (?, ?, ?, ?, ?, ?)")
         insert_o = ("INSERT INTO outbox (openid, kind, payload, source, status, attempts, created_at, "
                     "next_attempt_at, sent_at) VALUES (?, 'text', ?, ?, ?, ?, ?, ?, ?)")
         insert_r = "INSERT OR IGNORE INTO reminders (ticket_id, kind, due_at, sent_at) VALUES (?, ?, ?, ?)"
@@ -197,7 +212,8 @@ class Builder:
             conn.executemany(insert_e, events)
             conn.executemany(insert_o, outbox)
             conn.executemany(insert_r, reminders)
-            tickets.clear(), events.clear(), outbox.clear(), reminders.clear()
+            conn.executemany(insert_m, misses)
+            tickets.clear(), events.clear(), outbox.clear(), reminders.clear(), misses.clear()
 
         for c in created:
             tid += 1
@@ -221,10 +237,11 @@ class Builder:
                          ensure_ascii=False),
                      state="assigned", created_at=c, dispatched_at=c, due_at=due, accept_due_at=accept_due,
                      accepted_by=None, accepted_at=None, resolved_at=None, resolution=None, rating=None,
-                     rating_comment=None, rated_at=None, reopens=0, closed_at=None, close_reason=None, bounces=0)
-            ev = []  # (at, actor, from, to, note, action)
-            ev.append((c, openid, None, "submitted", "留言提交", "submit"))
-            ev.append((c, "system", "submitted", "assigned", f"分派至 {unit}", "assign"))
+                     rating_comment=None, rated_at=None, reopens=0, closed_at=None, close_reason=None, bounces=0,
+                     response_unit=None, resolve_unit=None, rated_unit=None, stood_in=0)
+            # (at, actor, from, to, note, action, unit_code, kept, misses): as storage.tickets.create writes them
+            ev = [(c, openid, None, "submitted", "留言提交", "submit", None, None, None),
+                  (c, "system", "submitted", "assigned", f"分派至 {unit}", "assign", unit, tickets_store.kept(t), None)]
             push = [(self.handler[unit], c, "新留言待签收")]
             self._life(t, ev, push, rng)
             # reminders the watch sent on the way (a ticket resolved late passed its 50%/80% marks)
@@ -234,9 +251,11 @@ class Builder:
                 if end - c > share * length:
                     reminders.append((tid, kind_r, due, c + share * length))
             tickets.append(tuple(t[k] for k in cols))
-            for at, actor, fr, to, note, action in ev:
+            for at, actor, fr, to, note, action, unit_code, kept, missed in ev:
                 eid += 1
-                events.append((eid, tid, at, actor, fr, to, note, action))
+                events.append((eid, tid, at, actor, fr, to, note, action, unit_code, kept,
+                               json.dumps(missed, separators=(",", ":")) if missed else None))
+                misses += [(tid, code, at, action, r, o) for code, r, o in missed or ()]
             for who, at, title in push:
                 status = "sent" if at < NOW - 60 else "pending"
                 outbox.append((who, json.dumps({"content": f"【{title}】{number}：{text[:40]}"}, ensure_ascii=False),
@@ -260,8 +279,23 @@ class Builder:
             extra = f"，我的电话13{rng.randrange(10**9):09d}"
         return f"{self.by_code[school]['name']}{body}{extra}，希望尽快处理。"
 
+    @staticmethod
+    def _move(t: dict, ev: list, at: float, actor: str, fr: str, to: str, note: str | None, action: str,
+              **fields) -> None:
+        """One change of the ticket and its event, as storage.tickets.transition writes them: the unit that held it
+        (a rating's: the unit rated), the KEPT columns when the change moved one, and the late departure it keeps
+        (unit_misses, m029) — worked out by the storage code's own functions."""
+        missed = tickets_store._record_miss(_NO_DB, {**t, "id": 0}, to, at, action, fields)
+        before = tickets_store.kept(t)
+        unit = (fields.get("rated_unit") or t["unit_code"]) if action in tickets_store.RATING_ACTIONS \
+            else t["unit_code"]
+        t.update(fields, state=to)
+        after = tickets_store.kept(t)
+        ev.append((at, actor, fr, to, note, action, unit, after if after != before else None, missed or None))
+
     def _life(self, t: dict, ev: list, push: list, rng) -> None:
         """Move the ticket along the path its age makes likely, as the desk and the follow-up would."""
+        move = self._move
         c, age = t["created_at"], NOW - t["created_at"]
         staff = self.handler[t["unit_code"]]
         horizon = min(age, 21 * 86400)
@@ -275,23 +309,21 @@ class Builder:
                                [1, 2, 1, 1, 3 if age > 4 * 86400 else 0.2])[0]
         if r > 0.97:  # the citizen withdraws it early
             at = c + rng.random() * min(horizon, 86400)
-            ev.append((at, t["openid"], "assigned", "withdrawn", None, "withdraw"))
-            t.update(state="withdrawn", closed_at=at, close_reason="withdrawn")
+            move(t, ev, at, t["openid"], "assigned", "withdrawn", None, "withdraw", closed_at=at,
+                 close_reason="withdrawn")
             push.append((staff, at, "群众撤回"))
             return
         if stop == "assigned":
             return
         accept = c + rng.random() * min(horizon, 36 * 3600)
-        ev.append((accept, staff, "assigned", "accepted", "办理人", "accept"))
-        t.update(state="accepted", accepted_by=staff, accepted_at=accept)
+        move(t, ev, accept, staff, "assigned", "accepted", "办理人", "accept", accepted_by=staff, accepted_at=accept)
         push.append((t["openid"], accept, "留言已签收"))
         if stop == "accepted":
             return
         state = "accepted"
         if stop == "replied" or rng.random() < 0.4:
             at = accept + rng.random() * min(max(horizon - (accept - c), 1), 2 * 86400)
-            ev.append((at, staff, "accepted", "replied", "您好，已核实，正在处理。", "reply"))
-            t.update(state="replied")
+            move(t, ev, at, staff, "accepted", "replied", "您好，已核实，正在处理。", "reply")
             push.append((t["openid"], at, "留言有新答复"))
             state, accept = "replied", at
             if stop == "replied":
@@ -300,33 +332,33 @@ class Builder:
         resolved = min(accept + rng.random() * limit, NOW - 60)
         if stop == "resolved" and NOW - resolved > 3 * 86400:
             resolved = NOW - rng.random() * 3 * 86400  # still within its rating window
-        ev.append((resolved, staff, state, "resolved", "已督促学校整改。", "resolve"))
-        t.update(state="resolved", resolved_at=resolved, resolution="已督促学校整改。")
+        move(t, ev, resolved, staff, state, "resolved", "已督促学校整改。", "resolve", resolved_at=resolved,
+             resolution="已督促学校整改。")
         push.append((t["openid"], resolved, "留言已办结"))
         if stop == "resolved":
             return
         x = rng.random()
         if x < 0.3:  # no rating within 3 days: closed as 未评价 by the sweep
             at = resolved + 3 * 86400 + rng.random() * 300
-            ev.append((at, "system", "resolved", "closed", "未评价", "close"))
-            t.update(state="closed", closed_at=at, close_reason="unrated")
+            move(t, ev, at, "system", "resolved", "closed", "未评价", "close", closed_at=at, close_reason="unrated")
             return
         rated = resolved + rng.random() * 2 * 86400
         if x < 0.38:  # 不满意 once: redone by the same unit, then rated again
             redo_due = self.due(rated, 3)
-            ev.append((rated, t["openid"], "resolved", "reopened", "不满意：还是没解决", "reopen"))
-            t.update(rating=3, rating_comment="还是没解决", rated_at=rated, reopens=1, due_at=redo_due)
+            move(t, ev, rated, t["openid"], "resolved", "reopened", "不满意：还是没解决", "reopen", rating=3,
+                 rating_comment="还是没解决", rated_at=rated, reopens=1, due_at=redo_due,
+                 rated_unit=tickets_store.credit(t)[1], resolved_at=None, resolve_unit=None, stood_in=0)
             again = rated + rng.random() * (redo_due - rated) * 0.8
-            ev.append((again, staff, "reopened", "accepted", "办理人", "accept"))
-            ev.append((again + 60, staff, "accepted", "resolved", "已重新办理。", "resolve"))
-            t.update(accepted_at=again, resolved_at=again + 60, resolution="已重新办理。")
+            move(t, ev, again, staff, "reopened", "accepted", "办理人", "accept", accepted_by=staff, accepted_at=again)
+            move(t, ev, again + 60, staff, "accepted", "resolved", "已重新办理。", "resolve", resolved_at=again + 60,
+                 resolution="已重新办理。")
             rated = again + 60 + rng.random() * 86400
         score = rng.choices([1, 2, 3], [60, 28, 12])[0] if t["reopens"] == 0 else rng.choice([1, 2])
         if score == 3:  # dissatisfied, then rated again after the redo: keep the mix simple (one redo path)
             score = 2
-        ev.append((rated, t["openid"], "resolved", "closed", {1: "满意", 2: "基本满意"}[score], "rate"))
-        t.update(state="closed", rating=score, rating_comment=None, rated_at=rated, closed_at=rated,
-                 close_reason="rated")
+        move(t, ev, rated, t["openid"], "resolved", "closed", {1: "满意", 2: "基本满意"}[score], "rate", rating=score,
+             rating_comment=None, rated_at=rated, rated_unit=tickets_store.credit(t)[1], closed_at=rated,
+             close_reason="rated")
 
     def _digests(self, conn) -> None:
         """Every week before the last was already sent (bureau and each supervisor's unit)."""
@@ -435,7 +467,8 @@ async def http_workers(app, path: Path, port: int, workers: int):
 async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip: set[str] = frozenset(),
                   connections: int = 50, page_pause_ms: int = 0, workers: int = 1, webhook_rounds: int = 1) -> dict:
     from aiohttp import web
-    from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER, create_app
+    from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER
+    from bot.cli import _serving_app
     from bot.config import load_config
     from handlers.clock import Clock
     from handlers.messages import Inbound
@@ -450,7 +483,9 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     clock = type("BenchClock", (OffsetClock, Clock), {})()
     out: dict = {}
     t0 = time.perf_counter()
-    app = create_app(config, clock=clock)
+    # as `serve` makes it: with the process's own settings (the collector's freeze after start-up, bot/runtime.py);
+    # without them every full collection walked jieba's dictionary and the router with the GIL held (170-380 ms)
+    app = _serving_app(config, clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     out["startup_ms"] = (time.perf_counter() - t0) * 1000
@@ -462,6 +497,8 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     await web.TCPSite(runner, "127.0.0.1", port).start()
     db, d = app[DB], app[DISPATCHER]
     read = getattr(db, "read", None) or db.run
+    if PROBE is not None:
+        PROBE.install(db)
     # The jobs' own writes, timed inside the writer (a batch also holds the messages grouped with them): how long
     # each of their calls holds the write lock.
     own = {}
@@ -471,11 +508,13 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             continue
 
         def timed_call(db_, *args, _real=real, _name=name):
-            t = time.perf_counter()
+            t, m = time.perf_counter(), time.monotonic()
             try:
                 return _real(db_, *args)
             finally:
                 own.setdefault(_name, []).append(time.perf_counter() - t)
+                if PROBE is not None:
+                    PROBE.mark(_name, m)
         setattr(d, name, timed_call)
     try:
         # wait for what start-up set going (catch-up sweep and digest) so the figures below are steady-state
@@ -584,10 +623,14 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             async def jobs(deadline):
                 runs = {"sweeps": 0, "digests": 0}
                 while time.monotonic() < deadline:
+                    m = time.monotonic()
                     await sweep_job()
+                    PROBE and PROBE.mark("sweep", m)
                     runs["sweeps"] += 1
                     if "digest_job" not in skip:
+                        m = time.monotonic()
                         await digest_once()
+                        PROBE and PROBE.mark("digest", m)
                         runs["digests"] += 1
                     await asyncio.sleep(0.05)
                 return f"{runs['sweeps']} sweeps, {runs['digests']} digest jobs"
@@ -636,6 +679,149 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     return out
 
 
+class Probe:
+    """--timeline: what the server process did on the clock of wrk's send times (time.monotonic()): each writer
+    batch (wall and the writer thread's CPU, messages), each WAL checkpoint (the thread's pass or the writer's
+    catch-up), each garbage collection, each job step. The slow answers of a phase are then laid beside them."""
+
+    def __init__(self):
+        self.events: list[tuple] = []  # (kind, start, seconds, detail)
+        self.db = None
+
+    def install(self, db) -> None:
+        import gc
+        import threading
+        self.db = db
+        started = [0.0, 0.0]
+
+        def on_gc(phase, info):
+            if phase == "start":
+                started[:] = time.monotonic(), time.thread_time()
+            else:
+                self.events.append((f"gc{info['generation']}", started[0], time.monotonic() - started[0],
+                                    time.thread_time() - started[1]))  # wall, and the collecting thread's CPU
+        gc.callbacks.append(on_gc)
+        run_batch = db._run_batch
+
+        def _run_batch(conn, batch, _run=run_batch):
+            t, cpu = time.monotonic(), time.thread_time()
+            _run(conn, batch)
+            names = {}
+            for call in batch:
+                n = getattr(call.fn, "__qualname__", "?").rsplit(".", 1)[-1]
+                names[n] = names.get(n, 0) + 1
+            self.events.append(("batch", t, time.monotonic() - t,
+                                (len(batch), time.thread_time() - cpu, names)))
+        db._run_batch = _run_batch
+        events = self.events
+
+        class Timed:
+            def __init__(self, lock):
+                self.lock = lock
+
+            def acquire(self, blocking=True):
+                ok = self.lock.acquire(blocking)
+                if ok:
+                    self.t = time.monotonic()
+                return ok
+
+            def release(self):
+                events.append(("checkpoint", self.t, time.monotonic() - self.t, threading.current_thread().name))
+                self.lock.release()
+
+            def __enter__(self):
+                self.acquire()
+                return self
+
+            def __exit__(self, *exc):
+                self.release()
+        db._checkpointing = Timed(db._checkpointing)
+
+    def mark(self, kind: str, t: float, detail=None) -> None:
+        self.events.append((kind, t, time.monotonic() - t, detail))
+
+    def report(self, samples: list[tuple[float, float]], label: str) -> dict:
+        """The phase's per-second p50/p99/max, and for its slowest 1 % of answers what overlapped them."""
+        import webhook as wh
+        if not samples:
+            return {}
+        lo, hi = samples[0][0], max(s + lat for s, lat in samples)
+        ev = [e for e in self.events if e[1] + e[2] >= lo and e[1] <= hi]
+        tail = wh.tail_summary(samples)
+        rows = wh.timeline(samples)
+        cut = tail["p99_ms"] / 1000
+        slow = [(s, lat) for s, lat in samples if lat >= cut]
+        batches = sorted((e for e in ev if e[0] == "batch"), key=lambda e: e[1])
+        # what each slow answer overlapped: the longest writer batch in its wait, and any collection, checkpoint,
+        # job step
+        why: dict[str, int] = {}
+        for s, lat in slow:
+            over = [e for e in ev if e[1] < s + lat and e[1] + e[2] > s]
+            kinds = set()
+            longest = max((e for e in over if e[0] == "batch"), key=lambda e: e[2], default=None)
+            if longest is not None and longest[2] > 0.02:
+                kinds.add("batch>20ms")
+            for e in over:
+                if e[0] != "batch":
+                    kinds.add(e[0] if e[0] != "checkpoint" or e[2] > 0.005 else "checkpoint<5ms")
+            key = "+".join(sorted(kinds)) or "none"
+            why[key] = why.get(key, 0) + 1
+        # the same per kind, against every answer: a kind that overlaps 60 % of the slow answers but also 60 % of
+        # all answers is not their cause ("slow / all")
+        import bisect
+        kinds = {"batch>20ms": lambda e: e[0] == "batch" and e[2] > 0.02, "gc2": lambda e: e[0] == "gc2",
+                 "gc1": lambda e: e[0] == "gc1", "checkpoint>5ms": lambda e: e[0] == "checkpoint" and e[2] > 0.005,
+                 "sweep": lambda e: e[0] == "sweep", "digest job": lambda e: e[0] == "digest",
+                 "digest_record_tx": lambda e: e[0] == "digest_record_tx",
+                 "sweep_some_tx": lambda e: e[0] == "sweep_some_tx"}
+        lift = {}
+        for name, want in kinds.items():
+            spans = sorted((e[1], e[1] + e[2]) for e in ev if want(e))
+            if not spans:
+                continue
+            starts = [a for a, _ in spans]
+            reach, top = [], 0.0
+            for _, end in spans:
+                top = max(top, end)
+                reach.append(top)
+
+            def hit(s, lat):
+                i = bisect.bisect_left(starts, s + lat)
+                return i > 0 and reach[i - 1] > s
+            lift[name] = (round(100 * sum(hit(s, lat) for s, lat in slow) / max(1, len(slow))),
+                          round(100 * sum(hit(s, lat) for s, lat in samples) / len(samples)))
+        walls = sorted(e[2] for e in batches)
+        cpus = sorted(e[3][1] for e in batches)
+        summary = {"label": label, "tail": tail, "per_second": rows, "slow_overlaps": why, "overlap_pct_slow_vs_all": lift,
+                   "batches": {"n": len(batches), "wall_p50_ms": 1000 * wh.pct(walls, 50),
+                               "wall_p99_ms": 1000 * wh.pct(walls, 99), "wall_max_ms": 1000 * (walls[-1] if walls else 0),
+                               "cpu_p50_ms": 1000 * wh.pct(cpus, 50), "cpu_p99_ms": 1000 * wh.pct(cpus, 99),
+                               "msgs_p50": wh.pct(sorted(e[3][0] for e in batches), 50),
+                               "msgs_max": max((e[3][0] for e in batches), default=0)},
+                   "longest_batches": [(round(1000 * e[2], 1), round(1000 * e[3][1], 1), e[3][0], e[3][2])
+                                       for e in sorted(batches, key=lambda e: -e[2])[:5]],
+                   "gc": {k: (sum(1 for e in ev if e[0] == k), round(1000 * max((e[2] for e in ev if e[0] == k), default=0), 1),
+                              round(1000 * max((e[3] for e in ev if e[0] == k), default=0), 1),
+                              round(1000 * sum(e[2] for e in ev if e[0] == k), 1)) for k in ("gc0", "gc1", "gc2")},
+                   "checkpoints": (sum(1 for e in ev if e[0] == "checkpoint"),
+                                   round(1000 * max((e[2] for e in ev if e[0] == "checkpoint"), default=0), 1)),
+                   "jobs": {k: (sum(1 for e in ev if e[0] == k), round(1000 * max((e[2] for e in ev if e[0] == k), default=0), 1))
+                            for k in ("sweep", "digest", "sweep_some_tx", "digest_record_tx")}}
+        log(f"  [{label}] tail mean {tail['mean_ms']:.1f} p50 {tail['p50_ms']:.1f} p99 {tail['p99_ms']:.1f} "
+            f"max {tail['max_ms']:.1f} ms; per-second p99 median {tail['p99_of_seconds_median_ms']:.1f} worst "
+            f"{tail['p99_of_seconds_worst_ms']:.1f}")
+        log("    per second " + "  ".join(f"{r['t']:.0f}s {r['n']}/{r['p50_ms']:.0f}/{r['p99_ms']:.0f}/{r['max_ms']:.0f}"
+                                         for r in rows))
+        log(f"    writer batches {summary['batches']}; longest {summary['longest_batches']}")
+        log(f"    gc (n, max ms wall, max ms CPU, total ms wall) {summary['gc']}; checkpoints {summary['checkpoints']}; jobs {summary['jobs']}")
+        log(f"    the slowest 1 % ({len(slow)} answers ≥ {1000 * cut:.0f} ms) overlapped: {why}")
+        log(f"    % of the slowest 1 % / of all answers overlapping each: {lift}")
+        return summary
+
+
+PROBE: Probe | None = None
+
+
 _phases = itertools.count()
 
 
@@ -677,6 +863,8 @@ async def webhook_under_load(port: int, seconds: int, background, connections: i
             raise SystemExit("wrk gave no result:\n" + text[-2000:])
         errors = sum(int(fields[k]) for k in ("non2xx", "err_connect", "err_read", "err_write", "err_timeout"))
         wall = after[2] - before[2]
+        timeline = PROBE.report(wh.latencies(work), f"{getattr(background, '__name__', '?')} {phase}") \
+            if PROBE is not None else None
         return {"webhook_rps": int(fields["requests"]) / (int(fields["duration_us"]) / 1e6),
                 "webhook_p50_ms": int(fields["p50_us"]) / 1000, "webhook_p99_ms": int(fields["p99_us"]) / 1000,
                 "webhook_errors": errors, "webhook_background": done,
@@ -684,6 +872,7 @@ async def webhook_under_load(port: int, seconds: int, background, connections: i
                 # cores used: by this process (server, jobs' parent side), and by everything on the machine
                 "webhook_cores_server": round((after[0] - before[0]) / wall, 2),
                 "webhook_cores_busy": round((after[1] - before[1]) / wall, 2),
+                **({"webhook_timeline": timeline} if timeline else {}),
                 **({"webhook_longest_write": _longest(db), "webhook_longest_write_ms": db.longest_batch * 1000}
                    if db is not None else {})}
     finally:
@@ -758,6 +947,12 @@ def main() -> int:
     p.add_argument("--workers", type=int, default=1,
                    help="webhook measured through N HTTP worker processes with this process as their writer "
                         "(serve --workers N's shape; the jobs run in the writer, as they do there)")
+    p.add_argument("--built", type=Path,
+                   help="measure this database (a copy of it) instead of the one built for the size: a file built "
+                        "by an older BUILD_VERSION, or one already migrated (the copy's migrations are then quick)")
+    p.add_argument("--timeline", action="store_true",
+                   help="each webhook phase's per-second p50/p99/max, and what its slowest 1 %% of answers "
+                        "overlapped: writer batches, checkpoints, garbage collections, job steps")
     p.add_argument("--build-only", action="store_true")
     p.add_argument("--skip", nargs="*", default=[], choices=["digest_job"],
                    help="leave out a measurement too slow to repeat (the old code's digest job at 100k)")
@@ -772,9 +967,12 @@ def main() -> int:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:
         pass
+    if args.timeline:
+        global PROBE
+        PROBE = Probe()
     results = {}
     for n in args.sizes:
-        built = cached(args.data, n)
+        built = args.built or cached(args.data, n)
         if args.build_only:
             continue
         work = args.data / f"work-{n}-{os.getpid()}.db"

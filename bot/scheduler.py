@@ -105,7 +105,9 @@ class Jobs:
                     count += queued
                 if len(ids) < 5000:
                     break
-            await self.db.run(self.dispatcher.gather_tx)  # each person's reminders of this sweep: one push
+            # each person's reminders of this sweep: one push, a few people per short write
+            while (await self.db.run(self.dispatcher.gather_some_tx, SWEEP_SECONDS))[1]:
+                pass
             count += await self.db.run(self.dispatcher.drafts_tx)  # unfinished messages: remind, keep
         if count:
             self.sender.wake()

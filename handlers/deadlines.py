@@ -135,23 +135,36 @@ class Watch:
 def gather(db, now: float) -> int:
     """Each person's held reminders (queued by the sweep's visits, perhaps over several transactions) as one push:
     one reminder as it was written, several merged, the most urgent first. Returns the pushes queued."""
-    mine: dict[str, list[dict]] = {}
-    for row in outbox.held(db):
-        mine.setdefault(row["openid"], []).append(row)
-    for openid, rows in mine.items():
-        ids = [r["id"] for r in rows]
-        if len(rows) == 1:
-            p = rows[0]["payload"]
-            outbox.release(db, ids, openid, p["content"], p.get("notice"), now, rows[0]["source"])
-            continue
-        # the most urgent kind first, and within a kind the earliest deadline
-        rows.sort(key=lambda r: (URGENCY.index(r["payload"]["hold"]["kind"]), r["payload"]["hold"].get("at") or 0))
-        holds = [r["payload"]["hold"] for r in rows]
-        notice = {**(rows[0]["payload"].get("notice") or {}),
-                  "ticket": texts.REMIND_MANY_TICKET.format(number=holds[0]["number"], count=len(holds)),
-                  "title": texts.REMIND_MANY_TITLE.format(count=len(holds))}
-        outbox.release(db, ids, openid, merged_text(holds), notice, now, rows[0]["source"])
-    return len(mine)
+    return gather_until(db, now)[0]
+
+
+def gather_until(db, now: float, until: float | None = None) -> tuple[int, bool]:
+    """As gather, one person at a time (the oldest held push first) until time.perf_counter() passes `until`
+    (at least one person): (pushes queued, whether some are still held). The first sweep after an upgrade holds
+    tens of thousands of reminders at a million tickets: the scheduler merges them in short transactions."""
+    count = 0
+    while (openid := outbox.held_next(db)) is not None:
+        if count and until is not None and time.perf_counter() > until:
+            return count, True
+        _release(db, openid, outbox.held_of(db, openid), now)
+        count += 1
+    return count, False
+
+
+def _release(db, openid: str, rows: list[dict], now: float) -> None:
+    """One person's held reminders as one push."""
+    ids = [r["id"] for r in rows]
+    if len(rows) == 1:
+        p = rows[0]["payload"]
+        outbox.release(db, ids, openid, p["content"], p.get("notice"), now, rows[0]["source"])
+        return
+    # the most urgent kind first, and within a kind the earliest deadline
+    rows.sort(key=lambda r: (URGENCY.index(r["payload"]["hold"]["kind"]), r["payload"]["hold"].get("at") or 0))
+    holds = [r["payload"]["hold"] for r in rows]
+    notice = {**(rows[0]["payload"].get("notice") or {}),
+              "ticket": texts.REMIND_MANY_TICKET.format(number=holds[0]["number"], count=len(holds)),
+              "title": texts.REMIND_MANY_TITLE.format(count=len(holds))}
+    outbox.release(db, ids, openid, merged_text(holds), notice, now, rows[0]["source"])
 
 
 def merged_text(holds: list[dict]) -> str:

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from handlers import commands, digest, followup, names, privacy, review, texts
 from handlers.campaign import FAQ, SURVEY, Campaign
 from handlers.clock import Clock
-from handlers.deadlines import Watch, gather
+from handlers.deadlines import Watch, gather, gather_until
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
@@ -418,6 +418,10 @@ class Dispatcher:
     def gather_tx(self, db) -> int:
         """The end of a sweep run in several transactions (sweep_some_tx): each person's held reminders, one push."""
         return gather(db, self.clock.now())
+
+    def gather_some_tx(self, db, seconds: float) -> tuple[int, bool]:
+        """As gather_tx, for about `seconds` (at least one person): (pushes queued, whether some are still held)."""
+        return gather_until(db, self.clock.now(), time.perf_counter() + seconds)
 
     def sweep_some_tx(self, db, ids: list[int], seconds: float) -> tuple[int, list[int]]:
         """As sweep_tx over `ids`, but for about `seconds` at most (at least one ticket): the pushes queued and

@@ -68,9 +68,16 @@ def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], de
     return len(replies)
 
 
-def held(db: sqlite_utils.Database, limit: int = 5000) -> list[dict[str, Any]]:
-    """The WeChat pushes waiting to be merged (enqueue_replies with extra.hold), oldest first."""
-    rows = db.execute("SELECT id, openid, payload, source FROM held_pushes ORDER BY id LIMIT ?", [limit]).fetchall()
+def held_next(db: sqlite_utils.Database) -> str | None:
+    """The person whose held push is the oldest (None: nothing held)."""
+    row = db.execute("SELECT openid FROM held_pushes ORDER BY id LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def held_of(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
+    """One person's WeChat pushes waiting to be merged (enqueue_replies with extra.hold), oldest first."""
+    rows = db.execute("SELECT id, openid, payload, source FROM held_pushes WHERE openid = ? ORDER BY id",
+                      [openid]).fetchall()
     return [{"id": r[0], "openid": r[1], "payload": json.loads(r[2]), "source": r[3]} for r in rows]
 
 
