@@ -13,6 +13,8 @@ from bot import cli, digest_job
 from bot.app import DISPATCHER, JOB_PROCESS
 from tests.conftest import running
 
+pytestmark = pytest.mark.own_router  # start-up builds the router these tests look at
+
 
 @pytest.fixture
 def unfrozen():
