@@ -31,6 +31,12 @@ def pytest_configure(config):  # under pytest only: the benches import this modu
     migrations.migrate = _TemplateMigrate(migrations.migrate)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow start first (in their files' order): with -n auto the run ends when its last test does,
+    and a slow one started near the end kept one worker busy alone for its length."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 class _SharedRouters:
     """In tests, the apps a worker builds share one Router per rules file, model files and schools. A Router is a
     pure function of those, and building one took ~1 s of each app's start-up (its jieba overlay, the rules, the

@@ -141,7 +141,6 @@ async def settle(d: Dialog, *openids: str, timeout: float = 10.0) -> bool:
         if idle and not await d.db(lambda db: db.execute(sql, [*openids, *openids]).fetchone()[0]):
             return True
         if time.monotonic() > deadline:
-            open("/tmp/suite7/settle.log", "a").write(f"{__import__('os').environ.get('PYTEST_CURRENT_TEST')} {openids}\n")  # DEBUG
             return False
         await asyncio.sleep(0.02)
 

@@ -456,6 +456,7 @@ class ReferenceRouter(Router):
         return self._known(features(t, self._cut))
 
 
+@pytest.mark.slow
 def test_whole_decisions_are_the_same(router, texts, monkeypatch):
     reference = ReferenceRouter.from_toml(schools=SCHOOLS)
     # (each mechanism is checked on all of them above); a stride prime to the 12 generators reaches every one of
