@@ -40,8 +40,9 @@ def pytest_collection_modifyitems(config, items):
 class _SharedRouters:
     """In tests, the apps a worker builds share one Router per rules file, model files and schools. A Router is a
     pure function of those, and building one took ~1 s of each app's start-up (its jieba overlay, the rules, the
-    models): a third of the suite's time. Direct Router.from_toml calls (tests/routing) still build their own, as
-    does an app in a test marked `own_router`."""
+    models): two thirds of the suite's time was set-up. Direct Router.from_toml calls (tests/routing) still build
+    their own, as does an app in a test marked `own_router`: mark so a test that changes its app's router in place
+    (monkeypatching an attribute of it) or looks at how start-up builds it."""
     enabled = True
 
     def __init__(self, cls):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.app import DB, DISPATCHER, RECEIVER, SCHEDULER, create_app
+from bot.app import DB, DISPATCHER, MEDIA, RECEIVER, SCHEDULER, SENDER, create_app
 from bot.demo import SANDBOX, demo_config
 from handlers.clock import FixedClock
 from tests.conftest import running
@@ -202,3 +202,8 @@ async def dialog(tmp_path):
         app[SCHEDULER].pause()  # the test runs the watch itself, with its own clock
         async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
             yield Dialog(app, session, clock)
+        # The test is over: the loops that call the sandbox's API (the outbox, media downloads) stop before the
+        # server does (a call still going when the server closed its connection waited out the API's 10 s timeout,
+        # in one test's teardown in thirty).
+        for loop in (app[SENDER], app[MEDIA]):
+            await loop.stop()
