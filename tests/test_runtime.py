@@ -58,6 +58,7 @@ async def test_with_gc_freeze_off_nothing_is_frozen(make_config, unfrozen):
         assert _tracked(app[DISPATCHER].router)
 
 
+@pytest.mark.slow
 async def test_the_job_process_freezes_its_router_as_the_service_does(make_config, unfrozen):
     """The child that builds digests keeps its router for its life: frozen once built, as in the service, and
     not with gc_freeze off."""
