@@ -3,6 +3,7 @@ cleanup_ctx in order: database -> directory -> core -> channels and outbox -> re
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from typing import AsyncIterator
@@ -160,7 +161,6 @@ def router_id(config: Config, schools: list[dict]) -> str:
     and modification time: two processes of one installation see the same; an upgrade on disk under a running
     service changes it, and a writer then takes no decision from a worker started before or after."""
     import hashlib
-    import tomllib
     from importlib import metadata
     from pathlib import Path
 
@@ -170,15 +170,13 @@ def router_id(config: Config, schools: list[dict]) -> str:
     files = sorted(f for f in Path(handlers.__file__).parent.rglob("*") if "__pycache__" not in f.parts)
     files.append(rules)
     try:
-        with open(rules, "rb") as f:
-            named = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError):
-        named = {}
-    for name in (named.get("model", {}).get("weights"), named.get("model", {}).get("training"),
-                 named.get("urgent", {}).get("model")):
-        if isinstance(name, str):
-            here = rules.parent / name
-            files.append(here if here.exists() else DEFAULT_RULES.parent / name)
+        st = rules.stat()
+        named = _models_named(str(rules), st.st_size, st.st_mtime_ns)
+    except OSError:
+        named = ()
+    for name in named:
+        here = rules.parent / name
+        files.append(here if here.exists() else DEFAULT_RULES.parent / name)
     h = hashlib.sha256()
     for f in files:
         try:
@@ -194,6 +192,20 @@ def router_id(config: Config, schools: list[dict]) -> str:
             pass
     h.update(repr(sorted((s["code"], s["name"]) for s in schools)).encode())
     return h.hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=8)
+def _models_named(rules: str, size: int, mtime_ns: int) -> tuple[str, ...]:
+    """The model files a rules file names. Parsing the rules (~3,400 lines of TOML) cost more than the rest of
+    router_id: read once per version of the file (size and mtime in the key, as router_id itself sees files)."""
+    import tomllib
+    try:
+        with open(rules, "rb") as f:
+            named = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        return ()
+    return tuple(n for n in (named.get("model", {}).get("weights"), named.get("model", {}).get("training"),
+                             named.get("urgent", {}).get("model")) if isinstance(n, str))
 
 
 async def load_campaign(config: Config, db: Database, router: Router):

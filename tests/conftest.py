@@ -23,6 +23,87 @@ def pytest_configure(config):  # under pytest only: the benches import this modu
     _ConversationCache.verify = True
     from handlers.dispatcher import _Services
     _Services.verify_lang = True
+    config.addinivalue_line("markers", "own_router: the app builds its own Router (the test looks at how start-up "
+                                       "builds or bounds it), not the one shared by the worker's apps")
+    import bot.app
+    bot.app.Router = _SharedRouters(bot.app.Router)
+    from storage import migrations
+    migrations.migrate = _TemplateMigrate(migrations.migrate)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow start first (in their files' order): with -n auto the run ends when its last test does,
+    and a slow one started near the end kept one worker busy alone for its length."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+class _SharedRouters:
+    """In tests, the apps a worker builds share one Router per rules file, model files and schools. A Router is a
+    pure function of those, and building one took ~1 s of each app's start-up (its jieba overlay, the rules, the
+    models): two thirds of the suite's time was set-up. Direct Router.from_toml calls (tests/routing) still build
+    their own, as does an app in a test marked `own_router`: mark so a test that changes its app's router in place
+    (monkeypatching an attribute of it) or looks at how start-up builds it."""
+    enabled = True
+
+    def __init__(self, cls):
+        import threading
+        self.cls, self.routers, self.lock = cls, {}, threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self.cls, name)
+
+    def from_toml(self, path=None, schools=(), train=True):
+        if not self.enabled:
+            return self.cls.from_toml(path, schools, train)
+        from handlers.routing.router import DEFAULT_RULES
+        rules = Path(path) if path is not None else DEFAULT_RULES
+        try:  # the rules' text, and every file beside them or beside the shipped rules (the models they name)
+            files = sorted({*rules.resolve().parent.iterdir(), *DEFAULT_RULES.parent.iterdir()})
+            key = (str(rules.resolve()), rules.read_bytes(),
+                   tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()),
+                   tuple((code, name, tuple(aliases)) for code, name, aliases in schools), train)
+        except OSError:  # what from_toml says of a missing file, as it says it
+            return self.cls.from_toml(path, schools, train)
+        with self.lock:
+            router = self.routers.get(key)
+            if router is None:
+                if len(self.routers) >= 8:  # a few directories and rules files per worker; bound the memory
+                    self.routers.pop(next(iter(self.routers)))
+                router = self.routers[key] = self.cls.from_toml(path, schools, train)
+            return router
+
+
+class _TemplateMigrate:
+    """In tests, a Database started on a new, empty file gets the schema copied from one migrated once per worker
+    (SQLite's backup API: ~2 ms, where running the ~40 migrations took ~0.1-0.3 s of each app's start-up). Only
+    on the writer thread of Database.start: a test calling migrate() itself runs the migrations as before."""
+
+    def __init__(self, real):
+        import threading
+        self.real, self.lock, self.template, self.applied = real, threading.Lock(), None, None
+
+    def __call__(self, db):
+        import threading
+        if threading.current_thread().name != "sqlite-writer" or \
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return self.real(db)
+        with self.lock:
+            if self.template is None:
+                import tempfile
+                from storage.db import connect
+                template = connect(Path(tempfile.mkdtemp(prefix="tingjian-template-")) / "template.db")
+                self.applied = self.real(template)
+                self.template = template.conn
+            self.template.backup(db.conn)
+        assert self.real(db) == [], "the template database missed a migration"
+        return list(self.applied)
+
+
+@pytest.fixture(autouse=True)
+def _router_shared_or_own(request):
+    _SharedRouters.enabled = request.node.get_closest_marker("own_router") is None
+    yield
+    _SharedRouters.enabled = True
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.app import DB, DISPATCHER, SCHEDULER, create_app
+from bot.app import DB, DISPATCHER, MEDIA, RECEIVER, SCHEDULER, SENDER, create_app
 from bot.demo import SANDBOX, demo_config
 from handlers.clock import FixedClock
 from tests.conftest import running
@@ -92,9 +92,10 @@ async def talk(d: Dialog, openid: str, text: str, expect: str | Iterable[str] | 
 
 async def talk_all(d: Dialog, openid: str, text: str, expect: str | Iterable[str] | None = None,
                    absent: str | Iterable[str] | None = None, wait: float = 0.4) -> str:
-    """Like talk, for answers longer than one WeChat message: the passive reply and the parts pushed after it."""
+    """Like talk, for answers longer than one WeChat message: the passive reply and the parts pushed after it
+    (once they are delivered: see settle; `wait` is added to how long a busy machine may take)."""
     reply = await send(d, openid, type="text", content=text)
-    await asyncio.sleep(wait)
+    await settle(d, openid, timeout=5 + wait)
     async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
         messages = (await resp.json())["messages"]
     new = messages[d.seen.get(openid, 0):]
@@ -122,9 +123,32 @@ async def heard(d: Dialog, openid: str, expect: str | Iterable[str] | None = Non
     return text
 
 
+async def settle(d: Dialog, *openids: str, timeout: float = 10.0) -> bool:
+    """Wait until nothing is on its way to `openids`: no message in hand (handled, or spooled and draining), none
+    stored and not yet handled, nothing in the outbox still to send them. Everything the bot pushes goes through
+    the outbox, written with the handling that causes it (before the reply), so this is when a push is either in
+    /sandbox/messages or never coming (waiting for the 48-hour window, failed). False after `timeout` (a busy
+    machine). It replaced fixed pauses (0.3-1 s each, ~100 a run), which also missed pushes a busy machine
+    delivered late."""
+    marks = ",".join("?" * len(openids))
+    sql = (f"SELECT EXISTS (SELECT 1 FROM outbox WHERE status IN ('pending', 'sending') AND channel = 'wechat' "
+           f"AND openid IN ({marks})) OR EXISTS (SELECT 1 FROM inbound WHERE status = 'received' "
+           f"AND openid IN ({marks}))")
+    receiver = d.app.get(RECEIVER)
+    deadline = time.monotonic() + timeout
+    while True:
+        idle = not receiver._inflight and (receiver._drainer is None or receiver._drainer.done())
+        if idle and not await d.db(lambda db: db.execute(sql, [*openids, *openids]).fetchone()[0]):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+
+
 async def quiet(d: Dialog, openid: str, wait: float = 0.3) -> None:
-    """Nothing new was pushed to `openid` (after giving the outbox a moment)."""
-    await asyncio.sleep(wait)
+    """Nothing new was pushed to `openid`, once everything on its way to them is delivered (see settle; `wait` is
+    added to how long a busy machine may take)."""
+    await settle(d, openid, timeout=2 + wait)
     async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
         messages = (await resp.json())["messages"]
     new = messages[d.seen.get(openid, 0):]
@@ -132,17 +156,10 @@ async def quiet(d: Dialog, openid: str, wait: float = 0.3) -> None:
 
 
 async def drain(d: Dialog, *openids: str, wait: float = 0.3) -> None:
-    """Forget what was pushed so far: wait `wait`, then until the outbox has nothing left to send them (a busy
-    machine delivers late; a fixed pause alone made tests flaky), at most 10 s more."""
-    await asyncio.sleep(wait)
-    marks = ",".join("?" * len(openids))
-    sql = (f"SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending') AND channel = 'wechat' "
-           f"AND openid IN ({marks})")
-    deadline = time.monotonic() + 10
-    while openids and time.monotonic() < deadline:
-        if not await d.db(lambda db: db.execute(sql, list(openids)).fetchone()[0]):
-            break
-        await asyncio.sleep(0.1)
+    """Forget what was pushed so far: once nothing more is on its way to them (see settle; a busy machine
+    delivers late), at most 10 s (and `wait`)."""
+    if openids:
+        await settle(d, *openids, timeout=10 + wait)
     for openid in openids:
         async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
             d.seen[openid] = len((await resp.json())["messages"])
@@ -185,3 +202,8 @@ async def dialog(tmp_path):
         app[SCHEDULER].pause()  # the test runs the watch itself, with its own clock
         async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
             yield Dialog(app, session, clock)
+        # The test is over: the loops that call the sandbox's API (the outbox, media downloads) stop before the
+        # server does (a call still going when the server closed its connection waited out the API's 10 s timeout,
+        # in one test's teardown in thirty).
+        for loop in (app[SENDER], app[MEDIA]):
+            await loop.stop()

@@ -230,6 +230,7 @@ async def test_a_late_rating_reminder_still_gets_its_day(world):
     assert "感谢您的评价" in await w.say("o_late", "2")
 
 
+@pytest.mark.slow
 async def test_ticket_deadlines_over_new_year_and_a_configured_school_holiday(make_config):
     """Through the whole app: the summary a parent reads shows the date the calendar rules give."""
     config_holiday = {"school_holidays": ["2027-01-04..2027-01-05"]}

@@ -10,6 +10,8 @@ import time
 
 import aiohttp
 
+import pytest
+
 from bot.app import DB, RECEIVER, create_app
 from storage import spool as spool_mod
 from tests import wx
@@ -88,6 +90,7 @@ async def test_retry_of_a_spooled_message_is_handled_once(aiohttp_client, make_c
     assert await client.app[DB].run(lambda db: db.execute("SELECT count(*) FROM outbox").fetchone()[0]) == 1
 
 
+@pytest.mark.slow
 async def test_sigkill_with_messages_in_the_spool_loses_none(tmp_path):
     port, api_port = free_port(), free_port()
     config = write_config(tmp_path, port, api_port)

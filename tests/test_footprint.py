@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -109,6 +111,7 @@ def test_the_syllable_cache_is_bounded_by_the_table():
     assert normalise.syllables.cache_info().maxsize == len(normalise.pinyin_dict)
 
 
+@pytest.mark.own_router  # looks into the router start-up built
 async def test_a_service_builds_the_routers_lazy_parts_at_start_not_on_the_first_message(make_config):
     # the models' joint table and OpenCC's key set took ~70 ms on the first routed message after each start
     from bot.app import DISPATCHER, create_app
@@ -143,6 +146,7 @@ def test_every_cache_of_the_service_has_a_bound():
     assert unbounded == []
 
 
+@pytest.mark.own_router  # looks into the router start-up built
 async def test_distinct_messages_grow_no_memory_past_its_bound(make_config, monkeypatch):
     # the webhook bench sends 45,000 distinct messages from 1,000 people: every memory the handling keeps stays
     # within its bound (here made small, so a few hundred messages reach it)

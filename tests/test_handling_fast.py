@@ -17,6 +17,8 @@ import json
 import random
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.app import DB, DISPATCHER, SCHEDULER, create_app
 from handlers import intake
 from handlers.clock import FixedClock
@@ -72,6 +74,7 @@ async def _handle_all(make_config, messages: list[tuple[str, str]], path) -> lis
         return seen
 
 
+@pytest.mark.slow
 async def test_a_reply_that_is_no_aside_skips_the_checks_and_every_answer_stays_the_same(make_config, monkeypatch,
                                                                                        tmp_path):
     messages = _conversations(seed=10)

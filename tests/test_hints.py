@@ -99,6 +99,7 @@ def test_a_workers_routing_is_what_the_writer_would_compute(router):
     assert _compare(router, texts) >= len(set(t.strip() for t in texts)) - 5
 
 
+@pytest.mark.slow
 def test_route_dev_texts_hinted_are_what_the_writer_would_compute(router):
     path = shared_file("route_dev.csv")
     with open(path, encoding="utf-8") as f:

@@ -20,6 +20,8 @@ from storage import digest_pages, outbox, staff, tickets
 from tests.conftest import running
 from tests.test_digest import at, fixture
 
+pytestmark = pytest.mark.slow  # each starts the job process (a child Python building a router)
+
 WEEK = "2026-W48"
 MONDAY = "2026-11-30 10:00"  # after the digest of W48 is due
 PEOPLE = [("o_lead", "jyj", "leader", "周局长"), ("o_head", "jn-syxx", "supervisor", "赵校长"),

@@ -38,6 +38,7 @@ async def platform(aiohttp_server):
     return sandbox, str(server.make_url("")), clock
 
 
+@pytest.mark.slow
 async def test_two_hour_api_outage_delays_every_notice_and_loses_none(platform, aiohttp_client, make_config,
                                                                         caplog):
     sandbox, base, clock = platform
@@ -110,6 +111,7 @@ async def test_permanent_error_ends_the_row_with_its_reason_and_can_be_retried(p
     assert [m.content for m in sandbox.messages("o_stranger")] == ["您好"]
 
 
+@pytest.mark.slow
 async def test_a_sent_notice_is_recorded_even_if_the_database_is_locked_meanwhile(platform, aiohttp_client,
                                                                                   make_config, tmp_path,
                                                                                   monkeypatch):

@@ -94,6 +94,7 @@ async def wait_for(predicate, timeout: float = 10.0):
     raise AssertionError("condition not met in time")
 
 
+@pytest.mark.slow
 async def test_sigkill_loses_nothing(tmp_path):
     port, api_port = free_port(), free_port()
     config = write_config(tmp_path, port, api_port)

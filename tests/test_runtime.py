@@ -13,6 +13,8 @@ from bot import cli, digest_job
 from bot.app import DISPATCHER, JOB_PROCESS
 from tests.conftest import running
 
+pytestmark = pytest.mark.own_router  # start-up builds the router these tests look at
+
 
 @pytest.fixture
 def unfrozen():
@@ -56,6 +58,7 @@ async def test_with_gc_freeze_off_nothing_is_frozen(make_config, unfrozen):
         assert _tracked(app[DISPATCHER].router)
 
 
+@pytest.mark.slow
 async def test_the_job_process_freezes_its_router_as_the_service_does(make_config, unfrozen):
     """The child that builds digests keeps its router for its life: frozen once built, as in the service, and
     not with gc_freeze off."""

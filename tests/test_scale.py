@@ -446,6 +446,7 @@ async def test_retention_prunes_sent_pushes_in_batches_and_never_tickets(bulk, m
         await w.stop()
 
 
+@pytest.mark.slow
 async def test_weekly_job_builds_the_digests_in_a_child_process(make_config):
     """The service's own path: the job prepares in a separate process, records on the writer, once per scope."""
     from bot.app import SCHEDULER, create_app
@@ -473,6 +474,7 @@ async def test_weekly_job_builds_the_digests_in_a_child_process(make_config):
         assert "江南区实验小学" in page.decode() and "留言周报" in page.decode()
 
 
+@pytest.mark.slow
 async def test_a_page_the_job_has_not_stored_is_built_in_a_child_process(make_config, monkeypatch):
     """This week's page (周报 on demand) is not stored: with digest.separate_process it is built in a child, so
     the build never holds the serving process's GIL."""

@@ -39,6 +39,7 @@ PIECES = ["<xml>", "</xml>", "<Content>", "</Content>", "<MsgType>", "</MsgType>
 
 @settings(max_examples=2000, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=14).map("".join))
+@pytest.mark.slow
 def test_reads_every_document_as_the_tree_reader_did(doc):
     assert ours(doc) == reference(doc)
 
@@ -138,6 +139,7 @@ FLAT_PIECES = ["<xml>", "</xml>", "<Content>", "</Content>", "<MsgId>", "</MsgId
 
 @settings(max_examples=2000, deadline=None)
 @given(st.lists(st.sampled_from(FLAT_PIECES), max_size=16).map("".join))
+@pytest.mark.slow
 def test_the_flat_reader_agrees_with_expat_or_steps_aside(doc):
     # WeChat's flat shape is read without expat; anything else it leaves to expat, never reading it differently.
     from bot.channels.wechat.xml import _flat, _parse

@@ -146,6 +146,7 @@ async def post(url: str, openid: str, text: str, msg_id: int, signed: tuple | No
             return resp.status, fields["Content"]
 
 
+@pytest.mark.slow
 async def test_two_workers_answer_through_one_writer_and_a_retry_gets_the_same_reply(tmp_path):
     server = Server(tmp_path)
     try:
@@ -249,6 +250,7 @@ async def test_killing_the_writer_under_load_loses_no_acknowledged_message(tmp_p
         server.stop()
 
 
+@pytest.mark.slow
 async def test_a_writer_that_stops_answering_the_workers_spool_and_it_drains_them_when_back(tmp_path):
     server = Server(tmp_path, reply_timeout=1.0)
     try:
@@ -330,6 +332,7 @@ def _nonempty_spools(db) -> list:
     return out
 
 
+@pytest.mark.slow
 async def test_a_killed_workers_spool_is_drained_at_once_not_by_the_orphan_job(tmp_path):
     """A worker SIGKILLed with messages in its spool: the supervisor asks the writer to drain at once. Before, the
     file waited for the orphan job (once a minute), /healthz said 503 (spooled) meanwhile, and a message the writer

@@ -306,6 +306,7 @@ def test_school_scan_by_first_character(router, texts):
     assert named > 50 and not differ, differ[:5]
 
 
+@pytest.mark.slow
 def test_rule_words_within_token_bounds(router, texts):
     prepared = [router.prepare(t) for t in texts] + ["补课费", "学校车辆", "校车", "", "a", "乱收费乱收费乱收费"]
     differ = [t for t in prepared if router._word_counts(t) != ref_word_counts(router, t)]
@@ -352,6 +353,7 @@ def test_demand_looks_only_for_the_words_in_the_text(router, prepared):
     assert sum(1 for t in prepared if any(o for _s, o, _e in ref_demand_words(router, t))) > 100
 
 
+@pytest.mark.slow
 def test_models_known_features_without_the_others(router, prepared):
     from handlers.routing.linear import features
     ngrams = router._joint_table()[3]
@@ -456,6 +458,7 @@ class ReferenceRouter(Router):
         return self._known(features(t, self._cut))
 
 
+@pytest.mark.slow
 def test_whole_decisions_are_the_same(router, texts, monkeypatch):
     reference = ReferenceRouter.from_toml(schools=SCHOOLS)
     # (each mechanism is checked on all of them above); a stride prime to the 12 generators reaches every one of

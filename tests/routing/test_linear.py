@@ -67,6 +67,7 @@ def test_a_clear_long_letter_is_the_rules_and_a_short_message_the_fused_decision
     assert d.category == "planning"
 
 
+@pytest.mark.slow
 def test_the_trainer_writes_weights_that_route(tmp_path, capsys):
     out = tmp_path / "w.json"
     assert main(["--out", str(out), "--epochs", "1"]) == 0
