@@ -177,8 +177,10 @@ async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
         first = await wait_for(lambda: len(_children(parent.pid)) == 3 and _children(parent.pid), timeout=30)
 
         async def healthy() -> bool:
+            # A fresh worker builds its router before it answers: up to a minute on a loaded machine.
+            deadline = asyncio.get_running_loop().time() + 60
             async with aiohttp.ClientSession() as session:
-                for _ in range(300):
+                while asyncio.get_running_loop().time() < deadline:
                     try:
                         async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
                             if resp.status == 200:
