@@ -20,7 +20,8 @@ SCAN_UNKNOWN = "这个二维码暂时无法识别所属单位，您仍可直接�
 HELP_HEAD = "直接发送文字说明您的问题即可，也可以附上图片或语音。\n常用指令（编号可只写末尾数字，如“查询 12”）："
 STAFF_HELP_HEAD = "工作人员指令（编号也可用“待办”列表中的序号）："
 # a staff member's text that is no command: not sent to anyone (a reply typed without 回复 would be lost)
-BOUNCE_UNDO = ("退回一经发出不能撤销，留言已交局值班室重新分派。如仍应由本单位办理，请联系局值班室转派回本单位；"
+# Said to whoever writes 不退回了, bounced or not: it states the rule, never that this person bounced something.
+BOUNCE_UNDO = ("退回一经发出不能撤销，退回的留言由局值班室重新分派。如仍应由本单位办理，请联系局值班室转派回本单位；"
                "值班室转回后，它会重新出现在您的待办里。")
 STAFF_NOT_SENT = "这条消息不是指令，没有发给群众。答复群众请用“回复 编号 内容”。"
 STAFF_THANKS = "不客气。发送“待办”查看待办留言，“帮助”查看全部指令。"

@@ -3,7 +3,7 @@ middle, who we are, 签收全部, a price complaint about canteen food — each 
 from __future__ import annotations
 
 from storage import tickets
-from tests.dialog import _ANSWERS, FEES, KINDS, LEADER, NUMBER, file_ticket, heard, send, talk
+from tests.dialog import _ANSWERS, FEES, KINDS, LEADER, SCHOOL, NUMBER, file_ticket, heard, send, talk
 
 
 async def finish(d, p: str, reply: str, kind: str = "complaint") -> tuple[str, str]:
@@ -150,6 +150,8 @@ async def test_a_teacher_who_regrets_a_bounce_is_told_it_cannot_be_undone_and_wh
     for text in ("算了，不退回了", "撤销退回"):
         await talk(d, FEES, text, expect=["退回一经发出不能撤销", "请联系局值班室转派回本单位"],
                    absent=["不是指令", "工作人员指令"])
+    # a teacher who bounced nothing is not told that a message of theirs went to the duty office
+    await talk(d, SCHOOL, "算了，不退回了", expect="退回一经发出不能撤销", absent="留言已交")
 
 
 # -- 7: the same words sent twice ------------------------------------------------------------------------------
