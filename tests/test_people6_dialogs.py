@@ -236,3 +236,12 @@ async def test_second_thoughts_at_the_summary_are_asked_about_not_added_to_the_m
     # it was "已补充到留言内容", and the summary showed 我不想投诉了，撤回吧 as part of the message
     await talk(d, p, "我不想投诉了，撤回吧", expect=["还没有提交", "取消"], absent="已补充")
     await talk(d, p, "3", expect="已取消")
+
+
+# -- a teacher on the phone in class, called praise -----------------------------------------------------------------
+async def test_praise_chosen_for_a_teacher_on_the_phone_in_class_is_asked_about_as_conduct(dialog):
+    d, p = dialog, "o_p6_phone"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "我们班的王老师上课一直玩手机", expect="请问您这次是")
+    # 4 was taken as praise of the school, and the ticket went to the school that employs her
+    await talk(d, p, "4", expect="还反映了老师的行为问题", absent="感谢您的表扬")
