@@ -445,6 +445,11 @@ ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|
 # by default: asked whether it replaces the draft, is a second matter, or corrects it (the change detour).
 CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)?(?:(?:不对|不是不是|我?(?:刚才)?(?:说|写|打|搞|弄)错了|"
                          r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
+# 这个你们能管吗 / 你们管不管: whether we handle it, asked at a question (the whole reply: nothing told)
+ASKS_IF_WE_HANDLE = re.compile(
+    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
+    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:你们|教育局)?管不管(?:这个|这事)?[?？!！。.\s~～]*$|"
+    r"^can you (?:help|handle|deal with)(?: (?:this|it|that))?[?.!\s]*$", re.I)
 # Who we are (你们是谁？ 这是哪里 是机器人吗), asked anywhere: said briefly, and the question asked again.
 WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
@@ -528,7 +533,7 @@ _PHONE_WORD = re.compile(r"电话|手机|号码")
 def may_be_aside(text: str) -> bool:
     """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
     needs one of these patterns to match, so a reply that matches none (most) skips them all."""
-    return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or WANTS_HUMAN.search(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
+    return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or WANTS_HUMAN.search(text) or ASKS_IF_WE_HANDLE.match(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
                 or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
                 or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
                 or CANT_TYPE.search(text) or asks_how_to_send(text) or asks_progress(text))
@@ -890,6 +895,8 @@ class Intake:
             return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
         if WHO_ASKS.match(text):  # 你们是谁？ at 1–4: who we are, then the question (never part of the story)
             return self._out(state, d, [Reply(self.s.who_we_are(d.lang) + "\n" + self._again(state, d))])
+        if ASKS_IF_WE_HANDLE.match(text) and state != "school":  # the school question says why it asks (SCHOOL_WHY)
+            return self._out(state, d, [Reply(_t(d, "WE_HANDLE_IT") + "\n" + self._again(state, d))])
         if state != "phone" and self._wants_person(text):
             return self._out(state, d, [Reply(self.s.reach_person(d.lang) + "\n" + self._again(state, d))])
         if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):

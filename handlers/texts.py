@@ -57,6 +57,8 @@ CARRY_ON = "好的，我们继续。"
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
+# 这个你们能管吗？ asked at a question: yes, and where it goes; then the question again (never part of the story)
+WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，我们会转给负责的部门办理并按时限答复。"
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
 ASK_MATTER = "好的。请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
@@ -935,6 +937,8 @@ EN = {
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
                  "only the education bureau sees who wrote.",
     "CARRY_ON": "All right, let us go on.",
+    "WE_HANDLE_IT": "Yes. Anything about a school or education can be raised here; we pass it to the office in "
+                    "charge, which answers within the time limit.",
     "VOICE_WELCOME": "No problem: you can send a voice message. Tap the microphone to the left of the input box and "
                      "hold to talk; it is attached to your message.",
     "SCHOOL_WHY": "Your message goes to the office responsible; naming the school gets it to the school or the "

@@ -245,3 +245,13 @@ async def test_praise_chosen_for_a_teacher_on_the_phone_in_class_is_asked_about_
     await talk(d, p, "我们班的王老师上课一直玩手机", expect="请问您这次是")
     # 4 was taken as praise of the school, and the ticket went to the school that employs her
     await talk(d, p, "4", expect="还反映了老师的行为问题", absent="感谢您的表扬")
+
+
+# -- a question answering the kind question --------------------------------------------------------------------------
+async def test_can_you_handle_this_at_the_kind_question_is_answered_and_the_question_asked_again(dialog):
+    d, p = dialog, "o_p6_canyou"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "孩子学校的作业太多了，每天写到11点", expect="请问您这次是")
+    # it was "已补充到留言内容", the kind taken silently as 咨询, and the next "1" read as a wrong phone number
+    await talk(d, p, "这个你们能管吗？", expect=["可以。", "请问您这次是"], absent="已补充")
+    await talk(d, p, "1", expect="联系电话")
