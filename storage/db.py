@@ -38,12 +38,6 @@ T = TypeVar("T")
 
 # Enough to amortise one commit over a burst, small enough that one batch never holds the lock for long.
 MAX_BATCH = 256
-# The receiver's messages of one event-loop turn run on the loop's own thread (Database._run_here), at most this
-# many in one batch: a message's handling is ~0.1-0.3 ms of CPU, so the loop is away from its sockets for
-# ~10 ms at most.
-MAX_HERE = 32
-HERE_WAIT = float(os.environ.get("HERE_WAIT", "0"))
-HERE_FULL = int(os.environ.get("HERE_FULL", "24"))
 # How long a batch waits for another process to release the write lock before it fails.
 LOCK_WAIT_SECONDS = 30
 # Reader threads: enough for a page and a periodic job at once; each holds one read-only connection.
@@ -292,15 +286,6 @@ class Database:
         self._wal_reset_due = False  # set by the checkpoint thread, taken by the writer thread
         self._checkpointing = threading.Lock()  # one checkpoint at a time: the thread's pass or the writer's catch-up
         self._lock_fd: int | None = None
-        # The writer connection is used by one batch at a time: the writer thread's, or one the event loop runs
-        # itself (_run_here). Held for the whole batch, BEGIN to COMMIT.
-        self._conn_lock = threading.Lock()
-        self.inline = os.environ.get("INLINE8") == "1"  # the experiment: off unless asked for
-        self._here: list[_Call] = []  # redoable calls of this loop turn, run together when the turn ends
-        self._on_loop: asyncio.AbstractEventLoop | None = None  # set while the loop's thread runs a batch
-        self._unfinished = 0  # calls put in the queue that the writer thread has not finished
-        self._unfinished_lock = threading.Lock()
-        self.batches_here = 0
 
     def start(self) -> "Database":
         if self._thread is not None:
@@ -392,10 +377,7 @@ class Database:
                     stop = True
                     break
                 batch.append(nxt)
-            with self._conn_lock:
-                self._run_batch(db, batch)
-            with self._unfinished_lock:
-                self._unfinished -= len(batch)
+            self._run_batch(db, batch)
             if self._wal_reset_due:
                 self._reset_wal(db)
             if stop:
@@ -441,8 +423,7 @@ class Database:
         cache = db.conversation_cache
         try:
             waited = time.perf_counter()
-            if self._on_loop is None:  # (a batch on the event loop's thread began its own: _run_here)
-                self._begin(db)
+            self._begin(db)
             db.tx_memo.clear()  # read afresh in each transaction: another connection may have committed between
             started, cpu = time.perf_counter(), time.thread_time()
             cache.check(db.conn)  # another process's commit since the last batch: remember nothing from before
@@ -484,16 +465,12 @@ class Database:
         self.commits += 1
         self.calls += len(batch)
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}
-        here = self._on_loop
         for call, ok, value in outcomes:
             if call.loop is None:
                 call.future.set_result(value) if ok else call.future.set_exception(value)
             else:
                 by_loop.setdefault(call.loop, []).append((call.future, ok, value))
         for loop, results in by_loop.items():  # one wake-up of each event loop per batch, not one per call
-            if loop is here:  # a batch run on the loop's own thread (_run_here): answered now
-                _settle(results)
-                continue
             try:
                 loop.call_soon_threadsafe(_settle, results)
             except RuntimeError:  # that loop has closed: nobody is waiting any more
@@ -531,80 +508,30 @@ class Database:
             raise RuntimeError("database not started")
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self._enqueue(_Call(fn, args, loop, fut))
+        self._queue.put(_Call(fn, args, loop, fut))
         return await fut
 
     async def run_redoable(self, fn: Callable[..., T], *args: Any) -> T:
         """run(), for a call that may be run twice: it changes nothing outside this database that a second run
-        after a rollback would get wrong (the module's docstring says what that buys). Such calls (the
-        receiver's messages) are run on the event loop's own thread when they can be (_run_here)."""
+        after a rollback would get wrong (the module's docstring says what that buys)."""
         if self._thread is None:
             raise RuntimeError("database not started")
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        call = _Call(fn, args, loop, fut, redoable=True)
-        if self.inline:
-            if not self._here:
-                if HERE_WAIT:
-                    self._here_timer = loop.call_later(HERE_WAIT, self._run_here, loop)
-                else:
-                    loop.call_soon(self._run_here, loop)
-            self._here.append(call)
-            if HERE_WAIT and len(self._here) == HERE_FULL:
-                self._here_timer.cancel()
-                loop.call_soon(self._run_here, loop)
-        else:
-            self._enqueue(call)
+        self._queue.put(_Call(fn, args, loop, fut, redoable=True))
         return await fut
-
-    def _enqueue(self, call: _Call) -> None:
-        with self._unfinished_lock:
-            self._unfinished += 1
-        self._queue.put(call)
-
-    def _run_here(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the event loop, when the turn that made them ends: this turn's redoable calls as one batch, on this
-        thread, without a hand-over to the writer thread and back (module docstring). Only when that never waits:
-        the writer thread idle with nothing queued (so no call overtakes an earlier one), the write lock free now
-        (another process's holder is waited for on the writer thread, not here), no WAL catch-up due (the writer
-        thread's, with its fsync). Otherwise the calls go to the writer thread as any call does. At most
-        MAX_HERE calls a turn; the rest are run at the end of the next turn, the sockets read in between."""
-        batch, self._here = self._here[:MAX_HERE], self._here[MAX_HERE:]
-        if not batch:
-            return
-        if self._here:
-            loop.call_soon(self._run_here, loop)
-        if self._thread is None or self._unfinished or self._wal_reset_due \
-                or not self._conn_lock.acquire(blocking=False):
-            for call in batch:
-                self._enqueue(call)
-            return
-        try:
-            db = self._db
-            try:
-                db.conn.execute("BEGIN IMMEDIATE")  # busy_timeout 0: fails at once if another process holds it
-            except sqlite3.OperationalError:
-                for call in batch:
-                    self._enqueue(call)
-                return
-            self._on_loop = loop
-            self.batches_here += 1
-            self._run_batch(db, batch)
-        finally:
-            self._on_loop = None
-            self._conn_lock.release()
 
     def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """For CLI commands that have no event loop."""
         fut: Future = Future()
-        self._enqueue(_Call(fn, args, None, fut))
+        self._queue.put(_Call(fn, args, None, fut))
         return fut.result()
 
     def _reader_call(self, fn, args, loop, fut) -> None:
         if self._thread is None:
             raise RuntimeError("database not started")
         if not self._readers:  # an in-memory database has no second connection: the writer reads
-            self._enqueue(_Call(fn, args, loop, fut))
+            self._queue.put(_Call(fn, args, loop, fut))
             return
         # Round robin: a long read on one reader leaves the other free for the next page.
         self._readers[next(self._next_reader) % len(self._readers)].queue.put((fn, args, loop, fut))
@@ -633,13 +560,9 @@ class Database:
         self._readers = []
         if self._thread is None:
             return
-        for call in self._here:  # a turn's calls not run yet: the writer thread runs them before it stops
-            self._enqueue(call)
-        self._here = []
         self._queue.put(None)
         self._thread.join()
         self._thread = None
         if self.commits:  # how well calls were grouped (a transaction per message costs ~0.5 ms more CPU each)
-            log.info("writer: %d calls in %d transactions (%d of them on the event loop's thread)", self.calls,
-                     self.commits, self.batches_here)
+            log.info("writer: %d calls in %d transactions", self.calls, self.commits)
         self._release_in_use_lock()
