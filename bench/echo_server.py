@@ -44,9 +44,35 @@ def make_app() -> web.Application:
     return app
 
 
+def make_lowlevel_handler():
+    """The same echo on aiohttp's low-level server (web.Server): no Application, router, signals or middleware
+    chain, a BaseRequest instead of a Request. What that layer costs a message is what a leaner path for the
+    webhook could save at most (bench/echo_paths.py measures it)."""
+    app = make_app()
+    wechat = next(r.handler for r in app.router.routes() if r.method == "POST")
+
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == "/wechat" and request.method == "POST":
+            return await wechat(request)
+        if request.path == "/healthz":
+            return web.json_response({"ok": True})
+        return web.Response(status=404)
+    return handle
+
+
+async def _serve_lowlevel(port: int) -> None:
+    import asyncio
+    runner = web.ServerRunner(web.Server(make_lowlevel_handler(), access_log=None))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, default=18081)
+    p.add_argument("--shape", choices=("app", "lowlevel"), default="app",
+                   help="an aiohttp Application (as the service is), or aiohttp's low-level web.Server")
     p.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
                    help="uvloop (the service uses it too: like for like) or asyncio's own loop")
     args = p.parse_args()
@@ -56,7 +82,11 @@ def main() -> None:
             uvloop.install()
         except ImportError:
             pass
-    web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
+    if args.shape == "lowlevel":
+        import asyncio
+        asyncio.run(_serve_lowlevel(args.port))
+    else:
+        web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":
