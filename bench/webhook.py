@@ -372,6 +372,18 @@ def process_cpu_seconds(pid: int) -> dict[str, float]:
     return found
 
 
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of `pid` (its main thread's id is the pid)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
 def thread_switches(pid: int) -> int:
     """Context switches of every thread of the server (and its workers): a thread that waits (for the GIL, a
     queue, a socket) gives the core up; one process's threads handing the GIL to each other show here."""
@@ -728,6 +740,7 @@ def main() -> int:
         if spy is not None:
             time.sleep(1.0)  # py-spy attaches
         per0 = process_cpu_seconds(proc.pid)
+        threads0 = thread_cpu(proc.pid)
         switches0 = thread_switches(proc.pid)
         cpu0 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         result, wrk_cmd, wrk_out = run_wrk(args.port, args.concurrency, args.duration, tmp)
@@ -737,6 +750,9 @@ def main() -> int:
                 log(f"py-spy failed ({spy.returncode}): {err.strip()[-500:]}")
         cpu1 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         switches = thread_switches(proc.pid) - switches0
+        # one worker: the event loop (the main thread) apart from the others (the SQLite writer above all)
+        by_thread = {t: v - threads0.get(t, 0.0) for t, v in thread_cpu(proc.pid).items()} \
+            if args.workers == 1 else {}
         wall = cpu1[0] - cpu0[0]
         per_process = {k: (v - per0.get(k, 0.0)) / wall for k, v in sorted(process_cpu_seconds(proc.pid).items())
                        if (v - per0.get(k, 0.0)) / wall >= 0.01}
@@ -777,6 +793,9 @@ def main() -> int:
 
     ms = lambda us: us / 1000  # noqa: E731
     cpu_per_msg = 1000 * cpu["server"] * wall / max(1, result["ok2xx"])
+
+    def per_msg(seconds: float) -> float:
+        return 1000 * seconds / max(1, result["ok2xx"])
     lines = [
         "",
         "=" * 78,
@@ -823,6 +842,10 @@ def main() -> int:
             f"ratio {echo['cpu_ms_per_message'] / cpu_per_msg:.2f}x (less sensitive to other work on the machine)"]
           if echo else [f"  CPU per message   {cpu_per_msg:.3f} ms server"]),
         f"  thread switches   {switches / max(1, result['ok2xx']):.2f} per message (the server's threads giving up the core)",
+        *([f"  CPU by thread     event loop {per_msg(by_thread.get(proc.pid, 0.0)):.3f} ms, the other threads "
+           f"{per_msg(sum(v for t, v in by_thread.items() if t != proc.pid)):.3f} ms a message (the busiest of "
+           f"them, the SQLite writer: {per_msg(max((v for t, v in by_thread.items() if t != proc.pid), default=0)):.3f})"]
+          if by_thread else []),
         f"  the tail          mean {tail['mean_ms']:.1f} ms, p99 {tail['p99_ms']:.1f} = {tail['p99_ms'] / max(1e-9, tail['mean_ms']):.1f}x the mean, "
         f"p99.9 {tail['p999_ms']:.1f} ms; per-second p99 median {tail['p99_of_seconds_median_ms']:.1f}, worst "
         f"{tail['p99_of_seconds_worst_ms']:.1f} ms (per answer, from wrk's send/answer times)"
@@ -851,7 +874,8 @@ def main() -> int:
     record = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "server": server_cmd, "echo": echo,
               "wrk_command": wrk_cmd, "workers": args.workers, "concurrency": args.concurrency, "duration": args.duration,
               "messages_per_s": rate, "cpu_ms_per_message": cpu_per_msg,
-              "switches_per_message": switches / max(1, result["ok2xx"]), "rss_mb": rss, "mix": args.mix, "cpu": cpu, "per_process": per_process, "tail": tail, "timeline": seconds, "probe": probe, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+              "switches_per_message": switches / max(1, result["ok2xx"]),
+              "loop_cpu_ms_per_message": per_msg(by_thread.get(proc.pid, 0.0)) if by_thread else None, "rss_mb": rss, "mix": args.mix, "cpu": cpu, "per_process": per_process, "tail": tail, "timeline": seconds, "probe": probe, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")
