@@ -1138,27 +1138,14 @@ class _BlockCut:
         freq = tok.FREQ  # an _Overlay: its own words first (C look-ups, not its Python methods), then the base's
         self._own_get = dict.get.__get__(freq) if isinstance(freq, _Overlay) else {}.get
         self._base_get = freq.base.get if isinstance(freq, _Overlay) else freq.get
-        # fragment -> what the DAG reads of it (_weigh): one probe of a small dict that stays in the CPU's cache,
-        # instead of two (the router's words, then jieba's half a million) and a log. Words recur across
-        # messages; a new block of a new sentence is mostly fragments met before.
+        # fragment -> what the DAG reads of it (see _cut_block): one probe of a small dict that stays in the CPU's
+        # cache, instead of two (the router's words, then jieba's half a million) and a log. Words recur across
+        # messages: a new block of a new sentence is mostly fragments met before.
         self._weights: dict[str, float | object | None] = {}
         self._logtotal = math.log(tok.total)
 
     _PREFIX = object()  # a fragment that is only the start of longer words (frequency 0): no candidate, go on
-    WEIGHTS = 32768  # fragments remembered (~3 MB at most); then forgotten all at once and learnt again
-
-    def _weigh(self, frag: str):
-        """jieba's view of a fragment: None (no word starts so: stop), _PREFIX, or log(frequency) - log(total),
-        the very float __cut_DAG_NO_HMM's route adds to the rest of the route."""
-        f = self._own_get(frag)
-        if f is None:
-            f = self._base_get(frag)
-        w = None if f is None else math.log(f) - self._logtotal if f else self._PREFIX
-        weights = self._weights
-        if len(weights) >= self.WEIGHTS:
-            weights.clear()
-        weights[frag] = w
-        return w
+    WEIGHTS = 16384  # fragments remembered (~120 bytes each: 2 MB at most); then forgotten at once and learnt again
 
     def _cut_block(self, s: str) -> tuple[str, ...]:
         """jieba's cut of one block without HMM (Tokenizer.__cut_DAG_NO_HMM: get_DAG, calc, then the walk), in
@@ -1168,7 +1155,10 @@ class _BlockCut:
         own, base = self._own_get, self._base_get
         log = math.log
         logtotal = self._logtotal
-        weight, weigh, prefix, unseen = self._weights.get, self._weigh, self._PREFIX, _UNSEEN
+        # each fragment's weight: None (no word starts so: stop), _PREFIX, or log(frequency) - log(total), the
+        # very float jieba's route adds to the rest of the route
+        weights, prefix, unseen, limit = self._weights, self._PREFIX, _UNSEEN, self.WEIGHTS
+        weight = weights.get
         N = len(s)
         route_v = [0.0] * (N + 1)  # route[x] = (route_v[x], route_x[x]); route[N] = (0, 0)
         route_x = [0] * (N + 1)
@@ -1180,7 +1170,13 @@ class _BlockCut:
             while i < N:
                 w = weight(frag, unseen)
                 if w is unseen:
-                    w = weigh(frag)
+                    f = own(frag)
+                    if f is None:
+                        f = base(frag)
+                    w = None if f is None else log(f) - logtotal if f else prefix
+                    if len(weights) >= limit:
+                        weights.clear()
+                    weights[frag] = w
                 if w is None:
                     break
                 if w is not prefix:
