@@ -9,11 +9,14 @@ every occurrence. The router then does what it did with them, in the same order 
 from __future__ import annotations
 
 import functools
+from operator import itemgetter
 from typing import Iterable
 
 import ahocorasick
 
 WORD, PHRASE = 1, 2  # roles that need positions (rule words, phrases/exclusions); any other literal: presence only
+
+_VALUE, _LITERAL = itemgetter(1), itemgetter(1)  # (end, value) -> value; (length, literal, roles) -> literal
 
 
 class Literals:
@@ -55,4 +58,4 @@ class Literals:
         """The literals occurring in text (not remembered)."""
         if self.empty or not text:
             return set()
-        return {w for _end, (_n, w, _r) in self._automaton.iter(text)}
+        return set(map(_LITERAL, map(_VALUE, self._automaton.iter(text))))  # (each occurrence's literal, in C)

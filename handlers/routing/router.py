@@ -378,6 +378,7 @@ class Router:
         self._settled_any, self._past_any, self._ongoing_any = (
             _AnyOf(self._settled_by), _AnyOf(self._past_by), _AnyOf(self._ongoing_by))
         self._elsewhere_any, self._ours_any = _AnyOf(self._elsewhere_by), _AnyOf(self._ours_by)
+        self._demand_here = (_InOrder(self._demand_other), _InOrder(self._demand_edu), _InOrder(self._demand_neutral))
 
     @property
     def tokenizer(self) -> jieba.Tokenizer:
@@ -633,9 +634,9 @@ class Router:
             said = said_edu = ""  # the first request naming each side, as written
             # only the words that occur in the text can be in a span of it (in the lists' order)
             present = self._literals.scan(t)[1]
-            other_here = [w for w in self._demand_other if not w or w in present]
-            edu_here = [w for w in self._demand_edu if not w or w in present]
-            neutral_here = [w for w in self._demand_neutral if not w or w in present]
+            other_here, edu_here, neutral_here = (self._demand_here[0].found_in(present),
+                                                  self._demand_here[1].found_in(present),
+                                                  self._demand_here[2].found_in(present))
             for m in (self._demand_re.finditer(t) if self._demand_re is not None else ()):
                 span = self._addressee_span(m.group(1), neutral_here)
                 found = [w for w in other_here if w in span]
@@ -1070,6 +1071,31 @@ class _AnyOf:
         return self.always or not self.words.isdisjoint(present)
 
 
+class _InOrder:
+    """Of a list of words, those that occur in a text, from the set of literals found in it (Literals.scan): `[w for
+    w in words if not w or w in present]` (the list's order, its repeats) without a probe per word of the list."""
+
+    __slots__ = ("words", "at", "keys", "always")
+
+    def __init__(self, words: Sequence[str]):
+        self.words = tuple(words)
+        self.at: dict[str, list[int]] = {}
+        for i, w in enumerate(self.words):
+            self.at.setdefault(w, []).append(i)
+        self.always = self.at.pop("", [])  # an empty word occurs in every text
+        self.keys = frozenset(self.at)
+
+    def found_in(self, present: frozenset[str]) -> list[str]:
+        hits = self.keys.intersection(present)
+        if not hits and not self.always:
+            return []
+        at = self.at
+        where = [i for w in hits for i in at[w]] + self.always
+        where.sort()
+        words = self.words
+        return [words[i] for i in where]
+
+
 class _Overlay(dict):
     """A Router's jieba dictionary: the words it added (and the frequencies it changed) in this dict, everything
     else read from jieba's own dictionary, which is shared and never changed. A copy of that dictionary per Router
@@ -1112,6 +1138,14 @@ class _BlockCut:
         freq = tok.FREQ  # an _Overlay: its own words first (C look-ups, not its Python methods), then the base's
         self._own_get = dict.get.__get__(freq) if isinstance(freq, _Overlay) else {}.get
         self._base_get = freq.base.get if isinstance(freq, _Overlay) else freq.get
+        # fragment -> what the DAG reads of it (see _cut_block): one probe of a small dict that stays in the CPU's
+        # cache, instead of two (the router's words, then jieba's half a million) and a log. Words recur across
+        # messages: a new block of a new sentence is mostly fragments met before.
+        self._weights: dict[str, float | object | None] = {}
+        self._logtotal = math.log(tok.total)
+
+    _PREFIX = object()  # a fragment that is only the start of longer words (frequency 0): no candidate, go on
+    WEIGHTS = 16384  # fragments remembered (~120 bytes each: 2 MB at most); then forgotten at once and learnt again
 
     def _cut_block(self, s: str) -> tuple[str, ...]:
         """jieba's cut of one block without HMM (Tokenizer.__cut_DAG_NO_HMM: get_DAG, calc, then the walk), in
@@ -1120,7 +1154,11 @@ class _BlockCut:
         (tests/routing/test_fast_same.py compares them on every training text)."""
         own, base = self._own_get, self._base_get
         log = math.log
-        logtotal = log(self._tok.total)
+        logtotal = self._logtotal
+        # each fragment's weight: None (no word starts so: stop), _PREFIX, or log(frequency) - log(total), the
+        # very float jieba's route adds to the rest of the route
+        weights, prefix, unseen, limit = self._weights, self._PREFIX, _UNSEEN, self.WEIGHTS
+        weight = weights.get
         N = len(s)
         route_v = [0.0] * (N + 1)  # route[x] = (route_v[x], route_x[x]); route[N] = (0, 0)
         route_x = [0] * (N + 1)
@@ -1130,13 +1168,19 @@ class _BlockCut:
             i = idx
             frag = s[idx]
             while i < N:
-                f = own(frag)
-                if f is None:
-                    f = base(frag)
+                w = weight(frag, unseen)
+                if w is unseen:
+                    f = own(frag)
                     if f is None:
-                        break
-                if f:
-                    v = log(f) - logtotal + route_v[i + 1]
+                        f = base(frag)
+                    w = None if f is None else log(f) - logtotal if f else prefix
+                    if len(weights) >= limit:
+                        weights.clear()
+                    weights[frag] = w
+                if w is None:
+                    break
+                if w is not prefix:
+                    v = w + route_v[i + 1]  # (log(f) - logtotal) + route_v[i + 1], as jieba adds them
                     if best_v is None or v >= best_v:  # max over (v, x): a tie goes to the larger x
                         best_v, best_x = v, i
                 i += 1
@@ -1187,6 +1231,7 @@ class _BlockCut:
 
 
 _JIEBA_ENG = re.compile("[a-zA-Z0-9]").match  # jieba.re_eng: single letters and digits run together
+_UNSEEN = object()  # (a fragment not yet weighed: None is a weight, "no word starts so")
 
 
 _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "职业学院", "职业学校", "技工学校", "小学", "中学",

@@ -26,6 +26,7 @@ from handlers import names
 from handlers.routing import Router
 from handlers.routing import normalise as N
 from handlers.routing import router as R
+from handlers.routing.router import CATEGORIES, _ASCII_WORD, _ENGLISH_CLAUSE, _JIEBA_ENG
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -278,6 +279,137 @@ def ref_demand_words(r: Router, t: str) -> list[tuple[str, list[str], list[str]]
     return out
 
 
+# ------------------------------------------------------------------ branch route8: the code before it (842f2d4),
+# verbatim but for the names (methods written as functions of the router or its cut)
+def old_cut_block(self, s: str) -> tuple[str, ...]:
+    """jieba's cut of one block without HMM (Tokenizer.__cut_DAG_NO_HMM: get_DAG, calc, then the walk), in
+    one pass: each position's candidate words are found and scored right away, from the end backwards, with
+    the same arithmetic and the same tie-break (the longer word), so the words are jieba's to the bit
+    (tests/routing/test_fast_same.py compares them on every training text)."""
+    own, base = self._own_get, self._base_get
+    log = math.log
+    logtotal = log(self._tok.total)
+    N = len(s)
+    route_v = [0.0] * (N + 1)  # route[x] = (route_v[x], route_x[x]); route[N] = (0, 0)
+    route_x = [0] * (N + 1)
+    route_v[N] = 0
+    for idx in range(N - 1, -1, -1):
+        best_v = best_x = None
+        i = idx
+        frag = s[idx]
+        while i < N:
+            f = own(frag)
+            if f is None:
+                f = base(frag)
+                if f is None:
+                    break
+            if f:
+                v = log(f) - logtotal + route_v[i + 1]
+                if best_v is None or v >= best_v:  # max over (v, x): a tie goes to the larger x
+                    best_v, best_x = v, i
+            i += 1
+            frag = s[idx:i + 1]
+        if best_v is None:  # no word starts here: the character alone (frequency 0 or unknown: log 1)
+            ch = s[idx]
+            f = own(ch)
+            best_v, best_x = log((base(ch) if f is None else f) or 1) - logtotal + route_v[idx + 1], idx
+        route_v[idx], route_x[idx] = best_v, best_x
+    out: list[str] = []
+    x = 0
+    buf = ""
+    eng = _JIEBA_ENG
+    while x < N:
+        y = route_x[x] + 1
+        w = s[x:y]
+        if y - x == 1 and eng(w):
+            buf += w
+        else:
+            if buf:
+                out.append(buf)
+                buf = ""
+            out.append(w)
+        x = y
+    if buf:
+        out.append(buf)
+    return tuple(out)
+
+
+def old_demand(self, t: str, scores: dict[str, float], contrib: dict) -> str | None:
+    """The main demand, in place on the scores of normalised text t, each step shown as evidence:
+    * the request names only another authority (请民政局核实, 希望物业整改): out_of_scope gains `weight`;
+      only the education side (请教育局查处, 请学校整改): out_of_scope counts `education_damp` times;
+    * a school or kindergarten named only as a place (幼儿园旁边的加油站, 离学校五十米): its word counts
+      `place_factor` times;
+    * a letter's title (its main demand) speaks only of another office's matter (物业费, 公积金) while the
+      education words are all in the body (孩子上学路上…): the education offices count `title_damp` times.
+    Returns who the request is addressed to: "other", "education" or None (both, neither)."""
+    oos = self.fallback_none
+    addressed = None  # "other": the request names only another authority; "education": only the bureau's side
+    if self._demand_re is not None or self._demand_en_marker is not None:
+        other: list[str] = []
+        edu: list[str] = []
+        said = said_edu = ""  # the first request naming each side, as written
+        # only the words that occur in the text can be in a span of it (in the lists' order)
+        present = self._literals.scan(t)[1]
+        other_here = [w for w in self._demand_other if not w or w in present]
+        edu_here = [w for w in self._demand_edu if not w or w in present]
+        neutral_here = [w for w in self._demand_neutral if not w or w in present]
+        for m in (self._demand_re.finditer(t) if self._demand_re is not None else ()):
+            span = self._addressee_span(m.group(1), neutral_here)
+            found = [w for w in other_here if w in span]
+            found_edu = [w for w in edu_here if w in span]
+            other += [w for w in found if w not in other]
+            edu += [w for w in found_edu if w not in edu]
+            said = said or (m.group(0).strip() if found else "")
+            said_edu = said_edu or (m.group(0).strip() if found_edu else "")
+        if self._demand_en_marker is not None and _ASCII_WORD.search(t):
+            for clause in _ENGLISH_CLAUSE.split(t):
+                if not self._demand_en_marker.search(clause):
+                    continue
+                found = list(dict.fromkeys(m.group(0) for m in self._demand_en_other.finditer(clause))) \
+                    if self._demand_en_other is not None else []
+                found_edu = list(dict.fromkeys(m.group(0) for m in self._demand_en_edu.finditer(clause))) \
+                    if self._demand_en_edu is not None else []
+                other += [w for w in found if w not in other]
+                edu += [w for w in found_edu if w not in edu]
+                said = said or (clause.strip()[:60] if found else "")
+                said_edu = said_edu or (clause.strip()[:60] if found_edu else "")
+        addressed = "other" if other and not edu else "education" if edu and not other else None
+        if addressed == "other":
+            scores[oos] += self.demand_weight
+            contrib[(f"诉求“{said}”向其他部门提出，不属教育部门职责", oos, "demand")] = self.demand_weight
+        elif addressed == "education" and scores[oos] > 0:
+            cut = scores[oos] * (1.0 - self.demand_damp)
+            scores[oos] -= cut
+            contrib[(f"诉求“{said_edu}”向教育部门提出", oos, "demand")] = -cut
+    if self.place_factor < 1.0:
+        for (w, c, kind), v in list(contrib.items()):
+            if v > 0 and c != oos and kind in ("word", "phrase") and w in self._place_words and self._only_a_place(t, w):
+                cut = v * (1.0 - self.place_factor)
+                scores[c] -= cut
+                contrib[(f"{w}只是地点（在其旁边、附近）", c, "place")] = -cut
+    title, nl, body = t.partition("\n")
+    if self.title_damp < 1.0 and nl and body.strip():
+        hits = [e for e, _k in self._part_matches(title) if e.weight > 0 and not e.veto]
+        if hits and all(e.category == oos for e in hits) and not any(w in title for w in self._edu_words):
+            said = list(dict.fromkeys(e.text for e in hits))[:2]
+            for c in CATEGORIES:
+                if c != oos and scores[c] > 0:
+                    cut = scores[c] * (1.0 - self.title_damp)
+                    scores[c] -= cut
+                    contrib[(f"标题只谈{'、'.join(said)}，教育词只在正文", c, "title")] = -cut
+    for c in CATEGORIES:
+        scores[c] = max(0.0, round(scores[c], 6))
+    return addressed
+
+
+def old_present(self, text: str) -> set[str]:
+    """literals.Literals.present before route8."""
+    if self.empty or not text:
+        return set()
+    return {w for _end, (_n, w, _r) in self._automaton.iter(text)}
+
+
 def _random_texts(r: Router, n: int) -> list[str]:
     """Strings drawn from the literals' own characters (and a few others): overlaps, repeats and near-misses of
     the words, far denser than any message."""
@@ -352,6 +484,56 @@ def test_demand_looks_only_for_the_words_in_the_text(router, prepared):
     assert not differ, differ[:5]
     assert sum(1 for t in prepared if any(o for _s, o, _e in ref_demand_words(router, t))) > 100
 
+
+
+def test_remembered_fragments_cut_as_before(router, texts):
+    """The DAG reads each fragment's weight from a remembered table (route8): the same cut as the code before it
+    and as jieba's own, also when the table is full and forgotten again every few fragments."""
+    blocks = sorted({b for t in texts for b in jieba.re_han_default.split(Router._norm(t))
+                     if b and jieba.re_han_default.match(b)} | {"abc123", "a", "1", "x1y", "3.5小时", "100%"})
+    forgetful = R._BlockCut(router.tokenizer)
+    forgetful.WEIGHTS = 7  # the table cleared every seventh new fragment: most reads are then of fresh ones
+    fresh = R._BlockCut(router.tokenizer)
+    for cut in (fresh, forgetful, fresh):  # (the second pass over `fresh` reads every fragment from its table)
+        differ = [b for b in blocks if cut._cut_block(b) != old_cut_block(cut, b)]
+        assert not differ, differ[:5]
+    assert len(blocks) > 3000 and 1000 < len(fresh._weights) <= fresh.WEIGHTS and len(forgetful._weights) < 7
+    assert any(w is R._BlockCut._PREFIX for w in fresh._weights.values())
+    assert any(w is None for w in fresh._weights.values())
+    sample = blocks[::40]
+    assert [fresh._cut_block(b) for b in sample] == [ref_cut_block(router.tokenizer, b) for b in sample]
+
+
+def test_words_of_a_list_in_the_text_in_its_order(router, prepared):
+    """_InOrder.found_in is `[w for w in words if not w or w in present]`: the list's order, its repeats, an empty
+    word always."""
+    lists = [router._demand_other, router._demand_edu, router._demand_neutral,
+             ("学校", "", "学校", "教育局", "物业", "学校"), (), ("",), ("没有的词",)]
+    for words in lists:
+        in_order = R._InOrder(words)
+        for t in prepared:
+            present = router._literals.scan(t)[1] | {"学校", "物业"}
+            assert in_order.found_in(present) == [w for w in words if not w or w in present], (words, t)
+    assert sum(1 for t in prepared if router._demand_here[0].found_in(router._literals.scan(t)[1])) > 100
+
+
+def test_demand_reads_the_scores_as_before(router, prepared):
+    """The whole demand step (who is asked, the place words, the title), new against the code before it, on copies
+    of each text's scores and evidence."""
+    changed = 0
+    for t in prepared:
+        scores, contrib, _v, _w = router._score(t)
+        a_scores, a_contrib, b_scores, b_contrib = dict(scores), dict(contrib), dict(scores), dict(contrib)
+        assert router._demand(t, a_scores, a_contrib) == old_demand(router, t, b_scores, b_contrib), t
+        assert repr(a_scores) == repr(b_scores) and repr(a_contrib) == repr(b_contrib), t
+        changed += a_contrib != contrib
+    assert changed > 50
+
+
+def test_present_literals_as_before(router, prepared):
+    for matcher in (router._literals, router._joint_table()[3], router._normalise._sounds):
+        assert all(matcher.present(t) == old_present(matcher, t) for t in prepared)
+    assert sum(1 for t in prepared if router._joint_table()[3].present(t)) > 2000
 
 @pytest.mark.slow
 def test_models_known_features_without_the_others(router, prepared):
@@ -452,6 +634,9 @@ class ReferenceRouter(Router):
 
     def _settled(self, t):
         return ref_settled(self, t)
+
+    def _demand(self, t, scores, contrib):
+        return old_demand(self, t, scores, contrib)
 
     def _known_in(self, t):  # every feature made, then looked up
         from handlers.routing.linear import features

@@ -1,0 +1,114 @@
+"""Routing made cheaper for new sentences (issue 10's routing-heavy mix, branch route8) answers and stores exactly as
+before: whole conversations of new sentences (each routed alone, then as the draft grows), answers to the intake's
+questions, asides and shipped labelled messages, handled on fresh databases through the new code and through the code
+before it (tests/routing/test_fast_same.py keeps it verbatim: jieba's DAG read from jieba's dictionary at every
+fragment, the demand's word lists filtered word by word, the literals' set built in Python), give the same reply to
+every message, the same conversation row after every message, and the same tickets (category, routing JSON with its
+urgency flag and evidence, deadline), byte for byte.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+
+from bot.app import DB, DISPATCHER, SCHEDULER, create_app
+from handlers.clock import FixedClock
+from handlers.messages import Inbound
+from handlers.routing import literals as L
+from handlers.routing import router as R
+from tests.conftest import running
+from tests.routing.test_fast_same import old_cut_block, old_demand, old_present
+from tests.dialog import _ANSWERS as dialog_answers
+from tests.test_handling_fast import ANSWERS, ASIDES, MONDAY, STORY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# bench/webhook.py's routing mix: whole sentences put together from parts, practically every one new
+WHO = ["孩子", "我家孩子", "女儿", "儿子", "我们小区的孩子", "外甥"]
+GRADE = ["一年级", "三年级", "六年级", "初一", "初三", "高一"]
+PROBLEM = ["每天作业写到晚上十一点", "被老师当众体罚了", "被学校收取资料费三百元", "学校午餐质量很差",
+           "放学后还要交钱补课", "坐的校车经常超载很危险", "报名入学不知道需要什么材料", "转学手续不知道怎么办理",
+           "老师在家长群里推销教辅", "周末被要求到校补课", "幼儿园收取高额兴趣班费用", "课外培训机构跑路不退费",
+           "学校厕所长期没人打扫", "体育课总被数学课占用", "在江南区实验小学被同学打伤了"]
+TAIL = ["希望尽快处理", "请问应该怎么办", "太不合理了", "麻烦核实一下", "家长们都很着急", "希望教育局管一管"]
+
+
+def _labelled(limit: int) -> list[str]:
+    files = [ROOT / "handlers/routing/training.csv", ROOT.parent / "shared" / "data" / "route_dev.csv"]
+    out: list[str] = []
+    for f in files:
+        if f.exists():
+            with open(f, encoding="utf-8-sig", newline="") as fh:
+                out += [r["text"] for r in csv.DictReader(fh) if r.get("text")][:limit]
+    return out
+
+
+ANSWER = None  # a move: answer the question just asked, as a person filing would (tests/dialog.py's answers)
+
+
+def _answer(reply: str, rng: random.Random) -> str:
+    key = next((a for k, a in dialog_answers if k in reply and a), None)
+    if key is None:
+        return rng.choice(ANSWERS)
+    return key.format(kind=rng.choice("1234"), phone=rng.choice(["0", "13912345678"]), consent=rng.choice("12"))
+
+
+def _dialogues(seed: int, people: int, length: int) -> list[tuple[str, str | None]]:
+    """Each person's moves in turn: a new sentence, a shipped labelled message, an aside or a story line, or an
+    answer to whatever the bot asked last (ANSWER)."""
+    rng = random.Random(seed)
+    labelled = _labelled(400)
+    out = []
+    for p in range(people):
+        for _ in range(length):
+            r = rng.random()
+            move = (f"{rng.choice(WHO)}{rng.choice(GRADE)}{rng.choice(PROBLEM)}，{rng.choice(TAIL)}" if r < 0.35 else
+                    rng.choice(labelled) if r < 0.45 else ANSWER if r < 0.9 else rng.choice(ASIDES + STORY))
+            out.append((f"o_r8{p:02d}", move))
+    return out
+
+
+async def _handle(make_config, moves: list[tuple[str, str | None]], path) -> tuple[list, list]:
+    rng = random.Random(3)
+    clock = FixedClock(MONDAY)
+    config = make_config(bot={"hotline": "12345678"}, storage={"path": str(path)})
+    async with running(create_app(config, clock=clock)) as app:
+        app[SCHEDULER].pause()
+        seen, last = [], {}
+        for n, (openid, move) in enumerate(moves):
+            clock.advance(7)
+            text = move if move is not ANSWER else _answer(last.get(openid, ""), rng)
+            replies = await app[DISPATCHER].handle(Inbound(openid=openid, kind="text", created_at=n, text=text,
+                                                           msg_id=f"m{n}"))
+            last[openid] = "\n".join(r.text for r in replies)
+            row = await app[DB].run(lambda db, o=openid: db.conn.execute(
+                "SELECT flow, state, data FROM conversations WHERE openid = ?", [o]).fetchone())
+            seen.append((text, [dataclasses.astuple(r) for r in replies], row))
+        tickets = await app[DB].run(lambda db: db.conn.execute("SELECT * FROM tickets ORDER BY id").fetchall())
+        return seen, tickets
+
+
+@pytest.mark.own_router  # each app builds its router: the old code's is built with the old cut
+@pytest.mark.slow
+async def test_routing_mix_dialogues_answer_and_store_the_same_through_the_old_code_and_the_new(
+        make_config, monkeypatch, tmp_path):
+    messages = _dialogues(seed=8, people=30, length=14)
+    new, new_tickets = await _handle(make_config, messages, tmp_path / "new.db")
+    monkeypatch.setattr(R._BlockCut, "_cut_block", old_cut_block)
+    monkeypatch.setattr(R.Router, "_demand", old_demand)
+    monkeypatch.setattr(L.Literals, "present", old_present)
+    old, old_tickets = await _handle(make_config, messages, tmp_path / "old.db")
+    assert len(new) == len(old) == len(messages)
+    for (openid, _move), a, b in zip(messages, new, old):
+        assert a == b, (openid, a[0], b[0])  # (the same words sent, the same replies, the same row)
+    assert new_tickets == old_tickets
+    # the dialogues went where the routing matters: drafts routed and stored, tickets filed, urgent ones among them
+    assert sum(1 for _t, _r, row in new if row and '"routing": {' in row[2]) > 50
+    categories = {c for t in new_tickets for c in t if c in R.CATEGORIES}
+    assert len(new_tickets) >= 10 and len(categories) >= 4
+    assert any('"urgent": true' in c for t in new_tickets for c in t if isinstance(c, str))
+    assert any("另一件事" in text for _t, replies, _row in new for (text, *_rest) in replies)
