@@ -531,12 +531,20 @@ _PHONE_WORD = re.compile(r"电话|手机|号码")
 
 @short_texts  # pure; every reply within a conversation asks it
 def may_be_aside(text: str) -> bool:
-    """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
-    needs one of these patterns to match, so a reply that matches none (most) skips them all."""
-    return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or WANTS_HUMAN.search(text) or ASKS_IF_WE_HANDLE.match(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
-                or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
-                or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
-                or CANT_TYPE.search(text) or asks_how_to_send(text) or asks_progress(text))
+    """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: the union of the
+    `ASIDES` rows' looks, so a reply that passes none (most) skips every check, and no row can be missed."""
+    for look in _ASIDE_LOOKS:
+        if look(text):
+            return True
+    return False
+
+
+def _phone_in_text(text: str):
+    return PHONE_IN_TEXT.search(phone_digits(text))
+
+
+def _asks_anonymity(text: str):
+    return ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)
 
 
 @short_texts  # pure; asked of most replies, some of them several times
@@ -890,36 +898,74 @@ class Intake:
 
     def _aside(self, state: str, text: str, d: Draft):
         """A remark beside the question on screen (在吗, 谢谢, 匿名可以吗, a phone number before it is asked …):
-        answered, and the question asked again; None when the reply is none of them."""
-        if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
-            return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
-        if WHO_ASKS.match(text):  # 你们是谁？ at 1–4: who we are, then the question (never part of the story)
-            return self._out(state, d, [Reply(self.s.who_we_are(d.lang) + "\n" + self._again(state, d))])
-        if ASKS_IF_WE_HANDLE.match(text) and state != "school":  # the school question says why it asks (SCHOOL_WHY)
-            return self._out(state, d, [Reply(_t(d, "WE_HANDLE_IT") + "\n" + self._again(state, d))])
+        answered, and the question asked again; None when the reply is none of them. The remarks are the rows
+        of `ASIDES`, tried in order."""
+        for aside in ASIDES:
+            if aside.look(text):
+                said = aside.answer(self, state, text, d)
+                if said is not None:
+                    return said
+        return None
+
+    def _aside_said(self, state: str, d: Draft, say: str):
+        return self._out(state, d, [Reply(say + "\n" + self._again(state, d))])
+
+    def _on_greeting(self, state: str, text: str, d: Draft):  # 在吗 in the middle: still here, and the question
+        return self._aside_said(state, d, _t(d, "GREETING_IN_DRAFT"))
+
+    def _on_who_asks(self, state: str, text: str, d: Draft):  # 你们是谁？ at 1–4: who we are, never the story
+        return self._aside_said(state, d, self.s.who_we_are(d.lang))
+
+    def _on_we_handle(self, state: str, text: str, d: Draft):
+        if state != "school":  # the school question says why it asks (SCHOOL_WHY)
+            return self._aside_said(state, d, _t(d, "WE_HANDLE_IT"))
+        return None
+
+    def _on_wants_human(self, state: str, text: str, d: Draft):
         if state != "phone" and self._wants_person(text):
-            return self._out(state, d, [Reply(self.s.reach_person(d.lang) + "\n" + self._again(state, d))])
-        if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
-            # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
-            return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
-        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or  # 匿名可以吗
+            return self._aside_said(state, d, self.s.reach_person(d.lang))
+        return None
+
+    def _on_thanks(self, state: str, text: str, d: Draft):
+        # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
+        if state not in ("confirm", "rating") and not choice(text, 9) and not yes_no(text):
+            return self._aside_said(state, d, _t(d, "THANKS_IN_DRAFT"))
+        return None
+
+    def _on_asks_anonymity(self, state: str, text: str, d: Draft):  # 匿名可以吗
+        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or
                                      ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
-            return self._out(state, d, [Reply(_t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
-        if (state != "phone" and d.phone is None and d.kind != "praise" and _PHONE_WORD.search(text)
-                and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
-            d.phone = ""                                                # as the answer, never part of the story
-            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
-        found = PHONE_IN_TEXT.search(phone_digits(text)) if state not in ("phone", "confirm") else None
+            return self._aside_said(state, d, _t(d, "ANONYMITY_LATER"))
+        return None
+
+    def _on_phone_declined(self, state: str, text: str, d: Draft):
+        if (state != "phone" and d.phone is None and d.kind != "praise" and han_count(text) <= 16
+                and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken as the answer, never
+            d.phone = ""                    # part of the story
+            return self._aside_said(state, d, _t(d, "PHONE_SKIPPED"))
+        return None
+
+    def _on_phone_given(self, state: str, text: str, d: Draft):
+        found = _phone_in_text(text) if state not in ("phone", "confirm") else None
         if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
             d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
-            return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
-        if GIVE_UP.search(text) and han_count(text) <= 20:  # at the summary too: never added to what is sent
+            return self._aside_said(state, d, _t(d, "PHONE_TAKEN"))
+        return None
+
+    def _on_give_up(self, state: str, text: str, d: Draft):
+        if han_count(text) <= 20:  # at the summary too: never added to what is sent
             note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
-            return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
+            return self._aside_said(state, d, _t(d, "GIVE_UP_ASK") + note)
+        return None
+
+    def _on_carry_on(self, state: str, text: str, d: Draft):
         carry_on = CARRY_ON.match(text)
-        if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
-            return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
-        if asks_progress(text) and state != "confirm" and d.category and d.kind != "praise":
+        if han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
+            return self._aside_said(state, d, _t(d, "CARRY_ON"))
+        return None
+
+    def _on_asks_progress(self, state: str, text: str, d: Draft):
+        if state != "confirm" and d.category and d.kind != "praise":
             # 多久能处理？ before submitting: the time limit this message gets, never words of the story
             if d.kind:
                 plan = self._plan(d)
@@ -927,12 +973,16 @@ class Intake:
             else:
                 days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
                 say = _t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
-            return self._out(state, d, [Reply(say + "\n" + self._again(state, d))])
-        if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
-            return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
-        if asks_how_to_send(text):  # answered; the message in progress is unchanged
-            return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+            return self._aside_said(state, d, say)
         return None
+
+    def _on_cant_type(self, state: str, text: str, d: Draft):
+        if han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
+            return self._aside_said(state, d, _t(d, "VOICE_WELCOME"))
+        return None
+
+    def _on_how_to_send(self, state: str, text: str, d: Draft):  # answered; the message in progress unchanged
+        return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
@@ -1687,6 +1737,34 @@ DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("change", _always, Intake._ask_change, lambda i, d: _t(d, "CHANGE_CHOICES"), Intake._on_change,
          lambda d: 3),
 )}
+
+
+@dataclass(frozen=True)
+class Aside:
+    """A remark answered beside the question on screen: `look`, a cheap test every such remark passes, and
+    `answer`, which answers it (or None when a closer look says it is not one). `may_be_aside`, the prefilter
+    every reply meets, is the union of the looks: an aside is added here, in one place, or not at all."""
+
+    look: Callable[[str], Any]
+    answer: Callable[["Intake", str, str, Draft], tuple | None]
+
+
+ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
+    Aside(GREETING.fullmatch, Intake._on_greeting),
+    Aside(WHO_ASKS.match, Intake._on_who_asks),
+    Aside(ASKS_IF_WE_HANDLE.match, Intake._on_we_handle),
+    Aside(WANTS_HUMAN.search, Intake._on_wants_human),
+    Aside(thanks_only, Intake._on_thanks),
+    Aside(_asks_anonymity, Intake._on_asks_anonymity),
+    Aside(_PHONE_WORD.search, Intake._on_phone_declined),
+    Aside(_phone_in_text, Intake._on_phone_given),
+    Aside(GIVE_UP.search, Intake._on_give_up),
+    Aside(CARRY_ON.match, Intake._on_carry_on),
+    Aside(asks_progress, Intake._on_asks_progress),
+    Aside(CANT_TYPE.search, Intake._on_cant_type),
+    Aside(asks_how_to_send, Intake._on_how_to_send),
+)
+_ASIDE_LOOKS = tuple(aside.look for aside in ASIDES)
 
 
 class IntakeServices:
