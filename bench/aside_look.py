@@ -39,7 +39,8 @@ def main() -> None:
     rng.shuffle(pool)
     texts = [rng.choice(pool) for _ in range(args.texts)]
     funcs = {"old": old_may_be_aside, "new": intake.may_be_aside.__wrapped__}  # the functions, memo apart
-    assert all(funcs["old"](t) == funcs["new"](t) for t in set(texts))
+    # the same answers, but for the rows added since (tests/test_asides_table.ADDED: 🙏🙏)
+    assert all(funcs["old"](t) == funcs["new"](t) or intake.EMOJI_ONLY.fullmatch(t) for t in set(texts))
     memo = {name: short_texts(fn) for name, fn in funcs.items()}
     short = sorted({t for t in pool if len(t) <= SHORT_TEXT})
     short = [rng.choice(short[:800]) for _ in range(args.texts)]  # fits the memo (MEMO_SIZE)

@@ -207,6 +207,9 @@ FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|说不好|说不清|不好说|难说|"
                     r"都要紧|都重要|一样重要|都很重要|都急|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
+# 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
+HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回|好几次|好多次|多次|反复|屡次|几次了|不止一次|又这样|又是这样|"
+                       r"从来|从.{1,6}(?:开始|起)就")
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
@@ -358,6 +361,8 @@ THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|�
 
 
 _THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
+# 🙏🙏 / 😭 / 👍: a feeling, no words -- the question on screen again, whole
+EMOJI_ONLY = re.compile(rf"(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*{EMOJI}(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*")
 
 
 def thanks_only(text: str) -> bool:
@@ -557,6 +562,8 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
     core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
     if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
         return True, t
+    if HOW_OFTEN.search(t) and core >= 2:
+        return True, t
     if core < 2:
         return False, t
     return None, t
@@ -732,10 +739,13 @@ class Intake:
             welcome = texts.EN["WELCOME"]  # welcomed before in Chinese (a QR code), writing English for the first time
         if data.get("alerted"):  # danger: the hotlines lead the first reply, not three lines of welcome
             welcome = None
-        greeting = texts.pick("GREETING_BACK", lang)
+        greeting, who = texts.pick("GREETING_BACK", lang), self.s.who_we_are(lang)
         if welcome and replies and replies[0].text.startswith(greeting):  # the welcome greets already:
             rest = replies[0].text[len(greeting):]                       # only what to send follows
             replies[0] = Reply(welcome + "\n\n" + texts.pick("GREETING_NEXT", lang) + rest)
+        elif welcome and replies and replies[0].text.startswith(who):  # 你们是谁 first: the welcome says who we
+            rest = replies[0].text[len(who):]                         # are; only that people answer is added
+            replies[0] = Reply(welcome + "\n\n" + texts.pick("WHO_HANDLES", lang) + rest)
         elif welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
             replies[0] = Reply(welcome + "\n\n" + replies[0].text)
         elif welcome:
@@ -931,6 +941,9 @@ class Intake:
         if state not in ("confirm", "rating") and not choice(text, 9) and not yes_no(text):
             return self._aside_said(state, d, _t(d, "THANKS_IN_DRAFT"))
         return None
+
+    def _on_emoji(self, state: str, text: str, d: Draft):  # 🙏🙏 at 1–4: the whole question, not its short form
+        return self._out(state, d, [Reply(self._again(state, d))])
 
     def _on_asks_anonymity(self, state: str, text: str, d: Draft):  # 匿名可以吗
         if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or
@@ -1755,6 +1768,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(ASKS_IF_WE_HANDLE.match, Intake._on_we_handle),
     Aside(WANTS_HUMAN.search, Intake._on_wants_human),
     Aside(thanks_only, Intake._on_thanks),
+    Aside(EMOJI_ONLY.fullmatch, Intake._on_emoji),
     Aside(_asks_anonymity, Intake._on_asks_anonymity),
     Aside(_PHONE_WORD.search, Intake._on_phone_declined),
     Aside(_phone_in_text, Intake._on_phone_given),

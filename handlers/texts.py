@@ -151,6 +151,8 @@ CHANGE_WITH_MEDIA = "（连同发来的附件）"
 # 你们是谁？ 这是哪里 你是机器人吗: said in two lines, then the question on screen again.
 WHO_WE_ARE = ("这里是{org}的公众号“{bot}”，受理对教育工作的投诉、建议、咨询和表扬。"
               "提问由系统自动发出，您的留言会转给负责的部门，由工作人员办理和答复。")
+# 你们是谁 as a first message: the welcome above it says who we are; this says who answers.
+WHO_HANDLES = "这里的提问由系统自动发出，您的留言由工作人员办理和答复。"
 ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧？请回复数字。其他的会写在同一条留言里，一并转给承办单位。"
 FOCUS_CHOICES = "{lines}\n请问哪一件最要紧？"
 SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
@@ -920,6 +922,7 @@ EN = {
     "CHANGE_CHOICES": "1 This instead (what I wrote is not sent)\n2 Both matters\n3 It corrects or adds to what I wrote",
     "CHANGE_REPLACED": "All right: \"{old}\" has been dropped and will not be sent. Now about what you just wrote.",
     "CHANGE_WITH_MEDIA": " (with the files you sent)",
+    "WHO_HANDLES": "The questions here are automatic; staff handle and answer your message.",
     "WHO_WE_ARE": "This is the education bureau's official account. You can send complaints, suggestions, questions "
                   "or praise here; the questions are automatic, and your message goes to the office in charge, "
                   "where staff handle and answer it.",
