@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import commands, digest, followup, names, privacy, review, texts
+from handlers import commands, digest, figures, followup, names, privacy, review, texts
 from handlers.campaign import FAQ, SURVEY, Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch, gather, gather_until
@@ -103,9 +103,11 @@ def _said(text: str) -> tuple[str | None, bool]:
     return lang, lang == "zh" and commands.is_command(text)
 
 
-# A leader's or supervisor's question for figures in their own words: the 周报 links answer it.
+# A leader's or supervisor's question for figures in their own words: answered from the digest's counts when
+# handlers.figures can, and the 周报 links.
 ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名|"
-                          r"多少件|多少条|几件|最多|这个月|本月|上个月|上月")
+                          r"多少件|多少条|几件|最多|最低|最高|这个月|本月|上个月|上月|"
+                          r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
 NAMES_A_LIST = re.compile(r"超期|待办|常用回复")
 
@@ -315,8 +317,10 @@ class Dispatcher:
     def step_staff_text(self, turn: "Turn") -> list[Reply] | None:
         """Staff talk to the bot in commands; anything else gets them the list of commands."""
         if turn.user.get("role") in STAFF_ROLES:
-            if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 上周各单位情况怎么样
-                return [Reply(self.weekly_link(turn.db, turn.user))]
+            if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 这周收到几件投诉？
+                said = figures.answer(turn.db, turn.user, turn.text, self.clock.now(), self.calendar.tz)
+                return [Reply((said + "\n\n" if said else texts.FIG_CAN_ANSWER + "\n")
+                              + self.weekly_link(turn.db, turn.user))]
             named = NAMES_A_LIST.search(turn.text) if len(turn.text.strip()) <= 12 else None
             if named:
                 replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, named.group(0))

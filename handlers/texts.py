@@ -596,6 +596,21 @@ DIGEST_RATES = {  # rate: (name, what is counted, of what, said when there is no
 }
 DIGEST_RATE = "{name}{value}{change}：{counted}{part}件/{base_name}{base}件{extra}"
 DIGEST_RATE_NONE = "{name}—：{none}"
+# A leader's question for figures in plain words (handlers/figures.py), answered above the 周报 links.
+FIG_HEAD = "{period}{scope}："
+FIG_NEW = "{period}{scope}收到留言{n}件：{parts}。"
+FIG_NEW_KIND = "{period}{scope}收到{what}{n}件（全部留言{total}件）。"
+FIG_NEW_NONE = "{period}{scope}还没有收到{what}。"
+FIG_MOST_SCHOOL = "{period}{scope}收到{what}最多的学校：{top}。"
+FIG_RESOLVED = "{period}{scope}办结留言{n}件。"
+FIG_OVERDUE = "目前{scope}超期未办结的留言{n}件。发送“超期”可按单位查看明细。"
+FIG_OVERDUE_MOST = "目前{scope}超期未办结的留言{n}件，按{by}，最多的是：{top}。发送“超期”可查看明细。"
+FIG_OVERDUE_NONE = "目前{scope}没有超期未办结的留言。"
+FIG_RANKING = "{period}{scope}{name}{which}的单位：{top}。"
+FIG_RATE_NONE = "{period}{scope}还没有可计算{name}的留言。"
+FIG_RATE_EMPTY = "{name}—：还没有可计算的留言"
+FIG_CAN_ANSWER = ("这个问题我还答不了。可以这样问我：这周收到几件投诉？上周办结几件？哪个学校超期最多？本月满意率多少？"
+                  "哪个单位解决率最低？其他数据请看周报：")
 DIGEST_OPEN_OVERDUE = "（含超期未办结{n}件）"
 DIGEST_CHANGE_NOTE = "（括号内为与前一周相比，单位：百分点）"
 SIGNIN_LINK = ("工作台登录链接（{minutes}分钟内有效，只能使用一次，请勿转发）：\n{link}\n"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from storage import tickets
-from tests.dialog import send, talk
+from tests.dialog import DISTRICT_HEAD, LEADER, SCHOOL_HEAD, file_ticket, send, talk
 from tests.test_people6_dialogs import finish
 
 
@@ -41,3 +41,26 @@ async def test_praying_hands_at_the_kind_question_get_the_question_whole_and_not
     reply = await talk(d, p, "1")
     number, _ = await finish(d, p, reply)
     assert "🙏" not in (await d.db(tickets.get, number))["text"]
+
+
+# -- a leader asking for figures in plain words ---------------------------------------------------------------------
+async def test_a_leader_asking_numbers_in_words_gets_the_numbers_then_the_weekly_links(dialog):
+    d = dialog
+    await file_ticket(d, "o_p7_fig1", "学校食堂饭菜太难吃了，孩子每天都吃不饱", scene="school:jn-syxx")
+    await file_ticket(d, "o_p7_fig2", "实验小学放学太晚，作业太多孩子写到十一点", scene="school:jn-syxx")
+    await file_ticket(d, "o_p7_fig3", "建议学校门口早上安排老师维持秩序", scene="school:jn-syxx", kind="suggestion")
+    # it was only the two 周报 links
+    await talk(d, LEADER, "这周收到几件投诉？", expect=["本周（11月16日—今天）全局收到投诉2件（全部留言3件）", "周报"])
+    await talk(d, LEADER, "这周一共收到多少留言", expect="全局收到留言3件：投诉2件、建议1件。")
+    await talk(d, LEADER, "哪个学校投诉最多", expect="收到投诉最多的学校：江南区实验小学2件。")
+    await talk(d, LEADER, "哪个学校超期最多？", expect="目前全局没有超期未办结的留言。")
+    d.advance(14 * 86400)  # two weeks on, nobody handled them
+    await d.sweep()
+    await talk(d, LEADER, "哪个学校超期最多？", expect=["目前全局超期未办结的留言3件，按涉及学校，最多的是：江南区实验小学3件",
+                                                   "发送“超期”可查看明细", "本周（2026-W49）至今"])
+    await talk(d, LEADER, "上周响应率多少", expect=["上周（11月23日—11月29日）全局：", "响应率"])
+    # a question it cannot answer says what it can, and still gives the links
+    await talk(d, LEADER, "上周各单位情况怎么样", expect=["可以这样问我", "哪个学校超期最多", "周报"])
+    # a supervisor's answer is for their own unit: the district office holds them, not the school
+    await talk(d, DISTRICT_HEAD, "超期几件了", expect="目前江南区教育局超期未办结的留言3件。发送“超期”可按单位查看明细。")
+    await talk(d, SCHOOL_HEAD, "超期几件了", expect="目前江南区实验小学没有超期未办结的留言。")
