@@ -64,3 +64,22 @@ async def test_a_leader_asking_numbers_in_words_gets_the_numbers_then_the_weekly
     # a supervisor's answer is for their own unit: the district office holds them, not the school
     await talk(d, DISTRICT_HEAD, "超期几件了", expect="目前江南区教育局超期未办结的留言3件。发送“超期”可按单位查看明细。")
     await talk(d, SCHOOL_HEAD, "超期几件了", expect="目前江南区实验小学没有超期未办结的留言。")
+
+
+# -- urgency in plain words -----------------------------------------------------------------------------------------
+async def test_a_hazard_or_a_hurt_child_said_in_plain_words_is_handled_as_urgent(dialog):
+    d = dialog
+    # each was filed as an ordinary matter, with no hotline and the usual deadline
+    for p, text in (("o_p7_u1", "学校门口的井盖没了，小孩子上学要经过"),
+                    ("o_p7_u2", "孩子回家说体育课上被同学推倒，胳膊肿得很厉害"),
+                    ("o_p7_u3", "孩子在校车上被落下了，一个人在车里待了一上午"),
+                    ("o_p7_u4", "学校后面的池塘没有护栏，孩子们经常在边上玩")):
+        await send(d, p, type="scan", scene="school:jn-syxx")
+        await talk(d, p, text, expect="您的留言将作为紧急事项办理")
+
+
+async def test_a_teacher_marking_the_exercise_book_is_no_blow(dialog):
+    d, p = dialog, "o_p7_book"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    # it was "您说的情况关系到人身安全。如孩子正面临危险，请立即拨打110。"
+    await talk(d, p, "老师打了孩子的作业本，说写得太乱", absent=["紧急", "110", "人身安全"])
