@@ -163,6 +163,7 @@ DECLINE = re.compile(r"^(?:我?(?:就|还是|暂时)?(?:不想|不愿意?|不用
                      r"免了|算了|跳过|拒绝|不涉及)|0$|否|no\b|skip\b)", re.I)
 AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所谓", "没问题", "不怕")
 REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
+NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
@@ -185,6 +186,11 @@ def yes_no(text: str) -> bool | None:
         return n == 1
     if any(w in t for w in AGREE_DESPITE_NO):
         return True
+    rest = NOT_UNDERSTOOD.sub("", t)
+    if rest != t:  # 我不太懂 is no 不 of refusal: what else is said decides, or the question is asked again
+        if not REFUSE.search(rest) and not AGREE.search(rest.strip(PUNCT)):
+            return None
+        t = rest.strip(PUNCT)
     if REFUSE.search(t):
         return False
     if AGREE.search(t):
@@ -437,7 +443,7 @@ def opening(text: str) -> bool:
 def introduction(text: str) -> bool:
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
     return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
-                                                   for p in parts)
+                                                   or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
@@ -1273,6 +1279,12 @@ class Intake:
             return self._out("school", d, [Reply(say)])
         if code is None:
             found = self.s.suggest_schools(text)
+            if not found and han_count(text) and not SCHOOL_CHARS.search(text) and (
+                    d.school_options or NOT_UNDERSTOOD.search(text) or UNSURE.search(text)):
+                # 我不太懂 / 就是问问: no school named ("没有找到这所学校" would say one was) -- the question again
+                say = self._unclear(d, len(d.school_options), self._ask_school(d)) if d.school_options else \
+                    _t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL")
+                return self._out("school", d, [Reply(say)])
             d.school_options = [code for code, _name in found]
             if not found and QUESTION.search(text) and d.lang != "en":  # 你们能管吗？: answered, then asked again
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL"))])

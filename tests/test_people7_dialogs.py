@@ -83,3 +83,26 @@ async def test_a_teacher_marking_the_exercise_book_is_no_blow(dialog):
     await send(d, p, type="scan", scene="school:jn-syxx")
     # it was "您说的情况关系到人身安全。如孩子正面临危险，请立即拨打110。"
     await talk(d, p, "老师打了孩子的作业本，说写得太乱", absent=["紧急", "110", "人身安全"])
+
+
+# -- a grandparent in plain words -------------------------------------------------------------------------------------
+async def test_a_grandmother_greeting_and_saying_who_she_is_is_asked_for_her_matter_not_sent_to_12345(dialog):
+    d, p = dialog, "o_p7_grandma"
+    # it was "您反映的问题可能不属于教育部门的职责，建议拨打12345…"
+    await talk(d, p, "你好 我是孩子奶奶", expect="请说说您要反映的具体事情", absent="12345")
+    # and her matter then was asked about as "另一件事" beside the introduction
+    await talk(d, p, "我孙子在和平初中上学，学校让交资料费两百块钱，也不给收据，这个合理吗",
+               expect=["是这所学校吗？", "江南区和平初级中学"], absent="另一件事")
+    # it was "没有找到这所学校…": she named no school
+    await talk(d, p, "我不太懂", expect=["是这所学校吗？\n1 江南区和平初级中学", "是请回复 1"], absent="没有找到")
+    await talk(d, p, "就是问问", expect="是这所学校吗？", absent="没有找到")
+    await talk(d, p, "是的", expect="联系电话")
+
+
+async def test_i_do_not_understand_at_a_one_or_two_question_is_asked_again_never_taken_as_no(dialog):
+    d, p = dialog, "o_p7_unsure"
+    await _canteen_story(d, p)
+    await talk(d, p, "1")
+    await talk(d, p, "另外学校收资料费三百元还不给收据", expect="这是新的问题吗")
+    # it was "已补充到留言内容。": the 不 of 不太懂 read as 2 (补充到当前留言)
+    await talk(d, p, "我不太懂", expect=["1 作为新留言", "2 补充到当前留言"], absent="已补充")
