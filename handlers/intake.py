@@ -938,7 +938,8 @@ class Intake:
         return None
 
     def _on_wants_human(self, state: str, text: str, d: Draft):
-        if state != "phone" and self._wants_person(text):
+        # at the phone question only without a phone's words (能给个电话吗 may be about theirs): 我要找你们领导
+        if (state != "phone" or not _PHONE_WORD.search(text) and not re.search(r"\d", text)) and self._wants_person(text):
             return self._aside_said(state, d, self.s.reach_person(d.lang))
         return None
 

@@ -106,3 +106,15 @@ async def test_i_do_not_understand_at_a_one_or_two_question_is_asked_again_never
     await talk(d, p, "另外学校收资料费三百元还不给收据", expect="这是新的问题吗")
     # it was "已补充到留言内容。": the 不 of 不太懂 read as 2 (补充到当前留言)
     await talk(d, p, "我不太懂", expect=["1 作为新留言", "2 补充到当前留言"], absent="已补充")
+
+
+# -- an angry parent --------------------------------------------------------------------------------------------------
+async def test_asking_for_a_leader_at_the_phone_question_is_told_who_handles_it_not_added_to_the_story(dialog):
+    d, p = dialog, "o_p7_angry"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "你们教育局到底管不管！！！学校乱收费到现在没人理", expect="联系电话")
+    # it was "已补充到留言内容。" and the demand went into the complaint
+    await talk(d, p, "我要找你们领导", expect=["都由工作人员办理", "联系电话"], absent="已补充")
+    reply = await talk(d, p, "0")
+    number, _ = await finish(d, p, reply)
+    assert "领导" not in (await d.db(tickets.get, number))["text"]
