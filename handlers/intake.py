@@ -255,6 +255,8 @@ def _read_labels(question: str) -> dict[str, str]:
 _short_labels = functools.lru_cache(maxsize=256)(_read_labels)
 
 
+# 我想改一下内容 / 等等，要修改 at the summary: option 2 (修改内容); 不用改了 is not
+WANTS_EDIT = re.compile(r"(?<![不别用需])(?:修改|改一?下|改改|重写|重新写|重新填|改(?=内容|留言))(?:一下|下)?(?:内容|留言)?")
 CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我")
 
 
@@ -1340,6 +1342,8 @@ class Intake:
 
     def _on_confirm(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 3)
+        if n is None and WANTS_EDIT.search(text) and not named_kind(text):
+            n = 2
         if n == 1 or n is None and confirms(text):
             plan = self._plan(d)
             ticket = self.s.submit(inbound.openid, d, plan)
@@ -1713,6 +1717,8 @@ class Intake:
             return ""
         if confirms(text):
             return CONFIRM_WORDS.sub("", text)
+        if WANTS_EDIT.search(text) and not named_kind(text):
+            return re.sub(r"(?:我们?)?(?:想|要|需要|得)?$", "", WANTS_EDIT.sub("", text).strip(PUNCT))
         return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
 
     def _read_anonymity(self, text: str, d: Draft) -> str | None:

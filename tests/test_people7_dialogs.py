@@ -118,3 +118,29 @@ async def test_asking_for_a_leader_at_the_phone_question_is_told_who_handles_it_
     reply = await talk(d, p, "0")
     number, _ = await finish(d, p, reply)
     assert "领导" not in (await d.db(tickets.get, number))["text"]
+
+
+# -- someone who changes their mind -----------------------------------------------------------------------------------
+async def test_wanting_to_change_the_text_at_the_summary_is_option_2_not_more_of_the_story(dialog):
+    d, p = dialog, "o_p7_mind"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    reply = await talk(d, p, "学校要求每个学生买200块的校服，质量很差")
+    for answer in ("1", "0", "2"):
+        reply = await talk(d, p, answer)
+    assert "请核对您的留言" in reply
+    # it was "请回复 1 提交，2 修改内容，3 取消。" (and 我想改一下内容 alone was added to the text)
+    await talk(d, p, "等等，我想改一下内容", expect="请重新", absent=["已补充", "请回复 1 提交"])
+    reply = await talk(d, p, "学校要求每个学生买300块的校服，质量很差，洗一次就掉色")
+    number, _ = await finish(d, p, reply)
+    text = (await d.db(tickets.get, number))["text"]
+    assert "300块" in text and "200块" not in text and "改一下" not in text
+
+
+# -- a worried parent, in bursts ---------------------------------------------------------------------------------------
+async def test_a_worried_parent_in_bursts_hit_by_classmates_gets_the_urgent_answer(dialog):
+    d, p = dialog, "o_p7_worried"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "老师你好", expect="请直接发送您要反映的事情")
+    await talk(d, p, "我家孩子在实验小学三年级", expect="请说说您要反映的具体事情")
+    # it was "请问您这次是：…" as for any matter: no word of danger, no hotline
+    await talk(d, p, "昨天回来说被班上同学打了。。。", expect="您的留言将作为紧急事项办理")
