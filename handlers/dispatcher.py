@@ -109,7 +109,8 @@ ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎�
                           r"多少件|多少条|几件|最多|最低|最高|这个月|本月|上个月|上月|"
                           r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
-NAMES_A_LIST = re.compile(r"超期|待办|常用回复")
+NAMES_A_LIST = re.compile(r"超期|待办|常用回复|(?:没|未|待|还没有?)(?:签收|处理|办)")
+LIST_OF = {"超期": "超期", "常用回复": "常用回复"}  # else 待办: 哪些还没签收 / 还有哪些没处理 are in it, with their state
 
 
 class Dispatcher:
@@ -323,7 +324,8 @@ class Dispatcher:
                               + self.weekly_link(turn.db, turn.user))]
             named = NAMES_A_LIST.search(turn.text) if len(turn.text.strip()) <= 12 else None
             if named:
-                replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, named.group(0))
+                replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid,
+                                               LIST_OF.get(named.group(0), "待办"))
                 if replies:
                     return [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
             if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy

@@ -144,3 +144,12 @@ async def test_a_worried_parent_in_bursts_hit_by_classmates_gets_the_urgent_answ
     await talk(d, p, "我家孩子在实验小学三年级", expect="请说说您要反映的具体事情")
     # it was "请问您这次是：…" as for any matter: no word of danger, no hotline
     await talk(d, p, "昨天回来说被班上同学打了。。。", expect="您的留言将作为紧急事项办理")
+
+
+# -- a principal asking in plain words ---------------------------------------------------------------------------------
+async def test_a_principal_asking_which_are_not_signed_yet_gets_the_to_do_list(dialog):
+    d = dialog
+    number = await file_ticket(d, "o_p7_pr1", "学校作业太多了，孩子每天写到十一点", scene="school:jn-syxx", consent="1")
+    # it was "这条消息不是指令，没有发给群众…" and the whole list of commands
+    await talk(d, SCHOOL_HEAD, "哪些还没签收", expect=["待办留言共1件", number, "已转交承办单位"], absent="不是指令")
+    await talk(d, SCHOOL_HEAD, "还有哪些没处理", expect=["待办留言共1件", number])
