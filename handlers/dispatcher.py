@@ -110,6 +110,8 @@ ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎�
                           r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
 NAMES_A_LIST = re.compile(r"超期|待办|常用回复|(?:没|未|待|还没有?)(?:签收|处理|办)")
+# 撤回 with no number: the question for it, known so that, said while writing, the draft's 取消 is offered
+WITHDRAW_WHICH = texts.NEED_TICKET.format(usage=next(c for c in commands.TABLE if c.verb == "撤回").usage(example=True))
 LIST_OF = {"超期": "超期", "常用回复": "常用回复"}  # else 待办: 哪些还没签收 / 还有哪些没处理 are in it, with their state
 
 
@@ -297,7 +299,8 @@ class Dispatcher:
             if conv and conv["flow"] == "intake" and not conv["expired"]:
                 more = self._intake(turn.db, turn.inbound.openid).reminder(conv["state"], conv["data"])
                 none = {texts.NO_TICKETS: texts.NO_TICKETS_WHILE_WRITING,
-                        texts.EN["NO_TICKETS"]: texts.EN["NO_TICKETS_WHILE_WRITING"]}
+                        texts.EN["NO_TICKETS"]: texts.EN["NO_TICKETS_WHILE_WRITING"],
+                        WITHDRAW_WHICH: texts.WITHDRAW_WHILE_WRITING}  # 撤回 at the summary: 取消 is meant
                 if more and replies[-1].text in none:  # 查询 while writing the first message: not "start one"
                     replies = [*replies[:-1], Reply(none[replies[-1].text], None, replies[-1].extra)]
                 if more:

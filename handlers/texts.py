@@ -385,6 +385,8 @@ NOT_YOURS = "留言 {number} 不在您的办理范围内。"
 NO_SUCH_TICKET = "没有找到留言 {number}，请核对编号，或发送“待办”查看列表。"
 NO_SUCH_LINE = "“待办”列表中没有第{line}条，请先发送“待办”查看列表。"
 NEED_TICKET = "请写明留言编号，例如“{usage}”。"
+WITHDRAW_WHILE_WRITING = ("您正在填写的这条留言还没有提交，不需要撤回；不想提交的话，请回复“取消”。"
+                          "如要撤回已提交的留言，请写明编号，例如“撤回 JY2611-0001”。")
 NEED_TEXT = "请写上{what}，例如“{usage}”。"
 ROLE_ONLY = "“{verb}”需由{who}使用。"
 TRANSFER_BY_BOUNCE = "如这件不属本单位职责，请发送“退回 编号 理由”，由局值班室重新分派。"

@@ -153,3 +153,15 @@ async def test_a_principal_asking_which_are_not_signed_yet_gets_the_to_do_list(d
     # it was "这条消息不是指令，没有发给群众…" and the whole list of commands
     await talk(d, SCHOOL_HEAD, "哪些还没签收", expect=["待办留言共1件", number, "已转交承办单位"], absent="不是指令")
     await talk(d, SCHOOL_HEAD, "还有哪些没处理", expect=["待办留言共1件", number])
+
+
+async def test_withdraw_said_at_the_summary_says_the_draft_is_not_sent_and_how_to_cancel_it(dialog):
+    d, p = dialog, "o_p7_withdraw"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    reply = await talk(d, p, "学校要求每个学生买200块的校服，质量很差")
+    for answer in ("1", "0", "2"):
+        reply = await talk(d, p, answer)
+    assert "请核对您的留言" in reply
+    # it was "请写明留言编号，例如“撤回 JY2611-0001”。": a number this person does not have
+    await talk(d, p, "撤回", expect=["还没有提交，不需要撤回", "请回复“取消”", "请回复 1 提交"])
+    await talk(d, p, "取消", expect="已取消")
