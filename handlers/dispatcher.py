@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from handlers import commands, digest, followup, names, privacy, review, texts
+from handlers import commands, digest, figures, followup, names, privacy, review, texts
 from handlers.campaign import FAQ, SURVEY, Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch, gather, gather_until
@@ -103,11 +103,16 @@ def _said(text: str) -> tuple[str | None, bool]:
     return lang, lang == "zh" and commands.is_command(text)
 
 
-# A leader's or supervisor's question for figures in their own words: the 周报 links answer it.
+# A leader's or supervisor's question for figures in their own words: answered from the digest's counts when
+# handlers.figures can, and the 周报 links.
 ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名|"
-                          r"多少件|多少条|几件|最多|这个月|本月|上个月|上月")
+                          r"多少件|多少条|几件|最多|最低|最高|这个月|本月|上个月|上月|"
+                          r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
-NAMES_A_LIST = re.compile(r"超期|待办|常用回复")
+NAMES_A_LIST = re.compile(r"超期|待办|常用回复|(?:没|未|待|还没有?)(?:签收|处理|办)")
+# 撤回 with no number: the question for it, known so that, said while writing, the draft's 取消 is offered
+WITHDRAW_WHICH = texts.NEED_TICKET.format(usage=next(c for c in commands.TABLE if c.verb == "撤回").usage(example=True))
+LIST_OF = {"超期": "超期", "常用回复": "常用回复"}  # else 待办: 哪些还没签收 / 还有哪些没处理 are in it, with their state
 
 
 class Dispatcher:
@@ -294,7 +299,8 @@ class Dispatcher:
             if conv and conv["flow"] == "intake" and not conv["expired"]:
                 more = self._intake(turn.db, turn.inbound.openid).reminder(conv["state"], conv["data"])
                 none = {texts.NO_TICKETS: texts.NO_TICKETS_WHILE_WRITING,
-                        texts.EN["NO_TICKETS"]: texts.EN["NO_TICKETS_WHILE_WRITING"]}
+                        texts.EN["NO_TICKETS"]: texts.EN["NO_TICKETS_WHILE_WRITING"],
+                        WITHDRAW_WHICH: texts.WITHDRAW_WHILE_WRITING}  # 撤回 at the summary: 取消 is meant
                 if more and replies[-1].text in none:  # 查询 while writing the first message: not "start one"
                     replies = [*replies[:-1], Reply(none[replies[-1].text], None, replies[-1].extra)]
                 if more:
@@ -315,11 +321,14 @@ class Dispatcher:
     def step_staff_text(self, turn: "Turn") -> list[Reply] | None:
         """Staff talk to the bot in commands; anything else gets them the list of commands."""
         if turn.user.get("role") in STAFF_ROLES:
-            if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 上周各单位情况怎么样
-                return [Reply(self.weekly_link(turn.db, turn.user))]
+            if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 这周收到几件投诉？
+                said = figures.answer(turn.db, turn.user, turn.text, self.clock.now(), self.calendar.tz)
+                return [Reply((said + "\n\n" if said else texts.FIG_CAN_ANSWER + "\n")
+                              + self.weekly_link(turn.db, turn.user))]
             named = NAMES_A_LIST.search(turn.text) if len(turn.text.strip()) <= 12 else None
             if named:
-                replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, named.group(0))
+                replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid,
+                                               LIST_OF.get(named.group(0), "待办"))
                 if replies:
                     return [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
             if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy

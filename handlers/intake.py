@@ -163,6 +163,7 @@ DECLINE = re.compile(r"^(?:我?(?:就|还是|暂时)?(?:不想|不愿意?|不用
                      r"免了|算了|跳过|拒绝|不涉及)|0$|否|no\b|skip\b)", re.I)
 AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所谓", "没问题", "不怕")
 REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
+NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
@@ -185,6 +186,11 @@ def yes_no(text: str) -> bool | None:
         return n == 1
     if any(w in t for w in AGREE_DESPITE_NO):
         return True
+    rest = NOT_UNDERSTOOD.sub("", t)
+    if rest != t:  # 我不太懂 is no 不 of refusal: what else is said decides, or the question is asked again
+        if not REFUSE.search(rest) and not AGREE.search(rest.strip(PUNCT)):
+            return None
+        t = rest.strip(PUNCT)
     if REFUSE.search(t):
         return False
     if AGREE.search(t):
@@ -207,6 +213,9 @@ FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|说不好|说不清|不好说|难说|"
                     r"都要紧|都重要|一样重要|都很重要|都急|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
+# 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
+HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回|好几次|好多次|多次|反复|屡次|几次了|不止一次|又这样|又是这样|"
+                       r"从来|从.{1,6}(?:开始|起)就")
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
@@ -246,6 +255,8 @@ def _read_labels(question: str) -> dict[str, str]:
 _short_labels = functools.lru_cache(maxsize=256)(_read_labels)
 
 
+# 我想改一下内容 / 等等，要修改 at the summary: option 2 (修改内容); 不用改了 is not
+WANTS_EDIT = re.compile(r"(?<![不别用需])(?:修改|改一?下|改改|重写|重新写|重新填|改(?=内容|留言))(?:一下|下)?(?:内容|留言)?")
 CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我")
 
 
@@ -358,6 +369,8 @@ THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|�
 
 
 _THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
+# 🙏🙏 / 😭 / 👍: a feeling, no words -- the question on screen again, whole
+EMOJI_ONLY = re.compile(rf"(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*{EMOJI}(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*")
 
 
 def thanks_only(text: str) -> bool:
@@ -432,7 +445,7 @@ def opening(text: str) -> bool:
 def introduction(text: str) -> bool:
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
     return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
-                                                   for p in parts)
+                                                   or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
@@ -531,12 +544,20 @@ _PHONE_WORD = re.compile(r"电话|手机|号码")
 
 @short_texts  # pure; every reply within a conversation asks it
 def may_be_aside(text: str) -> bool:
-    """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
-    needs one of these patterns to match, so a reply that matches none (most) skips them all."""
-    return bool(GREETING.fullmatch(text) or WHO_ASKS.match(text) or WANTS_HUMAN.search(text) or ASKS_IF_WE_HANDLE.match(text) or thanks_only(text) or ASKS_ANONYMITY.search(text)
-                or ASKS_ANONYMITY_EN.search(text) or _PHONE_WORD.search(text)
-                or PHONE_IN_TEXT.search(phone_digits(text)) or GIVE_UP.search(text) or CARRY_ON.match(text)
-                or CANT_TYPE.search(text) or asks_how_to_send(text) or asks_progress(text))
+    """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: the union of the
+    `ASIDES` rows' looks, so a reply that passes none (most) skips every check, and no row can be missed."""
+    for look in _ASIDE_LOOKS:
+        if look(text):
+            return True
+    return False
+
+
+def _phone_in_text(text: str):
+    return PHONE_IN_TEXT.search(phone_digits(text))
+
+
+def _asks_anonymity(text: str):
+    return ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)
 
 
 @short_texts  # pure; asked of most replies, some of them several times
@@ -548,6 +569,8 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
         return False, t
     core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
     if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
+        return True, t
+    if HOW_OFTEN.search(t) and core >= 2:
         return True, t
     if core < 2:
         return False, t
@@ -724,10 +747,13 @@ class Intake:
             welcome = texts.EN["WELCOME"]  # welcomed before in Chinese (a QR code), writing English for the first time
         if data.get("alerted"):  # danger: the hotlines lead the first reply, not three lines of welcome
             welcome = None
-        greeting = texts.pick("GREETING_BACK", lang)
+        greeting, who = texts.pick("GREETING_BACK", lang), self.s.who_we_are(lang)
         if welcome and replies and replies[0].text.startswith(greeting):  # the welcome greets already:
             rest = replies[0].text[len(greeting):]                       # only what to send follows
             replies[0] = Reply(welcome + "\n\n" + texts.pick("GREETING_NEXT", lang) + rest)
+        elif welcome and replies and replies[0].text.startswith(who):  # 你们是谁 first: the welcome says who we
+            rest = replies[0].text[len(who):]                         # are; only that people answer is added
+            replies[0] = Reply(welcome + "\n\n" + texts.pick("WHO_HANDLES", lang) + rest)
         elif welcome and replies and replies[0].to is None:  # one message: the welcome, then the answer
             replies[0] = Reply(welcome + "\n\n" + replies[0].text)
         elif welcome:
@@ -890,36 +916,78 @@ class Intake:
 
     def _aside(self, state: str, text: str, d: Draft):
         """A remark beside the question on screen (在吗, 谢谢, 匿名可以吗, a phone number before it is asked …):
-        answered, and the question asked again; None when the reply is none of them."""
-        if GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
-            return self._out(state, d, [Reply(_t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
-        if WHO_ASKS.match(text):  # 你们是谁？ at 1–4: who we are, then the question (never part of the story)
-            return self._out(state, d, [Reply(self.s.who_we_are(d.lang) + "\n" + self._again(state, d))])
-        if ASKS_IF_WE_HANDLE.match(text) and state != "school":  # the school question says why it asks (SCHOOL_WHY)
-            return self._out(state, d, [Reply(_t(d, "WE_HANDLE_IT") + "\n" + self._again(state, d))])
-        if state != "phone" and self._wants_person(text):
-            return self._out(state, d, [Reply(self.s.reach_person(d.lang) + "\n" + self._again(state, d))])
-        if state not in ("confirm", "rating") and thanks_only(text) and not choice(text, 9) and not yes_no(text):
-            # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
-            return self._out(state, d, [Reply(_t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
-        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or  # 匿名可以吗
+        answered, and the question asked again; None when the reply is none of them. The remarks are the rows
+        of `ASIDES`, tried in order."""
+        for aside in ASIDES:
+            if aside.look(text):
+                said = aside.answer(self, state, text, d)
+                if said is not None:
+                    return said
+        return None
+
+    def _aside_said(self, state: str, d: Draft, say: str):
+        return self._out(state, d, [Reply(say + "\n" + self._again(state, d))])
+
+    def _on_greeting(self, state: str, text: str, d: Draft):  # 在吗 in the middle: still here, and the question
+        return self._aside_said(state, d, _t(d, "GREETING_IN_DRAFT"))
+
+    def _on_who_asks(self, state: str, text: str, d: Draft):  # 你们是谁？ at 1–4: who we are, never the story
+        return self._aside_said(state, d, self.s.who_we_are(d.lang))
+
+    def _on_we_handle(self, state: str, text: str, d: Draft):
+        if state != "school":  # the school question says why it asks (SCHOOL_WHY)
+            return self._aside_said(state, d, _t(d, "WE_HANDLE_IT"))
+        return None
+
+    def _on_wants_human(self, state: str, text: str, d: Draft):
+        # at the phone question only without a phone's words (能给个电话吗 may be about theirs): 我要找你们领导
+        if (state != "phone" or not _PHONE_WORD.search(text) and not re.search(r"\d", text)) and self._wants_person(text):
+            return self._aside_said(state, d, self.s.reach_person(d.lang))
+        return None
+
+    def _on_thanks(self, state: str, text: str, d: Draft):
+        # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
+        if state not in ("confirm", "rating") and not choice(text, 9) and not yes_no(text):
+            return self._aside_said(state, d, _t(d, "THANKS_IN_DRAFT"))
+        return None
+
+    def _on_emoji(self, state: str, text: str, d: Draft):  # 🙏🙏 at 1–4: the whole question, not its short form
+        return self._out(state, d, [Reply(self._again(state, d))])
+
+    def _on_asks_anonymity(self, state: str, text: str, d: Draft):  # 匿名可以吗
+        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or
                                      ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
-            return self._out(state, d, [Reply(_t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
-        if (state != "phone" and d.phone is None and d.kind != "praise" and _PHONE_WORD.search(text)
-                and han_count(text) <= 16 and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
-            d.phone = ""                                                # as the answer, never part of the story
-            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
-        found = PHONE_IN_TEXT.search(phone_digits(text)) if state not in ("phone", "confirm") else None
+            return self._aside_said(state, d, _t(d, "ANONYMITY_LATER"))
+        return None
+
+    def _on_phone_declined(self, state: str, text: str, d: Draft):
+        if (state != "phone" and d.phone is None and d.kind != "praise" and han_count(text) <= 16
+                and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken as the answer, never
+            d.phone = ""                    # part of the story
+            return self._aside_said(state, d, _t(d, "PHONE_SKIPPED"))
+        return None
+
+    def _on_phone_given(self, state: str, text: str, d: Draft):
+        found = _phone_in_text(text) if state not in ("phone", "confirm") else None
         if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
             d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
-            return self._out(state, d, [Reply(_t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
-        if GIVE_UP.search(text) and han_count(text) <= 20:  # at the summary too: never added to what is sent
+            return self._aside_said(state, d, _t(d, "PHONE_TAKEN"))
+        return None
+
+    def _on_give_up(self, state: str, text: str, d: Draft):
+        if han_count(text) <= 20:  # at the summary too: never added to what is sent
             note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
-            return self._out(state, d, [Reply(_t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
+            return self._aside_said(state, d, _t(d, "GIVE_UP_ASK") + note)
+        return None
+
+    def _on_carry_on(self, state: str, text: str, d: Draft):
         carry_on = CARRY_ON.match(text)
-        if carry_on and han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
-            return self._out(state, d, [Reply(_t(d, "CARRY_ON") + "\n" + self._again(state, d))])
-        if asks_progress(text) and state != "confirm" and d.category and d.kind != "praise":
+        if han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
+            return self._aside_said(state, d, _t(d, "CARRY_ON"))
+        return None
+
+    def _on_asks_progress(self, state: str, text: str, d: Draft):
+        if state != "confirm" and d.category and d.kind != "praise":
             # 多久能处理？ before submitting: the time limit this message gets, never words of the story
             if d.kind:
                 plan = self._plan(d)
@@ -927,12 +995,16 @@ class Intake:
             else:
                 days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
                 say = _t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
-            return self._out(state, d, [Reply(say + "\n" + self._again(state, d))])
-        if CANT_TYPE.search(text) and han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
-            return self._out(state, d, [Reply(_t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
-        if asks_how_to_send(text):  # answered; the message in progress is unchanged
-            return self._out(state, d, [Reply(_t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+            return self._aside_said(state, d, say)
         return None
+
+    def _on_cant_type(self, state: str, text: str, d: Draft):
+        if han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
+            return self._aside_said(state, d, _t(d, "VOICE_WELCOME"))
+        return None
+
+    def _on_how_to_send(self, state: str, text: str, d: Draft):  # answered; the message in progress unchanged
+        return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
@@ -1210,6 +1282,12 @@ class Intake:
             return self._out("school", d, [Reply(say)])
         if code is None:
             found = self.s.suggest_schools(text)
+            if not found and han_count(text) and not SCHOOL_CHARS.search(text) and (
+                    d.school_options or NOT_UNDERSTOOD.search(text) or UNSURE.search(text)):
+                # 我不太懂 / 就是问问: no school named ("没有找到这所学校" would say one was) -- the question again
+                say = self._unclear(d, len(d.school_options), self._ask_school(d)) if d.school_options else \
+                    _t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL")
+                return self._out("school", d, [Reply(say)])
             d.school_options = [code for code, _name in found]
             if not found and QUESTION.search(text) and d.lang != "en":  # 你们能管吗？: answered, then asked again
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL"))])
@@ -1264,6 +1342,8 @@ class Intake:
 
     def _on_confirm(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 3)
+        if n is None and WANTS_EDIT.search(text) and not named_kind(text):
+            n = 2
         if n == 1 or n is None and confirms(text):
             plan = self._plan(d)
             ticket = self.s.submit(inbound.openid, d, plan)
@@ -1637,6 +1717,8 @@ class Intake:
             return ""
         if confirms(text):
             return CONFIRM_WORDS.sub("", text)
+        if WANTS_EDIT.search(text) and not named_kind(text):
+            return re.sub(r"(?:我们?)?(?:想|要|需要|得)?$", "", WANTS_EDIT.sub("", text).strip(PUNCT))
         return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
 
     def _read_anonymity(self, text: str, d: Draft) -> str | None:
@@ -1687,6 +1769,35 @@ DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("change", _always, Intake._ask_change, lambda i, d: _t(d, "CHANGE_CHOICES"), Intake._on_change,
          lambda d: 3),
 )}
+
+
+@dataclass(frozen=True)
+class Aside:
+    """A remark answered beside the question on screen: `look`, a cheap test every such remark passes, and
+    `answer`, which answers it (or None when a closer look says it is not one). `may_be_aside`, the prefilter
+    every reply meets, is the union of the looks: an aside is added here, in one place, or not at all."""
+
+    look: Callable[[str], Any]
+    answer: Callable[["Intake", str, str, Draft], tuple | None]
+
+
+ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
+    Aside(GREETING.fullmatch, Intake._on_greeting),
+    Aside(WHO_ASKS.match, Intake._on_who_asks),
+    Aside(ASKS_IF_WE_HANDLE.match, Intake._on_we_handle),
+    Aside(WANTS_HUMAN.search, Intake._on_wants_human),
+    Aside(thanks_only, Intake._on_thanks),
+    Aside(EMOJI_ONLY.fullmatch, Intake._on_emoji),
+    Aside(_asks_anonymity, Intake._on_asks_anonymity),
+    Aside(_PHONE_WORD.search, Intake._on_phone_declined),
+    Aside(_phone_in_text, Intake._on_phone_given),
+    Aside(GIVE_UP.search, Intake._on_give_up),
+    Aside(CARRY_ON.match, Intake._on_carry_on),
+    Aside(asks_progress, Intake._on_asks_progress),
+    Aside(CANT_TYPE.search, Intake._on_cant_type),
+    Aside(asks_how_to_send, Intake._on_how_to_send),
+)
+_ASIDE_LOOKS = tuple(aside.look for aside in ASIDES)
 
 
 class IntakeServices:

@@ -151,6 +151,8 @@ CHANGE_WITH_MEDIA = "（连同发来的附件）"
 # 你们是谁？ 这是哪里 你是机器人吗: said in two lines, then the question on screen again.
 WHO_WE_ARE = ("这里是{org}的公众号“{bot}”，受理对教育工作的投诉、建议、咨询和表扬。"
               "提问由系统自动发出，您的留言会转给负责的部门，由工作人员办理和答复。")
+# 你们是谁 as a first message: the welcome above it says who we are; this says who answers.
+WHO_HANDLES = "这里的提问由系统自动发出，您的留言由工作人员办理和答复。"
 ASK_FOCUS = "您的留言涉及几件事：\n{lines}\n请问哪一件最要紧？请回复数字。其他的会写在同一条留言里，一并转给承办单位。"
 FOCUS_CHOICES = "{lines}\n请问哪一件最要紧？"
 SCAN_DRAFT = "已将您正在填写的留言关联到“{unit}”。"
@@ -383,6 +385,8 @@ NOT_YOURS = "留言 {number} 不在您的办理范围内。"
 NO_SUCH_TICKET = "没有找到留言 {number}，请核对编号，或发送“待办”查看列表。"
 NO_SUCH_LINE = "“待办”列表中没有第{line}条，请先发送“待办”查看列表。"
 NEED_TICKET = "请写明留言编号，例如“{usage}”。"
+WITHDRAW_WHILE_WRITING = ("您正在填写的这条留言还没有提交，不需要撤回；不想提交的话，请回复“取消”。"
+                          "如要撤回已提交的留言，请写明编号，例如“撤回 JY2611-0001”。")
 NEED_TEXT = "请写上{what}，例如“{usage}”。"
 ROLE_ONLY = "“{verb}”需由{who}使用。"
 TRANSFER_BY_BOUNCE = "如这件不属本单位职责，请发送“退回 编号 理由”，由局值班室重新分派。"
@@ -594,6 +598,21 @@ DIGEST_RATES = {  # rate: (name, what is counted, of what, said when there is no
 }
 DIGEST_RATE = "{name}{value}{change}：{counted}{part}件/{base_name}{base}件{extra}"
 DIGEST_RATE_NONE = "{name}—：{none}"
+# A leader's question for figures in plain words (handlers/figures.py), answered above the 周报 links.
+FIG_HEAD = "{period}{scope}："
+FIG_NEW = "{period}{scope}收到留言{n}件：{parts}。"
+FIG_NEW_KIND = "{period}{scope}收到{what}{n}件（全部留言{total}件）。"
+FIG_NEW_NONE = "{period}{scope}还没有收到{what}。"
+FIG_MOST_SCHOOL = "{period}{scope}收到{what}最多的学校：{top}。"
+FIG_RESOLVED = "{period}{scope}办结留言{n}件。"
+FIG_OVERDUE = "目前{scope}超期未办结的留言{n}件。发送“超期”可按单位查看明细。"
+FIG_OVERDUE_MOST = "目前{scope}超期未办结的留言{n}件，按{by}，最多的是：{top}。发送“超期”可查看明细。"
+FIG_OVERDUE_NONE = "目前{scope}没有超期未办结的留言。"
+FIG_RANKING = "{period}{scope}{name}{which}的单位：{top}。"
+FIG_RATE_NONE = "{period}{scope}还没有可计算{name}的留言。"
+FIG_RATE_EMPTY = "{name}—：还没有可计算的留言"
+FIG_CAN_ANSWER = ("这个问题我还答不了。可以这样问我：这周收到几件投诉？上周办结几件？哪个学校超期最多？本月满意率多少？"
+                  "哪个单位解决率最低？其他数据请看周报：")
 DIGEST_OPEN_OVERDUE = "（含超期未办结{n}件）"
 DIGEST_CHANGE_NOTE = "（括号内为与前一周相比，单位：百分点）"
 SIGNIN_LINK = ("工作台登录链接（{minutes}分钟内有效，只能使用一次，请勿转发）：\n{link}\n"
@@ -920,6 +939,7 @@ EN = {
     "CHANGE_CHOICES": "1 This instead (what I wrote is not sent)\n2 Both matters\n3 It corrects or adds to what I wrote",
     "CHANGE_REPLACED": "All right: \"{old}\" has been dropped and will not be sent. Now about what you just wrote.",
     "CHANGE_WITH_MEDIA": " (with the files you sent)",
+    "WHO_HANDLES": "The questions here are automatic; staff handle and answer your message.",
     "WHO_WE_ARE": "This is the education bureau's official account. You can send complaints, suggestions, questions "
                   "or praise here; the questions are automatic, and your message goes to the office in charge, "
                   "where staff handle and answer it.",

@@ -11,7 +11,8 @@ import pytest
 from bot.app import DISPATCHER
 from bot.demo import SANDBOX
 from storage import directory, tickets, users
-from tests.dialog import DISTRICT, DISTRICT_HEAD, FEES, LEADER, NUMBER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, send, talk
+from tests.dialog import DISTRICT, DISTRICT_HEAD, FEES, LEADER, NUMBER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, send, \
+    settle, talk
 from tests.test_citizen_dialogs import ticket
 from tests.test_credit import praise_only
 from tests.test_people2_dialogs import english, file_in_english
@@ -153,6 +154,7 @@ async def test_withdrawing_an_urgent_matter_the_school_holds_moves_its_check_to_
     assert t["unit_code"] == "jn-jyj" and t["state"] == "assigned"
     told = await heard(d, SCHOOL, expect=["已改由“江南区教育局”办理"])
     assert "撤回" not in told  # the school never learns that the parent withdrew
+    await settle(d, DISTRICT)  # two pushes (the ticket, then 核实继续): read once both are delivered
     await heard(d, DISTRICT, expect=["核实继续"])
 
 

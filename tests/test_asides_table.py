@@ -1,0 +1,162 @@
+"""The asides are one declared table (`intake.ASIDES`: a cheap look and an answer per remark), and the prefilter
+every reply meets (`intake.may_be_aside`) is the union of the table's looks, so an aside added to the table cannot be
+missed by it (before, the prefilter repeated each aside's pattern by hand). The replies are the same, byte for byte:
+
+- the prefilter says what the hand-written one said (kept below verbatim, but for the names) for every text of the
+  project's own labelled sets, the dialogue tests' words, and pieces of them;
+- whole conversations (asides of every kind at every step, answers, stories) through the table and through the
+  old `_aside` and prefilter (kept below verbatim, but for the names) give the same replies and the same stored
+  conversation rows after every message.
+
+The cost is measured by bench/aside_look.py (ratio to the old prefilter in the same run).
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+
+from handlers import intake
+from tests.test_handling_fast import ANSWERS, ASIDES, STORY, _handle_all
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- the code before the table, verbatim but for the names --
+def old_may_be_aside(text: str) -> bool:
+    """Whether a reply in a conversation can be one of the remarks `Intake._aside` answers: each of its checks
+    needs one of these patterns to match, so a reply that matches none (most) skips them all."""
+    return bool(intake.GREETING.fullmatch(text) or intake.WHO_ASKS.match(text) or intake.WANTS_HUMAN.search(text) or intake.ASKS_IF_WE_HANDLE.match(text) or intake.thanks_only(text) or intake.ASKS_ANONYMITY.search(text)
+                or intake.ASKS_ANONYMITY_EN.search(text) or intake._PHONE_WORD.search(text)
+                or intake.PHONE_IN_TEXT.search(intake.phone_digits(text)) or intake.GIVE_UP.search(text) or intake.CARRY_ON.match(text)
+                or intake.CANT_TYPE.search(text) or intake.asks_how_to_send(text) or intake.asks_progress(text))
+
+
+def old_aside(self, state: str, text: str, d: intake.Draft):
+    """A remark beside the question on screen (在吗, 谢谢, 匿名可以吗, a phone number before it is asked …):
+    answered, and the question asked again; None when the reply is none of them."""
+    if intake.GREETING.fullmatch(text):  # 在吗 in the middle: still here, and the question on screen
+        return self._out(state, d, [intake.Reply(intake._t(d, "GREETING_IN_DRAFT") + "\n" + self._again(state, d))])
+    if intake.WHO_ASKS.match(text):  # 你们是谁？ at 1–4: who we are, then the question (never part of the story)
+        return self._out(state, d, [intake.Reply(self.s.who_we_are(d.lang) + "\n" + self._again(state, d))])
+    if intake.ASKS_IF_WE_HANDLE.match(text) and state != "school":  # the school question says why it asks (SCHOOL_WHY)
+        return self._out(state, d, [intake.Reply(intake._t(d, "WE_HANDLE_IT") + "\n" + self._again(state, d))])
+    if state != "phone" and self._wants_person(text):
+        return self._out(state, d, [intake.Reply(self.s.reach_person(d.lang) + "\n" + self._again(state, d))])
+    if state not in ("confirm", "rating") and intake.thanks_only(text) and not intake.choice(text, 9) and not intake.yes_no(text):
+        # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
+        return self._out(state, d, [intake.Reply(intake._t(d, "THANKS_IN_DRAFT") + "\n" + self._again(state, d))])
+    if state != "anonymity" and (intake.ASKS_ANONYMITY.search(text) and intake.han_count(text) <= 14 or  # 匿名可以吗
+                                 intake.ASKS_ANONYMITY_EN.search(text) and intake.english_words(text) <= 12):
+        return self._out(state, d, [intake.Reply(intake._t(d, "ANONYMITY_LATER") + "\n" + self._again(state, d))])
+    if (state != "phone" and d.phone is None and d.kind != "praise" and intake._PHONE_WORD.search(text)
+            and intake.han_count(text) <= 16 and intake.declines_phone(text)):  # 电话就不留了吧, before it is asked: taken
+        d.phone = ""                                                # as the answer, never part of the story
+        return self._out(state, d, [intake.Reply(intake._t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
+    found = intake.PHONE_IN_TEXT.search(intake.phone_digits(text)) if state not in ("phone", "confirm") else None
+    if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+        d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
+        return self._out(state, d, [intake.Reply(intake._t(d, "PHONE_TAKEN") + "\n" + self._again(state, d))])
+    if intake.GIVE_UP.search(text) and intake.han_count(text) <= 20:  # at the summary too: never added to what is sent
+        note = "\n" + intake._t(d, "FEAR_NOTE") if intake.FEAR.search(text) and d.kind != "praise" else ""
+        return self._out(state, d, [intake.Reply(intake._t(d, "GIVE_UP_ASK") + note + "\n" + self._again(state, d))])
+    carry_on = intake.CARRY_ON.match(text)
+    if carry_on and intake.han_count(text[carry_on.end():]) <= 6 and not self._tells(text[carry_on.end():]):
+        return self._out(state, d, [intake.Reply(intake._t(d, "CARRY_ON") + "\n" + self._again(state, d))])
+    if intake.asks_progress(text) and state != "confirm" and d.category and d.kind != "praise":
+        # 多久能处理？ before submitting: the time limit this message gets, never words of the story
+        if d.kind:
+            plan = self._plan(d)
+            say = intake._t(d, "DRAFT_DUE").format(days=plan.days, due=plan.due(d.lang))
+        else:
+            days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
+            say = intake._t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
+        return self._out(state, d, [intake.Reply(say + "\n" + self._again(state, d))])
+    if intake.CANT_TYPE.search(text) and intake.han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
+        return self._out(state, d, [intake.Reply(intake._t(d, "VOICE_WELCOME") + "\n" + self._again(state, d))])
+    if intake.asks_how_to_send(text):  # answered; the message in progress is unchanged
+        return self._out(state, d, [intake.Reply(intake._t(d, "MEDIA_HOW") + "\n" + self._again(state, d))])
+    return None
+
+
+# Every kind of remark the table answers, and near misses of them.
+MORE_ASIDES = ["你们是谁？", "这是哪里", "是机器人吗", "你是真人吗", "who are you", "这个你们能管吗？", "你们管不管",
+               "转人工", "我要找真人", "你们电话多少", "能给个电话吗，我想直接打电话", "转人工，孩子被打了",
+               "多久能处理？", "什么时候能有结果", "怎么样了", "how long will it take?", "还是反映吧，孩子太可怜了",
+               "我还是要反映", "不敢说了 怕报复", "我眼睛不好", "打字太慢了", "可以发视频吗", "图片发不出去怎么办",
+               "电话你们别打，我上班", "谢谢 1", "好的 2", "😊👍", "🙏🙏", "在吗在吗？？", "匿名的吗", "老师会知道是我吗",
+               "我手机号13912345678，孩子被打了", "我电话是幺三九一二三四五六七八", "学校会不会被老师知道"]
+
+
+def corpus() -> list[str]:
+    """The project's own messages (training and held-out sets) and the dialogue tests' words, with pieces of them:
+    the first clause, the first eight characters, two joined."""
+    texts = ASIDES + ANSWERS + STORY + MORE_ASIDES
+    for path in [ROOT / "handlers/routing/training.csv", ROOT / "handlers/routing/urgent_training.csv",
+                 *sorted((ROOT / "tests/routing/data").glob("*.csv"))]:
+        with open(path, encoding="utf-8") as f:
+            texts += [row["text"] for row in csv.DictReader(f) if row.get("text")]
+    rng = random.Random(3)
+    pieces = [t.split("，")[0] for t in texts] + [t[:8] for t in texts]
+    pieces += [rng.choice(texts) + rng.choice(["", "，", " "]) + rng.choice(MORE_ASIDES + ASIDES) for _ in range(3000)]
+    return texts + pieces
+
+
+# Rows added since the table was made (each with its own dialogue test): left out where the table is compared with
+# the code it replaced.
+ADDED = (intake.Intake._on_emoji,)
+
+
+def old_on_wants_human(self, state, text, d):
+    """The row as the table first had it (eafa349): at the phone question never."""
+    if state != "phone" and self._wants_person(text):
+        return self._aside_said(state, d, self.s.reach_person(d.lang))
+    return None
+
+
+# Rows changed since, each with its own dialogue test: the row as it was, where the table is compared.
+CHANGED = {intake.Intake._on_wants_human: old_on_wants_human}
+
+
+@pytest.fixture
+def before_additions(monkeypatch):
+    rows = tuple(intake.Aside(a.look, CHANGED.get(a.answer, a.answer)) for a in intake.ASIDES if a.answer not in ADDED)
+    monkeypatch.setattr(intake, "ASIDES", rows)
+    monkeypatch.setattr(intake, "_ASIDE_LOOKS", tuple(a.look for a in rows))
+    look = intake.may_be_aside
+    look.cache_clear()
+    yield
+    look.cache_clear()  # what it remembered under the shorter table
+
+
+def test_the_prefilter_from_the_table_says_what_the_hand_written_one_said(before_additions):
+    texts = corpus()
+    assert len(texts) > 10000
+    differ = [t for t in texts if intake.may_be_aside(intake.normalise(t)) != old_may_be_aside(intake.normalise(t))]
+    assert not differ, differ[:10]
+    assert sum(old_may_be_aside(intake.normalise(t)) for t in texts) > 1000  # both answers are well represented
+
+
+def test_the_prefilter_looks_are_the_tables_own():
+    assert intake._ASIDE_LOOKS == tuple(a.look for a in intake.ASIDES) and len(intake.ASIDES) >= 14
+
+
+async def test_conversations_through_the_table_answer_as_the_old_asides_did(make_config, monkeypatch, tmp_path,
+                                                                            before_additions):
+    rng = random.Random(11)
+    pool = ASIDES + MORE_ASIDES + ANSWERS + STORY
+    messages = []
+    for p in range(20):
+        for _ in range(12):
+            messages.append((f"o_aside{p:02d}", rng.choice(pool)))
+    new = await _handle_all(make_config, messages, tmp_path / "new.db")
+    monkeypatch.setattr(intake, "may_be_aside", old_may_be_aside)
+    monkeypatch.setattr(intake.Intake, "_aside", old_aside)
+    old = await _handle_all(make_config, messages, tmp_path / "old.db")
+    assert len(new) == len(old) == len(messages)
+    for (openid, text), a, b in zip(messages, new, old):
+        assert a == b, (openid, text)
+    assert sum(old_may_be_aside(intake.normalise(t)) for _o, t in messages) > len(messages) / 3
