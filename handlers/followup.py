@@ -153,7 +153,21 @@ class FollowUp:
             return [Reply(texts.pick("RATE_WHICH", lang).format(number=waiting[0]["number"]))]
         return self._apply(db, ticket, rating.score, rating.comment, lang)
 
+    def _insider(self, db, ticket: dict, score: int, unit_code: str | None) -> list[Reply]:
+        """A rating from a writer who was staff (unbound since) does not count (m050 `by_insider`): the leaders
+        are told, so the unit's 满意率 is not moved unexplained either way."""
+        if not ticket.get("by_insider"):
+            return []
+        unit = (directory.get(db, unit_code) or {}).get("name") or unit_code or ""
+        text = texts.INSIDER_RATING_NOTICE.format(number=ticket["number"], rating=texts.RATING_NAMES[score],
+                                                  unit=unit)
+        return [Reply(text, to=o) for o in staff.leaders(db)]
+
     def _apply(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
+        return [*self._rate(db, ticket, score, comment, lang),
+                *self._insider(db, ticket, score, tickets.credit(ticket)[1])]
+
+    def _rate(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
         now = self.clock.now()
         answered = tickets.credit(ticket)[1]  # the unit whose answer is rated (a stand-in's, for 代收)
         # The event's name says 不满意 already ("不满意，重新办理"): its note is the person's comment alone.

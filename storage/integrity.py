@@ -62,7 +62,7 @@ def _parts(start: float, end: float) -> list[tuple[str, list]]:
         (f"SELECT {_DAY.format(col='rated_at')}, coalesce(rated_unit, unit_code), "
          + row(rated="1", satisfied="(rating IN (1, 2))")
          + " FROM tickets INDEXED BY tickets_rated WHERE rated_at >= ? AND rated_at < ? AND kind != 'praise' "
-           "AND rating IN (1, 2, 3) AND close_reason IS NOT 'unrated'", rng),
+           "AND rating IN (1, 2, 3) AND close_reason IS NOT 'unrated' AND by_insider = 0", rng),
         (f"SELECT {_DAY.format(col='closed_at')}, coalesce(resolve_unit, unit_code), " + row(unrated="1")
          + " FROM tickets INDEXED BY tickets_closed WHERE closed_at >= ? AND closed_at < ? AND kind != 'praise' "
            "AND close_reason = 'unrated'", rng),

@@ -1,0 +1,131 @@
+"""The eighth trust audit: the figures that feed a unit's performance review, and who sees what. First the two
+items audit7 left open (表扬 from many new accounts; ratings from accounts that are or become staff), then defects
+found afresh as an adversary and as an auditor. Through the sandbox's WeChat XML over real HTTP, the command line
+and real SQLite files. Each test failed before its fix."""
+from __future__ import annotations
+
+import asyncio
+
+from handlers import review
+from storage import staff, tickets
+from tests.dialog import LEADER, SCHOOL, TZ, file_ticket, send, talk
+from tests.test_audit5 import HOMEWORK
+
+UNIT = "jn-syxx"
+THANKS = "感谢江南区实验小学的老师们耐心辅导孩子，非常负责"
+
+
+async def _praise(d, openid: str, scene: str = f"school:{UNIT}") -> None:
+    await send(d, openid, type="scan", scene=scene)
+    await talk(d, openid, THANKS, expect="请核对")
+    await talk(d, openid, "1", expect="感谢您的表扬")
+
+
+async def _leader_notices(d, word: str, count: int = 1) -> list[str]:
+    """The leaders' pushes containing `word`, once `count` have come (pushes go out a moment later), or after 3 s."""
+    for _ in range(100):
+        async with d.session.get("/sandbox/messages", params={"openid": LEADER}) as resp:
+            got = [m.get("content") or "" for m in (await resp.json())["messages"]]
+        got = [t for t in got if word in t]
+        if len(got) >= count:
+            break
+        await asyncio.sleep(0.03)
+    await asyncio.sleep(0.1)
+    return got
+
+
+async def _month(d, period: str = "2026-11"):
+    from bot.app import DB
+    now = d.clock.now()
+    return await d.app[DB].read(lambda c: review.build(c, period, TZ, review.Weights(), now=now))
+
+
+def _policy(d, **kw) -> None:
+    from bot.app import DISPATCHER
+    for k, v in kw.items():
+        setattr(d.app[DISPATCHER].campaign.p, k, v)
+
+
+# -- 1. 表扬 from many new accounts ------------------------------------------------------------------------------------
+async def test_praise_from_a_burst_of_new_accounts_is_set_aside_and_the_leaders_told(dialog):
+    """表扬 had no burst check: fresh accounts praising one school counted one each (each person once a period is
+    no limit when the persons are accounts). Now praise follows 群众评议's rule (storage.bursts): more than
+    `burst_per_hour` people praising one unit within an hour is a burst, the new accounts' praise is set aside,
+    established accounts' stays counted, and the leaders are told once."""
+    d = dialog
+    _policy(d, burst_per_hour=4)
+    for o in ("o_parent_a", "o_parent_b", "o_parent_c"):
+        await send(d, o, type="scan", scene=f"school:{UNIT}")
+    d.advance(3 * 86400)
+    await _praise(d, "o_parent_a")
+    for i in range(6):                                  # one hand, six fresh accounts in twenty minutes
+        d.advance(3 * 60)
+        await _praise(d, f"o_stuffer_{i}")
+        if i == 2:
+            await _praise(d, "o_parent_b")
+    await _praise(d, "o_parent_c")
+    got = await _month(d)
+    assert got.unit(UNIT).figures.praise == 3
+    [notice] = await _leader_notices(d, "表扬异常提醒")
+    assert "江南区实验小学" in notice and "不计入" in notice and "照常计入" in notice, notice
+
+
+def test_one_unit_stuffed_with_praise_lowers_no_rivals_score():
+    """The 表扬 component was 100 × praise / the most praised unit of the kind: a school stuffed with 500 praises
+    put every rival near 0. Now the reference is the median of the kind's praised units, capped at 100: one unit
+    moves it by one place at most."""
+    units = [{"code": c, "name": c, "kind": "school", "district": None, "parent": None} for c in "ABCD"]
+    honest = review.assemble(units, {}, {}, {"A": 3, "B": 2, "C": 4}, {}, review.Weights(), "2026-11", 0, 1)
+    stuffed = review.assemble(units, {}, {}, {"A": 3, "B": 2, "C": 500}, {}, review.Weights(), "2026-11", 0, 1)
+    for r in (honest, stuffed):
+        assert r.unit("A").scores["praise"] == 100.0 and r.unit("B").scores["praise"] == 66.7
+        assert r.unit("C").scores["praise"] == 100.0 and r.unit("D").scores["praise"] == 0.0
+    nobody = review.assemble(units, {}, {}, {}, {}, review.Weights(), "2026-11", 0, 1)
+    assert nobody.unit("A").scores["praise"] is None
+
+
+# -- 2. ratings from accounts that are or become staff ---------------------------------------------------------------
+async def _rated(d, openid: str, score: str = "1") -> str:
+    number = await file_ticket(d, openid, HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, SCHOOL, f"办结 {number} 已与家长沟通，作业量已调整", expect="办结")
+    await talk(d, openid, score, expect="感谢您的评价")
+    return number
+
+
+async def test_ratings_by_an_account_later_bound_as_staff_leave_every_satisfaction_rate(dialog, tmp_path, capsys):
+    """A rating counted whoever gave it: a teacher's account that filed against its own school and rated 满意, then
+    bound, kept its 满意 in the school's 满意率 (unlike its 评议 and 表扬). A rating is the public's judgement: the
+    ratings of a writer who is or becomes staff (of any unit, storage.staff.insider_sql) leave every 满意率 and
+    首次满意率 as they bind, the leaders are told which, and `verify-rates` agrees with the counters."""
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    d = dialog
+    await _rated(d, "o_parent_real")
+    number = await _rated(d, "o_teacher_second")
+    r = (await _month(d)).unit(UNIT).figures.rates
+    assert (r.rated, r.satisfied) == (2, 2)
+    code = await d.db(staff.create_invite, UNIT, "handler", "实验小学·王老师", d.clock.now(), 86400)
+    await talk(d, "o_teacher_second", f"绑定 {code}", expect="绑定成功")
+    r = (await _month(d)).unit(UNIT).figures.rates
+    assert (r.rated, r.satisfied, r.first_satisfaction) == (1, 1, 1.0)
+    [notice] = await _leader_notices(d, "评价不计入")
+    assert number in notice and "江南区实验小学" in notice, notice
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0, capsys.readouterr().out
+
+
+async def test_a_removed_staff_members_rating_does_not_count(dialog):
+    """Unbound staff are citizens again and may write and rate; their judgement of a unit's answer is no more the
+    public's than their 评议 (once bound, always: m044 staff_left_at). Their rating is taken (the citizen is
+    thanked, a 不满意 still reopens) but not counted, and the leaders are told."""
+    from bot.app import DB, DISPATCHER
+    d = dialog
+    code = await d.db(staff.create_invite, "jn-yyxx", "handler", "育英小学·李老师", d.clock.now(), 86400)
+    await talk(d, "o_ex_teacher", f"绑定 {code}", expect="绑定成功")
+    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, "o_ex_teacher")
+    number = await _rated(d, "o_ex_teacher")
+    r = (await _month(d)).unit(UNIT).figures.rates
+    assert r.rated == 0 and r.resolved == 1
+    [notice] = await _leader_notices(d, "评价不计入")
+    assert number in notice, notice
+    assert (await d.db(tickets.get, number))["rating"] == 1  # kept on the ticket, shown, only not counted
