@@ -129,3 +129,27 @@ async def test_a_removed_staff_members_rating_does_not_count(dialog):
     [notice] = await _leader_notices(d, "评价不计入")
     assert number in notice, notice
     assert (await d.db(tickets.get, number))["rating"] == 1  # kept on the ticket, shown, only not counted
+
+
+# -- 3. ratings misread ----------------------------------------------------------------------------------------------
+async def test_a_rating_sent_in_the_middle_of_a_survey_is_asked_about_not_scored_as_the_school(dialog):
+    """A parent answering the school's 评议 gets the push that their ticket is 办结 and replies “1” (满意). The
+    survey took it as the answer to its question on a 1–5 scale: 1, the worst mark for the school, and the ticket
+    went unrated. Now a reply that reads as a rating while a ticket awaits one is asked about, as the intake asks:
+    1 rates the ticket (the survey question is asked again), 2 answers the survey."""
+    from bot.app import DB
+    from storage import surveys as survey_store
+    d = dialog
+    number = await file_ticket(d, "o_parent_mid", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    reply = await send(d, "o_parent_mid", type="scan", scene=f"survey:school-2026:{UNIT}")
+    assert "1–5" in reply, reply
+    await talk(d, SCHOOL, f"办结 {number} 已与家长沟通，作业量已调整", expect="办结")
+    reply = await talk(d, "o_parent_mid", "1", expect=["评价留言", number])
+    reply = await talk(d, "o_parent_mid", "1", expect=["感谢您的评价", "1–5"])
+    assert (await d.db(tickets.get, number))["rating"] == 1
+    row = await d.app[DB].read(lambda c: survey_store.get(c, "school-2026", UNIT, "o_parent_mid"))
+    assert not any(v == 1 for v in (row["draft"] or {}).values()), row
+    # a 2 to the same question when nothing awaits a rating is the survey's answer, asked nothing
+    await talk(d, "o_parent_mid", "2", absent="评价留言")
+    row = await d.app[DB].read(lambda c: survey_store.get(c, "school-2026", UNIT, "o_parent_mid"))
+    assert 2 in (row["draft"] or {}).values(), row
