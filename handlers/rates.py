@@ -94,7 +94,7 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if unit is None or t["kind"] == "praise":  # praise: praise_by_unit, not a case to handle
             continue
         respond, resolve = credit(t)
-        if _within(t["dispatched_at"], start, end):
+        if _within(t["dispatched_at"], start, end) and t["state"] != "withdrawn":  # a lapse stays: misses
             r = out.setdefault(respond, Rates())
             r.dispatched += 1
             if t["accepted_at"] is not None or now is None or not t["accept_due_at"] or t["accept_due_at"] <= now:

@@ -3,10 +3,10 @@ they count, and recounted from them (`tingjian verify-rates`).
 
 The recount states the rule again from the ticket columns (README "Whose work counts"), one indexed time range
 per part, so its cost follows the period, never the years of history:
-  dispatched, 签收 in time   the day it was dispatched, for the unit the 签收 part counts for
+  dispatched, 签收 in time   the day it was dispatched, for the unit the 签收 part counts for (not withdrawn)
   代收 (stood_in)            the day it was dispatched, for the unit holding it, when a stand-in did a part
   resolved, in time          the day of its 办结, for the unit the 办结 part counts for
-  rated, satisfied           the day of its rating, for the unit whose answer was rated
+  rated, satisfied           the day of its rating, for the unit whose answer was rated (not a staff writer's)
   未评价 (unrated)           the day the rating window closed, for the unit the 办结 part counts for
   praised (raw)              the day it was written, for the unit it went to (the published figure is
                              storage.tickets.praise_by_unit, each person once; this is the counter beneath)
@@ -51,10 +51,10 @@ def _parts(start: float, end: float) -> list[tuple[str, list]]:
          + row(dispatched="1", accepted_in_time="(accepted_at IS NOT NULL AND coalesce(accept_due_at, 0) != 0 "
                                                 "AND accepted_at <= accept_due_at)")
          + " FROM tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
-           "AND kind != 'praise'", rng),
+           "AND kind != 'praise' AND state != 'withdrawn'", rng),
         (f"SELECT {_DAY.format(col='dispatched_at')}, unit_code, " + row(stood_in="1")
          + " FROM tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
-           "AND kind != 'praise' AND stood_in = 1", rng),
+           "AND kind != 'praise' AND stood_in = 1 AND state != 'withdrawn'", rng),
         (f"SELECT {_DAY.format(col='resolved_at')}, coalesce(resolve_unit, unit_code), "
          + row(resolved="1", resolved_in_time="(coalesce(due_at, 0) != 0 AND resolved_at <= due_at)")
          + " FROM tickets INDEXED BY tickets_resolved WHERE resolved_at >= ? AND resolved_at < ? "

@@ -162,7 +162,8 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     # bounced to the duty office that stood in for it); a withdrawn ticket (or the review, which leaves the 签收
     # part where it was) keeps it where it is
     restarted = "accept_due_at" in fields and fields["accept_due_at"] != accept_due
-    response = (after[0] != respond or restarted) and bool(accept_due) and \
+    # withdrawn, the ticket leaves 派发 (m050): a window it had let lapse stays a miss
+    response = (after[0] != respond or restarted or to_state == "withdrawn") and bool(accept_due) and \
         (accepted > accept_due if accepted is not None else now > accept_due)
     due, resolved = ticket.get("due_at"), ticket.get("resolved_at")
     # the 办结 part staying with its unit, deadline and all (back to the unit that 退回ed it while it counted for
@@ -565,7 +566,8 @@ def accept_pending(db: sqlite_utils.Database, start: float, end: float, now: flo
     where, args = _credit_filter(units, RESPOND_UNIT)
     return {r[0]: r[1] for r in db.execute(
         f"SELECT {RESPOND_UNIT}, count(*) FROM tickets INDEXED BY tickets_accept_pending WHERE accepted_at IS NULL "
-        f"AND accept_due_at > ? AND dispatched_at >= ? AND dispatched_at < ? AND kind != 'praise'{where} "
+        f"AND accept_due_at > ? AND dispatched_at >= ? AND dispatched_at < ? AND kind != 'praise' "
+        f"AND state != 'withdrawn'{where} "
         f"GROUP BY 1", [now, start, end, *args])}
 
 

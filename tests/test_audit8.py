@@ -153,3 +153,25 @@ async def test_a_rating_sent_in_the_middle_of_a_survey_is_asked_about_not_scored
     await talk(d, "o_parent_mid", "2", absent="评价留言")
     row = await d.app[DB].read(lambda c: survey_store.get(c, "school-2026", UNIT, "o_parent_mid"))
     assert 2 in (row["draft"] or {}).values(), row
+
+
+# -- 4. rate formulas --------------------------------------------------------------------------------------------------
+async def test_a_ticket_filed_and_withdrawn_at_once_does_not_lower_the_schools_response_rate(dialog):
+    """A withdrawn ticket stayed in the unit's 派发 while it could no longer be signed: filed and withdrawn at once
+    (by mistake, or by a rival school doing it on purpose from fresh accounts), it counted as not signed in time,
+    and the school's 响应率 fell with nothing it could do. A withdrawal now takes the ticket out of 派发 as it takes
+    it out of 解决率; a 签收 window it had already let lapse stays a miss (unit_misses), as a late 办结 does."""
+    d = dialog
+    signed = await file_ticket(d, "o_parent_ok", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, SCHOOL, f"签收 {signed}", expect="签收")
+    for i in range(3):                                   # filed and taken back within minutes
+        number = await file_ticket(d, f"o_rival_w{i}", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+        await talk(d, f"o_rival_w{i}", f"撤回 {number}", expect="确认撤回")
+        await talk(d, f"o_rival_w{i}", f"确认撤回 {number}", expect="已撤回")
+    lapsed = await file_ticket(d, "o_parent_late", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    d.advance(3 * 86400)                                 # past every 签收 window
+    await talk(d, "o_parent_late", f"撤回 {lapsed}", expect="确认撤回")
+    await talk(d, "o_parent_late", f"确认撤回 {lapsed}", expect="已撤回")
+    r = (await _month(d)).unit(UNIT).figures.rates
+    assert (r.dispatched, r.accepted_in_time, r.response_due) == (1, 1, 2), r
+    assert r.response == 0.5
