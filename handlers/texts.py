@@ -375,7 +375,8 @@ UNBACKED_NAMES = {"dispatched_at": "派发时间" + _NO_EVENT, "accepted_at": "�
                   "accept_due_at": "签收时限" + _CHANGED, "due_at": "办结时限" + _CHANGED,
                   "unit_code": "承办单位" + _CHANGED, "response_unit": "签收计入的单位" + _CHANGED,
                   "resolve_unit": "办结计入的单位" + _CHANGED, "rated_unit": "评价计入的单位" + _CHANGED,
-                  "stood_in": "代收标记" + _CHANGED, "miss": "超时记录（退回、转派或撤回前已超时）" + _CHANGED}
+                  "stood_in": "代收标记" + _CHANGED, "miss": "超时记录（退回、转派或撤回前已超时）" + _CHANGED,
+                  "withdrawn": "撤回" + _NO_EVENT, "by_insider": "评价是否计入满意率与留言人是否工作人员不符"}
 STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
                  "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"

@@ -31,6 +31,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT
+from storage.staff import insider_sql
 
 Key = tuple[int, str]  # (day, unit_code)
 
@@ -168,7 +169,13 @@ _BACKED = (
      "'review')) AND e.at = t.rated_at AND (e.action = 'rate') = (t.rating IN (1, 2))"),
     ("unrated", "tickets_closed", "closed_at", "t.close_reason = 'unrated' AND t.kind != 'praise'",
      "e.action = 'close' AND e.at = t.closed_at"),
+    # a withdrawn ticket is in no 派发 (m050): only its writer's 撤回 takes it out
+    ("withdrawn", "tickets_dispatched", "dispatched_at", "t.state = 'withdrawn' AND t.kind != 'praise'",
+     "e.action = 'withdraw' AND e.at = t.closed_at"),
 )
+# a rating left out of 满意率 (m050 by_insider) only because its writer is or was staff: the users table says who
+_INSIDER_SQL = ("SELECT t.number, 'by_insider' FROM tickets t INDEXED BY tickets_rated WHERE t.rated_at >= ? "
+                f"AND t.rated_at < ? AND t.kind != 'praise' AND t.by_insider != ({insider_sql('t.openid')})")
 
 
 def _backed_sql() -> list[tuple[str, str]]:
@@ -235,4 +242,5 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
                 seen.update((number, name) for name, a, b in zip(KEPT, was, now) if not _same(a, b))
     for sql in _MISSES_SQL:
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
+    seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
     return [{"number": n, "what": w} for n, w in sorted(seen)]

@@ -97,10 +97,12 @@ async def test_ratings_by_an_account_later_bound_as_staff_leave_every_satisfacti
     bound, kept its 满意 in the school's 满意率 (unlike its 评议 and 表扬). A rating is the public's judgement: the
     ratings of a writer who is or becomes staff (of any unit, storage.staff.insider_sql) leave every 满意率 and
     首次满意率 as they bind, the leaders are told which, and `verify-rates` agrees with the counters."""
+    import sqlite3
+
     from bot.cli import main
     from tests.conftest import write_cli_config
     d = dialog
-    await _rated(d, "o_parent_real")
+    real = await _rated(d, "o_parent_real")
     number = await _rated(d, "o_teacher_second")
     r = (await _month(d)).unit(UNIT).figures.rates
     assert (r.rated, r.satisfied) == (2, 2)
@@ -112,6 +114,16 @@ async def test_ratings_by_an_account_later_bound_as_staff_leave_every_satisfacti
     assert number in notice and "江南区实验小学" in notice, notice
     config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
     assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    # the flag is no way to drop a parent's rating by hand, nor is a forged 撤回 a way out of 派发
+    late = await file_ticket(d, "o_parent_late", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    conn = sqlite3.connect(str(tmp_path / "demo.db"))
+    with conn:
+        conn.execute("UPDATE tickets SET by_insider = 1 WHERE number = ?", [real])
+        conn.execute("UPDATE tickets SET state = 'withdrawn', closed_at = ? WHERE number = ?", [d.clock.now(), late])
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 1
+    out = capsys.readouterr().out
+    assert f"{real}：评价是否计入满意率与留言人是否工作人员不符" in out and f"{late}：撤回没有对应的操作记录" in out, out
 
 
 async def test_a_removed_staff_members_rating_does_not_count(dialog):
