@@ -187,3 +187,32 @@ async def test_a_ticket_filed_and_withdrawn_at_once_does_not_lower_the_schools_r
     r = (await _month(d)).unit(UNIT).figures.rates
     assert (r.dispatched, r.accepted_in_time, r.response_due) == (1, 1, 2), r
     assert r.response == 0.5
+
+
+def test_the_staff_writer_check_reads_only_index_ranges(tmp_path):
+    """verify-rates' check of the staff-writer flag costs the period: the rated index's range and, per ticket, its
+    writer's row (EXPLAIN QUERY PLAN: no SCAN)."""
+    import sqlite_utils
+
+    from storage import integrity, migrations
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrate(db)
+    plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + integrity._INSIDER_SQL, [0.0, 1.0]))
+    assert plan.startswith("SEARCH t USING INDEX tickets_rated") and "SCAN" not in plan, plan
+
+
+def test_the_praise_burst_check_reads_the_hours_range(tmp_path):
+    """The burst check runs with every praise: it reads the hour's range of creation times, not every ticket
+    grouped by writer (the planner's choice without INDEXED BY, on the path of a message)."""
+    import sqlite_utils
+
+    from storage import migrations
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrate(db)
+    plans: list[str] = []
+    db.conn.set_trace_callback(lambda sql: plans.extend(
+        r[3] for r in db.conn.execute("EXPLAIN QUERY PLAN " + sql)) if sql.startswith("SELECT t.openid") else None)
+    tickets.mark_praise_burst(db, UNIT, 86400.0 * 400, 30)
+    db.conn.set_trace_callback(None)
+    assert plans and plans[0].startswith("SEARCH t USING INDEX tickets_created") and \
+        not any(p.startswith("SCAN") for p in plans), plans
