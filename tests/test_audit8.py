@@ -216,3 +216,24 @@ def test_the_praise_burst_check_reads_the_hours_range(tmp_path):
     db.conn.set_trace_callback(None)
     assert plans and plans[0].startswith("SEARCH t USING INDEX tickets_created") and \
         not any(p.startswith("SCAN") for p in plans), plans
+
+
+async def test_stars_and_words_are_read_on_their_own_scale_and_asked(dialog):
+    """The rating request says 1 满意, 2 基本满意, 3 不满意. “1星” (one star: the worst) was read as 1, 满意, and
+    offered for a yes; “差评”, “没解决” and “好评” were taken as the start of a new message, so the answer's
+    rating was lost and the ticket closed 未评价, out of the unit's 满意率. Stars and marks out of 5 are read on
+    their scale, the usual words as what they say, and each is asked, never taken unconfirmed."""
+    d = dialog
+    cases = (("o_star", "1星", "不满意", "reopened", 3), ("o_bad", "差评", "不满意", "reopened", 3),
+             ("o_unsolved", "没解决，作业还是很多", "不满意", "reopened", 3), ("o_good", "五星好评", "满意", "closed", 1))
+    for who, said, asked, state, rating in cases:
+        number = await file_ticket(d, who, HOMEWORK, scene=f"school:{UNIT}", consent="1")
+        await talk(d, SCHOOL, f"办结 {number} 已与家长沟通，作业量已调整", expect="办结")
+        await talk(d, who, said, expect=[f"您是要评价留言 {number}（{asked}）吗"])
+        await talk(d, who, "1")
+        t = await d.db(tickets.get, number)
+        assert (t["state"], t["rating"]) == (state, rating), (said, t["state"], t["rating"])
+    number = await file_ticket(d, "o_minutes", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, SCHOOL, f"办结 {number} 已与家长沟通，作业量已调整", expect="办结")
+    await talk(d, "o_minutes", "3分钟前学校又打电话来问作业的事", absent="评价留言")   # minutes are no marks
+    assert (await d.db(tickets.get, number))["state"] == "resolved"
