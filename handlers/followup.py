@@ -15,7 +15,7 @@ from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
 from handlers.workdays import WorkCalendar
-from storage import directory, staff, tickets, users
+from storage import directory, staff, surveys, tickets, users
 
 # A rating is a bare 1, 2 or 3, alone or followed by a separator and a comment ("3 还没退钱", "3，作业还是多"),
 # or `评价 编号 N …`. A digit that starts a sentence ("2026年秋季学期…", "1班班主任…", "3年级数学老师…") is not.
@@ -179,6 +179,9 @@ class FollowUp:
             ticket = waiting[0]
         else:
             return [Reply(texts.pick("RATE_WHICH", lang).format(number=waiting[0]["number"]))]
+        if not doubtful and not text.lstrip().startswith("评价") and \
+                surveys.draft_since(db, openid, ticket["resolved_at"] or 0):
+            return None  # a bare 1 after a 评议 question that came after the rating request: asked, never taken
         return self._apply(db, ticket, rating.score, rating.comment, lang)
 
     def _insider(self, db, ticket: dict, score: int, unit_code: str | None) -> list[Reply]:

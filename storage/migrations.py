@@ -1024,6 +1024,8 @@ def m050_insiders_and_praise_bursts(db: sqlite_utils.Database) -> None:
             ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
             unit_code TEXT NOT NULL,       -- the unit praised (coalesce(school_code, unit_code))
             at REAL NOT NULL)""",
+        # a person's unfinished 评议 sheets (storage.surveys.drafts, draft_since: read with a rating)
+        "CREATE INDEX survey_responses_drafts ON survey_responses(openid, updated_at) WHERE draft IS NOT NULL",
     )
     # the insiders' ratings and the withdrawn tickets leave the counters: recount what the triggers would write
     db.execute("DELETE FROM unit_days")

@@ -75,6 +75,13 @@ def set_ticket(db: sqlite_utils.Database, response_id: int, number: str) -> None
     db.execute("UPDATE survey_responses SET ticket_number = ? WHERE id = ?", [number, response_id])
 
 
+def draft_since(db: sqlite_utils.Database, openid: str, t: float) -> bool:
+    """Whether the person answered a 评议 question after `t` and has not finished the sheet: the last question
+    they were asked may be the survey's (1–5, where 1 is the worst), not a rating request's."""
+    return db.execute("SELECT 1 FROM survey_responses INDEXED BY survey_responses_drafts WHERE openid = ? "
+                      "AND draft IS NOT NULL AND updated_at > ? LIMIT 1", [openid, t]).fetchone() is not None
+
+
 def drafts(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
     """The person's unfinished attempts, the latest first (what 评议 offers to resume)."""
     return [_decode(r) for r in db.query(

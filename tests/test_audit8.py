@@ -237,3 +237,45 @@ async def test_stars_and_words_are_read_on_their_own_scale_and_asked(dialog):
     await talk(d, SCHOOL, f"办结 {number} 已与家长沟通，作业量已调整", expect="办结")
     await talk(d, "o_minutes", "3分钟前学校又打电话来问作业的事", absent="评价留言")   # minutes are no marks
     assert (await d.db(tickets.get, number))["state"] == "resolved"
+
+
+async def test_a_one_after_a_paused_survey_is_asked_about_not_taken_as_satisfied(dialog):
+    """The ticket is 办结; then the parent answers the school's 评议, puts the phone down past the survey's 30
+    minutes, and answers the question on screen with “1” (the worst mark on its 1–5 scale). The survey had paused,
+    so “1” was taken at once as 满意 for the ticket: the school's 满意率 rose on a mark meant against it. When the last
+    question the person was asked is a survey's (their unfinished sheet moved after the ticket's 办结), a bare
+    rating is asked about, as any doubtful one is."""
+    d = dialog
+    number = await file_ticket(d, "o_parent_idle", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, SCHOOL, f"办结 {number} 已与家长沟通，作业量已调整", expect="办结")
+    d.advance(600)
+    reply = await send(d, "o_parent_idle", type="scan", scene=f"survey:school-2026:{UNIT}")
+    assert "1–5" in reply, reply
+    await talk(d, "o_parent_idle", "5", expect="1–5")
+    d.advance(40 * 60)
+    await talk(d, "o_parent_idle", "1", expect=f"您是要评价留言 {number}")
+    assert (await d.db(tickets.get, number))["state"] == "resolved"
+    await talk(d, "o_parent_idle", "1", expect="感谢您的评价")
+    assert (await d.db(tickets.get, number))["rating"] == 1
+    # `评价 1` says what it is: taken even so
+    other = await file_ticket(d, "o_parent_idle2", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, SCHOOL, f"办结 {other} 已与家长沟通，作业量已调整", expect="办结")
+    await send(d, "o_parent_idle2", type="scan", scene=f"survey:school-2026:{UNIT}")
+    await talk(d, "o_parent_idle2", "5", expect="1–5")
+    d.advance(40 * 60)
+    await talk(d, "o_parent_idle2", "评价 1", expect="感谢您的评价")
+
+
+def test_the_unfinished_survey_check_reads_the_persons_drafts(tmp_path):
+    """Read with every bare rating: the person's drafts from a partial index, not every response."""
+    import sqlite_utils
+
+    from storage import migrations, surveys
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrate(db)
+    plans: list[str] = []
+    db.conn.set_trace_callback(lambda sql: plans.extend(
+        r[3] for r in db.conn.execute("EXPLAIN QUERY PLAN " + sql)) if "survey_responses" in sql else None)
+    assert surveys.draft_since(db, "o_x", 0.0) is False
+    db.conn.set_trace_callback(None)
+    assert plans and all(p.startswith("SEARCH") and "survey_responses_drafts" in p for p in plans), plans
