@@ -1,7 +1,25 @@
 """The eighth trust audit: the figures that feed a unit's performance review, and who sees what. First the two
 items audit7 left open (表扬 from many new accounts; ratings from accounts that are or become staff), then defects
 found afresh as an adversary and as an auditor. Through the sandbox's WeChat XML over real HTTP, the command line
-and real SQLite files. Each test failed before its fix."""
+and real SQLite files. Each behaviour test failed before its fix.
+
+| sev    | defect                                                          | fix                                          | test                                                  |
+|--------|-----------------------------------------------------------------|----------------------------------------------|-------------------------------------------------------|
+| medium | 表扬 from many fresh accounts all counted                        | 评议's burst rule, one place (storage/bursts)  | test_praise_from_a_burst_of_new_accounts_is_set_aside… |
+| medium | 表扬 scored against the most praised unit: stuffing one lowers  | median of the kind's praised units, capped   | test_one_unit_stuffed_with_praise_lowers_no_rivals…   |
+|        | every rival                                                     |                                              |                                                       |
+| low    | ratings by accounts later bound as staff still counted          | m050 tickets.by_insider (triggers), leaders  | test_ratings_by_an_account_later_bound_as_staff…      |
+| low    | a removed staff member's rating counted                         | same flag, leaders told                      | test_a_removed_staff_members_rating_does_not_count    |
+| medium | “1” (满意) sent mid-评议 scored as the school's worst mark        | asked: rate the ticket or answer the survey  | test_a_rating_sent_in_the_middle_of_a_survey_is_asked… |
+| medium | a ticket filed and withdrawn at once counted as a missed 签收:   | withdrawn leaves 派发 (m050); a lapse stays a | test_a_ticket_filed_and_withdrawn_at_once_does_not…   |
+|        | anyone could lower a school's 响应率                            | miss                                         |                                                       |
+| low    | verify-rates blind to a forged 撤回 or staff-writer flag         | two checks against events / users            | (in test_ratings_by_an_account_later_bound…)          |
+| low    | 1星 offered as 满意; 差评/没解决/好评 started a new message and the | stars read on their scale, words as ratings, | test_stars_and_words_are_read_on_their_own_scale…     |
+|        | ticket closed 未评价                                            | always asked                                 |                                                       |
+| low    | “1” after a paused 评议 question closed the ticket as 满意        | asked when a survey question came after      | test_a_one_after_a_paused_survey_is_asked_about…      |
+| perf   | the praise burst check walked every ticket by writer            | INDEXED BY tickets_created; partial index    | test_the_praise_burst_check_reads_the_hours_range,    |
+|        | (and the drafts check had no index)                             | for drafts                                   | test_the_unfinished_survey_check_reads_…              |
+"""
 from __future__ import annotations
 
 import asyncio
