@@ -269,7 +269,7 @@ class Campaign:
             # "1 转为留言 2 不用了" that a 2 would drop; the survey waits at this question.
             conversations.delete(db, openid)
             return None, [Reply(texts.pick("SURVEY_PAUSED_FOR_MESSAGE", lang))]
-        if q.type != "text" and not data.pop("not_rating", False) and self._looks_rated(db, openid, inbound.text):
+        if q.type != "text" and not data.get("not_rating") and self._looks_rated(db, openid, inbound.text):
             # "1" just after the push that a ticket is 办结: 满意 for the ticket, or the school's worst mark here?
             # Asked, as the intake asks (never guessed: a rating read as 1 of 5 marks the school down)
             data["held"] = inbound.text.strip()
@@ -310,7 +310,7 @@ class Campaign:
         if n == 1:
             rated = self.d.followup.rate(db, inbound.openid, held, doubtful=True) or []
             return _joined([*rated, *self._next(db, inbound.openid, survey, unit, row, data)]), []
-        data["not_rating"] = True
+        data["not_rating"] = True  # answering the survey: not asked again at its next questions
         self._keep(db, inbound.openid, "answer", data)
         return self._survey_step(db, user, dataclasses.replace(inbound, text=held), held, "answer", data)
 

@@ -183,6 +183,16 @@ async def test_a_rating_sent_in_the_middle_of_a_survey_is_asked_about_not_scored
     await talk(d, "o_parent_mid", "2", absent="评价留言")
     row = await d.app[DB].read(lambda c: survey_store.get(c, "school-2026", UNIT, "o_parent_mid"))
     assert 2 in (row["draft"] or {}).values(), row
+    # with a rating still awaited: asked once; “2, it answers the survey” holds for the questions after it
+    other = await file_ticket(d, "o_parent_mid2", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, SCHOOL, f"办结 {other} 已与家长沟通，作业量已调整", expect="办结")
+    await send(d, "o_parent_mid2", type="scan", scene=f"survey:school-2026:{UNIT}")
+    await talk(d, "o_parent_mid2", "1", expect="评价留言")
+    await talk(d, "o_parent_mid2", "2", expect="第2/")
+    await talk(d, "o_parent_mid2", "2", expect="第3/", absent="评价留言")
+    row = await d.app[DB].read(lambda c: survey_store.get(c, "school-2026", UNIT, "o_parent_mid2"))
+    assert sorted(v for v in row["draft"].values() if isinstance(v, int)) == [1, 2], row
+    assert (await d.db(tickets.get, other))["state"] == "resolved"
 
 
 # -- 4. rate formulas --------------------------------------------------------------------------------------------------
