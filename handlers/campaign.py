@@ -5,18 +5,19 @@ answers) and `event` (survey QR codes, menu clicks). Everything runs inside the 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
-from handlers import texts
+from handlers import followup, texts
 from handlers.faq import FaqBook, with_stored as with_stored_faq
 from handlers.intake import (MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, bare, choice, english_words,
                              infer_kind, normalise, yes_no)
 from handlers.messages import Inbound, Reply
 from handlers.numbers import ascii_int
 from handlers.survey import SKIP, Policy, Survey, parse_scene, with_stored as with_stored_surveys
-from storage import campaign_defs, conversations, directory, edits, faq as faq_store, staff, surveys, users
+from storage import campaign_defs, conversations, directory, edits, faq as faq_store, staff, surveys, tickets, users
 
 if TYPE_CHECKING:
     from handlers.dispatcher import Dispatcher
@@ -255,6 +256,8 @@ class Campaign:
         draft = row["draft"]
         if state == "ticket":
             return self._on_ticket_offer(db, inbound, text, survey, unit, row, data)
+        if state == "rating":
+            return self._on_rating(db, user, inbound, text, survey, unit, row, data)
         i = survey.next_question(draft)
         if i is None:  # answered everything already (e.g. a retry after a crash): finish
             return self._finish(db, openid, survey, unit, row, data), []
@@ -266,6 +269,12 @@ class Campaign:
             # "1 转为留言 2 不用了" that a 2 would drop; the survey waits at this question.
             conversations.delete(db, openid)
             return None, [Reply(texts.pick("SURVEY_PAUSED_FOR_MESSAGE", lang))]
+        if q.type != "text" and not data.get("not_rating") and self._looks_rated(db, openid, inbound.text):
+            # "1" just after the push that a ticket is 办结: 满意 for the ticket, or the school's worst mark here?
+            # Asked, as the intake asks (never guessed: a rating read as 1 of 5 marks the school down)
+            data["held"] = inbound.text.strip()
+            self._keep(db, openid, "rating", data)
+            return [Reply(self._ask_rating(db, openid, data["held"], lang))], []
         value = q.parse(inbound.text)
         if value is None:
             return self._not_an_answer(db, inbound, text, texts.pick("SURVEY_NOT_UNDERSTOOD", lang) + "\n"
@@ -277,6 +286,33 @@ class Campaign:
             self._keep(db, openid, "ticket", data)
             return [Reply(texts.pick("SURVEY_OFFER_TICKET", lang))], []
         return self._next(db, openid, survey, unit, row, data), []
+
+    def _looks_rated(self, db, openid: str, text: str) -> bool:
+        rating = followup.parse(text)
+        return rating is not None and bool(tickets.awaiting_rating(db, openid))
+
+    def _ask_rating(self, db, openid: str, held: str, lang: str | None) -> str:
+        rating = followup.parse(held)
+        waiting = tickets.awaiting_rating(db, openid)
+        names = texts.RATING_NAMES_EN if lang == "en" else texts.RATING_NAMES
+        return texts.pick("RATING_OR_NOT", lang).format(
+            number=waiting[0]["number"] if waiting else "", score=names[rating.score] if rating else "",
+            other=texts.pick("RATING_OTHER_ANSWER", lang))
+
+    def _on_rating(self, db, user, inbound: Inbound, text: str, survey: Survey, unit, row, data):
+        """1: the held reply rates the ticket, and the survey's question is asked again; 2: it answers it."""
+        lang = users.lang(db, inbound.openid)
+        held = data.pop("held", "")
+        n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
+        if n is None:
+            data["held"] = held
+            return [Reply(texts.pick("CHOOSE_1_2", lang) + "\n" + self._ask_rating(db, inbound.openid, held, lang))], []
+        if n == 1:
+            rated = self.d.followup.rate(db, inbound.openid, held, doubtful=True) or []
+            return _joined([*rated, *self._next(db, inbound.openid, survey, unit, row, data)]), []
+        data["not_rating"] = True  # answering the survey: not asked again at its next questions
+        self._keep(db, inbound.openid, "answer", data)
+        return self._survey_step(db, user, dataclasses.replace(inbound, text=held), held, "answer", data)
 
     def _not_an_answer(self, db, inbound: Inbound, text: str, again: str):
         """A story where an answer was expected is a new message: pause the survey and let the intake take it.

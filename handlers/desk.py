@@ -742,7 +742,22 @@ class Desk:
         if before.get("role") in STAFF_ROLES and before.get("unit_code") != bound["unit_code"]:
             pushes = self.release(db, openid, before.get("name") or openid)  # rebound elsewhere
         home = self._attend(db, bound["unit_code"])
+        if before.get("role") not in STAFF_ROLES and not before.get("staff_left_at"):
+            pushes += self._insider_ratings(db, openid, bound, unit)
         return [Reply(text + ("\n" + home if home else "")), *pushes]
+
+    def _insider_ratings(self, db, openid: str, bound: dict, unit: dict) -> list[Reply]:
+        """A person now staff had rated answers as a citizen: those ratings left every 满意率 as they bound (m050
+        triggers); the leaders are told which, so a unit's figures never move unexplained."""
+        rated = tickets.insider_rated(db, openid)
+        if not rated:
+            return []
+        names = [(directory.get(db, r["unit_code"]) or {}).get("name") or r["unit_code"] for r in rated]
+        text = texts.INSIDER_RATINGS_NOTICE.format(
+            name=bound["name"], unit=unit["name"], count=len(rated),
+            numbers="、".join(r["number"] for r in rated[:5]) + ("等" if len(rated) > 5 else ""),
+            units="、".join(f"“{n}”" for n in dict.fromkeys(names)))
+        return [Reply(text, to=o) for o in staff.leaders(db)]
 
     def remove_staff(self, db, openid: str) -> tuple[bool, list[Reply]]:
         """Unbind a staff member (tingjian staff remove): their open tickets go back to their unit, which is told."""

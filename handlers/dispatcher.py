@@ -33,7 +33,7 @@ from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
 from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
-from storage import conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users
+from storage import bursts, conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -744,8 +744,9 @@ class _Services(IntakeServices):
         to rate it, and it is in no unit's three rates: the school's review is not touched by an unverified
         accusation."""
         now = self.d.clock.now()
+        told = self._praise_burst(ticket, now)
         if (plan.routing or {}).get(privacy.ACCUSES) and ticket["accept_due_at"]:
-            return self.d.desk.dispatch_notices(self.db, ticket, texts.WHY_PRAISE_CONDUCT)
+            return told + self.d.desk.dispatch_notices(self.db, ticket, texts.WHY_PRAISE_CONDUCT)
         tickets.transition(self.db, ticket, "closed", "system", now, "praise", "表扬已转达",
                            closed_at=now, close_reason="praise")
         unit = directory.get(self.db, plan.unit_code) or {"code": plan.unit_code, "parent": None}
@@ -756,7 +757,20 @@ class _Services(IntakeServices):
                                           if plan.school_name and plan.school_name != plan.unit_name else "")
         if (plan.routing or {}).get(privacy.ACCUSES):  # the writer called it praise only, but it names conduct
             text += "\n" + texts.PRAISE_ACCUSES_NOTE
-        return [self.d.desk.to_staff(o, text, ticket, "群众表扬") for o in to]
+        return told + [self.d.desk.to_staff(o, text, ticket, "群众表扬") for o in to]
+
+    def _praise_burst(self, ticket: dict, now: float) -> list[Reply]:
+        """Praise through one unit from many new accounts within the hour is set aside as 群众评议's answers are
+        (storage.bursts: one rule, the same limit), the leaders told once an hour."""
+        code = ticket["school_code"] or ticket["unit_code"]
+        limit = self.d.campaign.p.burst_per_hour
+        burst = tickets.mark_praise_burst(self.db, code, now, limit) if code else None
+        if not burst or not bursts.record(self.db, bursts.PRAISE, code, int(now // 3600), burst[0]):
+            return []
+        unit = directory.get(self.db, code) or {"name": code}
+        text = texts.PRAISE_BURST_NOTICE.format(unit=unit["name"], count=burst[0], limit=limit, aside=burst[1],
+                                                kept=burst[0] - burst[1])
+        return [Reply(text, to=o) for o in staff.leaders(self.db)]
 
     def _urgent_copies(self, ticket: dict, plan: Plan) -> list[Reply]:
         """An urgent matter is copied at once to the supervisors of the unit and of the body above it; where

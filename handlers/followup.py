@@ -15,7 +15,7 @@ from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
 from handlers.workdays import WorkCalendar
-from storage import directory, staff, tickets, users
+from storage import directory, staff, surveys, tickets, users
 
 # A rating is a bare 1, 2 or 3, alone or followed by a separator and a comment ("3 还没退钱", "3，作业还是多"),
 # or `评价 编号 N …`. A digit that starts a sentence ("2026年秋季学期…", "1班班主任…", "3年级数学老师…") is not.
@@ -33,6 +33,15 @@ PARTICLES = re.compile(r"[吧啊呀的了哦呢嘛啦哈嗯~～!！。.]+")
 
 
 _WORDS_LONGEST_FIRST = sorted(WORDS.items(), key=lambda kv: -len(kv[0]))  # 非常不满意 before 满意; once, not per message
+# Stars and marks out of 5 (五星, 1星, 3分): a rating on another scale than ours, where 1 is the worst, not 满意.
+# Read on it (4–5 满意, 3 基本满意, 1–2 不满意) and always asked, never taken.
+STARS = re.compile(r"^(?P<n>[1-5一二三四五])\s*颗?(?:星|分)(?!钟)(?P<rest>.*)$", re.S)
+STAR_SCORES = {1: 3, 2: 3, 3: 2, 4: 1, 5: 1}
+# What people answer a rating request with in their own words: a rating too, always asked (好评 may start a message
+# of praise, 没解决 a new complaint), never dropped as the start of a new message while the ticket closes 未评价.
+VAGUE = {"好评": 1, "满分": 1, "很好": 1, "非常好": 1, "挺好": 1, "点赞": 1, "解决了": 1, "已解决": 1,
+         "差评": 3, "不好": 3, "很差": 3, "太差": 3, "没解决": 3, "没有解决": 3, "还没解决": 3, "未解决": 3}
+VAGUE["解决"] = 1  # 解决了, 解决啦 (the particle is read off the end)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,15 @@ def parse(text: str) -> Rating | None:
     """The rating a message gives, if it is one. The comment keeps the person's own characters."""
     raw = text.strip()
     norm = unicodedata.normalize("NFKC", raw)
+    stars = STARS.match(norm)
+    if stars:
+        rest = stars.group("rest")
+        if not _bare(rest) or rest[:1] in SEPARATORS or _bare(rest) in VAGUE:  # 五星好评
+            g = stars.group("n")
+            n = int(g) if g.isdigit() else "一二三四五".index(g) + 1
+            return Rating(STAR_SCORES[n], _own_words(raw, len(norm) - len(rest)).strip(SEPARATORS + "　").strip(),
+                          None, False)
+        return None
     m = RATE.match(norm)
     if m:
         number = re.sub(r"[\s-]", "", m.group("number") or "").upper() or None
@@ -81,7 +99,17 @@ def parse(text: str) -> Rating | None:
             if said and rest[said.end():][:1] in SEPARATORS:  # 还行吧，希望学校真能做到: the same, with a comment
                 own = _own_words(raw, len(word) + said.end())
                 return Rating(value, own.strip(SEPARATORS + "　").strip(), None, False)
+    bare = _bare(norm)
+    for word, value in VAGUE.items():
+        if bare == word or (norm.startswith(word) and norm[len(word):][:1] in SEPARATORS):
+            return Rating(value, _own_words(raw, len(word)).strip(SEPARATORS + "　").strip()
+                          if bare != word else "", None, False)
     return None
+
+
+def _bare(text: str) -> str:
+    """`text` without the particles and marks at its end (好评！, 解决了)."""
+    return re.sub(f"(?:{PARTICLES.pattern})$", "", text)
 
 
 def _own_words(raw: str, norm_offset: int) -> str:
@@ -151,9 +179,26 @@ class FollowUp:
             ticket = waiting[0]
         else:
             return [Reply(texts.pick("RATE_WHICH", lang).format(number=waiting[0]["number"]))]
+        if not doubtful and not text.lstrip().startswith("评价") and \
+                surveys.draft_since(db, openid, ticket["resolved_at"] or 0):
+            return None  # a bare 1 after a 评议 question that came after the rating request: asked, never taken
         return self._apply(db, ticket, rating.score, rating.comment, lang)
 
+    def _insider(self, db, ticket: dict, score: int, unit_code: str | None) -> list[Reply]:
+        """A rating from a writer who was staff (unbound since) does not count (m050 `by_insider`): the leaders
+        are told, so the unit's 满意率 is not moved unexplained either way."""
+        if not ticket.get("by_insider"):
+            return []
+        unit = (directory.get(db, unit_code) or {}).get("name") or unit_code or ""
+        text = texts.INSIDER_RATING_NOTICE.format(number=ticket["number"], rating=texts.RATING_NAMES[score],
+                                                  unit=unit)
+        return [Reply(text, to=o) for o in staff.leaders(db)]
+
     def _apply(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
+        return [*self._rate(db, ticket, score, comment, lang),
+                *self._insider(db, ticket, score, tickets.credit(ticket)[1])]
+
+    def _rate(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
         now = self.clock.now()
         answered = tickets.credit(ticket)[1]  # the unit whose answer is rated (a stand-in's, for 代收)
         # The event's name says 不满意 already ("不满意，重新办理"): its note is the person's comment alone.

@@ -94,7 +94,7 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if unit is None or t["kind"] == "praise":  # praise: praise_by_unit, not a case to handle
             continue
         respond, resolve = credit(t)
-        if _within(t["dispatched_at"], start, end):
+        if _within(t["dispatched_at"], start, end) and t["state"] != "withdrawn":  # a lapse stays: misses
             r = out.setdefault(respond, Rates())
             r.dispatched += 1
             if t["accepted_at"] is not None or now is None or not t["accept_due_at"] or t["accept_due_at"] <= now:
@@ -111,7 +111,8 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         elif (t["due_at"] and t["due_at"] < cut and t["dispatched_at"] is not None and t["dispatched_at"] < cut
               and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"):
             r.open_overdue += 1
-        if _within(t["rated_at"], start, end) and t["rating"] in (1, 2, 3) and t["close_reason"] != "unrated":
+        if _within(t["rated_at"], start, end) and t["rating"] in (1, 2, 3) and t["close_reason"] != "unrated" \
+                and not t.get("by_insider"):  # a rating by staff is not the public's (m050)
             rated = out.setdefault(t.get("rated_unit") or unit, Rates())  # the unit whose answer was rated
             rated.rated += 1
             rated.satisfied += t["rating"] in (1, 2)

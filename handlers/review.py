@@ -12,7 +12,10 @@ turned into component scores on 0–100:
     退回 (bounced)                      100 × (1 − bounced / the most bounced among units of the same kind)
     群众评议 (survey)                    the survey score (mean of the scale questions, (mean − 1) / 4 × 100);
                                         the mean over the period's surveys with enough responses
-    表扬 (praise)                       100 × praise / the most praised unit of the same kind
+    表扬 (praise)                       100 × min(1, praise / the median praise of the kind's praised units):
+                                        full marks at the typical praised unit's count. Not the most praised
+                                        unit's: one unit stuffed with praise would lower every rival's score;
+                                        one unit moves the median by one place at most, and cannot pass 100
     在岗 (staffed)                      100 × (1 − unattended / (unattended + dispatched)): present only for a unit
                                         that had tickets reach it while nobody was bound (代收, whose 签收 is not
                                         its own: storage.tickets.unattended_in); it scores and ranks the unit
@@ -202,6 +205,16 @@ class Review:
         return next((u for u in self.units if u.code == code), None)
 
 
+def median_praised(counts: list[int]) -> float:
+    """The 表扬 reference of a kind: the median count among its units praised at all (0: nobody was). A count a
+    bureau can trust: no one unit's praise, however stuffed, lowers another's score."""
+    praised = sorted(c for c in counts if c > 0)
+    if not praised:
+        return 0
+    mid = len(praised) // 2
+    return praised[mid] if len(praised) % 2 else (praised[mid - 1] + praised[mid]) / 2
+
+
 def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int], praise: dict[str, int],
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
              comments: list[dict] = (), kind: str | None = None, min_cases: int = 1,
@@ -221,7 +234,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
         same = [u for u in out if u.kind == k]
         worst_overdue = max((u.figures.overdue for u in same if u.figures.handled), default=0)
         worst_bounced = max((u.figures.bounced for u in same), default=0)
-        best_praise = max((u.figures.praise for u in same), default=0)
+        praise_ref = median_praised([u.figures.praise for u in same])
         for u in same:
             f, r = u.figures, u.figures.rates
             sc: dict[str, float | None] = {
@@ -231,7 +244,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
                 "bounced": None if not (r.dispatched or f.bounced) else
                 100.0 if not worst_bounced else 100 * (1 - f.bounced / worst_bounced),
                 "survey": f.survey,
-                "praise": None if not best_praise else 100 * f.praise / best_praise,
+                "praise": None if not praise_ref else 100 * min(1.0, f.praise / praise_ref),
                 # a rate like the others: resting on fewer than min_cases tickets it is 样本不足, not a rank
                 "staffed": None if f.unattended + r.dispatched < min_cases or not f.unattended else
                 100 * (1 - f.unattended / (f.unattended + r.dispatched)),

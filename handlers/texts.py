@@ -323,6 +323,14 @@ PRESSED_OK = {"supervise": "已督办 {number}，已通知承办单位及负责�
 NOTED_OK = "已为 {number} 添加内部备注（群众看不到）。"
 ARBITRATION = "【需局里裁定】留言 {number} 已被退回两次，请确定承办单位：发送“转派 {number} 单位”。\n最近退回理由：{reason}"
 BOUNCED_TO_DUTY = "【退回待重新分派】{number} 被“{unit}”退回：{reason}\n请发送“转派 {number} 单位”重新分派。"
+INSIDER_RATINGS_NOTICE = (
+    "【评价不计入提醒】{name}刚绑定为“{unit}”的工作人员。该账号此前以群众身份评价过{count}件留言（{numbers}），"
+    "涉及{units}。工作人员的评价不计入满意率，这{count}件的评价已不再计入。")
+INSIDER_RATING_NOTICE = (
+    "【评价不计入提醒】留言{number}的留言人账号曾绑定为工作人员，其评价（{rating}）不计入“{unit}”的满意率。")
+PRAISE_BURST_NOTICE = (
+    "【表扬异常提醒】“{unit}”在一小时内收到{count}人次表扬，超过{limit}人次的正常上限。其中{aside}人次来自一天内新关注"
+    "公众号的账号，已单独标记、不计入表扬数；其余{kept}人次照常计入。请核实是否存在集中刷表扬。")
 PRAISE_NOTICE = "【群众表扬】{number}｜{unit}\n{school_line}{text}\n群众的肯定已记入本单位，请转达相关人员。"
 URGENT_COPY = "【紧急留言抄送】{number}｜{category}｜{unit}\n{excerpt}\n须在{due}前办结，请督促立即处理。"
 CITIZEN_REPLIED = "【群众回复】{number}：\n{text}"
@@ -369,7 +377,8 @@ UNBACKED_NAMES = {"dispatched_at": "派发时间" + _NO_EVENT, "accepted_at": "�
                   "accept_due_at": "签收时限" + _CHANGED, "due_at": "办结时限" + _CHANGED,
                   "unit_code": "承办单位" + _CHANGED, "response_unit": "签收计入的单位" + _CHANGED,
                   "resolve_unit": "办结计入的单位" + _CHANGED, "rated_unit": "评价计入的单位" + _CHANGED,
-                  "stood_in": "代收标记" + _CHANGED, "miss": "超时记录（退回、转派或撤回前已超时）" + _CHANGED}
+                  "stood_in": "代收标记" + _CHANGED, "miss": "超时记录（退回、转派或撤回前已超时）" + _CHANGED,
+                  "withdrawn": "撤回" + _NO_EVENT, "by_insider": "评价是否计入满意率与留言人是否工作人员不符"}
 STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
                  "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"

@@ -3,10 +3,10 @@ they count, and recounted from them (`tingjian verify-rates`).
 
 The recount states the rule again from the ticket columns (README "Whose work counts"), one indexed time range
 per part, so its cost follows the period, never the years of history:
-  dispatched, 签收 in time   the day it was dispatched, for the unit the 签收 part counts for
+  dispatched, 签收 in time   the day it was dispatched, for the unit the 签收 part counts for (not withdrawn)
   代收 (stood_in)            the day it was dispatched, for the unit holding it, when a stand-in did a part
   resolved, in time          the day of its 办结, for the unit the 办结 part counts for
-  rated, satisfied           the day of its rating, for the unit whose answer was rated
+  rated, satisfied           the day of its rating, for the unit whose answer was rated (not a staff writer's)
   未评价 (unrated)           the day the rating window closed, for the unit the 办结 part counts for
   praised (raw)              the day it was written, for the unit it went to (the published figure is
                              storage.tickets.praise_by_unit, each person once; this is the counter beneath)
@@ -31,6 +31,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT
+from storage.staff import insider_sql
 
 Key = tuple[int, str]  # (day, unit_code)
 
@@ -51,10 +52,10 @@ def _parts(start: float, end: float) -> list[tuple[str, list]]:
          + row(dispatched="1", accepted_in_time="(accepted_at IS NOT NULL AND coalesce(accept_due_at, 0) != 0 "
                                                 "AND accepted_at <= accept_due_at)")
          + " FROM tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
-           "AND kind != 'praise'", rng),
+           "AND kind != 'praise' AND state != 'withdrawn'", rng),
         (f"SELECT {_DAY.format(col='dispatched_at')}, unit_code, " + row(stood_in="1")
          + " FROM tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
-           "AND kind != 'praise' AND stood_in = 1", rng),
+           "AND kind != 'praise' AND stood_in = 1 AND state != 'withdrawn'", rng),
         (f"SELECT {_DAY.format(col='resolved_at')}, coalesce(resolve_unit, unit_code), "
          + row(resolved="1", resolved_in_time="(coalesce(due_at, 0) != 0 AND resolved_at <= due_at)")
          + " FROM tickets INDEXED BY tickets_resolved WHERE resolved_at >= ? AND resolved_at < ? "
@@ -62,7 +63,7 @@ def _parts(start: float, end: float) -> list[tuple[str, list]]:
         (f"SELECT {_DAY.format(col='rated_at')}, coalesce(rated_unit, unit_code), "
          + row(rated="1", satisfied="(rating IN (1, 2))")
          + " FROM tickets INDEXED BY tickets_rated WHERE rated_at >= ? AND rated_at < ? AND kind != 'praise' "
-           "AND rating IN (1, 2, 3) AND close_reason IS NOT 'unrated'", rng),
+           "AND rating IN (1, 2, 3) AND close_reason IS NOT 'unrated' AND by_insider = 0", rng),
         (f"SELECT {_DAY.format(col='closed_at')}, coalesce(resolve_unit, unit_code), " + row(unrated="1")
          + " FROM tickets INDEXED BY tickets_closed WHERE closed_at >= ? AND closed_at < ? AND kind != 'praise' "
            "AND close_reason = 'unrated'", rng),
@@ -168,7 +169,13 @@ _BACKED = (
      "'review')) AND e.at = t.rated_at AND (e.action = 'rate') = (t.rating IN (1, 2))"),
     ("unrated", "tickets_closed", "closed_at", "t.close_reason = 'unrated' AND t.kind != 'praise'",
      "e.action = 'close' AND e.at = t.closed_at"),
+    # a withdrawn ticket is in no 派发 (m050): only its writer's 撤回 takes it out
+    ("withdrawn", "tickets_dispatched", "dispatched_at", "t.state = 'withdrawn' AND t.kind != 'praise'",
+     "e.action = 'withdraw' AND e.at = t.closed_at"),
 )
+# a rating left out of 满意率 (m050 by_insider) only because its writer is or was staff: the users table says who
+_INSIDER_SQL = ("SELECT t.number, 'by_insider' FROM tickets t INDEXED BY tickets_rated WHERE t.rated_at >= ? "
+                f"AND t.rated_at < ? AND t.kind != 'praise' AND t.by_insider != ({insider_sql('t.openid')})")
 
 
 def _backed_sql() -> list[tuple[str, str]]:
@@ -235,4 +242,5 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
                 seen.update((number, name) for name, a, b in zip(KEPT, was, now) if not _same(a, b))
     for sql in _MISSES_SQL:
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
+    seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
     return [{"number": n, "what": w} for n, w in sorted(seen)]

@@ -775,7 +775,10 @@ CREDIT_COLUMNS = ("unit_code, kind, created_at, dispatched_at, accepted_at, acce
                   "rated_at, rating, close_reason, closed_at, rated_unit, response_unit, resolve_unit, stood_in")
 
 
-def _credit_day_rows(row: str, sign: int) -> str:
+def _credit_day_rows(row: str, sign: int, m050: bool = False) -> str:
+    """`m050`: a rating by a ticket writer who is or was staff (tickets.by_insider) is not counted, and a withdrawn
+    ticket is in no unit's 派发 (a lapse before it stays: unit_misses)."""
+    kept = f" AND {row}.state != 'withdrawn'" if m050 else ""
     def day(column: str) -> str:
         return f"CAST(({row}.{column} + 28800) / 86400 AS INTEGER)"
     respond = f"coalesce({row}.response_unit, {row}.unit_code)"
@@ -789,16 +792,16 @@ def _credit_day_rows(row: str, sign: int) -> str:
             UNION ALL SELECT {day('dispatched_at')}, {respond}, {sign},
                    {sign} * ({row}.accepted_at IS NOT NULL AND coalesce({row}.accept_due_at, 0) != 0
                              AND {row}.accepted_at <= {row}.accept_due_at), {z}, 0
-              WHERE {row}.kind != 'praise' AND {row}.dispatched_at IS NOT NULL
+              WHERE {row}.kind != 'praise' AND {row}.dispatched_at IS NOT NULL{kept}
             UNION ALL SELECT {day('dispatched_at')}, {row}.unit_code, 0, 0, {z}, {sign}
-              WHERE {row}.kind != 'praise' AND {row}.dispatched_at IS NOT NULL AND {row}.stood_in = 1
+              WHERE {row}.kind != 'praise' AND {row}.dispatched_at IS NOT NULL AND {row}.stood_in = 1{kept}
             UNION ALL SELECT {day('resolved_at')}, {resolve}, 0, 0, {sign},
                    {sign} * (coalesce({row}.due_at, 0) != 0 AND {row}.resolved_at <= {row}.due_at), 0, 0, 0, 0, 0
               WHERE {row}.kind != 'praise' AND {row}.resolved_at IS NOT NULL
             UNION ALL SELECT {day('rated_at')}, coalesce({row}.rated_unit, {row}.unit_code), 0, 0, 0, 0, {sign},
                    {sign} * ({row}.rating IN (1, 2)), 0, 0, 0
               WHERE {row}.kind != 'praise' AND {row}.rated_at IS NOT NULL AND {row}.rating IN (1, 2, 3)
-                AND {row}.close_reason IS NOT 'unrated'
+                AND {row}.close_reason IS NOT 'unrated'{f" AND {row}.by_insider = 0" if m050 else ""}
             UNION ALL SELECT {day('closed_at')}, {resolve}, 0, 0, 0, 0, 0, 0, {sign}, 0, 0
               WHERE {row}.kind != 'praise' AND {row}.close_reason = 'unrated' AND {row}.closed_at IS NOT NULL
         ) WHERE unit IS NOT NULL
@@ -810,7 +813,8 @@ def _credit_day_rows(row: str, sign: int) -> str:
             stood_in = stood_in + excluded.stood_in;"""
 
 
-def _backfill_credit_days(db: sqlite_utils.Database) -> None:
+def _backfill_credit_days(db: sqlite_utils.Database, m050: bool = False) -> None:
+    kept = " AND state != 'withdrawn'" if m050 else ""
     db.execute("""INSERT INTO unit_days (day, unit_code, dispatched, accepted_in_time, resolved, resolved_in_time,
                           rated, satisfied, unrated, praised, stood_in)
         SELECT day, unit, sum(a), sum(b), sum(c), sum(d), sum(e), sum(f), sum(g), sum(h), sum(i) FROM (
@@ -820,16 +824,16 @@ def _backfill_credit_days(db: sqlite_utils.Database) -> None:
             UNION ALL SELECT CAST((dispatched_at + 28800) / 86400 AS INTEGER), coalesce(response_unit, unit_code), 1,
                    (accepted_at IS NOT NULL AND coalesce(accept_due_at, 0) != 0 AND accepted_at <= accept_due_at),
                    0, 0, 0, 0, 0, 0, 0
-              FROM tickets WHERE kind != 'praise' AND dispatched_at IS NOT NULL
+              FROM tickets WHERE kind != 'praise' AND dispatched_at IS NOT NULL""" + kept + """
             UNION ALL SELECT CAST((dispatched_at + 28800) / 86400 AS INTEGER), unit_code, 0, 0, 0, 0, 0, 0, 0, 0, 1
-              FROM tickets WHERE kind != 'praise' AND dispatched_at IS NOT NULL AND stood_in = 1
+              FROM tickets WHERE kind != 'praise' AND dispatched_at IS NOT NULL AND stood_in = 1""" + kept + """
             UNION ALL SELECT CAST((resolved_at + 28800) / 86400 AS INTEGER), coalesce(resolve_unit, unit_code), 0, 0,
                    1, (coalesce(due_at, 0) != 0 AND resolved_at <= due_at), 0, 0, 0, 0, 0
               FROM tickets WHERE kind != 'praise' AND resolved_at IS NOT NULL
             UNION ALL SELECT CAST((rated_at + 28800) / 86400 AS INTEGER), coalesce(rated_unit, unit_code), 0, 0, 0, 0,
                    1, (rating IN (1, 2)), 0, 0, 0
               FROM tickets WHERE kind != 'praise' AND rated_at IS NOT NULL AND rating IN (1, 2, 3)
-                AND close_reason IS NOT 'unrated'
+                AND close_reason IS NOT 'unrated'""" + (" AND by_insider = 0" if m050 else "") + """
             UNION ALL SELECT CAST((closed_at + 28800) / 86400 AS INTEGER), coalesce(resolve_unit, unit_code),
                    0, 0, 0, 0, 0, 0, 1, 0, 0
               FROM tickets WHERE kind != 'praise' AND close_reason = 'unrated' AND closed_at IS NOT NULL
@@ -985,3 +989,44 @@ def m049_held_pushes_by_person(db: sqlite_utils.Database) -> None:
     held row. The first sweep after an upgrade holds tens of thousands at a million tickets; merging them in
     one transaction held the write lock for 160-460 ms."""
     _exec(db, "CREATE INDEX held_pushes_openid ON held_pushes(openid, id)")
+
+
+@migrations()
+def m050_insiders_and_praise_bursts(db: sqlite_utils.Database) -> None:
+    """A rating is the public's judgement of an answer, as 表扬 and 群众评议 are: a ticket whose writer is or later
+    becomes staff (of any unit: storage.staff.insider_sql) has its ratings left out of every 满意率 (`by_insider`,
+    kept by triggers whoever binds the person, and by the unit_days triggers' rated branch). And 表扬 from new
+    accounts in a burst is set aside, as 群众评议's is (storage.bursts): `praise_aside` holds those tickets. A
+    withdrawn ticket leaves its unit's 派发 (it could no longer be signed: filed and withdrawn at once, it counted as
+    a 签收 missed); a window it had let lapse was not kept as a miss before, and is not reconstructed."""
+    insider = ("EXISTS (SELECT 1 FROM users u WHERE u.openid = {o} AND (u.role IN ('handler', 'supervisor', "
+               "'leader', 'admin') OR u.staff_left_at IS NOT NULL))")
+    _exec(
+        db,
+        "ALTER TABLE tickets ADD COLUMN by_insider INTEGER NOT NULL DEFAULT 0",
+        f"UPDATE tickets SET by_insider = 1 WHERE {insider.format(o='tickets.openid')}",
+        # whoever binds a person (an invite, the demo, a role change in SQL), their tickets follow at once
+        f"""CREATE TRIGGER tickets_by_insider_user AFTER UPDATE OF role, staff_left_at ON users
+            WHEN {insider.format(o='NEW.openid')}
+            BEGIN UPDATE tickets SET by_insider = 1 WHERE openid = NEW.openid AND by_insider = 0; END""",
+        f"""CREATE TRIGGER tickets_by_insider_new_user AFTER INSERT ON users WHEN {insider.format(o='NEW.openid')}
+            BEGIN UPDATE tickets SET by_insider = 1 WHERE openid = NEW.openid AND by_insider = 0; END""",
+        f"""CREATE TRIGGER tickets_by_insider_new AFTER INSERT ON tickets WHEN {insider.format(o='NEW.openid')}
+            BEGIN UPDATE tickets SET by_insider = 1 WHERE id = NEW.id; END""",
+        "DROP TRIGGER unit_days_insert",
+        "DROP TRIGGER unit_days_update",
+        "DROP TRIGGER unit_days_delete",
+        f"CREATE TRIGGER unit_days_insert AFTER INSERT ON tickets BEGIN {_credit_day_rows('NEW', 1, True)} END",
+        f"CREATE TRIGGER unit_days_update AFTER UPDATE OF {CREDIT_COLUMNS}, by_insider, state ON tickets "
+        f"BEGIN {_credit_day_rows('OLD', -1, True)} {_credit_day_rows('NEW', 1, True)} END",
+        f"CREATE TRIGGER unit_days_delete AFTER DELETE ON tickets BEGIN {_credit_day_rows('OLD', -1, True)} END",
+        """CREATE TABLE praise_aside (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+            unit_code TEXT NOT NULL,       -- the unit praised (coalesce(school_code, unit_code))
+            at REAL NOT NULL)""",
+        # a person's unfinished 评议 sheets (storage.surveys.drafts, draft_since: read with a rating)
+        "CREATE INDEX survey_responses_drafts ON survey_responses(openid, updated_at) WHERE draft IS NOT NULL",
+    )
+    # the insiders' ratings and the withdrawn tickets leave the counters: recount what the triggers would write
+    db.execute("DELETE FROM unit_days")
+    _backfill_credit_days(db, m050=True)

@@ -7,10 +7,10 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from storage import staff
+from storage import bursts as _bursts, staff
 
 
-DAY_OFFSET = 8 * 3600  # a ruling's day is China Standard Time's, as the ticket counters' (storage.tickets)
+DAY_OFFSET = _bursts.DAY_OFFSET  # a ruling's day is China Standard Time's, as the ticket counters' (storage.tickets)
 _DAY = f"CAST((r.submitted_at + {DAY_OFFSET}) / 86400 AS INTEGER)"
 # A leader's latest ruling on the day a response was given (rule_day): 'exclude', 'include', 'auto' or NULL
 _RULING = (f"(SELECT d.decision FROM survey_day_rulings d WHERE d.survey_id = r.survey_id "
@@ -20,8 +20,7 @@ _LEFT_OUT = f"CASE {_RULING} WHEN 'exclude' THEN 1 WHEN 'include' THEN 0 ELSE r.
 DECISIONS = ("exclude", "include", "auto")
 
 
-def day_of(t: float) -> int:
-    return int((t + DAY_OFFSET) // 86400)
+day_of, day_start = _bursts.day_of, _bursts.day_start
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +75,13 @@ def set_ticket(db: sqlite_utils.Database, response_id: int, number: str) -> None
     db.execute("UPDATE survey_responses SET ticket_number = ? WHERE id = ?", [number, response_id])
 
 
+def draft_since(db: sqlite_utils.Database, openid: str, t: float) -> bool:
+    """Whether the person answered a 评议 question after `t` and has not finished the sheet: the last question
+    they were asked may be the survey's (1–5, where 1 is the worst), not a rating request's."""
+    return db.execute("SELECT 1 FROM survey_responses INDEXED BY survey_responses_drafts WHERE openid = ? "
+                      "AND draft IS NOT NULL AND updated_at > ? LIMIT 1", [openid, t]).fetchone() is not None
+
+
 def drafts(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
     """The person's unfinished attempts, the latest first (what 评议 offers to resume)."""
     return [_decode(r) for r in db.query(
@@ -83,18 +89,9 @@ def drafts(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
         [openid])]
 
 
-def day_start(t: float) -> float:
-    """The start of the China Standard Time day holding `t`: every burst check counts within one such day, the
-    day a leader rules on (rule_day), so one ruling covers whatever a check flagged."""
-    return day_of(t) * 86400 - DAY_OFFSET
-
-
-FRESH_SECONDS = 86400  # an account that followed less than this before answering is a new account
-# A response `r` from a new account (no users row: new too). A day, not `new_follower_minutes`, which waiting ten
-# minutes after following escapes: accounts are the only answers a person can make in numbers, and old ones cost
-# a day's wait each.
-_FRESH = (f"coalesce((SELECT u.first_seen_at FROM users u WHERE u.openid = r.openid), r.submitted_at) "
-          f"> r.submitted_at - {FRESH_SECONDS}")
+FRESH_SECONDS = _bursts.FRESH_SECONDS
+# A response `r` from a new account (storage.bursts: accounts are the only answers a person can make in numbers)
+_FRESH = _bursts.fresh_sql("r.openid", "r.submitted_at")
 
 
 def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, now: float,
@@ -107,19 +104,20 @@ def mark_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, now: f
     group marking a school down voids its own sheets, not the parents who answered as they saw fit. Returns
     (responses in the hour, set aside), or None when there is no burst."""
     where = "r.survey_id = ? AND r.unit_code = ? AND r.submitted_at >= ? AND r.answers IS NOT NULL"
-    args = [survey_id, unit_code, max(now - 3600, day_start(now))]
+    args = [survey_id, unit_code, _bursts.window_start(now)]
     rows = db.execute(f"SELECT r.id, r.answers, {_FRESH} FROM survey_responses r WHERE {where}", args).fetchall()
-    if len(rows) <= limit:
+
+    def alike(sheets: list) -> Any:
+        centre, _ = _near(sheets)
+        return lambda s: _within_one(s, centre)
+    burst = _bursts.set_aside(((i, bool(fresh), _sheet(json.loads(a))) for i, a, fresh in rows), limit, alike)
+    if burst is None:
         return None
-    aside = [i for i, _, fresh in rows if fresh]
-    old = [(i, _sheet(json.loads(a))) for i, a, fresh in rows if not fresh]
-    if len(old) > limit:
-        centre, _ = _near([s for _, s in old])
-        aside += [i for i, s in old if _within_one(s, centre)]
+    count, aside = burst
     for start in range(0, len(aside), 500):
         part = aside[start:start + 500]
         db.execute(f"UPDATE survey_responses SET burst = 1 WHERE id IN ({','.join('?' * len(part))})", part)
-    return len(rows), len(aside)
+    return count, len(aside)
 
 
 SPREAD_KEY = -10 ** 9  # survey_bursts' key of the survey-wide check (hours are positive, days above this)
@@ -200,13 +198,7 @@ def new_follower_day(db: sqlite_utils.Database, survey_id: str, unit_code: str, 
 
 def record_burst(db: sqlite_utils.Database, survey_id: str, unit_code: str, hour: int, count: int) -> bool:
     """True the first time a burst in this hour is recorded (leaders are told once)."""
-    cur = db.execute("INSERT OR IGNORE INTO survey_bursts (survey_id, unit_code, hour, count) VALUES (?, ?, ?, ?)",
-                     [survey_id, unit_code, hour, count])
-    if cur.rowcount:
-        return True
-    db.execute("UPDATE survey_bursts SET count = max(count, ?) WHERE survey_id = ? AND unit_code = ? AND hour = ?",
-               [count, survey_id, unit_code, hour])
-    return False
+    return _bursts.record(db, survey_id, unit_code, hour, count)
 
 
 def bursts(db: sqlite_utils.Database, survey_id: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage import lifecycle, search
+from storage import bursts, lifecycle, search
 from storage.staff import insider_sql
 from storage.lifecycle import TransitionError
 
@@ -162,7 +162,8 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     # bounced to the duty office that stood in for it); a withdrawn ticket (or the review, which leaves the 签收
     # part where it was) keeps it where it is
     restarted = "accept_due_at" in fields and fields["accept_due_at"] != accept_due
-    response = (after[0] != respond or restarted) and bool(accept_due) and \
+    # withdrawn, the ticket leaves 派发 (m050): a window it had let lapse stays a miss
+    response = (after[0] != respond or restarted or to_state == "withdrawn") and bool(accept_due) and \
         (accepted > accept_due if accepted is not None else now > accept_due)
     due, resolved = ticket.get("due_at"), ticket.get("resolved_at")
     # the 办结 part staying with its unit, deadline and all (back to the unit that 退回ed it while it counted for
@@ -408,7 +409,7 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
     where, args = _unit_filter(units, rated=True)
     rows = {r["id"]: r for r in db.query(
-        f"SELECT {PERIOD_COLUMNS}, rated_unit FROM tickets WHERE ("
+        f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets WHERE ("
         " (created_at >= ? AND created_at < ?) OR (dispatched_at >= ? AND dispatched_at < ?)"
         " OR resolved_at >= ? OR (rated_at >= ? AND rated_at < ?) OR (closed_at >= ? AND closed_at < ?)"
         f"){where}", [start, end, start, end, start, start, end, start, end, *args])}
@@ -498,7 +499,8 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
                 f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
                 f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})) "
                 f"FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
-                f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ?{where.replace('+unit_code', unit)}",
+                f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0"
+                f"{where.replace('+unit_code', unit)}",
                 [start, end, *args])]
 
 
@@ -564,7 +566,8 @@ def accept_pending(db: sqlite_utils.Database, start: float, end: float, now: flo
     where, args = _credit_filter(units, RESPOND_UNIT)
     return {r[0]: r[1] for r in db.execute(
         f"SELECT {RESPOND_UNIT}, count(*) FROM tickets INDEXED BY tickets_accept_pending WHERE accepted_at IS NULL "
-        f"AND accept_due_at > ? AND dispatched_at >= ? AND dispatched_at < ? AND kind != 'praise'{where} "
+        f"AND accept_due_at > ? AND dispatched_at >= ? AND dispatched_at < ? AND kind != 'praise' "
+        f"AND state != 'withdrawn'{where} "
         f"GROUP BY 1", [now, start, end, *args])}
 
 
@@ -598,6 +601,37 @@ def created_summary(db: sqlite_utils.Database, start: float, end: float, units: 
         f"AND created_at < ?{where} GROUP BY unit_code, kind, category, school_code", [start, end, *args])]
 
 
+def insider_rated(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
+    """The tickets `openid` wrote and rated whose ratings no longer count because the person is or was staff
+    (m050 `by_insider`): what the leaders are told when someone binds."""
+    return list(db.query("SELECT number, coalesce(rated_unit, unit_code) AS unit_code FROM tickets INDEXED BY "
+                         "tickets_openid WHERE openid = ? AND by_insider = 1 AND rated_at IS NOT NULL "
+                         "AND kind != 'praise' ORDER BY id", [openid]))
+
+
+def mark_praise_burst(db: sqlite_utils.Database, unit_code: str, now: float,
+                      limit: int) -> tuple[int, int] | None:
+    """表扬 of `unit_code` within the burst window before `now` (storage.bursts, the rule 群众评议 follows): more
+    than `limit` people are a burst, and the praise from new accounts is set aside (praise_aside), so a hand
+    making fresh accounts adds nothing. Established accounts' praise stays counted: praise has no sheet that one
+    hand's would share, and a parents' meeting thanking a teacher is praise. Returns (people in the window, set
+    aside), or None when there is no burst."""
+    praised = "coalesce(t.school_code, t.unit_code)"
+    rows = db.execute(  # the hour's range of creation times, never a walk of every ticket grouped by person
+        f"SELECT t.openid, max({bursts.fresh_sql('t.openid', 't.created_at')}) FROM tickets t INDEXED BY tickets_created "
+        f"WHERE t.kind = 'praise' AND t.created_at >= ? AND {praised} = ? AND NOT {insider_sql('t.openid')} "
+        f"GROUP BY t.openid", [bursts.window_start(now), unit_code]).fetchall()
+    burst = bursts.set_aside(((o, bool(fresh), None) for o, fresh in rows), limit)
+    if burst is None:
+        return None
+    count, aside = burst
+    for o in aside:
+        db.execute(f"INSERT OR IGNORE INTO praise_aside (ticket_id, unit_code, at) SELECT t.id, ?, ? FROM tickets t "
+                   f"WHERE t.openid = ? AND t.kind = 'praise' AND t.created_at >= ? AND {praised} = ?",
+                   [unit_code, now, o, bursts.window_start(now), unit_code])
+    return count, len(aside)
+
+
 def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,
                    units: list[str] | None = None) -> dict[str, int]:
     """表扬 received per unit (the school praised, else the unit) in [start, end), each person once: the same
@@ -605,12 +639,13 @@ def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,
     surface counts praise by (handlers.rates.for_periods fills Rates.praised from it): praise the bureau passed
     on to the district (a teacher praised) is still the school's."""
     # An insider's praise (anyone bound as staff, of any unit, or a leader; given before they were bound) is not
-    # the public's, as in 群众评议 (storage.surveys).
+    # the public's, as in 群众评议 (storage.surveys); nor is a burst's from new accounts (mark_praise_burst).
     praised = "coalesce(t.school_code, t.unit_code)"
     counts = {r[0]: r[1] for r in db.execute(
         f"SELECT {praised}, count(DISTINCT t.openid) FROM tickets t WHERE t.kind = 'praise' "
         f"AND t.created_at >= ? AND t.created_at < ? AND {praised} IS NOT NULL "
-        f"AND NOT {insider_sql('t.openid')} GROUP BY 1", [start, end])}
+        f"AND NOT {insider_sql('t.openid')} "
+        f"AND NOT EXISTS (SELECT 1 FROM praise_aside a WHERE a.ticket_id = t.id) GROUP BY 1", [start, end])}
     return counts if units is None else {c: n for c, n in counts.items() if c in units}
 
 

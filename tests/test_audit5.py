@@ -167,7 +167,7 @@ def test_the_check_against_events_reads_only_index_ranges(tmp_path):
     db = sqlite_utils.Database(tmp_path / "t.db")
     migrations.migrate(db)
     parts = integrity._backed_sql()
-    assert len(parts) == 5
+    assert len(parts) == 6
     for what, sql in parts:
         plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, [0.0, 1.0]))
         assert plan.startswith("SEARCH t USING INDEX tickets_") and "SCAN" not in plan, (what, plan)

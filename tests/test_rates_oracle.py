@@ -161,7 +161,7 @@ class Model:
         for c in self.cases.values():
             if not c.watch:
                 continue
-            if start <= c.dispatched < end:
+            if start <= c.dispatched < end and c.state != "withdrawn":
                 u = out[c.respond_unit()]
                 u["dispatched"] += 1
                 if c.accepted is not None or not c.accept_due or c.accept_due <= now:
@@ -389,8 +389,9 @@ class World:
         await self.say(c.openid, f"撤回 {c.number}")
         snapshot = dataclasses.replace(c)
         if await self.act(c.openid, f"确认撤回 {c.number}", c.number):
-            if self.model.lapsed_resolution(snapshot, now):
-                self.model.misses.append((snapshot.resolve_unit(), now, 0, 1))
+            # withdrawn, it leaves 派发 and 解决率; what it had let lapse stays a miss (m050: the 签收 window too)
+            self.model.miss(snapshot.respond_unit(), snapshot.resolve_unit(), now,
+                            self.model.lapsed_response(snapshot, now), self.model.lapsed_resolution(snapshot, now))
             c.state = "withdrawn"
 
     async def bind(self, unit: str) -> None:

@@ -112,21 +112,21 @@ def test_review_numbers_by_hand(db):
       (Its October ticket, rated 不满意 on 30 Oct, is outside the period.)
     School C: 1 ticket, accepted late, open past its deadline -> 响应 0/1 = 0%, 解决 0/1 = 0%, no rating;
       超期 1, 退回 2, 表扬 2 (praise naming C, held by 江北区教育局).
-    Among schools: most 超期 = 2 (A), most 退回 = 2 (C), most 表扬 = 2 (C).
-      A: 超期 100*(1-2/2) = 0, 退回 100*(1-1/2) = 50, 表扬 100*1/2 = 50, no 评议:
-         (.15*66.67 + .2*33.33 + .2*100 + .1*50 + .05*0 + .05*50 + .05*50) / (.15+.2+.2+.1+.05+.05+.05)
-         = 46.667 / 0.80 = 58.33 -> 58.3
+    Among schools: most 超期 = 2 (A), most 退回 = 2 (C); 表扬: the median of the praised schools (A 1, C 2) = 1.5.
+      A: 超期 100*(1-2/2) = 0, 退回 100*(1-1/2) = 50, 表扬 100*min(1, 1/1.5) = 66.67, no 评议:
+         (.15*66.67 + .2*33.33 + .2*100 + .1*50 + .05*0 + .05*50 + .05*66.67) / (.15+.2+.2+.1+.05+.05+.05)
+         = 47.5 / 0.80 = 59.375 -> 59.4
       B: 超期 100, 退回 100 (2 dispatched, 0 bounced), 表扬 0, 评议 87.5:
          (15 + 20 + 20 + 10 + 5 + 5 + .2*87.5 + 0) / 1.0 = 92.5
-      C: 响应 0, 解决 0, 超期 100*(1-1/2) = 50, 退回 0, 表扬 100:
+      C: 响应 0, 解决 0, 超期 100*(1-1/2) = 50, 退回 0, 表扬 100*min(1, 2/1.5) = 100:
          (0 + 0 + .05*50 + 0 + .05*100) / (.15+.2+.05+.05+.05) = 7.5 / 0.5 = 15.0
       Ranks among schools: B 1, A 2, C 3 (3 ranked; the schools without data are not scored).
     江北区教育局 (district): it holds only the 2 praise tickets, which are no cases -> no rate, not scored.
     Duty office: holds the 3 bounced tickets, none accepted -> 响应 0%, 退回 100 -> 25.0.
-    Levels: 江南区 = its bureau + A + B: 5 dispatched, mean score (58.3 + 92.5) / 2 = 75.4;
+    Levels: 江南区 = its bureau + A + B: 5 dispatched, mean score (59.4 + 92.5) / 2 = 76.0;
       江北区 = its bureau + C: mean 15.0 (its bureau has no score), 表扬 2;
       bureau: 9 dispatched (A 3, B 2, C 1, duty office 3), 退回 3, 表扬 3,
-      mean (58.3 + 92.5 + 15.0 + 25.0) / 4 = 47.7.
+      mean (59.4 + 92.5 + 15.0 + 25.0) / 4 = 48.0.
     """
     r = db.read_sync(review.build, "2026-11", TZ, review.Weights(), _defs(db), 2, NOW)
     a, b, c = r.unit(A), r.unit(B), r.unit(C)
@@ -135,8 +135,8 @@ def test_review_numbers_by_hand(db):
                                                                                                  1.0, .5)
     assert (a.figures.overdue, a.figures.bounced, a.figures.praise, a.figures.survey) == (2, 1, 1, None)
     assert a.scores == {"response": 66.7, "resolution": 33.3, "satisfaction": 100.0, "first_satisfaction": 50.0,
-                        "overdue": 0.0, "bounced": 50.0, "survey": None, "praise": 50.0, "staffed": None}
-    assert (a.score, b.score, c.score) == (58.3, 92.5, 15.0)
+                        "overdue": 0.0, "bounced": 50.0, "survey": None, "praise": 66.7, "staffed": None}
+    assert (a.score, b.score, c.score) == (59.4, 92.5, 15.0)
     assert b.figures.survey == 87.5 and b.scores["praise"] == 0.0 and b.figures.rates.dispatched == 2
     assert (c.figures.overdue, c.figures.bounced, c.figures.praise) == (1, 2, 2)
     assert c.scores["satisfaction"] is None and c.scores["overdue"] == 50.0 and c.scores["bounced"] == 0.0
@@ -147,10 +147,10 @@ def test_review_numbers_by_hand(db):
     assert (jb.score, jb.rank) == (None, None) and r.unit("jyj-bgs").score == 25.0
     assert r.unit("jn-jyj").score is None
     districts = {x.code: x for x in r.districts}
-    assert districts["jn-jyj"].figures.rates.dispatched == 5 and districts["jn-jyj"].mean_score == 75.4
+    assert districts["jn-jyj"].figures.rates.dispatched == 5 and districts["jn-jyj"].mean_score == 76.0
     assert districts["jb-jyj"].mean_score == 15.0 and districts["jb-jyj"].figures.praise == 2
     assert (r.bureau.figures.rates.dispatched, r.bureau.figures.bounced, r.bureau.figures.praise) == (9, 3, 3)
-    assert r.bureau.mean_score == 47.7
+    assert r.bureau.mean_score == 48.0
     assert [c_["text"] for c_ in a.comments] == ["回复家长及时，超期件要尽快办结。"]   # only this period's
 
 
@@ -197,10 +197,10 @@ def test_cli_writes_the_xlsx_with_numbers_and_notes(tmp_path, capsys):
     units = wb["单位"]
     head = [c.value for c in units[1]]
     rows = {r[0]: dict(zip(head, r)) for r in units.iter_rows(min_row=2, values_only=True)}
-    assert rows[B]["综合得分"] == 92.5 and rows[B]["同类排名"] == 1 and rows[A]["综合得分"] == 58.3
+    assert rows[B]["综合得分"] == 92.5 and rows[B]["同类排名"] == 1 and rows[A]["综合得分"] == 59.4
     assert rows[A]["响应率"] == 2 / 3 and isinstance(rows[A]["受理件数"], int) and rows[A]["超期件数"] == 2
     assert "回复家长及时" in rows[A]["领导点评"]
-    assert wb["全局"]["D2"].value == 47.7 and wb["全局"]["E2"].value == 9
+    assert wb["全局"]["D2"].value == 48.0 and wb["全局"]["E2"].value == 9
     assert units["H2"].number_format == "0.0" and units["U2"].number_format == "0.0%"
     notes = "\n".join(str(c.value) for row in wb["说明"].iter_rows() for c in row if c.value is not None)
     assert "Σ(权重 × 指标得分)" in notes and "0.15" in notes
@@ -212,7 +212,7 @@ def test_cli_writes_the_xlsx_with_numbers_and_notes(tmp_path, capsys):
     assert "超期件请说明原因" in text and "[school]" in text and "[office]" not in text
     assert main(["review", "--period", "2026-11", "--unit", A, "--config", str(config)]) == 0
     text = capsys.readouterr().out
-    assert "综合得分 58.3，同类第2名（共3个）" in text and "超期2件，退回1次，表扬1件" in text
+    assert "综合得分 59.4，同类第2名（共3个）" in text and "超期2件，退回1次，表扬1件" in text
     assert re.search(r"首次满意率\s+50%\s+50.0\s+0.1", text) and "领导点评（局长，公开）" in text
     assert main(["review", "--period", "2026-11", "--unit", "jyj", "--config", str(config)]) == 2
     assert main(["review", "--period", "2026-13", "--config", str(config)]) == 2
