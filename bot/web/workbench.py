@@ -238,21 +238,30 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
 
     return _render("w_inbox.html", request, await _context(
         request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
-        schools=schools, scope_units=scope_units, kinds=KINDS, categories=CATEGORIES, states=lifecycle.STATES,
+        schools=schools, scope_units=scope_units, kinds=KINDS,
+        many_units=scope[0] is None or len(scope[0]) > 1 or scope[1], categories=CATEGORIES, states=lifecycle.STATES,
         search_limit=inbox.SEARCH_LIMIT,
         export_query=request.query_string))
 
 
 def _line(t: dict, units: dict, now: float, tz) -> dict:
-    overdue = bool(t["due_at"] and t["due_at"] < now and t["state"] in lifecycle.CLOCK)
+    running = bool(t["due_at"]) and t["state"] in lifecycle.CLOCK
+    overdue = running and t["due_at"] < now
     flags = [name for flag, name in (("unattended", "代收"), ("review", "复核"), ("arbitration", "仲裁"))
              if t.get(flag) and t["state"] in lifecycle.OPEN]
+    days = (dt.datetime.fromtimestamp(t["due_at"], tz).date() - dt.datetime.fromtimestamp(now, tz).date()).days \
+        if running else None
     return {"number": t["number"], "kind": texts.KIND_NAMES[t["kind"]],
             "category": texts.CATEGORY_NAMES.get(t["category"], t["category"]),
             "unit": units.get(t["unit_code"], {}).get("name", "待分派"),
-            "school": units.get(t["school_code"], {}).get("name", "") if t["school_code"] else "",
-            "state": texts.STATE_NAMES[t["state"]], "state_code": t["state"], "excerpt": texts.excerpt(t["text"], 50),
+            # the school named only when another unit handles it: a school's own list need not say it 40 times
+            "school": units.get(t["school_code"], {}).get("name", "") if t["school_code"] and
+            t["school_code"] != t["unit_code"] else "",
+            "state": texts.STAFF_STATE_NAMES[t["state"]], "state_code": t["state"],
+            "excerpt": texts.excerpt(t["text"], 50),
             "due": _fmt(t["due_at"], tz, "%m-%d %H:%M"), "created": _fmt(t["created_at"], tz, "%m-%d"),
+            # how near the deadline is, in words: 超期12天 / 今天到期 (the date alone must be worked out per line)
+            "when": texts.due_words(days, overdue) if days is not None and days <= 3 else "",
             "overdue": overdue, "flags": flags, "urgent": desk_urgent(t) and t["state"] in lifecycle.OPEN}
 
 
@@ -292,7 +301,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 if at_school and (not linked or desk.identity_hidden(db, user, row)):
                     continue  # a school never learns of the person's other messages: one may be about its teacher
                 earlier.append({"number": row["number"], "kind": texts.KIND_NAMES[row["kind"]],
-                                "state": texts.STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
+                                "state": texts.STAFF_STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
                                 "linked": linked})
         offers = desk.offers(db, user, ticket)
         copies = media.of(db, [a.get("media_id") for a in ticket["attachments"]])
@@ -324,7 +333,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     return _render("w_ticket.html", request, await _context(
         request, v, t=ticket, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
-        state=texts.STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
+        state=texts.STAFF_STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
         ext=ticket.get("extension") or {}, filled=filled, urgent=desk_urgent(ticket) and ticket["state"] in lifecycle.OPEN))
 
@@ -347,7 +356,7 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
             return None
         seen = str(form.get("v", ""))
         if seen and seen != str(tickets.version(db, ticket["id"])):  # the page was out of date: nothing done
-            answer = texts.WEB_STALE_FORM.format(number=number, state=texts.STATE_NAMES[ticket["state"]])
+            answer = texts.WEB_STALE_FORM.format(number=number, state=texts.STAFF_STATE_NAMES[ticket["state"]])
             if text:
                 answer += texts.WEB_STALE_TEXT.format(text=text[:1000])
             replies = []
@@ -425,11 +434,12 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
                          key=lambda u: (u["kind"] != "office", u["code"]))
         members = None if scope[0] is None else set(scope[0])
         name = "全局" if scope[0] is None else units.get(v.user["unit_code"], {}).get("name", "")
+        shown = ""
         if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
-            members, name = {wanted}, units[wanted]["name"]
-        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), choices
+            members, name, shown = {wanted}, units[wanted]["name"], wanted
+        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), (choices, shown)
 
-    d, choices = await read(request, load)
+    d, (choices, wanted) = await read(request, load)
     running = None  # the period still running, when the last complete one is shown instead
     if not request.query.get("period") and period.start <= t < period.end:
         last = dashboard.previous(period, tz)

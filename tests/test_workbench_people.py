@@ -1,0 +1,96 @@
+"""The workbench as its people use it, over real HTTP: a school's teacher with a long list finding what is due
+first, a district head looking at what is overdue, a leader going from a figure to the tickets behind it."""
+from __future__ import annotations
+
+import re
+
+from storage import tickets
+from tests.dialog import DISTRICT_HEAD, LEADER, SCHOOL, file_ticket, talk
+from tests.test_web import browser, sign_in
+
+TAB = re.compile(r"(待办|超期|已办结|全部) <b>(\d+)</b>")
+HOMEWORK = ["作业太多，孩子每天写到晚上11点，周末还有很多练习卷。", "三年级周末布置了六张试卷，孩子根本写不完。",
+            "学校要求家长每天批改作业并签字，家长压力很大。"]
+
+
+async def school_tickets(d) -> list[str]:
+    """Three homework complaints the school handles itself (the parent agreed to be known to it)."""
+    numbers = []
+    for i, text in enumerate(HOMEWORK):
+        numbers.append(await file_ticket(d, f"o_parent_people_{i}", text, scene="school:jn-syxx", consent="1"))
+    assert {(await d.db(tickets.get, n))["unit_code"] for n in numbers} == {"jn-syxx"}
+    return numbers
+
+
+async def page(s, path: str, **params) -> str:
+    async with s.get(path, params=params) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.text()
+
+
+def tabs(html: str) -> dict[str, int]:
+    return {name: int(n) for name, n in TAB.findall(html)}
+
+
+async def test_each_tab_counts_what_it_lists_on_the_overdue_tab_too(dialog):
+    first, second, done = await school_tickets(dialog)
+    await talk(dialog, SCHOOL, f"签收 {done}", expect="已签收")
+    await talk(dialog, SCHOOL, f"办结 {done} 已与班主任商定，控制每天作业总量。", expect="已办结")
+    dialog.advance(30 * 86400)  # the other two run past their deadlines
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, DISTRICT_HEAD)
+        todo = await page(s, "/w/", state="open")
+        late = await page(s, "/w/", state="open", overdue="1")
+    # Before, the 超期 tab counted every tab within 超期: 待办 2 · 已办结 0 · 全部 2, while their links list 3.
+    assert tabs(todo) == tabs(late) == {"待办": 2, "超期": 2, "已办结": 1, "全部": 3}
+    assert first in late and second in late and done not in late
+    assert "共 2 件" in late
+
+
+async def test_a_teachers_list_says_how_late_and_what_waits_for_her(dialog):
+    late, soon, _ = await school_tickets(dialog)
+    due = (await dialog.db(tickets.get, soon))["due_at"]
+    await talk(dialog, SCHOOL, f"签收 {soon}", expect="已签收")
+    # push `late` twelve days past its deadline, keep `soon` due tomorrow: both read at the same moment
+    await dialog.db(lambda db: db.execute("UPDATE tickets SET due_at = ? WHERE number = ?", [due - 13 * 86400, late]))
+    dialog.clock.at = due - 86400
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        html = await page(s, "/w/")
+        row = {n: re.search(rf'<tr class="[^"]*">\s*<td class="num">.*?{n}.*?</tr>', html, re.S).group(0)
+               for n in (late, soon)}
+        assert "超期12天" in row[late] and "明天到期" in row[soon]
+        # the ticket sent to her school waits for her 签收 (the citizen's "已转交承办单位" is not her word for it)
+        assert "待签收" in row[late] and "已转交承办单位" not in html and "办理中" in row[soon]
+        # one unit: no column naming it on every line, nor the school it is
+        table = html.split('<table class="data tickets">')[1]
+        assert "<th>承办单位</th>" not in table and "<small>江南区实验小学</small>" not in table
+        ticket = await page(s, f"/w/t/{late}")
+        assert "待签收" in ticket
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)  # many units: which one holds each ticket matters
+        html = await page(s, "/w/")
+        table = html.split('<table class="data tickets">')[1]
+        assert "<th>承办单位</th>" in table and "<td>江南区实验小学</td>" in table
+
+
+async def test_the_dashboards_overdue_figure_opens_that_units_overdue_tickets(dialog):
+    late = (await school_tickets(dialog))[0]
+    other = await file_ticket(dialog, "o_parent_people_fees", "学校乱收费，每人收资料费300元不给收据",
+                              scene="school:jn-syxx", phone="13812345678")
+    assert (await dialog.db(tickets.get, other))["unit_code"] == "jyj-sfc"
+    dialog.advance(30 * 86400)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        board = await page(s, "/w/dashboard", unit="jn-syxx")
+        figure = int(re.search(r"<span>当前超期</span><b>(\d+)</b>", board).group(1))
+        link = re.search(r'<a href="([^"]+)" id="overdue-list">', board).group(1).replace("&amp;", "&")
+        assert "unit=jn-syxx" in link
+        async with s.get(link) as resp:
+            listed = await resp.text()
+        # the figure and the list it opens are the same tickets (before: every unit's overdue tickets)
+        assert tabs(listed)["超期"] == figure == 3 and late in listed and other not in listed
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)  # a unit outside her scope asked for: her own figures, her own list
+        board = await page(s, "/w/dashboard", unit="jyj-sfc")
+        assert '<a href="/w/?state=open&overdue=1" id="overdue-list">' in board
