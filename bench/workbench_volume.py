@@ -78,6 +78,7 @@ async def play(app: web.Application, clock: FixedClock, weeks: int, rng: random.
                 kind = "inquiry" if ("？" in text or "请问" in text) else "complaint"
             phone = f"139{rng.randint(10000000, 99999999)}" if rng.random() < 0.5 else None
             events.append((at, n, "file", (text, school, kind, phone, behind)))
+        events.append((base + 9 * 3600, 0, "sweep", ()))  # the deadline watch: warnings, 催办, escalation
     events.sort()
     stats = {"filed": 0, "rated": 0, "replied_by_parent": 0}
     i = 0
@@ -85,9 +86,12 @@ async def play(app: web.Application, clock: FixedClock, weeks: int, rng: random.
         at, n, what, args = events[i]
         i += 1
         clock.at = max(clock.at, at)
+        if what == "sweep":
+            await db.run(d.sweep_tx)
+            continue
         if what == "file":
             text, school, kind, phone, behind = args
-            t = await db.run(shots.file, d, text, school, kind, phone, n)
+            t = await db.run(_file, d, text, school, kind, phone, n, rng.random() < 0.15)
             stats["filed"] += 1
             for later in _handling(t, at, behind, rng, n):
                 events.insert(_where(events, i, later[0]), later)
@@ -102,6 +106,9 @@ async def play(app: web.Application, clock: FixedClock, weeks: int, rng: random.
             if t["state"] == "resolved":
                 await db.run(lambda db_: d.followup.rate(db_, t["openid"], args[1]))
                 stats["rated"] += 1
+        elif what == "decide":
+            if (t.get("extension") or {}).get("state") == "requested":
+                await db.run(shots.act, d, "o_demo_head_jn", number, "decide_extension", *args[1:])
         else:
             who = HANDLERS.get(t["unit_code"]) if what != "press" else "o_demo_head_jn"
             if who and t["state"] not in ("closed", "resolved", "withdrawn"):
@@ -141,6 +148,9 @@ def _handling(t: dict, at: float, behind: bool, rng: random.Random, n: int) -> l
     out.append((accept, n, "accept", (number,)))
     if rng.random() < 0.3:
         out.append((accept + 1800, n, "note", (number, "已电话联系家长，约定回访时间。")))
+    if unit == "jn-syxx" and rng.random() < 0.15:  # the district decides a school's 延期 (a day later)
+        out.append((accept + 2400, n, "request_extension", (number, 3, "需要请维修单位到现场查看")))
+        out.append((accept + 86400, n, "decide", (number, rng.random() < 0.7, "同意，请按期办结。")))
     if rng.random() < 0.5:
         out.append((accept + 3600, n, "reply", (number, REPLY)))
     done = accept + rng.uniform(0.3, 1.6) * days * 86400
@@ -148,6 +158,21 @@ def _handling(t: dict, at: float, behind: bool, rng: random.Random, n: int) -> l
     if rng.random() < 0.7:
         out.append((done + rng.uniform(2, 40) * 3600, n, "rate", (number, rng.choices("123", [70, 20, 10])[0])))
     return out
+
+
+def _file(db, d, text: str, school: str | None, kind: str, phone: str | None, n: int, again: bool) -> dict:
+    """shots.file with a parent per message (a few write twice): each can rate the answer it got."""
+    from storage import outbox
+    routing = d.router.route(text).to_dict()
+    plan = d.plan(db, routing["category"], school, kind, routing)
+    now = d.clock.now()
+    ticket = tickets.create(
+        db, openid=f"o_volume_parent_{n // 2 if again else n}", kind=kind, category=plan.category,
+        unit_code=plan.unit_code, school_code=plan.school_code, text=text,
+        attachments=[{"kind": "image"}] if n % 4 == 0 else [], contact_phone=phone, anonymous=False,
+        routing=plan.routing, now=now, due_at=plan.due_at, tz=d.calendar.tz, accept_due_at=d.calendar.due(now, 1))
+    outbox.enqueue_replies(db, [r.to_dict() for r in d.desk.dispatch_notices(db, ticket)], "", now, source="sample")
+    return ticket
 
 
 def _parent_adds(db, d, ticket: dict, text: str) -> None:

@@ -241,6 +241,10 @@ def workbench_queries(week_start: float, week_end: float, now: float):
         for label, members in (("bureau", None), ("district", {"jn-jyj", "s001"})):
             out.append((f"dashboard: {label}, {kind}",
                         lambda db, p=p, m=members: dashboard.read(db, {}, m, p, now, TZ, "x"), ()))
+    from handlers import rates
+    month = dashboard.period_of("month", now, TZ)
+    out.append(("rates detail: one unit's month (/w/rates)",
+                lambda db: rates.traced(db, month.start, month.end, "jyj-sfc", now), ()))
     out += [("outbox: any waiting (every message's first question)", outbox.any_waiting, ()),
             ("topic terms: next", tickets.terms_todo, (now - 400 * 86400,)),
             ("topic terms: period", tickets.period_terms, (week_start, week_end, ["jyj-sfc"]))]

@@ -94,3 +94,49 @@ async def test_the_dashboards_overdue_figure_opens_that_units_overdue_tickets(di
         await sign_in(dialog, s, SCHOOL)  # a unit outside her scope asked for: her own figures, her own list
         board = await page(s, "/w/dashboard", unit="jyj-sfc")
         assert '<a href="/w/?state=open&overdue=1" id="overdue-list">' in board
+
+
+FIGURES = re.compile(r"按时签收 (\d+) / 应签收 (\d+).*?按时办结 (\d+) / 应办结 (\d+).*?满意和基本满意 (\d+) / 评价 (\d+)", re.S)
+
+
+async def test_a_units_figures_open_the_tickets_behind_them_counted_as_the_dashboard_counts(dialog):
+    done, late, never, bounced = [await file_ticket(dialog, f"o_parent_trace_{i}", text, scene="school:jn-syxx",
+                                                    consent="1")
+                                  for i, text in enumerate(HOMEWORK + ["学校午休时间太短，孩子下午上课总犯困。"])]
+    fees = await file_ticket(dialog, "o_parent_trace_fees", "学校乱收费，每人收资料费300元不给收据",
+                             scene="school:jn-syxx", phone="13812345678")
+    await talk(dialog, SCHOOL, f"签收 {done}", expect="已签收")
+    await talk(dialog, SCHOOL, f"办结 {done} 已与班主任商定，控制每天作业总量。", expect="已办结")
+    await talk(dialog, "o_parent_trace_0", "1")
+    dialog.advance(2 * 86400)  # the 签收 window (one working day) has passed for the others
+    await talk(dialog, SCHOOL, f"签收 {late}", expect="已签收")
+    await talk(dialog, SCHOOL, f"退回 {bounced} 此事不属于学校办理范围", expect="退回")
+    dialog.clock.at += 16 * 86400  # 12-04: November is over; `late` and `never` ran past their deadlines in it
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        board = await page(s, "/w/dashboard", kind="month", period="2026-11", unit="jn-syxx")
+        trace = await page(s, "/w/rates/jn-syxx", period="2026-11")
+        review = await page(s, "/w/review", period="2026-11")
+    shown = FIGURES.search(board.split('<section class="kpis">')[1]).groups()
+    # the figures are the dashboard's (one computation), and the lines below add up to them
+    assert FIGURES.search(trace.split('<section class="kpis">')[1]).groups() == shown == \
+        ("1", "4", "1", "3", "1", "1")
+    assert '<a href="/w/rates/jn-syxx?period=2026-11" id="trace">' in board
+    assert 'href="/w/rates/jn-syxx?period=2026-11" class="trace">明细</a>' in review
+    table = trace.split('<table class="data stack traced">')[1]
+    lines = {n: re.search(rf"<tr><td class=\"lead\">(?:<a href=\"/w/t/{n}\">)?{n}.*?</tr>", table, re.S).group(0)
+             for n in (done, late, never, bounced)}
+    assert fees not in table
+    assert "按时签收" in lines[done] and "按时办结" in lines[done] and "满意" in lines[done]
+    assert "超时签收" in lines[late] and "超期未办结" in lines[late]
+    assert "未按时签收" in lines[never] and "超期未办结" in lines[never]
+    # 退回 after letting the window lapse: still counted against the school (unit_misses), shown as such
+    assert "离开前已超过签收时限" in lines[bounced]
+    assert table.count(">按时签收<") == 1 and "合计 4 件" in table and "明细与统计数字不一致" not in trace
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        own = await page(s, "/w/rates/jn-syxx", period="2026-11")
+        # the ticket she bounced is the duty office's now: its number and what it counted, not a link to it
+        assert bounced in own and f'href="/w/t/{bounced}"' not in own and f'href="/w/t/{late}"' in own
+        async with s.get("/w/rates/jyj-sfc", params={"period": "2026-11"}) as resp:
+            assert resp.status == 404  # another unit's figures: not hers to open

@@ -437,9 +437,10 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         shown = ""
         if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
             members, name, shown = {wanted}, units[wanted]["name"], wanted
-        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), (choices, shown)
+        one = shown or (scope[0][0] if scope[0] is not None and len(scope[0]) == 1 else "")
+        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), (choices, shown, one)
 
-    d, (choices, wanted) = await read(request, load)
+    d, (choices, wanted, one) = await read(request, load)
     running = None  # the period still running, when the last complete one is shown instead
     if not request.query.get("period") and period.start <= t < period.end:
         last = dashboard.previous(period, tz)
@@ -452,7 +453,7 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
     return _render("w_dashboard.html", request, await _context(
         request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
         dates=period.dates(tz, t), running=running, running_dates=running and running.period.dates(tz, t),
-        unit=wanted, bar_max=max([n for _, n in d.by_category] + [1]),
+        unit=wanted, trace=rates_link(one, d.period) if one else "", bar_max=max([n for _, n in d.by_category] + [1]),
         school_max=max([n for _, n in d.by_school] + [1])))
 
 
@@ -465,6 +466,91 @@ def _period(request: web.Request, tz, t: float) -> dashboard.Period:
         except (ValueError, TypeError):
             pass
     return dashboard.period_of(kind, t, tz)
+
+
+# -- the tickets behind a unit's figures --------------------------------------------------------------------------
+def _traced_period(key: str, tz) -> dashboard.Period | None:
+    """A week ('2026-W47') or a month ('2026-11'): the periods of the dashboard, the digest and the monthly review."""
+    try:
+        return dashboard.parse_period("week" if "W" in key.upper() else "month", key.strip().upper(), tz)
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def rates_link(unit: str, period: dashboard.Period | str) -> str:
+    return f"/w/rates/{unit}?" + urlencode({"period": period if isinstance(period, str) else period.key})
+
+
+@staff_page
+async def rates_page(request: web.Request, v: Viewer) -> web.Response:
+    """A unit's 响应率, 解决率 and 满意率 for a week or month, and every ticket they rest on with what it counted as:
+    the figures are those of the dashboard, the digest and the review (handlers.rates.for_period), the lines
+    handlers.rates.traced (the same rule, ticket by ticket); a total row shows they agree."""
+    from handlers import rates
+    tz, t, desk = _tz(request), auth.now(request), _desk(request)
+    code = request.match_info["unit"]
+    period = _traced_period(request.query.get("period", ""), tz) or dashboard.period_of("month", t, tz)
+
+    def load(db):
+        user = users.get(db, v.openid) or {}
+        units_, _ = desk.scope(db, user)
+        unit = directory.get(db, code)
+        if unit is None or (units_ is not None and code not in units_):
+            return None
+        figures = rates.for_period(db, period.start, period.end, [code], t).get(code) or rates.Rates()
+        parts = rates.traced(db, period.start, period.end, code, t)
+        lines = []
+        for tid, part in parts.items():
+            ticket = tickets.by_id(db, tid)
+            mine = desk.in_scope(db, user, ticket)  # another unit's ticket now: its number and what it counted
+            lines.append((ticket, part, mine))
+        return unit, figures, lines
+
+    data = await read(request, load)
+    if data is None:
+        raise not_found()
+    unit, figures, lines = data
+    rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in
+            sorted(lines, key=lambda x: (x[0]["dispatched_at"] or x[0]["created_at"], x[0]["id"]))]
+    summed = rates.total({str(i): part for i, (_, part, _m) in enumerate(lines)})
+    checked = ("accepted_in_time", "response_due", "resolved_in_time", "resolved", "open_overdue", "satisfied",
+               "rated", "first_rated", "first_satisfied")
+    agree = all(getattr(summed, f) == getattr(figures, f) for f in checked)
+    return _render("w_rates.html", request, await _context(
+        request, v, unit=unit, r=figures, rows=rows, period=period, dates=period.dates(tz, t), agree=agree,
+        prev=rates_link(code, dashboard.previous(period, tz)),
+        next=rates_link(code, dashboard.period_of(period.kind, period.end + 3600, tz)) if period.end <= t else None))
+
+
+def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
+    """What one ticket counted as, in words, for each rate it counts in ('' where it does not)."""
+    response = ""
+    if part.response_due or part.dispatched:
+        if part.accepted_in_time:
+            response = "按时签收"
+        elif part.left_late and not part.dispatched:
+            response = "离开前已超过签收时限"
+        elif part.response_due:
+            response = "超时签收" if ticket["accepted_at"] else "未按时签收"
+        else:
+            response = "签收时限未到，暂不计"
+    resolution = ""
+    if part.resolved:
+        resolution = "按时办结" if part.resolved_in_time else "超期办结"
+    elif part.open_overdue:
+        resolution = "离开前已超期" if part.left_late else "超期未办结"
+    rating = ""
+    if part.rated:
+        rating = texts.RATING_NAMES[ticket["rating"]] if ticket["rating"] in texts.RATING_NAMES else "已评价"
+    if part.dissatisfied and not part.rated:
+        rating = "不满意（要求重办）"
+    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]],
+            "excerpt": texts.excerpt(ticket["text"], 30) if mine else "",
+            "dispatched": _fmt(ticket["dispatched_at"], tz, "%m-%d %H:%M"),
+            "response": response, "response_ok": bool(part.accepted_in_time),
+            "resolution": resolution, "resolution_ok": bool(part.resolved_in_time),
+            "rating": rating, "rating_ok": bool(part.satisfied), "first": bool(part.first_rated),
+            "stood_in": bool(part.stood_in)}
 
 
 # -- audit -----------------------------------------------------------------------------------------------------------
@@ -508,6 +594,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/w/t/{number}", act)
     r.add_get("/w/notices", notices_page)
     r.add_get("/w/dashboard", dashboard_page)
+    r.add_get("/w/rates/{unit}", rates_page)
     r.add_get("/w/audit", audit_page)
     r.add_get("/w/staff", staff_page_)
     r.add_post("/w/staff", staff_page_)
