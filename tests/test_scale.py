@@ -228,6 +228,8 @@ def workbench_queries(week_start: float, week_end: float, now: float):
         ("inbox: 代收", everyone, F(state="all", flags=("unattended",))),
         ("inbox: 复核", everyone, F(state="all", flags=("review",))),
         ("inbox: 仲裁", everyone, F(state="done", flags=("arbitration",))),
+        ("inbox: 延期待审批", everyone, F(flags=("extension",))),
+        ("inbox: 延期待审批, all states", district, F(state="all", flags=("extension",))),
         ("inbox: all, page 50", everyone, F(state="all")),
         ("search: all", everyone, F(state="all", q="资料费")), ("search: handler", unit, F(state="all", q="补课")),
         ("search: open, overdue", everyone, F(q="食堂", overdue=True)),
@@ -744,7 +746,7 @@ def test_inbox_pages_and_counts_equal_a_plain_query_over_every_ticket(bulk, tmp_
                F(state="accepted"), F(state="assigned", sort="new", category="fees"), F(state="resolved", overdue=True),
                F(state="all", category="fees"), F(state="all", kind="suggestion", sort="new"),
                F(state="all", school="s001"), F(state="all", created_from=now - 60 * 86400, created_to=now - 30 * 86400),
-               F(state="all", flags=("unattended",)), F(state="all", q="收费"), F(q="作业"), F(state="done", q="食堂"),
+               F(state="all", flags=("unattended",)), F(state="all", flags=("extension",)), F(state="all", q="收费"), F(q="作业"), F(state="done", q="食堂"),
                F(state="all", q="资料费", category="fees", sort="new"), F(overdue=True, q="校门口")]
     checked = 0
     for scope in scopes:

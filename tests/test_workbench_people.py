@@ -140,3 +140,24 @@ async def test_a_units_figures_open_the_tickets_behind_them_counted_as_the_dashb
         assert bounced in own and f'href="/w/t/{bounced}"' not in own and f'href="/w/t/{late}"' in own
         async with s.get("/w/rates/jyj-sfc", params={"period": "2026-11"}) as resp:
             assert resp.status == 404  # another unit's figures: not hers to open
+
+
+async def test_a_district_head_finds_the_extensions_waiting_for_her_decision(dialog):
+    asked, other, _ = await school_tickets(dialog)
+    await talk(dialog, SCHOOL, f"签收 {asked}", expect="已签收")
+    await talk(dialog, SCHOOL, f"延期 {asked} 3 需要请维修单位到现场查看", expect="延期")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, DISTRICT_HEAD)
+        inbox = await page(s, "/w/")
+        assert re.search(r'id="waiting-extensions">1 件延期申请待审批', inbox)
+        waiting = await page(s, "/w/", state="open", flag="extension")
+        assert asked in waiting and other not in waiting and "延期待审批</span>" in waiting
+        assert tabs(waiting)["待办"] == 1
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)  # she asked; she does not decide: no such line for her
+        assert 'id="waiting-extensions"' not in await page(s, "/w/")
+    await talk(dialog, DISTRICT_HEAD, f"同意延期 {asked}", expect="同意")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, DISTRICT_HEAD)
+        assert 'id="waiting-extensions"' not in await page(s, "/w/")
+        assert asked not in await page(s, "/w/", state="all", flag="extension")

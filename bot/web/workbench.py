@@ -21,7 +21,7 @@ from handlers import dashboard, privacy, reply_templates, texts
 from handlers.desk import VERBS, urgent as desk_urgent
 from handlers.intake import mask_phone
 from handlers.messages import plain_text
-from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
+from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, SUPERVISORS, WIDE_ROLES
 from storage import directory, inbox, lifecycle, media, outbox, tickets, users, websessions
 
 PAGE_SIZE = 20
@@ -205,7 +205,7 @@ def filters_from(q, tz) -> inbox.Filters:
         school=q.get("school", "")[:48], unit=q.get("unit", "")[:48], overdue=q.get("overdue") == "1",
         due_days=_int(q.get("due"), 0, 365), created_from=_date(q.get("from"), tz),
         created_to=_date(q.get("to"), tz, end=True),
-        flags=tuple(f for f in q.getall("flag", []) if f in inbox.FLAG_COLUMNS),
+        flags=tuple(f for f in q.getall("flag", []) if f in inbox.FLAG_SQL),
         q=q.get("q", "").strip()[:100], sort="new" if q.get("sort") == "new" else "due")
 
 
@@ -219,9 +219,11 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         scope = desk.scope(db, v.user)
         result = inbox.page(db, scope, f, t, number, PAGE_SIZE)
         units = {u["code"]: u for u in directory.all_units(db)}
-        return scope, result, units
+        # those who decide 延期 see at once how many wait (a notice scrolls away under the next 催办)
+        waiting = inbox.pending_extensions(db, scope, t) if v.user["role"] in SUPERVISORS else 0
+        return scope, result, units, waiting
 
-    scope, result, units = await read(request, load)
+    scope, result, units, waiting = await read(request, load)
     rows = [_line(row, units, t, tz) for row in result["rows"]]
     schools = sorted((u for u in units.values() if u["kind"] in ("school", "kindergarten")
                       and (scope[0] is None or u["parent"] in scope[0] or u["code"] in scope[0])),
@@ -239,7 +241,7 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
     return _render("w_inbox.html", request, await _context(
         request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
         schools=schools, scope_units=scope_units, kinds=KINDS,
-        many_units=scope[0] is None or len(scope[0]) > 1 or scope[1], categories=CATEGORIES, states=lifecycle.STATES,
+        many_units=scope[0] is None or len(scope[0]) > 1 or scope[1], waiting=waiting, categories=CATEGORIES, states=lifecycle.STATES,
         search_limit=inbox.SEARCH_LIMIT,
         export_query=request.query_string))
 
@@ -249,6 +251,8 @@ def _line(t: dict, units: dict, now: float, tz) -> dict:
     overdue = running and t["due_at"] < now
     flags = [name for flag, name in (("unattended", "代收"), ("review", "复核"), ("arbitration", "仲裁"))
              if t.get(flag) and t["state"] in lifecycle.OPEN]
+    if (t.get("extension") or {}).get("state") == "requested" and t["state"] in lifecycle.OPEN:
+        flags.append("延期待审批")
     days = (dt.datetime.fromtimestamp(t["due_at"], tz).date() - dt.datetime.fromtimestamp(now, tz).date()).days \
         if running else None
     return {"number": t["number"], "kind": texts.KIND_NAMES[t["kind"]],
