@@ -27,6 +27,7 @@ from aiohttp import web
 
 from bot.app import CONFIG, DB, DISPATCHER, SCHEDULER, create_app
 from bot.demo import demo_config
+from handlers import digest
 from handlers.clock import FixedClock
 from storage import tickets, users, websessions
 
@@ -231,6 +232,10 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, out: Path) -
                 made.append(await shots._shot(page, out, f"{role}-inbox-{width}"))
                 paths = [("overdue", "/w/?state=open&overdue=1"), ("notices", "/w/notices"),
                          ("dashboard", "/w/dashboard"), ("dashboard-month", "/w/dashboard?kind=month")]
+                if role in ("teacher", "head"):
+                    paths.append(("rates", "/w/rates/jn-syxx?period=2026-11"))
+                if role == "district":
+                    paths.append(("extensions", "/w/?state=open&flag=extension"))
                 if role == "teacher":
                     number = await db.run(_with_parent_words, "jn-syxx")
                     if number:
@@ -248,7 +253,12 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, out: Path) -
                 await context.close()
             context = await browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
             page = await context.new_page()
-            for name, path in (("public-units", "/u/"), ("public-school", "/u/jn-syxx"), ("public-bureau", "/u/jyj")):
+            from bot.web import digest_link
+            from urllib.parse import urlsplit
+            week = digest.previous_week(digest.week_of(clock.now(), shots.TZ))
+            signed = urlsplit(digest_link(app[CONFIG], week, "bureau", clock.now(), "o_demo_leader"))
+            for name, path in (("public-units", "/u/"), ("public-school", "/u/jn-syxx"), ("public-bureau", "/u/jyj"),
+                               ("leader-digest", f"{signed.path}?{signed.query}")):
                 await page.goto(base + path)
                 made.append(await shots._shot(page, out, f"{name}-{width}"))
             await context.close()

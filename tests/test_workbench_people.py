@@ -161,3 +161,15 @@ async def test_a_district_head_finds_the_extensions_waiting_for_her_decision(dia
         await sign_in(dialog, s, DISTRICT_HEAD)
         assert 'id="waiting-extensions"' not in await page(s, "/w/")
         assert asked not in await page(s, "/w/", state="all", flag="extension")
+
+
+async def test_what_the_parent_wrote_later_is_beside_the_message_not_under_the_forms(dialog):
+    number = (await school_tickets(dialog))[0]
+    await talk(dialog, "o_parent_people_0", f"回复 {number} 请问现在处理到哪一步了？孩子今天又写到十一点。")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        html = await page(s, f"/w/t/{number}")
+    text_card = html.split('<section class="card c-text">')[1].split("</section>")[0]
+    assert 'id="citizen-later"' in text_card and "孩子今天又写到十一点" in text_card and "群众回复" in text_card
+    # and the history keeps it in its place among the steps
+    assert "孩子今天又写到十一点" in html.split('<section class="card c-history">')[1]

@@ -296,7 +296,8 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 note = "分派至 " + ((directory.get(db, code) or {}).get("name") or code)
             history.append({"when": _fmt(e["at"], tz, "%m-%d %H:%M"), "action": e["action"],
                             "name": texts.EVENT_NAMES.get(e["action"] or "", texts.STATE_NAMES.get(e["to_state"], "")),
-                            "who": names[actor], "note": note, "internal": e["action"] == "note"})
+                            "who": names[actor], "note": note, "internal": e["action"] == "note",
+                            "by_citizen": actor == ticket["openid"] and e["action"] not in ("submit", "supplement")})
         earlier = []
         at_school = (directory.get(db, user.get("unit_code")) or {}).get("kind") in privacy.SCHOOL_KINDS
         if not hidden:
@@ -328,7 +329,8 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     identity = None if data["hidden"] else {
         "who": ticket["openid"][:4] + "****" + ticket["openid"][-2:],
         "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
-    overdue = bool(ticket["due_at"] and ticket["due_at"] < t and ticket["state"] in lifecycle.CLOCK)
+    line = _line(ticket, {}, t, tz)
+    overdue = line["overdue"]
     routing = ticket["routing"] or {}
     # 常用回复 chosen without JavaScript (?tpl=<id>&into=reply|resolve): that form opens with the text in its box
     tpl, into = _int(request.query.get("tpl"), 1, 2 ** 62), request.query.get("into", "reply")
@@ -339,7 +341,10 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STAFF_STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
-        ext=ticket.get("extension") or {}, filled=filled, urgent=desk_urgent(ticket) and ticket["state"] in lifecycle.OPEN))
+        ext=ticket.get("extension") or {}, filled=filled, when=line["when"],
+        # what the citizen wrote after submitting, beside the text (on a phone the history is below the forms)
+        later=[e for e in data["history"] if e["by_citizen"] and e["note"]],
+        urgent=desk_urgent(ticket) and ticket["state"] in lifecycle.OPEN))
 
 
 @staff_page
