@@ -173,3 +173,33 @@ async def test_what_the_parent_wrote_later_is_beside_the_message_not_under_the_f
     assert 'id="citizen-later"' in text_card and "孩子今天又写到十一点" in text_card and "群众回复" in text_card
     # and the history keeps it in its place among the steps
     assert "孩子今天又写到十一点" in html.split('<section class="card c-history">')[1]
+
+
+async def test_an_administrator_sees_which_units_still_lack_staff_or_a_commitment_and_fills_them(dialog):
+    from storage import directory
+    from tests.test_admin import post
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        units = await page(s, "/w/units")
+        nobody = int(re.search(r"无人绑定 (\d+) 个", units).group(1))
+        no_staff = await page(s, "/w/units", lacking="staff")
+        assert "/w/units/jn-yyxx" in no_staff and "/w/units/jn-syxx" not in no_staff  # 张老师 is bound there
+        assert "/w/units/jyj\"" not in no_staff  # the bureau itself receives no tickets
+        unpromised = await page(s, "/w/units", lacking="commitment")
+        assert "/w/units/jn-yyxx" in unpromised and "/w/units/jn-syxx" not in unpromised
+        status, _ = await post(s, "/w/units/jn-yyxx", do="unit", name="江南区育英小学", kind="school",
+                               district="江南区", parent="jn-jyj", commitment="家长来信三个工作日内答复。",
+                               contact_hours="", contact_phone="")
+        assert status == 200
+        token = await page(s, "/w/staff")
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', token).group(1)
+        async with s.post("/w/staff", data={"_csrf": csrf, "do": "invite", "unit": "jn-yyxx", "role": "handler",
+                                            "name": "江南区育英小学·王老师"}) as resp:
+            code = re.search(r'id="invite-code">(\w+)<', await resp.text()).group(1)
+        await talk(dialog, "o_new_yyxx_teacher", f"绑定 {code}", expect="江南区育英小学·王老师")
+        assert "/w/units/jn-yyxx" not in await page(s, "/w/units", lacking="commitment")
+        assert "/w/units/jn-yyxx" not in await page(s, "/w/units", lacking="staff")
+        assert f"无人绑定 {nobody - 1} 个" in await page(s, "/w/units")
+    assert (await dialog.db(directory.get, "jn-yyxx"))["commitment"] == "家长来信三个工作日内答复。"
+    async with dialog.session.get("/u/jn-yyxx") as resp:  # the public sees the commitment at once
+        assert "家长来信三个工作日内答复。" in await resp.text()
