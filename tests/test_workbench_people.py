@@ -136,6 +136,10 @@ async def test_a_units_figures_open_the_tickets_behind_them_counted_as_the_dashb
     async with browser(dialog) as s:
         await sign_in(dialog, s, SCHOOL)
         own = await page(s, "/w/rates/jn-syxx", period="2026-11")
+        missed = await page(s, "/w/rates/jn-syxx", period="2026-11", only="missed")
+        # on a phone, the lines that cost the school: all but the one done in time and rated 满意
+        assert re.search(r'id="only-missed">未达标 <b>3</b>', own)
+        assert done not in missed and all(n in missed for n in (late, never, bounced))
         # the ticket she bounced is the duty office's now: its number and what it counted, not a link to it
         assert bounced in own and f'href="/w/t/{bounced}"' not in own and f'href="/w/t/{late}"' in own
         async with s.get("/w/rates/jyj-sfc", params={"period": "2026-11"}) as resp:

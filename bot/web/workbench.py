@@ -525,8 +525,12 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
     checked = ("accepted_in_time", "response_due", "resolved_in_time", "resolved", "open_overdue", "satisfied",
                "rated", "first_rated", "first_satisfied")
     agree = all(getattr(summed, f) == getattr(figures, f) for f in checked)
+    only = request.query.get("only") == "missed"  # a hundred lines on a phone: the ones that cost the unit first
+    missed = sum(x["missed"] for x in rows)
     return _render("w_rates.html", request, await _context(
-        request, v, unit=unit, r=figures, rows=rows, period=period, dates=period.dates(tz, t), agree=agree,
+        request, v, unit=unit, r=figures, rows=[x for x in rows if x["missed"] or not only], every=len(rows),
+        missed=missed, only=only, here=rates_link(code, period),
+        period=period, dates=period.dates(tz, t), agree=agree,
         prev=rates_link(code, dashboard.previous(period, tz)),
         next=rates_link(code, dashboard.period_of(period.kind, period.end + 3600, tz)) if period.end <= t else None))
 
@@ -553,7 +557,9 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
         rating = texts.RATING_NAMES[ticket["rating"]] if ticket["rating"] in texts.RATING_NAMES else "已评价"
     if part.dissatisfied and not part.rated:
         rating = "不满意（要求重办）"
-    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]],
+    missed = bool(part.response_due - part.accepted_in_time or part.resolved + part.open_overdue
+                  - part.resolved_in_time or part.rated - part.satisfied or part.dissatisfied)
+    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed,
             "excerpt": texts.excerpt(ticket["text"], 30) if mine else "",
             "dispatched": _fmt(ticket["dispatched_at"], tz, "%m-%d %H:%M"),
             "response": response, "response_ok": bool(part.accepted_in_time),
