@@ -151,7 +151,8 @@ def _handling(t: dict, at: float, behind: bool, rng: random.Random, n: int) -> l
         out.append((accept + 1800, n, "note", (number, "已电话联系家长，约定回访时间。")))
     if unit == "jn-syxx" and rng.random() < 0.15:  # the district decides a school's 延期 (a day later)
         out.append((accept + 2400, n, "request_extension", (number, 3, "需要请维修单位到现场查看")))
-        out.append((accept + 86400, n, "decide", (number, rng.random() < 0.7, "同意，请按期办结。")))
+        if rng.random() < 0.6:  # the rest wait for the district head on Monday
+            out.append((accept + 86400, n, "decide", (number, rng.random() < 0.7, "同意，请按期办结。")))
     if rng.random() < 0.5:
         out.append((accept + 3600, n, "reply", (number, REPLY)))
     done = accept + rng.uniform(0.3, 1.6) * days * 86400

@@ -207,3 +207,17 @@ async def test_an_administrator_sees_which_units_still_lack_staff_or_a_commitmen
     assert (await dialog.db(directory.get, "jn-yyxx"))["commitment"] == "家长来信三个工作日内答复。"
     async with dialog.session.get("/u/jn-yyxx") as resp:  # the public sees the commitment at once
         assert "家长来信三个工作日内答复。" in await resp.text()
+
+
+async def test_the_public_never_keeps_getting_yesterdays_figures_once_todays_are_built(dialog):
+    from bot.public import CACHE
+    window = re.compile(r"满意率为近三个月（\d+月\d+日—(\d+月\d+日)）")
+    async with dialog.session.get("/u/") as resp:
+        assert window.search(await resp.text()).group(1) == "11月15日"
+    dialog.advance(3 * 86400)  # a Thursday: the windows end at its midnight now
+    async with dialog.session.get("/u/") as resp:  # served at once from the figures at hand, rebuilt behind it
+        assert window.search(await resp.text()).group(1) in ("11月15日", "11月18日")
+    await dialog.app[CACHE]._refresh
+    async with dialog.session.get("/u/") as resp:
+        # before: the page built from the old figures was kept for public.cache_seconds and served again
+        assert window.search(await resp.text()).group(1) == "11月18日"
