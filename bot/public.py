@@ -82,10 +82,12 @@ class PublicCache:
             await self._build(app)
             return self.snap
         day = public.day_of(app[CLOCK].now(), app[DISPATCHER].calendar.tz)
-        stale = day != public.day_of(self.snap.computed_at, app[DISPATCHER].calendar.tz) or \
-            time.monotonic() - self.snap_at > self.ttl * SNAPSHOT_TTLS
+        behind = (day - public.day_of(self.snap.computed_at, app[DISPATCHER].calendar.tz)).days
+        stale = behind != 0 or time.monotonic() - self.snap_at > self.ttl * SNAPSHOT_TTLS
         if stale and (self._refresh is None or self._refresh.done()):
             self._refresh = asyncio.ensure_future(self._build(app))
+        if behind > 1:  # yesterday's figures may be served while today's are built; last week's may not
+            await asyncio.shield(self._refresh)
         return self.snap
 
     async def _build(self, app: web.Application) -> None:

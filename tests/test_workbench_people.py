@@ -214,10 +214,13 @@ async def test_the_public_never_keeps_getting_yesterdays_figures_once_todays_are
     window = re.compile(r"满意率为近三个月（\d+月\d+日—(\d+月\d+日)）")
     async with dialog.session.get("/u/") as resp:
         assert window.search(await resp.text()).group(1) == "11月15日"
-    dialog.advance(3 * 86400)  # a Thursday: the windows end at its midnight now
-    async with dialog.session.get("/u/") as resp:  # served at once from the figures at hand, rebuilt behind it
-        assert window.search(await resp.text()).group(1) in ("11月15日", "11月18日")
+    dialog.advance(86400)  # Tuesday: the windows end at its midnight now
+    async with dialog.session.get("/u/") as resp:  # served at once from yesterday's figures, rebuilt behind it
+        assert window.search(await resp.text()).group(1) in ("11月15日", "11月16日")
     await dialog.app[CACHE]._refresh
     async with dialog.session.get("/u/") as resp:
         # before: the page built from the old figures was kept for public.cache_seconds and served again
-        assert window.search(await resp.text()).group(1) == "11月18日"
+        assert window.search(await resp.text()).group(1) == "11月16日"
+    dialog.advance(7 * 86400)  # nobody looked for a week: last week's figures are not served, even once
+    async with dialog.session.get("/u/") as resp:
+        assert window.search(await resp.text()).group(1) == "11月23日"
