@@ -82,10 +82,12 @@ class PublicCache:
             await self._build(app)
             return self.snap
         day = public.day_of(app[CLOCK].now(), app[DISPATCHER].calendar.tz)
-        stale = day != public.day_of(self.snap.computed_at, app[DISPATCHER].calendar.tz) or \
-            time.monotonic() - self.snap_at > self.ttl * SNAPSHOT_TTLS
+        behind = (day - public.day_of(self.snap.computed_at, app[DISPATCHER].calendar.tz)).days
+        stale = behind != 0 or time.monotonic() - self.snap_at > self.ttl * SNAPSHOT_TTLS
         if stale and (self._refresh is None or self._refresh.done()):
             self._refresh = asyncio.ensure_future(self._build(app))
+        if behind > 1:  # yesterday's figures may be served while today's are built; last week's may not
+            await asyncio.shield(self._refresh)
         return self.snap
 
     async def _build(self, app: web.Application) -> None:
@@ -96,6 +98,7 @@ class PublicCache:
                                   dispatcher.campaign.p.surveys if dispatcher.campaign.p else {},
                                   config.campaign.min_responses)
         self.snap, self.snap_at = snap, time.monotonic()
+        self.pages.clear()  # pages show the figures they were built from: new figures, new pages
 
     def page(self, key: str) -> str | None:
         hit = self.pages.get(key)
@@ -153,7 +156,10 @@ async def _cached(request: web.Request, build) -> web.Response:
     body = cache.page(key)
     if body is None:
         body = await build(snap)
-        cache.keep(key, body)
+        from bot.app import CLOCK, DISPATCHER
+        tz = request.app[DISPATCHER].calendar.tz
+        if public.day_of(snap.computed_at, tz) == public.day_of(request.app[CLOCK].now(), tz):
+            cache.keep(key, body)  # a page of yesterday's figures (served while today's are built) is not kept
     return web.Response(text=body, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": f"public, max-age={int(cache.ttl)}"})
 

@@ -135,6 +135,37 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
     return out
 
 
+def by_ticket(tickets: Iterable[dict], start: float, end: float, unit: str, now: float | None = None,
+              ratings: Iterable[dict] = (), misses: Iterable[dict] = ()) -> dict[int, Rates]:
+    """What each ticket adds to `unit`'s rates of [start, end): `compute` of that ticket alone, with its own rating
+    events and late departures (each carries its ticket_id). `compute` only adds, ticket by ticket, so these sum
+    to `compute` of them all: the tickets behind a figure, counted by the rule that made it. Tickets that add
+    nothing to the unit are left out."""
+    rows: dict[int, list[dict]] = {}
+    for t in tickets:
+        rows.setdefault(t["id"], []).append(t)
+    rated: dict[int, list[dict]] = {}
+    for e in ratings:
+        rated.setdefault(e["ticket_id"], []).append(e)
+    missed: dict[int, list[dict]] = {}
+    for m in misses:
+        missed.setdefault(m["ticket_id"], []).append(m)
+    out = {}
+    for tid in rows.keys() | rated.keys() | missed.keys():
+        part = compute(rows.get(tid, ()), start, end, now, rated.get(tid, ()), misses=missed.get(tid, ())).get(unit)
+        if part is not None and any(getattr(part, f) for f in Rates.__dataclass_fields__):
+            out[tid] = part
+    return out
+
+
+def traced(db, start: float, end: float, unit: str, now: float | None = None) -> dict[int, Rates]:
+    """by_ticket for one unit and period from the database: the period's index ranges, as for_period reads them
+    for periods off the counters' days (the rates oracle checks that both give the same figures)."""
+    from storage import tickets
+    return by_ticket(tickets.for_period(db, start, end, [unit]), start, end, unit, now,
+                     tickets.ratings_in(db, start, end, [unit]), tickets.misses_in(db, start, end, [unit]))
+
+
 def for_period(db, start: float, end: float, units: list[str] | None = None,
                now: float | None = None, ratings: bool = True) -> dict[str, Rates]:
     """Rates per unit for [start, end): for_periods of one period."""

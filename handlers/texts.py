@@ -41,6 +41,15 @@ STATE_NAMES = {
     "resolved": "已办结", "closed": "已结束", "bounced": "重新分派中", "reopened": "重新办理中",
     "withdrawn": "已撤回",
 }
+# The same states as staff read them: a ticket sent to their unit waits for their 签收, not "passed to the unit".
+STAFF_STATE_NAMES = {**STATE_NAMES, "assigned": "待签收"}
+
+
+def due_words(days: int, overdue: bool) -> str:
+    """How near a deadline is, in calendar days from today (negative: past it): for a list read at a glance."""
+    if overdue:
+        return f"超期{-days}天" if days < 0 else "今天已超期"
+    return {0: "今天到期", 1: "明天到期"}.get(days, f"{days}天后到期")
 
 # -- intake conversation ----------------------------------------------------------------------------------
 # 你好 / 在吗 as a first message: greeted back, with what the account is for and what to send; nothing started.

@@ -42,7 +42,12 @@ class Filters:
     extra: dict = field(default_factory=dict)
 
 
-FLAG_COLUMNS = {"unattended": "unattended", "review": "review", "arbitration": "arbitration"}
+FLAG_SQL = {"unattended": "unattended = 1", "review": "review = 1", "arbitration": "arbitration = 1",
+            # 延期 asked for and not decided yet: a list for whoever approves (storage/migrations.py: `extension`)
+            "extension": "json_extract(extension, '$.state') = 'requested'"}
+# Flags that only open tickets carry (a request left undecided on a closed ticket waits for nobody): read from the
+# partial index of open tickets, whatever the history.
+OPEN_FLAGS = {"extension"}
 # Each flag's partial index (storage/migrations.py m013, m017): the flagged tickets are few in any state.
 FLAG_INDEXES = {"unattended": "tickets_unattended", "review": "tickets_review", "arbitration": "tickets_arbitration"}
 
@@ -85,8 +90,8 @@ def _where(scope: tuple[list[str] | None, bool], f: Filters, now: float) -> tupl
         parts.append("created_at < ?")
         args.append(f.created_to)
     for flag in f.flags:
-        if flag in FLAG_COLUMNS:
-            parts.append(f"{FLAG_COLUMNS[flag]} = 1")
+        if flag in FLAG_SQL:
+            parts.append(FLAG_SQL[flag])
     if f.q:
         match = search.match_expression(f.q)
         if match is None:  # no words to look up: nothing matches. Not a bare "0": SQLite then refuses a partial
@@ -103,7 +108,14 @@ def _states(f: Filters) -> tuple[str, ...]:
 
 
 def _open_only(f: Filters) -> bool:
-    return set(_states(f)) <= set(lifecycle.OPEN) or f.overdue or f.due_days is not None
+    return set(_states(f)) <= set(lifecycle.OPEN) or f.overdue or f.due_days is not None or bool(
+        OPEN_FLAGS & set(f.flags))
+
+
+def pending_extensions(db: sqlite_utils.Database, scope, now: float) -> int:
+    """延期 requests waiting for a decision among the scope's tickets (capped like every count)."""
+    where, args = _where(scope, Filters(flags=("extension",)), now)
+    return _count(db, where, args, "tickets INDEXED BY tickets_open")
 
 
 def _source(f: Filters) -> str:
@@ -134,11 +146,12 @@ def _tally(found: list, f: Filters, now: float) -> tuple[dict[str, int], list]:
         if soon is not None and not (running and now <= due < soon):
             continue
         late = running and due < now
+        # each tab's count is what that tab lists (its link drops 超期): on the 超期 tab too
         counts["overdue"] += late
-        if f.overdue and not late:
-            continue
         counts["all"] += 1
         counts["open" if state in open_ else "done"] += 1
+        if f.overdue and not late:
+            continue
         if state in wanted:
             chosen.append(r)
     if f.sort == "new":
@@ -227,10 +240,10 @@ def page(db: sqlite_utils.Database, scope, f: Filters, now: float, number: int =
     if f.q:
         return _search_page(db, scope, f, now, number, size)
     start = (max(number, 1) - 1) * size
-    if f.overdue or f.due_days is not None:  # only open tickets run against a deadline: a few thousand at most
+    if f.due_days is not None:  # only open tickets run against a deadline: a few thousand at most
         found, complete = _matches(db, scope, f, now, group="open"), True
     else:
-        open_ = _count(db, *_where(scope, Filters(**{**f.__dict__, "state": "open"}), now),
+        open_ = _count(db, *_where(scope, Filters(**{**f.__dict__, "state": "open", "overdue": False}), now),
                        "tickets INDEXED BY tickets_open")
         # Every match in any state, up to the cap plus the open ones: when there are fewer, this is all of them,
         # and the tabs' counts and the page come from it (a rare combination of filters costs this one read).
@@ -246,8 +259,9 @@ def page(db: sqlite_utils.Database, scope, f: Filters, now: float, number: int =
         if len(mine) <= COUNT_CAP:
             late = _count(db, *_where(scope, Filters(**{**f.__dict__, "overdue": True, "state": "open"}), now),
                           "tickets INDEXED BY tickets_open")
-            return {"rows": _rows(db, [r[0] for r in _tally(mine, f, now)[1][start:start + size]]),
-                    "total": len(mine), "counts": {**counts, "overdue": min(late, COUNT_CAP)}, "capped": COUNT_CAP,
+            chosen = _tally(mine, f, now)[1]
+            return {"rows": _rows(db, [r[0] for r in chosen[start:start + size]]),
+                    "total": len(chosen), "counts": {**counts, "overdue": min(late, COUNT_CAP)}, "capped": COUNT_CAP,
                     "search_capped": False}
     # Many: 全部 and 已办结 are at least the cap; the page walks an index in its order and stops at it.
     where, args = _where(scope, f, now)
@@ -258,10 +272,11 @@ def page(db: sqlite_utils.Database, scope, f: Filters, now: float, number: int =
     rows = [_decode(r) for r in db.query(
         f"SELECT * FROM tickets WHERE id IN (SELECT id FROM {source} WHERE {where} ORDER BY {_order(f)} "
         f"LIMIT ? OFFSET ?) ORDER BY {_order(f)}", [*args, size, start])]
-    total = counts[f.state] if f.state in counts else _count(db, where, args, _source(f))
     overdue = Filters(**{**f.__dict__, "overdue": True, "state": "open"})
     ow, oa = _where(scope, overdue, now)
     counts["overdue"] = _count(db, ow, oa, _source(overdue))
+    total = counts["overdue"] if f.overdue and f.state == "open" else (
+        counts[f.state] if f.state in counts and not f.overdue else _count(db, where, args, _source(f)))
     return {"rows": rows, "total": total, "counts": counts, "capped": COUNT_CAP, "search_capped": False}
 
 

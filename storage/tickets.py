@@ -193,8 +193,8 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
               units: list[str] | None = None) -> list[dict[str, Any]]:
     """The late departures (m029) in [start, end), each with the unit it counts against."""
     where, args = ("", []) if units is None else (f" AND unit_code IN ({','.join('?' * len(units))})", list(units))
-    return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3]} for r in db.execute(
-        f"SELECT unit_code, at, response, overdue FROM unit_misses WHERE at >= ? AND at < ?{where}",
+    return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4]} for r in db.execute(
+        f"SELECT unit_code, at, response, overdue, ticket_id FROM unit_misses WHERE at >= ? AND at < ?{where}",
         [start, end, *args])]
 
 
@@ -494,10 +494,11 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
             f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
             f"ELSE coalesce(e.unit_code, t.unit_code) END")
-    return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4]}
+    return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4],
+             "ticket_id": r[5]}
             for r in db.execute(
                 f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
-                f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})) "
+                f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})), e.ticket_id "
                 f"FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
                 f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0"
                 f"{where.replace('+unit_code', unit)}",

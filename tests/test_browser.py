@@ -102,3 +102,18 @@ async def test_a_handler_keeps_a_reply_template_and_choosing_it_fills_the_reply_
     await page.click("#act-reply button.primary")
     assert "已答复" in await page.inner_text("h1")
     await heard(dialog, PARENT, expect=f"您好，{number}已转江南区实验小学核实。")
+
+
+async def test_on_a_phone_a_teacher_reads_state_and_deadline_on_one_line_and_the_parents_words_before_the_forms(
+        dialog, browser):
+    numbers = [await file_ticket(dialog, f"o_parent_phone_{i}", text, scene="school:jn-syxx", consent="1")
+               for i, text in enumerate(["作业太多，孩子每天写到晚上11点。", "学校楼梯扶手松了，孩子上下楼容易摔倒。"])]
+    await talk(dialog, "o_parent_phone_0", f"回复 {numbers[0]} 今天又写到十一点，请尽快处理。")
+    page = await signed_in(dialog, browser, SCHOOL, width=390)
+    row = page.locator("table.tickets tbody tr", has_text=numbers[0])
+    state, due = await row.locator("td.st").bounding_box(), await row.locator("td.due").bounding_box()
+    assert abs(state["y"] - due["y"]) < 4 and due["x"] > state["x"]  # side by side, not stacked
+    await page.click(f"text={numbers[0]}")
+    later, forms = await page.locator("#citizen-later").bounding_box(), await page.locator(
+        "section.actions").bounding_box()
+    assert later["y"] < forms["y"] and "今天又写到十一点" in await page.inner_text("#citizen-later")

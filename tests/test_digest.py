@@ -142,6 +142,9 @@ async def test_digest_page_needs_the_signed_link(served):
             page = await resp.text()
         assert "留言周报" in page and "<svg" in page and "市教育局教育收费管理处" in page and "JY2611-0003" in page
         assert "学校乱收资料费" not in page  # no citizen's words on a page reached by a link
+        # each unit's figures open their tickets in the workbench (signed in, within the reader's scope)
+        assert '<a href="/w/rates/jyj-sfc?period=2026-W48">市教育局教育收费管理处</a>' in page
+        assert '<a href="/w/t/JY2611-0003">JY2611-0003</a>' in page and 'id="all-overdue"' in page
         assert "本周评价 3 件，其中满意或基本满意 2 件；超过3天未评价而结束 1 件" in page
         async with client.get("/digest/2026-W48?scope=bureau&sig=forged") as resp:
             assert resp.status == 403

@@ -484,6 +484,7 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
                 misses=tickets.misses_in(conn, start, end)), tickets.praise_by_unit(conn, start, end)).items()}
             p["dashboard"] = {r.code: as_counts(r.rates, False) for r in dashboard.read(
                 conn, units, None, dashboard.parse_period("week", week, TZ), now, TZ, "全局").ranking}
+            p["rates detail (/w/rates)"] = traced(conn, units, start, end, now)
             for scope in SCOPES:  # a district's and the duty office's own views
                 members = digest.scope_members(units, scope)
                 p[f"dashboard ({scope})"] = {r.code: as_counts(r.rates, False) for r in dashboard.read(
@@ -513,6 +514,7 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
             conn, units, None, dashboard.parse_period("month", month, TZ), now, TZ, "全局").ranking}
         p["review"] = {u.code: as_counts(u.figures.rates) for u in review.build(
             conn, month, TZ, review.Weights(), now=now).units}
+        p["rates detail (/w/rates)"] = traced(conn, units, start, end, now)
         # the public pages' last 30 days, up to today's midnight: checked against the model over that window
         snap = public.snapshot(conn, now, TZ)
         windows = {(w["month"].start, w["month"].end) for w in snap.windows.values() if "month" in w}
@@ -522,6 +524,11 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
         out["last 30 days"]["bounds"] = windows.pop()
         return out
     return await world.app[DB].read(read)
+
+
+def traced(conn, units: dict, start: float, end: float, now: float) -> dict[str, dict[str, int]]:
+    """Each unit's figures as the sum of its tickets' lines on /w/rates (handlers.rates.traced)."""
+    return {code: as_counts(rates.total(rates.traced(conn, start, end, code, now)), False) for code in units}
 
 
 EXPORTED = {"派发": "dispatched", "按时签收": "accepted_in_time", "办结": "resolved", "按时办结": "resolved_in_time",

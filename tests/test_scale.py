@@ -228,6 +228,8 @@ def workbench_queries(week_start: float, week_end: float, now: float):
         ("inbox: 代收", everyone, F(state="all", flags=("unattended",))),
         ("inbox: 复核", everyone, F(state="all", flags=("review",))),
         ("inbox: 仲裁", everyone, F(state="done", flags=("arbitration",))),
+        ("inbox: 延期待审批", everyone, F(flags=("extension",))),
+        ("inbox: 延期待审批, all states", district, F(state="all", flags=("extension",))),
         ("inbox: all, page 50", everyone, F(state="all")),
         ("search: all", everyone, F(state="all", q="资料费")), ("search: handler", unit, F(state="all", q="补课")),
         ("search: open, overdue", everyone, F(q="食堂", overdue=True)),
@@ -241,6 +243,10 @@ def workbench_queries(week_start: float, week_end: float, now: float):
         for label, members in (("bureau", None), ("district", {"jn-jyj", "s001"})):
             out.append((f"dashboard: {label}, {kind}",
                         lambda db, p=p, m=members: dashboard.read(db, {}, m, p, now, TZ, "x"), ()))
+    from handlers import rates
+    month = dashboard.period_of("month", now, TZ)
+    out.append(("rates detail: one unit's month (/w/rates)",
+                lambda db: rates.traced(db, month.start, month.end, "jyj-sfc", now), ()))
     out += [("outbox: any waiting (every message's first question)", outbox.any_waiting, ()),
             ("topic terms: next", tickets.terms_todo, (now - 400 * 86400,)),
             ("topic terms: period", tickets.period_terms, (week_start, week_end, ["jyj-sfc"]))]
@@ -740,7 +746,7 @@ def test_inbox_pages_and_counts_equal_a_plain_query_over_every_ticket(bulk, tmp_
                F(state="accepted"), F(state="assigned", sort="new", category="fees"), F(state="resolved", overdue=True),
                F(state="all", category="fees"), F(state="all", kind="suggestion", sort="new"),
                F(state="all", school="s001"), F(state="all", created_from=now - 60 * 86400, created_to=now - 30 * 86400),
-               F(state="all", flags=("unattended",)), F(state="all", q="收费"), F(q="作业"), F(state="done", q="食堂"),
+               F(state="all", flags=("unattended",)), F(state="all", flags=("extension",)), F(state="all", q="收费"), F(q="作业"), F(state="done", q="食堂"),
                F(state="all", q="资料费", category="fees", sort="new"), F(overdue=True, q="校门口")]
     checked = 0
     for scope in scopes:
@@ -749,7 +755,8 @@ def test_inbox_pages_and_counts_equal_a_plain_query_over_every_ticket(bulk, tmp_
             want = plain(scope, f)
             assert [r["id"] for r in got["rows"]] == [r[0] for r in want[5:10]], (scope, f)
             assert got["total"] == min(len(want), inbox.COUNT_CAP), (scope, f)
-            every = plain(scope, Filters(**{**f.__dict__, "state": "all"}))
+            # each tab counts what its link lists: the state tabs' links drop 超期 (the other filters stay)
+            every = plain(scope, Filters(**{**f.__dict__, "state": "all", "overdue": False}))
             assert got["counts"]["all"] == len(every)
             assert got["counts"]["open"] == sum(r[1] in lifecycle.OPEN for r in every), (scope, f)
             assert got["counts"]["done"] == len(every) - got["counts"]["open"]

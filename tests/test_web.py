@@ -299,7 +299,7 @@ async def test_a_unit_with_no_rate_to_count_gets_no_rank_on_the_dashboard(dialog
         async with s.get("/w/dashboard") as resp:
             page = await resp.text()
     ranking = page[page.index("单位排名"):]
-    rows = re.findall(r'<tr><td class="rank[^"]*"[^>]*>([^<]*)</td><td class="lead">([^<]*)</td>(.*?)</tr>', ranking, re.S)
+    rows = re.findall(r'<tr><td class="rank[^"]*"[^>]*>([^<]*)</td><td class="lead">(?:<a [^>]*>)?([^<]*)(?:</a>)?</td>(.*?)</tr>', ranking, re.S)
     assert any(name == "市教育局教育收费管理处" for _, name, _ in rows)
     for rank, name, cells in rows:
         rates = re.findall(r'data-label="(?:响应率|解决率|满意率)">([^<]*)<', cells)
@@ -379,7 +379,7 @@ async def test_a_dashboard_narrows_to_one_unit_only_within_the_scope(dialog):
         await sign_in(dialog, s, LEADER)
         async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:
             page = await resp.text()
-        assert "<small>市教育局教育收费管理处 ·" in page and "<td class=\"lead\">市教育局教育收费管理处</td>" in page
+        assert "<small>市教育局教育收费管理处 ·" in page and '?period=' in page and ">市教育局教育收费管理处</a></td>" in page
     async with browser(dialog) as s:
         await sign_in(dialog, s, SCHOOL)
         async with s.get("/w/dashboard", params={"unit": "jyj-sfc"}) as resp:

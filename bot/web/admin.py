@@ -13,6 +13,8 @@ else gets 404 for these pages, as for another unit's ticket.
 """
 from __future__ import annotations
 
+import re
+
 import asyncio
 import io
 import time
@@ -98,10 +100,19 @@ async def units_page(request: web.Request, v: Viewer) -> web.Response:
     shown = directory.search(units, q) if q else units
     if kind in directory.UNIT_KINDS:
         shown = [u for u in shown if u["kind"] == kind]
+    # What a set-up still lacks: units that receive tickets with nobody bound (their tickets are 代收, and they
+    # score 在岗 against them) and units with no published 服务承诺 (their public page shows none)
+    nobody = {u["code"] for u in units if u["kind"] != "bureau" and not people.get(u["code"])}
+    unpromised = {u["code"] for u in units if u["kind"] != "bureau" and not (u.get("commitment") or "").strip()}
+    lacking = request.query.get("lacking", "")
+    if lacking in ("staff", "commitment"):
+        shown = [u for u in shown if u["code"] in (nobody if lacking == "staff" else unpromised)]
     rows = [{**u, "parent_name": names.get(u["parent"], ""), "kind_name": UNIT_KIND_NAMES.get(u["kind"], u["kind"]),
-             "own_items": u["code"] in own, "people": people.get(u["code"], 0)} for u in shown]
+             "own_items": u["code"] in own, "people": people.get(u["code"], 0), "nobody": u["code"] in nobody,
+             "unpromised": u["code"] in unpromised} for u in shown]
     return _render("w_units.html", request, await _context(
-        request, v, rows=rows, q=q, kind=kind, total=len(units), leader=is_leader(v),
+        request, v, rows=rows, q=q, kind=kind, total=len(units), leader=is_leader(v), lacking=lacking,
+        nobody=len(nobody), unpromised=len(unpromised),
         kinds=[(k, UNIT_KIND_NAMES.get(k, k)) for k in directory.UNIT_KINDS]))
 
 
@@ -452,6 +463,7 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
     quick = [(w, review.relative_period(w, t, tz)) for w in ("本月", "上月", "本季度", "上季度", "今年", "去年")]
     ctx = await _context(
         request, v, r=result, period=period, kind=kind, quick=quick, now_month=now_month,
+        monthly=bool(re.fullmatch(r"\d{4}-\d{2}", period)),  # a month's figures open their tickets (/w/rates)
         kinds=[k for k in review.REVIEWED_KINDS if any(u.kind == k for u in result.units)],
         all_kinds=[(k, UNIT_KIND_NAMES.get(k, k)) for k in review.REVIEWED_KINDS],
         components=review.COMPONENTS, names=review.COMPONENT_NAMES,

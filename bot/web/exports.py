@@ -35,7 +35,7 @@ def _ticket_row(t: dict, units: dict, hidden_at_school: bool, now: float, tz) ->
                                                                else "")
     return [t["number"], texts.KIND_NAMES[t["kind"]], texts.CATEGORY_NAMES.get(t["category"], t["category"]),
             units.get(t["unit_code"], {}).get("name", ""), units.get(t["school_code"], {}).get("name", ""),
-            texts.STATE_NAMES[t["state"]], _fmt(t["created_at"], tz), _fmt(t["due_at"], tz),
+            texts.STAFF_STATE_NAMES[t["state"]], _fmt(t["created_at"], tz), _fmt(t["due_at"], tz),
             _fmt(t["accepted_at"], tz), _fmt(t["resolved_at"], tz), "是" if overdue else "",
             RATINGS.get(t["rating"], ""), phone, texts.excerpt(t["text"], 80), t["resolution"] or ""]
 

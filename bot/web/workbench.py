@@ -21,7 +21,7 @@ from handlers import dashboard, privacy, reply_templates, texts
 from handlers.desk import VERBS, urgent as desk_urgent
 from handlers.intake import mask_phone
 from handlers.messages import plain_text
-from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, WIDE_ROLES
+from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, SUPERVISORS, WIDE_ROLES
 from storage import directory, inbox, lifecycle, media, outbox, tickets, users, websessions
 
 PAGE_SIZE = 20
@@ -205,7 +205,7 @@ def filters_from(q, tz) -> inbox.Filters:
         school=q.get("school", "")[:48], unit=q.get("unit", "")[:48], overdue=q.get("overdue") == "1",
         due_days=_int(q.get("due"), 0, 365), created_from=_date(q.get("from"), tz),
         created_to=_date(q.get("to"), tz, end=True),
-        flags=tuple(f for f in q.getall("flag", []) if f in inbox.FLAG_COLUMNS),
+        flags=tuple(f for f in q.getall("flag", []) if f in inbox.FLAG_SQL),
         q=q.get("q", "").strip()[:100], sort="new" if q.get("sort") == "new" else "due")
 
 
@@ -219,9 +219,11 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         scope = desk.scope(db, v.user)
         result = inbox.page(db, scope, f, t, number, PAGE_SIZE)
         units = {u["code"]: u for u in directory.all_units(db)}
-        return scope, result, units
+        # those who decide 延期 see at once how many wait (a notice scrolls away under the next 催办)
+        waiting = inbox.pending_extensions(db, scope, t) if v.user["role"] in SUPERVISORS else 0
+        return scope, result, units, waiting
 
-    scope, result, units = await read(request, load)
+    scope, result, units, waiting = await read(request, load)
     rows = [_line(row, units, t, tz) for row in result["rows"]]
     schools = sorted((u for u in units.values() if u["kind"] in ("school", "kindergarten")
                       and (scope[0] is None or u["parent"] in scope[0] or u["code"] in scope[0])),
@@ -238,21 +240,32 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
 
     return _render("w_inbox.html", request, await _context(
         request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
-        schools=schools, scope_units=scope_units, kinds=KINDS, categories=CATEGORIES, states=lifecycle.STATES,
+        schools=schools, scope_units=scope_units, kinds=KINDS,
+        many_units=scope[0] is None or len(scope[0]) > 1 or scope[1], waiting=waiting, categories=CATEGORIES, states=lifecycle.STATES,
         search_limit=inbox.SEARCH_LIMIT,
         export_query=request.query_string))
 
 
 def _line(t: dict, units: dict, now: float, tz) -> dict:
-    overdue = bool(t["due_at"] and t["due_at"] < now and t["state"] in lifecycle.CLOCK)
+    running = bool(t["due_at"]) and t["state"] in lifecycle.CLOCK
+    overdue = running and t["due_at"] < now
     flags = [name for flag, name in (("unattended", "代收"), ("review", "复核"), ("arbitration", "仲裁"))
              if t.get(flag) and t["state"] in lifecycle.OPEN]
+    if (t.get("extension") or {}).get("state") == "requested" and t["state"] in lifecycle.OPEN:
+        flags.append("延期待审批")
+    days = (dt.datetime.fromtimestamp(t["due_at"], tz).date() - dt.datetime.fromtimestamp(now, tz).date()).days \
+        if running else None
     return {"number": t["number"], "kind": texts.KIND_NAMES[t["kind"]],
             "category": texts.CATEGORY_NAMES.get(t["category"], t["category"]),
             "unit": units.get(t["unit_code"], {}).get("name", "待分派"),
-            "school": units.get(t["school_code"], {}).get("name", "") if t["school_code"] else "",
-            "state": texts.STATE_NAMES[t["state"]], "state_code": t["state"], "excerpt": texts.excerpt(t["text"], 50),
+            # the school named only when another unit handles it: a school's own list need not say it 40 times
+            "school": units.get(t["school_code"], {}).get("name", "") if t["school_code"] and
+            t["school_code"] != t["unit_code"] else "",
+            "state": texts.STAFF_STATE_NAMES[t["state"]], "state_code": t["state"],
+            "excerpt": texts.excerpt(t["text"], 50),
             "due": _fmt(t["due_at"], tz, "%m-%d %H:%M"), "created": _fmt(t["created_at"], tz, "%m-%d"),
+            # how near the deadline is, in words: 超期12天 / 今天到期 (the date alone must be worked out per line)
+            "when": texts.due_words(days, overdue) if days is not None and days <= 3 else "",
             "overdue": overdue, "flags": flags, "urgent": desk_urgent(t) and t["state"] in lifecycle.OPEN}
 
 
@@ -283,7 +296,8 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 note = "分派至 " + ((directory.get(db, code) or {}).get("name") or code)
             history.append({"when": _fmt(e["at"], tz, "%m-%d %H:%M"), "action": e["action"],
                             "name": texts.EVENT_NAMES.get(e["action"] or "", texts.STATE_NAMES.get(e["to_state"], "")),
-                            "who": names[actor], "note": note, "internal": e["action"] == "note"})
+                            "who": names[actor], "note": note, "internal": e["action"] == "note",
+                            "by_citizen": actor == ticket["openid"] and e["action"] not in ("submit", "supplement")})
         earlier = []
         at_school = (directory.get(db, user.get("unit_code")) or {}).get("kind") in privacy.SCHOOL_KINDS
         if not hidden:
@@ -292,7 +306,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 if at_school and (not linked or desk.identity_hidden(db, user, row)):
                     continue  # a school never learns of the person's other messages: one may be about its teacher
                 earlier.append({"number": row["number"], "kind": texts.KIND_NAMES[row["kind"]],
-                                "state": texts.STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
+                                "state": texts.STAFF_STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
                                 "linked": linked})
         offers = desk.offers(db, user, ticket)
         copies = media.of(db, [a.get("media_id") for a in ticket["attachments"]])
@@ -315,7 +329,8 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     identity = None if data["hidden"] else {
         "who": ticket["openid"][:4] + "****" + ticket["openid"][-2:],
         "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
-    overdue = bool(ticket["due_at"] and ticket["due_at"] < t and ticket["state"] in lifecycle.CLOCK)
+    line = _line(ticket, {}, t, tz)
+    overdue = line["overdue"]
     routing = ticket["routing"] or {}
     # 常用回复 chosen without JavaScript (?tpl=<id>&into=reply|resolve): that form opens with the text in its box
     tpl, into = _int(request.query.get("tpl"), 1, 2 ** 62), request.query.get("into", "reply")
@@ -324,9 +339,12 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     return _render("w_ticket.html", request, await _context(
         request, v, t=ticket, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
-        state=texts.STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
+        state=texts.STAFF_STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
-        ext=ticket.get("extension") or {}, filled=filled, urgent=desk_urgent(ticket) and ticket["state"] in lifecycle.OPEN))
+        ext=ticket.get("extension") or {}, filled=filled, when=line["when"],
+        # what the citizen wrote after submitting, beside the text (on a phone the history is below the forms)
+        later=[e for e in data["history"] if e["by_citizen"] and e["note"]],
+        urgent=desk_urgent(ticket) and ticket["state"] in lifecycle.OPEN))
 
 
 @staff_page
@@ -347,7 +365,7 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
             return None
         seen = str(form.get("v", ""))
         if seen and seen != str(tickets.version(db, ticket["id"])):  # the page was out of date: nothing done
-            answer = texts.WEB_STALE_FORM.format(number=number, state=texts.STATE_NAMES[ticket["state"]])
+            answer = texts.WEB_STALE_FORM.format(number=number, state=texts.STAFF_STATE_NAMES[ticket["state"]])
             if text:
                 answer += texts.WEB_STALE_TEXT.format(text=text[:1000])
             replies = []
@@ -425,11 +443,13 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
                          key=lambda u: (u["kind"] != "office", u["code"]))
         members = None if scope[0] is None else set(scope[0])
         name = "全局" if scope[0] is None else units.get(v.user["unit_code"], {}).get("name", "")
+        shown = ""
         if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
-            members, name = {wanted}, units[wanted]["name"]
-        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), choices
+            members, name, shown = {wanted}, units[wanted]["name"], wanted
+        one = shown or (scope[0][0] if scope[0] is not None and len(scope[0]) == 1 else "")
+        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), (choices, shown, one)
 
-    d, choices = await read(request, load)
+    d, (choices, wanted, one) = await read(request, load)
     running = None  # the period still running, when the last complete one is shown instead
     if not request.query.get("period") and period.start <= t < period.end:
         last = dashboard.previous(period, tz)
@@ -442,7 +462,7 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
     return _render("w_dashboard.html", request, await _context(
         request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
         dates=period.dates(tz, t), running=running, running_dates=running and running.period.dates(tz, t),
-        unit=wanted, bar_max=max([n for _, n in d.by_category] + [1]),
+        unit=wanted, trace=rates_link(one, d.period) if one else "", bar_max=max([n for _, n in d.by_category] + [1]),
         school_max=max([n for _, n in d.by_school] + [1])))
 
 
@@ -455,6 +475,97 @@ def _period(request: web.Request, tz, t: float) -> dashboard.Period:
         except (ValueError, TypeError):
             pass
     return dashboard.period_of(kind, t, tz)
+
+
+# -- the tickets behind a unit's figures --------------------------------------------------------------------------
+def _traced_period(key: str, tz) -> dashboard.Period | None:
+    """A week ('2026-W47') or a month ('2026-11'): the periods of the dashboard, the digest and the monthly review."""
+    try:
+        return dashboard.parse_period("week" if "W" in key.upper() else "month", key.strip().upper(), tz)
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def rates_link(unit: str, period: dashboard.Period | str) -> str:
+    return f"/w/rates/{unit}?" + urlencode({"period": period if isinstance(period, str) else period.key})
+
+
+@staff_page
+async def rates_page(request: web.Request, v: Viewer) -> web.Response:
+    """A unit's 响应率, 解决率 and 满意率 for a week or month, and every ticket they rest on with what it counted as:
+    the figures are those of the dashboard, the digest and the review (handlers.rates.for_period), the lines
+    handlers.rates.traced (the same rule, ticket by ticket); a total row shows they agree."""
+    from handlers import rates
+    tz, t, desk = _tz(request), auth.now(request), _desk(request)
+    code = request.match_info["unit"]
+    period = _traced_period(request.query.get("period", ""), tz) or dashboard.period_of("month", t, tz)
+
+    def load(db):
+        user = users.get(db, v.openid) or {}
+        units_, _ = desk.scope(db, user)
+        unit = directory.get(db, code)
+        if unit is None or (units_ is not None and code not in units_):
+            return None
+        figures = rates.for_period(db, period.start, period.end, [code], t).get(code) or rates.Rates()
+        parts = rates.traced(db, period.start, period.end, code, t)
+        lines = []
+        for tid, part in parts.items():
+            ticket = tickets.by_id(db, tid)
+            mine = desk.in_scope(db, user, ticket)  # another unit's ticket now: its number and what it counted
+            lines.append((ticket, part, mine))
+        return unit, figures, lines
+
+    data = await read(request, load)
+    if data is None:
+        raise not_found()
+    unit, figures, lines = data
+    rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in
+            sorted(lines, key=lambda x: (x[0]["dispatched_at"] or x[0]["created_at"], x[0]["id"]))]
+    summed = rates.total({str(i): part for i, (_, part, _m) in enumerate(lines)})
+    checked = ("accepted_in_time", "response_due", "resolved_in_time", "resolved", "open_overdue", "satisfied",
+               "rated", "first_rated", "first_satisfied")
+    agree = all(getattr(summed, f) == getattr(figures, f) for f in checked)
+    only = request.query.get("only") == "missed"  # a hundred lines on a phone: the ones that cost the unit first
+    missed = sum(x["missed"] for x in rows)
+    return _render("w_rates.html", request, await _context(
+        request, v, unit=unit, r=figures, rows=[x for x in rows if x["missed"] or not only], every=len(rows),
+        missed=missed, only=only, here=rates_link(code, period),
+        period=period, dates=period.dates(tz, t), agree=agree,
+        prev=rates_link(code, dashboard.previous(period, tz)),
+        next=rates_link(code, dashboard.period_of(period.kind, period.end + 3600, tz)) if period.end <= t else None))
+
+
+def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
+    """What one ticket counted as, in words, for each rate it counts in ('' where it does not)."""
+    response = ""
+    if part.response_due or part.dispatched:
+        if part.accepted_in_time:
+            response = "按时签收"
+        elif part.left_late and not part.dispatched:
+            response = "离开前已超过签收时限"
+        elif part.response_due:
+            response = "超时签收" if ticket["accepted_at"] else "未按时签收"
+        else:
+            response = "签收时限未到，暂不计"
+    resolution = ""
+    if part.resolved:
+        resolution = "按时办结" if part.resolved_in_time else "超期办结"
+    elif part.open_overdue:
+        resolution = "离开前已超期" if part.left_late else "超期未办结"
+    rating = ""
+    if part.rated:
+        rating = texts.RATING_NAMES[ticket["rating"]] if ticket["rating"] in texts.RATING_NAMES else "已评价"
+    if part.dissatisfied and not part.rated:
+        rating = "不满意（要求重办）"
+    missed = bool(part.response_due - part.accepted_in_time or part.resolved + part.open_overdue
+                  - part.resolved_in_time or part.rated - part.satisfied or part.dissatisfied)
+    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed,
+            "excerpt": texts.excerpt(ticket["text"], 30) if mine else "",
+            "dispatched": _fmt(ticket["dispatched_at"], tz, "%m-%d %H:%M"),
+            "response": response, "response_ok": bool(part.accepted_in_time),
+            "resolution": resolution, "resolution_ok": bool(part.resolved_in_time),
+            "rating": rating, "rating_ok": bool(part.satisfied), "first": bool(part.first_rated),
+            "stood_in": bool(part.stood_in)}
 
 
 # -- audit -----------------------------------------------------------------------------------------------------------
@@ -498,6 +609,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/w/t/{number}", act)
     r.add_get("/w/notices", notices_page)
     r.add_get("/w/dashboard", dashboard_page)
+    r.add_get("/w/rates/{unit}", rates_page)
     r.add_get("/w/audit", audit_page)
     r.add_get("/w/staff", staff_page_)
     r.add_post("/w/staff", staff_page_)
