@@ -19,6 +19,7 @@ digest job (all scopes), the digest page (HTTP, bureau), one unit's rates for a 
 from __future__ import annotations
 
 import argparse
+import gc
 import asyncio
 import datetime as dt
 import itertools
@@ -637,6 +638,13 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 return f"{runs['sweeps']} sweeps, {runs['digests']} digest jobs"
             # warm up first (jieba's dictionary, the router's caches, SQLite's pages), or the reference pays for it
             await webhook_under_load(port, 2, idle, connections, db)
+            # --gc-threshold2 / --refreeze: the collector's settings after the warm-up, the caches filled
+            if GC_TUNING.get("refreeze"):
+                from bot import runtime
+                log(f"  gc: {runtime.freeze()} objects frozen again after the warm-up")
+            if GC_TUNING.get("threshold2"):
+                gc.set_threshold(*gc.get_threshold()[:2], GC_TUNING["threshold2"])
+                log(f"  gc: thresholds {gc.get_threshold()}")
             # The reference and the jobs' phase alternate (--rounds), so each pair shares its minutes on this
             # shared machine: the jobs' own share is the difference within a pair.
             rounds = []
@@ -828,6 +836,7 @@ class Probe:
 PROBE: Probe | None = None
 # --set SECTION.KEY=VALUE: settings for the measured server, merged into each section the bench sets itself
 SETTINGS: dict = {}
+GC_TUNING: dict = {}  # --gc-threshold2, --refreeze
 
 
 def with_settings(overrides: dict) -> dict:
@@ -962,6 +971,10 @@ def main() -> int:
                    help="the webhook phases to measure: alone (the reference), during the jobs, while pages load")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="a config setting for the server, as TOML (repeatable): --set server.pages_per_batch=0")
+    p.add_argument("--gc-threshold2", type=int,
+                   help="after the warm-up, the collector's third threshold (CPython's default: 10)")
+    p.add_argument("--refreeze", action="store_true",
+                   help="after the warm-up (caches filled), freeze what the process holds again (bot/runtime.freeze)")
     p.add_argument("--workers", type=int, default=1,
                    help="webhook measured through N HTTP worker processes with this process as their writer "
                         "(serve --workers N's shape; the jobs run in the writer, as they do there)")
@@ -984,6 +997,7 @@ def main() -> int:
             p.error(f"--set {item!r}: expected SECTION.KEY=VALUE")
         section, key = name.split(".", 1)
         SETTINGS.setdefault(section, {})[key] = tomllib.loads(f"v = {value}")["v"]
+    GC_TUNING.update(threshold2=args.gc_threshold2, refreeze=args.refreeze)
     import logging
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bot.outbox").setLevel(logging.ERROR)  # the API is a closed port: every push fails
