@@ -13,12 +13,9 @@ longer depends on how many pages are asked for. The webhook's own requests never
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
 
 from aiohttp import web
-
-log = logging.getLogger(__name__)
 
 # A request never waits longer than this for its turn: a batch held up by another process's write lock (a backup)
 # waits with the interpreter lock released, and pages need not wait for it.
