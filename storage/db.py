@@ -290,6 +290,7 @@ class Database:
         # empty; and who is told on the writer thread after each batch. The web's turn-taking (bot/priority.py)
         # lets pages wait for the writer's commit instead of taking the interpreter lock from it.
         self.busy = False
+        self._busy_lock = threading.Lock()  # a put and the writer's "queue empty" are never interleaved
         self.batch_done: Callable[[], None] | None = None
 
     def start(self) -> "Database":
@@ -385,8 +386,9 @@ class Database:
             self._run_batch(db, batch)
             if self._wal_reset_due:
                 self._reset_wal(db)
-            if self._queue.empty():
-                self.busy = False
+            with self._busy_lock:
+                if self._queue.empty():
+                    self.busy = False
             if self.batch_done is not None:
                 self.batch_done()
             if stop:
@@ -516,8 +518,9 @@ class Database:
         return True
 
     def _put(self, call: _Call) -> None:
-        self.busy = True
-        self._queue.put(call)
+        with self._busy_lock:
+            self.busy = True
+            self._queue.put(call)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._thread is None:

@@ -74,6 +74,8 @@ async def test_after_each_write_a_few_waiting_pages_go_on_all_once_the_writer_is
         done, _ = await asyncio.wait(pages, timeout=0.5)
         assert not done
         second, second_call = hold(client.app)  # queued behind the first: the writer still has work after it
+        await asyncio.sleep(0)  # (the call's task puts it in the writer's queue when it first runs)
+        await asyncio.sleep(0)
         first.set()
         await first_call
         answered = set()
