@@ -19,6 +19,7 @@ digest job (all scopes), the digest page (HTTP, bureau), one unit's rates for a 
 from __future__ import annotations
 
 import argparse
+import gc
 import asyncio
 import datetime as dt
 import itertools
@@ -430,12 +431,12 @@ async def http_workers(app, path: Path, port: int, workers: int):
     folder = Path(tempfile.mkdtemp(prefix="scale-writer-"))
     server = WriterServer(app[RECEIVER], app[SENDER].wake)
     await server.start(folder / "writer.sock")
-    config = load_config(None, env={}, overrides={
+    config = load_config(None, env={}, overrides=with_settings({
         "wechat": {"token": wx.TOKEN, "aes_key": wx.AES_KEY, "appid": wx.APPID, "appsecret": "benchsecret",
                    "api_base": "http://127.0.0.1:9", "check_timestamp": False},
         "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}",
                    "link_secret": "bench-link-secret-0123456789abcdef", "log_level": "WARNING"},
-        "storage": {"path": str(path)}})
+        "storage": {"path": str(path)}}))
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_run_worker, args=(config, True, None, str(folder / "writer.sock")))
              for _ in range(workers)]
@@ -465,7 +466,8 @@ async def http_workers(app, path: Path, port: int, workers: int):
 
 
 async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip: set[str] = frozenset(),
-                  connections: int = 50, page_pause_ms: int = 0, workers: int = 1, webhook_rounds: int = 1) -> dict:
+                  connections: int = 50, page_pause_ms: int = 0, workers: int = 1, webhook_rounds: int = 1,
+                  page_path: str | None = None, phases: frozenset = frozenset({"alone", "jobs", "pages"})) -> dict:
     from aiohttp import web
     from bot.app import CLOCK, DB, DISPATCHER, SCHEDULER
     from bot.cli import _serving_app
@@ -474,12 +476,12 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     from handlers.messages import Inbound
 
     from tests import wx
-    config = load_config(None, env={}, overrides={
+    config = load_config(None, env={}, overrides=with_settings({
         "wechat": {"token": wx.TOKEN, "aes_key": wx.AES_KEY, "appid": wx.APPID, "appsecret": "benchsecret",
                    "api_base": "http://127.0.0.1:9", "check_timestamp": False},
         "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}",
                    "link_secret": "bench-link-secret-0123456789abcdef"},
-        "storage": {"path": str(path)}})
+        "storage": {"path": str(path)}}))
     clock = type("BenchClock", (OffsetClock, Clock), {})()
     out: dict = {}
     t0 = time.perf_counter()
@@ -636,18 +638,26 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 return f"{runs['sweeps']} sweeps, {runs['digests']} digest jobs"
             # warm up first (jieba's dictionary, the router's caches, SQLite's pages), or the reference pays for it
             await webhook_under_load(port, 2, idle, connections, db)
+            # --gc-threshold2 / --refreeze: the collector's settings after the warm-up, the caches filled
+            if GC_TUNING.get("refreeze"):
+                from bot import runtime
+                log(f"  gc: {runtime.freeze()} objects frozen again after the warm-up")
+            if GC_TUNING.get("threshold2"):
+                gc.set_threshold(*gc.get_threshold()[:2], GC_TUNING["threshold2"])
+                log(f"  gc: thresholds {gc.get_threshold()}")
             # The reference and the jobs' phase alternate (--rounds), so each pair shares its minutes on this
             # shared machine: the jobs' own share is the difference within a pair.
             rounds = []
-            for _ in range(max(1, webhook_rounds)):
+            for _ in range(max(1, webhook_rounds) if phases & {"alone", "jobs"} else 0):
                 alone = await webhook_under_load(port, webhook_seconds, idle, connections, db)
-                during = await webhook_under_load(port, webhook_seconds, jobs, connections, db)
+                during = await webhook_under_load(port, webhook_seconds, jobs, connections, db) \
+                    if "jobs" in phases else alone
                 rounds.append({"alone": alone, "jobs": during})
                 log(f"  webhook p50/p99 alone {alone['webhook_p50_ms']:.1f}/{alone['webhook_p99_ms']:.1f} ms, "
                     f"during jobs {during['webhook_p50_ms']:.1f}/{during['webhook_p99_ms']:.1f} ms "
                     f"({during['webhook_background']}); longest write {during['webhook_longest_write']}")
             for key in ("webhook_rps", "webhook_p50_ms", "webhook_p99_ms", "webhook_errors", "webhook_cores_server",
-                        "webhook_cores_busy"):
+                        "webhook_cores_busy") if rounds else ():
                 out[key.replace("webhook_", "webhook_alone_")] = statistics.median(r["alone"][key] for r in rounds)
                 out[key] = statistics.median(r["jobs"][key] for r in rounds)
             out["webhook_rounds"] = rounds
@@ -658,16 +668,20 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 # --page-pause-ms: each reader waits that long between loads (0: back to back, a stress test)
                 lua = Path(tempfile.mkdtemp(prefix="scale-pages-")) / "pause.lua"
                 lua.write_text(f"function delay() return {page_pause_ms} end\n", encoding="utf-8")
+                target = f"http://127.0.0.1:{port}{page_path}" if page_path else url
                 cmd = ["wrk", "-t1", f"-c{readers}", f"-d{max(1, round(deadline - time.monotonic()))}s",
-                       "--timeout", "10s", "-s", str(lua), url]
+                       "--timeout", "10s", "-s", str(lua), target]
                 proc = await asyncio.create_subprocess_exec(*cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                 text = (await proc.communicate())[0].decode()
                 loads = re.search(r"(\d+) requests in", text)
                 latency = re.search(r"Latency\s+(\S+)", text)
-                return (f"{loads.group(1) if loads else '?'} digest pages by {readers} readers (wrk, mean "
-                        f"{latency.group(1) if latency else '?'})")
-            paged = await webhook_under_load(port, webhook_seconds, pages, connections, db)
-            out.update({k.replace("webhook_", "webhook_pages_"): v for k, v in paged.items()})
+                statuses = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+                return (f"{loads.group(1) if loads else '?'} loads of {page_path or 'the digest page'} by {readers} "
+                        f"readers (wrk, mean {latency.group(1) if latency else '?'}; "
+                        f"{statuses.group(1) if statuses else 0} not 2xx/3xx)")
+            if "pages" in phases:
+                paged = await webhook_under_load(port, webhook_seconds, pages, connections, db)
+                out.update({k.replace("webhook_", "webhook_pages_"): v for k, v in paged.items()})
         if stop_workers is not None:
             await stop_workers()
         for name, took in own.items():
@@ -820,6 +834,13 @@ class Probe:
 
 
 PROBE: Probe | None = None
+# --set SECTION.KEY=VALUE: settings for the measured server, merged into each section the bench sets itself
+SETTINGS: dict = {}
+GC_TUNING: dict = {}  # --gc-threshold2, --refreeze
+
+
+def with_settings(overrides: dict) -> dict:
+    return {**overrides, **{section: {**overrides.get(section, {}), **keys} for section, keys in SETTINGS.items()}}
 
 
 _phases = itertools.count()
@@ -944,6 +965,16 @@ def main() -> int:
                    help="webhook alone / during the jobs this many times, alternating (medians in the table)")
     p.add_argument("--page-pause-ms", type=int, default=0,
                    help="each of the 4 page readers waits this long between loads (0: back to back)")
+    p.add_argument("--page-path", help="the page the 4 readers load, e.g. /u/jyj-sfc (default: the bureau's "
+                   "digest page, by its signed link)")
+    p.add_argument("--phases", nargs="+", choices=["alone", "jobs", "pages"], default=["alone", "jobs", "pages"],
+                   help="the webhook phases to measure: alone (the reference), during the jobs, while pages load")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="a config setting for the server, as TOML (repeatable): --set server.pages_per_batch=0")
+    p.add_argument("--gc-threshold2", type=int,
+                   help="after the warm-up, the collector's third threshold (CPython's default: 10)")
+    p.add_argument("--refreeze", action="store_true",
+                   help="after the warm-up (caches filled), freeze what the process holds again (bot/runtime.freeze)")
     p.add_argument("--workers", type=int, default=1,
                    help="webhook measured through N HTTP worker processes with this process as their writer "
                         "(serve --workers N's shape; the jobs run in the writer, as they do there)")
@@ -959,6 +990,14 @@ def main() -> int:
     p.add_argument("--vacuum", action="store_true", help="also prune as the hourly job does, VACUUM, and report")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args()
+    import tomllib
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or "." not in name:
+            p.error(f"--set {item!r}: expected SECTION.KEY=VALUE")
+        section, key = name.split(".", 1)
+        SETTINGS.setdefault(section, {})[key] = tomllib.loads(f"v = {value}")["v"]
+    GC_TUNING.update(threshold2=args.gc_threshold2, refreeze=args.refreeze)
     import logging
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bot.outbox").setLevel(logging.ERROR)  # the API is a closed port: every push fails
@@ -980,7 +1019,8 @@ def main() -> int:
         migrate_ms = common.working_copy(built, work)  # the code's migrations, once: not part of a start-up
         log(f"  migrations: {migrate_ms / 1000:.1f} s")
         r = asyncio.run(measure(work, args.repeat, args.port, args.webhook_seconds, set(args.skip),
-                                args.webhook_connections, args.page_pause_ms, args.workers, args.rounds))
+                                args.webhook_connections, args.page_pause_ms, args.workers, args.rounds,
+                                args.page_path, frozenset(args.phases)))
         r["size_mb"] = work.stat().st_size / 1e6
         r["migrate_ms"] = migrate_ms
         if args.vacuum:  # what the file shrinks to once retention has run (sent pushes > 90 days) and VACUUM

@@ -20,7 +20,7 @@ from bot.digest_job import JobProcess
 from bot.media import MediaFetcher, MediaStore
 from bot.outbox import OutboxSender, problems
 from bot.receiver import Receiver
-from bot import public as public_pages
+from bot import priority, public as public_pages
 from bot import metrics
 from bot import web as web_pages
 from bot.web.auth import Links
@@ -62,6 +62,7 @@ def create_app(config: Config, clock: Clock | None = None, role: str = "single")
     app[JOB_PROCESS] = JobProcess(gc_freeze=config.server.gc_freeze)
     app.cleanup_ctx.append(_job_process)
     app.cleanup_ctx.append(_database)
+    priority.setup(app, config.server.pages_per_batch)  # pages take turns with the webhook's writes
     app.cleanup_ctx.append(_core)
     app.cleanup_ctx.append(_delivery)
     app.router.add_get("/healthz", _health)

@@ -286,6 +286,12 @@ class Database:
         self._wal_reset_due = False  # set by the checkpoint thread, taken by the writer thread
         self._checkpointing = threading.Lock()  # one checkpoint at a time: the thread's pass or the writer's catch-up
         self._lock_fd: int | None = None
+        # Writes in hand: set when a call is queued, cleared by the writer thread once a batch leaves the queue
+        # empty; and who is told on the writer thread after each batch. The web's turn-taking (bot/priority.py)
+        # lets pages wait for the writer's commit instead of taking the interpreter lock from it.
+        self.busy = False
+        self._busy_lock = threading.Lock()  # a put and the writer's "queue empty" are never interleaved
+        self.batch_done: Callable[[], None] | None = None
 
     def start(self) -> "Database":
         if self._thread is not None:
@@ -380,8 +386,16 @@ class Database:
             self._run_batch(db, batch)
             if self._wal_reset_due:
                 self._reset_wal(db)
+            with self._busy_lock:
+                if self._queue.empty():
+                    self.busy = False
+            if self.batch_done is not None:
+                self.batch_done()
             if stop:
                 break
+        self.busy = False
+        if self.batch_done is not None:  # nobody waits for a writer that has stopped
+            self.batch_done()
         db.conn.close()
 
     def _reset_wal(self, db: sqlite_utils.Database) -> None:
@@ -503,12 +517,17 @@ class Database:
         conn.execute("RELEASE batch")
         return True
 
+    def _put(self, call: _Call) -> None:
+        with self._busy_lock:
+            self.busy = True
+            self._queue.put(call)
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._thread is None:
             raise RuntimeError("database not started")
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self._queue.put(_Call(fn, args, loop, fut))
+        self._put(_Call(fn, args, loop, fut))
         return await fut
 
     async def run_redoable(self, fn: Callable[..., T], *args: Any) -> T:
@@ -518,20 +537,20 @@ class Database:
             raise RuntimeError("database not started")
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self._queue.put(_Call(fn, args, loop, fut, redoable=True))
+        self._put(_Call(fn, args, loop, fut, redoable=True))
         return await fut
 
     def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """For CLI commands that have no event loop."""
         fut: Future = Future()
-        self._queue.put(_Call(fn, args, None, fut))
+        self._put(_Call(fn, args, None, fut))
         return fut.result()
 
     def _reader_call(self, fn, args, loop, fut) -> None:
         if self._thread is None:
             raise RuntimeError("database not started")
         if not self._readers:  # an in-memory database has no second connection: the writer reads
-            self._queue.put(_Call(fn, args, loop, fut))
+            self._put(_Call(fn, args, loop, fut))
             return
         # Round robin: a long read on one reader leaves the other free for the next page.
         self._readers[next(self._next_reader) % len(self._readers)].queue.put((fn, args, loop, fut))
