@@ -15,6 +15,8 @@ from storage import directory, tickets
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 BOTTOM = 3
+# A 解决率 below this is marked on the page, the bureau's card and each unit's cell alike.
+LOW_RESOLUTION = 0.8
 
 
 def parse_week(week: str) -> tuple[int, int]:

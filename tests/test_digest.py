@@ -222,6 +222,24 @@ def test_no_link_without_a_link_secret(make_config):
         digest_link(make_config(server={"link_secret": ""}), "2026-W48", "bureau", 0)
 
 
+async def test_a_low_resolution_rate_is_marked_on_the_bureaus_card_as_in_the_units_table(served):
+    """A leader reads the top cards first: a 解决率 under the line the units' table marks must not stand in the
+    accent green there (it did, at 7 %)."""
+    import re as _re
+
+    from bot.web import render_html
+    app, port = served
+    d = await app[DB].run(lambda db: digest.build(db, "2026-W48", app[DISPATCHER].clock.now(), TZ,
+                                                  app[DISPATCHER].router.tokenizer))
+    assert d.overall.resolution < digest.LOW_RESOLUTION <= d.overall.response
+    page = render_html(d, TZ)
+    cards = dict((name, cls) for cls, name in _re.findall(
+        r'<div class="card( warn)?"><b>[^<]*</b><span>(响应率|解决率|满意率)</span>', page))
+    assert cards == {"响应率": "", "解决率": " warn", "满意率": ""}
+    fees = next(u for u in d.units if u.code == "jyj-sfc")
+    assert fees.now.resolution < digest.LOW_RESOLUTION and '<td class="low">60%' in page
+
+
 def test_cli_digest_renders_text_and_page(tmp_path, capsys):
     db_path = tmp_path / "d.db"
     from bot.demo import DEMO_DIRECTORY

@@ -167,6 +167,7 @@ def page_context(d: digest.Digest, tz) -> dict:
         "d": d, "period": d.period_text(tz), "cat_max": cat_max,
         "generated": dt.datetime.fromtimestamp(d.generated_at, tz).strftime("%Y-%m-%d %H:%M"),
         "due_text": lambda ts: dt.datetime.fromtimestamp(ts, tz).strftime("%m-%d"),
+        "low_resolution": lambda r: r is not None and r < digest.LOW_RESOLUTION,
     }
 
 
