@@ -107,9 +107,12 @@ def parse(text: str) -> Rating | None:
     return None
 
 
+_TRAILING = re.compile(f"(?:{PARTICLES.pattern})$")  # compiled once: parse runs on every reply while one is awaited
+
+
 def _bare(text: str) -> str:
     """`text` without the particles and marks at its end (好评！, 解决了)."""
-    return re.sub(f"(?:{PARTICLES.pattern})$", "", text)
+    return _TRAILING.sub("", text)
 
 
 def _own_words(raw: str, norm_offset: int) -> str:
