@@ -164,6 +164,16 @@ class Dispatcher:
         in (tests, a reload) starts a fresh cache. Only the dict is kept (the Decision too held ~15 MB more)."""
         return self._route_cache()(text)
 
+    def matter(self, text: str) -> tuple[str, float]:
+        """(category, confidence) as routing(text) holds them (the confidence to three places), without the rest of
+        a decision: all the another-matter check reads. A decision an HTTP worker gave for the text is taken."""
+        given = self._given.get(text) if self._given else None
+        if given is not None and given[0] is self.router:
+            decision = self.routing(text)
+            return decision["category"], decision.get("confidence", 0)
+        category, confidence = self.router.category(text)
+        return category, round(confidence, 3)
+
     def _route_cache(self) -> Callable[[str], Routing]:
         cached = self._routings
         if cached is None or cached[0] is not self.router:
@@ -675,6 +685,9 @@ class _Services(IntakeServices):
 
     def route(self, text: str) -> dict:
         return self.d.routing(text)
+
+    def matter(self, text: str) -> tuple[str, float]:
+        return self.d.matter(text)
 
     def find_school(self, text: str) -> str | None:
         if names.generic(text):

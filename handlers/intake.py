@@ -1038,7 +1038,7 @@ class Intake:
             if self._is_new_matter(inbound.text, d):
                 d.held, d.back_to = inbound.text, state
                 return self._out("new_matter", d, [Reply(texts.NEW_MATTER.format(
-                    category=texts.CATEGORY_NAMES.get(self.s.route(inbound.text)["category"], "其他")))])
+                    category=texts.CATEGORY_NAMES.get(self.s.matter(inbound.text)[0], "其他")))])
             self._collect(inbound, d)
             d.similar_checked = d.similar_checked and state != "similar"  # its question is still open
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
@@ -1130,10 +1130,10 @@ class Intake:
     def _is_new_matter(self, text: str, d: Draft) -> bool:
         if not d.category or d.kind == "praise" or introduction(d.text):
             return False  # 我是孩子爷爷… then the matter: the story goes on, it is no other matter
-        alone = self.s.route(text)
-        return (alone["category"] not in (d.category, "other_edu", "out_of_scope")
-                and alone["category"] not in d.matters
-                and alone.get("confidence", 0) >= NEW_MATTER_CONFIDENCE)
+        category, confidence = self.s.matter(text)  # (its category alone: no urgency, matters or evidence)
+        return (category not in (d.category, "other_edu", "out_of_scope")
+                and category not in d.matters
+                and confidence >= NEW_MATTER_CONFIDENCE)
 
     def _on_new_matter(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
@@ -1807,6 +1807,7 @@ class IntakeServices:
     needs_school: frozenset[str]
     notices: list  # pushes caused by a submission (the staff to tell), sent with the conversation's reply
     route: Callable[[str], dict]
+    matter: Callable[[str], tuple[str, float]]             # route(text)'s category and confidence alone
     find_school: Callable[[str], str | None]
     suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
     school_names: Callable[[list[str]], list[str]]

@@ -2,14 +2,16 @@
 before: whole conversations of new sentences (each routed alone, then as the draft grows), answers to the intake's
 questions, asides and shipped labelled messages, handled on fresh databases through the new code and through the code
 before it (tests/routing/test_fast_same.py keeps it verbatim: jieba's DAG read from jieba's dictionary at every
-fragment, the demand's word lists filtered word by word, the literals' set built in Python), give the same reply to
-every message, the same conversation row after every message, and the same tickets (category, routing JSON with its
-urgency flag and evidence, deadline), byte for byte.
+fragment, the demand's word lists filtered word by word, the literals' set built in Python; since route9 also the
+route made in one call, every text cut afresh, and the another-matter check reading the supplement's whole routing),
+give the same reply to every message, the same conversation row after every message, and the same tickets (category,
+routing JSON with its urgency flag and evidence, deadline), byte for byte.
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import random
 from pathlib import Path
 
@@ -17,11 +19,14 @@ import pytest
 
 from bot.app import DB, DISPATCHER, SCHEDULER, create_app
 from handlers.clock import FixedClock
+from handlers.dispatcher import Dispatcher
+from handlers.intake import NEW_MATTER_CONFIDENCE
 from handlers.messages import Inbound
+from handlers.routing import Router
 from handlers.routing import literals as L
 from handlers.routing import router as R
 from tests.conftest import running
-from tests.routing.test_fast_same import old_cut_block, old_demand, old_present
+from tests.routing.test_fast_same import old_cut, old_cut_block, old_demand, old_present, old_route
 from tests.dialog import _ANSWERS as dialog_answers
 from tests.test_handling_fast import ANSWERS, ASIDES, MONDAY, STORY
 
@@ -45,6 +50,15 @@ def _labelled(limit: int) -> list[str]:
             with open(f, encoding="utf-8-sig", newline="") as fh:
                 out += [r["text"] for r in csv.DictReader(fh) if r.get("text")][:limit]
     return out
+
+
+def old_matter(self, text: str) -> tuple[str, float]:
+    """The another-matter check before route9: the supplement's whole routing (kept in the decisions' cache)."""
+    alone = self.routing(text)
+    return alone["category"], alone.get("confidence", 0)
+
+
+ROUTER = functools.lru_cache(maxsize=1)(Router.from_toml)  # (one for the checks below)
 
 
 ANSWER = None  # a move: answer the question just asked, as a person filing would (tests/dialog.py's answers)
@@ -101,6 +115,9 @@ async def test_routing_mix_dialogues_answer_and_store_the_same_through_the_old_c
     monkeypatch.setattr(R._BlockCut, "_cut_block", old_cut_block)
     monkeypatch.setattr(R.Router, "_demand", old_demand)
     monkeypatch.setattr(L.Literals, "present", old_present)
+    monkeypatch.setattr(R.Router, "route", old_route)
+    monkeypatch.setattr(R._BlockCut, "cut", old_cut)
+    monkeypatch.setattr(Dispatcher, "matter", old_matter)
     old, old_tickets = await _handle(make_config, messages, tmp_path / "old.db")
     assert len(new) == len(old) == len(messages)
     for (openid, _move), a, b in zip(messages, new, old):
@@ -112,3 +129,29 @@ async def test_routing_mix_dialogues_answer_and_store_the_same_through_the_old_c
     assert len(new_tickets) >= 10 and len(categories) >= 4
     assert any('"urgent": true' in c for t in new_tickets for c in t if isinstance(c, str))
     assert any("另一件事" in text for _t, replies, _row in new for (text, *_rest) in replies)
+
+
+def test_the_another_matter_check_reads_what_the_whole_routing_says():
+    """Dispatcher.matter (the another-matter check: no urgency, matters or evidence) is the category and confidence
+    routing(text) stores, to the last digit kept, on every shipped labelled text and the mix's sentences; texts at the
+    check's line (confidence 0.6, NEW_MATTER_CONFIDENCE) are among them."""
+    rng = random.Random(9)
+    texts = _labelled(100_000) + [f"{rng.choice(WHO)}{rng.choice(GRADE)}{rng.choice(PROBLEM)}，{rng.choice(TAIL)}"
+                                  for _ in range(300)]
+    router = ROUTER()
+    checked, routed = Dispatcher(None, router), Dispatcher(None, router)
+    near = 0
+    for text in texts:
+        whole = routed.routing(text)
+        assert checked.matter(text) == (whole["category"], whole["confidence"]), text
+        near += abs(whole["confidence"] - NEW_MATTER_CONFIDENCE) <= 0.01
+    assert len(texts) > 1000 and near >= 5
+
+
+def test_the_another_matter_check_takes_a_decision_an_http_worker_gave():
+    writer = Dispatcher(None, ROUTER())
+    writer.set_router_id("r1")
+    text = "孩子三年级被学校收取资料费三百元，麻烦核实一下"
+    writer.take_hints({"router": "r1", "route": {text: '{"category": "praise", "confidence": 0.9}'}})
+    assert writer.matter(text) == ("praise", 0.9)  # the worker's, as routing(text) takes it: not routed here
+    assert writer.routing(text)["category"] == "praise"

@@ -340,6 +340,7 @@ class Router:
         # and overrules rule words in a message it is sure is calm (孩子丢了一只手套, 上个月已经处理好了).
         self.urgency_model = None
         self._matches_cache = None  # see _matches
+        self._cores: dict[str, tuple] = {}  # see _core: text -> (model, urgency model, the decision's core)
         self._joint = None  # (model, urgency model, feature -> (its row in each, or None)), see _known
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
@@ -735,8 +736,46 @@ class Router:
         return {"t": t, "norm": norm, "short": short, "school": school, "scores": scores, "contrib": contrib, "vetoed": vetoed,
                 "veto_words": veto_words, "top": top, "confidence": confidence, "s1": s1, "demand": demand}
 
-    def route(self, text: str) -> Decision:
+    # cores kept for route() after category(): a supplement checked as another matter, then (answered 1) routed
+    # as the new message's text; a few KB each, the oldest dropped first
+    CORES = 64
+
+    def _core(self, text: str, keep: bool) -> tuple:
+        """What both category() and route() decide of a text: (the rules' decision, the models' known features,
+        the text's features where a model is not linear, the category, the confidence, the model's words). Kept
+        (keep=True, for category()) until route() of the same text takes it, so a text checked and then routed
+        runs the rules and the models once; taken by route(), so no two Decisions share its dicts. A model
+        swapped in meanwhile makes it stale: not used then."""
+        m, um = self.model, self.urgency_model
+        kept = self._cores.get(text) if keep else self._cores.pop(text, None)
+        if kept is not None and kept[0] is m and kept[1] is um:
+            return kept[2]
         r = self.rules_decision(text)
+        t = r["t"]
+        top, confidence, why = r["top"], r["confidence"], []
+        # (the category model's features, the urgency model's), one look-up each; the text's own features only
+        # where a model is not linear
+        known_by = self._known_in(t)
+        feats = () if known_by is not None or (m is None and um is None) else features(t, self._cut)
+        if m is not None:
+            probs, known = m.predict_known(*known_by[0]) if known_by else m.predict_features(feats)
+            top, confidence, why = self.combine(r, probs, known, m, self.model_settings)
+        core = (r, known_by, feats, top, confidence, why)
+        if keep:
+            cores = self._cores
+            if len(cores) >= self.CORES:
+                cores.pop(next(iter(cores)), None)
+            cores[text] = (m, um, core)
+        return core
+
+    def category(self, text: str) -> tuple[str, float]:
+        """(category, confidence) of route(text), exactly, without what only a whole decision needs (the urgency,
+        the matters, the evidence): what the another-matter check reads of a supplement."""
+        _r, _known_by, _feats, top, confidence, _why = self._core(text, keep=True)
+        return top, float(confidence)
+
+    def route(self, text: str) -> Decision:
+        r, known_by, feats, top, confidence, why = self._core(text, keep=False)
         t, norm, scores, contrib, vetoed = r["t"], r["norm"], r["scores"], r["contrib"], r["vetoed"]
         read_as = {meant: f"{seen}≈{meant}" for seen, meant in norm.fixes}
 
@@ -752,17 +791,7 @@ class Router:
             if cat not in vetoed and v != 0
         ]
         explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
-
-        top, confidence = r["top"], r["confidence"]
-        # (the category model's features, the urgency model's), one look-up each; the text's own features only
-        # where a model is not linear
-        known_by = self._known_in(t)
-        feats = () if known_by is not None or (self.model is None and self.urgency_model is None) \
-            else features(t, self._cut)
-        if self.model is not None:
-            probs, known = self.model.predict_known(*known_by[0]) if known_by else self.model.predict_features(feats)
-            top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
-            explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
+        explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
         explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
         urgent_words, urgent_score, overruled = self.urgency(t, feats, known_by[1] if known_by else None)
@@ -1143,6 +1172,7 @@ class _BlockCut:
         # messages: a new block of a new sentence is mostly fragments met before.
         self._weights: dict[str, float | object | None] = {}
         self._logtotal = math.log(tok.total)
+        self._last: tuple[str | None, tuple[str, ...]] = (None, ())  # see cut
 
     _PREFIX = object()  # a fragment that is only the start of longer words (frequency 0): no candidate, go on
     WEIGHTS = 16384  # fragments remembered (~120 bytes each: 2 MB at most); then forgotten at once and learnt again
@@ -1215,6 +1245,10 @@ class _BlockCut:
         return self._base_get(word, 0) if f is None else f
 
     def cut(self, text: str, HMM: bool = False) -> list[str]:
+        # the text cut last: a one-line message is its own title, cut for the rules' words and for the models
+        last = self._last
+        if last[0] == text:
+            return list(last[1])
         out: list[str] = []
         for blk in self._HAN.split(text):
             if not blk:
@@ -1227,6 +1261,7 @@ class _BlockCut:
                     out.append(x)
                 else:
                     out.extend(x)
+        self._last = (text, tuple(out))
         return out
 
 

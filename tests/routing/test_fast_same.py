@@ -16,6 +16,7 @@ import glob
 import math
 import random
 import re
+import types
 import unicodedata
 from pathlib import Path
 
@@ -410,6 +411,70 @@ def old_present(self, text: str) -> set[str]:
     return {w for _end, (_n, w, _r) in self._automaton.iter(text)}
 
 
+def old_route(self, text: str):
+    """Router.route before route9: the rules, the models and the whole decision in one call, nothing kept."""
+    r = self.rules_decision(text)
+    t, norm, scores, contrib, vetoed = r["t"], r["norm"], r["scores"], r["contrib"], r["vetoed"]
+    read_as = {meant: f"{seen}≈{meant}" for seen, meant in norm.fixes}
+
+    def shown(word: str) -> str:
+        for meant, label in read_as.items():
+            if meant in word:
+                return word.replace(meant, label)
+        return word
+
+    explanation = [
+        {"word": shown(w), "category": cat, "weight": round(v, 3)}
+        for (w, cat, _k), v in contrib.items()
+        if cat not in vetoed and v != 0
+    ]
+    explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
+
+    top, confidence = r["top"], r["confidence"]
+    known_by = self._known_in(t)
+    feats = () if known_by is not None or (self.model is None and self.urgency_model is None) \
+        else R.features(t, self._cut)
+    if self.model is not None:
+        probs, known = self.model.predict_known(*known_by[0]) if known_by else self.model.predict_features(feats)
+        top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
+        explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
+    explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
+
+    urgent_words, urgent_score, overruled = self.urgency(t, feats, known_by[1] if known_by else None)
+    return R.Decision(
+        category=top,
+        confidence=float(confidence),
+        scores=scores,
+        explanation=explanation,
+        school=r["school"],
+        label=self.labels.get(top, ""),
+        urgent=bool(urgent_words),
+        urgent_words=urgent_words,
+        urgent_score=urgent_score,
+        urgent_overruled=overruled,
+        matters=self._matters(t, top, scores, contrib, vetoed),
+        lang=norm.lang,
+        fixes=tuple(read_as.values()),
+    )
+
+
+def old_cut(self, text: str, HMM: bool = False) -> list[str]:
+    """_BlockCut.cut before route9: every text split into blocks again (nothing remembered but the blocks)."""
+    out: list[str] = []
+    for blk in self._HAN.split(text):
+        if not blk:
+            continue
+        if self._HAN.match(blk):
+            out.extend(self._block(blk))
+            continue
+        for x in self._SKIP.split(blk):
+            if self._SKIP.match(x):
+                out.append(x)
+            else:
+                out.extend(x)
+    return out
+
+
 def _random_texts(r: Router, n: int) -> list[str]:
     """Strings drawn from the literals' own characters (and a few others): overlaps, repeats and near-misses of
     the words, far denser than any message."""
@@ -608,6 +673,67 @@ def test_school_name_lookup_rejects_only_what_cannot_match(texts):
     assert sum(1 for q in sound_alike if names.match(q, directory)) >= 5
 
 
+def test_category_is_the_routes_category_and_confidence(router, texts):
+    """category(t) is route(t)'s category and confidence, float for float, and route(t) after it (taking the core
+    category kept) is the decision route made before in one call, field for field."""
+    checked = 0
+    for t in texts[::3]:
+        category = router.category(t)
+        assert router.category(t) == category  # asked again (the kept core)
+        decision = router.route(t)
+        assert category == (decision.category, decision.confidence), t
+        before = old_route(router, t)
+        assert repr(decision) == repr(before) and decision.explain(99) == before.explain(99), t
+        checked += 1
+    assert checked > 1000 and not router._cores  # every core kept was taken by its route
+
+
+def test_a_text_checked_then_routed_runs_the_rules_and_models_once(router, monkeypatch):
+    calls = []
+    real = Router.rules_decision
+    monkeypatch.setattr(Router, "rules_decision", lambda self, text: calls.append(text) or real(self, text))
+    text = "孩子三年级五班被老师当众体罚了，希望尽快处理（第一次）"
+    router.category(text)
+    router.category(text)
+    first = router.route(text)
+    assert calls == [text]
+    again = router.route(text)  # taken by the first route: a second one decides afresh, the same
+    assert calls == [text, text] and repr(again) == repr(first) and again.scores is not first.scores
+
+
+def test_kept_cores_are_bounded_and_forgotten_oldest_first(router):
+    texts = [f"孩子{n}年级被学校收取资料费{n}元，麻烦核实一下" for n in range(Router.CORES + 5)]
+    for t in texts:
+        router.category(t)
+    assert len(router._cores) == Router.CORES and texts[0] not in router._cores and texts[-1] in router._cores
+    for t in texts:
+        assert repr(router.route(t)) == repr(old_route(router, t))
+    assert not router._cores
+
+
+def test_a_core_kept_under_another_model_is_not_used():
+    r = Router.from_toml(schools=SCHOOLS)
+    text = "孩子说在学校不开心"  # the model decides: the rules alone fall back to other_edu
+    with_model = r.route(text)
+    assert any(e["word"].startswith("模型") for e in with_model.explanation)
+    r.category(text)
+    r.model = None
+    alone = r.route(text)
+    assert repr(alone) == repr(old_route(r, text)) and not any(e["word"].startswith("模型") for e in alone.explanation)
+    assert with_model.category == "safety" and alone.category == "other_edu"
+    assert r.category(text) == (alone.category, alone.confidence)
+
+
+def test_the_text_cut_last_is_cut_as_before(router, texts):
+    cut = router._cut
+    for t in texts[::2]:
+        t = Router._norm(t)
+        first = cut.cut(t)
+        assert first == old_cut(cut, t), t
+        first.append("changed by its caller")
+        assert cut.cut(t) == old_cut(cut, t), t  # remembered, and not the list handed out
+
+
 # ------------------------------------------------------------------ whole decisions
 class ReferenceRouter(Router):
     """The same rules and models, every fast path replaced by its reference."""
@@ -617,6 +743,7 @@ class ReferenceRouter(Router):
         nz, tok = self._normalise, self._tok
         nz._fix_near_misses = lambda t: ref_near_misses(nz, t)
         self._cut._block = functools.lru_cache(maxsize=8192)(lambda b: ref_cut_block(tok, b))
+        self._cut.cut = types.MethodType(old_cut, self._cut)
 
         self._literals = PlainLiterals(self._literals.roles)
 
@@ -641,6 +768,9 @@ class ReferenceRouter(Router):
     def _known_in(self, t):  # every feature made, then looked up
         from handlers.routing.linear import features
         return self._known(features(t, self._cut))
+
+    def route(self, text):
+        return old_route(self, text)
 
 
 @pytest.mark.slow
