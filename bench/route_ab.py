@@ -8,7 +8,8 @@ see the same load, so their ratio holds.
 
 The old checkout's `handlers` package is copied as `oldhandlers` (imports rewritten) so both load side by side.
 Texts: bench/webhook.py's routing mix (whole sentences never seen: the webhook's case, no cut remembered) and
-handlers/routing/training.csv (short and long), each text routed once by each router.
+handlers/routing/training.csv (short and long), each text routed once by each router; then the another-matter check
+on sentences neither has seen (a supplement's category: its whole decision before route9, Router.category since).
 """
 from __future__ import annotations
 
@@ -72,15 +73,24 @@ def main() -> int:
             training = [r["text"] for r in csv.DictReader(f)]
         print(f"Router.from_toml (jieba's dictionary loaded before): new {(t1 - t0) * 1000:.0f} ms, "
               f"old {(t2 - t1) * 1000:.0f} ms CPU")
-        for name, data in (("routing-mix sentences", mix), ("training.csv", training)):
+        # the another-matter check (intake._is_new_matter) on sentences neither router has seen: before route9 the
+        # supplement's whole decision as the dispatcher keeps it (route().to_dict()); now its category alone
+        rng = random.Random(6)
+        seen = set(mix)
+        check = [t for t in dict.fromkeys(wh.routing_text(rng) for _ in range(args.texts)) if t not in seen]
+        old_check = getattr(old, "category", None) or (lambda x: old.route(x).to_dict()["category"])
+        new_check = getattr(new, "category", None) or (lambda x: new.route(x).to_dict()["category"])
+        for name, data, fns in (("routing-mix sentences", mix, (old.route, new.route)),
+                                ("training.csv", training, (old.route, new.route)),
+                                ("another-matter check, new routing-mix sentences", check, (old_check, new_check))):
             total = {"old": 0, "new": 0}
             for i in range(0, len(data), 20):
                 chunk = data[i:i + 20]
-                sides = (("old", old), ("new", new)) if (i // 20) % 2 else (("new", new), ("old", old))
-                for side, r in sides:
+                sides = (("old", fns[0]), ("new", fns[1])) if (i // 20) % 2 else (("new", fns[1]), ("old", fns[0]))
+                for side, f in sides:
                     c = time.process_time_ns()
                     for x in chunk:
-                        r.route(x)
+                        f(x)
                     total[side] += time.process_time_ns() - c
             o, n = total["old"] / len(data) / 1000, total["new"] / len(data) / 1000
             print(f"{name} ({len(data)}): old {o:.0f} us, new {n:.0f} us CPU per text -> new/old {n / o:.2f}")

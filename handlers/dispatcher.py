@@ -682,6 +682,7 @@ class _Services(IntakeServices):
         self.english_welcome = False
         # (openid, users.lang) as the turn read it (Turn.user, after _note_lang): lang() needs no statement
         self.known_lang: tuple[str, str | None] | None = None
+        self._match_memo: tuple | None = None  # (rows, text, names.match of it), see _matched
 
     def route(self, text: str) -> dict:
         return self.d.routing(text)
@@ -689,7 +690,11 @@ class _Services(IntakeServices):
     def matter(self, text: str) -> tuple[str, float]:
         return self.d.matter(text)
 
-    def find_school(self, text: str) -> str | None:
+    def find_school(self, text: str, loose: bool = True) -> str | None:
+        """The school `text` names: exactly (the router's names, one directory name in it or it in one name) or,
+        when `loose`, by a sure fuzzy match. A caller that takes a school only if its name is in the text or the
+        text in its name (Intake._take_school) asks loose=False: a fuzzy match is never such a name (else it
+        would be among the exact hits), and it is the lookup's dearest part."""
         if names.generic(text):
             return None
         code = self.d.router.find_school(text)
@@ -699,11 +704,19 @@ class _Services(IntakeServices):
         hits = [code for code, name in rows if text and (text in name or name in text)]
         if len(hits) == 1:
             return hits[0]
-        sure = names.best(text, rows) if not hits else None
+        sure = names.sure_of(self._matched(text, rows)[:2]) if not hits and loose else None
         return sure.code if sure else None
 
     def suggest_schools(self, text: str) -> list[tuple[str, str]]:
-        return [(m.code, m.name) for m in names.match(text, directory.school_names(self.db))]
+        return [(m.code, m.name) for m in self._matched(text, directory.school_names(self.db))]
+
+    def _matched(self, text: str, rows) -> list:
+        """names.match(text, rows), once per text and turn: the school question reads a reply with find_school,
+        then suggest_schools (Intake._read_school), both from the same match."""
+        memo = self._match_memo
+        if memo is None or memo[0] is not rows or memo[1] != text:
+            memo = self._match_memo = (rows, text, names.match(text, rows))
+        return memo[2]
 
     def school_names(self, codes: list[str]) -> list[str]:
         return [(directory.get(self.db, c) or {"name": c})["name"] for c in codes]

@@ -862,7 +862,7 @@ class Intake:
             if not text or not SCHOOL_CHARS.search(text):
                 return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
             text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
-            code = self.s.find_school(text)
+            code = self.s.find_school(text, loose=False)  # (a fuzzy guess is no name in the text: not taken below)
             if code is None:
                 return False
             name = self.s.school_names([code])[0]
@@ -1808,7 +1808,7 @@ class IntakeServices:
     notices: list  # pushes caused by a submission (the staff to tell), sent with the conversation's reply
     route: Callable[[str], dict]
     matter: Callable[[str], tuple[str, float]]             # route(text)'s category and confidence alone
-    find_school: Callable[[str], str | None]
+    find_school: Callable[..., str | None]                   # (text, loose=True): see _Services.find_school
     suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]

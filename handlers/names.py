@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz
 
@@ -134,7 +134,12 @@ def best(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], 
          sure: float = 88.0, alone: float = 80.0) -> Match | None:
     """The one candidate meant, when that is clear: a high score well ahead of the runner-up, or a good one
     with nothing else near it ("收费处": only 教育收费管理处 reads so)."""
-    found = match(query, candidates, limit=2)
+    return sure_of(match(query, candidates, limit=2), margin, sure, alone)
+
+
+def sure_of(found: Sequence[Match], margin: float = 8.0, sure: float = 88.0, alone: float = 80.0) -> Match | None:
+    """best() of a query whose match() is `found` (its first two are all it reads): match's list does not depend on
+    its limit but for its length, so one match serves both best() and a list of suggestions."""
     if not found:
         return None
     gap = found[0].score - found[1].score if len(found) > 1 else 100.0

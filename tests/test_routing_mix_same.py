@@ -19,12 +19,14 @@ import pytest
 
 from bot.app import DB, DISPATCHER, SCHEDULER, create_app
 from handlers.clock import FixedClock
-from handlers.dispatcher import Dispatcher
-from handlers.intake import NEW_MATTER_CONFIDENCE
+from handlers import names
+from handlers.dispatcher import Dispatcher, _Services
+from handlers.intake import NEW_MATTER_CONFIDENCE, Draft, normalise
 from handlers.messages import Inbound
 from handlers.routing import Router
 from handlers.routing import literals as L
 from handlers.routing import router as R
+from storage import directory
 from tests.conftest import running
 from tests.routing.test_fast_same import old_cut, old_cut_block, old_demand, old_present, old_route
 from tests.dialog import _ANSWERS as dialog_answers
@@ -155,3 +157,56 @@ def test_the_another_matter_check_takes_a_decision_an_http_worker_gave():
     writer.take_hints({"router": "r1", "route": {text: '{"category": "praise", "confidence": 0.9}'}})
     assert writer.matter(text) == ("praise", 0.9)  # the worker's, as routing(text) takes it: not routed here
     assert writer.routing(text)["category"] == "praise"
+
+
+def old_find_school(self, text: str, loose: bool = True) -> str | None:
+    """_Services.find_school before route9 (always loose; its own match for the fuzzy guess)."""
+    if names.generic(text):
+        return None
+    code = self.d.router.find_school(text)
+    if code:
+        return code
+    rows = directory.school_names(self.db)
+    hits = [code for code, name in rows if text and (text in name or name in text)]
+    if len(hits) == 1:
+        return hits[0]
+    sure = names.best(text, rows) if not hits else None
+    return sure.code if sure else None
+
+
+def old_suggest_schools(self, text: str) -> list[tuple[str, str]]:
+    return [(m.code, m.name) for m in names.match(text, directory.school_names(self.db))]
+
+
+async def test_a_school_named_in_a_reply_is_read_as_before(make_config, monkeypatch, tmp_path):
+    """The intake takes a reply as a school's name (_take_school, at any question) and reads the school question's
+    answer (_read_school) exactly as before, where the lookup now skips its fuzzy guess for the first (never a name
+    in the text) and makes one match for both lookups of the second: names typed whole, with a wrong character of
+    the same sound, cut short, led by 是/在, inside a story, and the mix's sentences."""
+    rng = random.Random(4)
+    mix = [f"{rng.choice(WHO)}{rng.choice(GRADE)}{rng.choice(PROBLEM)}，{rng.choice(TAIL)}" for _ in range(200)]
+    async with running(create_app(make_config(storage={"path": str(tmp_path / "s.db")}))) as app:
+        def read(db):
+            rows = directory.school_names(db)
+            queries = []
+            for _code, name in rows:
+                typo = name.replace("和", "河").replace("实", "石").replace("江", "姜")
+                queries += [name, typo, name[3:], typo[3:], f"是{name}", f"在{typo}", f"孩子在{name}被同学打伤了",
+                            f"{typo}的食堂很差", f"{name[3:]}收费", name[:-2], name + "，谢谢"]
+            queries += mix
+            seen = []
+            for q in queries:
+                intake = app[DISPATCHER]._intake(db, "o_school")
+                d = Draft(openid="o_school")
+                took = intake._take_school(normalise(q), d)
+                seen.append((q, took, d.school, intake._read_school(normalise(q), Draft(openid="o_school")),
+                             names.best(normalise(q), rows) is not None))
+            return seen
+        new = await app[DB].run(read)
+        monkeypatch.setattr(_Services, "find_school", old_find_school)
+        monkeypatch.setattr(_Services, "suggest_schools", old_suggest_schools)
+        old = await app[DB].run(read)
+    assert [s[:4] for s in new] == [s[:4] for s in old]
+    assert sum(1 for s in new if s[1]) >= 10  # names taken
+    assert sum(1 for s in new if s[4] and not s[1]) >= 10  # a sure fuzzy guess there, and nothing taken: as before
+    assert sum(1 for s in new if s[3] is not None) > sum(1 for s in new if s[1])  # the question's reading looser
