@@ -2,7 +2,9 @@
 """Proof that a faster router decides exactly as the old one: every text of the labelled sets and a few thousand
 generated ones, routed by two checkouts, compared field by field (category, confidence, scores, explanation,
 urgency, matters, language, fixes: the whole Decision, floats exact), with the loose school-name lookup
-(handlers/names.py) on the same texts and on typed school names.
+(handlers/names.py) on the same texts and on typed school names. Where the new side has Router.category (the
+another-matter check, route9), every other text is checked with it first and then routed: the check must give the
+decision's category and confidence, and the decision after it must be the same.
 
     python bench/route_same.py --base main            # old = `git archive main`, new = this checkout
     python bench/route_same.py --old /tmp/before      # old = a checkout already unpacked there
@@ -168,12 +170,16 @@ def dump(out: str, generated: int) -> None:
     router = Router.from_toml(schools=sch)
     startup = time.process_time() - t0
     rows, cpu_route, cpu_names = [], 0.0, 0.0
-    for t in texts:
+    for i, t in enumerate(texts):
         c = time.process_time()
+        # every other text checked first as a supplement is (Router.category, since route9), then routed: the
+        # check must be the decision's category and confidence, and the decision the same after it
+        category = router.category(t) if i % 2 and hasattr(router, "category") else None
         d = router.route(t)
         cpu_route += time.process_time() - c
         rows.append({"q": t, "route": repr(d), "explain": d.explain(99), "json": json.dumps(d.to_dict(), ensure_ascii=False),
-                     "school": router.find_school(t), "prepare": router.prepare(t)})
+                     "school": router.find_school(t), "prepare": router.prepare(t),
+                     "category": repr(category or (d.category, d.confidence))})
     for i, q in enumerate(queries):
         c = time.process_time()
         m = names.match(q, cands, limit=3)
@@ -221,7 +227,7 @@ def main() -> int:
     old_rows = [json.loads(x) for x in open(tmp / "old.jsonl", encoding="utf-8")]
     new_rows = [json.loads(x) for x in open(tmp / "new.jsonl", encoding="utf-8")]
     assert [r["q"] for r in old_rows] == [r["q"] for r in new_rows], "the two sides routed different texts"
-    fields = ("route", "explain", "json", "school", "prepare", "names")
+    fields = ("route", "explain", "json", "school", "prepare", "names", "category")
     diff = {f: 0 for f in fields}
     shown = 0
     for a, b in zip(old_rows, new_rows):
