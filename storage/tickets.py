@@ -516,11 +516,14 @@ def unattended_in(db: sqlite_utils.Database, start: float, end: float) -> dict[s
     """Per unit, the tickets that reached it in [start, end) while it had nobody bound (代收: its `unattended`
     event) and whose 签收 is not its own now: a stand-in's, let lapse by the stand-in, or the ticket moved on. Not
     binding anyone avoided the ranking (every rate "—"); the review counts these against the unit (在岗). A ticket
-    that came home in time and was signed by the unit's new staff is the unit's own work, not counted here."""
+    that came home in time and was signed by the unit's new staff is the unit's own work, not counted here. Nor
+    is one its writer withdrew before its 签收 window lapsed: it left 派发 (m050), and filing and withdrawing from
+    fresh accounts would otherwise lower a unit's 在岗 at no cost; a window let lapse first stays counted."""
     return {r[0]: r[1] for r in db.execute(
         "SELECT e.unit_code, count(DISTINCT e.ticket_id) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
         "WHERE e.action = 'unattended' AND e.at >= ? AND e.at < ? AND e.unit_code IS NOT NULL "
-        "AND t.kind != 'praise' AND coalesce(t.response_unit, t.unit_code) IS NOT e.unit_code GROUP BY 1",
+        "AND t.kind != 'praise' AND coalesce(t.response_unit, t.unit_code) IS NOT e.unit_code "
+        "AND (t.state != 'withdrawn' OR coalesce(t.accepted_at, t.closed_at) > t.accept_due_at) GROUP BY 1",
         [start, end])}
 
 
