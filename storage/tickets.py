@@ -614,17 +614,21 @@ def insider_rated(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]
 
 
 def mark_praise_burst(db: sqlite_utils.Database, unit_code: str, now: float,
-                      limit: int) -> tuple[int, int] | None:
+                      limit: int, since: float | None = None) -> tuple[int, int] | None:
     """表扬 of `unit_code` within the burst window before `now` (storage.bursts, the rule 群众评议 follows): more
     than `limit` people are a burst, and the praise from new accounts is set aside (praise_aside), so a hand
     making fresh accounts adds nothing. Established accounts' praise stays counted: praise has no sheet that one
-    hand's would share, and a parents' meeting thanking a teacher is praise. Returns (people in the window, set
-    aside), or None when there is no burst."""
+    hand's would share, and a parents' meeting thanking a teacher is praise. `since` (the day's start): the daily
+    check of a burst paced under the hourly limit, as 群众评议's (storage.surveys.new_follower_day): more than
+    `limit` new accounts since then are one, and theirs is set aside. Returns (people counted against the limit,
+    set aside), or None when there is no burst."""
     praised = "coalesce(t.school_code, t.unit_code)"
-    rows = db.execute(  # the hour's range of creation times, never a walk of every ticket grouped by person
-        f"SELECT t.openid, max({bursts.fresh_sql('t.openid', 't.created_at')}) FROM tickets t INDEXED BY tickets_created "
-        f"WHERE t.kind = 'praise' AND t.created_at >= ? AND {praised} = ? AND NOT {insider_sql('t.openid')} "
-        f"GROUP BY t.openid", [bursts.window_start(now), unit_code]).fetchall()
+    start = bursts.window_start(now) if since is None else since
+    rows = db.execute(  # the window's range of creation times, never a walk of every ticket grouped by person
+        f"SELECT t.openid, max({bursts.fresh_sql('t.openid', 't.created_at')}) AS fresh FROM tickets t "
+        f"INDEXED BY tickets_created WHERE t.kind = 'praise' AND t.created_at >= ? AND {praised} = ? "
+        f"AND NOT {insider_sql('t.openid')} GROUP BY t.openid{'' if since is None else ' HAVING fresh'}",
+        [start, unit_code]).fetchall()
     burst = bursts.set_aside(((o, bool(fresh), None) for o, fresh in rows), limit)
     if burst is None:
         return None
@@ -632,8 +636,22 @@ def mark_praise_burst(db: sqlite_utils.Database, unit_code: str, now: float,
     for o in aside:
         db.execute(f"INSERT OR IGNORE INTO praise_aside (ticket_id, unit_code, at) SELECT t.id, ?, ? FROM tickets t "
                    f"WHERE t.openid = ? AND t.kind = 'praise' AND t.created_at >= ? AND {praised} = ?",
-                   [unit_code, now, o, bursts.window_start(now), unit_code])
+                   [unit_code, now, o, start, unit_code])
     return count, len(aside)
+
+
+def praise_set_aside(db: sqlite_utils.Database, start: float, end: float,
+                     units: list[str] | None = None) -> dict[str, list[str]]:
+    """Per unit praised, the numbers of its 表扬 in [start, end) set aside by a burst check (mark_praise_burst):
+    shown beside the 表扬 figure wherever it is read (the review, the unit's trace), not only in the leaders'
+    notice. Few rows (bursts only): read whole."""
+    out: dict[str, list[str]] = {}
+    for code, number in db.execute(
+            "SELECT a.unit_code, t.number FROM praise_aside a JOIN tickets t ON t.id = a.ticket_id "
+            "WHERE t.created_at >= ? AND t.created_at < ? ORDER BY t.id", [start, end]):
+        if units is None or code in units:
+            out.setdefault(code, []).append(number)
+    return out
 
 
 def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,

@@ -7,8 +7,9 @@ from __future__ import annotations
 from bot.app import DB, create_app
 from handlers import review
 from tests import wx
-from tests.dialog import DUTY, TZ, file_ticket, talk
+from tests.dialog import DUTY, LEADER, TZ, file_ticket, send, talk
 from tests.test_audit5 import HOMEWORK
+from tests.test_audit8 import _leader_notices, _policy, _praise
 from tests.test_webhook import inbound_count, post
 
 UNIT = "jn-syxx"
@@ -64,3 +65,77 @@ async def test_a_withdrawn_ticket_at_a_unit_with_nobody_bound_does_not_lower_its
     d.advance(3 * 86400)                                 # past every 签收 window, unsigned
     await _withdraw(d, "o_parent_lapse", lapsed)
     assert (await _month(d)).unit(ABSENT).figures.unattended == 2
+
+
+# -- 表扬 set aside: shown where the figures are read; a daily check ----------------------------------------------------
+async def test_praise_set_aside_is_shown_beside_the_figure_in_the_review_and_the_units_trace(dialog):
+    """Praise a burst check set aside was told to the leaders once, in a push, and nowhere else: the 表扬 figure in
+    the 绩效考核 page, the unit's report, the XLSX and the unit's 三率明细 read lower than the praise the school
+    knows it received, with nothing saying why. Each now shows how many were set aside (the trace lists them)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from handlers import review as review_
+    from tests.test_web import browser, sign_in
+    d = dialog
+    _policy(d, burst_per_hour=3)
+    await send(d, "o_parent_a", type="scan", scene=f"school:{UNIT}")
+    d.advance(3 * 86400)
+    await _praise(d, "o_parent_a")
+    for i in range(4):
+        d.advance(60)
+        await _praise(d, f"o_stuffer_{i}")
+    built = await _month(d)
+    u = built.unit(UNIT)
+    assert u.figures.praise == 1 and len(u.figures.praise_aside) == 4, u.figures
+    assert "另有4件表扬集中来自新关注公众号的账号" in review_.format_unit(built, UNIT)
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/review", params={"period": "2026-11"}) as resp:
+            page = await resp.text()
+        row = page[page.index(f'data-unit="{UNIT}"'):]
+        row = row[:row.index("</tr>")]
+        assert "另有 4 件未计入" in row, row
+        async with s.get(f"/w/rates/{UNIT}", params={"period": "2026-11"}) as resp:
+            trace = await resp.text()
+        assert resp.status == 200
+        praise = trace[trace.index('id="praise"'):]
+        assert "计入表扬 1 人" in praise and "另有 4 件表扬" in praise, praise
+        numbers = await d.db(lambda db: [r[0] for r in db.execute(
+            "SELECT number FROM tickets WHERE kind = 'praise' AND openid LIKE 'o_stuffer_%'")])
+        assert len(numbers) == 4 and all(n in praise for n in numbers), (numbers, praise)
+        xlsx = page[page.index('id="review-xlsx"') - 200:page.index('id="review-xlsx"')]
+        href = xlsx[xlsx.rindex('href="') + 6:].split('"')[0].replace("&amp;", "&")
+        async with s.get(href) as resp:
+            book = load_workbook(io.BytesIO(await resp.read()))
+    head, *rows = [list(r) for r in book["单位"].iter_rows(values_only=True)]
+    got = {r[0]: dict(zip(head, r)) for r in rows}
+    assert got[UNIT]["表扬件数"] == 1 and got[UNIT]["表扬未计入件数"] == 4
+
+
+async def test_praise_from_new_accounts_paced_under_the_hourly_limit_is_caught_by_the_daily_check(dialog):
+    """A hand praising a school from one fresh account an hour never passed burst_per_hour: all day, each counted.
+    As 群众评议's paced bursts are caught per unit and day (new_follower_per_day), so is praise: more new accounts
+    than that praising one unit in a day are set aside (theirs only), the leaders told once that day."""
+    d = dialog
+    _policy(d, burst_per_hour=3, new_follower_per_day=3)
+    for o in ("o_parent_a", "o_parent_b"):
+        await send(d, o, type="scan", scene=f"school:{UNIT}")
+    d.advance(3 * 86400)                                  # Thursday 09:00
+    await _praise(d, "o_parent_a")
+    for i in range(5):                                     # one an hour and a bit: no hour holds a burst
+        d.advance(61 * 60)
+        await _praise(d, f"o_paced_{i}")
+    await _praise(d, "o_parent_b")
+    got = await _month(d)
+    assert got.unit(UNIT).figures.praise == 2 and len(got.unit(UNIT).figures.praise_aside) == 5, got.unit(UNIT).figures
+    notices = await _leader_notices(d, "表扬异常提醒")
+    assert len(notices) == 1 and "今天收到4个" in notices[0] and "江南区实验小学" in notices[0], notices
+    # three new accounts in a day are no burst
+    d.advance(86400)
+    for i in range(3):
+        d.advance(61 * 60)
+        await _praise(d, f"o_new_{i}")
+    got = await _month(d)
+    assert got.unit(UNIT).figures.praise == 5 and len(got.unit(UNIT).figures.praise_aside) == 5
