@@ -139,3 +139,42 @@ async def test_praise_from_new_accounts_paced_under_the_hourly_limit_is_caught_b
         await _praise(d, f"o_new_{i}")
     got = await _month(d)
     assert got.unit(UNIT).figures.praise == 5 and len(got.unit(UNIT).figures.praise_aside) == 5
+
+
+# -- a rating-like “1” at the other numbered questions -----------------------------------------------------------------
+async def test_a_rating_sent_at_the_redo_question_or_a_common_answer_is_asked_about(dialog):
+    """audit8 asked about a “1” sent at a 评议 question while a ticket awaited its rating; the other numbered
+    questions took it as theirs: at “1 重新评议 2 保留原评议” it wiped the parent's submitted sheet and started
+    over, at a 常见问题 answer's “1 解决了 2 还需要人工答复” it counted the answer as solved, and either way the
+    ticket went unrated (a “2”, 基本满意, filed a new inquiry). One rule for every such question now: asked."""
+    from storage import faq as faq_store
+    from storage import tickets
+    from tests.dialog import SCHOOL
+    from tests.test_audit2 import answer_survey
+    d = dialog
+    number = await file_ticket(d, "o_parent_re", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    assert "评议完成" in await answer_survey(d, "o_parent_re")
+    reply = await send(d, "o_parent_re", type="scan", scene=f"survey:school-2026:{UNIT}")
+    assert "1 重新评议" in reply, reply
+    await talk(d, SCHOOL, f"办结 {number} 已与家长沟通，作业量已调整", expect="办结")
+    await talk(d, "o_parent_re", "1", expect=f"您是要评价留言 {number}（满意）吗")
+    await talk(d, "o_parent_re", "1", expect=["感谢您的评价", "1 重新评议"])
+    assert (await d.db(tickets.get, number))["rating"] == 1
+    await talk(d, "o_parent_re", "2", expect="保留您原来的评议")
+    # the same at a common question's answer; “2, it answers the question” is taken as the answer
+    other = await file_ticket(d, "o_parent_faq", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, "o_parent_faq", "今年小升初划片范围什么时候公布？", expect="这个回答解决了您的问题吗")
+    await talk(d, SCHOOL, f"办结 {other} 已与家长沟通，作业量已调整", expect="办结")
+    await talk(d, "o_parent_faq", "2", expect=f"您是要评价留言 {other}（基本满意）吗")
+    await talk(d, "o_parent_faq", "1", expect=["感谢您的评价", "这个回答解决了您的问题吗"])
+    assert (await d.db(tickets.get, other))["rating"] == 2
+    await talk(d, "o_parent_faq", "1", expect="很高兴")
+    assert await d.db(faq_store.counts) == {"huapian": {"solved": 1}}
+    # a third: the held “1” said to answer the common question is its 解决了
+    third = await file_ticket(d, "o_parent_faq3", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, "o_parent_faq3", "今年小升初划片范围什么时候公布？", expect="这个回答解决了您的问题吗")
+    await talk(d, SCHOOL, f"办结 {third} 已与家长沟通，作业量已调整", expect="办结")
+    await talk(d, "o_parent_faq3", "1", expect="您是要评价留言")
+    await talk(d, "o_parent_faq3", "2", expect="很高兴")
+    assert (await d.db(tickets.get, third))["state"] == "resolved"
+    assert await d.db(faq_store.counts) == {"huapian": {"solved": 2}}
