@@ -232,6 +232,13 @@ def accepted_by(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
                                          [openid])]
 
 
+def held_by(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
+    """Open tickets at `unit_code` not already 代收 (its last member left: Desk.left_empty). Rare: the unit's
+    range of tickets_unit_due."""
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE unit_code = ? AND unattended = 0 AND "
+                                         f"{_OPEN_SQL} ORDER BY id", [unit_code])]
+
+
 def unattended_of(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
     return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE unit_code = ? AND unattended = 1 AND "
                                          f"{_OPEN_SQL} ORDER BY id", [unit_code])]

@@ -178,3 +178,37 @@ async def test_a_rating_sent_at_the_redo_question_or_a_common_answer_is_asked_ab
     await talk(d, "o_parent_faq3", "2", expect="很高兴")
     assert (await d.db(tickets.get, third))["state"] == "resolved"
     assert await d.db(faq_store.counts) == {"huapian": {"solved": 2}}
+
+
+# -- someone who may act on every ticket --------------------------------------------------------------------------------
+async def test_a_unit_whose_last_staff_member_leaves_hands_its_open_tickets_to_the_stand_in(dialog):
+    """The school's teacher and its head were unbound (a transfer, a leaver): the teacher's signed ticket was
+    "released" to the head, whom nobody then told anything when she left too, and the unsigned one stayed at a
+    school with nobody bound. The duty office, which stands in for such units, was not told, and refused both
+    (“不在您的办理范围内”): nobody but a leader could act, and nobody was asked to. A unit left with nobody now hands
+    its open tickets to the stand-in (代收), as a new ticket to it would be, and the duty office is told once;
+    someone bound there again takes them home."""
+    from storage import staff, tickets
+    from tests.dialog import SCHOOL, SCHOOL_HEAD, drain, heard
+    from tests.test_admin import post as post_form
+    from tests.test_web import browser, sign_in
+    d = dialog
+    signed = await file_ticket(d, "o_parent_s", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    waiting = await file_ticket(d, "o_parent_w", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, SCHOOL, f"签收 {signed}", expect="签收")
+    await drain(d, DUTY)
+    async with browser(d) as s:                          # the administrator unbinds both in the workbench
+        await sign_in(d, s, LEADER)
+        for who in (SCHOOL, SCHOOL_HEAD):
+            status, page = await post_form(s, "/w/staff", do="remove", openid=who)
+            assert status == 200 and "已解除绑定" in page, page
+    told = await heard(d, DUTY, expect=["请代收办理", "江南区实验小学", signed, waiting])
+    assert told.count("请代收办理") == 1, told
+    for number in (signed, waiting):
+        assert (await d.db(tickets.get, number))["unattended"] == 1
+    await talk(d, DUTY, f"签收 {waiting}", expect="签收", absent="不在您的办理范围")
+    await talk(d, DUTY, f"回复 {signed} 您好，已联系学校核实作业量", absent="不在您的办理范围")
+    # a new teacher bound: the tickets still open come home
+    code = await d.db(staff.create_invite, UNIT, "handler", "实验小学·新老师", d.clock.now(), 86400)
+    await talk(d, "o_new_teacher", f"绑定 {code}", expect=["绑定成功", signed, waiting])
+    assert (await d.db(tickets.get, signed))["unattended"] == 0
