@@ -212,3 +212,27 @@ async def test_a_unit_whose_last_staff_member_leaves_hands_its_open_tickets_to_t
     code = await d.db(staff.create_invite, UNIT, "handler", "实验小学·新老师", d.clock.now(), 86400)
     await talk(d, "o_new_teacher", f"绑定 {code}", expect=["绑定成功", signed, waiting])
     assert (await d.db(tickets.get, signed))["unattended"] == 0
+
+
+# -- replays ---------------------------------------------------------------------------------------------------------
+async def test_a_signed_request_older_than_the_replay_memory_is_refused(aiohttp_client, make_config):
+    """Safe mode may run without the freshness check (wechat.check_timestamp = false: a server whose clock
+    drifts). A signed request is then remembered dedupe_days, as its MsgId is; replayed later (the URL and body
+    copied from a log or a capture), neither was remembered and the message was handled again: a leader's
+    同意延期, a citizen's 确认撤回, another ticket. A request older than that memory is refused; younger, a replay
+    is still recognised."""
+    import time
+    bot = await aiohttp_client(create_app(make_config()))          # safe mode, check_timestamp off
+    now = int(time.time())
+    old = str(now - 4 * 86400)                                    # dedupe_days = 3
+    body, q = wx.encrypted(wx.text_xml("o_old", "帮助", created=int(old)), "o_old", timestamp=old)
+    resp = await post(bot, body, q)
+    assert resp.status == 403 and "replay memory" in await resp.text()
+    assert await inbound_count(bot) == 0
+    recent = str(now - 2 * 86400)
+    body, q = wx.encrypted(wx.text_xml("o_recent", "帮助", created=int(recent)), "o_recent", timestamp=recent)
+    assert (await post(bot, body, q)).status == 200
+    other, q2 = wx.encrypted(wx.text_xml("o_recent", "撤回", created=int(recent)), "o_recent",
+                             timestamp=recent, nonce=q["nonce"])
+    assert (await post(bot, other, q2)).status == 403                # the same signed request, another message
+    assert await inbound_count(bot) == 1
