@@ -1,6 +1,21 @@
 """The ninth trust audit: the figures that feed a unit's performance review and who may act on tickets. First the
 items audit8 left open, then holes found afresh as an adversary. Through the sandbox's WeChat XML over real HTTP,
-raw signed XML where the sandbox cannot say it, and real SQLite files. Each behaviour test failed before its fix.
+raw signed XML where the sandbox cannot say it, the workbench and real SQLite files. Each behaviour test failed
+before its fix (the last is a guard: read, no defect).
+
+| sev    | defect                                                        | fix                                            |
+|--------|---------------------------------------------------------------|------------------------------------------------|
+| low    | two events of one second (two menu taps, a click and a        | the event's name and key join the spec's key   |
+|        | LOCATION) were one: the second dropped                        | (FromUserName + CreateTime): retries still once |
+| medium | a 代收 ticket withdrawn at once counted against 在岗           | not counted unless its 签收 window lapsed first |
+| medium | 表扬 set aside shown only in one push; no daily check         | beside the figure (review, report, XLSX, trace);|
+|        |                                                               | new_follower_per_day per unit and day           |
+| medium | “1” at 重新评议 / a ticket offer / 常见问题 answered them: a     | asked, one rule (_holds_rating) at every       |
+|        | submitted sheet wiped, the FAQ "solved", the ticket unrated   | numbered question of the campaign              |
+| high   | a unit's last staff member unbound: its open tickets with     | handed to the stand-in (代收), told once        |
+|        | nobody, the duty office told yet refused them                 |                                                |
+| medium | safe mode without the freshness check: a request older than   | refused (403) past wechat.dedupe_days          |
+|        | the replay memory was handled again                           |                                                |
 """
 from __future__ import annotations
 
@@ -236,3 +251,45 @@ async def test_a_signed_request_older_than_the_replay_memory_is_refused(aiohttp_
                              timestamp=recent, nonce=q["nonce"])
     assert (await post(bot, other, q2)).status == 403                # the same signed request, another message
     assert await inbound_count(bot) == 1
+
+
+# -- 师德: read, no defect (kept as a guard) ------------------------------------------------------------------------------
+async def test_a_conduct_complaint_reaches_the_accused_school_nowhere(dialog):
+    """A 师德 complaint filed at a school's code, and one raised later in a parent's reply to the school's own ticket,
+    are the district's: the school's teacher and head find neither its words nor its number in their pushes, their
+    commands (待办, 周报 and its pages, 超期, a leader-style question), the workbench's lists and searches, the unit's
+    三率明细 (a week, a month), the exports, 通知 or the public page."""
+    import re
+
+    from storage import tickets
+    from tests.dialog import DISTRICT, SCHOOL, SCHOOL_HEAD, settle
+    from tests.test_web import browser, sign_in
+    d = dialog
+    words = "耳光"
+    number = await file_ticket(d, "o_parent_eth", "班主任王老师上课打学生耳光，还辱骂孩子是废物",
+                               scene=f"school:{UNIT}", consent="1")
+    other = await file_ticket(d, "o_parent_hw", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await talk(d, "o_parent_hw", f"回复 {other} 另外王老师还打了孩子耳光")
+    assert {(await d.db(tickets.get, n))["unit_code"] for n in (number, other)} == {"jn-jyj"}
+    await talk(d, DISTRICT, f"签收 {number}")
+    await talk(d, DISTRICT, f"办结 {number} 经查王老师打学生耳光属实，已依规处理")
+    await settle(d, SCHOOL, SCHOOL_HEAD)
+    for who in (SCHOOL, SCHOOL_HEAD):
+        async with d.session.get("/sandbox/messages", params={"openid": who}) as resp:
+            pushed = "\n".join(m.get("content") or str(m.get("data")) for m in (await resp.json())["messages"])
+        assert words not in pushed and number not in pushed, pushed
+        pages = []
+        for command in ("待办", "周报", "超期", "这周收到几件投诉？"):
+            said = await talk(d, who, command, absent=[words, number])
+            pages += ["/" + link.split("/", 3)[3] for link in re.findall(r"https?://\S+", said)]
+        async with browser(d) as s:
+            await sign_in(d, s, who)
+            for path in ["/w/", "/w/?tab=all", f"/w/?q={words}", f"/w/?school={UNIT}&tab=all", "/w/dashboard",
+                         f"/w/rates/{UNIT}?period=2026-11", f"/w/rates/{UNIT}?period=2026-W47", "/w/notices",
+                         f"/w/export/tickets.csv?q={words}", "/w/export/tickets.csv", "/w/export/rates.csv",
+                         f"/u/{UNIT}", *pages]:
+                async with s.get(path) as resp:
+                    body = await resp.text()
+                assert (words not in body or words in path) and number not in body, (who, path)
+            async with s.get(f"/w/t/{number}") as resp:
+                assert resp.status == 404
