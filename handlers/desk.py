@@ -145,6 +145,8 @@ class Desk:
             return [], set()
         moved = [self._stand_in(db, t, unit, recipients, stand_in) for t in tickets.held_by(db, unit_code)]
         moved = [t for t in moved if t.get("unattended")]
+        if unit_code == self.duty_office:  # those it stood in for are the leaders' now (recipients), told too
+            moved += tickets.unattended_open(db)
         if not moved:
             return [], set()
         numbers = [t["number"] for t in moved]

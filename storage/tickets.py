@@ -239,6 +239,12 @@ def held_by(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
                                          f"{_OPEN_SQL} ORDER BY id", [unit_code])]
 
 
+def unattended_open(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every open 代收 ticket (the duty office's last member left: Desk.left_empty), from its partial index."""
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets INDEXED BY tickets_unattended WHERE unattended = 1 "
+                                         f"AND {_OPEN_SQL} ORDER BY id")]
+
+
 def unattended_of(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
     return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE unit_code = ? AND unattended = 1 AND "
                                          f"{_OPEN_SQL} ORDER BY id", [unit_code])]

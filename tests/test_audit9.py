@@ -227,6 +227,14 @@ async def test_a_unit_whose_last_staff_member_leaves_hands_its_open_tickets_to_t
     code = await d.db(staff.create_invite, UNIT, "handler", "实验小学·新老师", d.clock.now(), 86400)
     await talk(d, "o_new_teacher", f"绑定 {code}", expect=["绑定成功", signed, waiting])
     assert (await d.db(tickets.get, signed))["unattended"] == 0
+    # the duty office's own last member leaves: the 代收 tickets it stood in for are the leaders', who are told
+    absent = await file_ticket(d, "o_parent_a", HOMEWORK, scene=f"school:{ABSENT}", consent="1")
+    await drain(d, LEADER)
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        await post_form(s, "/w/staff", do="remove", openid=DUTY)
+    await heard(d, LEADER, expect=["请代收办理", "局值班室", absent])
+    await talk(d, LEADER, f"签收 {absent}", expect="签收", absent="不在您的办理范围")
 
 
 # -- replays ---------------------------------------------------------------------------------------------------------
