@@ -176,6 +176,18 @@ async def test_a_rating_sent_at_the_redo_question_or_a_common_answer_is_asked_ab
     await talk(d, "o_parent_re", "1", expect=["感谢您的评价", "1 重新评议"])
     assert (await d.db(tickets.get, number))["rating"] == 1
     await talk(d, "o_parent_re", "2", expect="保留您原来的评议")
+    # the same at the offer to make a free-text answer a ticket
+    offered = await file_ticket(d, "o_parent_offer", HOMEWORK, scene=f"school:{UNIT}", consent="1")
+    await send(d, "o_parent_offer", type="scan", scene=f"survey:school-2026:{UNIT}")
+    for answer in ["5", "5", "5", "5", "5", "1"]:
+        reply = await talk(d, "o_parent_offer", answer)
+    assert "意见或建议" in reply, reply
+    await talk(d, "o_parent_offer", "学校作业太多了，孩子每天写到晚上十一点，希望减少作业量", expect="转为留言")
+    await talk(d, SCHOOL, f"办结 {offered} 已与家长沟通，作业量已调整", expect="办结")
+    await talk(d, "o_parent_offer", "1", expect=f"您是要评价留言 {offered}（满意）吗")
+    await talk(d, "o_parent_offer", "1", expect=["感谢您的评价", "1 转为留言"])
+    assert (await d.db(tickets.get, offered))["rating"] == 1
+    await talk(d, "o_parent_offer", "2", absent="已转为留言")
     # the same at a common question's answer; “2, it answers the question” is taken as the answer
     other = await file_ticket(d, "o_parent_faq", HOMEWORK, scene=f"school:{UNIT}", consent="1")
     await talk(d, "o_parent_faq", "今年小升初划片范围什么时候公布？", expect="这个回答解决了您的问题吗")
