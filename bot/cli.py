@@ -390,7 +390,8 @@ def cmd_staff_remove(args) -> int:
 
     _, (removed, told) = _with_db(args, remove)
     if removed:
-        print(f"removed {args.openid}" + (f"; their open tickets went back to their unit ({told} notice(s))"
+        print(f"removed {args.openid}" + (f"; their open tickets went back to their unit, or to its stand-in if "
+                                           f"nobody is left there ({told} notice(s))"
                                            if told else ""))
     else:
         print(f"{args.openid} is not a staff member")

@@ -29,6 +29,7 @@ FIGURE_COLUMNS = [  # (header, getter, number format)
     ("超期件数", lambda f: f.overdue, "0"),
     ("退回次数", lambda f: f.bounced, "0"),
     ("表扬件数", lambda f: f.praise, "0"),
+    ("表扬未计入件数", lambda f: len(f.praise_aside), "0"),   # a burst from new accounts: set aside, shown
     ("群众评议得分", lambda f: f.survey, SCORE),
     ("评议份数", lambda f: f.survey_n, "0"),
     ("评议人工认定天数", lambda f: f.survey_ruled, "0"),   # days a leader counted or set aside (with reasons)

@@ -239,6 +239,13 @@ class Campaign:
             conversations.delete(db, openid)
             return [Reply(texts.pick("SURVEY_INSIDER", lang).format(unit=unit["name"]))], []
         row = surveys.get(db, survey.id, unit["code"], openid)
+        if state == "rating" and (data.get("back") == "redo" or row is not None and row["draft"] is not None):
+            return self._on_rating(db, user, inbound, text, survey, unit, row, data)  # held at redo: no draft
+        if state in ("redo", "ticket") and self._holds_rating(db, inbound, data):
+            # a 1/2 question of its own: “1” there may be 满意 for a ticket just 办结 (as at the questions, below)
+            data["back"] = state
+            self._keep(db, openid, "rating", data)
+            return [Reply(self._ask_rating(db, openid, data["held"], lang))], []
         if state == "redo":
             n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
             if n == 1:
@@ -256,8 +263,6 @@ class Campaign:
         draft = row["draft"]
         if state == "ticket":
             return self._on_ticket_offer(db, inbound, text, survey, unit, row, data)
-        if state == "rating":
-            return self._on_rating(db, user, inbound, text, survey, unit, row, data)
         i = survey.next_question(draft)
         if i is None:  # answered everything already (e.g. a retry after a crash): finish
             return self._finish(db, openid, survey, unit, row, data), []
@@ -269,10 +274,9 @@ class Campaign:
             # "1 转为留言 2 不用了" that a 2 would drop; the survey waits at this question.
             conversations.delete(db, openid)
             return None, [Reply(texts.pick("SURVEY_PAUSED_FOR_MESSAGE", lang))]
-        if q.type != "text" and not data.get("not_rating") and self._looks_rated(db, openid, inbound.text):
+        if q.type != "text" and self._holds_rating(db, inbound, data):
             # "1" just after the push that a ticket is 办结: 满意 for the ticket, or the school's worst mark here?
             # Asked, as the intake asks (never guessed: a rating read as 1 of 5 marks the school down)
-            data["held"] = inbound.text.strip()
             self._keep(db, openid, "rating", data)
             return [Reply(self._ask_rating(db, openid, data["held"], lang))], []
         value = q.parse(inbound.text)
@@ -286,6 +290,15 @@ class Campaign:
             self._keep(db, openid, "ticket", data)
             return [Reply(texts.pick("SURVEY_OFFER_TICKET", lang))], []
         return self._next(db, openid, survey, unit, row, data), []
+
+    def _holds_rating(self, db, inbound: Inbound, data: dict) -> bool:
+        """At a numbered question of the survey or the 常见问题 answer: does the reply read as a rating while a ticket
+        awaits one (and the person has not said their numbers answer the questions)? Then it is held in `data`,
+        to be asked about: one rule for every such question (each answered a bare “1” as its own before)."""
+        if data.get("not_rating") or not self._looks_rated(db, inbound.openid, inbound.text):
+            return False
+        data["held"] = inbound.text.strip()
+        return True
 
     def _looks_rated(self, db, openid: str, text: str) -> bool:
         rating = followup.parse(text)
@@ -307,12 +320,17 @@ class Campaign:
         if n is None:
             data["held"] = held
             return [Reply(texts.pick("CHOOSE_1_2", lang) + "\n" + self._ask_rating(db, inbound.openid, held, lang))], []
+        back = data.pop("back", "answer")  # the question it was held at
         if n == 1:
             rated = self.d.followup.rate(db, inbound.openid, held, doubtful=True) or []
-            return _joined([*rated, *self._next(db, inbound.openid, survey, unit, row, data)]), []
+            if back == "answer":
+                return _joined([*rated, *self._next(db, inbound.openid, survey, unit, row, data)]), []
+            self._keep(db, inbound.openid, back, data)  # the question it interrupted, asked again
+            again = texts.pick("SURVEY_ALREADY_CHOICES" if back == "redo" else "SURVEY_OFFER_TICKET", lang)
+            return _joined([*rated, Reply(again)]), []
         data["not_rating"] = True  # answering the survey: not asked again at its next questions
-        self._keep(db, inbound.openid, "answer", data)
-        return self._survey_step(db, user, dataclasses.replace(inbound, text=held), held, "answer", data)
+        self._keep(db, inbound.openid, back, data)
+        return self._survey_step(db, user, dataclasses.replace(inbound, text=held), held, back, data)
 
     def _not_an_answer(self, db, inbound: Inbound, text: str, again: str):
         """A story where an answer was expected is a new message: pause the survey and let the intake take it.
@@ -429,6 +447,24 @@ class Campaign:
         now = self.d.clock.now()
         conv = conversations.get(db, inbound.openid, now)
         data = conv["data"]
+        ttl = self.d.policy.conversation_minutes * 60
+        replayed = False
+        if conv["state"] == "rating":  # “1” held at “这个回答解决了您的问题吗”: 1 rates the ticket, 2 answers it
+            held = data.pop("held", "")
+            n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
+            if n is None:
+                conversations.put(db, inbound.openid, FAQ, "rating", {**data, "held": held}, now, ttl)
+                return [Reply(texts.pick("CHOOSE_1_2", lang) + "\n" + self._ask_rating(db, inbound.openid, held, lang))], []
+            if n == 1:
+                conversations.put(db, inbound.openid, FAQ, "feedback", data, now, ttl)
+                rated = self.d.followup.rate(db, inbound.openid, held, doubtful=True) or []
+                return _joined([*rated, Reply(texts.pick("FAQ_ASK", lang))]), []
+            data["not_rating"] = True
+            conversations.put(db, inbound.openid, FAQ, "feedback", data, now, ttl)
+            text, replayed = held, True
+        elif self._holds_rating(db, inbound, data):
+            conversations.put(db, inbound.openid, FAQ, "rating", data, now, ttl)
+            return [Reply(self._ask_rating(db, inbound.openid, data["held"], lang))], []
         n = choice(text, 2)
         if n is None and text.lower().strip(" .!") in ("解决了", "已解决", "好的", "谢谢", "明白了", "知道了", "yes", "solved",
                                                         "thanks", "thank you", "got it", "ok", "okay"):
@@ -463,6 +499,8 @@ class Campaign:
                                   self.d.policy.conversation_minutes * 60)
             return _joined([Reply(texts.pick("FAQ_TO_HUMAN", lang)), *replies, *intake.s.notices]), []
         faq_store.outcome(db, data["answer"], "ignored", now)
+        if replayed:  # the held words were said to answer the question, and do not: nothing more to do
+            return [Reply(texts.pick("FAQ_CLOSED", lang))], []
         return None, []  # something else: an ordinary message
 
     # -- helpers ------------------------------------------------------------------------------------------------

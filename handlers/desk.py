@@ -112,19 +112,47 @@ class Desk:
         recipients, stand_in = self.recipients(db, unit["code"])
         prefix = ""
         if stand_in:
-            note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
-            if lifecycle.allowed("unattended", ticket["state"]):
-                # the work still to do is the stand-in's, and counts for it, never for the absent unit (m030)
-                by = self.stand_in_unit(db, recipients)
-                ticket = tickets.transition(
-                    db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note, unattended=1,
-                    stood_in=1, response_unit=by if ticket["accepted_at"] is None else ticket.get("response_unit"),
-                    resolve_unit=by if ticket["resolved_at"] is None else ticket.get("resolve_unit"))
+            ticket = self._stand_in(db, ticket, unit, recipients, stand_in)
             prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
         head = texts.URGENT_FIRST if urgent(ticket) else ""  # before anything else, on the lock screen too
         text = head + prefix + (why + "\n" if why else "") + self._new_ticket_text(db, ticket)
         title = texts.URGENT_NEW_TITLE if head else "新留言待签收"
         return [self.to_staff(o, text, ticket, title) for o in recipients]
+
+    def _stand_in(self, db, ticket: dict, unit: dict, recipients: list[str], stand_in: str) -> dict:
+        """Mark `ticket` 代收: the unit holding it has nobody bound, and `recipients` act for it (in_scope)."""
+        if not lifecycle.allowed("unattended", ticket["state"]):
+            return ticket
+        note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
+        # the work still to do is the stand-in's, and counts for it, never for the absent unit (m030)
+        by = self.stand_in_unit(db, recipients)
+        fields = {"unattended": 1,
+                  "response_unit": by if ticket["accepted_at"] is None else ticket.get("response_unit"),
+                  "resolve_unit": by if ticket["resolved_at"] is None else ticket.get("resolve_unit")}
+        fields["stood_in"] = tickets.stood_in({**ticket, **fields})
+        return tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note,
+                                  **fields)
+
+    def left_empty(self, db, unit_code: str | None, name: str) -> tuple[list[Reply], set[str]]:
+        """`name` left `unit_code`: if nobody is bound there now, its open tickets are the stand-in's (代收) as a
+        new one's would be (dispatch_notices), so none sits where nobody may act on it; the stand-in is told
+        once. Returns (the notice, the numbers handed over)."""
+        unit = directory.get(db, unit_code) if unit_code else None
+        if unit is None:
+            return [], set()
+        recipients, stand_in = self.recipients(db, unit_code)
+        if not stand_in or not recipients:
+            return [], set()
+        moved = [self._stand_in(db, t, unit, recipients, stand_in) for t in tickets.held_by(db, unit_code)]
+        moved = [t for t in moved if t.get("unattended")]
+        if unit_code == self.duty_office:  # those it stood in for are the leaders' now (recipients), told too
+            moved += tickets.unattended_open(db)
+        if not moved:
+            return [], set()
+        numbers = [t["number"] for t in moved]
+        text = texts.LEFT_EMPTY_NOTICE.format(unit=unit["name"], name=name, count=len(numbers),
+                                              numbers="、".join(numbers[:10]) + ("等" if len(numbers) > 10 else ""))
+        return [self.to_staff(o, text, moved[0], "留言转代收") for o in recipients], set(numbers)
 
     def recipients(self, db, unit_code: str) -> tuple[list[str], str | None]:
         """Who acts for a unit: its handlers, else its supervisor; with nobody bound, the duty office, then the
@@ -740,7 +768,7 @@ class Desk:
         text = texts.BOUND.format(name=bound["name"], unit=unit["name"], role=texts.ROLE_NAMES[bound["role"]])
         pushes: list[Reply] = []
         if before.get("role") in STAFF_ROLES and before.get("unit_code") != bound["unit_code"]:
-            pushes = self.release(db, openid, before.get("name") or openid)  # rebound elsewhere
+            pushes = self._leave(db, openid, before)  # rebound elsewhere
         home = self._attend(db, bound["unit_code"])
         if before.get("role") not in STAFF_ROLES and not before.get("staff_left_at"):
             pushes += self._insider_ratings(db, openid, bound, unit)
@@ -765,14 +793,24 @@ class Desk:
         if not staff.remove(db, openid, self.clock.now()):
             return False, []
         websessions.end_all(db, openid, self.clock.now())  # signed out of the workbench everywhere
-        return True, self.release(db, openid, row.get("name") or openid)
+        return True, self._leave(db, openid, row)
 
-    def release(self, db, openid: str, name: str) -> list[Reply]:
-        """The tickets `openid` had 签收ed are no longer theirs; whoever now acts for each unit is told."""
+    def _leave(self, db, openid: str, before: dict) -> list[Reply]:
+        """`openid` (their users row `before`) no longer works at their unit: a unit left with nobody hands its
+        open tickets to the stand-in first, so that the person's own tickets are released to someone who may act."""
+        name = before.get("name") or openid
+        told, handed = self.left_empty(db, before.get("unit_code"), name)
+        return told + self.release(db, openid, name, handed)
+
+    def release(self, db, openid: str, name: str, told: set[str] = frozenset()) -> list[Reply]:
+        """The tickets `openid` had 签收ed are no longer theirs; whoever now acts for each unit is told (but for
+        the numbers in `told`, already named to them)."""
         out: list[Reply] = []
         for t in tickets.accepted_by(db, openid):
             t = tickets.transition(db, t, t["state"], "system", self.clock.now(), "release",
                                    texts.RELEASE_NOTE.format(name=name), accepted_by=None)
+            if t["number"] in told:
+                continue
             notice = texts.RELEASED_NOTICE.format(number=t["number"], name=name)
             out += [self.to_staff(o, notice, t, "留言需接手") for o in self.handlers_of(db, t) if o != openid]
         return out

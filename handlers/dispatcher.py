@@ -786,17 +786,28 @@ class _Services(IntakeServices):
         return told + [self.d.desk.to_staff(o, text, ticket, "群众表扬") for o in to]
 
     def _praise_burst(self, ticket: dict, now: float) -> list[Reply]:
-        """Praise through one unit from many new accounts within the hour is set aside as 群众评议's answers are
-        (storage.bursts: one rule, the same limit), the leaders told once an hour."""
+        """Praise through one unit from many new accounts is set aside as 群众评议's answers are (storage.bursts:
+        one rule, the same limits): within the hour (burst_per_hour), the leaders told once an hour; and paced
+        under that through the day (more than new_follower_per_day new accounts), told once a day."""
         code = ticket["school_code"] or ticket["unit_code"]
-        limit = self.d.campaign.p.burst_per_hour
-        burst = tickets.mark_praise_burst(self.db, code, now, limit) if code else None
-        if not burst or not bursts.record(self.db, bursts.PRAISE, code, int(now // 3600), burst[0]):
+        if not code:
             return []
+        p = self.d.campaign.p
         unit = directory.get(self.db, code) or {"name": code}
-        text = texts.PRAISE_BURST_NOTICE.format(unit=unit["name"], count=burst[0], limit=limit, aside=burst[1],
-                                                kept=burst[0] - burst[1])
-        return [Reply(text, to=o) for o in staff.leaders(self.db)]
+        told: list[str] = []
+        burst = tickets.mark_praise_burst(self.db, code, now, p.burst_per_hour)
+        if burst and bursts.record(self.db, bursts.PRAISE, code, int(now // 3600), burst[0]):
+            told.append(texts.PRAISE_BURST_NOTICE.format(unit=unit["name"], count=burst[0], limit=p.burst_per_hour,
+                                                         aside=burst[1], kept=burst[0] - burst[1]))
+        # only a new account's praise moves the daily count
+        first_seen = (users.get(self.db, ticket["openid"]) or {}).get("first_seen_at") or now
+        paced = tickets.mark_praise_burst(self.db, code, now, p.new_follower_per_day, bursts.day_start(now)) \
+            if now - first_seen < bursts.FRESH_SECONDS else None
+        # the day's key is negative, so it never meets an hour's (as 群众评议's daily check)
+        if paced and bursts.record(self.db, bursts.PRAISE, code, -bursts.day_of(now), paced[0]):
+            told.append(texts.PRAISE_PACED_NOTICE.format(unit=unit["name"], count=paced[0],
+                                                         limit=p.new_follower_per_day))
+        return [Reply(text, to=o) for text in told for o in staff.leaders(self.db)]
 
     def _urgent_copies(self, ticket: dict, plan: Plan) -> list[Reply]:
         """An urgent matter is copied at once to the supervisors of the unit and of the body above it; where

@@ -56,10 +56,13 @@ class Inbound:
 
     @property
     def dedupe_key(self) -> str:
-        """WeChat retries carry the same MsgId; events have none, so sender + create time identify them."""
+        """WeChat retries carry the same MsgId; events have none, so sender + create time identify them (the
+        spec's key), with the event's own name and key: a retry repeats all three, while two taps in one second (a
+        subscribe and its SCAN, two menu items, a click and a LOCATION report) are different events."""
         if self.msg_id:
             return f"{self.channel}:msg:{self.msg_id}"
-        return f"{self.channel}:evt:{self.openid}:{self.created_at}:{self.event or self.raw_type}"
+        what = f"{self.raw_type or self.event}:{self.event_key or ''}"
+        return f"{self.channel}:evt:{self.openid}:{self.created_at}:{what}"
 
     def to_json(self) -> str:
         own = self.__dict__  # __init__ sets exactly the fields, in order (every message is stored with its JSON)

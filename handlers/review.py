@@ -151,6 +151,7 @@ class Figures:
     withdrawn: int = 0              # tickets their writers took back from the unit: shown, not scored
     unattended: int = 0             # tickets that reached it with nobody bound (代收, not signed by it): 在岗
     survey_ruled: int = 0           # days of its 评议 a leader ruled on (storage.surveys.rule_day): shown beside
+    praise_aside: list[str] = field(default_factory=list)  # 表扬 set aside by a burst check: shown beside 表扬
 
     @property
     def overdue(self) -> int:
@@ -219,7 +220,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
              comments: list[dict] = (), kind: str | None = None, min_cases: int = 1,
              withdrawn: dict[str, int] | None = None, unattended: dict[str, int] | None = None,
-             survey_ruled: dict[str, int] | None = None) -> Review:
+             survey_ruled: dict[str, int] | None = None, praise_aside: dict[str, list[str]] | None = None) -> Review:
     """The review from figures already counted (pure: the hand-computed test feeds it directly too)."""
     by_code = {u["code"]: u for u in units}
     reviewed = [u for u in units if u["kind"] in REVIEWED_KINDS and (kind is None or u["kind"] == kind)]
@@ -228,7 +229,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
         s, n = survey.get(u["code"], (None, 0))
         f = Figures(rates.get(u["code"], Rates()), bounced.get(u["code"], 0), praise.get(u["code"], 0), s, n,
                     (withdrawn or {}).get(u["code"], 0), (unattended or {}).get(u["code"], 0),
-                    (survey_ruled or {}).get(u["code"], 0))
+                    (survey_ruled or {}).get(u["code"], 0), (praise_aside or {}).get(u["code"], []))
         out.append(UnitReview(u["code"], u["name"], u["kind"], u.get("district"), u.get("parent"), f))
     for k in {u.kind for u in out}:
         same = [u for u in out if u.kind == k]
@@ -308,7 +309,7 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
     return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise,
                     survey, weights, period, start, end, review_store.comments(db, period), kind, min_cases,
                     tickets.withdrawals_in(db, start, end), tickets.unattended_in(db, start, end),
-                    survey_store.ruled_days(db, start, end) if surveys else {})
+                    survey_store.ruled_days(db, start, end) if surveys else {}, tickets.praise_set_aside(db, start, end))
 
 
 def format_text(review: Review) -> str:
@@ -333,6 +334,8 @@ def format_text(review: Review) -> str:
             lines.append(f"      {stood_in(r)}")
         if u.figures.unattended:
             lines.append(f"      {unattended(u.figures, u.scores.get('staffed') is None)}")
+        if u.figures.praise_aside:
+            lines.append(f"      {praise_aside(u.figures)}")
         for c in u.comments:
             lines.append(f"      点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
     return "\n".join(lines)
@@ -351,7 +354,7 @@ def format_unit(review: Review, code: str) -> str:
              f"受理{r.dispatched}件{stood_in(r)}，办结{r.resolved}件（按时{r.resolved_in_time}件），期末超期未办结{r.open_overdue}件；"
              f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件"
              + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +
-             f"，退回{f.bounced}次，表扬{f.praise}件；"
+             f"，退回{f.bounced}次，表扬{f.praise}件" + (f"（{praise_aside(f)}）" if f.praise_aside else "") + "；"
              f"群众评议{_num(f.survey)}（{f.survey_n}份" + (f"，人工认定{f.survey_ruled}天" if f.survey_ruled else "")
              + "）" + (f"；群众撤回{f.withdrawn}件（不计分）" if f.withdrawn else "")
              + (f"；{unattended(f, u.scores.get('staffed') is None)}" if f.unattended else ""),
@@ -366,6 +369,12 @@ def format_unit(review: Review, code: str) -> str:
     for c in u.comments:
         lines.append(f"\n领导点评（{c['author']}{'，公开' if c['public'] else ''}）：{c['text']}")
     return "\n".join(lines)
+
+
+def praise_aside(f: Figures) -> str:
+    """The 表扬 set aside, worded once for the unit report, the terminal and the workbench."""
+    from handlers import texts
+    return texts.REVIEW_PRAISE_ASIDE.format(n=len(f.praise_aside))
 
 
 def unattended(f: Figures, few: bool = False) -> str:

@@ -320,6 +320,8 @@ WHY_REVIEW = "群众对原承办单位的办理两次不满意，最近意见：
 SUPPLEMENT_NOTICE = "【群众补充】留言 {number}：\n{text}"
 RELEASE_NOTE = "原承办人{name}已解除绑定"
 RELEASED_NOTICE = "【请接手办理】留言 {number} 的原承办人{name}已解除绑定，请本单位接手：发送“详情 {number}”查看。"
+LEFT_EMPTY_NOTICE = ("【请代收办理】{name}已解除绑定，“{unit}”现无人绑定。其{count}件未办结的留言转由您代收办理：{numbers}。"
+                     "发送“详情 编号”查看；该单位有人绑定后，留言自动交回。")
 ATTENDED_NOTE = "承办单位已有工作人员绑定，代收结束"
 ATTENDED = "本单位有{count}件留言此前由值班室代收，现已转给您：{numbers}。发送“待办”查看。"
 PRESS_TITLE = {"supervise": "督办", "urge": "催办"}
@@ -340,6 +342,9 @@ INSIDER_RATING_NOTICE = (
 PRAISE_BURST_NOTICE = (
     "【表扬异常提醒】“{unit}”在一小时内收到{count}人次表扬，超过{limit}人次的正常上限。其中{aside}人次来自一天内新关注"
     "公众号的账号，已单独标记、不计入表扬数；其余{kept}人次照常计入。请核实是否存在集中刷表扬。")
+PRAISE_PACED_NOTICE = (
+    "【表扬异常提醒】“{unit}”今天收到{count}个一天内新关注公众号的账号的表扬，超过每天{limit}个的正常上限，像是分时段集中刷表扬。"
+    "这些表扬已单独标记、不计入表扬数；关注较久的群众的表扬照常计入。请核实。")
 PRAISE_NOTICE = "【群众表扬】{number}｜{unit}\n{school_line}{text}\n群众的肯定已记入本单位，请转达相关人员。"
 URGENT_COPY = "【紧急留言抄送】{number}｜{category}｜{unit}\n{excerpt}\n须在{due}前办结，请督促立即处理。"
 CITIZEN_REPLIED = "【群众回复】{number}：\n{text}"
@@ -713,6 +718,7 @@ CALENDAR_UNKNOWN = (
     "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
     "workdays 中填写。"
 )
+REVIEW_PRAISE_ASIDE = "另有{n}件表扬集中来自新关注公众号的账号，已单独标记、不计入"
 REVIEW_UNATTENDED = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收，计入“在岗”得分"
 REVIEW_UNATTENDED_FEW = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收（件数少，样本不足，暂不计分、不排名）"
 SURVEY_INSIDER = "群众评议由服务对象评价。您的微信已绑定（或曾绑定）为教育系统工作人员，不能参加对“{unit}”等单位的评议。感谢理解！"

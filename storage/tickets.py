@@ -232,6 +232,19 @@ def accepted_by(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
                                          [openid])]
 
 
+def held_by(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
+    """Open tickets at `unit_code` not already 代收 (its last member left: Desk.left_empty). Rare: the unit's
+    range of tickets_unit_due."""
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE unit_code = ? AND unattended = 0 AND "
+                                         f"{_OPEN_SQL} ORDER BY id", [unit_code])]
+
+
+def unattended_open(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every open 代收 ticket (the duty office's last member left: Desk.left_empty), from its partial index."""
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets INDEXED BY tickets_unattended WHERE unattended = 1 "
+                                         f"AND {_OPEN_SQL} ORDER BY id")]
+
+
 def unattended_of(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
     return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE unit_code = ? AND unattended = 1 AND "
                                          f"{_OPEN_SQL} ORDER BY id", [unit_code])]
@@ -516,11 +529,14 @@ def unattended_in(db: sqlite_utils.Database, start: float, end: float) -> dict[s
     """Per unit, the tickets that reached it in [start, end) while it had nobody bound (代收: its `unattended`
     event) and whose 签收 is not its own now: a stand-in's, let lapse by the stand-in, or the ticket moved on. Not
     binding anyone avoided the ranking (every rate "—"); the review counts these against the unit (在岗). A ticket
-    that came home in time and was signed by the unit's new staff is the unit's own work, not counted here."""
+    that came home in time and was signed by the unit's new staff is the unit's own work, not counted here. Nor
+    is one its writer withdrew before its 签收 window lapsed: it left 派发 (m050), and filing and withdrawing from
+    fresh accounts would otherwise lower a unit's 在岗 at no cost; a window let lapse first stays counted."""
     return {r[0]: r[1] for r in db.execute(
         "SELECT e.unit_code, count(DISTINCT e.ticket_id) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
         "WHERE e.action = 'unattended' AND e.at >= ? AND e.at < ? AND e.unit_code IS NOT NULL "
-        "AND t.kind != 'praise' AND coalesce(t.response_unit, t.unit_code) IS NOT e.unit_code GROUP BY 1",
+        "AND t.kind != 'praise' AND coalesce(t.response_unit, t.unit_code) IS NOT e.unit_code "
+        "AND (t.state != 'withdrawn' OR coalesce(t.accepted_at, t.closed_at) > t.accept_due_at) GROUP BY 1",
         [start, end])}
 
 
@@ -611,17 +627,21 @@ def insider_rated(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]
 
 
 def mark_praise_burst(db: sqlite_utils.Database, unit_code: str, now: float,
-                      limit: int) -> tuple[int, int] | None:
+                      limit: int, since: float | None = None) -> tuple[int, int] | None:
     """表扬 of `unit_code` within the burst window before `now` (storage.bursts, the rule 群众评议 follows): more
     than `limit` people are a burst, and the praise from new accounts is set aside (praise_aside), so a hand
     making fresh accounts adds nothing. Established accounts' praise stays counted: praise has no sheet that one
-    hand's would share, and a parents' meeting thanking a teacher is praise. Returns (people in the window, set
-    aside), or None when there is no burst."""
+    hand's would share, and a parents' meeting thanking a teacher is praise. `since` (the day's start): the daily
+    check of a burst paced under the hourly limit, as 群众评议's (storage.surveys.new_follower_day): more than
+    `limit` new accounts since then are one, and theirs is set aside. Returns (people counted against the limit,
+    set aside), or None when there is no burst."""
     praised = "coalesce(t.school_code, t.unit_code)"
-    rows = db.execute(  # the hour's range of creation times, never a walk of every ticket grouped by person
-        f"SELECT t.openid, max({bursts.fresh_sql('t.openid', 't.created_at')}) FROM tickets t INDEXED BY tickets_created "
-        f"WHERE t.kind = 'praise' AND t.created_at >= ? AND {praised} = ? AND NOT {insider_sql('t.openid')} "
-        f"GROUP BY t.openid", [bursts.window_start(now), unit_code]).fetchall()
+    start = bursts.window_start(now) if since is None else since
+    rows = db.execute(  # the window's range of creation times, never a walk of every ticket grouped by person
+        f"SELECT t.openid, max({bursts.fresh_sql('t.openid', 't.created_at')}) AS fresh FROM tickets t "
+        f"INDEXED BY tickets_created WHERE t.kind = 'praise' AND t.created_at >= ? AND {praised} = ? "
+        f"AND NOT {insider_sql('t.openid')} GROUP BY t.openid{'' if since is None else ' HAVING fresh'}",
+        [start, unit_code]).fetchall()
     burst = bursts.set_aside(((o, bool(fresh), None) for o, fresh in rows), limit)
     if burst is None:
         return None
@@ -629,8 +649,22 @@ def mark_praise_burst(db: sqlite_utils.Database, unit_code: str, now: float,
     for o in aside:
         db.execute(f"INSERT OR IGNORE INTO praise_aside (ticket_id, unit_code, at) SELECT t.id, ?, ? FROM tickets t "
                    f"WHERE t.openid = ? AND t.kind = 'praise' AND t.created_at >= ? AND {praised} = ?",
-                   [unit_code, now, o, bursts.window_start(now), unit_code])
+                   [unit_code, now, o, start, unit_code])
     return count, len(aside)
+
+
+def praise_set_aside(db: sqlite_utils.Database, start: float, end: float,
+                     units: list[str] | None = None) -> dict[str, list[str]]:
+    """Per unit praised, the numbers of its 表扬 in [start, end) set aside by a burst check (mark_praise_burst):
+    shown beside the 表扬 figure wherever it is read (the review, the unit's trace), not only in the leaders'
+    notice. Few rows (bursts only): read whole."""
+    out: dict[str, list[str]] = {}
+    for code, number in db.execute(
+            "SELECT a.unit_code, t.number FROM praise_aside a JOIN tickets t ON t.id = a.ticket_id "
+            "WHERE t.created_at >= ? AND t.created_at < ? ORDER BY t.id", [start, end]):
+        if units is None or code in units:
+            out.setdefault(code, []).append(number)
+    return out
 
 
 def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,

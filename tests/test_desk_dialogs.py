@@ -166,8 +166,9 @@ async def test_removed_staff_no_longer_hear_the_citizen_and_their_unit_is_told(d
     code = await asyncio.to_thread(cli, ["staff", "remove", FEES, "--config", str(config)])
     assert code == 0
     d.advance(time.time() + 1 - d.clock.now())  # the CLI stamped its outbox rows with the real time
-    # Nobody is left at the fees office: the duty office is told the ticket needs someone.
-    await heard(d, DUTY, expect=["请接手办理", number])
+    # Nobody is left at the fees office: the duty office is told it stands in for its tickets (audit9: it was
+    # told "请接手办理" of a ticket it was not allowed to act on).
+    await heard(d, DUTY, expect=["请代收办理", number])
     await talk(d, PARENT, f"回复 {number} 孩子叫王小明，学号20261234")
     await heard(d, DUTY, expect=["群众回复", "王小明"])
     await quiet(d, FEES)

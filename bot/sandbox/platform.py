@@ -907,8 +907,8 @@ class Sandbox:
                 add("Url", payload.get("url") or "")
             msg_type = kind
         else:
-            # events have no MsgId; WeChat deduplicates them by FromUserName + CreateTime, and one person cannot
-            # trigger two events in the same second, so keep their times distinct.
+            # events have no MsgId; WeChat deduplicates them by FromUserName + CreateTime. The bot tells two events
+            # of one second apart by their name and key too (Inbound.dedupe_key); distinct times keep the order plain.
             created = max(int(now), u.last_event_time + 1)
             u.last_event_time = created
             msg_type = "event"

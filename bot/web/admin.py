@@ -308,7 +308,7 @@ async def _remove(request: web.Request, v: Viewer, form, back: str) -> str:
         removed, notices = desk.remove_staff(db, openid)
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", t, source=f"web:{v.openid}")
         websessions.audit(db, t, v.openid, "staff:remove", None, openid, ip)
-        return "已解除绑定，其未办结的留言已交回本单位。" if removed else "此人已不是工作人员。"
+        return "已解除绑定，其未办结的留言已交回本单位（本单位已无人绑定的，由值班室代收）。" if removed else "此人已不是工作人员。"
     await write(request, lambda db: websessions.set_flash(db, v.sid, remove(db)))
     from bot.app import SENDER
     if SENDER in request.app:

@@ -513,12 +513,12 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
             ticket = tickets.by_id(db, tid)
             mine = desk.in_scope(db, user, ticket)  # another unit's ticket now: its number and what it counted
             lines.append((ticket, part, mine))
-        return unit, figures, lines
+        return unit, figures, lines, tickets.praise_set_aside(db, period.start, period.end, [code]).get(code, [])
 
     data = await read(request, load)
     if data is None:
         raise not_found()
-    unit, figures, lines = data
+    unit, figures, lines, aside = data
     rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in
             sorted(lines, key=lambda x: (x[0]["dispatched_at"] or x[0]["created_at"], x[0]["id"]))]
     summed = rates.total({str(i): part for i, (_, part, _m) in enumerate(lines)})
@@ -529,7 +529,7 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
     missed = sum(x["missed"] for x in rows)
     return _render("w_rates.html", request, await _context(
         request, v, unit=unit, r=figures, rows=[x for x in rows if x["missed"] or not only], every=len(rows),
-        missed=missed, only=only, here=rates_link(code, period),
+        missed=missed, only=only, here=rates_link(code, period), aside=aside,
         period=period, dates=period.dates(tz, t), agree=agree,
         prev=rates_link(code, dashboard.previous(period, tz)),
         next=rates_link(code, dashboard.period_of(period.kind, period.end + 3600, tz)) if period.end <= t else None))

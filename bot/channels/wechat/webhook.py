@@ -133,6 +133,11 @@ class WechatWebhook:
 
     async def _read(self, request: web.Request) -> tuple[Inbound, bool, str]:
         timestamp, nonce = self._check_query(request)
+        if self.now() - int(timestamp) > self.config.dedupe_days * 86400:
+            # Without the freshness check (safe mode may run so), a signed request is remembered dedupe_days
+            # (scheduler.prune_requests), as its message's id is: an older one could be a replay we no longer
+            # recognise, its message handled twice (a leader's 同意延期, a 确认撤回). WeChat never sends one so old.
+            raise BadRequest(403, "timestamp older than the replay memory (wechat.dedupe_days)")
         try:
             return await self._read_signed(request, timestamp, nonce)
         except BadRequest as exc:
