@@ -215,15 +215,24 @@ def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]
         [limit])]
 
 
-def overdue(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float) -> list[dict[str, Any]]:
-    """Open tickets past their deadline (of these units, or all), by unit then deadline."""
+def overdue(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float,
+            unattended: bool = False) -> list[dict[str, Any]]:
+    """Open tickets past their deadline (of these units, or all), by unit then deadline. `unattended`: also the
+    代收 tickets of units with nobody bound (the duty office's scope, handlers.desk.Desk.scope)."""
     # _OPEN_SQL as well: it lets the partial index of open tickets serve the list (the clock's states are open ones).
     # INDEXED BY: the workbench's (unit_code, due_at) index would let the planner walk every ticket to skip a sort.
-    sql, args = f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} AND due_at < ?", [now]
-    if unit_codes is not None:
-        sql += f" AND unit_code IN ({','.join('?' * len(unit_codes))})"
-        args += unit_codes
-    return [_decode(r) for r in db.query(sql + " ORDER BY unit_code, due_at, id", args)]
+    where, args = scope_sql(unit_codes, unattended)
+    sql = f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} AND due_at < ?{where}"
+    return [_decode(r) for r in db.query(sql + " ORDER BY unit_code, due_at, id", [now, *args])]
+
+
+def scope_sql(units: list[str] | None, unattended: bool = False) -> tuple[str, list]:
+    """" AND …" for a person's scope (handlers.desk.Desk.scope: units, and whether the 代收 tickets of units with
+    nobody bound are theirs too): one rule for the lists, the 超期 command and the dashboard's 当前超期."""
+    if units is None:
+        return "", []
+    marks = ",".join("?" * len(units))
+    return f" AND (unit_code IN ({marks})" + (" OR unattended = 1)" if unattended else ")"), list(units)
 
 
 def accepted_by(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
@@ -421,9 +430,11 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     return list(rows.values())
 
 
-def overdue_count(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> int:
-    """How many tickets run past their deadline now (overdue_rows, counted in the index)."""
-    where, args = _unit_filter(units)
+def overdue_count(db: sqlite_utils.Database, now: float, units: list[str] | None = None,
+                  unattended: bool = False) -> int:
+    """How many tickets run past their deadline now (overdue_rows, counted in the index); `unattended` as in
+    `overdue`: the number the 超期 list of the same scope shows."""
+    where, args = scope_sql(units, unattended)
     return db.execute(f"SELECT count(*) FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} "
                       f"AND due_at < ?{where}", [now, *args]).fetchone()[0]
 

@@ -195,6 +195,8 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("digest: overdue", tickets.overdue_rows, (now,)),
         ("超期 leader", tickets.overdue, (None, now)),
         ("超期 supervisor", tickets.overdue, (["jn-jyj", "s001"], now)),
+        ("超期 duty office (its 代收 too)", tickets.overdue, (["jyj-bgs"], now, True)),
+        ("dashboard: 当前超期, duty office", tickets.overdue_count, (now, ["jyj-bgs"], True)),
         ("digest: texts", tickets.texts_created, (week_start, week_end)),
         ("digest: first ticket", tickets.first_created, ()),
         ("digest: sent", tickets.digests_sent, ("2026-W48",)),

@@ -447,7 +447,9 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
             members, name, shown = {wanted}, units[wanted]["name"], wanted
         one = shown or (scope[0][0] if scope[0] is not None and len(scope[0]) == 1 else "")
-        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), (choices, shown, one)
+        # the duty office's 代收 tickets are its own overdue ones too, as on the 超期 list 当前超期 opens
+        return dashboard.read(db, units, members, period, t, tz, name, tokenizer, scope[1] and not shown), (
+            choices, shown, one)
 
     d, (choices, wanted, one) = await read(request, load)
     running = None  # the period still running, when the last complete one is shown instead
