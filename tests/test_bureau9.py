@@ -27,3 +27,42 @@ async def test_the_duty_offices_current_overdue_counts_the_daishou_tickets_it_ho
             listed = await resp.text()
     # before: 0 on the dashboard while the 超期 list it opens showed the ticket
     assert figure == tabs(listed)["超期"] == 1 and held in listed
+
+
+SCALES = ("attitude", "efficiency", "fees", "ethics", "overall")
+
+
+async def answers(d, unit: str, value: int, first: float, who: str) -> None:
+    """Five people's answers through `unit`'s code, a day apart (no burst to set aside)."""
+    from storage import surveys
+
+    def give(db):
+        for i in range(5):
+            at = first + i * 86400
+            r = surveys.begin(db, "school-2026", unit, f"o_b9_{who}_{i}", at, {})
+            surveys.submit(db, r["id"], {**{q: value for q in SCALES}, "role": 1, "comment": None}, at, False)
+    await d.db(give)
+
+
+async def test_a_units_survey_figure_opens_the_answers_of_that_period_it_rests_on(dialog):
+    from tests.dialog import LEADER, at
+    await answers(dialog, "jn-syxx", 4, at("2026-11-17 10:00"), "nov")   # November: all 4s -> 75.0
+    await answers(dialog, "jn-syxx", 2, at("2026-12-01 10:00"), "dec")   # December: all 2s (not November's)
+    dialog.clock.at = at("2026-12-08 09:00")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        review = await page(s, "/w/review", period="2026-11")
+        row = re.search(r'<tr data-unit="jn-syxx">.*?</tr>', review, re.S).group(0)
+        cell = re.search(r'data-label="评议"><a href="([^"]+)" class="survey">([\d.]+)</a>', row)
+        assert cell, row  # before: the bare number
+        link, figure = cell.group(1).replace("&amp;", "&"), cell.group(2)
+        assert link.startswith("/w/surveys/school-2026/results?period=2026-11") and link.endswith("#unit-jn-syxx")
+        async with s.get(link.split("#")[0]) as resp:
+            results = await resp.text()
+        every = await page(s, "/w/surveys/school-2026/results")
+    unit = re.search(r'<section class="card" id="unit-jn-syxx">.*?</section>', results, re.S).group(0)
+    # the page shows the figure the review scored: November's answers only, said so at the top
+    assert figure == "75.0" and "综合得分：<b>75.0</b>" in unit and "5 份" in unit
+    assert "只计2026年11月提交的答卷" in results
+    whole = re.search(r'<section class="card" id="unit-jn-syxx">.*?</section>', every, re.S).group(0)
+    assert "综合得分：<b>50.0</b>" in whole and "10 份" in whole  # every answer, without the period

@@ -472,7 +472,10 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
         by_unit={code: [c for c in comments if c["unit_code"] == code] for code in {c["unit_code"] for c in comments}},
         reviewed=[u for u in units if u["kind"] in review.REVIEWED_KINDS],
         error=error, typed=typed, kind_names=UNIT_KIND_NAMES,
-        xlsx=f"/w/review/{period}.xlsx" + (f"?kind={kind}" if kind else ""))
+        xlsx=f"/w/review/{period}.xlsx" + (f"?kind={kind}" if kind else ""),
+        # the 评议 figure opens the answers it rests on: that survey's results for this period, at this unit
+        survey_titles={sid: s.title for sid, s in _surveys(request).items()},
+        survey_link=lambda sid, code: f"/w/surveys/{sid}/results?{urlencode({'period': period})}#unit-{code}")
     return form_page("w_review.html", request, ctx, error)
 
 
