@@ -357,6 +357,11 @@ TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
+# The trace of a unit's figures (/w/rates): a span it cannot read, said as the page's answer.
+TRACE_BAD_DATES = "请按“2026-09-01”的格式填写起止日期。"
+TRACE_REVERSED = "结束日期早于开始日期，请重新选择。"
+TRACE_TOO_LONG = "一次最多查看{days}天（约半年）的明细，请缩短时间范围，或分季度查看。"
+TRACE_BAD_PERIOD = "没有这个期间。请选择周（2026-W47）、月（2026-11）、季度（2026-Q4），或填写起止日期。"
 # Beside a unit's figures: its tickets a stand-in signed or resolved while nobody was bound (not scored for it).
 STOOD_IN = "（代收{n}件）"
 # `tingjian verify-rates`: the counters checked against the tickets (storage.integrity)

@@ -413,15 +413,19 @@ def _credit_filter(units: list[str] | None, expr: str) -> tuple[str, list]:
 def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None = None,
                open_overdue: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Every ticket that can count in the rates of [start, end), or in that week's digest: created, dispatched,
-    rated or closed in it; resolved in it or after it (then it was open at its end); or still open past a
-    deadline before its end. Each branch is one index range, so the cost is the period's, not the history's.
-    `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
+    resolved, rated or closed in it; resolved after it but due before its end (open past its deadline then); or
+    still open past a deadline before its end. Each branch is one index range, so the cost is the period's, not
+    the history's (the late-resolved ones after it: entries of their partial index, not every ticket resolved
+    since). `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
     where, args = _unit_filter(units, rated=True)
     rows = {r["id"]: r for r in db.query(
         f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets WHERE ("
         " (created_at >= ? AND created_at < ?) OR (dispatched_at >= ? AND dispatched_at < ?)"
-        " OR resolved_at >= ? OR (rated_at >= ? AND rated_at < ?) OR (closed_at >= ? AND closed_at < ?)"
-        f"){where}", [start, end, start, end, start, start, end, start, end, *args])}
+        " OR (resolved_at >= ? AND resolved_at < ?) OR (rated_at >= ? AND rated_at < ?)"
+        f" OR (closed_at >= ? AND closed_at < ?)){where}", [start, end] * 5 + args)}
+    for r in db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets INDEXED BY tickets_late "
+                      f"WHERE resolved_at > due_at AND resolved_at >= ? AND due_at < ?{where}", [end, end, *args]):
+        rows.setdefault(r["id"], r)
     if open_overdue is None:  # still open past a deadline: from the covering index of open tickets
         open_overdue = overdue_rows(db, end, units)
     for r in open_overdue:

@@ -66,3 +66,41 @@ async def test_a_units_survey_figure_opens_the_answers_of_that_period_it_rests_o
     assert "只计2026年11月提交的答卷" in results
     whole = re.search(r'<section class="card" id="unit-jn-syxx">.*?</section>', every, re.S).group(0)
     assert "综合得分：<b>50.0</b>" in whole and "10 份" in whole  # every answer, without the period
+
+
+async def test_a_leader_traces_a_quarter_and_a_campaigns_days_and_a_span_too_long_is_refused(dialog):
+    from tests.dialog import LEADER, SCHOOL, talk
+    from tests.test_workbench_people import FIGURES, HOMEWORK
+    nov = await file_ticket(dialog, "o_b9_nov", HOMEWORK[0], scene="school:jn-syxx", consent="1")
+    await talk(dialog, SCHOOL, f"签收 {nov}", expect="已签收")
+    dialog.clock.at += 20 * 86400   # 12-06: December
+    dec = await file_ticket(dialog, "o_b9_dec", HOMEWORK[1], scene="school:jn-syxx", consent="1")
+    dialog.clock.at += 30 * 86400   # 2027-01-05: the quarter is over, `dec` ran past its deadlines in it
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        quarter = await page(s, "/w/rates/jn-syxx", period="2026-Q4")
+        december = await page(s, "/w/rates/jn-syxx", **{"from": "2026-12-01", "to": "2026-12-31"})
+        months = [await page(s, "/w/rates/jn-syxx", period=m) for m in ("2026-10", "2026-11", "2026-12")]
+        review = await page(s, "/w/review", period="2026-Q4")
+        refused = {}
+        for params in ({"from": "2026-12-31", "to": "2026-12-01"}, {"from": "2026-01-01", "to": "2026-12-31"},
+                       {"period": "2026"}, {"from": "2026-13-01", "to": "2026-12-31"}):
+            async with s.get("/w/rates/jn-syxx", params=params) as resp:
+                refused[tuple(params.values())] = (resp.status, await resp.text())
+    table = quarter.split('<table class="data stack traced">')[1]
+    assert nov in table and dec in table and "合计 2 件" in table and "明细与统计数字不一致" not in quarter
+    assert "2026年第4季度（10月1日—12月31日）" in quarter and "上一季度" in quarter
+    # in December the November ticket counts only as still open past its deadline
+    line = re.search(rf"<tr><td class=\"lead\"><a href=\"/w/t/{nov}\">.*?</tr>", december, re.S).group(0)
+    assert "超期未办结" in line and "按时签收" not in line
+    assert dec in december and "2026年12月1日—2026年12月31日" in december  # read in 2027: the year said
+    # by hand: one of two signed in time; both open past their deadlines at the quarter's end (counted once, not
+    # once a month as the months' figures count the November ticket); no rating
+    assert FIGURES.search(quarter.split('<section class="kpis">')[1]).groups() == ("1", "2", "0", "2", "0", "0")
+    assert FIGURES.search(months[2].split('<section class="kpis">')[1]).groups() == ("0", "1", "0", "2", "0", "0")
+    assert 'href="/w/rates/jn-syxx?period=2026-Q4" class="trace">明细</a>' in review
+    reversed_, too_long, year, bad = refused.values()
+    assert reversed_[0] == too_long[0] == year[0] == bad[0] == 400
+    assert "结束日期早于开始日期" in reversed_[1] and "一次最多查看184天" in too_long[1] and \
+        "一次最多查看184天" in year[1] and "请按“2026-09-01”的格式" in bad[1]
+    assert all('<section class="kpis">' not in text for _, text in refused.values())  # nothing read or shown

@@ -249,6 +249,11 @@ def workbench_queries(week_start: float, week_end: float, now: float):
     month = dashboard.period_of("month", now, TZ)
     out.append(("rates detail: one unit's month (/w/rates)",
                 lambda db: rates.traced(db, month.start, month.end, "jyj-sfc", now), ()))
+    # a quarter, or a campaign's days, ended long before now: read by the span's ranges, not all that came after
+    q_start, q_end = month.start - 200 * 86400, month.start - 16 * 86400
+    out += [("rates detail: one unit's earlier half-year (/w/rates?from=&to=)",
+             lambda db: rates.traced(db, q_start, q_end, "jyj-sfc", now), ()),
+            ("rates detail: its figures", lambda db: rates.for_period(db, q_start, q_end, ["jyj-sfc"], now), ())]
     out += [("outbox: any waiting (every message's first question)", outbox.any_waiting, ()),
             ("topic terms: next", tickets.terms_todo, (now - 400 * 86400,)),
             ("topic terms: period", tickets.period_terms, (week_start, week_end, ["jyj-sfc"]))]
