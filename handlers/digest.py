@@ -75,6 +75,12 @@ class Digest:
     repeated: list[dict[str, Any]]
     generated_at: float
     extra: dict[str, Any] = field(default_factory=dict)
+    overdue_total: int | None = None  # stored with the first OVERDUE_STORED of overdue_now only (to_data)
+
+    @property
+    def overdue_count(self) -> int:
+        """How many tickets were overdue when it was built (overdue_now may hold only the first of them)."""
+        return len(self.overdue_now) if self.overdue_total is None else self.overdue_total
 
     def period_text(self, tz) -> str:
         a = dt.datetime.fromtimestamp(self.start, tz)
@@ -85,7 +91,9 @@ class Digest:
 # A digest as stored with its week (storage.digest_pages): its figures as they were sent, rendered with whatever
 # template is current when the page opens, so a fix to the page reaches the weeks already sent.
 DATA_VERSION = 1
-# What the page may show of each ticket still overdue (the bureau's list can be thousands long).
+# What the page may show of the tickets still overdue: the bureau's list is thousands long at a million tickets,
+# and reading them all back cost a page load 30 ms; the count is kept whole (overdue_total).
+OVERDUE_STORED = 100
 OVERDUE_KEPT = ("id", "number", "kind", "category", "unit_code", "school_code", "state", "created_at",
                 "dispatched_at", "due_at")
 
@@ -96,7 +104,8 @@ def to_data(d: Digest) -> dict[str, Any]:
     return {"v": DATA_VERSION, "week": d.week, "scope": d.scope, "scope_name": d.scope_name, "start": d.start,
             "end": d.end, "new_by_kind": d.new_by_kind, "new_by_category": d.new_by_category,
             "new_total": d.new_total, "resolved": d.resolved,
-            "overdue_now": [{k: t.get(k) for k in OVERDUE_KEPT} for t in d.overdue_now],
+            "overdue_now": [{k: t.get(k) for k in OVERDUE_KEPT} for t in d.overdue_now[:OVERDUE_STORED]],
+            "overdue_total": d.overdue_count,
             "overall": rates_(d.overall), "overall_before": rates_(d.overall_before),
             "units": [{"code": u.code, "name": u.name, "now": rates_(u.now), "before": rates_(u.before)}
                       for u in d.units],
@@ -117,7 +126,8 @@ def from_data(data: dict[str, Any]) -> Digest:
                   new_total=data["new_total"], resolved=data["resolved"], overdue_now=data["overdue_now"],
                   overall=rates_(data["overall"]), overall_before=rates_(data["overall_before"]), units=units,
                   bottom=[by_code[c] for c in data["bottom"]], topics=[tuple(t) for t in data["topics"]],
-                  repeated=data["repeated"], generated_at=data["generated_at"], extra=data.get("extra") or {})
+                  repeated=data["repeated"], generated_at=data["generated_at"], extra=data.get("extra") or {},
+                  overdue_total=data["overdue_total"])
 
 
 def scope_members(units: dict[str, dict], scope: str) -> set[str] | None:
@@ -240,7 +250,7 @@ def message(d: Digest, tz, url: str) -> str:
     lines = [
         texts.DIGEST_HEAD.format(who="上周" if d.scope == "bureau" else d.scope_name + "上周",
                                  period=d.period_text(tz), week=int(d.week.split("-W")[1])),
-        f"新增{d.new_total}件，办结{d.resolved}件，目前超期{len(d.overdue_now)}件"
+        f"新增{d.new_total}件，办结{d.resolved}件，目前超期{d.overdue_count}件"
         + (f"，收到表扬{o.praised}件。" if o.praised else "。"),
     ]
     # each rate on its own line with what it counts, so a number is never read without its meaning or its base

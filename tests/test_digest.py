@@ -1,6 +1,7 @@
 """Rates on a hand-computed fixture, the weekly digest (message, page, sent once), and `tingjian digest`."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import zlib
@@ -335,6 +336,12 @@ async def test_a_page_stored_before_a_template_fix_shows_the_fix_with_the_figure
     assert await app[SCHEDULER].get_job("weekly-digest").func() == 1
     sent = await app[DB].read(digest_pages.get, "2026-W48", "bureau")
     n = sent["new_total"]
+    built = await app[DB].read(lambda db: digest.build(db, "2026-W48", app[DISPATCHER].clock.now(), TZ))
+    # what is stored renders the page a fresh build renders (everything the page shows is kept)
+    assert web_.render_html(digest.from_data(sent), TZ) == web_.render_html(built, TZ)
+    many = digest.to_data(dataclasses.replace(built, overdue_now=built.overdue_now * 200))
+    assert len(many["overdue_now"]) == digest.OVERDUE_STORED and many["overdue_total"] == 200 * built.overdue_count
+    assert f"另有 {200 * built.overdue_count - 20} 件" in web_.render_html(digest.from_data(many), TZ)
     # later: one more ticket in W48 (a late import), and a fix to the page's template
     await app[DB].run(lambda db: db.execute("UPDATE tickets SET created_at = ? WHERE id = (SELECT max(id) FROM "
                                             "tickets WHERE created_at < ?)", [W48 + 3600, W48]))
