@@ -104,3 +104,32 @@ async def test_a_leader_traces_a_quarter_and_a_campaigns_days_and_a_span_too_lon
     assert "结束日期早于开始日期" in reversed_[1] and "一次最多查看184天" in too_long[1] and \
         "一次最多查看184天" in year[1] and "请按“2026-09-01”的格式" in bad[1]
     assert all('<section class="kpis">' not in text for _, text in refused.values())  # nothing read or shown
+
+
+async def test_a_teacher_with_many_new_tickets_signs_them_from_the_list_and_each_parent_is_told(dialog):
+    from tests.dialog import SCHOOL, heard
+    from tests.test_web import csrf_of
+    from tests.test_workbench_people import HOMEWORK
+    parents = [f"o_b9_many_{i}" for i in range(23)]
+    numbers = [await file_ticket(dialog, p, HOMEWORK[i % 3] + f"（第{i + 1}位家长）", scene="school:jn-syxx",
+                                 consent="1") for i, p in enumerate(parents)]
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        html = await page(s, "/w/")
+        assert re.search(r"<b>23</b> 件待签收", html) and "全部签收（先签 20 件）" in html
+        async with s.post("/w/accept-all", data={}) as resp:
+            assert resp.status == 403  # no CSRF token: nothing signed
+        assert [(await dialog.db(tickets.get, n))["accepted_at"] for n in numbers] == [None] * 23
+        token = await csrf_of(s, "/w/")
+        async with s.post("/w/accept-all", data={"_csrf": token}) as resp:
+            after = await resp.text()
+        assert "已签收本单位待签收的留言 20 件" in after and "还有 3 件待签收，请再点“全部签收”" in after
+        signed = [n for n in numbers if (await dialog.db(tickets.get, n))["accepted_at"] is not None]
+        assert len(signed) == 20
+        assert re.search(r"<b>3</b> 件待签收", after) and "（先签" not in after
+        async with s.post("/w/accept-all", data={"_csrf": await csrf_of(s, "/w/")}) as resp:
+            last = await resp.text()
+        assert "已签收本单位待签收的留言 3 件" in last and "件待签收</span>" not in last
+    assert {(await dialog.db(tickets.get, n))["state"] for n in numbers} == {"accepted"}
+    await heard(dialog, parents[0], expect="受理")  # each parent told, as after a 签收 in WeChat
+    await heard(dialog, parents[-1], expect="受理")

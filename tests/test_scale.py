@@ -185,6 +185,7 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("rating waiting", tickets.awaiting_rating, ("o_x",)),
         ("待办 unit", tickets.open_for_units, (["jyj-sfc", "jn-jyj"], 99)),
         ("待办 leader", tickets.open_all, (99,)),
+        ("待办 duty office: the 代收 it holds (inbox's 全部签收 too)", tickets.open_unattended, (99,)),
         ("sweep: selection", tickets.due_for_check, (now,)),
         ("sweep: one ticket", tickets.by_id, (1,)),
         ("sweep: its reminders", tickets.reminded, (1,)),

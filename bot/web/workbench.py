@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
 from handlers import dashboard, privacy, reply_templates, texts
+from handlers.commands import ACCEPT_ALL_MAX
 from handlers.desk import VERBS, urgent as desk_urgent
 from handlers.intake import mask_phone
 from handlers.messages import plain_text
@@ -222,9 +223,11 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         units = {u["code"]: u for u in directory.all_units(db)}
         # those who decide 延期 see at once how many wait (a notice scrolls away under the next 催办)
         waiting = inbox.pending_extensions(db, scope, t) if v.user["role"] in SUPERVISORS else 0
-        return scope, result, units, waiting
+        # a teacher with forty new tickets signs them from the list, as 签收全部 does in WeChat (one rule)
+        to_sign = len(desk.awaiting_acceptance(db, v.user)) if f.state == "open" and not f.q else 0
+        return scope, result, units, waiting, to_sign
 
-    scope, result, units, waiting = await read(request, load)
+    scope, result, units, waiting, to_sign = await read(request, load)
     rows = [_line(row, units, t, tz) for row in result["rows"]]
     schools = sorted((u for u in units.values() if u["kind"] in ("school", "kindergarten")
                       and (scope[0] is None or u["parent"] in scope[0] or u["code"] in scope[0])),
@@ -243,8 +246,40 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
         schools=schools, scope_units=scope_units, kinds=KINDS,
         many_units=scope[0] is None or len(scope[0]) > 1 or scope[1], waiting=waiting, categories=CATEGORIES, states=lifecycle.STATES,
-        search_limit=inbox.SEARCH_LIMIT,
+        search_limit=inbox.SEARCH_LIMIT, to_sign=to_sign, sign_max=ACCEPT_ALL_MAX,
         export_query=request.query_string))
+
+
+@staff_page
+async def accept_all(request: web.Request, v: Viewer) -> web.Response:
+    """签收全部 from the list: what the WeChat command signs (Desk.awaiting_acceptance, nearest deadline first, at
+    most ACCEPT_ALL_MAX a press), each through Desk.accept with its push to the citizen and its audit row, in one
+    writer transaction."""
+    desk, t, ip = _desk(request), auth.now(request), _ip(request)
+
+    def run(db):
+        user = users.get(db, v.openid) or {}
+        waiting = desk.awaiting_acceptance(db, user) if user.get("role") in STAFF_ROLES else []
+        signed, pushes = [], []
+        for ticket in waiting[:ACCEPT_ALL_MAX]:
+            replies = desk.accept(db, user, ticket)
+            if tickets.get(db, ticket["number"])["accepted_at"] is not None:
+                signed.append(ticket["number"])
+                websessions.audit(db, t, v.openid, "action:accept", ticket["number"], "签收全部", ip)
+            pushes += [r.to_dict() for r in replies if r.to]
+        outbox.enqueue_replies(db, pushes, v.openid, t, source=f"web:{v.openid}")
+        answer = (texts.ACCEPT_ALL_HEAD.format(count=len(signed)) + "、".join(signed)) if signed else \
+            texts.ACCEPT_ALL_NONE
+        if len(waiting) > ACCEPT_ALL_MAX:
+            answer += "\n" + texts.WEB_ACCEPT_ALL_MORE.format(count=len(waiting) - ACCEPT_ALL_MAX)
+        websessions.set_flash(db, v.sid, answer)
+        return bool(pushes)
+
+    if await write(request, run):
+        from bot.app import SENDER
+        if SENDER in request.app:
+            request.app[SENDER].wake()
+    raise web.HTTPFound("/w/")
 
 
 def _line(t: dict, units: dict, now: float, tz) -> dict:
@@ -694,6 +729,7 @@ def setup(app: web.Application) -> None:
     r.add_get("/w", _to_inbox)
     r.add_get("/w/t/{number}", ticket_page)
     r.add_post("/w/t/{number}", act)
+    r.add_post("/w/accept-all", accept_all)
     r.add_get("/w/notices", notices_page)
     r.add_get("/w/dashboard", dashboard_page)
     r.add_get("/w/rates/{unit}", rates_page)
