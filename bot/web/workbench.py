@@ -634,6 +634,8 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
     quick = [(w, review.relative_period(w, t, tz)) for w in ("本月", "上月", "本季度", "上季度")]
     ctx = dict(unit=unit, quick=[(w, f"/w/rates/{code}?" + urlencode({"period": k})) for w, k in quick],
                max_days=MAX_TRACE_DAYS, typed={k: request.query.get(k, "")[:10] for k in ("from", "to")})
+    if not error:  # the span's own days in the boxes: a leader moves one end from what is shown
+        ctx["typed"] = {"from": _fmt(span.start, tz, "%Y-%m-%d"), "to": _fmt(span.end - 1, tz, "%Y-%m-%d")}
     if error:
         return form_page("w_rates.html", request, await _context(request, v, error=error, span=None, **ctx), error)
     rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in
