@@ -90,6 +90,7 @@ async def test_a_leader_traces_a_quarter_and_a_campaigns_days_and_a_span_too_lon
     table = quarter.split('<table class="data stack traced">')[1]
     assert nov in table and dec in table and "合计 2 件" in table and "明细与统计数字不一致" not in quarter
     assert "2026年第4季度（10月1日—12月31日）" in quarter and "上一季度" in quarter
+    assert 'name="from" value="2026-10-01"' in quarter and 'name="to" value="2026-12-31"' in quarter
     # in December the November ticket counts only as still open past its deadline
     line = re.search(rf"<tr><td class=\"lead\"><a href=\"/w/t/{nov}\">.*?</tr>", december, re.S).group(0)
     assert "超期未办结" in line and "按时签收" not in line
