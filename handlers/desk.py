@@ -576,7 +576,8 @@ class Desk:
 
     def overdue(self, db, user: dict) -> str:
         """超期: open tickets past their deadline, grouped by unit (all for leaders; a supervisor's units)."""
-        rows = tickets.overdue(db, *self.scope(db, user), now=self.clock.now())  # the duty office's 代收 too
+        units, unattended = self.scope(db, user)  # the duty office's 代收 too, as its 超期 list
+        rows = tickets.overdue(db, units, self.clock.now(), unattended)
         if not rows:
             return texts.NO_OVERDUE
         names = {u["code"]: u["name"] for u in directory.all_units(db)}

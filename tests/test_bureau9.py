@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from storage import tickets
-from tests.dialog import DUTY, file_ticket
+from storage import staff, tickets
+from tests.dialog import DUTY, file_ticket, talk
 from tests.test_web import browser, sign_in
 from tests.test_workbench_people import page, tabs
 
@@ -27,6 +27,9 @@ async def test_the_duty_offices_current_overdue_counts_the_daishou_tickets_it_ho
             listed = await resp.text()
     # before: 0 on the dashboard while the 超期 list it opens showed the ticket
     assert figure == tabs(listed)["超期"] == 1 and held in listed
+    # the office's head asks in WeChat: the same scope, the same ticket
+    await dialog.db(staff.bind, "o_b9_duty_head", "jyj-bgs", "supervisor", "王主任", dialog.clock.now())
+    await talk(dialog, "o_b9_duty_head", "超期", expect=held)
 
 
 SCALES = ("attitude", "efficiency", "fees", "ethics", "overall")
