@@ -245,7 +245,10 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, out: Path) -
                 if role in ("leader", "district"):
                     paths += [("review", "/w/review?period=2026-11"), ("survey-results",
                                                                         "/w/surveys/school-2026/results")]
-                if role == "leader":
+                if role == "leader":  # a quarter's trace, a range of days, the 评议 figure's answers (bureau9)
+                    paths += [("rates-quarter", "/w/rates/jn-syxx?period=2026-Q4"),
+                              ("rates-range", "/w/rates/jn-syxx?from=2026-10-08&to=2026-11-29"),
+                              ("survey-period", "/w/surveys/school-2026/results?period=2026-11")]
                     paths += [("admin", "/w/admin"), ("units", "/w/units"), ("unit", "/w/units/jn-syxx"),
                               ("staff", "/w/staff"), ("surveys", "/w/surveys")]
                 for name, path in paths:

@@ -95,18 +95,18 @@ def search_documents(config: Config, limit: int) -> tuple[list[tuple[int, str]],
 
 def prepare(config: Config, week: str, now: float) -> list[dict]:
     """In the child: the digests of `week` still to send, as Dispatcher.digest_prepare returns them, each with
-    its rendered page (stored by the parent, so opening it later is a read)."""
+    its page's data (stored by the parent, so opening it later is a read and a render)."""
     from bot.public import ranking_link
-    from bot.web import digest_link, render_html
+    from bot.web import digest_link
+    from handlers import digest
     from storage import digest_pages
     from storage.db import connect_readonly
     db = connect_readonly(config.storage.path)
     try:
         dispatcher = _dispatcher(config, db, now)
-        tz = dispatcher.calendar.tz
         return dispatcher.digest_prepare(db, week, lambda w, s, to=None: digest_link(config, w, s, now, to),
                                          lambda period, to: ranking_link(config, period, now, to),
-                                         lambda d: digest_pages.pack(render_html(d, tz)))
+                                         lambda d: digest_pages.pack(digest.to_data(d)))
     finally:
         db.conn.close()
 

@@ -15,7 +15,7 @@ from bot import digest_job
 from bot.config import Config
 from bot.outbox import OutboxSender
 from bot.public import ranking_link
-from bot.web import digest_link, render_html
+from bot.web import digest_link
 from handlers import digest
 from bot.receiver import Receiver
 from handlers.dispatcher import Dispatcher
@@ -85,7 +85,7 @@ class Jobs:
                 items = await self.db.read(self.dispatcher.digest_prepare, week,
                                            lambda w, s, to=None: digest_link(self.config, w, s, now, to),
                                            lambda period, to: ranking_link(self.config, period, now, to),
-                                           lambda d: digest_pages.pack(render_html(d, self.tz)))
+                                           lambda d: digest_pages.pack(digest.to_data(d)))
             sent = 0
             for i in range(0, len(items), DIGEST_BATCH):
                 sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])

@@ -150,11 +150,12 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
 
 
 def read(db, units: dict[str, dict], members: set[str] | None, p: Period, now: float, tz: ZoneInfo,
-         scope_name: str, tokenizer=None) -> Dashboard:
+         scope_name: str, tokenizer=None, unattended: bool = False) -> Dashboard:
     """The dashboard from the database: the rates of each period from the per-unit-per-day counts
     (handlers.rates.for_period), the period's new tickets as counts, the open ones past their deadline from the
     index of open tickets. Periods that are not whole days of the counts (another timezone) are computed from
-    their tickets (`build`)."""
+    their tickets (`build`). `unattended`: the scope holds the 代收 tickets of units with nobody bound too (the
+    duty office): 当前超期 counts them, as the 超期 list it opens does."""
     from handlers import rates
     from storage import tickets
     scope = sorted(members) if members is not None else None
@@ -174,7 +175,7 @@ def read(db, units: dict[str, dict], members: set[str] | None, p: Period, now: f
     ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_period[-1].items()
                if r.shown]
     ranking.sort(key=lambda u: (-u.score, u.name))
-    overdue = tickets.overdue_count(db, now, scope)
+    overdue = tickets.overdue_count(db, now, scope, unattended)
     new = tickets.created_summary(db, p.start, p.end, scope)
     categories, schools, repeats = Counter(), Counter(), Counter()
     for unit, kind, category, school, n in new:

@@ -604,10 +604,8 @@ class Desk:
 
     def overdue(self, db, user: dict) -> str:
         """超期: open tickets past their deadline, grouped by unit (all for leaders; a supervisor's units)."""
-        units = None
-        if user["role"] not in WIDE_ROLES:
-            units = [user["unit_code"]] + [u["code"] for u in directory.children(db, user["unit_code"])]
-        rows = tickets.overdue(db, units, self.clock.now())
+        units, unattended = self.scope(db, user)  # the duty office's 代收 too, as its 超期 list
+        rows = tickets.overdue(db, units, self.clock.now(), unattended)
         if not rows:
             return texts.NO_OVERDUE
         names = {u["code"]: u["name"] for u in directory.all_units(db)}

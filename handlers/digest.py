@@ -75,11 +75,59 @@ class Digest:
     repeated: list[dict[str, Any]]
     generated_at: float
     extra: dict[str, Any] = field(default_factory=dict)
+    overdue_total: int | None = None  # stored with the first OVERDUE_STORED of overdue_now only (to_data)
+
+    @property
+    def overdue_count(self) -> int:
+        """How many tickets were overdue when it was built (overdue_now may hold only the first of them)."""
+        return len(self.overdue_now) if self.overdue_total is None else self.overdue_total
 
     def period_text(self, tz) -> str:
         a = dt.datetime.fromtimestamp(self.start, tz)
         b = dt.datetime.fromtimestamp(self.end - 1, tz)
         return f"{a.month}月{a.day}日—{b.month}月{b.day}日"
+
+
+# A digest as stored with its week (storage.digest_pages): its figures as they were sent, rendered with whatever
+# template is current when the page opens, so a fix to the page reaches the weeks already sent.
+DATA_VERSION = 1
+# What the page may show of the tickets still overdue: the bureau's list is thousands long at a million tickets,
+# and reading them all back cost a page load 30 ms; the count is kept whole (overdue_total).
+OVERDUE_STORED = 100
+OVERDUE_KEPT = ("id", "number", "kind", "category", "unit_code", "school_code", "state", "created_at",
+                "dispatched_at", "due_at")
+
+
+def to_data(d: Digest) -> dict[str, Any]:
+    """The digest as plain JSON values; from_data gives it back."""
+    rates_ = lambda r: {k: getattr(r, k) for k in Rates.__dataclass_fields__}  # noqa: E731
+    return {"v": DATA_VERSION, "week": d.week, "scope": d.scope, "scope_name": d.scope_name, "start": d.start,
+            "end": d.end, "new_by_kind": d.new_by_kind, "new_by_category": d.new_by_category,
+            "new_total": d.new_total, "resolved": d.resolved,
+            "overdue_now": [{k: t.get(k) for k in OVERDUE_KEPT} for t in d.overdue_now[:OVERDUE_STORED]],
+            "overdue_total": d.overdue_count,
+            "overall": rates_(d.overall), "overall_before": rates_(d.overall_before),
+            "units": [{"code": u.code, "name": u.name, "now": rates_(u.now), "before": rates_(u.before)}
+                      for u in d.units],
+            "bottom": [u.code for u in d.bottom], "topics": [list(t) for t in d.topics], "repeated": d.repeated,
+            "generated_at": d.generated_at, "extra": d.extra}
+
+
+def from_data(data: dict[str, Any]) -> Digest:
+    """A stored digest (to_data); ValueError for a version this code does not read."""
+    if data.get("v") != DATA_VERSION:
+        raise ValueError(f"digest data version {data.get('v')!r}")
+    known = set(Rates.__dataclass_fields__)
+    rates_ = lambda r: Rates(**{k: v for k, v in r.items() if k in known})  # noqa: E731
+    units = [UnitLine(u["code"], u["name"], rates_(u["now"]), rates_(u["before"])) for u in data["units"]]
+    by_code = {u.code: u for u in units}
+    return Digest(week=data["week"], scope=data["scope"], scope_name=data["scope_name"], start=data["start"],
+                  end=data["end"], new_by_kind=data["new_by_kind"], new_by_category=data["new_by_category"],
+                  new_total=data["new_total"], resolved=data["resolved"], overdue_now=data["overdue_now"],
+                  overall=rates_(data["overall"]), overall_before=rates_(data["overall_before"]), units=units,
+                  bottom=[by_code[c] for c in data["bottom"]], topics=[tuple(t) for t in data["topics"]],
+                  repeated=data["repeated"], generated_at=data["generated_at"], extra=data.get("extra") or {},
+                  overdue_total=data["overdue_total"])
 
 
 def scope_members(units: dict[str, dict], scope: str) -> set[str] | None:
@@ -202,7 +250,7 @@ def message(d: Digest, tz, url: str) -> str:
     lines = [
         texts.DIGEST_HEAD.format(who="上周" if d.scope == "bureau" else d.scope_name + "上周",
                                  period=d.period_text(tz), week=int(d.week.split("-W")[1])),
-        f"新增{d.new_total}件，办结{d.resolved}件，目前超期{len(d.overdue_now)}件"
+        f"新增{d.new_total}件，办结{d.resolved}件，目前超期{d.overdue_count}件"
         + (f"，收到表扬{o.praised}件。" if o.praised else "。"),
     ]
     # each rate on its own line with what it counts, so a number is never read without its meaning or its base

@@ -478,8 +478,8 @@ class Dispatcher:
                        render: Callable[[digest.Digest], bytes] | None = None) -> list[dict]:
         """Read-only: the digests of `week` still to send, with their texts and hot topics, built from one read of
         the week's tickets. When a month ended in the week, each also links to that month's ranking (绩效考核,
-        `ranking_link(month, openid)`, the recipient's own). With `render`, each also carries its page (`page`, as
-        storage.digest_pages.pack makes it), stored with it."""
+        `ranking_link(month, openid)`, the recipient's own). With `render`, each also carries its page's data
+        (`page`, as storage.digest_pages.pack makes it), stored with it."""
         now, tz = self.clock.now(), self.calendar.tz
         jobs = self.digest_jobs(db, week)
         if not jobs:

@@ -152,6 +152,7 @@ class Figures:
     unattended: int = 0             # tickets that reached it with nobody bound (代收, not signed by it): 在岗
     survey_ruled: int = 0           # days of its 评议 a leader ruled on (storage.surveys.rule_day): shown beside
     praise_aside: list[str] = field(default_factory=list)  # 表扬 set aside by a burst check: shown beside 表扬
+    surveys: tuple[str, ...] = ()   # the surveys whose answers `survey` rests on: the 评议 figure links to them
 
     @property
     def overdue(self) -> int:
@@ -220,7 +221,8 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
              survey: dict[str, tuple[float | None, int]], weights: Weights, period: str, start: float, end: float,
              comments: list[dict] = (), kind: str | None = None, min_cases: int = 1,
              withdrawn: dict[str, int] | None = None, unattended: dict[str, int] | None = None,
-             survey_ruled: dict[str, int] | None = None, praise_aside: dict[str, list[str]] | None = None) -> Review:
+             survey_ruled: dict[str, int] | None = None, praise_aside: dict[str, list[str]] | None = None,
+             survey_ids: dict[str, tuple[str, ...]] | None = None) -> Review:
     """The review from figures already counted (pure: the hand-computed test feeds it directly too)."""
     by_code = {u["code"]: u for u in units}
     reviewed = [u for u in units if u["kind"] in REVIEWED_KINDS and (kind is None or u["kind"] == kind)]
@@ -229,7 +231,8 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
         s, n = survey.get(u["code"], (None, 0))
         f = Figures(rates.get(u["code"], Rates()), bounced.get(u["code"], 0), praise.get(u["code"], 0), s, n,
                     (withdrawn or {}).get(u["code"], 0), (unattended or {}).get(u["code"], 0),
-                    (survey_ruled or {}).get(u["code"], 0), (praise_aside or {}).get(u["code"], []))
+                    (survey_ruled or {}).get(u["code"], 0), (praise_aside or {}).get(u["code"], []),
+                    (survey_ids or {}).get(u["code"], ()))
         out.append(UnitReview(u["code"], u["name"], u["kind"], u.get("district"), u.get("parent"), f))
     for k in {u.kind for u in out}:
         same = [u for u in out if u.kind == k]
@@ -302,14 +305,17 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
     rates = rates_.for_period(db, start, end, None, now, ratings=True)
     praise = tickets.praise_by_unit(db, start, end)  # each person once
     survey: dict[str, tuple[float | None, int]] = {}
+    survey_ids: dict[str, tuple[str, ...]] = {}
     for code, per in (period_units(db, surveys, start, end, min_responses) if surveys else {}).items():
         scored = [r for r in per.values() if r.score is not None]
         survey[code] = (round(sum(r.score for r in scored) / len(scored), 1) if scored else None,
                         sum(r.n for r in per.values()))
+        survey_ids[code] = tuple(sorted(per))
     return assemble(directory.all_units(db), rates, tickets.bounces_in(db, start, end), praise,
                     survey, weights, period, start, end, review_store.comments(db, period), kind, min_cases,
                     tickets.withdrawals_in(db, start, end), tickets.unattended_in(db, start, end),
-                    survey_store.ruled_days(db, start, end) if surveys else {}, tickets.praise_set_aside(db, start, end))
+                    survey_store.ruled_days(db, start, end) if surveys else {}, tickets.praise_set_aside(db, start, end),
+                    survey_ids)
 
 
 def format_text(review: Review) -> str:

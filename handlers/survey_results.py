@@ -139,9 +139,12 @@ def compute(survey: Survey, rows: list[dict[str, Any]], units: dict[str, dict[st
 
 
 def survey_results(db, survey: Survey, defs: dict[str, Survey], min_responses: int,
-                   unit_code: str | None = None) -> dict[str, UnitResult]:
-    """A survey's results from the database (runs inside a connection: a read, no writes)."""
-    rows = store.submitted(db, [survey.id])
+                   unit_code: str | None = None, since: float | None = None,
+                   until: float | None = None) -> dict[str, UnitResult]:
+    """A survey's results from the database (runs inside a connection: a read, no writes). `since`/`until`: only
+    the answers submitted in [since, until), as the performance review of that period counts them
+    (period_units)."""
+    rows = store.submitted(db, [survey.id], since, until)
     previous = defs.get(survey.previous) if survey.previous else None
     prev_rows = store.submitted(db, [previous.id]) if previous else []
     units = {u["code"]: u for u in directory.all_units(db)}

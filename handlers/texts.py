@@ -362,6 +362,11 @@ TODO_FOOT = "发送“详情 序号”查看，例如“详情 1”；“签收 
 OVERDUE = "（已超期）"
 FLAG_ARBITRATION = "（待裁定）"
 FLAG_UNATTENDED = "（代收）"
+# The trace of a unit's figures (/w/rates): a span it cannot read, said as the page's answer.
+TRACE_BAD_DATES = "请按“2026-09-01”的格式填写起止日期。"
+TRACE_REVERSED = "结束日期早于开始日期，请重新选择。"
+TRACE_TOO_LONG = "一次最多查看{days}天（约半年）的明细，请缩短时间范围，或分季度查看。"
+TRACE_BAD_PERIOD = "没有这个期间。请选择周（2026-W47）、月（2026-11）、季度（2026-Q4），或填写起止日期。"
 # Beside a unit's figures: its tickets a stand-in signed or resolved while nobody was bound (not scored for it).
 STOOD_IN = "（代收{n}件）"
 # `tingjian verify-rates`: the counters checked against the tickets (storage.integrity)
@@ -422,6 +427,7 @@ ACCEPTED_LINE = "已签收 {number}，{due}前办结"
 ACCEPTED_MANY_FOOT = "发送“回复 编号 内容”答复群众。"
 ACCEPT_ALL_HEAD = "已签收本单位待签收的留言 {count} 件："
 ACCEPT_ALL_MORE = "还有 {count} 件待签收，请再发送“签收全部”。"
+WEB_ACCEPT_ALL_MORE = "还有 {count} 件待签收，请再点“全部签收”。"
 ACCEPT_ALL_NONE = "本单位目前没有待签收的留言。发送“待办”可查看正在办理的留言。"
 ALREADY_ACCEPTED = "留言 {number} 已签收，无需重复签收。"
 REPLIED_OK = "已将答复发送给群众（{number}）。"

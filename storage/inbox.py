@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from storage import lifecycle, search
-from storage.tickets import _OPEN_SQL, _decode
+from storage.tickets import _OPEN_SQL, _decode, scope_sql
 
 COUNT_CAP = 2000
 # A search looks among the newest SEARCH_LIMIT tickets its words match: a word most tickets contain would
@@ -57,9 +57,9 @@ def _where(scope: tuple[list[str] | None, bool], f: Filters, now: float) -> tupl
     parts: list[str] = []
     args: list[Any] = []
     if units is not None:
-        marks = ",".join("?" * len(units))
-        parts.append(f"(unit_code IN ({marks})" + (" OR unattended = 1)" if unattended else ")"))
-        args += units
+        clause, more = scope_sql(units, unattended)
+        parts.append(clause.removeprefix(" AND "))
+        args += more
     states = _states(f)
     if states == lifecycle.OPEN:
         parts.append(_OPEN_SQL)  # word for word the partial index's WHERE, so the planner may use it

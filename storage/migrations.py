@@ -1030,3 +1030,15 @@ def m050_insiders_and_praise_bursts(db: sqlite_utils.Database) -> None:
     # the insiders' ratings and the withdrawn tickets leave the counters: recount what the triggers would write
     db.execute("DELETE FROM unit_days")
     _backfill_credit_days(db, m050=True)
+
+
+@migrations()
+def m054_digest_pages_as_data(db: sqlite_utils.Database) -> None:
+    """A stored digest page kept the HTML of the template of its week: a fix to the page never reached the weeks
+    already sent. The weekly job now stores each digest's data (handlers.digest.to_data: its figures as sent) and
+    the page renders it with the current template; the rows stored before keep their HTML (`format` 'html')."""
+    _exec(
+        db,
+        "ALTER TABLE digest_pages RENAME COLUMN html TO body",  # zlib(JSON data); before m054, zlib(HTML)
+        "ALTER TABLE digest_pages ADD COLUMN format TEXT NOT NULL DEFAULT 'html' CHECK (format IN ('html', 'data'))",
+    )

@@ -215,15 +215,24 @@ def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]
         [limit])]
 
 
-def overdue(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float) -> list[dict[str, Any]]:
-    """Open tickets past their deadline (of these units, or all), by unit then deadline."""
+def overdue(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float,
+            unattended: bool = False) -> list[dict[str, Any]]:
+    """Open tickets past their deadline (of these units, or all), by unit then deadline. `unattended`: also the
+    代收 tickets of units with nobody bound (the duty office's scope, handlers.desk.Desk.scope)."""
     # _OPEN_SQL as well: it lets the partial index of open tickets serve the list (the clock's states are open ones).
     # INDEXED BY: the workbench's (unit_code, due_at) index would let the planner walk every ticket to skip a sort.
-    sql, args = f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} AND due_at < ?", [now]
-    if unit_codes is not None:
-        sql += f" AND unit_code IN ({','.join('?' * len(unit_codes))})"
-        args += unit_codes
-    return [_decode(r) for r in db.query(sql + " ORDER BY unit_code, due_at, id", args)]
+    where, args = scope_sql(unit_codes, unattended)
+    sql = f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} AND due_at < ?{where}"
+    return [_decode(r) for r in db.query(sql + " ORDER BY unit_code, due_at, id", [now, *args])]
+
+
+def scope_sql(units: list[str] | None, unattended: bool = False) -> tuple[str, list]:
+    """" AND …" for a person's scope (handlers.desk.Desk.scope: units, and whether the 代收 tickets of units with
+    nobody bound are theirs too): one rule for the lists, the 超期 command and the dashboard's 当前超期."""
+    if units is None:
+        return "", []
+    marks = ",".join("?" * len(units))
+    return f" AND (unit_code IN ({marks})" + (" OR unattended = 1)" if unattended else ")"), list(units)
 
 
 def accepted_by(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
@@ -417,15 +426,19 @@ def _credit_filter(units: list[str] | None, expr: str) -> tuple[str, list]:
 def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None = None,
                open_overdue: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Every ticket that can count in the rates of [start, end), or in that week's digest: created, dispatched,
-    rated or closed in it; resolved in it or after it (then it was open at its end); or still open past a
-    deadline before its end. Each branch is one index range, so the cost is the period's, not the history's.
-    `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
+    resolved, rated or closed in it; resolved after it but due before its end (open past its deadline then); or
+    still open past a deadline before its end. Each branch is one index range, so the cost is the period's, not
+    the history's (the late-resolved ones after it: entries of their partial index, not every ticket resolved
+    since). `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
     where, args = _unit_filter(units, rated=True)
     rows = {r["id"]: r for r in db.query(
         f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets WHERE ("
         " (created_at >= ? AND created_at < ?) OR (dispatched_at >= ? AND dispatched_at < ?)"
-        " OR resolved_at >= ? OR (rated_at >= ? AND rated_at < ?) OR (closed_at >= ? AND closed_at < ?)"
-        f"){where}", [start, end, start, end, start, start, end, start, end, *args])}
+        " OR (resolved_at >= ? AND resolved_at < ?) OR (rated_at >= ? AND rated_at < ?)"
+        f" OR (closed_at >= ? AND closed_at < ?)){where}", [start, end] * 5 + args)}
+    for r in db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets INDEXED BY tickets_late "
+                      f"WHERE resolved_at > due_at AND resolved_at >= ? AND due_at < ?{where}", [end, end, *args]):
+        rows.setdefault(r["id"], r)
     if open_overdue is None:  # still open past a deadline: from the covering index of open tickets
         open_overdue = overdue_rows(db, end, units)
     for r in open_overdue:
@@ -434,9 +447,11 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     return list(rows.values())
 
 
-def overdue_count(db: sqlite_utils.Database, now: float, units: list[str] | None = None) -> int:
-    """How many tickets run past their deadline now (overdue_rows, counted in the index)."""
-    where, args = _unit_filter(units)
+def overdue_count(db: sqlite_utils.Database, now: float, units: list[str] | None = None,
+                  unattended: bool = False) -> int:
+    """How many tickets run past their deadline now (overdue_rows, counted in the index); `unattended` as in
+    `overdue`: the number the 超期 list of the same scope shows."""
+    where, args = scope_sql(units, unattended)
     return db.execute(f"SELECT count(*) FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} "
                       f"AND due_at < ?{where}", [now, *args]).fetchone()[0]
 

@@ -1,8 +1,10 @@
 """Rates on a hand-computed fixture, the weekly digest (message, page, sent once), and `tingjian digest`."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import zlib
 import time
 from zoneinfo import ZoneInfo
 
@@ -302,7 +304,8 @@ async def test_the_weekly_job_stores_each_page_and_a_load_reads_it(served, monke
     assert "江南区实验小学" in page and "留言周报" in page
     assert reads.count(digest_pages.get) == 1  # one read of the stored page, on a read-only connection
     assert digest_pages.get not in writes  # never on the writer thread (the webhook's); the outbox uses it meanwhile
-    assert await app[DB].read(digest_pages.get, "2026-W48", "jn-syxx") == page.encode()
+    from bot.web import render_html  # the stored data, rendered with the template of today
+    assert render_html(digest.from_data(await app[DB].read(digest_pages.get, "2026-W48", "jn-syxx")), TZ) == page
 
 
 async def test_a_week_not_stored_is_built_and_stored_pages_are_pruned_when_no_link_opens_them(served):
@@ -313,8 +316,55 @@ async def test_a_week_not_stored_is_built_and_stored_pages_are_pruned_when_no_li
         async with client.get(url) as resp:  # nothing stored (the job has not run): built on demand
             assert resp.status == 200 and "JY2611-0003" in await resp.text()
     now = app[DISPATCHER].clock.now()
-    await app[DB].run(digest_pages.save, "2026-W40", "bureau", digest_pages.pack("<p>old</p>"), now - 40 * 86400)
-    await app[DB].run(digest_pages.save, "2026-W47", "bureau", digest_pages.pack("<p>new</p>"), now - 7 * 86400)
+    await app[DB].run(digest_pages.save, "2026-W40", "bureau", digest_pages.pack({"week": "old"}), now - 40 * 86400)
+    await app[DB].run(digest_pages.save, "2026-W47", "bureau", digest_pages.pack({"week": "new"}), now - 7 * 86400)
     await app[SCHEDULER].get_job("prune-inbound").func()
     assert await app[DB].read(digest_pages.get, "2026-W40", "bureau") is None
-    assert await app[DB].read(digest_pages.get, "2026-W47", "bureau") == b"<p>new</p>"
+    assert await app[DB].read(digest_pages.get, "2026-W47", "bureau") == {"week": "new"}
+
+
+async def test_a_page_stored_before_a_template_fix_shows_the_fix_with_the_figures_as_sent(served, monkeypatch):
+    """The weekly job stores each digest's data; a page opened later renders it with the template of that day (a
+    fix reaches the weeks already sent) and the figures of the day it was sent (nothing is built again). A row
+    stored before m054 (its HTML) is served as it is."""
+    import jinja2
+
+    import bot.web as web_
+    from storage import digest_pages
+    app, port = served
+    await app[DB].run(lambda db: staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0))
+    assert await app[SCHEDULER].get_job("weekly-digest").func() == 1
+    sent = await app[DB].read(digest_pages.get, "2026-W48", "bureau")
+    n = sent["new_total"]
+    built = await app[DB].read(lambda db: digest.build(db, "2026-W48", app[DISPATCHER].clock.now(), TZ))
+    # what is stored renders the page a fresh build renders (everything the page shows is kept)
+    assert web_.render_html(digest.from_data(sent), TZ) == web_.render_html(built, TZ)
+    many = digest.to_data(dataclasses.replace(built, overdue_now=built.overdue_now * 200))
+    assert len(many["overdue_now"]) == digest.OVERDUE_STORED and many["overdue_total"] == 200 * built.overdue_count
+    assert f"另有 {200 * built.overdue_count - 20} 件" in web_.render_html(digest.from_data(many), TZ)
+    # later: one more ticket in W48 (a late import), and a fix to the page's template
+    await app[DB].run(lambda db: db.execute("UPDATE tickets SET created_at = ? WHERE id = (SELECT max(id) FROM "
+                                            "tickets WHERE created_at < ?)", [W48 + 3600, W48]))
+    rebuilt = await app[DB].read(lambda db: digest.build(db, "2026-W48", app[DISPATCHER].clock.now(), TZ))
+    assert rebuilt.new_total == n + 1
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the page was built again on loading")
+    monkeypatch.setattr(digest, "build", no_build)
+    monkeypatch.setattr(digest, "build_all", no_build)
+    source = web_.TEMPLATES.get_source(jinja2.Environment(), "digest.html")[0]
+    fixed = source.replace("<span>本周新增</span>", "<span>本周新增留言</span>")
+    assert fixed != source
+    monkeypatch.setattr(web_, "_ENV", web_._configure(jinja2.Environment(
+        loader=jinja2.DictLoader({"digest.html": fixed}), autoescape=True)))
+    await app[DB].run(lambda db: db.execute(
+        "INSERT INTO digest_pages (week, scope, body, built_at) VALUES ('2026-W47', 'bureau', ?, ?)",
+        [zlib.compress("<p>旧页面</p>".encode()), app[DISPATCHER].clock.now() - 7 * 86400]))
+    pages = {}
+    async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
+        for week in ("2026-W48", "2026-W47"):
+            async with client.get(_path(digest_link(app[CONFIG], week, "bureau", app[DISPATCHER].clock.now()))) as r:
+                assert r.status == 200
+                pages[week] = await r.text()
+    assert f"<b>{n}</b><span>本周新增留言</span>" in pages["2026-W48"]  # the fix, and the figure as sent
+    assert pages["2026-W47"] == "<p>旧页面</p>"

@@ -185,6 +185,7 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("rating waiting", tickets.awaiting_rating, ("o_x",)),
         ("待办 unit", tickets.open_for_units, (["jyj-sfc", "jn-jyj"], 99)),
         ("待办 leader", tickets.open_all, (99,)),
+        ("待办 duty office: the 代收 it holds (inbox's 全部签收 too)", tickets.open_unattended, (99,)),
         ("sweep: selection", tickets.due_for_check, (now,)),
         ("sweep: one ticket", tickets.by_id, (1,)),
         ("sweep: its reminders", tickets.reminded, (1,)),
@@ -195,6 +196,8 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("digest: overdue", tickets.overdue_rows, (now,)),
         ("超期 leader", tickets.overdue, (None, now)),
         ("超期 supervisor", tickets.overdue, (["jn-jyj", "s001"], now)),
+        ("超期 duty office (its 代收 too)", tickets.overdue, (["jyj-bgs"], now, True)),
+        ("dashboard: 当前超期, duty office", tickets.overdue_count, (now, ["jyj-bgs"], True)),
         ("digest: texts", tickets.texts_created, (week_start, week_end)),
         ("digest: first ticket", tickets.first_created, ()),
         ("digest: sent", tickets.digests_sent, ("2026-W48",)),
@@ -247,6 +250,11 @@ def workbench_queries(week_start: float, week_end: float, now: float):
     month = dashboard.period_of("month", now, TZ)
     out.append(("rates detail: one unit's month (/w/rates)",
                 lambda db: rates.traced(db, month.start, month.end, "jyj-sfc", now), ()))
+    # a quarter, or a campaign's days, ended long before now: read by the span's ranges, not all that came after
+    q_start, q_end = month.start - 200 * 86400, month.start - 16 * 86400
+    out += [("rates detail: one unit's earlier half-year (/w/rates?from=&to=)",
+             lambda db: rates.traced(db, q_start, q_end, "jyj-sfc", now), ()),
+            ("rates detail: its figures", lambda db: rates.for_period(db, q_start, q_end, ["jyj-sfc"], now), ())]
     out += [("outbox: any waiting (every message's first question)", outbox.any_waiting, ()),
             ("topic terms: next", tickets.terms_todo, (now - 400 * 86400,)),
             ("topic terms: period", tickets.period_terms, (week_start, week_end, ["jyj-sfc"]))]
@@ -480,8 +488,8 @@ async def test_weekly_job_builds_the_digests_in_a_child_process(make_config):
         stored = await app[DB].read(tickets.topics, "2026-W48", "bureau")
         assert ("资料费", 5) in stored
         from storage import digest_pages
-        page = await app[DB].read(digest_pages.get, "2026-W48", "jn-syxx")  # rendered in the child, stored
-        assert "江南区实验小学" in page.decode() and "留言周报" in page.decode()
+        page = await app[DB].read(digest_pages.get, "2026-W48", "jn-syxx")  # built in the child, stored
+        assert page["scope_name"] == "江南区实验小学" and page["week"] == "2026-W48"
 
 
 @pytest.mark.slow

@@ -131,16 +131,19 @@ async def digest_page(request: web.Request) -> web.Response:
 
 
 async def _page(app: web.Application, week: str, scope: str, now: float) -> bytes:
-    """The page as UTF-8: the one the weekly job stored (a read on a read-only connection: milliseconds), else
-    built now -- in a child process when the service builds digests there (digest.separate_process), so a page
-    never holds the serving process's GIL (and with it the webhook) for the build; else on a reader thread."""
+    """The page as UTF-8: the digest the weekly job stored (a read on a read-only connection), rendered with the
+    current template (so a fix to the page reaches the weeks already sent; a row stored before m054 is its old
+    HTML), else built now -- in a child process when the service builds digests there (digest.separate_process),
+    so a page never holds the serving process's GIL (and with it the webhook) for the build; else on a reader
+    thread."""
     from bot.app import CONFIG, DB, DISPATCHER, JOB_PROCESS
     from storage import digest_pages
-    db = app[DB]
+    db, config, dispatcher = app[DB], app[CONFIG], app[DISPATCHER]
     stored = await db.read(digest_pages.get, week, scope)
-    if stored is not None:
+    if isinstance(stored, bytes):
         return stored
-    config, dispatcher = app[CONFIG], app[DISPATCHER]
+    if stored is not None:
+        return (await asyncio.to_thread(render_html, digest.from_data(stored), dispatcher.calendar.tz)).encode()
     if config.digest.separate_process:
         from bot import digest_job
         return (await digest_job.render_async(app[JOB_PROCESS], config, week, scope, now)).encode("utf-8")

@@ -463,7 +463,8 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
     quick = [(w, review.relative_period(w, t, tz)) for w in ("本月", "上月", "本季度", "上季度", "今年", "去年")]
     ctx = await _context(
         request, v, r=result, period=period, kind=kind, quick=quick, now_month=now_month,
-        monthly=bool(re.fullmatch(r"\d{4}-\d{2}", period)),  # a month's figures open their tickets (/w/rates)
+        # a month's or a quarter's figures open their tickets (/w/rates; a year is more than a page can trace)
+        monthly=bool(re.fullmatch(r"\d{4}-(\d{2}|Q[1-4])", period)),
         kinds=[k for k in review.REVIEWED_KINDS if any(u.kind == k for u in result.units)],
         all_kinds=[(k, UNIT_KIND_NAMES.get(k, k)) for k in review.REVIEWED_KINDS],
         components=review.COMPONENTS, names=review.COMPONENT_NAMES,
@@ -472,7 +473,10 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
         by_unit={code: [c for c in comments if c["unit_code"] == code] for code in {c["unit_code"] for c in comments}},
         reviewed=[u for u in units if u["kind"] in review.REVIEWED_KINDS],
         error=error, typed=typed, kind_names=UNIT_KIND_NAMES,
-        xlsx=f"/w/review/{period}.xlsx" + (f"?kind={kind}" if kind else ""))
+        xlsx=f"/w/review/{period}.xlsx" + (f"?kind={kind}" if kind else ""),
+        # the 评议 figure opens the answers it rests on: that survey's results for this period, at this unit
+        survey_titles={sid: s.title for sid, s in _surveys(request).items()},
+        survey_link=lambda sid, code: f"/w/surveys/{sid}/results?{urlencode({'period': period})}#unit-{code}")
     return form_page("w_review.html", request, ctx, error)
 
 

@@ -17,7 +17,7 @@ from bot.web import auth
 from bot.web.admin import _leaders_only
 from bot.web.auth import Viewer, read, staff_page, write
 from bot.web.workbench import _context, _ip, _render, _tz, form_page, not_found, saved
-from handlers import survey as survey_defs, texts
+from handlers import review, survey as survey_defs, texts
 from handlers.faq import FaqError, entry_table, parse_entry, stats_rows
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.survey import DEFAULT_LABELS, SurveyError
@@ -205,20 +205,33 @@ async def survey_edit(request: web.Request, v: Viewer) -> web.Response:
     return form_page("w_survey.html", request, ctx, error)
 
 
-async def _results(request: web.Request, v: Viewer, minimum: int):
-    """The survey named in the URL and its results per unit (leaders only; 404 for an unknown survey)."""
+def _review_period(request: web.Request) -> str:
+    """`period=2026-11` (a month, 2026-Q4, 2026: the review's periods) or '' for every answer."""
+    period = request.query.get("period", "").strip().upper()
+    try:
+        review.parse_period(period)
+    except ValueError:
+        return ""
+    return period
+
+
+async def _results(request: web.Request, v: Viewer, minimum: int, period: str = ""):
+    """The survey named in the URL and its results per unit (leaders only; 404 for an unknown survey); with a
+    review period, from the answers submitted in it only: the 评议 figure of that period's review."""
+    from handlers import review
     _leaders_only(v)
     campaign = await _synced(request)
     survey = campaign.p.surveys.get(request.match_info["id"])
     if survey is None:
         raise not_found()
-    return survey, await read(request, survey_results, survey, campaign.p.surveys, minimum)
+    since, until = review.bounds(period, _tz(request)) if period else (None, None)
+    return survey, await read(request, survey_results, survey, campaign.p.surveys, minimum, None, since, until)
 
 
 @staff_page
 async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
-    minimum = _min_responses(request)
-    survey, results = await _results(request, v, minimum)
+    minimum, period = _min_responses(request), _review_period(request)
+    survey, results = await _results(request, v, minimum, period)
     units = sorted(results.values(), key=lambda u: (u.score is None, -(u.score or 0), u.unit))
     tz = _tz(request)
     days = await read(request, surveys_store.days, survey.id)
@@ -233,7 +246,8 @@ async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
     names.update({u["code"]: u["name"] for u in await read(request, directory.all_units) if u["code"] in days})
     return _render("w_survey_results.html", request, await _context(
         request, v, s=survey, units=units, minimum=minimum, insufficient=INSUFFICIENT, types=TYPE_NAMES,
-        total=sum(u.n for u in units), days=days, day_names=names, decisions=DAY_DECISIONS))
+        total=sum(u.n for u in units), days=days, day_names=names, decisions=DAY_DECISIONS, period=period,
+        period_name=review.period_name(period) if period else ""))
 
 
 DAY_DECISIONS = {"exclude": "不计入", "include": "照常计入", "auto": "按自动检查"}
@@ -284,7 +298,7 @@ async def survey_results_csv(request: web.Request, v: Viewer) -> web.Response:
 
     from bot import sheets
     from bot.web.exports import _done, _send
-    survey, results = await _results(request, v, _min_responses(request))
+    survey, results = await _results(request, v, _min_responses(request), _review_period(request))
     out = io.StringIO()
     sheets.csv_dicts(out, CSV_COLUMNS, csv_rows(survey, results))
     response = await _send(request, ("\ufeff" + out.getvalue()).encode(), f"survey-{survey.id}.csv")

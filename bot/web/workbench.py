@@ -9,6 +9,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from aiohttp import web
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
 from handlers import dashboard, privacy, reply_templates, texts
+from handlers.commands import ACCEPT_ALL_MAX
 from handlers.desk import VERBS, urgent as desk_urgent
 from handlers.intake import mask_phone
 from handlers.messages import plain_text
@@ -221,9 +223,11 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         units = {u["code"]: u for u in directory.all_units(db)}
         # those who decide 延期 see at once how many wait (a notice scrolls away under the next 催办)
         waiting = inbox.pending_extensions(db, scope, t) if v.user["role"] in SUPERVISORS else 0
-        return scope, result, units, waiting
+        # a teacher with forty new tickets signs them from the list, as 签收全部 does in WeChat (one rule)
+        to_sign = len(desk.awaiting_acceptance(db, v.user)) if f.state == "open" and not f.q else 0
+        return scope, result, units, waiting, to_sign
 
-    scope, result, units, waiting = await read(request, load)
+    scope, result, units, waiting, to_sign = await read(request, load)
     rows = [_line(row, units, t, tz) for row in result["rows"]]
     schools = sorted((u for u in units.values() if u["kind"] in ("school", "kindergarten")
                       and (scope[0] is None or u["parent"] in scope[0] or u["code"] in scope[0])),
@@ -242,8 +246,40 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
         schools=schools, scope_units=scope_units, kinds=KINDS,
         many_units=scope[0] is None or len(scope[0]) > 1 or scope[1], waiting=waiting, categories=CATEGORIES, states=lifecycle.STATES,
-        search_limit=inbox.SEARCH_LIMIT,
+        search_limit=inbox.SEARCH_LIMIT, to_sign=to_sign, sign_max=ACCEPT_ALL_MAX,
         export_query=request.query_string))
+
+
+@staff_page
+async def accept_all(request: web.Request, v: Viewer) -> web.Response:
+    """签收全部 from the list: what the WeChat command signs (Desk.awaiting_acceptance, nearest deadline first, at
+    most ACCEPT_ALL_MAX a press), each through Desk.accept with its push to the citizen and its audit row, in one
+    writer transaction."""
+    desk, t, ip = _desk(request), auth.now(request), _ip(request)
+
+    def run(db):
+        user = users.get(db, v.openid) or {}
+        waiting = desk.awaiting_acceptance(db, user) if user.get("role") in STAFF_ROLES else []
+        signed, pushes = [], []
+        for ticket in waiting[:ACCEPT_ALL_MAX]:
+            replies = desk.accept(db, user, ticket)
+            if tickets.get(db, ticket["number"])["accepted_at"] is not None:
+                signed.append(ticket["number"])
+                websessions.audit(db, t, v.openid, "action:accept", ticket["number"], "签收全部", ip)
+            pushes += [r.to_dict() for r in replies if r.to]
+        outbox.enqueue_replies(db, pushes, v.openid, t, source=f"web:{v.openid}")
+        answer = (texts.ACCEPT_ALL_HEAD.format(count=len(signed)) + "、".join(signed)) if signed else \
+            texts.ACCEPT_ALL_NONE
+        if len(waiting) > ACCEPT_ALL_MAX:
+            answer += "\n" + texts.WEB_ACCEPT_ALL_MORE.format(count=len(waiting) - ACCEPT_ALL_MAX)
+        websessions.set_flash(db, v.sid, answer)
+        return bool(pushes)
+
+    if await write(request, run):
+        from bot.app import SENDER
+        if SENDER in request.app:
+            request.app[SENDER].wake()
+    raise web.HTTPFound("/w/")
 
 
 def _line(t: dict, units: dict, now: float, tz) -> dict:
@@ -447,7 +483,9 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         if wanted and (scope[0] is None or wanted in scope[0]) and wanted in units:
             members, name, shown = {wanted}, units[wanted]["name"], wanted
         one = shown or (scope[0][0] if scope[0] is not None and len(scope[0]) == 1 else "")
-        return dashboard.read(db, units, members, period, t, tz, name, tokenizer), (choices, shown, one)
+        # the duty office's 代收 tickets are its own overdue ones too, as on the 超期 list 当前超期 opens
+        return dashboard.read(db, units, members, period, t, tz, name, tokenizer, scope[1] and not shown), (
+            choices, shown, one)
 
     d, (choices, wanted, one) = await read(request, load)
     running = None  # the period still running, when the last complete one is shown instead
@@ -478,27 +516,99 @@ def _period(request: web.Request, tz, t: float) -> dashboard.Period:
 
 
 # -- the tickets behind a unit's figures --------------------------------------------------------------------------
-def _traced_period(key: str, tz) -> dashboard.Period | None:
-    """A week ('2026-W47') or a month ('2026-11'): the periods of the dashboard, the digest and the monthly review."""
-    try:
-        return dashboard.parse_period("week" if "W" in key.upper() else "month", key.strip().upper(), tz)
-    except (ValueError, TypeError, IndexError):
-        return None
+# The longest span traced on one page: a quarter, or a campaign of a semester. The page lists every ticket behind
+# the figures (a large office: ~1,700 a month), read by the span's index ranges: its cost is the span's.
+MAX_TRACE_DAYS = 184
 
 
-def rates_link(unit: str, period: dashboard.Period | str) -> str:
+@dataclass(frozen=True)
+class Span:
+    """The days a trace covers: a week or month (the dashboard's and the digest's), a quarter (the review's), or
+    any range of whole days (?from=2026-09-01&to=2026-12-31, both included)."""
+    kind: str                     # week | month | quarter | range
+    query: tuple[tuple[str, str], ...]
+    start: float
+    end: float
+    label: str
+    dashboard: str                # the dashboard's period around it (the crumb back)
+
+
+def _day_span(first: dt.date, after: dt.date, tz) -> tuple[float, float]:
+    return (dt.datetime.combine(first, dt.time(0), tz).timestamp(),
+            dt.datetime.combine(after, dt.time(0), tz).timestamp())
+
+
+def traced_span(q, tz, t: float) -> Span | str:
+    """The span a trace's query string asks for, or why it cannot be traced (a sentence for the page)."""
+    from handlers import review
+    key = unicodedata.normalize("NFKC", q.get("period", "")).strip().upper()
+    if q.get("from") or q.get("to"):
+        try:
+            first = dt.date.fromisoformat(unicodedata.normalize("NFKC", q.get("from", "")).strip())
+            last = dt.date.fromisoformat(unicodedata.normalize("NFKC", q.get("to", "")).strip())
+        except ValueError:
+            return texts.TRACE_BAD_DATES
+        if not (2000 <= first.year <= 2200 and 2000 <= last.year <= 2200):
+            return texts.TRACE_BAD_DATES
+        if last < first:
+            return texts.TRACE_REVERSED
+        if (last - first).days + 1 > MAX_TRACE_DAYS:
+            return texts.TRACE_TOO_LONG.format(days=MAX_TRACE_DAYS)
+        start, end = _day_span(first, last + dt.timedelta(days=1), tz)
+        same = first.year == last.year == dt.datetime.fromtimestamp(t, tz).year
+        label = (f"{first.month}月{first.day}日—{last.month}月{last.day}日" if same else
+                 f"{first.year}年{first.month}月{first.day}日—{last.year}年{last.month}月{last.day}日")
+        return Span("range", (("from", first.isoformat()), ("to", last.isoformat())), start, end, label,
+                    f"kind=month&period={first.year}-{first.month:02d}")
+    if re.fullmatch(r"\d{4}-Q[1-4]", key):
+        first, after = review.parse_period(key)
+        if not 2000 <= first.year <= 2200:
+            return texts.TRACE_BAD_DATES
+        start, end = _day_span(first, after, tz)
+        return Span("quarter", (("period", key),), start, end, review.period_name(key),
+                    f"kind=month&period={first.year}-{first.month:02d}")
+    if re.fullmatch(r"\d{4}", key):
+        return texts.TRACE_TOO_LONG.format(days=MAX_TRACE_DAYS)
+    p = None
+    if key:
+        try:
+            p = dashboard.parse_period("week" if "W" in key else "month", key, tz)
+        except (ValueError, TypeError, IndexError):
+            return texts.TRACE_BAD_PERIOD
+    p = p or dashboard.period_of("month", t, tz)
+    return Span(p.kind, (("period", p.key),), p.start, p.end, p.label, f"kind={p.kind}&period={p.key}")
+
+
+def _neighbours(span: Span, tz) -> tuple[str | None, str | None]:
+    """The period before and after a week, month or quarter, as query strings (a range has none)."""
+    from handlers import review
+    if span.kind in ("week", "month"):
+        p = dashboard.Period(span.kind, dict(span.query)["period"], span.start, span.end)
+        return dashboard.previous(p, tz).key, dashboard.period_of(p.kind, p.end + 3600, tz).key
+    if span.kind == "quarter":
+        before = review.relative_period("本季度", span.start - 3600, tz)
+        after = review.relative_period("本季度", span.end + 3600, tz)
+        return before, after
+    return None, None
+
+
+def rates_link(unit: str, period: "dashboard.Period | Span | str") -> str:
+    if isinstance(period, Span):
+        return f"/w/rates/{unit}?" + urlencode(period.query)
     return f"/w/rates/{unit}?" + urlencode({"period": period if isinstance(period, str) else period.key})
 
 
 @staff_page
 async def rates_page(request: web.Request, v: Viewer) -> web.Response:
-    """A unit's 响应率, 解决率 and 满意率 for a week or month, and every ticket they rest on with what it counted as:
-    the figures are those of the dashboard, the digest and the review (handlers.rates.for_period), the lines
-    handlers.rates.traced (the same rule, ticket by ticket); a total row shows they agree."""
-    from handlers import rates
+    """A unit's 响应率, 解决率 and 满意率 for a week, month, quarter or any range of days up to MAX_TRACE_DAYS, and
+    every ticket they rest on with what it counted as: the figures are those of the dashboard, the digest and the
+    review (handlers.rates.for_period), the lines handlers.rates.traced (the same rule, ticket by ticket); a total
+    row shows they agree. A span that cannot be traced is the page again with why, and nothing read."""
+    from handlers import rates, review
     tz, t, desk = _tz(request), auth.now(request), _desk(request)
     code = request.match_info["unit"]
-    period = _traced_period(request.query.get("period", ""), tz) or dashboard.period_of("month", t, tz)
+    span = traced_span(request.query, tz, t)
+    error = span if isinstance(span, str) else None
 
     def load(db):
         user = users.get(db, v.openid) or {}
@@ -506,19 +616,28 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
         unit = directory.get(db, code)
         if unit is None or (units_ is not None and code not in units_):
             return None
-        figures = rates.for_period(db, period.start, period.end, [code], t).get(code) or rates.Rates()
-        parts = rates.traced(db, period.start, period.end, code, t)
+        if error:
+            return unit, None, [], []
+        figures = rates.for_period(db, span.start, span.end, [code], t).get(code) or rates.Rates()
+        parts = rates.traced(db, span.start, span.end, code, t)
         lines = []
         for tid, part in parts.items():
             ticket = tickets.by_id(db, tid)
             mine = desk.in_scope(db, user, ticket)  # another unit's ticket now: its number and what it counted
             lines.append((ticket, part, mine))
-        return unit, figures, lines, tickets.praise_set_aside(db, period.start, period.end, [code]).get(code, [])
+        return unit, figures, lines, tickets.praise_set_aside(db, span.start, span.end, [code]).get(code, [])
 
     data = await read(request, load)
     if data is None:
         raise not_found()
     unit, figures, lines, aside = data
+    quick = [(w, review.relative_period(w, t, tz)) for w in ("本月", "上月", "本季度", "上季度")]
+    ctx = dict(unit=unit, quick=[(w, f"/w/rates/{code}?" + urlencode({"period": k})) for w, k in quick],
+               max_days=MAX_TRACE_DAYS, typed={k: request.query.get(k, "")[:10] for k in ("from", "to")})
+    if not error:  # the span's own days in the boxes: a leader moves one end from what is shown
+        ctx["typed"] = {"from": _fmt(span.start, tz, "%Y-%m-%d"), "to": _fmt(span.end - 1, tz, "%Y-%m-%d")}
+    if error:
+        return form_page("w_rates.html", request, await _context(request, v, error=error, span=None, **ctx), error)
     rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in
             sorted(lines, key=lambda x: (x[0]["dispatched_at"] or x[0]["created_at"], x[0]["id"]))]
     summed = rates.total({str(i): part for i, (_, part, _m) in enumerate(lines)})
@@ -527,12 +646,17 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
     agree = all(getattr(summed, f) == getattr(figures, f) for f in checked)
     only = request.query.get("only") == "missed"  # a hundred lines on a phone: the ones that cost the unit first
     missed = sum(x["missed"] for x in rows)
+    before, after = _neighbours(span, tz)
+    running = span.start <= t < span.end
+    dates = f"{span.label}" if span.kind == "range" else \
+        dashboard.Period(span.kind, "", span.start, span.end).dates(tz, t)
+    if span.kind == "range" and running:
+        dates = span.label.split("—")[0] + "—今天"
     return _render("w_rates.html", request, await _context(
-        request, v, unit=unit, r=figures, rows=[x for x in rows if x["missed"] or not only], every=len(rows),
-        missed=missed, only=only, here=rates_link(code, period), aside=aside,
-        period=period, dates=period.dates(tz, t), agree=agree,
-        prev=rates_link(code, dashboard.previous(period, tz)),
-        next=rates_link(code, dashboard.period_of(period.kind, period.end + 3600, tz)) if period.end <= t else None))
+        request, v, r=figures, rows=[x for x in rows if x["missed"] or not only], every=len(rows),
+        missed=missed, only=only, here=rates_link(code, span), span=span, dates=dates, agree=agree, aside=aside,
+        prev=f"/w/rates/{code}?" + urlencode({"period": before}) if before else None,
+        next=f"/w/rates/{code}?" + urlencode({"period": after}) if after and span.end <= t else None, **ctx))
 
 
 def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
@@ -607,6 +731,7 @@ def setup(app: web.Application) -> None:
     r.add_get("/w", _to_inbox)
     r.add_get("/w/t/{number}", ticket_page)
     r.add_post("/w/t/{number}", act)
+    r.add_post("/w/accept-all", accept_all)
     r.add_get("/w/notices", notices_page)
     r.add_get("/w/dashboard", dashboard_page)
     r.add_get("/w/rates/{unit}", rates_page)
