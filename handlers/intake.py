@@ -616,11 +616,12 @@ class Routing(dict):
     Read-only, so its JSON can be written once per decision (`json_text`) and reused on every step that stores
     the draft: the explanation's words and weights were most of the cost of storing a draft."""
 
-    __slots__ = ("_json",)
+    __slots__ = ("_json", "_matters")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._json: str | None = None
+        self._matters: tuple[str, ...] | None = None  # Draft.matters, read once per decision
 
     @property
     def json_text(self) -> str:
@@ -698,13 +699,22 @@ class Draft:
     @property
     def matters(self) -> list[str]:
         """The categories of the matters in the text, primary first (from the router's `matters`)."""
-        found = [m.get("category") for m in self.routing.get("matters") or [] if m.get("category")]
-        out: list[str] = []
-        for c in found:
-            if c not in out:
-                out.append(c)
-        # "非教育事务" is no matter to put first beside an education one (1 非教育事务 2 课业负担…, read as odd)
-        return [c for c in out if c != "out_of_scope"] if len(out) > 1 else out
+        routing = self.routing
+        if type(routing) is not Routing:
+            return list(_matters(routing))
+        if routing._matters is None:  # (read-only: asked a few times a message, and on every step after)
+            routing._matters = _matters(routing)
+        return list(routing._matters)
+
+
+def _matters(routing: dict) -> tuple[str, ...]:
+    found = [m.get("category") for m in routing.get("matters") or [] if m.get("category")]
+    out: list[str] = []
+    for c in found:
+        if c not in out:
+            out.append(c)
+    # "非教育事务" is no matter to put first beside an education one (1 非教育事务 2 课业负担…, read as odd)
+    return tuple(c for c in out if c != "out_of_scope") if len(out) > 1 else tuple(out)
 
 
 @functools.lru_cache(maxsize=1)
@@ -813,9 +823,11 @@ class Intake:
             return self._out("rating", d, [Reply(self._ask_rating(d))])
         text = normalise(inbound.text) if inbound.kind == "text" else ""
         short = FOLLOW_UP_CHARS_EN if text.isascii() else FOLLOW_UP_CHARS
-        answered = self.s.answered() if text and len(text) <= short else None
-        if answered and not GREETING.fullmatch(text) and not thanks_only(text) and not BARE_KIND.match(text) \
-                and ascii_int(text.rstrip("。.、"), 3) is None:  # 那钱什么时候退, just after the office answered
+        # the words first, the person's tickets (a read) last: 你好 and 谢谢 start most conversations
+        answered = self.s.answered() if text and len(text) <= short and not GREETING.fullmatch(text) \
+            and not thanks_only(text) and not BARE_KIND.match(text) and ascii_int(text.rstrip("。.、"), 3) is None \
+            else None
+        if answered:  # 那钱什么时候退, just after the office answered
             d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
             return self._out("officer", d, [Reply(self._ask_officer(d))])
         return self._begin(d, inbound)

@@ -211,3 +211,26 @@ async def test_whole_dialogues_answer_and_store_the_same_through_the_old_checks_
     for (openid, text), a, b in zip(messages, new, old):
         assert a == b, (openid, text)
     assert new_rows == old_rows
+
+
+def old_matters(d: intake.Draft) -> list[str]:
+    """Draft.matters before this branch, verbatim but for the name."""
+    found = [m.get("category") for m in d.routing.get("matters") or [] if m.get("category")]
+    out: list[str] = []
+    for c in found:
+        if c not in out:
+            out.append(c)
+    return [c for c in out if c != "out_of_scope"] if len(out) > 1 else out
+
+
+def test_a_drafts_matters_are_read_as_before_and_once_per_decision():
+    rng = random.Random(9)
+    cats = ["burden", "fees", "safety", "out_of_scope", "ethics", None]
+    for _ in range(500):
+        matters = [{"category": rng.choice(cats), "score": 1.0} for _ in range(rng.randint(0, 4))]
+        for routing in ({"matters": matters}, intake.Routing({"matters": matters}), {}, intake.Routing({})):
+            d = intake.Draft(openid="o1", routing=routing)
+            first = d.matters
+            assert first == old_matters(d) and d.matters == first
+            first.append("x")  # the caller's own list: the remembered one is not changed
+            assert d.matters == old_matters(d)
