@@ -115,7 +115,8 @@ def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 _KIND_FIRST = {kind: _by_first(words) for kind, words in KIND_WORDS.items()}
 
 
-def _count(text: str, kind: str) -> int:
+@functools.lru_cache(maxsize=16)  # infer_kind counts a draft's grievances twice (the text, and it without denials:
+def _count(text: str, kind: str) -> int:  # most often the same text)
     first = _KIND_FIRST[kind]
     n = sum(sum(map(text.count, first[ch])) for ch in first.keys() & set(text))
     return n + sum(len(p.findall(text)) for p in GRIEVANCES) if kind == "complaint" else n
