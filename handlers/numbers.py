@@ -15,6 +15,6 @@ def ascii_int(text: str, digits: int = MAX_DIGITS) -> int | None:
     return int(t) if _digits(digits).fullmatch(t) else None
 
 
-@functools.lru_cache(maxsize=None)  # a few lengths in all; compiled once each, not looked up by text per call
+@functools.lru_cache(maxsize=8)  # a few lengths in all (2, 3, 6): compiled once each, not looked up per call
 def _digits(n: int) -> re.Pattern:
     return re.compile(r"[0-9]{1,%d}" % n)
