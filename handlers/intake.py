@@ -477,7 +477,7 @@ def introduction(text: str) -> bool:
         return False
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
     return bool(parts) and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
-                                                   or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
+                               or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
