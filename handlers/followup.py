@@ -14,6 +14,7 @@ from handlers import privacy, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
+from handlers.textmemo import short_texts
 from handlers.workdays import WorkCalendar
 from storage import directory, staff, surveys, tickets, users
 
@@ -52,6 +53,7 @@ class Rating:
     sure: bool          # False: "3还没退钱" could be a rating or a new message; the person is asked
 
 
+@short_texts  # pure (a Rating is frozen); a new message asks it twice, a conversation's step once
 def parse(text: str) -> Rating | None:
     """The rating a message gives, if it is one. The comment keeps the person's own characters."""
     raw = text.strip()

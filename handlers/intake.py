@@ -63,6 +63,14 @@ PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's text, cheaper
 
 
+# Patterns asked inline on the hot path, compiled once (re's own cache is full with the router's and can evict them)
+_WORDY = re.compile(r"[\w\u3400-\u9fff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"\d")
+_SUBMIT_WORD = re.compile(r"提交|确认")
+_FIVE_DIGITS = re.compile(r"\d{5}")
+
+
 @functools.lru_cache(maxsize=4096)  # a pure function of the text, read several times per message
 def normalise(text: str) -> str:
     """Full-width digits and letters to ASCII, traditional characters to simplified (學校 = 学校, as the router
@@ -95,8 +103,22 @@ GRIEVANCES = (NOBODY_ACTS, HARM, HARM_EN)
 DECISIVE = (HARM, HARM_EN)
 
 
-def _count(text: str, kind: str) -> int:
-    n = sum(text.count(w) for w in KIND_WORDS[kind])
+def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for w in words:
+        out.setdefault(w[0], []).append(w)
+    return {ch: tuple(ws) for ch, ws in out.items()}
+
+
+# Each kind's words by their first character: a word whose first character is not in the text occurs 0 times, so
+# only the words starting with one of the text's characters are counted (a new draft is read for every kind).
+_KIND_FIRST = {kind: _by_first(words) for kind, words in KIND_WORDS.items()}
+
+
+@functools.lru_cache(maxsize=16)  # infer_kind counts a draft's grievances twice (the text, and it without denials:
+def _count(text: str, kind: str) -> int:  # most often the same text)
+    first = _KIND_FIRST[kind]
+    n = sum(sum(map(text.count, first[ch])) for ch in first.keys() & set(text))
     return n + sum(len(p.findall(text)) for p in GRIEVANCES) if kind == "complaint" else n
 
 
@@ -106,7 +128,7 @@ def infer_kind(text: str) -> str | None:
     deadline, so a complaint must never pass for it: thanks with a grievance in it is asked about."""
     kind = _infer_kind(text)
     told = privacy.NEGATED.sub("", text)  # 她从不打骂孩子 praises; it accuses nobody
-    grievances = _count(told, "complaint") + sum(told.count(w) for w in EXPLICIT["complaint"])
+    grievances = _count(told, "complaint") + sum(map(told.count, EXPLICIT["complaint"]))
     if kind == "praise" and grievances:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
@@ -263,7 +285,7 @@ CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这
 def confirms(text: str) -> bool:
     """就这样提交吧, 没问题, 确认: yes to the question on screen, in words (不提交 is not)."""
     t = normalise(text)
-    return bare(t) in YES or (yes_no(t) is True or bool(re.search(r"提交|确认", t))) and not REFUSE.search(t)
+    return bare(t) in YES or (yes_no(t) is True or bool(_SUBMIT_WORD.search(t))) and not REFUSE.search(t)
 
 
 SAME = re.compile(r"同一件|同一个|同一回事|一样的事|就是那件|是那件|原来那|上次那|之前那")
@@ -291,7 +313,7 @@ def declines_phone(text: str) -> bool:
     """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话 / no thanks."""
     return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text))
                                 or han_count(text) <= 12 and NO_PHONE.search(text) or NO_PHONE_EN.fullmatch(text)
-                                or han_count(text) <= 4 and not re.search(r"\d", text) and yes_no(text) is False
+                                or han_count(text) <= 4 and not _DIGIT.search(text) and yes_no(text) is False
                                 and not UNSURE.search(text))  # 不同意, 不: no; 不知道啊: asked again
 
 
@@ -335,6 +357,7 @@ EN_KIND_WORDS = {"complaint": "complaint", "suggestion": "suggestion", "question
                  "enquiry": "inquiry", "praise": "praise"}
 
 
+@short_texts  # pure; every new message asks it
 def kind_correction(text: str) -> str | None:
     """The kind a correction asks for (改为建议 -> suggestion), else None."""
     en = EN_KIND_CHANGE.match(text)
@@ -373,6 +396,7 @@ _THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
 EMOJI_ONLY = re.compile(rf"(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*{EMOJI}(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*")
 
 
+@short_texts  # pure; asked of most new messages
 def thanks_only(text: str) -> bool:
     return bool(text) and _THANKS_ONLY.fullmatch(text) is not None
 
@@ -410,8 +434,12 @@ ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:我的?|这个|�
                           r"进(?:展|度)(?:怎么样|如何|咋样)?了?|到哪(?:一步|儿|里)?了)[吗呢啊呀么？?。.!！\s]*$")
 
 
+_THANKS_LEAD = re.compile(rf"^(?:{THANKS.pattern})+", re.I)
+
+
+@short_texts  # pure; every new message asks it
 def asks_progress(text: str) -> bool:
-    text = re.sub(rf"^(?:{THANKS.pattern})+", "", text, flags=re.I)  # "Thank you. How long will it take?"
+    text = _THANKS_LEAD.sub("", text)  # "Thank you. How long will it take?"
     return bool((ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text)) and han_count(text) <= 16
                 or ASKS_PROGRESS_EN.match(text))
 
@@ -436,16 +464,20 @@ INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不
 CLAUSES = re.compile(r"[，,。.！!；;\s]+")
 
 
+@short_texts  # pure; asked of each part of a draft on most steps
 def opening(text: str) -> bool:
     """我想反映个事, 有个问题想咨询一下: only that a matter will follow."""
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
     return bool(parts) and all(INTRO_OPENING.match(p) for p in parts)
 
 
+@short_texts  # pure; asked of the whole draft on most steps
 def introduction(text: str) -> bool:
+    if len(text) > 40:  # (a grown draft: no need to split it first)
+        return False
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
-    return bool(parts) and len(text) <= 40 and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
-                                                   or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
+    return bool(parts) and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
+                               or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
@@ -536,7 +568,10 @@ def written_lang(text: str) -> str | None:
 
 @short_texts  # asked of the same reply up to six times a message
 def han_count(text: str) -> int:
-    return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return len(_HAN_CHAR.findall(text))
+
+
+_HAN_CHAR = re.compile("[\u4e00-\u9fff]")  # (a character at a time in Python cost ~4 µs a 20-character draft)
 
 
 _PHONE_WORD = re.compile(r"电话|手机|号码")
@@ -582,11 +617,12 @@ class Routing(dict):
     Read-only, so its JSON can be written once per decision (`json_text`) and reused on every step that stores
     the draft: the explanation's words and weights were most of the cost of storing a draft."""
 
-    __slots__ = ("_json",)
+    __slots__ = ("_json", "_matters")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._json: str | None = None
+        self._matters: tuple[str, ...] | None = None  # Draft.matters, read once per decision
 
     @property
     def json_text(self) -> str:
@@ -664,13 +700,22 @@ class Draft:
     @property
     def matters(self) -> list[str]:
         """The categories of the matters in the text, primary first (from the router's `matters`)."""
-        found = [m.get("category") for m in self.routing.get("matters") or [] if m.get("category")]
-        out: list[str] = []
-        for c in found:
-            if c not in out:
-                out.append(c)
-        # "非教育事务" is no matter to put first beside an education one (1 非教育事务 2 课业负担…, read as odd)
-        return [c for c in out if c != "out_of_scope"] if len(out) > 1 else out
+        routing = self.routing
+        if type(routing) is not Routing:
+            return list(_matters(routing))
+        if routing._matters is None:  # (read-only: asked a few times a message, and on every step after)
+            routing._matters = _matters(routing)
+        return list(routing._matters)
+
+
+def _matters(routing: dict) -> tuple[str, ...]:
+    found = [m.get("category") for m in routing.get("matters") or [] if m.get("category")]
+    out: list[str] = []
+    for c in found:
+        if c not in out:
+            out.append(c)
+    # "非教育事务" is no matter to put first beside an education one (1 非教育事务 2 课业负担…, read as odd)
+    return tuple(c for c in out if c != "out_of_scope") if len(out) > 1 else tuple(out)
 
 
 @functools.lru_cache(maxsize=1)
@@ -779,9 +824,11 @@ class Intake:
             return self._out("rating", d, [Reply(self._ask_rating(d))])
         text = normalise(inbound.text) if inbound.kind == "text" else ""
         short = FOLLOW_UP_CHARS_EN if text.isascii() else FOLLOW_UP_CHARS
-        answered = self.s.answered() if text and len(text) <= short else None
-        if answered and not GREETING.fullmatch(text) and not thanks_only(text) and not BARE_KIND.match(text) \
-                and ascii_int(text.rstrip("。.、"), 3) is None:  # 那钱什么时候退, just after the office answered
+        # the words first, the person's tickets (a read) last: 你好 and 谢谢 start most conversations
+        answered = self.s.answered() if text and len(text) <= short and not GREETING.fullmatch(text) \
+            and not thanks_only(text) and not BARE_KIND.match(text) and ascii_int(text.rstrip("。.、"), 3) is None \
+            else None
+        if answered:  # 那钱什么时候退, just after the office answered
             d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
             return self._out("officer", d, [Reply(self._ask_officer(d))])
         return self._begin(d, inbound)
@@ -825,7 +872,7 @@ class Intake:
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
                                              + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
-        if text and inbound.kind == "text" and not re.search(r"[\w\u3400-\u9fff]", text):  # 👍👍 / 😭: no words yet
+        if text and inbound.kind == "text" and not _WORDY.search(text):  # 👍👍 / 😭: no words yet
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
@@ -850,7 +897,7 @@ class Intake:
     def _take_school(self, text: str, d: Draft) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
         school, at whatever question it is typed: taken as such, never added to the message."""
-        if text and not han_count(text) and re.search(r"[A-Za-z]", text):
+        if text and not han_count(text) and _LATIN_LETTER.search(text):
             # "Wenchang Primary School", "it's No. 1 Middle School": a name in pinyin or English, when the
             # directory reads it as one school for sure and nothing else is said
             if set(names.latin_rest(text)) - LATIN_COURTESY:
@@ -941,7 +988,7 @@ class Intake:
 
     def _on_wants_human(self, state: str, text: str, d: Draft):
         # at the phone question only without a phone's words (能给个电话吗 may be about theirs): 我要找你们领导
-        if (state != "phone" or not _PHONE_WORD.search(text) and not re.search(r"\d", text)) and self._wants_person(text):
+        if (state != "phone" or not _PHONE_WORD.search(text) and not _DIGIT.search(text)) and self._wants_person(text):
             return self._aside_said(state, d, self.s.reach_person(d.lang))
         return None
 
@@ -1009,7 +1056,7 @@ class Intake:
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
-        if state != "school" and d.school is None and not han_count(text) and re.search(r"[A-Za-z]", text) \
+        if state != "school" and d.school is None and not han_count(text) and _LATIN_LETTER.search(text) \
                 and not set(names.latin_rest(text)) - LATIN_COURTESY and names._latin_query(text)[0]:
             found = self.s.suggest_schools(text)  # "Experimental Primary School", two of them: asked which
             if found:                             # at the school's question, never dropped
@@ -1321,9 +1368,9 @@ class Intake:
             return self._advance(d, [])
         if QUESTION.search(text):
             return self._out("phone", d, [Reply(_t(d, "PHONE_WHY") + "\n" + _t(d, "ASK_PHONE"))])
-        if not re.search(r"\d", text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
+        if not _DIGIT.search(text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
-        if not re.search(r"\d", text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
+        if not _DIGIT.search(text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
             return self._out("phone", d, [Reply(self._ask_phone(d))])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
@@ -1700,7 +1747,7 @@ class Intake:
         found = PHONE_IN_TEXT.search(compact)
         if found:
             return PHONE_WORDS.sub("", compact.replace(found.group(1), ""))
-        if declines_phone(text) or QUESTION.search(text) or re.search(r"\d{5}", compact) or OTHER_CONTACT.search(text):
+        if declines_phone(text) or QUESTION.search(text) or _FIVE_DIGITS.search(compact) or OTHER_CONTACT.search(text):
             return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", NO_PHONE.sub("", text)))))
         return None
 

@@ -17,6 +17,7 @@ from typing import Iterable, Mapping, Sequence
 from rapidfuzz import fuzz
 
 from handlers.routing.normalise import _FIRST, first_syllable
+from handlers.textmemo import short_texts
 
 # Kinds of school, longest spelling first, each with the family it belongs to (初中 and 高中 are both 中学).
 _KINDS = (
@@ -46,6 +47,7 @@ _GENERIC = re.compile(r"(?:我们|咱们|孩子的?|我家|他们|这个|那个|
                       r"(?:学校|小学|中学|初中|高中|幼儿园|学院|职高|中专|附小|附中|校|园|大学)(?:的|里|呢|吧|啊)?")
 
 
+@short_texts  # pure; asked of each answer to the school question
 def generic(text: str) -> bool:
     return bool(_GENERIC.fullmatch(_NOISE.sub("", text)))
 
@@ -56,15 +58,9 @@ def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str],
     pairs = candidates.items() if isinstance(candidates, dict) or isinstance(candidates, Mapping) else candidates
     if not _HAN.search(query) and _LATIN.search(query):  # "Jiangnan experimental primary school", "No. 3 Middle School"
         return _match_latin(query, pairs, limit, cutoff)
-    # The query's forms are computed here, not remembered: a query is most often new (a sentence typed at the
-    # school question), and remembering 4,096 of them held ~25 MB. The candidates' are remembered.
-    q = _parts.__wrapped__(query)
+    q, q_keys, q_sound, q_full = _query(query)
     if not q[0] and not q[1]:
         return []
-    q_items = _lazy_pinyin(q[0])  # once: the keys and the sound both come from it
-    q_keys = frozenset(q[0]) | frozenset(q_items)
-    q_sound = " ".join(q_items)
-    q_full = _clean(query)
     # A part of the score below the cutoff cannot make the candidate pass (the score is the best part, less any
     # penalty), so rapidfuzz may give up early on it (a sentence against a short name: at once, by length).
     # The slack keeps a score that rounds up to the cutoff.
@@ -99,6 +95,16 @@ def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str],
             scored.append(Match(code, name, score))
     scored.sort(key=lambda m: (-m.score, len(m.name), m.code))
     return scored[:limit]
+
+
+@short_texts
+def _query(query: str) -> tuple[tuple[str, str | None], frozenset[str], str, str]:
+    """A query's forms: (distinctive part, family), its characters and syllables, its sound, its cleaned text.
+    Remembered for short queries only (a school's name, typed again and again; the replies a school question
+    gets): a sentence typed there is most often new, and remembering 4,096 of any length held ~25 MB."""
+    q = _parts.__wrapped__(query)
+    q_items = _lazy_pinyin(q[0])  # once: the keys and the sound both come from it
+    return q, frozenset(q[0]) | frozenset(q_items), " ".join(q_items), _clean(query)
 
 
 @dataclass(frozen=True)
