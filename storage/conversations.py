@@ -59,7 +59,10 @@ class Cache:
 
     def check(self, conn) -> None:
         """At the start of each write transaction: forget everything if another connection committed since."""
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        self.seen(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def seen(self, version: int) -> None:
+        """check(), given PRAGMA data_version read once for every memory of the writer (storage.db)."""
         if version != self._version:
             self._version = version
             self.rows.clear()

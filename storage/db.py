@@ -76,6 +76,23 @@ _MEMO_TRIGGERS = (
 )
 
 
+def forget(db: sqlite_utils.Database) -> None:
+    """Empty every memory the writer keeps of what its connection holds (the conversations', the people's, the
+    transaction's): what they hold may be about to be undone (a rollback) or may not have reached the file."""
+    for memory in (getattr(db, "conversation_cache", None), getattr(db, "users_cache", None),
+                   getattr(db, "tx_memo", None)):
+        if memory is not None:
+            memory.clear()
+
+
+def _seen(db: sqlite_utils.Database) -> None:
+    """At the start of each write transaction: the memories that outlive a transaction forget everything if
+    another connection committed since the last one (PRAGMA data_version, read once for all of them)."""
+    version = db.conn.execute("PRAGMA data_version").fetchone()[0]
+    db.conversation_cache.seen(version)
+    db.users_cache.seen(version)
+
+
 def _memo_triggers(db: sqlite_utils.Database, memo: dict) -> None:
     def forget(key: str) -> None:
         memo.pop(key, None)
@@ -108,13 +125,11 @@ class savepoint:
     such as a message's key): the block is not run again then; its first exception is raised at once, so a block
     is tried once per batch however the batch ends (a handling that fails is tried, and logged, once)."""
 
-    __slots__ = ("db", "conn", "name", "cache", "memo", "once")
+    __slots__ = ("db", "conn", "name", "once")
 
     def __init__(self, db: sqlite_utils.Database, once: str | None = None):
         self.db = db
         self.conn = db.conn
-        self.cache = getattr(db, "conversation_cache", None)
-        self.memo = getattr(db, "tx_memo", None)
         self.once = once
 
     def __enter__(self) -> None:
@@ -139,10 +154,7 @@ class savepoint:
             return
         self.db._savepoint_depth -= 1
         if exc_type is not None:
-            if self.cache is not None:  # rows it remembered from inside the block are about to be undone
-                self.cache.clear()
-            if self.memo is not None:
-                self.memo.clear()
+            forget(self.db)  # rows remembered from inside the block are about to be undone
             # An error such as a RAISE(ROLLBACK) trigger may have ended the whole transaction, savepoint included.
             if self.conn.in_transaction:
                 self.conn.execute(f"ROLLBACK TO {self.name}")
@@ -353,8 +365,9 @@ class Database:
             from storage.migrations import migrate
             migrate(self._db)
             # The writer's memory of conversations (write-through; see storage/conversations.Cache).
-            from storage.conversations import Cache
-            self._db.conversation_cache = Cache(self._db.conn)
+            from storage import conversations, users
+            self._db.conversation_cache = conversations.Cache(self._db.conn)
+            self._db.users_cache = users.Cache(self._db.conn)  # (storage/users.py)
             self._db.tx_memo = {}
             self._db.failed_once = {}  # savepoint(once=...): blocks that raised in this batch's optimistic run
             _memo_triggers(self._db, self._db.tx_memo)
@@ -434,13 +447,12 @@ class Database:
         outcomes: list[tuple[_Call, bool, Any]] = []
         live: list[_Call] | None = None
         started = None
-        cache = db.conversation_cache
         try:
             waited = time.perf_counter()
             self._begin(db)
             db.tx_memo.clear()  # read afresh in each transaction: another connection may have committed between
             started, cpu = time.perf_counter(), time.thread_time()
-            cache.check(db.conn)  # another process's commit since the last batch: remember nothing from before
+            _seen(db)  # another process's commit since the last batch: remember nothing from before
             if self.on_lock_wait is not None:
                 self.on_lock_wait(started - waited)
             live = [call for call in batch if call.wanted()]  # asked once: a plain Future's answer is final
@@ -468,8 +480,7 @@ class Database:
                     self.longest_batch_calls[name] = self.longest_batch_calls.get(name, 0) + 1
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
-            cache.clear()  # what it remembered from this batch is not in the file
-            db.tx_memo.clear()
+            forget(db)  # what it remembered from this batch is not in the file
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             if live is None:
@@ -503,14 +514,13 @@ class Database:
         except (Exception, Redo) as exc:  # noqa: BLE001 - done again the careful way, where it is answered
             log.debug("batch of %d run again with savepoints: %r", len(batch), exc)
             outcomes.clear()
-            db.conversation_cache.clear()  # what they remembered is about to be undone
-            db.tx_memo.clear()
+            forget(db)  # what they remembered is about to be undone
             if conn.in_transaction:
                 conn.execute("ROLLBACK TO batch")
                 conn.execute("RELEASE batch")
             else:  # an error that ended the whole transaction (SQLite's ROLLBACK on some errors): a new one
                 self._begin(db)
-                db.conversation_cache.check(conn)
+                _seen(db)
             return False
         finally:
             db.optimistic = False
