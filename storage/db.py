@@ -80,7 +80,7 @@ def forget(db: sqlite_utils.Database) -> None:
     """Empty every memory the writer keeps of what its connection holds (the conversations', the people's, the
     transaction's): what they hold may be about to be undone (a rollback) or may not have reached the file."""
     for memory in (getattr(db, "conversation_cache", None), getattr(db, "users_cache", None),
-                   getattr(db, "tx_memo", None)):
+                   getattr(db, "tx_memo", None), getattr(db, "write_behind", None)):
         if memory is not None:
             memory.clear()
 
@@ -91,6 +91,15 @@ def _seen(db: sqlite_utils.Database) -> None:
     version = db.conn.execute("PRAGMA data_version").fetchone()[0]
     db.conversation_cache.seen(version)
     db.users_cache.seen(version)
+
+
+def _write_behind(db: sqlite_utils.Database) -> None:
+    """The writes an optimistic batch's calls left for its end (storage.users.flush), before it is released:
+    in the same transaction as everything else of the batch, so committed before anyone is answered."""
+    from storage import conversations, inbound, users
+    inbound.flush(db)
+    users.flush(db)
+    conversations.flush(db)
 
 
 def _memo_triggers(db: sqlite_utils.Database, memo: dict) -> None:
@@ -368,6 +377,8 @@ class Database:
             from storage import conversations, users
             self._db.conversation_cache = conversations.Cache(self._db.conn)
             self._db.users_cache = users.Cache(self._db.conn)  # (storage/users.py)
+            from storage.inbound import Pending
+            self._db.write_behind = Pending()  # an optimistic batch's inbound rows (storage/inbound.py)
             self._db.tx_memo = {}
             self._db.failed_once = {}  # savepoint(once=...): blocks that raised in this batch's optimistic run
             _memo_triggers(self._db, self._db.tx_memo)
@@ -511,6 +522,7 @@ class Database:
         try:
             for call in batch:
                 outcomes.append((call, True, call.fn(db, *call.args)))
+            _write_behind(db)
         except (Exception, Redo) as exc:  # noqa: BLE001 - done again the careful way, where it is answered
             log.debug("batch of %d run again with savepoints: %r", len(batch), exc)
             outcomes.clear()

@@ -10,6 +10,7 @@ import sqlite_utils
 
 log = logging.getLogger(__name__)
 
+WRITE_BEHIND = True  # (exploration toggle)
 CACHE_SIZE = 4096  # people the writer remembers (LRU): those who wrote in the last minutes
 
 _TOUCH = ("INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
@@ -29,19 +30,26 @@ class Cache:
     - every change to the table through this connection (any SQL, triggers' too) forgets the row, by TEMP
       triggers calling back into Python; the writes of this module then remember what SQLite computed;
     - a rollback (a savepoint's or the batch's: storage.db) forgets everything;
-    - another connection's commit is seen at the start of the next write transaction (PRAGMA data_version)."""
+    - another connection's commit is seen at the start of the next write transaction (PRAGMA data_version).
+
+    In an optimistic batch (storage.db) a touch of a remembered row is written with the batch's others, in one
+    executemany at the batch's end (`flush`, before the batch is released and committed): `pending`. Safe in
+    any order: the column becomes the largest of the times, whatever came between; the only reads of it in the
+    file are the staff list's (a page, on a reader: after the commit) and SELECT * here (which adds `pending`)."""
 
     verify = False  # tests: every hit is compared with the row read from SQLite (mismatches listed below)
     mismatches: list = []
 
     def __init__(self, conn, size: int = CACHE_SIZE):
         self.rows: OrderedDict[str, dict] = OrderedDict()
+        self.pending: dict[str, float] = {}  # openid -> last_seen_at to write at the batch's end
         self.size = size
         self.hits = self.misses = 0
         self._version = None
         conn.create_function("tingjian_user_changed", 1, self.forget, deterministic=False)
-        for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")):
-            conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS users_cache_{event.lower()} AFTER {event} "
+        others = ", ".join(r[1] for r in conn.execute("PRAGMA main.table_info(users)") if r[1] != "last_seen_at")
+        for event, row in (("INSERT", "NEW"), (f"UPDATE OF {others}", "OLD"), ("DELETE", "OLD")):
+            conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS users_cache_{event.split()[0].lower()} AFTER {event} "
                          f"ON main.users BEGIN SELECT tingjian_user_changed({row}.openid); END")
         # an UPDATE that changes the openid itself leaves the old name's row forgotten and the new one's too
         conn.execute("CREATE TEMP TRIGGER IF NOT EXISTS users_cache_rename AFTER UPDATE OF openid ON main.users "
@@ -52,6 +60,7 @@ class Cache:
 
     def clear(self) -> None:
         self.rows.clear()
+        self.pending.clear()  # (a rollback: the batch is run again, and touches again)
 
     def seen(self, version: int) -> None:
         """At the start of each write transaction, PRAGMA data_version: forget everything if it moved."""
@@ -67,7 +76,7 @@ class Cache:
             return None
         self.hits += 1
         if self.verify:
-            stored = _select(db, openid)
+            stored = _select(db, openid)  # (with `pending` added)
             if stored is None or _typed(stored) != _typed(row):
                 log.error("users cache differs from the database for %s: %r != %r", log_name(openid), row, stored)
                 Cache.mismatches.append((openid, dict(row), stored))
@@ -111,6 +120,9 @@ def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
     later = _later(row["last_seen_at"], now)
     if later == row["last_seen_at"]:
         return  # the upsert would leave the row as it is (a clock that did not move)
+    if later is not None and WRITE_BEHIND and getattr(db, "optimistic", False):  # written at the batch's end (Cache's docstring)
+        row["last_seen_at"] = cache.pending[openid] = later
+        return
     if not db.conn.execute(_BUMP, [now, openid]).rowcount:  # (not reached while the memory holds)
         db.conn.execute(_TOUCH, [openid, now, now])
     elif later is not None:  # the trigger forgot the row: remembered with what SQLite stored
@@ -124,11 +136,26 @@ def log_name(openid: str) -> str:
     return hashlib.sha256(openid.encode()).hexdigest()[:8]
 
 
+def flush(db: sqlite_utils.Database) -> None:
+    """Write the touches an optimistic batch left pending (storage.db, before the batch is released), in the
+    order of the table's key."""
+    cache = cache_of(db)
+    if cache is not None and cache.pending:
+        pending, cache.pending = cache.pending, {}
+        db.conn.executemany(_BUMP, [(at, openid) for openid, at in sorted(pending.items())])
+
+
 def _select(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
     # conn.execute, not db.query: this runs for every message, and query() wraps each read in a savepoint.
     cur = db.conn.execute("SELECT * FROM users WHERE openid = ?", [openid])
     row = cur.fetchone()
-    return dict(zip([d[0] for d in cur.description], row)) if row else None
+    if not row:
+        return None
+    row = dict(zip([d[0] for d in cur.description], row))
+    cache = cache_of(db)
+    if cache is not None and openid in cache.pending:  # a touch not written yet
+        row["last_seen_at"] = max(row["last_seen_at"], cache.pending[openid])
+    return row
 
 
 def get(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
