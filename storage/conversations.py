@@ -19,7 +19,6 @@ KEPT = "kept"            # the flow of an unsubmitted message kept after its con
 KEEP_SECONDS = 7 * 86400  # how long such a message is kept to be offered back
 
 
-WRITE_BEHIND = True  # (exploration toggle)
 CACHE_SIZE = 4096  # conversations the writer remembers (LRU): those of everyone who wrote in the last minutes
 
 
@@ -233,7 +232,7 @@ def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dic
         ttl: float) -> None:
     cache = cache_of(db)
     row = (openid, flow, state, dumps(data), now, now + ttl)  # the JSON now: the draft may be edited after
-    if cache is not None and WRITE_BEHIND and getattr(db, "optimistic", False):  # written at the batch's end
+    if cache is not None and getattr(db, "optimistic", False):  # written at the batch's end
         cache.pending[openid] = row
         cache.remember(openid, flow, state, data, now + ttl)
         return

@@ -11,6 +11,13 @@ come after them, each in its savepoint. If a redoable call raises, or a savepoin
 rolled back, what the redoable calls did is rolled back and the whole batch runs the careful way, each call in its
 savepoint. One failing message still loses nobody else's work; it costs its batch a second run.
 
+In that optimistic run the rows every message writes (its sender's touch, its conversation row, its inbound row,
+its signed request's record) are not written one by one: each is noted, the writer's memories answer any read of
+them, and they are written at the run's end, one executemany per table (`_write_behind`), before the batch is
+released and committed. Run together, the same statements cost the writer less (in the middle of a
+message's Python each one paid for cold caches; bench/README.md, `store9`). A key found there before (a retry, a
+replay, a row written by another way) is a redo, and the careful run writes and asks at once, as before.
+
 Reads that may take more than a moment (pages, lists for reports, digest builds, rates, the sweep's selection)
 go through `await db.read(fn, *args)` instead: a small pool of threads, each with its own read-only connection.
 In WAL mode a reader sees the last commit and never blocks the writer or is blocked by it, so a report being

@@ -12,7 +12,6 @@ from storage.db import Redo, optimistic
 
 _encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's text, cheaper
 
-WRITE_BEHIND = True  # (exploration toggle)
 _REQUEST = "INSERT INTO webhook_requests (key, message) VALUES (?, ?) ON CONFLICT(key) DO NOTHING"
 _DONE = ("INSERT INTO inbound (key, openid, msg_type, payload, received_at, status, reply, handled_at, deferred) "
          "VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?) ON CONFLICT(key) DO NOTHING")
@@ -44,7 +43,7 @@ def remember_request(db: sqlite_utils.Database, request: str, message_key: str, 
     In an optimistic batch (storage.db) the row is written with the batch's others at its end (`flush`); a
     request seen before then sends the batch round again, the careful way, where this asks at once."""
     pending = getattr(db, "write_behind", None)
-    if pending is not None and WRITE_BEHIND and optimistic(db):
+    if pending is not None and optimistic(db):
         pending.requests.append((request, message_key))
         return
     cur = db.conn.execute(_REQUEST, [request, message_key])
@@ -102,7 +101,7 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
     if claimed is not None and claimed.row is not None:
         row = (*claimed.row, reply, now, int(not passive_ok))
         pending = getattr(db, "write_behind", None)
-        if pending is not None and WRITE_BEHIND:  # (claimed.row: an optimistic batch) written at its end
+        if pending is not None:  # (claimed.row: an optimistic batch) written at its end
             pending.inbound.append(row)
         elif not db.conn.execute(_DONE, row).rowcount:
             # stored before this transaction (a retry; another process): its first handling stands

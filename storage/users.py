@@ -10,7 +10,6 @@ import sqlite_utils
 
 log = logging.getLogger(__name__)
 
-WRITE_BEHIND = True  # (exploration toggle)
 CACHE_SIZE = 4096  # people the writer remembers (LRU): those who wrote in the last minutes
 
 _TOUCH = ("INSERT INTO users (openid, first_seen_at, last_seen_at) VALUES (?, ?, ?) "
@@ -120,7 +119,7 @@ def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
     later = _later(row["last_seen_at"], now)
     if later == row["last_seen_at"]:
         return  # the upsert would leave the row as it is (a clock that did not move)
-    if later is not None and WRITE_BEHIND and getattr(db, "optimistic", False):  # written at the batch's end (Cache's docstring)
+    if later is not None and getattr(db, "optimistic", False):  # written at the batch's end (the Cache's doc)
         row["last_seen_at"] = cache.pending[openid] = later
         return
     if not db.conn.execute(_BUMP, [now, openid]).rowcount:  # (not reached while the memory holds)
