@@ -49,12 +49,27 @@ async def run(mix: str, n: int) -> None:
                                 created_at=1_800_000_000, msg_id=str(wh.MSG_ID_BASE + i)) for i in range(n)]
             counts: collections.Counter = collections.Counter()
             last = [None]
+            # the rows an optimistic batch writes at its end, one executemany per table (storage/db.py
+            # _write_behind; older code has none): counted apart, as they run together in C
+            behind, at_end = [False], collections.Counter()
+            import storage.db as storage_db
+            real_behind = getattr(storage_db, "_write_behind", None)
+            if real_behind is not None:
+                def write_behind(d):
+                    behind[0] = True
+                    try:
+                        real_behind(d)
+                    finally:
+                        behind[0] = False
+                storage_db._write_behind = write_behind
 
             def traced(sql: str) -> None:
                 # SQLite reports a statement again for each step of a trigger it fires (the writer's memories
                 # use TEMP triggers): the same text twice in a row is one statement
                 if sql != last[0]:
                     counts.update([_shape(sql)])
+                    if behind[0]:
+                        at_end.update([_shape(sql)[:40]])
                 last[0] = sql
             await db.run(lambda d: d.conn.set_trace_callback(traced))
             gate = asyncio.Semaphore(50)
@@ -69,6 +84,9 @@ async def run(mix: str, n: int) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"statements per message ({mix} mix, {n} messages): {sum(counts.values()) / n:.2f}")
+    if at_end:
+        print(f"  of them rows written at the batch's end (executemany; storage/db.py _write_behind): "
+              f"{sum(at_end.values()) / n:.2f} ({', '.join(f'{k / n:.2f} {s}' for s, k in at_end.most_common())})")
     for sql, k in counts.most_common(16):
         print(f"  {k / n:5.2f}  {sql}")
     if cache is not None:

@@ -36,30 +36,50 @@ class Cache:
     - another connection's commit (another process, a CLI command) is seen at the start of the next batch by
       `PRAGMA data_version`, and forgets everything.
     A row is handed out once and forgotten (no copy): the handling edits its draft in place, and an edit that is
-    not stored (a step that ends without `put`) must not reach the next message, which then reads the file."""
+    not stored (a step that ends without `put`) must not reach the next message, which then reads the file.
+
+    In an optimistic batch (storage.db) `put` writes its row with the batch's others, in one executemany at the
+    batch's end (`flush`, before the batch is released and committed, so before anyone is answered): `pending`,
+    in the order the rows were first put (a new person's row gets the rowid it would have had). Every other
+    statement of this module on the table writes what is pending first (`_settle`), or drops it (`delete`);
+    the table's other SQL (the media prune) runs in the jobs' calls, after the flush. A write to a row whose own
+    write is pending by any other way (the trigger sees it) sends the batch round again, the careful way."""
 
     verify = False  # tests: every hit is compared with the row read from SQLite (mismatches listed below)
     mismatches: list = []
 
     def __init__(self, conn, size: int = CACHE_SIZE):
         self.rows: OrderedDict[str, tuple] = OrderedDict()
+        self.pending: dict[str, tuple] = {}  # openid -> the row's values for _PUT, to write at the batch's end
+        self.flushing = False
+        self.conflict = False  # a write to a pending row not through this module (then the batch is redone)
         self.size = size
         self.hits = self.misses = 0
         self._version = None
         conn.create_function("tingjian_conversation_changed", 1, self.forget, deterministic=False)
-        for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")):
-            conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS conversation_cache_{event.lower()} AFTER {event} "
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD"), ("UPDATE OF openid", "NEW")):
+            name = event.lower().replace(" of ", "_")
+            conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS conversation_cache_{name} AFTER {event} "
                          f"ON main.conversations BEGIN SELECT tingjian_conversation_changed({row}.openid); END")
 
     def forget(self, openid: str | None = None) -> None:
+        if self.flushing:  # the pending rows being written: remembered already
+            return
         self.rows.pop(openid, None)
+        if openid in self.pending:
+            self.conflict = True
 
     def clear(self) -> None:
         self.rows.clear()
+        self.pending.clear()  # (a rollback: the batch is run again, and puts again)
+        self.conflict = False
 
     def check(self, conn) -> None:
         """At the start of each write transaction: forget everything if another connection committed since."""
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        self.seen(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def seen(self, version: int) -> None:
+        """check(), given PRAGMA data_version read once for every memory of the writer (storage.db)."""
         if version != self._version:
             self._version = version
             self.rows.clear()
@@ -78,7 +98,8 @@ class Cache:
             self._keep(openid, _NONE)
             row = None
         if self.verify:
-            stored = _parsed(_select(db, openid))
+            put = self.pending.get(openid)  # (what the file will hold at the batch's end)
+            stored = (put[1], put[2], json.loads(put[3]), put[5]) if put else _parsed(_select(db, openid))
             if stored != row or row is not None and _json_shape(row[2]) != _json_shape(stored[2]):
                 log.error("conversation cache differs from the database for %s: %r != %r", openid, row, stored)
                 Cache.mismatches.append((openid, row, stored))
@@ -115,7 +136,32 @@ def cache_of(db) -> Cache | None:
     return getattr(db, "conversation_cache", None)
 
 
+def _settle(db: sqlite_utils.Database, openid: str | None = None) -> None:
+    """Before a statement of this module reads or writes the person's row (any row: None), the pending writes."""
+    cache = cache_of(db)
+    if cache is not None and cache.pending and (openid is None or openid in cache.pending):
+        flush(db)
+
+
+def flush(db: sqlite_utils.Database) -> None:
+    """Write the rows an optimistic batch's `put`s left pending (storage.db, before the batch is released)."""
+    cache = cache_of(db)
+    if cache is None:
+        return
+    if cache.conflict:
+        from storage.db import Redo
+        raise Redo("a conversation row written meanwhile by another way than this module")
+    if cache.pending:
+        rows, cache.pending = list(cache.pending.values()), {}
+        cache.flushing = True
+        try:
+            db.conn.executemany(_PUT, rows)
+        finally:
+            cache.flushing = False
+
+
 def _select(db: sqlite_utils.Database, openid: str) -> tuple | None:
+    _settle(db, openid)
     return db.conn.execute("SELECT flow, state, data, expires_at FROM conversations WHERE openid = ?",
                            [openid]).fetchone()
 
@@ -142,6 +188,7 @@ def get(db: sqlite_utils.Database, openid: str, now: float, row: Any = _UNREAD) 
         return None
     conv = {"flow": row[0], "state": row[1], "data": row[2], "expired": row[3] <= now}
     if conv["expired"]:
+        _settle(db, openid)
         if conv["flow"] == "intake":
             _keep(db, openid, row[3])
         else:
@@ -157,6 +204,7 @@ def _keep(db: sqlite_utils.Database, openid: str, expired_at: float) -> None:
 def keep_expired(db: sqlite_utils.Database, now: float) -> int:
     """Turn every expired intake conversation into a kept message (the sweep does this for those who never
     came back, before prune would forget them)."""
+    _settle(db)
     return db.execute("UPDATE conversations SET flow = ?, expires_at = expires_at + ? "
                       "WHERE flow = 'intake' AND expires_at <= ?", [KEPT, KEEP_SECONDS, now]).rowcount
 
@@ -169,20 +217,27 @@ def kept(db: sqlite_utils.Database, openid: str, now: float) -> dict[str, Any] |
 
 def to_remind(db: sqlite_utils.Database, now: float, share: float = 2 / 3) -> list[dict[str, Any]]:
     """Intake conversations idle for `share` of their time and not reminded yet in this idle spell."""
+    _settle(db)
     return [{"openid": r[0], "state": r[1], "data": json.loads(r[2]), "expires_at": r[3]} for r in db.execute(
         "SELECT openid, state, data, expires_at FROM conversations WHERE flow = 'intake' AND reminded_at IS NULL "
         "AND expires_at > ? AND updated_at + (expires_at - updated_at) * ? <= ?", [now, share, now])]
 
 
 def mark_reminded(db: sqlite_utils.Database, openid: str, now: float) -> None:
+    _settle(db, openid)
     db.execute("UPDATE conversations SET reminded_at = ? WHERE openid = ?", [now, openid])
 
 
 def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dict[str, Any], now: float,
         ttl: float) -> None:
     cache = cache_of(db)
+    row = (openid, flow, state, dumps(data), now, now + ttl)  # the JSON now: the draft may be edited after
+    if cache is not None and getattr(db, "optimistic", False):  # written at the batch's end
+        cache.pending[openid] = row
+        cache.remember(openid, flow, state, data, now + ttl)
+        return
     # conn.execute, not db.execute: every message of a conversation writes here (issue 10: the writer's Python)
-    db.conn.execute(_PUT, [openid, flow, state, dumps(data), now, now + ttl])
+    db.conn.execute(_PUT, row)
     if cache is not None:  # after the write: a failed write leaves the row forgotten (by the trigger), not stale
         cache.remember(openid, flow, state, data, now + ttl)
 
@@ -217,11 +272,15 @@ def dumps(data: dict[str, Any]) -> str:
 
 
 def delete(db: sqlite_utils.Database, openid: str) -> None:
+    cache = cache_of(db)
+    if cache is not None:
+        cache.pending.pop(openid, None)  # a put and then this: what this leaves
     db.execute("DELETE FROM conversations WHERE openid = ?", [openid])
 
 
 def prune(db: sqlite_utils.Database, before: float) -> int:
     """Forget conversations that expired before `before` (their person never came back to be told)."""
+    _settle(db)
     return db.execute("DELETE FROM conversations WHERE expires_at < ?", [before]).rowcount
 
 
@@ -231,6 +290,7 @@ def flow(db: sqlite_utils.Database, openid: str, now: float) -> str | None:
     row = cache.rows.get(openid) if cache is not None else None  # a look, not a take: the data stays remembered
     if row is not None:
         return live_flow(row or None, now)
+    _settle(db, openid)
     row = db.execute("SELECT flow FROM conversations WHERE openid = ? AND expires_at > ?", [openid, now]).fetchone()
     return row[0] if row else None
 

@@ -11,6 +11,13 @@ come after them, each in its savepoint. If a redoable call raises, or a savepoin
 rolled back, what the redoable calls did is rolled back and the whole batch runs the careful way, each call in its
 savepoint. One failing message still loses nobody else's work; it costs its batch a second run.
 
+In that optimistic run the rows every message writes (its sender's touch, its conversation row, its inbound row,
+its signed request's record) are not written one by one: each is noted, the writer's memories answer any read of
+them, and they are written at the run's end, one executemany per table (`_write_behind`), before the batch is
+released and committed. Run together, the same statements cost the writer less (in the middle of a
+message's Python each one paid for cold caches; bench/README.md, `store9`). A key found there before (a retry, a
+replay, a row written by another way) is a redo, and the careful run writes and asks at once, as before.
+
 Reads that may take more than a moment (pages, lists for reports, digest builds, rates, the sweep's selection)
 go through `await db.read(fn, *args)` instead: a small pool of threads, each with its own read-only connection.
 In WAL mode a reader sees the last commit and never blocks the writer or is blocked by it, so a report being
@@ -76,6 +83,32 @@ _MEMO_TRIGGERS = (
 )
 
 
+def forget(db: sqlite_utils.Database) -> None:
+    """Empty every memory the writer keeps of what its connection holds (the conversations', the people's, the
+    transaction's): what they hold may be about to be undone (a rollback) or may not have reached the file."""
+    for memory in (getattr(db, "conversation_cache", None), getattr(db, "users_cache", None),
+                   getattr(db, "tx_memo", None), getattr(db, "write_behind", None)):
+        if memory is not None:
+            memory.clear()
+
+
+def _seen(db: sqlite_utils.Database) -> None:
+    """At the start of each write transaction: the memories that outlive a transaction forget everything if
+    another connection committed since the last one (PRAGMA data_version, read once for all of them)."""
+    version = db.conn.execute("PRAGMA data_version").fetchone()[0]
+    db.conversation_cache.seen(version)
+    db.users_cache.seen(version)
+
+
+def _write_behind(db: sqlite_utils.Database) -> None:
+    """The writes an optimistic batch's calls left for its end (storage.users.flush), before it is released:
+    in the same transaction as everything else of the batch, so committed before anyone is answered."""
+    from storage import conversations, inbound, users
+    inbound.flush(db)
+    users.flush(db)
+    conversations.flush(db)
+
+
 def _memo_triggers(db: sqlite_utils.Database, memo: dict) -> None:
     def forget(key: str) -> None:
         memo.pop(key, None)
@@ -108,13 +141,11 @@ class savepoint:
     such as a message's key): the block is not run again then; its first exception is raised at once, so a block
     is tried once per batch however the batch ends (a handling that fails is tried, and logged, once)."""
 
-    __slots__ = ("db", "conn", "name", "cache", "memo", "once")
+    __slots__ = ("db", "conn", "name", "once")
 
     def __init__(self, db: sqlite_utils.Database, once: str | None = None):
         self.db = db
         self.conn = db.conn
-        self.cache = getattr(db, "conversation_cache", None)
-        self.memo = getattr(db, "tx_memo", None)
         self.once = once
 
     def __enter__(self) -> None:
@@ -139,10 +170,7 @@ class savepoint:
             return
         self.db._savepoint_depth -= 1
         if exc_type is not None:
-            if self.cache is not None:  # rows it remembered from inside the block are about to be undone
-                self.cache.clear()
-            if self.memo is not None:
-                self.memo.clear()
+            forget(self.db)  # rows remembered from inside the block are about to be undone
             # An error such as a RAISE(ROLLBACK) trigger may have ended the whole transaction, savepoint included.
             if self.conn.in_transaction:
                 self.conn.execute(f"ROLLBACK TO {self.name}")
@@ -353,8 +381,11 @@ class Database:
             from storage.migrations import migrate
             migrate(self._db)
             # The writer's memory of conversations (write-through; see storage/conversations.Cache).
-            from storage.conversations import Cache
-            self._db.conversation_cache = Cache(self._db.conn)
+            from storage import conversations, users
+            self._db.conversation_cache = conversations.Cache(self._db.conn)
+            self._db.users_cache = users.Cache(self._db.conn)  # (storage/users.py)
+            from storage.inbound import Pending
+            self._db.write_behind = Pending()  # an optimistic batch's inbound rows (storage/inbound.py)
             self._db.tx_memo = {}
             self._db.failed_once = {}  # savepoint(once=...): blocks that raised in this batch's optimistic run
             _memo_triggers(self._db, self._db.tx_memo)
@@ -434,13 +465,12 @@ class Database:
         outcomes: list[tuple[_Call, bool, Any]] = []
         live: list[_Call] | None = None
         started = None
-        cache = db.conversation_cache
         try:
             waited = time.perf_counter()
             self._begin(db)
             db.tx_memo.clear()  # read afresh in each transaction: another connection may have committed between
             started, cpu = time.perf_counter(), time.thread_time()
-            cache.check(db.conn)  # another process's commit since the last batch: remember nothing from before
+            _seen(db)  # another process's commit since the last batch: remember nothing from before
             if self.on_lock_wait is not None:
                 self.on_lock_wait(started - waited)
             live = [call for call in batch if call.wanted()]  # asked once: a plain Future's answer is final
@@ -468,8 +498,7 @@ class Database:
                     self.longest_batch_calls[name] = self.longest_batch_calls.get(name, 0) + 1
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: nobody's work is on disk
             log.exception("commit failed")
-            cache.clear()  # what it remembered from this batch is not in the file
-            db.tx_memo.clear()
+            forget(db)  # what it remembered from this batch is not in the file
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             if live is None:
@@ -500,17 +529,17 @@ class Database:
         try:
             for call in batch:
                 outcomes.append((call, True, call.fn(db, *call.args)))
+            _write_behind(db)
         except (Exception, Redo) as exc:  # noqa: BLE001 - done again the careful way, where it is answered
             log.debug("batch of %d run again with savepoints: %r", len(batch), exc)
             outcomes.clear()
-            db.conversation_cache.clear()  # what they remembered is about to be undone
-            db.tx_memo.clear()
+            forget(db)  # what they remembered is about to be undone
             if conn.in_transaction:
                 conn.execute("ROLLBACK TO batch")
                 conn.execute("RELEASE batch")
             else:  # an error that ended the whole transaction (SQLite's ROLLBACK on some errors): a new one
                 self._begin(db)
-                db.conversation_cache.check(conn)
+                _seen(db)
             return False
         finally:
             db.optimistic = False

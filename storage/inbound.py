@@ -12,6 +12,10 @@ from storage.db import Redo, optimistic
 
 _encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's text, cheaper
 
+_REQUEST = "INSERT INTO webhook_requests (key, message) VALUES (?, ?) ON CONFLICT(key) DO NOTHING"
+_DONE = ("INSERT INTO inbound (key, openid, msg_type, payload, received_at, status, reply, handled_at, deferred) "
+         "VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?) ON CONFLICT(key) DO NOTHING")
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -34,9 +38,15 @@ def request_key(timestamp: str | int, nonce: str) -> str:
 
 def remember_request(db: sqlite_utils.Database, request: str, message_key: str, now: float | None = None) -> None:
     """Note a signed request (request_key) and the message it carried. The same request with the same message is
-    a retry, answered as usual; with a different message it is a replay: raises Replay."""
-    cur = db.execute("INSERT INTO webhook_requests (key, message) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
-                     [request, message_key])
+    a retry, answered as usual; with a different message it is a replay: raises Replay.
+
+    In an optimistic batch (storage.db) the row is written with the batch's others at its end (`flush`); a
+    request seen before then sends the batch round again, the careful way, where this asks at once."""
+    pending = getattr(db, "write_behind", None)
+    if pending is not None and optimistic(db):
+        pending.requests.append((request, message_key))
+        return
+    cur = db.conn.execute(_REQUEST, [request, message_key])
     if cur.rowcount == 0:
         row = db.execute("SELECT message FROM webhook_requests WHERE key = ?", [request]).fetchone()
         if row[0] != message_key:
@@ -89,11 +99,12 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
             pushes.append(reply)
     reply = _encode(passive) if passive else None
     if claimed is not None and claimed.row is not None:
-        if not db.execute(
-            "INSERT INTO inbound (key, openid, msg_type, payload, received_at, status, reply, handled_at, deferred) "
-            "VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?) ON CONFLICT(key) DO NOTHING",
-            [*claimed.row, reply, now, int(not passive_ok)],
-        ).rowcount:  # stored before this transaction (a retry; another process): its first handling stands
+        row = (*claimed.row, reply, now, int(not passive_ok))
+        pending = getattr(db, "write_behind", None)
+        if pending is not None:  # (claimed.row: an optimistic batch) written at its end
+            pending.inbound.append(row)
+        elif not db.conn.execute(_DONE, row).rowcount:
+            # stored before this transaction (a retry; another process): its first handling stands
             raise Redo(f"inbound {key} stored meanwhile")
         outbox.enqueue_replies(db, pushes, openid, now, source=f"inbound:{key}")
         return passive
@@ -108,6 +119,37 @@ def complete(db: sqlite_utils.Database, key: str, openid: str, replies: list[dic
         return json.loads(row[0]) if row[0] else None
     outbox.enqueue_replies(db, pushes, openid, now, source=f"inbound:{key}")
     return passive
+
+
+class Pending:
+    """The inbound rows and request records an optimistic batch writes at its end (storage.db), in the order
+    they came: the rows get the rowids they would have had one by one. Emptied by any rollback."""
+
+    __slots__ = ("inbound", "requests")
+
+    def __init__(self):
+        self.inbound: list[tuple] = []
+        self.requests: list[tuple] = []
+
+    def clear(self) -> None:
+        self.inbound.clear()
+        self.requests.clear()
+
+
+def flush(db: sqlite_utils.Database) -> None:
+    """Write what an optimistic batch left pending, before it is released. A row whose key was there before (a
+    WeChat retry of a stored message, a spooled one committed after all, a request seen before) raises Redo:
+    the careful run then asks for each at once and answers as it always did (the stored reply; Replay)."""
+    pending = getattr(db, "write_behind", None)
+    if pending is None:
+        return
+    for rows, sql, what in ((pending.requests, _REQUEST, "request"), (pending.inbound, _DONE, "inbound")):
+        if rows:
+            wanted = len(rows)
+            written = db.conn.executemany(sql, rows).rowcount
+            rows.clear()
+            if written != wanted:
+                raise Redo(f"{wanted - written} {what} key(s) stored before")
 
 
 def push_undelivered(db: sqlite_utils.Database, key: str, openid: str, now: float) -> int:

@@ -17,10 +17,12 @@ pytest_plugins = ("tests.dialog",)
 # Every test checks the writer's memory of conversations: each time it answers from memory, the row is also read
 # from SQLite and compared (storage/conversations.Cache); a difference fails the test that caused it.
 from storage.conversations import Cache as _ConversationCache  # noqa: E402
+from storage.users import Cache as _UsersCache  # noqa: E402
 
 
 def pytest_configure(config):  # under pytest only: the benches import this module too
     _ConversationCache.verify = True
+    _UsersCache.verify = True
     from handlers.dispatcher import _Services
     _Services.verify_lang = True
     config.addinivalue_line("markers", "own_router: the app builds its own Router (the test looks at how start-up "
@@ -109,6 +111,7 @@ def _router_shared_or_own(request):
 @pytest.fixture(autouse=True)
 def _conversation_cache_agrees_with_sqlite():
     _ConversationCache.mismatches.clear()
+    _UsersCache.mismatches.clear()
     from handlers.dispatcher import _Services
     _Services.lang_mismatches.clear()
     yield
@@ -116,6 +119,8 @@ def _conversation_cache_agrees_with_sqlite():
                                            _Services.lang_mismatches[:3])
     assert not _ConversationCache.mismatches, ("the writer remembered a conversation other than the one stored",
                                                _ConversationCache.mismatches[:3])
+    assert not _UsersCache.mismatches, ("the writer remembered a person's row other than the one stored",
+                                        _UsersCache.mismatches[:3])
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
