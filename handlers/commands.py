@@ -157,6 +157,26 @@ SIGNED = re.compile(re.escape(texts.ACCEPTED_OK).replace(r"\{number\}", r"(\S+)"
                     re.M)
 
 
+def _by_deadline(lines: list[str]) -> tuple[list[str], int]:
+    """Several tickets signed at once, as a phone shows them: one group a deadline (the numbers, in the order
+    signed, on a line under it) instead of a line a ticket (twenty lines for 签收全部); anything else said
+    (already signed, a note for the duty office) once, after them. And how many were signed."""
+    groups: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for x in lines:
+        first, _, more = x.partition("\n")
+        m = SIGNED.fullmatch(first)
+        if m is None:
+            rest.append(x)
+            continue
+        groups.setdefault(m.group(2), []).append(m.group(1))
+        if more and more not in rest:
+            rest.append(more)
+    grouped = [texts.ACCEPTED_GROUP.format(due=due, count=len(numbers), numbers="、".join(numbers))
+               for due, numbers in groups.items()]
+    return grouped + rest, sum(len(n) for n in groups.values())
+
+
 def _lines_of_range(m: re.Match) -> str:
     first, last = int(m.group(1)), int(m.group(2))
     if not 1 <= first < last or last - first >= 20:
@@ -452,9 +472,9 @@ class Commands:
             for reply in self.desk.accept(call.db, call.user, ticket):
                 (answers if reply.to is None else pushes).append(reply)
         lines = [r.text for r in answers]
-        if len(found) > 1 and any(SIGNED.search(x) for x in lines):  # several: a line each, readable on a
-            lines = [SIGNED.sub(lambda m: texts.ACCEPTED_LINE.format(number=m.group(1), due=m.group(2)), x)
-                     for x in lines]                                    # phone, and how to answer said once
+        if len(found) > 1 and any(SIGNED.search(x) for x in lines):  # several: grouped by deadline, how to
+            lines, signed = _by_deadline(lines)                         # answer said once
+            head = head or texts.ACCEPTED_MANY_HEAD.format(count=signed)
             lines.append(texts.ACCEPTED_MANY_FOOT)
         if error:  # 签收 5 99 with no 99 in the list: said, after what was signed
             lines.append(error)
@@ -604,8 +624,15 @@ _BY_FIRST: dict[str, list[tuple[str, str]]] = {}
 for _w in _WORDS:
     _BY_FIRST.setdefault(_w.lower()[0], []).append((_w, _w.lower()))
 NUMBER_ALONE = re.compile(r"JY[0-9]{4}-?[0-9]{1,%d}" % MAX_DIGITS, re.IGNORECASE)
-LOOKUP = re.compile(r"(?:帮我|请|麻烦)?(?:查一下|查一查|查查|查下|查询|查|看一下|看看|看下)?\s*(%s)\s*(?:的)?"
-                    r"(?:情况|进度|详情|办理情况)?(?:怎么样了?|咋样了?|到哪了|如何|办得怎么样了?)?[吗呢啊呀]?" % NUMBER_ALONE.pattern,
+# A ticket number asked about in a few words, whatever comes before or after (对了你们能查下JY2611-0005吗, 我的投诉
+# JY2611-0005有结果了没): a query, also in the middle of writing another message (the draft waits, untouched).
+# Only the whole message: a number inside a story (JY2611-0005还没处理，孩子又被打了) is more than a question.
+LOOKUP = re.compile(r"(?:(?:对了|那个|还有|另外|顺便问一?下|你好|您好|请问|老师)[，,\s]*)*"
+                    r"(?:你们|您)?(?:能|能不能|可以|可不可以|能否|方便)?(?:帮我|帮忙|帮|给我|请|麻烦)?"
+                    r"(?:查一下|查一查|查查|查下|查询|查|看一下|看看|看下|问一下|问下)?\s*"
+                    r"(?:我的|我那个|我上次的?|上次的?)?(?:留言|投诉|建议|咨询|编号)?\s*(%s)\s*(?:的|这个|这件)?"
+                    r"(?:情况|进度|详情|办理情况|结果)?(?:现在)?(?:怎么样了?|咋样了?|到哪了|到哪一步了|到哪儿了|如何|办得怎么样了?|"
+                    r"处理了|处理得怎么样了?|有结果了|有回复了|办好了|办完了)?(?:没有|没)?[吗呢啊呀么]?" % NUMBER_ALONE.pattern,
                     re.IGNORECASE)
 
 

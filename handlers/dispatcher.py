@@ -301,8 +301,10 @@ class Dispatcher:
                 none = {texts.NO_TICKETS: texts.NO_TICKETS_WHILE_WRITING,
                         texts.EN["NO_TICKETS"]: texts.EN["NO_TICKETS_WHILE_WRITING"],
                         WITHDRAW_WHICH: texts.WITHDRAW_WHILE_WRITING}  # 撤回 at the summary: 取消 is meant
-                if more and replies[-1].text in none:  # 查询 while writing the first message: not "start one"
-                    replies = [*replies[:-1], Reply(none[replies[-1].text], None, replies[-1].extra)]
+                said = replies[-1].text
+                tail = next((t for t in none if said.endswith(t)), None) if more else None
+                if tail:  # 查询 (or 查询 a wrong number) while writing the first message: not "start one"
+                    replies = [*replies[:-1], Reply(said[:-len(tail)] + none[tail], None, replies[-1].extra)]
                 if more:
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n\n" + more, None, replies[-1].extra)]
         return replies

@@ -117,8 +117,18 @@ def old_on_wants_human(self, state, text, d):
     return None
 
 
+def old_on_phone_given(self, state, text, d):
+    """The row as the table first had it: a number given after declining one (d.phone == "") was not taken
+    (people8: test_a_phone_number_given_after_declining_it_is_taken_not_asked_1_or_2)."""
+    found = intake._phone_in_text(text) if state not in ("phone", "confirm") else None
+    if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+        d.phone = found.group(1)
+        return self._aside_said(state, d, intake._t(d, "PHONE_TAKEN"))
+    return None
+
+
 # Rows changed since, each with its own dialogue test: the row as it was, where the table is compared.
-CHANGED = {intake.Intake._on_wants_human: old_on_wants_human}
+CHANGED = {intake.Intake._on_wants_human: old_on_wants_human, intake.Intake._on_phone_given: old_on_phone_given}
 
 
 @pytest.fixture

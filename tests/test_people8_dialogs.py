@@ -1,0 +1,111 @@
+"""people8: what people typed to the bot, and what they met — each a short dialogue test through the sandbox."""
+from __future__ import annotations
+
+import re
+
+from storage import tickets
+from tests.dialog import FEES, file_ticket, send, talk
+from tests.test_people6_dialogs import finish
+
+
+async def _canteen_story(d, p: str) -> None:
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    await talk(d, p, "食堂饭菜太难吃了，孩子每天都吃不饱", expect="请问您这次是")
+
+
+# -- a ticket number asked about in the middle of writing ------------------------------------------------------------
+async def test_a_ticket_number_asked_about_while_writing_is_looked_up_and_the_draft_waits_untouched(dialog):
+    d, p = dialog, "o_p8_lookup"
+    earlier = await file_ticket(d, p, "学校收了300元资料费，没有收据", scene="school:jn-syxx")
+    await _canteen_story(d, p)
+    # it was glued into the canteen story ("已补充到留言内容") and the whole inferred as 咨询
+    await talk(d, p, f"对了你们能查下{earlier}吗", expect=[f"编号：{earlier}", "资料费", "您正在填写的留言还在",
+                                                   "请问您这次是：\n1 投诉"], absent="已补充")
+    # a number that is nobody's: said, and not "直接发送文字即可开始留言" to someone in the middle of one
+    await talk(d, "o_p8_lookup2", "食堂饭菜太难吃了，孩子每天都吃不饱", expect="请问您这次是")
+    await talk(d, "o_p8_lookup2", "对了，你们能查下JY2611-9999吗？",
+               expect=["没有找到编号为 JY2611-9999 的留言", "正在填写的这条提交后即可查询", "请问您这次是"],
+               absent=["直接发送文字即可开始留言", "已补充"])
+    number, _ = await finish(d, p, await talk(d, p, "1"))
+    filed = await d.db(tickets.get, number)
+    assert filed["kind"] == "complaint" and filed["text"] == "食堂饭菜太难吃了，孩子每天都吃不饱"
+    # a number inside a story is more than a question: still the story
+    await _canteen_story(d, "o_p8_lookup3")
+    await talk(d, "o_p8_lookup3", f"{earlier}还没处理，孩子又被罚站了", absent="编号：")
+
+
+# -- a kind's name mistyped ----------------------------------------------------------------------------------------
+async def test_a_mistyped_kind_name_is_read_as_the_kind(dialog):
+    d, p = dialog, "o_p8_typo"
+    # it was "请再具体说说情况", the kind not taken (and asked again later)
+    await talk(d, p, "我要投述", expect="好的，按投诉办理")
+    reply = await talk(d, p, "学校食堂饭菜太难吃了，孩子每天都吃不饱", absent="请问您这次是")
+    number, _ = await finish(d, p, reply)
+    assert (await d.db(tickets.get, number))["kind"] == "complaint"
+    # at the school question too
+    await talk(d, "o_p8_typo2", "孩子学校要求每个学生交300块钱买平板电脑，不买就不让上课，这合理吗", expect="哪所学校")
+    await talk(d, "o_p8_typo2", "投述", expect="已改为投诉")  # (inferred 咨询 from 合理吗)
+
+
+# -- an opening: a matter is coming -----------------------------------------------------------------------------
+async def test_an_opening_or_who_is_writing_is_asked_for_the_matter_warmly(dialog):
+    d = dialog
+    # each was "请再具体说说情况…" (more of a story nobody had told yet)
+    for p, text in (("o_p8_open1", "我要反映个事"), ("o_p8_open2", "我是初二学生"), ("o_p8_open3", "你好，我想反映个问题")):
+        await talk(d, p, text, expect="请说说您要反映的具体事情", absent="请再具体说说")
+    # a few words of a matter are still asked for more
+    await talk(d, "o_p8_open4", "食堂太贵", expect="请再具体说说")
+
+
+# -- a changed mind about the phone ----------------------------------------------------------------------------------
+async def test_a_phone_number_given_after_declining_it_is_taken_not_asked_1_or_2(dialog):
+    d, p = dialog, "o_p8_phone"
+    await _canteen_story(d, p)
+    await talk(d, p, "1", expect="联系电话")
+    await talk(d, p, "我不想留电话", expect="是否同意让学校知道您的身份")
+    # it was "请回复 1 或 2。" and the number was lost
+    await talk(d, p, "算了我还是留一下吧 13812345678", expect=["已记下联系电话", "是否同意让学校知道您的身份"],
+               absent="请回复 1 或 2")
+    reply = await talk(d, p, "2", expect="联系电话：138****5678")
+    number, _ = await finish(d, p, reply)
+    assert (await d.db(tickets.get, number))["contact_phone"] == "13812345678"
+
+
+# -- a question where the school's name is asked -------------------------------------------------------------------
+async def test_a_question_at_the_school_question_is_answered_not_searched_as_a_school(dialog):
+    d, p = dialog, "o_p8_fair"
+    await talk(d, p, "孩子学校要求每个学生交300块钱买平板电脑，不买就不让上课，这合理吗", expect="哪所学校")
+    # it was "没有找到这所学校"
+    await talk(d, p, "这合理吗", expect=["会转给负责的单位办理", "哪所学校"], absent="没有找到这所学校")
+    # 有没有人啊: still here, and the question
+    await talk(d, p, "有没有人啊", expect=["我在", "哪所学校"], absent="已补充")
+    # the kind said again when it is already that kind: taken, not "已改为"
+    await talk(d, p, "我要投诉", expect="哪所学校")
+    await talk(d, p, "我要投诉", expect="好的，按投诉办理", absent="已改为")
+
+
+# -- the school bus and a child left out -------------------------------------------------------------------------
+async def test_a_child_left_on_the_school_bus_is_the_schools_matter_and_urgent(dialog):
+    d, p = dialog, "o_p8_bus"
+    # it was asked whether to go to 12345 (out of scope): 在校车上 was not read as the school bus
+    reply = await talk(d, p, "孩子在校车上被落下了，一个人在车里待了一上午",
+                       expect=["紧急事项", "哪所学校"], absent=["12345", "不属于教育部门"])
+    number, _ = await finish(d, p, await talk(d, p, "江南区实验小学"))
+    assert (await d.db(tickets.get, number))["category"] == "safety"
+    await talk(d, "o_p8_alone", "孩子在班里被孤立了，老师也不管", expect=["12355", "紧急事项"])
+
+
+# -- 签收全部 on a phone ----------------------------------------------------------------------------------------------
+async def test_signing_many_at_once_is_grouped_by_deadline(dialog):
+    d = dialog
+    fees = [await file_ticket(d, f"o_p8_fee{i}", f"江南区实验小学收了{300 + i}元资料费，没有收据") for i in range(3)]
+    asked = await file_ticket(d, "o_p8_feeq", "请问江南区实验小学收资料费符合规定吗", kind="inquiry")  # 3 days, not 7
+    reply = await talk(d, FEES, "签收全部", expect="已签收本单位待签收的留言 4 件")
+    signed = [n for n in [*fees, asked] if (await d.db(tickets.get, n))["state"] == "accepted"]
+    assert len(signed) == 4, reply
+    # a line a deadline with its numbers under it, not a line a ticket; how to answer said once
+    groups = re.findall(r"^(.+前办结)（(\d+)件）：\n(.+)$", reply, re.M)
+    assert len(groups) == 2 and sum(int(n) for _, n, _ in groups) == 4, reply
+    assert all(line.count("JY") == int(n) for _, n, line in groups), reply
+    assert "、".join(fees) in reply and reply.count("已签收 ") == 0 and reply.count("答复群众") == 1, reply
+    await talk(d, FEES, "签收全部", expect="本单位目前没有待签收的留言")
