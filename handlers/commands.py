@@ -201,6 +201,22 @@ def _read_head(raw: str) -> tuple[tuple[str, str] | None, str | None]:
     return None, asked.group(1) if asked else None
 
 
+# 我刚才那个能撤回吗 / 把上一条留言撤回: 撤回 of the person's latest ticket (asked to confirm, its words shown). Only
+# with a word pointing back at it: 我想撤回 at a summary is about the message on screen (取消), not an older one.
+WITHDRAW_ASK = re.compile(r"(?:我|请|麻烦)?(?:想|要)?把?我?(?:刚才|刚刚|上一条|之前|上次)?(?:发|提交|写|反映)?的?(?:那个|那条|那件)?"
+                          r"(?:留言|投诉|建议|咨询|问题)?(?:能|可以|能不能|可不可以|怎么|我想|我要|想|要|帮我|给我)?"
+                          r"(?:撤回|撤销|撤掉)了?(?:一下)?[吗吧么呢啊]?|"
+                          r"(?:我|请)?(?:想|要)?(?:撤回|撤销)(?:一下)?我?(?:刚才|刚刚|上一条|之前|上次)(?:发|提交|写|反映)?的?"
+                          r"(?:那个|那条|那件)?(?:留言|投诉|建议|咨询|问题)?[吗吧么呢啊]?")
+_POINTS_BACK = re.compile(r"刚才|刚刚|上一条|之前|上次|那个|那条|那件")
+
+
+@short_texts
+def asks_withdraw_latest(raw: str) -> bool:
+    text = unicodedata.normalize("NFKC", ZERO_WIDTH.sub("", raw)).strip("。.!！?？ ")
+    return bool(WITHDRAW_ASK.fullmatch(text) and _POINTS_BACK.search(text))
+
+
 def split_head(rest: str) -> tuple[str, str]:
     parts = re.split(r"[\s:：,，、;；]+", rest.strip(), maxsplit=1)
     return parts[0], (parts[1].strip() if len(parts) > 1 else "")
@@ -219,6 +235,9 @@ class Commands:
         if m is None:
             if asked:  # a bare ticket number is a query; so is 查一下JY2611-0005, JY2611-0005进度怎么样了
                 m = ("详情" if user.get("role") in STAFF else "查询", asked)
+            elif user.get("role") not in STAFF and asks_withdraw_latest(raw):
+                latest = tickets.for_citizen(db, openid, 1)
+                m = ("撤回", latest[0]["number"] if latest else "")
             else:
                 return None
         word, rest = m

@@ -471,8 +471,8 @@ CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)
                          r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
 # 这个你们能管吗 / 你们管不管: whether we handle it, asked at a question (the whole reply: nothing told)
 ASKS_IF_WE_HANDLE = re.compile(
-    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
-    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:你们|教育局)?管不管(?:这个|这事)?[?？!！。.\s~～]*$|"
+    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
+    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:你们|教育局)?(?:到底|究竟)?管不管(?:这个|这事)?[?？!！。.\s~～]*$|"
     r"^can you (?:help|handle|deal with)(?: (?:this|it|that))?[?.!\s]*$", re.I)
 # Who we are (你们是谁？ 这是哪里 是机器人吗), asked anywhere: said briefly, and the question asked again.
 WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
@@ -840,6 +840,10 @@ class Intake:
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
+        filed = self.s.just_filed() if len(text) >= SENTENCE_CHARS else None
+        if filed and text in {normalise(line) for line in filed["text"].split("\n")}:
+            # sent again just after submitting (unsure it arrived): said to be filed, never a second message
+            return None, d.to_dict(), [Reply(texts.pick("REPEATED_FILED", lang).format(number=filed["number"]))]
         if asks_progress(text) and self.s.open_numbers():  # 那什么时候能有结果: about the message in hand
             return None, d.to_dict(), [Reply(self.s.status_text())]
         wanted = kind_correction(text)
@@ -945,10 +949,9 @@ class Intake:
     def _on_who_asks(self, state: str, text: str, d: Draft):  # 你们是谁？ at 1–4: who we are, never the story
         return self._aside_said(state, d, self.s.who_we_are(d.lang))
 
-    def _on_we_handle(self, state: str, text: str, d: Draft):
-        if state != "school":  # the school question says why it asks (SCHOOL_WHY)
-            return self._aside_said(state, d, _t(d, "WE_HANDLE_IT"))
-        return None
+    def _on_we_handle(self, state: str, text: str, d: Draft):  # 你们到底管不管: yes, and the question on screen
+        # (at the school question, why it asks says so: 你们管不管 without a question mark was added to the story)
+        return self._aside_said(state, d, _t(d, "SCHOOL_WHY" if state == "school" else "WE_HANDLE_IT"))
 
     def _on_wants_human(self, state: str, text: str, d: Draft):
         # at the phone question only without a phone's words (能给个电话吗 may be about theirs): 我要找你们领导
@@ -959,6 +962,9 @@ class Intake:
     def _on_thanks(self, state: str, text: str, d: Draft):
         # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
         if state not in ("confirm", "rating") and not choice(text, 9) and not yes_no(text):
+            if state == "describe" and not d.parts and not d.attachments and not d.shelved:
+                # nothing told yet (a school's name after an instant answer, then 谢谢): nothing to keep writing
+                return None, d.to_dict(), [Reply(_t(d, "THANKS_BACK"))]
             return self._aside_said(state, d, _t(d, "THANKS_IN_DRAFT"))
         return None
 

@@ -82,6 +82,7 @@ MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您�
 MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
 REPEATED = "这段话已经收到了，不用再发。"
+REPEATED_FILED = "这段话刚才已经提交了（编号 {number}），不用再发；办理进展会通知您。如有新情况，请直接说明。"
 REACH_PERSON = ("这里的每条留言都由工作人员办理，不是机器答复了事：请直接写下您要反映的事情，提交后会转给负责的人员；"
                 "需要时他们会打电话联系您（请在留言时留下号码）。")
 REACH_HOTLINE = "如想直接通话，可拨打教育局热线 {phone}。"
@@ -839,6 +840,8 @@ EN = {
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
     "REPEATED": "We have that already; no need to send it again.",
+    "REPEATED_FILED": "That was submitted a moment ago (number {number}); no need to send it again. We will tell you "
+                      "of its progress. If something new has happened, just tell us.",
     "REACH_PERSON": "Every message here is handled by staff: write what you want to tell us, and once you submit it, "
                     "it goes to the person in charge, who can call you if you leave a number.",
     "REACH_HOTLINE": "To speak to someone now, call the bureau's hotline {phone}.",

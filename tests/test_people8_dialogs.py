@@ -109,3 +109,45 @@ async def test_signing_many_at_once_is_grouped_by_deadline(dialog):
     assert all(line.count("JY") == int(n) for _, n, line in groups), reply
     assert "、".join(fees) in reply and reply.count("已签收 ") == 0 and reply.count("答复群众") == 1, reply
     await talk(d, FEES, "签收全部", expect="本单位目前没有待签收的留言")
+
+
+# -- an angry parent ------------------------------------------------------------------------------------------------
+async def test_an_angry_are_you_going_to_do_anything_is_answered_not_added_to_the_complaint(dialog):
+    d, p = dialog, "o_p8_angry"
+    await talk(d, p, "你们教育局就是摆设！！！孩子班主任天天骂孩子是猪脑子，我找了校长也没用", expect="哪所学校")
+    # it was "已补充到留言内容" (the question never answered, the words filed with the complaint)
+    await talk(d, p, "你们到底管不管", expect=["会转给负责的单位办理", "哪所学校"], absent="已补充")
+    reply = await talk(d, p, "江南区实验小学")
+    number, _ = await finish(d, p, reply)
+    assert "到底管不管" not in (await d.db(tickets.get, number))["text"]
+    await talk(d, "o_p8_angry2", "老师收家长红包", expect="请再具体说说")
+    await talk(d, "o_p8_angry2", "你们究竟管不管？", expect="可以。学校和教育方面的事都可以在这里反映", absent="已补充")
+
+
+# -- thanks after an instant answer -------------------------------------------------------------------------------
+async def test_thanks_after_an_instant_answer_and_a_schools_name_ends_the_empty_draft(dialog):
+    d, p = dialog, "o_p8_faq"
+    await talk(d, p, "老師好，我想諮詢一下孩子轉學需要什麼手續😊", expect="这个回答解决了您的问题吗")
+    await talk(d, p, "江北区文昌小学", expect="涉及学校：江北区文昌小学")
+    # it was "您的留言还没有提交，请接着回答" about a message of nothing but a school's name
+    await talk(d, p, "谢谢🙏", expect="不客气！如有其他问题，欢迎随时留言。", absent="还没有提交")
+    await talk(d, p, "谢谢", expect="不客气", absent="还没有提交")
+    # with words told, thanks still keep the draft
+    await _canteen_story(d, "o_p8_faq2")
+    await talk(d, "o_p8_faq2", "谢谢", expect=["您的留言还没有提交", "请问您这次是"])
+
+
+# -- the same words sent again after submitting; taking back the last one ---------------------------------------
+async def test_the_same_words_sent_again_after_submitting_are_said_to_be_filed_and_the_last_may_be_withdrawn(dialog):
+    d, p = dialog, "o_p8_twice"
+    text = "江南区实验小学每天放学太晚了，五点半才放，接孩子很不方便"
+    number = await file_ticket(d, p, text)
+    # it started a second message ("请问您这次是") about the same words
+    await talk(d, p, text, expect=[f"这段话刚才已经提交了（编号 {number}）", "不用再发"], absent="请问您这次是")
+    assert len(await d.db(tickets.for_citizen, p)) == 1
+    await _canteen_story(d, p)
+    # it was added to the canteen story ("已补充到留言内容")
+    await talk(d, p, "我刚才那个能撤回吗", expect=[f"确定要撤回留言 {number}", "确认撤回", "您正在填写的留言还在"],
+               absent="已补充")
+    assert (await d.db(tickets.get, number))["citizen_withdrew_at"] is None  # asked first, nothing done
+    await talk(d, "o_p8_twice2", "我想撤回", absent="确定要撤回留言")  # nothing pointed back at: no older ticket
