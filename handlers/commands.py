@@ -664,6 +664,22 @@ def for_user(user: dict, duty_office: str, at_school: bool = False) -> list[Comm
     return list(seen.values())
 
 
+# 怎么延期 / 如何签收全部？: staff asking how to do one thing -- that command's line and an example, not the whole list
+HOW_TO = re.compile(r"(?:请问)?我?(?:要|该|应该)?(?:怎么|如何|怎样|咋)样?(?:才能|才可以|能|可以)?(.{1,8}?)[呢啊呀吗]?[?？。.!！\s]*")
+
+
+def how_to(user: dict, duty_office: str, text: str, at_school: bool = False) -> str | None:
+    m = HOW_TO.fullmatch(unicodedata.normalize("NFKC", text.strip()))
+    if m is None:
+        return None
+    named = [(len(w), c) for c in for_user(user, duty_office, at_school) if not c.hidden
+             for w in c.words if not w.isascii() and w in m.group(1)]
+    if not named:
+        return None
+    c = max(named, key=lambda x: x[0])[1]  # 签收全部 over 签收
+    return texts.STAFF_HOW.format(line=c.help_line(), example=c.usage(example=True))
+
+
 def help_text(user: dict, duty_office: str, at_school: bool = False) -> str:
     """The help, from the table and the rule that decides who may do what. `at_school`: bound at a school or
     kindergarten (Desk.at_school), whose people 退回 rather than 转派."""

@@ -337,6 +337,10 @@ class Dispatcher:
                 return [Reply(texts.STAFF_THANKS)]
             if UNDO_BOUNCE.search(turn.text) and len(turn.text.strip()) <= 20:  # 算了，不退回了: what can be done
                 return [Reply(texts.BOUNCE_UNDO)]
+            how = commands.how_to(turn.user, self.policy.duty_office, turn.text,
+                                  self.desk.at_school(turn.db, turn.user)) if len(turn.text) <= 20 else None
+            if how:  # 怎么延期: that command, not "not sent" and the whole list
+                return [Reply(how)]
             # a reply to a parent typed without 回复: it went nowhere, and they must know it
             return [Reply(texts.STAFF_NOT_SENT + "\n" + self.help_for(turn.db, turn.user))]
         return None

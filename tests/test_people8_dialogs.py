@@ -151,3 +151,13 @@ async def test_the_same_words_sent_again_after_submitting_are_said_to_be_filed_a
                absent="已补充")
     assert (await d.db(tickets.get, number))["citizen_withdrew_at"] is None  # asked first, nothing done
     await talk(d, "o_p8_twice2", "我想撤回", absent="确定要撤回留言")  # nothing pointed back at: no older ticket
+
+
+# -- a teacher asking how to do one thing ------------------------------------------------------------------------
+async def test_staff_asking_how_to_do_one_thing_get_that_command_not_the_whole_list(dialog):
+    d = dialog
+    # each was "这条消息不是指令，没有发给群众…" and all fifteen commands
+    await talk(d, FEES, "怎么延期", expect=["延期 编号 天数 理由", "例如：“延期 JY2611-0001"], absent=["不是指令", "签收全部"])
+    await talk(d, FEES, "如何签收全部？", expect="签收全部 — 签收本单位所有待签收的留言", absent=["不是指令", "延期 编号"])
+    # words to a parent typed without 回复 are still told they went nowhere
+    await talk(d, FEES, "怎么办啊这个家长一直骂人", expect=["不是指令，没有发给群众", "延期 编号"])
