@@ -631,6 +631,7 @@ FIG_OVERDUE_MOST = "目前{scope}超期未办结的留言{n}件，按{by}，最�
 FIG_OVERDUE_NONE = "目前{scope}没有超期未办结的留言。"
 FIG_RANKING = "{period}{scope}{name}{which}的单位：{top}。"
 FIG_RATE_NONE = "{period}{scope}还没有可计算{name}的留言。"
+FIG_OVERVIEW = "收到留言{n}件{parts}；办结{resolved}件；目前超期未办结{overdue}件。"
 FIG_RATE_EMPTY = "{name}—：还没有可计算的留言"
 FIG_CAN_ANSWER = ("这个问题我还答不了。可以这样问我：这周收到几件投诉？上周办结几件？哪个学校超期最多？本月满意率多少？"
                   "哪个单位解决率最低？其他数据请看周报：")

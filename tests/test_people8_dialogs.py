@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from storage import tickets
-from tests.dialog import FEES, file_ticket, send, talk
+from tests.dialog import FEES, LEADER, SCHOOL_HEAD, file_ticket, send, talk
 from tests.test_people6_dialogs import finish
 
 
@@ -161,3 +161,19 @@ async def test_staff_asking_how_to_do_one_thing_get_that_command_not_the_whole_l
     await talk(d, FEES, "如何签收全部？", expect="签收全部 — 签收本单位所有待签收的留言", absent=["不是指令", "延期 编号"])
     # words to a parent typed without 回复 are still told they went nowhere
     await talk(d, FEES, "怎么办啊这个家长一直骂人", expect=["不是指令，没有发给群众", "延期 编号"])
+
+
+# -- a leader asking how things are -------------------------------------------------------------------------------
+async def test_a_leader_asking_how_the_week_went_gets_the_weeks_figures(dialog):
+    d = dialog
+    await file_ticket(d, "o_p8_wk1", "学校食堂饭菜太难吃了，孩子每天都吃不饱", scene="school:jn-syxx")
+    await file_ticket(d, "o_p8_wk2", "建议学校门口早上安排老师维持秩序", scene="school:jn-syxx", kind="suggestion")
+    # it was "这个问题我还答不了"
+    reply = await talk(d, LEADER, "这周情况怎么样", expect=[
+        "本周（11月16日—今天）全局：\n收到留言2件（投诉1件、建议1件）；办结0件；目前超期未办结0件。", "响应率", "满意率", "周报"],
+        absent="答不了")
+    assert reply.index("满意率") < reply.index("周报")
+    # one school, or each unit: not what this answers -- still told what can be asked
+    await talk(d, LEADER, "江南区实验小学情况怎么样", expect="可以这样问我")
+    await talk(d, SCHOOL_HEAD, "满意率多少", expect="本周（11月16日—今天）江南区实验小学还没有可计算满意率的留言。",
+               absent="满意率—")
