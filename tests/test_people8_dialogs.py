@@ -177,3 +177,15 @@ async def test_a_leader_asking_how_the_week_went_gets_the_weeks_figures(dialog):
     await talk(d, LEADER, "江南区实验小学情况怎么样", expect="可以这样问我")
     await talk(d, SCHOOL_HEAD, "满意率多少", expect="本周（11月16日—今天）江南区实验小学还没有可计算满意率的留言。",
                absent="满意率—")
+
+
+# -- a school's number in Arabic digits -----------------------------------------------------------------------------
+async def test_a_schools_number_typed_in_digits_finds_the_school(dialog):
+    d, p = dialog, "o_p8_digits"
+    await talk(d, p, "晚自习要上到十点半，学生太累了，希望能早点放学", expect="哪所学校")
+    # it was "没有找到这所学校" (市第一中学 is in the directory)
+    reply = await talk(d, p, "市第１中学", absent="没有找到这所学校")
+    number, _ = await finish(d, p, reply)
+    assert (await d.db(tickets.get, number))["school_code"] == "sz1"
+    await talk(d, "o_p8_digits2", "晚自习要上到十点半，学生太累了，希望能早点放学", expect="哪所学校")
+    await talk(d, "o_p8_digits2", "1中", absent="没有找到这所学校")
