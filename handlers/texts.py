@@ -311,6 +311,7 @@ NEW_TICKET = (
     "【新留言待签收】{number}\n类型：{kind}｜{category}\n{school_line}内容：{excerpt}\n办结时限：{due}前\n"
     "发送“详情 {number}”查看，“签收 {number}”签收。"
 )
+NEW_TICKET_MANY = "本单位待签收的留言共{n}件，可发送“签收全部”一次签收。"
 # An urgent matter (someone's safety): the first words staff read, in the chat list's preview and the template's title.
 URGENT_FIRST = "【紧急·涉及人身安全】请立即处理。\n"
 URGENT_NEW_TITLE = "紧急留言待签收"
