@@ -157,6 +157,26 @@ SIGNED = re.compile(re.escape(texts.ACCEPTED_OK).replace(r"\{number\}", r"(\S+)"
                     re.M)
 
 
+def _by_deadline(lines: list[str]) -> tuple[list[str], int]:
+    """Several tickets signed at once, as a phone shows them: one group a deadline (the numbers, in the order
+    signed, on a line under it) instead of a line a ticket (twenty lines for 签收全部); anything else said
+    (already signed, a note for the duty office) once, after them. And how many were signed."""
+    groups: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for x in lines:
+        first, _, more = x.partition("\n")
+        m = SIGNED.fullmatch(first)
+        if m is None:
+            rest.append(x)
+            continue
+        groups.setdefault(m.group(2), []).append(m.group(1))
+        if more and more not in rest:
+            rest.append(more)
+    grouped = [texts.ACCEPTED_GROUP.format(due=due, count=len(numbers), numbers="、".join(numbers))
+               for due, numbers in groups.items()]
+    return grouped + rest, sum(len(n) for n in groups.values())
+
+
 def _lines_of_range(m: re.Match) -> str:
     first, last = int(m.group(1)), int(m.group(2))
     if not 1 <= first < last or last - first >= 20:
@@ -181,6 +201,22 @@ def _read_head(raw: str) -> tuple[tuple[str, str] | None, str | None]:
     return None, asked.group(1) if asked else None
 
 
+# 我刚才那个能撤回吗 / 把上一条留言撤回: 撤回 of the person's latest ticket (asked to confirm, its words shown). Only
+# with a word pointing back at it: 我想撤回 at a summary is about the message on screen (取消), not an older one.
+WITHDRAW_ASK = re.compile(r"(?:我|请|麻烦)?(?:想|要)?把?我?(?:刚才|刚刚|上一条|之前|上次)?(?:发|提交|写|反映)?的?(?:那个|那条|那件)?"
+                          r"(?:留言|投诉|建议|咨询|问题)?(?:能|可以|能不能|可不可以|怎么|我想|我要|想|要|帮我|给我)?"
+                          r"(?:撤回|撤销|撤掉)了?(?:一下)?[吗吧么呢啊]?|"
+                          r"(?:我|请)?(?:想|要)?(?:撤回|撤销)(?:一下)?我?(?:刚才|刚刚|上一条|之前|上次)(?:发|提交|写|反映)?的?"
+                          r"(?:那个|那条|那件)?(?:留言|投诉|建议|咨询|问题)?[吗吧么呢啊]?")
+_POINTS_BACK = re.compile(r"刚才|刚刚|上一条|之前|上次|那个|那条|那件")
+
+
+@short_texts
+def asks_withdraw_latest(raw: str) -> bool:
+    text = unicodedata.normalize("NFKC", ZERO_WIDTH.sub("", raw)).strip("。.!！?？ ")
+    return bool(WITHDRAW_ASK.fullmatch(text) and _POINTS_BACK.search(text))
+
+
 def split_head(rest: str) -> tuple[str, str]:
     parts = re.split(r"[\s:：,，、;；]+", rest.strip(), maxsplit=1)
     return parts[0], (parts[1].strip() if len(parts) > 1 else "")
@@ -199,6 +235,9 @@ class Commands:
         if m is None:
             if asked:  # a bare ticket number is a query; so is 查一下JY2611-0005, JY2611-0005进度怎么样了
                 m = ("详情" if user.get("role") in STAFF else "查询", asked)
+            elif user.get("role") not in STAFF and asks_withdraw_latest(raw):
+                latest = tickets.for_citizen(db, openid, 1)
+                m = ("撤回", latest[0]["number"] if latest else "")
             else:
                 return None
         word, rest = m
@@ -452,9 +491,9 @@ class Commands:
             for reply in self.desk.accept(call.db, call.user, ticket):
                 (answers if reply.to is None else pushes).append(reply)
         lines = [r.text for r in answers]
-        if len(found) > 1 and any(SIGNED.search(x) for x in lines):  # several: a line each, readable on a
-            lines = [SIGNED.sub(lambda m: texts.ACCEPTED_LINE.format(number=m.group(1), due=m.group(2)), x)
-                     for x in lines]                                    # phone, and how to answer said once
+        if len(found) > 1 and any(SIGNED.search(x) for x in lines):  # several: grouped by deadline, how to
+            lines, signed = _by_deadline(lines)                         # answer said once
+            head = head or texts.ACCEPTED_MANY_HEAD.format(count=signed)
             lines.append(texts.ACCEPTED_MANY_FOOT)
         if error:  # 签收 5 99 with no 99 in the list: said, after what was signed
             lines.append(error)
@@ -604,8 +643,15 @@ _BY_FIRST: dict[str, list[tuple[str, str]]] = {}
 for _w in _WORDS:
     _BY_FIRST.setdefault(_w.lower()[0], []).append((_w, _w.lower()))
 NUMBER_ALONE = re.compile(r"JY[0-9]{4}-?[0-9]{1,%d}" % MAX_DIGITS, re.IGNORECASE)
-LOOKUP = re.compile(r"(?:帮我|请|麻烦)?(?:查一下|查一查|查查|查下|查询|查|看一下|看看|看下)?\s*(%s)\s*(?:的)?"
-                    r"(?:情况|进度|详情|办理情况)?(?:怎么样了?|咋样了?|到哪了|如何|办得怎么样了?)?[吗呢啊呀]?" % NUMBER_ALONE.pattern,
+# A ticket number asked about in a few words, whatever comes before or after (对了你们能查下JY2611-0005吗, 我的投诉
+# JY2611-0005有结果了没): a query, also in the middle of writing another message (the draft waits, untouched).
+# Only the whole message: a number inside a story (JY2611-0005还没处理，孩子又被打了) is more than a question.
+LOOKUP = re.compile(r"(?:(?:对了|那个|还有|另外|顺便问一?下|你好|您好|请问|老师)[，,\s]*)*"
+                    r"(?:你们|您)?(?:能|能不能|可以|可不可以|能否|方便)?(?:帮我|帮忙|帮|给我|请|麻烦)?"
+                    r"(?:查一下|查一查|查查|查下|查询|查|看一下|看看|看下|问一下|问下)?\s*"
+                    r"(?:我的|我那个|我上次的?|上次的?)?(?:留言|投诉|建议|咨询|编号)?\s*(%s)\s*(?:的|这个|这件)?"
+                    r"(?:情况|进度|详情|办理情况|结果)?(?:现在)?(?:怎么样了?|咋样了?|到哪了|到哪一步了|到哪儿了|如何|办得怎么样了?|"
+                    r"处理了|处理得怎么样了?|有结果了|有回复了|办好了|办完了)?(?:没有|没)?[吗呢啊呀么]?" % NUMBER_ALONE.pattern,
                     re.IGNORECASE)
 
 
@@ -616,6 +662,22 @@ def for_user(user: dict, duty_office: str, at_school: bool = False) -> list[Comm
         if c.verb not in seen and c.admits(user, duty_office, at_school):
             seen[c.verb] = c
     return list(seen.values())
+
+
+# 怎么延期 / 如何签收全部？: staff asking how to do one thing -- that command's line and an example, not the whole list
+HOW_TO = re.compile(r"(?:请问)?我?(?:要|该|应该)?(?:怎么|如何|怎样|咋)样?(?:才能|才可以|能|可以)?(.{1,8}?)[呢啊呀吗]?[?？。.!！\s]*")
+
+
+def how_to(user: dict, duty_office: str, text: str, at_school: bool = False) -> str | None:
+    m = HOW_TO.fullmatch(unicodedata.normalize("NFKC", text.strip()))
+    if m is None:
+        return None
+    named = [(len(w), c) for c in for_user(user, duty_office, at_school) if not c.hidden
+             for w in c.words if not w.isascii() and w in m.group(1)]
+    if not named:
+        return None
+    c = max(named, key=lambda x: x[0])[1]  # 签收全部 over 签收
+    return texts.STAFF_HOW.format(line=c.help_line(), example=c.usage(example=True))
 
 
 def help_text(user: dict, duty_office: str, at_school: bool = False) -> str:

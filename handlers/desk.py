@@ -89,6 +89,9 @@ def for_staff(text: str) -> str:
     return text.replace("<", "＜").replace(">", "＞")
 
 
+SIGN_ALL_FROM = 3  # this many of a unit's tickets waiting for 签收: each new notice says how to sign them at once
+
+
 class Desk:
     def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, accept_days: int = 1,
                  days: dict[str, int] | None = None, restart_on_transfer: bool = True,
@@ -116,6 +119,9 @@ class Desk:
             prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
         head = texts.URGENT_FIRST if urgent(ticket) else ""  # before anything else, on the lock screen too
         text = head + prefix + (why + "\n" if why else "") + self._new_ticket_text(db, ticket)
+        waiting = tickets.count_to_sign(db, unit["code"]) if not stand_in else 0
+        if waiting >= SIGN_ALL_FROM:  # the fortieth notice of a morning: how to sign them all in one message
+            text += "\n" + texts.NEW_TICKET_MANY.format(n=waiting)
         title = texts.URGENT_NEW_TITLE if head else "新留言待签收"
         return [self.to_staff(o, text, ticket, title) for o in recipients]
 

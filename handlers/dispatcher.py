@@ -311,8 +311,10 @@ class Dispatcher:
                 none = {texts.NO_TICKETS: texts.NO_TICKETS_WHILE_WRITING,
                         texts.EN["NO_TICKETS"]: texts.EN["NO_TICKETS_WHILE_WRITING"],
                         WITHDRAW_WHICH: texts.WITHDRAW_WHILE_WRITING}  # 撤回 at the summary: 取消 is meant
-                if more and replies[-1].text in none:  # 查询 while writing the first message: not "start one"
-                    replies = [*replies[:-1], Reply(none[replies[-1].text], None, replies[-1].extra)]
+                said = replies[-1].text
+                tail = next((t for t in none if said.endswith(t)), None) if more else None
+                if tail:  # 查询 (or 查询 a wrong number) while writing the first message: not "start one"
+                    replies = [*replies[:-1], Reply(said[:-len(tail)] + none[tail], None, replies[-1].extra)]
                 if more:
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n\n" + more, None, replies[-1].extra)]
         return replies
@@ -345,6 +347,10 @@ class Dispatcher:
                 return [Reply(texts.STAFF_THANKS)]
             if UNDO_BOUNCE.search(turn.text) and len(turn.text.strip()) <= 20:  # 算了，不退回了: what can be done
                 return [Reply(texts.BOUNCE_UNDO)]
+            how = commands.how_to(turn.user, self.policy.duty_office, turn.text,
+                                  self.desk.at_school(turn.db, turn.user)) if len(turn.text) <= 20 else None
+            if how:  # 怎么延期: that command, not "not sent" and the whole list
+                return [Reply(how)]
             # a reply to a parent typed without 回复: it went nowhere, and they must know it
             return [Reply(texts.STAFF_NOT_SENT + "\n" + self.help_for(turn.db, turn.user))]
         return None
@@ -380,6 +386,7 @@ class Dispatcher:
         intake = self._intake(db)
         intake.s.english_welcome = turn.first_english
         intake.s.known_lang = (inbound.openid, user.get("lang"))  # the row read for this turn, _note_lang's kept
+        intake.s.unwelcomed = inbound.openid if user.get("welcomed_at") is None else None
         if conv:
             state, data, replies = intake.step(conv["state"], conv["data"], inbound)
         else:
@@ -683,6 +690,19 @@ class _Services(IntakeServices):
         # (openid, users.lang) as the turn read it (Turn.user, after _note_lang): lang() needs no statement
         self.known_lang: tuple[str, str | None] | None = None
         self._match_memo: tuple | None = None  # (rows, text, names.match of it), see _matched
+        self._latest: tuple[str, dict | None] | None = None  # (openid, their latest ticket), read once a turn
+        # a person the turn's row shows never welcomed: no message of theirs was ever handled, so no ticket is theirs
+        self.unwelcomed: str | None = None
+
+    def latest_ticket(self) -> dict | None:
+        """The person's latest ticket: answered() and just_filed() both ask, most turns once each. Forgotten by
+        whatever in the turn writes a ticket (submit, append_to, change_kind, reply_to, rate)."""
+        if not self.openid or self.unwelcomed == self.openid:
+            return None
+        if self._latest is None or self._latest[0] != self.openid:
+            rows = tickets.for_citizen(self.db, self.openid, 1)
+            self._latest = (self.openid, rows[0] if rows else None)
+        return self._latest[1]
 
     def route(self, text: str) -> dict:
         return self.d.routing(text)
@@ -740,6 +760,7 @@ class _Services(IntakeServices):
         return self.d.plan(self.db, category, school, kind, routing, anonymous=anonymous)
 
     def submit(self, openid: str, draft: Draft | dict, plan: Plan) -> dict:
+        self._latest = self.unwelcomed = None
         if isinstance(draft, dict):  # a ticket made outside the conversation (a survey's free-text answer)
             draft = Draft.from_dict({"openid": openid, **draft})
         now = self.d.clock.now()
@@ -839,6 +860,7 @@ class _Services(IntakeServices):
         return texts.REACH_PERSON + (texts.REACH_HOTLINE.format(phone=line) if line else "")
 
     def append_to(self, number: str, openid: str, text: str, attachments: list) -> None:
+        self._latest = None
         self.notices.extend(self.d.desk.supplemented(self.db, number, openid, text, attachments))
 
     def welcome(self, lang: str | None = None) -> str | None:
@@ -849,21 +871,22 @@ class _Services(IntakeServices):
 
     def just_filed(self) -> dict | None:
         """The person's latest ticket, if submitted within the conversation's time (a correction of it may follow)."""
-        rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
+        row = self.latest_ticket()
         since = self.d.clock.now() - self.d.policy.conversation_minutes * 60
-        return rows[0] if rows and rows[0]["created_at"] >= since and \
-            privacy.citizen_state(rows[0]) in lifecycle.OPEN else None
+        return row if row and row["created_at"] >= since and privacy.citizen_state(row) in lifecycle.OPEN else None
 
     def change_kind(self, number: str, kind: str) -> list[Reply]:
+        self._latest = None
         ticket = tickets.get(self.db, number)
         return self.d.desk.change_kind(self.db, self.openid, ticket, kind) if ticket else []
 
     def answered(self) -> str | None:
         """The number of the person's latest ticket, if the office has answered it and it is not concluded."""
-        rows = tickets.for_citizen(self.db, self.openid, 1) if self.openid else []
-        return rows[0]["number"] if rows and privacy.citizen_state(rows[0]) == "replied" else None
+        row = self.latest_ticket()
+        return row["number"] if row and privacy.citizen_state(row) == "replied" else None
 
     def reply_to(self, number: str, text: str) -> list[Reply]:
+        self._latest = None
         ticket = tickets.get(self.db, number)
         return self.d.desk.citizen_reply(self.db, self.openid, ticket, text) if ticket else []
 
@@ -900,6 +923,7 @@ class _Services(IntakeServices):
         return rating if rating is not None and self.awaiting() else None
 
     def rate(self, text: str, confirmed: bool = True) -> list[Reply] | None:
+        self._latest = None
         return self.d.followup.rate(self.db, self.openid, text, doubtful=confirmed)
 
     def to_remind(self) -> list[dict]:

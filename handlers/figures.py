@@ -6,6 +6,7 @@ what can be asked. The 周报 links follow every answer (Dispatcher.step_staff_t
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -97,6 +98,8 @@ def rate_ranking(a: Ask) -> str:
 def rates_overall(a: Ask) -> str:
     o = total(a.rates())
     asked = [r for w, r in RATE_ASKED.items() if w in a.text] or list(RATE_ASKED.values())
+    if len(asked) == 1 and getattr(o, asked[0]) is None:  # 满意率多少, none yet: a sentence, not "满意率—：…"
+        return texts.FIG_RATE_NONE.format(period=a.period_name, scope=a.scope_name, name=texts.DIGEST_RATES[asked[0]][0])
     lines = [texts.FIG_HEAD.format(period=a.period_name, scope=a.scope_name)]
     for rate in asked:
         name, counted, base_name, _none = texts.DIGEST_RATES[rate]
@@ -144,6 +147,24 @@ def new_count(a: Ask) -> str:
     return texts.FIG_NEW.format(period=a.period_name, scope=a.scope_name, n=total_, parts=parts)
 
 
+def overview(a: Ask) -> str:
+    """这周情况怎么样: received, resolved, overdue, then the three rates, under one head."""
+    by_kind = Counter()
+    for _unit, k, _category, _school, n in a.new():
+        by_kind[k] += n
+    parts = "、".join(f"{w}{by_kind[k]}件" for w, k in KIND_ASKED.items() if by_kind[k])
+    o = total(a.rates())
+    counts = texts.FIG_OVERVIEW.format(n=sum(by_kind.values()), parts=f"（{parts}）" if parts else "",
+                                       resolved=o.resolved, overdue=len(a.overdue()))
+    lines = rates_overall(dataclasses.replace(a, text="")).split("\n")  # every rate
+    return "\n".join([lines[0], counts, *lines[1:]])
+
+
+# 这周情况怎么样 / 本月总体如何: the whole scope's figures -- not a question about one school (江南区实验小学情况怎么样)
+# or about each unit (各单位情况), which this would not answer
+OVERVIEW = re.compile(r"^(?!.*(?:各|每个|哪|(?<!我们)(?<!本)(?:小学|中学|幼儿园|学校|教育局))).*"
+                      r"(?:情况|概况|总体|整体|怎么样|如何)")
+
 # In order: the first row whose words the question holds answers it.
 QUESTIONS: tuple[tuple[re.Pattern, Callable[[Ask], str]], ...] = (
     (re.compile(r"超期.{0,6}(?:最多|哪个|哪些|哪家|排)|(?:哪个|哪些|哪家|哪所).{0,8}超期"), overdue_most),
@@ -153,6 +174,7 @@ QUESTIONS: tuple[tuple[re.Pattern, Callable[[Ask], str]], ...] = (
     (re.compile(r"办结|办完|解决了"), resolved),
     (re.compile(r"(?:哪个|哪些|哪家|哪所).{0,8}(?:最多|多)"), most_by_school),
     (re.compile(r"几件|几条|几个|多少|数量|总数|收到|新增"), new_count),
+    (OVERVIEW, overview),
 )
 
 

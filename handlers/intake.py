@@ -74,12 +74,22 @@ _FIVE_DIGITS = re.compile(r"\d{5}")
 @functools.lru_cache(maxsize=4096)  # a pure function of the text, read several times per message
 def normalise(text: str) -> str:
     """Full-width digits and letters to ASCII, traditional characters to simplified (學校 = 学校, as the router
-    reads them), spaces trimmed: what a phone keyboard sends varies. For reading only: the words kept are as typed."""
+    reads them), a kind's name mistyped read as the name (SLIPS), spaces trimmed: what a phone keyboard sends
+    varies. For reading only: the words kept are as typed."""
     t = unicodedata.normalize("NFKC", text).strip()
-    return to_simplified(well_formed(t)) if HAN.search(t) else t
+    if not HAN.search(t):
+        return t
+    t = to_simplified(well_formed(t))
+    return _SLIP.sub(lambda m: SLIPS[m.group(0)], t) if _SLIP.search(t) else t
 
 
 HAN = re.compile(r"[\u3400-\u9fff]")
+# The kinds' names as a pinyin keyboard mistypes them (tou shu for tou su, a neighbour picked from the candidates):
+# never words of their own (投宿 and 资讯 are, and are left alone). A table, not a rule: a generated one read
+# 建一个 as 建议 and 据报道 as 举报.
+SLIPS = {"投述": "投诉", "投素": "投诉", "头诉": "投诉", "举抱": "举报", "建意": "建议", "建义": "建议",
+         "资询": "咨询", "咨讯": "咨询", "表杨": "表扬"}
+_SLIP = re.compile("|".join(SLIPS))
 
 
 # Saying the kind outright decides it, whatever else the message contains ("…合理吗？我要投诉").
@@ -181,6 +191,7 @@ def choice(text: str, options: int) -> int | None:
 # -- natural answers ----------------------------------------------------------------------------------------
 # People answer in words as often as with the number offered: 我不想留, 同意吧, 为什么要留电话？
 QUESTION = re.compile(r"为什么|为啥|干嘛|干什么|做什么|什么用|有啥用|有什么用|安全吗|会不会|泄露|泄漏|[?？]")
+ASKED = re.compile(r"[吗嘛呢][\s?？!！。.~～]*$")  # 这合理吗 without its question mark: no school's name ends so
 DECLINE = re.compile(r"^(?:我?(?:就|还是|暂时)?(?:不想|不愿意?|不用|不要|不方便|不留|不需要|不必|不给|没有|没|无|"
                      r"免了|算了|跳过|拒绝|不涉及)|0$|否|no\b|skip\b)", re.I)
 AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所谓", "没问题", "不怕")
@@ -383,7 +394,7 @@ def named_kind(text: str) -> str | None:
 EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
 GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|hi|hello|"
-                      r"在吗|在不在|有人吗|有人在吗|喂+)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
 # 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
 THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
@@ -492,8 +503,8 @@ CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)
                          r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
 # 这个你们能管吗 / 你们管不管: whether we handle it, asked at a question (the whole reply: nothing told)
 ASKS_IF_WE_HANDLE = re.compile(
-    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
-    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:你们|教育局)?管不管(?:这个|这事)?[?？!！。.\s~～]*$|"
+    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
+    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:你们|教育局)?(?:到底|究竟)?管不管(?:这个|这事)?[?？!！。.\s~～]*$|"
     r"^can you (?:help|handle|deal with)(?: (?:this|it|that))?[?.!\s]*$", re.I)
 # Who we are (你们是谁？ 这是哪里 是机器人吗), asked anywhere: said briefly, and the question asked again.
 WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
@@ -876,6 +887,10 @@ class Intake:
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
+        filed = self.s.just_filed() if len(text) >= SENTENCE_CHARS else None
+        if filed and text in {normalise(line) for line in filed["text"].split("\n")}:
+            # sent again just after submitting (unsure it arrived): said to be filed, never a second message
+            return None, d.to_dict(), [Reply(texts.pick("REPEATED_FILED", lang).format(number=filed["number"]))]
         if asks_progress(text) and self.s.open_numbers():  # 那什么时候能有结果: about the message in hand
             return None, d.to_dict(), [Reply(self.s.status_text())]
         wanted = kind_correction(text)
@@ -981,10 +996,9 @@ class Intake:
     def _on_who_asks(self, state: str, text: str, d: Draft):  # 你们是谁？ at 1–4: who we are, never the story
         return self._aside_said(state, d, self.s.who_we_are(d.lang))
 
-    def _on_we_handle(self, state: str, text: str, d: Draft):
-        if state != "school":  # the school question says why it asks (SCHOOL_WHY)
-            return self._aside_said(state, d, _t(d, "WE_HANDLE_IT"))
-        return None
+    def _on_we_handle(self, state: str, text: str, d: Draft):  # 你们到底管不管: yes, and the question on screen
+        # (at the school question, why it asks says so: 你们管不管 without a question mark was added to the story)
+        return self._aside_said(state, d, _t(d, "SCHOOL_WHY" if state == "school" else "WE_HANDLE_IT"))
 
     def _on_wants_human(self, state: str, text: str, d: Draft):
         # at the phone question only without a phone's words (能给个电话吗 may be about theirs): 我要找你们领导
@@ -995,6 +1009,9 @@ class Intake:
     def _on_thanks(self, state: str, text: str, d: Draft):
         # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
         if state not in ("confirm", "rating") and not choice(text, 9) and not yes_no(text):
+            if state == "describe" and not d.parts and not d.attachments and not d.shelved:
+                # nothing told yet (a school's name after an instant answer, then 谢谢): nothing to keep writing
+                return None, d.to_dict(), [Reply(_t(d, "THANKS_BACK"))]
             return self._aside_said(state, d, _t(d, "THANKS_IN_DRAFT"))
         return None
 
@@ -1016,8 +1033,9 @@ class Intake:
 
     def _on_phone_given(self, state: str, text: str, d: Draft):
         found = _phone_in_text(text) if state not in ("phone", "confirm") else None
-        if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
-            d.phone = found.group(1)  # 我电话是幺三九…, before it is asked: the phone, never words of the story
+        if found and not d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+            # 我电话是幺三九…, before it is asked, or 算了还是留一下吧 139… after declining: the phone, never words
+            d.phone = found.group(1)  # of the story, never a wrong answer to the question on screen
             return self._aside_said(state, d, _t(d, "PHONE_TAKEN"))
         return None
 
@@ -1070,7 +1088,7 @@ class Intake:
         if kind and state not in ("kind", "confirm"):  # "建议" at the school's question: the kind, said
             if d.kind == "praise":  # praise asked neither phone nor consent: another kind asks both
                 d.anonymous = None
-            said = _t(d, "KIND_CHANGED") if d.kind else _t(d, "KIND_TAKEN")
+            said = _t(d, "KIND_CHANGED") if d.kind and d.kind != kind else _t(d, "KIND_TAKEN")  # 我要投诉 again
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
         text = self._by_label(STEP[state], text, d)
@@ -1336,7 +1354,8 @@ class Intake:
                     _t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL")
                 return self._out("school", d, [Reply(say)])
             d.school_options = [code for code, _name in found]
-            if not found and QUESTION.search(text) and d.lang != "en":  # 你们能管吗？: answered, then asked again
+            if not found and (QUESTION.search(text) or ASKED.search(text)) and d.lang != "en":
+                # 你们能管吗？ / 这合理吗: answered, then asked again ("没有找到这所学校" would say one was named)
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL"))])
             if not found and not han_count(text) and names.latin_family(text) and not names.latin_rest(text):
                 # "the primary school": a kind of school, not yet which one
@@ -1528,7 +1547,8 @@ class Intake:
         if not d.parts and d.attachments:
             what = (texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES).get(d.attachments[-1].get("kind"), "")
             return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA").format(what=what.lower() if d.lang == "en" else what)
-        return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION else _t(d, "ASK_MORE")
+        # 我要反映个事 / 我是初二学生: a matter is coming, not yet told -- asked for it, not for "more"
+        return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION or introduction(d.text) else _t(d, "ASK_MORE")
 
     def _ask_out_of_scope(self, d: Draft) -> str:
         """12345 for what is not the bureau's; but a short question from someone with an open ticket (这个钱什么时候

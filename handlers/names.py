@@ -298,8 +298,19 @@ def _match_latin(query: str, pairs, limit: int, cutoff: float) -> list[Match]:
     return scored[:limit]
 
 
+# 第1中学 / 市１中 / 15中 as a name is written: 第一中学, 一中, 十五中 (a number of one or two digits beside a Chinese
+# character; 101中学 stays as it is, on both sides alike)
+_NUMBER_IN_NAME = re.compile(r"(?<![0-9])(?:(?<=[\u4e00-\u9fff])[1-9][0-9]?|[1-9][0-9]?(?=[\u4e00-\u9fff]))(?![0-9])")
+
+
+def _chinese_number(m: re.Match) -> str:
+    n = int(m.group(0))
+    tens, ones = divmod(n, 10)
+    return _DIGITS[n] if n <= 10 else ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
 def _clean(text: str) -> str:
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+    return _NUMBER_IN_NAME.sub(_chinese_number, _NOISE.sub("", unicodedata.normalize("NFKC", text))).lower()
 
 
 _clean_name = functools.lru_cache(maxsize=8192)(_clean)  # the candidates' names: a directory's worth

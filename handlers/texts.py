@@ -25,6 +25,7 @@ BOUNCE_UNDO = ("退回一经发出不能撤销，退回的留言由局值班室�
                "值班室转回后，它会重新出现在您的待办里。")
 STAFF_NOT_SENT = "这条消息不是指令，没有发给群众。答复群众请用“回复 编号 内容”。"
 STAFF_THANKS = "不客气。发送“待办”查看待办留言，“帮助”查看全部指令。"
+STAFF_HOW = "{line}\n例如：“{example}”。发送“帮助”查看全部指令。"
 CITIZEN_ONLY = "“{verb}”是群众使用的指令。工作人员请发送“帮助”查看可用指令；不属本单位职责的留言请用“退回 编号 理由”。"
 RECEIVED_MEDIA = "已收到您发送的{what}。如需反映问题，请再用文字简要说明情况。"
 MEDIA_NAMES = {"image": "图片", "voice": "语音", "video": "视频", "location": "位置", "link": "链接"}
@@ -82,6 +83,7 @@ MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您�
 MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
 REPEATED = "这段话已经收到了，不用再发。"
+REPEATED_FILED = "这段话刚才已经提交了（编号 {number}），不用再发；办理进展会通知您。如有新情况，请直接说明。"
 REACH_PERSON = ("这里的每条留言都由工作人员办理，不是机器答复了事：请直接写下您要反映的事情，提交后会转给负责的人员；"
                 "需要时他们会打电话联系您（请在留言时留下号码）。")
 REACH_HOTLINE = "如想直接通话，可拨打教育局热线 {phone}。"
@@ -238,7 +240,7 @@ MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
 MY_TICKET_DUE = "｜{due}前办结"
 MY_TICKETS_FOOT = "发送“查询 编号”查看详情。"
 TICKET_NOT_FOUND = "没有找到编号为 {number} 的留言，请核对后再试。"
-TICKET_NOT_FOUND_NONE = "没有找到编号为 {number} 的留言。您还没有提交过留言，直接发送文字即可开始留言。"
+TICKET_NOT_FOUND_NONE = "没有找到编号为 {number} 的留言。" + NO_TICKETS  # (ends as NO_TICKETS: said otherwise while writing)
 TICKET_NOT_FOUND_MINE = "没有找到编号为 {number} 的留言。您的留言编号：{mine}。\n请核对后再发送，例如“{usage}”。"
 WHICH_TICKET = "您有多件留言的编号以这个数字结尾：{numbers}。请发送完整编号。"
 TICKET_DETAIL_TEXT = "内容："
@@ -309,6 +311,7 @@ NEW_TICKET = (
     "【新留言待签收】{number}\n类型：{kind}｜{category}\n{school_line}内容：{excerpt}\n办结时限：{due}前\n"
     "发送“详情 {number}”查看，“签收 {number}”签收。"
 )
+NEW_TICKET_MANY = "本单位待签收的留言共{n}件，可发送“签收全部”一次签收。"
 # An urgent matter (someone's safety): the first words staff read, in the chat list's preview and the template's title.
 URGENT_FIRST = "【紧急·涉及人身安全】请立即处理。\n"
 URGENT_NEW_TITLE = "紧急留言待签收"
@@ -423,7 +426,8 @@ ROLE_REFUSED = "您的账号不能{verb}留言，请联系本单位负责人。"
 ACCEPTED_ON_BEHALF = "（值班室代为签收；承办单位有人绑定后将转回该单位）"
 WRONG_STATE = "留言 {number} 当前状态为“{state}”，不能{verb}。"
 ACCEPTED_OK = "已签收 {number}。请在{due}前办结，可发送“回复 {number} 内容”答复群众。"
-ACCEPTED_LINE = "已签收 {number}，{due}前办结"
+ACCEPTED_MANY_HEAD = "已签收 {count} 件："
+ACCEPTED_GROUP = "{due}前办结（{count}件）：\n{numbers}"
 ACCEPTED_MANY_FOOT = "发送“回复 编号 内容”答复群众。"
 ACCEPT_ALL_HEAD = "已签收本单位待签收的留言 {count} 件："
 ACCEPT_ALL_MORE = "还有 {count} 件待签收，请再发送“签收全部”。"
@@ -639,6 +643,7 @@ FIG_OVERDUE_MOST = "目前{scope}超期未办结的留言{n}件，按{by}，最�
 FIG_OVERDUE_NONE = "目前{scope}没有超期未办结的留言。"
 FIG_RANKING = "{period}{scope}{name}{which}的单位：{top}。"
 FIG_RATE_NONE = "{period}{scope}还没有可计算{name}的留言。"
+FIG_OVERVIEW = "收到留言{n}件{parts}；办结{resolved}件；目前超期未办结{overdue}件。"
 FIG_RATE_EMPTY = "{name}—：还没有可计算的留言"
 FIG_CAN_ANSWER = ("这个问题我还答不了。可以这样问我：这周收到几件投诉？上周办结几件？哪个学校超期最多？本月满意率多少？"
                   "哪个单位解决率最低？其他数据请看周报：")
@@ -850,6 +855,8 @@ EN = {
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
     "REPEATED": "We have that already; no need to send it again.",
+    "REPEATED_FILED": "That was submitted a moment ago (number {number}); no need to send it again. We will tell you "
+                      "of its progress. If something new has happened, just tell us.",
     "REACH_PERSON": "Every message here is handled by staff: write what you want to tell us, and once you submit it, "
                     "it goes to the person in charge, who can call you if you leave a number.",
     "REACH_HOTLINE": "To speak to someone now, call the bureau's hotline {phone}.",

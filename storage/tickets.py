@@ -208,6 +208,16 @@ def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int 
         f"ORDER BY due_at IS NULL, due_at, id LIMIT ?", [*unit_codes, limit])]
 
 
+_TO_SIGN = lifecycle.ACTIONS["accept"][0]  # the states 签收 takes a ticket from
+
+
+def count_to_sign(db: sqlite_utils.Database, unit_code: str, cap: int = 1000) -> int:
+    """How many of a unit's tickets wait for 签收 (at most `cap`: a range of tickets_unit_state, bounded)."""
+    marks = ",".join("?" * len(_TO_SIGN))
+    return db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE unit_code = ? AND state IN ({marks}) "
+                      f"LIMIT ?)", [unit_code, *_TO_SIGN, cap]).fetchone()[0]
+
+
 def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:
     """For leaders: every open ticket, the nearest deadline first (flags are marked on the line, not sorted)."""
     return [_decode(r) for r in db.query(

@@ -117,8 +117,35 @@ def old_on_wants_human(self, state, text, d):
     return None
 
 
+def old_on_phone_given(self, state, text, d):
+    """The row as the table first had it: a number given after declining one (d.phone == "") was not taken
+    (people8: test_a_phone_number_given_after_declining_it_is_taken_not_asked_1_or_2)."""
+    found = intake._phone_in_text(text) if state not in ("phone", "confirm") else None
+    if found and d.phone is None and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+        d.phone = found.group(1)
+        return self._aside_said(state, d, intake._t(d, "PHONE_TAKEN"))
+    return None
+
+
+def old_on_we_handle(self, state, text, d):
+    """The row as the table first had it: at the school question never (people8: 你们到底管不管 there was added to the
+    story; test_an_angry_are_you_going_to_do_anything_is_answered_not_added_to_the_complaint)."""
+    if state != "school":
+        return self._aside_said(state, d, intake._t(d, "WE_HANDLE_IT"))
+    return None
+
+
+def old_on_thanks(self, state, text, d):
+    """The row as the table first had it: a draft with nothing told was kept and "请接着回答" said (people8:
+    test_thanks_after_an_instant_answer_and_a_schools_name_ends_the_empty_draft)."""
+    if state not in ("confirm", "rating") and not intake.choice(text, 9) and not intake.yes_no(text):
+        return self._aside_said(state, d, intake._t(d, "THANKS_IN_DRAFT"))
+    return None
+
+
 # Rows changed since, each with its own dialogue test: the row as it was, where the table is compared.
-CHANGED = {intake.Intake._on_wants_human: old_on_wants_human}
+CHANGED = {intake.Intake._on_wants_human: old_on_wants_human, intake.Intake._on_phone_given: old_on_phone_given,
+           intake.Intake._on_we_handle: old_on_we_handle, intake.Intake._on_thanks: old_on_thanks}
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ async def test_sign_all_signs_every_ticket_waiting_for_the_units_signature_and_l
     other = await file_ticket(d, "o_p6_hw", "作业太多，孩子每天写到晚上11点", scene="school:jn-syxx")
     await talk(d, FEES, "待办", expect="“签收 1-5”或“签收全部”可一次签收多件")  # where a teacher learns of it
     # it was not understood
-    reply = await talk(d, FEES, "签收全部", expect=["已签收本单位待签收的留言 3 件："] + [f"已签收 {n}，" for n in numbers],
+    reply = await talk(d, FEES, "签收全部", expect=["已签收本单位待签收的留言 3 件：", "、".join(numbers)],
                        absent=other)
     assert reply.count("答复群众") == 1, reply
     assert {(await d.db(tickets.get, n))["state"] for n in numbers} == {"accepted"}
