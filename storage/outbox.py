@@ -53,7 +53,7 @@ def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], de
                     source: str | None = None) -> int:
     """Queue replies ({text, to, extra}) as pushes, one row per channel of the notice's audience
     (extra.notice: channel-neutral {audience, ticket, title, state, due}); a push without a notice is WeChat's.
-    With extra.hold the WeChat push waits in held_pushes until `release` merges it with the person's other held
+    With extra.hold the WeChat push waits in held_pushes until `release_all` merges it with the person's other held
     ones (the deadline watch's reminders: one push per person per sweep); the workbench's row is written at once."""
     for reply in replies:
         extra = reply.get("extra") or {}
@@ -74,18 +74,26 @@ def held_next(db: sqlite_utils.Database) -> str | None:
     return row[0] if row else None
 
 
-def held_of(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
-    """One person's WeChat pushes waiting to be merged (enqueue_replies with extra.hold), oldest first."""
-    rows = db.execute("SELECT id, openid, payload, source FROM held_pushes WHERE openid = ? ORDER BY id",
-                      [openid]).fetchall()
-    return [{"id": r[0], "openid": r[1], "payload": json.loads(r[2]), "source": r[3]} for r in rows]
+def held_top(db: sqlite_utils.Database, openid: str, top: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """One person's held pushes without reading every row (after the first sweep of an upgrade a leader holds
+    thousands): how many of each hold kind, and the first `top` of each kind by (hold.at, id), each {id, openid, payload, source}."""
+    counts: dict[str, int] = {}
+    out = []
+    for kind, n, id_, payload, source in db.execute(
+            "SELECT kind, n, id, payload, source FROM (SELECT kind, id, payload, source, "
+            "count(*) OVER (PARTITION BY kind) AS n, row_number() OVER (PARTITION BY kind ORDER BY at, id) AS r "
+            "FROM (SELECT json_extract(payload, '$.hold.kind') AS kind, "
+            "coalesce(json_extract(payload, '$.hold.at'), 0) AS at, id, payload, source "
+            "FROM held_pushes WHERE openid = ?)) WHERE r <= ?", [openid, top]):
+        counts[kind] = n
+        out.append({"id": id_, "openid": openid, "payload": json.loads(payload), "source": source})
+    return counts, out
 
 
-def release(db: sqlite_utils.Database, ids: list[int], openid: str, text: str, notice: dict[str, Any] | None,
-            now: float, source: str | None = None) -> int:
-    """Held pushes `ids` of `openid` become one push with `text` (in one transaction: none lost, none twice)."""
-    marks = ",".join("?" * len(ids))
-    db.execute(f"DELETE FROM held_pushes WHERE openid = ? AND id IN ({marks})", [openid, *ids])
+def release_all(db: sqlite_utils.Database, openid: str, text: str, notice: dict[str, Any] | None, now: float,
+                source: str | None = None) -> int:
+    """Every held push of `openid` (those held_top counted, in this transaction) becomes one push with `text`."""
+    db.execute("DELETE FROM held_pushes WHERE openid = ?", [openid])
     return enqueue_text(db, openid, text, now, source=source, notice=notice)
 
 
