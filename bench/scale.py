@@ -658,7 +658,8 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 rounds.append({"alone": alone, "jobs": during})
                 log(f"  webhook p50/p99 alone {alone['webhook_p50_ms']:.1f}/{alone['webhook_p99_ms']:.1f} ms, "
                     f"during jobs {during['webhook_p50_ms']:.1f}/{during['webhook_p99_ms']:.1f} ms "
-                    f"({during['webhook_background']}); longest write {during['webhook_longest_write']}")
+                    f"({during['webhook_background']}); longest write {during['webhook_longest_write']}; "
+                    f"RSS {during['webhook_rss_mb']:.0f} MB")
             for key in ("webhook_rps", "webhook_p50_ms", "webhook_p99_ms", "webhook_errors", "webhook_cores_server",
                         "webhook_cores_busy") if rounds else ():
                 out[key.replace("webhook_", "webhook_alone_")] = statistics.median(r["alone"][key] for r in rounds)
@@ -860,6 +861,13 @@ def _cpu() -> tuple[float, float, float]:
     return t.user + t.system, busy, time.monotonic()
 
 
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 async def webhook_under_load(port: int, seconds: int, background, connections: int = 50, db=None) -> dict:
     """wrk at `connections` (the issue's 50 by default) against this process's /wechat while `background(deadline)`
     runs. Each call sends MsgIds of its own (a repeated MsgId would be a retry, answered from storage); with `db`,
@@ -898,6 +906,7 @@ async def webhook_under_load(port: int, seconds: int, background, connections: i
                 # cores used: by this process (server, jobs' parent side), and by everything on the machine
                 "webhook_cores_server": round((after[0] - before[0]) / wall, 2),
                 "webhook_cores_busy": round((after[1] - before[1]) / wall, 2),
+                "webhook_rss_mb": _rss_mb(),  # this process (the server) at the phase's end
                 **({"webhook_timeline": timeline} if timeline else {}),
                 **({"webhook_longest_write": _longest(db), "webhook_longest_write_ms": db.longest_batch * 1000}
                    if db is not None else {})}
