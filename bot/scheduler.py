@@ -34,6 +34,7 @@ SWEEP_SECONDS = JOB_WRITE_SECONDS  # the sweep's transactions: as many tickets a
 # Between two of a job's writes, messages the writer has in hand go first: the job waits for the writer to be
 # idle, at most this long (a writer never idle, a saturated webhook, still lets the job go on).
 JOB_YIELD_SECONDS = 0.05
+DRAFTS_BATCH = 20  # unfinished messages reminded (a draft's question written) or kept per write
 PRUNE_BATCH = 500
 MEDIA_BATCH = 200  # media rows per write when pruning (each looked up in tickets and drafts, files unlinked)
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
@@ -115,7 +116,13 @@ class Jobs:
             # each person's reminders of this sweep: one push, a few people per short write
             while (await self.db.run(self.dispatcher.gather_some_tx, SWEEP_SECONDS))[1]:
                 await self._yield()
-            count += await self.db.run(self.dispatcher.drafts_tx)  # unfinished messages: remind, keep
+            # unfinished messages: remind, keep; chosen on a reader (a scan of the day's conversations), done a
+            # few people a write
+            remind, expire = await self.db.read(conversations.drafts_due, self.clock.now())
+            while remind or expire:
+                await self._yield()
+                count += await self.db.run(self.dispatcher.drafts_tx, remind[:DRAFTS_BATCH], expire[:DRAFTS_BATCH])
+                remind, expire = remind[DRAFTS_BATCH:], expire[DRAFTS_BATCH:]
         if count:
             self.sender.wake()
         return count

@@ -468,9 +468,14 @@ class Dispatcher:
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(),
                                       source="deadlines"), left
 
-    def drafts_tx(self, db) -> int:
-        """Unfinished messages: one reminder before each expires; the expired kept to be offered back."""
-        pushes = self._intake(db).remind(self.clock.now())
+    def drafts_tx(self, db, remind: list[str] | None = None, expire: list[str] | None = None) -> int:
+        """Unfinished messages: one reminder before each expires; the expired kept to be offered back. With
+        `remind` and `expire` (people chosen on a reader: storage.conversations.drafts_due), only theirs, each
+        checked again here, so that a write does a few of them and no scan of the day's conversations."""
+        intake = self._intake(db)
+        if remind is not None or expire is not None:
+            intake.s.drafts = (remind or [], expire or [])
+        pushes = intake.remind(self.clock.now())
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="drafts")
 
     def digest_tx(self, db, week: str, link: Callable[..., str]) -> int:
@@ -904,12 +909,16 @@ class _Services(IntakeServices):
     def rate(self, text: str, confirmed: bool = True) -> list[Reply] | None:
         return self.d.followup.rate(self.db, self.openid, text, doubtful=confirmed)
 
+    drafts: tuple[list[str], list[str]] | None = None  # (to remind, expired): the people drafts_tx does, if not all
+
     def to_remind(self) -> list[dict]:
-        return conversations.to_remind(self.db, self.d.clock.now())
+        return conversations.to_remind(self.db, self.d.clock.now(),
+                                       openids=None if self.drafts is None else self.drafts[0])
 
     def mark_reminded(self, openid: str) -> None:
         conversations.mark_reminded(self.db, openid, self.d.clock.now())
 
     def keep_expired(self) -> int:
-        return conversations.keep_expired(self.db, self.d.clock.now())
+        return conversations.keep_expired(self.db, self.d.clock.now(),
+                                          None if self.drafts is None else self.drafts[1])
 

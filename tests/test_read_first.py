@@ -235,3 +235,43 @@ async def test_a_jobs_write_waits_for_the_messages_in_hand(tmp_path):
         await running
     finally:
         db.close()
+
+
+async def test_unfinished_messages_are_chosen_on_a_reader_and_reminded_a_few_a_write_once(dialog, monkeypatch):
+    """The sweep's unfinished messages: who is due a reminder, and whose message expired, are read on a reader
+    (a scan of the day's conversations); the writer reminds or keeps DRAFTS_BATCH people a write, each checked
+    again, each reminded once."""
+    import bot.scheduler as sched
+    from bot.app import SCHEDULER
+    from tests.dialog import heard, quiet
+    d = dialog
+    people = [f"o_j9_draft{i}" for i in range(3)]
+    for p in people:
+        await talk(d, p, "我要投诉有的学校以资料费名义乱收费", expect="哪所学校")
+    monkeypatch.setattr(sched, "DRAFTS_BATCH", 1)
+    dispatcher, real = d.app[DISPATCHER], d.app[DISPATCHER].drafts_tx
+    writes = []
+
+    def drafts_tx(db, remind=None, expire=None):
+        writes.append((list(remind or []), list(expire or [])))
+        return real(db, remind, expire)
+    monkeypatch.setattr(dispatcher, "drafts_tx", drafts_tx)
+    sweep = d.app[SCHEDULER].get_job("deadlines").func
+    d.advance(21 * 60)
+    await sweep()
+    assert sorted(w[0][0] for w in writes) == sorted(people) and all(len(r) + len(e) <= 2 for r, e in writes)
+    for p in people:
+        await heard(d, p, expect=["还没有提交", "哪所学校"])
+    writes.clear()
+    await sweep()
+    assert writes == []  # reminded once: nobody is chosen again
+    for p in people:
+        await quiet(d, p)
+    d.advance(10 * 60)
+    await sweep()
+    assert sorted(e[0] for _, e in writes) == sorted(people)  # expired: kept, silently
+    flows = await d.db(lambda db: db.execute(
+        f"SELECT DISTINCT flow FROM conversations WHERE openid IN ({','.join('?' * len(people))})", people).fetchall())
+    assert flows == [("kept",)]
+    for p in people:
+        await quiet(d, p)
