@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 ORPHAN_SECONDS = 60
 # Writes that follow a read-side decision go in batches this small, so no batch holds the write lock for long
 # (a webhook message waits for at most one of them, and the messages grouped with it wait for it too).
-JOB_WRITE_SECONDS = 0.005  # each job write does as much as fits in this (at least one ticket, person or scope)
+JOB_WRITE_SECONDS = 0.003  # each job write does as much as fits in this (at least one ticket, person or scope)
 SWEEP_SECONDS = JOB_WRITE_SECONDS  # the sweep's transactions: as many tickets as fit (at least one), the rest next
 # Between two of a job's writes, messages the writer has in hand go first: the job waits for the writer to be
 # idle, at most this long (a writer never idle, a saturated webhook, still lets the job go on).

@@ -142,12 +142,14 @@ def gather_until(db, now: float, until: float | None = None) -> tuple[int, bool]
     """As gather, one person at a time (the oldest held push first) until time.perf_counter() passes `until`
     (at least one person): (pushes queued, whether some are still held). The first sweep after an upgrade holds
     tens of thousands of reminders at a million tickets: the scheduler merges them in short transactions."""
-    count = 0
+    count = steps = 0
     while (openid := outbox.held_next(db)) is not None:
-        if count and until is not None and time.perf_counter() > until:
+        if steps and until is not None and time.perf_counter() > until:
             return count, True
-        _release(db, openid, now)
-        count += 1
+        if not outbox.drop_merged(db, openid):  # (rows of a push already made: deleted, a few thousand a step)
+            _release(db, openid, now)
+            count += 1
+        steps += 1
     return count, False
 
 

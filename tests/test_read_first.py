@@ -11,6 +11,8 @@ import json
 import threading
 import time
 
+import pytest
+
 from bot.app import DB, DISPATCHER, RECEIVER
 from bot.receiver import _Answer
 from handlers import deadlines, figures
@@ -169,14 +171,17 @@ async def test_the_digest_records_a_few_scopes_a_write_each_once(make_config, mo
         assert all(len(p) == 1 for p in done["pushes"].values())
 
 
+@pytest.mark.parametrize("held_delete", [2000, 5])
 async def test_a_person_holding_many_reminders_gets_the_same_one_push_read_from_the_first_of_each_kind(
-        make_config):
+        make_config, monkeypatch, held_delete):
     """The merge reads how many of each kind a person holds and only the first MERGED_LINES of each (a leader
-    holds thousands after the first sweep of an upgrade); the push is what merging every row gave."""
+    holds thousands after the first sweep of an upgrade); the push is what merging every row gave. The merged
+    rows are deleted HELD_DELETE a write (here also 5: over several writes), never merged again."""
     from bot.app import SCHEDULER, create_app
-    from storage import staff
+    from storage import outbox, staff
     from tests.conftest import running
     from tests.test_digest import add
+    monkeypatch.setattr(outbox, "HELD_DELETE", held_delete)
     app = create_app(make_config(), clock=FixedClock(at("2026-11-30 10:00")))
     async with running(app):
         app[SCHEDULER].pause()
@@ -206,14 +211,17 @@ async def test_a_person_holding_many_reminders_gets_the_same_one_push_read_from_
                                      r["payload"]["hold"].get("at") or 0))
             expected[openid] = rows[0]["payload"]["content"] if len(rows) == 1 else \
                 deadlines.merged_text([r["payload"]["hold"] for r in rows])
+        steps = 1
         while (await app[DB].run(d.gather_some_tx, 0))[1]:
-            pass
+            steps += 1
+        assert steps > len(expected) if held_delete == 5 else steps == len(expected)
         pushes = await app[DB].run(lambda db: db.execute(
             "SELECT openid, payload FROM outbox WHERE source = 'deadlines' AND channel = 'wechat'").fetchall())
         assert sorted(o for o, _ in pushes) == sorted(expected)  # one push a person
         for openid, payload in pushes:
             assert json.loads(payload)["content"] == expected[openid]
         assert await app[DB].run(lambda db: db.execute("SELECT count(*) FROM held_pushes").fetchone()[0]) == 0
+        assert await app[DB].run(lambda db: db.execute("SELECT count(*) FROM held_merged").fetchone()[0]) == 0
 
 
 async def test_a_jobs_write_waits_for_the_messages_in_hand(tmp_path):
