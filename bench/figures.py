@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""What a leader's question for a number costs the writer (handlers/figures.py runs in the message's turn, on the
-writer thread): CPU and wall time of `figures.answer` per question, on a built database opened read-only, beside
-the cost of the 周报 links it always gave (`Dispatcher.weekly_link`'s work is two HMACs: not measured).
+"""What a leader's question for a number costs (handlers/figures.py): CPU and wall time of `figures.answer` per
+question, on a built database opened read-only, beside the cost of the 周报 links it always gave
+(`Dispatcher.weekly_link`'s work is two HMACs: not measured). Until branch jobs9 it ran in the message's turn on
+the writer thread; it now runs on a reader thread (handlers.messages.ReadFirst), the writer handling the message
+twice in two short writes.
 
     python bench/figures.py [--db /work/scale-data/scale-1000000-v4.db] [--repeat 5]
 

@@ -503,20 +503,23 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
         PROBE.install(db)
     # The jobs' own writes, timed inside the writer (a batch also holds the messages grouped with them): how long
     # each of their calls holds the write lock.
-    own = {}
-    for name in ("digest_record_tx", "sweep_some_tx"):
+    own, own_cpu = {}, {}
+    # (digest_record_some_tx: the digest's writes since jobs9; the older code's are digest_record_tx)
+    for name in ("digest_record_tx", "digest_record_some_tx", "sweep_some_tx", "gather_some_tx", "drafts_tx"):
         real = getattr(d, name, None)
         if real is None:
             continue
 
         def timed_call(db_, *args, _real=real, _name=name):
-            t, m = time.perf_counter(), time.monotonic()
+            t, m, c = time.perf_counter(), time.monotonic(), time.thread_time()
             try:
                 return _real(db_, *args)
             finally:
                 own.setdefault(_name, []).append(time.perf_counter() - t)
+                own_cpu.setdefault(_name, []).append(time.thread_time() - c)
                 if PROBE is not None:
                     PROBE.mark(_name, m)
+        timed_call.__qualname__ = name  # the writer's longest batch names the job's call
         setattr(d, name, timed_call)
     try:
         # wait for what start-up set going (catch-up sweep and digest) so the figures below are steady-state
@@ -655,7 +658,8 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 rounds.append({"alone": alone, "jobs": during})
                 log(f"  webhook p50/p99 alone {alone['webhook_p50_ms']:.1f}/{alone['webhook_p99_ms']:.1f} ms, "
                     f"during jobs {during['webhook_p50_ms']:.1f}/{during['webhook_p99_ms']:.1f} ms "
-                    f"({during['webhook_background']}); longest write {during['webhook_longest_write']}")
+                    f"({during['webhook_background']}); longest write {during['webhook_longest_write']}; "
+                    f"RSS {during['webhook_rss_mb']:.0f} MB")
             for key in ("webhook_rps", "webhook_p50_ms", "webhook_p99_ms", "webhook_errors", "webhook_cores_server",
                         "webhook_cores_busy") if rounds else ():
                 out[key.replace("webhook_", "webhook_alone_")] = statistics.median(r["alone"][key] for r in rounds)
@@ -688,6 +692,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             out[f"{name}_max_ms"] = max(took) * 1000
             out[f"{name}_p50_ms"] = statistics.median(took) * 1000
             out[f"{name}_calls"] = len(took)
+            out[f"{name}_cpu_max_ms"] = max(own_cpu[name]) * 1000  # the writer thread's own CPU in the longest
     finally:
         await runner.cleanup()
     return out
@@ -786,8 +791,8 @@ class Probe:
         kinds = {"batch>20ms": lambda e: e[0] == "batch" and e[2] > 0.02, "gc2": lambda e: e[0] == "gc2",
                  "gc1": lambda e: e[0] == "gc1", "checkpoint>5ms": lambda e: e[0] == "checkpoint" and e[2] > 0.005,
                  "sweep": lambda e: e[0] == "sweep", "digest job": lambda e: e[0] == "digest",
-                 "digest_record_tx": lambda e: e[0] == "digest_record_tx",
-                 "sweep_some_tx": lambda e: e[0] == "sweep_some_tx"}
+                 "digest_record_tx": lambda e: e[0] in ("digest_record_tx", "digest_record_some_tx"),
+                 "sweep_some_tx": lambda e: e[0] in ("sweep_some_tx", "gather_some_tx", "drafts_tx")}
         lift = {}
         for name, want in kinds.items():
             spans = sorted((e[1], e[1] + e[2]) for e in ev if want(e))
@@ -820,7 +825,8 @@ class Probe:
                    "checkpoints": (sum(1 for e in ev if e[0] == "checkpoint"),
                                    round(1000 * max((e[2] for e in ev if e[0] == "checkpoint"), default=0), 1)),
                    "jobs": {k: (sum(1 for e in ev if e[0] == k), round(1000 * max((e[2] for e in ev if e[0] == k), default=0), 1))
-                            for k in ("sweep", "digest", "sweep_some_tx", "digest_record_tx")}}
+                            for k in ("sweep", "digest", "sweep_some_tx", "gather_some_tx", "drafts_tx",
+                                      "digest_record_tx", "digest_record_some_tx")}}
         log(f"  [{label}] tail mean {tail['mean_ms']:.1f} p50 {tail['p50_ms']:.1f} p99 {tail['p99_ms']:.1f} "
             f"max {tail['max_ms']:.1f} ms; per-second p99 median {tail['p99_of_seconds_median_ms']:.1f} worst "
             f"{tail['p99_of_seconds_worst_ms']:.1f}")
@@ -853,6 +859,13 @@ def _cpu() -> tuple[float, float, float]:
     busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
     t = os.times()
     return t.user + t.system, busy, time.monotonic()
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 async def webhook_under_load(port: int, seconds: int, background, connections: int = 50, db=None) -> dict:
@@ -893,6 +906,7 @@ async def webhook_under_load(port: int, seconds: int, background, connections: i
                 # cores used: by this process (server, jobs' parent side), and by everything on the machine
                 "webhook_cores_server": round((after[0] - before[0]) / wall, 2),
                 "webhook_cores_busy": round((after[1] - before[1]) / wall, 2),
+                "webhook_rss_mb": _rss_mb(),  # this process (the server) at the phase's end
                 **({"webhook_timeline": timeline} if timeline else {}),
                 **({"webhook_longest_write": _longest(db), "webhook_longest_write_ms": db.longest_batch * 1000}
                    if db is not None else {})}
@@ -936,9 +950,18 @@ ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"
         ("sweep_first_lock_ms", "  longest write transaction in it"),
         ("sweep_ms", "deadline sweep (steady)"), ("digest_job_ms", "weekly digest job, all scopes"),
         ("digest_job_lock_ms", "  longest write transaction in it"),
-        ("digest_record_tx_max_ms", "  the digest's own writes (10 scopes each): longest"),
+        ("digest_record_tx_max_ms", "  the digest's own writes (10 scopes each, before jobs9): longest"),
         ("digest_record_tx_p50_ms", "  the digest's own writes: median"),
+        ("digest_record_tx_cpu_max_ms", "  the digest's own writes: most CPU in one"),
+        ("digest_record_some_tx_max_ms", "  the digest's own writes (5 ms of scopes each): longest"),
+        ("digest_record_some_tx_p50_ms", "  the digest's own writes: median"),
+        ("digest_record_some_tx_cpu_max_ms", "  the digest's own writes: most CPU in one"),
         ("sweep_some_tx_max_ms", "  the sweep's own writes: longest"),
+        ("sweep_some_tx_cpu_max_ms", "  the sweep's own writes: most CPU in one"),
+        ("gather_some_tx_max_ms", "  the sweep's merges of reminders: longest"),
+        ("gather_some_tx_cpu_max_ms", "  the sweep's merges of reminders: most CPU in one"),
+        ("drafts_tx_max_ms", "  the sweep's unfinished-message reminders: longest"),
+        ("drafts_tx_cpu_max_ms", "  the sweep's unfinished-message reminders: most CPU in one"),
         ("digest_page_ms", "digest page (bureau, HTTP)"), ("rates_unit_ms", "rates, one unit and week"),
         ("submit_ms", "submit (the final 1)"), ("todo_handler_ms", "待办 handler"),
         ("todo_supervisor_ms", "待办 supervisor"), ("todo_leader_ms", "待办 leader"), ("query_ms", "查询"),

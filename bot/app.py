@@ -264,7 +264,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
                         on_outbox=sender.wake, on_media=fetcher.wake,
                         spool=Spool(spool.folder_for(config.storage.path)),
                         duty_office=config.routing.duty_office, tz=ZoneInfo(config.bot.timezone),
-                        take_hints=app[DISPATCHER].take_hints)
+                        take_hints=app[DISPATCHER].take_hints, read_first=app[DISPATCHER].read_for)
     app[API], app[SENDER], app[RECEIVER] = api, sender, receiver
     app[WEBHOOK] = WechatWebhook(config.wechat, receiver, config.server.max_body_bytes, clock.now)
     # Spools left by killed processes (and by this one, if the database was locked) are drained in the background.

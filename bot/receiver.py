@@ -30,7 +30,7 @@ from typing import Callable
 
 from handlers import texts
 from handlers.clock import Clock
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, ReadFirst, Reply
 from storage import inbound as inbound_store
 from storage import media as media_store
 from storage import outbox as outbox_store
@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 # A passive reply must stay under 2048 bytes of UTF-8; longer texts are split, the rest pushed.
 PASSIVE_LIMIT_BYTES = 2000
 
-HandleTx = Callable[[object, Inbound], list[Reply]]
+HandleTx = Callable[..., "list[Reply] | ReadFirst"]  # (db, inbound[, reads]): see Receiver's read_first
+# A handling that asks to read first again after this many reads gets no more: it reads on the writer.
+READS_AT_MOST = 3
 
 # With reply_timeout 0 (push every reply) the answer still waits for the commit, at most this long, then spools.
 STORE_WAIT_SECONDS = 4.5
@@ -108,6 +110,9 @@ class _Answer:
                 return False
             self._open = False
             return True
+
+
+_FIRST: dict = {}  # Receiver._handle_and_complete's `reads` when nothing was read yet (a marker, never filled)
 
 
 def _outcome(done: Callable, fut: asyncio.Future) -> None:
@@ -178,8 +183,12 @@ class Receiver:
                  on_outbox: Callable[[], None] | None = None, on_media: Callable[[], None] | None = None,
                  spool: Spool | None = None,
                  duty_office: str | None = None, tz: tzinfo | None = None,
-                 take_hints: Callable[[dict], None] | None = None):
+                 take_hints: Callable[[dict], None] | None = None,
+                 read_first: Callable[[object, ReadFirst], object] | None = None):
         self.db = db
+        # (db, need) -> what a handling asked to read first (messages.ReadFirst), run on a reader thread; with it,
+        # handle_tx is called with the reads made so far. Without it, handle_tx(db, inbound) reads what it needs.
+        self.read_first = read_first
         # On the writer thread, before a message's handling: what an HTTP worker computed from its text alone
         # (Dispatcher.take_hints), so the writer need not compute it again (bot/writer.py).
         self.take_hints = take_hints
@@ -363,6 +372,9 @@ class Receiver:
                         log.warning("spooled request %s refused: the signed URL came with another message first",
                                     exc)
                         continue
+                    if isinstance(result, ReadFirst):
+                        result = await self._read_then_handle(record["key"], inbound, _Answer(passive_ok=False),
+                                                              result)
                     if isinstance(result, int):  # an undelivered passive reply, pushed now
                         self.on_outbox()
                     elif not isinstance(result, inbound_store.Claim):
@@ -424,6 +436,8 @@ class Receiver:
             result = await self.db.run_redoable(self._claim_and_handle, key, inbound, answer, None, request, hints)
         else:
             result = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer)
+        if isinstance(result, ReadFirst):
+            result = await self._read_then_handle(key, inbound, answer, result)
         if isinstance(result, inbound_store.Claim):
             if answer.spooled:  # a retry after the spool was drained: answered already
                 return None
@@ -434,6 +448,24 @@ class Receiver:
         if inbound.media_id:
             self.on_media()
         return _reply(passive)
+
+    async def _read_then_handle(self, key: str, inbound: Inbound, answer: _Answer, need: ReadFirst):
+        """The handling asked for a read first (messages.ReadFirst): the message is stored (received, not yet
+        handled: a process killed now leaves it to recover()); read on a reader thread, then handle it again with
+        what was read, in a write of its own. Its answer is then passive if the webhook still waits (as any answer
+        in time), else pushed. A read that fails, or one asked again, is left to the handling on the writer."""
+        reads: dict = {}
+        while isinstance(need, ReadFirst):
+            inline = need.key in reads or len(reads) >= READS_AT_MOST
+            if not inline:
+                try:
+                    reads[need.key] = await self.db.read(self.read_first, need)
+                except Exception:  # noqa: BLE001 - answered all the same, read on the writer as before
+                    log.exception("reading %s for %s failed; read on the writer instead", need.what, key)
+                    inline = True
+            need = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer, None,
+                                              None if inline else reads)
+        return need
 
     def _claim_and_handle(self, db, key: str, inbound: Inbound, answer: _Answer, received_at: float | None = None,
                           request: str | None = None, hints: dict | None = None):
@@ -452,7 +484,7 @@ class Receiver:
         return self._handle_and_complete(db, key, inbound, answer, claim)
 
     def _handle_and_complete(self, db, key: str, inbound: Inbound, answer: _Answer,
-                             claim: inbound_store.Claim | None = None):
+                             claim: inbound_store.Claim | None = None, reads: dict | None = _FIRST):
         """Writer thread, one transaction: the handling and the record of it commit together. A bug in handling
         rolls back only the handling (its savepoint); the message stays stored, answered with an apology. (In an
         optimistic batch the savepoint is free and a bug sends the batch round again with real ones: storage/db.py.)
@@ -462,14 +494,19 @@ class Receiver:
             return claim.reply, 0
         if inbound.media_id:  # WeChat keeps it 3 days: a copy is asked for with the message, whatever its handling
             media_store.want(db, inbound.media_id, inbound.openid, inbound.kind, self.clock.now())
+        if reads is _FIRST:  # the first handling: nothing read yet
+            reads = {} if self.read_first is not None else None
         try:
             with savepoint(db, once=key):  # (tried once a batch, even when the batch is run again: storage/db.py)
-                replies = self.handle_tx(db, inbound)
+                replies = self.handle_tx(db, inbound) if reads is None else self.handle_tx(db, inbound, reads)
         except Exception as exc:  # noqa: BLE001 - one bad message must not take the service down
             log.exception("handling %s failed; kept for retries", key)
             inbound_store.record_failure(db, key, inbound.openid, inbound.to_json(), _describe(exc),
                                          self.clock.now())
             replies = [Reply(texts.INTERNAL_ERROR)]
+        if isinstance(replies, ReadFirst):  # stored, not handled yet: handled again once read (_read_then_handle)
+            inbound_store.keep(db, claim)
+            return replies
         return self._complete(db, key, inbound, replies, answer, claim)
 
     def _complete(self, db, key: str, inbound: Inbound, replies: list[Reply], answer: _Answer,

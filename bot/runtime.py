@@ -33,3 +33,7 @@ def install(app, config) -> None:
         async def _freeze(_app) -> None:
             freeze()
         app.on_startup.append(_freeze)
+    if config.server.gc_threshold2:
+        async def _threshold(_app) -> None:
+            gc.set_threshold(*gc.get_threshold()[:2], config.server.gc_threshold2)
+        app.on_startup.append(_threshold)

@@ -28,9 +28,13 @@ log = logging.getLogger(__name__)
 # An inbound still unhandled after this long belongs to a worker that died (its webhook call is long over).
 ORPHAN_SECONDS = 60
 # Writes that follow a read-side decision go in batches this small, so no batch holds the write lock for long
-# (a webhook message waits for at most one of them).
-SWEEP_SECONDS = 0.02  # the sweep's transactions: as many tickets as fit in this (at least one), the rest next
-DIGEST_BATCH = 10
+# (a webhook message waits for at most one of them, and the messages grouped with it wait for it too).
+JOB_WRITE_SECONDS = 0.003  # each job write does as much as fits in this (at least one ticket, person or scope)
+SWEEP_SECONDS = JOB_WRITE_SECONDS  # the sweep's transactions: as many tickets as fit (at least one), the rest next
+# Between two of a job's writes, messages the writer has in hand go first: the job waits for the writer to be
+# idle, at most this long (a writer never idle, a saturated webhook, still lets the job go on).
+JOB_YIELD_SECONDS = 0.05
+DRAFTS_BATCH = 20  # unfinished messages reminded (a draft's question written) or kept per write
 PRUNE_BATCH = 500
 MEDIA_BATCH = 200  # media rows per write when pruning (each looked up in tickets and drafts, files unlinked)
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
@@ -86,9 +90,12 @@ class Jobs:
                                            lambda w, s, to=None: digest_link(self.config, w, s, now, to),
                                            lambda period, to: ranking_link(self.config, period, now, to),
                                            lambda d: digest_pages.pack(digest.to_data(d)))
-            sent = 0
-            for i in range(0, len(items), DIGEST_BATCH):
-                sent += await self.db.run(self.dispatcher.digest_record_tx, week, items[i:i + DIGEST_BATCH])
+            sent = done = 0
+            while done < len(items):  # as many scopes a write as fit in JOB_WRITE_SECONDS, each scope whole
+                await self._yield()
+                queued, recorded = await self.db.run(self.dispatcher.digest_record_some_tx, week, items[done:],
+                                                     JOB_WRITE_SECONDS)
+                sent, done = sent + queued, done + recorded
         if sent:
             self.sender.wake()
         return sent
@@ -101,17 +108,28 @@ class Jobs:
                 ids = await self.db.read(tickets.due_for_check, self.clock.now(), 5000)
                 left = ids
                 while left:
+                    await self._yield()
                     queued, left = await self.db.run(self.dispatcher.sweep_some_tx, left, SWEEP_SECONDS)
                     count += queued
                 if len(ids) < 5000:
                     break
             # each person's reminders of this sweep: one push, a few people per short write
             while (await self.db.run(self.dispatcher.gather_some_tx, SWEEP_SECONDS))[1]:
-                pass
-            count += await self.db.run(self.dispatcher.drafts_tx)  # unfinished messages: remind, keep
+                await self._yield()
+            # unfinished messages: remind, keep; chosen on a reader (a scan of the day's conversations), done a
+            # few people a write
+            remind, expire = await self.db.read(conversations.drafts_due, self.clock.now())
+            while remind or expire:
+                await self._yield()
+                count += await self.db.run(self.dispatcher.drafts_tx, remind[:DRAFTS_BATCH], expire[:DRAFTS_BATCH])
+                remind, expire = remind[DRAFTS_BATCH:], expire[DRAFTS_BATCH:]
         if count:
             self.sender.wake()
         return count
+
+    async def _yield(self) -> None:
+        """Before a job's next write: the messages the writer has in hand first (Database.idle)."""
+        await self.db.idle(JOB_YIELD_SECONDS)
 
     async def prune(self) -> None:
         dedupe_days = self.config.wechat.dedupe_days

@@ -142,47 +142,58 @@ def gather_until(db, now: float, until: float | None = None) -> tuple[int, bool]
     """As gather, one person at a time (the oldest held push first) until time.perf_counter() passes `until`
     (at least one person): (pushes queued, whether some are still held). The first sweep after an upgrade holds
     tens of thousands of reminders at a million tickets: the scheduler merges them in short transactions."""
-    count = 0
+    count = steps = 0
     while (openid := outbox.held_next(db)) is not None:
-        if count and until is not None and time.perf_counter() > until:
+        if steps and until is not None and time.perf_counter() > until:
             return count, True
-        _release(db, openid, outbox.held_of(db, openid), now)
-        count += 1
+        if not outbox.drop_merged(db, openid):  # (rows of a push already made: deleted, a few thousand a step)
+            _release(db, openid, now)
+            count += 1
+        steps += 1
     return count, False
 
 
-def _release(db, openid: str, rows: list[dict], now: float) -> None:
-    """One person's held reminders as one push."""
-    ids = [r["id"] for r in rows]
-    if len(rows) == 1:
+def _release(db, openid: str, now: float) -> None:
+    """One person's held reminders as one push. Only what the push shows is read (the first MERGED_LINES of each
+    kind, and how many there are): a leader may hold thousands after the first sweep of an upgrade."""
+    counts, rows = outbox.held_top(db, openid, MERGED_LINES)
+    if sum(counts.values()) == 1:
         p = rows[0]["payload"]
-        outbox.release(db, ids, openid, p["content"], p.get("notice"), now, rows[0]["source"])
+        outbox.release_all(db, openid, p["content"], p.get("notice"), now, rows[0]["source"])
         return
     # the most urgent kind first, and within a kind the earliest deadline
-    rows.sort(key=lambda r: (URGENCY.index(r["payload"]["hold"]["kind"]), r["payload"]["hold"].get("at") or 0))
+    rows.sort(key=lambda r: (URGENCY.index(r["payload"]["hold"]["kind"]), r["payload"]["hold"].get("at") or 0,
+                             r["id"]))
     holds = [r["payload"]["hold"] for r in rows]
+    total = sum(counts.values())
     notice = {**(rows[0]["payload"].get("notice") or {}),
-              "ticket": texts.REMIND_MANY_TICKET.format(number=holds[0]["number"], count=len(holds)),
-              "title": texts.REMIND_MANY_TITLE.format(count=len(holds))}
-    outbox.release(db, ids, openid, merged_text(holds), notice, now, rows[0]["source"])
+              "ticket": texts.REMIND_MANY_TICKET.format(number=holds[0]["number"], count=total),
+              "title": texts.REMIND_MANY_TITLE.format(count=total)}
+    outbox.release_all(db, openid, merged_text(holds, counts), notice, now, rows[0]["source"])
 
 
-def merged_text(holds: list[dict]) -> str:
-    """Several reminders as one message: what each group needs, its count, its first tickets, and how to act."""
-    lines = [texts.REMIND_MANY_HEAD.format(count=len(holds))]
+def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
+    """Several reminders as one message: what each group needs, its count, its first tickets, and how to act.
+    `counts`: how many of each kind there are, when `holds` has only the first of each (outbox.held_top)."""
+    if counts is None:
+        counts = {}
+        for h in holds:
+            counts[h["kind"]] = counts.get(h["kind"], 0) + 1
+    lines = [texts.REMIND_MANY_HEAD.format(count=sum(counts.values()))]
     shown = 0
     for kind in URGENCY:
-        group = [h for h in holds if h["kind"] == kind]
-        if not group:
+        n = counts.get(kind, 0)
+        if not n:
             continue
-        lines.append(texts.REMIND_MANY_KIND[kind].format(count=len(group)))
+        group = [h for h in holds if h["kind"] == kind]
+        lines.append(texts.REMIND_MANY_KIND[kind].format(count=n))
         room = max(MERGED_LINES - shown, 2)  # every group shows at least its two most urgent
         for h in group[:room]:
             line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else texts.REMIND_MANY_LINE
             lines.append(line.format(**h))
-        if len(group) > room:
-            lines.append(texts.REMIND_MANY_MORE.format(count=len(group) - room))
-        shown += min(len(group), room)
-    kinds = {h["kind"] for h in holds}
+        if n > room:
+            lines.append(texts.REMIND_MANY_MORE.format(count=n - room))
+        shown += min(n, room)
+    kinds = {k for k, n in counts.items() if n}
     lines += [foot for wanted, foot in texts.REMIND_MANY_FOOT if kinds & set(wanted)]
     return "\n".join(lines)

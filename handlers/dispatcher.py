@@ -28,7 +28,7 @@ from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import (Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
                              thanks_only, written_lang)
-from handlers.messages import Inbound, Reply, WebLinks
+from handlers.messages import Inbound, ReadFirst, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
@@ -66,6 +66,9 @@ class Turn:
     conversation: Any = None
     conversation_read: bool = False
     first_english: bool = False  # the person's first words in English: welcomed in English once (the QR's was Chinese)
+    # What the caller read first for this message (ReadFirst.key -> result); None: the caller cannot read first,
+    # so a long read runs here, on the writer (tests, tools, a retry after a failure).
+    reads: dict | None = None
 
 
 # 撤销退回 / 算了，不退回了 / 退错了: a teacher changing their mind after 退回 (which cannot be undone)
@@ -250,10 +253,11 @@ class Dispatcher:
         while len(given) > self.MAX_GIVEN:
             del given[next(iter(given))]
 
-    def handle_tx(self, db, inbound: Inbound) -> list[Reply]:
+    def handle_tx(self, db, inbound: Inbound, reads: dict | None = None) -> list[Reply] | ReadFirst:
         """Runs inside a transaction on the writer thread: no awaiting, no I/O but this database. The steps of
-        STEPS run in order; the first that answers ends the turn."""
-        turn = Turn(db, inbound, users.get(db, inbound.openid) or {}, normalise(inbound.text))
+        STEPS run in order; the first that answers ends the turn. With `reads` (what the caller has read for this
+        message so far), a step whose answer needs a long read returns a ReadFirst instead (messages.ReadFirst)."""
+        turn = Turn(db, inbound, users.get(db, inbound.openid) or {}, normalise(inbound.text), reads=reads)
         self._note_lang(turn)
         for step in self.steps:
             replies = step(turn)
@@ -334,7 +338,9 @@ class Dispatcher:
         """Staff talk to the bot in commands; anything else gets them the list of commands."""
         if turn.user.get("role") in STAFF_ROLES:
             if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 这周收到几件投诉？
-                said = figures.answer(turn.db, turn.user, turn.text, self.clock.now(), self.calendar.tz)
+                said = self._figures(turn)
+                if isinstance(said, ReadFirst):
+                    return said
                 return [Reply((said + "\n\n" if said else texts.FIG_CAN_ANSWER + "\n")
                               + self.weekly_link(turn.db, turn.user))]
             named = NAMES_A_LIST.search(turn.text) if len(turn.text.strip()) <= 12 else None
@@ -354,6 +360,28 @@ class Dispatcher:
             # a reply to a parent typed without 回复: it went nowhere, and they must know it
             return [Reply(texts.STAFF_NOT_SENT + "\n" + self.help_for(turn.db, turn.user))]
         return None
+
+    def _figures(self, turn: "Turn") -> str | None | ReadFirst:
+        """The figures a leader's or supervisor's question asks for (handlers.figures), or None if it asks none it
+        can answer. Reading them takes up to ~60 ms of CPU at a million tickets: when the caller reads first (and
+        nothing earlier in the turn had something to say), they are read off the writer (read_for)."""
+        now = self.clock.now()
+        if not figures.answerable(turn.text):
+            return None
+        if turn.reads is None or turn.prefix:
+            return figures.answer(turn.db, turn.user, turn.text, now, self.calendar.tz)
+        user = {k: turn.user.get(k) for k in ("openid", "role", "unit_code")}
+        key = json.dumps(["figures", user, turn.text], ensure_ascii=False)
+        if key in turn.reads:
+            return turn.reads[key]
+        return ReadFirst(key, "figures", {"user": user, "text": turn.text, "now": now})
+
+    def read_for(self, db, need: ReadFirst) -> Any:
+        """On a read-only connection, off the writer: what handle_tx asked to read first."""
+        if need.what == "figures":
+            a = need.args
+            return figures.answer(db, a["user"], a["text"], a["now"], self.calendar.tz)
+        raise ValueError(f"nothing to read for {need.what!r}")
 
     def step_conversation(self, turn: "Turn") -> list[Reply] | None:
         """A rating, the running intake conversation, or a new one."""
@@ -457,9 +485,14 @@ class Dispatcher:
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(),
                                       source="deadlines"), left
 
-    def drafts_tx(self, db) -> int:
-        """Unfinished messages: one reminder before each expires; the expired kept to be offered back."""
-        pushes = self._intake(db).remind(self.clock.now())
+    def drafts_tx(self, db, remind: list[str] | None = None, expire: list[str] | None = None) -> int:
+        """Unfinished messages: one reminder before each expires; the expired kept to be offered back. With
+        `remind` and `expire` (people chosen on a reader: storage.conversations.drafts_due), only theirs, each
+        checked again here, so that a write does a few of them and no scan of the day's conversations."""
+        intake = self._intake(db)
+        if remind is not None or expire is not None:
+            intake.s.drafts = (remind or [], expire or [])
+        pushes = intake.remind(self.clock.now())
         return outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", self.clock.now(), source="drafts")
 
     def digest_tx(self, db, week: str, link: Callable[..., str]) -> int:
@@ -511,17 +544,28 @@ class Dispatcher:
 
     def digest_record_tx(self, db, week: str, items: list[dict]) -> int:
         """On the writer: record and queue prepared digests; each (week, scope) once, whoever raced."""
+        return self.digest_record_some_tx(db, week, items)[0]
+
+    def digest_record_some_tx(self, db, week: str, items: list[dict],
+                              seconds: float | None = None) -> tuple[int, int]:
+        """As digest_record_tx, for about `seconds` at most (at least one scope, each scope whole): (pushes queued,
+        scopes recorded); the job records the rest in its next write."""
         now = self.clock.now()
-        pushes = []
+        until = None if seconds is None else time.perf_counter() + seconds
         # Channel-neutral: the WeChat channel renders the title, the workbench lists it.
         notice = {"audience": "staff", "ticket": None, "title": texts.DIGEST_TITLE, "state": "", "due": ""}
-        for item in items:
+        queued = 0
+        for n, item in enumerate(items):
+            if until is not None and n and time.perf_counter() > until:
+                return queued, n
             tickets.save_topics(db, week, item["scope"], item["topics"], now)
             if item.get("page"):
                 digest_pages.save(db, week, item["scope"], item["page"], now)
             if tickets.digest_sent(db, week, item["scope"], now):
-                pushes += [{"text": item["texts"][o], "to": o, "extra": {"notice": notice}} for o in item["to"]]
-        return outbox.enqueue_replies(db, pushes, "", now, source=f"digest:{week}")
+                queued += outbox.enqueue_replies(
+                    db, [{"text": item["texts"][o], "to": o, "extra": {"notice": notice}} for o in item["to"]],
+                    "", now, source=f"digest:{week}")
+        return queued, len(items)
 
     def _intake(self, db, openid: str = "") -> Intake:
         return Intake(_Services(self, db, openid))
@@ -926,12 +970,16 @@ class _Services(IntakeServices):
         self._latest = None
         return self.d.followup.rate(self.db, self.openid, text, doubtful=confirmed)
 
+    drafts: tuple[list[str], list[str]] | None = None  # (to remind, expired): the people drafts_tx does, if not all
+
     def to_remind(self) -> list[dict]:
-        return conversations.to_remind(self.db, self.d.clock.now())
+        return conversations.to_remind(self.db, self.d.clock.now(),
+                                       openids=None if self.drafts is None else self.drafts[0])
 
     def mark_reminded(self, openid: str) -> None:
         conversations.mark_reminded(self.db, openid, self.d.clock.now())
 
     def keep_expired(self) -> int:
-        return conversations.keep_expired(self.db, self.d.clock.now())
+        return conversations.keep_expired(self.db, self.d.clock.now(),
+                                          None if self.drafts is None else self.drafts[1])
 

@@ -178,6 +178,11 @@ QUESTIONS: tuple[tuple[re.Pattern, Callable[[Ask], str]], ...] = (
 )
 
 
+def answerable(text: str) -> bool:
+    """Whether a row of QUESTIONS answers the text (what answer() would read figures for)."""
+    return any(pattern.search(text) for pattern, _fn in QUESTIONS)
+
+
 def answer(db, user: dict, text: str, now: float, tz: ZoneInfo) -> str | None:
     """The answer to a figures question in the user's scope (a leader: the bureau; a supervisor: their unit and the
     units under it), or None when no row of QUESTIONS answers it."""

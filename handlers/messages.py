@@ -91,6 +91,19 @@ class Reply:
         return cls(text=data["text"], to=data.get("to"), extra=data.get("extra") or {})
 
 
+@dataclass(frozen=True)
+class ReadFirst:
+    """What a handling needs read before it can answer, when the read is too long for the writer's thread (a
+    leader's figures at a million tickets: ~60 ms of CPU, while every message waits behind it). Returned by
+    Dispatcher.handle_tx instead of replies when its caller reads first (`reads` given): the caller runs
+    Dispatcher.read_for(db, need) on a read-only connection and handles the message again with the result in
+    `reads[need.key]`; the answer then commits with the message's record as any other."""
+
+    key: str  # the read and what it answers (the question, who asks and when), so a result answers only it
+    what: str
+    args: dict[str, Any]
+
+
 class WebLinks(Protocol):
     """Links into the web pages, made by the edge (bot/web/) for the core: the core knows no URLs."""
 

@@ -273,6 +273,20 @@ class _Call:
         return not self.future.cancelled()
 
 
+def _wake(waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]) -> None:
+    """From the writer thread: Database.idle()'s waiters, told on their loops."""
+    for loop, fut in waiters:
+        try:
+            loop.call_soon_threadsafe(_set_none, fut)
+        except RuntimeError:  # that loop has closed
+            pass
+
+
+def _set_none(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
 def _settle(outcomes: list[tuple[asyncio.Future, bool, Any]]) -> None:
     """On the event loop: answer a whole batch's callers at once."""
     for fut, ok, value in outcomes:
@@ -320,6 +334,7 @@ class Database:
         self.busy = False
         self._busy_lock = threading.Lock()  # a put and the writer's "queue empty" are never interleaved
         self.batch_done: Callable[[], None] | None = None
+        self._idle_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []  # Database.idle()
 
     def start(self) -> "Database":
         if self._thread is not None:
@@ -417,14 +432,19 @@ class Database:
             self._run_batch(db, batch)
             if self._wal_reset_due:
                 self._reset_wal(db)
+            idle = None
             with self._busy_lock:
                 if self._queue.empty():
                     self.busy = False
+                    idle, self._idle_waiters = self._idle_waiters, []
+            if idle:
+                _wake(idle)
             if self.batch_done is not None:
                 self.batch_done()
             if stop:
                 break
         self.busy = False
+        _wake(self._idle_waiters)
         if self.batch_done is not None:  # nobody waits for a writer that has stopped
             self.batch_done()
         db.conn.close()
@@ -550,6 +570,24 @@ class Database:
         with self._busy_lock:
             self.busy = True
             self._queue.put(call)
+
+    async def idle(self, timeout: float) -> bool:
+        """Return once the writer has nothing in hand (at once if it has nothing now), or after `timeout`; True if
+        idle. A job calls it before each of its writes, so the messages queued before it go first, in batches of
+        their own, instead of waiting for the job's part of a shared batch."""
+        if not self.busy or self._thread is None:
+            return True
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        with self._busy_lock:
+            if not self.busy:
+                return True
+            self._idle_waiters.append((loop, fut))
+        try:
+            await asyncio.wait_for(fut, timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._thread is None:

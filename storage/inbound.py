@@ -152,6 +152,17 @@ def flush(db: sqlite_utils.Database) -> None:
                 raise Redo(f"{wanted - written} {what} key(s) stored before")
 
 
+def keep(db: sqlite_utils.Database, claimed: Claim | None) -> None:
+    """The inbound stays stored, not handled yet (its handling waits for a read: handlers.messages.ReadFirst). A
+    claim in an optimistic batch left its row to write (claim()): written now, as received, so that a process
+    killed before the handling leaves it to recovery like any unfinished message."""
+    if claimed is None or claimed.row is None:
+        return
+    if not db.execute("INSERT INTO inbound (key, openid, msg_type, payload, received_at) VALUES (?, ?, ?, ?, ?) "
+                      "ON CONFLICT(key) DO NOTHING", list(claimed.row)).rowcount:
+        raise Redo(f"inbound {claimed.row[0]} stored meanwhile")
+
+
 def push_undelivered(db: sqlite_utils.Database, key: str, openid: str, now: float) -> int:
     """The webhook answered 'success' for this message (it was spooled) although its handling kept the first reply
     for the passive answer (the answer never reached the webhook: the writer process died or stalled after the

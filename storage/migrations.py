@@ -1042,3 +1042,23 @@ def m054_digest_pages_as_data(db: sqlite_utils.Database) -> None:
         "ALTER TABLE digest_pages RENAME COLUMN html TO body",  # zlib(JSON data); before m054, zlib(HTML)
         "ALTER TABLE digest_pages ADD COLUMN format TEXT NOT NULL DEFAULT 'html' CHECK (format IN ('html', 'data'))",
     )
+
+
+@migrations()
+def m055_held_pushes_kind(db: sqlite_utils.Database) -> None:
+    """A held reminder's kind and deadline as columns (written with it by storage.outbox.enqueue_text), indexed
+    per person: merging a person's held reminders reads how many of each kind and the first few of each from the
+    index (storage.outbox.held_top), not every row's JSON. After the first sweep of an upgrade a leader holds
+    thousands: reading them all held the write lock 60-110 ms at a million tickets (bench/README.md, "jobs9"),
+    and deleting them all ~1.5 µs each: a person's merged rows are deleted HELD_DELETE a write after the push."""
+    _exec(db,
+          "ALTER TABLE held_pushes ADD COLUMN kind TEXT",
+          "ALTER TABLE held_pushes ADD COLUMN at REAL",
+          "UPDATE held_pushes SET kind = json_extract(payload, '$.hold.kind'), "
+          "at = coalesce(json_extract(payload, '$.hold.at'), 0)",
+          "CREATE INDEX held_pushes_kind ON held_pushes(openid, kind, at, id)",
+          "DROP INDEX held_pushes_openid",  # (openid, id): the new index serves a person's rows; one less to delete from
+          # A person's rows already merged into their push, deleted a few thousand a write: those up to `through`.
+          """CREATE TABLE held_merged (
+               openid TEXT PRIMARY KEY,
+               through INTEGER NOT NULL)""")

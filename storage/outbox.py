@@ -44,8 +44,9 @@ def enqueue_text(db: sqlite_utils.Database, openid: str, text: str, now: float, 
         payload["notice"] = notice
     if hold is not None:
         payload["hold"] = hold
-        return db.execute("INSERT INTO held_pushes (openid, payload, source, created_at) VALUES (?, ?, ?, ?)",
-                          [openid, _encode(payload), source, now]).lastrowid
+        return db.execute("INSERT INTO held_pushes (openid, payload, source, created_at, kind, at) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", [openid, _encode(payload), source, now, hold.get("kind"),
+                                                        hold.get("at") or 0]).lastrowid
     return _insert(db, openid, "text", payload, now, source)
 
 
@@ -53,7 +54,7 @@ def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], de
                     source: str | None = None) -> int:
     """Queue replies ({text, to, extra}) as pushes, one row per channel of the notice's audience
     (extra.notice: channel-neutral {audience, ticket, title, state, due}); a push without a notice is WeChat's.
-    With extra.hold the WeChat push waits in held_pushes until `release` merges it with the person's other held
+    With extra.hold the WeChat push waits in held_pushes until `release_all` merges it with the person's other held
     ones (the deadline watch's reminders: one push per person per sweep); the workbench's row is written at once."""
     for reply in replies:
         extra = reply.get("extra") or {}
@@ -74,19 +75,54 @@ def held_next(db: sqlite_utils.Database) -> str | None:
     return row[0] if row else None
 
 
-def held_of(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
-    """One person's WeChat pushes waiting to be merged (enqueue_replies with extra.hold), oldest first."""
-    rows = db.execute("SELECT id, openid, payload, source FROM held_pushes WHERE openid = ? ORDER BY id",
-                      [openid]).fetchall()
-    return [{"id": r[0], "openid": r[1], "payload": json.loads(r[2]), "source": r[3]} for r in rows]
+def held_top(db: sqlite_utils.Database, openid: str, top: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """One person's held pushes without reading every row (after the first sweep of an upgrade a leader holds
+    thousands): how many of each hold kind, and the first `top` of each kind by (hold.at, id), each as
+    {id, openid, payload, source}. Both from the index of (openid, kind, at, id) (m055)."""
+    counts = dict(db.execute("SELECT kind, count(*) FROM held_pushes WHERE openid = ? GROUP BY kind",
+                             [openid]).fetchall())
+    out = []
+    for kind in counts:
+        out += [{"id": r[0], "openid": openid, "payload": json.loads(r[1]), "source": r[2]} for r in db.execute(
+            "SELECT id, payload, source FROM held_pushes WHERE openid = ? AND kind IS ? ORDER BY at, id LIMIT ?",
+            [openid, kind, top])]
+    return counts, out
 
 
-def release(db: sqlite_utils.Database, ids: list[int], openid: str, text: str, notice: dict[str, Any] | None,
-            now: float, source: str | None = None) -> int:
-    """Held pushes `ids` of `openid` become one push with `text` (in one transaction: none lost, none twice)."""
-    marks = ",".join("?" * len(ids))
-    db.execute(f"DELETE FROM held_pushes WHERE openid = ? AND id IN ({marks})", [openid, *ids])
+# A person's held rows deleted per write once merged into their push (~1.5 µs each): the rest in the next writes.
+HELD_DELETE = 2000
+
+
+def release_all(db: sqlite_utils.Database, openid: str, text: str, notice: dict[str, Any] | None, now: float,
+                source: str | None = None) -> int:
+    """Every held push of `openid` (those held_top counted, in this transaction) becomes one push with `text`.
+    The first HELD_DELETE of them are deleted now; past that, the rest are marked merged (held_merged) and
+    deleted by drop_merged in the next writes, never merged again."""
+    through = db.execute("SELECT max(id) FROM held_pushes WHERE openid = ?", [openid]).fetchone()[0]
+    deleted = db.execute("DELETE FROM held_pushes WHERE id IN (SELECT id FROM held_pushes WHERE openid = ? "
+                         "ORDER BY id LIMIT ?)", [openid, HELD_DELETE]).rowcount
+    if deleted == HELD_DELETE and _held_through(db, openid, through):
+        db.execute("INSERT INTO held_merged (openid, through) VALUES (?, ?) ON CONFLICT(openid) DO UPDATE SET "
+                   "through = excluded.through", [openid, through])
     return enqueue_text(db, openid, text, now, source=source, notice=notice)
+
+
+def drop_merged(db: sqlite_utils.Database, openid: str) -> bool:
+    """If `openid` has held rows already merged into a push (release_all), delete up to HELD_DELETE of them (and
+    the mark with the last) and return True; else False: their held rows are still to merge."""
+    row = db.execute("SELECT through FROM held_merged WHERE openid = ?", [openid]).fetchone()
+    if row is None:
+        return False
+    deleted = db.execute("DELETE FROM held_pushes WHERE id IN (SELECT id FROM held_pushes WHERE openid = ? "
+                         "AND id <= ? ORDER BY id LIMIT ?)", [openid, row[0], HELD_DELETE]).rowcount
+    if deleted < HELD_DELETE or not _held_through(db, openid, row[0]):
+        db.execute("DELETE FROM held_merged WHERE openid = ?", [openid])
+    return True
+
+
+def _held_through(db: sqlite_utils.Database, openid: str, through: int) -> bool:
+    return bool(db.execute("SELECT EXISTS (SELECT 1 FROM held_pushes WHERE openid = ? AND id <= ?)",
+                           [openid, through]).fetchone()[0])
 
 
 def claim_due(db: sqlite_utils.Database, now: float, limit: int = 20) -> list[dict[str, Any]]:

@@ -119,17 +119,17 @@ async def test_a_run_cut_short_on_the_writer_leaves_whole_scopes_and_the_retry_f
     async with running(app):
         app[SCHEDULER].pause()
         await _seed(app)
-        monkeypatch.setattr(sched, "DIGEST_BATCH", 1)
-        real = app[DISPATCHER].digest_record_tx
+        monkeypatch.setattr(sched, "JOB_WRITE_SECONDS", 0)  # one scope a write
+        real = app[DISPATCHER].digest_record_some_tx
         calls = []
 
-        def failing(db, week, items):
-            calls.append([i["scope"] for i in items])
-            if len(calls) == 2:
-                real(db, week, items)  # written, then the transaction fails: rolled back whole
+        def failing(db, week, items, seconds):
+            out = real(db, week, items, seconds)
+            calls.append([i["scope"] for i in items[:out[1]]])
+            if len(calls) == 2:  # written, then the transaction fails: rolled back whole
                 raise RuntimeError("the writer went away")
-            return real(db, week, items)
-        monkeypatch.setattr(app[DISPATCHER], "digest_record_tx", failing)
+            return out
+        monkeypatch.setattr(app[DISPATCHER], "digest_record_some_tx", failing)
         with pytest.raises(RuntimeError):
             await app[JOBS].weekly_digest()
         first = calls[0][0]

@@ -73,3 +73,16 @@ async def test_the_job_process_freezes_its_router_as_the_service_does(make_confi
             frozen = await jobs.call(gc.get_freeze_count)
             assert frozen > 10_000 if freeze else frozen == 0
         gc.unfreeze()
+
+
+async def test_gc_threshold2_sets_the_collectors_third_threshold_after_start_up(make_config, unfrozen):
+    before = gc.get_threshold()
+    try:
+        app = cli._serving_app(make_config(server={"gc_threshold2": 100}))
+        async with running(app):
+            assert gc.get_threshold() == (*before[:2], 100)
+        gc.set_threshold(*before)
+        async with running(cli._serving_app(make_config())):  # 0: Python's own, left as it was
+            assert gc.get_threshold() == before
+    finally:
+        gc.set_threshold(*before)

@@ -617,10 +617,10 @@ async def test_the_sweep_merges_each_persons_reminders_in_short_transactions(mak
         released, batches = [], []
         real_release, real_some = deadlines._release, d.gather_some_tx
 
-        def slow_release(db, openid, rows, at_):
+        def slow_release(db, openid, at_):
             released.append(openid)
             time.sleep(0.015)  # merging one person's reminders costing 15 ms: two fit in no transaction
-            return real_release(db, openid, rows, at_)
+            return real_release(db, openid, at_)
 
         def some(db, seconds):
             before = len(released)

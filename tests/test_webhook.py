@@ -311,9 +311,9 @@ async def test_slow_handling_answers_success_and_pushes_later(aiohttp_client, ma
     real = receiver.handle_tx
     gate = threading.Event()
 
-    def slow(db, inbound):
+    def slow(db, inbound, *reads):  # (the receiver passes what it read first: handlers.messages.ReadFirst)
         gate.wait(10)
-        return real(db, inbound)
+        return real(db, inbound, *reads)
     receiver.handle_tx = slow
     inner = wx.text_xml("o_slow", "帮助", msg_id=99)
     body, q = wx.encrypted(inner, "o_slow")
@@ -341,7 +341,7 @@ async def test_a_failing_handler_leaves_nothing_half_done(bot):
     from storage import users as users_store
     receiver = bot.app[RECEIVER]
 
-    def half_then_fail(db, inbound):
+    def half_then_fail(db, inbound, *reads):
         users_store.set_scene(db, inbound.openid, "school:jn-syxx", 1.0)  # a write...
         raise RuntimeError("bug")                                        # ...then a bug
     receiver.handle_tx = half_then_fail
