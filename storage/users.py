@@ -46,7 +46,9 @@ class Cache:
         self.hits = self.misses = 0
         self._version = None
         conn.create_function("tingjian_user_changed", 1, self.forget, deterministic=False)
-        others = ", ".join(r[1] for r in conn.execute("PRAGMA main.table_info(users)") if r[1] != "last_seen_at")
+        info = conn.execute("PRAGMA main.table_info(users)").fetchall()
+        self.reals = [r[1] for r in info if r[2].upper() == "REAL"]  # (touch: RETURNING's values made SELECT's)
+        others = ", ".join(r[1] for r in info if r[1] != "last_seen_at")
         for event, row in (("INSERT", "NEW"), (f"UPDATE OF {others}", "OLD"), ("DELETE", "OLD")):
             conn.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS users_cache_{event.split()[0].lower()} AFTER {event} "
                          f"ON main.users BEGIN SELECT tingjian_user_changed({row}.openid); END")
@@ -114,7 +116,24 @@ def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
     cache = cache_of(db)
     row = cache.row(db, openid) if cache is not None else None
     if row is None:
-        db.conn.execute(_TOUCH, [openid, now, now])
+        if cache is None:
+            db.conn.execute(_TOUCH, [openid, now, now])
+            return
+        # The row as the upsert left it, remembered: the handling's `get` then reads nothing (a new person's
+        # first message: one statement fewer). Kept after the statement, whose trigger forgets the openid.
+        cur = db.conn.execute(_TOUCH + " RETURNING *", [openid, now, now])
+        row = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        # RETURNING gives a REAL column's whole numbers as integers (as bound, or as SQLite keeps them on disk);
+        # a SELECT gives floats: remembered only as a SELECT would give it
+        for column in cache.reals:
+            value = row[column]
+            if type(value) is int:
+                row[column] = float(value)
+            elif value is not None and type(value) is not float:
+                return
+        if openid in cache.pending:  # a touch not written yet (the row was forgotten meanwhile), as _select has it
+            row["last_seen_at"] = max(row["last_seen_at"], cache.pending[openid])
+        cache.keep(openid, row)
         return
     later = _later(row["last_seen_at"], now)
     if later == row["last_seen_at"]:
