@@ -234,3 +234,29 @@ async def test_a_touch_waiting_for_the_batch_end_is_in_the_row_read_meanwhile(st
     assert seen == [MONDAY + 60]
     assert await store.run(lambda d: d.execute("SELECT last_seen_at, name FROM users").fetchall()) == \
         [(MONDAY + 60, "张")]
+
+
+async def test_a_touched_person_is_read_back_from_the_touch_as_select_gives_the_row(store, monkeypatch):
+    """A new person's first message: touch's upsert gives the row, so the handling's `get` reads nothing; the row
+    must be what SELECT * gives (a REAL column's whole numbers as floats), also for a person known to the file
+    but not remembered (the upsert's update: welcomed and with a language, times stored as whole numbers)."""
+    await store.run(lambda d: d.execute(
+        "INSERT INTO users (openid, first_seen_at, last_seen_at, welcomed_at, lang) VALUES ('o_old', 100, 100, 100, 'en')"))
+    monkeypatch.setattr(users.Cache, "verify", False)  # (the tests' check reads the row on every hit: compared below)
+
+    def touch_then_get(d, openid, now):
+        traced: list[str] = []
+        users.touch(d, openid, now)
+        d.conn.set_trace_callback(traced.append)
+        try:
+            row = users.get(d, openid)
+        finally:
+            d.conn.set_trace_callback(None)
+        stored = users._select(d, openid)
+        return row, stored, traced
+
+    for openid, now in (("o_new", int(MONDAY)), ("o_new", MONDAY + 0.5), ("o_old", 200)):
+        row, stored, traced = await store.run(touch_then_get, openid, now)
+        assert traced == []
+        assert [(k, type(v), v) for k, v in row.items()] == [(k, type(v), v) for k, v in stored.items()]
+    assert row["last_seen_at"] == 200.0 and row["welcomed_at"] == 100.0 and row["lang"] == "en"
