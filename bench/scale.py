@@ -953,7 +953,7 @@ ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"
         ("digest_record_tx_max_ms", "  the digest's own writes (10 scopes each, before jobs9): longest"),
         ("digest_record_tx_p50_ms", "  the digest's own writes: median"),
         ("digest_record_tx_cpu_max_ms", "  the digest's own writes: most CPU in one"),
-        ("digest_record_some_tx_max_ms", "  the digest's own writes (5 ms of scopes each): longest"),
+        ("digest_record_some_tx_max_ms", "  the digest's own writes (JOB_WRITE_SECONDS of scopes each): longest"),
         ("digest_record_some_tx_p50_ms", "  the digest's own writes: median"),
         ("digest_record_some_tx_cpu_max_ms", "  the digest's own writes: most CPU in one"),
         ("sweep_some_tx_max_ms", "  the sweep's own writes: longest"),
