@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from handlers import reply_templates, review, texts
+from handlers import followup, reply_templates, review, texts
 from handlers.desk import MAY, NOT_AT_SCHOOLS, not_at_school, permitted
 from handlers.messages import Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
@@ -432,8 +432,7 @@ class Commands:
         """评价 [编号] 1-3 [意见]: the rating itself is the follow-up's (handlers/followup.py)."""
         t, lang = call.ticket, call.user.get("lang")
         if t is not None and not lifecycle.allowed("rate", t["state"]):
-            return [Reply(texts.pick("RATE_NOT_YET", lang).format(
-                number=t["number"], state=texts.names_in("STATE_NAMES", lang)[t["state"]]))]
+            return [followup.not_ratable(t, lang)]
         if not call.rest.strip("。.!！?？ "):  # 评价 alone: what this person has to rate, never someone else's number
             waiting = [t] if t is not None else tickets.awaiting_rating(call.db, call.openid)
             if not waiting:

@@ -175,8 +175,7 @@ class FollowUp:
             if ticket is None:
                 own = tickets.get(db, rating.number)
                 if own is not None and own["openid"] == openid:
-                    return [Reply(texts.pick("RATE_NOT_NOW", lang).format(
-                        number=own["number"], state=texts.names_in("STATE_NAMES", lang)[own["state"]]))]
+                    return [not_ratable(own, lang)]
                 return [Reply(texts.TICKET_NOT_FOUND.format(number=rating.number))]
         elif not waiting:
             return None
@@ -251,3 +250,12 @@ class FollowUp:
         recipients = staff.leaders(db) or staff.of_unit(db, self.desk.duty_office)
         return [Reply(texts.pick("RATE_REVIEW", lang).format(number=ticket["number"])),
                 *[self.desk.to_staff(o, notice, ticket, "需复核") for o in recipients]]
+
+
+def not_ratable(ticket: dict, lang: str | None) -> Reply:
+    """Why the person's own ticket cannot be rated now: not concluded yet, rated already, or ended without one."""
+    state = texts.names_in("STATE_NAMES", lang)[ticket["state"]]
+    if ticket["state"] in ("closed", "withdrawn"):
+        key = "RATE_DONE" if ticket.get("rating") is not None else "RATE_ENDED"
+        return Reply(texts.pick(key, lang).format(number=ticket["number"], state=state.removeprefix("已")))
+    return Reply(texts.pick("RATE_NOT_YET", lang).format(number=ticket["number"], state=state))

@@ -577,7 +577,6 @@ RATE_THIS = "您的留言 {number}（{excerpt}）已办结。\n{ask}"
 RATE_LIST = "您有以下留言待评价：\n{lines}\n请发送“评价 编号 数字”，如“评价 {number} 1”（1 满意，2 基本满意，3 不满意）。"
 RATE_WHICH = "您有多件留言待评价，请发送“评价 编号 数字”，例如“评价 {number} 1”。"
 RATE_CHOICES = "请回复 1 满意、2 基本满意 或 3 不满意。"
-RATE_NOT_NOW = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
 RATE_REMIND = "您的留言 {number} 已办结，还没有收到您的评价。\n{ask}\n明天仍未评价将按“未评价”结束。"
 RATING_OR_NOT = "您是要评价留言 {number}（{score}）吗？\n1 是，评价留言 {number}\n2 {other}"
 RATING_OTHER_ANSWER = "不是，这是回答上面的问题"
@@ -596,6 +595,9 @@ WITHDRAW_CONFIRM = (
 )
 NOTHING_TO_RATE = "您目前没有待评价的留言。留言办结后，我们会请您评价办理结果。"
 RATE_NOT_YET = "留言 {number} 当前状态为“{state}”，办结后才能评价。"
+# A ticket past its rating: rated already, or ended without one (closed, withdrawn); "办结后才能评价" misled there.
+RATE_DONE = "留言 {number} 已经评价过了，感谢您的评价。如还有问题，可以直接发送新的留言。"
+RATE_ENDED = "留言 {number} 已{state}，不能再评价。如还有问题，可以直接发送新的留言。"
 WITHDRAWN = "已撤回留言 {number}，承办单位将不再办理。如有新的问题，欢迎随时留言。"
 WITHDRAWN_NOTICE = "【群众已撤回】留言 {number} 已由群众撤回，无需继续办理。"
 # A teacher's conduct or a child's safety: the citizen's withdrawal ends the messages to them, not the check
@@ -1046,8 +1048,9 @@ EN = {
     "RATE_CHOICES": "Please reply 1 satisfied, 2 fairly satisfied or 3 not satisfied.",
     "RATE_WHICH": "You have several concluded messages; please send \"rate\", the number and your rating, e.g. "
                   "\"rate {number} 1\".",
-    "RATE_NOT_NOW": "Message {number} is {state}; it can be rated once it is concluded.",
     "RATE_NOT_YET": "Message {number} is {state}; it can be rated once it is concluded.",
+    "RATE_DONE": "Message {number} has been rated already; thank you. For anything else, just write a new message.",
+    "RATE_ENDED": "Message {number} is {state} and can no longer be rated. For anything else, just write a new message.",
     "NOTHING_TO_RATE": "You have no message waiting for a rating. We will ask you once one is concluded.",
     "NO_TICKETS": "You have not sent us a message yet. Just write to start one.",
     "NO_TICKETS_WHILE_WRITING": "You have not sent us a message yet; the one you are writing can be looked up once "

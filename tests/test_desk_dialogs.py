@@ -107,9 +107,14 @@ async def test_closed_and_withdrawn_tickets_are_refused_with_a_clear_message(dia
         who = LEADER if verb in ("转派", "督办") else FEES
         await talk(d, who, command, expect=[f"当前状态为“已结束”，不能{verb}"])
     assert (await d.db(tickets.get, number))["state"] == "closed"
+    # The citizen rating it again is told it was rated, not that it must be concluded first; the rating stands.
+    for again in (f"评价 {number} 3", f"评价 {number.lower()} 3 还是不满意"):
+        await talk(d, PARENT, again, expect=[number, "已经评价过了"], absent=["办结后才能评价", "请问您这次是"])
+    assert (await d.db(tickets.get, number))["rating"] == 1
     other = await fees_ticket(d)
     await talk(d, PARENT, f"确认撤回 {other}", expect="已撤回")
     await talk(d, LEADER, f"转派 {other} 江南区教育局", expect="当前状态为“已撤回”，不能转派")
+    await talk(d, PARENT, f"评价 {other} 1", expect=[other, "已撤回，不能再评价"], absent="办结后才能评价")
     assert (await d.db(tickets.get, other))["unit_code"] == "jyj-sfc"
 
 
