@@ -320,6 +320,20 @@ def same_matter(text: str) -> int | None:
     return None
 
 
+# The phone named right after a decline: 不留电话了, 不想给手机号.
+PHONE_NAMED = re.compile(r"(?:留|给)?(?:联系)?(?:电话|手机|号码|联系方式)")
+
+
+def declines_phone_unasked(text: str) -> bool:
+    """A decline before the phone is asked counts only when it names the phone (电话就不留了吧, 不留电话了, 我没有手机):
+    算了 说说别的… or 不想说了… at another question is about something else."""
+    topic = PHONE_TOPIC.match(text)
+    if topic and topic.group() and DECLINE.match(text[topic.end():]):
+        return True
+    declined = DECLINE.match(text)
+    return bool(declined and PHONE_NAMED.match(text[declined.end():]) or han_count(text) <= 12 and NO_PHONE.search(text))
+
+
 def declines_phone(text: str) -> bool:
     """不留 / 不方便 / 电话不方便留 / 0 / 我是学生 没有电话 / no thanks."""
     return text in SKIP or bool(DECLINE.match(text) or DECLINE.match(PHONE_TOPIC.sub("", text))
@@ -1026,7 +1040,7 @@ class Intake:
 
     def _on_phone_declined(self, state: str, text: str, d: Draft):
         if (state != "phone" and d.phone is None and d.kind != "praise" and han_count(text) <= 16
-                and declines_phone(text)):  # 电话就不留了吧, before it is asked: taken as the answer, never
+                and declines_phone_unasked(text)):  # 电话就不留了吧, before it is asked: taken as the answer, never
             d.phone = ""                    # part of the story
             return self._aside_said(state, d, _t(d, "PHONE_SKIPPED"))
         return None

@@ -84,6 +84,16 @@ async def test_a_question_at_the_school_question_is_answered_not_searched_as_a_s
     await talk(d, p, "我要投诉", expect="好的，按投诉办理", absent="已改为")
 
 
+# -- 算了, changing the subject at another question: not a refusal of the phone -------------------------------------
+async def test_changing_the_subject_with_suanle_is_not_taken_as_declining_the_phone(dialog):
+    d, p = dialog, "o_p8_suanle"
+    await talk(d, p, "我想问下孩子午饭费怎么收的 一个月要交多少啊", expect="哪所学校")
+    # it was "好的，不留联系电话。": no phone had been asked, and 手机 here is the teacher's
+    await talk(d, p, "算了 说说别的 老师上课老玩手机", absent="不留联系电话")
+    # a decline that names the phone, before it is asked, is still taken as the answer
+    await talk(d, p, "电话就不留了", expect="不留联系电话")
+
+
 # -- the school bus and a child left out -------------------------------------------------------------------------
 async def test_a_child_left_on_the_school_bus_is_the_schools_matter_and_urgent(dialog):
     d, p = dialog, "o_p8_bus"
