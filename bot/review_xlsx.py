@@ -81,11 +81,11 @@ def write(review: Review, path, generated_at: float, tz):
     rows = []
     for u in review.units:
         rows.append([u.code, u.name, KIND_NAMES.get(u.kind, u.kind), u.district or "", u.score, u.rank,
-                     u.ranked or None, *[u.scores.get(c) for c in COMPONENTS], *_figures(u.figures),
+                     u.ranked or None, u.why or None, *[u.scores.get(c) for c in COMPONENTS], *_figures(u.figures),
                      "\n".join(f"{c['author']}{'（公开）' if c['public'] else ''}：{c['text']}" for c in u.comments)])
-    _sheet(ws, ["代码", "名称", "类别", "区县", "综合得分", "同类排名", "同类参评数", *comp_heads, *fig_heads,
-                "领导点评"], rows,
-           [None, None, None, None, SCORE, "0", "0", *[SCORE] * len(COMPONENTS), *fig_formats, None])
+    _sheet(ws, ["代码", "名称", "类别", "区县", "综合得分", "同类排名", "同类参评数", "不参与排名原因", *comp_heads,
+                *fig_heads, "领导点评"], rows,
+           [None, None, None, None, SCORE, "0", "0", None, *[SCORE] * len(COMPONENTS), *fig_formats, None])
 
     ws = wb.create_sheet("说明")
     notes = [
@@ -108,8 +108,9 @@ def write(review: Review, path, generated_at: float, tz):
         ["表扬分", review.weights.praise, "100 × 本单位收到的表扬（每人每期计一次；新账号集中涌入的不计）÷ 同类单位中受表扬单位的表扬中位数，最高100"],
         ["在岗分", review.weights.staffed,
          "100 ×（1 − 无人在岗件数 ÷（无人在岗件数 + 受理件数））；无人在岗件数 = 到达时本单位无人绑定、由值班室或领导代收"
-         "且签收不是本单位自己完成的留言。只对有这类留言的单位计分：不绑定工作人员不能躲开排名；"
-         "无人在岗件数与受理件数合计少于 [review] min_cases 时样本不足，不计分"],
+         "且签收不是本单位自己完成的留言。只对有这类留言的单位计分，作为本单位自身指标之外的扣分；"
+         "无人在岗件数与受理件数合计少于 [review] min_cases 时样本不足，不计分。"
+         "单位没有自己办理的件、只有在岗分时不计综合得分、不排名，列为“不参与排名：无在岗人员”"],
         ["逾期后移出", "", "超过签收时限或办结时限后才退回、被转派、被撤回或因不满意重办的留言，仍计入原单位的响应率和解决率"],
         ["代收", "", "单位尚无工作人员绑定时由值班室代为签收、办结的留言：计入代办单位的响应率、解决率和满意率，"
                      "本单位只列件数、不计分；有人绑定后，本单位此后自己完成的签收、办结计入本单位"],
@@ -118,7 +119,8 @@ def write(review: Review, path, generated_at: float, tz):
         ["评议人工认定", "", "领导核实后，将某单位某一天的评议认定为不计入或照常计入（须写明理由，记入操作记录，可改回）的天数"],
         [],
         ["综合得分", "", "= Σ(权重 × 指标得分) ÷ Σ(有得分的指标的权重)：没有数据的指标不计入，也不按 0 分算"],
-        ["无数据", "", "四项比率、群众评议和在岗都没有数据的单位不计分、不排名"],
+        ["不参与排名", "", "四项比率和群众评议都没有得分的单位不计综合得分、不排名（不按 0 分算），"
+                         "“不参与排名原因”列写明：无在岗人员（留言都由他人代收）、本期无工单或样本不足"],
         ["同类排名", "", "在同一类别（局机关处室、区县教育局、学校、幼儿园）内按综合得分从高到低，得分相同名次相同"],
         ["区县、全局", "", "所辖单位的件数合计后重新计算比率；“单位平均得分”为所辖参评单位综合得分的平均"],
         ["权重设置", "", "配置文件 [review] 的 weight_* 项"],

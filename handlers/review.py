@@ -24,10 +24,13 @@ turned into component scores on 0–100:
 A rate resting on fewer than `min_cases` tickets or ratings ([review] min_cases) is 样本不足: shown with its count,
 not scored. A component with nothing to measure is left out (a unit with no ticket handled has no 超期 score, a kind in which
 nobody was praised has no 表扬 score), and the score is the weighted mean of the components present:
-score = Σ wᵢ·sᵢ / Σ wᵢ. A unit with none of the four rates, no 评议 score and no 在岗 score is not scored (无数据)
-and not ranked. Not binding anyone is no way out of the ranking: a school whose every ticket the duty office
-handled (代收, every rate "—") is scored on 在岗 = 0 and ranks last, once it had `min_cases` tickets: below that,
-like any unit's few tickets, it is 样本不足 (shown, not ranked: one 代收 ticket is no "rank 1 of 1").
+score = Σ wᵢ·sᵢ / Σ wᵢ. A unit is scored and ranked only when something of its own service was measured: one of
+the four rates or its 评议 score. 在岗 weighs on a unit that is (a penalty beside its own work) but never ranks one
+alone: a school whose every ticket the duty office handled (代收, every rate "—") has no service of its own to
+score, and a 0.0 would rank it below every school that answered badly. Such a unit, and one with no tickets or too
+few, is listed apart as 不参与排名 with its reason (`unranked`: 无在岗人员 with the 代收 count and a hint to the
+leader, 本期无工单, 样本不足), one rule for every surface (workbench, signed ranking page, XLSX, unit report,
+terminal) — visible, so unbinding everyone is no quiet way out either.
 Ranks are within the kind (1 = best; equal scores share a rank). Weights come from [review] in the config.
 
 District and bureau levels pool the counts of their units (so their rates are rates of all their tickets) and
@@ -51,6 +54,7 @@ REVIEWED_KINDS = ("office", "district", "school", "kindergarten")
 COMPONENTS = ("response", "resolution", "satisfaction", "first_satisfaction", "overdue", "bounced", "survey",
               "praise", "staffed")
 RATES = ("response", "resolution", "satisfaction", "first_satisfaction")  # Rates' own, with their counts
+SERVICE = (*RATES, "survey")  # the unit's own service: a unit is scored and ranked only when one was measured
 COMPONENT_NAMES = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率",
                    "first_satisfaction": "首次满意率", "overdue": "超期", "bounced": "退回", "survey": "群众评议",
                    "praise": "表扬", "staffed": "在岗"}
@@ -178,6 +182,8 @@ class UnitReview:
     rank: int | None = None
     ranked: int = 0                 # how many units of the kind have a rank
     comments: list[dict[str, Any]] = field(default_factory=list)
+    unranked: str | None = None     # why it has no rank: a key of texts.REVIEW_UNRANKED (None: ranked)
+    why: str = ""                   # the same in words, with what a leader can do (`unranked`): every surface's
 
 
 @dataclass
@@ -198,6 +204,7 @@ class Review:
     units: list[UnitReview]
     districts: list[LevelReview]
     bureau: LevelReview
+    min_cases: int = 1
 
     @property
     def name(self) -> str:
@@ -254,12 +261,14 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
                 100 * (1 - f.unattended / (f.unattended + r.dispatched)),
             }
             u.scores = {c: None if v is None else round(v, 1) for c, v in sc.items()}
-            measured = any(sc[c] is not None for c in ("response", "resolution", "satisfaction",
-                                                       "first_satisfaction", "survey", "staffed"))
+            # 在岗 is no service of the unit's own: alone it does not score (nor rank) one
+            measured = any(sc[c] is not None for c in SERVICE)
             w = weights.as_dict()
             parts = [(w[c], v) for c, v in sc.items() if v is not None and w[c] > 0]
             den = sum(wi for wi, _ in parts)
             u.score = round(sum(wi * v for wi, v in parts) / den, 1) if measured and den else None
+            u.unranked = None if u.score is not None else _why_unranked(f)
+            u.why = unranked(u, min_cases)
         scored = sorted((u for u in same if u.score is not None), key=lambda u: -u.score)
         for u in scored:
             u.rank = 1 + sum(1 for o in scored if o.score > u.score)
@@ -286,7 +295,28 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
         members = [u for u in out if u.code == d["code"] or by_code.get(u.code, {}).get("parent") == d["code"]]
         districts.append(level(d["code"], d["name"], members))
     bureau = next((u for u in units if u["kind"] == "bureau"), {"code": "bureau", "name": "全局"})
-    return Review(period, start, end, weights, out, districts, level(bureau["code"], bureau["name"], out))
+    return Review(period, start, end, weights, out, districts, level(bureau["code"], bureau["name"], out),
+                  min_cases)
+
+
+def _why_unranked(f: Figures) -> str:
+    """The reason key of a unit with no score: nobody there, nothing at all, or too little."""
+    r = f.rates
+    if f.unattended:
+        return "unstaffed"
+    if not (r.shown or f.survey_n):
+        return "no_tickets"
+    return "few"
+
+
+def unranked(u: UnitReview, min_cases: int, hint: bool = True) -> str:
+    """"不参与排名：<reason>" (and what a leader can do), worded once for every surface; "" for a ranked unit."""
+    from handlers import texts
+    if u.unranked is None:
+        return ""
+    reason, advice = texts.REVIEW_UNRANKED[u.unranked]
+    line = f"{texts.REVIEW_UNRANKED_HEAD}：" + reason.format(n=u.figures.unattended, min=min_cases)
+    return line + (f"。{advice}" if hint and advice else "")
 
 
 def _pct(v: float | None) -> float | None:
@@ -320,6 +350,7 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
 
 def format_text(review: Review) -> str:
     """The ranking as a terminal table."""
+    from handlers import texts
     from handlers.rates import percent, stood_in
     lines = [f"绩效考核 {review.name}（{review.period}）"]
     b = review.bureau.figures
@@ -329,13 +360,18 @@ def format_text(review: Review) -> str:
     kind = None
     for u in review.units:
         if u.kind != kind:
-            kind = u.kind
+            kind, apart = u.kind, False
             lines.append(f"\n{_pad(f'[{kind}]', 26)}rank  score  响应  解决  满意  首次  超期  退回  评议  表扬")
+        if u.rank is None and not apart:  # listed apart, after the ranked (assemble's order)
+            apart = True
+            lines.append(f"  -- {texts.REVIEW_UNRANKED_HEAD} --")
         r = u.figures.rates
         lines.append(f"  {_pad(u.name, 26)}{(str(u.rank) if u.rank else '—'):>4}  {_num(u.score):>5}  "
                      f"{percent(r.response):>4}  {percent(r.resolution):>4}  {percent(r.satisfaction):>4}  "
                      f"{percent(r.first_satisfaction):>4}  {u.figures.overdue:>4}  {u.figures.bounced:>4}  "
                      f"{_num(u.figures.survey):>4}  {u.figures.praise:>4}")
+        if u.why:
+            lines.append(f"      {u.why}")
         if r.stood_in:
             lines.append(f"      {stood_in(r)}")
         if u.figures.unattended:
@@ -356,7 +392,8 @@ def format_unit(review: Review, code: str) -> str:
                          "school or kindergarten)")
     f, r = u.figures, u.figures.rates
     lines = [f"{u.name}（{u.code}）绩效考核 {review.name}",
-             f"综合得分 {_num(u.score)}" + (f"，同类第{u.rank}名（共{u.ranked}个）" if u.rank else "，无数据不排名"),
+             f"综合得分 {_num(u.score)}" + (f"，同类第{u.rank}名（共{u.ranked}个）" if u.rank else
+                                           f"；{u.why}"),
              f"受理{r.dispatched}件{stood_in(r)}，办结{r.resolved}件（按时{r.resolved_in_time}件），期末超期未办结{r.open_overdue}件；"
              f"评价{r.rated}件，不满意{r.dissatisfied}次；超期{f.overdue}件"
              + (f"（其中逾期后移出{r.left_late}件）" if r.left_late else "") +

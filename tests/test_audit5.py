@@ -62,63 +62,12 @@ async def test_praise_from_a_rival_schools_future_staff_is_not_counted(dialog):
     assert got.unit("jn-syxx").figures.praise == 1
 
 
-# -- A1. a school with nobody bound is not out of the ranking ---------------------------------------------------------
-async def test_a_school_with_nobody_bound_is_ranked_and_pays_for_it(dialog):
-    """江南区育英小学 has nobody bound: every ticket sat at 代收, the duty office did the work, and the school showed
-    "—" everywhere, unranked: not binding anyone kept a school out of the ranking its rivals are judged in. Each
-    ticket that reached it with nobody there now counts against it (在岗), consistently on the workbench's 绩效考核,
-    the XLSX and the unit's report; it is scored and ranked last. 江南区第三中学, where someone was bound the next
-    morning and signed in time, is not charged: the ticket came home and the 签收 was its own."""
-    import io
-
-    from openpyxl import load_workbook
-
-    from bot.app import DB
-    from handlers import review
-    from storage import staff
-    from tests.dialog import DUTY, drain
-    from tests.test_web import browser, sign_in
-    d = dialog
-    absent = [await file_ticket(d, f"o_parent_yy{i}", HOMEWORK, scene="school:jn-yyxx", consent="1")
-              for i in range(5)]  # min_cases (5): fewer is 样本不足 (tests/test_audit6.py)
-    for number in absent:
-        assert (await _ticket(d, number))["unit_code"] == "jn-yyxx"
-        await talk(d, DUTY, f"签收 {number}")
-        await talk(d, DUTY, f"办结 {number} 已联系学校核实，作业量已调整", expect="办结")
-    late = await file_ticket(d, "o_parent_ds", HOMEWORK, scene="school:jn-dszx", consent="1")
-    code = await d.db(staff.create_invite, "jn-dszx", "handler", "第三中学·李老师", d.clock.now(), 86400)
-    await talk(d, "o_teacher_ds", f"绑定 {code}", expect="绑定")
-    await talk(d, "o_teacher_ds", f"签收 {late}")
-    await drain(d, DUTY, LEADER, SCHOOL)
-    d.advance(at("2026-12-01 10:00") - d.clock.now())
-    now = d.clock.now()
-    built = await d.app[DB].read(lambda c: review.build(c, "2026-11", TZ, review.Weights(), now=now))
-    yy, ds = built.unit("jn-yyxx"), built.unit("jn-dszx")
-    assert yy.figures.unattended == 5 and yy.scores["staffed"] == 0 and yy.score == 0, (yy.figures, yy.scores)
-    assert yy.rank == yy.ranked and yy.rank is not None
-    assert ds.figures.unattended == 0 and ds.scores["staffed"] is None
-    report = review.format_unit(built, "jn-yyxx")
-    assert "无人在岗：5件" in report and "无数据不排名" not in report, report
-    async with browser(d) as s:
-        await sign_in(d, s, LEADER)
-        async with s.get("/w/review", params={"period": "2026-11"}) as resp:
-            page = await resp.text()
-        row = page[page.index('data-unit="jn-yyxx"'):]
-        row = row[:row.index("</tr>")]
-        rank = int(row.split('<td class="rank">')[1].split("</td>")[0])  # ranked (with the config's min_cases), not "—"
-        assert resp.status == 200 and "<b>0.0</b>" in row and "在岗 0.0" in row, row
-        xlsx = page[page.index('id="review-xlsx"') - 200:page.index('id="review-xlsx"')]
-        href = xlsx[xlsx.rindex('href="') + 6:].split('"')[0].replace("&amp;", "&")
-        async with s.get(href) as resp:
-            book = load_workbook(io.BytesIO(await resp.read()))
-    sheet = book["单位"]
-    head, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    got = {r[0]: dict(zip(head, r)) for r in rows}
-    assert got["jn-yyxx"]["无人在岗件数"] == 5 and got["jn-yyxx"]["在岗分"] == 0
-    assert got["jn-yyxx"]["同类排名"] == rank and got["jn-dszx"]["无人在岗件数"] == 0
+# -- A1. a school with nobody bound: decided again by audit10 (tests/test_audit10.py) ------------------------------
+# It was scored 在岗 = 0 and ranked last; a bureau cannot trust a 0.0 that measures no service. It is now listed
+# apart as 不参与排名（无在岗人员）with its 代收 count and a hint to the leader:
+# tests/test_audit10.py::test_a_school_with_nobody_bound_is_listed_apart_not_ranked_at_zero.
 
 
-# -- A4. verify-rates checks each ticket against its events -----------------------------------------------------------
 async def test_verify_rates_finds_a_ticket_edited_behind_its_events(dialog, tmp_path, capsys):
     """Someone with the database file moved a late 签收 inside its window and turned a 不满意 into 满意: the counters
     follow the tickets (triggers), so `verify-rates` said 核对无误 and `--repair` had nothing to say. The tickets

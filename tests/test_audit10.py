@@ -1,0 +1,107 @@
+"""The tenth trust audit: what feeds a unit's performance review. The items left open by the last session first
+(a unit with nobody bound ranked at 0.0, a leader's messages handled out of order, a staff member's second
+account as a parent, praise from established accounts), then holes found afresh. Through the sandbox's WeChat
+XML over real HTTP, the workbench, the command line and real SQLite files. Each behaviour test failed on the code
+before its fix (named in its docstring).
+"""
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from bot.app import DB
+from handlers import review
+from storage import staff, tickets
+from tests.dialog import DUTY, LEADER, SCHOOL, TZ, at, drain, file_ticket, talk
+from tests.test_audit5 import HOMEWORK
+
+ABSENT = "jn-yyxx"   # 江南区育英小学: nobody bound in the demo (its tickets go to the duty office: 代收)
+
+
+async def _month(d, period: str = "2026-11", min_cases: int = 5):
+    now = d.clock.now()
+    return await d.app[DB].read(lambda c: review.build(c, period, TZ, review.Weights(), now=now,
+                                                       min_cases=min_cases))
+
+
+async def _review_page(d, period: str = "2026-11") -> tuple[str, object]:
+    """The workbench's 绩效考核 as a leader sees it, and its XLSX's 单位 sheet as {code: {header: value}}."""
+    from tests.test_web import browser, sign_in
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/review", params={"period": period}) as resp:
+            assert resp.status == 200
+            page = await resp.text()
+        at_ = page.index('id="review-xlsx"')
+        href = page[at_ - 200:at_]
+        href = href[href.rindex('href="') + 6:].split('"')[0].replace("&amp;", "&")
+        async with s.get(href) as resp:
+            book = load_workbook(io.BytesIO(await resp.read()))
+    head, *rows = [list(r) for r in book["单位"].iter_rows(values_only=True)]
+    return page, {r[0]: dict(zip(head, r)) for r in rows}
+
+
+def _row(page: str, code: str) -> str:
+    row = page[page.index(f'data-unit="{code}"'):]
+    return row[:row.index("</tr>")]
+
+
+# -- 1. a unit with nobody bound is listed apart, not ranked at 0.0 ---------------------------------------------------
+async def test_a_school_with_nobody_bound_is_listed_apart_not_ranked_at_zero(dialog):
+    """江南区育英小学 has nobody bound: five tickets sat at 代收 and the duty office did the work. Its only measured
+    indicator was 在岗 = 0, so it scored 0.0 and ranked last among schools, below every school that answered
+    badly, on the workbench, the XLSX, the unit report and the district's mean. Before (main b34980c): score 0.0,
+    rank = ranked. Now it has no score and no rank and is listed apart as 不参与排名：无在岗人员 with the 代收 count
+    and what a leader can do, alike on every surface; the district's mean leaves it out. 江南区第三中学, bound the
+    next morning, signed its own ticket and is not charged."""
+    d = dialog
+    for i in range(5):
+        number = await file_ticket(d, f"o_parent_yy{i}", HOMEWORK, scene=f"school:{ABSENT}", consent="1")
+        await talk(d, DUTY, f"签收 {number}")
+        await talk(d, DUTY, f"办结 {number} 已联系学校核实，作业量已调整", expect="办结")
+    late = await file_ticket(d, "o_parent_ds", HOMEWORK, scene="school:jn-dszx", consent="1")
+    code = await d.db(staff.create_invite, "jn-dszx", "handler", "第三中学·李老师", d.clock.now(), 86400)
+    await talk(d, "o_teacher_ds", f"绑定 {code}", expect="绑定")
+    await talk(d, "o_teacher_ds", f"签收 {late}")
+    await drain(d, DUTY, LEADER, SCHOOL)
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    built = await _month(d)
+    yy, ds = built.unit(ABSENT), built.unit("jn-dszx")
+    assert yy.figures.unattended == 5 and yy.scores["staffed"] == 0, (yy.figures, yy.scores)
+    assert yy.score is None and yy.rank is None and yy.unranked == "unstaffed", (yy.score, yy.rank)
+    assert "不参与排名：无在岗人员" in yy.why and "5件" in yy.why and "绑定工作人员" in yy.why, yy.why
+    assert ds.figures.unattended == 0 and ds.scores["staffed"] is None
+    district = next(x for x in built.districts if x.code == yy.parent)
+    scored = [u.score for u in built.units if u.score is not None and yy.parent in (u.parent, u.code)]
+    assert district.mean_score == (round(sum(scored) / len(scored), 1) if scored else None), district
+    report = review.format_unit(built, ABSENT)
+    assert "不参与排名：无在岗人员" in report and "同类第" not in report and "综合得分 —" in report, report
+    table = review.format_text(built)
+    assert table.index("-- 不参与排名 --") < table.index("江南区育英小学"), table
+    page, xlsx = await _review_page(d)
+    row = _row(page, ABSENT)
+    assert '<td class="rank">—</td>' in row and "<b>0.0</b>" not in row and "无在岗人员" in row, row
+    assert page.index("不参与排名（") < page.index(f'data-unit="{ABSENT}"'), "listed apart, after the ranked"
+    got = xlsx[ABSENT]
+    assert got["综合得分"] is None and got["同类排名"] is None and "无在岗人员" in got["不参与排名原因"], got
+    assert got["无人在岗件数"] == 5
+
+
+async def test_a_school_partly_unattended_is_ranked_with_the_zaigang_penalty(dialog):
+    """The rule is not an exemption: a school that handled its own tickets part of the month and had others reach
+    it with nobody bound is scored on its own work and pays 在岗 beside it (a guard: held before and after)."""
+    d = dialog
+    for i in range(5):  # the duty office signs them: not the school's own 签收
+        number = await file_ticket(d, f"o_parent_part{i}", HOMEWORK, scene=f"school:{ABSENT}", consent="1")
+        await talk(d, DUTY, f"签收 {number}")
+    code = await d.db(staff.create_invite, ABSENT, "handler", "育英小学·张老师", d.clock.now(), 86400)
+    await talk(d, "o_teacher_yy", f"绑定 {code}", expect="绑定")
+    for i in range(5):
+        number = await file_ticket(d, f"o_parent_own{i}", HOMEWORK, scene=f"school:{ABSENT}", consent="1")
+        await talk(d, "o_teacher_yy", f"签收 {number}")
+        await talk(d, "o_teacher_yy", f"办结 {number} 已与班主任沟通，作业量已调整", expect="办结")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    yy = (await _month(d)).unit(ABSENT)
+    assert yy.rank is not None and yy.score is not None, (yy.score, yy.rank)
+    assert yy.scores["staffed"] is not None and yy.scores["staffed"] < 100 and yy.score < yy.scores["response"]
