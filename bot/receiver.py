@@ -115,6 +115,14 @@ class _Answer:
 _FIRST: dict = {}  # Receiver._handle_and_complete's `reads` when nothing was read yet (a marker, never filled)
 
 
+class _Behind:
+    """What the first write returns for a message stored behind an earlier one of the same person still waiting
+    on a read (ReadFirst): handled at its turn (Receiver._turn), never before the earlier one."""
+
+
+BEHIND = _Behind()
+
+
 def _outcome(done: Callable, fut: asyncio.Future) -> None:
     """Hand a finished future's result, or its exception, to `done` (Receiver.receive_soon)."""
     if fut.cancelled():
@@ -208,6 +216,13 @@ class Receiver:
         # requests hold (~5 -> ~3 MB); two keys with one hash would only leave a replay to the database's check
         self._recent: OrderedDict[str, int] = OrderedDict()
         self._deadlines = _Deadlines()
+        # One person's messages are handled in the order they arrived. A message waiting on a read (ReadFirst) is
+        # stored, not handled, until its second write; the person's messages stored after it wait in line behind
+        # it: openid -> keys stored and not handled yet, the head being handled. Appended on the writer thread
+        # (where "after" is decided), left and woken on the loop; empty but for the ~60 ms of a leader's read.
+        self._lines: dict[str, list[str]] = {}
+        self._lines_lock = threading.Lock()
+        self._turns: dict[str, asyncio.Future] = {}  # key -> set when its turn comes (loop only)
 
     async def receive(self, inbound: Inbound, request: str | None = None,
                       deadline: float | None = None) -> Reply | None:
@@ -368,13 +383,14 @@ class Receiver:
                     try:
                         result = await self.db.run_redoable(self._drain_one, record["key"], inbound,
                                                             record.get("at"), record.get("request"))
+                        result = await self._handle_later(record["key"], inbound, _Answer(passive_ok=False), result)
                     except inbound_store.Replay as exc:  # nothing of it was stored (one transaction)
                         log.warning("spooled request %s refused: the signed URL came with another message first",
                                     exc)
                         continue
-                    if isinstance(result, ReadFirst):
-                        result = await self._read_then_handle(record["key"], inbound, _Answer(passive_ok=False),
-                                                              result)
+                    finally:
+                        if self._lines:
+                            self._leave(inbound.openid, record["key"])
                     if isinstance(result, int):  # an undelivered passive reply, pushed now
                         self.on_outbox()
                     elif not isinstance(result, inbound_store.Claim):
@@ -432,12 +448,16 @@ class Receiver:
         restart, or another worker's)."""
         # Redoable (storage/db.py): everything it does but the database's is the same when done again (the
         # answer's decision, the hints, the conversation memory, which a rollback clears).
-        if claim:
-            result = await self.db.run_redoable(self._claim_and_handle, key, inbound, answer, None, request, hints)
-        else:
-            result = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer)
-        if isinstance(result, ReadFirst):
-            result = await self._read_then_handle(key, inbound, answer, result)
+        try:
+            if claim:
+                result = await self.db.run_redoable(self._claim_and_handle, key, inbound, answer, None, request,
+                                                    hints)
+            else:
+                result = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer)
+            result = await self._handle_later(key, inbound, answer, result)
+        finally:
+            if self._lines:
+                self._leave(inbound.openid, key)
         if isinstance(result, inbound_store.Claim):
             if answer.spooled:  # a retry after the spool was drained: answered already
                 return None
@@ -448,6 +468,57 @@ class Receiver:
         if inbound.media_id:
             self.on_media()
         return _reply(passive)
+
+    async def _handle_later(self, key: str, inbound: Inbound, answer: _Answer, result):
+        """What the first write left to do: a message behind an earlier one of its sender's is handled at its
+        turn; one that asked for a read is read, then handled. The caller leaves the line (_leave) after."""
+        if result is BEHIND:
+            await self._turn(inbound.openid, key)
+            result = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer)
+        if isinstance(result, ReadFirst):
+            result = await self._read_then_handle(key, inbound, answer, result)
+        return result
+
+    def _queue(self, openid: str, key: str, behind: bool) -> bool:
+        """Writer thread. `behind` False: `key` waits on a read, so its sender's later messages wait behind it
+        (joins the line). True: a new message, which waits (True) if its sender has one in line. Idempotent: a
+        batch done again (storage/db.py) queues nothing twice."""
+        with self._lines_lock:
+            line = self._lines.get(openid)
+            if line is None:
+                if behind:
+                    return False
+                line = self._lines[openid] = []
+            if key not in line:
+                line.append(key)
+            return line[0] != key
+
+    async def _turn(self, openid: str, key: str) -> None:
+        """Until every message of `openid` stored before `key` is handled."""
+        with self._lines_lock:
+            line = self._lines.get(openid)
+            if not line or line[0] == key or key not in line:
+                return
+            waiter = self._turns[key] = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._turns.pop(key, None)
+
+    def _leave(self, openid: str, key: str) -> None:
+        """`key` is handled (or given up: spooled, failed): the next of its sender's messages may go."""
+        with self._lines_lock:
+            line = self._lines.get(openid)
+            if not line or key not in line:
+                return
+            line.remove(key)
+            if not line:
+                del self._lines[openid]
+                return
+            head = line[0]
+        waiter = self._turns.get(head)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def _read_then_handle(self, key: str, inbound: Inbound, answer: _Answer, need: ReadFirst):
         """The handling asked for a read first (messages.ReadFirst): the message is stored (received, not yet
@@ -476,6 +547,9 @@ class Receiver:
         if not claim.new:
             answer.take_passive()
             return claim
+        if self._lines and self._queue(inbound.openid, key, behind=True):  # its sender's earlier one waits on a read
+            inbound_store.keep(db, claim)
+            return BEHIND
         if hints and self.take_hints is not None:
             try:
                 self.take_hints(hints)
@@ -506,6 +580,7 @@ class Receiver:
             replies = [Reply(texts.INTERNAL_ERROR)]
         if isinstance(replies, ReadFirst):  # stored, not handled yet: handled again once read (_read_then_handle)
             inbound_store.keep(db, claim)
+            self._queue(inbound.openid, key, behind=False)
             return replies
         return self._complete(db, key, inbound, replies, answer, claim)
 

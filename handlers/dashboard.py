@@ -79,11 +79,14 @@ class UnitRow:
     code: str
     name: str
     rates: Rates
+    min_cases: int = 1
 
     @property
     def score(self) -> float:
-        """Ranking: the mean of the rates that have something to count (a unit with nothing is not ranked)."""
-        values = [v for v in (self.rates.response, self.rates.resolution, self.rates.satisfaction) if v is not None]
+        """Ranking: the mean of the rates resting on at least `min_cases` ([review] min_cases, the review's rule:
+        one ticket signed in time is no "rank 1"); a unit with none is not ranked (−1)."""
+        values = [getattr(self.rates, c) for c in ("response", "resolution", "satisfaction")
+                  if self.rates.base(c) >= self.min_cases and getattr(self.rates, c) is not None]
         return sum(values) / len(values) if values else -1.0
 
 
@@ -112,7 +115,7 @@ def span(p: Period, tz: ZoneInfo) -> tuple[float, float]:
 
 def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p: Period, now: float,
           tz: ZoneInfo, scope_name: str, tokenizer=None, topic_texts: list[str] | None = None,
-          ratings: list[dict] = (), misses: list[dict] = ()) -> Dashboard:
+          ratings: list[dict] = (), misses: list[dict] = (), min_cases: int = 1) -> Dashboard:
     """`rows`: the tickets that can count in the trend's periods; `topic_texts`: the texts of the period's new
     tickets in scope (None: taken from rows, when they carry their text); `ratings`: the period's rating events
     (storage.tickets.ratings_in), for first-time satisfaction; `misses`: the trend's late departures
@@ -134,7 +137,7 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
     per_unit = of_scope(compute(rows, p.start, p.end, now, ratings=ratings, misses=misses))
     rows = [t for t in rows if members is None or t["unit_code"] in members]  # the rest: counts of the scope's
     new = [t for t in rows if p.start <= t["created_at"] < p.end]
-    ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_unit.items()
+    ranking = [UnitRow(code, units.get(code, {}).get("name", code), r, min_cases) for code, r in per_unit.items()
                if r.shown]
     ranking.sort(key=lambda u: (-u.score, u.name))
     overdue = sum(1 for t in rows if t["state"] in lifecycle.CLOCK and t["due_at"] and t["due_at"] < now)
@@ -150,7 +153,7 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
 
 
 def read(db, units: dict[str, dict], members: set[str] | None, p: Period, now: float, tz: ZoneInfo,
-         scope_name: str, tokenizer=None, unattended: bool = False) -> Dashboard:
+         scope_name: str, tokenizer=None, unattended: bool = False, min_cases: int = 1) -> Dashboard:
     """The dashboard from the database: the rates of each period from the per-unit-per-day counts
     (handlers.rates.for_period), the period's new tickets as counts, the open ones past their deadline from the
     index of open tickets. Periods that are not whole days of the counts (another timezone) are computed from
@@ -167,13 +170,14 @@ def read(db, units: dict[str, dict], members: set[str] | None, p: Period, now: f
         rows = tickets.for_period(db, first, end, scope)
         texts_ = [x for u, x in tickets.texts_created(db, p.start, p.end) if members is None or u in members]
         return build(rows, units, members, p, now, tz, scope_name, tokenizer, texts_,
-                     tickets.ratings_in(db, p.start, p.end, scope), tickets.misses_in(db, first, end, scope))
+                     tickets.ratings_in(db, p.start, p.end, scope), tickets.misses_in(db, first, end, scope),
+                     min_cases)
     # first-time satisfaction for the period shown only: its rating events are one index range
     per_period = rates.for_periods(db, [q.start for q in periods] + [p.end], scope, now, ratings=False)
     rates.compute((), p.start, p.end, now, tickets.ratings_in(db, p.start, p.end, scope), into=per_period[-1])
     trend = [(q, total(r)) for q, r in zip(periods, per_period)]
-    ranking = [UnitRow(code, units.get(code, {}).get("name", code), r) for code, r in per_period[-1].items()
-               if r.shown]
+    ranking = [UnitRow(code, units.get(code, {}).get("name", code), r, min_cases)
+               for code, r in per_period[-1].items() if r.shown]
     ranking.sort(key=lambda u: (-u.score, u.name))
     overdue = tickets.overdue_count(db, now, scope, unattended)
     new = tickets.created_summary(db, p.start, p.end, scope)

@@ -105,3 +105,56 @@ async def test_a_school_partly_unattended_is_ranked_with_the_zaigang_penalty(dia
     yy = (await _month(d)).unit(ABSENT)
     assert yy.rank is not None and yy.score is not None, (yy.score, yy.rank)
     assert yy.scores["staffed"] is not None and yy.scores["staffed"] < 100 and yy.score < yy.scores["response"]
+
+
+# -- 2. a person's messages are handled in the order they arrived ----------------------------------------------------
+async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(dialog, monkeypatch):
+    """A figures question (本月满意率多少) is read on a reader thread and handled in a second write; a message from
+    the same leader arriving during the read was handled first, in between (before: the handling order was
+    [帮助, 本月满意率多少], and the second question's answer left before the first's). The person's later messages
+    now wait in line behind the one waiting on its read; a third waits behind the second; another person's
+    message does not wait at all."""
+    import asyncio
+    import time
+
+    from bot.app import DISPATCHER, RECEIVER
+    from handlers.messages import Inbound, ReadFirst
+    from tests.dialog import settle
+    d = dialog
+    await file_ticket(d, "o_a10_1", HOMEWORK, scene="school:jn-syxx")
+    receiver, dispatcher = d.app[RECEIVER], d.app[DISPATCHER]
+    real_read, real_handle = dispatcher.read_for, receiver.handle_tx
+    order: list[tuple[str, str]] = []
+
+    def slow_read(db, need):
+        time.sleep(0.4)  # a million tickets' read, longer than the next message takes to arrive
+        return real_read(db, need)
+
+    def handle(db, inbound, *reads):
+        out = real_handle(db, inbound, *reads)
+        if not isinstance(out, ReadFirst):
+            order.append((inbound.openid, inbound.text))
+        return out
+    monkeypatch.setattr(receiver, "read_first", slow_read)
+    monkeypatch.setattr(receiver, "handle_tx", handle)
+    ids = iter(range(7_000_000, 8_000_000))
+
+    def text(openid: str, words: str) -> Inbound:
+        return Inbound(openid=openid, kind="text", text=words, created_at=int(d.clock.now()), msg_id=str(next(ids)))
+
+    first = asyncio.ensure_future(receiver.receive(text(LEADER, "本月满意率多少")))
+    await asyncio.sleep(0.1)  # the question is stored and its read under way
+    second = asyncio.ensure_future(receiver.receive(text(LEADER, "帮助")))
+    other = asyncio.ensure_future(receiver.receive(text(SCHOOL, "帮助")))
+    await asyncio.sleep(0.05)
+    third = asyncio.ensure_future(receiver.receive(text(LEADER, "待办")))
+    replies = await asyncio.gather(first, second, other, third)
+    assert await settle(d, LEADER, SCHOOL)
+    mine = [t for who, t in order if who == LEADER]
+    assert mine == ["本月满意率多少", "帮助", "待办"], order
+    assert order.index((SCHOOL, "帮助")) < order.index((LEADER, "本月满意率多少")), order  # not held up
+    assert all(r is not None and r.text for r in replies), replies  # each answered in time, passively
+    assert not receiver._lines and not receiver._turns  # nobody left waiting
+    rows = await d.db(lambda db: db.execute("SELECT status, count(*) FROM inbound WHERE openid = ? GROUP BY status",
+                                            [LEADER]).fetchall())
+    assert rows == [("done", 3)], rows

@@ -469,8 +469,9 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
     tz, t, desk = _tz(request), auth.now(request), _desk(request)
     period = _period(request, tz, t)
     wanted = request.query.get("unit", "")
-    from bot.app import DISPATCHER
+    from bot.app import CONFIG, DISPATCHER
     tokenizer = request.app[DISPATCHER].router.tokenizer
+    min_cases = request.app[CONFIG].review.min_cases
 
     def load(db, period=period):
         scope = desk.scope(db, v.user)
@@ -484,7 +485,8 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
             members, name, shown = {wanted}, units[wanted]["name"], wanted
         one = shown or (scope[0][0] if scope[0] is not None and len(scope[0]) == 1 else "")
         # the duty office's 代收 tickets are its own overdue ones too, as on the 超期 list 当前超期 opens
-        return dashboard.read(db, units, members, period, t, tz, name, tokenizer, scope[1] and not shown), (
+        return dashboard.read(db, units, members, period, t, tz, name, tokenizer, scope[1] and not shown,
+                              min_cases), (
             choices, shown, one)
 
     d, (choices, wanted, one) = await read(request, load)
@@ -501,7 +503,7 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
         dates=period.dates(tz, t), running=running, running_dates=running and running.period.dates(tz, t),
         unit=wanted, trace=rates_link(one, d.period) if one else "", bar_max=max([n for _, n in d.by_category] + [1]),
-        school_max=max([n for _, n in d.by_school] + [1])))
+        school_max=max([n for _, n in d.by_school] + [1]), min_cases=min_cases))
 
 
 def _period(request: web.Request, tz, t: float) -> dashboard.Period:
