@@ -736,10 +736,10 @@ REVIEW_UNATTENDED = "无人在岗：{n}件留言到达时本单位无人绑定�
 REVIEW_UNATTENDED_FEW = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收（件数少，样本不足，暂不计分）"
 # Why a unit is listed apart, unranked (handlers.review.unranked): the reason, then what a leader can do.
 REVIEW_UNRANKED = {
-    "unstaffed": ("无在岗人员：本期{n}件留言到达时本单位无人绑定，由他人代收，没有本单位自己办理的件可考核",
+    "unstaffed": ("无在岗人员（本期{n}件留言到达时本单位无人绑定，均由他人代收，没有本单位自己办理的件可考核）",
                   "请督促该单位尽快绑定工作人员（单位页面可生成邀请码）"),
-    "no_tickets": ("本期无工单，也没有群众评议得分", ""),
-    "few": ("样本不足：各项比率所依据的件数少于{min}件，群众评议份数也不够", ""),
+    "no_tickets": ("本期无工单（也没有群众评议得分）", ""),
+    "few": ("样本不足（各项比率所依据的件数少于{min}件，群众评议份数也不够）", ""),
 }
 REVIEW_UNRANKED_HEAD = "不参与排名"
 SURVEY_INSIDER = "群众评议由服务对象评价。您的微信已绑定（或曾绑定）为教育系统工作人员，不能参加对“{unit}”等单位的评议。感谢理解！"

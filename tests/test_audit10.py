@@ -107,6 +107,32 @@ async def test_a_school_partly_unattended_is_ranked_with_the_zaigang_penalty(dia
     assert yy.scores["staffed"] is not None and yy.scores["staffed"] < 100 and yy.score < yy.scores["response"]
 
 
+async def test_a_unit_without_tickets_reads_dash_not_zero_or_hundred_and_says_why_it_is_not_ranked(dialog):
+    """A rate over no case is "—" on every surface (never 0 % nor 100 %), and the unit, listed apart, says why:
+    本期无工单. One 满意 rating reads 100%（1）with 样本不足, never a bare 100 %. Before: the reason was missing (the
+    row read "—" with nothing saying why; the unit report said 无数据不排名)."""
+    d = dialog
+    number = await file_ticket(d, "o_parent_one", HOMEWORK, scene="school:jn-syxx", consent="1")
+    await talk(d, SCHOOL, f"签收 {number}")
+    await talk(d, SCHOOL, f"办结 {number} 已与班主任沟通，作业量已调整", expect="办结")
+    await talk(d, "o_parent_one", f"评价 {number} 1")
+    await drain(d, SCHOOL, LEADER, "o_parent_one")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    built = await _month(d)
+    empty, one = built.unit("jn-dszx"), built.unit("jn-syxx")
+    assert empty.figures.rates.response is None and empty.score is None and empty.unranked == "no_tickets"
+    assert "本期无工单" in review.format_unit(built, "jn-dszx")
+    assert one.figures.rates.satisfaction == 1.0 and one.scores["satisfaction"] is None and one.unranked == "few"
+    page, xlsx = await _review_page(d)
+    row = _row(page, "jn-dszx")
+    cells = row.split('data-label="响应率">')[1].split("</td>")[0], row.split('data-label="满意率">')[1].split("</td>")[0]
+    assert cells == ("—", "—") and "本期无工单" in row, row
+    sat = _row(page, "jn-syxx").split('data-label="满意率">')[1].split("</td>")[0]
+    assert sat.startswith("100%（1）") and "样本不足" in sat, sat
+    assert xlsx["jn-dszx"]["响应率"] is None and xlsx["jn-dszx"]["满意率"] is None
+    assert "本期无工单" in xlsx["jn-dszx"]["不参与排名原因"] and "样本不足" in xlsx["jn-syxx"]["不参与排名原因"]
+
+
 # -- 2. a person's messages are handled in the order they arrived ----------------------------------------------------
 async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(dialog, monkeypatch):
     """A figures question (本月满意率多少) is read on a reader thread and handled in a second write; a message from
