@@ -398,6 +398,51 @@ def cmd_staff_remove(args) -> int:
     return 0 if removed else 1
 
 
+def cmd_staff_phones(args) -> int:
+    """Staff phones on file (m056): a ticket giving one is an insider's, whichever account wrote it."""
+    import csv
+    import time
+
+    from storage import staff
+    if args.action == "list":
+        _, rows = _with_db(args, staff.phones)
+        for r in rows:
+            print(f"{r['phone']}\t{r['name'] or ''}\tadded {_when(r['added_at'])}")
+        if not rows:
+            print("no staff phones on file: tingjian staff phones add PHONE --name NAME, or import roster.csv")
+        return 0
+    if args.action == "remove":
+        if len(args.values) != 1:
+            return _refused(ValueError("remove takes one phone"))
+        try:
+            _, gone = _with_db(args, staff.remove_phone, args.values[0])
+        except ValueError as exc:
+            return _refused(exc)
+        print(f"removed {args.values[0]}" if gone else f"{args.values[0]} is not on file")
+        return 0 if gone else 1
+    if args.action == "import":  # a roster: phone in the first column, the name in the second; a header is skipped
+        if len(args.values) != 1:
+            return _refused(ValueError("import takes one CSV file"))
+        try:
+            with open(args.values[0], encoding="utf-8-sig", newline="") as f:
+                rows = [r for r in csv.reader(f) if r and r[0].strip()]
+        except OSError as exc:
+            return _refused(ValueError(f"cannot read {args.values[0]}: {exc.strerror}"))
+        if rows and not any(ch.isdigit() for ch in rows[0][0]):
+            rows = rows[1:]
+        wanted = [(r[0], r[1] if len(r) > 1 else None) for r in rows]
+    else:
+        if not args.values:
+            return _refused(ValueError("add takes at least one phone"))
+        wanted = [(v, args.name) for v in args.values]
+    try:
+        _, (new, marked) = _with_db(args, staff.add_phones, wanted, time.time())
+    except ValueError as exc:  # one bad line: nothing recorded
+        return _refused(exc)
+    print(f"{new} staff phone(s) recorded; {marked} ticket(s) giving them are left out of 满意率 and 表扬")
+    return 0
+
+
 def _when(ts: float | None) -> str:
     import time
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "-"
@@ -1111,6 +1156,17 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("role", choices=("handler", "supervisor", "leader", "admin"))
     _config_option(q)
     q.set_defaults(func=cmd_staff_role)
+    q = staff_sub.add_parser("phones", help="staff phones on file: a ticket giving one is an insider's",
+                             description="Staff phones (the bureau's roster). A ticket whose contact phone is on "
+                                         "file is treated as staff's, whichever WeChat account wrote it: its "
+                                         "rating leaves 满意率 and its praise the 表扬 count. `add PHONE... "
+                                         "[--name NAME]`, `import roster.csv` (phone, name), `list`, "
+                                         "`remove PHONE` (one put on file by mistake).")
+    q.add_argument("action", choices=("add", "import", "list", "remove"))
+    q.add_argument("values", nargs="*", metavar="PHONE_OR_FILE")
+    q.add_argument("--name", help="whose phone, as the roster says")
+    _config_option(q)
+    q.set_defaults(func=cmd_staff_phones)
     q = staff_sub.add_parser("remove", help="unbind a staff account", description="Make an openid a citizen again; "
                              "their open tickets go back to their unit, which is told.")
     q.add_argument("openid")

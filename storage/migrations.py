@@ -1062,3 +1062,30 @@ def m055_held_pushes_kind(db: sqlite_utils.Database) -> None:
           """CREATE TABLE held_merged (
                openid TEXT PRIMARY KEY,
                through INTEGER NOT NULL)""")
+
+
+@migrations()
+def m056_staff_phones(db: sqlite_utils.Database) -> None:
+    """Staff phones on file (storage.staff.add_phones: the bureau's roster, `tingjian staff phones`). A staff member's
+    second WeChat account, never bound, is a parent to every openid rule; the phone they give on a ticket is not:
+    a ticket whose contact phone is on file is an insider's (`by_insider`, as m050's), so its rating leaves every
+    满意率 (the unit_days triggers follow by_insider) and its 表扬 the praise counts. Phones are kept as digits only,
+    tickets are matched on theirs with the dash of a landline dropped (index `tickets_contact_digits`)."""
+    insider = ("(EXISTS (SELECT 1 FROM users u WHERE u.openid = {t}.openid AND (u.role IN ('handler', 'supervisor', "
+               "'leader', 'admin') OR u.staff_left_at IS NOT NULL)) OR EXISTS (SELECT 1 FROM staff_phones p "
+               "WHERE p.phone = replace({t}.contact_phone, '-', '')))")
+    _exec(
+        db,
+        """CREATE TABLE staff_phones (
+            phone TEXT PRIMARY KEY,        -- digits only: 13800001234, 057112345678
+            name TEXT,                     -- whose, as the roster says (shown to admins only)
+            added_at REAL NOT NULL)""",
+        "CREATE INDEX tickets_contact_digits ON tickets(replace(contact_phone, '-', '')) "
+        "WHERE contact_phone IS NOT NULL",
+        "DROP TRIGGER tickets_by_insider_new",
+        f"""CREATE TRIGGER tickets_by_insider_new AFTER INSERT ON tickets WHEN {insider.format(t='NEW')}
+            BEGIN UPDATE tickets SET by_insider = 1 WHERE id = NEW.id; END""",
+        """CREATE TRIGGER tickets_by_insider_phone AFTER INSERT ON staff_phones
+            BEGIN UPDATE tickets SET by_insider = 1 WHERE contact_phone IS NOT NULL
+                  AND replace(contact_phone, '-', '') = NEW.phone AND by_insider = 0; END""",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import unicodedata
 from typing import Any
@@ -29,6 +30,55 @@ def insider_sql(openid: str) -> str:
     staff its public, nor bring back what they gave while bound elsewhere (m044 `staff_left_at`)."""
     return (f"EXISTS (SELECT 1 FROM users u WHERE u.openid = {openid} AND (u.role IN ('handler', 'supervisor', "
             f"'leader', 'admin') OR u.staff_left_at IS NOT NULL))")
+
+
+def insider_ticket_sql(t: str) -> str:
+    """SQL true when the ticket row `t` is an insider's (m050/m056 `by_insider`): its writer's account is staff
+    (insider_sql), or the contact phone it gives is a staff phone on file (add_phones). The second catches a staff
+    member's own second account, never bound, when they give their phone; nothing catches one who gives none."""
+    return (f"({insider_sql(f'{t}.openid')} OR EXISTS (SELECT 1 FROM staff_phones p "
+            f"WHERE p.phone = replace({t}.contact_phone, '-', '')))")
+
+
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$")  # a mobile, or a landline with its area code, digits only
+
+
+def phone_digits(text: str) -> str:
+    """A phone as staff_phones keeps it: spaces, dashes and a +86 dropped; ValueError if it is no phone."""
+    digits = re.sub(r"[\s\-()（）]", "", unicodedata.normalize("NFKC", text or ""))
+    digits = digits[3:] if digits.startswith("+86") else digits
+    if not PHONE.match(digits):
+        raise ValueError(f"not a phone number: {text!r} (a mobile such as 13800001234, or 0571-12345678)")
+    return digits
+
+
+def add_phones(db: sqlite_utils.Database, phones: list[tuple[str, str | None]], now: float) -> tuple[int, int]:
+    """Record staff phones (phone, name): every one checked first, then all written (bad input changes nothing).
+    Tickets giving one are insiders' (the m056 trigger): returns (phones new, tickets giving these phones)."""
+    rows = [(phone_digits(p), (n or "").strip()[:60] or None) for p, n in phones]
+    new = 0
+    for phone, name in rows:
+        cur = db.execute("INSERT INTO staff_phones (phone, name, added_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT(phone) DO UPDATE SET name = coalesce(excluded.name, name)", [phone, name, now])
+        new += bool(cur.rowcount)
+    marked = db.execute("SELECT count(*) FROM tickets WHERE contact_phone IS NOT NULL AND by_insider = 1 AND "
+                        f"replace(contact_phone, '-', '') IN ({','.join('?' * len(rows))})",
+                        [p for p, _ in rows]).fetchone()[0] if rows else 0
+    return new, marked
+
+
+def remove_phone(db: sqlite_utils.Database, phone: str) -> bool:
+    """A phone put on file by mistake: its tickets count again unless their writer's account is staff."""
+    phone = phone_digits(phone)
+    if not db.execute("DELETE FROM staff_phones WHERE phone = ?", [phone]).rowcount:
+        return False
+    db.execute(f"UPDATE tickets SET by_insider = ({insider_ticket_sql('tickets')}) WHERE contact_phone IS NOT NULL "
+               "AND replace(contact_phone, '-', '') = ?", [phone])
+    return True
+
+
+def phones(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT phone, name, added_at FROM staff_phones ORDER BY added_at, phone"))
 
 
 class InviteError(ValueError):

@@ -184,3 +184,45 @@ async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(di
     rows = await d.db(lambda db: db.execute("SELECT status, count(*) FROM inbound WHERE openid = ? GROUP BY status",
                                             [LEADER]).fetchall())
     assert rows == [("done", 3)], rows
+
+
+# -- 3. a staff member's second account, never bound ------------------------------------------------------------------
+async def test_a_staff_members_second_account_giving_their_phone_on_file_is_not_the_public(dialog, tmp_path, capsys):
+    """江南区实验小学's handler files a complaint about the school from a second WeChat account (never bound),
+    giving their own phone, answers it from the bound one and rates it 满意 from the second: it counted in the
+    school's 满意率, and no roster could be put on file (before: `staff phones` unknown, the rating counted). With the
+    bureau's roster on file (`tingjian staff phones import`), a ticket giving a staff phone is an insider's
+    whichever account wrote it: the rating given before the roster was loaded leaves 满意率 at once (the
+    counters follow), a later one never enters, `verify-rates` agrees with the counters, and a bad line in the
+    roster records nothing. (表扬 asks no phone: a second account's praise is not caught; README "Who counts as
+    the public".)"""
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    d = dialog
+    second, mine = "o_syxx_teacher_2nd", "13912345678"
+    number = await file_ticket(d, second, HOMEWORK, scene="school:jn-syxx", phone=mine, consent="1")
+    await talk(d, SCHOOL, f"签收 {number}")
+    await talk(d, SCHOOL, f"办结 {number} 已调整作业量", expect="办结")
+    await talk(d, second, f"评价 {number} 1")
+    await drain(d, SCHOOL, LEADER, second)
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    before = (await _month(d, min_cases=1)).unit("jn-syxx").figures
+    assert before.rates.rated == 1, before
+    path = str(tmp_path / "demo.db")
+    config = str(write_cli_config(tmp_path / "c.toml", path))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("电话,姓名\n139-1234-5678,实验小学·张老师\n12345,写错的\n", encoding="utf-8")
+    assert main(["staff", "phones", "import", str(roster), "--config", config]) == 2  # nothing recorded
+    assert "not a phone number" in capsys.readouterr().err
+    assert (await _month(d, min_cases=1)).unit("jn-syxx").figures.rates.rated == 1
+    roster.write_text("电话,姓名\n139-1234-5678,实验小学·张老师\n", encoding="utf-8")
+    assert main(["staff", "phones", "import", str(roster), "--config", config]) == 0
+    assert "1 staff phone(s) recorded; 1 ticket(s)" in capsys.readouterr().out
+    after = (await _month(d, min_cases=1)).unit("jn-syxx").figures
+    assert after.rates.rated == 0 and after.rates.satisfaction is None, after
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0, capsys.readouterr().out
+    # the same account's next ticket never counts
+    later = await file_ticket(d, second, HOMEWORK, scene="school:jn-syxx", phone=mine, consent="1")
+    assert (await d.db(tickets.get, later))["by_insider"] == 1
+    assert main(["staff", "phones", "remove", "13912345678", "--config", config]) == 0  # put on file by mistake
+    assert (await _month(d, min_cases=1)).unit("jn-syxx").figures.rates.rated == 1
