@@ -251,9 +251,11 @@ async def test_every_page_that_shows_the_absent_units_figures_says_what_was_stoo
     assert resp.status == 200 and "代收1件" in page and "值班室代为签收或办结" in page and "100%（" not in page
     rev = await d.app[DB].read(lambda c: review.build(c, "2026-11", TZ, review.Weights(), now=d.clock.now()))
     assert "代收1件" in review.format_unit(rev, NOBODY) and "代收1件" in review.format_text(rev)
-    # no rate rests on the stand-in's work; the ticket that found nobody there scores 在岗 0 (tests/test_audit5.py)
+    # no rate rests on the stand-in's work; the ticket that found nobody there scores 在岗 0, and with nothing of
+    # its own measured the school is listed apart, not ranked at 0.0 (tests/test_audit10.py)
     absent = rev.unit(NOBODY)
-    assert absent.figures.rates.response is None and absent.scores["staffed"] == 0 and absent.score == 0
+    assert absent.figures.rates.response is None and absent.scores["staffed"] == 0 and absent.score is None
+    assert absent.unranked == "unstaffed"
     path = tempfile.mktemp(suffix=".xlsx")
     review_xlsx.write(rev, path, d.clock.now(), TZ)
     book = openpyxl.load_workbook(path)
