@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers import texts
-from handlers.rates import Rates, compute, percent, total, with_praise
+from handlers.rates import Rates, compute, percent, percent_of, total, with_praise
 from storage import directory, tickets
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -269,7 +269,7 @@ def message(d: Digest, tz, url: str) -> str:
     if o.first_rated or o.dissatisfied:
         lines.append(f"首次评价满意率{percent(o.first_satisfaction)}，收到不满意{o.dissatisfied}次。")
     if d.bottom and d.scope == "bureau":
-        lines.append("需关注：" + "、".join(f"{u.name}（解决率{percent(u.now.resolution)}）" for u in d.bottom))
+        lines.append("需关注：" + "、".join(f"{u.name}（解决率{percent_of(u.now, 'resolution')}）" for u in d.bottom))
     if d.topics:
         lines.append("热点：" + "、".join(w for w, _ in d.topics[:5]))
     if d.repeated:

@@ -14,7 +14,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from handlers import dashboard, digest, texts
-from handlers.rates import Rates, percent, total
+from handlers.rates import Rates, percent, percent_of, total
 from storage import directory, tickets
 
 # The period a question names (the first that matches); none named: this week so far.
@@ -86,13 +86,15 @@ def _asked_rate(text: str) -> str | None:
 def rate_ranking(a: Ask) -> str:
     rate = _asked_rate(a.text) or "resolution"
     lowest = not re.search(r"最高|最好|第一|前[几三]|排前", a.text)
-    ranked = [(code, getattr(r, rate)) for code, r in a.rates().items() if getattr(r, rate) is not None]
+    ranked = [(code, r) for code, r in a.rates().items() if getattr(r, rate) is not None]
     if not ranked:
         return texts.FIG_RATE_NONE.format(period=a.period_name, scope=a.scope_name, name=texts.DIGEST_RATES[rate][0])
-    ranked.sort(key=lambda cr: (cr[1] if lowest else -cr[1], a.name(cr[0])))
+    # equal rates: the one resting on more cases first; each with its count, so one rating never reads as a record
+    ranked.sort(key=lambda cr: (getattr(cr[1], rate) if lowest else -getattr(cr[1], rate), -cr[1].base(rate),
+                                a.name(cr[0])))
     return texts.FIG_RANKING.format(period=a.period_name, scope=a.scope_name, name=texts.DIGEST_RATES[rate][0],
                                     which="最低" if lowest else "最高",
-                                    top="、".join(f"{a.name(c)}{percent(v)}" for c, v in ranked[:TOP]))
+                                    top="、".join(f"{a.name(c)}{percent_of(r, rate)}" for c, r in ranked[:TOP]))
 
 
 def rates_overall(a: Ask) -> str:

@@ -226,3 +226,17 @@ async def test_a_staff_members_second_account_giving_their_phone_on_file_is_not_
     assert (await d.db(tickets.get, later))["by_insider"] == 1
     assert main(["staff", "phones", "remove", "13912345678", "--config", config]) == 0  # put on file by mistake
     assert (await _month(d, min_cases=1)).unit("jn-syxx").figures.rates.rated == 1
+
+
+# -- 5. found afresh ---------------------------------------------------------------------------------------------------
+async def test_a_leaders_which_unit_is_lowest_names_the_count_a_rate_rests_on(dialog):
+    """哪个单位满意率最低 named 江南区实验小学0% from one 不满意: a single rating read as a record, where every other
+    surface shows the count beside a rate (percent_of). The answer now says 0%（1）, and among equal rates the
+    one resting on more cases comes first."""
+    d = dialog
+    number = await file_ticket(d, "o_parent_low", HOMEWORK, scene="school:jn-syxx", consent="1")
+    await talk(d, SCHOOL, f"签收 {number}")
+    await talk(d, SCHOOL, f"办结 {number} 已调整作业量", expect="办结")
+    await talk(d, "o_parent_low", f"评价 {number} 3 作业还是一样多")
+    said = await talk(d, LEADER, "本月哪个单位满意率最低")
+    assert "江南区实验小学0%（1）" in said, said
