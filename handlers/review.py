@@ -302,7 +302,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
 def _why_unranked(f: Figures) -> str:
     """The reason key of a unit with no score: nobody there, nothing at all, or too little."""
     r = f.rates
-    if f.unattended:
+    if f.unattended and not (r.dispatched or r.rated):  # nothing of its own: every ticket went to a stand-in
         return "unstaffed"
     if not (r.shown or f.survey_n):
         return "no_tickets"
