@@ -46,6 +46,7 @@ PASSIVE_LIMIT_BYTES = 2000
 HandleTx = Callable[..., "list[Reply] | ReadFirst"]  # (db, inbound[, reads]): see Receiver's read_first
 # A handling that asks to read first again after this many reads gets no more: it reads on the writer.
 READS_AT_MOST = 3
+TURN_WAIT_SECONDS = 30  # the longest a message waits behind its sender's earlier one (Receiver._turn)
 
 # With reply_timeout 0 (push every reply) the answer still waits for the commit, at most this long, then spools.
 STORE_WAIT_SECONDS = 4.5
@@ -500,8 +501,10 @@ class Receiver:
             if not line or line[0] == key or key not in line:
                 return
             waiter = self._turns[key] = asyncio.get_running_loop().create_future()
-        try:
-            await waiter
+        try:  # bounded: a read that hangs must not keep the person's later messages unanswered for good
+            await asyncio.wait_for(waiter, TURN_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("%s waited %d s behind an earlier message of its sender; handled now", key, TURN_WAIT_SECONDS)
         finally:
             self._turns.pop(key, None)
 

@@ -42,6 +42,19 @@ async def _review_page(d, period: str = "2026-11") -> tuple[str, object]:
     return page, {r[0]: dict(zip(head, r)) for r in rows}
 
 
+async def _ranking_page(d, period: str = "2026-11") -> str:
+    from urllib.parse import urlsplit
+
+    from bot.app import CONFIG
+    from bot.public import ranking_link
+    from tests.test_web import browser
+    link = urlsplit(ranking_link(d.app[CONFIG], period, now=d.clock.now(), to=LEADER))
+    async with browser(d) as s:
+        async with s.get(f"{link.path}?{link.query}") as resp:
+            assert resp.status == 200
+            return await resp.text()
+
+
 def _row(page: str, code: str) -> str:
     row = page[page.index(f'data-unit="{code}"'):]
     return row[:row.index("</tr>")]
@@ -86,6 +99,11 @@ async def test_a_school_with_nobody_bound_is_listed_apart_not_ranked_at_zero(dia
     got = xlsx[ABSENT]
     assert got["综合得分"] is None and got["同类排名"] is None and "无在岗人员" in got["不参与排名原因"], got
     assert got["无人在岗件数"] == 5
+    public = await _ranking_page(d)  # the month's ranking link the digest sends
+    mine = public[public.index(f"/u/{ABSENT}"):]
+    mine = mine[:mine.index("</tr>")]
+    assert "无在岗人员" in mine and "<b>0.0</b>" not in mine, mine
+    assert public.index("不参与排名（") < public.index(f"/u/{ABSENT}")
 
 
 async def test_a_school_partly_unattended_is_ranked_with_the_zaigang_penalty(dialog):
