@@ -439,7 +439,8 @@ def cmd_staff_phones(args) -> int:
         _, (new, marked) = _with_db(args, staff.add_phones, wanted, time.time())
     except ValueError as exc:  # one bad line: nothing recorded
         return _refused(exc)
-    print(f"{new} staff phone(s) recorded; {marked} ticket(s) giving them are left out of 满意率 and 表扬")
+    print(f"{new} staff phone(s) recorded; {marked} ticket(s) by the accounts that gave them are an insider's "
+          "(their ratings, 表扬 and 群众评议 not counted)")
     return 0
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT
-from storage.staff import insider_ticket_sql
+from storage.staff import insider_sql
 
 Key = tuple[int, str]  # (day, unit_code)
 
@@ -173,10 +173,10 @@ _BACKED = (
     ("withdrawn", "tickets_dispatched", "dispatched_at", "t.state = 'withdrawn' AND t.kind != 'praise'",
      "e.action = 'withdraw' AND e.at = t.closed_at"),
 )
-# a rating left out of 满意率 (m050/m056 by_insider) only because its writer is or was staff, or gave a staff phone:
-# the users table and the staff phones on file say who
+# a rating left out of 满意率 (m050 by_insider) only because its writer is or was staff, or gave a staff phone on
+# file (m056): the users table and the staff phones say who
 _INSIDER_SQL = ("SELECT t.number, 'by_insider' FROM tickets t INDEXED BY tickets_rated WHERE t.rated_at >= ? "
-                f"AND t.rated_at < ? AND t.kind != 'praise' AND t.by_insider != ({insider_ticket_sql('t')})")
+                f"AND t.rated_at < ? AND t.kind != 'praise' AND t.by_insider != ({insider_sql('t.openid')})")
 
 
 def _backed_sql() -> list[tuple[str, str]]:

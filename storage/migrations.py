@@ -1067,13 +1067,16 @@ def m055_held_pushes_kind(db: sqlite_utils.Database) -> None:
 @migrations()
 def m056_staff_phones(db: sqlite_utils.Database) -> None:
     """Staff phones on file (storage.staff.add_phones: the bureau's roster, `tingjian staff phones`). A staff member's
-    second WeChat account, never bound, is a parent to every openid rule; the phone they give on a ticket is not:
-    a ticket whose contact phone is on file is an insider's (`by_insider`, as m050's), so its rating leaves every
-    满意率 (the unit_days triggers follow by_insider) and its 表扬 the praise counts. Phones are kept as digits only,
-    tickets are matched on theirs with the dash of a landline dropped (index `tickets_contact_digits`)."""
-    insider = ("(EXISTS (SELECT 1 FROM users u WHERE u.openid = {t}.openid AND (u.role IN ('handler', 'supervisor', "
-               "'leader', 'admin') OR u.staff_left_at IS NOT NULL)) OR EXISTS (SELECT 1 FROM staff_phones p "
-               "WHERE p.phone = replace({t}.contact_phone, '-', '')))")
+    second WeChat account, never bound, was a parent to every rule; once a ticket it wrote gives a staff phone on
+    file, the account is an insider (storage.staff.insider_sql): its ratings leave every 满意率 (`by_insider` on all
+    its tickets, kept by these triggers; the unit_days triggers follow by_insider), its 表扬 and 群众评议 every count.
+    Phones are kept as digits only; tickets are matched on theirs with a landline's dash dropped (index
+    `tickets_contact_digits`)."""
+    insider = ("(EXISTS (SELECT 1 FROM users u WHERE u.openid = {o} AND (u.role IN ('handler', 'supervisor', "
+               "'leader', 'admin') OR u.staff_left_at IS NOT NULL)) OR (EXISTS (SELECT 1 FROM staff_phones) "
+               "AND EXISTS (SELECT 1 FROM tickets t2 INDEXED BY tickets_openid JOIN staff_phones p "
+               "ON p.phone = replace(t2.contact_phone, '-', '') WHERE t2.openid = {o} "
+               "AND t2.contact_phone IS NOT NULL)))")
     _exec(
         db,
         """CREATE TABLE staff_phones (
@@ -1083,9 +1086,10 @@ def m056_staff_phones(db: sqlite_utils.Database) -> None:
         "CREATE INDEX tickets_contact_digits ON tickets(replace(contact_phone, '-', '')) "
         "WHERE contact_phone IS NOT NULL",
         "DROP TRIGGER tickets_by_insider_new",
-        f"""CREATE TRIGGER tickets_by_insider_new AFTER INSERT ON tickets WHEN {insider.format(t='NEW')}
-            BEGIN UPDATE tickets SET by_insider = 1 WHERE id = NEW.id; END""",
+        # a new ticket giving a staff phone makes the account's earlier tickets an insider's too
+        f"""CREATE TRIGGER tickets_by_insider_new AFTER INSERT ON tickets WHEN {insider.format(o='NEW.openid')}
+            BEGIN UPDATE tickets SET by_insider = 1 WHERE openid = NEW.openid AND by_insider = 0; END""",
         """CREATE TRIGGER tickets_by_insider_phone AFTER INSERT ON staff_phones
-            BEGIN UPDATE tickets SET by_insider = 1 WHERE contact_phone IS NOT NULL
-                  AND replace(contact_phone, '-', '') = NEW.phone AND by_insider = 0; END""",
+            BEGIN UPDATE tickets SET by_insider = 1 WHERE by_insider = 0 AND openid IN (SELECT openid FROM tickets
+                  WHERE contact_phone IS NOT NULL AND replace(contact_phone, '-', '') = NEW.phone); END""",
     )

@@ -22,22 +22,20 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 def insider_sql(openid: str) -> str:
     """SQL true when the person `openid` (an SQL expression) is bound as staff of any unit, or is a leader or
-    admin: an insider, whose judgement is not the public's (群众评议, 表扬). Not only the unit's own staff and the
-    unit above: a rival school's principal marking a neighbour down, or two schools praising each other, is the
-    same conflict of interest. One predicate for every figure that must be the public's; what a person gave
-    before they were bound is left out too (read when the figures are, not when the answer came). Once bound,
-    always: unbinding (a transfer, a leaver, a removal asked for at the right moment) does not make a unit's
-    staff its public, nor bring back what they gave while bound elsewhere (m044 `staff_left_at`)."""
-    return (f"EXISTS (SELECT 1 FROM users u WHERE u.openid = {openid} AND (u.role IN ('handler', 'supervisor', "
-            f"'leader', 'admin') OR u.staff_left_at IS NOT NULL))")
-
-
-def insider_ticket_sql(t: str) -> str:
-    """SQL true when the ticket row `t` is an insider's (m050/m056 `by_insider`): its writer's account is staff
-    (insider_sql), or the contact phone it gives is a staff phone on file (add_phones). The second catches a staff
-    member's own second account, never bound, when they give their phone; nothing catches one who gives none."""
-    return (f"({insider_sql(f'{t}.openid')} OR EXISTS (SELECT 1 FROM staff_phones p "
-            f"WHERE p.phone = replace({t}.contact_phone, '-', '')))")
+    admin: an insider, whose judgement is not the public's (群众评议, 表扬, ratings: m050 `by_insider`). Not only the
+    unit's own staff and the unit above: a rival school's principal marking a neighbour down, or two schools
+    praising each other, is the same conflict of interest. One predicate for every figure that must be the
+    public's; what a person gave before they were bound is left out too (read when the figures are, not when the
+    answer came). Once bound, always: unbinding (a transfer, a leaver, a removal asked for at the right moment)
+    does not make a unit's staff its public, nor bring back what they gave while bound elsewhere (m044
+    `staff_left_at`). An account never bound is an insider too once any ticket it wrote gives a staff phone on
+    file (m056, add_phones): a staff member's own second account, when they give their phone; nothing catches one
+    that gives none (README, "What a unit cannot do to its own figures")."""
+    return (f"(EXISTS (SELECT 1 FROM users u WHERE u.openid = {openid} AND (u.role IN ('handler', 'supervisor', "
+            f"'leader', 'admin') OR u.staff_left_at IS NOT NULL)) OR (EXISTS (SELECT 1 FROM staff_phones) "
+            f"AND EXISTS (SELECT 1 FROM tickets t2 INDEXED BY tickets_openid JOIN staff_phones p "
+            f"ON p.phone = replace(t2.contact_phone, '-', '') WHERE t2.openid = {openid} "
+            f"AND t2.contact_phone IS NOT NULL)))")
 
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$")  # a mobile, or a landline with its area code, digits only
@@ -54,27 +52,32 @@ def phone_digits(text: str) -> str:
 
 def add_phones(db: sqlite_utils.Database, phones: list[tuple[str, str | None]], now: float) -> tuple[int, int]:
     """Record staff phones (phone, name): every one checked first, then all written (bad input changes nothing).
-    Tickets giving one are insiders' (the m056 trigger): returns (phones new, tickets giving these phones)."""
+    The accounts that gave one on a ticket are insiders (insider_sql; their tickets' by_insider: the m056 trigger):
+    returns (phones new, tickets of those accounts)."""
     rows = [(phone_digits(p), (n or "").strip()[:60] or None) for p, n in phones]
     new = 0
     for phone, name in rows:
         cur = db.execute("INSERT INTO staff_phones (phone, name, added_at) VALUES (?, ?, ?) "
                          "ON CONFLICT(phone) DO UPDATE SET name = coalesce(excluded.name, name)", [phone, name, now])
         new += bool(cur.rowcount)
-    marked = db.execute("SELECT count(*) FROM tickets WHERE contact_phone IS NOT NULL AND by_insider = 1 AND "
-                        f"replace(contact_phone, '-', '') IN ({','.join('?' * len(rows))})",
+    marked = db.execute(f"SELECT count(*) FROM tickets WHERE openid IN ({_GAVE.format(marks=','.join('?' * len(rows)))})",
                         [p for p, _ in rows]).fetchone()[0] if rows else 0
     return new, marked
 
 
 def remove_phone(db: sqlite_utils.Database, phone: str) -> bool:
-    """A phone put on file by mistake: its tickets count again unless their writer's account is staff."""
+    """A phone put on file by mistake: the accounts that gave it count again unless insiders otherwise."""
     phone = phone_digits(phone)
     if not db.execute("DELETE FROM staff_phones WHERE phone = ?", [phone]).rowcount:
         return False
-    db.execute(f"UPDATE tickets SET by_insider = ({insider_ticket_sql('tickets')}) WHERE contact_phone IS NOT NULL "
-               "AND replace(contact_phone, '-', '') = ?", [phone])
+    db.execute(f"UPDATE tickets SET by_insider = ({insider_sql('tickets.openid')}) "
+               f"WHERE openid IN ({_GAVE.format(marks='?')})", [phone])
     return True
+
+
+# the accounts that gave one of these phones on a ticket (index tickets_contact_digits)
+_GAVE = ("SELECT openid FROM tickets WHERE contact_phone IS NOT NULL "
+         "AND replace(contact_phone, '-', '') IN ({marks})")
 
 
 def phones(db: sqlite_utils.Database) -> list[dict[str, Any]]:

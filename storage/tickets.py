@@ -665,8 +665,7 @@ def mark_praise_burst(db: sqlite_utils.Database, unit_code: str, now: float,
     rows = db.execute(  # the window's range of creation times, never a walk of every ticket grouped by person
         f"SELECT t.openid, max({bursts.fresh_sql('t.openid', 't.created_at')}) AS fresh FROM tickets t "
         f"INDEXED BY tickets_created WHERE t.kind = 'praise' AND t.created_at >= ? AND {praised} = ? "
-        f"AND NOT {insider_sql('t.openid')} AND t.by_insider = 0 "
-        f"GROUP BY t.openid{'' if since is None else ' HAVING fresh'}",
+        f"AND NOT {insider_sql('t.openid')} GROUP BY t.openid{'' if since is None else ' HAVING fresh'}",
         [start, unit_code]).fetchall()
     burst = bursts.set_aside(((o, bool(fresh), None) for o, fresh in rows), limit)
     if burst is None:
@@ -705,7 +704,7 @@ def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,
     counts = {r[0]: r[1] for r in db.execute(
         f"SELECT {praised}, count(DISTINCT t.openid) FROM tickets t WHERE t.kind = 'praise' "
         f"AND t.created_at >= ? AND t.created_at < ? AND {praised} IS NOT NULL "
-        f"AND NOT {insider_sql('t.openid')} AND t.by_insider = 0 "  # (by_insider: a staff phone on file too, m056)
+        f"AND NOT {insider_sql('t.openid')} "
         f"AND NOT EXISTS (SELECT 1 FROM praise_aside a WHERE a.ticket_id = t.id) GROUP BY 1", [start, end])}
     return counts if units is None else {c: n for c, n in counts.items() if c in units}
 

@@ -14,6 +14,7 @@ from bot.app import DB
 from handlers import review
 from storage import staff, tickets
 from tests.dialog import DUTY, LEADER, SCHOOL, TZ, at, drain, file_ticket, talk
+from tests.test_audit2 import answer_survey
 from tests.test_audit5 import HOMEWORK
 
 ABSENT = "jn-yyxx"   # 江南区育英小学: nobody bound in the demo (its tickets go to the duty office: 代收)
@@ -204,16 +205,25 @@ async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(di
     assert rows == [("done", 3)], rows
 
 
+async def _answers(d, unit: str = "jn-syxx") -> int:
+    from bot.app import DISPATCHER
+    from handlers.survey_results import survey_results
+    campaign = d.app[DISPATCHER].campaign
+    got = await d.app[DB].read(survey_results, campaign.p.surveys["school-2026"], campaign.p.surveys, 1)
+    return got[unit].n if unit in got else 0
+
+
 # -- 3. a staff member's second account, never bound ------------------------------------------------------------------
 async def test_a_staff_members_second_account_giving_their_phone_on_file_is_not_the_public(dialog, tmp_path, capsys):
     """江南区实验小学's handler files a complaint about the school from a second WeChat account (never bound),
     giving their own phone, answers it from the bound one and rates it 满意 from the second: it counted in the
-    school's 满意率, and no roster could be put on file (before: `staff phones` unknown, the rating counted). With the
-    bureau's roster on file (`tingjian staff phones import`), a ticket giving a staff phone is an insider's
-    whichever account wrote it: the rating given before the roster was loaded leaves 满意率 at once (the
-    counters follow), a later one never enters, `verify-rates` agrees with the counters, and a bad line in the
-    roster records nothing. (表扬 asks no phone: a second account's praise is not caught; README "Who counts as
-    the public".)"""
+    school's 满意率, its 表扬 and 群众评议 answer in theirs, and no roster could be put on file (before: `staff
+    phones` unknown, everything counted). With the bureau's roster on file (`tingjian staff phones import`), an
+    account that gave a staff phone on a ticket is an insider whether or not it was ever bound: the rating given
+    before the roster was loaded leaves 满意率 at once (the counters follow), its praise and 评议 answer leave
+    their counts, a new 评议 is refused saying why, a later ticket never counts, `verify-rates` agrees with the
+    counters, and a bad line in the roster records nothing. (An account that never gives a phone is not caught:
+    README, "What a unit cannot do to its own figures".)"""
     from bot.cli import main
     from tests.conftest import write_cli_config
     d = dialog
@@ -222,10 +232,13 @@ async def test_a_staff_members_second_account_giving_their_phone_on_file_is_not_
     await talk(d, SCHOOL, f"签收 {number}")
     await talk(d, SCHOOL, f"办结 {number} 已调整作业量", expect="办结")
     await talk(d, second, f"评价 {number} 1")
+    await talk(d, second, "感谢江南区实验小学的老师们耐心辅导孩子，非常负责", expect="请核对")
+    await talk(d, second, "1", expect="感谢您的表扬")
+    assert "评议完成" in await answer_survey(d, second)
     await drain(d, SCHOOL, LEADER, second)
     d.advance(at("2026-12-01 10:00") - d.clock.now())
     before = (await _month(d, min_cases=1)).unit("jn-syxx").figures
-    assert before.rates.rated == 1, before
+    assert before.rates.rated == 1 and before.praise == 1 and await _answers(d) == 1, before
     path = str(tmp_path / "demo.db")
     config = str(write_cli_config(tmp_path / "c.toml", path))
     roster = tmp_path / "roster.csv"
@@ -235,9 +248,11 @@ async def test_a_staff_members_second_account_giving_their_phone_on_file_is_not_
     assert (await _month(d, min_cases=1)).unit("jn-syxx").figures.rates.rated == 1
     roster.write_text("电话,姓名\n139-1234-5678,实验小学·张老师\n", encoding="utf-8")
     assert main(["staff", "phones", "import", str(roster), "--config", config]) == 0
-    assert "1 staff phone(s) recorded; 1 ticket(s)" in capsys.readouterr().out
+    assert "1 staff phone(s) recorded; 2 ticket(s)" in capsys.readouterr().out
     after = (await _month(d, min_cases=1)).unit("jn-syxx").figures
-    assert after.rates.rated == 0 and after.rates.satisfaction is None, after
+    assert after.rates.rated == 0 and after.rates.satisfaction is None and after.praise == 0, after
+    assert await _answers(d) == 0  # its 群众评议 answer left out, and a new one refused saying why
+    assert "工作人员电话" in await answer_survey(d, second)
     assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0, capsys.readouterr().out
     # the same account's next ticket never counts
     later = await file_ticket(d, second, HOMEWORK, scene="school:jn-syxx", phone=mine, consent="1")
