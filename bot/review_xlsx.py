@@ -68,13 +68,14 @@ def write(review: Review, path, generated_at: float, tz):
     ws = wb.active
     ws.title = "全局"
     b = review.bureau
-    _sheet(ws, ["层级", "名称", "参评单位数", "单位平均得分", *fig_heads],
-           [["全局", b.name, b.units, b.mean_score, *_figures(b.figures)]], [None, None, "0", SCORE, *fig_formats])
+    _sheet(ws, ["层级", "名称", "参评单位数", "单位平均得分", "无在岗人员单位数", *fig_heads],
+           [["全局", b.name, b.units, b.mean_score, b.unstaffed, *_figures(b.figures)]],
+           [None, None, "0", SCORE, "0", *fig_formats])
 
     ws = wb.create_sheet("区县")
-    _sheet(ws, ["代码", "名称", "参评单位数", "单位平均得分", *fig_heads],
-           [[d.code, d.name, d.units, d.mean_score, *_figures(d.figures)] for d in review.districts],
-           [None, None, "0", SCORE, *fig_formats])
+    _sheet(ws, ["代码", "名称", "参评单位数", "单位平均得分", "无在岗人员单位数", *fig_heads],
+           [[d.code, d.name, d.units, d.mean_score, d.unstaffed, *_figures(d.figures)] for d in review.districts],
+           [None, None, "0", SCORE, "0", *fig_formats])
 
     ws = wb.create_sheet("单位")
     comp_heads = [f"{COMPONENT_NAMES[c]}分" for c in COMPONENTS]
@@ -122,7 +123,8 @@ def write(review: Review, path, generated_at: float, tz):
         ["不参与排名", "", "四项比率和群众评议都没有得分的单位不计综合得分、不排名（不按 0 分算），"
                          "“不参与排名原因”列写明：无在岗人员（留言都由他人代收）、本期无工单或样本不足"],
         ["同类排名", "", "在同一类别（局机关处室、区县教育局、学校、幼儿园）内按综合得分从高到低，得分相同名次相同"],
-        ["区县、全局", "", "所辖单位的件数合计后重新计算比率；“单位平均得分”为所辖参评单位综合得分的平均"],
+        ["区县、全局", "", "所辖单位的件数合计后重新计算比率；“单位平均得分”为所辖参评单位综合得分的平均，"
+                         "不含不参与排名的单位，其中无在岗人员的单位数另列"],
         ["权重设置", "", "配置文件 [review] 的 weight_* 项"],
     ]
     for row in notes:

@@ -193,6 +193,7 @@ class LevelReview:
     figures: Figures
     units: int                      # units reviewed in it
     mean_score: float | None
+    unstaffed: int = 0              # of them, listed apart as 无在岗人员: not in the mean, so shown beside it
 
 
 @dataclass
@@ -288,7 +289,8 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
             f.survey_n = sum(x.survey_n for x in with_survey)
             f.survey = round(sum(x.survey for x in with_survey) / len(with_survey), 1)
         scores = [u.score for u in members if u.score is not None]
-        return LevelReview(code, name, f, len(members), round(sum(scores) / len(scores), 1) if scores else None)
+        return LevelReview(code, name, f, len(members), round(sum(scores) / len(scores), 1) if scores else None,
+                           sum(u.unranked == "unstaffed" for u in members))
 
     districts = []
     for d in (u for u in units if u["kind"] == "district"):
@@ -356,7 +358,8 @@ def format_text(review: Review) -> str:
     b = review.bureau.figures
     lines.append(f"全局：受理{b.rates.dispatched}件，响应率{percent(b.rates.response)}，解决率"
                  f"{percent(b.rates.resolution)}，满意率{percent(b.rates.satisfaction)}，超期{b.overdue}件，"
-                 f"退回{b.bounced}次，表扬{b.praise}件；单位平均得分{_num(review.bureau.mean_score)}")
+                 f"退回{b.bounced}次，表扬{b.praise}件；单位平均得分{_num(review.bureau.mean_score)}"
+                 + (f"（另有{review.bureau.unstaffed}个单位无在岗人员，不参与排名）" if review.bureau.unstaffed else ""))
     kind = None
     for u in review.units:
         if u.kind != kind:

@@ -89,6 +89,7 @@ async def test_a_school_with_nobody_bound_is_listed_apart_not_ranked_at_zero(dia
     district = next(x for x in built.districts if x.code == yy.parent)
     scored = [u.score for u in built.units if u.score is not None and yy.parent in (u.parent, u.code)]
     assert district.mean_score == (round(sum(scored) / len(scored), 1) if scored else None), district
+    assert district.unstaffed == 1 and built.bureau.unstaffed == 1  # out of the mean, so counted beside it
     report = review.format_unit(built, ABSENT)
     assert "不参与排名：无在岗人员" in report and "同类第" not in report and "综合得分 —" in report, report
     table = review.format_text(built)

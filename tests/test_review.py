@@ -200,7 +200,7 @@ def test_cli_writes_the_xlsx_with_numbers_and_notes(tmp_path, capsys):
     assert rows[B]["综合得分"] == 92.5 and rows[B]["同类排名"] == 1 and rows[A]["综合得分"] == 59.4
     assert rows[A]["响应率"] == 2 / 3 and isinstance(rows[A]["受理件数"], int) and rows[A]["超期件数"] == 2
     assert "回复家长及时" in rows[A]["领导点评"]
-    assert wb["全局"]["D2"].value == 48.0 and wb["全局"]["E2"].value == 9
+    assert wb["全局"]["D2"].value == 48.0 and wb["全局"]["F2"].value == 9
     assert units["I2"].number_format == "0.0" and units["V2"].number_format == "0.0%"
     notes = "\n".join(str(c.value) for row in wb["说明"].iter_rows() for c in row if c.value is not None)
     assert "Σ(权重 × 指标得分)" in notes and "0.15" in notes
