@@ -1073,7 +1073,7 @@ def m056_staff_phones(db: sqlite_utils.Database) -> None:
     Phones are kept as digits only; tickets are matched on theirs with a landline's dash dropped (index
     `tickets_contact_digits`)."""
     insider = ("(EXISTS (SELECT 1 FROM users u WHERE u.openid = {o} AND (u.role IN ('handler', 'supervisor', "
-               "'leader', 'admin') OR u.staff_left_at IS NOT NULL)) OR (EXISTS (SELECT 1 FROM staff_phones) "
+               "'leader', 'admin') OR u.staff_left_at IS NOT NULL)) OR (EXISTS (SELECT 1 FROM staff_phones WHERE phone > '') "
                "AND EXISTS (SELECT 1 FROM tickets t2 INDEXED BY tickets_openid JOIN staff_phones p "
                "ON p.phone = replace(t2.contact_phone, '-', '') WHERE t2.openid = {o} "
                "AND t2.contact_phone IS NOT NULL)))")

@@ -32,7 +32,7 @@ def insider_sql(openid: str) -> str:
     file (m056, add_phones): a staff member's own second account, when they give their phone; nothing catches one
     that gives none (README, "What a unit cannot do to its own figures")."""
     return (f"(EXISTS (SELECT 1 FROM users u WHERE u.openid = {openid} AND (u.role IN ('handler', 'supervisor', "
-            f"'leader', 'admin') OR u.staff_left_at IS NOT NULL)) OR (EXISTS (SELECT 1 FROM staff_phones) "
+            f"'leader', 'admin') OR u.staff_left_at IS NOT NULL)) OR (EXISTS (SELECT 1 FROM staff_phones WHERE phone > '') "
             f"AND EXISTS (SELECT 1 FROM tickets t2 INDEXED BY tickets_openid JOIN staff_phones p "
             f"ON p.phone = replace(t2.contact_phone, '-', '') WHERE t2.openid = {openid} "
             f"AND t2.contact_phone IS NOT NULL)))")
