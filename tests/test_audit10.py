@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from bot.app import DB
 from handlers import review
 from storage import staff, tickets
-from tests.dialog import DUTY, LEADER, SCHOOL, TZ, at, drain, file_ticket, talk
+from tests.dialog import DUTY, LEADER, SCHOOL, TZ, at, drain, file_ticket, heard, talk
 from tests.test_audit2 import answer_survey
 from tests.test_audit5 import HOMEWORK
 
@@ -258,6 +258,11 @@ async def test_a_staff_members_second_account_giving_their_phone_on_file_is_not_
     # the same account's next ticket never counts
     later = await file_ticket(d, second, HOMEWORK, scene="school:jn-syxx", phone=mine, consent="1")
     assert (await d.db(tickets.get, later))["by_insider"] == 1
+    await drain(d, LEADER, SCHOOL)
+    await talk(d, SCHOOL, f"签收 {later}")
+    await talk(d, SCHOOL, f"办结 {later} 已调整作业量", expect="办结")
+    await talk(d, second, f"评价 {later} 1")
+    await heard(d, LEADER, expect=[later, "工作人员电话", "不计入"])  # the leaders are told why, truly
     assert main(["staff", "phones", "remove", "13912345678", "--config", config]) == 0  # put on file by mistake
     assert (await _month(d, min_cases=1)).unit("jn-syxx").figures.rates.rated == 1
 
