@@ -184,6 +184,7 @@ class UnitReview:
     comments: list[dict[str, Any]] = field(default_factory=list)
     unranked: str | None = None     # why it has no rank: a key of texts.REVIEW_UNRANKED (None: ranked)
     why: str = ""                   # the same in words, with what a leader can do (`unranked`): every surface's
+    reason: str = ""                # the words without the leader's hint (the ranking link principals get too)
 
 
 @dataclass
@@ -269,7 +270,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
             den = sum(wi for wi, _ in parts)
             u.score = round(sum(wi * v for wi, v in parts) / den, 1) if measured and den else None
             u.unranked = None if u.score is not None else _why_unranked(f)
-            u.why = unranked(u, min_cases)
+            u.why, u.reason = unranked(u, min_cases), unranked(u, min_cases, hint=False)
         scored = sorted((u for u in same if u.score is not None), key=lambda u: -u.score)
         for u in scored:
             u.rank = 1 + sum(1 for o in scored if o.score > u.score)
