@@ -268,6 +268,37 @@ async def test_a_staff_members_second_account_giving_their_phone_on_file_is_not_
 
 
 # -- 5. found afresh ---------------------------------------------------------------------------------------------------
+async def test_one_ticket_signed_in_time_is_no_first_place_on_the_dashboard(dialog):
+    """The workbench's dashboard ranked units by the mean of their three rates whatever they rested on: one ticket
+    signed and finished in time put 江南区第三中学 first (100 %) above a school that handled five, ranking with no
+    minimum where the review asks `review.min_cases` (5 in the demo). Now a rate on fewer cases is shown with its
+    count and not used, as in the review: the one-ticket school is unranked ("—"), the five-ticket one first."""
+    from tests.test_web import browser, sign_in
+    d = dialog
+    code = await d.db(staff.create_invite, "jn-dszx", "handler", "第三中学·李老师", d.clock.now(), 86400)
+    await talk(d, "o_teacher_ds", f"绑定 {code}", expect="绑定")
+    one = await file_ticket(d, "o_parent_ds1", HOMEWORK, scene="school:jn-dszx", consent="1")
+    await talk(d, "o_teacher_ds", f"签收 {one}")
+    await talk(d, "o_teacher_ds", f"办结 {one} 已调整作业量", expect="办结")
+    for i in range(5):
+        number = await file_ticket(d, f"o_parent_sy{i}", HOMEWORK, scene="school:jn-syxx", consent="1")
+        await talk(d, SCHOOL, f"签收 {number}")
+        if i:
+            await talk(d, SCHOOL, f"办结 {number} 已调整作业量", expect="办结")
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        async with s.get("/w/dashboard", params={"kind": "month", "period": "2026-11"}) as resp:
+            assert resp.status == 200
+            page = await resp.text()
+    table = page[page.index("单位排名"):]
+
+    def rank(name: str) -> str:
+        row = table[:table.index(name)]
+        return row[row.rindex('<td class="rank'):].split(">")[1].split("<")[0]
+    assert rank("江南区实验小学") == "1" and rank("江南区第三中学") == "—", table[:3000]
+    assert "100%（1）" in table
+
+
 async def test_a_leaders_which_unit_is_lowest_names_the_count_a_rate_rests_on(dialog):
     """哪个单位满意率最低 named 江南区实验小学0% from one 不满意: a single rating read as a record, where every other
     surface shows the count beside a rate (percent_of). The answer now says 0%（1）, and among equal rates the
