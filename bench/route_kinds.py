@@ -57,14 +57,14 @@ def instrument(profile: bool) -> dict[int, cProfile.Profile]:
     nth: collections.Counter = collections.Counter()
     handle = D.Dispatcher.handle_tx
 
-    def handle_tx(self, db, inbound):
+    def handle_tx(self, db, inbound, *reads):
         NOW["routing"], NOW["routings"] = 0.0, 0
         nth[inbound.openid] += 1
         p = profiles.get(min(nth[inbound.openid], 3))
         c = time.thread_time()
         if p:
             p.enable()
-        replies = handle(self, db, inbound)
+        replies = handle(self, db, inbound, *reads)
         if p:
             p.disable()
         cpu = time.thread_time() - c

@@ -76,11 +76,30 @@ def normalise(text: str) -> str:
     """Full-width digits and letters to ASCII, traditional characters to simplified (學校 = 学校, as the router
     reads them), a kind's name mistyped read as the name (SLIPS), spaces trimmed: what a phone keyboard sends
     varies. For reading only: the words kept are as typed."""
+    if text in _FIXED:  # a result of this function already known to be its own result (below)
+        return text
     t = unicodedata.normalize("NFKC", text).strip()
     if not HAN.search(t):
-        return t
-    t = to_simplified(well_formed(t))
-    return _SLIP.sub(lambda m: SLIPS[m.group(0)], t) if _SLIP.search(t) else t
+        return _fixed(t)
+    s = to_simplified(well_formed(t))
+    if s is t and not _SLIP.search(t):
+        return _fixed(t)
+    return _SLIP.sub(lambda m: SLIPS[m.group(0)], s) if _SLIP.search(s) else s
+
+
+# Results that normalise to themselves. The text a message is read as is normalised again by most checks given it
+# (they also take raw text), and a comma typed "，" makes it a new key: computed twice a message. A result that no
+# stage changed but NFKC and strip, and that NFKC leaves as it is, gives itself again stage by stage: NFKC and strip
+# change nothing, and the rest is the same call on the same string. Cleared when full, as the lru's keys turn over.
+_FIXED: set[str] = set()
+
+
+def _fixed(t: str) -> str:
+    if unicodedata.is_normalized("NFKC", t):
+        if len(_FIXED) >= 4096:
+            _FIXED.clear()
+        _FIXED.add(t)
+    return t
 
 
 HAN = re.compile(r"[\u3400-\u9fff]")
@@ -195,6 +214,7 @@ ASKED = re.compile(r"[吗嘛呢][\s?？!！。.~～]*$")  # 这合理吗 without
 DECLINE = re.compile(r"^(?:我?(?:就|还是|暂时)?(?:不想|不愿意?|不用|不要|不方便|不留|不需要|不必|不给|没有|没|无|"
                      r"免了|算了|跳过|拒绝|不涉及)|0$|否|no\b|skip\b)", re.I)
 AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所谓", "没问题", "不怕")
+_AGREE_DESPITE_NO = re.compile("|".join(map(re.escape, AGREE_DESPITE_NO)))  # one pass (yes_no: every reply)
 REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
 NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
@@ -217,7 +237,7 @@ def yes_no(text: str) -> bool | None:
     n = choice(t, 2)
     if n:
         return n == 1
-    if any(w in t for w in AGREE_DESPITE_NO):
+    if _AGREE_DESPITE_NO.search(t):
         return True
     rest = NOT_UNDERSTOOD.sub("", t)
     if rest != t:  # 我不太懂 is no 不 of refusal: what else is said decides, or the question is asked again
@@ -465,8 +485,8 @@ _THANKS_LEAD = re.compile(rf"^(?:{THANKS.pattern})+", re.I)
 @short_texts  # pure; every new message asks it
 def asks_progress(text: str) -> bool:
     text = _THANKS_LEAD.sub("", text)  # "Thank you. How long will it take?"
-    return bool((ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text)) and han_count(text) <= 16
-                or ASKS_PROGRESS_EN.match(text))
+    return bool(han_count(text) <= 16 and (ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text))  # (the count
+                or ASKS_PROGRESS_EN.match(text))                                       # is remembered: first)
 
 
 @short_texts  # pure; every new message and every step asks it
@@ -593,7 +613,7 @@ def written_lang(text: str) -> str | None:
 
 @short_texts  # asked of the same reply up to six times a message
 def han_count(text: str) -> int:
-    return len(_HAN_CHAR.findall(text))
+    return len(text) - len(_HAN_CHAR.sub("", text))  # (one string made, not a list of one-character strings)
 
 
 _HAN_CHAR = re.compile("[\u4e00-\u9fff]")  # (a character at a time in Python cost ~4 µs a 20-character draft)
@@ -627,8 +647,9 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
     t = normalise(text).strip(PUNCT)
     if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
         return False, t
-    core = han_count(FILLER.sub("", t)) + english_words(t)  # an English word says as much as a character
-    if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
+    words = english_words(t)
+    core = han_count(FILLER.sub("", t)) + words  # an English word says as much as a character
+    if core >= SENTENCE_CHARS or words >= SENTENCE_WORDS:
         return True, t
     if HOW_OFTEN.search(t) and core >= 2:
         return True, t
@@ -971,9 +992,11 @@ class Intake:
         if len(text) >= SENTENCE_CHARS and any(normalise(p) == text for p in d.parts):
             # the same words again (sent twice, unsure it arrived): said to be here, never written down twice
             return self._out(state, d, [Reply(_t(d, "REPEATED") + "\n" + self._again(state, d))])
-        if d.lang and written_lang(text) in ("en", "zh"):  # writes the other language now: answered in it (a
-            if in_english(text) or written_lang(text) == "zh" and han_count(text) >= 4:  # name or 查询: not)
-                d.lang = "en" if in_english(text) else "zh"
+        said = written_lang(text) if d.lang else None
+        if said in ("en", "zh"):  # writes the other language now: answered in it (a name or 查询: not)
+            english = in_english(text)
+            if english or said == "zh" and han_count(text) >= 4:
+                d.lang = "en" if english else "zh"
         if state in DETOURS:
             detour = DETOURS[state]
             text = self._by_label(detour, text, d)

@@ -18,9 +18,14 @@ def short_texts(fn: F) -> F:
     """fn(text, *args), remembered when `text` is short; fn must be a pure function of its arguments."""
     cached = functools.lru_cache(maxsize=MEMO_SIZE)(fn)
 
-    @functools.wraps(fn)
-    def call(text, *args):
-        return cached(text, *args) if len(text) <= SHORT_TEXT else fn(text, *args)
+    if fn.__code__.co_argcount == 1 and not fn.__code__.co_flags & 0x04:  # fn(text): no *args to pack and unpack
+        @functools.wraps(fn)  # (most checks; each message asks ~20 of them, most asked again from memory)
+        def call(text):
+            return cached(text) if len(text) <= SHORT_TEXT else fn(text)
+    else:
+        @functools.wraps(fn)
+        def call(text, *args):
+            return cached(text, *args) if len(text) <= SHORT_TEXT else fn(text, *args)
     call.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
     call.cache_info = cached.cache_info  # type: ignore[attr-defined]
     return call  # type: ignore[return-value]
