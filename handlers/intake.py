@@ -520,6 +520,16 @@ ASKS_IF_WE_HANDLE = re.compile(
     r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
     r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:你们|教育局)?(?:到底|究竟)?管不管(?:这个|这事)?[?？!！。.\s~～]*$|"
     r"^can you (?:help|handle|deal with)(?: (?:this|it|that))?[?.!\s]*$", re.I)
+# 你们为什么要问这个？ / 问学校干嘛 / 一定要选吗: a question about the question on screen, at any step -- why it is asked
+# (Step.why), and it again; never words of the story. The whole reply, naming nothing but the question's own topic
+# (老师为什么要问孩子家里收入 is a story).
+_WHY_TOPIC = r"(?:我|我们)?(?:这个|这些|这|那个|这么多|这么细|学校|哪所学校|是哪所学校|电话|号码|手机|身份|类型|哪一件|名字)?"
+_WHY_END = r"(?:呢|啊|呀|吗|嘛|么|的)?[?？!！。.\s~～]*$"
+ASKS_WHY_ASKED = re.compile(
+    r"^(?:请问|那|可是|但是|不过|诶|哎)?[，,\s]*(?:你们|您们|您|你)?(?:为什么|为啥|干嘛|干什么|凭什么|咋)(?:还|一定|非|又)?(?:要|得)?"
+    r"(?:问|知道|选|填|留|写|回答|告诉你们?|说|问我)" + _WHY_TOPIC + _WHY_END + "|"
+    r"^(?:你们|您)?(?:问|要|知道|选)" + _WHY_TOPIC + r"(?:干嘛|干什么|干啥|做什么|有什么用|有啥用|什么用|是为了什么|为了啥)" + _WHY_END + "|"
+    r"^(?:这个?|这些)?(?:一定|必须|非得?)要?(?:回答|填|选|说|留|告诉你们?)" + _WHY_TOPIC + r"(?:吗|么|嘛)[?？!！。.\s~～]*$")
 # Who we are (你们是谁？ 这是哪里 是机器人吗), asked anywhere: said briefly, and the question asked again.
 WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
@@ -790,6 +800,7 @@ class Step:
     # What the step can read as its answer: the rest of the text once the answer and the question's own words
     # are taken out ("" for a bare answer), or None when the text holds no answer to this question.
     read: Callable[["Intake", str, Draft], str | None] | None = None  # None: one of the numbered options
+    why: str = ""  # the text (handlers/texts.py) saying why the question is asked (为什么要问这个？)
 
 
 NEW_MATTER_CONFIDENCE = 0.6  # a supplement routed elsewhere at least this surely is offered as a new matter
@@ -1009,6 +1020,12 @@ class Intake:
 
     def _on_who_asks(self, state: str, text: str, d: Draft):  # 你们是谁？ at 1–4: who we are, never the story
         return self._aside_said(state, d, self.s.who_we_are(d.lang))
+
+    def _on_why_asked(self, state: str, text: str, d: Draft):  # 为什么要问这个？: why, and the question again
+        step = STEP.get(state) or DETOURS.get(state)
+        if step is None or not step.why:
+            return None
+        return self._aside_said(state, d, _t(d, step.why))
 
     def _on_we_handle(self, state: str, text: str, d: Draft):  # 你们到底管不管: yes, and the question on screen
         # (at the school question, why it asks says so: 你们管不管 without a question mark was added to the story)
@@ -1816,39 +1833,44 @@ def _always(i: Intake, d: Draft) -> bool:
 
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
-         Intake._ask_describe, Intake._on_describe),
+         Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
          Intake._ask_out_of_scope, Intake._ask_out_of_scope, Intake._on_out_of_scope, lambda d: 2,
-         Intake._read_yes_no),
+         Intake._read_yes_no, "OUT_OF_SCOPE_WHY"),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
-         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
+         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind,
+         "KIND_WHY"),
     Step("conduct", Intake._needs_conduct, lambda i, d: _t(d, "ASK_CONDUCT"), lambda i, d: _t(d, "ASK_CONDUCT"),
-         Intake._on_conduct, lambda d: 2, Intake._read_conduct),
+         Intake._on_conduct, lambda d: 2, Intake._read_conduct, "CONDUCT_WHY"),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
-         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
+         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus,
+         "FOCUS_WHY"),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
-         Intake._read_school),
+         Intake._read_school, "SCHOOL_WHY"),
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
-         Intake._on_similar, lambda d: 2, Intake._read_matter),
-    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone),
+         Intake._on_similar, lambda d: 2, Intake._read_matter, "SIMILAR_WHY"),
+    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
+         read=Intake._read_phone, why="PHONE_WHY"),
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
-         lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity),
+         lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
+         "ANONYMITY_WHY"),
     Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3,
-         Intake._read_confirm),
+         Intake._read_confirm, "CONFIRM_WHY"),
 )
 STEP = {s.state: s for s in STEPS}
 
 # Questions off the path; each returns to where the person was (`Draft.back_to`) or starts afresh.
 DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("new_matter", _always, lambda i, d: _t(d, "NEW_MATTER_CHOICES"), lambda i, d: _t(d, "NEW_MATTER_CHOICES"),
-         Intake._on_new_matter, lambda d: 2, Intake._read_matter),
+         Intake._on_new_matter, lambda d: 2, Intake._read_matter, "NEW_MATTER_WHY"),
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
-    Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
-    Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2),
+    Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2, why="RESUME_WHY"),
+    Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2,
+         why="OFFICER_WHY"),
     Step("change", _always, Intake._ask_change, lambda i, d: _t(d, "CHANGE_CHOICES"), Intake._on_change,
-         lambda d: 3),
+         lambda d: 3, why="CHANGE_WHY"),
 )}
 
 
@@ -1865,6 +1887,7 @@ class Aside:
 ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(GREETING.fullmatch, Intake._on_greeting),
     Aside(WHO_ASKS.match, Intake._on_who_asks),
+    Aside(ASKS_WHY_ASKED.match, Intake._on_why_asked),
     Aside(ASKS_IF_WE_HANDLE.match, Intake._on_we_handle),
     Aside(WANTS_HUMAN.search, Intake._on_wants_human),
     Aside(thanks_only, Intake._on_thanks),

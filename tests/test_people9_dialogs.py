@@ -14,3 +14,27 @@ async def test_how_to_do_a_command_one_may_not_use_says_who_may_and_what_to_do_i
     await talk(d, FEES, "怎么转派", expect=["“转派”需由", "退回 编号 理由"], absent=["不是指令", "签收全部"])
     await talk(d, SCHOOL_HEAD, "如何转派？", expect=["学校、幼儿园不能转派", "退回 编号 理由"], absent="不是指令")
     await talk(d, DUTY, "怎么转派", expect=["转派 编号 单位 [理由]", "例如：“转派 JY2611-0001"], absent="不是指令")
+
+
+# -- a question about the bot's own question ----------------------------------------------------------------------
+async def test_why_do_you_ask_this_is_answered_at_every_question_never_added_to_the_message(dialog):
+    d, p = dialog, "o_p9_why"
+    await talk(d, p, "孩子学校要求每个学生交300块钱买平板电脑，不买就不让上课", expect="请问您这次是")
+    # at the kind question it was "已补充到留言内容" and the kind taken as 咨询 from 为什么 (the school asked next)
+    await talk(d, p, "你们为什么要问这个？", expect=["办理方式和时限不同", "请问您这次是"], absent="已补充")
+    await talk(d, p, "1", expect="哪所学校")
+    # at the school question it was "已补充到留言内容" too
+    await talk(d, p, "你们为什么要问这个？", expect=["写明学校", "哪所学校"], absent="已补充")
+    await talk(d, p, "问学校干嘛", expect=["写明学校", "哪所学校"], absent="已补充")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, "一定要留吗", expect=["不留也可以", "联系电话"], absent="已补充")
+    await talk(d, p, "0", expect="是否同意让学校知道您的身份")
+    await talk(d, p, "为啥要问这个", expect=["身份只有教育局可见", "是否同意"])
+    reply = await talk(d, p, "2", expect="请核对")
+    await talk(d, p, "为什么还要问我", expect=["确认无误后才会转给承办单位", "1 提交"], absent="已补充")
+    number, _ = await finish(d, p, reply)
+    assert "为什么" not in (await d.db(tickets.get, number))["text"]
+    # a story that asks why someone else asks is still the story
+    await talk(d, "o_p9_why2", "班主任打听家长", expect="请再具体说说")
+    await talk(d, "o_p9_why2", "为什么要问这个", expect=["写清楚发生了什么", "请再具体说说"])
+    await talk(d, "o_p9_why2", "老师为什么要问孩子家里收入", absent=["写清楚发生了什么", "请再具体说说"])
