@@ -24,6 +24,7 @@ from storage import conversations, directory, lifecycle, staff, tickets, users, 
 
 TODO_TTL = 12 * 3600  # how long "详情 2" refers to the 2nd line of the last 待办 list
 TODO_PAGE = 10        # lines per 待办 message: readable on a phone, well under the 2048-byte reply limit
+PRESSING_UNITS = 5    # units named in 今天有什么紧急的吗's overdue line, the most overdue first
 TODO_MAX = 99         # numbered lines kept for 详情 N (the list is sorted, so these are the most pressing)
 DETAIL_CHARS = 600    # characters of the text per 详情 page: one page fits one WeChat message (2,048 bytes)
 
@@ -625,6 +626,39 @@ class Desk:
             lines.append(texts.OVERDUE_LINE.format(number=t["number"], due=self._due(t),
                                                    state=texts.STATE_NAMES[t["state"]]))
         lines.append(texts.OVERDUE_FOOT)
+        return "\n".join(lines)
+
+    def pressing(self, db, user: dict, now: float) -> str:
+        """今天有什么紧急的吗: the urgent open tickets (each with its deadline and a few words), the overdue ones by
+        unit and how many fall due today, in the person's scope (Desk.scope, as 超期). Read on a reader."""
+        units, unattended = self.scope(db, user)
+        today = dt.datetime.fromtimestamp(now, self.calendar.tz).date() + dt.timedelta(days=1)
+        day_end = dt.datetime.combine(today, dt.time(0), self.calendar.tz).timestamp()  # due dates end at 23:59:59
+        hot, today = tickets.pressing(db, units, now, day_end, unattended)
+        late = tickets.overdue(db, units, now, unattended)
+        if not hot and not late and not today:
+            return texts.PRESSING_NONE
+        names = {u["code"]: u["name"] for u in directory.all_units(db)}
+        lines = []
+        if hot:
+            lines.append(texts.PRESSING_URGENT.format(count=len(hot)))
+            lines += [texts.PRESSING_URGENT_LINE.format(
+                number=t["number"], unit=names.get(t["unit_code"], "待分派"), state=texts.STATE_NAMES[t["state"]],
+                due=self._due(t), late="（已超期）" if t["due_at"] and t["due_at"] < now and t["state"] in lifecycle.CLOCK else "",
+                excerpt=texts.excerpt(t["text"], 24)) for t in hot]
+        else:
+            lines.append(texts.PRESSING_NO_URGENT)
+        if late:
+            by_unit: dict[str, int] = {}
+            for t in late:
+                by_unit[t["unit_code"]] = by_unit.get(t["unit_code"], 0) + 1
+            worst = sorted(by_unit.items(), key=lambda x: -x[1])
+            shown = "、".join(f"{names.get(u, u)}{n}件" for u, n in worst[:PRESSING_UNITS])
+            more = texts.PRESSING_MORE_UNITS.format(units=len(worst)) if len(worst) > PRESSING_UNITS else ""
+            lines.append(texts.PRESSING_OVERDUE.format(count=len(late), units=shown + more))
+        if today:
+            lines.append(texts.PRESSING_TODAY.format(count=today))
+        lines.append(texts.PRESSING_FOOT if late else texts.PRESSING_FOOT_NO_LATE if hot else texts.PRESSING_FOOT_TODO)
         return "\n".join(lines)
 
     # -- the citizen's side --------------------------------------------------------------------------------

@@ -111,6 +111,8 @@ def _said(text: str) -> tuple[str | None, bool]:
 ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名|"
                           r"多少件|多少条|几件|最多|最低|最高|这个月|本月|上个月|上月|"
                           r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
+# 今天有什么紧急的吗 / 有急事吗 / 哪些比较急 (staff, a short question): the urgent and overdue open tickets in scope
+ASKS_PRESSING = re.compile(r"紧急|急事|急件|急的|加急|要紧|着急|比较急|很急|最急")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
 NAMES_A_LIST = re.compile(r"超期|待办|常用回复|(?:没|未|待|还没有?)(?:签收|处理|办)")
 # 撤回 with no number: the question for it, known so that, said while writing, the draft's 取消 is offered
@@ -337,6 +339,9 @@ class Dispatcher:
     def step_staff_text(self, turn: "Turn") -> list[Reply] | None:
         """Staff talk to the bot in commands; anything else gets them the list of commands."""
         if turn.user.get("role") in STAFF_ROLES:
+            if ASKS_PRESSING.search(turn.text) and len(turn.text.strip()) <= 20:  # 今天有什么紧急的吗
+                said = self._off_writer(turn, "pressing", {"text": turn.text})
+                return said if isinstance(said, ReadFirst) else [Reply(said)]
             if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 这周收到几件投诉？
                 said = self._figures(turn)
                 if isinstance(said, ReadFirst):
@@ -365,22 +370,28 @@ class Dispatcher:
         """The figures a leader's or supervisor's question asks for (handlers.figures), or None if it asks none it
         can answer. Reading them takes up to ~60 ms of CPU at a million tickets: when the caller reads first (and
         nothing earlier in the turn had something to say), they are read off the writer (read_for)."""
-        now = self.clock.now()
         if not figures.answerable(turn.text):
             return None
-        if turn.reads is None or turn.prefix:
-            return figures.answer(turn.db, turn.user, turn.text, now, self.calendar.tz)
+        return self._off_writer(turn, "figures", {"text": turn.text})
+
+    def _off_writer(self, turn: "Turn", what: str, args: dict) -> Any:
+        """What read_for reads for `what`: asked of the caller (a ReadFirst) when it reads first and nothing
+        earlier in the turn had something to say, else read here. The key is what is asked and who asks (not
+        the time), so the second handling finds the first one's read."""
         user = {k: turn.user.get(k) for k in ("openid", "role", "unit_code")}
-        key = json.dumps(["figures", user, turn.text], ensure_ascii=False)
-        if key in turn.reads:
-            return turn.reads[key]
-        return ReadFirst(key, "figures", {"user": user, "text": turn.text, "now": now})
+        need = ReadFirst(json.dumps([what, user, args], ensure_ascii=False), what,
+                         {**args, "user": user, "now": self.clock.now()})
+        if turn.reads is None or turn.prefix:
+            return self.read_for(turn.db, need)
+        return turn.reads[need.key] if need.key in turn.reads else need
 
     def read_for(self, db, need: ReadFirst) -> Any:
         """On a read-only connection, off the writer: what handle_tx asked to read first."""
+        a = need.args
         if need.what == "figures":
-            a = need.args
             return figures.answer(db, a["user"], a["text"], a["now"], self.calendar.tz)
+        if need.what == "pressing":
+            return self.desk.pressing(db, a["user"], a["now"])
         raise ValueError(f"nothing to read for {need.what!r}")
 
     def step_conversation(self, turn: "Turn") -> list[Reply] | None:

@@ -417,6 +417,17 @@ STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值�
                  "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"
 NO_OVERDUE = "目前没有超期未办结的留言。"
+# 今天有什么紧急的吗 (staff): urgent first, then the overdue by unit, then what falls due today
+PRESSING_NONE = "目前没有紧急事项，也没有超期未办结或今天到期的留言。"
+PRESSING_URGENT = "紧急事项{count}件："
+PRESSING_URGENT_LINE = "· {number}｜{unit}｜{state}｜{due}前{late}\n   {excerpt}"
+PRESSING_NO_URGENT = "目前没有紧急事项。"
+PRESSING_OVERDUE = "超期未办结{count}件：{units}。"
+PRESSING_MORE_UNITS = "等{units}个单位"
+PRESSING_TODAY = "今天到期{count}件。"
+PRESSING_FOOT = "发送“详情 编号”查看全文，“超期”查看超期清单。"
+PRESSING_FOOT_NO_LATE = "发送“详情 编号”查看全文，“待办”查看全部待办。"
+PRESSING_FOOT_TODO = "发送“待办”查看全部待办。"
 OVERDUE_HEAD = "超期未办结的留言共{total}件："
 OVERDUE_UNIT = "【{unit}】{count}件"
 OVERDUE_LINE = "· {number}｜{state}｜时限{due}"

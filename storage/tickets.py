@@ -236,6 +236,21 @@ def overdue(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float,
     return [_decode(r) for r in db.query(sql + " ORDER BY unit_code, due_at, id", [now, *args])]
 
 
+def pressing(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float, day_end: float,
+             unattended: bool = False, limit: int = 10) -> tuple[list[dict[str, Any]], int]:
+    """What needs attention now, in a person's scope (scope_sql): the open tickets the router judged urgent (a
+    safety matter; never praise), nearest deadline first, at most `limit`; and how many on the clock fall due
+    between `now` and `day_end`. Urgency is in the routing JSON, which no index holds: this reads every open
+    ticket of the scope (~6,000 at a million tickets, ~50-500 ms), so it runs on a reader (messages.ReadFirst)."""
+    where, args = scope_sql(unit_codes, unattended)
+    rows = [_decode(r) for r in db.query(
+        f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND kind != 'praise' "
+        f"AND json_extract(routing, '$.urgent'){where} ORDER BY due_at IS NULL, due_at, id LIMIT ?", [*args, limit])]
+    today = db.execute(f"SELECT COUNT(*) FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} "
+                       f"AND due_at >= ? AND due_at < ?{where}", [now, day_end, *args]).fetchone()[0]
+    return rows, today
+
+
 def scope_sql(units: list[str] | None, unattended: bool = False) -> tuple[str, list]:
     """" AND …" for a person's scope (handlers.desk.Desk.scope: units, and whether the 代收 tickets of units with
     nobody bound are theirs too): one rule for the lists, the 超期 command and the dashboard's 当前超期."""

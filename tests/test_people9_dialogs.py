@@ -38,3 +38,20 @@ async def test_why_do_you_ask_this_is_answered_at_every_question_never_added_to_
     await talk(d, "o_p9_why2", "班主任打听家长", expect="请再具体说说")
     await talk(d, "o_p9_why2", "为什么要问这个", expect=["写清楚发生了什么", "请再具体说说"])
     await talk(d, "o_p9_why2", "老师为什么要问孩子家里收入", absent=["写清楚发生了什么", "请再具体说说"])
+
+
+# -- a leader on Monday: what is urgent ---------------------------------------------------------------------------
+async def test_a_leader_asking_what_is_urgent_gets_the_urgent_and_overdue_tickets_in_scope(dialog):
+    d = dialog
+    await talk(d, LEADER, "今天有什么紧急的吗", expect="目前没有紧急事项", absent="不是指令")
+    urgent = await file_ticket(d, "o_p9_bus", "孩子在校车上被落下了，一个人在车里待了一上午", scene="school:jn-syxx")
+    fees = await file_ticket(d, "o_p9_fee", "江南区实验小学收了300元资料费，没有收据")
+    # it was "这条消息不是指令" and the whole list of commands
+    reply = await talk(d, LEADER, "今天有什么紧急的吗", expect=["紧急事项1件", urgent, "校车"],
+                       absent=["不是指令", fees, "超期未办结"])
+    assert "签收全部" not in reply
+    d.advance(14 * 86400)  # two weeks on: both past their deadlines
+    await talk(d, LEADER, "有急事吗？", expect=[urgent, "（已超期）", "超期未办结2件", "“超期”查看超期清单"])
+    # a handler sees their own unit's only: the fees office has no urgent one, one overdue
+    await talk(d, FEES, "有没有紧急的", expect=["目前没有紧急事项", "超期未办结1件：市教育局教育收费管理处1件"],
+               absent=urgent)
