@@ -257,7 +257,10 @@ class Commands:
             return [Reply(self._not_for(user, entries))]
         if entry.run is Commands.accept and ACCEPT_ALL.fullmatch(unicodedata.normalize("NFKC", rest)):
             entry = next(c for c in TABLE if c.run is Commands.accept_all)  # 签收 全部: the table's 签收全部
-        if entry.run is Commands.accept:
+        if entry.run is Commands.accept and LINE_RANGE.search(rest):
+            call = Call(db, user, openid, entry, raw, rest=rest)
+            if not self._todo_items(call):  # 签收 3-5 with no 待办 list on screen: lines of nothing, never the
+                return [Reply(texts.LINES_NEED_TODO)]  # tickets numbered …-0003 to …-0005
             rest = LINE_RANGE.sub(_lines_of_range, rest)  # 签收 1-5: the lines of the 待办 list, each
         call = Call(db, user, openid, entry, raw, rest=rest)
         refused = self._parse(call)
@@ -333,9 +336,7 @@ class Commands:
         n = int(ref)
         if staff:
             if len(ref) <= 2:  # a line of the last 待办 list
-                conv = conversations.get(call.db, call.openid, self.clock.now())
-                items = conv["data"].get("items", []) if conv and conv["flow"] == "desk" and not conv["expired"] \
-                    else []
+                items = self._todo_items(call)
                 if 0 < n <= len(items):
                     return tickets.get(call.db, items[n - 1]), None
                 month = dt.datetime.fromtimestamp(self.clock.now(), self.d.calendar.tz).strftime("%y%m")
@@ -353,6 +354,11 @@ class Commands:
         if len(mine) > 1:
             return None, texts.WHICH_TICKET.format(numbers="、".join(t["number"] for t in mine))
         return None, self._not_found(call, ref)
+
+    def _todo_items(self, call: Call) -> list[str]:
+        """The numbers of the person's last 待办 list, while it is live (TODO_TTL); [] when there is none."""
+        conv = conversations.get(call.db, call.openid, self.clock.now())
+        return conv["data"].get("items", []) if conv and conv["flow"] == "desk" and not conv["expired"] else []
 
     def _not_found(self, call: Call, number: str) -> str:
         mine = tickets.for_citizen(call.db, call.openid, 5)

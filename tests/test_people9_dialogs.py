@@ -55,3 +55,19 @@ async def test_a_leader_asking_what_is_urgent_gets_the_urgent_and_overdue_ticket
     # a handler sees their own unit's only: the fees office has no urgent one, one overdue
     await talk(d, FEES, "有没有紧急的", expect=["目前没有紧急事项", "超期未办结1件：市教育局教育收费管理处1件"],
                absent=urgent)
+
+
+# -- 签收 3-5 before 待办 ----------------------------------------------------------------------------------------
+async def test_a_range_of_lines_before_any_todo_list_signs_nothing_and_says_why(dialog):
+    d = dialog
+    numbers = []
+    for i in range(3):
+        numbers.append(await file_ticket(d, f"o_p9_line{i}", f"江南区实验小学收了{300 + i}元资料费，没有收据"))
+    assert [n[-4:] for n in numbers] == ["0001", "0002", "0003"]
+    # it signed JY2611-0001…0003 (the lines of no list read as the tickets numbered so)
+    await talk(d, FEES, "签收 1-3", expect=["序号是“待办”列表里的第几条", "没有签收任何留言", "请先发送“待办”"],
+               absent="已签收")
+    assert [(await d.db(tickets.get, n))["state"] for n in numbers] == ["assigned"] * 3
+    await talk(d, FEES, "待办", expect="待办留言共3件")
+    await talk(d, FEES, "签收 1-3", expect="已签收")
+    assert [(await d.db(tickets.get, n))["state"] for n in numbers] == ["accepted"] * 3
