@@ -257,7 +257,11 @@ SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
-SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
+# 市一中, 十五中: a numbered school as people say it (not 一中午, 三中全会)
+NUMBERED_SCHOOL = r"[一二三四五六七八九十0-9]{1,3}中(?![学午间途心全国文药])"
+SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中|"
+                         + NUMBERED_SCHOOL + ")")
+_NUMBERED_NAME = re.compile(r"[市区县]?" + NUMBERED_SCHOOL)
 PHONE_TOPIC = re.compile(r"^(?:我的?)?(?:电话|手机|号码|联系方式)(?:号码?)?(?:就|还是|暂时)?")  # 电话不方便留
 OTHER_CONTACT = re.compile(r"微信|邮箱|qq|座机|固话", re.I)  # answered, but not with a number: asked again
 PHONE_WORDS = re.compile(r"电话|手机|号码|号|联系|方式|打|留|给|可以|微信|邮箱|座机|固话|行|个|不想|不愿意?|不用|不方便|不留|不需要|为什么|"
@@ -1613,7 +1617,7 @@ class Intake:
         for sure. At most two runs, one lookup each: fuzzy matching costs ~15 ms over a city's directory."""
         for m in list(SCHOOL_NAME.finditer(normalise(d.text)))[:2]:
             name = NAME_LEAD.split(m.group(0))[-1]
-            code = self.s.find_school(name) if len(name) >= 4 else None
+            code = self.s.find_school(name) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
             if code:
                 return [code]
         # "My son at Wenchang Primary School …": a name in pinyin or English within an English story

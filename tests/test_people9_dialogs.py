@@ -71,3 +71,14 @@ async def test_a_range_of_lines_before_any_todo_list_signs_nothing_and_says_why(
     await talk(d, FEES, "待办", expect="待办留言共3件")
     await talk(d, FEES, "签收 1-3", expect="已签收")
     assert [(await d.db(tickets.get, n))["state"] for n in numbers] == ["accepted"] * 3
+
+
+# -- a numbered school inside a story ------------------------------------------------------------------------------
+async def test_a_numbered_school_named_in_the_story_is_offered(dialog):
+    d, p = dialog, "o_p9_yz"
+    # it was asked "请问涉及哪所学校" as if none had been named
+    await talk(d, p, "孩子在市一中被同学欺负了，老师也不管", expect=["是这所学校吗", "1 市第一中学"])
+    number, _ = await finish(d, p, await talk(d, p, "是的"))
+    assert (await d.db(tickets.get, number))["school_code"] == "sz1"
+    # a number and 中 that is no school: not offered
+    await talk(d, "o_p9_yz2", "孩子一中午都没吃饭，食堂不给打饭", absent="是这所学校吗")
