@@ -706,7 +706,11 @@ class Dispatcher:
         conduct = privacy.involves_conduct(category, routing)  # a teacher's or head's conduct (师德)
         not_the_school = privacy.barred(kind, category, routing, anonymous)  # the rule 转派 applies too
         unit = None
-        if school and kind == "praise" and not not_the_school:
+        if routing.get(privacy.ABOUT_BUREAU) and kind == "complaint":
+            # a complaint about the bureau itself (its offices, its staff): the office that oversees the bureau's
+            # work (the duty office), never the office it names, whatever its words are about
+            unit = directory.get(db, self.policy.duty_office)
+        elif school and kind == "praise" and not not_the_school:
             unit = school  # praise that also accuses (privacy.ACCUSES) goes to the bureau like a complaint
         elif school and category in self.policy.school_categories and not not_the_school:
             unit = school

@@ -534,6 +534,20 @@ ASKS_WHY_ASKED = re.compile(
     r"(?:问|知道|选|填|留|写|回答|告诉你们?|说|问我)" + _WHY_TOPIC + _WHY_END + "|"
     r"^(?:你们|您)?(?:问|要|知道|选)" + _WHY_TOPIC + r"(?:干嘛|干什么|干啥|做什么|有什么用|有啥用|什么用|是为了什么|为了啥)" + _WHY_END + "|"
     r"^(?:这个?|这些)?(?:一定|必须|非得?)要?(?:回答|填|选|说|留|告诉你们?)" + _WHY_TOPIC + r"(?:吗|么|嘛)[?？!！。.\s~～]*$")
+# 我要投诉你们 / 举报你们教育局 / 投诉局里的工作人员: a complaint about the bureau itself (its offices, its staff). 你们
+# counts only where no school's QR code was scanned (there it may be the school); never 你们学校 / 你们老师.
+_BUREAU_NAMED = r"(?:市?教育局|局里|局机关)"
+_BUREAU_TARGET = r"(?:" + _BUREAU_NAMED + r"|(?P<you>你们|您们))(?!学校|幼儿园|老师|校长|班主任|孩子|小学|中学)"
+ABOUT_BUREAU = re.compile(r"(?:投诉|举报|告)(?:一下)?" + _BUREAU_TARGET)
+COMPLAINS_OF_BUREAU = re.compile(r"^(?:我|我们)?(?:要|想|必须|一定要|就要)?(?:投诉|举报|告)(?:一下)?" + _BUREAU_TARGET
+                                 + r"(?:教育局)?(?:的?(?:人|工作人员))?[!！。.\s~～]*$")
+
+
+def about_bureau(text: str, d: "Draft") -> bool:
+    m = ABOUT_BUREAU.search(text)
+    return bool(m) and not (m.group("you") and d.school_from == "scene")
+
+
 # Who we are (你们是谁？ 这是哪里 是机器人吗), asked anywhere: said briefly, and the question asked again.
 WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
@@ -713,6 +727,7 @@ class Draft:
     alerted: bool = False               # the hotlines for an urgent matter were given at once
     praise_only: str | None = None      # the text the person called praise only, though it names a teacher's
     #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
+    about_bureau: bool = False          # a complaint about the bureau itself (投诉你们教育局): privacy.ABOUT_BUREAU
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -926,6 +941,9 @@ class Intake:
         filed = self.s.just_filed() if wanted else None
         if filed:  # 改为建议 right after submitting: about that message (changed while unsigned); nothing started
             return None, d.to_dict(), self.s.change_kind(filed["number"], wanted)
+        if COMPLAINS_OF_BUREAU.match(text) and about_bureau(text, d):  # 我要投诉你们: what happened, and where it
+            d.kind, d.kind_from, d.about_bureau = "complaint", "asked", True    # goes (never urged or routed on
+            return self._out("describe", d, [Reply(_t(d, "ABOUT_BUREAU_ASK"))])  # these three words)
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -1537,6 +1555,8 @@ class Intake:
 
     def _plan(self, d: Draft) -> Plan:
         routing = {**d.routing, privacy.ACCUSES: True} if self._accuses(d) else d.routing
+        if d.about_bureau or about_bureau(normalise(d.text), d):
+            routing = {**routing, privacy.ABOUT_BUREAU: True}
         return self.s.plan(d.category, d.school, d.kind, routing, anonymous=bool(d.anonymous))
 
     def _accuses(self, d: Draft) -> bool:

@@ -72,6 +72,9 @@ WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，�
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
 ASK_MATTER = "好的。请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
+# 我要投诉你们: a complaint about the bureau itself -- what happened, and that the office complained of will not handle it
+ABOUT_BUREAU_ASK = ("好的，按投诉办理。请说说具体情况：涉及局里哪个部门或哪位工作人员，什么时候、发生了什么。"
+                    "对教育局自身的投诉，由局里负责督办的部门办理，不交给被投诉的部门自己处理。")
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到您发来的{what}。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
 # A file over the size kept (bot/media.py), told to its sender as soon as it is refused.

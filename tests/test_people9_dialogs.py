@@ -82,3 +82,24 @@ async def test_a_numbered_school_named_in_the_story_is_offered(dialog):
     assert (await d.db(tickets.get, number))["school_code"] == "sz1"
     # a number and 中 that is no school: not offered
     await talk(d, "o_p9_yz2", "孩子一中午都没吃饭，食堂不给打饭", absent="是这所学校吗")
+
+
+# -- a complaint about the bureau itself ------------------------------------------------------------------------
+async def test_a_complaint_about_the_bureau_itself_is_asked_about_and_goes_to_the_office_that_oversees_it(dialog):
+    d, p = dialog, "o_p9_bureau"
+    # it was "您说的情况关系到人身安全…紧急事项" (the urgency model on three words) and asked for more like any story
+    await talk(d, p, "我要投诉你们", expect=["好的，按投诉办理", "哪个部门或哪位工作人员", "不交给被投诉的部门"],
+               absent=["紧急", "110", "请问您这次是"])
+    reply = await talk(d, p, "收费管理处的工作人员态度很差，问个收费标准都不耐烦，还挂我电话", absent="请问您这次是")
+    number, _ = await finish(d, p, reply)
+    filed = await d.db(tickets.get, number)
+    # not the fees office it complains of: the duty office, which oversees the bureau's own work
+    assert filed["kind"] == "complaint" and filed["unit_code"] == "jyj-bgs", filed
+    assert not filed["routing"].get("urgent")
+    # said in one message with the story, the same
+    await talk(d, "o_p9_bureau2", "我要投诉你们教育局收费管理处，问个收费标准都不耐烦，还挂我电话")
+    number2, _ = await finish(d, "o_p9_bureau2", await talk(d, "o_p9_bureau2", "1"))
+    assert (await d.db(tickets.get, number2))["unit_code"] == "jyj-bgs"
+    # 你们 after a school's QR code may be the school: not taken as the bureau
+    await send(d, "o_p9_bureau3", type="scan", scene="school:jn-syxx")
+    await talk(d, "o_p9_bureau3", "我要投诉你们", absent="不交给被投诉的部门")
