@@ -1507,6 +1507,8 @@ class Intake:
         text = d.text
         decision = self.s.route(text)
         d.routing = decision
+        if not d.about_bureau and about_bureau(normalise(text), d):  # 投诉你们教育局…: never sent away to 12345
+            d.about_bureau = True
         if d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
             d.kind = infer_kind(plain) or (None if d.kind_from == "urgent" else d.kind)  # urgency: read afresh
@@ -1555,7 +1557,7 @@ class Intake:
 
     def _plan(self, d: Draft) -> Plan:
         routing = {**d.routing, privacy.ACCUSES: True} if self._accuses(d) else d.routing
-        if d.about_bureau or about_bureau(normalise(d.text), d):
+        if d.about_bureau:
             routing = {**routing, privacy.ABOUT_BUREAU: True}
         return self.s.plan(d.category, d.school, d.kind, routing, anonymous=bool(d.anonymous))
 
@@ -1859,7 +1861,9 @@ STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
          Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
-    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
+    # nor a complaint about the bureau itself: ours by definition, whatever its words
+    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent")
+         and not d.about_bureau,
          Intake._ask_out_of_scope, Intake._ask_out_of_scope, Intake._on_out_of_scope, lambda d: 2,
          Intake._read_yes_no, "OUT_OF_SCOPE_WHY"),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),

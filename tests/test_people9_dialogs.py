@@ -90,7 +90,8 @@ async def test_a_complaint_about_the_bureau_itself_is_asked_about_and_goes_to_th
     # it was "您说的情况关系到人身安全…紧急事项" (the urgency model on three words) and asked for more like any story
     await talk(d, p, "我要投诉你们", expect=["好的，按投诉办理", "哪个部门或哪位工作人员", "不交给被投诉的部门"],
                absent=["紧急", "110", "请问您这次是"])
-    reply = await talk(d, p, "收费管理处的工作人员态度很差，问个收费标准都不耐烦，还挂我电话", absent="请问您这次是")
+    reply = await talk(d, p, "收费管理处的工作人员态度很差，问个收费标准都不耐烦，还挂我电话",
+                       absent=["请问您这次是", "12345", "不属于教育部门"])
     number, _ = await finish(d, p, reply)
     filed = await d.db(tickets.get, number)
     # not the fees office it complains of: the duty office, which oversees the bureau's own work
