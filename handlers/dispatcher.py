@@ -837,7 +837,8 @@ class _Services(IntakeServices):
         if draft.kind == "praise":
             self.notices.extend(self._praise(ticket, plan))
             return ticket
-        self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket))
+        why = texts.WHY_ABOUT_BUREAU if (plan.routing or {}).get(privacy.ABOUT_BUREAU) else ""
+        self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket, why))
         if plan.urgent:
             self.notices.extend(self._urgent_copies(ticket, plan))
         return ticket

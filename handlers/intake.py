@@ -1529,6 +1529,8 @@ class Intake:
         d.category = d.focus if d.focus in d.matters else decision["category"]
         if d.category == "out_of_scope" and d.matters and d.matters[0] != "out_of_scope":
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
+        if d.category == "out_of_scope" and d.about_bureau:
+            d.category = "other_edu"  # the bureau's own work (挂我电话): an education matter, not 非教育事务
 
     def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
         """Ask the first step still needed (the last one, confirm, always is)."""

@@ -98,6 +98,7 @@ ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请�
 ASK_CONDUCT = ("您的留言里除了表扬，还反映了老师的行为问题。这类问题由教育局直接调查处理，不会转给学校。\n"
                "1 作为投诉，请教育局调查处理（表扬的话一并转交）\n2 只是表扬，没有要反映的问题（也由教育局转达）\n请回复数字。")
 PRAISE_VIA_BUREAU = "留言提到老师的行为问题，由教育局转达，不直接转给学校。"
+WHY_ABOUT_BUREAU = "这是对教育局自身工作的投诉，请督办核实，不要交给被投诉的部门自己办理。"
 PRAISE_ACCUSES_NOTE = "注意：留言中提到了教师的行为问题，按规定未转学校，请核实后再转达。"
 # Praise kept as praise that also accuses a teacher: open at the bureau until someone checks the conduct part.
 WHY_PRAISE_CONDUCT = ("这是一条表扬，但留言中还反映了教师的行为问题（按规定未转学校）。请签收并核实，"

@@ -96,6 +96,7 @@ async def test_a_complaint_about_the_bureau_itself_is_asked_about_and_goes_to_th
     filed = await d.db(tickets.get, number)
     # not the fees office it complains of: the duty office, which oversees the bureau's own work
     assert filed["kind"] == "complaint" and filed["unit_code"] == "jyj-bgs", filed
+    await heard(d, DUTY, expect=["对教育局自身工作的投诉", "挂我电话"], absent="非教育事务")
     assert not filed["routing"].get("urgent")
     # said in one message with the story, the same
     await talk(d, "o_p9_bureau2", "我要投诉你们教育局收费管理处，问个收费标准都不耐烦，还挂我电话")
