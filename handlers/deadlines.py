@@ -28,7 +28,8 @@ from storage import directory, outbox, staff, tickets
 SHARES = (("half", 0.5), ("eighty", 0.8))
 WATCHED = ("assigned", "accepted", "replied", "reopened", "bounced")  # the clock runs
 # The order of a merged reminder, most urgent first ("copy": 催办抄送 to a supervisor).
-URGENCY = ("escalate", "urge", "copy", "accept", "eighty", "half")
+# "new": a new ticket's notice held because its unit was just told of another (Desk.dispatch_notices).
+URGENCY = ("escalate", "urge", "copy", "accept", "new", "eighty", "half")
 MERGED_LINES = 12  # ticket lines in a merged reminder: a phone screen, well under WeChat's 2,048 bytes
 
 
@@ -166,9 +167,10 @@ def _release(db, openid: str, now: float) -> None:
                              r["id"]))
     holds = [r["payload"]["hold"] for r in rows]
     total = sum(counts.values())
+    only_new = set(counts) == {"new"}
     notice = {**(rows[0]["payload"].get("notice") or {}),
               "ticket": texts.REMIND_MANY_TICKET.format(number=holds[0]["number"], count=total),
-              "title": texts.REMIND_MANY_TITLE.format(count=total)}
+              "title": (texts.NEW_MANY_TITLE if only_new else texts.REMIND_MANY_TITLE).format(count=total)}
     outbox.release_all(db, openid, merged_text(holds, counts), notice, now, rows[0]["source"])
 
 
@@ -179,7 +181,8 @@ def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
         counts = {}
         for h in holds:
             counts[h["kind"]] = counts.get(h["kind"], 0) + 1
-    lines = [texts.REMIND_MANY_HEAD.format(count=sum(counts.values()))]
+    head = texts.NEW_MANY_HEAD if set(counts) == {"new"} else texts.REMIND_MANY_HEAD
+    lines = [head.format(count=sum(counts.values()))]
     shown = 0
     for kind in URGENCY:
         n = counts.get(kind, 0)
@@ -189,7 +192,8 @@ def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
         lines.append(texts.REMIND_MANY_KIND[kind].format(count=n))
         room = max(MERGED_LINES - shown, 2)  # every group shows at least its two most urgent
         for h in group[:room]:
-            line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else texts.REMIND_MANY_LINE
+            line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else \
+                texts.REMIND_MANY_LINE_NEW if kind == "new" else texts.REMIND_MANY_LINE
             lines.append(line.format(**h))
         if n > room:
             lines.append(texts.REMIND_MANY_MORE.format(count=n - room))

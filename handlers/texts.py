@@ -561,16 +561,22 @@ REMIND_MANY_KIND = {
     "urge": "催办{count}件（已到办结时限，尚未办结）：",
     "copy": "催办抄送{count}件（本单位已到办结时限，请督促）：",
     "accept": "待签收{count}件（已超过签收时限）：",
+    "new": "新留言待签收{count}件：",
     "eighty": "即将到期{count}件：",
     "half": "已过时限一半{count}件：",
 }
 REMIND_MANY_LINE = "· {number}，{due}前办结"
 REMIND_MANY_LINE_UNIT = "· {number}（{unit}），时限{due}"
+REMIND_MANY_LINE_NEW = "· {number}｜{excerpt}"
+# New tickets that arrived close together (Desk.dispatch_notices holds them): one push
+NEW_MANY_HEAD = "【新留言待签收】又有{count}件新留言："
+NEW_MANY_TITLE = "新留言待签收（{count}件）"
 REMIND_MANY_MORE = "· 另有{count}件，发送“待办”查看"
 REMIND_MANY_FOOT = (
     (("urge", "accept", "eighty", "half"),
      "发送“待办”查看全部；“签收 编号”签收，“回复 编号 内容”答复；确需延期请在时限前发送“延期 编号 天数 理由”。"),
     (("escalate", "copy"), "发送“超期”按单位查看，“催办 编号 要求”催促办理。"),
+    (("new",), "发送“详情 编号”查看，“签收全部”一次签收本单位待签收的留言。"),
 )
 REMIND_MANY_TITLE = "办理提醒（{count}件）"
 REMIND_MANY_TICKET = "{number} 等{count}件"

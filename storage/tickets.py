@@ -211,6 +211,14 @@ def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int 
 _TO_SIGN = lifecycle.ACTIONS["accept"][0]  # the states 签收 takes a ticket from
 
 
+def told_since(db: sqlite_utils.Database, unit_code: str, since: float, ticket_id: int) -> bool:
+    """Whether another ticket of this unit, still waiting for 签收, arrived at or after `since` (its staff were just
+    told of it): an index range of tickets_unit_created."""
+    marks = ",".join("?" * len(_TO_SIGN))
+    return bool(db.execute(f"SELECT EXISTS (SELECT 1 FROM tickets WHERE unit_code = ? AND created_at >= ? AND id != ? "
+                           f"AND state IN ({marks}))", [unit_code, since, ticket_id, *_TO_SIGN]).fetchone()[0])
+
+
 def count_to_sign(db: sqlite_utils.Database, unit_code: str, cap: int = 1000) -> int:
     """How many of a unit's tickets wait for 签收 (at most `cap`: a range of tickets_unit_state, bounded)."""
     marks = ",".join("?" * len(_TO_SIGN))

@@ -3,7 +3,7 @@ on the code before its fix."""
 from __future__ import annotations
 
 from storage import tickets
-from tests.dialog import DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, send, talk
+from tests.dialog import DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, quiet, send, talk
 from tests.test_people6_dialogs import finish
 
 
@@ -105,3 +105,30 @@ async def test_a_complaint_about_the_bureau_itself_is_asked_about_and_goes_to_th
     # 你们 after a school's QR code may be the school: not taken as the bureau
     await send(d, "o_p9_bureau3", type="scan", scene="school:jn-syxx")
     await talk(d, "o_p9_bureau3", "我要投诉你们", absent="不交给被投诉的部门")
+
+
+# -- forty tickets of a morning: not forty pushes -------------------------------------------------------------------
+async def test_new_ticket_notices_close_together_go_as_one_push_and_an_urgent_one_at_once(dialog):
+    d = dialog
+    await drain(d, FEES)
+    first = await file_ticket(d, "o_p9_m0", "江南区实验小学收了300元资料费，没有收据")
+    await heard(d, FEES, expect=["【新留言待签收】", first])
+    more = []
+    for i in range(1, 6):  # each was a push of its own, five more on the phone within a minute
+        more.append(await file_ticket(d, f"o_p9_m{i}", f"江南区实验小学收了{300 + i}元资料费，没有收据"))
+    await quiet(d, FEES)
+    # in the workbench each is listed at once; on WeChat they wait for the watch's next sweep, then one push
+    await d.sweep()
+    merged = await heard(d, FEES, expect=["【新留言待签收】又有5件新留言", *more, "签收全部"])
+    assert merged.count("JY") == 5, merged
+    await quiet(d, FEES)
+    # a call for help is never held, however many came just before
+    await drain(d, SCHOOL)
+    await file_ticket(d, "o_p9_u1", "江南区实验小学作业太多了，孩子每天写到晚上十一点", consent="1")
+    await heard(d, SCHOOL, expect="【新留言待签收】")
+    await file_ticket(d, "o_p9_u2", "孩子在校车上被落下了，一个人在车里待了一上午", scene="school:jn-syxx", consent="1")
+    await heard(d, SCHOOL, expect="紧急")
+    # five minutes on, a new one goes at once again
+    d.advance(301)
+    last = await file_ticket(d, "o_p9_m6", "江南区实验小学收了399元资料费，没有收据")
+    await heard(d, FEES, expect=["【新留言待签收】", last])
