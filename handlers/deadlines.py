@@ -158,6 +158,13 @@ def _release(db, openid: str, now: float) -> None:
     """One person's held reminders as one push. Only what the push shows is read (the first MERGED_LINES of each
     kind, and how many there are): a leader may hold thousands after the first sweep of an upgrade."""
     counts, rows = outbox.held_top(db, openid, MERGED_LINES)
+    # a new ticket's held notice and a reminder of the same ticket (no sweep ran between): named once, as the reminder
+    reminded = {r["payload"]["hold"]["number"] for r in rows if r["payload"]["hold"]["kind"] != "new"}
+    both = [r for r in rows if r["payload"]["hold"]["kind"] == "new" and r["payload"]["hold"]["number"] in reminded]
+    if both:
+        rows = [r for r in rows if r not in both]
+        counts = {**counts, "new": counts["new"] - len(both)}
+        counts = {k: n for k, n in counts.items() if n}
     if sum(counts.values()) == 1:
         p = rows[0]["payload"]
         outbox.release_all(db, openid, p["content"], p.get("notice"), now, rows[0]["source"])
