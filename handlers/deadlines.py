@@ -11,7 +11,8 @@ several reminders due at once (the server was down), each is recorded but only t
 
 A person with many tickets is not sent one push per ticket: each reminder's WeChat push is held (storage/outbox.py
 `hold`), and when the sweep ends `gather` merges each person's held reminders into one message, the most urgent
-first. The reminder records and the workbench's notification rows stay one per ticket.
+first. The reminder records and the workbench's notification rows stay one per ticket. New-ticket notices that
+come close together are held the same way (Desk.dispatch_notices, kind "new") and go with the same gather.
 """
 from __future__ import annotations
 
