@@ -132,3 +132,13 @@ async def test_new_ticket_notices_close_together_go_as_one_push_and_an_urgent_on
     d.advance(301)
     last = await file_ticket(d, "o_p9_m6", "江南区实验小学收了399元资料费，没有收据")
     await heard(d, FEES, expect=["【新留言待签收】", last])
+
+
+# -- a parent who greets, says where the child is, then tells it ----------------------------------------------------
+async def test_a_spaced_greeting_and_where_the_child_is_are_not_a_story_so_the_story_is_no_other_matter(dialog):
+    d, p = dialog, "o_p9_messy"
+    # it was "请再具体说说情况" (老师 你好 started a message), then the story was "像是另一件事"
+    await talk(d, p, "老师 你好😊", expect="您好", absent="请再具体说说")
+    await talk(d, p, "我家孩子在实验小学 三年级", expect="请说说您要反映的具体事情", absent="请问您这次是")
+    await talk(d, p, "就是那个 作业太多了 每天写到十一点多 孩子都哭了😭 而且老师还让家长批改 我们上班哪有时间啊",
+               absent=["另一件事", "新的问题"])
