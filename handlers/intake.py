@@ -256,6 +256,7 @@ SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
+OPTION_POINTING = re.compile(r"^(?:嗯|对|是的?|就是|应该是)[\s,，]*|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?$")
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
 # 市一中, 十五中: a numbered school as people say it (not 一中午, 三中全会)
 NUMBERED_SCHOOL = r"[一二三四五六七八九十0-9]{1,3}中(?![学午间途心全国文药])"
@@ -1390,6 +1391,7 @@ class Intake:
         n = choice(text, len(d.school_options)) if d.school_options else None
         if n is None and len(d.school_options) == 1 and han_count(text) <= 3 and yes_no(text) is True:
             n = 1  # 是这所学校吗？ -- 是的
+        n = n or self._option_named(text, d)
         if n:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
@@ -1807,9 +1809,20 @@ class Intake:
         name = SCHOOL_LEAD.sub("", text)
         return name if name != text and SCHOOL_NAME.fullmatch(name) else text
 
+    def _option_named(self, text: str, d: Draft) -> int | None:
+        """江南区的那个 / 实验小学那所 at 是这所学校吗？: the one offered school whose name holds what is left once the
+        pointing words go (two characters at least), by its number; None if none or more than one does."""
+        if not d.school_options or han_count(text) > 12:
+            return None
+        core = OPTION_POINTING.sub("", text).strip(PUNCT)
+        if len(core) < 2:
+            return None
+        hits = [i for i, name in enumerate(self.s.school_names(d.school_options), 1) if core in name]
+        return hits[0] if len(hits) == 1 else None
+
     def _read_school(self, text: str, d: Draft) -> str | None:
         text = self._school_words(text)
-        if d.school_options and choice(text, len(d.school_options)):
+        if d.school_options and (choice(text, len(d.school_options)) or self._option_named(text, d)):
             return ""
         if text in SKIP or DECLINE.match(text):
             return SCHOOL_WORDS.sub("", DECLINE.sub("", text))

@@ -142,3 +142,6 @@ async def test_a_spaced_greeting_and_where_the_child_is_are_not_a_story_so_the_s
     await talk(d, p, "我家孩子在实验小学 三年级", expect="请说说您要反映的具体事情", absent="请问您这次是")
     await talk(d, p, "就是那个 作业太多了 每天写到十一点多 孩子都哭了😭 而且老师还让家长批改 我们上班哪有时间啊",
                absent=["另一件事", "新的问题"])
+    # 江南区的那个 at 是这所学校吗？: that one (it was "已补充到留言内容")
+    await talk(d, p, "投诉吧", expect=["是这所学校吗", "1 江南区实验小学"])
+    await talk(d, p, "江南区的那个", expect="联系电话", absent=["已补充", "是这所学校吗"])
