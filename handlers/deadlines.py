@@ -159,13 +159,11 @@ def _release(db, openid: str, now: float) -> None:
     """One person's held reminders as one push. Only what the push shows is read (the first MERGED_LINES of each
     kind, and how many there are): a leader may hold thousands after the first sweep of an upgrade."""
     counts, rows = outbox.held_top(db, openid, MERGED_LINES)
-    # a new ticket's held notice and a reminder of the same ticket (no sweep ran between): named once, as the reminder
-    reminded = {r["payload"]["hold"]["number"] for r in rows if r["payload"]["hold"]["kind"] != "new"}
-    both = [r for r in rows if r["payload"]["hold"]["kind"] == "new" and r["payload"]["hold"]["number"] in reminded]
-    if both:
-        rows = [r for r in rows if r not in both]
-        counts = {**counts, "new": counts["new"] - len(both)}
-        counts = {k: n for k, n in counts.items() if n}
+    if counts.get("new"):
+        counts, rows = _new_still_waiting(db, openid, counts, rows)
+        if not counts:  # every new ticket held for them was signed meanwhile: nothing left to tell
+            outbox.release_none(db, openid)
+            return
     if sum(counts.values()) == 1:
         p = rows[0]["payload"]
         outbox.release_all(db, openid, p["content"], p.get("notice"), now, rows[0]["source"])
@@ -180,6 +178,17 @@ def _release(db, openid: str, now: float) -> None:
               "ticket": texts.REMIND_MANY_TICKET.format(number=holds[0]["number"], count=total),
               "title": (texts.NEW_MANY_TITLE if only_new else texts.REMIND_MANY_TITLE).format(count=total)}
     outbox.release_all(db, openid, merged_text(holds, counts), notice, now, rows[0]["source"])
+
+
+def _new_still_waiting(db, openid: str, counts: dict[str, int], rows: list[dict]) -> tuple[dict, list[dict]]:
+    """The held new-ticket notices (kind "new": a sweep interval's worth, a few rows) that still say something: the
+    ticket still waits for 签收 (签收全部 may have come first) and no reminder of it is in the same push."""
+    reminded = {r["payload"]["hold"]["number"] for r in rows if r["payload"]["hold"]["kind"] != "new"}
+    new = outbox.held_of_kind(db, openid, "new")
+    waiting = tickets.waiting_to_sign(db, [r["payload"]["hold"]["number"] for r in new])
+    new = [r for r in new if r["payload"]["hold"]["number"] in waiting - reminded]
+    counts = {k: n for k, n in {**counts, "new": len(new)}.items() if n}
+    return counts, [r for r in rows if r["payload"]["hold"]["kind"] != "new"] + new[:MERGED_LINES]
 
 
 def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:

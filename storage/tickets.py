@@ -219,6 +219,16 @@ def told_since(db: sqlite_utils.Database, unit_code: str, since: float, ticket_i
                            f"AND state IN ({marks}))", [unit_code, since, ticket_id, *_TO_SIGN]).fetchone()[0])
 
 
+def waiting_to_sign(db: sqlite_utils.Database, numbers: list[str]) -> set[str]:
+    """Which of these tickets still wait for 签收 (by the numbers' unique index)."""
+    if not numbers:
+        return set()
+    marks = ",".join("?" * len(_TO_SIGN))
+    return {r[0] for r in db.execute(
+        f"SELECT number FROM tickets WHERE number IN ({','.join('?' * len(numbers))}) AND state IN ({marks})",
+        [*numbers, *_TO_SIGN])}
+
+
 def count_to_sign(db: sqlite_utils.Database, unit_code: str, cap: int = 1000) -> int:
     """How many of a unit's tickets wait for 签收 (at most `cap`: a range of tickets_unit_state, bounded)."""
     marks = ",".join("?" * len(_TO_SIGN))

@@ -122,6 +122,13 @@ async def test_new_ticket_notices_close_together_go_as_one_push_and_an_urgent_on
     merged = await heard(d, FEES, expect=["【新留言待签收】又有5件新留言", *more, "签收全部"])
     assert merged.count("JY") == 5, merged
     await quiet(d, FEES)
+    # one more held, then 签收全部 before the sweep: nothing left to tell
+    await file_ticket(d, "o_p9_m8", "江南区实验小学收了398元资料费，没有收据")
+    await quiet(d, FEES)
+    await talk(d, FEES, "签收全部", expect="已签收本单位待签收的留言 7 件")
+    await d.sweep()
+    await quiet(d, FEES)
+    assert await d.db(lambda c: c.execute("SELECT count(*) FROM held_pushes").fetchone()[0]) == 0
     # a call for help is never held, however many came just before
     await drain(d, SCHOOL)
     await file_ticket(d, "o_p9_u1", "江南区实验小学作业太多了，孩子每天写到晚上十一点", consent="1")
