@@ -242,7 +242,7 @@ class Desk:
         if action == "extension_decide":
             checks = ["extension_approved"]
         if checks and not any(lifecycle.allowed(a, ticket["state"]) for a in checks):
-            return Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
+            return Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STAFF_STATE_NAMES[ticket["state"]],
                                                   verb=VERBS[action]))
         return None
 
@@ -426,7 +426,7 @@ class Desk:
         if user["role"] not in WIDE_ROLES and user["openid"] not in self.approvers(db, ticket):
             return [Reply(texts.EXTENSION_ROLE)]
         if not lifecycle.allowed("extension_approved", ticket["state"]):
-            return [Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
+            return [Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STAFF_STATE_NAMES[ticket["state"]],
                                                    verb=VERBS["extension_decide"]))]
         now = self.clock.now()
         ext = {**ext, "state": "approved" if approve else "rejected", "decided_by": user["openid"], "decided_at": now}
@@ -521,7 +521,7 @@ class Desk:
         for i, t in enumerate(rows[first:first + TODO_PAGE], first + 1):
             lines.append(texts.TODO_LINE.format(
                 i=i, urgent=texts.URGENT_MARK if urgent(t) and t["state"] in lifecycle.OPEN else "", number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
-                category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STATE_NAMES[t["state"]],
+                category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STAFF_STATE_NAMES[t["state"]],
                 due=self._due(t), flags=self._flags(t), excerpt=texts.excerpt(t["text"], 24),
                 unit="" if t["unit_code"] == user.get("unit_code") else " " + names.get(t["unit_code"], "待分派")))
         lines.append(texts.TODO_FOOT)
@@ -554,7 +554,7 @@ class Desk:
         lines = [texts.DETAIL.format(
             number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
             category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
-            state=texts.STATE_NAMES[ticket["state"]], flags=self._flags(ticket),
+            state=texts.STAFF_STATE_NAMES[ticket["state"]], flags=self._flags(ticket),
             unit=unit["name"] if unit else "待分派", school_line=f"学校：{school['name']}\n" if school else "",
             created=created, due=self._due(ticket), identity=identity, text=chunk)]
         if more:
@@ -634,7 +634,7 @@ class Desk:
                 count = sum(1 for r in rows if r["unit_code"] == current)
                 lines.append(texts.OVERDUE_UNIT.format(unit=names.get(current, current), count=count))
             lines.append(texts.OVERDUE_LINE.format(number=t["number"], due=self._due(t),
-                                                   state=texts.STATE_NAMES[t["state"]]))
+                                                   state=texts.STAFF_STATE_NAMES[t["state"]]))
         lines.append(texts.OVERDUE_FOOT)
         return "\n".join(lines)
 
@@ -653,7 +653,7 @@ class Desk:
         if hot:
             lines.append(texts.PRESSING_URGENT.format(count=len(hot)))
             lines += [texts.PRESSING_URGENT_LINE.format(
-                number=t["number"], unit=names.get(t["unit_code"], "待分派"), state=texts.STATE_NAMES[t["state"]],
+                number=t["number"], unit=names.get(t["unit_code"], "待分派"), state=texts.STAFF_STATE_NAMES[t["state"]],
                 due=self._due(t), late="（已超期）" if t["due_at"] and t["due_at"] < now and t["state"] in lifecycle.CLOCK else "",
                 excerpt=texts.excerpt(t["text"], 24)) for t in hot]
         else:
