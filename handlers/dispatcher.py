@@ -26,7 +26,7 @@ from handlers.deadlines import Watch, gather, gather_until
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import (Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
+from handlers.intake import (GREETING, Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
                              thanks_only, written_lang)
 from handlers.messages import Inbound, ReadFirst, Reply, WebLinks
 from handlers.routing import Router
@@ -111,6 +111,8 @@ def _said(text: str) -> tuple[str | None, bool]:
 ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名|"
                           r"多少件|多少条|几件|最多|最低|最高|这个月|本月|上个月|上月|"
                           r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
+# 周局长，早上好 / 李老师 你好: the bot addressed as a colleague, before a greeting
+STAFF_ADDRESS = re.compile(r"^[\u4e00-\u9fff]{0,3}(?:局长|老师|主任|科长|校长|处长|园长|同志|领导)[，,\s]*(?=.)")
 # 今天有什么紧急的吗 / 有急事吗 / 哪些比较急 (staff, a short question): the urgent and overdue open tickets in scope
 ASKS_PRESSING = re.compile(r"紧急|急事|急件|急的|加急|要紧|着急|比较急|很急|最急")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
@@ -356,6 +358,9 @@ class Dispatcher:
                     return [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
             if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy
                 return [Reply(texts.STAFF_THANKS)]
+            if GREETING.fullmatch(STAFF_ADDRESS.sub("", normalise(turn.text))):  # 周局长，早上好: greeted, and
+                return [Reply(texts.STAFF_GREETING if turn.user.get("role") in SUPERVISORS  # what can be asked,
+                              else texts.STAFF_GREETING_HANDLER)]                      # not the whole list
             if UNDO_BOUNCE.search(turn.text) and len(turn.text.strip()) <= 20:  # 算了，不退回了: what can be done
                 return [Reply(texts.BOUNCE_UNDO)]
             how = commands.how_to(turn.user, self.policy.duty_office, turn.text,

@@ -153,3 +153,13 @@ async def test_a_spaced_greeting_and_where_the_child_is_are_not_a_story_so_the_s
     # 江南区的那个 at 是这所学校吗？: that one (it was "已补充到留言内容")
     await talk(d, p, "投诉吧", expect=["是这所学校吗", "1 江南区实验小学"])
     await talk(d, p, "江南区的那个", expect="联系电话", absent=["已补充", "是这所学校吗"])
+
+
+# -- staff greeting the bot -----------------------------------------------------------------------------------------
+async def test_staff_greeting_the_bot_are_greeted_back_with_what_to_ask_not_the_whole_list(dialog):
+    d = dialog
+    # each was "这条消息不是指令，没有发给群众" and every command
+    await talk(d, LEADER, "周局长，早上好", expect=["您好", "这周情况怎么样"], absent=["不是指令", "签收全部"])
+    await talk(d, FEES, "李老师 你好", expect=["您好", "待办"], absent=["不是指令", "这周情况怎么样"])
+    # a greeting that goes on to words for a parent is still told it went nowhere
+    await talk(d, FEES, "您好，您反映的问题我们已经在处理了", expect="不是指令，没有发给群众")
