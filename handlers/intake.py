@@ -378,6 +378,11 @@ BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错
                        r"(?:我?是?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
+# 不对 其实是建议吧 希望食堂能把饭菜保温 / 投诉，食堂饭菜是凉的: the kind, then more words after a break -- the kind
+# taken and the words added (it was asked whether the person changed the subject)
+KIND_LEAD = re.compile(BARE_KIND.pattern.removesuffix("$") + r"[\s,，。.!！~～]+(?=\S)")
+
+
 # A kind that corrects one (改为建议, 不对，是咨询, change it to a suggestion): typed just after submitting, it is
 # about the message just filed, never the start of a new one.
 KIND_CORRECTION = re.compile(r"改为|改成|换成|应该是|应是|不对|错了|不是|其实")
@@ -1147,6 +1152,15 @@ class Intake:
             said = _t(d, "KIND_CHANGED") if d.kind and d.kind != kind else _t(d, "KIND_TAKEN")  # 我要投诉 again
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
+        lead = KIND_LEAD.match(text) if state != "confirm" and kind is None else None
+        if lead and han_count(text[lead.end():]) >= 2:
+            kind = dict(KIND_NAMES_ALL)[lead.group(1)]
+            said = _t(d, "KIND_CHANGED") if d.kind and d.kind != kind else _t(d, "KIND_TAKEN")
+            if d.kind == "praise" or kind == "praise":
+                d.anonymous = None  # praise asks neither phone nor consent: another kind asks both
+            d.kind, d.kind_from = kind, "asked"
+            self._collect(dataclasses.replace(inbound, text=text[lead.end():]), d)
+            return self._advance(d, [Reply(said.format(kind=_kind_name(d)) + _t(d, "SUPPLEMENTED"))])
         text = self._by_label(STEP[state], text, d)
         if (state != "describe" or d.parts) and self._changes_subject(text, d) and (
                 state == "describe" or not self._is_answer(STEP[state], text, d)):

@@ -163,3 +163,18 @@ async def test_staff_greeting_the_bot_are_greeted_back_with_what_to_ask_not_the_
     await talk(d, FEES, "李老师 你好", expect=["您好", "待办"], absent=["不是指令", "这周情况怎么样"])
     # a greeting that goes on to words for a parent is still told it went nowhere
     await talk(d, FEES, "您好，您反映的问题我们已经在处理了", expect="不是指令，没有发给群众")
+
+
+# -- the kind corrected, with more words after it -----------------------------------------------------------------
+async def test_a_kind_corrected_with_more_words_takes_the_kind_and_adds_the_words(dialog):
+    d, p = dialog, "o_p9_mind"
+    await talk(d, p, "江南区实验小学作业太多了，孩子每天写到晚上十一点，家长还要批改", expect="请问您这次是")
+    await talk(d, p, "1", expect="联系电话")
+    # it was "您是想改说另一件事吗？" (1 改说这件事 would have dropped the story)
+    await talk(d, p, "哦不对 其实是建议吧 希望能少布置一点", expect=["已改为建议", "已补充到留言内容", "联系电话"],
+               absent="改说另一件事")
+    await talk(d, p, "0")
+    reply = await talk(d, p, "1", expect="类型：建议")
+    number, _ = await finish(d, p, reply)
+    filed = await d.db(tickets.get, number)
+    assert filed["kind"] == "suggestion" and "希望能少布置一点" in filed["text"] and "其实是建议" not in filed["text"]
