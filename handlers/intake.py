@@ -539,7 +539,7 @@ _WHY_TOPIC = r"(?:我|我们)?(?:这个|这些|这|那个|这么多|这么细|�
 _WHY_END = r"(?:呢|啊|呀|吗|嘛|么|的)?[?？!！。.\s~～]*$"
 ASKS_WHY_ASKED = re.compile(
     r"^(?:请问|那|可是|但是|不过|诶|哎)?[，,\s]*(?:你们|您们|您|你)?(?:为什么|为啥|干嘛|干什么|凭什么|咋)(?:还|一定|非|又)?(?:要|得)?"
-    r"(?:问|知道|选|填|留|写|回答|告诉你们?|说|问我)" + _WHY_TOPIC + _WHY_END + "|"
+    r"(?:问|知道|选|填|留|写|回答|告诉你们?|说|问我|要)" + _WHY_TOPIC + _WHY_END + "|"
     r"^(?:你们|您)?(?:问|要|知道|选)" + _WHY_TOPIC + r"(?:干嘛|干什么|干啥|做什么|有什么用|有啥用|什么用|是为了什么|为了啥)" + _WHY_END + "|"
     r"^(?:这个?|这些)?(?:一定|必须|非得?)要?(?:回答|填|选|说|留|告诉你们?)" + _WHY_TOPIC + r"(?:吗|么|嘛)[?？!！。.\s~～]*$")
 # 我要投诉你们 / 举报你们教育局 / 投诉局里的工作人员: a complaint about the bureau itself (its offices, its staff). 你们
@@ -549,6 +549,10 @@ _BUREAU_TARGET = r"(?:" + _BUREAU_NAMED + r"|(?P<you>你们|您们))(?!学校|�
 ABOUT_BUREAU = re.compile(r"(?:投诉|举报|告)(?:一下)?" + _BUREAU_TARGET)
 COMPLAINS_OF_BUREAU = re.compile(r"^(?:我|我们)?(?:要|想|必须|一定要|就要)?(?:投诉|举报|告)(?:一下)?" + _BUREAU_TARGET
                                  + r"(?:教育局)?(?:的?(?:人|工作人员))?[!！。.\s~～]*$")
+
+
+WHY_TOPICS = ((re.compile(r"电话|号码|手机"), "phone"), (re.compile(r"身份"), "anonymity"),
+              (re.compile(r"学校"), "school"), (re.compile(r"类型"), "kind"))
 
 
 def about_bureau(text: str, d: "Draft") -> bool:
@@ -1052,7 +1056,9 @@ class Intake:
         return self._aside_said(state, d, self.s.who_we_are(d.lang))
 
     def _on_why_asked(self, state: str, text: str, d: Draft):  # 为什么要问这个？: why, and the question again
-        step = STEP.get(state) or DETOURS.get(state)
+        # 干嘛要电话 at the school's question: why the phone is asked (it comes later), then this question again
+        named = next((s for words, s in WHY_TOPICS if words.search(text)), None)
+        step = STEP.get(named or state) or DETOURS.get(state)
         if step is None or not step.why:
             return None
         return self._aside_said(state, d, _t(d, step.why))

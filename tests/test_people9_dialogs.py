@@ -26,6 +26,8 @@ async def test_why_do_you_ask_this_is_answered_at_every_question_never_added_to_
     # at the school question it was "已补充到留言内容" too
     await talk(d, p, "你们为什么要问这个？", expect=["写明学校", "哪所学校"], absent="已补充")
     await talk(d, p, "问学校干嘛", expect=["写明学校", "哪所学校"], absent="已补充")
+    # the phone asked about before its question: why the phone, then the question on screen
+    await talk(d, p, "干嘛要电话", expect=["留电话是为了", "哪所学校"], absent=["写明学校", "已补充"])
     await talk(d, p, "江南区实验小学", expect="联系电话")
     await talk(d, p, "一定要留吗", expect=["不留也可以", "联系电话"], absent="已补充")
     await talk(d, p, "0", expect="是否同意让学校知道您的身份")
