@@ -198,7 +198,8 @@ def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
         counts = {}
         for h in holds:
             counts[h["kind"]] = counts.get(h["kind"], 0) + 1
-    head = texts.NEW_MANY_HEAD if set(counts) == {"new"} else texts.REMIND_MANY_HEAD
+    kinds_held = {k for k, n in counts.items() if n}
+    head = texts.NEW_MANY_HEAD if kinds_held == {"new"} else texts.REMIND_MANY_HEAD
     lines = [head.format(count=sum(counts.values()))]
     shown = 0
     for kind in URGENCY:
@@ -206,7 +207,8 @@ def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
         if not n:
             continue
         group = [h for h in holds if h["kind"] == kind]
-        lines.append(texts.REMIND_MANY_KIND[kind].format(count=n))
+        if kinds_held != {"new"}:  # (new tickets alone: the head says it)
+            lines.append(texts.REMIND_MANY_KIND[kind].format(count=n))
         room = max(MERGED_LINES - shown, 2)  # every group shows at least its two most urgent
         for h in group[:room]:
             line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else \

@@ -124,6 +124,7 @@ async def test_new_ticket_notices_close_together_go_as_one_push_and_an_urgent_on
     await d.sweep()
     merged = await heard(d, FEES, expect=["【新留言待签收】又有5件新留言", *more, "签收全部"])
     assert merged.count("JY") == 5, merged
+    assert "新留言待签收5件" not in merged, merged  # said once, in the head
     await quiet(d, FEES)
     # one more held, then 签收全部 before the sweep: nothing left to tell
     await file_ticket(d, "o_p9_m8", "江南区实验小学收了398元资料费，没有收据")
