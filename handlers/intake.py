@@ -545,7 +545,7 @@ ASKS_WHY_ASKED = re.compile(
 # 我要投诉你们 / 举报你们教育局 / 投诉局里的工作人员: a complaint about the bureau itself (its offices, its staff). 你们
 # counts only where no school's QR code was scanned (there it may be the school); never 你们学校 / 你们老师.
 _BUREAU_NAMED = r"(?:市?教育局|局里|局机关)"
-_BUREAU_TARGET = r"(?:" + _BUREAU_NAMED + r"|(?P<you>你们|您们))(?!学校|幼儿园|老师|校长|班主任|孩子|小学|中学)"
+_BUREAU_TARGET = r"(?:" + _BUREAU_NAMED + r"|(?P<you>你们|您们))(?!的?(?:学校|幼儿园|老师|校长|班主任|孩子|小学|中学|食堂))"
 ABOUT_BUREAU = re.compile(r"(?:投诉|举报|告)(?:一下)?" + _BUREAU_TARGET)
 COMPLAINS_OF_BUREAU = re.compile(r"^(?:我|我们)?(?:要|想|必须|一定要|就要)?(?:投诉|举报|告)(?:一下)?" + _BUREAU_TARGET
                                  + r"(?:教育局)?(?:的?(?:人|工作人员))?[!！。.\s~～]*$")

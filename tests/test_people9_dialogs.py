@@ -105,6 +105,8 @@ async def test_a_complaint_about_the_bureau_itself_is_asked_about_and_goes_to_th
     await talk(d, "o_p9_bureau2", "我要投诉你们教育局收费管理处，问个收费标准都不耐烦，还挂我电话")
     number2, _ = await finish(d, "o_p9_bureau2", await talk(d, "o_p9_bureau2", "1"))
     assert (await d.db(tickets.get, number2))["unit_code"] == "jyj-bgs"
+    # 你们的老师 is a teacher, not the bureau
+    await talk(d, "o_p9_bureau4", "我要投诉你们的老师", absent="不交给被投诉的部门")
     # 你们 after a school's QR code may be the school: not taken as the bureau
     await send(d, "o_p9_bureau3", type="scan", scene="school:jn-syxx")
     await talk(d, "o_p9_bureau3", "我要投诉你们", absent="不交给被投诉的部门")
