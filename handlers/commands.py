@@ -257,7 +257,10 @@ class Commands:
             return [Reply(self._not_for(user, entries))]
         if entry.run is Commands.accept and ACCEPT_ALL.fullmatch(unicodedata.normalize("NFKC", rest)):
             entry = next(c for c in TABLE if c.run is Commands.accept_all)  # 签收 全部: the table's 签收全部
-        if entry.run is Commands.accept:
+        if entry.run is Commands.accept and LINE_RANGE.search(rest):
+            call = Call(db, user, openid, entry, raw, rest=rest)
+            if not self._todo_items(call):  # 签收 3-5 with no 待办 list on screen: lines of nothing, never the
+                return [Reply(texts.LINES_NEED_TODO)]  # tickets numbered …-0003 to …-0005
             rest = LINE_RANGE.sub(_lines_of_range, rest)  # 签收 1-5: the lines of the 待办 list, each
         call = Call(db, user, openid, entry, raw, rest=rest)
         refused = self._parse(call)
@@ -266,19 +269,7 @@ class Commands:
         return entry.run(self, call)
 
     def _not_for(self, user: dict, entries: list[Command]) -> str:
-        """Why this person cannot use the verb, from who the table lets use it."""
-        if user.get("role") not in STAFF:
-            return texts.STAFF_ONLY
-        staff_entry = next((c for c in entries if c.who & STAFF or DUTY in c.who), None)
-        if staff_entry is None:
-            return texts.CITIZEN_ONLY.format(verb=entries[0].verb)
-        who = [texts.ROLE_NAMES[r] for r in ("handler", "supervisor", "leader", "admin") if r in staff_entry.who]
-        if DUTY in staff_entry.who:
-            who.append(texts.DUTY_NAME)
-        said = texts.ROLE_ONLY.format(verb=staff_entry.verb, who="、".join(who))
-        if staff_entry.verb == "转派" and user.get("role") in MAY["bounce"]:  # what a handler can do instead
-            said += "\n" + texts.TRANSFER_BY_BOUNCE
-        return said
+        return not_for(user, entries)
 
     def _parse(self, call: Call) -> str | None:
         """Fill call.ticket and call.rest from the arguments; an answer if something is missing or wrong."""
@@ -345,9 +336,7 @@ class Commands:
         n = int(ref)
         if staff:
             if len(ref) <= 2:  # a line of the last 待办 list
-                conv = conversations.get(call.db, call.openid, self.clock.now())
-                items = conv["data"].get("items", []) if conv and conv["flow"] == "desk" and not conv["expired"] \
-                    else []
+                items = self._todo_items(call)
                 if 0 < n <= len(items):
                     return tickets.get(call.db, items[n - 1]), None
                 month = dt.datetime.fromtimestamp(self.clock.now(), self.d.calendar.tz).strftime("%y%m")
@@ -365,6 +354,11 @@ class Commands:
         if len(mine) > 1:
             return None, texts.WHICH_TICKET.format(numbers="、".join(t["number"] for t in mine))
         return None, self._not_found(call, ref)
+
+    def _todo_items(self, call: Call) -> list[str]:
+        """The numbers of the person's last 待办 list, while it is live (TODO_TTL); [] when there is none."""
+        conv = conversations.get(call.db, call.openid, self.clock.now())
+        return conv["data"].get("items", []) if conv and conv["flow"] == "desk" and not conv["expired"] else []
 
     def _not_found(self, call: Call, number: str) -> str:
         mine = tickets.for_citizen(call.db, call.openid, 5)
@@ -671,12 +665,37 @@ def how_to(user: dict, duty_office: str, text: str, at_school: bool = False) -> 
     m = HOW_TO.fullmatch(unicodedata.normalize("NFKC", text.strip()))
     if m is None:
         return None
-    named = [(len(w), c) for c in for_user(user, duty_office, at_school) if not c.hidden
+    # every verb of the table, not only this person's: 怎么转派 from a school's teacher is answered with who may
+    # 转派 and what they can do instead, never with the whole list
+    named = [(len(w), c) for c in TABLE if not c.hidden and (c.who & STAFF or DUTY in c.who)
              for w in c.words if not w.isascii() and w in m.group(1)]
     if not named:
         return None
-    c = max(named, key=lambda x: x[0])[1]  # 签收全部 over 签收
+    verb = max(named, key=lambda x: x[0])[1].verb  # 签收全部 over 签收
+    c = next((c for c in for_user(user, duty_office, at_school) if c.verb == verb), None)
+    if c is None:
+        entries = [e for e in TABLE if e.verb == verb]
+        barred = next((e for e in entries if e.admits(user, duty_office)), None)
+        if barred is not None:  # the role may, a school may not (NOT_AT_SCHOOLS): what to do instead, as handle says
+            return not_at_school(barred.who.action, None)
+        return not_for(user, entries)
     return texts.STAFF_HOW.format(line=c.help_line(), example=c.usage(example=True))
+
+
+def not_for(user: dict, entries: list[Command]) -> str:
+    """Why this person cannot use the verb, from who the table lets use it."""
+    if user.get("role") not in STAFF:
+        return texts.STAFF_ONLY
+    staff_entry = next((c for c in entries if c.who & STAFF or DUTY in c.who), None)
+    if staff_entry is None:
+        return texts.CITIZEN_ONLY.format(verb=entries[0].verb)
+    who = [texts.ROLE_NAMES[r] for r in ("handler", "supervisor", "leader", "admin") if r in staff_entry.who]
+    if DUTY in staff_entry.who:
+        who.append(texts.DUTY_NAME)
+    said = texts.ROLE_ONLY.format(verb=staff_entry.verb, who="、".join(who))
+    if staff_entry.verb == "转派" and user.get("role") in MAY["bounce"]:  # what a handler can do instead
+        said += "\n" + texts.TRANSFER_BY_BOUNCE
+    return said
 
 
 def help_text(user: dict, duty_office: str, at_school: bool = False) -> str:

@@ -11,7 +11,8 @@ several reminders due at once (the server was down), each is recorded but only t
 
 A person with many tickets is not sent one push per ticket: each reminder's WeChat push is held (storage/outbox.py
 `hold`), and when the sweep ends `gather` merges each person's held reminders into one message, the most urgent
-first. The reminder records and the workbench's notification rows stay one per ticket.
+first. The reminder records and the workbench's notification rows stay one per ticket. New-ticket notices that
+come close together are held the same way (Desk.dispatch_notices, kind "new") and go with the same gather.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from storage import directory, outbox, staff, tickets
 SHARES = (("half", 0.5), ("eighty", 0.8))
 WATCHED = ("assigned", "accepted", "replied", "reopened", "bounced")  # the clock runs
 # The order of a merged reminder, most urgent first ("copy": 催办抄送 to a supervisor).
-URGENCY = ("escalate", "urge", "copy", "accept", "eighty", "half")
+# "new": a new ticket's notice held because its unit was just told of another (Desk.dispatch_notices).
+URGENCY = ("escalate", "urge", "copy", "accept", "new", "eighty", "half")
 MERGED_LINES = 12  # ticket lines in a merged reminder: a phone screen, well under WeChat's 2,048 bytes
 
 
@@ -157,6 +159,11 @@ def _release(db, openid: str, now: float) -> None:
     """One person's held reminders as one push. Only what the push shows is read (the first MERGED_LINES of each
     kind, and how many there are): a leader may hold thousands after the first sweep of an upgrade."""
     counts, rows = outbox.held_top(db, openid, MERGED_LINES)
+    if counts.get("new"):
+        counts, rows = _new_still_waiting(db, openid, counts, rows)
+        if not counts:  # every new ticket held for them was signed meanwhile: nothing left to tell
+            outbox.release_none(db, openid)
+            return
     if sum(counts.values()) == 1:
         p = rows[0]["payload"]
         outbox.release_all(db, openid, p["content"], p.get("notice"), now, rows[0]["source"])
@@ -166,10 +173,22 @@ def _release(db, openid: str, now: float) -> None:
                              r["id"]))
     holds = [r["payload"]["hold"] for r in rows]
     total = sum(counts.values())
+    only_new = set(counts) == {"new"}
     notice = {**(rows[0]["payload"].get("notice") or {}),
               "ticket": texts.REMIND_MANY_TICKET.format(number=holds[0]["number"], count=total),
-              "title": texts.REMIND_MANY_TITLE.format(count=total)}
+              "title": (texts.NEW_MANY_TITLE if only_new else texts.REMIND_MANY_TITLE).format(count=total)}
     outbox.release_all(db, openid, merged_text(holds, counts), notice, now, rows[0]["source"])
+
+
+def _new_still_waiting(db, openid: str, counts: dict[str, int], rows: list[dict]) -> tuple[dict, list[dict]]:
+    """The held new-ticket notices (kind "new": a sweep interval's worth, a few rows) that still say something: the
+    ticket still waits for 签收 (签收全部 may have come first) and no reminder of it is in the same push."""
+    reminded = {r["payload"]["hold"]["number"] for r in rows if r["payload"]["hold"]["kind"] != "new"}
+    new = outbox.held_of_kind(db, openid, "new")
+    waiting = tickets.waiting_to_sign(db, [r["payload"]["hold"]["number"] for r in new])
+    new = [r for r in new if r["payload"]["hold"]["number"] in waiting - reminded]
+    counts = {k: n for k, n in {**counts, "new": len(new)}.items() if n}
+    return counts, [r for r in rows if r["payload"]["hold"]["kind"] != "new"] + new[:MERGED_LINES]
 
 
 def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
@@ -179,17 +198,21 @@ def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
         counts = {}
         for h in holds:
             counts[h["kind"]] = counts.get(h["kind"], 0) + 1
-    lines = [texts.REMIND_MANY_HEAD.format(count=sum(counts.values()))]
+    kinds_held = {k for k, n in counts.items() if n}
+    head = texts.NEW_MANY_HEAD if kinds_held == {"new"} else texts.REMIND_MANY_HEAD
+    lines = [head.format(count=sum(counts.values()))]
     shown = 0
     for kind in URGENCY:
         n = counts.get(kind, 0)
         if not n:
             continue
         group = [h for h in holds if h["kind"] == kind]
-        lines.append(texts.REMIND_MANY_KIND[kind].format(count=n))
+        if kinds_held != {"new"}:  # (new tickets alone: the head says it)
+            lines.append(texts.REMIND_MANY_KIND[kind].format(count=n))
         room = max(MERGED_LINES - shown, 2)  # every group shows at least its two most urgent
         for h in group[:room]:
-            line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else texts.REMIND_MANY_LINE
+            line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else \
+                texts.REMIND_MANY_LINE_NEW if kind == "new" else texts.REMIND_MANY_LINE
             lines.append(line.format(**h))
         if n > room:
             lines.append(texts.REMIND_MANY_MORE.format(count=n - room))

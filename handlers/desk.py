@@ -24,6 +24,7 @@ from storage import conversations, directory, lifecycle, staff, tickets, users, 
 
 TODO_TTL = 12 * 3600  # how long "详情 2" refers to the 2nd line of the last 待办 list
 TODO_PAGE = 10        # lines per 待办 message: readable on a phone, well under the 2048-byte reply limit
+PRESSING_UNITS = 5    # units named in 今天有什么紧急的吗's overdue line, the most overdue first
 TODO_MAX = 99         # numbered lines kept for 详情 N (the list is sorted, so these are the most pressing)
 DETAIL_CHARS = 600    # characters of the text per 详情 page: one page fits one WeChat message (2,048 bytes)
 
@@ -89,6 +90,10 @@ def for_staff(text: str) -> str:
     return text.replace("<", "＜").replace(">", "＞")
 
 
+# A unit told of a new ticket this recently: the next ones' WeChat pushes are held (storage.outbox `hold`) and go
+# with the deadline sweep's gather, merged into one push per person (forty tickets of a morning: not forty pushes).
+# An urgent ticket is never held.
+NEW_MERGE_SECONDS = 300
 SIGN_ALL_FROM = 3  # this many of a unit's tickets waiting for 签收: each new notice says how to sign them at once
 
 
@@ -123,7 +128,13 @@ class Desk:
         if waiting >= SIGN_ALL_FROM:  # the fortieth notice of a morning: how to sign them all in one message
             text += "\n" + texts.NEW_TICKET_MANY.format(n=waiting)
         title = texts.URGENT_NEW_TITLE if head else "新留言待签收"
-        return [self.to_staff(o, text, ticket, title) for o in recipients]
+        out = [self.to_staff(o, text, ticket, title) for o in recipients]
+        if head or stand_in or not tickets.told_since(db, unit["code"], self.clock.now() - NEW_MERGE_SECONDS,
+                                                      ticket["id"]):
+            return out
+        hold = {"kind": "new", "at": ticket["due_at"], "number": ticket["number"], "due": self._due(ticket),
+                "unit": unit["name"], "excerpt": texts.excerpt(ticket["text"], 20)}
+        return [Reply(r.text, r.to, {**r.extra, "hold": hold}) for r in out]
 
     def _stand_in(self, db, ticket: dict, unit: dict, recipients: list[str], stand_in: str) -> dict:
         """Mark `ticket` 代收: the unit holding it has nobody bound, and `recipients` act for it (in_scope)."""
@@ -231,7 +242,7 @@ class Desk:
         if action == "extension_decide":
             checks = ["extension_approved"]
         if checks and not any(lifecycle.allowed(a, ticket["state"]) for a in checks):
-            return Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
+            return Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STAFF_STATE_NAMES[ticket["state"]],
                                                   verb=VERBS[action]))
         return None
 
@@ -415,7 +426,7 @@ class Desk:
         if user["role"] not in WIDE_ROLES and user["openid"] not in self.approvers(db, ticket):
             return [Reply(texts.EXTENSION_ROLE)]
         if not lifecycle.allowed("extension_approved", ticket["state"]):
-            return [Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STATE_NAMES[ticket["state"]],
+            return [Reply(texts.WRONG_STATE.format(number=ticket["number"], state=texts.STAFF_STATE_NAMES[ticket["state"]],
                                                    verb=VERBS["extension_decide"]))]
         now = self.clock.now()
         ext = {**ext, "state": "approved" if approve else "rejected", "decided_by": user["openid"], "decided_at": now}
@@ -510,7 +521,7 @@ class Desk:
         for i, t in enumerate(rows[first:first + TODO_PAGE], first + 1):
             lines.append(texts.TODO_LINE.format(
                 i=i, urgent=texts.URGENT_MARK if urgent(t) and t["state"] in lifecycle.OPEN else "", number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
-                category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STATE_NAMES[t["state"]],
+                category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STAFF_STATE_NAMES[t["state"]],
                 due=self._due(t), flags=self._flags(t), excerpt=texts.excerpt(t["text"], 24),
                 unit="" if t["unit_code"] == user.get("unit_code") else " " + names.get(t["unit_code"], "待分派")))
         lines.append(texts.TODO_FOOT)
@@ -543,7 +554,7 @@ class Desk:
         lines = [texts.DETAIL.format(
             number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
             category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
-            state=texts.STATE_NAMES[ticket["state"]], flags=self._flags(ticket),
+            state=texts.STAFF_STATE_NAMES[ticket["state"]], flags=self._flags(ticket),
             unit=unit["name"] if unit else "待分派", school_line=f"学校：{school['name']}\n" if school else "",
             created=created, due=self._due(ticket), identity=identity, text=chunk)]
         if more:
@@ -623,8 +634,41 @@ class Desk:
                 count = sum(1 for r in rows if r["unit_code"] == current)
                 lines.append(texts.OVERDUE_UNIT.format(unit=names.get(current, current), count=count))
             lines.append(texts.OVERDUE_LINE.format(number=t["number"], due=self._due(t),
-                                                   state=texts.STATE_NAMES[t["state"]]))
+                                                   state=texts.STAFF_STATE_NAMES[t["state"]]))
         lines.append(texts.OVERDUE_FOOT)
+        return "\n".join(lines)
+
+    def pressing(self, db, user: dict, now: float) -> str:
+        """今天有什么紧急的吗: the urgent open tickets (each with its deadline and a few words), the overdue ones by
+        unit and how many fall due today, in the person's scope (Desk.scope, as 超期). Read on a reader."""
+        units, unattended = self.scope(db, user)
+        today = dt.datetime.fromtimestamp(now, self.calendar.tz).date() + dt.timedelta(days=1)
+        day_end = dt.datetime.combine(today, dt.time(0), self.calendar.tz).timestamp()  # due dates end at 23:59:59
+        hot, today = tickets.pressing(db, units, now, day_end, unattended)
+        late = tickets.overdue(db, units, now, unattended)
+        if not hot and not late and not today:
+            return texts.PRESSING_NONE
+        names = {u["code"]: u["name"] for u in directory.all_units(db)}
+        lines = []
+        if hot:
+            lines.append(texts.PRESSING_URGENT.format(count=len(hot)))
+            lines += [texts.PRESSING_URGENT_LINE.format(
+                number=t["number"], unit=names.get(t["unit_code"], "待分派"), state=texts.STAFF_STATE_NAMES[t["state"]],
+                due=self._due(t), late="（已超期）" if t["due_at"] and t["due_at"] < now and t["state"] in lifecycle.CLOCK else "",
+                excerpt=texts.excerpt(t["text"], 24)) for t in hot]
+        else:
+            lines.append(texts.PRESSING_NO_URGENT)
+        if late:
+            by_unit: dict[str, int] = {}
+            for t in late:
+                by_unit[t["unit_code"]] = by_unit.get(t["unit_code"], 0) + 1
+            worst = sorted(by_unit.items(), key=lambda x: -x[1])
+            shown = "、".join(f"{names.get(u, u)}{n}件" for u, n in worst[:PRESSING_UNITS])
+            more = texts.PRESSING_MORE_UNITS.format(units=len(worst)) if len(worst) > PRESSING_UNITS else ""
+            lines.append(texts.PRESSING_OVERDUE.format(count=len(late), units=shown + more))
+        if today:
+            lines.append(texts.PRESSING_TODAY.format(count=today))
+        lines.append(texts.PRESSING_FOOT if late else texts.PRESSING_FOOT_NO_LATE if hot else texts.PRESSING_FOOT_TODO)
         return "\n".join(lines)
 
     # -- the citizen's side --------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from handlers.deadlines import Watch, gather, gather_until
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import (Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
+from handlers.intake import (GREETING, Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
                              thanks_only, written_lang)
 from handlers.messages import Inbound, ReadFirst, Reply, WebLinks
 from handlers.routing import Router
@@ -111,6 +111,10 @@ def _said(text: str) -> tuple[str | None, bool]:
 ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名|"
                           r"多少件|多少条|几件|最多|最低|最高|这个月|本月|上个月|上月|"
                           r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
+# 周局长，早上好 / 李老师 你好: the bot addressed as a colleague, before a greeting
+STAFF_ADDRESS = re.compile(r"^[\u4e00-\u9fff]{0,3}(?:局长|老师|主任|科长|校长|处长|园长|同志|领导)[，,\s]*(?=.)")
+# 今天有什么紧急的吗 / 有急事吗 / 哪些比较急 (staff, a short question): the urgent and overdue open tickets in scope
+ASKS_PRESSING = re.compile(r"紧急|急事|急件|急的|加急|要紧|着急|比较急|很急|最急")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
 NAMES_A_LIST = re.compile(r"超期|待办|常用回复|(?:没|未|待|还没有?)(?:签收|处理|办)")
 # 撤回 with no number: the question for it, known so that, said while writing, the draft's 取消 is offered
@@ -337,6 +341,9 @@ class Dispatcher:
     def step_staff_text(self, turn: "Turn") -> list[Reply] | None:
         """Staff talk to the bot in commands; anything else gets them the list of commands."""
         if turn.user.get("role") in STAFF_ROLES:
+            if ASKS_PRESSING.search(turn.text) and len(turn.text.strip()) <= 20:  # 今天有什么紧急的吗
+                said = self._off_writer(turn, "pressing", {"text": turn.text})
+                return said if isinstance(said, ReadFirst) else [Reply(said)]
             if turn.user.get("role") in SUPERVISORS and ASKS_FIGURES.search(turn.text):  # 这周收到几件投诉？
                 said = self._figures(turn)
                 if isinstance(said, ReadFirst):
@@ -351,6 +358,9 @@ class Dispatcher:
                     return [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
             if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy
                 return [Reply(texts.STAFF_THANKS)]
+            if GREETING.fullmatch(STAFF_ADDRESS.sub("", normalise(turn.text))):  # 周局长，早上好: greeted, and
+                return [Reply(texts.STAFF_GREETING if turn.user.get("role") in SUPERVISORS  # what can be asked,
+                              else texts.STAFF_GREETING_HANDLER)]                      # not the whole list
             if UNDO_BOUNCE.search(turn.text) and len(turn.text.strip()) <= 20:  # 算了，不退回了: what can be done
                 return [Reply(texts.BOUNCE_UNDO)]
             how = commands.how_to(turn.user, self.policy.duty_office, turn.text,
@@ -365,22 +375,28 @@ class Dispatcher:
         """The figures a leader's or supervisor's question asks for (handlers.figures), or None if it asks none it
         can answer. Reading them takes up to ~60 ms of CPU at a million tickets: when the caller reads first (and
         nothing earlier in the turn had something to say), they are read off the writer (read_for)."""
-        now = self.clock.now()
         if not figures.answerable(turn.text):
             return None
-        if turn.reads is None or turn.prefix:
-            return figures.answer(turn.db, turn.user, turn.text, now, self.calendar.tz)
+        return self._off_writer(turn, "figures", {"text": turn.text})
+
+    def _off_writer(self, turn: "Turn", what: str, args: dict) -> Any:
+        """What read_for reads for `what`: asked of the caller (a ReadFirst) when it reads first and nothing
+        earlier in the turn had something to say, else read here. The key is what is asked and who asks (not
+        the time), so the second handling finds the first one's read."""
         user = {k: turn.user.get(k) for k in ("openid", "role", "unit_code")}
-        key = json.dumps(["figures", user, turn.text], ensure_ascii=False)
-        if key in turn.reads:
-            return turn.reads[key]
-        return ReadFirst(key, "figures", {"user": user, "text": turn.text, "now": now})
+        need = ReadFirst(json.dumps([what, user, args], ensure_ascii=False), what,
+                         {**args, "user": user, "now": self.clock.now()})
+        if turn.reads is None or turn.prefix:
+            return self.read_for(turn.db, need)
+        return turn.reads[need.key] if need.key in turn.reads else need
 
     def read_for(self, db, need: ReadFirst) -> Any:
         """On a read-only connection, off the writer: what handle_tx asked to read first."""
+        a = need.args
         if need.what == "figures":
-            a = need.args
             return figures.answer(db, a["user"], a["text"], a["now"], self.calendar.tz)
+        if need.what == "pressing":
+            return self.desk.pressing(db, a["user"], a["now"])
         raise ValueError(f"nothing to read for {need.what!r}")
 
     def step_conversation(self, turn: "Turn") -> list[Reply] | None:
@@ -695,7 +711,11 @@ class Dispatcher:
         conduct = privacy.involves_conduct(category, routing)  # a teacher's or head's conduct (师德)
         not_the_school = privacy.barred(kind, category, routing, anonymous)  # the rule 转派 applies too
         unit = None
-        if school and kind == "praise" and not not_the_school:
+        if routing.get(privacy.ABOUT_BUREAU) and kind == "complaint":
+            # a complaint about the bureau itself (its offices, its staff): the office that oversees the bureau's
+            # work (the duty office), never the office it names, whatever its words are about
+            unit = directory.get(db, self.policy.duty_office)
+        elif school and kind == "praise" and not not_the_school:
             unit = school  # praise that also accuses (privacy.ACCUSES) goes to the bureau like a complaint
         elif school and category in self.policy.school_categories and not not_the_school:
             unit = school
@@ -822,7 +842,8 @@ class _Services(IntakeServices):
         if draft.kind == "praise":
             self.notices.extend(self._praise(ticket, plan))
             return ticket
-        self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket))
+        why = texts.WHY_ABOUT_BUREAU if (plan.routing or {}).get(privacy.ABOUT_BUREAU) else ""
+        self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket, why))
         if plan.urgent:
             self.notices.extend(self._urgent_copies(ticket, plan))
         return ticket

@@ -276,8 +276,13 @@ SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
+OPTION_POINTING = re.compile(r"^(?:嗯|对|是的?|就是|应该是)[\s,，]*|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?$")
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
-SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中)")
+# 市一中, 十五中: a numbered school as people say it (not 一中午, 三中全会)
+NUMBERED_SCHOOL = r"[一二三四五六七八九十0-9]{1,3}中(?![学午间途心全国文药])"
+SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中|"
+                         + NUMBERED_SCHOOL + ")")
+_NUMBERED_NAME = re.compile(r"[市区县]?" + NUMBERED_SCHOOL)
 PHONE_TOPIC = re.compile(r"^(?:我的?)?(?:电话|手机|号码|联系方式)(?:号码?)?(?:就|还是|暂时)?")  # 电话不方便留
 OTHER_CONTACT = re.compile(r"微信|邮箱|qq|座机|固话", re.I)  # answered, but not with a number: asked again
 PHONE_WORDS = re.compile(r"电话|手机|号码|号|联系|方式|打|留|给|可以|微信|邮箱|座机|固话|行|个|不想|不愿意?|不用|不方便|不留|不需要|为什么|"
@@ -393,6 +398,11 @@ BARE_KIND = re.compile(r"^(?:(?:哦|噢|哎|嗯|啊|呃|额|不对|错了|说错
                        r"(?:我?是?(?:要|想)?|是|算|应该是|改为|改成)?(投诉|举报|建议|咨询|表扬)(?:一下)?[吧的了啊呀。.!！]*$")
 
 
+# 不对 其实是建议吧 希望食堂能把饭菜保温 / 投诉，食堂饭菜是凉的: the kind, then more words after a break -- the kind
+# taken and the words added (it was asked whether the person changed the subject)
+KIND_LEAD = re.compile(BARE_KIND.pattern.removesuffix("$") + r"[\s,，。.!！~～]+(?=\S)")
+
+
 # A kind that corrects one (改为建议, 不对，是咨询, change it to a suggestion): typed just after submitting, it is
 # about the message just filed, never the start of a new one.
 KIND_CORRECTION = re.compile(r"改为|改成|换成|应该是|应是|不对|错了|不是|其实")
@@ -427,7 +437,9 @@ def named_kind(text: str) -> str | None:
 
 EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
-GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|hi|hello|"
+# (老师 alone, as in 老师 你好😊 or a bare 老师？, calls for attention: a greeting, never words of a story)
+GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|老师|领导|hi|hello|"
+                      r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)?|早安|"
                       r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
 # 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
@@ -540,6 +552,34 @@ ASKS_IF_WE_HANDLE = re.compile(
     r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
     r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:你们|教育局)?(?:到底|究竟)?管不管(?:这个|这事)?[?？!！。.\s~～]*$|"
     r"^can you (?:help|handle|deal with)(?: (?:this|it|that))?[?.!\s]*$", re.I)
+# 你们为什么要问这个？ / 问学校干嘛 / 一定要选吗: a question about the question on screen, at any step -- why it is asked
+# (Step.why), and it again; never words of the story. The whole reply, naming nothing but the question's own topic
+# (老师为什么要问孩子家里收入 is a story).
+_WHY_TOPIC = r"(?:我|我们)?(?:这个|这些|这|那个|这么多|这么细|学校|哪所学校|是哪所学校|电话|号码|手机|身份|类型|哪一件|名字)?"
+_WHY_END = r"(?:呢|啊|呀|吗|嘛|么|的)?[?？!！。.\s~～]*$"
+ASKS_WHY_ASKED = re.compile(
+    r"^(?:请问|那|可是|但是|不过|诶|哎)?[，,\s]*(?:你们|您们|您|你)?(?:为什么|为啥|干嘛|干什么|凭什么|咋)(?:还|一定|非|又)?(?:要|得)?"
+    r"(?:问|知道|选|填|留|写|回答|告诉你们?|说|问我|要)" + _WHY_TOPIC + _WHY_END + "|"
+    r"^(?:你们|您)?(?:问|要|知道|选)" + _WHY_TOPIC + r"(?:干嘛|干什么|干啥|做什么|有什么用|有啥用|什么用|是为了什么|为了啥)" + _WHY_END + "|"
+    r"^(?:这个?|这些)?(?:一定|必须|非得?)要?(?:回答|填|选|说|留|告诉你们?)" + _WHY_TOPIC + r"(?:吗|么|嘛)[?？!！。.\s~～]*$")
+# 我要投诉你们 / 举报你们教育局 / 投诉局里的工作人员: a complaint about the bureau itself (its offices, its staff). 你们
+# counts only where no school's QR code was scanned (there it may be the school); never 你们学校 / 你们老师.
+_BUREAU_NAMED = r"(?:市?教育局|局里|局机关)"
+_BUREAU_TARGET = r"(?:" + _BUREAU_NAMED + r"|(?P<you>你们|您们))(?!的?(?:学校|幼儿园|老师|校长|班主任|孩子|小学|中学|食堂))"
+ABOUT_BUREAU = re.compile(r"(?:投诉|举报|告)(?:一下)?" + _BUREAU_TARGET)
+COMPLAINS_OF_BUREAU = re.compile(r"^(?:我|我们)?(?:要|想|必须|一定要|就要)?(?:投诉|举报|告)(?:一下)?" + _BUREAU_TARGET
+                                 + r"(?:教育局)?(?:的?(?:人|工作人员))?[!！。.\s~～]*$")
+
+
+WHY_TOPICS = ((re.compile(r"电话|号码|手机"), "phone"), (re.compile(r"身份"), "anonymity"),
+              (re.compile(r"学校"), "school"), (re.compile(r"类型"), "kind"))
+
+
+def about_bureau(text: str, d: "Draft") -> bool:
+    m = ABOUT_BUREAU.search(text)
+    return bool(m) and not (m.group("you") and d.school_from == "scene")
+
+
 # Who we are (你们是谁？ 这是哪里 是机器人吗), asked anywhere: said briefly, and the question asked again.
 WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
@@ -720,6 +760,7 @@ class Draft:
     alerted: bool = False               # the hotlines for an urgent matter were given at once
     praise_only: str | None = None      # the text the person called praise only, though it names a teacher's
     #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
+    about_bureau: bool = False          # a complaint about the bureau itself (投诉你们教育局): privacy.ABOUT_BUREAU
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -811,6 +852,7 @@ class Step:
     # What the step can read as its answer: the rest of the text once the answer and the question's own words
     # are taken out ("" for a bare answer), or None when the text holds no answer to this question.
     read: Callable[["Intake", str, Draft], str | None] | None = None  # None: one of the numbered options
+    why: str = ""  # the text (handlers/texts.py) saying why the question is asked (为什么要问这个？)
 
 
 NEW_MATTER_CONFIDENCE = 0.6  # a supplement routed elsewhere at least this surely is offered as a new matter
@@ -932,6 +974,9 @@ class Intake:
         filed = self.s.just_filed() if wanted else None
         if filed:  # 改为建议 right after submitting: about that message (changed while unsigned); nothing started
             return None, d.to_dict(), self.s.change_kind(filed["number"], wanted)
+        if COMPLAINS_OF_BUREAU.match(text) and about_bureau(text, d):  # 我要投诉你们: what happened, and where it
+            d.kind, d.kind_from, d.about_bureau = "complaint", "asked", True    # goes (never urged or routed on
+            return self._out("describe", d, [Reply(_t(d, "ABOUT_BUREAU_ASK"))])  # these three words)
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
@@ -1033,6 +1078,14 @@ class Intake:
     def _on_who_asks(self, state: str, text: str, d: Draft):  # 你们是谁？ at 1–4: who we are, never the story
         return self._aside_said(state, d, self.s.who_we_are(d.lang))
 
+    def _on_why_asked(self, state: str, text: str, d: Draft):  # 为什么要问这个？: why, and the question again
+        # 干嘛要电话 at the school's question: why the phone is asked (it comes later), then this question again
+        named = next((s for words, s in WHY_TOPICS if words.search(text)), None)
+        step = STEP.get(named or state) or DETOURS.get(state)
+        if step is None or not step.why:
+            return None
+        return self._aside_said(state, d, _t(d, step.why))
+
     def _on_we_handle(self, state: str, text: str, d: Draft):  # 你们到底管不管: yes, and the question on screen
         # (at the school question, why it asks says so: 你们管不管 without a question mark was added to the story)
         return self._aside_said(state, d, _t(d, "SCHOOL_WHY" if state == "school" else "WE_HANDLE_IT"))
@@ -1128,6 +1181,15 @@ class Intake:
             said = _t(d, "KIND_CHANGED") if d.kind and d.kind != kind else _t(d, "KIND_TAKEN")  # 我要投诉 again
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)))])
+        lead = KIND_LEAD.match(text) if state != "confirm" and kind is None else None
+        if lead and han_count(text[lead.end():]) >= 2:
+            kind = dict(KIND_NAMES_ALL)[lead.group(1)]
+            said = _t(d, "KIND_CHANGED") if d.kind and d.kind != kind else _t(d, "KIND_TAKEN")
+            if d.kind == "praise" or kind == "praise":
+                d.anonymous = None  # praise asks neither phone nor consent: another kind asks both
+            d.kind, d.kind_from = kind, "asked"
+            self._collect(dataclasses.replace(inbound, text=text[lead.end():]), d)
+            return self._advance(d, [Reply(said.format(kind=_kind_name(d)) + _t(d, "SUPPLEMENTED"))])
         text = self._by_label(STEP[state], text, d)
         if (state != "describe" or d.parts) and self._changes_subject(text, d) and (
                 state == "describe" or not self._is_answer(STEP[state], text, d)):
@@ -1373,6 +1435,7 @@ class Intake:
         n = choice(text, len(d.school_options)) if d.school_options else None
         if n is None and len(d.school_options) == 1 and han_count(text) <= 3 and yes_no(text) is True:
             n = 1  # 是这所学校吗？ -- 是的
+        n = n or self._option_named(text, d)
         if n:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
@@ -1491,6 +1554,8 @@ class Intake:
         text = d.text
         decision = self.s.route(text)
         d.routing = decision
+        if not d.about_bureau and about_bureau(normalise(text), d):  # 投诉你们教育局…: never sent away to 12345
+            d.about_bureau = True
         if d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
             d.kind = infer_kind(plain) or (None if d.kind_from == "urgent" else d.kind)  # urgency: read afresh
@@ -1511,6 +1576,8 @@ class Intake:
         d.category = d.focus if d.focus in d.matters else decision["category"]
         if d.category == "out_of_scope" and d.matters and d.matters[0] != "out_of_scope":
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
+        if d.category == "out_of_scope" and d.about_bureau:
+            d.category = "other_edu"  # the bureau's own work (挂我电话): an education matter, not 非教育事务
 
     def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
         """Ask the first step still needed (the last one, confirm, always is)."""
@@ -1539,6 +1606,8 @@ class Intake:
 
     def _plan(self, d: Draft) -> Plan:
         routing = {**d.routing, privacy.ACCUSES: True} if self._accuses(d) else d.routing
+        if d.about_bureau:
+            routing = {**routing, privacy.ABOUT_BUREAU: True}
         return self.s.plan(d.category, d.school, d.kind, routing, anonymous=bool(d.anonymous))
 
     def _accuses(self, d: Draft) -> bool:
@@ -1619,7 +1688,7 @@ class Intake:
         for sure. At most two runs, one lookup each: fuzzy matching costs ~15 ms over a city's directory."""
         for m in list(SCHOOL_NAME.finditer(normalise(d.text)))[:2]:
             name = NAME_LEAD.split(m.group(0))[-1]
-            code = self.s.find_school(name) if len(name) >= 4 else None
+            code = self.s.find_school(name) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
             if code:
                 return [code]
         # "My son at Wenchang Primary School …": a name in pinyin or English within an English story
@@ -1784,9 +1853,20 @@ class Intake:
         name = SCHOOL_LEAD.sub("", text)
         return name if name != text and SCHOOL_NAME.fullmatch(name) else text
 
+    def _option_named(self, text: str, d: Draft) -> int | None:
+        """江南区的那个 / 实验小学那所 at 是这所学校吗？: the one offered school whose name holds what is left once the
+        pointing words go (two characters at least), by its number; None if none or more than one does."""
+        if not d.school_options or han_count(text) > 12:
+            return None
+        core = OPTION_POINTING.sub("", text).strip(PUNCT)
+        if len(core) < 2:
+            return None
+        hits = [i for i, name in enumerate(self.s.school_names(d.school_options), 1) if core in name]
+        return hits[0] if len(hits) == 1 else None
+
     def _read_school(self, text: str, d: Draft) -> str | None:
         text = self._school_words(text)
-        if d.school_options and choice(text, len(d.school_options)):
+        if d.school_options and (choice(text, len(d.school_options)) or self._option_named(text, d)):
             return ""
         if text in SKIP or DECLINE.match(text):
             return SCHOOL_WORDS.sub("", DECLINE.sub("", text))
@@ -1839,39 +1919,46 @@ def _always(i: Intake, d: Draft) -> bool:
 
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
-         Intake._ask_describe, Intake._on_describe),
+         Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
-    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent"),
+    # nor a complaint about the bureau itself: ours by definition, whatever its words
+    Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent")
+         and not d.about_bureau,
          Intake._ask_out_of_scope, Intake._ask_out_of_scope, Intake._on_out_of_scope, lambda d: 2,
-         Intake._read_yes_no),
+         Intake._read_yes_no, "OUT_OF_SCOPE_WHY"),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
-         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind),
+         lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind,
+         "KIND_WHY"),
     Step("conduct", Intake._needs_conduct, lambda i, d: _t(d, "ASK_CONDUCT"), lambda i, d: _t(d, "ASK_CONDUCT"),
-         Intake._on_conduct, lambda d: 2, Intake._read_conduct),
+         Intake._on_conduct, lambda d: 2, Intake._read_conduct, "CONDUCT_WHY"),
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
-         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus),
+         Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus,
+         "FOCUS_WHY"),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
-         Intake._read_school),
+         Intake._read_school, "SCHOOL_WHY"),
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
-         Intake._on_similar, lambda d: 2, Intake._read_matter),
-    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone),
+         Intake._on_similar, lambda d: 2, Intake._read_matter, "SIMILAR_WHY"),
+    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
+         read=Intake._read_phone, why="PHONE_WHY"),
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
-         lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity),
+         lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
+         "ANONYMITY_WHY"),
     Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3,
-         Intake._read_confirm),
+         Intake._read_confirm, "CONFIRM_WHY"),
 )
 STEP = {s.state: s for s in STEPS}
 
 # Questions off the path; each returns to where the person was (`Draft.back_to`) or starts afresh.
 DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("new_matter", _always, lambda i, d: _t(d, "NEW_MATTER_CHOICES"), lambda i, d: _t(d, "NEW_MATTER_CHOICES"),
-         Intake._on_new_matter, lambda d: 2, Intake._read_matter),
+         Intake._on_new_matter, lambda d: 2, Intake._read_matter, "NEW_MATTER_WHY"),
     Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
-    Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2),
-    Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2),
+    Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2, why="RESUME_WHY"),
+    Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2,
+         why="OFFICER_WHY"),
     Step("change", _always, Intake._ask_change, lambda i, d: _t(d, "CHANGE_CHOICES"), Intake._on_change,
-         lambda d: 3),
+         lambda d: 3, why="CHANGE_WHY"),
 )}
 
 
@@ -1888,6 +1975,7 @@ class Aside:
 ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(GREETING.fullmatch, Intake._on_greeting),
     Aside(WHO_ASKS.match, Intake._on_who_asks),
+    Aside(ASKS_WHY_ASKED.match, Intake._on_why_asked),
     Aside(ASKS_IF_WE_HANDLE.match, Intake._on_we_handle),
     Aside(WANTS_HUMAN.search, Intake._on_wants_human),
     Aside(thanks_only, Intake._on_thanks),

@@ -22,6 +22,7 @@ from handlers.vocabulary import NEVER_TO_SCHOOL
 CONDUCT_MIN_SCORE = 6.0
 SCHOOL_KINDS = ("school", "kindergarten")
 ACCUSES = "accuses"  # routing key: praise that also accuses a teacher's conduct (never to the school)
+ABOUT_BUREAU = "about_bureau"  # routing key: a complaint about the bureau itself (never to the office it names)
 
 # A virtue told by what a teacher never does: 她从不打骂孩子, 从来没有收过红包, 不像有的老师体罚学生. The negation and
 # the words after it up to the clause's end, or a word that turns the sentence back (就, 还, 却: 不会写就打手心).

@@ -25,6 +25,8 @@ BOUNCE_UNDO = ("退回一经发出不能撤销，退回的留言由局值班室�
                "值班室转回后，它会重新出现在您的待办里。")
 STAFF_NOT_SENT = "这条消息不是指令，没有发给群众。答复群众请用“回复 编号 内容”。"
 STAFF_THANKS = "不客气。发送“待办”查看待办留言，“帮助”查看全部指令。"
+STAFF_GREETING = "您好！可以直接问我“今天有什么紧急的吗”“这周情况怎么样”，或发送“待办”查看本单位待办。"
+STAFF_GREETING_HANDLER = "您好！发送“待办”查看本单位待办留言，也可以问我“今天有什么紧急的吗”。"
 STAFF_HOW = "{line}\n例如：“{example}”。发送“帮助”查看全部指令。"
 CITIZEN_ONLY = "“{verb}”是群众使用的指令。工作人员请发送“帮助”查看可用指令；不属本单位职责的留言请用“退回 编号 理由”。"
 RECEIVED_MEDIA = "已收到您发送的{what}。如需反映问题，请再用文字简要说明情况。"
@@ -72,6 +74,9 @@ WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，�
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
 ASK_MATTER = "好的。请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
+# 我要投诉你们: a complaint about the bureau itself -- what happened, and that the office complained of will not handle it
+ABOUT_BUREAU_ASK = ("好的，按投诉办理。请说说具体情况：涉及局里哪个部门或哪位工作人员，什么时候、发生了什么。"
+                    "对教育局自身的投诉，由局里负责督办的部门办理，不交给被投诉的部门自己处理。")
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到您发来的{what}。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
 # A file over the size kept (bot/media.py), told to its sender as soon as it is refused.
@@ -95,6 +100,7 @@ ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请�
 ASK_CONDUCT = ("您的留言里除了表扬，还反映了老师的行为问题。这类问题由教育局直接调查处理，不会转给学校。\n"
                "1 作为投诉，请教育局调查处理（表扬的话一并转交）\n2 只是表扬，没有要反映的问题（也由教育局转达）\n请回复数字。")
 PRAISE_VIA_BUREAU = "留言提到老师的行为问题，由教育局转达，不直接转给学校。"
+WHY_ABOUT_BUREAU = "这是对教育局自身工作的投诉，请督办核实，不要交给被投诉的部门自己办理。"
 PRAISE_ACCUSES_NOTE = "注意：留言中提到了教师的行为问题，按规定未转学校，请核实后再转达。"
 # Praise kept as praise that also accuses a teacher: open at the bureau until someone checks the conduct part.
 WHY_PRAISE_CONDUCT = ("这是一条表扬，但留言中还反映了教师的行为问题（按规定未转学校）。请签收并核实，"
@@ -115,6 +121,18 @@ SIMILAR_CHOICES = "1 补充到原留言 {number}\n2 作为新留言提交"
 CHOOSE_1_3 = "请回复 1 提交，2 修改内容，3 取消。"
 ASK_SCHOOL = "请问涉及哪所学校或幼儿园？请发送名称；不涉及具体学校请回复 0。"
 SCHOOL_WHY = "您的留言会转给负责的单位办理；写明学校，能更快转到学校或它的主管部门。"
+# 为什么要问这个？ at each question (Step.why): why it is asked, in a sentence; the question follows.
+DESCRIBE_WHY = "写清楚发生了什么，负责的单位才能核实和办理。"
+OUT_OF_SCOPE_WHY = "这类事由其他部门主管，拨打12345能更快转到对口部门；如您仍希望由教育局转办，也可以提交。"
+KIND_WHY = "投诉、建议、咨询和表扬的办理方式和时限不同，选好类型，才能按相应的方式和时限办理。"
+CONDUCT_WHY = "老师的行为问题按规定由教育局直接调查，不转学校，所以要请您确认是反映问题，还是只是表扬。"
+FOCUS_WHY = "几件事都会写在同一条留言里，最要紧的那件决定由哪个单位牵头办理。"
+SIMILAR_WHY = "同一件事补充到原留言，由原承办单位一并办理，不必重新登记、重新计时；新的情况就作为新留言。"
+CONFIRM_WHY = "提交前请您再看一遍，确认无误后才会转给承办单位。"
+NEW_MATTER_WHY = "不同的事分开登记，才能各自转给负责的单位、各自计算时限。"
+RESUME_WHY = "您上次有一条留言没有提交，先问一下是接着填写还是放弃，以免和这次的内容混在一起。"
+OFFICER_WHY = "您有一条留言正在办理，先确认这句话是说给承办人员的，还是一个新的问题。"
+CHANGE_WHY = "刚才写的和现在说的像是两件事，请您选一下怎么处理，以免提交您不想提交的内容。"
 SCHOOL_NAME_WANTED = "请问涉及哪所学校或幼儿园？这里需要发送它的名称，如“江南区实验小学”；不涉及具体学校请回复 0。"
 SCHOOL_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不涉及具体学校请回复 0。"
 SIMILAR = (
@@ -406,6 +424,17 @@ STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值�
                  "不计入本单位的响应率和解决率。")
 FLAG_REVIEW = "（复核）"
 NO_OVERDUE = "目前没有超期未办结的留言。"
+# 今天有什么紧急的吗 (staff): urgent first, then the overdue by unit, then what falls due today
+PRESSING_NONE = "目前没有紧急事项，也没有超期未办结或今天到期的留言。"
+PRESSING_URGENT = "紧急事项{count}件："
+PRESSING_URGENT_LINE = "· {number}｜{unit}｜{state}｜{due}前{late}\n   {excerpt}"
+PRESSING_NO_URGENT = "目前没有紧急事项。"
+PRESSING_OVERDUE = "超期未办结{count}件：{units}。"
+PRESSING_MORE_UNITS = "等{units}个单位"
+PRESSING_TODAY = "今天到期{count}件。"
+PRESSING_FOOT = "发送“详情 编号”查看全文，“超期”查看超期清单。"
+PRESSING_FOOT_NO_LATE = "发送“详情 编号”查看全文，“待办”查看全部待办。"
+PRESSING_FOOT_TODO = "发送“待办”查看全部待办。"
 OVERDUE_HEAD = "超期未办结的留言共{total}件："
 OVERDUE_UNIT = "【{unit}】{count}件"
 OVERDUE_LINE = "· {number}｜{state}｜时限{due}"
@@ -416,6 +445,8 @@ WEEKLY_NONE = "周报链接暂不可用，请联系管理员。"
 NOT_YOURS = "留言 {number} 不在您的办理范围内。"
 NO_SUCH_TICKET = "没有找到留言 {number}，请核对编号，或发送“待办”查看列表。"
 NO_SUCH_LINE = "“待办”列表中没有第{line}条，请先发送“待办”查看列表。"
+LINES_NEED_TODO = ("序号是“待办”列表里的第几条，现在没有打开的列表，这次没有签收任何留言。请先发送“待办”，再按序号签收；"
+                   "也可以直接写编号，如“签收 JY2611-0003”。")
 NEED_TICKET = "请写明留言编号，例如“{usage}”。"
 WITHDRAW_WHILE_WRITING = ("您正在填写的这条留言还没有提交，不需要撤回；不想提交的话，请回复“取消”。"
                           "如要撤回已提交的留言，请写明编号，例如“撤回 JY2611-0001”。")
@@ -533,16 +564,22 @@ REMIND_MANY_KIND = {
     "urge": "催办{count}件（已到办结时限，尚未办结）：",
     "copy": "催办抄送{count}件（本单位已到办结时限，请督促）：",
     "accept": "待签收{count}件（已超过签收时限）：",
+    "new": "新留言待签收{count}件：",
     "eighty": "即将到期{count}件：",
     "half": "已过时限一半{count}件：",
 }
 REMIND_MANY_LINE = "· {number}，{due}前办结"
 REMIND_MANY_LINE_UNIT = "· {number}（{unit}），时限{due}"
+REMIND_MANY_LINE_NEW = "· {number}｜{excerpt}"
+# New tickets that arrived close together (Desk.dispatch_notices holds them): one push
+NEW_MANY_HEAD = "【新留言待签收】又有{count}件新留言："
+NEW_MANY_TITLE = "新留言待签收（{count}件）"
 REMIND_MANY_MORE = "· 另有{count}件，发送“待办”查看"
 REMIND_MANY_FOOT = (
     (("urge", "accept", "eighty", "half"),
      "发送“待办”查看全部；“签收 编号”签收，“回复 编号 内容”答复；确需延期请在时限前发送“延期 编号 天数 理由”。"),
     (("escalate", "copy"), "发送“超期”按单位查看，“催办 编号 要求”催促办理。"),
+    (("new",), "发送“详情 编号”查看，“签收全部”一次签收本单位待签收的留言。"),
 )
 REMIND_MANY_TITLE = "办理提醒（{count}件）"
 REMIND_MANY_TICKET = "{number} 等{count}件"

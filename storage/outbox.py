@@ -89,6 +89,13 @@ def held_top(db: sqlite_utils.Database, openid: str, top: int) -> tuple[dict[str
     return counts, out
 
 
+def held_of_kind(db: sqlite_utils.Database, openid: str, kind: str) -> list[dict[str, Any]]:
+    """Every held push of one kind for one person, by (hold.at, id): for a kind held only until the next sweep (new
+    tickets' notices), a few rows."""
+    return [{"id": r[0], "openid": openid, "payload": json.loads(r[1]), "source": r[2]} for r in db.execute(
+        "SELECT id, payload, source FROM held_pushes WHERE openid = ? AND kind IS ? ORDER BY at, id", [openid, kind])]
+
+
 # A person's held rows deleted per write once merged into their push (~1.5 µs each): the rest in the next writes.
 HELD_DELETE = 2000
 
@@ -105,6 +112,11 @@ def release_all(db: sqlite_utils.Database, openid: str, text: str, notice: dict[
         db.execute("INSERT INTO held_merged (openid, through) VALUES (?, ?) ON CONFLICT(openid) DO UPDATE SET "
                    "through = excluded.through", [openid, through])
     return enqueue_text(db, openid, text, now, source=source, notice=notice)
+
+
+def release_none(db: sqlite_utils.Database, openid: str) -> None:
+    """A person's held pushes that no longer say anything (held_of_kind's, all gone stale): deleted, none sent."""
+    db.execute("DELETE FROM held_pushes WHERE openid = ?", [openid])
 
 
 def drop_merged(db: sqlite_utils.Database, openid: str) -> bool:

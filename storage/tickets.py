@@ -211,6 +211,24 @@ def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int 
 _TO_SIGN = lifecycle.ACTIONS["accept"][0]  # the states 签收 takes a ticket from
 
 
+def told_since(db: sqlite_utils.Database, unit_code: str, since: float, ticket_id: int) -> bool:
+    """Whether another ticket of this unit, still waiting for 签收, arrived at or after `since` (its staff were just
+    told of it): an index range of tickets_unit_created."""
+    marks = ",".join("?" * len(_TO_SIGN))
+    return bool(db.execute(f"SELECT EXISTS (SELECT 1 FROM tickets WHERE unit_code = ? AND created_at >= ? AND id != ? "
+                           f"AND state IN ({marks}))", [unit_code, since, ticket_id, *_TO_SIGN]).fetchone()[0])
+
+
+def waiting_to_sign(db: sqlite_utils.Database, numbers: list[str]) -> set[str]:
+    """Which of these tickets still wait for 签收 (by the numbers' unique index)."""
+    if not numbers:
+        return set()
+    marks = ",".join("?" * len(_TO_SIGN))
+    return {r[0] for r in db.execute(
+        f"SELECT number FROM tickets WHERE number IN ({','.join('?' * len(numbers))}) AND state IN ({marks})",
+        [*numbers, *_TO_SIGN])}
+
+
 def count_to_sign(db: sqlite_utils.Database, unit_code: str, cap: int = 1000) -> int:
     """How many of a unit's tickets wait for 签收 (at most `cap`: a range of tickets_unit_state, bounded)."""
     marks = ",".join("?" * len(_TO_SIGN))
@@ -234,6 +252,21 @@ def overdue(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float,
     where, args = scope_sql(unit_codes, unattended)
     sql = f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} AND due_at < ?{where}"
     return [_decode(r) for r in db.query(sql + " ORDER BY unit_code, due_at, id", [now, *args])]
+
+
+def pressing(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float, day_end: float,
+             unattended: bool = False, limit: int = 10) -> tuple[list[dict[str, Any]], int]:
+    """What needs attention now, in a person's scope (scope_sql): the open tickets the router judged urgent (a
+    safety matter; never praise), nearest deadline first, at most `limit`; and how many on the clock fall due
+    between `now` and `day_end`. Urgency is in the routing JSON, which no index holds: this reads every open
+    ticket of the scope (~6,000 at a million tickets, ~50-500 ms), so it runs on a reader (messages.ReadFirst)."""
+    where, args = scope_sql(unit_codes, unattended)
+    rows = [_decode(r) for r in db.query(
+        f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND kind != 'praise' "
+        f"AND json_extract(routing, '$.urgent'){where} ORDER BY due_at IS NULL, due_at, id LIMIT ?", [*args, limit])]
+    today = db.execute(f"SELECT COUNT(*) FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} "
+                       f"AND due_at >= ? AND due_at < ?{where}", [now, day_end, *args]).fetchone()[0]
+    return rows, today
 
 
 def scope_sql(units: list[str] | None, unattended: bool = False) -> tuple[str, list]:

@@ -192,8 +192,13 @@ async def _handle(make_config, messages: list[tuple[str, str]], path) -> tuple[l
 
 async def test_whole_dialogues_answer_and_store_the_same_through_the_old_checks_and_the_new(
         make_config, monkeypatch, tmp_path):
-    messages = _dialogues(seed=1)
-    new, new_rows = await _handle(make_config, messages, tmp_path / "new.db")
+    # The draw takes from the tests' own texts, which every new dialogue test changes: the first seed whose
+    # draw submits a ticket and reaches the school question (the comparison's preconditions), not a fixed one.
+    for seed in range(1, 9):
+        messages = _dialogues(seed=seed)
+        new, new_rows = await _handle(make_config, messages, tmp_path / f"new{seed}.db")
+        if new_rows["tickets"] and any(row and row[1] == "school" for _r, row in new):
+            break
     assert new_rows["tickets"], "some dialogues were submitted"
     assert any(row and row[1] == "school" for _r, row in new)
     for name, old in [("_count", old_count), ("infer_kind", old_infer_kind), ("han_count", old_han_count),

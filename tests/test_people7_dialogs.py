@@ -151,7 +151,7 @@ async def test_a_principal_asking_which_are_not_signed_yet_gets_the_to_do_list(d
     d = dialog
     number = await file_ticket(d, "o_p7_pr1", "学校作业太多了，孩子每天写到十一点", scene="school:jn-syxx", consent="1")
     # it was "这条消息不是指令，没有发给群众…" and the whole list of commands
-    await talk(d, SCHOOL_HEAD, "哪些还没签收", expect=["待办留言共1件", number, "已转交承办单位"], absent="不是指令")
+    await talk(d, SCHOOL_HEAD, "哪些还没签收", expect=["待办留言共1件", number, "待签收"], absent=["不是指令", "已转交承办单位"])
     await talk(d, SCHOOL_HEAD, "还有哪些没处理", expect=["待办留言共1件", number])
 
 

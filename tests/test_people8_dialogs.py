@@ -124,14 +124,18 @@ async def test_signing_many_at_once_is_grouped_by_deadline(dialog):
 async def test_a_new_ticket_notice_says_how_to_sign_them_all_once_several_wait(dialog):
     d = dialog
     await drain(d, FEES)
+    # (six minutes apart: notices closer together are merged into one push, tests/test_people9_dialogs.py)
     await file_ticket(d, "o_p8_n1", "江南区实验小学收了300元资料费，没有收据")
+    d.advance(360)
     await file_ticket(d, "o_p8_n2", "江南区实验小学收了301元资料费，没有收据")
     pushed = await heard(d, FEES, expect="【新留言待签收】", count=2)
     assert "签收全部" not in pushed  # one or two: each signed as it comes
+    d.advance(360)
     await file_ticket(d, "o_p8_n3", "江南区实验小学收了302元资料费，没有收据")
     # the third (and the fortieth) says how many wait and how to sign them in one message
     await heard(d, FEES, expect="本单位待签收的留言共3件，可发送“签收全部”一次签收。")
     await talk(d, FEES, "签收全部", expect="已签收本单位待签收的留言 3 件")
+    d.advance(360)
     await file_ticket(d, "o_p8_n4", "江南区实验小学收了303元资料费，没有收据")
     await heard(d, FEES, expect="【新留言待签收】", absent="签收全部")
 
