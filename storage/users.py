@@ -34,7 +34,11 @@ class Cache:
     In an optimistic batch (storage.db) a touch of a remembered row is written with the batch's others, in one
     executemany at the batch's end (`flush`, before the batch is released and committed): `pending`. Safe in
     any order: the column becomes the largest of the times, whatever came between; the only reads of it in the
-    file are the staff list's (a page, on a reader: after the commit) and SELECT * here (which adds `pending`)."""
+    file are the staff list's (a page, on a reader: after the commit) and SELECT * here (which adds `pending`).
+    So are `set_lang` and `welcome_once` of a remembered row (`settings`: a new person's first message set both
+    with an UPDATE each, after its touch): written in the touch's UPDATE at the batch's end. Those columns are
+    read only through this module, which adds them. Any other SQL changing such a row before then (the trigger
+    sees it) sends the batch round again, the careful way; this module's own statements write it first."""
 
     verify = False  # tests: every hit is compared with the row read from SQLite (mismatches listed below)
     mismatches: list = []
@@ -42,6 +46,9 @@ class Cache:
     def __init__(self, conn, size: int = CACHE_SIZE):
         self.rows: OrderedDict[str, dict] = OrderedDict()
         self.pending: dict[str, float] = {}  # openid -> last_seen_at to write at the batch's end
+        self.settings: dict[str, dict] = {}  # openid -> {lang, welcomed_at} to write with it (set_lang, welcome_once)
+        self.flushing = False
+        self.conflict = False  # a row with settings waiting changed by other SQL (then the batch is redone)
         self.size = size
         self.hits = self.misses = 0
         self._version = None
@@ -57,11 +64,17 @@ class Cache:
                      "BEGIN SELECT tingjian_user_changed(NEW.openid); END")
 
     def forget(self, openid: str | None = None) -> None:
+        if self.flushing:  # the waiting settings being written: remembered already
+            return
         self.rows.pop(openid, None)
+        if openid in self.settings:
+            self.conflict = True
 
     def clear(self) -> None:
         self.rows.clear()
         self.pending.clear()  # (a rollback: the batch is run again, and touches again)
+        self.settings.clear()
+        self.conflict = False
 
     def seen(self, version: int) -> None:
         """At the start of each write transaction, PRAGMA data_version: forget everything if it moved."""
@@ -133,6 +146,7 @@ def touch(db: sqlite_utils.Database, openid: str, now: float) -> None:
                 return
         if openid in cache.pending:  # a touch not written yet (the row was forgotten meanwhile), as _select has it
             row["last_seen_at"] = max(row["last_seen_at"], cache.pending[openid])
+            row.update(cache.settings.get(openid, ()))
         cache.keep(openid, row)
         return
     later = _later(row["last_seen_at"], now)
@@ -156,11 +170,53 @@ def log_name(openid: str) -> str:
 
 def flush(db: sqlite_utils.Database) -> None:
     """Write the touches an optimistic batch left pending (storage.db, before the batch is released), in the
-    order of the table's key."""
+    order of the table's key: a touch alone as a bump, a touch with settings (`Cache.settings`) as one UPDATE of
+    them all."""
     cache = cache_of(db)
-    if cache is not None and cache.pending:
+    if cache is None:
+        return
+    if cache.conflict:
+        from storage.db import Redo
+        raise Redo("a users row with settings waiting written meanwhile by another way than this module")
+    if cache.pending:
         pending, cache.pending = cache.pending, {}
-        db.conn.executemany(_BUMP, [(at, openid) for openid, at in sorted(pending.items())])
+        settings, cache.settings = cache.settings, {}
+        if not settings:
+            db.conn.executemany(_BUMP, [(at, openid) for openid, at in sorted(pending.items())])
+            return
+        bumps, by_columns = [], {}
+        for openid, at in sorted(pending.items()):
+            columns = settings.get(openid)
+            if columns is None:
+                bumps.append((at, openid))
+            else:
+                by_columns.setdefault(tuple(columns), []).append((at, *columns.values(), openid))
+        if bumps:
+            db.conn.executemany(_BUMP, bumps)
+        cache.flushing = True  # (their UPDATEs fire the memory's trigger: the rows hold what is written)
+        try:
+            for columns, rows in by_columns.items():
+                db.conn.executemany(_settings_sql(columns), rows)
+        finally:
+            cache.flushing = False
+
+
+def _settings_sql(columns: tuple[str, ...]) -> str:
+    return (f"UPDATE users SET last_seen_at = max(last_seen_at, ?), {', '.join(f'{c} = ?' for c in columns)} "
+            f"WHERE openid = ?")
+
+
+def _settle(db: sqlite_utils.Database, openid: str) -> None:
+    """Before a statement of this module writes the person's row other than the touch: their waiting settings."""
+    cache = cache_of(db)
+    if cache is not None and openid in cache.settings:
+        columns = cache.settings.pop(openid)
+        at = cache.pending.pop(openid)
+        cache.flushing = True
+        try:
+            db.conn.execute(_settings_sql(tuple(columns)), [at, *columns.values(), openid])
+        finally:
+            cache.flushing = False
 
 
 def _select(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
@@ -173,6 +229,7 @@ def _select(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
     cache = cache_of(db)
     if cache is not None and openid in cache.pending:  # a touch not written yet
         row["last_seen_at"] = max(row["last_seen_at"], cache.pending[openid])
+        row.update(cache.settings.get(openid, ()))
     return row
 
 
@@ -192,18 +249,31 @@ def get(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
 
 def set_scene(db: sqlite_utils.Database, openid: str, scene: str | None, now: float) -> None:
     touch(db, openid, now)
+    _settle(db, openid)
     db.execute("UPDATE users SET scene = ?, subscribed = 1 WHERE openid = ?", [scene, openid])
 
 
 def set_subscribed(db: sqlite_utils.Database, openid: str, subscribed: bool, now: float) -> None:
     touch(db, openid, now)
+    _settle(db, openid)
     db.execute("UPDATE users SET subscribed = ? WHERE openid = ?", [int(subscribed), openid])
+
+
+def _wait(db: sqlite_utils.Database, cache: Cache, openid: str, later: float, column: str, value: Any) -> bool:
+    """In an optimistic batch: the setting of a remembered row waits for the touch's write at the batch's end
+    (the Cache's doc); True if so. `later`: last_seen_at as the UPDATE done now would leave it."""
+    if not getattr(db, "optimistic", False):
+        return False
+    cache.pending[openid] = later
+    cache.settings.setdefault(openid, {})[column] = value
+    return True
 
 
 def welcome_once(db: sqlite_utils.Database, openid: str, now: float) -> bool:
     """True the first time: the person is to be welcomed now (and is recorded as welcomed). For someone
     remembered, no statement if they were welcomed (and the clock has not moved since their touch), else one
-    UPDATE; otherwise one statement for someone welcomed before: touch's upsert says whether they were."""
+    UPDATE (in an optimistic batch, the touch's at its end); otherwise one statement for someone welcomed before:
+    touch's upsert says whether they were."""
     cache = cache_of(db)
     row = cache.row(db, openid) if cache is not None else None
     if row is not None:
@@ -211,6 +281,9 @@ def welcome_once(db: sqlite_utils.Database, openid: str, now: float) -> bool:
             touch(db, openid, now)
             return False
         later, welcomed = _later(row["last_seen_at"], now), _real(now)
+        if later is not None and welcomed is not None and _wait(db, cache, openid, later, "welcomed_at", now):
+            row["last_seen_at"], row["welcomed_at"] = later, welcomed
+            return True
         if db.conn.execute(_WELCOME, [now, now, openid]).rowcount:
             if later is not None and welcomed is not None:
                 row["last_seen_at"], row["welcomed_at"] = later, welcomed
@@ -228,11 +301,15 @@ def welcome_once(db: sqlite_utils.Database, openid: str, now: float) -> bool:
 
 
 def set_lang(db: sqlite_utils.Database, openid: str, lang: str, now: float) -> None:
-    """The language the person writes in now (handlers.intake.written_lang); with touch's update, in one statement."""
+    """The language the person writes in now (handlers.intake.written_lang); with touch's update, in one statement
+    (in an optimistic batch, the touch's at its end)."""
     cache = cache_of(db)
     row = cache.row(db, openid) if cache is not None else None
     if row is not None:
         later = _later(row["last_seen_at"], now)
+        if later is not None and type(lang) is str and _wait(db, cache, openid, later, "lang", lang):
+            row["last_seen_at"], row["lang"] = later, lang
+            return
         if db.conn.execute(_LANG, [now, lang, openid]).rowcount:
             if later is not None and type(lang) is str:
                 row["last_seen_at"], row["lang"] = later, lang

@@ -205,6 +205,18 @@ def test_only_the_storage_modules_write_behind_for_touch_their_tables_on_the_wri
     assert {"conversations", "inbound", "last_seen_at"} <= set(found)  # (the scan sees the modules' own SQL)
     for table, modules in found.items():
         assert modules <= own[table], (table, modules - own[table])
+    # a person's language and welcome wait too (with the touch): read and written only through storage/users.py
+    settings = re.compile(r"u\.(lang|welcomed_at)\b|\b(lang|welcomed_at)\s+FROM\s+users|users\s+SET\s+[^\"]*?\b"
+                          r"(lang|welcomed_at)\s*=|SELECT\s+(\*)\s+FROM\s+users\b|INTO\s+users\s*\([^)]*\b(lang|welcomed_at)\b")
+    named: dict[str, set[str]] = {}
+    for path in [*root.glob("storage/*.py"), *root.glob("handlers/**/*.py"), *root.glob("bot/**/*.py")]:
+        name = str(path.relative_to(root))
+        if name == "storage/migrations.py" or "/sandbox/" in name:
+            continue
+        for groups in settings.findall(path.read_text(encoding="utf-8")):
+            named.setdefault(next(g for g in groups if g), set()).add(name)
+    assert {"lang", "welcomed_at", "*"} <= set(named)  # (the scan sees users.py's own SQL)
+    assert all(modules == {"storage/users.py"} for modules in named.values()), named
 
 
 async def test_a_conversation_put_then_deleted_or_read_back_in_one_batch(store):
@@ -260,3 +272,58 @@ async def test_a_touched_person_is_read_back_from_the_touch_as_select_gives_the_
         assert traced == []
         assert [(k, type(v), v) for k, v in row.items()] == [(k, type(v), v) for k, v in stored.items()]
     assert row["last_seen_at"] == 200.0 and row["welcomed_at"] == 100.0 and row["lang"] == "en"
+
+
+async def test_a_new_persons_language_and_welcome_wait_for_the_touchs_write_and_store_the_same(make_config, tmp_path):
+    """A new person's first message set their language and their welcome with an UPDATE each, after the touch's
+    insert; in an optimistic batch both wait for the touch's write at the batch's end (one UPDATE with it). The
+    rows and replies are the same as when each is written at once; English then Chinese, a follow (set_scene,
+    this module's own statement on the row) after a language in the same batch, and a role set by other SQL
+    while they wait (the batch is run again, the careful way) included."""
+    def messages(base: int) -> list[Inbound]:
+        said = [("o_en", "I want to complain about homework"), ("o_zh", "你好"), ("o_en", "孩子作业太多了"),
+                ("o_zh2", "学校门口很乱"), ("o_en2", "hello"), ("o_zh", "作业有点多")]
+        return [Inbound(openid=o, kind="text", created_at=int(MONDAY) + n, text=t, msg_id=str(base + n))
+                for n, (o, t) in enumerate(said)]
+
+    async def feed(path, at_once: bool):
+        clock = FixedClock(MONDAY)
+        async with running(create_app(make_config(storage={"path": str(path)}), clock=clock)) as app:
+            app[SCHEDULER].pause()
+            db, receiver = app[DB], app[RECEIVER]
+            call = db.run if at_once else db.run_redoable
+            traced: list[str] = []
+            await db.run(lambda d: d.conn.set_trace_callback(traced.append))
+            out = []
+            for round_, base in enumerate((4_400_000, 4_500_000)):
+                clock.advance(7)
+                out += await _one_batch(db, lambda b=base: [
+                    call(receiver._claim_and_handle, m.dedupe_key, m, _Answer(passive_ok=True), None,
+                         request_key(int(MONDAY), f"s{m.msg_id}")) for m in messages(b)])
+            # a language waiting, then a follow (set_scene) and other SQL on the row, in one batch
+            out += await _one_batch(db, lambda: [
+                call(lambda d: users.set_lang(d, "o_zh2", "en", clock.now() + 1)),
+                call(lambda d: users.set_scene(d, "o_zh2", "school:1", clock.now() + 2)),
+                call(lambda d: users.set_lang(d, "o_en2", "zh", clock.now() + 3)),
+                call(lambda d: d.execute("UPDATE users SET name = '王' WHERE openid = 'o_en2'").rowcount)])
+            await db.run(lambda d: d.conn.set_trace_callback(None))
+            return out, await db.run(_tables), traced, db.redone
+
+    later, later_rows, traced, redone = await feed(tmp_path / "later.db", at_once=False)
+    once, once_rows, _, _ = await feed(tmp_path / "once.db", at_once=True)
+    assert later == once
+    for table in TABLES:
+        assert later_rows[table] == once_rows[table], table
+    people = {r[1]: r for r in later_rows["users"]}
+    assert people["o_en"][-2] == "zh" and people["o_en2"][-2] == "zh" and people["o_zh2"][-2] == "en"
+    assert all(r[-3] is not None for r in later_rows["users"])  # every one welcomed
+    assert redone == 1  # only the batch where other SQL changed a row whose language waited
+    # the first two batches: no language or welcome set while the messages were handled, only at the end
+    start = traced.index("SAVEPOINT batch")  # (SQLite traces a statement again for each trigger step: one)
+    first = [s for n, s in enumerate(traced[start:traced.index("COMMIT", start)]) if not n or s != traced[start + n - 1]]
+    end = next(n for n, s in enumerate(first) if s.startswith("INSERT INTO webhook_requests"))
+    assert sum(s.startswith("INSERT INTO users") for s in first[:end]) == 4  # the new people's touches
+    assert not any("lang = " in s or "welcomed_at = " in s for s in first[:end])
+    settings = [s for s in first[end:] if s.startswith("UPDATE users SET last_seen_at = max(") and
+                ("lang = " in s or "welcomed_at = " in s)]
+    assert len(settings) == 4 and sum("lang = " in s and "welcomed_at = " in s for s in settings) >= 3
