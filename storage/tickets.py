@@ -218,6 +218,33 @@ def count_to_sign(db: sqlite_utils.Database, unit_code: str, cap: int = 1000) ->
                       f"LIMIT ?)", [unit_code, *_TO_SIGN, cap]).fetchone()[0]
 
 
+_TO_SIGN_SQL = "state IN (" + ", ".join(f"'{s}'" for s in _TO_SIGN) + ")"
+
+
+def _to_sign_where(unit_code: str, stand_in: bool) -> tuple[str, list]:
+    # the unit's own (tickets_unit_state), and for the duty office the open 代收 ones of other units
+    where = f"(unit_code = ? AND {_TO_SIGN_SQL})"
+    if stand_in:
+        where += f" OR (unattended = 1 AND {_OPEN_SQL} AND {_TO_SIGN_SQL} AND unit_code IS NOT ?)"
+        return where, [unit_code, unit_code]
+    return where, [unit_code]
+
+
+def to_sign(db: sqlite_utils.Database, unit_code: str, stand_in: bool = False, limit: int = 99
+            ) -> list[dict[str, Any]]:
+    """The tickets waiting for 签收 at `unit_code` (`stand_in`: also the 代收 ones the duty office holds), the
+    nearest deadline first: only those, not the nearest open ones of which some are signed already."""
+    where, args = _to_sign_where(unit_code, stand_in)
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE {where} ORDER BY due_at IS NULL, due_at, "
+                                         "id LIMIT ?", [*args, limit])]
+
+
+def count_to_sign_all(db: sqlite_utils.Database, unit_code: str, stand_in: bool = False) -> int:
+    """Exactly how many `to_sign` would list without a limit: index ranges counted, no row read."""
+    where, args = _to_sign_where(unit_code, stand_in)
+    return db.execute(f"SELECT count(*) FROM tickets WHERE {where}", args).fetchone()[0]
+
+
 def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:
     """For leaders: every open ticket, the nearest deadline first (flags are marked on the line, not sorted)."""
     return [_decode(r) for r in db.query(

@@ -224,7 +224,7 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         # those who decide 延期 see at once how many wait (a notice scrolls away under the next 催办)
         waiting = inbox.pending_extensions(db, scope, t) if v.user["role"] in SUPERVISORS else 0
         # a teacher with forty new tickets signs them from the list, as 签收全部 does in WeChat (one rule)
-        to_sign = len(desk.awaiting_acceptance(db, v.user)) if f.state == "open" and not f.q else 0
+        to_sign = desk.count_awaiting(db, v.user) if f.state == "open" and not f.q else 0
         return scope, result, units, waiting, to_sign
 
     scope, result, units, waiting, to_sign = await read(request, load)

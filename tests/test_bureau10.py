@@ -1,0 +1,42 @@
+"""The bureau's workbench as its people use it (branch bureau10), over real HTTP: the 待签收 count is exact however
+many signed tickets come first; a long trace is paged; web notices say what to click, not what to send in WeChat;
+the calendar warning is short on a phone; the ticket page names the person who wrote in a way a human reads."""
+from __future__ import annotations
+
+import re
+
+from storage import tickets
+from tests.dialog import DUTY, LEADER, SCHOOL, at, talk
+from tests.test_web import browser, sign_in
+from tests.test_workbench_people import page
+
+
+def _plant(db, unit: str, n: int, first_due: float, signed: bool, prefix: str) -> list[str]:
+    """`n` tickets at `unit` due a minute apart from `first_due`, signed (accepted) or waiting: a year of a busy
+    school's backlog arranged in one write (filing each through the dialogue would take minutes)."""
+    from zoneinfo import ZoneInfo
+    out = []
+    for i in range(n):
+        t = tickets.create(db, openid=f"o_b10_{prefix}_{i}", kind="complaint", category="burden", unit_code=unit,
+                           school_code=unit, text=f"作业太多了，第{i}件", attachments=[], contact_phone=None,
+                           anonymous=False, routing={}, now=first_due - 20 * 86400, due_at=first_due + 60 * i,
+                           tz=ZoneInfo("Asia/Shanghai"), accept_due_at=first_due - 19 * 86400)
+        if signed:
+            tickets.transition(db, t, "accepted", "o_demo_staff_syxx", first_due - 19.5 * 86400, "accept", "",
+                               accepted_at=first_due - 19.5 * 86400, accepted_by="o_demo_staff_syxx")
+        out.append(t["number"])
+    return out
+
+
+async def test_the_to_sign_count_and_sign_all_reach_past_a_hundred_signed_tickets_due_sooner(dialog):
+    """Before: the count and 签收全部 looked among the 99 open tickets nearest their deadline; with 120 signed ones
+    due sooner, the 3 waiting were not counted (no 全部签收 on the list) and 签收全部 said there were none."""
+    now = dialog.clock.now()
+    await dialog.db(_plant, "jn-syxx", 120, now + 86400, True, "signed")
+    waiting = await dialog.db(_plant, "jn-syxx", 3, now + 10 * 86400, False, "waiting")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        html = await page(s, "/w/")
+    assert re.search(r"<b>3</b> 件待签收", html), re.findall(r".{40}件待签收.{40}", html)
+    await talk(dialog, SCHOOL, "签收全部", expect=waiting)
+    assert {(await dialog.db(tickets.get, n))["state"] for n in waiting} == {"accepted"}
