@@ -40,3 +40,34 @@ async def test_the_to_sign_count_and_sign_all_reach_past_a_hundred_signed_ticket
     assert re.search(r"<b>3</b> 件待签收", html), re.findall(r".{40}件待签收.{40}", html)
     await talk(dialog, SCHOOL, "签收全部", expect=waiting)
     assert {(await dialog.db(tickets.get, n))["state"] for n in waiting} == {"accepted"}
+
+
+def _trace_rows(html: str) -> list[str]:
+    body = html.split("<tbody>")[1].split("</tbody>")[0] if "<tbody>" in html else ""
+    return re.findall(r'<tr><td class="lead">(?:<a href="/w/t/[^"]+">)?(JY\d{4}-\d+)', body)
+
+
+async def test_a_long_trace_is_paged_in_a_stable_order_and_each_page_keeps_the_span_and_the_filter(dialog):
+    """Before: every line on one page (a large office's half-year was 7,463 of them)."""
+    now = dialog.clock.now()
+    planted = await dialog.db(_plant, "jn-syxx", 61, now - 5 * 86400, False, "trace")  # all overdue, unsigned
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        first = await page(s, "/w/rates/jn-syxx", period="2026-Q4")
+        rows1 = _trace_rows(first)
+        assert len(rows1) == 50, len(rows1)
+        nxt = re.search(r'<a href="([^"]+)" rel="next">下一页</a>', first).group(1).replace("&amp;", "&")
+        assert nxt == "/w/rates/jn-syxx?period=2026-Q4&page=2"
+        assert "第 1–50 件，共 61 件（1 / 2 页）" in first
+        async with s.get(nxt) as resp:
+            second = await resp.text()
+        rows2 = _trace_rows(second)
+        # every ticket once, in filing order, across the pages; the totals with the last page as on the first
+        assert rows1 + rows2 == sorted(planted) and len(rows2) == 11
+        assert "第 51–61 件，共 61 件（2 / 2 页）" in second and 'rel="prev"' in second
+        assert "共 61 件）" in first
+        missed = await page(s, "/w/rates/jn-syxx", period="2026-Q4", only="missed")
+        link = re.search(r'<a href="([^"]+)" rel="next">', missed).group(1).replace("&amp;", "&")
+        assert link == "/w/rates/jn-syxx?period=2026-Q4&only=missed&page=2"
+        beyond = await page(s, "/w/rates/jn-syxx", period="2026-Q4", page="9")  # past the end: the last page
+        assert _trace_rows(beyond) == rows2

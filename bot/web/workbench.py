@@ -610,6 +610,9 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
     span = traced_span(request.query, tz, t)
     error = span if isinstance(span, str) else None
 
+    only = request.query.get("only") == "missed"  # a hundred lines on a phone: the ones that cost the unit first
+    number = _int(request.query.get("page"), 1, 100000) or 1
+
     def load(db):
         user = users.get(db, v.openid) or {}
         units_, _ = desk.scope(db, user)
@@ -617,20 +620,25 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
         if unit is None or (units_ is not None and code not in units_):
             return None
         if error:
-            return unit, None, [], []
+            return unit, None, {}, [], [], 1
         figures = rates.for_period(db, span.start, span.end, [code], t).get(code) or rates.Rates()
         parts = rates.traced(db, span.start, span.end, code, t)
+        # a page of lines in the tickets' order (ids follow filing): only its rows are read and drawn
+        shown = sorted(i for i, part in parts.items() if missed(part) or not only)
+        last = max(1, -(-len(shown) // TRACE_PAGE))
+        at = min(number, last)
         lines = []
-        for tid, part in parts.items():
+        for tid in shown[(at - 1) * TRACE_PAGE:at * TRACE_PAGE]:
             ticket = tickets.by_id(db, tid)
             mine = desk.in_scope(db, user, ticket)  # another unit's ticket now: its number and what it counted
-            lines.append((ticket, part, mine))
-        return unit, figures, lines, tickets.praise_set_aside(db, span.start, span.end, [code]).get(code, [])
+            lines.append((ticket, parts[tid], mine))
+        aside = tickets.praise_set_aside(db, span.start, span.end, [code]).get(code, [])
+        return unit, figures, parts, lines, aside, (at, last, len(shown))
 
     data = await read(request, load)
     if data is None:
         raise not_found()
-    unit, figures, lines, aside = data
+    unit, figures, parts, lines, aside, paging = data
     quick = [(w, review.relative_period(w, t, tz)) for w in ("本月", "上月", "本季度", "上季度")]
     ctx = dict(unit=unit, quick=[(w, f"/w/rates/{code}?" + urlencode({"period": k})) for w, k in quick],
                max_days=MAX_TRACE_DAYS, typed={k: request.query.get(k, "")[:10] for k in ("from", "to")})
@@ -638,14 +646,14 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
         ctx["typed"] = {"from": _fmt(span.start, tz, "%Y-%m-%d"), "to": _fmt(span.end - 1, tz, "%Y-%m-%d")}
     if error:
         return form_page("w_rates.html", request, await _context(request, v, error=error, span=None, **ctx), error)
-    rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in
-            sorted(lines, key=lambda x: (x[0]["dispatched_at"] or x[0]["created_at"], x[0]["id"]))]
-    summed = rates.total({str(i): part for i, (_, part, _m) in enumerate(lines)})
+    rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in lines]
+    summed = rates.total(parts)
     checked = ("accepted_in_time", "response_due", "resolved_in_time", "resolved", "open_overdue", "satisfied",
                "rated", "first_rated", "first_satisfied")
     agree = all(getattr(summed, f) == getattr(figures, f) for f in checked)
-    only = request.query.get("only") == "missed"  # a hundred lines on a phone: the ones that cost the unit first
-    missed = sum(x["missed"] for x in rows)
+    at, last, listed = paging
+    here = rates_link(code, span)
+    trail = here + ("&only=missed" if only else "")
     before, after = _neighbours(span, tz)
     running = span.start <= t < span.end
     dates = f"{span.label}" if span.kind == "range" else \
@@ -653,10 +661,20 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
     if span.kind == "range" and running:
         dates = span.label.split("—")[0] + "—今天"
     return _render("w_rates.html", request, await _context(
-        request, v, r=figures, rows=[x for x in rows if x["missed"] or not only], every=len(rows),
-        missed=missed, only=only, here=rates_link(code, span), span=span, dates=dates, agree=agree, aside=aside,
+        request, v, r=figures, rows=rows, every=len(parts), missed=sum(map(missed, parts.values())), only=only,
+        here=here, span=span, dates=dates, agree=agree, aside=aside, page=at, pages=last, listed=listed,
+        first=(at - 1) * TRACE_PAGE + 1, page_link=lambda n: f"{trail}&page={n}" if n > 1 else trail,
         prev=f"/w/rates/{code}?" + urlencode({"period": before}) if before else None,
         next=f"/w/rates/{code}?" + urlencode({"period": after}) if after and span.end <= t else None, **ctx))
+
+
+TRACE_PAGE = 50  # lines a page: a phone shows each as a card, and a quarter of a large office is thousands
+
+
+def missed(part) -> bool:
+    """The ticket cost the unit something in one of its rates (the 未达标 tab)."""
+    return bool(part.response_due - part.accepted_in_time or part.resolved + part.open_overdue
+                - part.resolved_in_time or part.rated - part.satisfied or part.dissatisfied)
 
 
 def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
@@ -681,9 +699,7 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
         rating = texts.RATING_NAMES[ticket["rating"]] if ticket["rating"] in texts.RATING_NAMES else "已评价"
     if part.dissatisfied and not part.rated:
         rating = "不满意（要求重办）"
-    missed = bool(part.response_due - part.accepted_in_time or part.resolved + part.open_overdue
-                  - part.resolved_in_time or part.rated - part.satisfied or part.dissatisfied)
-    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed,
+    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed(part),
             "excerpt": texts.excerpt(ticket["text"], 30) if mine else "",
             "dispatched": _fmt(ticket["dispatched_at"], tz, "%m-%d %H:%M"),
             "response": response, "response_ok": bool(part.accepted_in_time),
