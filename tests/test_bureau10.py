@@ -71,3 +71,29 @@ async def test_a_long_trace_is_paged_in_a_stable_order_and_each_page_keeps_the_s
         assert link == "/w/rates/jn-syxx?period=2026-Q4&only=missed&page=2"
         beyond = await page(s, "/w/rates/jn-syxx", period="2026-Q4", page="9")  # past the end: the last page
         assert _trace_rows(beyond) == rows2
+
+
+async def test_the_workbench_says_what_to_click_where_wechat_says_what_to_send(dialog):
+    """Before: the notification list and the answer after a button told staff to send “签收 JY…” in WeChat."""
+    from tests.dialog import file_ticket, heard
+    from tests.test_web import act, csrf_of
+    from tests.test_workbench_people import HOMEWORK
+    numbers = [await file_ticket(dialog, f"o_b10_click_{i}", HOMEWORK[i], scene="school:jn-syxx", consent="1")
+               for i in range(3)]
+    await heard(dialog, SCHOOL, expect=f"“签收 {numbers[0]}”签收")  # WeChat keeps its own words
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        notices = await page(s, "/w/notices")
+        assert notices.count("请打开留言页查看并签收。") == 3 and "可在“待办”列表点“全部签收”一次签收。" in notices
+        resp = await act(s, numbers[0], "accept", await csrf_of(s, f"/w/t/{numbers[0]}"))
+        after = await resp.text()
+        assert f"已签收 {numbers[0]}" in after and "可在留言页点“答复群众”填写答复。" in after
+    dialog.advance(3 * 86400)  # past the 签收 window of the other two: the watch reminds
+    await dialog.sweep()
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        reminded = await page(s, "/w/notices")
+        assert "签收" in reminded.split("</li>")[0]  # the newest notice is the reminder
+        for html in (notices, after, reminded):
+            text = re.sub(r"<[^>]+>", "", html)
+            assert "发送“" not in text, re.findall(r".{30}发送“.{20}", text)

@@ -271,8 +271,8 @@ async def accept_all(request: web.Request, v: Viewer) -> web.Response:
         answer = (texts.ACCEPT_ALL_HEAD.format(count=len(signed)) + "、".join(signed)) if signed else \
             texts.ACCEPT_ALL_NONE
         if len(waiting) > ACCEPT_ALL_MAX:
-            answer += "\n" + texts.WEB_ACCEPT_ALL_MORE.format(count=len(waiting) - ACCEPT_ALL_MAX)
-        websessions.set_flash(db, v.sid, answer)
+            answer += "\n" + texts.ACCEPT_ALL_MORE.format(count=len(waiting) - ACCEPT_ALL_MAX)
+        websessions.set_flash(db, v.sid, texts.for_web(answer))
         return bool(pushes)
 
     if await write(request, run):
@@ -414,7 +414,7 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
         pushes = [r.to_dict() for r in replies if r.to]
         outbox.enqueue_replies(db, pushes, v.openid, t, source=f"web:{v.openid}")
         websessions.audit(db, t, v.openid, f"action:{action}", number, (text[:200] + " → " + answer[:200]), ip)
-        websessions.set_flash(db, v.sid, answer)
+        websessions.set_flash(db, v.sid, texts.for_web(answer))
         after = tickets.get(db, number)
         return desk.in_scope(db, user, after), bool(pushes)
 
@@ -454,7 +454,8 @@ async def notices_page(request: web.Request, v: Viewer) -> web.Response:
     rows = await read(request, outbox.web_notices, v.openid, 50)
     if rows and any(r["read_at"] is None for r in rows):
         await write(request, outbox.web_mark_read, v.openid, t, rows[0]["id"])
-    items = [{"when": _fmt(r["created_at"], tz, "%m-%d %H:%M"), "text": r["text"], "unread": r["read_at"] is None,
+    items = [{"when": _fmt(r["created_at"], tz, "%m-%d %H:%M"), "text": texts.for_web(r["text"]),
+              "unread": r["read_at"] is None,
               "ticket": r["notice"].get("ticket"), "title": r["notice"].get("title", "")} for r in rows]
     ctx = await _context(request, v, items=items)
     ctx["unread"] = 0
