@@ -785,6 +785,8 @@ CALENDAR_UNKNOWN = (
     "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
     "workdays 中填写。"
 )
+# The same, one line on a phone (the workbench's banner; a tap opens the text above).
+CALENDAR_UNKNOWN_SHORT = "{years}年节假日未录入，时限暂按周一至周五计算"
 REVIEW_PRAISE_ASIDE = "另有{n}件表扬集中来自新关注公众号的账号，已单独标记、不计入"
 REVIEW_UNATTENDED = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收，计入“在岗”得分"
 REVIEW_UNATTENDED_FEW = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收（件数少，样本不足，暂不计分、不排名）"

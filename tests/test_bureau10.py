@@ -97,3 +97,18 @@ async def test_the_workbench_says_what_to_click_where_wechat_says_what_to_send(d
         for html in (notices, after, reminded):
             text = re.sub(r"<[^>]+>", "", html)
             assert "发送“" not in text, re.findall(r".{30}发送“.{20}", text)
+
+
+async def test_the_calendar_warning_is_open_for_the_admin_who_must_act_and_a_line_for_leaders(dialog):
+    from storage import staff
+    await dialog.db(staff.bind, "o_b10_admin", "jyj-bgs", "admin", "系统管理员", dialog.clock.now())
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, "o_b10_admin")
+        admin = await page(s, "/w/")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        leader = await page(s, "/w/")
+    opening = re.compile(r'<details class="flash warn calendar" role="alert" id="calendar-warning"( open)?>')
+    assert opening.search(admin).group(1) == " open" and opening.search(leader).group(1) is None
+    for html in (admin, leader):  # the whole text is there for whoever opens it
+        assert "请升级 chinese-calendar" in html and "2027年节假日未录入，时限暂按周一至周五计算" in html

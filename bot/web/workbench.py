@@ -72,7 +72,11 @@ async def _context(request: web.Request, v: Viewer, **extra: Any) -> dict[str, A
     unread = await read(request, outbox.web_unread, v.openid)
     units = await read(request, lambda db: directory.get(db, v.user.get("unit_code")))
     wide = v.user["role"] in WIDE_ROLES
-    calendar = _desk(request).calendar.warning(auth.now(request)) if wide else None
+    calendar = None
+    if wide:  # one line on every page; open for the admins, who must act (upgrade or configure the holidays)
+        days, t = _desk(request).calendar, auth.now(request)
+        full = days.warning(t)
+        calendar = full and {"short": days.warning_short(t), "full": full, "open": v.user["role"] == "admin"}
     return {"v": v, "user": v.user, "unit_name": units["name"] if units else "", "unread": unread,
             "calendar_warning": calendar,
             "csrf": v.csrf, "flash": v.flash, "role_name": texts.ROLE_NAMES.get(v.user["role"], ""),
