@@ -540,8 +540,8 @@ class Desk:
         if self.identity_hidden(db, user, ticket):
             identity = texts.IDENTITY_HIDDEN
         else:
-            who = ticket["openid"][:4] + "****" + ticket["openid"][-2:]
-            identity = texts.IDENTITY_SHOWN.format(who=who, phone=mask_phone(ticket["contact_phone"]))
+            identity = texts.IDENTITY_SHOWN.format(who=privacy.citizen_label(ticket["openid"]),
+                                                   phone=mask_phone(ticket["contact_phone"]))
         created = self._when(ticket["created_at"])
         lines = [texts.DETAIL.format(
             number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],

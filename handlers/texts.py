@@ -486,7 +486,7 @@ ATTACH_VIDEO_DOWNLOAD = "下载视频"
 ATTACH_MAP = "地图"
 ATTACH_NONE = "这件留言没有附件。"
 IDENTITY_HIDDEN = "留言人：匿名（群众要求对学校保密）"
-IDENTITY_SHOWN = "留言人：微信用户 {who}｜电话：{phone}"
+IDENTITY_SHOWN = "留言人：{who}｜电话：{phone}"
 
 # -- citizen: updates -------------------------------------------------------------------------------------------
 CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”受理，正在办理，将于{due}前办结。"

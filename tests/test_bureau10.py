@@ -112,3 +112,22 @@ async def test_the_calendar_warning_is_open_for_the_admin_who_must_act_and_a_lin
     assert opening.search(admin).group(1) == " open" and opening.search(leader).group(1) is None
     for html in (admin, leader):  # the whole text is there for whoever opens it
         assert "请升级 chinese-calendar" in html and "2027年节假日未录入，时限暂按周一至周五计算" in html
+
+
+async def test_the_ticket_page_names_the_writer_as_a_person_reads_it_the_same_on_every_ticket(dialog):
+    """Before: 留言人 was the openid masked (o_b1****_a): nothing a person reads or says on the phone."""
+    from tests.dialog import FEES, file_ticket
+    first = await file_ticket(dialog, "o_b10_writer_a", "学校收资料费300元不给收据", phone="13812345678")
+    second = await file_ticket(dialog, "o_b10_writer_a", "学校还收了校服费500元，没有收据")
+    other = await file_ticket(dialog, "o_b10_writer_b", "学校乱收费，每人收辅导书费200元")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, FEES)
+        who = {}
+        for n in (first, second, other):
+            html = await page(s, f"/w/t/{n}")
+            who[n] = re.search(r"<dt>留言人</dt>\s*<dd>(.*?)</dd>", html, re.S).group(1)
+    assert re.fullmatch(r"微信用户 [A-Z2-9]{4}<br>电话 138\*\*\*\*5678", who[first]), who[first]
+    assert who[second].split("<br>")[0] == who[first].split("<br>")[0] != who[other].split("<br>")[0]
+    assert all("o_b1" not in w and "****_a" not in w for w in who.values())
+    tag = who[first].split("<br>")[0]
+    await talk(dialog, FEES, f"详情 {first}", expect=f"留言人：{tag}｜电话：138****5678")

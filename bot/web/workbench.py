@@ -367,7 +367,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     detail = "identity hidden" if data["hidden"] else "identity and masked phone shown"
     await write(request, websessions.audit, t, v.openid, "view", ticket["number"], detail, ip)
     identity = None if data["hidden"] else {
-        "who": ticket["openid"][:4] + "****" + ticket["openid"][-2:],
+        "who": privacy.citizen_label(ticket["openid"]),
         "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
     line = _line(ticket, {}, t, tz)
     overdue = line["overdue"]
