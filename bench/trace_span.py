@@ -28,7 +28,7 @@ from handlers import rates
 from bot.web.workbench import TRACE_PAGE
 from storage import tickets
 
-SPANS = (("month 2026-11", "2026-11-01", "2026-12-01"), ("quarter 2026-Q3", "2026-07-01", "2026-10-01"),
+SPANS = (("month 2026-11", "2026-11-01", "2026-12-01"), ("quarter 2026-Q4", "2026-10-01", "2027-01-01"), ("quarter 2026-Q3", "2026-07-01", "2026-10-01"),
          ("quarter 2026-Q2", "2026-04-01", "2026-07-01"), ("half-year 05-01..10-31", "2026-05-01", "2026-11-01"))
 
 

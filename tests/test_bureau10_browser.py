@@ -17,5 +17,6 @@ async def test_the_calendar_warning_is_one_line_on_a_phone_and_its_text_a_tap_aw
                                ".lineHeight) || 20")
     assert height <= 2 * line + 16, (height, line)  # two lines at most, padding included
     assert not await page.locator("#calendar-warning p").is_visible()
+    assert await box.locator("summary .open-hint").is_visible()  # it says it opens (an earlier class hid it)
     await box.locator("summary").click()
     assert "chinese-calendar" in await page.locator("#calendar-warning p").inner_text()
