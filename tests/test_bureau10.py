@@ -131,3 +131,27 @@ async def test_the_ticket_page_names_the_writer_as_a_person_reads_it_the_same_on
     assert all("o_b1" not in w and "****_a" not in w for w in who.values())
     tag = who[first].split("<br>")[0]
     await talk(dialog, FEES, f"详情 {first}", expect=f"留言人：{tag}｜电话：138****5678")
+
+
+async def test_one_sweeps_reminders_are_one_card_in_the_notification_list_as_in_wechat(dialog):
+    """Before: one card a ticket; a teacher with forty open tickets scrolled through forty 办理提醒 a morning."""
+    from tests.dialog import file_ticket
+    from tests.test_workbench_people import HOMEWORK
+    numbers = []
+    for i in range(3):  # filed a few minutes apart, as parents do
+        numbers.append(await file_ticket(dialog, f"o_b10_sweep_{i}", HOMEWORK[i], scene="school:jn-syxx",
+                                         consent="1"))
+        dialog.advance(300)
+    dialog.advance(3 * 86400)  # past the 签收 window of all three
+    await dialog.sweep()
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        html = await page(s, "/w/notices")
+    cards = html.split('<ul class="notices">')[1].split('<div class="meta">')[1:]
+    reminders = [c for c in cards if "签收提醒" in c]
+    assert len(reminders) == 1, len(reminders)
+    card = reminders[0]
+    assert "（3件）" in card and all(f'<a href="/w/t/{n}">{n}</a>' in card for n in numbers)
+    assert "签收提醒：已超过签收时限" in card and "发送“" not in card
+    # the new-ticket notices, each filed at its own moment, stay one card each
+    assert sum("新留言待签收" in c and "（" not in c.split("</strong>")[0] for c in cards) == 3

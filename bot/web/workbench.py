@@ -455,15 +455,38 @@ def _call(desk, db, user: dict, ticket: dict, action: str, text: str, form) -> l
 @staff_page
 async def notices_page(request: web.Request, v: Viewer) -> web.Response:
     tz, t = _tz(request), auth.now(request)
-    rows = await read(request, outbox.web_notices, v.openid, 50)
+    rows = await read(request, outbox.web_notices, v.openid, NOTICE_ROWS)
     if rows and any(r["read_at"] is None for r in rows):
         await write(request, outbox.web_mark_read, v.openid, t, rows[0]["id"])
-    items = [{"when": _fmt(r["created_at"], tz, "%m-%d %H:%M"), "text": texts.for_web(r["text"]),
-              "unread": r["read_at"] is None,
-              "ticket": r["notice"].get("ticket"), "title": r["notice"].get("title", "")} for r in rows]
+    items: list[dict] = []
+    for r in rows:
+        line = {"text": texts.for_web(r["text"]), "ticket": r["notice"].get("ticket")}
+        line["short"] = _notice_line(line["text"], line["ticket"] or "", r["notice"].get("title", ""))
+        last = items[-1] if items else None
+        # one sweep's reminders (written at the same moment, one per ticket) are one card, as WeChat merges them
+        if last and r["created_at"] == last["at"] and r["notice"].get("title") == last["title"] and line["ticket"]:
+            last["lines"].append(line)
+            last["unread"] = last["unread"] or r["read_at"] is None
+            continue
+        if len(items) == NOTICE_CARDS:
+            break
+        items.append({"at": r["created_at"], "when": _fmt(r["created_at"], tz, "%m-%d %H:%M"),
+                      "title": r["notice"].get("title", ""), "unread": r["read_at"] is None, "lines": [line]})
     ctx = await _context(request, v, items=items)
     ctx["unread"] = 0
     return _render("w_notices.html", request, ctx)
+
+
+NOTICE_CARDS, NOTICE_ROWS = 50, 400  # cards shown; rows read for them (a sweep's reminders fold into one card)
+
+
+def _notice_line(text: str, number: str, title: str) -> str:
+    """A notice as one line of a card that names the ticket beside it: "【签收提醒】留言 JY… 已超过…" -> "签收提醒：已超过…"
+    (the bracketed head dropped where it is the card's title)."""
+    m = re.match(r"【(.+?)】", text)
+    head, body = (m.group(1), text[m.end():]) if m else ("", text)
+    body = re.sub(rf"^留言\s*{re.escape(number)}\s*", "", body) if number else body
+    return (f"{head}：" if head and head != title else "") + body.replace("\n", " ").strip()
 
 
 # -- dashboard -------------------------------------------------------------------------------------------------------
