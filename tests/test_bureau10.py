@@ -155,3 +155,15 @@ async def test_one_sweeps_reminders_are_one_card_in_the_notification_list_as_in_
     assert "签收提醒：已超过签收时限" in card and "发送“" not in card
     # the new-ticket notices, each filed at its own moment, stay one card each
     assert sum("新留言待签收" in c and "（" not in c.split("</strong>")[0] for c in cards) == 3
+
+
+async def test_the_overdue_tab_is_a_tab_not_an_opened_filter_form(dialog):
+    """Before: tapping 超期 opened the whole filter form (its checkbox is the tab's), half a phone screen above
+    the list; a filter chosen in the form still opens it."""
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        tab = await page(s, "/w/", state="open", overdue="1")
+        chosen = await page(s, "/w/", state="open", overdue="1", kind="complaint")
+    panel = re.compile(r'<div id="more-filters" class="more ([a-z]*)\s*">')
+    assert panel.search(tab).group(1) == "" and panel.search(chosen).group(1) == "open"
+    assert 'name="overdue" value="1" checked' in tab  # a search from the tab stays within it
