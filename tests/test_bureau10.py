@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from storage import tickets
-from tests.dialog import DUTY, LEADER, SCHOOL, at, talk
+from tests.dialog import DISTRICT_HEAD, LEADER, SCHOOL, talk
 from tests.test_web import browser, sign_in
 from tests.test_workbench_people import page
 
@@ -164,6 +164,11 @@ async def test_the_overdue_tab_is_a_tab_not_an_opened_filter_form(dialog):
         await sign_in(dialog, s, SCHOOL)
         tab = await page(s, "/w/", state="open", overdue="1")
         chosen = await page(s, "/w/", state="open", overdue="1", kind="complaint")
+    async with browser(dialog) as s:  # a district head's 延期待审批 link (the notice above her list)
+        await sign_in(dialog, s, DISTRICT_HEAD)
+        waiting = await page(s, "/w/", state="open", flag="extension")
     panel = re.compile(r'<div id="more-filters" class="more ([a-z]*)\s*">')
-    assert panel.search(tab).group(1) == "" and panel.search(chosen).group(1) == "open"
+    assert panel.search(tab).group(1) == panel.search(waiting).group(1) == ""
+    assert panel.search(chosen).group(1) == "open"
+    assert "件延期待审批的留言（<a href=\"?state=open\">看全部</a>）" in waiting
     assert 'name="overdue" value="1" checked' in tab  # a search from the tab stays within it
