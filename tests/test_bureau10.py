@@ -172,3 +172,17 @@ async def test_the_overdue_tab_is_a_tab_not_an_opened_filter_form(dialog):
     assert panel.search(chosen).group(1) == "open"
     assert "件延期待审批的留言（<a href=\"?state=open\">看全部</a>）" in waiting
     assert 'name="overdue" value="1" checked' in tab  # a search from the tab stays within it
+
+
+async def test_a_leader_is_offered_the_reviews_excel_not_a_server_command(dialog):
+    """Before: 下载 Excel（与 tingjian review --period 2026-11 相同）, a command line a leader has no use for."""
+    from storage import staff
+    await dialog.db(staff.bind, "o_b10_admin", "jyj-bgs", "admin", "系统管理员", dialog.clock.now())
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        leader = await page(s, "/w/review", period="2026-11")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, "o_b10_admin")
+        admin = await page(s, "/w/review", period="2026-11")
+    assert 'id="review-xlsx">下载 Excel</a>' in leader and "tingjian review" not in leader
+    assert "tingjian review --period 2026-11" in admin  # the admin runs it on the server
