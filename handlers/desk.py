@@ -481,13 +481,16 @@ class Desk:
         supervisor or every unit for a leader: signing makes the unit answerable, so it takes the unit's word."""
         if not user.get("unit_code"):
             return []
-        rows = tickets.open_for_units(db, [user["unit_code"]], TODO_MAX)
-        if user["unit_code"] == self.duty_office:
-            have = {t["id"] for t in rows}
-            rows += [t for t in tickets.open_unattended(db, TODO_MAX) if t["id"] not in have]
-            rows.sort(key=lambda t: (t["due_at"] is None, t["due_at"] or 0, t["id"]))
-        return [t for t in rows if lifecycle.allowed("accept", t["state"]) and t["state"] != "accepted"
-                and self.refuse(db, user, t, "accept") is None]
+        rows = tickets.to_sign(db, user["unit_code"], user["unit_code"] == self.duty_office, TODO_MAX)
+        return [t for t in rows if self.refuse(db, user, t, "accept") is None]
+
+    def count_awaiting(self, db, user: dict) -> int:
+        """How many awaiting_acceptance would list without its limit, exactly (counted in the indexes). Whether
+        this person may sign depends on who they are, not on the ticket beyond its unit and state."""
+        if not user.get("unit_code") or not permitted(user, "accept", self.duty_office) \
+                or not self.may(db, user, "accept"):
+            return 0
+        return tickets.count_to_sign_all(db, user["unit_code"], user["unit_code"] == self.duty_office)
 
     # -- reading ---------------------------------------------------------------------------------------------
     def todo(self, db, openid: str, user: dict, page: int = 1) -> str:
@@ -548,8 +551,8 @@ class Desk:
         if self.identity_hidden(db, user, ticket):
             identity = texts.IDENTITY_HIDDEN
         else:
-            who = ticket["openid"][:4] + "****" + ticket["openid"][-2:]
-            identity = texts.IDENTITY_SHOWN.format(who=who, phone=mask_phone(ticket["contact_phone"]))
+            identity = texts.IDENTITY_SHOWN.format(who=privacy.citizen_label(ticket["openid"]),
+                                                   phone=mask_phone(ticket["contact_phone"]))
         created = self._when(ticket["created_at"])
         lines = [texts.DETAIL.format(
             number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],

@@ -12,6 +12,7 @@ the praised virtues -- 从不打骂孩子, 从来没收过红包 -- are taken ou
 (Intake's "conduct" step) and marks the routing ACCUSES."""
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Callable
 
@@ -94,3 +95,13 @@ def citizen_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({**e, "action": "withdraw"} if e["action"] == "withdraw_kept" else e)
         after = after or e["action"] == "withdraw_kept"
     return out
+
+
+_TAG_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
+
+
+def citizen_label(openid: str) -> str:
+    """Who wrote, as staff see it where identity may be shown (the workbench's ticket page, 详情 in WeChat): 微信用户
+    and a short tag, the same for the same person on every ticket, that says nothing of the openid itself."""
+    digest = hashlib.sha256(openid.encode()).digest()
+    return "微信用户 " + "".join(_TAG_LETTERS[b % 32] for b in digest[:4])

@@ -463,7 +463,6 @@ ACCEPTED_GROUP = "{due}前办结（{count}件）：\n{numbers}"
 ACCEPTED_MANY_FOOT = "发送“回复 编号 内容”答复群众。"
 ACCEPT_ALL_HEAD = "已签收本单位待签收的留言 {count} 件："
 ACCEPT_ALL_MORE = "还有 {count} 件待签收，请再发送“签收全部”。"
-WEB_ACCEPT_ALL_MORE = "还有 {count} 件待签收，请再点“全部签收”。"
 ACCEPT_ALL_NONE = "本单位目前没有待签收的留言。发送“待办”可查看正在办理的留言。"
 ALREADY_ACCEPTED = "留言 {number} 已签收，无需重复签收。"
 REPLIED_OK = "已将答复发送给群众（{number}）。"
@@ -519,7 +518,7 @@ ATTACH_VIDEO_DOWNLOAD = "下载视频"
 ATTACH_MAP = "地图"
 ATTACH_NONE = "这件留言没有附件。"
 IDENTITY_HIDDEN = "留言人：匿名（群众要求对学校保密）"
-IDENTITY_SHOWN = "留言人：微信用户 {who}｜电话：{phone}"
+IDENTITY_SHOWN = "留言人：{who}｜电话：{phone}"
 
 # -- citizen: updates -------------------------------------------------------------------------------------------
 CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”受理，正在办理，将于{due}前办结。"
@@ -660,6 +659,61 @@ WITHDRAWN_CHECKED_OK = "已记录{number}的核实情况并结案（群众已撤
 REPLY_WITHDRAWN = ("留言 {number} 的留言人已撤回，答复不会再发给群众。核实后请发送“办结 {number} 核实情况”结案；"
                    "过程可用“备注 {number} 内容”记录。")
 
+# -- one step, two channels ---------------------------------------------------------------------------------------
+# Staff texts say what to send in WeChat; the workbench (its notification list, the answer shown after a button)
+# says what to click instead. Each WeChat instruction is written once above; here, beside its wording, what the
+# same step is on the web. `for_web` rewrites a text for the workbench; tests/test_bureau10.py checks that no
+# notice the workbench shows still says 发送“…”.
+WEB_STEPS = (
+    ("发送“详情 {number}”查看，“签收 {number}”签收。", "请打开留言页查看并签收。"),
+    ("可发送“签收全部”一次签收。", "可在“待办”列表点“全部签收”一次签收。"),
+    ("请再发送“签收全部”。", "请再点“全部签收”。"),
+    ("：发送“详情 {number}”查看。", "：请打开留言页查看。"),
+    ("发送“详情 编号”查看；", "可在“待办”列表中查看；"),
+    ("发送“待办”可查看正在办理的留言。", "“待办”列表中可查看正在办理的留言。"),
+    ("发送“待办”查看全部；“签收 编号”签收，“回复 编号 内容”答复；确需延期请在时限前发送“延期 编号 天数 理由”。",
+     "在“待办”列表查看全部，在留言页签收、答复群众；确需延期请在时限前在留言页点“申请延期”。"),
+    ("发送“超期”按单位查看，“催办 编号 要求”催促办理。", "在“待办”列表的“超期”中查看，在留言页点“催办”催促办理。"),
+    ("发送“待办”查看。", "请在“待办”列表中查看。"),
+    ("，发送“待办”查看", "，在“待办”列表中查看"),
+    ("：发送“转派 {number} 单位”。", "：在留言页点“转派”选择单位。"),
+    ("请发送“转派 {number} 单位”重新分派。", "请在留言页点“转派”重新分派。"),
+    ("可发送“回复 {number} 内容”答复群众。", "可在留言页点“答复群众”填写答复。"),
+    ("发送“回复 编号 内容”答复群众。", "在留言页点“答复群众”填写答复。"),
+    ("请发送“退回 {number} 理由”", "请在留言页点“退回”并写明理由"),
+    ("请发送“退回 编号 理由”", "请在留言页点“退回”并写明理由"),
+    ("请尽快签收：发送“签收 {number}”。", "请尽快签收：打开留言页点“签收”。"),
+    ("同意请发送“同意延期 {number}”，不同意请发送“不同意延期 {number}”。", "请在留言页点“同意延期”或“不同意延期”。"),
+    ("核实后发送“办结 {number} 核实情况”结案", "核实后在留言页点“办结”填写核实情况结案"),
+    ("核实后请发送“办结 {number} 核实情况”结案；过程可用“备注 {number} 内容”记录。",
+     "核实后请在留言页点“办结”填写核实情况结案；过程可用“内部备注”记录。"),
+    ("请写明延长的工作日数和理由，例如“延期 {number} 3 需要现场核查”。", "请填写延长的工作日数（1至30）和理由。"),
+)
+
+
+def _step_pattern(wechat: str) -> "re.Pattern[str]":
+    import re
+    out, seen = [], set()
+    for literal, field, _spec, _conv in __import__("string").Formatter().parse(wechat):
+        out.append(re.escape(literal))
+        if field:
+            out.append(f"(?P={field})" if field in seen else f"(?P<{field}>[A-Za-z0-9-]+)")
+            seen.add(field)
+    return re.compile("".join(out))
+
+
+_WEB_STEPS = [(_step_pattern(w), web) for w, web in WEB_STEPS]
+
+
+def for_web(text: str) -> str:
+    """A staff text as the workbench says it: each WeChat instruction (WEB_STEPS) as the click it is there."""
+    if "“" not in text:
+        return text
+    for pattern, web in _WEB_STEPS:
+        text = pattern.sub(lambda m, web=web: web.format(**m.groupdict()), text)
+    return text
+
+
 # -- the web workbench -------------------------------------------------------------------------------------------
 DIGEST_TITLE = "每周办理情况"
 # The weekly WeChat digest (handlers/digest.py message): each rate on a line of its own, with what it counts.
@@ -769,6 +823,8 @@ CALENDAR_UNKNOWN = (
     "中秋和调休上班日尚未计入。国务院公布安排后，请升级 chinese-calendar，或在配置文件 [deadlines] 的 holidays 和 "
     "workdays 中填写。"
 )
+# The same, one line on a phone (the workbench's banner; a tap opens the text above).
+CALENDAR_UNKNOWN_SHORT = "{years}年节假日未录入，时限暂按周一至周五计算"
 REVIEW_PRAISE_ASIDE = "另有{n}件表扬集中来自新关注公众号的账号，已单独标记、不计入"
 REVIEW_UNATTENDED = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收，计入“在岗”得分"
 REVIEW_UNATTENDED_FEW = "无人在岗：{n}件留言到达时本单位无人绑定、由他人代收（件数少，样本不足，暂不计分）"

@@ -74,6 +74,11 @@ class WorkCalendar:
             return None
         return texts.CALENDAR_UNKNOWN.format(years="、".join(str(y) for y in years))
 
+    def warning_short(self, now: float) -> str | None:
+        """`warning` in one line (None: nothing)."""
+        years = self.unknown_years(now)
+        return texts.CALENDAR_UNKNOWN_SHORT.format(years="、".join(str(y) for y in years)) if years else None
+
     def due(self, start: float, working_days: int) -> float:
         """The end (23:59:59 local time) of the `working_days`-th working day after the day of `start`."""
         day = dt.datetime.fromtimestamp(start, self.tz).date()

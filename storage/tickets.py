@@ -236,6 +236,33 @@ def count_to_sign(db: sqlite_utils.Database, unit_code: str, cap: int = 1000) ->
                       f"LIMIT ?)", [unit_code, *_TO_SIGN, cap]).fetchone()[0]
 
 
+_TO_SIGN_SQL = "state IN (" + ", ".join(f"'{s}'" for s in _TO_SIGN) + ")"
+
+
+def _to_sign_where(unit_code: str, stand_in: bool) -> tuple[str, list]:
+    # the unit's own (tickets_unit_state), and for the duty office the open 代收 ones of other units
+    where = f"(unit_code = ? AND {_TO_SIGN_SQL})"
+    if stand_in:
+        where += f" OR (unattended = 1 AND {_OPEN_SQL} AND {_TO_SIGN_SQL} AND unit_code IS NOT ?)"
+        return where, [unit_code, unit_code]
+    return where, [unit_code]
+
+
+def to_sign(db: sqlite_utils.Database, unit_code: str, stand_in: bool = False, limit: int = 99
+            ) -> list[dict[str, Any]]:
+    """The tickets waiting for 签收 at `unit_code` (`stand_in`: also the 代收 ones the duty office holds), the
+    nearest deadline first: only those, not the nearest open ones of which some are signed already."""
+    where, args = _to_sign_where(unit_code, stand_in)
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE {where} ORDER BY due_at IS NULL, due_at, "
+                                         "id LIMIT ?", [*args, limit])]
+
+
+def count_to_sign_all(db: sqlite_utils.Database, unit_code: str, stand_in: bool = False) -> int:
+    """Exactly how many `to_sign` would list without a limit: index ranges counted, no row read."""
+    where, args = _to_sign_where(unit_code, stand_in)
+    return db.execute(f"SELECT count(*) FROM tickets WHERE {where}", args).fetchone()[0]
+
+
 def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:
     """For leaders: every open ticket, the nearest deadline first (flags are marked on the line, not sorted)."""
     return [_decode(r) for r in db.query(
@@ -460,6 +487,21 @@ def _unit_filter(units: list[str] | None, rated: bool = False) -> tuple[str, lis
     return f" AND +unit_code IN ({marks})", list(units)
 
 
+# A unit's tickets by each time a period reads (m058), and the partial index of tickets credited to another unit.
+_UNIT_TIME_INDEXES = (("created_at", "tickets_unit_created"), ("dispatched_at", "tickets_unit_dispatched"),
+                      ("resolved_at", "tickets_unit_resolved"), ("rated_at", "tickets_unit_rated"),
+                      ("closed_at", "tickets_unit_closed"))
+
+
+def credited_away(t: str = "") -> str:
+    """m058's tickets_credited_away condition, word for word (`t`: the table's alias and a dot)."""
+    return (f"(({t}rated_unit IS NOT NULL AND {t}rated_unit IS NOT {t}unit_code) OR {t}response_unit IS NOT NULL "
+            f"OR {t}resolve_unit IS NOT NULL)")
+
+
+CREDITED_AWAY = credited_away()
+
+
 def _credit_filter(units: list[str] | None, expr: str) -> tuple[str, list]:
     if units is None:
         return "", []
@@ -474,11 +516,24 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     the history's (the late-resolved ones after it: entries of their partial index, not every ticket resolved
     since). `open_overdue`: overdue_rows(db, t, units) already read for some t >= end (saves reading it again)."""
     where, args = _unit_filter(units, rated=True)
-    rows = {r["id"]: r for r in db.query(
-        f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets WHERE ("
-        " (created_at >= ? AND created_at < ?) OR (dispatched_at >= ? AND dispatched_at < ?)"
-        " OR (resolved_at >= ? AND resolved_at < ?) OR (rated_at >= ? AND rated_at < ?)"
-        f" OR (closed_at >= ? AND closed_at < ?)){where}", [start, end] * 5 + args)}
+    spans = ("((created_at >= ? AND created_at < ?) OR (dispatched_at >= ? AND dispatched_at < ?)"
+             " OR (resolved_at >= ? AND resolved_at < ?) OR (rated_at >= ? AND rated_at < ?)"
+             " OR (closed_at >= ? AND closed_at < ?))")
+    if units is None:
+        rows = {r["id"]: r for r in db.query(
+            f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets WHERE {spans}", [start, end] * 5)}
+    else:  # the units' own ranges (m058), and the few tickets whose work counts for a unit not holding them
+        marks = ",".join("?" * len(units))
+        rows = {}
+        for column, index in _UNIT_TIME_INDEXES:
+            for r in db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets INDEXED BY {index} "
+                              f"WHERE unit_code IN ({marks}) AND {column} >= ? AND {column} < ?",
+                              [*units, start, end]):
+                rows.setdefault(r["id"], r)
+        for r in db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets INDEXED BY "
+                          f"tickets_credited_away WHERE {CREDITED_AWAY} AND {spans}{where}",
+                          [start, end] * 5 + args):
+            rows.setdefault(r["id"], r)
     for r in db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets INDEXED BY tickets_late "
                       f"WHERE resolved_at > due_at AND resolved_at >= ? AND due_at < ?{where}", [end, end, *args]):
         rows.setdefault(r["id"], r)
@@ -565,15 +620,25 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
             f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
             f"ELSE coalesce(e.unit_code, t.unit_code) END")
-    return [{"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3], "first": not r[4],
-             "ticket_id": r[5]}
-            for r in db.execute(
-                f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
-                f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})), e.ticket_id "
-                f"FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
-                f"WHERE e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0"
-                f"{where.replace('+unit_code', unit)}",
-                [start, end, *args])]
+    select = (f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
+              f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})), e.ticket_id, e.id")
+    tail = f" AND e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0{where.replace('+unit_code', unit)}"
+    if units is None:
+        sources = [(f"{select} FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE 1", [])]
+    else:  # the units' own events (m058), those without a unit (before m014), those of tickets credited away
+        sources = [(f"{select} FROM ticket_events e INDEXED BY ticket_events_unit_rating JOIN tickets t "
+                    f"ON t.id = e.ticket_id WHERE e.unit_code IN ({','.join('?' * len(units))})", list(units)),
+                   (f"{select} FROM ticket_events e INDEXED BY ticket_events_rating_unitless JOIN tickets t "
+                    f"ON t.id = e.ticket_id WHERE e.unit_code IS NULL", []),
+                   # CROSS JOIN: from the few tickets to their events, never the span's events of every unit
+                   (f"{select} FROM tickets t INDEXED BY tickets_credited_away CROSS JOIN ticket_events e "
+                    f"INDEXED BY ticket_events_ticket ON e.ticket_id = t.id WHERE {credited_away('t.')}", [])]
+    seen: dict[int, dict[str, Any]] = {}
+    for sql, head in sources:
+        for r in db.execute(sql + tail, [*head, start, end, *args]):
+            seen.setdefault(r[6], {"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3],
+                                   "first": not r[4], "ticket_id": r[5]})
+    return [seen[i] for i in sorted(seen)]
 
 
 def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:

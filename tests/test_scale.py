@@ -185,7 +185,11 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("rating waiting", tickets.awaiting_rating, ("o_x",)),
         ("待办 unit", tickets.open_for_units, (["jyj-sfc", "jn-jyj"], 99)),
         ("待办 leader", tickets.open_all, (99,)),
-        ("待办 duty office: the 代收 it holds (inbox's 全部签收 too)", tickets.open_unattended, (99,)),
+        ("待办 duty office: the 代收 it holds", tickets.open_unattended, (99,)),
+        ("签收全部 / 待签收: a unit's waiting tickets", tickets.to_sign, ("jyj-sfc", False, 99)),
+        ("签收全部 / 待签收: the duty office's, with the 代收", tickets.to_sign, ("jyj-bgs", True, 99)),
+        ("待签收 count (inbox), a unit", tickets.count_to_sign_all, ("jyj-sfc",)),
+        ("待签收 count (inbox), the duty office", tickets.count_to_sign_all, ("jyj-bgs", True)),
         ("sweep: selection", tickets.due_for_check, (now,)),
         ("sweep: one ticket", tickets.by_id, (1,)),
         ("sweep: its reminders", tickets.reminded, (1,)),
@@ -308,6 +312,51 @@ def test_every_hot_and_periodic_query_uses_an_index(bulk, tmp_path):
                 if m and m.group(1) not in SMALL_TABLES and m.group(2) not in partial:
                     bad.setdefault(name, []).append(f"{row[3]}  <-  {' '.join(sql.split())[:140]}")
     assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+
+
+# The span's ranges of the whole bureau, by time alone: a unit's own figures must not walk them (m058).
+BUREAU_WIDE = re.compile(r"(SEARCH|SCAN) \w+ USING (?:COVERING )?INDEX (tickets_created|tickets_dispatched|"
+                         r"tickets_resolved|tickets_rated|tickets_closed|ticket_events_rating) ")
+
+
+def test_a_schools_quarter_trace_reads_its_own_tickets_and_ratings_not_the_bureaus(bulk, tmp_path):
+    """A school's quarter trace (/w/rates/<unit>?period=2026-Q4: its lines, and the rating events its figure
+    counts) reads the unit's ranges by unit and time, not the span's rows of every unit filtered by unit (~0.5 s
+    at a million tickets before m058, bench/README.md "bureau10"); and it reads the same rows either way."""
+    import sqlite_utils
+    from handlers import rates
+    path = tmp_path / "trace.db"
+    shutil.copyfile(bulk, path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    now = scale.NOW
+    start, end = now - 184 * 86400, now - 2 * 86400
+    school = conn.execute("SELECT unit_code FROM tickets WHERE unit_code LIKE 's%' AND dispatched_at >= ? AND "
+                          "dispatched_at < ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", [start, end]).fetchone()[0]
+    captured: list[tuple[str, list]] = []
+
+    class Spy:
+        def __getattr__(self, attr):
+            return getattr(conn, attr)
+
+        def execute(self, sql, params=()):
+            captured.append((sql, list(params)))
+            return conn.execute(sql, params)
+
+    db = sqlite_utils.Database(Spy())
+    for unit in (school, "jyj-sfc"):
+        parts = rates.traced(db, start, end, unit, now)
+        ratings = tickets.ratings_in(db, start, end, [unit])
+        # the same as reading the span's rows of every unit and keeping the unit's
+        whole = sqlite_utils.Database(conn)
+        assert parts == rates.by_ticket(tickets.for_period(whole, start, end), start, end, unit, now,
+                                        tickets.ratings_in(whole, start, end),
+                                        tickets.misses_in(whole, start, end)), unit
+        assert sorted(map(str, ratings)) == sorted(str(r) for r in tickets.ratings_in(whole, start, end)
+                                                   if r["unit_code"] == unit), unit
+        assert parts and ratings, unit  # the case has lines and ratings to trace
+    wide = [f"{row[3]}  <-  {' '.join(sql.split())[:120]}" for sql, params in captured
+            for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall() if BUREAU_WIDE.search(row[3])]
+    assert not wide, "\n".join(wide)
 
 
 # -- the rates of a period from its index ranges equal those from the whole history ---------------------------------

@@ -72,7 +72,11 @@ async def _context(request: web.Request, v: Viewer, **extra: Any) -> dict[str, A
     unread = await read(request, outbox.web_unread, v.openid)
     units = await read(request, lambda db: directory.get(db, v.user.get("unit_code")))
     wide = v.user["role"] in WIDE_ROLES
-    calendar = _desk(request).calendar.warning(auth.now(request)) if wide else None
+    calendar = None
+    if wide:  # one line on every page; open for the admins, who must act (upgrade or configure the holidays)
+        days, t = _desk(request).calendar, auth.now(request)
+        full = days.warning(t)
+        calendar = full and {"short": days.warning_short(t), "full": full, "open": v.user["role"] == "admin"}
     return {"v": v, "user": v.user, "unit_name": units["name"] if units else "", "unread": unread,
             "calendar_warning": calendar,
             "csrf": v.csrf, "flash": v.flash, "role_name": texts.ROLE_NAMES.get(v.user["role"], ""),
@@ -224,7 +228,7 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         # those who decide 延期 see at once how many wait (a notice scrolls away under the next 催办)
         waiting = inbox.pending_extensions(db, scope, t) if v.user["role"] in SUPERVISORS else 0
         # a teacher with forty new tickets signs them from the list, as 签收全部 does in WeChat (one rule)
-        to_sign = len(desk.awaiting_acceptance(db, v.user)) if f.state == "open" and not f.q else 0
+        to_sign = desk.count_awaiting(db, v.user) if f.state == "open" and not f.q else 0
         return scope, result, units, waiting, to_sign
 
     scope, result, units, waiting, to_sign = await read(request, load)
@@ -271,8 +275,8 @@ async def accept_all(request: web.Request, v: Viewer) -> web.Response:
         answer = (texts.ACCEPT_ALL_HEAD.format(count=len(signed)) + "、".join(signed)) if signed else \
             texts.ACCEPT_ALL_NONE
         if len(waiting) > ACCEPT_ALL_MAX:
-            answer += "\n" + texts.WEB_ACCEPT_ALL_MORE.format(count=len(waiting) - ACCEPT_ALL_MAX)
-        websessions.set_flash(db, v.sid, answer)
+            answer += "\n" + texts.ACCEPT_ALL_MORE.format(count=len(waiting) - ACCEPT_ALL_MAX)
+        websessions.set_flash(db, v.sid, texts.for_web(answer))
         return bool(pushes)
 
     if await write(request, run):
@@ -363,7 +367,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     detail = "identity hidden" if data["hidden"] else "identity and masked phone shown"
     await write(request, websessions.audit, t, v.openid, "view", ticket["number"], detail, ip)
     identity = None if data["hidden"] else {
-        "who": ticket["openid"][:4] + "****" + ticket["openid"][-2:],
+        "who": privacy.citizen_label(ticket["openid"]),
         "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
     line = _line(ticket, {}, t, tz)
     overdue = line["overdue"]
@@ -414,7 +418,7 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
         pushes = [r.to_dict() for r in replies if r.to]
         outbox.enqueue_replies(db, pushes, v.openid, t, source=f"web:{v.openid}")
         websessions.audit(db, t, v.openid, f"action:{action}", number, (text[:200] + " → " + answer[:200]), ip)
-        websessions.set_flash(db, v.sid, answer)
+        websessions.set_flash(db, v.sid, texts.for_web(answer))
         after = tickets.get(db, number)
         return desk.in_scope(db, user, after), bool(pushes)
 
@@ -451,14 +455,38 @@ def _call(desk, db, user: dict, ticket: dict, action: str, text: str, form) -> l
 @staff_page
 async def notices_page(request: web.Request, v: Viewer) -> web.Response:
     tz, t = _tz(request), auth.now(request)
-    rows = await read(request, outbox.web_notices, v.openid, 50)
+    rows = await read(request, outbox.web_notices, v.openid, NOTICE_ROWS)
     if rows and any(r["read_at"] is None for r in rows):
         await write(request, outbox.web_mark_read, v.openid, t, rows[0]["id"])
-    items = [{"when": _fmt(r["created_at"], tz, "%m-%d %H:%M"), "text": r["text"], "unread": r["read_at"] is None,
-              "ticket": r["notice"].get("ticket"), "title": r["notice"].get("title", "")} for r in rows]
+    items: list[dict] = []
+    for r in rows:
+        line = {"text": texts.for_web(r["text"]), "ticket": r["notice"].get("ticket")}
+        line["short"] = _notice_line(line["text"], line["ticket"] or "", r["notice"].get("title", ""))
+        last = items[-1] if items else None
+        # one sweep's reminders (written at the same moment, one per ticket) are one card, as WeChat merges them
+        if last and r["created_at"] == last["at"] and r["notice"].get("title") == last["title"] and line["ticket"]:
+            last["lines"].append(line)
+            last["unread"] = last["unread"] or r["read_at"] is None
+            continue
+        if len(items) == NOTICE_CARDS:
+            break
+        items.append({"at": r["created_at"], "when": _fmt(r["created_at"], tz, "%m-%d %H:%M"),
+                      "title": r["notice"].get("title", ""), "unread": r["read_at"] is None, "lines": [line]})
     ctx = await _context(request, v, items=items)
     ctx["unread"] = 0
     return _render("w_notices.html", request, ctx)
+
+
+NOTICE_CARDS, NOTICE_ROWS = 50, 400  # cards shown; rows read for them (a sweep's reminders fold into one card)
+
+
+def _notice_line(text: str, number: str, title: str) -> str:
+    """A notice as one line of a card that names the ticket beside it: "【签收提醒】留言 JY… 已超过…" -> "签收提醒：已超过…"
+    (the bracketed head dropped where it is the card's title)."""
+    m = re.match(r"【(.+?)】", text)
+    head, body = (m.group(1), text[m.end():]) if m else ("", text)
+    body = re.sub(rf"^留言\s*{re.escape(number)}\s*", "", body) if number else body
+    return (f"{head}：" if head and head != title else "") + body.replace("\n", " ").strip()
 
 
 # -- dashboard -------------------------------------------------------------------------------------------------------
@@ -612,6 +640,9 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
     span = traced_span(request.query, tz, t)
     error = span if isinstance(span, str) else None
 
+    only = request.query.get("only") == "missed"  # a hundred lines on a phone: the ones that cost the unit first
+    number = _int(request.query.get("page"), 1, 100000) or 1
+
     def load(db):
         user = users.get(db, v.openid) or {}
         units_, _ = desk.scope(db, user)
@@ -619,20 +650,25 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
         if unit is None or (units_ is not None and code not in units_):
             return None
         if error:
-            return unit, None, [], []
+            return unit, None, {}, [], [], 1
         figures = rates.for_period(db, span.start, span.end, [code], t).get(code) or rates.Rates()
         parts = rates.traced(db, span.start, span.end, code, t)
+        # a page of lines in the tickets' order (ids follow filing): only its rows are read and drawn
+        shown = sorted(i for i, part in parts.items() if missed(part) or not only)
+        last = max(1, -(-len(shown) // TRACE_PAGE))
+        at = min(number, last)
         lines = []
-        for tid, part in parts.items():
+        for tid in shown[(at - 1) * TRACE_PAGE:at * TRACE_PAGE]:
             ticket = tickets.by_id(db, tid)
             mine = desk.in_scope(db, user, ticket)  # another unit's ticket now: its number and what it counted
-            lines.append((ticket, part, mine))
-        return unit, figures, lines, tickets.praise_set_aside(db, span.start, span.end, [code]).get(code, [])
+            lines.append((ticket, parts[tid], mine))
+        aside = tickets.praise_set_aside(db, span.start, span.end, [code]).get(code, [])
+        return unit, figures, parts, lines, aside, (at, last, len(shown))
 
     data = await read(request, load)
     if data is None:
         raise not_found()
-    unit, figures, lines, aside = data
+    unit, figures, parts, lines, aside, paging = data
     quick = [(w, review.relative_period(w, t, tz)) for w in ("本月", "上月", "本季度", "上季度")]
     ctx = dict(unit=unit, quick=[(w, f"/w/rates/{code}?" + urlencode({"period": k})) for w, k in quick],
                max_days=MAX_TRACE_DAYS, typed={k: request.query.get(k, "")[:10] for k in ("from", "to")})
@@ -640,14 +676,14 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
         ctx["typed"] = {"from": _fmt(span.start, tz, "%Y-%m-%d"), "to": _fmt(span.end - 1, tz, "%Y-%m-%d")}
     if error:
         return form_page("w_rates.html", request, await _context(request, v, error=error, span=None, **ctx), error)
-    rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in
-            sorted(lines, key=lambda x: (x[0]["dispatched_at"] or x[0]["created_at"], x[0]["id"]))]
-    summed = rates.total({str(i): part for i, (_, part, _m) in enumerate(lines)})
+    rows = [_traced_line(ticket, part, mine, tz) for ticket, part, mine in lines]
+    summed = rates.total(parts)
     checked = ("accepted_in_time", "response_due", "resolved_in_time", "resolved", "open_overdue", "satisfied",
                "rated", "first_rated", "first_satisfied")
     agree = all(getattr(summed, f) == getattr(figures, f) for f in checked)
-    only = request.query.get("only") == "missed"  # a hundred lines on a phone: the ones that cost the unit first
-    missed = sum(x["missed"] for x in rows)
+    at, last, listed = paging
+    here = rates_link(code, span)
+    trail = here + ("&only=missed" if only else "")
     before, after = _neighbours(span, tz)
     running = span.start <= t < span.end
     dates = f"{span.label}" if span.kind == "range" else \
@@ -655,10 +691,20 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
     if span.kind == "range" and running:
         dates = span.label.split("—")[0] + "—今天"
     return _render("w_rates.html", request, await _context(
-        request, v, r=figures, rows=[x for x in rows if x["missed"] or not only], every=len(rows),
-        missed=missed, only=only, here=rates_link(code, span), span=span, dates=dates, agree=agree, aside=aside,
+        request, v, r=figures, rows=rows, every=len(parts), missed=sum(map(missed, parts.values())), only=only,
+        here=here, span=span, dates=dates, agree=agree, aside=aside, page=at, pages=last, listed=listed,
+        first=(at - 1) * TRACE_PAGE + 1, page_link=lambda n: f"{trail}&page={n}" if n > 1 else trail,
         prev=f"/w/rates/{code}?" + urlencode({"period": before}) if before else None,
         next=f"/w/rates/{code}?" + urlencode({"period": after}) if after and span.end <= t else None, **ctx))
+
+
+TRACE_PAGE = 50  # lines a page: a phone shows each as a card, and a quarter of a large office is thousands
+
+
+def missed(part) -> bool:
+    """The ticket cost the unit something in one of its rates (the 未达标 tab)."""
+    return bool(part.response_due - part.accepted_in_time or part.resolved + part.open_overdue
+                - part.resolved_in_time or part.rated - part.satisfied or part.dissatisfied)
 
 
 def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
@@ -683,9 +729,7 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
         rating = texts.RATING_NAMES[ticket["rating"]] if ticket["rating"] in texts.RATING_NAMES else "已评价"
     if part.dissatisfied and not part.rated:
         rating = "不满意（要求重办）"
-    missed = bool(part.response_due - part.accepted_in_time or part.resolved + part.open_overdue
-                  - part.resolved_in_time or part.rated - part.satisfied or part.dissatisfied)
-    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed,
+    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed(part),
             "excerpt": texts.excerpt(ticket["text"], 30) if mine else "",
             "dispatched": _fmt(ticket["dispatched_at"], tz, "%m-%d %H:%M"),
             "response": response, "response_ok": bool(part.accepted_in_time),
