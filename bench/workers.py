@@ -43,7 +43,11 @@ def line(r: dict) -> str:
     return (f"{r['workers']}w  {r['messages_per_s']:7,.0f} msg/s  p50 {wrk['p50_us'] / 1000:5.1f} / p99 "
             f"{wrk['p99_us'] / 1000:6.1f} ms  CPU/msg {r['cpu_ms_per_message']:.3f} ms  server "
             f"{r['cpu']['server']:.2f} cores, others {r['cpu']['others']:.2f}"
-            + (f"  [{per}]" if per else "") + ("" if r["ok"] else "  CHECK FAILED"))
+            + (f"  [{per}]" if per else "")
+            + (f"\n      {'writer process' if r['workers'] > 1 else 'the process'} by thread: event loop "
+               f"{r['loop_cpu_ms_per_message']:.3f} ms, SQLite writer {r['sqlite_writer_cpu_ms_per_message']:.3f} ms a message"
+               if r.get("sqlite_writer_cpu_ms_per_message") is not None else "")
+            + ("" if r["ok"] else "  CHECK FAILED"))
 
 
 def projected(one: dict, many: dict) -> tuple[float, float, float] | None:

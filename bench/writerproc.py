@@ -96,11 +96,12 @@ def start_writer(config: Path, socket_path: Path, log_path: Path, bare: bool = F
     return proc
 
 
-async def wait_ready(remote, proc: subprocess.Popen, timeout: float = 120) -> None:
+async def wait_ready(remote, proc: subprocess.Popen, log_path: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"the writer process exited with {proc.returncode}")
+            tail = log_path.read_text(errors="replace").splitlines()[-15:]
+            raise SystemExit(f"the writer process exited with {proc.returncode}:\n" + "\n".join(tail))
         if await remote.ping(0.5):
             return
         await asyncio.sleep(0.1)
@@ -171,7 +172,7 @@ async def bench(args, tmp: Path) -> list[dict]:
     remotes = [r.app[RECEIVER] for r in runners]
     results = []
     try:
-        await wait_ready(remotes[0], proc)
+        await wait_ready(remotes[0], proc, tmp / "writer.log")
         for r in remotes:
             await r.ping()
         base = 8_300_000_000_000_000_000
