@@ -162,8 +162,9 @@ class _Deadlines:
             self._arm(loop, when)
         return waiter
 
-    def watch(self, entry: "_Soon", seconds: float) -> None:
-        """wait() without a waiter future: `entry.expired()` is called after `seconds` unless `entry.done()`."""
+    def watch(self, entry: "_Soon | asyncio.Future", seconds: float) -> None:
+        """wait() without a waiter future: after `seconds`, unless `entry.done()`, `entry.expired()` is called (a
+        _Soon), or the future itself fails with TimeoutError (one that only its one caller awaits)."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._loop, self._heap, self._timer, self._at = loop, [], None, math.inf
@@ -186,7 +187,7 @@ class _Deadlines:
                 continue
             if isinstance(waiter, _Soon):
                 waiter.expired()
-            else:
+            else:  # a waiter of wait(), or a future watched itself
                 waiter.set_exception(TimeoutError())
         if heap:
             self._arm(loop, heap[0][0])

@@ -400,8 +400,8 @@ class RemoteReceiver:
 
     async def _call(self, msg: dict, seconds: float) -> dict:
         """Send `msg` and wait for its answer, at most `seconds` in all (TimeoutError). The wait shares one loop
-        timer with every other (receiver._Deadlines): asyncio.timeout made a timer, a Timeout object and a
-        cancellation per message."""
+        timer with every other (receiver._Deadlines), which fails the answer's future itself when time is up:
+        asyncio.timeout made a timer, a Timeout object and a cancellation per message, a waiter a second future."""
         give_up = time.monotonic() + seconds
         writer = await self._connected()
         self._ids += 1
@@ -410,8 +410,8 @@ class RemoteReceiver:
         self._pending[rid] = future
         try:
             writer.write(encode(msg))
-            await self._deadlines.wait(future, max(0.0, give_up - time.monotonic()))
-            return future.result()
+            self._deadlines.watch(future, max(0.0, give_up - time.monotonic()))
+            return await future
         finally:
             self._pending.pop(rid, None)
 
