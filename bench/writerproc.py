@@ -96,11 +96,16 @@ def start_writer(config: Path, socket_path: Path, log_path: Path, bare: bool = F
     return proc
 
 
-async def wait_ready(remote, proc: subprocess.Popen, timeout: float = 120) -> None:
+def check_alive(proc: subprocess.Popen, log_path: Path) -> None:
+    if proc.poll() is not None:
+        tail = log_path.read_text(errors="replace").splitlines()[-15:]
+        raise SystemExit(f"the writer process exited with {proc.returncode}:\n" + "\n".join(tail))
+
+
+async def wait_ready(remote, proc: subprocess.Popen, log_path: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the writer process exited with {proc.returncode}")
+        check_alive(proc, log_path)
         if await remote.ping(0.5):
             return
         await asyncio.sleep(0.1)
@@ -157,6 +162,14 @@ async def bench(args, tmp: Path) -> list[dict]:
     config.write_text(config.read_text().replace('log_level = "WARNING"', 'log_level = "INFO"'))
     sock = tmp / "writer.sock"
     proc = start_writer(config, sock, tmp / "writer.log", args.bare)
+    # The workers' apps open the same file: only once the writer has migrated it and listens (under load, a
+    # worker's start-up beside the writer's migration made the writer's fail with "database is locked")
+    deadline = time.monotonic() + 120
+    while not sock.exists():
+        check_alive(proc, tmp / "writer.log")
+        if time.monotonic() > deadline:
+            raise SystemExit("the writer process did not start listening")
+        await asyncio.sleep(0.1)
     # Each connection is an HTTP worker's app, started as `serve --workers N` starts one (its database's reading
     # side, its router, its RemoteReceiver, and whatever the worker computes for the writer), without HTTP.
     from aiohttp import web
@@ -171,7 +184,7 @@ async def bench(args, tmp: Path) -> list[dict]:
     remotes = [r.app[RECEIVER] for r in runners]
     results = []
     try:
-        await wait_ready(remotes[0], proc)
+        await wait_ready(remotes[0], proc, tmp / "writer.log")
         for r in remotes:
             await r.ping()
         base = 8_300_000_000_000_000_000

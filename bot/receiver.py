@@ -171,6 +171,17 @@ class _Deadlines:
             self._arm(loop, when)
         return waiter
 
+    def watch(self, entry: "_Soon | asyncio.Future", seconds: float) -> None:
+        """wait() without a waiter future: after `seconds`, unless `entry.done()`, `entry.expired()` is called (a
+        _Soon), or the future itself fails with TimeoutError (one that only its one caller awaits)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._heap, self._timer, self._at = loop, [], None, math.inf
+        when = loop.time() + seconds
+        heapq.heappush(self._heap, (when, next(self._order), entry))
+        if when < self._at:
+            self._arm(loop, when)
+
     def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -181,10 +192,92 @@ class _Deadlines:
         heap, now = self._heap, loop.time()
         while heap and (heap[0][2].done() or heap[0][0] <= now):
             waiter = heapq.heappop(heap)[2]
-            if not waiter.done():
+            if waiter.done():
+                continue
+            if isinstance(waiter, _Soon):
+                waiter.expired()
+            else:  # a waiter of wait(), or a future watched itself
                 waiter.set_exception(TimeoutError())
         if heap:
             self._arm(loop, heap[0][0])
+
+
+class _Soon:
+    """One message of Receiver.receive_soon, from its trip to the writer thread to its one answer: receive()'s
+    task and wait, as two callbacks (the writer's answer, `stored`; the deadline, `expired`) on the loop. Whichever
+    comes first decides, as in receive(): in time, the handling's outcome; past the deadline, 'success' once the
+    message is spooled (or the passive reply, if the writer thread took it just before)."""
+
+    __slots__ = ("receiver", "key", "inbound", "request", "answer", "done_cb", "outcome", "answered", "late")
+
+    def __init__(self, receiver: "Receiver", key: str, inbound: Inbound, request: str | None, answer: _Answer,
+                 done: Callable):
+        self.receiver, self.key, self.inbound, self.request = receiver, key, inbound, request
+        self.answer, self.done_cb = answer, done
+        # what receive() would return or raise: a retry of this message (receive()) waits for it
+        self.outcome = asyncio.get_running_loop().create_future()
+        self.answered = False  # done_cb called, or the spool's answer on its way
+        self.late = False  # the deadline passed after the writer thread took the reply as passive
+
+    def done(self) -> bool:  # (_Deadlines: nothing to time out)
+        return self.answered or self.outcome.done()
+
+    def stored(self, ok: bool, value) -> None:
+        """The writer thread's answer (Database.run_redoable_then): the message's outcome, or the rest of
+        _process (a read first, a message stored before) in a task."""
+        if ok and isinstance(value, tuple):  # (passive, pushed): every message but the rare ones
+            passive, pushed = value
+            if pushed:
+                self.receiver.on_outbox()
+            if self.inbound.media_id:
+                self.receiver.on_media()
+            self._end(True, _reply(passive))
+        elif ok:
+            rest = asyncio.ensure_future(self.receiver._after_store(self.key, self.inbound, self.answer, value))
+            rest.add_done_callback(self._rest)
+        else:
+            self._end(False, value)
+
+    def _rest(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            self._end(False, asyncio.CancelledError())
+        elif task.exception() is not None:
+            self._end(False, task.exception())
+        else:
+            self._end(True, task.result())
+
+    def _end(self, ok: bool, value) -> None:
+        receiver = self.receiver
+        if receiver._lines:  # (a failed first write may have left it in its sender's line)
+            receiver._leave(self.inbound.openid, self.key)
+        outcome = self.outcome
+        if not outcome.done():
+            outcome.set_result(value) if ok else outcome.set_exception(value)
+        self.receiver._settled(self.key, outcome)  # (marks an exception retrieved)
+        if self.answered:
+            return  # answered 'success' from the spool at the deadline
+        self.answered = True
+        if ok or isinstance(value, (inbound_store.Replay, asyncio.CancelledError)):
+            self.done_cb(value)
+            return
+        log.error("storing %s failed; it is spooled and will be stored later", self.key, exc_info=value)
+        self._spool()
+
+    def expired(self) -> None:
+        """The caller's deadline passed before the writer's answer."""
+        if self.late:
+            return
+        if not self.answer.give_up():  # finished just now: its reply is passive, on its way (stored)
+            self.late = True
+            return
+        log.info("slow handling of %s: answered 'success', replies will be pushed", self.key)
+        self.answered = True
+        self._spool()
+
+    def _spool(self) -> None:
+        receiver = self.receiver
+        asyncio.ensure_future(receiver._spool(self.key, self.inbound, self.answer, self.request)).add_done_callback(
+            functools.partial(_outcome, self.done_cb))
 
 
 class Receiver:
@@ -263,8 +356,9 @@ class Receiver:
 
     def receive_soon(self, inbound: Inbound, request: str | None, deadline: float,
                      done: Callable[[Reply | None | BaseException], None], hints: dict | None = None) -> None:
-        """receive() for a caller in another process (bot/writer.py), without a task of its own: one task per
-        message (the trip to the writer thread) instead of two. `done` is called once, on the loop, with what
+        """receive() for a caller in another process (bot/writer.py), without a task: the trip to the writer thread
+        answers through a callback (Database.run_redoable_then), so a message costs this loop no task, coroutine
+        or future wake-up, only a future for a retry to wait on. `done` is called once, on the loop, with what
         receive() would return (the passive reply, or None: 'success', the message durable) or raise. A replayed
         request raises Replay here at once, as receive() does before anything is stored. `hints`: what the worker
         computed from the message's text alone (take_hints), used on the writer thread if the message is new."""
@@ -276,32 +370,10 @@ class Receiver:
         if request is not None:
             self._note_request(request, key)
         answer = _Answer(passive_ok=self.reply_timeout > 0, deadline=deadline)
-        task = asyncio.create_task(self._process(key, inbound, answer, claim=True, request=request, hints=hints))
-        self._inflight[key] = (task, answer)
-        task.add_done_callback(lambda t: self._settled(key, t))
-        waiter = self._deadlines.wait(task, max(0.0, deadline - time.monotonic()))
-        waiter.add_done_callback(functools.partial(self._waited, key, inbound, request, task, answer, done))
-
-    def _waited(self, key: str, inbound: Inbound, request: str | None, task: asyncio.Task, answer: _Answer,
-                done: Callable, waiter: asyncio.Future) -> None:
-        """receive()'s wait, ended: what it does after `await self._deadlines.wait(...)`, as callbacks."""
-        if waiter.cancelled() or waiter.exception() is None:  # the handling ended in time
-            if not task.cancelled() and task.exception() is None:
-                done(task.result())
-                return
-            if task.cancelled() or isinstance(task.exception(), inbound_store.Replay):
-                done(asyncio.CancelledError() if task.cancelled() else task.exception())
-                return
-            log.error("storing %s failed; it is spooled and will be stored later", key, exc_info=task.exception())
-        elif not answer.give_up():  # finished just now: its reply is passive
-            task.add_done_callback(functools.partial(_outcome, done))
-            return
-        else:
-            log.info("slow handling of %s: answered 'success', replies will be pushed", key)
-
-        async def spool() -> None:
-            await self._spool(key, inbound, answer, request)
-        asyncio.ensure_future(spool()).add_done_callback(functools.partial(_outcome, done))
+        soon = _Soon(self, key, inbound, request, answer, done)
+        self._inflight[key] = (soon.outcome, answer)
+        self.db.run_redoable_then(soon.stored, self._claim_and_handle, key, inbound, answer, None, request, hints)
+        self._deadlines.watch(soon, max(0.0, deadline - time.monotonic()))
 
     def _note_request(self, request: str, key: str) -> None:
         """The in-memory half of the replay check: raises Replay for a request seen here with another message."""
@@ -312,7 +384,7 @@ class Receiver:
         while len(self._recent) > RECENT_REQUESTS:
             self._recent.popitem(last=False)
 
-    def _settled(self, key: str, task: asyncio.Task) -> None:
+    def _settled(self, key: str, task: asyncio.Future) -> None:
         self._inflight.pop(key, None)
         if not task.cancelled() and isinstance(task.exception(), inbound_store.Replay):
             log.warning("replayed request %s refused (carried another message than the first time)",
@@ -455,6 +527,15 @@ class Receiver:
                                                     hints)
             else:
                 result = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer)
+            return await self._after_store(key, inbound, answer, result)
+        finally:
+            if self._lines:
+                self._leave(inbound.openid, key)
+
+    async def _after_store(self, key: str, inbound: Inbound, answer: _Answer, result) -> Reply | None:
+        """_process once its first trip to the writer returned `result` (also receive_soon's, in a task, for the
+        rare results: a message behind its sender's earlier one, a read asked for first, a message stored before)."""
+        try:
             result = await self._handle_later(key, inbound, answer, result)
         finally:
             if self._lines:

@@ -26,6 +26,7 @@ name it, so one connection per worker carries many messages at once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
@@ -139,9 +140,16 @@ def inbound_fields(inbound: Inbound) -> dict:
     return dict(inbound.__dict__)  # flat dataclass: every field is JSON already
 
 
+_INBOUND_FIELDS = tuple(f.name for f in dataclasses.fields(Inbound))
+
+
 def inbound_from(fields) -> Inbound:
-    if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
+    if not isinstance(fields, dict):  # (a JSON object's keys are text)
         raise FrameError("inbound is not an object")
+    if tuple(fields) == _INBOUND_FIELDS:  # as inbound_fields sends it: every field, in order (to_json's order)
+        inbound = object.__new__(Inbound)  # the frozen dataclass's __init__ costs ~3 µs a message here
+        inbound.__dict__.update(fields)
+        return inbound
     return Inbound(**fields)  # an unknown or missing field raises TypeError
 
 
@@ -392,8 +400,8 @@ class RemoteReceiver:
 
     async def _call(self, msg: dict, seconds: float) -> dict:
         """Send `msg` and wait for its answer, at most `seconds` in all (TimeoutError). The wait shares one loop
-        timer with every other (receiver._Deadlines): asyncio.timeout made a timer, a Timeout object and a
-        cancellation per message."""
+        timer with every other (receiver._Deadlines), which fails the answer's future itself when time is up:
+        asyncio.timeout made a timer, a Timeout object and a cancellation per message, a waiter a second future."""
         give_up = time.monotonic() + seconds
         writer = await self._connected()
         self._ids += 1
@@ -402,8 +410,8 @@ class RemoteReceiver:
         self._pending[rid] = future
         try:
             writer.write(encode(msg))
-            await self._deadlines.wait(future, max(0.0, give_up - time.monotonic()))
-            return future.result()
+            self._deadlines.watch(future, max(0.0, give_up - time.monotonic()))
+            return await future
         finally:
             self._pending.pop(rid, None)
 

@@ -273,6 +273,37 @@ class _Call:
         return not self.future.cancelled()
 
 
+class _Then:
+    """A call's answer handed to a function on the caller's loop, with the rest of its batch's answers
+    (Database.run_redoable_then): in _settle's place of a future, without the future, the task awaiting it and the
+    task's wake-up. Never raises into _settle, which answers the batch's other callers after it."""
+
+    __slots__ = ("fn", "_done")
+
+    def __init__(self, fn: Callable[[bool, Any], None]):
+        self.fn = fn
+        self._done = False
+
+    def cancelled(self) -> bool:
+        return False
+
+    def done(self) -> bool:
+        return self._done
+
+    def set_result(self, value: Any) -> None:
+        self._call(True, value)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._call(False, exc)
+
+    def _call(self, ok: bool, value: Any) -> None:
+        self._done = True
+        try:
+            self.fn(ok, value)
+        except Exception:  # noqa: BLE001 - a bug in one caller's callback must not leave the others unanswered
+            log.exception("a writer call's callback failed")
+
+
 def _wake(waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]) -> None:
     """From the writer thread: Database.idle()'s waiters, told on their loops."""
     for loop, fut in waiters:
@@ -606,6 +637,14 @@ class Database:
         fut = loop.create_future()
         self._put(_Call(fn, args, loop, fut, redoable=True))
         return await fut
+
+    def run_redoable_then(self, then: Callable[[bool, Any], None], fn: Callable[..., T], *args: Any) -> None:
+        """run_redoable() for a caller that takes the answer in a callback on its loop: then(True, value) or
+        then(False, exception), with the rest of the batch's answers. No future or task per call: the writer
+        process's path for each message (bot/receiver.py, Receiver.receive_soon)."""
+        if self._thread is None:
+            raise RuntimeError("database not started")
+        self._put(_Call(fn, args, asyncio.get_running_loop(), _Then(then), redoable=True))
 
     def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """For CLI commands that have no event loop."""

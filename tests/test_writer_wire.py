@@ -7,8 +7,10 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -151,6 +153,73 @@ async def test_a_retry_and_a_replay_over_the_wire(server):
     assert got[3] == {"id": 3, "replay": True}
     assert await db.read(lambda c: c.execute("SELECT count(*) FROM inbound").fetchone()[0]) == 1
     writer.close()
+
+
+async def test_a_message_the_database_refuses_is_spooled_answered_success_and_stored_once_drained(server, monkeypatch):
+    """The writer thread's trip fails (the write itself refused, not the handling): 'success' only once the
+    message is in the spool, and the spool's drain stores and handles it; the other requests of the same write
+    are answered as usual."""
+    srv, db, path, _ = server
+    receiver = srv.receiver
+    real, refused, refusing = receiver._claim_and_handle, [], [True]
+
+    def claim_and_handle(db_, key, *args):
+        if key == "wechat:msg:2" and refusing:
+            refused.append(key)
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(db_, key, *args)
+    monkeypatch.setattr(receiver, "_claim_and_handle", claim_and_handle)
+    reader, writer = await asyncio.open_unix_connection(str(path))
+    writer.write(b"".join(encode(_request(n)) for n in (1, 2, 3)))
+    got = await _answers(reader, 3)
+    assert [(got[n].get("reply") or {}).get("text") for n in (1, 2, 3)] == ["好的：第1条", None, "好的：第3条"]
+    assert "reply" in got[2] and "error" not in got[2]  # 'success' (None), not an error: the worker keeps nothing
+    assert set(refused) == {"wechat:msg:2"}
+    refusing.clear()  # the database takes writes again: the spool's drain (retried every second) stores it
+    await _until(lambda: db.read(lambda c: c.execute("SELECT count(*) FROM inbound").fetchone()[0] == 3), 5,
+                 "the spooled message stored")
+    rows = await db.read(lambda c: c.execute("SELECT key, status, deferred FROM inbound ORDER BY key").fetchall())
+    assert [tuple(r) for r in rows] == [("wechat:msg:1", "done", 0), ("wechat:msg:2", "done", 1),
+                                        ("wechat:msg:3", "done", 0)]  # answered 'success': its reply is pushed
+    outbox = await db.read(lambda c: c.execute("SELECT openid FROM outbox").fetchall())
+    assert [tuple(r) for r in outbox] == [("o_w2",)]
+    assert not receiver._inflight
+    writer.close()
+
+
+async def test_a_callers_callback_that_raises_leaves_the_rest_of_its_batch_answered(tmp_path):
+    """Database.run_redoable_then: the answers of one batch go to their callbacks in turn; one that raises is
+    logged, and the others still get theirs (a value, or the call's own exception)."""
+    db = Database(tmp_path / "t.db").start()
+    try:
+        got: list = []
+        gate = threading.Event()
+        done = asyncio.get_running_loop().create_future()
+        db.run_sync(lambda c: c.execute("CREATE TABLE t (n INTEGER)"))
+
+        def insert(c, n):
+            gate.wait(5)  # the first call holds the writer thread: the rest queue into one batch
+            if n == 3:
+                raise ValueError("three")
+            c.execute("INSERT INTO t VALUES (?)", [n])
+            return n
+
+        def then(n):
+            def answer(ok, value):
+                got.append((n, ok, value if ok else type(value).__name__))
+                if n == 2:
+                    raise RuntimeError("a bug in a callback")
+                if len(got) == 5:
+                    done.set_result(None)
+            return answer
+        for n in range(5):
+            db.run_redoable_then(then(n), insert, n)
+        gate.set()
+        await asyncio.wait_for(done, 5)
+        assert sorted(got) == [(0, True, 0), (1, True, 1), (2, True, 2), (3, False, "ValueError"), (4, True, 4)]
+        assert sorted(await db.read(lambda c: [r[0] for r in c.execute("SELECT n FROM t")])) == [0, 1, 2, 4]
+    finally:
+        db.close()
 
 
 # -- the writer process killed with a batch in hand -------------------------------------------------------------
