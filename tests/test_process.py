@@ -159,6 +159,19 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _named(pid: int) -> dict[int, str]:
+    """The workers of `pid` that have named themselves (bot/cli._die_with_parent), by pid."""
+    names = {}
+    for kid in _children(pid):
+        try:
+            name = Path(f"/proc/{kid}/comm").read_text().strip()
+        except FileNotFoundError:
+            continue
+        if name.startswith("tingjian-"):
+            names[kid] = name
+    return names
+
+
 def _alive(pid: int) -> bool:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -196,7 +209,11 @@ async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
                     await asyncio.sleep(0.05)
             return False
         assert await healthy()
-        victim = next(pid for pid in first if Path(f"/proc/{pid}/comm").read_text().startswith("tingjian-http"))
+        # Each names itself (tingjian-writer, tingjian-http-N) once its own code runs: wait for all three names,
+        # then take the set again (a worker that died starting was replaced meanwhile).
+        first = await wait_for(lambda: len(c := _named(parent.pid)) == 3 and c, timeout=HANG)
+        victim = next(pid for pid, name in first.items() if name.startswith("tingjian-http"))
+        first = set(first)
         os.kill(victim, signal.SIGKILL)
         again = await wait_for(lambda: (len(c := _children(parent.pid)) == 3 and victim not in c) and c,
                                timeout=HANG)
