@@ -501,6 +501,9 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
     read = getattr(db, "read", None) or db.run
     if PROBE is not None:
         PROBE.install(db)
+    global JOB_PID
+    from bot.app import JOB_PROCESS
+    JOB_PID = app[JOB_PROCESS].pid if JOB_PROCESS in app else None
     # The jobs' own writes, timed inside the writer (a batch also holds the messages grouped with them): how long
     # each of their calls holds the write lock.
     own, own_cpu = {}, {}
@@ -659,9 +662,12 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 log(f"  webhook p50/p99 alone {alone['webhook_p50_ms']:.1f}/{alone['webhook_p99_ms']:.1f} ms, "
                     f"during jobs {during['webhook_p50_ms']:.1f}/{during['webhook_p99_ms']:.1f} ms "
                     f"({during['webhook_background']}); longest write {during['webhook_longest_write']}; "
-                    f"RSS {during['webhook_rss_mb']:.0f} MB")
+                    f"RSS {during['webhook_rss_mb']:.0f} MB; server's run-queue wait a message alone "
+                    f"{alone['webhook_runq_us']:.0f} µs, during jobs {during['webhook_runq_us']:.0f} µs; job child "
+                    f"{during['webhook_cores_child']:.2f} core; objects a full collection walks "
+                    f"{during['webhook_gc_tracked']:,}; load {os.getloadavg()[0]:.1f}")
             for key in ("webhook_rps", "webhook_p50_ms", "webhook_p99_ms", "webhook_errors", "webhook_cores_server",
-                        "webhook_cores_busy") if rounds else ():
+                        "webhook_cores_busy", "webhook_runq_us", "webhook_cores_child") if rounds else ():
                 out[key.replace("webhook_", "webhook_alone_")] = statistics.median(r["alone"][key] for r in rounds)
                 out[key] = statistics.median(r["jobs"][key] for r in rounds)
             out["webhook_rounds"] = rounds
@@ -693,6 +699,10 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             out[f"{name}_p50_ms"] = statistics.median(took) * 1000
             out[f"{name}_calls"] = len(took)
             out[f"{name}_cpu_max_ms"] = max(own_cpu[name]) * 1000  # the writer thread's own CPU in the longest
+        if PROBE is not None:  # what a full collection walks at the end, by type (its 8 largest shares)
+            from collections import Counter
+            kinds = Counter(type(o).__qualname__ for o in gc.get_objects())
+            log(f"  gc: {sum(kinds.values()):,} tracked objects not frozen; {kinds.most_common(8)}")
     finally:
         await runner.cleanup()
     return out
@@ -861,6 +871,23 @@ def _cpu() -> tuple[float, float, float]:
     return t.user + t.system, busy, time.monotonic()
 
 
+def _sched(pid: int | None = None) -> tuple[float, float]:
+    """(seconds the threads of `pid` (this process) waited on a run queue, seconds they ran), from
+    /proc/PID/task/*/schedstat: the wait is what the machine, the jobs' child and wrk cost the server in time,
+    whatever its own CPU; 0, 0 for a process that is gone."""
+    waited = ran = 0
+    for task in Path(f"/proc/{pid or 'self'}/task").glob("*"):
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except OSError:
+            continue
+        ran, waited = ran + int(fields[0]), waited + int(fields[1])
+    return waited / 1e9, ran / 1e9
+
+
+JOB_PID = None  # measure(): the app's job process's pid when one runs (JobProcess.pid)
+
+
 def _rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -885,12 +912,24 @@ async def webhook_under_load(port: int, seconds: int, background, connections: i
                "-s", str(work / "webhook.lua"), f"http://127.0.0.1:{port}/wechat", "--", str(work)]
         if db is not None:
             db.longest_batch = 0.0
-        before = _cpu()
+        before, sched_before, child = _cpu(), _sched(), {}
         proc = await asyncio.create_subprocess_exec(*cmd, cwd=work, stdout=subprocess.PIPE,
                                                     stderr=subprocess.STDOUT)
+
+        async def watch_child():  # the job child's CPU, summed over the children seen (one spawned mid-phase too)
+            while True:
+                pid = JOB_PID() if JOB_PID else None
+                if pid:  # (its run time at first sight, its run time now)
+                    ran = _sched(pid)[1]
+                    child[pid] = (child.get(pid, (ran,))[0], ran)
+                await asyncio.sleep(0.2)
+        watcher = asyncio.ensure_future(watch_child())
         done = await background(time.monotonic() + seconds)
         text = (await proc.communicate())[0].decode()
-        after = _cpu()
+        watcher.cancel()
+        after, sched_after = _cpu(), _sched()
+        for pid in child:
+            child[pid] = (child[pid][0], max(child[pid][1], _sched(pid)[1]))
         line = next((x for x in text.splitlines() if x.startswith("BENCH_RESULT")), "")
         fields = dict(kv.split("=", 1) for kv in line.split()[1:])
         if not fields:
@@ -907,6 +946,11 @@ async def webhook_under_load(port: int, seconds: int, background, connections: i
                 "webhook_cores_server": round((after[0] - before[0]) / wall, 2),
                 "webhook_cores_busy": round((after[1] - before[1]) / wall, 2),
                 "webhook_rss_mb": _rss_mb(),  # this process (the server) at the phase's end
+                # the server's threads' wait on a run queue per message (µs): the CPU others took from it
+                "webhook_runq_us": (sched_after[0] - sched_before[0]) / max(1, int(fields["requests"])) * 1e6,
+                "webhook_cores_child": round(sum(ran - ran0 for ran0, ran in child.values()) / wall, 2),
+                # what a full collection walks (the objects frozen after start-up excluded)
+                "webhook_gc_tracked": len(gc.get_objects()),
                 **({"webhook_timeline": timeline} if timeline else {}),
                 **({"webhook_longest_write": _longest(db), "webhook_longest_write_ms": db.longest_batch * 1000}
                    if db is not None else {})}
@@ -970,6 +1014,9 @@ ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"
         ("webhook_p99_ms", "webhook p99 during jobs"), ("webhook_rps", "webhook messages/s during jobs"),
         ("webhook_cores_server", "  cores used by the server process (jobs' parent side included)"),
         ("webhook_cores_busy", "  cores used on the whole machine (the jobs' child, wrk, other sessions)"),
+        ("webhook_cores_child", "  cores used by the jobs' child process"),
+        ("webhook_alone_runq_us", "  the server's threads' run-queue wait a message, alone (µs)"),
+        ("webhook_runq_us", "  the server's threads' run-queue wait a message, during jobs (µs)"),
         ("webhook_pages_p50_ms", "webhook p50 while 4 readers reload the digest page"),
         ("webhook_pages_p99_ms", "webhook p99 while 4 readers reload the digest page"),
         ("webhook_pages_rps", "webhook messages/s while pages load")]

@@ -107,13 +107,18 @@ async def talk_all(d: Dialog, openid: str, text: str, expect: str | Iterable[str
 
 async def heard(d: Dialog, openid: str, expect: str | Iterable[str] | None = None,
                 absent: str | Iterable[str] | None = None, count: int = 1, timeout: float = 5.0) -> str:
-    """Wait for `count` new messages pushed to `openid` (customer-service or template); their texts joined."""
+    """Wait for `count` new messages pushed to `openid` (customer-service or template) and for what else is already
+    on its way to them (see settle): the pushes one handling queued are read together, however late a busy machine
+    delivers the second. Their texts joined. `timeout`: how long to wait, once nothing is on its way, for a push
+    not queued yet; while something is, the wait goes on (up to HANG_SECONDS: a hang, not a busy machine)."""
     deadline = time.monotonic() + timeout
     while True:
+        settled = not await _on_its_way(d, openid)  # asked before reading: what was queued is then in `new`
         async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
             messages = (await resp.json())["messages"]
         new = messages[d.seen.get(openid, 0):]
-        if len(new) >= count or time.monotonic() > deadline:
+        now = time.monotonic()
+        if settled and (len(new) >= count or now > deadline) or now > deadline + HANG_SECONDS:
             break
         await asyncio.sleep(0.03)
     d.seen[openid] = d.seen.get(openid, 0) + len(new)
@@ -130,19 +135,30 @@ async def settle(d: Dialog, *openids: str, timeout: float = 10.0) -> bool:
     /sandbox/messages or never coming (waiting for the 48-hour window, failed). False after `timeout` (a busy
     machine). It replaced fixed pauses (0.3-1 s each, ~100 a run), which also missed pushes a busy machine
     delivered late."""
-    marks = ",".join("?" * len(openids))
-    sql = (f"SELECT EXISTS (SELECT 1 FROM outbox WHERE status IN ('pending', 'sending') AND channel = 'wechat' "
-           f"AND openid IN ({marks})) OR EXISTS (SELECT 1 FROM inbound WHERE status = 'received' "
-           f"AND openid IN ({marks}))")
-    receiver = d.app.get(RECEIVER)
     deadline = time.monotonic() + timeout
     while True:
-        idle = not receiver._inflight and (receiver._drainer is None or receiver._drainer.done())
-        if idle and not await d.db(lambda db: db.execute(sql, [*openids, *openids]).fetchone()[0]):
+        if not await _on_its_way(d, *openids):
             return True
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.02)
+
+
+# How long a wait for what is already on its way may last before it is taken for a hang, not a busy machine.
+HANG_SECONDS = 120.0
+
+
+async def _on_its_way(d: Dialog, *openids: str) -> bool:
+    """Something is on its way to `openids`: a message in hand (handled, or spooled and draining), one stored and
+    not yet handled, a push in the outbox still to send them."""
+    receiver = d.app.get(RECEIVER)
+    if receiver._inflight or (receiver._drainer is not None and not receiver._drainer.done()):
+        return True
+    marks = ",".join("?" * len(openids))
+    sql = (f"SELECT EXISTS (SELECT 1 FROM outbox WHERE status IN ('pending', 'sending') AND channel = 'wechat' "
+           f"AND openid IN ({marks})) OR EXISTS (SELECT 1 FROM inbound WHERE status = 'received' "
+           f"AND openid IN ({marks}))")
+    return bool(await d.db(lambda db: db.execute(sql, [*openids, *openids]).fetchone()[0]))
 
 
 async def quiet(d: Dialog, openid: str, wait: float = 0.3) -> None:

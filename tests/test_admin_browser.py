@@ -20,9 +20,9 @@ async def test_a_leader_edits_a_service_item_and_sees_it_on_the_public_page(dial
     await page.fill("input[name='item-0-time_limit']", "每学期一次")
     await page.click("#items button.primary")
     assert "已保存服务事项" in await page.inner_text(".flash")
-    await page.click("text=查看公开页")  # opens in a new tab
-    await page.wait_for_timeout(100)
-    public = page.context.pages[-1]
+    async with page.context.expect_page() as opened:  # the tab the link opens, however long it takes to appear
+        await page.click("text=查看公开页")
+    public = await opened.value
     await public.wait_for_load_state()
     text = await public.inner_text("main")
     assert "课后服务家长意见征集" in text and "每学期一次" in text

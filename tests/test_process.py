@@ -137,6 +137,11 @@ async def test_sigkill_loses_nothing(tmp_path):
         await runner.cleanup()
 
 
+# The waits below end when what they wait for happens; this bound only tells a hang from a machine at load 20-25
+# on two cores, where spawning a worker (its imports, its router) takes tens of seconds.
+HANG = 180.0
+
+
 def _children(pid: int) -> set[int]:
     """The worker processes of a `serve --workers N` parent (not multiprocessing's resource tracker)."""
     try:
@@ -152,6 +157,19 @@ def _children(pid: int) -> set[int]:
         if b"resource_tracker" not in cmdline and _alive(int(kid)):
             found.add(int(kid))
     return found
+
+
+def _named(pid: int) -> dict[int, str]:
+    """The workers of `pid` that have named themselves (bot/cli._die_with_parent), by pid."""
+    names = {}
+    for kid in _children(pid):
+        try:
+            name = Path(f"/proc/{kid}/comm").read_text().strip()
+        except FileNotFoundError:
+            continue
+        if name.startswith("tingjian-"):
+            names[kid] = name
+    return names
 
 
 def _alive(pid: int) -> bool:
@@ -173,12 +191,13 @@ async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
         parent = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config), "--workers",
                                    "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
-        # The writer process and two HTTP workers.
-        first = await wait_for(lambda: len(_children(parent.pid)) == 3 and _children(parent.pid), timeout=30)
+        # The writer process and two HTTP workers (started once the writer listens: the supervisor waits up to
+        # 120 s for it, so may this).
+        first = await wait_for(lambda: len(_children(parent.pid)) == 3 and _children(parent.pid), timeout=HANG)
 
         async def healthy() -> bool:
-            # A fresh worker builds its router before it answers: up to a minute on a loaded machine.
-            deadline = asyncio.get_running_loop().time() + 60
+            # A fresh worker builds its router before it answers: a minute or more on a loaded machine.
+            deadline = asyncio.get_running_loop().time() + HANG
             async with aiohttp.ClientSession() as session:
                 while asyncio.get_running_loop().time() < deadline:
                     try:
@@ -190,9 +209,14 @@ async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
                     await asyncio.sleep(0.05)
             return False
         assert await healthy()
-        victim = next(pid for pid in first if Path(f"/proc/{pid}/comm").read_text().startswith("tingjian-http"))
+        # Each names itself (tingjian-writer, tingjian-http-N) once its own code runs: wait for all three names,
+        # then take the set again (a worker that died starting was replaced meanwhile).
+        first = await wait_for(lambda: len(c := _named(parent.pid)) == 3 and c, timeout=HANG)
+        victim = next(pid for pid, name in first.items() if name.startswith("tingjian-http"))
+        first = set(first)
         os.kill(victim, signal.SIGKILL)
-        again = await wait_for(lambda: (len(c := _children(parent.pid)) == 3 and victim not in c) and c, timeout=30)
+        again = await wait_for(lambda: (len(c := _children(parent.pid)) == 3 and victim not in c) and c,
+                               timeout=HANG)
         assert len(again - first) == 1  # one new worker in place of the killed one
         assert "tingjian-http-" in log.read_text() and "exited with code -9" in log.read_text()
         assert await healthy()
@@ -202,7 +226,7 @@ async def test_workers_are_respawned_and_die_with_their_parent(tmp_path):
 
         parent.send_signal(signal.SIGKILL)  # the parent dies: its workers follow
         parent.wait(10)
-        await wait_for(lambda: not any(_alive(pid) for pid in again), timeout=15)
+        await wait_for(lambda: not any(_alive(pid) for pid in again), timeout=HANG)
     finally:
         if parent.poll() is None:
             parent.kill()
