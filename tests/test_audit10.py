@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.app import DB
@@ -154,7 +155,8 @@ async def test_a_unit_without_tickets_reads_dash_not_zero_or_hundred_and_says_wh
 
 
 # -- 2. a person's messages are handled in the order they arrived ----------------------------------------------------
-async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(dialog, monkeypatch):
+@pytest.mark.parametrize("path", ["receive", "receive_soon"])  # one process; the writer process's callbacks
+async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(dialog, monkeypatch, path):
     """A figures question (本月满意率多少) is read on a reader thread and handled in a second write; a message from
     the same leader arriving during the read was handled first, in between (before: the handling order was
     [帮助, 本月满意率多少], and the second question's answer left before the first's). The person's later messages
@@ -188,12 +190,20 @@ async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(di
     def text(openid: str, words: str) -> Inbound:
         return Inbound(openid=openid, kind="text", text=words, created_at=int(d.clock.now()), msg_id=str(next(ids)))
 
-    first = asyncio.ensure_future(receiver.receive(text(LEADER, "本月满意率多少")))
+    def receive(inbound: Inbound) -> asyncio.Future:
+        if path == "receive":
+            return asyncio.ensure_future(receiver.receive(inbound))
+        got = asyncio.get_running_loop().create_future()
+        receiver.receive_soon(inbound, None, time.monotonic() + 10, lambda v: got.set_exception(v)
+                              if isinstance(v, BaseException) else got.set_result(v))
+        return got
+
+    first = receive(text(LEADER, "本月满意率多少"))
     await asyncio.sleep(0.1)  # the question is stored and its read under way
-    second = asyncio.ensure_future(receiver.receive(text(LEADER, "帮助")))
-    other = asyncio.ensure_future(receiver.receive(text(SCHOOL, "帮助")))
+    second = receive(text(LEADER, "帮助"))
+    other = receive(text(SCHOOL, "帮助"))
     await asyncio.sleep(0.05)
-    third = asyncio.ensure_future(receiver.receive(text(LEADER, "待办")))
+    third = receive(text(LEADER, "待办"))
     replies = await asyncio.gather(first, second, other, third)
     assert await settle(d, LEADER, SCHOOL)
     mine = [t for who, t in order if who == LEADER]
