@@ -3,7 +3,8 @@ them, on a read-only connection to a built database (never written). CPU millise
 and warm (median of --repeat), for a leader (the whole bureau) and the supervisor of the largest unit:
 超期 (Desk.overdue; read on a reader since ops11, messages.ReadFirst), 待办 (Desk.todo, its short write of the
 list's numbers left out), 常用回复, and the reference measured in the same run: 今天有什么紧急的吗 (Desk.pressing,
-already read on a reader).
+already read on a reader). Also how long each answer is, and in how many WeChat messages it goes
+(bot.receiver.split_text: 2048 bytes each).
 
     python bench/staff_reads.py --db /work/scale-data/scale-1000000-v4.db --repeat 5
 """
@@ -17,6 +18,7 @@ import time
 import common  # noqa: F401  (this checkout on sys.path)
 import sqlite_utils
 
+from bot.receiver import split_text
 from handlers import reply_templates
 from handlers.clock import FixedClock
 from handlers.desk import Desk
@@ -51,8 +53,9 @@ def main() -> None:
                 "紧急 (reference)": lambda: desk.pressing(db, user, now)}
         for what, fn in asks.items():
             ms = [cpu_ms(fn) for _ in range(args.repeat)]
+            said = fn()
             print(f"{who:28} {what:16} first {ms[0]:7.1f} ms CPU, warm median {statistics.median(ms[1:] or ms):7.1f} ms,"
-                  f" {len(fn())} characters")
+                  f" {len(said)} characters, {len(split_text(said))} WeChat message(s)")
 
 
 if __name__ == "__main__":
