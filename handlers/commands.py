@@ -13,11 +13,11 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from handlers import followup, reply_templates, review, texts
 from handlers.desk import MAY, NOT_AT_SCHOOLS, not_at_school, permitted
-from handlers.messages import Reply
+from handlers.messages import ReadFirst, Reply
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.routing.normalise import to_simplified
 from handlers.textmemo import short_texts
@@ -121,6 +121,9 @@ class Call:
     ticket: dict | None = None
     rest: str = ""
     values: dict = field(default_factory=dict)
+    # (what, args) -> what Dispatcher.read_for reads, off the writer when the caller reads first (a ReadFirst to
+    # return), else read here; None: read here
+    off_writer: Callable[[str, dict], Any] | None = None
 
 
 def _match(text: str) -> tuple[str, str] | None:
@@ -229,8 +232,10 @@ class Commands:
         self.clock = d.clock
 
     # -- entry -----------------------------------------------------------------------------------------------
-    def handle(self, db, user: dict, openid: str, raw: str) -> list[Reply] | None:
-        """Replies if `raw` is a command, else None."""
+    def handle(self, db, user: dict, openid: str, raw: str,
+               off_writer: Callable[[str, dict], Any] | None = None) -> list[Reply] | ReadFirst | None:
+        """Replies if `raw` is a command, else None; a ReadFirst when its answer is a long read asked of the
+        caller (off_writer: Dispatcher._off_writer for this turn)."""
         m, asked = _read_head(raw)
         if m is None:
             if asked:  # a bare ticket number is a query; so is 查一下JY2611-0005, JY2611-0005进度怎么样了
@@ -262,7 +267,7 @@ class Commands:
             if not self._todo_items(call):  # 签收 3-5 with no 待办 list on screen: lines of nothing, never the
                 return [Reply(texts.LINES_NEED_TODO)]  # tickets numbered …-0003 to …-0005
             rest = LINE_RANGE.sub(_lines_of_range, rest)  # 签收 1-5: the lines of the 待办 list, each
-        call = Call(db, user, openid, entry, raw, rest=rest)
+        call = Call(db, user, openid, entry, raw, rest=rest, off_writer=off_writer)
         refused = self._parse(call)
         if refused:
             return [Reply(refused)]
@@ -551,8 +556,12 @@ class Commands:
     def note(self, call: Call) -> list[Reply]:
         return self.desk.note(call.db, call.user, call.ticket, call.rest)
 
-    def overdue(self, call: Call) -> list[Reply]:
-        return [Reply(self.desk.overdue(call.db, call.user))]
+    def overdue(self, call: Call) -> list[Reply] | ReadFirst:
+        """The whole bureau's overdue list for a leader: ~90 ms of CPU at a million tickets, read off the writer."""
+        if call.off_writer is None:
+            return [Reply(self.desk.overdue(call.db, call.user, self.clock.now()))]
+        said = call.off_writer("overdue", {})
+        return said if isinstance(said, ReadFirst) else [Reply(said)]
 
     def weekly(self, call: Call) -> list[Reply]:
         return [Reply(self.d.weekly_link(call.db, call.user))]

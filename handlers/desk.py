@@ -622,10 +622,11 @@ class Desk:
         return bool(ticket["anonymous"]) and viewer_unit is not None and viewer_unit["kind"] in ("school",
                                                                                                  "kindergarten")
 
-    def overdue(self, db, user: dict) -> str:
-        """超期: open tickets past their deadline, grouped by unit (all for leaders; a supervisor's units)."""
+    def overdue(self, db, user: dict, now: float) -> str:
+        """超期: open tickets past their deadline, grouped by unit (all for leaders; a supervisor's units). Only
+        reads: run on a reader (messages.ReadFirst)."""
         units, unattended = self.scope(db, user)  # the duty office's 代收 too, as its 超期 list
-        rows = tickets.overdue(db, units, self.clock.now(), unattended)
+        rows = tickets.overdue(db, units, now, unattended)
         if not rows:
             return texts.NO_OVERDUE
         names = {u["code"]: u["name"] for u in directory.all_units(db)}

@@ -309,7 +309,10 @@ class Dispatcher:
         """A command from the table (handlers/commands.py), typed or spoken; it always answers."""
         if turn.inbound.kind not in ("text", "voice") or not turn.inbound.text.strip():
             return None
-        replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, turn.inbound.text)
+        replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid, turn.inbound.text,
+                                       self._off_writer_for(turn))
+        if isinstance(replies, ReadFirst):
+            return replies
         if replies is not None and turn.user.get("role") in STAFF_ROLES:
             replies = [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
         elif replies and replies[-1].to is None:  # 查询 in the middle of writing: the draft waits, and says so
@@ -353,7 +356,9 @@ class Dispatcher:
             named = NAMES_A_LIST.search(turn.text) if len(turn.text.strip()) <= 12 else None
             if named:
                 replies = self.commands.handle(turn.db, turn.user, turn.inbound.openid,
-                                               LIST_OF.get(named.group(0), "待办"))
+                                               LIST_OF.get(named.group(0), "待办"), self._off_writer_for(turn))
+                if isinstance(replies, ReadFirst):
+                    return replies
                 if replies:
                     return [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
             if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy
@@ -390,6 +395,10 @@ class Dispatcher:
             return self.read_for(turn.db, need)
         return turn.reads[need.key] if need.key in turn.reads else need
 
+    def _off_writer_for(self, turn: "Turn") -> Callable[[str, dict], Any]:
+        """_off_writer for this turn, for a command whose answer is a long read (Commands.overdue)."""
+        return lambda what, args: self._off_writer(turn, what, args)
+
     def read_for(self, db, need: ReadFirst) -> Any:
         """On a read-only connection, off the writer: what handle_tx asked to read first."""
         a = need.args
@@ -397,6 +406,8 @@ class Dispatcher:
             return figures.answer(db, a["user"], a["text"], a["now"], self.calendar.tz)
         if need.what == "pressing":
             return self.desk.pressing(db, a["user"], a["now"])
+        if need.what == "overdue":
+            return self.desk.overdue(db, a["user"], a["now"])
         raise ValueError(f"nothing to read for {need.what!r}")
 
     def step_conversation(self, turn: "Turn") -> list[Reply] | None:
