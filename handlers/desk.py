@@ -24,6 +24,8 @@ from storage import conversations, directory, lifecycle, staff, tickets, users, 
 
 TODO_TTL = 12 * 3600  # how long "详情 2" refers to the 2nd line of the last 待办 list
 TODO_PAGE = 10        # lines per 待办 message: readable on a phone, well under the 2048-byte reply limit
+OVERDUE_UNITS = 10   # units listed in 超期, the most overdue first; the rest counted in one line
+OVERDUE_PER_UNIT = 5  # tickets listed under each, the longest overdue first; the rest counted
 PRESSING_UNITS = 5    # units named in 今天有什么紧急的吗's overdue line, the most overdue first
 TODO_MAX = 99         # numbered lines kept for 详情 N (the list is sorted, so these are the most pressing)
 DETAIL_CHARS = 600    # characters of the text per 详情 page: one page fits one WeChat message (2,048 bytes)
@@ -630,15 +632,26 @@ class Desk:
         if not rows:
             return texts.NO_OVERDUE
         names = {u["code"]: u["name"] for u in directory.all_units(db)}
+        by_unit: dict[str, list[dict]] = {}
+        for t in rows:  # by unit, the longest overdue first (tickets.overdue's order)
+            by_unit.setdefault(t["unit_code"], []).append(t)
+        # One WeChat answer, not a hundred: the most overdue units, a few tickets each; the rest counted, and the
+        # whole list on the workbench.
+        units = sorted(by_unit, key=lambda u: -len(by_unit[u]))
         lines = [texts.OVERDUE_HEAD.format(total=len(rows))]
-        current = None
-        for t in rows:
-            if t["unit_code"] != current:
-                current = t["unit_code"]
-                count = sum(1 for r in rows if r["unit_code"] == current)
-                lines.append(texts.OVERDUE_UNIT.format(unit=names.get(current, current), count=count))
-            lines.append(texts.OVERDUE_LINE.format(number=t["number"], due=self._due(t),
-                                                   state=texts.STAFF_STATE_NAMES[t["state"]]))
+        for unit in units[:OVERDUE_UNITS]:
+            late = by_unit[unit]
+            lines.append(texts.OVERDUE_UNIT.format(unit=names.get(unit, unit), count=len(late)))
+            lines += [texts.OVERDUE_LINE.format(number=t["number"], due=self._due(t),
+                                                state=texts.STAFF_STATE_NAMES[t["state"]])
+                      for t in late[:OVERDUE_PER_UNIT]]
+            if len(late) > OVERDUE_PER_UNIT:
+                lines.append(texts.OVERDUE_UNIT_MORE.format(count=len(late) - OVERDUE_PER_UNIT))
+        if len(units) > OVERDUE_UNITS:
+            rest = units[OVERDUE_UNITS:]
+            lines.append(texts.OVERDUE_MORE_UNITS.format(units=len(rest), count=sum(len(by_unit[u]) for u in rest)))
+        if len(units) > OVERDUE_UNITS or any(len(v) > OVERDUE_PER_UNIT for v in by_unit.values()):
+            lines.append(texts.OVERDUE_ON_WORKBENCH)
         lines.append(texts.OVERDUE_FOOT)
         return "\n".join(lines)
 

@@ -387,3 +387,22 @@ async def test_help_and_please_add_answers_come_from_the_table(dialog):
     await talk(d, PARENT, "帮助", expect=["查询", "撤回", "评价"], absent="转派")
     await talk(d, "o_demo_staff_jn", "随便说点什么", expect="工作人员指令", absent="转派")  # a handler: no 转派
 
+
+
+async def test_a_leaders_overdue_list_is_one_answer_however_many_are_late(dialog):
+    """At a million tickets a leader's 超期 was 139,390 characters: 134 WeChat messages (ops11). Now the most
+    overdue units first, ten at most, five tickets each, the rest counted, and the whole list on the workbench."""
+    from tests.test_bureau10 import _plant
+    d = dialog
+    now = d.clock.now()
+    units = ["jb-bhxx", "jb-mzyey", "jb-wcxx", "jb-yzzx", "jn-dszx", "jn-hpcz", "jn-syxx", "jn-xgyey", "jn-xhyey",
+             "jn-yyxx", "jyj-aqc", "jyj-ghc"]
+    for i, unit in enumerate(units):
+        await d.db(_plant, unit, 3 + i, now - 10 * 86400, False, f"late{i}")
+    answer = await talk_all(d, LEADER, "超期", expect=["超期未办结的留言共102件", "另有2个单位共7件超期",
+                                                       "工作台", "登录"])
+    heads = re.findall(r"【(.+?)】(\d+)件", answer)
+    assert len(heads) == 10 and [int(n) for _, n in heads] == sorted((int(n) for _, n in heads), reverse=True)
+    assert int(heads[0][1]) == 14 and answer.count("· JY") == 50, answer
+    assert "· ……另有9件" in answer  # the unit with 14: five listed
+    assert len(answer.encode()) < 2 * 2048, len(answer.encode())  # two WeChat messages at most
