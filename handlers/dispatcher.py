@@ -112,14 +112,15 @@ ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎�
                           r"多少件|多少条|几件|最多|最低|最高|这个月|本月|上个月|上月|"
                           r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
 # 周局长，早上好 / 李老师 你好 / 老师们好: the bot addressed as a colleague (好 after it is the greeting itself)
-STAFF_ADDRESS = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:局长|老师|主任|科长|校长|处长|园长|同志|领导)们?|大家)"
-                           r"(?P<hello>好(?:啊|呀)?(?![像的久多了]))?[，,\s!！。~]*")
+STAFF_ADDRESS = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:局长|老师|主任|科长|校长|处长|园长|同志|领导)(?P<many>们)?|"
+                           r"(?P<all>大家))(?P<hello>好(?:啊|呀)?(?![像的久多了]))?[，,\s!！。~]*")
 # words after a greeting that speak to a parent (您反映的问题…): a reply typed without 回复, never a remark to us
 TO_PARENT = re.compile(r"[您你]|家长|同学|孩子")
 
 
 def staff_greets(text: str) -> bool:
-    """周局长，早上好 / 老师们好 今天怎么这么多: a greeting, alone or with a short remark to us after it."""
+    """周局长，早上好 / 老师们好 今天怎么这么多: a greeting; a short remark after it only when colleagues at large are
+    greeted (您好，资料费会退还 is a reply to a parent typed without 回复: it must be told it went nowhere)."""
     t = normalise(text)
     address = STAFF_ADDRESS.match(t)
     rest = t[address.end():] if address else t
@@ -130,7 +131,8 @@ def staff_greets(text: str) -> bool:
         if not greeting:
             return False
         rest = rest[greeting.end():]
-    return not rest or han_count(rest) <= 12 and not TO_PARENT.search(rest)
+    to_all = address is not None and (address.group("many") or address.group("all"))
+    return not rest or bool(to_all) and han_count(rest) <= 12 and not TO_PARENT.search(rest)
 # 今天有什么紧急的吗 / 有急事吗 / 哪些比较急 (staff, a short question): the urgent and overdue open tickets in scope
 ASKS_PRESSING = re.compile(r"紧急|急事|急件|急的|加急|要紧|着急|比较急|很急|最急")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command

@@ -23,6 +23,7 @@ async def test_a_staff_greeting_with_a_short_remark_is_greeted_back_not_given_th
     await talk(d, LEADER, "周局长好", expect=["您好", "这周情况怎么样"], absent=["不是指令", "签收全部"])
     # words for a parent after a greeting are still told they went nowhere
     await talk(d, FEES, "老师们好，您反映的问题已经转给学校了", expect="不是指令，没有发给群众")
+    await talk(d, FEES, "王老师好，资料费会退还", expect="不是指令，没有发给群众")  # one person greeted: maybe a parent
 
 
 # -- at the school question, the words of a question still to come ---------------------------------------------------
