@@ -26,8 +26,8 @@ from handlers.deadlines import Watch, gather, gather_until
 from handlers.desk import Desk, for_staff
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
-from handlers.intake import (GREETING, Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, normalise,
-                             thanks_only, written_lang)
+from handlers.intake import (GREETING, Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, han_count,
+                             normalise, thanks_only, written_lang)
 from handlers.messages import Inbound, ReadFirst, Reply, WebLinks
 from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
@@ -111,8 +111,28 @@ def _said(text: str) -> tuple[str | None, bool]:
 ASKS_FIGURES = re.compile(r"周报|上周|本周|这周|数据|统计|情况怎么样|怎么样了|办得怎么样|响应率|解决率|满意率|排名|"
                           r"多少件|多少条|几件|最多|最低|最高|这个月|本月|上个月|上月|"
                           r"多少(?:个|封)?(?:投诉|建议|咨询|表扬|留言)|超期.{0,4}(?:几|多少)")
-# 周局长，早上好 / 李老师 你好: the bot addressed as a colleague, before a greeting
-STAFF_ADDRESS = re.compile(r"^[\u4e00-\u9fff]{0,3}(?:局长|老师|主任|科长|校长|处长|园长|同志|领导)[，,\s]*(?=.)")
+# 周局长，早上好 / 李老师 你好 / 老师们好: the bot addressed as a colleague (好 after it is the greeting itself)
+STAFF_ADDRESS = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}(?:局长|老师|主任|科长|校长|处长|园长|同志|领导)(?P<many>们)?|"
+                           r"(?P<all>大家))(?P<hello>好(?:啊|呀)?(?![像的久多了]))?[，,\s!！。~]*")
+# words after a greeting that speak to a parent (您反映的问题…): a reply typed without 回复, never a remark to us
+TO_PARENT = re.compile(r"[您你]|家长|同学|孩子")
+
+
+def staff_greets(text: str) -> bool:
+    """周局长，早上好 / 老师们好 今天怎么这么多: a greeting; a short remark after it only when colleagues at large are
+    greeted (您好，资料费会退还 is a reply to a parent typed without 回复: it must be told it went nowhere)."""
+    t = normalise(text)
+    address = STAFF_ADDRESS.match(t)
+    rest = t[address.end():] if address else t
+    if not (address and address.group("hello")):
+        greeting = GREETING.match(rest)
+        if not rest and address:
+            return True  # 周局长 / 老师: calling for attention
+        if not greeting:
+            return False
+        rest = rest[greeting.end():]
+    to_all = address is not None and (address.group("many") or address.group("all"))
+    return not rest or bool(to_all) and han_count(rest) <= 12 and not TO_PARENT.search(rest)
 # 今天有什么紧急的吗 / 有急事吗 / 哪些比较急 (staff, a short question): the urgent and overdue open tickets in scope
 ASKS_PRESSING = re.compile(r"紧急|急事|急件|急的|加急|要紧|着急|比较急|很急|最急")
 # 超期的有哪些, 我的待办: a short question naming a command that takes nothing: that command
@@ -363,15 +383,15 @@ class Dispatcher:
                     return [Reply(for_staff(r.text), r.to, r.extra) if r.to is None else r for r in replies]
             if thanks_only(normalise(turn.text)):  # 谢谢, 收到, 好的: no list of commands for a courtesy
                 return [Reply(texts.STAFF_THANKS)]
-            if GREETING.fullmatch(STAFF_ADDRESS.sub("", normalise(turn.text))):  # 周局长，早上好: greeted, and
-                return [Reply(texts.STAFF_GREETING if turn.user.get("role") in SUPERVISORS  # what can be asked,
-                              else texts.STAFF_GREETING_HANDLER)]                      # not the whole list
             if UNDO_BOUNCE.search(turn.text) and len(turn.text.strip()) <= 20:  # 算了，不退回了: what can be done
                 return [Reply(texts.BOUNCE_UNDO)]
             how = commands.how_to(turn.user, self.policy.duty_office, turn.text,
                                   self.desk.at_school(turn.db, turn.user)) if len(turn.text) <= 20 else None
             if how:  # 怎么延期: that command, not "not sent" and the whole list
                 return [Reply(how)]
+            if staff_greets(turn.text):  # 周局长，早上好 / 老师们好 今天怎么这么多: greeted, and what can be
+                return [Reply(texts.STAFF_GREETING if turn.user.get("role") in SUPERVISORS  # asked, not the
+                              else texts.STAFF_GREETING_HANDLER)]                      # whole list
             # a reply to a parent typed without 回复: it went nowhere, and they must know it
             return [Reply(texts.STAFF_NOT_SENT + "\n" + self.help_for(turn.db, turn.user))]
         return None

@@ -349,6 +349,13 @@ def same_matter(text: str) -> int | None:
 PHONE_NAMED = re.compile(r"(?:留|给)?(?:联系)?(?:电话|手机|号码|联系方式)")
 
 
+# At the school question, later questions' own answers answer them: 不留 is the phone question's word ("不留请回复
+# 0"; 算了 不留 after 干嘛要电话), 不同意 the consent question's (after 匿名可以吗). Neither names a school nor says
+# there is none. (Read by the school step, not as asides: elsewhere 不同意 and 不留 answer the question on screen.)
+PHONE_DECLINE_WORD = re.compile(r"(?:算了|那|那就|还是|我)?[，,\s]*(?:就|还是)?不留(?:了|吧|啦)?[。.!！~\s]*")
+CONSENT_REFUSED = re.compile(r"我?不同意(?:让学校知道)?[。.!！~\s]*")
+
+
 def declines_phone_unasked(text: str) -> bool:
     """A decline before the phone is asked counts only when it names the phone (电话就不留了吧, 不留电话了, 我没有手机):
     算了 说说别的… or 不想说了… at another question is about something else."""
@@ -1429,6 +1436,12 @@ class Intake:
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
         text = self._school_words(text)
+        if d.kind != "praise" and d.phone is None and PHONE_DECLINE_WORD.fullmatch(text):
+            d.phone = ""  # 算了 不留: the phone declined early
+            return self._out("school", d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._ask_school(d))])
+        if d.kind != "praise" and d.anonymous is None and CONSENT_REFUSED.fullmatch(text):
+            d.anonymous = True  # 不同意: the school will not know who wrote (同意 is never taken so: it would tell)
+            return self._out("school", d, [Reply(_t(d, "ANONYMITY_TAKEN_EARLY") + "\n" + self._ask_school(d))])
         if text in SKIP or DECLINE.match(text) and not self.s.find_school(text):
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])

@@ -205,6 +205,7 @@ SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都
 SCHOOL_SUGGEST_ONE = "是这所学校吗？\n{lines}\n是请回复 1；不是请发送学校的完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
+ANONYMITY_TAKEN_EARLY = "好的，不让学校知道您的身份，只有教育局能看到是谁反映的。"
 ANONYMITY_WHY = (
     "选“同意”，学校可以直接联系您、更快解决；选“不同意”，您的身份只有教育局可见，"
     "留言也不会交给这所学校办理，而由教育局办理。无论选哪一项，其他同学和家长都看不到您的留言和身份。"
@@ -1007,6 +1008,7 @@ EN = {
     "HELD_TOO": "Noted, together with your previous message. Please reply with a number first:",
     "ASK_TO_OFFICER": "Is this for the officer handling your message {number}?\n1 Yes, pass it on\n2 No, it is a "
                       "new matter",
+    "ANONYMITY_TAKEN_EARLY": "All right: the school will not know who you are; only the bureau can see it.",
     "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
                        "education bureau sees who wrote; the school never does.",
     "NUMBER_ALONE": "You are not writing a message at the moment. To raise a matter, please describe it in words; "
