@@ -96,9 +96,13 @@ def rank_by_kind(rows: list[UnitRow]) -> list[UnitRow]:
     """Sorted by kind (the review's order), then score; each ranked within its kind: a school is not placed
     against a bureau office, whose tickets are of another sort."""
     rows.sort(key=lambda u: (review.kind_order(u.kind), -u.score, u.name))
-    for u in rows:
-        u.rank = None if u.score < 0 else \
-            1 + sum(1 for o in rows if o.kind == u.kind and o.score > u.score)
+    place, kind, score = 0, None, None
+    for i, u in enumerate(rows):  # one pass over the sorted rows: equal scores share a rank, as in the review
+        if u.kind != kind:
+            first, kind, score = i, u.kind, None
+        if u.score != score:
+            place, score = i - first + 1, u.score
+        u.rank = place if u.score >= 0 else None
     return rows
 
 
