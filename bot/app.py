@@ -137,7 +137,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     surveys_policy, faq = await load_campaign(config, db, router)
     app[DISPATCHER] = Dispatcher(db, router, clock, policy, calendar, surveys_policy, faq,
                                  links=lambda week, scope, to=None: _digest_link(config, clock, week, scope, to),
-                                 web_links=Links(config, clock))
+                                 web_links=Links(config, clock), min_cases=config.review.min_cases)
     # The HTTP workers route a message's own words for the writer (bot/writer.py): only between processes whose
     # routers decide alike.
     app[DISPATCHER].set_router_id(router_id(config, schools))

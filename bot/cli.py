@@ -552,7 +552,8 @@ def cmd_digest(args) -> int:
         router = Router.from_toml(config.routing.rules or None, [(s["code"], s["name"], ()) for s in schools])
         try:
             # A reader: a report, even on a live database, never holds the write lock.
-            d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope)
+            d = db.read_sync(digest.build, week, time.time(), tz, router.tokenizer, args.scope,
+                             config.review.min_cases)
         except ValueError as exc:  # an unknown scope
             return _refused(exc)
     try:

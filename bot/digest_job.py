@@ -65,7 +65,8 @@ def _router(config: Config, db):
 def _dispatcher(config: Config, db, now: float):
     from handlers.clock import FixedClock
     from handlers.dispatcher import Dispatcher
-    return Dispatcher(None, _router(config, db), FixedClock(now), calendar=config.calendar())
+    return Dispatcher(None, _router(config, db), FixedClock(now), calendar=config.calendar(),
+                      min_cases=config.review.min_cases)
 
 
 def cut_terms(config: Config, texts: list[str]) -> list[list[str]]:
@@ -120,7 +121,8 @@ def render(config: Config, week: str, scope: str, now: float) -> str:
     try:
         dispatcher = _dispatcher(config, db, now)
         tz = dispatcher.calendar.tz
-        return render_html(digest.build(db, week, now, tz, dispatcher.router.tokenizer, scope), tz)
+        return render_html(digest.build(db, week, now, tz, dispatcher.router.tokenizer, scope,
+                                        dispatcher.min_cases), tz)
     finally:
         db.conn.close()
 

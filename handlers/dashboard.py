@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import digest, texts
+from handlers import digest, review, texts
 from handlers.rates import Rates, compute, total
 from storage import lifecycle, tickets
 
@@ -80,14 +80,30 @@ class UnitRow:
     name: str
     rates: Rates
     min_cases: int = 1
+    kind: str = ""
+    rank: int | None = None         # within its kind, as the review ranks (rank_by_kind); None: not ranked
 
     @property
     def score(self) -> float:
-        """Ranking: the mean of the rates resting on at least `min_cases` ([review] min_cases, the review's rule:
-        one ticket signed in time is no "rank 1"); a unit with none is not ranked (−1)."""
-        values = [getattr(self.rates, c) for c in ("response", "resolution", "satisfaction")
-                  if self.rates.base(c) >= self.min_cases and getattr(self.rates, c) is not None]
+        """Ranking: the mean of the rates resting on at least `min_cases` ([review] min_cases, the review's rule
+        review.counted: one ticket signed in time is no "rank 1"); a unit with none is not ranked (−1)."""
+        values = [v for c in ("response", "resolution", "satisfaction")
+                  if (v := review.counted(self.rates, c, self.min_cases)) is not None]
         return sum(values) / len(values) if values else -1.0
+
+
+def rank_by_kind(rows: list[UnitRow]) -> list[UnitRow]:
+    """Sorted by kind (the review's order), then score; each ranked within its kind: a school is not placed
+    against a bureau office, whose tickets are of another sort."""
+    rows.sort(key=lambda u: (review.kind_order(u.kind), -u.score, u.name))
+    place, kind, score = 0, None, None
+    for i, u in enumerate(rows):  # one pass over the sorted rows: equal scores share a rank, as in the review
+        if u.kind != kind:
+            first, kind, score = i, u.kind, None
+        if u.score != score:
+            place, score = i - first + 1, u.score
+        u.rank = place if u.score >= 0 else None
+    return rows
 
 
 @dataclass
@@ -137,9 +153,8 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
     per_unit = of_scope(compute(rows, p.start, p.end, now, ratings=ratings, misses=misses))
     rows = [t for t in rows if members is None or t["unit_code"] in members]  # the rest: counts of the scope's
     new = [t for t in rows if p.start <= t["created_at"] < p.end]
-    ranking = [UnitRow(code, units.get(code, {}).get("name", code), r, min_cases) for code, r in per_unit.items()
-               if r.shown]
-    ranking.sort(key=lambda u: (-u.score, u.name))
+    ranking = rank_by_kind([UnitRow(code, units.get(code, {}).get("name", code), r, min_cases,
+                                    units.get(code, {}).get("kind", "")) for code, r in per_unit.items() if r.shown])
     overdue = sum(1 for t in rows if t["state"] in lifecycle.CLOCK and t["due_at"] and t["due_at"] < now)
     schools = Counter(t["school_code"] for t in new if t["school_code"])
     return Dashboard(
@@ -176,9 +191,9 @@ def read(db, units: dict[str, dict], members: set[str] | None, p: Period, now: f
     per_period = rates.for_periods(db, [q.start for q in periods] + [p.end], scope, now, ratings=False)
     rates.compute((), p.start, p.end, now, tickets.ratings_in(db, p.start, p.end, scope), into=per_period[-1])
     trend = [(q, total(r)) for q, r in zip(periods, per_period)]
-    ranking = [UnitRow(code, units.get(code, {}).get("name", code), r, min_cases)
-               for code, r in per_period[-1].items() if r.shown]
-    ranking.sort(key=lambda u: (-u.score, u.name))
+    ranking = rank_by_kind([UnitRow(code, units.get(code, {}).get("name", code), r, min_cases,
+                                    units.get(code, {}).get("kind", ""))
+                            for code, r in per_period[-1].items() if r.shown])
     overdue = tickets.overdue_count(db, now, scope, unattended)
     new = tickets.created_summary(db, p.start, p.end, scope)
     categories, schools, repeats = Counter(), Counter(), Counter()

@@ -9,12 +9,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers import texts
+from handlers import review, texts
 from handlers.rates import Rates, compute, percent, percent_of, total, with_praise
-from storage import directory, tickets
+from storage import directory, staff, tickets
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 BOTTOM = 3
+# Units with nobody bound named in the WeChat text (the rest: "等", the page lists them all): a phone screen.
+UNSTAFFED_NAMED = 3
 # A 解决率 below this is marked on the page, the bureau's card and each unit's cell alike.
 LOW_RESOLUTION = 0.8
 
@@ -76,6 +78,8 @@ class Digest:
     generated_at: float
     extra: dict[str, Any] = field(default_factory=dict)
     overdue_total: int | None = None  # stored with the first OVERDUE_STORED of overdue_now only (to_data)
+    # the scope's units with nobody bound when it was built: their tickets go to a stand-in (代收)
+    unstaffed: list[str] = field(default_factory=list)
 
     @property
     def overdue_count(self) -> int:
@@ -110,7 +114,7 @@ def to_data(d: Digest) -> dict[str, Any]:
             "units": [{"code": u.code, "name": u.name, "now": rates_(u.now), "before": rates_(u.before)}
                       for u in d.units],
             "bottom": [u.code for u in d.bottom], "topics": [list(t) for t in d.topics], "repeated": d.repeated,
-            "generated_at": d.generated_at, "extra": d.extra}
+            "generated_at": d.generated_at, "extra": d.extra, "unstaffed": d.unstaffed}
 
 
 def from_data(data: dict[str, Any]) -> Digest:
@@ -127,7 +131,7 @@ def from_data(data: dict[str, Any]) -> Digest:
                   overall=rates_(data["overall"]), overall_before=rates_(data["overall_before"]), units=units,
                   bottom=[by_code[c] for c in data["bottom"]], topics=[tuple(t) for t in data["topics"]],
                   repeated=data["repeated"], generated_at=data["generated_at"], extra=data.get("extra") or {},
-                  overdue_total=data["overdue_total"])
+                  overdue_total=data["overdue_total"], unstaffed=data.get("unstaffed", []))
 
 
 def scope_members(units: dict[str, dict], scope: str) -> set[str] | None:
@@ -137,16 +141,17 @@ def scope_members(units: dict[str, dict], scope: str) -> set[str] | None:
     return {scope} | {c for c, u in units.items() if u["parent"] == scope}
 
 
-def build(db, week: str, now: float, tz, tokenizer=None, scope: str = "bureau") -> Digest:
+def build(db, week: str, now: float, tz, tokenizer=None, scope: str = "bureau", min_cases: int = 1) -> Digest:
     """One scope's digest. Topics come from those stored by the weekly job, else from the week's texts."""
-    return build_all(db, week, now, tz, [scope], tokenizer)[scope]
+    return build_all(db, week, now, tz, [scope], tokenizer, min_cases=min_cases)[scope]
 
 
 def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
-              topics: dict[str, list] | None = None) -> dict[str, Digest]:
+              topics: dict[str, list] | None = None, min_cases: int = 1) -> dict[str, Digest]:
     """Digests for several scopes of one week from ONE read of that week's and the week before's tickets (index
     ranges, see storage.tickets.for_period): the cost follows the period, not the years of history. Runs on a
-    read-only connection. `topics` given: used as is (the weekly job computes them once for every scope)."""
+    read-only connection. `topics` given: used as is (the weekly job computes them once for every scope).
+    `min_cases`: [review] min_cases; a 解决率 resting on fewer is no reason for 需关注 (review.counted)."""
     start, end = bounds(week, tz)
     prev_start, prev_end = bounds(previous_week(week), tz)
     units = {u["code"]: u for u in directory.all_units(db)}
@@ -177,6 +182,11 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
     all_before = with_praise(compute(before_rows, prev_start, prev_end, now, before_ratings,
                                      misses=tickets.misses_in(db, prev_start, prev_end, only)),
                              tickets.praise_by_unit(db, prev_start, prev_end, only))
+    bound = staff.count_by_unit(db)
+    # those whose tickets a stand-in took this week first: the ones a leader's call changes most
+    nobody = sorted((u for c, u in units.items() if u["kind"] in review.REVIEWED_KINDS and not bound.get(c)),
+                    key=lambda u: (-all_now.get(u["code"], Rates()).stood_in, review.kind_order(u["kind"]),
+                                   u["name"]))
     out = {}
     for scope in scopes:
         members = scope_members(units, scope)
@@ -189,7 +199,8 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
                           before_rates.get(code, Rates())) for code in sorted(now_rates)
                  if now_rates[code].shown]  # as the dashboard lists them: a week of ratings only is shown too
         lines.sort(key=lambda u: (-(u.now.dispatched + u.now.open_overdue), u.name))
-        ranked = [u for u in lines if u.now.resolution is not None]
+        # the review's rule: a rate on fewer than min_cases tickets is 样本不足, not a reason to single a unit out
+        ranked = [u for u in lines if review.counted(u.now, "resolution", min_cases) is not None]
         bottom = sorted(ranked, key=lambda u: (u.now.resolution, u.now.response or 0, u.name))[:BOTTOM]
         bottom = [u for u in bottom if (u.now.resolution or 0) < 1.0]
         overdue = [t for t in overdue_rows if members is None or t["unit_code"] in members]
@@ -206,6 +217,7 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
             topics=[tuple(t) for t in topics.get(scope, [])],
             repeated=repeated(week_rows, units),
             generated_at=now,
+            unstaffed=[u["name"] for u in nobody if members is None or u["code"] in members],
         )
     return out
 
@@ -270,6 +282,9 @@ def message(d: Digest, tz, url: str) -> str:
         lines.append(f"首次评价满意率{percent(o.first_satisfaction)}，收到不满意{o.dissatisfied}次。")
     if d.bottom and d.scope == "bureau":
         lines.append("需关注：" + "、".join(f"{u.name}（解决率{percent_of(u.now, 'resolution')}）" for u in d.bottom))
+    if d.unstaffed:
+        named = "、".join(d.unstaffed[:UNSTAFFED_NAMED]) + ("等" if len(d.unstaffed) > UNSTAFFED_NAMED else "")
+        lines.append(texts.DIGEST_UNSTAFFED.format(n=len(d.unstaffed), names=named))
     if d.topics:
         lines.append("热点：" + "、".join(w for w, _ in d.topics[:5]))
     if d.repeated:

@@ -146,8 +146,9 @@ class Dispatcher:
     def __init__(self, db: Database, router: Router, clock: Clock | None = None, policy: Policy | None = None,
                  calendar: WorkCalendar | None = None, surveys: SurveyPolicy | None = None,
                  faq: FaqBook | None = None, links: Callable[..., str] | None = None,
-                 web_links: WebLinks | None = None):
+                 web_links: WebLinks | None = None, min_cases: int = 1):
         self.db = db
+        self.min_cases = min_cases  # [review] min_cases: the digest's 需关注 counts as the review (review.counted)
         self.router = router
         self._routings: tuple[Router, Callable] | None = None  # (the router, its cached routing)
         # Decisions an HTTP worker made for a message's text with the same router (text_hints, take_hints): the
@@ -576,7 +577,8 @@ class Dispatcher:
         topics = digest.hot_topics_for(tickets.texts_created(db, start, end),
                                        {scope: digest.scope_members(units, scope) for scope, _ in jobs},
                                        self.router.tokenizer)
-        built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics)
+        built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics,
+                                 self.min_cases)
         month = review.month_ended_in(start, end, tz) if ranking_link else None
 
         def tail(openid: str) -> str:

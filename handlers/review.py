@@ -251,7 +251,7 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
         for u in same:
             f, r = u.figures, u.figures.rates
             sc: dict[str, float | None] = {
-                **{c: _pct(getattr(r, c)) if r.base(c) >= min_cases else None for c in RATES},
+                **{c: _pct(counted(r, c, min_cases)) for c in RATES},
                 "overdue": None if not f.handled else
                 100.0 if not worst_overdue else 100 * (1 - f.overdue / worst_overdue),
                 "bounced": None if not (r.dispatched or f.bounced) else
@@ -300,6 +300,17 @@ def assemble(units: list[dict], rates: dict[str, Rates], bounced: dict[str, int]
     bureau = next((u for u in units if u["kind"] == "bureau"), {"code": "bureau", "name": "全局"})
     return Review(period, start, end, weights, out, districts, level(bureau["code"], bureau["name"], out),
                   min_cases)
+
+
+def counted(r: Rates, rate: str, min_cases: int) -> float | None:
+    """A rate as the review counts it: None when it rests on fewer than `min_cases` tickets (样本不足). The one
+    rule the review's scores, the dashboard's ranking and the digest's 需关注 list share."""
+    return getattr(r, rate) if r.base(rate) >= min_cases else None
+
+
+def kind_order(kind: str) -> int:
+    """Where a kind of unit is listed: units are ranked within their kind, in this order."""
+    return REVIEWED_KINDS.index(kind) if kind in REVIEWED_KINDS else len(REVIEWED_KINDS)
 
 
 def _why_unranked(f: Figures) -> str:

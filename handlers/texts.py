@@ -840,6 +840,9 @@ REVIEW_UNRANKED = {
     "few": ("样本不足（各项比率所依据的件数少于{min}件，群众评议份数也不够）", ""),
 }
 REVIEW_UNRANKED_HEAD = "不参与排名"
+# The weekly digest: units with nobody bound (their tickets go to a stand-in), the first few named.
+DIGEST_UNSTAFFED = "无人绑定：{n}个单位（{names}），留言由他人代收，请督促绑定。"
+DIGEST_UNSTAFFED_NOTE = "以上单位目前没有工作人员绑定，留言由他人代收办理。请督促尽快绑定工作人员（单位页面可生成邀请码）。"
 SURVEY_INSIDER = ("群众评议由服务对象评价。您的微信已绑定（或曾绑定）为教育系统工作人员，或留言时登记的是工作人员电话，"
                   "不能参加对“{unit}”等单位的评议。感谢理解！")
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"

@@ -148,8 +148,8 @@ async def _page(app: web.Application, week: str, scope: str, now: float) -> byte
         from bot import digest_job
         return (await digest_job.render_async(app[JOB_PROCESS], config, week, scope, now)).encode("utf-8")
     tz = dispatcher.calendar.tz
-    return (await db.read(lambda c: render_html(digest.build(c, week, now, tz, dispatcher.router.tokenizer, scope),
-                                                tz))).encode("utf-8")
+    return (await db.read(lambda c: render_html(digest.build(c, week, now, tz, dispatcher.router.tokenizer, scope,
+                                                             dispatcher.min_cases), tz))).encode("utf-8")
 
 
 def _recipient_entitled(db, config: Config, tag: str, scope: str) -> bool:
@@ -171,6 +171,7 @@ def page_context(d: digest.Digest, tz) -> dict:
         "generated": dt.datetime.fromtimestamp(d.generated_at, tz).strftime("%Y-%m-%d %H:%M"),
         "due_text": lambda ts: dt.datetime.fromtimestamp(ts, tz).strftime("%m-%d"),
         "low_resolution": lambda r: r is not None and r < digest.LOW_RESOLUTION,
+        "unstaffed_note": texts.DIGEST_UNSTAFFED_NOTE,
     }
 
 

@@ -22,6 +22,7 @@ from handlers import dashboard, privacy, reply_templates, texts
 from handlers.commands import ACCEPT_ALL_MAX
 from handlers.desk import VERBS, urgent as desk_urgent
 from handlers.intake import mask_phone
+from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.messages import plain_text
 from handlers.vocabulary import CATEGORIES, KINDS, STAFF_ROLES, SUPERVISORS, WIDE_ROLES
 from storage import directory, inbox, lifecycle, media, outbox, tickets, users, websessions
@@ -531,7 +532,7 @@ async def dashboard_page(request: web.Request, v: Viewer) -> web.Response:
         request, v, d=d, prev=prev, next=nxt if nxt.start <= t else None, choices=choices if len(choices) > 1 else [],
         dates=period.dates(tz, t), running=running, running_dates=running and running.period.dates(tz, t),
         unit=wanted, trace=rates_link(one, d.period) if one else "", bar_max=max([n for _, n in d.by_category] + [1]),
-        school_max=max([n for _, n in d.by_school] + [1]), min_cases=min_cases))
+        school_max=max([n for _, n in d.by_school] + [1]), min_cases=min_cases, kind_names=UNIT_KIND_NAMES))
 
 
 def _period(request: web.Request, tz, t: float) -> dashboard.Period:
