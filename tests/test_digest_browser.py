@@ -32,7 +32,9 @@ async def test_on_a_phone_the_digest_fits_the_screen_and_only_the_units_table_sc
                                                                            td.innerText]),
             lineHeight: parseFloat(getComputedStyle(wide.querySelector('td')).lineHeight) || 20,
             overdue: [...document.querySelectorAll('section')].filter(s => s.innerText.includes('目前超期的留言'))
-                                                           .map(s => box(s).right)};
+                                                           .map(s => box(s).right),
+            unstaffed: [...document.querySelectorAll('section')].filter(s => s.innerText.includes('无人绑定的单位'))
+                                                             .map(s => [box(s).right, s.innerText.length])};
     }""")
     # nothing but the units' table is wider than the phone: the page itself never scrolls sideways
     assert layout["page"] <= layout["screen"] == 390, layout
@@ -40,6 +42,8 @@ async def test_on_a_phone_the_digest_fits_the_screen_and_only_the_units_table_sc
     rows = sorted({round(top) for *_, top in layout["cards"]})
     assert len(rows) == 2 and all(sum(1 for *_, top in layout["cards"] if round(top) == y) == 3 for y in rows)
     assert layout["svg"] <= 390 and all(right <= 390 for right in layout["overdue"])
+    # the units nobody is bound to (audit11) are named in full and wrap within the screen
+    assert len(layout["unstaffed"]) == 1 and layout["unstaffed"][0][0] <= 390, layout["unstaffed"]
     # the units' table scrolls inside its box, which stays on the screen
     assert layout["table"]["right"] <= 390 and layout["table"]["scroll"] >= layout["table"]["shown"]
     # each unit's name keeps a readable width: at most two lines, never one character a line
