@@ -27,17 +27,23 @@ def cpu_ms(fn) -> float:
     return (time.process_time() - t) * 1000
 
 
+def open_built(path: str) -> tuple[sqlite_utils.Database, float, str]:
+    """A built database read-only (never written), its last filing time as now, and the unit with most open
+    tickets (also bench/staff_reads.py's)."""
+    import sqlite3
+    db = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    now = db.execute("SELECT max(created_at) FROM tickets").fetchone()[0]
+    big = db.execute(f"SELECT unit_code FROM tickets WHERE {tickets._OPEN_SQL} "
+                     "GROUP BY unit_code ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    return db, now, big
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    import sqlite3
-    conn = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)  # never written
-    db = sqlite_utils.Database(conn)
-    now = db.execute("SELECT max(created_at) FROM tickets").fetchone()[0]
-    big = db.execute(f"SELECT unit_code FROM tickets WHERE {tickets._OPEN_SQL} "
-                     "GROUP BY unit_code ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    db, now, big = open_built(args.db)
     for name, units in (("bureau (leader)", None), (f"largest unit {big}", [big])):
         runs = {"pressing": [], "overdue (reference)": []}
         found = None

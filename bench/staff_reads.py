@@ -11,25 +11,17 @@ already read on a reader). Also how long each answer is, and in how many WeChat 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import statistics
-import time
 
 import common  # noqa: F401  (this checkout on sys.path)
-import sqlite_utils
 
 from bot.receiver import split_text
 from handlers import reply_templates
 from handlers.clock import FixedClock
 from handlers.desk import Desk
 from handlers.workdays import WorkCalendar
-from storage import conversations, tickets
-
-
-def cpu_ms(fn) -> float:
-    t = time.process_time()
-    fn()
-    return (time.process_time() - t) * 1000
+from pressing import cpu_ms, open_built
+from storage import conversations
 
 
 def main() -> None:
@@ -37,11 +29,7 @@ def main() -> None:
     ap.add_argument("--db", required=True)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    conn = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)  # never written
-    db = sqlite_utils.Database(conn)
-    now = db.execute("SELECT max(created_at) FROM tickets").fetchone()[0]
-    big = db.execute(f"SELECT unit_code FROM tickets WHERE {tickets._OPEN_SQL} "
-                     "GROUP BY unit_code ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    db, now, big = open_built(args.db)
     desk = Desk(FixedClock(now), WorkCalendar(), "jyj-bgs")
     conversations.put = lambda *a, **k: None  # 待办's write of the list's numbers: a row, not the read measured
     users = {"leader": {"role": "leader", "unit_code": "jyj", "openid": "o"},
