@@ -125,13 +125,15 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         hotline=config.bot.hotline,
         school_categories=frozenset(config.routing.school_categories),
         district_categories=frozenset(config.routing.district_categories), duty_office=config.routing.duty_office,
-        similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
+        oversight_office=config.routing.oversight_office, similar_days=config.routing.similar_days, conversation_minutes=config.routing.conversation_minutes,
         public_url=config.public_url,
         bind_limits=(config.notify.invite_attempts_per_person, config.notify.invite_attempts_total),
         days={"inquiry": d.inquiry_days, "complaint": d.complaint_days, "suggestion": d.suggestion_days,
               "praise": d.praise_days, "safety_complaint": d.safety_complaint_days, "accept": d.accept_days,
               "redo": d.redo_days, "urgent": d.urgent_days}, restart_on_transfer=d.restart_on_transfer)
     calendar = config.calendar()
+    if not config.routing.oversight_office:  # also on the admin page (bot/web/admin.py)
+        log.warning("routing.oversight_office: %s", OVERSIGHT_UNSET)
     if calendar.warning(clock.now()):  # also in /healthz and on the workbench for leaders and admins
         log.warning("calendar: %s", calendar.warning(clock.now()))
     surveys_policy, faq = await load_campaign(config, db, router)
@@ -153,6 +155,17 @@ def check_directory(config: Config, codes: set[str]) -> None:
         near = sorted(c for c in codes if c[:2] == config.routing.duty_office[:2])[:5]
         raise ConfigError(f"{config.source}: routing.duty_office: {config.routing.duty_office!r} is not a unit of "
                           f"the directory" + (f" (did you mean {', '.join(near)}?)" if near else ""))
+    over = config.routing.oversight_office
+    if over and over == config.routing.duty_office:
+        raise ConfigError(f"{config.source}: routing.oversight_office: {over!r} is the duty office; complaints "
+                          f"about the duty office would reach it. Name the unit that oversees the bureau's work")
+    if codes and over and over not in codes:
+        raise ConfigError(f"{config.source}: routing.oversight_office: {over!r} is not a unit of the directory")
+
+
+# Said at start-up and on the admin page while routing.oversight_office is empty.
+OVERSIGHT_UNSET = ("not set: complaints about the bureau's offices and its duty office go to the leaders; set it to "
+                   "the unit that oversees the bureau's work (督查室 / 纪检监察)")
 
 
 def router_id(config: Config, schools: list[dict]) -> str:

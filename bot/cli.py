@@ -381,7 +381,8 @@ def cmd_staff_remove(args) -> int:
     config = _load(args.config)
     clock = Clock()
     # The notices are channel-neutral; the running service's WeChat channel renders any template message.
-    desk = Desk(clock, config.calendar(), config.routing.duty_office)
+    desk = Desk(clock, config.calendar(), config.routing.duty_office,
+                oversight_office=config.routing.oversight_office)
 
     def remove(db):
         removed, notices = desk.remove_staff(db, args.openid)

@@ -134,6 +134,10 @@ class RoutingConfig:
     district_categories: tuple[str, ...] = ("ethics", "admission", "teachers")
     # Where a ticket goes when no office is set for its category (and where out-of-scope insistences go).
     duty_office: str = "jyj-bgs"
+    # Unit code of the office that oversees the bureau's own work (督查室, 纪检监察): it receives complaints about
+    # the bureau's offices and its staff, the duty office's included, which never go to the office accused.
+    # Empty: they go to the leaders (a warning at start-up and on the admin page until it is set).
+    oversight_office: str = ""
     # An open ticket of the same person, school and category within this many days is offered for adding to.
     similar_days: int = 7
     # An unfinished conversation expires after this many idle minutes.

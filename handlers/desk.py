@@ -102,17 +102,52 @@ SIGN_ALL_FROM = 3  # this many of a unit's tickets waiting for 签收: each new 
 class Desk:
     def __init__(self, clock: Clock, calendar: WorkCalendar, duty_office: str, accept_days: int = 1,
                  days: dict[str, int] | None = None, restart_on_transfer: bool = True,
-                 bind_limits: tuple[int, int] = (5, 50)):
+                 bind_limits: tuple[int, int] = (5, 50), oversight_office: str = ""):
         self.accept_days = accept_days
         self.bind_limits = bind_limits
         self.clock = clock
         self.calendar = calendar
         self.duty_office = duty_office
+        self.oversight_office = oversight_office  # routing.oversight_office ("": the leaders take its part)
         self.days = days or {}
         self.restart_on_transfer = restart_on_transfer
         self.web_links = None  # handlers.messages.WebLinks, set by the Dispatcher (None: no web pages)
         self.conduct = None    # text -> bool: the words raise 师德 (the Dispatcher's router); None: never asked
         self.accuses = None    # text -> bool: the words accuse a teacher or head once praised virtues are set aside
+
+    # -- who may hold a ticket: one rule for routing (Dispatcher.plan), 转派, 退回 and the review ---------------
+    def leaders_unit(self, db) -> str:
+        """The bureau's own unit, where its leaders are: the duty office's parent (the directory's bureau)."""
+        duty = directory.get(db, self.duty_office) or {}
+        return duty.get("parent") or self.duty_office
+
+    def oversight(self, db) -> str:
+        """Who receives a complaint about the bureau itself (privacy.about_bureau): the oversight office while
+        someone is bound there, else the leaders' unit. Never the duty office, which it may accuse: a complaint
+        about the bureau never becomes 代收 (the duty office reads every 代收 ticket)."""
+        if self.oversight_office and staff.of_unit(db, self.oversight_office):
+            return self.oversight_office
+        return self.leaders_unit(db)
+
+    def home(self, db, ticket: dict) -> str:
+        """Where the bureau takes a ticket back (退回, the second 不满意): the duty office; a complaint about the
+        bureau, the oversight office, or the leaders when it comes back from there."""
+        if not privacy.about_bureau(ticket):
+            return self.duty_office
+        over = self.oversight(db)
+        return over if over != ticket["unit_code"] else self.leaders_unit(db)
+
+    def barred(self, db, ticket: dict, unit: dict | None) -> str | None:
+        """Why `unit` may never hold `ticket` (the refusal's text, to format with number and unit), or None: a
+        school never holds 师德 or what its writer kept from it (privacy.school_barred); a complaint about the
+        bureau is held only by the oversight office or the leaders, never by an office it may accuse."""
+        if privacy.school_barred(ticket, unit):
+            return (texts.TRANSFER_NOT_SCHOOL if privacy.involves_conduct(ticket["category"], ticket.get("routing"))
+                    else texts.TRANSFER_ANONYMOUS_NOT_SCHOOL)
+        if unit is not None and privacy.about_bureau(ticket) \
+                and unit["code"] not in (self.oversight_office, self.leaders_unit(db)):
+            return texts.TRANSFER_ABOUT_BUREAU
+        return None
 
     # -- who is told ------------------------------------------------------------------------------------------
     def dispatch_notices(self, db, ticket: dict[str, Any], why: str = "") -> list[Reply]:
@@ -162,21 +197,37 @@ class Desk:
         recipients, stand_in = self.recipients(db, unit_code)
         if not stand_in or not recipients:
             return [], set()
-        moved = [self._stand_in(db, t, unit, recipients, stand_in) for t in tickets.held_by(db, unit_code)]
+        held = tickets.held_by(db, unit_code)
+        out = self._to_leaders(db, [t for t in held if privacy.about_bureau(t)], unit, name)
+        moved = [self._stand_in(db, t, unit, recipients, stand_in) for t in held if not privacy.about_bureau(t)]
         moved = [t for t in moved if t.get("unattended")]
         if unit_code == self.duty_office:  # those it stood in for are the leaders' now (recipients), told too
             moved += tickets.unattended_open(db)
         if not moved:
-            return [], set()
+            return out, set()
         numbers = [t["number"] for t in moved]
         text = texts.LEFT_EMPTY_NOTICE.format(unit=unit["name"], name=name, count=len(numbers),
                                               numbers="、".join(numbers[:10]) + ("等" if len(numbers) > 10 else ""))
-        return [self.to_staff(o, text, moved[0], "留言转代收") for o in recipients], set(numbers)
+        return out + [self.to_staff(o, text, moved[0], "留言转代收") for o in recipients], set(numbers)
+
+    def _to_leaders(self, db, held: list[dict], unit: dict, name: str) -> list[Reply]:
+        """Complaints about the bureau left at a unit with nobody bound now (the oversight office): the leaders'
+        unit holds them, never 代收 by the duty office, which they may accuse (Desk.barred)."""
+        to, now, out = self.leaders_unit(db), self.clock.now(), []
+        for t in held:
+            t = tickets.transition(db, t, t["state"], "system", now, "note",
+                                   texts.TO_LEADERS_NOTE.format(unit=unit["name"]), unit_code=to, accepted_by=None,
+                                   accepted_at=None)
+            text = texts.TO_LEADERS_NOTICE.format(unit=unit["name"], name=name, number=t["number"])
+            out += [self.to_staff(o, text, t, "留言转局领导") for o in self.recipients(db, to)[0]]
+        return out
 
     def recipients(self, db, unit_code: str) -> tuple[list[str], str | None]:
         """Who acts for a unit: its handlers, else its supervisor; with nobody bound, the duty office, then the
         leaders. The second value names the stand-in when the unit itself has nobody."""
         own = staff.of_unit(db, unit_code, ("handler",)) or staff.of_unit(db, unit_code, ("supervisor",))
+        if not own and unit_code == self.leaders_unit(db):  # the bureau's own unit: its leaders act for it
+            own = staff.leaders(db)
         if own:
             return own, None
         duty = staff.of_unit(db, self.duty_office) if unit_code != self.duty_office else []
@@ -221,7 +272,7 @@ class Desk:
         duty office's also every unattended one (it was told to act on them); leaders' all."""
         if user.get("role") in WIDE_ROLES or user.get("unit_code") == ticket["unit_code"]:
             return True
-        if user.get("unit_code") == self.duty_office and ticket.get("unattended"):
+        if user.get("unit_code") == self.duty_office and ticket.get("unattended") and not privacy.about_bureau(ticket):
             return True
         unit = directory.get(db, ticket["unit_code"])
         return user.get("role") == "supervisor" and unit is not None and unit["parent"] == user.get("unit_code")
@@ -323,16 +374,17 @@ class Desk:
         # A deadline not yet passed that falls inside that window stays the bouncer's (the 办结 part counts for it
         # until the ticket is sent on): bounced an hour before it, the lateness would land on the duty office
         keeps = bool(ticket["due_at"]) and now <= ticket["due_at"] <= accept_due
+        home = self.home(db, ticket)  # the duty office; for a complaint about the bureau, never it (Desk.barred)
         ticket = tickets.transition(db, ticket, "bounced", user["openid"], now, "bounce", reason,
-                                    unit_code=self.duty_office, bounces=bounces, arbitration=int(bounces >= 2),
+                                    unit_code=home, bounces=bounces, arbitration=int(bounces >= 2),
                                     accepted_by=None, accepted_at=None, unattended=0, accept_due_at=accept_due,
                                     resolve_unit=tickets.credit(ticket)[1] if keeps else None)
         if bounces >= 2:  # twice bounced: the bureau's leaders decide, not another round of passing it on
             notice = texts.ARBITRATION.format(number=ticket["number"], reason=reason)
-            recipients = staff.leaders(db) or staff.of_unit(db, self.duty_office)
+            recipients = staff.leaders(db) or staff.of_unit(db, home)
         else:
             notice = texts.BOUNCED_TO_DUTY.format(number=ticket["number"], unit=from_unit["name"], reason=reason)
-            recipients = staff.of_unit(db, self.duty_office) or staff.leaders(db)
+            recipients = staff.of_unit(db, home) or staff.leaders(db)
         return [Reply(texts.BOUNCED_OK.format(number=ticket["number"])),
                 *[self.to_staff(o, notice, ticket, "留言被退回") for o in recipients]]
 
@@ -349,9 +401,8 @@ class Desk:
             return [Reply(error)]
         if target["code"] == ticket["unit_code"]:
             return [Reply(texts.TRANSFER_SAME.format(number=ticket["number"], unit=target["name"]))]
-        if privacy.school_barred(ticket, target):  # the rule routing applies (Dispatcher.plan), here too
-            refusal = (texts.TRANSFER_NOT_SCHOOL if privacy.involves_conduct(ticket["category"], ticket.get("routing"))
-                       else texts.TRANSFER_ANONYMOUS_NOT_SCHOOL)
+        refusal = self.barred(db, ticket, target)  # the rule routing applies (Dispatcher.plan), here too
+        if refusal:
             return [Reply(refusal.format(number=ticket["number"], unit=target["name"]))]
         rejected = self._rejected_unit(db, ticket)
         if rejected and rejected == target["code"]:

@@ -85,6 +85,7 @@ class Policy:
     school_categories: frozenset[str] = frozenset({"burden", "safety"})
     district_categories: frozenset[str] = frozenset({"ethics", "admission", "teachers"})
     duty_office: str = "jyj-bgs"
+    oversight_office: str = ""  # receives complaints about the bureau itself ("": the leaders)
     similar_days: int = 7
     conversation_minutes: int = 30
     hotline: str = ""  # the bureau's own hotline, given to a citizen with an urgent matter
@@ -162,7 +163,8 @@ class Dispatcher:
         self.web_links = web_links  # the workbench's sign-in and citizen-page links (None: no web pages)
         self.desk = Desk(self.clock, self.calendar, self.policy.duty_office,
                          accept_days=self.policy.days["accept"], days=self.policy.days,
-                         restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits)
+                         restart_on_transfer=self.policy.restart_on_transfer, bind_limits=self.policy.bind_limits,
+                         oversight_office=self.policy.oversight_office)
         self.desk.web_links = web_links
         self.desk.conduct = self._conduct
         self.desk.accuses = self._accuses
@@ -744,10 +746,10 @@ class Dispatcher:
         conduct = privacy.involves_conduct(category, routing)  # a teacher's or head's conduct (师德)
         not_the_school = privacy.barred(kind, category, routing, anonymous)  # the rule 转派 applies too
         unit = None
-        if routing.get(privacy.ABOUT_BUREAU) and kind == "complaint":
-            # a complaint about the bureau itself (its offices, its staff): the office that oversees the bureau's
-            # work (the duty office), never the office it names, whatever its words are about
-            unit = directory.get(db, self.policy.duty_office)
+        if privacy.about_bureau({"kind": kind, "routing": routing}):
+            # a complaint about the bureau itself (its offices, its staff, the duty office too): the oversight
+            # office or the leaders (Desk.oversight), never an office it names, whatever its words are about
+            unit = directory.get(db, self.desk.oversight(db))
         elif school and kind == "praise" and not not_the_school:
             unit = school  # praise that also accuses (privacy.ACCUSES) goes to the bureau like a complaint
         elif school and category in self.policy.school_categories and not not_the_school:
@@ -767,8 +769,10 @@ class Dispatcher:
         else:
             days = self.policy.days[kind]
         due = None if kind == "praise" else self.calendar.due(self.clock.now(), days)
-        return Plan(category=category, unit_code=unit["code"] if unit else None,
-                    unit_name=unit["name"] if unit else self.policy.organisation,
+        name = unit["name"] if unit else self.policy.organisation
+        if unit and unit["kind"] == "bureau":  # the bureau's own unit: its leaders handle it (Desk.recipients)
+            name = texts.ROLE_NAMES["leader"]
+        return Plan(category=category, unit_code=unit["code"] if unit else None, unit_name=name,
                     school_code=school["code"] if school else None, school_name=school["name"] if school else None,
                     routing=routing, due_at=due, due_text=self.calendar.date_text(due) if due else "—", days=days,
                     urgent=urgent, due_text_en=self.calendar.date_text(due, "en") if due else "—")

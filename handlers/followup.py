@@ -241,13 +241,13 @@ class FollowUp:
         # that did them (m030), as the rejected answers' lateness does (unit_misses).
         ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "review", note, rating=score,
                                     rating_comment=comment or None, rated_at=now, review=1,
-                                    rated_unit=answered, unit_code=self.desk.duty_office, resolved_at=None,
+                                    rated_unit=answered, unit_code=self.desk.home(db, ticket), resolved_at=None,
                                     response_unit=tickets.credit(ticket)[0], resolve_unit=None, stood_in=0,
                                     unattended=0,  # the duty office's own review, no longer 代收 for anyone
                                     due_at=self.calendar.due(now, self.redo_days))
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                             comment=comment or "无")
-        recipients = staff.leaders(db) or staff.of_unit(db, self.desk.duty_office)
+        recipients = staff.leaders(db) or staff.of_unit(db, ticket["unit_code"])
         return [Reply(texts.pick("RATE_REVIEW", lang).format(number=ticket["number"])),
                 *[self.desk.to_staff(o, notice, ticket, "需复核") for o in recipients]]
 

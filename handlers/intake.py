@@ -983,7 +983,8 @@ class Intake:
             return None, d.to_dict(), self.s.change_kind(filed["number"], wanted)
         if COMPLAINS_OF_BUREAU.match(text) and about_bureau(text, d):  # 我要投诉你们: what happened, and where it
             d.kind, d.kind_from, d.about_bureau = "complaint", "asked", True    # goes (never urged or routed on
-            return self._out("describe", d, [Reply(_t(d, "ABOUT_BUREAU_ASK"))])  # these three words)
+            who = self.s.plan("other_edu", None, "complaint", {privacy.ABOUT_BUREAU: True}).unit_name
+            return self._out("describe", d, [Reply(_t(d, "ABOUT_BUREAU_ASK").format(who=who))])  # these 3 words)
         kind = BARE_KIND.match(text)
         if kind and not d.parts:  # 投诉 before the story: the kind, taken; then the story is asked for
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"

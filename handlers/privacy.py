@@ -80,6 +80,12 @@ def school_barred(ticket: dict[str, Any], unit: dict[str, Any] | None) -> bool:
     return barred(ticket.get("kind"), ticket.get("category"), ticket.get("routing"), bool(ticket.get("anonymous")))
 
 
+def about_bureau(ticket: dict[str, Any]) -> bool:
+    """A complaint about the bureau itself (its offices, its staff, the duty office too): held only by the
+    oversight office or the leaders (Desk.barred), never by an office it may accuse."""
+    return ticket.get("kind") == "complaint" and bool((ticket.get("routing") or {}).get(ABOUT_BUREAU))
+
+
 # -- what a citizen who withdrew sees: their withdrawal, not the bureau's check that goes on (desk.withdraw_kept) ---
 def citizen_state(ticket: dict[str, Any]) -> str:
     """The state as its writer sees it: withdrawn once they withdrew it, though the bureau's check goes on."""

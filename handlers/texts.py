@@ -76,7 +76,7 @@ ASK_MATTER = "好的。请说说您要反映的具体事情，比如发生了什
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 # 我要投诉你们: a complaint about the bureau itself -- what happened, and that the office complained of will not handle it
 ABOUT_BUREAU_ASK = ("好的，按投诉办理。请说说具体情况：涉及局里哪个部门或哪位工作人员，什么时候、发生了什么。"
-                    "对教育局自身的投诉，由局里负责督办的部门办理，不交给被投诉的部门自己处理。")
+                    "对教育局自身的投诉，由{who}办理，不交给被投诉的部门自己处理。")
 ASK_DESCRIPTION_AFTER_MEDIA = "已收到您发来的{what}。请再用文字简要说明您要反映的情况。"
 ATTACHED = "已附上{what}。"
 # A file over the size kept (bot/media.py), told to its sender as soon as it is refused.
@@ -486,6 +486,14 @@ TRANSFER_SAME = "留言 {number} 已在“{unit}”办理，无需转派。"
 TRANSFER_REJECTED_UNIT = "留言 {number} 是因群众对“{unit}”的办理两次不满意而复核的，请转派给其他单位，或由局里直接办结。"
 TRANSFER_NOT_SCHOOL = ("留言 {number} 涉及教师或校领导的师德问题，不能转给学校或幼儿园办理。"
                        "请转给主管的区县教育局或局机关处室。")
+# The admin page while routing.oversight_office is empty (bot/app.OVERSIGHT_UNSET says it at start-up).
+OVERSIGHT_UNSET = ("尚未设置督查部门：对局机关处室和办公室（值班室）的投诉，目前由局领导办理。"
+                   "请管理员在配置文件 [routing] 中填写 oversight_office（督查室或纪检监察的单位代码）。")
+TO_LEADERS_NOTE = "“{unit}”已无在岗人员，这件对教育局自身工作的投诉改由局领导办理。"
+TO_LEADERS_NOTICE = ("【请办理】{name}已解除绑定，“{unit}”现无人绑定。对教育局自身工作的投诉 {number} 改由局领导办理，"
+                     "发送“详情 {number}”查看。")
+TRANSFER_ABOUT_BUREAU = ("留言 {number} 是对教育局自身工作的投诉，只由督查部门或局领导办理，不能转给“{unit}”。"
+                         "需要有关部门说明情况的，请向其了解后由本单位答复。")
 TRANSFER_ANONYMOUS_NOT_SCHOOL = ("留言 {number} 的留言人选择不让学校知道身份，我们已承诺不由学校办理，不能转给“{unit}”。"
                                  "如需学校配合，请向学校了解情况后由本单位答复。")
 MOVED_FROM_SCHOOL = "留言 {number} 已改由“{unit}”办理，本单位无需再办。"

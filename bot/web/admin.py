@@ -76,7 +76,11 @@ async def hub(request: web.Request, v: Viewer) -> web.Response:
     editable = await _editable_units(request, v)
     if editable is not None and not editable:
         raise not_found()
-    return _render("w_admin.html", request, await _context(request, v, leader=is_leader(v)))
+    # a setting only an admin can complete: the complaints about the bureau go to the leaders until it is set
+    from bot.app import CONFIG
+    unset = is_leader(v) and not request.app[CONFIG].routing.oversight_office
+    return _render("w_admin.html", request, await _context(
+        request, v, leader=is_leader(v), oversight_unset=texts.OVERSIGHT_UNSET if unset else ""))
 
 
 # -- units -------------------------------------------------------------------------------------------------------

@@ -1,0 +1,130 @@
+"""audit12: complaints about the bureau itself reach its oversight office, never the office accused (the duty
+office included); a unit's figures count its own tickets only; what an auditor tried from WeChat and the workbench."""
+from __future__ import annotations
+
+import dataclasses
+
+import aiohttp
+import pytest
+
+from bot.app import MEDIA, SCHEDULER, SENDER, check_directory, create_app
+from bot.config import ConfigError
+from bot.demo import DEMO_DIRECTORY, demo_config
+from handlers.clock import FixedClock
+from storage import staff, tickets
+from tests.conftest import running
+from tests.dialog import DUTY, FEES, LEADER, Dialog, at, drain, heard, quiet, send, talk
+from tests.test_people6_dialogs import finish
+from tests.test_process import free_port
+from tests.test_admin import post
+from tests.test_web import browser, sign_in
+
+OVERSIGHT = "jyj-dcs"
+INSPECTOR = "o_a12_dcs"  # bound at the oversight office in the tests that need someone there
+
+
+@pytest.fixture
+async def overseen(tmp_path):
+    """The demo with an oversight office (督查室) in the directory and named by routing.oversight_office."""
+    port = free_port()
+    config = demo_config(port=port, data_dir=str(tmp_path))
+    units = tmp_path / "directory.csv"
+    units.write_text(DEMO_DIRECTORY.read_text(encoding="utf-8") + f"{OVERSIGHT},市教育局督查室,office,,jyj,,\n",
+                     encoding="utf-8")
+    config = dataclasses.replace(
+        config, outbox=dataclasses.replace(config.outbox, poll_seconds=0.02),
+        directory=dataclasses.replace(config.directory, csv=str(units)),
+        routing=dataclasses.replace(config.routing, oversight_office=OVERSIGHT))
+    clock = FixedClock(at("2026-11-16 09:00"))
+    async with running(create_app(config, clock=clock), port) as app:
+        app[SCHEDULER].pause()
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+            yield Dialog(app, session, clock)
+        for loop in (app[SENDER], app[MEDIA]):
+            await loop.stop()
+
+
+async def _bind_inspector(d) -> None:
+    await send(d, INSPECTOR, type="subscribe")  # a follower, as the sandbox delivers only to followers
+    await d.db(staff.bind, INSPECTOR, OVERSIGHT, "supervisor", "督查室·王主任", d.clock.now())
+
+
+async def _complain_of_the_duty_office(d, who: str, handler: str = "市教育局督查室") -> str:
+    # the citizen is told truly who handles it
+    await talk(d, who, "我要投诉你们", expect=[f"由{handler}办理", "不交给被投诉的部门"])
+    reply = await talk(d, who, "你们办公室值班室的刘主任接电话态度很差，问了两句就挂我电话")
+    number, _ = await finish(d, who, reply)
+    return number
+
+
+# -- 1. complaints about the bureau itself ------------------------------------------------------------------------
+async def test_a_complaint_about_the_duty_office_goes_to_the_oversight_office_and_never_back_to_it(overseen):
+    d = overseen
+    await _bind_inspector(d)
+    await drain(d, DUTY, INSPECTOR, LEADER)
+    number = await _complain_of_the_duty_office(d, "o_a12_c1")
+    filed = await d.db(tickets.get, number)
+    # it was the duty office's (routing.duty_office "oversees the bureau's work"), the office it accuses
+    assert filed["unit_code"] == OVERSIGHT and not filed["unattended"], filed
+    await heard(d, INSPECTOR, expect=[number, "挂我电话"])
+    await quiet(d, DUTY)
+    await talk(d, DUTY, f"详情 {number}", absent="挂我电话")  # not in the duty office's scope
+    # 转派 to the office accused (or any office) is refused by the one rule (Desk.barred), nothing changed
+    await talk(d, INSPECTOR, f"转派 {number} 值班室", expect=["对教育局自身工作的投诉", "不能转给"])
+    await talk(d, INSPECTOR, f"转派 {number} 收费管理处", expect="不能转给")
+    assert (await d.db(tickets.get, number))["unit_code"] == OVERSIGHT
+    # 退回 by the oversight office: to the leaders, never the duty office's "重新分派"
+    await talk(d, INSPECTOR, f"退回 {number} 请局领导另行安排")
+    back = await d.db(tickets.get, number)
+    assert back["unit_code"] == "jyj" and back["state"] == "bounced", back
+    await heard(d, LEADER, expect=number)
+    await quiet(d, DUTY)
+
+
+async def test_the_oversight_office_with_nobody_bound_sends_it_to_the_leaders_not_to_the_duty_office(overseen):
+    d = overseen
+    await drain(d, DUTY, LEADER)
+    number = await _complain_of_the_duty_office(d, "o_a12_c2", "局领导")
+    filed = await d.db(tickets.get, number)
+    # nobody at the oversight office: never 代收 by the duty office (which reads every 代收 ticket)
+    assert filed["unit_code"] == "jyj" and not filed["unattended"], filed
+    await heard(d, LEADER, expect=number)
+    await quiet(d, DUTY)
+    # someone bound there, then gone: its complaints about the bureau are the leaders', not 代收
+    await _bind_inspector(d)
+    second = await _complain_of_the_duty_office(d, "o_a12_c3")
+    assert (await d.db(tickets.get, second))["unit_code"] == OVERSIGHT
+    await drain(d, DUTY, LEADER)
+    async with browser(d) as s:  # the leader unbinds them on the workbench (what `tingjian staff remove` does)
+        await sign_in(d, s, LEADER)
+        await post(s, f"/w/units/{OVERSIGHT}#staff", do="remove", openid=INSPECTOR)
+    moved = await d.db(tickets.get, second)
+    assert moved["unit_code"] == "jyj" and not moved["unattended"], moved
+    await heard(d, LEADER, expect=second)
+    await quiet(d, DUTY)
+    await talk(d, DUTY, f"详情 {second}", absent="挂我电话")
+
+
+async def test_with_no_oversight_office_set_the_leaders_take_it_and_the_admin_page_says_so(dialog):
+    d = dialog
+    number = await _complain_of(d)
+    assert (await d.db(tickets.get, number))["unit_code"] == "jyj"
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        page = await (await s.get("/w/admin")).text()
+    assert "尚未设置督查部门" in page and "oversight_office" in page
+
+
+async def _complain_of(d) -> str:
+    await talk(d, "o_a12_c4", "我要投诉你们", expect=["由局领导办理", "不交给被投诉的部门"])
+    number, _ = await finish(d, "o_a12_c4", await talk(d, "o_a12_c4", "值班室的人接电话态度很差，还挂我电话"))
+    return number
+
+
+def test_the_oversight_office_must_be_a_unit_and_never_the_duty_office(make_config):
+    codes = {"jyj", "jyj-bgs", "jyj-dcs"}
+    with pytest.raises(ConfigError, match="oversight_office.*duty office"):
+        check_directory(make_config(routing={"oversight_office": "jyj-bgs"}), codes)
+    with pytest.raises(ConfigError, match="oversight_office.*not a unit"):
+        check_directory(make_config(routing={"oversight_office": "jyj-dsc"}), codes)
+    check_directory(make_config(routing={"oversight_office": "jyj-dcs"}), codes)
