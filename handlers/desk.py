@@ -149,6 +149,26 @@ class Desk:
             return texts.TRANSFER_ABOUT_BUREAU
         return None
 
+    def rehome(self, db) -> list[Reply]:
+        """Complaints about the bureau still open at an office Desk.barred forbids (filed with the duty office
+        before routing.oversight_office existed, or sent on by a 转派 then allowed): sent on to the oversight office (or the leaders) as a
+        转派 would, keeping their deadline; the citizen is told who handles it now. Run at start-up."""
+        out, now = [], self.clock.now()
+        for unit in directory.all_units(db):
+            if unit["kind"] not in ("office", "bureau"):  # no school ever held one: the plan names an office
+                continue
+            for t in tickets.about_bureau_at(db, unit["code"]):
+                to = directory.get(db, self.oversight(db))
+                if to is None or not self.barred(db, t, unit):
+                    continue
+                t = tickets.transition(db, t, "assigned", "system", now, "transfer",
+                                       texts.TRANSFER_NOTE.format(unit=to["name"], reason="：" + texts.WHY_ABOUT_BUREAU),
+                                       unit_code=to["code"], unattended=0, accepted_by=None, accepted_at=None,
+                                       accept_due_at=self.calendar.due(now, self.accept_days))
+                out += self.dispatch_notices(db, t, texts.WHY_ABOUT_BUREAU)
+                out += self.tell_citizen(db, t, "留言已转办", "CITIZEN_TRANSFERRED", unit=to["name"])
+        return out
+
     # -- who is told ------------------------------------------------------------------------------------------
     def dispatch_notices(self, db, ticket: dict[str, Any], why: str = "") -> list[Reply]:
         """Tell the people who must act, and why the ticket comes to them. A unit with nobody bound yet: the

@@ -311,6 +311,14 @@ def accepted_by(db: sqlite_utils.Database, openid: str) -> list[dict[str, Any]]:
                                          [openid])]
 
 
+def about_bureau_at(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
+    """Open complaints about the bureau itself (handlers.privacy.about_bureau) that `unit_code` holds: the unit's
+    open range of tickets_unit_state, the flag read from the routing JSON."""
+    return [_decode(r) for r in db.query(
+        f"SELECT * FROM tickets WHERE unit_code = ? AND {_OPEN_SQL} AND kind = 'complaint' "
+        f"AND json_extract(routing, '$.about_bureau') ORDER BY id", [unit_code])]
+
+
 def held_by(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
     """Open tickets at `unit_code` not already 代收 (its last member left: Desk.left_empty). Rare: the unit's
     range of tickets_unit_due."""

@@ -2,7 +2,9 @@
 office included); a unit's figures count its own tickets only; what an auditor tried from WeChat and the workbench."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sqlite3
 
 import aiohttp
 import pytest
@@ -23,10 +25,10 @@ OVERSIGHT = "jyj-dcs"
 INSPECTOR = "o_a12_dcs"  # bound at the oversight office in the tests that need someone there
 
 
-@pytest.fixture
-async def overseen(tmp_path):
-    """The demo with an oversight office (督查室) in the directory and named by routing.oversight_office."""
-    port = free_port()
+@contextlib.asynccontextmanager
+async def _demo(tmp_path, oversight: str = OVERSIGHT, port: int | None = None):
+    """The demo with an oversight office (督查室) in the directory, named by routing.oversight_office."""
+    port = port or free_port()
     config = demo_config(port=port, data_dir=str(tmp_path))
     units = tmp_path / "directory.csv"
     units.write_text(DEMO_DIRECTORY.read_text(encoding="utf-8") + f"{OVERSIGHT},市教育局督查室,office,,jyj,,\n",
@@ -34,7 +36,7 @@ async def overseen(tmp_path):
     config = dataclasses.replace(
         config, outbox=dataclasses.replace(config.outbox, poll_seconds=0.02),
         directory=dataclasses.replace(config.directory, csv=str(units)),
-        routing=dataclasses.replace(config.routing, oversight_office=OVERSIGHT))
+        routing=dataclasses.replace(config.routing, oversight_office=oversight))
     clock = FixedClock(at("2026-11-16 09:00"))
     async with running(create_app(config, clock=clock), port) as app:
         app[SCHEDULER].pause()
@@ -42,6 +44,12 @@ async def overseen(tmp_path):
             yield Dialog(app, session, clock)
         for loop in (app[SENDER], app[MEDIA]):
             await loop.stop()
+
+
+@pytest.fixture
+async def overseen(tmp_path):
+    async with _demo(tmp_path) as d:
+        yield d
 
 
 async def _bind_inspector(d) -> None:
@@ -128,3 +136,23 @@ def test_the_oversight_office_must_be_a_unit_and_never_the_duty_office(make_conf
     with pytest.raises(ConfigError, match="oversight_office.*not a unit"):
         check_directory(make_config(routing={"oversight_office": "jyj-dsc"}), codes)
     check_directory(make_config(routing={"oversight_office": "jyj-dcs"}), codes)
+
+
+async def test_complaints_about_the_bureau_left_with_the_duty_office_are_handed_on_at_start_up(tmp_path):
+    """Filed by the last version (the duty office held every complaint about the bureau, itself included): the
+    first start with an oversight office hands the open ones on, tells its staff and the citizen, and the duty
+    office can no longer read them."""
+    async with _demo(tmp_path) as d:
+        number = await _complain_of_the_duty_office(d, "o_a12_c5", "局领导")
+        await _bind_inspector(d)
+        path = (await d.db(lambda db: db.execute("PRAGMA database_list").fetchone()[2]))
+    with sqlite3.connect(path) as conn:  # where the last version put it
+        conn.execute("UPDATE tickets SET unit_code = 'jyj-bgs' WHERE number = ?", [number])
+    async with _demo(tmp_path) as d:
+        moved = await d.db(tickets.get, number)
+        assert moved["unit_code"] == OVERSIGHT and moved["state"] == "assigned", moved
+        queued = await d.db(lambda db: {r[0]: r[1] for r in db.execute(
+            "SELECT openid, payload FROM outbox WHERE source = 'start-up'")})
+        assert number in queued[INSPECTOR] and "对教育局自身工作的投诉" in queued[INSPECTOR], queued
+        assert "市教育局督查室" in queued["o_a12_c5"] and DUTY not in queued, queued
+        await talk(d, DUTY, f"详情 {number}", absent="挂我电话")
