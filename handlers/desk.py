@@ -121,11 +121,11 @@ class Desk:
         duty = directory.get(db, self.duty_office) or {}
         return duty.get("parent") or self.duty_office
 
-    def oversight(self, db) -> str:
+    def oversight(self, db, accused: tuple[str, ...] | list[str] = ()) -> str:
         """Who receives a complaint about the bureau itself (privacy.about_bureau): the oversight office while
-        someone is bound there, else the leaders' unit. Never the duty office, which it may accuse: a complaint
-        about the bureau never becomes 代收 (the duty office reads every 代收 ticket)."""
-        if self.oversight_office and staff.of_unit(db, self.oversight_office):
+        someone is bound there and it is not the office `accused`, else the leaders' unit. Never the duty office,
+        which it may accuse: a complaint about the bureau never becomes 代收 (the duty office reads every 代收)."""
+        if self.oversight_office and self.oversight_office not in accused and staff.of_unit(db, self.oversight_office):
             return self.oversight_office
         return self.leaders_unit(db)
 
@@ -134,7 +134,7 @@ class Desk:
         bureau, the oversight office, or the leaders when it comes back from there."""
         if not privacy.about_bureau(ticket):
             return self.duty_office
-        over = self.oversight(db)
+        over = self.oversight(db, privacy.accused(ticket))
         return over if over != ticket["unit_code"] else self.leaders_unit(db)
 
     def barred(self, db, ticket: dict, unit: dict | None) -> str | None:
@@ -144,8 +144,9 @@ class Desk:
         if privacy.school_barred(ticket, unit):
             return (texts.TRANSFER_NOT_SCHOOL if privacy.involves_conduct(ticket["category"], ticket.get("routing"))
                     else texts.TRANSFER_ANONYMOUS_NOT_SCHOOL)
-        if unit is not None and privacy.about_bureau(ticket) \
-                and unit["code"] not in (self.oversight_office, self.leaders_unit(db)):
+        if unit is not None and privacy.about_bureau(ticket) and (
+                unit["code"] not in (self.oversight_office, self.leaders_unit(db))
+                or unit["code"] in privacy.accused(ticket)):
             return texts.TRANSFER_ABOUT_BUREAU
         return None
 
@@ -158,7 +159,7 @@ class Desk:
             if unit["kind"] not in ("office", "bureau"):  # no school ever held one: the plan names an office
                 continue
             for t in tickets.about_bureau_at(db, unit["code"]):
-                to = directory.get(db, self.oversight(db))
+                to = directory.get(db, self.oversight(db, privacy.accused(t)))
                 if to is None or not self.barred(db, t, unit):
                     continue
                 t = tickets.transition(db, t, "assigned", "system", now, "transfer",

@@ -749,7 +749,7 @@ class Dispatcher:
         if privacy.about_bureau({"kind": kind, "routing": routing}):
             # a complaint about the bureau itself (its offices, its staff, the duty office too): the oversight
             # office or the leaders (Desk.oversight), never an office it names, whatever its words are about
-            unit = directory.get(db, self.desk.oversight(db))
+            unit = directory.get(db, self.desk.oversight(db, routing.get(privacy.ACCUSED) or ()))
         elif school and kind == "praise" and not not_the_school:
             unit = school  # praise that also accuses (privacy.ACCUSES) goes to the bureau like a complaint
         elif school and category in self.policy.school_categories and not not_the_school:
@@ -859,6 +859,20 @@ class _Services(IntakeServices):
 
     def plan(self, category: str, school: str | None, kind: str, routing: dict, anonymous: bool = False) -> Plan:
         return self.d.plan(self.db, category, school, kind, routing, anonymous=anonymous)
+
+    def offices_named(self, text: str) -> list[str]:
+        """The bureau's offices `text` names (收费管理处, 值班室, 督查室): each office's name without the bureau's,
+        and the name in its brackets, as written; what a complaint about the bureau accuses (privacy.ACCUSED)."""
+        found = []
+        for unit in directory.all_units(self.db):
+            if unit["kind"] != "office":
+                continue
+            full = unit["name"].removeprefix(self.d.policy.organisation)
+            names = [n for n in re.split(r"[（）()]", full) if len(n) >= 2]
+            if any(n in text for n in names) or any(n.removeprefix("教育") in text for n in names
+                                                   if len(n.removeprefix("教育")) >= 3):
+                found.append(unit["code"])
+        return found
 
     def submit(self, openid: str, draft: Draft | dict, plan: Plan) -> dict:
         self._latest = self.unwelcomed = None

@@ -1620,8 +1620,8 @@ class Intake:
 
     def _plan(self, d: Draft) -> Plan:
         routing = {**d.routing, privacy.ACCUSES: True} if self._accuses(d) else d.routing
-        if d.about_bureau:
-            routing = {**routing, privacy.ABOUT_BUREAU: True}
+        if d.about_bureau:  # and the offices it names, none of which may hold it (Desk.barred)
+            routing = {**routing, privacy.ABOUT_BUREAU: True, privacy.ACCUSED: self.s.offices_named(normalise(d.text))}
         return self.s.plan(d.category, d.school, d.kind, routing, anonymous=bool(d.anonymous))
 
     def _accuses(self, d: Draft) -> bool:
@@ -2019,6 +2019,7 @@ class IntakeServices:
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]
     plan: Callable[..., Plan]
+    offices_named: Callable[[str], list[str]]         # the bureau's offices the text names (privacy.ACCUSED)
     submit: Callable[[str, Draft, Plan], dict]
     append_to: Callable[[str, str, str, list], None]
     welcome: Callable[..., str | None]                # the welcome, once, for a person who never followed

@@ -24,6 +24,7 @@ CONDUCT_MIN_SCORE = 6.0
 SCHOOL_KINDS = ("school", "kindergarten")
 ACCUSES = "accuses"  # routing key: praise that also accuses a teacher's conduct (never to the school)
 ABOUT_BUREAU = "about_bureau"  # routing key: a complaint about the bureau itself (never to the office it names)
+ACCUSED = "accused"  # routing key: the codes of the bureau's offices such a complaint names (Desk.barred)
 
 # A virtue told by what a teacher never does: 她从不打骂孩子, 从来没有收过红包, 不像有的老师体罚学生. The negation and
 # the words after it up to the clause's end, or a word that turns the sentence back (就, 还, 却: 不会写就打手心).
@@ -84,6 +85,12 @@ def about_bureau(ticket: dict[str, Any]) -> bool:
     """A complaint about the bureau itself (its offices, its staff, the duty office too): held only by the
     oversight office or the leaders (Desk.barred), never by an office it may accuse."""
     return ticket.get("kind") == "complaint" and bool((ticket.get("routing") or {}).get(ABOUT_BUREAU))
+
+
+def accused(ticket: dict[str, Any]) -> tuple[str, ...]:
+    """The bureau's offices a complaint about the bureau names: never its holder (the oversight office named
+    goes to the leaders)."""
+    return tuple((ticket.get("routing") or {}).get(ACCUSED) or ()) if about_bureau(ticket) else ()
 
 
 # -- what a citizen who withdrew sees: their withdrawal, not the bureau's check that goes on (desk.withdraw_kept) ---

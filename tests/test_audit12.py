@@ -156,3 +156,19 @@ async def test_complaints_about_the_bureau_left_with_the_duty_office_are_handed_
         assert number in queued[INSPECTOR] and "对教育局自身工作的投诉" in queued[INSPECTOR], queued
         assert "市教育局督查室" in queued["o_a12_c5"] and DUTY not in queued, queued
         await talk(d, DUTY, f"详情 {number}", absent="挂我电话")
+
+
+async def test_a_complaint_about_the_oversight_office_itself_goes_to_the_leaders(overseen):
+    d = overseen
+    await _bind_inspector(d)
+    await drain(d, INSPECTOR, LEADER)
+    await talk(d, "o_a12_c6", "我要投诉你们")
+    reply = await talk(d, "o_a12_c6", "我上个月向你们督查室反映的问题，到现在都没有人联系我，督查室的电话也打不通")
+    number, _ = await finish(d, "o_a12_c6", reply)
+    filed = await d.db(tickets.get, number)
+    assert filed["unit_code"] == "jyj" and OVERSIGHT in filed["routing"]["accused"], filed
+    await heard(d, LEADER, expect=number)
+    await quiet(d, INSPECTOR)
+    # nor may a leader's 转派 hand it to the office it accuses
+    await talk(d, LEADER, f"转派 {number} 督查室", expect="不能转给")
+    assert (await d.db(tickets.get, number))["unit_code"] == "jyj"
