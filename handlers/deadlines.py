@@ -119,7 +119,7 @@ class Watch:
         text = texts.REMIND[kind].format(**fields)
         if kind == "escalate":
             # the leaders; with none bound, the duty office, so an escalation is never sent to nobody
-            to = staff.leaders(db) or staff.of_unit(db, self.desk.duty_office)
+            to = staff.leaders(db) or staff.of_unit(db, self.desk.home(db, ticket))  # never an accused office
             return [self._held(o, text, ticket, "留言超期", kind, fields) for o in to]
         handlers = self.desk.handlers_of(db, ticket)  # always someone bound now
         out = [self._held(o, text, ticket, "办理提醒", kind, fields) for o in handlers]

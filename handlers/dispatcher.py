@@ -771,7 +771,7 @@ class Dispatcher:
         due = None if kind == "praise" else self.calendar.due(self.clock.now(), days)
         name = unit["name"] if unit else self.policy.organisation
         if unit and unit["kind"] == "bureau":  # the bureau's own unit: its leaders handle it (Desk.recipients)
-            name = texts.ROLE_NAMES["leader"]
+            name += "领导"
         return Plan(category=category, unit_code=unit["code"] if unit else None, unit_name=name,
                     school_code=school["code"] if school else None, school_name=school["name"] if school else None,
                     routing=routing, due_at=due, due_text=self.calendar.date_text(due) if due else "—", days=days,

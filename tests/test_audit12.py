@@ -92,7 +92,7 @@ async def test_a_complaint_about_the_duty_office_goes_to_the_oversight_office_an
 async def test_the_oversight_office_with_nobody_bound_sends_it_to_the_leaders_not_to_the_duty_office(overseen):
     d = overseen
     await drain(d, DUTY, LEADER)
-    number = await _complain_of_the_duty_office(d, "o_a12_c2", "局领导")
+    number = await _complain_of_the_duty_office(d, "o_a12_c2", "市教育局领导")
     filed = await d.db(tickets.get, number)
     # nobody at the oversight office: never 代收 by the duty office (which reads every 代收 ticket)
     assert filed["unit_code"] == "jyj" and not filed["unattended"], filed
@@ -124,7 +124,7 @@ async def test_with_no_oversight_office_set_the_leaders_take_it_and_the_admin_pa
 
 
 async def _complain_of(d) -> str:
-    await talk(d, "o_a12_c4", "我要投诉你们", expect=["由局领导办理", "不交给被投诉的部门"])
+    await talk(d, "o_a12_c4", "我要投诉你们", expect=["由市教育局领导办理", "不交给被投诉的部门"])
     number, _ = await finish(d, "o_a12_c4", await talk(d, "o_a12_c4", "值班室的人接电话态度很差，还挂我电话"))
     return number
 
@@ -143,7 +143,7 @@ async def test_complaints_about_the_bureau_left_with_the_duty_office_are_handed_
     first start with an oversight office hands the open ones on, tells its staff and the citizen, and the duty
     office can no longer read them."""
     async with _demo(tmp_path) as d:
-        number = await _complain_of_the_duty_office(d, "o_a12_c5", "局领导")
+        number = await _complain_of_the_duty_office(d, "o_a12_c5", "市教育局领导")
         await _bind_inspector(d)
         path = (await d.db(lambda db: db.execute("PRAGMA database_list").fetchone()[2]))
     with sqlite3.connect(path) as conn:  # where the last version put it

@@ -91,7 +91,7 @@ async def test_a_numbered_school_named_in_the_story_is_offered(dialog):
 async def test_a_complaint_about_the_bureau_itself_is_asked_about_and_goes_to_the_office_that_oversees_it(dialog):
     d, p = dialog, "o_p9_bureau"
     # it was "您说的情况关系到人身安全…紧急事项" (the urgency model on three words) and asked for more like any story
-    await talk(d, p, "我要投诉你们", expect=["好的，按投诉办理", "哪个部门或哪位工作人员", "由局领导办理",
+    await talk(d, p, "我要投诉你们", expect=["好的，按投诉办理", "哪个部门或哪位工作人员", "由市教育局领导办理",
                                          "不交给被投诉的部门"],
                absent=["紧急", "110", "请问您这次是"])
     reply = await talk(d, p, "收费管理处的工作人员态度很差，问个收费标准都不耐烦，还挂我电话",
