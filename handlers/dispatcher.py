@@ -632,8 +632,12 @@ class Dispatcher:
             due = self.calendar.date_text(t["due_at"], lang) if t["due_at"] and state in lifecycle.OPEN else ""
             lines.append(texts.pick("MY_TICKET_LINE", lang).format(
                 number=t["number"], kind=kinds[t["kind"]], state=states[state],
-                due=texts.pick("MY_TICKET_DUE", lang).format(due=due) if due else ""))
+                due=texts.pick("MY_TICKET_DUE", lang).format(due=due) if due else "")
+                + (texts.pick("MY_TICKET_TO_RATE", lang) if state == "resolved" else ""))  # (awaiting_rating's rule)
         lines.append(texts.pick("MY_TICKETS_FOOT", lang).format(short=rows[0]["number"].rsplit("-", 1)[1].lstrip("0")))
+        to_rate = [t["number"] for t in rows if privacy.citizen_state(t) == "resolved"]
+        if to_rate:
+            lines.append(texts.pick("MY_TICKETS_RATE_FOOT", lang).format(number=to_rate[0]))
         return "\n".join(lines)
 
     def ticket_detail(self, db, openid: str, ticket: dict, lang: str | None = None) -> str:

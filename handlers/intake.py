@@ -768,6 +768,7 @@ class Draft:
     praise_only: str | None = None      # the text the person called praise only, though it names a teacher's
     #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
     about_bureau: bool = False          # a complaint about the bureau itself (投诉你们教育局): privacy.ABOUT_BUREAU
+    not_rating: str | None = None       # the ticket whose rating the person said this message is not: not asked again
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -1268,6 +1269,8 @@ class Intake:
         if rating is None:
             return None
         answers_here = not rating.comment and 1 <= rating.score <= STEP[state].options(d)
+        if (answers_here or not rating.sure) and d.not_rating and d.not_rating in self.s.awaiting():
+            return None  # "不是，这是一条新留言" said once for this message: its questions are answered, not asked about
         if answers_here or not rating.sure:
             d.held, d.back_to = inbound.text, state
             return self._out("rating", d, [Reply(self._ask_rating(d))])
@@ -1288,6 +1291,8 @@ class Intake:
             return self._out("rating", d, [Reply(_t(d, "CHOOSE_1_2") + "\n" + self._ask_rating(d))])
         held, back = d.held or "", d.back_to
         d.held, d.back_to = None, None
+        if n == 2:
+            d.not_rating = next(iter(self.s.awaiting()), None)
         if n == 1:
             replies = self.s.rate(held, True) or []
             if back is None:

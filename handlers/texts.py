@@ -258,6 +258,8 @@ MY_TICKETS_HEAD = "您最近的留言："
 MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
 MY_TICKET_DUE = "｜{due}前办结"
 MY_TICKETS_FOOT = "发送“查询 编号”查看详情。"
+MY_TICKET_TO_RATE = "｜待您评价"
+MY_TICKETS_RATE_FOOT = "评价请发送“评价 编号 数字”，如“评价 {number} 1”（1 满意，2 基本满意，3 不满意）。"
 TICKET_NOT_FOUND = "没有找到编号为 {number} 的留言，请核对后再试。"
 TICKET_NOT_FOUND_NONE = "没有找到编号为 {number} 的留言。" + NO_TICKETS  # (ends as NO_TICKETS: said otherwise while writing)
 TICKET_NOT_FOUND_MINE = "没有找到编号为 {number} 的留言。您的留言编号：{mine}。\n请核对后再发送，例如“{usage}”。"
@@ -1179,6 +1181,9 @@ EN = {
     "MY_TICKET_LINE": "{number} {kind} | {state}{due}",
     "MY_TICKET_DUE": " | due {due}",
     "MY_TICKETS_FOOT": "Send \"status\" and a number (e.g. \"status {short}\") for the details.",
+    "MY_TICKET_TO_RATE": " | awaiting your rating",
+    "MY_TICKETS_RATE_FOOT": "To rate one, send \"rate\", its number and your rating, e.g. \"rate {number} 1\" "
+                            "(1 satisfied, 2 fairly satisfied, 3 not satisfied).",
     "TICKET_DETAIL": "Number: {number}\nType: {kind}\nState: {state}\nOffice in charge: {unit}",
     "TICKET_DETAIL_DUE": "Deadline: {due}",
     "TICKET_DETAIL_TEXT": "Message: ",

@@ -396,6 +396,26 @@ async def test_a_rating_word_with_a_particle_is_asked_about_not_a_new_message(di
     assert (await ticket(d, number))["rating"] == score
 
 
+async def test_once_told_a_message_is_not_a_rating_its_numbered_answers_are_not_asked_about_again(dialog):
+    # 还行吧 looked like a rating; the parent said it is a new message. Its own questions (kind, phone, the
+    # summary's 1 提交) take digits: the rating is not asked about again, and the ticket still awaits it.
+    from tests.test_citizen_dialogs import resolved
+    d = dialog
+    number = await resolved(d, PARENT)
+    await talk(d, PARENT, "还行吧，不过希望食堂的饭菜能一直保持热的", expect=f"您是要评价留言 {number}")
+    said = await talk(d, PARENT, "2")
+    for _ in range(4):  # whatever this version asks of a suggestion (kind, phone, school), the first option
+        said = await talk(d, PARENT, "1" if "回复 1 提交" in said else ("0" if "联系电话" in said else "1"),
+                          absent="您是要评价留言")
+        if "提交成功" in said:
+            break
+    assert "提交成功" in said
+    assert (await ticket(d, number))["rating"] is None
+    await talk(d, PARENT, "查询", expect=[f"{number} 投诉｜已办结｜待您评价", f"“评价 {number} 1”"])
+    await talk(d, PARENT, "1", expect="感谢您的评价")
+    assert (await ticket(d, number))["rating"] == 1
+
+
 # -- the rule holds whatever kind is chosen, and for words added later --------------------------------------------
 @pytest.mark.parametrize("kind", ["2", "3"])
 async def test_conduct_filed_as_a_suggestion_or_a_question_never_reaches_the_school(dialog, kind):
