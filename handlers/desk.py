@@ -392,9 +392,10 @@ class Desk:
         now = self.clock.now()
         # the duty office gets its own 签收 window; the unit that let the first one lapse keeps that miss (m029)
         accept_due = self.calendar.due(now, self.accept_days)
-        # A deadline not yet passed that falls inside that window stays the bouncer's (the 办结 part counts for it
-        # until the ticket is sent on): bounced an hour before it, the lateness would land on the duty office
-        keeps = bool(ticket["due_at"]) and now <= ticket["due_at"] <= accept_due
+        # A deadline passed already, or falling inside that window, stays the bouncer's (the 办结 part counts for it
+        # until the ticket is sent on): bounced an hour before it, or after it, the lateness would land on the duty
+        # office; sent back, the school's own late ticket, counted once (rates.compute)
+        keeps = bool(ticket["due_at"]) and ticket["due_at"] <= accept_due
         home = self.home(db, ticket)  # the duty office; for a complaint about the bureau, never it (Desk.barred)
         ticket = tickets.transition(db, ticket, "bounced", user["openid"], now, "bounce", reason,
                                     unit_code=home, bounces=bounces, arbitration=int(bounces >= 2),
@@ -432,8 +433,12 @@ class Desk:
         who = user.get("name") or texts.ROLE_NAMES.get(user["role"], "")
         fields: dict[str, Any] = dict(unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
                                       accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days))
-        if self.restart_on_transfer and not self._bounced_by(db, ticket, target["code"]):
-            # a unit getting back a ticket it 退回ed keeps the deadline it had: 退回 then 转派 back is no new clock
+        # a unit getting back a ticket it held before gets back the deadline it had there: a round trip (转派 away
+        # and back, 退回 and sent back) is no new clock, and a deadline it let pass stays passed
+        held, kept_due = tickets.deadline_held(db, ticket, target["code"])
+        if self.restart_on_transfer and held:
+            fields.update(due_at=kept_due)
+        elif self.restart_on_transfer:
             days = self._days(ticket)
             fields.update(due_at=self.calendar.due(now, days), dispatched_at=now)
         tickets.record_correction(db, ticket, user["openid"], target["code"], now, reason or unit_query)
@@ -442,11 +447,18 @@ class Desk:
         why = texts.WHY_TRANSFER.format(who=who, reason=reason or "未说明")
         if rejected:
             why += "\n" + texts.WHY_REVIEW.format(comment=ticket.get("rating_comment") or "无")
-        out = [Reply(texts.TRANSFERRED_OK.format(number=ticket["number"], unit=target["name"]))]
+        done = texts.TRANSFERRED_OK.format(number=ticket["number"], unit=target["name"])
+        late = ticket["due_at"] is not None and ticket["due_at"] < now
+        if self.restart_on_transfer and held and ticket["due_at"] is not None:  # said, so nobody expects a new clock
+            kept = {"due": self._due(ticket), "late": texts.KEPT_DUE_LATE if late else ""}
+            why += "\n" + texts.WHY_KEPT_DUE.format(**kept)
+            done += "\n" + texts.TRANSFER_KEPT_DUE.format(unit=target["name"], **kept)
+        out = [Reply(done)]
         if not staff.of_unit(db, target["code"]):
             out[0] = Reply(out[0].text + "\n" + texts.TRANSFER_NOBODY.format(unit=target["name"]))
         out += self.dispatch_notices(db, ticket, why)
-        out += self.tell_citizen(db, ticket, "留言已转办", "CITIZEN_TRANSFERRED", unit=target["name"])
+        out += self.tell_citizen(db, ticket, "留言已转办", "CITIZEN_TRANSFERRED_LATE" if late else "CITIZEN_TRANSFERRED",
+                                 unit=target["name"])
         return out
 
     def request_extension(self, db, user: dict, ticket: dict, days: int, reason: str) -> list[Reply]:
@@ -1029,11 +1041,6 @@ class Desk:
             elif e["action"] == "transfer":
                 unit = tickets.transferred_to(db, ticket["id"], e["at"]) or unit
         return unit
-
-    @staticmethod
-    def _bounced_by(db, ticket: dict, unit_code: str) -> bool:
-        """Whether `unit_code` 退回ed this ticket before (the bounce event names the unit that held it)."""
-        return any(e["action"] == "bounce" and e["unit_code"] == unit_code for e in tickets.events(db, ticket["id"]))
 
     def _days(self, ticket: dict) -> int:
         if urgent(ticket):

@@ -79,6 +79,17 @@ def _within(t: float | None, start: float, end: float) -> bool:
     return t is not None and start <= t < end
 
 
+def _resolution_case(t: dict, start: float, end: float, cut: float) -> str | None:
+    """How a ticket counts in its 办结 unit's 解决率 of [start, end): "resolved" in it, "overdue" (dispatched,
+    due and not resolved by the cut), or None."""
+    if _within(t["resolved_at"], start, end):
+        return "resolved"
+    if (t["due_at"] and t["due_at"] < cut and t["dispatched_at"] is not None and t["dispatched_at"] < cut
+            and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"):
+        return "overdue"
+    return None
+
+
 def compute(tickets: Iterable[dict], start: float, end: float, now: float | None = None,
             ratings: Iterable[dict] = (), into: dict[str, Rates] | None = None,
             misses: Iterable[dict] = ()) -> dict[str, Rates]:
@@ -104,12 +115,12 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             if t.get("stood_in"):
                 out.setdefault(unit, Rates()).stood_in += 1
         r = out.setdefault(resolve, Rates())
-        if _within(t["resolved_at"], start, end):
+        case = _resolution_case(t, start, end, cut)
+        if case == "resolved":
             r.resolved += 1
             if t["due_at"] and t["resolved_at"] <= t["due_at"]:
                 r.resolved_in_time += 1
-        elif (t["due_at"] and t["due_at"] < cut and t["dispatched_at"] is not None and t["dispatched_at"] < cut
-              and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"):
+        elif case == "overdue":
             r.open_overdue += 1
         if _within(t["rated_at"], start, end) and t["rating"] in (1, 2, 3) and t["close_reason"] != "unrated" \
                 and not t.get("by_insider"):  # a rating by staff is not the public's (m050)
@@ -118,11 +129,23 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             rated.satisfied += t["rating"] in (1, 2)
         if t["close_reason"] == "unrated" and _within(t["closed_at"], start, end):
             r.unrated += 1
-    for m in misses:
+    # One ticket is at most one late case of one unit in a period: its late departures there counted once, and
+    # not at all beside the unit's own count of it (it got the ticket back, deadline and all: resolved in the
+    # period, or open past that deadline at its end). Read here, not undone where written: the lateness stays
+    # in a period in which the unit does not count the ticket itself.
+    late: dict[tuple, list[int]] = {}
+    for i, m in enumerate(misses):
         if _within(m["at"], start, end):
-            r = out.setdefault(m["unit_code"], Rates())
-            r.response_due += m["response"]
-            r.open_overdue += m["overdue"]
+            flags = late.setdefault((m.get("ticket_id", -1 - i), m["unit_code"]), [0, 0])
+            t = m.get("ticket")
+            own = t is not None and credit(t)[1] == m["unit_code"] and _resolution_case(t, start, end, cut)
+            flags[0] |= m["response"]
+            flags[1] |= m["overdue"] and not own
+    for (_, unit), (response, overdue) in late.items():
+        if response or overdue:
+            r = out.setdefault(unit, Rates())
+            r.response_due += response
+            r.open_overdue += overdue
             r.left_late += 1
     for e in ratings:
         if e["unit_code"] is None or not _within(e["at"], start, end):

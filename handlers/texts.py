@@ -481,6 +481,10 @@ UNIT_NOT_FOUND = "没有找到单位“{query}”，请发送单位全称或代�
 UNIT_AMBIGUOUS = "“{query}”对应多个单位：{names}。请发送全称或代码。"
 UNIT_SUGGEST = "没有找到单位“{query}”。您要找的是不是：\n{lines}\n请发送全称或括号里的代码。"
 TRANSFERRED_OK = "已将 {number} 转派给“{unit}”。"
+# 转派 back to a unit that held the ticket before: its old deadline, not a new clock (Desk.transfer)
+TRANSFER_KEPT_DUE = "“{unit}”此前承办过此件，仍按原办结时限{due}前办结{late}，不重新计时。"
+WHY_KEPT_DUE = "此件贵单位此前承办过，仍按原办结时限{due}前办结{late}，请抓紧办理。"
+KEPT_DUE_LATE = "（已超期）"
 TRANSFER_NOTE = "转派至{unit}{reason}"
 # What a school's or kindergarten's people cannot do (handlers/desk.py NOT_AT_SCHOOLS), and what they do instead.
 NOT_AT_SCHOOL = {"transfer": "学校、幼儿园不能转派{what}。如不属本校职责，请发送“退回 {number} 理由”，由局值班室重新分派。"}
@@ -539,6 +543,7 @@ CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”受理，正在办�
 CITIZEN_STAFF_REPLY = "【{unit}答复】留言 {number}：\n{text}\n如需回复，请发送“回复 {number} 您的内容”。"
 CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n感谢您的监督！"
 CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理，将于{due}前办结。"
+CITIZEN_TRANSFERRED_LATE = "您的留言 {number} 已转由“{unit}”办理。办结时限（{due}）已过，我们将督促尽快办结，请您谅解。"
 CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
 CITIZEN_REPLY_WHICH = "请写明留言编号，例如“回复 JY2611-0001 您的内容”。"
 CITIZEN_TICKET_CLOSED = "留言 {number} {state}，如有新的问题请直接留言。"
@@ -1151,6 +1156,8 @@ EN = {
     "CITIZEN_RESOLVED": "Your message {number} has been concluded.\nResult: {text}\nThank you for helping us "
                         "improve.",
     "CITIZEN_TRANSFERRED": "Your message {number} has been passed to {unit}, which will conclude it by {due}.",
+    "CITIZEN_TRANSFERRED_LATE": "Your message {number} has been passed to {unit}. Its deadline ({due}) has passed; "
+                                "we will press for it to be concluded as soon as possible. We are sorry for the delay.",
     "CITIZEN_EXTENDED": "The deadline for your message {number} has been extended to {due} ({reason}). We are "
                         "sorry for the delay.",
     "CITIZEN_REPLY_SENT": "Your words have been passed to the officer handling {number}.",

@@ -191,11 +191,29 @@ def version(db: sqlite_utils.Database, ticket_id: int) -> int:
 
 def misses_in(db: sqlite_utils.Database, start: float, end: float,
               units: list[str] | None = None) -> list[dict[str, Any]]:
-    """The late departures (m029) in [start, end), each with the unit it counts against."""
-    where, args = ("", []) if units is None else (f" AND unit_code IN ({','.join('?' * len(units))})", list(units))
-    return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4]} for r in db.execute(
-        f"SELECT unit_code, at, response, overdue, ticket_id FROM unit_misses WHERE at >= ? AND at < ?{where}",
-        [start, end, *args])]
+    """The late departures (m029) in [start, end), each with the unit it counts against and, as `ticket`, the
+    columns its ticket's 办结 part counts by now (handlers.rates: a unit that got the ticket back counts it once)."""
+    where, args = ("", []) if units is None else (f" AND m.unit_code IN ({','.join('?' * len(units))})", list(units))
+    return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4],
+             "ticket": {"unit_code": r[5], "resolve_unit": r[6], "due_at": r[7], "dispatched_at": r[8],
+                        "resolved_at": r[9], "state": r[10]}} for r in db.execute(
+        "SELECT m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, t.due_at, "
+        "t.dispatched_at, t.resolved_at, t.state FROM unit_misses m INDEXED BY unit_misses_at "
+        f"JOIN tickets t ON t.id = m.ticket_id WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args])]
+
+
+def deadline_held(db: sqlite_utils.Database, ticket: dict[str, Any], unit_code: str) -> tuple[bool, float | None]:
+    """Whether `unit_code` held this ticket before, and the deadline it had there when it last held it (from the
+    events' KEPT columns, m044; an event older than those: the deadline the ticket has now)."""
+    held, due = False, None
+    for unit, kept_ in db.execute("SELECT unit_code, kept FROM ticket_events WHERE ticket_id = ? ORDER BY id",
+                                  [ticket["id"]]):
+        after = json.loads(kept_) if kept_ else None
+        if after and after[0] == unit_code:
+            held, due = True, after[2]
+        elif unit == unit_code and not held:
+            held, due = True, ticket.get("due_at")
+    return held, due
 
 
 def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int = 10) -> list[dict[str, Any]]:
