@@ -90,6 +90,13 @@ def _resolution_case(t: dict, start: float, end: float, cut: float) -> str | Non
     return None
 
 
+def _late_case(t: dict, start: float, end: float, cut: float) -> bool:
+    """The ticket counts late in its 办结 unit's 解决率 of [start, end): resolved late in it, or open past its
+    deadline at the cut."""
+    case = _resolution_case(t, start, end, cut)
+    return case == "overdue" or (case == "resolved" and not (t["due_at"] and t["resolved_at"] <= t["due_at"]))
+
+
 def compute(tickets: Iterable[dict], start: float, end: float, now: float | None = None,
             ratings: Iterable[dict] = (), into: dict[str, Rates] | None = None,
             misses: Iterable[dict] = ()) -> dict[str, Rates]:
@@ -130,15 +137,15 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if t["close_reason"] == "unrated" and _within(t["closed_at"], start, end):
             r.unrated += 1
     # One ticket is at most one late case of one unit in a period: its late departures there counted once, and
-    # not at all beside the unit's own count of it (it got the ticket back, deadline and all: resolved in the
-    # period, or open past that deadline at its end). Read here, not undone where written: the lateness stays
-    # in a period in which the unit does not count the ticket itself.
+    # not at all beside the unit's own late count of it (it got the ticket back, deadline and all: resolved
+    # late in the period, or open past that deadline at its end). Read here, not undone where written: the
+    # lateness stays in a period in which the unit does not count the ticket late itself (a redo done in time).
     late: dict[tuple, list[int]] = {}
     for i, m in enumerate(misses):
         if _within(m["at"], start, end):
             flags = late.setdefault((m.get("ticket_id", -1 - i), m["unit_code"]), [0, 0])
             t = m.get("ticket")
-            own = t is not None and credit(t)[1] == m["unit_code"] and _resolution_case(t, start, end, cut)
+            own = t is not None and credit(t)[1] == m["unit_code"] and _late_case(t, start, end, cut)
             flags[0] |= m["response"]
             flags[1] |= m["overdue"] and not own
     for (_, unit), (response, overdue) in late.items():

@@ -98,7 +98,8 @@ class Case:
     unrated_at: float | None = None
     reviewed: bool = False
     watch: bool = True                # a case for the three rates (praise is not)
-    waiting: bool = False             # 退回ed with its deadline inside the duty office's window: 办结 the bouncer's
+    waiting: bool = False             # 退回ed with its deadline passed or inside the duty office's window: 办结 the bouncer's
+    held: dict = dataclasses.field(default_factory=dict)  # unit -> the deadline it had when it last let the ticket go
 
     def respond_unit(self) -> str:
         return self.resp or self.holder
@@ -121,7 +122,7 @@ class Model:
     bound: set[str]
     cases: dict[str, Case] = dataclasses.field(default_factory=dict)
     rating_events: list[tuple[str, float, int, bool]] = dataclasses.field(default_factory=list)
-    misses: list[tuple[str, float, int, int]] = dataclasses.field(default_factory=list)  # unit, at, resp, overdue
+    misses: list[tuple[str, float, int, int, str]] = dataclasses.field(default_factory=list)  # unit, at, resp, overdue, number
 
     def lapsed_response(self, c: Case, now: float) -> bool:
         if not c.accept_due:
@@ -137,17 +138,27 @@ class Model:
         """The ticket leaves its unit (退回, 转派): what it let lapse stays its own (`stays`: the 办结 part goes on
         counting for the same unit with the same deadline: late in its own figures, no miss)."""
         r, o = self.lapsed_response(c, now), self.lapsed_resolution(c, now) and not stays
-        self.miss(c.respond_unit(), c.resolve_unit(), now, r, o)
+        self.miss(c, now, r, o)
+        self.cases[c.number].held[c.holder] = c.due  # given back to it, the ticket has this deadline again
 
-    def miss(self, respond: str, resolve: str, now: float, r: bool, o: bool) -> None:
+    def miss(self, c: Case, now: float, r: bool, o: bool) -> None:
+        respond, resolve = c.respond_unit(), c.resolve_unit()
         if respond == resolve:
             if r or o:
-                self.misses.append((respond, now, int(r), int(o)))
+                self.misses.append((respond, now, int(r), int(o), c.number))
             return
         if r:
-            self.misses.append((respond, now, 1, 0))
+            self.misses.append((respond, now, 1, 0, c.number))
         if o:
-            self.misses.append((resolve, now, 0, 1))
+            self.misses.append((resolve, now, 0, 1, c.number))
+
+    @staticmethod
+    def late_case(c: Case, start: float, end: float, cut: float) -> bool:
+        """Counted late in its 办结 unit's own figures of the period: resolved late in it, or open past its deadline."""
+        if c.resolved is not None and start <= c.resolved < end:
+            return not (c.due and c.resolved <= c.due)
+        return bool(c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn"
+                    and (c.resolved is None or c.resolved >= cut))
 
     def arrive(self, c: Case, unit: str) -> None:
         c.holder, c.resp, c.res, c.accepted, c.waiting = unit, None, None, None, False
@@ -189,8 +200,17 @@ class Model:
                 if first:
                     out[unit]["first_rated"] += 1
                     out[unit]["first_satisfied"] += score in (1, 2)
-        for unit, t, r, o in self.misses:
+        # one ticket, one late case of a unit in a period: its departures once, none beside its own late count
+        late: dict[tuple[str, str], list[int]] = {}
+        for unit, t, r, o, number in self.misses:
             if start <= t < end:
+                c = self.cases[number]
+                own = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
+                f = late.setdefault((number, unit), [0, 0])
+                f[0] |= r
+                f[1] |= o and not own
+        for (_, unit), (r, o) in late.items():
+            if r or o:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
                 out[unit]["left_late"] += 1
@@ -320,8 +340,8 @@ class World:
         snapshot = dataclasses.replace(c)
         if await self.act(who, f"退回 {c.number} 不属本单位职责，请重新分派", c.number):
             t = await self.ticket(c.number)
-            # a deadline not yet passed inside the duty office's window stays the bouncer's (desk.bounce)
-            keeps = bool(snapshot.due) and now <= snapshot.due <= t["accept_due_at"]
+            # a deadline passed, or inside the duty office's window, stays the bouncer's (desk.bounce)
+            keeps = bool(snapshot.due) and snapshot.due <= t["accept_due_at"]
             # the 办结 part stays with the unit it counted for (kept, or a stand-in's: the duty office): no miss
             stays = (snapshot.resolve_unit() if keeps else t["unit_code"]) == snapshot.resolve_unit()
             self.model.leaves(snapshot, now, stays=stays)
@@ -335,6 +355,9 @@ class World:
         # 转派 is for supervisors, leaders and the duty office
         who = self.rng.choice(["o_demo_leader", ACTORS[DUTY_UNIT]] + ["o_demo_head_jn"] * c.holder.startswith("jn-"))
         target = self.rng.choice([u for u in ("jn-jyj", "jyj-sfc", "jn-syxx", "jn-yyxx", "jn-dszx") if u != c.holder])
+        back = sorted(u for u in c.held if u != c.holder and u != DUTY_UNIT)
+        if back and self.rng.random() < 0.5:  # a round trip: back to a unit that held it (its old deadline)
+            target = self.rng.choice(back)
         name = {"jn-jyj": "江南区教育局", "jyj-sfc": "市教育局教育收费管理处", "jn-syxx": "江南区实验小学",
                 "jn-yyxx": "江南区育英小学", "jn-dszx": "江南区第三中学"}[target]
         now = self.clock.now()
@@ -343,6 +366,8 @@ class World:
             t = await self.ticket(c.number)
             self.model.leaves(snapshot, now, stays=target == snapshot.resolve_unit() and t["due_at"] == snapshot.due)
             assert t["unit_code"] == target
+            if target in snapshot.held:  # back where it was: the deadline it had there, no new dispatch
+                assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.dispatched), (t, snapshot)
             self.model.arrive(c, target)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
 
@@ -373,13 +398,13 @@ class World:
         if not first:                             # a second (or later) 不满意: the bureau reviews it
             assert t["review"] and t["unit_code"] == DUTY_UNIT, t
             if late:
-                self.model.misses.append((c.resolve_unit(), now, 0, 1))
+                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number))
             kept = c.respond_unit()
             c.holder, c.reviewed, c.unattended = t["unit_code"], True, False
             c.resp, c.res = (kept if kept != c.holder else None), None
         else:                                     # the first: the same unit does it again
             if late:
-                self.model.misses.append((c.resolve_unit(), now, 0, 1))
+                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number))
             if not c.unattended:
                 c.res = None
         c.resolved, c.state, c.due = None, "open", t["due_at"]
@@ -390,7 +415,7 @@ class World:
         snapshot = dataclasses.replace(c)
         if await self.act(c.openid, f"确认撤回 {c.number}", c.number):
             # withdrawn, it leaves 派发 and 解决率; what it had let lapse stays a miss (m050: the 签收 window too)
-            self.model.miss(snapshot.respond_unit(), snapshot.resolve_unit(), now,
+            self.model.miss(snapshot, now,
                             self.model.lapsed_response(snapshot, now), self.model.lapsed_resolution(snapshot, now))
             c.state = "withdrawn"
 
