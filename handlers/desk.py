@@ -435,7 +435,9 @@ class Desk:
                                       accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days))
         # a unit getting back a ticket it held before gets back the deadline it had there: a round trip (转派 away
         # and back, 退回 and sent back) is no new clock, and a deadline it let pass stays passed
-        held, kept_due = tickets.deadline_held(db, ticket, target["code"])
+        held, kept_due, lapsed = tickets.deadline_held(db, ticket, target["code"])
+        if lapsed:  # and a 签收 window it let lapse there, not a fresh one to sign in time
+            fields.update(accept_due_at=lapsed)
         if self.restart_on_transfer and held:
             fields.update(due_at=kept_due)
         elif self.restart_on_transfer:

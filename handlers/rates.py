@@ -97,6 +97,16 @@ def _late_case(t: dict, start: float, end: float, cut: float) -> bool:
     return case == "overdue" or (case == "resolved" and not (t["due_at"] and t["resolved_at"] <= t["due_at"]))
 
 
+def _late_response(t: dict, start: float, end: float, now: float | None) -> bool:
+    """The ticket counts late in its 签收 unit's 响应率 of [start, end): dispatched in it, due to be signed by
+    `now` and not signed in time."""
+    if not _within(t["dispatched_at"], start, end) or t["state"] == "withdrawn":
+        return False
+    if t["accepted_at"] is not None:
+        return not (t["accept_due_at"] and t["accepted_at"] <= t["accept_due_at"])
+    return now is None or not t["accept_due_at"] or t["accept_due_at"] <= now
+
+
 def compute(tickets: Iterable[dict], start: float, end: float, now: float | None = None,
             ratings: Iterable[dict] = (), into: dict[str, Rates] | None = None,
             misses: Iterable[dict] = ()) -> dict[str, Rates]:
@@ -136,18 +146,20 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             rated.satisfied += t["rating"] in (1, 2)
         if t["close_reason"] == "unrated" and _within(t["closed_at"], start, end):
             r.unrated += 1
-    # One ticket is at most one late case of one unit in a period: its late departures there counted once, and
-    # not at all beside the unit's own late count of it (it got the ticket back, deadline and all: resolved
-    # late in the period, or open past that deadline at its end). Read here, not undone where written: the
-    # lateness stays in a period in which the unit does not count the ticket late itself (a redo done in time).
+    # One ticket is at most one late case of one unit in a period, in each rate: its late departures there
+    # counted once, and not at all beside the unit's own late count of it (it got the ticket back, its lapsed
+    # 签收 window and its deadline with it: dispatched in the period and not signed in time, resolved late in
+    # it, or open past that deadline at its end). Read here, not undone where written: the lateness stays in a
+    # period in which the unit does not count the ticket late itself (a redo done in time).
     late: dict[tuple, list[int]] = {}
     for i, m in enumerate(misses):
         if _within(m["at"], start, end):
             flags = late.setdefault((m.get("ticket_id", -1 - i), m["unit_code"]), [0, 0])
             t = m.get("ticket")
-            own = t is not None and credit(t)[1] == m["unit_code"] and _late_case(t, start, end, cut)
-            flags[0] |= m["response"]
-            flags[1] |= m["overdue"] and not own
+            responds = t is not None and credit(t)[0] == m["unit_code"] and _late_response(t, start, end, now)
+            resolves = t is not None and credit(t)[1] == m["unit_code"] and _late_case(t, start, end, cut)
+            flags[0] |= m["response"] and not responds
+            flags[1] |= m["overdue"] and not resolves
     for (_, unit), (response, overdue) in late.items():
         if response or overdue:
             r = out.setdefault(unit, Rates())

@@ -192,28 +192,44 @@ def version(db: sqlite_utils.Database, ticket_id: int) -> int:
 def misses_in(db: sqlite_utils.Database, start: float, end: float,
               units: list[str] | None = None) -> list[dict[str, Any]]:
     """The late departures (m029) in [start, end), each with the unit it counts against and, as `ticket`, the
-    columns its ticket's 办结 part counts by now (handlers.rates: a unit that got the ticket back counts it once)."""
+    columns its ticket's parts count by now (handlers.rates: a unit that got the ticket back counts it once)."""
     where, args = ("", []) if units is None else (f" AND m.unit_code IN ({','.join('?' * len(units))})", list(units))
     return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4],
              "ticket": {"unit_code": r[5], "resolve_unit": r[6], "due_at": r[7], "dispatched_at": r[8],
-                        "resolved_at": r[9], "state": r[10]}} for r in db.execute(
+                        "resolved_at": r[9], "state": r[10], "response_unit": r[11], "accepted_at": r[12],
+                        "accept_due_at": r[13]}} for r in db.execute(
         "SELECT m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, t.due_at, "
-        "t.dispatched_at, t.resolved_at, t.state FROM unit_misses m INDEXED BY unit_misses_at "
+        "t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at "
+        "FROM unit_misses m INDEXED BY unit_misses_at "
         f"JOIN tickets t ON t.id = m.ticket_id WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args])]
 
 
-def deadline_held(db: sqlite_utils.Database, ticket: dict[str, Any], unit_code: str) -> tuple[bool, float | None]:
-    """Whether `unit_code` held this ticket before, and the deadline it had there when it last held it (from the
-    events' KEPT columns, m044; an event older than those: the deadline the ticket has now)."""
-    held, due = False, None
-    for unit, kept_ in db.execute("SELECT unit_code, kept FROM ticket_events WHERE ticket_id = ? ORDER BY id",
-                                  [ticket["id"]]):
+def deadline_held(db: sqlite_utils.Database, ticket: dict[str, Any], unit_code: str
+                  ) -> tuple[bool, float | None, float | None]:
+    """Whether `unit_code` held this ticket before; the deadline it had there when it last let it go; and the 签收
+    window it had let lapse there, unsigned in time and its own (None: it signed in time, or its window was still
+    open, or a stand-in's). From the events' KEPT columns (m044); events older than those: the deadline the ticket
+    has now, no window."""
+    held, due, window, lapsed = False, None, None, None
+    signed, holder, fallback = False, None, False
+    for at, action, unit, kept_ in db.execute(
+            "SELECT at, action, unit_code, kept FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket["id"]]):
         after = json.loads(kept_) if kept_ else None
-        if after and after[0] == unit_code:
-            held, due = True, after[2]
-        elif unit == unit_code and not held:
-            held, due = True, ticket.get("due_at")
-    return held, due
+        if action == "accept" and unit == unit_code and holder == unit_code and window and at <= window:
+            signed = True
+        if after is None:
+            if unit == unit_code and not held:
+                held, due, fallback = True, ticket.get("due_at"), True
+            continue
+        if after[0] == unit_code:
+            if holder != unit_code:  # it arrives: a new hold, nothing signed yet
+                signed = False
+            held, due, fallback = True, after[2], False
+            window, own = after[1], after[3] in (None, unit_code)
+        elif holder == unit_code:  # it leaves
+            lapsed = window if window and at > window and not signed and own else None
+        holder = after[0]
+    return held, due, None if fallback else lapsed
 
 
 def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int = 10) -> list[dict[str, Any]]:

@@ -128,3 +128,25 @@ def dt_text(due: float) -> str:
     from tests.dialog import TZ
     d = dt.datetime.fromtimestamp(due, TZ)
     return f"{d.month}月{d.day}日"
+
+
+async def test_a_unit_that_let_its_signing_window_lapse_gets_it_back_after_a_round_trip(dialog, tmp_path, capsys):
+    """The same round trip on the 签收 side: 江南区教育局 left a ticket unsigned past its window, its head sent it to
+    the school and back, and the district signed it in a fresh window: 响应率 50% (one in time, one left late)
+    instead of 0%. It gets back the window it let lapse; signed now, the ticket is one late 签收."""
+    from storage import tickets
+    d = dialog
+    number = await file_ticket(d, "o_parent_fees", FEES_TEXT, scene="school:jn-syxx", consent="1")
+    await talk(d, LEADER, f"转派 {number} 江南区教育局 收费问题请区局核处", expect="已将")
+    window = (await d.db(tickets.get, number))["accept_due_at"]
+    d.advance(window + 3600 - d.clock.now())
+    await talk(d, DISTRICT_HEAD, f"转派 {number} 江南区实验小学 请学校先核实", expect="已将")
+    d.advance(3600)
+    await talk(d, DISTRICT_HEAD, f"转派 {number} 江南区教育局 仍由区局办理", expect="已将")
+    assert (await d.db(tickets.get, number))["accept_due_at"] == window
+    await talk(d, DISTRICT, f"签收 {number}", expect="签收")
+    d.advance(60)
+    district = (await _rates(d, ["jn-jyj", "jn-syxx"]))["jn-jyj"]
+    assert (district.response_due, district.accepted_in_time, district.left_late) == (1, 0, 0), district
+    assert district.response == 0.0
+    _verify(tmp_path, capsys)

@@ -100,6 +100,7 @@ class Case:
     watch: bool = True                # a case for the three rates (praise is not)
     waiting: bool = False             # 退回ed with its deadline passed or inside the duty office's window: 办结 the bouncer's
     held: dict = dataclasses.field(default_factory=dict)  # unit -> the deadline it had when it last let the ticket go
+    lapsed: dict = dataclasses.field(default_factory=dict)  # unit -> the 签收 window of its own it had let lapse then
 
     def respond_unit(self) -> str:
         return self.resp or self.holder
@@ -140,6 +141,7 @@ class Model:
         r, o = self.lapsed_response(c, now), self.lapsed_resolution(c, now) and not stays
         self.miss(c, now, r, o)
         self.cases[c.number].held[c.holder] = c.due  # given back to it, the ticket has this deadline again
+        self.cases[c.number].lapsed[c.holder] = c.accept_due if r and c.respond_unit() == c.holder else None
 
     def miss(self, c: Case, now: float, r: bool, o: bool) -> None:
         respond, resolve = c.respond_unit(), c.resolve_unit()
@@ -151,6 +153,15 @@ class Model:
             self.misses.append((respond, now, 1, 0, c.number))
         if o:
             self.misses.append((resolve, now, 0, 1, c.number))
+
+    @staticmethod
+    def late_response(c: Case, start: float, end: float, now: float) -> bool:
+        """Counted late in its 签收 unit's own 响应率 of the period: dispatched in it and not signed in time."""
+        if not (start <= c.dispatched < end) or c.state == "withdrawn":
+            return False
+        if c.accepted is not None:
+            return not (c.accept_due and c.accepted <= c.accept_due)
+        return not c.accept_due or c.accept_due <= now
 
     @staticmethod
     def late_case(c: Case, start: float, end: float, cut: float) -> bool:
@@ -205,10 +216,11 @@ class Model:
         for unit, t, r, o, number in self.misses:
             if start <= t < end:
                 c = self.cases[number]
-                own = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
+                responds = c.watch and c.respond_unit() == unit and self.late_response(c, start, end, now)
+                resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
                 f = late.setdefault((number, unit), [0, 0])
-                f[0] |= r
-                f[1] |= o and not own
+                f[0] |= r and not responds
+                f[1] |= o and not resolves
         for (_, unit), (r, o) in late.items():
             if r or o:
                 out[unit]["response_due"] += r
@@ -368,6 +380,8 @@ class World:
             assert t["unit_code"] == target
             if target in snapshot.held:  # back where it was: the deadline it had there, no new dispatch
                 assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.dispatched), (t, snapshot)
+                if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
+                    assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
             self.model.arrive(c, target)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
 
