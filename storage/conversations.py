@@ -1,13 +1,11 @@
 """Where each person is in a conversation, so a restart in the middle loses nothing."""
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections import OrderedDict
 from typing import Any
 
-import orjson
 import sqlite_utils
 
 from storage import jsontext
@@ -276,54 +274,8 @@ _PUT = ("INSERT INTO conversations (openid, flow, state, data, updated_at, expir
 _PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 
 
-def dumps(data: dict[str, Any]) -> str:
-    """The data as JSON text, read back by `json.loads` (every reader of the table) as the same values. Written by
-    orjson (issue 10: ~10x json's encoder on the writer thread, every message) when it writes those same values --
-    plain values and finite floats; anything else (NaN, infinities, ints past 64 bits, keys that are not strings,
-    lone surrogates, other types) by json's encoder, as before. A value that carries its own JSON (`json_text`: a
-    routing decision, written once per decision) is put in as it is."""
-    try:
-        if _orjson_writes(data):
-            return _orjson(data, default=_fragment).decode()
-    except TypeError:  # orjson.JSONEncodeError: a big int, a key that is no string, a lone surrogate
-        pass
-    return _json_dumps(data)
-
-
-_SCALAR = frozenset({str, bool, type(None), int})  # an int past 64 bits: orjson refuses it (TypeError)
-_FINITE_MAX = 1.7976931348623157e308
-
-
-def _orjson_writes(value: Any) -> bool:
-    """Whether orjson writes the very values json would: no NaN or infinity (orjson writes null), no other types."""
-    t = type(value)
-    if t is dict:
-        for v in value.values():
-            if type(v) not in _SCALAR and not _orjson_writes(v):
-                return False
-        return True
-    if t is list or t is tuple:
-        for v in value:
-            if type(v) not in _SCALAR and not _orjson_writes(v):
-                return False
-        return True
-    if t is float:
-        return -_FINITE_MAX <= value <= _FINITE_MAX  # False for NaN too
-    return t in _SCALAR or getattr(value, "json_text", None) is not None
-
-
-def _fragment(value: Any) -> Any:
-    text = getattr(value, "json_text", None)
-    if text is None:
-        raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
-    return orjson.Fragment(text)
-
-
-_orjson = functools.partial(orjson.dumps, option=orjson.OPT_PASSTHROUGH_SUBCLASS)  # a Routing (a dict) to _fragment
-
-
 def _json_dumps(data: dict[str, Any]) -> str:
-    """json's text, for what orjson would write otherwise. A value carrying its own JSON is put in last."""
+    """json's text (for what orjson would write as other values). A value carrying its own JSON is put in last."""
     plain = _PLAIN
     ready = None
     for k, v in data.items():  # one pass; most values are plain, and a failed getattr costs
@@ -341,6 +293,12 @@ def _json_dumps(data: dict[str, Any]) -> str:
     rest = _encode(rest)
     tail = ", ".join(f"{_encode(k)}: {text}" for k, text in ready.items())
     return f"{rest[:-1]}, {tail}}}" if rest != "{}" else f"{{{tail}}}"
+
+
+# The data as JSON text, read back by `json.loads` (every reader of the table) as the same values: orjson's text
+# (issue 10: the draft is written on every message) where it writes those values, else json's as before.
+# A value that carries its own JSON (`json_text`: a routing decision, written once per decision) goes in as it is.
+dumps = jsontext.values_encoder(_json_dumps)
 
 
 def delete(db: sqlite_utils.Database, openid: str) -> None:
