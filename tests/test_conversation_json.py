@@ -182,3 +182,21 @@ def test_any_value_reads_back_as_json_would_have_written_it(data):
             conversations.dumps(data)
         return
     assert values(conversations.dumps(data)) == values(expected)
+
+
+def test_an_inbound_payload_reads_back_as_the_same_inbound():
+    """The inbound row's payload (every message) goes through the same rule: a message's usual fields are the same
+    bytes as json's compact text; a location's odd number is json's text; each reads back as the same Inbound."""
+    from handlers.messages import Inbound
+    compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    usual = Inbound(openid="o_用户1", kind="text", created_at=1764460000, text="作业太多\n\"引号\"\t👍🏻", msg_id="2456")
+    where = Inbound(openid="o1", kind="location", created_at=1764460001, msg_id="2457",
+                    location={"lat": 39.9042, "lon": 116.4074, "scale": 15, "label": "北京市东城区"})
+    odd = Inbound(openid="o1", kind="location", created_at=1764460002, msg_id="2458",
+                  location={"lat": float("nan"), "lon": 1e-7, "scale": 2 ** 64, "label": ""})
+    for inbound in (usual, where):
+        assert inbound.to_json() == compact(inbound.__dict__)
+        assert Inbound.from_json(inbound.to_json()) == inbound
+    assert odd.to_json() == compact(odd.__dict__) and '"lat":NaN' in odd.to_json()
+    back = Inbound.from_json(odd.to_json())
+    assert math.isnan(back.location["lat"]) and back.location["scale"] == 2 ** 64 and back.location["lon"] == 1e-7
