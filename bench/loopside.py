@@ -22,6 +22,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -114,12 +115,43 @@ async def service_round(reqs, warm: int, concurrency: int, settings=()) -> tuple
         async with running(app):
             await drive_started(app, reqs[:warm], concurrency)
             db = app[DB]
+            writer_tid = await db.run(lambda _db: threading.get_native_id())
+            me = threading.get_native_id()
+            s0 = {t: switches(t) for t in (me, writer_tid)}
+            c0 = (db.calls, db.commits)
             w0 = await db.run(lambda _db: time.thread_time())
+            profile = None
+            if PROFILE is not None:
+                import cProfile
+                profile = cProfile.Profile()
+                profile.enable()  # (this thread only: the event loop's calls)
             ms = await drive_started(app, reqs[warm:], concurrency)
+            if profile is not None:
+                profile.disable()
+                PROFILE.append(profile)
             writer = (await db.run(lambda _db: time.thread_time()) - w0) / (len(reqs) - warm) * 1000
+            SWITCHES.append(tuple((switches(t) - s0[t]) / (len(reqs) - warm) for t in (me, writer_tid)))
+            BATCH.append((db.calls - c0[0]) / max(1, db.commits - c0[1]))
             return ms, writer
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+BATCH: list[float] = []  # each service round: the writer's calls a transaction
+SWITCHES: list[tuple[float, float]] = []  # each service round: the loop's and the writer's switches a message
+
+
+def switches(tid: int) -> int:
+    """Context switches of one thread of this process (voluntary: it waited, for the GIL above all; involuntary:
+    the scheduler took the core)."""
+    total = 0
+    for line in Path(f"/proc/self/task/{tid}/status").read_text().splitlines():
+        if line.endswith("ctxt_switches:") or "ctxt_switches:" in line:
+            total += int(line.split()[1])
+    return total
+
+
+PROFILE: list | None = None  # --calls: each round's cProfile of the event loop's thread
 
 
 async def drive_started(app, reqs, concurrency) -> float:
@@ -175,7 +207,14 @@ def main() -> int:
     p.add_argument("--no-echo", action="store_true")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="a config setting for the service, as TOML (repeatable), as bench/webhook.py's")
+    p.add_argument("--calls", action="store_true",
+                   help="also count the event loop's Python function calls a message (cProfile, on the service's "
+                        "rounds only: a deterministic count, whatever the machine's load) and print the top ones")
+    p.add_argument("--calls-out", metavar="FILE", help="with --calls: the profile, for pstats (a before/after diff)")
     args = p.parse_args()
+    if args.calls:
+        global PROFILE
+        PROFILE = []
     settings = [(*name.split(".", 1), value) for name, _, value in (s.partition("=") for s in args.set)]
     import uvloop
     reqs = raw_requests(args.messages, args.mix, 1, args.openids)
@@ -192,7 +231,9 @@ def main() -> int:
                 echoes.append(uvloop.run(echo_round(reqs, warm, args.concurrency)))
         for side in ((service, echo) if r % 2 == 0 else (echo, service)):
             side()
-        print(f"round {r + 1}: event loop {loops[-1]:.4f} ms, writer thread {writers[-1]:.4f} ms"
+        print(f"round {r + 1}: event loop {loops[-1]:.4f} ms, writer thread {writers[-1]:.4f} ms (thread switches a "
+              f"message: the loop's {SWITCHES[-1][0]:.2f}, the writer's {SWITCHES[-1][1]:.2f}; {BATCH[-1]:.1f} calls a "
+              f"transaction)"
               + (f"; echo's loop {echoes[-1]:.4f} ms -> loop/echo {loops[-1] / echoes[-1]:.3f}" if echoes else ""),
               flush=True)
     line = (f"loopside ({args.mix} mix, {args.messages - warm} messages a round, {args.openids} senders, "
@@ -203,6 +244,19 @@ def main() -> int:
         line += (f"; echo {statistics.median(echoes):.4f} ms; loop/echo by round "
                  f"{', '.join(f'{x:.3f}' for x in ratios)} (median {statistics.median(ratios):.3f})")
     print(line)
+    if PROFILE:
+        import pstats
+        n = args.messages - warm
+        stats = pstats.Stats(PROFILE[-1])
+        if args.calls_out:
+            stats.dump_stats(args.calls_out)
+        print(f"event loop's Python function calls a message (cProfile, last round): "
+              f"{stats.total_calls / n:.1f} ({stats.prim_calls / n:.1f} primitive); top by own time:")
+        rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:25]
+        for (file, line_no, name), (cc, nc, tt, ct, _) in rows:
+            where = file.split("site-packages/")[-1].replace(str(common.ROOT) + "/", "")
+            print(f"  {nc / n:6.2f} calls  own {1e6 * tt / n:6.2f} us  incl {1e6 * ct / n:7.2f} us  "
+                  f"{name} ({where}:{line_no})")
     return 0
 
 

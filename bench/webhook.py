@@ -558,12 +558,15 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
     for f in sorted(prefix.parent.glob(prefix.name + ".*")):
         gcs: dict[int, list[tuple[float, float]]] = {}
         sizes, times, resets = [], [], []
+        loop_gc_cpu = 0.0  # ms of the collections' CPU on the main thread (the event loop)
         for line in f.read_text().splitlines():
             kind, start, secs, n, *cpu = line.split()
             if not window[0] <= float(start) <= window[1]:
                 continue
             if kind == "gc":
                 gcs.setdefault(int(n), []).append((1000 * float(secs), 1000 * float(cpu[0]) if cpu else 0.0))
+                if cpu[1:] == ["loop"]:
+                    loop_gc_cpu += 1000 * float(cpu[0])
             elif kind == "batch":
                 sizes.append(int(n))
                 times.append(1000 * float(secs))
@@ -574,7 +577,9 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
         sizes.sort(), times.sort()
         out[f.suffix[1:]] = {
             "gc": {g: {"n": len(v), "max_ms": max(w for w, _ in v), "total_ms": sum(w for w, _ in v),
-                       "max_cpu_ms": max(c for _, c in v)} for g, v in sorted(gcs.items())},
+                       "max_cpu_ms": max(c for _, c in v), "cpu_ms": sum(c for _, c in v)}
+                   for g, v in sorted(gcs.items())},
+            "gc_loop_cpu_ms": loop_gc_cpu,
             "batches": {"n": len(sizes), "calls_p50": pct(sizes, 50), "calls_p90": pct(sizes, 90),
                         "calls_max": sizes[-1], "ms_p50": pct(times, 50), "ms_p99": pct(times, 99),
                         "ms_max": times[-1]} if sizes else None,
@@ -880,6 +885,9 @@ def main() -> int:
            f"{echo['tail']['p99_ms'] / max(1e-9, echo['tail']['mean_ms']):.1f}x" if echo else ""),
         *[f"  probe pid {pid:<8}  gc " + ", ".join(f"gen{g} {v['n']}x max {v['max_ms']:.1f} ms (CPU {v['max_cpu_ms']:.1f}) "
                                                  f"total {v['total_ms']:.0f} ms" for g, v in p_["gc"].items())
+          + (f"; their CPU {sum(v['cpu_ms'] for v in p_['gc'].values()):.0f} ms, of it on the event loop "
+             f"{p_['gc_loop_cpu_ms']:.0f} ms ({p_['gc_loop_cpu_ms'] / max(1, result['ok2xx']) * 1000:.1f} us a message)"
+             if p_["gc"] else "")
           + (f"; writer batches {p_['batches']['n']}: messages p50 {p_['batches']['calls_p50']} p90 "
              f"{p_['batches']['calls_p90']} max {p_['batches']['calls_max']}, BEGIN to answers p50 "
              f"{p_['batches']['ms_p50']:.1f} p99 {p_['batches']['ms_p99']:.1f} max {p_['batches']['ms_max']:.1f} ms"
