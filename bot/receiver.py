@@ -134,12 +134,6 @@ def _outcome(done: Callable, fut: asyncio.Future) -> None:
         done(fut.result())
 
 
-def _resolve(fut: asyncio.Future, value) -> None:
-    """receive()'s `done` for receive_soon: the awaited future takes the outcome (unless its caller went away)."""
-    if not fut.done():
-        fut.set_result(value)
-
-
 def _release(waiter: asyncio.Future, _task: asyncio.Task) -> None:
     if not waiter.done():
         waiter.set_result(None)
@@ -308,7 +302,7 @@ class Receiver:
         self.on_outbox = on_outbox or (lambda: None)
         self.on_media = on_media or (lambda: None)  # a copy of an image or voice message was asked for
         self.spool = spool
-        self._inflight: dict[str, tuple[asyncio.Future, _Answer]] = {}  # key -> (its outcome, its answer)
+        self._inflight: dict[str, tuple[asyncio.Task, _Answer]] = {}
         self._drainer: asyncio.Task | None = None
         self._drain_again = False  # asked while a drain ran: a file freed meanwhile (a worker died) is taken too
         self._drain_lock = asyncio.Lock()
@@ -332,27 +326,22 @@ class Receiver:
         and nothing is stored or done. `deadline` (time.monotonic()): when the caller, an HTTP worker in another
         process, stops waiting; it replaces reply_timeout, and no reply is passive past it."""
         key = inbound.dedupe_key
-        if key in self._inflight:  # a retry of a message in hand
-            return await self._receive_retry(key, inbound, request, deadline)
-        # The first try: receive_soon's trip, its answer awaited here. No task, coroutine or waiter of its own: the
-        # webhook's handler task is the only one woken, once (bench/README.md, `loop12`).
-        answered = asyncio.get_running_loop().create_future()
-        self.receive_soon(inbound, request, deadline, functools.partial(_resolve, answered))
-        value = await answered
-        if isinstance(value, BaseException):
-            raise value
-        return value
-
-    async def _receive_retry(self, key: str, inbound: Inbound, request: str | None,
-                             deadline: float | None) -> Reply | None:
-        """A retry of a message this process is handling: it waits for the first try's outcome, as long as its own
-        caller waits, and is answered as the first try is (or 'success' once the message is spooled)."""
-        task, answer = self._inflight[key]
         if request is not None:
             self._note_request(request, key)
-            await self._remember_retry(request, key)  # its request is remembered all the same
+        retry = key in self._inflight
+        if not retry:
+            answer = _Answer(passive_ok=self.reply_timeout > 0, deadline=deadline)
+            task = asyncio.create_task(self._process(key, inbound, answer, claim=True, request=request))
+            self._inflight[key] = (task, answer)
+            task.add_done_callback(lambda t: self._settled(key, t))
+        task, answer = self._inflight[key]
+        if retry and request is not None:  # a retry of a message in hand: its request is remembered all the same
+            await self._remember_retry(request, key)
+        wait = self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS
+        if deadline is not None:
+            wait = max(0.0, deadline - time.monotonic())
         try:
-            await self._deadlines.wait(task, self._wait(deadline))  # raises TimeoutError when it runs out first
+            await self._deadlines.wait(task, wait)  # raises TimeoutError when `wait` runs out first
             return task.result()
         except TimeoutError:
             if not answer.give_up():
@@ -365,21 +354,14 @@ class Receiver:
         await self._spool(key, inbound, answer, request)
         return None
 
-    def _wait(self, deadline: float | None) -> float:
-        """How long a call waits for its message's handling before it answers 'success' (the message spooled)."""
-        if deadline is not None:
-            return max(0.0, deadline - time.monotonic())
-        return self.reply_timeout if self.reply_timeout > 0 else STORE_WAIT_SECONDS
-
-    def receive_soon(self, inbound: Inbound, request: str | None, deadline: float | None,
+    def receive_soon(self, inbound: Inbound, request: str | None, deadline: float,
                      done: Callable[[Reply | None | BaseException], None], hints: dict | None = None) -> None:
-        """receive() without a task: the trip to the writer thread answers through a callback
-        (Database.run_redoable_then), so a message costs this loop no task, coroutine or future wake-up, only a
-        future for a retry to wait on. `done` is called once, on the loop, with what receive() would return (the
-        passive reply, or None: 'success', the message durable) or raise. A replayed request raises Replay here at
-        once, as receive() does before anything is stored. `deadline` as receive()'s (the writer process's callers,
-        bot/writer.py); `hints`: what an HTTP worker computed from the message's text alone (take_hints), used on
-        the writer thread if the message is new."""
+        """receive() for a caller in another process (bot/writer.py), without a task: the trip to the writer thread
+        answers through a callback (Database.run_redoable_then), so a message costs this loop no task, coroutine
+        or future wake-up, only a future for a retry to wait on. `done` is called once, on the loop, with what
+        receive() would return (the passive reply, or None: 'success', the message durable) or raise. A replayed
+        request raises Replay here at once, as receive() does before anything is stored. `hints`: what the worker
+        computed from the message's text alone (take_hints), used on the writer thread if the message is new."""
         key = inbound.dedupe_key
         if key in self._inflight:  # a retry of a message in hand (rare): receive()'s own path
             retry = asyncio.ensure_future(self.receive(inbound, request, deadline))
@@ -391,7 +373,7 @@ class Receiver:
         soon = _Soon(self, key, inbound, request, answer, done)
         self._inflight[key] = (soon.outcome, answer)
         self.db.run_redoable_then(soon.stored, self._claim_and_handle, key, inbound, answer, None, request, hints)
-        self._deadlines.watch(soon, self._wait(deadline))
+        self._deadlines.watch(soon, max(0.0, deadline - time.monotonic()))
 
     def _note_request(self, request: str, key: str) -> None:
         """The in-memory half of the replay check: raises Replay for a request seen here with another message."""
@@ -532,13 +514,19 @@ class Receiver:
             claim = await self.db.run(inbound_store.read, key)
         return None if claim.deferred else _reply(claim.reply)
 
-    async def _process(self, key: str, inbound: Inbound, answer: _Answer) -> Reply | None:
-        """One trip to the writer for a message already stored (recover()): handle it and record the outcome, in
-        one commit (a first try goes through receive_soon's trip, which also checks the request and stores it)."""
+    async def _process(self, key: str, inbound: Inbound, answer: _Answer, claim: bool = False,
+                       request: str | None = None, hints: dict | None = None) -> Reply | None:
+        """One trip to the writer: check the request is no replay, store the inbound if new, handle it and record
+        the outcome, in one commit. A message whose key is already stored was seen before (a retry after a
+        restart, or another worker's)."""
         # Redoable (storage/db.py): everything it does but the database's is the same when done again (the
         # answer's decision, the hints, the conversation memory, which a rollback clears).
         try:
-            result = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer)
+            if claim:
+                result = await self.db.run_redoable(self._claim_and_handle, key, inbound, answer, None, request,
+                                                    hints)
+            else:
+                result = await self.db.run_redoable(self._handle_and_complete, key, inbound, answer)
             return await self._after_store(key, inbound, answer, result)
         finally:
             if self._lines:

@@ -366,8 +366,6 @@ class Database:
         self._busy_lock = threading.Lock()  # a put and the writer's "queue empty" are never interleaved
         self.batch_done: Callable[[], None] | None = None
         self._idle_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []  # Database.idle()
-        # each event loop's calls of its current turn, handed over at its end (_put)
-        self._held: dict[asyncio.AbstractEventLoop, list[_Call]] = {}
 
     def start(self) -> "Database":
         if self._thread is not None:
@@ -467,7 +465,7 @@ class Database:
                 self._reset_wal(db)
             idle = None
             with self._busy_lock:
-                if self._queue.empty() and not self._held:
+                if self._queue.empty():
                     self.busy = False
                     idle, self._idle_waiters = self._idle_waiters, []
             if idle:
@@ -600,32 +598,9 @@ class Database:
         return True
 
     def _put(self, call: _Call) -> None:
-        """Queue a call for the writer thread. A call from an event loop is held until the loop's current turn is
-        over (one call_soon), then handed over with the turn's others: put one by one, each between two requests'
-        decrypting and parsing, the first woke the writer thread, which took the interpreter lock from the loop
-        mid-turn for a batch of a few calls and handed it back as often (bench/README.md, `loop12`). Each loop's
-        calls keep their order; a loop's list is touched only on its own thread."""
-        loop = call.loop
-        if loop is None:  # (a thread without a loop: run_sync, read_sync)
-            self._hand_over((call,))
-            return
-        held = self._held.get(loop)
-        if held is None:
-            held = self._held[loop] = []
-            loop.call_soon(self._release_held, loop)
-        self.busy = True
-        held.append(call)
-
-    def _release_held(self, loop: asyncio.AbstractEventLoop) -> None:
-        held = self._held.pop(loop, None)
-        if held:
-            self._hand_over(held)
-
-    def _hand_over(self, calls) -> None:
         with self._busy_lock:
             self.busy = True
-            for call in calls:
-                self._queue.put(call)
+            self._queue.put(call)
 
     async def idle(self, timeout: float) -> bool:
         """Return once the writer has nothing in hand (at once if it has nothing now), or after `timeout`; True if
@@ -710,8 +685,6 @@ class Database:
         self._readers = []
         if self._thread is None:
             return
-        for loop in list(self._held):  # (nothing is left behind the stop)
-            self._release_held(loop)
         self._queue.put(None)
         self._thread.join()
         self._thread = None

@@ -13,7 +13,7 @@ from handlers import texts
 from handlers.clock import FixedClock
 from handlers.messages import Inbound, Reply
 from storage import inbound as inbound_store
-from storage.db import MAX_BATCH, Database
+from storage.db import Database
 
 T0 = 1_800_000_000.0
 
@@ -58,13 +58,11 @@ async def _one_batch(db: Database, make) -> list:
         await asyncio.sleep(0.005)
     tasks = [asyncio.ensure_future(c) for c in make()]
     await asyncio.sleep(0.05)  # every task has put its call in the queue
-    # All of them wait in the queue, so the writer takes them in its next batch (up to MAX_BATCH). (Not a count of
-    # commits: a background call of the app's, the outbox's or the media's, may commit one of its own after it.)
-    queued = db._queue.qsize()
+    commits = db.commits
     gate.set()
     await held
     out = await asyncio.gather(*tasks, return_exceptions=True)
-    assert len(tasks) <= queued <= MAX_BATCH, "every call waited in the queue for one batch"
+    assert db.commits == commits + 2, "the held call's batch and one more"
     return out
 
 
