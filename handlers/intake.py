@@ -742,6 +742,7 @@ class Draft:
     attachments: list[dict] = field(default_factory=list)
     kind: str | None = None
     kind_from: str | None = None        # "asked": the person chose it; "urgent": danger, filed as a call for help;
+    #                                     "asking": the question asked, not yet answered;
     #                                     "named" (我要投诉) or "words" (欺负, 不管):
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
@@ -1212,7 +1213,12 @@ class Intake:
                     category=texts.CATEGORY_NAMES.get(self.s.matter(inbound.text)[0], "其他")))])
             self._collect(inbound, d)
             d.similar_checked = d.similar_checked and state != "similar"  # its question is still open
-            return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
+            note = _t(d, "SUPPLEMENTED")
+            if state == "kind":  # at the kind question, words that name one (我建议…): said how they were read
+                self._refresh(d)
+                if d.kind_from == "named":
+                    note = _t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + note
+            return self._advance(d, [Reply(note)])
         return STEP[state].answer(self, text, d, inbound)
 
     def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
@@ -1571,10 +1577,12 @@ class Intake:
             d.about_bureau = True
         if d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
-            d.kind = infer_kind(plain) or (None if d.kind_from == "urgent" else d.kind)  # urgency: read afresh
-            named = d.kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[d.kind])  # no guess
-                                or d.kind == "complaint" and any(p.search(plain) for p in DECISIVE))
-            d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
+            kind = infer_kind(plain) or (None if d.kind_from in ("urgent", "asking") else d.kind)  # read afresh
+            named = kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[kind])  # no guess
+                              or kind == "complaint" and any(p.search(plain) for p in DECISIVE))
+            if named or d.kind_from != "asking":  # asked and not answered: a guess from the words added is no
+                d.kind = kind                       # answer (希望你们快点 is no 建议): the question stays
+                d.kind_from = "named" if named else "words" if kind else None  # "words": shown as a guess
             if decision.get("urgent") and d.kind in (None, "praise", "suggestion"):
                 d.kind, d.kind_from = "complaint", "urgent"  # a missing child, self-harm: a call for help, filed
                 #                                              at once, never asked whether it is praise
@@ -1603,6 +1611,8 @@ class Intake:
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
+                if step.state == "kind":
+                    d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
                 if step.state == "school" and d.school_from is None and not d.school_options:
                     d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + step.ask(self, d)
