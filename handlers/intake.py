@@ -485,7 +485,7 @@ MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0
 
 # "那什么时候能有结果", "多久能处理好", "when will I hear back": asked by someone with a message in hand, it is about
 # that message (answered with its state and deadline), not a new one.
-ASKS_PROGRESS = re.compile(r"^(?:那|请问|问下|问一下|我想问下?)?(?:我的?|这个|这件)?(?:留言|投诉|事情?|问题)?(?:大概|大约)?(?:还)?(?:要|得|需要)?"
+ASKS_PROGRESS = re.compile(r"^(?:(?:然后呢?|接下来呢?|好的?|嗯)[\s,，]*)?(?:那|请问|问下|问一下|我想问下?)?(?:我的?|这个|这件)?(?:留言|投诉|事情?|问题)?(?:大概|大约)?(?:还)?(?:要|得|需要)?"
                            r"(?:什么时候|啥时候|多久|多长时间|几天|哪天)(?:才)?(?:能|会|可以)?(?:有|给|处理|办|解决)?(?:个|我)?"
                            r"(?:结果|处理|回复|答复|办好|办完|处理好|解决|消息|回音|说法|好)?(?:了)?[吗呢啊呀么？?。.!！\s]*$")
 ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|how long (?:will|does) it take|when will "
@@ -498,14 +498,21 @@ ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:我的?|这个|�
                           r"进(?:展|度)(?:怎么样|如何|咋样)?了?|到哪(?:一步|儿|里)?了)[吗呢啊呀么？?。.!！\s]*$")
 
 
+# 然后呢 / 接下来怎么办 / 我还要做什么吗, with a message in hand: what happens next (nothing more is needed of them)
+ASKS_NEXT = re.compile(r"^(?:(?:好的?|嗯|哦|那)[\s,，]*)?(?:然后呢|接下来呢|接下来(?:怎么办|呢|要?做什么|要?干什么)|下一步(?:呢|怎么办|做什么)?|"
+                       r"(?:那)?我?(?:还|另外)?(?:要|需要|得|用)(?:再)?(?:做|干|准备)(?:点|些)?(?:什么|啥)(?:吗|呢|不)?|"
+                       r"(?:那)?我?(?:就)?(?:在这)?等着?(?:就)?(?:行|可以|好)了?(?:吗|吧|是吧)?)[吗呢啊呀么？?。.!！\s]*$")
+
+
 _THANKS_LEAD = re.compile(rf"^(?:{THANKS.pattern})+", re.I)
 
 
 @short_texts  # pure; every new message asks it
 def asks_progress(text: str) -> bool:
     text = _THANKS_LEAD.sub("", text)  # "Thank you. How long will it take?"
-    return bool(han_count(text) <= 16 and (ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text))  # (the count
-                or ASKS_PROGRESS_EN.match(text))                                       # is remembered: first)
+    return bool(han_count(text) <= 16 and (ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text)  # (the count
+                                           or ASKS_NEXT.match(text))                  # is remembered: first)
+                or ASKS_PROGRESS_EN.match(text))
 
 
 @short_texts  # pure; every new message and every step asks it
@@ -977,7 +984,8 @@ class Intake:
             # sent again just after submitting (unsure it arrived): said to be filed, never a second message
             return None, d.to_dict(), [Reply(texts.pick("REPEATED_FILED", lang).format(number=filed["number"]))]
         if asks_progress(text) and self.s.open_numbers():  # 那什么时候能有结果: about the message in hand
-            return None, d.to_dict(), [Reply(self.s.status_text())]
+            lead = texts.pick("NOTHING_MORE_NEEDED", lang) + "\n" if ASKS_NEXT.match(text) else ""
+            return None, d.to_dict(), [Reply(lead + self.s.status_text())]
         wanted = kind_correction(text)
         filed = self.s.just_filed() if wanted else None
         if filed:  # 改为建议 right after submitting: about that message (changed while unsigned); nothing started
@@ -1150,8 +1158,8 @@ class Intake:
         return None
 
     def _on_asks_progress(self, state: str, text: str, d: Draft):
-        if state != "confirm" and d.category and d.kind != "praise":
-            # 多久能处理？ before submitting: the time limit this message gets, never words of the story
+        if d.category and d.kind != "praise":
+            # 多久能处理？ / 然后呢 before submitting: the time limit this message gets, never words of the story
             if d.kind:
                 plan = self._plan(d)
                 say = _t(d, "DRAFT_DUE").format(days=plan.days, due=plan.due(d.lang))

@@ -254,6 +254,7 @@ NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言
 # 查询 while writing the first one: not "start one" (they are)
 NO_TICKETS_WHILE_WRITING = "您还没有提交过留言；正在填写的这条提交后即可查询。"
 PROGRESS_HEAD = "承办单位会在办结时限前办理，每一步进展都会通知您。"
+NOTHING_MORE_NEEDED = "留言已经提交，不需要您再做什么。"
 MY_TICKETS_HEAD = "您最近的留言："
 MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
 MY_TICKET_DUE = "｜{due}前办结"
@@ -1167,6 +1168,7 @@ EN = {
     "NO_TICKETS_WHILE_WRITING": "You have not sent us a message yet; the one you are writing can be looked up once "
                                 "it is submitted.",
     "PROGRESS_HEAD": "The office will handle it by the deadline, and we will tell you of every step.",
+    "NOTHING_MORE_NEEDED": "Your message is submitted; nothing more is needed from you.",
     "MY_TICKETS_HEAD": "Your recent messages:",
     "MY_TICKET_LINE": "{number} {kind} | {state}{due}",
     "MY_TICKET_DUE": " | due {due}",

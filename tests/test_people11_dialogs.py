@@ -23,3 +23,19 @@ async def test_words_at_the_kind_question_decide_the_kind_only_when_they_name_on
     await talk(d, p, "希望你们快点", expect=["已补充到留言内容", "请问您这次是"], absent="哪所学校")
     # words that name the kind answer it, and the reply says how they were read
     await talk(d, p, "我建议学校别这样搞", expect=["按建议办理", "已补充到留言内容", "哪所学校"])
+
+
+# -- what happens next, before and after submitting -------------------------------------------------------------------
+async def test_asking_what_happens_next_is_answered_and_never_added_or_sent_to_12345(dialog):
+    d, p = dialog, "o_p11_next"
+    await talk(d, p, "学校收资料费300元不给收据，也不说用途，家长都有意见", expect="请问您这次是")
+    await talk(d, p, "1")
+    await talk(d, p, "0", expect="联系电话")
+    await talk(d, p, "0", expect="请核对您的留言")
+    # at the summary it was added to the message ("已补充到留言内容")
+    await talk(d, p, "然后呢 多久有结果", expect=["提交后", "个工作日内办结", "回复 1 提交"],
+               absent=["已补充", "请核对您的留言"])
+    await talk(d, p, "1", expect="提交成功")
+    # after submitting it was a new message, out of the bureau's remit (12345)
+    await talk(d, p, "那我还要做什么吗", expect=["不需要您再做什么", "每一步进展都会通知您"], absent=["12345", "请问您这次是"])
+    await talk(d, p, "接下来呢", expect="不需要您再做什么", absent="12345")
