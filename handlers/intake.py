@@ -269,6 +269,10 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
 # 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
 HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回|好几次|好多次|多次|反复|屡次|几次了|不止一次|又这样|又是这样|"
                        r"从来|从.{1,6}(?:开始|起)就")
+# A sum of money (一节课收200, 300块, 扣了50元) or a child's grade or class (读五年级, 初二, 三班): part of the story,
+# however few its words (and kept with a school's name said with it).
+FACTS = re.compile(r"\d+(?:\.\d+)?\s*(?:元|块|万|千|百|rmb|yuan)|(?:收|交|花|付|退|罚|扣|要)了?(?:我们?|每人|每个人)?\d+|"
+                    r"[一二三四五六七八九1-9]年级|[初高][一二三](?![中])|[一二三四五六七八九十\d]+班")
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
@@ -705,7 +709,7 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
     core = han_count(FILLER.sub("", t)) + words  # an English word says as much as a character
     if core >= SENTENCE_CHARS or words >= SENTENCE_WORDS:
         return True, t
-    if HOW_OFTEN.search(t) and core >= 2:
+    if HOW_OFTEN.search(t) and core >= 2 or FACTS.search(t):
         return True, t
     if core < 2:
         return False, t
@@ -1001,7 +1005,7 @@ class Intake:
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
-                                                   + _t(d, "ASK_MORE"))])
+                                                   + _t(d, "ASK_WHAT_HAPPENED"))])  # (not the school again)
         self._collect(inbound, d)
         return self._advance(d, [])
 
@@ -1032,6 +1036,8 @@ class Intake:
             d.anonymous = None  # decided while no school was named: the school may now be told, so ask
         d.school, d.school_from, d.school_options = code, "asked", []
         d.similar_checked = False
+        if FACTS.search(text):  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
+            d.parts.append(text)
         return True
 
     # -- one message within the conversation --------------------------------------------------------------

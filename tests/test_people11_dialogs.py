@@ -39,3 +39,17 @@ async def test_asking_what_happens_next_is_answered_and_never_added_or_sent_to_1
     # after submitting it was a new message, out of the bureau's remit (12345)
     await talk(d, p, "那我还要做什么吗", expect=["不需要您再做什么", "每一步进展都会通知您"], absent=["12345", "请问您这次是"])
     await talk(d, p, "接下来呢", expect="不需要您再做什么", absent="12345")
+
+
+# -- a parent who writes one complaint in three messages ----------------------------------------------------------------
+async def test_a_complaint_in_three_messages_keeps_the_grade_and_the_sum(dialog):
+    d, p = dialog, "o_p11_three"
+    # the grade was dropped with the school's name, and the school asked for again (涉及的学校或人员)
+    await talk(d, p, "我孩子在江南区实验小学读五年级", expect=["涉及学校：江南区实验小学", "发生了什么"],
+               absent="涉及的学校或人员")
+    await talk(d, p, "数学老师上课老是讲一半 说剩下的去他补习班听", expect="请问您这次是")
+    # it was dropped: "请回复数字 1–4"
+    await talk(d, p, "一节课收200", expect=["已补充到留言内容", "请问您这次是"])
+    await talk(d, p, "1")
+    await talk(d, p, "0")
+    await talk(d, p, "2", expect=["请核对您的留言", "读五年级", "补习班", "一节课收200"])
