@@ -694,6 +694,11 @@ def _phone_in_text(text: str):
     return PHONE_IN_TEXT.search(phone_digits(text))
 
 
+# 我不敢说，会不会被老师知道是我发的 / 怕被报复, told with the story: answered at once, the words kept with it
+FOUND_OUT = re.compile(ASKS_ANONYMITY.pattern + r"|怕[^，。！？,.!?\s]{0,8}(?:报复|知道|穿小鞋|针对|记恨|盯上|找麻烦)|"
+                                                r"打击报复|穿小鞋|不敢(?:说|讲|告诉|反映)")
+
+
 def _asks_anonymity(text: str):
     return ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)
 
@@ -1007,7 +1012,15 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
                                                    + _t(d, "ASK_WHAT_HAPPENED"))])  # (not the school again)
         self._collect(inbound, d)
-        return self._advance(d, [])
+        return self._advance(d, [], self._fear_heard(inbound.text, d))
+
+    def _fear_heard(self, text: str, d: Draft) -> str:
+        """Whether the school will learn who wrote, asked or feared in the story's words: answered when heard (the
+        consent question comes later), never left for the person to wonder."""
+        if d.kind != "praise" and d.anonymous is None and FOUND_OUT.search(normalise(text or "")) \
+                and not any(FOUND_OUT.search(normalise(p)) for p in d.parts[:-1]):  # (said once)
+            return _t(d, "ANONYMITY_LATER")
+        return ""
 
     def _take_school(self, text: str, d: Draft) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
@@ -1232,7 +1245,7 @@ class Intake:
                 self._refresh(d)
                 if d.kind_from == "named":
                     note = _t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + note
-            return self._advance(d, [Reply(note)])
+            return self._advance(d, [Reply(note)], self._fear_heard(inbound.text, d))
         return STEP[state].answer(self, text, d, inbound)
 
     def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
@@ -1614,8 +1627,9 @@ class Intake:
         if d.category == "out_of_scope" and d.about_bureau:
             d.category = "other_edu"  # the bureau's own work (挂我电话): an education matter, not 非教育事务
 
-    def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
-        """Ask the first step still needed (the last one, confirm, always is)."""
+    def _advance(self, d: Draft, replies: list[Reply], aside: str = "") -> tuple[str | None, dict, list[Reply]]:
+        """Ask the first step still needed (the last one, confirm, always is); `aside` is said before it (after
+        the safety advice of a danger)."""
         welcome = []
         if d.parts:
             self._refresh(d)
@@ -1629,7 +1643,7 @@ class Intake:
                     d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
                 if step.state == "school" and d.school_from is None and not d.school_options:
                     d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
-                ask = alert + step.ask(self, d)
+                ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask)]
                 else:

@@ -53,3 +53,17 @@ async def test_a_complaint_in_three_messages_keeps_the_grade_and_the_sum(dialog)
     await talk(d, p, "1")
     await talk(d, p, "0")
     await talk(d, p, "2", expect=["请核对您的留言", "读五年级", "补习班", "一节课收200"])
+
+
+# -- a student afraid of being found out ---------------------------------------------------------------------------------
+async def test_a_student_afraid_of_being_found_out_is_answered_and_not_sent_to_110(dialog):
+    d, p = dialog, "o_p11_afraid"
+    # the question in the story went unanswered
+    await talk(d, p, "我是初二的学生 我们班主任让我们周六来学校补课 不来就扣分 我不敢说 会不会被老师知道是我发的",
+               expect=["只有教育局能看到是谁反映的", "请问您这次是"])
+    # it was a danger (怕被报复 an urgency word): "人身安全 … 110", and the kind taken as a complaint unasked
+    await talk(d, p, "我怕被报复", expect=["已补充到留言内容", "请问您这次是"], absent=["人身安全", "110", "紧急"])
+    # fear beside an injury: the safety advice first, then the answer about who will know
+    reply = await talk(d, "o_p11_afraid2", "孩子被同学用圆规扎了 胳膊上都是血点 她不敢说怕被报复",
+                       expect=["人身安全", "只有教育局能看到是谁反映的"])
+    assert reply.index("人身安全") < reply.index("只有教育局能看到")

@@ -35,3 +35,11 @@ def test_a_child_named_beside_an_unanswered_office_stays_calm(router, text):
 @pytest.mark.parametrize("text", ["我要投诉", "投诉你们", "投诉老师", "我想投诉一下"])
 def test_a_complaint_in_a_few_characters_is_not_urgent(router, text):
     assert not router.route(text).urgent, text
+
+
+def test_fear_of_retaliation_alone_is_no_danger_but_extortion_with_blows_is_one(router):
+    # 怕被报复 was an urgency word: a student afraid of being found out was told to call 110
+    for text in ("我怕被报复", "我怕老师报复", "不敢说，怕被报复"):
+        assert not router.route(text).urgent, text
+    d = router.route("女儿被高年级的堵着要钱，不给就打，现在怕被报复不敢说")
+    assert d.urgent and "不给就打" in d.urgent_words and not any(w.startswith("模型判断") for w in d.urgent_words)
