@@ -264,7 +264,7 @@ PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
 FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 # Replies about the question itself, or hesitation: never a matter's words, whatever their length.
 UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|说不好|说不清|不好说|难说|"
-                    r"都要紧|都重要|一样重要|都很重要|都急|"
+                    r"都要紧|都重要|一样重要|都很重要|都急|不太(?:知道|清楚|确定|记得)|记不清|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
 # 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
 HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回|好几次|好多次|多次|反复|屡次|几次了|不止一次|又这样|又是这样|"
@@ -1902,7 +1902,14 @@ class Intake:
     def _school_words(text: str) -> str:
         """孙子在滨河小学 at the school question: the name, without the words that lead into it."""
         name = SCHOOL_LEAD.sub("", text)
-        return name if name != text and SCHOOL_NAME.fullmatch(name) else text
+        if name != text and SCHOOL_NAME.fullmatch(name):
+            return name
+        parts = [p for p in CLAUSES.split(text) if p]
+        idle = [_tells_by_length(p)[0] is False for p in parts]  # 不知道是哪个学校: says nothing
+        names = [n for p, no in zip(parts, idle) if not no and SCHOOL_NAME.fullmatch(n := SCHOOL_LEAD.sub("", p))]
+        if len(parts) > 1 and len(names) == 1 and sum(idle) == len(parts) - 1:
+            return names[0]  # 不知道全名 就是文昌小学: the name, beside words that say nothing of the matter
+        return text
 
     def _option_named(self, text: str, d: Draft) -> int | None:
         """江南区的那个 / 实验小学那所 at 是这所学校吗？: the one offered school whose name holds what is left once the

@@ -67,3 +67,14 @@ async def test_a_student_afraid_of_being_found_out_is_answered_and_not_sent_to_1
     reply = await talk(d, "o_p11_afraid2", "孩子被同学用圆规扎了 胳膊上都是血点 她不敢说怕被报复",
                        expect=["人身安全", "只有教育局能看到是谁反映的"])
     assert reply.index("人身安全") < reply.index("只有教育局能看到")
+
+
+# -- a school's name beside "I don't know its full name" ------------------------------------------------------------------
+async def test_a_school_named_beside_not_knowing_its_full_name_is_taken(dialog):
+    for p, said in (("o_p11_name1", "不知道是哪个学校 就是文昌小学"), ("o_p11_name2", "不太清楚全名，文昌小学")):
+        await talk(dialog, p, "孩子学校天天留那么多作业 写到十一二点", expect="请问您这次是")
+        await talk(dialog, p, "1", expect="哪所学校")
+        # it was "没有找到这所学校" / added to the message and the school offered again
+        await talk(dialog, p, said, expect="联系电话", absent=["没有找到", "已补充", "哪所学校"])
+        await talk(dialog, p, "0")
+        await talk(dialog, p, "2", expect=["涉及学校：江北区文昌小学", "内容：孩子学校天天留那么多作业 写到十一二点\n回复"])
