@@ -536,6 +536,10 @@ INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|
 INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不在|请问)?[，,\s]*(?:我|我们)?(?:想|要|需要|有)?"
                            r"(?:跟你们|向你们|和你们|给你们)?(?:反映|投诉|举报|咨询|问|说|建议|反馈)?(?:一下|下)?"
                            r"(?:一|几)?(?:个|件)?(?:事|事情|问题|情况)(?:儿)?(?:想|要)?(?:反映|咨询|问问?|说说?|请教)?(?:一下)?[啊呀吧哈~～]*$")
+# 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
+INTRO_SUBJECT = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?(?:我|我们)?(?:想|要)?(?:跟你们|向你们|给你们)?"
+                           r"(?:反映|投诉|举报|反馈)(?:一下|下)?.{0,12}?(?:培训机构|培训班|辅导班|补习班|机构|学校|幼儿园|食堂|"
+                           r"老师|班主任|校长|园长|校车)(?:的事情?|的问题|的情况)?[啊呀吧哈~～]*$")
 CLAUSES = re.compile(r"[，,。.！!；;\s]+")
 
 
@@ -552,7 +556,7 @@ def introduction(text: str) -> bool:
         return False
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
     return bool(parts) and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
-                               or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
+                               or INTRO_SUBJECT.match(p) or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.

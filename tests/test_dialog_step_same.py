@@ -83,7 +83,7 @@ def old_introduction(text: str) -> bool:
     parts = [p for p in intake.CLAUSES.split(intake.normalise(text)) if p]
     return bool(parts) and len(text) <= 40 and all(
         intake.INTRO_WHO.match(p) or intake.INTRO_WHERE.match(p) or intake.INTRO_OPENING.match(p)
-        or intake.GREETING.fullmatch(p) for p in parts)
+        or intake.INTRO_SUBJECT.match(p) or intake.GREETING.fullmatch(p) for p in parts)
 
 
 def old_ascii_int(text: str, digits: int = numbers.MAX_DIGITS) -> int | None:

@@ -78,3 +78,13 @@ async def test_a_school_named_beside_not_knowing_its_full_name_is_taken(dialog):
         await talk(dialog, p, said, expect="联系电话", absent=["没有找到", "已补充", "哪所学校"])
         await talk(dialog, p, "0")
         await talk(dialog, p, "2", expect=["涉及学校：江北区文昌小学", "内容：孩子学校天天留那么多作业 写到十一二点\n回复"])
+
+
+# -- whom a complaint is about, before what happened ----------------------------------------------------------------------
+async def test_saying_only_whom_the_complaint_is_about_is_asked_what_happened(dialog):
+    d, p = dialog, "o_p11_subject"
+    # the phone was asked at once, before anything had been said of what happened
+    await talk(d, p, "我想反映一下我们小区旁边那个培训机构", expect="发生了什么", absent="联系电话")
+    await talk(d, p, "他们晚上十点还在上课 吵得我们睡不着 而且好像没有办学许可证", absent="发生了什么")
+    # a matter told in the same words goes on as before
+    await talk(d, "o_p11_subject2", "我想反映一下学校乱收费，资料费每人380元", absent="发生了什么")
