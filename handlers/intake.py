@@ -536,6 +536,8 @@ INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|
 INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不在|请问)?[，,\s]*(?:我|我们)?(?:想|要|需要|有)?"
                            r"(?:跟你们|向你们|和你们|给你们)?(?:反映|投诉|举报|咨询|问|说|建议|反馈)?(?:一下|下)?"
                            r"(?:一|几)?(?:个|件)?(?:事|事情|问题|情况)(?:儿)?(?:想|要)?(?:反映|咨询|问问?|说说?|请教)?(?:一下)?[啊呀吧哈~～]*$")
+# 还有 / 另外 / 对了 / 忘了说: words that go on with what was said just before
+GOES_ON = re.compile(r"^(?:还有(?:就是)?|另外|对了|补充(?:一下|一点)?|再补充(?:一下|一点)?|(?:还)?忘了说)(?:[\s,，。:：]+|(?=\S{4}))")
 # 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
 INTRO_SUBJECT = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?(?:我|我们)?(?:想|要)?(?:跟你们|向你们|给你们)?"
                            r"(?:反映|投诉|举报|反馈)(?:一下|下)?.{0,12}?(?:培训机构|培训班|辅导班|补习班|机构|学校|幼儿园|食堂|"
@@ -1016,6 +1018,14 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
                                                    + _t(d, "ASK_WHAT_HAPPENED"))])  # (not the school again)
         self._collect(inbound, d)
+        if GOES_ON.match(text) and self.s.just_filed():  # 还有… just after submitting: most likely more of it
+            self._refresh(d)
+            filed = None if d.routing.get("urgent") or d.kind == "praise" else self.s.goes_on(d)
+            if filed:
+                d.similar, d.similar_checked = filed["number"], True
+                d.school_options = [filed["school"]] if filed["school"] and d.school is None else []
+                return self._out("similar", d, [Reply(_t(d, "GOES_ON_ASK").format(number=filed["number"]) + "\n"
+                                                      + _t(d, "SIMILAR_CHOICES").format(number=filed["number"]))])
         return self._advance(d, [], self._fear_heard(inbound.text, d))
 
     def _fear_heard(self, text: str, d: Draft) -> str:
@@ -2066,6 +2076,7 @@ class IntakeServices:
     suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]
+    goes_on: Callable[[Draft], dict | None]           # the ticket just filed, if these words may be added to it
     plan: Callable[..., Plan]
     submit: Callable[[str, Draft, Plan], dict]
     append_to: Callable[[str, str, str, list], None]

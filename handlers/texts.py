@@ -140,6 +140,7 @@ SIMILAR = (
     "您在{date}反映过同一学校的同类问题（编号 {number}，{state}）。\n"
     "1 补充到原留言\n2 作为新留言提交"
 )
+GOES_ON_ASK = "这是对刚提交的留言 {number} 的补充吗？"
 APPENDED = "已将您的补充内容加入留言 {number}，承办单位会一并办理。发送“查询 {number}”可查看进度。"
 ASK_PHONE_URGENT = "请留下联系电话，便于工作人员尽快与您联系（号码仅工作人员可见）。\n直接回复号码；不留请回复 0。"
 URGENT_KIND = "紧急求助"
@@ -937,6 +938,7 @@ EN = {
     "SIMILAR": "On {date} you wrote about the same kind of matter at the same school (number {number}, {state}).\n"
                "1 add this to that message\n2 send it as a new message",
     "SIMILAR_CHOICES": "1 add this to message {number}\n2 send it as a new message",
+    "GOES_ON_ASK": "Is this more about the message you just sent ({number})?",
     "ASK_FOCUS": "Your message is about several matters:\n{lines}\nWhich one matters most? Please reply with its "
                  "number. The others stay in the same message and go to the same office.",
     "FOCUS_CHOICES": "{lines}\nWhich one matters most?",

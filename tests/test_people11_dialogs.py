@@ -2,7 +2,7 @@
 the sandbox, each failing on the code before its fix."""
 from __future__ import annotations
 
-from tests.dialog import talk
+from tests.dialog import NUMBER, talk
 
 
 # -- a bare 我要投诉 is no emergency ----------------------------------------------------------------------------------
@@ -88,3 +88,19 @@ async def test_saying_only_whom_the_complaint_is_about_is_asked_what_happened(di
     await talk(d, p, "他们晚上十点还在上课 吵得我们睡不着 而且好像没有办学许可证", absent="发生了什么")
     # a matter told in the same words goes on as before
     await talk(d, "o_p11_subject2", "我想反映一下学校乱收费，资料费每人380元", absent="发生了什么")
+
+
+# -- 还有… just after submitting ---------------------------------------------------------------------------------------------
+async def test_words_that_go_on_just_after_submitting_are_offered_to_the_message_just_filed(dialog):
+    d, p = dialog, "o_p11_more"
+    await talk(d, p, "学校要求每个学生交300元资料费 不给收据", expect="请问您这次是")
+    await talk(d, p, "1")
+    await talk(d, p, "江南区实验小学")
+    await talk(d, p, "0")
+    await talk(d, p, "2", expect="请核对您的留言")
+    number = NUMBER.search(await talk(d, p, "1", expect="提交成功")).group(0)
+    # it started a new message: 投诉/建议/咨询/表扬 and the school asked again
+    await talk(d, p, "还有 老师还让我们买指定的练习册 一本80", expect=["这是对刚提交的留言 " + number, "补充到原留言"],
+               absent="请问您这次是")
+    await talk(d, p, "1", expect=["已将您的补充内容加入留言 " + number])
+    await talk(d, p, "查询 " + number, expect="练习册 一本80")
