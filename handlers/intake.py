@@ -608,7 +608,7 @@ def about_bureau(text: str, d: "Draft") -> bool:
 WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
                       r"这(?:里|儿|个)?是(?:哪里|哪儿|什么地方|什么(?:公众号|号|平台|单位)?|啥|谁)|"
-                      r"(?:你|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
+                      r"(?:你们?|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
                       r"(?:吗|么|嘛|啊|呀|呢|的)?[?？!！。.\s~～]*$|"
                       r"^(?:hi|hello|sorry|excuse me)?[,\s]*(?:who are you|who is this|what is this(?: account| place)?|"
                       r"(?:are you|is this) (?:a )?(?:bot|robot|machine|human|real person|person))[?!.\s]*$", re.I)

@@ -104,3 +104,13 @@ async def test_words_that_go_on_just_after_submitting_are_offered_to_the_message
                absent="请问您这次是")
     await talk(d, p, "1", expect=["已将您的补充内容加入留言 " + number])
     await talk(d, p, "查询 " + number, expect="练习册 一本80")
+
+
+# -- 你们是机器人吗 ---------------------------------------------------------------------------------------------------------
+async def test_are_you_robots_is_answered_and_starts_no_message(dialog):
+    d, p = dialog, "o_p11_robot"
+    # it started a message ("请再具体说说情况") whose first words were the question
+    await talk(d, p, "你们是机器人吗", expect="由工作人员办理", absent="具体说说")
+    await talk(d, p, "孩子在学校被同学起外号 天天哭 不想上学了")
+    await talk(d, p, "0")
+    await talk(d, p, "0", expect="内容：孩子在学校被同学起外号", absent="机器人")
