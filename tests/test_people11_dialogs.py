@@ -114,3 +114,12 @@ async def test_are_you_robots_is_answered_and_starts_no_message(dialog):
     await talk(d, p, "孩子在学校被同学起外号 天天哭 不想上学了")
     await talk(d, p, "0")
     await talk(d, p, "0", expect="内容：孩子在学校被同学起外号", absent="机器人")
+
+
+# -- second thoughts at the school question --------------------------------------------------------------------------------
+async def test_deciding_to_ask_the_school_first_is_not_taken_for_no_school(dialog):
+    d, p = dialog, "o_p11_first"
+    await talk(d, p, "老师 我家孩子被分到最差的班了 能不能调班啊 班主任是刚毕业的 我们很担心", expect="哪所学校")
+    # it was read as "no school" and the phone asked next
+    await talk(d, p, "算了算了 我还是先问问学校吧", expect=["还没有提交", "取消", "哪所学校"], absent="联系电话")
+    await talk(d, p, "取消", expect="已取消")
