@@ -536,6 +536,7 @@ INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|
 INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不在|请问)?[，,\s]*(?:我|我们)?(?:想|要|需要|有)?"
                            r"(?:跟你们|向你们|和你们|给你们)?(?:反映|投诉|举报|咨询|问|说|建议|反馈)?(?:一下|下)?"
                            r"(?:一|几)?(?:个|件)?(?:事|事情|问题|情况)(?:儿)?(?:想|要)?(?:反映|咨询|问问?|说说?|请教)?(?:一下)?[啊呀吧哈~～]*$")
+SCHOOL_STAFF = re.compile(r"老师|教师|班主任|校长|园长|辅导员")
 # 还有 / 另外 / 对了 / 忘了说: words that go on with what was said just before
 GOES_ON = re.compile(r"^(?:还有(?:就是)?|另外|对了|补充(?:一下|一点)?|再补充(?:一下|一点)?|(?:还)?忘了说)(?:[\s,，。:：]+|(?=\S{4}))")
 # 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
@@ -1641,6 +1642,8 @@ class Intake:
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
         if d.category == "out_of_scope" and d.about_bureau:
             d.category = "other_edu"  # the bureau's own work (挂我电话): an education matter, not 非教育事务
+        if d.category == "out_of_scope" and d.kind == "praise" and SCHOOL_STAFF.search(text):
+            d.category = "other_edu"  # 表扬李老师…陪着去医院: a teacher praised is the bureau's to pass on, not 12345
 
     def _advance(self, d: Draft, replies: list[Reply], aside: str = "") -> tuple[str | None, dict, list[Reply]]:
         """Ask the first step still needed (the last one, confirm, always is); `aside` is said before it (after

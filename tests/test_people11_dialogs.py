@@ -123,3 +123,13 @@ async def test_deciding_to_ask_the_school_first_is_not_taken_for_no_school(dialo
     # it was read as "no school" and the phone asked next
     await talk(d, p, "算了算了 我还是先问问学校吧", expect=["还没有提交", "取消", "哪所学校"], absent="联系电话")
     await talk(d, p, "取消", expect="已取消")
+
+
+# -- a teacher praised where a hospital is named -----------------------------------------------------------------------------
+async def test_praise_of_a_teacher_who_took_a_child_to_hospital_is_not_sent_to_12345(dialog):
+    d = dialog
+    # it was 非教育事务 (医院): "建议拨打12345"
+    await talk(d, "o_p11_praise", "想表扬一下江南实验小学的李老师 孩子生病她陪着去医院 特别负责",
+               expect=["类型：表扬", "回复 1 提交"], absent="12345")
+    # praise of someone else's work is still not the bureau's
+    await talk(d, "o_p11_praise2", "我孩子在商场走丢被派出所找回，想表扬民警", expect="12345")
