@@ -508,6 +508,11 @@ ASKS_NEXT = re.compile(r"^(?:(?:好的?|嗯|哦|那)[\s,，]*)?(?:然后呢|接�
                        r"(?:那)?我?(?:就)?(?:在这)?等着?(?:就)?(?:行|可以|好)了?(?:吗|吧|是吧)?)[吗呢啊呀么？?。.!！\s]*$")
 
 
+ASKS_NEXT_EN = re.compile(r"^(?:(?:ok(?:ay)?|so|and|then)[\s,]+)*(?:what happens (?:next|now)|what(?:'s| is) next|what now|"
+                          r"what (?:do|should) i do (?:next|now)|(?:do|should) i (?:need to )?do anything(?: else)?)"
+                          r"[?.!\s]*$", re.I)
+
+
 _THANKS_LEAD = re.compile(rf"^(?:{THANKS.pattern})+", re.I)
 
 
@@ -516,7 +521,7 @@ def asks_progress(text: str) -> bool:
     text = _THANKS_LEAD.sub("", text)  # "Thank you. How long will it take?"
     return bool(han_count(text) <= 16 and (ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text)  # (the count
                                            or ASKS_NEXT.match(text))                  # is remembered: first)
-                or ASKS_PROGRESS_EN.match(text))
+                or ASKS_PROGRESS_EN.match(text) or ASKS_NEXT_EN.match(text))
 
 
 @short_texts  # pure; every new message and every step asks it
@@ -1001,7 +1006,8 @@ class Intake:
             # sent again just after submitting (unsure it arrived): said to be filed, never a second message
             return None, d.to_dict(), [Reply(texts.pick("REPEATED_FILED", lang).format(number=filed["number"]))]
         if asks_progress(text) and self.s.open_numbers():  # 那什么时候能有结果: about the message in hand
-            lead = texts.pick("NOTHING_MORE_NEEDED", lang) + "\n" if ASKS_NEXT.match(text) else ""
+            lead = texts.pick("NOTHING_MORE_NEEDED", lang) + "\n" if ASKS_NEXT.match(text) or ASKS_NEXT_EN.match(
+                text) else ""
             return None, d.to_dict(), [Reply(lead + self.s.status_text())]
         wanted = kind_correction(text)
         filed = self.s.just_filed() if wanted else None

@@ -76,7 +76,7 @@ def old_han_count(text: str) -> int:
 def old_asks_progress(text: str) -> bool:
     text = re.sub(rf"^(?:{intake.THANKS.pattern})+", "", text, flags=re.I)
     return bool((intake.ASKS_PROGRESS.match(text) or intake.ASKS_HOW_FAR.match(text) or intake.ASKS_NEXT.match(text))
-                and old_han_count(text) <= 16 or intake.ASKS_PROGRESS_EN.match(text))
+                and old_han_count(text) <= 16 or intake.ASKS_PROGRESS_EN.match(text) or intake.ASKS_NEXT_EN.match(text))
 
 
 def old_introduction(text: str) -> bool:

@@ -133,3 +133,11 @@ async def test_praise_of_a_teacher_who_took_a_child_to_hospital_is_not_sent_to_1
                expect=["类型：表扬", "回复 1 提交"], absent="12345")
     # praise of someone else's work is still not the bureau's
     await talk(d, "o_p11_praise2", "我孩子在商场走丢被派出所找回，想表扬民警", expect="12345")
+
+
+async def test_what_happens_next_in_english_is_answered_not_read_as_a_school(dialog):
+    d, p = dialog, "o_p11_next_en"
+    await talk(d, p, "My son's school charges 500 yuan for uniforms every term and they fall apart", expect="Is your message")
+    await talk(d, p, "1", expect="Which school")
+    # it was "We could not find a school by that name"
+    await talk(d, p, "what happens next?", expect=["7 working days", "Which school"], absent="could not find")
