@@ -217,6 +217,7 @@ AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所�
 _AGREE_DESPITE_NO = re.compile("|".join(map(re.escape, AGREE_DESPITE_NO)))  # one pass (yes_no: every reply)
 REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
 NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
+WHICH_UNSURE = re.compile(NOT_UNDERSTOOD.pattern + r"|怎么选|选哪|选什么|哪个是|有什么区别|什么区别")
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
@@ -1463,8 +1464,9 @@ class Intake:
     def _on_kind(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 4)
         kind = KINDS[str(n)] if n else named_kind(text)
-        if kind is None:
-            return self._out("kind", d, [Reply(_t(d, "ASK_KIND_AGAIN"))])
+        if kind is None:  # 啥意思: what the kinds mean; else the numbers again, briefly
+            again = "KIND_EXPLAINED" if WHICH_UNSURE.search(text) else "ASK_KIND_AGAIN"
+            return self._out("kind", d, [Reply(_t(d, again))])
         d.kind, d.kind_from = kind, "asked"
         return self._advance(d, [])
 

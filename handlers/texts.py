@@ -109,6 +109,9 @@ WHY_PRAISE_CONDUCT = ("这是一条表扬，但留言中还反映了教师的行
 PRAISE_CHECKED_NOTE = "教师行为问题已核实，表扬件结案"
 PRAISE_CHECKED_OK = "已记录{number}的核实情况并结案（表扬件，不请群众评价）。"
 ASK_KIND_AGAIN = "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"
+# 啥意思 / 不懂 at the kind question: what each kind means, in a line each
+KIND_EXPLAINED = ("请选一下这条留言属于哪一类：\n1 投诉：对学校或工作人员的做法不满意，希望处理\n2 建议：提出改进的意见\n"
+                  "3 咨询：询问政策或办事方法\n4 表扬：感谢好老师、好做法\n请回复数字。")
 OUT_OF_SCOPE = (
     "您反映的问题可能不属于教育部门的职责，建议拨打12345政务服务便民热线，由对应部门更快办理。\n"
     "如仍希望提交给教育局，请回复 1；不提交请回复 2。"
@@ -924,6 +927,9 @@ EN = {
     "ASK_KIND": "Is your message:\n1 a complaint\n2 a suggestion\n3 a question\n4 praise\nPlease reply with the "
                 "number.",
     "ASK_KIND_AGAIN": "Please reply with a number 1–4: 1 complaint, 2 suggestion, 3 question, 4 praise.",
+    "KIND_EXPLAINED": "Which kind of message is this?\n1 complaint: something done wrong that you want put right\n"
+                      "2 suggestion: an idea for doing better\n3 question: about a policy or how to do something\n"
+                      "4 praise: thanks for a good teacher or good work\nPlease reply with the number.",
     "OUT_OF_SCOPE": "This matter may not be the education bureau's responsibility. The city service hotline "
                     "12345 can pass it to the right department more quickly.\nReply 1 if you still want to send "
                     "it to the education bureau, or 2 not to send it.",

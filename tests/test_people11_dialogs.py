@@ -141,3 +141,13 @@ async def test_what_happens_next_in_english_is_answered_not_read_as_a_school(dia
     await talk(d, p, "1", expect="Which school")
     # it was "We could not find a school by that name"
     await talk(d, p, "what happens next?", expect=["7 working days", "Which school"], absent="could not find")
+
+
+# -- 啥意思 at the kind question ------------------------------------------------------------------------------------------------
+async def test_not_understanding_the_kind_question_is_answered_with_what_each_kind_means(dialog):
+    d, p = dialog, "o_p11_what"
+    await talk(d, p, "孩子学校食堂的菜里吃出了虫子", expect="请问您这次是")
+    # it was only "请回复数字 1–4"
+    await talk(d, p, "啥意思", expect=["1 投诉：", "3 咨询：", "请回复数字"])
+    await talk(d, p, "5", expect="请回复数字 1–4", absent="投诉：")
+    await talk(d, p, "1", expect="哪所学校")
