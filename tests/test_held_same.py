@@ -73,8 +73,9 @@ def old_yes_no(text: str) -> bool | None:
 
 def old_asks_progress(text: str) -> bool:
     text = intake._THANKS_LEAD.sub("", text)
-    return bool((intake.ASKS_PROGRESS.match(text) or intake.ASKS_HOW_FAR.match(text)) and intake.han_count(text) <= 16
-                or intake.ASKS_PROGRESS_EN.match(text))
+    return bool((intake.ASKS_PROGRESS.match(text) or intake.ASKS_HOW_FAR.match(text) or intake.ASKS_NEXT.match(text))
+                and intake.han_count(text) <= 16
+                or intake.ASKS_PROGRESS_EN.match(text) or intake.ASKS_NEXT_EN.match(text))  # (next: people11)
 
 
 def old_tells_by_length(text: str) -> tuple[bool | None, str]:
@@ -84,7 +85,7 @@ def old_tells_by_length(text: str) -> tuple[bool | None, str]:
     core = intake.han_count(FILLER.sub("", t)) + english_words(t)
     if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
         return True, t
-    if HOW_OFTEN.search(t) and core >= 2:
+    if HOW_OFTEN.search(t) and core >= 2 or intake.FACTS.search(t):  # (a sum or a grade told: people11)
         return True, t
     if core < 2:
         return False, t
