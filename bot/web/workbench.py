@@ -455,30 +455,66 @@ def _call(desk, db, user: dict, ticket: dict, action: str, text: str, form) -> l
 # -- notifications ---------------------------------------------------------------------------------------------------
 @staff_page
 async def notices_page(request: web.Request, v: Viewer) -> web.Response:
+    """A person's notices, newest first, NOTICE_CARDS cards a page: 下一页 (?before=) and 上一页 (?after=) by the
+    ids at the page's edges, so a page keeps its cards while new ones arrive, and the other query keys ride along."""
     tz, t = _tz(request), auth.now(request)
-    rows = await read(request, outbox.web_notices, v.openid, NOTICE_ROWS)
-    if rows and any(r["read_at"] is None for r in rows):
-        await write(request, outbox.web_mark_read, v.openid, t, rows[0]["id"])
-    items: list[dict] = []
-    for r in rows:
-        line = {"text": texts.for_web(r["text"]), "ticket": r["notice"].get("ticket")}
-        line["short"] = _notice_line(line["text"], line["ticket"] or "", r["notice"].get("title", ""))
-        last = items[-1] if items else None
-        # one sweep's reminders (written at the same moment, one per ticket) are one card, as WeChat merges them
-        if last and r["created_at"] == last["at"] and r["notice"].get("title") == last["title"] and line["ticket"]:
-            last["lines"].append(line)
-            last["unread"] = last["unread"] or r["read_at"] is None
-            continue
-        if len(items) == NOTICE_CARDS:
-            break
-        items.append({"at": r["created_at"], "when": _fmt(r["created_at"], tz, "%m-%d %H:%M"),
-                      "title": r["notice"].get("title", ""), "unread": r["read_at"] is None, "lines": [line]})
-    ctx = await _context(request, v, items=items)
-    ctx["unread"] = 0
+    before, after = (int(x) if re.fullmatch(r"[0-9]{1,18}", x := request.query.get(k, "")) else None
+                     for k in ("before", "after"))
+    after = None if before is not None else after
+
+    def load(db):
+        rows = outbox.web_notices(db, v.openid, NOTICE_ROWS, before, after)
+        cards = _notice_cards(rows)
+        if len(rows) == NOTICE_ROWS and len(cards) > 1:  # the far card may go on beyond the rows read
+            cards = cards[1:] if after is not None else cards[:-1]
+        cards = cards[-NOTICE_CARDS:] if after is not None else cards[:NOTICE_CARDS]
+        for card in cards:  # one sweep's reminders: the most overdue first, as 待办 and 紧急 list them
+            if len(card["lines"]) > 1:
+                order = tickets.in_urgency_order(db, [x["ticket"] for x in card["lines"]])
+                card["lines"].sort(key=lambda x: order.index(x["ticket"]))
+        ids = [i for c in cards for i in c["ids"]]
+        newer = outbox.web_count(db, v.openid, above=max(ids)) if ids else 0
+        return cards, newer, outbox.web_count(db, v.openid)
+
+    cards, newer, total = await read(request, load)
+    shown = [r for c in cards for r in c["ids"]]
+    if any(c["unread"] for c in cards):  # what is shown is read, and everything before it, as ever
+        await write(request, outbox.web_mark_read, v.openid, t, max(shown))
+    for c in cards:
+        c["when"] = _fmt(c["at"], tz, "%m-%d %H:%M")
+    keep = [(k, x) for k, x in request.query.items() if k not in ("before", "after")]
+    pages = {"from": newer + 1, "to": newer + len(shown), "total": total,
+             "newer": f"?{urlencode(keep + [('after', max(shown))])}" if shown and newer else "",
+             "older": f"?{urlencode(keep + [('before', min(shown))])}" if shown and newer + len(shown) < total else "",
+             "first": f"?{urlencode(keep)}" if newer > len(shown) else ""}
+    ctx = await _context(request, v, items=cards, pages=pages)
+    if not newer:
+        ctx["unread"] = 0
     return _render("w_notices.html", request, ctx)
 
 
-NOTICE_CARDS, NOTICE_ROWS = 50, 400  # cards shown; rows read for them (a sweep's reminders fold into one card)
+NOTICE_CARDS, NOTICE_ROWS = 20, 400  # cards a page; rows read for them (a sweep's reminders fold into one card)
+
+
+def _notice_cards(rows: list[dict]) -> list[dict]:
+    """Notice rows, newest first, as cards: one sweep's reminders (written at the same moment under one title, one
+    per ticket) are one card, as WeChat merges them. Whether two rows share a card depends on the two alone, so
+    reading the rows from either end cuts the same cards."""
+    cards: list[dict] = []
+    for r in rows:
+        line = {"text": texts.for_web(r["text"]), "ticket": r["notice"].get("ticket")}
+        title = r["notice"].get("title", "")
+        line["short"] = _notice_line(line["text"], line["ticket"] or "", title)
+        last = cards[-1] if cards else None
+        if (last and r["created_at"] == last["at"] and title == last["title"] and line["ticket"]
+                and last["lines"][-1]["ticket"]):
+            last["lines"].append(line)
+            last["ids"].append(r["id"])
+            last["unread"] = last["unread"] or r["read_at"] is None
+            continue
+        cards.append({"at": r["created_at"], "title": title, "unread": r["read_at"] is None, "lines": [line],
+                      "ids": [r["id"]]})
+    return cards
 
 
 def _notice_line(text: str, number: str, title: str) -> str:
