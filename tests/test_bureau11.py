@@ -89,3 +89,30 @@ async def test_one_sweeps_reminders_list_the_most_urgent_ticket_first_as_todo_do
     assert listed == await dialog.db(tickets.in_urgency_order, numbers[::-1])  # the one rule
     todo = [t["number"] for t in await dialog.db(tickets.open_for_units, ["jn-syxx"], 99) if t["number"] in due]
     assert listed == todo  # 待办 lists them so
+
+
+def _sweep_cards(db, openid: str, at: float) -> None:
+    """Two sweeps' 超期督办 for a leader, 35 tickets each, then a new notice: what a Monday's list starts with."""
+    for sweep in range(2):
+        replies = [{"text": f"【超期督办】“江南区实验小学”的留言 JYS-{sweep}{i:02d} 已超过办结时限一个工作日仍未办结，请督办。",
+                    "to": openid, "extra": {"notice": {"audience": "staff", "ticket": f"JYS-{sweep}{i:02d}",
+                                                       "title": "留言超期"}}} for i in range(35)]
+        outbox.enqueue_replies(db, replies, openid, at + 3600 * sweep)
+    _notify(db, openid, 1, 1, at + 7200)
+
+
+async def test_a_page_of_notices_holds_sixty_lines_at_most_and_a_line_does_not_repeat_its_ticket_number(dialog):
+    """Before: a leader's page was twenty cards however many tickets each held (22,000 px at 390 px wide in
+    bench/workbench_volume.py), and each line of a sweep's card said its number twice: beside it, and inside."""
+    from tests.dialog import LEADER
+    await dialog.db(_sweep_cards, LEADER, dialog.clock.now() - 86400)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        first = await page(s, "/w/notices")
+        cards = first.split('<div class="meta">')[1:]
+        assert len(cards) == 2 and "JYN-001" in cards[0] and "（35件，最紧急的在前）" in cards[1]  # 36 + 35 > 60
+        assert "第 1–36 条，共 71 条" in first
+        second = await page(s, "/w/notices" + _link(first, "next"))
+        assert second.count('<a href="/w/t/JYS-0') == 35 and "JYS-1" not in second and _link(second, "next") is None
+    line = re.search(r'<li><a href="/w/t/JYS-005">JYS-005</a> ([^<]*)</li>', second).group(1)
+    assert line == "超期督办：“江南区实验小学”的留言已超过办结时限一个工作日仍未办结，请督办。", line

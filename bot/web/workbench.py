@@ -467,7 +467,7 @@ async def notices_page(request: web.Request, v: Viewer) -> web.Response:
         cards = _notice_cards(rows)
         if len(rows) == NOTICE_ROWS and len(cards) > 1:  # the far card may go on beyond the rows read
             cards = cards[1:] if after is not None else cards[:-1]
-        cards = cards[-NOTICE_CARDS:] if after is not None else cards[:NOTICE_CARDS]
+        cards = _notice_page(cards, from_end=after is not None)
         for card in cards:  # one sweep's reminders: the most overdue first, as 待办 and 紧急 list them
             if len(card["lines"]) > 1:
                 order = tickets.in_urgency_order(db, [x["ticket"] for x in card["lines"]])
@@ -493,7 +493,22 @@ async def notices_page(request: web.Request, v: Viewer) -> web.Response:
     return _render("w_notices.html", request, ctx)
 
 
-NOTICE_CARDS, NOTICE_ROWS = 20, 400  # cards a page; rows read for them (a sweep's reminders fold into one card)
+# A page: at most 20 cards and 60 lines in them (a leader's sweep card can hold dozens of tickets: ~6,000 px at 390 px
+# wide, not 22,000); rows read for them.
+NOTICE_CARDS, NOTICE_LINES, NOTICE_ROWS = 20, 60, 400
+
+
+def _notice_page(cards: list[dict], from_end: bool) -> list[dict]:
+    """The page's cards next to its edge (the newest, or with `from_end` the oldest of those read, for 上一页):
+    NOTICE_CARDS at most, and no more once NOTICE_LINES lines are shown (a first card is shown whole)."""
+    out: list[dict] = []
+    lines = 0
+    for card in reversed(cards) if from_end else cards:
+        if len(out) == NOTICE_CARDS or (out and lines + len(card["lines"]) > NOTICE_LINES):
+            break
+        out.append(card)
+        lines += len(card["lines"])
+    return out[::-1] if from_end else out
 
 
 def _notice_cards(rows: list[dict]) -> list[dict]:
@@ -522,7 +537,9 @@ def _notice_line(text: str, number: str, title: str) -> str:
     (the bracketed head dropped where it is the card's title)."""
     m = re.match(r"【(.+?)】", text)
     head, body = (m.group(1), text[m.end():]) if m else ("", text)
-    body = re.sub(rf"^留言\s*{re.escape(number)}\s*", "", body) if number else body
+    if number:  # the link beside the line names the ticket: not again in its text
+        body = re.sub(rf"^留言\s*{re.escape(number)}\s*", "", body)
+        body = re.sub(rf"留言\s*{re.escape(number)}\s*", "留言", body)
     return (f"{head}：" if head and head != title else "") + body.replace("\n", " ").strip()
 
 
