@@ -116,3 +116,16 @@ async def test_a_page_of_notices_holds_sixty_lines_at_most_and_a_line_does_not_r
         assert second.count('<a href="/w/t/JYS-0') == 35 and "JYS-1" not in second and _link(second, "next") is None
     line = re.search(r'<li><a href="/w/t/JYS-005">JYS-005</a> ([^<]*)</li>', second).group(1)
     assert line == "超期督办：“江南区实验小学”的留言已超过办结时限一个工作日仍未办结，请督办。", line
+
+
+async def test_a_dash_on_the_trace_says_what_it_means(dialog):
+    """Before: a line of /w/rates read “响应率 — 解决率 超期未办结 满意率 —” and nothing on the page said whether
+    — was a zero, a miss or not counted."""
+    from tests.dialog import file_ticket
+    from tests.test_workbench_people import HOMEWORK
+    await file_ticket(dialog, "o_b11_dash", HOMEWORK[0], scene="school:jn-syxx", consent="1")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        html = await page(s, "/w/rates/jn-syxx")
+    assert re.search(r'data-label="解决率" class="">—</td>', html), html  # a line not counted for 解决率 ...
+    assert "“—”：该项不计入本期" in html  # ... and the page says what — means
