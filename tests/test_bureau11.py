@@ -129,3 +129,25 @@ async def test_a_dash_on_the_trace_says_what_it_means(dialog):
         html = await page(s, "/w/rates/jn-syxx")
     assert re.search(r'data-label="解决率" class="">—</td>', html), html  # a line not counted for 解决率 ...
     assert "“—”：该项不计入本期" in html  # ... and the page says what — means
+
+
+async def test_a_ticket_waiting_for_signing_says_by_when_and_that_the_time_is_past(dialog):
+    """Before: the ticket page gave only 办结时限; a teacher told “已超过签收时限” opened it and found no 签收 time."""
+    from tests.dialog import file_ticket
+    from tests.test_web import act
+    from tests.test_workbench_people import HOMEWORK
+    number = await file_ticket(dialog, "o_b11_sign", HOMEWORK[1], scene="school:jn-syxx", consent="1")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        fresh = await page(s, f"/w/t/{number}")
+    dialog.advance(5 * 86400)  # past the window (working days: a weekend at most in between)
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, SCHOOL)
+        late = await page(s, f"/w/t/{number}")
+        await act(s, number, "accept")
+        signed = await page(s, f"/w/t/{number}")
+    due = (await dialog.db(tickets.get, number))["accept_due_at"]
+    assert "<dt>签收时限</dt>" in fresh and 'class="flag red"' not in fresh.split('id="sign-by"')[1].split("</dd>")[0]
+    sign_by = late.split('id="sign-by"')[1].split("</dd>")[0]
+    assert re.search(r"已超过\d+天|今天已超过", sign_by) and 'class="flag red"' in sign_by, sign_by
+    assert due and "<dt>签收时限</dt>" not in signed  # signed: the window is over, 办结时限 is what counts

@@ -372,6 +372,13 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
     line = _line(ticket, {}, t, tz)
     overdue = line["overdue"]
+    sign_by = None  # the 签收 window the deadline watch reminds of (handlers.deadlines), while it runs
+    if ticket["state"] == "assigned" and ticket["accept_due_at"]:
+        late = t >= ticket["accept_due_at"]
+        days = (dt.datetime.fromtimestamp(ticket["accept_due_at"], tz).date() - dt.datetime.fromtimestamp(t, tz).date()).days
+        sign_by = {"at": _fmt(ticket["accept_due_at"], tz), "late": late,
+                   "when": (f"已超过{-days}天" if days < 0 else "今天已超过") if late else
+                   texts.due_words(days, False) if days <= 3 else ""}
     routing = ticket["routing"] or {}
     # 常用回复 chosen without JavaScript (?tpl=<id>&into=reply|resolve): that form opens with the text in its box
     tpl, into = _int(request.query.get("tpl"), 1, 2 ** 62), request.query.get("into", "reply")
@@ -382,7 +389,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STAFF_STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
-        ext=ticket.get("extension") or {}, filled=filled, when=line["when"],
+        ext=ticket.get("extension") or {}, filled=filled, when=line["when"], sign_by=sign_by,
         # what the citizen wrote after submitting, beside the text (on a phone the history is below the forms)
         later=[e for e in data["history"] if e["by_citizen"] and e["note"]],
         urgent=desk_urgent(ticket) and ticket["state"] in lifecycle.OPEN))
