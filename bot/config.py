@@ -38,10 +38,10 @@ class ServerConfig:
     # passes, which otherwise stop the process for 60-80 ms of CPU every few seconds under load (bot/runtime.py).
     gc_freeze: bool = True
     # After the freeze, the collector's first and third thresholds (CPython's own: 700 allocations between two
-    # young collections, a full one after 10 middle ones). 0: CPython's. Larger: each in-flight message's objects
-    # are not walked and promoted again and again, and the full pass (30-50 ms of CPU at 50 messages in flight)
-    # comes hours apart instead of every few seconds (bench/README.md, "tail12").
-    gc_threshold0: int = 10_000
+    # young collections, a full one after 10 middle ones). 0: CPython's. 100 middle ones: the full pass (20-60 ms
+    # of CPU, every message in flight waiting) came every ~10 s under load, with it not once in minutes. A larger
+    # first threshold saves the young collections' CPU but makes each one such a pause (bench/README.md, "tail12").
+    gc_threshold0: int = 0
     gc_threshold2: int = 100
     # While the writer has messages in hand, every request but the webhook's waits for its next commit, and at
     # most this many go on after each batch (bot/priority.py). 0: off.
