@@ -20,8 +20,25 @@ import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
 from tests import wx  # (the same token, key and AppID the benchmark's requests are made with)
 
 
-def make_app() -> web.Application:
+def _busy(db, seconds: float, key: str) -> None:
+    """--writer-us: a message's stand-in for the service's handling, on the writer thread: Python for `seconds` of
+    this thread's CPU, and one row."""
+    import time
+    end = time.thread_time() + seconds
+    n = 0
+    while time.thread_time() < end:
+        n += sum(i * i for i in range(40))
+    db.execute("INSERT OR IGNORE INTO echo (key, n) VALUES (?, ?)", [key, n])
+
+
+def make_app(writer_us: float = 0) -> web.Application:
     crypto = WeChatCrypto(wx.TOKEN, wx.AES_KEY, wx.APPID)
+    db = None
+    if writer_us:  # the echo's loop sharing its interpreter with a busy SQLite writer thread, as the service's does
+        import tempfile
+        from storage.db import Database
+        db = Database(tempfile.mkdtemp(prefix="echo-writer-") + "/echo.db").start()
+        db.run_sync(lambda d: d.execute("CREATE TABLE IF NOT EXISTS echo (key TEXT PRIMARY KEY, n INTEGER)"))
 
     async def wechat(request: web.Request) -> web.Response:
         q = request.query
@@ -31,6 +48,8 @@ def make_app() -> web.Application:
         except (KeyError, InvalidSignatureException):
             return web.Response(status=403)
         msg = parse_message(xml)
+        if db is not None:
+            await db.run_redoable(_busy, writer_us / 1e6, q["nonce"])
         reply = create_reply("收到", msg).render()
         return web.Response(text=crypto.encrypt_message(reply, q["nonce"], q["timestamp"]),
                             content_type="application/xml")
@@ -75,6 +94,10 @@ def main() -> None:
                    help="an aiohttp Application (as the service is), or aiohttp's low-level web.Server")
     p.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
                    help="uvloop (the service uses it too: like for like) or asyncio's own loop")
+    p.add_argument("--writer-us", type=float, default=0,
+                   help="also hand each message to a storage.db writer thread that spends this many microseconds "
+                        "of Python and writes a row (bench/echo_writer.py): what sharing the interpreter costs "
+                        "the loop")
     args = p.parse_args()
     if args.loop == "uvloop":
         try:
@@ -86,7 +109,7 @@ def main() -> None:
         import asyncio
         asyncio.run(_serve_lowlevel(args.port))
     else:
-        web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
+        web.run_app(make_app(args.writer_us), host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

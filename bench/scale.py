@@ -648,8 +648,9 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             if GC_TUNING.get("refreeze"):
                 from bot import runtime
                 log(f"  gc: {runtime.freeze()} objects frozen again after the warm-up")
-            if GC_TUNING.get("threshold2"):
-                gc.set_threshold(*gc.get_threshold()[:2], GC_TUNING["threshold2"])
+            if GC_TUNING.get("threshold2") or GC_TUNING.get("threshold0"):
+                now = gc.get_threshold()
+                gc.set_threshold(GC_TUNING.get("threshold0") or now[0], now[1], GC_TUNING.get("threshold2") or now[2])
                 log(f"  gc: thresholds {gc.get_threshold()}")
             # The reference and the jobs' phase alternate (--rounds), so each pair shares its minutes on this
             # shared machine: the jobs' own share is the difference within a pair.
@@ -703,6 +704,17 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             from collections import Counter
             kinds = Counter(type(o).__qualname__ for o in gc.get_objects())
             log(f"  gc: {sum(kinds.values()):,} tracked objects not frozen; {kinds.most_common(8)}")
+            # whose they are: the lists and tuples by what they hold, and the caches' sizes (functools.lru_cache)
+            shapes = Counter((type(o).__name__, type(o[0]).__name__ if len(o) else "-") for o in gc.get_objects()
+                             if type(o) in (list, tuple))
+            log(f"  gc: lists and tuples by their first item's type {shapes.most_common(8)}")
+            caches = {}
+            for mod in [m for name, m in list(sys.modules.items()) if name.split(".")[0] in ("handlers", "bot", "storage")]:
+                for name, fn in vars(mod).items():
+                    info = getattr(fn, "cache_info", None)
+                    if callable(info) and info().currsize:
+                        caches[f"{mod.__name__}.{name}"] = info().currsize
+            log(f"  gc: lru caches in use {sorted(caches.items(), key=lambda kv: -kv[1])[:10]}")
     finally:
         await runner.cleanup()
     return out
@@ -751,11 +763,13 @@ class Probe:
             def acquire(self, blocking=True):
                 ok = self.lock.acquire(blocking)
                 if ok:
-                    self.t = time.monotonic()
+                    self.t, self.cpu = time.monotonic(), time.thread_time()
                 return ok
 
             def release(self):
-                events.append(("checkpoint", self.t, time.monotonic() - self.t, threading.current_thread().name))
+                # the writer's catch-up (between two batches: every message waits) apart from the thread's pass
+                kind = "catch-up" if threading.current_thread().name == "sqlite-writer" else "checkpoint"
+                events.append((kind, self.t, time.monotonic() - self.t, time.thread_time() - self.cpu))
                 self.lock.release()
 
             def __enter__(self):
@@ -800,6 +814,7 @@ class Probe:
         import bisect
         kinds = {"batch>20ms": lambda e: e[0] == "batch" and e[2] > 0.02, "gc2": lambda e: e[0] == "gc2",
                  "gc1": lambda e: e[0] == "gc1", "checkpoint>5ms": lambda e: e[0] == "checkpoint" and e[2] > 0.005,
+                 "catch-up": lambda e: e[0] == "catch-up",
                  "sweep": lambda e: e[0] == "sweep", "digest job": lambda e: e[0] == "digest",
                  "digest_record_tx": lambda e: e[0] in ("digest_record_tx", "digest_record_some_tx"),
                  "sweep_some_tx": lambda e: e[0] in ("sweep_some_tx", "gather_some_tx", "drafts_tx")}
@@ -826,14 +841,22 @@ class Probe:
                                "wall_p99_ms": 1000 * wh.pct(walls, 99), "wall_max_ms": 1000 * (walls[-1] if walls else 0),
                                "cpu_p50_ms": 1000 * wh.pct(cpus, 50), "cpu_p99_ms": 1000 * wh.pct(cpus, 99),
                                "msgs_p50": wh.pct(sorted(e[3][0] for e in batches), 50),
+                               # the writer thread's CPU a message, over the phase (robust to the machine's load)
+                               "cpu_us_a_msg": round(1e6 * sum(e[3][1] for e in batches)
+                                                     / max(1, sum(e[3][0] for e in batches)), 1),
                                "msgs_max": max((e[3][0] for e in batches), default=0)},
                    "longest_batches": [(round(1000 * e[2], 1), round(1000 * e[3][1], 1), e[3][0], e[3][2])
                                        for e in sorted(batches, key=lambda e: -e[2])[:5]],
                    "gc": {k: (sum(1 for e in ev if e[0] == k), round(1000 * max((e[2] for e in ev if e[0] == k), default=0), 1),
                               round(1000 * max((e[3] for e in ev if e[0] == k), default=0), 1),
-                              round(1000 * sum(e[2] for e in ev if e[0] == k), 1)) for k in ("gc0", "gc1", "gc2")},
+                              round(1000 * sum(e[2] for e in ev if e[0] == k), 1),
+                              round(1000 * sum(e[3] for e in ev if e[0] == k), 1)) for k in ("gc0", "gc1", "gc2")},
                    "checkpoints": (sum(1 for e in ev if e[0] == "checkpoint"),
-                                   round(1000 * max((e[2] for e in ev if e[0] == "checkpoint"), default=0), 1)),
+                                   round(1000 * max((e[2] for e in ev if e[0] == "checkpoint"), default=0), 1),
+                                   # the checkpoint thread's own CPU in all of them (the process's share too)
+                                   round(1000 * sum(e[3] for e in ev if e[0] == "checkpoint"), 1)),
+                   "catch_ups": (sum(1 for e in ev if e[0] == "catch-up"),
+                                 round(1000 * max((e[2] for e in ev if e[0] == "catch-up"), default=0), 1)),
                    "jobs": {k: (sum(1 for e in ev if e[0] == k), round(1000 * max((e[2] for e in ev if e[0] == k), default=0), 1))
                             for k in ("sweep", "digest", "sweep_some_tx", "gather_some_tx", "drafts_tx",
                                       "digest_record_tx", "digest_record_some_tx")}}
@@ -843,7 +866,7 @@ class Probe:
         log("    per second " + "  ".join(f"{r['t']:.0f}s {r['n']}/{r['p50_ms']:.0f}/{r['p99_ms']:.0f}/{r['max_ms']:.0f}"
                                          for r in rows))
         log(f"    writer batches {summary['batches']}; longest {summary['longest_batches']}")
-        log(f"    gc (n, max ms wall, max ms CPU, total ms wall) {summary['gc']}; checkpoints {summary['checkpoints']}; jobs {summary['jobs']}")
+        log(f"    gc (n, max ms wall, max ms CPU, total ms wall, total ms CPU) {summary['gc']}; checkpoints (n, max ms wall, total ms CPU) {summary['checkpoints']}; writer's WAL catch-ups {summary['catch_ups']}; jobs {summary['jobs']}")
         log(f"    the slowest 1 % ({len(slow)} answers ≥ {1000 * cut:.0f} ms) overlapped: {why}")
         log(f"    % of the slowest 1 % / of all answers overlapping each: {lift}")
         return summary
@@ -1041,6 +1064,8 @@ def main() -> int:
                    help="the webhook phases to measure: alone (the reference), during the jobs, while pages load")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="a config setting for the server, as TOML (repeatable): --set server.pages_per_batch=0")
+    p.add_argument("--gc-threshold0", type=int,
+                   help="after the warm-up, the collector's first threshold (allocations between young collections)")
     p.add_argument("--gc-threshold2", type=int,
                    help="after the warm-up, the collector's third threshold (CPython's default: 10)")
     p.add_argument("--refreeze", action="store_true",
@@ -1067,7 +1092,7 @@ def main() -> int:
             p.error(f"--set {item!r}: expected SECTION.KEY=VALUE")
         section, key = name.split(".", 1)
         SETTINGS.setdefault(section, {})[key] = tomllib.loads(f"v = {value}")["v"]
-    GC_TUNING.update(threshold2=args.gc_threshold2, refreeze=args.refreeze)
+    GC_TUNING.update(threshold2=args.gc_threshold2, threshold0=args.gc_threshold0, refreeze=args.refreeze)
     import logging
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bot.outbox").setLevel(logging.ERROR)  # the API is a closed port: every push fails

@@ -372,15 +372,17 @@ def process_cpu_seconds(pid: int) -> dict[str, float]:
     return found
 
 
-def thread_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds (user + system) of each thread of `pid` (its main thread's id is the pid)."""
+def thread_cpu(pid: int, split: bool = False) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of `pid` (its main thread's id is the pid); with `split`, as
+    complex numbers: user seconds the real part, system (the kernel's: sockets, futexes, wake-ups) the imaginary."""
     out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICK
+        user, system = int(fields[11]) / TICK, int(fields[12]) / TICK
+        out[int(task.name)] = complex(user, system) if split else user + system
     return out
 
 
@@ -480,12 +482,15 @@ def run_echo(port: int, concurrency: int, duration: int, workdir: Path, loop: st
         if not common.wait_up(proc, port, 30, poll=0.2):
             log(f"echo reference failed to start:\n{(workdir / 'echo.log').read_text()[-2000:]}")
             return None
-        cpu0 = tree_cpu_seconds(proc.pid)
+        cpu0, split0 = tree_cpu_seconds(proc.pid), sum(thread_cpu(proc.pid, split=True).values())
         result, _, _ = run_wrk(port, concurrency, duration, workdir)
         cpu = tree_cpu_seconds(proc.pid) - cpu0
+        split = sum(thread_cpu(proc.pid, split=True).values()) - split0
         secs = result["duration_us"] / 1e6
         return {"rate": result["passive"] / secs, "p50_us": result["p50_us"], "p99_us": result["p99_us"],
                 "non2xx": result["non2xx"], "cpu_ms_per_message": 1000 * cpu / max(1, result["passive"]),
+                "user_ms_per_message": 1000 * split.real / max(1, result["passive"]),
+                "system_ms_per_message": 1000 * split.imag / max(1, result["passive"]),
                 "tail": tail_summary(latencies(workdir))}
     finally:
         stop_server(proc)
@@ -553,12 +558,15 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
     for f in sorted(prefix.parent.glob(prefix.name + ".*")):
         gcs: dict[int, list[tuple[float, float]]] = {}
         sizes, times, resets = [], [], []
+        loop_gc_cpu = 0.0  # ms of the collections' CPU on the main thread (the event loop)
         for line in f.read_text().splitlines():
             kind, start, secs, n, *cpu = line.split()
             if not window[0] <= float(start) <= window[1]:
                 continue
             if kind == "gc":
                 gcs.setdefault(int(n), []).append((1000 * float(secs), 1000 * float(cpu[0]) if cpu else 0.0))
+                if cpu[1:] == ["loop"]:
+                    loop_gc_cpu += 1000 * float(cpu[0])
             elif kind == "batch":
                 sizes.append(int(n))
                 times.append(1000 * float(secs))
@@ -569,7 +577,9 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
         sizes.sort(), times.sort()
         out[f.suffix[1:]] = {
             "gc": {g: {"n": len(v), "max_ms": max(w for w, _ in v), "total_ms": sum(w for w, _ in v),
-                       "max_cpu_ms": max(c for _, c in v)} for g, v in sorted(gcs.items())},
+                       "max_cpu_ms": max(c for _, c in v), "cpu_ms": sum(c for _, c in v)}
+                   for g, v in sorted(gcs.items())},
+            "gc_loop_cpu_ms": loop_gc_cpu,
             "batches": {"n": len(sizes), "calls_p50": pct(sizes, 50), "calls_p90": pct(sizes, 90),
                         "calls_max": sizes[-1], "ms_p50": pct(times, 50), "ms_p99": pct(times, 99),
                         "ms_max": times[-1]} if sizes else None,
@@ -755,7 +765,7 @@ def main() -> int:
         per0 = process_cpu_seconds(proc.pid)
         # by thread: the one process, or with --workers N the writer process (its loop against its SQLite thread)
         threaded = proc.pid if args.workers == 1 else child_named(proc.pid, "tingjian-writer")
-        threads0 = thread_cpu(threaded) if threaded else {}
+        threads0 = thread_cpu(threaded, split=True) if threaded else {}
         switches0 = thread_switches(proc.pid)
         cpu0 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         result, wrk_cmd, wrk_out = run_wrk(args.port, args.concurrency, args.duration, tmp)
@@ -766,7 +776,8 @@ def main() -> int:
         cpu1 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         switches = thread_switches(proc.pid) - switches0
         # the event loop (the main thread) apart from the others (the SQLite writer above all)
-        by_thread = {t: v - threads0.get(t, 0.0) for t, v in thread_cpu(threaded).items()} if threaded else {}
+        split = {t: v - threads0.get(t, 0) for t, v in thread_cpu(threaded, split=True).items()} if threaded else {}
+        by_thread = {t: v.real + v.imag for t, v in split.items()}
         wall = cpu1[0] - cpu0[0]
         per_process = {k: (v - per0.get(k, 0.0)) / wall for k, v in sorted(process_cpu_seconds(proc.pid).items())
                        if (v - per0.get(k, 0.0)) / wall >= 0.01}
@@ -861,6 +872,12 @@ def main() -> int:
            f"{per_msg(sum(v for t, v in by_thread.items() if t != threaded)):.3f} ms a message (the busiest of "
            f"them, the SQLite writer: {per_msg(max((v for t, v in by_thread.items() if t != threaded), default=0)):.3f})"]
           if by_thread else []),
+        *([f"  user / system     event loop {per_msg(split[threaded].real):.3f} / {per_msg(split[threaded].imag):.3f} ms"
+           f", the SQLite writer {per_msg(split[busiest].real):.3f} / {per_msg(split[busiest].imag):.3f} ms a message"
+           + (f"; echo {echo['user_ms_per_message']:.3f} / {echo['system_ms_per_message']:.3f} ms" if echo else "")
+           + " (system: the kernel's part, sockets, futexes and wake-ups)"]
+          if by_thread and (busiest := max((t for t in by_thread if t != threaded), key=by_thread.get, default=None))
+          is not None and threaded in split else []),
         f"  the tail          mean {tail['mean_ms']:.1f} ms, p99 {tail['p99_ms']:.1f} = {tail['p99_ms'] / max(1e-9, tail['mean_ms']):.1f}x the mean, "
         f"p99.9 {tail['p999_ms']:.1f} ms; per-second p99 median {tail['p99_of_seconds_median_ms']:.1f}, worst "
         f"{tail['p99_of_seconds_worst_ms']:.1f} ms (per answer, from wrk's send/answer times)"
@@ -868,6 +885,9 @@ def main() -> int:
            f"{echo['tail']['p99_ms'] / max(1e-9, echo['tail']['mean_ms']):.1f}x" if echo else ""),
         *[f"  probe pid {pid:<8}  gc " + ", ".join(f"gen{g} {v['n']}x max {v['max_ms']:.1f} ms (CPU {v['max_cpu_ms']:.1f}) "
                                                  f"total {v['total_ms']:.0f} ms" for g, v in p_["gc"].items())
+          + (f"; their CPU {sum(v['cpu_ms'] for v in p_['gc'].values()):.0f} ms, of it on the event loop "
+             f"{p_['gc_loop_cpu_ms']:.0f} ms ({p_['gc_loop_cpu_ms'] / max(1, result['ok2xx']) * 1000:.1f} us a message)"
+             if p_["gc"] else "")
           + (f"; writer batches {p_['batches']['n']}: messages p50 {p_['batches']['calls_p50']} p90 "
              f"{p_['batches']['calls_p90']} max {p_['batches']['calls_max']}, BEGIN to answers p50 "
              f"{p_['batches']['ms_p50']:.1f} p99 {p_['batches']['ms_p99']:.1f} max {p_['batches']['ms_max']:.1f} ms"

@@ -37,9 +37,12 @@ class ServerConfig:
     # Exempt what start-up built (jieba's dictionary, the router, the rules) from the garbage collector's full
     # passes, which otherwise stop the process for 60-80 ms of CPU every few seconds under load (bot/runtime.py).
     gc_freeze: bool = True
-    # After the freeze, the collector's third threshold (full collections after this many of the middle ones;
-    # CPython's own: 10). 0: CPython's (bench/README.md, "jobs9": what a larger one does to the tail and the RSS).
-    gc_threshold2: int = 0
+    # After the freeze, the collector's first and third thresholds (CPython's own: 700 allocations between two
+    # young collections, a full one after 10 middle ones). 0: CPython's. 100 middle ones: the full pass (20-60 ms
+    # of CPU, every message in flight waiting) came every ~10 s under load, with it not once in minutes. A larger
+    # first threshold saves the young collections' CPU but makes each one such a pause (bench/README.md, "tail12").
+    gc_threshold0: int = 0
+    gc_threshold2: int = 100
     # While the writer has messages in hand, every request but the webhook's waits for its next commit, and at
     # most this many go on after each batch (bot/priority.py). 0: off.
     pages_per_batch: int = 4
@@ -302,6 +305,8 @@ class Config:
             raise bad("server.pages_per_batch", "must be between 0 (off) and 1000")
         if not 0 <= self.server.gc_threshold2 <= 100_000:
             raise bad("server.gc_threshold2", "must be between 0 (Python's own) and 100000")
+        if not 0 <= self.server.gc_threshold0 <= 1_000_000:
+            raise bad("server.gc_threshold0", "must be between 0 (Python's own) and 1000000")
         if self.wechat.aes_key and not re.fullmatch(r"[A-Za-z0-9]{43}", self.wechat.aes_key):
             raise bad("wechat.aes_key", "an EncodingAESKey is exactly 43 letters and digits")
         if self.wechat.aes_key and not self.wechat.appid:

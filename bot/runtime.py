@@ -33,7 +33,9 @@ def install(app, config) -> None:
         async def _freeze(_app) -> None:
             freeze()
         app.on_startup.append(_freeze)
-    if config.server.gc_threshold2:
+    first, third = config.server.gc_threshold0, config.server.gc_threshold2
+    if first or third:
         async def _threshold(_app) -> None:
-            gc.set_threshold(*gc.get_threshold()[:2], config.server.gc_threshold2)
+            now = gc.get_threshold()
+            gc.set_threshold(first or now[0], now[1], third or now[2])
         app.on_startup.append(_threshold)

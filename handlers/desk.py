@@ -595,7 +595,7 @@ class Desk:
             if user["unit_code"] == self.duty_office:
                 have = {t["id"] for t in rows}
                 rows += [t for t in tickets.open_unattended(db, TODO_MAX) if t["id"] not in have]
-                rows.sort(key=lambda t: (t["due_at"] is None, t["due_at"] or 0, t["id"]))
+                rows.sort(key=tickets.urgency_key)
                 rows = rows[:TODO_MAX]
         if not rows:
             return texts.NO_TODO_ALL if user["role"] in WIDE_ROLES else texts.NO_TODO

@@ -848,7 +848,14 @@ class _Services(IntakeServices):
 
     def similar(self, draft: Draft) -> dict | None:
         since = self.d.clock.now() - self.d.policy.similar_days * 86400
-        found = tickets.similar_open(self.db, draft.openid, draft.school, draft.category, since)
+        return self._may_add_to(tickets.similar_open(self.db, draft.openid, draft.school, draft.category, since),
+                                draft)
+
+    def goes_on(self, draft: Draft) -> dict | None:
+        """The ticket just filed, offered for words that go on with it (还有…), as `similar` offers one."""
+        return self._may_add_to(self.just_filed(), draft)
+
+    def _may_add_to(self, found: dict | None, draft: Draft) -> dict | None:
         if not found:
             return None
         holder = directory.get(self.db, found["unit_code"]) or {}
@@ -857,9 +864,9 @@ class _Services(IntakeServices):
         created = dt.datetime.fromtimestamp(found["created_at"], self.d.calendar.tz)
         if draft.lang == "en":
             return {"number": found["number"], "date": f"{created:%B} {created.day}",
-                    "state": texts.STATE_NAMES_EN[found["state"]]}
+                    "state": texts.STATE_NAMES_EN[found["state"]], "school": found["school_code"]}
         return {"number": found["number"], "date": f"{created.month}月{created.day}日",
-                "state": texts.STATE_NAMES[found["state"]]}
+                "state": texts.STATE_NAMES[found["state"]], "school": found["school_code"]}
 
     def plan(self, category: str, school: str | None, kind: str, routing: dict, anonymous: bool = False) -> Plan:
         return self.d.plan(self.db, category, school, kind, routing, anonymous=anonymous)

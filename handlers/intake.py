@@ -217,6 +217,7 @@ AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所�
 _AGREE_DESPITE_NO = re.compile("|".join(map(re.escape, AGREE_DESPITE_NO)))  # one pass (yes_no: every reply)
 REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
 NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
+WHICH_UNSURE = re.compile(NOT_UNDERSTOOD.pattern + r"|怎么选|选哪|选什么|哪个是|有什么区别|什么区别")
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
@@ -264,11 +265,15 @@ PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
 FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 # Replies about the question itself, or hesitation: never a matter's words, whatever their length.
 UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|说不好|说不清|不好说|难说|"
-                    r"都要紧|都重要|一样重要|都很重要|都急|"
+                    r"都要紧|都重要|一样重要|都很重要|都急|不太(?:知道|清楚|确定|记得)|记不清|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
 # 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
 HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回|好几次|好多次|多次|反复|屡次|几次了|不止一次|又这样|又是这样|"
                        r"从来|从.{1,6}(?:开始|起)就")
+# A sum of money (一节课收200, 300块, 扣了50元) or a child's grade or class (读五年级, 初二, 三班): part of the story,
+# however few its words (and kept with a school's name said with it).
+FACTS = re.compile(r"\d+(?:\.\d+)?\s*(?:元|块|万|千|百|rmb|yuan)|(?:收|交|花|付|退|罚|扣|要)了?(?:我们?|每人|每个人)?\d+|"
+                    r"[一二三四五六七八九1-9]年级|[初高][一二三](?![中])|[一二三四五六七八九十\d]+班")
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
@@ -485,7 +490,7 @@ MEDIA_HOW_EN = re.compile(r"^(?:please\s+)?(?:how|where|can|could|may)\b[^.!?]{0
 
 # "那什么时候能有结果", "多久能处理好", "when will I hear back": asked by someone with a message in hand, it is about
 # that message (answered with its state and deadline), not a new one.
-ASKS_PROGRESS = re.compile(r"^(?:那|请问|问下|问一下|我想问下?)?(?:我的?|这个|这件)?(?:留言|投诉|事情?|问题)?(?:大概|大约)?(?:还)?(?:要|得|需要)?"
+ASKS_PROGRESS = re.compile(r"^(?:(?:然后呢?|接下来呢?|好的?|嗯)[\s,，]*)?(?:那|请问|问下|问一下|我想问下?)?(?:我的?|这个|这件)?(?:留言|投诉|事情?|问题)?(?:大概|大约)?(?:还)?(?:要|得|需要)?"
                            r"(?:什么时候|啥时候|多久|多长时间|几天|哪天)(?:才)?(?:能|会|可以)?(?:有|给|处理|办|解决)?(?:个|我)?"
                            r"(?:结果|处理|回复|答复|办好|办完|处理好|解决|消息|回音|说法|好)?(?:了)?[吗呢啊呀么？?。.!！\s]*$")
 ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|how long (?:will|does) it take|when will "
@@ -498,14 +503,26 @@ ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:我的?|这个|�
                           r"进(?:展|度)(?:怎么样|如何|咋样)?了?|到哪(?:一步|儿|里)?了)[吗呢啊呀么？?。.!！\s]*$")
 
 
+# 然后呢 / 接下来怎么办 / 我还要做什么吗, with a message in hand: what happens next (nothing more is needed of them)
+ASKS_NEXT = re.compile(r"^(?:(?:好的?|嗯|哦|那)[\s,，]*)?(?:然后呢|接下来呢|接下来(?:怎么办|呢|要?做什么|要?干什么)|下一步(?:呢|怎么办|做什么)?|"
+                       r"(?:那)?我?(?:还|另外)?(?:要|需要|得|用)(?:再)?(?:做|干|准备)(?:点|些)?(?:什么|啥)(?:吗|呢|不)?|"
+                       r"(?:那)?我?(?:就)?(?:在这)?等着?(?:就)?(?:行|可以|好)了?(?:吗|吧|是吧)?)[吗呢啊呀么？?。.!！\s]*$")
+
+
+ASKS_NEXT_EN = re.compile(r"^(?:(?:ok(?:ay)?|so|and|then)[\s,]+)*(?:what happens (?:next|now)|what(?:'s| is) next|what now|"
+                          r"what (?:do|should) i do (?:next|now)|(?:do|should) i (?:need to )?do anything(?: else)?)"
+                          r"[?.!\s]*$", re.I)
+
+
 _THANKS_LEAD = re.compile(rf"^(?:{THANKS.pattern})+", re.I)
 
 
 @short_texts  # pure; every new message asks it
 def asks_progress(text: str) -> bool:
     text = _THANKS_LEAD.sub("", text)  # "Thank you. How long will it take?"
-    return bool(han_count(text) <= 16 and (ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text))  # (the count
-                or ASKS_PROGRESS_EN.match(text))                                       # is remembered: first)
+    return bool(han_count(text) <= 16 and (ASKS_PROGRESS.match(text) or ASKS_HOW_FAR.match(text)  # (the count
+                                           or ASKS_NEXT.match(text))                  # is remembered: first)
+                or ASKS_PROGRESS_EN.match(text) or ASKS_NEXT_EN.match(text))
 
 
 @short_texts  # pure; every new message and every step asks it
@@ -525,6 +542,13 @@ INTRO_WHERE = re.compile(r"^(?:我家|我的|我们家)?(?:孩子|孙子|孙女|
 INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不在|请问)?[，,\s]*(?:我|我们)?(?:想|要|需要|有)?"
                            r"(?:跟你们|向你们|和你们|给你们)?(?:反映|投诉|举报|咨询|问|说|建议|反馈)?(?:一下|下)?"
                            r"(?:一|几)?(?:个|件)?(?:事|事情|问题|情况)(?:儿)?(?:想|要)?(?:反映|咨询|问问?|说说?|请教)?(?:一下)?[啊呀吧哈~～]*$")
+SCHOOL_STAFF = re.compile(r"老师|教师|班主任|校长|园长|辅导员")
+# 还有 / 另外 / 对了 / 忘了说: words that go on with what was said just before
+GOES_ON = re.compile(r"^(?:还有(?:就是)?|另外|对了|补充(?:一下|一点)?|再补充(?:一下|一点)?|(?:还)?忘了说)(?:[\s,，。:：]+|(?=\S{4}))")
+# 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
+INTRO_SUBJECT = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?(?:我|我们)?(?:想|要)?(?:跟你们|向你们|给你们)?"
+                           r"(?:反映|投诉|举报|反馈)(?:一下|下)?.{0,12}?(?:培训机构|培训班|辅导班|补习班|机构|学校|幼儿园|食堂|"
+                           r"老师|班主任|校长|园长|校车)(?:的事情?|的问题|的情况)?[啊呀吧哈~～]*$")
 CLAUSES = re.compile(r"[，,。.！!；;\s]+")
 
 
@@ -541,7 +565,7 @@ def introduction(text: str) -> bool:
         return False
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
     return bool(parts) and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
-                               or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
+                               or INTRO_SUBJECT.match(p) or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
@@ -591,7 +615,7 @@ def about_bureau(text: str, d: "Draft") -> bool:
 WHO_ASKS = re.compile(r"^(?:请问|那|你好|您好|喂)?[，,\s]*(?:"
                       r"(?:你们?|您)(?:是|们是)(?:谁|哪里|哪儿|哪个?(?:单位|部门|机构)|什么(?:单位|部门|机构|人)?|干(?:什么|啥|嘛)的|做什么的)|"
                       r"这(?:里|儿|个)?是(?:哪里|哪儿|什么地方|什么(?:公众号|号|平台|单位)?|啥|谁)|"
-                      r"(?:你|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
+                      r"(?:你们?|您|这|回复的?)?(?:是|是不是)(?:机器人|人工|真人|自动回复|ai|AI)(?:客服|回复)?)"
                       r"(?:吗|么|嘛|啊|呀|呢|的)?[?？!！。.\s~～]*$|"
                       r"^(?:hi|hello|sorry|excuse me)?[,\s]*(?:who are you|who is this|what is this(?: account| place)?|"
                       r"(?:are you|is this) (?:a )?(?:bot|robot|machine|human|real person|person))[?!.\s]*$", re.I)
@@ -603,7 +627,8 @@ WANTS_HUMAN = re.compile(r"^(?:请|我要|我想|能不能|可以|帮我)?(?:转
                          r"^(?:能|可以|能不能)?给(?:我)?(?:个|一个)?(?:电话|联系方式)")
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
 # might do (穿小鞋, 报复) is answered with what the consent question offers.
-GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢)(?:反映|投诉|举报|提交|留言|说)了")
+GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢|先不)(?:反映|投诉|举报|提交|留言|说)了|"
+                     r"算了[，,\s]*(?:算了)?[，,\s]*(?:我|我们)?(?:还是)?(?:先|自己)(?:去)?(?:问问|问一下|找|联系|跟)(?:学校|老师|班主任)")
 # 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
 CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
 
@@ -683,6 +708,11 @@ def _phone_in_text(text: str):
     return PHONE_IN_TEXT.search(phone_digits(text))
 
 
+# 我不敢说，会不会被老师知道是我发的 / 怕被报复, told with the story: answered at once, the words kept with it
+FOUND_OUT = re.compile(ASKS_ANONYMITY.pattern + r"|怕[^，。！？,.!?\s]{0,8}(?:报复|知道|穿小鞋|针对|记恨|盯上|找麻烦)|"
+                                                r"打击报复|穿小鞋|不敢(?:说|讲|告诉|反映)")
+
+
 def _asks_anonymity(text: str):
     return ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)
 
@@ -698,7 +728,7 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
     core = han_count(FILLER.sub("", t)) + words  # an English word says as much as a character
     if core >= SENTENCE_CHARS or words >= SENTENCE_WORDS:
         return True, t
-    if HOW_OFTEN.search(t) and core >= 2:
+    if HOW_OFTEN.search(t) and core >= 2 or FACTS.search(t):
         return True, t
     if core < 2:
         return False, t
@@ -742,6 +772,7 @@ class Draft:
     attachments: list[dict] = field(default_factory=list)
     kind: str | None = None
     kind_from: str | None = None        # "asked": the person chose it; "urgent": danger, filed as a call for help;
+    #                                     "asking": the question asked, not yet answered;
     #                                     "named" (我要投诉) or "words" (欺负, 不管):
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
@@ -977,7 +1008,9 @@ class Intake:
             # sent again just after submitting (unsure it arrived): said to be filed, never a second message
             return None, d.to_dict(), [Reply(texts.pick("REPEATED_FILED", lang).format(number=filed["number"]))]
         if asks_progress(text) and self.s.open_numbers():  # 那什么时候能有结果: about the message in hand
-            return None, d.to_dict(), [Reply(self.s.status_text())]
+            lead = texts.pick("NOTHING_MORE_NEEDED", lang) + "\n" if ASKS_NEXT.match(text) or ASKS_NEXT_EN.match(
+                text) else ""
+            return None, d.to_dict(), [Reply(lead + self.s.status_text())]
         wanted = kind_correction(text)
         filed = self.s.just_filed() if wanted else None
         if filed:  # 改为建议 right after submitting: about that message (changed while unsigned); nothing started
@@ -994,9 +1027,25 @@ class Intake:
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
-                                                   + _t(d, "ASK_MORE"))])
+                                                   + _t(d, "ASK_WHAT_HAPPENED"))])  # (not the school again)
         self._collect(inbound, d)
-        return self._advance(d, [])
+        if GOES_ON.match(text) and self.s.just_filed():  # 还有… just after submitting: most likely more of it
+            self._refresh(d)
+            filed = None if d.routing.get("urgent") or d.kind == "praise" else self.s.goes_on(d)
+            if filed:
+                d.similar, d.similar_checked = filed["number"], True
+                d.school_options = [filed["school"]] if filed["school"] and d.school is None else []
+                return self._out("similar", d, [Reply(_t(d, "GOES_ON_ASK").format(number=filed["number"]) + "\n"
+                                                      + _t(d, "SIMILAR_CHOICES").format(number=filed["number"]))])
+        return self._advance(d, [], self._fear_heard(inbound.text, d))
+
+    def _fear_heard(self, text: str, d: Draft) -> str:
+        """Whether the school will learn who wrote, asked or feared in the story's words: answered when heard (the
+        consent question comes later), never left for the person to wonder."""
+        if d.kind != "praise" and d.anonymous is None and FOUND_OUT.search(normalise(text or "")) \
+                and not any(FOUND_OUT.search(normalise(p)) for p in d.parts[:-1]):  # (said once)
+            return _t(d, "ANONYMITY_LATER")
+        return ""
 
     def _take_school(self, text: str, d: Draft) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
@@ -1025,6 +1074,8 @@ class Intake:
             d.anonymous = None  # decided while no school was named: the school may now be told, so ask
         d.school, d.school_from, d.school_options = code, "asked", []
         d.similar_checked = False
+        if FACTS.search(text):  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
+            d.parts.append(text)
         return True
 
     # -- one message within the conversation --------------------------------------------------------------
@@ -1151,8 +1202,8 @@ class Intake:
         return None
 
     def _on_asks_progress(self, state: str, text: str, d: Draft):
-        if state != "confirm" and d.category and d.kind != "praise":
-            # 多久能处理？ before submitting: the time limit this message gets, never words of the story
+        if d.category and d.kind != "praise":
+            # 多久能处理？ / 然后呢 before submitting: the time limit this message gets, never words of the story
             if d.kind:
                 plan = self._plan(d)
                 say = _t(d, "DRAFT_DUE").format(days=plan.days, due=plan.due(d.lang))
@@ -1214,7 +1265,12 @@ class Intake:
                     category=texts.CATEGORY_NAMES.get(self.s.matter(inbound.text)[0], "其他")))])
             self._collect(inbound, d)
             d.similar_checked = d.similar_checked and state != "similar"  # its question is still open
-            return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
+            note = _t(d, "SUPPLEMENTED")
+            if state == "kind":  # at the kind question, words that name one (我建议…): said how they were read
+                self._refresh(d)
+                if d.kind_from == "named":
+                    note = _t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + note
+            return self._advance(d, [Reply(note)], self._fear_heard(inbound.text, d))
         return STEP[state].answer(self, text, d, inbound)
 
     def scan(self, state: str, data: dict, school: str | None, unit_name: str) -> tuple[str, dict, list[Reply]]:
@@ -1414,8 +1470,9 @@ class Intake:
     def _on_kind(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 4)
         kind = KINDS[str(n)] if n else named_kind(text)
-        if kind is None:
-            return self._out("kind", d, [Reply(_t(d, "ASK_KIND_AGAIN"))])
+        if kind is None:  # 啥意思: what the kinds mean; else the numbers again, briefly
+            again = "KIND_EXPLAINED" if WHICH_UNSURE.search(text) else "ASK_KIND_AGAIN"
+            return self._out("kind", d, [Reply(_t(d, again))])
         d.kind, d.kind_from = kind, "asked"
         return self._advance(d, [])
 
@@ -1577,10 +1634,12 @@ class Intake:
             d.about_bureau = True
         if d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
-            d.kind = infer_kind(plain) or (None if d.kind_from == "urgent" else d.kind)  # urgency: read afresh
-            named = d.kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[d.kind])  # no guess
-                                or d.kind == "complaint" and any(p.search(plain) for p in DECISIVE))
-            d.kind_from = "named" if named else "words" if d.kind else None  # "words": shown as a guess
+            kind = infer_kind(plain) or (None if d.kind_from in ("urgent", "asking") else d.kind)  # read afresh
+            named = kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[kind])  # no guess
+                              or kind == "complaint" and any(p.search(plain) for p in DECISIVE))
+            if named or d.kind_from != "asking":  # asked and not answered: a guess from the words added is no
+                d.kind = kind                       # answer (希望你们快点 is no 建议): the question stays
+                d.kind_from = "named" if named else "words" if kind else None  # "words": shown as a guess
             if decision.get("urgent") and d.kind in (None, "praise", "suggestion"):
                 d.kind, d.kind_from = "complaint", "urgent"  # a missing child, self-harm: a call for help, filed
                 #                                              at once, never asked whether it is praise
@@ -1597,9 +1656,12 @@ class Intake:
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
         if d.category == "out_of_scope" and d.about_bureau:
             d.category = "other_edu"  # the bureau's own work (挂我电话): an education matter, not 非教育事务
+        if d.category == "out_of_scope" and d.kind == "praise" and SCHOOL_STAFF.search(text):
+            d.category = "other_edu"  # 表扬李老师…陪着去医院: a teacher praised is the bureau's to pass on, not 12345
 
-    def _advance(self, d: Draft, replies: list[Reply]) -> tuple[str | None, dict, list[Reply]]:
-        """Ask the first step still needed (the last one, confirm, always is)."""
+    def _advance(self, d: Draft, replies: list[Reply], aside: str = "") -> tuple[str | None, dict, list[Reply]]:
+        """Ask the first step still needed (the last one, confirm, always is); `aside` is said before it (after
+        the safety advice of a danger)."""
         welcome = []
         if d.parts:
             self._refresh(d)
@@ -1609,9 +1671,11 @@ class Intake:
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
+                if step.state == "kind":
+                    d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
                 if step.state == "school" and d.school_from is None and not d.school_options:
                     d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
-                ask = alert + step.ask(self, d)
+                ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask)]
                 else:
@@ -1870,7 +1934,14 @@ class Intake:
     def _school_words(text: str) -> str:
         """孙子在滨河小学 at the school question: the name, without the words that lead into it."""
         name = SCHOOL_LEAD.sub("", text)
-        return name if name != text and SCHOOL_NAME.fullmatch(name) else text
+        if name != text and SCHOOL_NAME.fullmatch(name):
+            return name
+        parts = [p for p in CLAUSES.split(text) if p]
+        idle = [_tells_by_length(p)[0] is False for p in parts]  # 不知道是哪个学校: says nothing
+        names = [n for p, no in zip(parts, idle) if not no and SCHOOL_NAME.fullmatch(n := SCHOOL_LEAD.sub("", p))]
+        if len(parts) > 1 and len(names) == 1 and sum(idle) == len(parts) - 1:
+            return names[0]  # 不知道全名 就是文昌小学: the name, beside words that say nothing of the matter
+        return text
 
     def _option_named(self, text: str, d: Draft) -> int | None:
         """江南区的那个 / 实验小学那所 at 是这所学校吗？: the one offered school whose name holds what is left once the
@@ -2023,6 +2094,7 @@ class IntakeServices:
     suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]
+    goes_on: Callable[[Draft], dict | None]           # the ticket just filed, if these words may be added to it
     plan: Callable[..., Plan]
     offices_named: Callable[[str], list[str]]         # the bureau's offices the text names (privacy.ACCUSED)
     submit: Callable[[str, Draft, Plan], dict]

@@ -33,6 +33,7 @@ def plain_text(text: str) -> str:
 
 
 _encode = jsontext.encoder((",", ":"))  # json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode's text, cheaper
+_payload = jsontext.values_encoder(_encode)  # every message's row: orjson's text where it is the same values
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ class Inbound:
     def to_json(self) -> str:
         own = self.__dict__  # __init__ sets exactly the fields, in order (every message is stored with its JSON)
         if len(own) == len(_inbound_fields()):
-            return _encode(own)
-        return _encode({name: getattr(self, name) for name in _inbound_fields()})  # flat: no deep copy
+            return _payload(own)
+        return _payload({name: getattr(self, name) for name in _inbound_fields()})  # flat: no deep copy
 
     @classmethod
     def from_json(cls, text: str) -> "Inbound":

@@ -72,7 +72,8 @@ THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
 # 这个你们能管吗？ asked at a question: yes, and where it goes; then the question again (never part of the story)
 WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，我们会转给负责的部门办理并按时限答复。"
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
-ASK_MATTER = "好的。请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
+ASK_WHAT_HAPPENED = "请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
+ASK_MATTER = "好的。" + ASK_WHAT_HAPPENED
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 # 我要投诉你们: a complaint about the bureau itself -- what happened, and that the office complained of will not handle it
 ABOUT_BUREAU_ASK = ("好的，按投诉办理。请说说具体情况：涉及局里哪个部门或哪位工作人员，什么时候、发生了什么。"
@@ -108,6 +109,9 @@ WHY_PRAISE_CONDUCT = ("这是一条表扬，但留言中还反映了教师的行
 PRAISE_CHECKED_NOTE = "教师行为问题已核实，表扬件结案"
 PRAISE_CHECKED_OK = "已记录{number}的核实情况并结案（表扬件，不请群众评价）。"
 ASK_KIND_AGAIN = "请回复数字 1–4：1 投诉，2 建议，3 咨询，4 表扬。"
+# 啥意思 / 不懂 at the kind question: what each kind means, in a line each
+KIND_EXPLAINED = ("请选一下这条留言属于哪一类：\n1 投诉：对学校或工作人员的做法不满意，希望处理\n2 建议：提出改进的意见\n"
+                  "3 咨询：询问政策或办事方法\n4 表扬：感谢好老师、好做法\n请回复数字。")
 OUT_OF_SCOPE = (
     "您反映的问题可能不属于教育部门的职责，建议拨打12345政务服务便民热线，由对应部门更快办理。\n"
     "如仍希望提交给教育局，请回复 1；不提交请回复 2。"
@@ -139,6 +143,7 @@ SIMILAR = (
     "您在{date}反映过同一学校的同类问题（编号 {number}，{state}）。\n"
     "1 补充到原留言\n2 作为新留言提交"
 )
+GOES_ON_ASK = "这是对刚提交的留言 {number} 的补充吗？"
 APPENDED = "已将您的补充内容加入留言 {number}，承办单位会一并办理。发送“查询 {number}”可查看进度。"
 ASK_PHONE_URGENT = "请留下联系电话，便于工作人员尽快与您联系（号码仅工作人员可见）。\n直接回复号码；不留请回复 0。"
 URGENT_KIND = "紧急求助"
@@ -254,6 +259,7 @@ NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言
 # 查询 while writing the first one: not "start one" (they are)
 NO_TICKETS_WHILE_WRITING = "您还没有提交过留言；正在填写的这条提交后即可查询。"
 PROGRESS_HEAD = "承办单位会在办结时限前办理，每一步进展都会通知您。"
+NOTHING_MORE_NEEDED = "留言已经提交，不需要您再做什么。"
 MY_TICKETS_HEAD = "您最近的留言："
 MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
 MY_TICKET_DUE = "｜{due}前办结"
@@ -936,6 +942,9 @@ EN = {
     "ASK_KIND": "Is your message:\n1 a complaint\n2 a suggestion\n3 a question\n4 praise\nPlease reply with the "
                 "number.",
     "ASK_KIND_AGAIN": "Please reply with a number 1–4: 1 complaint, 2 suggestion, 3 question, 4 praise.",
+    "KIND_EXPLAINED": "Which kind of message is this?\n1 complaint: something done wrong that you want put right\n"
+                      "2 suggestion: an idea for doing better\n3 question: about a policy or how to do something\n"
+                      "4 praise: thanks for a good teacher or good work\nPlease reply with the number.",
     "OUT_OF_SCOPE": "This matter may not be the education bureau's responsibility. The city service hotline "
                     "12345 can pass it to the right department more quickly.\nReply 1 if you still want to send "
                     "it to the education bureau, or 2 not to send it.",
@@ -950,6 +959,7 @@ EN = {
     "SIMILAR": "On {date} you wrote about the same kind of matter at the same school (number {number}, {state}).\n"
                "1 add this to that message\n2 send it as a new message",
     "SIMILAR_CHOICES": "1 add this to message {number}\n2 send it as a new message",
+    "GOES_ON_ASK": "Is this more about the message you just sent ({number})?",
     "ASK_FOCUS": "Your message is about several matters:\n{lines}\nWhich one matters most? Please reply with its "
                  "number. The others stay in the same message and go to the same office.",
     "FOCUS_CHOICES": "{lines}\nWhich one matters most?",
@@ -993,6 +1003,7 @@ EN = {
     "ASK_MORE": "Please tell us a little more: when and where it happened, and the school or people concerned, so "
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
+    "ASK_WHAT_HAPPENED": "Please tell us what happened and when, so that we can pass it to the right office.",
     "SUMMARY_SCHOOL": "School: {school}\n",
     "SCHOOL_NAME_WANTED": "Which school or kindergarten is this about? Please send its name here (a number will not "
                           "do), or reply 0 if no particular school is concerned.",
@@ -1184,6 +1195,7 @@ EN = {
     "NO_TICKETS_WHILE_WRITING": "You have not sent us a message yet; the one you are writing can be looked up once "
                                 "it is submitted.",
     "PROGRESS_HEAD": "The office will handle it by the deadline, and we will tell you of every step.",
+    "NOTHING_MORE_NEEDED": "Your message is submitted; nothing more is needed from you.",
     "MY_TICKETS_HEAD": "Your recent messages:",
     "MY_TICKET_LINE": "{number} {kind} | {state}{due}",
     "MY_TICKET_DUE": " | due {due}",

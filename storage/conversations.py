@@ -274,9 +274,8 @@ _PUT = ("INSERT INTO conversations (openid, flow, state, data, updated_at, expir
 _PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 
 
-def dumps(data: dict[str, Any]) -> str:
-    """The data as JSON. A value that carries its own JSON (`json_text`: a draft's routing decision, written once
-    per decision) is put in as it is, last, instead of being written again on every step."""
+def _json_dumps(data: dict[str, Any]) -> str:
+    """json's text (for what orjson would write as other values). A value carrying its own JSON is put in last."""
     plain = _PLAIN
     ready = None
     for k, v in data.items():  # one pass; most values are plain, and a failed getattr costs
@@ -294,6 +293,12 @@ def dumps(data: dict[str, Any]) -> str:
     rest = _encode(rest)
     tail = ", ".join(f"{_encode(k)}: {text}" for k, text in ready.items())
     return f"{rest[:-1]}, {tail}}}" if rest != "{}" else f"{{{tail}}}"
+
+
+# The data as JSON text, read back by `json.loads` (every reader of the table) as the same values: orjson's text
+# (issue 10: the draft is written on every message) where it writes those values, else json's as before.
+# A value that carries its own JSON (`json_text`: a routing decision, written once per decision) goes in as it is.
+dumps = jsontext.values_encoder(_json_dumps)
 
 
 def delete(db: sqlite_utils.Database, openid: str) -> None:

@@ -8,9 +8,12 @@ RecursionError instead of ValueError. Anything else -- text, numbers, NaN, keys 
 JSON cannot write (TypeError) -- is as `encode` has it."""
 from __future__ import annotations
 
+import functools
 import json
 from json import encoder as _encoder
 from typing import Any, Callable
+
+import orjson
 
 
 def encoder(separators: tuple[str, str] = (", ", ": ")) -> Callable[[Any], str]:
@@ -27,3 +30,51 @@ def encoder(separators: tuple[str, str] = (", ", ": ")) -> Callable[[Any], str]:
             return quote(value)
         return "".join(make(value, 0))
     return encode
+
+
+def values_encoder(exact: Callable[[Any], str]) -> Callable[[Any], str]:
+    """JSON text that `json.loads` reads as the very values `exact`'s text gives (not its bytes: no spaces, other
+    float forms): orjson's (~10x json's encoder) where orjson writes those values, `exact`'s for the rest -- NaN
+    and infinities (orjson writes null), ints past 64 bits, keys that are not strings, lone surrogates, and any
+    other type (orjson writes dataclasses and datetimes, which json refuses). A value with a `json_text` is put in
+    as that text (as `exact` must do too)."""
+    def encode(value: Any) -> str:
+        try:
+            if _orjson_writes(value):
+                return _orjson(value, default=_fragment).decode()
+        except TypeError:  # orjson.JSONEncodeError: a big int, a key that is no string, a lone surrogate
+            pass
+        return exact(value)
+    return encode
+
+
+_SCALAR = frozenset({str, bool, type(None), int})  # an int past 64 bits: orjson refuses it (TypeError)
+_FINITE_MAX = 1.7976931348623157e308
+
+
+def _orjson_writes(value: Any) -> bool:
+    """Whether orjson writes the very values json would: no NaN or infinity, no types but json's own."""
+    t = type(value)
+    if t is dict:
+        for v in value.values():
+            if type(v) not in _SCALAR and not _orjson_writes(v):
+                return False
+        return True
+    if t is list or t is tuple:
+        for v in value:
+            if type(v) not in _SCALAR and not _orjson_writes(v):
+                return False
+        return True
+    if t is float:
+        return -_FINITE_MAX <= value <= _FINITE_MAX  # False for NaN too
+    return t in _SCALAR or getattr(value, "json_text", None) is not None
+
+
+def _fragment(value: Any) -> Any:
+    text = getattr(value, "json_text", None)
+    if text is None:
+        raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+    return orjson.Fragment(text)
+
+
+_orjson = functools.partial(orjson.dumps, option=orjson.OPT_PASSTHROUGH_SUBCLASS)  # a subclass (Routing) to _fragment

@@ -1114,3 +1114,13 @@ def m058_unit_time_indexes(db: sqlite_utils.Database) -> None:
           # events from before m014 carry no unit: their ticket's holder counts (ratings_in)
           "CREATE INDEX ticket_events_rating_unitless ON ticket_events(at) "
           "WHERE action IN ('rate', 'reopen', 'review') AND unit_code IS NULL")
+
+
+@migrations()
+def m065_praise_by_praised_unit(db: sqlite_utils.Database) -> None:
+    """A school's 表扬 figure (storage.tickets.praise_by_unit for some units: the figure beside its trace, a
+    district's digest) read every ticket of the span and kept the school's praise. The praised unit is
+    coalesce(school_code, unit_code) (a teacher's praise passed on to the district is the school's): ranges by
+    that expression and time, praise only (~6 % of tickets), cost the unit's own praise."""
+    _exec(db, "CREATE INDEX tickets_praise_unit ON tickets(coalesce(school_code, unit_code), created_at) "
+              "WHERE kind = 'praise'")

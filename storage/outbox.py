@@ -249,13 +249,27 @@ def list_for(db: sqlite_utils.Database, openid: str, channel: str = "wechat") ->
 
 
 # -- the workbench's notification list (channel 'web') -------------------------------------------------------------
-def web_notices(db: sqlite_utils.Database, openid: str, limit: int = 50) -> list[dict[str, Any]]:
-    rows = list(db.query("SELECT id, payload, created_at, read_at FROM outbox WHERE openid = ? AND channel = 'web' "
-                         "ORDER BY id DESC LIMIT ?", [openid, limit]))
+def web_notices(db: sqlite_utils.Database, openid: str, limit: int = 50, before: int | None = None,
+                after: int | None = None) -> list[dict[str, Any]]:
+    """A person's workbench notices, newest first: those with ids below `before`, or (`after`) the `limit` just
+    above `after`, still newest first. A range of outbox_web_list either way, however many the person has."""
+    if after is not None:
+        rows = list(db.query("SELECT id, payload, created_at, read_at FROM outbox WHERE openid = ? AND channel = 'web' "
+                             "AND id > ? ORDER BY id LIMIT ?", [openid, after, limit]))[::-1]
+    else:
+        rows = list(db.query("SELECT id, payload, created_at, read_at FROM outbox WHERE openid = ? AND channel = 'web' "
+                             "AND id < ? ORDER BY id DESC LIMIT ?", [openid, 2 ** 62 if before is None else before,
+                                                                     limit]))
     for r in rows:
         payload = json.loads(r.pop("payload"))
         r["text"], r["notice"] = payload["content"], payload.get("notice") or {}
     return rows
+
+
+def web_count(db: sqlite_utils.Database, openid: str, above: int = 0) -> int:
+    """How many workbench notices a person has (`above`: with ids above it, newer): counted in the index."""
+    return db.execute("SELECT count(*) FROM outbox WHERE openid = ? AND channel = 'web' AND id > ?",
+                      [openid, above]).fetchone()[0]
 
 
 def web_unread(db: sqlite_utils.Database, openid: str, cap: int = 99) -> int:

@@ -14,6 +14,14 @@ from storage.lifecycle import TransitionError
 
 OPEN_STATES = lifecycle.OPEN
 _OPEN_SQL = "state IN (" + ", ".join(f"'{s}'" for s in lifecycle.OPEN) + ")"
+# The order of every list by urgency (待办, 紧急, 签收, 代收, a card of reminders on the workbench): the most overdue
+# first, then the nearest deadline; no deadline yet (not dispatched) last. One rule, as SQL and as a sort key.
+URGENCY_ORDER = "due_at IS NULL, due_at, id"
+
+
+def urgency_key(t: dict[str, Any]) -> tuple:
+    """URGENCY_ORDER of a ticket row, for lists merged or sorted in Python."""
+    return (t["due_at"] is None, t["due_at"] or 0, t["id"])
 _CLOCK_SQL = "state IN (" + ", ".join(f"'{s}'" for s in lifecycle.CLOCK) + ")"
 
 
@@ -239,7 +247,7 @@ def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int 
     marks = ",".join("?" * len(unit_codes))
     return [_decode(r) for r in db.query(
         f"SELECT * FROM tickets WHERE unit_code IN ({marks}) AND {_OPEN_SQL} "
-        f"ORDER BY due_at IS NULL, due_at, id LIMIT ?", [*unit_codes, limit])]
+        f"ORDER BY {URGENCY_ORDER} LIMIT ?", [*unit_codes, limit])]
 
 
 _TO_SIGN = lifecycle.ACTIONS["accept"][0]  # the states 签收 takes a ticket from
@@ -261,6 +269,18 @@ def waiting_to_sign(db: sqlite_utils.Database, numbers: list[str]) -> set[str]:
     return {r[0] for r in db.execute(
         f"SELECT number FROM tickets WHERE number IN ({','.join('?' * len(numbers))}) AND state IN ({marks})",
         [*numbers, *_TO_SIGN])}
+
+
+def in_urgency_order(db: sqlite_utils.Database, numbers: list[str]) -> list[str]:
+    """These tickets' numbers in URGENCY_ORDER, the open ones first (a finished ticket's deadline presses no
+    more); numbers of no ticket last, as given. By the numbers' unique index."""
+    if not numbers:
+        return []
+    rows = {r["number"]: r for r in db.query(
+        f"SELECT number, id, due_at, {_OPEN_SQL} AS open FROM tickets WHERE number IN ({','.join('?' * len(numbers))})",
+        list(numbers))}
+    known = sorted((rows[n] for n in dict.fromkeys(numbers) if n in rows), key=lambda t: (not t["open"], *urgency_key(t)))
+    return [t["number"] for t in known] + [n for n in numbers if n not in rows]
 
 
 def count_to_sign(db: sqlite_utils.Database, unit_code: str, cap: int = 1000) -> int:
@@ -287,8 +307,8 @@ def to_sign(db: sqlite_utils.Database, unit_code: str, stand_in: bool = False, l
     """The tickets waiting for 签收 at `unit_code` (`stand_in`: also the 代收 ones the duty office holds), the
     nearest deadline first: only those, not the nearest open ones of which some are signed already."""
     where, args = _to_sign_where(unit_code, stand_in)
-    return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE {where} ORDER BY due_at IS NULL, due_at, "
-                                         "id LIMIT ?", [*args, limit])]
+    return [_decode(r) for r in db.query(f"SELECT * FROM tickets WHERE {where} ORDER BY {URGENCY_ORDER} "
+                                         "LIMIT ?", [*args, limit])]
 
 
 def count_to_sign_all(db: sqlite_utils.Database, unit_code: str, stand_in: bool = False) -> int:
@@ -300,7 +320,7 @@ def count_to_sign_all(db: sqlite_utils.Database, unit_code: str, stand_in: bool 
 def open_all(db: sqlite_utils.Database, limit: int = 10) -> list[dict[str, Any]]:
     """For leaders: every open ticket, the nearest deadline first (flags are marked on the line, not sorted)."""
     return [_decode(r) for r in db.query(
-        f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} ORDER BY due_at IS NULL, due_at, id LIMIT ?",
+        f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} ORDER BY {URGENCY_ORDER} LIMIT ?",
         [limit])]
 
 
@@ -324,7 +344,7 @@ def pressing(db: sqlite_utils.Database, unit_codes: list[str] | None, now: float
     where, args = scope_sql(unit_codes, unattended)
     rows = [_decode(r) for r in db.query(
         f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND kind != 'praise' "
-        f"AND json_extract(routing, '$.urgent'){where} ORDER BY due_at IS NULL, due_at, id LIMIT ?", [*args, limit])]
+        f"AND json_extract(routing, '$.urgent'){where} ORDER BY {URGENCY_ORDER} LIMIT ?", [*args, limit])]
     today = db.execute(f"SELECT COUNT(*) FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND {_CLOCK_SQL} "
                        f"AND due_at >= ? AND due_at < ?{where}", [now, day_end, *args]).fetchone()[0]
     return rows, today
@@ -430,7 +450,7 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
 def open_unattended(db: sqlite_utils.Database, limit: int = 99) -> list[dict[str, Any]]:
     """Tickets at units with nobody bound: the duty office stands in for them."""
     return [_decode(r) for r in db.query(
-        f"SELECT * FROM tickets WHERE unattended = 1 AND {_OPEN_SQL} ORDER BY due_at IS NULL, due_at, id LIMIT ?",
+        f"SELECT * FROM tickets WHERE unattended = 1 AND {_OPEN_SQL} ORDER BY {URGENCY_ORDER} LIMIT ?",
         [limit])]
 
 
@@ -840,13 +860,16 @@ def praise_by_unit(db: sqlite_utils.Database, start: float, end: float,
     on to the district (a teacher praised) is still the school's."""
     # An insider's praise (anyone bound as staff, of any unit, or a leader; given before they were bound) is not
     # the public's, as in 群众评议 (storage.surveys); nor is a burst's from new accounts (mark_praise_burst).
-    praised = "coalesce(t.school_code, t.unit_code)"
-    counts = {r[0]: r[1] for r in db.execute(
-        f"SELECT {praised}, count(DISTINCT t.openid) FROM tickets t WHERE t.kind = 'praise' "
-        f"AND t.created_at >= ? AND t.created_at < ? AND {praised} IS NOT NULL "
-        f"AND NOT {insider_sql('t.openid')} "
-        f"AND NOT EXISTS (SELECT 1 FROM praise_aside a WHERE a.ticket_id = t.id) GROUP BY 1", [start, end])}
-    return counts if units is None else {c: n for c, n in counts.items() if c in units}
+    praised = "coalesce(t.school_code, t.unit_code)"  # m065's tickets_praise_unit, word for word
+    if units is None:  # the span's tickets by creation time
+        source, where, args = "tickets t INDEXED BY tickets_created", f"{praised} IS NOT NULL", []
+    else:  # the units' own praise by index (m065), not the span's tickets of every unit
+        source, where, args = ("tickets t INDEXED BY tickets_praise_unit",
+                               f"{praised} IN ({','.join('?' * len(units))})", list(units))
+    return {r[0]: r[1] for r in db.execute(
+        f"SELECT {praised}, count(DISTINCT t.openid) FROM {source} WHERE t.kind = 'praise' AND {where} "
+        f"AND t.created_at >= ? AND t.created_at < ? AND NOT {insider_sql('t.openid')} "
+        f"AND NOT EXISTS (SELECT 1 FROM praise_aside a WHERE a.ticket_id = t.id) GROUP BY 1", [*args, start, end])}
 
 
 # -- each ticket's hot-topic terms (m017), cut in the background ----------------------------------------------------

@@ -602,8 +602,9 @@ async def test_transfer_to_a_unit_named_loosely(world):
 
 
 async def test_a_draft_stored_before_the_upgrade_resumes_alike(world):
-    """A draft's routing is now written once per decision and put last in the stored JSON; a draft stored by the
-    previous version (routing among the other keys, written with the rest) carries on exactly as a new one."""
+    """A draft is now written by orjson, its routing decision (written once per decision) in its field's place; a
+    draft stored by either previous version -- json's text with the routing last (writer7), or json.dumps of the
+    draft's fields in order (before) -- carries on exactly as a new one."""
     import dataclasses
     db = world.app[DB]
 
@@ -611,24 +612,30 @@ async def test_a_draft_stored_before_the_upgrade_resumes_alike(world):
         return db.run(lambda d: d.execute("SELECT data FROM conversations WHERE openid = ?", [openid]).fetchone()[0])
 
     lines = ("我要投诉有的学校以资料费名义乱收费", "0", "0", "1")
-    for who in ("o_before", "o_after"):
+    people = ("o_older", "o_before", "o_after")
+    for who in people:
         await world.say(who, lines[0])
-    new = json.loads(await stored("o_before"))
-    assert list(new)[-1] == "routing" and new["routing"]["category"] == "fees"
-    # what the previous version wrote: json.dumps of Draft.to_dict(), in the fields' order
-    old = json.dumps({f.name: new[f.name] for f in dataclasses.fields(intake.Draft)}, ensure_ascii=False)
-    assert list(json.loads(old)).index("routing") < list(json.loads(old)).index("phone")
-    await db.run(lambda d: d.execute("UPDATE conversations SET data = ? WHERE openid = 'o_before'", [old]))
+    text = await stored("o_after")
+    new = json.loads(text)
+    fields = [f.name for f in dataclasses.fields(intake.Draft)]
+    assert list(new) == fields and new["routing"]["category"] == "fees"
+    assert text.startswith('{"openid":"o_after","parts":["我要投诉')  # orjson's form
+    older = json.dumps({name: new[name] for name in fields}, ensure_ascii=False)
+    before = json.dumps({**{k: v for k, v in new.items() if k != "routing"}, "routing": new["routing"]},
+                        ensure_ascii=False)
+    assert older != before and json.loads(older) == json.loads(before) == new
+    for who, old in (("o_older", older), ("o_before", before)):
+        await db.run(lambda d: d.execute("UPDATE conversations SET data = ? WHERE openid = ?", [old, who]))
     replies = {}
-    for who in ("o_before", "o_after"):
+    for who in people:
         for line in lines[1:]:
             replies.setdefault(who, []).append(await world.say(who, line))
-    numbers = [re.search(r"JY\d{4}-\d{4}", replies[who][-1]).group(0) for who in ("o_before", "o_after")]
-    assert [r.replace(numbers[0], "N") for r in replies["o_before"]] == \
-        [r.replace(numbers[1], "N") for r in replies["o_after"]]
-    before, after = [await world.ticket(n) for n in numbers]
+    numbers = [re.search(r"JY\d{4}-\d{4}", replies[who][-1]).group(0) for who in people]
+    same = [[r.replace(n, "N") for r in replies[who]] for who, n in zip(people, numbers)]
+    assert same[0] == same[1] == same[2]
+    tickets = [await world.ticket(n) for n in numbers]
     for key in ("category", "unit_code", "school_code", "kind", "text", "routing", "due_at"):
-        assert before[key] == after[key], key
+        assert tickets[0][key] == tickets[1][key] == tickets[2][key], key
 
 
 async def test_a_message_reads_the_persons_conversation_once(world, monkeypatch):

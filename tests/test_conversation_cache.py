@@ -4,6 +4,7 @@ Every other test runs with the memory checked against SQLite at each use (tests/
 what a conversation alone would not: failed calls and batches, other connections, a restart, the size bound."""
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -105,7 +106,7 @@ async def test_a_failed_commit_forgets_everything_the_batch_stored(db, monkeypat
         await db.run(_put("o1", {"parts": ["lost with the batch"]}))
     monkeypatch.setattr(db, "_run_batch", real)
     assert (await db.run(_read("o1")))[2] == {"parts": ["kept"]}
-    assert (await db.run(_stored("o1")))[0] == '{"parts": ["kept"]}'
+    assert json.loads((await db.run(_stored("o1")))[0]) == {"parts": ["kept"]}
 
 
 async def test_another_connections_commit_is_seen_at_the_next_batch(db, tmp_path):

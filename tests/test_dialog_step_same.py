@@ -75,15 +75,15 @@ def old_han_count(text: str) -> int:
 
 def old_asks_progress(text: str) -> bool:
     text = re.sub(rf"^(?:{intake.THANKS.pattern})+", "", text, flags=re.I)
-    return bool((intake.ASKS_PROGRESS.match(text) or intake.ASKS_HOW_FAR.match(text)) and old_han_count(text) <= 16
-                or intake.ASKS_PROGRESS_EN.match(text))
+    return bool((intake.ASKS_PROGRESS.match(text) or intake.ASKS_HOW_FAR.match(text) or intake.ASKS_NEXT.match(text))
+                and old_han_count(text) <= 16 or intake.ASKS_PROGRESS_EN.match(text) or intake.ASKS_NEXT_EN.match(text))
 
 
 def old_introduction(text: str) -> bool:
     parts = [p for p in intake.CLAUSES.split(intake.normalise(text)) if p]
     return bool(parts) and len(text) <= 40 and all(
         intake.INTRO_WHO.match(p) or intake.INTRO_WHERE.match(p) or intake.INTRO_OPENING.match(p)
-        or intake.GREETING.fullmatch(p) for p in parts)
+        or intake.INTRO_SUBJECT.match(p) or intake.GREETING.fullmatch(p) for p in parts)
 
 
 def old_ascii_int(text: str, digits: int = numbers.MAX_DIGITS) -> int | None:

@@ -18,10 +18,13 @@ pytestmark = pytest.mark.own_router  # start-up builds the router these tests lo
 
 @pytest.fixture
 def unfrozen():
-    """These tests freeze the test process's own objects: set them free again, whatever happens."""
+    """These tests freeze the test process's own objects and set its collector's thresholds: undo both, whatever
+    happens."""
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 class _Node:
@@ -75,14 +78,20 @@ async def test_the_job_process_freezes_its_router_as_the_service_does(make_confi
         gc.unfreeze()
 
 
-async def test_gc_threshold2_sets_the_collectors_third_threshold_after_start_up(make_config, unfrozen):
+async def test_the_collectors_thresholds_are_set_after_start_up(make_config, unfrozen):
     before = gc.get_threshold()
     try:
-        app = cli._serving_app(make_config(server={"gc_threshold2": 100}))
+        app = cli._serving_app(make_config(server={"gc_threshold0": 5000, "gc_threshold2": 100}))
+        assert gc.get_threshold() == before  # not while start-up builds the router
         async with running(app):
+            assert gc.get_threshold() == (5000, before[1], 100)
+        gc.set_threshold(*before)
+        async with running(cli._serving_app(make_config(server={"gc_threshold0": 0, "gc_threshold2": 100}))):
             assert gc.get_threshold() == (*before[:2], 100)
         gc.set_threshold(*before)
-        async with running(cli._serving_app(make_config())):  # 0: Python's own, left as it was
-            assert gc.get_threshold() == before
+        async with running(cli._serving_app(make_config(server={"gc_threshold0": 0, "gc_threshold2": 0}))):
+            assert gc.get_threshold() == before  # 0: Python's own, left as it was
+        async with running(cli._serving_app(make_config())):  # the service's own
+            assert gc.get_threshold() == (*before[:2], 100)
     finally:
         gc.set_threshold(*before)

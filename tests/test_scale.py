@@ -258,7 +258,8 @@ def workbench_queries(week_start: float, week_end: float, now: float):
     q_start, q_end = month.start - 200 * 86400, month.start - 16 * 86400
     out += [("rates detail: one unit's earlier half-year (/w/rates?from=&to=)",
              lambda db: rates.traced(db, q_start, q_end, "jyj-sfc", now), ()),
-            ("rates detail: its figures", lambda db: rates.for_period(db, q_start, q_end, ["jyj-sfc"], now), ())]
+            ("rates detail: its figures", lambda db: rates.for_period(db, q_start, q_end, ["jyj-sfc"], now), ()),
+            ("rates detail: a school's 表扬", tickets.praise_by_unit, (q_start, q_end, ["s001"]))]
     out += [("outbox: any waiting (every message's first question)", outbox.any_waiting, ()),
             ("topic terms: next", tickets.terms_todo, (now - 400 * 86400,)),
             ("topic terms: period", tickets.period_terms, (week_start, week_end, ["jyj-sfc"]))]
@@ -343,17 +344,23 @@ def test_a_schools_quarter_trace_reads_its_own_tickets_and_ratings_not_the_burea
             return conn.execute(sql, params)
 
     db = sqlite_utils.Database(Spy())
+    whole = sqlite_utils.Database(conn)
+    all_praise = tickets.praise_by_unit(whole, start, end)
     for unit in (school, "jyj-sfc"):
+        # the figure beside the trace, its 表扬 too (m065): the unit's own praise, the same count
+        assert rates.for_period(db, start, end, [unit], now)[unit].praised == all_praise.get(unit, 0), unit
+        assert tickets.praise_by_unit(db, start, end, [unit]) == (
+            {unit: all_praise[unit]} if unit in all_praise else {}), unit
         parts = rates.traced(db, start, end, unit, now)
         ratings = tickets.ratings_in(db, start, end, [unit])
         # the same as reading the span's rows of every unit and keeping the unit's
-        whole = sqlite_utils.Database(conn)
         assert parts == rates.by_ticket(tickets.for_period(whole, start, end), start, end, unit, now,
                                         tickets.ratings_in(whole, start, end),
                                         tickets.misses_in(whole, start, end)), unit
         assert sorted(map(str, ratings)) == sorted(str(r) for r in tickets.ratings_in(whole, start, end)
                                                    if r["unit_code"] == unit), unit
         assert parts and ratings, unit  # the case has lines and ratings to trace
+    assert all_praise.get(school), school  # ... and praise to count
     wide = [f"{row[3]}  <-  {' '.join(sql.split())[:120]}" for sql, params in captured
             for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall() if BUREAU_WIDE.search(row[3])]
     assert not wide, "\n".join(wide)

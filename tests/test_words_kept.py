@@ -30,7 +30,8 @@ async def test_a_short_sentence_at_the_kind_question_is_kept(dialog):
     d = dialog
     await talk(d, PARENT, "孩子学校食堂的饭菜太难吃了", expect="1 投诉")
     await talk(d, PARENT, MORE, expect=["已补充", "1 投诉"], absent="请回复数字 1–4")
-    await talk(d, PARENT, "不知道", expect="请回复数字 1–4")  # neither an answer nor a matter: asked again
+    await talk(d, PARENT, "不知道", expect=["1 投诉：", "请回复数字"])  # neither an answer nor a matter: asked again,
+    #                                                                  with what each kind means (people11)
     reply = await talk(d, PARENT, "1", absent="1 投诉")
     t = await submit(d, PARENT, reply)
     assert t["kind"] == "complaint" and t["text"] == "孩子学校食堂的饭菜太难吃了\n" + MORE

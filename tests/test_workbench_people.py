@@ -71,7 +71,7 @@ async def test_a_teachers_list_says_how_late_and_what_waits_for_her(dialog):
         await sign_in(dialog, s, LEADER)  # many units: which one holds each ticket matters
         html = await page(s, "/w/")
         table = html.split('<table class="data tickets">')[1]
-        assert "<th>承办单位</th>" in table and "<td>江南区实验小学</td>" in table
+        assert "<th>承办单位</th>" in table and '<span class="lbl">承办单位</span>江南区实验小学</td>' in table
 
 
 async def test_the_dashboards_overdue_figure_opens_that_units_overdue_tickets(dialog):

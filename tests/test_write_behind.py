@@ -9,6 +9,7 @@ committed (storage/db.py `_write_behind`). What that must never change:
   meanwhile by other SQL is not overwritten by the pending one: the batch is run again the careful way."""
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 
@@ -166,7 +167,9 @@ async def _batch_of(db, *fns) -> list:
 
 
 def _stored(db, openid: str):
-    return db.conn.execute("SELECT flow, state, data FROM conversations WHERE openid = ?", [openid]).fetchone()
+    """The person's row, its data as every reader reads it (json.loads: the text's form may be json's or orjson's)."""
+    row = db.conn.execute("SELECT flow, state, data FROM conversations WHERE openid = ?", [openid]).fetchone()
+    return row and (row[0], row[1], json.loads(row[2]))
 
 
 async def test_a_conversation_row_written_meanwhile_by_other_sql_is_not_overwritten(store):
@@ -179,7 +182,7 @@ async def test_a_conversation_row_written_meanwhile_by_other_sql_is_not_overwrit
     await store.run(put("第一句"))
     await _batch_of(store, put("第二句"), raw)
     assert store.redone == 1  # the pending row would have overwritten it: run again, each write at once
-    assert await store.run(_stored, "o1") == ("intake", "phone", '{"parts": ["第二句"]}')
+    assert await store.run(_stored, "o1") == ("intake", "phone", {"parts": ["第二句"]})
 
 
 def test_only_the_storage_modules_write_behind_for_touch_their_tables_on_the_writer():
@@ -232,7 +235,7 @@ async def test_a_conversation_put_then_deleted_or_read_back_in_one_batch(store):
     assert store.redone == 0
     assert await store.run(_stored, "o1") is None
     assert read[0][2] == {"parts": ["留下的"]}  # the file's row (written first), not the unstored edit
-    assert await store.run(_stored, "o2") == ("intake", "describe", '{"parts": ["留下的"]}')
+    assert await store.run(_stored, "o2") == ("intake", "describe", {"parts": ["留下的"]})
 
 
 async def test_a_touch_waiting_for_the_batch_end_is_in_the_row_read_meanwhile(store):

@@ -2,7 +2,8 @@
 this at start in each process of `tingjian serve`. It records, on time.monotonic() (the clock of wrk's send times
 in the bench), every garbage collection (generation, pause) and every write batch of the SQLite writer thread
 (messages, time from BEGIN to the callers' answers) and the writer's WAL catch-ups, and appends them once a second to
-$BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation> <cpu seconds>", "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0".
+$BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation> <cpu seconds> <loop|other>" (the collecting
+thread: the main thread, i.e. the event loop, or another), "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0".
 Costs a few microseconds per collection and per batch."""
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def _install(out: str) -> None:
             started[:] = time.monotonic(), time.thread_time()
         else:  # wall time, and the CPU time of the thread that collected (the rest: waiting for a core)
             events.append(("gc", started[0], time.monotonic() - started[0], info["generation"],
-                           time.thread_time() - started[1]))
+                           time.thread_time() - started[1],
+                           "loop" if threading.current_thread() is threading.main_thread() else "other"))
 
     gc.callbacks.append(on_gc)
 

@@ -372,6 +372,13 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         "phone": mask_phone(ticket["contact_phone"]) if ticket["contact_phone"] else "未留"}
     line = _line(ticket, {}, t, tz)
     overdue = line["overdue"]
+    sign_by = None  # the 签收 window the deadline watch reminds of (handlers.deadlines), while it runs
+    if ticket["state"] == "assigned" and ticket["accept_due_at"]:
+        late = t >= ticket["accept_due_at"]
+        days = (dt.datetime.fromtimestamp(ticket["accept_due_at"], tz).date() - dt.datetime.fromtimestamp(t, tz).date()).days
+        sign_by = {"at": _fmt(ticket["accept_due_at"], tz), "late": late,
+                   "when": (f"已超过{-days}天" if days < 0 else "今天已超过") if late else
+                   texts.due_words(days, False) if days <= 3 else ""}
     routing = ticket["routing"] or {}
     # 常用回复 chosen without JavaScript (?tpl=<id>&into=reply|resolve): that form opens with the text in its box
     tpl, into = _int(request.query.get("tpl"), 1, 2 ** 62), request.query.get("into", "reply")
@@ -382,7 +389,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STAFF_STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
-        ext=ticket.get("extension") or {}, filled=filled, when=line["when"],
+        ext=ticket.get("extension") or {}, filled=filled, when=line["when"], sign_by=sign_by,
         # what the citizen wrote after submitting, beside the text (on a phone the history is below the forms)
         later=[e for e in data["history"] if e["by_citizen"] and e["note"]],
         urgent=desk_urgent(ticket) and ticket["state"] in lifecycle.OPEN))
@@ -455,30 +462,81 @@ def _call(desk, db, user: dict, ticket: dict, action: str, text: str, form) -> l
 # -- notifications ---------------------------------------------------------------------------------------------------
 @staff_page
 async def notices_page(request: web.Request, v: Viewer) -> web.Response:
+    """A person's notices, newest first, NOTICE_CARDS cards a page: 下一页 (?before=) and 上一页 (?after=) by the
+    ids at the page's edges, so a page keeps its cards while new ones arrive, and the other query keys ride along."""
     tz, t = _tz(request), auth.now(request)
-    rows = await read(request, outbox.web_notices, v.openid, NOTICE_ROWS)
-    if rows and any(r["read_at"] is None for r in rows):
-        await write(request, outbox.web_mark_read, v.openid, t, rows[0]["id"])
-    items: list[dict] = []
-    for r in rows:
-        line = {"text": texts.for_web(r["text"]), "ticket": r["notice"].get("ticket")}
-        line["short"] = _notice_line(line["text"], line["ticket"] or "", r["notice"].get("title", ""))
-        last = items[-1] if items else None
-        # one sweep's reminders (written at the same moment, one per ticket) are one card, as WeChat merges them
-        if last and r["created_at"] == last["at"] and r["notice"].get("title") == last["title"] and line["ticket"]:
-            last["lines"].append(line)
-            last["unread"] = last["unread"] or r["read_at"] is None
-            continue
-        if len(items) == NOTICE_CARDS:
-            break
-        items.append({"at": r["created_at"], "when": _fmt(r["created_at"], tz, "%m-%d %H:%M"),
-                      "title": r["notice"].get("title", ""), "unread": r["read_at"] is None, "lines": [line]})
-    ctx = await _context(request, v, items=items)
-    ctx["unread"] = 0
+    before, after = (int(x) if re.fullmatch(r"[0-9]{1,18}", x := request.query.get(k, "")) else None
+                     for k in ("before", "after"))
+    after = None if before is not None else after
+
+    def load(db):
+        rows = outbox.web_notices(db, v.openid, NOTICE_ROWS, before, after)
+        cards = _notice_cards(rows)
+        if len(rows) == NOTICE_ROWS and len(cards) > 1:  # the far card may go on beyond the rows read
+            cards = cards[1:] if after is not None else cards[:-1]
+        cards = _notice_page(cards, from_end=after is not None)
+        for card in cards:  # one sweep's reminders: the most overdue first, as 待办 and 紧急 list them
+            if len(card["lines"]) > 1:
+                order = tickets.in_urgency_order(db, [x["ticket"] for x in card["lines"]])
+                card["lines"].sort(key=lambda x: order.index(x["ticket"]))
+        ids = [i for c in cards for i in c["ids"]]
+        newer = outbox.web_count(db, v.openid, above=max(ids)) if ids else 0
+        return cards, newer, outbox.web_count(db, v.openid)
+
+    cards, newer, total = await read(request, load)
+    shown = [r for c in cards for r in c["ids"]]
+    if any(c["unread"] for c in cards):  # what is shown is read, and everything before it, as ever
+        await write(request, outbox.web_mark_read, v.openid, t, max(shown))
+    for c in cards:
+        c["when"] = _fmt(c["at"], tz, "%m-%d %H:%M")
+    keep = [(k, x) for k, x in request.query.items() if k not in ("before", "after")]
+    pages = {"from": newer + 1, "to": newer + len(shown), "total": total,
+             "newer": f"?{urlencode(keep + [('after', max(shown))])}" if shown and newer else "",
+             "older": f"?{urlencode(keep + [('before', min(shown))])}" if shown and newer + len(shown) < total else "",
+             "first": f"?{urlencode(keep)}" if newer > len(shown) else ""}
+    ctx = await _context(request, v, items=cards, pages=pages)
+    if not newer:
+        ctx["unread"] = 0
     return _render("w_notices.html", request, ctx)
 
 
-NOTICE_CARDS, NOTICE_ROWS = 50, 400  # cards shown; rows read for them (a sweep's reminders fold into one card)
+# A page: at most 20 cards and 60 lines in them (a leader's sweep card can hold dozens of tickets: ~6,000 px at 390 px
+# wide, not 22,000); rows read for them.
+NOTICE_CARDS, NOTICE_LINES, NOTICE_ROWS = 20, 60, 400
+
+
+def _notice_page(cards: list[dict], from_end: bool) -> list[dict]:
+    """The page's cards next to its edge (the newest, or with `from_end` the oldest of those read, for 上一页):
+    NOTICE_CARDS at most, and no more once NOTICE_LINES lines are shown (a first card is shown whole)."""
+    out: list[dict] = []
+    lines = 0
+    for card in reversed(cards) if from_end else cards:
+        if len(out) == NOTICE_CARDS or (out and lines + len(card["lines"]) > NOTICE_LINES):
+            break
+        out.append(card)
+        lines += len(card["lines"])
+    return out[::-1] if from_end else out
+
+
+def _notice_cards(rows: list[dict]) -> list[dict]:
+    """Notice rows, newest first, as cards: one sweep's reminders (written at the same moment under one title, one
+    per ticket) are one card, as WeChat merges them. Whether two rows share a card depends on the two alone, so
+    reading the rows from either end cuts the same cards."""
+    cards: list[dict] = []
+    for r in rows:
+        line = {"text": texts.for_web(r["text"]), "ticket": r["notice"].get("ticket")}
+        title = r["notice"].get("title", "")
+        line["short"] = _notice_line(line["text"], line["ticket"] or "", title)
+        last = cards[-1] if cards else None
+        if (last and r["created_at"] == last["at"] and title == last["title"] and line["ticket"]
+                and last["lines"][-1]["ticket"]):
+            last["lines"].append(line)
+            last["ids"].append(r["id"])
+            last["unread"] = last["unread"] or r["read_at"] is None
+            continue
+        cards.append({"at": r["created_at"], "title": title, "unread": r["read_at"] is None, "lines": [line],
+                      "ids": [r["id"]]})
+    return cards
 
 
 def _notice_line(text: str, number: str, title: str) -> str:
@@ -486,7 +544,9 @@ def _notice_line(text: str, number: str, title: str) -> str:
     (the bracketed head dropped where it is the card's title)."""
     m = re.match(r"【(.+?)】", text)
     head, body = (m.group(1), text[m.end():]) if m else ("", text)
-    body = re.sub(rf"^留言\s*{re.escape(number)}\s*", "", body) if number else body
+    if number:  # the link beside the line names the ticket: not again in its text
+        body = re.sub(rf"^留言\s*{re.escape(number)}\s*", "", body)
+        body = re.sub(rf"留言\s*{re.escape(number)}\s*", "留言", body)
     return (f"{head}：" if head and head != title else "") + body.replace("\n", " ").strip()
 
 

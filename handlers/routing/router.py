@@ -343,6 +343,7 @@ class Router:
         self._cores: dict[str, tuple] = {}  # see _core: text -> (model, urgency model, the decision's core)
         self._joint = None  # (model, urgency model, feature -> (its row in each, or None)), see _known
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
+        self.urgent_take_min_chars = int(urgent.get("model_min_chars", 0))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
         # a settled past event denies the whole message (see _settled)
         self._settled_by = tuple(self._norm(w) for w in urgent.get("settled_by", []))
@@ -952,7 +953,7 @@ class Router:
             # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
             # only a short message: in a long letter the rule's word is one feature among hundreds
             return (), p, found
-        if not found and p >= self.urgent_take:
+        if not found and p >= self.urgent_take and _letters(t) >= self.urgent_take_min_chars:
             return (self._model_evidence(t, m, known),), p, ()
         return found, p, ()
 
@@ -1078,6 +1079,11 @@ class Router:
             if sc >= self.matter_strong and sc >= self.matter_ratio * s1:
                 add(cat, sc, words_of(cat, contrib))
         return tuple(matters)
+
+
+def _letters(t: str) -> int:
+    """How much a text says: its letters, digits and Han characters (not spaces, punctuation or emoji)."""
+    return sum(ch.isalnum() for ch in t)
 
 
 def urgent_features(found: Sequence[str]) -> list[str]:

@@ -160,7 +160,7 @@ def test_one_matter(router, text):
     # bullying with injury or a threat that goes on
     ("孩子被按在厕所里浇冷水，发高烧了", "浇冷水"),
     ("同学用圆规扎他，手上都是血点", "圆规扎"),
-    ("女儿被打了不敢说，怕被报复", "怕被报复"),
+    ("女儿被打了不敢说，怕被报复", "被打"),  # (the blow: 怕被报复 alone is no danger, people11)
     ("娃儿遭打惨了，脑壳上开了口子", "打惨了"),
     # fire hazard with children inside, punishment to injury
     ("宿舍插线板冒火花，有焦味", "冒火花"),
