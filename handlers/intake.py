@@ -1516,8 +1516,9 @@ class Intake:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
         code = self.s.find_school(text)
-        if code is None and (ascii_int(text, 3) is not None or han_count(text) <= 3 and yes_no(text) is not None):
-            # 2 / 同意 / 行: no school's name where one is asked: say what is wanted, not only the question again
+        if code is None and (ascii_int(text, 3) is not None or han_count(text) <= 3 and yes_no(text) is not None
+                             or thanks_only(text)):
+            # 2 / 同意 / 行 / 好的谢谢: no school's name where one is asked: say what is wanted, not only the question again
             say = _t(d, "SCHOOL_NAME_WANTED") if not d.school_options else self._unclear(
                 d, len(d.school_options), self._ask_school(d))
             return self._out("school", d, [Reply(say)])

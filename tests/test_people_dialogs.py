@@ -396,6 +396,15 @@ async def test_a_rating_word_with_a_particle_is_asked_about_not_a_new_message(di
     assert (await ticket(d, number))["rating"] == score
 
 
+@pytest.mark.parametrize("said", ["好的", "好的谢谢", "好的收到"])
+async def test_thanks_at_the_school_question_is_told_what_is_wanted_not_that_no_school_was_found(dialog, said):
+    d = dialog
+    await talk(d, PARENT, "学校收资料费300元不给收据")
+    await talk(d, PARENT, "1", expect="请问涉及哪所学校")
+    await talk(d, PARENT, said, expect="这里需要发送它的名称", absent="没有找到这所学校")
+    await talk(d, PARENT, "江南区实验小学", absent="没有找到这所学校")
+
+
 async def test_once_told_a_message_is_not_a_rating_its_numbered_answers_are_not_asked_about_again(dialog):
     # 还行吧 looked like a rating; the parent said it is a new message. Its own questions (kind, phone, the
     # summary's 1 提交) take digits: the rating is not asked about again, and the ticket still awaits it.
