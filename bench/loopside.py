@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import shutil
 import statistics
 import sys
@@ -28,22 +27,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import common  # noqa: F401  (bench/common.py puts this checkout on sys.path)
+import pipeline  # (its requests: the same messages, keys and senders)
 import webhook as wh  # (its config, mixes and sender pool)
 
-from tests import wx
 
 
 def raw_requests(n: int, mix: str, seed: int, openids: int) -> list[bytes]:
-    rng = random.Random(seed)
-    text = wh.MIXES[mix]
-    pool = [f"o_bench{rng.getrandbits(80):020x}" for _ in range(max(1, openids))]
-    timestamp = str(int(time.time()))
+    """bench/pipeline.py's signed, encrypted requests, each as the whole HTTP request wrk sends."""
     out = []
-    for i in range(n):
-        openid = pool[i % len(pool)]
-        inner = wx.text_xml(openid, text(rng), msg_id=wh.MSG_ID_BASE + i, created=int(timestamp))
-        body, query = wx.encrypted(inner, openid, timestamp=timestamp, nonce=f"{wh.NONCE_PREFIX}{i}")
-        raw = body.encode()
+    for query, raw in pipeline.requests(n, mix, seed, openids):
         head = (f"POST /wechat?{urlencode(query)} HTTP/1.1\r\nHost: 127.0.0.1:18099\r\n"
                 f"User-Agent: Mozilla/4.0\r\nAccept: */*\r\nContent-Type: text/xml\r\n"
                 f"Content-Length: {len(raw)}\r\n\r\n").encode()
