@@ -27,8 +27,9 @@ def _cutter():
     with _lock:
         if _jieba is None:
             import jieba
+            from storage import wordfreq
             jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
+            wordfreq.install()  # jieba's dictionary as the router reads it, not a dict of its own
             _jieba = jieba
     return _jieba
 

@@ -139,9 +139,8 @@ def read_t2s_keys() -> frozenset[str]:
     import subprocess
     import tempfile
 
-    import jieba
-    jieba.dt.initialize()
-    freq = jieba.dt.FREQ
+    from storage import wordfreq
+    freq, _total = wordfreq.install()
     clib = Path(opencc.__file__).parent / "clib"
     env = dict(os.environ, LD_LIBRARY_PATH=os.pathsep.join(str(p) for p in (clib / "lib64", clib / "lib") if p.exists()))
     chars: set[str] = set()

@@ -35,7 +35,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 
 def _import_jieba():
@@ -1280,12 +1280,13 @@ _SCHOOL_KINDS = ("幼儿园", "幼稚园", "托儿所", "职业技术学院", "�
 
 
 @functools.lru_cache(maxsize=1)
-def _base_dictionary() -> tuple[dict[str, int], int]:
+def _base_dictionary() -> tuple[Mapping[str, int], int]:
     """jieba's main dictionary, loaded once per process (about 0.4 s); each Router reads it beneath its own
     words (_Overlay) and never changes it, so Routers stay independent. It is the default tokenizer's (jieba.dt), which the search index
-    (storage/search.py) cuts with too: one copy of the dictionary per process, not two (about 75 MB each)."""
-    jieba.dt.initialize()
-    return jieba.dt.FREQ, jieba.dt.total
+    (storage/search.py) cuts with too: one copy of the dictionary per process, held compactly (storage/wordfreq.py:
+    ~3 MB, not ~60 as jieba's dict)."""
+    from storage import wordfreq
+    return wordfreq.install()
 
 
 def _school_kind(name: str) -> str:
