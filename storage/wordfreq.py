@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _MAGIC = b"tingjian-wordfreq-1\n"
 _HEAD = struct.Struct("<QQ32s")  # total, the trie's bytes, blake2b of what follows the head
 _lock = threading.Lock()
+KEEP = 4  # cache files kept in the folder (see _write)
 
 
 class Frequencies(Mapping):
@@ -159,3 +160,8 @@ def _write(path: Path, blob: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    # one file per installation of jieba (its dictionary's path and time): the newest few are kept, not every one
+    # an upgrade or a second checkout left
+    old = sorted(path.parent.glob("jieba-*.wordfreq"), key=lambda f: f.stat().st_mtime, reverse=True)[KEEP:]
+    for f in old:
+        f.unlink(missing_ok=True)

@@ -111,3 +111,15 @@ def test_a_serving_process_holds_jiebas_dictionary_in_a_few_mb():
     grown, kind, cut = out.stdout.split(" ", 2)
     assert kind == "Frequencies" and cut.strip() == "['学校', '乱收费']"
     assert int(grown) < 10
+
+
+def test_the_cache_folder_keeps_the_newest_few_files(cache):
+    cache.mkdir(mode=0o700)
+    for i in range(wordfreq.KEEP + 2):  # what other installations of jieba left, oldest first
+        (cache / f"jieba-old{i}.wordfreq").write_bytes(b"x")
+        os.utime(cache / f"jieba-old{i}.wordfreq", (1_700_000_000 + i, 1_700_000_000 + i))
+    (cache / "notes.txt").write_text("not the dictionary's")
+    freq, _ = wordfreq.load(jieba.Tokenizer())
+    kept = sorted(f.name for f in cache.glob("jieba-*.wordfreq"))
+    assert len(kept) == wordfreq.KEEP and "jieba-old0.wordfreq" not in kept and "jieba-old5.wordfreq" in kept
+    assert [k for k in kept if "old" not in k] and (cache / "notes.txt").exists() and freq["学校"] > 0
