@@ -37,11 +37,15 @@ class ServerConfig:
     # Exempt what start-up built (jieba's dictionary, the router, the rules) from the garbage collector's full
     # passes, which otherwise stop the process for 60-80 ms of CPU every few seconds under load (bot/runtime.py).
     gc_freeze: bool = True
-    # After the freeze, the collector's first and third thresholds (CPython's own: 700 allocations between two
-    # young collections, a full one after 10 middle ones). 0: CPython's. 100 middle ones: the full pass (20-60 ms
-    # of CPU, every message in flight waiting) came every ~10 s under load, with it not once in minutes. A larger
-    # first threshold saves the young collections' CPU but makes each one such a pause (bench/README.md, "tail12").
-    gc_threshold0: int = 0
+    # After the freeze, the collector's thresholds (CPython's own: 700 allocations between two young collections,
+    # a middle one after 10 young ones, a full one after 10 middle ones). 0: CPython's. 100 middle ones: the full
+    # pass (20-60 ms of CPU, every message in flight waiting) came every ~10 s under load, with it not once in
+    # minutes (bench/README.md, "tail12"). 3000 allocations: at 700 the ~50 requests in flight (3,000-4,000
+    # objects) were walked by a young collection every ~40 messages, ~20 us of CPU a message; at 3000 every
+    # ~500. A middle collection walks what the young ones kept since the last (the drafts, the people's rows), so
+    # it comes after 2 young ones instead of 10, to stay as short as before ("hot13").
+    gc_threshold0: int = 3000
+    gc_threshold1: int = 2
     gc_threshold2: int = 100
     # While the writer has messages in hand, every request but the webhook's waits for its next commit, and at
     # most this many go on after each batch (bot/priority.py). 0: off.
@@ -307,6 +311,8 @@ class Config:
             raise bad("server.gc_threshold2", "must be between 0 (Python's own) and 100000")
         if not 0 <= self.server.gc_threshold0 <= 1_000_000:
             raise bad("server.gc_threshold0", "must be between 0 (Python's own) and 1000000")
+        if not 0 <= self.server.gc_threshold1 <= 1000:
+            raise bad("server.gc_threshold1", "must be between 0 (Python's own) and 1000")
         if self.wechat.aes_key and not re.fullmatch(r"[A-Za-z0-9]{43}", self.wechat.aes_key):
             raise bad("wechat.aes_key", "an EncodingAESKey is exactly 43 letters and digits")
         if self.wechat.aes_key and not self.wechat.appid:

@@ -33,9 +33,9 @@ def install(app, config) -> None:
         async def _freeze(_app) -> None:
             freeze()
         app.on_startup.append(_freeze)
-    first, third = config.server.gc_threshold0, config.server.gc_threshold2
-    if first or third:
+    first, second, third = config.server.gc_threshold0, config.server.gc_threshold1, config.server.gc_threshold2
+    if first or second or third:
         async def _threshold(_app) -> None:
             now = gc.get_threshold()
-            gc.set_threshold(first or now[0], now[1], third or now[2])
+            gc.set_threshold(first or now[0], second or now[1], third or now[2])
         app.on_startup.append(_threshold)

@@ -54,6 +54,7 @@ def test_unknown_section(tmp_path):
     ("[server]\npages_per_batch = -1\n", "server.pages_per_batch"),
     ("[server]\ngc_threshold2 = -1\n", "server.gc_threshold2"),
     ("[server]\ngc_threshold0 = -1\n", "server.gc_threshold0"),
+    ("[server]\ngc_threshold1 = 1001\n", "server.gc_threshold1"),
     ("[wechat]\naes_key = \"short\"\nappid = \"wx1\"\n", "wechat.aes_key"),
     ("[wechat]\naes_key = \"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\"\n", "wechat.appid"),
     ("[wechat]\ntoken = \"has space\"\n", "wechat.token"),

@@ -81,17 +81,23 @@ async def test_the_job_process_freezes_its_router_as_the_service_does(make_confi
 async def test_the_collectors_thresholds_are_set_after_start_up(make_config, unfrozen):
     before = gc.get_threshold()
     try:
-        app = cli._serving_app(make_config(server={"gc_threshold0": 5000, "gc_threshold2": 100}))
+        app = cli._serving_app(make_config(server={"gc_threshold0": 5000, "gc_threshold1": 0, "gc_threshold2": 100}))
         assert gc.get_threshold() == before  # not while start-up builds the router
         async with running(app):
             assert gc.get_threshold() == (5000, before[1], 100)
         gc.set_threshold(*before)
-        async with running(cli._serving_app(make_config(server={"gc_threshold0": 0, "gc_threshold2": 100}))):
+        async with running(cli._serving_app(make_config(server={"gc_threshold0": 0, "gc_threshold1": 0,
+                                                                 "gc_threshold2": 100}))):
             assert gc.get_threshold() == (*before[:2], 100)
         gc.set_threshold(*before)
-        async with running(cli._serving_app(make_config(server={"gc_threshold0": 0, "gc_threshold2": 0}))):
+        async with running(cli._serving_app(make_config(server={"gc_threshold0": 0, "gc_threshold1": 4,
+                                                                 "gc_threshold2": 0}))):
+            assert gc.get_threshold() == (before[0], 4, before[2])  # the middle one alone
+        gc.set_threshold(*before)
+        async with running(cli._serving_app(make_config(server={"gc_threshold0": 0, "gc_threshold1": 0,
+                                                                 "gc_threshold2": 0}))):
             assert gc.get_threshold() == before  # 0: Python's own, left as it was
         async with running(cli._serving_app(make_config())):  # the service's own
-            assert gc.get_threshold() == (*before[:2], 100)
+            assert gc.get_threshold() == (3000, 2, 100)
     finally:
         gc.set_threshold(*before)
