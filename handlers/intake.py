@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from handlers import names, privacy, texts
-from handlers.messages import Inbound, Reply, well_formed
+from handlers.messages import Inbound, Reply, nfkc, well_formed
 from handlers.numbers import ascii_int
 from handlers.textmemo import short_texts
 from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
@@ -78,7 +78,7 @@ def normalise(text: str) -> str:
     varies. For reading only: the words kept are as typed."""
     if text in _FIXED:  # a result of this function already known to be its own result (below)
         return text
-    t = unicodedata.normalize("NFKC", text).strip()
+    t = nfkc(text).strip()
     if not HAN.search(t):
         return _fixed(t)
     s = to_simplified(well_formed(t))
