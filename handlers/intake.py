@@ -685,10 +685,10 @@ def written_lang(text: str) -> str | None:
 
 @short_texts  # asked of the same reply up to six times a message
 def han_count(text: str) -> int:
-    return len(text) - len(_HAN_CHAR.sub("", text))  # (one string made, not a list of one-character strings)
+    return len(_NOT_HAN.sub("", text))  # the runs between dropped: a few matches, not one a character (~3x cheaper)
 
 
-_HAN_CHAR = re.compile("[\u4e00-\u9fff]")  # (a character at a time in Python cost ~4 µs a 20-character draft)
+_NOT_HAN = re.compile("[^\u4e00-\u9fff]+")  # (a character at a time in Python cost ~4 µs a 20-character draft)
 
 
 _PHONE_WORD = re.compile(r"电话|手机|号码")

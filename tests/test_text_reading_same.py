@@ -1,5 +1,6 @@
-"""messages.nfkc is unicodedata.normalize("NFKC", ·), the same string for every text: it replaces it on the message
-path (the intake's reading, the command parser, the router's normaliser), where only its cost may differ."""
+"""What a message is read as, computed more cheaply and the same: messages.nfkc is unicodedata.normalize("NFKC", ·)
+for every text (it replaces it on the message path: the intake's reading, the command parser, the router's
+normaliser), and intake.han_count counts the characters U+4E00-U+9FFF, whatever surrounds them."""
 from __future__ import annotations
 
 import random
@@ -46,3 +47,14 @@ def test_a_message_as_typed_reads_as_before():
     text = "孩子一年级一班，被老师当众体罚了！请问应该怎么办？（急）"
     assert nfkc(text) == "孩子一年级一班,被老师当众体罚了!请问应该怎么办?(急)" == nfkc_of_python(text)
     assert nfkc("学校") == "学校"
+
+
+def test_han_count_counts_the_unified_ideographs_only():
+    from handlers.intake import han_count
+    count = han_count.__wrapped__  # (the check itself, not its memory)
+    edges = "\u4dff\u4e00\u9fff\ua000\u3400\uf900，a1 \n\ud800"
+    rng = random.Random(7)
+    for _ in range(5000):
+        text = "".join(rng.choice(edges + "孩子学校老师") for _ in range(rng.randint(0, 20)))
+        assert count(text) == sum("\u4e00" <= ch <= "\u9fff" for ch in text), ascii(text)
+    assert count("孩子，一年级 ok") == 5 and count("") == 0 and count("ok!") == 0
