@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from handlers import followup, reply_templates, review, texts
 from handlers.desk import MAY, NOT_AT_SCHOOLS, not_at_school, permitted
-from handlers.messages import ReadFirst, Reply
+from handlers.messages import ReadFirst, Reply, nfkc
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.routing.normalise import to_simplified
 from handlers.textmemo import short_texts
@@ -200,7 +200,7 @@ def _read_head(raw: str) -> tuple[tuple[str, str] | None, str | None]:
     m = _match(text)
     if m is not None:
         return m, None
-    asked = LOOKUP.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ ")))
+    asked = LOOKUP.fullmatch(nfkc(text.strip("。.!！?？ ")))
     return None, asked.group(1) if asked else None
 
 
@@ -216,7 +216,7 @@ _POINTS_BACK = re.compile(r"刚才|刚刚|上一条|之前|上次|那个|那条|
 
 @short_texts
 def asks_withdraw_latest(raw: str) -> bool:
-    text = unicodedata.normalize("NFKC", ZERO_WIDTH.sub("", raw)).strip("。.!！?？ ")
+    text = nfkc(ZERO_WIDTH.sub("", raw)).strip("。.!！?？ ")
     return bool(WITHDRAW_ASK.fullmatch(text) and _POINTS_BACK.search(text))
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from handlers import privacy, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
-from handlers.messages import Reply
+from handlers.messages import Reply, nfkc
 from handlers.textmemo import short_texts
 from handlers.workdays import WorkCalendar
 from storage import directory, staff, surveys, tickets, users
@@ -57,7 +57,7 @@ class Rating:
 def parse(text: str) -> Rating | None:
     """The rating a message gives, if it is one. The comment keeps the person's own characters."""
     raw = text.strip()
-    norm = unicodedata.normalize("NFKC", raw)
+    norm = nfkc(raw)
     stars = STARS.match(norm)
     if stars:
         rest = stars.group("rest")

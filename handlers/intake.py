@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from handlers import names, privacy, texts
-from handlers.messages import Inbound, Reply, well_formed
+from handlers.messages import Inbound, Reply, nfkc, well_formed
 from handlers.numbers import ascii_int
 from handlers.textmemo import short_texts
 from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
@@ -78,7 +78,7 @@ def normalise(text: str) -> str:
     varies. For reading only: the words kept are as typed."""
     if text in _FIXED:  # a result of this function already known to be its own result (below)
         return text
-    t = unicodedata.normalize("NFKC", text).strip()
+    t = nfkc(text).strip()
     if not HAN.search(t):
         return _fixed(t)
     s = to_simplified(well_formed(t))
@@ -685,10 +685,10 @@ def written_lang(text: str) -> str | None:
 
 @short_texts  # asked of the same reply up to six times a message
 def han_count(text: str) -> int:
-    return len(text) - len(_HAN_CHAR.sub("", text))  # (one string made, not a list of one-character strings)
+    return len(_NOT_HAN.sub("", text))  # the runs between dropped: a few matches, not one a character (~3x cheaper)
 
 
-_HAN_CHAR = re.compile("[\u4e00-\u9fff]")  # (a character at a time in Python cost ~4 µs a 20-character draft)
+_NOT_HAN = re.compile("[^\u4e00-\u9fff]+")  # (a character at a time in Python cost ~4 µs a 20-character draft)
 
 
 _PHONE_WORD = re.compile(r"电话|手机|号码")

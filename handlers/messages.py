@@ -5,6 +5,7 @@ import dataclasses
 import functools
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,32 @@ def well_formed(text: str) -> str:
         return text
     except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8")
+
+
+# A phone's full-width keyboard (，！？：（）０-９Ａ-Ｚ…) and the ideographic space: NFKC reads each as one ASCII
+# character (its compatibility decomposition), so writing that character instead changes no text's NFKC.
+_WIDE = re.compile("[\u3000\uff01-\uff5e]")
+_WIDE_AS = {chr(c): unicodedata.normalize("NFKD", chr(c)) for c in (0x3000, *range(0xFF01, 0xFF5F))}
+
+
+def _wide_as(m: re.Match) -> str:
+    return _WIDE_AS[m.group()]
+
+
+def nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), the same string, cheaper for the usual message: CPython normalises a
+    text that fails its quick check character by character (3–8 µs for a 35-character sentence with one "，", nearly
+    every Chinese message, against ~0.2 µs for one it passes). A text whose only such characters are full-width
+    ASCII is that ASCII: written so (the comma first, alone: most messages), it passes the quick check."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    plain = text.replace("\uff0c", ",")
+    if unicodedata.is_normalized("NFKC", plain):
+        return plain
+    plain = _WIDE.sub(_wide_as, plain)
+    if unicodedata.is_normalized("NFKC", plain):
+        return plain
+    return unicodedata.normalize("NFKC", text)
 
 
 # C0 controls but tab and line ends, DEL, and lone surrogates: what XML 1.0 (so XLSX) cannot hold and no person types

@@ -16,6 +16,7 @@ from typing import Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz
 
+from handlers.messages import nfkc
 from handlers.routing.normalise import _FIRST, first_syllable
 from handlers.textmemo import short_texts
 
@@ -310,7 +311,7 @@ def _chinese_number(m: re.Match) -> str:
 
 
 def _clean(text: str) -> str:
-    return _NUMBER_IN_NAME.sub(_chinese_number, _NOISE.sub("", unicodedata.normalize("NFKC", text))).lower()
+    return _NUMBER_IN_NAME.sub(_chinese_number, _NOISE.sub("", nfkc(text))).lower()
 
 
 _clean_name = functools.lru_cache(maxsize=8192)(_clean)  # the candidates' names: a directory's worth

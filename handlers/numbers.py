@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
+
+from handlers.messages import nfkc
 
 MAX_DIGITS = 6
 
 
 def ascii_int(text: str, digits: int = MAX_DIGITS) -> int | None:
     """The number `text` is, or None (also for anything longer than `digits` digits)."""
-    t = unicodedata.normalize("NFKC", text).strip()   # ０-９ become 0-9; other scripts' digits stay as they are
+    t = nfkc(text).strip()   # ０-９ become 0-9; other scripts' digits stay as they are
     return int(t) if _digits(digits).fullmatch(t) else None
 
 

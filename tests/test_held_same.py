@@ -48,8 +48,11 @@ def old_normalise(text: str) -> str:
     return intake._SLIP.sub(lambda m: intake.SLIPS[m.group(0)], t) if intake._SLIP.search(t) else t
 
 
+_HAN_CHAR = re.compile("[\u4e00-\u9fff]")
+
+
 def old_han_count(text: str) -> int:
-    return len(intake._HAN_CHAR.findall(text))
+    return len(_HAN_CHAR.findall(text))
 
 
 def old_yes_no(text: str) -> bool | None:

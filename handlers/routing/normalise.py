@@ -14,14 +14,13 @@ import functools
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import opencc
 
-from handlers.messages import well_formed
+from handlers.messages import nfkc, well_formed
 
 from .literals import Literals
 
@@ -214,7 +213,7 @@ class Normaliser:
         return None if "\x00" in key else key
 
     def __call__(self, text: str) -> Normalised:
-        t = unicodedata.normalize("NFKC", well_formed(str(text))).lower().strip()  # OpenCC refuses lone surrogates
+        t = nfkc(well_formed(str(text))).lower().strip()  # OpenCC refuses lone surrogates
         simplified = to_simplified(t) if _CJK.search(t) else t
         traditional = simplified != t
         lang = detect_lang(simplified)

@@ -32,7 +32,6 @@ import logging
 import math
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -57,6 +56,7 @@ def _import_jieba():
 jieba = _import_jieba()
 
 from handlers.vocabulary import CATEGORIES  # one source for the category codes
+from handlers.messages import nfkc
 
 from .linear import features, known_features, ngram_keys
 from .literals import PHRASE as _PHRASE, WORD as _WORD, Literals
@@ -434,7 +434,7 @@ class Router:
 
     @staticmethod
     def _norm(text: str) -> str:
-        return unicodedata.normalize("NFKC", str(text)).lower().strip()
+        return nfkc(str(text)).lower().strip()
 
     def _add(self, e: _Entry) -> None:
         if not e.text:
