@@ -185,11 +185,14 @@ class Desk:
         now = self.clock.now()
         fields: dict[str, Any] = dict(unit_code=to, unattended=0, accepted_by=None, accepted_at=None,
                                       accept_due_at=self.calendar.due(now, self.accept_days))
-        held, kept_due, lapsed = tickets.deadline_held(db, ticket, to)
+        held, kept_due, lapsed, dispatched = tickets.deadline_held(db, ticket, to)
         if lapsed:
             fields.update(accept_due_at=lapsed)
         if self.restart_on_transfer and held:
-            fields.update(due_at=kept_due)
+            # and its own 派发 back: its 响应 case counts once, in the period it was dispatched to it (not in the
+            # period of another unit's later dispatch); the lateness noted when it left is then that same case
+            # (handlers.rates.compute)
+            fields.update(due_at=kept_due, **({"dispatched_at": dispatched} if dispatched else {}))
         elif self.restart_on_transfer and fresh:
             fields.update(due_at=self.calendar.due(now, self._days(ticket)), dispatched_at=now)
         return fields, held

@@ -222,3 +222,39 @@ async def test_a_schools_ticket_moved_to_the_bureau_gives_the_district_back_its_
     assert back["unit_code"] == "jn-jyj" and back["due_at"] == due, (back, due)
     await heard(d, DISTRICT, expect=number)
     await talk(d, DISTRICT_HEAD, "超期", expect=number)
+
+
+async def test_a_ticket_given_back_counts_its_dispatch_once_in_the_period_it_was_dispatched_to_the_unit(
+        dialog, tmp_path, capsys):
+    """收费管理处 let a November ticket's 签收 window lapse; it went to 江南区教育局 on 1 December (the lapse noted
+    against the office then), on to 江南区实验小学 in January, and back to the office. Before: the ticket kept the
+    school's January 派发, so the office counted the one lapse twice (December's departure, January's 派发).
+    Now the office gets back its own November 派发 with its lapsed window: one late 签收, in November."""
+    from handlers import rates
+    d = dialog
+    number = await file_ticket(d, "o_a14_p2", "江南区实验小学乱收资料费300元不给收据", scene="school:jn-syxx",
+                               consent="1")
+    sent = await d.db(tickets.get, number)
+    assert sent["unit_code"] == "jyj-sfc", sent
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    await talk(d, LEADER, f"转派 {number} 江南区教育局 请区局核处", expect="已将")
+    d.advance(at("2027-01-05 10:00") - d.clock.now())
+    await talk(d, DISTRICT_HEAD, f"转派 {number} 江南区实验小学 请学校核实", expect="已将")
+    d.advance(3600)
+    await talk(d, LEADER, f"转派 {number} 市教育局教育收费管理处 仍由收费处办理", expect="已将")
+    back = await d.db(tickets.get, number)
+    assert back["dispatched_at"] == sent["dispatched_at"] and back["accept_due_at"] == sent["accept_due_at"], back
+    now = d.clock.now()
+    months = [at("2026-11-01 00:00"), at("2026-12-01 00:00"), at("2027-01-01 00:00"), at("2027-02-01 00:00")]
+    from bot.app import DB
+    got = await d.app[DB].read(lambda c: rates.for_periods(c, months, ["jyj-sfc"], now))
+    late = [(r["jyj-sfc"].response_due - r["jyj-sfc"].accepted_in_time) if "jyj-sfc" in r else 0 for r in got]
+    assert late == [1, 0, 0], [r.get("jyj-sfc") for r in got]
+    for (start, end), r in zip(zip(months, months[1:]), got):  # ticket by ticket, the same figures
+        traced = await d.app[DB].read(lambda c: rates.traced(c, start, end, "jyj-sfc", now))
+        assert rates.total(traced) == r.get("jyj-sfc", rates.Rates()), (start, traced, r)
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
+    for month in ("2026-11", "2026-12", "2027-01"):  # the counters and the events agree with the tickets
+        assert main(["verify-rates", "--period", month, "--config", config]) == 0, capsys.readouterr().out
