@@ -12,7 +12,7 @@ from tests.test_people6_dialogs import finish
 from tests.test_admin import post
 from tests.test_web import browser, sign_in
 
-INSPECTOR = "o_demo_staff_dcs"  # the demo's 督查室, handler
+INSPECTOR = "o_demo_staff_dcs"  # the demo's 督查室, supervisor
 ADMIN = "o_a14_admin"           # an admin bound at the bureau's own unit in the tests that need one
 
 
