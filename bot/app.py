@@ -142,12 +142,17 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
                                  web_links=Links(config, clock), min_cases=config.review.min_cases)
     # complaints about the bureau left with an office that may be the one accused (filed before the oversight
     # office was configured): handed on now, the notices queued
-    def rehome(conn) -> int:
-        notices = app[DISPATCHER].desk.rehome(conn)
+    def rehome(conn) -> tuple[int, int]:
+        desk = app[DISPATCHER].desk
+        notices = desk.rehome(conn)
         outbox.enqueue_replies(conn, [r.to_dict() for r in notices], "", clock.now(), source="start-up")
-        return len(notices)
-    if app[ROLE] in ("single", "writer") and await db.run(rehome):
-        log.warning("complaints about the bureau held by the duty office were handed to the oversight office")
+        return len(notices), desk.unattended_about_bureau(conn)
+    if app[ROLE] in ("single", "writer"):
+        moved, nobody = await db.run(rehome)
+        if moved:
+            log.warning("complaints about the bureau held where they may not be were handed to their holder")
+        if nobody:  # also on the admin page (bot/web/admin.py)
+            log.warning("routing: %d %s", nobody, NOBODY_FOR_BUREAU)
     # The HTTP workers route a message's own words for the writer (bot/writer.py): only between processes whose
     # routers decide alike.
     app[DISPATCHER].set_router_id(router_id(config, schools))
@@ -171,6 +176,9 @@ def check_directory(config: Config, codes: set[str]) -> None:
         raise ConfigError(f"{config.source}: routing.oversight_office: {over!r} is not a unit of the directory")
 
 
+# Said at start-up (and on the admin page, texts.NOBODY_FOR_BUREAU_ADMIN) while such complaints wait for anyone.
+NOBODY_FOR_BUREAU = ("open complaint(s) about the bureau have nobody bound who may act on them (no leader, nobody at "
+                     "routing.oversight_office): the admins were told; bind a leader")
 # Said at start-up and on the admin page while routing.oversight_office is empty.
 OVERSIGHT_UNSET = ("not set: complaints about the bureau's offices and its duty office go to the leaders; set it to "
                    "the unit that oversees the bureau's work (督查室 / 纪检监察)")

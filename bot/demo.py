@@ -17,6 +17,7 @@ SANDBOX = web.AppKey("sandbox", object)  # the Sandbox, for tests that act as We
 DEMO_DIRECTORY = Path(__file__).with_name("demo") / "directory.csv"
 # Staff already bound in the demo, so a newcomer can play every role in the simulator at once.
 DEMO_STAFF = Path(__file__).with_name("demo") / "staff.csv"
+DEMO_OVERSIGHT = "jyj-dcs"  # the demo's 督查室 (routing.oversight_office), its staff in DEMO_STAFF
 DEMO_LINK_HOURS = 12
 # The shipped example survey (民主测评 of schools) and common questions (issue 13).
 DEMO_SURVEYS = Path(__file__).with_name("demo") / "surveys"
@@ -49,6 +50,8 @@ def _demo_values(port: int, host: str, data_dir: Path) -> dict:
         "wechat": {**DEMO_WECHAT, "api_base": f"http://127.0.0.1:{port}", "oauth": f"http://127.0.0.1:{port}"},
         "storage": {"path": str(data_dir / "demo.db")},
         "directory": {"csv": str(DEMO_DIRECTORY), "services": str(DEMO_SERVICES)},
+        # complaints about the bureau itself (its offices, the duty office) go to the 督查室, someone bound there
+        "routing": {"oversight_office": DEMO_OVERSIGHT},
         "campaign": {"surveys": str(DEMO_SURVEYS), "faq": str(DEMO_FAQ), "min_responses": 5},
         "sandbox": {"enabled": True},
         "digest": {"separate_process": False},  # a demo's week is a few tickets: no child process needed

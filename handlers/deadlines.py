@@ -118,8 +118,7 @@ class Watch:
         fields = {"number": ticket["number"], "due": self.calendar.date_text(ticket["due_at"]), "unit": unit["name"]}
         text = texts.REMIND[kind].format(**fields)
         if kind == "escalate":
-            # the leaders; with none bound, the duty office, so an escalation is never sent to nobody
-            to = staff.leaders(db) or staff.of_unit(db, self.desk.home(db, ticket))  # never an accused office
+            to = self.desk.escalation_to(db, ticket)  # never to nobody, never to an office it may accuse
             return [self._held(o, text, ticket, "留言超期", kind, fields) for o in to]
         handlers = self.desk.handlers_of(db, ticket)  # always someone bound now
         out = [self._held(o, text, ticket, "办理提醒", kind, fields) for o in handlers]

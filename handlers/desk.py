@@ -122,61 +122,121 @@ class Desk:
         return duty.get("parent") or self.duty_office
 
     def oversight(self, db, accused: tuple[str, ...] | list[str] = ()) -> str:
-        """Who receives a complaint about the bureau itself (privacy.about_bureau): the oversight office while
-        someone is bound there and it is not the office `accused`, else the leaders' unit. Never the duty office,
-        which it may accuse: a complaint about the bureau never becomes 代收 (the duty office reads every 代收)."""
-        if self.oversight_office and self.oversight_office not in accused and staff.of_unit(db, self.oversight_office):
-            return self.oversight_office
-        return self.leaders_unit(db)
+        """Who receives a complaint about the bureau itself (privacy.about_bureau) naming the offices `accused`:
+        the first of Desk.holders. Never the duty office, which it may accuse: a complaint about the bureau
+        never becomes 代收 (the duty office reads every 代收)."""
+        return self.holders(db, {"kind": "complaint",
+                                 "routing": {privacy.ABOUT_BUREAU: True, privacy.ACCUSED: list(accused)}})[0]
+
+    def own_people(self, db, unit_code: str) -> list[str]:
+        """Who acts for a unit by being bound there: its handlers, else its supervisor; for the bureau's own unit,
+        else its leaders. No stand-in (Desk.recipients adds those)."""
+        own = staff.of_unit(db, unit_code, ("handler",)) or staff.of_unit(db, unit_code, ("supervisor",))
+        if not own and unit_code == self.leaders_unit(db):  # the bureau's own unit: its leaders act for it
+            own = staff.leaders(db)
+        return own
+
+    def holders(self, db, ticket: dict) -> list[str]:
+        """The units that may hold a complaint about the bureau, in the order the bureau trusts them: the
+        oversight office (routing.oversight_office), then the leaders' unit; never an office it names, and never
+        a unit where nobody is bound to act on it while the other has someone (it would sit with nobody, or go
+        to the duty office's 代收). With nobody at either, the leaders' unit alone: the admins are warned
+        (Desk.recipients) and may act, as leaders and admins may on any ticket."""
+        leaders, accused = self.leaders_unit(db), privacy.accused(ticket)
+        places = [c for c in dict.fromkeys((self.oversight_office, leaders)) if c and c not in accused]
+        return [c for c in places if self.own_people(db, c)] or [leaders]
+
+    def keeper(self, db, ticket: dict, leaving: str | None = None) -> str:
+        """Where a complaint about the bureau goes when it leaves `leaving` (退回, the second 不满意, its holder
+        left with nobody, start-up's Desk.rehome): the first holder other than `leaving`; else `leaving` itself
+        while it may still hold it (nobody else may: a 退回 is refused, a review stays); else the first holder."""
+        held = self.holders(db, ticket)
+        return next((c for c in held if c != leaving), leaving if leaving in held else held[0])
 
     def home(self, db, ticket: dict) -> str:
         """Where the bureau takes a ticket back (退回, the second 不满意): the duty office; a complaint about the
-        bureau, the oversight office, or the leaders when it comes back from there."""
+        bureau, Desk.keeper (the oversight office, or the leaders when it comes back from there)."""
         if not privacy.about_bureau(ticket):
             return self.duty_office
-        over = self.oversight(db, privacy.accused(ticket))
-        return over if over != ticket["unit_code"] else self.leaders_unit(db)
+        return self.keeper(db, ticket, ticket["unit_code"])
 
     def barred(self, db, ticket: dict, unit: dict | None) -> str | None:
         """Why `unit` may never hold `ticket` (the refusal's text, to format with number and unit), or None: a
         school never holds 师德 or what its writer kept from it (privacy.school_barred); a complaint about the
-        bureau is held only by the oversight office or the leaders, never by an office it may accuse."""
+        bureau is held only by Desk.holders: the oversight office or the leaders, never an office it may accuse,
+        never where nobody may act on it."""
         if privacy.school_barred(ticket, unit):
             return (texts.TRANSFER_NOT_SCHOOL if privacy.involves_conduct(ticket["category"], ticket.get("routing"))
                     else texts.TRANSFER_ANONYMOUS_NOT_SCHOOL)
-        if unit is not None and privacy.about_bureau(ticket) and (
-                unit["code"] not in (self.oversight_office, self.leaders_unit(db))
-                or unit["code"] in privacy.accused(ticket)):
+        if unit is not None and privacy.about_bureau(ticket) and unit["code"] not in self.holders(db, ticket):
+            if unit["code"] in (self.oversight_office, self.leaders_unit(db)) and \
+                    unit["code"] not in privacy.accused(ticket):
+                return texts.TRANSFER_ABOUT_BUREAU_NOBODY
             return texts.TRANSFER_ABOUT_BUREAU
         return None
 
+    def handover(self, db, ticket: dict, to: str, fresh: bool = False) -> tuple[dict, bool]:
+        """The fields every hand-over to the unit `to` writes (转派, a school's ticket to the bureau, start-up's
+        Desk.rehome, a holder left with nobody), by one rule: the unit's own 签收 window from now; a unit that gets
+        the ticket back gets back the deadline it had there and a 签收 window it let lapse
+        (storage.tickets.deadline_held: a round trip is no new clock); else, `fresh` (a 转派), a new deadline
+        from now; else the ticket's deadline as it is (a move the unit did not ask for keeps the citizen's date).
+        With transfer.restart_clock off no clock restarts, so the deadline stays. Returns (fields, held)."""
+        now = self.clock.now()
+        fields: dict[str, Any] = dict(unit_code=to, unattended=0, accepted_by=None, accepted_at=None,
+                                      accept_due_at=self.calendar.due(now, self.accept_days))
+        held, kept_due, lapsed, dispatched = tickets.deadline_held(db, ticket, to)
+        if lapsed:
+            fields.update(accept_due_at=lapsed)
+        if self.restart_on_transfer and held:
+            # and its own 派发 back: its 响应 case counts once, in the period it was dispatched to it (not in the
+            # period of another unit's later dispatch); the lateness noted when it left is then that same case
+            # (handlers.rates.compute)
+            fields.update(due_at=kept_due, **({"dispatched_at": dispatched} if dispatched else {}))
+        elif self.restart_on_transfer and fresh:
+            fields.update(due_at=self.calendar.due(now, self._days(ticket)), dispatched_at=now)
+        return fields, held
+
     def rehome(self, db) -> list[Reply]:
-        """Complaints about the bureau still open at an office Desk.barred forbids (filed with the duty office
-        before routing.oversight_office existed, or sent on by a 转派 then allowed): sent on to the oversight office (or the leaders) as a
-        转派 would, keeping their deadline; the citizen is told who handles it now. Run at start-up."""
+        """Complaints about the bureau still open at a unit Desk.barred forbids (filed with the duty office
+        before routing.oversight_office existed; at the leaders' unit with no leader bound while the oversight
+        office has someone): sent on to Desk.keeper as a 转派 would (Desk.handover); the citizen is told who
+        handles it now. Run at start-up."""
         out, now = [], self.clock.now()
         for unit in directory.all_units(db):
             if unit["kind"] not in ("office", "bureau"):  # no school ever held one: the plan names an office
                 continue
             for t in tickets.about_bureau_at(db, unit["code"]):
-                to = directory.get(db, self.oversight(db, privacy.accused(t)))
-                if to is None or not self.barred(db, t, unit):
+                to = directory.get(db, self.keeper(db, t, unit["code"]))
+                if to is None or to["code"] == unit["code"] or not self.barred(db, t, unit):
                     continue
+                fields, _ = self.handover(db, t, to["code"])
                 t = tickets.transition(db, t, "assigned", "system", now, "transfer",
                                        texts.TRANSFER_NOTE.format(unit=to["name"], reason="：" + texts.WHY_ABOUT_BUREAU),
-                                       unit_code=to["code"], unattended=0, accepted_by=None, accepted_at=None,
-                                       accept_due_at=self.calendar.due(now, self.accept_days))
+                                       **fields)
                 out += self.dispatch_notices(db, t, texts.WHY_ABOUT_BUREAU)
-                out += self.tell_citizen(db, t, "留言已转办", "CITIZEN_TRANSFERRED", unit=to["name"])
+                out += self.tell_citizen(db, t, "留言已转办", "CITIZEN_TRANSFERRED", unit=self.holder_name(to))
         return out
+
+    def holder_name(self, unit: dict) -> str:
+        """A unit as the citizen and staff are told it holds a ticket: the bureau's own unit is its leaders."""
+        return unit["name"] + ("领导" if unit["kind"] == "bureau" else "")
+
+    def unattended_about_bureau(self, db) -> int:
+        """Open complaints about the bureau nobody bound may act on (no leader, no one at the oversight office):
+        said on the admin page and at start-up, so an admin binds someone (the leaders' unit's open range)."""
+        leaders = self.leaders_unit(db)
+        return 0 if self.own_people(db, leaders) else len(tickets.about_bureau_at(db, leaders))
 
     # -- who is told ------------------------------------------------------------------------------------------
     def dispatch_notices(self, db, ticket: dict[str, Any], why: str = "") -> list[Reply]:
         """Tell the people who must act, and why the ticket comes to them. A unit with nobody bound yet: the
         duty office, then the leaders; the ticket is marked unattended (代收) so it never sits with nobody."""
         unit = directory.get(db, ticket["unit_code"]) or {"code": ticket["unit_code"], "name": "未定"}
-        recipients, stand_in = self.recipients(db, unit["code"])
+        recipients, stand_in = self.recipients(db, unit["code"], ticket)
         prefix = ""
+        if privacy.about_bureau(ticket) and not self.own_people(db, unit["code"]):
+            prefix = texts.NOBODY_FOR_BUREAU_PREFIX  # the admins: nobody else may act on it yet
         if stand_in:
             ticket = self._stand_in(db, ticket, unit, recipients, stand_in)
             prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
@@ -211,15 +271,16 @@ class Desk:
     def left_empty(self, db, unit_code: str | None, name: str) -> tuple[list[Reply], set[str]]:
         """`name` left `unit_code`: if nobody is bound there now, its open tickets are the stand-in's (代收) as a
         new one's would be (dispatch_notices), so none sits where nobody may act on it; the stand-in is told
-        once. Returns (the notice, the numbers handed over)."""
+        once; complaints about the bureau go to Desk.keeper, never 代收 (Desk._rehold). Returns (the notice,
+        the numbers handed over)."""
         unit = directory.get(db, unit_code) if unit_code else None
         if unit is None:
             return [], set()
+        out = self._rehold(db, unit, name)
         recipients, stand_in = self.recipients(db, unit_code)
         if not stand_in or not recipients:
-            return [], set()
+            return out, set()
         held = tickets.held_by(db, unit_code)
-        out = self._to_leaders(db, [t for t in held if privacy.about_bureau(t)], unit, name)
         moved = [self._stand_in(db, t, unit, recipients, stand_in) for t in held if not privacy.about_bureau(t)]
         moved = [t for t in moved if t.get("unattended")]
         if unit_code == self.duty_office:  # those it stood in for are the leaders' now (recipients), told too
@@ -231,31 +292,59 @@ class Desk:
                                               numbers="、".join(numbers[:10]) + ("等" if len(numbers) > 10 else ""))
         return out + [self.to_staff(o, text, moved[0], "留言转代收") for o in recipients], set(numbers)
 
-    def _to_leaders(self, db, held: list[dict], unit: dict, name: str) -> list[Reply]:
-        """Complaints about the bureau left at a unit with nobody bound now (the oversight office): the leaders'
-        unit holds them, never 代收 by the duty office, which they may accuse (Desk.barred)."""
-        to, now, out = self.leaders_unit(db), self.clock.now(), []
-        for t in held:
-            t = tickets.transition(db, t, t["state"], "system", now, "note",
-                                   texts.TO_LEADERS_NOTE.format(unit=unit["name"]), unit_code=to, accepted_by=None,
-                                   accepted_at=None)
-            text = texts.TO_LEADERS_NOTICE.format(unit=unit["name"], name=name, number=t["number"])
-            out += [self.to_staff(o, text, t, "留言转局领导") for o in self.recipients(db, to)[0]]
+    def _rehold(self, db, unit: dict, name: str) -> list[Reply]:
+        """Complaints about the bureau at a holder now left with nobody (the oversight office, the leaders' unit):
+        to Desk.keeper as a hand-over (Desk.handover), its people told; with nobody anywhere they stay, and the
+        admins are told (Desk.recipients). Never 代收 by the duty office, which they may accuse (Desk.barred)."""
+        if unit["code"] not in (self.oversight_office, self.leaders_unit(db)) or self.own_people(db, unit["code"]):
+            return []
+        now, out = self.clock.now(), []
+        for t in tickets.about_bureau_at(db, unit["code"]):
+            to = directory.get(db, self.keeper(db, t, unit["code"]))
+            if to is not None and to["code"] != unit["code"]:
+                fields, _ = self.handover(db, t, to["code"])
+                t = tickets.transition(db, t, "assigned", "system", now, "transfer",
+                                       texts.TO_KEEPER_NOTE.format(unit=unit["name"], to=self.holder_name(to)),
+                                       **fields)
+            people = self.own_people(db, t["unit_code"])
+            if people:
+                text = texts.TO_KEEPER_NOTICE.format(unit=unit["name"], name=name, number=t["number"],
+                                                     to=self.holder_name(to))
+                out += [self.to_staff(o, text, t, "留言转办") for o in people]
+            else:  # nobody anywhere: the admins (Desk.recipients)
+                text = texts.NOBODY_FOR_BUREAU_NOTICE.format(unit=unit["name"], name=name, number=t["number"])
+                out += [self.to_staff(o, text, t, "投诉暂无人办理") for o in self.warned_admins(db, t)]
         return out
 
-    def recipients(self, db, unit_code: str) -> tuple[list[str], str | None]:
+    def recipients(self, db, unit_code: str, ticket: dict | None = None) -> tuple[list[str], str | None]:
         """Who acts for a unit: its handlers, else its supervisor; with nobody bound, the duty office, then the
-        leaders. The second value names the stand-in when the unit itself has nobody."""
-        own = staff.of_unit(db, unit_code, ("handler",)) or staff.of_unit(db, unit_code, ("supervisor",))
-        if not own and unit_code == self.leaders_unit(db):  # the bureau's own unit: its leaders act for it
-            own = staff.leaders(db)
+        leaders. The second value names the stand-in when the unit itself has nobody. For a complaint about the
+        bureau (`ticket`) there is no stand-in, the duty office may be the one accused: with nobody at its holder
+        (Desk.holders found nobody anywhere), the admins not bound at an office it may accuse, warned."""
+        own = self.own_people(db, unit_code)
         if own:
             return own, None
+        if ticket is not None and privacy.about_bureau(ticket):
+            return self.warned_admins(db, ticket), None
         duty = staff.of_unit(db, self.duty_office) if unit_code != self.duty_office else []
         if duty:
             unit = directory.get(db, self.duty_office)
             return duty, unit["name"] if unit else "值班室"
         return staff.leaders(db), "局领导"
+
+    def warned_admins(self, db, ticket: dict) -> list[str]:
+        """The admins told that a complaint about the bureau has nobody bound to act on it: they may act on any
+        ticket and can bind a leader; never one bound at an office it names or at the duty office."""
+        kept_from = {*privacy.accused(ticket), self.duty_office}
+        return [o for o in staff.of_role(db, "admin") if (users.get(db, o) or {}).get("unit_code") not in kept_from]
+
+    def escalation_to(self, db, ticket: dict) -> list[str]:
+        """Who an overdue ticket is escalated to (超期督办): the leaders; with none bound, the people of the unit the
+        bureau takes it back to (Desk.home: the duty office; for a complaint about the bureau, Desk.keeper, never
+        an office it may accuse), else whoever acts for it now, so an escalation is never sent to nobody."""
+        home = self.home(db, ticket)
+        return (staff.leaders(db) or staff.of_unit(db, home) or self.recipients(db, home, ticket)[0]
+                or self.handlers_of(db, ticket))
 
     def stand_in_unit(self, db, recipients: list[str]) -> str:
         """The unit a stand-in's work counts for: the duty office, or the unit of the leaders told instead."""
@@ -272,7 +361,7 @@ class Desk:
             row = users.get(db, acceptor) or {}
             if row.get("role") in STAFF_ROLES and row.get("unit_code") in (ticket["unit_code"], self.duty_office):
                 return [acceptor]
-        return self.recipients(db, ticket["unit_code"])[0]
+        return self.recipients(db, ticket["unit_code"], ticket)[0]
 
     def _new_ticket_text(self, db, ticket: dict[str, Any]) -> str:
         school = directory.get(db, ticket["school_code"])
@@ -397,6 +486,8 @@ class Desk:
         # office; sent back, the school's own late ticket, counted once (rates.compute)
         keeps = bool(ticket["due_at"]) and ticket["due_at"] <= accept_due
         home = self.home(db, ticket)  # the duty office; for a complaint about the bureau, never it (Desk.barred)
+        if home == ticket["unit_code"]:  # a complaint about the bureau nobody else may hold: it would sit nowhere
+            return [Reply(texts.BOUNCE_ABOUT_BUREAU_NOBODY.format(number=ticket["number"]))]
         ticket = tickets.transition(db, ticket, "bounced", user["openid"], now, "bounce", reason,
                                     unit_code=home, bounces=bounces, arbitration=int(bounces >= 2),
                                     accepted_by=None, accepted_at=None, unattended=0, accept_due_at=accept_due,
@@ -431,18 +522,10 @@ class Desk:
             return [Reply(texts.TRANSFER_REJECTED_UNIT.format(number=ticket["number"], unit=target["name"]))]
         now = self.clock.now()
         who = user.get("name") or texts.ROLE_NAMES.get(user["role"], "")
-        fields: dict[str, Any] = dict(unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
-                                      accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days))
         # a unit getting back a ticket it held before gets back the deadline it had there: a round trip (转派 away
-        # and back, 退回 and sent back) is no new clock, and a deadline it let pass stays passed
-        held, kept_due, lapsed = tickets.deadline_held(db, ticket, target["code"])
-        if lapsed:  # and a 签收 window it let lapse there, not a fresh one to sign in time
-            fields.update(accept_due_at=lapsed)
-        if self.restart_on_transfer and held:
-            fields.update(due_at=kept_due)
-        elif self.restart_on_transfer:
-            days = self._days(ticket)
-            fields.update(due_at=self.calendar.due(now, days), dispatched_at=now)
+        # and back, 退回 and sent back) is no new clock, and a deadline it let pass stays passed (Desk.handover)
+        fields, held = self.handover(db, ticket, target["code"], fresh=True)
+        fields.update(arbitration=0)
         tickets.record_correction(db, ticket, user["openid"], target["code"], now, reason or unit_query)
         note = texts.TRANSFER_NOTE.format(unit=target["name"], reason=f"：{reason}" if reason else "")
         ticket = tickets.transition(db, ticket, "assigned", user["openid"], now, "transfer", note, **fields)
@@ -858,11 +941,10 @@ class Desk:
             return ticket, []
         was = self.handlers_of(db, ticket)
         now = self.clock.now()
+        moved, _ = self.handover(db, ticket, target["code"])  # the school's date, or the one it had there before
         ticket = tickets.transition(db, ticket, "assigned", "system", now, "transfer",
                                     texts.TRANSFER_NOTE.format(unit=target["name"], reason=""),
-                                    unit_code=target["code"], arbitration=0, unattended=0, accepted_by=None,
-                                    accepted_at=None, accept_due_at=self.calendar.due(now, self.accept_days),
-                                    **fields)
+                                    arbitration=0, **moved, **fields)
         told = texts.MOVED_FROM_SCHOOL.format(number=ticket["number"], unit=target["name"])
         return ticket, [*[self.to_staff(o, told, ticket, "留言已转办") for o in was],
                         *self.dispatch_notices(db, ticket, why)]
@@ -921,6 +1003,8 @@ class Desk:
         if before.get("role") in STAFF_ROLES and before.get("unit_code") != bound["unit_code"]:
             pushes = self._leave(db, openid, before)  # rebound elsewhere
         home = self._attend(db, bound["unit_code"])
+        if bound["unit_code"] == self.oversight_office:  # complaints about the bureau the leaders' unit held
+            pushes += self.rehome(db)                    # with no leader bound come to it now (Desk.holders)
         if before.get("role") not in STAFF_ROLES and not before.get("staff_left_at"):
             pushes += self._insider_ratings(db, openid, bound, unit)
         return [Reply(text + ("\n" + home if home else "")), *pushes]

@@ -247,7 +247,9 @@ class FollowUp:
                                     due_at=self.calendar.due(now, self.redo_days))
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",
                                             comment=comment or "无")
-        recipients = staff.leaders(db) or staff.of_unit(db, ticket["unit_code"])
+        # with no leader bound, its new holder's people (a complaint about the bureau: never the duty office)
+        recipients = staff.leaders(db) or staff.of_unit(db, ticket["unit_code"]) or \
+            self.desk.recipients(db, ticket["unit_code"], ticket)[0]
         return [Reply(texts.pick("RATE_REVIEW", lang).format(number=ticket["number"])),
                 *[self.desk.to_staff(o, notice, ticket, "需复核") for o in recipients]]
 

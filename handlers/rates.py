@@ -75,6 +75,9 @@ class Rates:
         return self.satisfied / self.rated if self.rated else None
 
 
+INF = float("inf")
+
+
 def _within(t: float | None, start: float, end: float) -> bool:
     return t is not None and start <= t < end
 
@@ -156,7 +159,9 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if _within(m["at"], start, end):
             flags = late.setdefault((m.get("ticket_id", -1 - i), m["unit_code"]), [0, 0])
             t = m.get("ticket")
-            responds = t is not None and credit(t)[0] == m["unit_code"] and _late_response(t, start, end, now)
+            # (the 签收 part: late in the unit's own count in whichever period holds its 派发, the one it got back
+            # with the ticket, Desk.handover: one lapse, one late case)
+            responds = t is not None and credit(t)[0] == m["unit_code"] and _late_response(t, -INF, INF, now)
             resolves = t is not None and credit(t)[1] == m["unit_code"] and _late_case(t, start, end, cut)
             flags[0] |= m["response"] and not responds
             flags[1] |= m["overdue"] and not resolves

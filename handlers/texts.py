@@ -501,9 +501,21 @@ TRANSFER_NOT_SCHOOL = ("留言 {number} 涉及教师或校领导的师德问题�
 # The admin page while routing.oversight_office is empty (bot/app.OVERSIGHT_UNSET says it at start-up).
 OVERSIGHT_UNSET = ("尚未设置督查部门：对局机关处室和办公室（值班室）的投诉，目前由局领导办理。"
                    "请管理员在配置文件 [routing] 中填写 oversight_office（督查室或纪检监察的单位代码）。")
-TO_LEADERS_NOTE = "“{unit}”已无在岗人员，这件对教育局自身工作的投诉改由局领导办理。"
-TO_LEADERS_NOTICE = ("【请办理】{name}已解除绑定，“{unit}”现无人绑定。对教育局自身工作的投诉 {number} 改由局领导办理，"
+TO_KEEPER_NOTE = "“{unit}”已无在岗人员，这件对教育局自身工作的投诉改由“{to}”办理。"
+TO_KEEPER_NOTICE = ("【请办理】{name}已解除绑定，“{unit}”现无人绑定。对教育局自身工作的投诉 {number} 改由{to}办理，"
                      "发送“详情 {number}”查看。")
+# A complaint about the bureau with nobody bound who may act on it (Desk.holders): the admins are told.
+NOBODY_FOR_BUREAU_PREFIX = ("【请管理员处理】下面这件对教育局自身工作的投诉目前无人可以办理：局领导尚未绑定，督查部门"
+                            "也未绑定工作人员或正是被投诉的部门。请尽快邀请局领导绑定；您也可以直接办理。\n")
+NOBODY_FOR_BUREAU_NOTICE = ("【请管理员处理】{name}已解除绑定，“{unit}”现无人绑定。对教育局自身工作的投诉 {number} "
+                            "目前无人可以办理：局领导尚未绑定，督查部门也未绑定工作人员或正是被投诉的部门。"
+                            "请尽快邀请局领导绑定；您也可以直接办理。")
+NOBODY_FOR_BUREAU_ADMIN = ("有{count}件对教育局自身工作的投诉暂无人办理：局领导尚未绑定，督查部门也未绑定工作人员或正是"
+                           "被投诉的部门。请尽快邀请局领导绑定。")
+TRANSFER_ABOUT_BUREAU_NOBODY = ("留言 {number} 是对教育局自身工作的投诉，“{unit}”目前没有绑定工作人员，转过去将无人办理，"
+                                "暂不能转派。请先邀请该单位人员绑定。")
+BOUNCE_ABOUT_BUREAU_NOBODY = ("留言 {number} 是对教育局自身工作的投诉，目前没有其他可以办理的人（局领导尚未绑定），"
+                              "暂不能退回，请继续办理。如确需协调，请联系管理员邀请局领导绑定。")
 TRANSFER_ABOUT_BUREAU = ("留言 {number} 是对教育局自身工作的投诉，只由督查部门或局领导办理，不能转给“{unit}”。"
                          "需要有关部门说明情况的，请向其了解后由本单位答复。")
 TRANSFER_ANONYMOUS_NOT_SCHOOL = ("留言 {number} 的留言人选择不让学校知道身份，我们已承诺不由学校办理，不能转给“{unit}”。"

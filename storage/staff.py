@@ -266,6 +266,12 @@ def leaders(db: sqlite_utils.Database) -> list[str]:
         "SELECT openid FROM users INDEXED BY users_role_unit WHERE role = 'leader' ORDER BY openid")]
 
 
+def of_role(db: sqlite_utils.Database, role: str) -> list[str]:
+    """Everyone bound with `role` (a few people: the users_role_unit index, as `leaders`)."""
+    return [r[0] for r in db.execute(
+        "SELECT openid FROM users INDEXED BY users_role_unit WHERE role = ? ORDER BY openid", [role])]
+
+
 def units_with(db: sqlite_utils.Database, role: str) -> list[str]:
     return [r[0] for r in db.execute("SELECT DISTINCT unit_code FROM users WHERE role = ? AND unit_code IS NOT NULL "
                                      "ORDER BY unit_code", [role])]

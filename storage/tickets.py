@@ -213,12 +213,13 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
 
 
 def deadline_held(db: sqlite_utils.Database, ticket: dict[str, Any], unit_code: str
-                  ) -> tuple[bool, float | None, float | None]:
-    """Whether `unit_code` held this ticket before; the deadline it had there when it last let it go; and the 签收
+                  ) -> tuple[bool, float | None, float | None, float | None]:
+    """Whether `unit_code` held this ticket before; the deadline it had there when it last let it go; the 签收
     window it had let lapse there, unsigned in time and its own (None: it signed in time, or its window was still
-    open, or a stand-in's). From the events' KEPT columns (m044); events older than those: the deadline the ticket
-    has now, no window."""
-    held, due, window, lapsed = False, None, None, None
+    open, or a stand-in's); and its 派发: the moment it first got the ticket by an assign or a transfer (None: it
+    first got it otherwise, by a 退回 or a review). From the events' KEPT columns (m044); events older than those:
+    the deadline the ticket has now, no window, no 派发 of its own."""
+    held, due, window, lapsed, dispatched = False, None, None, None, None
     signed, holder, fallback = False, None, False
     for at, action, unit, kept_ in db.execute(
             "SELECT at, action, unit_code, kept FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket["id"]]):
@@ -232,12 +233,16 @@ def deadline_held(db: sqlite_utils.Database, ticket: dict[str, Any], unit_code: 
         if after[0] == unit_code:
             if holder != unit_code:  # it arrives: a new hold, nothing signed yet
                 signed = False
+                if not held and action in ("assign", "transfer"):
+                    dispatched = at
             held, due, fallback = True, after[2], False
             window, own = after[1], after[3] in (None, unit_code)
         elif holder == unit_code:  # it leaves
             lapsed = window if window and at > window and not signed and own else None
         holder = after[0]
-    return held, due, None if fallback else lapsed
+    if fallback:
+        return held, due, None, None
+    return held, due, lapsed, dispatched
 
 
 def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int = 10) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import MEDIA, SCHEDULER, SENDER, check_directory, create_app
 from bot.config import ConfigError
-from bot.demo import DEMO_DIRECTORY, demo_config
+from bot.demo import DEMO_OVERSIGHT, demo_config
 from handlers.clock import FixedClock
 from storage import staff, tickets
 from tests.conftest import running
@@ -21,21 +21,17 @@ from tests.test_process import free_port
 from tests.test_admin import post
 from tests.test_web import browser, sign_in
 
-OVERSIGHT = "jyj-dcs"
-INSPECTOR = "o_a12_dcs"  # bound at the oversight office in the tests that need someone there
+OVERSIGHT = DEMO_OVERSIGHT  # the demo's 督查室 (routing.oversight_office), since audit14
+INSPECTOR = "o_demo_staff_dcs"  # the demo's handler there: unbound first by the tests that need nobody there
 
 
 @contextlib.asynccontextmanager
 async def _demo(tmp_path, oversight: str = OVERSIGHT, port: int | None = None):
-    """The demo with an oversight office (督查室) in the directory, named by routing.oversight_office."""
+    """The demo, with its oversight office (督查室) named by routing.oversight_office (or not: "")."""
     port = port or free_port()
     config = demo_config(port=port, data_dir=str(tmp_path))
-    units = tmp_path / "directory.csv"
-    units.write_text(DEMO_DIRECTORY.read_text(encoding="utf-8") + f"{OVERSIGHT},市教育局督查室,office,,jyj,,\n",
-                     encoding="utf-8")
     config = dataclasses.replace(
         config, outbox=dataclasses.replace(config.outbox, poll_seconds=0.02),
-        directory=dataclasses.replace(config.directory, csv=str(units)),
         routing=dataclasses.replace(config.routing, oversight_office=oversight))
     clock = FixedClock(at("2026-11-16 09:00"))
     async with running(create_app(config, clock=clock), port) as app:
@@ -54,7 +50,11 @@ async def overseen(tmp_path):
 
 async def _bind_inspector(d) -> None:
     await send(d, INSPECTOR, type="subscribe")  # a follower, as the sandbox delivers only to followers
-    await d.db(staff.bind, INSPECTOR, OVERSIGHT, "supervisor", "督查室·王主任", d.clock.now())
+    await d.db(staff.bind, INSPECTOR, OVERSIGHT, "supervisor", "局督查室·郑主任", d.clock.now())
+
+
+async def _nobody_at_the_oversight_office(d) -> None:
+    await d.db(staff.remove, INSPECTOR, d.clock.now())  # before any ticket: nothing of theirs to hand on
 
 
 async def _complain_of_the_duty_office(d, who: str, handler: str = "市教育局督查室") -> str:
@@ -91,6 +91,7 @@ async def test_a_complaint_about_the_duty_office_goes_to_the_oversight_office_an
 
 async def test_the_oversight_office_with_nobody_bound_sends_it_to_the_leaders_not_to_the_duty_office(overseen):
     d = overseen
+    await _nobody_at_the_oversight_office(d)
     await drain(d, DUTY, LEADER)
     number = await _complain_of_the_duty_office(d, "o_a12_c2", "市教育局领导")
     filed = await d.db(tickets.get, number)
@@ -113,8 +114,12 @@ async def test_the_oversight_office_with_nobody_bound_sends_it_to_the_leaders_no
     await talk(d, DUTY, f"详情 {second}", absent="挂我电话")
 
 
-async def test_with_no_oversight_office_set_the_leaders_take_it_and_the_admin_page_says_so(dialog):
-    d = dialog
+async def test_with_no_oversight_office_set_the_leaders_take_it_and_the_admin_page_says_so(tmp_path):
+    async with _demo(tmp_path, oversight="") as d:
+        await _unset_leaders_take_it(d)
+
+
+async def _unset_leaders_take_it(d) -> None:
     number = await _complain_of(d)
     assert (await d.db(tickets.get, number))["unit_code"] == "jyj"
     async with browser(d) as s:
@@ -143,6 +148,7 @@ async def test_complaints_about_the_bureau_left_with_the_duty_office_are_handed_
     first start with an oversight office hands the open ones on, tells its staff and the citizen, and the duty
     office can no longer read them."""
     async with _demo(tmp_path) as d:
+        await _nobody_at_the_oversight_office(d)
         number = await _complain_of_the_duty_office(d, "o_a12_c5", "市教育局领导")
         await _bind_inspector(d)
         path = (await d.db(lambda db: db.execute("PRAGMA database_list").fetchone()[2]))

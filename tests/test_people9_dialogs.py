@@ -91,22 +91,22 @@ async def test_a_numbered_school_named_in_the_story_is_offered(dialog):
 async def test_a_complaint_about_the_bureau_itself_is_asked_about_and_goes_to_the_office_that_oversees_it(dialog):
     d, p = dialog, "o_p9_bureau"
     # it was "您说的情况关系到人身安全…紧急事项" (the urgency model on three words) and asked for more like any story
-    await talk(d, p, "我要投诉你们", expect=["好的，按投诉办理", "哪个部门或哪位工作人员", "由市教育局领导办理",
+    await talk(d, p, "我要投诉你们", expect=["好的，按投诉办理", "哪个部门或哪位工作人员", "由市教育局督查室办理",
                                          "不交给被投诉的部门"],
                absent=["紧急", "110", "请问您这次是"])
     reply = await talk(d, p, "收费管理处的工作人员态度很差，问个收费标准都不耐烦，还挂我电话",
                        absent=["请问您这次是", "12345", "不属于教育部门"])
     number, _ = await finish(d, p, reply)
     filed = await d.db(tickets.get, number)
-    # not the fees office it complains of, nor the duty office (it may be the one accused): with no oversight
-    # office configured (routing.oversight_office), the leaders (test_audit12 has one configured)
-    assert filed["kind"] == "complaint" and filed["unit_code"] == "jyj", filed
-    await heard(d, "o_demo_leader", expect=["对教育局自身工作的投诉", "挂我电话"], absent="非教育事务")
+    # not the fees office it complains of, nor the duty office (it may be the one accused): the demo's oversight
+    # office (routing.oversight_office, since audit14; test_audit12 has it unset and empty too)
+    assert filed["kind"] == "complaint" and filed["unit_code"] == "jyj-dcs", filed
+    await heard(d, "o_demo_staff_dcs", expect=["对教育局自身工作的投诉", "挂我电话"], absent="非教育事务")
     assert not filed["routing"].get("urgent")
     # said in one message with the story, the same
     await talk(d, "o_p9_bureau2", "我要投诉你们教育局收费管理处，问个收费标准都不耐烦，还挂我电话")
     number2, _ = await finish(d, "o_p9_bureau2", await talk(d, "o_p9_bureau2", "1"))
-    assert (await d.db(tickets.get, number2))["unit_code"] == "jyj"
+    assert (await d.db(tickets.get, number2))["unit_code"] == "jyj-dcs"
     # 你们的老师 is a teacher, not the bureau
     await talk(d, "o_p9_bureau4", "我要投诉你们的老师", absent="不交给被投诉的部门")
     # 你们 after a school's QR code may be the school: not taken as the bureau

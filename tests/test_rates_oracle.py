@@ -57,6 +57,8 @@ FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolve
           "rated", "satisfied", "unrated", "first_rated", "first_satisfied", "dissatisfied", "left_late", "stood_in",
           "praised")
 
+INF = float("inf")
+
 
 def free_port() -> int:
     """A free port of this test's range (9500-9599), else any."""
@@ -101,6 +103,7 @@ class Case:
     waiting: bool = False             # 退回ed with its deadline passed or inside the duty office's window: 办结 the bouncer's
     held: dict = dataclasses.field(default_factory=dict)  # unit -> the deadline it had when it last let the ticket go
     lapsed: dict = dataclasses.field(default_factory=dict)  # unit -> the 签收 window of its own it had let lapse then
+    sent: dict = dataclasses.field(default_factory=dict)  # unit -> when it first got the ticket (its 派发 back, audit14)
 
     def respond_unit(self) -> str:
         return self.resp or self.holder
@@ -216,7 +219,8 @@ class Model:
         for unit, t, r, o, number in self.misses:
             if start <= t < end:
                 c = self.cases[number]
-                responds = c.watch and c.respond_unit() == unit and self.late_response(c, start, end, now)
+                # the 签收 part: late in the unit's own count in any period (its 派发, got back with the ticket)
+                responds = c.watch and c.respond_unit() == unit and self.late_response(c, -INF, INF, now)
                 resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
                 f = late.setdefault((number, unit), [0, 0])
                 f[0] |= r and not responds
@@ -281,6 +285,7 @@ class World:
         t = await self.ticket(number)
         c = Case(number, t["kind"], openid, t["school_code"], t["unit_code"], self.clock.now(), t["accept_due_at"],
                  t["due_at"], watch=t["kind"] != "praise")
+        c.sent[t["unit_code"]] = c.dispatched
         if c.watch:
             self.model.arrive(c, t["unit_code"])
         else:  # praise: closed at once, or (accusing) open at the bureau until its conduct part is checked
@@ -378,12 +383,13 @@ class World:
             t = await self.ticket(c.number)
             self.model.leaves(snapshot, now, stays=target == snapshot.resolve_unit() and t["due_at"] == snapshot.due)
             assert t["unit_code"] == target
-            if target in snapshot.held:  # back where it was: the deadline it had there, no new dispatch
-                assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.dispatched), (t, snapshot)
+            if target in snapshot.held:  # back where it was: the deadline and the 派发 it had there
+                assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.sent.get(target, snapshot.dispatched)), (t, snapshot)
                 if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
                     assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
             self.model.arrive(c, target)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
+            c.sent.setdefault(target, now)
 
     async def extend(self, c: Case) -> None:
         who = self.actor_for(c)

@@ -79,8 +79,11 @@ async def hub(request: web.Request, v: Viewer) -> web.Response:
     # a setting only an admin can complete: the complaints about the bureau go to the leaders until it is set
     from bot.app import CONFIG
     unset = is_leader(v) and not request.app[CONFIG].routing.oversight_office
+    # complaints about the bureau nobody bound may act on (no leader, nobody at the oversight office)
+    nobody = is_leader(v) and await read(request, _desk(request).unattended_about_bureau)
     return _render("w_admin.html", request, await _context(
-        request, v, leader=is_leader(v), oversight_unset=texts.OVERSIGHT_UNSET if unset else ""))
+        request, v, leader=is_leader(v), oversight_unset=texts.OVERSIGHT_UNSET if unset else "",
+        nobody_for_bureau=texts.NOBODY_FOR_BUREAU_ADMIN.format(count=nobody) if nobody else ""))
 
 
 # -- units -------------------------------------------------------------------------------------------------------
