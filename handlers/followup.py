@@ -200,11 +200,11 @@ class FollowUp:
 
     def _apply(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
         return [*self._rate(db, ticket, score, comment, lang),
-                *self._insider(db, ticket, score, tickets.credit(ticket)[1])]
+                *self._insider(db, ticket, score, tickets.owner(tickets.credit(ticket)[1]))]
 
     def _rate(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
         now = self.clock.now()
-        answered = tickets.credit(ticket)[1]  # the unit whose answer is rated (a stand-in's, for 代收)
+        answered = tickets.credit(ticket)[1]  # whose answer is rated (a stand-in's 代收 account: no 满意率's)
         # The event's name says 不满意 already ("不满意，重新办理"): its note is the person's comment alone.
         note = comment or None
         if score in (1, 2) and comment and self.desk.accuses is not None and self.desk.accuses(comment) and \

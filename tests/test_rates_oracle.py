@@ -55,7 +55,14 @@ URUMQI = __import__("zoneinfo").ZoneInfo("Asia/Urumqi")  # UTC+6
 SCOPES = ("jn-jyj", "jyj-bgs")  # a district with its schools; the duty office
 FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue",
           "rated", "satisfied", "unrated", "first_rated", "first_satisfied", "dissatisfied", "left_late", "stood_in",
-          "praised")
+          "praised", "proxied", "proxied_resolved", "proxied_late")
+# A part done (or let lapse) by a unit standing in for another is that unit's 代收: in nobody's three rates, counted
+# apart as the stand-in's 代收 figures (rates14). The model marks such a part "代收:<stand-in>".
+STAND = "代收:"
+
+
+def stand(unit: str | None) -> str | None:
+    return None if unit is None else unit if unit.startswith(STAND) else STAND + unit
 
 
 def free_port() -> int:
@@ -110,12 +117,9 @@ class Case:
 
     @property
     def stood_in(self) -> bool:
-        """Some part of the holder's ticket counts for someone else (代收); the review's kept 签收 is not that."""
-        if self.reviewed:
-            return self.res not in (None, self.holder)
-        if self.waiting:  # the bouncer's 办结 part, not a stand-in's work
-            return self.resp not in (None, self.holder)
-        return any(u not in (None, self.holder) for u in (self.resp, self.res))
+        """Some part of the holder's ticket is 代收 (a stand-in's); the review's kept 签收 and a bouncer's kept 办结
+        are the units' own."""
+        return any(u is not None and u.startswith(STAND) for u in (self.resp, self.res))
 
 
 @dataclasses.dataclass
@@ -175,7 +179,7 @@ class Model:
         c.holder, c.resp, c.res, c.accepted, c.waiting = unit, None, None, None, False
         c.unattended = unit not in self.bound
         if c.unattended:  # 代收: the duty office stands in for every part still to do
-            c.resp = c.res = DUTY_UNIT
+            c.resp = c.res = stand(DUTY_UNIT)
 
     def counts(self, start: float, end: float, now: float) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
@@ -183,7 +187,12 @@ class Model:
         for c in self.cases.values():
             if not c.watch:
                 continue
-            if start <= c.dispatched < end and c.state != "withdrawn":
+            respond, resolve = c.respond_unit(), c.resolve_unit()
+            if start <= c.dispatched < end and c.state != "withdrawn" and respond.startswith(STAND):
+                out[respond[len(STAND):]]["proxied"] += 1  # the stand-in's 代收, not in its 响应率
+                if c.stood_in:
+                    out[c.holder]["stood_in"] += 1
+            elif start <= c.dispatched < end and c.state != "withdrawn":
                 u = out[c.respond_unit()]
                 u["dispatched"] += 1
                 if c.accepted is not None or not c.accept_due or c.accept_due <= now:
@@ -192,21 +201,30 @@ class Model:
                     u["accepted_in_time"] += 1
                 if c.stood_in:
                     out[c.holder]["stood_in"] += 1
-            if c.resolved is not None and start <= c.resolved < end:
+            if resolve.startswith(STAND):  # the stand-in's 代收 办结: counted apart, late or not
+                u = out[resolve[len(STAND):]]
+                if c.resolved is not None and start <= c.resolved < end:
+                    u["proxied_resolved"] += 1
+                    u["proxied_late"] += not (c.due and c.resolved <= c.due)
+                elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
+                        (c.resolved is None or c.resolved >= cut):
+                    u["proxied_late"] += 1
+            elif c.resolved is not None and start <= c.resolved < end:
                 u = out[c.resolve_unit()]
                 u["resolved"] += 1
                 u["resolved_in_time"] += bool(c.due and c.resolved <= c.due)
             elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
                     (c.resolved is None or c.resolved >= cut):
                 out[c.resolve_unit()]["open_overdue"] += 1
-            if c.unrated_at is not None and start <= c.unrated_at < end:
+            if c.unrated_at is not None and start <= c.unrated_at < end and not resolve.startswith(STAND):
                 out[c.resolve_unit()]["unrated"] += 1
-            if c.rated_at is not None and start <= c.rated_at < end and c.unrated_at is None:
+            if c.rated_at is not None and start <= c.rated_at < end and c.unrated_at is None and \
+                    not c.rated_unit.startswith(STAND):  # a 代收 answer's rating: in no 满意率
                 u = out[c.rated_unit]
                 u["rated"] += 1
                 u["satisfied"] += c.rating in (1, 2)
         for unit, t, score, first in self.rating_events:
-            if start <= t < end:
+            if start <= t < end and not unit.startswith(STAND):
                 out[unit]["dissatisfied"] += score == 3
                 if first:
                     out[unit]["first_rated"] += 1
@@ -222,7 +240,9 @@ class Model:
                 f[0] |= r and not responds
                 f[1] |= o and not resolves
         for (_, unit), (r, o) in late.items():
-            if r or o:
+            if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
+                out[unit[len(STAND):]]["proxied_late"] += o
+            elif r or o:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
                 out[unit]["left_late"] += 1
@@ -326,7 +346,7 @@ class World:
                 unit = self.unit_of(who)
                 # a window the holder already let lapse stays the holder's, late, whoever signs (audit4)
                 late = bool(c.accept_due) and c.accepted > c.accept_due
-                c.resp = unit if unit != c.holder and not late else None
+                c.resp = stand(unit) if unit != c.holder and not late else None
 
     def unit_of(self, who: str) -> str:
         return UNIT_OF.get(who) or next(u for u, o in self.bound_here.items() if o == who)
@@ -344,7 +364,7 @@ class World:
             if not c.unattended:
                 unit = self.unit_of(who)
                 late = bool(c.due) and c.resolved > c.due
-                c.res = unit if unit != c.holder and not late else None
+                c.res = stand(unit) if unit != c.holder and not late else None
 
     async def bounce(self, c: Case) -> None:
         who = self.actor_for(c)
