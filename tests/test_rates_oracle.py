@@ -591,7 +591,8 @@ def traced(conn, units: dict, start: float, end: float, now: float) -> dict[str,
 
 
 EXPORTED = {"派发": "dispatched", "按时签收": "accepted_in_time", "办结": "resolved", "按时办结": "resolved_in_time",
-            "超期未办结": "open_overdue", "评价数": "rated", "满意": "satisfied", "未评价": "unrated", "代收": "stood_in"}
+            "超期未办结": "open_overdue", "评价数": "rated", "满意": "satisfied", "未评价": "unrated", "代收": "stood_in",
+            "代收他单位": "proxied", "代收办结": "proxied_resolved", "代收超期": "proxied_late"}
 
 
 def export_view(want: dict[str, dict[str, int]]) -> dict[str, dict]:
@@ -766,7 +767,8 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
 
 
 REVIEW_XLSX = {"受理件数": "dispatched", "办结件数": "resolved", "评价件数": "rated", "不满意次数": "dissatisfied",
-               "表扬件数": "praised", "逾期后移出件数": "left_late", "代收件数": "stood_in"}
+               "表扬件数": "praised", "逾期后移出件数": "left_late", "代收件数": "stood_in",
+               "代收他单位件数": "proxied", "代收办结件数": "proxied_resolved", "代收超期件数": "proxied_late"}
 
 
 def cli_surfaces(model: Model, tmp_path, month: str) -> list[str]:
@@ -824,7 +826,7 @@ async def test_a_leaders_rejected_answer_leaves_no_stand_in_mark_on_the_redo(dia
     assert (await ticket(d, number))["stood_in"] == 1
     await rate(d, PARENT, number, "3")
     assert (await ticket(d, number))["stood_in"] == 0
-    assert (await ticket(d, number))["rated_unit"] == "jyj"  # the rejected answer was the leader's
+    assert (await ticket(d, number))["rated_unit"] == "代收:jyj"  # the rejected answer was the leader's 代收
     office = same_everywhere(await surfaces(d), ["jyj-sfc"])["jyj-sfc"]
     assert (office["stood_in"], office["dispatched"], office["rated"], office["dissatisfied"]) == (0, 1, 0, 0)
 
@@ -837,13 +839,16 @@ async def test_a_stood_in_ticket_bounced_to_the_duty_office_keeps_its_lapsed_win
     from tests.test_credit import BURDEN, NOBODY, same_everywhere, surfaces
     d = dialog
     number = await file_ticket(d, PARENT, BURDEN, scene=f"school:{NOBODY}", consent="1")
-    assert (await ticket(d, number))["response_unit"] == "jyj-bgs"
+    assert (await ticket(d, number))["response_unit"] == "代收:jyj-bgs"
     d.advance(2 * 86400)  # Wednesday: the 签收 window (one working day) has passed
     await talk(d, LEADER, f"退回 {number} 请值班室重新分派", expect="退回")
     await talk(d, DUTY, f"转派 {number} 江南区教育局 请区局督促学校", expect="已将")  # within its new window
     counts = same_everywhere(await surfaces(d), ["jyj-bgs", "jn-jyj"])
     duty, district = counts["jyj-bgs"], counts["jn-jyj"]
-    assert (duty["dispatched"], duty["response_due"], duty["accepted_in_time"]) == (0, 1, 0)
+    # the lapse stays a miss, of the duty office's 代收 (in no rate), not erased by the new window
+    assert (duty["dispatched"], duty["response_due"], duty["accepted_in_time"]) == (0, 0, 0)
+    misses = await d.db(lambda db: db.execute("SELECT unit_code, response FROM unit_misses").fetchall())
+    assert misses == [("代收:jyj-bgs", 1)]
     assert (district["dispatched"], district["response_due"]) == (1, 1)
 
 
@@ -928,7 +933,8 @@ def test_a_rating_given_before_m030_counts_for_one_unit_in_every_figure(tmp_path
     migrations.migrate(db)
     got = rates.for_period(db, day(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp(), None, day(20))
     duty, school = got["jyj-bgs"], got.get(NOBODY, rates.Rates())
-    assert (duty.rated, duty.satisfied, duty.first_rated, duty.first_satisfied) == (1, 1, 1, 1)
+    # the duty office's answer as a stand-in: its 代收, in nobody's 满意率 (m059)
+    assert (duty.rated, duty.satisfied, duty.first_rated, duty.first_satisfied) == (0, 0, 0, 0)
     assert (school.rated, school.first_rated, school.first_satisfaction) == (0, 0, None)
 
 
@@ -951,9 +957,10 @@ async def test_a_leader_who_closes_the_review_of_a_stood_in_ticket_is_credited(d
     assert number not in await d.db(lambda db: [x["number"] for x in tickets.open_unattended(db)])
     await talk(d, LEADER, f"办结 {number} 局里复核后已督促学校整改")
     t = await ticket(d, number)
-    assert tickets.credit(t) == ("jyj-bgs", "jyj") and t["stood_in"] == 1
+    # the duty office's 签收 as a stand-in stays its 代收; the leader's 办结 of the review is the leaders' 代收
+    assert tickets.credit(t) == ("代收:jyj-bgs", "代收:jyj") and t["stood_in"] == 1
     duty = same_everywhere(await surfaces(d), ["jyj-bgs"])["jyj-bgs"]
-    assert (duty["dispatched"], duty["resolved"], duty["stood_in"]) == (1, 0, 1)
+    assert (duty["dispatched"], duty["resolved"], duty["stood_in"], duty["proxied"]) == (0, 0, 1, 1)
 
 
 def test_m037_clears_the_stand_in_flag_of_reviews_made_before_it(tmp_path):
@@ -1009,4 +1016,4 @@ async def test_a_dashboard_in_another_timezone_counts_as_the_counters_do(dialog)
     fees = everyone["jyj-sfc"]
     assert (fees.dispatched, fees.response_due, fees.response) == (1, 0, None)  # its window is still open
     duty = duty_view["jyj-bgs"]
-    assert (duty.dispatched, duty.response_due, duty.accepted_in_time) == (1, 1, 1)
+    assert (duty.dispatched, duty.response_due, duty.accepted_in_time, duty.proxied) == (0, 0, 0, 1)
