@@ -242,7 +242,7 @@ class FollowUp:
         ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "review", note, rating=score,
                                     rating_comment=comment or None, rated_at=now, review=1,
                                     rated_unit=answered, unit_code=self.desk.home(db, ticket), resolved_at=None,
-                                    response_unit=tickets.credit(ticket)[0], resolve_unit=None, stood_in=0,
+                                    response_unit=tickets.credit(ticket)[0], resolve_unit=None,
                                     unattended=0,  # the duty office's own review, no longer 代收 for anyone
                                     due_at=self.calendar.due(now, self.redo_days))
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",

@@ -257,7 +257,7 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n
-        for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units).items():
+        for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units, end).items():
             per_unit.setdefault(unit, Rates()).open_overdue += n
         out.append(with_praise(compute((), start, end, now, ev, into=per_unit, misses=m),
                                tickets.praise_by_unit(db, start, end, units)))

@@ -401,6 +401,7 @@ TRACE_BAD_PERIOD = "没有这个期间。请选择周（2026-W47）、月（2026
 # Beside a unit's figures: its tickets a stand-in signed or resolved while nobody was bound (not scored for it).
 STOOD_IN = "（代收{n}件）"
 # Beside a stand-in's figures: the 代收 it did for units with nobody bound (or a unit below), not in its rates.
+PROXIED_LINE, PROXIED_DONE_LINE, PROXIED_LATE_LINE = "代收，不计入", "代收办结，不计入", "代收超期，不计入"
 PROXIED = "（代收他单位留言{n}件，办结{resolved}件，超期{late}件，不计入本单位三率）"
 # `tingjian verify-rates`: the counters checked against the tickets (storage.integrity)
 COUNT_NAMES = {"dispatched": "派发数", "accepted_in_time": "按时签收数", "resolved": "办结数",

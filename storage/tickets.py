@@ -151,9 +151,8 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         # a new holder: its own work from now on, unless the caller says whose each part is (the review)
         fields.setdefault("response_unit", None)
         fields.setdefault("resolve_unit", None)
-        fields.setdefault("stood_in", 0)
-    if {"response_unit", "resolve_unit"} & fields.keys():  # the 代收 mark follows the parts, whoever moved them
-        fields["stood_in"] = stood_in({**ticket, **fields})
+    if {"response_unit", "resolve_unit"} & fields.keys() and "stood_in" not in fields:
+        fields["stood_in"] = stood_in({**ticket, **fields})  # the 代收 mark follows the parts, whoever moved them
     misses = _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
@@ -801,9 +800,13 @@ def accept_pending(db: sqlite_utils.Database, start: float, end: float, now: flo
         f"GROUP BY 1", [now, start, end, *args])}
 
 
-def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = None) -> dict[str, int]:
+def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = None,
+               end: float | None = None) -> dict[str, int]:
     """Per unit: tickets dispatched and due before `cut` and not resolved by then (the open part of the
-    resolution rate): those resolved late, after `cut`, and those never resolved, each from its partial index."""
+    resolution rate): those resolved late, after `cut`, and those never resolved, each from its partial index.
+    `end`: the period's end, when `cut` is earlier (read before it ends): a ticket resolved in the period (at the
+    very second the rates are read) counts as resolved, not also as open (handlers.rates.compute's rule)."""
+    resolved_from = cut if end is None else max(cut, end)
     where, args = _credit_filter(units, RESOLVE_UNIT)
     out: dict[str, int] = {}
     for sql in (
@@ -814,7 +817,7 @@ def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = 
         f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ?"
         f"{where} GROUP BY 1",
     ):
-        params = [cut, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, *args]
+        params = [resolved_from, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, *args]
         for unit, n in db.execute(sql, params):
             if unit is not None:
                 out[unit] = out.get(unit, 0) + n

@@ -785,6 +785,11 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
         resolution = "按时办结" if part.resolved_in_time else "超期办结"
     elif part.open_overdue:
         resolution = "离开前已超期" if part.left_late else "超期未办结"
+    # 代收 this unit did for another: shown, counted in no rate (handlers/rates.py)
+    if part.proxied and not response:
+        response = texts.PROXIED_LINE
+    if (part.proxied_resolved or part.proxied_late) and not resolution:
+        resolution = texts.PROXIED_LATE_LINE if part.proxied_late else texts.PROXIED_DONE_LINE
     rating = ""
     if part.rated:
         rating = texts.RATING_NAMES[ticket["rating"]] if ticket["rating"] in texts.RATING_NAMES else "已评价"
@@ -796,7 +801,7 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
             "response": response, "response_ok": bool(part.accepted_in_time),
             "resolution": resolution, "resolution_ok": bool(part.resolved_in_time),
             "rating": rating, "rating_ok": bool(part.satisfied), "first": bool(part.first_rated),
-            "stood_in": bool(part.stood_in)}
+            "stood_in": bool(part.stood_in or part.proxied or part.proxied_resolved or part.proxied_late)}
 
 
 # -- audit -----------------------------------------------------------------------------------------------------------
