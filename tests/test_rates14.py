@@ -171,3 +171,21 @@ def test_m059_moves_stand_in_work_out_of_the_rates_and_verify_rates_agrees(tmp_p
     db.execute("DELETE FROM unit_days")
     migrations._backfill_credit_days(db, m050=True)
     assert kept == sorted(db.execute("SELECT * FROM unit_days"))
+
+
+async def test_a_ticket_resolved_at_the_second_the_rates_are_read_is_resolved_not_also_open(dialog, tmp_path, capsys):
+    """audit13's edge: the fees office 办结s a late ticket and the month's rates are read that same second. The
+    counters counted it resolved (late) and, from the index of late tickets, open past its deadline as well: two
+    cases in its 解决率 for one ticket, where the ticket-by-ticket rule counts one."""
+    from tests.dialog import FEES
+    from tests.test_citizen_dialogs import FEES_TEXT
+    d = dialog
+    number = await file_ticket(d, PARENT, FEES_TEXT, scene="school:jn-syxx")
+    for _ in range(12):
+        d.advance(86400)
+        await d.sweep()
+    await talk(d, FEES, f"办结 {number} 已责令退费", expect="已办结")
+    t = await d.db(tickets.get, number)
+    assert t["resolved_at"] == d.clock.now() > t["due_at"]
+    fees = (await _month(d, ["jyj-sfc"]))["jyj-sfc"]  # read at that second, counters and trace alike
+    assert (fees.resolved, fees.resolved_in_time, fees.open_overdue, fees.base("resolution")) == (1, 0, 0, 1)
