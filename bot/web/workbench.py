@@ -756,7 +756,8 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
         here=here, span=span, dates=dates, agree=agree, aside=aside, page=at, pages=last, listed=listed,
         first=(at - 1) * TRACE_PAGE + 1, page_link=lambda n: f"{trail}&page={n}" if n > 1 else trail,
         prev=f"/w/rates/{code}?" + urlencode({"period": before}) if before else None,
-        next=f"/w/rates/{code}?" + urlencode({"period": after}) if after and span.end <= t else None, **ctx))
+        next=f"/w/rates/{code}?" + urlencode({"period": after}) if after and span.end <= t else None,
+        proxied_line=texts.PROXIED_LINE, proxied_done=texts.PROXIED_DONE_LINE, **ctx))
 
 
 TRACE_PAGE = 50  # lines a page: a phone shows each as a card, and a quarter of a large office is thousands
