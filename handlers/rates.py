@@ -286,13 +286,23 @@ def total(per_unit: dict[str, Rates]) -> Rates:
 
 
 def stood_in(r: Rates) -> str:
-    """"（代收3件）" beside a unit's counts when a stand-in did some of its work, and the 代收 it did for others
-    ("（另代收5件，办结4件，超期1件，不计入三率）"), else ""."""
+    """What is shown apart beside a unit's figures: its tickets a stand-in did ("（代收3件）") and the 代收 it did
+    for others (proxied), else ""."""
+    return stood_in_own(r) + proxied(r)
+
+
+def stood_in_own(r: Rates) -> str:
+    """"（代收3件）" when a stand-in did some of the unit's work, else ""."""
     from handlers import texts
-    out = texts.STOOD_IN.format(n=r.stood_in) if r.stood_in else ""
-    if r.proxied or r.proxied_resolved or r.proxied_late:
-        out += texts.PROXIED.format(n=r.proxied, resolved=r.proxied_resolved, late=r.proxied_late)
-    return out
+    return texts.STOOD_IN.format(n=r.stood_in) if r.stood_in else ""
+
+
+def proxied(r: Rates) -> str:
+    """"（代收他单位留言5件，办结4件，超期1件，不计入本单位三率）" when the unit stood in for others, else ""."""
+    from handlers import texts
+    if not (r.proxied or r.proxied_resolved or r.proxied_late):
+        return ""
+    return texts.PROXIED.format(n=r.proxied, resolved=r.proxied_resolved, late=r.proxied_late)
 
 
 def percent(value: float | None) -> str:
