@@ -170,6 +170,12 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
                     # the duty office's 代收 for a school with nobody bound, apart from its rates (rates14)
                     await page.goto(base + "/w/rates/jyj-bgs?period=2026-11")
                     made.append(await _shot(page, out, f"leader-rates-duty-{width}"))
+                    from urllib.parse import urlsplit
+
+                    from bot.web import digest_link
+                    signed = urlsplit(digest_link(app[CONFIG], "2026-W46", "bureau", clock.now(), "o_demo_leader"))
+                    await page.goto(f"{base}{signed.path}?{signed.query}")  # the week the 代收 was signed in
+                    made.append(await _shot(page, out, f"leader-digest-{width}"))
                     await page.goto(base + "/w/audit")
                     made.append(await _shot(page, out, f"leader-audit-{width}"))
                     await page.goto(base + "/w/staff")
