@@ -2,7 +2,8 @@
 they count, and recounted from them (`tingjian verify-rates`).
 
 The recount states the rule again from the ticket columns (README "Whose work counts"), one indexed time range
-per part, so its cost follows the period, never the years of history:
+per part, so its cost follows the period, never the years of history. "The unit" a part counts for may be a 代收
+account (`代收:<code>`, m059: a stand-in's part, in no unit's rates), recounted like any unit:
   dispatched, 签收 in time   the day it was dispatched, for the unit the 签收 part counts for (not withdrawn)
   代收 (stood_in)            the day it was dispatched, for the unit holding it, when a stand-in did a part
   resolved, in time          the day of its 办结, for the unit the 办结 part counts for
