@@ -102,7 +102,7 @@ async def seed(app: web.Application, clock: FixedClock) -> list[str]:
                 "jyj-xqc": "o_demo_staff_xqc"}
     for i, number in enumerate(numbers):
         t = await db.run(tickets.get, number)
-        who = handlers.get(t["unit_code"])
+        who = handlers.get(t["unit_code"]) or ("o_demo_staff_bgs" if t["unattended"] else None)  # 代收
         if who is None or i % 5 == 4:
             continue  # left waiting: some of them overdue by now
         await db.run(act, d, who, number, "accept")
@@ -167,6 +167,15 @@ async def shoot(base: str, app: web.Application, clock: FixedClock, numbers: lis
                     made.append(await _shot(page, out, f"leader-overdue-{width}"))
                     await page.goto(base + "/w/dashboard?kind=month")
                     made.append(await _shot(page, out, f"leader-dashboard-month-{width}"))
+                    # the duty office's 代收 for a school with nobody bound, apart from its rates (rates14)
+                    await page.goto(base + "/w/rates/jyj-bgs?period=2026-11")
+                    made.append(await _shot(page, out, f"leader-rates-duty-{width}"))
+                    from urllib.parse import urlsplit
+
+                    from bot.web import digest_link
+                    signed = urlsplit(digest_link(app[CONFIG], "2026-W46", "bureau", clock.now(), "o_demo_leader"))
+                    await page.goto(f"{base}{signed.path}?{signed.query}")  # the week the 代收 was signed in
+                    made.append(await _shot(page, out, f"leader-digest-{width}"))
                     await page.goto(base + "/w/audit")
                     made.append(await _shot(page, out, f"leader-audit-{width}"))
                     await page.goto(base + "/w/staff")

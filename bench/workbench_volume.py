@@ -112,6 +112,8 @@ async def play(app: web.Application, clock: FixedClock, weeks: int, rng: random.
                 await db.run(shots.act, d, "o_demo_head_jn", number, "decide_extension", *args[1:])
         else:
             who = HANDLERS.get(t["unit_code"]) if what != "press" else "o_demo_head_jn"
+            if who is None and t.get("unattended"):  # 代收: the duty office stands in for a school with nobody
+                who = HANDLERS["jyj-bgs"]
             if who and t["state"] not in ("closed", "resolved", "withdrawn"):
                 await db.run(shots.act, d, who, number, what, *args[1:])
     return stats
@@ -141,7 +143,7 @@ def _handling(t: dict, at: float, behind: bool, rng: random.Random, n: int) -> l
     chance, hours, days = PACE.get(unit, (0.7, 8, 5))
     if unit == "jn-syxx" and behind:
         chance = 0.25  # a teacher off sick, the head busy: the school falls behind
-    if unit not in HANDLERS or rng.random() > chance:
+    if (unit not in HANDLERS and not t.get("unattended")) or rng.random() > chance:
         if unit == "jn-jyj" and rng.random() < 0.5:
             out.append((at + 5 * 86400, n, "press", (number, "urge", "请尽快办理并反馈结果。")))
         return out

@@ -782,6 +782,13 @@ def cmd_review(args) -> int:
     return 0
 
 
+def _account_name(names: dict, key: str) -> str:
+    """A counter row's unit: the unit's name, or "<stand-in>·代收" for a 代收 account (storage.tickets.STAND_IN)."""
+    from storage import tickets
+    code = tickets.owner(key)
+    return names.get(code, code) + ("·代收" if code != key else "")
+
+
 def _verify(db, start: float, end: float, now: float, unchecked: set | None = None
             ) -> tuple[list[dict], dict, dict, list[dict]]:
     """(counter differences, published figures, the same recounted, tickets no event backs) of one period, on a
@@ -837,7 +844,7 @@ def cmd_verify_rates(args) -> int:
         print(texts.VERIFY_COUNTERS_BAD.format(n=len(diffs)))
         for d in diffs:
             print(texts.VERIFY_COUNTER.format(day=day(d["day"] * 86400 - integrity.DAY_OFFSET), code=d["unit"],
-                                              unit=names.get(d["unit"], d["unit"]), kept=d["kept"],
+                                              unit=_account_name(names, d["unit"]), kept=d["kept"],
                                               count=texts.COUNT_NAMES[d["count"]], recounted=d["recounted"]))
     changed = []
     for code in sorted(set(published) | set(recounted)):

@@ -25,7 +25,7 @@ import jinja2
 from aiohttp import web
 
 from handlers import public, texts
-from handlers.rates import percent, percent_of, stood_in
+from handlers.rates import percent, percent_of, proxied, stood_in, stood_in_own
 from handlers.review import period_name
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,8 @@ def setup(app: web.Application) -> None:
     env.filters["pct"] = percent
     env.filters["pctn"] = percent_of
     env.filters["stoodin"] = stood_in
+    env.filters["stoodin_own"] = stood_in_own
+    env.filters["proxied"] = proxied
     env.filters["num"] = lambda v, fmt="{:.1f}": "—" if v is None else fmt.format(v)
     env.globals.update(KIND_NAMES=public.KIND_NAMES, period_name=period_name, STOOD_IN_NOTE=texts.STOOD_IN_NOTE)
     app.router.add_get("/u", _to_directory)

@@ -35,6 +35,9 @@ FIGURE_COLUMNS = [  # (header, getter, number format)
     ("评议人工认定天数", lambda f: f.survey_ruled, "0"),   # days a leader counted or set aside (with reasons)
     ("逾期后移出件数", lambda f: f.rates.left_late, "0"),   # counted against the unit (handlers/rates.py)
     ("代收件数", lambda f: f.rates.stood_in, "0"),         # a stand-in's work: not in the unit's rates
+    ("代收他单位件数", lambda f: f.rates.proxied, "0"),     # its own 代收 for others: apart, not in its rates
+    ("代收办结件数", lambda f: f.rates.proxied_resolved, "0"),
+    ("代收超期件数", lambda f: f.rates.proxied_late, "0"),
     ("群众撤回件数", lambda f: f.withdrawn, "0"),          # shown, not scored: many may mean pressure to withdraw
     ("无人在岗件数", lambda f: f.unattended, "0"),         # reached it with nobody bound: the 在岗 score
 ]

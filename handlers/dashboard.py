@@ -138,9 +138,10 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
     (storage.tickets.misses_in)."""
     if members is not None:
         # the tickets any part of which counts for the scope (storage.tickets.credit): a stand-in's 代收 work too
-        rows = [t for t in rows if {t["unit_code"], t.get("rated_unit"), *tickets.credit(t)} & members]
-        ratings = [e for e in ratings if e["unit_code"] in members]
-        misses = [m for m in misses if m["unit_code"] in members]
+        rows = [t for t in rows if {t["unit_code"], *map(tickets.owner, (t.get("rated_unit"), *tickets.credit(t)))}
+                & members]
+        ratings = [e for e in ratings if tickets.owner(e["unit_code"]) in members]
+        misses = [m for m in misses if tickets.owner(m["unit_code"]) in members]
 
     def of_scope(per_unit: dict[str, Rates]) -> dict[str, Rates]:
         return per_unit if members is None else {c: r for c, r in per_unit.items() if c in members}

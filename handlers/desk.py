@@ -259,8 +259,8 @@ class Desk:
         if not lifecycle.allowed("unattended", ticket["state"]):
             return ticket
         note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
-        # the work still to do is the stand-in's, and counts for it, never for the absent unit (m030)
-        by = self.stand_in_unit(db, recipients)
+        # the work still to do is the stand-in's 代收, in neither its rates nor the absent unit's (m059)
+        by = tickets.stand_in_for(self.stand_in_unit(db, recipients))
         fields = {"unattended": 1,
                   "response_unit": by if ticket["accepted_at"] is None else ticket.get("response_unit"),
                   "resolve_unit": by if ticket["resolved_at"] is None else ticket.get("resolve_unit")}
@@ -1081,8 +1081,8 @@ class Desk:
                                   accepted_by=user["openid"], accepted_at=ticket.get("accepted_at") or now, **credit)
 
     def _credit(self, user: dict, ticket: dict, part: str) -> dict[str, Any]:
-        """Whose work a 签收 or 办结 is (m030): done by someone of another unit (a supervisor above, a leader) it
-        counts for that unit, and the holder shows the ticket as 代收, not as its own; done by the unit's own
+        """Whose work a 签收 or 办结 is (m030, m059): done by someone of another unit (a supervisor above, a leader)
+        it is that unit's 代收 (in no unit's rates), and the holder shows the ticket as 代收; done by the unit's own
         people, for the unit. A 代收 ticket's parts are the stand-in's already (dispatch_notices). A part the holder
         let lapse (its window over) stays the holder's, late, whoever finishes it: else a district finishing a
         school's late tickets would clear the school's lateness."""
@@ -1092,7 +1092,7 @@ class Desk:
         window = ticket.get("accept_due_at" if part == "response_unit" else "due_at")
         if not other or other == ticket["unit_code"] or (window and self.clock.now() > window):
             return {part: None} if part == "resolve_unit" else {}
-        return {part: other, "stood_in": 1}
+        return {part: tickets.stand_in_for(other), "stood_in": 1}
 
     def find_unit(self, db, query: str) -> tuple[dict | None, str]:
         """The unit a person named (code, full name, or a unique part of the name). One function, so fuzzy

@@ -200,11 +200,11 @@ class FollowUp:
 
     def _apply(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
         return [*self._rate(db, ticket, score, comment, lang),
-                *self._insider(db, ticket, score, tickets.credit(ticket)[1])]
+                *self._insider(db, ticket, score, tickets.owner(tickets.credit(ticket)[1]))]
 
     def _rate(self, db, ticket: dict, score: int, comment: str, lang: str | None = None) -> list[Reply]:
         now = self.clock.now()
-        answered = tickets.credit(ticket)[1]  # the unit whose answer is rated (a stand-in's, for 代收)
+        answered = tickets.credit(ticket)[1]  # whose answer is rated (a stand-in's 代收 account: no 满意率's)
         # The event's name says 不满意 already ("不满意，重新办理"): its note is the person's comment alone.
         note = comment or None
         if score in (1, 2) and comment and self.desk.accuses is not None and self.desk.accuses(comment) and \
@@ -242,7 +242,7 @@ class FollowUp:
         ticket = tickets.transition(db, ticket, "reopened", ticket["openid"], now, "review", note, rating=score,
                                     rating_comment=comment or None, rated_at=now, review=1,
                                     rated_unit=answered, unit_code=self.desk.home(db, ticket), resolved_at=None,
-                                    response_unit=tickets.credit(ticket)[0], resolve_unit=None, stood_in=0,
+                                    response_unit=tickets.credit(ticket)[0], resolve_unit=None,
                                     unattended=0,  # the duty office's own review, no longer 代收 for anyone
                                     due_at=self.calendar.due(now, self.redo_days))
         notice = texts.REVIEW_NOTICE.format(number=ticket["number"], unit=unit["name"] if unit else "",

@@ -106,7 +106,9 @@ def snapshot(db, now: float, tz, surveys: dict | None = None, min_responses: int
             if t["resolved_at"] is not None and start <= t["resolved_at"] < end and t["dispatched_at"] and \
                     t["unit_code"] and t["kind"] != "praise":
                 days_ = max(0.0, (t["resolved_at"] - t["dispatched_at"]) / 86400)
-                # the days count for the unit whose 办结 it was (a stand-in's for 代收), as the 解决率
+                # the days count for the unit whose 办结 it was, as the 解决率: a 代收 办结 for nobody's (m059)
+                if tickets.credit(t)[1].startswith(tickets.STAND_IN):
+                    continue
                 w = windows.setdefault(tickets.credit(t)[1], Window(key, label, start, end))
                 w.days_total += days_
                 w.days_count += 1

@@ -9,11 +9,14 @@
 
 Work counts for the unit that did it (storage.tickets.credit, m030). A ticket counts for the unit that holds it
 now (after any 转派 or 退回, the new holder's own work), except:
-- 代收: a unit with nobody bound; the duty office (or the leaders) was told to stand in. The 签收 part and the 办结
-  part count for the stand-in (its 响应率 and 解决率, its lateness, the rating of its answer); the absent unit is not
-  scored on the ticket, which it keeps in its volumes and hot topics and shows as `stood_in` ("代收 N 件"). When
+- 代收: a unit with nobody bound; the duty office (or the leaders) was told to stand in (or someone of another
+  unit, a supervisor above, signed or finished it in time). Such a part is 代收 work (m059): in no unit's three
+  rates — not the stand-in's (its own work is what it is scored on), not the absent unit's (a school with nobody
+  bound would show 100 %) — but shown apart: the stand-in's `proxied` (代收 parts of tickets dispatched in the
+  period), `proxied_resolved` (代收 办结 in it) and `proxied_late` (代收 办结 late in it, or open past the deadline
+  at its end); the absent unit keeps the ticket in its volumes and shows it as `stood_in` ("代收 N 件"). When
   someone is bound the ticket comes home: each part not done yet whose window is still open is the unit's own
-  from then on; a part done, or whose window lapsed, during 代收 stays the stand-in's.
+  from then on; a part done, or whose window lapsed, during 代收 stays 代收.
 - the bureau's review after a second 不满意: the dispatch and 签收 stay with the unit whose answer was rejected (and
   the ratings: `rated_unit`); the duty office gets only the review, with its own time limit.
 Praise is not a case to handle: it counts only as `praised`, for the school praised (else the unit it went to), each
@@ -25,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from storage.tickets import credit
+from storage.tickets import STAND_IN, credit, owner
 
 
 @dataclass
@@ -45,6 +48,9 @@ class Rates:
     dissatisfied: int = 0       # 不满意 ratings given in the period (each redo request counts)
     left_late: int = 0          # tickets that left the unit (退回, 转派, 撤回) after it had let them lapse
     stood_in: int = 0           # its tickets dispatched in the period whose 签收/办结 a stand-in did (代收): not scored
+    proxied: int = 0            # 代收 it did for others: tickets dispatched in the period whose 签收 it stood in for
+    proxied_resolved: int = 0   # 代收 办结 in the period
+    proxied_late: int = 0       # 代收 办结 late in the period, or open past the deadline at its end: not scored
 
     def base(self, rate: str) -> int:
         """How many tickets (or ratings) the rate `rate` rests on: the count to show beside it."""
@@ -55,7 +61,7 @@ class Rates:
     def shown(self) -> bool:
         """Anything to show for the unit in the period: every list of units (dashboard, digest) uses this."""
         return bool(self.dispatched or self.resolved or self.open_overdue or self.rated or self.left_late
-                    or self.stood_in)
+                    or self.stood_in or self.proxied or self.proxied_resolved or self.proxied_late)
 
     @property
     def response(self) -> float | None:
@@ -179,6 +185,18 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if e["first"]:
             r.first_rated += 1
             r.first_satisfied += e["score"] in (1, 2)
+    return fold(out)
+
+
+def fold(out: dict[str, Rates]) -> dict[str, Rates]:
+    """The 代收 accounts (storage.tickets.STAND_IN) taken out of the units' figures and shown beside the stand-in's
+    as its 代收 figures: counted like any unit, scored for nobody. Every surface reads rates through compute."""
+    for key in [k for k in out if k.startswith(STAND_IN)]:
+        a = out.pop(key)
+        r = out.setdefault(owner(key), Rates())
+        r.proxied += a.dispatched
+        r.proxied_resolved += a.resolved
+        r.proxied_late += a.resolved - a.resolved_in_time + a.open_overdue
     return out
 
 
@@ -244,7 +262,7 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n
-        for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units).items():
+        for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units, end).items():
             per_unit.setdefault(unit, Rates()).open_overdue += n
         out.append(with_praise(compute((), start, end, now, ev, into=per_unit, misses=m),
                                tickets.praise_by_unit(db, start, end, units)))
@@ -273,9 +291,23 @@ def total(per_unit: dict[str, Rates]) -> Rates:
 
 
 def stood_in(r: Rates) -> str:
-    """"（代收3件）" beside a unit's counts when a stand-in did some of its work, else ""."""
+    """What is shown apart beside a unit's figures: its tickets a stand-in did ("（代收3件）") and the 代收 it did
+    for others (proxied), else ""."""
+    return stood_in_own(r) + proxied(r)
+
+
+def stood_in_own(r: Rates) -> str:
+    """"（代收3件）" when a stand-in did some of the unit's work, else ""."""
     from handlers import texts
     return texts.STOOD_IN.format(n=r.stood_in) if r.stood_in else ""
+
+
+def proxied(r: Rates) -> str:
+    """"（代收他单位留言5件，办结4件，超期1件，不计入本单位三率）" when the unit stood in for others, else ""."""
+    from handlers import texts
+    if not (r.proxied or r.proxied_resolved or r.proxied_late):
+        return ""
+    return texts.PROXIED.format(n=r.proxied, resolved=r.proxied_resolved, late=r.proxied_late)
 
 
 def percent(value: float | None) -> str:

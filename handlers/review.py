@@ -387,7 +387,7 @@ def format_text(review: Review) -> str:
                      f"{_num(u.figures.survey):>4}  {u.figures.praise:>4}")
         if u.why:
             lines.append(f"      {u.why}")
-        if r.stood_in:
+        if stood_in(r):
             lines.append(f"      {stood_in(r)}")
         if u.figures.unattended:
             lines.append(f"      {unattended(u.figures, u.scores.get('staffed') is None)}")

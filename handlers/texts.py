@@ -400,10 +400,14 @@ TRACE_TOO_LONG = "一次最多查看{days}天（约半年）的明细，请缩�
 TRACE_BAD_PERIOD = "没有这个期间。请选择周（2026-W47）、月（2026-11）、季度（2026-Q4），或填写起止日期。"
 # Beside a unit's figures: its tickets a stand-in signed or resolved while nobody was bound (not scored for it).
 STOOD_IN = "（代收{n}件）"
+# Beside a stand-in's figures: the 代收 it did for units with nobody bound (or a unit below), not in its rates.
+PROXIED_LINE, PROXIED_DONE_LINE, PROXIED_LATE_LINE = "代收，不计入", "代收办结，不计入", "代收超期，不计入"
+PROXIED = "（代收他单位留言{n}件，办结{resolved}件，超期{late}件，不计入本单位三率）"
 # `tingjian verify-rates`: the counters checked against the tickets (storage.integrity)
 COUNT_NAMES = {"dispatched": "派发数", "accepted_in_time": "按时签收数", "resolved": "办结数",
                "resolved_in_time": "按时办结数", "rated": "评价数", "satisfied": "满意数", "unrated": "未评价数",
-               "praised": "表扬件数", "stood_in": "代收数", "response_due": "应签收数", "open_overdue": "超期未办结数",
+               "praised": "表扬件数", "stood_in": "代收数", "proxied": "代收他单位件数",
+               "proxied_resolved": "代收办结数", "proxied_late": "代收超期数", "response_due": "应签收数", "open_overdue": "超期未办结数",
                "first_rated": "首次评价数", "first_satisfied": "首次满意数", "dissatisfied": "不满意次数"}
 VERIFY_HEAD = "核对{period}（{first}至{last}）：按留言记录逐日重算各单位计数，与计数表和发布的三率比对。"
 VERIFY_COUNTER = "  {day} {unit}（{code}）{count}：计数表 {kept}，按留言重算 {recounted}"
@@ -429,8 +433,8 @@ UNBACKED_NAMES = {"dispatched_at": "派发时间" + _NO_EVENT, "accepted_at": "�
                   "resolve_unit": "办结计入的单位" + _CHANGED, "rated_unit": "评价计入的单位" + _CHANGED,
                   "stood_in": "代收标记" + _CHANGED, "miss": "超时记录（退回、转派或撤回前已超时）" + _CHANGED,
                   "withdrawn": "撤回" + _NO_EVENT, "by_insider": "评价是否计入满意率与留言人是否工作人员不符"}
-STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办），计入代办单位，"
-                 "不计入本单位的响应率和解决率。")
+STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办）。代收件单独列出，"
+                 "不计入本单位的三率，也不计入代办单位的三率。")
 FLAG_REVIEW = "（复核）"
 NO_OVERDUE = "目前没有超期未办结的留言。"
 # 今天有什么紧急的吗 (staff): urgent first, then the overdue by unit, then what falls due today
@@ -570,6 +574,7 @@ CLOSED_AS = {"withdrawn": "已撤回"}
 EVENT_NAMES = {
     "submit": "提交", "assign": "分派", "accept": "签收", "reply": "答复", "citizen_reply": "群众回复",
     "resolve": "办结", "bounce": "退回", "transfer": "转派", "supplement": "群众补充", "unattended": "代收",
+    "recredit": "代收部分单独计数",
     "extension_request": "申请延期", "extension_approved": "同意延期", "extension_rejected": "不同意延期",
     "rate": "群众评价", "reopen": "不满意，重新办理", "review": "不满意，提交复核", "close": "结束",
     "withdraw": "群众撤回", "supervise": "督办", "urge": "催办", "note": "内部备注", "release": "承办人解除绑定",

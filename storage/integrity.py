@@ -2,7 +2,8 @@
 they count, and recounted from them (`tingjian verify-rates`).
 
 The recount states the rule again from the ticket columns (README "Whose work counts"), one indexed time range
-per part, so its cost follows the period, never the years of history:
+per part, so its cost follows the period, never the years of history. "The unit" a part counts for may be a 代收
+account (`代收:<code>`, m059: a stand-in's part, in no unit's rates), recounted like any unit:
   dispatched, 签收 in time   the day it was dispatched, for the unit the 签收 part counts for (not withdrawn)
   代收 (stood_in)            the day it was dispatched, for the unit holding it, when a stand-in did a part
   resolved, in time          the day of its 办结, for the unit the 办结 part counts for
@@ -210,7 +211,10 @@ _MISSES_SQL = (
      "OR instr(e.misses, json_array(m.unit_code, m.response, m.overdue)) > 0))"),
     ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_misses JOIN json_each(e.misses) j "
      "JOIN tickets t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? AND e.misses IS NOT NULL "
-     "AND NOT EXISTS (SELECT 1 FROM unit_misses m WHERE m.at = e.at AND m.unit_code = json_extract(j.value, '$[0]') "
+     "AND NOT EXISTS (SELECT 1 FROM unit_misses m WHERE m.at = e.at AND (m.unit_code = json_extract(j.value, '$[0]') "
+     # an event older than m059 named a 代收 part's miss by its stand-in's code; m059 renamed it (and vouched for it)
+     "OR (e.id < coalesce((SELECT value FROM integrity_marks WHERE name = 'recredit_from'), 0) "
+     "AND m.unit_code = '代收:' || json_extract(j.value, '$[0]'))) "
      "AND m.ticket_id = e.ticket_id AND m.response = json_extract(j.value, '$[1]') "
      "AND m.overdue = json_extract(j.value, '$[2]'))"),
 )

@@ -1124,3 +1124,68 @@ def m065_praise_by_praised_unit(db: sqlite_utils.Database) -> None:
     that expression and time, praise only (~6 % of tickets), cost the unit's own praise."""
     _exec(db, "CREATE INDEX tickets_praise_unit ON tickets(coalesce(school_code, unit_code), created_at) "
               "WHERE kind = 'praise'")
+
+
+@migrations()
+def m059_stand_in_apart(db: sqlite_utils.Database) -> None:
+    """代收 work apart (storage.tickets.STAND_IN): a part a unit did, or let lapse, standing in for another (a unit
+    with nobody bound, or a unit below it) counted in its own three rates — the duty office's 解决率 held the
+    tickets it signed for empty schools. Such parts are now written as the stand-in's 代收 account, counted in no
+    unit's rates and shown apart. Rewritten here: the credit columns of the tickets marked 代收 (the few rows of
+    tickets_credited_away; the triggers move their counts), and the late departures written for a 代收 part
+    (from the credit the ticket carried before the change that wrote them: m044's `kept`; before m044, a ticket
+    that was 代收 and a miss not of its holder). Each change is appended to the ticket's history (`recredit`), so
+    verify-rates finds the record it checks against; the misses the older events named are vouched for under
+    their new name (integrity_marks `recredit_from`). Not rewritten: older rating events' unit (first-time
+    satisfaction, 不满意 given), which the append-only history keeps."""
+    import json as json_
+    import time as time_
+    now = time_.time()
+    pre = "代收:"  # storage.tickets.STAND_IN
+    db.execute("INSERT INTO integrity_marks (name, value) SELECT 'recredit_from', coalesce(max(id), 0) + 1 "
+               "FROM ticket_events")
+    cols = "id, unit_code, state, review, stood_in, response_unit, resolve_unit, rated_unit"
+    rows = db.execute(f"SELECT {cols} FROM tickets INDEXED BY tickets_credited_away WHERE (rated_unit IS NOT NULL "
+                      "AND rated_unit IS NOT unit_code) OR response_unit IS NOT NULL OR resolve_unit IS NOT NULL"
+                      ).fetchall()
+    for tid, unit, state, review, stood, respond, resolve, rated in rows:
+        if not stood:  # the review's kept 签收, a bounced school's own lapsed 办结: the unit's own work
+            continue
+        def acct(v):
+            return pre + v if v and v != unit and not v.startswith(pre) else v
+        new = (respond if review else acct(respond), acct(resolve),
+               acct(rated) if not review and rated == resolve else rated)
+        if new == (respond, resolve, rated):
+            continue
+        db.execute("UPDATE tickets SET response_unit = ?, resolve_unit = ?, rated_unit = ? WHERE id = ?",
+                   [*new, tid])
+        # the KEPT columns (storage.tickets.KEPT) as they are now: the record verify-rates checks the ticket by
+        kept = json_.dumps(list(db.execute("SELECT unit_code, accept_due_at, due_at, response_unit, resolve_unit, "
+                                           "rated_unit, stood_in FROM tickets WHERE id = ?", [tid]).fetchone()),
+                           separators=(",", ":"))
+        db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, kept) "
+                   "VALUES (?, ?, 'system', ?, ?, ?, 'recredit', ?)", [tid, now, state, state, RECREDIT_NOTE, kept])
+    # the late departures of a 代收 part: the credit before the change that wrote them (the latest `kept` before
+    # its event), else (events before m044) a ticket that was 代收 and a miss not of the unit holding it then
+    writer = ("(SELECT min(w.id) FROM ticket_events w WHERE w.ticket_id = m.ticket_id AND w.at = m.at "
+              "AND w.action = m.action)")
+    before = ("(SELECT k.kept FROM ticket_events k WHERE k.ticket_id = m.ticket_id AND k.kept IS NOT NULL "
+              f"AND k.id < {writer} ORDER BY k.id DESC LIMIT 1)")
+    misses = db.execute(f"""SELECT m.id, m.ticket_id, m.unit_code, m.at, m.response, m.overdue, t.state FROM (
+            SELECT m.*, {before} AS k, (SELECT w.unit_code FROM ticket_events w WHERE w.id = {writer}) AS holder
+            FROM unit_misses m WHERE m.unit_code NOT LIKE '{pre}%') m JOIN tickets t ON t.id = m.ticket_id
+        WHERE CASE WHEN m.k IS NOT NULL THEN json_extract(m.k, '$[6]') = 1
+                        AND m.unit_code IS NOT json_extract(m.k, '$[0]')
+                        AND ((m.response = 1 AND json_extract(m.k, '$[3]') = m.unit_code)
+                             OR (m.overdue = 1 AND json_extract(m.k, '$[4]') = m.unit_code))
+                   ELSE m.unit_code IS NOT m.holder AND EXISTS (SELECT 1 FROM ticket_events u
+                        WHERE u.ticket_id = m.ticket_id AND u.action = 'unattended' AND u.at <= m.at) END""").fetchall()
+    for mid, tid, unit, at, response, overdue, state in misses:
+        db.execute("UPDATE unit_misses SET unit_code = ? WHERE id = ?", [pre + unit, mid])
+        db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, misses) "
+                   "VALUES (?, ?, 'system', ?, ?, ?, 'recredit', ?)",
+                   [tid, at, state, state, RECREDIT_NOTE, json_.dumps([[pre + unit, response, overdue]],
+                                                                      ensure_ascii=False, separators=(",", ":"))])
+
+
+RECREDIT_NOTE = "代收部分单独列出，不计入任何单位的三率（m059）"

@@ -80,7 +80,7 @@ def add_event(db: sqlite_utils.Database, ticket_id: int, at: float, actor: str, 
     try:
         db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, unit_code, "
                    "kept, misses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [*row, kept, json.dumps(misses, separators=(",", ":")) if misses else None])
+                   [*row, kept, json.dumps(misses, ensure_ascii=False, separators=(",", ":")) if misses else None])
     except sqlite3.OperationalError as exc:  # a database not yet at m044 (the upgrade tests write history first)
         if "kept" not in str(exc):
             raise
@@ -104,19 +104,40 @@ UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "u
              "response_unit", "resolve_unit", "stood_in", "kind", "citizen_withdrew_at"}
 
 
+# Whose rate a piece of work counts in is the value of its credit column (response_unit, resolve_unit,
+# rated_unit; NULL: the holder's). 代收 work — a part a unit did, or let lapse, for a unit it stood in for — is
+# written as that unit's 代收 account, STAND_IN + its code (m059): counted in no unit's three rates (neither the
+# stand-in's nor the absent unit's), shown apart as the stand-in's 代收 figures (handlers.rates folds it). Every
+# counter, recount, index range and late departure reads the column as it is, so this is the one place it is decided.
+STAND_IN = "代收:"
+
+
+def stand_in_for(code: str | None) -> str | None:
+    """The 代收 account of unit `code` (a part it does for another unit)."""
+    return None if code is None or code.startswith(STAND_IN) else STAND_IN + code
+
+
+def owner(key: str | None) -> str | None:
+    """The unit a credit value belongs to: the unit itself, or the stand-in behind a 代收 account."""
+    return key[len(STAND_IN):] if key and key.startswith(STAND_IN) else key
+
+
+def with_accounts(units: list[str]) -> list[str]:
+    """`units` and their 代收 accounts: what a unit's reads of credited rows take in."""
+    return [*units, *(STAND_IN + u for u in units if not u.startswith(STAND_IN))]
+
+
 def credit(ticket: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The units a ticket's 签收 part and 办结 part count for (m030): the holder's, unless a stand-in's (代收) or
+    """What a ticket's 签收 part and 办结 part count for (m030, m059): the holder's, a stand-in's 代收 account, or
     the unit whose answer the bureau reviews (its dispatch and 签收)."""
     unit = ticket.get("unit_code")
     return ticket.get("response_unit") or unit, ticket.get("resolve_unit") or unit
 
 
 def stood_in(ticket: dict[str, Any]) -> int:
-    """1 when a part of the holder's ticket counts for another unit now (代收: a stand-in's 签收 or 办结, done or
-    let lapse). The review's kept 签收 is not that: the reviewed unit's own work, not the duty office's stand-in."""
-    unit = ticket.get("unit_code")
-    parts = ("resolve_unit",) if ticket.get("review") else ("response_unit", "resolve_unit")
-    return int(any(ticket.get(k) not in (None, unit) for k in parts))
+    """1 when a part of the holder's ticket is 代收 (a stand-in's 签收 or 办结, done or let lapse). The review's kept
+    签收 is not that: the reviewed unit's own work, written as its code."""
+    return int(any((ticket.get(k) or "").startswith(STAND_IN) for k in ("response_unit", "resolve_unit")))
 
 
 def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, actor: str, now: float,
@@ -130,7 +151,8 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         # a new holder: its own work from now on, unless the caller says whose each part is (the review)
         fields.setdefault("response_unit", None)
         fields.setdefault("resolve_unit", None)
-        fields.setdefault("stood_in", 0)
+    if {"response_unit", "resolve_unit"} & fields.keys() and "stood_in" not in fields:
+        fields["stood_in"] = stood_in({**ticket, **fields})  # the 代收 mark follows the parts, whoever moved them
     misses = _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
@@ -201,6 +223,7 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
               units: list[str] | None = None) -> list[dict[str, Any]]:
     """The late departures (m029) in [start, end), each with the unit it counts against and, as `ticket`, the
     columns its ticket's parts count by now (handlers.rates: a unit that got the ticket back counts it once)."""
+    units = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (f" AND m.unit_code IN ({','.join('?' * len(units))})", list(units))
     return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4],
              "ticket": {"unit_code": r[5], "resolve_unit": r[6], "due_at": r[7], "dispatched_at": r[8],
@@ -547,6 +570,7 @@ def _unit_filter(units: list[str] | None, rated: bool = False) -> tuple[str, lis
     # `rated`: also the tickets whose rating counts for one of the units (rated_unit, see m024).
     if units is None:
         return "", []
+    units = with_accounts(units)  # a unit's 代收 work is read with it (folded apart by handlers.rates)
     marks = ','.join('?' * len(units))
     if rated:  # also credited parts (m030): a 代收 ticket the duty office signed, the review's original unit
         return (f" AND (+unit_code IN ({marks}) OR rated_unit IN ({marks}) OR response_unit IN ({marks}) "
@@ -572,6 +596,7 @@ CREDITED_AWAY = credited_away()
 def _credit_filter(units: list[str] | None, expr: str) -> tuple[str, list]:
     if units is None:
         return "", []
+    units = with_accounts(units)
     return f" AND {expr} IN ({','.join('?' * len(units))})", list(units)
 
 
@@ -694,7 +719,8 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
         sources = [(f"{select} FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE 1", [])]
     else:  # the units' own events (m058), those without a unit (before m014), those of tickets credited away
         sources = [(f"{select} FROM ticket_events e INDEXED BY ticket_events_unit_rating JOIN tickets t "
-                    f"ON t.id = e.ticket_id WHERE e.unit_code IN ({','.join('?' * len(units))})", list(units)),
+                    f"ON t.id = e.ticket_id WHERE e.unit_code IN ({','.join('?' * len(with_accounts(units)))})",
+                    with_accounts(units)),
                    (f"{select} FROM ticket_events e INDEXED BY ticket_events_rating_unitless JOIN tickets t "
                     f"ON t.id = e.ticket_id WHERE e.unit_code IS NULL", []),
                    # CROSS JOIN: from the few tickets to their events, never the span's events of every unit
@@ -755,6 +781,7 @@ def unit_day_sums(db: sqlite_utils.Database, bounds: list[float],
                   units: list[str] | None = None) -> list[dict[str, dict[str, int]]]:
     """The counts of each period between consecutive `bounds` (midnights, see on_day_boundaries), per unit: one
     pass over the rows of the units' days."""
+    units = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (f" AND unit_code IN ({','.join('?' * len(units))})", list(units))
     days = [int((b + DAY_OFFSET) // 86400) for b in bounds]
     bucket = "CASE " + " ".join(f"WHEN day < {d} THEN {i}" for i, d in enumerate(days[1:])) + " END"
@@ -778,9 +805,13 @@ def accept_pending(db: sqlite_utils.Database, start: float, end: float, now: flo
         f"GROUP BY 1", [now, start, end, *args])}
 
 
-def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = None) -> dict[str, int]:
+def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = None,
+               end: float | None = None) -> dict[str, int]:
     """Per unit: tickets dispatched and due before `cut` and not resolved by then (the open part of the
-    resolution rate): those resolved late, after `cut`, and those never resolved, each from its partial index."""
+    resolution rate): those resolved late, after `cut`, and those never resolved, each from its partial index.
+    `end`: the period's end, when `cut` is earlier (read before it ends): a ticket resolved in the period (at the
+    very second the rates are read) counts as resolved, not also as open (handlers.rates.compute's rule)."""
+    resolved_from = cut if end is None else max(cut, end)
     where, args = _credit_filter(units, RESOLVE_UNIT)
     out: dict[str, int] = {}
     for sql in (
@@ -791,7 +822,7 @@ def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = 
         f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ?"
         f"{where} GROUP BY 1",
     ):
-        params = [cut, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, *args]
+        params = [resolved_from, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, *args]
         for unit, n in db.execute(sql, params):
             if unit is not None:
                 out[unit] = out.get(unit, 0) + n

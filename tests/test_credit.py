@@ -14,7 +14,7 @@ from tests.test_citizen_dialogs import PARENT, resolved, ticket
 
 BURDEN = "孩子每天作业写到晚上十一点，作业太多了"
 NOBODY = "jn-yyxx"      # 江南区育英小学: nobody bound in the demo
-COUNTED = (*FIELDS, "stood_in", "praised")
+COUNTED = (*FIELDS, "stood_in", "praised", "proxied", "proxied_resolved", "proxied_late")
 
 
 async def surfaces(d, period: str = "2026-11", week: str = "2026-W47") -> dict[str, dict[str, rates.Rates]]:
@@ -59,11 +59,12 @@ def same_everywhere(per_surface: dict[str, dict[str, rates.Rates]], codes) -> di
     return want
 
 
-# -- 1. 代收: the stand-in's work is the stand-in's ----------------------------------------------------------------
+# -- 1. 代收: the stand-in's work is counted apart, in nobody's rates (rates14) --------------------------------------
 
 async def test_a_school_with_nobody_bound_is_not_scored_on_what_the_duty_office_did(dialog):
     """The bug: 育英小学 (nobody bound) showed 100 % 响应率 and 解决率 after the duty office signed and resolved its
-    代收 ticket. Now the duty office is credited, the school shows 代收 1 and no rate, on every surface."""
+    代收 ticket. The school shows 代收 1 and no rate, on every surface; the duty office shows it as its 代收 work,
+    apart from its own three rates (rates14: the duty office's 解决率 held the tickets it signed for others)."""
     d = dialog
     number = await file_ticket(d, PARENT, BURDEN, scene=f"school:{NOBODY}", consent="1")
     t = await ticket(d, number)
@@ -77,17 +78,18 @@ async def test_a_school_with_nobody_bound_is_not_scored_on_what_the_duty_office_
     assert school["stood_in"] == 1
     assert (school["dispatched"], school["response_due"], school["resolved"], school["rated"]) == (0, 0, 0, 0)
     assert (duty["dispatched"], duty["accepted_in_time"], duty["resolved"], duty["resolved_in_time"],
-            duty["rated"], duty["satisfied"]) == (1, 1, 1, 1, 1, 1)
+            duty["rated"], duty["satisfied"]) == (0, 0, 0, 0, 0, 0)
+    assert (duty["proxied"], duty["proxied_resolved"], duty["proxied_late"]) == (1, 1, 0)
     review = per_surface["review"][NOBODY]
     assert review.response is None and review.resolution is None and review.satisfaction is None
     # a week's surfaces count it alike (the whole flow fell in 2026-W47)
     for name in ("dashboard week", "digest"):
         r = per_surface[name].get(NOBODY)
         assert r is not None and r.stood_in == 1 and r.response is None and r.resolution is None, name
-        assert per_surface[name]["jyj-bgs"].accepted_in_time == 1, name
+        assert (per_surface[name]["jyj-bgs"].accepted_in_time, per_surface[name]["jyj-bgs"].proxied) == (0, 1), name
 
 
-async def test_a_duty_office_that_lets_a_stood_in_ticket_lapse_is_charged_not_the_school(dialog):
+async def test_a_duty_office_that_lets_a_stood_in_ticket_lapse_shows_it_late_apart_not_the_school(dialog):
     d = dialog
     number = await file_ticket(d, PARENT, BURDEN, scene=f"school:{NOBODY}", consent="1")
     for _ in range(12):  # nobody acts: past the 签收 window and the deadline
@@ -97,13 +99,14 @@ async def test_a_duty_office_that_lets_a_stood_in_ticket_lapse_is_charged_not_th
     counts = same_everywhere(per_surface, [NOBODY, "jyj-bgs"])
     assert counts[NOBODY]["stood_in"] == 1 and counts[NOBODY]["response_due"] == 0 and \
         counts[NOBODY]["open_overdue"] == 0
-    assert counts["jyj-bgs"]["response_due"] == 1 and counts["jyj-bgs"]["accepted_in_time"] == 0
-    assert counts["jyj-bgs"]["open_overdue"] == 1
+    duty = counts["jyj-bgs"]
+    assert (duty["response_due"], duty["open_overdue"]) == (0, 0)  # not in its rates: its 代收, late
+    assert (duty["proxied"], duty["proxied_resolved"], duty["proxied_late"]) == (1, 0, 1)
     assert (await ticket(d, number))["state"] == "assigned"
 
 
 async def test_once_someone_is_bound_the_units_own_work_counts_for_it(dialog):
-    """The duty office signs; someone binds at the school, which resolves: the 签收 stays the duty office's, the
+    """The duty office signs; someone binds at the school, which resolves: the 签收 stays the duty office's 代收, the
     办结 and its rating are the school's, and the school still shows the ticket as 代收 (its 签收 was not its own)."""
     d = dialog
     number = await file_ticket(d, PARENT, BURDEN, scene=f"school:{NOBODY}", consent="1")
@@ -120,7 +123,8 @@ async def test_once_someone_is_bound_the_units_own_work_counts_for_it(dialog):
     school, duty = counts[NOBODY], counts["jyj-bgs"]
     assert (school["dispatched"], school["accepted_in_time"], school["stood_in"]) == (1, 1, 1)  # only `other`
     assert (school["resolved"], school["resolved_in_time"], school["rated"], school["satisfied"]) == (2, 2, 2, 2)
-    assert (duty["dispatched"], duty["accepted_in_time"], duty["resolved"], duty["rated"]) == (1, 1, 0, 0)
+    assert (duty["dispatched"], duty["accepted_in_time"], duty["resolved"], duty["rated"]) == (0, 0, 0, 0)
+    assert (duty["proxied"], duty["proxied_resolved"]) == (1, 0)
 
 
 async def test_a_stood_in_ticket_transferred_on_is_the_new_units_own(dialog):
@@ -268,7 +272,8 @@ async def test_every_page_that_shows_the_absent_units_figures_says_what_was_stoo
 
 async def test_a_school_is_not_credited_with_what_its_district_did_for_it(dialog):
     """The same kind of defect: a district supervisor may act on a school's ticket; the school then looked as
-    if it had answered in time. The work counts for the district; the school shows the ticket as 代收."""
+    if it had answered in time. The school shows the ticket as 代收; the district shows it as its 代收 work, apart
+    from its own rates (rates14)."""
     d = dialog
     number = await file_ticket(d, PARENT, BURDEN, scene="school:jn-syxx", consent="1")
     assert (await ticket(d, number))["unit_code"] == "jn-syxx"
@@ -280,7 +285,8 @@ async def test_a_school_is_not_credited_with_what_its_district_did_for_it(dialog
     school, district = counts["jn-syxx"], counts["jn-jyj"]
     assert (school["stood_in"], school["dispatched"], school["resolved"], school["rated"]) == (1, 0, 0, 0)
     assert (district["dispatched"], district["accepted_in_time"], district["resolved"], district["rated"]) == \
-        (1, 1, 1, 1)
+        (0, 0, 0, 0)
+    assert (district["proxied"], district["proxied_resolved"], district["proxied_late"]) == (1, 1, 0)
 
 
 # -- the upgrade: m030 counts the tickets already there as the new code would ---------------------------------------
@@ -326,12 +332,15 @@ def test_m030_back_fills_stand_in_work_and_reviews_and_recounts(tmp_path):
     got = rates.for_period(db, start, end, None, day(20))
     school, duty, fees = got.get(NOBODY, rates.Rates()), got["jyj-bgs"], got["jyj-sfc"]
     assert (school.stood_in, school.dispatched, school.resolved, school.rated, school.open_overdue) == (2, 0, 0, 0, 0)
-    assert (duty.dispatched, duty.accepted_in_time, duty.resolved, duty.rated) == (2, 1, 1, 1)
-    # the unsigned 代收 one past its deadline (the stand-in's), and the review: reviews made before m030 keep the
-    # deadline they had (they were not given their own)
-    assert duty.open_overdue == 2
+    # m059 after it: the duty office's 代收 work apart from its rates (the one it did, the one it let lapse)
+    assert (duty.dispatched, duty.accepted_in_time, duty.resolved, duty.rated) == (0, 0, 0, 0)
+    assert (duty.proxied, duty.proxied_resolved, duty.proxied_late) == (2, 1, 1)
+    # the review is its own: reviews made before m030 keep the deadline they had (they were not given their own)
+    assert duty.open_overdue == 1
+    from storage import integrity  # verify-rates: the counters, the tickets and their events agree
+    assert integrity.differences(db, start, end) == [] and integrity.against_events(db, start, end) == []
     assert (fees.dispatched, fees.accepted_in_time) == (1, 1)
-    kept = sorted(db.execute("SELECT * FROM unit_days"))
+    kept = sorted(r for r in db.execute("SELECT * FROM unit_days") if any(r[2:]))  # m059's moves leave zero rows
     db.execute("DELETE FROM unit_days")
     migrations._backfill_credit_days(db)
     assert kept == sorted(db.execute("SELECT * FROM unit_days"))

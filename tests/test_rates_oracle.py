@@ -55,7 +55,14 @@ URUMQI = __import__("zoneinfo").ZoneInfo("Asia/Urumqi")  # UTC+6
 SCOPES = ("jn-jyj", "jyj-bgs")  # a district with its schools; the duty office
 FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue",
           "rated", "satisfied", "unrated", "first_rated", "first_satisfied", "dissatisfied", "left_late", "stood_in",
-          "praised")
+          "praised", "proxied", "proxied_resolved", "proxied_late")
+# A part done (or let lapse) by a unit standing in for another is that unit's 代收: in nobody's three rates, counted
+# apart as the stand-in's 代收 figures (rates14). The model marks such a part "代收:<stand-in>".
+STAND = "代收:"
+
+
+def stand(unit: str | None) -> str | None:
+    return None if unit is None else unit if unit.startswith(STAND) else STAND + unit
 
 INF = float("inf")
 
@@ -113,12 +120,9 @@ class Case:
 
     @property
     def stood_in(self) -> bool:
-        """Some part of the holder's ticket counts for someone else (代收); the review's kept 签收 is not that."""
-        if self.reviewed:
-            return self.res not in (None, self.holder)
-        if self.waiting:  # the bouncer's 办结 part, not a stand-in's work
-            return self.resp not in (None, self.holder)
-        return any(u not in (None, self.holder) for u in (self.resp, self.res))
+        """Some part of the holder's ticket is 代收 (a stand-in's); the review's kept 签收 and a bouncer's kept 办结
+        are the units' own."""
+        return any(u is not None and u.startswith(STAND) for u in (self.resp, self.res))
 
 
 @dataclasses.dataclass
@@ -178,7 +182,7 @@ class Model:
         c.holder, c.resp, c.res, c.accepted, c.waiting = unit, None, None, None, False
         c.unattended = unit not in self.bound
         if c.unattended:  # 代收: the duty office stands in for every part still to do
-            c.resp = c.res = DUTY_UNIT
+            c.resp = c.res = stand(DUTY_UNIT)
 
     def counts(self, start: float, end: float, now: float) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
@@ -186,7 +190,12 @@ class Model:
         for c in self.cases.values():
             if not c.watch:
                 continue
-            if start <= c.dispatched < end and c.state != "withdrawn":
+            respond, resolve = c.respond_unit(), c.resolve_unit()
+            if start <= c.dispatched < end and c.state != "withdrawn" and respond.startswith(STAND):
+                out[respond[len(STAND):]]["proxied"] += 1  # the stand-in's 代收, not in its 响应率
+                if c.stood_in:
+                    out[c.holder]["stood_in"] += 1
+            elif start <= c.dispatched < end and c.state != "withdrawn":
                 u = out[c.respond_unit()]
                 u["dispatched"] += 1
                 if c.accepted is not None or not c.accept_due or c.accept_due <= now:
@@ -195,21 +204,30 @@ class Model:
                     u["accepted_in_time"] += 1
                 if c.stood_in:
                     out[c.holder]["stood_in"] += 1
-            if c.resolved is not None and start <= c.resolved < end:
+            if resolve.startswith(STAND):  # the stand-in's 代收 办结: counted apart, late or not
+                u = out[resolve[len(STAND):]]
+                if c.resolved is not None and start <= c.resolved < end:
+                    u["proxied_resolved"] += 1
+                    u["proxied_late"] += not (c.due and c.resolved <= c.due)
+                elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
+                        (c.resolved is None or c.resolved >= cut):
+                    u["proxied_late"] += 1
+            elif c.resolved is not None and start <= c.resolved < end:
                 u = out[c.resolve_unit()]
                 u["resolved"] += 1
                 u["resolved_in_time"] += bool(c.due and c.resolved <= c.due)
             elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
                     (c.resolved is None or c.resolved >= cut):
                 out[c.resolve_unit()]["open_overdue"] += 1
-            if c.unrated_at is not None and start <= c.unrated_at < end:
+            if c.unrated_at is not None and start <= c.unrated_at < end and not resolve.startswith(STAND):
                 out[c.resolve_unit()]["unrated"] += 1
-            if c.rated_at is not None and start <= c.rated_at < end and c.unrated_at is None:
+            if c.rated_at is not None and start <= c.rated_at < end and c.unrated_at is None and \
+                    not c.rated_unit.startswith(STAND):  # a 代收 answer's rating: in no 满意率
                 u = out[c.rated_unit]
                 u["rated"] += 1
                 u["satisfied"] += c.rating in (1, 2)
         for unit, t, score, first in self.rating_events:
-            if start <= t < end:
+            if start <= t < end and not unit.startswith(STAND):
                 out[unit]["dissatisfied"] += score == 3
                 if first:
                     out[unit]["first_rated"] += 1
@@ -226,7 +244,9 @@ class Model:
                 f[0] |= r and not responds
                 f[1] |= o and not resolves
         for (_, unit), (r, o) in late.items():
-            if r or o:
+            if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
+                out[unit[len(STAND):]]["proxied_late"] += o
+            elif r or o:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
                 out[unit]["left_late"] += 1
@@ -331,7 +351,7 @@ class World:
                 unit = self.unit_of(who)
                 # a window the holder already let lapse stays the holder's, late, whoever signs (audit4)
                 late = bool(c.accept_due) and c.accepted > c.accept_due
-                c.resp = unit if unit != c.holder and not late else None
+                c.resp = stand(unit) if unit != c.holder and not late else None
 
     def unit_of(self, who: str) -> str:
         return UNIT_OF.get(who) or next(u for u, o in self.bound_here.items() if o == who)
@@ -349,7 +369,7 @@ class World:
             if not c.unattended:
                 unit = self.unit_of(who)
                 late = bool(c.due) and c.resolved > c.due
-                c.res = unit if unit != c.holder and not late else None
+                c.res = stand(unit) if unit != c.holder and not late else None
 
     async def bounce(self, c: Case) -> None:
         who = self.actor_for(c)
@@ -577,7 +597,8 @@ def traced(conn, units: dict, start: float, end: float, now: float) -> dict[str,
 
 
 EXPORTED = {"派发": "dispatched", "按时签收": "accepted_in_time", "办结": "resolved", "按时办结": "resolved_in_time",
-            "超期未办结": "open_overdue", "评价数": "rated", "满意": "satisfied", "未评价": "unrated", "代收": "stood_in"}
+            "超期未办结": "open_overdue", "评价数": "rated", "满意": "satisfied", "未评价": "unrated", "代收": "stood_in",
+            "代收他单位": "proxied", "代收办结": "proxied_resolved", "代收超期": "proxied_late"}
 
 
 def export_view(want: dict[str, dict[str, int]]) -> dict[str, dict]:
@@ -752,7 +773,8 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
 
 
 REVIEW_XLSX = {"受理件数": "dispatched", "办结件数": "resolved", "评价件数": "rated", "不满意次数": "dissatisfied",
-               "表扬件数": "praised", "逾期后移出件数": "left_late", "代收件数": "stood_in"}
+               "表扬件数": "praised", "逾期后移出件数": "left_late", "代收件数": "stood_in",
+               "代收他单位件数": "proxied", "代收办结件数": "proxied_resolved", "代收超期件数": "proxied_late"}
 
 
 def cli_surfaces(model: Model, tmp_path, month: str) -> list[str]:
@@ -810,7 +832,7 @@ async def test_a_leaders_rejected_answer_leaves_no_stand_in_mark_on_the_redo(dia
     assert (await ticket(d, number))["stood_in"] == 1
     await rate(d, PARENT, number, "3")
     assert (await ticket(d, number))["stood_in"] == 0
-    assert (await ticket(d, number))["rated_unit"] == "jyj"  # the rejected answer was the leader's
+    assert (await ticket(d, number))["rated_unit"] == "代收:jyj"  # the rejected answer was the leader's 代收
     office = same_everywhere(await surfaces(d), ["jyj-sfc"])["jyj-sfc"]
     assert (office["stood_in"], office["dispatched"], office["rated"], office["dissatisfied"]) == (0, 1, 0, 0)
 
@@ -823,13 +845,16 @@ async def test_a_stood_in_ticket_bounced_to_the_duty_office_keeps_its_lapsed_win
     from tests.test_credit import BURDEN, NOBODY, same_everywhere, surfaces
     d = dialog
     number = await file_ticket(d, PARENT, BURDEN, scene=f"school:{NOBODY}", consent="1")
-    assert (await ticket(d, number))["response_unit"] == "jyj-bgs"
+    assert (await ticket(d, number))["response_unit"] == "代收:jyj-bgs"
     d.advance(2 * 86400)  # Wednesday: the 签收 window (one working day) has passed
     await talk(d, LEADER, f"退回 {number} 请值班室重新分派", expect="退回")
     await talk(d, DUTY, f"转派 {number} 江南区教育局 请区局督促学校", expect="已将")  # within its new window
     counts = same_everywhere(await surfaces(d), ["jyj-bgs", "jn-jyj"])
     duty, district = counts["jyj-bgs"], counts["jn-jyj"]
-    assert (duty["dispatched"], duty["response_due"], duty["accepted_in_time"]) == (0, 1, 0)
+    # the lapse stays a miss, of the duty office's 代收 (in no rate), not erased by the new window
+    assert (duty["dispatched"], duty["response_due"], duty["accepted_in_time"]) == (0, 0, 0)
+    misses = await d.db(lambda db: db.execute("SELECT unit_code, response FROM unit_misses").fetchall())
+    assert misses == [("代收:jyj-bgs", 1)]
     assert (district["dispatched"], district["response_due"]) == (1, 1)
 
 
@@ -914,7 +939,8 @@ def test_a_rating_given_before_m030_counts_for_one_unit_in_every_figure(tmp_path
     migrations.migrate(db)
     got = rates.for_period(db, day(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp(), None, day(20))
     duty, school = got["jyj-bgs"], got.get(NOBODY, rates.Rates())
-    assert (duty.rated, duty.satisfied, duty.first_rated, duty.first_satisfied) == (1, 1, 1, 1)
+    # the duty office's answer as a stand-in: its 代收, in nobody's 满意率 (m059)
+    assert (duty.rated, duty.satisfied, duty.first_rated, duty.first_satisfied) == (0, 0, 0, 0)
     assert (school.rated, school.first_rated, school.first_satisfaction) == (0, 0, None)
 
 
@@ -937,9 +963,10 @@ async def test_a_leader_who_closes_the_review_of_a_stood_in_ticket_is_credited(d
     assert number not in await d.db(lambda db: [x["number"] for x in tickets.open_unattended(db)])
     await talk(d, LEADER, f"办结 {number} 局里复核后已督促学校整改")
     t = await ticket(d, number)
-    assert tickets.credit(t) == ("jyj-bgs", "jyj") and t["stood_in"] == 1
+    # the duty office's 签收 as a stand-in stays its 代收; the leader's 办结 of the review is the leaders' 代收
+    assert tickets.credit(t) == ("代收:jyj-bgs", "代收:jyj") and t["stood_in"] == 1
     duty = same_everywhere(await surfaces(d), ["jyj-bgs"])["jyj-bgs"]
-    assert (duty["dispatched"], duty["resolved"], duty["stood_in"]) == (1, 0, 1)
+    assert (duty["dispatched"], duty["resolved"], duty["stood_in"], duty["proxied"]) == (0, 0, 1, 1)
 
 
 def test_m037_clears_the_stand_in_flag_of_reviews_made_before_it(tmp_path):
@@ -995,4 +1022,4 @@ async def test_a_dashboard_in_another_timezone_counts_as_the_counters_do(dialog)
     fees = everyone["jyj-sfc"]
     assert (fees.dispatched, fees.response_due, fees.response) == (1, 0, None)  # its window is still open
     duty = duty_view["jyj-bgs"]
-    assert (duty.dispatched, duty.response_due, duty.accepted_in_time) == (1, 1, 1)
+    assert (duty.dispatched, duty.response_due, duty.accepted_in_time, duty.proxied) == (0, 0, 0, 1)

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.config import Config
 from handlers import digest, texts
-from handlers.rates import percent, percent_of, stood_in
+from handlers.rates import percent, percent_of, proxied, stood_in, stood_in_own
 
 # The digest's template in bot/templates; the workbench's and the citizen page's beside this module.
 TEMPLATES = jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
@@ -69,6 +69,8 @@ def _configure(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["pct"] = percent
     env.filters["pctn"] = percent_of
     env.filters["stoodin"] = stood_in
+    env.filters["stoodin_own"] = stood_in_own
+    env.filters["proxied"] = proxied
     env.globals.update(KIND_NAMES=texts.KIND_NAMES, CATEGORY_NAMES=texts.CATEGORY_NAMES, change=digest.change)
     return env
 

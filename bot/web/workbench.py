@@ -756,7 +756,8 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
         here=here, span=span, dates=dates, agree=agree, aside=aside, page=at, pages=last, listed=listed,
         first=(at - 1) * TRACE_PAGE + 1, page_link=lambda n: f"{trail}&page={n}" if n > 1 else trail,
         prev=f"/w/rates/{code}?" + urlencode({"period": before}) if before else None,
-        next=f"/w/rates/{code}?" + urlencode({"period": after}) if after and span.end <= t else None, **ctx))
+        next=f"/w/rates/{code}?" + urlencode({"period": after}) if after and span.end <= t else None,
+        proxied_line=texts.PROXIED_LINE, proxied_done=texts.PROXIED_DONE_LINE, **ctx))
 
 
 TRACE_PAGE = 50  # lines a page: a phone shows each as a card, and a quarter of a large office is thousands
@@ -785,6 +786,11 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
         resolution = "按时办结" if part.resolved_in_time else "超期办结"
     elif part.open_overdue:
         resolution = "离开前已超期" if part.left_late else "超期未办结"
+    # 代收 this unit did for another: shown, counted in no rate (handlers/rates.py)
+    if part.proxied and not response:
+        response = texts.PROXIED_LINE
+    if (part.proxied_resolved or part.proxied_late) and not resolution:
+        resolution = texts.PROXIED_LATE_LINE if part.proxied_late else texts.PROXIED_DONE_LINE
     rating = ""
     if part.rated:
         rating = texts.RATING_NAMES[ticket["rating"]] if ticket["rating"] in texts.RATING_NAMES else "已评价"
@@ -796,7 +802,7 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
             "response": response, "response_ok": bool(part.accepted_in_time),
             "resolution": resolution, "resolution_ok": bool(part.resolved_in_time),
             "rating": rating, "rating_ok": bool(part.satisfied), "first": bool(part.first_rated),
-            "stood_in": bool(part.stood_in)}
+            "stood_in": bool(part.stood_in or part.proxied or part.proxied_resolved or part.proxied_late)}
 
 
 # -- audit -----------------------------------------------------------------------------------------------------------
