@@ -55,6 +55,7 @@ YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
 SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
+UNPLACED_ASKED_UP_TO = 60  # a line nothing places is asked about once; a longer letter goes to the duty office unasked
 FOLLOW_UP_CHARS = 30  # a question this short from someone with an open ticket is most likely about it
 FOLLOW_UP_CHARS_EN = 100  # the same question in English letters ("Will the portions really be bigger?")
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
@@ -461,6 +462,7 @@ THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|�
 
 
 _THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
+THANKED = re.compile(r"谢|辛苦|麻烦|thank", re.IGNORECASE)  # of THANKS, the words that thank (好的, 收到 acknowledge)
 # 🙏🙏 / 😭 / 👍: a feeling, no words -- the question on screen again, whole
 EMOJI_ONLY = re.compile(rf"(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*{EMOJI}(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*")
 
@@ -722,8 +724,8 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
     """What `Intake._tells` can say of words without routing them: (True: a sentence; False: nothing but
     fillers, a greeting or hesitation; None: short words that routing decides), and the words as it reads them."""
     t = normalise(text).strip(PUNCT)
-    if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
-        return False, t
+    if not t or GREETING.fullmatch(t) or thanks_only(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
+        return False, t  # (好的，谢谢您 is five characters of courtesy: never more of the story)
     words = english_words(t)
     core = han_count(FILLER.sub("", t)) + words  # an English word says as much as a character
     if core >= SENTENCE_CHARS or words >= SENTENCE_WORDS:
@@ -892,6 +894,8 @@ class Step:
     # are taken out ("" for a bare answer), or None when the text holds no answer to this question.
     read: Callable[["Intake", str, Draft], str | None] | None = None  # None: one of the numbered options
     why: str = ""  # the text (handlers/texts.py) saying why the question is asked (为什么要问这个？)
+    # whether a yes (好的, 可以) answers it: 好的，谢谢您 is then the step's answer, elsewhere thanks beside the question
+    yes: Callable[[Draft], bool] = lambda d: False
 
 
 NEW_MATTER_CONFIDENCE = 0.6  # a supplement routed elsewhere at least this surely is offered as a new matter
@@ -1157,8 +1161,11 @@ class Intake:
         return None
 
     def _on_thanks(self, state: str, text: str, d: Draft):
-        # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
-        if state not in ("confirm", "rating") and not choice(text, 9) and not yes_no(text):
+        # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet. A courtesy that
+        # reads as a yes (好的，谢谢您) is the step's answer only where a yes answers the question on screen; a bare
+        # 好的 thanks no one: the step asks again in its own words.
+        step = STEP.get(state) or DETOURS[state]
+        if not choice(text, 9) and not (yes_no(text) and (step.yes(d) or not THANKED.search(text))):
             if state == "describe" and not d.parts and not d.attachments and not d.shelved:
                 # nothing told yet (a school's name after an instant answer, then 谢谢): nothing to keep writing
                 return None, d.to_dict(), [Reply(_t(d, "THANKS_BACK"))]
@@ -1657,6 +1664,8 @@ class Intake:
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
         if d.category == "out_of_scope" and d.about_bureau:
             d.category = "other_edu"  # the bureau's own work (挂我电话): an education matter, not 非教育事务
+        if d.category == "out_of_scope" and decision.get("unplaced"):
+            d.category = "other_edu"  # nothing says whose it is (asked once): the duty office reads it, not 12345
         if d.category == "out_of_scope" and d.kind == "praise" and SCHOOL_STAFF.search(text):
             d.category = "other_edu"  # 表扬李老师…陪着去医院: a teacher praised is the bureau's to pass on, not 12345
 
@@ -1729,14 +1738,21 @@ class Intake:
     @staticmethod
     def _no_matter_yet(d: Draft) -> bool:
         """"我是孩子爷爷，孙子在育英小学上二年级。": who is writing, not yet what about -- asked for the matter once,
-        not whether it is a complaint or praise."""
+        not whether it is a complaint or praise. And a first line nothing places (还行吧，但是希望能坚持下去: no rule
+        word, no education word, the model unsure): asked what it is about, once, never sent to an office on a guess."""
         # (two parts: 我是孩子爷爷 was asked for more, then 孙子在育才中学初二 -- still no matter; a third goes on)
-        return len(d.parts) <= 2 and not d.attachments and not d.routing.get("urgent") and introduction(d.text)
+        if d.attachments or d.routing.get("urgent"):
+            return False
+        if d.routing.get("unplaced") and len(d.parts) == 1 and len(d.text) <= UNPLACED_ASKED_UP_TO:
+            return True
+        return len(d.parts) <= 2 and introduction(d.text)
 
     def _ask_describe(self, d: Draft) -> str:
         if not d.parts and d.attachments:
             what = (texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES).get(d.attachments[-1].get("kind"), "")
             return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA").format(what=what.lower() if d.lang == "en" else what)
+        if d.routing.get("unplaced") and not introduction(d.text):  # 还行吧…: which matter, before "more" of it
+            return _t(d, "ASK_WHICH_MATTER")
         # 我要反映个事 / 我是初二学生: a matter is coming, not yet told -- asked for it, not for "more"
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION or introduction(d.text) else _t(d, "ASK_MORE")
 
@@ -2008,6 +2024,10 @@ def _always(i: Intake, d: Draft) -> bool:
     return True
 
 
+def _always_yes(d: Draft) -> bool:
+    return True
+
+
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
          Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
@@ -2016,7 +2036,7 @@ STEPS: tuple[Step, ...] = (
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent")
          and not d.about_bureau,
          Intake._ask_out_of_scope, Intake._ask_out_of_scope, Intake._on_out_of_scope, lambda d: 2,
-         Intake._read_yes_no, "OUT_OF_SCOPE_WHY"),
+         Intake._read_yes_no, "OUT_OF_SCOPE_WHY", yes=_always_yes),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind,
          "KIND_WHY"),
@@ -2027,27 +2047,27 @@ STEPS: tuple[Step, ...] = (
          "FOCUS_WHY"),
     Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
-         Intake._read_school, "SCHOOL_WHY"),
+         Intake._read_school, "SCHOOL_WHY", yes=lambda d: len(d.school_options) == 1),  # 是这所学校吗？
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter, "SIMILAR_WHY"),
     Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
-         read=Intake._read_phone, why="PHONE_WHY"),
+         read=Intake._read_phone, why="PHONE_WHY", yes=_always_yes),  # 好的: willing, the number is asked for
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
-         "ANONYMITY_WHY"),
+         "ANONYMITY_WHY", yes=_always_yes),
     Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3,
-         Intake._read_confirm, "CONFIRM_WHY"),
+         Intake._read_confirm, "CONFIRM_WHY", yes=_always_yes),
 )
 STEP = {s.state: s for s in STEPS}
 
 # Questions off the path; each returns to where the person was (`Draft.back_to`) or starts afresh.
 DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("new_matter", _always, lambda i, d: _t(d, "NEW_MATTER_CHOICES"), lambda i, d: _t(d, "NEW_MATTER_CHOICES"),
-         Intake._on_new_matter, lambda d: 2, Intake._read_matter, "NEW_MATTER_WHY"),
-    Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
+         Intake._on_new_matter, lambda d: 2, Intake._read_matter, "NEW_MATTER_WHY", yes=_always_yes),
+    Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2, yes=_always_yes),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2, why="RESUME_WHY"),
     Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2,
-         why="OFFICER_WHY"),
+         why="OFFICER_WHY", yes=_always_yes),
     Step("change", _always, Intake._ask_change, lambda i, d: _t(d, "CHANGE_CHOICES"), Intake._on_change,
          lambda d: 3, why="CHANGE_WHY"),
 )}

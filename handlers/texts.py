@@ -74,6 +74,8 @@ WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，�
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
 ASK_WHAT_HAPPENED = "请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
 ASK_MATTER = "好的。" + ASK_WHAT_HAPPENED
+# a remark nothing places (还行吧，但是希望能坚持下去): which matter it is about, before it goes anywhere
+ASK_WHICH_MATTER = "请问您说的是哪方面的事情？请具体说说，比如涉及哪所学校、发生了什么，我们好转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 # 我要投诉你们: a complaint about the bureau itself -- what happened, and that the office complained of will not handle it
 ABOUT_BUREAU_ASK = ("好的，按投诉办理。请说说具体情况：涉及局里哪个部门或哪位工作人员，什么时候、发生了什么。"
@@ -1004,6 +1006,8 @@ EN = {
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
     "ASK_WHAT_HAPPENED": "Please tell us what happened and when, so that we can pass it to the right office.",
+    "ASK_WHICH_MATTER": "What is this about? Please tell us a little more, for example which school and what happened, "
+                        "so that we can pass it to the right office.",
     "SUMMARY_SCHOOL": "School: {school}\n",
     "SCHOOL_NAME_WANTED": "Which school or kindergarten is this about? Please send its name here (a number will not "
                           "do), or reply 0 if no particular school is concerned.",
