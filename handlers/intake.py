@@ -283,7 +283,8 @@ SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 OPTION_POINTING = re.compile(r"^(?:嗯|对|是的?|就是|应该是)[\s,，]*|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?$")
-NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
+# 孩子在|江南实验小学, 想表扬一下|江南实验小学: what comes before a name
+NAME_LEAD = re.compile(r"[在是的读去到了从我们说]|表扬(?:一下)?|感谢|谢谢")
 # 市一中, 十五中: a numbered school as people say it (not 一中午, 三中全会)
 NUMBERED_SCHOOL = r"[一二三四五六七八九十0-9]{1,3}中(?![学午间途心全国文药])"
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中|"
@@ -545,6 +546,7 @@ INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不
                            r"(?:跟你们|向你们|和你们|给你们)?(?:反映|投诉|举报|咨询|问|说|建议|反馈)?(?:一下|下)?"
                            r"(?:一|几)?(?:个|件)?(?:事|事情|问题|情况)(?:儿)?(?:想|要)?(?:反映|咨询|问问?|说说?|请教)?(?:一下)?[啊呀吧哈~～]*$")
 SCHOOL_STAFF = re.compile(r"老师|教师|班主任|校长|园长|辅导员")
+PRAISED_AT_SCHOOL = re.compile(SCHOOL_STAFF.pattern + r"|学校|小学|中学|幼儿园|食堂")  # praise for a school's people
 # 还有 / 另外 / 对了 / 忘了说: words that go on with what was said just before
 GOES_ON = re.compile(r"^(?:还有(?:就是)?|另外|对了|补充(?:一下|一点)?|再补充(?:一下|一点)?|(?:还)?忘了说)(?:[\s,，。:：]+|(?=\S{4}))")
 # 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
@@ -1198,8 +1200,9 @@ class Intake:
 
     def _on_give_up(self, state: str, text: str, d: Draft):
         if han_count(text) <= 20:  # at the summary too: never added to what is sent
-            note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
-            return self._aside_said(state, d, _t(d, "GIVE_UP_ASK") + note)
+            # the reassurance first, then what to do: "请接着回答" leads into the question, nothing between
+            fear = _t(d, "FEAR_NOTE") + "\n" if FEAR.search(text) and d.kind != "praise" else ""
+            return self._aside_said(state, d, fear + _t(d, "GIVE_UP_ASK"))
         return None
 
     def _on_carry_on(self, state: str, text: str, d: Draft):
@@ -1516,8 +1519,9 @@ class Intake:
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
         n = choice(text, len(d.school_options)) if d.school_options else None
-        if n is None and len(d.school_options) == 1 and han_count(text) <= 3 and yes_no(text) is True:
-            n = 1  # 是这所学校吗？ -- 是的
+        if n is None and len(d.school_options) == 1 and (han_count(text) <= 3 or thanks_only(text)) \
+                and yes_no(text) is True:
+            n = 1  # 是这所学校吗？ -- 是的 / 好的，谢谢您
         n = n or self._option_named(text, d)
         if n:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
@@ -2045,7 +2049,9 @@ STEPS: tuple[Step, ...] = (
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus,
          "FOCUS_WHY"),
-    Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
+    # praise goes to the school it is about (表扬江南实验小学的王老师): asked whatever office its words point to
+    Step("school", lambda i, d: d.school is None and d.school_from != "none" and (
+        d.category in i.s.needs_school or d.kind == "praise" and bool(PRAISED_AT_SCHOOL.search(d.text))),
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
          Intake._read_school, "SCHOOL_WHY", yes=lambda d: len(d.school_options) == 1),  # 是这所学校吗？
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,

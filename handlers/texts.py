@@ -251,7 +251,7 @@ HOTLINE_WORDS = {
                      "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
     HOTLINE_INJURY: ("血", "伤", "骨折", "肿", "紫", "晕", "injur", "bleed", "broken", "hurt"),
-    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "bull"),
+    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "外号", "绰号", "bull"),
     HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
                    "poison", "vomit", "diarrh", "吐了", "发烧", "头晕", "恶心", "不适", "threw up", "throwing up"),
 }
