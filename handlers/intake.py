@@ -266,6 +266,7 @@ PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
 FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 # Replies about the question itself, or hesitation: never a matter's words, whatever their length.
 UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|说不好|说不清|不好说|难说|"
+                    r"看着办|你们(?:来)?(?:定|决定|判断)|"
                     r"都要紧|都重要|一样重要|都很重要|都急|不太(?:知道|清楚|确定|记得)|记不清|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
 # 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
@@ -641,6 +642,8 @@ ASKS_ANONYMITY_EN = re.compile(r"\banonym|\bconfidential|\b(?:school|teacher)s? 
                                r"\bknow (?:it was|it's|that it's) me\b|\bkeep my name\b", re.I)
 
 # 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
+# 等下 我再想想要不要投诉: undecided -- no answer to the question (its 投诉 names no kind), nothing of the story
+HOLD_ON = re.compile(r"^(?:等一?下|等等|稍等|等会儿?|我?(?:再|先)?(?:想想|想一想|考虑一?下|考虑考虑)|让我(?:再|先)?想想)")
 CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
                        r"眼睛不好|看不清(?:字)?|不识字|字认不全")
 
@@ -728,6 +731,9 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
     t = normalise(text).strip(PUNCT)
     if not t or GREETING.fullmatch(t) or thanks_only(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
         return False, t  # (好的，谢谢您 is five characters of courtesy: never more of the story)
+    if UNSURE.search(t) and han_count(rest := UNSURE.sub("", t)) < 2 * SENTENCE_CHARS \
+            and not HOW_OFTEN.search(t) and not FACTS.search(t):
+        return None, rest  # 我也不知道算啥 你们看着办吧: routing decides on what is left besides the hesitation
     words = english_words(t)
     core = han_count(FILLER.sub("", t)) + words  # an English word says as much as a character
     if core >= SENTENCE_CHARS or words >= SENTENCE_WORDS:
@@ -1056,6 +1062,7 @@ class Intake:
     def _take_school(self, text: str, d: Draft) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
         school, at whatever question it is typed: taken as such, never added to the message."""
+        said = text  # 孙子在江北区文昌小学读二年级: kept whole below, if it tells more than the name
         if text and not han_count(text) and _LATIN_LETTER.search(text):
             # "Wenchang Primary School", "it's No. 1 Middle School": a name in pinyin or English, when the
             # directory reads it as one school for sure and nothing else is said
@@ -1081,7 +1088,7 @@ class Intake:
         d.school, d.school_from, d.school_options = code, "asked", []
         d.similar_checked = False
         if FACTS.search(text):  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
-            d.parts.append(text)
+            d.parts.append(said)
         return True
 
     # -- one message within the conversation --------------------------------------------------------------
@@ -1223,6 +1230,12 @@ class Intake:
             return self._aside_said(state, d, say)
         return None
 
+    def _on_hold_on(self, state: str, text: str, d: Draft):
+        rest = HOLD_ON.sub("", text).strip(PUNCT)
+        if han_count(text) <= 16 and not self._tells(KIND_NAMED.sub("", rest)):  # (要不要投诉: the kind undecided)
+            return self._aside_said(state, d, _t(d, "HOLD_ON"))
+        return None
+
     def _on_cant_type(self, state: str, text: str, d: Draft):
         if han_count(text) <= 12:  # 我不太会打字: voice is welcome; nothing added
             return self._aside_said(state, d, _t(d, "VOICE_WELCOME"))
@@ -1271,8 +1284,10 @@ class Intake:
             # more of the story, not a wrong answer -- unless they are plainly about something else.
             if self._is_new_matter(inbound.text, d):
                 d.held, d.back_to = inbound.text, state
+                praise = infer_kind(normalise(inbound.text)) == "praise"  # (not 师德师风: it reads as a charge)
                 return self._out("new_matter", d, [Reply(texts.NEW_MATTER.format(
-                    category=texts.CATEGORY_NAMES.get(self.s.matter(inbound.text)[0], "其他")))])
+                    category=texts.KIND_NAMES["praise"] if praise else
+                    texts.CATEGORY_NAMES.get(self.s.matter(inbound.text)[0], "其他")))])
             self._collect(inbound, d)
             d.similar_checked = d.similar_checked and state != "similar"  # its question is still open
             note = _t(d, "SUPPLEMENTED")
@@ -1691,7 +1706,7 @@ class Intake:
                     d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
-                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask)]
+                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(texts.ACK))]
                 else:
                     replies = [*replies, Reply(ask)]
                 return self._out(step.state, d, [*welcome, *replies])
@@ -1810,9 +1825,14 @@ class Intake:
         return _t(d, "SCHOOL_SUGGEST_ONE" if len(names) == 1 else "SCHOOL_SUGGEST").format(lines=lines)
 
     def _ask_similar(self, d: Draft) -> str:
+        """About d.similar, the ticket an answer 1 adds to: an earlier one like it, or (还有… just after submitting)
+        the one just filed -- its number and choices again, never a bare "请回复 1 或 2"."""
         found = self.s.similar(d)
-        return _t(d, "SIMILAR").format(number=found["number"], date=found["date"], state=found["state"]) \
-            if found else _t(d, "CHOOSE_1_2")
+        if found and found["number"] == d.similar:
+            return _t(d, "SIMILAR").format(number=found["number"], date=found["date"], state=found["state"])
+        if d.similar:
+            return _t(d, "GOES_ON_ASK").format(number=d.similar) + "\n" + _t(d, "SIMILAR_CHOICES").format(number=d.similar)
+        return _t(d, "CHOOSE_1_2")
 
     def _needs_similar(self, d: Draft) -> bool:
         if d.similar_checked or d.kind == "praise" or d.routing.get("urgent"):  # an emergency is never merged
@@ -2104,6 +2124,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(CARRY_ON.match, Intake._on_carry_on),
     Aside(asks_progress, Intake._on_asks_progress),
     Aside(CANT_TYPE.search, Intake._on_cant_type),
+    Aside(HOLD_ON.match, Intake._on_hold_on),
     Aside(asks_how_to_send, Intake._on_how_to_send),
 )
 _ASIDE_LOOKS = tuple(aside.look for aside in ASIDES)

@@ -66,6 +66,7 @@ ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是
 GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
 FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
 CARRY_ON = "好的，我们继续。"
+HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您保存，下次可以接着填写："
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
@@ -73,7 +74,8 @@ THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
 WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，我们会转给负责的部门办理并按时限答复。"
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
 ASK_WHAT_HAPPENED = "请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
-ASK_MATTER = "好的。" + ASK_WHAT_HAPPENED
+ACK = "好的。"  # leads a question only when nothing was said before it (好的，涉及学校：… is acknowledgement enough)
+ASK_MATTER = ACK + ASK_WHAT_HAPPENED
 # a remark nothing places (还行吧，但是希望能坚持下去): which matter it is about, before it goes anywhere
 ASK_WHICH_MATTER = "请问您说的是哪方面的事情？请具体说说，比如涉及哪所学校、发生了什么，我们好转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
@@ -1137,6 +1139,7 @@ EN = {
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
                  "only the education bureau sees who wrote.",
     "CARRY_ON": "All right, let us go on.",
+    "HOLD_ON": "No hurry: reply when you have decided. A message not yet sent is kept for you, to go on with later:",
     "WE_HANDLE_IT": "Yes. Anything about a school or education can be raised here; we pass it to the office in "
                     "charge, which answers within the time limit.",
     "VOICE_WELCOME": "No problem: you can send a voice message. Tap the microphone to the left of the input box and "
