@@ -109,3 +109,46 @@ async def test_name_calling_that_leaves_a_child_crying_and_refusing_school_is_ur
     await talk(d, "o_p12_names", "孩子被同学起外号 天天哭 不想上学了", expect=["紧急事项", "12355"], absent="110")
     # a nickname alone is no emergency
     await talk(d, "o_p12_names2", "孩子在学校被同学起外号", absent=["紧急事项", "12355", "110"])
+
+
+# -- found chatting with the demo as three parents ----------------------------------------------------------------------
+async def test_wait_let_me_think_is_no_answer_and_names_no_kind(dialog):
+    d, p = dialog, "o_p12_wait"
+    await talk(d, p, "我家孩子在江南区育英小学上三年级，班主任天天在群里让家长批改作业", expect="请问您这次是")
+    # at the kind question 要不要投诉 was taken as 投诉
+    await talk(d, p, "等下 我再想想要不要投诉", expect=["不着急", "请问您这次是"], absent=["联系电话", "已补充"])
+    await talk(d, p, "1", expect="联系电话")
+    await talk(d, p, "0", expect="是否同意")
+    await talk(d, p, "2", expect="请核对")
+    # at the summary it was "已改为投诉。" and the summary again
+    await talk(d, p, "等下 我再想想要不要投诉", expect=["不着急", "回复 1 提交"], absent=["已改为", "已补充", "提交成功"])
+
+
+async def test_the_goes_on_question_is_asked_again_whole_and_answered_in_its_words(dialog):
+    d, p = dialog, "o_p12_goes_on"
+    reply = await talk(d, p, "学校收资料费300元不给收据", expect="请问您这次是")
+    for said in ("1", "江南区实验小学", "0", "2", "1"):
+        reply = await talk(d, p, said)
+    number = NUMBER.search(reply).group(0)
+    await talk(d, p, "还有 数学老师暗示要去他家补课 不去就给小鞋穿", expect=f"刚提交的留言 {number} 的补充吗")
+    # asked again it was a bare "请回复 1 或 2。", and 补充 (its first option's word) was not understood
+    await talk(d, p, "谢谢🙏", expect=["不客气", f"1 补充到原留言 {number}", "2 作为新留言提交"])
+    await talk(d, p, "补充", expect=f"已将您的补充内容加入留言 {number}")
+
+
+async def test_a_grandfathers_introduction_is_kept_whole_and_acknowledged_once(dialog):
+    d, p = dialog, "o_p12_grandpa"
+    await talk(d, p, "你好 我是孩子爷爷", expect="请说说您要反映的具体事情")
+    # it was "好的，涉及学校：…。\n好的。请说说…"
+    reply = await talk(d, p, "孙子在江北区文昌小学读二年级", expect=["涉及学校：江北区文昌小学", "请说说您要反映的具体事情"])
+    assert reply.count("好的") == 1, reply
+    await talk(d, p, "学校门口早上接送车子太多 很危险 好几次差点撞到孩子", expect="请问您这次是")
+    # "你们看着办" was added to the message
+    await talk(d, p, "我也不知道算啥 你们看着办吧", expect="请选一下这条留言属于哪一类", absent="已补充")
+    await talk(d, p, "2", expect="联系电话")
+    await talk(d, p, "0", expect="是否同意")
+    # the grade was kept without who it is about: "江北区文昌小学读二年级"
+    reply = await talk(d, p, "1", expect=["请核对", "孙子在江北区文昌小学读二年级"])
+    # praise beside it is another matter, named as praise (it was "另一件事（师德师风）", read as a charge)
+    await talk(d, p, "对了 上个月孩子发烧 班主任李老师一直陪着到家长来 要表扬她", expect="另一件事（表扬）",
+               absent="师德师风")
