@@ -172,7 +172,8 @@ class Dispatcher:
         self.watch = Watch(self.clock, self.calendar, self.desk)
         self.campaign = Campaign(self, surveys, faq)  # issue 13: 评议, 常见问题, menu clicks
         # The categories that ask for a school: once, not per message (the intake's services are made per message).
-        self.needs_school = frozenset(self.policy.school_categories | NEVER_TO_SCHOOL | {"fees"})
+        # (a fee or a kindergarten's matter names the school or kindergarten it is about, whoever handles it)
+        self.needs_school = frozenset(self.policy.school_categories | NEVER_TO_SCHOOL | {"fees", "preschool"})
         self.commands = commands.Commands(self)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:

@@ -55,6 +55,7 @@ YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
 SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
+UNPLACED_ASKED_UP_TO = 60  # a line nothing places is asked about once; a longer letter goes to the duty office unasked
 FOLLOW_UP_CHARS = 30  # a question this short from someone with an open ticket is most likely about it
 FOLLOW_UP_CHARS_EN = 100  # the same question in English letters ("Will the portions really be bigger?")
 SUPPLEMENT_CHARS = 10  # this many Chinese characters where a short answer was expected: more of the story
@@ -265,6 +266,7 @@ PUNCT = " \t\r\n,，.。!！?？~～、;；:：…—-()（）\"“”'‘’"
 FILLER = re.compile(r"[了吧呢啊呀哦嘛吗嗯哈噢喔]")
 # Replies about the question itself, or hesitation: never a matter's words, whatever their length.
 UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|什么意思|啥意思|随便|都行|都可以|无所谓|怎么选|选哪|选什么|说不好|说不清|不好说|难说|"
+                    r"看着办|你们(?:来)?(?:定|决定|判断)|"
                     r"都要紧|都重要|一样重要|都很重要|都急|不太(?:知道|清楚|确定|记得)|记不清|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
 # 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
@@ -282,7 +284,8 @@ SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 OPTION_POINTING = re.compile(r"^(?:嗯|对|是的?|就是|应该是)[\s,，]*|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?$")
-NAME_LEAD = re.compile(r"[在是的读去到了从我们说]")  # 孩子在|江南实验小学: what comes before a name
+# 孩子在|江南实验小学, 想表扬一下|江南实验小学: what comes before a name
+NAME_LEAD = re.compile(r"[在是的读去到了从我们说]|表扬(?:一下)?|感谢|谢谢")
 # 市一中, 十五中: a numbered school as people say it (not 一中午, 三中全会)
 NUMBERED_SCHOOL = r"[一二三四五六七八九十0-9]{1,3}中(?![学午间途心全国文药])"
 SCHOOL_NAME = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{0,10}(?:小学|中学|初中|高中|幼儿园|学校|学院|职高|中专|附小|附中|"
@@ -461,6 +464,7 @@ THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|�
 
 
 _THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
+THANKED = re.compile(r"谢|辛苦|麻烦|thank", re.IGNORECASE)  # of THANKS, the words that thank (好的, 收到 acknowledge)
 # 🙏🙏 / 😭 / 👍: a feeling, no words -- the question on screen again, whole
 EMOJI_ONLY = re.compile(rf"(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*{EMOJI}(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*")
 
@@ -543,6 +547,7 @@ INTRO_OPENING = re.compile(r"^(?:您好|你好|老师好|领导好|在吗|在不
                            r"(?:跟你们|向你们|和你们|给你们)?(?:反映|投诉|举报|咨询|问|说|建议|反馈)?(?:一下|下)?"
                            r"(?:一|几)?(?:个|件)?(?:事|事情|问题|情况)(?:儿)?(?:想|要)?(?:反映|咨询|问问?|说说?|请教)?(?:一下)?[啊呀吧哈~～]*$")
 SCHOOL_STAFF = re.compile(r"老师|教师|班主任|校长|园长|辅导员")
+PRAISED_AT_SCHOOL = re.compile(SCHOOL_STAFF.pattern + r"|学校|小学|中学|幼儿园|食堂")  # praise for a school's people
 # 还有 / 另外 / 对了 / 忘了说: words that go on with what was said just before
 GOES_ON = re.compile(r"^(?:还有(?:就是)?|另外|对了|补充(?:一下|一点)?|再补充(?:一下|一点)?|(?:还)?忘了说)(?:[\s,，。:：]+|(?=\S{4}))")
 # 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
@@ -637,6 +642,8 @@ ASKS_ANONYMITY_EN = re.compile(r"\banonym|\bconfidential|\b(?:school|teacher)s? 
                                r"\bknow (?:it was|it's|that it's) me\b|\bkeep my name\b", re.I)
 
 # 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
+# 等下 我再想想要不要投诉: undecided -- no answer to the question (its 投诉 names no kind), nothing of the story
+HOLD_ON = re.compile(r"^(?:等一?下|等等|稍等|等会儿?|我?(?:再|先)?(?:想想|想一想|考虑一?下|考虑考虑)|让我(?:再|先)?想想)")
 CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
                        r"眼睛不好|看不清(?:字)?|不识字|字认不全")
 
@@ -722,8 +729,11 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
     """What `Intake._tells` can say of words without routing them: (True: a sentence; False: nothing but
     fillers, a greeting or hesitation; None: short words that routing decides), and the words as it reads them."""
     t = normalise(text).strip(PUNCT)
-    if not t or GREETING.fullmatch(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
-        return False, t
+    if not t or GREETING.fullmatch(t) or thanks_only(t) or UNSURE.search(t) and han_count(t) < 2 * SENTENCE_CHARS:
+        return False, t  # (好的，谢谢您 is five characters of courtesy: never more of the story)
+    if UNSURE.search(t) and han_count(rest := UNSURE.sub("", t)) < 2 * SENTENCE_CHARS \
+            and not HOW_OFTEN.search(t) and not FACTS.search(t):
+        return None, rest  # 我也不知道算啥 你们看着办吧: routing decides on what is left besides the hesitation
     words = english_words(t)
     core = han_count(FILLER.sub("", t)) + words  # an English word says as much as a character
     if core >= SENTENCE_CHARS or words >= SENTENCE_WORDS:
@@ -892,6 +902,8 @@ class Step:
     # are taken out ("" for a bare answer), or None when the text holds no answer to this question.
     read: Callable[["Intake", str, Draft], str | None] | None = None  # None: one of the numbered options
     why: str = ""  # the text (handlers/texts.py) saying why the question is asked (为什么要问这个？)
+    # whether a yes (好的, 可以) answers it: 好的，谢谢您 is then the step's answer, elsewhere thanks beside the question
+    yes: Callable[[Draft], bool] = lambda d: False
 
 
 NEW_MATTER_CONFIDENCE = 0.6  # a supplement routed elsewhere at least this surely is offered as a new matter
@@ -1050,6 +1062,7 @@ class Intake:
     def _take_school(self, text: str, d: Draft) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
         school, at whatever question it is typed: taken as such, never added to the message."""
+        said = text  # 孙子在江北区文昌小学读二年级: kept whole below, if it tells more than the name
         if text and not han_count(text) and _LATIN_LETTER.search(text):
             # "Wenchang Primary School", "it's No. 1 Middle School": a name in pinyin or English, when the
             # directory reads it as one school for sure and nothing else is said
@@ -1075,7 +1088,7 @@ class Intake:
         d.school, d.school_from, d.school_options = code, "asked", []
         d.similar_checked = False
         if FACTS.search(text):  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
-            d.parts.append(text)
+            d.parts.append(said)
         return True
 
     # -- one message within the conversation --------------------------------------------------------------
@@ -1157,8 +1170,11 @@ class Intake:
         return None
 
     def _on_thanks(self, state: str, text: str, d: Draft):
-        # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet
-        if state not in ("confirm", "rating") and not choice(text, 9) and not yes_no(text):
+        # 谢谢你们 辛苦了 before the message is submitted: not part of it, and it is not sent yet. A courtesy that
+        # reads as a yes (好的，谢谢您) is the step's answer only where a yes answers the question on screen; a bare
+        # 好的 thanks no one: the step asks again in its own words.
+        step = STEP.get(state) or DETOURS[state]
+        if not choice(text, 9) and not (yes_no(text) and (step.yes(d) or not THANKED.search(text))):
             if state == "describe" and not d.parts and not d.attachments and not d.shelved:
                 # nothing told yet (a school's name after an instant answer, then 谢谢): nothing to keep writing
                 return None, d.to_dict(), [Reply(_t(d, "THANKS_BACK"))]
@@ -1191,8 +1207,9 @@ class Intake:
 
     def _on_give_up(self, state: str, text: str, d: Draft):
         if han_count(text) <= 20:  # at the summary too: never added to what is sent
-            note = "\n" + _t(d, "FEAR_NOTE") if FEAR.search(text) and d.kind != "praise" else ""
-            return self._aside_said(state, d, _t(d, "GIVE_UP_ASK") + note)
+            # the reassurance first, then what to do: "请接着回答" leads into the question, nothing between
+            fear = _t(d, "FEAR_NOTE") + "\n" if FEAR.search(text) and d.kind != "praise" else ""
+            return self._aside_said(state, d, fear + _t(d, "GIVE_UP_ASK"))
         return None
 
     def _on_carry_on(self, state: str, text: str, d: Draft):
@@ -1211,6 +1228,12 @@ class Intake:
                 days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
                 say = _t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
             return self._aside_said(state, d, say)
+        return None
+
+    def _on_hold_on(self, state: str, text: str, d: Draft):
+        rest = HOLD_ON.sub("", text).strip(PUNCT)
+        if han_count(text) <= 16 and not self._tells(KIND_NAMED.sub("", rest)):  # (要不要投诉: the kind undecided)
+            return self._aside_said(state, d, _t(d, "HOLD_ON"))
         return None
 
     def _on_cant_type(self, state: str, text: str, d: Draft):
@@ -1261,8 +1284,10 @@ class Intake:
             # more of the story, not a wrong answer -- unless they are plainly about something else.
             if self._is_new_matter(inbound.text, d):
                 d.held, d.back_to = inbound.text, state
+                praise = infer_kind(normalise(inbound.text)) == "praise"  # (not 师德师风: it reads as a charge)
                 return self._out("new_matter", d, [Reply(texts.NEW_MATTER.format(
-                    category=texts.CATEGORY_NAMES.get(self.s.matter(inbound.text)[0], "其他")))])
+                    category=texts.KIND_NAMES["praise"] if praise else
+                    texts.CATEGORY_NAMES.get(self.s.matter(inbound.text)[0], "其他")))])
             self._collect(inbound, d)
             d.similar_checked = d.similar_checked and state != "similar"  # its question is still open
             note = _t(d, "SUPPLEMENTED")
@@ -1509,8 +1534,9 @@ class Intake:
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
         n = choice(text, len(d.school_options)) if d.school_options else None
-        if n is None and len(d.school_options) == 1 and han_count(text) <= 3 and yes_no(text) is True:
-            n = 1  # 是这所学校吗？ -- 是的
+        if n is None and len(d.school_options) == 1 and (han_count(text) <= 3 or thanks_only(text)) \
+                and yes_no(text) is True:
+            n = 1  # 是这所学校吗？ -- 是的 / 好的，谢谢您
         n = n or self._option_named(text, d)
         if n:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
@@ -1657,6 +1683,8 @@ class Intake:
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
         if d.category == "out_of_scope" and d.about_bureau:
             d.category = "other_edu"  # the bureau's own work (挂我电话): an education matter, not 非教育事务
+        if d.category == "out_of_scope" and decision.get("unplaced"):
+            d.category = "other_edu"  # nothing says whose it is (asked once): the duty office reads it, not 12345
         if d.category == "out_of_scope" and d.kind == "praise" and SCHOOL_STAFF.search(text):
             d.category = "other_edu"  # 表扬李老师…陪着去医院: a teacher praised is the bureau's to pass on, not 12345
 
@@ -1678,7 +1706,7 @@ class Intake:
                     d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
-                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask)]
+                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(texts.ACK))]
                 else:
                     replies = [*replies, Reply(ask)]
                 return self._out(step.state, d, [*welcome, *replies])
@@ -1729,14 +1757,21 @@ class Intake:
     @staticmethod
     def _no_matter_yet(d: Draft) -> bool:
         """"我是孩子爷爷，孙子在育英小学上二年级。": who is writing, not yet what about -- asked for the matter once,
-        not whether it is a complaint or praise."""
+        not whether it is a complaint or praise. And a first line nothing places (还行吧，但是希望能坚持下去: no rule
+        word, no education word, the model unsure): asked what it is about, once, never sent to an office on a guess."""
         # (two parts: 我是孩子爷爷 was asked for more, then 孙子在育才中学初二 -- still no matter; a third goes on)
-        return len(d.parts) <= 2 and not d.attachments and not d.routing.get("urgent") and introduction(d.text)
+        if d.attachments or d.routing.get("urgent"):
+            return False
+        if d.routing.get("unplaced") and len(d.parts) == 1 and len(d.text) <= UNPLACED_ASKED_UP_TO:
+            return True
+        return len(d.parts) <= 2 and introduction(d.text)
 
     def _ask_describe(self, d: Draft) -> str:
         if not d.parts and d.attachments:
             what = (texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES).get(d.attachments[-1].get("kind"), "")
             return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA").format(what=what.lower() if d.lang == "en" else what)
+        if d.routing.get("unplaced") and not introduction(d.text):  # 还行吧…: which matter, before "more" of it
+            return _t(d, "ASK_WHICH_MATTER")
         # 我要反映个事 / 我是初二学生: a matter is coming, not yet told -- asked for it, not for "more"
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION or introduction(d.text) else _t(d, "ASK_MORE")
 
@@ -1790,9 +1825,14 @@ class Intake:
         return _t(d, "SCHOOL_SUGGEST_ONE" if len(names) == 1 else "SCHOOL_SUGGEST").format(lines=lines)
 
     def _ask_similar(self, d: Draft) -> str:
+        """About d.similar, the ticket an answer 1 adds to: an earlier one like it, or (还有… just after submitting)
+        the one just filed -- its number and choices again, never a bare "请回复 1 或 2"."""
         found = self.s.similar(d)
-        return _t(d, "SIMILAR").format(number=found["number"], date=found["date"], state=found["state"]) \
-            if found else _t(d, "CHOOSE_1_2")
+        if found and found["number"] == d.similar:
+            return _t(d, "SIMILAR").format(number=found["number"], date=found["date"], state=found["state"])
+        if d.similar:
+            return _t(d, "GOES_ON_ASK").format(number=d.similar) + "\n" + _t(d, "SIMILAR_CHOICES").format(number=d.similar)
+        return _t(d, "CHOOSE_1_2")
 
     def _needs_similar(self, d: Draft) -> bool:
         if d.similar_checked or d.kind == "praise" or d.routing.get("urgent"):  # an emergency is never merged
@@ -2008,6 +2048,10 @@ def _always(i: Intake, d: Draft) -> bool:
     return True
 
 
+def _always_yes(d: Draft) -> bool:
+    return True
+
+
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
          Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
@@ -2016,7 +2060,7 @@ STEPS: tuple[Step, ...] = (
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent")
          and not d.about_bureau,
          Intake._ask_out_of_scope, Intake._ask_out_of_scope, Intake._on_out_of_scope, lambda d: 2,
-         Intake._read_yes_no, "OUT_OF_SCOPE_WHY"),
+         Intake._read_yes_no, "OUT_OF_SCOPE_WHY", yes=_always_yes),
     Step("kind", lambda i, d: d.kind is None, lambda i, d: _t(d, "ASK_KIND"),
          lambda i, d: _t(d, "ASK_KIND"), Intake._on_kind, lambda d: 4, Intake._read_kind,
          "KIND_WHY"),
@@ -2025,29 +2069,31 @@ STEPS: tuple[Step, ...] = (
     Step("focus", lambda i, d: len(d.matters) > 1 and d.focus not in d.matters and d.kind != "praise",
          Intake._ask_focus, Intake._ask_focus, Intake._on_focus, lambda d: len(d.matters), Intake._read_focus,
          "FOCUS_WHY"),
-    Step("school", lambda i, d: d.school is None and d.school_from != "none" and d.category in i.s.needs_school,
+    # praise goes to the school it is about (表扬江南实验小学的王老师): asked whatever office its words point to
+    Step("school", lambda i, d: d.school is None and d.school_from != "none" and (
+        d.category in i.s.needs_school or d.kind == "praise" and bool(PRAISED_AT_SCHOOL.search(d.text))),
          Intake._ask_school, Intake._ask_school, Intake._on_school, lambda d: len(d.school_options),
-         Intake._read_school, "SCHOOL_WHY"),
+         Intake._read_school, "SCHOOL_WHY", yes=lambda d: len(d.school_options) == 1),  # 是这所学校吗？
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter, "SIMILAR_WHY"),
     Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
-         read=Intake._read_phone, why="PHONE_WHY"),
+         read=Intake._read_phone, why="PHONE_WHY", yes=_always_yes),  # 好的: willing, the number is asked for
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
-         "ANONYMITY_WHY"),
+         "ANONYMITY_WHY", yes=_always_yes),
     Step("confirm", _always, Intake._summary, lambda i, d: _t(d, "CHOOSE_1_3"), Intake._on_confirm, lambda d: 3,
-         Intake._read_confirm, "CONFIRM_WHY"),
+         Intake._read_confirm, "CONFIRM_WHY", yes=_always_yes),
 )
 STEP = {s.state: s for s in STEPS}
 
 # Questions off the path; each returns to where the person was (`Draft.back_to`) or starts afresh.
 DETOURS: dict[str, Step] = {s.state: s for s in (
     Step("new_matter", _always, lambda i, d: _t(d, "NEW_MATTER_CHOICES"), lambda i, d: _t(d, "NEW_MATTER_CHOICES"),
-         Intake._on_new_matter, lambda d: 2, Intake._read_matter, "NEW_MATTER_WHY"),
-    Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2),
+         Intake._on_new_matter, lambda d: 2, Intake._read_matter, "NEW_MATTER_WHY", yes=_always_yes),
+    Step("rating", _always, Intake._ask_rating, Intake._ask_rating, Intake._on_rating, lambda d: 2, yes=_always_yes),
     Step("resume", _always, Intake._ask_resume, Intake._ask_resume, Intake._on_resume, lambda d: 2, why="RESUME_WHY"),
     Step("officer", _always, Intake._ask_officer, Intake._ask_officer, Intake._on_officer, lambda d: 2,
-         why="OFFICER_WHY"),
+         why="OFFICER_WHY", yes=_always_yes),
     Step("change", _always, Intake._ask_change, lambda i, d: _t(d, "CHANGE_CHOICES"), Intake._on_change,
          lambda d: 3, why="CHANGE_WHY"),
 )}
@@ -2078,6 +2124,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(CARRY_ON.match, Intake._on_carry_on),
     Aside(asks_progress, Intake._on_asks_progress),
     Aside(CANT_TYPE.search, Intake._on_cant_type),
+    Aside(HOLD_ON.match, Intake._on_hold_on),
     Aside(asks_how_to_send, Intake._on_how_to_send),
 )
 _ASIDE_LOOKS = tuple(aside.look for aside in ASIDES)

@@ -66,6 +66,7 @@ ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是
 GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
 FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
 CARRY_ON = "好的，我们继续。"
+HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您保存，下次可以接着填写："
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
@@ -73,7 +74,10 @@ THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
 WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，我们会转给负责的部门办理并按时限答复。"
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
 ASK_WHAT_HAPPENED = "请说说您要反映的具体事情，比如发生了什么、什么时候，我们会转给对口部门办理。"
-ASK_MATTER = "好的。" + ASK_WHAT_HAPPENED
+ACK = "好的。"  # leads a question only when nothing was said before it (好的，涉及学校：… is acknowledgement enough)
+ASK_MATTER = ACK + ASK_WHAT_HAPPENED
+# a remark nothing places (还行吧，但是希望能坚持下去): which matter it is about, before it goes anywhere
+ASK_WHICH_MATTER = "请问您说的是哪方面的事情？请具体说说，比如涉及哪所学校、发生了什么，我们好转给对口部门办理。"
 ASK_MORE = "请再具体说说情况，比如时间、地点、涉及的学校或人员，以便我们转给对口部门办理。"
 # 我要投诉你们: a complaint about the bureau itself -- what happened, and that the office complained of will not handle it
 ABOUT_BUREAU_ASK = ("好的，按投诉办理。请说说具体情况：涉及局里哪个部门或哪位工作人员，什么时候、发生了什么。"
@@ -249,7 +253,7 @@ HOTLINE_WORDS = {
                      "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
     HOTLINE_INJURY: ("血", "伤", "骨折", "肿", "紫", "晕", "injur", "bleed", "broken", "hurt"),
-    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "bull"),
+    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "外号", "绰号", "bull"),
     HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
                    "poison", "vomit", "diarrh", "吐了", "发烧", "头晕", "恶心", "不适", "threw up", "throwing up"),
 }
@@ -1021,6 +1025,8 @@ EN = {
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
     "ASK_WHAT_HAPPENED": "Please tell us what happened and when, so that we can pass it to the right office.",
+    "ASK_WHICH_MATTER": "What is this about? Please tell us a little more, for example which school and what happened, "
+                        "so that we can pass it to the right office.",
     "SUMMARY_SCHOOL": "School: {school}\n",
     "SCHOOL_NAME_WANTED": "Which school or kindergarten is this about? Please send its name here (a number will not "
                           "do), or reply 0 if no particular school is concerned.",
@@ -1150,6 +1156,7 @@ EN = {
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
                  "only the education bureau sees who wrote.",
     "CARRY_ON": "All right, let us go on.",
+    "HOLD_ON": "No hurry: reply when you have decided. A message not yet sent is kept for you, to go on with later:",
     "WE_HANDLE_IT": "Yes. Anything about a school or education can be raised here; we pass it to the office in "
                     "charge, which answers within the time limit.",
     "VOICE_WELCOME": "No problem: you can send a voice message. Tap the microphone to the left of the input box and "

@@ -107,7 +107,7 @@ def corpus() -> list[str]:
 
 # Rows added since the table was made (each with its own dialogue test): left out where the table is compared with
 # the code it replaced.
-ADDED = (intake.Intake._on_emoji,)
+ADDED = (intake.Intake._on_emoji, intake.Intake._on_hold_on)
 
 
 def old_on_wants_human(self, state, text, d):
@@ -149,10 +149,19 @@ def old_on_asks_progress(self, state, text, d):
     return None if state == "confirm" else intake.Intake._on_asks_progress(self, state, text, d)
 
 
+def old_on_give_up(self, state, text, d):
+    """The row as the table first had it: the reassurance to someone giving up for fear came after "请接着回答："
+    (people12: test_the_reassurance_on_giving_up_for_fear_comes_before_the_question)."""
+    if intake.han_count(text) <= 20:
+        note = "\n" + intake._t(d, "FEAR_NOTE") if intake.FEAR.search(text) and d.kind != "praise" else ""
+        return self._aside_said(state, d, intake._t(d, "GIVE_UP_ASK") + note)
+    return None
+
+
 # Rows changed since, each with its own dialogue test: the row as it was, where the table is compared.
 CHANGED = {intake.Intake._on_wants_human: old_on_wants_human, intake.Intake._on_phone_given: old_on_phone_given,
            intake.Intake._on_we_handle: old_on_we_handle, intake.Intake._on_thanks: old_on_thanks,
-           intake.Intake._on_asks_progress: old_on_asks_progress}
+           intake.Intake._on_asks_progress: old_on_asks_progress, intake.Intake._on_give_up: old_on_give_up}
 
 
 @pytest.fixture

@@ -83,8 +83,12 @@ def old_asks_progress(text: str) -> bool:
 
 def old_tells_by_length(text: str) -> tuple[bool | None, str]:
     t = intake.normalise(text).strip(PUNCT)
-    if not t or GREETING.fullmatch(t) or UNSURE.search(t) and intake.han_count(t) < 2 * SENTENCE_CHARS:
+    if not t or GREETING.fullmatch(t) or intake.thanks_only(t) \
+            or UNSURE.search(t) and intake.han_count(t) < 2 * SENTENCE_CHARS:  # (thanks alone never tell: people12)
         return False, t
+    if UNSURE.search(t) and intake.han_count(rest := UNSURE.sub("", t)) < 2 * SENTENCE_CHARS \
+            and not HOW_OFTEN.search(t) and not intake.FACTS.search(t):
+        return None, rest  # (routing decides on what is left besides the hesitation: people12)
     core = intake.han_count(FILLER.sub("", t)) + english_words(t)
     if core >= SENTENCE_CHARS or english_words(t) >= SENTENCE_WORDS:
         return True, t

@@ -129,8 +129,10 @@ async def test_deciding_to_ask_the_school_first_is_not_taken_for_no_school(dialo
 async def test_praise_of_a_teacher_who_took_a_child_to_hospital_is_not_sent_to_12345(dialog):
     d = dialog
     # it was 非教育事务 (医院): "建议拨打12345"
+    # (people12: the school named loosely is offered first, as for a complaint; praise goes to the school)
     await talk(d, "o_p11_praise", "想表扬一下江南实验小学的李老师 孩子生病她陪着去医院 特别负责",
-               expect=["类型：表扬", "回复 1 提交"], absent="12345")
+               expect=["是这所学校吗", "1 江南区实验小学"], absent="12345")
+    await talk(d, "o_p11_praise", "1", expect=["类型：表扬", "转达：江南区实验小学", "回复 1 提交"], absent="12345")
     # praise of someone else's work is still not the bureau's
     await talk(d, "o_p11_praise2", "我孩子在商场走丢被派出所找回，想表扬民警", expect="12345")
 

@@ -396,12 +396,14 @@ async def test_a_rating_word_with_a_particle_is_asked_about_not_a_new_message(di
     assert (await ticket(d, number))["rating"] == score
 
 
-@pytest.mark.parametrize("said", ["好的", "好的谢谢", "好的收到"])
-async def test_thanks_at_the_school_question_is_told_what_is_wanted_not_that_no_school_was_found(dialog, said):
+# (好的谢谢 thanks: people12 answers it beside the question, "不客气", and asks the question again)
+@pytest.mark.parametrize("said, wanted", [("好的", "这里需要发送它的名称"), ("好的谢谢", "不客气"),
+                                          ("好的收到", "这里需要发送它的名称")])
+async def test_thanks_at_the_school_question_is_told_what_is_wanted_not_that_no_school_was_found(dialog, said, wanted):
     d = dialog
     await talk(d, PARENT, "学校收资料费300元不给收据")
     await talk(d, PARENT, "1", expect="请问涉及哪所学校")
-    await talk(d, PARENT, said, expect="这里需要发送它的名称", absent="没有找到这所学校")
+    await talk(d, PARENT, said, expect=[wanted, "哪所学校"], absent=["没有找到这所学校", "已补充"])
     await talk(d, PARENT, "江南区实验小学", absent="没有找到这所学校")
 
 

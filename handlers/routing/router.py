@@ -88,6 +88,9 @@ class Decision:
     # the urgency model's probability (None without one), and rule words it overruled as no danger
     urgent_score: float | None = field(default=None, compare=False)
     urgent_overruled: tuple[str, ...] = field(default=(), compare=False)
+    # nothing places the text: no rule word, no education word, and the model unsure (Router.unplaced); the
+    # category is then the rules' fallback, not a guess from single characters
+    unplaced: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -103,6 +106,7 @@ class Decision:
             "lang": self.lang,
             "fixes": list(self.fixes),
             "urgent_score": None if self.urgent_score is None else round(self.urgent_score, 3),
+            "unplaced": self.unplaced,
         }
 
     def explain(self, limit: int = 8) -> str:
@@ -125,6 +129,8 @@ class Decision:
                 f"{m['category']} {m['score']:.1f} ({'、'.join(m['words'][:3])})" for m in self.matters))
         if self.fixes:
             lines.append("纠错 read as: " + "，".join(self.fixes))
+        if self.unplaced:
+            lines.append("无依据 unplaced: 无关键词，模型也无把握 (no rule word, model unsure)")
         ranked = sorted(((v, k) for k, v in self.scores.items() if v > 0), reverse=True)[:3]
         if ranked:
             lines.append("得分 scores: " + ", ".join(f"{k} {v:.1f}" for v, k in ranked))
@@ -753,7 +759,7 @@ class Router:
             return kept[2]
         r = self.rules_decision(text)
         t = r["t"]
-        top, confidence, why = r["top"], r["confidence"], []
+        top, confidence, why, unplaced = r["top"], r["confidence"], [], False
         # (the category model's features, the urgency model's), one look-up each; the text's own features only
         # where a model is not linear
         known_by = self._known_in(t)
@@ -761,7 +767,8 @@ class Router:
         if m is not None:
             probs, known = m.predict_known(*known_by[0]) if known_by else m.predict_features(feats)
             top, confidence, why = self.combine(r, probs, known, m, self.model_settings)
-        core = (r, known_by, feats, top, confidence, why)
+            unplaced = self.unplaced(r, probs, self.model_settings)
+        core = (r, known_by, feats, top, confidence, why, unplaced)
         if keep:
             cores = self._cores
             if len(cores) >= self.CORES:
@@ -772,11 +779,11 @@ class Router:
     def category(self, text: str) -> tuple[str, float]:
         """(category, confidence) of route(text), exactly, without what only a whole decision needs (the urgency,
         the matters, the evidence): what the another-matter check reads of a supplement."""
-        _r, _known_by, _feats, top, confidence, _why = self._core(text, keep=True)
+        _r, _known_by, _feats, top, confidence, _why, _unplaced = self._core(text, keep=True)
         return top, float(confidence)
 
     def route(self, text: str) -> Decision:
-        r, known_by, feats, top, confidence, why = self._core(text, keep=False)
+        r, known_by, feats, top, confidence, why, unplaced = self._core(text, keep=False)
         t, norm, scores, contrib, vetoed = r["t"], r["norm"], r["scores"], r["contrib"], r["vetoed"]
         read_as = {meant: f"{seen}≈{meant}" for seen, meant in norm.fixes}
 
@@ -810,6 +817,7 @@ class Router:
             matters=self._matters(t, top, scores, contrib, vetoed),
             lang=norm.lang,
             fixes=tuple(read_as.values()),
+            unplaced=unplaced,
         )
 
     def combine(self, r: dict, probs: Sequence[float], known: Sequence[str], model, ms: dict):
@@ -823,6 +831,8 @@ class Router:
         top, confidence, s1 = r["top"], r["confidence"], r["s1"]
         mode = ms.get("mode", "fuse")
         if mode == "rules":
+            return top, confidence, []
+        if self.unplaced(r, probs, ms):  # no evidence: the model abstains
             return top, confidence, []
         # where the model learnt little (long letters, English), it only speaks where the rules are unsure
         if mode == "gate" or (not r["short"] and ms.get("long") == "gate") \
@@ -869,6 +879,13 @@ class Router:
         if cat == top:
             return cat, round(max(confidence, post[best]), 3), []
         return cat, round(post[best], 3), model.why(known, best, second)
+
+    def unplaced(self, r: dict, probs: Sequence[float], ms: dict) -> bool:
+        """True where nothing places a text: no rule word reached `min_score`, not one education word, and the
+        model is less than `alone_at_least` sure of any category. Such a text (还行吧，但是希望能坚持下去) was sent
+        to an office on a few single characters (能, 去, 行); the model abstains and the rules' fallback stands."""
+        return r["s1"] < self.min_score and r["top"] == self.fallback_none and ms.get("mode", "fuse") != "rules" \
+            and max(probs) < float(ms.get("alone_at_least", 0.0))
 
     def _oos_guarded(self, r: dict, ms: dict) -> bool:
         """True where the model may not take a long letter out of scope: the rules give it to an office and

@@ -430,13 +430,14 @@ def old_route(self, text: str):
     ]
     explanation += [{"word": w, "category": cat, "weight": -999.0} for w, cat in r["veto_words"]]
 
-    top, confidence = r["top"], r["confidence"]
+    top, confidence, unplaced = r["top"], r["confidence"], False
     known_by = self._known_in(t)
     feats = () if known_by is not None or (self.model is None and self.urgency_model is None) \
         else R.features(t, self._cut)
     if self.model is not None:
         probs, known = self.model.predict_known(*known_by[0]) if known_by else self.model.predict_features(feats)
         top, confidence, why = self.combine(r, probs, known, self.model, self.model_settings)
+        unplaced = self.unplaced(r, probs, self.model_settings)  # (people12: the model abstains)
         explanation += [{"word": f"模型 model: {w}", "category": top, "weight": v} for w, v in why]
     explanation.sort(key=lambda e: (-abs(e["weight"]), e["word"], e["category"]))
 
@@ -455,6 +456,7 @@ def old_route(self, text: str):
         matters=self._matters(t, top, scores, contrib, vetoed),
         lang=norm.lang,
         fixes=tuple(read_as.values()),
+        unplaced=unplaced,
     )
 
 
