@@ -194,8 +194,8 @@ def _new_still_waiting(db, openid: str, counts: dict[str, int], rows: list[dict]
 def merged_line(hold: dict) -> str:
     """One ticket's line in a merged reminder (the workbench's card shows the same, its link naming the ticket)."""
     kind = hold["kind"]
-    line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else \
-        texts.REMIND_MANY_LINE_NEW if kind == "new" else texts.REMIND_MANY_LINE
+    line = texts.REMIND_MANY_LINE_UNIT if kind == "escalate" else texts.REMIND_MANY_LINE_PAST if kind == "copy" \
+        else texts.REMIND_MANY_LINE_NEW if kind == "new" else texts.REMIND_MANY_LINE
     return line.format(**hold)
 
 

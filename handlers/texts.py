@@ -595,6 +595,7 @@ REMIND_MANY_KIND = {
 }
 REMIND_MANY_LINE = "· {number}，{due}前办结"
 REMIND_MANY_LINE_UNIT = "· {number}（{unit}），时限{due}"
+REMIND_MANY_LINE_PAST = "· {number}，时限{due}"  # 催办抄送 goes to the unit's own supervisor: not its name again
 REMIND_MANY_LINE_NEW = "· {number}｜{excerpt}"
 # New tickets that arrived close together (Desk.dispatch_notices holds them): one push
 NEW_MANY_HEAD = "【新留言待签收】又有{count}件新留言："

@@ -139,3 +139,19 @@ async def test_an_answer_pushed_past_the_webhooks_wait_is_read_as_the_passive_on
     await talk(d, FEES, "签收2、3、4", expect=["已签收 3 件：", *numbers[1:]])
     await talk(d, FEES, "签收 1 99", expect=[f"已签收 {numbers[0]}", "没有第99条"])
     await heard(d, "o_fee_parent0", expect="受理")  # the citizens' pushes are theirs, untouched
+
+
+async def test_a_school_heads_card_of_urge_copies_names_no_unit_it_is_her_own(dialog):
+    """Before: each line of 催办抄送 named the head's own school, as if it might be another's."""
+    from tests.dialog import SCHOOL_HEAD
+    d = dialog
+    await d.db(_plant, "jn-syxx", 3, d.clock.now() - 3 * 3600, False, "copy")  # due hours ago: 催办, copied
+    await d.sweep()
+    async with browser(d) as s:
+        await sign_in(d, s, SCHOOL_HEAD)
+        html = await page(s, "/w/notices")
+    cards = html.split('<ul class="notices">')[1].split('<div class="meta">')[1:]
+    card = next(c for c in cards if "催办抄送3件" in c)
+    lines = re.findall(r'<li><a href="/w/t/JY[\d-]+">JY[\d-]+</a> ([^<]+)</li>', card)
+    assert len(lines) == 3 and all(line.startswith("时限") for line in lines), lines
+    assert "江南区实验小学" not in card

@@ -548,23 +548,27 @@ def _notice_cards(rows: list[dict]) -> list[dict]:
     return cards
 
 
-def _notice_groups(lines: list[dict]) -> tuple[list[dict], str]:
+def _notice_groups(lines: list[dict]) -> tuple[list[dict], list[str]]:
     """A card of one sweep's reminders, as WeChat's merged push says them (handlers/deadlines.merged_text): a group
     per kind under its head, each ticket on a line of what differs (its unit, its deadline), how to act once.
-    ([], "") when a line lacks its fields (written before they were kept): the lines are then shown as written."""
+    ([], []) when a line lacks its fields (written before they were kept): the lines are then shown as written."""
     from handlers import deadlines
     holds = [x.get("hold") for x in lines]
     if any(not h or h.get("kind") not in texts.REMIND_MANY_KIND for h in holds):
-        return [], ""
-    groups = []
-    for kind in deadlines.URGENCY:
-        mine = [(x, h) for x, h in zip(lines, holds) if h["kind"] == kind]
-        if mine:
-            groups.append({"head": texts.REMIND_MANY_KIND[kind].format(count=len(mine)), "lines": [
-                {**x, "short": deadlines.merged_line(h).removeprefix("· ").removeprefix(h["number"]).lstrip("，｜ ")}
-                for x, h in mine]})
+        return [], []
     kinds = {h["kind"] for h in holds}
-    return groups, texts.for_web("".join(foot for wanted, foot in texts.REMIND_MANY_FOOT if kinds & set(wanted)))
+
+    def short(h: dict) -> str:  # the ticket's line less its number (the link says it)
+        return deadlines.merged_line(h).removeprefix("· ").removeprefix(h["number"]).lstrip("，｜ ")
+    if len(kinds) == 1:  # one kind: its head once
+        [kind] = kinds
+        groups = [{"head": texts.REMIND_MANY_KIND[kind].format(count=len(lines)),
+                   "lines": [{**x, "short": short(h)} for x, h in zip(lines, holds)]}]
+    else:  # kinds mixed: still 待办's order (tickets.in_urgency_order), each line named by its kind
+        groups = [{"head": "", "lines": [
+            {**x, "short": texts.REMIND_MANY_KIND[h["kind"]].split("{count}")[0] + "：" + short(h)}
+            for x, h in zip(lines, holds)]}]
+    return groups, [texts.for_web(foot) for wanted, foot in texts.REMIND_MANY_FOOT if kinds & set(wanted)]
 
 
 # The unit's count of 待签收 in a new-ticket notice (texts.NEW_TICKET_MANY as the workbench says it): true when it
