@@ -190,6 +190,14 @@ def _new_still_waiting(db, openid: str, counts: dict[str, int], rows: list[dict]
     return counts, [r for r in rows if r["payload"]["hold"]["kind"] != "new"] + new[:MERGED_LINES]
 
 
+def merged_line(hold: dict) -> str:
+    """One ticket's line in a merged reminder (the workbench's card shows the same, its link naming the ticket)."""
+    kind = hold["kind"]
+    line = texts.REMIND_MANY_LINE_UNIT if kind == "escalate" else texts.REMIND_MANY_LINE_PAST if kind == "copy" \
+        else texts.REMIND_MANY_LINE_NEW if kind == "new" else texts.REMIND_MANY_LINE
+    return line.format(**hold)
+
+
 def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
     """Several reminders as one message: what each group needs, its count, its first tickets, and how to act.
     `counts`: how many of each kind there are, when `holds` has only the first of each (outbox.held_top)."""
@@ -209,10 +217,7 @@ def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
         if kinds_held != {"new"}:  # (new tickets alone: the head says it)
             lines.append(texts.REMIND_MANY_KIND[kind].format(count=n))
         room = max(MERGED_LINES - shown, 2)  # every group shows at least its two most urgent
-        for h in group[:room]:
-            line = texts.REMIND_MANY_LINE_UNIT if kind in ("escalate", "copy") else \
-                texts.REMIND_MANY_LINE_NEW if kind == "new" else texts.REMIND_MANY_LINE
-            lines.append(line.format(**h))
+        lines += [merged_line(h) for h in group[:room]]
         if n > room:
             lines.append(texts.REMIND_MANY_MORE.format(count=n - room))
         shown += min(n, room)

@@ -44,8 +44,9 @@ STATE_NAMES = {
     "resolved": "已办结", "closed": "已结束", "bounced": "重新分派中", "reopened": "重新办理中",
     "withdrawn": "已撤回",
 }
-# The same states as staff read them: a ticket sent to their unit waits for their 签收, not "passed to the unit".
-STAFF_STATE_NAMES = {**STATE_NAMES, "assigned": "待签收"}
+# The same states as staff read them: a ticket sent to their unit waits for their 签收, not "passed to the unit"; one
+# the citizen reopened waits for it again (lifecycle.TO_SIGN), so it reads 待签收 too, where the list counts it.
+STAFF_STATE_NAMES = {**STATE_NAMES, "assigned": "待签收", "reopened": "待签收（重办）"}
 
 
 def due_words(days: int, overdue: bool) -> str:
@@ -615,6 +616,7 @@ REMIND_MANY_KIND = {
 }
 REMIND_MANY_LINE = "· {number}，{due}前办结"
 REMIND_MANY_LINE_UNIT = "· {number}（{unit}），时限{due}"
+REMIND_MANY_LINE_PAST = "· {number}，时限{due}"  # 催办抄送 goes to the unit's own supervisor: not its name again
 REMIND_MANY_LINE_NEW = "· {number}｜{excerpt}"
 # New tickets that arrived close together (Desk.dispatch_notices holds them): one push
 NEW_MANY_HEAD = "【新留言待签收】又有{count}件新留言："

@@ -20,6 +20,7 @@ COUNT_CAP = 2000
 SEARCH_LIMIT = 10_000
 STATE_GROUPS = {
     "open": lifecycle.OPEN,
+    "to_sign": lifecycle.TO_SIGN,  # 待签收: what the list's count of them opens (the line's state reads the same)
     "done": ("resolved", "closed", "withdrawn"),
     "all": tuple(lifecycle.STATES),
 }
@@ -110,6 +111,16 @@ def _states(f: Filters) -> tuple[str, ...]:
 def _open_only(f: Filters) -> bool:
     return set(_states(f)) <= set(lifecycle.OPEN) or f.overdue or f.due_days is not None or bool(
         OPEN_FLAGS & set(f.flags))
+
+
+def to_sign(db: sqlite_utils.Database, scope, f: Filters, now: float) -> int:
+    """How many of this list's tickets wait for 签收 (capped): the lines whose state reads 待签收, counted by the
+    filters of the list ?state=to_sign shows, so the number and that list agree."""
+    states = [s for s in _states(f) if s in lifecycle.TO_SIGN]
+    if not states:
+        return 0
+    narrowed = Filters(**{**f.__dict__, "state": "to_sign" if len(states) > 1 else states[0]})
+    return _count(db, *_where(scope, narrowed, now), _source(narrowed))
 
 
 def pending_extensions(db: sqlite_utils.Database, scope, now: float) -> int:

@@ -58,6 +58,9 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "close": (("resolved",), "closed"),
     "praise": (("assigned", "submitted"), "closed"),           # praise: passed on to the unit, nothing to handle
 }
+# 待签收: the states 签收 takes a ticket from. One definition for the count on the list, 签收全部, the reminders and
+# the name staff read on each line (handlers/texts.STAFF_STATE_NAMES: each of them reads 待签收…).
+TO_SIGN = ACTIONS["accept"][0]
 
 
 def target(action: str, state: str) -> str | None:

@@ -64,8 +64,10 @@ def enqueue_replies(db: sqlite_utils.Database, replies: list[dict[str, Any]], de
             if channel == "wechat":
                 enqueue_text(db, to, reply["text"], now, source=source, template=extra.get("template"),
                              notice=notice, hold=extra.get("hold"))
-            else:
-                _insert(db, to, "text", {"content": reply["text"], "notice": notice}, now, source, channel)
+            else:  # a reminder's fields (extra.hold) ride along: the workbench lists one sweep's as WeChat merges them
+                _insert(db, to, "text", {"content": reply["text"], "notice": notice,
+                                         **({"line": extra["hold"]} if extra.get("hold") else {})},
+                        now, source, channel)
     return len(replies)
 
 
@@ -262,7 +264,7 @@ def web_notices(db: sqlite_utils.Database, openid: str, limit: int = 50, before:
                                                                      limit]))
     for r in rows:
         payload = json.loads(r.pop("payload"))
-        r["text"], r["notice"] = payload["content"], payload.get("notice") or {}
+        r["text"], r["notice"], r["line"] = payload["content"], payload.get("notice") or {}, payload.get("line")
     return rows
 
 

@@ -278,7 +278,7 @@ def open_for_units(db: sqlite_utils.Database, unit_codes: list[str], limit: int 
         f"ORDER BY {URGENCY_ORDER} LIMIT ?", [*unit_codes, limit])]
 
 
-_TO_SIGN = lifecycle.ACTIONS["accept"][0]  # the states 签收 takes a ticket from
+_TO_SIGN = lifecycle.TO_SIGN
 
 
 def told_since(db: sqlite_utils.Database, unit_code: str, since: float, ticket_id: int) -> bool:

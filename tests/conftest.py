@@ -178,6 +178,21 @@ async def bot(aiohttp_client, make_config):
     return await aiohttp_client(app)
 
 
+async def pause_jobs(app: web.Application) -> None:
+    """Stop the scheduler for a test that drives the jobs with its own clock, once the runs it started already are
+    over: the app starts the sweep, the digest's catch-up and the rest at start-up (bot/scheduler.py), before any
+    test code runs, and pausing does not stop a run in progress. Under load the start-up sweep read the tickets a
+    test had just planted and pushed a leader reminders of them into the middle of the answer the test read."""
+    import asyncio
+
+    from bot.app import SCHEDULER
+    scheduler = app[SCHEDULER]
+    scheduler.pause()
+    # APScheduler 3 keeps the tasks of running coroutine jobs on its executor, and has no public way to wait for them
+    running_jobs = [f for executor in scheduler._executors.values() for f in getattr(executor, "_pending_futures", ())]
+    await asyncio.gather(*running_jobs, return_exceptions=True)
+
+
 @contextlib.asynccontextmanager
 async def running(app: web.Application, port: int | None = None):
     """Start an app's cleanup_ctx (database, core, outbox, scheduler) and, with a port, serve it over HTTP."""

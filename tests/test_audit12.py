@@ -9,12 +9,12 @@ import sqlite3
 import aiohttp
 import pytest
 
-from bot.app import MEDIA, SCHEDULER, SENDER, check_directory, create_app
+from bot.app import MEDIA, SENDER, check_directory, create_app
 from bot.config import ConfigError
 from bot.demo import DEMO_OVERSIGHT, demo_config
 from handlers.clock import FixedClock
 from storage import staff, tickets
-from tests.conftest import running
+from tests.conftest import pause_jobs, running
 from tests.dialog import DUTY, FEES, LEADER, Dialog, at, drain, heard, quiet, send, talk
 from tests.test_people6_dialogs import finish
 from tests.test_process import free_port
@@ -35,7 +35,7 @@ async def _demo(tmp_path, oversight: str = OVERSIGHT, port: int | None = None):
         routing=dataclasses.replace(config.routing, oversight_office=oversight))
     clock = FixedClock(at("2026-11-16 09:00"))
     async with running(create_app(config, clock=clock), port) as app:
-        app[SCHEDULER].pause()
+        await pause_jobs(app)
         async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
             yield Dialog(app, session, clock)
         for loop in (app[SENDER], app[MEDIA]):

@@ -317,7 +317,7 @@ async def test_a_call_for_help_in_a_survey_answer_is_filed_not_offered(dialog):
     for answer in ["5", "5", "5", "5", "5", "1"]:
         reply = await talk(d, PARENT, answer)
     assert "意见或建议" in reply
-    whole = await talk_all(d, PARENT, "班主任经常体罚孩子，昨天把我孩子打得鼻子流血了", wait=0.8)
+    whole = await talk_all(d, PARENT, "班主任经常体罚孩子，昨天把我孩子打得鼻子流血了")
     assert "120" in whole and "紧急" in whole and "不用了" not in whole
 
 

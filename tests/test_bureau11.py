@@ -82,7 +82,7 @@ async def test_one_sweeps_reminders_list_the_most_urgent_ticket_first_as_todo_do
         await sign_in(dialog, s, SCHOOL)
         html = await page(s, "/w/notices")
     cards = html.split('<div class="meta">')[1:]
-    card = next((c for c in cards if "签收提醒" in c and "（3件，最紧急的在前）" in c), None)
+    card = next((c for c in cards if "办理提醒（3件，最紧急的在前）" in c), None)
     assert card, cards
     listed = re.findall(r'<a href="/w/t/([^"]+)">', card)
     assert listed == sorted(numbers, key=due.get), (listed, due)

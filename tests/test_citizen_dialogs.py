@@ -115,7 +115,7 @@ async def test_the_confirmation_shows_every_word(dialog):
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
     await talk(d, PARENT, story, expect="联系电话")
     await talk(d, PARENT, "0", expect="身份")
-    whole = await talk_all(d, PARENT, "1", expect="请核对", wait=0.6)
+    whole = await talk_all(d, PARENT, "1", expect="请核对")
     assert story in whole.replace("\n", "").replace("内容：", "") and "…" not in whole
 
 

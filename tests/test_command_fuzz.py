@@ -10,7 +10,8 @@ import time
 import pytest
 from aiohttp import web
 
-from bot.app import DB, DISPATCHER, SCHEDULER, create_app
+from bot.app import DB, DISPATCHER, create_app
+from tests.conftest import pause_jobs
 from handlers.commands import TABLE
 from handlers.messages import Inbound
 from storage import staff
@@ -26,7 +27,7 @@ async def core(make_config):
     app = create_app(make_config())
     runner = web.AppRunner(app)
     await runner.setup()
-    app[SCHEDULER].pause()
+    await pause_jobs(app)
     now = time.time()
     await app[DB].run(lambda db: [staff.bind(db, "o_h", "jyj-sfc", "handler", "李老师", now),
                                   staff.bind(db, "o_duty", "jyj-bgs", "handler", "刘主任", now),

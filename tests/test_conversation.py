@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import DB, DISPATCHER, SCHEDULER, create_app
+from bot.app import DB, DISPATCHER, create_app
 from handlers import intake, names, rates
 from handlers.clock import FixedClock
 from handlers.messages import Inbound
 from storage import conversations, staff, tickets
-from tests.conftest import running
+from tests.conftest import pause_jobs, running
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ).timestamp()
@@ -131,7 +131,7 @@ async def world(make_config, request):
     """The bot with the stub router, or (parametrised "shipped") with the router as shipped."""
     clock = FixedClock(MONDAY)
     async with running(create_app(make_config(bot={"hotline": "12345678"}), clock=clock)) as app:
-        app[SCHEDULER].pause()  # the test drives the sweep with its own clock
+        await pause_jobs(app)  # the test drives the sweep with its own clock
         if request.param == "stub":
             app[DISPATCHER].router = StubRouter(app[DISPATCHER].router)
         await app[DB].run(lambda db: [

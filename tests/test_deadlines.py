@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 
-from bot.app import DB, DISPATCHER, SCHEDULER, create_app
+from bot.app import DB, DISPATCHER, create_app
+from tests.conftest import pause_jobs
 from handlers.clock import FixedClock
 from handlers.messages import Inbound
 from handlers.workdays import WorkCalendar
@@ -72,7 +73,7 @@ class World:
         self.app = create_app(self.config, clock=self.clock)
         self.runner = web.AppRunner(self.app)
         await self.runner.setup()
-        self.app[SCHEDULER].pause()  # the test drives the sweep with its own clock
+        await pause_jobs(self.app)  # the test drives the sweep with its own clock
         return self
 
     async def stop(self):

@@ -21,12 +21,12 @@ import re
 import unicodedata
 from pathlib import Path
 
-from bot.app import DB, DISPATCHER, SCHEDULER, create_app
+from bot.app import DB, DISPATCHER, create_app
 from handlers import followup, intake, names, numbers
 from handlers.clock import FixedClock
 from handlers.messages import Inbound
 from storage import staff
-from tests.conftest import running
+from tests.conftest import pause_jobs, running
 from tests.test_asides_table import corpus
 from tests.test_handling_fast import ANSWERS, ASIDES, MONDAY, STORY
 from tests.test_writer_python import COMMANDS
@@ -174,7 +174,7 @@ async def _handle(make_config, messages: list[tuple[str, str]], path) -> tuple[l
     clock = FixedClock(MONDAY)
     config = make_config(bot={"hotline": "12345678"}, storage={"path": str(path)})
     async with running(create_app(config, clock=clock)) as app:
-        app[SCHEDULER].pause()
+        await pause_jobs(app)
         await app[DB].run(lambda db: staff.bind(db, "o_hp", "jn-hpcz", "handler", "和平初中·张老师", 0))
         seen = []
         for n, (openid, text) in enumerate(messages):

@@ -18,6 +18,7 @@ from bot.web import digest_link
 from handlers import digest, rates
 from handlers.clock import FixedClock
 from storage import outbox, staff, tickets
+from tests.conftest import pause_jobs
 from tests.test_process import free_port
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -78,7 +79,7 @@ async def served(make_config):
     application = create_app(make_config(), clock=clock)
     runner = web.AppRunner(application)
     await runner.setup()
-    application[SCHEDULER].pause()  # the tests send the digest themselves
+    await pause_jobs(application)  # the tests send the digest themselves
     await application[DB].run(fixture)
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -20,18 +20,36 @@ def _no_cap(monkeypatch):
 
 
 def hold(app):
-    """Occupy the writer with one call until the returned event is set."""
-    release = threading.Event()
-    call = asyncio.ensure_future(app[DB].run(lambda db: release.wait(60)))
+    """Occupy the writer with one call until the returned event is set (release.taken: set once the writer runs it)."""
+    release, taken = threading.Event(), threading.Event()
+
+    def held(db):
+        taken.set()
+        release.wait(60)
+    release.taken = taken
+    call = asyncio.ensure_future(app[DB].run(held))
     return release, call
 
 
-async def until_busy(app):
-    for _ in range(500):
-        if app[DB].busy:
+async def until_busy(app, release):
+    """Until the writer runs the held call. Not `busy` alone: that is also set by another call the app queued
+    (a job, the outbox), whose batch's commit would then let two waiting pages go on before the held one."""
+    for _ in range(6000):
+        if release.taken.is_set():
+            assert app[DB].busy
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the writer never took the call")
+
+
+async def until_waiting(app, n: int):
+    """Until `n` requests wait for their turn: each has reached the middleware, however slowly a busy machine
+    carried it there (a page still on its way when the writer commits would be let go by a later commit)."""
+    for _ in range(6000):
+        if len(app[priority.TURNS].waiting) >= n:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{len(app[priority.TURNS].waiting)} of {n} requests came to wait")
 
 
 async def test_a_page_waits_for_the_write_in_hand_while_the_webhook_answers(aiohttp_client, make_config):
@@ -39,7 +57,7 @@ async def test_a_page_waits_for_the_write_in_hand_while_the_webhook_answers(aioh
     assert (await client.get("/u/")).status == 200  # the figures built: the page needs only the reader threads
     release, call = hold(client.app)
     try:
-        await until_busy(client.app)
+        await until_busy(client.app, release)
         page = asyncio.ensure_future(client.get("/u/"))
         echo = await client.get(wx.url("/wechat", wx.signed_query(echostr="still-here")))
         assert (echo.status, await echo.text()) == (200, "still-here")
@@ -55,7 +73,7 @@ async def test_with_pages_per_batch_0_pages_do_not_wait(aiohttp_client, make_con
     client = await aiohttp_client(create_app(make_config(server={"pages_per_batch": 0})))
     assert (await client.get("/u/")).status == 200
     release, call = hold(client.app)
-    await until_busy(client.app)
+    await until_busy(client.app, release)
     try:
         assert (await asyncio.wait_for(client.get("/u/"), 30)).status == 200  # answered while the write is held
     finally:
@@ -69,8 +87,9 @@ async def test_after_each_write_a_few_waiting_pages_go_on_all_once_the_writer_is
     first, first_call = hold(client.app)
     second = threading.Event()
     try:
-        await until_busy(client.app)
+        await until_busy(client.app, first)
         pages = [asyncio.ensure_future(client.get(f"/u/?q={i}")) for i in range(5)]
+        await until_waiting(client.app, 5)
         done, _ = await asyncio.wait(pages, timeout=0.5)
         assert not done
         second, second_call = hold(client.app)  # queued behind the first: the writer still has work after it

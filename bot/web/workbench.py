@@ -228,11 +228,14 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         units = {u["code"]: u for u in directory.all_units(db)}
         # those who decide 延期 see at once how many wait (a notice scrolls away under the next 催办)
         waiting = inbox.pending_extensions(db, scope, t) if v.user["role"] in SUPERVISORS else 0
-        # a teacher with forty new tickets signs them from the list, as 签收全部 does in WeChat (one rule)
-        to_sign = desk.count_awaiting(db, v.user) if f.state == "open" and not f.q else 0
-        return scope, result, units, waiting, to_sign
+        # a teacher with forty new tickets signs them from the list, as 签收全部 does in WeChat (one rule); only
+        # on the whole 待办 list: 签收全部 signs the unit's every waiting ticket, not a narrowed list's (超期: 47
+        # beside 60 read as two answers to one question)
+        whole = f.state in ("open", "to_sign") and f == inbox.Filters(state=f.state, sort=f.sort)
+        to_sign = desk.count_awaiting(db, v.user) if whole else 0
+        return scope, result, units, waiting, to_sign, inbox.to_sign(db, scope, f, t)
 
-    scope, result, units, waiting, to_sign = await read(request, load)
+    scope, result, units, waiting, to_sign, listed_to_sign = await read(request, load)
     rows = [_line(row, units, t, tz) for row in result["rows"]]
     schools = sorted((u for u in units.values() if u["kind"] in ("school", "kindergarten")
                       and (scope[0] is None or u["parent"] in scope[0] or u["code"] in scope[0])),
@@ -251,7 +254,7 @@ async def inbox_page(request: web.Request, v: Viewer) -> web.Response:
         request, v, rows=rows, result=result, f=f, page=number, pages=pages, link=link, raw=request.query,
         schools=schools, scope_units=scope_units, kinds=KINDS,
         many_units=scope[0] is None or len(scope[0]) > 1 or scope[1], waiting=waiting, categories=CATEGORIES, states=lifecycle.STATES,
-        search_limit=inbox.SEARCH_LIMIT, to_sign=to_sign, sign_max=ACCEPT_ALL_MAX,
+        search_limit=inbox.SEARCH_LIMIT, to_sign=to_sign, sign_max=ACCEPT_ALL_MAX, listed_to_sign=listed_to_sign,
         export_query=request.query_string))
 
 
@@ -479,11 +482,15 @@ async def notices_page(request: web.Request, v: Viewer) -> web.Response:
             if len(card["lines"]) > 1:
                 order = tickets.in_urgency_order(db, [x["ticket"] for x in card["lines"]])
                 card["lines"].sort(key=lambda x: order.index(x["ticket"]))
+                card["groups"], card["foot"] = _notice_groups(card["lines"])
         ids = [i for c in cards for i in c["ids"]]
         newer = outbox.web_count(db, v.openid, above=max(ids)) if ids else 0
-        return cards, newer, outbox.web_count(db, v.openid)
+        # the unit's count of 待签收 now, once, as the list counts it (each new-ticket notice said it when it came)
+        user = users.get(db, v.openid) or {}
+        to_sign = _desk(request).count_awaiting(db, user) if user.get("role") in STAFF_ROLES else 0
+        return cards, newer, outbox.web_count(db, v.openid), to_sign
 
-    cards, newer, total = await read(request, load)
+    cards, newer, total, to_sign = await read(request, load)
     shown = [r for c in cards for r in c["ids"]]
     if any(c["unread"] for c in cards):  # what is shown is read, and everything before it, as ever
         await write(request, outbox.web_mark_read, v.openid, t, max(shown))
@@ -494,7 +501,8 @@ async def notices_page(request: web.Request, v: Viewer) -> web.Response:
              "newer": f"?{urlencode(keep + [('after', max(shown))])}" if shown and newer else "",
              "older": f"?{urlencode(keep + [('before', min(shown))])}" if shown and newer + len(shown) < total else "",
              "first": f"?{urlencode(keep)}" if newer > len(shown) else ""}
-    ctx = await _context(request, v, items=cards, pages=pages)
+    ctx = await _context(request, v, items=cards, pages=pages, to_sign=to_sign,
+                         sign_all_text=texts.for_web(texts.NEW_TICKET_MANY))
     if not newer:
         ctx["unread"] = 0
     return _render("w_notices.html", request, ctx)
@@ -524,7 +532,8 @@ def _notice_cards(rows: list[dict]) -> list[dict]:
     reading the rows from either end cuts the same cards."""
     cards: list[dict] = []
     for r in rows:
-        line = {"text": texts.for_web(r["text"]), "ticket": r["notice"].get("ticket")}
+        line = {"text": _SIGN_ALL_COUNT.sub("", texts.for_web(r["text"])), "ticket": r["notice"].get("ticket"),
+                "hold": r.get("line")}
         title = r["notice"].get("title", "")
         line["short"] = _notice_line(line["text"], line["ticket"] or "", title)
         last = cards[-1] if cards else None
@@ -537,6 +546,34 @@ def _notice_cards(rows: list[dict]) -> list[dict]:
         cards.append({"at": r["created_at"], "title": title, "unread": r["read_at"] is None, "lines": [line],
                       "ids": [r["id"]]})
     return cards
+
+
+def _notice_groups(lines: list[dict]) -> tuple[list[dict], list[str]]:
+    """A card of one sweep's reminders, as WeChat's merged push says them (handlers/deadlines.merged_text): a group
+    per kind under its head, each ticket on a line of what differs (its unit, its deadline), how to act once.
+    ([], []) when a line lacks its fields (written before they were kept): the lines are then shown as written."""
+    from handlers import deadlines
+    holds = [x.get("hold") for x in lines]
+    if any(not h or h.get("kind") not in texts.REMIND_MANY_KIND for h in holds):
+        return [], []
+    kinds = {h["kind"] for h in holds}
+
+    def short(h: dict) -> str:  # the ticket's line less its number (the link says it)
+        return deadlines.merged_line(h).removeprefix("· ").removeprefix(h["number"]).lstrip("，｜ ")
+    if len(kinds) == 1:  # one kind: its head once
+        [kind] = kinds
+        groups = [{"head": texts.REMIND_MANY_KIND[kind].format(count=len(lines)),
+                   "lines": [{**x, "short": short(h)} for x, h in zip(lines, holds)]}]
+    else:  # kinds mixed: still 待办's order (tickets.in_urgency_order), each line named by its kind
+        groups = [{"head": "", "lines": [
+            {**x, "short": texts.REMIND_MANY_KIND[h["kind"]].split("{count}")[0] + "：" + short(h)}
+            for x, h in zip(lines, holds)]}]
+    return groups, [texts.for_web(foot) for wanted, foot in texts.REMIND_MANY_FOOT if kinds & set(wanted)]
+
+
+# The unit's count of 待签收 in a new-ticket notice (texts.NEW_TICKET_MANY as the workbench says it): true when it
+# came, stale on every card after; the page says today's count once instead.
+_SIGN_ALL_COUNT = re.compile("\n?" + re.escape(texts.for_web(texts.NEW_TICKET_MANY)).replace(re.escape("{n}"), "[0-9]+"))
 
 
 def _notice_line(text: str, number: str, title: str) -> str:
