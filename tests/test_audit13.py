@@ -4,32 +4,11 @@ unit in a period: the lateness recorded when it left (unit_misses) is not counte
 count of the same ticket (resolved late, or open past its deadline)."""
 from __future__ import annotations
 
+from tests.rates_check import MONTH, period_rates as _rates, verify_rates as _verify
 from tests.dialog import DISTRICT, DISTRICT_HEAD, DUTY, LEADER, SCHOOL, at, file_ticket, heard, talk
 
 FEES_TEXT = "江南区实验小学乱收资料费300元不给收据"
 HOMEWORK = "江南区实验小学作业太多，孩子每天写到十一点"
-MONTH = (at("2026-11-01 00:00"), at("2026-12-01 00:00"))
-
-
-async def _rates(d, units: list[str]):
-    """The month's figures as the review and the digest read them (the counters' path), and as traced ticket by
-    ticket from the tickets (the rates oracle): both must agree."""
-    from bot.app import DB
-    from handlers import rates
-    start, end = MONTH
-    now = d.clock.now()
-    got = await d.app[DB].read(lambda c: rates.for_period(c, start, end, units, now))
-    for unit in units:
-        traced = await d.app[DB].read(lambda c: rates.traced(c, start, end, unit, now))
-        assert rates.total(traced) == got.get(unit, rates.Rates()), (unit, traced, got.get(unit))
-    return got
-
-
-def _verify(tmp_path, capsys) -> None:
-    from bot.cli import main
-    from tests.conftest import write_cli_config
-    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
-    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0, capsys.readouterr().out
 
 
 async def test_a_late_unit_gets_its_own_deadline_back_after_a_round_trip(dialog, tmp_path, capsys):

@@ -8,6 +8,7 @@ from bot.demo import DEMO_OVERSIGHT
 from storage import staff, tickets
 from tests.dialog import (DISTRICT, DISTRICT_HEAD, DUTY, LEADER, SCHOOL, SCHOOL_HEAD, at, drain, file_ticket, heard,
                           quiet, send, talk)
+from tests.rates_check import verify_rates
 from tests.test_people6_dialogs import finish
 from tests.test_admin import post
 from tests.test_web import browser, sign_in
@@ -253,8 +254,5 @@ async def test_a_ticket_given_back_counts_its_dispatch_once_in_the_period_it_was
     for (start, end), r in zip(zip(months, months[1:]), got):  # ticket by ticket, the same figures
         traced = await d.app[DB].read(lambda c: rates.traced(c, start, end, "jyj-sfc", now))
         assert rates.total(traced) == r.get("jyj-sfc", rates.Rates()), (start, traced, r)
-    from bot.cli import main
-    from tests.conftest import write_cli_config
-    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
     for month in ("2026-11", "2026-12", "2027-01"):  # the counters and the events agree with the tickets
-        assert main(["verify-rates", "--period", month, "--config", config]) == 0, capsys.readouterr().out
+        verify_rates(tmp_path, capsys, month)

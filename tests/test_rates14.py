@@ -12,34 +12,12 @@ import aiohttp
 from handlers import rates
 from storage import tickets
 from tests.dialog import DUTY, LEADER, TZ, at, file_ticket, talk
+from tests.rates_check import MONTH, period_rates as _month, verify_rates as _verify
 from tests.test_audit import rate
 from tests.test_credit import BURDEN, NOBODY
 from tests.test_citizen_dialogs import PARENT
 
-MONTH = (at("2026-11-01 00:00"), at("2026-12-01 00:00"))
 PROXIED = "代收他单位留言{n}件，办结{resolved}件，超期{late}件，不计入本单位三率"
-
-
-async def _month(d, units: list[str]) -> dict[str, rates.Rates]:
-    """The month's figures from the counters (review, digest), checked equal to the ticket-by-ticket trace."""
-    from bot.app import DB
-    start, end = MONTH
-    now = d.clock.now()
-    got = await d.app[DB].read(lambda c: rates.for_period(c, start, end, units, now))
-    for unit in units:
-        traced = await d.app[DB].read(lambda c: rates.traced(c, start, end, unit, now))
-        assert rates.total(traced) == got.get(unit, rates.Rates()), (unit, traced, got.get(unit))
-    return got
-
-
-def _verify(tmp_path, capsys) -> str:
-    from bot.cli import main
-    from tests.conftest import write_cli_config
-    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
-    code = main(["verify-rates", "--period", "2026-11", "--config", config])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    return out
 
 
 async def _late_stand_in(d) -> str:

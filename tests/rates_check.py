@@ -1,0 +1,31 @@
+"""Two checks the rates tests share: a period's figures read from the counters (as the review and the digest read
+them) must equal the ticket-by-ticket trace (the rates oracle), and `tingjian verify-rates` must find the counters
+and the events in agreement with the tickets."""
+from __future__ import annotations
+
+from handlers import rates
+from tests.dialog import at
+
+MONTH = (at("2026-11-01 00:00"), at("2026-12-01 00:00"))
+
+
+async def period_rates(d, units: list[str], period=MONTH) -> dict[str, rates.Rates]:
+    from bot.app import DB
+    start, end = period
+    now = d.clock.now()
+    got = await d.app[DB].read(lambda c: rates.for_period(c, start, end, units, now))
+    for unit in units:
+        traced = await d.app[DB].read(lambda c: rates.traced(c, start, end, unit, now))
+        assert rates.total(traced) == got.get(unit, rates.Rates()), (unit, traced, got.get(unit))
+    return got
+
+
+def verify_rates(tmp_path, capsys, month: str = "2026-11") -> str:
+    """`tingjian verify-rates --period month` on the demo's file: exit 0, its output returned."""
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
+    code = main(["verify-rates", "--period", month, "--config", config])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return out
