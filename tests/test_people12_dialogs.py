@@ -152,3 +152,12 @@ async def test_a_grandfathers_introduction_is_kept_whole_and_acknowledged_once(d
     # praise beside it is another matter, named as praise (it was "另一件事（师德师风）", read as a charge)
     await talk(d, p, "对了 上个月孩子发烧 班主任李老师一直陪着到家长来 要表扬她", expect="另一件事（表扬）",
                absent="师德师风")
+
+
+async def test_praise_of_a_teacher_who_took_a_sick_child_to_hospital_is_praise_not_a_call_for_help(dialog):
+    d, p = dialog, "o_lead20_praise"
+    # it was "您说的情况关系到人身安全。如孩子正面临危险，请立即拨打110", filed as an urgent complaint (送医)
+    await talk(d, p, "想表扬一下江南区实验小学的王老师，孩子发烧她一直陪着送医院",
+               expect="表扬", absent=["110", "人身安全", "紧急"])
+    # a praise that says the harm goes on is still a call for help
+    await talk(d, "o_lead20_praise2", "表扬王老师送孩子去医院，但是孩子现在还在昏迷", expect="110")

@@ -360,6 +360,9 @@ class Router:
         # news from somewhere else (外省, 新闻说, in another country), with no child of the writer's in it: no danger here
         self._elsewhere_by = tuple(self._norm(w) for w in urgent.get("elsewhere_by", []))
         self._ours_by = tuple(self._norm(w) for w in urgent.get("ours_by", []))
+        # praise of help already given (表扬…送医院): a danger met, not one now, unless it goes on (还在, 但是)
+        self._praised_by = tuple(self._norm(w) for w in urgent.get("praised_by", []))
+        self._praised_unless = tuple(self._norm(w) for w in urgent.get("praised_unless", []))
         self._who = [self._norm(w) for w in urgent.get("groups", {}).get("child", [])] + [
             "老师", "教师", "班主任", "学生", "同学", "学校", "家长", "我家", "我们", "孩子说", "今天", "昨天"]
 
@@ -379,13 +382,14 @@ class Router:
         self._literals = Literals(
             [*self._gapped_by_first, *self._gapped_last, *self._urgent_plain, *self._urgent_by_needs,
              *self._settled_by, *self._past_by, *self._ongoing_by, *self._elsewhere_by, *self._ours_by,
-             *(w for ws in self.context.values() for w in ws), *(w for ws, _f in self.damped.values() for w in ws),
+             *self._praised_by, *self._praised_unless, *(w for ws in self.context.values() for w in ws), *(w for ws, _f in self.damped.values() for w in ws),
              *self._edu_words, *self._demand_other, *self._demand_edu, *self._demand_neutral], roles)
         self._context_any = {c: _AnyOf(ws) for c, ws in self.context.items()}
         self._edu_any = _AnyOf(self._edu_words)
         self._settled_any, self._past_any, self._ongoing_any = (
             _AnyOf(self._settled_by), _AnyOf(self._past_by), _AnyOf(self._ongoing_by))
         self._elsewhere_any, self._ours_any = _AnyOf(self._elsewhere_by), _AnyOf(self._ours_by)
+        self._praised_any, self._praised_unless_any = _AnyOf(self._praised_by), _AnyOf(self._praised_unless)
         self._demand_here = (_InOrder(self._demand_other), _InOrder(self._demand_edu), _InOrder(self._demand_neutral))
 
     @property
@@ -995,9 +999,13 @@ class Router:
     def _settled(self, t: str) -> bool:
         """A past event told as settled (去年…被打过…学校处理得很好…现在关系不错), with nothing saying it goes on
         or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now. Or news of
-        somewhere else (新闻说外省…, in another country) that names no child of the writer's (我儿子, my daughter)."""
+        somewhere else (新闻说外省…, in another country) that names no child of the writer's (我儿子, my daughter).
+        Or praise of help already given (表扬王老师，孩子发烧她一直陪着送医院) with nothing saying it goes on."""
         present = self._literals.scan(t)[1]
         if self._elsewhere_by and self._elsewhere_any.found_in(present) and not self._ours_any.found_in(present):
+            return True
+        if self._praised_by and self._praised_any.found_in(present) \
+                and not self._praised_unless_any.found_in(present):
             return True
         return bool(self._settled_by) and self._settled_any.found_in(present) \
             and self._past_any.found_in(present) and not self._ongoing_any.found_in(present)
