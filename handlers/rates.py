@@ -303,7 +303,8 @@ def stood_in_own(r: Rates) -> str:
 
 
 def proxied(r: Rates) -> str:
-    """"（代收他单位留言5件，办结4件，超期1件，不计入本单位三率）" when the unit stood in for others, else ""."""
+    """"（代收他单位留言，不计入本单位三率：本期收到5件，办结4件，超期1件含往期收到的）" when the unit stood in for
+    others, else "". 超期 counts what was late in the period, received in it or before (rates.compute), hence 含往期."""
     from handlers import texts
     if not (r.proxied or r.proxied_resolved or r.proxied_late):
         return ""

@@ -407,7 +407,7 @@ TRACE_BAD_PERIOD = "没有这个期间。请选择周（2026-W47）、月（2026
 STOOD_IN = "（代收{n}件）"
 # Beside a stand-in's figures: the 代收 it did for units with nobody bound (or a unit below), not in its rates.
 PROXIED_LINE, PROXIED_DONE_LINE, PROXIED_LATE_LINE = "代收，不计入", "代收办结，不计入", "代收超期，不计入"
-PROXIED = "（代收他单位留言{n}件，办结{resolved}件，超期{late}件，不计入本单位三率）"
+PROXIED = "（代收他单位留言，不计入本单位三率：本期收到{n}件，办结{resolved}件，超期{late}件含往期收到的）"
 # `tingjian verify-rates`: the counters checked against the tickets (storage.integrity)
 COUNT_NAMES = {"dispatched": "派发数", "accepted_in_time": "按时签收数", "resolved": "办结数",
                "resolved_in_time": "按时办结数", "rated": "评价数", "satisfied": "满意数", "unrated": "未评价数",

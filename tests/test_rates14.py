@@ -17,7 +17,7 @@ from tests.test_audit import rate
 from tests.test_credit import BURDEN, NOBODY
 from tests.test_citizen_dialogs import PARENT
 
-PROXIED = "代收他单位留言{n}件，办结{resolved}件，超期{late}件，不计入本单位三率"
+PROXIED = "代收他单位留言，不计入本单位三率：本期收到{n}件，办结{resolved}件，超期{late}件含往期收到的"
 
 
 async def _late_stand_in(d) -> str:
