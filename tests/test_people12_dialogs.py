@@ -161,3 +161,6 @@ async def test_praise_of_a_teacher_who_took_a_sick_child_to_hospital_is_praise_n
                expect="表扬", absent=["110", "人身安全", "紧急"])
     # a praise that says the harm goes on is still a call for help
     await talk(d, "o_lead20_praise2", "表扬王老师送孩子去医院，但是孩子现在还在昏迷", expect="110")
+    # and so is a praise with a second matter in it
+    await talk(d, "o_lead20_praise3", "表扬王老师！另外我孩子被同学打得流血了", expect="110")
+    await talk(d, "o_lead20_praise4", "表扬王老师！我孩子被同学打得流血了", expect="110")

@@ -66,6 +66,11 @@ DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 
 _GAP_MARKS = ("…", "...")
 _SENTENCE_END = "。！？!?；;\n"
+_SENTENCES = re.compile(f"[{re.escape(_SENTENCE_END)}]+")
+
+
+def _one_sentence(t: str) -> bool:
+    return len([c for c in _SENTENCES.split(t) if c.strip()]) <= 1
 SHORT_CHARS = 60  # a WeChat-style message: one line of at most this many characters
 _MAX_CHARS = 1200  # longer messages are cut: the demand is stated at the start (and in the title)
 
@@ -1000,12 +1005,13 @@ class Router:
         """A past event told as settled (去年…被打过…学校处理得很好…现在关系不错), with nothing saying it goes on
         or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now. Or news of
         somewhere else (新闻说外省…, in another country) that names no child of the writer's (我儿子, my daughter).
-        Or praise of help already given (表扬王老师，孩子发烧她一直陪着送医院) with nothing saying it goes on."""
+        Or praise of help already given, told in one sentence (表扬王老师，孩子发烧她一直陪着送医院) with nothing saying
+        it goes on: a second sentence may be a second matter (表扬王老师！我孩子被同学打得流血了), so it stays urgent."""
         present = self._literals.scan(t)[1]
         if self._elsewhere_by and self._elsewhere_any.found_in(present) and not self._ours_any.found_in(present):
             return True
         if self._praised_by and self._praised_any.found_in(present) \
-                and not self._praised_unless_any.found_in(present):
+                and not self._praised_unless_any.found_in(present) and _one_sentence(t):
             return True
         return bool(self._settled_by) and self._settled_any.found_in(present) \
             and self._past_any.found_in(present) and not self._ongoing_any.found_in(present)

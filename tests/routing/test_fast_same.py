@@ -265,7 +265,8 @@ def ref_gapped_counts(r: Router, text: str) -> dict[int, int]:
 def ref_settled(r: Router, t: str) -> bool:
     if r._elsewhere_by and any(w in t for w in r._elsewhere_by) and not any(w in t for w in r._ours_by):
         return True
-    if r._praised_by and any(w in t for w in r._praised_by) and not any(w in t for w in r._praised_unless):
+    if r._praised_by and any(w in t for w in r._praised_by) and not any(w in t for w in r._praised_unless) \
+            and len([c for c in re.split("[。！？!?；;\n]+", t) if c.strip()]) <= 1:
         return True
     return bool(r._settled_by) and any(w in t for w in r._settled_by) \
         and any(w in t for w in r._past_by) and not any(w in t for w in r._ongoing_by)
