@@ -63,6 +63,19 @@ def wait_up(proc: subprocess.Popen, port: int, timeout: float, statuses=(200,), 
     return False
 
 
+def autogroup(pid: int | str = "self") -> None:
+    """BENCH_AUTOGROUP_NICE=N (root, Linux with sched_autogroup): the session of `pid` gets nice N as a group. The
+    kernel shares the cores between sessions first, so on a machine crowded by other sessions a bench's own
+    processes (a server started in its own session, and the bench's session with wrk) at -20 take the cores as on
+    a quiet machine; a process's own nice does nothing against other sessions. Off unless set."""
+    nice = os.environ.get("BENCH_AUTOGROUP_NICE")
+    if nice:
+        try:
+            Path(f"/proc/{pid}/autogroup").write_text(nice)
+        except OSError as exc:
+            print(f"[bench] BENCH_AUTOGROUP_NICE={nice}: {exc}", file=sys.stderr)
+
+
 def serve(config: Path, port: int, log_path: Path, *, workers: int | None = None, timeout: float = 60,
           statuses=(200,), ready=lambda: True, poll: float = 0.1, cwd: Path = ROOT) -> subprocess.Popen:
     """`tingjian serve --config CONFIG [--workers N]` in its own session (stop() reaches its workers), output to
@@ -71,6 +84,7 @@ def serve(config: Path, port: int, log_path: Path, *, workers: int | None = None
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, cwd=cwd, env=server_env(), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
+    autogroup(proc.pid)
     if not wait_up(proc, port, timeout, statuses, ready, poll):
         exited = proc.poll()
         stop(proc)

@@ -6,6 +6,11 @@ an encrypted passive text reply with the request's nonce. The ratio of Tingjian'
 in the same run on the same machine, is what the benchmark reports (a machine shared with other work slows both).
 
     python bench/echo_server.py --port 18081
+    python bench/echo_server.py --port 18081 --workers 2   # two processes on one port (SO_REUSEPORT), as serve's
+
+With `--workers N` (N >= 2) the parent forks N processes that share the port as `tingjian serve --workers N`'s
+HTTP workers do, and only waits: what N processes of a webhook that stores nothing reach against one on this
+machine, with the load generator on the same cores (bench/workers.py --echo).
 """
 from __future__ import annotations
 
@@ -98,7 +103,46 @@ def main() -> None:
                    help="also hand each message to a storage.db writer thread that spends this many microseconds "
                         "of Python and writes a row (bench/echo_writer.py): what sharing the interpreter costs "
                         "the loop")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes sharing the port (SO_REUSEPORT); the parent only waits (default 1)")
     args = p.parse_args()
+    if args.workers > 1:
+        _fork_workers(args)
+        return
+    _serve(args)
+
+
+def _fork_workers(args) -> None:
+    """N children serving the port with SO_REUSEPORT; they die with the parent (SIGTERM passed on, and the bench
+    kills the whole session)."""
+    import os
+    import signal
+    kids = []
+    for _ in range(args.workers):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _serve(args, reuse_port=True)
+            finally:
+                os._exit(0)
+        kids.append(pid)
+
+    def stop(signum, _frame):
+        for kid in kids:
+            try:
+                os.kill(kid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for kid in kids:
+        try:
+            os.waitpid(kid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _serve(args, reuse_port: bool = False) -> None:
     if args.loop == "uvloop":
         try:
             import uvloop
@@ -106,10 +150,13 @@ def main() -> None:
         except ImportError:
             pass
     if args.shape == "lowlevel":
+        if reuse_port:
+            raise SystemExit("--shape lowlevel serves one process only")
         import asyncio
         asyncio.run(_serve_lowlevel(args.port))
     else:
-        web.run_app(make_app(args.writer_us), host="127.0.0.1", port=args.port, print=None, access_log=None)
+        web.run_app(make_app(args.writer_us), host="127.0.0.1", port=args.port, print=None, access_log=None,
+                    reuse_port=reuse_port or None)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -386,6 +387,30 @@ def thread_cpu(pid: int, split: bool = False) -> dict[int, float]:
     return out
 
 
+def thread_sched(pid: int) -> dict[int, tuple[float, float]]:
+    """Per thread of `pid`, from /proc/<pid>/task/<tid>/schedstat: (seconds on a core, seconds runnable but waiting
+    for one). The rest of the wall time the thread slept: for work, for the GIL, for a lock."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            on, wait, _ = (task / "schedstat").read_text().split()
+        except (OSError, ValueError):
+            continue
+        out[int(task.name)] = (int(on) / 1e9, int(wait) / 1e9)
+    return out
+
+
+def tree_split(pid: int) -> complex:
+    """user + system·j seconds of `pid` and its direct children (an echo of N processes), all threads."""
+    total = complex(0, 0)
+    for p in [pid] + [int(c.parent.name) for c in Path("/proc").glob("[0-9]*/stat") if _ppid(c) == pid]:
+        try:
+            total += sum(thread_cpu(p, split=True).values())
+        except OSError:
+            continue
+    return total
+
+
 def thread_switches(pid: int) -> int:
     """Context switches of every thread of the server (and its workers): a thread that waits (for the GIL, a
     queue, a socket) gives the core up; one process's threads handing the GIL to each other show here."""
@@ -444,6 +469,24 @@ def worker_rss_mb(pid: int) -> list[float]:
     return [rss(k) for k in kids] if kids else [rss(pid)]
 
 
+def lock_waits(port: int) -> tuple[float, float] | None:
+    """(seconds waited, batches) so far for SQLite's write lock, every process of the server together (/metrics:
+    `tingjian_write_lock_wait_seconds`, observed once a writer batch, from its BEGIN IMMEDIATE's first try)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    total = {"_sum": 0.0, "_count": 0.0}
+    for line in text.splitlines():
+        if line.startswith("tingjian_write_lock_wait_seconds_"):
+            name, value = line.split(" ", 1)
+            key = name[len("tingjian_write_lock_wait_seconds"):].split("{", 1)[0]
+            if key in total:
+                total[key] += float(value)
+    return total["_sum"], total["_count"]
+
+
 def children_cpu_seconds() -> float:
     import resource
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -468,7 +511,17 @@ def run_wrk(port: int, concurrency: int, duration: int, workdir: Path) -> tuple[
     return result, cmd, proc.stdout
 
 
-def run_echo(port: int, concurrency: int, duration: int, workdir: Path, loop: str = "uvloop") -> dict | None:
+def _wait_listening(port: int, n: int, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while listening_sockets(port) < n:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def run_echo(port: int, concurrency: int, duration: int, workdir: Path, loop: str = "uvloop",
+             workers: int = 1) -> dict | None:
     """The same requests against bench/echo_server.py: what a webhook that stores nothing does on this machine now.
     Tingjian's figure is reported as a ratio to this one, so a busy machine slows both sides of it."""
     if not port_free(port):
@@ -476,18 +529,30 @@ def run_echo(port: int, concurrency: int, duration: int, workdir: Path, loop: st
         return None
     logf = open(workdir / "echo.log", "wb")
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port),
-                             "--loop", loop],
+                             "--loop", loop, "--workers", str(workers)],
                             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    common.autogroup(proc.pid)
     try:
         if not common.wait_up(proc, port, 30, poll=0.2):
             log(f"echo reference failed to start:\n{(workdir / 'echo.log').read_text()[-2000:]}")
             return None
-        cpu0, split0 = tree_cpu_seconds(proc.pid), sum(thread_cpu(proc.pid, split=True).values())
+        if workers > 1 and not _wait_listening(port, workers):
+            log(f"echo reference: {workers} processes did not all listen")
+            return None
+        cpu0, split0 = tree_cpu_seconds(proc.pid), tree_split(proc.pid)
+        t0, busy0, tools0 = time.monotonic(), cpu_busy_seconds(), children_cpu_seconds()
         result, _, _ = run_wrk(port, concurrency, duration, workdir)
         cpu = tree_cpu_seconds(proc.pid) - cpu0
-        split = sum(thread_cpu(proc.pid, split=True).values()) - split0
+        wall, busy1, tools = time.monotonic() - t0, cpu_busy_seconds(), children_cpu_seconds() - tools0
+        split = tree_split(proc.pid) - split0
         secs = result["duration_us"] / 1e6
+        # as the server's run counts them: cores over the window, wrk's CPU and the kernel's softirq a message
+        cores = {"wall_s": wall, "server": cpu / wall, "tools": tools / wall, "irq": (busy1[1] - busy0[1]) / wall}
+        cores["others"] = max(0.0, (busy1[0] - busy0[0]) / wall - cores["server"] - cores["tools"])
         return {"rate": result["passive"] / secs, "p50_us": result["p50_us"], "p99_us": result["p99_us"],
+                "workers": workers, "cpu": cores,
+                "tools_ms_per_message": 1000 * tools / max(1, result["passive"]),
+                "irq_ms_per_message": 1000 * (busy1[1] - busy0[1]) / max(1, result["passive"]),
                 "non2xx": result["non2xx"], "cpu_ms_per_message": 1000 * cpu / max(1, result["passive"]),
                 "user_ms_per_message": 1000 * split.real / max(1, result["passive"]),
                 "system_ms_per_message": 1000 * split.imag / max(1, result["passive"]),
@@ -557,7 +622,7 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
     out = {}
     for f in sorted(prefix.parent.glob(prefix.name + ".*")):
         gcs: dict[int, list[tuple[float, float]]] = {}
-        sizes, times, resets = [], [], []
+        sizes, times, resets, begins = [], [], [], []
         loop_gc_cpu = 0.0  # ms of the collections' CPU on the main thread (the event loop)
         for line in f.read_text().splitlines():
             kind, start, secs, n, *cpu = line.split()
@@ -572,6 +637,8 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
                 times.append(1000 * float(secs))
             elif kind == "walreset":
                 resets.append(1000 * float(secs))
+            elif kind == "begin":
+                begins.append((1000 * float(secs), int(n), 1000 * float(cpu[0])))
         if not gcs and not sizes:
             continue
         sizes.sort(), times.sort()
@@ -583,7 +650,12 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
             "batches": {"n": len(sizes), "calls_p50": pct(sizes, 50), "calls_p90": pct(sizes, 90),
                         "calls_max": sizes[-1], "ms_p50": pct(times, 50), "ms_p99": pct(times, 99),
                         "ms_max": times[-1]} if sizes else None,
-            "wal_resets": {"n": len(resets), "max_ms": max(resets, default=0.0)}}
+            "wal_resets": {"n": len(resets), "max_ms": max(resets, default=0.0)},
+            "begins": {"n": len(begins), "wall_ms": sum(w for w, _, _ in begins),
+                       "cpu_ms": sum(c for _, _, c in begins), "retries": sum(r for _, r, _ in begins),
+                       "retried": sum(1 for _, r, _ in begins if r),
+                       "p50_ms": pct(sorted(w for w, _, _ in begins), 50),
+                       "p99_ms": pct(sorted(w for w, _, _ in begins), 99)} if begins else None}
     return out
 
 
@@ -711,6 +783,8 @@ def main() -> int:
     p.add_argument("--timeline", action="store_true",
                    help="print each second's answers, p50, p99 and longest latency (the JSON always has them)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, requests, logs)")
+    p.add_argument("--echo-workers", type=int, default=1,
+                   help="processes of the echo reference, sharing its port (SO_REUSEPORT; default 1)")
     p.add_argument("--no-echo", action="store_true",
                    help="skip the reference run against bench/echo_server.py (aiohttp + wechatpy, stores nothing)")
     args = p.parse_args()
@@ -736,6 +810,7 @@ def main() -> int:
     openids = args.openids or max(1, n // 4)
 
     OUT.mkdir(parents=True, exist_ok=True)
+    common.autogroup()  # wrk runs in this session (BENCH_AUTOGROUP_NICE, bench/common.py)
     tmp = Path(tempfile.mkdtemp(prefix="tingjian-bench-"))
     proc = None
     try:
@@ -766,7 +841,9 @@ def main() -> int:
         # by thread: the one process, or with --workers N the writer process (its loop against its SQLite thread)
         threaded = proc.pid if args.workers == 1 else child_named(proc.pid, "tingjian-writer")
         threads0 = thread_cpu(threaded, split=True) if threaded else {}
+        sched0 = thread_sched(threaded) if threaded else {}
         switches0 = thread_switches(proc.pid)
+        waits0 = lock_waits(args.port)
         cpu0 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         result, wrk_cmd, wrk_out = run_wrk(args.port, args.concurrency, args.duration, tmp)
         if spy is not None:
@@ -774,11 +851,22 @@ def main() -> int:
             if spy.returncode != 0:
                 log(f"py-spy failed ({spy.returncode}): {err.strip()[-500:]}")
         cpu1 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
+        waits1 = lock_waits(args.port)
         switches = thread_switches(proc.pid) - switches0
         # the event loop (the main thread) apart from the others (the SQLite writer above all)
         split = {t: v - threads0.get(t, 0) for t, v in thread_cpu(threaded, split=True).items()} if threaded else {}
         by_thread = {t: v.real + v.imag for t, v in split.items()}
         wall = cpu1[0] - cpu0[0]
+        sched = {}
+        if threaded:  # the loop and the busiest other thread (the SQLite writer): on a core, waiting for one, asleep
+            moved = {t: (on - sched0.get(t, (0, 0))[0], wait - sched0.get(t, (0, 0))[1])
+                     for t, (on, wait) in thread_sched(threaded).items()}
+            other = max((t for t in moved if t != threaded), key=lambda t: moved[t][0], default=None)
+            for name, tid in (("loop", threaded), ("sqlite", other)):
+                if tid in moved:
+                    on, wait = moved[tid]
+                    sched[name] = {"on_core": on / wall, "runqueue": wait / wall,
+                                   "asleep": max(0.0, 1 - (on + wait) / wall)}
         per_process = {k: (v - per0.get(k, 0.0)) / wall for k, v in sorted(process_cpu_seconds(proc.pid).items())
                        if (v - per0.get(k, 0.0)) / wall >= 0.01}
         cpu = {"wall_s": wall, "server": (cpu1[2] - cpu0[2]) / wall, "tools": (cpu1[3] - cpu0[3]) / wall,
@@ -802,7 +890,8 @@ def main() -> int:
         if proc is not None:
             stop_server(proc)
 
-    echo = None if args.no_echo else run_echo(args.port + 1, args.concurrency, args.duration, tmp, args.echo_loop)
+    echo = None if args.no_echo else run_echo(args.port + 1, args.concurrency, args.duration, tmp, args.echo_loop,
+                                              args.echo_workers)
 
     secs = result["duration_us"] / 1e6
     rate = result["ok2xx"] / secs
@@ -816,6 +905,11 @@ def main() -> int:
                   and store["stored_rows"] - store["stored_unanswered"] == int(result["ok2xx"]))
     count_ok = store["stored_rows"] == int(result["ok2xx"])
 
+    lock = None
+    if waits0 is not None and waits1 is not None and waits1[1] > waits0[1]:
+        batches, wait_s = waits1[1] - waits0[1], waits1[0] - waits0[0]
+        lock = {"batches": batches, "wait_s": wait_s, "wait_share": wait_s / wall,
+                "messages_per_batch": result["ok2xx"] / batches}
     ms = lambda us: us / 1000  # noqa: E731
     cpu_per_msg = 1000 * cpu["server"] * wall / max(1, result["ok2xx"])
 
@@ -856,7 +950,8 @@ def main() -> int:
         f"{os.cpu_count()}" + (f" (steal {cpu['steal']:.2f})" if cpu["steal"] >= 0.05 else "")
         + ("   WARNING: other work ran during the benchmark" if cpu["others"] > 0.15 else ""),
         *([f"  echo reference    {echo['rate']:,.0f} messages/s, p50 {ms(echo['p50_us']):.1f} ms, "
-            f"p99 {ms(echo['p99_us']):.1f} ms (bench/echo_server.py on {args.echo_loop}, same requests, same run) "
+            f"p99 {ms(echo['p99_us']):.1f} ms (bench/echo_server.py on {args.echo_loop}"
+            + (f", {echo['workers']} processes" if echo["workers"] > 1 else "") + ", same requests, same run) "
             f"-> ratio {rate / echo['rate']:.2f}x",
             f"  latency vs echo   p50 {ms(result['p50_us']):.1f} vs {ms(echo['p50_us']):.1f} ms "
             f"({result['p50_us'] / max(1, echo['p50_us']):.1f}x), p99 {ms(result['p99_us']):.1f} vs "
@@ -867,6 +962,17 @@ def main() -> int:
             f"ratio {echo['cpu_ms_per_message'] / cpu_per_msg:.2f}x (less sensitive to other work on the machine)"]
           if echo else [f"  CPU per message   {cpu_per_msg:.3f} ms server"]),
         f"  thread switches   {switches / max(1, result['ok2xx']):.2f} per message (the server's threads giving up the core)",
+        *([f"  by thread, wall   {'the process' if args.workers == 1 else 'the writer process'}: " + "; ".join(
+            f"{name} on a core {100 * v['on_core']:.0f} %, waiting for a core {100 * v['runqueue']:.0f} %, asleep "
+            f"{100 * v['asleep']:.0f} %" for name, v in sched.items())
+           + " (asleep: for work, the GIL or a lock)"] if sched else []),
+        *([f"  write lock        {lock['batches']:,.0f} batches ({lock['messages_per_batch']:.1f} messages each); waited "
+           f"{1000 * lock['wait_s']:.1f} ms in all ({100 * lock['wait_share']:.2f} % of the run), "
+           f"{1000 * lock['wait_s'] / max(1, lock['batches']):.3f} ms a batch (BEGIN IMMEDIATE until it had the lock)"]
+          if lock else []),
+        f"  wrk, kernel       wrk {per_msg(cpu['tools'] * wall):.3f} ms, irq/softirq {per_msg(cpu['irq'] * wall):.3f} ms a message"
+        + (f"; echo run: wrk {echo['tools_ms_per_message']:.3f}, irq/softirq {echo['irq_ms_per_message']:.3f} ms"
+           if echo else ""),
         *([f"  CPU by thread     {'' if args.workers == 1 else 'the writer process: '}event loop "
            f"{per_msg(by_thread.get(threaded, 0.0)):.3f} ms, the other threads "
            f"{per_msg(sum(v for t, v in by_thread.items() if t != threaded)):.3f} ms a message (the busiest of "
@@ -893,7 +999,10 @@ def main() -> int:
              f"{p_['batches']['ms_p50']:.1f} p99 {p_['batches']['ms_p99']:.1f} max {p_['batches']['ms_max']:.1f} ms"
              if p_["batches"] else "")
           + (f"; WAL catch-ups {p_['wal_resets']['n']}, longest {p_['wal_resets']['max_ms']:.1f} ms"
-             if p_["wal_resets"]["n"] else "") for pid, p_ in probe.items()],
+             if p_["wal_resets"]["n"] else "")
+          + (f"; BEGIN IMMEDIATE {b['n']}x, {b['wall_ms']:.0f} ms in all (p50 {b['p50_ms']:.3f}, p99 "
+             f"{b['p99_ms']:.3f} ms; its thread's CPU {b['cpu_ms']:.0f} ms), busy retries {b['retries']} in "
+             f"{b['retried']} batches" if (b := p_.get("begins")) else "") for pid, p_ in probe.items()],
         *([f"  per second        " + "  ".join(f"{r['t']:.0f}s {r['n']}/{r['p50_ms']:.0f}/{r['p99_ms']:.0f}/{r['max_ms']:.0f}"
                                             for r in seconds),
            "                    (answers / p50 / p99 / max ms, by send time)"] if args.timeline else []),
@@ -912,7 +1021,7 @@ def main() -> int:
               "switches_per_message": switches / max(1, result["ok2xx"]),
               "loop_cpu_ms_per_message": per_msg(by_thread.get(threaded, 0.0)) if by_thread else None,
               "sqlite_writer_cpu_ms_per_message": per_msg(max((v for t, v in by_thread.items() if t != threaded),
-                                                              default=0)) if by_thread else None, "rss_mb": rss, "mix": args.mix, "cpu": cpu, "per_process": per_process, "tail": tail, "timeline": seconds, "probe": probe, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+                                                              default=0)) if by_thread else None, "rss_mb": rss, "write_lock": lock, "sched": sched, "mix": args.mix, "cpu": cpu, "per_process": per_process, "tail": tail, "timeline": seconds, "probe": probe, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")

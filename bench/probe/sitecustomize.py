@@ -3,7 +3,9 @@ this at start in each process of `tingjian serve`. It records, on time.monotonic
 in the bench), every garbage collection (generation, pause) and every write batch of the SQLite writer thread
 (messages, time from BEGIN to the callers' answers) and the writer's WAL catch-ups, and appends them once a second to
 $BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation> <cpu seconds> <loop|other>" (the collecting
-thread: the main thread, i.e. the event loop, or another), "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0".
+thread: the main thread, i.e. the event loop, or another), "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0",
+"begin <start> <seconds> <busy retries> <cpu seconds>" (BEGIN IMMEDIATE: the wait for SQLite's write lock; with no
+retry, what it waited was for this process's GIL or the disk, not for another process).
 Costs a few microseconds per collection and per batch."""
 from __future__ import annotations
 
@@ -43,6 +45,25 @@ def _install(out: str) -> None:
                     _run(self, conn, batch)
                     events.append(("batch", t, time.monotonic() - t, len(batch)))
                 db.Database._run_batch = _run_batch
+                begin = getattr(db.Database, "_begin", None)
+                if begin is not None:  # the wait for SQLite's write lock: its retries (another process held it)
+                    sleeps = [0]
+                    real_time = db.time
+
+                    class _Time:  # storage.db's `time` with its sleeps counted: _begin sleeps only when busy
+                        def __getattr__(self, name):
+                            return getattr(real_time, name)
+
+                        def sleep(self, seconds):
+                            sleeps[0] += 1
+                            real_time.sleep(seconds)
+                    db.time = _Time()
+
+                    def _begin(self, conn, _run=begin):
+                        t, c, n = time.monotonic(), time.thread_time(), sleeps[0]
+                        _run(self, conn)
+                        events.append(("begin", t, time.monotonic() - t, sleeps[0] - n, time.thread_time() - c))
+                    db.Database._begin = _begin
                 reset_wal = getattr(db.Database, "_reset_wal", None)
                 if reset_wal is not None:  # the writer's WAL catch-up between batches (storage/db.py)
                     def _reset_wal(self, conn, _run=reset_wal):
