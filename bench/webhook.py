@@ -622,7 +622,7 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
     out = {}
     for f in sorted(prefix.parent.glob(prefix.name + ".*")):
         gcs: dict[int, list[tuple[float, float]]] = {}
-        sizes, times, resets, begins = [], [], [], []
+        sizes, times, resets, begins, spans, flushes = [], [], [], [], [], []
         loop_gc_cpu = 0.0  # ms of the collections' CPU on the main thread (the event loop)
         for line in f.read_text().splitlines():
             kind, start, secs, n, *cpu = line.split()
@@ -635,13 +635,24 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
             elif kind == "batch":
                 sizes.append(int(n))
                 times.append(1000 * float(secs))
+                spans.append((float(start), float(secs), float(cpu[0]) if cpu else 0.0))
             elif kind == "walreset":
                 resets.append(1000 * float(secs))
+            elif kind == "flush":
+                flushes.append(int(n))
             elif kind == "begin":
                 begins.append((1000 * float(secs), int(n), 1000 * float(cpu[0])))
-        if not gcs and not sizes:
+        if not gcs and not sizes and not flushes:
             continue
         sizes.sort(), times.sort()
+        # the SQLite writer thread's time from its first batch to its last: in batches (of it on its CPU), between
+        spans.sort()
+        cycle = None
+        if len(spans) > 1:
+            whole = spans[-1][0] + spans[-1][1] - spans[0][0]
+            inside = sum(w for _, w, _ in spans)
+            cycle = {"seconds": whole, "in_batches": inside / whole, "cpu_in_batches": sum(c for _, _, c in spans) / whole,
+                     "between": 1 - inside / whole}
         out[f.suffix[1:]] = {
             "gc": {g: {"n": len(v), "max_ms": max(w for w, _ in v), "total_ms": sum(w for w, _ in v),
                        "max_cpu_ms": max(c for _, c in v), "cpu_ms": sum(c for _, c in v)}
@@ -650,7 +661,8 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
             "batches": {"n": len(sizes), "calls_p50": pct(sizes, 50), "calls_p90": pct(sizes, 90),
                         "calls_max": sizes[-1], "ms_p50": pct(times, 50), "ms_p99": pct(times, 99),
                         "ms_max": times[-1]} if sizes else None,
-            "wal_resets": {"n": len(resets), "max_ms": max(resets, default=0.0)},
+            "wal_resets": {"n": len(resets), "max_ms": max(resets, default=0.0)}, "cycle": cycle,
+            "flushes": {"n": len(flushes), "frames": sum(flushes)} if flushes else None,
             "begins": {"n": len(begins), "wall_ms": sum(w for w, _, _ in begins),
                        "cpu_ms": sum(c for _, _, c in begins), "retries": sum(r for _, r, _ in begins),
                        "retried": sum(1 for _, r, _ in begins if r),
@@ -702,6 +714,31 @@ def start_profile(server_pid: int, duration: int, out: Path, mode: str) -> subpr
            "--threads", "--subprocesses", "--nonblocking", "--output", str(out)] + (["--gil"] if mode == "gil" else [])
     log(f"profile: {' '.join(cmd)}")
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def start_syscalls(pid: int, seconds: int, out: Path) -> subprocess.Popen | None:
+    """`perf trace -s` of one process (all its threads) during the load: syscalls by name (fsync, pwrite64, futex …)."""
+    exe = shutil.which("perf")
+    if exe is None:
+        log("--syscalls needs perf (linux-perf)")
+        return None
+    cmd = [exe, "trace", "-s", "-o", str(out), "-p", str(pid), "--", "sleep", str(seconds)]
+    log(f"syscalls: {' '.join(cmd)}")
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def syscall_counts(path: Path) -> dict[str, int]:
+    """perf trace -s's summary, every thread added up: {syscall: calls}."""
+    counts: dict[str, int] = {}
+    try:
+        text = path.read_text()
+    except OSError:
+        return counts
+    for line in text.splitlines():
+        cols = line.split()
+        if len(cols) >= 3 and cols[1].isdigit() and cols[0].replace("_", "").isalnum() and not cols[0].isdigit():
+            counts[cols[0]] = counts.get(cols[0], 0) + int(cols[1])
+    return counts
 
 
 SCAFFOLD = ("threading.py", "asyncio/base_events.py", "bot/cli.py", "aiohttp/web.py", "(tingjian)",
@@ -783,6 +820,9 @@ def main() -> int:
     p.add_argument("--timeline", action="store_true",
                    help="print each second's answers, p50, p99 and longest latency (the JSON always has them)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, requests, logs)")
+    p.add_argument("--syscalls", action="store_true",
+                   help="perf trace -s of the process holding SQLite (the writer with --workers N) during the load: "
+                        "fsyncs, writes and futex calls a message")
     p.add_argument("--echo-workers", type=int, default=1,
                    help="processes of the echo reference, sharing its port (SO_REUSEPORT; default 1)")
     p.add_argument("--no-echo", action="store_true",
@@ -842,6 +882,8 @@ def main() -> int:
         threaded = proc.pid if args.workers == 1 else child_named(proc.pid, "tingjian-writer")
         threads0 = thread_cpu(threaded, split=True) if threaded else {}
         sched0 = thread_sched(threaded) if threaded else {}
+        trace_out, trace_secs = tmp / "syscalls.txt", max(1, args.duration - 2)
+        tracer = start_syscalls(threaded, trace_secs, trace_out) if args.syscalls and threaded else None
         switches0 = thread_switches(proc.pid)
         waits0 = lock_waits(args.port)
         cpu0 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
@@ -852,6 +894,12 @@ def main() -> int:
                 log(f"py-spy failed ({spy.returncode}): {err.strip()[-500:]}")
         cpu1 = (time.monotonic(), cpu_busy_seconds(), tree_cpu_seconds(proc.pid), children_cpu_seconds())
         waits1 = lock_waits(args.port)
+        syscalls = {}
+        if tracer is not None:
+            _, err = tracer.communicate(timeout=60)
+            syscalls = syscall_counts(trace_out)
+            if not syscalls:
+                log(f"perf trace gave nothing ({tracer.returncode}): {err.strip()[-300:]}")
         switches = thread_switches(proc.pid) - switches0
         # the event loop (the main thread) apart from the others (the SQLite writer above all)
         split = {t: v - threads0.get(t, 0) for t, v in thread_cpu(threaded, split=True).items()} if threaded else {}
@@ -966,6 +1014,11 @@ def main() -> int:
             f"{name} on a core {100 * v['on_core']:.0f} %, waiting for a core {100 * v['runqueue']:.0f} %, asleep "
             f"{100 * v['asleep']:.0f} %" for name, v in sched.items())
            + " (asleep: for work, the GIL or a lock)"] if sched else []),
+        *([f"  syscalls          {'the process' if args.workers == 1 else 'the writer process'}, {trace_secs} s of the "
+           f"load at ~{rate:,.0f} msg/s, a message: " + ", ".join(
+               f"{k} {v / (rate * trace_secs):.3f}" for k, v in sorted(syscalls.items(), key=lambda kv: -kv[1])[:8])
+           + "; " + ", ".join(f"{k} {syscalls.get(k, 0)}" for k in ("fsync", "fdatasync")) + " in all"]
+          if syscalls else []),
         *([f"  write lock        {lock['batches']:,.0f} batches ({lock['messages_per_batch']:.1f} messages each); waited "
            f"{1000 * lock['wait_s']:.1f} ms in all ({100 * lock['wait_share']:.2f} % of the run), "
            f"{1000 * lock['wait_s'] / max(1, lock['batches']):.3f} ms a batch (BEGIN IMMEDIATE until it had the lock)"]
@@ -1000,6 +1053,9 @@ def main() -> int:
              if p_["batches"] else "")
           + (f"; WAL catch-ups {p_['wal_resets']['n']}, longest {p_['wal_resets']['max_ms']:.1f} ms"
              if p_["wal_resets"]["n"] else "")
+          + (f"; hop writes {f_['n']:,}, {f_['frames'] / f_['n']:.2f} frames each" if (f_ := p_.get("flushes")) else "")
+          + (f"; the SQLite thread's time: in batches {100 * c_['in_batches']:.0f} % (its CPU {100 * c_['cpu_in_batches']:.0f} %), "
+             f"between batches {100 * c_['between']:.0f} %" if (c_ := p_.get("cycle")) else "")
           + (f"; BEGIN IMMEDIATE {b['n']}x, {b['wall_ms']:.0f} ms in all (p50 {b['p50_ms']:.3f}, p99 "
              f"{b['p99_ms']:.3f} ms; its thread's CPU {b['cpu_ms']:.0f} ms), busy retries {b['retries']} in "
              f"{b['retried']} batches" if (b := p_.get("begins")) else "") for pid, p_ in probe.items()],
@@ -1021,7 +1077,7 @@ def main() -> int:
               "switches_per_message": switches / max(1, result["ok2xx"]),
               "loop_cpu_ms_per_message": per_msg(by_thread.get(threaded, 0.0)) if by_thread else None,
               "sqlite_writer_cpu_ms_per_message": per_msg(max((v for t, v in by_thread.items() if t != threaded),
-                                                              default=0)) if by_thread else None, "rss_mb": rss, "write_lock": lock, "sched": sched, "mix": args.mix, "cpu": cpu, "per_process": per_process, "tail": tail, "timeline": seconds, "probe": probe, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
+                                                              default=0)) if by_thread else None, "rss_mb": rss, "write_lock": lock, "sched": sched, "syscalls": syscalls, "mix": args.mix, "cpu": cpu, "per_process": per_process, "tail": tail, "timeline": seconds, "probe": probe, "wrk": result, "store": store, "generated": gen, "cpus": os.cpu_count()}
     out = OUT / f"webhook-{args.workers}w-c{args.concurrency}-{stamp}.json"
     out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
     log(f"results: {out}")

@@ -3,8 +3,9 @@ this at start in each process of `tingjian serve`. It records, on time.monotonic
 in the bench), every garbage collection (generation, pause) and every write batch of the SQLite writer thread
 (messages, time from BEGIN to the callers' answers) and the writer's WAL catch-ups, and appends them once a second to
 $BENCH_PROBE_FILE.<pid>: lines "gc <start> <seconds> <generation> <cpu seconds> <loop|other>" (the collecting
-thread: the main thread, i.e. the event loop, or another), "batch <start> <seconds> <calls>", "walreset <start> <seconds> 0",
-"begin <start> <seconds> <busy retries> <cpu seconds>" (BEGIN IMMEDIATE: the wait for SQLite's write lock; with no
+thread: the main thread, i.e. the event loop, or another), "batch <start> <seconds> <calls> <cpu seconds>", "walreset <start> <seconds> 0",
+"flush <time> 0 <frames>" (one write of frames on the
+hop between an HTTP worker and the writer, either way), "begin <start> <seconds> <busy retries> <cpu seconds>" (BEGIN IMMEDIATE: the wait for SQLite's write lock; with no
 retry, what it waited was for this process's GIL or the disk, not for another process).
 Costs a few microseconds per collection and per batch."""
 from __future__ import annotations
@@ -41,9 +42,9 @@ def _install(out: str) -> None:
                 run_batch = db.Database._run_batch
 
                 def _run_batch(self, conn, batch, _run=run_batch):
-                    t = time.monotonic()
+                    t, c = time.monotonic(), time.thread_time()
                     _run(self, conn, batch)
-                    events.append(("batch", t, time.monotonic() - t, len(batch)))
+                    events.append(("batch", t, time.monotonic() - t, len(batch), time.thread_time() - c))
                 db.Database._run_batch = _run_batch
                 begin = getattr(db.Database, "_begin", None)
                 if begin is not None:  # the wait for SQLite's write lock: its retries (another process held it)
@@ -72,6 +73,15 @@ def _install(out: str) -> None:
                         events.append(("walreset", t, time.monotonic() - t, 0))
                     db.Database._reset_wal = _reset_wal
                 patched = True
+            wire = sys.modules.get("bot.writer")
+            if wire is not None and not getattr(wire.Batched, "_probed", False):  # frames a write, on the hop
+                flush = wire.Batched._flush
+
+                def _flush(self, _run=flush):
+                    events.append(("flush", time.monotonic(), 0, len(self._frames)))
+                    _run(self)
+                wire.Batched._flush = _flush
+                wire.Batched._probed = True
             if events:
                 taken = events[:]
                 del events[:len(taken)]
