@@ -1021,7 +1021,7 @@ def main() -> int:
           if syscalls else []),
         *([f"  write lock        {lock['batches']:,.0f} batches ({lock['messages_per_batch']:.1f} messages each); waited "
            f"{1000 * lock['wait_s']:.1f} ms in all ({100 * lock['wait_share']:.2f} % of the run), "
-           f"{1000 * lock['wait_s'] / max(1, lock['batches']):.3f} ms a batch (BEGIN IMMEDIATE until it had the lock)"]
+           f"{1000 * lock['wait_s'] / max(1, lock['batches']):.3f} ms a batch (while another connection held it)"]
           if lock else []),
         f"  wrk, kernel       wrk {per_msg(cpu['tools'] * wall):.3f} ms, irq/softirq {per_msg(cpu['irq'] * wall):.3f} ms a message"
         + (f"; echo run: wrk {echo['tools_ms_per_message']:.3f}, irq/softirq {echo['irq_ms_per_message']:.3f} ms"

@@ -25,7 +25,8 @@ WEBHOOK_SECONDS = Histogram("tingjian_webhook_seconds", "Time to answer a webhoo
 SWEEP_SECONDS = Histogram("tingjian_sweep_seconds", "Duration of the deadline sweep", buckets=SLOW)
 DIGEST_SECONDS = Histogram("tingjian_digest_seconds", "Duration of the weekly digest job", buckets=SLOW)
 LOCK_WAIT_SECONDS = Histogram("tingjian_write_lock_wait_seconds",
-                              "Time a batch of writes waited for SQLite's write lock", buckets=FAST)
+                              "Time a batch of writes waited while another connection held SQLite's write lock "
+                              "(0 when granted at once)", buckets=FAST)
 
 
 _MESSAGE_KINDS: dict[str, object] = {}

@@ -497,18 +497,23 @@ class Database:
         finally:
             self._checkpointing.release()
 
-    def _begin(self, db: sqlite_utils.Database) -> None:
+    def _begin(self, db: sqlite_utils.Database) -> float:
         """BEGIN IMMEDIATE: take the write lock up front, so a transaction that reads first never fails to upgrade
         after another process's commit. Retried here with sub-millisecond steps: SQLite's own busy handler sleeps
-        in growing steps up to 100 ms, which lets one worker process starve another."""
+        in growing steps up to 100 ms, which lets one worker process starve another. Returns how long another
+        connection's lock kept it waiting: 0.0 when granted at once (the wall time of an uncontended BEGIN is this
+        thread's wait for a core and the GIL, which a lock-wait metric must not report as contention)."""
         delay, deadline = 0.0002, time.monotonic() + self.lock_wait
+        busy_since = None
         while True:
             try:
                 db.conn.execute("BEGIN IMMEDIATE")
-                return
+                return 0.0 if busy_since is None else time.monotonic() - busy_since
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
                     raise
+                if busy_since is None:
+                    busy_since = time.monotonic()
                 time.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, 0.004)
 
@@ -517,13 +522,12 @@ class Database:
         live: list[_Call] | None = None
         started = None
         try:
-            waited = time.perf_counter()
-            self._begin(db)
+            waited = self._begin(db)
             db.tx_memo.clear()  # read afresh in each transaction: another connection may have committed between
             started, cpu = time.perf_counter(), time.thread_time()
             _seen(db)  # another process's commit since the last batch: remember nothing from before
             if self.on_lock_wait is not None:
-                self.on_lock_wait(started - waited)
+                self.on_lock_wait(waited)
             live = [call for call in batch if call.wanted()]  # asked once: a plain Future's answer is final
             # The redoable calls first, optimistically; the others after them, each in its savepoint, so that a
             # redo never runs one of those twice. (The order of calls in one batch is the queue's, not a caller's:

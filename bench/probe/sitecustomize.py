@@ -62,8 +62,9 @@ def _install(out: str) -> None:
 
                     def _begin(self, conn, _run=begin):
                         t, c, n = time.monotonic(), time.thread_time(), sleeps[0]
-                        _run(self, conn)
+                        waited = _run(self, conn)
                         events.append(("begin", t, time.monotonic() - t, sleeps[0] - n, time.thread_time() - c))
+                        return waited
                     db.Database._begin = _begin
                 reset_wal = getattr(db.Database, "_reset_wal", None)
                 if reset_wal is not None:  # the writer's WAL catch-up between batches (storage/db.py)
