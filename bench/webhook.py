@@ -42,6 +42,7 @@ import os
 import random
 import shlex
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -119,6 +120,10 @@ end
 
 function init(args)
   local dir = args[1]
+  -- "once": send the slice once, then nothing (an empty request writes no byte); when every request of it is
+  -- answered, write done-<tid> and stop the thread (bench/webhook.py --segments: a fixed amount of work)
+  once = args[2] == "once"
+  donefile = dir .. "/done-" .. tid
   local f = assert(io.open(dir .. "/requests-" .. tid .. ".bin", "rb"))
   local data = f:read("*a")
   f:close()
@@ -140,6 +145,12 @@ function init(args)
 end
 
 function request()
+  if once and tid == 1 and not verified then
+    -- wrk calls the first thread's request() once before it runs, to check the request parses: not sent
+    verified = true
+    return reqs[1]
+  end
+  if once and sent >= #reqs then return "" end
   idx = idx + 1
   if idx > #reqs then
     idx = 1
@@ -171,6 +182,11 @@ function response(status, headers, body)
     if ok % 200 == 0 then answered:flush() end
   else
     non2xx = non2xx + 1
+  end
+  if once and ok + non2xx >= #reqs then
+    answered:flush()
+    io.open(donefile, "w"):close()
+    wrk.thread:stop()
   end
 end
 
@@ -266,13 +282,18 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 # -- 2. the requests ---------------------------------------------------------------------------------------------
 def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int, seed: int = 1,
-                   mix: str = "short", msg_base: int = MSG_ID_BASE) -> dict:
+                   mix: str = "short", msg_base: int = MSG_ID_BASE, nonce_prefix: str = NONCE_PREFIX,
+                   text_seed: int | None = None) -> dict:
     """Write n requests into `threads` files (contiguous, disjoint slices). Returns what was generated. MsgIds run
     from `msg_base`: a bench sending several loads to one server gives each its own range, or the later loads are
-    WeChat retries answered from storage (cheap, and not what is measured)."""
+    WeChat retries answered from storage (cheap, and not what is measured); each load needs its own `nonce_prefix`
+    too (a request key seen before with another message is a replay). `text_seed`: the same senders (`seed`),
+    other texts."""
     text = MIXES[mix]
     rng = random.Random(seed)
     pool = [f"o_bench{rng.getrandbits(80):020x}" for _ in range(openids)]  # 28 characters, like real openids
+    if text_seed is not None:
+        rng = random.Random(text_seed)
     timestamp = str(int(time.time()))
     per = -(-n // threads)
     sizes = []
@@ -282,7 +303,7 @@ def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int,
         for i in range(lo, hi):
             openid = pool[i % openids]
             inner = wx.text_xml(openid, text(rng), msg_id=msg_base + i, created=int(timestamp))
-            nonce = f"{NONCE_PREFIX}{i}"
+            nonce = f"{nonce_prefix}{i}"
             body, query = wx.encrypted(inner, openid, token=wx.TOKEN, aes_key=wx.AES_KEY, appid=wx.APPID,
                                        timestamp=timestamp, nonce=nonce)
             raw = body.encode()
@@ -588,14 +609,17 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
 
 
 # -- 5. the database -------------------------------------------------------------------------------------------
-def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: dict) -> dict:
+def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: dict,
+                msg_range: tuple[int, int] | None = None, nonce_prefix: str = NONCE_PREFIX) -> dict:
+    """The stored rows against wrk's answers; with `msg_range` (MsgIds [lo, hi)), only that load's rows."""
+    msg_base = msg_range[0] if msg_range else MSG_ID_BASE
     answered_nonces: list[str] = []
     for t in range(WRK_THREADS):
         f = workdir / f"answered-{t + 1}.txt"
         if f.exists():
             answered_nonces += [line.split(" ", 1)[0] for line in f.read_text().splitlines() if line]
-    answered = {f"wechat:msg:{MSG_ID_BASE + int(n[len(NONCE_PREFIX):])}" for n in answered_nonces
-                if n.startswith(NONCE_PREFIX)}
+    answered = {f"wechat:msg:{msg_base + int(n[len(nonce_prefix):])}" for n in answered_nonces
+                if n.startswith(nonce_prefix)}
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
         keys = {r[0] for r in con.execute("SELECT key FROM inbound")}
@@ -606,6 +630,9 @@ def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: di
     finally:
         con.close()
     load_keys = keys - set(sample_keys)
+    if msg_range:
+        load_keys = {k for k in load_keys if k.startswith("wechat:msg:") and k[11:].isdigit()
+                     and msg_range[0] <= int(k[11:]) < msg_range[1]}
     ok2xx = int(result["ok2xx"])
     unanswered_sent = int(result["sent"] - result["requests"])
     missing = answered - load_keys           # answered with a passive reply, yet not stored: lost
@@ -683,6 +710,168 @@ def summarize_profile(path: Path, top: int = 15) -> str:
     return "\n".join(out)
 
 
+# -- --segments: the server and the echo taking turns ---------------------------------------------------------
+def start_echo(port: int, workdir: Path, loop: str) -> subprocess.Popen | None:
+    logf = open(workdir / "echo.log", "wb")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port),
+                             "--loop", loop], stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    if not common.wait_up(proc, port, 30, poll=0.2):
+        log(f"echo reference failed to start:\n{(workdir / 'echo.log').read_text()[-2000:]}")
+        stop_server(proc)
+        return None
+    return proc
+
+
+def run_wrk_once(port: int, concurrency: int, workdir: Path, cap: float) -> tuple[dict, float]:
+    """wrk sending each request file once (the Lua's "once"): returns wrk's result and the seconds from the first
+    request sent to the last answer. wrk itself runs for its -d (`cap`); once both threads have written done-<tid>,
+    SIGINT makes it stop there and print its summary."""
+    script = workdir / "webhook.lua"
+    script.write_text(LUA)
+    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{int(cap)}s", "--latency", "--timeout", "5s",
+           "-s", str(script), f"http://127.0.0.1:{port}/wechat", "--", str(workdir), "once"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + cap
+    while proc.poll() is None and time.monotonic() < deadline:
+        if all((workdir / f"done-{t + 1}").exists() for t in range(WRK_THREADS)):
+            proc.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.01)
+    out, err = proc.communicate(timeout=60)
+    (workdir / "wrk.txt").write_text(out + err)
+    line = next((ln for ln in out.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise SystemExit(f"wrk failed ({proc.returncode}):\n{out}\n{err}")
+    result = {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+    if not all((workdir / f"done-{t + 1}").exists() for t in range(WRK_THREADS)):
+        raise SystemExit(f"wrk did not have every request answered within {cap:.0f} s: {workdir}")
+    samples = latencies(workdir)
+    return result, max(t + lat for t, lat in samples) - samples[0][0]
+
+
+def loaded(pid: int, port: int, concurrency: int, cap: float, workdir: Path, answers: str) -> dict:
+    """One segment of load on one process, every request of `workdir` sent once: its rate, its CPU a message
+    (utime + stime from /proc, the process and its children), the other processes' CPU meanwhile, its answers' tail."""
+    cpu0, busy0, tools0, t0 = tree_cpu_seconds(pid), cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
+    result, secs = run_wrk_once(port, concurrency, workdir, cap)
+    cpu, wall = tree_cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    others = max(0.0, (cpu_busy_seconds()[0] - busy0[0]) - cpu - (children_cpu_seconds() - tools0)) / wall
+    n = result[answers]
+    return {"wrk": result, "seconds": secs, "rate": n / secs, "cpu_ms": 1000 * cpu / max(1, n), "cores": cpu / wall,
+            "others": others, "samples": latencies(workdir)}
+
+
+def median(values: list[float]) -> float:
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2 if v else 0.0
+
+
+def run_segments(args, settings: list, openids: int, command: str) -> int:
+    """--segments K: the server and the echo both up, loaded in turn, K short segments each (server, echo; then
+    echo, server; …), so both sides of each pair meet the same minute of a shared machine; and each segment is a
+    fixed amount of work (--segment-messages, each sent once), so what the server does — how many of its messages
+    are a person's first — does not depend on how fast this machine let it go. Prints each pair's ratios —
+    throughput (the issue's) and CPU a message — their medians and spread, and the pooled figures."""
+    k_n, per, cap = args.segments, args.segment_messages, max(60.0, 3.0 * args.duration)
+    tmp = Path(tempfile.mkdtemp(prefix="tingjian-bench-"))
+    segs = []
+    t0 = time.monotonic()
+    for k in range(k_n):  # the same senders; each segment its own MsgIds, nonces and texts
+        s_dir, e_dir = tmp / f"server-{k}", tmp / f"echo-{k}"
+        s_dir.mkdir(), e_dir.mkdir()
+        base, prefix = MSG_ID_BASE + k * per, f"s{k}n"
+        build_requests(per, openids, args.port, s_dir, WRK_THREADS, mix=args.mix, msg_base=base,
+                       nonce_prefix=prefix, text_seed=None if k == 0 else 1000 + k)
+        for f in s_dir.glob("requests-*.bin"):
+            os.link(f, e_dir / f.name)
+        segs.append((s_dir, e_dir, (base, base + per), prefix))
+    log(f"generated {k_n} x {per} encrypted messages from {openids} openids in {time.monotonic() - t0:.1f} s in {tmp}")
+    proc = echo = None
+    pairs = []
+    try:
+        proc, _ = start_server(write_config(tmp, args.port, settings), 1, args.port, tmp)
+        sample_keys = asyncio.run(check_sample(args.port))
+        echo = start_echo(args.port + 1, tmp, args.echo_loop)
+        if echo is None:
+            return 1
+        log(f"echo: {' '.join(echo.args)} (pid {echo.pid}); {k_n} pairs of {per} messages each, the order alternating")
+        for k, (s_dir, e_dir, _, _) in enumerate(segs):
+            order = ("server", "echo") if k % 2 == 0 else ("echo", "server")
+            pair = {}
+            for who in order:
+                pair[who] = (loaded(proc.pid, args.port, args.concurrency, cap, s_dir, "ok2xx") if who == "server"
+                             else loaded(echo.pid, args.port + 1, args.concurrency, cap, e_dir, "passive"))
+            pairs.append(pair)
+        rss = worker_rss_mb(proc.pid)
+        time.sleep(1.0)  # requests in flight when wrk stopped finish their commit
+        stores = [check_store(tmp / "tingjian.db", s_dir, sample_keys, pair["server"]["wrk"], rng, prefix)
+                  for (s_dir, _, rng, prefix), pair in zip(segs, pairs)]
+        server_alive = proc.poll() is None
+    except BaseException:
+        log(f"failed: temp dir kept for inspection: {tmp}")
+        raise
+    finally:
+        for p_ in (proc, echo):
+            if p_ is not None:
+                stop_server(p_)
+
+    def spread(xs: list[float]) -> str:
+        return f"median {median(xs):.2f}x, {min(xs):.2f}-{max(xs):.2f}x"
+    thr = [p_["server"]["rate"] / p_["echo"]["rate"] for p_ in pairs]
+    cpu = [p_["echo"]["cpu_ms"] / p_["server"]["cpu_ms"] for p_ in pairs]
+    lost = sum(st["lost"] for st in stores)
+    doubled = sum(st["answered_passive_total"] - st["answered_passive_distinct"] for st in stores)
+    wrapped = any(p_["server"]["wrk"]["wraps"] for p_ in pairs)
+    errors = sum(int(p_[w]["wrk"][e]) for p_ in pairs for w in ("server", "echo")
+                 for e in ("non2xx", "err_connect", "err_read", "err_write", "err_timeout"))
+    consistent = all(st["stored_unanswered"] <= st["inflight_at_stop"]
+                     and st["stored_rows"] - st["stored_unanswered"] == st["ok2xx"] for st in stores)
+    tails = {w: tail_summary(sorted(x for p_ in pairs for x in p_[w]["samples"])) for w in ("server", "echo")}
+    total = {w: sum(p_[w]["wrk"]["ok2xx" if w == "server" else "passive"] for p_ in pairs) for w in ("server", "echo")}
+    pooled_rate = {w: total[w] / sum(p_[w]["seconds"] for p_ in pairs) for w in total}
+    pooled_cpu = {w: sum(p_[w]["cpu_ms"] * p_[w]["wrk"]["ok2xx" if w == "server" else "passive"] for p_ in pairs)
+                  / max(1, total[w]) for w in total}
+    lines = ["", "=" * 78,
+             f"Tingjian webhook benchmark, {k_n} alternated pairs of {per:,} messages  {time.strftime('%Y-%m-%d %H:%M')}  "
+             f"({os.cpu_count()} CPUs)", "-" * 78,
+             "  pair  order         msg/s server / echo -> ratio    CPU ms a message server / echo -> ratio   "
+             "p99 ms server / echo   other processes (cores)"]
+    for k, p_ in enumerate(pairs):
+        s_, e_ = p_["server"], p_["echo"]
+        lines.append(f"  {k + 1:>4}  {'server first' if k % 2 == 0 else 'echo first  '}  {s_['rate']:7,.0f} / "
+                     f"{e_['rate']:7,.0f} -> {thr[k]:.2f}x    {s_['cpu_ms']:.3f} / {e_['cpu_ms']:.3f} -> {cpu[k]:.2f}x"
+                     f"                 {tail_summary(s_['samples'])['p99_ms']:6.1f} / "
+                     f"{tail_summary(e_['samples'])['p99_ms']:5.1f}      {s_['others']:.2f} / {e_['others']:.2f}")
+    lines += [
+        f"  throughput ratio  {spread(thr)} over the pairs (the issue's measure: messages/s to the echo's); pooled "
+        f"{pooled_rate['server']:,.0f} / {pooled_rate['echo']:,.0f} msg/s -> {pooled_rate['server'] / pooled_rate['echo']:.2f}x",
+        f"  CPU ratio         {spread(cpu)} over the pairs (the echo's CPU a message / the server's); pooled "
+        f"{pooled_cpu['server']:.3f} / {pooled_cpu['echo']:.3f} ms -> {pooled_cpu['echo'] / pooled_cpu['server']:.2f}x",
+        f"  the tail          server p99 {tails['server']['p99_ms']:.1f} ms, p50 {tails['server']['p50_ms']:.1f} ms "
+        f"(all its answers); echo p99 {tails['echo']['p99_ms']:.1f} ms",
+        f"  by message        every answered MsgId stored: {'yes' if lost == 0 else 'NO, lost ' + str(lost)}; answered "
+        f"twice: {doubled}; rows = answers + in flight at each stop: {'yes' if consistent else 'NO'}"
+        + ("   WARNING: wrapped around" if wrapped else ""),
+        f"  server            {'alive' if server_alive else 'DIED during the run'}; RSS after the load "
+        + ", ".join(f"{r:.0f}" for r in rss) + f" MB; errors {errors}; {args.mix} mix, {openids:,} openids, "
+        f"concurrency {args.concurrency}",
+        f"  command           {command}", "=" * 78]
+    print("\n".join(lines), flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / f"webhook-segments-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "segments": k_n, "segment_messages": per,
+        "throughput_ratios": thr, "cpu_ratios": cpu, "pooled_rate": pooled_rate, "pooled_cpu_ms": pooled_cpu,
+        "tails": tails, "rss_mb": rss, "stores": stores,
+        "pairs": [{w: {k: v for k, v in p_[w].items() if k != "samples"} for w in p_} for p_ in pairs]}, indent=2))
+    log(f"results: {out}")
+    if args.keep:
+        log(f"kept: {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if lost == 0 and doubled == 0 and consistent and not wrapped and errors == 0 and server_alive else 1
+
+
 # -- main -----------------------------------------------------------------------------------------------------
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
@@ -711,6 +900,12 @@ def main() -> int:
     p.add_argument("--timeline", action="store_true",
                    help="print each second's answers, p50, p99 and longest latency (the JSON always has them)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (config, database, requests, logs)")
+    p.add_argument("--segments", type=int, default=1,
+                   help="K > 1: the server and the echo both up, loaded in turn in K pairs of --segment-messages "
+                        "each (the order alternating); prints each pair's throughput and CPU ratios, their median and "
+                        "spread (--duration: only the cap of a segment, 3x it, at least 60 s)")
+    p.add_argument("--segment-messages", type=int, default=3000,
+                   help="with --segments: messages a segment, each sent once (default 3000)"),
     p.add_argument("--no-echo", action="store_true",
                    help="skip the reference run against bench/echo_server.py (aiohttp + wechatpy, stores nothing)")
     args = p.parse_args()
@@ -734,6 +929,10 @@ def main() -> int:
         p.error(f"port {args.port} is already in use: choose another with --port")
     n = args.messages or int(args.duration * args.expected_rate * 1.5)
     openids = args.openids or max(1, n // 4)
+    if args.segments > 1:
+        if args.no_echo or args.workers != 1 or args.profile or args.probe:
+            p.error("--segments measures one process against the echo: not with --no-echo, --workers, --profile, --probe")
+        return run_segments(args, settings, openids, command)
 
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="tingjian-bench-"))
