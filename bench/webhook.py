@@ -752,13 +752,15 @@ def run_wrk_once(port: int, concurrency: int, workdir: Path, cap: float) -> tupl
 def loaded(pid: int, port: int, concurrency: int, cap: float, workdir: Path, answers: str) -> dict:
     """One segment of load on one process, every request of `workdir` sent once: its rate, its CPU a message
     (utime + stime from /proc, the process and its children), the other processes' CPU meanwhile, its answers' tail."""
+    switches0 = thread_switches(pid)
     cpu0, busy0, tools0, t0 = tree_cpu_seconds(pid), cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
     result, secs = run_wrk_once(port, concurrency, workdir, cap)
-    cpu, wall = tree_cpu_seconds(pid) - cpu0, time.monotonic() - t0
-    others = max(0.0, (cpu_busy_seconds()[0] - busy0[0]) - cpu - (children_cpu_seconds() - tools0)) / wall
+    cpu, t1 = tree_cpu_seconds(pid) - cpu0, time.monotonic()
+    others = max(0.0, (cpu_busy_seconds()[0] - busy0[0]) - cpu - (children_cpu_seconds() - tools0)) / (t1 - t0)
     n = result[answers]
-    return {"wrk": result, "seconds": secs, "rate": n / secs, "cpu_ms": 1000 * cpu / max(1, n), "cores": cpu / wall,
-            "others": others, "samples": latencies(workdir)}
+    return {"wrk": result, "seconds": secs, "rate": n / secs, "cpu_ms": 1000 * cpu / max(1, n), "cores": cpu / (t1 - t0),
+            "others": others, "switches": (thread_switches(pid) - switches0) / max(1, n), "window": (t0, t1),
+            "samples": latencies(workdir)}
 
 
 def median(values: list[float]) -> float:
@@ -767,109 +769,159 @@ def median(values: list[float]) -> float:
 
 
 def run_segments(args, settings: list, openids: int, command: str) -> int:
-    """--segments K: the server and the echo both up, loaded in turn, K short segments each (server, echo; then
-    echo, server; …), so both sides of each pair meet the same minute of a shared machine; and each segment is a
-    fixed amount of work (--segment-messages, each sent once), so what the server does — how many of its messages
-    are a person's first — does not depend on how fast this machine let it go. Prints each pair's ratios —
-    throughput (the issue's) and CPU a message — their medians and spread, and the pooled figures."""
+    """--segments K: the server and the echo both up (and with --old, the old tree's server too), loaded in turn, K
+    segments each — every order of them in turn — so each pair meets the same minute of a shared machine; and each
+    segment is a fixed amount of work (--segment-messages, each sent once; the same messages every run), so what
+    the server does — how many of its messages are a person's first — does not depend on how fast this machine let
+    it go. Prints each pair's ratios — throughput (the issue's) and CPU a message — their medians and spread, and
+    the pooled figures; with --old, this tree's CPU a message against the old one's, pair by pair."""
+    import itertools
+
     k_n, per, cap = args.segments, args.segment_messages, max(60.0, 3.0 * args.duration)
     tmp = Path(tempfile.mkdtemp(prefix="tingjian-bench-"))
+    names = ["server", *(["old"] if args.old else []), "echo"]
+    ports = {"server": args.port, "echo": args.port + 1, "old": args.port + 2}
+    dirs = {w: tmp / w for w in names}
     segs = []
     t0 = time.monotonic()
     for k in range(k_n):  # the same senders; each segment its own MsgIds, nonces and texts
-        s_dir, e_dir = tmp / f"server-{k}", tmp / f"echo-{k}"
-        s_dir.mkdir(), e_dir.mkdir()
+        for w in names:
+            (dirs[w] / f"seg-{k}").mkdir(parents=True)
         base, prefix = MSG_ID_BASE + k * per, f"s{k}n"
-        build_requests(per, openids, args.port, s_dir, WRK_THREADS, mix=args.mix, msg_base=base,
-                       nonce_prefix=prefix, text_seed=None if k == 0 else 1000 + k)
-        for f in s_dir.glob("requests-*.bin"):
-            os.link(f, e_dir / f.name)
-        segs.append((s_dir, e_dir, (base, base + per), prefix))
+        build_requests(per, openids, args.port, dirs["server"] / f"seg-{k}", WRK_THREADS, mix=args.mix,
+                       msg_base=base, nonce_prefix=prefix, text_seed=None if k == 0 else 1000 + k)
+        for w in names[1:]:  # the very same requests (each server has its own database)
+            for f in (dirs["server"] / f"seg-{k}").glob("requests-*.bin"):
+                os.link(f, dirs[w] / f"seg-{k}" / f.name)
+        segs.append(((base, base + per), prefix))
     log(f"generated {k_n} x {per} encrypted messages from {openids} openids in {time.monotonic() - t0:.1f} s in {tmp}")
-    proc = echo = None
+    procs: dict[str, subprocess.Popen] = {}
     pairs = []
+    saved_env = {k: os.environ.get(k) for k in ("PYTHONPATH", "BENCH_PROBE_FILE")}
     try:
-        proc, _ = start_server(write_config(tmp, args.port, settings), 1, args.port, tmp)
-        sample_keys = asyncio.run(check_sample(args.port))
-        echo = start_echo(args.port + 1, tmp, args.echo_loop)
+        for w in names[:-1]:
+            try:
+                path = [x for x in (saved_env["PYTHONPATH"] or "").split(os.pathsep) if x]
+                if w == "old":  # the old checkout's packages first (bench/common.py)
+                    path = [str(Path(args.old).resolve()), *path]
+                if args.probe:  # the server imports bench/probe/sitecustomize.py: its writer's batches, by segment
+                    os.environ["BENCH_PROBE_FILE"] = str(dirs[w] / "probe")
+                    path = [str(ROOT / "bench" / "probe"), *path]
+                if path:
+                    os.environ["PYTHONPATH"] = os.pathsep.join(path)
+                procs[w], _ = start_server(write_config(dirs[w], ports[w], settings), 1, ports[w], dirs[w])
+            finally:
+                for k, v in saved_env.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+        sample_keys = {w: asyncio.run(check_sample(ports[w])) for w in names[:-1]}
+        echo = start_echo(ports["echo"], tmp, args.echo_loop)
         if echo is None:
             return 1
-        log(f"echo: {' '.join(echo.args)} (pid {echo.pid}); {k_n} pairs of {per} messages each, the order alternating")
-        for k, (s_dir, e_dir, _, _) in enumerate(segs):
-            order = ("server", "echo") if k % 2 == 0 else ("echo", "server")
-            pair = {}
-            for who in order:
-                pair[who] = (loaded(proc.pid, args.port, args.concurrency, cap, s_dir, "ok2xx") if who == "server"
-                             else loaded(echo.pid, args.port + 1, args.concurrency, cap, e_dir, "passive"))
+        procs["echo"] = echo
+        log(f"echo: {' '.join(echo.args)} (pid {echo.pid}); {k_n} rounds of {per} messages each, every order in turn")
+        orders = list(itertools.permutations(names))
+        if len(names) == 2:
+            orders = [tuple(names), tuple(reversed(names))]
+        for k in range(k_n):
+            order = orders[k % len(orders)]
+            pair = {"order": order}
+            for w in order:
+                pair[w] = loaded(procs[w].pid, ports[w], args.concurrency, cap, dirs[w] / f"seg-{k}",
+                                 "passive" if w == "echo" else "ok2xx")
             pairs.append(pair)
-        rss = worker_rss_mb(proc.pid)
-        time.sleep(1.0)  # requests in flight when wrk stopped finish their commit
-        stores = [check_store(tmp / "tingjian.db", s_dir, sample_keys, pair["server"]["wrk"], rng, prefix)
-                  for (s_dir, _, rng, prefix), pair in zip(segs, pairs)]
-        server_alive = proc.poll() is None
+        rss = {w: worker_rss_mb(procs[w].pid) for w in names[:-1]}
+        time.sleep(1.2)  # requests in flight when wrk stopped finish their commit; the probe writes once a second
+        for pair in pairs:
+            for w in names[:-1]:
+                probed = probe_summary(dirs[w] / "probe", pair[w]["window"]) if args.probe else {}
+                pair[w]["batches"] = next((v["batches"] for v in probed.values() if v.get("batches")), None)
+        stores = {w: [check_store(dirs[w] / "tingjian.db", dirs[w] / f"seg-{k}", sample_keys[w], pair[w]["wrk"],
+                                  rng, prefix) for k, ((rng, prefix), pair) in enumerate(zip(segs, pairs))]
+                  for w in names[:-1]}
+        alive = {w: procs[w].poll() is None for w in names[:-1]}
     except BaseException:
         log(f"failed: temp dir kept for inspection: {tmp}")
         raise
     finally:
-        for p_ in (proc, echo):
-            if p_ is not None:
-                stop_server(p_)
+        for p_ in procs.values():
+            stop_server(p_)
 
     def spread(xs: list[float]) -> str:
         return f"median {median(xs):.2f}x, {min(xs):.2f}-{max(xs):.2f}x"
-    thr = [p_["server"]["rate"] / p_["echo"]["rate"] for p_ in pairs]
-    cpu = [p_["echo"]["cpu_ms"] / p_["server"]["cpu_ms"] for p_ in pairs]
-    lost = sum(st["lost"] for st in stores)
-    doubled = sum(st["answered_passive_total"] - st["answered_passive_distinct"] for st in stores)
-    wrapped = any(p_["server"]["wrk"]["wraps"] for p_ in pairs)
-    errors = sum(int(p_[w]["wrk"][e]) for p_ in pairs for w in ("server", "echo")
+
+    def answers(w: str, p_: dict) -> float:
+        return p_[w]["wrk"]["passive" if w == "echo" else "ok2xx"]
+    total = {w: sum(answers(w, p_) for p_ in pairs) for w in names}
+    pooled_rate = {w: total[w] / sum(p_[w]["seconds"] for p_ in pairs) for w in names}
+    pooled_cpu = {w: sum(p_[w]["cpu_ms"] * answers(w, p_) for p_ in pairs) / max(1, total[w]) for w in names}
+    thr = {w: [p_[w]["rate"] / p_["echo"]["rate"] for p_ in pairs] for w in names[:-1]}
+    cpu = {w: [p_["echo"]["cpu_ms"] / p_[w]["cpu_ms"] for p_ in pairs] for w in names[:-1]}
+    lost = {w: sum(st["lost"] for st in stores[w]) for w in stores}
+    doubled = {w: sum(st["answered_passive_total"] - st["answered_passive_distinct"] for st in stores[w]) for w in stores}
+    consistent = {w: all(st["stored_unanswered"] <= st["inflight_at_stop"]
+                         and st["stored_rows"] - st["stored_unanswered"] == st["ok2xx"] for st in stores[w])
+                  for w in stores}
+    errors = sum(int(p_[w]["wrk"][e]) for p_ in pairs for w in names
                  for e in ("non2xx", "err_connect", "err_read", "err_write", "err_timeout"))
-    consistent = all(st["stored_unanswered"] <= st["inflight_at_stop"]
-                     and st["stored_rows"] - st["stored_unanswered"] == st["ok2xx"] for st in stores)
-    tails = {w: tail_summary(sorted(x for p_ in pairs for x in p_[w]["samples"])) for w in ("server", "echo")}
-    total = {w: sum(p_[w]["wrk"]["ok2xx" if w == "server" else "passive"] for p_ in pairs) for w in ("server", "echo")}
-    pooled_rate = {w: total[w] / sum(p_[w]["seconds"] for p_ in pairs) for w in total}
-    pooled_cpu = {w: sum(p_[w]["cpu_ms"] * p_[w]["wrk"]["ok2xx" if w == "server" else "passive"] for p_ in pairs)
-                  / max(1, total[w]) for w in total}
+    tails = {w: tail_summary(sorted(x for p_ in pairs for x in p_[w]["samples"])) for w in names}
+    label = {"server": "this tree", "old": "old tree", "echo": "echo"}
     lines = ["", "=" * 78,
-             f"Tingjian webhook benchmark, {k_n} alternated pairs of {per:,} messages  {time.strftime('%Y-%m-%d %H:%M')}  "
-             f"({os.cpu_count()} CPUs)", "-" * 78,
-             "  pair  order         msg/s server / echo -> ratio    CPU ms a message server / echo -> ratio   "
-             "p99 ms server / echo   other processes (cores)"]
+             f"Tingjian webhook benchmark, {k_n} rounds of {per:,} messages, the order turning  "
+             f"{time.strftime('%Y-%m-%d %H:%M')}  ({os.cpu_count()} CPUs)", "-" * 78,
+             "  round  order                         " + "".join(f"{label[w]:>46}" for w in names),
+             "                                        " + "".join(f"{'msg/s  CPU ms/msg  cores  others  sw/msg':>46}"
+                                                                    for _ in names),
+             "  (cores: of the 2 that the process got; others: what other processes used meanwhile; sw/msg: "
+             "its threads' context switches a message)"]
     for k, p_ in enumerate(pairs):
-        s_, e_ = p_["server"], p_["echo"]
-        lines.append(f"  {k + 1:>4}  {'server first' if k % 2 == 0 else 'echo first  '}  {s_['rate']:7,.0f} / "
-                     f"{e_['rate']:7,.0f} -> {thr[k]:.2f}x    {s_['cpu_ms']:.3f} / {e_['cpu_ms']:.3f} -> {cpu[k]:.2f}x"
-                     f"                 {tail_summary(s_['samples'])['p99_ms']:6.1f} / "
-                     f"{tail_summary(e_['samples'])['p99_ms']:5.1f}      {s_['others']:.2f} / {e_['others']:.2f}")
-    lines += [
-        f"  throughput ratio  {spread(thr)} over the pairs (the issue's measure: messages/s to the echo's); pooled "
-        f"{pooled_rate['server']:,.0f} / {pooled_rate['echo']:,.0f} msg/s -> {pooled_rate['server'] / pooled_rate['echo']:.2f}x",
-        f"  CPU ratio         {spread(cpu)} over the pairs (the echo's CPU a message / the server's); pooled "
-        f"{pooled_cpu['server']:.3f} / {pooled_cpu['echo']:.3f} ms -> {pooled_cpu['echo'] / pooled_cpu['server']:.2f}x",
-        f"  the tail          server p99 {tails['server']['p99_ms']:.1f} ms, p50 {tails['server']['p50_ms']:.1f} ms "
-        f"(all its answers); echo p99 {tails['echo']['p99_ms']:.1f} ms",
-        f"  by message        every answered MsgId stored: {'yes' if lost == 0 else 'NO, lost ' + str(lost)}; answered "
-        f"twice: {doubled}; rows = answers + in flight at each stop: {'yes' if consistent else 'NO'}"
-        + ("   WARNING: wrapped around" if wrapped else ""),
-        f"  server            {'alive' if server_alive else 'DIED during the run'}; RSS after the load "
-        + ", ".join(f"{r:.0f}" for r in rss) + f" MB; errors {errors}; {args.mix} mix, {openids:,} openids, "
-        f"concurrency {args.concurrency}",
-        f"  command           {command}", "=" * 78]
+        row = f"  {k + 1:>5}  {' > '.join(label[w] for w in p_['order']):<30}"
+        for w in names:
+            x = p_[w]
+            row += f"{x['rate']:>11,.0f}  {x['cpu_ms']:>10.3f}  {x['cores']:5.2f}  {x['others']:6.2f}  {x['switches']:6.2f}"
+        lines.append(row)
+    for w in names[:-1]:
+        lines.append(f"  {label[w] + ' / echo':<17} throughput {spread(thr[w])} by round, pooled "
+                     f"{pooled_rate[w]:,.0f} / {pooled_rate['echo']:,.0f} msg/s -> "
+                     f"{pooled_rate[w] / pooled_rate['echo']:.2f}x (the issue's measure)")
+        lines.append(f"  {'':<17} CPU a message {spread(cpu[w])} by round, pooled {pooled_cpu[w]:.3f} / "
+                     f"{pooled_cpu['echo']:.3f} ms -> {pooled_cpu['echo'] / pooled_cpu[w]:.2f}x")
+    if args.old:
+        ab = [p_["old"]["cpu_ms"] / p_["server"]["cpu_ms"] for p_ in pairs]
+        lines.append(f"  this / old tree   CPU a message: old / this {spread(ab)} by round, pooled "
+                     f"{pooled_cpu['old'] / pooled_cpu['server']:.3f}x (above 1: this tree is cheaper); throughput "
+                     f"this / old pooled {pooled_rate['server'] / pooled_rate['old']:.2f}x")
+    for w in names:
+        lines.append(f"  the tail, {label[w]:<9} p50 {tails[w]['p50_ms']:.1f} ms, p99 {tails[w]['p99_ms']:.1f} ms (all its answers)"
+                     + (f"; writer batches p50 by round " + ", ".join(str(p_[w]['batches']['calls_p50'])
+                                                                     for p_ in pairs if p_[w].get("batches"))
+                        if args.probe and w != "echo" else ""))
+    for w in names[:-1]:
+        lines.append(f"  by message, {label[w]:<9} every answered MsgId stored: "
+                     f"{'yes' if lost[w] == 0 else 'NO, lost ' + str(lost[w])}; answered twice: {doubled[w]}; rows = "
+                     f"answers + in flight at each stop: {'yes' if consistent[w] else 'NO'}; "
+                     f"{'alive' if alive[w] else 'DIED'}; RSS " + ", ".join(f"{r:.0f}" for r in rss[w]) + " MB")
+    lines += [f"  load              {args.mix} mix, {openids:,} openids, concurrency {args.concurrency}; errors {errors}",
+              f"  command           {command}", "=" * 78]
     print("\n".join(lines), flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"webhook-segments-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({
         "date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "segments": k_n, "segment_messages": per,
-        "throughput_ratios": thr, "cpu_ratios": cpu, "pooled_rate": pooled_rate, "pooled_cpu_ms": pooled_cpu,
-        "tails": tails, "rss_mb": rss, "stores": stores,
-        "pairs": [{w: {k: v for k, v in p_[w].items() if k != "samples"} for w in p_} for p_ in pairs]}, indent=2))
+        "old": args.old, "throughput_ratios": thr, "cpu_ratios": cpu, "pooled_rate": pooled_rate,
+        "pooled_cpu_ms": pooled_cpu, "tails": tails, "rss_mb": rss, "stores": stores,
+        "pairs": [{w: ({k: v for k, v in p_[w].items() if k != "samples"} if w != "order" else p_[w]) for w in p_}
+                  for p_ in pairs]}, indent=2))
     log(f"results: {out}")
     if args.keep:
         log(f"kept: {tmp}")
     else:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if lost == 0 and doubled == 0 and consistent and not wrapped and errors == 0 and server_alive else 1
+    ok = (all(v == 0 for v in lost.values()) and all(v == 0 for v in doubled.values()) and all(consistent.values())
+          and errors == 0 and all(alive.values()))
+    return 0 if ok else 1
 
 
 # -- main -----------------------------------------------------------------------------------------------------
@@ -904,6 +956,9 @@ def main() -> int:
                    help="K > 1: the server and the echo both up, loaded in turn in K pairs of --segment-messages "
                         "each (the order alternating); prints each pair's throughput and CPU ratios, their median and "
                         "spread (--duration: only the cap of a segment, 3x it, at least 60 s)")
+    p.add_argument("--old", metavar="TREE", default=None,
+                   help="with --segments: also an old checkout's server (PYTHONPATH=TREE) on port+2, in the same "
+                        "rounds: this tree's CPU a message against it, round by round")
     p.add_argument("--segment-messages", type=int, default=3000,
                    help="with --segments: messages a segment, each sent once (default 3000)"),
     p.add_argument("--no-echo", action="store_true",
@@ -929,9 +984,13 @@ def main() -> int:
         p.error(f"port {args.port} is already in use: choose another with --port")
     n = args.messages or int(args.duration * args.expected_rate * 1.5)
     openids = args.openids or max(1, n // 4)
+    if args.old and args.segments < 2:
+        p.error("--old needs --segments")
+    if args.old and not port_free(args.port + 2):
+        p.error(f"port {args.port + 2} (the old tree's server) is already in use")
     if args.segments > 1:
-        if args.no_echo or args.workers != 1 or args.profile or args.probe:
-            p.error("--segments measures one process against the echo: not with --no-echo, --workers, --profile, --probe")
+        if args.no_echo or args.workers != 1 or args.profile:
+            p.error("--segments measures one process against the echo: not with --no-echo, --workers, --profile")
         return run_segments(args, settings, openids, command)
 
     OUT.mkdir(parents=True, exist_ok=True)
