@@ -4,6 +4,7 @@
     python bench/webhook.py [--messages 60000] [--concurrency 50] [--duration 20] [--workers 1] [--no-echo]
                             [--port 18080] [--mix short|routing] [--keep] [--timeline] [--probe]
                             [--set SECTION.KEY=VALUE ...]
+                            [--segments K [--segment-messages 3000] [--old TREE]]
 
 What happens (each step prints what it does):
  1. A temporary config (safe mode, check_timestamp = false, SQLite in a temp dir, sandbox off, api_base on a closed
@@ -22,6 +23,13 @@ What happens (each step prints what it does):
     bench/echo_server.py (aiohttp + wechatpy: verify, decrypt, parse, encrypted reply, nothing stored) on port+1,
     unless --no-echo: the reference measured in the same run.
  7. A summary block with Tingjian's figures and its ratio to the echo; the temp dir is removed unless --keep.
+
+--segments K (one process): the server and the echo (with --old TREE also that checkout's server, PYTHONPATH=TREE,
+on port+2) all up, loaded in turn in K rounds, every order in turn, each round a fixed amount of work
+(--segment-messages, each request sent once): both sides of a round meet the same minutes of a shared machine, and
+the server's work does not depend on how fast the machine let it go. It prints each round's figures, the ratios
+to the echo (throughput and CPU a message) by round and pooled, and with --old the two trees' CPU a message;
+bench/segments_fit.py fits the CPU a message against the rate over the rounds of several runs.
 
 Latency, two ways: wrk's own percentiles (the "latency" line) apply wrk's coordinated-omission correction (every
 answer slower than twice the mean interval adds made-up samples, as if a fixed-rate client had waited behind it),
@@ -1104,6 +1112,8 @@ def main() -> int:
         f"  workers           {args.workers}    concurrency {args.concurrency}    duration {args.duration} s    "
         f"wrk threads {WRK_THREADS}",
         f"  messages          {n:,} pre-generated ({args.mix} mix) from {openids:,} openids, {int(result['sent']):,} sent"
+        f" ({result['ok2xx'] / openids:.1f} answered a sender: the slower the run, the more of them are a sender's first,"
+        f" which cost more; --segments sends a fixed amount)"
         + ("   WARNING: wrapped around, MsgIds repeated (dedupe answered them): raise --messages" if wrapped else ""),
         f"  server            {'alive' if server_alive else 'DIED during the run'}; RSS after the load "
         + ", ".join(f"{r:.0f}" for r in rss) + " MB (per worker)",
