@@ -4,6 +4,7 @@
     python bench/webhook.py [--messages 60000] [--concurrency 50] [--duration 20] [--workers 1] [--no-echo]
                             [--port 18080] [--mix short|routing] [--keep] [--timeline] [--probe]
                             [--set SECTION.KEY=VALUE ...]
+                            [--segments K [--segment-messages 3000] [--old TREE]]
 
 What happens (each step prints what it does):
  1. A temporary config (safe mode, check_timestamp = false, SQLite in a temp dir, sandbox off, api_base on a closed
@@ -22,6 +23,13 @@ What happens (each step prints what it does):
     bench/echo_server.py (aiohttp + wechatpy: verify, decrypt, parse, encrypted reply, nothing stored) on port+1,
     unless --no-echo: the reference measured in the same run.
  7. A summary block with Tingjian's figures and its ratio to the echo; the temp dir is removed unless --keep.
+
+--segments K (one process): the server and the echo (with --old TREE also that checkout's server, PYTHONPATH=TREE,
+on port+2) all up, loaded in turn in K rounds, every order in turn, each round a fixed amount of work
+(--segment-messages, each request sent once): both sides of a round meet the same minutes of a shared machine, and
+the server's work does not depend on how fast the machine let it go. It prints each round's figures, the ratios
+to the echo (throughput and CPU a message) by round and pooled, and with --old the two trees' CPU a message;
+bench/segments_fit.py fits the CPU a message against the rate over the rounds of several runs.
 
 Latency, two ways: wrk's own percentiles (the "latency" line) apply wrk's coordinated-omission correction (every
 answer slower than twice the mean interval adds made-up samples, as if a fixed-rate client had waited behind it),
@@ -42,6 +50,7 @@ import os
 import random
 import shlex
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -120,6 +129,10 @@ end
 
 function init(args)
   local dir = args[1]
+  -- "once": send the slice once, then nothing (an empty request writes no byte); when every request of it is
+  -- answered, write done-<tid> and stop the thread (bench/webhook.py --segments: a fixed amount of work)
+  once = args[2] == "once"
+  donefile = dir .. "/done-" .. tid
   local f = assert(io.open(dir .. "/requests-" .. tid .. ".bin", "rb"))
   local data = f:read("*a")
   f:close()
@@ -141,6 +154,12 @@ function init(args)
 end
 
 function request()
+  if once and tid == 1 and not verified then
+    -- wrk calls the first thread's request() once before it runs, to check the request parses: not sent
+    verified = true
+    return reqs[1]
+  end
+  if once and sent >= #reqs then return "" end
   idx = idx + 1
   if idx > #reqs then
     idx = 1
@@ -172,6 +191,11 @@ function response(status, headers, body)
     if ok % 200 == 0 then answered:flush() end
   else
     non2xx = non2xx + 1
+  end
+  if once and ok + non2xx >= #reqs then
+    answered:flush()
+    io.open(donefile, "w"):close()
+    wrk.thread:stop()
   end
 end
 
@@ -267,13 +291,18 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 # -- 2. the requests ---------------------------------------------------------------------------------------------
 def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int, seed: int = 1,
-                   mix: str = "short", msg_base: int = MSG_ID_BASE) -> dict:
+                   mix: str = "short", msg_base: int = MSG_ID_BASE, nonce_prefix: str = NONCE_PREFIX,
+                   text_seed: int | None = None) -> dict:
     """Write n requests into `threads` files (contiguous, disjoint slices). Returns what was generated. MsgIds run
     from `msg_base`: a bench sending several loads to one server gives each its own range, or the later loads are
-    WeChat retries answered from storage (cheap, and not what is measured)."""
+    WeChat retries answered from storage (cheap, and not what is measured); each load needs its own `nonce_prefix`
+    too (a request key seen before with another message is a replay). `text_seed`: the same senders (`seed`),
+    other texts."""
     text = MIXES[mix]
     rng = random.Random(seed)
     pool = [f"o_bench{rng.getrandbits(80):020x}" for _ in range(openids)]  # 28 characters, like real openids
+    if text_seed is not None:
+        rng = random.Random(text_seed)
     timestamp = str(int(time.time()))
     per = -(-n // threads)
     sizes = []
@@ -283,7 +312,7 @@ def build_requests(n: int, openids: int, port: int, workdir: Path, threads: int,
         for i in range(lo, hi):
             openid = pool[i % openids]
             inner = wx.text_xml(openid, text(rng), msg_id=msg_base + i, created=int(timestamp))
-            nonce = f"{NONCE_PREFIX}{i}"
+            nonce = f"{nonce_prefix}{i}"
             body, query = wx.encrypted(inner, openid, token=wx.TOKEN, aes_key=wx.AES_KEY, appid=wx.APPID,
                                        timestamp=timestamp, nonce=nonce)
             raw = body.encode()
@@ -672,14 +701,17 @@ def probe_summary(prefix: Path, window: tuple[float, float]) -> dict:
 
 
 # -- 5. the database -------------------------------------------------------------------------------------------
-def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: dict) -> dict:
+def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: dict,
+                msg_range: tuple[int, int] | None = None, nonce_prefix: str = NONCE_PREFIX) -> dict:
+    """The stored rows against wrk's answers; with `msg_range` (MsgIds [lo, hi)), only that load's rows."""
+    msg_base = msg_range[0] if msg_range else MSG_ID_BASE
     answered_nonces: list[str] = []
     for t in range(WRK_THREADS):
         f = workdir / f"answered-{t + 1}.txt"
         if f.exists():
             answered_nonces += [line.split(" ", 1)[0] for line in f.read_text().splitlines() if line]
-    answered = {f"wechat:msg:{MSG_ID_BASE + int(n[len(NONCE_PREFIX):])}" for n in answered_nonces
-                if n.startswith(NONCE_PREFIX)}
+    answered = {f"wechat:msg:{msg_base + int(n[len(nonce_prefix):])}" for n in answered_nonces
+                if n.startswith(nonce_prefix)}
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
         keys = {r[0] for r in con.execute("SELECT key FROM inbound")}
@@ -690,6 +722,9 @@ def check_store(db_path: Path, workdir: Path, sample_keys: list[str], result: di
     finally:
         con.close()
     load_keys = keys - set(sample_keys)
+    if msg_range:
+        load_keys = {k for k in load_keys if k.startswith("wechat:msg:") and k[11:].isdigit()
+                     and msg_range[0] <= int(k[11:]) < msg_range[1]}
     ok2xx = int(result["ok2xx"])
     unanswered_sent = int(result["sent"] - result["requests"])
     missing = answered - load_keys           # answered with a passive reply, yet not stored: lost
@@ -792,6 +827,224 @@ def summarize_profile(path: Path, top: int = 15) -> str:
     return "\n".join(out)
 
 
+# -- --segments: the server and the echo taking turns ---------------------------------------------------------
+def start_echo(port: int, workdir: Path, loop: str) -> subprocess.Popen | None:
+    logf = open(workdir / "echo.log", "wb")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port),
+                             "--loop", loop], stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    if not common.wait_up(proc, port, 30, poll=0.2):
+        log(f"echo reference failed to start:\n{(workdir / 'echo.log').read_text()[-2000:]}")
+        stop_server(proc)
+        return None
+    return proc
+
+
+def run_wrk_once(port: int, concurrency: int, workdir: Path, cap: float) -> tuple[dict, float]:
+    """wrk sending each request file once (the Lua's "once"): returns wrk's result and the seconds from the first
+    request sent to the last answer. wrk itself runs for its -d (`cap`); once both threads have written done-<tid>,
+    SIGINT makes it stop there and print its summary."""
+    script = workdir / "webhook.lua"
+    script.write_text(LUA)
+    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{int(cap)}s", "--latency", "--timeout", "5s",
+           "-s", str(script), f"http://127.0.0.1:{port}/wechat", "--", str(workdir), "once"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + cap
+    while proc.poll() is None and time.monotonic() < deadline:
+        if all((workdir / f"done-{t + 1}").exists() for t in range(WRK_THREADS)):
+            proc.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.01)
+    out, err = proc.communicate(timeout=60)
+    (workdir / "wrk.txt").write_text(out + err)
+    line = next((ln for ln in out.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise SystemExit(f"wrk failed ({proc.returncode}):\n{out}\n{err}")
+    result = {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+    if not all((workdir / f"done-{t + 1}").exists() for t in range(WRK_THREADS)):
+        raise SystemExit(f"wrk did not have every request answered within {cap:.0f} s: {workdir}")
+    samples = latencies(workdir)
+    return result, max(t + lat for t, lat in samples) - samples[0][0]
+
+
+def loaded(pid: int, port: int, concurrency: int, cap: float, workdir: Path, answers: str) -> dict:
+    """One segment of load on one process, every request of `workdir` sent once: its rate, its CPU a message
+    (utime + stime from /proc, the process and its children), the other processes' CPU meanwhile, its answers' tail."""
+    switches0 = thread_switches(pid)
+    cpu0, busy0, tools0, t0 = tree_cpu_seconds(pid), cpu_busy_seconds(), children_cpu_seconds(), time.monotonic()
+    result, secs = run_wrk_once(port, concurrency, workdir, cap)
+    cpu, t1 = tree_cpu_seconds(pid) - cpu0, time.monotonic()
+    others = max(0.0, (cpu_busy_seconds()[0] - busy0[0]) - cpu - (children_cpu_seconds() - tools0)) / (t1 - t0)
+    n = result[answers]
+    return {"wrk": result, "seconds": secs, "rate": n / secs, "cpu_ms": 1000 * cpu / max(1, n), "cores": cpu / (t1 - t0),
+            "others": others, "switches": (thread_switches(pid) - switches0) / max(1, n), "window": (t0, t1),
+            "samples": latencies(workdir)}
+
+
+def median(values: list[float]) -> float:
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2 if v else 0.0
+
+
+def run_segments(args, settings: list, openids: int, command: str) -> int:
+    """--segments K: the server and the echo both up (and with --old, the old tree's server too), loaded in turn, K
+    segments each — every order of them in turn — so each pair meets the same minute of a shared machine; and each
+    segment is a fixed amount of work (--segment-messages, each sent once; the same messages every run), so what
+    the server does — how many of its messages are a person's first — does not depend on how fast this machine let
+    it go. Prints each pair's ratios — throughput (the issue's) and CPU a message — their medians and spread, and
+    the pooled figures; with --old, this tree's CPU a message against the old one's, pair by pair."""
+    import itertools
+
+    k_n, per, cap = args.segments, args.segment_messages, max(60.0, 3.0 * args.duration)
+    tmp = Path(tempfile.mkdtemp(prefix="tingjian-bench-"))
+    names = ["server", *(["old"] if args.old else []), "echo"]
+    ports = {"server": args.port, "echo": args.port + 1, "old": args.port + 2}
+    dirs = {w: tmp / w for w in names}
+    segs = []
+    t0 = time.monotonic()
+    for k in range(k_n):  # the same senders; each segment its own MsgIds, nonces and texts
+        for w in names:
+            (dirs[w] / f"seg-{k}").mkdir(parents=True)
+        base, prefix = MSG_ID_BASE + k * per, f"s{k}n"
+        build_requests(per, openids, args.port, dirs["server"] / f"seg-{k}", WRK_THREADS, mix=args.mix,
+                       msg_base=base, nonce_prefix=prefix, text_seed=None if k == 0 else 1000 + k)
+        for w in names[1:]:  # the very same requests (each server has its own database)
+            for f in (dirs["server"] / f"seg-{k}").glob("requests-*.bin"):
+                os.link(f, dirs[w] / f"seg-{k}" / f.name)
+        segs.append(((base, base + per), prefix))
+    log(f"generated {k_n} x {per} encrypted messages from {openids} openids in {time.monotonic() - t0:.1f} s in {tmp}")
+    procs: dict[str, subprocess.Popen] = {}
+    pairs = []
+    saved_env = {k: os.environ.get(k) for k in ("PYTHONPATH", "BENCH_PROBE_FILE")}
+    try:
+        for w in names[:-1]:
+            try:
+                path = [x for x in (saved_env["PYTHONPATH"] or "").split(os.pathsep) if x]
+                if w == "old":  # the old checkout's packages first (bench/common.py)
+                    path = [str(Path(args.old).resolve()), *path]
+                if args.probe:  # the server imports bench/probe/sitecustomize.py: its writer's batches, by segment
+                    os.environ["BENCH_PROBE_FILE"] = str(dirs[w] / "probe")
+                    path = [str(ROOT / "bench" / "probe"), *path]
+                if path:
+                    os.environ["PYTHONPATH"] = os.pathsep.join(path)
+                procs[w], _ = start_server(write_config(dirs[w], ports[w], settings), 1, ports[w], dirs[w])
+            finally:
+                for k, v in saved_env.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+        sample_keys = {w: asyncio.run(check_sample(ports[w])) for w in names[:-1]}
+        echo = start_echo(ports["echo"], tmp, args.echo_loop)
+        if echo is None:
+            return 1
+        procs["echo"] = echo
+        log(f"echo: {' '.join(echo.args)} (pid {echo.pid}); {k_n} rounds of {per} messages each, every order in turn")
+        orders = list(itertools.permutations(names))
+        if len(names) == 2:
+            orders = [tuple(names), tuple(reversed(names))]
+        for k in range(k_n):
+            order = orders[k % len(orders)]
+            pair = {"order": order}
+            for w in order:
+                pair[w] = loaded(procs[w].pid, ports[w], args.concurrency, cap, dirs[w] / f"seg-{k}",
+                                 "passive" if w == "echo" else "ok2xx")
+            pairs.append(pair)
+        rss = {w: worker_rss_mb(procs[w].pid) for w in names[:-1]}
+        time.sleep(1.2)  # requests in flight when wrk stopped finish their commit; the probe writes once a second
+        for pair in pairs:
+            for w in names[:-1]:
+                probed = probe_summary(dirs[w] / "probe", pair[w]["window"]) if args.probe else {}
+                pair[w]["batches"] = next((v["batches"] for v in probed.values() if v.get("batches")), None)
+        stores = {w: [check_store(dirs[w] / "tingjian.db", dirs[w] / f"seg-{k}", sample_keys[w], pair[w]["wrk"],
+                                  rng, prefix) for k, ((rng, prefix), pair) in enumerate(zip(segs, pairs))]
+                  for w in names[:-1]}
+        alive = {w: procs[w].poll() is None for w in names[:-1]}
+    except BaseException:
+        log(f"failed: temp dir kept for inspection: {tmp}")
+        raise
+    finally:
+        for p_ in procs.values():
+            stop_server(p_)
+
+    def spread(xs: list[float]) -> str:
+        return f"median {median(xs):.2f}x, {min(xs):.2f}-{max(xs):.2f}x"
+
+    def answers(w: str, p_: dict) -> float:
+        return p_[w]["wrk"]["passive" if w == "echo" else "ok2xx"]
+    total = {w: sum(answers(w, p_) for p_ in pairs) for w in names}
+    pooled_rate = {w: total[w] / sum(p_[w]["seconds"] for p_ in pairs) for w in names}
+    pooled_cpu = {w: sum(p_[w]["cpu_ms"] * answers(w, p_) for p_ in pairs) / max(1, total[w]) for w in names}
+    thr = {w: [p_[w]["rate"] / p_["echo"]["rate"] for p_ in pairs] for w in names[:-1]}
+    cpu = {w: [p_["echo"]["cpu_ms"] / p_[w]["cpu_ms"] for p_ in pairs] for w in names[:-1]}
+    lost = {w: sum(st["lost"] for st in stores[w]) for w in stores}
+    doubled = {w: sum(st["answered_passive_total"] - st["answered_passive_distinct"] for st in stores[w]) for w in stores}
+    consistent = {w: all(st["stored_unanswered"] <= st["inflight_at_stop"]
+                         and st["stored_rows"] - st["stored_unanswered"] == st["ok2xx"] for st in stores[w])
+                  for w in stores}
+    # wrk's timeouts are not errors here: every request was answered (done-<tid>), and a connection left idle once its
+    # thread's slice was sent counts as one after 5 s
+    errors = sum(int(p_[w]["wrk"][e]) for p_ in pairs for w in names
+                 for e in ("non2xx", "err_connect", "err_read", "err_write"))
+    timeouts = sum(int(p_[w]["wrk"]["err_timeout"]) for p_ in pairs for w in names)
+    tails = {w: tail_summary(sorted(x for p_ in pairs for x in p_[w]["samples"])) for w in names}
+    label = {"server": "this tree", "old": "old tree", "echo": "echo"}
+    lines = ["", "=" * 78,
+             f"Tingjian webhook benchmark, {k_n} rounds of {per:,} messages, the order turning  "
+             f"{time.strftime('%Y-%m-%d %H:%M')}  ({os.cpu_count()} CPUs)", "-" * 78,
+             "  round  order                         " + "".join(f"{label[w]:>46}" for w in names),
+             "                                        " + "".join(f"{'msg/s  CPU ms/msg  cores  others  sw/msg':>46}"
+                                                                    for _ in names),
+             "  (cores: of the 2 that the process got; others: what other processes used meanwhile; sw/msg: "
+             "its threads' context switches a message)"]
+    for k, p_ in enumerate(pairs):
+        row = f"  {k + 1:>5}  {' > '.join(label[w] for w in p_['order']):<30}"
+        for w in names:
+            x = p_[w]
+            row += f"{x['rate']:>11,.0f}  {x['cpu_ms']:>10.3f}  {x['cores']:5.2f}  {x['others']:6.2f}  {x['switches']:6.2f}"
+        lines.append(row)
+    for w in names[:-1]:
+        lines.append(f"  {label[w] + ' / echo':<17} throughput {spread(thr[w])} by round, pooled "
+                     f"{pooled_rate[w]:,.0f} / {pooled_rate['echo']:,.0f} msg/s -> "
+                     f"{pooled_rate[w] / pooled_rate['echo']:.2f}x (the issue's measure)")
+        lines.append(f"  {'':<17} CPU a message {spread(cpu[w])} by round, pooled {pooled_cpu[w]:.3f} / "
+                     f"{pooled_cpu['echo']:.3f} ms -> {pooled_cpu['echo'] / pooled_cpu[w]:.2f}x")
+    if args.old:
+        ab = [p_["old"]["cpu_ms"] / p_["server"]["cpu_ms"] for p_ in pairs]
+        lines.append(f"  this / old tree   CPU a message: old / this {spread(ab)} by round, pooled "
+                     f"{pooled_cpu['old'] / pooled_cpu['server']:.3f}x (above 1: this tree is cheaper); throughput "
+                     f"this / old pooled {pooled_rate['server'] / pooled_rate['old']:.2f}x")
+    for w in names:
+        lines.append(f"  the tail, {label[w]:<9} p50 {tails[w]['p50_ms']:.1f} ms, p99 {tails[w]['p99_ms']:.1f} ms (all its answers)"
+                     + (f"; writer batches p50 by round " + ", ".join(str(p_[w]['batches']['calls_p50'])
+                                                                     for p_ in pairs if p_[w].get("batches"))
+                        if args.probe and w != "echo" else ""))
+    for w in names[:-1]:
+        lines.append(f"  by message, {label[w]:<9} every answered MsgId stored: "
+                     f"{'yes' if lost[w] == 0 else 'NO, lost ' + str(lost[w])}; answered twice: {doubled[w]}; rows = "
+                     f"answers + in flight at each stop: {'yes' if consistent[w] else 'NO'}; "
+                     f"{'alive' if alive[w] else 'DIED'}; RSS " + ", ".join(f"{r:.0f}" for r in rss[w]) + " MB")
+    lines += [f"  load              {args.mix} mix, {openids:,} openids, concurrency {args.concurrency}; errors {errors}"
+              f" (wrk's 5 s timeouts, every request answered all the same: {timeouts})",
+              f"  command           {command}", "=" * 78]
+    print("\n".join(lines), flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / f"webhook-segments-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps({
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"), "command": command, "segments": k_n, "segment_messages": per,
+        "old": args.old, "throughput_ratios": thr, "cpu_ratios": cpu, "pooled_rate": pooled_rate,
+        "pooled_cpu_ms": pooled_cpu, "tails": tails, "rss_mb": rss, "stores": stores,
+        "pairs": [{w: ({k: v for k, v in p_[w].items() if k != "samples"} if w != "order" else p_[w]) for w in p_}
+                  for p_ in pairs]}, indent=2))
+    log(f"results: {out}")
+    if args.keep:
+        log(f"kept: {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ok = (all(v == 0 for v in lost.values()) and all(v == 0 for v in doubled.values()) and all(consistent.values())
+          and errors == 0 and all(alive.values()))
+    return 0 if ok else 1
+
+
 # -- main -----------------------------------------------------------------------------------------------------
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
@@ -825,6 +1078,15 @@ def main() -> int:
                         "fsyncs, writes and futex calls a message")
     p.add_argument("--echo-workers", type=int, default=1,
                    help="processes of the echo reference, sharing its port (SO_REUSEPORT; default 1)")
+    p.add_argument("--segments", type=int, default=1,
+                   help="K > 1: the server and the echo both up, loaded in turn in K pairs of --segment-messages "
+                        "each (the order alternating); prints each pair's throughput and CPU ratios, their median and "
+                        "spread (--duration: only the cap of a segment, 3x it, at least 60 s)")
+    p.add_argument("--old", metavar="TREE", default=None,
+                   help="with --segments: also an old checkout's server (PYTHONPATH=TREE) on port+2, in the same "
+                        "rounds: this tree's CPU a message against it, round by round")
+    p.add_argument("--segment-messages", type=int, default=3000,
+                   help="with --segments: messages a segment, each sent once (default 3000)")
     p.add_argument("--no-echo", action="store_true",
                    help="skip the reference run against bench/echo_server.py (aiohttp + wechatpy, stores nothing)")
     args = p.parse_args()
@@ -848,6 +1110,14 @@ def main() -> int:
         p.error(f"port {args.port} is already in use: choose another with --port")
     n = args.messages or int(args.duration * args.expected_rate * 1.5)
     openids = args.openids or max(1, n // 4)
+    if args.old and args.segments < 2:
+        p.error("--old needs --segments")
+    if args.old and not port_free(args.port + 2):
+        p.error(f"port {args.port + 2} (the old tree's server) is already in use")
+    if args.segments > 1:
+        if args.no_echo or args.workers != 1 or args.echo_workers != 1 or args.profile:
+            p.error("--segments measures one process against one echo: not with --no-echo, --workers, --echo-workers, --profile")
+        return run_segments(args, settings, openids, command)
 
     OUT.mkdir(parents=True, exist_ok=True)
     common.autogroup()  # wrk runs in this session (BENCH_AUTOGROUP_NICE, bench/common.py)
@@ -988,6 +1258,8 @@ def main() -> int:
         f"  workers           {args.workers}    concurrency {args.concurrency}    duration {args.duration} s    "
         f"wrk threads {WRK_THREADS}",
         f"  messages          {n:,} pre-generated ({args.mix} mix) from {openids:,} openids, {int(result['sent']):,} sent"
+        f" ({result['ok2xx'] / openids:.1f} answered a sender: the slower the run, the more of them are a sender's first,"
+        f" which cost more; --segments sends a fixed amount)"
         + ("   WARNING: wrapped around, MsgIds repeated (dedupe answered them): raise --messages" if wrapped else ""),
         f"  server            {'alive' if server_alive else 'DIED during the run'}; RSS after the load "
         + ", ".join(f"{r:.0f}" for r in rss) + " MB (per worker)",
