@@ -14,9 +14,11 @@ weekly job only — never by the webhook's path.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
+from pathlib import Path
 
 # Words every message has; they say nothing about what the week was about.
 STOP = {
@@ -122,6 +124,24 @@ def for_scopes(rows: list[tuple[str | None, str | None, str | None]], scopes: di
     tokenised = [(unit, terms_.split() if terms_ is not None else next(cut)) for unit, terms_, _ in rows]
     return {scope: hot([ts for unit, ts in tokenised if members is None or unit in members], tokenizer, top)
             for scope, members in scopes.items()}
+
+
+def cut_version(tokenizer=None) -> str:
+    """What a ticket's stored terms depend on besides its text: this module's rules (its source), jieba, and the
+    tokenizer's dictionary (the router's own words and frequencies over jieba's). Terms stored under another
+    version are dropped and cut again (bot/scheduler.py topic_terms), so a digest never counts a mix."""
+    cached = getattr(tokenizer, "_topics_cut_version", None)
+    if cached is not None:
+        return cached
+    import jieba
+    freq = getattr(tokenizer, "FREQ", None)
+    own = sorted(dict.items(freq)) if isinstance(freq, dict) and hasattr(freq, "base") else []  # the router's
+    h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=12)
+    h.update(repr((jieba.__version__, getattr(tokenizer, "total", None), len(freq or ()), own)).encode())
+    version = h.hexdigest()
+    if tokenizer is not None:
+        tokenizer._topics_cut_version = version  # the router's dictionary is fixed once built
+    return version
 
 
 def terms_of(texts: list[str], tokenizer=None) -> list[list[str]]:
