@@ -69,9 +69,10 @@ def _dispatcher(config: Config, db, now: float):
                       min_cases=config.review.min_cases)
 
 
-def cut_terms(config: Config, texts: list[str]) -> list[list[str]]:
+def cut_terms(config: Config, texts: list[str]) -> tuple[str, list[list[str]]]:
     """In the child: each text's hot-topic terms (handlers.topics.terms_of with the router's tokenizer), for a
-    backlog of tickets (after an upgrade, a long stop) that would hold the service's GIL for minutes."""
+    backlog of tickets (after an upgrade, a long stop) that would hold the service's GIL for minutes; with the
+    cut's version (handlers.topics.cut_version: the child's router follows the directory, the service's not)."""
     from handlers import topics
     from storage.db import connect_readonly
     db = connect_readonly(config.storage.path)
@@ -79,7 +80,7 @@ def cut_terms(config: Config, texts: list[str]) -> list[list[str]]:
         router = _router(config, db)
     finally:
         db.conn.close()
-    return topics.terms_of(texts, router.tokenizer)
+    return topics.cut_version(router.tokenizer), topics.terms_of(texts, router.tokenizer)
 
 
 def search_documents(config: Config, limit: int) -> tuple[list[tuple[int, str]], int | None]:

@@ -39,6 +39,7 @@ PRUNE_BATCH = 500
 MEDIA_BATCH = 200  # media rows per write when pruning (each looked up in tickets and drafts, files unlinked)
 SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
 TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
+TERMS_FORGET_BATCH = 2000  # stored terms of another cut dropped per short write
 TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
 # The weekly digest is also looked at this often on its day: a run cut short (its job process killed, the service
 # stopped half-way) is finished within minutes, each scope still sent once. When all are sent it is one read.
@@ -209,17 +210,23 @@ class Jobs:
         share the webhook's GIL."""
         from handlers import topics
         tokenizer = self.dispatcher.router.tokenizer
+        version = topics.cut_version(tokenizer)
+        while await self.db.read(tickets.terms_cut) != version:  # the rules or the dictionary changed: cut anew
+            await self.db.run(tickets.forget_terms, version, TERMS_FORGET_BATCH)
         total = 0
         while True:
             rows = await self.db.read(tickets.terms_todo, self.clock.now() - TERMS_DAYS * 86400, TERMS_BATCH)
             if not rows:
                 return total
             texts_ = [t for _, t in rows if t is not None]
+            cut = None
             if not texts_:
                 cut = []
             elif len(rows) >= TERMS_BATCH and self.config.digest.separate_process:
-                cut = await self.job_process.call(digest_job.cut_terms, self.config, texts_)
-            else:
+                child, cut = await self.job_process.call(digest_job.cut_terms, self.config, texts_)
+                if child != version:  # the child's router has another directory: only this service's cut is stored
+                    cut = None
+            if cut is None:
                 cut = await self.db.read(lambda _db: topics.terms_of(texts_, tokenizer))
             it = iter(cut)
             total += await self.db.run(tickets.store_terms,

@@ -166,15 +166,11 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
     now_ratings = tickets.ratings_in(db, start, end, only)
     before_ratings = tickets.ratings_in(db, prev_start, prev_end, only)
     overdue_rows = [t for t in overdue_rows if t["due_at"] < now]
-    if topics is None:
-        topics = {}
-        for scope in scopes:
-            stored = tickets.topics(db, week, scope)
-            if stored is None:
-                members = scope_members(units, scope)
-                texts_ = [(u, t) for u, t in tickets.texts_created(db, start, end) if members is None or u in members]
-                stored = hot_topics_for(texts_, {scope: members}, tokenizer)[scope]
-            topics[scope] = stored
+    if topics is None:  # the weekly job's, else counted now from the tickets' stored terms
+        topics = {s: t for s in scopes if (t := tickets.topics(db, week, s)) is not None}
+        if len(topics) < len(scopes):
+            todo = {s: scope_members(units, s) for s in scopes if s not in topics}
+            topics.update(hot_topics_for(tickets.period_terms(db, start, end, only), todo, tokenizer))
     by_unit_now = _by_unit(now_rows)
     all_now = with_praise(compute(now_rows, start, end, now, now_ratings,
                                   misses=tickets.misses_in(db, start, end, only)),
@@ -229,16 +225,17 @@ def _by_unit(rows: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def hot_topics_for(texts_: list[tuple[str | None, str]], scopes: dict[str, set[str] | None],
+def hot_topics_for(rows: list[tuple[str | None, str | None, str | None]], scopes: dict[str, set[str] | None],
                    tokenizer=None) -> dict[str, list[tuple[str, int]]]:
-    """Each scope's hot topics from the week's (unit, text) pairs (see handlers/topics.py)."""
+    """Each scope's hot topics from the period's (unit, stored terms, text) (storage.tickets.period_terms; see
+    handlers/topics.py)."""
     from handlers import topics as topics_
-    return topics_.for_scopes(texts_, scopes, tokenizer)
+    return topics_.for_scopes(rows, scopes, tokenizer)
 
 
 def hot_topics(texts_: list[str], tokenizer=None, top: int = 8) -> list[tuple[str, int]]:
-    """The topics of a list of texts (one scope)."""
-    return hot_topics_for([(None, t) for t in texts_], {"all": None}, tokenizer)["all"][:top]
+    """The topics of a list of texts (one scope), each cut now."""
+    return hot_topics_for([(None, None, t) for t in texts_], {"all": None}, tokenizer)["all"][:top]
 
 
 def repeated(week_rows: list[dict], units: dict) -> list[dict[str, Any]]:

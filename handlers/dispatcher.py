@@ -577,7 +577,7 @@ class Dispatcher:
             return []
         units = {u["code"]: u for u in directory.all_units(db)}
         start, end = digest.bounds(week, tz)
-        topics = digest.hot_topics_for(tickets.texts_created(db, start, end),
+        topics = digest.hot_topics_for(tickets.period_terms(db, start, end),  # each ticket's stored terms
                                        {scope: digest.scope_members(units, scope) for scope, _ in jobs},
                                        self.router.tokenizer)
         built = digest.build_all(db, week, now, tz, [scope for scope, _ in jobs], self.router.tokenizer, topics,

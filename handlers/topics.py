@@ -14,9 +14,11 @@ weekly job only — never by the webhook's path.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
+from pathlib import Path
 
 # Words every message has; they say nothing about what the week was about.
 STOP = {
@@ -85,7 +87,7 @@ def rarity(word: str, tokenizer) -> float:
     return min(1.0, math.log(total / f) / 16)
 
 
-def hot(tokenised: list[set[str]], tokenizer=None, top: int = 8) -> list[tuple[str, int]]:
+def hot(tokenised: list[list[str]], tokenizer=None, top: int = 8) -> list[tuple[str, int]]:
     """The week's topics from each ticket's candidate terms, each with the number of tickets that use it."""
     return ranked(Counter(t for terms_ in tokenised for t in terms_), len(tokenised), tokenizer, top)
 
@@ -111,14 +113,35 @@ def ranked(docs: Counter, tickets: int, tokenizer=None, top: int = 8) -> list[tu
     return [(t, docs[t]) for t in best]
 
 
-def for_scopes(texts: list[tuple[str | None, str]], scopes: dict[str, set[str] | None], tokenizer=None,
-               top: int = 8) -> dict[str, list[tuple[str, int]]]:
-    """Topics per scope from one pass over the week's (unit_code, text): each text is cut once. A scope maps to
-    its member units (None: every unit)."""
-    cut = _cutter(tokenizer)
-    tokenised = [(unit, terms(text, cut)) for unit, text in texts]
-    return {scope: hot([t for unit, t in tokenised if members is None or unit in members], tokenizer, top)
+def for_scopes(rows: list[tuple[str | None, str | None, str | None]], scopes: dict[str, set[str] | None],
+               tokenizer=None, top: int = 8) -> dict[str, list[tuple[str, int]]]:
+    """Topics per scope from a period's tickets as (unit_code, stored terms, text) (storage.tickets.period_terms):
+    each ticket's terms as the background job stored them when it came in (bot/scheduler.py topic_terms: the
+    same cut, terms_of, with the same tokenizer), else its text cut now, each text once. A scope maps to its
+    member units (None: every unit). The cost follows the tickets not yet cut, not the period's texts."""
+    missing = [text or "" for _, terms_, text in rows if terms_ is None]
+    cut = iter(terms_of(missing, tokenizer) if missing else ())
+    tokenised = [(unit, terms_.split() if terms_ is not None else next(cut)) for unit, terms_, _ in rows]
+    return {scope: hot([ts for unit, ts in tokenised if members is None or unit in members], tokenizer, top)
             for scope, members in scopes.items()}
+
+
+def cut_version(tokenizer=None) -> str:
+    """What a ticket's stored terms depend on besides its text: this module's rules (its source), jieba, and the
+    tokenizer's dictionary (the router's own words and frequencies over jieba's). Terms stored under another
+    version are dropped and cut again (bot/scheduler.py topic_terms), so a digest never counts a mix."""
+    cached = getattr(tokenizer, "_topics_cut_version", None)
+    if cached is not None:
+        return cached
+    import jieba
+    freq = getattr(tokenizer, "FREQ", None)
+    own = sorted(dict.items(freq)) if isinstance(freq, dict) and hasattr(freq, "base") else []  # the router's
+    h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=12)
+    h.update(repr((jieba.__version__, getattr(tokenizer, "total", None), len(freq or ()), own)).encode())
+    version = h.hexdigest()
+    if tokenizer is not None:
+        tokenizer._topics_cut_version = version  # the router's dictionary is fixed once built
+    return version
 
 
 def terms_of(texts: list[str], tokenizer=None) -> list[list[str]]:
@@ -128,12 +151,5 @@ def terms_of(texts: list[str], tokenizer=None) -> list[list[str]]:
 
 
 def hot_from(rows: list[tuple[str | None, str | None]], tokenizer=None, top: int = 8) -> list[tuple[str, int]]:
-    """Topics from (stored terms, text) per ticket: the stored terms (each ticket's distinct terms separated by
-    spaces) where there are some, else cut from the text now (tickets of the last minute, before the background
-    job got to them)."""
-    stored = " ".join(terms_ for terms_, _ in rows if terms_ is not None)
-    docs = Counter(stored.split())
-    missing = [text or "" for terms_, text in rows if terms_ is None]
-    for terms_ in terms_of(missing, tokenizer) if missing else ():
-        docs.update(terms_)
-    return ranked(docs, len(rows), tokenizer, top)
+    """Topics of one scope from (stored terms, text) per ticket (see for_scopes)."""
+    return for_scopes([(None, terms_, text) for terms_, text in rows], {"all": None}, tokenizer, top)["all"]

@@ -1189,3 +1189,12 @@ def m059_stand_in_apart(db: sqlite_utils.Database) -> None:
 
 
 RECREDIT_NOTE = "代收部分单独列出，不计入任何单位的三率（m059）"
+
+
+@migrations()
+def m063_ticket_terms_cut(db: sqlite_utils.Database) -> None:
+    """Which cut the stored hot-topic terms (ticket_terms) were made with (handlers.topics.cut_version: its rules,
+    jieba's, the router's dictionary): the digests now count them instead of cutting the week's texts again, so
+    terms of another cut are dropped and cut anew (bot/scheduler.py topic_terms), never counted beside the new.
+    No row: the terms already stored are of an unknown cut, dropped once."""
+    _exec(db, "CREATE TABLE ticket_terms_cut (one INTEGER PRIMARY KEY CHECK (one = 1), version TEXT NOT NULL)")

@@ -929,6 +929,23 @@ def terms_todo(db: sqlite_utils.Database, since: float, limit: int = 100) -> lis
     return out + [(0, None)] if len(out) < limit else out
 
 
+def terms_cut(db: sqlite_utils.Database) -> str | None:
+    """The cut the stored terms were made with (handlers.topics.cut_version), None if unknown."""
+    row = db.execute("SELECT version FROM ticket_terms_cut").fetchone()
+    return row[0] if row else None
+
+
+def forget_terms(db: sqlite_utils.Database, version: str, limit: int) -> int:
+    """On the writer: drop up to `limit` stored terms of another cut; once none is left, they are `version`'s.
+    Short writes however many there are; a ticket without terms is cut again (the job) or by whoever counts it."""
+    gone = db.execute("DELETE FROM ticket_terms WHERE ticket_id IN (SELECT ticket_id FROM ticket_terms LIMIT ?)",
+                      [limit]).rowcount
+    if gone < limit:
+        db.execute("INSERT INTO ticket_terms_cut (one, version) VALUES (1, ?) "
+                   "ON CONFLICT(one) DO UPDATE SET version = excluded.version", [version])
+    return gone
+
+
 def store_terms(db: sqlite_utils.Database, rows: list[tuple[int, list[str]]]) -> int:
     return sum(db.execute("INSERT OR IGNORE INTO ticket_terms (ticket_id, terms) VALUES (?, ?)",
                           [i, " ".join(t)]).rowcount for i, t in rows)

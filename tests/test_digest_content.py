@@ -33,7 +33,7 @@ WEEK = [
 
 
 def test_hot_topics_name_matters_not_people(tokenizer):
-    found = dict(topics.for_scopes([(None, t) for t in WEEK], {"all": None}, tokenizer)["all"])
+    found = dict(topics.for_scopes([(None, None, t) for t in WEEK], {"all": None}, tokenizer)["all"])
     assert found.get("资料费") == 4
     assert any(k in found for k in ("食堂饭菜", "饭菜")) and "课后服务费" in found
     words = "".join(found)
@@ -45,7 +45,7 @@ def test_hot_topics_name_matters_not_people(tokenizer):
 
 
 def test_one_ticket_is_no_trend(tokenizer):
-    texts = [(None, t) for t in ("校车每天都迟到", "食堂饭菜太咸", "作业太多", "操场跑道坏了")]
+    texts = [(None, None, t) for t in ("校车每天都迟到", "食堂饭菜太咸", "作业太多", "操场跑道坏了")]
     assert topics.for_scopes(texts, {"all": None}, tokenizer)["all"] == []
 
 

@@ -203,6 +203,7 @@ def hot_queries(week_start: float, week_end: float, now: float):
         ("超期 duty office (its 代收 too)", tickets.overdue, (["jyj-bgs"], now, True)),
         ("dashboard: 当前超期, duty office", tickets.overdue_count, (now, ["jyj-bgs"], True)),
         ("digest: texts", tickets.texts_created, (week_start, week_end)),
+        ("digest: the week's stored terms", tickets.period_terms, (week_start, week_end)),
         ("digest: first ticket", tickets.first_created, ()),
         ("digest: sent", tickets.digests_sent, ("2026-W48",)),
         ("healthz", outbox.health, (now, now - 86400)),
@@ -879,6 +880,130 @@ async def test_topic_terms_are_cut_in_the_background_and_the_dashboard_topics_eq
         d = await db.read(dashboard.read, {}, None, p, scale.NOW, TZ, "全局", tokenizer)
         assert d.topics == digest.hot_topics(texts_, tokenizer) and d.topics, kind
         assert topics.hot_from([(None, x) for x in texts_], tokenizer) == d.topics
+    await w.stop()
+
+
+async def test_digest_topics_count_the_stored_terms_and_equal_cutting_every_text_of_the_week(
+        make_config, tmp_path, monkeypatch):
+    """A digest's hot topics, the page built live and the weekly job's alike, count each ticket's terms as the
+    minute job stored them and cut now only the tickets it has not reached (or whose text changed since): on the
+    bulk builder's tickets of one busy week (~1,300 of 1,500 in 8.5 days: a week at a million tickets has ~1,900)
+    they equal cutting every text of the week again, as the digest did, for the bureau, the busiest units and an
+    office with units under it."""
+    from collections import Counter
+
+    from bot.app import JOBS
+    from handlers import topics
+    from storage import directory
+    path = tmp_path / "topics.db"
+    builder = scale.Builder(path, 1500, seed=11)
+    builder.span = 8.5 * 86400
+    builder.build()
+    w = World(make_config, FixedClock(scale.NOW))
+    w.config = make_config(storage={"path": str(path)}, directory={"csv": ""})
+    await w.start()
+    db, tokenizer = w.app[DB], w.app[DISPATCHER].router.tokenizer
+    week = digest.previous_week(digest.week_of(scale.NOW, TZ))
+    start, end = digest.bounds(week, TZ)
+    units = await db.read(lambda d: {u["code"]: u for u in directory.all_units(d)})
+
+    async def cut_every_text(scopes=None) -> dict:  # the digest's topics before: every text of the week cut again
+        texts_ = await db.read(tickets.texts_created, start, end)
+        if scopes is None:
+            busiest = [u for u, _ in Counter(u for u, _ in texts_).most_common(3)]
+            office = max((c for c in units if any(u["parent"] == c for u in units.values())),
+                         key=lambda c: sum(u in digest.scope_members(units, c) for u, _ in texts_))
+            scopes = ("bureau", *busiest, office)
+        out = {}
+        for scope in scopes:
+            members = digest.scope_members(units, scope)
+            out[scope] = digest.hot_topics([x for u, x in texts_ if members is None or u in members], tokenizer)
+        return out
+
+    cut = []
+    real = topics.terms_of
+    monkeypatch.setattr(topics, "terms_of", lambda texts_, tok=None: cut.append(len(texts_)) or real(texts_, tok))
+
+    async def live(scopes) -> dict:  # the page's build, one scope at a time (a unit's reads only its tickets)
+        return {s: await db.read(lambda d: digest.build(d, week, scale.NOW, TZ, tokenizer, s).topics)
+                for s in scopes}
+    expected = await cut_every_text()
+    assert len(expected) == 5 and len(expected["bureau"]) == 8, expected  # not a vacuous match
+    assert sum(len(t) >= 2 for t in expected.values()) == 5, expected
+    week_total = await db.read(lambda d: d.execute("SELECT count(*) FROM tickets WHERE created_at >= ? "
+                                                   "AND created_at < ?", [start, end]).fetchone()[0])
+    assert week_total > 1000
+    cut.clear()
+    assert await live(expected) == expected and cut[0] == week_total  # no terms stored yet: the bureau's all cut now
+    await w.app[JOBS].topic_terms()
+    cut.clear()
+    assert await live(expected) == expected and sum(cut) == 0  # every ticket's stored terms, not one text cut
+    changed = await db.run(lambda d: [r[0] for r in d.execute(
+        "UPDATE tickets SET text = text || '，另外校车每天都迟到很久' WHERE id IN (SELECT id FROM tickets "
+        "WHERE created_at >= ? AND created_at < ? ORDER BY id LIMIT 120) RETURNING id", [start, end])])
+    expected = await cut_every_text()
+    assert any(t == "校车" or "校车" in t for t, _ in expected["bureau"]), expected["bureau"]
+    cut.clear()
+    assert await live(["bureau"]) == {"bureau": expected["bureau"]} and cut == [len(changed)]
+    # the weekly job (its week not yet sent in this copy) counts the same way and stores what the page showed
+    await db.run(lambda d: d.execute("DELETE FROM digests WHERE week = ?", [week]))
+    await db.run(lambda d: d.execute("DELETE FROM digest_pages WHERE week = ?", [week]))
+    cut.clear()
+    await w.app[JOBS].weekly_digest()
+    assert cut == [len(changed)]
+    stored = await db.read(lambda d: {r[0]: [tuple(t) for t in json.loads(r[1])] for r in d.execute(
+        "SELECT scope, topics FROM digest_topics WHERE week = ?", [week])})
+    assert "bureau" in stored and len(stored) >= 3, stored.keys()
+    assert stored == await cut_every_text(list(stored))
+    await w.stop()
+
+
+async def test_terms_of_another_cut_are_dropped_and_cut_again_never_counted_beside_the_new(make_config, tmp_path):
+    """The stored terms are those of the service's cut (handlers.topics.cut_version). A school added to the
+    directory changes the router's dictionary at the next start: every stored term is dropped (short writes) and
+    cut again with the new one, and the digest counts only those; a start with the same cut keeps them."""
+    from bot.app import JOBS
+    from bot.demo import DEMO_DIRECTORY
+    from handlers import topics
+    from tests.test_digest import add
+    csv = tmp_path / "directory.csv"
+    csv.write_text(DEMO_DIRECTORY.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "cut.db"
+    clock = FixedClock(at("2026-11-30 10:00"))
+    week = "2026-W48"
+    start, end = digest.bounds(week, TZ)
+    said = ["江南区鹭鸣湖小学食堂饭菜太差", "江南区鹭鸣湖小学门口接送拥堵", "江南区鹭鸣湖小学资料费不给收据"]
+
+    async def started():
+        w = World(make_config, clock)
+        w.config = make_config(storage={"path": str(path)}, directory={"csv": str(csv)})
+        return await w.start()
+
+    async def stored(w) -> dict:
+        return await w.app[DB].read(lambda d: dict(d.execute(
+            "SELECT ticket_id, terms FROM ticket_terms WHERE ticket_id > 0").fetchall()))
+
+    w = await started()
+    await w.app[DB].run(lambda d: [add(d, i, "jyj-sfc", created=start + 3600 * i, accept_due=end, due=end + 86400,
+                                       text=said[i % 3]) for i in range(1, 10)])
+    assert await w.app[JOBS].topic_terms() == 10  # nine tickets and the end of the way back
+    before, old_cut = await stored(w), topics.cut_version(w.app[DISPATCHER].router.tokenizer)
+    await w.stop()
+    with csv.open("a", encoding="utf-8") as f:
+        f.write("jn-lmhxx,江南区鹭鸣湖小学,school,江南区,jn-jyj,,\n")
+    w = await started()
+    tokenizer = w.app[DISPATCHER].router.tokenizer
+    assert topics.cut_version(tokenizer) != old_cut
+    assert await w.app[JOBS].topic_terms() == 10  # all cut again with the school's name as one word
+    texts_ = await w.app[DB].read(lambda d: dict(d.execute("SELECT id, text FROM tickets").fetchall()))
+    after = await stored(w)
+    assert after == {i: " ".join(t) for i, t in zip(texts_, topics.terms_of(list(texts_.values()), tokenizer))}
+    assert "江南区鹭鸣湖小学" in after[1].split() and "江南区鹭鸣湖小学" not in before[1].split(), (before, after)
+    built = await w.app[DB].read(lambda d: digest.build(d, week, clock.now(), TZ, tokenizer))
+    assert built.topics == digest.hot_topics(list(texts_.values()), tokenizer) and built.topics
+    await w.stop()
+    w = await started()
+    assert await w.app[JOBS].topic_terms() == 0 and await stored(w) == after  # the same cut: nothing redone
     await w.stop()
 
 
