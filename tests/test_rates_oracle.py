@@ -55,7 +55,7 @@ URUMQI = __import__("zoneinfo").ZoneInfo("Asia/Urumqi")  # UTC+6
 SCOPES = ("jn-jyj", "jyj-bgs")  # a district with its schools; the duty office
 FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue",
           "rated", "satisfied", "unrated", "first_rated", "first_satisfied", "dissatisfied", "left_late", "stood_in",
-          "praised", "proxied", "proxied_resolved", "proxied_late")
+          "praised", "proxied", "proxied_resolved", "proxied_late", "proxied_late_response")
 # A part done (or let lapse) by a unit standing in for another is that unit's 代收: in nobody's three rates, counted
 # apart as the stand-in's 代收 figures (rates14). The model marks such a part "代收:<stand-in>".
 STAND = "代收:"
@@ -193,6 +193,8 @@ class Model:
             respond, resolve = c.respond_unit(), c.resolve_unit()
             if start <= c.dispatched < end and c.state != "withdrawn" and respond.startswith(STAND):
                 out[respond[len(STAND):]]["proxied"] += 1  # the stand-in's 代收, not in its 响应率
+                # late as a unit's own would be: due by now and not signed in time (shown apart, trust15)
+                out[respond[len(STAND):]]["proxied_late_response"] += self.late_response(c, start, end, now)
                 if c.stood_in:
                     out[c.holder]["stood_in"] += 1
             elif start <= c.dispatched < end and c.state != "withdrawn":
@@ -246,6 +248,7 @@ class Model:
         for (_, unit), (r, o) in late.items():
             if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
                 out[unit[len(STAND):]]["proxied_late"] += o
+                out[unit[len(STAND):]]["proxied_late_response"] += r
             elif r or o:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
@@ -598,7 +601,8 @@ def traced(conn, units: dict, start: float, end: float, now: float) -> dict[str,
 
 EXPORTED = {"派发": "dispatched", "按时签收": "accepted_in_time", "办结": "resolved", "按时办结": "resolved_in_time",
             "超期未办结": "open_overdue", "评价数": "rated", "满意": "satisfied", "未评价": "unrated", "代收": "stood_in",
-            "代收他单位": "proxied", "代收办结": "proxied_resolved", "代收超期": "proxied_late"}
+            "代收他单位": "proxied", "代收办结": "proxied_resolved", "代收超期": "proxied_late",
+            "代收超时签收": "proxied_late_response"}
 
 
 def export_view(want: dict[str, dict[str, int]]) -> dict[str, dict]:
@@ -774,7 +778,8 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
 
 REVIEW_XLSX = {"受理件数": "dispatched", "办结件数": "resolved", "评价件数": "rated", "不满意次数": "dissatisfied",
                "表扬件数": "praised", "逾期后移出件数": "left_late", "代收件数": "stood_in",
-               "代收他单位件数": "proxied", "代收办结件数": "proxied_resolved", "代收超期件数": "proxied_late"}
+               "代收他单位件数": "proxied", "代收办结件数": "proxied_resolved", "代收超期件数": "proxied_late",
+               "代收超时签收件数": "proxied_late_response"}
 
 
 def cli_surfaces(model: Model, tmp_path, month: str) -> list[str]:
