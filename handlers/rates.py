@@ -98,7 +98,8 @@ def _resolution_case(t: dict, start: float, end: float, cut: float) -> str | Non
     if _within(t["resolved_at"], start, end):
         return "resolved"
     if (t["due_at"] and t["due_at"] < cut and t["dispatched_at"] is not None and t["dispatched_at"] < cut
-            and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"):
+            and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"
+            and (t.get("resolve_since") is None or t["resolve_since"] < cut)):  # held by that unit at the cut
         return "overdue"
     return None
 

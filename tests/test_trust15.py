@@ -50,3 +50,40 @@ async def test_a_stand_ins_late_signing_shows_apart_wherever_its_figures_are_sho
         async with s.get("/w/rates/jyj-bgs?period=2026-11") as resp:
             page = await resp.text()
         assert resp.status == 200 and LATE_SIGN.format(n=1) in page and "代收超时签收，不计入" in page, page[:3000]
+
+
+# -- (c) one lapse, one miss ----------------------------------------------------------------------------------------
+async def test_a_signing_window_let_lapse_twice_is_one_late_signing(dialog, tmp_path, capsys):
+    """收费管理处 let a November ticket's 签收 window lapse; a leader passed it to 江南区教育局 (the lapse noted), gave
+    it back in December (the same lapsed window, Desk.handover) and passed it on again in January, still unsigned.
+    Before: a second miss for the same window, so one dispatch counted two late 签收 (November and January). A
+    响应 case is one dispatch and one window: now one late 签收, in the period of the first departure; the
+    second departure writes no miss for a window already missed."""
+    from bot.app import DB
+    from tests.dialog import DISTRICT_HEAD
+    d = dialog
+    number = await file_ticket(d, "o_t15_p1", "江南区实验小学乱收资料费300元不给收据", scene="school:jn-syxx",
+                               consent="1")
+    sent = await d.db(tickets.get, number)
+    assert sent["unit_code"] == "jyj-sfc", sent
+    d.advance(at("2026-11-27 10:00") - d.clock.now())
+    await talk(d, LEADER, f"转派 {number} 江南区教育局 请区局核处", expect="已将")
+    d.advance(at("2026-12-08 10:00") - d.clock.now())
+    await talk(d, LEADER, f"转派 {number} 市教育局教育收费管理处 仍由收费处办理", expect="已将")
+    back = await d.db(tickets.get, number)
+    assert back["accept_due_at"] == sent["accept_due_at"] and back["accepted_at"] is None, back
+    d.advance(at("2027-01-05 10:00") - d.clock.now())
+    await talk(d, LEADER, f"转派 {number} 江南区教育局 请区局核处", expect="已将")
+    misses = await d.db(lambda db: db.execute("SELECT unit_code, response FROM unit_misses WHERE unit_code = "
+                                              "'jyj-sfc' ORDER BY id").fetchall())
+    assert [r for _, r in misses].count(1) == 1, misses
+    now = d.clock.now()
+    months = [at("2026-11-01 00:00"), at("2026-12-01 00:00"), at("2027-01-01 00:00"), at("2027-02-01 00:00")]
+    got = await d.app[DB].read(lambda c: rates.for_periods(c, months, ["jyj-sfc"], now))
+    late = [(r["jyj-sfc"].response_due - r["jyj-sfc"].accepted_in_time) if "jyj-sfc" in r else 0 for r in got]
+    assert late == [1, 0, 0], [r.get("jyj-sfc") for r in got]
+    for (start, end), r in zip(zip(months, months[1:]), got):
+        traced = await d.app[DB].read(lambda c: rates.traced(c, start, end, "jyj-sfc", now))
+        assert rates.total(traced) == r.get("jyj-sfc", rates.Rates()), (start, traced, r)
+    for month in ("2026-11", "2026-12", "2027-01"):
+        assert "核对无误" in _verify(tmp_path, capsys, month)
