@@ -87,3 +87,92 @@ async def test_a_signing_window_let_lapse_twice_is_one_late_signing(dialog, tmp_
         assert rates.total(traced) == r.get("jyj-sfc", rates.Rates()), (start, traced, r)
     for month in ("2026-11", "2026-12", "2027-01"):
         assert "核对无误" in _verify(tmp_path, capsys, month)
+
+
+# -- (d) a published period stays as it was when a ticket comes back -------------------------------------------------
+async def test_a_period_reads_the_same_after_a_ticket_comes_back(dialog, tmp_path, capsys):
+    """江南区教育局 passed a ticket to 江南区实验小学 in good time; its own deadline then passed while the school held
+    it (the school's, two working days later, had not). After that day the district's figures had nothing late.
+    Its head then took the ticket back, with the deadline the district had (Desk.handover). Before: the district's
+    figures up to that day now counted the ticket open past its deadline — a period already read changed, for
+    days the district did not hold it. Now they read as they did; the district is late from when it came back."""
+    from tests.dialog import DISTRICT, DISTRICT_HEAD
+    d = dialog
+    number = await file_ticket(d, "o_t15_p2", "江南区实验小学乱收资料费300元不给收据", scene="school:jn-syxx",
+                               consent="1")
+    await talk(d, LEADER, f"转派 {number} 江南区教育局 收费问题请区局核处", expect="已将")
+    await talk(d, DISTRICT, f"签收 {number}", expect="签收")
+    mine = (await d.db(tickets.get, number))["due_at"]
+    d.advance(2 * 86400)
+    await talk(d, DISTRICT_HEAD, f"转派 {number} 江南区实验小学 请学校先核实", expect="已将")
+    theirs = (await d.db(tickets.get, number))["due_at"]
+    period = (at("2026-11-01 00:00"), mine + 1)  # to the midnight after the district's deadline
+    assert mine < period[1] < theirs, (mine, theirs)
+    d.advance(period[1] + 3600 - d.clock.now())
+    units = ["jn-jyj", "jn-syxx"]
+    before = await _month(d, units, period)
+    assert (before["jn-jyj"].open_overdue, before["jn-jyj"].left_late) == (0, 0), before
+    await talk(d, DISTRICT_HEAD, f"转派 {number} 江南区教育局 仍由区局办理", expect=["已将", "已超期"])
+    assert (await d.db(tickets.get, number))["due_at"] == mine
+    d.advance(60)
+    after = await _month(d, units, period)
+    # (the 派发 follows the holder, as with any 转派: the district's own, got back; its 签收 window is open again)
+    for unit in units:
+        was, now_ = before.get(unit, rates.Rates()), after.get(unit, rates.Rates())
+        assert (was.resolved, was.open_overdue, was.left_late, was.resolution) == \
+            (now_.resolved, now_.open_overdue, now_.left_late, now_.resolution), (unit, was, now_)
+    # from when it came back it is the district's, late: the day it came back reads it open past its deadline
+    now = d.clock.now()
+    today = (period[1] + 86400 * ((now - period[1]) // 86400), period[1] + 86400 * ((now - period[1]) // 86400 + 1))
+    assert (await _month(d, ["jn-jyj"], today))["jn-jyj"].open_overdue == 1
+    assert "核对无误" in _verify(tmp_path, capsys)
+
+
+# -- (b) older ratings of 代收 answers -----------------------------------------------------------------------------
+def test_an_older_rating_of_a_stand_ins_answer_counts_for_nobodys_first_satisfaction(tmp_path):
+    """A database from before m059: the duty office answered for 育英小学 (nobody bound), the parent rejected the
+    answer (不满意, its event naming the duty office), the redo was rated 满意. m059 re-keyed the ticket's work and
+    its latest rating as 代收, not the earlier event (append-only), so the duty office's 首次满意率 read 0 % (1) and
+    its 不满意次数 1, from an answer that counts in no unit's rates. m060 names that event's 代收 account (one
+    table ratings_in reads): no unit's first-time figures rest on it; the school's neither."""
+    import datetime as dt
+
+    import sqlite_utils
+
+    from storage import integrity, migrations, staff
+
+    def day(n: int, hour: int = 10) -> float:
+        return dt.datetime(2026, 11, n, hour, tzinfo=TZ).timestamp()
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.migrations.apply(db, stop_before="m059_stand_in_apart")
+    for code, name, kind, parent in (("jyj", "市教育局", "bureau", None), ("jyj-bgs", "值班室", "office", "jyj"),
+                                     ("jn-jyj", "江南区教育局", "district", "jyj"), (NOBODY, "育英小学", "school", "jn-jyj")):
+        db.execute("INSERT INTO units (code, name, kind, parent) VALUES (?, ?, ?, ?)", [code, name, kind, parent])
+    staff.bind(db, "o_duty", "jyj-bgs", "handler", "刘主任", 0)
+    t = tickets.create(db, openid="o_a", kind="complaint", category="burden", unit_code=NOBODY, school_code=NOBODY,
+                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
+                       due_at=day(10), tz=TZ, accept_due_at=day(3))
+    t = tickets.transition(db, t, "assigned", "system", day(2), "unattended", "无人绑定，已转值班室。", unattended=1,
+                           response_unit="jyj-bgs", resolve_unit="jyj-bgs", stood_in=1)
+    t = tickets.transition(db, t, "accepted", "o_duty", day(2, 11), "accept", accepted_by="o_duty",
+                           accepted_at=day(2, 11))
+    t = tickets.transition(db, t, "resolved", "o_duty", day(3), "resolve", resolved_at=day(3))
+    t = tickets.transition(db, t, "reopened", "o_a", day(3, 12), "reopen", rating=3, rated_at=day(3, 12),
+                           rated_unit="jyj-bgs", reopens=1, due_at=day(12), resolved_at=None)
+    t = tickets.transition(db, t, "accepted", "o_duty", day(4), "accept", accepted_by="o_duty")
+    t = tickets.transition(db, t, "resolved", "o_duty", day(5), "resolve", resolved_at=day(5))
+    tickets.transition(db, t, "closed", "o_a", day(5, 12), "rate", rating=1, rated_at=day(5, 12),
+                       rated_unit="jyj-bgs", closed_at=day(5, 12), close_reason="rated")
+    start, end = day(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp()
+    migrations.migrate(db)
+    got = rates.for_period(db, start, end, None, day(25))
+    duty, school = got.get("jyj-bgs", rates.Rates()), got.get(NOBODY, rates.Rates())
+    assert (duty.first_rated, duty.dissatisfied, duty.rated) == (0, 0, 0), duty
+    assert (school.first_rated, school.dissatisfied, school.rated) == (0, 0, 0), school
+    one = rates.for_period(db, start, end, ["jyj-bgs"], day(25)).get("jyj-bgs", rates.Rates())
+    assert (one.first_rated, one.dissatisfied) == (0, 0), one
+    assert integrity.differences(db, start, end) == [] and integrity.against_events(db, start, end) == []
+    named = db.execute("SELECT * FROM rating_recredit ORDER BY event_id").fetchall()
+    assert [u for _, u in named] == ["代收:jyj-bgs"] * 2  # the 不满意 and the 满意: both rated its answers
+    migrations.m060_one_miss_a_window_and_returns(db)  # run again (an upgrade stopped half-way): the same
+    assert db.execute("SELECT * FROM rating_recredit ORDER BY event_id").fetchall() == named
