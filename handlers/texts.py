@@ -358,6 +358,7 @@ RELEASED_NOTICE = "【请接手办理】留言 {number} 的原承办人{name}已
 LEFT_EMPTY_NOTICE = ("【请代收办理】{name}已解除绑定，“{unit}”现无人绑定。其{count}件未办结的留言转由您代收办理：{numbers}。"
                      "发送“详情 编号”查看；该单位有人绑定后，留言自动交回。")
 ATTENDED_NOTE = "承办单位已有工作人员绑定，代收结束"
+ABOUT_BUREAU_HOME_NOTE = "对教育局自身工作的投诉不由值班室代收，代收结束"
 ATTENDED = "本单位有{count}件留言此前由值班室代收，现已转给您：{numbers}。发送“待办”查看。"
 PRESS_TITLE = {"supervise": "督办", "urge": "催办"}
 PRESS_NOTICE = {

@@ -111,6 +111,7 @@ class Case:
     held: dict = dataclasses.field(default_factory=dict)  # unit -> the deadline it had when it last let the ticket go
     lapsed: dict = dataclasses.field(default_factory=dict)  # unit -> the 签收 window of its own it had let lapse then
     sent: dict = dataclasses.field(default_factory=dict)  # unit -> when it first got the ticket (its 派发 back, audit14)
+    since: float | None = None        # when a hand-over last moved the 办结 part (None: since its dispatch; trust15)
 
     def respond_unit(self) -> str:
         return self.resp or self.holder
@@ -131,6 +132,7 @@ class Model:
     cases: dict[str, Case] = dataclasses.field(default_factory=dict)
     rating_events: list[tuple[str, float, int, bool]] = dataclasses.field(default_factory=list)
     misses: list[tuple[str, float, int, int, str]] = dataclasses.field(default_factory=list)  # unit, at, resp, overdue, number
+    windows: set = dataclasses.field(default_factory=set)  # (number, unit, 签收 window) missed: one miss a window
 
     def lapsed_response(self, c: Case, now: float) -> bool:
         if not c.accept_due:
@@ -152,6 +154,10 @@ class Model:
 
     def miss(self, c: Case, now: float, r: bool, o: bool) -> None:
         respond, resolve = c.respond_unit(), c.resolve_unit()
+        if r and (c.number, respond, c.accept_due) in self.windows:  # missed already, given back, let go again
+            r = False
+        elif r:
+            self.windows.add((c.number, respond, c.accept_due))
         if respond == resolve:
             if r or o:
                 self.misses.append((respond, now, int(r), int(o), c.number))
@@ -176,7 +182,13 @@ class Model:
         if c.resolved is not None and start <= c.resolved < end:
             return not (c.due and c.resolved <= c.due)
         return bool(c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn"
-                    and (c.resolved is None or c.resolved >= cut))
+                    and (c.resolved is None or c.resolved >= cut) and (c.since is None or c.since < cut))
+
+    @staticmethod
+    def handed(c: Case, was: Case, now: float) -> None:
+        """A hand-over (the holder changed) that moved the 办结 part: open past a deadline only at cuts after it."""
+        if c.holder != was.holder and c.resolve_unit() != was.resolve_unit():
+            c.since = now
 
     def arrive(self, c: Case, unit: str) -> None:
         c.holder, c.resp, c.res, c.accepted, c.waiting = unit, None, None, None, False
@@ -211,15 +223,13 @@ class Model:
                 if c.resolved is not None and start <= c.resolved < end:
                     u["proxied_resolved"] += 1
                     u["proxied_late"] += not (c.due and c.resolved <= c.due)
-                elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
-                        (c.resolved is None or c.resolved >= cut):
+                elif self.late_case(c, -INF, -INF, cut):
                     u["proxied_late"] += 1
             elif c.resolved is not None and start <= c.resolved < end:
                 u = out[c.resolve_unit()]
                 u["resolved"] += 1
                 u["resolved_in_time"] += bool(c.due and c.resolved <= c.due)
-            elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
-                    (c.resolved is None or c.resolved >= cut):
+            elif self.late_case(c, -INF, -INF, cut):  # open past its deadline at the cut (resolved in no period)
                 out[c.resolve_unit()]["open_overdue"] += 1
             if c.unrated_at is not None and start <= c.unrated_at < end and not resolve.startswith(STAND):
                 out[c.resolve_unit()]["unrated"] += 1
@@ -388,6 +398,7 @@ class World:
             self.model.arrive(c, t["unit_code"])
             c.unattended = False                      # the duty office holds it: its own work
             c.resp, c.res, c.waiting = None, snapshot.resolve_unit() if keeps else None, keeps
+            self.model.handed(c, snapshot, now)
             c.accept_due = t["accept_due_at"]
             c.resolved = None if c.state == "open" else c.resolved
 
@@ -411,6 +422,7 @@ class World:
                 if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
                     assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
             self.model.arrive(c, target)
+            self.model.handed(c, snapshot, now)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
             c.sent.setdefault(target, now)
 
@@ -445,6 +457,7 @@ class World:
             kept = c.respond_unit()
             c.holder, c.reviewed, c.unattended = t["unit_code"], True, False
             c.resp, c.res = (kept if kept != c.holder else None), None
+            self.model.handed(c, snapshot, now)
         else:                                     # the first: the same unit does it again
             if late:
                 self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number))

@@ -176,3 +176,37 @@ def test_an_older_rating_of_a_stand_ins_answer_counts_for_nobodys_first_satisfac
     assert [u for _, u in named] == ["代收:jyj-bgs"] * 2  # the 不满意 and the 满意: both rated its answers
     migrations.m060_one_miss_a_window_and_returns(db)  # run again (an upgrade stopped half-way): the same
     assert db.execute("SELECT * FROM rating_recredit ORDER BY event_id").fetchall() == named
+
+
+# -- (e) complaints about the bureau left 代收 by old code -----------------------------------------------------------
+async def test_a_complaint_about_the_bureau_left_stood_in_for_by_old_code_is_its_holders_own_at_start_up(
+        dialog, tmp_path, capsys):
+    """Before audit14, a complaint about the bureau at the leaders' unit with no leader bound was marked 代收 with the
+    duty office standing in (it may be the office accused). audit14 stopped making such tickets but left those
+    made: start-up's Desk.rehome kept them (the leaders' unit may hold them) still 代收 — the duty office's 代收
+    account held their parts still to do, though it may no longer act on them. Now start-up ends that 代收 by the
+    rule that ends any (Desk._attend's: a part still to do, its window open, is the holder's own; a part the
+    stand-in did or let lapse stays its 代收)."""
+    from bot.app import DISPATCHER
+    from tests.test_audit14 import _complain
+    d = dialog
+    number = await _complain(d, "o_t15_c1")
+    await talk(d, LEADER, f"转派 {number} 市教育局 请局领导直接督办", expect="已将")
+
+    def as_old_code_left_it(db):  # the 代收 mark old code wrote (dispatch_notices' _stand_in, m059's account)
+        t = tickets.get(db, number)
+        tickets.transition(db, t, t["state"], "system", d.clock.now(), "unattended", "“市教育局”暂无绑定的工作人员，已转值班室。",
+                           unattended=1, response_unit="代收:jyj-bgs", resolve_unit="代收:jyj-bgs")
+    await d.db(as_old_code_left_it)
+    assert number in {t["number"] for t in await d.db(tickets.unattended_open)}
+    await d.db(lambda db: d.app[DISPATCHER].desk.rehome(db))  # start-up
+    t = await d.db(tickets.get, number)
+    assert (t["unit_code"], t["unattended"], t["stood_in"]) == ("jyj", 0, 0), t
+    assert tickets.credit(t) == ("jyj", "jyj"), t
+    assert number not in {t["number"] for t in await d.db(tickets.unattended_open)}
+    duty = (await _month(d, ["jyj-bgs"])).get("jyj-bgs", rates.Rates())
+    assert (duty.proxied, duty.proxied_late, duty.proxied_late_response) == (0, 0, 0), duty
+    written = len(await d.db(tickets.events, t["id"]))
+    await d.db(lambda db: d.app[DISPATCHER].desk.rehome(db))  # again (the next start-up): nothing more
+    assert len(await d.db(tickets.events, t["id"])) == written and (await d.db(tickets.get, number)) == t
+    assert "核对无误" in _verify(tmp_path, capsys)
