@@ -1223,7 +1223,9 @@ def m060_one_miss_a_window_and_returns(db: sqlite_utils.Database) -> None:
         step("ALTER TABLE unit_misses ADD COLUMN accept_due_at REAL", "ALTER TABLE unit_misses ADD COLUMN due_at REAL")
     if "resolve_since" not in columns("tickets"):
         step("ALTER TABLE tickets ADD COLUMN resolve_since REAL")
-    step("CREATE TABLE IF NOT EXISTS rating_recredit (event_id INTEGER PRIMARY KEY, unit_code TEXT NOT NULL)")
+    step("CREATE TABLE IF NOT EXISTS rating_recredit (event_id INTEGER PRIMARY KEY, unit_code TEXT NOT NULL)",
+         # a departure asks whether its unit missed this window already (few rows a ticket)
+         "CREATE INDEX IF NOT EXISTS unit_misses_ticket ON unit_misses(ticket_id)")
     # the KEPT columns (storage.tickets.KEPT) as they were just before an event: the latest event before it that
     # carries them
     def before(event: str) -> str:

@@ -210,7 +210,8 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     # window (Desk.handover) and let it go again misses nothing new. A deadline is different: 解决率 counts a
     # ticket open past it in every period (README "Count one late ticket twice"), so each departure's period may.
     if response and "resolve_since" in ticket and db.execute(
-            "SELECT 1 FROM unit_misses WHERE ticket_id = ? AND unit_code = ? AND response = 1 AND accept_due_at = ?",
+            "SELECT 1 FROM unit_misses INDEXED BY unit_misses_ticket WHERE ticket_id = ? AND unit_code = ? "
+            "AND response = 1 AND accept_due_at = ?",
             [ticket["id"], respond, accept_due]).fetchone():
         response = False
     rows = {respond: [0, 0], resolve: [0, 0]}
