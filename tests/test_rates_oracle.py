@@ -405,12 +405,14 @@ class World:
     async def transfer(self, c: Case) -> None:
         # 转派 is for supervisors, leaders and the duty office
         who = self.rng.choice(["o_demo_leader", ACTORS[DUTY_UNIT]] + ["o_demo_head_jn"] * c.holder.startswith("jn-"))
-        target = self.rng.choice([u for u in ("jn-jyj", "jyj-sfc", "jn-syxx", "jn-yyxx", "jn-dszx") if u != c.holder])
-        back = sorted(u for u in c.held if u != c.holder and u != DUTY_UNIT)
+        names = {"jn-jyj": "江南区教育局", "jyj-sfc": "市教育局教育收费管理处", "jn-syxx": "江南区实验小学",
+                 "jn-yyxx": "江南区育英小学", "jn-dszx": "江南区第三中学"}
+        target = self.rng.choice([u for u in names if u != c.holder])
+        # (a unit it was routed to outside these, e.g. 江北区教育局, is not one a 转派 here names: ORACLE_SEEDS=26)
+        back = sorted(u for u in c.held if u != c.holder and u in names)
         if back and self.rng.random() < 0.5:  # a round trip: back to a unit that held it (its old deadline)
             target = self.rng.choice(back)
-        name = {"jn-jyj": "江南区教育局", "jyj-sfc": "市教育局教育收费管理处", "jn-syxx": "江南区实验小学",
-                "jn-yyxx": "江南区育英小学", "jn-dszx": "江南区第三中学"}[target]
+        name = names[target]
         now = self.clock.now()
         snapshot = dataclasses.replace(c)
         if await self.act(who, f"转派 {c.number} {name} 请贵单位办理", c.number):
