@@ -38,6 +38,7 @@ FIGURE_COLUMNS = [  # (header, getter, number format)
     ("代收他单位件数", lambda f: f.rates.proxied, "0"),     # its own 代收 for others: apart, not in its rates
     ("代收办结件数", lambda f: f.rates.proxied_resolved, "0"),
     ("代收超期件数", lambda f: f.rates.proxied_late, "0"),
+    ("代收超时签收件数", lambda f: f.rates.proxied_late_response, "0"),
     ("群众撤回件数", lambda f: f.withdrawn, "0"),          # shown, not scored: many may mean pressure to withdraw
     ("无人在岗件数", lambda f: f.unattended, "0"),         # reached it with nobody bound: the 在岗 score
 ]

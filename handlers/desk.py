@@ -201,12 +201,15 @@ class Desk:
         """Complaints about the bureau still open at a unit Desk.barred forbids (filed with the duty office
         before routing.oversight_office existed; at the leaders' unit with no leader bound while the oversight
         office has someone): sent on to Desk.keeper as a 转派 would (Desk.handover); the citizen is told who
-        handles it now. Run at start-up."""
+        handles it now. And those code before audit14 left 代收 (the duty office standing in, which it may not):
+        that 代收 ends by the rule that ends any (Desk._end_stand_in). Run at start-up; a second run does nothing."""
         out, now = [], self.clock.now()
         for unit in directory.all_units(db):
             if unit["kind"] not in ("office", "bureau"):  # no school ever held one: the plan names an office
                 continue
             for t in tickets.about_bureau_at(db, unit["code"]):
+                if t["unattended"]:  # 代收 by the duty office, as code before audit14 wrote: never a stand-in's
+                    t = self._end_stand_in(db, t, set(self.own_people(db, unit["code"])), texts.ABOUT_BUREAU_HOME_NOTE)
                 to = directory.get(db, self.keeper(db, t, unit["code"]))
                 if to is None or to["code"] == unit["code"] or not self.barred(db, t, unit):
                     continue
@@ -1054,22 +1057,26 @@ class Desk:
         """Someone is now bound at a unit: its 代收 tickets come home (the duty office stops standing in)."""
         waiting = tickets.unattended_of(db, unit_code)
         members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
-        now = self.clock.now()
         for t in waiting:
-            fields: dict[str, Any] = {"unattended": 0}
-            if t["accepted_by"] and t["accepted_by"] not in members:
-                fields["accepted_by"] = None  # signed on behalf by the duty office: now the unit's own
-            # each part not done yet, its window still open, is the unit's own work from now on; a part the
-            # stand-in did, or let lapse, stays counted for the stand-in (m030)
-            if t["accepted_at"] is None and (not t["accept_due_at"] or t["accept_due_at"] > now):
-                fields["response_unit"] = None
-            if t["resolved_at"] is None and (not t["due_at"] or t["due_at"] > now):
-                fields["resolve_unit"] = None
-            fields["stood_in"] = tickets.stood_in({**t, **fields})
-            tickets.transition(db, t, t["state"], "system", now, "attended", texts.ATTENDED_NOTE, **fields)
+            self._end_stand_in(db, t, members, texts.ATTENDED_NOTE)
         if not waiting:
             return ""
         return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]))
+
+    def _end_stand_in(self, db, t: dict, members: set[str], note: str) -> dict:
+        """代收 ends for `t` (the one rule: someone bound at its unit, Desk._attend; a complaint about the bureau,
+        which no stand-in may hold, Desk.rehome): each part not done yet, its window still open, is the holder's own
+        work from now on; a part the stand-in did, or let lapse, stays counted for the stand-in (m030, m059)."""
+        now = self.clock.now()
+        fields: dict[str, Any] = {"unattended": 0}
+        if t["accepted_by"] and t["accepted_by"] not in members:
+            fields["accepted_by"] = None  # signed on behalf by the duty office: now the unit's own
+        if t["accepted_at"] is None and (not t["accept_due_at"] or t["accept_due_at"] > now):
+            fields["response_unit"] = None
+        if t["resolved_at"] is None and (not t["due_at"] or t["due_at"] > now):
+            fields["resolve_unit"] = None
+        fields["stood_in"] = tickets.stood_in({**t, **fields})
+        return tickets.transition(db, t, t["state"], "system", now, "attended", note, **fields)
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _mark_accepted(self, db, user: dict, ticket: dict) -> dict:

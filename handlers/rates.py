@@ -2,7 +2,8 @@
 
     响应率 = accepted within the 签收 limit / dispatched in the period whose 签收 window has ended (or that
              were accepted already): a ticket still inside its window has not failed yet
-    解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end)
+    解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end,
+             with the unit it counts for then: a ticket that came back later is not that unit's at earlier ends)
     满意率 = (满意 + 基本满意) / rated in the period          (未评价 counts in neither part)
     首次满意率 = satisfied at the first rating / tickets first rated in the period, and the number of 不满意
              given in the period: a redo that ends in 满意 does not hide that the first answer was rejected
@@ -13,8 +14,9 @@ now (after any 转派 or 退回, the new holder's own work), except:
   unit, a supervisor above, signed or finished it in time). Such a part is 代收 work (m059): in no unit's three
   rates — not the stand-in's (its own work is what it is scored on), not the absent unit's (a school with nobody
   bound would show 100 %) — but shown apart: the stand-in's `proxied` (代收 parts of tickets dispatched in the
-  period), `proxied_resolved` (代收 办结 in it) and `proxied_late` (代收 办结 late in it, or open past the deadline
-  at its end); the absent unit keeps the ticket in its volumes and shows it as `stood_in` ("代收 N 件"). When
+  period), `proxied_late_response` (those not signed in time, and 代收 签收 let lapse before the ticket moved on),
+  `proxied_resolved` (代收 办结 in it) and `proxied_late` (代收 办结 late in it, or open past the deadline at its
+  end); the absent unit keeps the ticket in its volumes and shows it as `stood_in` ("代收 N 件"). When
   someone is bound the ticket comes home: each part not done yet whose window is still open is the unit's own
   from then on; a part done, or whose window lapsed, during 代收 stays 代收.
 - the bureau's review after a second 不满意: the dispatch and 签收 stay with the unit whose answer was rejected (and
@@ -51,6 +53,8 @@ class Rates:
     proxied: int = 0            # 代收 it did for others: tickets dispatched in the period whose 签收 it stood in for
     proxied_resolved: int = 0   # 代收 办结 in the period
     proxied_late: int = 0       # 代收 办结 late in the period, or open past the deadline at its end: not scored
+    proxied_late_response: int = 0  # 代收 签收 late: dispatched in the period and not signed in time, or let
+                                    # lapse before the ticket moved on (as 响应率 counts a unit's own): not scored
 
     def base(self, rate: str) -> int:
         """How many tickets (or ratings) the rate `rate` rests on: the count to show beside it."""
@@ -61,7 +65,8 @@ class Rates:
     def shown(self) -> bool:
         """Anything to show for the unit in the period: every list of units (dashboard, digest) uses this."""
         return bool(self.dispatched or self.resolved or self.open_overdue or self.rated or self.left_late
-                    or self.stood_in or self.proxied or self.proxied_resolved or self.proxied_late)
+                    or self.stood_in or self.proxied or self.proxied_resolved or self.proxied_late
+                    or self.proxied_late_response)
 
     @property
     def response(self) -> float | None:
@@ -94,7 +99,8 @@ def _resolution_case(t: dict, start: float, end: float, cut: float) -> str | Non
     if _within(t["resolved_at"], start, end):
         return "resolved"
     if (t["due_at"] and t["due_at"] < cut and t["dispatched_at"] is not None and t["dispatched_at"] < cut
-            and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"):
+            and (t["resolved_at"] is None or t["resolved_at"] >= cut) and t["state"] != "withdrawn"
+            and (t.get("resolve_since") is None or t["resolve_since"] < cut)):  # held by that unit at the cut
         return "overdue"
     return None
 
@@ -190,11 +196,13 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
 
 def fold(out: dict[str, Rates]) -> dict[str, Rates]:
     """The 代收 accounts (storage.tickets.STAND_IN) taken out of the units' figures and shown beside the stand-in's
-    as its 代收 figures: counted like any unit, scored for nobody. Every surface reads rates through compute."""
+    as its 代收 figures: counted like any unit, scored for nobody — each part's lateness by the rule its rate
+    would use (响应率's for the 签收 part, 解决率's for the 办结 part). Every surface reads rates through compute."""
     for key in [k for k in out if k.startswith(STAND_IN)]:
         a = out.pop(key)
         r = out.setdefault(owner(key), Rates())
         r.proxied += a.dispatched
+        r.proxied_late_response += a.response_due - a.accepted_in_time
         r.proxied_resolved += a.resolved
         r.proxied_late += a.resolved - a.resolved_in_time + a.open_overdue
     return out
@@ -304,11 +312,13 @@ def stood_in_own(r: Rates) -> str:
 
 def proxied(r: Rates) -> str:
     """"（代收他单位留言，不计入本单位三率：本期收到5件，办结4件，超期1件含往期收到的）" when the unit stood in for
-    others, else "". 超期 counts what was late in the period, received in it or before (rates.compute), hence 含往期."""
+    others, else "". 超期 counts what was late in the period, received in it or before (rates.compute), hence 含往期;
+    a late 签收 is said only where there is one ("本期收到5件，超时签收1件，…"), so the usual line stays short."""
     from handlers import texts
-    if not (r.proxied or r.proxied_resolved or r.proxied_late):
+    if not (r.proxied or r.proxied_resolved or r.proxied_late or r.proxied_late_response):
         return ""
-    return texts.PROXIED.format(n=r.proxied, resolved=r.proxied_resolved, late=r.proxied_late)
+    slow = texts.PROXIED_LATE_SIGN.format(n=r.proxied_late_response) if r.proxied_late_response else ""
+    return texts.PROXIED.format(n=r.proxied, slow=slow, resolved=r.proxied_resolved, late=r.proxied_late)
 
 
 def percent(value: float | None) -> str:

@@ -358,6 +358,7 @@ RELEASED_NOTICE = "【请接手办理】留言 {number} 的原承办人{name}已
 LEFT_EMPTY_NOTICE = ("【请代收办理】{name}已解除绑定，“{unit}”现无人绑定。其{count}件未办结的留言转由您代收办理：{numbers}。"
                      "发送“详情 编号”查看；该单位有人绑定后，留言自动交回。")
 ATTENDED_NOTE = "承办单位已有工作人员绑定，代收结束"
+ABOUT_BUREAU_HOME_NOTE = "对教育局自身工作的投诉不由值班室代收，代收结束"
 ATTENDED = "本单位有{count}件留言此前由值班室代收，现已转给您：{numbers}。发送“待办”查看。"
 PRESS_TITLE = {"supervise": "督办", "urge": "催办"}
 PRESS_NOTICE = {
@@ -407,12 +408,15 @@ TRACE_BAD_PERIOD = "没有这个期间。请选择周（2026-W47）、月（2026
 STOOD_IN = "（代收{n}件）"
 # Beside a stand-in's figures: the 代收 it did for units with nobody bound (or a unit below), not in its rates.
 PROXIED_LINE, PROXIED_DONE_LINE, PROXIED_LATE_LINE = "代收，不计入", "代收办结，不计入", "代收超期，不计入"
-PROXIED = "（代收他单位留言，不计入本单位三率：本期收到{n}件，办结{resolved}件，超期{late}件含往期收到的）"
+PROXIED_SLOW_LINE = "代收超时签收，不计入"
+PROXIED = "（代收他单位留言，不计入本单位三率：本期收到{n}件{slow}，办结{resolved}件，超期{late}件含往期收到的）"
+PROXIED_LATE_SIGN = "，超时签收{n}件"
 # `tingjian verify-rates`: the counters checked against the tickets (storage.integrity)
 COUNT_NAMES = {"dispatched": "派发数", "accepted_in_time": "按时签收数", "resolved": "办结数",
                "resolved_in_time": "按时办结数", "rated": "评价数", "satisfied": "满意数", "unrated": "未评价数",
                "praised": "表扬件数", "stood_in": "代收数", "proxied": "代收他单位件数",
-               "proxied_resolved": "代收办结数", "proxied_late": "代收超期数", "response_due": "应签收数", "open_overdue": "超期未办结数",
+               "proxied_resolved": "代收办结数", "proxied_late": "代收超期数",
+               "proxied_late_response": "代收超时签收数", "response_due": "应签收数", "open_overdue": "超期未办结数",
                "first_rated": "首次评价数", "first_satisfied": "首次满意数", "dissatisfied": "不满意次数"}
 VERIFY_HEAD = "核对{period}（{first}至{last}）：按留言记录逐日重算各单位计数，与计数表和发布的三率比对。"
 VERIFY_COUNTER = "  {day} {unit}（{code}）{count}：计数表 {kept}，按留言重算 {recounted}"

@@ -1191,6 +1191,114 @@ def m059_stand_in_apart(db: sqlite_utils.Database) -> None:
 RECREDIT_NOTE = "代收部分单独列出，不计入任何单位的三率（m059）"
 
 
+BATCH = 500  # rows a transaction in m060: the upgrade never holds the write lock for long
+
+
+@migrations(transactional=False)
+def m060_one_miss_a_window_and_returns(db: sqlite_utils.Database) -> None:
+    """Three records the rates lacked (trust15). Not one transaction: each step is guarded and each back-fill is
+    done in batches of BATCH rows that are right to do again, so an upgrade stopped half-way is simply run again.
+    - `unit_misses.accept_due_at`, `due_at`: the 签收 window and deadline a late departure missed. A unit that let
+      a 签收 window lapse, got the ticket back with that window (Desk.handover) and let it go again wrote a second
+      miss: two late 签收 for one dispatch. A window missed once is one miss (storage.tickets._record_miss).
+      Filled from the ticket's record before the event that wrote the miss (m044's `kept`); NULL before m044.
+    - `tickets.resolve_since`: when the 办结 part last came to the unit it counts for by a hand-over (NULL: since
+      its dispatch). A ticket given back with a deadline that passed while another unit held it counted as open
+      past that deadline at earlier periods' ends, for the unit that did not hold it then: a published period
+      changed when the ticket came back. Back-filled for the tickets that can count so (open past a deadline,
+      or resolved late) from their events' `kept`.
+    - `rating_recredit`: the 代收 account an older rating event counts for. m059 re-keyed 代收 work and each
+      ticket's latest rating, not the earlier ratings' events (append-only), which still named the stand-in: a
+      first 不满意 of a 代收 answer sat in the stand-in's 首次满意率 and 不满意次数. storage.tickets.ratings_in reads
+      this table before the event's unit."""
+    import json as json_
+
+    def columns(table: str) -> set[str]:
+        return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+
+    def step(*statements: str) -> None:
+        with db.atomic():
+            _exec(db, *statements)
+    if "accept_due_at" not in columns("unit_misses"):
+        step("ALTER TABLE unit_misses ADD COLUMN accept_due_at REAL", "ALTER TABLE unit_misses ADD COLUMN due_at REAL")
+    if "resolve_since" not in columns("tickets"):
+        step("ALTER TABLE tickets ADD COLUMN resolve_since REAL")
+    step("CREATE TABLE IF NOT EXISTS rating_recredit (event_id INTEGER PRIMARY KEY, unit_code TEXT NOT NULL)",
+         # a departure asks whether its unit missed this window already (few rows a ticket)
+         "CREATE INDEX IF NOT EXISTS unit_misses_ticket ON unit_misses(ticket_id)")
+    # the KEPT columns (storage.tickets.KEPT) as they were just before an event: the latest event before it that
+    # carries them
+    def before(event: str) -> str:
+        return (f"(SELECT k.kept FROM ticket_events k INDEXED BY ticket_events_ticket WHERE k.ticket_id = {event}.ticket_id "
+                f"AND k.kept IS NOT NULL AND k.id < {event}.id ORDER BY k.id DESC LIMIT 1)")
+    # 1. the deadlines each miss missed, from the record before the event that wrote it
+    last = 0
+    while True:
+        rows = db.execute("SELECT id FROM unit_misses WHERE id > ? AND accept_due_at IS NULL AND due_at IS NULL "
+                          "ORDER BY id LIMIT ?", [last, BATCH]).fetchall()
+        if not rows:
+            break
+        with db.atomic():
+            for (mid,) in rows:
+                k = db.execute(
+                    f"SELECT {before('w')} FROM unit_misses m JOIN ticket_events w ON w.ticket_id = m.ticket_id "
+                    "AND w.at = m.at AND w.action = m.action WHERE m.id = ? ORDER BY w.id LIMIT 1", [mid]).fetchone()
+                if k and k[0]:
+                    was = json_.loads(k[0])
+                    db.execute("UPDATE unit_misses SET accept_due_at = ?, due_at = ? WHERE id = ?", [was[1], was[2], mid])
+        last = rows[-1][0]
+    # 2. resolve_since: the latest hand-over that moved the 办结 part, for the tickets that can count open past a
+    # deadline at a period's end (the two partial indexes overdue_at reads)
+    for sql in ("SELECT id FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL AND kind != 'praise' "
+                "AND state != 'withdrawn' AND due_at > 0 AND id > ? ORDER BY id LIMIT ?",
+                "SELECT id FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at AND id > ? ORDER BY id LIMIT ?"):
+        last = 0
+        while True:
+            ids = [r[0] for r in db.execute(sql, [last, BATCH])]
+            if not ids:
+                break
+            with db.atomic():
+                for tid in ids:
+                    since, was = None, None
+                    for at, kept in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                                               "WHERE ticket_id = ? AND kept IS NOT NULL ORDER BY id", [tid]):
+                        k = json_.loads(kept)
+                        if was is not None and k[0] != was[0] and (k[4] or k[0]) != (was[4] or was[0]):
+                            since = at
+                        was = k
+                    if since is not None:
+                        db.execute("UPDATE tickets SET resolve_since = ? WHERE id = ?", [since, tid])
+            last = ids[-1]
+    # 3. older rating events of a 代收 answer (before m059's mark): the answer rated was the 办结 part as it was just
+    # before the rating, a stand-in's when the ticket was 代收 then and the part named a unit other than the holder;
+    # before m044 (no record), a ticket already 代收 whose event names a unit other than the one left without staff
+    mark = db.execute("SELECT value FROM integrity_marks WHERE name = 'recredit_from'").fetchone()
+    if mark is None:
+        return
+    last = 0
+    while True:
+        rows = db.execute(
+            f"SELECT e.id, e.unit_code, {before('e')}, (SELECT u.unit_code FROM ticket_events u INDEXED BY "
+            "ticket_events_ticket WHERE u.ticket_id = e.ticket_id AND u.action = 'unattended' AND u.id < e.id "
+            "ORDER BY u.id DESC LIMIT 1) FROM ticket_events e NOT INDEXED "  # a rowid range: one pass in all
+            "WHERE e.action IN ('rate', 'reopen', 'review') AND e.unit_code IS NOT NULL "
+            "AND e.unit_code NOT LIKE '代收:%' AND e.id > ? AND e.id < ? ORDER BY e.id LIMIT ?",
+            [last, mark[0], BATCH]).fetchall()
+        if not rows:
+            break
+        with db.atomic():
+            for eid, unit, kept, absent in rows:
+                if kept is not None:
+                    k = json_.loads(kept)
+                    stand_in = k[6] == 1 and k[4] is not None and k[4] != k[0] and k[4] == unit
+                else:
+                    stand_in = absent is not None and absent != unit
+                if stand_in:
+                    db.execute("INSERT OR IGNORE INTO rating_recredit (event_id, unit_code) VALUES (?, ?)",
+                               [eid, "代收:" + unit])
+        last = rows[-1][0]
+
+
 @migrations()
 def m063_ticket_terms_cut(db: sqlite_utils.Database) -> None:
     """Which cut the stored hot-topic terms (ticket_terms) were made with (handlers.topics.cut_version: its rules,

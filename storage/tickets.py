@@ -101,7 +101,7 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
              "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
              "rating_comment", "rated_at", "rated_unit", "routing", "reopens", "review", "closed_at", "close_reason",
-             "response_unit", "resolve_unit", "stood_in", "kind", "citizen_withdrew_at"}
+             "response_unit", "resolve_unit", "stood_in", "kind", "citizen_withdrew_at", "resolve_since"}
 
 
 # Whose rate a piece of work counts in is the value of its credit column (response_unit, resolve_unit,
@@ -153,6 +153,11 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         fields.setdefault("resolve_unit", None)
     if {"response_unit", "resolve_unit"} & fields.keys() and "stood_in" not in fields:
         fields["stood_in"] = stood_in({**ticket, **fields})  # the 代收 mark follows the parts, whoever moved them
+    if "unit_code" in fields and fields["unit_code"] != ticket["unit_code"] and "resolve_since" in ticket and \
+            credit({**ticket, **fields})[1] != credit(ticket)[1]:
+        # a hand-over moved the 办结 part: open past a deadline at an earlier period's end is not this unit's
+        # (it did not hold it then), so a period's figures do not change when a ticket comes back (m060)
+        fields.setdefault("resolve_since", now)
     misses = _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
@@ -201,14 +206,27 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     stays = after[1] == resolve and fields.get("due_at", due) == due and to_state != "withdrawn" and not cleared
     overdue = bool(due) and not stays and (resolved > due if resolved is not None else
                                            now > due and ticket["state"] in lifecycle.CLOCK and not cleared)
+    # One 签收 window is one 响应 case (one dispatch): a unit that let it lapse, got the ticket back with that same
+    # window (Desk.handover) and let it go again misses nothing new. A deadline is different: 解决率 counts a
+    # ticket open past it in every period (README "Count one late ticket twice"), so each departure's period may.
+    if response and "resolve_since" in ticket and db.execute(
+            "SELECT 1 FROM unit_misses INDEXED BY unit_misses_ticket WHERE ticket_id = ? AND unit_code = ? "
+            "AND response = 1 AND accept_due_at = ?",
+            [ticket["id"], respond, accept_due]).fetchone():
+        response = False
     rows = {respond: [0, 0], resolve: [0, 0]}
     rows[respond][0] |= response
     rows[resolve][1] |= overdue
     written = []
     for code, (r, o) in rows.items():
         if code and (r or o):
-            db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", [ticket["id"], code, now, action, int(r), int(o)])
+            row = [ticket["id"], code, now, action, int(r), int(o)]
+            if "resolve_since" in ticket:  # m060: the window and deadline it missed
+                db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
+                           "accept_due_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*row, accept_due, due])
+            else:  # a database not yet at m060 (the upgrade tests write history first)
+                db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", row)
             written.append([code, int(r), int(o)])
     return written
 
@@ -228,9 +246,9 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
     return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4],
              "ticket": {"unit_code": r[5], "resolve_unit": r[6], "due_at": r[7], "dispatched_at": r[8],
                         "resolved_at": r[9], "state": r[10], "response_unit": r[11], "accepted_at": r[12],
-                        "accept_due_at": r[13]}} for r in db.execute(
+                        "accept_due_at": r[13], "resolve_since": r[14]}} for r in db.execute(
         "SELECT m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, t.due_at, "
-        "t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at "
+        "t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, t.resolve_since "
         "FROM unit_misses m INDEXED BY unit_misses_at "
         f"JOIN tickets t ON t.id = m.ticket_id WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args])]
 
@@ -560,9 +578,11 @@ def first_created(db: sqlite_utils.Database) -> float | None:
 # The columns the rates and the digest need: no text, no JSON to decode.
 PERIOD_COLUMNS = ("id, number, kind, category, unit_code, school_code, state, created_at, dispatched_at, "
                   "due_at, accept_due_at, accepted_at, resolved_at, rated_at, rating, closed_at, close_reason, "
-                  "response_unit, resolve_unit, stood_in")
+                  "response_unit, resolve_unit, stood_in, resolve_since")
 RESPOND_UNIT = "coalesce(response_unit, unit_code)"  # the unit a ticket's 签收 part counts for (credit)
 RESOLVE_UNIT = "coalesce(resolve_unit, unit_code)"   # the unit its 办结 part counts for
+# the 办结 part was with the unit it counts for at the cut (?): handlers.rates._resolution_case's rule (m060)
+HELD_AT = "(resolve_since IS NULL OR resolve_since < ?)"
 
 
 def _unit_filter(units: list[str] | None, rated: bool = False) -> tuple[str, list]:
@@ -711,7 +731,8 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     # m030 gave its rating to the stand-in whose answer it was.)
     unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
             f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
-            f"ELSE coalesce(e.unit_code, t.unit_code) END")
+            f"ELSE coalesce((SELECT r.unit_code FROM rating_recredit r WHERE r.event_id = e.id), e.unit_code, "
+            f"t.unit_code) END")  # an older rating of a 代收 answer: the 代收 account m060 names
     select = (f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
               f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})), e.ticket_id, e.id")
     tail = f" AND e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0{where.replace('+unit_code', unit)}"
@@ -817,12 +838,12 @@ def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = 
     for sql in (
         f"SELECT {RESOLVE_UNIT}, count(*) FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
         f"AND resolved_at >= ? AND due_at > 0 AND due_at < ? AND dispatched_at < ? AND kind != 'praise' "
-        f"AND state != 'withdrawn'{where} GROUP BY 1",
+        f"AND state != 'withdrawn' AND {HELD_AT}{where} GROUP BY 1",
         f"SELECT {RESOLVE_UNIT}, count(*) FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
-        f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ?"
-        f"{where} GROUP BY 1",
+        f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ? "
+        f"AND {HELD_AT}{where} GROUP BY 1",
     ):
-        params = [resolved_from, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, *args]
+        params = [resolved_from, cut, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, cut, *args]
         for unit, n in db.execute(sql, params):
             if unit is not None:
                 out[unit] = out.get(unit, 0) + n

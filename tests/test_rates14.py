@@ -134,8 +134,9 @@ def test_m059_moves_stand_in_work_out_of_the_rates_and_verify_rates_agrees(tmp_p
     tickets.transition(db, lapsed, "assigned", "o_leader", day(12), "transfer", "转区局", unit_code="jn-jyj",
                        due_at=day(20), accept_due_at=day(13), dispatched_at=day(12))
     start, end = day(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp()
-    before = rates.for_period(db, start, end, None, day(25))["jyj-bgs"]
-    assert (before.resolved, before.open_overdue) == (1, 1)  # the old rule: in the duty office's 解决率
+    # the old rule: in the duty office's 解决率 (its 办结 counted, and the lapse as its late departure)
+    before = tickets.unit_day_sums(db, [start, end], ["jyj-bgs"])[0]["jyj-bgs"]
+    assert before["resolved"] == 1 and db.execute("SELECT unit_code FROM unit_misses").fetchall() == [("jyj-bgs",)]
     assert "m059_stand_in_apart" in migrations.migrate(db)
     got = rates.for_period(db, start, end, None, day(25))
     duty, school = got["jyj-bgs"], got.get(NOBODY, rates.Rates())

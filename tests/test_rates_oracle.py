@@ -55,7 +55,7 @@ URUMQI = __import__("zoneinfo").ZoneInfo("Asia/Urumqi")  # UTC+6
 SCOPES = ("jn-jyj", "jyj-bgs")  # a district with its schools; the duty office
 FIELDS = ("dispatched", "response_due", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue",
           "rated", "satisfied", "unrated", "first_rated", "first_satisfied", "dissatisfied", "left_late", "stood_in",
-          "praised", "proxied", "proxied_resolved", "proxied_late")
+          "praised", "proxied", "proxied_resolved", "proxied_late", "proxied_late_response")
 # A part done (or let lapse) by a unit standing in for another is that unit's 代收: in nobody's three rates, counted
 # apart as the stand-in's 代收 figures (rates14). The model marks such a part "代收:<stand-in>".
 STAND = "代收:"
@@ -111,6 +111,7 @@ class Case:
     held: dict = dataclasses.field(default_factory=dict)  # unit -> the deadline it had when it last let the ticket go
     lapsed: dict = dataclasses.field(default_factory=dict)  # unit -> the 签收 window of its own it had let lapse then
     sent: dict = dataclasses.field(default_factory=dict)  # unit -> when it first got the ticket (its 派发 back, audit14)
+    since: float | None = None        # when a hand-over last moved the 办结 part (None: since its dispatch; trust15)
 
     def respond_unit(self) -> str:
         return self.resp or self.holder
@@ -131,6 +132,7 @@ class Model:
     cases: dict[str, Case] = dataclasses.field(default_factory=dict)
     rating_events: list[tuple[str, float, int, bool]] = dataclasses.field(default_factory=list)
     misses: list[tuple[str, float, int, int, str]] = dataclasses.field(default_factory=list)  # unit, at, resp, overdue, number
+    windows: set = dataclasses.field(default_factory=set)  # (number, unit, 签收 window) missed: one miss a window
 
     def lapsed_response(self, c: Case, now: float) -> bool:
         if not c.accept_due:
@@ -152,6 +154,10 @@ class Model:
 
     def miss(self, c: Case, now: float, r: bool, o: bool) -> None:
         respond, resolve = c.respond_unit(), c.resolve_unit()
+        if r and (c.number, respond, c.accept_due) in self.windows:  # missed already, given back, let go again
+            r = False
+        elif r:
+            self.windows.add((c.number, respond, c.accept_due))
         if respond == resolve:
             if r or o:
                 self.misses.append((respond, now, int(r), int(o), c.number))
@@ -176,7 +182,13 @@ class Model:
         if c.resolved is not None and start <= c.resolved < end:
             return not (c.due and c.resolved <= c.due)
         return bool(c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn"
-                    and (c.resolved is None or c.resolved >= cut))
+                    and (c.resolved is None or c.resolved >= cut) and (c.since is None or c.since < cut))
+
+    @staticmethod
+    def handed(c: Case, was: Case, now: float) -> None:
+        """A hand-over (the holder changed) that moved the 办结 part: open past a deadline only at cuts after it."""
+        if c.holder != was.holder and c.resolve_unit() != was.resolve_unit():
+            c.since = now
 
     def arrive(self, c: Case, unit: str) -> None:
         c.holder, c.resp, c.res, c.accepted, c.waiting = unit, None, None, None, False
@@ -193,6 +205,8 @@ class Model:
             respond, resolve = c.respond_unit(), c.resolve_unit()
             if start <= c.dispatched < end and c.state != "withdrawn" and respond.startswith(STAND):
                 out[respond[len(STAND):]]["proxied"] += 1  # the stand-in's 代收, not in its 响应率
+                # late as a unit's own would be: due by now and not signed in time (shown apart, trust15)
+                out[respond[len(STAND):]]["proxied_late_response"] += self.late_response(c, start, end, now)
                 if c.stood_in:
                     out[c.holder]["stood_in"] += 1
             elif start <= c.dispatched < end and c.state != "withdrawn":
@@ -209,15 +223,13 @@ class Model:
                 if c.resolved is not None and start <= c.resolved < end:
                     u["proxied_resolved"] += 1
                     u["proxied_late"] += not (c.due and c.resolved <= c.due)
-                elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
-                        (c.resolved is None or c.resolved >= cut):
+                elif self.late_case(c, -INF, -INF, cut):
                     u["proxied_late"] += 1
             elif c.resolved is not None and start <= c.resolved < end:
                 u = out[c.resolve_unit()]
                 u["resolved"] += 1
                 u["resolved_in_time"] += bool(c.due and c.resolved <= c.due)
-            elif c.due and c.due < cut and c.dispatched < cut and c.state != "withdrawn" and \
-                    (c.resolved is None or c.resolved >= cut):
+            elif self.late_case(c, -INF, -INF, cut):  # open past its deadline at the cut (resolved in no period)
                 out[c.resolve_unit()]["open_overdue"] += 1
             if c.unrated_at is not None and start <= c.unrated_at < end and not resolve.startswith(STAND):
                 out[c.resolve_unit()]["unrated"] += 1
@@ -246,6 +258,7 @@ class Model:
         for (_, unit), (r, o) in late.items():
             if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
                 out[unit[len(STAND):]]["proxied_late"] += o
+                out[unit[len(STAND):]]["proxied_late_response"] += r
             elif r or o:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
@@ -385,18 +398,21 @@ class World:
             self.model.arrive(c, t["unit_code"])
             c.unattended = False                      # the duty office holds it: its own work
             c.resp, c.res, c.waiting = None, snapshot.resolve_unit() if keeps else None, keeps
+            self.model.handed(c, snapshot, now)
             c.accept_due = t["accept_due_at"]
             c.resolved = None if c.state == "open" else c.resolved
 
     async def transfer(self, c: Case) -> None:
         # 转派 is for supervisors, leaders and the duty office
         who = self.rng.choice(["o_demo_leader", ACTORS[DUTY_UNIT]] + ["o_demo_head_jn"] * c.holder.startswith("jn-"))
-        target = self.rng.choice([u for u in ("jn-jyj", "jyj-sfc", "jn-syxx", "jn-yyxx", "jn-dszx") if u != c.holder])
-        back = sorted(u for u in c.held if u != c.holder and u != DUTY_UNIT)
+        names = {"jn-jyj": "江南区教育局", "jyj-sfc": "市教育局教育收费管理处", "jn-syxx": "江南区实验小学",
+                 "jn-yyxx": "江南区育英小学", "jn-dszx": "江南区第三中学"}
+        target = self.rng.choice([u for u in names if u != c.holder])
+        # (a unit it was routed to outside these, e.g. 江北区教育局, is not one a 转派 here names: ORACLE_SEEDS=26)
+        back = sorted(u for u in c.held if u != c.holder and u in names)
         if back and self.rng.random() < 0.5:  # a round trip: back to a unit that held it (its old deadline)
             target = self.rng.choice(back)
-        name = {"jn-jyj": "江南区教育局", "jyj-sfc": "市教育局教育收费管理处", "jn-syxx": "江南区实验小学",
-                "jn-yyxx": "江南区育英小学", "jn-dszx": "江南区第三中学"}[target]
+        name = names[target]
         now = self.clock.now()
         snapshot = dataclasses.replace(c)
         if await self.act(who, f"转派 {c.number} {name} 请贵单位办理", c.number):
@@ -408,6 +424,7 @@ class World:
                 if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
                     assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
             self.model.arrive(c, target)
+            self.model.handed(c, snapshot, now)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
             c.sent.setdefault(target, now)
 
@@ -442,6 +459,7 @@ class World:
             kept = c.respond_unit()
             c.holder, c.reviewed, c.unattended = t["unit_code"], True, False
             c.resp, c.res = (kept if kept != c.holder else None), None
+            self.model.handed(c, snapshot, now)
         else:                                     # the first: the same unit does it again
             if late:
                 self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number))
@@ -598,7 +616,8 @@ def traced(conn, units: dict, start: float, end: float, now: float) -> dict[str,
 
 EXPORTED = {"派发": "dispatched", "按时签收": "accepted_in_time", "办结": "resolved", "按时办结": "resolved_in_time",
             "超期未办结": "open_overdue", "评价数": "rated", "满意": "satisfied", "未评价": "unrated", "代收": "stood_in",
-            "代收他单位": "proxied", "代收办结": "proxied_resolved", "代收超期": "proxied_late"}
+            "代收他单位": "proxied", "代收办结": "proxied_resolved", "代收超期": "proxied_late",
+            "代收超时签收": "proxied_late_response"}
 
 
 def export_view(want: dict[str, dict[str, int]]) -> dict[str, dict]:
@@ -774,7 +793,8 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
 
 REVIEW_XLSX = {"受理件数": "dispatched", "办结件数": "resolved", "评价件数": "rated", "不满意次数": "dissatisfied",
                "表扬件数": "praised", "逾期后移出件数": "left_late", "代收件数": "stood_in",
-               "代收他单位件数": "proxied", "代收办结件数": "proxied_resolved", "代收超期件数": "proxied_late"}
+               "代收他单位件数": "proxied", "代收办结件数": "proxied_resolved", "代收超期件数": "proxied_late",
+               "代收超时签收件数": "proxied_late_response"}
 
 
 def cli_surfaces(model: Model, tmp_path, month: str) -> list[str]:

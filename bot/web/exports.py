@@ -25,7 +25,8 @@ MAX_ROWS = 100_000
 TICKET_COLUMNS = ["编号", "类型", "类别", "承办单位", "学校", "状态", "提交时间", "办结时限", "签收时间", "办结时间",
                   "是否超期", "评价", "联系电话", "内容摘要", "办理结果"]
 RATE_COLUMNS = ["单位", "派发", "按时签收", "响应率", "办结", "按时办结", "超期未办结", "解决率", "评价数", "满意",
-                "满意率", "未评价", "代收", "代收他单位", "代收办结", "代收超期"]
+                "满意率", "未评价", "代收", "代收他单位", "代收办结", "代收超期",
+                "代收超时签收"]
 RATINGS = {1: "满意", 2: "基本满意", 3: "不满意"}
 
 
@@ -43,7 +44,7 @@ def _ticket_row(t: dict, units: dict, hidden_at_school: bool, now: float, tz) ->
 def _rate_row(name: str, r) -> list:
     return [name, r.dispatched, r.accepted_in_time, percent(r.response), r.resolved, r.resolved_in_time,
             r.open_overdue, percent(r.resolution), r.rated, r.satisfied, percent(r.satisfaction), r.unrated,
-            r.stood_in, r.proxied, r.proxied_resolved, r.proxied_late]  # 代收 for others: not in its rates
+            r.stood_in, r.proxied, r.proxied_resolved, r.proxied_late, r.proxied_late_response]  # 代收 for others: not in its rates
 
 
 _csv_line = sheets.csv_line  # every value made safe from formula injection

@@ -824,8 +824,8 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
     elif part.open_overdue:
         resolution = "离开前已超期" if part.left_late else "超期未办结"
     # 代收 this unit did for another: shown, counted in no rate (handlers/rates.py)
-    if part.proxied and not response:
-        response = texts.PROXIED_LINE
+    if (part.proxied or part.proxied_late_response) and not response:
+        response = texts.PROXIED_SLOW_LINE if part.proxied_late_response else texts.PROXIED_LINE
     if (part.proxied_resolved or part.proxied_late) and not resolution:
         resolution = texts.PROXIED_LATE_LINE if part.proxied_late else texts.PROXIED_DONE_LINE
     rating = ""
@@ -839,7 +839,8 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
             "response": response, "response_ok": bool(part.accepted_in_time),
             "resolution": resolution, "resolution_ok": bool(part.resolved_in_time),
             "rating": rating, "rating_ok": bool(part.satisfied), "first": bool(part.first_rated),
-            "stood_in": bool(part.stood_in or part.proxied or part.proxied_resolved or part.proxied_late)}
+            "stood_in": bool(part.stood_in or part.proxied or part.proxied_resolved or part.proxied_late
+                             or part.proxied_late_response)}
 
 
 # -- audit -----------------------------------------------------------------------------------------------------------
