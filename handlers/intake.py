@@ -474,6 +474,21 @@ def thanks_only(text: str) -> bool:
     return bool(text) and _THANKS_ONLY.fullmatch(text) is not None
 
 
+# 挺好的，继续加油！ / 辛苦了 继续加油 / 你们做得挺好的👍 / Great job, keep it up!: encouragement of the bureau's work,
+# nothing to file -- thanked, never asked for more of it or sent to 12345 (a teacher praised by name is praise: filed)
+_CHEER = (r"(?:你们|您)?(?:做得|干得|办得)?(?:挺|很|真|太|非常|特别|蛮|超)?(?:好|棒|不错|给力)(?:的|啊|呀|了)*|"
+          r"(?:继续|一起)?(?:加油|努力)(?:哦|啊|呀)?|(?:给你们|给您)?点(?:个)?赞|(?:谢谢|感谢)(?:你们|您)?|(?:你们|大家)?辛苦(?:了|啦)|"
+          r"(?:great|good|nice) (?:job|work)|well done|keep (?:it )?up(?: the good work)?|keep going|thanks?(?: you)?")
+_CHEERS = re.compile(rf"(?:(?:{_CHEER})(?:[\s!！。.~～，,]|{EMOJI}|\ufe0f)*)+", re.IGNORECASE)
+_CHEER_WORD = re.compile(r"加油|努力|棒|不错|赞|给力|好|job|work|well done|keep", re.IGNORECASE)
+
+
+@short_texts  # pure; asked of a first message
+def encourages(text: str) -> bool:
+    return (bool(text) and _CHEERS.fullmatch(text) is not None and _CHEER_WORD.search(text) is not None
+            and not thanks_only(text))  # (好的 / 谢谢 alone: thanks, answered as thanks)
+
+
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
 # never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
 MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频|语音|录音|附件|证据|文件)"
@@ -550,6 +565,30 @@ SCHOOL_STAFF = re.compile(r"老师|教师|班主任|校长|园长|辅导员")
 PRAISED_AT_SCHOOL = re.compile(SCHOOL_STAFF.pattern + r"|学校|小学|中学|幼儿园|食堂")  # praise for a school's people
 # 还有 / 另外 / 对了 / 忘了说: words that go on with what was said just before
 GOES_ON = re.compile(r"^(?:还有(?:就是)?|另外|对了|补充(?:一下|一点)?|再补充(?:一下|一点)?|(?:还)?忘了说)(?:[\s,，。:：]+|(?=\S{4}))")
+# 而且… / 另外她还… / 能不能快点处理 孩子都不去上学了: the matter in hand goes on -- a connective that adds to it, 还有 or
+# 另外 pointing back at whom it is about, or a plea to handle it (and why). More of the message, never asked whether
+# it is another matter, whatever the router makes of its words (上学 → 招生入学); one that says it is another (还有个事,
+# 另外…, 对了…) is asked about as before.
+_ANOTHER_MATTER = re.compile(r"(?:还有|另外|另|再)(?:一)?(?:个|件)(?:事|问题|情况)|别的事|顺便")
+_ADDS_TO_IT = re.compile(r"^(?:而且|并且|况且|甚至|何况|再加上|加上|更(?:过分|气人|离谱|可气|严重)的是|最(?:过分|气人|离谱|可气|严重)的是|"
+                         r"(?:还有|另外)(?:就是)?[，,\s]*(?:他|她|这个?老师|那个?老师|这位老师|该老师))")
+_URGES = re.compile(r"^(?:请|麻烦|希望|求求|求|拜托)?(?:你们|您|领导)?(?:能不能|能否|可不可以|可以)?(?:帮忙)?"
+                    r"(?:(?:赶紧|赶快|尽快|快点|快些|抓紧|早点|马上|快)(?:帮忙|给|帮我们)?(?:处理|解决|管|查|调查|回复|落实)|"
+                    r"管管|管一管|管一下)")
+_TURNS_TO_ANOTHER = re.compile(r"^(?:另外|还有|对了|此外|顺便)")
+
+
+@short_texts  # pure; asked of a reply that answers no question
+def goes_on_with_it(text: str) -> bool:
+    if _ANOTHER_MATTER.search(text):
+        return False
+    if _ADDS_TO_IT.match(text):
+        return True
+    if not _URGES.match(text):
+        return False
+    return not any(_TURNS_TO_ANOTHER.match(p) for p in CLAUSES.split(text)[1:])
+
+
 # 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
 INTRO_SUBJECT = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?(?:我|我们)?(?:想|要)?(?:跟你们|向你们|给你们)?"
                            r"(?:反映|投诉|举报|反馈)(?:一下|下)?.{0,12}?(?:培训机构|培训班|辅导班|补习班|机构|学校|幼儿园|食堂|"
@@ -564,8 +603,24 @@ def opening(text: str) -> bool:
     return bool(parts) and all(INTRO_OPENING.match(p) for p in parts)
 
 
+# The same in English: who is writing (I'm a parent at …, my son is in grade 3 at …) or that a matter will follow (I want
+# to complain), with nothing yet of what happened
+INTRO_EN = re.compile(
+    r"(?:(?:hi|hello|hey|dear sir(?: or madam)?|good (?:morning|afternoon|evening))[,!.\s]*)?(?:"
+    r"i(?:'m| am) (?:a |the )?(?:parent|mother|mum|mom|father|dad|grandmother|grandma|granny|grandfather|grandpa|"
+    r"guardian|student|pupil)(?: (?:of|at|from|in) [^.!?]{0,80})?|"
+    r"my (?:son|daughter|child|kid|grandson|granddaughter|children|kids) (?:is|are|studies|study|goes|go) (?:in|at|to) "
+    r"[^.!?]{0,80}|"
+    r"i(?:'d| would)? (?:want|like|wish|need) to (?:report|complain|make a complaint|raise|ask|give (?:some )?feedback|"
+    r"make a suggestion)(?: (?:something|an issue|a problem|a question|a matter|about something))?|"
+    r"i have (?:a|an|one) (?:complaint|question|problem|issue|suggestion)(?: to (?:report|make|raise|ask))?|"
+    r"can i (?:report|complain|ask)(?: (?:something|a question))?)[.!?\s]*", re.IGNORECASE)
+
+
 @short_texts  # pure; asked of the whole draft on most steps
 def introduction(text: str) -> bool:
+    if text.isascii():
+        return len(text) <= 160 and INTRO_EN.fullmatch(normalise(text)) is not None
     if len(text) > 40:  # (a grown draft: no need to split it first)
         return False
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
@@ -967,7 +1022,7 @@ class Intake:
         short = FOLLOW_UP_CHARS_EN if text.isascii() else FOLLOW_UP_CHARS
         # the words first, the person's tickets (a read) last: 你好 and 谢谢 start most conversations
         answered = self.s.answered() if text and len(text) <= short and not GREETING.fullmatch(text) \
-            and not thanks_only(text) and not BARE_KIND.match(text) and ascii_int(text.rstrip("。.、"), 3) is None \
+            and not thanks_only(text) and not encourages(text) and not BARE_KIND.match(text) and ascii_int(text.rstrip("。.、"), 3) is None \
             else None
         if answered:  # 那钱什么时候退, just after the office answered
             d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
@@ -1013,6 +1068,9 @@ class Intake:
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
                                              + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
+        if encourages(text):  # 挺好的，继续加油！: thanked; nothing started
+            return None, d.to_dict(), [Reply(texts.pick("CHEERED_BACK", lang)
+                                             + ("\n" + texts.EN["CHEERED_BACK"] if both else ""))]
         if text and inbound.kind == "text" and not _WORDY.search(text):  # 👍👍 / 😭: no words yet
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
@@ -1388,8 +1446,8 @@ class Intake:
 
     # -- a new matter in the middle --------------------------------------------------------------------------
     def _is_new_matter(self, text: str, d: Draft) -> bool:
-        if not d.category or d.kind == "praise" or introduction(d.text):
-            return False  # 我是孩子爷爷… then the matter: the story goes on, it is no other matter
+        if not d.category or d.kind == "praise" or introduction(d.text) or goes_on_with_it(normalise(text)):
+            return False  # 我是孩子爷爷… then the matter, 而且…, 快点处理…: the story goes on, it is no other matter
         category, confidence = self.s.matter(text)  # (its category alone: no urgency, matters or evidence)
         return (category not in (d.category, "other_edu", "out_of_scope")
                 and category not in d.matters
@@ -1708,7 +1766,7 @@ class Intake:
                     d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
-                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(texts.ACK))]
+                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(_t(d, "ACK")))]
                 else:
                     replies = [*replies, Reply(ask)]
                 return self._out(step.state, d, [*welcome, *replies])

@@ -71,6 +71,7 @@ HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
+CHEERED_BACK = "谢谢您的鼓励！如有问题或建议，欢迎随时在这里留言。"
 # 这个你们能管吗？ asked at a question: yes, and where it goes; then the question again (never part of the story)
 WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，我们会转给负责的部门办理并按时限答复。"
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
@@ -1027,6 +1028,29 @@ EN = {
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
     "ASK_WHAT_HAPPENED": "Please tell us what happened and when, so that we can pass it to the right office.",
+    "ACK": "All right. ",
+    "ABOUT_BUREAU_ASK": "All right, as a complaint. Please tell us what happened: which office or member of the bureau's "
+                        "staff, when, and what. Complaints about the education bureau itself are handled by {who}, "
+                        "never by the office complained of.",
+    "DESCRIBE_WHY": "The office in charge can check and act on it only if it knows what happened.",
+    "OUT_OF_SCOPE_WHY": "Another department is in charge of this kind of matter, and the 12345 hotline gets it there more "
+                        "quickly. If you still want the education bureau to pass it on, you can send it.",
+    "KIND_WHY": "Complaints, suggestions, questions and praise are handled in different ways and within different time "
+                "limits: the right one gets yours handled the right way.",
+    "CONDUCT_WHY": "By the rules, a teacher's conduct is looked into by the education bureau itself, not passed to the "
+                   "school, so please tell us whether you are raising a problem or only giving praise.",
+    "FOCUS_WHY": "All the matters stay in the same message; the one that matters most decides which office leads.",
+    "SIMILAR_WHY": "Added to the earlier message, it is handled with it by the same office, with no new registration "
+                   "or time limit; a new matter is filed as a new message.",
+    "CONFIRM_WHY": "Please check it once more: it goes to the office in charge only after you confirm.",
+    "NEW_MATTER_WHY": "Different matters are filed separately, so that each goes to the office responsible with its own "
+                      "time limit.",
+    "RESUME_WHY": "You have an earlier message that was not sent. We ask first whether to continue it or drop it, so "
+                  "that it is not mixed up with this one.",
+    "OFFICER_WHY": "One of your messages is being handled: we check first whether this is for the officer handling it "
+                   "or a new question.",
+    "CHANGE_WHY": "What you wrote before and what you say now look like two matters. Please choose what to do, so that "
+                  "nothing is sent that you did not mean to send.",
     "ASK_WHICH_MATTER": "What is this about? Please tell us a little more, for example which school and what happened, "
                         "so that we can pass it to the right office.",
     "SUMMARY_SCHOOL": "School: {school}\n",
@@ -1058,6 +1082,7 @@ EN = {
     "GREETING_NEXT": "Please send what happened and the school concerned; photos and voice messages are welcome too.",
     "GREETING_IN_DRAFT": "Hello, we are here.",
     "THANKS_BACK": "You're welcome! Write to us any time.",
+    "CHEERED_BACK": "Thank you for the encouragement! Write to us here any time.",
     "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
     "HELD_TOO": "Noted, together with your previous message. Please reply with a number first:",
     "ASK_TO_OFFICER": "Is this for the officer handling your message {number}?\n1 Yes, pass it on\n2 No, it is a "
@@ -1247,6 +1272,7 @@ EN = {
                      "Camera; to send voice, tap the microphone on the left and hold to talk. Please first describe "
                      "what happened in words; photos, voice and video you send then are attached to your message.",
 }
+EN["ASK_MATTER"] = EN["ACK"] + EN["ASK_WHAT_HAPPENED"]  # as ASK_MATTER is made
 HOTLINES_EN = {
     HOTLINE_LIFE: "If someone is thinking of ending their life or has hurt themselves, call 120 or 110 now and stay "
                   "with them; for psychological help call the 12356 hotline.",
