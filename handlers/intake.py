@@ -859,7 +859,9 @@ class Draft:
     held: str | None = None             # a message waiting on a detour's answer (new matter? a rating?)
     waiting: list[str] = field(default_factory=list)  # words typed while the rating detour waits: replayed after
     back_to: str | None = None          # the state a detour returns to
-    shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
+    shelved: dict[str, Any] | None = None  # an earlier draft set aside, taken up again when this one is done
+    shelved_kept: bool = False          # it was kept from an earlier visit (not set aside minutes ago): asked whether
+    #                                     to go on with it, not just continued
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
     answered: str | None = None         # the ticket the office just answered: a short question may be for it
     alerted: bool = False               # the hotlines for an urgent matter were given at once
@@ -1006,7 +1008,7 @@ class Intake:
         # routed as _refresh routes the draft's words (one routing, remembered)
         urgent = inbound.kind == "text" and bool(self.s.route(inbound.text.strip()).get("urgent"))
         if urgent:  # a call for help first (the hotlines now): an earlier message is offered back after it, and
-            d.shelved = kept  # "3孩子被打出血了" is not asked about as a rating
+            d.shelved, d.shelved_kept = kept, bool(kept)  # "3孩子被打出血了" is not asked about as a rating
             return self._begin(d, inbound)
         if kept:  # an earlier message never submitted: offer it back before anything else
             d.shelved = kept
@@ -1515,14 +1517,14 @@ class Intake:
         if n == 2:  # both: this one first; the one in progress is set aside and offered back after it
             fresh.shelved = d.to_dict()
             return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
-        fresh.shelved = d.shelved  # an earlier draft set aside before still comes back
+        fresh.shelved, fresh.shelved_kept = d.shelved, d.shelved_kept  # one set aside before still comes back
         what = texts.excerpt(d.text, 40) + (_t(d, "CHANGE_WITH_MEDIA") if d.attachments else "")
         return self._advance(fresh, [Reply(_t(d, "CHANGE_REPLACED").format(old=what))])
 
     # -- an earlier message, offered back ------------------------------------------------------------------
     def _ask_resume(self, d: Draft) -> str:
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
-        return _t(d, "RESUME").format(text=texts.excerpt(old.text, 300) or "（仅附件）")
+        return _t(d, "RESUME").format(text=texts.excerpt(old.text, 300) or _t(d, "ONLY_MEDIA"))
 
     def _on_resume(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
@@ -1704,10 +1706,18 @@ class Intake:
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
 
     def _finish(self, d: Draft, replies: list[Reply]):
-        """This message is done; a draft set aside for it is offered back now."""
-        if d.shelved:
+        """This message is done; a draft set aside for it is taken up now. Set aside minutes ago for this one (a new
+        matter first: "这条提交后接着填写"), it goes on where it was, its words quoted -- asking "您上次没有提交的
+        留言…继续还是放弃" of it read as if it were from another day, and asked again what the person had just chosen.
+        One kept from an earlier visit, set aside for a call for help, is offered back (continue or drop?)."""
+        if d.shelved and d.shelved_kept:
             nxt = Draft(openid=d.openid, shelved=d.shelved)
             return self._out("resume", nxt, [*replies, Reply(self._ask_resume(nxt))])
+        if d.shelved:
+            old = Draft.from_dict(d.shelved)
+            old.held = old.back_to = None
+            said = _t(d, "SHELVED_GOES_ON").format(text=texts.excerpt(old.text, 60) or _t(d, "ONLY_MEDIA"))
+            return self._advance(old, [*replies, Reply(said)])
         return None, d.to_dict(), replies
 
     # -- moving on -----------------------------------------------------------------------------------------

@@ -173,6 +173,9 @@ NOTHING_TO_CANCEL = "当前没有正在填写的留言。直接发送文字即�
 EXPIRED = "您之前的留言超过{minutes}分钟没有继续，还没有提交。"
 DRAFT_REMIND = "您的留言还没有提交。请回复下面的问题继续；{minutes}分钟内没有回复，我们会先为您保存，下次可以接着填写。\n{prompt}"
 RESUME = "您上次没有提交的留言：\n「{text}」\n1 继续填写这条留言\n2 放弃它"
+# a draft set aside minutes ago for a new matter, taken up when that one is done (as NEW_MATTER_STARTED said)
+SHELVED_GOES_ON = "接着填写您之前那条留言（不需要了请回复“取消”）：\n「{text}」"
+ONLY_MEDIA = "（仅附件）"
 RESUME_CHOICES = "1 继续填写上次的留言\n2 放弃它"
 RESUMED = "好的，接着填写上次的留言。"
 DISCARDED = "好的，上次的留言已放弃。需要时直接发送文字即可开始新的留言。"
@@ -1082,6 +1085,8 @@ EN = {
     "GREETING_NEXT": "Please send what happened and the school concerned; photos and voice messages are welcome too.",
     "GREETING_IN_DRAFT": "Hello, we are here.",
     "THANKS_BACK": "You're welcome! Write to us any time.",
+    "SHELVED_GOES_ON": "Now back to your earlier message (reply \"cancel\" if you no longer need it):\n\"{text}\"",
+    "ONLY_MEDIA": "(attachments only)",
     "CHEERED_BACK": "Thank you for the encouragement! Write to us here any time.",
     "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
     "HELD_TOO": "Noted, together with your previous message. Please reply with a number first:",

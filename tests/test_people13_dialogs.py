@@ -108,3 +108,33 @@ def test_every_question_and_its_why_has_english():
     steps = [*intake.STEPS, *intake.DETOURS.values()]
     names = {s.why for s in steps if s.why} | {"ASK_MATTER", "ABOUT_BUREAU_ASK", "ASK_WHICH_MATTER", "ASK_MORE"}
     assert not sorted(n for n in names if n not in texts.EN)
+
+
+# -- a draft set aside for a new matter goes on after it; offered back only when the person returns -------------------
+async def test_a_draft_set_aside_minutes_ago_goes_on_after_the_new_one_without_being_offered_back(dialog):
+    d, p = dialog, "o_p13_shelf"
+    await talk(d, p, "孩子学校天天留那么多作业 写到十一二点", expect="请问您这次是")
+    await talk(d, p, "1", expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, "对了 还有个事 校车老是迟到", expect="1 作为新留言")
+    await talk(d, p, "1", expect=["这条提交后接着填写", "请问您这次是"])
+    for said in ("1", "1", "0"):
+        reply = await talk(d, p, said)
+    reply = await talk(d, p, "2", expect=["请核对", "校车老是迟到"], absent="作业")
+    # after it was submitted came "您上次没有提交的留言：… 1 继续填写这条留言 2 放弃它" -- minutes after the person chose
+    # to go on with it later, as if it were from another day
+    await talk(d, p, "1", expect="受理编号")
+    await heard(d, p, expect=["接着填写您之前那条留言", "写到十一二点", "联系电话"],
+                absent=["上次", "1 继续填写", "2 放弃"])
+    await talk(d, p, "0", expect="是否同意")  # where it was: the phone question
+    reply = await talk(d, p, "2", expect=["请核对", "写到十一二点", "涉及学校：江南区实验小学"], absent="校车")
+    number = NUMBER.search(await talk(d, p, "1", expect="受理编号")).group(0)
+    assert "校车" not in (await ticket(d, number))["text"]
+
+
+async def test_a_draft_kept_from_an_earlier_visit_is_still_offered_back_when_the_person_returns(dialog):
+    d, p = dialog, "o_p13_back"
+    await talk(d, p, "孩子学校天天留那么多作业 写到十一二点", expect="请问您这次是")
+    d.advance(31 * 60)
+    await d.sweep()
+    await talk(d, p, "你好", expect=["您上次没有提交的留言", "写到十一二点", "2 放弃它"])
