@@ -258,7 +258,10 @@ HOTLINE_WORDS = {
                      "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
     HOTLINE_INJURY: ("血", "伤", "骨折", "肿", "紫", "晕", "injur", "bleed", "broken", "hurt"),
-    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "外号", "绰号", "bull"),
+    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "外号", "绰号", "bull",
+                    # a child kept from school by what was done to them (people13): support for the child, not 110
+                    "不肯上学", "不想上学", "不敢上学", "不愿上学", "不去上学", "不肯去上学", "不肯去学校", "不想去学校",
+                    "不敢去学校"),
     HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
                    "poison", "vomit", "diarrh", "吐了", "发烧", "头晕", "恶心", "不适", "threw up", "throwing up"),
 }

@@ -138,3 +138,15 @@ async def test_a_draft_kept_from_an_earlier_visit_is_still_offered_back_when_the
     d.advance(31 * 60)
     await d.sweep()
     await talk(d, p, "你好", expect=["您上次没有提交的留言", "写到十一二点", "2 放弃它"])
+
+
+# -- a teacher's humiliation that keeps a child from school is urgent ---------------------------------------------------
+async def test_a_teachers_name_calling_and_punishment_that_keep_a_child_from_school_are_urgent(dialog):
+    d = dialog
+    # it got 7 working days, no urgent line, no hotline (own_urgent_dev13: 3/8 found before the rule, 8/8 after)
+    reply = await talk(d, "o_p13_kept", "江南区实验小学的班主任天天骂孩子猪脑子，还罚站走廊，孩子现在都不肯去上学了",
+                       expect=["紧急事项", "12355"], absent="110")
+    assert "请问您这次是" not in reply
+    # a scolding that made a child cry, or 罚站 asked about, is no emergency (urgent_training v089; the set's near misses)
+    await talk(d, "o_p13_cry", "老师当着全班的面骂孩子笨，孩子回家哭了", absent=["紧急事项", "12355", "110"])
+    await talk(d, "o_p13_ask", "老师罚站孩子是不是违规？想咨询一下", absent=["紧急事项", "12355", "110"])
