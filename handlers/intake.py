@@ -68,7 +68,7 @@ _encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's te
 _WORDY = re.compile(r"[\w\u3400-\u9fff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
-_SUBMIT_WORD = re.compile(r"提交|确认")
+_SUBMIT_WORD = re.compile(r"提交|确认|(?:交|递|报|发)(?:上去|出去|给你们)")  # 直接交上去行吗？ at the summary: yes
 _FIVE_DIGITS = re.compile(r"\d{5}")
 
 
@@ -323,12 +323,18 @@ _short_labels = functools.lru_cache(maxsize=256)(_read_labels)
 
 # 我想改一下内容 / 等等，要修改 at the summary: option 2 (修改内容); 不用改了 is not
 WANTS_EDIT = re.compile(r"(?<![不别用需])(?:修改|改一?下|改改|重写|重新写|重新填|改(?=内容|留言))(?:一下|下)?(?:内容|留言)?")
-CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我")
+CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我|直接|能不能|"
+                           r"可不可以|吗|(?:交|递|报|发)(?:上去|出去|给你们)")
+
+
+# 别老问了 / 能不能别再问: impatience with the questions, no refusal of what is asked
+_ASK_NO_MORE = re.compile(r"(?:能不能|可不可以|可以)?(?:别|不要)(?:老|再|总|一直|这么多)?问(?:了|啦)?")
 
 
 def confirms(text: str) -> bool:
-    """就这样提交吧, 没问题, 确认: yes to the question on screen, in words (不提交 is not)."""
-    t = normalise(text)
+    """就这样提交吧, 没问题, 确认, 能不能别老问 直接交上去行吗？: yes to the question on screen, in words (不提交 is
+    not)."""
+    t = _ASK_NO_MORE.sub("", normalise(text))
     return bare(t) in YES or (yes_no(t) is True or bool(_SUBMIT_WORD.search(t))) and not REFUSE.search(t)
 
 
@@ -624,8 +630,12 @@ def introduction(text: str) -> bool:
     if len(text) > 40:  # (a grown draft: no need to split it first)
         return False
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
-    return bool(parts) and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
-                               or INTRO_SUBJECT.match(p) or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
+    if not parts:
+        return False
+    whole = "".join(parts)  # 我想投诉一下 孩子学校的事: one opening, typed in two pieces
+    return bool(INTRO_OPENING.match(whole) or INTRO_SUBJECT.match(whole)) or all(
+        INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p) or INTRO_SUBJECT.match(p)
+        or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
@@ -647,7 +657,9 @@ ASKS_IF_WE_HANDLE = re.compile(
 # (Step.why), and it again; never words of the story. The whole reply, naming nothing but the question's own topic
 # (老师为什么要问孩子家里收入 is a story).
 _WHY_TOPIC = r"(?:我|我们)?(?:这个|这些|这|那个|这么多|这么细|学校|哪所学校|是哪所学校|电话|号码|手机|身份|类型|哪一件|名字)?"
-_WHY_END = r"(?:呢|啊|呀|吗|嘛|么|的)?[?？!！。.\s~～]*$"
+# …, and perhaps that it was said already (你们问学校干嘛 我不是说了吗): nothing told
+_WHY_END = (r"(?:呢|啊|呀|吗|嘛|么|的)?[?？!！。.\s~～]*(?:[，,]?(?:我|我们)?(?:不是|都|已经|刚才|前面|上面)*(?:说|写|讲|填)(?:过|了)+"
+            r"(?:吗|呀|啊|嘛|的)?[?？!！。.\s~～]*)?$")
 # Who is asked: 你们 / 您 / 你, after a short remark that ends before it (哪个学校都一样啊你问这干嘛？ -- never 老师说你问…)
 _WHY_YOU = r"(?:[^。！!？?]{1,12}?[啊呀吧嘛呢啦哦了，,。.!！~～\s](?=你|您))?(?:你们|您们|您|你)?"
 ASKS_WHY_ASKED = re.compile(
@@ -2101,7 +2113,7 @@ class Intake:
         if choice(text, 3):
             return ""
         if confirms(text):
-            return CONFIRM_WORDS.sub("", text)
+            return CONFIRM_WORDS.sub("", _ASK_NO_MORE.sub("", text))
         if WANTS_EDIT.search(text) and not named_kind(text):
             return re.sub(r"(?:我们?)?(?:想|要|需要|得)?$", "", WANTS_EDIT.sub("", text).strip(PUNCT))
         return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected

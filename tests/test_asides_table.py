@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import random
-import re
 from pathlib import Path
 
 import pytest
@@ -90,7 +89,8 @@ MORE_ASIDES = ["你们是谁？", "这是哪里", "是机器人吗", "你是真�
                "我还是要反映", "不敢说了 怕报复", "我眼睛不好", "打字太慢了", "可以发视频吗", "图片发不出去怎么办",
                "电话你们别打，我上班", "谢谢 1", "好的 2", "😊👍", "🙏🙏", "在吗在吗？？", "匿名的吗", "老师会知道是我吗",
                "我手机号13912345678，孩子被打了", "我电话是幺三九一二三四五六七八", "学校会不会被老师知道",
-               "哪个学校都一样啊你问这干嘛？", "电话就算了 你要这个干嘛", "老师说你问这个干嘛"]
+               "哪个学校都一样啊你问这干嘛？", "电话就算了 你要这个干嘛", "老师说你问这个干嘛",
+               "你们问学校干嘛 我不是说了吗"]
 
 
 def corpus() -> list[str]:
@@ -108,8 +108,9 @@ def corpus() -> list[str]:
 
 
 # Rows added since the table was made (each with its own dialogue test): left out where the table is compared with
-# the code it replaced.
-ADDED = (intake.Intake._on_emoji, intake.Intake._on_hold_on)
+# the code it replaced. (The why-asked row was never in the hand-written prefilter or `old_aside`: no text here
+# reached it until people13 added its own to MORE_ASIDES.)
+ADDED = (intake.Intake._on_emoji, intake.Intake._on_hold_on, intake.Intake._on_why_asked)
 
 
 def old_on_wants_human(self, state, text, d):
@@ -166,20 +167,9 @@ CHANGED = {intake.Intake._on_wants_human: old_on_wants_human, intake.Intake._on_
            intake.Intake._on_asks_progress: old_on_asks_progress, intake.Intake._on_give_up: old_on_give_up}
 
 
-# Looks widened since, each with its own dialogue test: the look as it was, where the table is compared.
-_WHY_TOPIC, _WHY_END = intake._WHY_TOPIC, intake._WHY_END
-OLD_ASKS_WHY_ASKED = re.compile(  # before people13: 你 only in the first form, no remark before it
-    r"^(?:请问|那|可是|但是|不过|诶|哎)?[，,\s]*(?:你们|您们|您|你)?(?:为什么|为啥|干嘛|干什么|凭什么|咋)(?:还|一定|非|又)?(?:要|得)?"
-    r"(?:问|知道|选|填|留|写|回答|告诉你们?|说|问我|要)" + _WHY_TOPIC + _WHY_END + "|"
-    r"^(?:你们|您)?(?:问|要|知道|选)" + _WHY_TOPIC + r"(?:干嘛|干什么|干啥|做什么|有什么用|有啥用|什么用|是为了什么|为了啥)" + _WHY_END + "|"
-    r"^(?:这个?|这些)?(?:一定|必须|非得?)要?(?:回答|填|选|说|留|告诉你们?)" + _WHY_TOPIC + r"(?:吗|么|嘛)[?？!！。.\s~～]*$")
-CHANGED_LOOKS = {intake.Intake._on_why_asked: OLD_ASKS_WHY_ASKED.match}
-
-
 @pytest.fixture
 def before_additions(monkeypatch):
-    rows = tuple(intake.Aside(CHANGED_LOOKS.get(a.answer, a.look), CHANGED.get(a.answer, a.answer))
-                 for a in intake.ASIDES if a.answer not in ADDED)
+    rows = tuple(intake.Aside(a.look, CHANGED.get(a.answer, a.answer)) for a in intake.ASIDES if a.answer not in ADDED)
     monkeypatch.setattr(intake, "ASIDES", rows)
     monkeypatch.setattr(intake, "_ASIDE_LOOKS", tuple(a.look for a in rows))
     look = intake.may_be_aside

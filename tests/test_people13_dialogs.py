@@ -150,3 +150,28 @@ async def test_a_teachers_name_calling_and_punishment_that_keep_a_child_from_sch
     # a scolding that made a child cry, or 罚站 asked about, is no emergency (urgent_training v089; the set's near misses)
     await talk(d, "o_p13_cry", "老师当着全班的面骂孩子笨，孩子回家哭了", absent=["紧急事项", "12355", "110"])
     await talk(d, "o_p13_ask", "老师罚站孩子是不是违规？想咨询一下", absent=["紧急事项", "12355", "110"])
+
+
+# -- found in a messy chat of our own ---------------------------------------------------------------------------------
+async def test_an_opening_typed_in_two_pieces_asks_for_the_matter(dialog):
+    d, p = dialog, "o_p13_open"
+    # it went to the phone question, and the story after it was asked about as another matter
+    await talk(d, p, "我想投述一下 孩子学校的事", expect="请说说您要反映的具体事情", absent="联系电话")
+    await talk(d, p, "我儿子在江南实验小学读4年级，数学老师天天在群里发作业到晚上十点多 孩子写到十二点",
+               expect="是这所学校吗", absent="另一件事")  # (投诉 said: the kind is not asked)
+
+
+async def test_why_asked_then_already_said_and_submit_it_as_a_question_are_answers_not_the_story(dialog):
+    d, p = dialog, "o_p13_impatient"
+    await talk(d, p, "我儿子在江南实验小学读4年级，数学老师天天在群里发作业到晚上十点多 孩子写到十二点",
+               expect="请问您这次是")
+    await talk(d, p, "1", expect="是这所学校吗")
+    # it was added to the message (已补充到留言内容)
+    await talk(d, p, "你们问学校干嘛 我不是说了吗", expect=[texts.SCHOOL_WHY, "是这所学校吗"], absent="已补充")
+    for said in ("1", "0"):
+        reply = await talk(d, p, said)
+    reply = await talk(d, p, "2", expect="请核对")
+    # at the summary it was added to the message, and its question mark made the complaint an inquiry (3 days)
+    reply = await talk(d, p, "能不能别老问 直接交上去行吗？", expect="提交成功", absent="已补充")
+    t = await ticket(d, NUMBER.search(reply).group(0))
+    assert t["kind"] == "complaint" and "交上去" not in t["text"] and "干嘛" not in t["text"]
