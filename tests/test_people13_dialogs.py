@@ -175,3 +175,15 @@ async def test_why_asked_then_already_said_and_submit_it_as_a_question_are_answe
     reply = await talk(d, p, "能不能别老问 直接交上去行吗？", expect="提交成功", absent="已补充")
     t = await ticket(d, NUMBER.search(reply).group(0))
     assert t["kind"] == "complaint" and "交上去" not in t["text"] and "干嘛" not in t["text"]
+
+
+async def test_why_is_my_ticket_not_handled_is_a_query_never_the_12345_question(dialog):
+    from tests.dialog import file_ticket
+    d, p = dialog, "o_p13_where"
+    number = await file_ticket(d, p, "学校收资料费300元不给收据", scene="school:jn-syxx")
+    # it was the 12345 question (and, in a draft, 已补充到留言内容)
+    await talk(d, p, f"{number} 怎么还没人处理", expect=["编号：" + number, "资料费"], absent="12345")
+    wrong = number[:-1] + ("9" if number[-1] != "9" else "8")
+    await talk(d, p, f"{wrong}为什么一直没人回复", expect=f"没有找到编号为 {wrong} 的留言", absent="12345")
+    # a story that names the number is still a story, not a question
+    await talk(d, p, f"{number}还没处理，孩子又被罚站了", absent="编号：")
