@@ -625,8 +625,8 @@ INTRO_EN = re.compile(
 
 @short_texts  # pure; asked of the whole draft on most steps
 def introduction(text: str) -> bool:
-    if text.isascii():
-        return len(text) <= 160 and INTRO_EN.fullmatch(normalise(text)) is not None
+    if text.isascii() and len(text) <= 160 and INTRO_EN.fullmatch(normalise(text)):
+        return True
     if len(text) > 40:  # (a grown draft: no need to split it first)
         return False
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
