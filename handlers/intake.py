@@ -68,7 +68,7 @@ _encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's te
 _WORDY = re.compile(r"[\w\u3400-\u9fff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
-_SUBMIT_WORD = re.compile(r"提交|确认")
+_SUBMIT_WORD = re.compile(r"提交|确认|(?:交|递|报|发)(?:上去|出去|给你们)")  # 直接交上去行吗？ at the summary: yes
 _FIVE_DIGITS = re.compile(r"\d{5}")
 
 
@@ -323,12 +323,18 @@ _short_labels = functools.lru_cache(maxsize=256)(_read_labels)
 
 # 我想改一下内容 / 等等，要修改 at the summary: option 2 (修改内容); 不用改了 is not
 WANTS_EDIT = re.compile(r"(?<![不别用需])(?:修改|改一?下|改改|重写|重新写|重新填|改(?=内容|留言))(?:一下|下)?(?:内容|留言)?")
-CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我")
+CONFIRM_WORDS = re.compile(r"提交|确认|没问题|没错|可以|同意|就这样|好的|好|行|对|是的|嗯|吧|了|呢|啊|那就|就|请|帮我|直接|能不能|"
+                           r"可不可以|吗|(?:交|递|报|发)(?:上去|出去|给你们)")
+
+
+# 别老问了 / 能不能别再问: impatience with the questions, no refusal of what is asked
+_ASK_NO_MORE = re.compile(r"(?:能不能|可不可以|可以)?(?:别|不要)(?:老|再|总|一直|这么多)?问(?:了|啦)?")
 
 
 def confirms(text: str) -> bool:
-    """就这样提交吧, 没问题, 确认: yes to the question on screen, in words (不提交 is not)."""
-    t = normalise(text)
+    """就这样提交吧, 没问题, 确认, 能不能别老问 直接交上去行吗？: yes to the question on screen, in words (不提交 is
+    not)."""
+    t = _ASK_NO_MORE.sub("", normalise(text))
     return bare(t) in YES or (yes_no(t) is True or bool(_SUBMIT_WORD.search(t))) and not REFUSE.search(t)
 
 
@@ -474,6 +480,21 @@ def thanks_only(text: str) -> bool:
     return bool(text) and _THANKS_ONLY.fullmatch(text) is not None
 
 
+# 挺好的，继续加油！ / 辛苦了 继续加油 / 你们做得挺好的👍 / Great job, keep it up!: encouragement of the bureau's work,
+# nothing to file -- thanked, never asked for more of it or sent to 12345 (a teacher praised by name is praise: filed)
+_CHEER = (r"(?:你们|您)?(?:做得|干得|办得)?(?:挺|很|真|太|非常|特别|蛮|超)?(?:好|棒|不错|给力)(?:的|啊|呀|了)*|"
+          r"(?:继续|一起)?(?:加油|努力)(?:哦|啊|呀)?|(?:给你们|给您)?点(?:个)?赞|(?:谢谢|感谢)(?:你们|您)?|(?:你们|大家)?辛苦(?:了|啦)|"
+          r"(?:great|good|nice) (?:job|work)|well done|keep (?:it )?up(?: the good work)?|keep going|thanks?(?: you)?")
+_CHEERS = re.compile(rf"(?:(?:{_CHEER})(?:[\s!！。.~～，,]|{EMOJI}|\ufe0f)*)+", re.IGNORECASE)
+_CHEER_WORD = re.compile(r"加油|努力|棒|不错|赞|给力|好|job|work|well done|keep", re.IGNORECASE)
+
+
+@short_texts  # pure; asked of a first message
+def encourages(text: str) -> bool:
+    return (bool(text) and _CHEERS.fullmatch(text) is not None and _CHEER_WORD.search(text) is not None
+            and not thanks_only(text))  # (好的 / 谢谢 alone: thanks, answered as thanks)
+
+
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
 # never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
 MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频|语音|录音|附件|证据|文件)"
@@ -550,6 +571,30 @@ SCHOOL_STAFF = re.compile(r"老师|教师|班主任|校长|园长|辅导员")
 PRAISED_AT_SCHOOL = re.compile(SCHOOL_STAFF.pattern + r"|学校|小学|中学|幼儿园|食堂")  # praise for a school's people
 # 还有 / 另外 / 对了 / 忘了说: words that go on with what was said just before
 GOES_ON = re.compile(r"^(?:还有(?:就是)?|另外|对了|补充(?:一下|一点)?|再补充(?:一下|一点)?|(?:还)?忘了说)(?:[\s,，。:：]+|(?=\S{4}))")
+# 而且… / 另外她还… / 能不能快点处理 孩子都不去上学了: the matter in hand goes on -- a connective that adds to it, 还有 or
+# 另外 pointing back at whom it is about, or a plea to handle it (and why). More of the message, never asked whether
+# it is another matter, whatever the router makes of its words (上学 → 招生入学); one that says it is another (还有个事,
+# 另外…, 对了…) is asked about as before.
+_ANOTHER_MATTER = re.compile(r"(?:还有|另外|另|再)(?:一)?(?:个|件)(?:事|问题|情况)|别的事|顺便")
+_ADDS_TO_IT = re.compile(r"^(?:而且|并且|况且|甚至|何况|再加上|加上|更(?:过分|气人|离谱|可气|严重)的是|最(?:过分|气人|离谱|可气|严重)的是|"
+                         r"(?:还有|另外)(?:就是)?[，,\s]*(?:他|她|这个?老师|那个?老师|这位老师|该老师))")
+_URGES = re.compile(r"^(?:请|麻烦|希望|求求|求|拜托)?(?:你们|您|领导)?(?:能不能|能否|可不可以|可以)?(?:帮忙)?"
+                    r"(?:(?:赶紧|赶快|尽快|快点|快些|抓紧|早点|马上|快)(?:帮忙|给|帮我们)?(?:处理|解决|管|查|调查|回复|落实)|"
+                    r"管管|管一管|管一下)")
+_TURNS_TO_ANOTHER = re.compile(r"^(?:另外|还有|对了|此外|顺便)")
+
+
+@short_texts  # pure; asked of a reply that answers no question
+def goes_on_with_it(text: str) -> bool:
+    if _ANOTHER_MATTER.search(text):
+        return False
+    if _ADDS_TO_IT.match(text):
+        return True
+    if not _URGES.match(text):
+        return False
+    return not any(_TURNS_TO_ANOTHER.match(p) for p in CLAUSES.split(text)[1:])
+
+
 # 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
 INTRO_SUBJECT = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?(?:我|我们)?(?:想|要)?(?:跟你们|向你们|给你们)?"
                            r"(?:反映|投诉|举报|反馈)(?:一下|下)?.{0,12}?(?:培训机构|培训班|辅导班|补习班|机构|学校|幼儿园|食堂|"
@@ -564,13 +609,33 @@ def opening(text: str) -> bool:
     return bool(parts) and all(INTRO_OPENING.match(p) for p in parts)
 
 
+# The same in English: who is writing (I'm a parent at …, my son is in grade 3 at …) or that a matter will follow (I want
+# to complain), with nothing yet of what happened
+INTRO_EN = re.compile(
+    r"(?:(?:hi|hello|hey|dear sir(?: or madam)?|good (?:morning|afternoon|evening))[,!.\s]*)?(?:"
+    r"i(?:'m| am) (?:a |the )?(?:parent|mother|mum|mom|father|dad|grandmother|grandma|granny|grandfather|grandpa|"
+    r"guardian|student|pupil)(?: (?:of|at|from|in) [^.!?]{0,80})?|"
+    r"my (?:son|daughter|child|kid|grandson|granddaughter|children|kids) (?:is|are|studies|study|goes|go) (?:in|at|to) "
+    r"[^.!?]{0,80}|"
+    r"i(?:'d| would)? (?:want|like|wish|need) to (?:report|complain|make a complaint|raise|ask|give (?:some )?feedback|"
+    r"make a suggestion)(?: (?:something|an issue|a problem|a question|a matter|about something))?|"
+    r"i have (?:a|an|one) (?:complaint|question|problem|issue|suggestion)(?: to (?:report|make|raise|ask))?|"
+    r"can i (?:report|complain|ask)(?: (?:something|a question))?)[.!?\s]*", re.IGNORECASE)
+
+
 @short_texts  # pure; asked of the whole draft on most steps
 def introduction(text: str) -> bool:
+    if text.isascii() and len(text) <= 160 and INTRO_EN.fullmatch(normalise(text)):
+        return True
     if len(text) > 40:  # (a grown draft: no need to split it first)
         return False
     parts = [p for p in CLAUSES.split(normalise(text)) if p]
-    return bool(parts) and all(INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p)
-                               or INTRO_SUBJECT.match(p) or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
+    if not parts:
+        return False
+    whole = "".join(parts)  # 我想投诉一下 孩子学校的事: one opening, typed in two pieces
+    return bool(INTRO_OPENING.match(whole) or INTRO_SUBJECT.match(whole)) or all(
+        INTRO_WHO.match(p) or INTRO_WHERE.match(p) or INTRO_OPENING.match(p) or INTRO_SUBJECT.match(p)
+        or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
@@ -592,11 +657,15 @@ ASKS_IF_WE_HANDLE = re.compile(
 # (Step.why), and it again; never words of the story. The whole reply, naming nothing but the question's own topic
 # (老师为什么要问孩子家里收入 is a story).
 _WHY_TOPIC = r"(?:我|我们)?(?:这个|这些|这|那个|这么多|这么细|学校|哪所学校|是哪所学校|电话|号码|手机|身份|类型|哪一件|名字)?"
-_WHY_END = r"(?:呢|啊|呀|吗|嘛|么|的)?[?？!！。.\s~～]*$"
+# …, and perhaps that it was said already (你们问学校干嘛 我不是说了吗): nothing told
+_WHY_END = (r"(?:呢|啊|呀|吗|嘛|么|的)?[?？!！。.\s~～]*(?:[，,]?(?:我|我们)?(?:不是|都|已经|刚才|前面|上面)*(?:说|写|讲|填)(?:过|了)+"
+            r"(?:吗|呀|啊|嘛|的)?[?？!！。.\s~～]*)?$")
+# Who is asked: 你们 / 您 / 你, after a short remark that ends before it (哪个学校都一样啊你问这干嘛？ -- never 老师说你问…)
+_WHY_YOU = r"(?:[^。！!？?]{1,12}?[啊呀吧嘛呢啦哦了，,。.!！~～\s](?=你|您))?(?:你们|您们|您|你)?"
 ASKS_WHY_ASKED = re.compile(
-    r"^(?:请问|那|可是|但是|不过|诶|哎)?[，,\s]*(?:你们|您们|您|你)?(?:为什么|为啥|干嘛|干什么|凭什么|咋)(?:还|一定|非|又)?(?:要|得)?"
+    r"^(?:请问|那|可是|但是|不过|诶|哎)?[，,\s]*" + _WHY_YOU + r"(?:为什么|为啥|干嘛|干什么|凭什么|咋)(?:还|一定|非|又)?(?:要|得)?"
     r"(?:问|知道|选|填|留|写|回答|告诉你们?|说|问我|要)" + _WHY_TOPIC + _WHY_END + "|"
-    r"^(?:你们|您)?(?:问|要|知道|选)" + _WHY_TOPIC + r"(?:干嘛|干什么|干啥|做什么|有什么用|有啥用|什么用|是为了什么|为了啥)" + _WHY_END + "|"
+    r"^" + _WHY_YOU + r"(?:问|要|知道|选)" + _WHY_TOPIC + r"(?:干嘛|干什么|干啥|做什么|有什么用|有啥用|什么用|是为了什么|为了啥)" + _WHY_END + "|"
     r"^(?:这个?|这些)?(?:一定|必须|非得?)要?(?:回答|填|选|说|留|告诉你们?)" + _WHY_TOPIC + r"(?:吗|么|嘛)[?？!！。.\s~～]*$")
 # 我要投诉你们 / 举报你们教育局 / 投诉局里的工作人员: a complaint about the bureau itself (its offices, its staff). 你们
 # counts only where no school's QR code was scanned (there it may be the school); never 你们学校 / 你们老师.
@@ -802,7 +871,9 @@ class Draft:
     held: str | None = None             # a message waiting on a detour's answer (new matter? a rating?)
     waiting: list[str] = field(default_factory=list)  # words typed while the rating detour waits: replayed after
     back_to: str | None = None          # the state a detour returns to
-    shelved: dict[str, Any] | None = None  # an earlier draft set aside, offered back when this one is done
+    shelved: dict[str, Any] | None = None  # an earlier draft set aside, taken up again when this one is done
+    shelved_kept: bool = False          # it was kept from an earlier visit (not set aside minutes ago): asked whether
+    #                                     to go on with it, not just continued
     lang: str | None = None             # "zh" or "en": the language of the first words, for the replies
     answered: str | None = None         # the ticket the office just answered: a short question may be for it
     alerted: bool = False               # the hotlines for an urgent matter were given at once
@@ -949,7 +1020,7 @@ class Intake:
         # routed as _refresh routes the draft's words (one routing, remembered)
         urgent = inbound.kind == "text" and bool(self.s.route(inbound.text.strip()).get("urgent"))
         if urgent:  # a call for help first (the hotlines now): an earlier message is offered back after it, and
-            d.shelved = kept  # "3孩子被打出血了" is not asked about as a rating
+            d.shelved, d.shelved_kept = kept, bool(kept)  # "3孩子被打出血了" is not asked about as a rating
             return self._begin(d, inbound)
         if kept:  # an earlier message never submitted: offer it back before anything else
             d.shelved = kept
@@ -965,7 +1036,7 @@ class Intake:
         short = FOLLOW_UP_CHARS_EN if text.isascii() else FOLLOW_UP_CHARS
         # the words first, the person's tickets (a read) last: 你好 and 谢谢 start most conversations
         answered = self.s.answered() if text and len(text) <= short and not GREETING.fullmatch(text) \
-            and not thanks_only(text) and not BARE_KIND.match(text) and ascii_int(text.rstrip("。.、"), 3) is None \
+            and not thanks_only(text) and not encourages(text) and not BARE_KIND.match(text) and ascii_int(text.rstrip("。.、"), 3) is None \
             else None
         if answered:  # 那钱什么时候退, just after the office answered
             d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
@@ -1011,6 +1082,9 @@ class Intake:
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
                                              + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
+        if encourages(text):  # 挺好的，继续加油！: thanked; nothing started
+            return None, d.to_dict(), [Reply(texts.pick("CHEERED_BACK", lang)
+                                             + ("\n" + texts.EN["CHEERED_BACK"] if both else ""))]
         if text and inbound.kind == "text" and not _WORDY.search(text):  # 👍👍 / 😭: no words yet
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
@@ -1386,8 +1460,8 @@ class Intake:
 
     # -- a new matter in the middle --------------------------------------------------------------------------
     def _is_new_matter(self, text: str, d: Draft) -> bool:
-        if not d.category or d.kind == "praise" or introduction(d.text):
-            return False  # 我是孩子爷爷… then the matter: the story goes on, it is no other matter
+        if not d.category or d.kind == "praise" or introduction(d.text) or goes_on_with_it(normalise(text)):
+            return False  # 我是孩子爷爷… then the matter, 而且…, 快点处理…: the story goes on, it is no other matter
         category, confidence = self.s.matter(text)  # (its category alone: no urgency, matters or evidence)
         return (category not in (d.category, "other_edu", "out_of_scope")
                 and category not in d.matters
@@ -1455,14 +1529,14 @@ class Intake:
         if n == 2:  # both: this one first; the one in progress is set aside and offered back after it
             fresh.shelved = d.to_dict()
             return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
-        fresh.shelved = d.shelved  # an earlier draft set aside before still comes back
+        fresh.shelved, fresh.shelved_kept = d.shelved, d.shelved_kept  # one set aside before still comes back
         what = texts.excerpt(d.text, 40) + (_t(d, "CHANGE_WITH_MEDIA") if d.attachments else "")
         return self._advance(fresh, [Reply(_t(d, "CHANGE_REPLACED").format(old=what))])
 
     # -- an earlier message, offered back ------------------------------------------------------------------
     def _ask_resume(self, d: Draft) -> str:
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
-        return _t(d, "RESUME").format(text=texts.excerpt(old.text, 300) or "（仅附件）")
+        return _t(d, "RESUME").format(text=texts.excerpt(old.text, 300) or _t(d, "ONLY_MEDIA"))
 
     def _on_resume(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
@@ -1644,10 +1718,18 @@ class Intake:
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
 
     def _finish(self, d: Draft, replies: list[Reply]):
-        """This message is done; a draft set aside for it is offered back now."""
-        if d.shelved:
+        """This message is done; a draft set aside for it is taken up now. Set aside minutes ago for this one (a new
+        matter first: "这条提交后接着填写"), it goes on where it was, its words quoted -- asking "您上次没有提交的
+        留言…继续还是放弃" of it read as if it were from another day, and asked again what the person had just chosen.
+        One kept from an earlier visit, set aside for a call for help, is offered back (continue or drop?)."""
+        if d.shelved and d.shelved_kept:
             nxt = Draft(openid=d.openid, shelved=d.shelved)
             return self._out("resume", nxt, [*replies, Reply(self._ask_resume(nxt))])
+        if d.shelved:
+            old = Draft.from_dict(d.shelved)
+            old.held = old.back_to = None
+            said = _t(d, "SHELVED_GOES_ON").format(text=texts.excerpt(old.text, 60) or _t(d, "ONLY_MEDIA"))
+            return self._advance(old, [*replies, Reply(said)])
         return None, d.to_dict(), replies
 
     # -- moving on -----------------------------------------------------------------------------------------
@@ -1706,7 +1788,7 @@ class Intake:
                     d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
-                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(texts.ACK))]
+                    replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(_t(d, "ACK")))]
                 else:
                     replies = [*replies, Reply(ask)]
                 return self._out(step.state, d, [*welcome, *replies])
@@ -2031,7 +2113,7 @@ class Intake:
         if choice(text, 3):
             return ""
         if confirms(text):
-            return CONFIRM_WORDS.sub("", text)
+            return CONFIRM_WORDS.sub("", _ASK_NO_MORE.sub("", text))
         if WANTS_EDIT.search(text) and not named_kind(text):
             return re.sub(r"(?:我们?)?(?:想|要|需要|得)?$", "", WANTS_EDIT.sub("", text).strip(PUNCT))
         return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected

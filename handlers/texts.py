@@ -71,6 +71,7 @@ HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
+CHEERED_BACK = "谢谢您的鼓励！如有问题或建议，欢迎随时在这里留言。"
 # 这个你们能管吗？ asked at a question: yes, and where it goes; then the question again (never part of the story)
 WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，我们会转给负责的部门办理并按时限答复。"
 VOICE_WELCOME = "没关系，您可以发语音：点输入框左边的话筒图标，按住说话，语音会附在留言里一并转给承办单位。"
@@ -172,6 +173,9 @@ NOTHING_TO_CANCEL = "当前没有正在填写的留言。直接发送文字即�
 EXPIRED = "您之前的留言超过{minutes}分钟没有继续，还没有提交。"
 DRAFT_REMIND = "您的留言还没有提交。请回复下面的问题继续；{minutes}分钟内没有回复，我们会先为您保存，下次可以接着填写。\n{prompt}"
 RESUME = "您上次没有提交的留言：\n「{text}」\n1 继续填写这条留言\n2 放弃它"
+# a draft set aside minutes ago for a new matter, taken up when that one is done (as NEW_MATTER_STARTED said)
+SHELVED_GOES_ON = "接着填写您之前那条留言（不需要了请回复“取消”）：\n「{text}」"
+ONLY_MEDIA = "（仅附件）"
 RESUME_CHOICES = "1 继续填写上次的留言\n2 放弃它"
 RESUMED = "好的，接着填写上次的留言。"
 DISCARDED = "好的，上次的留言已放弃。需要时直接发送文字即可开始新的留言。"
@@ -254,7 +258,10 @@ HOTLINE_WORDS = {
                      "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
     HOTLINE_INJURY: ("血", "伤", "骨折", "肿", "紫", "晕", "injur", "bleed", "broken", "hurt"),
-    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "外号", "绰号", "bull"),
+    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "外号", "绰号", "bull",
+                    # a child kept from school by what was done to them (people13): support for the child, not 110
+                    "不肯上学", "不想上学", "不敢上学", "不愿上学", "不去上学", "不肯去上学", "不肯去学校", "不想去学校",
+                    "不敢去学校"),
     HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
                    "poison", "vomit", "diarrh", "吐了", "发烧", "头晕", "恶心", "不适", "threw up", "throwing up"),
 }
@@ -1031,6 +1038,29 @@ EN = {
                 "that we can pass it to the right office.",
     "SCHOOL_TAKEN": "School noted: {school}.",
     "ASK_WHAT_HAPPENED": "Please tell us what happened and when, so that we can pass it to the right office.",
+    "ACK": "All right. ",
+    "ABOUT_BUREAU_ASK": "All right, as a complaint. Please tell us what happened: which office or member of the bureau's "
+                        "staff, when, and what. Complaints about the education bureau itself are handled by {who}, "
+                        "never by the office complained of.",
+    "DESCRIBE_WHY": "The office in charge can check and act on it only if it knows what happened.",
+    "OUT_OF_SCOPE_WHY": "Another department is in charge of this kind of matter, and the 12345 hotline gets it there more "
+                        "quickly. If you still want the education bureau to pass it on, you can send it.",
+    "KIND_WHY": "Complaints, suggestions, questions and praise are handled in different ways and within different time "
+                "limits: the right one gets yours handled the right way.",
+    "CONDUCT_WHY": "By the rules, a teacher's conduct is looked into by the education bureau itself, not passed to the "
+                   "school, so please tell us whether you are raising a problem or only giving praise.",
+    "FOCUS_WHY": "All the matters stay in the same message; the one that matters most decides which office leads.",
+    "SIMILAR_WHY": "Added to the earlier message, it is handled with it by the same office, with no new registration "
+                   "or time limit; a new matter is filed as a new message.",
+    "CONFIRM_WHY": "Please check it once more: it goes to the office in charge only after you confirm.",
+    "NEW_MATTER_WHY": "Different matters are filed separately, so that each goes to the office responsible with its own "
+                      "time limit.",
+    "RESUME_WHY": "You have an earlier message that was not sent. We ask first whether to continue it or drop it, so "
+                  "that it is not mixed up with this one.",
+    "OFFICER_WHY": "One of your messages is being handled: we check first whether this is for the officer handling it "
+                   "or a new question.",
+    "CHANGE_WHY": "What you wrote before and what you say now look like two matters. Please choose what to do, so that "
+                  "nothing is sent that you did not mean to send.",
     "ASK_WHICH_MATTER": "What is this about? Please tell us a little more, for example which school and what happened, "
                         "so that we can pass it to the right office.",
     "SUMMARY_SCHOOL": "School: {school}\n",
@@ -1062,6 +1092,9 @@ EN = {
     "GREETING_NEXT": "Please send what happened and the school concerned; photos and voice messages are welcome too.",
     "GREETING_IN_DRAFT": "Hello, we are here.",
     "THANKS_BACK": "You're welcome! Write to us any time.",
+    "SHELVED_GOES_ON": "Now back to your earlier message (reply \"cancel\" if you no longer need it):\n\"{text}\"",
+    "ONLY_MEDIA": "(attachments only)",
+    "CHEERED_BACK": "Thank you for the encouragement! Write to us here any time.",
     "THANKS_IN_DRAFT": "You're welcome. Your message has not been sent yet; please answer:",
     "HELD_TOO": "Noted, together with your previous message. Please reply with a number first:",
     "ASK_TO_OFFICER": "Is this for the officer handling your message {number}?\n1 Yes, pass it on\n2 No, it is a "
@@ -1251,6 +1284,7 @@ EN = {
                      "Camera; to send voice, tap the microphone on the left and hold to talk. Please first describe "
                      "what happened in words; photos, voice and video you send then are attached to your message.",
 }
+EN["ASK_MATTER"] = EN["ACK"] + EN["ASK_WHAT_HAPPENED"]  # as ASK_MATTER is made
 HOTLINES_EN = {
     HOTLINE_LIFE: "If someone is thinking of ending their life or has hurt themselves, call 120 or 110 now and stay "
                   "with them; for psychological help call the 12356 hotline.",

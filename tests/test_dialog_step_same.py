@@ -80,10 +80,14 @@ def old_asks_progress(text: str) -> bool:
 
 
 def old_introduction(text: str) -> bool:
+    # (with people13's two additions, its own behaviour: an English introduction, an opening typed in two pieces)
+    if text.isascii() and len(text) <= 160 and intake.INTRO_EN.fullmatch(intake.normalise(text)):
+        return True
     parts = [p for p in intake.CLAUSES.split(intake.normalise(text)) if p]
-    return bool(parts) and len(text) <= 40 and all(
-        intake.INTRO_WHO.match(p) or intake.INTRO_WHERE.match(p) or intake.INTRO_OPENING.match(p)
-        or intake.INTRO_SUBJECT.match(p) or intake.GREETING.fullmatch(p) for p in parts)
+    whole = "".join(parts)
+    return bool(parts) and len(text) <= 40 and bool(intake.INTRO_OPENING.match(whole) or intake.INTRO_SUBJECT.match(
+        whole) or all(intake.INTRO_WHO.match(p) or intake.INTRO_WHERE.match(p) or intake.INTRO_OPENING.match(p)
+                      or intake.INTRO_SUBJECT.match(p) or intake.GREETING.fullmatch(p) for p in parts))
 
 
 def old_ascii_int(text: str, digits: int = numbers.MAX_DIGITS) -> int | None:
