@@ -171,6 +171,8 @@ def syllables(ch: str) -> frozenset[str]:
 
 def detect_lang(text: str) -> str:
     latin = len(_LATIN.findall(text))
+    if latin < 3:
+        return "zh"  # (most messages: their Han characters need not be counted)
     cjk = len(_CJK.findall(text))
     return "en" if latin >= 3 and latin > 2 * cjk else "zh"
 

@@ -262,6 +262,59 @@ def ref_gapped_counts(r: Router, text: str) -> dict[int, int]:
     return counts
 
 
+def old_score(self, t: str, whole: str | None = None):
+    """Router._score before route15: _ENGLISH_EDU searched in every text, every category's score rounded."""
+    whole = t if whole is None else whole
+    title, _, body = t.partition("\n")
+    contrib: dict = {}
+    vetoed: set[str] = set()
+    veto_words: list[tuple[str, str]] = []
+    for part, is_title in ((title, True), (body, False)):
+        if not part:
+            continue
+        for e, k in self._matches(part):
+            if e.veto:
+                if e.category not in vetoed:
+                    veto_words.append((e.text, e.category))
+                vetoed.add(e.category)
+                continue
+            if is_title:
+                factor = self.title_weight
+            else:
+                factor = 1.0 + self.repeat_bonus * (min(k, self.max_repeats) - 1)
+            key = (e.text, e.category, e.kind)
+            contrib[key] = contrib.get(key, 0.0) + e.weight * factor
+    scores = {c: 0.0 for c in CATEGORIES}
+    for (_w, cat, _k), v in contrib.items():
+        scores[cat] += v
+    for c in vetoed:
+        scores[c] = 0.0
+    english_edu = R._ENGLISH_EDU.search(whole) is not None
+    present = self._literals.scan(whole)[1]
+    context_any = self._context_any
+    for c, ctx in self.context.items():
+        if ctx and scores[c] > 0 and not english_edu and not context_any[c].found_in(present):
+            cut = scores[c] * (1.0 - self.context_factor)
+            scores[c] -= cut
+            contrib[("(无语境 no context)", c, "context")] = -cut
+    for c, (words, factor) in self.damped.items():
+        hit = next((w for w in words if not w or w in present), None) if scores[c] > 0 else None
+        if hit is not None:
+            cut = scores[c] * (1.0 - factor)
+            scores[c] -= cut
+            contrib[(f"(降权 damped: {hit})", c, "damped")] = -cut
+    for c in CATEGORIES:
+        scores[c] = max(0.0, round(scores[c], 6))
+    return scores, contrib, vetoed, veto_words
+
+
+def old_detect_lang(text: str) -> str:
+    """normalise.detect_lang before route15: both counts taken of every text."""
+    latin = len(re.findall("[a-z]", text))
+    cjk = len(re.findall("[\u4e00-\u9fff]", text))
+    return "en" if latin >= 3 and latin > 2 * cjk else "zh"
+
+
 def ref_settled(r: Router, t: str) -> bool:
     if r._elsewhere_by and any(w in t for w in r._elsewhere_by) and not any(w in t for w in r._ours_by):
         return True
@@ -587,6 +640,44 @@ def test_words_of_a_list_in_the_text_in_its_order(router, prepared):
     assert sum(1 for t in prepared if router._demand_here[0].found_in(router._literals.scan(t)[1])) > 100
 
 
+def test_scores_as_before(router, prepared):
+    """_score (the context words' English exception asked only where needed, a 0.0 score not rounded) against the
+    code before it, every text alone and as a part of a longer message: the same scores to the bit, the same
+    evidence in the same order."""
+    english = ["my son's school charges fees 补课费", "the teacher is ok 补课", "class 三年级 补课费", "补课 year 3"]
+    for t in prepared + english:
+        for whole in (None, t + "\n" + t, "school " + t):
+            a, b = router._score(t, whole), old_score(router, t, whole)
+            assert repr(a) == repr(b) and list(a[1]) == list(b[1]), (t, whole)
+    assert sum(1 for t in prepared if any(k[2] == "context" for k in router._score(t)[1])) > 20
+
+
+def test_a_score_is_rounded_as_before():
+    rng = random.Random(15)
+    values = [0.0, -0.0, 1e-7, -1e-7, 4e-7, 5e-7, 0.1 + 0.2, -3.5, 2.0000005, float("inf"), 1e300, 5e-324] + \
+        [rng.uniform(-20, 20) for _ in range(5000)] + [round(rng.uniform(0, 9), rng.randint(0, 8)) for _ in range(2000)]
+    for i in range(0, len(values), len(CATEGORIES)):
+        scores = dict(zip(CATEGORIES, values[i:i + len(CATEGORIES)]))
+        before = {c: max(0.0, round(v, 6)) for c, v in scores.items()}
+        R._rounded(scores)
+        assert repr(scores) == repr(before), before
+        assert all(math.copysign(1, v) == 1 for v in scores.values())  # no -0.0 left
+
+
+def test_language_as_before(texts):
+    samples = texts + ["the teacher hit my kid", "孩子的ipad被老师没收了", "ab孩子", "abc", "abc孩子", "abcde孩子孩",
+                       "abcde孩子", "123 ！！", "", "ok", "学校 school fees 太贵"]
+    assert all(N.detect_lang(t) == old_detect_lang(t) for t in samples)
+    assert sum(N.detect_lang(t) == "en" for t in samples) > 10
+
+
+def test_a_then_b_patterns_counted_in_the_same_order(router, prepared):
+    """_gapped_counts skips a first part none of whose last parts occurs: the same counts, in the same order (the
+    order the evidence is summed in)."""
+    differ = [t for t in prepared if list(router._gapped_counts(t).items()) != list(ref_gapped_counts(router, t).items())]
+    assert not differ, differ[:5]
+
+
 def test_demand_reads_the_scores_as_before(router, prepared):
     """The whole demand step (who is asked, the place words, the title), new against the code before it, on copies
     of each text's scores and evidence."""
@@ -769,6 +860,9 @@ class ReferenceRouter(Router):
 
     def _demand(self, t, scores, contrib):
         return old_demand(self, t, scores, contrib)
+
+    def _score(self, t, whole=None):
+        return old_score(self, t, whole)
 
     def _known_in(self, t):  # every feature made, then looked up
         from handlers.routing.linear import features
