@@ -45,3 +45,16 @@ async def test_at_1280_the_review_tables_rate_columns_are_as_wide_as_each_other(
     name = await table.locator('tr[data-unit="jyj-bgs"] td.lead').bounding_box()
     text = await note.locator("small").bounding_box()
     assert abs(text["x"] - name["x"]) < 12, (text, name)
+
+
+async def test_on_a_phone_the_review_says_why_units_are_apart_in_full(dialog, browser):
+    """Before: at 390 px “不参与排名（9个）不计分，也不按 0 分排名；原因列在各单位名下” ran past the screen's edge, cut
+    off after 原因列 (found walking a leader's Monday, bureau13)."""
+    await _late_stand_in(dialog)  # 育英小学, nobody bound: its tickets were 代收, it is listed apart
+    dialog.advance(at("2026-12-01 10:00") - dialog.clock.now())
+    phone = await signed_in(dialog, browser, LEADER, width=390)
+    await phone.goto(phone.url + "review?period=2026-11")
+    head = phone.locator("tr.unranked-head th").first
+    assert "原因列在各单位名下" in await head.inner_text()
+    box = await head.bounding_box()
+    assert box["x"] + box["width"] <= 390 and await head.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), box
