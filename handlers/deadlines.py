@@ -23,7 +23,7 @@ from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply
 from handlers.workdays import WorkCalendar
-from storage import directory, outbox, staff, tickets
+from storage import directory, lifecycle, outbox, staff, tickets
 
 # Reminder kinds in rising urgency, with the share of the time limit (in working time) that triggers them.
 SHARES = (("half", 0.5), ("eighty", 0.8))
@@ -78,9 +78,9 @@ class Watch:
         sent = tickets.reminded(db, ticket["id"])
         start = ticket["dispatched_at"] or ticket["created_at"]
         times = []
-        if ticket["state"] == "assigned" and ticket["accept_due_at"] and \
-                ("accept", ticket["accept_due_at"]) not in sent:
-            times.append(ticket["accept_due_at"])
+        sign = lifecycle.sign_due(ticket)
+        if sign and ("accept", sign) not in sent:
+            times.append(sign)
         total = self.calendar.working_seconds(start, due)
         times += [self.calendar.after_working_seconds(start, share * total) for kind, share in SHARES
                   if (kind, due) not in sent]
@@ -97,8 +97,9 @@ class Watch:
         due = ticket["due_at"]
         start = ticket["dispatched_at"] or ticket["created_at"]
         fired: list[str] = []
-        if ticket["state"] == "assigned" and ticket["accept_due_at"] and now >= ticket["accept_due_at"]:
-            if tickets.remind_once(db, ticket["id"], "accept", ticket["accept_due_at"], now):
+        sign = lifecycle.sign_due(ticket)
+        if sign and now >= sign:
+            if tickets.remind_once(db, ticket["id"], "accept", sign, now):
                 fired.append("accept")
         total = self.calendar.working_seconds(start, due)
         # Past the deadline every share is reached: no need to count the working time of months or years.
@@ -111,11 +112,14 @@ class Watch:
         fired += [kind for kind in levels if tickets.remind_once(db, ticket["id"], kind, due, now)]
         if not fired:
             return []
-        return self._messages(db, ticket, fired[-1])  # the most urgent of what is due now
+        # the most urgent of what is due now (a 签收提醒 outranks 已过时限一半: fired[-1] sent the half, the 签收 unsaid)
+        return self._messages(db, ticket, min(fired, key=URGENCY.index))
 
     def _messages(self, db, ticket: dict, kind: str) -> list[Reply]:
         unit = directory.get(db, ticket["unit_code"]) or {"name": ticket["unit_code"], "code": ticket["unit_code"]}
         fields = {"number": ticket["number"], "due": self.calendar.date_text(ticket["due_at"]), "unit": unit["name"]}
+        if (sign := lifecycle.sign_due(ticket)) is not None:  # waiting for 签收: that window is its deadline now
+            fields["sign"] = self.calendar.date_text(sign)
         text = texts.REMIND[kind].format(**fields)
         if kind == "escalate":
             to = self.desk.escalation_to(db, ticket)  # never to nobody, never to an office it may accuse
@@ -130,7 +134,9 @@ class Watch:
 
     def _held(self, openid: str, text: str, ticket: dict, title: str, kind: str, fields: dict) -> Reply:
         reply = self.desk.to_staff(openid, text, ticket, title)
-        return Reply(reply.text, reply.to, {**reply.extra, "hold": {"kind": kind, "at": ticket["due_at"], **fields}})
+        at = lifecycle.sign_due(ticket) if kind == "accept" else None
+        return Reply(reply.text, reply.to, {**reply.extra, "hold": {"kind": kind, "at": at or ticket["due_at"],
+                                                                    **fields}})
 
 
 def gather(db, now: float) -> int:
@@ -191,36 +197,65 @@ def _new_still_waiting(db, openid: str, counts: dict[str, int], rows: list[dict]
 
 
 def merged_line(hold: dict) -> str:
-    """One ticket's line in a merged reminder (the workbench's card shows the same, its link naming the ticket)."""
+    """One ticket's line in a merged reminder, under the deadline it shares (deadline_words): its number, and what
+    else tells it apart (the unit, for a leader's 超期督办; the words, for a new ticket)."""
     kind = hold["kind"]
-    line = texts.REMIND_MANY_LINE_UNIT if kind == "escalate" else texts.REMIND_MANY_LINE_PAST if kind == "copy" \
-        else texts.REMIND_MANY_LINE_NEW if kind == "new" else texts.REMIND_MANY_LINE
+    line = texts.REMIND_MANY_LINE_UNIT if kind == "escalate" else texts.REMIND_MANY_LINE_NEW if kind == "new" \
+        else texts.REMIND_MANY_LINE
     return line.format(**hold)
 
 
-def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
-    """Several reminders as one message: what each group needs, its count, its first tickets, and how to act.
-    `counts`: how many of each kind there are, when `holds` has only the first of each (outbox.held_top)."""
+def deadline_words(hold: dict) -> str:
+    """The deadline a reminder's ticket works to, as its group says it ("签收时限11月17日（周二）："): the 签收 window
+    while it waits for 签收 (lifecycle.sign_due, kept in the hold as "sign"), else its 办结 deadline. A new ticket's
+    notice held before "sign" was kept has no date (its line has its words instead)."""
+    if hold["kind"] in ("accept", "new") and hold.get("sign"):
+        return texts.REMIND_MANY_DEADLINE["sign"].format(date=hold["sign"])
+    if hold["kind"] == "new" or not hold.get("due"):
+        return ""
+    return texts.REMIND_MANY_DEADLINE["resolve"].format(date=hold["due"])
+
+
+def grouped(holds: list[dict], counts: dict[str, int] | None = None, lines: int | None = MERGED_LINES) -> list[dict]:
+    """Reminders as both the merged push and the workbench's card say them: a group per kind, the most urgent first,
+    {"kind", "head", "dates": [(deadline_words, [hold, …]), …], "more"}; within a kind the tickets stand under the
+    deadline they share, in the order given. `lines`: the ticket lines shown (every group at least its two most
+    urgent; the rest counted in "more"), None for all. `counts`: as in merged_text."""
     if counts is None:
         counts = {}
         for h in holds:
             counts[h["kind"]] = counts.get(h["kind"], 0) + 1
-    kinds_held = {k for k, n in counts.items() if n}
-    head = texts.NEW_MANY_HEAD if kinds_held == {"new"} else texts.REMIND_MANY_HEAD
-    lines = [head.format(count=sum(counts.values()))]
-    shown = 0
+    out, shown = [], 0
     for kind in URGENCY:
         n = counts.get(kind, 0)
         if not n:
             continue
         group = [h for h in holds if h["kind"] == kind]
-        if kinds_held != {"new"}:  # (new tickets alone: the head says it)
-            lines.append(texts.REMIND_MANY_KIND[kind].format(count=n))
-        room = max(MERGED_LINES - shown, 2)  # every group shows at least its two most urgent
-        lines += [merged_line(h) for h in group[:room]]
-        if n > room:
-            lines.append(texts.REMIND_MANY_MORE.format(count=n - room))
+        room = len(group) if lines is None else max(lines - shown, 2)
+        dates: dict[str, list[dict]] = {}
+        for h in group[:room]:
+            dates.setdefault(deadline_words(h), []).append(h)
+        out.append({"kind": kind, "head": texts.REMIND_MANY_KIND[kind].format(count=n), "dates": list(dates.items()),
+                    "more": max(n - room, 0)})
         shown += min(n, room)
-    kinds = {k for k, n in counts.items() if n}
+    return out
+
+
+def merged_text(holds: list[dict], counts: dict[str, int] | None = None) -> str:
+    """Several reminders as one message: what each group needs, its count, its first tickets under their
+    deadlines, and how to act. `counts`: how many of each kind there are, when `holds` has only the first of each
+    (outbox.held_top)."""
+    groups = grouped(holds, counts)
+    kinds = {g["kind"] for g in groups}
+    total = sum(counts.values()) if counts is not None else len(holds)
+    head = texts.NEW_MANY_HEAD if kinds == {"new"} else texts.REMIND_MANY_HEAD
+    lines = [head.format(count=total)]
+    for g in groups:
+        if kinds != {"new"}:  # (new tickets alone: the head says it)
+            lines.append(g["head"])
+        for words, hs in g["dates"]:
+            lines += ([words] if words else []) + [merged_line(h) for h in hs]
+        if g["more"]:
+            lines.append(texts.REMIND_MANY_MORE.format(count=g["more"]))
     lines += [foot for wanted, foot in texts.REMIND_MANY_FOOT if kinds & set(wanted)]
     return "\n".join(lines)

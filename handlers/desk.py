@@ -253,8 +253,10 @@ class Desk:
         if head or stand_in or not tickets.told_since(db, unit["code"], self.clock.now() - NEW_MERGE_SECONDS,
                                                       ticket["id"]):
             return out
-        hold = {"kind": "new", "at": ticket["due_at"], "number": ticket["number"], "due": self._due(ticket),
-                "unit": unit["name"], "excerpt": texts.excerpt(ticket["text"], 20)}
+        sign = lifecycle.sign_due(ticket)
+        hold = {"kind": "new", "at": sign or ticket["due_at"], "number": ticket["number"], "due": self._due(ticket),
+                "unit": unit["name"], "excerpt": texts.excerpt(ticket["text"], 20),
+                **({"sign": self.calendar.date_text(sign)} if sign else {})}
         return [Reply(r.text, r.to, {**r.extra, "hold": hold}) for r in out]
 
     def _stand_in(self, db, ticket: dict, unit: dict, recipients: list[str], stand_in: str) -> dict:
@@ -372,7 +374,15 @@ class Desk:
             number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
             category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
             school_line=f"学校：{school['name']}\n" if school else "", excerpt=texts.excerpt(ticket["text"], 60),
-            due=self._due(ticket)) + self.writes_english(db, ticket)
+            sign_line=self.sign_line(ticket), due=self._due(ticket)) + self.writes_english(db, ticket)
+
+    def sign_line(self, ticket: dict) -> str:
+        """A ticket waiting for 签收: its window and what missing it does (lifecycle.sign_due); else ''."""
+        sign = lifecycle.sign_due(ticket)
+        if sign is None:
+            return ""
+        words = texts.SIGN_BY_PROXY if ticket.get("unattended") else texts.SIGN_BY
+        return words.format(sign=self.calendar.date_text(sign))
 
     def writes_english(self, db, ticket: dict) -> str:
         """The line telling staff to answer in English, under every notice that carries the citizen's own words

@@ -347,9 +347,14 @@ STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反
 # -- staff: notices ------------------------------------------------------------------------------------------
 WRITES_ENGLISH = "留言人使用英文，系统通知已用英文发给对方；答复请尽量用英文或中英文对照。"
 NEW_TICKET = (
-    "【新留言待签收】{number}\n类型：{kind}｜{category}\n{school_line}内容：{excerpt}\n办结时限：{due}前\n"
+    "【新留言待签收】{number}\n类型：{kind}｜{category}\n{school_line}内容：{excerpt}\n{sign_line}办结时限：{due}前\n"
     "发送“详情 {number}”查看，“签收 {number}”签收。"
 )
+# What a ticket waiting for 签收 says of its window, and what missing it does (deadlines.Watch: a 签收提醒 to the unit,
+# copied to its head; handlers/rates.py: not signed in time, against the unit's 响应率).
+# (A 代收 ticket's 签收 is in no unit's rates: handlers/rates.py, proxied.)
+SIGN_BY = "签收时限：{sign}前（逾期将提醒单位负责人，并影响本单位响应率）\n"
+SIGN_BY_PROXY = "签收时限：{sign}前（逾期将再次提醒；代收件不计入本单位响应率）\n"
 NEW_TICKET_MANY = "本单位待签收的留言共{n}件，可发送“签收全部”一次签收。"
 # An urgent matter (someone's safety): the first words staff read, in the chat list's preview and the template's title.
 URGENT_FIRST = "【紧急·涉及人身安全】请立即处理。\n"
@@ -607,7 +612,7 @@ CITIZEN_EVENT_NAMES = {
 
 # -- deadlines: reminders to staff ----------------------------------------------------------------------------
 REMIND = {
-    "accept": "【签收提醒】留言 {number} 已超过签收时限，请尽快签收：发送“签收 {number}”。",
+    "accept": "【签收提醒】留言 {number} 已超过签收时限（{sign}），请尽快签收：发送“签收 {number}”。",
     "half": "【办理提醒】留言 {number} 已过办理时限的一半，请于{due}前办结。",
     "eighty": "【办理提醒】留言 {number} 将于{due}到期，请抓紧办理。",
     "urge": "【催办】留言 {number} 已到办结时限（{due}），尚未办结。请尽快办结，或申请延期说明情况。",
@@ -625,9 +630,10 @@ REMIND_MANY_KIND = {
     "eighty": "即将到期{count}件：",
     "half": "已过时限一半{count}件：",
 }
-REMIND_MANY_LINE = "· {number}，{due}前办结"
-REMIND_MANY_LINE_UNIT = "· {number}（{unit}），时限{due}"
-REMIND_MANY_LINE_PAST = "· {number}，时限{due}"  # 催办抄送 goes to the unit's own supervisor: not its name again
+# Within a group the tickets sharing a deadline stand under it, said once (deadlines.grouped): a phone line a ticket.
+REMIND_MANY_DEADLINE = {"sign": "签收时限{date}：", "resolve": "办结时限{date}："}
+REMIND_MANY_LINE = "· {number}"
+REMIND_MANY_LINE_UNIT = "· {number} {unit}"  # 超期督办 reaches a leader: whose ticket it is
 REMIND_MANY_LINE_NEW = "· {number}｜{excerpt}"
 # New tickets that arrived close together (Desk.dispatch_notices holds them): one push
 NEW_MANY_HEAD = "【新留言待签收】又有{count}件新留言："

@@ -61,6 +61,15 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
 # 待签收: the states 签收 takes a ticket from. One definition for the count on the list, 签收全部, the reminders and
 # the name staff read on each line (handlers/texts.STAFF_STATE_NAMES: each of them reads 待签收…).
 TO_SIGN = ACTIONS["accept"][0]
+# Of those, the states whose 签收 runs against a window (accept_due_at): a ticket dispatched to a unit. A reopened one
+# is signed again with no new window; its clock is its 办结 deadline alone.
+SIGN_WINDOW = ("assigned",)
+
+
+def sign_due(ticket: dict) -> float | None:
+    """The 签收 deadline a ticket works to now, or None: the one rule for which deadline a ticket waiting for
+    签收 shows (the watch's 签收提醒, the notices, the workbench), so none of them shows its 办结 date instead."""
+    return ticket.get("accept_due_at") or None if ticket.get("state") in SIGN_WINDOW else None
 
 
 def target(action: str, state: str) -> str | None:

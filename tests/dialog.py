@@ -88,15 +88,20 @@ async def send(d: Dialog, openid: str, **payload) -> str:
 async def _pushed_reply(d: Dialog, openid: str, msg_id: str) -> str:
     """The reply a busy machine pushed: past reply_timeout the webhook answers 'success' (as WeChat requires) and
     the answer goes through the outbox (its inbound row `deferred`). Read as the passive reply would have been:
-    the first part for the sender, taken off what heard() reads next. "" when the message had no reply at all."""
-    await settle(d, openid, timeout=HANG_SECONDS)
+    the first part for the sender, as it reached them (in /sandbox/messages), taken off what heard() reads next.
+    "" when the message had no reply at all."""
+    # (bureau13) a wait cut short read a message still in hand as one with no reply: "" at load ~40
+    assert await settle(d, openid, timeout=HANG_SECONDS), f"{openid}: message {msg_id} still in hand after a hang"
 
     def first_part(db):
         row = db.execute("SELECT key, deferred FROM inbound WHERE key LIKE ?", [f"%:msg:{msg_id}"]).fetchone()
         if row is None or not row[1]:
             return None
-        part = db.execute("SELECT payload FROM outbox WHERE source = ? AND openid = ? AND channel = 'wechat' "
-                          "ORDER BY id LIMIT 1", [f"inbound:{row[0]}", openid]).fetchone()
+        # Every way the answer is pushed: with its handling; by the spool's drain, when the handling had kept it for
+        # a passive answer that never left (storage.inbound.push_undelivered); by a retry of a failed handling.
+        sources = [f"{how}:{row[0]}" for how in ("inbound", "undelivered", "retry")]
+        part = db.execute("SELECT payload FROM outbox WHERE source IN (?, ?, ?) AND openid = ? AND channel = 'wechat' "
+                          "ORDER BY id LIMIT 1", [*sources, openid]).fetchone()
         return json.loads(part[0]).get("content") if part else None
     text = await d.db(first_part)
     if not text:
@@ -104,7 +109,8 @@ async def _pushed_reply(d: Dialog, openid: str, msg_id: str) -> str:
     async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
         messages = (await resp.json())["messages"]
     new = messages[d.seen.get(openid, 0):]
-    if new and new[0].get("content") == text:
+    assert text in [m.get("content") for m in new], f"{openid}: the answer to {msg_id} never reached them: {text}"
+    if new[0].get("content") == text:
         d.seen[openid] = d.seen.get(openid, 0) + 1
     return text
 

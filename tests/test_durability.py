@@ -113,9 +113,9 @@ async def test_sigkill_with_messages_in_the_spool_loses_none(tmp_path):
     assert query(db, "SELECT count(*) FROM inbound") == [(0,)]  # nothing reached the database
     proc = await start_server(config, port)
     try:
-        await wait_for(lambda: query(db, "SELECT count(*) FROM inbound WHERE status = 'done'") == [(4,)], 30)
+        await wait_for(lambda: query(db, "SELECT count(*) FROM inbound WHERE status = 'done'") == [(4,)], 30, proc=proc)
         assert sorted(r[0] for r in query(db, "SELECT openid FROM outbox")) == [f"o_spool{i}" for i in range(4)]
-        await wait_for(lambda: not list((tmp_path / "kill.db.spool").glob("*.jsonl")), 30)
+        await wait_for(lambda: not list((tmp_path / "kill.db.spool").glob("*.jsonl")), 30, proc=proc)
     finally:
         proc.terminate()
         proc.wait(10)

@@ -59,21 +59,21 @@ async def start_server(config: Path, port: int) -> subprocess.Popen:
     with open(log, "ab") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(config)], cwd=ROOT,
                                 env=env, stdout=subprocess.DEVNULL, stderr=err)
-    # Generous: on a loaded machine (a CI runner, other jobs on two cores) starting takes many seconds.
-    deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
+        async def up():
             try:
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return proc
+                    return resp.status == 200
             except aiohttp.ClientError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {log.read_text()}")
-            await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError("server did not start")
+                if proc.poll() is not None:
+                    raise AssertionError(f"server exited: {log.read_text()}")
+                return False
+        try:
+            await wait_for(up, 60, proc=proc)
+        except AssertionError:
+            proc.kill()
+            raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+    return proc
 
 
 def query(db: Path, sql: str):
@@ -84,14 +84,51 @@ def query(db: Path, sql: str):
         conn.close()
 
 
-async def wait_for(predicate, timeout: float = 10.0):
+# How long a process may be waited on, counted in its own CPU time, not the wall clock's: a start costs ~1.7 s of CPU
+# (a fresh database, jieba's dictionary), which at load 40 on two cores is over a minute of waiting (a fixed 60 s
+# failed 4 runs in 5 at load 15-40). Stuck is spinning past this, or using no CPU for STALL_SECONDS; an idle
+# process's timers tick now and then, so a wall bound of HANG_SECONDS ends the wait on a condition never met.
+PROC_CPU_SECONDS = 30.0
+STALL_SECONDS = 60.0
+HANG_SECONDS = 600.0
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used so far; None where /proc cannot tell (not Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def wait_for(predicate, timeout: float = 10.0, proc: subprocess.Popen | None = None):
+    """Until `predicate()` (sync or async) is true. `timeout`: wall seconds; with `proc` (the process whose work
+    the condition waits on), for as long as that process is working: up to PROC_CPU_SECONDS of its CPU time, and
+    never STALL_SECONDS without any (a hang), whatever the machine's load."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    used = cpu_seconds(proc.pid) if proc is not None else None
+    start, moved = used, time.monotonic()
+    begun = moved
+    while True:
         result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
         if result:
             return result
+        now = time.monotonic()
+        if used is None:
+            if now > deadline:
+                raise AssertionError("condition not met in time")
+        else:
+            was, used = used, cpu_seconds(proc.pid)
+            if used is None or used - start > PROC_CPU_SECONDS or now - begun > HANG_SECONDS:
+                raise AssertionError(f"condition not met: the process used {was - start:.1f} s of CPU")
+            if used > was:
+                moved = now
+            elif now - moved > STALL_SECONDS:
+                raise AssertionError(f"condition not met: the process used no CPU for {STALL_SECONDS:g} s")
         await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.mark.slow

@@ -376,10 +376,10 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     line = _line(ticket, {}, t, tz)
     overdue = line["overdue"]
     sign_by = None  # the 签收 window the deadline watch reminds of (handlers.deadlines), while it runs
-    if ticket["state"] == "assigned" and ticket["accept_due_at"]:
-        late = t >= ticket["accept_due_at"]
-        days = (dt.datetime.fromtimestamp(ticket["accept_due_at"], tz).date() - dt.datetime.fromtimestamp(t, tz).date()).days
-        sign_by = {"at": _fmt(ticket["accept_due_at"], tz), "late": late,
+    if (sign := lifecycle.sign_due(ticket)) is not None:
+        late = t >= sign
+        days = (dt.datetime.fromtimestamp(sign, tz).date() - dt.datetime.fromtimestamp(t, tz).date()).days
+        sign_by = {"at": _fmt(sign, tz), "late": late,
                    "when": (f"已超过{-days}天" if days < 0 else "今天已超过") if late else
                    texts.due_words(days, False) if days <= 3 else ""}
     routing = ticket["routing"] or {}
@@ -549,25 +549,22 @@ def _notice_cards(rows: list[dict]) -> list[dict]:
 
 
 def _notice_groups(lines: list[dict]) -> tuple[list[dict], list[str]]:
-    """A card of one sweep's reminders, as WeChat's merged push says them (handlers/deadlines.merged_text): a group
-    per kind under its head, each ticket on a line of what differs (its unit, its deadline), how to act once.
-    ([], []) when a line lacks its fields (written before they were kept): the lines are then shown as written."""
+    """A card of one sweep's reminders, as WeChat's merged push says them (handlers/deadlines.grouped): a group per
+    kind under its head, the tickets under the deadline they share, each line what else differs (its unit, its
+    words), how to act once. ([], []) when a line lacks its fields (written before they were kept): the lines are
+    then shown as written."""
     from handlers import deadlines
     holds = [x.get("hold") for x in lines]
     if any(not h or h.get("kind") not in texts.REMIND_MANY_KIND for h in holds):
         return [], []
-    kinds = {h["kind"] for h in holds}
+    line_of = {id(h): x for x, h in zip(lines, holds)}
 
     def short(h: dict) -> str:  # the ticket's line less its number (the link says it)
         return deadlines.merged_line(h).removeprefix("· ").removeprefix(h["number"]).lstrip("，｜ ")
-    if len(kinds) == 1:  # one kind: its head once
-        [kind] = kinds
-        groups = [{"head": texts.REMIND_MANY_KIND[kind].format(count=len(lines)),
-                   "lines": [{**x, "short": short(h)} for x, h in zip(lines, holds)]}]
-    else:  # kinds mixed: still 待办's order (tickets.in_urgency_order), each line named by its kind
-        groups = [{"head": "", "lines": [
-            {**x, "short": texts.REMIND_MANY_KIND[h["kind"]].split("{count}")[0] + "：" + short(h)}
-            for x, h in zip(lines, holds)]}]
+    groups = [{"head": g["head"], "dates": [{"words": words.rstrip("："), "lines": [
+                  {**line_of[id(h)], "short": short(h)} for h in hs]} for words, hs in g["dates"]]}
+              for g in deadlines.grouped(holds, lines=None)]
+    kinds = {h["kind"] for h in holds}
     return groups, [texts.for_web(foot) for wanted, foot in texts.REMIND_MANY_FOOT if kinds & set(wanted)]
 
 
