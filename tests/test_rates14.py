@@ -12,7 +12,7 @@ import aiohttp
 from handlers import rates
 from storage import tickets
 from tests.dialog import DUTY, LEADER, TZ, at, file_ticket, talk
-from tests.rates_check import MONTH, period_rates as _month, verify_rates as _verify
+from tests.rates_check import MONTH, before_m059, nov, period_rates as _month, verify_rates as _verify
 from tests.test_audit import rate
 from tests.test_credit import BURDEN, NOBODY
 from tests.test_citizen_dialogs import PARENT
@@ -104,18 +104,9 @@ def test_m059_moves_stand_in_work_out_of_the_rates_and_verify_rates_agrees(tmp_p
     """A database from before: a 代收 ticket the duty office signed and resolved (rated), one it let lapse and a
     leader passed on (a late departure written against the duty office). m059 rewrites both as 代收, moves their
     counts, appends the record verify-rates checks against, and the figures follow the new rule."""
-    import sqlite_utils
-
-    from storage import integrity, migrations, staff
-
-    def day(n: int, hour: int = 10) -> float:
-        return dt.datetime(2026, 11, n, hour, tzinfo=TZ).timestamp()
-    db = sqlite_utils.Database(tmp_path / "t.db")
-    migrations.migrations.apply(db, stop_before="m059_stand_in_apart")
-    for code, name, kind, parent in (("jyj", "市教育局", "bureau", None), ("jyj-bgs", "值班室", "office", "jyj"),
-                                     ("jn-jyj", "江南区教育局", "district", "jyj"), (NOBODY, "育英小学", "school", "jn-jyj")):
-        db.execute("INSERT INTO units (code, name, kind, parent) VALUES (?, ?, ?, ?)", [code, name, kind, parent])
-    staff.bind(db, "o_duty", "jyj-bgs", "handler", "刘主任", 0)
+    from storage import integrity, migrations
+    day = nov
+    db = before_m059(tmp_path / "t.db", NOBODY)
 
     def new(openid):
         t = tickets.create(db, openid=openid, kind="complaint", category="burden", unit_code=NOBODY,

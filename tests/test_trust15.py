@@ -9,7 +9,7 @@ import aiohttp
 from handlers import rates
 from storage import tickets
 from tests.dialog import DUTY, LEADER, TZ, at, file_ticket, talk
-from tests.rates_check import period_rates as _month, verify_rates as _verify
+from tests.rates_check import before_m059, nov, period_rates as _month, verify_rates as _verify
 from tests.test_credit import BURDEN, NOBODY
 from tests.test_citizen_dialogs import PARENT
 
@@ -137,18 +137,9 @@ def test_an_older_rating_of_a_stand_ins_answer_counts_for_nobodys_first_satisfac
     table ratings_in reads): no unit's first-time figures rest on it; the school's neither."""
     import datetime as dt
 
-    import sqlite_utils
-
-    from storage import integrity, migrations, staff
-
-    def day(n: int, hour: int = 10) -> float:
-        return dt.datetime(2026, 11, n, hour, tzinfo=TZ).timestamp()
-    db = sqlite_utils.Database(tmp_path / "t.db")
-    migrations.migrations.apply(db, stop_before="m059_stand_in_apart")
-    for code, name, kind, parent in (("jyj", "市教育局", "bureau", None), ("jyj-bgs", "值班室", "office", "jyj"),
-                                     ("jn-jyj", "江南区教育局", "district", "jyj"), (NOBODY, "育英小学", "school", "jn-jyj")):
-        db.execute("INSERT INTO units (code, name, kind, parent) VALUES (?, ?, ?, ?)", [code, name, kind, parent])
-    staff.bind(db, "o_duty", "jyj-bgs", "handler", "刘主任", 0)
+    from storage import integrity, migrations
+    day = nov
+    db = before_m059(tmp_path / "t.db", NOBODY)
     t = tickets.create(db, openid="o_a", kind="complaint", category="burden", unit_code=NOBODY, school_code=NOBODY,
                        text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
                        due_at=day(10), tz=TZ, accept_due_at=day(3))
