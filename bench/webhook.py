@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -827,7 +828,29 @@ def summarize_profile(path: Path, top: int = 15) -> str:
     return "\n".join(out)
 
 
+@contextlib.contextmanager
+def server_env(probe: Path | None = None, first: list[str] = ()):
+    """PYTHONPATH and BENCH_PROBE_FILE for a server about to start, put back after: `first` (checkouts whose packages
+    come first), and with `probe` bench/probe/sitecustomize.py, which records the writer's batches into that file."""
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "BENCH_PROBE_FILE")}
+    path = [*first, *(x for x in (saved["PYTHONPATH"] or "").split(os.pathsep) if x)]
+    if probe is not None:
+        os.environ["BENCH_PROBE_FILE"] = str(probe)
+        path = [str(ROOT / "bench" / "probe"), *path]
+    if path:
+        os.environ["PYTHONPATH"] = os.pathsep.join(path)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 # -- --segments: the server and the echo taking turns ---------------------------------------------------------
+
 def start_echo(port: int, workdir: Path, loop: str) -> subprocess.Popen | None:
     logf = open(workdir / "echo.log", "wb")
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port),
@@ -914,25 +937,12 @@ def run_segments(args, settings: list, openids: int, command: str) -> int:
     log(f"generated {k_n} x {per} encrypted messages from {openids} openids in {time.monotonic() - t0:.1f} s in {tmp}")
     procs: dict[str, subprocess.Popen] = {}
     pairs = []
-    saved_env = {k: os.environ.get(k) for k in ("PYTHONPATH", "BENCH_PROBE_FILE")}
     try:
         for w in names[:-1]:
-            try:
-                path = [x for x in (saved_env["PYTHONPATH"] or "").split(os.pathsep) if x]
-                if w == "old":  # the old checkout's packages first (bench/common.py)
-                    path = [str(Path(args.old).resolve()), *path]
-                if args.probe:  # the server imports bench/probe/sitecustomize.py: its writer's batches, by segment
-                    os.environ["BENCH_PROBE_FILE"] = str(dirs[w] / "probe")
-                    path = [str(ROOT / "bench" / "probe"), *path]
-                if path:
-                    os.environ["PYTHONPATH"] = os.pathsep.join(path)
+            # the old checkout's packages first (bench/common.py); with --probe its writer's batches, by segment
+            with server_env(dirs[w] / "probe" if args.probe else None,
+                            [str(Path(args.old).resolve())] if w == "old" else []):
                 procs[w], _ = start_server(write_config(dirs[w], ports[w], settings), 1, ports[w], dirs[w])
-            finally:
-                for k, v in saved_env.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
         sample_keys = {w: asyncio.run(check_sample(ports[w])) for w in names[:-1]}
         echo = start_echo(ports["echo"], tmp, args.echo_loop)
         if echo is None:
@@ -1128,19 +1138,8 @@ def main() -> int:
         gen = build_requests(n, openids, args.port, tmp, WRK_THREADS, mix=args.mix)
         log(f"generated {n} encrypted messages from {openids} openids in {time.monotonic() - t0:.1f} s "
             f"({', '.join(str(s) for s in gen['per_thread'])} per wrk thread) in {tmp}")
-        saved_env = {k: os.environ.get(k) for k in ("PYTHONPATH", "BENCH_PROBE_FILE")}
-        if args.probe:  # the server's processes import bench/probe/sitecustomize.py at start
-            os.environ["BENCH_PROBE_FILE"] = str(tmp / "probe")
-            os.environ["PYTHONPATH"] = os.pathsep.join(
-                [str(ROOT / "bench" / "probe")] + [x for x in (saved_env["PYTHONPATH"] or "").split(os.pathsep) if x])
-        try:
+        with server_env(tmp / "probe" if args.probe else None):
             proc, server_cmd = start_server(write_config(tmp, args.port, settings), args.workers, args.port, tmp)
-        finally:
-            for k, v in saved_env.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         sample_keys = asyncio.run(check_sample(args.port))
         stamp = time.strftime("%Y%m%d-%H%M%S")
         profile_out = OUT / f"profile-{args.profile}-{args.workers}w-c{args.concurrency}-{stamp}.txt"
