@@ -32,6 +32,11 @@ class Period:
         year, month = self.key.split("-")
         return f"{year}年{int(month)}月"
 
+    def label_beside(self, other: Period) -> str:
+        """The label beside `other`'s, without the year they share: '第49周' beside 2026年第48周, so the links to
+        the neighbours fit one row of a phone; across the new year the year stays ('2025年12月')."""
+        return self.label.removeprefix(f"{self.key[:4]}年") if self.key[:4] == other.key[:4] else self.label
+
     def dates(self, tz: ZoneInfo, now: float | None = None) -> str:
         """'11月16日—11月22日' (a week number alone tells a reader nothing); '11月23日—今天' while it runs."""
         a = dt.datetime.fromtimestamp(self.start, tz)

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
-from bot.web.workbench import _context, _fmt, _ip, _render, _tz, form_page, not_found, saved
+from bot.web.workbench import _context, _fmt, _ip, _render, _tz, form_page, NotFound, saved
 from handlers import review, texts
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.vocabulary import WIDE_ROLES
@@ -49,7 +49,7 @@ def is_leader(v: Viewer) -> bool:
 
 def _leaders_only(v: Viewer) -> None:
     if not is_leader(v):
-        raise not_found()
+        raise NotFound("page")
 
 
 async def _editable_units(request: web.Request, v: Viewer) -> set[str] | None:
@@ -75,7 +75,7 @@ def _public_edited(request: web.Request) -> None:
 async def hub(request: web.Request, v: Viewer) -> web.Response:
     editable = await _editable_units(request, v)
     if editable is not None and not editable:
-        raise not_found()
+        raise NotFound("page")
     # a setting only an admin can complete: the complaints about the bureau go to the leaders until it is set
     from bot.app import CONFIG
     unset = is_leader(v) and not request.app[CONFIG].routing.oversight_office
@@ -91,7 +91,7 @@ async def hub(request: web.Request, v: Viewer) -> web.Response:
 async def units_page(request: web.Request, v: Viewer) -> web.Response:
     editable = await _editable_units(request, v)
     if editable is not None and not editable:
-        raise not_found()
+        raise NotFound("page")
     q = request.query.get("q", "").strip()[:40]
     kind = request.query.get("kind", "")
 
@@ -139,7 +139,7 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
     code = request.match_info["code"]
     editable = await _editable_units(request, v)
     if editable is not None and code not in editable:
-        raise not_found()
+        raise NotFound("unit")
     t, ip, tz = auth.now(request), _ip(request), _tz(request)
     error: dict[str, str] | None = None   # {"form": which form, "text": why, "field": the field at fault}
     typed: dict = {}
@@ -149,7 +149,7 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
         what = str(form.get("do", ""))
         leader_only = what in ("unit", "role", "remove", "invite")
         if leader_only and not is_leader(v):
-            raise not_found()
+            raise NotFound("page")
         if what == "unit":
             fields = {k: str(form.get(k, ""))[:1000] for k in UNIT_FIELDS}
 
@@ -209,7 +209,7 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
 
     data = await read(request, load)
     if data is None:
-        raise not_found()
+        raise NotFound("unit")
     unit, own, shared, people, units = data
     items = typed.get("items", own)
     values = {k: typed.get(k, unit[k] or "") for k in UNIT_FIELDS} if error and error["form"] == "unit" else \
@@ -413,7 +413,7 @@ def _surveys(request: web.Request) -> dict:
 @staff_page
 async def review_page(request: web.Request, v: Viewer) -> web.Response:
     if v.user["role"] not in review.COMMENT_ROLES:  # who may 点评 in WeChat: leaders (and admins)
-        raise not_found()
+        raise NotFound("page")
     tz, t, ip = _tz(request), auth.now(request), _ip(request)
     period = _review_period(request, t, tz)
     kind = request.query.get("kind", "")
@@ -495,7 +495,7 @@ async def review_xlsx(request: web.Request, v: Viewer) -> web.StreamResponse:
     try:
         review.parse_period(period)
     except ValueError:
-        raise not_found() from None
+        raise NotFound("period") from None
     kind = request.query.get("kind", "")
     kind = kind if kind in review.REVIEWED_KINDS else None
     result = await _build_review(request, period, kind)

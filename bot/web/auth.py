@@ -132,7 +132,8 @@ async def viewer(request: web.Request) -> Viewer | None:
 
 
 def staff_page(handler: Callable[[web.Request, Viewer], Awaitable[web.StreamResponse]]):
-    """A workbench page: a signed-in staff member, and on POST a matching CSRF token (else 403, nothing done)."""
+    """A workbench page: a signed-in staff member, and on POST a matching CSRF token (else 403, nothing done).
+    A workbench.NotFound the page raises is answered by the one refusal page (workbench.NOT_FOUND)."""
     async def wrapped(request: web.Request) -> web.StreamResponse:
         v = await viewer(request)
         if v is None:
@@ -145,7 +146,11 @@ def staff_page(handler: Callable[[web.Request, Viewer], Awaitable[web.StreamResp
             form = await request.post()
             if not hmac.compare_digest(str(form.get("_csrf", "")), v.csrf):
                 raise web.HTTPForbidden(text="表单已失效，请刷新页面后重试。")
-        return await handler(request, v)
+        from bot.web.workbench import NotFound, refusal_page
+        try:
+            return await handler(request, v)
+        except NotFound as refused:  # what the page says it is not there for: a page of the workbench, 404
+            return await refusal_page(request, v, refused.what)
     wrapped.__name__ = handler.__name__
     return wrapped
 

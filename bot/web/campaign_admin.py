@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.web import auth
 from bot.web.admin import _leaders_only
 from bot.web.auth import Viewer, read, staff_page, write
-from bot.web.workbench import _context, _ip, _render, _tz, form_page, not_found, saved
+from bot.web.workbench import _context, _ip, _render, _tz, form_page, NotFound, saved
 from handlers import review, survey as survey_defs, texts
 from handlers.faq import FaqError, entry_table, parse_entry, stats_rows
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
@@ -166,7 +166,7 @@ async def survey_edit(request: web.Request, v: Viewer) -> web.Response:
     campaign, t, ip = await _synced(request), auth.now(request), _ip(request)
     existing = campaign.p.surveys.get(sid) if sid else None
     if sid and existing is None:
-        raise not_found()
+        raise NotFound("survey")
     error, values = None, _survey_table(existing) if existing else {
         "id": "", "title": "", "intro": "", "units": ["school"], "opens": "", "closes": "", "previous": "",
         "questions": []}
@@ -223,7 +223,7 @@ async def _results(request: web.Request, v: Viewer, minimum: int, period: str = 
     campaign = await _synced(request)
     survey = campaign.p.surveys.get(request.match_info["id"])
     if survey is None:
-        raise not_found()
+        raise NotFound("survey")
     since, until = review.bounds(period, _tz(request)) if period else (None, None)
     return survey, await read(request, survey_results, survey, campaign.p.surveys, minimum, None, since, until)
 
@@ -262,7 +262,7 @@ async def survey_day(request: web.Request, v: Viewer) -> web.Response:
     campaign = await _synced(request)
     survey = campaign.p.surveys.get(request.match_info["id"])
     if survey is None:
-        raise not_found()
+        raise NotFound("survey")
     form = await request.post()
     unit, decision = str(form.get("unit", "")), str(form.get("decision", ""))
     reason = str(form.get("reason", "")).strip()
@@ -366,7 +366,7 @@ async def faq_edit(request: web.Request, v: Viewer) -> web.Response:
     entries, retired, stored, files = await _faq_state(request)
     current = {e.id: e for e in entries}
     if fid and fid not in current and fid not in stored:
-        raise not_found()
+        raise NotFound("faq")
     values = entry_table(current[fid]) if fid in current else stored[fid]["body"] if fid else {
         "id": "", "question": "", "also": [], "keywords": [], "answer": "", "unit": "", "review_by": ""}
     error = None

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
-from bot.web.workbench import _context, _ip, _int, form_page, not_found
+from bot.web.workbench import _context, _ip, _int, form_page, NotFound
 from handlers import reply_templates, texts
 from storage import directory, replies, users, websessions
 
@@ -26,11 +26,11 @@ async def replies_page(request: web.Request, v: Viewer) -> web.Response:
     units = await read(request, choices)
     codes = [u["code"] for u in units]
     if not codes:
-        raise not_found()
+        raise NotFound("page")
     wanted = str(request.query.get("unit", "")) or (v.user.get("unit_code") if v.user.get("unit_code") in codes
                                                     else codes[0])
     if wanted not in codes:
-        raise not_found()
+        raise NotFound("unit")
     here = f"/w/replies?{urlencode({'unit': wanted})}"
     if request.method == "POST":
         form = await request.post()

@@ -110,8 +110,33 @@ def page_error(request: web.Request, title: str, detail: str, status: int = 403)
     return response
 
 
-def not_found() -> web.HTTPNotFound:
-    return web.HTTPNotFound(text="没有这件留言，或它不在您的办理范围内。", content_type="text/plain")
+# What a workbench page says when the thing its URL names is not there for this person: one line a kind of thing.
+# All are 404, pages a role may not open too: for this person they do not exist (the tests pin it, and another
+# unit's ticket must read as one that was never filed). Every one is drawn in the layout with the way back.
+NOT_FOUND: dict[str, tuple[str, str]] = {
+    "ticket": ("没有找到这件留言", "没有这件留言，或它不在您的办理范围内。"),
+    "unit": ("没有找到这个单位", "没有这个单位，或它不在您的职责范围内。"),
+    "survey": ("没有找到这份问卷", "没有这份问卷，请从问卷列表中打开。"),
+    "faq": ("没有找到这条问答", "没有这条问答，请从问答列表中打开。"),
+    "period": ("没有这个考核期", "请检查链接中的考核期（如 2026-11、2026-Q4 或 2026）。"),
+    "page": ("无法查看此页面", "您的账号无权查看此页面。"),
+}
+
+
+class NotFound(web.HTTPNotFound):
+    """Raised inside a staff page; auth.staff_page answers it with refusal_page (404 in the layout)."""
+
+    def __init__(self, what: str):
+        self.what = what
+        super().__init__(text=NOT_FOUND[what][1], content_type="text/plain")
+
+
+async def refusal_page(request: web.Request, v: Viewer, what: str) -> web.Response:
+    title, detail = NOT_FOUND[what]
+    response = _render("w_message.html", request, await _context(request, v, title=title, detail=detail,
+                                                                 back=("/w/", "返回工作台首页")))
+    response.set_status(404)
+    return response
 
 
 # -- sign-in ---------------------------------------------------------------------------------------------------------
@@ -365,7 +390,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
 
     data = await read(request, load)
     if data is None:
-        raise not_found()
+        raise NotFound("ticket")
     ticket = data["ticket"]
     ip = _ip(request)
     detail = "identity hidden" if data["hidden"] else "identity and masked phone shown"
@@ -435,7 +460,7 @@ async def act(request: web.Request, v: Viewer) -> web.Response:
 
     done = await write(request, run)
     if done is None:
-        raise not_found()
+        raise NotFound("ticket")
     still_mine, pushed = done
     if pushed:
         from bot.app import SENDER
@@ -762,7 +787,7 @@ async def rates_page(request: web.Request, v: Viewer) -> web.Response:
 
     data = await read(request, load)
     if data is None:
-        raise not_found()
+        raise NotFound("unit")
     unit, figures, parts, lines, aside, paging = data
     quick = [(w, review.relative_period(w, t, tz)) for w in ("本月", "上月", "本季度", "上季度")]
     ctx = dict(unit=unit, quick=[(w, f"/w/rates/{code}?" + urlencode({"period": k})) for w, k in quick],
@@ -844,7 +869,7 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
 @staff_page
 async def audit_page(request: web.Request, v: Viewer) -> web.Response:
     if v.user["role"] not in WIDE_ROLES:
-        raise not_found()
+        raise NotFound("page")
     tz = _tz(request)
     ticket = request.query.get("ticket", "").strip().upper()[:20] or None
     before = _int(request.query.get("before"), 1, 2 ** 62)
