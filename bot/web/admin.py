@@ -138,8 +138,8 @@ def _items_from(form) -> list[dict[str, str]]:
 async def unit_page(request: web.Request, v: Viewer) -> web.Response:
     code = request.match_info["code"]
     editable = await _editable_units(request, v)
-    if editable is not None and code not in editable:
-        raise NotFound("unit")
+    if editable is not None and code not in editable:  # no unit at all to edit: the page is not theirs
+        raise NotFound("unit" if editable else "page")
     t, ip, tz = auth.now(request), _ip(request), _tz(request)
     error: dict[str, str] | None = None   # {"form": which form, "text": why, "field": the field at fault}
     typed: dict = {}
