@@ -874,6 +874,7 @@ class Draft:
     #                                     "named" (我要投诉) or "words" (欺负, 不管):
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
+    kind_seen: bool = False             # the summary showed the kind: a remark added there no longer re-reads it
     school: str | None = None
     # scene (the person's last QR code, however old), scanned (a QR code scanned while writing), text, asked, or
     # none (the person said no school)
@@ -1719,8 +1720,8 @@ class Intake:
                 if plan.urgent:
                     done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
-        if n == 2:
-            d.parts, d.attachments = [], []
+        if n == 2:  # (written anew: its kind read anew)
+            d.parts, d.attachments, d.kind_seen = [], [], False
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
@@ -1765,8 +1766,10 @@ class Intake:
             kind = infer_kind(plain) or (None if d.kind_from in ("urgent", "asking") else d.kind)  # read afresh
             named = kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[kind])  # no guess
                               or kind == "complaint" and any(p.search(plain) for p in DECISIVE))
-            if named or d.kind_from != "asking":  # asked and not answered: a guess from the words added is no
-                d.kind = kind                       # answer (希望你们快点 is no 建议): the question stays
+            # Asked and not answered, or shown in the summary: a guess from the words added is no answer (希望你们快点
+            # is no 建议), nor a change (…怎么办？ at the summary does not make a complaint a question); named, it is.
+            if named or d.kind_from != "asking" and not d.kind_seen:
+                d.kind = kind
                 d.kind_from = "named" if named else "words" if kind else None  # "words": shown as a guess
             if decision.get("urgent") and d.kind in (None, "praise", "suggestion"):
                 d.kind, d.kind_from = "complaint", "urgent"  # a missing child, self-harm: a call for help, filed
@@ -1803,6 +1806,7 @@ class Intake:
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
                 if step.state == "kind":
                     d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
+                d.kind_seen = d.kind_seen or step.state == "confirm"  # (till the message is written anew)
                 if step.state == "school" and d.school_from is None and not d.school_options:
                     d.school_options = self._schools_named(d.text)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)

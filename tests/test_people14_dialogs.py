@@ -51,3 +51,17 @@ def test_what_a_reply_says_besides_a_school_is_one_rule():
     # hedges count as nothing only when nothing else is said (the 的 of 实验小学的饭 stays with the story)
     assert beside("实验小学的饭不好吃", ["江南区实验小学"]) == "实验的饭不好吃"
     assert beside("好像是火星第一") == "好像是火星第一"  # no name to take pieces of: words, kept
+
+
+# -- the kind shown in the summary stays when a remark is added there -------------------------------------------------
+@pytest.mark.parametrize("remark", ["这种情况怎么办？能不能快点", "孩子现在不敢去学校了，怎么办？"])
+async def test_a_remark_at_the_summary_does_not_change_the_kind_shown(dialog, remark):
+    d, p = dialog, "o_p14_kind"
+    reply = await summary(d, p, await talk(d, p, "江南区实验小学乱收费，资料费每人300元"))
+    assert "类型：投诉（按您的描述归类" in reply, reply
+    # it was 类型：咨询（按您的描述归类…）: the remark's 怎么办 and ？ outweighed the complaint's one word
+    reply = await talk(d, p, remark, expect=["已补充到留言内容", "请核对", "类型：投诉（按您的描述归类", remark],
+                       absent="类型：咨询")
+    # a kind the person names still changes it, there or in a remark
+    await talk(d, p, "其实我是想咨询一下 这样收费合理吗", expect=["请核对", "类型：咨询"], absent="类型：投诉")
+    await talk(d, p, "改为投诉", expect=["已改为投诉", "类型：投诉"])
