@@ -25,7 +25,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from handlers import names, privacy, texts
 from handlers.messages import Inbound, Reply, nfkc, well_formed
@@ -279,6 +279,8 @@ FACTS = re.compile(r"\d+(?:\.\d+)?\s*(?:元|块|万|千|百|rmb|yuan)|(?:收|交
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
+# 实验小学吧 好像是江南的: how sure one is of the name, said around it -- nothing of the matter
+SCHOOL_HEDGE = re.compile(r"好像|应该|可能|大概|估计|似乎|貌似|也许|我?记得|我?觉得|是|的")
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
@@ -780,6 +782,23 @@ def may_be_aside(text: str) -> bool:
     return False
 
 
+def beside_school(text: str, named: Iterable[str] = ()) -> str:
+    """What a reply says besides a school's name: the reply without the names it may mean and the words of any
+    school's name -- or nothing, when all that is left is pieces of those names and hedges around them (实验小学吧
+    好像是江南的, for 江南区实验小学). The one rule of whether a reply that names a school says more (then kept)."""
+    names_ = [n for n in named if n]
+    rest = text
+    for name in names_:
+        rest = rest.replace(name, "")
+    rest = SCHOOL_WORDS.sub("", rest).strip(PUNCT)
+    kept, i = [], 0  # each piece of two characters or more that a name holds, out
+    while i < len(rest):
+        j = next((j for j in range(len(rest), i + 1, -1) if any(rest[i:j] in n for n in names_)), None)
+        kept.append(rest[i] if j is None else "")
+        i = j or i + 1
+    return "" if not FILLER.sub("", SCHOOL_HEDGE.sub("", "".join(kept))).strip(PUNCT) else rest
+
+
 def _phone_in_text(text: str):
     return PHONE_IN_TEXT.search(phone_digits(text))
 
@@ -855,6 +874,7 @@ class Draft:
     #                                     "named" (我要投诉) or "words" (欺负, 不管):
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
+    kind_seen: bool = False             # the summary showed the kind: a remark added there no longer re-reads it
     school: str | None = None
     # scene (the person's last QR code, however old), scanned (a QR code scanned while writing), text, asked, or
     # none (the person said no school)
@@ -1155,7 +1175,7 @@ class Intake:
             name = self.s.school_names([code])[0]
             if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
                 return False  # a guess from a few characters, or the name inside a story: not this
-            if self._tells(SCHOOL_WORDS.sub("", text.replace(name, "")).strip(PUNCT)):
+            if self._tells(beside_school(text, [name])):
                 return False  # more than the name: the story (the router reads the school from it)
         if d.school is None and d.kind != "praise":
             d.anonymous = None  # decided while no school was named: the school may now be told, so ask
@@ -1623,14 +1643,14 @@ class Intake:
                 d, len(d.school_options), self._ask_school(d))
             return self._out("school", d, [Reply(say)])
         if code is None:
-            found = self.s.suggest_schools(text)
+            found = self._schools_offered(text)
             if not found and han_count(text) and not SCHOOL_CHARS.search(text) and (
                     d.school_options or NOT_UNDERSTOOD.search(text) or UNSURE.search(text)):
                 # 我不太懂 / 就是问问: no school named ("没有找到这所学校" would say one was) -- the question again
                 say = self._unclear(d, len(d.school_options), self._ask_school(d)) if d.school_options else \
                     _t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL")
                 return self._out("school", d, [Reply(say)])
-            d.school_options = [code for code, _name in found]
+            d.school_options = found
             if not found and (QUESTION.search(text) or ASKED.search(text)) and d.lang != "en":
                 # 你们能管吗？ / 这合理吗: answered, then asked again ("没有找到这所学校" would say one was named)
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_WHY") + "\n" + _t(d, "ASK_SCHOOL"))])
@@ -1700,8 +1720,8 @@ class Intake:
                 if plan.urgent:
                     done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
-        if n == 2:
-            d.parts, d.attachments = [], []
+        if n == 2:  # (written anew: its kind read anew)
+            d.parts, d.attachments, d.kind_seen = [], [], False
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
@@ -1746,8 +1766,10 @@ class Intake:
             kind = infer_kind(plain) or (None if d.kind_from in ("urgent", "asking") else d.kind)  # read afresh
             named = kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[kind])  # no guess
                               or kind == "complaint" and any(p.search(plain) for p in DECISIVE))
-            if named or d.kind_from != "asking":  # asked and not answered: a guess from the words added is no
-                d.kind = kind                       # answer (希望你们快点 is no 建议): the question stays
+            # Asked and not answered, or shown in the summary: a guess from the words added is no answer (希望你们快点
+            # is no 建议), nor a change (…怎么办？ at the summary does not make a complaint a question); named, it is.
+            if named or d.kind_from != "asking" and not d.kind_seen:
+                d.kind = kind
                 d.kind_from = "named" if named else "words" if kind else None  # "words": shown as a guess
             if decision.get("urgent") and d.kind in (None, "praise", "suggestion"):
                 d.kind, d.kind_from = "complaint", "urgent"  # a missing child, self-harm: a call for help, filed
@@ -1784,8 +1806,9 @@ class Intake:
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
                 if step.state == "kind":
                     d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
+                d.kind_seen = d.kind_seen or step.state == "confirm"  # (till the message is written anew)
                 if step.state == "school" and d.school_from is None and not d.school_options:
-                    d.school_options = self._schools_in_text(d)  # 在江南实验小学读三年级: offered, not asked anew
+                    d.school_options = self._schools_named(d.text)  # 在江南实验小学读三年级: offered, not asked anew
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(_t(d, "ACK")))]
@@ -1883,17 +1906,18 @@ class Intake:
         say = _t(d, "CHOOSE_1_2") if options == 2 else _t(d, "CHOOSE_N").format(n=options)
         return say + "\n" + choices
 
-    def _schools_in_text(self, d: Draft) -> list[str]:
-        """A school named loosely in the story (江南实验小学 for 江南区实验小学), to be offered for a yes: a name-like
-        run (…小学) after the last word that leads into a name (在, 读, 上…), if the directory reads it as one school
-        for sure. At most two runs, one lookup each: fuzzy matching costs ~15 ms over a city's directory."""
-        for m in list(SCHOOL_NAME.finditer(normalise(d.text)))[:2]:
+    def _schools_named(self, text: str) -> list[str]:
+        """A school named loosely in a story or a reply (江南实验小学 for 江南区实验小学; 实验小学吧 好像是江南的), to be
+        offered for a yes: a name-like run (…小学) after the last word that leads into a name (在, 读, 上…), if the
+        directory reads it as one school for sure. At most two runs, one lookup each: fuzzy matching costs ~15 ms
+        over a city's directory."""
+        for m in list(SCHOOL_NAME.finditer(normalise(text)))[:2]:
             name = NAME_LEAD.split(m.group(0))[-1]
             code = self.s.find_school(name) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
             if code:
                 return [code]
         # "My son at Wenchang Primary School …": a name in pinyin or English within an English story
-        for name in names.latin_names(d.text)[:2] if not han_count(d.text) else ():
+        for name in names.latin_names(text)[:2] if not han_count(text) else ():
             code = self.s.find_school(name)
             if code:
                 return [code]
@@ -2066,6 +2090,11 @@ class Intake:
             return names[0]  # 不知道全名 就是文昌小学: the name, beside words that say nothing of the matter
         return text
 
+    def _schools_offered(self, text: str) -> list[str]:
+        """The schools a reply to the school question may mean, to be offered: the directory's close matches to the
+        whole reply, else a name within it (实验小学吧 好像是江南的: the hedges around it are no part of a name)."""
+        return [code for code, _name in self.s.suggest_schools(text)] or self._schools_named(text)
+
     def _option_named(self, text: str, d: Draft) -> int | None:
         """江南区的那个 / 实验小学那所 at 是这所学校吗？: the one offered school whose name holds what is left once the
         pointing words go (two characters at least), by its number; None if none or more than one does."""
@@ -2082,15 +2111,16 @@ class Intake:
         if d.school_options and (choice(text, len(d.school_options)) or self._option_named(text, d)):
             return ""
         if text in SKIP or DECLINE.match(text):
-            return SCHOOL_WORDS.sub("", DECLINE.sub("", text))
+            return beside_school(DECLINE.sub("", text))
         code = self.s.find_school(text)
         if code:
             name = self.s.school_names([code])[0]
-            return SCHOOL_WORDS.sub("", text.replace(name, "")) if name in text else ""
-        if self.s.suggest_schools(text):
-            return SCHOOL_WORDS.sub("", text)
+            return beside_school(text, [name]) if name in text else ""
+        found = self._schools_offered(text)
+        if found:
+            return beside_school(text, self.s.school_names(found))
         named = SCHOOL_NAME.sub("", text)  # 火星第一小学: meant as a school's name, even one we do not know
-        return SCHOOL_WORDS.sub("", named) if named != text else None
+        return beside_school(named) if named != text else None
 
     def _read_phone(self, text: str, d: Draft) -> str | None:
         compact = phone_digits(text)
