@@ -807,6 +807,9 @@ def _phone_in_text(text: str):
 FOUND_OUT = re.compile(ASKS_ANONYMITY.pattern + r"|怕[^，。！？,.!?\s]{0,8}(?:报复|知道|穿小鞋|针对|记恨|盯上|找麻烦)|"
                                                 r"打击报复|穿小鞋|不敢(?:说|讲|告诉|反映)")
 
+# At the phone question: will the school or the teacher have the number, call, find out (留了电话会不会老师打给我？).
+PHONE_TO_SCHOOL = re.compile(r"(?:学校|老师|班主任|校长)[^。！？!?]{0,6}(?:打|联系|找|知道|看到|看得到|拿到)|"
+                             r"(?:给|告诉|透露给?)(?:学校|老师|班主任|校长)")
 
 def _asks_anonymity(text: str):
     return ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)
@@ -1682,8 +1685,9 @@ class Intake:
         if declines_phone(text):
             d.phone = ""
             return self._advance(d, [])
-        if QUESTION.search(text):
-            return self._out("phone", d, [Reply(_t(d, "PHONE_WHY") + "\n" + _t(d, "ASK_PHONE"))])
+        if QUESTION.search(text):  # 留了电话会不会老师打给我？: whether the school gets it is the consent question's
+            fear = _t(d, "ANONYMITY_LATER") + "\n" if PHONE_TO_SCHOOL.search(text) and d.anonymous is None else ""
+            return self._out("phone", d, [Reply(_t(d, "PHONE_WHY") + "\n" + fear + _t(d, "ASK_PHONE"))])
         if not _DIGIT.search(text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
         if not _DIGIT.search(text):  # 不知道啊, 谢谢: no wrong number in it -- the question again

@@ -65,3 +65,23 @@ async def test_a_remark_at_the_summary_does_not_change_the_kind_shown(dialog, re
     # a kind the person names still changes it, there or in a remark
     await talk(d, p, "其实我是想咨询一下 这样收费合理吗", expect=["请核对", "类型：咨询"], absent="类型：投诉")
     await talk(d, p, "改为投诉", expect=["已改为投诉", "类型：投诉"])
+
+
+# -- a worry at the phone question that the school will have the number ------------------------------------------------
+@pytest.mark.parametrize("asked", ["留了电话会不会老师打给我？", "号码会给学校吗？"])
+async def test_a_worry_that_the_school_gets_the_phone_is_answered_with_the_consent_to_come(dialog, asked):
+    """It got only the general 留电话是为了… (PHONE_WHY), which says staff see it, not whether the school does: whether
+    the school learns who wrote is the consent question that comes next, so that is said here too."""
+    d, p = dialog, "o_p14_phone"
+    await talk(d, p, FEES, expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, asked, expect=["留电话是为了", "是否同意让学校知道您的身份", "只有教育局能看到", "联系电话"],
+               absent="已补充")
+    await talk(d, p, "不留了", expect="是否同意让学校知道您的身份")
+
+
+async def test_a_plain_question_at_the_phone_step_gets_only_why_the_phone_is_asked(dialog):
+    d, p = dialog, "o_p14_phone_why"
+    await talk(d, p, FEES, expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, "为什么要留电话？", expect=["留电话是为了", "联系电话"], absent="是否同意让学校知道")
