@@ -439,6 +439,12 @@ class Config:
             return ConfigError(f"{self.source}: {key}: {why}")
 
         var = lambda key: f"{ENV_PREFIX}{key.replace('.', '_')}".upper()  # noqa: E731
+        for key in SECRET_KEYS:
+            where = published().get(getattr(getattr(self, key.split(".")[0]), key.split(".")[1]).strip())
+            if where:
+                raise bad(key, f"is a value published in {where}: anyone can read it there. Set it (or {var(key)}) "
+                               "to your own: 公众号后台's values for the WeChat keys, `openssl rand -hex 32` for "
+                               "link_secret")
         if not self.wechat.token.strip():
             raise bad("wechat.token", f"is empty: anyone could sign requests. Set it (or {var('wechat.token')}) to "
                                       "the Token entered in 公众号后台 → 服务器配置")
@@ -456,7 +462,7 @@ class Config:
         if weak(self.server.link_secret, 16, 8) or self.server.link_secret.strip() == self.wechat.token.strip():
             raise bad("server.link_secret", "is too easy to guess (a signed link could be forged): set a random "
                                             "value of its own, e.g. `openssl rand -hex 32`")
-        if self.wechat.aes_key and (self.wechat.aes_key in PUBLIC_KEYS or weak(self.wechat.aes_key, 43, 16)):
+        if self.wechat.aes_key and weak(self.wechat.aes_key, 43, 16):
             raise bad("wechat.aes_key", "is the documentation's sample or too regular: use the EncodingAESKey "
                                         "公众号后台 generates (随机生成)")
         if not self.wechat.check_timestamp and (not self.wechat.aes_key or self.wechat.allow_plaintext):
@@ -506,8 +512,21 @@ _PLACEHOLDER_WORDS = re.compile(r"replace|change.?me|your|placeholder|example|to
                                 r"password|test|demo|default|123456|abc)$", re.I)
 
 
-# Keys published in WeChat's documentation and samples: anyone can decrypt what is encrypted with them.
-PUBLIC_KEYS = ("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",)
+# The keys whose values must be secret. A value printed in code anyone can read is none, whichever key it is given to.
+SECRET_KEYS = ("wechat.token", "wechat.aes_key", "wechat.appsecret", "server.link_secret")
+# Values published in WeChat's documentation and samples and in wechatpy's tests (../shared/data/wechat_vectors.json)
+# and where each is from; the demo's own (bot/demo.DEMO_WECHAT) are added by published().
+PUBLISHED = {
+    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG": "WeChat's message-encryption sample (Sample.py)",
+    "spamtest": "WeChat's message-encryption sample (Sample.py)",
+    "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR": "wechatpy's tests",
+}
+
+
+def published() -> dict[str, str]:
+    """Every published value (PUBLISHED and the demo's, which ships in this package), with where it is printed."""
+    from bot.demo import DEMO_WECHAT  # here: bot.demo imports this module
+    return {**{v: "the demo's settings (bot/demo.py)" for v in DEMO_WECHAT.values()}, **PUBLISHED}
 
 
 def weak(value: str, min_length: int, min_distinct: int) -> bool:

@@ -204,17 +204,17 @@ async def ranking_page(request: web.Request) -> web.Response:
     import hmac
 
     from bot.app import CLOCK, CONFIG, DB, DISPATCHER
-    from bot.web import refused, sign
+    from bot.web import refused, sign, whole_number
     from handlers import review
     config = request.app[CONFIG]
     period = request.match_info["period"]
     xlsx = period.endswith(".xlsx")  # the same ranking as the XLSX of `tingjian review --out`
     period = period.removesuffix(".xlsx")
-    expires, tag = request.query.get("exp", ""), request.query.get("to", "")
-    if not expires.isdigit() or not hmac.compare_digest(
-            sign(config, f"review:{period}", "ranking", int(expires), tag), request.query.get("sig", "")):
+    expires, tag = whole_number(request.query.get("exp", "")), request.query.get("to", "")
+    if expires is None or not hmac.compare_digest(
+            sign(config, f"review:{period}", "ranking", expires, tag), request.query.get("sig", "")):
         raise refused("链接无效", "这个链接不完整或已被改动。请从公众号消息中的链接打开。")
-    if int(expires) < request.app[CLOCK].now():
+    if expires < request.app[CLOCK].now():
         raise refused("链接已过期", f"排名链接的有效期为{config.digest.link_days}天。请联系管理员。")
     try:
         review.parse_period(period)

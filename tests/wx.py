@@ -9,7 +9,7 @@ from bot.channels.wechat.crypto import Crypto, sign
 from bot.channels.wechat.xml import parse_fields
 
 TOKEN = "testtoken"
-AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+AES_KEY = "x2Jy5yRbmhkQjw9yvIZL7k7gUAEPgXpxdXdopXhmU3v"  # our own: wechatpy's test key is published (serve refuses it)
 APPID = "wx49f0ab532d5d035a"
 GH = "gh_testaccount"
 _ids = itertools.count(7000000000000000001)

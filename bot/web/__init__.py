@@ -57,6 +57,12 @@ def digest_link(config: Config, week: str, scope: str, now: float | None = None,
     return f"{config.public_url}/digest/{week}?" + urlencode(query)
 
 
+def whole_number(text: str) -> int | None:
+    """A number in a link or form (an expiry, an index, a row id): ASCII digits only, at most 18, else None.
+    str.isdigit also takes ² and other digits int() cannot read, and int() refuses over 4300 digits: each a 500."""
+    return int(text) if len(text) <= 18 and text.isascii() and text.isdigit() else None
+
+
 def refused(title: str, detail: str, status: type[web.HTTPException] = web.HTTPForbidden) -> web.HTTPException:
     """A short page a person on a phone can read, instead of a bare status."""
     body = (f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
@@ -99,11 +105,10 @@ async def digest_page(request: web.Request) -> web.Response:
     from bot.app import CLOCK, CONFIG, DB, DISPATCHER
     config, now = request.app[CONFIG], request.app[CLOCK].now()
     week, q = request.match_info["week"], request.query
-    scope, tag, expires = q.get("scope", "bureau"), q.get("to", ""), q.get("exp", "")
-    if not expires.isdigit() or not hmac.compare_digest(sign(config, week, scope, int(expires), tag),
-                                                        q.get("sig", "")):
+    scope, tag, expires = q.get("scope", "bureau"), q.get("to", ""), whole_number(q.get("exp", ""))
+    if expires is None or not hmac.compare_digest(sign(config, week, scope, expires, tag), q.get("sig", "")):
         raise refused("链接无效", "这个链接不完整或已被改动。请从公众号消息中的链接打开周报。")
-    if int(expires) < now:
+    if expires < now:
         raise refused("链接已过期", f"周报链接的有效期为{config.digest.link_days}天。"
                                     "请在公众号中查看最新一期周报，或联系管理员。")
     try:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.web import auth
+from bot.web import auth, whole_number
 from bot.web.auth import Viewer, read, staff_page, write
 from bot.web.workbench import _context, _fmt, _ip, _render, _tz, form_page, NotFound, saved
 from handlers import review, texts
@@ -341,10 +341,10 @@ async def staff_list(request: web.Request, v: Viewer) -> web.Response:
         elif what == "role":
             raise web.HTTPFound(await _change_role(request, v, form, "/w/staff"))
         elif what == "revoke":
-            invite_id = str(form.get("invite", ""))
+            invite_id = whole_number(str(form.get("invite", "")))
 
             def revoke(db):
-                row = staff.revoke_invite(db, int(invite_id), t) if invite_id.isdigit() else None
+                row = staff.revoke_invite(db, invite_id, t) if invite_id is not None else None
                 if row is None:
                     return "这个绑定码已使用、已过期或已撤销，无需撤销。"
                 websessions.audit(db, t, v.openid, "staff:revoke", None,
@@ -448,12 +448,12 @@ async def review_page(request: web.Request, v: Viewer) -> web.Response:
                                         f"{'公开：显示在单位公开页' if public else '内部'}）。",
                             f"/w/review?{urlencode({'period': period, 'kind': kind})}#comments")
         elif what == "delete":
-            cid = str(form.get("comment", ""))
+            cid = whole_number(str(form.get("comment", "")))
 
             def delete(db):
                 row = db.execute("SELECT unit_code, public FROM review_comments WHERE id = ?",
-                                 [int(cid)]).fetchone() if cid.isdigit() else None
-                if row is None or not review_store.delete_comment(db, int(cid)):
+                                 [cid]).fetchone() if cid is not None else None
+                if row is None or not review_store.delete_comment(db, cid):
                     return "这条点评已不存在。"
                 websessions.audit(db, t, v.openid, "review:delete", None, f"{row[0]} {period} #{cid}", ip)
                 return "已撤回这条点评。"

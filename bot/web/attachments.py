@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.channels.wechat.api import WechatApiError
 from bot.media import EXTENSIONS, sniff
-from bot.web import LinkError, _mac, recipient_tag
+from bot.web import LinkError, _mac, recipient_tag, whole_number
 from bot.web import auth
 from bot.web.workbench import _desk, page_error
 from handlers import texts
@@ -57,15 +57,15 @@ async def _viewer(request: web.Request, number: str) -> tuple[dict, dict, str]:
     config, q, t = request.app[CONFIG], request.query, auth.now(request)
     desk = _desk(request)
     if "sig" in q:
-        expires, tag = q.get("exp", ""), q.get("to", "")
+        expires, tag = whole_number(q.get("exp", "")), q.get("to", "")
         try:
-            good = expires.isdigit() and bool(tag) and hmac.compare_digest(
-                sign(config, number, int(expires), tag), q.get("sig", ""))
+            good = expires is not None and bool(tag) and hmac.compare_digest(
+                sign(config, number, expires, tag), q.get("sig", ""))
         except LinkError:
             good = False
         if not good:
             raise _Refused(*texts.ATTACH_LINK_BAD, 403)
-        if int(expires) < t:
+        if expires < t:
             raise _Refused(*texts.ATTACH_LINK_EXPIRED, 403)
 
         def find(db):
@@ -76,7 +76,7 @@ async def _viewer(request: web.Request, number: str) -> tuple[dict, dict, str]:
         user = await auth.read(request, find)
         if user is None:
             raise _Refused(*texts.ATTACH_LINK_GONE, 403)
-        carry = "?" + urlencode({"exp": expires, "to": tag, "sig": q["sig"]})
+        carry = "?" + urlencode({"exp": q["exp"], "to": tag, "sig": q["sig"]})
     else:
         v = await auth.viewer(request)
         if v is None:
@@ -142,8 +142,8 @@ async def send_file(request: web.Request, ticket: dict, index: str) -> web.Strea
     """The file of attachment `index` (1-based) of a ticket the caller has already been allowed to see."""
     from bot.app import API, MEDIA
     number = ticket["number"]
-    found = ticket["attachments"][int(index) - 1] if index.isdigit() and 1 <= int(index) <= len(
-        ticket["attachments"]) else None
+    i = whole_number(index)
+    found = ticket["attachments"][i - 1] if i is not None and 1 <= i <= len(ticket["attachments"]) else None
     if found is None or found.get("kind") not in media_store.KINDS or not found.get("media_id"):
         return page_error(request, *texts.ATTACH_NOT_FOUND, 404)
     row = (await copies(request, {"attachments": [found]})).get(found["media_id"])

@@ -1,0 +1,55 @@
+"""The sixteenth trust audit: secrets that are printed in code anyone can read, and links whose numbers are
+digits only to Python's str.isdigit."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = {"TINGJIAN_WECHAT_TOKEN": "realtoken42", "TINGJIAN_SERVER_LINK_SECRET": "8f3a2c91d0b64e7fa51c",
+        "TINGJIAN_WECHAT_APPID": "wx1234567890abcdef", "TINGJIAN_WECHAT_APPSECRET": "0f1e2d3c4b5a69788796a5b4"}
+
+
+@pytest.mark.parametrize("variables, key", [
+    ({"TINGJIAN_WECHAT_TOKEN": "tingjiandemo"}, "wechat.token"),                  # the demo's, in bot/demo.py
+    ({"TINGJIAN_WECHAT_TOKEN": "spamtest"}, "wechat.token"),                      # WeChat's Sample.py
+    ({"TINGJIAN_WECHAT_APPSECRET": "demo-secret"}, "wechat.appsecret"),           # the demo's
+    ({"TINGJIAN_WECHAT_AES_KEY": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",  # wechatpy's tests
+      "TINGJIAN_WECHAT_APPID": "wx1234567890abcdef"}, "wechat.aes_key"),
+])
+def test_serve_refuses_a_secret_published_in_a_sample_or_the_demo(monkeypatch, tmp_path, capsys, variables, key):
+    """`serve` refused the example's placeholder and guessable values, but took a token, key or AppSecret printed
+    in code anyone can read -- the demo's own token (tingjiandemo, 12 letters, 10 different: not 'guessable'),
+    WeChat's sample token spamtest, wechatpy's test EncodingAESKey -- and anyone who read it could sign (or
+    decrypt) requests as any parent or leader. Each is refused, naming the key and where it is printed."""
+    for name in list(os.environ):
+        if name.startswith("TINGJIAN_"):
+            monkeypatch.delenv(name)
+    for name, value in {**GOOD, "TINGJIAN_STORAGE_PATH": str(tmp_path / "t.db"), **variables}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--config", str(ROOT / "config.example.toml")]) == 2
+    err = capsys.readouterr().err
+    assert key in err and "published" in err and "configuration error" in err, err
+    assert not (tmp_path / "t.db").exists()  # refused before touching anything
+
+
+@pytest.mark.parametrize("path", [
+    "/digest/2026-W47?exp=%C2%B2&sig=x",                      # ² is a digit to str.isdigit, not to int()
+    "/review/2026-11?exp=%C2%B2&sig=x",
+    "/a/JY2611-0001?exp=%C2%B2&to=x&sig=x",
+    "/t/JY2611-0001?exp=%C2%B2&sig=x",
+    "/digest/2026-W47?exp=%D9%A1%D9%A2&sig=x",                 # Arabic-Indic digits: int() reads them
+    "/review/2026-11?exp=" + "9" * 5000 + "&sig=x",          # int() refuses over 4300 digits
+])
+async def test_a_link_with_a_superscript_or_foreign_digit_is_refused_not_a_server_error(dialog, path):
+    """A link's expiry checked with str.isdigit (which takes ², ³ and other digits int() cannot read) answered
+    500 with a traceback in the log for /digest, /review and /a, as did 5000 digits (int() refuses over 4300); now every link is read by one rule (ASCII digits)
+    and such a link is refused as any altered link is."""
+    async with dialog.session.get(path) as resp:
+        body = await resp.text()
+    assert resp.status in (403, 404), (resp.status, body[:300])
+    assert "链接" in body or "没有" in body, body[:300]
