@@ -33,7 +33,7 @@ from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
 from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
-from storage import bursts, conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users
+from storage import bursts, conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users, websessions
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -704,7 +704,12 @@ class Dispatcher:
             return replies
         if inbound.event == "unsubscribe":
             users.set_subscribed(db, inbound.openid, False, now)
-            return []  # WeChat delivers nothing to a person who has just left
+            # WeChat delivers nothing to a person who has left (43004), so staff who leave are unbound as by
+            # `tingjian staff remove`: their tickets, and the citizens' words on them, go to someone who hears.
+            removed, notices = self.desk.remove_staff(db, inbound.openid)
+            if removed:
+                websessions.audit(db, now, inbound.openid, "staff:unfollow")
+            return notices
         if inbound.event == "click":
             if inbound.event_key in ("help", "HELP"):
                 return [Reply(self.help_for(db, users.get(db, inbound.openid) or {}))]

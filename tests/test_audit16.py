@@ -53,3 +53,41 @@ async def test_a_link_with_a_superscript_or_foreign_digit_is_refused_not_a_serve
         body = await resp.text()
     assert resp.status in (403, 404), (resp.status, body[:300])
     assert "链接" in body or "没有" in body, body[:300]
+
+
+async def test_staff_who_unfollow_are_unbound_and_the_citizens_words_reach_someone_who_hears(dialog):
+    """A staff member who unfollowed the account stayed bound: WeChat refuses every push to them (43004), yet
+    their 签收ed tickets stayed theirs and a parent's 回复 went to them alone -- failed for good, while the parent
+    was told it reached the handler, and nobody who could hear was told. Unfollowing now unbinds them as
+    `tingjian staff remove` does: the fees office, left with nobody, hands its tickets to the duty office (代收),
+    which is told and hears the parent."""
+    from storage import tickets, users
+    from tests.dialog import DUTY, FEES, file_ticket, heard, send, settle, talk
+    d = dialog
+    number = await file_ticket(d, "o_parent_fee", "实验小学收资料费300元不给收据", scene="school:jn-syxx")
+    assert (await d.db(tickets.get, number))["unit_code"] == "jyj-sfc"
+    await talk(d, FEES, f"签收 {number}", expect="已签收")
+    await settle(d, DUTY, FEES)  # what was sent while they followed has reached them
+    await send(d, FEES, type="unsubscribe")
+    await heard(d, DUTY, expect=["请代收办理", number])
+    assert (await d.db(users.get, FEES))["role"] == "citizen"
+    ticket = await d.db(tickets.get, number)
+    assert ticket["accepted_by"] is None and ticket["unattended"]
+    await talk(d, "o_parent_fee", f"回复 {number} 孩子叫王小明，收据至今没有给")
+    await heard(d, DUTY, expect=["群众回复", "王小明"])
+    failed = await d.db(lambda db: db.execute("SELECT openid, payload FROM outbox WHERE status = 'failed'").fetchall())
+    assert failed == [], failed
+    audit = await d.db(lambda db: db.execute("SELECT actor FROM audit_log WHERE action = 'staff:unfollow'").fetchall())
+    assert audit == [(FEES,)]
+
+
+async def test_a_citizen_who_unfollows_changes_nothing_else(dialog):
+    """The other side: a parent who unfollows is only marked as not following; nobody is told anything."""
+    from storage import users
+    from tests.dialog import DUTY, FEES, quiet, send
+    d = dialog
+    await send(d, "o_parent_leaves", type="scan", scene="school:jn-syxx")
+    await send(d, "o_parent_leaves", type="unsubscribe")
+    assert (await d.db(users.get, "o_parent_leaves"))["subscribed"] == 0
+    for who in (DUTY, FEES):
+        await quiet(d, who)
