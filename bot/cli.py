@@ -363,9 +363,21 @@ def cmd_staff_revoke(args) -> int:
 
 
 def cmd_staff_role(args) -> int:
-    from storage import staff
+    """A new role; who acts for the unit follows (Desk.change_role), its notices queued as staff remove's."""
+    from handlers.clock import Clock
+    from handlers.desk import Desk
+    from storage import outbox
+    config = _load(args.config)
+    clock = Clock()
+    desk = Desk(clock, config.calendar(), config.routing.duty_office,
+                oversight_office=config.routing.oversight_office)
+
+    def change(db):
+        before, notices = desk.change_role(db, args.openid, args.role)
+        outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", clock.now(), source="staff-role")
+        return before
     try:
-        _, before = _with_db(args, staff.set_role, args.openid, args.role)
+        _, before = _with_db(args, change)
     except ValueError as exc:
         return _refused(exc)
     print(f"{args.openid}: {before['role']} → {args.role} ({before['unit_code']})")

@@ -273,15 +273,17 @@ class Desk:
         return tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note,
                                   **fields)
 
-    def left_empty(self, db, unit_code: str | None, name: str) -> tuple[list[Reply], set[str]]:
+    def left_empty(self, db, unit_code: str | None, name: str, role: str | None = None) -> tuple[list[Reply], set[str]]:
         """`name` left `unit_code`: if nobody is bound there now, its open tickets are the stand-in's (代收) as a
         new one's would be (dispatch_notices), so none sits where nobody may act on it; the stand-in is told
         once; complaints about the bureau go to Desk.keeper, never 代收 (Desk._rehold). Returns (the notice,
-        the numbers handed over)."""
+        the numbers handed over). `role`: they are still bound, with this role now (Desk.change_role)."""
         unit = directory.get(db, unit_code) if unit_code else None
         if unit is None:
             return [], set()
-        out = self._rehold(db, unit, name)
+        left = texts.LEFT_ROLE.format(name=name, unit=unit["name"], role=texts.ROLE_NAMES[role]) if role else \
+            texts.LEFT_UNBOUND.format(name=name, unit=unit["name"])
+        out = self._rehold(db, unit, left)
         recipients, stand_in = self.recipients(db, unit_code)
         if not stand_in or not recipients:
             return out, set()
@@ -293,11 +295,11 @@ class Desk:
         if not moved:
             return out, set()
         numbers = [t["number"] for t in moved]
-        text = texts.LEFT_EMPTY_NOTICE.format(unit=unit["name"], name=name, count=len(numbers),
+        text = texts.LEFT_EMPTY_NOTICE.format(left=left, count=len(numbers),
                                               numbers="、".join(numbers[:10]) + ("等" if len(numbers) > 10 else ""))
         return out + [self.to_staff(o, text, moved[0], "留言转代收") for o in recipients], set(numbers)
 
-    def _rehold(self, db, unit: dict, name: str) -> list[Reply]:
+    def _rehold(self, db, unit: dict, left: str) -> list[Reply]:
         """Complaints about the bureau at a holder now left with nobody (the oversight office, the leaders' unit):
         to Desk.keeper as a hand-over (Desk.handover), its people told; with nobody anywhere they stay, and the
         admins are told (Desk.recipients). Never 代收 by the duty office, which they may accuse (Desk.barred)."""
@@ -313,11 +315,10 @@ class Desk:
                                        **fields)
             people = self.own_people(db, t["unit_code"])
             if people:
-                text = texts.TO_KEEPER_NOTICE.format(unit=unit["name"], name=name, number=t["number"],
-                                                     to=self.holder_name(to))
+                text = texts.TO_KEEPER_NOTICE.format(left=left, number=t["number"], to=self.holder_name(to))
                 out += [self.to_staff(o, text, t, "留言转办") for o in people]
             else:  # nobody anywhere: the admins (Desk.recipients)
-                text = texts.NOBODY_FOR_BUREAU_NOTICE.format(unit=unit["name"], name=name, number=t["number"])
+                text = texts.NOBODY_FOR_BUREAU_NOTICE.format(left=left, number=t["number"])
                 out += [self.to_staff(o, text, t, "投诉暂无人办理") for o in self.warned_admins(db, t)]
         return out
 
@@ -1043,6 +1044,18 @@ class Desk:
         websessions.end_all(db, openid, self.clock.now())  # signed out of the workbench everywhere
         return True, self._leave(db, openid, row)
 
+    def change_role(self, db, openid: str, role: str) -> tuple[dict, list[Reply]]:
+        """A staff member's new role (tingjian staff role, the 人员 page); ValueError as staff.set_role. Who acts for
+        their unit follows, by the rule of binding and leaving: a unit left with none of its own people (its one
+        handler made an admin) hands its open tickets to the stand-in (left_empty), a unit given its first one
+        takes its 代收 tickets home (_attend) -- else a citizen's words went to a duty office not allowed to act."""
+        before = staff.set_role(db, openid, role)
+        unit = before["unit_code"]
+        if self.own_people(db, unit):
+            home = self._attend(db, unit)
+            return before, [Reply(home, to=openid)] if home and openid in self.own_people(db, unit) else []
+        return before, self.left_empty(db, unit, before["name"] or openid, role)[0]
+
     def _leave(self, db, openid: str, before: dict) -> list[Reply]:
         """`openid` (their users row `before`) no longer works at their unit: a unit left with nobody hands its
         open tickets to the stand-in first, so that the person's own tickets are released to someone who may act."""
@@ -1064,7 +1077,10 @@ class Desk:
         return out
 
     def _attend(self, db, unit_code: str) -> str:
-        """Someone is now bound at a unit: its 代收 tickets come home (the duty office stops standing in)."""
+        """Someone is now bound at a unit: its 代收 tickets come home (the duty office stops standing in), once it
+        has people of its own to act on them (a leader bound at an office is none: Desk.own_people)."""
+        if not self.own_people(db, unit_code):
+            return ""
         waiting = tickets.unattended_of(db, unit_code)
         members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
         for t in waiting:

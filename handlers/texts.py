@@ -367,7 +367,11 @@ WHY_REVIEW = "群众对原承办单位的办理两次不满意，最近意见：
 SUPPLEMENT_NOTICE = "【群众补充】留言 {number}：\n{text}"
 RELEASE_NOTE = "原承办人{name}已解除绑定"
 RELEASED_NOTICE = "【请接手办理】留言 {number} 的原承办人{name}已解除绑定，请本单位接手：发送“详情 {number}”查看。"
-LEFT_EMPTY_NOTICE = ("【请代收办理】{name}已解除绑定，“{unit}”现无人绑定。其{count}件未办结的留言转由您代收办理：{numbers}。"
+# Why a unit has none of its own people now ({left} below): its last one was unbound, or given a role that does not
+# handle its tickets (Desk.change_role).
+LEFT_UNBOUND = "{name}已解除绑定，“{unit}”现无人绑定"
+LEFT_ROLE = "{name}已改任{role}，“{unit}”现无承办人员"
+LEFT_EMPTY_NOTICE = ("【请代收办理】{left}。其{count}件未办结的留言转由您代收办理：{numbers}。"
                      "发送“详情 编号”查看；该单位有人绑定后，留言自动交回。")
 ATTENDED_NOTE = "承办单位已有工作人员绑定，代收结束"
 ABOUT_BUREAU_HOME_NOTE = "对教育局自身工作的投诉不由值班室代收，代收结束"
@@ -527,12 +531,12 @@ TRANSFER_NOT_SCHOOL = ("留言 {number} 涉及教师或校领导的师德问题�
 OVERSIGHT_UNSET = ("尚未设置督查部门：对局机关处室和办公室（值班室）的投诉，目前由局领导办理。"
                    "请管理员在配置文件 [routing] 中填写 oversight_office（督查室或纪检监察的单位代码）。")
 TO_KEEPER_NOTE = "“{unit}”已无在岗人员，这件对教育局自身工作的投诉改由“{to}”办理。"
-TO_KEEPER_NOTICE = ("【请办理】{name}已解除绑定，“{unit}”现无人绑定。对教育局自身工作的投诉 {number} 改由{to}办理，"
+TO_KEEPER_NOTICE = ("【请办理】{left}。对教育局自身工作的投诉 {number} 改由{to}办理，"
                      "发送“详情 {number}”查看。")
 # A complaint about the bureau with nobody bound who may act on it (Desk.holders): the admins are told.
 NOBODY_FOR_BUREAU_PREFIX = ("【请管理员处理】下面这件对教育局自身工作的投诉目前无人可以办理：局领导尚未绑定，督查部门"
                             "也未绑定工作人员或正是被投诉的部门。请尽快邀请局领导绑定；您也可以直接办理。\n")
-NOBODY_FOR_BUREAU_NOTICE = ("【请管理员处理】{name}已解除绑定，“{unit}”现无人绑定。对教育局自身工作的投诉 {number} "
+NOBODY_FOR_BUREAU_NOTICE = ("【请管理员处理】{left}。对教育局自身工作的投诉 {number} "
                             "目前无人可以办理：局领导尚未绑定，督查部门也未绑定工作人员或正是被投诉的部门。"
                             "请尽快邀请局领导绑定；您也可以直接办理。")
 NOBODY_FOR_BUREAU_ADMIN = ("有{count}件对教育局自身工作的投诉暂无人办理：局领导尚未绑定，督查部门也未绑定工作人员或正是"

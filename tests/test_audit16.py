@@ -3,6 +3,7 @@ digits only to Python's str.isdigit."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,31 @@ async def test_a_citizen_who_unfollows_changes_nothing_else(dialog):
     assert (await d.db(users.get, "o_parent_leaves"))["subscribed"] == 0
     for who in (DUTY, FEES):
         await quiet(d, who)
+
+
+async def test_a_role_change_that_leaves_a_unit_without_handlers_hands_its_tickets_to_the_stand_in(dialog, tmp_path):
+    """The fees office's one handler made an admin (`tingjian staff role`, the 人员 page) left its open tickets at
+    the office, not 代收, while Desk.recipients, finding none of its own people, sent a parent's 回复 to the duty
+    office -- which was refused when it tried to act (不在您的办理范围内). A role change now moves who acts by the
+    rule of binding and leaving: the tickets go to the duty office's 代收 (it is told why, and may act), and come
+    home when the person is made the office's handler again."""
+    import asyncio
+
+    from bot.cli import main as cli
+    from storage import tickets
+    from tests.conftest import sandbox_wechat, write_cli_config
+    from tests.dialog import DUTY, FEES, file_ticket, heard, settle, talk
+    d = dialog
+    number = await file_ticket(d, "o_parent_fee", "实验小学收资料费300元不给收据", scene="school:jn-syxx")
+    await settle(d, DUTY)
+    config = write_cli_config(tmp_path / "cli.toml", tmp_path / "demo.db", wechat=sandbox_wechat(d.session),
+                              routing={"duty_office": "jyj-bgs", "oversight_office": "jyj-dcs"})
+    assert await asyncio.to_thread(cli, ["staff", "role", FEES, "admin", "--config", str(config)]) == 0
+    d.advance(time.time() + 1 - d.clock.now())  # the CLI stamped its outbox rows with the real time
+    await heard(d, DUTY, expect=["请代收办理", "改任管理员", number])
+    await talk(d, "o_parent_fee", f"回复 {number} 孩子叫王小明，收据至今没有给")
+    await heard(d, DUTY, expect=["群众回复", "王小明"])
+    await talk(d, DUTY, f"签收 {number}", expect="已签收")
+    assert await asyncio.to_thread(cli, ["staff", "role", FEES, "handler", "--config", str(config)]) == 0
+    ticket = await d.db(tickets.get, number)
+    assert ticket["unattended"] == 0 and ticket["accepted_by"] is None  # the office's own again, to sign itself

@@ -288,18 +288,22 @@ async def _invite(request: web.Request, v: Viewer, form, unit: str) -> tuple[dic
 
 async def _change_role(request: web.Request, v: Viewer, form, back: str) -> str:
     openid, role = str(form.get("openid", "")), str(form.get("role", ""))
-    t, ip = auth.now(request), _ip(request)
+    t, ip, desk = auth.now(request), _ip(request), _desk(request)
 
     def change(db):
         if openid == v.openid:
             return "不能更改自己的角色。"
         try:
-            before = staff.set_role(db, openid, role)
+            before, notices = desk.change_role(db, openid, role)
         except ValueError:
             return "没有改动：请选择有效的角色。"
+        outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", t, source=f"web:{v.openid}")
         websessions.audit(db, t, v.openid, "staff:role", None, f"{openid} {before['role']} → {role}", ip)
         return f"已将{before['name'] or '该人员'}的角色改为{texts.ROLE_NAMES[role]}。"
     await write(request, lambda db: websessions.set_flash(db, v.sid, change(db)))
+    from bot.app import SENDER
+    if SENDER in request.app:
+        request.app[SENDER].wake()
     return back
 
 
