@@ -33,7 +33,8 @@ from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
 from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
-from storage import bursts, conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users, websessions
+from storage import (bursts, conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users,
+                     websessions)
 from storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -48,8 +48,8 @@ def test_serve_refuses_a_secret_published_in_a_sample_or_the_demo(monkeypatch, t
 ])
 async def test_a_link_with_a_superscript_or_foreign_digit_is_refused_not_a_server_error(dialog, path):
     """A link's expiry checked with str.isdigit (which takes ², ³ and other digits int() cannot read) answered
-    500 with a traceback in the log for /digest, /review and /a, as did 5000 digits (int() refuses over 4300); now every link is read by one rule (ASCII digits)
-    and such a link is refused as any altered link is."""
+    500 with a traceback in the log for /digest, /review and /a, as did 5000 digits (int() refuses over 4300).
+    Every link is now read by one rule (ASCII digits) and such a link is refused as any altered link is."""
     async with dialog.session.get(path) as resp:
         body = await resp.text()
     assert resp.status in (403, 404), (resp.status, body[:300])
@@ -97,8 +97,8 @@ async def test_a_citizen_who_unfollows_changes_nothing_else(dialog):
 async def test_a_role_change_that_leaves_a_unit_without_handlers_hands_its_tickets_to_the_stand_in(dialog, tmp_path):
     """The fees office's one handler made an admin (`tingjian staff role`, the 人员 page) left its open tickets at
     the office, not 代收, while Desk.recipients, finding none of its own people, sent a parent's 回复 to the duty
-    office -- which was refused when it tried to act (不在您的办理范围内). A role change now moves who acts by the
-    rule of binding and leaving: the tickets go to the duty office's 代收 (it is told why, and may act), and come
+    office -- which was refused when it tried to act (不在您的办理范围内). A role change now moves who acts by
+    the rule of binding and leaving: the tickets go to the duty office's 代收 (it is told why, and may act), and come
     home when the person is made the office's handler again."""
     import asyncio
 
