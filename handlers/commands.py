@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from handlers import followup, reply_templates, review, texts
 from handlers.desk import MAY, NOT_AT_SCHOOLS, not_at_school, permitted
-from handlers.messages import ReadFirst, Reply, nfkc
+from handlers.messages import INVISIBLE, ReadFirst, Reply, nfkc
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.routing.normalise import to_simplified
 from handlers.textmemo import short_texts
@@ -31,7 +31,7 @@ CITIZEN = frozenset({"citizen"})
 STAFF = STAFF_ROLES
 EVERYONE = CITIZEN | STAFF
 SEPARATORS = " \t\r\n:：,，、;；"
-ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff]")
+ZERO_WIDTH = INVISIBLE
 DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)   # ASCII only: NFKC has already turned ０-９ into 0-9
 
 

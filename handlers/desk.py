@@ -17,7 +17,7 @@ from typing import Any
 from handlers import names, privacy, texts
 from handlers.clock import Clock
 from handlers.intake import mask_phone
-from handlers.messages import Reply
+from handlers.messages import INVISIBLE, Reply
 from handlers.vocabulary import DUTY, NEVER_TO_SCHOOL, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
 from handlers.workdays import WorkCalendar
 from storage import conversations, directory, lifecycle, staff, tickets, users, websessions
@@ -1003,7 +1003,7 @@ class Desk:
     # -- staff accounts ----------------------------------------------------------------------------------------
     def bind(self, db, openid: str, code: str) -> list[Reply]:
         # Spaces or zero-width characters pasted along, full-width letters from a phone keyboard.
-        code = unicodedata.normalize("NFKC", re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", code))
+        code = unicodedata.normalize("NFKC", re.sub(r"\s", "", INVISIBLE.sub("", code)))
         if not re.fullmatch(r"[A-Za-z0-9-]{4,64}", code):  # not a code we issue (and nothing odd reaches hashing)
             return [Reply(texts.BIND_ERRORS["unknown"])]
         before = users.get(db, openid) or {}

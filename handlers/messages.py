@@ -51,6 +51,9 @@ def nfkc(text: str) -> str:
 # C0 controls but tab and line ends, DEL, and lone surrogates: what XML 1.0 (so XLSX) cannot hold and no person types
 # on purpose. A vertical tab or form feed is Word's manual line break or page break, pasted into a form: a line end.
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# What is pasted along unseen with a number or a code copied from another app: zero-width characters, the soft
+# hyphen, direction marks, embeddings and isolates (a phone wraps a copied number in U+2066..U+2069).
+INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _BREAKS = re.compile(r"[\x0b\x0c]")
 
 

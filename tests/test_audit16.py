@@ -120,3 +120,17 @@ async def test_a_role_change_that_leaves_a_unit_without_handlers_hands_its_ticke
     assert await asyncio.to_thread(cli, ["staff", "role", FEES, "handler", "--config", str(config)]) == 0
     ticket = await d.db(tickets.get, number)
     assert ticket["unattended"] == 0 and ticket["accepted_by"] is None  # the office's own again, to sign itself
+
+
+@pytest.mark.parametrize("wrap", [("\u2066", "\u2069"), ("\u202a", "\u202c"), ("\u200f", ""), ("", "\u00ad")])
+async def test_a_number_copied_with_invisible_marks_is_read_as_the_number(dialog, wrap):
+    """A ticket number copied from another app comes wrapped in direction isolates or embeddings (U+2066..U+2069,
+    U+202A..U+202E) or with a soft hyphen; only zero-width characters and two marks were taken out, so a parent's
+    查询 with such a number listed their tickets instead of showing it, and a handler's 签收 asked for a number.
+    Every invisible character is taken out by one rule (messages.INVISIBLE), for commands and bind codes alike."""
+    from tests.dialog import FEES, file_ticket, talk
+    d = dialog
+    number = await file_ticket(d, "o_parent_copy", "实验小学收资料费300元不给收据", scene="school:jn-syxx")
+    copied = wrap[0] + number + wrap[1]
+    await talk(d, "o_parent_copy", f"查询 {copied}", expect=f"编号：{number}")
+    await talk(d, FEES, f"签收 {copied}", expect=f"已签收 {number}")
