@@ -4,13 +4,14 @@ handling (Dispatcher.handle_tx) reads its sender's row and answers one fixed tex
 Everything else is the service's: the HTTP path, signature, AES, XML, the receiver, the hand-over to the writer
 thread and back, the inbound row, the signed request's record, the sender's touch, the commit, the encrypted
 passive reply. What the server costs beyond this floor is the handling (the intake, the conversation row and its
-JSON, routing); what the floor costs beyond the echo is the rest of the service."""
+JSON, routing); what the floor costs beyond the echo is the rest of the service. Not with --probe (its own
+sitecustomize comes first on the path and this one is not read): the server's log says when this one is."""
 from __future__ import annotations
 
 import os
 
-# (only in a process that asked for it: the bench sets the variable for the server it starts with this folder)
-if os.environ.get("BENCH_FLOOR", "1") == "1":
+if os.environ.get("BENCH_FLOOR", "1") == "1":  # (BENCH_FLOOR=0: the folder on the path, the handling kept)
+    import sys
     from handlers import dispatcher
     from handlers.messages import Reply
     from storage import users
@@ -22,3 +23,4 @@ if os.environ.get("BENCH_FLOOR", "1") == "1":
         return [Reply(FIXED)]
 
     dispatcher.Dispatcher.handle_tx = handle_tx
+    print("bench/floor: every message's handling is a fixed reply (Dispatcher.handle_tx replaced)", file=sys.stderr)
