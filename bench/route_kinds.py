@@ -3,7 +3,7 @@
 bench/writer.py makes it), timed in thread CPU and keyed by the first words of its reply, with the routing inside it
 (Router.route, and Router.category where the checkout has it: the another-matter check since route9).
 
-    python bench/route_kinds.py [--messages 15000] [--openids 1000] [--profile 40]
+    python bench/route_kinds.py [--messages 15000] [--openids 1000] [--profile 40] [--mix short]
     PYTHONPATH=<old checkout> python <old checkout>/bench/route_kinds.py ...   # (or this file, run from there)
 
 --openids 1000 with 15,000 messages sends ~15 a person, as bench/webhook.py --openids 1000 does at ~1,500 msg/s.
@@ -78,7 +78,7 @@ def instrument(profile: bool) -> dict[int, cProfile.Profile]:
     return profiles
 
 
-async def run(n: int, openids: int) -> float:
+async def run(n: int, openids: int, mix: str = "routing") -> float:
     tmp = Path(tempfile.mkdtemp(prefix="route-kinds-"))
     try:
         app = create_app(load_config(wh.write_config(tmp, 18099), env={}))
@@ -86,7 +86,7 @@ async def run(n: int, openids: int) -> float:
             db, receiver = app[DB], app[RECEIVER]
             rng = random.Random(1)
             pool = [f"o_bench{rng.getrandbits(80):020x}" for _ in range(openids)]
-            messages = [Inbound(openid=pool[i % len(pool)], kind="text", text=wh.routing_text(rng),
+            messages = [Inbound(openid=pool[i % len(pool)], kind="text", text=wh.MIXES[mix](rng),
                                 created_at=1_800_000_000, msg_id=str(wh.MSG_ID_BASE + i)) for i in range(n)]
             c = time.process_time()
             for m in messages:
@@ -102,12 +102,14 @@ def main() -> int:
     ap.add_argument("--messages", type=int, default=15000)
     ap.add_argument("--openids", type=int, default=1000)
     ap.add_argument("--profile", type=int, default=0)
+    ap.add_argument("--mix", choices=sorted(wh.MIXES), default="routing",
+                    help="the texts, as bench/webhook.py's --mix (short: its default load)")
     args = ap.parse_args()
     profiles = instrument(bool(args.profile))
-    whole = asyncio.run(run(args.messages, args.openids))
+    whole = asyncio.run(run(args.messages, args.openids, args.mix))
     n = sum(s[0] for s in STATS.values())
     cpu = sum(s[1] for s in STATS.values())
-    print(f"{D.__file__}: {args.messages} routing-mix messages from {args.openids} people; process CPU {whole:.3f} ms "
+    print(f"{D.__file__}: {args.messages} {args.mix}-mix messages from {args.openids} people; process CPU {whole:.3f} ms "
           f"a message, the writer's handling {cpu / n * 1000:.3f} ms")
     for kind, (k, t, r, rn) in sorted(STATS.items(), key=lambda kv: -kv[1][1]):
         print(f"  {kind:10s} {100 * k / n:5.1f} % of messages  {1000 * t / k:6.3f} ms each, routing {1000 * r / k:6.3f} "
