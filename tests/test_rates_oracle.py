@@ -361,10 +361,17 @@ class World:
         if c.accepted is None:
             c.accepted = self.clock.now()
             if not c.unattended:
-                unit = self.unit_of(who)
-                # a window the holder already let lapse stays the holder's, late, whoever signs (audit4)
                 late = bool(c.accept_due) and c.accepted > c.accept_due
-                c.resp = stand(unit) if unit != c.holder and not late else None
+                c.resp = self.done_by(c.resp, self.unit_of(who), c.holder, late)
+
+    @staticmethod
+    def done_by(part: str | None, unit: str, holder: str, late: bool) -> str | None:
+        """Whose a part is once done: a window let lapse stays whose it was when it lapsed, late, whoever does it
+        (the holder's: audit4; a stand-in's 代收 after someone bound: trust16); in time, a unit not holding it
+        does it as 代收, the holder as its own."""
+        if late:
+            return part
+        return stand(unit) if unit != holder else None
 
     def unit_of(self, who: str) -> str:
         return UNIT_OF.get(who) or next(u for u, o in self.bound_here.items() if o == who)
@@ -380,9 +387,8 @@ class World:
             self._accepted(c, who)
             c.resolved, c.state = self.clock.now(), "resolved"
             if not c.unattended:
-                unit = self.unit_of(who)
                 late = bool(c.due) and c.resolved > c.due
-                c.res = stand(unit) if unit != c.holder and not late else None
+                c.res = self.done_by(c.res, self.unit_of(who), c.holder, late)
 
     async def bounce(self, c: Case) -> None:
         who = self.actor_for(c)
