@@ -134,6 +134,13 @@ def credit(ticket: dict[str, Any]) -> tuple[str | None, str | None]:
     return ticket.get("response_unit") or unit, ticket.get("resolve_unit") or unit
 
 
+def hands_over(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """A change that moved the 办结 part to another unit by a hand-over (the holder changed with it): the moment
+    `resolve_since` records (m060). One rule for transition, which writes it, and verify-rates, which re-derives
+    it from the events' KEPT columns (storage.integrity)."""
+    return after.get("unit_code") != before.get("unit_code") and credit(after)[1] != credit(before)[1]
+
+
 def stood_in(ticket: dict[str, Any]) -> int:
     """1 when a part of the holder's ticket is 代收 (a stand-in's 签收 or 办结, done or let lapse). The review's kept
     签收 is not that: the reviewed unit's own work, written as its code."""
@@ -153,10 +160,9 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         fields.setdefault("resolve_unit", None)
     if {"response_unit", "resolve_unit"} & fields.keys() and "stood_in" not in fields:
         fields["stood_in"] = stood_in({**ticket, **fields})  # the 代收 mark follows the parts, whoever moved them
-    if "unit_code" in fields and fields["unit_code"] != ticket["unit_code"] and "resolve_since" in ticket and \
-            credit({**ticket, **fields})[1] != credit(ticket)[1]:
-        # a hand-over moved the 办结 part: open past a deadline at an earlier period's end is not this unit's
-        # (it did not hold it then), so a period's figures do not change when a ticket comes back (m060)
+    if "resolve_since" in ticket and hands_over(ticket, {**ticket, **fields}):
+        # open past a deadline at an earlier period's end is not this unit's (it did not hold it then), so a
+        # period's figures do not change when a ticket comes back (m060)
         fields.setdefault("resolve_since", now)
     misses = _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state

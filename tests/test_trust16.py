@@ -60,3 +60,48 @@ async def test_a_part_the_stand_in_let_lapse_stays_its_late_when_the_school_fini
     assert (duty.resolved, duty.open_overdue, duty.resolution) == (0, 0, None)
     assert (duty.proxied_resolved, duty.proxied_late) == (1, 1), duty
     assert "核对无误" in _verify(tmp_path, capsys)
+
+
+# -- 1. verify-rates checks resolve_since ------------------------------------------------------------------------------
+async def test_verify_rates_names_each_ticket_whose_resolve_since_the_events_do_not_back(dialog, tmp_path, capsys):
+    """resolve_since (m060) decides whose 解决率 a ticket open past its deadline is in at an earlier period's end;
+    verify-rates did not check it, so a value changed behind the record changed past figures unseen. Two tickets:
+    one 江南区教育局 got back with the deadline it let pass (its resolve_since cleared: the district is late again at
+    ends when the school held it), one 收费管理处 never handed on (a resolve_since set: its lateness vanishes from
+    the month's end). Each is named; the one left alone is not."""
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    from tests.dialog import DISTRICT, DISTRICT_HEAD
+    d = dialog
+    back = await file_ticket(d, "o_t16_v1", "江南区实验小学乱收资料费300元不给收据", scene="school:jn-syxx",
+                             consent="1")
+    await talk(d, LEADER, f"转派 {back} 江南区教育局 收费问题请区局核处", expect="已将")
+    await talk(d, DISTRICT, f"签收 {back}", expect="签收")
+    mine = (await d.db(tickets.get, back))["due_at"]
+    kept = await file_ticket(d, "o_t16_v2", "学校要求每个学生交300元资料费，还不给收据", scene="school:jn-syxx",
+                             consent="1")
+    calm = await file_ticket(d, "o_t16_v3", "学校要求每个学生交500元资料费，还不给收据", scene="school:jn-syxx",
+                             consent="1")
+    await talk(d, DISTRICT_HEAD, f"转派 {back} 江南区实验小学 请学校先核实", expect="已将")
+    d.advance(_midnight_after(mine) + 3600 - d.clock.now())
+    await talk(d, DISTRICT_HEAD, f"转派 {back} 江南区教育局 仍由区局办理", expect=["已将", "已超期"])
+    for _ in range(8):  # the other two stay open past their deadlines
+        d.advance(86400)
+        await d.sweep()
+    rows = {n: await d.db(tickets.get, n) for n in (back, kept, calm)}
+    assert rows[back]["resolve_since"] is not None and rows[kept]["resolve_since"] is None, rows
+    assert all(r["due_at"] < d.clock.now() and r["resolved_at"] is None for r in rows.values())
+    assert "核对无误" in _verify(tmp_path, capsys)
+
+    def corrupt(db):
+        db.execute("UPDATE tickets SET resolve_since = NULL WHERE number = ?", [back])
+        db.execute("UPDATE tickets SET resolve_since = ? WHERE number = ?", [d.clock.now(), kept])
+    await d.db(corrupt)
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
+    code = main(["verify-rates", "--period", "2026-11", "--config", config])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    said = [line.strip() for line in out.splitlines() if "转入现承办单位的时间与操作记录不符" in line]
+    assert sorted(said) == sorted(f"{n}：转入现承办单位的时间与操作记录不符（决定往期超期未办结计入哪个单位）"
+                                  for n in (back, kept)), out
+    assert calm not in out
