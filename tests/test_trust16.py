@@ -105,3 +105,102 @@ async def test_verify_rates_names_each_ticket_whose_resolve_since_the_events_do_
     assert sorted(said) == sorted(f"{n}：转入现承办单位的时间与操作记录不符（决定往期超期未办结计入哪个单位）"
                                   for n in (back, kept)), out
     assert calm not in out
+
+
+# -- 3. m059's gaps, corrected by m061 ---------------------------------------------------------------------------------
+def _old_stand_in_answer_rejected(db, openid: str):
+    """Old code (before m059): the duty office signs and answers for 育英小学 (nobody bound), written with its own
+    code; the parent rejects the answer (不满意, the redo still 代收)."""
+    day = nov
+    t = tickets.create(db, openid=openid, kind="complaint", category="burden", unit_code=NOBODY, school_code=NOBODY,
+                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
+                       due_at=day(10), tz=TZ, accept_due_at=day(3))
+    t = tickets.transition(db, t, "assigned", "system", day(2), "unattended", "无人绑定，已转值班室。", unattended=1,
+                           response_unit="jyj-bgs", resolve_unit="jyj-bgs", stood_in=1)
+    t = tickets.transition(db, t, "accepted", "o_duty", day(2, 11), "accept", accepted_by="o_duty",
+                           accepted_at=day(2, 11))
+    t = tickets.transition(db, t, "resolved", "o_duty", day(3), "resolve", resolved_at=day(3))
+    return tickets.transition(db, t, "reopened", openid, day(3, 12), "reopen", rating=3, rated_at=day(3, 12),
+                              rated_unit="jyj-bgs", reopens=1, due_at=day(12), resolved_at=None)
+
+
+def _november(db, units=None):
+    import datetime as dt
+    start, end = nov(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp()
+    return start, end, rates.for_period(db, start, end, units, nov(25))
+
+
+def _upgraded(db) -> None:
+    """The upgrade: the counters and the events agree with the tickets after it."""
+    from storage import integrity, migrations
+    migrations.migrate(db)
+    start, end, _ = _november(db)
+    assert integrity.differences(db, start, end) == [] and integrity.against_events(db, start, end) == []
+
+
+def _again(db) -> None:
+    """m061 run again (an upgrade stopped half-way is simply run again): the same rows, no second record."""
+    from storage import migrations
+    rows = db.execute("SELECT * FROM tickets ORDER BY id").fetchall()
+    events = db.execute("SELECT count(*) FROM ticket_events").fetchone()
+    days = db.execute("SELECT * FROM unit_days ORDER BY day, unit_code").fetchall()
+    migrations.m061_stand_in_gaps(db)
+    assert db.execute("SELECT * FROM tickets ORDER BY id").fetchall() == rows
+    assert db.execute("SELECT count(*) FROM ticket_events").fetchone() == events
+    assert db.execute("SELECT * FROM unit_days ORDER BY day, unit_code").fetchall() == days
+
+
+def test_a_reviewed_ticket_whose_signing_was_a_stand_ins_is_in_no_units_response_rate(tmp_path):
+    """Old code: the duty office signed for 育英小学 (nobody bound); its answers were rejected twice; the bureau's
+    review (at the duty office) kept the 签收 with the unit that did it, written as the duty office's own code.
+    m059 re-keyed 代收 work but passed over reviewed tickets (their kept 签收 is the reviewed unit's own): this
+    one's was the duty office's 代收, so it stayed in the duty office's 响应率 (100 % (1)), and the rejected 代收
+    answer in its 满意率 (0 % (1)). m061 names the 代收 account, as a 签收 the duty office stands in for is now."""
+    day = nov
+    db = before_m059(tmp_path / "t.db", NOBODY)
+    t = _old_stand_in_answer_rejected(db, "o_a")
+    t = tickets.transition(db, t, "accepted", "o_duty", day(4), "accept", accepted_by="o_duty")
+    t = tickets.transition(db, t, "resolved", "o_duty", day(5), "resolve", resolved_at=day(5))
+    t = tickets.transition(db, t, "reopened", "o_a", day(5, 12), "review", rating=3, rated_at=day(5, 12),
+                           review=1, rated_unit="jyj-bgs", unit_code="jyj-bgs", resolved_at=None,
+                           response_unit="jyj-bgs", resolve_unit=None, stood_in=0, unattended=0, due_at=day(14))
+    t = tickets.transition(db, t, "accepted", "o_duty", day(5, 14), "accept", accepted_by="o_duty")
+    tickets.transition(db, t, "resolved", "o_duty", day(6), "resolve", resolved_at=day(6))  # the review's own
+    _upgraded(db)
+    _, _, got = _november(db)
+    duty = got["jyj-bgs"]
+    assert (duty.dispatched, duty.response_due, duty.accepted_in_time, duty.response) == (0, 0, 0, None), duty
+    assert (duty.rated, duty.satisfied, duty.first_rated, duty.dissatisfied) == (0, 0, 0, 0), duty
+    assert (duty.resolved, duty.resolved_in_time) == (1, 1)  # the review: its own work
+    assert (duty.proxied, duty.proxied_late_response) == (1, 0)
+    school = got.get(NOBODY, rates.Rates())
+    assert (school.dispatched, school.rated, school.resolved) == (0, 0, 0), school
+    t = tickets.get(db, t["number"])
+    assert (t["response_unit"], t["rated_unit"], t["stood_in"]) == ("代收:jyj-bgs", "代收:jyj-bgs", 1), t
+    one = _november(db, ["jyj-bgs"])[2]["jyj-bgs"]
+    assert (one.dispatched, one.rated, one.proxied) == (0, 0, 1), one
+    _again(db)
+
+
+def test_a_rejected_stand_in_answer_whose_redo_came_home_is_in_no_units_satisfaction(tmp_path):
+    """Old code: the duty office answered for 育英小学; the parent rejected the answer; a teacher then bound at
+    the school, so the redo (its window open) became the school's own — the 办结 part no longer the duty office's,
+    while the ticket still carried the rejected answer's rating, the duty office's. m059 re-keyed a rating only
+    where it named the 代收 办结 part as it was then, so this one stayed in the duty office's 满意率 (0 % (1)) until
+    the redo is rated. m061: the ticket's rating counts for the account its rating event does (m060's
+    rating_recredit), the duty office's 代收: in no unit's 满意率."""
+    day = nov
+    db = before_m059(tmp_path / "t.db", NOBODY)
+    t = _old_stand_in_answer_rejected(db, "o_b")
+    staff.bind(db, "o_teacher", NOBODY, "handler", "新老师", day(4))
+    tickets.transition(db, t, "reopened", "system", day(4), "attended", "已绑定", unattended=0, resolve_unit=None,
+                       stood_in=1)  # old Desk._attend: the redo the school's own; the 签收 stays the duty office's
+    _upgraded(db)
+    _, _, got = _november(db)
+    duty, school = got["jyj-bgs"], got.get(NOBODY, rates.Rates())
+    assert (duty.rated, duty.satisfied, duty.satisfaction, duty.dissatisfied) == (0, 0, None, 0), duty
+    assert (school.rated, school.satisfied, school.dissatisfied) == (0, 0, 0), school
+    assert (duty.dispatched, duty.proxied) == (0, 1)
+    t = tickets.get(db, t["number"])
+    assert (t["rated_unit"], t["response_unit"], t["resolve_unit"]) == ("代收:jyj-bgs", "代收:jyj-bgs", None), t
+    _again(db)
