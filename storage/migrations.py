@@ -1321,12 +1321,48 @@ def m061_stand_in_gaps(db: sqlite_utils.Database) -> None:
     - A ticket whose latest rating rated a 代收 answer (m060's rating_recredit names such events) while its
       rated_unit still names the stand-in itself: the 办结 part had moved on since (the ticket came home for the
       redo, or went to the review), so m059's rule (rated_unit = the 代收 办结 part) did not see it.
-    Not one transaction: batches of BATCH tickets, each re-checked, so an upgrade stopped half-way is simply run
+    And `unit_misses.open_from` (trust16): a ticket left open past its deadline (转派, 退回, 撤回) counted late at the
+    ends of the periods while its unit held it; once it left, those ends no longer did (it is another unit's, or
+    withdrawn), and only the departure's period counted the miss: a period over changed. The miss now keeps from
+    when the ticket was open past its deadline with that unit (its deadline, or its coming back after it:
+    resolve_since then, from the events' `kept`), and the rates count it at those ends (handlers.rates.compute).
+    Filled for the misses m060 gave a deadline (older ones: the departure's period only, as before).
+    Not one transaction: batches of BATCH rows, each re-checked, so an upgrade stopped half-way is simply run
     again, and a second run changes nothing."""
     import json as json_
     import time as time_
+
+    from storage.tickets import KEPT, hands_over
     pre = "代收:"  # storage.tickets.STAND_IN
     now = time_.time()
+    if "open_from" not in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:
+        with db.atomic():
+            _exec(db, "ALTER TABLE unit_misses ADD COLUMN open_from REAL")
+    with db.atomic():
+        # the periods' ends a departure after them still counts: the few departures of open late tickets
+        _exec(db, "CREATE INDEX IF NOT EXISTS unit_misses_open ON unit_misses(at) WHERE open_from IS NOT NULL")
+    # 0. open_from of the departures of open tickets let lapse (transfer, bounce, withdraw leave only open ones)
+    last = 0
+    while True:
+        rows = db.execute("SELECT m.id, m.ticket_id, m.due_at, (SELECT min(w.id) FROM ticket_events w INDEXED BY "
+                          "ticket_events_ticket WHERE w.ticket_id = m.ticket_id AND w.at = m.at AND w.action = m.action) "
+                          "FROM unit_misses m WHERE m.id > ? AND m.overdue = 1 AND m.due_at IS NOT NULL "
+                          "AND m.open_from IS NULL AND m.action IN ('transfer', 'bounce', 'withdraw') "
+                          "ORDER BY m.id LIMIT ?", [last, BATCH]).fetchall()
+        if not rows:
+            break
+        with db.atomic():
+            for mid, tid, due, writer in rows:
+                since, was = None, None
+                for at, kept in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                                           "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id",
+                                           [tid, writer or 0]):
+                    k = dict(zip(KEPT, json_.loads(kept)))
+                    if was is not None and hands_over(was, k):
+                        since = at
+                    was = k
+                db.execute("UPDATE unit_misses SET open_from = ? WHERE id = ?", [max(due, since or due), mid])
+        last = rows[-1][0]
 
     def recredit(tid: int, **cols) -> None:
         sets = ", ".join(f"{c} = ?" for c in cols)

@@ -131,7 +131,8 @@ class Model:
     bound: set[str]
     cases: dict[str, Case] = dataclasses.field(default_factory=dict)
     rating_events: list[tuple[str, float, int, bool]] = dataclasses.field(default_factory=list)
-    misses: list[tuple[str, float, int, int, str]] = dataclasses.field(default_factory=list)  # unit, at, resp, overdue, number
+    # unit, at, resp, overdue, number, open past its deadline with that unit since (left open: trust16)
+    misses: list[tuple[str, float, int, int, str, float | None]] = dataclasses.field(default_factory=list)
     windows: set = dataclasses.field(default_factory=set)  # (number, unit, 签收 window) missed: one miss a window
 
     def lapsed_response(self, c: Case, now: float) -> bool:
@@ -154,18 +155,20 @@ class Model:
 
     def miss(self, c: Case, now: float, r: bool, o: bool) -> None:
         respond, resolve = c.respond_unit(), c.resolve_unit()
+        # left open past its deadline: each period's end while the unit held it counted it late, and still does
+        since = max(c.due, c.since or c.due) if o and c.resolved is None else None
         if r and (c.number, respond, c.accept_due) in self.windows:  # missed already, given back, let go again
             r = False
         elif r:
             self.windows.add((c.number, respond, c.accept_due))
         if respond == resolve:
             if r or o:
-                self.misses.append((respond, now, int(r), int(o), c.number))
+                self.misses.append((respond, now, int(r), int(o), c.number, since))
             return
         if r:
-            self.misses.append((respond, now, 1, 0, c.number))
+            self.misses.append((respond, now, 1, 0, c.number, None))
         if o:
-            self.misses.append((resolve, now, 0, 1, c.number))
+            self.misses.append((resolve, now, 0, 1, c.number, since))
 
     @staticmethod
     def late_response(c: Case, start: float, end: float, now: float) -> bool:
@@ -246,23 +249,26 @@ class Model:
                     out[unit]["first_satisfied"] += score in (1, 2)
         # one ticket, one late case of a unit in a period: its departures once, none beside its own late count
         late: dict[tuple[str, str], list[int]] = {}
-        for unit, t, r, o, number in self.misses:
-            if start <= t < end:
+        for unit, t, r, o, number, since in self.misses:
+            left = start <= t < end
+            held = o and since is not None and since < cut <= t  # a period's end while it held it open, late
+            if left or held:
                 c = self.cases[number]
                 # the 签收 part: late in the unit's own count in any period (its 派发, got back with the ticket)
                 responds = c.watch and c.respond_unit() == unit and self.late_response(c, -INF, INF, now)
                 resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
-                f = late.setdefault((number, unit), [0, 0])
-                f[0] |= r and not responds
+                f = late.setdefault((number, unit), [0, 0, 0])
+                f[0] |= left and r and not responds
                 f[1] |= o and not resolves
-        for (_, unit), (r, o) in late.items():
+                f[2] |= left and ((r and not responds) or (o and not resolves))  # it left in this period
+        for (_, unit), (r, o, left) in late.items():
             if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
                 out[unit[len(STAND):]]["proxied_late"] += o
                 out[unit[len(STAND):]]["proxied_late_response"] += r
             elif r or o:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
-                out[unit]["left_late"] += 1
+                out[unit]["left_late"] += left
         praisers: dict[str, set[str]] = defaultdict(set)
         for c in self.cases.values():
             if c.kind == "praise" and start <= c.dispatched < end:
@@ -461,14 +467,14 @@ class World:
         if not first:                             # a second (or later) 不满意: the bureau reviews it
             assert t["review"] and t["unit_code"] == DUTY_UNIT, t
             if late:
-                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number))
+                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number, None))
             kept = c.respond_unit()
             c.holder, c.reviewed, c.unattended = t["unit_code"], True, False
             c.resp, c.res = (kept if kept != c.holder else None), None
             self.model.handed(c, snapshot, now)
         else:                                     # the first: the same unit does it again
             if late:
-                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number))
+                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number, None))
             if not c.unattended:
                 c.res = None
         c.resolved, c.state, c.due = None, "open", t["due_at"]

@@ -204,3 +204,44 @@ def test_a_rejected_stand_in_answer_whose_redo_came_home_is_in_no_units_satisfac
     t = tickets.get(db, t["number"])
     assert (t["rated_unit"], t["response_unit"], t["resolve_unit"]) == ("代收:jyj-bgs", "代收:jyj-bgs", None), t
     _again(db)
+
+
+# -- 4. a period over reads the same after a ticket leaves -------------------------------------------------------------
+async def test_a_month_over_reads_the_same_after_its_late_tickets_are_passed_on_or_withdrawn(dialog, tmp_path, capsys):
+    """收费管理处 signed two November tickets and let both pass their deadlines: November's end counted both open
+    past the deadline (解决率 0 % (2)). In December a leader passed one to 江南区教育局 and the parent withdrew
+    the other. Before: November now read 解决率 — (0): both late counts had moved to December as departures (the
+    ticket was another unit's, or withdrawn). Now November reads as it did (the miss keeps from when the ticket was
+    open past its deadline with the unit, m061 open_from), and December counts each departure once, as before.
+    (Its 派发 still follows the ticket to the unit it goes to, as a 转派 is meant to: not checked here.)"""
+    from tests.dialog import FEES
+    d = dialog
+    fee = "学校要求每个学生交{n}元资料费，还不给收据"
+    moved = await file_ticket(d, "o_t16_m1", fee.format(n=300), scene="school:jn-syxx", consent="1")
+    gone = await file_ticket(d, "o_t16_m2", fee.format(n=500), scene="school:jn-syxx", consent="1")
+    for n in (moved, gone):
+        assert (await d.db(tickets.get, n))["unit_code"] == "jyj-sfc"
+        await talk(d, FEES, f"签收 {n}", expect="签收")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    await d.sweep()
+    units = ["jyj-sfc", "jn-jyj"]
+    nov_, dec = (at("2026-11-01 00:00"), at("2026-12-01 00:00")), (at("2026-12-01 00:00"), at("2027-01-01 00:00"))
+
+    def resolution(r: rates.Rates | None) -> tuple:
+        r = r or rates.Rates()
+        return r.resolved, r.resolved_in_time, r.open_overdue, r.left_late, r.resolution
+
+    was = await _month(d, units, nov_)
+    assert resolution(was["jyj-sfc"]) == (0, 0, 2, 0, 0.0), was
+    d.advance(86400)
+    await talk(d, LEADER, f"转派 {moved} 江南区教育局 请区局核处", expect="已将")
+    await talk(d, "o_t16_m2", f"撤回 {gone}")
+    await talk(d, "o_t16_m2", f"确认撤回 {gone}", expect="撤回")
+    assert (await d.db(tickets.get, gone))["state"] == "withdrawn"
+    now_ = await _month(d, units, nov_)
+    for unit in units:
+        assert resolution(was.get(unit)) == resolution(now_.get(unit)), (unit, was.get(unit), now_.get(unit))
+    december = (await _month(d, units, dec))["jyj-sfc"]
+    assert (december.open_overdue, december.left_late, december.resolution) == (2, 2, 0.0), december
+    for month in ("2026-11", "2026-12"):
+        assert "核对无误" in _verify(tmp_path, capsys, month)
