@@ -25,8 +25,9 @@ count now). The late departures (unit_misses) are written with the event that ma
 miss of the period must be on its event, and each miss an event names must be there (a deleted miss). When the
 办结 part last came to its unit by a hand-over (`resolve_since`, m060) follows from the same record
 (storage.tickets.hands_over): checked for the tickets that can count open past their deadline at the period's end,
-where it decides whose count they are in. Tickets whose events are all older than m044 carry nothing to check
-them against.
+where it decides whose count they are in; and a late departure's `open_from` (m061: from when the ticket was open
+past its deadline with the unit, counted at the ends of the periods before it left) from the record before the
+event that wrote it. Tickets whose events are all older than m044 carry nothing to check them against.
 """
 from __future__ import annotations
 
@@ -236,19 +237,50 @@ _SINCE_SQL = (
 )
 
 
-def since_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[bool, float | None]:
-    """(any record, the moment the 办结 part last came to its unit by a hand-over) from the ticket's events' KEPT
-    columns, by the rule transition writes it (storage.tickets.hands_over); (False, None) when no event carries
-    them (older than m044)."""
+def since_from_events(db: sqlite_utils.Database, ticket_id: int, before: int | None = None
+                      ) -> tuple[dict | None, float | None]:
+    """(the KEPT columns as the events last record them, the moment the 办结 part last came to its unit by a
+    hand-over), from the ticket's events (before the event `before`), by the rule transition writes it
+    (storage.tickets.hands_over); (None, None) when no event carries them (older than m044)."""
     from storage.tickets import hands_over
     since, was = None, None
     for at, kept_ in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
-                                "WHERE ticket_id = ? AND kept IS NOT NULL ORDER BY id", [ticket_id]):
+                                "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id",
+                                [ticket_id, before or 1 << 62]):
         now = dict(zip(KEPT, json.loads(kept_)))
         if was is not None and hands_over(was, now):
             since = at
         was = now
-    return was is not None, since
+    return was, since
+
+
+# The period's late departures of open tickets, and those after it it still counts (storage.tickets.misses_in),
+# with the event that wrote each: `open_from` (m061) must be what the record before that event says.
+_OPEN_FROM_SQL = (
+    "SELECT m.id, t.number, m.ticket_id, m.open_from, (SELECT min(w.id) FROM ticket_events w INDEXED BY "
+    "ticket_events_ticket WHERE w.ticket_id = m.ticket_id AND w.at = m.at AND w.action = m.action), "
+    "m.overdue = 1 AND m.action IN ('transfer', 'bounce', 'withdraw') FROM unit_misses m INDEXED BY {index} "
+    "JOIN tickets t ON t.id = m.ticket_id WHERE {where}")
+
+
+def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
+    out, done = set(), set()
+    for index, where, args in (("unit_misses_at", "m.at >= ? AND m.at < ?", [start, end]),
+                               ("unit_misses_open", "m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?",
+                                [end, end])):
+        for mid, number, tid, open_from, writer, left_open in db.execute(
+                _OPEN_FROM_SQL.format(index=index, where=where), args):
+            if mid in done or writer is None:
+                continue
+            done.add(mid)
+            was, since = since_from_events(db, tid, writer)
+            if was is None:  # older than m044: nothing to check against
+                continue
+            due = was["due_at"]
+            want = max(due, since or due) if left_open and due else None
+            if not _same(open_from, want):
+                out.add((number, "open_from"))
+    return out
 
 
 def _since_counts(since: float | None, due: float, dispatched: float | None) -> float | None:
@@ -264,7 +296,7 @@ def _since_disagrees(db: sqlite_utils.Database, end: float) -> set[tuple[str, st
     for sql, n in _SINCE_SQL:
         for tid, number, since, due, dispatched in db.execute(sql, [end, end][:n]):
             known, derived = since_from_events(db, tid)
-            if known and _since_counts(since, due, dispatched) != _since_counts(derived, due, dispatched):
+            if known is not None and _since_counts(since, due, dispatched) != _since_counts(derived, due, dispatched):
                 out.add((number, "resolve_since"))
     return out
 
@@ -296,5 +328,7 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
     for sql in _MISSES_SQL:
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
     seen.update(_since_disagrees(db, end))
+    if "open_from" in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:  # m061
+        seen.update(_open_from_disagrees(db, start, end))
     seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
     return [{"number": n, "what": w} for n, w in sorted(seen)]

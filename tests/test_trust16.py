@@ -245,3 +245,13 @@ async def test_a_month_over_reads_the_same_after_its_late_tickets_are_passed_on_
     assert (december.open_overdue, december.left_late, december.resolution) == (2, 2, 0.0), december
     for month in ("2026-11", "2026-12"):
         assert "核对无误" in _verify(tmp_path, capsys, month)
+    # the kept counts rest on the miss's open_from: verify-rates checks it against the events, by the month it left
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    await d.db(lambda db: db.execute("UPDATE unit_misses SET open_from = NULL WHERE ticket_id = ?",
+                                     [(tickets.get(db, moved))["id"]]))
+    assert resolution((await _month(d, units, nov_))["jyj-sfc"])[2] == 1  # November changed behind the record
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "demo.db")))
+    assert main(["verify-rates", "--period", "2026-12", "--config", config]) == 1
+    out = capsys.readouterr().out
+    assert f"{moved}：超时记录的超期起算时间与操作记录不符" in out and gone not in out, out
