@@ -264,11 +264,17 @@ class Desk:
         if not lifecycle.allowed("unattended", ticket["state"]):
             return ticket
         note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
-        # the work still to do is the stand-in's 代收, in neither its rates nor the absent unit's (m059)
+        # the work still to do is the stand-in's 代收, in neither its rates nor the absent unit's (m059); a part let
+        # lapse already stays whose it was when it lapsed (Desk._credit's rule): staff leaving shed no lateness
         by = tickets.stand_in_for(self.stand_in_unit(db, recipients))
+        now = self.clock.now()
+
+        def takes(done: float | None, window: float | None) -> bool:
+            return done is None and not (window and now > window)
         fields = {"unattended": 1,
-                  "response_unit": by if ticket["accepted_at"] is None else ticket.get("response_unit"),
-                  "resolve_unit": by if ticket["resolved_at"] is None else ticket.get("resolve_unit")}
+                  "response_unit": by if takes(ticket["accepted_at"], ticket["accept_due_at"])
+                  else ticket.get("response_unit"),
+                  "resolve_unit": by if takes(ticket["resolved_at"], ticket["due_at"]) else ticket.get("resolve_unit")}
         fields["stood_in"] = tickets.stood_in({**ticket, **fields})
         return tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note,
                                   **fields)

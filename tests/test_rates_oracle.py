@@ -193,11 +193,13 @@ class Model:
         if c.holder != was.holder and c.resolve_unit() != was.resolve_unit():
             c.since = now
 
-    def arrive(self, c: Case, unit: str) -> None:
+    def arrive(self, c: Case, unit: str, now: float) -> None:
+        """`c` (its windows as it arrives with them) comes to `unit`."""
         c.holder, c.resp, c.res, c.accepted, c.waiting = unit, None, None, None, False
         c.unattended = unit not in self.bound
-        if c.unattended:  # 代收: the duty office stands in for every part still to do
-            c.resp = c.res = stand(DUTY_UNIT)
+        if c.unattended:  # 代收: the duty office stands in for every part still to do, but one already let lapse
+            c.resp = stand(DUTY_UNIT) if not (c.accept_due and now > c.accept_due) else None
+            c.res = stand(DUTY_UNIT) if not (c.due and now > c.due) else None
 
     def counts(self, start: float, end: float, now: float) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
@@ -326,7 +328,7 @@ class World:
                  t["due_at"], watch=t["kind"] != "praise")
         c.sent[t["unit_code"]] = c.dispatched
         if c.watch:
-            self.model.arrive(c, t["unit_code"])
+            self.model.arrive(c, t["unit_code"], self.clock.now())
         else:  # praise: closed at once, or (accusing) open at the bureau until its conduct part is checked
             c.state = "closed" if t["state"] == "closed" else "open"
             assert (kind == "accusing praise") == (c.state == "open"), (kind, t["state"])
@@ -407,7 +409,7 @@ class World:
             # the 办结 part stays with the unit it counted for (kept, or a stand-in's: the duty office): no miss
             stays = (snapshot.resolve_unit() if keeps else t["unit_code"]) == snapshot.resolve_unit()
             self.model.leaves(snapshot, now, stays=stays)
-            self.model.arrive(c, t["unit_code"])
+            self.model.arrive(c, t["unit_code"], now)
             c.unattended = False                      # the duty office holds it: its own work
             c.resp, c.res, c.waiting = None, snapshot.resolve_unit() if keeps else None, keeps
             self.model.handed(c, snapshot, now)
@@ -435,9 +437,9 @@ class World:
                 assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.sent.get(target, snapshot.dispatched)), (t, snapshot)
                 if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
                     assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
-            self.model.arrive(c, target)
-            self.model.handed(c, snapshot, now)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
+            self.model.arrive(c, target, now)
+            self.model.handed(c, snapshot, now)
             c.sent.setdefault(target, now)
 
     async def extend(self, c: Case) -> None:

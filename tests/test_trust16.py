@@ -255,3 +255,35 @@ async def test_a_month_over_reads_the_same_after_its_late_tickets_are_passed_on_
     assert main(["verify-rates", "--period", "2026-12", "--config", config]) == 1
     out = capsys.readouterr().out
     assert f"{moved}：超时记录的超期起算时间与操作记录不符" in out and gone not in out, out
+
+
+# -- 2 (the same rule where 代收 begins) ------------------------------------------------------------------------------
+async def test_a_lapse_stays_the_schools_when_its_staff_leave_and_the_duty_office_stands_in(dialog, tmp_path, capsys):
+    """江南区实验小学 signed a ticket and let its deadline pass: November's end counted it open past the deadline in
+    the school's 解决率. In December both its staff were unbound; the duty office stood in for its open tickets.
+    Before: the lapsed 办结 part became the duty office's 代收 (Desk._stand_in took every part not done), so the
+    school's November read 解决率 — and the duty office showed a 代收 超期 it never held. A part let lapse stays whose
+    it was when it lapsed (Desk._credit's rule, here too): the stand-in takes over only the parts still open."""
+    from tests.dialog import SCHOOL, SCHOOL_HEAD
+    from tests.test_audit14 import _unbind
+    d = dialog
+    number = await file_ticket(d, "o_t16_l1", BURDEN, scene="school:jn-syxx", consent="1")
+    assert (await d.db(tickets.get, number))["unit_code"] == "jn-syxx"
+    await talk(d, SCHOOL, f"签收 {number}", expect="签收")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    await d.sweep()
+    units = ["jn-syxx", "jyj-bgs"]
+    was = await _month(d, units)
+    assert (was["jn-syxx"].open_overdue, was["jn-syxx"].resolution) == (1, 0.0), was
+    await _unbind(d, SCHOOL, SCHOOL_HEAD)
+    t = await d.db(tickets.get, number)
+    assert t["unattended"] == 1 and tickets.credit(t)[1] == "jn-syxx", t
+    now_ = await _month(d, units)
+    for unit in units:
+        assert _figures(was.get(unit)) == _figures(now_.get(unit)), (unit, was.get(unit), now_.get(unit))
+    december = (await _month(d, units, (at("2026-12-01 00:00"), at("2027-01-01 00:00"))))
+    assert december["jn-syxx"].open_overdue == 1 and december.get("jyj-bgs", rates.Rates()).proxied_late == 0
+    await talk(d, DUTY, f"办结 {number} 已督促学校整改", expect="已办结")  # done for it: still the school's lateness
+    december = (await _month(d, units, (at("2026-12-01 00:00"), at("2027-01-01 00:00"))))
+    assert (december["jn-syxx"].resolved, december["jn-syxx"].resolved_in_time) == (1, 0), december
+    assert "核对无误" in _verify(tmp_path, capsys, "2026-12")
