@@ -36,7 +36,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT
+from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT, columns_of, open_from
 from storage.staff import insider_sql
 
 Key = tuple[int, str]  # (day, unit_code)
@@ -268,7 +268,7 @@ def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) ->
     for index, where, args in (("unit_misses_at", "m.at >= ? AND m.at < ?", [start, end]),
                                ("unit_misses_open", "m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?",
                                 [end, end])):
-        for mid, number, tid, open_from, writer, left_open in db.execute(
+        for mid, number, tid, kept_from, writer, left_open in db.execute(
                 _OPEN_FROM_SQL.format(index=index, where=where), args):
             if mid in done or writer is None:
                 continue
@@ -277,8 +277,8 @@ def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) ->
             if was is None:  # older than m044: nothing to check against
                 continue
             due = was["due_at"]
-            want = max(due, since or due) if left_open and due else None
-            if not _same(open_from, want):
+            want = open_from(due, since) if left_open and due else None
+            if not _same(kept_from, want):
                 out.add((number, "open_from"))
     return out
 
@@ -296,7 +296,8 @@ def _since_disagrees(db: sqlite_utils.Database, end: float) -> set[tuple[str, st
     for sql, n in _SINCE_SQL:
         for tid, number, since, due, dispatched in db.execute(sql, [end, end][:n]):
             known, derived = since_from_events(db, tid)
-            if known is not None and _since_counts(since, due, dispatched) != _since_counts(derived, due, dispatched):
+            if known is not None and \
+                    _since_counts(since, due, dispatched) != _since_counts(derived, due, dispatched):
                 out.add((number, "resolve_since"))
     return out
 
@@ -328,7 +329,7 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
     for sql in _MISSES_SQL:
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
     seen.update(_since_disagrees(db, end))
-    if "open_from" in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:  # m061
+    if "open_from" in columns_of(db, "unit_misses"):  # m061
         seen.update(_open_from_disagrees(db, start, end))
     seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
     return [{"number": n, "what": w} for n, w in sorted(seen)]

@@ -1332,7 +1332,7 @@ def m061_stand_in_gaps(db: sqlite_utils.Database) -> None:
     import json as json_
     import time as time_
 
-    from storage.tickets import KEPT, hands_over
+    from storage.tickets import KEPT, hands_over, open_from
     pre = "代收:"  # storage.tickets.STAND_IN
     now = time_.time()
     if "open_from" not in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:
@@ -1361,7 +1361,7 @@ def m061_stand_in_gaps(db: sqlite_utils.Database) -> None:
                     if was is not None and hands_over(was, k):
                         since = at
                     was = k
-                db.execute("UPDATE unit_misses SET open_from = ? WHERE id = ?", [max(due, since or due), mid])
+                db.execute("UPDATE unit_misses SET open_from = ? WHERE id = ?", [open_from(due, since), mid])
         last = rows[-1][0]
 
     def recredit(tid: int, **cols) -> None:

@@ -141,6 +141,13 @@ def hands_over(before: dict[str, Any], after: dict[str, Any]) -> bool:
     return after.get("unit_code") != before.get("unit_code") and credit(after)[1] != credit(before)[1]
 
 
+def open_from(due: float, since: float | None) -> float:
+    """From when a ticket left open past its deadline `due` was so with the unit it leaves: the deadline, or its
+    coming back to that unit after it (`since`, resolve_since). One rule for the miss written (m061 open_from), its
+    back-fill and verify-rates."""
+    return max(due, since or due)
+
+
 def stood_in(ticket: dict[str, Any]) -> int:
     """1 when a part of the holder's ticket is 代收 (a stand-in's 签收 or 办结, done or let lapse). The review's kept
     签收 is not that: the reviewed unit's own work, written as its code."""
@@ -223,7 +230,7 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     # Left open past its deadline: from when it was open past it with this unit (its deadline, or its coming back
     # after it, resolve_since) to now, each period's end counted it late for this unit; the miss keeps those
     # counts (handlers.rates.compute), so a period already over reads the same after the ticket leaves (trust16).
-    open_from = max(due, ticket.get("resolve_since") or due) if overdue and resolved is None else None
+    since = open_from(due, ticket.get("resolve_since")) if overdue and resolved is None else None
     rows = {respond: [0, 0], resolve: [0, 0]}
     rows[respond][0] |= response
     rows[resolve][1] |= overdue
@@ -235,7 +242,7 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
                 try:
                     db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
                                "accept_due_at, due_at, open_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               [*row, accept_due, due, open_from if o else None])
+                               [*row, accept_due, due, since if o else None])
                 except sqlite3.OperationalError as exc:  # a database not yet at m061
                     if "open_from" not in str(exc):
                         raise
@@ -267,7 +274,7 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
             "t.resolve_since, {open_from} FROM unit_misses m INDEXED BY {index} JOIN tickets t ON t.id = m.ticket_id ")
     sources = [(head.format(open_from="NULL", index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
                 [start, end, *args])]
-    if "open_from" in _columns(db, "unit_misses"):
+    if "open_from" in columns_of(db, "unit_misses"):
         sources = [(head.format(open_from="m.open_from", index="unit_misses_at")
                     + f"WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args]),
                    # (the few departures of open late tickets: their partial index, from the period on)
@@ -277,14 +284,15 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
     for sql, params in sources:
         for r in db.execute(sql, params):
             seen.setdefault(r[0], {
-                "unit_code": r[1], "at": r[2], "response": r[3], "overdue": r[4], "ticket_id": r[5], "open_from": r[16],
+                "unit_code": r[1], "at": r[2], "response": r[3], "overdue": r[4], "ticket_id": r[5],
+                "open_from": r[16],
                 "ticket": {"unit_code": r[6], "resolve_unit": r[7], "due_at": r[8], "dispatched_at": r[9],
                            "resolved_at": r[10], "state": r[11], "response_unit": r[12], "accepted_at": r[13],
                            "accept_due_at": r[14], "resolve_since": r[15]}})
     return list(seen.values())
 
 
-def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
+def columns_of(db: sqlite_utils.Database, table: str) -> set[str]:
     """A table's columns (a database not yet at a migration lacks some: the upgrade tests read old files)."""
     return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
