@@ -287,3 +287,39 @@ async def test_a_lapse_stays_the_schools_when_its_staff_leave_and_the_duty_offic
     december = (await _month(d, units, (at("2026-12-01 00:00"), at("2027-01-01 00:00"))))
     assert (december["jn-syxx"].resolved, december["jn-syxx"].resolved_in_time) == (1, 0), december
     assert "核对无误" in _verify(tmp_path, capsys, "2026-12")
+
+
+def test_m061_gives_an_older_departure_the_ends_it_was_late_at(tmp_path):
+    """A database before m061: 江南区教育局 let a ticket pass its deadline (11-10) and passed it to a school on 11-12
+    (a late departure, written without open_from). The ten days to 11-11 ended with the ticket open past the
+    deadline at the district; read after the upgrade on main they read nothing late (the ticket was the school's
+    by then, from 11-12). m061 fills open_from from the record before the departure: those days read it late again;
+    run again, nothing changes."""
+    import datetime as dt
+
+    from storage import integrity, migrations
+    day = nov
+    db = before_m059(tmp_path / "t.db", NOBODY, "m061_stand_in_gaps")
+    db.execute("INSERT INTO units (code, name, kind, parent) VALUES ('jn-syxx', '江南区实验小学', 'school', 'jn-jyj')")
+    staff.bind(db, "o_district", "jn-jyj", "handler", "陈科长", 0)
+    t = tickets.create(db, openid="o_c", kind="complaint", category="fees", unit_code="jn-jyj", school_code="jn-syxx",
+                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
+                       due_at=day(10), tz=TZ, accept_due_at=day(3))
+    t = tickets.transition(db, t, "accepted", "o_district", day(2, 11), "accept", accepted_by="o_district",
+                           accepted_at=day(2, 11))
+    tickets.transition(db, t, "assigned", "o_district", day(12), "transfer", "转学校", unit_code="jn-syxx",
+                       due_at=day(20), accept_due_at=day(13), dispatched_at=day(12))
+    assert db.execute("SELECT unit_code, overdue, due_at FROM unit_misses").fetchall() == [("jn-jyj", 1, day(10))]
+    first, left = (day(1, 0), day(11, 0)), (day(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp())
+
+    def district(p):
+        return rates.for_period(db, *p, ["jn-jyj"], day(25)).get("jn-jyj", rates.Rates())
+    migrations.migrate(db)
+    assert db.execute("SELECT open_from FROM unit_misses").fetchall() == [(day(10),)]
+    assert (district(first).open_overdue, district(first).left_late) == (1, 0), district(first)
+    assert (district(left).open_overdue, district(left).left_late) == (1, 1), district(left)
+    for p in (first, left):
+        assert integrity.differences(db, *p) == [] and integrity.against_events(db, *p) == []
+    _again(db)
+    db.execute("UPDATE unit_misses SET open_from = NULL")  # verify-rates names a changed one, by the month it left
+    assert integrity.against_events(db, *left) == [{"number": t["number"], "what": "open_from"}]
