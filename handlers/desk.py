@@ -264,11 +264,17 @@ class Desk:
         if not lifecycle.allowed("unattended", ticket["state"]):
             return ticket
         note = texts.UNATTENDED_NOTE.format(unit=unit["name"], to=stand_in)
-        # the work still to do is the stand-in's 代收, in neither its rates nor the absent unit's (m059)
+        # the work still to do is the stand-in's 代收, in neither its rates nor the absent unit's (m059); a part let
+        # lapse already stays whose it was when it lapsed (Desk._credit's rule): staff leaving shed no lateness
         by = tickets.stand_in_for(self.stand_in_unit(db, recipients))
+        now = self.clock.now()
+
+        def takes(done: float | None, window: float | None) -> bool:
+            return done is None and not (window and now > window)
         fields = {"unattended": 1,
-                  "response_unit": by if ticket["accepted_at"] is None else ticket.get("response_unit"),
-                  "resolve_unit": by if ticket["resolved_at"] is None else ticket.get("resolve_unit")}
+                  "response_unit": by if takes(ticket["accepted_at"], ticket["accept_due_at"])
+                  else ticket.get("response_unit"),
+                  "resolve_unit": by if takes(ticket["resolved_at"], ticket["due_at"]) else ticket.get("resolve_unit")}
         fields["stood_in"] = tickets.stood_in({**ticket, **fields})
         return tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note,
                                   **fields)
@@ -1116,14 +1122,17 @@ class Desk:
     def _credit(self, user: dict, ticket: dict, part: str) -> dict[str, Any]:
         """Whose work a 签收 or 办结 is (m030, m059): done by someone of another unit (a supervisor above, a leader)
         it is that unit's 代收 (in no unit's rates), and the holder shows the ticket as 代收; done by the unit's own
-        people, for the unit. A 代收 ticket's parts are the stand-in's already (dispatch_notices). A part the holder
-        let lapse (its window over) stays the holder's, late, whoever finishes it: else a district finishing a
-        school's late tickets would clear the school's lateness."""
+        people, for the unit. A 代收 ticket's parts are the stand-in's already (dispatch_notices). A part let lapse
+        (its window over) stays whose it was when it lapsed, late, whoever finishes it: the holder's (else a
+        district finishing a school's late tickets would clear the school's lateness), a stand-in's 代收 (a school
+        bound after the duty office let its ticket lapse does not take that lateness), a bouncer's (desk.bounce)."""
         if ticket.get("unattended") or "response_unit" not in ticket:
             return {}
         other = user.get("unit_code")
         window = ticket.get("accept_due_at" if part == "response_unit" else "due_at")
-        if not other or other == ticket["unit_code"] or (window and self.clock.now() > window):
+        if window and self.clock.now() > window:
+            return {}
+        if not other or other == ticket["unit_code"]:
             return {part: None} if part == "resolve_unit" else {}
         return {part: tickets.stand_in_for(other), "stood_in": 1}
 

@@ -166,23 +166,31 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
     # 签收 window and its deadline with it: dispatched in the period and not signed in time, resolved late in
     # it, or open past that deadline at its end). Read here, not undone where written: the lateness stays in a
     # period in which the unit does not count the ticket late itself (a redo done in time).
+    # A departure after the period keeps what the period's end counted while the unit held the ticket: open past
+    # its deadline then (`open_from` < cut <= the departure), so a period over reads the same after a 转派, 退回 or
+    # 撤回 (trust16); that is no departure of this period (left_late is not).
     late: dict[tuple, list[int]] = {}
     for i, m in enumerate(misses):
-        if _within(m["at"], start, end):
-            flags = late.setdefault((m.get("ticket_id", -1 - i), m["unit_code"]), [0, 0])
+        left = _within(m["at"], start, end)
+        held = bool(m["overdue"]) and m.get("open_from") is not None and m["open_from"] < cut <= m["at"]
+        if left or held:
+            flags = late.setdefault((m.get("ticket_id", -1 - i), m["unit_code"]), [0, 0, 0])
             t = m.get("ticket")
             # (the 签收 part: late in the unit's own count in whichever period holds its 派发, the one it got back
             # with the ticket, Desk.handover: one lapse, one late case)
             responds = t is not None and credit(t)[0] == m["unit_code"] and _late_response(t, -INF, INF, now)
             resolves = t is not None and credit(t)[1] == m["unit_code"] and _late_case(t, start, end, cut)
-            flags[0] |= m["response"] and not responds
-            flags[1] |= m["overdue"] and not resolves
-    for (_, unit), (response, overdue) in late.items():
+            response = left and m["response"] and not responds
+            overdue = (left or held) and m["overdue"] and not resolves
+            flags[0] |= response
+            flags[1] |= overdue
+            flags[2] |= left and bool(response or m["overdue"] and not resolves)
+    for (_, unit), (response, overdue, left) in late.items():
         if response or overdue:
             r = out.setdefault(unit, Rates())
             r.response_due += response
             r.open_overdue += overdue
-            r.left_late += 1
+            r.left_late += left
     for e in ratings:
         if e["unit_code"] is None or not _within(e["at"], start, end):
             continue

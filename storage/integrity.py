@@ -22,16 +22,21 @@ The time limits and whose work each part is (storage.tickets.KEPT: accept_due_at
 credit columns) follow from no event, so each event that moves one carries them as they are after it (m044; the
 creation always): a ticket must match the latest event's that carries them (tickets with a counted moment in the period, and every open ticket: their deadlines
 count now). The late departures (unit_misses) are written with the event that made them, which names them: each
-miss of the period must be on its event, and each miss an event names must be there (a deleted miss). Tickets
-whose events are all older than m044 carry nothing to check them against.
+miss of the period must be on its event, and each miss an event names must be there (a deleted miss). When the
+办结 part last came to its unit by a hand-over (`resolve_since`, m060) follows from the same record
+(storage.tickets.hands_over): checked for the tickets that can count open past their deadline at the period's end,
+where it decides whose count they are in; and a late departure's `open_from` (m061: from when the ticket was open
+past its deadline with the unit, counted at the ends of the periods before it left) from the record before the
+event that wrote it. Tickets whose events are all older than m044 carry nothing to check them against.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlite_utils
 
-from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT
+from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT, columns_of, open_from
 from storage.staff import insider_sql
 
 Key = tuple[int, str]  # (day, unit_code)
@@ -220,6 +225,83 @@ _MISSES_SQL = (
 )
 
 
+# The tickets that can count open past their deadline at the period's end (overdue_at's two ranges, before its
+# HELD_AT): for them `resolve_since` (m060) decides whose count the ticket is in, so it must be what the events say.
+_SINCE_SQL = (
+    ("SELECT t.id, t.number, t.resolve_since, t.due_at, t.dispatched_at FROM tickets t INDEXED BY tickets_late "
+     "WHERE t.resolved_at > t.due_at AND t.resolved_at >= ? AND t.due_at > 0 AND t.due_at < ? "
+     "AND t.kind != 'praise' AND t.state != 'withdrawn'", 2),
+    ("SELECT t.id, t.number, t.resolve_since, t.due_at, t.dispatched_at FROM tickets t INDEXED BY tickets_unresolved "
+     "WHERE t.resolved_at IS NULL AND t.kind != 'praise' AND t.state != 'withdrawn' AND t.due_at > 0 "
+     "AND t.due_at < ?", 1),
+)
+
+
+def since_from_events(db: sqlite_utils.Database, ticket_id: int, before: int | None = None
+                      ) -> tuple[dict | None, float | None]:
+    """(the KEPT columns as the events last record them, the moment the 办结 part last came to its unit by a
+    hand-over), from the ticket's events (before the event `before`), by the rule transition writes it
+    (storage.tickets.hands_over); (None, None) when no event carries them (older than m044)."""
+    from storage.tickets import hands_over
+    since, was = None, None
+    for at, kept_ in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                                "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id",
+                                [ticket_id, before or 1 << 62]):
+        now = dict(zip(KEPT, json.loads(kept_)))
+        if was is not None and hands_over(was, now):
+            since = at
+        was = now
+    return was, since
+
+
+# The period's late departures of open tickets, and those after it it still counts (storage.tickets.misses_in),
+# with the event that wrote each: `open_from` (m061) must be what the record before that event says.
+_OPEN_FROM_SQL = (
+    "SELECT m.id, t.number, m.ticket_id, m.open_from, (SELECT min(w.id) FROM ticket_events w INDEXED BY "
+    "ticket_events_ticket WHERE w.ticket_id = m.ticket_id AND w.at = m.at AND w.action = m.action), "
+    "m.overdue = 1 AND m.action IN ('transfer', 'bounce', 'withdraw') FROM unit_misses m INDEXED BY {index} "
+    "JOIN tickets t ON t.id = m.ticket_id WHERE {where}")
+
+
+def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
+    out, done = set(), set()
+    for index, where, args in (("unit_misses_at", "m.at >= ? AND m.at < ?", [start, end]),
+                               ("unit_misses_open", "m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?",
+                                [end, end])):
+        for mid, number, tid, kept_from, writer, left_open in db.execute(
+                _OPEN_FROM_SQL.format(index=index, where=where), args):
+            if mid in done or writer is None:
+                continue
+            done.add(mid)
+            was, since = since_from_events(db, tid, writer)
+            if was is None:  # older than m044: nothing to check against
+                continue
+            due = was["due_at"]
+            want = open_from(due, since) if left_open and due else None
+            if not _same(kept_from, want):
+                out.add((number, "open_from"))
+    return out
+
+
+def _since_counts(since: float | None, due: float, dispatched: float | None) -> float | None:
+    """`since` as the rates read it: a ticket counts open past its deadline only at cuts after its deadline and
+    its 派发, where a hand-over at or before both is no hand-over (resolve_since < cut either way)."""
+    return since if since is not None and since > max(due, dispatched or 0) else None
+
+
+def _since_disagrees(db: sqlite_utils.Database, end: float) -> set[tuple[str, str]]:
+    """The tickets whose `resolve_since` would count them open past the deadline at `end` for another unit (or
+    none) than their events do."""
+    out = set()
+    for sql, n in _SINCE_SQL:
+        for tid, number, since, due, dispatched in db.execute(sql, [end, end][:n]):
+            known, derived = since_from_events(db, tid)
+            if known is not None and \
+                    _since_counts(since, due, dispatched) != _since_counts(derived, due, dispatched):
+                out.add((number, "resolve_since"))
+    return out
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return abs(a - b) < 1e-3
@@ -232,7 +314,6 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
     or credit differ from their latest event's, or whose misses differ from those their events wrote:
     [{number, what}], sorted. Empty when every counted column follows from the ticket's history. `unchecked`
     receives the tickets whose events are all older than m044 (their time limits and credit have no record)."""
-    import json
     start, end = _days(start, end)
     seen = set()
     for _, sql in _backed_sql():
@@ -247,5 +328,8 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
                 seen.update((number, name) for name, a, b in zip(KEPT, was, now) if not _same(a, b))
     for sql in _MISSES_SQL:
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
+    seen.update(_since_disagrees(db, end))
+    if "open_from" in columns_of(db, "unit_misses"):  # m061
+        seen.update(_open_from_disagrees(db, start, end))
     seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
     return [{"number": n, "what": w} for n, w in sorted(seen)]

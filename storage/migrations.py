@@ -1306,3 +1306,111 @@ def m063_ticket_terms_cut(db: sqlite_utils.Database) -> None:
     terms of another cut are dropped and cut anew (bot/scheduler.py topic_terms), never counted beside the new.
     No row: the terms already stored are of an unknown cut, dropped once."""
     _exec(db, "CREATE TABLE ticket_terms_cut (one INTEGER PRIMARY KEY CHECK (one = 1), version TEXT NOT NULL)")
+
+
+@migrations(transactional=False)
+def m061_stand_in_gaps(db: sqlite_utils.Database) -> None:
+    """Two kinds of old 代收 work m059 passed over (trust16), rewritten as m059 rewrote the rest: the credit column
+    names the stand-in's 代收 account (in no unit's three rates), each change appended to the ticket's history
+    (`recredit`, with the KEPT columns verify-rates checks against); the counters follow by their triggers.
+    - A reviewed ticket whose 签收 was a stand-in's: the review keeps the 签收 with whoever did it, and old code
+      wrote the stand-in's own code there (m059 skipped reviews: their kept 签收 is usually the reviewed unit's
+      own). 代收 when, just before the review (m044's `kept`), the ticket was marked 代收 and its 签收 part named a
+      unit other than its holder; before m044, when it had been left 代收 (an `unattended` event) by a unit other
+      than the one the 签收 names.
+    - A ticket whose latest rating rated a 代收 answer (m060's rating_recredit names such events) while its
+      rated_unit still names the stand-in itself: the 办结 part had moved on since (the ticket came home for the
+      redo, or went to the review), so m059's rule (rated_unit = the 代收 办结 part) did not see it.
+    And `unit_misses.open_from` (trust16): a ticket left open past its deadline (转派, 退回, 撤回) counted late at the
+    ends of the periods while its unit held it; once it left, those ends no longer did (it is another unit's, or
+    withdrawn), and only the departure's period counted the miss: a period over changed. The miss now keeps from
+    when the ticket was open past its deadline with that unit (its deadline, or its coming back after it:
+    resolve_since then, from the events' `kept`), and the rates count it at those ends (handlers.rates.compute).
+    Filled for the misses m060 gave a deadline (older ones: the departure's period only, as before).
+    Not one transaction: batches of BATCH rows, each re-checked, so an upgrade stopped half-way is simply run
+    again, and a second run changes nothing."""
+    import json as json_
+    import time as time_
+
+    from storage.tickets import KEPT, hands_over, open_from
+    pre = "代收:"  # storage.tickets.STAND_IN
+    now = time_.time()
+    if "open_from" not in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:
+        with db.atomic():
+            _exec(db, "ALTER TABLE unit_misses ADD COLUMN open_from REAL")
+    with db.atomic():
+        # the periods' ends a departure after them still counts: the few departures of open late tickets
+        _exec(db, "CREATE INDEX IF NOT EXISTS unit_misses_open ON unit_misses(at) WHERE open_from IS NOT NULL")
+    # 0. open_from of the departures of open tickets let lapse (transfer, bounce, withdraw leave only open ones)
+    last = 0
+    while True:
+        rows = db.execute("SELECT m.id, m.ticket_id, m.due_at, (SELECT min(w.id) FROM ticket_events w INDEXED BY "
+                          "ticket_events_ticket WHERE w.ticket_id = m.ticket_id AND w.at = m.at AND w.action = m.action) "
+                          "FROM unit_misses m WHERE m.id > ? AND m.overdue = 1 AND m.due_at IS NOT NULL "
+                          "AND m.open_from IS NULL AND m.action IN ('transfer', 'bounce', 'withdraw') "
+                          "ORDER BY m.id LIMIT ?", [last, BATCH]).fetchall()
+        if not rows:
+            break
+        with db.atomic():
+            for mid, tid, due, writer in rows:
+                since, was = None, None
+                for at, kept in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                                           "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id",
+                                           [tid, writer or 0]):
+                    k = dict(zip(KEPT, json_.loads(kept)))
+                    if was is not None and hands_over(was, k):
+                        since = at
+                    was = k
+                db.execute("UPDATE unit_misses SET open_from = ? WHERE id = ?", [open_from(due, since), mid])
+        last = rows[-1][0]
+
+    def recredit(tid: int, **cols) -> None:
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*cols.values(), tid])
+        row = db.execute("SELECT state, unit_code, accept_due_at, due_at, response_unit, resolve_unit, rated_unit, "
+                         "stood_in FROM tickets WHERE id = ?", [tid]).fetchone()
+        db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, kept) "
+                   "VALUES (?, ?, 'system', ?, ?, ?, 'recredit', ?)",
+                   [tid, now, row[0], row[0], RECREDIT_NOTE, json_.dumps(list(row[1:]), separators=(",", ":"))])
+    # 1. reviews whose kept 签收 was a stand-in's (reviews are few: the credited-away partial index, by id)
+    last = 0
+    while True:
+        rows = db.execute(
+            "SELECT id, response_unit, (SELECT min(e.id) FROM ticket_events e INDEXED BY ticket_events_ticket "
+            "WHERE e.ticket_id = t.id AND e.action = 'review') FROM tickets t INDEXED BY tickets_credited_away "
+            "WHERE ((rated_unit IS NOT NULL AND rated_unit IS NOT unit_code) OR response_unit IS NOT NULL "
+            "OR resolve_unit IS NOT NULL) AND id > ? AND review = 1 ORDER BY id LIMIT ?", [last, BATCH]).fetchall()
+        if not rows:
+            break
+        with db.atomic():
+            for tid, respond, review in rows:
+                if respond is None or respond.startswith(pre) or review is None:
+                    continue
+                kept = db.execute("SELECT kept FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                                  "AND kept IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1", [tid, review]).fetchone()
+                if kept is not None:
+                    k = json_.loads(kept[0])
+                    stand_in = k[6] == 1 and k[3] == respond and k[3] != k[0]
+                else:
+                    absent = db.execute("SELECT unit_code FROM ticket_events INDEXED BY ticket_events_ticket WHERE "
+                                        "ticket_id = ? AND action = 'unattended' AND id < ? ORDER BY id DESC LIMIT 1",
+                                        [tid, review]).fetchone()
+                    stand_in = absent is not None and absent[0] is not None and absent[0] != respond
+                if stand_in:
+                    recredit(tid, response_unit=pre + respond, stood_in=1)
+        last = rows[-1][0]
+    # 2. a ticket's latest rating of a 代收 answer (rating_recredit: few rows, by event id)
+    last = 0
+    while True:
+        rows = db.execute(
+            "SELECT r.event_id, r.unit_code, e.ticket_id, t.rated_unit, (SELECT max(l.id) FROM ticket_events l "
+            "INDEXED BY ticket_events_ticket WHERE l.ticket_id = e.ticket_id AND l.action IN ('rate', 'reopen', "
+            "'review')) FROM rating_recredit r JOIN ticket_events e ON e.id = r.event_id JOIN tickets t "
+            "ON t.id = e.ticket_id WHERE r.event_id > ? ORDER BY r.event_id LIMIT ?", [last, BATCH]).fetchall()
+        if not rows:
+            break
+        with db.atomic():
+            for eid, account, tid, rated, latest in rows:
+                if eid == latest and rated is not None and pre + rated == account:
+                    recredit(tid, rated_unit=account)
+        last = rows[-1][0]

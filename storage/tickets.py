@@ -134,6 +134,20 @@ def credit(ticket: dict[str, Any]) -> tuple[str | None, str | None]:
     return ticket.get("response_unit") or unit, ticket.get("resolve_unit") or unit
 
 
+def hands_over(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """A change that moved the 办结 part to another unit by a hand-over (the holder changed with it): the moment
+    `resolve_since` records (m060). One rule for transition, which writes it, and verify-rates, which re-derives
+    it from the events' KEPT columns (storage.integrity)."""
+    return after.get("unit_code") != before.get("unit_code") and credit(after)[1] != credit(before)[1]
+
+
+def open_from(due: float, since: float | None) -> float:
+    """From when a ticket left open past its deadline `due` was so with the unit it leaves: the deadline, or its
+    coming back to that unit after it (`since`, resolve_since). One rule for the miss written (m061 open_from), its
+    back-fill and verify-rates."""
+    return max(due, since or due)
+
+
 def stood_in(ticket: dict[str, Any]) -> int:
     """1 when a part of the holder's ticket is 代收 (a stand-in's 签收 or 办结, done or let lapse). The review's kept
     签收 is not that: the reviewed unit's own work, written as its code."""
@@ -153,10 +167,9 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         fields.setdefault("resolve_unit", None)
     if {"response_unit", "resolve_unit"} & fields.keys() and "stood_in" not in fields:
         fields["stood_in"] = stood_in({**ticket, **fields})  # the 代收 mark follows the parts, whoever moved them
-    if "unit_code" in fields and fields["unit_code"] != ticket["unit_code"] and "resolve_since" in ticket and \
-            credit({**ticket, **fields})[1] != credit(ticket)[1]:
-        # a hand-over moved the 办结 part: open past a deadline at an earlier period's end is not this unit's
-        # (it did not hold it then), so a period's figures do not change when a ticket comes back (m060)
+    if "resolve_since" in ticket and hands_over(ticket, {**ticket, **fields}):
+        # open past a deadline at an earlier period's end is not this unit's (it did not hold it then), so a
+        # period's figures do not change when a ticket comes back (m060)
         fields.setdefault("resolve_since", now)
     misses = _record_miss(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
@@ -214,6 +227,10 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
             "AND response = 1 AND accept_due_at = ?",
             [ticket["id"], respond, accept_due]).fetchone():
         response = False
+    # Left open past its deadline: from when it was open past it with this unit (its deadline, or its coming back
+    # after it, resolve_since) to now, each period's end counted it late for this unit; the miss keeps those
+    # counts (handlers.rates.compute), so a period already over reads the same after the ticket leaves (trust16).
+    since = open_from(due, ticket.get("resolve_since")) if overdue and resolved is None else None
     rows = {respond: [0, 0], resolve: [0, 0]}
     rows[respond][0] |= response
     rows[resolve][1] |= overdue
@@ -221,9 +238,16 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     for code, (r, o) in rows.items():
         if code and (r or o):
             row = [ticket["id"], code, now, action, int(r), int(o)]
-            if "resolve_since" in ticket:  # m060: the window and deadline it missed
-                db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
-                           "accept_due_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*row, accept_due, due])
+            if "resolve_since" in ticket:  # m060: the window and deadline it missed; m061: open past it since
+                try:
+                    db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
+                               "accept_due_at, due_at, open_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               [*row, accept_due, due, since if o else None])
+                except sqlite3.OperationalError as exc:  # a database not yet at m061
+                    if "open_from" not in str(exc):
+                        raise
+                    db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
+                               "accept_due_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*row, accept_due, due])
             else:  # a database not yet at m060 (the upgrade tests write history first)
                 db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
                            "VALUES (?, ?, ?, ?, ?, ?)", row)
@@ -239,18 +263,38 @@ def version(db: sqlite_utils.Database, ticket_id: int) -> int:
 
 def misses_in(db: sqlite_utils.Database, start: float, end: float,
               units: list[str] | None = None) -> list[dict[str, Any]]:
-    """The late departures (m029) in [start, end), each with the unit it counts against and, as `ticket`, the
-    columns its ticket's parts count by now (handlers.rates: a unit that got the ticket back counts it once)."""
+    """The late departures (m029) in [start, end), and those after it of tickets already open past their deadline
+    with the unit before its end (m061 `open_from`: each period's end while it held them counted them), each with
+    the unit it counts against and, as `ticket`, the columns its ticket's parts count by now (handlers.rates: a
+    unit that got the ticket back counts it once)."""
     units = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (f" AND m.unit_code IN ({','.join('?' * len(units))})", list(units))
-    return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4],
-             "ticket": {"unit_code": r[5], "resolve_unit": r[6], "due_at": r[7], "dispatched_at": r[8],
-                        "resolved_at": r[9], "state": r[10], "response_unit": r[11], "accepted_at": r[12],
-                        "accept_due_at": r[13], "resolve_since": r[14]}} for r in db.execute(
-        "SELECT m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, t.due_at, "
-        "t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, t.resolve_since "
-        "FROM unit_misses m INDEXED BY unit_misses_at "
-        f"JOIN tickets t ON t.id = m.ticket_id WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args])]
+    head = ("SELECT m.id, m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, "
+            "t.due_at, t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, "
+            "t.resolve_since, {open_from} FROM unit_misses m INDEXED BY {index} JOIN tickets t ON t.id = m.ticket_id ")
+    sources = [(head.format(open_from="NULL", index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
+                [start, end, *args])]
+    if "open_from" in columns_of(db, "unit_misses"):
+        sources = [(head.format(open_from="m.open_from", index="unit_misses_at")
+                    + f"WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args]),
+                   # (the few departures of open late tickets: their partial index, from the period on)
+                   (head.format(open_from="m.open_from", index="unit_misses_open")
+                    + f"WHERE m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?{where}", [end, end, *args])]
+    seen: dict[int, dict[str, Any]] = {}
+    for sql, params in sources:
+        for r in db.execute(sql, params):
+            seen.setdefault(r[0], {
+                "unit_code": r[1], "at": r[2], "response": r[3], "overdue": r[4], "ticket_id": r[5],
+                "open_from": r[16],
+                "ticket": {"unit_code": r[6], "resolve_unit": r[7], "due_at": r[8], "dispatched_at": r[9],
+                           "resolved_at": r[10], "state": r[11], "response_unit": r[12], "accepted_at": r[13],
+                           "accept_due_at": r[14], "resolve_since": r[15]}})
+    return list(seen.values())
+
+
+def columns_of(db: sqlite_utils.Database, table: str) -> set[str]:
+    """A table's columns (a database not yet at a migration lacks some: the upgrade tests read old files)."""
+    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
 
 def deadline_held(db: sqlite_utils.Database, ticket: dict[str, Any], unit_code: str

@@ -131,7 +131,8 @@ class Model:
     bound: set[str]
     cases: dict[str, Case] = dataclasses.field(default_factory=dict)
     rating_events: list[tuple[str, float, int, bool]] = dataclasses.field(default_factory=list)
-    misses: list[tuple[str, float, int, int, str]] = dataclasses.field(default_factory=list)  # unit, at, resp, overdue, number
+    # unit, at, resp, overdue, number, open past its deadline with that unit since (left open: trust16)
+    misses: list[tuple[str, float, int, int, str, float | None]] = dataclasses.field(default_factory=list)
     windows: set = dataclasses.field(default_factory=set)  # (number, unit, 签收 window) missed: one miss a window
 
     def lapsed_response(self, c: Case, now: float) -> bool:
@@ -154,18 +155,20 @@ class Model:
 
     def miss(self, c: Case, now: float, r: bool, o: bool) -> None:
         respond, resolve = c.respond_unit(), c.resolve_unit()
+        # left open past its deadline: each period's end while the unit held it counted it late, and still does
+        since = max(c.due, c.since or c.due) if o and c.resolved is None else None
         if r and (c.number, respond, c.accept_due) in self.windows:  # missed already, given back, let go again
             r = False
         elif r:
             self.windows.add((c.number, respond, c.accept_due))
         if respond == resolve:
             if r or o:
-                self.misses.append((respond, now, int(r), int(o), c.number))
+                self.misses.append((respond, now, int(r), int(o), c.number, since))
             return
         if r:
-            self.misses.append((respond, now, 1, 0, c.number))
+            self.misses.append((respond, now, 1, 0, c.number, None))
         if o:
-            self.misses.append((resolve, now, 0, 1, c.number))
+            self.misses.append((resolve, now, 0, 1, c.number, since))
 
     @staticmethod
     def late_response(c: Case, start: float, end: float, now: float) -> bool:
@@ -190,11 +193,13 @@ class Model:
         if c.holder != was.holder and c.resolve_unit() != was.resolve_unit():
             c.since = now
 
-    def arrive(self, c: Case, unit: str) -> None:
+    def arrive(self, c: Case, unit: str, now: float) -> None:
+        """`c` (its windows as it arrives with them) comes to `unit`."""
         c.holder, c.resp, c.res, c.accepted, c.waiting = unit, None, None, None, False
         c.unattended = unit not in self.bound
-        if c.unattended:  # 代收: the duty office stands in for every part still to do
-            c.resp = c.res = stand(DUTY_UNIT)
+        if c.unattended:  # 代收: the duty office stands in for every part still to do, but one already let lapse
+            c.resp = stand(DUTY_UNIT) if not (c.accept_due and now > c.accept_due) else None
+            c.res = stand(DUTY_UNIT) if not (c.due and now > c.due) else None
 
     def counts(self, start: float, end: float, now: float) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
@@ -246,23 +251,26 @@ class Model:
                     out[unit]["first_satisfied"] += score in (1, 2)
         # one ticket, one late case of a unit in a period: its departures once, none beside its own late count
         late: dict[tuple[str, str], list[int]] = {}
-        for unit, t, r, o, number in self.misses:
-            if start <= t < end:
+        for unit, t, r, o, number, since in self.misses:
+            left = start <= t < end
+            held = o and since is not None and since < cut <= t  # a period's end while it held it open, late
+            if left or held:
                 c = self.cases[number]
                 # the 签收 part: late in the unit's own count in any period (its 派发, got back with the ticket)
                 responds = c.watch and c.respond_unit() == unit and self.late_response(c, -INF, INF, now)
                 resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
-                f = late.setdefault((number, unit), [0, 0])
-                f[0] |= r and not responds
+                f = late.setdefault((number, unit), [0, 0, 0])
+                f[0] |= left and r and not responds
                 f[1] |= o and not resolves
-        for (_, unit), (r, o) in late.items():
+                f[2] |= left and ((r and not responds) or (o and not resolves))  # it left in this period
+        for (_, unit), (r, o, left) in late.items():
             if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
                 out[unit[len(STAND):]]["proxied_late"] += o
                 out[unit[len(STAND):]]["proxied_late_response"] += r
             elif r or o:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
-                out[unit]["left_late"] += 1
+                out[unit]["left_late"] += left
         praisers: dict[str, set[str]] = defaultdict(set)
         for c in self.cases.values():
             if c.kind == "praise" and start <= c.dispatched < end:
@@ -320,7 +328,7 @@ class World:
                  t["due_at"], watch=t["kind"] != "praise")
         c.sent[t["unit_code"]] = c.dispatched
         if c.watch:
-            self.model.arrive(c, t["unit_code"])
+            self.model.arrive(c, t["unit_code"], self.clock.now())
         else:  # praise: closed at once, or (accusing) open at the bureau until its conduct part is checked
             c.state = "closed" if t["state"] == "closed" else "open"
             assert (kind == "accusing praise") == (c.state == "open"), (kind, t["state"])
@@ -361,10 +369,17 @@ class World:
         if c.accepted is None:
             c.accepted = self.clock.now()
             if not c.unattended:
-                unit = self.unit_of(who)
-                # a window the holder already let lapse stays the holder's, late, whoever signs (audit4)
                 late = bool(c.accept_due) and c.accepted > c.accept_due
-                c.resp = stand(unit) if unit != c.holder and not late else None
+                c.resp = self.done_by(c.resp, self.unit_of(who), c.holder, late)
+
+    @staticmethod
+    def done_by(part: str | None, unit: str, holder: str, late: bool) -> str | None:
+        """Whose a part is once done: a window let lapse stays whose it was when it lapsed, late, whoever does it
+        (the holder's: audit4; a stand-in's 代收 after someone bound: trust16); in time, a unit not holding it
+        does it as 代收, the holder as its own."""
+        if late:
+            return part
+        return stand(unit) if unit != holder else None
 
     def unit_of(self, who: str) -> str:
         return UNIT_OF.get(who) or next(u for u, o in self.bound_here.items() if o == who)
@@ -380,9 +395,8 @@ class World:
             self._accepted(c, who)
             c.resolved, c.state = self.clock.now(), "resolved"
             if not c.unattended:
-                unit = self.unit_of(who)
                 late = bool(c.due) and c.resolved > c.due
-                c.res = stand(unit) if unit != c.holder and not late else None
+                c.res = self.done_by(c.res, self.unit_of(who), c.holder, late)
 
     async def bounce(self, c: Case) -> None:
         who = self.actor_for(c)
@@ -395,7 +409,7 @@ class World:
             # the 办结 part stays with the unit it counted for (kept, or a stand-in's: the duty office): no miss
             stays = (snapshot.resolve_unit() if keeps else t["unit_code"]) == snapshot.resolve_unit()
             self.model.leaves(snapshot, now, stays=stays)
-            self.model.arrive(c, t["unit_code"])
+            self.model.arrive(c, t["unit_code"], now)
             c.unattended = False                      # the duty office holds it: its own work
             c.resp, c.res, c.waiting = None, snapshot.resolve_unit() if keeps else None, keeps
             self.model.handed(c, snapshot, now)
@@ -423,9 +437,9 @@ class World:
                 assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.sent.get(target, snapshot.dispatched)), (t, snapshot)
                 if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
                     assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
-            self.model.arrive(c, target)
-            self.model.handed(c, snapshot, now)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
+            self.model.arrive(c, target, now)
+            self.model.handed(c, snapshot, now)
             c.sent.setdefault(target, now)
 
     async def extend(self, c: Case) -> None:
@@ -455,14 +469,14 @@ class World:
         if not first:                             # a second (or later) 不满意: the bureau reviews it
             assert t["review"] and t["unit_code"] == DUTY_UNIT, t
             if late:
-                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number))
+                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number, None))
             kept = c.respond_unit()
             c.holder, c.reviewed, c.unattended = t["unit_code"], True, False
             c.resp, c.res = (kept if kept != c.holder else None), None
             self.model.handed(c, snapshot, now)
         else:                                     # the first: the same unit does it again
             if late:
-                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number))
+                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number, None))
             if not c.unattended:
                 c.res = None
         c.resolved, c.state, c.due = None, "open", t["due_at"]
