@@ -41,6 +41,7 @@ SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
 TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
 TERMS_FORGET_BATCH = 2000  # stored terms of another cut dropped per short write
 TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
+RESOLVE_SINCE_BATCH = 200  # tickets of m062's fill read a time (their events) and written in one short write
 # The weekly digest is also looked at this often on its day: a run cut short (its job process killed, the service
 # stopped half-way) is finished within minutes, each scope still sent once. When all are sent it is one read.
 DIGEST_RETRY_MINUTES = 10
@@ -232,6 +233,19 @@ class Jobs:
             total += await self.db.run(tickets.store_terms,
                                        [(i, next(it) if t is not None else []) for i, t in rows])
 
+    async def resolve_since_fill(self) -> int:
+        """m062: the `resolve_since` of the tickets an upgrade listed, read from their events on a reader and
+        written a batch a short write, newest first, messages in hand first, until none is left (then one cheap
+        read). Stopped half-way, the list says what is left; the rates read those from their events meanwhile."""
+        total = 0
+        while await self.db.read(tickets.resolve_since_pending):
+            done = await self.db.read(tickets.resolve_since_next, RESOLVE_SINCE_BATCH)
+            await self._yield()
+            total += await self.db.run(tickets.resolve_since_store, done)
+        if total:
+            log.info("resolve_since filled for %d ticket(s) after the upgrade", total)
+        return total
+
     async def scheduled_backup(self) -> None:
         from storage import backup
         b = self.config.backup
@@ -268,6 +282,8 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
                       max_instances=1)
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
     scheduler.add_job(jobs.search_backfill, "interval", minutes=10, id="search-backfill", coalesce=True,
+                      max_instances=1, next_run_time=start_now)
+    scheduler.add_job(jobs.resolve_since_fill, "interval", minutes=10, id="resolve-since-fill", coalesce=True,
                       max_instances=1, next_run_time=start_now)
     scheduler.add_job(jobs.topic_terms, "interval", minutes=1, id="topic-terms", coalesce=True, max_instances=1,
                       next_run_time=start_now)

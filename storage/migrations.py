@@ -1206,7 +1206,7 @@ def m060_one_miss_a_window_and_returns(db: sqlite_utils.Database) -> None:
       its dispatch). A ticket given back with a deadline that passed while another unit held it counted as open
       past that deadline at earlier periods' ends, for the unit that did not hold it then: a published period
       changed when the ticket came back. Back-filled for the tickets that can count so (open past a deadline,
-      or resolved late) from their events' `kept`.
+      or resolved late) from their events' `kept`, after start-up (m062).
     - `rating_recredit`: the 代收 account an older rating event counts for. m059 re-keyed 代收 work and each
       ticket's latest rating, not the earlier ratings' events (append-only), which still named the stand-in: a
       first 不满意 of a 代收 answer sat in the stand-in's 首次满意率 and 不满意次数. storage.tickets.ratings_in reads
@@ -1247,28 +1247,8 @@ def m060_one_miss_a_window_and_returns(db: sqlite_utils.Database) -> None:
                     was = json_.loads(k[0])
                     db.execute("UPDATE unit_misses SET accept_due_at = ?, due_at = ? WHERE id = ?", [was[1], was[2], mid])
         last = rows[-1][0]
-    # 2. resolve_since: the latest hand-over that moved the 办结 part, for the tickets that can count open past a
-    # deadline at a period's end (the two partial indexes overdue_at reads)
-    for sql in ("SELECT id FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL AND kind != 'praise' "
-                "AND state != 'withdrawn' AND due_at > 0 AND id > ? ORDER BY id LIMIT ?",
-                "SELECT id FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at AND id > ? ORDER BY id LIMIT ?"):
-        last = 0
-        while True:
-            ids = [r[0] for r in db.execute(sql, [last, BATCH])]
-            if not ids:
-                break
-            with db.atomic():
-                for tid in ids:
-                    since, was = None, None
-                    for at, kept in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
-                                               "WHERE ticket_id = ? AND kept IS NOT NULL ORDER BY id", [tid]):
-                        k = json_.loads(kept)
-                        if was is not None and k[0] != was[0] and (k[4] or k[0]) != (was[4] or was[0]):
-                            since = at
-                        was = k
-                    if since is not None:
-                        db.execute("UPDATE tickets SET resolve_since = ? WHERE id = ?", [since, tid])
-            last = ids[-1]
+    # 2. resolve_since is filled after start-up, not here (m062: a walk of every late or open ticket's events,
+    # seconds at 1M while the service would not serve)
     # 3. older rating events of a 代收 answer (before m059's mark): the answer rated was the 办结 part as it was just
     # before the rating, a stand-in's when the ticket was 代收 then and the part named a unit other than the holder;
     # before m044 (no record), a ticket already 代收 whose event names a unit other than the one left without staff
@@ -1306,3 +1286,18 @@ def m063_ticket_terms_cut(db: sqlite_utils.Database) -> None:
     terms of another cut are dropped and cut anew (bot/scheduler.py topic_terms), never counted beside the new.
     No row: the terms already stored are of an unknown cut, dropped once."""
     _exec(db, "CREATE TABLE ticket_terms_cut (one INTEGER PRIMARY KEY CHECK (one = 1), version TEXT NOT NULL)")
+
+
+@migrations()
+def m062_resolve_since_after_start(db: sqlite_utils.Database) -> None:
+    """m060's back-fill of `tickets.resolve_since` walked every late or open ticket's events at start-up (131k
+    tickets, ~10 s at 1M, minutes under load, while the service does not serve). Now this only lists them; the
+    service fills them after it is up, a few hundred a short write, newest first (bot/scheduler.py
+    resolve_since_fill), and until a ticket is reached the rates read its value from its events
+    (storage.tickets.settle_resolve_since): a period reads the same during the fill as after it. On a database
+    that m060 had filled in full, the fill finds every value already there and writes none."""
+    _exec(db, "CREATE TABLE resolve_since_todo (ticket_id INTEGER PRIMARY KEY)",
+          # the tickets that can count open past a deadline at a period's end: overdue_at's two partial indexes
+          "INSERT INTO resolve_since_todo SELECT id FROM tickets INDEXED BY tickets_unresolved "
+          "WHERE resolved_at IS NULL AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 "
+          "UNION SELECT id FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at")

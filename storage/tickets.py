@@ -243,14 +243,16 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
     columns its ticket's parts count by now (handlers.rates: a unit that got the ticket back counts it once)."""
     units = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (f" AND m.unit_code IN ({','.join('?' * len(units))})", list(units))
-    return [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4],
-             "ticket": {"unit_code": r[5], "resolve_unit": r[6], "due_at": r[7], "dispatched_at": r[8],
+    out = [{"unit_code": r[0], "at": r[1], "response": r[2], "overdue": r[3], "ticket_id": r[4],
+             "ticket": {"id": r[4], "unit_code": r[5], "resolve_unit": r[6], "due_at": r[7], "dispatched_at": r[8],
                         "resolved_at": r[9], "state": r[10], "response_unit": r[11], "accepted_at": r[12],
                         "accept_due_at": r[13], "resolve_since": r[14]}} for r in db.execute(
         "SELECT m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, t.due_at, "
         "t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, t.resolve_since "
         "FROM unit_misses m INDEXED BY unit_misses_at "
         f"JOIN tickets t ON t.id = m.ticket_id WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args])]
+    settle_resolve_since(db, [m["ticket"] for m in out])
+    return out
 
 
 def deadline_held(db: sqlite_utils.Database, ticket: dict[str, Any], unit_code: str
@@ -585,6 +587,68 @@ RESOLVE_UNIT = "coalesce(resolve_unit, unit_code)"   # the unit its 办结 part 
 HELD_AT = "(resolve_since IS NULL OR resolve_since < ?)"
 
 
+def resolve_since_of(db: sqlite_utils.Database, ticket_id: int) -> float | None:
+    """When the ticket's 办结 part last came to the unit it counts for by a hand-over, from its events' records
+    (`kept`; None: since its dispatch): what `transition` writes to `resolve_since` as each hand-over happens."""
+    since, was = None, None
+    for at, k in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                            "WHERE ticket_id = ? AND kept IS NOT NULL ORDER BY id", [ticket_id]):
+        k = json.loads(k)
+        if was is not None and k[0] != was[0] and (k[4] or k[0]) != (was[4] or was[0]):
+            since = at
+        was = k
+    return since
+
+
+def resolve_since_pending(db: sqlite_utils.Database) -> bool:
+    """Whether m062's fill has tickets left (bot/scheduler.py resolve_since_fill). Once none, never again: nothing
+    adds to the list after the upgrade, so a connection asks until it sees it empty."""
+    if getattr(db, "resolve_since_filled", False):
+        return False
+    try:
+        left = db.execute("SELECT 1 FROM resolve_since_todo LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError:  # a database before m062 (the upgrade tests write history first)
+        return False
+    if not left:
+        db.resolve_since_filled = True
+    return left
+
+
+def _pending_of(db: sqlite_utils.Database, ids: list[int]) -> set[int]:
+    return {r[0] for r in db.execute("SELECT ticket_id FROM resolve_since_todo WHERE ticket_id IN "
+                                     "(SELECT value FROM json_each(?))", [json.dumps(ids)])}
+
+
+def settle_resolve_since(db: sqlite_utils.Database, rows: list[dict[str, Any]], key: str = "id") -> None:
+    """Rows the rates read (PERIOD_COLUMNS): a ticket the fill after an upgrade has not reached yet gets its
+    `resolve_since` from its events, so a period reads the same during the fill as after it (m062). Nothing to
+    do once the fill is done (one look, then none)."""
+    if not rows or not resolve_since_pending(db):
+        return
+    todo = _pending_of(db, [r[key] for r in rows])
+    for r in rows:
+        if r[key] in todo:
+            r["resolve_since"] = resolve_since_of(db, r[key])
+
+
+def resolve_since_next(db: sqlite_utils.Database, limit: int) -> list[tuple[int, float | None]]:
+    """The fill's next tickets, newest first (the periods read most), each with its value from its events; on a
+    reader, the write is resolve_since_store's."""
+    return [(i, resolve_since_of(db, i)) for (i,) in db.execute(
+        "SELECT ticket_id FROM resolve_since_todo ORDER BY ticket_id DESC LIMIT ?", [limit]).fetchall()]
+
+
+def resolve_since_store(db: sqlite_utils.Database, done: list[tuple[int, float | None]]) -> int:
+    """Write what resolve_since_next read, and take those tickets off the list: one short transaction. A value
+    already there was written by a hand-over since that read (transition), and is the newer: kept."""
+    for tid, since in done:
+        if since is not None:
+            db.execute("UPDATE tickets SET resolve_since = ? WHERE id = ? AND resolve_since IS NULL", [since, tid])
+    db.execute("DELETE FROM resolve_since_todo WHERE ticket_id IN (SELECT value FROM json_each(?))",
+               [json.dumps([tid for tid, _ in done])])
+    return len(done)
+
+
 def _unit_filter(units: list[str] | None, rated: bool = False) -> tuple[str, list]:
     # `+unit_code`: filter rows found by the time ranges, never walk a unit's whole history by its index.
     # `rated`: also the tickets whose rating counts for one of the units (rated_unit, see m024).
@@ -654,7 +718,9 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     for r in open_overdue:
         if r["due_at"] < end:
             rows.setdefault(r["id"], r)
-    return list(rows.values())
+    out = list(rows.values())
+    settle_resolve_since(db, out)
+    return out
 
 
 def overdue_count(db: sqlite_utils.Database, now: float, units: list[str] | None = None,
@@ -670,8 +736,10 @@ def overdue_rows(db: sqlite_utils.Database, now: float, units: list[str] | None 
     """Open tickets past their deadline at `now`, the longest overdue first: the columns the rates and digest
     read, from the covering index of open tickets alone."""
     where, args = _unit_filter(units, rated=True)  # also the open 代收 tickets a stand-in answers for
-    return list(db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit FROM tickets INDEXED BY tickets_open "
-                         f"WHERE {_OPEN_SQL} AND due_at < ?{where} ORDER BY due_at", [now, *args]))
+    out = list(db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit FROM tickets INDEXED BY tickets_open "
+                        f"WHERE {_OPEN_SQL} AND due_at < ?{where} ORDER BY due_at", [now, *args]))
+    settle_resolve_since(db, out)
+    return out
 
 
 def texts_created(db: sqlite_utils.Database, start: float, end: float) -> list[tuple[str | None, str]]:
@@ -834,17 +902,25 @@ def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = 
     very second the rates are read) counts as resolved, not also as open (handlers.rates.compute's rule)."""
     resolved_from = cut if end is None else max(cut, end)
     where, args = _credit_filter(units, RESOLVE_UNIT)
+    # a ticket the fill after an upgrade has not reached (m062): counted apart, its value read from its events
+    pending = resolve_since_pending(db)
+    held = f"id NOT IN (SELECT ticket_id FROM resolve_since_todo) AND {HELD_AT}" if pending else HELD_AT
     out: dict[str, int] = {}
     for sql in (
-        f"SELECT {RESOLVE_UNIT}, count(*) FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
+        f"FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
         f"AND resolved_at >= ? AND due_at > 0 AND due_at < ? AND dispatched_at < ? AND kind != 'praise' "
-        f"AND state != 'withdrawn' AND {HELD_AT}{where} GROUP BY 1",
-        f"SELECT {RESOLVE_UNIT}, count(*) FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
-        f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ? "
-        f"AND {HELD_AT}{where} GROUP BY 1",
+        f"AND state != 'withdrawn'",
+        f"FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
+        f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ?",
     ):
-        params = [resolved_from, cut, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, cut, *args]
-        for unit, n in db.execute(sql, params):
+        params = [resolved_from, cut, cut] if "resolved_at >= ?" in sql else [cut, cut]
+        found = list(db.execute(f"SELECT {RESOLVE_UNIT}, count(*) {sql} AND {held}{where} GROUP BY 1",
+                                [*params, cut, *args]))
+        if pending:
+            found += [(unit, 1) for tid, unit in db.execute(
+                f"SELECT id, {RESOLVE_UNIT} {sql} AND id IN (SELECT ticket_id FROM resolve_since_todo){where}",
+                [*params, *args]) if (since := resolve_since_of(db, tid)) is None or since < cut]
+        for unit, n in found:
             if unit is not None:
                 out[unit] = out.get(unit, 0) + n
     return out
