@@ -132,3 +132,97 @@ def test_a_period_reads_the_same_while_the_fill_runs_and_after_it_and_a_killed_f
     assert {r[0] for r in db.execute("SELECT resolve_since FROM tickets")} == {day(8)}
     assert _figures(db) == during
     db.close()
+
+
+# -- the hot-topic cut's version is declared (handlers.topics.CUT_RULES), not this module's source -----------------
+GOLDEN_TEXTS = [
+    "江南区实验小学乱收资料费300元不给收据，家长意见很大",
+    "实验小学食堂饭菜质量太差，孩子吃了拉肚子，希望教育局管一管",
+    "王老师上课体罚学生，让孩子在走廊罚站一节课",
+    "城西中学补课费每学期收两千元，还要求家长统一购买教辅资料",
+    "请问今年小学一年级招生入学需要准备哪些材料？户口和房产证都要吗",
+    "学校校车超载，每天早上挤了四十多个学生，太危险了",
+    "表扬育英小学的李校长，疫情期间每天在校门口检查体温，辛苦了",
+    "幼儿园保育员打骂孩子，监控被删了，园长说是误会",
+    "初三晚自习上到晚上十点半，学生睡眠严重不足，作业负担太重",
+    "我的微信号是abc_123，学校老师加了家长群天天收钱",
+    "班主任张老师推荐我们去校外培训机构补课，不去就不让当班干部",
+    "学校厕所没有隔板，女生不敢上厕所，反映多次没人处理",
+    "高中部宿舍空调坏了一个月，宿管说没钱修，学生热得睡不着",
+    "学区划分不合理，我家离学校五百米却被划到三公里外的学校",
+    "教师资格证考试报名网站打不开，电话也打不通",
+    "孩子在学校被同学欺负，头上缝了三针，学校不让报警",
+    "民办学校擅自提高学费，从每学期八千涨到一万二",
+    "江南区实验小学门口交通拥堵，接送孩子的车堵到主干道上",
+    "课后服务费每月三百元强制收取，不参加也要交",
+    "老师在家长群里公布学生成绩排名，孩子压力很大",
+    "学校组织学生去校外参加商业演出，没有经过家长同意",
+    "营养午餐的牛奶过期了，学生喝了肚子疼",
+    "教育局什么时候公布中考分数线？",
+    "Thanks to the school for helping my son with his English",
+    "转学手续办了两个月还没办好，学校互相推诿",
+    "校服质量差价格贵，一套要四百多，洗一次就褪色",
+    "体育课被语文数学老师占用，一学期没上过几节体育课",
+    "特殊教育学校缺少康复老师，孩子的康复训练停了",
+    "学校强制学生购买指定的平板电脑，每台三千多元",
+    "午休时间学生只能趴在课桌上睡，希望学校提供午休床",
+]
+# handlers.topics.CUT_RULES -> the fingerprint of the golden texts' terms under those rules (a router built from the
+# few words below, so an edit of default_rules.toml, whose words change the version by themselves, leaves it)
+GOLDEN = {1: "245b302b6d0531b8e636d814"}
+
+
+def _golden_router():
+    from handlers.routing import Router
+    return Router({"categories": {"fees": {"words": {"资料费": 3, "补课费": 3, "课后服务费": 3}},
+                                  "safety": {"words": {"校车": 3, "超载": 2}}}},
+                  [("t001", "江南区实验小学", ("实验小学",)), ("t002", "育英小学", ()), ("t003", "城西中学", ())])
+
+
+def _fingerprint(tokenizer) -> str:
+    import hashlib
+    import json
+    from handlers import topics
+    terms = topics.terms_of(GOLDEN_TEXTS, tokenizer)
+    return hashlib.blake2b(json.dumps(terms, ensure_ascii=False).encode(), digest_size=12).hexdigest()
+
+
+def test_the_cuts_output_is_the_one_its_declared_version_names():
+    """The stored hot-topic terms are kept while handlers.topics.cut_version is the same: a change to what the cut
+    gives (a stop-word, a flag, the phrase rule, how the router's dictionary joins jieba's tags) must bump
+    CUT_RULES, or 400 days of stored terms would be counted beside terms cut another way. This fails until it is
+    bumped and the new fingerprint recorded in GOLDEN."""
+    from handlers import topics
+    got = _fingerprint(_golden_router().tokenizer)
+    assert topics.CUT_RULES in GOLDEN, f"record GOLDEN[{topics.CUT_RULES}] = {got!r}"
+    assert GOLDEN[topics.CUT_RULES] == got, (
+        f"the cut's output changed under CUT_RULES = {topics.CUT_RULES}: bump handlers.topics.CUT_RULES and record "
+        f"GOLDEN[<new>] = {got!r}")
+    assert _fingerprint(None) != got  # the router's words and schools are in the cut (what the version also names)
+
+
+def test_the_cut_version_follows_the_rules_jieba_and_the_dictionary_not_the_modules_text(tmp_path, monkeypatch):
+    """An edit of handlers/topics.py that leaves the cut as it was (here a comment) keeps the version, so nothing
+    is cut again; the declared rules, jieba's version and the router's dictionary each change it."""
+    import importlib.util
+
+    import jieba
+
+    from handlers import topics
+    tokenizer = _golden_router().tokenizer
+    version = topics.cut_version(tokenizer)
+    edited = tmp_path / "topics_edited.py"
+    edited.write_text("# a comment, nothing else\n" + Path(topics.__file__).read_text(encoding="utf-8"), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("topics_edited", edited)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.cut_version(_golden_router().tokenizer) == version
+    monkeypatch.setattr(module, "CUT_RULES", topics.CUT_RULES + 1)
+    assert module.cut_version(_golden_router().tokenizer) != version
+    monkeypatch.setattr(jieba, "__version__", jieba.__version__ + ".post1")
+    assert topics.cut_version(_golden_router().tokenizer) != version
+    monkeypatch.undo()
+    from handlers.routing import Router
+    other = Router({"categories": {"fees": {"words": {"资料费": 3}}}}, [("t001", "江南区实验小学", ("实验小学",))])
+    assert topics.cut_version(other.tokenizer) != version
+    assert topics.cut_version(_golden_router().tokenizer) == version
