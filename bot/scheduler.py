@@ -42,6 +42,7 @@ TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one sh
 TERMS_FORGET_BATCH = 2000  # stored terms of another cut dropped per short write
 TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
 RESOLVE_SINCE_BATCH = 200  # tickets of m062's fill read a time (their events) and written in one short write
+RECREDIT_SECONDS = 0.02  # events of m062's look for older 代收 ratings per write: as many ranges as fit (at least one)
 # The weekly digest is also looked at this often on its day: a run cut short (its job process killed, the service
 # stopped half-way) is finished within minutes, each scope still sent once. When all are sent it is one read.
 DIGEST_RETRY_MINUTES = 10
@@ -233,10 +234,11 @@ class Jobs:
             total += await self.db.run(tickets.store_terms,
                                        [(i, next(it) if t is not None else []) for i, t in rows])
 
-    async def resolve_since_fill(self) -> int:
-        """m062: the `resolve_since` of the tickets an upgrade listed, read from their events on a reader and
-        written a batch a short write, newest first, messages in hand first, until none is left (then one cheap
-        read). Stopped half-way, the list says what is left; the rates read those from their events meanwhile."""
+    async def upgrade_fill(self) -> int:
+        """m062: what m060 left for after start-up, in short writes, messages in hand first, until nothing is left
+        (then two cheap reads). The `resolve_since` of the tickets the upgrade listed, read from their events on a
+        reader, newest first; then the older ratings of 代收 answers, the events by rowid ranges on the writer.
+        Stopped half-way, the database says what is left; the rates read that from the events meanwhile."""
         total = 0
         while await self.db.read(tickets.resolve_since_pending):
             done = await self.db.read(tickets.resolve_since_next, RESOLVE_SINCE_BATCH)
@@ -244,6 +246,10 @@ class Jobs:
             total += await self.db.run(tickets.resolve_since_store, done)
         if total:
             log.info("resolve_since filled for %d ticket(s) after the upgrade", total)
+        if await self.db.read(tickets.recredit_range) is not None:
+            while await self.db.run(tickets.recredit_some, RECREDIT_SECONDS):
+                await self._yield()
+            log.info("older ratings of 代收 answers named after the upgrade")
         return total
 
     async def scheduled_backup(self) -> None:
@@ -283,7 +289,7 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
     scheduler.add_job(jobs.search_backfill, "interval", minutes=10, id="search-backfill", coalesce=True,
                       max_instances=1, next_run_time=start_now)
-    scheduler.add_job(jobs.resolve_since_fill, "interval", minutes=10, id="resolve-since-fill", coalesce=True,
+    scheduler.add_job(jobs.upgrade_fill, "interval", minutes=10, id="upgrade-fill", coalesce=True,
                       max_instances=1, next_run_time=start_now)
     scheduler.add_job(jobs.topic_terms, "interval", minutes=1, id="topic-terms", coalesce=True, max_instances=1,
                       next_run_time=start_now)

@@ -787,19 +787,70 @@ def digests_sent(db: sqlite_utils.Database, week: str) -> set[str]:
 RATING_ACTIONS = ("rate", "reopen", "review")
 
 
+def recredited(e: str = "e") -> str:
+    """SQL: the 代收 account an older rating event (alias `e`, before m059's mark) counts for, else NULL (m060). The
+    answer rated was the 办结 part as it was just before the rating: a stand-in's when the ticket was 代收 then
+    and the part named a unit other than the holder; before m044 (no record), a ticket already 代收 whose event
+    names a unit other than the one left without staff. One rule for the fill after start-up and for a read
+    before the fill has reached the event (ratings_in)."""
+    before = (f"(SELECT k.kept FROM ticket_events k INDEXED BY ticket_events_ticket WHERE k.ticket_id = {e}.ticket_id "
+              f"AND k.kept IS NOT NULL AND k.id < {e}.id ORDER BY k.id DESC LIMIT 1)")
+    absent = (f"(SELECT u.unit_code FROM ticket_events u INDEXED BY ticket_events_ticket WHERE u.ticket_id = "
+              f"{e}.ticket_id AND u.action = 'unattended' AND u.id < {e}.id ORDER BY u.id DESC LIMIT 1)")
+    marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)
+    return (f"(SELECT '{STAND_IN}' || {e}.unit_code FROM (SELECT {before} AS k) b WHERE {e}.action IN ({marks}) "
+            f"AND {e}.unit_code IS NOT NULL AND {e}.unit_code NOT LIKE '{STAND_IN}%' AND CASE WHEN b.k IS NULL "
+            f"THEN coalesce({absent} != {e}.unit_code, 0) ELSE json_extract(b.k, '$[6]') = 1 "
+            f"AND json_extract(b.k, '$[4]') = {e}.unit_code AND json_extract(b.k, '$[4]') IS NOT json_extract(b.k, '$[0]') END)")
+
+
+def recredit_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The events m060's look for older ratings of 代收 answers has not reached: (scanned, mark), every event id
+    between them; None when it is done (or never needed). Once done, never again: a connection asks until then."""
+    if getattr(db, "recredit_done", False):
+        return None
+    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN ('recredit_scanned', 'recredit_from')"))
+    if "recredit_scanned" not in got or "recredit_from" not in got or got["recredit_scanned"] >= got["recredit_from"] - 1:
+        db.recredit_done = True
+        return None
+    return got["recredit_scanned"], got["recredit_from"]
+
+
+RECREDIT_EVENTS = 2000  # events looked at per step of recredit_some (a rowid range)
+
+
+def recredit_some(db: sqlite_utils.Database, seconds: float) -> bool:
+    """On the writer: the next events of the look (rowid ranges of RECREDIT_EVENTS, as many as fit in `seconds`),
+    each 代收 answer's rating named in rating_recredit, the progress kept with it. True while events are left."""
+    import time
+    deadline = time.monotonic() + seconds
+    while (left := recredit_range(db)) is not None:
+        scanned, mark = left
+        upto = min(scanned + RECREDIT_EVENTS, mark - 1)
+        db.execute(f"INSERT OR IGNORE INTO rating_recredit (event_id, unit_code) SELECT e.id, {recredited('e')} AS u "
+                   "FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND u IS NOT NULL", [scanned, upto])
+        db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'recredit_scanned'", [upto])
+        if time.monotonic() > deadline:
+            break
+    return recredit_range(db) is not None
+
+
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,
                units: list[str] | None = None) -> list[dict[str, Any]]:
     """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
     each with its score, the unit whose answer it rated and whether it was the ticket's first rating."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
+    # events the look after an upgrade has not reached yet (m062): named by the same rule, read now
+    left = recredit_range(db)
+    pending = f" CASE WHEN e.id > {left[0]} AND e.id < {left[1]} THEN {recredited('e')} END," if left else ""
     # The unit the event records (the one whose answer was rated; m014), not the one holding the ticket now. The
     # ticket's own latest rating follows `rated_unit`, as 满意率 does: the same rating counts for one unit in every
     # figure. (Since m030 the two agree; a 代收 ticket rated before it names the absent unit on its event, while
     # m030 gave its rating to the stand-in whose answer it was.)
     unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
             f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
-            f"ELSE coalesce((SELECT r.unit_code FROM rating_recredit r WHERE r.event_id = e.id), e.unit_code, "
+            f"ELSE coalesce((SELECT r.unit_code FROM rating_recredit r WHERE r.event_id = e.id),{pending} e.unit_code, "
             f"t.unit_code) END")  # an older rating of a 代收 answer: the 代收 account m060 names
     select = (f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
               f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})), e.ticket_id, e.id")

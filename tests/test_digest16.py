@@ -72,7 +72,7 @@ async def main():
     async def no_wait():
         pass
     try:  # the service's job, on the service's writer and readers
-        print(await scheduler.Jobs.resolve_since_fill(types.SimpleNamespace(db=db, _yield=no_wait)))
+        print(await scheduler.Jobs.upgrade_fill(types.SimpleNamespace(db=db, _yield=no_wait)))
     finally:
         db.close()
 asyncio.run(main())
