@@ -559,7 +559,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 t = time.perf_counter()
                 await read(rates_.for_period, w_start, w_end, None)
                 out["rates_all_pending_ms"] = (time.perf_counter() - t) * 1000
-                store, some, writes = tickets_.resolve_since_store, tickets_.recredit_some, []
+                store, some, writes = tickets_.resolve_since_store, tickets_.recredit_store, []
 
                 def timed_write(db_, arg, _real):
                     t_, c_ = time.perf_counter(), time.thread_time()
@@ -568,7 +568,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                     finally:
                         writes.append((time.perf_counter() - t_, time.thread_time() - c_))
                 tickets_.resolve_since_store = lambda db_, done: timed_write(db_, done, store)
-                tickets_.recredit_some = lambda db_, seconds: timed_write(db_, seconds, some)
+                tickets_.recredit_store = lambda db_, upto, found: timed_write(db_, (upto, found), lambda d_, a: some(d_, *a))
                 db.longest_batch = 0.0
                 t, c = time.perf_counter(), time.process_time()
                 await jobs["upgrade-fill"]()
@@ -576,7 +576,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                     await asyncio.sleep(0.1)  # the scheduler's own run, if it had begun
                 out["resolve_since_fill_ms"] = (time.perf_counter() - t) * 1000
                 out["resolve_since_fill_cpu_ms"] = (time.process_time() - c) * 1000
-                tickets_.resolve_since_store, tickets_.recredit_some = store, some
+                tickets_.resolve_since_store, tickets_.recredit_store = store, some
                 out["resolve_since_fill_writes"] = len(writes)
                 out["resolve_since_fill_write_max_ms"] = max(w for w, _ in writes) * 1000 if writes else None
                 out["resolve_since_fill_write_cpu_max_ms"] = max(c_ for _, c_ in writes) * 1000 if writes else None

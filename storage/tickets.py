@@ -587,17 +587,20 @@ RESOLVE_UNIT = "coalesce(resolve_unit, unit_code)"   # the unit its 办结 part 
 HELD_AT = "(resolve_since IS NULL OR resolve_since < ?)"
 
 
-def resolve_since_of(db: sqlite_utils.Database, ticket_id: int) -> float | None:
-    """When the ticket's 办结 part last came to the unit it counts for by a hand-over, from its events' records
-    (`kept`; None: since its dispatch): what `transition` writes to `resolve_since` as each hand-over happens."""
-    since, was = None, None
-    for at, k in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
-                            "WHERE ticket_id = ? AND kept IS NOT NULL ORDER BY id", [ticket_id]):
-        k = json.loads(k)
-        if was is not None and k[0] != was[0] and (k[4] or k[0]) != (was[4] or was[0]):
-            since = at
-        was = k
-    return since
+def resolve_since_of(db: sqlite_utils.Database, ids: list[int]) -> dict[int, float | None]:
+    """When each ticket's 办结 part last came to the unit it counts for by a hand-over, from its events' records
+    (`kept`; None: since its dispatch): what `transition` writes to `resolve_since` as each hand-over happens.
+    One statement for all of them (their events by ticket_events_ticket)."""
+    out: dict[int, float | None] = dict.fromkeys(ids)
+    was: dict[int, list] = {}
+    for tid, at, k in db.execute("SELECT ticket_id, at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                                 "WHERE ticket_id IN (SELECT value FROM json_each(?)) AND kept IS NOT NULL "
+                                 "ORDER BY ticket_id, id", [json.dumps(ids)]):
+        k, w = json.loads(k), was.get(tid)
+        if w is not None and k[0] != w[0] and (k[4] or k[0]) != (w[4] or w[0]):
+            out[tid] = at
+        was[tid] = k
+    return out
 
 
 def resolve_since_pending(db: sqlite_utils.Database) -> bool:
@@ -625,17 +628,17 @@ def settle_resolve_since(db: sqlite_utils.Database, rows: list[dict[str, Any]], 
     do once the fill is done (one look, then none)."""
     if not rows or not resolve_since_pending(db):
         return
-    todo = _pending_of(db, [r[key] for r in rows])
+    since = resolve_since_of(db, sorted(_pending_of(db, [r[key] for r in rows])))
     for r in rows:
-        if r[key] in todo:
-            r["resolve_since"] = resolve_since_of(db, r[key])
+        if r[key] in since:
+            r["resolve_since"] = since[r[key]]
 
 
 def resolve_since_next(db: sqlite_utils.Database, limit: int) -> list[tuple[int, float | None]]:
     """The fill's next tickets, newest first (the periods read most), each with its value from its events; on a
     reader, the write is resolve_since_store's."""
-    return [(i, resolve_since_of(db, i)) for (i,) in db.execute(
-        "SELECT ticket_id FROM resolve_since_todo ORDER BY ticket_id DESC LIMIT ?", [limit]).fetchall()]
+    ids = [i for (i,) in db.execute("SELECT ticket_id FROM resolve_since_todo ORDER BY ticket_id DESC LIMIT ?", [limit])]
+    return list(resolve_since_of(db, ids).items())
 
 
 def resolve_since_store(db: sqlite_utils.Database, done: list[tuple[int, float | None]]) -> int:
@@ -816,23 +819,24 @@ def recredit_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
     return got["recredit_scanned"], got["recredit_from"]
 
 
-RECREDIT_EVENTS = 2000  # events looked at per step of recredit_some (a rowid range)
+RECREDIT_EVENTS = 20_000  # events m062's look reads a time (a rowid range, on a reader)
 
 
-def recredit_some(db: sqlite_utils.Database, seconds: float) -> bool:
-    """On the writer: the next events of the look (rowid ranges of RECREDIT_EVENTS, as many as fit in `seconds`),
-    each 代收 answer's rating named in rating_recredit, the progress kept with it. True while events are left."""
-    import time
-    deadline = time.monotonic() + seconds
-    while (left := recredit_range(db)) is not None:
-        scanned, mark = left
-        upto = min(scanned + RECREDIT_EVENTS, mark - 1)
-        db.execute(f"INSERT OR IGNORE INTO rating_recredit (event_id, unit_code) SELECT e.id, {recredited('e')} AS u "
-                   "FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND u IS NOT NULL", [scanned, upto])
-        db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'recredit_scanned'", [upto])
-        if time.monotonic() > deadline:
-            break
-    return recredit_range(db) is not None
+def recredit_next(db: sqlite_utils.Database, events: int = RECREDIT_EVENTS) -> tuple[int, list[tuple[int, str]]]:
+    """On a reader: the next range of the look (events are never changed, so what it finds stays true), as (the
+    last event id looked at, [(rating event, its 代收 account)]); recredit_store writes it."""
+    scanned, mark = recredit_range(db)
+    upto = min(scanned + events, mark - 1)
+    return upto, db.execute(f"SELECT e.id, {recredited('e')} AS u FROM ticket_events e WHERE e.id > ? AND e.id <= ? "
+                            "AND u IS NOT NULL", [scanned, upto]).fetchall()
+
+
+def recredit_store(db: sqlite_utils.Database, upto: int, found: list[tuple[int, str]]) -> int:
+    """On the writer, one short write: the ratings recredit_next found, and how far the look has come."""
+    for row in found:
+        db.execute("INSERT OR IGNORE INTO rating_recredit (event_id, unit_code) VALUES (?, ?)", row)
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'recredit_scanned' AND value < ?", [upto, upto])
+    return len(found)
 
 
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,
@@ -968,9 +972,10 @@ def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = 
         found = list(db.execute(f"SELECT {RESOLVE_UNIT}, count(*) {sql} AND {held}{where} GROUP BY 1",
                                 [*params, cut, *args]))
         if pending:
-            found += [(unit, 1) for tid, unit in db.execute(
-                f"SELECT id, {RESOLVE_UNIT} {sql} AND id IN (SELECT ticket_id FROM resolve_since_todo){where}",
-                [*params, *args]) if (since := resolve_since_of(db, tid)) is None or since < cut]
+            units_of = dict(db.execute(f"SELECT id, {RESOLVE_UNIT} {sql} AND id IN "
+                                       f"(SELECT ticket_id FROM resolve_since_todo){where}", [*params, *args]))
+            found += [(units_of[tid], 1) for tid, since in resolve_since_of(db, list(units_of)).items()
+                      if since is None or since < cut]
         for unit, n in found:
             if unit is not None:
                 out[unit] = out.get(unit, 0) + n
