@@ -67,14 +67,6 @@ def named_children(pid: int) -> dict[str, int]:
     return found
 
 
-async def wait_for_async(predicate, timeout: float):
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.2)
-
-
 def cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
@@ -163,7 +155,7 @@ async def test_two_workers_answer_through_one_writer_and_a_retry_gets_the_same_r
                     text = await resp.text()
             return sum(float(line.split()[1]) for line in text.splitlines()
                        if line.startswith("tingjian_sweep_seconds_count"))
-        await wait_for_async(lambda: sweeps(), timeout=30)
+        await wait_for(sweeps, proc=server.proc)  # (the writer's first sweep: 30 s of wall was not enough at load ~40)
         await asyncio.sleep(1.5)
         assert await sweeps() == 1.0
         http = [kids["tingjian-http-0"], kids["tingjian-http-1"]]
@@ -224,12 +216,12 @@ async def test_killing_the_writer_under_load_loses_no_acknowledged_message(tmp_p
             await asyncio.gather(*(bounded(i) for i in range(240)))
 
         loader = asyncio.create_task(load())
-        await wait_for(lambda: len(answered) >= 40, timeout=60)
+        await wait_for(lambda: len(answered) >= 40, proc=server.proc)
         os.kill(writer, signal.SIGKILL)
         await loader
         # The supervisor starts another writer; the workers hand their spools over; everything is drained.
         await wait_for(lambda: (w := named_children(server.proc.pid).get("tingjian-writer")) and w != writer,
-                       timeout=30)
+                       proc=server.proc)
         await server.healthy()
         assert "tingjian-writer (pid" in server.log.read_text() and "exited with code -9" in server.log.read_text()
         spooled = [o for o, how in answered.items() if how == "success"]
@@ -238,7 +230,7 @@ async def test_killing_the_writer_under_load_loses_no_acknowledged_message(tmp_p
         def settled():
             rows = query(server.db, "SELECT openid, status, deferred, reply IS NOT NULL FROM inbound")
             return len({r[0] for r in rows if r[1] == "done"} & set(answered)) == len(answered) and rows
-        rows = {r[0]: r[1:] for r in await wait_for(settled, timeout=60)}
+        rows = {r[0]: r[1:] for r in await wait_for(settled, proc=server.proc)}
         pushed = {r[0] for r in query(server.db, "SELECT openid FROM outbox")}
         for openid, how in answered.items():
             status, deferred, has_reply = rows[openid]
