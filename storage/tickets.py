@@ -813,7 +813,9 @@ def recredit_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
     if getattr(db, "recredit_done", False):
         return None
     got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN ('recredit_scanned', 'recredit_from')"))
-    if "recredit_scanned" not in got or "recredit_from" not in got or got["recredit_scanned"] >= got["recredit_from"] - 1:
+    if "recredit_scanned" not in got or "recredit_from" not in got:  # before m062 (the upgrade tests)
+        return None
+    if got["recredit_scanned"] >= got["recredit_from"] - 1:
         db.recredit_done = True
         return None
     return got["recredit_scanned"], got["recredit_from"]
