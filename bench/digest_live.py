@@ -82,6 +82,18 @@ def once(path: str, pages: int) -> dict:
         out[scope] = statistics.median(samples)
         out[scope + "_topics"] = digest.build(db, week, NOW, TZ, router.tokenizer, scope).topics
         assert "热点" in html or not out[scope + "_topics"]
+    # the terms job's unit of work (bot/scheduler.py topic_terms: TERMS_BATCH texts a call of topics.terms_of, the
+    # minute's new tickets or a batch of the backlog after an upgrade), the week's first texts
+    from bot.scheduler import TERMS_BATCH
+    from handlers import topics
+    texts_ = [r[0] or "" for r in db.execute("SELECT text FROM tickets WHERE created_at >= ? AND created_at < ? "
+                                             "ORDER BY id LIMIT ?", [start, end, TERMS_BATCH])]
+    samples = []
+    for _ in range(pages):
+        c = time.process_time()
+        topics.terms_of(texts_, router.tokenizer)
+        samples.append((time.process_time() - c) * 1000)
+    out["terms_batch"] = statistics.median(samples)
     assert Path(digest.__file__).is_relative_to(os.environ.get("PYTHONPATH") or ROOT), digest.__file__
     return out
 
@@ -111,16 +123,18 @@ def main() -> None:
             got = json.loads(out.strip().splitlines()[-1])
             samples[label].append(got)
             print(f"  {i + 1} {label:9} bureau {got['bureau']:7.1f} ms  jyj-sfc {got['jyj-sfc']:7.1f} ms CPU a page"
+                  f"  terms job batch {got['terms_batch']:6.1f} ms"
                   f"  ({got['week']:,} of {got['tickets']:,} tickets in the week)  load {os.getloadavg()[0]:.1f}",
                   flush=True)
     for label, got in samples.items():
         print(f"{label}: median CPU a page: bureau {statistics.median(g['bureau'] for g in got):.1f} ms, "
-              f"jyj-sfc {statistics.median(g['jyj-sfc'] for g in got):.1f} ms")
+              f"jyj-sfc {statistics.median(g['jyj-sfc'] for g in got):.1f} ms; the terms job's batch of "
+              f"TERMS_BATCH texts: {statistics.median(g['terms_batch'] for g in got):.1f} ms")
     if trees:
         ref, this = samples["reference"], samples["this"]
-        for scope in ("bureau", "jyj-sfc"):
+        for scope in ("bureau", "jyj-sfc", "terms_batch"):
             r = statistics.median(g[scope] for g in this) / statistics.median(g[scope] for g in ref)
-            same = all(a[scope + "_topics"] == b[scope + "_topics"] for a in ref for b in this)
+            same = all(a.get(scope + "_topics") == b.get(scope + "_topics") for a in ref for b in this)
             print(f"{scope}: this/reference {r:.2f}; topics identical: {same}")
 
 

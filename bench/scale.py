@@ -543,6 +543,50 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
         await asyncio.sleep(0.5)
         jobs = {j.id: j.func for j in app[SCHEDULER].get_jobs()}
         sweep_job, digest_job = jobs["deadlines"], jobs["weekly-digest"]
+        if "upgrade-fill" in jobs:  # m062: m060's back-fill after start-up, in short writes
+            from storage import tickets as tickets_
+            left = await read(lambda c: c.execute("SELECT count(*) FROM resolve_since_todo").fetchone()[0])
+            out["resolve_since_left"] = left
+            recredit = await read(tickets_.recredit_range)
+            out["recredit_left"] = recredit[1] - recredit[0] - 1 if recredit else 0
+            if left or recredit:
+                from handlers import digest as digest_
+                from handlers import rates as rates_
+                w_start, w_end = digest_.bounds(digest_.previous_week(digest_.week_of(NOW, TZ)), TZ)
+                t = time.perf_counter()
+                await read(rates_.for_period, w_start, w_end, ["jyj-sfc"])  # a unit's week read during the fill
+                out["rates_unit_pending_ms"] = (time.perf_counter() - t) * 1000
+                t = time.perf_counter()
+                await read(rates_.for_period, w_start, w_end, None)
+                out["rates_all_pending_ms"] = (time.perf_counter() - t) * 1000
+                store, some, writes = tickets_.resolve_since_store, tickets_.recredit_store, []
+
+                def timed_write(db_, arg, _real):
+                    t_, c_ = time.perf_counter(), time.thread_time()
+                    try:
+                        return _real(db_, arg)
+                    finally:
+                        writes.append((time.perf_counter() - t_, time.thread_time() - c_))
+                tickets_.resolve_since_store = lambda db_, done: timed_write(db_, done, store)
+                tickets_.recredit_store = lambda db_, upto, found: timed_write(db_, (upto, found), lambda d_, a: some(d_, *a))
+                db.longest_batch = 0.0
+                t, c = time.perf_counter(), time.process_time()
+                await jobs["upgrade-fill"]()
+                while await read(tickets_.resolve_since_pending) or await read(tickets_.recredit_range):
+                    await asyncio.sleep(0.1)  # the scheduler's own run, if it had begun
+                out["resolve_since_fill_ms"] = (time.perf_counter() - t) * 1000
+                out["resolve_since_fill_cpu_ms"] = (time.process_time() - c) * 1000
+                tickets_.resolve_since_store, tickets_.recredit_store = store, some
+                out["resolve_since_fill_writes"] = len(writes)
+                out["resolve_since_fill_write_max_ms"] = max(w for w, _ in writes) * 1000 if writes else None
+                out["resolve_since_fill_write_cpu_max_ms"] = max(c_ for _, c_ in writes) * 1000 if writes else None
+                out["resolve_since_fill_lock_ms"] = db.longest_batch * 1000
+                t = time.perf_counter()
+                await read(rates_.for_period, w_start, w_end, ["jyj-sfc"])
+                out["rates_unit_filled_ms"] = (time.perf_counter() - t) * 1000
+                t = time.perf_counter()
+                await read(rates_.for_period, w_start, w_end, None)
+                out["rates_all_filled_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         db.longest_batch = 0.0
         await sweep_job()
@@ -1043,6 +1087,15 @@ ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"
         ("webhook_alone_rps", "webhook messages/s, nothing else running (reference)"),
         ("webhook_alone_cores_server", "  cores used by the server process"),
         ("webhook_alone_cores_busy", "  cores used on the whole machine"), ("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"),
+        ("resolve_since_left", "  m062: tickets left for resolve_since's fill after start-up"),
+        ("recredit_left", "  m062: events left for the look for older 代收 ratings"),
+        ("rates_unit_pending_ms", "  rates, one unit and week, before the fill (values read from events)"),
+        ("rates_all_pending_ms", "  rates, every unit, week, before the fill"),
+        ("resolve_since_fill_ms", "  the fills after start-up: wall"), ("resolve_since_fill_cpu_ms", "  the fill: the process's CPU"),
+        ("resolve_since_fill_writes", "  the fill's writes"), ("resolve_since_fill_write_max_ms", "  the fill's writes: longest"),
+        ("resolve_since_fill_write_cpu_max_ms", "  the fill's writes: most CPU in one"),
+        ("resolve_since_fill_lock_ms", "  longest write transaction while it ran"),
+        ("rates_unit_filled_ms", "  rates, one unit and week, after the fill"), ("rates_all_filled_ms", "  rates, every unit, week, after the fill"),
         ("rehome_ms", "  Desk.rehome in it (complaints about the bureau handed on)"), ("rehome_cpu_ms", "  Desk.rehome: the writer's CPU"), ("sweep_first_ms", "deadline sweep, first after start"),
         ("sweep_first_lock_ms", "  longest write transaction in it"),
         ("sweep_ms", "deadline sweep (steady)"), ("digest_job_ms", "weekly digest job, all scopes"),

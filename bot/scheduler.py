@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -41,6 +41,8 @@ SEARCH_BATCH = 50  # tickets per backfill write: a few ms of the write lock
 TERMS_BATCH = 100  # tickets cut into hot-topic terms per read, stored in one short write
 TERMS_FORGET_BATCH = 2000  # stored terms of another cut dropped per short write
 TERMS_DAYS = 400   # how far back the terms are filled after an upgrade: the dashboard's trend and more
+UPGRADE_FILL_AFTER_SECONDS = 10  # m062's fills begin this long after start
+RESOLVE_SINCE_BATCH = 200  # tickets of m062's fill read a time (their events) and written in one short write
 # The weekly digest is also looked at this often on its day: a run cut short (its job process killed, the service
 # stopped half-way) is finished within minutes, each scope still sent once. When all are sent it is one read.
 DIGEST_RETRY_MINUTES = 10
@@ -232,6 +234,27 @@ class Jobs:
             total += await self.db.run(tickets.store_terms,
                                        [(i, next(it) if t is not None else []) for i, t in rows])
 
+    async def upgrade_fill(self) -> int:
+        """m062: what m060 left for after start-up, in short writes, messages in hand first, until nothing is left
+        (then two cheap reads). The `resolve_since` of the tickets the upgrade listed, read from their events on a
+        reader, newest first; then the older ratings of 代收 answers, the events by rowid ranges on a reader.
+        Stopped half-way, the database says what is left; the rates read that from the events meanwhile."""
+        total = 0
+        while await self.db.read(tickets.resolve_since_pending):
+            done = await self.db.read(tickets.resolve_since_next, RESOLVE_SINCE_BATCH)
+            await self._yield()
+            total += await self.db.run(tickets.resolve_since_store, done)
+        if total:
+            log.info("resolve_since filled for %d ticket(s) after the upgrade", total)
+        found = None
+        while await self.db.read(tickets.recredit_range) is not None:
+            upto, rows = await self.db.read(tickets.recredit_next)
+            await self._yield()
+            found = (found or 0) + await self.db.run(tickets.recredit_store, upto, rows)
+        if found is not None:
+            log.info("older ratings of 代收 answers named after the upgrade: %d", found)
+        return total
+
     async def scheduled_backup(self) -> None:
         from storage import backup
         b = self.config.backup
@@ -269,6 +292,9 @@ def build_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     start_now = datetime.now(timezone.utc)  # also once at start: catch up after downtime
     scheduler.add_job(jobs.search_backfill, "interval", minutes=10, id="search-backfill", coalesce=True,
                       max_instances=1, next_run_time=start_now)
+    # after start-up (the router built, the public figures warmed): its reads would share the interpreter with them
+    scheduler.add_job(jobs.upgrade_fill, "interval", minutes=10, id="upgrade-fill", coalesce=True,
+                      max_instances=1, next_run_time=start_now + timedelta(seconds=UPGRADE_FILL_AFTER_SECONDS))
     scheduler.add_job(jobs.topic_terms, "interval", minutes=1, id="topic-terms", coalesce=True, max_instances=1,
                       next_run_time=start_now)
     # A sped-up demo clock (tingjian demo --speed N) sweeps N times as often, at most every 5 real seconds.

@@ -18,7 +18,6 @@ import hashlib
 import math
 import re
 from collections import Counter
-from pathlib import Path
 
 # Words every message has; they say nothing about what the week was about.
 STOP = {
@@ -45,7 +44,12 @@ def _cutter(tokenizer):
     # same main dictionary: POSTokenizer(tokenizer) would read and parse that file a second time (~1 s).
     cutter = posseg.POSTokenizer.__new__(posseg.POSTokenizer)
     cutter.tokenizer = tokenizer
-    cutter.word_tag_tab = dict(posseg.dt.word_tag_tab)
+    # posseg's table itself, not a copy (349k entries: 27-70 ms a call, more than cutting the job's 100 texts). posseg
+    # writes into it only a tokenizer's own tagged words (makesure_userdict_loaded, on every cut): merged here
+    # instead, into a table of this cutter's, so the shared one never changes (the router adds its words untagged).
+    own = getattr(tokenizer, "user_word_tag_tab", None)
+    cutter.word_tag_tab = {**posseg.dt.word_tag_tab, **own} if own else posseg.dt.word_tag_tab
+    cutter.makesure_userdict_loaded = lambda: None
     return cutter
 
 
@@ -126,18 +130,25 @@ def for_scopes(rows: list[tuple[str | None, str | None, str | None]], scopes: di
             for scope, members in scopes.items()}
 
 
+# The cut's own rules: this module's (STOP, the flags, the phrases, _allowed) and how _cutter joins the router's
+# dictionary to jieba's tags. Bump it with any change that changes a text's terms, and record the new fingerprint
+# of tests/test_digest16.py's golden texts (that test fails until both are done); an edit that leaves every text's
+# terms as they were (a comment, a faster loop) keeps it, so 400 days of stored terms are not cut again.
+CUT_RULES = 1
+
+
 def cut_version(tokenizer=None) -> str:
-    """What a ticket's stored terms depend on besides its text: this module's rules (its source), jieba, and the
-    tokenizer's dictionary (the router's own words and frequencies over jieba's). Terms stored under another
-    version are dropped and cut again (bot/scheduler.py topic_terms), so a digest never counts a mix."""
+    """What a ticket's stored terms depend on besides its text: the rules (CUT_RULES), jieba, and the tokenizer's
+    dictionary (the router's own words and frequencies over jieba's). Terms stored under another version are
+    dropped and cut again (bot/scheduler.py topic_terms), so a digest never counts a mix."""
     cached = getattr(tokenizer, "_topics_cut_version", None)
     if cached is not None:
         return cached
     import jieba
     freq = getattr(tokenizer, "FREQ", None)
     own = sorted(dict.items(freq)) if isinstance(freq, dict) and hasattr(freq, "base") else []  # the router's
-    h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=12)
-    h.update(repr((jieba.__version__, getattr(tokenizer, "total", None), len(freq or ()), own)).encode())
+    h = hashlib.blake2b(repr((CUT_RULES, jieba.__version__, getattr(tokenizer, "total", None), len(freq or ()),
+                              own)).encode(), digest_size=12)
     version = h.hexdigest()
     if tokenizer is not None:
         tokenizer._topics_cut_version = version  # the router's dictionary is fixed once built

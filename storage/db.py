@@ -356,6 +356,7 @@ class Database:
         self._stop = threading.Event()
         self.checkpoints = 0
         self.wal_resets = 0  # catch-up checkpoints the writer ran between batches (see WAL_RESET_BYTES)
+        self.wal_reset_asks = 0  # the checkpoint thread's passes that found the WAL past WAL_RESET_BYTES
         self._wal_reset_due = False  # set by the checkpoint thread, taken by the writer thread
         self._checkpointing = threading.Lock()  # one checkpoint at a time: the thread's pass or the writer's catch-up
         self._lock_fd: int | None = None
@@ -404,6 +405,7 @@ class Database:
                         self.checkpoints += 1
                         if frames * page_size > WAL_RESET_BYTES:
                             self._wal_reset_due = True
+                            self.wal_reset_asks += 1
                     except sqlite3.Error:  # busy with another process's checkpoint: next time
                         log.debug("checkpoint skipped", exc_info=True)
         finally:

@@ -1206,11 +1206,11 @@ def m060_one_miss_a_window_and_returns(db: sqlite_utils.Database) -> None:
       its dispatch). A ticket given back with a deadline that passed while another unit held it counted as open
       past that deadline at earlier periods' ends, for the unit that did not hold it then: a published period
       changed when the ticket came back. Back-filled for the tickets that can count so (open past a deadline,
-      or resolved late) from their events' `kept`.
+      or resolved late) from their events' `kept`, after start-up (m062).
     - `rating_recredit`: the 代收 account an older rating event counts for. m059 re-keyed 代收 work and each
       ticket's latest rating, not the earlier ratings' events (append-only), which still named the stand-in: a
       first 不满意 of a 代收 answer sat in the stand-in's 首次满意率 and 不满意次数. storage.tickets.ratings_in reads
-      this table before the event's unit."""
+      this table before the event's unit. Filled after start-up (m062, storage.tickets.recredited)."""
     import json as json_
 
     def columns(table: str) -> set[str]:
@@ -1247,56 +1247,10 @@ def m060_one_miss_a_window_and_returns(db: sqlite_utils.Database) -> None:
                     was = json_.loads(k[0])
                     db.execute("UPDATE unit_misses SET accept_due_at = ?, due_at = ? WHERE id = ?", [was[1], was[2], mid])
         last = rows[-1][0]
-    # 2. resolve_since: the latest hand-over that moved the 办结 part, for the tickets that can count open past a
-    # deadline at a period's end (the two partial indexes overdue_at reads)
-    for sql in ("SELECT id FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL AND kind != 'praise' "
-                "AND state != 'withdrawn' AND due_at > 0 AND id > ? ORDER BY id LIMIT ?",
-                "SELECT id FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at AND id > ? ORDER BY id LIMIT ?"):
-        last = 0
-        while True:
-            ids = [r[0] for r in db.execute(sql, [last, BATCH])]
-            if not ids:
-                break
-            with db.atomic():
-                for tid in ids:
-                    since, was = None, None
-                    for at, kept in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
-                                               "WHERE ticket_id = ? AND kept IS NOT NULL ORDER BY id", [tid]):
-                        k = json_.loads(kept)
-                        if was is not None and k[0] != was[0] and (k[4] or k[0]) != (was[4] or was[0]):
-                            since = at
-                        was = k
-                    if since is not None:
-                        db.execute("UPDATE tickets SET resolve_since = ? WHERE id = ?", [since, tid])
-            last = ids[-1]
-    # 3. older rating events of a 代收 answer (before m059's mark): the answer rated was the 办结 part as it was just
-    # before the rating, a stand-in's when the ticket was 代收 then and the part named a unit other than the holder;
-    # before m044 (no record), a ticket already 代收 whose event names a unit other than the one left without staff
-    mark = db.execute("SELECT value FROM integrity_marks WHERE name = 'recredit_from'").fetchone()
-    if mark is None:
-        return
-    last = 0
-    while True:
-        rows = db.execute(
-            f"SELECT e.id, e.unit_code, {before('e')}, (SELECT u.unit_code FROM ticket_events u INDEXED BY "
-            "ticket_events_ticket WHERE u.ticket_id = e.ticket_id AND u.action = 'unattended' AND u.id < e.id "
-            "ORDER BY u.id DESC LIMIT 1) FROM ticket_events e NOT INDEXED "  # a rowid range: one pass in all
-            "WHERE e.action IN ('rate', 'reopen', 'review') AND e.unit_code IS NOT NULL "
-            "AND e.unit_code NOT LIKE '代收:%' AND e.id > ? AND e.id < ? ORDER BY e.id LIMIT ?",
-            [last, mark[0], BATCH]).fetchall()
-        if not rows:
-            break
-        with db.atomic():
-            for eid, unit, kept, absent in rows:
-                if kept is not None:
-                    k = json_.loads(kept)
-                    stand_in = k[6] == 1 and k[4] is not None and k[4] != k[0] and k[4] == unit
-                else:
-                    stand_in = absent is not None and absent != unit
-                if stand_in:
-                    db.execute("INSERT OR IGNORE INTO rating_recredit (event_id, unit_code) VALUES (?, ?)",
-                               [eid, "代收:" + unit])
-        last = rows[-1][0]
+    # 2. resolve_since is filled after start-up, not here (m062: a walk of every late or open ticket's events,
+    # seconds at 1M while the service would not serve)
+    # 3. older rating events of a 代收 answer (before m059's mark): looked for after start-up as well (m062: a pass
+    # over every event, seconds at 1M), by storage.tickets.recredited's rule
 
 
 @migrations()
@@ -1414,3 +1368,20 @@ def m061_stand_in_gaps(db: sqlite_utils.Database) -> None:
                 if eid == latest and rated is not None and pre + rated == account:
                     recredit(tid, rated_unit=account)
         last = rows[-1][0]
+@migrations()
+def m062_resolve_since_after_start(db: sqlite_utils.Database) -> None:
+    """m060's two back-fills walked every late or open ticket's events and every event before m059's mark at
+    start-up (~10 s at 1M quiet, minutes under load, while the service does not serve). Now this only says what
+    is left; the service does both after it is up, in short writes (bot/scheduler.py resolve_since_fill): the
+    `resolve_since` of the tickets listed here, newest first, and `rating_recredit` over the events from
+    `recredit_scanned` to the mark. Until a ticket or event is reached the rates read it by the same rule from
+    the events (storage.tickets.settle_resolve_since, recredited): a period reads the same during the fills as
+    after them. On a database m060 had filled in full, they find every value already there and write none."""
+    _exec(db, "CREATE TABLE resolve_since_todo (ticket_id INTEGER PRIMARY KEY)",
+          # the tickets that can count open past a deadline at a period's end: overdue_at's two partial indexes
+          "INSERT INTO resolve_since_todo SELECT id FROM tickets INDEXED BY tickets_unresolved "
+          "WHERE resolved_at IS NULL AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 "
+          "UNION SELECT id FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at",
+          # m060's look for older ratings of 代收 answers, from the first event to m059's mark (none on a new file)
+          "INSERT INTO integrity_marks (name, value) SELECT 'recredit_scanned', 0 FROM integrity_marks "
+          "WHERE name = 'recredit_from'")

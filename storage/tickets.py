@@ -286,10 +286,12 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
             seen.setdefault(r[0], {
                 "unit_code": r[1], "at": r[2], "response": r[3], "overdue": r[4], "ticket_id": r[5],
                 "open_from": r[16],
-                "ticket": {"unit_code": r[6], "resolve_unit": r[7], "due_at": r[8], "dispatched_at": r[9],
+                "ticket": {"id": r[5], "unit_code": r[6], "resolve_unit": r[7], "due_at": r[8], "dispatched_at": r[9],
                            "resolved_at": r[10], "state": r[11], "response_unit": r[12], "accepted_at": r[13],
                            "accept_due_at": r[14], "resolve_since": r[15]}})
-    return list(seen.values())
+    out = list(seen.values())
+    settle_resolve_since(db, [m["ticket"] for m in out])
+    return out
 
 
 def columns_of(db: sqlite_utils.Database, table: str) -> set[str]:
@@ -629,6 +631,71 @@ RESOLVE_UNIT = "coalesce(resolve_unit, unit_code)"   # the unit its 办结 part 
 HELD_AT = "(resolve_since IS NULL OR resolve_since < ?)"
 
 
+def resolve_since_of(db: sqlite_utils.Database, ids: list[int]) -> dict[int, float | None]:
+    """When each ticket's 办结 part last came to the unit it counts for by a hand-over, from its events' records
+    (`kept`; None: since its dispatch): what `transition` writes to `resolve_since` as each hand-over happens.
+    One statement for all of them (their events by ticket_events_ticket)."""
+    out: dict[int, float | None] = dict.fromkeys(ids)
+    was: dict[int, list] = {}
+    for tid, at, k in db.execute("SELECT ticket_id, at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                                 "WHERE ticket_id IN (SELECT value FROM json_each(?)) AND kept IS NOT NULL "
+                                 "ORDER BY ticket_id, id", [json.dumps(ids)]):
+        k, w = json.loads(k), was.get(tid)
+        if w is not None and k[0] != w[0] and (k[4] or k[0]) != (w[4] or w[0]):
+            out[tid] = at
+        was[tid] = k
+    return out
+
+
+def resolve_since_pending(db: sqlite_utils.Database) -> bool:
+    """Whether m062's fill has tickets left (bot/scheduler.py resolve_since_fill). Once none, never again: nothing
+    adds to the list after the upgrade, so a connection asks until it sees it empty."""
+    if getattr(db, "resolve_since_filled", False):
+        return False
+    try:
+        left = db.execute("SELECT max(ticket_id) FROM resolve_since_todo").fetchone()[0] is not None
+    except sqlite3.OperationalError:  # a database before m062 (the upgrade tests write history first)
+        return False
+    if not left:
+        db.resolve_since_filled = True
+    return left
+
+
+def _pending_of(db: sqlite_utils.Database, ids: list[int]) -> set[int]:
+    return {r[0] for r in db.execute("SELECT ticket_id FROM resolve_since_todo WHERE ticket_id IN "
+                                     "(SELECT value FROM json_each(?))", [json.dumps(ids)])}
+
+
+def settle_resolve_since(db: sqlite_utils.Database, rows: list[dict[str, Any]], key: str = "id") -> None:
+    """Rows the rates read (PERIOD_COLUMNS): a ticket the fill after an upgrade has not reached yet gets its
+    `resolve_since` from its events, so a period reads the same during the fill as after it (m062). Nothing to
+    do once the fill is done (one look, then none)."""
+    if not rows or not resolve_since_pending(db):
+        return
+    since = resolve_since_of(db, sorted(_pending_of(db, [r[key] for r in rows])))
+    for r in rows:
+        if r[key] in since:
+            r["resolve_since"] = since[r[key]]
+
+
+def resolve_since_next(db: sqlite_utils.Database, limit: int) -> list[tuple[int, float | None]]:
+    """The fill's next tickets, newest first (the periods read most), each with its value from its events; on a
+    reader, the write is resolve_since_store's."""
+    ids = [i for (i,) in db.execute("SELECT ticket_id FROM resolve_since_todo ORDER BY ticket_id DESC LIMIT ?", [limit])]
+    return list(resolve_since_of(db, ids).items())
+
+
+def resolve_since_store(db: sqlite_utils.Database, done: list[tuple[int, float | None]]) -> int:
+    """Write what resolve_since_next read, and take those tickets off the list: one short transaction. A value
+    already there was written by a hand-over since that read (transition), and is the newer: kept."""
+    for tid, since in done:
+        if since is not None:
+            db.execute("UPDATE tickets SET resolve_since = ? WHERE id = ? AND resolve_since IS NULL", [since, tid])
+    db.execute("DELETE FROM resolve_since_todo WHERE ticket_id IN (SELECT value FROM json_each(?))",
+               [json.dumps([tid for tid, _ in done])])
+    return len(done)
+
+
 def _unit_filter(units: list[str] | None, rated: bool = False) -> tuple[str, list]:
     # `+unit_code`: filter rows found by the time ranges, never walk a unit's whole history by its index.
     # `rated`: also the tickets whose rating counts for one of the units (rated_unit, see m024).
@@ -698,7 +765,9 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
     for r in open_overdue:
         if r["due_at"] < end:
             rows.setdefault(r["id"], r)
-    return list(rows.values())
+    out = list(rows.values())
+    settle_resolve_since(db, out)
+    return out
 
 
 def overdue_count(db: sqlite_utils.Database, now: float, units: list[str] | None = None,
@@ -714,8 +783,10 @@ def overdue_rows(db: sqlite_utils.Database, now: float, units: list[str] | None 
     """Open tickets past their deadline at `now`, the longest overdue first: the columns the rates and digest
     read, from the covering index of open tickets alone."""
     where, args = _unit_filter(units, rated=True)  # also the open 代收 tickets a stand-in answers for
-    return list(db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit FROM tickets INDEXED BY tickets_open "
-                         f"WHERE {_OPEN_SQL} AND due_at < ?{where} ORDER BY due_at", [now, *args]))
+    out = list(db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit FROM tickets INDEXED BY tickets_open "
+                        f"WHERE {_OPEN_SQL} AND due_at < ?{where} ORDER BY due_at", [now, *args]))
+    settle_resolve_since(db, out)
+    return out
 
 
 def texts_created(db: sqlite_utils.Database, start: float, end: float) -> list[tuple[str | None, str]]:
@@ -763,19 +834,73 @@ def digests_sent(db: sqlite_utils.Database, week: str) -> set[str]:
 RATING_ACTIONS = ("rate", "reopen", "review")
 
 
+def recredited(e: str = "e") -> str:
+    """SQL: the 代收 account an older rating event (alias `e`, before m059's mark) counts for, else NULL (m060). The
+    answer rated was the 办结 part as it was just before the rating: a stand-in's when the ticket was 代收 then
+    and the part named a unit other than the holder; before m044 (no record), a ticket already 代收 whose event
+    names a unit other than the one left without staff. One rule for the fill after start-up and for a read
+    before the fill has reached the event (ratings_in)."""
+    before = (f"(SELECT k.kept FROM ticket_events k INDEXED BY ticket_events_ticket WHERE k.ticket_id = {e}.ticket_id "
+              f"AND k.kept IS NOT NULL AND k.id < {e}.id ORDER BY k.id DESC LIMIT 1)")
+    absent = (f"(SELECT u.unit_code FROM ticket_events u INDEXED BY ticket_events_ticket WHERE u.ticket_id = "
+              f"{e}.ticket_id AND u.action = 'unattended' AND u.id < {e}.id ORDER BY u.id DESC LIMIT 1)")
+    marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)
+    return (f"(SELECT '{STAND_IN}' || {e}.unit_code FROM (SELECT {before} AS k) b WHERE {e}.action IN ({marks}) "
+            f"AND {e}.unit_code IS NOT NULL AND {e}.unit_code NOT LIKE '{STAND_IN}%' AND CASE WHEN b.k IS NULL "
+            f"THEN coalesce({absent} != {e}.unit_code, 0) ELSE json_extract(b.k, '$[6]') = 1 "
+            f"AND json_extract(b.k, '$[4]') = {e}.unit_code AND json_extract(b.k, '$[4]') IS NOT json_extract(b.k, '$[0]') END)")
+
+
+def recredit_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The events m060's look for older ratings of 代收 answers has not reached: (scanned, mark), every event id
+    between them; None when it is done (or never needed). Once done, never again: a connection asks until then."""
+    if getattr(db, "recredit_done", False):
+        return None
+    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN ('recredit_scanned', 'recredit_from')"))
+    if "recredit_scanned" not in got or "recredit_from" not in got:  # before m062 (the upgrade tests)
+        return None
+    if got["recredit_scanned"] >= got["recredit_from"] - 1:
+        db.recredit_done = True
+        return None
+    return got["recredit_scanned"], got["recredit_from"]
+
+
+RECREDIT_EVENTS = 20_000  # events m062's look reads a time (a rowid range, on a reader)
+
+
+def recredit_next(db: sqlite_utils.Database, events: int = RECREDIT_EVENTS) -> tuple[int, list[tuple[int, str]]]:
+    """On a reader: the next range of the look (events are never changed, so what it finds stays true), as (the
+    last event id looked at, [(rating event, its 代收 account)]); recredit_store writes it."""
+    scanned, mark = recredit_range(db)
+    upto = min(scanned + events, mark - 1)
+    return upto, db.execute(f"SELECT e.id, {recredited('e')} AS u FROM ticket_events e WHERE e.id > ? AND e.id <= ? "
+                            "AND u IS NOT NULL", [scanned, upto]).fetchall()
+
+
+def recredit_store(db: sqlite_utils.Database, upto: int, found: list[tuple[int, str]]) -> int:
+    """On the writer, one short write: the ratings recredit_next found, and how far the look has come."""
+    for row in found:
+        db.execute("INSERT OR IGNORE INTO rating_recredit (event_id, unit_code) VALUES (?, ?)", row)
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'recredit_scanned' AND value < ?", [upto, upto])
+    return len(found)
+
+
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,
                units: list[str] | None = None) -> list[dict[str, Any]]:
     """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
     each with its score, the unit whose answer it rated and whether it was the ticket's first rating."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
+    # events the look after an upgrade has not reached yet (m062): named by the same rule, read now
+    left = recredit_range(db)
+    pending = f" CASE WHEN e.id > {left[0]} AND e.id < {left[1]} THEN {recredited('e')} END," if left else ""
     # The unit the event records (the one whose answer was rated; m014), not the one holding the ticket now. The
     # ticket's own latest rating follows `rated_unit`, as 满意率 does: the same rating counts for one unit in every
     # figure. (Since m030 the two agree; a 代收 ticket rated before it names the absent unit on its event, while
     # m030 gave its rating to the stand-in whose answer it was.)
     unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
             f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
-            f"ELSE coalesce((SELECT r.unit_code FROM rating_recredit r WHERE r.event_id = e.id), e.unit_code, "
+            f"ELSE coalesce((SELECT r.unit_code FROM rating_recredit r WHERE r.event_id = e.id),{pending} e.unit_code, "
             f"t.unit_code) END")  # an older rating of a 代收 answer: the 代收 account m060 names
     select = (f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
               f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})), e.ticket_id, e.id")
@@ -878,17 +1003,26 @@ def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = 
     very second the rates are read) counts as resolved, not also as open (handlers.rates.compute's rule)."""
     resolved_from = cut if end is None else max(cut, end)
     where, args = _credit_filter(units, RESOLVE_UNIT)
+    # a ticket the fill after an upgrade has not reached (m062): counted apart, its value read from its events
+    pending = resolve_since_pending(db)
+    held = f"id NOT IN (SELECT ticket_id FROM resolve_since_todo) AND {HELD_AT}" if pending else HELD_AT
     out: dict[str, int] = {}
     for sql in (
-        f"SELECT {RESOLVE_UNIT}, count(*) FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
+        f"FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
         f"AND resolved_at >= ? AND due_at > 0 AND due_at < ? AND dispatched_at < ? AND kind != 'praise' "
-        f"AND state != 'withdrawn' AND {HELD_AT}{where} GROUP BY 1",
-        f"SELECT {RESOLVE_UNIT}, count(*) FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
-        f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ? "
-        f"AND {HELD_AT}{where} GROUP BY 1",
+        f"AND state != 'withdrawn'",
+        f"FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
+        f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? AND dispatched_at < ?",
     ):
-        params = [resolved_from, cut, cut, cut, *args] if "resolved_at >= ?" in sql else [cut, cut, cut, *args]
-        for unit, n in db.execute(sql, params):
+        params = [resolved_from, cut, cut] if "resolved_at >= ?" in sql else [cut, cut]
+        found = list(db.execute(f"SELECT {RESOLVE_UNIT}, count(*) {sql} AND {held}{where} GROUP BY 1",
+                                [*params, cut, *args]))
+        if pending:
+            units_of = dict(db.execute(f"SELECT id, {RESOLVE_UNIT} {sql} AND id IN "
+                                       f"(SELECT ticket_id FROM resolve_since_todo){where}", [*params, *args]))
+            found += [(units_of[tid], 1) for tid, since in resolve_since_of(db, list(units_of)).items()
+                      if since is None or since < cut]
+        for unit, n in found:
             if unit is not None:
                 out[unit] = out.get(unit, 0) + n
     return out

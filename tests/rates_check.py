@@ -38,13 +38,14 @@ def nov(n: int, hour: int = 10) -> float:
     return dt.datetime(2026, 11, n, hour, tzinfo=TZ).timestamp()
 
 
-def before_m059(path, nobody: str, migration: str = "m059_stand_in_apart"):
-    """A database as it was before m059 (代收 work credited to the duty office), or before `migration`: the bureau,
-    its duty office with one handler bound (o_duty), a district, and the school `nobody` with no one bound."""
+def before_m059(path, nobody: str, stop_before: str = "m059_stand_in_apart"):
+    """A database as it was before m059 (代收 work credited to the duty office), or before `stop_before`: the
+    bureau, its duty office with one handler bound (o_duty), a district, and the school `nobody` with no one
+    bound."""
     import sqlite_utils
     from storage import migrations, staff
     db = sqlite_utils.Database(path)
-    migrations.migrations.apply(db, stop_before=migration)
+    migrations.migrations.apply(db, stop_before=stop_before)
     for code, name, kind, parent in (("jyj", "市教育局", "bureau", None), ("jyj-bgs", "值班室", "office", "jyj"),
                                      ("jn-jyj", "江南区教育局", "district", "jyj"), (nobody, "育英小学", "school", "jn-jyj")):
         db.execute("INSERT INTO units (code, name, kind, parent) VALUES (?, ?, ?, ?)", [code, name, kind, parent])

@@ -94,12 +94,19 @@ HANG_SECONDS = 600.0
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) the process has used so far; None where /proc cannot tell (not Linux)."""
+    """CPU time (user + system) the process and its children have used so far (those it has reaped, and those
+    alive: a server's start is also its workers' and its job process's); None where /proc cannot tell."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    try:
+        kids = [int(k) for task in Path(f"/proc/{pid}/task").iterdir()
+                for k in (task / "children").read_text().split()]
+    except OSError:
+        kids = []
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(k) or 0.0 for k in kids)
 
 
 async def wait_for(predicate, timeout: float = 10.0, proc: subprocess.Popen | None = None):

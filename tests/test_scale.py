@@ -272,7 +272,8 @@ def workbench_queries(week_start: float, week_end: float, now: float):
 # times them on a million tickets.
 ORDERED_WALKS = ("inbox:", "search:", "export:")
 # Tables that stay small (the directory, a few tokens and invites, handling failures awaiting staff).
-SMALL_TABLES = ("units", "access_tokens", "staff_invites", "digest_topics", "inbound_failures", "heartbeat", "CONSTANT")
+SMALL_TABLES = ("units", "access_tokens", "staff_invites", "digest_topics", "inbound_failures", "heartbeat", "CONSTANT",
+                "integrity_marks")  # (a few named marks)
 
 
 def test_every_hot_and_periodic_query_uses_an_index(bulk, tmp_path):

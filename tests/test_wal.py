@@ -12,6 +12,7 @@ from storage import users
 from storage.db import Database
 
 COMMITS = 12_000
+WAITED = 2  # asks past the third: the writer takes each one up after its next batch
 
 
 async def test_the_wal_stays_bounded_under_a_steady_stream_of_commits(tmp_path, monkeypatch):
@@ -21,8 +22,12 @@ async def test_the_wal_stays_bounded_under_a_steady_stream_of_commits(tmp_path, 
     wal = tmp_path / "w.db-wal"
     sizes, written = [], 0
     try:
-        def going() -> bool:  # enough commits to tell, however slow the machine
-            return written < COMMITS and time.monotonic() < until
+        def going() -> bool:
+            # Enough commits, and a stream that outran the checkpoint thread: its passes found the WAL past the limit
+            # (on a loaded machine the commits come slowly, each pass copies all of them, the WAL restarts by itself
+            # and nothing asks the writer to catch up: a fixed count of commits then saw 0-2 catch-ups). Bounded
+            # only against a hang.
+            return (written < COMMITS or db.wal_reset_asks < 3 + WAITED) and time.monotonic() < until
 
         async def writer(k: int) -> None:
             nonlocal written
@@ -37,10 +42,10 @@ async def test_the_wal_stays_bounded_under_a_steady_stream_of_commits(tmp_path, 
                 await asyncio.sleep(0.05)
                 sizes.append(wal.stat().st_size if wal.exists() else 0)
 
-        until = time.monotonic() + 60
+        until = time.monotonic() + 600
         await asyncio.gather(watch(), *(writer(k) for k in range(8)))  # never a pause between two commits
-        assert written >= COMMITS
-        assert db.wal_resets >= 3
+        assert written >= COMMITS and db.wal_reset_asks >= 3 + WAITED, (written, db.wal_reset_asks)
+        assert db.wal_resets >= 3, (db.wal_resets, db.wal_reset_asks)
         # Every commit adds at least a page to the WAL: never restarted, it held half of them (>= 24 MB) by the
         # middle of the run (the old code: 450 MB in 2.5 s). Now it stays near the limit; a pass may overshoot.
         sizes.sort()
