@@ -250,7 +250,7 @@ class Jobs:
         while await self.db.read(tickets.recredit_range) is not None:
             upto, rows = await self.db.read(tickets.recredit_next)
             await self._yield()
-            found = (found or 0) + await self.db.run(tickets.recredit_store, upto, rows)
+            found = (found or 0) + await self.db.run(tickets.recredit_store, upto, rows, self.clock.now())
         if found is not None:
             log.info("older ratings of 代收 answers named after the upgrade: %d", found)
         return total

@@ -292,13 +292,17 @@ def _since_counts(since: float | None, due: float, dispatched: float | None) -> 
 def _since_disagrees(db: sqlite_utils.Database, end: float) -> set[tuple[str, str]]:
     """The tickets whose `resolve_since` would count them open past the deadline at `end` for another unit (or
     none) than their events do."""
+    from storage.tickets import settle_resolve_since
     out = set()
     for sql, n in _SINCE_SQL:
-        for tid, number, since, due, dispatched in db.execute(sql, [end, end][:n]):
-            known, derived = since_from_events(db, tid)
-            if known is not None and \
-                    _since_counts(since, due, dispatched) != _since_counts(derived, due, dispatched):
-                out.add((number, "resolve_since"))
+        rows = [dict(zip(("id", "number", "resolve_since", "due_at", "dispatched_at"), r))
+                for r in db.execute(sql, [end, end][:n])]
+        settle_resolve_since(db, rows)  # not yet filled after an upgrade (m062): as the rates read it meanwhile
+        for r in rows:
+            known, derived = since_from_events(db, r["id"])
+            if known is not None and _since_counts(r["resolve_since"], r["due_at"], r["dispatched_at"]) != \
+                    _since_counts(derived, r["due_at"], r["dispatched_at"]):
+                out.add((r["number"], "resolve_since"))
     return out
 
 

@@ -1286,7 +1286,8 @@ def m061_stand_in_gaps(db: sqlite_utils.Database) -> None:
     import json as json_
     import time as time_
 
-    from storage.tickets import KEPT, hands_over, open_from
+    from storage.integrity import since_from_events
+    from storage.tickets import open_from, recredit, recredit_latest_ratings
     pre = "代收:"  # storage.tickets.STAND_IN
     now = time_.time()
     if "open_from" not in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:
@@ -1307,25 +1308,10 @@ def m061_stand_in_gaps(db: sqlite_utils.Database) -> None:
             break
         with db.atomic():
             for mid, tid, due, writer in rows:
-                since, was = None, None
-                for at, kept in db.execute("SELECT at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
-                                           "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id",
-                                           [tid, writer or 0]):
-                    k = dict(zip(KEPT, json_.loads(kept)))
-                    if was is not None and hands_over(was, k):
-                        since = at
-                    was = k
+                since = since_from_events(db, tid, writer or 0)[1]
                 db.execute("UPDATE unit_misses SET open_from = ? WHERE id = ?", [open_from(due, since), mid])
         last = rows[-1][0]
 
-    def recredit(tid: int, **cols) -> None:
-        sets = ", ".join(f"{c} = ?" for c in cols)
-        db.execute(f"UPDATE tickets SET {sets} WHERE id = ?", [*cols.values(), tid])
-        row = db.execute("SELECT state, unit_code, accept_due_at, due_at, response_unit, resolve_unit, rated_unit, "
-                         "stood_in FROM tickets WHERE id = ?", [tid]).fetchone()
-        db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, kept) "
-                   "VALUES (?, ?, 'system', ?, ?, ?, 'recredit', ?)",
-                   [tid, now, row[0], row[0], RECREDIT_NOTE, json_.dumps(list(row[1:]), separators=(",", ":"))])
     # 1. reviews whose kept 签收 was a stand-in's (reviews are few: the credited-away partial index, by id)
     last = 0
     while True:
@@ -1351,23 +1337,21 @@ def m061_stand_in_gaps(db: sqlite_utils.Database) -> None:
                                         [tid, review]).fetchone()
                     stand_in = absent is not None and absent[0] is not None and absent[0] != respond
                 if stand_in:
-                    recredit(tid, response_unit=pre + respond, stood_in=1)
+                    recredit(db, tid, now, response_unit=pre + respond, stood_in=1)
         last = rows[-1][0]
-    # 2. a ticket's latest rating of a 代收 answer (rating_recredit: few rows, by event id)
+    # 2. a ticket's latest rating of a 代收 answer (rating_recredit: few rows, by event id; those the look after
+    #    start-up finds later (m062) get the same rule as it finds them)
     last = 0
     while True:
-        rows = db.execute(
-            "SELECT r.event_id, r.unit_code, e.ticket_id, t.rated_unit, (SELECT max(l.id) FROM ticket_events l "
-            "INDEXED BY ticket_events_ticket WHERE l.ticket_id = e.ticket_id AND l.action IN ('rate', 'reopen', "
-            "'review')) FROM rating_recredit r JOIN ticket_events e ON e.id = r.event_id JOIN tickets t "
-            "ON t.id = e.ticket_id WHERE r.event_id > ? ORDER BY r.event_id LIMIT ?", [last, BATCH]).fetchall()
+        rows = db.execute("SELECT event_id, unit_code FROM rating_recredit WHERE event_id > ? ORDER BY event_id "
+                          "LIMIT ?", [last, BATCH]).fetchall()
         if not rows:
             break
         with db.atomic():
-            for eid, account, tid, rated, latest in rows:
-                if eid == latest and rated is not None and pre + rated == account:
-                    recredit(tid, rated_unit=account)
+            recredit_latest_ratings(db, rows, now)
         last = rows[-1][0]
+
+
 @migrations()
 def m062_resolve_since_after_start(db: sqlite_utils.Database) -> None:
     """m060's two back-fills walked every late or open ticket's events and every event before m059's mark at

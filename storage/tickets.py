@@ -640,8 +640,8 @@ def resolve_since_of(db: sqlite_utils.Database, ids: list[int]) -> dict[int, flo
     for tid, at, k in db.execute("SELECT ticket_id, at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
                                  "WHERE ticket_id IN (SELECT value FROM json_each(?)) AND kept IS NOT NULL "
                                  "ORDER BY ticket_id, id", [json.dumps(ids)]):
-        k, w = json.loads(k), was.get(tid)
-        if w is not None and k[0] != w[0] and (k[4] or k[0]) != (w[4] or w[0]):
+        k, w = dict(zip(KEPT, json.loads(k))), was.get(tid)
+        if w is not None and hands_over(w, k):
             out[tid] = at
         was[tid] = k
     return out
@@ -877,12 +877,44 @@ def recredit_next(db: sqlite_utils.Database, events: int = RECREDIT_EVENTS) -> t
                             "AND u IS NOT NULL", [scanned, upto]).fetchall()
 
 
-def recredit_store(db: sqlite_utils.Database, upto: int, found: list[tuple[int, str]]) -> int:
-    """On the writer, one short write: the ratings recredit_next found, and how far the look has come."""
+def recredit_store(db: sqlite_utils.Database, upto: int, found: list[tuple[int, str]], now: float) -> int:
+    """On the writer, one short write: the ratings recredit_next found (and m061's rule on them), and how far
+    the look has come."""
     for row in found:
         db.execute("INSERT OR IGNORE INTO rating_recredit (event_id, unit_code) VALUES (?, ?)", row)
+    recredit_latest_ratings(db, found, now)
     db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'recredit_scanned' AND value < ?", [upto, upto])
     return len(found)
+
+
+RECREDIT_NOTE = "代收部分单独列出，不计入任何单位的三率（m059）"  # the note of every `recredit` event
+
+
+def recredit(db: sqlite_utils.Database, ticket_id: int, now: float, **cols: Any) -> None:
+    """An old credit column rewritten to name the 代收 account (m059, m061), appended to the ticket's history with
+    the KEPT columns after it (verify-rates checks against them); the counters follow by their triggers."""
+    db.execute(f"UPDATE tickets SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?", [*cols.values(), ticket_id])
+    row = db.execute(f"SELECT state, {', '.join(KEPT)} FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+    db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, note, action, kept) "
+               "VALUES (?, ?, 'system', ?, ?, ?, 'recredit', ?)",
+               [ticket_id, now, row[0], row[0], RECREDIT_NOTE, json.dumps(list(row[1:]), separators=(",", ":"))])
+
+
+def recredit_latest_ratings(db: sqlite_utils.Database, found: list[tuple[int, str]], now: float) -> int:
+    """m061's rule for ratings of 代收 answers (rating_recredit's rows: event, 代收 account): a ticket whose latest
+    rating is one of them while its rated_unit still names the stand-in itself (the 办结 part moved on since: home
+    for the redo, or to the review) takes the 代收 account. Run by m061 over the rows m060 wrote at start-up, and
+    by the look after start-up (m062) on each it finds."""
+    changed = 0
+    for eid, account in found:
+        tid, rated, latest = db.execute(
+            "SELECT e.ticket_id, t.rated_unit, (SELECT max(l.id) FROM ticket_events l INDEXED BY ticket_events_ticket "
+            "WHERE l.ticket_id = e.ticket_id AND l.action IN ('rate', 'reopen', 'review')) FROM ticket_events e "
+            "JOIN tickets t ON t.id = e.ticket_id WHERE e.id = ?", [eid]).fetchone()
+        if eid == latest and rated is not None and STAND_IN + rated == account:
+            recredit(db, tid, now, rated_unit=account)
+            changed += 1
+    return changed
 
 
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,

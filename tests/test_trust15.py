@@ -166,7 +166,7 @@ def test_an_older_rating_of_a_stand_ins_answer_counts_for_nobodys_first_satisfac
     # the figures above were read before the look after start-up (m062) reached the events; they are its own
     assert db.execute("SELECT count(*) FROM rating_recredit").fetchone()[0] == 0
     while tickets.recredit_range(db) is not None:
-        tickets.recredit_store(db, *tickets.recredit_next(db, 3))
+        tickets.recredit_store(db, *tickets.recredit_next(db, 3), day(26))
     assert rates.for_period(db, start, end, None, day(25)) == got
     named = db.execute("SELECT * FROM rating_recredit ORDER BY event_id").fetchall()
     assert [u for _, u in named] == ["代收:jyj-bgs"] * 2  # the 不满意 and the 满意: both rated its answers
