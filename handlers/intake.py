@@ -1913,11 +1913,11 @@ class Intake:
     def _schools_named(self, text: str) -> list[str]:
         """A school named loosely in a story or a reply (江南实验小学 for 江南区实验小学; 实验小学吧 好像是江南的), to be
         offered for a yes: a name-like run (…小学) after the last word that leads into a name (在, 读, 上…), if the
-        directory reads it as one school for sure. At most two runs, one lookup each: fuzzy matching costs ~15 ms
-        over a city's directory."""
+        directory reads it as one school for sure, among those of a place the text names (好像是江南的). At most two
+        runs, one lookup each: fuzzy matching costs ~15 ms over a city's directory."""
         for m in list(SCHOOL_NAME.finditer(normalise(text)))[:2]:
             name = NAME_LEAD.split(m.group(0))[-1]
-            code = self.s.find_school(name) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
+            code = self.s.find_school(name, said=text) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
             if code:
                 return [code]
         # "My son at Wenchang Primary School …": a name in pinyin or English within an English story
@@ -2254,7 +2254,7 @@ class IntakeServices:
     notices: list  # pushes caused by a submission (the staff to tell), sent with the conversation's reply
     route: Callable[[str], dict]
     matter: Callable[[str], tuple[str, float]]             # route(text)'s category and confidence alone
-    find_school: Callable[..., str | None]                   # (text, loose=True): see _Services.find_school
+    find_school: Callable[..., str | None]                   # (text, loose=True, said=None): see _Services.find_school
     suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]

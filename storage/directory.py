@@ -137,6 +137,19 @@ def school_names(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     return names
 
 
+def school_places(db: sqlite_utils.Database) -> list[tuple[str, str, str | None]]:
+    """(code, name, district) of every active school and kindergarten: where a place said beside a name (江南那个实验
+    小学) narrows the look-up to. Memoised as school_names is."""
+    memo = tx_memo(db)
+    rows = memo.get("school_places") if memo is not None else None
+    if rows is None:
+        rows = db.conn.execute("SELECT code, name, district FROM units WHERE kind IN ('school', 'kindergarten') "
+                               "AND active = 1").fetchall()
+        if memo is not None:
+            memo["school_places"] = rows
+    return rows
+
+
 def by_scene(db: sqlite_utils.Database, scene: str) -> dict[str, Any] | None:
     prefix, _, code = scene.partition(":")
     if prefix not in ("school", "unit") or not code:
