@@ -851,12 +851,22 @@ class _Services(IntakeServices):
         rows = directory.school_names(self.db)
         within, rest = names.place_named(text, directory.school_places(self.db))
         if within is not None:
-            if not rest or names.generic(rest):
-                return []
-            near = self._matched(rest, [row for row in rows if row[0] in within])
+            if not rest:
+                return []  # 江南区的: a place, no school
+            # 江南小学: a kind of school in a place -- the place's schools of that kind, by the whole words
+            near = self._matched(text if names.generic(rest) else rest, [row for row in rows if row[0] in within])
             if near:
                 return [(m.code, m.name) for m in near]
         return [(m.code, m.name) for m in self._matched(text, rows)]
+
+    def place_only(self, text: str) -> str | None:
+        """The district `text` names when it names nothing else (江南那边的 -> 江南区), else None."""
+        rows = directory.school_places(self.db)
+        within, rest = names.place_named(text, rows)
+        if within is None or rest:
+            return None
+        districts = {district for code, _name, district in rows if code in within and district}
+        return districts.pop() if len(districts) == 1 else None
 
     def _matched(self, text: str, rows) -> list:
         """names.match(text, rows), once per text and turn: the school question reads a reply with find_school,

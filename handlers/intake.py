@@ -282,6 +282,7 @@ SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|
 # 实验小学吧 好像是江南的: how sure one is of the name, said around it -- nothing of the matter
 SCHOOL_HEDGE = re.compile(r"好像|应该|可能|大概|估计|似乎|貌似|也许|我?记得|我?觉得|是|的")
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
+SCHOOL_PLACE = re.compile(r"[\u4e00-\u9fff]{2}")  # a place is two characters at least (names.place_named)
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
@@ -455,6 +456,27 @@ def named_kind(text: str) -> str | None:
     found = {kind for word, kind in KIND_NAMES_ALL if word in text}
     if not found and english_words(text) and not han_count(text):
         return english_kind(text)
+    return found.pop() if len(found) == 1 else None
+
+
+# A kind said outright as the message's (我要投诉, 其实我是想咨询一下…, …，改为建议, 这个算建议吧), not a kind's word
+# within a story or a remark (建议严查, 请问…, 感谢): what may change a kind already named or guessed.
+KIND_SAID = re.compile(r"(?:(?:我|我们)?是?(?<![不别没])(?<!不是)(?:要|想)(?:再)?|(?:改为|改成|换成|应该是|应是|属于|算|其实是))"
+                       r"(投诉|举报|建议|咨询|表扬)")
+
+
+@short_texts  # pure
+def kind_said(text: str) -> str | None:
+    """The one kind the words say the message is (KIND_SAID, a reply that is only a kind, or one that opens with it),
+    else None."""
+    lead = BARE_KIND.match(text) or KIND_LEAD.match(text)
+    if lead:
+        return dict(KIND_NAMES_ALL)[lead.group(1)]
+    found = {dict(KIND_NAMES_ALL)[m.group(1)] for m in KIND_SAID.finditer(text)}
+    if not found and not han_count(FILLER.sub("", KIND_NAMED.sub("", text))):
+        return named_kind(text)  # 这是建议 / 是咨询不是投诉: nothing but the kind
+    if not found and not han_count(text):
+        return kind_correction(text)  # change it to a suggestion
     return found.pop() if len(found) == 1 else None
 
 
@@ -878,6 +900,8 @@ class Draft:
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
     kind_seen: bool = False             # the summary showed the kind: a remark added there no longer re-reads it
+    kind_read: int = 0                  # the parts the kind was read from: words added after them change a kind
+    #                                     named or guessed only by saying another (kind_said)
     school: str | None = None
     # scene (the person's last QR code, however old), scanned (a QR code scanned while writing), text, asked, or
     # none (the person said no school)
@@ -1630,6 +1654,9 @@ class Intake:
         if text in SKIP or DECLINE.match(text) and not self.s.find_school(text):
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
+        place = self._place_only(text)
+        if place:  # 江南区的: which school there (没有找到这所学校 would say one was named)
+            return self._out("school", d, [Reply(_t(d, "SCHOOL_IN_PLACE").format(place=place))])
         n = choice(text, len(d.school_options)) if d.school_options else None
         if n is None and len(d.school_options) == 1 and (han_count(text) <= 3 or thanks_only(text)) \
                 and yes_no(text) is True:
@@ -1725,7 +1752,7 @@ class Intake:
                     done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
         if n == 2:  # (written anew: its kind read anew)
-            d.parts, d.attachments, d.kind_seen = [], [], False
+            d.parts, d.attachments, d.kind_seen, d.kind_read = [], [], False, 0
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
@@ -1733,7 +1760,7 @@ class Intake:
         if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
             d.phone = phone.group(1)
             return self._advance(d, [Reply(_t(d, "PHONE_TAKEN"))])
-        kind = named_kind(text)
+        kind = kind_said(text)  # (请问这个钱能退吗 names no kind: a remark, added)
         if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
             if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both
                 d.anonymous = None
@@ -1758,14 +1785,25 @@ class Intake:
 
     # -- moving on -----------------------------------------------------------------------------------------
     def _refresh(self, d: Draft) -> None:
-        """Type and route are read again over the whole text each time it grows, so what is confirmed is
-        what the whole message says."""
+        """Route is read again over the whole text each time it grows, so what is confirmed is what the whole
+        message says; the kind too, until it is named or guessed: then only words that say another change it."""
         text = d.text
         decision = self.s.route(text)
         d.routing = decision
         if not d.about_bureau and about_bureau(normalise(text), d):  # 投诉你们教育局…: never sent away to 12345
             d.about_bureau = True
-        if d.kind_from != "asked":
+        added = d.parts[d.kind_read:] if d.kind and d.kind_from in ("named", "words") \
+            and 0 < d.kind_read <= len(d.parts) else None
+        d.kind_read = len(d.parts)
+        if added is not None:
+            # Named (我要投诉…) or guessed from the first words: words added later (a remark at the phone question,
+            # 请问这个钱能退吗 at the summary) change it only by saying another kind (其实我是想咨询一下…).
+            said = kind_said(normalise("\n".join(added)))
+            if said:
+                d.kind, d.kind_from = said, "named"
+            if decision.get("urgent") and d.kind in ("praise", "suggestion"):
+                d.kind, d.kind_from = "complaint", "urgent"
+        elif d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
             kind = infer_kind(plain) or (None if d.kind_from in ("urgent", "asking") else d.kind)  # read afresh
             named = kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[kind])  # no guess
@@ -2110,10 +2148,17 @@ class Intake:
         hits = [i for i, name in enumerate(self.s.school_names(d.school_options), 1) if core in name]
         return hits[0] if len(hits) == 1 else None
 
+    def _place_only(self, text: str) -> str | None:
+        """The district a reply names with nothing but hedges around it (好像是江南的吧), else None."""
+        text = FILLER.sub("", SCHOOL_HEDGE.sub("", text))
+        return self.s.place_only(text) if SCHOOL_PLACE.search(text) else None  # (most replies name no place)
+
     def _read_school(self, text: str, d: Draft) -> str | None:
         text = self._school_words(text)
         if d.school_options and (choice(text, len(d.school_options)) or self._option_named(text, d)):
             return ""
+        if self._place_only(text):
+            return ""  # 江南那边的: an answer, if not yet a school
         if text in SKIP or DECLINE.match(text):
             return beside_school(DECLINE.sub("", text))
         code = self.s.find_school(text)
@@ -2150,7 +2195,7 @@ class Intake:
             return CONFIRM_WORDS.sub("", _ASK_NO_MORE.sub("", text))
         if WANTS_EDIT.search(text) and not named_kind(text):
             return re.sub(r"(?:我们?)?(?:想|要|需要|得)?$", "", WANTS_EDIT.sub("", text).strip(PUNCT))
-        return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
+        return KIND_NAMED.sub("", text) if kind_said(text) else None  # 改为建议: the kind corrected
 
     def _read_anonymity(self, text: str, d: Draft) -> str | None:
         if ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text):  # 学校会知道是我吗: this very question
@@ -2256,6 +2301,7 @@ class IntakeServices:
     matter: Callable[[str], tuple[str, float]]             # route(text)'s category and confidence alone
     find_school: Callable[..., str | None]                   # (text, loose=True, said=None): see _Services.find_school
     suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
+    place_only: Callable[[str], str | None]                  # the district a reply names and nothing else (江南那边的)
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]
     goes_on: Callable[[Draft], dict | None]           # the ticket just filed, if these words may be added to it

@@ -144,6 +144,7 @@ RESUME_WHY = "您上次有一条留言没有提交，先问一下是接着填写
 OFFICER_WHY = "您有一条留言正在办理，先确认这句话是说给承办人员的，还是一个新的问题。"
 CHANGE_WHY = "刚才写的和现在说的像是两件事，请您选一下怎么处理，以免提交您不想提交的内容。"
 SCHOOL_NAME_WANTED = "请问涉及哪所学校或幼儿园？这里需要发送它的名称，如“江南区实验小学”；不涉及具体学校请回复 0。"
+SCHOOL_IN_PLACE = "请问是{place}的哪所学校或幼儿园？请发送学校名称；不涉及具体学校请回复 0。"
 SCHOOL_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不涉及具体学校请回复 0。"
 SIMILAR = (
     "您在{date}反映过同一学校的同类问题（编号 {number}，{state}）。\n"
@@ -1072,6 +1073,8 @@ EN = {
     "SUMMARY_SCHOOL": "School: {school}\n",
     "SCHOOL_NAME_WANTED": "Which school or kindergarten is this about? Please send its name here (a number will not "
                           "do), or reply 0 if no particular school is concerned.",
+    "SCHOOL_IN_PLACE": "Which school or kindergarten in {place}? Please send its name, or reply 0 if no particular "
+                       "school is concerned.",
     "SCHOOL_NOT_FOUND": "We could not find a school by that name. Please send its name in pinyin or in Chinese "
                         "characters (for example Jiangnan Shiyan Xiaoxue, 江南区实验小学), or 0 if no particular "
                         "school is concerned.",

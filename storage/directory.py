@@ -130,8 +130,7 @@ def school_names(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     memo = tx_memo(db)
     names = memo.get("school_names") if memo is not None else None
     if names is None:
-        names = db.conn.execute("SELECT code, name FROM units WHERE kind IN ('school', 'kindergarten') AND active = 1"
-                                ).fetchall()
+        names = [(code, name) for code, name, _district in school_places(db)]  # one read of the schools for both
         if memo is not None:
             memo["school_names"] = names
     return names
