@@ -833,6 +833,13 @@ FOUND_OUT = re.compile(ASKS_ANONYMITY.pattern + r"|怕[^，。！？,.!?\s]{0,8}
 PHONE_TO_SCHOOL = re.compile(r"(?:学校|老师|班主任|校长)[^。！？!?]{0,6}(?:打|联系|找|知道|看到|看得到|拿到)|"
                              r"(?:给|告诉|透露给?)(?:学校|老师|班主任|校长)")
 
+# A question about leaving the phone: the phone named, then asked about (电话会给学校吗, 留电话的话老师会打给我吗,
+# 学校能看到我的号码吗？) -- not a story that names a call (老师打电话骂我).
+PHONE_ASKED = re.compile(r"(?:^(?:那|请问|那个)?(?:我)?(?:留了?的?|给了?)?(?:电话|手机|号码|联系方式)|"
+                         r"(?:学校|老师|班主任|校长)(?:能|会|可以)?(?:看到|看得到|知道|拿到)(?:我的?)?(?:电话|手机|号码))"
+                         r"[^。！!，,；;]{0,12}?(?:吗|么|嘛|[?？])[\s?？!！。.~～]*$")
+
+
 def _asks_anonymity(text: str):
     return ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)
 
@@ -1318,6 +1325,19 @@ class Intake:
             return self._aside_said(state, d, _t(d, "PHONE_SKIPPED"))
         return None
 
+    def _on_phone_asked(self, state: str, text: str, d: Draft):
+        # 电话会给学校吗 / 留电话的话老师会打给我吗, at the phone question or before it: a question about the step,
+        # answered (why, and whether the school learns who wrote), never part of the story
+        if d.kind == "praise" or han_count(text) > 20 or not PHONE_ASKED.search(text):
+            return None
+        return self._aside_said(state, d, self._phone_why(text, d))
+
+    def _phone_why(self, text: str, d: Draft) -> str:
+        """Why the phone is asked; and, to a worry that the school will have it (留了电话会不会老师打给我？), that the
+        consent question comes next."""
+        fear = PHONE_TO_SCHOOL.search(text) and d.anonymous is None and d.kind != "praise"
+        return _t(d, "PHONE_WHY") + ("\n" + _t(d, "ANONYMITY_LATER") if fear else "")
+
     def _on_phone_given(self, state: str, text: str, d: Draft):
         found = _phone_in_text(text) if state not in ("phone", "confirm") else None
         if found and not d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
@@ -1712,9 +1732,8 @@ class Intake:
         if declines_phone(text):
             d.phone = ""
             return self._advance(d, [])
-        if QUESTION.search(text):  # 留了电话会不会老师打给我？: whether the school gets it is the consent question's
-            fear = _t(d, "ANONYMITY_LATER") + "\n" if PHONE_TO_SCHOOL.search(text) and d.anonymous is None else ""
-            return self._out("phone", d, [Reply(_t(d, "PHONE_WHY") + "\n" + fear + _t(d, "ASK_PHONE"))])
+        if QUESTION.search(text):  # 为什么要留电话？: why it is asked
+            return self._out("phone", d, [Reply(self._phone_why(text, d) + "\n" + _t(d, "ASK_PHONE"))])
         if not _DIGIT.search(text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
         if not _DIGIT.search(text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
@@ -2280,6 +2299,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(EMOJI_ONLY.fullmatch, Intake._on_emoji),
     Aside(_asks_anonymity, Intake._on_asks_anonymity),
     Aside(_PHONE_WORD.search, Intake._on_phone_declined),
+    Aside(_PHONE_WORD.search, Intake._on_phone_asked),
     Aside(_phone_in_text, Intake._on_phone_given),
     Aside(GIVE_UP.search, Intake._on_give_up),
     Aside(CARRY_ON.match, Intake._on_carry_on),

@@ -96,3 +96,28 @@ def test_a_child_who_will_not_go_to_school_is_no_enrolment():
         decision = router.route(text)
         assert decision.category == "other_edu" and not decision.urgent, (text, decision.category)
     assert router.route("孩子到了上学年龄，户口不在本地，怎么办入学").category == "admission"
+
+
+async def test_a_teacher_s_scolding_then_a_refusal_gets_the_youth_hotline_not_110(dialog):
+    d, p = dialog, "o_p16_hotline"
+    await talk(d, p, "我家孩子班主任老是骂他", expect="哪所学校")
+    # it was 如孩子正面临危险，请立即拨打110 (不想去上学 was none of the hotline's own copy of the wordings)
+    await talk(d, p, "孩子现在都不想去上学了 怎么办啊", expect=["12355", "紧急事项"], absent="110")
+
+
+# -- a question about the phone, with or without its question mark, at the phone question or before it ---------------
+@pytest.mark.parametrize("asked", ["留电话的话老师会打给我吗", "电话会给学校吗", "学校能看到我的号码吗？", "留了电话老师会知道吗"])
+async def test_a_question_about_the_phone_is_answered_not_added(dialog, asked):
+    d, p = dialog, "o_p16_phone"
+    await talk(d, p, FEES, expect="哪所学校")
+    # it was 已补充到留言内容 and the question again: the worry became part of the complaint
+    await talk(d, p, asked, expect=["留电话是为了", "是否同意让学校知道您的身份", "哪所学校"], absent="已补充")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, asked, expect=["留电话是为了", "是否同意让学校知道您的身份", "联系电话"], absent="已补充")
+    reply = await summary(d, p, await talk(d, p, "0"))
+    assert asked not in reply, reply
+
+
+def test_a_call_told_in_the_story_is_no_question_about_the_phone():
+    for story in ("老师为什么一直打电话给我？", "老师天天打电话骂我，这合理吗", "班主任给我打电话说孩子受伤了"):
+        assert not intake.PHONE_ASKED.search(story), story

@@ -292,6 +292,8 @@ class Router:
         # Urgency: words in any category's message that call for a 1-working-day answer.
         urgent = rules.get("urgent", {})
         # {name} in a 甲…乙 pattern stands for any word of the group `name` ({child}…没回宿舍)
+        # the groups' words, for what reads the words a pattern found (the hotline for a refusal of school: {refuses})
+        self.urgent_groups = {self._norm(k): tuple(self._norm(x) for x in v) for k, v in urgent.get("groups", {}).items()}
         groups = {self._norm(k): "(?:" + "|".join(re.escape(self._norm(x)) for x in sorted(v, key=len, reverse=True)) + ")"
                   for k, v in urgent.get("groups", {}).items()}
 
