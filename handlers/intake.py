@@ -369,7 +369,7 @@ PHONE_NAMED = re.compile(r"(?:留|给)?(?:联系)?(?:电话|手机|号码|联系
 # At the school question, later questions' own answers answer them: 不留 is the phone question's word ("不留请回复
 # 0"; 算了 不留 after 干嘛要电话), 不同意 the consent question's (after 匿名可以吗). Neither names a school nor says
 # there is none. (Read by the school step, not as asides: elsewhere 不同意 and 不留 answer the question on screen.)
-PHONE_DECLINE_WORD = re.compile(r"(?:算了|那|那就|还是|我)?[，,\s]*(?:就|还是)?不留(?:了|吧|啦)?[。.!！~\s]*")
+PHONE_DECLINE_WORD = re.compile(r"(?:算了|那|那就|还是|我)?[，,\s]*(?:就|还是)?(?:不想|不愿意?|不方便|不)留(?:了|吧|啦)?[。.!！~\s]*")
 CONSENT_REFUSED = re.compile(r"我?不同意(?:让学校知道)?[。.!！~\s]*")
 
 
@@ -2154,7 +2154,11 @@ class Intake:
     def _schools_offered(self, text: str) -> list[str]:
         """The schools a reply to the school question may mean, to be offered: the directory's close matches to the
         whole reply, else a name within it (实验小学吧 好像是江南的: the hedges around it are no part of a name)."""
-        return [code for code, _name in self.s.suggest_schools(text)] or self._schools_named(text)
+        found = [code for code, _name in self.s.suggest_schools(text)] or self._schools_named(text)
+        core = FILLER.sub("", SCHOOL_HEDGE.sub("", SCHOOL_LEAD.sub("", text))).strip(PUNCT)
+        if not found and core != text and han_count(core) >= 2:  # 学校是实验的: the name's piece, offered
+            found = [code for code, _name in self.s.suggest_schools(core)]
+        return found
 
     def _option_named(self, text: str, d: Draft) -> int | None:
         """江南区的那个 / 实验小学那所 at 是这所学校吗？: the one offered school whose name holds what is left once the

@@ -121,3 +121,24 @@ async def test_a_question_about_the_phone_is_answered_not_added(dialog, asked):
 def test_a_call_told_in_the_story_is_no_question_about_the_phone():
     for story in ("老师为什么一直打电话给我？", "老师天天打电话骂我，这合理吗", "班主任给我打电话说孩子受伤了"):
         assert not intake.PHONE_ASKED.search(story), story
+
+
+# -- from the messy chat -----------------------------------------------------------------------------------------------
+async def test_a_piece_of_a_name_with_words_around_it_offers_the_schools_it_may_be(dialog):
+    d, p = dialog, "o_p16_piece"
+    await d.db(directory.upsert, [JB_SYXX])
+    await talk(d, p, FEES, expect="哪所学校")
+    # it was 没有找到这所学校 (the whole reply matched against the names)
+    reply = await talk(d, p, "学校是实验的", expect=["您是指以下哪所学校", "江南区实验小学", "江北区实验小学"])
+    line = next(x for x in reply.splitlines() if "江北区实验小学" in x)
+    await talk(d, p, line.split()[0], expect="联系电话")
+
+
+async def test_not_wanting_to_leave_it_after_the_phone_was_asked_about_keeps_the_school_question(dialog):
+    d, p = dialog, "o_p16_noleave"
+    await talk(d, p, FEES, expect="哪所学校")
+    await talk(d, p, "电话会给学校吗", expect=["留电话是为了", "哪所学校"])
+    # it was read as no school named (不想… declines), the school question skipped
+    await talk(d, p, "不想留", expect=["不留联系电话", "哪所学校"], absent="如方便")
+    reply = await summary(d, p, await talk(d, p, "江南区实验小学", absent="如方便"))
+    assert "涉及学校：江南区实验小学" in reply and "联系电话：未留" in reply, reply
