@@ -462,7 +462,8 @@ def named_kind(text: str) -> str | None:
 # A kind said outright as the message's (我要投诉, 其实我是想咨询一下…, …，改为建议, 这个算建议吧), not a kind's word
 # within a story or a remark (建议严查, 请问…, 感谢): what may change a kind already named or guessed.
 KIND_SAID = re.compile(r"(?:(?:我|我们)?是?(?<![不别没])(?<!不是)(?:要|想)(?:再)?|(?:改为|改成|换成|应该是|应是|属于|算|其实是))"
-                       r"(投诉|举报|建议|咨询|表扬)")
+                       r"(投诉|举报|建议|咨询|表扬)|"
+                       r"(?<![不还])是(?:个|一个)?(投诉|举报|建议|咨询|表扬)(?=$|[了吧啊呀的\s,，。.!！])")  # 这已经是投诉了
 
 
 @short_texts  # pure
@@ -472,7 +473,7 @@ def kind_said(text: str) -> str | None:
     lead = BARE_KIND.match(text) or KIND_LEAD.match(text)
     if lead:
         return dict(KIND_NAMES_ALL)[lead.group(1)]
-    found = {dict(KIND_NAMES_ALL)[m.group(1)] for m in KIND_SAID.finditer(text)}
+    found = {dict(KIND_NAMES_ALL)[m.group(1) or m.group(2)] for m in KIND_SAID.finditer(text)}
     if not found and not han_count(FILLER.sub("", KIND_NAMED.sub("", text))):
         return named_kind(text)  # 这是建议 / 是咨询不是投诉: nothing but the kind
     if not found and not han_count(text):

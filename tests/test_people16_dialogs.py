@@ -71,7 +71,9 @@ def test_the_kind_said_is_one_rule():
     said = intake.kind_said
     assert said("其实我是想咨询一下 这样收费合理吗") == "inquiry" and said("学校还让买资料，我要投诉") == "complaint"
     assert said("改为建议") == "suggestion" and said("这是建议") == "suggestion" and said("是咨询不是投诉") == "inquiry"
-    for remark in ("请问这个钱能退吗？", "建议严查", "麻烦尽快处理，感谢", "我不是要投诉", "不想投诉了", "这种情况怎么办？"):
+    assert said("我觉得这已经是投诉了 孩子天天吃不饱") == "complaint"
+    for remark in ("请问这个钱能退吗？", "建议严查", "麻烦尽快处理，感谢", "我不是要投诉", "不想投诉了", "这种情况怎么办？",
+                   "老师说是建议我们买"):
         assert said(remark) is None, remark
 
 
