@@ -1387,6 +1387,10 @@ class Intake:
         return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
+        if state not in ("describe", "phone") and d.kind != "praise" and d.phone is None \
+                and PHONE_DECLINE_WORD.fullmatch(text):
+            d.phone = ""  # 算了 不留 / 那不留了, after asking about the phone before its question: declined early
+            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         if state != "school" and d.school is None and not han_count(text) and _LATIN_LETTER.search(text) \
@@ -1666,18 +1670,12 @@ class Intake:
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
         text = self._school_words(text)
-        if d.kind != "praise" and d.phone is None and PHONE_DECLINE_WORD.fullmatch(text):
-            d.phone = ""  # 算了 不留: the phone declined early
-            return self._out("school", d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._ask_school(d))])
         if d.kind != "praise" and d.anonymous is None and CONSENT_REFUSED.fullmatch(text):
             d.anonymous = True  # 不同意: the school will not know who wrote (同意 is never taken so: it would tell)
             return self._out("school", d, [Reply(_t(d, "ANONYMITY_TAKEN_EARLY") + "\n" + self._ask_school(d))])
         if text in SKIP or DECLINE.match(text) and not self.s.find_school(text):
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
-        place = self._place_only(text)
-        if place:  # 江南区的: which school there (没有找到这所学校 would say one was named)
-            return self._out("school", d, [Reply(_t(d, "SCHOOL_IN_PLACE").format(place=place))])
         n = choice(text, len(d.school_options)) if d.school_options else None
         if n is None and len(d.school_options) == 1 and (han_count(text) <= 3 or thanks_only(text)) \
                 and yes_no(text) is True:
@@ -1686,6 +1684,9 @@ class Intake:
         if n:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
+        place = self._place_only(text)
+        if place:  # 江南区的: which school there (没有找到这所学校 would say one was named)
+            return self._out("school", d, [Reply(_t(d, "SCHOOL_IN_PLACE").format(place=place))])
         code = self.s.find_school(text)
         if code is None and (ascii_int(text, 3) is not None or han_count(text) <= 3 and yes_no(text) is not None
                              or thanks_only(text)):

@@ -144,3 +144,13 @@ async def test_not_wanting_to_leave_it_after_the_phone_was_asked_about_keeps_the
     await talk(d, p, "不想留", expect=["不留联系电话", "哪所学校"], absent="如方便")
     reply = await summary(d, p, await talk(d, p, "江南区实验小学", absent="如方便"))
     assert "涉及学校：江南区实验小学" in reply and "联系电话：未留" in reply, reply
+
+
+async def test_not_leaving_it_said_at_the_kind_question_after_the_phone_was_asked_about_is_kept(dialog):
+    d, p = dialog, "o_p16_kind_phone"
+    await talk(d, p, "江南区育英小学的午餐 量太少了", expect="请问您这次是")
+    await talk(d, p, "留了电话会不会老师打给我？", expect=["留电话是为了", "请问您这次是"], absent="已补充")
+    # it was 请回复数字 1–4, and the phone asked for after the kind anyway
+    await talk(d, p, "那不留了", expect=["不留联系电话", "请问您这次是"])
+    reply = await summary(d, p, await talk(d, p, "1", absent="如方便"))
+    assert "联系电话：未留" in reply and "不留了" not in reply, reply
