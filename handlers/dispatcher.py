@@ -822,17 +822,29 @@ class _Services(IntakeServices):
     def matter(self, text: str) -> tuple[str, float]:
         return self.d.matter(text)
 
-    def find_school(self, text: str, loose: bool = True) -> str | None:
+    def find_school(self, text: str, loose: bool = True, said: str | None = None) -> str | None:
         """The school `text` names: exactly (the router's names, one directory name in it or it in one name) or,
         when `loose`, by a sure fuzzy match. A caller that takes a school only if its name is in the text or the
         text in its name (Intake._take_school) asks loose=False: a fuzzy match is never such a name (else it
-        would be among the exact hits), and it is the lookup's dearest part."""
+        would be among the exact hits), and it is the lookup's dearest part. A place named in `text` (or in
+        `said`, the reply a name was read from) narrows the look-up to its schools -- 江南那个实验小学 is the one
+        of 江南区 -- and never names a school by itself."""
         if names.generic(text):
             return None
         code = self.d.router.find_school(text)
         if code:
             return code
         rows = directory.school_names(self.db)
+        within, rest = names.place_named(said or text, directory.school_places(self.db))
+        if within is not None and said is None:
+            if not rest or names.generic(rest):
+                return None  # 江南区的 / 江南那个小学: a place, no school
+            whole = [code for code, name in rows if text in name]
+            if len(whole) == 1:
+                return whole[0]  # the place's words are part of one name (江南小学 of 江北区)
+            text = rest
+        if within is not None:
+            rows = [row for row in rows if row[0] in within]
         hits = [code for code, name in rows if text and (text in name or name in text)]
         if len(hits) == 1:
             return hits[0]
@@ -840,13 +852,33 @@ class _Services(IntakeServices):
         return sure.code if sure else None
 
     def suggest_schools(self, text: str) -> list[tuple[str, str]]:
-        return [(m.code, m.name) for m in self._matched(text, directory.school_names(self.db))]
+        """Up to three schools `text` may mean, best first: those of a place it names, when any there is close
+        (实验小学 江南区的), else any in the directory (a place misremembered)."""
+        rows = directory.school_names(self.db)
+        within, rest = names.place_named(text, directory.school_places(self.db))
+        if within is not None:
+            if not rest:
+                return []  # 江南区的: a place, no school
+            # 江南小学: a kind of school in a place -- the place's schools of that kind, by the whole words
+            near = self._matched(text if names.generic(rest) else rest, [row for row in rows if row[0] in within])
+            if near:
+                return [(m.code, m.name) for m in near]
+        return [(m.code, m.name) for m in self._matched(text, rows)]
+
+    def place_only(self, text: str) -> str | None:
+        """The district `text` names when it names nothing else (江南那边的 -> 江南区), else None."""
+        rows = directory.school_places(self.db)
+        within, rest = names.place_named(text, rows)
+        if within is None or rest:
+            return None
+        districts = {district for code, _name, district in rows if code in within and district}
+        return districts.pop() if len(districts) == 1 else None
 
     def _matched(self, text: str, rows) -> list:
         """names.match(text, rows), once per text and turn: the school question reads a reply with find_school,
         then suggest_schools (Intake._read_school), both from the same match."""
         memo = self._match_memo
-        if memo is None or memo[0] is not rows or memo[1] != text:
+        if memo is None or memo[1] != text or memo[0] is not rows and memo[0] != rows:  # (a place's rows: anew)
             memo = self._match_memo = (rows, text, names.match(text, rows))
         return memo[2]
 
@@ -980,7 +1012,7 @@ class _Services(IntakeServices):
 
     def hotlines(self, routing: dict, lang: str | None = "zh") -> str:
         return texts.hotlines(routing.get("urgent_words") or [], routing.get("category", ""), self.d.policy.hotline,
-                              lang)
+                              lang, self.d.router.urgent_groups.get("refuses", ()))
 
     def who_we_are(self, lang: str | None = None) -> str:
         if lang == "en":

@@ -282,6 +282,7 @@ SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|
 # 实验小学吧 好像是江南的: how sure one is of the name, said around it -- nothing of the matter
 SCHOOL_HEDGE = re.compile(r"好像|应该|可能|大概|估计|似乎|貌似|也许|我?记得|我?觉得|是|的")
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
+SCHOOL_PLACE = re.compile(r"[\u4e00-\u9fff]{2}")  # a place is two characters at least (names.place_named)
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
@@ -368,7 +369,7 @@ PHONE_NAMED = re.compile(r"(?:留|给)?(?:联系)?(?:电话|手机|号码|联系
 # At the school question, later questions' own answers answer them: 不留 is the phone question's word ("不留请回复
 # 0"; 算了 不留 after 干嘛要电话), 不同意 the consent question's (after 匿名可以吗). Neither names a school nor says
 # there is none. (Read by the school step, not as asides: elsewhere 不同意 and 不留 answer the question on screen.)
-PHONE_DECLINE_WORD = re.compile(r"(?:算了|那|那就|还是|我)?[，,\s]*(?:就|还是)?不留(?:了|吧|啦)?[。.!！~\s]*")
+PHONE_DECLINE_WORD = re.compile(r"(?:算了|那|那就|还是|我)?[，,\s]*(?:就|还是)?(?:不想|不愿意?|不方便|不)留(?:了|吧|啦)?[。.!！~\s]*")
 CONSENT_REFUSED = re.compile(r"我?不同意(?:让学校知道)?[。.!！~\s]*")
 
 
@@ -455,6 +456,28 @@ def named_kind(text: str) -> str | None:
     found = {kind for word, kind in KIND_NAMES_ALL if word in text}
     if not found and english_words(text) and not han_count(text):
         return english_kind(text)
+    return found.pop() if len(found) == 1 else None
+
+
+# A kind said outright as the message's (我要投诉, 其实我是想咨询一下…, …，改为建议, 这个算建议吧), not a kind's word
+# within a story or a remark (建议严查, 请问…, 感谢): what may change a kind already named or guessed.
+KIND_SAID = re.compile(r"(?:(?:我|我们)?是?(?<![不别没])(?<!不是)(?:要|想)(?:再)?|(?:改为|改成|换成|应该是|应是|属于|算|其实是))"
+                       r"(投诉|举报|建议|咨询|表扬)|"
+                       r"(?<![不还])是(?:个|一个)?(投诉|举报|建议|咨询|表扬)(?=$|[了吧啊呀的\s,，。.!！])")  # 这已经是投诉了
+
+
+@short_texts  # pure
+def kind_said(text: str) -> str | None:
+    """The one kind the words say the message is (KIND_SAID, a reply that is only a kind, or one that opens with it),
+    else None."""
+    lead = BARE_KIND.match(text) or KIND_LEAD.match(text)
+    if lead:
+        return dict(KIND_NAMES_ALL)[lead.group(1)]
+    found = {dict(KIND_NAMES_ALL)[m.group(1) or m.group(2)] for m in KIND_SAID.finditer(text)}
+    if not found and not han_count(FILLER.sub("", KIND_NAMED.sub("", text))):
+        return named_kind(text)  # 这是建议 / 是咨询不是投诉: nothing but the kind
+    if not found and not han_count(text):
+        return kind_correction(text)  # change it to a suggestion
     return found.pop() if len(found) == 1 else None
 
 
@@ -811,6 +834,13 @@ FOUND_OUT = re.compile(ASKS_ANONYMITY.pattern + r"|怕[^，。！？,.!?\s]{0,8}
 PHONE_TO_SCHOOL = re.compile(r"(?:学校|老师|班主任|校长)[^。！？!?]{0,6}(?:打|联系|找|知道|看到|看得到|拿到)|"
                              r"(?:给|告诉|透露给?)(?:学校|老师|班主任|校长)")
 
+# A question about leaving the phone: the phone named, then asked about (电话会给学校吗, 留电话的话老师会打给我吗,
+# 学校能看到我的号码吗？) -- not a story that names a call (老师打电话骂我).
+PHONE_ASKED = re.compile(r"(?:^(?:那|请问|那个)?(?:我)?(?:留了?的?|给了?)?(?:电话|手机|号码|联系方式)|"
+                         r"(?:学校|老师|班主任|校长)(?:能|会|可以)?(?:看到|看得到|知道|拿到)(?:我的?)?(?:电话|手机|号码))"
+                         r"[^。！!，,；;]{0,12}?(?:吗|么|嘛|[?？])[\s?？!！。.~～]*$")
+
+
 def _asks_anonymity(text: str):
     return ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)
 
@@ -878,6 +908,8 @@ class Draft:
     #                                     read again from the text each time it grows; a guess from words is shown
     #                                     as one in the summary, with how to correct it
     kind_seen: bool = False             # the summary showed the kind: a remark added there no longer re-reads it
+    kind_read: int = 0                  # the parts the kind was read from: words added after them change a kind
+    #                                     named or guessed only by saying another (kind_said)
     school: str | None = None
     # scene (the person's last QR code, however old), scanned (a QR code scanned while writing), text, asked, or
     # none (the person said no school)
@@ -1294,6 +1326,19 @@ class Intake:
             return self._aside_said(state, d, _t(d, "PHONE_SKIPPED"))
         return None
 
+    def _on_phone_asked(self, state: str, text: str, d: Draft):
+        # 电话会给学校吗 / 留电话的话老师会打给我吗, at the phone question or before it: a question about the step,
+        # answered (why, and whether the school learns who wrote), never part of the story
+        if d.kind == "praise" or han_count(text) > 20 or not PHONE_ASKED.search(text):
+            return None
+        return self._aside_said(state, d, self._phone_why(text, d))
+
+    def _phone_why(self, text: str, d: Draft) -> str:
+        """Why the phone is asked; and, to a worry that the school will have it (留了电话会不会老师打给我？), that the
+        consent question comes next."""
+        fear = PHONE_TO_SCHOOL.search(text) and d.anonymous is None and d.kind != "praise"
+        return _t(d, "PHONE_WHY") + ("\n" + _t(d, "ANONYMITY_LATER") if fear else "")
+
     def _on_phone_given(self, state: str, text: str, d: Draft):
         found = _phone_in_text(text) if state not in ("phone", "confirm") else None
         if found and not d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
@@ -1342,6 +1387,10 @@ class Intake:
         return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
+        if state not in ("describe", "phone") and d.kind != "praise" and d.phone is None \
+                and PHONE_DECLINE_WORD.fullmatch(text):
+            d.phone = ""  # 算了 不留 / 那不留了, after asking about the phone before its question: declined early
+            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         if state != "school" and d.school is None and not han_count(text) and _LATIN_LETTER.search(text) \
@@ -1621,9 +1670,6 @@ class Intake:
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
         text = self._school_words(text)
-        if d.kind != "praise" and d.phone is None and PHONE_DECLINE_WORD.fullmatch(text):
-            d.phone = ""  # 算了 不留: the phone declined early
-            return self._out("school", d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._ask_school(d))])
         if d.kind != "praise" and d.anonymous is None and CONSENT_REFUSED.fullmatch(text):
             d.anonymous = True  # 不同意: the school will not know who wrote (同意 is never taken so: it would tell)
             return self._out("school", d, [Reply(_t(d, "ANONYMITY_TAKEN_EARLY") + "\n" + self._ask_school(d))])
@@ -1638,6 +1684,9 @@ class Intake:
         if n:
             d.school, d.school_from, d.school_options = d.school_options[n - 1], "asked", []
             return self._advance(d, [])
+        place = self._place_only(text)
+        if place:  # 江南区的: which school there (没有找到这所学校 would say one was named)
+            return self._out("school", d, [Reply(_t(d, "SCHOOL_IN_PLACE").format(place=place))])
         code = self.s.find_school(text)
         if code is None and (ascii_int(text, 3) is not None or han_count(text) <= 3 and yes_no(text) is not None
                              or thanks_only(text)):
@@ -1685,9 +1734,8 @@ class Intake:
         if declines_phone(text):
             d.phone = ""
             return self._advance(d, [])
-        if QUESTION.search(text):  # 留了电话会不会老师打给我？: whether the school gets it is the consent question's
-            fear = _t(d, "ANONYMITY_LATER") + "\n" if PHONE_TO_SCHOOL.search(text) and d.anonymous is None else ""
-            return self._out("phone", d, [Reply(_t(d, "PHONE_WHY") + "\n" + fear + _t(d, "ASK_PHONE"))])
+        if QUESTION.search(text):  # 为什么要留电话？: why it is asked
+            return self._out("phone", d, [Reply(self._phone_why(text, d) + "\n" + _t(d, "ASK_PHONE"))])
         if not _DIGIT.search(text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
         if not _DIGIT.search(text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
@@ -1725,7 +1773,7 @@ class Intake:
                     done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
         if n == 2:  # (written anew: its kind read anew)
-            d.parts, d.attachments, d.kind_seen = [], [], False
+            d.parts, d.attachments, d.kind_seen, d.kind_read = [], [], False, 0
             return self._out("describe", d, [Reply(_t(d, "ASK_REWRITE"))])
         if n == 3:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
@@ -1733,7 +1781,7 @@ class Intake:
         if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
             d.phone = phone.group(1)
             return self._advance(d, [Reply(_t(d, "PHONE_TAKEN"))])
-        kind = named_kind(text)
+        kind = kind_said(text)  # (请问这个钱能退吗 names no kind: a remark, added)
         if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
             if d.kind == "praise":  # praise asked neither phone nor consent: a complaint asks both
                 d.anonymous = None
@@ -1758,14 +1806,25 @@ class Intake:
 
     # -- moving on -----------------------------------------------------------------------------------------
     def _refresh(self, d: Draft) -> None:
-        """Type and route are read again over the whole text each time it grows, so what is confirmed is
-        what the whole message says."""
+        """Route is read again over the whole text each time it grows, so what is confirmed is what the whole
+        message says; the kind too, until it is named or guessed: then only words that say another change it."""
         text = d.text
         decision = self.s.route(text)
         d.routing = decision
         if not d.about_bureau and about_bureau(normalise(text), d):  # 投诉你们教育局…: never sent away to 12345
             d.about_bureau = True
-        if d.kind_from != "asked":
+        added = d.parts[d.kind_read:] if d.kind and d.kind_from in ("named", "words") \
+            and 0 < d.kind_read <= len(d.parts) else None
+        d.kind_read = len(d.parts)
+        if added is not None:
+            # Named (我要投诉…) or guessed from the first words: words added later (a remark at the phone question,
+            # 请问这个钱能退吗 at the summary) change it only by saying another kind (其实我是想咨询一下…).
+            said = kind_said(normalise("\n".join(added)))
+            if said:
+                d.kind, d.kind_from = said, "named"
+            if decision.get("urgent") and d.kind in ("praise", "suggestion"):
+                d.kind, d.kind_from = "complaint", "urgent"
+        elif d.kind_from != "asked":
             plain = normalise(text)  # 打傷 reads as 打伤
             kind = infer_kind(plain) or (None if d.kind_from in ("urgent", "asking") else d.kind)  # read afresh
             named = kind and (decision.get("urgent") or any(w in plain for w in EXPLICIT[kind])  # no guess
@@ -1913,11 +1972,11 @@ class Intake:
     def _schools_named(self, text: str) -> list[str]:
         """A school named loosely in a story or a reply (江南实验小学 for 江南区实验小学; 实验小学吧 好像是江南的), to be
         offered for a yes: a name-like run (…小学) after the last word that leads into a name (在, 读, 上…), if the
-        directory reads it as one school for sure. At most two runs, one lookup each: fuzzy matching costs ~15 ms
-        over a city's directory."""
+        directory reads it as one school for sure, among those of a place the text names (好像是江南的). At most two
+        runs, one lookup each: fuzzy matching costs ~15 ms over a city's directory."""
         for m in list(SCHOOL_NAME.finditer(normalise(text)))[:2]:
             name = NAME_LEAD.split(m.group(0))[-1]
-            code = self.s.find_school(name) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
+            code = self.s.find_school(name, said=text) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
             if code:
                 return [code]
         # "My son at Wenchang Primary School …": a name in pinyin or English within an English story
@@ -2097,7 +2156,11 @@ class Intake:
     def _schools_offered(self, text: str) -> list[str]:
         """The schools a reply to the school question may mean, to be offered: the directory's close matches to the
         whole reply, else a name within it (实验小学吧 好像是江南的: the hedges around it are no part of a name)."""
-        return [code for code, _name in self.s.suggest_schools(text)] or self._schools_named(text)
+        found = [code for code, _name in self.s.suggest_schools(text)] or self._schools_named(text)
+        core = FILLER.sub("", SCHOOL_HEDGE.sub("", SCHOOL_LEAD.sub("", text))).strip(PUNCT)
+        if not found and core != text and han_count(core) >= 2:  # 学校是实验的: the name's piece, offered
+            found = [code for code, _name in self.s.suggest_schools(core)]
+        return found
 
     def _option_named(self, text: str, d: Draft) -> int | None:
         """江南区的那个 / 实验小学那所 at 是这所学校吗？: the one offered school whose name holds what is left once the
@@ -2110,10 +2173,17 @@ class Intake:
         hits = [i for i, name in enumerate(self.s.school_names(d.school_options), 1) if core in name]
         return hits[0] if len(hits) == 1 else None
 
+    def _place_only(self, text: str) -> str | None:
+        """The district a reply names with nothing but hedges around it (好像是江南的吧), else None."""
+        text = FILLER.sub("", SCHOOL_HEDGE.sub("", text))
+        return self.s.place_only(text) if SCHOOL_PLACE.search(text) else None  # (most replies name no place)
+
     def _read_school(self, text: str, d: Draft) -> str | None:
         text = self._school_words(text)
         if d.school_options and (choice(text, len(d.school_options)) or self._option_named(text, d)):
             return ""
+        if self._place_only(text):
+            return ""  # 江南那边的: an answer, if not yet a school
         if text in SKIP or DECLINE.match(text):
             return beside_school(DECLINE.sub("", text))
         code = self.s.find_school(text)
@@ -2150,7 +2220,7 @@ class Intake:
             return CONFIRM_WORDS.sub("", _ASK_NO_MORE.sub("", text))
         if WANTS_EDIT.search(text) and not named_kind(text):
             return re.sub(r"(?:我们?)?(?:想|要|需要|得)?$", "", WANTS_EDIT.sub("", text).strip(PUNCT))
-        return KIND_NAMED.sub("", text) if named_kind(text) else None  # 改为建议: the kind corrected
+        return KIND_NAMED.sub("", text) if kind_said(text) else None  # 改为建议: the kind corrected
 
     def _read_anonymity(self, text: str, d: Draft) -> str | None:
         if ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text):  # 学校会知道是我吗: this very question
@@ -2235,6 +2305,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(EMOJI_ONLY.fullmatch, Intake._on_emoji),
     Aside(_asks_anonymity, Intake._on_asks_anonymity),
     Aside(_PHONE_WORD.search, Intake._on_phone_declined),
+    Aside(_PHONE_WORD.search, Intake._on_phone_asked),
     Aside(_phone_in_text, Intake._on_phone_given),
     Aside(GIVE_UP.search, Intake._on_give_up),
     Aside(CARRY_ON.match, Intake._on_carry_on),
@@ -2254,8 +2325,9 @@ class IntakeServices:
     notices: list  # pushes caused by a submission (the staff to tell), sent with the conversation's reply
     route: Callable[[str], dict]
     matter: Callable[[str], tuple[str, float]]             # route(text)'s category and confidence alone
-    find_school: Callable[..., str | None]                   # (text, loose=True): see _Services.find_school
+    find_school: Callable[..., str | None]                   # (text, loose=True, said=None): see _Services.find_school
     suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
+    place_only: Callable[[str], str | None]                  # the district a reply names and nothing else (江南那边的)
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]
     goes_on: Callable[[Draft], dict | None]           # the ticket just filed, if these words may be added to it

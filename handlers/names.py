@@ -53,6 +53,44 @@ def generic(text: str) -> bool:
     return bool(_GENERIC.fullmatch(_NOISE.sub("", text)))
 
 
+# Around a place said beside a name (江南的实验小学, 江南那个实验小学, 实验小学 江南区的): no part of the name.
+_BESIDE_PLACE = re.compile(r"^(?:[\s,，。.、]|的|那个|那所|这个|这所|那家|这家|那边的?|这边的?)+|"
+                           r"(?:[\s,，。.、!！~～]|的|那个|那所|那边|这边|吧|呢|啊)+$")
+_PLACE_KIND = re.compile(r"[省市区县]$")
+
+
+@functools.lru_cache(maxsize=8)
+def _places(rows: tuple[tuple[str, str, str | None], ...]) -> tuple[re.Pattern | None, dict[str, frozenset[str]]]:
+    """The places a directory's schools are in, as a person says them -- each district (江南区) and its short form
+    (江南), and the place a name begins with -- with the schools in each; one pattern finds them, longest first.
+    One character (市 of 市第一中学) is no place anyone names alone."""
+    by: dict[str, set[str]] = {}
+    for code, name, district in rows:
+        prefix = _PREFIX.match(_clean(name))
+        for place in {_clean(district or ""), prefix.group(0) if prefix else ""}:
+            for form in (place, _PLACE_KIND.sub("", place)):
+                if len(form) >= 2:
+                    by.setdefault(form, set()).add(code)
+    if not by:
+        return None, {}
+    pattern = re.compile("|".join(map(re.escape, sorted(by, key=len, reverse=True))))
+    return pattern, {place: frozenset(codes) for place, codes in by.items()}
+
+
+def place_named(text: str, rows: Iterable[tuple[str, str, str | None]]) -> tuple[frozenset[str] | None, str]:
+    """(the schools in the places `text` names, the text without those words and the little words around them)
+    -- 江南那个实验小学 -> (江南区's schools, 实验小学); (None, text) when it names no place. A place narrows a look-up;
+    it never names a school by itself (江南区的 leaves nothing)."""
+    pattern, by = _places(tuple(rows))
+    if pattern is None:
+        return None, text
+    said = pattern.findall(_clean(text))
+    if not said:
+        return None, text
+    within = frozenset().union(*(by[p] for p in said))
+    return within, _BESIDE_PLACE.sub("", pattern.sub(" ", _clean(text))).strip()
+
+
 def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], limit: int = 3,
           cutoff: float = CUTOFF) -> list[Match]:
     """The best candidates for `query`, best first, at most `limit`, each scoring at least `cutoff`."""

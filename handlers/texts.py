@@ -4,6 +4,8 @@ Style: polite and short, as a good civil servant writes on a phone screen; 您 f
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 WELCOME = (
     "您好，欢迎关注{org}“{bot}”。\n"
     "您可以直接在这里留言：投诉、建议、咨询或表扬，我们会转给负责的部门办理，并告诉您受理编号和办结时限。\n"
@@ -144,6 +146,7 @@ RESUME_WHY = "您上次有一条留言没有提交，先问一下是接着填写
 OFFICER_WHY = "您有一条留言正在办理，先确认这句话是说给承办人员的，还是一个新的问题。"
 CHANGE_WHY = "刚才写的和现在说的像是两件事，请您选一下怎么处理，以免提交您不想提交的内容。"
 SCHOOL_NAME_WANTED = "请问涉及哪所学校或幼儿园？这里需要发送它的名称，如“江南区实验小学”；不涉及具体学校请回复 0。"
+SCHOOL_IN_PLACE = "请问是{place}的哪所学校或幼儿园？请发送学校名称；不涉及具体学校请回复 0。"
 SCHOOL_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不涉及具体学校请回复 0。"
 SIMILAR = (
     "您在{date}反映过同一学校的同类问题（编号 {number}，{state}）。\n"
@@ -258,10 +261,8 @@ HOTLINE_WORDS = {
                      "threat",
                      "囚禁", "关", "体罚", "危险", "暴力"),
     HOTLINE_INJURY: ("血", "伤", "骨折", "肿", "紫", "晕", "injur", "bleed", "broken", "hurt"),
-    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "外号", "绰号", "bull",
-                    # a child kept from school by what was done to them (people13): support for the child, not 110
-                    "不肯上学", "不想上学", "不敢上学", "不愿上学", "不去上学", "不肯去上学", "不肯去学校", "不想去学校",
-                    "不敢去学校"),
+    # (and a child kept from school by what was done to them, people13: the rules' {refuses}, see hotlines)
+    HOTLINE_YOUTH: ("霸凌", "欺凌", "欺负", "抑郁", "心理", "孤立", "勒索", "外号", "绰号", "bull"),
     HOTLINE_FOOD: ("食物中毒", "中毒", "变质", "发霉", "虫", "过期", "食品", "食堂", "饭菜", "肚子", "呕吐", "腹泻",
                    "poison", "vomit", "diarrh", "吐了", "发烧", "头晕", "恶心", "不适", "threw up", "throwing up"),
 }
@@ -289,10 +290,14 @@ TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单
 TICKET_HISTORY_HEAD = "办理记录："
 
 
-def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None = "zh") -> str:
-    """The hotlines for an urgent matter: those its words call for, then the bureau's own."""
+def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None = "zh",
+             refusals: Iterable[str] = ()) -> str:
+    """The hotlines for an urgent matter: those its words call for, then the bureau's own. `refusals`: the wordings
+    of a child's refusal of school (the rules' {refuses} group): support for the child, 12355."""
     said = " ".join(words).lower()
-    lines = [line for line, keys in HOTLINE_WORDS.items() if any(k in said for k in keys)]
+    refusals = tuple(refusals)
+    lines = [line for line, keys in HOTLINE_WORDS.items()
+             if any(k in said for k in keys) or line == HOTLINE_YOUTH and any(r in said for r in refusals)]
     if not lines:
         lines = [HOTLINE_FOOD if category == "safety" and not said else HOTLINE_DANGER]
     if bureau:
@@ -1078,6 +1083,8 @@ EN = {
     "SUMMARY_SCHOOL": "School: {school}\n",
     "SCHOOL_NAME_WANTED": "Which school or kindergarten is this about? Please send its name here (a number will not "
                           "do), or reply 0 if no particular school is concerned.",
+    "SCHOOL_IN_PLACE": "Which school or kindergarten in {place}? Please send its name, or reply 0 if no particular "
+                       "school is concerned.",
     "SCHOOL_NOT_FOUND": "We could not find a school by that name. Please send its name in pinyin or in Chinese "
                         "characters (for example Jiangnan Shiyan Xiaoxue, 江南区实验小学), or 0 if no particular "
                         "school is concerned.",

@@ -80,6 +80,8 @@ _MEMO_TRIGGERS = (
     ("outbox", "UPDATE OF status", "outbox_waiting", "WHEN NEW.status = 'waiting'"),
     ("units", "INSERT", "school_names", ""), ("units", "UPDATE", "school_names", ""),
     ("units", "DELETE", "school_names", ""),
+    ("units", "INSERT", "school_places", ""), ("units", "UPDATE", "school_places", ""),
+    ("units", "DELETE", "school_places", ""),
 )
 
 

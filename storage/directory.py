@@ -130,11 +130,23 @@ def school_names(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     memo = tx_memo(db)
     names = memo.get("school_names") if memo is not None else None
     if names is None:
-        names = db.conn.execute("SELECT code, name FROM units WHERE kind IN ('school', 'kindergarten') AND active = 1"
-                                ).fetchall()
+        names = [(code, name) for code, name, _district in school_places(db)]  # one read of the schools for both
         if memo is not None:
             memo["school_names"] = names
     return names
+
+
+def school_places(db: sqlite_utils.Database) -> list[tuple[str, str, str | None]]:
+    """(code, name, district) of every active school and kindergarten: where a place said beside a name (江南那个实验
+    小学) narrows the look-up to. Memoised as school_names is."""
+    memo = tx_memo(db)
+    rows = memo.get("school_places") if memo is not None else None
+    if rows is None:
+        rows = db.conn.execute("SELECT code, name, district FROM units WHERE kind IN ('school', 'kindergarten') "
+                               "AND active = 1").fetchall()
+        if memo is not None:
+            memo["school_places"] = rows
+    return rows
 
 
 def by_scene(db: sqlite_utils.Database, scene: str) -> dict[str, Any] | None:

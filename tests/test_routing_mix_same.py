@@ -160,8 +160,9 @@ def test_the_another_matter_check_takes_a_decision_an_http_worker_gave():
     assert writer.routing(text)["category"] == "praise"
 
 
-def old_find_school(self, text: str, loose: bool = True) -> str | None:
-    """_Services.find_school before route9 (always loose; its own match for the fuzzy guess)."""
+def old_find_school(self, text: str, loose: bool = True, said: str | None = None) -> str | None:
+    """_Services.find_school before route9 (always loose; its own match for the fuzzy guess; no place narrowing,
+    people16: `said` is read by the new code only)."""
     if names.generic(text):
         return None
     code = self.d.router.find_school(text)

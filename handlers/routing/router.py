@@ -65,6 +65,7 @@ from .normalise import Normaliser
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 
 _GAP_MARKS = ("…", "...")
+_ACROSS = "……"  # in an urgent pattern: the parts may be in different sentences of the message
 _SENTENCE_END = "。！？!?；;\n"
 _SENTENCES = re.compile(f"[{re.escape(_SENTENCE_END)}]+")
 
@@ -291,6 +292,8 @@ class Router:
         # Urgency: words in any category's message that call for a 1-working-day answer.
         urgent = rules.get("urgent", {})
         # {name} in a 甲…乙 pattern stands for any word of the group `name` ({child}…没回宿舍)
+        # the groups' words, for what reads the words a pattern found (the hotline for a refusal of school: {refuses})
+        self.urgent_groups = {self._norm(k): tuple(self._norm(x) for x in v) for k, v in urgent.get("groups", {}).items()}
         groups = {self._norm(k): "(?:" + "|".join(re.escape(self._norm(x)) for x in sorted(v, key=len, reverse=True)) + ")"
                   for k, v in urgent.get("groups", {}).items()}
 
@@ -298,7 +301,11 @@ class Router:
             return "".join(groups[x[1:-1]] if x[1:-1] in groups and x.startswith("{") else re.escape(x)
                            for x in re.split(r"(\{[^}]*\})", p) if x)
 
+        across = int(urgent.get("across_gap", 60))
+
         def gap(w: str) -> str:
+            if _ACROSS in w or "......" in w:  # A……B (NFKC spells it ......): B later in the message, other sentences or lines between (罚站走廊\n不去上学了)
+                return f"[\\s\\S]{{0,{across}}}?"
             # a pattern naming a group stays within one clause: 给孩子报的班,老板联系不上 is no missing child
             ends = _SENTENCE_END + (",、" if "{" in w else "")
             return f"[^{re.escape(ends)}]{{0,{self.gap}}}?"
