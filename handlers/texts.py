@@ -220,6 +220,15 @@ SCHOOL_SUGGEST_ONE = "是这所学校吗？\n{lines}\n是请回复 1；不是请
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_TAKEN_EARLY = "好的，不让学校知道您的身份，只有教育局能看到是谁反映的。"
+# 电话会给学校吗 / 老师会打给我吗: who sees the number; whether the school does is the consent question's
+# (the phone question itself says who sees it: there only the school's part is said)
+PHONE_SEEN = "号码只有办理留言的工作人员能看到，且隐去中间四位。"
+PHONE_SCHOOL_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
+PHONE_SCHOOL_NOW = "选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
+PHONE_SCHOOL_HIDDEN = "您已选择不让学校知道身份，学校看不到您的号码。"
+# 匿名可以吗 once the consent question is answered
+ANONYMITY_KEPT = "学校不会知道是您反映的，只有教育局能看到。"
+ANONYMITY_GIVEN = "您已同意让学校知道您的身份；如想改为对学校保密，请回复“不同意”。"
 ANONYMITY_WHY = (
     "选“同意”，学校可以直接联系您、更快解决；选“不同意”，您的身份只有教育局可见，"
     "留言也不会交给这所学校办理，而由教育局办理。无论选哪一项，其他同学和家长都看不到您的留言和身份。"
@@ -1108,6 +1117,15 @@ EN = {
     "ANONYMITY_TAKEN_EARLY": "All right: the school will not know who you are; only the bureau can see it.",
     "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
                        "education bureau sees who wrote; the school never does.",
+    "PHONE_SEEN": "Only the staff handling your message see the number, with its middle digits hidden.",
+    "PHONE_SCHOOL_LATER": "We will ask shortly whether the school may know who you are; if you say no, the bureau "
+                          "handles your message and the school sees neither your number nor who you are.",
+    "PHONE_SCHOOL_NOW": "If you say no, the bureau handles your message and the school sees neither your number nor "
+                        "who you are.",
+    "PHONE_SCHOOL_HIDDEN": "You chose not to let the school know who you are, so the school does not see your number.",
+    "ANONYMITY_KEPT": "The school will not know that you wrote; only the education bureau can see it.",
+    "ANONYMITY_GIVEN": "You agreed that the school may know who you are. To keep it from the school instead, reply "
+                       "\"I don't agree\".",
     "NUMBER_ALONE": "You are not writing a message at the moment. To raise a matter, please describe it in words; "
                     "send \"status\" to see the messages you have sent.",
     "NOTHING_TO_CANCEL": "You are not writing a message at the moment. Just send your words to start one.",
