@@ -807,10 +807,11 @@ def _asks_anonymity(text: str):
 # -- questions and decisions about a step, said at it or before it (the table `ABOUT_STEPS`) -------------------------
 # Each pattern is the whole reply (a lead, the question, its particles and punctuation): told with a story (老师打电话
 # 骂我孩子, 学校把我的电话号码给了别人) it matches nothing, and the words are kept as ever.
-_ABOUT_LEAD = r"^(?:那|那么|请问|问一下|问下|我想问一下|我想问下|想问下|想问一下|还有|另外|对了|哦|噢|嗯|诶|哎|额|呃|就是|所以)?[，,\s]*"
+_ABOUT_LEAD = (r"^(?:(?:你好|您好|老师好|老师|那个?|那么|请问|问一下|问下|我想问一下|我想问下|想问下|想问一下|还有|另外|对了|哦|噢|嗯|诶|"
+               r"哎|额|呃|就是|所以|可是|但是)[，,\s]*)*")
 _ABOUT_END = r"(?:吗|么|嘛|呢|不|没|啊|呀|吧|哈|哦|的)*(?:[\s?？!！。.~～…，,]|" + EMOJI + r"|\ufe0f)*$"
 _PHONE_NOUN = r"(?:电话号码|电话号|电话|手机号码|手机号|手机|号码|联系方式)"
-_AT_SCHOOL = r"(?:学校|老师|班主任|校长|园长|校方|学校那边|老师那边|学校的人)"
+_AT_SCHOOL = r"(?:学校|老师|班主任|校长|园长|校方|学校那边|老师那边|学校的人|他们|她们|对方)"  # (他们: just named)
 _IF_GIVEN = r"(?:(?:如果|要是|假如)?我?(?:留|给|填|写)了?(?:你们)?(?:我的?)?" + _PHONE_NOUN + r"(?:的话|之后|以后)?[，,\s]*)?"
 _MAY = r"(?:会不会|能不能|是不是|可不可以|会|能|可以|要)?(?:不会)?"
 # 电话会给学校吗 / 学校能看到我的号码吗 / 留了电话会不会老师打给我 / 我的号码学校能看到不
@@ -819,7 +820,7 @@ PHONE_TO_SCHOOL = re.compile(
     r"(?:你们|您们|您|你)?" + _MAY + r"(?:把|将)?(?:我的?)?" + _PHONE_NOUN + "?" + _MAY + r"(?:被)?(?:给|告诉|透露给?|发给|转给|交给|提供给)"
     + _AT_SCHOOL + r"(?:看)?|" +
     _MAY + _AT_SCHOOL + _MAY + r"(?:看到|看得到|看见|知道|拿到|查到|有)(?:我的?)?" + _PHONE_NOUN + "|" +
-    r"(?:我的?)?" + _PHONE_NOUN + _AT_SCHOOL + _MAY + r"(?:看到|看得到|看见|知道|拿到|查到)|" +
+    r"(?:我的?)?" + _PHONE_NOUN + _MAY + r"(?:被)?" + _AT_SCHOOL + _MAY + r"(?:看到|看得到|看见|知道|拿到|查到)|" +
     _MAY + r"(?:有)?" + _AT_SCHOOL + _MAY + r"(?:打给我|打电话给我|给我打电话|打我电话|打过来|联系我|找我)" +
     r")" + _ABOUT_END)
 # 我的电话会泄露吗 / 电话安全吗 / 会不会有人打电话给我 / 谁能看到我的号码: the phone's explanation (PHONE_WHY)
@@ -843,8 +844,9 @@ PHONE_ASKED_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:is my (?:phone )?numbe
                             r"why do you (?:need|want) my (?:phone )?number)\b[^.!?]{0,20}[?.!\s]*$", re.I)
 # 那不留了 / 算了 不留 / 不同意: a later question's own word said early, where the question on screen has no such answer
 # (elsewhere 不留 and 不同意 answer it: 不同意 at the out-of-scope question is its "no").
-PHONE_DECLINE_WORD = re.compile(r"(?:算了|那|那就|还是|我|嗯|好吧|哦)?[，,\s]*(?:就|还是)?不留(?:了|吧|啦)?[。.!！~\s]*")
-CONSENT_REFUSED = re.compile(r"(?:那|那就|还是|嗯)?[，,\s]*我?不同意(?:让学校知道)?[。.!！~\s]*|"
+_BARE_LEAD = r"(?:(?:算了|那个?|那就|还是|我|嗯|好吧|哦|额|呃)[，,\s]*)*"
+PHONE_DECLINE_WORD = re.compile(_BARE_LEAD + r"(?:就|还是)?不留(?:了|吧|啦|哈)*[。.!！~\s]*")
+CONSENT_REFUSED = re.compile(_BARE_LEAD + r"我?不同意(?:让学校知道)?(?:了|吧|啦|哈)*[。.!！~\s]*|"
                              r"(?:no,? )?i (?:don'?t|do not) agree[.!\s]*", re.I)
 BARE_WORD_STEPS = frozenset({"kind", "conduct", "focus", "school", "similar"})
 # what leads a decision said early: 那电话还是不留了吧 / 算了，号码就不留了
@@ -1339,11 +1341,26 @@ class Intake:
     def _on_about_step(self, state: str, text: str, d: Draft):
         """A question or worry about a step, or its answer said early (the rows of `ABOUT_STEPS`): answered from
         that step's explanation, or the decision kept, and the question on screen asked again."""
+        said = self._about_step(state, text, d)
+        if said is None:  # 学校会不会知道是我啊 电话会给他们吗: several such, and nothing else
+            clauses = ASIDE_CLAUSE.findall(text)
+            said = [self._about_step(state, c, d) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False else ""
+                    for c in clauses] if len(clauses) > 1 else [None]
+            if None in said or not any(said):
+                return None
+            kept: list[str] = []
+            for a in said:  # one answer that says what another already did (稍后会问…) is said once
+                if a and not any(a.split("；")[0] in k for k in kept):
+                    kept = [k for k in kept if k.split("；")[0] not in a] + [a]
+            said = "\n".join(kept)
+        return self._aside_said(state, d, said)
+
+    def _about_step(self, state: str, text: str, d: Draft) -> str | None:
         for row in ABOUT_STEPS:
             if row.look(text) and (not row.early or state in DETOURS or STEP_ORDER[state] < STEP_ORDER[row.step]):
                 said = row.answer(self, state, text, d)
                 if said is not None:
-                    return self._aside_said(state, d, said)
+                    return said
         return None
 
     def _about_phone(self, state: str, text: str, d: Draft) -> str | None:
@@ -2339,8 +2356,15 @@ ABOUT_STEPS: tuple[AboutStep, ...] = (
 STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
 
 
+# A reply's clauses, each with its question mark (电话会给学校？ 匿名可以吗)
+ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
+
+
 def _about_a_step(text: str) -> bool:
-    return any(row.look(text) for row in ABOUT_STEPS)
+    if any(row.look(text) for row in ABOUT_STEPS):
+        return True
+    clauses = ASIDE_CLAUSE.findall(text) if len(text) <= 60 else ()  # (a story is longer: its words are kept)
+    return len(clauses) > 1 and any(row.look(c) for c in clauses for row in ABOUT_STEPS)
 
 
 ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
