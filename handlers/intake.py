@@ -1341,6 +1341,7 @@ class Intake:
     def _on_about_step(self, state: str, text: str, d: Draft):
         """A question or worry about a step, or its answer said early (the rows of `ABOUT_STEPS`): answered from
         that step's explanation, or the decision kept, and the question on screen asked again."""
+        decided = (d.phone, d.anonymous)
         said = self._about_step(state, text, d)
         if said is None:  # 学校会不会知道是我啊 电话会给他们吗: several such, and nothing else
             clauses = ASIDE_CLAUSE.findall(text)
@@ -1353,6 +1354,8 @@ class Intake:
                 if a and not any(a.split("；")[0] in k for k in kept):
                     kept = [k for k in kept if k.split("；")[0] not in a] + [a]
             said = "\n".join(kept)
+        if state == "confirm" and (d.phone, d.anonymous) != decided:  # 不同意 at the summary: it again, as it now reads
+            return self._advance(d, [Reply(said)])
         return self._aside_said(state, d, said)
 
     def _about_step(self, state: str, text: str, d: Draft) -> str | None:
@@ -1367,10 +1370,10 @@ class Intake:
         """电话会给学校吗 / 电话安全吗: who sees the number; whether the school does is the consent question's."""
         if d.kind == "praise":  # no phone is asked of praise
             return None
-        if not (PHONE_TO_SCHOOL.match(text) or PHONE_TO_SCHOOL_EN.match(text)) or d.anonymous is False:
+        if not (PHONE_TO_SCHOOL.match(text) or PHONE_TO_SCHOOL_EN.match(text)):
             return _t(d, "PHONE_WHY")
-        school = _t(d, "PHONE_SCHOOL_HIDDEN" if d.anonymous else "PHONE_SCHOOL_NOW" if state == "anonymity"
-                    else "PHONE_SCHOOL_LATER")
+        school = _t(d, "PHONE_SCHOOL_HIDDEN" if d.anonymous else "PHONE_SCHOOL_SHOWN" if d.anonymous is False
+                    else "PHONE_SCHOOL_NOW" if state == "anonymity" else "PHONE_SCHOOL_LATER")
         if state == "phone":  # (its question says who sees the number)
             return school
         return _t(d, "PHONE_SEEN") + (" " if d.lang == "en" else "") + school

@@ -226,6 +226,7 @@ PHONE_SEEN = "号码只有办理留言的工作人员能看到，且隐去中间
 PHONE_SCHOOL_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
 PHONE_SCHOOL_NOW = "选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
 PHONE_SCHOOL_HIDDEN = "您已选择不让学校知道身份，学校看不到您的号码。"
+PHONE_SCHOOL_SHOWN = "您已同意让学校知道您的身份，办理的学校能看到号码；如想改为对学校保密，请回复“不同意”。"
 # 匿名可以吗 once the consent question is answered
 ANONYMITY_KEPT = "学校不会知道是您反映的，只有教育局能看到。"
 ANONYMITY_GIVEN = "您已同意让学校知道您的身份；如想改为对学校保密，请回复“不同意”。"
@@ -1123,6 +1124,8 @@ EN = {
     "PHONE_SCHOOL_NOW": "If you say no, the bureau handles your message and the school sees neither your number nor "
                         "who you are.",
     "PHONE_SCHOOL_HIDDEN": "You chose not to let the school know who you are, so the school does not see your number.",
+    "PHONE_SCHOOL_SHOWN": "You agreed that the school may know who you are, so the school handling it can see the "
+                          "number. To keep it from the school instead, reply \"I don't agree\".",
     "ANONYMITY_KEPT": "The school will not know that you wrote; only the education bureau can see it.",
     "ANONYMITY_GIVEN": "You agreed that the school may know who you are. To keep it from the school instead, reply "
                        "\"I don't agree\".",

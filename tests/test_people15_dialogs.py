@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from handlers import intake, texts
-from tests.dialog import heard, talk
+from tests.dialog import NUMBER, heard, talk
+from tests.test_citizen_dialogs import ticket
 from tests.test_people2_dialogs import english
 from tests.test_people14_dialogs import FEES, summary
 
@@ -79,9 +80,11 @@ async def test_consent_can_be_withdrawn_at_the_summary(dialog):
     await talk(d, p, "1", expect=["请核对", "身份信息：可告知学校"])
     # 学校会知道是我吗 at the summary was answered 稍后会问您… (asked already); 不同意 there was 请回复 1、2 或 3
     await talk(d, p, "学校会知道是我吗", expect=texts.ANONYMITY_GIVEN, absent=["稍后会问", "已补充"])
-    await talk(d, p, "不同意", expect=texts.ANONYMITY_TAKEN_EARLY)
-    reply = await talk(d, p, "2")  # (summary: 修改内容 -- asked to write anew)
-    assert "重新发送" in reply, reply
+    await talk(d, p, "学校能看到我电话吗", expect=texts.PHONE_SEEN + texts.PHONE_SCHOOL_SHOWN, absent="已补充")
+    await talk(d, p, "不同意", expect=[texts.ANONYMITY_TAKEN_EARLY, "请核对", "身份信息：对学校保密"])
+    await talk(d, p, "学校会知道是我吗", expect=texts.ANONYMITY_KEPT, absent="请核对")
+    reply = await talk(d, p, "1", expect="提交成功")
+    assert (await ticket(d, NUMBER.search(reply).group(0)))["anonymous"], reply
 
 
 # -- 3. a new matter mid-draft: the phone given minutes ago holds -------------------------------------------------------
