@@ -216,10 +216,10 @@ DECLINE = re.compile(r"^(?:我?(?:就|还是|暂时)?(?:不想|不愿意?|不用
                      r"免了|算了|跳过|拒绝|不涉及)|0$|否|no\b|skip\b)", re.I)
 AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所谓", "没问题", "不怕")
 _AGREE_DESPITE_NO = re.compile("|".join(map(re.escape, AGREE_DESPITE_NO)))  # one pass (yes_no: every reply)
-REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
+REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否|\b(?:don'?t|do not) agree\b|\bdisagree\b", re.I)
 NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
 WHICH_UNSURE = re.compile(NOT_UNDERSTOOD.pattern + r"|怎么选|选哪|选什么|哪个是|有什么区别|什么区别")
-AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
+AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事|^i agree\b", re.I)
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
 _CN_PHONE = re.compile(r"[零〇一幺二两三四五六七八九0-9](?:[\s-]*[零〇一幺二两三四五六七八九0-9]){6,}")
@@ -1157,6 +1157,10 @@ class Intake:
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
             return None, d.to_dict(), [Reply(self.s.who_we_are(lang) + "\n" + texts.pick("GREETING_NEXT", lang))]
+        about = self._about_step(None, text, dataclasses.replace(d, lang=lang or (
+            "en" if in_english(text) else None))) if text and _about_a_step(text) else None
+        if about:  # 电话会给学校吗 before anything: answered, and what to send; nothing started (never the story)
+            return None, d.to_dict(), [Reply(about + "\n" + texts.pick("GREETING_NEXT", lang))]
         if text and self._wants_person(text):  # 转人工: who handles it; nothing started
             return None, d.to_dict(), [Reply(self.s.reach_person(lang))]
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
@@ -1358,9 +1362,13 @@ class Intake:
             return self._advance(d, [Reply(said)])
         return self._aside_said(state, d, said)
 
-    def _about_step(self, state: str, text: str, d: Draft) -> str | None:
+    def _about_step(self, state: str | None, text: str, d: Draft) -> str | None:
+        """What the first row of `ABOUT_STEPS` that answers says (state None: no message begun, questions only)."""
         for row in ABOUT_STEPS:
-            if row.look(text) and (not row.early or state in DETOURS or STEP_ORDER[state] < STEP_ORDER[row.step]):
+            if state is None and row.decides:
+                continue
+            if row.look(text) and (state is None or not row.early or state in DETOURS
+                                   or STEP_ORDER[state] < STEP_ORDER[row.step]):
                 said = row.answer(self, state, text, d)
                 if said is not None:
                     return said
@@ -2346,15 +2354,16 @@ class AboutStep:
     look: Callable[[str], Any]
     answer: Callable[["Intake", str, str, Draft], str | None]
     early: bool = False
+    decides: bool = False  # an answer said early (kept), not a question: never before a message is begun
 
 
 # Questions and worries about a step, and its answer said before it is asked: ONE table, one aside row.
 ABOUT_STEPS: tuple[AboutStep, ...] = (
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
     AboutStep("phone", lambda t: declines_phone_early(t) or PHONE_DECLINE_WORD.fullmatch(t),  # 不留电话 / 那不留了
-              Intake._phone_declined_early, early=True),
+              Intake._phone_declined_early, early=True, decides=True),
     AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
-    AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early),  # 不同意 (after 匿名可以吗)
+    AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
 )
 STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
 

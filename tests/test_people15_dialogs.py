@@ -127,6 +127,17 @@ async def test_the_phone_given_for_a_new_matter_holds_for_the_one_set_aside(dial
     assert "联系电话：139****5678" in reply and SALTY in reply, reply
 
 
+# -- before anything: answered, and nothing started --------------------------------------------------------------------
+@pytest.mark.parametrize("asked", ["留电话的话老师会打给我吗", "匿名可以吗"])
+async def test_a_question_about_a_step_as_the_first_message_starts_nothing(dialog, asked):
+    d, p = dialog, "o_p15_first"
+    # 留电话的话老师会打给我吗 was the message itself: the school was asked for it, and it was filed with the story
+    await talk(d, p, asked, expect=["稍后会问您是否同意让学校知道您的身份", texts.GREETING_NEXT], absent="哪所学校")
+    await at_phone(d, p)
+    reply = await summary(d, p, await talk(d, p, "0"))
+    assert reply.split("内容：")[1].startswith(FEES + "\n回复"), reply
+
+
 # -- what IS story stays story ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("story", ["老师打电话骂我孩子", "学校把我的电话号码给了别人", "班主任天天给我打电话催交钱",
                                    "老师能随便把家长电话发到群里吗？"])
@@ -168,3 +179,5 @@ async def test_an_english_worry_about_the_phone_is_answered(dialog):
     await talk(d, p, "I'd rather not give my number", expect=texts.EN["PHONE_SKIPPED"])
     reply = await talk(d, p, "1", absent="phone number so")
     assert "May the school know who you are" in reply, reply
+    # the words the summary's ANONYMITY_GIVEN tells an English writer to use answer the consent question too
+    await english(d, await talk(d, p, "I don't agree", expect="Please check", absent="Please reply 1 or 2"))
