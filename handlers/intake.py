@@ -846,7 +846,8 @@ PHONE_ASKED_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:is my (?:phone )?numbe
 # (elsewhere 不留 and 不同意 answer it: 不同意 at the out-of-scope question is its "no").
 _BARE_LEAD = r"(?:(?:算了|那个?|那就|还是|我|嗯|好吧|哦|额|呃)[，,\s]*)*"
 PHONE_DECLINE_WORD = re.compile(_BARE_LEAD + r"(?:就|还是)?不留(?:了|吧|啦|哈)*[。.!！~\s]*")
-CONSENT_REFUSED = re.compile(_BARE_LEAD + r"我?不同意(?:让学校知道)?(?:了|吧|啦|哈)*[。.!！~\s]*|"
+CONSENT_REFUSED = re.compile(_BARE_LEAD + r"(?:我?不同意(?:让学校知道)?|(?:也|还是|最好)?(?:不想|不要|别|不愿意?)让?(?:学校|老师|班主任)"
+                             r"知道(?:是我|我是谁)?)(?:了|吧|啦|哈)*[。.!！~\s]*|"
                              r"(?:no,? )?i (?:don'?t|do not) agree[.!\s]*", re.I)
 BARE_WORD_STEPS = frozenset({"kind", "conduct", "focus", "school", "similar"})
 # what leads a decision said early: 那电话还是不留了吧 / 算了，号码就不留了
@@ -1157,7 +1158,7 @@ class Intake:
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
             return None, d.to_dict(), [Reply(self.s.who_we_are(lang) + "\n" + texts.pick("GREETING_NEXT", lang))]
-        about = self._about_step(None, text, dataclasses.replace(d, lang=lang or (
+        about = self._about_steps(None, text, dataclasses.replace(d, lang=lang or (
             "en" if in_english(text) else None))) if text and _about_a_step(text) else None
         if about:  # 电话会给学校吗 before anything: answered, and what to send; nothing started (never the story)
             return None, d.to_dict(), [Reply(about + "\n" + texts.pick("GREETING_NEXT", lang))]
@@ -1346,21 +1347,30 @@ class Intake:
         """A question or worry about a step, or its answer said early (the rows of `ABOUT_STEPS`): answered from
         that step's explanation, or the decision kept, and the question on screen asked again."""
         decided = (d.phone, d.anonymous)
-        said = self._about_step(state, text, d)
-        if said is None:  # 学校会不会知道是我啊 电话会给他们吗: several such, and nothing else
-            clauses = ASIDE_CLAUSE.findall(text)
-            said = [self._about_step(state, c, d) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False else ""
-                    for c in clauses] if len(clauses) > 1 else [None]
-            if None in said or not any(said):
-                return None
-            kept: list[str] = []
-            for a in said:  # one answer that says what another already did (稍后会问…) is said once
-                if a and not any(a.split("；")[0] in k for k in kept):
-                    kept = [k for k in kept if k.split("；")[0] not in a] + [a]
-            said = "\n".join(kept)
+        said = self._about_steps(state, text, d)
+        if said is None:
+            return None
         if state == "confirm" and (d.phone, d.anonymous) != decided:  # 不同意 at the summary: it again, as it now reads
             return self._advance(d, [Reply(said)])
         return self._aside_said(state, d, said)
+
+    def _about_steps(self, state: str | None, text: str, d: Draft) -> str | None:
+        """The reply clause by clause when each is such a remark or says nothing (电话给学校吗？匿名可以吗？ / 不留电话了，
+        也不想让学校知道), else whole; None when it is none."""
+        clauses = ASIDE_CLAUSE.findall(text) if len(text) <= 60 else []
+        if len(clauses) > 1:
+            trial = dataclasses.replace(d)  # (a decision in one clause is kept only if every clause is a remark)
+            said = [self._about_step(state, c, trial) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False
+                    else "" for c in clauses]
+            if None not in said and any(said):
+                d.phone, d.anonymous = trial.phone, trial.anonymous
+                kept: list[str] = []
+                for a in said:  # one answer that says what another already did (稍后会问…) is said once
+                    if a and not any(a.split("；")[0] in k for k in kept):
+                        kept = [k for k in kept if k.split("；")[0] not in a] + [a]
+                lead = _t(d, "OK_LEAD")  # 好的，… once, not on every line
+                return "\n".join([kept[0], *(k.removeprefix(lead) for k in kept[1:])])
+        return self._about_step(state, text, d)
 
     def _about_step(self, state: str | None, text: str, d: Draft) -> str | None:
         """What the first row of `ABOUT_STEPS` that answers says (state None: no message begun, questions only)."""
@@ -2358,12 +2368,13 @@ class AboutStep:
 
 
 # Questions and worries about a step, and its answer said before it is asked: ONE table, one aside row.
-ABOUT_STEPS: tuple[AboutStep, ...] = (
-    AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
+ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins (a decision before a question:
+    #                                    不想让学校知道是我 decides; 学校会知道是我吗 asks)
     AboutStep("phone", lambda t: declines_phone_early(t) or PHONE_DECLINE_WORD.fullmatch(t),  # 不留电话 / 那不留了
               Intake._phone_declined_early, early=True, decides=True),
-    AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
+    AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
     AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
+    AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
 )
 STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
 

@@ -63,6 +63,7 @@ GREETING_IN_DRAFT = "您好，我在。"
 NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
 PHONE_TAKEN = "已记下联系电话。"
 PHONE_SKIPPED = "好的，不留联系电话。"
+OK_LEAD = "好的，"  # what PHONE_SKIPPED and ANONYMITY_TAKEN_EARLY begin with: said once when both are
 ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是，转给承办人员\n2 不是，这是新的问题"
 GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
 FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
@@ -1217,6 +1218,7 @@ EN = {
     "DISCARDED_START": "All right, the earlier message has been dropped; we are taking down what you just sent.",
     "PHONE_TAKEN": "Phone number noted.",
     "PHONE_SKIPPED": "All right, no phone number.",
+    "OK_LEAD": "All right",
     "GIVE_UP_ASK": "Your message has not been sent yet. If you have decided not to send it, reply \"cancel\"; to go "
                    "on, please answer:",
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "

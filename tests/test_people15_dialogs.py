@@ -87,6 +87,30 @@ async def test_consent_can_be_withdrawn_at_the_summary(dialog):
     assert (await ticket(d, NUMBER.search(reply).group(0)))["anonymous"], reply
 
 
+# -- several in one message -------------------------------------------------------------------------------------------
+async def test_two_questions_or_two_decisions_in_one_message_are_each_answered(dialog):
+    d, p = dialog, "o_p15_two"
+    await talk(d, p, SALTY, expect="1 投诉")
+    # the first was answered for the anonymity only; the second was 已补充到留言内容
+    reply = await talk(d, p, "电话给学校吗？匿名可以吗？", expect=[texts.PHONE_SEEN + texts.PHONE_SCHOOL_LATER, "1 投诉"],
+                       absent=["已补充", texts.ANONYMITY_LATER])
+    assert reply.count("稍后会问") == 1, reply
+    await talk(d, p, "学校会不会知道是我啊 电话会给他们吗", expect=texts.PHONE_SCHOOL_LATER, absent="已补充")
+    reply = await talk(d, p, "不留电话了，也不想让学校知道",
+                       expect=[texts.PHONE_SKIPPED, texts.ANONYMITY_TAKEN_EARLY.removeprefix("好的，"), "1 投诉"])
+    assert reply.count("好的") == 1, reply
+    reply = await summary(d, p, await talk(d, p, "1", absent="联系电话，便于"))
+    assert "联系电话：未留" in reply and "身份信息：对学校保密" in reply, reply
+    assert reply.split("内容：")[1].startswith(SALTY + "\n回复"), reply
+
+
+async def test_a_story_with_a_question_about_the_phone_is_kept(dialog):
+    d, p = dialog, "o_p15_told"
+    await at_phone(d, p)
+    reply = await talk(d, p, "老师打电话骂我孩子，电话会给学校吗", absent=texts.PHONE_SCHOOL_LATER)
+    assert "已补充" in reply or "另一件事" in reply, reply  # (kept: added, or asked whether it is another matter)
+
+
 # -- 3. a new matter mid-draft: the phone given minutes ago holds -------------------------------------------------------
 @pytest.mark.parametrize("phone, shown", [("13912345678", "139****5678"), ("0", "未留")])
 async def test_a_new_matter_mid_draft_is_not_asked_the_phone_again(dialog, phone, shown):
