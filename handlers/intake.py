@@ -2383,7 +2383,15 @@ STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
 ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 
 
+# A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
+# (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
+_ABOUT_WORD = re.compile(r"电话|手机|号码|联系|匿名|保密|实名|知道|不留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|找我")
+_ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|agree|name", re.I)
+
+
 def _about_a_step(text: str) -> bool:
+    if not (_ABOUT_WORD.search(text) or _LATIN_LETTER.search(text) and _ABOUT_WORD_EN.search(text)):
+        return False
     if any(row.look(text) for row in ABOUT_STEPS):
         return True
     clauses = ASIDE_CLAUSE.findall(text) if len(text) <= 60 else ()  # (a story is longer: its words are kept)
