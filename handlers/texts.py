@@ -1380,7 +1380,13 @@ TEMPLATE_LIST_HEAD = "{unit}的常用回复（发送“回复 编号 #序号”�
 TEMPLATE_LIST_NONE = "{unit}还没有常用回复。请在网页工作台的“常用回复”页面添加（发送“登录”获取链接）。"
 TEMPLATE_NOT_FOUND = "{unit}没有第{n}条常用回复。"
 
+# A workbench form that was sent but not acted on (title, detail): nothing was changed, and the page says how to go on
+FORM_SIGNED_OUT = ("登录已过期", "刚才的操作没有提交，没有改动任何内容。请重新登录工作台，再操作一次。")
+FORM_EXPIRED = ("页面已过期", "刚才的操作没有提交，没有改动任何内容：这个页面打开后您已退出或重新登录过。"
+                             "请重新打开页面，再操作一次。")
+
 # 网页授权 sign-in to the workbench (title, detail)
+OAUTH_OFF = ("未启用微信授权登录", "请在公众号中发送「登录」，打开收到的链接即可进入工作台。")
 OAUTH_RESTART = ("请重新打开工作台", "微信授权登录没有完成（授权已过期或已使用）。请关闭本页，重新打开工作台；"
                                     "也可以在公众号中发送「登录」获取登录链接。")
 OAUTH_NO_CODE = ("未获得微信授权", "没有收到微信的授权。请关闭本页，重新打开工作台，或在公众号中发送「登录」获取登录链接。")

@@ -654,7 +654,10 @@ async def test_without_wechat_oauth_configured_there_is_no_such_sign_in(make_con
     from aiohttp.test_utils import TestClient, TestServer
     app = create_app(make_config())
     async with TestClient(TestServer(app)) as client:
-        resp = await client.get("/w/oauth", allow_redirects=False)
-        assert resp.status == 404
+        for path in ("/w/oauth", "/w/oauth/back?code=x&state=y"):  # a page saying how to sign in (bureau16)
+            resp = await client.get(path, allow_redirects=False)
+            page = await resp.text()
+            assert resp.status == 404 and resp.content_type == "text/html", page
+            assert "未启用微信授权登录" in page and "发送「登录」" in page and '<a href="/w/login">' in page
         resp = await client.get("/w/login", headers={"User-Agent": WECHAT_UA}, allow_redirects=False)
         assert resp.status == 200 and "发送「登录」" in await resp.text()

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.config import Config
+from handlers import texts
 from handlers.clock import Clock
 from handlers.vocabulary import STAFF_ROLES
 from storage import users, websessions
@@ -135,24 +136,32 @@ def staff_page(handler: Callable[[web.Request, Viewer], Awaitable[web.StreamResp
     """A workbench page: a signed-in staff member, and on POST a matching CSRF token (else 403, nothing done).
     A workbench.NotFound the page raises is answered by the one refusal page (workbench.NOT_FOUND)."""
     async def wrapped(request: web.Request) -> web.StreamResponse:
+        from bot.web.workbench import NotFound, message_page, page_error, refusal_page
         v = await viewer(request)
-        if v is None:
-            if request.method != "GET":
-                raise web.HTTPForbidden(text="请先登录工作台。")
-            # the page asked for comes back after sign-in (a ticket link opened from a WeChat notice)
-            raise web.HTTPFound("/w/login" if request.path_qs == "/w/" else
-                                "/w/login?" + urlencode({"next": request.path_qs}))
-        if request.method == "POST":
+        if request.method == "GET":
+            if v is None:  # the page asked for comes back after sign-in (a ticket link opened from a WeChat notice)
+                raise web.HTTPFound("/w/login" if request.path_qs == "/w/" else
+                                    "/w/login?" + urlencode({"next": request.path_qs}))
+        else:  # a refused form: a page saying nothing was done, leading back to the page the form was on
+            page = request.path if await _has_page(request) else "/w/"
+            if v is None:
+                return page_error(request, *texts.FORM_SIGNED_OUT, 403,
+                                  back=("/w/login?" + urlencode({"next": page}), "重新登录"))
             form = await request.post()
             if not hmac.compare_digest(str(form.get("_csrf", "")), v.csrf):
-                raise web.HTTPForbidden(text="表单已失效，请刷新页面后重试。")
-        from bot.web.workbench import NotFound, refusal_page
+                return await message_page(request, v, *texts.FORM_EXPIRED, (page, "重新打开页面"), 403)
         try:
             return await handler(request, v)
         except NotFound as refused:  # what the page says it is not there for: a page of the workbench, 404
             return await refusal_page(request, v, refused.what)
     wrapped.__name__ = handler.__name__
     return wrapped
+
+
+async def _has_page(request: web.Request) -> bool:
+    """Most forms post to their own page; a few (/w/accept-all, /w/signout) have none to go back to."""
+    match = await request.app.router.resolve(request.clone(method="GET"))
+    return match.http_exception is None
 
 
 def set_cookie(response: web.StreamResponse, request: web.Request, sid: str) -> None:

@@ -42,7 +42,7 @@ async def start(request: web.Request) -> web.Response:
     """GET /w/oauth?next=…: to WeChat's authorisation page, with a fresh state bound to this browser."""
     base = enabled(request)
     if not base:
-        raise web.HTTPNotFound(text="未启用微信授权登录。", content_type="text/plain")
+        return page_error(request, *texts.OAUTH_OFF, 404, back=("/w/login", "返回登录页"))
     from bot.app import CONFIG
     config = request.app[CONFIG]
     state = secrets.token_hex(16)
@@ -59,7 +59,7 @@ async def start(request: web.Request) -> web.Response:
 async def back(request: web.Request) -> web.Response:
     """GET /w/oauth/back?code=…&state=…: WeChat sends the person back here."""
     if not enabled(request):
-        raise web.HTTPNotFound(text="未启用微信授权登录。", content_type="text/plain")
+        return page_error(request, *texts.OAUTH_OFF, 404, back=("/w/login", "返回登录页"))
     kept, _, next_ = request.cookies.get(STATE_COOKIE, "").partition(":")
     state, code = request.query.get("state", ""), request.query.get("code", "")
     if not kept or not hmac.compare_digest(kept, state):

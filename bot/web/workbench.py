@@ -104,8 +104,10 @@ async def saved(request: web.Request, v: Viewer, text: str, to: str) -> NoReturn
     raise web.HTTPFound(to)
 
 
-def page_error(request: web.Request, title: str, detail: str, status: int = 403) -> web.Response:
-    response = aiohttp_jinja2.render_template("w_message.html", request, {"title": title, "detail": detail})
+def page_error(request: web.Request, title: str, detail: str, status: int = 403,
+               back: tuple[str, str] | None = None) -> web.Response:
+    response = aiohttp_jinja2.render_template("w_message.html", request,
+                                              {"title": title, "detail": detail, "back": back})
     response.set_status(status)
     return response
 
@@ -132,10 +134,15 @@ class NotFound(web.HTTPNotFound):
 
 
 async def refusal_page(request: web.Request, v: Viewer, what: str) -> web.Response:
-    title, detail = NOT_FOUND[what]
+    return await message_page(request, v, *NOT_FOUND[what], ("/w/", "返回工作台首页"), 404)
+
+
+async def message_page(request: web.Request, v: Viewer, title: str, detail: str, back: tuple[str, str],
+                       status: int) -> web.Response:
+    """A message in the workbench's layout (its menu, the way back), for a signed-in person."""
     response = _render("w_message.html", request, await _context(request, v, title=title, detail=detail,
-                                                                 back=("/w/", "返回工作台首页")))
-    response.set_status(404)
+                                                                 back=back))
+    response.set_status(status)
     return response
 
 
