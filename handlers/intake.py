@@ -832,10 +832,10 @@ PHONE_ASKED = re.compile(
     r"(?:谁|哪些人)" + _MAY + r"(?:看到|看得到|看见|知道|拿到)(?:我的?)?" + _PHONE_NOUN +
     r")" + _ABOUT_END)
 _QUESTION_MARK = re.compile(r"[吗么嘛?？]|会不会|能不能|是不是|可不可以|谁|哪些人|[会能][^了]*$|安全|不[^了]*$")
-PHONE_TO_SCHOOL_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:will|would|can|could|does|do|is|are)\b[^.!?]{0,40}"
+PHONE_TO_SCHOOL_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:will|wil|would|can|could|does|do|is|are)\b[^.!?]{0,40}"
                                 r"\b(?:school|teachers?|head ?teacher|principal)\b[^.!?]{0,30}"
                                 r"\b(?:my (?:phone )?number|call me|phone me|contact me)\b[^.!?]{0,20}[?.!\s]*$|"
-                                r"^(?:and |so |but )?(?:will|would|is|does) my (?:phone )?number\b[^.!?]{0,30}"
+                                r"^(?:and |so |but )?(?:will|wil|would|is|does) my (?:phone )?number\b[^.!?]{0,30}"
                                 r"\b(?:school|teachers?|principal)\b[^.!?]{0,20}[?.!\s]*$", re.I)
 PHONE_ASKED_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:is my (?:phone )?number (?:safe|private|kept private)|"
                             r"who (?:will|can|could) (?:see|get|have) my (?:phone )?number|"
@@ -852,9 +852,9 @@ CONSENT_REFUSED = re.compile(_BARE_LEAD + r"(?:我?不同意(?:让学校知道)?
 BARE_WORD_STEPS = frozenset({"kind", "conduct", "focus", "school", "similar"})
 # what leads a decision said early: 那电话还是不留了吧 / 算了，号码就不留了
 _DECISION_LEAD = re.compile(r"^(?:那|那就|那么|算了|嗯|好吧|哦|噢|还是|我看)[，,\s]*")
-NO_PHONE_EARLY_EN = re.compile(r"^(?:ok,? |then |in that case,? )?(?:i(?:'d| would) rather not |i (?:don'?t|do not|won'?t) "
-                               r"(?:want to )?)(?:give|leave|share) (?:you )?(?:my|a) (?:phone )?number[.!\s]*$|"
-                               r"^no phone number(?:,? (?:please|thanks))?[.!\s]*$", re.I)
+NO_PHONE_EARLY_EN = re.compile(r"^(?:ok(?:ay)?,? |then,? |in that case,? |so,? )?(?:(?:i(?:'d| would) rather not |i (?:don'?t|do "
+                               r"not|won'?t) (?:want to )?)(?:give|leave|share) (?:you )?(?:my|a) (?:phone )?number|"
+                               r"no (?:phone )?number)(?:,? (?:please|thanks|thank you))?[.!\s]*$", re.I)
 
 
 def asks_about_phone(text: str):

@@ -200,7 +200,8 @@ async def test_an_english_worry_about_the_phone_is_answered(dialog):
     reply = await english(d, await talk(d, p, "will the school get my number?",
                                         expect=[texts.EN["PHONE_SCHOOL_LATER"], "Is it this school?"], absent="Added"))
     await english(d, await talk(d, p, "is my phone number safe", expect=texts.EN["PHONE_WHY"], absent="Added"))
-    await talk(d, p, "I'd rather not give my number", expect=texts.EN["PHONE_SKIPPED"])
+    await talk(d, p, "wil the school get my number??", expect=texts.EN["PHONE_SCHOOL_LATER"], absent="Added")  # (a typo)
+    await talk(d, p, "ok no phone number please", expect=texts.EN["PHONE_SKIPPED"], absent="Added")
     reply = await talk(d, p, "1", absent="phone number so")
     assert "May the school know who you are" in reply, reply
     # the words the summary's ANONYMITY_GIVEN tells an English writer to use answer the consent question too
