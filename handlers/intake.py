@@ -2385,8 +2385,9 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 
 # A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
-_ABOUT_WORD = re.compile(r"电话|手机|号码|联系|匿名|保密|实名|知道|不留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|找我")
-_ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|agree|name", re.I)
+_ABOUT_WORD = re.compile(r"电话|手机|号码|联系|匿名|保密|实名|知道|告诉|透露|通知|不留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
+                         r"找我|回电")
+_ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
 
 
 def _about_a_step(text: str) -> bool:
