@@ -19,7 +19,8 @@ import common  # noqa: F401  (this checkout on sys.path)
 
 from handlers import intake
 from handlers.textmemo import SHORT_TEXT, short_texts
-from tests.test_asides_table import corpus, old_may_be_aside
+from tests import test_asides_table as asides
+from tests.test_asides_table import ADDED, corpus, old_may_be_aside
 
 
 def cpu(fn, texts) -> float:
@@ -39,8 +40,11 @@ def main() -> None:
     rng.shuffle(pool)
     texts = [rng.choice(pool) for _ in range(args.texts)]
     funcs = {"old": old_may_be_aside, "new": intake.may_be_aside.__wrapped__}  # the functions, memo apart
-    # the same answers, but for the rows added since (tests/test_asides_table.ADDED: 🙏🙏)
-    assert all(funcs["old"](t) == funcs["new"](t) or intake.EMOJI_ONLY.fullmatch(t) for t in set(texts))
+    # the same answers, but for the rows added or replaced since (tests/test_asides_table.ADDED and REPLACED: 🙏🙏,
+    # 你问这干嘛, 电话会给学校吗; the phone-word look replaced by people15 let through every text naming a phone)
+    since = [a.look for a in intake.ASIDES if a.answer in ADDED or a.answer in getattr(asides, "REPLACED", {})]
+    assert all(funcs["old"](t) == funcs["new"](t) or intake.EMOJI_ONLY.fullmatch(t) or any(look(t) for look in since)
+               or intake._PHONE_WORD.search(t) for t in set(texts))
     memo = {name: short_texts(fn) for name, fn in funcs.items()}
     short = sorted({t for t in pool if len(t) <= SHORT_TEXT})
     short = [rng.choice(short[:800]) for _ in range(args.texts)]  # fits the memo (MEMO_SIZE)

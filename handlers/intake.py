@@ -216,10 +216,10 @@ DECLINE = re.compile(r"^(?:我?(?:就|还是|暂时)?(?:不想|不愿意?|不用
                      r"免了|算了|跳过|拒绝|不涉及)|0$|否|no\b|skip\b)", re.I)
 AGREE_DESPITE_NO = ("不介意", "不在乎", "不在意", "没关系", "无所谓", "没问题", "不怕")
 _AGREE_DESPITE_NO = re.compile("|".join(map(re.escape, AGREE_DESPITE_NO)))  # one pass (yes_no: every reply)
-REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否", re.I)
+REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否|\b(?:don'?t|do not) agree\b|\bdisagree\b", re.I)
 NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
 WHICH_UNSURE = re.compile(NOT_UNDERSTOOD.pattern + r"|怎么选|选哪|选什么|哪个是|有什么区别|什么区别")
-AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事", re.I)
+AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事|^i agree\b", re.I)
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
 _CN_PHONE = re.compile(r"[零〇一幺二两三四五六七八九0-9](?:[\s-]*[零〇一幺二两三四五六七八九0-9]){6,}")
@@ -364,13 +364,6 @@ def same_matter(text: str) -> int | None:
 
 # The phone named right after a decline: 不留电话了, 不想给手机号.
 PHONE_NAMED = re.compile(r"(?:留|给)?(?:联系)?(?:电话|手机|号码|联系方式)")
-
-
-# At the school question, later questions' own answers answer them: 不留 is the phone question's word ("不留请回复
-# 0"; 算了 不留 after 干嘛要电话), 不同意 the consent question's (after 匿名可以吗). Neither names a school nor says
-# there is none. (Read by the school step, not as asides: elsewhere 不同意 and 不留 answer the question on screen.)
-PHONE_DECLINE_WORD = re.compile(r"(?:算了|那|那就|还是|我)?[，,\s]*(?:就|还是)?(?:不想|不愿意?|不方便|不)留(?:了|吧|啦)?[。.!！~\s]*")
-CONSENT_REFUSED = re.compile(r"我?不同意(?:让学校知道)?[。.!！~\s]*")
 
 
 def declines_phone_unasked(text: str) -> bool:
@@ -830,19 +823,79 @@ def _phone_in_text(text: str):
 FOUND_OUT = re.compile(ASKS_ANONYMITY.pattern + r"|怕[^，。！？,.!?\s]{0,8}(?:报复|知道|穿小鞋|针对|记恨|盯上|找麻烦)|"
                                                 r"打击报复|穿小鞋|不敢(?:说|讲|告诉|反映)")
 
-# At the phone question: will the school or the teacher have the number, call, find out (留了电话会不会老师打给我？).
-PHONE_TO_SCHOOL = re.compile(r"(?:学校|老师|班主任|校长)[^。！？!?]{0,6}(?:打|联系|找|知道|看到|看得到|拿到)|"
-                             r"(?:给|告诉|透露给?)(?:学校|老师|班主任|校长)")
-
-# A question about leaving the phone: the phone named, then asked about (电话会给学校吗, 留电话的话老师会打给我吗,
-# 学校能看到我的号码吗？) -- not a story that names a call (老师打电话骂我).
-PHONE_ASKED = re.compile(r"(?:^(?:那|请问|那个)?(?:我)?(?:留了?的?|给了?)?(?:电话|手机|号码|联系方式)|"
-                         r"(?:学校|老师|班主任|校长)(?:能|会|可以)?(?:看到|看得到|知道|拿到)(?:我的?)?(?:电话|手机|号码))"
-                         r"[^。！!，,；;]{0,12}?(?:吗|么|嘛|[?？])[\s?？!！。.~～]*$")
-
-
 def _asks_anonymity(text: str):
     return ASKS_ANONYMITY.search(text) or ASKS_ANONYMITY_EN.search(text)
+
+
+# -- questions and decisions about a step, said at it or before it (the table `ABOUT_STEPS`) -------------------------
+# Each pattern is the whole reply (a lead, the question, its particles and punctuation): told with a story (老师打电话
+# 骂我孩子, 学校把我的电话号码给了别人) it matches nothing, and the words are kept as ever.
+_ABOUT_LEAD = (r"^(?:(?:你好|您好|老师好|老师|那个?|那么|请问|问一下|问下|我想问一下|我想问下|想问下|想问一下|还有|另外|对了|哦|噢|嗯|诶|"
+               r"哎|额|呃|就是|所以|可是|但是)[，,\s]*)*")
+_ABOUT_END = r"(?:吗|么|嘛|呢|不|没|啊|呀|吧|哈|哦|的)*(?:[\s?？!！。.~～…，,]|" + EMOJI + r"|\ufe0f)*$"
+_PHONE_NOUN = r"(?:电话号码|电话号|电话|手机号码|手机号|手机|号码|联系方式)"
+_AT_SCHOOL = r"(?:学校|老师|班主任|校长|园长|校方|学校那边|老师那边|学校的人|他们|她们|对方)"  # (他们: just named)
+_GIVEN = r"(?:(?:如果|要是|假如)?我?(?:留|给|填|写)了?(?:你们)?(?:我的?)?" + _PHONE_NOUN + r"(?:的话|之后|以后)?[，,\s]*)"
+_IF_GIVEN = _GIVEN + "?"
+_MAY = r"(?:会不会|能不能|是不是|可不可以|会|能|可以|要)?(?:不会)?"
+# 电话会给学校吗 / 学校能看到我的号码吗 / 留了电话会不会老师打给我 / 我的号码学校能看到不
+PHONE_TO_SCHOOL = re.compile(
+    _ABOUT_LEAD + _IF_GIVEN + r"(?:" +
+    r"(?:你们|您们|您|你)?" + _MAY + r"(?:把|将)?(?:我的?)?" + _PHONE_NOUN + "?" + _MAY + r"(?:被)?(?:给|告诉|透露给?|发给|转给|交给|提供给)"
+    + _AT_SCHOOL + r"(?:看)?|" +
+    _MAY + _AT_SCHOOL + _MAY + r"(?:看到|看得到|看见|知道|拿到|查到|有)(?:我的?)?" + _PHONE_NOUN + "|" +
+    r"(?:我的?)?" + _PHONE_NOUN + _MAY + r"(?:被)?" + _AT_SCHOOL + _MAY + r"(?:看到|看得到|看见|知道|拿到|查到)|" +
+    _MAY + r"(?:有)?" + _AT_SCHOOL + _MAY + r"(?:打给我|打电话给我|给我打电话|打我电话|打过来|联系我|找我)|" +
+    _GIVEN + _MAY + _AT_SCHOOL + _MAY + r"(?:看到|看得到|看见|知道)" +  # 留了电话老师会知道吗: the phone said first
+    r")" + _ABOUT_END)
+# 我的电话会泄露吗 / 电话安全吗 / 会不会有人打电话给我 / 谁能看到我的号码: the phone's explanation (PHONE_WHY)
+PHONE_ASKED = re.compile(
+    _ABOUT_LEAD + _IF_GIVEN + r"(?:" +
+    r"(?:我的?)?" + _PHONE_NOUN + _MAY + r"(?:被)?(?:泄露|泄漏|外泄|公开|曝光|给别人|被别人看到|安全|保密)(?:出去)?|" +
+    _MAY + r"(?:被)?(?:泄露|泄漏|外泄|公开)(?:我的?)?" + _PHONE_NOUN + "|" +
+    _MAY + r"(?:有人|你们|您们|谁|工作人员|教育局)" + _MAY + r"(?:打给我|打电话给我|给我打电话|打我电话|打过来|回电话?)|" +
+    r"(?:谁|哪些人)" + _MAY + r"(?:看到|看得到|看见|知道|拿到)(?:我的?)?" + _PHONE_NOUN +
+    r")" + _ABOUT_END)
+_QUESTION_MARK = re.compile(r"[吗么嘛?？]|会不会|能不能|是不是|可不可以|谁|哪些人|[会能][^了]*$|安全|不[^了]*$")
+PHONE_TO_SCHOOL_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:will|wil|would|can|could|does|do|is|are)\b[^.!?]{0,40}"
+                                r"\b(?:school|teachers?|head ?teacher|principal)\b[^.!?]{0,30}"
+                                r"\b(?:my (?:phone )?number|call me|phone me|contact me)\b[^.!?]{0,20}[?.!\s]*$|"
+                                r"^(?:and |so |but )?(?:will|wil|would|is|does) my (?:phone )?number\b[^.!?]{0,30}"
+                                r"\b(?:school|teachers?|principal)\b[^.!?]{0,20}[?.!\s]*$", re.I)
+PHONE_ASKED_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:is my (?:phone )?number (?:safe|private|kept private)|"
+                            r"who (?:will|can|could) (?:see|get|have) my (?:phone )?number|"
+                            r"(?:will|would) (?:you|anyone|someone|somebody) (?:call|phone|ring) me|"
+                            r"(?:do|must) i (?:have|need) to (?:give|leave|share) (?:you )?(?:my|a) (?:phone )?number|"
+                            r"why do you (?:need|want) my (?:phone )?number)\b[^.!?]{0,20}[?.!\s]*$", re.I)
+# 那不留了 / 算了 不留 / 不同意: a later question's own word said early, where the question on screen has no such answer
+# (elsewhere 不留 and 不同意 answer it: 不同意 at the out-of-scope question is its "no").
+_BARE_LEAD = r"(?:(?:算了|那个?|那就|还是|我|嗯|好吧|哦|额|呃)[，,\s]*)*"
+PHONE_DECLINE_WORD = re.compile(_BARE_LEAD + r"(?:就|还是)?(?:不想|不愿意?|不方便|不)留(?:了|吧|啦|哈)*[。.!！~\s]*")
+CONSENT_REFUSED = re.compile(_BARE_LEAD + r"(?:我?不同意(?:让学校知道)?|(?:也|还是|最好)?(?:不想|不要|别|不愿意?)让?(?:学校|老师|班主任)"
+                             r"知道(?:是我|我是谁)?)(?:了|吧|啦|哈)*[。.!！~\s]*|"
+                             r"(?:no,? )?i (?:don'?t|do not) agree[.!\s]*", re.I)
+BARE_WORD_STEPS = frozenset({"kind", "conduct", "focus", "school", "similar"})
+# what leads a decision said early: 那电话还是不留了吧 / 算了，号码就不留了
+_DECISION_LEAD = re.compile(r"^(?:那|那就|那么|算了|嗯|好吧|哦|噢|还是|我看)[，,\s]*")
+NO_PHONE_EARLY_EN = re.compile(r"^(?:ok(?:ay)?,? |then,? |in that case,? |so,? )?(?:(?:i(?:'d| would) rather not |i (?:don'?t|do "
+                               r"not|won'?t) (?:want to )?)(?:give|leave|share) (?:you )?(?:my|a) (?:phone )?number|"
+                               r"no (?:phone )?number)(?:,? (?:please|thanks|thank you))?[.!\s]*$", re.I)
+
+
+def asks_about_phone(text: str):
+    """A question or worry about the phone question, whole (see PHONE_TO_SCHOOL, PHONE_ASKED)."""
+    if han_count(text) > 24:
+        return None
+    if PHONE_TO_SCHOOL.match(text) or PHONE_ASKED.match(text):
+        return _QUESTION_MARK.search(text)  # 老师打给我 alone tells; 老师会打给我吗 asks
+    return PHONE_TO_SCHOOL_EN.match(text) or PHONE_ASKED_EN.match(text)
+
+
+def declines_phone_early(text: str) -> bool:
+    """电话就不留了吧 / 那号码还是不留了 / 不想留手机号, before the phone is asked (bare 不留: `PHONE_DECLINE_WORD`)."""
+    if han_count(text) > 16:
+        return False
+    return declines_phone_unasked(_DECISION_LEAD.sub("", text)) or bool(NO_PHONE_EARLY_EN.match(text))
 
 
 @short_texts  # pure; asked of most replies, some of them several times
@@ -1132,6 +1185,10 @@ class Intake:
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
             return None, d.to_dict(), [Reply(self.s.who_we_are(lang) + "\n" + texts.pick("GREETING_NEXT", lang))]
+        about = self._about_steps(None, text, dataclasses.replace(d, lang=lang or (
+            "en" if in_english(text) else None))) if text and _about_a_step(text) else None
+        if about:  # 电话会给学校吗 before anything: answered, and what to send; nothing started (never the story)
+            return None, d.to_dict(), [Reply(about + "\n" + texts.pick("GREETING_NEXT", lang))]
         if text and self._wants_person(text):  # 转人工: who handles it; nothing started
             return None, d.to_dict(), [Reply(self.s.reach_person(lang))]
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
@@ -1313,31 +1370,88 @@ class Intake:
     def _on_emoji(self, state: str, text: str, d: Draft):  # 🙏🙏 at 1–4: the whole question, not its short form
         return self._out(state, d, [Reply(self._again(state, d))])
 
-    def _on_asks_anonymity(self, state: str, text: str, d: Draft):  # 匿名可以吗
-        if state != "anonymity" and (ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or
-                                     ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
-            return self._aside_said(state, d, _t(d, "ANONYMITY_LATER"))
-        return None
-
-    def _on_phone_declined(self, state: str, text: str, d: Draft):
-        if (state != "phone" and d.phone is None and d.kind != "praise" and han_count(text) <= 16
-                and declines_phone_unasked(text)):  # 电话就不留了吧, before it is asked: taken as the answer, never
-            d.phone = ""                    # part of the story
-            return self._aside_said(state, d, _t(d, "PHONE_SKIPPED"))
-        return None
-
-    def _on_phone_asked(self, state: str, text: str, d: Draft):
-        # 电话会给学校吗 / 留电话的话老师会打给我吗, at the phone question or before it: a question about the step,
-        # answered (why, and whether the school learns who wrote), never part of the story
-        if d.kind == "praise" or han_count(text) > 20 or not PHONE_ASKED.search(text):
+    def _on_about_step(self, state: str, text: str, d: Draft):
+        """A question or worry about a step, or its answer said early (the rows of `ABOUT_STEPS`): answered from
+        that step's explanation, or the decision kept, and the question on screen asked again."""
+        decided = (d.phone, d.anonymous)
+        said = self._about_steps(state, text, d)
+        if said is None:
             return None
-        return self._aside_said(state, d, self._phone_why(text, d))
+        if state == "confirm" and (d.phone, d.anonymous) != decided:  # 不同意 at the summary: it again, as it now reads
+            return self._advance(d, [Reply(said)])
+        return self._aside_said(state, d, said)
 
-    def _phone_why(self, text: str, d: Draft) -> str:
-        """Why the phone is asked; and, to a worry that the school will have it (留了电话会不会老师打给我？), that the
-        consent question comes next."""
-        fear = PHONE_TO_SCHOOL.search(text) and d.anonymous is None and d.kind != "praise"
-        return _t(d, "PHONE_WHY") + ("\n" + _t(d, "ANONYMITY_LATER") if fear else "")
+    def _about_steps(self, state: str | None, text: str, d: Draft) -> str | None:
+        """The reply clause by clause when each is such a remark or says nothing (电话给学校吗？匿名可以吗？ / 不留电话了，
+        也不想让学校知道), else whole; None when it is none."""
+        clauses = ASIDE_CLAUSE.findall(text) if len(text) <= 60 else []
+        if len(clauses) > 1:
+            trial = dataclasses.replace(d)  # (a decision in one clause is kept only if every clause is a remark)
+            said = [self._about_step(state, c, trial) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False
+                    else "" for c in clauses]
+            if None not in said and any(said):
+                d.phone, d.anonymous = trial.phone, trial.anonymous
+                kept: list[str] = []
+                for a in said:  # one answer that says what another already did (稍后会问…) is said once
+                    if a and not any(a.split("；")[0] in k for k in kept):
+                        kept = [k for k in kept if k.split("；")[0] not in a] + [a]
+                lead = _t(d, "OK_LEAD")  # 好的，… once, not on every line
+                return "\n".join([kept[0], *(k.removeprefix(lead) for k in kept[1:])])
+        return self._about_step(state, text, d)
+
+    def _about_step(self, state: str | None, text: str, d: Draft) -> str | None:
+        """What the first row of `ABOUT_STEPS` that answers says (state None: no message begun, questions only)."""
+        for row in ABOUT_STEPS:
+            if state is None and row.decides:
+                continue
+            if row.look(text) and (state is None or not row.early or state in DETOURS
+                                   or STEP_ORDER[state] < STEP_ORDER[row.step]):
+                said = row.answer(self, state, text, d)
+                if said is not None:
+                    return said
+        return None
+
+    def _about_phone(self, state: str, text: str, d: Draft) -> str | None:
+        """电话会给学校吗 / 电话安全吗: who sees the number; whether the school does is the consent question's."""
+        if d.kind == "praise":  # no phone is asked of praise
+            return None
+        if not (PHONE_TO_SCHOOL.match(text) or PHONE_TO_SCHOOL_EN.match(text)):
+            return _t(d, "PHONE_WHY")
+        school = _t(d, "PHONE_SCHOOL_HIDDEN" if d.anonymous else "PHONE_SCHOOL_SHOWN" if d.anonymous is False
+                    else "PHONE_SCHOOL_NOW" if state == "anonymity" else "PHONE_SCHOOL_LATER")
+        if state == "phone":  # (its question says who sees the number)
+            return school
+        return _t(d, "PHONE_SEEN") + (" " if d.lang == "en" else "") + school
+
+    def _phone_declined_early(self, state: str, text: str, d: Draft) -> str | None:
+        """电话就不留了吧, or 那不留了 where the question on screen has no such answer: the phone question's answer,
+        kept (never asked again, never part of the story)."""
+        if d.phone is not None or d.kind == "praise":
+            return None
+        if not declines_phone_early(text) and state not in BARE_WORD_STEPS:
+            return None
+        d.phone = ""
+        return _t(d, "PHONE_SKIPPED")
+
+    def _about_consent(self, state: str, text: str, d: Draft) -> str | None:
+        """匿名可以吗 / 学校会知道是我吗, before the consent question: it is coming (at it, the step explains)."""
+        if state == "anonymity" or d.kind == "praise" or not (
+                ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or
+                ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
+            return None
+        if d.anonymous is None:
+            return _t(d, "ANONYMITY_LATER")
+        return _t(d, "ANONYMITY_KEPT" if d.anonymous else "ANONYMITY_GIVEN")
+
+    def _consent_refused_early(self, state: str, text: str, d: Draft) -> str | None:
+        """不同意 where the question on screen has no such answer (after 匿名可以吗), or at the summary after agreeing:
+        the school will not know who wrote (同意 is never taken so early: it would tell)."""
+        if d.kind == "praise":
+            return None
+        if d.anonymous is None and state in BARE_WORD_STEPS or state == "confirm" and d.anonymous is False:
+            d.anonymous = True
+            return _t(d, "ANONYMITY_TAKEN_EARLY")
+        return None
 
     def _on_phone_given(self, state: str, text: str, d: Draft):
         found = _phone_in_text(text) if state not in ("phone", "confirm") else None
@@ -1387,10 +1501,6 @@ class Intake:
         return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
-        if state not in ("describe", "phone") and d.kind != "praise" and d.phone is None \
-                and PHONE_DECLINE_WORD.fullmatch(text):
-            d.phone = ""  # 算了 不留 / 那不留了, after asking about the phone before its question: declined early
-            return self._out(state, d, [Reply(_t(d, "PHONE_SKIPPED") + "\n" + self._again(state, d))])
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         if state != "school" and d.school is None and not han_count(text) and _LATIN_LETTER.search(text) \
@@ -1552,7 +1662,8 @@ class Intake:
             d.parts.append(held.strip())
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done.
-        fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
+        # the phone given (or declined) minutes ago holds for this one too: never asked twice in one sitting
+        fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict(), phone=d.phone)
         if d.school_from in ("scene", "scanned"):
             fresh.school, fresh.school_from = d.school, d.school_from
         elif d.school:  # most likely the same school: offered for a yes, never assumed
@@ -1593,7 +1704,7 @@ class Intake:
         if n == 3:  # a correction of the story: kept with it, as said ("不对，是上周三" reads right to staff)
             d.parts.append(held)
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
-        fresh = Draft(openid=d.openid, parts=[rest], lang=d.lang)
+        fresh = Draft(openid=d.openid, parts=[rest], lang=d.lang, phone=d.phone)  # (the phone: never asked twice)
         if d.school_from in ("scene", "scanned"):
             fresh.school, fresh.school_from = d.school, d.school_from
         elif d.school:  # most likely the same school: offered for a yes, never assumed
@@ -1670,9 +1781,6 @@ class Intake:
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
         text = self._school_words(text)
-        if d.kind != "praise" and d.anonymous is None and CONSENT_REFUSED.fullmatch(text):
-            d.anonymous = True  # 不同意: the school will not know who wrote (同意 is never taken so: it would tell)
-            return self._out("school", d, [Reply(_t(d, "ANONYMITY_TAKEN_EARLY") + "\n" + self._ask_school(d))])
         if text in SKIP or DECLINE.match(text) and not self.s.find_school(text):
             d.school, d.school_from, d.school_options = None, "none", []
             return self._advance(d, [])
@@ -1734,8 +1842,8 @@ class Intake:
         if declines_phone(text):
             d.phone = ""
             return self._advance(d, [])
-        if QUESTION.search(text):  # 为什么要留电话？: why it is asked
-            return self._out("phone", d, [Reply(self._phone_why(text, d) + "\n" + _t(d, "ASK_PHONE"))])
+        if QUESTION.search(text):  # 为什么？ / 有什么用: the phone question's explanation (as ABOUT_STEPS says it)
+            return self._out("phone", d, [Reply(self._about_phone("phone", text, d) + "\n" + self._ask_phone(d))])
         if not _DIGIT.search(text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
         if not _DIGIT.search(text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
@@ -1800,6 +1908,8 @@ class Intake:
         if d.shelved:
             old = Draft.from_dict(d.shelved)
             old.held = old.back_to = None
+            if old.phone is None and d.kind != "praise":
+                old.phone = d.phone  # given (or declined) for the one just done: not asked again for this one
             said = _t(d, "SHELVED_GOES_ON").format(text=texts.excerpt(old.text, 60) or _t(d, "ONLY_MEDIA"))
             return self._advance(old, [*replies, Reply(said)])
         return None, d.to_dict(), replies
@@ -2295,6 +2405,52 @@ class Aside:
     answer: Callable[["Intake", str, str, Draft], tuple | None]
 
 
+@dataclass(frozen=True)
+class AboutStep:
+    """A remark about one step of the conversation (`step`), said at any step: `look`, a cheap test every such remark
+    passes; `answer` (state, text, draft), what is said before the question on screen is asked again (a decision
+    said early is kept in the draft first), or None when a closer look says it is not one. `early`: only before the
+    step is reached (at it, the step reads its own answer)."""
+
+    step: str
+    look: Callable[[str], Any]
+    answer: Callable[["Intake", str, str, Draft], str | None]
+    early: bool = False
+    decides: bool = False  # an answer said early (kept), not a question: never before a message is begun
+
+
+# Questions and worries about a step, and its answer said before it is asked: ONE table, one aside row.
+ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins (a decision before a question:
+    #                                    不想让学校知道是我 decides; 学校会知道是我吗 asks)
+    AboutStep("phone", lambda t: declines_phone_early(t) or PHONE_DECLINE_WORD.fullmatch(t),  # 不留电话 / 那不留了
+              Intake._phone_declined_early, early=True, decides=True),
+    AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
+    AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
+    AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
+)
+STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
+
+
+# A reply's clauses, each with its question mark (电话会给学校？ 匿名可以吗)
+ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
+
+
+# A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
+# (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
+_ABOUT_WORD = re.compile(r"电话|手机|号码|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
+                         r"找我|回电")
+_ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
+
+
+def _about_a_step(text: str) -> bool:
+    if not (_ABOUT_WORD.search(text) or _LATIN_LETTER.search(text) and _ABOUT_WORD_EN.search(text)):
+        return False
+    if any(row.look(text) for row in ABOUT_STEPS):
+        return True
+    clauses = ASIDE_CLAUSE.findall(text) if len(text) <= 60 else ()  # (a story is longer: its words are kept)
+    return len(clauses) > 1 and any(row.look(c) for c in clauses for row in ABOUT_STEPS)
+
+
 ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(GREETING.fullmatch, Intake._on_greeting),
     Aside(WHO_ASKS.match, Intake._on_who_asks),
@@ -2303,9 +2459,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(WANTS_HUMAN.search, Intake._on_wants_human),
     Aside(thanks_only, Intake._on_thanks),
     Aside(EMOJI_ONLY.fullmatch, Intake._on_emoji),
-    Aside(_asks_anonymity, Intake._on_asks_anonymity),
-    Aside(_PHONE_WORD.search, Intake._on_phone_declined),
-    Aside(_PHONE_WORD.search, Intake._on_phone_asked),
+    Aside(_about_a_step, Intake._on_about_step),
     Aside(_phone_in_text, Intake._on_phone_given),
     Aside(GIVE_UP.search, Intake._on_give_up),
     Aside(CARRY_ON.match, Intake._on_carry_on),

@@ -65,6 +65,7 @@ GREETING_IN_DRAFT = "您好，我在。"
 NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
 PHONE_TAKEN = "已记下联系电话。"
 PHONE_SKIPPED = "好的，不留联系电话。"
+OK_LEAD = "好的，"  # what PHONE_SKIPPED and ANONYMITY_TAKEN_EARLY begin with: said once when both are
 ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是，转给承办人员\n2 不是，这是新的问题"
 GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
 FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
@@ -223,6 +224,16 @@ SCHOOL_SUGGEST_ONE = "是这所学校吗？\n{lines}\n是请回复 1；不是请
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_TAKEN_EARLY = "好的，不让学校知道您的身份，只有教育局能看到是谁反映的。"
+# 电话会给学校吗 / 老师会打给我吗: who sees the number; whether the school does is the consent question's
+# (the phone question itself says who sees it: there only the school's part is said)
+PHONE_SEEN = "号码只有办理留言的工作人员能看到，且隐去中间四位。"
+PHONE_SCHOOL_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
+PHONE_SCHOOL_NOW = "选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
+PHONE_SCHOOL_HIDDEN = "您已选择不让学校知道身份，学校看不到您的号码。"
+PHONE_SCHOOL_SHOWN = "您已同意让学校知道您的身份，办理的学校能看到号码；如想改为对学校保密，请回复“不同意”。"
+# 匿名可以吗 once the consent question is answered
+ANONYMITY_KEPT = "学校不会知道是您反映的，只有教育局能看到。"
+ANONYMITY_GIVEN = "您已同意让学校知道您的身份；如想改为对学校保密，请回复“不同意”。"
 ANONYMITY_WHY = (
     "选“同意”，学校可以直接联系您、更快解决；选“不同意”，您的身份只有教育局可见，"
     "留言也不会交给这所学校办理，而由教育局办理。无论选哪一项，其他同学和家长都看不到您的留言和身份。"
@@ -1121,6 +1132,17 @@ EN = {
     "ANONYMITY_TAKEN_EARLY": "All right: the school will not know who you are; only the bureau can see it.",
     "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
                        "education bureau sees who wrote; the school never does.",
+    "PHONE_SEEN": "Only the staff handling your message see the number, with its middle digits hidden.",
+    "PHONE_SCHOOL_LATER": "We will ask shortly whether the school may know who you are; if you say no, the bureau "
+                          "handles your message and the school sees neither your number nor who you are.",
+    "PHONE_SCHOOL_NOW": "If you say no, the bureau handles your message and the school sees neither your number nor "
+                        "who you are.",
+    "PHONE_SCHOOL_HIDDEN": "You chose not to let the school know who you are, so the school does not see your number.",
+    "PHONE_SCHOOL_SHOWN": "You agreed that the school may know who you are, so the school handling it can see the "
+                          "number. To keep it from the school instead, reply \"I don't agree\".",
+    "ANONYMITY_KEPT": "The school will not know that you wrote; only the education bureau can see it.",
+    "ANONYMITY_GIVEN": "You agreed that the school may know who you are. To keep it from the school instead, reply "
+                       "\"I don't agree\".",
     "NUMBER_ALONE": "You are not writing a message at the moment. To raise a matter, please describe it in words; "
                     "send \"status\" to see the messages you have sent.",
     "NOTHING_TO_CANCEL": "You are not writing a message at the moment. Just send your words to start one.",
@@ -1209,6 +1231,7 @@ EN = {
     "DISCARDED_START": "All right, the earlier message has been dropped; we are taking down what you just sent.",
     "PHONE_TAKEN": "Phone number noted.",
     "PHONE_SKIPPED": "All right, no phone number.",
+    "OK_LEAD": "All right",
     "GIVE_UP_ASK": "Your message has not been sent yet. If you have decided not to send it, reply \"cancel\"; to go "
                    "on, please answer:",
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "

@@ -161,6 +161,29 @@ def old_on_give_up(self, state, text, d):
     return None
 
 
+def old_on_asks_anonymity(self, state, text, d):
+    """The row as it was before people15 folded it into the table of asides about a step (`ABOUT_STEPS`)."""
+    if state != "anonymity" and (intake.ASKS_ANONYMITY.search(text) and intake.han_count(text) <= 14 or
+                                 intake.ASKS_ANONYMITY_EN.search(text) and intake.english_words(text) <= 12):
+        return self._aside_said(state, d, intake._t(d, "ANONYMITY_LATER"))
+    return None
+
+
+def old_on_phone_declined(self, state, text, d):
+    """The row as it was before people15 folded it into `ABOUT_STEPS` (a decline named the phone, at any step)."""
+    if (state != "phone" and d.phone is None and d.kind != "praise" and intake.han_count(text) <= 16
+            and intake.declines_phone_unasked(text)):
+        d.phone = ""
+        return self._aside_said(state, d, intake._t(d, "PHONE_SKIPPED"))
+    return None
+
+
+# Rows replaced since by one row (people15: questions and early answers about a step, `ABOUT_STEPS`): the rows as they
+# were, where the table is compared.
+REPLACED = {intake.Intake._on_about_step: (intake.Aside(intake._asks_anonymity, old_on_asks_anonymity),
+                                           intake.Aside(intake._PHONE_WORD.search, old_on_phone_declined))}
+
+
 # Rows changed since, each with its own dialogue test: the row as it was, where the table is compared.
 CHANGED = {intake.Intake._on_wants_human: old_on_wants_human, intake.Intake._on_phone_given: old_on_phone_given,
            intake.Intake._on_we_handle: old_on_we_handle, intake.Intake._on_thanks: old_on_thanks,
@@ -169,7 +192,8 @@ CHANGED = {intake.Intake._on_wants_human: old_on_wants_human, intake.Intake._on_
 
 @pytest.fixture
 def before_additions(monkeypatch):
-    rows = tuple(intake.Aside(a.look, CHANGED.get(a.answer, a.answer)) for a in intake.ASIDES if a.answer not in ADDED)
+    rows = tuple(row for a in intake.ASIDES if a.answer not in ADDED
+                 for row in REPLACED.get(a.answer, (intake.Aside(a.look, CHANGED.get(a.answer, a.answer)),)))
     monkeypatch.setattr(intake, "ASIDES", rows)
     monkeypatch.setattr(intake, "_ASIDE_LOOKS", tuple(a.look for a in rows))
     look = intake.may_be_aside

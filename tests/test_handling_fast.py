@@ -90,7 +90,8 @@ async def test_a_reply_that_is_no_aside_skips_the_checks_and_every_answer_stays_
 def test_every_aside_matches_the_look_and_plain_words_do_not():
     for text in ASIDES:
         assert intake.may_be_aside(intake.normalise(text)), text
-    for text in ["作业有点多", "1", "不同意", "江南区实验小学", "孩子在和平初中读初二，老师收了家长的红包"]:
+    # (不同意 is one since people15: the consent refused early, where the question on screen has no such answer)
+    for text in ["作业有点多", "1", "同意", "江南区实验小学", "孩子在和平初中读初二，老师收了家长的红包"]:
         assert not intake.may_be_aside(intake.normalise(text)), text
 
 

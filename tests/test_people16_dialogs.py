@@ -113,9 +113,9 @@ async def test_a_question_about_the_phone_is_answered_not_added(dialog, asked):
     d, p = dialog, "o_p16_phone"
     await talk(d, p, FEES, expect="哪所学校")
     # it was 已补充到留言内容 and the question again: the worry became part of the complaint
-    await talk(d, p, asked, expect=["留电话是为了", "是否同意让学校知道您的身份", "哪所学校"], absent="已补充")
+    await talk(d, p, asked, expect=["学校看不到您的号码", "是否同意让学校知道您的身份", "哪所学校"], absent="已补充")
     await talk(d, p, "江南区实验小学", expect="联系电话")
-    await talk(d, p, asked, expect=["留电话是为了", "是否同意让学校知道您的身份", "联系电话"], absent="已补充")
+    await talk(d, p, asked, expect=["学校看不到您的号码", "是否同意让学校知道您的身份", "联系电话"], absent="已补充")
     reply = await summary(d, p, await talk(d, p, "0"))
     assert asked not in reply, reply
 
@@ -139,7 +139,7 @@ async def test_a_piece_of_a_name_with_words_around_it_offers_the_schools_it_may_
 async def test_not_wanting_to_leave_it_after_the_phone_was_asked_about_keeps_the_school_question(dialog):
     d, p = dialog, "o_p16_noleave"
     await talk(d, p, FEES, expect="哪所学校")
-    await talk(d, p, "电话会给学校吗", expect=["留电话是为了", "哪所学校"])
+    await talk(d, p, "电话会给学校吗", expect=["学校看不到您的号码", "哪所学校"])
     # it was read as no school named (不想… declines), the school question skipped
     await talk(d, p, "不想留", expect=["不留联系电话", "哪所学校"], absent="如方便")
     reply = await summary(d, p, await talk(d, p, "江南区实验小学", absent="如方便"))
@@ -149,7 +149,7 @@ async def test_not_wanting_to_leave_it_after_the_phone_was_asked_about_keeps_the
 async def test_not_leaving_it_said_at_the_kind_question_after_the_phone_was_asked_about_is_kept(dialog):
     d, p = dialog, "o_p16_kind_phone"
     await talk(d, p, "江南区育英小学的午餐 量太少了", expect="请问您这次是")
-    await talk(d, p, "留了电话会不会老师打给我？", expect=["留电话是为了", "请问您这次是"], absent="已补充")
+    await talk(d, p, "留了电话会不会老师打给我？", expect=["学校看不到您的号码", "请问您这次是"], absent="已补充")
     # it was 请回复数字 1–4, and the phone asked for after the kind anyway
     await talk(d, p, "那不留了", expect=["不留联系电话", "请问您这次是"])
     reply = await summary(d, p, await talk(d, p, "1", absent="如方便"))
