@@ -871,8 +871,8 @@ PHONE_ASKED_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:is my (?:phone )?numbe
 # (elsewhere 不留 and 不同意 answer it: 不同意 at the out-of-scope question is its "no").
 _BARE_LEAD = r"(?:(?:算了|那个?|那就|还是|我|嗯|好吧|哦|额|呃)[，,\s]*)*"
 PHONE_DECLINE_WORD = re.compile(_BARE_LEAD + r"(?:就|还是)?(?:不想|不愿意?|不方便|不)留(?:了|吧|啦|哈)*[。.!！~\s]*")
-CONSENT_REFUSED = re.compile(_BARE_LEAD + r"(?:我?不同意(?:让学校知道)?|(?:也|还是|最好)?(?:不想|不要|别|不愿意?)让?(?:学校|老师|班主任)"
-                             r"知道(?:是我|我是谁)?)(?:了|吧|啦|哈)*[。.!！~\s]*|"
+CONSENT_REFUSED = re.compile(_BARE_LEAD + r"(?:我?不同意(?:让学校知道)?|(?:也|还是|最好|千万|一定|可)?(?:不想|不要|别|不愿意?)让?(?:学校|老师|班主任)"
+                             r"知道(?:是我(?:反映|投诉|举报|说)?的?|我是谁)?)(?:了|吧|啦|哈|啊|呀)*[。.!！~\s]*|"
                              r"(?:no,? )?i (?:don'?t|do not) agree[.!\s]*", re.I)
 BARE_WORD_STEPS = frozenset({"kind", "conduct", "focus", "school", "similar"})
 # what leads a decision said early: 那电话还是不留了吧 / 算了，号码就不留了

@@ -15,7 +15,9 @@ PAPERS = "资料费每人300元 不给收据"  # a fee: the kind is asked first,
 
 
 # -- 1. a refusal of consent said before any school is known is kept when the school is named later ---------------------
-@pytest.mark.parametrize("refusal", ["别让学校知道", "不同意"])
+@pytest.mark.parametrize("refusal", ["别让学校知道", "不同意",
+                                     # (from the messy chat: these got 稍后会问您是否同意…, and the question later)
+                                     "千万别让学校知道是我啊", "不想让学校知道是我反映的"])
 async def test_a_refusal_said_before_the_school_is_kept_when_it_is_named_at_another_step(dialog, refusal):
     d, p = dialog, "o_p17_keep"
     await talk(d, p, PAPERS, expect="请问您这次是")
