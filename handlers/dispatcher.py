@@ -744,10 +744,11 @@ class Dispatcher:
 
     # -- assignment: which unit handles a category, for a school or none -----------------------------------
     def plan(self, db, category: str, school_code: str | None, kind: str, routing: dict,
-             anonymous: bool = False) -> Plan:
+             anonymous: bool = False, place: str | None = None) -> Plan:
         """Who handles it: a school fixes what is its own to fix (policy.school_categories); the district bureau
-        running a named school takes policy.district_categories; the rest goes to the city office listed for
-        the category, and the duty office takes what no office claims.
+        running a named school takes policy.district_categories, as does the bureau of the district the words
+        name (`place`, 江北那边…) when they name no school; the rest goes to the city office listed for the
+        category, and the duty office takes what no office claims.
 
         The school is never the handler of a message that involves a teacher's or principal's conduct (any of
         its matters is 师德), nor of one whose writer refused to be known to it: then what the school would
@@ -768,6 +769,8 @@ class Dispatcher:
         elif school and (category in self.policy.district_categories | self.policy.school_categories or conduct):
             parent = directory.get(db, school["parent"])
             unit = parent if parent and parent["kind"] == "district" else None
+        elif not school and place and category in self.policy.district_categories:
+            unit = directory.district_bureau(db, place)
         if unit is None:
             unit = directory.office_for(db, category)
         if unit is None:
@@ -797,6 +800,7 @@ class _Services(IntakeServices):
         self.db = db
         self.openid = openid
         self.needs_school = d.needs_school
+        self.district_categories = d.policy.district_categories
         self.notices: list[Reply] = []
         self.english_welcome = False
         # (openid, users.lang) as the turn read it (Turn.user, after _note_lang): lang() needs no statement
@@ -907,8 +911,16 @@ class _Services(IntakeServices):
         return {"number": found["number"], "date": f"{created.month}月{created.day}日",
                 "state": texts.STATE_NAMES[found["state"]], "school": found["school_code"]}
 
-    def plan(self, category: str, school: str | None, kind: str, routing: dict, anonymous: bool = False) -> Plan:
-        return self.d.plan(self.db, category, school, kind, routing, anonymous=anonymous)
+    def plan(self, category: str, school: str | None, kind: str, routing: dict, anonymous: bool = False,
+             place: str | None = None) -> Plan:
+        return self.d.plan(self.db, category, school, kind, routing, anonymous=anonymous, place=place)
+
+    def place_in(self, text: str) -> str | None:
+        """The one district `text` names anywhere in it (江北那边的小学怎么报名 -> 江北区), else None."""
+        rows = directory.school_places(self.db)
+        within, _rest = names.place_named(text, rows)
+        districts = {district for code, _name, district in rows if code in (within or ()) and district}
+        return districts.pop() if len(districts) == 1 else None
 
     def offices_named(self, text: str) -> list[str]:
         """The bureau's offices `text` names (收费管理处, 值班室, 督查室): each office's name without the bureau's,

@@ -871,8 +871,8 @@ PHONE_ASKED_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:is my (?:phone )?numbe
 # (elsewhere 不留 and 不同意 answer it: 不同意 at the out-of-scope question is its "no").
 _BARE_LEAD = r"(?:(?:算了|那个?|那就|还是|我|嗯|好吧|哦|额|呃)[，,\s]*)*"
 PHONE_DECLINE_WORD = re.compile(_BARE_LEAD + r"(?:就|还是)?(?:不想|不愿意?|不方便|不)留(?:了|吧|啦|哈)*[。.!！~\s]*")
-CONSENT_REFUSED = re.compile(_BARE_LEAD + r"(?:我?不同意(?:让学校知道)?|(?:也|还是|最好)?(?:不想|不要|别|不愿意?)让?(?:学校|老师|班主任)"
-                             r"知道(?:是我|我是谁)?)(?:了|吧|啦|哈)*[。.!！~\s]*|"
+CONSENT_REFUSED = re.compile(_BARE_LEAD + r"(?:我?不同意(?:让学校知道)?|(?:也|还是|最好|千万|一定|可)?(?:不想|不要|别|不愿意?)让?(?:学校|老师|班主任)"
+                             r"知道(?:是我(?:反映|投诉|举报|说)?的?|我是谁)?)(?:了|吧|啦|哈|啊|呀)*[。.!！~\s]*|"
                              r"(?:no,? )?i (?:don'?t|do not) agree[.!\s]*", re.I)
 BARE_WORD_STEPS = frozenset({"kind", "conduct", "focus", "school", "similar"})
 # what leads a decision said early: 那电话还是不留了吧 / 算了，号码就不留了
@@ -976,6 +976,8 @@ class Draft:
     similar_checked: bool = False
     phone: str | None = None            # None: not asked yet; "": the person chose not to give one
     anonymous: bool | None = None       # True: the school must not know who wrote
+    anonymous_default: bool = False     # `anonymous` was set for want of a school, not said: a school named later
+    #                                     asks it (a decision said is kept)
     held: str | None = None             # a message waiting on a detour's answer (new matter? a rating?)
     waiting: list[str] = field(default_factory=list)  # words typed while the rating detour waits: replayed after
     back_to: str | None = None          # the state a detour returns to
@@ -1081,6 +1083,7 @@ class Step:
     # are taken out ("" for a bare answer), or None when the text holds no answer to this question.
     read: Callable[["Intake", str, Draft], str | None] | None = None  # None: one of the numbered options
     why: str = ""  # the text (handlers/texts.py) saying why the question is asked (为什么要问这个？)
+    why_at: str = ""  # why, said beside the question itself, which tells the rest (else `why`)
     # whether a yes (好的, 可以) answers it: 好的，谢谢您 is then the step's answer, elsewhere thanks beside the question
     yes: Callable[[Draft], bool] = lambda d: False
 
@@ -1269,8 +1272,8 @@ class Intake:
                 return False  # a guess from a few characters, or the name inside a story: not this
             if self._tells(beside_school(text, [name])):
                 return False  # more than the name: the story (the router reads the school from it)
-        if d.school is None and d.kind != "praise":
-            d.anonymous = None  # decided while no school was named: the school may now be told, so ask
+        if d.school is None and d.anonymous_default:
+            d.anonymous, d.anonymous_default = None, False  # no school was there to be told: now there is, so ask
         d.school, d.school_from, d.school_options = code, "asked", []
         d.similar_checked = False
         if FACTS.search(text):  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
@@ -1343,7 +1346,12 @@ class Intake:
         step = STEP.get(named or state) or DETOURS.get(state)
         if step is None or not step.why:
             return None
-        return self._aside_said(state, d, _t(d, step.why))
+        return self._aside_said(state, d, self._why(step, state, d))
+
+    @staticmethod
+    def _why(step: Step, state: str, d: Draft) -> str:
+        """Why `step` asks, said at `state`: at the step itself, without what its question says anyway."""
+        return _t(d, step.why_at if state == step.state and step.why_at else step.why)
 
     def _on_we_handle(self, state: str, text: str, d: Draft):  # 你们到底管不管: yes, and the question on screen
         # (at the school question, why it asks says so: 你们管不管 without a question mark was added to the story)
@@ -1390,7 +1398,7 @@ class Intake:
             said = [self._about_step(state, c, trial) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False
                     else "" for c in clauses]
             if None not in said and any(said):
-                d.phone, d.anonymous = trial.phone, trial.anonymous
+                d.phone, d.anonymous, d.anonymous_default = trial.phone, trial.anonymous, trial.anonymous_default
                 kept: list[str] = []
                 for a in said:  # one answer that says what another already did (稍后会问…) is said once
                     if a and not any(a.split("；")[0] in k for k in kept):
@@ -1416,7 +1424,7 @@ class Intake:
         if d.kind == "praise":  # no phone is asked of praise
             return None
         if not (PHONE_TO_SCHOOL.match(text) or PHONE_TO_SCHOOL_EN.match(text)):
-            return _t(d, "PHONE_WHY")
+            return self._why(STEP["phone"], state, d)
         school = _t(d, "PHONE_SCHOOL_HIDDEN" if d.anonymous else "PHONE_SCHOOL_SHOWN" if d.anonymous is False
                     else "PHONE_SCHOOL_NOW" if state == "anonymity" else "PHONE_SCHOOL_LATER")
         if state == "phone":  # (its question says who sees the number)
@@ -1449,7 +1457,7 @@ class Intake:
         if d.kind == "praise":
             return None
         if d.anonymous is None and state in BARE_WORD_STEPS or state == "confirm" and d.anonymous is False:
-            d.anonymous = True
+            d.anonymous, d.anonymous_default = True, False
             return _t(d, "ANONYMITY_TAKEN_EARLY")
         return None
 
@@ -1848,6 +1856,8 @@ class Intake:
             return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
         if not _DIGIT.search(text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
             return self._out("phone", d, [Reply(self._ask_phone(d))])
+        if ascii_int(text.strip(PUNCT), 2) is not None:  # 1: a choice, as at the questions before (1 投诉), no number
+            return self._out("phone", d, [Reply(_t(d, "PHONE_NOT_A_CHOICE"))])
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
@@ -1998,7 +2008,9 @@ class Intake:
         routing = {**d.routing, privacy.ACCUSES: True} if self._accuses(d) else d.routing
         if d.about_bureau:  # and the offices it names, none of which may hold it (Desk.barred)
             routing = {**routing, privacy.ABOUT_BUREAU: True, privacy.ACCUSED: self.s.offices_named(normalise(d.text))}
-        return self.s.plan(d.category, d.school, d.kind, routing, anonymous=bool(d.anonymous))
+        place = self.s.place_in(normalise(d.text)) if d.school is None and d.category in self.s.district_categories \
+            else None  # 江北那边的小学怎么报名: no school, a district's matter -- its bureau (Dispatcher.plan)
+        return self.s.plan(d.category, d.school, d.kind, routing, anonymous=bool(d.anonymous), place=place)
 
     def _accuses(self, d: Draft) -> bool:
         """Praise that also accuses a teacher's or head's conduct: whatever the person calls it, never the school's."""
@@ -2126,6 +2138,7 @@ class Intake:
             return False
         if not d.school or d.kind == "praise":
             d.anonymous = d.kind != "praise"  # no school named: nobody there to be told; praise is public
+            d.anonymous_default = True
             return False
         return True
 
@@ -2373,7 +2386,7 @@ STEPS: tuple[Step, ...] = (
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter, "SIMILAR_WHY"),
     Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
-         read=Intake._read_phone, why="PHONE_WHY", yes=_always_yes),  # 好的: willing, the number is asked for
+         read=Intake._read_phone, why="PHONE_WHY", why_at="PHONE_WHY_AT", yes=_always_yes),  # 好的: willing, the number is asked for
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
          "ANONYMITY_WHY", yes=_always_yes),
@@ -2476,12 +2489,14 @@ class IntakeServices:
 
     openid: str    # whose conversation this is
     needs_school: frozenset[str]
+    district_categories: frozenset[str]  # what the district bureau of a school or of a place named handles
     notices: list  # pushes caused by a submission (the staff to tell), sent with the conversation's reply
     route: Callable[[str], dict]
     matter: Callable[[str], tuple[str, float]]             # route(text)'s category and confidence alone
     find_school: Callable[..., str | None]                   # (text, loose=True, said=None): see _Services.find_school
     suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
     place_only: Callable[[str], str | None]                  # the district a reply names and nothing else (江南那边的)
+    place_in: Callable[[str], str | None]                    # the one district a text names anywhere in it
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]
     goes_on: Callable[[Draft], dict | None]           # the ticket just filed, if these words may be added to it

@@ -163,6 +163,7 @@ ASK_PHONE = (
 )
 PHONE_INVALID = "号码格式不对，请发送11位手机号或带区号的固定电话；不留请回复 0。"
 PHONE_PLEASE = "好的，请直接发送号码（11位手机号或带区号的固定电话）；不留请回复 0。"
+PHONE_NOT_A_CHOICE = "这一步不用选数字，请直接发送电话号码（11位手机号或带区号的固定电话）；不留请回复 0。"
 NO_PHONE = "未留"
 ASK_ANONYMITY = "是否同意让学校知道您的身份？\n1 同意\n2 不同意（仅教育局可见，也不由学校办理）"
 SUMMARY_HEAD = "请核对您的留言："
@@ -222,6 +223,7 @@ SCHOOL_OPTIONS_NOTED = "学校名称已记下，稍后请您确认是哪一所�
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
 SCHOOL_SUGGEST_ONE = "是这所学校吗？\n{lines}\n是请回复 1；不是请发送学校的完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
+PHONE_WHY_AT = "留电话是为了承办人员需要核实情况时能联系到您；不留也可以正常办理。"  # (its question says who sees it)
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_TAKEN_EARLY = "好的，不让学校知道您的身份，只有教育局能看到是谁反映的。"
 # 电话会给学校吗 / 老师会打给我吗: who sees the number; whether the school does is the consent question's
@@ -1246,6 +1248,10 @@ EN = {
                   "office above it faster.",
     "PHONE_WHY": "The phone number lets the officer reach you if they need to check something. Only staff see it, "
                  "with the middle digits hidden; without it your message is handled all the same.",
+    "PHONE_NOT_A_CHOICE": "No need to choose a number here: please send your phone number (an 11-digit mobile or a "
+                          "landline with its area code), or 0 to skip.",
+    "PHONE_WHY_AT": "The phone number lets the officer reach you if they need to check something; without it your "
+                    "message is handled all the same.",
     "PHONE_PLEASE": "All right, please send the number (an 11-digit mobile or a landline with its area code), or 0 "
                     "to skip.",
     "ANONYMITY_WHY": "If you say yes, the school can contact you directly and sort it out sooner. If you say no, only "

@@ -119,6 +119,12 @@ def office_for(db: sqlite_utils.Database, category: str) -> dict[str, Any] | Non
     return None
 
 
+def district_bureau(db: sqlite_utils.Database, district: str) -> dict[str, Any] | None:
+    """The bureau of a district (江北区 -> 江北区教育局), if the directory has exactly one."""
+    rows = list(db.query("SELECT * FROM units WHERE kind = 'district' AND district = ? AND active = 1", [district]))
+    return rows[0] if len(rows) == 1 else None
+
+
 def schools(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM units WHERE kind IN ('school', 'kindergarten') AND active = 1"))
 

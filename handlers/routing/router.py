@@ -318,6 +318,11 @@ class Router:
             return re.compile(gap(w).join(ps[:-1] + [f"({ps[-1]})"]) if len(ps) > 1 else ps[0])
 
         self._urgent_gapped = [(pattern(w), w) for w in words if _has_gap(w) or "{" in w]
+        # A……B whose A the writer's family did (我骂了他几句，他就不想上学了): no harm at school (_family_did)
+        self._urgent_across = frozenset(i for i, (_p, w) in enumerate(self._urgent_gapped)
+                                        if _ACROSS in w or "......" in w)
+        self._family = tuple(self._norm(w) for w in urgent.get("family", []))
+        self._at_school = tuple(self._norm(w) for w in urgent.get("at_school", []))
         # what each pattern cannot match without (its longest literal piece, "" if none): most are skipped by `in`
         self._urgent_needs = [max((x for p in re.split(r"…|\.\.\.", w) if p for x in re.split(r"(\{[^}]*\})", p)
                                    if x and not (x.startswith("{") and x[1:-1] in groups)), key=len, default="")
@@ -1049,6 +1054,8 @@ class Router:
         for i in tried:
             pat = gapped[i][0]
             m = pat.search(t)
+            while m and i in self._urgent_across and self._family_did(t, m.start()):
+                m = pat.search(t, m.start() + 1)  # (another A, someone else's, may follow)
             if m and self._affirmed(t, m.group(0), m.start()) \
                     and (not pat.groups or not t[max(0, m.start(1) - 3):m.start(1)].endswith(self._urgent_denied)):
                 found.append(m.group(0))  # what was written: 老师动手打, not the pattern 老师…打
@@ -1063,6 +1070,14 @@ class Router:
         # a word inside a longer one found too (打伤 in 被打伤) is shown once, the longer
         found = list(dict.fromkeys(found))
         return tuple(w for w in found if not any(w != o and w in o for o in found))
+
+    def _family_did(self, t: str, at: int) -> bool:
+        """Whether the act at t[at] is the writer's family's: one of `family` right before it, in a clause that names
+        nobody at school (同学笑我骂我 is the classmates' doing)."""
+        if not self._family:
+            return False
+        before = t[max((t.rfind(c, 0, at) for c in _SENTENCE_END + "，,"), default=-1) + 1:at].rstrip()
+        return before.endswith(self._family) and not any(w in before for w in self._at_school)
 
     def _affirmed(self, t: str, w: str, at: int = -1) -> bool:
         """False when every occurrence of w is denied just before it (没有受伤, 未骨折), is a thing lost or

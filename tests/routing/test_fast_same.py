@@ -127,10 +127,17 @@ def ref_scan_schools(r: Router, t: str) -> tuple[str | None, str]:
     return first, "".join(out)
 
 
+def ref_family_did(r: Router, t: str, at: int) -> bool:
+    clause = re.split(r"[。！？!?；;\n，,]", t[:at])[-1].rstrip()
+    return any(clause.endswith(f) for f in r._family) and not any(w in clause for w in r._at_school)
+
+
 def ref_urgent(r: Router, t: str) -> tuple[str, ...]:
     found = [w for w in r._urgent_plain if w in t and r._affirmed(t, w)]
-    for pat, _w in r._urgent_gapped:
+    for pat, w in r._urgent_gapped:
         m = pat.search(t)
+        while m and ("……" in w or "......" in w) and ref_family_did(r, t, m.start()):
+            m = pat.search(t, m.start() + 1)
         if m and r._affirmed(t, m.group(0), m.start()) \
                 and not (pat.groups and t[max(0, m.start(1) - 3):m.start(1)].endswith(r._urgent_denied)):
             found.append(m.group(0))
