@@ -1,10 +1,16 @@
 """The seventeenth trust audit: a unit that loses a ticket by someone else's 转派 is told it left; a ticket number
 written with any hyphen or dash (or a space) is read as the number; a placeholder AppSecret is refused."""
+import os
+from pathlib import Path
+
 import pytest
 
-pytestmark = pytest.mark.asyncio
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = {"TINGJIAN_WECHAT_TOKEN": "realtoken42", "TINGJIAN_SERVER_LINK_SECRET": "8f3a2c91d0b64e7fa51c",
+        "TINGJIAN_WECHAT_APPID": "wx1234567890abcdef", "TINGJIAN_WECHAT_APPSECRET": "0f1e2d3c4b5a69788796a5b4"}
 
 
+@pytest.mark.asyncio
 async def test_a_unit_whose_ticket_is_transferred_by_someone_else_is_told_it_left(dialog):
     """A leader's, a supervisor's or the duty office's 转派 told the new unit and the citizen, never the unit
     that was working on it: its handler, who had 签收ed it, kept it in mind (and kept calling the parent) for a
@@ -37,6 +43,7 @@ async def test_a_unit_whose_ticket_is_transferred_by_someone_else_is_told_it_lef
     await talk(d, parent, f"查询 {number}", expect="江南区教育局", absent="收费管理处办理")
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\uff0d", " ", " \u2014 "])
 async def test_a_number_written_with_any_dash_or_a_space_is_read_as_the_number(dialog, dash):
     """A number typed on a phone or copied from a document comes with a hyphen that is not ASCII's (Word's and
@@ -62,3 +69,30 @@ async def test_a_number_written_with_any_dash_or_a_space_is_read_as_the_number(d
     await talk(d, FEES, f"办结 {written} 资料费已退还", expect=number)
     await heard(d, parent, expect="评价")
     await talk(d, parent, f"评价 {written} 1 谢谢", expect=f"感谢您的评价！留言 {number}")
+
+
+@pytest.mark.parametrize("key, value", [
+    ("wechat.appsecret", "your-appsecret"),
+    ("wechat.appsecret", "changeme"),
+    ("wechat.appsecret", "xxxxxx"),
+    ("wechat.appsecret", "请填写"),
+    ("wechat.appsecret", "请填写公众号的AppSecret"),
+    ("wechat.appsecret", "YOUR_APP_SECRET_0123456789abcdef"),
+    ("wechat.aes_key", "YourEncodingAESKeyHere0123456789abcdefghijk"),  # 43 letters and digits, 33 different
+])
+def test_serve_refuses_a_placeholder_word_for_any_secret(monkeypatch, tmp_path, capsys, key, value):
+    """`serve` refused a placeholder token or link secret but took `wechat.appsecret = "your-appsecret"` (or
+    changeme, xxxxxx, 请填写): no push could ever be sent (each token request refused), staff never heard of a new
+    or urgent ticket, and nothing said why until the first one failed. Every secret key (config.SECRET_KEYS) is
+    now read by one rule, refused naming the key and where its real value comes from, before anything is touched."""
+    from bot.cli import main
+    for name in list(os.environ):
+        if name.startswith("TINGJIAN_"):
+            monkeypatch.delenv(name)
+    variable = "TINGJIAN_" + key.replace(".", "_").upper()
+    for name, v in {**GOOD, "TINGJIAN_STORAGE_PATH": str(tmp_path / "t.db"), variable: value}.items():
+        monkeypatch.setenv(name, v)
+    assert main(["serve", "--config", str(ROOT / "config.example.toml")]) == 2
+    err = capsys.readouterr().err
+    assert f"{key}: is a placeholder" in err and "configuration error" in err and "公众号后台" in err, err
+    assert not (tmp_path / "t.db").exists()  # refused before touching anything
