@@ -51,3 +51,21 @@ def before_m059(path, nobody: str, stop_before: str = "m059_stand_in_apart"):
         db.execute("INSERT INTO units (code, name, kind, parent) VALUES (?, ?, ?, ?)", [code, name, kind, parent])
     staff.bind(db, "o_duty", "jyj-bgs", "handler", "刘主任", 0)
     return db
+
+
+def old_stand_in_answer_rejected(db, openid: str, nobody: str):
+    """Old code (before m059): the duty office signs and answers for 育英小学 (nobody bound), written with its own
+    code; the parent rejects the answer (不满意, the redo still 代收)."""
+    from storage import tickets
+    from tests.dialog import TZ
+    day = nov
+    t = tickets.create(db, openid=openid, kind="complaint", category="burden", unit_code=nobody, school_code=nobody,
+                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
+                       due_at=day(10), tz=TZ, accept_due_at=day(3))
+    t = tickets.transition(db, t, "assigned", "system", day(2), "unattended", "无人绑定，已转值班室。", unattended=1,
+                           response_unit="jyj-bgs", resolve_unit="jyj-bgs", stood_in=1)
+    t = tickets.transition(db, t, "accepted", "o_duty", day(2, 11), "accept", accepted_by="o_duty",
+                           accepted_at=day(2, 11))
+    t = tickets.transition(db, t, "resolved", "o_duty", day(3), "resolve", resolved_at=day(3))
+    return tickets.transition(db, t, "reopened", openid, day(3, 12), "reopen", rating=3, rated_at=day(3, 12),
+                              rated_unit="jyj-bgs", reopens=1, due_at=day(12), resolved_at=None)

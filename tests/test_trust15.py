@@ -9,7 +9,8 @@ import aiohttp
 from handlers import rates
 from storage import tickets
 from tests.dialog import DUTY, LEADER, TZ, at, file_ticket, talk
-from tests.rates_check import before_m059, nov, period_rates as _month, verify_rates as _verify
+from tests.rates_check import (before_m059, nov, old_stand_in_answer_rejected, period_rates as _month,
+                               verify_rates as _verify)
 from tests.test_credit import BURDEN, NOBODY
 from tests.test_citizen_dialogs import PARENT
 
@@ -140,16 +141,7 @@ def test_an_older_rating_of_a_stand_ins_answer_counts_for_nobodys_first_satisfac
     from storage import integrity, migrations
     day = nov
     db = before_m059(tmp_path / "t.db", NOBODY)
-    t = tickets.create(db, openid="o_a", kind="complaint", category="burden", unit_code=NOBODY, school_code=NOBODY,
-                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
-                       due_at=day(10), tz=TZ, accept_due_at=day(3))
-    t = tickets.transition(db, t, "assigned", "system", day(2), "unattended", "无人绑定，已转值班室。", unattended=1,
-                           response_unit="jyj-bgs", resolve_unit="jyj-bgs", stood_in=1)
-    t = tickets.transition(db, t, "accepted", "o_duty", day(2, 11), "accept", accepted_by="o_duty",
-                           accepted_at=day(2, 11))
-    t = tickets.transition(db, t, "resolved", "o_duty", day(3), "resolve", resolved_at=day(3))
-    t = tickets.transition(db, t, "reopened", "o_a", day(3, 12), "reopen", rating=3, rated_at=day(3, 12),
-                           rated_unit="jyj-bgs", reopens=1, due_at=day(12), resolved_at=None)
+    t = old_stand_in_answer_rejected(db, "o_a", NOBODY)
     t = tickets.transition(db, t, "accepted", "o_duty", day(4), "accept", accepted_by="o_duty")
     t = tickets.transition(db, t, "resolved", "o_duty", day(5), "resolve", resolved_at=day(5))
     tickets.transition(db, t, "closed", "o_a", day(5, 12), "rate", rating=1, rated_at=day(5, 12),

@@ -8,7 +8,8 @@ import time
 from handlers import rates
 from storage import staff, tickets
 from tests.dialog import DUTY, LEADER, TZ, at, file_ticket, talk
-from tests.rates_check import before_m059, nov, period_rates as _month, verify_rates as _verify
+from tests.rates_check import (before_m059, nov, old_stand_in_answer_rejected, period_rates as _month,
+                               verify_rates as _verify)
 from tests.test_credit import BURDEN, NOBODY
 from tests.test_citizen_dialogs import PARENT
 
@@ -108,22 +109,6 @@ async def test_verify_rates_names_each_ticket_whose_resolve_since_the_events_do_
 
 
 # -- 3. m059's gaps, corrected by m061 ---------------------------------------------------------------------------------
-def _old_stand_in_answer_rejected(db, openid: str):
-    """Old code (before m059): the duty office signs and answers for 育英小学 (nobody bound), written with its own
-    code; the parent rejects the answer (不满意, the redo still 代收)."""
-    day = nov
-    t = tickets.create(db, openid=openid, kind="complaint", category="burden", unit_code=NOBODY, school_code=NOBODY,
-                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
-                       due_at=day(10), tz=TZ, accept_due_at=day(3))
-    t = tickets.transition(db, t, "assigned", "system", day(2), "unattended", "无人绑定，已转值班室。", unattended=1,
-                           response_unit="jyj-bgs", resolve_unit="jyj-bgs", stood_in=1)
-    t = tickets.transition(db, t, "accepted", "o_duty", day(2, 11), "accept", accepted_by="o_duty",
-                           accepted_at=day(2, 11))
-    t = tickets.transition(db, t, "resolved", "o_duty", day(3), "resolve", resolved_at=day(3))
-    return tickets.transition(db, t, "reopened", openid, day(3, 12), "reopen", rating=3, rated_at=day(3, 12),
-                              rated_unit="jyj-bgs", reopens=1, due_at=day(12), resolved_at=None)
-
-
 def _november(db, units=None):
     import datetime as dt
     start, end = nov(1, 0), dt.datetime(2026, 12, 1, tzinfo=TZ).timestamp()
@@ -164,7 +149,7 @@ def test_a_reviewed_ticket_whose_signing_was_a_stand_ins_is_in_no_units_response
     answer in its 满意率 (0 % (1)). m061 names the 代收 account, as a 签收 the duty office stands in for is now."""
     day = nov
     db = before_m059(tmp_path / "t.db", NOBODY)
-    t = _old_stand_in_answer_rejected(db, "o_a")
+    t = old_stand_in_answer_rejected(db, "o_a", NOBODY)
     t = tickets.transition(db, t, "accepted", "o_duty", day(4), "accept", accepted_by="o_duty")
     t = tickets.transition(db, t, "resolved", "o_duty", day(5), "resolve", resolved_at=day(5))
     t = tickets.transition(db, t, "reopened", "o_a", day(5, 12), "review", rating=3, rated_at=day(5, 12),
@@ -197,7 +182,7 @@ def test_a_rejected_stand_in_answer_whose_redo_came_home_is_in_no_units_satisfac
     rating_recredit), the duty office's 代收: in no unit's 满意率."""
     day = nov
     db = before_m059(tmp_path / "t.db", NOBODY)
-    t = _old_stand_in_answer_rejected(db, "o_b")
+    t = old_stand_in_answer_rejected(db, "o_b", NOBODY)
     staff.bind(db, "o_teacher", NOBODY, "handler", "新老师", day(4))
     tickets.transition(db, t, "reopened", "system", day(4), "attended", "已绑定", unattended=0, resolve_unit=None,
                        stood_in=1)  # old Desk._attend: the redo the school's own; the 签收 stays the duty office's
