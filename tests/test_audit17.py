@@ -41,6 +41,12 @@ async def test_a_unit_whose_ticket_is_transferred_by_someone_else_is_told_it_lef
     await heard(d, FEES, expect=[number, "江南区教育局", "无需再办"])
     assert (await d.db(tickets.get, number))["unit_code"] != "jyj-sfc"
     await talk(d, parent, f"查询 {number}", expect="江南区教育局", absent="收费管理处办理")
+    # the parent's 撤回 then reaches the unit that holds it, not the ones it left
+    await drain(d, FEES, DISTRICT)
+    await talk(d, parent, f"撤回 {number}")
+    await talk(d, parent, f"确认撤回 {number}", expect="已撤回")
+    await heard(d, DISTRICT, expect=["群众已撤回", number])
+    await quiet(d, FEES)
 
 
 @pytest.mark.asyncio
