@@ -214,7 +214,8 @@ class Desk:
                 if to is None or to["code"] == unit["code"] or not self.barred(db, t, unit):
                     continue
                 fields, _ = self.handover(db, t, to["code"])
-                before, t = t, tickets.transition(db, t, "assigned", "system", now, "transfer",
+                before = t
+                t = tickets.transition(db, t, "assigned", "system", now, "transfer",
                                        texts.TRANSFER_NOTE.format(unit=to["name"], reason="：" + texts.WHY_ABOUT_BUREAU),
                                        **fields)
                 out += self.moved_away(db, before, t, to)
