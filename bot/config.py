@@ -445,11 +445,14 @@ class Config:
                 raise bad(key, f"is a value published in {where}: anyone can read it there. Set it (or {var(key)}) "
                                "to your own: 公众号后台's values for the WeChat keys, `openssl rand -hex 32` for "
                                "link_secret")
+        for key in SECRET_KEYS:  # one rule for every secret: a word meaning "fill in later" is none
+            value = getattr(getattr(self, key.split(".")[0]), key.split(".")[1])
+            if is_placeholder(value):
+                raise bad(key, f"is a placeholder ({value.strip()!r}), not a secret: set it (or {var(key)}) to "
+                               f"{SECRET_SOURCES[key]}")
         if not self.wechat.token.strip():
             raise bad("wechat.token", f"is empty: anyone could sign requests. Set it (or {var('wechat.token')}) to "
                                       "the Token entered in 公众号后台 → 服务器配置")
-        if is_placeholder(self.wechat.token):
-            raise bad("wechat.token", "is still the example's placeholder: set the Token entered in 公众号后台")
         if weak(self.wechat.token, 8, 6):
             raise bad("wechat.token", "is too easy to guess (anyone who guesses it can sign requests as anyone): "
                                       "use at least 8 letters and digits, not one repeated, e.g. 公众号后台's 随机生成")
@@ -457,8 +460,6 @@ class Config:
             raise bad("server.link_secret", f"is empty: it signs links to the digest pages. Set it (or "
                                             f"{var('server.link_secret')}) to a random value, e.g. "
                                             "`openssl rand -hex 32`")
-        if is_placeholder(self.server.link_secret):
-            raise bad("server.link_secret", "is a placeholder: set a random value, e.g. `openssl rand -hex 32`")
         if weak(self.server.link_secret, 16, 8) or self.server.link_secret.strip() == self.wechat.token.strip():
             raise bad("server.link_secret", "is too easy to guess (a signed link could be forged): set a random "
                                             "value of its own, e.g. `openssl rand -hex 32`")
@@ -509,11 +510,18 @@ class Config:
 # Values that are not secrets: the example file's, and what people type when they mean "fill in later".
 PLACEHOLDERS = ("replace3with3your3token", "replace-with-a-random-secret")
 _PLACEHOLDER_WORDS = re.compile(r"replace|change.?me|your|placeholder|example|todo|fixme|^x+$|^(token|secret|"
-                                r"password|test|demo|default|123456|abc)$", re.I)
+                                r"password|test|demo|default|123456|abc)$|填写|填入|替换|你的|您的|待填|此处", re.I)
 
 
-# The keys whose values must be secret. A value printed in code anyone can read is none, whichever key it is given to.
-SECRET_KEYS = ("wechat.token", "wechat.aes_key", "wechat.appsecret", "server.link_secret")
+# The keys whose values must be secret. A value printed in code anyone can read is none, whichever key it is given to;
+# nor is a placeholder word. Where each one's real value comes from, said when it is refused.
+SECRET_SOURCES = {
+    "wechat.token": "the Token entered in 公众号后台 → 设置与开发 → 基本配置 → 服务器配置",
+    "wechat.aes_key": "the EncodingAESKey 公众号后台 generates there (随机生成), or leave it empty for plaintext mode",
+    "wechat.appsecret": "the AppSecret from 公众号后台 → 设置与开发 → 基本配置",
+    "server.link_secret": "a random value, e.g. `openssl rand -hex 32`",
+}
+SECRET_KEYS = tuple(SECRET_SOURCES)
 # Values published in WeChat's documentation and samples and in wechatpy's tests (../shared/data/wechat_vectors.json)
 # and where each is from; the demo's own (bot/demo.DEMO_WECHAT) are added by published().
 PUBLISHED = {

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from handlers import followup, reply_templates, review, texts
 from handlers.desk import MAY, NOT_AT_SCHOOLS, not_at_school, permitted
-from handlers.messages import INVISIBLE, ReadFirst, Reply, nfkc
+from handlers.messages import INVISIBLE, ReadFirst, Reply, nfkc, read_numbers
 from handlers.numbers import MAX_DIGITS, ascii_int
 from handlers.routing.normalise import to_simplified
 from handlers.textmemo import short_texts
@@ -190,13 +190,13 @@ def _lines_of_range(m: re.Match) -> str:
 @short_texts  # pure (the table is fixed); every citizen's message asks it
 def is_command(text: str) -> bool:
     """Whether `text` starts with a command's verb (查询, 回复 JY2611-0001 …)."""
-    return _match(ZERO_WIDTH.sub("", text).strip()) is not None
+    return _match(read_numbers(text).strip()) is not None
 
 
 @short_texts  # pure (fixed tables); every message is asked, and most are no command (issue 10)
 def _read_head(raw: str) -> tuple[tuple[str, str] | None, str | None]:
     """(the verb and the rest, or None; the ticket number a text that is no command asks about, or None)."""
-    text = ZERO_WIDTH.sub("", raw).strip()  # pasted from another app, invisible, never meant
+    text = read_numbers(raw).strip()  # pasted from another app, invisible, never meant; any dash in a number
     m = _match(text)
     if m is not None:
         return m, None
@@ -216,7 +216,7 @@ _POINTS_BACK = re.compile(r"刚才|刚刚|上一条|之前|上次|那个|那条|
 
 @short_texts
 def asks_withdraw_latest(raw: str) -> bool:
-    text = nfkc(ZERO_WIDTH.sub("", raw)).strip("。.!！?？ ")
+    text = nfkc(read_numbers(raw)).strip("。.!！?？ ")
     return bool(WITHDRAW_ASK.fullmatch(text) and _POINTS_BACK.search(text))
 
 

@@ -214,9 +214,11 @@ class Desk:
                 if to is None or to["code"] == unit["code"] or not self.barred(db, t, unit):
                     continue
                 fields, _ = self.handover(db, t, to["code"])
+                before = t
                 t = tickets.transition(db, t, "assigned", "system", now, "transfer",
                                        texts.TRANSFER_NOTE.format(unit=to["name"], reason="：" + texts.WHY_ABOUT_BUREAU),
                                        **fields)
+                out += self.moved_away(db, before, t, to)
                 out += self.dispatch_notices(db, t, texts.WHY_ABOUT_BUREAU)
                 out += self.tell_citizen(db, t, "留言已转办", "CITIZEN_TRANSFERRED", unit=self.holder_name(to))
         return out
@@ -546,6 +548,7 @@ class Desk:
         # and back, 退回 and sent back) is no new clock, and a deadline it let pass stays passed (Desk.handover)
         fields, held = self.handover(db, ticket, target["code"], fresh=True)
         fields.update(arbitration=0)
+        before = ticket
         tickets.record_correction(db, ticket, user["openid"], target["code"], now, reason or unit_query)
         note = texts.TRANSFER_NOTE.format(unit=target["name"], reason=f"：{reason}" if reason else "")
         ticket = tickets.transition(db, ticket, "assigned", user["openid"], now, "transfer", note, **fields)
@@ -561,6 +564,7 @@ class Desk:
         out = [Reply(done)]
         if not staff.of_unit(db, target["code"]):
             out[0] = Reply(out[0].text + "\n" + texts.TRANSFER_NOBODY.format(unit=target["name"]))
+        out += self.moved_away(db, before, ticket, target, by=user["openid"])
         out += self.dispatch_notices(db, ticket, why)
         out += self.tell_citizen(db, ticket, "留言已转办", "CITIZEN_TRANSFERRED_LATE" if late else "CITIZEN_TRANSFERRED",
                                  unit=target["name"])
@@ -959,15 +963,13 @@ class Desk:
         target = parent if parent and parent["kind"] == "district" else directory.get(db, self.duty_office)
         if target is None:
             return ticket, []
-        was = self.handlers_of(db, ticket)
+        before = ticket
         now = self.clock.now()
         moved, _ = self.handover(db, ticket, target["code"])  # the school's date, or the one it had there before
         ticket = tickets.transition(db, ticket, "assigned", "system", now, "transfer",
                                     texts.TRANSFER_NOTE.format(unit=target["name"], reason=""),
                                     arbitration=0, **moved, **fields)
-        told = texts.MOVED_FROM_SCHOOL.format(number=ticket["number"], unit=target["name"])
-        return ticket, [*[self.to_staff(o, told, ticket, "留言已转办") for o in was],
-                        *self.dispatch_notices(db, ticket, why)]
+        return ticket, [*self.moved_away(db, before, ticket, target), *self.dispatch_notices(db, ticket, why)]
 
     def change_kind(self, db, openid: str, ticket: dict, kind: str) -> list[Reply]:
         """改为建议 just after submitting. Until someone has signed it, the citizen's word decides the kind: changed,
@@ -1196,6 +1198,18 @@ class Desk:
         if ticket.get("review"):
             flags += texts.FLAG_REVIEW
         return flags
+
+    def moved_away(self, db, before: dict, ticket: dict, to: dict, by: str | None = None) -> list[Reply]:
+        """Those who acted for a ticket's unit (handlers_of, `before` the hand-over) told it left and for whom, so
+        nobody keeps working on a ticket no longer theirs: one rule for every hand-over (转派 by anyone, a school's
+        ticket to the bureau, start-up's rehome). Not `by`, who made it and was answered; not a unit barred from
+        the ticket (an office a complaint about the bureau may accuse hears nothing more of it)."""
+        if self.barred(db, before, directory.get(db, before["unit_code"])):
+            return []
+        told = texts.MOVED_AWAY.format(number=ticket["number"], unit=self.holder_name(to))
+        now_theirs = set(self.handlers_of(db, ticket))  # a stand-in that stays one hears the new notice instead
+        return [self.to_staff(o, told, ticket, "留言已转办") for o in self.handlers_of(db, before)
+                if o != by and o not in now_theirs]
 
     def to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
         return Reply(for_staff(text), to=openid, extra={"notice": self.notice("staff", ticket, title)})

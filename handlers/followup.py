@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from handlers import privacy, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
-from handlers.messages import Reply, nfkc
+from handlers.messages import Reply, nfkc, read_numbers
 from handlers.textmemo import short_texts
 from handlers.workdays import WorkCalendar
 from storage import directory, staff, surveys, tickets, users
@@ -56,7 +56,7 @@ class Rating:
 @short_texts  # pure (a Rating is frozen); a new message asks it twice, a conversation's step once
 def parse(text: str) -> Rating | None:
     """The rating a message gives, if it is one. The comment keeps the person's own characters."""
-    raw = text.strip()
+    raw = read_numbers(text).strip()  # 评价 JY2611—0001 1: a number read as commands read it
     norm = nfkc(raw)
     stars = STARS.match(norm)
     if stars:

@@ -55,6 +55,18 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # hyphen, direction marks, embeddings and isolates (a phone wraps a copied number in U+2066..U+2069).
 INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _BREAKS = re.compile(r"[\x0b\x0c]")
+# A ticket number as people write it: between JY2611 and 0001, whatever hyphen or dash a keyboard, an input method
+# or a copied text puts there (U+2010..U+2015, the minus U+2212, small and full-width hyphens), with spaces around
+# it, or a space alone (JY2611 0001). Letters and digits stay as written (full-width ones: nfkc, where read).
+DASHES = "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
+_NUMBER_SPAN = re.compile(r"([JjＪｊ][YyＹｙ])\s*([0-9０-９]{4})(?:\s*[%s]\s*|\s+)([0-9０-９]+)" % DASHES)
+
+
+def read_numbers(text: str) -> str:
+    """`text` with what is pasted along unseen taken out (INVISIBLE) and each ticket number in it written with
+    its one ASCII hyphen: the one rule by which a text naming a ticket is read (commands, ratings)."""
+    text = INVISIBLE.sub("", text)
+    return _NUMBER_SPAN.sub(r"\1\2-\3", text)
 
 
 def plain_text(text: str) -> str:

@@ -569,7 +569,8 @@ TRANSFER_ABOUT_BUREAU = ("留言 {number} 是对教育局自身工作的投诉�
                          "需要有关部门说明情况的，请向其了解后由本单位答复。")
 TRANSFER_ANONYMOUS_NOT_SCHOOL = ("留言 {number} 的留言人选择不让学校知道身份，我们已承诺不由学校办理，不能转给“{unit}”。"
                                  "如需学校配合，请向学校了解情况后由本单位答复。")
-MOVED_FROM_SCHOOL = "留言 {number} 已改由“{unit}”办理，本单位无需再办。"
+# to the unit a ticket left by a hand-over it did not make (Desk.moved_away)
+MOVED_AWAY = "留言 {number} 已改由“{unit}”办理，本单位无需再办。"
 WHY_CONDUCT = "群众补充的内容涉及教师师德，按规定不由学校办理，转由你单位办理。"
 TRANSFER_NOBODY = "注意：“{unit}”尚未绑定工作人员，留言暂由值班室代收，请督促该单位尽快绑定。"
 DETAIL = (

@@ -39,7 +39,7 @@ link_secret = "kill-test-link-secret-0123456789"
 token = "{wx.TOKEN}"
 aes_key = "{wx.AES_KEY}"
 appid = "{wx.APPID}"
-appsecret = "secret"
+appsecret = "5c0e9b7a41d2f836"
 api_base = "http://127.0.0.1:{api_port}"
 reply_timeout_seconds = 0   # answer 'success' at once: every reply goes through the outbox
 check_timestamp = false
@@ -160,7 +160,7 @@ async def test_sigkill_loses_nothing(tmp_path):
     assert query(db, "SELECT status FROM outbox") in ([("pending",)], [("sending",)])
 
     # The platform comes back, and so does the service.
-    sandbox = Sandbox(wx.TOKEN, wx.AES_KEY, wx.APPID, "secret", f"http://127.0.0.1:{port}/wechat")
+    sandbox = Sandbox(wx.TOKEN, wx.AES_KEY, wx.APPID, "5c0e9b7a41d2f836", f"http://127.0.0.1:{port}/wechat")
     sandbox.follow("o_kill")
     app = web.Application()
     sandbox.add_routes(app)
