@@ -568,7 +568,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                     finally:
                         writes.append((time.perf_counter() - t_, time.thread_time() - c_))
                 tickets_.resolve_since_store = lambda db_, done: timed_write(db_, done, store)
-                tickets_.recredit_store = lambda db_, upto, found: timed_write(db_, (upto, found), lambda d_, a: some(d_, *a))
+                tickets_.recredit_store = lambda db_, *args: timed_write(db_, args, lambda d_, a: some(d_, *a))
                 db.longest_batch = 0.0
                 t, c = time.perf_counter(), time.process_time()
                 await jobs["upgrade-fill"]()
