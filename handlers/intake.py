@@ -875,6 +875,9 @@ CONSENT_REFUSED = re.compile(_BARE_LEAD + r"(?:我?不同意(?:让学校知道)?
                              r"知道(?:是我(?:反映|投诉|举报|说)?的?|我是谁)?)(?:了|吧|啦|哈|啊|呀)*[。.!！~\s]*|"
                              r"(?:no,? )?i (?:don'?t|do not) agree[.!\s]*", re.I)
 BARE_WORD_STEPS = frozenset({"kind", "conduct", "focus", "school", "similar"})
+# 别让学校知道 names who is not to know: a refusal of consent at any step before its question (bare 不同意 only where
+# the question on screen has no such answer, BARE_WORD_STEPS)
+NAMES_WHO_KNOWS = re.compile(r"学校|老师|班主任|校长|园长|school|teacher", re.I)
 # what leads a decision said early: 那电话还是不留了吧 / 算了，号码就不留了
 _DECISION_LEAD = re.compile(r"^(?:那|那就|那么|算了|嗯|好吧|哦|噢|还是|我看)[，,\s]*")
 NO_PHONE_EARLY_EN = re.compile(r"^(?:ok(?:ay)?,? |then,? |in that case,? |so,? )?(?:(?:i(?:'d| would) rather not |i (?:don'?t|do "
@@ -1447,16 +1450,24 @@ class Intake:
                 ASKS_ANONYMITY.search(text) and han_count(text) <= 14 or
                 ASKS_ANONYMITY_EN.search(text) and english_words(text) <= 12):
             return None
-        if d.anonymous is None:
+        if d.anonymous is None and self._consent_coming(state, d):
             return _t(d, "ANONYMITY_LATER")
-        return _t(d, "ANONYMITY_KEPT" if d.anonymous else "ANONYMITY_GIVEN")
+        return _t(d, "ANONYMITY_GIVEN" if d.anonymous is False else "ANONYMITY_KEPT")  # (no school: none to tell)
+
+    def _consent_coming(self, state: str | None, d: Draft) -> bool:
+        """Whether the consent question is still to come: only where a school is named, or its question is ahead
+        (a matter with no school has nobody there to be told, and no such question: never promised)."""
+        if state is None or d.school:  # (no message begun: said as it goes for a matter at a school)
+            return True
+        return state in STEP_ORDER and STEP_ORDER[state] < STEP_ORDER["school"] and STEPS[STEP_ORDER["school"]].needed(self, d)
 
     def _consent_refused_early(self, state: str, text: str, d: Draft) -> str | None:
         """不同意 where the question on screen has no such answer (after 匿名可以吗), or at the summary after agreeing:
         the school will not know who wrote (同意 is never taken so early: it would tell)."""
         if d.kind == "praise":
             return None
-        if d.anonymous is None and state in BARE_WORD_STEPS or state == "confirm" and d.anonymous is False:
+        said = state in BARE_WORD_STEPS or NAMES_WHO_KNOWS.search(text)  # bare 不同意 answers the question on screen
+        if d.anonymous is None and said or state == "confirm" and d.anonymous is False:
             d.anonymous, d.anonymous_default = True, False
             return _t(d, "ANONYMITY_TAKEN_EARLY")
         return None

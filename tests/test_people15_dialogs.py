@@ -217,3 +217,33 @@ def test_the_word_looked_for_first_lets_every_row_through():
     missed = [t for t in texts for row in intake.ABOUT_STEPS if row.look(t) and not intake._about_a_step(t)]
     assert not missed, missed[:10]
     assert sum(any(row.look(t) for row in intake.ABOUT_STEPS) for t in texts) > 100
+
+
+# -- the lead (stop 22): the consent question is promised only where it will come --------------------------------------
+NO_SCHOOL = "孩子不想上学了 怎么办"  # a matter asked about no school: straight to the phone question, no consent question
+
+
+async def test_with_no_school_to_tell_the_consent_question_is_never_promised(dialog):
+    """Before: 匿名可以吗 at the phone question of a matter with no school → 稍后会问您是否同意让学校知道您的身份 — a
+    question that never came (no school is named, so nobody there is told and none is asked)."""
+    d, p = dialog, "o_p15_noschool"
+    await talk(d, p, NO_SCHOOL, expect="联系电话", absent="哪所学校")
+    await talk(d, p, "匿名可以吗", expect=["学校不会知道是您反映的", "联系电话"], absent="稍后会问")
+    reply = await talk(d, p, "0", expect="请核对", absent="是否同意让学校知道")
+    assert "承办单位" in reply
+
+
+async def test_a_refusal_that_names_the_school_is_kept_at_the_phone_question(dialog):
+    """Before: 千万别让学校知道是我啊 at the phone question → 稍后会问… (read as a question: the refusal was taken only
+    at the steps where a bare 不同意 cannot be the answer on screen); a school named later then asked consent again."""
+    d, p = dialog, "o_p15_refuse_phone"
+    await talk(d, p, NO_SCHOOL, expect="联系电话")
+    await talk(d, p, "千万别让学校知道是我啊", expect=["不让学校知道您的身份", "联系电话"], absent="稍后会问")
+    d2, p2 = dialog, "o_p15_refuse_phone2"
+    await talk(d2, p2, FEES, expect="哪所学校")
+    await talk(d2, p2, "江南区实验小学", expect="联系电话")
+    await talk(d2, p2, "别让学校知道是我", expect="不让学校知道您的身份", absent="稍后会问")
+    reply = await talk(d2, p2, "0", expect="请核对", absent="是否同意让学校知道")
+    assert "对学校保密" in reply, reply
+    # a bare 不同意 at the phone question is still no refusal of consent taken on its own
+    assert intake.NAMES_WHO_KNOWS.search("不同意") is None
