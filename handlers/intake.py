@@ -1466,7 +1466,9 @@ class Intake:
         the school will not know who wrote (同意 is never taken so early: it would tell)."""
         if d.kind == "praise":
             return None
-        said = state in BARE_WORD_STEPS or NAMES_WHO_KNOWS.search(text)  # bare 不同意 answers the question on screen
+        said = state in BARE_WORD_STEPS or NAMES_WHO_KNOWS.search(text) and state in STEP_ORDER \
+            and STEP_ORDER[state] < STEP_ORDER["anonymity"]  # (bare 不同意 may answer the question on screen; at
+        # the consent question the step reads its own answer)
         if d.anonymous is None and said or state == "confirm" and d.anonymous is False:
             d.anonymous, d.anonymous_default = True, False
             return _t(d, "ANONYMITY_TAKEN_EARLY")
