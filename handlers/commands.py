@@ -31,7 +31,6 @@ CITIZEN = frozenset({"citizen"})
 STAFF = STAFF_ROLES
 EVERYONE = CITIZEN | STAFF
 SEPARATORS = " \t\r\n:：,，、;；"
-ZERO_WIDTH = INVISIBLE
 DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)   # ASCII only: NFKC has already turned ０-９ into 0-9
 
 

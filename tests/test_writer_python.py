@@ -19,7 +19,7 @@ import math
 import random
 import unicodedata
 
-from handlers import commands, intake
+from handlers import commands, intake, messages
 from storage import conversations, jsontext
 from tests.test_handling_fast import ANSWERS, ASIDES, STORY, _handle_all
 
@@ -38,7 +38,7 @@ def old_dumps(data):
 
 def old_head(raw):
     """Commands.handle's first lines before this branch: (the verb and the rest, or None; the number asked)."""
-    text = commands.ZERO_WIDTH.sub("", raw).strip()
+    text = messages.INVISIBLE.sub("", raw).strip()
     m = commands._match(text)
     if m is None:
         asked = commands.LOOKUP.fullmatch(unicodedata.normalize("NFKC", text.strip("。.!！?？ ")))
