@@ -267,7 +267,8 @@ def put(db: sqlite_utils.Database, openid: str, flow: str, state: str, data: dic
         cache.remember(openid, flow, state, data, now + ttl)
 
 
-_PUT = ("INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+_PUT = ("INSERT INTO conversations (openid, flow, state, data, updated_at, expires_at) "
+        f"VALUES (?, ?, ?, {jsontext.STORED_TEXT}, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET flow = excluded.flow, state = excluded.state, data = excluded.data, "
         "updated_at = excluded.updated_at, expires_at = excluded.expires_at, reminded_at = NULL")
 
@@ -296,9 +297,10 @@ def _json_dumps(data: dict[str, Any]) -> str:
 
 
 # The data as JSON text, read back by `json.loads` (every reader of the table) as the same values: orjson's text
-# (issue 10: the draft is written on every message) where it writes those values, else json's as before.
-# A value that carries its own JSON (`json_text`: a routing decision, written once per decision) goes in as it is.
-dumps = jsontext.values_encoder(_json_dumps)
+# (issue 10: the draft is written on every message) where it writes those values, as its UTF-8 bytes (_PUT stores
+# them as TEXT), else json's str as before. A value that carries its own JSON (`json_text`: a routing decision,
+# written once per decision) goes in as it is.
+dumps = jsontext.values_encoder(_json_dumps, utf8=True)
 
 
 def delete(db: sqlite_utils.Database, openid: str) -> None:

@@ -200,3 +200,17 @@ def test_an_inbound_payload_reads_back_as_the_same_inbound():
     assert odd.to_json() == compact(odd.__dict__) and '"lat":NaN' in odd.to_json()
     back = Inbound.from_json(odd.to_json())
     assert math.isnan(back.location["lat"]) and back.location["scale"] == 2 ** 64 and back.location["lon"] == 1e-7
+
+
+@pytest.mark.parametrize("how", ["run", "run_redoable"])
+async def test_a_row_written_from_orjsons_bytes_is_stored_as_text(db, how):
+    """orjson's bytes go to SQLite as they are (CAST(? AS TEXT)): the column holds TEXT, as json's str made it --
+    SQL's JSON functions and every reader see the same text -- whether put at once or at an optimistic batch's end."""
+    run = getattr(db, how)
+    await run(_put("o1", {**PLAIN, "routing": ROUTING}))  # orjson's form
+    await run(_put("o2", ODD[2]))                         # json's form (ints past 64 bits)
+    rows = await db.run(lambda d: d.conn.execute(
+        "SELECT openid, typeof(data), json_extract(data, '$.parts[0]') FROM conversations ORDER BY openid").fetchall())
+    assert rows == [("o1", "text", PLAIN["parts"][0]), ("o2", "text", None)]
+    text = await db.run(_text("o1"))
+    assert text == orjson.dumps({**PLAIN, "routing": orjson.Fragment(ROUTING.json_text)}).decode()
