@@ -626,7 +626,7 @@ class Receiver:
                           request: str | None = None, hints: dict | None = None):
         if request is not None:  # in the same transaction: a replay stores nothing
             inbound_store.remember_request(db, request, key)
-        claim = inbound_store.claim(db, key, inbound.openid, inbound.kind, inbound.to_json(utf8=True),
+        claim = inbound_store.claim(db, key, inbound.openid, inbound.kind, inbound.to_json(),
                                     received_at if received_at is not None else self.clock.now())
         if not claim.new:
             answer.take_passive()

@@ -76,7 +76,6 @@ def plain_text(text: str) -> str:
 
 _encode = jsontext.encoder((",", ":"))  # json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode's text, cheaper
 _payload = jsontext.values_encoder(_encode)  # every message's row: orjson's text where it is the same values
-_row_payload = jsontext.values_encoder(_encode, utf8=True)  # the same as orjson's bytes, for the inbound row
 
 
 @dataclass(frozen=True)
@@ -108,13 +107,11 @@ class Inbound:
         what = f"{self.raw_type or self.event}:{self.event_key or ''}"
         return f"{self.channel}:evt:{self.openid}:{self.created_at}:{what}"
 
-    def to_json(self, utf8: bool = False) -> str | bytes:
-        """utf8: orjson's text as its UTF-8 bytes where orjson writes it, for storage.inbound (stored as TEXT)."""
-        encode = _row_payload if utf8 else _payload
+    def to_json(self) -> str:
         own = self.__dict__  # __init__ sets exactly the fields, in order (every message is stored with its JSON)
         if len(own) == len(_inbound_fields()):
-            return encode(own)
-        return encode({name: getattr(self, name) for name in _inbound_fields()})  # flat: no deep copy
+            return _payload(own)
+        return _payload({name: getattr(self, name) for name in _inbound_fields()})  # flat: no deep copy
 
     @classmethod
     def from_json(cls, text: str) -> "Inbound":

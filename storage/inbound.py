@@ -13,11 +13,8 @@ from storage.db import Redo, optimistic
 _encode = jsontext.encoder()  # json.JSONEncoder(ensure_ascii=False).encode's text, cheaper
 
 _REQUEST = "INSERT INTO webhook_requests (key, message) VALUES (?, ?) ON CONFLICT(key) DO NOTHING"
-# The payload: Inbound.to_json(utf8=True), as TEXT (storage.jsontext.STORED_TEXT)
-_RECEIVED = ("INSERT INTO inbound (key, openid, msg_type, payload, received_at) "
-             f"VALUES (?, ?, ?, {jsontext.STORED_TEXT}, ?) ON CONFLICT(key) DO NOTHING")
 _DONE = ("INSERT INTO inbound (key, openid, msg_type, payload, received_at, status, reply, handled_at, deferred) "
-         f"VALUES (?, ?, ?, {jsontext.STORED_TEXT}, ?, 'done', ?, ?, ?) ON CONFLICT(key) DO NOTHING")
+         "VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?) ON CONFLICT(key) DO NOTHING")
 
 
 @dataclass(frozen=True)
@@ -61,8 +58,7 @@ def prune_requests(db: sqlite_utils.Database, before: float) -> int:
     return db.execute("DELETE FROM webhook_requests WHERE key < ?", [request_key(int(before), "")]).rowcount
 
 
-def claim(db: sqlite_utils.Database, key: str, openid: str, msg_type: str, payload: str | bytes,
-          now: float) -> Claim:
+def claim(db: sqlite_utils.Database, key: str, openid: str, msg_type: str, payload: str, now: float) -> Claim:
     """Store the inbound if unseen, and note the person's interaction (it opens WeChat's 48-hour window, so
     messages waiting for that window are released).
 
@@ -74,7 +70,11 @@ def claim(db: sqlite_utils.Database, key: str, openid: str, msg_type: str, paylo
         users.touch(db, openid, now)
         outbox.release_waiting(db, openid, now)
         return Claim(True, "received", False, None, (key, openid, msg_type, payload, now))
-    cur = db.execute(_RECEIVED, [key, openid, msg_type, payload, now])
+    cur = db.execute(
+        "INSERT INTO inbound (key, openid, msg_type, payload, received_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(key) DO NOTHING",
+        [key, openid, msg_type, payload, now],
+    )
     if cur.rowcount == 1:
         users.touch(db, openid, now)
         outbox.release_waiting(db, openid, now)
@@ -158,7 +158,8 @@ def keep(db: sqlite_utils.Database, claimed: Claim | None) -> None:
     killed before the handling leaves it to recovery like any unfinished message."""
     if claimed is None or claimed.row is None:
         return
-    if not db.execute(_RECEIVED, list(claimed.row)).rowcount:
+    if not db.execute("INSERT INTO inbound (key, openid, msg_type, payload, received_at) VALUES (?, ?, ?, ?, ?) "
+                      "ON CONFLICT(key) DO NOTHING", list(claimed.row)).rowcount:
         raise Redo(f"inbound {claimed.row[0]} stored meanwhile")
 
 

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from bot.app import DB, create_app
-from handlers.messages import Inbound
 from storage import outbox
 from tests import wx
 from tests.conftest import shared_file
@@ -272,18 +271,6 @@ async def test_odd_unicode_is_handled(bot):
     assert resp.status == 200
     stored = await bot.app[DB].run(lambda db: db.execute("SELECT payload FROM inbound").fetchone()[0])
     assert json.loads(stored)["text"] == text
-
-
-async def test_the_inbound_row_holds_the_message_as_json_text(bot):
-    """The payload goes to SQLite as orjson's bytes (storage.inbound stores them as TEXT): the column holds the
-    very text Inbound.to_json gives, which SQL's JSON functions read, as when it was bound as a str."""
-    resp = await post(bot, wx.text_xml("o_row", "孩子作业太多了", msg_id=5151), wx.signed_query("o_row"))
-    assert resp.status == 200
-    kind, stored, said = await bot.app[DB].run(lambda db: db.execute(
-        "SELECT typeof(payload), payload, json_extract(payload, '$.text') FROM inbound").fetchone())
-    assert (kind, said) == ("text", "孩子作业太多了")
-    assert stored == Inbound.from_json(stored).to_json()
-    assert json.loads(stored)["msg_id"] == "5151" and json.loads(stored)["openid"] == "o_row"
 
 
 # --- retries and the 5-second rule -----------------------------------------------------------------------
