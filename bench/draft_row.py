@@ -80,7 +80,8 @@ def main() -> int:
     size = sum(len(conversations.dumps(d)) for d in drafts) / len(drafts)
     print(f"{len(drafts)} drafts of the short mix, {size:.0f} bytes of JSON each on average; a row's write "
           f"(JSON + executemany + commit), thread CPU, median of {args.rounds} rounds: as a str {text[mid]:.2f} µs, "
-          f"as bytes {raw[mid]:.2f} µs -> bytes / str {raw[mid] / text[mid]:.3f} ({text[mid] - raw[mid]:.2f} µs a row)")
+          f"as bytes {raw[mid]:.2f} µs -> bytes / str {raw[mid] / text[mid]:.3f} "
+          f"({text[mid] - raw[mid]:.2f} µs a row)")
     return 0
 
 
