@@ -280,7 +280,7 @@ FACTS = re.compile(r"\d+(?:\.\d+)?\s*(?:元|块|万|千|百|rmb|yuan)|(?:收|交
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
 # 实验小学吧 好像是江南的: how sure one is of the name, said around it -- nothing of the matter
-SCHOOL_HEDGE = re.compile(r"好像|应该|可能|大概|估计|似乎|貌似|也许|我?记得|我?觉得|是|的")
+SCHOOL_HEDGE = re.compile(r"好像|应该|可能|大概|估计|似乎|貌似|也许|我?记得|我?觉得|是|的|那边|这边|那个|那所|这所|那家")  # (江北那边 文昌小学吧)
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 SCHOOL_PLACE = re.compile(r"[\u4e00-\u9fff]{2}")  # a place is two characters at least (names.place_named)
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
@@ -1271,8 +1271,9 @@ class Intake:
             if code is None:
                 return False
             name = self.s.school_names([code])[0]
-            if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
-                return False  # a guess from a few characters, or the name inside a story: not this
+            if name not in text and not (SCHOOL_NAME.search(text) and not beside_school(text, [name])):
+                return False  # a guess from a few characters, or the name inside a story: not this (江北那边 文昌小学吧
+                #               is: pieces of the name, its place and hedges, nothing else)
             if self._tells(beside_school(text, [name])):
                 return False  # more than the name: the story (the router reads the school from it)
         if d.school is None and d.anonymous_default:
@@ -2114,6 +2115,11 @@ class Intake:
             code = self.s.find_school(name, said=text) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
             if code:
                 return [code]
+            if code is None and len(name) >= 4 and self.s.place_in(text):
+                # 江北那个实验小学 where 江北区 has none: the near ones of the city, as the school question offers them
+                near = [c for c, _name in self.s.suggest_schools(name, said=text)]
+                if near:
+                    return near
         # "My son at Wenchang Primary School …": a name in pinyin or English within an English story
         for name in names.latin_names(text)[:2] if not han_count(text) else ():
             code = self.s.find_school(name)
@@ -2507,7 +2513,7 @@ class IntakeServices:
     route: Callable[[str], dict]
     matter: Callable[[str], tuple[str, float]]             # route(text)'s category and confidence alone
     find_school: Callable[..., str | None]                   # (text, loose=True, said=None): see _Services.find_school
-    suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
+    suggest_schools: Callable[..., list[tuple[str, str]]]    # (text, said=None): up to three (code, name), best first
     place_only: Callable[[str], str | None]                  # the district a reply names and nothing else (江南那边的)
     place_in: Callable[[str], str | None]                    # the one district a text names anywhere in it
     school_names: Callable[[list[str]], list[str]]

@@ -65,6 +65,13 @@ GREETING_IN_DRAFT = "您好，我在。"
 NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
 PHONE_TAKEN = "已记下联系电话。"
 PHONE_SKIPPED = "好的，不留联系电话。"
+# The phone decided for an earlier message of this sitting (set aside, replaced, or just submitted): said where its
+# question would come, never assumed silently (Intake._carry_phone)
+PHONE_KEPT = "这条留言沿用您刚才留的联系电话（{phone}）；如需更换，请直接发送新号码。"
+PHONE_NONE_KEPT = "您刚才没有留联系电话，这条也先不留；如需留，请直接发送号码。"
+# declined while the matter was not urgent; now it is: asked once more, saying why
+PHONE_AGAIN_URGENT = ("您之前选择不留电话。这件事关系到人身安全，建议留下联系电话，便于工作人员尽快与您联系（号码仅工作人员可见）。\n"
+                      "直接回复号码；仍不留请回复 0。")
 OK_LEAD = "好的，"  # what PHONE_SKIPPED and ANONYMITY_TAKEN_EARLY begin with: said once when both are
 ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是，转给承办人员\n2 不是，这是新的问题"
 GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
@@ -1234,6 +1241,11 @@ EN = {
     "DISCARDED_START": "All right, the earlier message has been dropped; we are taking down what you just sent.",
     "PHONE_TAKEN": "Phone number noted.",
     "PHONE_SKIPPED": "All right, no phone number.",
+    "PHONE_KEPT": "This message keeps the phone number you just gave ({phone}); to change it, just send the new number.",
+    "PHONE_NONE_KEPT": "You left no phone number just now, so this one has none either; to leave one, just send it.",
+    "PHONE_AGAIN_URGENT": "You chose not to leave a phone number. As this concerns someone's safety, we suggest leaving "
+                          "one so that staff can reach you quickly (only staff see it).\nReply with the number, or 0 "
+                          "to still leave none.",
     "OK_LEAD": "All right",
     "GIVE_UP_ASK": "Your message has not been sent yet. If you have decided not to send it, reply \"cancel\"; to go "
                    "on, please answer:",
