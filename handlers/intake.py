@@ -978,6 +978,10 @@ class Draft:
     similar: str | None = None
     similar_checked: bool = False
     phone: str | None = None            # None: not asked yet; "": the person chose not to give one
+    declined_urgent: bool = False       # "" was chosen for a matter known urgent: it holds (else an urgent matter
+    #                                     asks once more, saying why)
+    phone_kept: bool = False            # the phone came from an earlier message of this sitting: said where its
+    #                                     question would come (Intake._sitting_phone), never assumed silently
     anonymous: bool | None = None       # True: the school must not know who wrote
     anonymous_default: bool = False     # `anonymous` was set for want of a school, not said: a school named later
     #                                     asks it (a decision said is kept)
@@ -1344,13 +1348,14 @@ class Intake:
     def _on_who_asks(self, state: str, text: str, d: Draft):  # 你们是谁？ at 1–4: who we are, never the story
         return self._aside_said(state, d, self.s.who_we_are(d.lang))
 
-    def _on_why_asked(self, state: str, text: str, d: Draft):  # 为什么要问这个？: why, and the question again
-        # 干嘛要电话 at the school's question: why the phone is asked (it comes later), then this question again
+    def _why_asked(self, state: str | None, text: str, d: Draft) -> str | None:
+        """为什么要问这个？: why the question on screen is asked; 干嘛要电话 at the school's question: why the phone is
+        (it comes later). Before any message, only a question that names its step is answered."""
         named = next((s for words, s in WHY_TOPICS if words.search(text)), None)
-        step = STEP.get(named or state) or DETOURS.get(state)
+        step = STEP.get(named or state or "") or DETOURS.get(state or "")
         if step is None or not step.why:
             return None
-        return self._aside_said(state, d, self._why(step, state, d))
+        return self._why(step, state or "", d)
 
     @staticmethod
     def _why(step: Step, state: str, d: Draft) -> str:
@@ -1442,7 +1447,7 @@ class Intake:
             return None
         if not declines_phone_early(text) and state not in BARE_WORD_STEPS:
             return None
-        d.phone = ""
+        self._decline_phone(d)
         return _t(d, "PHONE_SKIPPED")
 
     def _about_consent(self, state: str, text: str, d: Draft) -> str | None:
@@ -1477,9 +1482,10 @@ class Intake:
 
     def _on_phone_given(self, state: str, text: str, d: Draft):
         found = _phone_in_text(text) if state not in ("phone", "confirm") else None
-        if found and not d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
-            # 我电话是幺三九…, before it is asked, or 算了还是留一下吧 139… after declining: the phone, never words
-            d.phone = found.group(1)  # of the story, never a wrong answer to the question on screen
+        if found and found.group(1) != d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+            # 我电话是幺三九…, before it is asked, 算了还是留一下吧 139… after declining, or another number than the one
+            # kept from a message before: the phone, never words of the story, never a wrong answer to the question
+            d.phone = found.group(1)
             return self._aside_said(state, d, _t(d, "PHONE_TAKEN"))
         return None
 
@@ -1685,7 +1691,8 @@ class Intake:
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done.
         # the phone given (or declined) minutes ago holds for this one too: never asked twice in one sitting
-        fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict(), phone=d.phone)
+        fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
+        self._carry_phone(fresh, d.phone, d.declined_urgent)
         if d.school_from in ("scene", "scanned"):
             fresh.school, fresh.school_from = d.school, d.school_from
         elif d.school:  # most likely the same school: offered for a yes, never assumed
@@ -1726,7 +1733,8 @@ class Intake:
         if n == 3:  # a correction of the story: kept with it, as said ("不对，是上周三" reads right to staff)
             d.parts.append(held)
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
-        fresh = Draft(openid=d.openid, parts=[rest], lang=d.lang, phone=d.phone)  # (the phone: never asked twice)
+        fresh = Draft(openid=d.openid, parts=[rest], lang=d.lang)
+        self._carry_phone(fresh, d.phone, d.declined_urgent)
         if d.school_from in ("scene", "scanned"):
             fresh.school, fresh.school_from = d.school, d.school_from
         elif d.school:  # most likely the same school: offered for a yes, never assumed
@@ -1862,7 +1870,7 @@ class Intake:
             d.phone = found.group(1)
             return self._advance(d, [])
         if declines_phone(text):
-            d.phone = ""
+            self._decline_phone(d)
             return self._advance(d, [])
         if QUESTION.search(text):  # 为什么？ / 有什么用: the phone question's explanation (as ABOUT_STEPS says it)
             return self._out("phone", d, [Reply(self._about_phone("phone", text, d) + "\n" + self._ask_phone(d))])
@@ -1932,8 +1940,7 @@ class Intake:
         if d.shelved:
             old = Draft.from_dict(d.shelved)
             old.held = old.back_to = None
-            if old.phone is None and d.kind != "praise":
-                old.phone = d.phone  # given (or declined) for the one just done: not asked again for this one
+            self._carry_phone(old, d.phone, d.declined_urgent)
             said = _t(d, "SHELVED_GOES_ON").format(text=texts.excerpt(old.text, 60) or _t(d, "ONLY_MEDIA"))
             return self._advance(old, [*replies, Reply(said)])
         return None, d.to_dict(), replies
@@ -2000,6 +2007,9 @@ class Intake:
             d.alerted = True
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
+            if step.state == "phone" and (d.phone is None or d.phone_kept):
+                kept = self._sitting_phone(d)
+                aside = "\n".join(a for a in (aside, kept) if a)
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
                 if step.state == "kind":
                     d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
@@ -2088,7 +2098,35 @@ class Intake:
         return _t(d, "OUT_OF_SCOPE_OPEN").format(number=numbers[0]) + "\n" + ask if numbers else ask
 
     def _ask_phone(self, d: Draft) -> str:
+        if d.phone == "":  # declined while the matter was not urgent: once more, saying why
+            return _t(d, "PHONE_AGAIN_URGENT")
         return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
+
+    # -- the phone of this sitting: ONE rule ------------------------------------------------------------------
+    @staticmethod
+    def _decline_phone(d: Draft) -> None:
+        d.phone, d.declined_urgent = "", bool(d.routing.get("urgent"))
+
+    @staticmethod
+    def _carry_phone(d: Draft, phone: str | None, declined_urgent: bool) -> None:
+        """A message begun in the sitting of another (set aside for it, replacing it, or after it was submitted)
+        keeps the phone given or declined for that one: said where its question would come, never assumed
+        silently; declined for a matter that was not urgent, an urgent one asks once more (the step's `needed`)."""
+        if phone is None or d.phone is not None or d.kind == "praise":
+            return
+        d.phone, d.declined_urgent, d.phone_kept = phone, declined_urgent, True
+
+    def _sitting_phone(self, d: Draft) -> str:
+        """At the phone question's place: the phone of this sitting taken (a message just submitted: its phone),
+        and what is said of it, once ("" when nothing is to be said, or the question is asked)."""
+        if d.phone is None and d.kind != "praise":
+            filed = self.s.just_filed()
+            if filed and filed.get("kind") != "praise":
+                self._carry_phone(d, filed.get("contact_phone") or "", bool((filed.get("routing") or {}).get("urgent")))
+        if not d.phone_kept or STEP["phone"].needed(self, d):
+            return ""  # (asked again: the question says why)
+        d.phone_kept = False
+        return _t(d, "PHONE_KEPT").format(phone=mask_phone(d.phone)) if d.phone else _t(d, "PHONE_NONE_KEPT")
 
     def _ask_focus(self, d: Draft) -> str:
         return self._focus_lines(d, "ASK_FOCUS")
@@ -2404,7 +2442,8 @@ STEPS: tuple[Step, ...] = (
          Intake._read_school, "SCHOOL_WHY", yes=lambda d: len(d.school_options) == 1),  # 是这所学校吗？
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter, "SIMILAR_WHY"),
-    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
+    Step("phone", lambda i, d: d.kind != "praise" and (d.phone is None or d.phone == "" and not d.declined_urgent
+                                                       and bool(d.routing.get("urgent"))), Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
          read=Intake._read_phone, why="PHONE_WHY", why_at="PHONE_WHY_AT", yes=_always_yes),  # 好的: willing, the number is asked for
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
@@ -2444,7 +2483,7 @@ class AboutStep:
     said early is kept in the draft first), or None when a closer look says it is not one. `early`: only before the
     step is reached (at it, the step reads its own answer)."""
 
-    step: str
+    step: str | None  # None: the question on screen, or the one the words name (为什么要问这个？)
     look: Callable[[str], Any]
     answer: Callable[["Intake", str, str, Draft], str | None]
     early: bool = False
@@ -2459,6 +2498,7 @@ ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins 
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
     AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
     AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
+    AboutStep(None, ASKS_WHY_ASKED.match, Intake._why_asked),         # 为什么要问这个？ / 问学校干嘛
 )
 STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
 
@@ -2470,7 +2510,7 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 # A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
 _ABOUT_WORD = re.compile(r"电话|手机|号码|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
-                         r"找我|回电")
+                         r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了|一定|必须|非")  # (the last: why-asked)
 _ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
 
 
@@ -2486,7 +2526,6 @@ def _about_a_step(text: str) -> bool:
 ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(GREETING.fullmatch, Intake._on_greeting),
     Aside(WHO_ASKS.match, Intake._on_who_asks),
-    Aside(ASKS_WHY_ASKED.match, Intake._on_why_asked),
     Aside(ASKS_IF_WE_HANDLE.match, Intake._on_we_handle),
     Aside(WANTS_HUMAN.search, Intake._on_wants_human),
     Aside(thanks_only, Intake._on_thanks),
