@@ -286,7 +286,9 @@ SCHOOL_PLACE = re.compile(r"[\u4e00-\u9fff]{2}")  # a place is two characters at
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
-OPTION_POINTING = re.compile(r"^(?:嗯|对|是的?|就是|应该是)[\s,，]*|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?$")
+# (哦 对 是江南的 我记错了: an acknowledgement before, a slip owned after -- nothing of the matter)
+OPTION_POINTING = re.compile(r"^(?:(?:哦|噢|啊|嗯|对|对的|是的?|就是|应该是)[\s,，。!！]*)+|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?"
+                             r"(?:[\s,，。]*我?(?:记|搞|说|写|弄|打)错了[吧啊呀]?)?$")
 # 孩子在|江南实验小学, 想表扬一下|江南实验小学: what comes before a name
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]|表扬(?:一下)?|感谢|谢谢")
 # 市一中, 十五中: a numbered school as people say it (not 一中午, 三中全会)

@@ -50,6 +50,14 @@ async def test_a_school_the_place_named_has_not_offers_the_near_matches_in_the_f
     assert "涉及学校：江南区实验小学" in reply and "承办单位：江南区教育局" in reply, reply  # (师德: never the school)
 
 
+async def test_the_offered_school_pointed_at_by_its_place_with_a_slip_owned_is_taken(dialog):
+    d, p = dialog, "o_p18_slip"
+    await talk(d, p, "我家孩子在实验小学 江北那个 班主任天天骂孩子 还让他罚站", expect="1 江南区实验小学")
+    # (from the messy chat) it was 已补充到留言内容 and the same question again
+    reply = await summary(d, p, await talk(d, p, "哦 对 是江南的 我记错了", absent=["已补充", "是这所学校吗"]))
+    assert "涉及学校：江南区实验小学" in reply and "记错了" not in reply, reply
+
+
 @pytest.mark.parametrize("said", ["实验小学 江北的", "实验小学吧 江北那个"])
 async def test_a_school_the_place_named_has_not_offers_the_near_matches_at_the_school_question(dialog, said):
     d, p = dialog, "o_p18_near_asked"
