@@ -832,8 +832,10 @@ def _asks_anonymity(text: str):
 # -- questions and decisions about a step, said at it or before it (the table `ABOUT_STEPS`) -------------------------
 # Each pattern is the whole reply (a lead, the question, its particles and punctuation): told with a story (老师打电话
 # 骂我孩子, 学校把我的电话号码给了别人) it matches nothing, and the words are kept as ever.
-_ABOUT_LEAD = (r"^(?:(?:你好|您好|老师好|老师|那个?|那么|请问|问一下|问下|我想问一下|我想问下|想问下|想问一下|还有|另外|对了|哦|噢|嗯|诶|"
-               r"哎|额|呃|就是|所以|可是|但是)[，,\s]*)*")
+_ABOUT_LEAD = (r"^(?:(?:你好|您好|老师好|老师|那个?|那么|请问(?:一下)?|(?:我|我想|想|可以|能|能不能)?(?:问一下|问下|问问)|还有|另外|对了|"
+               r"哦|噢|嗯|诶|哎|额|呃|就是|所以|可是|但是)[，,\s]*)*")
+# a clause that is only such a lead (可以问一下 为什么要问学校？): says nothing, beside the remarks after it
+_ABOUT_LEAD_ONLY = re.compile(_ABOUT_LEAD + r"[\s?？!！。.~～…，,]*$")
 _ABOUT_END = r"(?:吗|么|嘛|呢|不|没|啊|呀|吧|哈|哦|的)*(?:[\s?？!！。.~～…，,]|" + EMOJI + r"|\ufe0f)*$"
 _PHONE_NOUN = r"(?:电话号码|电话号|电话|手机号码|手机号|手机|号码|联系方式)"
 _AT_SCHOOL = r"(?:学校|老师|班主任|校长|园长|校方|学校那边|老师那边|学校的人|他们|她们|对方)"  # (他们: just named)
@@ -1407,9 +1409,11 @@ class Intake:
         if len(clauses) > 1:
             trial = dataclasses.replace(d)  # (a decision in one clause is kept only if every clause is a remark)
             said = [self._about_step(state, c, trial) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False
+                    and not _ABOUT_LEAD_ONLY.match(c)
                     else "" for c in clauses]
             if None not in said and any(said):
-                d.phone, d.anonymous, d.anonymous_default = trial.phone, trial.anonymous, trial.anonymous_default
+                d.phone, d.declined_urgent = trial.phone, trial.declined_urgent
+                d.anonymous, d.anonymous_default = trial.anonymous, trial.anonymous_default
                 kept: list[str] = []
                 for a in said:  # one answer that says what another already did (稍后会问…) is said once
                     if a and not any(a.split("；")[0] in k for k in kept):

@@ -160,3 +160,11 @@ async def test_why_asked_beside_another_question_about_a_step_answers_both(dialo
     reply = await talk(d, p, "为什么要问学校？电话会给学校吗", expect=[texts.SCHOOL_WHY, "学校看不到您的号码", "哪所学校"],
                        absent=["已补充", "没有找到"])
     assert reply.count("哪所学校") == 1, reply
+
+
+async def test_a_lead_before_two_questions_about_steps_says_nothing(dialog):
+    d, p = dialog, "o_p18_lead"
+    await talk(d, p, FEES, expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    # (from the messy chat) it was 已补充到留言内容: the lead 可以问一下 made the clauses a story
+    await talk(d, p, "可以问一下 为什么要问学校？电话会给学校吗", expect=[texts.SCHOOL_WHY, "联系电话"], absent="已补充")
