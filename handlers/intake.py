@@ -2021,7 +2021,9 @@ class Intake:
                     d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
                 d.kind_seen = d.kind_seen or step.state == "confirm"  # (till the message is written anew)
                 if step.state == "school" and d.school_from is None and not d.school_options:
-                    d.school_options = self._schools_named(d.text)  # 在江南实验小学读三年级: offered, not asked anew
+                    d.school_options = self._schools_named(d.text) or self._sitting_school()
+                    # 在江南实验小学读三年级: offered, not asked anew; else the school of a message just submitted,
+                    # as a new matter mid-draft offers the one set aside's (most likely the same: for a yes)
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(_t(d, "ACK")))]
@@ -2121,6 +2123,10 @@ class Intake:
         if phone is None or d.phone is not None or d.kind == "praise":
             return
         d.phone, d.declined_urgent, d.phone_kept = phone, declined_urgent, True
+
+    def _sitting_school(self) -> list[str]:
+        filed = self.s.just_filed()
+        return [filed["school_code"]] if filed and filed.get("school_code") else []
 
     def _sitting_phone(self, d: Draft) -> str:
         """At the phone question's place: the phone of this sitting taken (a message just submitted: its phone),

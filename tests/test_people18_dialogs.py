@@ -168,3 +168,21 @@ async def test_a_lead_before_two_questions_about_steps_says_nothing(dialog):
     await talk(d, p, "江南区实验小学", expect="联系电话")
     # (from the messy chat) it was 已补充到留言内容: the lead 可以问一下 made the clauses a story
     await talk(d, p, "可以问一下 为什么要问学校？电话会给学校吗", expect=[texts.SCHOOL_WHY, "联系电话"], absent="已补充")
+
+
+async def test_the_school_of_a_message_just_submitted_is_offered_for_the_next(dialog):
+    d, p = dialog, "o_p18_next_school"
+    await talk(d, p, FEES, expect="哪所学校")
+    await talk(d, p, "江北区滨河小学", expect="联系电话")
+    await talk(d, p, "0", expect="是否同意让学校知道")
+    await talk(d, p, "2", expect="请核对")
+    await talk(d, p, "1", expect="提交成功")
+    # (from the messy chat) it was 请问涉及哪所学校或幼儿园？, the school named minutes ago not offered
+    reply = await talk(d, p, "还有个事 学校让家长每学期交500块的班费 也不给收据")
+    for _ in range(2):
+        if "哪所学校" in reply or "是这所学校吗" in reply:
+            break
+        reply = await talk(d, p, "1")
+    assert "是这所学校吗？\n1 江北区滨河小学" in reply, reply
+    reply = await summary(d, p, await talk(d, p, "是的"))
+    assert "涉及学校：江北区滨河小学" in reply and "联系电话：未留" in reply, reply
