@@ -886,7 +886,7 @@ NAMES_WHO_KNOWS = re.compile(r"学校|老师|班主任|校长|园长|school|teac
 _DECISION_LEAD = re.compile(r"^(?:那|那就|那么|算了|嗯|好吧|哦|噢|还是|我看)[，,\s]*")
 NO_PHONE_EARLY_EN = re.compile(r"^(?:ok(?:ay)?,? |then,? |in that case,? |so,? )?(?:(?:i(?:'d| would) rather not |i (?:don'?t|do "
                                r"not|won'?t) (?:want to )?)(?:give|leave|share) (?:you )?(?:my|a) (?:phone )?number|"
-                               r"no (?:phone )?number)(?:,? (?:please|thanks|thank you))?[.!\s]*$", re.I)
+                               r"no (?:phone )?number|no phone)(?:,? (?:please|thanks|thank you))?[.!\s]*$", re.I)
 
 
 def asks_about_phone(text: str):

@@ -186,3 +186,14 @@ async def test_the_school_of_a_message_just_submitted_is_offered_for_the_next(di
     assert "是这所学校吗？\n1 江北区滨河小学" in reply, reply
     reply = await summary(d, p, await talk(d, p, "是的"))
     assert "涉及学校：江北区滨河小学" in reply and "联系电话：未留" in reply, reply
+
+
+async def test_no_phone_in_english_at_the_school_question_declines_the_phone_not_the_school(dialog):
+    d, p = dialog, "o_p18_en_nophone"
+    await talk(d, p, "hello, my daughter is in Wenchang primary school, the teacher makes students buy an extra "
+                     "workbook every month for 80 yuan, I want to complain", expect="Is it this school?")
+    # (from the messy chat) it was read as "no" to the school: none taken, and the phone asked all the same
+    await talk(d, p, "no phone", expect=[texts.EN["PHONE_SKIPPED"], "Is it this school?"])
+    reply = await talk(d, p, "1", absent="phone number so")
+    reply = await talk(d, p, "2") if "May the school know" in reply else reply
+    assert "Please check" in reply and "江北区文昌小学" in reply, reply
