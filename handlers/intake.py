@@ -489,6 +489,8 @@ THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|�
                     re.IGNORECASE)
 
 
+# 是的 / 对 / 嗯嗯 / yes: a yes with no question on screen (the answer to an officer's question is asked about first)
+ACK_ONLY = re.compile(r"(?:是的?|对的?|对对|嗯+|yes|yep|yeah)[\s!！。.~～]*", re.IGNORECASE)
 _THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
 THANKED = re.compile(r"谢|辛苦|麻烦|thank", re.IGNORECASE)  # of THANKS, the words that thank (好的, 收到 acknowledge)
 # 🙏🙏 / 😭 / 👍: a feeling, no words -- the question on screen again, whole
@@ -1208,6 +1210,8 @@ class Intake:
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
                                              + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
+        if ACK_ONLY.fullmatch(text):  # 是的 / 对 after all is done (a yes to nothing on screen): nothing started
+            return None, d.to_dict(), [Reply(texts.pick("ACK_BACK", lang) + ("\n" + texts.EN["ACK_BACK"] if both else ""))]
         if encourages(text):  # 挺好的，继续加油！: thanked; nothing started
             return None, d.to_dict(), [Reply(texts.pick("CHEERED_BACK", lang)
                                              + ("\n" + texts.EN["CHEERED_BACK"] if both else ""))]

@@ -81,6 +81,7 @@ HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
+ACK_BACK = "好的。如有其他问题，欢迎随时留言。"  # 是的 with no question on screen
 CHEERED_BACK = "谢谢您的鼓励！如有问题或建议，欢迎随时在这里留言。"
 # 这个你们能管吗？ asked at a question: yes, and where it goes; then the question again (never part of the story)
 WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，我们会转给负责的部门办理并按时限答复。"
@@ -1240,6 +1241,7 @@ EN = {
     "DISCARDED": "All right, the earlier message has been dropped. Just write to start a new one.",
     "DISCARDED_START": "All right, the earlier message has been dropped; we are taking down what you just sent.",
     "PHONE_TAKEN": "Phone number noted.",
+    "ACK_BACK": "All right. If there is anything else, just write to us here.",
     "PHONE_SKIPPED": "All right, no phone number.",
     "PHONE_KEPT": "This message keeps the phone number you just gave ({phone}); to change it, just send the new number.",
     "PHONE_NONE_KEPT": "You left no phone number just now, so this one has none either; to leave one, just send it.",

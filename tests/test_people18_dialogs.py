@@ -197,3 +197,15 @@ async def test_no_phone_in_english_at_the_school_question_declines_the_phone_not
     reply = await talk(d, p, "1", absent="phone number so")
     reply = await talk(d, p, "2") if "May the school know" in reply else reply
     assert "Please check" in reply and "江北区文昌小学" in reply, reply
+
+
+async def test_a_bare_yes_after_everything_is_done_starts_nothing(dialog):
+    d, p = dialog, "o_p18_yes_after"
+    await talk(d, p, FEES, expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, "0", expect="是否同意让学校知道")
+    await talk(d, p, "2", expect="请核对")
+    await talk(d, p, "1", expect="提交成功")
+    # (from the messy chat) it was 请问您说的是哪方面的事情？…, a message begun with 是的 in it
+    await talk(d, p, "是的", expect=texts.ACK_BACK, absent="哪方面的事情")
+    await talk(d, p, "2", expect=texts.NUMBER_ALONE)
