@@ -1701,12 +1701,7 @@ class Intake:
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done.
         # the phone given (or declined) minutes ago holds for this one too: never asked twice in one sitting
-        fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict())
-        self._carry_phone(fresh, d.phone, d.declined_urgent)
-        if d.school_from in ("scene", "scanned"):
-            fresh.school, fresh.school_from = d.school, d.school_from
-        elif d.school:  # most likely the same school: offered for a yes, never assumed
-            fresh.school_options = [d.school]
+        fresh = self._beside(d, Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict()))
         return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
 
     def _wants_person(self, text: str) -> bool:
@@ -1743,12 +1738,7 @@ class Intake:
         if n == 3:  # a correction of the story: kept with it, as said ("不对，是上周三" reads right to staff)
             d.parts.append(held)
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
-        fresh = Draft(openid=d.openid, parts=[rest], lang=d.lang)
-        self._carry_phone(fresh, d.phone, d.declined_urgent)
-        if d.school_from in ("scene", "scanned"):
-            fresh.school, fresh.school_from = d.school, d.school_from
-        elif d.school:  # most likely the same school: offered for a yes, never assumed
-            fresh.school_options = [d.school]
+        fresh = self._beside(d, Draft(openid=d.openid, parts=[rest], lang=d.lang))
         if n == 2:  # both: this one first; the one in progress is set aside and offered back after it
             fresh.shelved = d.to_dict()
             return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
@@ -2127,6 +2117,16 @@ class Intake:
         if phone is None or d.phone is not None or d.kind == "praise":
             return
         d.phone, d.declined_urgent, d.phone_kept = phone, declined_urgent, True
+
+    def _beside(self, d: Draft, fresh: Draft) -> Draft:
+        """A message begun beside or instead of `d` in its sitting: the QR code's school holds; the school said or
+        offered for `d` is offered for a yes (most likely the same, never assumed); the phone is carried."""
+        if d.school_from in ("scene", "scanned"):
+            fresh.school, fresh.school_from = d.school, d.school_from
+        else:  # (江南三中 offered, not yet confirmed, when the other matter came: offered again)
+            fresh.school_options = [d.school] if d.school else list(d.school_options)
+        self._carry_phone(fresh, d.phone, d.declined_urgent)
+        return fresh
 
     def _sitting_school(self) -> list[str]:
         filed = self.s.just_filed()

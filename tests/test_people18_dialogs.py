@@ -209,3 +209,16 @@ async def test_a_bare_yes_after_everything_is_done_starts_nothing(dialog):
     # (from the messy chat) it was 请问您说的是哪方面的事情？…, a message begun with 是的 in it
     await talk(d, p, "是的", expect=texts.ACK_BACK, absent="哪方面的事情")
     await talk(d, p, "2", expect=texts.NUMBER_ALONE)
+
+
+async def test_a_school_offered_when_another_matter_came_is_offered_for_that_one(dialog):
+    d, p = dialog, "o_p18_offered"
+    await talk(d, p, "我是江南三中初二的学生 我们班作业太多了 每天写到12点", expect="1 投诉")
+    await talk(d, p, "1", expect="1 江南区第三中学")
+    await talk(d, p, "还有 班上有同学天天打我 抢我钱 我不敢跟老师说", expect="1 作为新留言")
+    reply = await talk(d, p, "1", expect="作为一条新留言")
+    for _ in range(2):  # (from the messy chat) it was 请问涉及哪所学校或幼儿园？, the school offered a minute ago forgotten
+        if "哪所学校" in reply or "是这所学校吗" in reply:
+            break
+        reply = await talk(d, p, "1")
+    assert "是这所学校吗？\n1 江南区第三中学" in reply, reply
