@@ -222,3 +222,18 @@ async def test_a_school_offered_when_another_matter_came_is_offered_for_that_one
             break
         reply = await talk(d, p, "1")
     assert "是这所学校吗？\n1 江南区第三中学" in reply, reply
+
+
+def test_a_name_written_after_its_kind_in_english_is_read():
+    from handlers import names
+    # (from the messy chat) "our kindergarten Xingguang" named no school: the school question with nothing offered
+    assert names.latin_names("Our kindergarten Xingguang raise the fee from 1800 to 2500!!") == ["Xingguang kindergarten"]
+    assert names.latin_names("the kindergarten is dirty and the teacher is rude") == []  # a guard
+    assert names.latin_names("My son at Wenchang Primary School") == ["Wenchang Primary School"]  # a guard
+
+
+async def test_an_english_story_naming_the_kindergarten_after_its_kind_offers_it(dialog):
+    d, p = dialog, "o_p18_en_after"
+    await talk(d, p, "Hi, I want to report something", expect="what happened")
+    await talk(d, p, "Our kindergarten Xingguang raise the fee from 1800 to 2500 without any notice!!",
+               expect=["Is it this school?", "江南区星光幼儿园"])
