@@ -237,3 +237,10 @@ async def test_an_english_story_naming_the_kindergarten_after_its_kind_offers_it
     await talk(d, p, "Hi, I want to report something", expect="what happened")
     await talk(d, p, "Our kindergarten Xingguang raise the fee from 1800 to 2500 without any notice!!",
                expect=["Is it this school?", "江南区星光幼儿园"])
+
+
+async def test_whether_we_handle_it_with_its_particle_is_answered_not_added(dialog):
+    d, p = dialog, "o_p18_handle"
+    await talk(d, p, "江南区向阳花幼儿园的老师打孩子手心 都打红了", expect="联系电话")
+    # (from the messy chat) it was 已补充到留言内容: 这种事…啊 around 你们管不管
+    await talk(d, p, "这种事你们管不管啊", expect=[texts.WE_HANDLE_IT, "联系电话"], absent="已补充")
