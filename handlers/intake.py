@@ -1524,6 +1524,12 @@ class Intake:
             return self._aside_said(state, d, say)
         return None
 
+    def _on_wants_edit(self, state: str, text: str, d: Draft):
+        # 等下 我想改一下内容 before the summary: how, and the question again (it was added to the message)
+        if state != "confirm" and han_count(text) <= 12 and not self._tells(WANTS_EDIT.sub("", text)):
+            return self._aside_said(state, d, _t(d, "EDIT_LATER"))
+        return None
+
     def _on_hold_on(self, state: str, text: str, d: Draft):
         rest = HOLD_ON.sub("", text).strip(PUNCT)
         if han_count(text) <= 16 and not self._tells(KIND_NAMED.sub("", rest)):  # (要不要投诉: the kind undecided)
@@ -2553,6 +2559,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(asks_progress, Intake._on_asks_progress),
     Aside(CANT_TYPE.search, Intake._on_cant_type),
     Aside(HOLD_ON.match, Intake._on_hold_on),
+    Aside(WANTS_EDIT.search, Intake._on_wants_edit),
     Aside(asks_how_to_send, Intake._on_how_to_send),
 )
 _ASIDE_LOOKS = tuple(aside.look for aside in ASIDES)

@@ -78,6 +78,7 @@ GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复�
 FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
 CARRY_ON = "好的，我们继续。"
 HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您保存，下次可以接着填写："
+EDIT_LATER = "好的。要补充或更正的内容可以直接发送；提交前会请您核对全部内容，届时回复 2 可以重新填写。"
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
@@ -1254,6 +1255,8 @@ EN = {
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
                  "only the education bureau sees who wrote.",
     "CARRY_ON": "All right, let us go on.",
+    "EDIT_LATER": "All right. Just send what you want to add or correct; before sending we show you the whole "
+                  "message, and replying 2 there lets you write it again.",
     "HOLD_ON": "No hurry: reply when you have decided. A message not yet sent is kept for you, to go on with later:",
     "WE_HANDLE_IT": "Yes. Anything about a school or education can be raised here; we pass it to the office in "
                     "charge, which answers within the time limit.",

@@ -244,3 +244,21 @@ async def test_whether_we_handle_it_with_its_particle_is_answered_not_added(dial
     await talk(d, p, "江南区向阳花幼儿园的老师打孩子手心 都打红了", expect="联系电话")
     # (from the messy chat) it was 已补充到留言内容: 这种事…啊 around 你们管不管
     await talk(d, p, "这种事你们管不管啊", expect=[texts.WE_HANDLE_IT, "联系电话"], absent="已补充")
+
+
+@pytest.mark.parametrize("said", ["等下 我想改一下内容", "我要修改", "能重新写吗"])
+async def test_a_wish_to_edit_before_the_summary_is_answered_not_added(dialog, said):
+    d, p = dialog, "o_p18_edit"
+    await talk(d, p, FEES, expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    # (from the messy chat) it was 已补充到留言内容: the wish itself became a line of the complaint
+    await talk(d, p, said, expect=[texts.EDIT_LATER, "联系电话"], absent="已补充")
+    reply = await summary(d, p, await talk(d, p, "0"))
+    assert said not in reply, reply
+
+
+async def test_a_correction_with_its_words_is_still_added(dialog):  # a guard
+    d, p = dialog, "o_p18_edit_words"
+    await talk(d, p, FEES, expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, "我想改一下 是每人收400元不是300", expect="已补充", absent=texts.EDIT_LATER)
