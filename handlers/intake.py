@@ -1705,8 +1705,8 @@ class Intake:
         if n == 2:
             d.parts.append(held.strip())
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
-        # A new message first; the one in progress is set aside and offered back when this one is done.
-        # the phone given (or declined) minutes ago holds for this one too: never asked twice in one sitting
+        # A new message first; the one in progress is set aside and offered back when this one is done (its school
+        # offered, its phone kept and said: Intake._beside)
         fresh = self._beside(d, Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict()))
         return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
 
@@ -2175,7 +2175,7 @@ class Intake:
             code = self.s.find_school(name, said=text) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
             if code:
                 return [code]
-            if code is None and len(name) >= 4 and self.s.place_in(text):
+            if len(name) >= 4 and self.s.place_in(text):
                 # 江北那个实验小学 where 江北区 has none: the near ones of the city, as the school question offers them
                 near = [c for c, _name in self.s.suggest_schools(name, said=text)]
                 if near:
@@ -2464,9 +2464,10 @@ STEPS: tuple[Step, ...] = (
          Intake._read_school, "SCHOOL_WHY", yes=lambda d: len(d.school_options) == 1),  # 是这所学校吗？
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter, "SIMILAR_WHY"),
+    # asked when not yet decided, and once more when declined for a matter that was not urgent and now is
     Step("phone", lambda i, d: d.kind != "praise" and (d.phone is None or d.phone == "" and not d.declined_urgent
-                                                       and bool(d.routing.get("urgent"))), Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
-         read=Intake._read_phone, why="PHONE_WHY", why_at="PHONE_WHY_AT", yes=_always_yes),  # 好的: willing, the number is asked for
+                                                       and bool(d.routing.get("urgent"))),
+         Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone, why="PHONE_WHY", why_at="PHONE_WHY_AT", yes=_always_yes),  # 好的: willing, the number is asked for
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
          "ANONYMITY_WHY", yes=_always_yes),
@@ -2532,7 +2533,7 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 # A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
 _ABOUT_WORD = re.compile(r"电话|手机|号码|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
-                         r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了|一定|必须|非")  # (the last: why-asked)
+                         r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了(?:什么|啥)|一定|必须|非得|非要")  # (from 为什么: why-asked)
 _ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
 
 
