@@ -262,3 +262,16 @@ async def test_a_correction_with_its_words_is_still_added(dialog):  # a guard
     await talk(d, p, FEES, expect="哪所学校")
     await talk(d, p, "江南区实验小学", expect="联系电话")
     await talk(d, p, "我想改一下 是每人收400元不是300", expect="已补充", absent=texts.EDIT_LATER)
+
+
+@pytest.mark.parametrize("text, why", [("电话为什么一定要留", True), ("号码为啥要给你们", True), ("学校干嘛要填", True),
+                                       ("学校为什么要收这个钱", False), ("学校为什么不管", False)])
+def test_why_asked_with_its_topic_first_is_the_question(text, why):
+    assert bool(intake.ASKS_WHY_ASKED.match(intake.normalise(text))) is why
+
+
+async def test_why_the_phone_with_its_topic_first_is_answered_at_another_step(dialog):
+    d, p = dialog, "o_p18_why_first"
+    await talk(d, p, FEES, expect="哪所学校")
+    # (from the messy chat) it was 已补充到留言内容
+    await talk(d, p, "电话为什么一定要留", expect=[texts.PHONE_WHY, "哪所学校"], absent="已补充")
