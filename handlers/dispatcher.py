@@ -855,11 +855,14 @@ class _Services(IntakeServices):
         sure = names.sure_of(self._matched(text, rows)[:2]) if not hits and loose else None
         return sure.code if sure else None
 
-    def suggest_schools(self, text: str) -> list[tuple[str, str]]:
-        """Up to three schools `text` may mean, best first: those of a place it names, when any there is close
-        (实验小学 江南区的), else any in the directory (a place misremembered)."""
+    def suggest_schools(self, text: str, said: str | None = None) -> list[tuple[str, str]]:
+        """Up to three schools `text` may mean, best first: those of a place it names (or `said` names, the story a
+        name was read from), when any there is close (实验小学 江南区的), else any in the directory by the name without
+        the place (a place misremembered: 实验小学 江北的, where 江北区 has none)."""
         rows = directory.school_names(self.db)
-        within, rest = names.place_named(text, directory.school_places(self.db))
+        within, rest = names.place_named(said or text, directory.school_places(self.db))
+        if said is not None:
+            rest = text  # (the name was read from the story already)
         if within is not None:
             if not rest:
                 return []  # 江南区的: a place, no school
@@ -867,6 +870,8 @@ class _Services(IntakeServices):
             near = self._matched(text if names.generic(rest) else rest, [row for row in rows if row[0] in within])
             if near:
                 return [(m.code, m.name) for m in near]
+            if not names.generic(rest):
+                text = rest  # the place's words are no part of a name elsewhere
         return [(m.code, m.name) for m in self._matched(text, rows)]
 
     def place_only(self, text: str) -> str | None:

@@ -280,13 +280,15 @@ FACTS = re.compile(r"\d+(?:\.\d+)?\s*(?:元|块|万|千|百|rmb|yuan)|(?:收|交
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
 # 实验小学吧 好像是江南的: how sure one is of the name, said around it -- nothing of the matter
-SCHOOL_HEDGE = re.compile(r"好像|应该|可能|大概|估计|似乎|貌似|也许|我?记得|我?觉得|是|的")
+SCHOOL_HEDGE = re.compile(r"好像|应该|可能|大概|估计|似乎|貌似|也许|我?记得|我?觉得|是|的|那边|这边|那个|那所|这所|那家")  # (江北那边 文昌小学吧)
 SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 SCHOOL_PLACE = re.compile(r"[\u4e00-\u9fff]{2}")  # a place is two characters at least (names.place_named)
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
-OPTION_POINTING = re.compile(r"^(?:嗯|对|是的?|就是|应该是)[\s,，]*|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?$")
+# (哦 对 是江南的 我记错了: an acknowledgement before, a slip owned after -- nothing of the matter)
+OPTION_POINTING = re.compile(r"^(?:(?:哦|噢|啊|嗯|对|对的|是的?|就是|应该是)[\s,，。!！]*)+|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?"
+                             r"(?:[\s,，。]*我?(?:记|搞|说|写|弄|打)错了[吧啊呀]?)?$")
 # 孩子在|江南实验小学, 想表扬一下|江南实验小学: what comes before a name
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]|表扬(?:一下)?|感谢|谢谢")
 # 市一中, 十五中: a numbered school as people say it (not 一中午, 三中全会)
@@ -487,6 +489,8 @@ THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|�
                     re.IGNORECASE)
 
 
+# 是的 / 对 / 嗯嗯 / yes: a yes with no question on screen (the answer to an officer's question is asked about first)
+ACK_ONLY = re.compile(r"(?:是的?|对的?|对对|嗯+|yes|yep|yeah)[\s!！。.~～]*", re.IGNORECASE)
 _THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
 THANKED = re.compile(r"谢|辛苦|麻烦|thank", re.IGNORECASE)  # of THANKS, the words that thank (好的, 收到 acknowledge)
 # 🙏🙏 / 😭 / 👍: a feeling, no words -- the question on screen again, whole
@@ -669,7 +673,7 @@ CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)
 # 这个你们能管吗 / 你们管不管: whether we handle it, asked at a question (the whole reply: nothing told)
 ASKS_IF_WE_HANDLE = re.compile(
     r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
-    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:你们|教育局)?(?:到底|究竟)?管不管(?:这个|这事)?[?？!！。.\s~～]*$|"
+    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:这(?:个|事|种事|种情况)?)?(?:你们|教育局)?(?:到底|究竟)?管不管(?:这个|这事)?[啊呀呢吗]?[?？!！。.\s~～]*$|"
     r"^can you (?:help|handle|deal with)(?: (?:this|it|that))?[?.!\s]*$", re.I)
 # 你们为什么要问这个？ / 问学校干嘛 / 一定要选吗: a question about the question on screen, at any step -- why it is asked
 # (Step.why), and it again; never words of the story. The whole reply, naming nothing but the question's own topic
@@ -684,7 +688,10 @@ ASKS_WHY_ASKED = re.compile(
     r"^(?:请问|那|可是|但是|不过|诶|哎)?[，,\s]*" + _WHY_YOU + r"(?:为什么|为啥|干嘛|干什么|凭什么|咋)(?:还|一定|非|又)?(?:要|得)?"
     r"(?:问|知道|选|填|留|写|回答|告诉你们?|说|问我|要)" + _WHY_TOPIC + _WHY_END + "|"
     r"^" + _WHY_YOU + r"(?:问|要|知道|选)" + _WHY_TOPIC + r"(?:干嘛|干什么|干啥|做什么|有什么用|有啥用|什么用|是为了什么|为了啥)" + _WHY_END + "|"
-    r"^(?:这个?|这些)?(?:一定|必须|非得?)要?(?:回答|填|选|说|留|告诉你们?)" + _WHY_TOPIC + r"(?:吗|么|嘛)[?？!！。.\s~～]*$")
+    r"^(?:这个?|这些)?(?:一定|必须|非得?)要?(?:回答|填|选|说|留|告诉你们?)" + _WHY_TOPIC + r"(?:吗|么|嘛)[?？!！。.\s~～]*$|"
+    # 电话为什么一定要留 / 学校干嘛要填: the question's topic first
+    r"^(?:我的?)?(?:电话|号码|手机号?|联系方式|学校|身份|类型|名字)(?:为什么|为啥|干嘛|凭什么)(?:还|一定|非|又)?(?:要|得)?"
+    r"(?:问|知道|选|填|留|写|给|告诉|说)?(?:你们|您们|您)?" + _WHY_END)
 # 我要投诉你们 / 举报你们教育局 / 投诉局里的工作人员: a complaint about the bureau itself (its offices, its staff). 你们
 # counts only where no school's QR code was scanned (there it may be the school); never 你们学校 / 你们老师.
 _BUREAU_NAMED = r"(?:市?教育局|局里|局机关)"
@@ -830,8 +837,10 @@ def _asks_anonymity(text: str):
 # -- questions and decisions about a step, said at it or before it (the table `ABOUT_STEPS`) -------------------------
 # Each pattern is the whole reply (a lead, the question, its particles and punctuation): told with a story (老师打电话
 # 骂我孩子, 学校把我的电话号码给了别人) it matches nothing, and the words are kept as ever.
-_ABOUT_LEAD = (r"^(?:(?:你好|您好|老师好|老师|那个?|那么|请问|问一下|问下|我想问一下|我想问下|想问下|想问一下|还有|另外|对了|哦|噢|嗯|诶|"
-               r"哎|额|呃|就是|所以|可是|但是)[，,\s]*)*")
+_ABOUT_LEAD = (r"^(?:(?:你好|您好|老师好|老师|那个?|那么|请问(?:一下)?|(?:我|我想|想|可以|能|能不能)?(?:问一下|问下|问问)|还有|另外|对了|"
+               r"哦|噢|嗯|诶|哎|额|呃|就是|所以|可是|但是)[，,\s]*)*")
+# a clause that is only such a lead (可以问一下 为什么要问学校？): says nothing, beside the remarks after it
+_ABOUT_LEAD_ONLY = re.compile(_ABOUT_LEAD + r"[\s?？!！。.~～…，,]*$")
 _ABOUT_END = r"(?:吗|么|嘛|呢|不|没|啊|呀|吧|哈|哦|的)*(?:[\s?？!！。.~～…，,]|" + EMOJI + r"|\ufe0f)*$"
 _PHONE_NOUN = r"(?:电话号码|电话号|电话|手机号码|手机号|手机|号码|联系方式)"
 _AT_SCHOOL = r"(?:学校|老师|班主任|校长|园长|校方|学校那边|老师那边|学校的人|他们|她们|对方)"  # (他们: just named)
@@ -882,7 +891,7 @@ NAMES_WHO_KNOWS = re.compile(r"学校|老师|班主任|校长|园长|school|teac
 _DECISION_LEAD = re.compile(r"^(?:那|那就|那么|算了|嗯|好吧|哦|噢|还是|我看)[，,\s]*")
 NO_PHONE_EARLY_EN = re.compile(r"^(?:ok(?:ay)?,? |then,? |in that case,? |so,? )?(?:(?:i(?:'d| would) rather not |i (?:don'?t|do "
                                r"not|won'?t) (?:want to )?)(?:give|leave|share) (?:you )?(?:my|a) (?:phone )?number|"
-                               r"no (?:phone )?number)(?:,? (?:please|thanks|thank you))?[.!\s]*$", re.I)
+                               r"no (?:phone )?number|no phone)(?:,? (?:please|thanks|thank you))?[.!\s]*$", re.I)
 
 
 def asks_about_phone(text: str):
@@ -978,6 +987,10 @@ class Draft:
     similar: str | None = None
     similar_checked: bool = False
     phone: str | None = None            # None: not asked yet; "": the person chose not to give one
+    declined_urgent: bool = False       # "" was chosen for a matter known urgent: it holds (else an urgent matter
+    #                                     asks once more, saying why)
+    phone_kept: bool = False            # the phone came from an earlier message of this sitting: said where its
+    #                                     question would come (Intake._sitting_phone), never assumed silently
     anonymous: bool | None = None       # True: the school must not know who wrote
     anonymous_default: bool = False     # `anonymous` was set for want of a school, not said: a school named later
     #                                     asks it (a decision said is kept)
@@ -1200,6 +1213,8 @@ class Intake:
         if thanks_only(text):  # 谢谢你们 辛苦了: answered; no message about nothing is started
             return None, d.to_dict(), [Reply(texts.pick("THANKS_BACK", lang)
                                              + ("\n" + texts.EN["THANKS_BACK"] if both else ""))]
+        if ACK_ONLY.fullmatch(text):  # 是的 / 对 after all is done (a yes to nothing on screen): nothing started
+            return None, d.to_dict(), [Reply(texts.pick("ACK_BACK", lang) + ("\n" + texts.EN["ACK_BACK"] if both else ""))]
         if encourages(text):  # 挺好的，继续加油！: thanked; nothing started
             return None, d.to_dict(), [Reply(texts.pick("CHEERED_BACK", lang)
                                              + ("\n" + texts.EN["CHEERED_BACK"] if both else ""))]
@@ -1271,8 +1286,9 @@ class Intake:
             if code is None:
                 return False
             name = self.s.school_names([code])[0]
-            if name not in text and not (text in name and SCHOOL_NAME.fullmatch(text)):
-                return False  # a guess from a few characters, or the name inside a story: not this
+            if name not in text and not (SCHOOL_NAME.search(text) and not beside_school(text, [name])):
+                return False  # a guess from a few characters, or the name inside a story: not this (江北那边 文昌小学吧
+                #               is: pieces of the name, its place and hedges, nothing else)
             if self._tells(beside_school(text, [name])):
                 return False  # more than the name: the story (the router reads the school from it)
         if d.school is None and d.anonymous_default:
@@ -1343,13 +1359,14 @@ class Intake:
     def _on_who_asks(self, state: str, text: str, d: Draft):  # 你们是谁？ at 1–4: who we are, never the story
         return self._aside_said(state, d, self.s.who_we_are(d.lang))
 
-    def _on_why_asked(self, state: str, text: str, d: Draft):  # 为什么要问这个？: why, and the question again
-        # 干嘛要电话 at the school's question: why the phone is asked (it comes later), then this question again
+    def _why_asked(self, state: str | None, text: str, d: Draft) -> str | None:
+        """为什么要问这个？: why the question on screen is asked; 干嘛要电话 at the school's question: why the phone is
+        (it comes later). Before any message, only a question that names its step is answered."""
         named = next((s for words, s in WHY_TOPICS if words.search(text)), None)
-        step = STEP.get(named or state) or DETOURS.get(state)
+        step = STEP.get(named or state or "") or DETOURS.get(state or "")
         if step is None or not step.why:
             return None
-        return self._aside_said(state, d, self._why(step, state, d))
+        return self._why(step, state or "", d)
 
     @staticmethod
     def _why(step: Step, state: str, d: Draft) -> str:
@@ -1399,9 +1416,11 @@ class Intake:
         if len(clauses) > 1:
             trial = dataclasses.replace(d)  # (a decision in one clause is kept only if every clause is a remark)
             said = [self._about_step(state, c, trial) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False
+                    and not _ABOUT_LEAD_ONLY.match(c)
                     else "" for c in clauses]
             if None not in said and any(said):
-                d.phone, d.anonymous, d.anonymous_default = trial.phone, trial.anonymous, trial.anonymous_default
+                d.phone, d.declined_urgent = trial.phone, trial.declined_urgent
+                d.anonymous, d.anonymous_default = trial.anonymous, trial.anonymous_default
                 kept: list[str] = []
                 for a in said:  # one answer that says what another already did (稍后会问…) is said once
                     if a and not any(a.split("；")[0] in k for k in kept):
@@ -1441,7 +1460,7 @@ class Intake:
             return None
         if not declines_phone_early(text) and state not in BARE_WORD_STEPS:
             return None
-        d.phone = ""
+        self._decline_phone(d)
         return _t(d, "PHONE_SKIPPED")
 
     def _about_consent(self, state: str, text: str, d: Draft) -> str | None:
@@ -1476,9 +1495,10 @@ class Intake:
 
     def _on_phone_given(self, state: str, text: str, d: Draft):
         found = _phone_in_text(text) if state not in ("phone", "confirm") else None
-        if found and not d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
-            # 我电话是幺三九…, before it is asked, or 算了还是留一下吧 139… after declining: the phone, never words
-            d.phone = found.group(1)  # of the story, never a wrong answer to the question on screen
+        if found and found.group(1) != d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
+            # 我电话是幺三九…, before it is asked, 算了还是留一下吧 139… after declining, or another number than the one
+            # kept from a message before: the phone, never words of the story, never a wrong answer to the question
+            d.phone = found.group(1)
             return self._aside_said(state, d, _t(d, "PHONE_TAKEN"))
         return None
 
@@ -1505,6 +1525,12 @@ class Intake:
                 days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
                 say = _t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
             return self._aside_said(state, d, say)
+        return None
+
+    def _on_wants_edit(self, state: str, text: str, d: Draft):
+        # 等下 我想改一下内容 before the summary: how, and the question again (it was added to the message)
+        if state != "confirm" and han_count(text) <= 12 and not self._tells(WANTS_EDIT.sub("", text)):
+            return self._aside_said(state, d, _t(d, "EDIT_LATER"))
         return None
 
     def _on_hold_on(self, state: str, text: str, d: Draft):
@@ -1682,13 +1708,9 @@ class Intake:
         if n == 2:
             d.parts.append(held.strip())
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
-        # A new message first; the one in progress is set aside and offered back when this one is done.
-        # the phone given (or declined) minutes ago holds for this one too: never asked twice in one sitting
-        fresh = Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict(), phone=d.phone)
-        if d.school_from in ("scene", "scanned"):
-            fresh.school, fresh.school_from = d.school, d.school_from
-        elif d.school:  # most likely the same school: offered for a yes, never assumed
-            fresh.school_options = [d.school]
+        # A new message first; the one in progress is set aside and offered back when this one is done (its school
+        # offered, its phone kept and said: Intake._beside)
+        fresh = self._beside(d, Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict()))
         return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
 
     def _wants_person(self, text: str) -> bool:
@@ -1725,11 +1747,7 @@ class Intake:
         if n == 3:  # a correction of the story: kept with it, as said ("不对，是上周三" reads right to staff)
             d.parts.append(held)
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
-        fresh = Draft(openid=d.openid, parts=[rest], lang=d.lang, phone=d.phone)  # (the phone: never asked twice)
-        if d.school_from in ("scene", "scanned"):
-            fresh.school, fresh.school_from = d.school, d.school_from
-        elif d.school:  # most likely the same school: offered for a yes, never assumed
-            fresh.school_options = [d.school]
+        fresh = self._beside(d, Draft(openid=d.openid, parts=[rest], lang=d.lang))
         if n == 2:  # both: this one first; the one in progress is set aside and offered back after it
             fresh.shelved = d.to_dict()
             return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
@@ -1861,7 +1879,7 @@ class Intake:
             d.phone = found.group(1)
             return self._advance(d, [])
         if declines_phone(text):
-            d.phone = ""
+            self._decline_phone(d)
             return self._advance(d, [])
         if QUESTION.search(text):  # 为什么？ / 有什么用: the phone question's explanation (as ABOUT_STEPS says it)
             return self._out("phone", d, [Reply(self._about_phone("phone", text, d) + "\n" + self._ask_phone(d))])
@@ -1931,8 +1949,7 @@ class Intake:
         if d.shelved:
             old = Draft.from_dict(d.shelved)
             old.held = old.back_to = None
-            if old.phone is None and d.kind != "praise":
-                old.phone = d.phone  # given (or declined) for the one just done: not asked again for this one
+            self._carry_phone(old, d.phone, d.declined_urgent)
             said = _t(d, "SHELVED_GOES_ON").format(text=texts.excerpt(old.text, 60) or _t(d, "ONLY_MEDIA"))
             return self._advance(old, [*replies, Reply(said)])
         return None, d.to_dict(), replies
@@ -1999,12 +2016,17 @@ class Intake:
             d.alerted = True
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
+            if step.state == "phone" and (d.phone is None or d.phone_kept):
+                kept = self._sitting_phone(d)
+                aside = "\n".join(a for a in (aside, kept) if a)
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
                 if step.state == "kind":
                     d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
                 d.kind_seen = d.kind_seen or step.state == "confirm"  # (till the message is written anew)
                 if step.state == "school" and d.school_from is None and not d.school_options:
-                    d.school_options = self._schools_named(d.text)  # 在江南实验小学读三年级: offered, not asked anew
+                    d.school_options = self._schools_named(d.text) or self._sitting_school()
+                    # 在江南实验小学读三年级: offered, not asked anew; else the school of a message just submitted,
+                    # as a new matter mid-draft offers the one set aside's (most likely the same: for a yes)
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(_t(d, "ACK")))]
@@ -2087,7 +2109,49 @@ class Intake:
         return _t(d, "OUT_OF_SCOPE_OPEN").format(number=numbers[0]) + "\n" + ask if numbers else ask
 
     def _ask_phone(self, d: Draft) -> str:
+        if d.phone == "":  # declined while the matter was not urgent: once more, saying why
+            return _t(d, "PHONE_AGAIN_URGENT")
         return _t(d, "ASK_PHONE_URGENT" if d.routing.get("urgent") else "ASK_PHONE")
+
+    # -- the phone of this sitting: ONE rule ------------------------------------------------------------------
+    @staticmethod
+    def _decline_phone(d: Draft) -> None:
+        d.phone, d.declined_urgent = "", bool(d.routing.get("urgent"))
+
+    @staticmethod
+    def _carry_phone(d: Draft, phone: str | None, declined_urgent: bool) -> None:
+        """A message begun in the sitting of another (set aside for it, replacing it, or after it was submitted)
+        keeps the phone given or declined for that one: said where its question would come, never assumed
+        silently; declined for a matter that was not urgent, an urgent one asks once more (the step's `needed`)."""
+        if phone is None or d.phone is not None or d.kind == "praise":
+            return
+        d.phone, d.declined_urgent, d.phone_kept = phone, declined_urgent, True
+
+    def _beside(self, d: Draft, fresh: Draft) -> Draft:
+        """A message begun beside or instead of `d` in its sitting: the QR code's school holds; the school said or
+        offered for `d` is offered for a yes (most likely the same, never assumed); the phone is carried."""
+        if d.school_from in ("scene", "scanned"):
+            fresh.school, fresh.school_from = d.school, d.school_from
+        else:  # (江南三中 offered, not yet confirmed, when the other matter came: offered again)
+            fresh.school_options = [d.school] if d.school else list(d.school_options)
+        self._carry_phone(fresh, d.phone, d.declined_urgent)
+        return fresh
+
+    def _sitting_school(self) -> list[str]:
+        filed = self.s.just_filed()
+        return [filed["school_code"]] if filed and filed.get("school_code") else []
+
+    def _sitting_phone(self, d: Draft) -> str:
+        """At the phone question's place: the phone of this sitting taken (a message just submitted: its phone),
+        and what is said of it, once ("" when nothing is to be said, or the question is asked)."""
+        if d.phone is None and d.kind != "praise":
+            filed = self.s.just_filed()
+            if filed and filed.get("kind") != "praise":
+                self._carry_phone(d, filed.get("contact_phone") or "", bool((filed.get("routing") or {}).get("urgent")))
+        if not d.phone_kept or STEP["phone"].needed(self, d):
+            return ""  # (asked again: the question says why)
+        d.phone_kept = False
+        return _t(d, "PHONE_KEPT").format(phone=mask_phone(d.phone)) if d.phone else _t(d, "PHONE_NONE_KEPT")
 
     def _ask_focus(self, d: Draft) -> str:
         return self._focus_lines(d, "ASK_FOCUS")
@@ -2114,6 +2178,11 @@ class Intake:
             code = self.s.find_school(name, said=text) if len(name) >= 4 or _NUMBERED_NAME.fullmatch(name) else None
             if code:
                 return [code]
+            if len(name) >= 4 and self.s.place_in(text):
+                # 江北那个实验小学 where 江北区 has none: the near ones of the city, as the school question offers them
+                near = [c for c, _name in self.s.suggest_schools(name, said=text)]
+                if near:
+                    return near
         # "My son at Wenchang Primary School …": a name in pinyin or English within an English story
         for name in names.latin_names(text)[:2] if not han_count(text) else ():
             code = self.s.find_school(name)
@@ -2398,8 +2467,10 @@ STEPS: tuple[Step, ...] = (
          Intake._read_school, "SCHOOL_WHY", yes=lambda d: len(d.school_options) == 1),  # 是这所学校吗？
     Step("similar", Intake._needs_similar, Intake._ask_similar, Intake._ask_similar,
          Intake._on_similar, lambda d: 2, Intake._read_matter, "SIMILAR_WHY"),
-    Step("phone", lambda i, d: d.phone is None and d.kind != "praise", Intake._ask_phone, Intake._ask_phone, Intake._on_phone,
-         read=Intake._read_phone, why="PHONE_WHY", why_at="PHONE_WHY_AT", yes=_always_yes),  # 好的: willing, the number is asked for
+    # asked when not yet decided, and once more when declined for a matter that was not urgent and now is
+    Step("phone", lambda i, d: d.kind != "praise" and (d.phone is None or d.phone == "" and not d.declined_urgent
+                                                       and bool(d.routing.get("urgent"))),
+         Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone, why="PHONE_WHY", why_at="PHONE_WHY_AT", yes=_always_yes),  # 好的: willing, the number is asked for
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
          "ANONYMITY_WHY", yes=_always_yes),
@@ -2438,7 +2509,7 @@ class AboutStep:
     said early is kept in the draft first), or None when a closer look says it is not one. `early`: only before the
     step is reached (at it, the step reads its own answer)."""
 
-    step: str
+    step: str | None  # None: the question on screen, or the one the words name (为什么要问这个？)
     look: Callable[[str], Any]
     answer: Callable[["Intake", str, str, Draft], str | None]
     early: bool = False
@@ -2453,6 +2524,7 @@ ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins 
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
     AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
     AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
+    AboutStep(None, ASKS_WHY_ASKED.match, Intake._why_asked),         # 为什么要问这个？ / 问学校干嘛
 )
 STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
 
@@ -2464,7 +2536,7 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 # A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
 _ABOUT_WORD = re.compile(r"电话|手机|号码|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
-                         r"找我|回电")
+                         r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了(?:什么|啥)|一定|必须|非得|非要")  # (from 为什么: why-asked)
 _ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
 
 
@@ -2480,7 +2552,6 @@ def _about_a_step(text: str) -> bool:
 ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(GREETING.fullmatch, Intake._on_greeting),
     Aside(WHO_ASKS.match, Intake._on_who_asks),
-    Aside(ASKS_WHY_ASKED.match, Intake._on_why_asked),
     Aside(ASKS_IF_WE_HANDLE.match, Intake._on_we_handle),
     Aside(WANTS_HUMAN.search, Intake._on_wants_human),
     Aside(thanks_only, Intake._on_thanks),
@@ -2492,6 +2563,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(asks_progress, Intake._on_asks_progress),
     Aside(CANT_TYPE.search, Intake._on_cant_type),
     Aside(HOLD_ON.match, Intake._on_hold_on),
+    Aside(WANTS_EDIT.search, Intake._on_wants_edit),
     Aside(asks_how_to_send, Intake._on_how_to_send),
 )
 _ASIDE_LOOKS = tuple(aside.look for aside in ASIDES)
@@ -2507,7 +2579,7 @@ class IntakeServices:
     route: Callable[[str], dict]
     matter: Callable[[str], tuple[str, float]]             # route(text)'s category and confidence alone
     find_school: Callable[..., str | None]                   # (text, loose=True, said=None): see _Services.find_school
-    suggest_schools: Callable[[str], list[tuple[str, str]]]   # up to three (code, name), best first
+    suggest_schools: Callable[..., list[tuple[str, str]]]    # (text, said=None): up to three (code, name), best first
     place_only: Callable[[str], str | None]                  # the district a reply names and nothing else (江南那边的)
     place_in: Callable[[str], str | None]                    # the one district a text names anywhere in it
     school_names: Callable[[list[str]], list[str]]

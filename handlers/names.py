@@ -302,6 +302,13 @@ def latin_names(text: str) -> list[str]:
             j -= 1
         if j < i:
             out.append(text[words[j][1]:words[end - 1][2]])
+        else:  # "our kindergarten Xingguang": the name after its kind (as some write it), read as "Xingguang kindergarten"
+            k = end
+            while k < len(low) and is_pinyin(low[k]) and low[k] not in _NOT_NAME and k - end < 3:
+                k += 1
+            if k > end:
+                out.append(text[words[end][1]:words[k - 1][2]] + " " + text[words[i][1]:words[end - 1][2]])
+                end = k
         i = end
     return out
 

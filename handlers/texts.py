@@ -65,15 +65,24 @@ GREETING_IN_DRAFT = "您好，我在。"
 NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
 PHONE_TAKEN = "已记下联系电话。"
 PHONE_SKIPPED = "好的，不留联系电话。"
+# The phone decided for an earlier message of this sitting (set aside, replaced, or just submitted): said where its
+# question would come, never assumed silently (Intake._carry_phone)
+PHONE_KEPT = "这条留言沿用您刚才留的联系电话（{phone}）；如需更换，请直接发送新号码。"
+PHONE_NONE_KEPT = "您刚才没有留联系电话，这条也先不留；如需留，请直接发送号码。"
+# declined while the matter was not urgent; now it is: asked once more, saying why
+PHONE_AGAIN_URGENT = ("您之前选择不留电话。这件事关系到人身安全，建议留下联系电话，便于工作人员尽快与您联系（号码仅工作人员可见）。\n"
+                      "直接回复号码；仍不留请回复 0。")
 OK_LEAD = "好的，"  # what PHONE_SKIPPED and ANONYMITY_TAKEN_EARLY begin with: said once when both are
 ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是，转给承办人员\n2 不是，这是新的问题"
 GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
 FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
 CARRY_ON = "好的，我们继续。"
 HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您保存，下次可以接着填写："
+EDIT_LATER = "好的。要补充或更正的内容可以直接发送；提交前会请您核对全部内容，届时回复 2 可以重新填写。"
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
 THANKS_IN_DRAFT = "不客气。您的留言还没有提交，请接着回答："
 THANKS_BACK = "不客气！如有其他问题，欢迎随时留言。"
+ACK_BACK = "好的。如有其他问题，欢迎随时留言。"  # 是的 with no question on screen
 CHEERED_BACK = "谢谢您的鼓励！如有问题或建议，欢迎随时在这里留言。"
 # 这个你们能管吗？ asked at a question: yes, and where it goes; then the question again (never part of the story)
 WE_HANDLE_IT = "可以。学校和教育方面的事都可以在这里反映，我们会转给负责的部门办理并按时限答复。"
@@ -1233,13 +1242,21 @@ EN = {
     "DISCARDED": "All right, the earlier message has been dropped. Just write to start a new one.",
     "DISCARDED_START": "All right, the earlier message has been dropped; we are taking down what you just sent.",
     "PHONE_TAKEN": "Phone number noted.",
+    "ACK_BACK": "All right. If there is anything else, just write to us here.",
     "PHONE_SKIPPED": "All right, no phone number.",
+    "PHONE_KEPT": "This message keeps the phone number you just gave ({phone}); to change it, just send the new number.",
+    "PHONE_NONE_KEPT": "You left no phone number just now, so this one has none either; to leave one, just send it.",
+    "PHONE_AGAIN_URGENT": "You chose not to leave a phone number. As this concerns someone's safety, we suggest leaving "
+                          "one so that staff can reach you quickly (only staff see it).\nReply with the number, or 0 "
+                          "to still leave none.",
     "OK_LEAD": "All right",
     "GIVE_UP_ASK": "Your message has not been sent yet. If you have decided not to send it, reply \"cancel\"; to go "
                    "on, please answer:",
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
                  "only the education bureau sees who wrote.",
     "CARRY_ON": "All right, let us go on.",
+    "EDIT_LATER": "All right. Just send what you want to add or correct; before sending we show you the whole "
+                  "message, and replying 2 there lets you write it again.",
     "HOLD_ON": "No hurry: reply when you have decided. A message not yet sent is kept for you, to go on with later:",
     "WE_HANDLE_IT": "Yes. Anything about a school or education can be raised here; we pass it to the office in "
                     "charge, which answers within the time limit.",

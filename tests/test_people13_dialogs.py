@@ -71,8 +71,10 @@ async def test_a_plea_at_the_summary_is_added_not_read_as_another_matter(dialog)
         reply = await talk(d, p, said)
     assert "请核对" in reply, reply
     # it was 这条消息像是另一件事（招生入学）。这是新的问题吗？
-    await talk(d, p, "能不能快点处理 孩子都不去上学了", expect=["已补充到留言内容", "请核对", "孩子都不去上学了"],
+    # (people18: now urgent, 12355, the phone declined before is asked once more, saying why)
+    await talk(d, p, "能不能快点处理 孩子都不去上学了", expect=["已补充到留言内容", "12355", texts.PHONE_AGAIN_URGENT],
                absent=["另一件事", "招生入学"])
+    await talk(d, p, "0", expect=["请核对", "孩子都不去上学了"])
 
 
 # -- encouragement is thanked -----------------------------------------------------------------------------------------
