@@ -230,29 +230,57 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     # Left open past its deadline: from when it was open past it with this unit (its deadline, or its coming back
     # after it, resolve_since) to now, each period's end counted it late for this unit; the miss keeps those
     # counts (handlers.rates.compute), so a period already over reads the same after the ticket leaves (trust16).
-    since = open_from(due, ticket.get("resolve_since")) if overdue and resolved is None else None
+    # A 办结 a 不满意 clears stays in its month (trust18b, m067): the row of its unit keeps its moment, in time or
+    # late (then open past its deadline from `open_from` until that moment), and the rates count it there
+    # (handlers.rates.kept_resolutions), never as a miss of the 不满意's month.
+    kept_at = resolved if cleared and resolved is not None else None
+    since = open_from(due, ticket.get("resolve_since")) if overdue and (resolved is None or kept_at) else None
     rows = {respond: [0, 0], resolve: [0, 0]}
     rows[respond][0] |= response
     rows[resolve][1] |= overdue
     written = []
     for code, (r, o) in rows.items():
-        if code and (r or o):
-            row = [ticket["id"], code, now, action, int(r), int(o)]
-            if "resolve_since" in ticket:  # m060: the window and deadline it missed; m061: open past it since
-                try:
-                    db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
-                               "accept_due_at, due_at, open_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               [*row, accept_due, due, since if o else None])
-                except sqlite3.OperationalError as exc:  # a database not yet at m061
-                    if "open_from" not in str(exc):
-                        raise
-                    db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
-                               "accept_due_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*row, accept_due, due])
-            else:  # a database not yet at m060 (the upgrade tests write history first)
-                db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
-                           "VALUES (?, ?, ?, ?, ?, ?)", row)
-            written.append([code, int(r), int(o)])
+        keeps = kept_at if code == resolve else None
+        if not code or not (r or o or keeps is not None):
+            continue
+        row = [ticket["id"], code, now, action, int(r), int(o)]
+        if "resolve_since" in ticket:  # m060: the window and deadline it missed; m061: open past it since
+            if not _insert_miss(db, row, accept_due, due, since if o else None, keeps):
+                continue
+        elif r or o:  # a database not yet at m060 (the upgrade tests write history first)
+            db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", row)
+        else:
+            continue
+        written.append([code, int(r), int(o)])
     return written
+
+
+def _insert_miss(db: sqlite_utils.Database, row: list, accept_due: float | None, due: float | None,
+                 since: float | None, kept_at: float | None) -> bool:
+    """One unit_misses row as the database's version takes it; False when there is nothing it can keep (an
+    in-time 办结 cleared on a database before m067: its upgrade's fill writes it)."""
+    try:
+        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, accept_due_at, "
+                   "due_at, open_from, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [*row, accept_due, due, since, kept_at])
+        return True
+    except sqlite3.OperationalError as exc:  # a database not yet at m067 (the upgrade tests write history first)
+        if "resolved_at" not in str(exc):
+            raise
+    if not (row[4] or row[5]):
+        return False
+    since = None if kept_at is not None else since  # before m067 a cleared late 办结 is its 不满意's miss
+    try:
+        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
+                   "accept_due_at, due_at, open_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [*row, accept_due, due, since])
+    except sqlite3.OperationalError as exc:  # a database not yet at m061
+        if "open_from" not in str(exc):
+            raise
+        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
+                   "accept_due_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*row, accept_due, due])
+    return True
 
 
 def version(db: sqlite_utils.Database, ticket_id: int) -> int:
@@ -264,28 +292,35 @@ def version(db: sqlite_utils.Database, ticket_id: int) -> int:
 def misses_in(db: sqlite_utils.Database, start: float, end: float,
               units: list[str] | None = None) -> list[dict[str, Any]]:
     """The late departures (m029) in [start, end), and those after it of tickets already open past their deadline
-    with the unit before its end (m061 `open_from`: each period's end while it held them counted them), each with
-    the unit it counts against and, as `ticket`, the columns its ticket's parts count by now (handlers.rates: a
-    unit that got the ticket back counts it once)."""
+    with the unit before its end (m061 `open_from`: each period's end while it held them counted them), and the
+    办结 in it a later 不满意 cleared (m067 `resolved_at`: counted in their month), each with the unit it counts
+    against and, as `ticket`, the columns its ticket's parts count by now (handlers.rates: a unit that got the
+    ticket back counts it once)."""
     units = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (f" AND m.unit_code IN ({','.join('?' * len(units))})", list(units))
     head = ("SELECT m.id, m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, "
             "t.due_at, t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, "
-            "t.resolve_since, {open_from} FROM unit_misses m INDEXED BY {index} JOIN tickets t ON t.id = m.ticket_id ")
-    sources = [(head.format(open_from="NULL", index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
+            "t.resolve_since, {open_from}, {kept} FROM unit_misses m INDEXED BY {index} JOIN tickets t "
+            "ON t.id = m.ticket_id ")
+    have = columns_of(db, "unit_misses")
+    kept = "m.resolved_at" if "resolved_at" in have else "NULL"
+    sources = [(head.format(open_from="NULL", kept=kept, index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
                 [start, end, *args])]
-    if "open_from" in columns_of(db, "unit_misses"):
-        sources = [(head.format(open_from="m.open_from", index="unit_misses_at")
+    if "open_from" in have:
+        sources = [(head.format(open_from="m.open_from", kept=kept, index="unit_misses_at")
                     + f"WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args]),
                    # (the few departures of open late tickets: their partial index, from the period on)
-                   (head.format(open_from="m.open_from", index="unit_misses_open")
+                   (head.format(open_from="m.open_from", kept=kept, index="unit_misses_open")
                     + f"WHERE m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?{where}", [end, end, *args])]
+    if "resolved_at" in have:  # (the period's cleared 办结, by their moment: their partial index)
+        sources.append((head.format(open_from="m.open_from", kept=kept, index="unit_misses_resolved")
+                        + f"WHERE m.resolved_at >= ? AND m.resolved_at < ?{where}", [start, end, *args]))
     seen: dict[int, dict[str, Any]] = {}
     for sql, params in sources:
         for r in db.execute(sql, params):
             seen.setdefault(r[0], {
                 "unit_code": r[1], "at": r[2], "response": r[3], "overdue": r[4], "ticket_id": r[5],
-                "open_from": r[16],
+                "open_from": r[16], "resolved_at": r[17],
                 "ticket": {"id": r[5], "unit_code": r[6], "resolve_unit": r[7], "due_at": r[8], "dispatched_at": r[9],
                            "resolved_at": r[10], "state": r[11], "response_unit": r[12], "accepted_at": r[13],
                            "accept_due_at": r[14], "resolve_since": r[15]}})
