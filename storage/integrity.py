@@ -259,17 +259,19 @@ def since_from_events(db: sqlite_utils.Database, ticket_id: int, before: int | N
 _OPEN_FROM_SQL = (
     "SELECT m.id, t.number, m.ticket_id, m.open_from, (SELECT min(w.id) FROM ticket_events w INDEXED BY "
     "ticket_events_ticket WHERE w.ticket_id = m.ticket_id AND w.at = m.at AND w.action = m.action), "
-    "m.overdue = 1 AND m.action IN ('transfer', 'bounce', 'withdraw') FROM unit_misses m INDEXED BY {index} "
-    "JOIN tickets t ON t.id = m.ticket_id WHERE {where}")
+    "m.overdue = 1 AND (m.action IN ('transfer', 'bounce', 'withdraw') OR {kept}) FROM unit_misses m "
+    "INDEXED BY {index} JOIN tickets t ON t.id = m.ticket_id WHERE {where}")
 
 
 def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
     out, done = set(), set()
+    # a late 办结 a 不满意 cleared (m067) was open past its deadline from then until that 办结
+    kept = "m.resolved_at IS NOT NULL" if "resolved_at" in columns_of(db, "unit_misses") else "0"
     for index, where, args in (("unit_misses_at", "m.at >= ? AND m.at < ?", [start, end]),
                                ("unit_misses_open", "m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?",
                                 [end, end])):
         for mid, number, tid, kept_from, writer, left_open in db.execute(
-                _OPEN_FROM_SQL.format(index=index, where=where), args):
+                _OPEN_FROM_SQL.format(index=index, where=where, kept=kept), args):
             if mid in done or writer is None:
                 continue
             done.add(mid)

@@ -243,16 +243,10 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
         keeps = kept_at if code == resolve else None
         if not code or not (r or o or keeps is not None):
             continue
-        row = [ticket["id"], code, now, action, int(r), int(o)]
-        if "resolve_since" in ticket:  # m060: the window and deadline it missed; m061: open past it since
-            if not _insert_miss(db, row, accept_due, due, since if o else None, keeps):
-                continue
-        elif r or o:  # a database not yet at m060 (the upgrade tests write history first)
-            db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", row)
-        else:
-            continue
-        written.append([code, int(r), int(o)])
+        # m060: the window and deadline it missed; m061: open past it since; m067: the cleared 办结's moment
+        if _insert_miss(db, [ticket["id"], code, now, action, int(r), int(o)], accept_due, due,
+                        since if o else None, keeps):
+            written.append([code, int(r), int(o)])
     return written
 
 
@@ -260,26 +254,17 @@ def _insert_miss(db: sqlite_utils.Database, row: list, accept_due: float | None,
                  since: float | None, kept_at: float | None) -> bool:
     """One unit_misses row as the database's version takes it; False when there is nothing it can keep (an
     in-time 办结 cleared on a database before m067: its upgrade's fill writes it)."""
-    try:
-        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, accept_due_at, "
-                   "due_at, open_from, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [*row, accept_due, due, since, kept_at])
-        return True
-    except sqlite3.OperationalError as exc:  # a database not yet at m067 (the upgrade tests write history first)
-        if "resolved_at" not in str(exc):
-            raise
-    if not (row[4] or row[5]):
-        return False
-    since = None if kept_at is not None else since  # before m067 a cleared late 办结 is its 不满意's miss
-    try:
-        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
-                   "accept_due_at, due_at, open_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [*row, accept_due, due, since])
-    except sqlite3.OperationalError as exc:  # a database not yet at m061
-        if "open_from" not in str(exc):
-            raise
-        db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
-                   "accept_due_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*row, accept_due, due])
+    have = columns_of(db, "unit_misses")  # (rare: a departure let lapse, or a 不满意; older files lack some)
+    if "resolved_at" not in have:  # a database not yet at m067 (the upgrade tests write history first)
+        if not (row[4] or row[5]):
+            return False
+        since = None if kept_at is not None else since  # before m067 a cleared late 办结 is its 不满意's miss
+    names = ["accept_due_at", "due_at", "open_from", "resolved_at"]
+    values = [accept_due, due, since, kept_at]
+    keep = [i for i, n in enumerate(names) if n in have]
+    cols = ", ".join(["ticket_id", "unit_code", "at", "action", "response", "overdue", *(names[i] for i in keep)])
+    db.execute(f"INSERT INTO unit_misses ({cols}) VALUES ({', '.join('?' * (6 + len(keep)))})",
+               [*row, *(values[i] for i in keep)])
     return True
 
 
