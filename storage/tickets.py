@@ -1213,3 +1213,71 @@ def period_terms(db: sqlite_utils.Database, start: float, end: float, units: lis
     return stored + [(r[0], None, r[1]) for r in db.execute(
         "SELECT t.unit_code, t.text FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?"
         f"{where} AND NOT EXISTS (SELECT 1 FROM ticket_terms w WHERE w.ticket_id = t.id)", [start, end, *args])]
+
+
+# -- m067's fill after start-up: the 办结 cleared by a 不满意 given before it (trust18b) -----------------------------
+
+KEPT_RESOLVED_EVENTS = 20_000  # events the fill reads a time (a rowid range, on a reader)
+
+
+def kept_resolved_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The events m067's fill has not reached: (scanned, mark), every event id between them; None when it is done
+    (or before m067). Once done, never again: a connection asks until then."""
+    if getattr(db, "kept_resolved_done", False):
+        return None
+    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
+                          "('kept_resolved_scanned', 'kept_resolved_from')"))
+    if len(got) < 2:
+        return None
+    if got["kept_resolved_scanned"] >= got["kept_resolved_from"] - 1:
+        db.kept_resolved_done = True
+        return None
+    return got["kept_resolved_scanned"], got["kept_resolved_from"]
+
+
+def kept_resolved_next(db: sqlite_utils.Database, events: int = KEPT_RESOLVED_EVENTS) -> tuple[int, list[list]]:
+    """On a reader: the next range of the fill (events never change, so what it finds stays true), as (the last
+    event id looked at, rows): for each 不满意 in it that cleared a 办结, what `_record_miss` keeps now — the late
+    miss old code wrote (its id, to be given the 办结's moment), or a new row for one in time: [miss id or None,
+    ticket, unit, at, action, accept_due_at, due_at, open_from, resolved_at]. A late 办结 old code kept no miss
+    for (before m029) is left as it was. kept_resolved_store writes them."""
+    from storage.integrity import since_from_events
+    scanned, mark = kept_resolved_range(db)
+    upto = min(scanned + events, mark - 1)
+    out = []
+    for eid, tid, at, action, unit, resolved in db.execute(
+            "SELECT e.id, e.ticket_id, e.at, e.action, coalesce((SELECT r.unit_code FROM rating_recredit r "
+            "WHERE r.event_id = e.id), e.unit_code), (SELECT s.at FROM ticket_events s INDEXED BY "
+            "ticket_events_ticket WHERE s.ticket_id = e.ticket_id AND s.id < e.id AND s.action = 'resolve' "
+            "ORDER BY s.id DESC LIMIT 1) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+            "WHERE e.id > ? AND e.id <= ? AND e.action IN ('reopen', 'review') AND t.kind != 'praise'",
+            [scanned, upto]):
+        if resolved is None:
+            continue
+        miss = db.execute("SELECT id, unit_code, due_at FROM unit_misses INDEXED BY unit_misses_ticket "
+                          "WHERE ticket_id = ? AND at = ? AND action = ? AND overdue = 1 AND resolved_at IS NULL",
+                          [tid, at, action]).fetchone()
+        was, since = since_from_events(db, tid, eid)  # the record just before the 不满意 (m044), if any
+        due = (miss[2] if miss else None) or (was or {}).get("due_at")
+        if miss is not None:
+            out.append([miss[0], tid, miss[1], at, action, None, due, open_from(due, since) if due else None,
+                        resolved])
+        elif unit is not None and not (due and resolved > due):
+            out.append([None, tid, unit, at, action, (was or {}).get("accept_due_at"), due, None, resolved])
+    return upto, out
+
+
+def kept_resolved_store(db: sqlite_utils.Database, upto: int, found: list[list]) -> int:
+    """On the writer, one short write: the rows kept_resolved_next found (a row already there, written by a run
+    stopped after its write, is not written twice), and how far the fill has come."""
+    for mid, tid, unit, at, action, accept_due, due, since, resolved in found:
+        if mid is not None:
+            db.execute("UPDATE unit_misses SET resolved_at = ?, open_from = coalesce(open_from, ?) WHERE id = ? "
+                       "AND resolved_at IS NULL", [resolved, since, mid])
+        else:
+            db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, accept_due_at, "
+                       "due_at, resolved_at) SELECT ?, ?, ?, ?, 0, 0, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
+                       "unit_misses INDEXED BY unit_misses_ticket WHERE ticket_id = ? AND at = ? AND action = ? "
+                       "AND resolved_at IS NOT NULL)", [tid, unit, at, action, accept_due, due, resolved, tid, at, action])
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'kept_resolved_scanned' AND value < ?", [upto, upto])
+    return len(found)
