@@ -299,7 +299,9 @@ _KEPT_SQL = (
      "WHERE s.ticket_id = e.ticket_id AND s.id < e.id AND s.action = 'resolve' ORDER BY s.id DESC LIMIT 1) "
      "= m.resolved_at)"),
     ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_rating JOIN tickets t ON t.id = e.ticket_id "
-     "WHERE e.at >= ? AND e.at < ? AND e.action IN ('reopen', 'review') AND t.kind != 'praise' "
+     # (the partial index's own condition, word for word, then the two that clear a 办结)
+     "WHERE e.at >= ? AND e.at < ? AND e.action IN ('rate', 'reopen', 'review') AND e.action != 'rate' "
+     "AND t.kind != 'praise' "
      "AND e.id >= (SELECT value FROM integrity_marks WHERE name = 'events_record_from') "
      "AND (e.id >= (SELECT value FROM integrity_marks WHERE name = 'kept_resolved_from') "
      "OR e.id <= (SELECT value FROM integrity_marks WHERE name = 'kept_resolved_scanned')) "
