@@ -134,3 +134,24 @@ def test_a_new_database_keeps_a_rejected_answer_and_has_nothing_to_fill(tmp_path
     assert (_figures(_duty(db, NOV)), _figures(_duty(db, DEC))) == ((2, 1, 0, 0), (0, 0, 0, 0))
     for period in (NOV, DEC):
         assert integrity.differences(db, *period) == [] and integrity.against_events(db, *period) == []
+
+
+def test_the_fill_and_the_check_of_kept_resolutions_read_only_index_ranges(tmp_path):
+    """Their cost follows the events of the range (the fill) or the period (verify-rates), never the history:
+    each statement they issue searches an index (or the events' rowid range), none scans a table."""
+    db = before_m059(tmp_path / "t.db", NOBODY, "m067_kept_resolutions")
+    _old_history(db)
+    migrations.migrate(db)
+    while tickets.recredit_range(db) is not None:
+        tickets.recredit_store(db, *tickets.recredit_next(db), dec(5))
+    seen: list[tuple[str, list]] = []
+    db._tracer = lambda sql, params: seen.append((sql, list(params or ())))
+    tickets.kept_resolved_store(db, *tickets.kept_resolved_next(db))
+    rates.for_period(db, *NOV, ["jyj-bgs"], dec(5))
+    db._tracer = None
+    statements = [(sql, params) for sql, params in seen if "unit_misses" in sql or "e.id > ?" in sql]
+    statements += [(sql, [*NOV]) for sql in integrity._KEPT_SQL]
+    assert len(statements) >= 6
+    for sql, params in statements:
+        plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (sql, plan)
