@@ -563,7 +563,9 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             out["resolve_since_left"] = left
             recredit = await read(tickets_.recredit_range)
             out["recredit_left"] = recredit[1] - recredit[0] - 1 if recredit else 0
-            if left or recredit:
+            kept = await read(tickets_.kept_resolved_range)  # m067: 办结 cleared by a 不满意 before the upgrade
+            out["kept_resolved_left"] = kept[1] - kept[0] - 1 if kept else 0
+            if left or recredit or kept:
                 from handlers import digest as digest_
                 from handlers import rates as rates_
                 w_start, w_end = digest_.bounds(digest_.previous_week(digest_.week_of(NOW, TZ)), TZ)
@@ -574,6 +576,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 await read(rates_.for_period, w_start, w_end, None)
                 out["rates_all_pending_ms"] = (time.perf_counter() - t) * 1000
                 store, some, writes = tickets_.resolve_since_store, tickets_.recredit_store, []
+                keep = tickets_.kept_resolved_store
 
                 def timed_write(db_, arg, _real):
                     t_, c_ = time.perf_counter(), time.thread_time()
@@ -583,14 +586,17 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                         writes.append((time.perf_counter() - t_, time.thread_time() - c_))
                 tickets_.resolve_since_store = lambda db_, done: timed_write(db_, done, store)
                 tickets_.recredit_store = lambda db_, *args: timed_write(db_, args, lambda d_, a: some(d_, *a))
+                tickets_.kept_resolved_store = lambda db_, *args: timed_write(db_, args, lambda d_, a: keep(d_, *a))
                 db.longest_batch = 0.0
                 t, c = time.perf_counter(), time.process_time()
                 await jobs["upgrade-fill"]()
-                while await read(tickets_.resolve_since_pending) or await read(tickets_.recredit_range):
+                while await read(tickets_.resolve_since_pending) or await read(tickets_.recredit_range) or \
+                        await read(tickets_.kept_resolved_range):
                     await asyncio.sleep(0.1)  # the scheduler's own run, if it had begun
                 out["resolve_since_fill_ms"] = (time.perf_counter() - t) * 1000
                 out["resolve_since_fill_cpu_ms"] = (time.process_time() - c) * 1000
                 tickets_.resolve_since_store, tickets_.recredit_store = store, some
+                tickets_.kept_resolved_store = keep
                 out["resolve_since_fill_writes"] = len(writes)
                 out["resolve_since_fill_write_max_ms"] = max(w for w, _ in writes) * 1000 if writes else None
                 out["resolve_since_fill_write_cpu_max_ms"] = max(c_ for _, c_ in writes) * 1000 if writes else None
@@ -1102,6 +1108,7 @@ ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"
         ("webhook_alone_cores_server", "  cores used by the server process"),
         ("webhook_alone_cores_busy", "  cores used on the whole machine"), ("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"),
         ("resolve_since_left", "  m062: tickets left for resolve_since's fill after start-up"),
+        ("kept_resolved_left", "  m067: events left for the fill of 办结 cleared by a 不满意"),
         ("recredit_left", "  m062: events left for the look for older 代收 ratings"),
         ("rates_unit_pending_ms", "  rates, one unit and week, before the fill (values read from events)"),
         ("rates_all_pending_ms", "  rates, every unit, week, before the fill"),
