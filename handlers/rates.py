@@ -4,7 +4,10 @@
              were accepted already): a ticket still inside its window has not failed yet
     解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end,
              with the unit it counts for then: a ticket that came back later is not that unit's at earlier ends)
-    满意率 = (满意 + 基本满意) / rated in the period          (未评价 counts in neither part)
+             (a 办结 a later 不满意 cleared still counts in its month, late or in time as it was: m067)
+    满意率 = (满意 + 基本满意) / rated in the period          (未评价 counts in neither part; each ticket's
+             last rating of a unit's answer given in the period, from the rating events: a redo rated later
+             leaves the month over as it was)
     首次满意率 = satisfied at the first rating / tickets first rated in the period, and the number of 不满意
              given in the period: a redo that ends in 满意 does not hide that the first answer was rejected
 
