@@ -155,3 +155,35 @@ def test_the_fill_and_the_check_of_kept_resolutions_read_only_index_ranges(tmp_p
     for sql, params in statements:
         plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
         assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (sql, plan)
+
+
+async def test_a_months_trace_names_the_rating_given_in_it(dialog):
+    """The unit's 三率明细 for November lists the ticket with the rating November counted (不满意), not the redo's
+    满意 given in December: the line says what the figure rests on."""
+    import re
+
+    import aiohttp
+
+    from tests.dialog import LEADER
+    from tests.test_web import sign_in
+    d = dialog
+    number = await file_ticket(d, "o_t18_s", FEE.format(n=990), scene="school:jn-syxx", consent="1")
+    await talk(d, FEES, f"签收 {number}", expect="签收")
+    await talk(d, FEES, f"办结 {number} 已责成学校开具收据", expect="已办结")
+    await talk(d, "o_t18_s", f"评价 {number} 3 收据还是没给", expect="重新办理")
+    d.advance(at("2026-12-02 10:00") - d.clock.now())
+    await talk(d, FEES, f"办结 {number} 收据已补开", expect="已办结")
+    await talk(d, "o_t18_s", f"评价 {number} 1", expect="感谢")
+    async with aiohttp.ClientSession(base_url=str(d.session._base_url),
+                                     cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
+        await sign_in(d, s, LEADER)
+        lines = {}
+        for month in ("2026-11", "2026-12"):
+            async with s.get(f"/w/rates/jyj-sfc?period={month}") as resp:
+                page = await resp.text()
+            assert resp.status == 200 and number in page, page[:2000]
+            text = re.sub(r"<[^>]+>", " ", page)
+            line = text[text.index(number) + len(number):]
+            lines[month] = line[:line.find("JY")] if "JY" in line else line[:400]
+    assert "不满意" in lines["2026-11"], lines["2026-11"]
+    assert "不满意" not in lines["2026-12"] and "满意" in lines["2026-12"], lines["2026-12"]
