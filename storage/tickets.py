@@ -1245,25 +1245,26 @@ def kept_resolved_next(db: sqlite_utils.Database, events: int = KEPT_RESOLVED_EV
     scanned, mark = kept_resolved_range(db)
     upto = min(scanned + events, mark - 1)
     out = []
-    for eid, tid, at, action, unit, resolved in db.execute(
+    for eid, tid, at, action, unit, resolved, before, mid, missed, due in db.execute(
             "SELECT e.id, e.ticket_id, e.at, e.action, coalesce((SELECT r.unit_code FROM rating_recredit r "
             "WHERE r.event_id = e.id), e.unit_code), (SELECT s.at FROM ticket_events s INDEXED BY "
             "ticket_events_ticket WHERE s.ticket_id = e.ticket_id AND s.id < e.id AND s.action = 'resolve' "
-            "ORDER BY s.id DESC LIMIT 1) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+            "ORDER BY s.id DESC LIMIT 1), (SELECT k.kept FROM ticket_events k INDEXED BY ticket_events_ticket "
+            "WHERE k.ticket_id = e.ticket_id AND k.id < e.id AND k.kept IS NOT NULL ORDER BY k.id DESC LIMIT 1), "
+            "m.id, m.unit_code, m.due_at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+            "LEFT JOIN unit_misses m INDEXED BY unit_misses_ticket ON m.ticket_id = e.ticket_id AND m.at = e.at "
+            "AND m.action = e.action AND m.overdue = 1 AND m.resolved_at IS NULL "
             "WHERE e.id > ? AND e.id <= ? AND e.action IN ('reopen', 'review') AND t.kind != 'praise'",
             [scanned, upto]):
         if resolved is None:
             continue
-        miss = db.execute("SELECT id, unit_code, due_at FROM unit_misses INDEXED BY unit_misses_ticket "
-                          "WHERE ticket_id = ? AND at = ? AND action = ? AND overdue = 1 AND resolved_at IS NULL",
-                          [tid, at, action]).fetchone()
-        was, since = since_from_events(db, tid, eid)  # the record just before the 不满意 (m044), if any
-        due = (miss[2] if miss else None) or (was or {}).get("due_at")
-        if miss is not None:
-            out.append([miss[0], tid, miss[1], at, action, None, due, open_from(due, since) if due else None,
-                        resolved])
+        was = dict(zip(KEPT, json.loads(before))) if before else {}  # the record just before the 不满意 (m044)
+        due = due or was.get("due_at")
+        if mid is not None:  # late: open past its deadline from then (or its coming back) until that 办结
+            since = open_from(due, since_from_events(db, tid, eid)[1]) if due else None
+            out.append([mid, tid, missed, at, action, None, due, since, resolved])
         elif unit is not None and not (due and resolved > due):
-            out.append([None, tid, unit, at, action, (was or {}).get("accept_due_at"), due, None, resolved])
+            out.append([None, tid, unit, at, action, was.get("accept_due_at"), due, None, resolved])
     return upto, out
 
 
