@@ -938,9 +938,11 @@ def recredit_latest_ratings(db: sqlite_utils.Database, found: list[tuple[int, st
 
 
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,
-               units: list[str] | None = None) -> list[dict[str, Any]]:
+               units: list[str] | None = None, first: bool = True) -> list[dict[str, Any]]:
     """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
-    each with its score, the unit whose answer it rated and whether it was the ticket's first rating."""
+    each with its score, the unit whose answer it rated and whether it was the ticket's first rating (`first`
+    False: not asked, every one False — 满意率 alone needs none, and the look costs a walk of each ticket's
+    events before it)."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
     # events the look after an upgrade has not reached yet (m062): named by the same rule, read now
@@ -950,12 +952,14 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     # ticket's own latest rating follows `rated_unit`, as 满意率 does: the same rating counts for one unit in every
     # figure. (Since m030 the two agree; a 代收 ticket rated before it names the absent unit on its event, while
     # m030 gave its rating to the stand-in whose answer it was.)
-    unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
-            f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
+    # (the ticket's latest rating: none after it, a seek from it in the ticket's events)
+    unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ticket_events l "
+            f"WHERE l.ticket_id = e.ticket_id AND l.id > e.id AND l.action IN ({marks})) THEN t.rated_unit "
             f"ELSE coalesce((SELECT r.unit_code FROM rating_recredit r WHERE r.event_id = e.id),{pending} e.unit_code, "
             f"t.unit_code) END")  # an older rating of a 代收 answer: the 代收 account m060 names
-    select = (f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
-              f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})), e.ticket_id, e.id")
+    earlier = (f"EXISTS (SELECT 1 FROM ticket_events p WHERE p.ticket_id = e.ticket_id AND p.id < e.id "
+               f"AND p.action IN ({marks}))" if first else "1")
+    select = f"SELECT {unit}, e.at, e.action, t.rating, {earlier}, e.ticket_id, e.id"
     tail = f" AND e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0{where.replace('+unit_code', unit)}"
     if units is None:
         sources = [(f"{select} FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE 1", [])]
