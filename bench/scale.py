@@ -45,7 +45,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TZ).timestamp()
 PER_YEAR = 100_000
 YEAR = 365 * 86400
-BUILD_VERSION = 4  # bump when the generated mix changes (cached files are rebuilt)
+BUILD_VERSION = 5  # bump when the generated mix changes (cached files are rebuilt)
 
 OFFICE_FOR = {  # category -> the demo directory's office
     "preschool": "jyj-xqc", "admission": "jyj-zsc", "fees": "jyj-sfc", "burden": "jyj-jjc",
@@ -104,13 +104,26 @@ def directory_rows(seed: int = 1) -> list[dict]:
 
 class _NoDb:
     """storage.tickets._record_miss writes its unit_misses rows through db.execute and returns them: the bulk
-    path writes them itself (with the event that names them)."""
+    path keeps what it would insert (every column, on the schema the migrations made) and writes it itself
+    (with the event that names them)."""
 
-    @staticmethod
-    def execute(sql, args):
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def execute(self, sql, args=()):
+        if sql.startswith("PRAGMA table_info(unit_misses)"):
+            return [(0, c) for c in MISS_COLUMNS]
+        if sql.startswith("INSERT INTO unit_misses"):
+            self.rows.append(dict(zip(sql[sql.index("(") + 1:sql.index(")")].split(", "), args)))
         return None
 
+    def take(self) -> list[dict]:
+        rows, self.rows = self.rows, []
+        return rows
 
+
+MISS_COLUMNS = ("ticket_id", "unit_code", "at", "action", "response", "overdue", "accept_due_at", "due_at",
+                "open_from", "resolved_at")
 _NO_DB = _NoDb()
 
 
@@ -202,8 +215,7 @@ class Builder:
         insert_t = f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         insert_e = ("INSERT INTO ticket_events (id, ticket_id, at, actor, from_state, to_state, note, action, "
                     "unit_code, kept, misses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        insert_m = ("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
-                    "VALUES (?, ?, ?, ?, ?, ?)")
+        insert_m = f"INSERT INTO unit_misses ({', '.join(MISS_COLUMNS)}) VALUES ({', '.join('?' * len(MISS_COLUMNS))})"
         insert_o = ("INSERT INTO outbox (openid, kind, payload, source, status, attempts, created_at, "
                     "next_attempt_at, sent_at) VALUES (?, 'text', ?, ?, ?, ?, ?, ?, ?)")
         insert_r = "INSERT OR IGNORE INTO reminders (ticket_id, kind, due_at, sent_at) VALUES (?, ?, ?, ?)"
@@ -254,9 +266,10 @@ class Builder:
             tickets.append(tuple(t[k] for k in cols))
             for at, actor, fr, to, note, action, unit_code, kept, missed in ev:
                 eid += 1
+                record = [[m["unit_code"], m["response"], m["overdue"]] for m in missed or ()]
                 events.append((eid, tid, at, actor, fr, to, note, action, unit_code, kept,
-                               json.dumps(missed, separators=(",", ":")) if missed else None))
-                misses += [(tid, code, at, action, r, o) for code, r, o in missed or ()]
+                               json.dumps(record, separators=(",", ":")) if record else None))
+                misses += [tuple({**m, "ticket_id": tid}.get(c) for c in MISS_COLUMNS) for m in missed or ()]
             for who, at, title in push:
                 status = "sent" if at < NOW - 60 else "pending"
                 outbox.append((who, json.dumps({"content": f"【{title}】{number}：{text[:40]}"}, ensure_ascii=False),
@@ -286,7 +299,8 @@ class Builder:
         """One change of the ticket and its event, as storage.tickets.transition writes them: the unit that held it
         (a rating's: the unit rated), the KEPT columns when the change moved one, and the late departure it keeps
         (unit_misses, m029) — worked out by the storage code's own functions."""
-        missed = tickets_store._record_miss(_NO_DB, {**t, "id": 0}, to, at, action, fields)
+        tickets_store._record_miss(_NO_DB, {**t, "id": 0}, to, at, action, fields)
+        missed = _NO_DB.take()  # the rows it would insert, as it would insert them
         before = tickets_store.kept(t)
         unit = (fields.get("rated_unit") or t["unit_code"]) if action in tickets_store.RATING_ACTIONS \
             else t["unit_code"]
@@ -344,7 +358,7 @@ class Builder:
             move(t, ev, at, "system", "resolved", "closed", "未评价", "close", closed_at=at, close_reason="unrated")
             return
         rated = resolved + rng.random() * 2 * 86400
-        if x < 0.38:  # 不满意 once: redone by the same unit, then rated again
+        if x < 0.38 and t["kind"] != "praise":  # 不满意 once: redone by the same unit, then rated again
             redo_due = self.due(rated, 3)
             move(t, ev, rated, t["openid"], "resolved", "reopened", "不满意：还是没解决", "reopen", rating=3,
                  rating_comment="还是没解决", rated_at=rated, reopens=1, due_at=redo_due,
@@ -549,7 +563,9 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
             out["resolve_since_left"] = left
             recredit = await read(tickets_.recredit_range)
             out["recredit_left"] = recredit[1] - recredit[0] - 1 if recredit else 0
-            if left or recredit:
+            kept = await read(tickets_.kept_resolved_range)  # m067: 办结 cleared by a 不满意 before the upgrade
+            out["kept_resolved_left"] = kept[1] - kept[0] - 1 if kept else 0
+            if left or recredit or kept:
                 from handlers import digest as digest_
                 from handlers import rates as rates_
                 w_start, w_end = digest_.bounds(digest_.previous_week(digest_.week_of(NOW, TZ)), TZ)
@@ -560,6 +576,7 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                 await read(rates_.for_period, w_start, w_end, None)
                 out["rates_all_pending_ms"] = (time.perf_counter() - t) * 1000
                 store, some, writes = tickets_.resolve_since_store, tickets_.recredit_store, []
+                keep = tickets_.kept_resolved_store
 
                 def timed_write(db_, arg, _real):
                     t_, c_ = time.perf_counter(), time.thread_time()
@@ -569,14 +586,17 @@ async def measure(path: Path, repeat: int, port: int, webhook_seconds: int, skip
                         writes.append((time.perf_counter() - t_, time.thread_time() - c_))
                 tickets_.resolve_since_store = lambda db_, done: timed_write(db_, done, store)
                 tickets_.recredit_store = lambda db_, *args: timed_write(db_, args, lambda d_, a: some(d_, *a))
+                tickets_.kept_resolved_store = lambda db_, *args: timed_write(db_, args, lambda d_, a: keep(d_, *a))
                 db.longest_batch = 0.0
                 t, c = time.perf_counter(), time.process_time()
                 await jobs["upgrade-fill"]()
-                while await read(tickets_.resolve_since_pending) or await read(tickets_.recredit_range):
+                while await read(tickets_.resolve_since_pending) or await read(tickets_.recredit_range) or \
+                        await read(tickets_.kept_resolved_range):
                     await asyncio.sleep(0.1)  # the scheduler's own run, if it had begun
                 out["resolve_since_fill_ms"] = (time.perf_counter() - t) * 1000
                 out["resolve_since_fill_cpu_ms"] = (time.process_time() - c) * 1000
                 tickets_.resolve_since_store, tickets_.recredit_store = store, some
+                tickets_.kept_resolved_store = keep
                 out["resolve_since_fill_writes"] = len(writes)
                 out["resolve_since_fill_write_max_ms"] = max(w for w, _ in writes) * 1000 if writes else None
                 out["resolve_since_fill_write_cpu_max_ms"] = max(c_ for _, c_ in writes) * 1000 if writes else None
@@ -1088,6 +1108,7 @@ ROWS = [("webhook_alone_p50_ms", "webhook p50, nothing else running (reference)"
         ("webhook_alone_cores_server", "  cores used by the server process"),
         ("webhook_alone_cores_busy", "  cores used on the whole machine"), ("migrate_ms", "migrations (once, on the copy)"), ("startup_ms", "start-up (app ready)"),
         ("resolve_since_left", "  m062: tickets left for resolve_since's fill after start-up"),
+        ("kept_resolved_left", "  m067: events left for the fill of 办结 cleared by a 不满意"),
         ("recredit_left", "  m062: events left for the look for older 代收 ratings"),
         ("rates_unit_pending_ms", "  rates, one unit and week, before the fill (values read from events)"),
         ("rates_all_pending_ms", "  rates, every unit, week, before the fill"),

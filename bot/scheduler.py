@@ -236,8 +236,9 @@ class Jobs:
 
     async def upgrade_fill(self) -> int:
         """m062: what m060 left for after start-up, in short writes, messages in hand first, until nothing is left
-        (then two cheap reads). The `resolve_since` of the tickets the upgrade listed, read from their events on a
-        reader, newest first; then the older ratings of 代收 answers, the events by rowid ranges on a reader.
+        (then three cheap reads). The `resolve_since` of the tickets the upgrade listed, read from their events on
+        a reader, newest first; then the older ratings of 代收 answers, the events by rowid ranges on a reader; then
+        m067's 办结 cleared by a 不满意 (until reached, such a ticket reads as before m067).
         Stopped half-way, the database says what is left; the rates read that from the events meanwhile."""
         total = 0
         while await self.db.read(tickets.resolve_since_pending):
@@ -253,6 +254,13 @@ class Jobs:
             found = (found or 0) + await self.db.run(tickets.recredit_store, upto, rows, self.clock.now())
         if found is not None:
             log.info("older ratings of 代收 answers named after the upgrade: %d", found)
+        kept = None  # m067: the 办结 cleared by a 不满意 given before it (after the look above: it names their units)
+        while await self.db.read(tickets.kept_resolved_range) is not None:
+            upto, rows = await self.db.read(tickets.kept_resolved_next)
+            await self._yield()
+            kept = (kept or 0) + await self.db.run(tickets.kept_resolved_store, upto, rows)
+        if kept is not None:
+            log.info("办结 cleared by a 不满意 before the upgrade kept in their months: %d", kept)
         return total
 
     async def scheduled_backup(self) -> None:

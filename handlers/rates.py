@@ -4,7 +4,10 @@
              were accepted already): a ticket still inside its window has not failed yet
     解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end,
              with the unit it counts for then: a ticket that came back later is not that unit's at earlier ends)
-    满意率 = (满意 + 基本满意) / rated in the period          (未评价 counts in neither part)
+             (a 办结 a later 不满意 cleared still counts in its month, late or in time as it was: m067)
+    满意率 = (满意 + 基本满意) / rated in the period          (未评价 counts in neither part; each ticket's
+             last rating of a unit's answer given in the period, from the rating events: a redo rated later
+             leaves the month over as it was)
     首次满意率 = satisfied at the first rating / tickets first rated in the period, and the number of 不满意
              given in the period: a redo that ends in 满意 does not hide that the first answer was rejected
 
@@ -154,11 +157,6 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
                 r.resolved_in_time += 1
         elif case == "overdue":
             r.open_overdue += 1
-        if _within(t["rated_at"], start, end) and t["rating"] in (1, 2, 3) and t["close_reason"] != "unrated" \
-                and not t.get("by_insider"):  # a rating by staff is not the public's (m050)
-            rated = out.setdefault(t.get("rated_unit") or unit, Rates())  # the unit whose answer was rated
-            rated.rated += 1
-            rated.satisfied += t["rating"] in (1, 2)
         if t["close_reason"] == "unrated" and _within(t["closed_at"], start, end):
             r.unrated += 1
     # One ticket is at most one late case of one unit in a period, in each rate: its late departures there
@@ -171,8 +169,12 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
     # 撤回 (trust16); that is no departure of this period (left_late is not).
     late: dict[tuple, list[int]] = {}
     for i, m in enumerate(misses):
-        left = _within(m["at"], start, end)
-        held = bool(m["overdue"]) and m.get("open_from") is not None and m["open_from"] < cut <= m["at"]
+        # a 办结 a 不满意 cleared (m067): counted in its own month (kept_resolutions), late from its deadline
+        # until then, never a departure of the 不满意's month
+        kept = m.get("resolved_at")
+        left = _within(m["at"], start, end) and (kept is None or bool(m["response"]))
+        held = bool(m["overdue"]) and m.get("open_from") is not None and \
+            m["open_from"] < cut <= (m["at"] if kept is None else kept) and not _within(kept, start, end)
         if left or held:
             flags = late.setdefault((m.get("ticket_id", -1 - i), m["unit_code"]), [0, 0, 0])
             t = m.get("ticket")
@@ -181,16 +183,17 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             responds = t is not None and credit(t)[0] == m["unit_code"] and _late_response(t, -INF, INF, now)
             resolves = t is not None and credit(t)[1] == m["unit_code"] and _late_case(t, start, end, cut)
             response = left and m["response"] and not responds
-            overdue = (left or held) and m["overdue"] and not resolves
+            overdue = (left and kept is None or held) and m["overdue"] and not resolves
             flags[0] |= response
             flags[1] |= overdue
-            flags[2] |= left and bool(response or m["overdue"] and not resolves)
+            flags[2] |= left and bool(response or m["overdue"] and kept is None and not resolves)
     for (_, unit), (response, overdue, left) in late.items():
         if response or overdue:
             r = out.setdefault(unit, Rates())
             r.response_due += response
             r.open_overdue += overdue
             r.left_late += left
+    kept_resolutions(misses, start, end, out)
     for e in ratings:
         if e["unit_code"] is None or not _within(e["at"], start, end):
             continue
@@ -199,7 +202,34 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if e["first"]:
             r.first_rated += 1
             r.first_satisfied += e["score"] in (1, 2)
+    satisfaction(ratings, start, end, out)
     return fold(out)
+
+
+def kept_resolutions(misses: Iterable[dict], start: float, end: float, out: dict[str, Rates]) -> None:
+    """The 办结 in [start, end) a later 不满意 cleared (storage.tickets.misses_in, m067 `resolved_at`): each still
+    a 办结 of its unit in its month, late as it was (the row's `overdue`), so a month over reads the same when a
+    citizen rejects its answer later (trust18b). The redo's 办结 is another, counted when it comes."""
+    for m in misses:
+        if _within(m.get("resolved_at"), start, end):
+            r = out.setdefault(m["unit_code"], Rates())
+            r.resolved += 1
+            r.resolved_in_time += not m["overdue"]
+
+
+def satisfaction(ratings: Iterable[dict], start: float, end: float, out: dict[str, Rates]) -> None:
+    """满意率 of [start, end) from the rating events (storage.tickets.ratings_in, in the order given): each
+    ticket's last rating of a unit's answer given in the period, never the ticket's latest rating, which a redo
+    rated later overwrites: a month over keeps its ratings (trust18b). A 不满意 answered by a redo rated 满意 in
+    the same period counts once, as 满意."""
+    last: dict[tuple, dict] = {}
+    for e in ratings:
+        if e["unit_code"] is not None and _within(e["at"], start, end):
+            last[(e["ticket_id"], e["unit_code"])] = e
+    for e in last.values():
+        r = out.setdefault(e["unit_code"], Rates())
+        r.rated += 1
+        r.satisfied += e["score"] in (1, 2)
 
 
 def fold(out: dict[str, Rates]) -> dict[str, Rates]:
@@ -248,39 +278,44 @@ def traced(db, start: float, end: float, unit: str, now: float | None = None) ->
 
 
 def for_period(db, start: float, end: float, units: list[str] | None = None,
-               now: float | None = None, ratings: bool = True) -> dict[str, Rates]:
+               now: float | None = None) -> dict[str, Rates]:
     """Rates per unit for [start, end): for_periods of one period."""
-    return for_periods(db, [start, end], units, now, ratings)[0]
+    return for_periods(db, [start, end], units, now)[0]
 
 
 def for_periods(db, bounds: list[float], units: list[str] | None = None, now: float | None = None,
-                ratings: bool = True, counts=None) -> list[dict[str, Rates]]:
+                counts=None) -> list[dict[str, Rates]]:
     """Rates per unit for each period between consecutive `bounds`, the same numbers as `compute` over every
     ticket: from the per-unit-per-day counts kept with each ticket change (storage/migrations.py m017), plus the
     two parts that depend on when they are read (签收 windows still open, tickets overdue at the cut), each a
-    small index range. Periods that do not start and end at the counts' midnights (another timezone) are
-    computed from their tickets. `ratings`: also first-time satisfaction and 不满意 given (rating events).
+    small index range, the periods' late departures and cleared 办结 (misses_in), and their rating events
+    (ratings_in: 满意率, first-time satisfaction, 不满意 given; one range for every period). Periods that do not
+    start and end at the counts' midnights (another timezone) are computed from their tickets.
     `counts`: where the per-unit counts come from instead of the counters (`tingjian verify-rates` gives a
     recount from the tickets, storage.integrity), with tickets.unit_day_sums' arguments and answer."""
     from storage import tickets
     periods = list(zip(bounds, bounds[1:]))
-    events = [tickets.ratings_in(db, s, e, units) if ratings else () for s, e in periods]
+    # the last period's with first-time satisfaction; the earlier ones' (a trend) for 满意率 alone: their 首次满意率
+    # is not shown, and reading it is most of what their events cost
+    events = [*tickets.ratings_in(db, bounds[0], bounds[-2], units, first=False),
+              *tickets.ratings_in(db, bounds[-2], bounds[-1], units)]
     misses = [tickets.misses_in(db, s, e, units) for s, e in periods]
     if not tickets.on_day_boundaries(*bounds):
-        return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev, misses=m), units),
+        return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, events, misses=m), units),
                             tickets.praise_by_unit(db, s, e, units))
-                for (s, e), ev, m in zip(periods, events, misses)]
+                for (s, e), m in zip(periods, misses)]
     out = []
     sums = (counts or tickets.unit_day_sums)(db, bounds, units)
-    for (start, end), per_period, ev, m in zip(periods, sums, events, misses):
-        per_unit = {unit: Rates(**{**c, "praised": 0}, response_due=c["dispatched"])
+    for (start, end), per_period, m in zip(periods, sums, misses):
+        # (the counters' rated and satisfied follow each ticket's latest rating: 满意率 reads the events instead)
+        per_unit = {unit: Rates(**{**c, "praised": 0, "rated": 0, "satisfied": 0}, response_due=c["dispatched"])
                     for unit, c in per_period.items()}
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n
         for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units, end).items():
             per_unit.setdefault(unit, Rates()).open_overdue += n
-        out.append(with_praise(compute((), start, end, now, ev, into=per_unit, misses=m),
+        out.append(with_praise(compute((), start, end, now, events, into=per_unit, misses=m),
                                tickets.praise_by_unit(db, start, end, units)))
     return out
 

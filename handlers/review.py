@@ -346,7 +346,7 @@ def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, mi
     from handlers import rates as rates_
     start, end = bounds(period, tz)
     # the per-unit-per-day counts, as the dashboard reads them: a year costs its days, not its tickets' rows
-    rates = rates_.for_period(db, start, end, None, now, ratings=True)
+    rates = rates_.for_period(db, start, end, None, now)
     praise = tickets.praise_by_unit(db, start, end)  # each person once
     survey: dict[str, tuple[float | None, int]] = {}
     survey_ids: dict[str, tuple[str, ...]] = {}

@@ -213,7 +213,10 @@ _MISSES_SQL = (
     ("SELECT t.number FROM unit_misses m INDEXED BY unit_misses_at JOIN tickets t ON t.id = m.ticket_id "
      "WHERE m.at >= ? AND m.at < ? AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = m.ticket_id "
      "AND e.at = m.at AND (e.id < (SELECT value FROM integrity_marks WHERE name = 'events_record_from') "
-     "OR instr(e.misses, json_array(m.unit_code, m.response, m.overdue)) > 0))"),
+     "OR instr(e.misses, json_array(m.unit_code, m.response, m.overdue)) > 0 "
+     # an in-time 办结 a 不满意 before m067 cleared: its fill wrote the row (checked by its rule, _KEPT_SQL)
+     "OR (m.response = 0 AND m.overdue = 0 AND e.id < coalesce((SELECT value FROM integrity_marks "
+     "WHERE name = 'kept_resolved_from'), 0))))"),
     ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_misses JOIN json_each(e.misses) j "
      "JOIN tickets t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? AND e.misses IS NOT NULL "
      "AND NOT EXISTS (SELECT 1 FROM unit_misses m WHERE m.at = e.at AND (m.unit_code = json_extract(j.value, '$[0]') "
@@ -259,17 +262,19 @@ def since_from_events(db: sqlite_utils.Database, ticket_id: int, before: int | N
 _OPEN_FROM_SQL = (
     "SELECT m.id, t.number, m.ticket_id, m.open_from, (SELECT min(w.id) FROM ticket_events w INDEXED BY "
     "ticket_events_ticket WHERE w.ticket_id = m.ticket_id AND w.at = m.at AND w.action = m.action), "
-    "m.overdue = 1 AND m.action IN ('transfer', 'bounce', 'withdraw') FROM unit_misses m INDEXED BY {index} "
-    "JOIN tickets t ON t.id = m.ticket_id WHERE {where}")
+    "m.overdue = 1 AND (m.action IN ('transfer', 'bounce', 'withdraw') OR {kept}) FROM unit_misses m "
+    "INDEXED BY {index} JOIN tickets t ON t.id = m.ticket_id WHERE {where}")
 
 
 def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
     out, done = set(), set()
+    # a late 办结 a 不满意 cleared (m067) was open past its deadline from then until that 办结
+    kept = "m.resolved_at IS NOT NULL" if "resolved_at" in columns_of(db, "unit_misses") else "0"
     for index, where, args in (("unit_misses_at", "m.at >= ? AND m.at < ?", [start, end]),
                                ("unit_misses_open", "m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?",
                                 [end, end])):
         for mid, number, tid, kept_from, writer, left_open in db.execute(
-                _OPEN_FROM_SQL.format(index=index, where=where), args):
+                _OPEN_FROM_SQL.format(index=index, where=where, kept=kept), args):
             if mid in done or writer is None:
                 continue
             done.add(mid)
@@ -281,6 +286,30 @@ def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) ->
             if not _same(kept_from, want):
                 out.add((number, "open_from"))
     return out
+
+
+# A 办结 a 不满意 cleared (m067) counts in its month from its row: the row's moment must be the ticket's latest
+# 办结 before the 不满意 that wrote it (reopen, review), and each such 不满意 of the period (the fill after the
+# upgrade has reached) must have written one. A 不满意 older than m044 vouches for itself, as for the misses.
+_KEPT_SQL = (
+    ("SELECT t.number FROM unit_misses m INDEXED BY unit_misses_resolved JOIN tickets t ON t.id = m.ticket_id "
+     "WHERE m.resolved_at >= ? AND m.resolved_at < ? AND NOT EXISTS (SELECT 1 FROM ticket_events e INDEXED BY "
+     "ticket_events_ticket WHERE e.ticket_id = m.ticket_id AND e.at = m.at AND e.action = m.action "
+     "AND e.action IN ('reopen', 'review') AND (SELECT s.at FROM ticket_events s INDEXED BY ticket_events_ticket "
+     "WHERE s.ticket_id = e.ticket_id AND s.id < e.id AND s.action = 'resolve' ORDER BY s.id DESC LIMIT 1) "
+     "= m.resolved_at)"),
+    ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_rating JOIN tickets t ON t.id = e.ticket_id "
+     # (the partial index's own condition, word for word, then the two that clear a 办结)
+     "WHERE e.at >= ? AND e.at < ? AND e.action IN ('rate', 'reopen', 'review') AND e.action != 'rate' "
+     "AND t.kind != 'praise' "
+     "AND e.id >= (SELECT value FROM integrity_marks WHERE name = 'events_record_from') "
+     "AND (e.id >= (SELECT value FROM integrity_marks WHERE name = 'kept_resolved_from') "
+     "OR e.id <= (SELECT value FROM integrity_marks WHERE name = 'kept_resolved_scanned')) "
+     "AND EXISTS (SELECT 1 FROM ticket_events s INDEXED BY ticket_events_ticket WHERE s.ticket_id = e.ticket_id "
+     "AND s.id < e.id AND s.action = 'resolve') AND NOT EXISTS (SELECT 1 FROM unit_misses m INDEXED BY "
+     "unit_misses_ticket WHERE m.ticket_id = e.ticket_id AND m.at = e.at AND m.action = e.action "
+     "AND m.resolved_at IS NOT NULL)"),
+)
 
 
 def _since_counts(since: float | None, due: float, dispatched: float | None) -> float | None:
@@ -335,5 +364,8 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
     seen.update(_since_disagrees(db, end))
     if "open_from" in columns_of(db, "unit_misses"):  # m061
         seen.update(_open_from_disagrees(db, start, end))
+    if "resolved_at" in columns_of(db, "unit_misses"):  # m067
+        for sql in _KEPT_SQL:
+            seen.update((r[0], "kept_resolved") for r in db.execute(sql, [start, end]))
     seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
     return [{"number": n, "what": w} for n, w in sorted(seen)]

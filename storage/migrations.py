@@ -1369,3 +1369,20 @@ def m062_resolve_since_after_start(db: sqlite_utils.Database) -> None:
           # m060's look for older ratings of 代收 answers, from the first event to m059's mark (none on a new file)
           "INSERT INTO integrity_marks (name, value) SELECT 'recredit_scanned', 0 FROM integrity_marks "
           "WHERE name = 'recredit_from'")
+
+
+@migrations()
+def m067_kept_resolutions(db: sqlite_utils.Database) -> None:
+    """A 办结 a later 不满意 clears stays in its month (trust18b): the row `storage.tickets._record_miss` writes
+    for it names the 办结's moment (`unit_misses.resolved_at`), written for every cleared 办结, in time or late,
+    and the rates count it there (handlers.rates.kept_resolutions). Before, the 不满意 cleared `resolved_at`, so
+    the month of the 办结 lost it, and a late one became a miss of the 不满意's month. The 不满意 given before this
+    version get their rows after start-up (job upgrade-fill: rating events from `kept_resolved_scanned` to the
+    mark, storage.tickets.kept_resolved_next); until one is reached, its ticket reads as before."""
+    if "resolved_at" not in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:
+        _exec(db, "ALTER TABLE unit_misses ADD COLUMN resolved_at REAL")
+    _exec(db, "CREATE INDEX IF NOT EXISTS unit_misses_resolved ON unit_misses(resolved_at) "
+              "WHERE resolved_at IS NOT NULL",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'kept_resolved_from', coalesce(max(id), 0) + 1 "
+          "FROM ticket_events",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('kept_resolved_scanned', 0)")

@@ -230,29 +230,42 @@ def _record_miss(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: st
     # Left open past its deadline: from when it was open past it with this unit (its deadline, or its coming back
     # after it, resolve_since) to now, each period's end counted it late for this unit; the miss keeps those
     # counts (handlers.rates.compute), so a period already over reads the same after the ticket leaves (trust16).
-    since = open_from(due, ticket.get("resolve_since")) if overdue and resolved is None else None
+    # A 办结 a 不满意 clears stays in its month (trust18b, m067): the row of its unit keeps its moment, in time or
+    # late (then open past its deadline from `open_from` until that moment), and the rates count it there
+    # (handlers.rates.kept_resolutions), never as a miss of the 不满意's month.
+    kept_at = resolved if cleared and resolved is not None else None
+    since = open_from(due, ticket.get("resolve_since")) if overdue and (resolved is None or kept_at) else None
     rows = {respond: [0, 0], resolve: [0, 0]}
     rows[respond][0] |= response
     rows[resolve][1] |= overdue
     written = []
     for code, (r, o) in rows.items():
-        if code and (r or o):
-            row = [ticket["id"], code, now, action, int(r), int(o)]
-            if "resolve_since" in ticket:  # m060: the window and deadline it missed; m061: open past it since
-                try:
-                    db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
-                               "accept_due_at, due_at, open_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               [*row, accept_due, due, since if o else None])
-                except sqlite3.OperationalError as exc:  # a database not yet at m061
-                    if "open_from" not in str(exc):
-                        raise
-                    db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, "
-                               "accept_due_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [*row, accept_due, due])
-            else:  # a database not yet at m060 (the upgrade tests write history first)
-                db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue) "
-                           "VALUES (?, ?, ?, ?, ?, ?)", row)
+        keeps = kept_at if code == resolve else None
+        if not code or not (r or o or keeps is not None):
+            continue
+        # m060: the window and deadline it missed; m061: open past it since; m067: the cleared 办结's moment
+        if _insert_miss(db, [ticket["id"], code, now, action, int(r), int(o)], accept_due, due,
+                        since if o else None, keeps):
             written.append([code, int(r), int(o)])
     return written
+
+
+def _insert_miss(db: sqlite_utils.Database, row: list, accept_due: float | None, due: float | None,
+                 since: float | None, kept_at: float | None) -> bool:
+    """One unit_misses row as the database's version takes it; False when there is nothing it can keep (an
+    in-time 办结 cleared on a database before m067: its upgrade's fill writes it)."""
+    have = columns_of(db, "unit_misses")  # (rare: a departure let lapse, or a 不满意; older files lack some)
+    if "resolved_at" not in have:  # a database not yet at m067 (the upgrade tests write history first)
+        if not (row[4] or row[5]):
+            return False
+        since = None if kept_at is not None else since  # before m067 a cleared late 办结 is its 不满意's miss
+    names = ["accept_due_at", "due_at", "open_from", "resolved_at"]
+    values = [accept_due, due, since, kept_at]
+    keep = [i for i, n in enumerate(names) if n in have]
+    cols = ", ".join(["ticket_id", "unit_code", "at", "action", "response", "overdue", *(names[i] for i in keep)])
+    db.execute(f"INSERT INTO unit_misses ({cols}) VALUES ({', '.join('?' * (6 + len(keep)))})",
+               [*row, *(values[i] for i in keep)])
+    return True
 
 
 def version(db: sqlite_utils.Database, ticket_id: int) -> int:
@@ -264,28 +277,35 @@ def version(db: sqlite_utils.Database, ticket_id: int) -> int:
 def misses_in(db: sqlite_utils.Database, start: float, end: float,
               units: list[str] | None = None) -> list[dict[str, Any]]:
     """The late departures (m029) in [start, end), and those after it of tickets already open past their deadline
-    with the unit before its end (m061 `open_from`: each period's end while it held them counted them), each with
-    the unit it counts against and, as `ticket`, the columns its ticket's parts count by now (handlers.rates: a
-    unit that got the ticket back counts it once)."""
+    with the unit before its end (m061 `open_from`: each period's end while it held them counted them), and the
+    办结 in it a later 不满意 cleared (m067 `resolved_at`: counted in their month), each with the unit it counts
+    against and, as `ticket`, the columns its ticket's parts count by now (handlers.rates: a unit that got the
+    ticket back counts it once)."""
     units = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (f" AND m.unit_code IN ({','.join('?' * len(units))})", list(units))
     head = ("SELECT m.id, m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, "
             "t.due_at, t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, "
-            "t.resolve_since, {open_from} FROM unit_misses m INDEXED BY {index} JOIN tickets t ON t.id = m.ticket_id ")
-    sources = [(head.format(open_from="NULL", index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
+            "t.resolve_since, {open_from}, {kept} FROM unit_misses m INDEXED BY {index} JOIN tickets t "
+            "ON t.id = m.ticket_id ")
+    have = columns_of(db, "unit_misses")
+    kept = "m.resolved_at" if "resolved_at" in have else "NULL"
+    sources = [(head.format(open_from="NULL", kept=kept, index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
                 [start, end, *args])]
-    if "open_from" in columns_of(db, "unit_misses"):
-        sources = [(head.format(open_from="m.open_from", index="unit_misses_at")
+    if "open_from" in have:
+        sources = [(head.format(open_from="m.open_from", kept=kept, index="unit_misses_at")
                     + f"WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args]),
                    # (the few departures of open late tickets: their partial index, from the period on)
-                   (head.format(open_from="m.open_from", index="unit_misses_open")
+                   (head.format(open_from="m.open_from", kept=kept, index="unit_misses_open")
                     + f"WHERE m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?{where}", [end, end, *args])]
+    if "resolved_at" in have:  # (the period's cleared 办结, by their moment: their partial index)
+        sources.append((head.format(open_from="m.open_from", kept=kept, index="unit_misses_resolved")
+                        + f"WHERE m.resolved_at >= ? AND m.resolved_at < ?{where}", [start, end, *args]))
     seen: dict[int, dict[str, Any]] = {}
     for sql, params in sources:
         for r in db.execute(sql, params):
             seen.setdefault(r[0], {
                 "unit_code": r[1], "at": r[2], "response": r[3], "overdue": r[4], "ticket_id": r[5],
-                "open_from": r[16],
+                "open_from": r[16], "resolved_at": r[17],
                 "ticket": {"id": r[5], "unit_code": r[6], "resolve_unit": r[7], "due_at": r[8], "dispatched_at": r[9],
                            "resolved_at": r[10], "state": r[11], "response_unit": r[12], "accepted_at": r[13],
                            "accept_due_at": r[14], "resolve_since": r[15]}})
@@ -918,9 +938,11 @@ def recredit_latest_ratings(db: sqlite_utils.Database, found: list[tuple[int, st
 
 
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,
-               units: list[str] | None = None) -> list[dict[str, Any]]:
+               units: list[str] | None = None, first: bool = True) -> list[dict[str, Any]]:
     """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
-    each with its score, the unit whose answer it rated and whether it was the ticket's first rating."""
+    each with its score, the unit whose answer it rated and whether it was the ticket's first rating (`first`
+    False: not asked, every one False — 满意率 alone needs none, and the look costs a walk of each ticket's
+    events before it)."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
     # events the look after an upgrade has not reached yet (m062): named by the same rule, read now
@@ -930,12 +952,14 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     # ticket's own latest rating follows `rated_unit`, as 满意率 does: the same rating counts for one unit in every
     # figure. (Since m030 the two agree; a 代收 ticket rated before it names the absent unit on its event, while
     # m030 gave its rating to the stand-in whose answer it was.)
-    unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND e.id = (SELECT max(l.id) FROM ticket_events l "
-            f"WHERE l.ticket_id = e.ticket_id AND l.action IN ({marks})) THEN t.rated_unit "
+    # (the ticket's latest rating: none after it, a seek from it in the ticket's events)
+    unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ticket_events l "
+            f"WHERE l.ticket_id = e.ticket_id AND l.id > e.id AND l.action IN ({marks})) THEN t.rated_unit "
             f"ELSE coalesce((SELECT r.unit_code FROM rating_recredit r WHERE r.event_id = e.id),{pending} e.unit_code, "
             f"t.unit_code) END")  # an older rating of a 代收 answer: the 代收 account m060 names
-    select = (f"SELECT {unit}, e.at, e.action, t.rating, EXISTS (SELECT 1 FROM ticket_events p "
-              f"  WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.action IN ({marks})), e.ticket_id, e.id")
+    earlier = (f"EXISTS (SELECT 1 FROM ticket_events p WHERE p.ticket_id = e.ticket_id AND p.id < e.id "
+               f"AND p.action IN ({marks}))" if first else "1")
+    select = f"SELECT {unit}, e.at, e.action, t.rating, {earlier}, e.ticket_id, e.id"
     tail = f" AND e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0{where.replace('+unit_code', unit)}"
     if units is None:
         sources = [(f"{select} FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE 1", [])]
@@ -1193,3 +1217,72 @@ def period_terms(db: sqlite_utils.Database, start: float, end: float, units: lis
     return stored + [(r[0], None, r[1]) for r in db.execute(
         "SELECT t.unit_code, t.text FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?"
         f"{where} AND NOT EXISTS (SELECT 1 FROM ticket_terms w WHERE w.ticket_id = t.id)", [start, end, *args])]
+
+
+# -- m067's fill after start-up: the 办结 cleared by a 不满意 given before it (trust18b) -----------------------------
+
+KEPT_RESOLVED_EVENTS = 20_000  # events the fill reads a time (a rowid range, on a reader)
+
+
+def kept_resolved_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The events m067's fill has not reached: (scanned, mark), every event id between them; None when it is done
+    (or before m067). Once done, never again: a connection asks until then."""
+    if getattr(db, "kept_resolved_done", False):
+        return None
+    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
+                          "('kept_resolved_scanned', 'kept_resolved_from')"))
+    if len(got) < 2:
+        return None
+    if got["kept_resolved_scanned"] >= got["kept_resolved_from"] - 1:
+        db.kept_resolved_done = True
+        return None
+    return got["kept_resolved_scanned"], got["kept_resolved_from"]
+
+
+def kept_resolved_next(db: sqlite_utils.Database, events: int = KEPT_RESOLVED_EVENTS) -> tuple[int, list[list]]:
+    """On a reader: the next range of the fill (events never change, so what it finds stays true), as (the last
+    event id looked at, rows): for each 不满意 in it that cleared a 办结, what `_record_miss` keeps now — the late
+    miss old code wrote (its id, to be given the 办结's moment), or a new row for one in time: [miss id or None,
+    ticket, unit, at, action, accept_due_at, due_at, open_from, resolved_at]. A late 办结 old code kept no miss
+    for (before m029) is left as it was. kept_resolved_store writes them."""
+    from storage.integrity import since_from_events
+    scanned, mark = kept_resolved_range(db)
+    upto = min(scanned + events, mark - 1)
+    out = []
+    for eid, tid, at, action, unit, resolved, before, mid, missed, due in db.execute(
+            "SELECT e.id, e.ticket_id, e.at, e.action, coalesce((SELECT r.unit_code FROM rating_recredit r "
+            "WHERE r.event_id = e.id), e.unit_code), (SELECT s.at FROM ticket_events s INDEXED BY "
+            "ticket_events_ticket WHERE s.ticket_id = e.ticket_id AND s.id < e.id AND s.action = 'resolve' "
+            "ORDER BY s.id DESC LIMIT 1), (SELECT k.kept FROM ticket_events k INDEXED BY ticket_events_ticket "
+            "WHERE k.ticket_id = e.ticket_id AND k.id < e.id AND k.kept IS NOT NULL ORDER BY k.id DESC LIMIT 1), "
+            "m.id, m.unit_code, m.due_at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+            "LEFT JOIN unit_misses m INDEXED BY unit_misses_ticket ON m.ticket_id = e.ticket_id AND m.at = e.at "
+            "AND m.action = e.action AND m.overdue = 1 AND m.resolved_at IS NULL "
+            "WHERE e.id > ? AND e.id <= ? AND e.action IN ('reopen', 'review') AND t.kind != 'praise'",
+            [scanned, upto]):
+        if resolved is None:
+            continue
+        was = dict(zip(KEPT, json.loads(before))) if before else {}  # the record just before the 不满意 (m044)
+        due = due or was.get("due_at")
+        if mid is not None:  # late: open past its deadline from then (or its coming back) until that 办结
+            since = open_from(due, since_from_events(db, tid, eid)[1]) if due else None
+            out.append([mid, tid, missed, at, action, None, due, since, resolved])
+        elif unit is not None and not (due and resolved > due):
+            out.append([None, tid, unit, at, action, was.get("accept_due_at"), due, None, resolved])
+    return upto, out
+
+
+def kept_resolved_store(db: sqlite_utils.Database, upto: int, found: list[list]) -> int:
+    """On the writer, one short write: the rows kept_resolved_next found (a row already there, written by a run
+    stopped after its write, is not written twice), and how far the fill has come."""
+    for mid, tid, unit, at, action, accept_due, due, since, resolved in found:
+        if mid is not None:
+            db.execute("UPDATE unit_misses SET resolved_at = ?, open_from = coalesce(open_from, ?) WHERE id = ? "
+                       "AND resolved_at IS NULL", [resolved, since, mid])
+        else:
+            db.execute("INSERT INTO unit_misses (ticket_id, unit_code, at, action, response, overdue, accept_due_at, "
+                       "due_at, resolved_at) SELECT ?, ?, ?, ?, 0, 0, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
+                       "unit_misses INDEXED BY unit_misses_ticket WHERE ticket_id = ? AND at = ? AND action = ? "
+                       "AND resolved_at IS NOT NULL)", [tid, unit, at, action, accept_due, due, resolved, tid, at, action])
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'kept_resolved_scanned' AND value < ?", [upto, upto])
+    return len(found)

@@ -43,6 +43,10 @@ def add(db, n: int, unit: str, *, created: float, accept_due: float, due: float,
         "VALUES (?, 'o', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [f"JY2611-{n:04d}", kind, category, unit, school, text, state, created, created, due, accept_due, accepted,
          resolved, rating, rated, close_reason, closed])
+    if rating is not None:  # 满意率 counts the rating events (trust18b), as every rating writes one
+        db.execute("INSERT INTO ticket_events (ticket_id, at, actor, from_state, to_state, action, unit_code) "
+                   "SELECT id, ?, 'o', 'resolved', 'closed', 'rate', unit_code FROM tickets WHERE number = ?",
+                   [rated, f"JY2611-{n:04d}"])
 
 
 def fixture(db):
@@ -90,7 +94,8 @@ async def served(make_config):
 async def test_rates_match_the_hand_computed_fixture(served):
     app, port = served
     rows = await app[DB].run(tickets.created_before, W48 + 7 * 86400)
-    per_unit = rates.compute(rows, W48, W48 + 7 * 86400)
+    ratings = await app[DB].run(tickets.ratings_in, W48, W48 + 7 * 86400)
+    per_unit = rates.compute(rows, W48, W48 + 7 * 86400, ratings=ratings)
     fees = per_unit["jyj-sfc"]
     assert (fees.dispatched, fees.accepted_in_time) == (5, 3)
     assert fees.response == pytest.approx(3 / 5)

@@ -130,7 +130,9 @@ class Case:
 class Model:
     bound: set[str]
     cases: dict[str, Case] = dataclasses.field(default_factory=dict)
-    rating_events: list[tuple[str, float, int, bool]] = dataclasses.field(default_factory=list)
+    rating_events: list[tuple[str, float, int, bool, str]] = dataclasses.field(default_factory=list)
+    # unit, 办结 a 不满意 cleared (at), late, number, open past its deadline from (trust18b: kept in its month)
+    kept: list[tuple[str, float, bool, str, float | None]] = dataclasses.field(default_factory=list)
     # unit, at, resp, overdue, number, open past its deadline with that unit since (left open: trust16)
     misses: list[tuple[str, float, int, int, str, float | None]] = dataclasses.field(default_factory=list)
     windows: set = dataclasses.field(default_factory=set)  # (number, unit, 签收 window) missed: one miss a window
@@ -238,17 +240,25 @@ class Model:
                 out[c.resolve_unit()]["open_overdue"] += 1
             if c.unrated_at is not None and start <= c.unrated_at < end and not resolve.startswith(STAND):
                 out[c.resolve_unit()]["unrated"] += 1
-            if c.rated_at is not None and start <= c.rated_at < end and c.unrated_at is None and \
-                    not c.rated_unit.startswith(STAND):  # a 代收 answer's rating: in no 满意率
-                u = out[c.rated_unit]
-                u["rated"] += 1
-                u["satisfied"] += c.rating in (1, 2)
-        for unit, t, score, first in self.rating_events:
-            if start <= t < end and not unit.startswith(STAND):
+        last: dict[tuple[str, str], int] = {}  # 满意率: each ticket's last rating of a unit's answer in the period
+        for unit, t, score, first, number in self.rating_events:
+            if start <= t < end and not unit.startswith(STAND):  # a 代收 answer's rating: in no 满意率
+                last[(number, unit)] = score
                 out[unit]["dissatisfied"] += score == 3
                 if first:
                     out[unit]["first_rated"] += 1
                     out[unit]["first_satisfied"] += score in (1, 2)
+        for (_, unit), score in last.items():
+            out[unit]["rated"] += 1
+            out[unit]["satisfied"] += score in (1, 2)
+        for unit, t, late, number, since in self.kept:  # a 办结 a 不满意 cleared: its month keeps it
+            if start <= t < end:
+                if unit.startswith(STAND):
+                    out[unit[len(STAND):]]["proxied_resolved"] += 1
+                    out[unit[len(STAND):]]["proxied_late"] += late
+                else:
+                    out[unit]["resolved"] += 1
+                    out[unit]["resolved_in_time"] += not late
         # one ticket, one late case of a unit in a period: its departures once, none beside its own late count
         late: dict[tuple[str, str], list[int]] = {}
         for unit, t, r, o, number, since in self.misses:
@@ -263,6 +273,11 @@ class Model:
                 f[0] |= left and r and not responds
                 f[1] |= o and not resolves
                 f[2] |= left and ((r and not responds) or (o and not resolves))  # it left in this period
+        for unit, t, o, number, since in self.kept:  # open past its deadline at ends before that 办结
+            if o and since is not None and since < cut <= t and not (start <= t < end):
+                c = self.cases[number]
+                resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
+                late.setdefault((number, unit), [0, 0, 0])[1] |= not resolves
         for (_, unit), (r, o, left) in late.items():
             if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
                 out[unit[len(STAND):]]["proxied_late"] += o
@@ -459,24 +474,23 @@ class World:
             return
         first = c.ratings == 0
         c.ratings += 1
-        self.model.rating_events.append((answered, now, score, first))
+        self.model.rating_events.append((answered, now, score, first, c.number))
         c.rating, c.rated_at, c.rated_unit = score, now, answered
         if score in (1, 2):
             c.state = "closed"
             return
         t = await self.ticket(c.number)
         late = bool(snapshot.due and snapshot.resolved is not None and snapshot.resolved > snapshot.due)
+        if snapshot.resolved is not None:  # the 办结 it clears stays in its month (trust18b)
+            since = max(snapshot.due, snapshot.since or snapshot.due) if late else None
+            self.model.kept.append((snapshot.resolve_unit(), snapshot.resolved, late, c.number, since))
         if not first:                             # a second (or later) 不满意: the bureau reviews it
             assert t["review"] and t["unit_code"] == DUTY_UNIT, t
-            if late:
-                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number, None))
             kept = c.respond_unit()
             c.holder, c.reviewed, c.unattended = t["unit_code"], True, False
             c.resp, c.res = (kept if kept != c.holder else None), None
             self.model.handed(c, snapshot, now)
         else:                                     # the first: the same unit does it again
-            if late:
-                self.model.misses.append((c.resolve_unit(), now, 0, 1, c.number, None))
             if not c.unattended:
                 c.res = None
         c.resolved, c.state, c.due = None, "open", t["due_at"]

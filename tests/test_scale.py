@@ -382,7 +382,7 @@ def test_period_rates_equal_the_full_history_rates(bulk):
         week = digest.previous_week(week)
         start, end = digest.bounds(week, TZ)
         full = rates.compute([t for t in every if t["created_at"] < end], start, end, scale.NOW,
-                             misses=[m for m in departures if start <= m["at"] < end])
+                             tickets.ratings_in(db, start, end), misses=tickets.misses_in(db, start, end))
         fast = rates.for_period(db, start, end, now=scale.NOW)
         for unit, r in full.items():
             f = fast.get(unit, rates.Rates())
@@ -764,8 +764,9 @@ async def test_unit_day_counts_kept_by_triggers_equal_a_fresh_count_after_real_c
                        (at("2026-09-29 00:00"), at("2026-09-30 00:00"))]:
         misses = await db.read(tickets.misses_in, start, end)  # late departures (m029): both read them alike
         praise = await db.read(tickets.praise_by_unit, start, end)  # the one rule for praise (both read it)
-        full = rates.with_praise(rates.compute(every, start, end, now, misses=misses), praise)
-        fast = await db.read(rates.for_period, start, end, None, now, False)
+        ratings = await db.read(tickets.ratings_in, start, end)  # 满意率 counts the rating events (both)
+        full = rates.with_praise(rates.compute(every, start, end, now, ratings, misses=misses), praise)
+        fast = await db.read(rates.for_period, start, end, None, now)
         assert {u: r for u, r in full.items() if r != rates.Rates()} == \
                {u: r for u, r in fast.items() if r != rates.Rates()}, (start, end)
         checked += sum(r.dispatched + r.resolved + r.open_overdue + r.rated for r in full.values())

@@ -49,7 +49,6 @@ async def test_a_month_over_keeps_its_dispatches_after_its_tickets_are_passed_on
         assert _response(was.get(unit)) == _response(now_.get(unit)), (unit, was.get(unit), now_.get(unit))
 
 
-@pytest.mark.xfail(strict=True, reason="a 不满意 clears resolved_at: the late 办结's month loses it (trust17 report)")
 async def test_a_late_resolution_stays_in_its_month_when_a_later_rating_reopens_it(dialog):
     """收费管理处 signed a ticket and 办结ed it a day after its deadline, in November: November's 解决率 0%（1）, one
     办结, late. In December the parent rated the answer 不满意 and the ticket was reopened. November is over: it
@@ -70,7 +69,6 @@ async def test_a_late_resolution_stays_in_its_month_when_a_later_rating_reopens_
     assert (now_.resolved, now_.resolved_in_time, now_.open_overdue, now_.resolution) == (1, 0, 0, 0.0), now_
 
 
-@pytest.mark.xfail(strict=True, reason="a 不满意 clears resolved_at: an in-time 办结's month loses it (trust17 report)")
 async def test_an_in_time_resolution_stays_in_its_month_when_a_later_rating_reopens_it(dialog):
     """The same with a 办结 in time: November's 解决率 100%（1）. The parent's 不满意 in December clears resolved_at,
     and no miss keeps an in-time 办结, so today November reads 解决率 — (nothing to count)."""
@@ -86,7 +84,6 @@ async def test_an_in_time_resolution_stays_in_its_month_when_a_later_rating_reop
     assert (now_.resolved, now_.resolved_in_time, now_.resolution) == (1, 1, 1.0), now_
 
 
-@pytest.mark.xfail(strict=True, reason="满意率 reads the ticket's latest rating: a later one moves it (trust17 report)")
 async def test_a_months_rating_stays_when_the_redo_is_rated_in_a_later_month(dialog):
     """The parent rated the November answer 不满意: November's 满意率 0%（1）. The office redid it; in December the
     parent rated the redo 满意. November is over: its 满意率 should read 0%（1） still (December's 100%（1）). Today

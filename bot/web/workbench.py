@@ -858,8 +858,10 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
     if (part.proxied_resolved or part.proxied_late) and not resolution:
         resolution = texts.PROXIED_LATE_LINE if part.proxied_late else texts.PROXIED_DONE_LINE
     rating = ""
-    if part.rated:
-        rating = texts.RATING_NAMES[ticket["rating"]] if ticket["rating"] in texts.RATING_NAMES else "已评价"
+    if part.rated:  # the period's last rating (the ticket's latest may be a redo's, rated later): a 满意 or
+        # 基本满意 closes the ticket, so it is the ticket's own; else it was a 不满意
+        score = ticket["rating"] if part.satisfied else 3
+        rating = texts.RATING_NAMES[score] if score in texts.RATING_NAMES else "已评价"
     if part.dissatisfied and not part.rated:
         rating = "不满意（要求重办）"
     return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed(part),
