@@ -64,19 +64,11 @@ def known_features(text: str, tokenizer, known, ngrams, line=None) -> list[str]:
     features are the lines' put together, the single characters where all the lines' runs are short: `line` (one
     line -> known_line's answer; a remembered one, the router's) reads each line, so a draft routed again reads
     only its new line."""
-    t = text[:MODEL_CHARS]
     line = line or (lambda x: known_line(x, tokenizer, known, ngrams))
-    out: set[str] = set()
-    chars = []
-    n = 0
-    for x in t.split("\n"):
-        feats, single, k = line(x)
-        out |= feats
-        chars.append(single)
-        n += k
-    if n <= SHORT_FOR_CHARS:  # single characters only where little else is said
-        for single in chars:
-            out.update(single)
+    lines = [line(x) for x in text[:MODEL_CHARS].split("\n")]
+    out = frozenset().union(*(feats for feats, _single, _n in lines))
+    if sum(n for _feats, _single, n in lines) <= SHORT_FOR_CHARS:  # single characters only where little else is said
+        out = out.union(*(single for _feats, single, _n in lines))
     return sorted(out)
 
 
@@ -87,9 +79,12 @@ def known_line(t: str, tokenizer, known, ngrams) -> tuple[frozenset[str], tuple[
            and (f := "w:" + w) in known}
     out.update(g for g in ngrams.present(t) if g not in _STOP)
     runs = _CJK_RUN.findall(t)
-    single = tuple(f for run in runs for ch in run if ch not in _STOP_CHARS and (f := "c:" + ch) in known)
+    n = sum(map(len, runs))
+    # (a line of more than SHORT_FOR_CHARS makes any text holding it too long for single characters)
+    single = tuple(f for run in runs for ch in run if ch not in _STOP_CHARS and (f := "c:" + ch) in known) \
+        if n <= SHORT_FOR_CHARS else ()
     out.update(f for w in _LATIN_WORD.findall(t) if w not in _STOP_EN and (f := "e:" + _stem(w)) in known)
-    return frozenset(out), single, sum(map(len, runs))
+    return frozenset(out), single, n
 
 
 def _stem(w: str) -> str:
