@@ -368,7 +368,7 @@ class Router:
         self._matches_cache = None  # see _matches
         self._lines_cache = None  # see _line_counts
         self._cores: dict[str, tuple] = {}  # see _core: text -> (model, urgency model, the decision's core)
-        self._joint = None  # (model, urgency model, feature -> (its row in each, or None)), see _known
+        self._joint = None  # (model, urgency model, feature -> (its row in each, or None), ...), see _joint_table
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
         self.urgent_take_min_chars = int(urgent.get("model_min_chars", 0))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
@@ -564,7 +564,7 @@ class Router:
         # A body of several lines (a draft's parts): no rule literal holds a line break (checked in __init__) and no
         # A…B's gap crosses one, so its words and phrases are its lines', added up in order, each line's counts
         # remembered (the lines were routed before, alone or in the shorter draft); A…B, rare, is read on the whole
-        # part where a line has one (the order its counts come in), English on the whole too (school\nbus).
+        # part where a line has one (the order its counts come in), English on the whole too (day\ncare).
         words: dict[str, int] = {}
         subs: dict[str, int] = {}
         gapped = False
