@@ -54,20 +54,37 @@ def ngram_keys(keys) -> list[str]:
     return [k for k in keys if _NGRAM_KEY.fullmatch(k)]
 
 
-def known_features(text: str, tokenizer, known, ngrams) -> list[str]:
+def known_features(text: str, tokenizer, known, ngrams, line=None) -> list[str]:
     """`[f for f in features(text, tokenizer) if f in known]`, without making the features no model knows: the
     text's 2- and 3-grams are found by `ngrams` (a compiled matcher of `ngram_keys(known)`, literals.Literals), the
     other features probed one by one. Every occurrence of such a key lies inside one run of Han characters, so what
-    it finds is exactly the runs' n-grams that are keys."""
-    t = text[:MODEL_CHARS]
+    it finds is exactly the runs' n-grams that are keys.
+
+    No feature spans a line break (jieba cuts no word across it, a Han run or a Latin word holds none), so the
+    features are the lines' put together, the single characters where all the lines' runs are short: `line` (one
+    line -> known_line's answer; a remembered one, the router's) reads each line, so a draft routed again reads
+    only its new line."""
+    line = line or (lambda x: known_line(x, tokenizer, known, ngrams))
+    lines = [line(x) for x in text[:MODEL_CHARS].split("\n")]
+    out = frozenset().union(*(feats for feats, _single, _n in lines))
+    if sum(n for _feats, _single, n in lines) <= SHORT_FOR_CHARS:  # single characters only where little else is said
+        out = out.union(*(single for _feats, single, _n in lines))
+    return sorted(out)
+
+
+def known_line(t: str, tokenizer, known, ngrams) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """Of one line (no line break), (its known features but single characters, its Han runs' known single
+    characters, how many Han characters its runs hold)."""
     out = {f for w in tokenizer.cut(t, HMM=False) if len(w) >= 2 and not w.isascii() and w not in _STOP
            and (f := "w:" + w) in known}
     out.update(g for g in ngrams.present(t) if g not in _STOP)
     runs = _CJK_RUN.findall(t)
-    if sum(map(len, runs)) <= SHORT_FOR_CHARS:
-        out.update(f for run in runs for ch in run if ch not in _STOP_CHARS and (f := "c:" + ch) in known)
+    n = sum(map(len, runs))
+    # (a line of more than SHORT_FOR_CHARS makes any text holding it too long for single characters)
+    single = tuple(f for run in runs for ch in run if ch not in _STOP_CHARS and (f := "c:" + ch) in known) \
+        if n <= SHORT_FOR_CHARS else ()
     out.update(f for w in _LATIN_WORD.findall(t) if w not in _STOP_EN and (f := "e:" + _stem(w)) in known)
-    return sorted(out)
+    return tuple(out), single, n  # (a tuple: a third of a frozenset's memory, and remembered per line)
 
 
 def _stem(w: str) -> str:

@@ -209,6 +209,7 @@ class Normaliser:
         # the same keys in a compiled matcher: every place a word's sound occurs, found in one pass (see
         # _fix_near_misses); a text with none (most) is done at once
         self._sounds = Literals((), {k: 1 for k in self._by_sound}, remember=0)
+        self._fix_line = functools.lru_cache(maxsize=2048)(self._read_line)  # a line's reading: _fix_near_misses
 
     def _sound(self, text: str) -> str | None:
         key = text.translate(self._table)
@@ -230,9 +231,24 @@ class Normaliser:
 
     def _fix_near_misses(self, t: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         """Left to right, at each position the longest word that sounds like the text there and is accepted as a
-        slip (_accept) is read instead; the text goes on after it. The places where a word's sound occurs come from
+        slip (_accept) is read instead; the text goes on after it. Line by line, each line's reading remembered (a
+        draft routed again reads only its new line): no word's sound holds a line break's, and a window that holds
+        one is neither a word of the vocabulary nor a common word, so a line reads the same alone."""
+        out: list[str] = []
+        fixes: list[tuple[str, str]] = []
+        at = 0  # where the line starts in t: only the first NEAR_MISS_CHARS characters are read
+        for line in t.split("\n"):
+            fixed, found = self._fix_line(line, max(0, min(len(line), NEAR_MISS_CHARS - at)))
+            out.append(fixed)
+            fixes += found
+            at += len(line) + 1
+        return "\n".join(out), tuple(dict.fromkeys(fixes))
+
+    def _read_line(self, t: str, n: int) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """One line's reading, its first n characters looked at. The places where a word's sound occurs come from
         the compiled matcher, by position and longest first, as a probe at each position found them."""
-        n = min(len(t), NEAR_MISS_CHARS)
+        if not n:
+            return t, ()
         found = self._sounds.scan(t[:n].translate(self._table))[0]
         if not found:
             return t, ()

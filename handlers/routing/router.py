@@ -58,7 +58,7 @@ jieba = _import_jieba()
 from handlers.vocabulary import CATEGORIES  # one source for the category codes
 from handlers.messages import nfkc
 
-from .linear import features, known_features, ngram_keys
+from .linear import features, known_features, known_line, ngram_keys
 from .literals import PHRASE as _PHRASE, WORD as _WORD, Literals
 from .normalise import Normaliser
 
@@ -366,8 +366,9 @@ class Router:
         # and overrules rule words in a message it is sure is calm (孩子丢了一只手套, 上个月已经处理好了).
         self.urgency_model = None
         self._matches_cache = None  # see _matches
+        self._lines_cache = None  # see _line_counts
         self._cores: dict[str, tuple] = {}  # see _core: text -> (model, urgency model, the decision's core)
-        self._joint = None  # (model, urgency model, feature -> (its row in each, or None)), see _known
+        self._joint = None  # (model, urgency model, feature -> (its row in each, or None), ...), see _joint_table
         self.urgent_take = float(urgent.get("model_at_least", 0.7))
         self.urgent_take_min_chars = int(urgent.get("model_min_chars", 0))
         self.urgent_veto = float(urgent.get("overrule_below", 0.1))
@@ -394,6 +395,8 @@ class Router:
             roles[w] = roles.get(w, 0) | _WORD
         for w in self._substrings:
             roles[w] = roles.get(w, 0) | _PHRASE
+        if any(c in w for w in [*roles, *(e.text for _p, _f, e in self._gapped)] for c in "\r\n"):
+            raise ValueError("a rule word holds a line break")  # (a body's matches are its lines': _matches)
         self._urgent_mult = dict(collections.Counter(self._urgent_plain))
         self._urgent_by_needs: dict[str, list[int]] = {}
         for i, needs in enumerate(self._urgent_needs):
@@ -552,9 +555,40 @@ class Router:
         next line, a title routed again as the draft grows)."""
         cache = self._matches_cache
         if cache is None:
-            cache = self._matches_cache = functools.lru_cache(maxsize=2048)(
-                lambda p: tuple(self._part_matches(p) + self._english_matches(p)))
+            cache = self._matches_cache = functools.lru_cache(maxsize=2048)(self._part_and_english)
         return cache(part)
+
+    def _part_and_english(self, part: str) -> tuple[tuple[_Entry, int], ...]:
+        if "\n" not in part:
+            return tuple(self._part_matches(part) + self._english_matches(part))
+        # A body of several lines (a draft's parts): no rule literal holds a line break (checked in __init__) and no
+        # A…B's gap crosses one, so its words and phrases are its lines', added up in order, each line's counts
+        # remembered (the lines were routed before, alone or in the shorter draft); A…B, rare, is read on the whole
+        # part where a line has one (the order its counts come in), English on the whole too (day\ncare).
+        words: dict[str, int] = {}
+        subs: dict[str, int] = {}
+        gapped = False
+        line_counts = self._line_counts
+        for line in part.split("\n"):
+            w, s, g = line_counts(line)
+            for x, k in w.items():
+                words[x] = words.get(x, 0) + k
+            for x, k in s.items():
+                subs[x] = subs.get(x, 0) + k
+            gapped = gapped or g
+        out = [(e, k) for x, k in words.items() for e in self._words[x]]
+        out += [(e, k) for x, k in subs.items() for e in self._substrings[x]]
+        if gapped:
+            out += [(self._gapped[idx][2], k) for idx, k in self._gapped_counts(part).items()]
+        return tuple(out + self._english_matches(part))
+
+    def _line_counts(self, line: str) -> tuple[dict[str, int], dict[str, int], bool]:
+        """(rule words' counts, phrases' counts, whether an A…B matched) of one line: remembered, as _matches."""
+        cache = self._lines_cache
+        if cache is None:
+            cache = self._lines_cache = functools.lru_cache(maxsize=2048)(
+                lambda x: (self._word_counts(x), self._substring_counts(x), bool(self._gapped_counts(x))))
+        return cache(line)
 
     def _scan_schools(self, t: str) -> tuple[str | None, str]:
         """(code of the first school named in normalised text t, t with each school name replaced by its
@@ -712,7 +746,7 @@ class Router:
                     contrib[(f"{w}只是地点（在其旁边、附近）", c, "place")] = -cut
         title, nl, body = t.partition("\n")
         if self.title_damp < 1.0 and nl and body.strip():
-            hits = [e for e, _k in self._part_matches(title) if e.weight > 0 and not e.veto]
+            hits = [e for e, _k in self._matches(title) if e.weight > 0 and not e.veto and e.kind != "english"]
             if hits and all(e.category == oos for e in hits) and not any(w in title for w in self._edu_words):
                 said = list(dict.fromkeys(e.text for e in hits))[:2]
                 for c in CATEGORIES:
@@ -929,7 +963,8 @@ class Router:
                 and r["scores"].get(self.fallback_none, 0.0) < float(share) * s1)
 
     def _joint_table(self):
-        """(model, urgency model, feature -> (its row in each, or None), a matcher of the table's n-grams), or None
+        """(model, urgency model, feature -> (its row in each, or None), a matcher of the table's n-grams, a line's
+        known features remembered), or None
         unless both models are linear; built at the first use (the models are set after __init__)."""
         m, um = self.model, self.urgency_model
         joint = self._joint
@@ -939,7 +974,10 @@ class Router:
                 return None
             table = {f: (r, rows_u.get(f)) for f, r in rows_m.items()}
             table.update((f, (None, r)) for f, r in rows_u.items() if f not in rows_m)
-            self._joint = joint = (m, um, table, Literals(ngram_keys(table), remember=0))
+            ngrams = Literals(ngram_keys(table), remember=0)
+            # each line's known features, remembered with the table they are read from (and dropped with it)
+            line = functools.lru_cache(maxsize=2048)(lambda x: known_line(x, self._cut, table, ngrams))
+            self._joint = joint = (m, um, table, ngrams, line)
         return joint
 
     def _known_in(self, t: str) -> tuple[tuple[list, list], tuple[list, list]] | None:
@@ -947,7 +985,7 @@ class Router:
         joint = self._joint_table()
         if joint is None:
             return None
-        return self._split_known(known_features(t, self._cut, joint[2], joint[3]), joint[2].get)
+        return self._split_known(known_features(t, self._cut, joint[2], joint[3], joint[4]), joint[2].get)
 
     def _known(self, feats: Sequence[str]) -> tuple[tuple[list, list], tuple[list, list]] | None:
         """For each linear model, (the features of a text it knows, in the text's order, and their rows), with one

@@ -853,6 +853,9 @@ class ReferenceRouter(Router):
     def _scan_schools(self, t):
         return ref_scan_schools(self, t)
 
+    def _matches(self, part):  # the whole part at once, never line by line (hot18), never remembered
+        return tuple(self._part_matches(part) + self._english_matches(part))
+
     def _urgent(self, t):
         return ref_urgent(self, t)
 
