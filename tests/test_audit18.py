@@ -199,3 +199,32 @@ async def test_tickets_left_with_nobody_while_nobody_could_stand_in_are_taken_wh
     await talk(d, PARENT, f"回复 {number} 孩子叫王小明，收据至今没有给")
     await heard(d, duty, expect=["群众回复", "王小明"])
     await talk(d, duty, f"签收 {number}", expect="已签收")
+
+
+@pytest.mark.asyncio
+async def test_a_transfer_by_the_duty_office_tells_the_duty_officers_who_acted_and_never_the_mover(dialog):
+    """audit17's rule (Desk.moved_away) for the duty office's own 转派, untested until now: a ticket the fees office
+    退回ed to the duty office, and one it stands in for (代收), each sent on by one duty officer: the other, who had
+    it, is told it left; the mover only gets the answer; the fees office, which left it before, hears nothing."""
+    from tests.dialog import DISTRICT, drain, quiet
+    d = dialog
+    second = "o_second_duty_officer"
+    code = await invite(d, "jyj-bgs", "handler", "局值班室·王主任")
+    await talk(d, second, f"绑定 {code}", expect="绑定成功")
+    bounced = await fees_ticket(d)
+    await talk(d, FEES, f"退回 {bounced} 不属于本处职责，请转区教育局", expect="退回")
+    await drain(d, FEES, DUTY, second, PARENT)
+    await talk(d, second, f"转派 {bounced} 江南区教育局 属区局职责", expect="江南区教育局")
+    await heard(d, DUTY, expect=[bounced, "江南区教育局", "无需再办"])
+    await heard(d, DISTRICT, expect=bounced)
+    await quiet(d, second)
+    await quiet(d, FEES)
+    held = await file_ticket(d, "o_parent_audit18b", "实验小学收资料费500元也不给收据", scene="school:jn-syxx")
+    await as_cli(d, lambda db, desk: desk.remove_staff(db, FEES))
+    assert (await d.db(tickets.get, held))["unattended"]
+    await talk(d, DUTY, f"签收 {held}", expect="已签收")
+    await drain(d, DUTY, second, DISTRICT)
+    await talk(d, second, f"转派 {held} 江南区教育局 属区局职责", expect="江南区教育局")
+    await heard(d, DUTY, expect=[held, "江南区教育局", "无需再办"])
+    assert (await d.db(tickets.get, held))["unit_code"] == "jn-jyj"  # its notice there joins the last (merged)
+    await quiet(d, second)
