@@ -228,3 +228,50 @@ async def test_a_transfer_by_the_duty_office_tells_the_duty_officers_who_acted_a
     await heard(d, DUTY, expect=[held, "江南区教育局", "无需再办"])
     assert (await d.db(tickets.get, held))["unit_code"] == "jn-jyj"  # its notice there joins the last (merged)
     await quiet(d, second)
+
+
+@pytest.mark.asyncio
+async def test_a_complaint_about_a_schools_teacher_shows_nowhere_the_school_can_look(dialog):
+    """The accused school's handler and head, signed in to the workbench, look for a 师德 complaint about their
+    school everywhere a URL reaches: the lists with every filter (all states, the school, a search for its words),
+    the exports, the dashboard, the school's traced rates, the notices, the ticket by its number, the leaders'
+    pages; and the public page. None names it, its words or the parent's phone."""
+    from urllib.parse import unquote
+
+    from tests.dialog import SCHOOL, SCHOOL_HEAD
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await file_ticket(d, PARENT, "实验小学王老师体罚学生，让孩子在走廊罚站一整天", scene="school:jn-syxx",
+                               phone="13812345678")
+    ticket = await d.db(tickets.get, number)
+    assert ticket["unit_code"] == "jn-jyj" and ticket["school_code"] == "jn-syxx"
+    secret = [number, number.replace("-", ""), "体罚", "罚站", "5678", "1381"]
+    pages = ["/w/", "/w/?state=all", "/w/?state=all&school=jn-syxx", "/w/?state=all&q=体罚",
+             "/w/?state=all&q=%E7%BD%9A%E7%AB%99&sort=new", "/w/?state=all&category=ethics",
+             "/w/export/tickets.csv?state=all", "/w/export/tickets.csv?state=all&q=体罚&school=jn-syxx",
+             "/w/dashboard", "/w/dashboard?kind=month", "/w/dashboard?unit=jn-syxx", "/w/dashboard?unit=jn-jyj",
+             "/w/rates/jn-syxx", "/w/rates/jn-syxx?period=2026-Q4", "/w/rates/jn-jyj", "/w/notices",
+             f"/w/t/{number}", f"/w/t/{number.lower()}", "/w/audit", f"/w/audit?ticket={number}",
+             "/w/export/rates.csv", "/w/admin", "/w/units/jn-jyj", "/w/review", "/w/staff", "/w/surveys",
+             "/u/jn-syxx"]
+    async with browser(d) as s:  # the district, which handles it, finds it by the same URLs
+        await sign_in(d, s, DISTRICT_HEAD)
+        for path in ("/w/?state=all&q=体罚", "/w/export/tickets.csv?state=all&school=jn-syxx"):
+            async with s.get(path) as resp:
+                assert number in await resp.text()
+    for person in (SCHOOL, SCHOOL_HEAD):
+        async with browser(d) as s:
+            await sign_in(d, s, person)
+            for path in pages:
+                async with s.get(path, allow_redirects=False) as resp:
+                    body = (await resp.read()).decode("utf-8", "replace")
+                    assert resp.status in (200, 302, 404), (person, path, resp.status)
+                    asked = unquote(path)  # the search box shows what was searched for
+                    leaked = [w for w in secret if w in body and w not in asked]
+                    assert not leaked, (person, path, leaked)
+            async with s.get("/w/export/tickets.xlsx?state=all") as resp:
+                import io
+                import zipfile
+                sheet = zipfile.ZipFile(io.BytesIO(await resp.read()))
+                xml = "".join(sheet.read(n).decode() for n in sheet.namelist() if n.endswith(".xml"))
+                assert not [w for w in secret if w in xml]
