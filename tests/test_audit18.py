@@ -275,3 +275,27 @@ async def test_a_complaint_about_a_schools_teacher_shows_nowhere_the_school_can_
                 sheet = zipfile.ZipFile(io.BytesIO(await resp.read()))
                 xml = "".join(sheet.read(n).decode() for n in sheet.namelist() if n.endswith(".xml"))
                 assert not [w for w in secret if w in xml]
+
+
+@pytest.mark.asyncio
+async def test_one_ticket_acted_on_from_wechat_and_the_workbench_at_once_changes_once(dialog):
+    """The handler presses 办结 in the workbench while typing 退回 in WeChat (and 签收 in both): every pair lands
+    as one change and one refusal, never both, and the events say the same as the ticket."""
+    import asyncio
+
+    from tests.dialog import drain
+    from tests.test_web import act, browser, csrf_of, sign_in
+    d = dialog
+    number = await fees_ticket(d)
+    async with browser(d) as s:
+        await sign_in(d, s, FEES)
+        csrf = await csrf_of(s, f"/w/t/{number}")
+        await asyncio.gather(talk(d, FEES, f"签收 {number}"), act(s, number, "accept", csrf=csrf))
+        await drain(d, FEES, PARENT)
+        await asyncio.gather(talk(d, FEES, f"退回 {number} 不属于本处职责"),
+                             act(s, number, "resolve", csrf=csrf, text="资料费已责成学校退还"))
+    ticket = await d.db(tickets.get, number)
+    events = await d.db(lambda db: [e["action"] for e in tickets.events(db, ticket["id"])])
+    assert events.count("accept") == 1, events
+    assert (events.count("bounce"), events.count("resolve")) in ((1, 0), (0, 1)), events
+    assert ticket["state"] == ("bounced" if "bounce" in events else "resolved")
