@@ -1102,6 +1102,24 @@ class Desk:
                 out += [self.to_staff(o, text, moved[0], "留言转代收") for o in recipients]
         return out
 
+    def reattend(self, db, ticket: dict) -> dict:
+        """A ticket open again at its unit (a first 不满意): who acts is who is bound there now, by the rule of binding
+        and leaving, as for an open ticket (Desk._attend, Desk.left_empty only reach open ones): 代收 ends once the
+        unit has people of its own; a unit left with nobody while it was 办结 has the stand-in take it."""
+        code = ticket["unit_code"]
+        if privacy.about_bureau(ticket):
+            return ticket
+        if self.own_people(db, code):
+            if ticket["unattended"]:
+                members = set(staff.of_unit(db, code, ("handler", "supervisor")))
+                ticket = self._end_stand_in(db, ticket, members, texts.ATTENDED_NOTE)
+            return ticket
+        unit = directory.get(db, code)
+        recipients, stand_in = self.recipients(db, code, ticket)
+        if unit is not None and not ticket["unattended"] and stand_in and recipients:
+            ticket = self._stand_in(db, ticket, unit, recipients, stand_in)
+        return ticket
+
     def _leave(self, db, openid: str, before: dict) -> list[Reply]:
         """`openid` (their users row `before`) no longer works at their unit: a unit left with nobody hands its
         open tickets to the stand-in first, so that the person's own tickets are released to someone who may act."""

@@ -60,7 +60,7 @@ def users_all(db) -> list[str]:
 def step(db, desk, rng: random.Random, numbers: list[str], now: float) -> str:
     """One random move of people or tickets, as the CLI, the 人员 page and WeChat commands make them."""
     o = rng.choice(list(PEOPLE))
-    move = rng.choice(["role", "remove", "bind", "bind", "transfer", "transfer", "bounce", "accept"])
+    move = rng.choice(["role", "remove", "bind", "bind", "transfer", "transfer", "bounce", "accept", "resolve"])
     if move == "role":
         role = rng.choice(["handler", "supervisor", "leader", "admin"])
         try:
@@ -86,12 +86,15 @@ def step(db, desk, rng: random.Random, numbers: list[str], now: float) -> str:
     if move == "bounce":
         desk.bounce(db, user, ticket, "不属于本单位职责")
         return f"bounce {o} {number}"
+    if move == "resolve":
+        desk.resolve(db, user, ticket, "已按规定处理完毕")
+        return f"resolve {o} {number}"
     desk.accept(db, user, ticket)
     return f"accept {o} {number}"
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(int(__import__("os").environ.get("SEEDS", 8))))
 async def test_after_any_moves_every_open_ticket_has_someone_who_may_act(dialog, seed):
     """Random sequences of role changes, unbinds, (re)binds, 转派, 退回 and 签收: after each, every open ticket has
     someone bound at its unit who may act on it, or 代收 holds it, and whoever hears the citizen may act."""
@@ -103,8 +106,14 @@ async def test_after_any_moves_every_open_ticket_has_someone_who_may_act(dialog,
     desk = d.app[DISPATCHER].desk
     rng = random.Random(seed)
     done: list[str] = []
+    parents = {n: f"o_parent_seq{i + 1}" for i, n in enumerate(numbers)}
     for _ in range(60):
         d.advance(600)
+        if rng.random() < 0.1:  # a parent not satisfied: the ticket comes back (a redo, or the bureau's review)
+            number = rng.choice(numbers)
+            await talk(d, parents[number], f"评价 {number} 3 还是没有解决")
+            done.append(f"rate 3 {number}")
+            continue
         said, broken = await d.db(lambda db: (s := step(db, desk, rng, numbers, d.clock.now()),
                                               nobody_may_act(db, desk))[0:2])
         done.append(said)
@@ -299,3 +308,35 @@ async def test_one_ticket_acted_on_from_wechat_and_the_workbench_at_once_changes
     assert events.count("accept") == 1, events
     assert (events.count("bounce"), events.count("resolve")) in ((1, 0), (0, 1)), events
     assert ticket["state"] == ("bounced" if "bounce" in events else "resolved")
+
+
+@pytest.mark.asyncio
+async def test_a_ticket_reopened_by_a_parent_goes_to_whoever_is_bound_at_its_unit_now(dialog):
+    """代收 began and ended only for open tickets: a ticket 办结ed while its unit had nobody came back on a
+    不满意 still 代收 though the unit had people again (the duty office still listed and counted it as its stand-in
+    work); one 办结ed by its unit came back to a unit left with nobody, not 代收, and the duty office heard the
+    parent with no right to act. A reopened ticket now follows who is bound, as an open one does."""
+    d = dialog
+    number = await fees_ticket(d)
+    await talk(d, FEES, f"签收 {number}", expect="已签收")
+    await talk(d, FEES, f"办结 {number} 资料费已责成学校退还", expect=number)
+    await as_cli(d, lambda db, desk: desk.remove_staff(db, FEES))
+    await talk(d, PARENT, f"评价 {number} 3 收据还是没有给")
+    ticket = await d.db(tickets.get, number)
+    assert ticket["state"] == "reopened" and ticket["unattended"]
+    await heard(d, DUTY, expect=["群众不满意", number])
+    await talk(d, DUTY, f"办结 {number} 已督促学校开具收据", expect=number, absent="不在您的办理范围")
+    assert (await d.db(tickets.get, number))["state"] == "resolved"
+    # filed while the office had nobody: 代收 by the duty office, 办结 by it, and the office's handler back
+    parent = "o_parent_audit18c"
+    held = await file_ticket(d, parent, "实验小学收资料费500元也不给收据", scene="school:jn-syxx")
+    assert (await d.db(tickets.get, held))["unattended"]
+    await talk(d, DUTY, f"签收 {held}", expect="已签收")
+    await talk(d, DUTY, f"办结 {held} 已责成学校退还", expect=held)
+    code = await invite(d, "jyj-sfc", "handler", "收费管理处·李老师")
+    await talk(d, FEES, f"绑定 {code}", expect="绑定成功")
+    await talk(d, parent, f"评价 {held} 3 还是没有退")
+    ticket = await d.db(tickets.get, held)
+    assert ticket["state"] == "reopened" and not ticket["unattended"]
+    await heard(d, FEES, expect=["群众不满意", held])
+    await talk(d, FEES, f"办结 {held} 资料费已退还", expect=held, absent="不在您的办理范围")
