@@ -332,7 +332,7 @@ class Desk:
 
     def recipients(self, db, unit_code: str, ticket: dict | None = None) -> tuple[list[str], str | None]:
         """Who acts for a unit: its handlers, else its supervisor; with nobody bound, the duty office, then the
-        leaders. The second value names the stand-in when the unit itself has nobody. For a complaint about the
+        leaders, then the admins. The second value names the stand-in when the unit itself has nobody. For a complaint about the
         bureau (`ticket`) there is no stand-in, the duty office may be the one accused: with nobody at its holder
         (Desk.holders found nobody anywhere), the admins not bound at an office it may accuse, warned."""
         own = self.own_people(db, unit_code)
