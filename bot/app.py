@@ -144,7 +144,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     # office was configured): handed on now, the notices queued
     def rehome(conn) -> tuple[int, int]:
         desk = app[DISPATCHER].desk
-        notices = desk.rehome(conn)
+        notices = desk.rehome(conn) + desk.take_strays(conn)  # and tickets older code left with nobody
         outbox.enqueue_replies(conn, [r.to_dict() for r in notices], "", clock.now(), source="start-up")
         return len(notices), desk.unattended_about_bureau(conn)
     if app[ROLE] in ("single", "writer"):

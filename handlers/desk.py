@@ -332,7 +332,7 @@ class Desk:
 
     def recipients(self, db, unit_code: str, ticket: dict | None = None) -> tuple[list[str], str | None]:
         """Who acts for a unit: its handlers, else its supervisor; with nobody bound, the duty office, then the
-        leaders. The second value names the stand-in when the unit itself has nobody. For a complaint about the
+        leaders, then the admins. The second value names the stand-in when the unit itself has nobody. For a complaint about the
         bureau (`ticket`) there is no stand-in, the duty office may be the one accused: with nobody at its holder
         (Desk.holders found nobody anywhere), the admins not bound at an office it may accuse, warned."""
         own = self.own_people(db, unit_code)
@@ -344,7 +344,9 @@ class Desk:
         if duty:
             unit = directory.get(db, self.duty_office)
             return duty, unit["name"] if unit else "值班室"
-        return staff.leaders(db), "局领导"
+        # the last who may act on any ticket: the leaders; with none bound, the admins (a leader unbound or moved)
+        leaders = staff.leaders(db)
+        return (leaders, "局领导") if leaders else (staff.of_role(db, "admin"), texts.ROLE_NAMES["admin"])
 
     def warned_admins(self, db, ticket: dict) -> list[str]:
         """The admins told that a complaint about the bureau has nobody bound to act on it: they may act on any
@@ -373,7 +375,8 @@ class Desk:
         acceptor = ticket.get("accepted_by")
         if acceptor:
             row = users.get(db, acceptor) or {}
-            if row.get("role") in STAFF_ROLES and row.get("unit_code") in (ticket["unit_code"], self.duty_office):
+            if row.get("role") in STAFF_ROLES and row.get("unit_code") in (ticket["unit_code"], self.duty_office) \
+                    and self.in_scope(db, row, ticket):  # the duty office's only while it stands in (代收)
                 return [acceptor]
         return self.recipients(db, ticket["unit_code"], ticket)[0]
 
@@ -516,10 +519,10 @@ class Desk:
                                     resolve_unit=tickets.credit(ticket)[1] if keeps else None)
         if bounces >= 2:  # twice bounced: the bureau's leaders decide, not another round of passing it on
             notice = texts.ARBITRATION.format(number=ticket["number"], reason=reason)
-            recipients = staff.leaders(db) or staff.of_unit(db, home)
+            recipients = staff.leaders(db) or self.recipients(db, home, ticket)[0]
         else:
             notice = texts.BOUNCED_TO_DUTY.format(number=ticket["number"], unit=from_unit["name"], reason=reason)
-            recipients = staff.of_unit(db, home) or staff.leaders(db)
+            recipients = self.recipients(db, home, ticket)[0]
         return [Reply(texts.BOUNCED_OK.format(number=ticket["number"])),
                 *[self.to_staff(o, notice, ticket, "留言被退回") for o in recipients]]
 
@@ -1024,11 +1027,14 @@ class Desk:
         pushes: list[Reply] = []
         if before.get("role") in STAFF_ROLES and before.get("unit_code") != bound["unit_code"]:
             pushes = self._leave(db, openid, before)  # rebound elsewhere
+        elif before.get("role") in STAFF_ROLES and before.get("role") != bound["role"]:
+            pushes = self._role_changed(db, openid, before, bound["role"])[1]  # rebound here in another role
         home = self._attend(db, bound["unit_code"])
         if bound["unit_code"] == self.oversight_office:  # complaints about the bureau the leaders' unit held
             pushes += self.rehome(db)                    # with no leader bound come to it now (Desk.holders)
         if before.get("role") not in STAFF_ROLES and not before.get("staff_left_at"):
             pushes += self._insider_ratings(db, openid, bound, unit)
+        pushes += self.take_strays(db)
         return [Reply(text + ("\n" + home if home else "")), *pushes]
 
     def _insider_ratings(self, db, openid: str, bound: dict, unit: dict) -> list[Reply]:
@@ -1057,12 +1063,62 @@ class Desk:
         their unit follows, by the rule of binding and leaving: a unit left with none of its own people (its one
         handler made an admin) hands its open tickets to the stand-in (left_empty), a unit given its first one
         takes its 代收 tickets home (_attend) -- else a citizen's words went to a duty office not allowed to act."""
-        before = staff.set_role(db, openid, role)
-        unit = before["unit_code"]
+        return self._role_changed(db, openid, staff.set_role(db, openid, role), role)
+
+    def _role_changed(self, db, openid: str, before: dict, role: str) -> tuple[dict, list[Reply]]:
+        """`openid`, bound at their unit as `before` said, has `role` there now (a role change, or an invite to the
+        same unit redeemed): the unit's own people decide who acts, by the rule of binding and leaving."""
+        unit, name = before["unit_code"], before["name"] or openid
+        handed: set[str] = set()
         if self.own_people(db, unit):
             home = self._attend(db, unit)
-            return before, [Reply(home, to=openid)] if home and openid in self.own_people(db, unit) else []
-        return before, self.left_empty(db, unit, before["name"] or openid, role)[0]
+            out = [Reply(home, to=openid)] if home and openid in self.own_people(db, unit) else []
+        else:
+            out, handed = self.left_empty(db, unit, name, role)
+        # what they had 签收ed as a leader (any unit's) and may not act on now goes back, as when they leave
+        out += self.release(db, openid, name, handed, users.get(db, openid))
+        return before, out + self.take_strays(db)
+
+    def take_strays(self, db) -> list[Reply]:
+        """Someone who may stand in is bound again (a duty office, leader or admin, after none was): the tickets
+        left at units with nobody while nobody could stand in become 代收, as Desk.left_empty would have made them,
+        and the stand-in is told. Else the stand-in heard those citizens (Desk.recipients) with no right to act."""
+        by_unit: dict[str, list[dict]] = {}
+        for t in tickets.strays(db, self.duty_office):
+            if not privacy.about_bureau(t):  # never 代收: Desk._rehold's
+                by_unit.setdefault(t["unit_code"], []).append(t)
+        out: list[Reply] = []
+        for code, held in by_unit.items():
+            unit = directory.get(db, code)
+            recipients, stand_in = self.recipients(db, code)
+            if unit is None or not stand_in or not recipients:  # the leaders' unit: its leaders act for it
+                continue
+            moved = [t for t in (self._stand_in(db, t, unit, recipients, stand_in) for t in held) if t["unattended"]]
+            if moved:
+                numbers = [t["number"] for t in moved]
+                text = texts.LEFT_EMPTY_NOTICE.format(
+                    left=texts.LEFT_EARLIER.format(unit=unit["name"]), count=len(numbers),
+                    numbers="、".join(numbers[:10]) + ("等" if len(numbers) > 10 else ""))
+                out += [self.to_staff(o, text, moved[0], "留言转代收") for o in recipients]
+        return out
+
+    def reattend(self, db, ticket: dict) -> dict:
+        """A ticket open again at its unit (a first 不满意): who acts is who is bound there now, by the rule of binding
+        and leaving, as for an open ticket (Desk._attend, Desk.left_empty only reach open ones): 代收 ends once the
+        unit has people of its own; a unit left with nobody while it was 办结 has the stand-in take it."""
+        code = ticket["unit_code"]
+        if privacy.about_bureau(ticket):
+            return ticket
+        if self.own_people(db, code):
+            if ticket["unattended"]:
+                members = set(staff.of_unit(db, code, ("handler", "supervisor")))
+                ticket = self._end_stand_in(db, ticket, members, texts.ATTENDED_NOTE)
+            return ticket
+        unit = directory.get(db, code)
+        recipients, stand_in = self.recipients(db, code, ticket)
+        if unit is not None and not ticket["unattended"] and stand_in and recipients:
+            ticket = self._stand_in(db, ticket, unit, recipients, stand_in)
+        return ticket
 
     def _leave(self, db, openid: str, before: dict) -> list[Reply]:
         """`openid` (their users row `before`) no longer works at their unit: a unit left with nobody hands its
@@ -1071,16 +1127,24 @@ class Desk:
         told, handed = self.left_empty(db, before.get("unit_code"), name)
         return told + self.release(db, openid, name, handed)
 
-    def release(self, db, openid: str, name: str, told: set[str] = frozenset()) -> list[Reply]:
+    def release(self, db, openid: str, name: str, told: set[str] = frozenset(), now_as: dict | None = None
+                ) -> list[Reply]:
         """The tickets `openid` had 签收ed are no longer theirs; whoever now acts for each unit is told (but for
-        the numbers in `told`, already named to them)."""
+        the numbers in `told`, already named to them). `now_as`: still bound, as this row says: only the tickets
+        they may no longer act on."""
         out: list[Reply] = []
         for t in tickets.accepted_by(db, openid):
+            if now_as is not None and now_as.get("role") in STAFF_ROLES and self.in_scope(db, now_as, t):
+                continue
+            role = texts.ROLE_NAMES.get(now_as["role"], "") if now_as is not None else ""
             t = tickets.transition(db, t, t["state"], "system", self.clock.now(), "release",
-                                   texts.RELEASE_NOTE.format(name=name), accepted_by=None)
+                                   (texts.RELEASE_ROLE_NOTE if role else texts.RELEASE_NOTE).format(name=name,
+                                                                                                   role=role),
+                                   accepted_by=None)
             if t["number"] in told:
                 continue
-            notice = texts.RELEASED_NOTICE.format(number=t["number"], name=name)
+            notice = (texts.RELEASED_ROLE_NOTICE if role else texts.RELEASED_NOTICE).format(
+                number=t["number"], name=name, role=role)
             out += [self.to_staff(o, notice, t, "留言需接手") for o in self.handlers_of(db, t) if o != openid]
         return out
 

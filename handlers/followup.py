@@ -229,6 +229,7 @@ class FollowUp:
                                         rated_unit=answered, resolved_at=None, **redo)
             fields = {"number": ticket["number"], "due": self.calendar.date_text(due), "comment": comment or "无"}
             ticket, moved = self.desk.keep_from_school(db, ticket, comment)  # a comment raising 师德
+            ticket = self.desk.reattend(db, ticket)  # people may have come or gone while it was 办结
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
             return [Reply(texts.pick("RATE_REOPENED", lang).format(**{**fields, "due": self.calendar.date_text(due, lang)})),
                     *moved,

@@ -394,10 +394,15 @@ WHY_REVIEW = "群众对原承办单位的办理两次不满意，最近意见：
 SUPPLEMENT_NOTICE = "【群众补充】留言 {number}：\n{text}"
 RELEASE_NOTE = "原承办人{name}已解除绑定"
 RELEASED_NOTICE = "【请接手办理】留言 {number} 的原承办人{name}已解除绑定，请本单位接手：发送“详情 {number}”查看。"
+# the person is still bound, in a role that no longer reaches the ticket (Desk.change_role)
+RELEASE_ROLE_NOTE = "原承办人{name}已改任{role}"
+RELEASED_ROLE_NOTICE = "【请接手办理】留言 {number} 的原承办人{name}已改任{role}，请本单位接手：发送“详情 {number}”查看。"
 # Why a unit has none of its own people now ({left} below): its last one was unbound, or given a role that does not
 # handle its tickets (Desk.change_role).
 LEFT_UNBOUND = "{name}已解除绑定，“{unit}”现无人绑定"
 LEFT_ROLE = "{name}已改任{role}，“{unit}”现无承办人员"
+# A unit's tickets left with nobody while nobody could stand in (no duty office, leader or admin bound), taken now
+LEFT_EARLIER = "“{unit}”无人绑定"
 LEFT_EMPTY_NOTICE = ("【请代收办理】{left}。其{count}件未办结的留言转由您代收办理：{numbers}。"
                      "发送“详情 编号”查看；该单位有人绑定后，留言自动交回。")
 ATTENDED_NOTE = "承办单位已有工作人员绑定，代收结束"
