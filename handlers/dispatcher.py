@@ -1024,7 +1024,7 @@ class _Services(IntakeServices):
 
     def hotlines(self, routing: dict, lang: str | None = "zh") -> str:
         return texts.hotlines(routing.get("urgent_words") or [], routing.get("category", ""), self.d.policy.hotline,
-                              lang, self.d.router.urgent_groups.get("refuses", ()))
+                              lang, self.d.router.urgent_groups.get("refuses"))
 
     def who_we_are(self, lang: str | None = None) -> str:
         if lang == "en":
