@@ -1666,6 +1666,8 @@ class Intake:
     def _is_new_matter(self, text: str, d: Draft) -> bool:
         if not d.category or d.kind == "praise" or introduction(d.text) or goes_on_with_it(normalise(text)):
             return False  # 我是孩子爷爷… then the matter, 而且…, 快点处理…: the story goes on, it is no other matter
+        if not any(v > 0 for v in (d.routing.get("scores") or {}).values()):
+            return False  # no word placed the draft (昨天我骂了他几句, a guess of the model's): this says what it is about
         category, confidence = self.s.matter(text)  # (its category alone: no urgency, matters or evidence)
         return (category not in (d.category, "other_edu", "out_of_scope")
                 and category not in d.matters
