@@ -1669,9 +1669,14 @@ class Intake:
         if not any(v > 0 for v in (d.routing.get("scores") or {}).values()):
             return False  # no word placed the draft (昨天我骂了他几句, a guess of the model's): this says what it is about
         category, confidence = self.s.matter(text)  # (its category alone: no urgency, matters or evidence)
-        return (category not in (d.category, "other_edu", "out_of_scope")
-                and category not in d.matters
-                and confidence >= NEW_MATTER_CONFIDENCE)
+        if (category in (d.category, "other_edu", "out_of_scope") or category in d.matters
+                or confidence < NEW_MATTER_CONFIDENCE):
+            return False
+        # a child who will not go to school now, and nothing else placed (孩子都不去上学了 after 老师让孩子罚站走廊): what
+        # came of the story told, not another matter
+        rest = self.s.without_refusal(text)
+        return rest is None or any(v > 0 for c, v in (self.s.route(rest).get("scores") or {}).items()
+                                   if c not in ("other_edu", "out_of_scope"))
 
     def _on_new_matter(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
@@ -2535,6 +2540,7 @@ class IntakeServices:
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
     hotlines: Callable[[dict, str | None], str]       # the hotlines an urgent routing calls for, in a language
+    without_refusal: Callable[[str], str | None]      # the text less a child's refusal of school, None if none
     who_we_are: Callable[[str | None], str]           # 你们是谁？: the account and what it is for, in a language
     reach_person: Callable[[str | None], str]         # 转人工: who handles messages, and the bureau's hotline if any
     mark_reminded: Callable[[str], None]
