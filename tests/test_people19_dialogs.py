@@ -58,8 +58,8 @@ def test_a_refusal_is_a_way_of_refusing_near_a_way_of_saying_school_or_dread_of_
     for said in ("说啥也不肯进校门", "不肯出门上学", "怕去学校", "一提上学就哭", "一到校门口就腿软", "一送幼儿园就大哭",
                  "不想去上学", "厌学"):
         assert refuses.search(said), said
-    for said in ("不想上数学课", "在学校哭了", "不想吃学校的饭了，想带饭"):  # 哭 with no 就; no school word after 不想
-        assert not refuses.search(said) or said == "不想吃学校的饭了，想带饭", said
+    for said in ("不想上数学课", "在学校哭了", "不想写作业"):  # no school word after 不想; 哭 with no 就
+        assert not refuses.search(said), said
     # the hotline reads the same pattern: 12355 for a refusal, 110 for none of its words
     assert "12355" in texts.hotlines(["骂孩子是废物\n孩子这两天说啥也不肯进校门"], "ethics", "", refusals=refuses)
     assert "12355" not in texts.hotlines(["脚踢"], "ethics", "", refusals=refuses)
@@ -67,7 +67,7 @@ def test_a_refusal_is_a_way_of_refusing_near_a_way_of_saying_school_or_dread_of_
 
 # -- the parent's own scolding before the refusal: no alarm ----------------------------------------------------------
 @pytest.mark.parametrize("text", [
-    "昨天我骂了他几句\n今天早上他就不肯去学校了",
+    "昨天我骂了他几句\n今天早上他就不肯去学校了",  # (a guard: no alarm on main either, as a whole message)
     "昨天我骂了他几句\n今天早上他就不肯去学校了，怎么劝都不听",
     "我们说了他几句，骂得有点重\n孩子这两天不愿意去学校",
     "我骂了他两句，骂得有点狠\n孩子这会儿在房间里不出来，说今天不去学校了"])
