@@ -56,7 +56,7 @@ async def test_a_refusal_told_in_new_words_after_a_teacher_s_treatment_is_urgent
 def test_a_refusal_is_a_way_of_refusing_near_a_way_of_saying_school_or_dread_of_it():
     refuses = Router.from_toml().urgent_groups["refuses"]
     for said in ("说啥也不肯进校门", "不肯出门上学", "怕去学校", "一提上学就哭", "一到校门口就腿软", "一送幼儿园就大哭",
-                 "不想去上学", "厌学"):
+                 "不想去上学", "厌学", "死活不去了", "说什么也不肯去"):
         assert refuses.search(said), said
     for said in ("不想上数学课", "在学校哭了", "不想写作业"):  # no school word after 不想; 哭 with no 就
         assert not refuses.search(said), said
