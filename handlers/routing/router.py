@@ -1009,7 +1009,8 @@ class Router:
             # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
             # only a short message: in a long letter the rule's word is one feature among hundreds
             return (), p, found
-        if not found and p >= self.urgent_take and _letters(t) >= self.urgent_take_min_chars:
+        if not found and p >= self.urgent_take and _letters(t) >= self.urgent_take_min_chars \
+                and not self._family_excused(t):
             return (self._model_evidence(t, m, known),), p, ()
         return found, p, ()
 
@@ -1079,6 +1080,20 @@ class Router:
         # a word inside a longer one found too (打伤 in 被打伤) is shown once, the longer
         found = list(dict.fromkeys(found))
         return tuple(w for w in found if not any(w != o and w in o for o in found))
+
+    def _family_excused(self, t: str) -> bool:
+        """Whether the rules read a treatment and a refusal of school (A……B) here and found every such A the writer's
+        family's (我骂了他几句，他就不肯去学校了): the model may not call it a danger on those same words alone."""
+        told = False
+        for i in self._urgent_across:
+            pat = self._urgent_gapped[i][0]
+            m = pat.search(t)
+            while m:
+                if not self._family_did(t, m.start()):
+                    return False
+                told = True
+                m = pat.search(t, m.start() + 1)
+        return told
 
     def _family_did(self, t: str, at: int) -> bool:
         """Whether the act at t[at] is the writer's family's: one of `family` right before it, in a clause that names
