@@ -117,8 +117,8 @@ EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inqui
             "praise": ("表扬", "感谢")}
 
 
-# 班主任不管 / 学校也不管了 (but not 不管多晚 "however late", nor 管不管 "will they"): nobody dealing with it, a grievance.
-NOBODY_ACTS = re.compile(r"(?<!管)不管(?:不顾|不问)?(?=$|了|[\s。，,！!？?；;…])|没人(?:管|修|处理|理|过问)")
+# 班主任不管 / 学校也不管了 (but not 不管多晚 "however late"): nobody dealing with it, a grievance.
+NOBODY_ACTS = re.compile(r"不管(?:不顾|不问)?(?=$|了|[\s。，,！!？?；;…])|没人(?:管|修|处理|理|过问)")
 # Harm told by its outcome: 打出血了, 把我娃打肿了, 掐紫了, 踢伤, 罚站晕倒 -- a person's act on a body, then what it
 # left (within a sentence; a fall or a ball game is no one's act). Nobody tells this to praise or merely to ask:
 # it is a complaint, whatever else is said.
@@ -181,9 +181,8 @@ def _infer_kind(text: str) -> str | None:
     winners = [k for k, v in scores.items() if v == best]
     if len(winners) == 1:
         return winners[0]
-    # 投诉 words usually carry the demand even when a question mark follows; but thanks as strong as the grievance
-    # (谢谢…上次反映的问题解决了) is asked about: a guess either way may be wrong
-    return "complaint" if "complaint" in winners and "praise" not in winners else None
+    # 投诉 words usually carry the demand even when a question mark follows
+    return "complaint" if "complaint" in winners else None
 
 
 def _t(d: "Draft", name: str) -> str:
