@@ -1027,9 +1027,16 @@ class _Services(IntakeServices):
                                         excerpt=texts.excerpt(ticket["text"], 120), due=plan.due_text)
         return [self.d.desk.to_staff(o, text, ticket, "紧急留言") for o in dict.fromkeys(to) if o not in told]
 
+    def without_refusal(self, text: str) -> str | None:
+        """The text with a child's refusal of school taken out (the rules' {refuses}), or None if it tells none."""
+        refuses = self.d.router.urgent_groups.get("refuses")
+        if refuses is None or not refuses.search(text):
+            return None
+        return refuses.sub("", text)
+
     def hotlines(self, routing: dict, lang: str | None = "zh") -> str:
         return texts.hotlines(routing.get("urgent_words") or [], routing.get("category", ""), self.d.policy.hotline,
-                              lang, self.d.router.urgent_groups.get("refuses", ()))
+                              lang, self.d.router.urgent_groups.get("refuses"))
 
     def who_we_are(self, lang: str | None = None) -> str:
         if lang == "en":

@@ -37,7 +37,7 @@ from storage import jsontext
 KINDS = {"1": "complaint", "2": "suggestion", "3": "inquiry", "4": "praise"}
 KIND_WORDS = {
     "complaint": ("投诉", "举报", "反映", "不满", "太过分", "乱收", "违规", "要求整改", "曝光", "维权", "怎么能",
-                  "骂他", "骂她", "骂我家", "罚站", "不想上学",
+                  "骂他", "骂她", "骂我家", "罚站",
                   "凭什么", "不合理", "退钱", "退费",
                   # what is done to a child or a parent: nobody writes these to praise or to ask
                   "欺负", "霸凌", "打人", "打学生", "打孩子", "体罚", "辱骂", "骂人", "骂学生", "骂孩子", "侮辱",
@@ -1691,10 +1691,17 @@ class Intake:
     def _is_new_matter(self, text: str, d: Draft) -> bool:
         if not d.category or d.kind == "praise" or introduction(d.text) or goes_on_with_it(normalise(text)):
             return False  # 我是孩子爷爷… then the matter, 而且…, 快点处理…: the story goes on, it is no other matter
+        if not any(v > 0 for v in (d.routing.get("scores") or {}).values()):
+            return False  # no word placed the draft (昨天我骂了他几句, a guess of the model's): this says what it is about
         category, confidence = self.s.matter(text)  # (its category alone: no urgency, matters or evidence)
-        return (category not in (d.category, "other_edu", "out_of_scope")
-                and category not in d.matters
-                and confidence >= NEW_MATTER_CONFIDENCE)
+        if (category in (d.category, "other_edu", "out_of_scope") or category in d.matters
+                or confidence < NEW_MATTER_CONFIDENCE):
+            return False
+        # a child who will not go to school now, and nothing else placed (孩子都不去上学了 after 老师让孩子罚站走廊): what
+        # came of the story told, not another matter
+        rest = self.s.without_refusal(text)
+        return rest is None or any(v > 0 for c, v in (self.s.route(rest).get("scores") or {}).items()
+                                   if c not in ("other_edu", "out_of_scope"))
 
     def _on_new_matter(self, text: str, d: Draft, inbound: Inbound):
         n = choice(text, 2)
@@ -2604,6 +2611,7 @@ class IntakeServices:
     rate: Callable[[str, bool], list[Reply] | None]   # apply it
     to_remind: Callable[[], list[dict]]               # idle drafts due a reminder (any person)
     hotlines: Callable[[dict, str | None], str]       # the hotlines an urgent routing calls for, in a language
+    without_refusal: Callable[[str], str | None]      # the text less a child's refusal of school, None if none
     who_we_are: Callable[[str | None], str]           # 你们是谁？: the account and what it is for, in a language
     reach_person: Callable[[str | None], str]         # 转人工: who handles messages, and the bureau's hotline if any
     mark_reminded: Callable[[str], None]

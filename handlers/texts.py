@@ -4,7 +4,7 @@ Style: polite and short, as a good civil servant writes on a phone screen; 您 f
 """
 from __future__ import annotations
 
-from typing import Iterable
+import re
 
 WELCOME = (
     "您好，欢迎关注{org}“{bot}”。\n"
@@ -313,13 +313,13 @@ TICKET_HISTORY_HEAD = "办理记录："
 
 
 def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None = "zh",
-             refusals: Iterable[str] = ()) -> str:
-    """The hotlines for an urgent matter: those its words call for, then the bureau's own. `refusals`: the wordings
-    of a child's refusal of school (the rules' {refuses} group): support for the child, 12355."""
+             refusals: re.Pattern | None = None) -> str:
+    """The hotlines for an urgent matter: those its words call for, then the bureau's own. `refusals`: a child's
+    refusal of school (the rules' {refuses} group, a pattern): support for the child, 12355."""
     said = " ".join(words).lower()
-    refusals = tuple(refusals)
+    refused = bool(refusals and refusals.search(said))
     lines = [line for line, keys in HOTLINE_WORDS.items()
-             if any(k in said for k in keys) or line == HOTLINE_YOUTH and any(r in said for r in refusals)]
+             if any(k in said for k in keys) or line == HOTLINE_YOUTH and refused]
     if not lines:
         lines = [HOTLINE_FOOD if category == "safety" and not said else HOTLINE_DANGER]
     if bureau:

@@ -226,7 +226,7 @@ def test_the_word_looked_for_first_lets_every_row_through():
 
 
 # -- the lead (stop 22): the consent question is promised only where it will come --------------------------------------
-NO_SCHOOL = "孩子不想上学了 怎么办"  # a matter asked about no school: straight to the phone question, no consent question
+NO_SCHOOL = "请问家庭困难学生的助学金怎么申请"  # a matter asked about no school (people19: 孩子不想上学了 怎么办 now asks the school): straight to the phone question, no consent question
 
 
 async def test_with_no_school_to_tell_the_consent_question_is_never_promised(dialog):

@@ -65,6 +65,8 @@ from .normalise import Normaliser
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
 
 _GAP_MARKS = ("…", "...")
+GROUP_GAP = 6  # 甲…乙 within a group's word: 乙 at most this many characters after 甲, in the same clause
+_CHILD_WORDS = ("孩子", "小孩", "儿子", "女儿", "闺女", "娃")  # 我孩子…: the child named, not the writer acting
 _ACROSS = "……"  # in an urgent pattern: the parts may be in different sentences of the message
 _SENTENCE_END = "。！？!?；;\n"
 _SENTENCES = re.compile(f"[{re.escape(_SENTENCE_END)}]+")
@@ -291,15 +293,22 @@ class Router:
 
         # Urgency: words in any category's message that call for a 1-working-day answer.
         urgent = rules.get("urgent", {})
-        # {name} in a 甲…乙 pattern stands for any word of the group `name` ({child}…没回宿舍)
-        # the groups' words, for what reads the words a pattern found (the hotline for a refusal of school: {refuses})
-        self.urgent_groups = {self._norm(k): tuple(self._norm(x) for x in v) for k, v in urgent.get("groups", {}).items()}
-        groups = {self._norm(k): "(?:" + "|".join(re.escape(self._norm(x)) for x in sorted(v, key=len, reverse=True)) + ")"
-                  for k, v in urgent.get("groups", {}).items()}
+        # {name} in a 甲…乙 pattern stands for any word of the group `name` ({child}…没回宿舍). A group's word may
+        # itself name groups listed before it, and 甲…乙 in it is a few characters within a clause: a refusal of school
+        # is a way of refusing and a way of saying school ({unwilling}…{school}: 说啥也不肯进校门), not a list of each pair
+        groups: dict[str, str] = {}
 
         def part(p: str) -> str:
             return "".join(groups[x[1:-1]] if x[1:-1] in groups and x.startswith("{") else re.escape(x)
                            for x in re.split(r"(\{[^}]*\})", p) if x)
+
+        within = f"[^{re.escape(_SENTENCE_END)},，、]{{0,{GROUP_GAP}}}?"
+        for k, v in urgent.get("groups", {}).items():
+            alts = [within.join(part(self._norm(q)) for q in re.split(r"…|\.\.\.", x) if q)
+                    for x in sorted(v, key=len, reverse=True)]
+            groups[self._norm(k)] = "(?:" + "|".join(alts) + ")"
+        # each group as a pattern, for what reads the words a pattern found (the hotline for a refusal of school)
+        self.urgent_groups = {k: re.compile(g) for k, g in groups.items()}
 
         across = int(urgent.get("across_gap", 60))
 
@@ -1038,7 +1047,8 @@ class Router:
             # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
             # only a short message: in a long letter the rule's word is one feature among hundreds
             return (), p, found
-        if not found and p >= self.urgent_take and _letters(t) >= self.urgent_take_min_chars:
+        if not found and p >= self.urgent_take and _letters(t) >= self.urgent_take_min_chars \
+                and not self._family_excused(t):
             return (self._model_evidence(t, m, known),), p, ()
         return found, p, ()
 
@@ -1109,13 +1119,48 @@ class Router:
         found = list(dict.fromkeys(found))
         return tuple(w for w in found if not any(w != o and w in o for o in found))
 
+    def _family_excused(self, t: str) -> bool:
+        """Whether the rules read a treatment and a refusal of school (A……B) here and found every such A the writer's
+        family's (我骂了他几句，他就不肯去学校了): the model may not call it a danger on those same words alone."""
+        told = False
+        for i in self._urgent_across:
+            pat = self._urgent_gapped[i][0]
+            m = pat.search(t)
+            while m:
+                if not self._family_did(t, m.start()):
+                    return False
+                told = True
+                m = pat.search(t, m.start() + 1)
+        return told
+
     def _family_did(self, t: str, at: int) -> bool:
         """Whether the act at t[at] is the writer's family's: one of `family` right before it, in a clause that names
         nobody at school (同学笑我骂我 is the classmates' doing)."""
         if not self._family:
             return False
-        before = t[max((t.rfind(c, 0, at) for c in _SENTENCE_END + "，,"), default=-1) + 1:at].rstrip()
-        return before.endswith(self._family) and not any(w in before for w in self._at_school)
+        start = max((t.rfind(c, 0, at) for c in _SENTENCE_END + "，,"), default=-1) + 1
+        before = t[start:at].rstrip()
+        if before.endswith(self._family) and not any(w in before for w in self._at_school):
+            return True
+        # a clause that opens with the act names no one (我们说了他几句，骂得有点重): it goes on the clause before's
+        # subject, in the same sentence
+        if before or start < 2 or t[start - 1] not in "，,":
+            return False
+        prev = t[max((t.rfind(c, 0, start - 1) for c in _SENTENCE_END + "，,"), default=-1) + 1:start - 1].strip()
+        return self._family_subject(prev)
+
+    def _family_subject(self, clause: str) -> bool:
+        """Whether the clause's subject is the writer or their family (我们说了他几句, 昨天他爸训了他): a `family` word
+        within its first few characters, not the start of a child's name (我孩子, 我家, 我的), in a clause that names
+        nobody at school and does nothing to the child (被)."""
+        if "被" in clause or any(w in clause for w in self._at_school):
+            return False
+        for w in sorted(self._family, key=len, reverse=True):
+            i = clause.find(w, 0, len(w) + 4)
+            if i >= 0:
+                nxt = clause[i + len(w):i + len(w) + 1]
+                return nxt not in ("家", "的", "") and not any(clause.startswith(c, i + len(w)) for c in _CHILD_WORDS)
+        return False
 
     def _affirmed(self, t: str, w: str, at: int = -1) -> bool:
         """False when every occurrence of w is denied just before it (没有受伤, 未骨折), is a thing lost or

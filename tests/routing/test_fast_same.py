@@ -128,8 +128,21 @@ def ref_scan_schools(r: Router, t: str) -> tuple[str | None, str]:
 
 
 def ref_family_did(r: Router, t: str, at: int) -> bool:
-    clause = re.split(r"[。！？!?；;\n，,]", t[:at])[-1].rstrip()
-    return any(clause.endswith(f) for f in r._family) and not any(w in clause for w in r._at_school)
+    pieces = re.split(r"([。！？!?；;\n，,])", t[:at])  # clause, mark, clause, mark, …, the clause of the act
+    clause = pieces[-1].rstrip()
+    if any(clause.endswith(f) for f in r._family) and not any(w in clause for w in r._at_school):
+        return True
+    if clause or len(pieces) < 3 or pieces[-2] not in "，," or not pieces[-3].strip():
+        return False  # (people19) an act opening its clause: the subject of the clause before, in its sentence
+    prev = pieces[-3].strip()
+    if "被" in prev or any(w in prev for w in r._at_school):
+        return False
+    for f in sorted(r._family, key=len, reverse=True):
+        i = prev.find(f)
+        if 0 <= i <= 4:
+            after = prev[i + len(f):]
+            return bool(after) and after[0] not in "家的" and not after.startswith(R._CHILD_WORDS)
+    return False
 
 
 def ref_urgent(r: Router, t: str) -> tuple[str, ...]:
@@ -624,6 +637,7 @@ def test_remembered_fragments_cut_as_before(router, texts):
     forgetful = R._BlockCut(router.tokenizer)
     forgetful.WEIGHTS = 7  # the table cleared every seventh new fragment: most reads are then of fresh ones
     fresh = R._BlockCut(router.tokenizer)
+    fresh.WEIGHTS = 10 ** 6  # never cleared (the labelled texts outgrew 16,384 fragments): `forgetful` forgets
     for cut in (fresh, forgetful, fresh):  # (the second pass over `fresh` reads every fragment from its table)
         differ = [b for b in blocks if cut._cut_block(b) != old_cut_block(cut, b)]
         assert not differ, differ[:5]
