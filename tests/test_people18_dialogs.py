@@ -9,7 +9,7 @@ from tests.dialog import heard, talk
 from tests.test_people14_dialogs import FEES, summary
 from tests.test_people15_dialogs import SALTY
 
-NO_SCHOOL = "孩子不想上学了 怎么办"  # a matter with no school: straight to the phone question, no school question
+NO_SCHOOL = "请问家庭困难学生的助学金怎么申请"  # a matter with no school: straight to the phone question (people19: 孩子不想上学了 怎么办 now asks the school)
 PAPERS = "资料费每人300元 不给收据"  # a fee: the kind is asked first, then the school
 
 
