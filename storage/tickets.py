@@ -961,8 +961,13 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     # ticket's own latest rating follows `rated_unit`, as 满意率 does: the same rating counts for one unit in every
     # figure. (Since m030 the two agree; a 代收 ticket rated before it names the absent unit on its event, while
     # m030 gave its rating to the stand-in whose answer it was.)
-    # (the ticket's latest rating: none after it, a seek from it in the ticket's events)
-    unit = (f"CASE WHEN t.rated_unit IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ticket_events l "
+    # (the ticket's latest rating: none after it, a seek from it in the ticket's events). Asked only where the
+    # answer can differ: an event naming the ticket's rated unit, with no 代收 account recorded or pending for it,
+    # counts for that unit either way (nearly every event; dash18: the seek was a quarter of a trend's read)
+    plain = f"e.id <= {left[0]} OR e.id >= {left[1]}" if left else "1"
+    unit = (f"CASE WHEN t.rated_unit = e.unit_code AND ({plain}) AND NOT EXISTS (SELECT 1 FROM rating_recredit r "
+            f"WHERE r.event_id = e.id) THEN t.rated_unit "
+            f"WHEN t.rated_unit IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ticket_events l "
             f"WHERE l.ticket_id = e.ticket_id AND l.id > e.id AND l.action IN ({marks})) THEN t.rated_unit "
             f"ELSE coalesce((SELECT r.unit_code FROM rating_recredit r WHERE r.event_id = e.id),{pending} e.unit_code, "
             f"t.unit_code) END")  # an older rating of a 代收 answer: the 代收 account m060 names
