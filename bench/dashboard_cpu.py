@@ -1,7 +1,9 @@
 """The dashboard (bureau, a month and a week: handlers.dashboard.read, its trend of 8 periods) as CPU of one tree's
 code and this checkout's, alternated in fresh processes on the same read-only copy (median of 5 reads a process).
 
-    python bench/dashboard_cpu.py COPY.db OLD_TREE NEW_TREE ROUNDS
+    python bench/dashboard_cpu.py COPY.db OLD_TREE NEW_TREE ROUNDS [OLD_COPY.db]
+
+OLD_COPY: the file the old tree reads, when the new tree's migrations changed the copy (dash18: m069's index).
 """
 import json, statistics, subprocess, sys
 CHILD = r'''
@@ -28,10 +30,11 @@ for kind, key in (("week", "2026-W48"), ("month", "2026-11")):
 print(json.dumps(out))
 '''
 db, old, new, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+files = {"old": sys.argv[5] if len(sys.argv) > 5 else db, "new": db}
 got = {"old": [], "new": []}
 for i in range(rounds):
     for name, tree in (("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old)):
-        r = subprocess.run([sys.executable, "-c", CHILD, tree, db, "5"], capture_output=True, text=True, check=True)
+        r = subprocess.run([sys.executable, "-c", CHILD, tree, files[name], "5"], capture_output=True, text=True, check=True)
         got[name].append(json.loads(r.stdout.strip().splitlines()[-1]))
 for kind in ("week", "month"):
     o = statistics.median(g[kind] for g in got["old"]); n = statistics.median(g[kind] for g in got["new"])

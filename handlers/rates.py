@@ -198,7 +198,7 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
     for e in ratings:
         if e["unit_code"] is None or not _within(e["at"], start, end):
             continue
-        r = out.setdefault(e["unit_code"], Rates())
+        r = _of(out, e["unit_code"])
         r.dissatisfied += e["score"] == 3
         if e["first"]:
             r.first_rated += 1
@@ -218,6 +218,14 @@ def kept_resolutions(misses: Iterable[dict], start: float, end: float, out: dict
             r.resolved_in_time += not m["overdue"]
 
 
+def _of(out: dict[str, Rates], unit: str) -> Rates:
+    """out's Rates of `unit`, made when first needed (setdefault would build one for every rating event)."""
+    r = out.get(unit)
+    if r is None:
+        r = out[unit] = Rates()
+    return r
+
+
 def satisfaction(ratings: Iterable[dict], start: float, end: float, out: dict[str, Rates]) -> None:
     """满意率 of [start, end) from the rating events (storage.tickets.ratings_in, in the order given): each
     ticket's last rating of a unit's answer given in the period, never the ticket's latest rating, which a redo
@@ -228,7 +236,7 @@ def satisfaction(ratings: Iterable[dict], start: float, end: float, out: dict[st
         if e["unit_code"] is not None and _within(e["at"], start, end):
             last[(e["ticket_id"], e["unit_code"])] = e
     for e in last.values():
-        r = out.setdefault(e["unit_code"], Rates())
+        r = _of(out, e["unit_code"])
         r.rated += 1
         r.satisfied += e["score"] in (1, 2)
 
