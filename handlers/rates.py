@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from storage.tickets import STAND_IN, credit, owner
+from storage.tickets import STAND_IN, case_start, credit, owner
 
 
 @dataclass
@@ -115,7 +115,7 @@ def _late_case(t: dict, start: float, end: float, cut: float) -> bool:
 def _late_response(t: dict, start: float, end: float, now: float | None) -> bool:
     """The ticket counts late in its 签收 unit's 响应率 of [start, end): dispatched in it, due to be signed by
     `now` and not signed in time."""
-    if not _within(t["dispatched_at"], start, end) or t["state"] == "withdrawn":
+    if not _within(case_start(t), start, end) or t["state"] == "withdrawn":
         return False
     if t["accepted_at"] is not None:
         return not (t["accept_due_at"] and t["accepted_at"] <= t["accept_due_at"])
@@ -124,12 +124,14 @@ def _late_response(t: dict, start: float, end: float, now: float | None) -> bool
 
 def compute(tickets: Iterable[dict], start: float, end: float, now: float | None = None,
             ratings: Iterable[dict] = (), into: dict[str, Rates] | None = None,
-            misses: Iterable[dict] = ()) -> dict[str, Rates]:
+            misses: Iterable[dict] = (), cases: Iterable[dict] = ()) -> dict[str, Rates]:
     """Rates per unit code for the period [start, end), from ticket rows (storage.tickets), the period's rating
-    events (storage.tickets.ratings_in) and its late departures (storage.tickets.misses_in: a ticket a unit let
-    lapse and then bounced, had transferred or saw withdrawn still counts against it: unsigned in time in its
-    响应率, open past the deadline in its 解决率). `now`: when the rates are read (a 签收 window still open then
-    does not count yet); None counts every window as ended."""
+    events (storage.tickets.ratings_in), its late departures (storage.tickets.misses_in: a ticket a unit let
+    lapse and then bounced, had transferred or saw withdrawn still counts against it: open past the deadline in
+    its 解决率) and the 签收 cases its units had that the tickets no longer show (storage.tickets.cases_in, m066:
+    a case stays in its unit's 派发 and 响应率 of the period it began in, whatever happens to the ticket later).
+    `now`: when the rates are read (a 签收 window still open then does not count yet); None counts every window
+    as ended."""
     out: dict[str, Rates] = {} if into is None else into
     cut = end if now is None else min(end, now)  # a period not over yet: overdue by now, not by its end
     for t in tickets:
@@ -137,7 +139,7 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if unit is None or t["kind"] == "praise":  # praise: praise_by_unit, not a case to handle
             continue
         respond, resolve = credit(t)
-        if _within(t["dispatched_at"], start, end) and t["state"] != "withdrawn":  # a lapse stays: misses
+        if _within(case_start(t), start, end) and t["state"] != "withdrawn":  # withdrawn: a kept case (m066)
             r = out.setdefault(respond, Rates())
             r.dispatched += 1
             if t["accepted_at"] is not None or now is None or not t["accept_due_at"] or t["accept_due_at"] <= now:
@@ -180,17 +182,18 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             # with the ticket, Desk.handover: one lapse, one late case)
             responds = t is not None and credit(t)[0] == m["unit_code"] and _late_response(t, -INF, INF, now)
             resolves = t is not None and credit(t)[1] == m["unit_code"] and _late_case(t, start, end, cut)
-            response = left and m["response"] and not responds
+            lapsed = left and m["response"] and not responds
             overdue = (left or held) and m["overdue"] and not resolves
-            flags[0] |= response
+            flags[0] |= lapsed and not m.get("case_kept")  # kept (m066): counted in the month the case began
             flags[1] |= overdue
-            flags[2] |= left and bool(response or m["overdue"] and not resolves)
+            flags[2] |= left and bool(lapsed or m["overdue"] and not resolves)
     for (_, unit), (response, overdue, left) in late.items():
-        if response or overdue:
+        if response or overdue or left:
             r = out.setdefault(unit, Rates())
             r.response_due += response
             r.open_overdue += overdue
             r.left_late += left
+    _kept_cases(out, cases, start, end)
     for e in ratings:
         if e["unit_code"] is None or not _within(e["at"], start, end):
             continue
@@ -200,6 +203,24 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             r.first_rated += 1
             r.first_satisfied += e["score"] in (1, 2)
     return fold(out)
+
+
+def _kept_cases(out: dict[str, Rates], cases: Iterable[dict], start: float, end: float) -> None:
+    """The kept 签收 cases (storage.tickets.cases_in, m066) that began in [start, end): each in its unit's 派发 and
+    响应率 as it was when it stopped being the unit's (it came due there: signed, in time or not, or its window
+    over). A case its ticket has again (the same unit and window, given back: Desk.handover) is the ticket's own
+    row's, counted there once."""
+    for c in cases:
+        if not _within(c["start"], start, end):
+            continue
+        t = c["ticket"]
+        if t["state"] != "withdrawn" and credit(t)[0] == c["unit_code"] and t["accept_due_at"] == c["accept_due_at"]:
+            continue
+        r = out.setdefault(c["unit_code"], Rates())
+        r.dispatched += 1
+        r.response_due += 1
+        r.accepted_in_time += bool(c["accepted_at"] is not None and c["accept_due_at"]
+                                   and c["accepted_at"] <= c["accept_due_at"])
 
 
 def fold(out: dict[str, Rates]) -> dict[str, Rates]:
@@ -217,7 +238,8 @@ def fold(out: dict[str, Rates]) -> dict[str, Rates]:
 
 
 def by_ticket(tickets: Iterable[dict], start: float, end: float, unit: str, now: float | None = None,
-              ratings: Iterable[dict] = (), misses: Iterable[dict] = ()) -> dict[int, Rates]:
+              ratings: Iterable[dict] = (), misses: Iterable[dict] = (), cases: Iterable[dict] = ()
+              ) -> dict[int, Rates]:
     """What each ticket adds to `unit`'s rates of [start, end): `compute` of that ticket alone, with its own rating
     events and late departures (each carries its ticket_id). `compute` only adds, ticket by ticket, so these sum
     to `compute` of them all: the tickets behind a figure, counted by the rule that made it. Tickets that add
@@ -231,9 +253,13 @@ def by_ticket(tickets: Iterable[dict], start: float, end: float, unit: str, now:
     missed: dict[int, list[dict]] = {}
     for m in misses:
         missed.setdefault(m["ticket_id"], []).append(m)
+    kept: dict[int, list[dict]] = {}
+    for c in cases:
+        kept.setdefault(c["ticket_id"], []).append(c)
     out = {}
-    for tid in rows.keys() | rated.keys() | missed.keys():
-        part = compute(rows.get(tid, ()), start, end, now, rated.get(tid, ()), misses=missed.get(tid, ())).get(unit)
+    for tid in rows.keys() | rated.keys() | missed.keys() | kept.keys():
+        part = compute(rows.get(tid, ()), start, end, now, rated.get(tid, ()), misses=missed.get(tid, ()),
+                       cases=kept.get(tid, ())).get(unit)
         if part is not None and any(getattr(part, f) for f in Rates.__dataclass_fields__):
             out[tid] = part
     return out
@@ -244,7 +270,8 @@ def traced(db, start: float, end: float, unit: str, now: float | None = None) ->
     for periods off the counters' days (the rates oracle checks that both give the same figures)."""
     from storage import tickets
     return by_ticket(tickets.for_period(db, start, end, [unit]), start, end, unit, now,
-                     tickets.ratings_in(db, start, end, [unit]), tickets.misses_in(db, start, end, [unit]))
+                     tickets.ratings_in(db, start, end, [unit]), tickets.misses_in(db, start, end, [unit]),
+                     tickets.cases_in(db, start, end, [unit]))
 
 
 def for_period(db, start: float, end: float, units: list[str] | None = None,
@@ -266,13 +293,14 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     periods = list(zip(bounds, bounds[1:]))
     events = [tickets.ratings_in(db, s, e, units) if ratings else () for s, e in periods]
     misses = [tickets.misses_in(db, s, e, units) for s, e in periods]
+    kept = [tickets.cases_in(db, s, e, units) for s, e in periods]
     if not tickets.on_day_boundaries(*bounds):
-        return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev, misses=m), units),
-                            tickets.praise_by_unit(db, s, e, units))
-                for (s, e), ev, m in zip(periods, events, misses)]
+        return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev, misses=m, cases=k),
+                                  units), tickets.praise_by_unit(db, s, e, units))
+                for (s, e), ev, m, k in zip(periods, events, misses, kept)]
     out = []
     sums = (counts or tickets.unit_day_sums)(db, bounds, units)
-    for (start, end), per_period, ev, m in zip(periods, sums, events, misses):
+    for (start, end), per_period, ev, m, k in zip(periods, sums, events, misses, kept):
         per_unit = {unit: Rates(**{**c, "praised": 0}, response_due=c["dispatched"])
                     for unit, c in per_period.items()}
         if now is not None:
@@ -280,7 +308,7 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
                 per_unit.setdefault(unit, Rates()).response_due -= n
         for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units, end).items():
             per_unit.setdefault(unit, Rates()).open_overdue += n
-        out.append(with_praise(compute((), start, end, now, ev, into=per_unit, misses=m),
+        out.append(with_praise(compute((), start, end, now, ev, into=per_unit, misses=m, cases=k),
                                tickets.praise_by_unit(db, start, end, units)))
     return out
 

@@ -112,6 +112,12 @@ class Case:
     lapsed: dict = dataclasses.field(default_factory=dict)  # unit -> the 签收 window of its own it had let lapse then
     sent: dict = dataclasses.field(default_factory=dict)  # unit -> when it first got the ticket (its 派发 back, audit14)
     since: float | None = None        # when a hand-over last moved the 办结 part (None: since its dispatch; trust15)
+    began: float | None = None        # when its current 签收 case began, if not at its dispatch (m066)
+
+    @property
+    def start(self) -> float:
+        """The moment its current 签收 case began: the period its 派发 counts in."""
+        return self.began or self.dispatched
 
     def respond_unit(self) -> str:
         return self.resp or self.holder
@@ -134,6 +140,19 @@ class Model:
     # unit, at, resp, overdue, number, open past its deadline with that unit since (left open: trust16)
     misses: list[tuple[str, float, int, int, str, float | None]] = dataclasses.field(default_factory=list)
     windows: set = dataclasses.field(default_factory=set)  # (number, unit, 签收 window) missed: one miss a window
+    # 签收 cases kept with their unit when they stopped being its (m066): (number, unit, window) -> (began, signed)
+    kept: dict = dataclasses.field(default_factory=dict)
+
+    def case_ends(self, c: Case, now: float) -> None:
+        """The ticket's 签收 case stops being its unit's (退回, 转派, 撤回): kept there once it came due (signed, or
+        its window over), one case a window."""
+        if c.accepted is not None or not c.accept_due or c.accept_due <= now:
+            self.kept.setdefault((c.number, c.respond_unit(), c.accept_due), (c.start, c.accepted))
+
+    def case_begins(self, c: Case, now: float) -> None:
+        """`c` has its new unit and window: its case begins now, or when the same case (given back) began."""
+        began = self.kept.get((c.number, c.respond_unit(), c.accept_due), (now,))[0]
+        c.began = None if began == c.dispatched else began
 
     def lapsed_response(self, c: Case, now: float) -> bool:
         if not c.accept_due:
@@ -173,7 +192,7 @@ class Model:
     @staticmethod
     def late_response(c: Case, start: float, end: float, now: float) -> bool:
         """Counted late in its 签收 unit's own 响应率 of the period: dispatched in it and not signed in time."""
-        if not (start <= c.dispatched < end) or c.state == "withdrawn":
+        if not (start <= c.start < end) or c.state == "withdrawn":
             return False
         if c.accepted is not None:
             return not (c.accept_due and c.accepted <= c.accept_due)
@@ -208,13 +227,13 @@ class Model:
             if not c.watch:
                 continue
             respond, resolve = c.respond_unit(), c.resolve_unit()
-            if start <= c.dispatched < end and c.state != "withdrawn" and respond.startswith(STAND):
+            if start <= c.start < end and c.state != "withdrawn" and respond.startswith(STAND):
                 out[respond[len(STAND):]]["proxied"] += 1  # the stand-in's 代收, not in its 响应率
                 # late as a unit's own would be: due by now and not signed in time (shown apart, trust15)
                 out[respond[len(STAND):]]["proxied_late_response"] += self.late_response(c, start, end, now)
                 if c.stood_in:
                     out[c.holder]["stood_in"] += 1
-            elif start <= c.dispatched < end and c.state != "withdrawn":
+            elif start <= c.start < end and c.state != "withdrawn":
                 u = out[c.respond_unit()]
                 u["dispatched"] += 1
                 if c.accepted is not None or not c.accept_due or c.accept_due <= now:
@@ -260,14 +279,27 @@ class Model:
                 responds = c.watch and c.respond_unit() == unit and self.late_response(c, -INF, INF, now)
                 resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
                 f = late.setdefault((number, unit), [0, 0, 0])
-                f[0] |= left and r and not responds
+                # (a lapsed window is a kept case, m066: late in the month the case began, below)
                 f[1] |= o and not resolves
                 f[2] |= left and ((r and not responds) or (o and not resolves))  # it left in this period
+        for (number, unit, window), (began, signed) in self.kept.items():
+            c = self.cases[number]
+            if not start <= began < end or (c.state != "withdrawn" and c.respond_unit() == unit
+                                            and c.accept_due == window):
+                continue  # another period's, or the ticket's own case again (given back): counted above
+            if unit.startswith(STAND):
+                out[unit[len(STAND):]]["proxied"] += 1
+                out[unit[len(STAND):]]["proxied_late_response"] += not (signed is not None and window
+                                                                        and signed <= window)
+            else:
+                out[unit]["dispatched"] += 1
+                out[unit]["response_due"] += 1
+                out[unit]["accepted_in_time"] += bool(signed is not None and window and signed <= window)
         for (_, unit), (r, o, left) in late.items():
             if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
                 out[unit[len(STAND):]]["proxied_late"] += o
                 out[unit[len(STAND):]]["proxied_late_response"] += r
-            elif r or o:
+            elif r or o or left:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
                 out[unit]["left_late"] += left
@@ -409,11 +441,13 @@ class World:
             # the 办结 part stays with the unit it counted for (kept, or a stand-in's: the duty office): no miss
             stays = (snapshot.resolve_unit() if keeps else t["unit_code"]) == snapshot.resolve_unit()
             self.model.leaves(snapshot, now, stays=stays)
+            self.model.case_ends(snapshot, now)
             self.model.arrive(c, t["unit_code"], now)
             c.unattended = False                      # the duty office holds it: its own work
             c.resp, c.res, c.waiting = None, snapshot.resolve_unit() if keeps else None, keeps
             self.model.handed(c, snapshot, now)
             c.accept_due = t["accept_due_at"]
+            self.model.case_begins(c, now)  # the duty office's case: the month it arrived (m066)
             c.resolved = None if c.state == "open" else c.resolved
 
     async def transfer(self, c: Case) -> None:
@@ -437,9 +471,11 @@ class World:
                 assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.sent.get(target, snapshot.dispatched)), (t, snapshot)
                 if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
                     assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
+            self.model.case_ends(snapshot, now)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
             self.model.arrive(c, target, now)
             self.model.handed(c, snapshot, now)
+            self.model.case_begins(c, now)
             c.sent.setdefault(target, now)
 
     async def extend(self, c: Case) -> None:
@@ -489,6 +525,7 @@ class World:
             # withdrawn, it leaves 派发 and 解决率; what it had let lapse stays a miss (m050: the 签收 window too)
             self.model.miss(snapshot, now,
                             self.model.lapsed_response(snapshot, now), self.model.lapsed_resolution(snapshot, now))
+            self.model.case_ends(snapshot, now)  # its 签收 case stays with its unit (m066)
             c.state = "withdrawn"
 
     async def bind(self, unit: str) -> None:
@@ -578,7 +615,8 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
             # the same period in UTC+8 seconds but off the counts' midnights: computed from the tickets
             p["rates.compute"] = {c: as_counts(r) for c, r in rates.with_praise(rates.compute(  # from the rows
                 tickets.for_period(conn, start, end), start, end, now, tickets.ratings_in(conn, start, end),
-                misses=tickets.misses_in(conn, start, end)), tickets.praise_by_unit(conn, start, end)).items()}
+                misses=tickets.misses_in(conn, start, end), cases=tickets.cases_in(conn, start, end)),
+                tickets.praise_by_unit(conn, start, end)).items()}
             p["dashboard"] = {r.code: as_counts(r.rates, False) for r in dashboard.read(
                 conn, units, None, dashboard.parse_period("week", week, TZ), now, TZ, "全局").ranking}
             p["rates detail (/w/rates)"] = traced(conn, units, start, end, now)
