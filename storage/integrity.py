@@ -288,6 +288,51 @@ def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) ->
     return out
 
 
+# The 签收 cases kept with their units (m066) that began in the period, and the tickets whose current case began
+# there after their dispatch (response_since): each must be what the ticket's events say.
+_CASES_SQL = ("SELECT t.number, c.ticket_id, c.unit_code, c.dispatched_at, c.since, c.at, c.action, c.accept_due_at, "
+              "c.accepted_at FROM unit_cases c INDEXED BY unit_cases_start JOIN tickets t ON t.id = c.ticket_id "
+              "WHERE coalesce(c.since, c.dispatched_at) >= ? AND coalesce(c.since, c.dispatched_at) < ?")
+_BEGUN_SQL = ("SELECT t.number, t.id, t.response_since, s.since FROM tickets_response_since s JOIN tickets t "
+              "ON t.id = s.ticket_id WHERE s.since >= ? AND s.since < ?")
+
+
+def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tuple[str, ...] | None = None
+              ) -> int | None:
+    """The id of the ticket's first event at `at` (of one of `actions`), None if there is none."""
+    only = f" AND action IN ({','.join('?' * len(actions))})" if actions else ""
+    row = db.execute(f"SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                     f"AND abs(at - ?) < 0.001{only}", [ticket_id, at, *(actions or ())]).fetchone()
+    return row[0]
+
+
+def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
+    """A kept case must be on the event that ended it, as the record before that event had it: the unit its
+    签收 part counted for and its window (KEPT); its 派发 an assign or transfer, its 签收 an accept, its start
+    after the dispatch an event of the ticket's. A current case's `response_since` must be an event's moment
+    and the trigger-kept index must hold it."""
+    if not columns_of(db, "unit_cases"):
+        return set()
+    out = set()
+    for number, tid, unit, dispatched, since, at, action, window, signed in db.execute(_CASES_SQL, [start, end]):
+        ended = _event_at(db, tid, at, (action,))
+        began = _event_at(db, tid, since if since is not None else dispatched,
+                          None if since is not None else ("assign", "transfer"))
+        was = since_from_events(db, tid, ended)[0] if ended is not None else None
+        # its 签收: the first accept while the unit held it (a redo keeps the first); none: its window was over
+        first = None if began is None or ended is None else db.execute(
+            "SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id > ? AND id < ? "
+            "AND action = 'accept' ORDER BY id LIMIT 1", [tid, began, ended]).fetchone()
+        if ended is None or began is None or was is None or (was["response_unit"] or was["unit_code"]) != unit or \
+                not _same(was["accept_due_at"], window) or not _same(signed, first[0] if first else None) or \
+                (signed is None and window is not None and window > at):
+            out.add((number, "case"))
+    for number, tid, since, kept_since in db.execute(_BEGUN_SQL, [start, end]):
+        if not _same(since, kept_since) or _event_at(db, tid, since) is None:
+            out.add((number, "response_since"))
+    return out
+
+
 def _since_counts(since: float | None, due: float, dispatched: float | None) -> float | None:
     """`since` as the rates read it: a ticket counts open past its deadline only at cuts after its deadline and
     its 派发, where a hand-over at or before both is no hand-over (resolve_since < cut either way)."""
@@ -338,6 +383,7 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
     for sql in _MISSES_SQL:
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
     seen.update(_since_disagrees(db, end))
+    seen.update(_cases_disagree(db, start, end))
     if "open_from" in columns_of(db, "unit_misses"):  # m061
         seen.update(_open_from_disagrees(db, start, end))
     seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
