@@ -297,12 +297,15 @@ _BEGUN_SQL = ("SELECT t.number, t.id, t.response_since, s.since FROM tickets_res
               "ON t.id = s.ticket_id WHERE s.since >= ? AND s.since < ?")
 
 
-def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tuple[str, ...] | None = None
-              ) -> int | None:
-    """The id of the ticket's first event at `at` (of one of `actions`), None if there is none."""
+def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tuple[str, ...] | None = None,
+              before: int | None = None) -> int | None:
+    """The id of the ticket's first event at `at` (of one of `actions`); `before`: its last before that event (a
+    ticket passed on twice in one second: the arrival of the case that ended then). None if there is none."""
     only = f" AND action IN ({','.join('?' * len(actions))})" if actions else ""
-    row = db.execute(f"SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
-                     f"AND abs(at - ?) < 0.001{only}", [ticket_id, at, *(actions or ())]).fetchone()
+    pick = "min(id)" if before is None else "max(id)"
+    row = db.execute(f"SELECT {pick} FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                     f"AND id < ? AND abs(at - ?) < 0.001{only}",
+                     [ticket_id, before or 1 << 62, at, *(actions or ())]).fetchone()
     return row[0]
 
 
@@ -316,8 +319,8 @@ def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[
     out = set()
     for number, tid, unit, dispatched, since, at, action, window, signed in db.execute(_CASES_SQL, [start, end]):
         ended = _event_at(db, tid, at, (action,))
-        began = _event_at(db, tid, since if since is not None else dispatched,
-                          None if since is not None else ("assign", "transfer"))
+        began = None if ended is None else _event_at(db, tid, since if since is not None else dispatched,
+                                                     None if since is not None else ("assign", "transfer"), ended)
         was = since_from_events(db, tid, ended)[0] if ended is not None else None
         # its 签收: the first accept while the unit held it (a redo keeps the first); none: its window was over
         first = None if began is None or ended is None else db.execute(

@@ -25,7 +25,7 @@ import pytest
 
 from bot.app import DB, DISPATCHER, SCHEDULER, create_app
 from bot.demo import demo_config
-from handlers import rates
+from handlers import digest, rates
 from handlers.clock import FixedClock
 from handlers.messages import Inbound
 from storage import staff, tickets
@@ -742,6 +742,8 @@ async def play(seed: int, tmp_path, port: int, start: str = "2026-11-02 09:00", 
         world.bound_here = {}
         unbound = [s for s in SCHOOLS if s not in ACTORS]
         end = at(until)
+        weeks = [digest.week_of(at(start) + 7 * 86400 * i, TZ) for i in range(5)]
+        world.settled = {}  # week -> each unit's 派发 and 响应率 read once its 签收 windows were over
         while clock.now() < end:
             for _ in range(rng.randint(2, 6)):
                 await world.step()
@@ -749,9 +751,20 @@ async def play(seed: int, tmp_path, port: int, start: str = "2026-11-02 09:00", 
             await world.sweep()
             if unbound and clock.now() > at(start) + 14 * 86400 and rng.random() < 0.1:
                 await world.bind(unbound.pop(0))
+            for w in weeks:
+                s, e = digest.bounds(w, TZ)
+                if w not in world.settled and clock.now() >= e + 4 * 86400:
+                    world.settled[w] = await responses(app, s, e, clock.now())
         clock.at = at(read_at)
         await world.sweep()
         yield world
+
+
+async def responses(app, start: float, end: float, now: float) -> dict[str, tuple[int, int, int]]:
+    """Each unit's 派发, 应签收 and 按时签收 of [start, end), read at `now`."""
+    got = await app[DB].read(lambda c: rates.for_period(c, start, end, None, now))
+    return {u: (r.dispatched, r.response_due, r.accepted_in_time) for u, r in got.items()
+            if r.dispatched or r.response_due}
 
 
 # (seed, first day, last day, read on, its weeks, its month). October 2026 has the National Day holidays (1-7
@@ -776,11 +789,14 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
     port = free_port()
     async for world in play(seed, tmp_path, port, first, last, read_at):
         from storage import directory
+        for week, was in world.settled.items():  # a week over keeps its 派发 and 响应率 (m066, trust17's probe)
+            s, e = digest.bounds(week, TZ)
+            assert await responses(world.app, s, e, world.clock.now()) == was, week
         world.units = {u["code"]: u for u in await world.app[DB].run(directory.all_units)}
         shown = await read_surfaces(world, weeks, month)
         now = world.clock.now()
         problems = []
-        from handlers import digest, review
+        from handlers import review
         shown[month]["rates export (HTTP csv)"], shown[month]["rates export (HTTP xlsx)"] = \
             await exported(world, port, month)
         for week in weeks[-2:]:
