@@ -309,6 +309,21 @@ def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tup
     return row[0]
 
 
+def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dispatched: float,
+                 since: float | None, at: float, action: str, window: float | None, signed: float | None) -> bool:
+    """Whether the event `ended` ended this kept case as the record says it was."""
+    began = _event_at(db, tid, since if since is not None else dispatched,
+                      None if since is not None else ("assign", "transfer"), ended)
+    was = since_from_events(db, tid, ended)[0]
+    if began is None or was is None:
+        return False
+    # its 签收: the first accept while the unit held it (a redo keeps the first); none: its window was over
+    first = db.execute("SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id > ? "
+                       "AND id < ? AND action = 'accept' ORDER BY id LIMIT 1", [tid, began, ended]).fetchone()
+    return (was["response_unit"] or was["unit_code"]) == unit and _same(was["accept_due_at"], window) and \
+        _same(signed, first[0] if first else None) and not (signed is None and window is not None and window > at)
+
+
 def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
     """A kept case must be on the event that ended it, as the record before that event had it: the unit its
     签收 part counted for and its window (KEPT); its 派发 an assign or transfer, its 签收 an accept, its start
@@ -317,18 +332,12 @@ def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[
     if not columns_of(db, "unit_cases"):
         return set()
     out = set()
-    for number, tid, unit, dispatched, since, at, action, window, signed in db.execute(_CASES_SQL, [start, end]):
-        ended = _event_at(db, tid, at, (action,))
-        began = None if ended is None else _event_at(db, tid, since if since is not None else dispatched,
-                                                     None if since is not None else ("assign", "transfer"), ended)
-        was = since_from_events(db, tid, ended)[0] if ended is not None else None
-        # its 签收: the first accept while the unit held it (a redo keeps the first); none: its window was over
-        first = None if began is None or ended is None else db.execute(
-            "SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id > ? AND id < ? "
-            "AND action = 'accept' ORDER BY id LIMIT 1", [tid, began, ended]).fetchone()
-        if ended is None or began is None or was is None or (was["response_unit"] or was["unit_code"]) != unit or \
-                not _same(was["accept_due_at"], window) or not _same(signed, first[0] if first else None) or \
-                (signed is None and window is not None and window > at):
+    for number, tid, *case in db.execute(_CASES_SQL, [start, end]):
+        # (a ticket passed on twice in one second has two such events: the case must be one's)
+        ends = [e for (e,) in db.execute("SELECT id FROM ticket_events INDEXED BY ticket_events_ticket WHERE "
+                                         "ticket_id = ? AND abs(at - ?) < 0.001 AND action = ?",
+                                         [tid, case[3], case[4]])]
+        if not any(_case_backed(db, tid, ended, *case) for ended in ends):
             out.add((number, "case"))
     for number, tid, since, kept_since in db.execute(_BEGUN_SQL, [start, end]):
         if not _same(since, kept_since) or _event_at(db, tid, since) is None:

@@ -304,7 +304,7 @@ def record_case(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str
 def _cases_begun(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None) -> list[dict]:
     """The period rows (PERIOD_COLUMNS) of the tickets whose current 签收 case began in [start, end) after their
     dispatch (m066 response_since: its trigger-kept index, a few rows)."""
-    if not columns_of(db, "tickets_response_since"):
+    if not has_table(db, "tickets_response_since"):
         return []  # a database before m066
     where, args = _unit_filter(units, rated=True)
     return list(db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets WHERE id IN (SELECT "
@@ -317,7 +317,7 @@ def cases_in(db: sqlite_utils.Database, start: float, end: float,
     """The kept 签收 cases (m066) that began in [start, end), each with the unit it counts for and, as `ticket`,
     the columns its ticket's 签收 part counts by now (handlers.rates: a case the ticket has again, the same unit
     and window, is counted once, as the ticket's). One index range of the period (unit_cases_start)."""
-    if not columns_of(db, "unit_cases"):
+    if not has_table(db, "unit_cases"):
         return []  # a database before m066
     units = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (f" AND c.unit_code IN ({','.join('?' * len(units))})", list(units))
@@ -352,7 +352,7 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
     # its 签收 window is a kept case (m066): the lapse counts there, in the month the case began
     kept = ("EXISTS (SELECT 1 FROM unit_cases c INDEXED BY unit_cases_ticket WHERE c.ticket_id = m.ticket_id "
             "AND c.unit_code = m.unit_code AND c.accept_due_at IS m.accept_due_at)"
-            if "accept_due_at" in columns_of(db, "unit_misses") and columns_of(db, "unit_cases") else "0")
+            if has_table(db, "unit_cases") else "0")  # (m066 came after m060's accept_due_at)
     head = head.replace("{kept}", kept)
     sources = [(head.format(open_from="NULL", index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
                 [start, end, *args])]
@@ -374,6 +374,15 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
     out = list(seen.values())
     settle_resolve_since(db, [m["ticket"] for m in out])
     return out
+
+
+def has_table(db: sqlite_utils.Database, table: str) -> bool:
+    """Whether a table (or index) exists: once seen, remembered for the connection (a migration only adds), so
+    the rates read the schema once, not at every period (a database before m066 has no unit_cases)."""
+    known = db.__dict__.setdefault("tables_seen", set())
+    if table not in known and db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
+        known.add(table)
+    return table in known
 
 
 def columns_of(db: sqlite_utils.Database, table: str) -> set[str]:
