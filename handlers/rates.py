@@ -1,7 +1,9 @@
 """The three rates of the campaign, per unit and period, as ../shared/ARCHITECTURE.md defines them:
 
     响应率 = accepted within the 签收 limit / dispatched in the period whose 签收 window has ended (or that
-             were accepted already): a ticket still inside its window has not failed yet
+             were accepted already): a ticket still inside its window has not failed yet. Each 签收 case counts
+             in the period it began for the unit it counted for, kept there when the ticket later leaves it, is
+             withdrawn or dispatched anew (m066 unit_cases): a month over keeps its 派发 and 响应率
     解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end,
              with the unit it counts for then: a ticket that came back later is not that unit's at earlier ends)
     满意率 = (满意 + 基本满意) / rated in the period          (未评价 counts in neither part)

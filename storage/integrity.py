@@ -311,11 +311,17 @@ def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tup
 
 def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dispatched: float,
                  since: float | None, at: float, action: str, window: float | None, signed: float | None) -> bool:
-    """Whether the event `ended` ended this kept case as the record says it was."""
-    began = _event_at(db, tid, since if since is not None else dispatched,
-                      None if since is not None else ("assign", "transfer"), ended)
+    """Whether the event `ended` ended this kept case as the record says it was: it began with the last event at
+    its start before that one whose record gives the ticket to the unit holding it then, or the 签收 part to this
+    unit (an assign, a transfer, a 退回 to the duty office; several may share one second)."""
     was = since_from_events(db, tid, ended)[0]
-    if began is None or was is None:
+    if was is None:
+        return False
+    began = db.execute("SELECT max(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                       "AND id < ? AND abs(at - ?) < 0.001 AND kept IS NOT NULL AND (json_extract(kept, '$[0]') = ? "
+                       "OR coalesce(json_extract(kept, '$[3]'), json_extract(kept, '$[0]')) = ?)",
+                       [tid, ended, since if since is not None else dispatched, was["unit_code"], unit]).fetchone()[0]
+    if began is None:
         return False
     # its 签收: the first accept while the unit held it (a redo keeps the first); none: its window was over
     first = db.execute("SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id > ? "
