@@ -311,21 +311,23 @@ def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tup
 
 def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dispatched: float,
                  since: float | None, at: float, action: str, window: float | None, signed: float | None) -> bool:
-    """Whether the event `ended` ended this kept case as the record says it was: it began with the last event at
-    its start before that one whose record gives the ticket to the unit holding it then, or the 签收 part to this
-    unit (an assign, a transfer, a 退回 to the duty office; several may share one second)."""
-    was = since_from_events(db, tid, ended)[0]
-    if was is None:
+    """Whether the event `ended` ended this kept case as the record says it was. The case began at the last
+    event before it that moved the 签收 part with the holder (storage.tickets.record_case's rule; the creation's
+    record else): at the case's start; the record just before `ended` names its unit and window; its 签收 is the
+    first accept since it began (a redo keeps the first), or none and its window was over."""
+    began, was, before = None, None, None
+    for eid, eat, kept_ in db.execute("SELECT id, at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                                      "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id", [tid, ended]):
+        was = dict(zip(KEPT, json.loads(kept_)))
+        if before is None or (was["unit_code"] != before["unit_code"] and
+                              (was["response_unit"] or was["unit_code"]) != (before["response_unit"] or
+                                                                             before["unit_code"])):
+            began = (eid, eat)
+        before = was
+    if began is None or not _same(began[1], since if since is not None else dispatched):
         return False
-    began = db.execute("SELECT max(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
-                       "AND id < ? AND abs(at - ?) < 0.001 AND kept IS NOT NULL AND (json_extract(kept, '$[0]') = ? "
-                       "OR coalesce(json_extract(kept, '$[3]'), json_extract(kept, '$[0]')) = ?)",
-                       [tid, ended, since if since is not None else dispatched, was["unit_code"], unit]).fetchone()[0]
-    if began is None:
-        return False
-    # its 签收: the first accept while the unit held it (a redo keeps the first); none: its window was over
     first = db.execute("SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id > ? "
-                       "AND id < ? AND action = 'accept' ORDER BY id LIMIT 1", [tid, began, ended]).fetchone()
+                       "AND id < ? AND action = 'accept' ORDER BY id LIMIT 1", [tid, began[0], ended]).fetchone()
     return (was["response_unit"] or was["unit_code"]) == unit and _same(was["accept_due_at"], window) and \
         _same(signed, first[0] if first else None) and not (signed is None and window is not None and window > at)
 
