@@ -377,10 +377,10 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
 
 
 def has_table(db: sqlite_utils.Database, table: str) -> bool:
-    """Whether a table (or index) exists: once seen, remembered for the connection (a migration only adds), so
-    the rates read the schema once, not at every period (a database before m066 has no unit_cases)."""
+    """Whether a table exists: once seen, remembered for the connection (a migration only adds), so the rates read
+    the schema once, not at every period (a database before m066 has no unit_cases)."""
     known = db.__dict__.setdefault("tables_seen", set())
-    if table not in known and db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
+    if table not in known and columns_of(db, table):
         known.add(table)
     return table in known
 
