@@ -329,7 +329,7 @@ def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dis
     first = db.execute("SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id > ? "
                        "AND id < ? AND action = 'accept' ORDER BY id LIMIT 1", [tid, began[0], ended]).fetchone()
     return (was["response_unit"] or was["unit_code"]) == unit and _same(was["accept_due_at"], window) and \
-        _same(signed, first[0] if first else None) and not (signed is None and window is not None and window > at)
+        _same(signed, first[0] if first else None) and not (signed is None and window is not None and window >= at)
 
 
 def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:

@@ -285,7 +285,7 @@ def record_case(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str
     if not (moved or redispatched or to_state == "withdrawn"):
         return
     window, signed = ticket.get("accept_due_at"), ticket.get("accepted_at")
-    if respond and (signed is not None or not window or window <= now) and not db.execute(
+    if respond and (signed is not None or not window or window < now) and not db.execute(  # lapsed: as a miss
             "SELECT 1 FROM unit_cases INDEXED BY unit_cases_ticket WHERE ticket_id = ? AND unit_code = ? "
             "AND accept_due_at IS ?", [ticket["id"], respond, window]).fetchone():  # one window, one case
         db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "

@@ -146,7 +146,7 @@ class Model:
     def case_ends(self, c: Case, now: float) -> None:
         """The ticket's 签收 case stops being its unit's (退回, 转派, 撤回): kept there once it came due (signed, or
         its window over), one case a window."""
-        if c.accepted is not None or not c.accept_due or c.accept_due <= now:
+        if c.accepted is not None or not c.accept_due or c.accept_due < now:
             self.kept.setdefault((c.number, c.respond_unit(), c.accept_due), (c.start, c.accepted))
 
     def case_begins(self, c: Case, now: float) -> None:
