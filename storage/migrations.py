@@ -1375,23 +1375,6 @@ def m062_resolve_since_after_start(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m067_kept_resolutions(db: sqlite_utils.Database) -> None:
-    """A 办结 a later 不满意 clears stays in its month (trust18b): the row `storage.tickets._record_miss` writes
-    for it names the 办结's moment (`unit_misses.resolved_at`), written for every cleared 办结, in time or late,
-    and the rates count it there (handlers.rates.kept_resolutions). Before, the 不满意 cleared `resolved_at`, so
-    the month of the 办结 lost it, and a late one became a miss of the 不满意's month. The 不满意 given before this
-    version get their rows after start-up (job upgrade-fill: rating events from `kept_resolved_scanned` to the
-    mark, storage.tickets.kept_resolved_next); until one is reached, its ticket reads as before."""
-    if "resolved_at" not in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:
-        _exec(db, "ALTER TABLE unit_misses ADD COLUMN resolved_at REAL")
-    _exec(db, "CREATE INDEX IF NOT EXISTS unit_misses_resolved ON unit_misses(resolved_at) "
-              "WHERE resolved_at IS NOT NULL",
-          "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'kept_resolved_from', coalesce(max(id), 0) + 1 "
-          "FROM ticket_events",
-          "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('kept_resolved_scanned', 0)")
-
-
-@migrations()
 def m066_unit_cases(db: sqlite_utils.Database) -> None:
     """A month over keeps its 派发 and 响应率 (trust17, trust18a). A ticket's 签收 part was counted in the month of
     its `dispatched_at` for the unit it counts for now, so a later 转派, 撤回 or 退回 moved a dispatch out of a
@@ -1438,3 +1421,20 @@ def m066_unit_cases(db: sqlite_utils.Database) -> None:
           f"CREATE TRIGGER unit_days_update AFTER UPDATE OF {CREDIT_COLUMNS}, by_insider, state, response_since "
           f"ON tickets BEGIN {_credit_day_rows('OLD', -1, True, True)} {_credit_day_rows('NEW', 1, True, True)} END",
           f"CREATE TRIGGER unit_days_delete AFTER DELETE ON tickets BEGIN {_credit_day_rows('OLD', -1, True, True)} END")
+
+
+@migrations()
+def m067_kept_resolutions(db: sqlite_utils.Database) -> None:
+    """A 办结 a later 不满意 clears stays in its month (trust18b): the row `storage.tickets._record_miss` writes
+    for it names the 办结's moment (`unit_misses.resolved_at`), written for every cleared 办结, in time or late,
+    and the rates count it there (handlers.rates.kept_resolutions). Before, the 不满意 cleared `resolved_at`, so
+    the month of the 办结 lost it, and a late one became a miss of the 不满意's month. The 不满意 given before this
+    version get their rows after start-up (job upgrade-fill: rating events from `kept_resolved_scanned` to the
+    mark, storage.tickets.kept_resolved_next); until one is reached, its ticket reads as before."""
+    if "resolved_at" not in {r[1] for r in db.execute("PRAGMA table_info(unit_misses)")}:
+        _exec(db, "ALTER TABLE unit_misses ADD COLUMN resolved_at REAL")
+    _exec(db, "CREATE INDEX IF NOT EXISTS unit_misses_resolved ON unit_misses(resolved_at) "
+              "WHERE resolved_at IS NOT NULL",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'kept_resolved_from', coalesce(max(id), 0) + 1 "
+          "FROM ticket_events",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('kept_resolved_scanned', 0)")
