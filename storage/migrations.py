@@ -1438,13 +1438,3 @@ def m067_kept_resolutions(db: sqlite_utils.Database) -> None:
           "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'kept_resolved_from', coalesce(max(id), 0) + 1 "
           "FROM ticket_events",
           "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('kept_resolved_scanned', 0)")
-
-
-@migrations()
-def m069_rating_events_covering(db: sqlite_utils.Database) -> None:
-    """The rating events by time carry what storage.tickets.ratings_in reads of them (action, ticket, unit): the
-    dashboard's trend reads 8 periods of them (满意率 from the events, trust18b) without a seek into each event's
-    row (dash18). Same name and rows as m009's index, which held the time alone."""
-    _exec(db, "DROP INDEX IF EXISTS ticket_events_rating",
-          "CREATE INDEX ticket_events_rating ON ticket_events(at, action, ticket_id, unit_code) "
-          "WHERE action IN ('rate', 'reopen', 'review')")
