@@ -874,10 +874,11 @@ _FAMILY = (r"(?:老公|爱人|丈夫|先生|老婆|媳妇|妻子|孩子(?:他|�
 _WHOSE = r"(?:我们?家?的?|我家)?" + _FAMILY + r"的?" + r"(?:" + _PHONE_NOUN + r"|号)?"
 PHONE_NOT_MINE = re.compile(
     _ABOUT_LEAD + r"(?:我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?[，,。.\s]*)?(?:我|平时|到时候?|就|先|只能|一般)*(?:" +
-    r"(?:用|借)(?:的是?)?" + _WHOSE + r"|" +                                        # 用的我老公的 / 用孩子爸爸的手机
+    r"(?:这是|是)?(?:用|借)(?:的是?)?" + _WHOSE + r"(?:发的|打的)?|" +              # 用的我老公的 / 用孩子爸爸的手机
     r"(?:这|这个|那个)?(?:" + _PHONE_NOUN + r"|号)?(?:是|用的是?)" + _WHOSE + r"|" +  # 这是我女儿的号
     r"(?:留|填|写|给)" + _WHOSE + r"(?:可以|行|也行|也可以|没问题|成)?" +           # 留我老公的电话可以吗
-    r")" + _ABOUT_END)
+    r")(?:吗|么|吧|啊)?(?:[，,。.\s]*(?:他|她)[^，,。.\s]{0,6}(?:在|方便|能接|接得到|有空|开机))?"  # 他白天都在
+    r"(?:[，,。.\s]*我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?)?" + _ABOUT_END)  # (我没有手机 after it too)
 _QUESTION_MARK = re.compile(r"[吗么嘛?？]|会不会|能不能|是不是|可不可以|谁|哪些人|[会能][^了]*$|安全|不[^了]*$")
 PHONE_TO_SCHOOL_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:will|wil|would|can|could|does|do|is|are)\b[^.!?]{0,40}"
                                 r"\b(?:school|teachers?|head ?teacher|principal)\b[^.!?]{0,30}"
@@ -2429,8 +2430,10 @@ class Intake:
             name = self.s.school_names([code])[0]
             return beside_school(text, [name]) if name in text else ""
         found = self._schools_offered(text)
-        if found:
-            return beside_school(text, self.s.school_names(found))
+        if found:  # (江北那个育英小学, 江北 having none: the place says which school was meant, no more)
+            place = self.s.place_in(text) or ""
+            return beside_school(text.replace(place, "").replace(place[:-1], "") if place else text,
+                                 self.s.school_names(found))
         named = SCHOOL_NAME.sub("", text)  # 火星第一小学: meant as a school's name, even one we do not know
         return beside_school(named) if named != text else None
 

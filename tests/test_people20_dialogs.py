@@ -94,3 +94,20 @@ async def test_a_district_with_the_school_named_says_nothing_of_it(dialog):  # a
     d, p = dialog, "o_p20_there"
     await talk(d, p, FEES, expect="哪所学校")
     await talk(d, p, "实验小学 江南的", expect="联系电话", absent="没有找到")
+
+
+# -- from the messy chats ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("said", ["这是用孩子爸爸的手机发的 我没有手机", "留我老公的电话可以吗 他白天都在"])
+async def test_whose_phone_with_a_word_more_about_it_is_still_answered(dialog, said):
+    d, p = dialog, "o_p20_whose_more"
+    await talk(d, p, NO_SCHOOL, expect="联系电话")
+    # (from the messy chat) it was 已补充到留言内容
+    await talk(d, p, said, expect=[texts.PHONE_ANY_NUMBER, "联系电话"], absent="已补充")
+
+
+async def test_a_district_without_the_school_named_at_its_offer_is_said_not_added(dialog):
+    d, p = dialog, "o_p20_none_there_offered"
+    await talk(d, p, "孩子在育英小学被同学欺负了 好几次了 老师也不管", expect="1 江南区育英小学")
+    # (from the messy chat) it was 已补充到留言内容 and the same offer, 江北那个 a line of the message
+    await talk(d, p, "江北那个育英小学", expect=[texts.SCHOOL_NOT_IN_PLACE.format(place="江北区"), "1 江南区育英小学"],
+               absent="已补充")
