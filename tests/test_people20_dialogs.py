@@ -97,7 +97,7 @@ async def test_a_district_with_the_school_named_says_nothing_of_it(dialog):  # a
 
 
 # -- from the messy chats ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("said", ["这是用孩子爸爸的手机发的 我没有手机", "留我老公的电话可以吗 他白天都在"])
+@pytest.mark.parametrize("said", ["这是用孩子爸爸的手机发的 我没有手机", "留我老公的电话可以吗 他白天都在", "用我妈的吧 她一直在家", "号码是我爱人的 可以吗"])
 async def test_whose_phone_with_a_word_more_about_it_is_still_answered(dialog, said):
     d, p = dialog, "o_p20_whose_more"
     await talk(d, p, NO_SCHOOL, expect="联系电话")
