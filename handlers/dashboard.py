@@ -136,17 +136,19 @@ def span(p: Period, tz: ZoneInfo) -> tuple[float, float]:
 
 def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p: Period, now: float,
           tz: ZoneInfo, scope_name: str, tokenizer=None, topic_texts: list[str] | None = None,
-          ratings: list[dict] = (), misses: list[dict] = (), min_cases: int = 1) -> Dashboard:
+          ratings: list[dict] = (), misses: list[dict] = (), min_cases: int = 1,
+          cases: list[dict] = ()) -> Dashboard:
     """`rows`: the tickets that can count in the trend's periods; `topic_texts`: the texts of the period's new
     tickets in scope (None: taken from rows, when they carry their text); `ratings`: the trend's rating events
     (storage.tickets.ratings_in): 满意率, first-time satisfaction; `misses`: the trend's late departures
-    (storage.tickets.misses_in)."""
+    (storage.tickets.misses_in); `cases`: the trend's kept 签收 cases (storage.tickets.cases_in)."""
     if members is not None:
         # the tickets any part of which counts for the scope (storage.tickets.credit): a stand-in's 代收 work too
         rows = [t for t in rows if {t["unit_code"], *map(tickets.owner, (t.get("rated_unit"), *tickets.credit(t)))}
                 & members]
         ratings = [e for e in ratings if tickets.owner(e["unit_code"]) in members]
         misses = [m for m in misses if tickets.owner(m["unit_code"]) in members]
+        cases = [c for c in cases if tickets.owner(c["unit_code"]) in members]
 
     def of_scope(per_unit: dict[str, Rates]) -> dict[str, Rates]:
         return per_unit if members is None else {c: r for c, r in per_unit.items() if c in members}
@@ -154,9 +156,9 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
     for _ in range(TREND - 1):
         periods.insert(0, previous(periods[0], tz))
     # read at `now`: a 签收 window still open then has not failed yet, as for_period counts it
-    trend = [(q, total(of_scope(compute(rows, q.start, q.end, now, ratings=ratings, misses=misses))))
+    trend = [(q, total(of_scope(compute(rows, q.start, q.end, now, ratings=ratings, misses=misses, cases=cases))))
              for q in periods]
-    per_unit = of_scope(compute(rows, p.start, p.end, now, ratings=ratings, misses=misses))
+    per_unit = of_scope(compute(rows, p.start, p.end, now, ratings=ratings, misses=misses, cases=cases))
     rows = [t for t in rows if members is None or t["unit_code"] in members]  # the rest: counts of the scope's
     new = [t for t in rows if p.start <= t["created_at"] < p.end]
     ranking = rank_by_kind([UnitRow(code, units.get(code, {}).get("name", code), r, min_cases,
@@ -192,7 +194,7 @@ def read(db, units: dict[str, dict], members: set[str] | None, p: Period, now: f
         texts_ = [x for u, x in tickets.texts_created(db, p.start, p.end) if members is None or u in members]
         return build(rows, units, members, p, now, tz, scope_name, tokenizer, texts_,
                      tickets.ratings_in(db, first, end, scope), tickets.misses_in(db, first, end, scope),
-                     min_cases)
+                     min_cases, tickets.cases_in(db, first, end, scope))
     per_period = rates.for_periods(db, [q.start for q in periods] + [p.end], scope, now)
     trend = [(q, total(r)) for q, r in zip(periods, per_period)]
     ranking = rank_by_kind([UnitRow(code, units.get(code, {}).get("name", code), r, min_cases,

@@ -173,10 +173,12 @@ def build_all(db, week: str, now: float, tz, scopes: list[str], tokenizer=None,
             topics.update(hot_topics_for(tickets.period_terms(db, start, end, only), todo, tokenizer))
     by_unit_now = _by_unit(now_rows)
     all_now = with_praise(compute(now_rows, start, end, now, now_ratings,
-                                  misses=tickets.misses_in(db, start, end, only)),
+                                  misses=tickets.misses_in(db, start, end, only),
+                                  cases=tickets.cases_in(db, start, end, only)),
                           tickets.praise_by_unit(db, start, end, only))
     all_before = with_praise(compute(before_rows, prev_start, prev_end, now, before_ratings,
-                                     misses=tickets.misses_in(db, prev_start, prev_end, only)),
+                                     misses=tickets.misses_in(db, prev_start, prev_end, only),
+                                     cases=tickets.cases_in(db, prev_start, prev_end, only)),
                              tickets.praise_by_unit(db, prev_start, prev_end, only))
     bound = staff.count_by_unit(db)
     # those whose tickets a stand-in took this week first: the ones a leader's call changes most

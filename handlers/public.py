@@ -89,11 +89,12 @@ def snapshot(db, now: float, tz, surveys: dict | None = None, min_responses: int
     rows = tickets.for_period(db, wide_start, end)
     ratings = tickets.ratings_in(db, wide_start, end)
     misses = tickets.misses_in(db, wide_start, end)
+    cases = tickets.cases_in(db, wide_start, end)
     per_unit: dict[str, dict[str, Window]] = {}
     bureau: dict[str, Window] = {}
     for key, days, label in WINDOWS:
         start, _ = _bounds(now, tz, days)
-        rates = compute(rows, start, end, now, ratings, misses=misses)
+        rates = compute(rows, start, end, now, ratings, misses=misses, cases=cases)
         windows = {code: Window(key, label, start, end, r) for code, r in rates.items()}
         b = Window(key, label, start, end, total(rates))
         for code, n in tickets.praise_by_unit(db, start, end).items():  # each person once, as the review

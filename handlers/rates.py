@@ -1,7 +1,9 @@
 """The three rates of the campaign, per unit and period, as ../shared/ARCHITECTURE.md defines them:
 
     响应率 = accepted within the 签收 limit / dispatched in the period whose 签收 window has ended (or that
-             were accepted already): a ticket still inside its window has not failed yet
+             were accepted already): a ticket still inside its window has not failed yet. Each 签收 case counts
+             in the period it began for the unit it counted for, kept there when the ticket later leaves it, is
+             withdrawn or dispatched anew (m066 unit_cases): a month over keeps its 派发 and 响应率
     解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end,
              with the unit it counts for then: a ticket that came back later is not that unit's at earlier ends)
              (a 办结 a later 不满意 cleared still counts in its month, late or in time as it was: m067)
@@ -33,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from storage.tickets import STAND_IN, credit, owner
+from storage.tickets import STAND_IN, case_start, credit, owner
 
 
 @dataclass
@@ -118,7 +120,7 @@ def _late_case(t: dict, start: float, end: float, cut: float) -> bool:
 def _late_response(t: dict, start: float, end: float, now: float | None) -> bool:
     """The ticket counts late in its 签收 unit's 响应率 of [start, end): dispatched in it, due to be signed by
     `now` and not signed in time."""
-    if not _within(t["dispatched_at"], start, end) or t["state"] == "withdrawn":
+    if not _within(case_start(t), start, end) or t["state"] == "withdrawn":
         return False
     if t["accepted_at"] is not None:
         return not (t["accept_due_at"] and t["accepted_at"] <= t["accept_due_at"])
@@ -127,12 +129,14 @@ def _late_response(t: dict, start: float, end: float, now: float | None) -> bool
 
 def compute(tickets: Iterable[dict], start: float, end: float, now: float | None = None,
             ratings: Iterable[dict] = (), into: dict[str, Rates] | None = None,
-            misses: Iterable[dict] = ()) -> dict[str, Rates]:
+            misses: Iterable[dict] = (), cases: Iterable[dict] = ()) -> dict[str, Rates]:
     """Rates per unit code for the period [start, end), from ticket rows (storage.tickets), the period's rating
-    events (storage.tickets.ratings_in) and its late departures (storage.tickets.misses_in: a ticket a unit let
-    lapse and then bounced, had transferred or saw withdrawn still counts against it: unsigned in time in its
-    响应率, open past the deadline in its 解决率). `now`: when the rates are read (a 签收 window still open then
-    does not count yet); None counts every window as ended."""
+    events (storage.tickets.ratings_in), its late departures (storage.tickets.misses_in: a ticket a unit let
+    lapse and then bounced, had transferred or saw withdrawn still counts against it: open past the deadline in
+    its 解决率) and the 签收 cases its units had that the tickets no longer show (storage.tickets.cases_in, m066:
+    a case stays in its unit's 派发 and 响应率 of the period it began in, whatever happens to the ticket later).
+    `now`: when the rates are read (a 签收 window still open then does not count yet); None counts every window
+    as ended."""
     out: dict[str, Rates] = {} if into is None else into
     cut = end if now is None else min(end, now)  # a period not over yet: overdue by now, not by its end
     for t in tickets:
@@ -140,7 +144,7 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
         if unit is None or t["kind"] == "praise":  # praise: praise_by_unit, not a case to handle
             continue
         respond, resolve = credit(t)
-        if _within(t["dispatched_at"], start, end) and t["state"] != "withdrawn":  # a lapse stays: misses
+        if _within(case_start(t), start, end) and t["state"] != "withdrawn":  # withdrawn: a kept case (m066)
             r = out.setdefault(respond, Rates())
             r.dispatched += 1
             if t["accepted_at"] is not None or now is None or not t["accept_due_at"] or t["accept_due_at"] <= now:
@@ -184,16 +188,17 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             resolves = t is not None and credit(t)[1] == m["unit_code"] and _late_case(t, start, end, cut)
             response = left and m["response"] and not responds
             overdue = (left and kept is None or held) and m["overdue"] and not resolves
-            flags[0] |= response
+            flags[0] |= response and not m.get("case_kept")  # kept (m066): counted in the month the case began
             flags[1] |= overdue
             flags[2] |= left and bool(response or m["overdue"] and kept is None and not resolves)
     for (_, unit), (response, overdue, left) in late.items():
-        if response or overdue:
+        if response or overdue or left:
             r = out.setdefault(unit, Rates())
             r.response_due += response
             r.open_overdue += overdue
             r.left_late += left
     kept_resolutions(misses, start, end, out)
+    _kept_cases(out, cases, start, end)
     for e in ratings:
         if e["unit_code"] is None or not _within(e["at"], start, end):
             continue
@@ -232,6 +237,24 @@ def satisfaction(ratings: Iterable[dict], start: float, end: float, out: dict[st
         r.satisfied += e["score"] in (1, 2)
 
 
+def _kept_cases(out: dict[str, Rates], cases: Iterable[dict], start: float, end: float) -> None:
+    """The kept 签收 cases (storage.tickets.cases_in, m066) that began in [start, end): each in its unit's 派发 and
+    响应率 as it was when it stopped being the unit's (it came due there: signed, in time or not, or its window
+    over). A case its ticket has again (the same unit and window, given back: Desk.handover) is the ticket's own
+    row's, counted there once."""
+    for c in cases:
+        if not _within(c["start"], start, end):
+            continue
+        t = c["ticket"]
+        if t["state"] != "withdrawn" and credit(t)[0] == c["unit_code"] and t["accept_due_at"] == c["accept_due_at"]:
+            continue
+        r = out.setdefault(c["unit_code"], Rates())
+        r.dispatched += 1
+        r.response_due += 1
+        r.accepted_in_time += bool(c["accepted_at"] is not None and c["accept_due_at"]
+                                   and c["accepted_at"] <= c["accept_due_at"])
+
+
 def fold(out: dict[str, Rates]) -> dict[str, Rates]:
     """The 代收 accounts (storage.tickets.STAND_IN) taken out of the units' figures and shown beside the stand-in's
     as its 代收 figures: counted like any unit, scored for nobody — each part's lateness by the rule its rate
@@ -247,7 +270,8 @@ def fold(out: dict[str, Rates]) -> dict[str, Rates]:
 
 
 def by_ticket(tickets: Iterable[dict], start: float, end: float, unit: str, now: float | None = None,
-              ratings: Iterable[dict] = (), misses: Iterable[dict] = ()) -> dict[int, Rates]:
+              ratings: Iterable[dict] = (), misses: Iterable[dict] = (), cases: Iterable[dict] = ()
+              ) -> dict[int, Rates]:
     """What each ticket adds to `unit`'s rates of [start, end): `compute` of that ticket alone, with its own rating
     events and late departures (each carries its ticket_id). `compute` only adds, ticket by ticket, so these sum
     to `compute` of them all: the tickets behind a figure, counted by the rule that made it. Tickets that add
@@ -261,9 +285,13 @@ def by_ticket(tickets: Iterable[dict], start: float, end: float, unit: str, now:
     missed: dict[int, list[dict]] = {}
     for m in misses:
         missed.setdefault(m["ticket_id"], []).append(m)
+    kept: dict[int, list[dict]] = {}
+    for c in cases:
+        kept.setdefault(c["ticket_id"], []).append(c)
     out = {}
-    for tid in rows.keys() | rated.keys() | missed.keys():
-        part = compute(rows.get(tid, ()), start, end, now, rated.get(tid, ()), misses=missed.get(tid, ())).get(unit)
+    for tid in rows.keys() | rated.keys() | missed.keys() | kept.keys():
+        part = compute(rows.get(tid, ()), start, end, now, rated.get(tid, ()), misses=missed.get(tid, ()),
+                       cases=kept.get(tid, ())).get(unit)
         if part is not None and any(getattr(part, f) for f in Rates.__dataclass_fields__):
             out[tid] = part
     return out
@@ -274,7 +302,8 @@ def traced(db, start: float, end: float, unit: str, now: float | None = None) ->
     for periods off the counters' days (the rates oracle checks that both give the same figures)."""
     from storage import tickets
     return by_ticket(tickets.for_period(db, start, end, [unit]), start, end, unit, now,
-                     tickets.ratings_in(db, start, end, [unit]), tickets.misses_in(db, start, end, [unit]))
+                     tickets.ratings_in(db, start, end, [unit]), tickets.misses_in(db, start, end, [unit]),
+                     tickets.cases_in(db, start, end, [unit]))
 
 
 def for_period(db, start: float, end: float, units: list[str] | None = None,
@@ -300,13 +329,14 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     events = [*tickets.ratings_in(db, bounds[0], bounds[-2], units, first=False),
               *tickets.ratings_in(db, bounds[-2], bounds[-1], units)]
     misses = [tickets.misses_in(db, s, e, units) for s, e in periods]
+    kept = [tickets.cases_in(db, s, e, units) for s, e in periods]
     if not tickets.on_day_boundaries(*bounds):
-        return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, events, misses=m), units),
-                            tickets.praise_by_unit(db, s, e, units))
-                for (s, e), m in zip(periods, misses)]
+        return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, events, misses=m, cases=k),
+                                  units), tickets.praise_by_unit(db, s, e, units))
+                for (s, e), m, k in zip(periods, misses, kept)]
     out = []
     sums = (counts or tickets.unit_day_sums)(db, bounds, units)
-    for (start, end), per_period, m in zip(periods, sums, misses):
+    for (start, end), per_period, m, k in zip(periods, sums, misses, kept):
         # (the counters' rated and satisfied follow each ticket's latest rating: 满意率 reads the events instead)
         per_unit = {unit: Rates(**{**c, "praised": 0, "rated": 0, "satisfied": 0}, response_due=c["dispatched"])
                     for unit, c in per_period.items()}
@@ -315,7 +345,7 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
                 per_unit.setdefault(unit, Rates()).response_due -= n
         for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units, end).items():
             per_unit.setdefault(unit, Rates()).open_overdue += n
-        out.append(with_praise(compute((), start, end, now, events, into=per_unit, misses=m),
+        out.append(with_praise(compute((), start, end, now, events, into=per_unit, misses=m, cases=k),
                                tickets.praise_by_unit(db, start, end, units)))
     return out
 

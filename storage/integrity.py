@@ -53,15 +53,20 @@ def _parts(start: float, end: float) -> list[tuple[str, list]]:
     def row(**values: str) -> str:
         return ", ".join(values.get(c, "0") for c in COUNT_COLUMNS)
     rng = [start, end]
+    # a 签收 case counts on the day it began (m066): its dispatch, or its coming to the unit after it (the
+    # tickets whose response_since is in the range, by its trigger-kept index)
+    begun = [("tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
+              "AND response_since IS NULL", "dispatched_at"),
+             ("tickets WHERE id IN (SELECT ticket_id FROM tickets_response_since WHERE since >= ? AND since < ?)",
+              "response_since")]
     return [
-        (f"SELECT {_DAY.format(col='dispatched_at')}, coalesce(response_unit, unit_code), "
-         + row(dispatched="1", accepted_in_time="(accepted_at IS NOT NULL AND coalesce(accept_due_at, 0) != 0 "
-                                                "AND accepted_at <= accept_due_at)")
-         + " FROM tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
-           "AND kind != 'praise' AND state != 'withdrawn'", rng),
-        (f"SELECT {_DAY.format(col='dispatched_at')}, unit_code, " + row(stood_in="1")
-         + " FROM tickets INDEXED BY tickets_dispatched WHERE dispatched_at >= ? AND dispatched_at < ? "
-           "AND kind != 'praise' AND stood_in = 1 AND state != 'withdrawn'", rng),
+        *((f"SELECT {_DAY.format(col=col)}, coalesce(response_unit, unit_code), "
+           + row(dispatched="1", accepted_in_time="(accepted_at IS NOT NULL AND coalesce(accept_due_at, 0) != 0 "
+                                                  "AND accepted_at <= accept_due_at)")
+           + f" FROM {source} AND kind != 'praise' AND state != 'withdrawn'", rng) for source, col in begun),
+        *((f"SELECT {_DAY.format(col=col)}, unit_code, " + row(stood_in="1")
+           + f" FROM {source} AND kind != 'praise' AND stood_in = 1 AND state != 'withdrawn'", rng)
+          for source, col in begun),
         (f"SELECT {_DAY.format(col='resolved_at')}, coalesce(resolve_unit, unit_code), "
          + row(resolved="1", resolved_in_time="(coalesce(due_at, 0) != 0 AND resolved_at <= due_at)")
          + " FROM tickets INDEXED BY tickets_resolved WHERE resolved_at >= ? AND resolved_at < ? "
@@ -312,6 +317,71 @@ _KEPT_SQL = (
 )
 
 
+# The 签收 cases kept with their units (m066) that began in the period, and the tickets whose current case began
+# there after their dispatch (response_since): each must be what the ticket's events say.
+_CASES_SQL = ("SELECT t.number, c.ticket_id, c.unit_code, c.dispatched_at, c.since, c.at, c.action, c.accept_due_at, "
+              "c.accepted_at FROM unit_cases c INDEXED BY unit_cases_start JOIN tickets t ON t.id = c.ticket_id "
+              "WHERE coalesce(c.since, c.dispatched_at) >= ? AND coalesce(c.since, c.dispatched_at) < ?")
+_BEGUN_SQL = ("SELECT t.number, t.id, t.response_since, s.since FROM tickets_response_since s JOIN tickets t "
+              "ON t.id = s.ticket_id WHERE s.since >= ? AND s.since < ?")
+
+
+def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tuple[str, ...] | None = None,
+              before: int | None = None) -> int | None:
+    """The id of the ticket's first event at `at` (of one of `actions`); `before`: its last before that event (a
+    ticket passed on twice in one second: the arrival of the case that ended then). None if there is none."""
+    only = f" AND action IN ({','.join('?' * len(actions))})" if actions else ""
+    pick = "min(id)" if before is None else "max(id)"
+    row = db.execute(f"SELECT {pick} FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                     f"AND id < ? AND abs(at - ?) < 0.001{only}",
+                     [ticket_id, before or 1 << 62, at, *(actions or ())]).fetchone()
+    return row[0]
+
+
+def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dispatched: float,
+                 since: float | None, at: float, action: str, window: float | None, signed: float | None) -> bool:
+    """Whether the event `ended` ended this kept case as the record says it was. The case began at the last
+    event before it that moved the 签收 part with the holder (storage.tickets.record_case's rule; the creation's
+    record else): at the case's start; the record just before `ended` names its unit and window; its 签收 is the
+    first accept since it began (a redo keeps the first), or none and its window was over."""
+    began, was, before = None, None, None
+    for eid, eat, kept_ in db.execute("SELECT id, at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+                                      "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id", [tid, ended]):
+        was = dict(zip(KEPT, json.loads(kept_)))
+        if before is None or (was["unit_code"] != before["unit_code"] and
+                              (was["response_unit"] or was["unit_code"]) != (before["response_unit"] or
+                                                                             before["unit_code"])):
+            began = (eid, eat)
+        before = was
+    if began is None or not _same(began[1], since if since is not None else dispatched):
+        return False
+    first = db.execute("SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id > ? "
+                       "AND id < ? AND action = 'accept' ORDER BY id LIMIT 1", [tid, began[0], ended]).fetchone()
+    return (was["response_unit"] or was["unit_code"]) == unit and _same(was["accept_due_at"], window) and \
+        _same(signed, first[0] if first else None) and not (signed is None and window is not None and window >= at)
+
+
+def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
+    """A kept case must be on the event that ended it, as the record before that event had it: the unit its
+    签收 part counted for and its window (KEPT); its 派发 an assign or transfer, its 签收 an accept, its start
+    after the dispatch an event of the ticket's. A current case's `response_since` must be an event's moment
+    and the trigger-kept index must hold it."""
+    if not columns_of(db, "unit_cases"):
+        return set()
+    out = set()
+    for number, tid, *case in db.execute(_CASES_SQL, [start, end]):
+        # (a ticket passed on twice in one second has two such events: the case must be one's)
+        ends = [e for (e,) in db.execute("SELECT id FROM ticket_events INDEXED BY ticket_events_ticket WHERE "
+                                         "ticket_id = ? AND abs(at - ?) < 0.001 AND action = ?",
+                                         [tid, case[3], case[4]])]
+        if not any(_case_backed(db, tid, ended, *case) for ended in ends):
+            out.add((number, "case"))
+    for number, tid, since, kept_since in db.execute(_BEGUN_SQL, [start, end]):
+        if not _same(since, kept_since) or _event_at(db, tid, since) is None:
+            out.add((number, "response_since"))
+    return out
+
+
 def _since_counts(since: float | None, due: float, dispatched: float | None) -> float | None:
     """`since` as the rates read it: a ticket counts open past its deadline only at cuts after its deadline and
     its 派发, where a hand-over at or before both is no hand-over (resolve_since < cut either way)."""
@@ -362,6 +432,7 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
     for sql in _MISSES_SQL:
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
     seen.update(_since_disagrees(db, end))
+    seen.update(_cases_disagree(db, start, end))
     if "open_from" in columns_of(db, "unit_misses"):  # m061
         seen.update(_open_from_disagrees(db, start, end))
     if "resolved_at" in columns_of(db, "unit_misses"):  # m067

@@ -775,11 +775,14 @@ CREDIT_COLUMNS = ("unit_code, kind, created_at, dispatched_at, accepted_at, acce
                   "rated_at, rating, close_reason, closed_at, rated_unit, response_unit, resolve_unit, stood_in")
 
 
-def _credit_day_rows(row: str, sign: int, m050: bool = False) -> str:
+def _credit_day_rows(row: str, sign: int, m050: bool = False, m066: bool = False) -> str:
     """`m050`: a rating by a ticket writer who is or was staff (tickets.by_insider) is not counted, and a withdrawn
-    ticket is in no unit's 派发 (a lapse before it stays: unit_misses)."""
+    ticket is in no unit's 派发 (a lapse before it stays: unit_misses). `m066`: the 签收 case is counted on the day
+    it began, coalesce(response_since, dispatched_at) (storage.tickets.CASE_START)."""
     kept = f" AND {row}.state != 'withdrawn'" if m050 else ""
     def day(column: str) -> str:
+        if column == "dispatched_at" and m066:
+            return f"CAST((coalesce({row}.response_since, {row}.dispatched_at) + 28800) / 86400 AS INTEGER)"
         return f"CAST(({row}.{column} + 28800) / 86400 AS INTEGER)"
     respond = f"coalesce({row}.response_unit, {row}.unit_code)"
     resolve = f"coalesce({row}.resolve_unit, {row}.unit_code)"
@@ -1369,6 +1372,55 @@ def m062_resolve_since_after_start(db: sqlite_utils.Database) -> None:
           # m060's look for older ratings of 代收 answers, from the first event to m059's mark (none on a new file)
           "INSERT INTO integrity_marks (name, value) SELECT 'recredit_scanned', 0 FROM integrity_marks "
           "WHERE name = 'recredit_from'")
+
+
+@migrations()
+def m066_unit_cases(db: sqlite_utils.Database) -> None:
+    """A month over keeps its 派发 and 响应率 (trust17, trust18a). A ticket's 签收 part was counted in the month of
+    its `dispatched_at` for the unit it counts for now, so a later 转派, 撤回 or 退回 moved a dispatch out of a
+    closed month (or, a 退回 keeping dispatched_at, into it for the duty office). Now:
+    - `unit_cases`: each 签收 case that stops being its unit's (the ticket leaves it, is withdrawn, or is
+      dispatched anew) once it came due there (signed, or its window over) is kept with that unit, as it was then,
+      and counted in the month it began (storage.tickets.record_case, cases_in; handlers.rates.compute).
+    - `tickets.response_since`: when the current case began, if not at `dispatched_at` (a 退回 to the duty office
+      keeps the ticket's dispatch; a unit that gets a ticket back gets back its first dispatch): its case counts in
+      the month it arrived. The counters count the case on that day (the unit_days triggers again).
+    No back-fill: departures before this upgrade read as before (the dispatch followed the ticket); every column
+    added is empty on an existing file, so nothing is recounted and nothing walks the tickets but one index."""
+    _exec(db,
+          "ALTER TABLE tickets ADD COLUMN response_since REAL",
+          """CREATE TABLE unit_cases (
+              id INTEGER PRIMARY KEY,
+              ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+              unit_code TEXT NOT NULL,        -- the unit its 签收 part counted for (a 代收 account included)
+              dispatched_at REAL NOT NULL,    -- the ticket's 派发 then
+              since REAL,                     -- when the case became the unit's, if not at dispatched_at
+              at REAL NOT NULL,               -- when it stopped being the unit's
+              action TEXT NOT NULL,           -- the event that ended it (transfer, bounce, withdraw, ...)
+              accept_due_at REAL,             -- its 签收 window
+              accepted_at REAL,               -- signed then (NULL: its window lapsed unsigned)
+              UNIQUE (ticket_id, unit_code, at))""",
+          # a period's kept cases by the moment each began (storage.tickets.cases_in)
+          "CREATE INDEX unit_cases_start ON unit_cases(coalesce(since, dispatched_at), unit_code)",
+          "CREATE INDEX unit_cases_ticket ON unit_cases(ticket_id, unit_code, accept_due_at)",
+          # the few current cases that began after their ticket's dispatch (a 退回, a ticket back at a unit), by
+          # that moment: a partial index kept by triggers, since building one on tickets reads every ticket at
+          # start-up (1.2 s at 1M; the column is empty on an existing file)
+          "CREATE TABLE tickets_response_since (ticket_id INTEGER PRIMARY KEY, since REAL NOT NULL)",
+          "CREATE INDEX tickets_response_since_at ON tickets_response_since(since)",
+          """CREATE TRIGGER tickets_response_since_kept AFTER UPDATE OF response_since ON tickets BEGIN
+              DELETE FROM tickets_response_since WHERE ticket_id = OLD.id;
+              INSERT INTO tickets_response_since (ticket_id, since) SELECT NEW.id, NEW.response_since
+                WHERE NEW.response_since IS NOT NULL; END""",
+          """CREATE TRIGGER tickets_response_since_gone AFTER DELETE ON tickets BEGIN
+              DELETE FROM tickets_response_since WHERE ticket_id = OLD.id; END""",
+          "DROP TRIGGER unit_days_insert",
+          "DROP TRIGGER unit_days_update",
+          "DROP TRIGGER unit_days_delete",
+          f"CREATE TRIGGER unit_days_insert AFTER INSERT ON tickets BEGIN {_credit_day_rows('NEW', 1, True, True)} END",
+          f"CREATE TRIGGER unit_days_update AFTER UPDATE OF {CREDIT_COLUMNS}, by_insider, state, response_since "
+          f"ON tickets BEGIN {_credit_day_rows('OLD', -1, True, True)} {_credit_day_rows('NEW', 1, True, True)} END",
+          f"CREATE TRIGGER unit_days_delete AFTER DELETE ON tickets BEGIN {_credit_day_rows('OLD', -1, True, True)} END")
 
 
 @migrations()

@@ -101,7 +101,8 @@ def record(db: sqlite_utils.Database, ticket: dict[str, Any], action: str, actor
 UPDATABLE = {"state", "dispatched_at", "unit_code", "bounces", "arbitration", "unattended", "accepted_by", "accepted_at",
              "resolved_at", "resolution", "category", "due_at", "accept_due_at", "extension", "rating",
              "rating_comment", "rated_at", "rated_unit", "routing", "reopens", "review", "closed_at", "close_reason",
-             "response_unit", "resolve_unit", "stood_in", "kind", "citizen_withdrew_at", "resolve_since"}
+             "response_unit", "resolve_unit", "stood_in", "kind", "citizen_withdrew_at", "resolve_since",
+             "response_since"}
 
 
 # Whose rate a piece of work counts in is the value of its credit column (response_unit, resolve_unit,
@@ -172,6 +173,7 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         # period's figures do not change when a ticket comes back (m060)
         fields.setdefault("resolve_since", now)
     misses = _record_miss(db, ticket, to_state, now, action, fields)
+    record_case(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
         if isinstance(fields.get(key), dict):
@@ -268,6 +270,80 @@ def _insert_miss(db: sqlite_utils.Database, row: list, accept_due: float | None,
     return True
 
 
+# The moment a ticket's current 签收 case began (m066): its dispatch, or its coming to the unit after it
+# (response_since). A case counts in 派发 and 响应率 of the period it began in, for the unit its 签收 part counts for.
+CASE_START = "coalesce(response_since, dispatched_at)"
+
+
+def case_start(ticket: dict[str, Any]) -> float | None:
+    """CASE_START of a ticket row."""
+    return ticket.get("response_since") or ticket.get("dispatched_at")
+
+
+def record_case(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, now: float, action: str,
+                fields: dict[str, Any]) -> None:
+    """A 签收 case that stops being its unit's — the ticket leaves it (退回, 转派: the unit its 签收 part counts for
+    changes with the holder), is withdrawn, or is dispatched anew — is kept with that unit as it was (m066
+    unit_cases), once it came due there: signed, or its window over. One inside its window and unsigned was
+    neither done nor missed by the unit: no case of its own (its month has not settled yet). And the case the
+    ticket starts with its new unit begins now (`response_since`), unless it is a case that unit had already
+    (the same window given back, Desk.handover): then when that one began. So a month over keeps its 派发 and
+    响应率 whatever happens to its tickets later (handlers.rates.compute reads both)."""
+    if "response_since" not in ticket or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None:
+        return  # (a database before m066; praise; a ticket not dispatched yet: no case)
+    after = {**ticket, **fields}
+    respond, goes_to = credit(ticket)[0], credit(after)[0]
+    moved = after.get("unit_code") != ticket.get("unit_code") and goes_to != respond
+    redispatched = "dispatched_at" in fields and fields["dispatched_at"] != ticket["dispatched_at"]
+    if not (moved or redispatched or to_state == "withdrawn"):
+        return
+    window, signed = ticket.get("accept_due_at"), ticket.get("accepted_at")
+    if respond and (signed is not None or not window or window < now) and not db.execute(  # lapsed: as a miss
+            "SELECT 1 FROM unit_cases INDEXED BY unit_cases_ticket WHERE ticket_id = ? AND unit_code = ? "
+            "AND accept_due_at IS ?", [ticket["id"], respond, window]).fetchone():  # one window, one case
+        db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
+                   "accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [ticket["id"], respond, ticket["dispatched_at"], ticket.get("response_since"), now, action,
+                    window, signed])
+    if to_state == "withdrawn" or after.get("dispatched_at") is None:
+        return
+    again = db.execute(f"SELECT {CASE_START.replace('response_since', 'since')} FROM unit_cases INDEXED BY "
+                       "unit_cases_ticket WHERE ticket_id = ? AND unit_code = ? AND accept_due_at IS ?",
+                       [ticket["id"], goes_to, after.get("accept_due_at")]).fetchone()
+    began = again[0] if again else now
+    fields["response_since"] = None if began == after["dispatched_at"] else began
+
+
+def _cases_begun(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None) -> list[dict]:
+    """The period rows (PERIOD_COLUMNS) of the tickets whose current 签收 case began in [start, end) after their
+    dispatch (m066 response_since: its trigger-kept index, a few rows)."""
+    if not has_table(db, "tickets_response_since"):
+        return []  # a database before m066
+    where, args = _unit_filter(units, rated=True)
+    return list(db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets WHERE id IN (SELECT "
+                         f"ticket_id FROM tickets_response_since WHERE since >= ? AND since < ?){where}",
+                         [start, end, *args]))
+
+
+def cases_in(db: sqlite_utils.Database, start: float, end: float,
+             units: list[str] | None = None) -> list[dict[str, Any]]:
+    """The kept 签收 cases (m066) that began in [start, end), each with the unit it counts for and, as `ticket`,
+    the columns its ticket's 签收 part counts by now (handlers.rates: a case the ticket has again, the same unit
+    and window, is counted once, as the ticket's). One index range of the period (unit_cases_start)."""
+    if not has_table(db, "unit_cases"):
+        return []  # a database before m066
+    units = None if units is None else with_accounts(units)
+    where, args = ("", []) if units is None else (f" AND c.unit_code IN ({','.join('?' * len(units))})", list(units))
+    start_expr = "coalesce(c.since, c.dispatched_at)"
+    return [{"unit_code": r[0], "accept_due_at": r[1], "accepted_at": r[2], "ticket_id": r[3], "start": r[4],
+             "ticket": {"id": r[3], "unit_code": r[5], "response_unit": r[6], "accept_due_at": r[7], "state": r[8]}}
+            for r in db.execute(
+                f"SELECT c.unit_code, c.accept_due_at, c.accepted_at, c.ticket_id, {start_expr}, t.unit_code, "
+                f"t.response_unit, t.accept_due_at, t.state FROM unit_cases c INDEXED BY unit_cases_start "
+                f"JOIN tickets t ON t.id = c.ticket_id WHERE {start_expr} >= ? AND {start_expr} < ?{where}",
+                [start, end, *args])]
+
+
 def version(db: sqlite_utils.Database, ticket_id: int) -> int:
     """The ticket's latest event id: a form carries it, so an action on a ticket changed since the page was
     loaded (another person's 办结, a 不满意, a transfer, the same form sent twice) is not taken blindly."""
@@ -285,10 +361,15 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
     where, args = ("", []) if units is None else (f" AND m.unit_code IN ({','.join('?' * len(units))})", list(units))
     head = ("SELECT m.id, m.unit_code, m.at, m.response, m.overdue, m.ticket_id, t.unit_code, t.resolve_unit, "
             "t.due_at, t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, "
-            "t.resolve_since, {open_from}, {kept} FROM unit_misses m INDEXED BY {index} JOIN tickets t "
+            "t.resolve_since, {open_from}, {kept}, {case_kept} FROM unit_misses m INDEXED BY {index} JOIN tickets t "
             "ON t.id = m.ticket_id ")
     have = columns_of(db, "unit_misses")
     kept = "m.resolved_at" if "resolved_at" in have else "NULL"
+    # its 签收 window is a kept case (m066): the lapse counts there, in the month the case began
+    case_kept = ("EXISTS (SELECT 1 FROM unit_cases c INDEXED BY unit_cases_ticket WHERE c.ticket_id = m.ticket_id "
+                 "AND c.unit_code = m.unit_code AND c.accept_due_at IS m.accept_due_at)"
+                 if has_table(db, "unit_cases") else "0")  # (m066 came after m060's accept_due_at)
+    head = head.replace("{case_kept}", case_kept)
     sources = [(head.format(open_from="NULL", kept=kept, index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
                 [start, end, *args])]
     if "open_from" in have:
@@ -305,13 +386,22 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
         for r in db.execute(sql, params):
             seen.setdefault(r[0], {
                 "unit_code": r[1], "at": r[2], "response": r[3], "overdue": r[4], "ticket_id": r[5],
-                "open_from": r[16], "resolved_at": r[17],
+                "open_from": r[16], "resolved_at": r[17], "case_kept": bool(r[18]),
                 "ticket": {"id": r[5], "unit_code": r[6], "resolve_unit": r[7], "due_at": r[8], "dispatched_at": r[9],
                            "resolved_at": r[10], "state": r[11], "response_unit": r[12], "accepted_at": r[13],
                            "accept_due_at": r[14], "resolve_since": r[15]}})
     out = list(seen.values())
     settle_resolve_since(db, [m["ticket"] for m in out])
     return out
+
+
+def has_table(db: sqlite_utils.Database, table: str) -> bool:
+    """Whether a table exists: once seen, remembered for the connection (a migration only adds), so the rates read
+    the schema once, not at every period (a database before m066 has no unit_cases)."""
+    known = db.__dict__.setdefault("tables_seen", set())
+    if table not in known and columns_of(db, table):
+        known.add(table)
+    return table in known
 
 
 def columns_of(db: sqlite_utils.Database, table: str) -> set[str]:
@@ -653,7 +743,7 @@ def first_created(db: sqlite_utils.Database) -> float | None:
 # The columns the rates and the digest need: no text, no JSON to decode.
 PERIOD_COLUMNS = ("id, number, kind, category, unit_code, school_code, state, created_at, dispatched_at, "
                   "due_at, accept_due_at, accepted_at, resolved_at, rated_at, rating, closed_at, close_reason, "
-                  "response_unit, resolve_unit, stood_in, resolve_since")
+                  "response_unit, resolve_unit, stood_in, resolve_since, response_since")
 RESPOND_UNIT = "coalesce(response_unit, unit_code)"  # the unit a ticket's 签收 part counts for (credit)
 RESOLVE_UNIT = "coalesce(resolve_unit, unit_code)"   # the unit its 办结 part counts for
 # the 办结 part was with the unit it counts for at the cut (?): handlers.rates._resolution_case's rule (m060)
@@ -788,6 +878,8 @@ def for_period(db: sqlite_utils.Database, start: float, end: float, units: list[
             rows.setdefault(r["id"], r)
     for r in db.query(f"SELECT {PERIOD_COLUMNS}, rated_unit, by_insider FROM tickets INDEXED BY tickets_late "
                       f"WHERE resolved_at > due_at AND resolved_at >= ? AND due_at < ?{where}", [end, end, *args]):
+        rows.setdefault(r["id"], r)
+    for r in _cases_begun(db, start, end, units):
         rows.setdefault(r["id"], r)
     if open_overdue is None:  # still open past a deadline: from the covering index of open tickets
         open_overdue = overdue_rows(db, end, units)
@@ -1055,7 +1147,7 @@ def accept_pending(db: sqlite_utils.Database, start: float, end: float, now: flo
     where, args = _credit_filter(units, RESPOND_UNIT)
     return {r[0]: r[1] for r in db.execute(
         f"SELECT {RESPOND_UNIT}, count(*) FROM tickets INDEXED BY tickets_accept_pending WHERE accepted_at IS NULL "
-        f"AND accept_due_at > ? AND dispatched_at >= ? AND dispatched_at < ? AND kind != 'praise' "
+        f"AND accept_due_at > ? AND {CASE_START} >= ? AND {CASE_START} < ? AND kind != 'praise' "
         f"AND state != 'withdrawn'{where} "
         f"GROUP BY 1", [now, start, end, *args])}
 

@@ -107,7 +107,8 @@ def _review_rates(d, period: str = "2026-11"):
             "rates by day": rates.for_period(conn, start, end, None, now),
             "rates by rows": rates.compute(tickets.for_period(conn, start, end), start, end, now,
                                            tickets.ratings_in(conn, start, end),
-                                           misses=tickets.misses_in(conn, start, end)),
+                                           misses=tickets.misses_in(conn, start, end),
+                                           cases=tickets.cases_in(conn, start, end)),
             "digest": {u.code: u.now for u in digest.build(conn, "2026-W49", now, TZ).units},
             "public": {c: w["month"].rates for c, w in public.snapshot(conn, now, TZ).windows.items()
                        if "month" in w},

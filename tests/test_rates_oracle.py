@@ -25,7 +25,7 @@ import pytest
 
 from bot.app import DB, DISPATCHER, SCHEDULER, create_app
 from bot.demo import demo_config
-from handlers import rates
+from handlers import digest, rates
 from handlers.clock import FixedClock
 from handlers.messages import Inbound
 from storage import staff, tickets
@@ -112,6 +112,12 @@ class Case:
     lapsed: dict = dataclasses.field(default_factory=dict)  # unit -> the 签收 window of its own it had let lapse then
     sent: dict = dataclasses.field(default_factory=dict)  # unit -> when it first got the ticket (its 派发 back, audit14)
     since: float | None = None        # when a hand-over last moved the 办结 part (None: since its dispatch; trust15)
+    began: float | None = None        # when its current 签收 case began, if not at its dispatch (m066)
+
+    @property
+    def start(self) -> float:
+        """The moment its current 签收 case began: the period its 派发 counts in."""
+        return self.began or self.dispatched
 
     def respond_unit(self) -> str:
         return self.resp or self.holder
@@ -132,10 +138,23 @@ class Model:
     cases: dict[str, Case] = dataclasses.field(default_factory=dict)
     rating_events: list[tuple[str, float, int, bool, str]] = dataclasses.field(default_factory=list)
     # unit, 办结 a 不满意 cleared (at), late, number, open past its deadline from (trust18b: kept in its month)
-    kept: list[tuple[str, float, bool, str, float | None]] = dataclasses.field(default_factory=list)
+    kept_resolved: list[tuple[str, float, bool, str, float | None]] = dataclasses.field(default_factory=list)
     # unit, at, resp, overdue, number, open past its deadline with that unit since (left open: trust16)
     misses: list[tuple[str, float, int, int, str, float | None]] = dataclasses.field(default_factory=list)
     windows: set = dataclasses.field(default_factory=set)  # (number, unit, 签收 window) missed: one miss a window
+    # 签收 cases kept with their unit when they stopped being its (m066): (number, unit, window) -> (began, signed)
+    kept_cases: dict = dataclasses.field(default_factory=dict)
+
+    def case_ends(self, c: Case, now: float) -> None:
+        """The ticket's 签收 case stops being its unit's (退回, 转派, 撤回): kept there once it came due (signed, or
+        its window over), one case a window."""
+        if c.accepted is not None or not c.accept_due or c.accept_due < now:
+            self.kept_cases.setdefault((c.number, c.respond_unit(), c.accept_due), (c.start, c.accepted))
+
+    def case_begins(self, c: Case, now: float) -> None:
+        """`c` has its new unit and window: its case begins now, or when the same case (given back) began."""
+        began = self.kept_cases.get((c.number, c.respond_unit(), c.accept_due), (now,))[0]
+        c.began = None if began == c.dispatched else began
 
     def lapsed_response(self, c: Case, now: float) -> bool:
         if not c.accept_due:
@@ -175,7 +194,7 @@ class Model:
     @staticmethod
     def late_response(c: Case, start: float, end: float, now: float) -> bool:
         """Counted late in its 签收 unit's own 响应率 of the period: dispatched in it and not signed in time."""
-        if not (start <= c.dispatched < end) or c.state == "withdrawn":
+        if not (start <= c.start < end) or c.state == "withdrawn":
             return False
         if c.accepted is not None:
             return not (c.accept_due and c.accepted <= c.accept_due)
@@ -210,13 +229,13 @@ class Model:
             if not c.watch:
                 continue
             respond, resolve = c.respond_unit(), c.resolve_unit()
-            if start <= c.dispatched < end and c.state != "withdrawn" and respond.startswith(STAND):
+            if start <= c.start < end and c.state != "withdrawn" and respond.startswith(STAND):
                 out[respond[len(STAND):]]["proxied"] += 1  # the stand-in's 代收, not in its 响应率
                 # late as a unit's own would be: due by now and not signed in time (shown apart, trust15)
                 out[respond[len(STAND):]]["proxied_late_response"] += self.late_response(c, start, end, now)
                 if c.stood_in:
                     out[c.holder]["stood_in"] += 1
-            elif start <= c.dispatched < end and c.state != "withdrawn":
+            elif start <= c.start < end and c.state != "withdrawn":
                 u = out[c.respond_unit()]
                 u["dispatched"] += 1
                 if c.accepted is not None or not c.accept_due or c.accept_due <= now:
@@ -251,7 +270,7 @@ class Model:
         for (_, unit), score in last.items():
             out[unit]["rated"] += 1
             out[unit]["satisfied"] += score in (1, 2)
-        for unit, t, late, number, since in self.kept:  # a 办结 a 不满意 cleared: its month keeps it
+        for unit, t, late, number, since in self.kept_resolved:  # a 办结 a 不满意 cleared: its month keeps it
             if start <= t < end:
                 if unit.startswith(STAND):
                     out[unit[len(STAND):]]["proxied_resolved"] += 1
@@ -270,19 +289,32 @@ class Model:
                 responds = c.watch and c.respond_unit() == unit and self.late_response(c, -INF, INF, now)
                 resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
                 f = late.setdefault((number, unit), [0, 0, 0])
-                f[0] |= left and r and not responds
+                # (a lapsed window is a kept case, m066: late in the month the case began, below)
                 f[1] |= o and not resolves
                 f[2] |= left and ((r and not responds) or (o and not resolves))  # it left in this period
-        for unit, t, o, number, since in self.kept:  # open past its deadline at ends before that 办结
+        for unit, t, o, number, since in self.kept_resolved:  # open past its deadline at ends before that 办结
             if o and since is not None and since < cut <= t and not (start <= t < end):
                 c = self.cases[number]
                 resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
                 late.setdefault((number, unit), [0, 0, 0])[1] |= not resolves
+        for (number, unit, window), (began, signed) in self.kept_cases.items():
+            c = self.cases[number]
+            if not start <= began < end or (c.state != "withdrawn" and c.respond_unit() == unit
+                                            and c.accept_due == window):
+                continue  # another period's, or the ticket's own case again (given back): counted above
+            if unit.startswith(STAND):
+                out[unit[len(STAND):]]["proxied"] += 1
+                out[unit[len(STAND):]]["proxied_late_response"] += not (signed is not None and window
+                                                                        and signed <= window)
+            else:
+                out[unit]["dispatched"] += 1
+                out[unit]["response_due"] += 1
+                out[unit]["accepted_in_time"] += bool(signed is not None and window and signed <= window)
         for (_, unit), (r, o, left) in late.items():
             if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
                 out[unit[len(STAND):]]["proxied_late"] += o
                 out[unit[len(STAND):]]["proxied_late_response"] += r
-            elif r or o:
+            elif r or o or left:
                 out[unit]["response_due"] += r
                 out[unit]["open_overdue"] += o
                 out[unit]["left_late"] += left
@@ -424,11 +456,13 @@ class World:
             # the 办结 part stays with the unit it counted for (kept, or a stand-in's: the duty office): no miss
             stays = (snapshot.resolve_unit() if keeps else t["unit_code"]) == snapshot.resolve_unit()
             self.model.leaves(snapshot, now, stays=stays)
+            self.model.case_ends(snapshot, now)
             self.model.arrive(c, t["unit_code"], now)
             c.unattended = False                      # the duty office holds it: its own work
             c.resp, c.res, c.waiting = None, snapshot.resolve_unit() if keeps else None, keeps
             self.model.handed(c, snapshot, now)
             c.accept_due = t["accept_due_at"]
+            self.model.case_begins(c, now)  # the duty office's case: the month it arrived (m066)
             c.resolved = None if c.state == "open" else c.resolved
 
     async def transfer(self, c: Case) -> None:
@@ -452,9 +486,11 @@ class World:
                 assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.sent.get(target, snapshot.dispatched)), (t, snapshot)
                 if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
                     assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
+            self.model.case_ends(snapshot, now)
             c.dispatched, c.accept_due, c.due = t["dispatched_at"], t["accept_due_at"], t["due_at"]
             self.model.arrive(c, target, now)
             self.model.handed(c, snapshot, now)
+            self.model.case_begins(c, now)
             c.sent.setdefault(target, now)
 
     async def extend(self, c: Case) -> None:
@@ -483,7 +519,7 @@ class World:
         late = bool(snapshot.due and snapshot.resolved is not None and snapshot.resolved > snapshot.due)
         if snapshot.resolved is not None:  # the 办结 it clears stays in its month (trust18b)
             since = max(snapshot.due, snapshot.since or snapshot.due) if late else None
-            self.model.kept.append((snapshot.resolve_unit(), snapshot.resolved, late, c.number, since))
+            self.model.kept_resolved.append((snapshot.resolve_unit(), snapshot.resolved, late, c.number, since))
         if not first:                             # a second (or later) 不满意: the bureau reviews it
             assert t["review"] and t["unit_code"] == DUTY_UNIT, t
             kept = c.respond_unit()
@@ -503,6 +539,7 @@ class World:
             # withdrawn, it leaves 派发 and 解决率; what it had let lapse stays a miss (m050: the 签收 window too)
             self.model.miss(snapshot, now,
                             self.model.lapsed_response(snapshot, now), self.model.lapsed_resolution(snapshot, now))
+            self.model.case_ends(snapshot, now)  # its 签收 case stays with its unit (m066)
             c.state = "withdrawn"
 
     async def bind(self, unit: str) -> None:
@@ -592,7 +629,8 @@ async def read_surfaces(world: World, weeks: list[str], month: str) -> dict[str,
             # the same period in UTC+8 seconds but off the counts' midnights: computed from the tickets
             p["rates.compute"] = {c: as_counts(r) for c, r in rates.with_praise(rates.compute(  # from the rows
                 tickets.for_period(conn, start, end), start, end, now, tickets.ratings_in(conn, start, end),
-                misses=tickets.misses_in(conn, start, end)), tickets.praise_by_unit(conn, start, end)).items()}
+                misses=tickets.misses_in(conn, start, end), cases=tickets.cases_in(conn, start, end)),
+                tickets.praise_by_unit(conn, start, end)).items()}
             p["dashboard"] = {r.code: as_counts(r.rates, False) for r in dashboard.read(
                 conn, units, None, dashboard.parse_period("week", week, TZ), now, TZ, "全局").ranking}
             p["rates detail (/w/rates)"] = traced(conn, units, start, end, now)
@@ -718,6 +756,8 @@ async def play(seed: int, tmp_path, port: int, start: str = "2026-11-02 09:00", 
         world.bound_here = {}
         unbound = [s for s in SCHOOLS if s not in ACTORS]
         end = at(until)
+        weeks = [digest.week_of(at(start) + 7 * 86400 * i, TZ) for i in range(5)]
+        world.settled = {}  # week -> each unit's 派发 and 响应率 read once its 签收 windows were over
         while clock.now() < end:
             for _ in range(rng.randint(2, 6)):
                 await world.step()
@@ -725,9 +765,20 @@ async def play(seed: int, tmp_path, port: int, start: str = "2026-11-02 09:00", 
             await world.sweep()
             if unbound and clock.now() > at(start) + 14 * 86400 and rng.random() < 0.1:
                 await world.bind(unbound.pop(0))
+            for w in weeks:
+                s, e = digest.bounds(w, TZ)
+                if w not in world.settled and clock.now() >= e + 4 * 86400:
+                    world.settled[w] = await responses(app, s, e, clock.now())
         clock.at = at(read_at)
         await world.sweep()
         yield world
+
+
+async def responses(app, start: float, end: float, now: float) -> dict[str, tuple[int, int, int]]:
+    """Each unit's 派发, 应签收 and 按时签收 of [start, end), read at `now`."""
+    got = await app[DB].read(lambda c: rates.for_period(c, start, end, None, now))
+    return {u: (r.dispatched, r.response_due, r.accepted_in_time) for u, r in got.items()
+            if r.dispatched or r.response_due}
 
 
 # (seed, first day, last day, read on, its weeks, its month). October 2026 has the National Day holidays (1-7
@@ -752,11 +803,14 @@ async def test_every_surface_agrees_with_the_reference_model(seed, first, last, 
     port = free_port()
     async for world in play(seed, tmp_path, port, first, last, read_at):
         from storage import directory
+        for week, was in world.settled.items():  # a week over keeps its 派发 and 响应率 (m066, trust17's probe)
+            s, e = digest.bounds(week, TZ)
+            assert await responses(world.app, s, e, world.clock.now()) == was, week
         world.units = {u["code"]: u for u in await world.app[DB].run(directory.all_units)}
         shown = await read_surfaces(world, weeks, month)
         now = world.clock.now()
         problems = []
-        from handlers import digest, review
+        from handlers import review
         shown[month]["rates export (HTTP csv)"], shown[month]["rates export (HTTP xlsx)"] = \
             await exported(world, port, month)
         for week in weeks[-2:]:

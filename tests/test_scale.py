@@ -358,7 +358,8 @@ def test_a_schools_quarter_trace_reads_its_own_tickets_and_ratings_not_the_burea
         # the same as reading the span's rows of every unit and keeping the unit's
         assert parts == rates.by_ticket(tickets.for_period(whole, start, end), start, end, unit, now,
                                         tickets.ratings_in(whole, start, end),
-                                        tickets.misses_in(whole, start, end)), unit
+                                        tickets.misses_in(whole, start, end),
+                                        tickets.cases_in(whole, start, end)), unit
         assert sorted(map(str, ratings)) == sorted(str(r) for r in tickets.ratings_in(whole, start, end)
                                                    if r["unit_code"] == unit), unit
         assert parts and ratings, unit  # the case has lines and ratings to trace
@@ -382,7 +383,8 @@ def test_period_rates_equal_the_full_history_rates(bulk):
         week = digest.previous_week(week)
         start, end = digest.bounds(week, TZ)
         full = rates.compute([t for t in every if t["created_at"] < end], start, end, scale.NOW,
-                             tickets.ratings_in(db, start, end), misses=tickets.misses_in(db, start, end))
+                             tickets.ratings_in(db, start, end), misses=tickets.misses_in(db, start, end),
+                             cases=tickets.cases_in(db, start, end))
         fast = rates.for_period(db, start, end, now=scale.NOW)
         for unit, r in full.items():
             f = fast.get(unit, rates.Rates())
@@ -765,7 +767,8 @@ async def test_unit_day_counts_kept_by_triggers_equal_a_fresh_count_after_real_c
         misses = await db.read(tickets.misses_in, start, end)  # late departures (m029): both read them alike
         praise = await db.read(tickets.praise_by_unit, start, end)  # the one rule for praise (both read it)
         ratings = await db.read(tickets.ratings_in, start, end)  # 满意率 counts the rating events (both)
-        full = rates.with_praise(rates.compute(every, start, end, now, ratings, misses=misses), praise)
+        cases = await db.read(tickets.cases_in, start, end)  # kept 签收 cases (m066): both read them alike
+        full = rates.with_praise(rates.compute(every, start, end, now, ratings, misses=misses, cases=cases), praise)
         fast = await db.read(rates.for_period, start, end, None, now)
         assert {u: r for u, r in full.items() if r != rates.Rates()} == \
                {u: r for u, r in fast.items() if r != rates.Rates()}, (start, end)

@@ -20,8 +20,6 @@ def _response(r: rates.Rates | None) -> tuple:
     return r.dispatched, r.response_due, r.accepted_in_time, r.response
 
 
-@pytest.mark.xfail(strict=True, reason="派发 follows the ticket: a later 转派/撤回/退回 moves it out of (or into) a "
-                                       "closed month (trust17 report: the design)")
 async def test_a_month_over_keeps_its_dispatches_after_its_tickets_are_passed_on_withdrawn_or_bounced(dialog):
     """收费管理处 signed three November tickets in time: November's 响应率 100%（3）, 派发 3. In December a leader
     passed one to 江南区教育局, the parent withdrew another, and the office bounced the third (退回, to the duty
