@@ -43,6 +43,7 @@ async def test_whose_phone_it_is_before_the_phone_question_is_answered_there(dia
 
 
 # -- 2. a question about the matter at a step: kept with the message, never dropped -----------------------------------
+# (学校可以这样吗？ and 这样收费正常吗 were kept already, as long enough: guards; the short ones were dropped)
 @pytest.mark.parametrize("said", ["这合理吗？", "这合理吗", "学校可以这样吗？", "这样收费正常吗"])
 async def test_a_question_about_the_matter_at_the_kind_question_is_kept(dialog, said):
     d, p = dialog, "o_p20_fair"
