@@ -927,6 +927,16 @@ class _Services(IntakeServices):
         districts = {district for code, _name, district in rows if code in (within or ()) and district}
         return districts.pop() if len(districts) == 1 else None
 
+    def place_lacks(self, text: str, codes: list[str]) -> str | None:
+        """The one district `text` names when none of `codes` lies in it (实验小学 江北那个, the near match 江南区的:
+        江北区), else None."""
+        rows = directory.school_places(self.db)
+        within, _rest = names.place_named(text, rows)
+        if within is None or any(code in within for code in codes):
+            return None
+        districts = {district for code, _name, district in rows if code in within and district}
+        return districts.pop() if len(districts) == 1 else None
+
     def offices_named(self, text: str) -> list[str]:
         """The bureau's offices `text` names (收费管理处, 值班室, 督查室): each office's name without the bureau's,
         and the name in its brackets, as written; what a complaint about the bureau accuses (privacy.ACCUSED)."""

@@ -276,6 +276,8 @@ HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回
 # however few its words (and kept with a school's name said with it).
 FACTS = re.compile(r"\d+(?:\.\d+)?\s*(?:元|块|万|千|百|rmb|yuan)|(?:收|交|花|付|退|罚|扣|要)了?(?:我们?|每人|每个人)?\d+|"
                     r"[一二三四五六七八九1-9]年级|[初高][一二三](?![中])|[一二三四五六七八九十\d]+班")
+# 这合理吗 / 这正常吗 / 违规吗: a short question that judges the matter (kept with it, as its longer forms are)
+JUDGED = re.compile(r"合理|正常|合法|合规|违规|违法|允许|过分|公平|正当|有道理|说得过去|对吗|对不对|应该吗|该不该")
 # The question's own words: they belong to the answer, not to the story.
 KIND_NAMED = re.compile(r"投诉|举报|建议|咨询|请问|表扬|感谢|类型|选|改[为成]?|换成|应该?是|属于|算|不是|是|这")
 SCHOOL_WORDS = re.compile(r"学校|小学|中学|初中|高中|幼儿园|学院|校区|分校|就读|在|读|上学|年级|班|\d+")
@@ -865,6 +867,18 @@ PHONE_ASKED = re.compile(
     _MAY + r"(?:有人|你们|您们|谁|工作人员|教育局)" + _MAY + r"(?:打给我|打电话给我|给我打电话|打我电话|打过来|回电话?)|" +
     r"(?:谁|哪些人)" + _MAY + r"(?:看到|看得到|看见|知道|拿到)(?:我的?)?" + _PHONE_NOUN +
     r")" + _ABOUT_END)
+# 我没有手机 用的我老公的 / 用孩子爸爸的手机 / 这是我女儿的号: whose number it is, the phone step's business (any number
+# that reaches them will do), never words of the message
+_FAMILY = (r"(?:老公|爱人|丈夫|先生|老婆|媳妇|妻子|孩子(?:他|她)?(?:爸爸?|妈妈?)|孩(?:他|她)(?:爸爸?|妈妈?)|女儿|儿子|闺女|孩子|"
+           r"爸爸?|妈妈?|父亲|母亲|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|哥哥?|姐姐?|弟弟?|妹妹?|家人|家里人|亲戚|朋友|同事|邻居|别人)")
+_WHOSE = r"(?:我们?家?的?|我家)?" + _FAMILY + r"的?" + r"(?:" + _PHONE_NOUN + r"|号)?"
+PHONE_NOT_MINE = re.compile(
+    _ABOUT_LEAD + r"(?:我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?[，,。.\s]*)?(?:我|平时|到时候?|就|先|只能|一般)*(?:" +
+    r"(?:这是|是)?(?:用|借)(?:的是?)?" + _WHOSE + r"(?:发的|打的)?|" +              # 用的我老公的 / 用孩子爸爸的手机
+    r"(?:这|这个|那个)?(?:" + _PHONE_NOUN + r"|号)?(?:是|用的是?)" + _WHOSE + r"|" +  # 这是我女儿的号
+    r"(?:留|填|写|给)" + _WHOSE + r"(?:可以|行|也行|也可以|没问题|成)?" +           # 留我老公的电话可以吗
+    r")(?:[，,\s]*(?:可以|行|也行|也可以|没问题|成|可不可以|行不行))?(?:吗|么|吧|啊)?(?:[，,。.\s]*(?:他|她)(?=[^，,。.\s]{0,6}(?:在|方便|能接|接得到|有空|开机))[^，,。.\s]{0,8})?"  # 他白天都在
+    r"(?:[，,。.\s]*我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?)?" + _ABOUT_END)  # (我没有手机 after it too)
 _QUESTION_MARK = re.compile(r"[吗么嘛?？]|会不会|能不能|是不是|可不可以|谁|哪些人|[会能][^了]*$|安全|不[^了]*$")
 PHONE_TO_SCHOOL_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:will|wil|would|can|could|does|do|is|are)\b[^.!?]{0,40}"
                                 r"\b(?:school|teachers?|head ?teacher|principal)\b[^.!?]{0,30}"
@@ -924,8 +938,8 @@ def _tells_by_length(text: str) -> tuple[bool | None, str]:
     core = han_count(FILLER.sub("", t)) + words  # an English word says as much as a character
     if core >= SENTENCE_CHARS or words >= SENTENCE_WORDS:
         return True, t
-    if HOW_OFTEN.search(t) and core >= 2 or FACTS.search(t):
-        return True, t
+    if HOW_OFTEN.search(t) and core >= 2 or FACTS.search(t) or JUDGED.search(t) and (QUESTION.search(t) or ASKED.search(t)):
+        return True, t  # (这合理吗？: a question about the matter, kept with it)
     if core < 2:
         return False, t
     return None, t
@@ -1415,7 +1429,8 @@ class Intake:
         clauses = ASIDE_CLAUSE.findall(text) if len(text) <= 60 else []
         if len(clauses) > 1:
             trial = dataclasses.replace(d)  # (a decision in one clause is kept only if every clause is a remark)
-            said = [self._about_step(state, c, trial) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False
+            said = [None if _phone_in_text(c) else  # (用的我老公的 139…: the number is an answer, never passed over)
+                    self._about_step(state, c, trial) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False
                     and not _ABOUT_LEAD_ONLY.match(c)
                     else "" for c in clauses]
             if None not in said and any(said):
@@ -1452,6 +1467,10 @@ class Intake:
         if state == "phone":  # (its question says who sees the number)
             return school
         return _t(d, "PHONE_SEEN") + (" " if d.lang == "en" else "") + school
+
+    def _phone_not_mine(self, state: str, text: str, d: Draft) -> str | None:
+        """用的我老公的 / 这是我女儿的号: any number that reaches them will do (nothing of it added to the message)."""
+        return None if d.kind == "praise" else _t(d, "PHONE_ANY_NUMBER")
 
     def _phone_declined_early(self, state: str, text: str, d: Draft) -> str | None:
         """电话就不留了吧, or 那不留了 where the question on screen has no such answer: the phone question's answer,
@@ -1865,7 +1884,7 @@ class Intake:
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_WHICH_ONE"))])
             if not found:
                 return self._out("school", d, [Reply(_t(d, "SCHOOL_NOT_FOUND"))])
-            return self._out("school", d, [Reply(self._ask_school(d))])
+            return self._out("school", d, [Reply("\n".join(a for a in (self._none_there(text, d), self._ask_school(d)) if a))])
         d.school, d.school_from, d.school_options = code, "asked", []
         return self._advance(d, [])
 
@@ -2031,9 +2050,11 @@ class Intake:
                     d.kind_from = "asking"  # on screen: only an answer, or the kind named, decides it now
                 d.kind_seen = d.kind_seen or step.state == "confirm"  # (till the message is written anew)
                 if step.state == "school" and d.school_from is None and not d.school_options:
-                    d.school_options = self._schools_named(d.text) or self._sitting_school()
+                    named = self._schools_named(d.text)
+                    d.school_options = named or self._sitting_school()
                     # 在江南实验小学读三年级: offered, not asked anew; else the school of a message just submitted,
                     # as a new matter mid-draft offers the one set aside's (most likely the same: for a yes)
+                    aside = "\n".join(a for a in (aside, named and self._none_there(d.text, d)) if a)
                 ask = alert + (aside + "\n" if aside else "") + step.ask(self, d)
                 if replies and replies[-1].to is None and not replies[-1].extra:  # the note (已补充…), the question
                     replies = [*replies[:-1], Reply(replies[-1].text + "\n" + ask.removeprefix(_t(d, "ACK")))]
@@ -2196,6 +2217,12 @@ class Intake:
             if code:
                 return [code]
         return []
+
+    def _none_there(self, said: str, d: Draft) -> str:
+        """江北区没有找到这个名字的学校: said before the near matches offered when the place the words name has none
+        of them (else the offer reads as if 江北's were meant), "" otherwise."""
+        place = self.s.place_lacks(normalise(said), d.school_options) if d.school_options and d.school is None else None
+        return _t(d, "SCHOOL_NOT_IN_PLACE").format(place=place) if place else ""
 
     def _ask_school(self, d: Draft) -> str:
         if not d.school_options:
@@ -2403,16 +2430,19 @@ class Intake:
             name = self.s.school_names([code])[0]
             return beside_school(text, [name]) if name in text else ""
         found = self._schools_offered(text)
-        if found:
-            return beside_school(text, self.s.school_names(found))
+        if found:  # (江北那个育英小学, 江北 having none: the place says which school was meant, no more)
+            place = self.s.place_in(text) or ""
+            return beside_school(text.replace(place, "").replace(place[:-1], "") if place else text,
+                                 self.s.school_names(found))
         named = SCHOOL_NAME.sub("", text)  # 火星第一小学: meant as a school's name, even one we do not know
         return beside_school(named) if named != text else None
 
     def _read_phone(self, text: str, d: Draft) -> str | None:
         compact = phone_digits(text)
         found = PHONE_IN_TEXT.search(compact)
-        if found:
-            return PHONE_WORDS.sub("", compact.replace(found.group(1), ""))
+        if found:  # (用的我老公的 139…: whose number it is says nothing more)
+            rest = compact.replace(found.group(1), "").strip(PUNCT)
+            return "" if PHONE_NOT_MINE.match(rest) else PHONE_WORDS.sub("", rest)
         if declines_phone(text) or QUESTION.search(text) or _FIVE_DIGITS.search(compact) or OTHER_CONTACT.search(text):
             return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", NO_PHONE.sub("", text)))))
         return None
@@ -2529,6 +2559,7 @@ ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins 
     AboutStep("phone", lambda t: declines_phone_early(t) or PHONE_DECLINE_WORD.fullmatch(t),  # 不留电话 / 那不留了
               Intake._phone_declined_early, early=True, decides=True),
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
+    AboutStep("phone", PHONE_NOT_MINE.match, Intake._phone_not_mine),   # 用的我老公的 / 这是我女儿的号
     AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
     AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
     AboutStep(None, ASKS_WHY_ASKED.match, Intake._why_asked),         # 为什么要问这个？ / 问学校干嘛
@@ -2542,7 +2573,7 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 
 # A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
-_ABOUT_WORD = re.compile(r"电话|手机|号码|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
+_ABOUT_WORD = re.compile(r"电话|手机|号码|的号|[用借](?:的|我|孩子|家)|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
                          r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了(?:什么|啥)|一定|必须|非得|非要")  # (from 为什么: why-asked)
 _ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
 
@@ -2589,6 +2620,7 @@ class IntakeServices:
     suggest_schools: Callable[..., list[tuple[str, str]]]    # (text, said=None): up to three (code, name), best first
     place_only: Callable[[str], str | None]                  # the district a reply names and nothing else (江南那边的)
     place_in: Callable[[str], str | None]                    # the one district a text names anywhere in it
+    place_lacks: Callable[[str, list[str]], str | None]      # the district a text names, none of these schools in it
     school_names: Callable[[list[str]], list[str]]
     similar: Callable[[Draft], dict | None]
     goes_on: Callable[[Draft], dict | None]           # the ticket just filed, if these words may be added to it

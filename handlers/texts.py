@@ -230,6 +230,7 @@ KIND_TAKEN = "好的，按{kind}办理。"
 SCHOOL_WHICH_ONE = "请问是哪一所？请发送学校的名称；不涉及具体学校请回复 0。"
 SCHOOL_OPTIONS_NOTED = "学校名称已记下，稍后请您确认是哪一所。"
 SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都不是请发送完整名称，不涉及具体学校请回复 0。"
+SCHOOL_NOT_IN_PLACE = "{place}没有查到这个名字的学校。"  # before the city's near matches (实验小学 江北那个)
 SCHOOL_SUGGEST_ONE = "是这所学校吗？\n{lines}\n是请回复 1；不是请发送学校的完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
 PHONE_WHY_AT = "留电话是为了承办人员需要核实情况时能联系到您；不留也可以正常办理。"  # (its question says who sees it)
@@ -238,6 +239,7 @@ ANONYMITY_TAKEN_EARLY = "好的，不让学校知道您的身份，只有教育�
 # 电话会给学校吗 / 老师会打给我吗: who sees the number; whether the school does is the consent question's
 # (the phone question itself says who sees it: there only the school's part is said)
 PHONE_SEEN = "号码只有办理留言的工作人员能看到，且隐去中间四位。"
+PHONE_ANY_NUMBER = "用家人的号码也可以，能联系到您就行。"  # 我没有手机 用的我老公的: whose it is does not matter
 PHONE_SCHOOL_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
 PHONE_SCHOOL_NOW = "选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
 PHONE_SCHOOL_HIDDEN = "您已选择不让学校知道身份，学校看不到您的号码。"
@@ -1122,6 +1124,7 @@ EN = {
     "SCHOOL_OPTIONS_NOTED": "School noted; we will ask you shortly which one it is.",
     "SCHOOL_WHICH_ONE": "Which one? Please send the school's own name too (pinyin is fine), or 0 if no particular "
                         "school is concerned.",
+    "SCHOOL_NOT_IN_PLACE": "We found no school by that name in {place}.",
     "SCHOOL_SUGGEST_ONE": "Is it this school?\n{lines}\nReply 1 if so. If not, send the school's name, or 0 if no "
                           "particular school is concerned.",
     "SCHOOL_SUGGEST": "Did you mean one of these?\n{lines}\nPlease reply with the number. If none of them, send the "
@@ -1152,6 +1155,7 @@ EN = {
     "ANONYMITY_TAKEN_EARLY": "All right: the school will not know who you are; only the bureau can see it.",
     "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
                        "education bureau sees who wrote; the school never does.",
+    "PHONE_ANY_NUMBER": "A family member's number is fine, as long as it reaches you.",
     "PHONE_SEEN": "Only the staff handling your message see the number, with its middle digits hidden.",
     "PHONE_SCHOOL_LATER": "We will ask shortly whether the school may know who you are; if you say no, the bureau "
                           "handles your message and the school sees neither your number nor who you are.",

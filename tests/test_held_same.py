@@ -94,6 +94,8 @@ def old_tells_by_length(text: str) -> tuple[bool | None, str]:
         return True, t
     if HOW_OFTEN.search(t) and core >= 2 or intake.FACTS.search(t):  # (a sum or a grade told: people11)
         return True, t
+    if intake.JUDGED.search(t) and (intake.QUESTION.search(t) or intake.ASKED.search(t)):
+        return True, t  # (这合理吗？ kept with the matter: people20, a change of behaviour, not of the rewrite)
     if core < 2:
         return False, t
     return None, t
