@@ -1,8 +1,9 @@
 """A probe, not a test (pytest does not collect it unless named): in the rates oracle's random histories
 (tests/test_rates_oracle.py's World), is a week read 4 days after its end (its 签收 windows over) the same when read
 again on 12-01? Prints, per seed, the figures that moved. `A=1 B=12 pytest -q -s tests/probe_closed_periods.py`.
-trust17: on main every seed moves (派发 follows the ticket; 满意率 reads the latest rating); when the fix of the
-trust17 report is built, this becomes the oracle's check (ORACLE_SEEDS) and this file goes."""
+trust17: every seed moved (派发 followed the ticket; 满意率 read the latest rating). Since trust18a (m066, kept 签收
+cases) and trust18b (m067, kept 办结; 满意率 from the rating events) none moves in seeds 1-40; the oracle checks
+派发/应签收/按时签收 this way (Model.kept_cases). Kept until it checks the rest too, then this file goes."""
 import os, random
 import pytest
 from bot.app import DB, SCHEDULER, create_app
