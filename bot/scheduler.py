@@ -238,7 +238,8 @@ class Jobs:
         """m062: what m060 left for after start-up, in short writes, messages in hand first, until nothing is left
         (then three cheap reads). The `resolve_since` of the tickets the upgrade listed, read from their events on
         a reader, newest first; then the older ratings of 代收 answers, the events by rowid ranges on a reader; then
-        m067's 办结 cleared by a 不满意 (until reached, such a ticket reads as before m067).
+        m067's 办结 cleared by a 不满意 (until reached, such a ticket reads as before m067); then m070's 签收 cases of
+        departures before m066 (until reached, such a ticket reads as before m066).
         Stopped half-way, the database says what is left; the rates read that from the events meanwhile."""
         total = 0
         while await self.db.read(tickets.resolve_since_pending):
@@ -261,6 +262,13 @@ class Jobs:
             kept = (kept or 0) + await self.db.run(tickets.kept_resolved_store, upto, rows)
         if kept is not None:
             log.info("办结 cleared by a 不满意 before the upgrade kept in their months: %d", kept)
+        cases = None  # m070: the 签收 cases of departures before m066 (until reached, a ticket reads as before m066)
+        while await self.db.read(tickets.cases_fill_range) is not None:
+            upto, rows = await self.db.read(tickets.cases_fill_next)
+            await self._yield()
+            cases = (cases or 0) + await self.db.run(tickets.cases_fill_store, upto, rows)
+        if cases is not None:
+            log.info("签收 cases of departures before the upgrade kept with their units: %d row(s)", cases)
         return total
 
     async def scheduled_backup(self) -> None:

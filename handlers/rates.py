@@ -249,13 +249,17 @@ def satisfaction(ratings: Iterable[dict], start: float, end: float, out: dict[st
 def _kept_cases(out: dict[str, Rates], cases: Iterable[dict], start: float, end: float) -> None:
     """The kept 签收 cases (storage.tickets.cases_in, m066) that began in [start, end): each in its unit's 派发 and
     响应率 as it was when it stopped being the unit's (it came due there: signed, in time or not, or its window
-    over). A case its ticket has again (the same unit and window, given back: Desk.handover) is the ticket's own
+    over), and in its holder's 代收 N件 if a part was 代收 then. A case its ticket has again (the same unit and window, given back: Desk.handover) is the ticket's own
     row's, counted there once."""
     for c in cases:
         if not _within(c["start"], start, end):
             continue
         t = c["ticket"]
         if t["state"] != "withdrawn" and credit(t)[0] == c["unit_code"] and t["accept_due_at"] == c["accept_due_at"]:
+            continue
+        if c.get("stood_in"):  # its holder's 代收 N件 then (m070): stays in the month, wherever the ticket went
+            out.setdefault(c["stood_in"], Rates()).stood_in += 1
+        if c.get("stood_only"):  # (read for that holder alone)
             continue
         r = out.setdefault(c["unit_code"], Rates())
         r.dispatched += 1

@@ -224,6 +224,7 @@ _MISSES_SQL = (
      "WHERE name = 'kept_resolved_from'), 0))))"),
     ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_misses JOIN json_each(e.misses) j "
      "JOIN tickets t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? AND e.misses IS NOT NULL "
+     "AND json_extract(j.value, '$[1]') IS NOT 'case' "  # (a kept 签收 case it wrote: _CASES_NAMED_SQL)
      "AND NOT EXISTS (SELECT 1 FROM unit_misses m WHERE m.at = e.at AND (m.unit_code = json_extract(j.value, '$[0]') "
      # an event older than m059 named a 代收 part's miss by its stand-in's code; m059 renamed it (and vouched for it)
      "OR (e.id < coalesce((SELECT value FROM integrity_marks WHERE name = 'recredit_from'), 0) "
@@ -322,6 +323,13 @@ _KEPT_SQL = (
 _CASES_SQL = ("SELECT t.number, c.ticket_id, c.unit_code, c.dispatched_at, c.since, c.at, c.action, c.accept_due_at, "
               "c.accepted_at FROM unit_cases c INDEXED BY unit_cases_start JOIN tickets t ON t.id = c.ticket_id "
               "WHERE coalesce(c.since, c.dispatched_at) >= ? AND coalesce(c.since, c.dispatched_at) < ?")
+# A kept case an event names (m070: [unit, "case"] among what it wrote) must be there: deleted, its unit's month
+# would lose a 派发 (a late one: its 响应率 would rise) with nothing else to show it.
+_CASES_NAMED_SQL = ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_misses JOIN json_each(e.misses) j "
+                    "JOIN tickets t ON t.id = e.ticket_id WHERE e.at >= ? AND e.at < ? AND e.misses IS NOT NULL "
+                    "AND json_extract(j.value, '$[1]') = 'case' AND NOT EXISTS (SELECT 1 FROM unit_cases c "
+                    "INDEXED BY unit_cases_ticket WHERE c.ticket_id = e.ticket_id "
+                    "AND c.unit_code = json_extract(j.value, '$[0]') AND abs(c.at - e.at) < 0.001)")
 _BEGUN_SQL = ("SELECT t.number, t.id, t.response_since, s.since FROM tickets_response_since s JOIN tickets t "
               "ON t.id = s.ticket_id WHERE s.since >= ? AND s.since < ?")
 
@@ -376,6 +384,7 @@ def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[
                                          [tid, case[3], case[4]])]
         if not any(_case_backed(db, tid, ended, *case) for ended in ends):
             out.add((number, "case"))
+    out.update((number, "case") for (number,) in db.execute(_CASES_NAMED_SQL, [start, end]))
     for number, tid, since, kept_since in db.execute(_BEGUN_SQL, [start, end]):
         if not _same(since, kept_since) or _event_at(db, tid, since) is None:
             out.add((number, "response_since"))

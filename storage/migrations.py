@@ -1438,3 +1438,19 @@ def m067_kept_resolutions(db: sqlite_utils.Database) -> None:
           "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'kept_resolved_from', coalesce(max(id), 0) + 1 "
           "FROM ticket_events",
           "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('kept_resolved_scanned', 0)")
+
+
+@migrations()
+def m070_cases_back_filled(db: sqlite_utils.Database) -> None:
+    """trust19: what m066 left out.
+    - The 签收 cases of departures before m066 (退回, 转派, 撤回): their 派发 and 响应率 still followed the ticket to
+      its new unit. The service keeps them after start-up (job upgrade-fill: events from `cases_fill_scanned` to
+      the mark, storage.tickets.cases_fill_next/store, record_case's rule replayed over each ticket's events);
+      until a ticket is reached it reads as before m066, each ticket all at once.
+    - `unit_cases.stood_in`: the holder whose ticket a stand-in did a part of (代收) when the case ended, so its
+      代收 N件 stays in the month the case began (handlers.rates._kept_cases).
+    Nothing walks the history here: a column and two marks."""
+    _exec(db, "ALTER TABLE unit_cases ADD COLUMN stood_in TEXT",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'cases_fill_from', coalesce(max(id), 0) + 1 "
+          "FROM ticket_events",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('cases_fill_scanned', 0)")

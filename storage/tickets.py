@@ -173,7 +173,7 @@ def transition(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str,
         # period's figures do not change when a ticket comes back (m060)
         fields.setdefault("resolve_since", now)
     misses = _record_miss(db, ticket, to_state, now, action, fields)
-    record_case(db, ticket, to_state, now, action, fields)
+    misses += record_case(db, ticket, to_state, now, action, fields)
     fields["state"] = to_state
     for key in ("extension", "routing"):
         if isinstance(fields.get(key), dict):
@@ -281,37 +281,62 @@ def case_start(ticket: dict[str, Any]) -> float | None:
 
 
 def record_case(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, now: float, action: str,
-                fields: dict[str, Any]) -> None:
+                fields: dict[str, Any]) -> list[list]:
     """A 签收 case that stops being its unit's — the ticket leaves it (退回, 转派: the unit its 签收 part counts for
     changes with the holder), is withdrawn, or is dispatched anew — is kept with that unit as it was (m066
     unit_cases), once it came due there: signed, or its window over. One inside its window and unsigned was
     neither done nor missed by the unit: no case of its own (its month has not settled yet). And the case the
     ticket starts with its new unit begins now (`response_since`), unless it is a case that unit had already
     (the same window given back, Desk.handover): then when that one began. So a month over keeps its 派发 and
-    响应率 whatever happens to its tickets later (handlers.rates.compute reads both)."""
+    响应率 whatever happens to its tickets later (handlers.rates.compute reads both). Returns what the event
+    names of it (m070: [unit, "case"], so verify-rates sees a kept case deleted)."""
     if "response_since" not in ticket or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None:
-        return  # (a database before m066; praise; a ticket not dispatched yet: no case)
+        return []  # (a database before m066; praise; a ticket not dispatched yet: no case)
     after = {**ticket, **fields}
-    respond, goes_to = credit(ticket)[0], credit(after)[0]
-    moved = after.get("unit_code") != ticket.get("unit_code") and goes_to != respond
-    redispatched = "dispatched_at" in fields and fields["dispatched_at"] != ticket["dispatched_at"]
-    if not (moved or redispatched or to_state == "withdrawn"):
-        return
-    window, signed = ticket.get("accept_due_at"), ticket.get("accepted_at")
-    if respond and (signed is not None or not window or window < now) and not db.execute(  # lapsed: as a miss
+    end = case_ends(ticket, after, to_state, now)
+    if end is None:
+        return []
+    written = []
+    if end["kept"] and not db.execute(
             "SELECT 1 FROM unit_cases INDEXED BY unit_cases_ticket WHERE ticket_id = ? AND unit_code = ? "
-            "AND accept_due_at IS ?", [ticket["id"], respond, window]).fetchone():  # one window, one case
-        db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
-                   "accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   [ticket["id"], respond, ticket["dispatched_at"], ticket.get("response_since"), now, action,
-                    window, signed])
+            "AND accept_due_at IS ?", [ticket["id"], end["unit"], end["window"]]).fetchone():  # one window, one case
+        _insert_case(db, [ticket["id"], end["unit"], ticket["dispatched_at"], ticket.get("response_since"), now,
+                          action, end["window"], end["signed"]], end["stood_in"])
+        written.append([end["unit"], "case"])
     if to_state == "withdrawn" or after.get("dispatched_at") is None:
-        return
+        return written
     again = db.execute(f"SELECT {CASE_START.replace('response_since', 'since')} FROM unit_cases INDEXED BY "
                        "unit_cases_ticket WHERE ticket_id = ? AND unit_code = ? AND accept_due_at IS ?",
-                       [ticket["id"], goes_to, after.get("accept_due_at")]).fetchone()
+                       [ticket["id"], credit(after)[0], after.get("accept_due_at")]).fetchone()
     began = again[0] if again else now
     fields["response_since"] = None if began == after["dispatched_at"] else began
+    return written
+
+
+def case_ends(before: dict[str, Any], after: dict[str, Any], to_state: str, now: float) -> dict[str, Any] | None:
+    """record_case's rule as data, for the change `before` -> `after` at `now`: None when the 签收 case goes on;
+    else the case that ends — its unit, window, 签收, the holder it was 代收 for (m070 `stood_in`: that unit's
+    代收 N件 stays in its month), and whether it is `kept` (it came due there). One rule for transition and the
+    back-fill of departures before m066 (m070: cases_fill_next walks the events with it)."""
+    respond, goes_to = credit(before)[0], credit(after)[0]
+    moved = after.get("unit_code") != before.get("unit_code") and goes_to != respond
+    redispatched = after.get("dispatched_at") != before.get("dispatched_at")
+    if not (moved or redispatched or to_state == "withdrawn"):
+        return None
+    window, signed = before.get("accept_due_at"), before.get("accepted_at")
+    return {"unit": respond, "window": window, "signed": signed,
+            "stood_in": before.get("unit_code") if stood_in(before) else None,
+            "kept": bool(respond) and (signed is not None or not window or window < now)}  # lapsed: as a miss
+
+
+def _insert_case(db: sqlite_utils.Database, row: list, stood: str | None) -> None:
+    """One unit_cases row as the database's version takes it (m070 added `stood_in`)."""
+    if "stood_in" in columns_of(db, "unit_cases"):
+        db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
+                   "accepted_at, stood_in) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, stood])
+    else:  # a database between m066 and m070 (the upgrade tests write history first)
+        db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
+                   "accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
 
 
 def _cases_begun(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None) -> list[dict]:
@@ -327,19 +352,25 @@ def _cases_begun(db: sqlite_utils.Database, start: float, end: float, units: lis
 
 def cases_in(db: sqlite_utils.Database, start: float, end: float,
              units: list[str] | None = None) -> list[dict[str, Any]]:
-    """The kept 签收 cases (m066) that began in [start, end), each with the unit it counts for and, as `ticket`,
-    the columns its ticket's 签收 part counts by now (handlers.rates: a case the ticket has again, the same unit
-    and window, is counted once, as the ticket's). One index range of the period (unit_cases_start)."""
+    """The kept 签收 cases (m066) that began in [start, end), each with the unit it counts for, the holder whose
+    代收 it was then (m070 `stood_in`) and, as `ticket`, the columns its ticket's 签收 part counts by now
+    (handlers.rates: a case the ticket has again, the same unit and window, is counted once, as the ticket's).
+    One index range of the period (unit_cases_start). Read for `units`, a case of another unit's is there only
+    for its holder's 代收 N件 (`stood_only`)."""
     if not has_table(db, "unit_cases"):
         return []  # a database before m066
-    units = None if units is None else with_accounts(units)
-    where, args = ("", []) if units is None else (f" AND c.unit_code IN ({','.join('?' * len(units))})", list(units))
+    stood = "c.stood_in" if "stood_in" in columns_of(db, "unit_cases") else "NULL"  # (m070)
+    accounts = None if units is None else with_accounts(units)
+    where, args = ("", []) if units is None else (
+        f" AND (c.unit_code IN ({','.join('?' * len(accounts))}) OR {stood} IN ({','.join('?' * len(units))}))",
+        [*accounts, *units])
     start_expr = "coalesce(c.since, c.dispatched_at)"
     return [{"unit_code": r[0], "accept_due_at": r[1], "accepted_at": r[2], "ticket_id": r[3], "start": r[4],
+             "stood_in": r[9], "stood_only": accounts is not None and r[0] not in accounts,
              "ticket": {"id": r[3], "unit_code": r[5], "response_unit": r[6], "accept_due_at": r[7], "state": r[8]}}
             for r in db.execute(
                 f"SELECT c.unit_code, c.accept_due_at, c.accepted_at, c.ticket_id, {start_expr}, t.unit_code, "
-                f"t.response_unit, t.accept_due_at, t.state FROM unit_cases c INDEXED BY unit_cases_start "
+                f"t.response_unit, t.accept_due_at, t.state, {stood} FROM unit_cases c INDEXED BY unit_cases_start "
                 f"JOIN tickets t ON t.id = c.ticket_id WHERE {start_expr} >= ? AND {start_expr} < ?{where}",
                 [start, end, *args])]
 
@@ -1392,3 +1423,133 @@ def kept_resolved_store(db: sqlite_utils.Database, upto: int, found: list[list])
                        "AND resolved_at IS NOT NULL)", [tid, unit, at, action, accept_due, due, resolved, tid, at, action])
     db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'kept_resolved_scanned' AND value < ?", [upto, upto])
     return len(found)
+
+
+# -- m070's fill after start-up: the 签收 cases of departures before m066 (trust19) -------------------------------
+
+CASES_FILL_EVENTS = 20_000  # events the fill reads a time (a rowid range, on a reader)
+
+
+def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[tuple, dict], float | None, int]:
+    """record_case replayed over the ticket's events (case_ends, the one rule): the cases it keeps, by (unit,
+    window) -> {start, at, action, signed, stood_in}; when the current case began (None: withdrawn, or nothing to
+    go by); and the latest event id read. Each event carrying the KEPT record (m044) says the unit the 签收 part
+    counts for, its window and whose parts are 代收; the case's 签收 is the first accept since it began (as
+    verify-rates reads it). A change of dispatch alone, with neither holder nor 签收 unit moving, is not seen
+    (the events do not carry dispatched_at): such a case is not kept."""
+    was: dict[str, Any] | None = None
+    cases: dict[tuple, dict] = {}
+    begun, last = None, 0
+    for eid, at, action, to_state, kept_ in db.execute(
+            "SELECT id, at, action, to_state, kept FROM ticket_events INDEXED BY ticket_events_ticket "
+            "WHERE ticket_id = ? ORDER BY id", [ticket_id]):
+        last = eid
+        record = dict(zip(KEPT, json.loads(kept_))) if kept_ else {}
+        if was is None:
+            if record.get("unit_code") and to_state != "withdrawn":  # its dispatch: the first case begins
+                was, begun = {**record, "accepted_at": None}, at
+            continue
+        if action == "accept" and was["accepted_at"] is None:
+            was["accepted_at"] = at
+        after = {**was, **record}
+        end = case_ends(was, after, to_state, at)
+        if end is not None:
+            if end["kept"] and (end["unit"], end["window"]) not in cases:
+                cases[(end["unit"], end["window"])] = {"start": begun, "at": at, "action": action,
+                                                       "signed": end["signed"], "stood_in": end["stood_in"]}
+            if to_state == "withdrawn":
+                return cases, None, last
+            after["accepted_at"] = None
+            begun = cases.get((credit(after)[0], after.get("accept_due_at")), {}).get("start", at)
+        was = after
+    return cases, begun, last
+
+
+def cases_fill_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The events m070's fill has not reached: (scanned, mark); None when it is done (or before m070)."""
+    if getattr(db, "cases_fill_done", False):
+        return None
+    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
+                          "('cases_fill_scanned', 'cases_fill_from')"))
+    if len(got) < 2:
+        return None
+    if got["cases_fill_scanned"] >= got["cases_fill_from"] - 1:
+        db.cases_fill_done = True
+        return None
+    return got["cases_fill_scanned"], got["cases_fill_from"]
+
+
+def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS) -> tuple[int, list[list]]:
+    """On a reader: the next range of the fill, as (the last event id looked at, [ticket id, its latest event id,
+    what to write]) for the tickets a departure in it names (a 撤回, or an event whose KEPT record moved the
+    holder) whose kept cases or `response_since` are not what record_case would have written (cases_fix)."""
+    scanned, mark = cases_fill_range(db)
+    upto = min(scanned + events, mark - 1)
+    recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()
+                or (1 << 62,))[0]
+    out = []
+    for (tid,) in db.execute(
+            "SELECT DISTINCT e.ticket_id FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = 'withdraw' "
+            "OR (e.kept IS NOT NULL AND json_extract(e.kept, '$[0]') IS NOT e.unit_code))", [scanned, upto]):
+        fix = cases_fix(db, tid, recorded)
+        if fix is not None:
+            out.append([tid, *fix])
+    return upto, out
+
+
+def cases_fix(db: sqlite_utils.Database, tid: int, recorded: int) -> tuple[int, dict] | None:
+    """(the ticket's latest event id, what differs from record_case's rule): {"add": [unit_cases rows],
+    "stood": [(row id, holder)], "since": [(row id, start)], "response_since": value}; None when nothing does
+    (or its history began before m044's record: nothing to go by, or it is praise)."""
+    t = db.execute("SELECT kind, dispatched_at, response_since, state FROM tickets WHERE id = ?", [tid]).fetchone()
+    first = db.execute("SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ?",
+                       [tid]).fetchone()[0]
+    if t is None or t[0] == "praise" or t[1] is None or first is None or first < recorded:
+        return None
+    cases, begun, last = cases_from_events(db, tid)
+    have = {(r[1], r[2]): r for r in db.execute(
+        "SELECT id, unit_code, accept_due_at, coalesce(since, dispatched_at), stood_in FROM unit_cases "
+        "INDEXED BY unit_cases_ticket WHERE ticket_id = ?", [tid])}
+    fix: dict[str, Any] = {"add": [], "stood": [], "since": []}
+    for (unit, window), c in cases.items():
+        row = have.get((unit, window))
+        if row is None:  # (its start as its 派发: the events do not carry the ticket's dispatch then)
+            fix["add"].append([tid, unit, c["start"], None, c["at"], c["action"], window, c["signed"], c["stood_in"]])
+            continue
+        if c["stood_in"] and row[4] is None:
+            fix["stood"].append((row[0], c["stood_in"]))
+        if abs(row[3] - c["start"]) >= 1e-3:  # written after m066 without the history before it
+            fix["since"].append((row[0], c["start"]))
+    if begun is not None and t[3] != "withdrawn":
+        since = None if abs(begun - t[1]) < 1e-3 else begun
+        if since != t[2] and not (since and t[2] and abs(since - t[2]) < 1e-3):
+            fix["response_since"] = since
+    return (last, fix) if any(fix.values()) or "response_since" in fix else None
+
+
+def cases_fill_store(db: sqlite_utils.Database, upto: int, found: list[list]) -> int:
+    """On the writer, one short write: what cases_fill_next found, each ticket re-read here if it changed since
+    (its latest event is another), and how far the fill has come. Returns the rows written."""
+    recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()
+                or (1 << 62,))[0]
+    n = 0
+    for tid, last, fix in found:
+        if db.execute("SELECT max(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ?",
+                      [tid]).fetchone()[0] != last:
+            again = cases_fix(db, tid, recorded)
+            if again is None:
+                continue
+            last, fix = again
+        for row in fix["add"]:
+            n += db.execute("INSERT OR IGNORE INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, "
+                            "accept_due_at, accepted_at, stood_in) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row).rowcount
+        for rid, holder in fix["stood"]:
+            n += db.execute("UPDATE unit_cases SET stood_in = ? WHERE id = ? AND stood_in IS NULL",
+                            [holder, rid]).rowcount
+        for rid, start in fix["since"]:
+            n += db.execute("UPDATE unit_cases SET since = ? WHERE id = ? AND since IS NOT ?", [start, rid, start]).rowcount
+        if "response_since" in fix:  # (the counters follow it: unit_days' trigger)
+            n += db.execute("UPDATE tickets SET response_since = ? WHERE id = ? AND response_since IS NOT ?",
+                            [fix["response_since"], tid, fix["response_since"]]).rowcount
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'cases_fill_scanned' AND value < ?", [upto, upto])
+    return n
