@@ -1,11 +1,13 @@
 """How long the pending migrations take on a copy of a built database, beside a reference read in the same run.
 
-    python bench/upgrade_time.py --built /work/scale-data/scale-1000000-v4.db [--tmp /tmp/me] [--stand-in N]
+    python bench/upgrade_time.py --built /work/scale-data/scale-1000000-v4.db [--tmp /tmp/me] [--stand-in N] [--fills]
 
 The copy is deleted afterwards. Reference: one full read of tickets.text (the file's largest column). Each pending
 migration is timed on its own. `--stand-in N`: first mark N random non-praise tickets as 代收 the way the code
 before m059 wrote it (the duty office's 签收 and 办结 parts, stood_in = 1; the triggers move their counts), so m059
-has work to do (the built databases have no 代收 tickets)."""
+has work to do (the built databases have no 代收 tickets). `--fills`: then the fills the service runs after start-up
+(job upgrade-fill: m062's, m067's, m070's), each loop as the job runs it, with one connection for its reads and
+writes: wall and CPU, the writes and the longest one, the rows written."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +29,7 @@ def main() -> int:
     p.add_argument("--built", type=Path, required=True)
     p.add_argument("--tmp", type=Path, default=None)
     p.add_argument("--stand-in", type=int, default=0)
+    p.add_argument("--fills", action="store_true")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         copy = Path(tmp) / "copy.db"
@@ -56,8 +59,37 @@ def main() -> int:
                 migrations.migrations.apply(db)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             print(f"migration {name}: {wall:.2f} s wall, {cpu:.2f} s CPU, {wall / ref:.2f}x the reference")
+        if args.fills:
+            fills(db)
         db.close()
     return 0
+
+
+def fills(db) -> None:
+    """The job's three loops (bot.scheduler.Jobs.upgrade_fill), each write timed on its own."""
+    from storage import tickets
+    now = time.time()
+    loops = (("m062 resolve_since", tickets.resolve_since_pending,
+              lambda: (tickets.resolve_since_next(db, 200),), tickets.resolve_since_store),
+             ("m062 recredit", lambda d: tickets.recredit_range(d) is not None,
+              lambda: (*tickets.recredit_next(db), now), tickets.recredit_store),
+             ("m067 kept 办结", lambda d: tickets.kept_resolved_range(d) is not None,
+              lambda: tickets.kept_resolved_next(db), tickets.kept_resolved_store),
+             ("m070 kept 签收 cases", lambda d: tickets.cases_fill_range(d) is not None,
+              lambda: tickets.cases_fill_next(db), tickets.cases_fill_store))
+    for name, pending, read, store in loops:
+        c0, t0 = time.process_time(), time.perf_counter()
+        writes, longest, rows = 0, 0.0, 0
+        while pending(db):
+            got = read()
+            w0 = time.perf_counter()
+            with db.conn:
+                rows += store(db, *got) or 0
+            longest = max(longest, time.perf_counter() - w0)
+            writes += 1
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"fill {name}: {wall:.2f} s wall, {cpu:.2f} s CPU, {writes} writes (longest {longest * 1000:.1f} ms), "
+              f"{rows:,} rows")
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ def build(rows: list[dict], units: dict[str, dict], members: set[str] | None, p:
                 & members]
         ratings = [e for e in ratings if tickets.owner(e["unit_code"]) in members]
         misses = [m for m in misses if tickets.owner(m["unit_code"]) in members]
-        cases = [c for c in cases if tickets.owner(c["unit_code"]) in members]
+        cases = [c for c in cases if tickets.owner(c["unit_code"]) in members or c.get("stood_in") in members]
 
     def of_scope(per_unit: dict[str, Rates]) -> dict[str, Rates]:
         return per_unit if members is None else {c: r for c, r in per_unit.items() if c in members}

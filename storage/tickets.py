@@ -366,7 +366,8 @@ def cases_in(db: sqlite_utils.Database, start: float, end: float,
         [*accounts, *units])
     start_expr = "coalesce(c.since, c.dispatched_at)"
     return [{"unit_code": r[0], "accept_due_at": r[1], "accepted_at": r[2], "ticket_id": r[3], "start": r[4],
-             "stood_in": r[9], "stood_only": accounts is not None and r[0] not in accounts,
+             "stood_in": r[9] if units is None or r[9] in units else None,  # (its holder's, if read for it)
+             "stood_only": accounts is not None and r[0] not in accounts,
              "ticket": {"id": r[3], "unit_code": r[5], "response_unit": r[6], "accept_due_at": r[7], "state": r[8]}}
             for r in db.execute(
                 f"SELECT c.unit_code, c.accept_due_at, c.accepted_at, c.ticket_id, {start_expr}, t.unit_code, "

@@ -142,14 +142,16 @@ class Model:
     # unit, at, resp, overdue, number, open past its deadline with that unit since (left open: trust16)
     misses: list[tuple[str, float, int, int, str, float | None]] = dataclasses.field(default_factory=list)
     windows: set = dataclasses.field(default_factory=set)  # (number, unit, 签收 window) missed: one miss a window
-    # 签收 cases kept with their unit when they stopped being its (m066): (number, unit, window) -> (began, signed)
+    # 签收 cases kept with their unit when they stopped being its (m066): (number, unit, window) -> (began, signed,
+    # the holder whose 代收 it was then, m070: its 代收 N件 stays in the month)
     kept_cases: dict = dataclasses.field(default_factory=dict)
 
     def case_ends(self, c: Case, now: float) -> None:
         """The ticket's 签收 case stops being its unit's (退回, 转派, 撤回): kept there once it came due (signed, or
         its window over), one case a window."""
         if c.accepted is not None or not c.accept_due or c.accept_due < now:
-            self.kept_cases.setdefault((c.number, c.respond_unit(), c.accept_due), (c.start, c.accepted))
+            self.kept_cases.setdefault((c.number, c.respond_unit(), c.accept_due),
+                                       (c.start, c.accepted, c.holder if c.stood_in else None))
 
     def case_begins(self, c: Case, now: float) -> None:
         """`c` has its new unit and window: its case begins now, or when the same case (given back) began."""
@@ -297,11 +299,13 @@ class Model:
                 c = self.cases[number]
                 resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
                 late.setdefault((number, unit), [0, 0, 0])[1] |= not resolves
-        for (number, unit, window), (began, signed) in self.kept_cases.items():
+        for (number, unit, window), (began, signed, stood) in self.kept_cases.items():
             c = self.cases[number]
             if not start <= began < end or (c.state != "withdrawn" and c.respond_unit() == unit
                                             and c.accept_due == window):
                 continue  # another period's, or the ticket's own case again (given back): counted above
+            if stood:
+                out[stood]["stood_in"] += 1
             if unit.startswith(STAND):
                 out[unit[len(STAND):]]["proxied"] += 1
                 out[unit[len(STAND):]]["proxied_late_response"] += not (signed is not None and window
