@@ -1,13 +1,16 @@
 """How long the pending migrations take on a copy of a built database, beside a reference read in the same run.
 
     python bench/upgrade_time.py --built /work/scale-data/scale-1000000-v4.db [--tmp /tmp/me] [--stand-in N] [--fills]
+        [--departures N]
 
 The copy is deleted afterwards. Reference: one full read of tickets.text (the file's largest column). Each pending
 migration is timed on its own. `--stand-in N`: first mark N random non-praise tickets as 代收 the way the code
 before m059 wrote it (the duty office's 签收 and 办结 parts, stood_in = 1; the triggers move their counts), so m059
 has work to do (the built databases have no 代收 tickets). `--fills`: then the fills the service runs after start-up
 (job upgrade-fill: m062's, m067's, m070's), each loop as the job runs it, with one connection for its reads and
-writes: wall and CPU, the writes and the longest one, the rows written."""
+writes: wall and CPU, the writes and the longest one, the rows written. `--departures N`: first (before m066) 退回
+N random signed open tickets to the duty office by the storage code as it ran then (tickets.transition, no case
+kept: the columns are not there yet), so m070's fill has cases to keep (the built databases have no departures)."""
 from __future__ import annotations
 
 import argparse
@@ -30,6 +33,7 @@ def main() -> int:
     p.add_argument("--tmp", type=Path, default=None)
     p.add_argument("--stand-in", type=int, default=0)
     p.add_argument("--fills", action="store_true")
+    p.add_argument("--departures", type=int, default=0)
     args = p.parse_args()
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         copy = Path(tmp) / "copy.db"
@@ -51,6 +55,14 @@ def main() -> int:
                            "WHERE id IN (SELECT id FROM tickets WHERE kind != 'praise' AND unit_code != 'jyj-bgs' "
                            "ORDER BY random() LIMIT ?)", [args.stand_in])
             print(f"marked {args.stand_in:,} tickets 代收 as before m059: {time.perf_counter() - t0:.1f} s")
+        if args.departures:
+            first = next((i for i, name in enumerate(pending) if name.startswith("m066")), len(pending))
+            if first:
+                migrations.migrations.apply(db, stop_before=pending[first])
+            pending = pending[first:]
+            t0 = time.perf_counter()
+            print(f"bounced {depart(db, args.departures):,} signed open tickets to the duty office as before m066: "
+                  f"{time.perf_counter() - t0:.1f} s")
         for i, name in enumerate(pending):
             c0, t0 = time.process_time(), time.perf_counter()
             if i + 1 < len(pending):
@@ -63,6 +75,21 @@ def main() -> int:
             fills(db)
         db.close()
     return 0
+
+
+def depart(db, n: int) -> int:
+    """退回 n random signed open tickets (accepted or replied, not at the duty office) to it, an hour after their
+    latest event, as the code before m066 wrote it (tickets.transition on the schema of then)."""
+    from storage import tickets
+    ids = [r[0] for r in db.execute("SELECT number FROM tickets WHERE state IN ('accepted', 'replied') AND kind != 'praise' "
+                                    "AND unit_code != 'jyj-bgs' ORDER BY random() LIMIT ?", [n])]
+    with db.conn:
+        for number in ids:
+            t = tickets.get(db, number)
+            at = db.execute("SELECT max(at) FROM ticket_events WHERE ticket_id = ?", [t["id"]]).fetchone()[0] + 3600
+            tickets.transition(db, t, "bounced", "bench", at, "bounce", "不属本单位职责", unit_code="jyj-bgs",
+                               bounces=1, accepted_by=None, accepted_at=None, accept_due_at=at + 86400)
+    return len(ids)
 
 
 def fills(db) -> None:

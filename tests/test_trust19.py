@@ -217,3 +217,24 @@ async def test_verify_rates_names_a_kept_case_deleted(dialog, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 1 and number in out and "转出前保留的派发与签收记录与操作记录不符" in out, out
     assert await d.db(lambda db: db.execute("SELECT count(*) FROM unit_cases").fetchone()[0]) == 0
+
+
+def test_the_fill_and_the_check_of_named_cases_read_only_index_ranges(tmp_path):
+    """Their cost follows the events of the range (the fill) or the period (verify-rates), never the history:
+    each statement searches an index or the events' rowid range, none scans a table."""
+    db = before_m059(tmp_path / "t.db", NOBODY, "m066_unit_cases")
+    db.execute("INSERT INTO units (code, name, kind, parent) VALUES ('jyj-sfc', '收费管理处', 'office', 'jyj')")
+    _old_history(db)
+    migrations.migrate(db)
+    _other_fills(db)
+    seen: list[tuple[str, list]] = []
+    db._tracer = lambda sql, params: seen.append((sql, list(params or ())))
+    step = tickets.cases_fill_next(db)
+    tickets.cases_fill_store(db, *step)
+    db._tracer = None
+    statements = [(sql, params) for sql, params in seen if not sql.startswith(("UPDATE", "INSERT"))]
+    statements += [(integrity._CASES_NAMED_SQL, [*NOV])]
+    assert len(statements) >= 6
+    for sql, params in statements:
+        plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", "").replace("SCAN j", ""), (sql, plan)
