@@ -1,6 +1,6 @@
 """How long the pending migrations take on a copy of a built database, beside a reference read in the same run.
 
-    python bench/upgrade_time.py --built /work/scale-data/scale-1000000-v4.db [--tmp /tmp/me] [--stand-in N] [--fills]
+    python bench/upgrade_time.py --built /work/scale-data/scale-1000000-v4.db [--tmp /tmp/me] [--stand-in N] [--fills [m062,m067,m070]]
         [--departures N]
 
 The copy is deleted afterwards. Reference: one full read of tickets.text (the file's largest column). Each pending
@@ -32,7 +32,8 @@ def main() -> int:
     p.add_argument("--built", type=Path, required=True)
     p.add_argument("--tmp", type=Path, default=None)
     p.add_argument("--stand-in", type=int, default=0)
-    p.add_argument("--fills", action="store_true")
+    p.add_argument("--fills", nargs="?", const="m062,m067,m070", default="",
+                   help="the fills to run (all by default): m062, m067, m070, comma-separated")
     p.add_argument("--departures", type=int, default=0)
     args = p.parse_args()
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
@@ -72,7 +73,7 @@ def main() -> int:
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             print(f"migration {name}: {wall:.2f} s wall, {cpu:.2f} s CPU, {wall / ref:.2f}x the reference")
         if args.fills:
-            fills(db)
+            fills(db, args.fills.split(","))
         db.close()
     return 0
 
@@ -92,8 +93,8 @@ def depart(db, n: int) -> int:
     return len(ids)
 
 
-def fills(db) -> None:
-    """The job's three loops (bot.scheduler.Jobs.upgrade_fill), each write timed on its own."""
+def fills(db, which: list[str]) -> None:
+    """The job's loops (bot.scheduler.Jobs.upgrade_fill) named in `which`, each write timed on its own."""
     from storage import tickets
     now = time.time()
     loops = (("m062 resolve_since", tickets.resolve_since_pending,
@@ -105,6 +106,8 @@ def fills(db) -> None:
              ("m070 kept 签收 cases", lambda d: tickets.cases_fill_range(d) is not None,
               lambda: tickets.cases_fill_next(db), tickets.cases_fill_store))
     for name, pending, read, store in loops:
+        if name.split()[0] not in which:
+            continue
         c0, t0 = time.process_time(), time.perf_counter()
         writes, longest, rows = 0, 0.0, 0
         while pending(db):

@@ -1429,6 +1429,7 @@ def kept_resolved_store(db: sqlite_utils.Database, upto: int, found: list[list])
 # -- m070's fill after start-up: the 签收 cases of departures before m066 (trust19) -------------------------------
 
 CASES_FILL_EVENTS = 20_000  # events the fill reads a time (a rowid range, on a reader)
+CASES_FILL_TICKETS = 50     # tickets a write at most (a burst of departures is many in one range of events)
 
 
 def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[tuple, dict], float | None, int]:
@@ -1480,21 +1481,29 @@ def cases_fill_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
     return got["cases_fill_scanned"], got["cases_fill_from"]
 
 
-def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS) -> tuple[int, list[list]]:
+def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS,
+                    limit: int = CASES_FILL_TICKETS) -> tuple[int, list[list]]:
     """On a reader: the next range of the fill, as (the last event id looked at, [ticket id, its latest event id,
     what to write]) for the tickets a departure in it names (a 撤回, or an event whose KEPT record moved the
-    holder) whose kept cases or `response_since` are not what record_case would have written (cases_fix)."""
+    holder) whose kept cases or `response_since` are not what record_case would have written (cases_fix). The
+    range ends early at the `limit`th such ticket, so one write stays short."""
     scanned, mark = cases_fill_range(db)
     upto = min(scanned + events, mark - 1)
     recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()
                 or (1 << 62,))[0]
-    out = []
-    for (tid,) in db.execute(
-            "SELECT DISTINCT e.ticket_id FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = 'withdraw' "
-            "OR (e.kept IS NOT NULL AND json_extract(e.kept, '$[0]') IS NOT e.unit_code))", [scanned, upto]):
+    out, seen = [], set()
+    for eid, tid in db.execute(
+            "SELECT e.id, e.ticket_id FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = 'withdraw' "
+            "OR (e.kept IS NOT NULL AND json_extract(e.kept, '$[0]') IS NOT e.unit_code)) ORDER BY e.id",
+            [scanned, upto]).fetchall():
+        if tid in seen:
+            continue
+        seen.add(tid)
         fix = cases_fix(db, tid, recorded)
         if fix is not None:
             out.append([tid, *fix])
+            if len(out) >= limit:
+                return eid, out
     return upto, out
 
 

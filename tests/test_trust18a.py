@@ -102,8 +102,8 @@ async def test_verify_rates_names_a_kept_case_changed_behind_the_record(dialog, 
 
 
 def test_the_upgrade_changes_no_figure_of_a_month_already_counted(tmp_path):
-    """m066 keeps no case of departures before it (no back-fill: they read as before, the dispatch following the
-    ticket) and adds only empty columns: every figure and counter reads the same after it, and nothing of the
+    """m066 keeps no case of departures before it (they read as before, the dispatch following the ticket, until
+    m070's fill after start-up reaches them: tests/test_trust19.py) and adds only empty columns: every figure and counter reads the same after it, and nothing of the
     history is walked."""
     from storage import integrity, migrations
     from tests.dialog import TZ

@@ -64,12 +64,14 @@ def _old_history(db, closed: dict | None = None) -> tuple[str, str]:
 
 def _fill(db, first: int | None = None) -> int:
     """The job's loop (bot.scheduler.Jobs.upgrade_fill): m070's part; `first`: a first range of that many events,
-    then the rest, each range written twice (a run stopped after its write and run again)."""
+    then the rest one ticket a write (the range ends early), each range written twice (a run stopped after its
+    write and run again)."""
     n = 0
     if first is not None:
         n += tickets.cases_fill_store(db, *tickets.cases_fill_next(db, first))
     while tickets.cases_fill_range(db) is not None:
-        step = tickets.cases_fill_next(db)
+        step = tickets.cases_fill_next(db, limit=1)
+        assert len(step[1]) <= 1, step
         n += tickets.cases_fill_store(db, *step)
         n += tickets.cases_fill_store(db, *step)
     return n
