@@ -109,17 +109,18 @@ def fills(db, which: list[str]) -> None:
         if name.split()[0] not in which:
             continue
         c0, t0 = time.process_time(), time.perf_counter()
-        writes, longest, rows = 0, 0.0, 0
+        writes, longest, longest_cpu, rows = 0, 0.0, 0.0, 0
         while pending(db):
             got = read()
-            w0 = time.perf_counter()
+            w0, p0 = time.perf_counter(), time.process_time()
             with db.conn:
                 rows += store(db, *got) or 0
             longest = max(longest, time.perf_counter() - w0)
+            longest_cpu = max(longest_cpu, time.process_time() - p0)
             writes += 1
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        print(f"fill {name}: {wall:.2f} s wall, {cpu:.2f} s CPU, {writes} writes (longest {longest * 1000:.1f} ms), "
-              f"{rows:,} rows")
+        print(f"fill {name}: {wall:.2f} s wall, {cpu:.2f} s CPU, {writes} writes (longest {longest * 1000:.1f} ms "
+              f"wall, {longest_cpu * 1000:.1f} ms CPU), {rows:,} rows")
 
 
 if __name__ == "__main__":
