@@ -3,14 +3,16 @@
 service run (the webhook handler, the receiver, the writer's optimistic batches, the conversation cache), with the
 handling's parts timed in the writer thread's CPU (time.thread_time) and added up per kind of reply.
 
-    python bench/held_parts.py [--messages 18000] [--openids 1000] [--mix short] [--plain]
+    python bench/held_parts.py [--messages 18000] [--openids 1000] [--mix short] [--plain] [--by-state]
 
 The kinds are those of bench/route_kinds.py (the reply's first words): 已记下 (held while a question waits), 已补充
 (the draft routed again), 您好，欢迎 (a first message), the rest. The parts are nested (the conversation step holds
 the intake's step and the row's put, the put holds its JSON); "other" is the kind's total less its top-level parts.
 Every timed part adds a timer to what holds it (printed: ~1 µs under load): read the parts against each other and the kinds
 against each other, and the total against bench/pipeline.py's writer figure only roughly; --plain times each
-kind's whole handling alone (no timer inside it), to read the parts' sum against.
+kind's whole handling alone (no timer inside it), to read the parts' sum against. --by-state (with --plain) also
+prints the handling by the conversation's state when the message came (from the writer's remembered row, looked at
+without taking it) and the reply's first words: which states a mix's messages are handled in.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ KINDS = (("已记下", "held 已记下"), ("已补充", "added 已补充"), ("�
 SPENT: dict[str, float] = collections.defaultdict(float)
 BY_KIND: dict[str, dict[str, float]] = collections.defaultdict(lambda: collections.defaultdict(float))
 COUNT: collections.Counter = collections.Counter()
+BY_STATE: dict[tuple, list] = {}  # (state before, the reply's first 8 characters) -> [messages, CPU, an example text]
 
 
 def timed(f, label):
@@ -55,19 +58,32 @@ def timed(f, label):
     return call
 
 
-def instrument(parts: bool) -> None:
+def _state(db, openid: str) -> str | None:
+    """The person's conversation state as the writer remembers it, looked at without taking the row (a take
+    would make the handling read the file)."""
+    cache = conversations.cache_of(db)
+    row = cache.rows.get(openid) if cache is not None else None
+    return row[1] if row else None
+
+
+def instrument(parts: bool, by_state: bool = False) -> None:
     for owner, name, label, _ in PARTS if parts else ():
         setattr(owner, name, timed(getattr(owner, name), label))
     handle = D.Dispatcher.handle_tx
 
     def handle_tx(self, db, inbound, *reads):
         before = dict(SPENT)
+        state = _state(db, inbound.openid) if by_state else None
         c = time.thread_time()
         replies = handle(self, db, inbound, *reads)
         cpu = time.thread_time() - c
         said = replies[0].text if replies and not isinstance(replies, D.ReadFirst) else ""
         kind = next((k for head, k in KINDS if said.startswith(head)), "the rest")
         COUNT[kind] += 1
+        if by_state:
+            seen = BY_STATE.setdefault((state, said[:8].replace("\n", " ")), [0, 0.0, inbound.text])
+            seen[0] += 1
+            seen[1] += cpu
         spent = BY_KIND[kind]
         spent["total"] += cpu
         for label, t in SPENT.items():
@@ -107,18 +123,30 @@ def report(plain: bool = False) -> None:
             print(f"    {'handle_tx, other':44s} {1e6 * (spent['total'] - top) / k:6.1f} µs")
 
 
+def report_states(top: int = 25) -> None:
+    n = sum(v[0] for v in BY_STATE.values())
+    whole = sum(v[1] for v in BY_STATE.values())
+    print(f"by the conversation's state and the reply ({len(BY_STATE)} pairs; the {top} dearest in all):")
+    for (state, said), (k, cpu, text) in sorted(BY_STATE.items(), key=lambda kv: -kv[1][1])[:top]:
+        print(f"  {100 * k / n:5.1f} % of messages  {1e6 * cpu / k:6.1f} µs  {100 * cpu / whole:5.1f} % of the handling"
+              f"  {state or '(none)':>12}  {said!r}  e.g. {text!r}")
+
+
 def main() -> int:
     argv = sys.argv[1:]
     plain = "--plain" in argv  # each kind's total alone: no part timed inside it
-    argv = [a for a in argv if a != "--plain"]
+    by_state = "--by-state" in argv
+    argv = [a for a in argv if a not in ("--plain", "--by-state")]
     if "--messages" not in argv:
         argv += ["--messages", "18000"]
     if "--openids" not in argv:
         argv += ["--openids", "1000"]
     sys.argv = [sys.argv[0], *argv, "--repeat", "1", "--no-echo"]
-    instrument(not plain)
+    instrument(not plain, by_state)
     status = pipeline.main()
     report(plain)
+    if by_state:
+        report_states()
     return status
 
 

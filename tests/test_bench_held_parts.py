@@ -35,3 +35,13 @@ def test_the_timers_change_no_reply_and_the_parts_fit_in_their_kind():
                "step_campaign (a survey? its flow read)", "step_conversation"]
         assert sum(float(parts[p]) for p in top) <= total + 0.2
         assert float(parts["handle_tx, other"]) >= -0.2
+
+
+def test_by_state_says_where_each_reply_was_given():
+    from handlers.intake import DETOURS
+    out = _run("--plain", "--by-state")
+    rows = re.findall(r"^ +([\d.]+) % of messages +[\d.]+ µs +[\d.]+ % of the handling +(\S+) +'(.*?)'", out, re.M)
+    assert len(rows) >= 5
+    held = {state for _, state, said in rows if said.startswith("已记下")}  # held while a question off the path waits
+    assert held and held <= set(DETOURS)
+    assert any(state == "(none)" and said.startswith("您好，欢迎") for _, state, said in rows)  # a first message

@@ -160,3 +160,12 @@ def test_what_wechat_sends_is_read_without_expat():
     assert _flat(body) is not None and set(_flat(body)) >= {"ToUserName", "Encrypt"}
     split = wx.text_xml("o_user", "一]]>二")  # "]]>" written as two sections: left to expat, read alike
     assert _flat(split) is None and parse_fields(split)["Content"] == "一]]>二"
+
+
+def test_a_section_with_brackets_before_its_end_is_read_on_the_flat_path():
+    # the flat reader's section ends at the first "]]>"; a "]" or "]]" just before it, or inside, is text
+    from bot.channels.wechat.xml import _flat, _parse
+    for content in ("一]", "一]]", "]", "]]", "a]b]]c", "x]]]y"):
+        doc = f"<xml><Content><![CDATA[{content}]]></Content><MsgId>1</MsgId></xml>"
+        assert _flat(doc) == _parse(doc) == {"Content": content, "MsgId": "1"}
+    assert _flat("<xml><Content><![CDATA[a]]>b]]></Content></xml>") is None  # text after a section: expat's
