@@ -820,8 +820,10 @@ def beside_school(text: str, named: Iterable[str] = ()) -> str:
         rest = rest.replace(name, "")
     rest = SCHOOL_WORDS.sub("", rest).strip(PUNCT)
     kept, i = [], 0  # each piece of two characters or more that a name holds, out
-    while i < len(rest):
-        j = next((j for j in range(len(rest), i + 1, -1) if any(rest[i:j] in n for n in names_)), None)
+    longest = max(map(len, names_), default=0)  # no longer piece is in a name (all of them tried: quadratic, 13 s
+    while i < len(rest):                        # for a long reply on the writer thread)
+        j = next((j for j in range(min(len(rest), i + longest), i + 1, -1)
+                  if any(rest[i:j] in n for n in names_)), None)
         kept.append(rest[i] if j is None else "")
         i = j or i + 1
     return "" if not FILLER.sub("", SCHOOL_HEDGE.sub("", "".join(kept))).strip(PUNCT) else rest
