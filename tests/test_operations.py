@@ -135,6 +135,9 @@ async def test_a_sent_notice_is_recorded_even_if_the_database_is_locked_meanwhil
         return result
     monkeypatch.setattr(api, "send_text", send_then_lock)
     sending = asyncio.create_task(sender.send_due())
+    deadline = time.monotonic() + 60
+    while holder is None and time.monotonic() < deadline:  # the API call back (a loaded machine: past 1 s)
+        await asyncio.sleep(0.01)
     await asyncio.sleep(1.0)  # several of the writer's lock waits
     holder.rollback()
     holder.close()
