@@ -258,7 +258,10 @@ async def test_the_writer_killed_with_a_batch_in_hand_delivers_every_message_onc
     proc = _start_writer(config, sock, log)
     remote = RemoteReceiver(sock, Spool(folder_for(tmp_path / "w.db")), 4.5, Clock())
     try:
-        await _until(lambda: remote.ping(0.5), 90, f"the writer up: {log.read_text(errors='replace')[-2000:]}")
+        try:  # as long as the writer works at starting (its imports and router: past 90 s of wall at load ~55)
+            await wait_for(lambda: remote.ping(0.5), proc=proc)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: the writer not up: {log.read_text(errors='replace')[-2000:]}")
         # Long messages (each routed: about a millisecond of the writer's time) from 400 people at once: the
         # writer takes them in batches (at most 256); it is killed the moment the first answers come back, with
         # the next batch in hand. Ten more people write after the kill: their messages go to the spool however
