@@ -274,8 +274,11 @@ HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回
                        r"从来|从.{1,6}(?:开始|起)就")
 # A sum of money (一节课收200, 300块, 扣了50元) or a child's grade or class (读五年级, 初二, 三班): part of the story,
 # however few its words (and kept with a school's name said with it).
-FACTS = re.compile(r"\d+(?:\.\d+)?\s*(?:元|块|万|千|百|rmb|yuan)|(?:收|交|花|付|退|罚|扣|要)了?(?:我们?|每人|每个人)?\d+|"
-                    r"[一二三四五六七八九1-9]年级|[初高][一二三](?![中])|[一二三四五六七八九十\d]+班")
+# A number is tried from its first digit only ((?<!...)): tried from each of its digits, a long run of them with no
+# unit after it cost time quadratic in its length, on the writer thread (4,300 digits: 2.5 s; the webhook's
+# answer missed WeChat's 5 s on a loaded machine). A match inside a run implies one from its start: same answer.
+FACTS = re.compile(r"(?<!\d)\d+(?:\.\d+)?\s*(?:元|块|万|千|百|rmb|yuan)|(?:收|交|花|付|退|罚|扣|要)了?(?:我们?|每人|每个人)?\d+|"
+                    r"[一二三四五六七八九1-9]年级|[初高][一二三](?![中])|(?<![一二三四五六七八九十\d])[一二三四五六七八九十\d]+班")
 # 这合理吗 / 这正常吗 / 违规吗: a short question that judges the matter (kept with it, as its longer forms are)
 JUDGED = re.compile(r"合理|正常|合法|合规|违规|违法|允许|过分|公平|正当|有道理|说得过去|对吗|对不对|应该吗|该不该")
 # The question's own words: they belong to the answer, not to the story.
@@ -817,8 +820,10 @@ def beside_school(text: str, named: Iterable[str] = ()) -> str:
         rest = rest.replace(name, "")
     rest = SCHOOL_WORDS.sub("", rest).strip(PUNCT)
     kept, i = [], 0  # each piece of two characters or more that a name holds, out
-    while i < len(rest):
-        j = next((j for j in range(len(rest), i + 1, -1) if any(rest[i:j] in n for n in names_)), None)
+    longest = max(map(len, names_), default=0)  # no longer piece is in a name (all of them tried: quadratic, 13 s
+    while i < len(rest):                        # for a long reply on the writer thread)
+        j = next((j for j in range(min(len(rest), i + longest), i + 1, -1)
+                  if any(rest[i:j] in n for n in names_)), None)
         kept.append(rest[i] if j is None else "")
         i = j or i + 1
     return "" if not FILLER.sub("", SCHOOL_HEDGE.sub("", "".join(kept))).strip(PUNCT) else rest

@@ -27,7 +27,7 @@ IMG = re.compile(r'<img class="shot" src="([^"]+)"')
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
-async def copied(d, count: int, status: str = "stored", timeout: float = 10.0) -> list[dict]:
+async def copied(d, count: int, status: str = "stored", timeout: float = 60.0) -> list[dict]:
     """Wait until `count` media rows have `status` (the fetcher works in the background); returns all rows."""
     deadline = time.monotonic() + timeout
     while True:
@@ -38,6 +38,19 @@ async def copied(d, count: int, status: str = "stored", timeout: float = 10.0) -
         await asyncio.sleep(0.05)
     assert sum(r["status"] == status for r in rows) >= count, rows
     return rows
+
+
+async def tried(d, timeout: float = 60.0) -> dict:
+    """The pending media row, once the fetcher has tried it (in the background: a fixed 0.3 s pause read it
+    untried on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await d.db(lambda db: list(db.query("SELECT * FROM media WHERE status = 'pending'")))
+        if len(rows) == 1 and rows[0]["attempts"] >= 1 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    [row] = rows
+    return row
 
 
 async def ticket_with_image(d) -> str:
@@ -260,8 +273,7 @@ async def test_a_failed_download_is_retried_and_after_three_days_shown_as_expire
     await copied(d, 2)
     sandbox.outage = True                       # the API is down when a picture arrives
     await send(d, PARENT, type="image")
-    await asyncio.sleep(0.3)
-    [row] = await d.db(lambda db: list(db.query("SELECT * FROM media WHERE status = 'pending'")))
+    row = await tried(d)
     assert row["attempts"] >= 1 and "-1" in row["error"] and row["next_try"] > d.clock.now()
     sandbox.outage = False
     d.advance(10 * 60)                           # past the backoff: tried again, and kept
@@ -272,8 +284,7 @@ async def test_a_failed_download_is_retried_and_after_three_days_shown_as_expire
                               scene="school:jn-syxx", attachments=[{"type": "image"}])
     sandbox.outage = True
     fetcher.start()
-    await asyncio.sleep(0.3)
-    [row] = await d.db(lambda db: list(db.query("SELECT * FROM media WHERE status = 'pending'")))
+    row = await tried(d)
     assert row["attempts"] >= 1
     d.advance(3 * 86400 + 60)
     await copied(d, 1, status="expired")
@@ -304,19 +315,24 @@ async def test_files_too_large_or_not_what_they_claim_are_not_kept(dialog):
 async def test_a_slow_media_download_never_delays_the_reply(dialog):
     d = dialog
     fetcher = d.app[MEDIA]
-    started = asyncio.Event()
+    started, cut = asyncio.Event(), []
 
     async def hangs(media_id, max_bytes=None):
         started.set()
-        await asyncio.sleep(3600)  # WeChat's media/get stuck
+        try:
+            await asyncio.sleep(3600)  # WeChat's media/get stuck
+        except asyncio.CancelledError:
+            cut.append(media_id)
+            raise
     real = fetcher.api.get_media
     fetcher.api.get_media = hangs
     try:
         await talk(d, PARENT, "学校收资料费300元不给收据，这是收费通知的照片", expect="1 投诉")
-        began = time.monotonic()
         reply = await send(d, PARENT, type="image")
-        assert "已附上图片" in reply and time.monotonic() - began < 2.0  # answered passively, at once
-        await asyncio.wait_for(started.wait(), 5)  # while the download hangs in the background
+        # Answered with the download still hanging, never cut short for the answer (not timed: a bound of 2 s
+        # was the machine's load to pass)
+        assert "已附上图片" in reply and not cut
+        await asyncio.wait_for(started.wait(), 60)  # while the download hangs in the background
         [row] = await d.db(lambda db: list(db.query("SELECT * FROM media")))
         assert row["status"] == "pending"
     finally:

@@ -163,6 +163,7 @@ async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(di
     now wait in line behind the one waiting on its read; a third waits behind the second; another person's
     message does not wait at all."""
     import asyncio
+    import threading
     import time
 
     from bot.app import DISPATCHER, RECEIVER
@@ -173,10 +174,21 @@ async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(di
     receiver, dispatcher = d.app[RECEIVER], d.app[DISPATCHER]
     real_read, real_handle = dispatcher.read_for, receiver.handle_tx
     order: list[tuple[str, str]] = []
+    # The read is held until the other messages have come (a 0.4 s sleep and fixed pauses raced them on a loaded
+    # machine), and every caller waits as long as that takes: passive means answered, not answered in 4.5 s.
+    reading, release = threading.Event(), threading.Event()
+    monkeypatch.setattr(receiver, "reply_timeout", 60)
 
     def slow_read(db, need):
-        time.sleep(0.4)  # a million tickets' read, longer than the next message takes to arrive
+        reading.set()  # a million tickets' read, longer than the next messages take to arrive
+        release.wait(60)
         return real_read(db, need)
+
+    async def until(condition, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, what
+            await asyncio.sleep(0.01)
 
     def handle(db, inbound, *reads):
         out = real_handle(db, inbound, *reads)
@@ -194,16 +206,19 @@ async def test_a_leaders_message_after_a_figures_question_is_handled_after_it(di
         if path == "receive":
             return asyncio.ensure_future(receiver.receive(inbound))
         got = asyncio.get_running_loop().create_future()
-        receiver.receive_soon(inbound, None, time.monotonic() + 10, lambda v: got.set_exception(v)
+        receiver.receive_soon(inbound, None, time.monotonic() + 60, lambda v: got.set_exception(v)
                               if isinstance(v, BaseException) else got.set_result(v))
         return got
 
     first = receive(text(LEADER, "本月满意率多少"))
-    await asyncio.sleep(0.1)  # the question is stored and its read under way
-    second = receive(text(LEADER, "帮助"))
-    other = receive(text(SCHOOL, "帮助"))
-    await asyncio.sleep(0.05)
-    third = receive(text(LEADER, "待办"))
+    try:
+        await until(reading.is_set, "the question's read under way")
+        second = receive(text(LEADER, "帮助"))
+        other = receive(text(SCHOOL, "帮助"))
+        third = receive(text(LEADER, "待办"))
+        await until(lambda: (SCHOOL, "帮助") in order, "another person's message handled during the read")
+    finally:
+        release.set()
     replies = await asyncio.gather(first, second, other, third)
     assert await settle(d, LEADER, SCHOOL)
     mine = [t for who, t in order if who == LEADER]

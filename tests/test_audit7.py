@@ -4,11 +4,12 @@ then attacks on the rates, the workbench and the exports, each written as a test
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from storage import surveys
-from tests.dialog import LEADER, at, send, talk
+from tests.dialog import LEADER, at, send, settle, talk
 
 UNIT = "jn-syxx"
 SCENE = f"survey:school-2026:{UNIT}"
@@ -39,15 +40,15 @@ async def _counted(d) -> tuple[int, int]:
 
 
 async def _notices(d, count: int) -> list[str]:
-    """The leaders' 评议 notices so far, once `count` have come (pushes go out a moment later), or after 3 s."""
-    for _ in range(100):
+    """The leaders' 评议 notices so far, once `count` have come and nothing more is on its way (pushes go out a moment later), or after 60 s."""
+    deadline = time.monotonic() + 60  # (3 s: too short for a loaded machine)
+    while True:
         async with d.session.get("/sandbox/messages", params={"openid": LEADER}) as resp:
             got = [m.get("content") or "" for m in (await resp.json())["messages"]]
         got = [t for t in got if "评议" in t and "提醒】" in t]
-        if len(got) >= count:
-            break
+        if len(got) >= count and await settle(d, LEADER, timeout=60) or time.monotonic() > deadline:
+            break  # once all that is on its way to them has come: a second one, or none (see settle)
         await asyncio.sleep(0.03)
-    await asyncio.sleep(0.1)
     return got
 
 

@@ -23,10 +23,11 @@ and real SQLite files. Each behaviour test failed before its fix.
 from __future__ import annotations
 
 import asyncio
+import time
 
 from handlers import review
 from storage import staff, tickets
-from tests.dialog import LEADER, SCHOOL, TZ, file_ticket, send, talk
+from tests.dialog import LEADER, SCHOOL, TZ, file_ticket, send, settle, talk
 from tests.test_audit5 import HOMEWORK
 
 UNIT = "jn-syxx"
@@ -40,15 +41,15 @@ async def _praise(d, openid: str, scene: str = f"school:{UNIT}") -> None:
 
 
 async def _leader_notices(d, word: str, count: int = 1) -> list[str]:
-    """The leaders' pushes containing `word`, once `count` have come (pushes go out a moment later), or after 3 s."""
-    for _ in range(100):
+    """The leaders' pushes containing `word`, once `count` have come and nothing more is on its way (pushes go out a moment later), or after 60 s."""
+    deadline = time.monotonic() + 60  # (3 s: too short for a loaded machine)
+    while True:
         async with d.session.get("/sandbox/messages", params={"openid": LEADER}) as resp:
             got = [m.get("content") or "" for m in (await resp.json())["messages"]]
         got = [t for t in got if word in t]
-        if len(got) >= count:
-            break
+        if len(got) >= count and await settle(d, LEADER, timeout=60) or time.monotonic() > deadline:
+            break  # once all that is on its way to them has come: a second one, or none (see settle)
         await asyncio.sleep(0.03)
-    await asyncio.sleep(0.1)
     return got
 
 

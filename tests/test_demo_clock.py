@@ -16,7 +16,7 @@ async def pushed(session, openid: str) -> list[dict]:
         return (await resp.json())["messages"]
 
 
-async def wait_for_text(session, openid: str, pattern: str, timeout: float = 10) -> list[dict]:
+async def wait_for_text(session, openid: str, pattern: str, timeout: float = 60) -> list[dict]:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         messages = await pushed(session, openid)

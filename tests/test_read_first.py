@@ -266,7 +266,7 @@ async def test_a_jobs_write_waits_for_the_messages_in_hand(tmp_path):
     try:
         assert await db.idle(0.01) is True
         hold = threading.Event()
-        running = asyncio.ensure_future(db.run(lambda _db: hold.wait(5)))
+        running = asyncio.ensure_future(db.run(lambda _db: hold.wait(60)))  # (set below, however loaded)
         await asyncio.sleep(0.05)
         assert await db.idle(0.05) is False  # the write is still in hand
         waiting = asyncio.ensure_future(db.idle(5))

@@ -455,27 +455,42 @@ async def test_sweep_over_check_at_equals_a_sweep_over_every_open_ticket(bulk, m
 async def test_pages_never_run_on_the_writer(make_config, aiohttp_client):
     """The digest page reads on a reader thread. (/healthz does one one-row write on purpose: its answer is
     whether the database can be written now.)"""
-    from bot.app import CONFIG, SCHEDULER, SENDER, create_app
+    import threading
+
+    from bot.app import CONFIG, MEDIA, SENDER, create_app
     from bot.web import PAGES, digest_link
+    from tests.conftest import pause_jobs
     app = create_app(make_config(), clock=FixedClock(at("2026-11-30 10:00")))
     client = await aiohttp_client(app)
     db: Database = app[DB]
     url = digest_link(app[CONFIG], "2026-W48", "bureau").split("8080", 1)[1]
-    await asyncio.sleep(0.3)  # let start-up's catch-up jobs finish
-    app[SCHEDULER].pause()
-    await app[SENDER].stop()  # the outbox sender polls the writer; nothing else may use it below
-    await asyncio.sleep(0.1)
+    # Nothing else may use the writer below: start-up's catch-up jobs over (not a fixed pause: a loaded machine
+    # ran them past it), the loops that poll it (the outbox sender, media downloads) stopped, the writer idle
+    await pause_jobs(app)
+    await app[SENDER].stop()
+    await app[MEDIA].stop()
+    assert await db.idle(60)
     before = db.calls
     for _ in range(3):
         app[PAGES].clear()  # a build each time, not the cached page
         assert (await client.get(url)).status == 200
     assert db.calls == before  # not one call on the writer thread
-    # and the writer being busy does not hold them up
-    blocked = asyncio.ensure_future(db.run(lambda c: __import__("time").sleep(1.5)))
-    await asyncio.sleep(0.05)
-    resp = await asyncio.wait_for(client.get(url), 1.2)
-    assert resp.status == 200 and not blocked.done()
-    await blocked
+    # and the writer being busy does not hold them up: held until the page is in (not a 1.5 s sleep raced
+    # against a 1.2 s timeout)
+    entered, gate = threading.Event(), threading.Event()
+
+    def hold(_c) -> None:
+        entered.set()
+        gate.wait(60)
+    blocked = asyncio.ensure_future(db.run(hold))
+    try:
+        while not entered.is_set():
+            await asyncio.sleep(0.01)
+        resp = await asyncio.wait_for(client.get(url), 60)
+        assert resp.status == 200 and not blocked.done()
+    finally:
+        gate.set()
+        await blocked
 
 
 async def test_a_reader_cannot_write(tmp_path):

@@ -123,7 +123,7 @@ async def test_terminal_chat(aiohttp_server):
     stdin = io.StringIO("你好\n/voice 语音内容\n慢慢来\n/as o_other\n/follow\n/bogus\n/quit\n不会发出\n")
     stdout = io.StringIO()
     await asyncio.wait_for(run_chat(base, "o_cli", "school:jn-syxx", stdin, stdout, poll_interval=0.05,
-                                    linger=0), 10)
+                                    linger=0), 60)  # a hang, not a loaded machine
     await asyncio.gather(*pushed_tasks)   # the pushed message may arrive after /quit
     out = stdout.getvalue()
     assert "事件 subscribe qrscene_school:jn-syxx" in out
@@ -157,7 +157,7 @@ async def test_terminal_chat_prints_pushed_messages(aiohttp_server):
 
     stdout = io.StringIO()
     task = asyncio.create_task(push())
-    await asyncio.wait_for(run_chat(base, "o_cli", None, SlowInput(), stdout, poll_interval=0.05), 10)
+    await asyncio.wait_for(run_chat(base, "o_cli", None, SlowInput(), stdout, poll_interval=0.05), 60)
     await task
     out = stdout.getvalue()
     assert "听见> 您的诉求 TJ-0001\n" in out and "已办结" in out

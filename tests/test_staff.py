@@ -39,8 +39,9 @@ class Phone:
                                                             "scene": scene}) as resp:
             return (await resp.json())["reply"] or ""
 
-    async def pushed(self, expect: int = 1, timeout: float = 5.0) -> list[str]:
-        """Wait for `expect` new pushed messages; return their texts."""
+    async def pushed(self, expect: int = 1, timeout: float = 60.0) -> list[str]:
+        """Wait for `expect` new pushed messages (at most `timeout`: 5 s was short for a loaded machine); return
+        their texts."""
         deadline = time.monotonic() + timeout
         while True:
             async with self.session.get("/sandbox/messages", params={"openid": self.openid}) as resp:

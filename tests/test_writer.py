@@ -295,7 +295,9 @@ async def test_no_passive_reply_is_kept_for_a_caller_whose_deadline_has_passed(r
     r, db, _ = receiver
     assert (await r.receive(_inbound(1), deadline=time.monotonic() + 2)).text == "好的：第1条"
     assert await r.receive(_inbound(2), deadline=time.monotonic() - 0.01) is None  # the worker stopped waiting
-    await asyncio.sleep(0.2)
+    # its handling goes on after the answer: wait for it (a fixed 0.2 s read the rows too early under load)
+    await wait_for(lambda: db.read(lambda d: d.execute(
+        "SELECT count(*) = 2 FROM inbound WHERE status = 'done'").fetchone()[0]), 60)
     rows = await db.read(lambda d: d.execute("SELECT key, deferred FROM inbound ORDER BY key").fetchall())
     assert [tuple(x) for x in rows] == [("wechat:msg:1", 0), ("wechat:msg:2", 1)]
     assert await db.read(lambda d: d.execute("SELECT count(*) FROM outbox").fetchone()[0]) == 1  # pushed
