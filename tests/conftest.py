@@ -200,7 +200,8 @@ async def running(app: web.Application, port: int | None = None):
     await runner.setup()
     try:
         if port is not None:
-            await web.TCPSite(runner, "127.0.0.1", port).start()
+            # reuse_port: the port may be held for this test by tests.test_process.held_port
+            await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
         yield app
     finally:
         await runner.cleanup()

@@ -27,7 +27,7 @@ from bot.app import DB, DISPATCHER, MEDIA, RECEIVER, SENDER, create_app
 from bot.demo import SANDBOX, demo_config
 from handlers.clock import FixedClock
 from tests.conftest import pause_jobs, running
-from tests.test_process import free_port
+from tests.test_process import held_port
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Demo staff (bot/demo/staff.csv), named for what they do.
@@ -245,7 +245,7 @@ async def file_ticket(d: Dialog, openid: str, text: str, scene: str | None = Non
 @pytest.fixture
 async def dialog(tmp_path):
     """The demo (bot, sandbox, bound staff) on a free port, at a Monday morning the test can move."""
-    port = free_port()
+    port = held_port()
     config = demo_config(port=port, data_dir=str(tmp_path))
     config = dataclasses.replace(config, outbox=dataclasses.replace(config.outbox, poll_seconds=0.02))
     clock = FixedClock(at("2026-11-16 09:00"))

@@ -17,7 +17,7 @@ from storage import staff, tickets
 from tests.conftest import pause_jobs, running
 from tests.dialog import DUTY, FEES, LEADER, Dialog, at, drain, heard, quiet, send, talk
 from tests.test_people6_dialogs import finish
-from tests.test_process import free_port
+from tests.test_process import held_port
 from tests.test_admin import post
 from tests.test_web import browser, sign_in
 
@@ -28,7 +28,7 @@ INSPECTOR = "o_demo_staff_dcs"  # the demo's handler there: unbound first by the
 @contextlib.asynccontextmanager
 async def _demo(tmp_path, oversight: str = OVERSIGHT, port: int | None = None):
     """The demo, with its oversight office (督查室) named by routing.oversight_office (or not: "")."""
-    port = port or free_port()
+    port = port or held_port()
     config = demo_config(port=port, data_dir=str(tmp_path))
     config = dataclasses.replace(
         config, outbox=dataclasses.replace(config.outbox, poll_seconds=0.02),

@@ -537,26 +537,14 @@ def test_an_older_draft_is_read_after_an_upgrade():
 
 
 # -- through the sandbox: WeChat's encrypted XML over real HTTP, long replies split by the channel ----------------
-def _port() -> int:
-    """A free port in the range this work was given (18400-18499)."""
-    import socket
-    for port in range(18400, 18500):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18400-18499")
-
-
 async def test_a_newcomer_through_the_sandbox_sees_every_word_before_submitting(tmp_path):
     import asyncio
 
     import aiohttp
 
     from bot.demo import demo_config
-    port = _port()
+    from tests.test_process import held_port
+    port = held_port()
     async with running(create_app(demo_config(port=port, data_dir=str(tmp_path))), port):
         async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as http:
             async def send(**payload) -> str:

@@ -10,12 +10,12 @@ import pytest
 from bot.app import create_app
 from bot.demo import demo_config
 from tests.conftest import running
-from tests.test_process import free_port
+from tests.test_process import held_port
 
 
 @pytest.fixture
 async def demo(tmp_path):
-    port = free_port()
+    port = held_port()
     config = demo_config(port=port, data_dir=str(tmp_path))
     async with running(create_app(config), port):
         async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
@@ -67,7 +67,7 @@ async def test_qrcode_command_fetches_a_unit_code_image(demo, tmp_path):
 
 
 async def test_the_demo_prints_a_workbench_link_for_every_demo_staff_member(tmp_path, capsys):
-    port = free_port()
+    port = held_port()
     async with running(create_app(demo_config(port=port, data_dir=str(tmp_path))), port):
         out = capsys.readouterr().out
         links = re.findall(r"(\S+)\s+http://127\.0\.0\.1:\d+(/w/signin/\S+)", out)
@@ -101,8 +101,8 @@ async def test_every_command_works_with_the_demos_own_config_file(demo, tmp_path
 
 
 def test_demo_keeps_its_random_link_secret(tmp_path):
-    first = demo_config(port=free_port(), data_dir=str(tmp_path)).server.link_secret
+    first = demo_config(port=held_port(), data_dir=str(tmp_path)).server.link_secret
     assert len(first) >= 32
-    assert demo_config(port=free_port(), data_dir=str(tmp_path)).server.link_secret == first
-    assert demo_config(port=free_port(), data_dir=str(tmp_path / "other")).server.link_secret != first
+    assert demo_config(port=held_port(), data_dir=str(tmp_path)).server.link_secret == first
+    assert demo_config(port=held_port(), data_dir=str(tmp_path / "other")).server.link_secret != first
     assert oct((tmp_path / "link_secret").stat().st_mode)[-3:] == "600"

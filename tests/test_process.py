@@ -24,9 +24,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
+    """A port free now, for a server in another process (which may lose it to someone else before it binds)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_HELD: list[socket.socket] = []
+
+
+def held_port() -> int:
+    """A port kept bound (not listening) by this process for as long as it runs, so no other process on a busy
+    machine can take it before a server in this process binds it with reuse_port (tests.conftest.running): under
+    load a port from free_port was taken in between once ('address already in use')."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("127.0.0.1", 0))
+    _HELD.append(s)
+    return s.getsockname()[1]
 
 
 def write_config(tmp_path: Path, port: int, api_port: int) -> Path:

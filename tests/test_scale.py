@@ -576,12 +576,12 @@ async def test_a_page_the_job_has_not_stored_is_built_in_a_child_process(make_co
     from bot.web import digest_link
     from tests.conftest import running
     from tests.test_digest import fixture
-    from tests.test_process import free_port
+    from tests.test_process import held_port
 
     def not_here(*args, **kwargs):
         raise AssertionError("built in the serving process")
     monkeypatch.setattr(digest, "build", not_here)  # the child imports its own, unpatched
-    port = free_port()
+    port = held_port()
     app = create_app(make_config(digest={"separate_process": True}), clock=FixedClock(at("2026-11-30 10:00")))
     async with running(app, port):
         await app[DB].run(fixture)

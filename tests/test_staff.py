@@ -15,7 +15,7 @@ from bot.app import DB, DISPATCHER, create_app
 from bot.demo import demo_config
 from storage import staff
 from tests.conftest import running
-from tests.test_process import free_port
+from tests.test_process import held_port
 
 PARENT = "o_parent_e2e"
 LI = "o_li_fees"  # the fees office handler, bound through an invite code in the test
@@ -55,7 +55,7 @@ class Phone:
 
 @pytest.fixture
 async def world(tmp_path):
-    port = free_port()
+    port = held_port()
     config = demo_config(port=port, data_dir=str(tmp_path))
     config = dataclasses.replace(config, outbox=dataclasses.replace(config.outbox, poll_seconds=0.05))
     async with running(create_app(config), port) as app:

@@ -17,7 +17,7 @@ from handlers.survey import SKIP, Question, SurveyError, load_surveys, parse_sur
 from handlers.survey_results import compute, period_results
 from storage import surveys, tickets
 from tests.conftest import running
-from tests.test_process import free_port
+from tests.test_process import held_port
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ).timestamp()
@@ -45,7 +45,7 @@ class Phone:
 
 @pytest.fixture
 async def demo(tmp_path):
-    port = free_port()
+    port = held_port()
     clock = FixedClock(MONDAY)
     config = demo_config(port=port, data_dir=str(tmp_path))
     app = create_app(config, clock=clock)
