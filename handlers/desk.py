@@ -1050,20 +1050,22 @@ class Desk:
             units="、".join(f"“{n}”" for n in dict.fromkeys(names)))
         return [Reply(text, to=o) for o in staff.leaders(db)]
 
-    def remove_staff(self, db, openid: str) -> tuple[bool, list[Reply]]:
-        """Unbind a staff member (tingjian staff remove): their open tickets go back to their unit, which is told."""
+    def remove_staff(self, db, openid: str, by: str, ip: str | None = None) -> tuple[bool, list[Reply]]:
+        """Unbind a staff member as `by` may (staff.allow: tingjian staff remove, the 人员 page, an unfollow):
+        their open tickets go back to their unit, which is told. StaffChangeRefused."""
         row = users.get(db, openid) or {}
-        if not staff.remove(db, openid, self.clock.now()):
+        if not staff.remove(db, openid, by, self.clock.now(), ip):
             return False, []
         websessions.end_all(db, openid, self.clock.now())  # signed out of the workbench everywhere
         return True, self._leave(db, openid, row)
 
-    def change_role(self, db, openid: str, role: str) -> tuple[dict, list[Reply]]:
-        """A staff member's new role (tingjian staff role, the 人员 page); ValueError as staff.set_role. Who acts for
+    def change_role(self, db, openid: str, role: str, by: str, ip: str | None = None) -> tuple[dict, list[Reply]]:
+        """A staff member's new role, as `by` may (staff.allow: tingjian staff role, the 人员 page); ValueError as
+        staff.set_role. Who acts for
         their unit follows, by the rule of binding and leaving: a unit left with none of its own people (its one
         handler made an admin) hands its open tickets to the stand-in (left_empty), a unit given its first one
         takes its 代收 tickets home (_attend) -- else a citizen's words went to a duty office not allowed to act."""
-        return self._role_changed(db, openid, staff.set_role(db, openid, role), role)
+        return self._role_changed(db, openid, staff.set_role(db, openid, role, by, self.clock.now(), ip), role)
 
     def _role_changed(self, db, openid: str, before: dict, role: str) -> tuple[dict, list[Reply]]:
         """`openid`, bound at their unit as `before` said, has `role` there now (a role change, or an invite to the

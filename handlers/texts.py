@@ -368,7 +368,19 @@ BIND_ERRORS = {
     "expired": "这个绑定码已过期，请联系管理员重新生成。",
     "revoked": "这个绑定码已被撤销，请联系管理员重新生成。",
     "limited": "绑定码输错次数过多，请一小时后再试，或联系管理员。",
+    # refused by the rule of who may grant which role (storage.staff.allow): the code stays good for whom it is meant
+    "self": "不能使用自己生成的绑定码绑定自己。如需调整岗位，请其他领导或管理员为您生成绑定码。",
+    "admin_only": "您是管理员：只有管理员才能授予或取消管理员角色，这个绑定码不能用于您的账号。请联系另一位管理员。",
+    "granted_by_non_admin": "这个绑定码的生成人已无权授予管理员角色，请联系管理员重新生成。",
+    "last_admin": "您是唯一的管理员，改绑为其他角色后将没有人能管理系统。请先为另一位同事生成管理员绑定码。",
 }
+# The 人员 pages and the console refusing a change of who is staff (storage.staff.allow's reasons)
+STAFF_REFUSED = {
+    "not_inviter": "您已无权管理人员。",
+    "admin_only": "只有管理员才能授予或取消管理员角色。",
+    "last_admin": "这是唯一的管理员，不能取消其管理员角色或解除其绑定。请先绑定另一位管理员。",
+}
+STAFF_SELF = {"role": "不能更改自己的角色。", "remove": "不能解除自己的绑定。"}
 ROLE_NAMES = {"handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员"}
 STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反映问题，直接发送文字即可。"
 

@@ -184,7 +184,7 @@ async def test_reminders_go_to_whoever_acts_for_the_unit_after_a_removal(dialog)
     d = dialog
     number = await fees_ticket(d)
     await talk(d, FEES, f"签收 {number}", expect="已签收")
-    removed, _ = await d.db(d.app[DISPATCHER].desk.remove_staff, FEES)
+    removed, _ = await d.db(d.app[DISPATCHER].desk.remove_staff, FEES, staff.CONSOLE)
     assert removed
     d.advance((await d.db(tickets.get, number))["due_at"] - d.clock.now() + 60)  # just past the deadline
     await drain(d, DUTY)
