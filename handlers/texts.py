@@ -603,7 +603,7 @@ TRANSFER_ANONYMOUS_NOT_SCHOOL = ("留言 {number} 的留言人选择不让学校
 # to the unit a ticket left by a hand-over it did not make (Desk.moved_away)
 MOVED_AWAY = "留言 {number} 已改由“{unit}”办理，本单位无需再办。"
 WHY_CONDUCT = "群众补充的内容涉及教师师德，按规定不由学校办理，转由你单位办理。"
-TRANSFER_NOBODY = "注意：“{unit}”尚未绑定工作人员，留言暂由值班室代收，请督促该单位尽快绑定。"
+TRANSFER_NOBODY = "注意：“{unit}”尚未绑定工作人员，留言暂由{to}代收，请督促该单位尽快绑定。"
 DETAIL = (
     "{number}｜{kind}·{category}｜{state}{flags}\n承办单位：{unit}\n{school_line}提交时间：{created}\n"
     "办结时限：{due}前\n{identity}\n内容：{text}"
@@ -644,6 +644,8 @@ CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n�
 CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理，将于{due}前办结。"
 CITIZEN_TRANSFERRED_LATE = "您的留言 {number} 已转由“{unit}”办理。办结时限（{due}）已过，我们将督促尽快办结，请您谅解。"
 CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
+# nobody bound may act on it yet (Desk.handlers_of found nobody): kept on the ticket for whoever takes it up
+CITIZEN_REPLY_KEPT = "您的回复已记录在留言 {number} 中。目前暂无工作人员值守，工作人员到岗后会第一时间看到并处理。"
 CITIZEN_REPLY_WHICH = "请写明留言编号，例如“回复 JY2611-0001 您的内容”。"
 CITIZEN_TICKET_CLOSED = "留言 {number} {state}，如有新的问题请直接留言。"
 # What CITIZEN_TICKET_CLOSED says of each state that takes no more replies ("已办结" of a withdrawn one was untrue).
@@ -1325,6 +1327,8 @@ EN = {
     "CITIZEN_EXTENDED": "The deadline for your message {number} has been extended to {due} ({reason}). We are "
                         "sorry for the delay.",
     "CITIZEN_REPLY_SENT": "Your words have been passed to the officer handling {number}.",
+    "CITIZEN_REPLY_KEPT": "Your words are recorded with {number}. No officer is on duty yet; the first to take it "
+                          "up will read them.",
     "CITIZEN_REPLY_WHICH": "Please give the message number, for example \"reply JY2611-0001 your words\".",
     "CITIZEN_TICKET_CLOSED": "Message {number} is closed. For a new matter, just write to us.",
     "RATE_ASK": "How satisfied are you with the result? Reply:\n1 satisfied\n2 fairly satisfied\n3 not satisfied "

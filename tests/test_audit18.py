@@ -168,6 +168,8 @@ async def test_what_one_signed_as_admin_goes_back_to_the_unit_when_the_role_no_l
     may no longer act on, and the unit is told to take it up."""
     d = dialog
     number = await fees_ticket(d)
+    # another admin: the last admin's role may not be taken away (audit19), and DUTY is made one here
+    await d.db(staff.bind, "o_it_admin", "jyj", "admin", "信息中心·王工", d.clock.now())
     await as_cli(d, lambda db, desk: desk.change_role(db, DUTY, "admin", staff.CONSOLE))
     await talk(d, DUTY, f"签收 {number}", expect="已签收")
     await as_cli(d, lambda db, desk: desk.change_role(db, DUTY, "handler", staff.CONSOLE))

@@ -23,9 +23,16 @@ async def audit_rows(d, actor: str | None = None) -> list[dict]:
 
 
 async def console(d, call):
-    """A change as `tingjian staff …` makes it (Desk, by the console), its notices dropped."""
+    """A change as `tingjian staff …` makes it (Desk, by the console), its notices queued as the CLI does."""
+    from storage import outbox
     desk = d.app[DISPATCHER].desk
-    return await d.db(lambda db: call(db, desk))
+
+    def run(db):
+        out = call(db, desk)
+        notices = out[1] if isinstance(out, tuple) else out
+        outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", d.clock.now(), source="test")
+        return out
+    return await d.db(run)
 
 
 async def bind_admin(d, openid: str = ADMIN, unit: str = "jyj") -> None:
@@ -192,7 +199,7 @@ async def test_a_citizen_whose_words_nobody_can_hear_is_told_so(dialog):
     for person in (LEADER, DUTY):
         await console(d, lambda db, desk, o=person: desk.remove_staff(db, o, by=staff.CONSOLE))
     said = await talk(d, PARENT, f"回复 {number} 孩子叫王小明，收据至今没有给")
-    assert "已记录" in said and "转给承办人员" not in said
+    assert "已记录" in said and "暂无工作人员值守" in said and "转给承办人员" not in said
 
 
 # -- 3. 群众评议: one vote per person, replays not counted -------------------------------------------------------
@@ -306,3 +313,19 @@ async def test_new_accounts_paced_under_the_hourly_limit_are_left_out_by_the_day
         await vote(quick, f"o_paced{i}", "1")
     rows = await counted(quick)
     assert len(rows) == 12 and all(burst for _, _, burst in rows)
+
+
+@pytest.mark.asyncio
+async def test_a_ticket_bounced_to_a_duty_office_with_nobody_is_the_leaders_daishou(dialog):
+    """退回 to a duty office with nobody bound: the leaders were told 退回待重新分派 but the ticket was not 代收 (the
+    lifecycle allowed no 代收 of a bounced ticket), so the duty office's empty desk counted its window."""
+    d = dialog
+    await console(d, lambda db, desk: desk.remove_staff(db, DUTY, by=staff.CONSOLE))
+    number = await file_ticket(d, PARENT, "实验小学收资料费300元不给收据", scene="school:jn-syxx")
+    await talk(d, FEES, f"退回 {number} 不属于本处职责", expect="已退回")
+    await heard(d, LEADER, expect=["【代收】", "退回", number])
+    t = await d.db(tickets.get, number)
+    assert (t["unit_code"], t["unattended"], t["state"]) == ("jyj-bgs", 1, "bounced")
+    assert tickets.credit(t)[0].startswith(tickets.STAND_IN)
+    # sent on to an office with nobody: who holds it as 代收 is said as it is (the duty office has nobody)
+    await talk(d, LEADER, f"转派 {number} 市教育局基础教育处", expect=["已将", "暂由局领导代收"], absent="值班室代收")
