@@ -1167,11 +1167,15 @@ class Desk:
             return ""
         waiting = tickets.unattended_of(db, unit_code)
         members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
+        # who stood in, as its 代收 account names it (the duty office; for the duty office's own, the leaders)
+        by = dict.fromkeys(tickets.owner(t["response_unit"] or t["resolve_unit"]) or self.duty_office for t in waiting)
         for t in waiting:
             self._end_stand_in(db, t, members, texts.ATTENDED_NOTE)
         if not waiting:
             return ""
-        return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]))
+        names = [self.holder_name(u) if (u := directory.get(db, code)) else code for code in by]
+        return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]),
+                                     by="、".join(names))
 
     def _end_stand_in(self, db, t: dict, members: set[str], note: str) -> dict:
         """代收 ends for `t` (the one rule: someone bound at its unit, Desk._attend; a complaint about the bureau,

@@ -421,7 +421,7 @@ LEFT_EMPTY_NOTICE = ("【请代收办理】{left}。其{count}件未办结的留
                      "发送“详情 编号”查看；该单位有人绑定后，留言自动交回。")
 ATTENDED_NOTE = "承办单位已有工作人员绑定，代收结束"
 ABOUT_BUREAU_HOME_NOTE = "对教育局自身工作的投诉不由值班室代收，代收结束"
-ATTENDED = "本单位有{count}件留言此前由值班室代收，现已转给您：{numbers}。发送“待办”查看。"
+ATTENDED = "本单位有{count}件留言此前由{by}代收，现已转给您：{numbers}。发送“待办”查看。"
 PRESS_TITLE = {"supervise": "督办", "urge": "催办"}
 PRESS_NOTICE = {
     "supervise": "【督办】{who}督办“{unit}”的留言 {number}，办结时限{due}。{text}\n请抓紧办理，并及时答复群众。",
