@@ -1168,7 +1168,8 @@ class Desk:
         waiting = tickets.unattended_of(db, unit_code)
         members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
         # who stood in, as its 代收 account names it (the duty office; for the duty office's own, the leaders)
-        by = dict.fromkeys(tickets.owner(t["response_unit"] or t["resolve_unit"]) or self.duty_office for t in waiting)
+        by = dict.fromkeys(next((tickets.owner(a) for a in (t["response_unit"], t["resolve_unit"])
+                                 if a and a.startswith(tickets.STAND_IN)), self.duty_office) for t in waiting)
         for t in waiting:
             self._end_stand_in(db, t, members, texts.ATTENDED_NOTE)
         if not waiting:
