@@ -354,7 +354,7 @@ def cmd_staff_revoke(args) -> int:
     import time
 
     from storage import staff
-    _, row = _with_db(args, staff.revoke_invite, args.id, time.time())
+    _, row = _with_db(args, staff.revoke_invite, args.id, time.time(), staff.CONSOLE)
     if row is None:
         print(f"tingjian: invite {args.id} is not open (used, expired, revoked or unknown)", file=sys.stderr)
         return 1
@@ -366,22 +366,30 @@ def cmd_staff_role(args) -> int:
     """A new role; who acts for the unit follows (Desk.change_role), its notices queued as staff remove's."""
     from handlers.clock import Clock
     from handlers.desk import Desk
-    from storage import outbox
+    from storage import outbox, staff
     config = _load(args.config)
     clock = Clock()
     desk = Desk(clock, config.calendar(), config.routing.duty_office,
                 oversight_office=config.routing.oversight_office)
 
     def change(db):
-        before, notices = desk.change_role(db, args.openid, args.role)
+        before, notices = desk.change_role(db, args.openid, args.role, staff.CONSOLE)
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", clock.now(), source="staff-role")
         return before
     try:
         _, before = _with_db(args, change)
+    except staff.StaffChangeRefused as exc:
+        return _refused(_refusal(exc))
     except ValueError as exc:
         return _refused(exc)
     print(f"{args.openid}: {before['role']} → {args.role} ({before['unit_code']})")
     return 0
+
+
+def _refusal(exc) -> str:
+    """storage.staff.allow's refusal, as the console says it (the console may grant anything else)."""
+    return {"last_admin": "this is the last admin: bind another admin first (tingjian staff invite --role admin)"
+            }.get(exc.reason, exc.reason)
 
 
 def cmd_staff_remove(args) -> int:
@@ -389,7 +397,7 @@ def cmd_staff_remove(args) -> int:
     whoever now acts for it go into the outbox, which the running service sends."""
     from handlers.clock import Clock
     from handlers.desk import Desk
-    from storage import outbox
+    from storage import outbox, staff
     config = _load(args.config)
     clock = Clock()
     # The notices are channel-neutral; the running service's WeChat channel renders any template message.
@@ -397,11 +405,14 @@ def cmd_staff_remove(args) -> int:
                 oversight_office=config.routing.oversight_office)
 
     def remove(db):
-        removed, notices = desk.remove_staff(db, args.openid)
+        removed, notices = desk.remove_staff(db, args.openid, staff.CONSOLE)
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", clock.now(), source="staff-remove")
         return removed, len(notices)
 
-    _, (removed, told) = _with_db(args, remove)
+    try:
+        _, (removed, told) = _with_db(args, remove)
+    except staff.StaffChangeRefused as exc:
+        return _refused(_refusal(exc))
     if removed:
         print(f"removed {args.openid}" + (f"; their open tickets went back to their unit, or to its stand-in if "
                                            f"nobody is left there ({told} notice(s))"

@@ -273,10 +273,12 @@ class Desk:
 
         def takes(done: float | None, window: float | None) -> bool:
             return done is None and not (window and now > window)
+        # (a 办结 part a bouncer keeps, Desk.bounce, stays the bouncer's: it is no part of the holder's to take)
         fields = {"unattended": 1,
                   "response_unit": by if takes(ticket["accepted_at"], ticket["accept_due_at"])
                   else ticket.get("response_unit"),
-                  "resolve_unit": by if takes(ticket["resolved_at"], ticket["due_at"]) else ticket.get("resolve_unit")}
+                  "resolve_unit": by if takes(ticket["resolved_at"], ticket["due_at"]) and not ticket.get("resolve_unit")
+                  else ticket.get("resolve_unit")}
         fields["stood_in"] = tickets.stood_in({**ticket, **fields})
         return tickets.transition(db, ticket, ticket["state"], "system", self.clock.now(), "unattended", note,
                                   **fields)
@@ -517,12 +519,18 @@ class Desk:
                                     unit_code=home, bounces=bounces, arbitration=int(bounces >= 2),
                                     accepted_by=None, accepted_at=None, unattended=0, accept_due_at=accept_due,
                                     resolve_unit=tickets.credit(ticket)[1] if keeps else None)
+        recipients, stand_in = self.recipients(db, home, ticket)
+        prefix = ""
+        if stand_in:  # the duty office has nobody: whoever stands in for it holds the 退回 as 代收, as for any unit
+            unit = directory.get(db, home) or {"code": home, "name": "值班室"}
+            ticket = self._stand_in(db, ticket, unit, recipients, stand_in)
+            prefix = texts.UNATTENDED_PREFIX.format(unit=unit["name"])
         if bounces >= 2:  # twice bounced: the bureau's leaders decide, not another round of passing it on
             notice = texts.ARBITRATION.format(number=ticket["number"], reason=reason)
-            recipients = staff.leaders(db) or self.recipients(db, home, ticket)[0]
+            recipients = staff.leaders(db) or recipients
         else:
             notice = texts.BOUNCED_TO_DUTY.format(number=ticket["number"], unit=from_unit["name"], reason=reason)
-            recipients = self.recipients(db, home, ticket)[0]
+        notice = prefix + notice
         return [Reply(texts.BOUNCED_OK.format(number=ticket["number"])),
                 *[self.to_staff(o, notice, ticket, "留言被退回") for o in recipients]]
 
@@ -565,8 +573,9 @@ class Desk:
             why += "\n" + texts.WHY_KEPT_DUE.format(**kept)
             done += "\n" + texts.TRANSFER_KEPT_DUE.format(unit=target["name"], **kept)
         out = [Reply(done)]
-        if not staff.of_unit(db, target["code"]):
-            out[0] = Reply(out[0].text + "\n" + texts.TRANSFER_NOBODY.format(unit=target["name"]))
+        stand_in = self.recipients(db, target["code"], ticket)[1]
+        if stand_in:  # who holds it as 代收 (the duty office, else the leaders, else the admins)
+            out[0] = Reply(out[0].text + "\n" + texts.TRANSFER_NOBODY.format(unit=target["name"], to=stand_in))
         out += self.moved_away(db, before, ticket, target, by=user["openid"])
         out += self.dispatch_notices(db, ticket, why)
         out += self.tell_citizen(db, ticket, "留言已转办", "CITIZEN_TRANSFERRED_LATE" if late else "CITIZEN_TRANSFERRED",
@@ -893,8 +902,9 @@ class Desk:
         ticket, moved = self.keep_from_school(db, ticket, text)
         tickets.record(db, ticket, "citizen_reply", openid, self.clock.now(), text)
         notice = texts.CITIZEN_REPLIED.format(number=ticket["number"], text=text) + self.writes_english(db, ticket)
-        return [Reply(texts.pick("CITIZEN_REPLY_SENT", lang).format(number=ticket["number"])), *moved,
-                *[self.to_staff(o, notice, ticket, "群众回复") for o in self.handlers_of(db, ticket)]]
+        hear = self.handlers_of(db, ticket)  # nobody: nobody bound may act yet; the words wait on the ticket
+        return [Reply(texts.pick("CITIZEN_REPLY_SENT" if hear else "CITIZEN_REPLY_KEPT", lang).format(
+                    number=ticket["number"])), *moved, *[self.to_staff(o, notice, ticket, "群众回复") for o in hear]]
 
     def keep_from_school(self, db, ticket: dict, words: str) -> tuple[dict, list[Reply]]:
         """Words about a teacher's conduct (师德) added to a ticket a school holds (a reply, a 不满意 comment):
@@ -1050,20 +1060,22 @@ class Desk:
             units="、".join(f"“{n}”" for n in dict.fromkeys(names)))
         return [Reply(text, to=o) for o in staff.leaders(db)]
 
-    def remove_staff(self, db, openid: str) -> tuple[bool, list[Reply]]:
-        """Unbind a staff member (tingjian staff remove): their open tickets go back to their unit, which is told."""
+    def remove_staff(self, db, openid: str, by: str, ip: str | None = None) -> tuple[bool, list[Reply]]:
+        """Unbind a staff member as `by` may (staff.allow: tingjian staff remove, the 人员 page, an unfollow):
+        their open tickets go back to their unit, which is told. StaffChangeRefused."""
         row = users.get(db, openid) or {}
-        if not staff.remove(db, openid, self.clock.now()):
+        if not staff.remove(db, openid, by, self.clock.now(), ip):
             return False, []
         websessions.end_all(db, openid, self.clock.now())  # signed out of the workbench everywhere
         return True, self._leave(db, openid, row)
 
-    def change_role(self, db, openid: str, role: str) -> tuple[dict, list[Reply]]:
-        """A staff member's new role (tingjian staff role, the 人员 page); ValueError as staff.set_role. Who acts for
+    def change_role(self, db, openid: str, role: str, by: str, ip: str | None = None) -> tuple[dict, list[Reply]]:
+        """A staff member's new role, as `by` may (staff.allow: tingjian staff role, the 人员 page); ValueError as
+        staff.set_role. Who acts for
         their unit follows, by the rule of binding and leaving: a unit left with none of its own people (its one
         handler made an admin) hands its open tickets to the stand-in (left_empty), a unit given its first one
         takes its 代收 tickets home (_attend) -- else a citizen's words went to a duty office not allowed to act."""
-        return self._role_changed(db, openid, staff.set_role(db, openid, role), role)
+        return self._role_changed(db, openid, staff.set_role(db, openid, role, by, self.clock.now(), ip), role)
 
     def _role_changed(self, db, openid: str, before: dict, role: str) -> tuple[dict, list[Reply]]:
         """`openid`, bound at their unit as `before` said, has `role` there now (a role change, or an invite to the
@@ -1084,7 +1096,7 @@ class Desk:
         left at units with nobody while nobody could stand in become 代收, as Desk.left_empty would have made them,
         and the stand-in is told. Else the stand-in heard those citizens (Desk.recipients) with no right to act."""
         by_unit: dict[str, list[dict]] = {}
-        for t in tickets.strays(db, self.duty_office):
+        for t in tickets.strays(db):
             if not privacy.about_bureau(t):  # never 代收: Desk._rehold's
                 by_unit.setdefault(t["unit_code"], []).append(t)
         out: list[Reply] = []
@@ -1155,11 +1167,16 @@ class Desk:
             return ""
         waiting = tickets.unattended_of(db, unit_code)
         members = set(staff.of_unit(db, unit_code, ("handler", "supervisor")))
+        # who stood in, as its 代收 account names it (the duty office; for the duty office's own, the leaders)
+        by = dict.fromkeys(next((tickets.owner(a) for a in (t["response_unit"], t["resolve_unit"])
+                                 if a and a.startswith(tickets.STAND_IN)), self.duty_office) for t in waiting)
         for t in waiting:
             self._end_stand_in(db, t, members, texts.ATTENDED_NOTE)
         if not waiting:
             return ""
-        return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]))
+        names = [self.holder_name(u) if (u := directory.get(db, code)) else code for code in by]
+        return texts.ATTENDED.format(count=len(waiting), numbers="、".join(t["number"] for t in waiting[:5]),
+                                     by="、".join(names))
 
     def _end_stand_in(self, db, t: dict, members: set[str], note: str) -> dict:
         """代收 ends for `t` (the one rule: someone bound at its unit, Desk._attend; a complaint about the bureau,
@@ -1171,8 +1188,9 @@ class Desk:
             fields["accepted_by"] = None  # signed on behalf by the duty office: now the unit's own
         if t["accepted_at"] is None and (not t["accept_due_at"] or t["accept_due_at"] > now):
             fields["response_unit"] = None
-        if t["resolved_at"] is None and (not t["due_at"] or t["due_at"] > now):
-            fields["resolve_unit"] = None
+        bouncers = bool(t["resolve_unit"]) and not t["resolve_unit"].startswith(tickets.STAND_IN)
+        if t["resolved_at"] is None and (not t["due_at"] or t["due_at"] > now) and not bouncers:
+            fields["resolve_unit"] = None  # the stand-in's part; one a bouncer keeps (Desk.bounce) stays theirs
         fields["stood_in"] = tickets.stood_in({**t, **fields})
         return tickets.transition(db, t, t["state"], "system", now, "attended", note, **fields)
 

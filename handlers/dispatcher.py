@@ -33,8 +33,7 @@ from handlers.routing import Router
 from handlers.survey import Policy as SurveyPolicy
 from handlers.workdays import WorkCalendar
 from handlers.vocabulary import NEVER_TO_SCHOOL, STAFF_ROLES, SUPERVISORS, URGENT, WIDE_ROLES
-from storage import (bursts, conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users,
-                     websessions)
+from storage import bursts, conversations, digest_pages, directory, lifecycle, outbox, staff, tickets, users
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -707,10 +706,7 @@ class Dispatcher:
             users.set_subscribed(db, inbound.openid, False, now)
             # WeChat delivers nothing to a person who has left (43004), so staff who leave are unbound as by
             # `tingjian staff remove`: their tickets, and the citizens' words on them, go to someone who hears.
-            removed, notices = self.desk.remove_staff(db, inbound.openid)
-            if removed:
-                websessions.audit(db, now, inbound.openid, "staff:unfollow")
-            return notices
+            return self.desk.remove_staff(db, inbound.openid, staff.UNFOLLOWED)[1]
         if inbound.event == "click":
             if inbound.event_key in ("help", "HELP"):
                 return [Reply(self.help_for(db, users.get(db, inbound.openid) or {}))]

@@ -368,7 +368,19 @@ BIND_ERRORS = {
     "expired": "这个绑定码已过期，请联系管理员重新生成。",
     "revoked": "这个绑定码已被撤销，请联系管理员重新生成。",
     "limited": "绑定码输错次数过多，请一小时后再试，或联系管理员。",
+    # refused by the rule of who may grant which role (storage.staff.allow): the code stays good for whom it is meant
+    "self": "不能使用自己生成的绑定码绑定自己。如需调整岗位，请其他领导或管理员为您生成绑定码。",
+    "admin_only": "您是管理员：只有管理员才能授予或取消管理员角色，这个绑定码不能用于您的账号。请联系另一位管理员。",
+    "granted_by_non_admin": "这个绑定码的生成人已无权授予管理员角色，请联系管理员重新生成。",
+    "last_admin": "您是唯一的管理员，改绑为其他角色后将没有人能管理系统。请先为另一位同事生成管理员绑定码。",
 }
+# The 人员 pages and the console refusing a change of who is staff (storage.staff.allow's reasons)
+STAFF_REFUSED = {
+    "not_inviter": "您已无权管理人员。",
+    "admin_only": "只有管理员才能授予或取消管理员角色。",
+    "last_admin": "这是唯一的管理员，不能取消其管理员角色或解除其绑定。请先绑定另一位管理员。",
+}
+STAFF_SELF = {"role": "不能更改自己的角色。", "remove": "不能解除自己的绑定。"}
 ROLE_NAMES = {"handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员"}
 STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反映问题，直接发送文字即可。"
 
@@ -409,7 +421,7 @@ LEFT_EMPTY_NOTICE = ("【请代收办理】{left}。其{count}件未办结的留
                      "发送“详情 编号”查看；该单位有人绑定后，留言自动交回。")
 ATTENDED_NOTE = "承办单位已有工作人员绑定，代收结束"
 ABOUT_BUREAU_HOME_NOTE = "对教育局自身工作的投诉不由值班室代收，代收结束"
-ATTENDED = "本单位有{count}件留言此前由值班室代收，现已转给您：{numbers}。发送“待办”查看。"
+ATTENDED = "本单位有{count}件留言此前由{by}代收，现已转给您：{numbers}。发送“待办”查看。"
 PRESS_TITLE = {"supervise": "督办", "urge": "催办"}
 PRESS_NOTICE = {
     "supervise": "【督办】{who}督办“{unit}”的留言 {number}，办结时限{due}。{text}\n请抓紧办理，并及时答复群众。",
@@ -591,7 +603,7 @@ TRANSFER_ANONYMOUS_NOT_SCHOOL = ("留言 {number} 的留言人选择不让学校
 # to the unit a ticket left by a hand-over it did not make (Desk.moved_away)
 MOVED_AWAY = "留言 {number} 已改由“{unit}”办理，本单位无需再办。"
 WHY_CONDUCT = "群众补充的内容涉及教师师德，按规定不由学校办理，转由你单位办理。"
-TRANSFER_NOBODY = "注意：“{unit}”尚未绑定工作人员，留言暂由值班室代收，请督促该单位尽快绑定。"
+TRANSFER_NOBODY = "注意：“{unit}”尚未绑定工作人员，留言暂由{to}代收，请督促该单位尽快绑定。"
 DETAIL = (
     "{number}｜{kind}·{category}｜{state}{flags}\n承办单位：{unit}\n{school_line}提交时间：{created}\n"
     "办结时限：{due}前\n{identity}\n内容：{text}"
@@ -632,6 +644,8 @@ CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n�
 CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理，将于{due}前办结。"
 CITIZEN_TRANSFERRED_LATE = "您的留言 {number} 已转由“{unit}”办理。办结时限（{due}）已过，我们将督促尽快办结，请您谅解。"
 CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
+# nobody bound may act on it yet (Desk.handlers_of found nobody): kept on the ticket for whoever takes it up
+CITIZEN_REPLY_KEPT = "您的回复已记录在留言 {number} 中。目前暂无工作人员值守，工作人员到岗后会第一时间看到并处理。"
 CITIZEN_REPLY_WHICH = "请写明留言编号，例如“回复 JY2611-0001 您的内容”。"
 CITIZEN_TICKET_CLOSED = "留言 {number} {state}，如有新的问题请直接留言。"
 # What CITIZEN_TICKET_CLOSED says of each state that takes no more replies ("已办结" of a withdrawn one was untrue).
@@ -1313,6 +1327,8 @@ EN = {
     "CITIZEN_EXTENDED": "The deadline for your message {number} has been extended to {due} ({reason}). We are "
                         "sorry for the delay.",
     "CITIZEN_REPLY_SENT": "Your words have been passed to the officer handling {number}.",
+    "CITIZEN_REPLY_KEPT": "Your words are recorded with {number}. No officer is on duty yet; the first to take it "
+                          "up will read them.",
     "CITIZEN_REPLY_WHICH": "Please give the message number, for example \"reply JY2611-0001 your words\".",
     "CITIZEN_TICKET_CLOSED": "Message {number} is closed. For a new matter, just write to us.",
     "RATE_ASK": "How satisfied are you with the result? Reply:\n1 satisfied\n2 fairly satisfied\n3 not satisfied "

@@ -32,8 +32,8 @@ ACTIVE = tuple(s for s in CLOCK if s != "bounced")
 ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "submit": ((), "submitted"),
     "assign": (("submitted",), "assigned"),
-    "unattended": (("assigned", "accepted", "replied", "reopened"), SAME),  # nobody bound at the unit (on
-                                                               # arrival, or its last member left): a stand-in told
+    "unattended": (("assigned", "accepted", "replied", "reopened", "bounced"), SAME),  # nobody bound at the unit
+                        # (on arrival, or its last member left; a 退回 to a duty office with nobody): a stand-in told
     "attended": (OPEN, SAME),                                  # someone bound at the unit: 代收 ends
     "accept": (("assigned", "reopened"), "accepted"),
     "reply": (("accepted", "replied"), "replied"),

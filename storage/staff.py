@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage import users
+from storage import users, websessions
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ def phones(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 class InviteError(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
-        self.reason = reason  # 'unknown', 'expired', 'used', 'revoked', 'limited'
+        self.reason = reason  # 'unknown', 'expired', 'used', 'revoked', 'limited'; refused by allow: 'self',
+        # 'admin_only' (the redeemer is an admin), 'granted_by_non_admin', 'last_admin'
 
 
 CODE_LENGTH = 8
@@ -121,14 +122,68 @@ def _matches(code: str, stored: str) -> bool:
 # Who may make invites in the workbench; an invite binds only while its maker still holds one of these roles (an
 # invite from the console, `tingjian staff invite`, has no maker and needs none).
 INVITERS = ("leader", "admin")
+CONSOLE = "cli"          # `tingjian staff …` on the server: whoever runs it holds the database file anyway
+UNFOLLOWED = "unfollow"  # the person left the account (WeChat delivers them nothing): a fact, never refused
+
+
+class StaffChangeRefused(ValueError):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # 'not_inviter', 'self', 'admin_only', 'last_admin'
+
+
+def grantable(by_role: str | None) -> tuple[str, ...]:
+    """The roles someone in `by_role` (CONSOLE: the console) may give or take away: an admin or the console
+    any; a leader any but admin; nobody else any."""
+    if by_role in (CONSOLE, "admin"):
+        return ROLES
+    return tuple(r for r in ROLES if r != "admin") if by_role in INVITERS else ()
+
+
+def _role(db: sqlite_utils.Database, openid: str | None) -> str | None:
+    row = db.execute("SELECT role FROM users WHERE openid = ?", [openid]).fetchone() if openid else None
+    return row[0] if row and row[0] in ROLES else None
+
+
+def allow(db: sqlite_utils.Database, by: str, openid: str | None, before: str | None, role: str | None,
+          now: float, what: str = "", ip: str | None = None) -> None:
+    """THE rule for every change of who is staff, in which role (an invite made and redeemed, a role change, an
+    unbinding; the 人员 pages, the console and 绑定 all come here): `by` (an openid, CONSOLE or UNFOLLOWED) takes
+    `openid` (None: whoever redeems an invite) from role `before` (None: not staff) to `role` (None: unbound).
+    Least privilege: only leaders and admins change anyone; nobody changes their own role or binding (someone
+    else must); only an admin grants or takes away admin; the last admin stays (bind another first). The console
+    is the bureau's server, where the first admin is made: it may grant anything, but not leave no admin.
+    Raises StaffChangeRefused; a refusal is written to the audit log first (`what` says what was asked), which
+    the caller keeps by catching it inside its transaction."""
+    reason = None
+    if by != UNFOLLOWED:
+        may = grantable(CONSOLE if by == CONSOLE else _role(db, by))
+        if not may:
+            reason = "not_inviter"
+        elif openid is not None and by == openid:
+            reason = "self"
+        elif any(r is not None and r not in may for r in (before, role)):
+            reason = "admin_only"  # the one role a leader may not give or take
+        elif before == "admin" and role != "admin" and not db.execute(
+                "SELECT 1 FROM users INDEXED BY users_role_unit WHERE role = 'admin' AND openid != ? LIMIT 1",
+                [openid]).fetchone():
+            reason = "last_admin"
+    if reason:
+        websessions.audit(db, now, by, "staff:refused", None, f"{reason}: {what}"[:1000], ip)
+        raise StaffChangeRefused(reason)
 
 
 def create_invite(db: sqlite_utils.Database, unit_code: str, role: str, name: str, now: float,
-                  ttl_seconds: float, created_by: str | None = None) -> str:
+                  ttl_seconds: float, created_by: str | None = None, ip: str | None = None) -> str:
+    """An invite to bind as `role` at `unit_code`, made by `created_by` (None: the console), who must be allowed
+    to grant it (allow); checked again when it is redeemed. Recorded in the audit log."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if db.execute("SELECT 1 FROM units WHERE code = ?", [unit_code]).fetchone() is None:
         raise ValueError(f"unknown unit {unit_code!r}")
+    by = created_by or CONSOLE
+    allow(db, by, None, None, role, now, f"invite {name} {role} {unit_code}", ip)
+    websessions.audit(db, now, by, "staff:invite", None, f"{name} {role} {unit_code}", ip)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     db.execute("INSERT INTO staff_invites (code_hash, selector, unit_code, role, name, created_at, expires_at, "
                "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -172,19 +227,29 @@ def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,
     code_hash, unit_code, role, name, expires_at, used_by, revoked_at, created_by = row
     if used_by is not None:
         raise InviteError("used")
-    maker = db.execute("SELECT role FROM users WHERE openid = ?", [created_by]).fetchone() if created_by else None
-    if revoked_at is not None or (created_by and (maker is None or maker[0] not in INVITERS)):
-        if revoked_at is None:
-            log.warning("invite made by user %s refused: they no longer may invite", _who(created_by))
+    if revoked_at is not None:
         raise InviteError("revoked")
     if expires_at <= now:
         raise InviteError("expired")
+    # redeeming is a change of the redeemer's role, authorised by the invite's maker as they stand now
+    before = db.execute("SELECT role, unit_code FROM users WHERE openid = ?", [openid]).fetchone()
+    was = before[0] if before and before[0] in ROLES else None
+    change = f"{openid} {was or 'citizen'}@{before[1] if was else '-'} → {role}@{unit_code}"
+    try:
+        allow(db, created_by or CONSOLE, openid, was, role, now, f"bind {change}")
+    except StaffChangeRefused as exc:
+        log.warning("invite made by %s refused for user %s: %s", _who(created_by) if created_by else CONSOLE,
+                    _who(openid), exc.reason)
+        raise InviteError("revoked" if exc.reason == "not_inviter" else "granted_by_non_admin"
+                          if exc.reason == "admin_only" and role == "admin" else exc.reason) from None
     db.execute("UPDATE staff_invites SET used_by = ?, used_at = ? WHERE code_hash = ?", [openid, now, code_hash])
     db.execute(
         "INSERT INTO users (openid, role, unit_code, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET role = excluded.role, unit_code = excluded.unit_code, "
         "name = excluded.name", [openid, role, unit_code, name, now, now])
     log.info("invite used: user %s bound as %s of %s", _who(openid), role, unit_code)
+    websessions.audit(db, now, openid, "staff:bind", None,
+                      f"{change}（绑定码 {code[:SELECTOR_LENGTH]}······，{created_by or CONSOLE} 生成）")
     return {"unit_code": unit_code, "role": role, "name": name}
 
 
@@ -210,34 +275,47 @@ def invites(db: sqlite_utils.Database, now: float, limit: int = 200) -> list[dic
     return rows
 
 
-def revoke_invite(db: sqlite_utils.Database, invite_id: int, now: float) -> dict[str, Any] | None:
-    """Withdraw an invite nobody has used yet; returns its row, or None when there is no such open code."""
+def revoke_invite(db: sqlite_utils.Database, invite_id: int, now: float, by: str = CONSOLE,
+                  ip: str | None = None) -> dict[str, Any] | None:
+    """Withdraw an invite nobody has used yet; returns its row, or None when there is no such open code.
+    Recorded in the audit log (withdrawing grants nothing: anyone who may invite may)."""
     row = db.execute("SELECT unit_code, role, name FROM staff_invites WHERE rowid = ? AND used_by IS NULL "
                      "AND revoked_at IS NULL AND expires_at > ?", [invite_id, now]).fetchone()
     if row is None:
         return None
     db.execute("UPDATE staff_invites SET revoked_at = ? WHERE rowid = ?", [now, invite_id])
+    websessions.audit(db, now, by, "staff:revoke", None, f"{row[2]} {row[1]} {row[0]}", ip)
     return {"unit_code": row[0], "role": row[1], "name": row[2]}
 
 
-def set_role(db: sqlite_utils.Database, openid: str, role: str) -> dict[str, Any]:
-    """Change a staff member's role within their unit; returns the row before. ValueError for a role not in
-    ROLES or a person who is not staff."""
+def set_role(db: sqlite_utils.Database, openid: str, role: str, by: str, now: float,
+             ip: str | None = None) -> dict[str, Any]:
+    """Change a staff member's role within their unit, as `by` may (allow); returns the row before. ValueError
+    for a role not in ROLES or a person who is not staff; StaffChangeRefused. Recorded in the audit log."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     row = db.execute("SELECT role, unit_code, name FROM users WHERE openid = ?", [openid]).fetchone()
     if row is None or row[0] not in ROLES:
         raise ValueError(f"{openid} is not a staff member")
+    allow(db, by, openid, row[0], role, now, f"role {openid} {row[0]} → {role}", ip)
     db.execute("UPDATE users SET role = ? WHERE openid = ?", [role, openid])
+    websessions.audit(db, now, by, "staff:role", None, f"{openid} {row[0]} → {role}", ip)
     return {"role": row[0], "unit_code": row[1], "name": row[2]}
 
 
-def remove(db: sqlite_utils.Database, openid: str, now: float | None = None) -> bool:
-    """A citizen again, remembered as having been staff (insider_sql)."""
-    import time
-    return db.execute("UPDATE users SET role = 'citizen', unit_code = NULL, staff_left_at = ? "
-                      "WHERE openid = ? AND role != 'citizen'",
-                      [time.time() if now is None else now, openid]).rowcount == 1
+def remove(db: sqlite_utils.Database, openid: str, by: str, now: float, ip: str | None = None) -> bool:
+    """A citizen again, remembered as having been staff (insider_sql), as `by` may (allow; UNFOLLOWED: they
+    left the account). False when they were not staff. Recorded in the audit log."""
+    row = db.execute("SELECT role FROM users WHERE openid = ?", [openid]).fetchone()
+    if row is None or row[0] == "citizen":
+        return False
+    allow(db, by, openid, row[0] if row[0] in ROLES else None, None, now, f"remove {openid} {row[0]}", ip)
+    db.execute("UPDATE users SET role = 'citizen', unit_code = NULL, staff_left_at = ? WHERE openid = ?",
+               [now, openid])
+    websessions.audit(db, now, openid if by == UNFOLLOWED else by,
+                      "staff:unfollow" if by == UNFOLLOWED else "staff:remove", None,
+                      None if by == UNFOLLOWED else openid, ip)
+    return True
 
 
 def list_staff(db: sqlite_utils.Database) -> list[dict[str, Any]]:

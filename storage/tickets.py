@@ -614,13 +614,13 @@ def held_by(db: sqlite_utils.Database, unit_code: str) -> list[dict[str, Any]]:
                                          f"{_OPEN_SQL} ORDER BY id", [unit_code])]
 
 
-def strays(db: sqlite_utils.Database, duty_office: str) -> list[dict[str, Any]]:
-    """Open tickets, not 代收, at a unit (other than the duty office) where no handler or supervisor is bound: left
-    so while nobody could stand in (Desk.take_strays). Few or none: the open tickets' partial index."""
+def strays(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Open tickets, not 代收, at a unit (the duty office too) where no handler or supervisor is bound: left so
+    while nobody could stand in (Desk.take_strays). Few or none: the open tickets' partial index."""
     return [_decode(r) for r in db.query(
-        f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND unattended = 0 AND unit_code IS NOT ? "
+        f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND unattended = 0 "
         "AND unit_code NOT IN (SELECT unit_code FROM users INDEXED BY users_role_unit "
-        "WHERE role IN ('handler', 'supervisor') AND unit_code IS NOT NULL) ORDER BY id", [duty_office])]
+        "WHERE role IN ('handler', 'supervisor') AND unit_code IS NOT NULL) ORDER BY id")]
 
 
 def unattended_open(db: sqlite_utils.Database) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from bot.app import API, CONFIG, DISPATCHER, MEDIA
 from bot.demo import SANDBOX
 from bot.web import recipient_tag
 from handlers import texts
-from storage import media, websessions
+from storage import media, staff, websessions
 from tests.dialog import FEES, LEADER, SCHOOL, file_ticket, heard, send, talk
 from tests.test_web import browser, sign_in
 
@@ -136,7 +136,7 @@ async def test_a_link_stops_working_when_its_viewer_may_no_longer_see_the_ticket
     await d.db(lambda db: db.execute("UPDATE users SET unit_code = ? WHERE openid = ?", [own, FEES]))
     assert (await get(d, path))[0] == 200
     # Removed from staff: refused, and the image too.
-    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, FEES))
+    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, FEES, staff.CONSOLE))
     status, _, body = await get(d, path)
     assert status == 403 and texts.ATTACH_LINK_GONE[0] in body.decode()
     status, _, body = await get(d, path.replace("?", "/2?", 1))

@@ -249,7 +249,7 @@ async def test_an_escalation_with_no_leader_bound_goes_to_the_duty_office(dialog
     from storage import staff
     from tests.dialog import FEES, heard
     d = dialog
-    await d.db(staff.remove, LEADER)
+    await d.db(staff.remove, LEADER, staff.CONSOLE, d.clock.now())
     number = await file_ticket(d, PARENT, "学校要求每个学生交300元资料费，还不给收据，我要投诉", scene="school:jn-syxx")
     await drain(d, DUTY, FEES)
     for _ in range(14):  # past the deadline and one working day more: 催办, then the escalation
@@ -263,8 +263,8 @@ async def test_an_extension_nobody_could_decide_is_refused_at_once(dialog):
     decide it, so it is refused at once (and the one request a ticket has is not used up)."""
     from storage import staff
     d = dialog
-    await d.db(staff.remove, LEADER)
-    await d.db(staff.remove, DISTRICT_HEAD)
+    await d.db(staff.remove, LEADER, staff.CONSOLE, d.clock.now())
+    await d.db(staff.remove, DISTRICT_HEAD, staff.CONSOLE, d.clock.now())
     number = await file_ticket(d, PARENT, "孩子每天作业写到晚上十一点，作业太多了", scene="school:jn-syxx", consent="1")
     assert (await ticket(d, number))["unit_code"] == "jn-syxx"
     await talk(d, SCHOOL_HEAD, f"签收 {number}")

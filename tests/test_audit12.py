@@ -54,7 +54,7 @@ async def _bind_inspector(d) -> None:
 
 
 async def _nobody_at_the_oversight_office(d) -> None:
-    await d.db(staff.remove, INSPECTOR, d.clock.now())  # before any ticket: nothing of theirs to hand on
+    await d.db(staff.remove, INSPECTOR, staff.CONSOLE, d.clock.now())  # before any ticket: nothing of theirs to hand on
 
 
 async def _complain_of_the_duty_office(d, who: str, handler: str = "市教育局督查室") -> str:

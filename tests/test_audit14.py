@@ -25,7 +25,7 @@ async def _unbind(d, *openids: str) -> None:
     def remove(db):
         from storage import outbox
         for o in openids:
-            ok, pushes = desk.remove_staff(db, o)
+            ok, pushes = desk.remove_staff(db, o, staff.CONSOLE)
             assert ok, o
             outbox.enqueue_replies(db, [r.to_dict() for r in pushes], "", d.clock.now(), source="test")
     await d.db(remove)

@@ -111,6 +111,9 @@ async def test_a_role_change_that_leaves_a_unit_without_handlers_hands_its_ticke
     await settle(d, DUTY)
     config = write_cli_config(tmp_path / "cli.toml", tmp_path / "demo.db", wechat=sandbox_wechat(d.session),
                               routing={"duty_office": "jyj-bgs", "oversight_office": "jyj-dcs"})
+    from storage import staff
+    # another admin: the last admin's role may not be taken away (audit19), and FEES is made one here
+    await d.db(staff.bind, "o_it_admin", "jyj", "admin", "信息中心·王工", d.clock.now())
     assert await asyncio.to_thread(cli, ["staff", "role", FEES, "admin", "--config", str(config)]) == 0
     d.advance(time.time() + 1 - d.clock.now())  # the CLI stamped its outbox rows with the real time
     await heard(d, DUTY, expect=["请代收办理", "改任管理员", number])

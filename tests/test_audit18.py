@@ -37,7 +37,7 @@ def nobody_may_act(db, desk) -> list[str]:
         own = desk.own_people(db, t["unit_code"])
         if t["unattended"] and own:
             out.append(f"{t['number']} 代收 while {t['unit_code']} has {own}")
-        if not own and not t["unattended"] and t["unit_code"] != desk.duty_office and stand_in:
+        if not own and not t["unattended"] and stand_in:  # the duty office too (audit19)
             out.append(f"{t['number']} at {t['unit_code']}: nobody bound, not 代收")
         hear = desk.handlers_of(db, t)
         if not hear and (staff.leaders(db) or staff.of_role(db, "admin")):  # with nobody wide bound, nobody can
@@ -64,12 +64,15 @@ def step(db, desk, rng: random.Random, numbers: list[str], now: float) -> str:
     if move == "role":
         role = rng.choice(["handler", "supervisor", "leader", "admin"])
         try:
-            desk.change_role(db, o, role)
+            desk.change_role(db, o, role, staff.CONSOLE)
         except ValueError:
-            return f"role {o} {role}: not staff"
+            return f"role {o} {role}: not staff, or the last admin"
         return f"role {o} {role}"
     if move == "remove":
-        desk.remove_staff(db, o)
+        try:
+            desk.remove_staff(db, o, staff.CONSOLE)
+        except staff.StaffChangeRefused:  # the last admin stays (audit19)
+            return f"remove {o}: the last admin"
         return f"remove {o}"
     if move == "bind":
         unit, role = rng.choice(UNITS), rng.choice(["handler", "supervisor", "handler", "leader", "admin"])
@@ -165,9 +168,11 @@ async def test_what_one_signed_as_admin_goes_back_to_the_unit_when_the_role_no_l
     may no longer act on, and the unit is told to take it up."""
     d = dialog
     number = await fees_ticket(d)
-    await as_cli(d, lambda db, desk: desk.change_role(db, DUTY, "admin"))
+    # another admin: the last admin's role may not be taken away (audit19), and DUTY is made one here
+    await d.db(staff.bind, "o_it_admin", "jyj", "admin", "信息中心·王工", d.clock.now())
+    await as_cli(d, lambda db, desk: desk.change_role(db, DUTY, "admin", staff.CONSOLE))
     await talk(d, DUTY, f"签收 {number}", expect="已签收")
-    await as_cli(d, lambda db, desk: desk.change_role(db, DUTY, "handler"))
+    await as_cli(d, lambda db, desk: desk.change_role(db, DUTY, "handler", staff.CONSOLE))
     await heard(d, FEES, expect=["请接手办理", number, "改任承办人"])
     assert (await d.db(tickets.get, number))["accepted_by"] is None
     await talk(d, PARENT, f"回复 {number} 孩子叫王小明，收据至今没有给")
@@ -181,8 +186,8 @@ async def test_with_no_leader_bound_the_admins_stand_in(dialog):
     nobody: Desk.recipients' last resort was the leaders alone, though an admin may act on any ticket."""
     d = dialog
     for person in (LEADER, DUTY, FEES):
-        await as_cli(d, lambda db, desk, o=person: desk.remove_staff(db, o))
-    await as_cli(d, lambda db, desk: desk.change_role(db, DISTRICT_HEAD, "admin"))
+        await as_cli(d, lambda db, desk, o=person: desk.remove_staff(db, o, staff.CONSOLE))
+    await as_cli(d, lambda db, desk: desk.change_role(db, DISTRICT_HEAD, "admin", staff.CONSOLE))
     number = await fees_ticket(d)
     await heard(d, DISTRICT_HEAD, expect=[number, "代收"])
     await talk(d, PARENT, f"回复 {number} 孩子叫王小明，收据至今没有给")
@@ -199,7 +204,7 @@ async def test_tickets_left_with_nobody_while_nobody_could_stand_in_are_taken_wh
     d = dialog
     number = await fees_ticket(d)
     for person in (LEADER, DUTY, FEES):
-        await as_cli(d, lambda db, desk, o=person: desk.remove_staff(db, o))
+        await as_cli(d, lambda db, desk, o=person: desk.remove_staff(db, o, staff.CONSOLE))
     assert not (await d.db(tickets.get, number))["unattended"]
     duty = "o_new_duty_officer"
     code = await invite(d, "jyj-bgs", "handler", "局值班室·王主任")
@@ -229,7 +234,7 @@ async def test_a_transfer_by_the_duty_office_tells_the_duty_officers_who_acted_a
     await quiet(d, second)
     await quiet(d, FEES)
     held = await file_ticket(d, "o_parent_audit18b", "实验小学收资料费500元也不给收据", scene="school:jn-syxx")
-    await as_cli(d, lambda db, desk: desk.remove_staff(db, FEES))
+    await as_cli(d, lambda db, desk: desk.remove_staff(db, FEES, staff.CONSOLE))
     assert (await d.db(tickets.get, held))["unattended"]
     await talk(d, DUTY, f"签收 {held}", expect="已签收")
     await drain(d, DUTY, second, DISTRICT)
@@ -320,7 +325,7 @@ async def test_a_ticket_reopened_by_a_parent_goes_to_whoever_is_bound_at_its_uni
     number = await fees_ticket(d)
     await talk(d, FEES, f"签收 {number}", expect="已签收")
     await talk(d, FEES, f"办结 {number} 资料费已责成学校退还", expect=number)
-    await as_cli(d, lambda db, desk: desk.remove_staff(db, FEES))
+    await as_cli(d, lambda db, desk: desk.remove_staff(db, FEES, staff.CONSOLE))
     await talk(d, PARENT, f"评价 {number} 3 收据还是没有给")
     ticket = await d.db(tickets.get, number)
     assert ticket["state"] == "reopened" and ticket["unattended"]

@@ -304,11 +304,11 @@ async def test_an_invite_from_a_leader_since_removed_no_longer_binds(dialog):
         for name in ("新局长助理", "新老师"):
             token = await csrf_of(s, "/w/staff")
             async with s.post("/w/staff", data={"_csrf": token, "do": "invite", "unit": "jn-syxx",
-                                                "role": "admin" if name == "新局长助理" else "handler",
+                                                "role": "leader" if name == "新局长助理" else "handler",
                                                 "name": name}) as resp:
                 codes.append(re.search(r'id="invite-code">([A-Z0-9]+)<', await resp.text()).group(1))
     await talk(d, "o_new_teacher", f"绑定 {codes[1]}", expect="绑定成功")  # while the leader still is one
-    await d.db(staff.remove, LEADER)  # the leader leaves (or is demoted): the outstanding code goes with them
+    await d.db(staff.remove, LEADER, staff.CONSOLE, d.clock.now())  # the leader leaves (or is demoted): the outstanding code goes with them
     await talk(d, "o_new_admin", f"绑定 {codes[0]}", expect="已被撤销", absent="绑定成功")
     assert (await d.db(lambda db: db.execute("SELECT role FROM users WHERE openid = 'o_new_admin'").fetchone())) \
         in (None, ("citizen",), (None,))

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from storage import tickets
+from storage import staff, tickets
 
 from tests.dialog import DUTY, FEES, LEADER, SCHOOL, SCHOOL_HEAD, drain, file_ticket, heard, send, talk
 from tests.test_citizen_dialogs import PARENT
@@ -104,7 +104,7 @@ async def test_the_months_ranking_shows_internal_comments_to_leaders_only(dialog
         assert "拟约谈校长" not in _xlsx_text(await resp.read())
     async with d.session.get(leader) as resp:
         assert resp.status == 200 and "拟约谈校长" in await resp.text()
-    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, SCHOOL_HEAD))
+    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, SCHOOL_HEAD, staff.CONSOLE))
     async with d.session.get(principal) as resp:
         assert resp.status == 403 and "已失效" in await resp.text()
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from storage import tickets
+from storage import staff, tickets
 
 from tests.dialog import (DISTRICT, DISTRICT_HEAD, DUTY, LEADER, SCHOOL, SCHOOL_HEAD, at, drain, file_ticket, heard,
                           talk, talk_all)
@@ -279,7 +279,7 @@ async def test_an_extension_decision_never_goes_to_a_former_member_of_staff(dial
     d = dialog
     number = await _school_ticket(d)
     await talk(d, SCHOOL, f"延期 {number} 5 需要进一步核实", expect="已提交")
-    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, SCHOOL))
+    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, SCHOOL, staff.CONSOLE))
     await drain(d, SCHOOL, SCHOOL_HEAD)
     await talk(d, DISTRICT_HEAD, f"同意延期 {number}", expect="已同意延期")
     await heard(d, SCHOOL_HEAD, expect=["延期", number])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage import tickets
+from storage import staff, tickets
 
 from tests.dialog import LEADER, SCHOOL, TZ, at, file_ticket, talk
 from tests.test_audit5 import HOMEWORK
@@ -232,8 +232,8 @@ async def test_staff_removed_stay_insiders_to_surveys_and_praise(dialog):
     assert "评议完成" in await answer_survey(d, "o_teacher_moving")
     code = await d.db(staff.create_invite, "jn-yyxx", "handler", "育英小学·调动的老师", d.clock.now(), 86400)
     await talk(d, "o_teacher_moving", f"绑定 {code}", expect="绑定")
-    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, "o_teacher_moving")
-    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, RIVAL)
+    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, "o_teacher_moving", staff.CONSOLE)
+    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, RIVAL, staff.CONSOLE)
     reply = await answer_survey(d, RIVAL)
     assert "不能参加" in reply and "评议完成" not in reply, reply
     campaign = d.app[DISPATCHER].campaign

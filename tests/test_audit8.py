@@ -153,7 +153,7 @@ async def test_a_removed_staff_members_rating_does_not_count(dialog):
     d = dialog
     code = await d.db(staff.create_invite, "jn-yyxx", "handler", "育英小学·李老师", d.clock.now(), 86400)
     await talk(d, "o_ex_teacher", f"绑定 {code}", expect="绑定成功")
-    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, "o_ex_teacher")
+    await d.app[DB].run(d.app[DISPATCHER].desk.remove_staff, "o_ex_teacher", staff.CONSOLE)
     number = await _rated(d, "o_ex_teacher")
     r = (await _month(d)).unit(UNIT).figures.rates
     assert r.rated == 0 and r.resolved == 1

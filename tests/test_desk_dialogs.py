@@ -184,7 +184,7 @@ async def test_reminders_go_to_whoever_acts_for_the_unit_after_a_removal(dialog)
     d = dialog
     number = await fees_ticket(d)
     await talk(d, FEES, f"签收 {number}", expect="已签收")
-    removed, _ = await d.db(d.app[DISPATCHER].desk.remove_staff, FEES)
+    removed, _ = await d.db(d.app[DISPATCHER].desk.remove_staff, FEES, staff.CONSOLE)
     assert removed
     d.advance((await d.db(tickets.get, number))["due_at"] - d.clock.now() + 60)  # just past the deadline
     await drain(d, DUTY)
@@ -256,7 +256,7 @@ async def test_the_duty_office_can_act_on_what_it_holds_and_the_flag_clears_on_b
     # Someone binds at the unit: the ticket comes home, the duty office no longer holds it.
     code = await d.db(staff.create_invite, "jyj-jjc", "handler", "基础教育处·新同事", time.time(), 3600)
     pasted = "\u200b" + "".join(chr(ord(c) + 0xFEE0) for c in code)  # full-width, with a zero-width space
-    await talk(d, "o_new_jjc", f"绑定 {pasted}", expect=["绑定成功", "值班室代收", number])
+    await talk(d, "o_new_jjc", f"绑定 {pasted}", expect=["绑定成功", "由市教育局办公室（值班室）代收", number])
     t = await d.db(tickets.get, number)
     assert not t["unattended"] and t["accepted_by"] is None
     await talk(d, "o_new_jjc", "待办", expect=number, absent="（代收）")

@@ -193,7 +193,7 @@ async def test_digest_link_for_a_recipient_stops_when_they_are_removed(served):
     async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
         async with client.get(link) as resp:
             assert resp.status == 200
-        await app[DB].run(staff.remove, "o_lead")
+        await app[DB].run(staff.remove, "o_lead", staff.CONSOLE, app[DISPATCHER].clock.now())
         async with client.get(link) as resp:
             assert resp.status == 403 and "已失效" in await resp.text()
 

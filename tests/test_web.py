@@ -143,7 +143,7 @@ async def test_sessions_end_after_two_idle_hours_and_when_the_person_is_removed(
         async with s.get("/w/", allow_redirects=False) as resp:
             assert resp.status == 302
         await sign_in(dialog, s, FEES)
-        await dialog.db(lambda db: dialog.app[DISPATCHER].desk.remove_staff(db, FEES))
+        await dialog.db(lambda db: dialog.app[DISPATCHER].desk.remove_staff(db, FEES, staff.CONSOLE))
         async with s.get("/w/", allow_redirects=False) as resp:
             assert resp.status == 302 and resp.headers["Location"] == "/w/login"
 

@@ -30,7 +30,6 @@ from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.vocabulary import WIDE_ROLES
 from storage import directory, outbox, review as review_store, services, staff, websessions
 
-ROLE_CHOICES = ("handler", "supervisor", "leader", "admin")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ITEM_ROWS_BLANK = 2          # empty rows offered below a unit's items for new ones (no script needed)
 UNIT_FIELDS = {"name": "名称", "kind": "类型", "district": "区县", "parent": "上级单位", "commitment": "服务承诺",
@@ -220,9 +219,9 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
         kind_name=UNIT_KIND_NAMES.get(unit["kind"], unit["kind"]), labels=UNIT_FIELDS,
         kinds=[(k, UNIT_KIND_NAMES.get(k, k)) for k in directory.UNIT_KINDS],
         parents=[u for u in units if u["code"] != code],
-        people=[{**p, "role_name": texts.ROLE_NAMES.get(p["role"], p["role"]),
+        people=[{**p, "role_name": texts.ROLE_NAMES.get(p["role"], p["role"]), "may": _may_change(v, p),
                  "seen": _fmt(p["last_seen_at"], tz, "%Y-%m-%d")} for p in people],
-        roles=[(r, texts.ROLE_NAMES[r]) for r in ROLE_CHOICES],
+        roles=_roles(v),
         hours=_invite_hours(request), edited=_fmt(unit["edited_at"], tz), items_edited=_fmt(unit["items_edited_at"], tz))
     return form_page("w_unit.html", request, ctx, error)
 
@@ -275,14 +274,17 @@ async def _invite(request: web.Request, v: Viewer, form, unit: str) -> tuple[dic
         return None, {"form": "invite", "text": "请填写姓名（如：江南区实验小学·张老师）。", "field": "name"}
 
     def invite(db):
-        code = staff.create_invite(db, unit, role, name, t, hours * 3600, created_by=v.openid)
-        websessions.audit(db, t, v.openid, "staff:invite", None, f"{name} {role} {unit}", ip)
-        return code
+        try:
+            return staff.create_invite(db, unit, role, name, t, hours * 3600, created_by=v.openid, ip=ip)
+        except staff.StaffChangeRefused as exc:  # kept: the refusal's audit row stays
+            return exc
     try:
         code = await write(request, invite)
     except ValueError as exc:
         why = "请选择角色。" if "role" in str(exc) else "请选择名录中的单位。" if "unit" in str(exc) else str(exc)
         return None, {"form": "invite", "text": why, "field": ""}
+    if isinstance(code, staff.StaffChangeRefused):
+        return None, {"form": "invite", "text": texts.STAFF_REFUSED[code.reason], "field": "role"}
     return {"code": code, "name": name, "hours": hours}, None
 
 
@@ -291,20 +293,34 @@ async def _change_role(request: web.Request, v: Viewer, form, back: str) -> str:
     t, ip, desk = auth.now(request), _ip(request), _desk(request)
 
     def change(db):
-        if openid == v.openid:
-            return "不能更改自己的角色。"
         try:
-            before, notices = desk.change_role(db, openid, role)
+            before, notices = desk.change_role(db, openid, role, v.openid, ip)
+        except staff.StaffChangeRefused as exc:
+            return _refused(exc, "role")
         except ValueError:
             return "没有改动：请选择有效的角色。"
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", t, source=f"web:{v.openid}")
-        websessions.audit(db, t, v.openid, "staff:role", None, f"{openid} {before['role']} → {role}", ip)
         return f"已将{before['name'] or '该人员'}的角色改为{texts.ROLE_NAMES[role]}。"
     await write(request, lambda db: websessions.set_flash(db, v.sid, change(db)))
     from bot.app import SENDER
     if SENDER in request.app:
         request.app[SENDER].wake()
     return back
+
+
+def _roles(v: Viewer) -> list[tuple[str, str]]:
+    """The roles offered: those this person may give (storage.staff.grantable; the rule itself is allow's)."""
+    return [(r, texts.ROLE_NAMES[r]) for r in staff.grantable(v.user["role"])]
+
+
+def _may_change(v: Viewer, person: dict) -> bool:
+    """Whether the page offers to change or unbind `person`: not oneself, not a role one may not take away."""
+    return person["openid"] != v.openid and person["role"] in staff.grantable(v.user["role"])
+
+
+def _refused(exc: staff.StaffChangeRefused, what: str) -> str:
+    """Why storage.staff.allow refused a change, as the page says it; nothing was changed."""
+    return texts.STAFF_SELF[what] if exc.reason == "self" else "没有改动：" + texts.STAFF_REFUSED[exc.reason]
 
 
 async def _remove(request: web.Request, v: Viewer, form, back: str) -> str:
@@ -314,11 +330,11 @@ async def _remove(request: web.Request, v: Viewer, form, back: str) -> str:
     t, ip, desk = auth.now(request), _ip(request), _desk(request)
 
     def remove(db):
-        if openid == v.openid:
-            return "不能解除自己的绑定。"
-        removed, notices = desk.remove_staff(db, openid)
+        try:
+            removed, notices = desk.remove_staff(db, openid, v.openid, ip)
+        except staff.StaffChangeRefused as exc:
+            return _refused(exc, "remove")
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", t, source=f"web:{v.openid}")
-        websessions.audit(db, t, v.openid, "staff:remove", None, openid, ip)
         return "已解除绑定，其未办结的留言已交回本单位（本单位已无人绑定的，由值班室代收）。" if removed else "此人已不是工作人员。"
     await write(request, lambda db: websessions.set_flash(db, v.sid, remove(db)))
     from bot.app import SENDER
@@ -348,11 +364,9 @@ async def staff_list(request: web.Request, v: Viewer) -> web.Response:
             invite_id = whole_number(str(form.get("invite", "")))
 
             def revoke(db):
-                row = staff.revoke_invite(db, invite_id, t) if invite_id is not None else None
+                row = staff.revoke_invite(db, invite_id, t, v.openid, ip) if invite_id is not None else None
                 if row is None:
                     return "这个绑定码已使用、已过期或已撤销，无需撤销。"
-                websessions.audit(db, t, v.openid, "staff:revoke", None,
-                                  f"{row['name']} {row['role']} {row['unit_code']}", ip)
                 return f"已撤销给{row['name']}的绑定码。"
             await write(request, lambda db: websessions.set_flash(db, v.sid, revoke(db)))
             raise web.HTTPFound("/w/staff#invites")
@@ -363,12 +377,12 @@ async def staff_list(request: web.Request, v: Viewer) -> web.Response:
         return staff.list_staff(db), directory.all_units(db), staff.invites(db, t)
 
     rows, units, invites = await read(request, load)
-    people = [{**r, "role_name": texts.ROLE_NAMES.get(r["role"], r["role"]),
+    people = [{**r, "role_name": texts.ROLE_NAMES.get(r["role"], r["role"]), "may": _may_change(v, r),
                "seen": _fmt(r["last_seen_at"], tz, "%Y-%m-%d")} for r in rows]
     invites = [{**i, "state_name": INVITE_STATES[i["state"]], "role_name": texts.ROLE_NAMES.get(i["role"], i["role"]),
                 "created": _fmt(i["created_at"], tz), "expires": _fmt(i["expires_at"], tz),
                 "used": _fmt(i["used_at"], tz)} for i in invites]
-    ctx = await _context(request, v, people=people, units=units, roles=[(r, texts.ROLE_NAMES[r]) for r in ROLE_CHOICES],
+    ctx = await _context(request, v, people=people, units=units, roles=_roles(v),
                          made=made, hours=_invite_hours(request), invites=invites, error=error, typed=typed)
     return form_page("w_staff.html", request, ctx, error)
 
