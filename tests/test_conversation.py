@@ -368,8 +368,8 @@ def test_name_matching():
     assert names.best("市一中", directory).code == "sz1"
     assert names.best("江北区教育局", directory).code == "jb-jyj"
     assert names.match("收费处", directory)[0].code == "jyj-sfc"
-    assert names.best("和平小学", directory) is None  # a contradicting kind is only suggested
-    assert [m.code for m in names.match("和平小学", directory)] == ["jn-hpcz"]
+    assert names.best("和平小学", directory) is None  # a level named is kept (people21): 小学 is never 初级中学,
+    assert names.match("和平小学", directory) == []     # not even suggested
     assert len(names.match("江南区", directory, limit=3)) <= 3
     assert names.match("火星第一小学", directory) == [] and names.match("", directory) == []
 
