@@ -133,6 +133,13 @@ GRIEVANCES = (NOBODY_ACTS, HARM, HARM_EN)
 DECISIVE = (HARM, HARM_EN)
 
 
+# 收费每人500 / 交了300元 / 每个学生收200: a sum charged, reported as a fact -- what a complaint about fees tells; a
+# question names none it does not know (要交多少, 收费吗). Behind 请问 it is asked whether it is a complaint.
+_SUM = r"(?:\d+|[一二两三四五六七八九十百千]+(?=元|块))"
+CHARGED = re.compile(r"(?:收|交|缴|要|花|付|补交)(?:了|费|取|钱)?(?:我们?|每人|每个人|每生|每个学生|每个孩子|一人)?" + _SUM +
+                     r"|每(?:人|个人|生|位|个学生|个孩子)(?:收|交|缴)?(?:费|了)?" + _SUM)
+
+
 def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for w in words:
@@ -163,6 +170,8 @@ def infer_kind(text: str) -> str | None:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
         return None  # a long complaint that ends "建议…" or asks "合理吗": the person says which
+    if kind == "inquiry" and CHARGED.search(told):
+        return None  # 请问…周六补课 收费每人500: a charge reported, not asked about -- the person says which
     return kind
 
 
@@ -485,9 +494,15 @@ GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|
                       r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)?|早安|"
                       r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
-# 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
-THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
-                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,啊呀哦哈嘛\ufe0f\u200d]|" + EMOJI + ")*",
+# 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
+# our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
+# 付出 thanks the work, not this chat: praise too).
+_THANKS_FOR = r"(?:的?(?:耐心|热心|及时)?(?:帮助|帮忙|解答|答复|回复|指导)|(?:帮忙|帮我|帮助我?)(?:了|啦)?)"
+THANKS = re.compile(r"(?:(?:非常|十分|特别|太|真是?|真的|实在|万分|衷心)?(?:谢谢|感谢|多谢|谢了|麻烦)"
+                    r"(?:你们|您们|您|你|老师|大家|了|啦|哈|啊|呀)*" + _THANKS_FOR + r"?(?:了|啦)?|"
+                    r"(?:你们|大家)?辛苦(?:你们|您|大家)?(?:了|啦)|好的|好|收到|知道了|明白了|"
+                    r"嗯|ok|thanks?(?: you)?(?: (?:so|very) much)?(?: for (?:your|the) help)?)"
+                    r"(?:[\s!！。.~～，,啊呀哦哈嘛\ufe0f\u200d]|" + EMOJI + ")*",
                     re.IGNORECASE)
 
 
@@ -1118,7 +1133,6 @@ class Step:
     # are taken out ("" for a bare answer), or None when the text holds no answer to this question.
     read: Callable[["Intake", str, Draft], str | None] | None = None  # None: one of the numbered options
     why: str = ""  # the text (handlers/texts.py) saying why the question is asked (为什么要问这个？)
-    why_at: str = ""  # why, said beside the question itself, which tells the rest (else `why`)
     # whether a yes (好的, 可以) answers it: 好的，谢谢您 is then the step's answer, elsewhere thanks beside the question
     yes: Callable[[Draft], bool] = lambda d: False
     # the question again, in a line, right after a remark about it was answered at it (用家人的号码也可以 / 电话会给学校吗):
@@ -1388,12 +1402,7 @@ class Intake:
         step = STEP.get(named or state or "") or DETOURS.get(state or "")
         if step is None or not step.why:
             return None
-        return self._why(step, state or "", d)
-
-    @staticmethod
-    def _why(step: Step, state: str, d: Draft) -> str:
-        """Why `step` asks, said at `state`: at the step itself, without what its question says anyway."""
-        return _t(d, step.why_at if state == step.state and step.why_at else step.why)
+        return _t(d, step.why)
 
     def _on_we_handle(self, state: str, text: str, d: Draft):  # 你们到底管不管: yes, and the question on screen
         # (at the school question, why it asks says so: 你们管不管 without a question mark was added to the story)
@@ -1476,7 +1485,7 @@ class Intake:
         if d.kind == "praise":  # no phone is asked of praise
             return None
         if not (PHONE_TO_SCHOOL.match(text) or PHONE_TO_SCHOOL_EN.match(text)):
-            return self._why(STEP["phone"], state, d)
+            return _t(d, STEP["phone"].why)  # (whole: at its question the short form follows, Step.short)
         school = _t(d, "PHONE_SCHOOL_HIDDEN" if d.anonymous else "PHONE_SCHOOL_SHOWN" if d.anonymous is False
                     else "PHONE_SCHOOL_NOW" if state == "anonymity" else "PHONE_SCHOOL_LATER")
         if state == "phone":  # (its question says who sees the number)
@@ -2535,7 +2544,7 @@ STEPS: tuple[Step, ...] = (
     # asked when not yet decided, and once more when declined for a matter that was not urgent and now is
     Step("phone", lambda i, d: d.kind != "praise" and (d.phone is None or d.phone == "" and not d.declined_urgent
                                                        and bool(d.routing.get("urgent"))),
-         Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone, why="PHONE_WHY", why_at="PHONE_WHY_AT",
+         Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone, why="PHONE_WHY",
          yes=_always_yes, short="PHONE_SHORT"),  # (yes: 好的 is willing, the number is asked for)
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,

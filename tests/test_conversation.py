@@ -380,7 +380,7 @@ async def test_phone_and_consent_accept_natural_answers(world):
     reply = await world.say("o_p", "我要投诉学校食堂的饭菜经常是凉的")
     assert "联系电话" in reply
     reply = await world.say("o_p", "为什么要留电话？")
-    assert "留电话是为了" in reply and "直接回复号码" in reply
+    assert "留电话是为了" in reply and "请直接发送联系电话" in reply  # (in a line: people21)
     reply = await world.say("o_p", "我不想留")
     assert "身份" in reply
     reply = await world.say("o_p", "为什么要问这个？")

@@ -101,7 +101,7 @@ def test_a_level_named_is_one_rule_for_characters_and_pinyin():
 
 
 # -- 5. a charge reported behind 请问: asked whether it is a complaint, never filed as 咨询 unasked ----------------------
-@pytest.mark.parametrize("said", ["请问 江南区实验小学周六补课 收费每人500", "请问学校周六补课收费每人500元 这样可以吗"])
+@pytest.mark.parametrize("said", ["请问 江南区实验小学周六补课 收费每人500", "请问实验小学周六补课收费每人500元 江南区的 这样可以吗"])
 async def test_a_charge_reported_behind_a_polite_question_asks_the_kind(dialog, said):
     d, p = dialog, "o_p21_charge"
     # it was 类型：咨询, never asked
