@@ -498,8 +498,9 @@ GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|
 # our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
 # 付出 thanks the work, not this chat: praise too).
 _THANKS_FOR = r"(?:的?(?:耐心|热心|及时)?(?:帮助|帮忙|解答|答复|回复|指导)|(?:帮忙|帮我|帮助我?)(?:了|啦)?)"
-THANKS = re.compile(r"(?:(?:非常|十分|特别|太|真是?|真的|实在|万分|衷心)?(?:谢谢|感谢|多谢|谢了|麻烦)"
-                    r"(?:你们|您们|您|你|老师|大家|了|啦|哈|啊|呀)*" + _THANKS_FOR + r"?(?:了|啦)?|"
+_THANKED = r"(?:你们|您们|您|你|老师|大家|了|啦|哈|啊|呀)*"
+THANKS = re.compile(r"(?:(?:非常|十分|特别|太|真是?|真的|实在|万分|衷心)?(?:(?:谢谢|感谢|多谢|谢了)" + _THANKED + _THANKS_FOR
+                    + r"?|麻烦" + _THANKED + r")(?:了|啦)?|"  # (麻烦你们帮忙 asks for help: no thanks yet)
                     r"(?:你们|大家)?辛苦(?:你们|您|大家)?(?:了|啦)|好的|好|收到|知道了|明白了|"
                     r"嗯|ok|thanks?(?: you)?(?: (?:so|very) much)?(?: for (?:your|the) help)?)"
                     r"(?:[\s!！。.~～，,啊呀哦哈嘛\ufe0f\u200d]|" + EMOJI + ")*",

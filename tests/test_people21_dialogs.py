@@ -7,7 +7,7 @@ import pytest
 
 from handlers import intake, names, texts
 from storage import tickets
-from tests.dialog import file_ticket, talk
+from tests.dialog import FEES as FEES_STAFF, file_ticket, talk
 from tests.test_people14_dialogs import FEES, summary
 
 NO_SCHOOL = "请问家庭困难学生的助学金怎么申请"  # no school: straight to the phone question
@@ -45,7 +45,8 @@ async def test_a_remark_on_the_phone_at_its_question_gets_a_short_follow_up(dial
 
 
 # -- 3. a first message that is only about whose phone (or WeChat) it is: answered, nothing started ------------------
-@pytest.mark.parametrize("said", ["我没有手机 用的我老公的", "我没有手机，用的是我老公的微信", "这个微信是我老公的"])
+@pytest.mark.parametrize("said", ["我没有手机 用的我老公的",  # (people20's: a guard)
+                                  "我没有手机，用的是我老公的微信", "这个微信是我老公的"])
 async def test_whose_phone_as_a_first_message_starts_nothing(dialog, said):
     d, p = dialog, "o_p21_first"
     # it was the kind question: the remark a draft of its own
@@ -120,7 +121,7 @@ def test_a_charge_reported_leaves_the_kind_to_the_parent():
 
 
 # -- 6. thanks at the end of a dialogue: a short polite answer, nothing filed ----------------------------------------
-@pytest.mark.parametrize("said", ["好的谢谢你们的帮助", "非常感谢", "谢谢你们帮忙", "太感谢了！", "麻烦你们了 谢谢"])
+@pytest.mark.parametrize("said", ["好的谢谢你们的帮助", "非常感谢", "谢谢你们帮忙", "太感谢了！", "谢谢您的耐心解答"])
 async def test_thanks_after_the_ticket_number_files_nothing(dialog, said):
     d, p = dialog, "o_p21_thanks"
     await file_ticket(d, p, "学校收资料费每人300元 不给收据")
@@ -134,3 +135,11 @@ async def test_thanks_naming_a_teacher_is_still_praise(dialog):  # a guard
     d, p = dialog, "o_p21_praise"
     reply = await talk(d, p, "谢谢王老师对孩子的耐心帮助", absent=texts.THANKS_BACK)
     assert "请核对" in reply and "类型：表扬" in reply or "哪所学校" in reply, reply
+
+
+async def test_thanks_after_the_office_answered_is_not_offered_to_the_officer(dialog):
+    d, p = dialog, "o_p21_thanks_answered"
+    number = await file_ticket(d, p, "江北区文昌小学让买指定练习册，一本八十块，不给发票")
+    await talk(d, FEES_STAFF, f"回复 {number} 您好，我们已要求学校整改并退还费用。", expect="已将答复")
+    # it was 您是想就留言…继续问承办人员吗？ (1 转给承办人员): thanks passed on as a question
+    await talk(d, p, "非常感谢你们的解答", expect=texts.THANKS_BACK, absent="转给承办人员")
