@@ -885,16 +885,19 @@ PHONE_ASKED = re.compile(
     r")" + _ABOUT_END)
 # 我没有手机 用的我老公的 / 用孩子爸爸的手机 / 这是我女儿的号: whose number it is, the phone step's business (any number
 # that reaches them will do), never words of the message
-_FAMILY = (r"(?:老公|爱人|丈夫|先生|老婆|媳妇|妻子|孩子(?:他|她)?(?:爸爸?|妈妈?)|孩(?:他|她)(?:爸爸?|妈妈?)|女儿|儿子|闺女|孩子|"
+_FAMILY = (r"(?:老公|爱人|丈夫|先生|老婆|媳妇|妻子|孩子(?:他|她)?(?:爸爸?|妈妈?)|孩(?:他|她)(?:爸爸?|妈妈?)|(?:他|她)爸爸?|女儿|儿子|闺女|孩子|"
            r"爸爸?|妈妈?|父亲|母亲|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|哥哥?|姐姐?|弟弟?|妹妹?|家人|家里人|亲戚|朋友|同事|邻居|别人)")
 # the WeChat written from is someone's too (我没有手机，用的是我老公的微信): said as often as the phone
 _ACCOUNT = r"(?:微信号?|微信账号|账号)"
-_WHOSE = r"(?:我们?家?的?|我家)?" + _FAMILY + r"的?" + r"(?:" + _PHONE_NOUN + r"|" + _ACCOUNT + r"|号)?"
+_OWNER = r"(?:我们?家?的?|我家)?" + _FAMILY
+_WHOSE = _OWNER + r"的?" + r"(?:" + _PHONE_NOUN + r"|" + _ACCOUNT + r"|号)?"
 PHONE_NOT_MINE = re.compile(
     _ABOUT_LEAD + r"(?:我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?[，,。.\s]*)?(?:我|平时|到时候?|就|先|只能|一般)*(?:" +
     r"(?:这是|是)?(?:用|借)(?:的是?)?" + _WHOSE + r"(?:发的|打的)?|" +              # 用的我老公的 / 用孩子爸爸的手机
     r"(?:这|这个|那个)?(?:" + _PHONE_NOUN + r"|" + _ACCOUNT + r"|号)?(?:是|用的是?)" + _WHOSE + r"|" +  # 这是我女儿的号
-    r"(?:留|填|写|给)" + _WHOSE + r"(?:可以|行|也行|也可以|没问题|成)?" +           # 留我老公的电话可以吗
+    r"(?:留|填|写|给)" + _WHOSE + r"(?:可以|行|也行|也可以|没问题|成)?|" +          # 留我老公的电话可以吗
+    _OWNER + r"的?(?:" + _PHONE_NOUN + r"|" + _ACCOUNT + r"|号)|" +                 # 他爸的电话行吗
+    r"(?P<bare>" + _OWNER + r"的)" +                                                # 我老公的 (at its question only)
     r")(?:[，,\s]*(?:可以|行|也行|也可以|没问题|成|可不可以|行不行))?(?:吗|么|吧|啊)?"
     # a word about the owner (他白天都在 / 他在外地打工挺忙的没空), up to three short clauses: the phone's business
     # unless the router finds a matter in it (Intake._phone_not_mine: 他说老师收了补课费 is the story)
@@ -1497,8 +1500,8 @@ class Intake:
         """用的我老公的 / 这是我女儿的号 / 用的是我老公的微信: any number that reaches them will do (nothing of it added to
         the message); a word about the owner is the phone's business too, unless it tells a matter."""
         said = self._whose_phone(text)
-        if said is None or d.kind == "praise":
-            return None
+        if said is None or d.kind == "praise" or said.group("bare") and state != "phone":
+            return None  # (孩子爸爸的吧 names no phone: the phone's only where its question is on screen)
         return _t(d, "PHONE_ANY_ACCOUNT" if re.search(_ACCOUNT, said.group(0)) else "PHONE_ANY_NUMBER")
 
     def _whose_phone(self, text: str) -> re.Match | None:
@@ -2616,7 +2619,7 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 
 # A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
-_ABOUT_WORD = re.compile(r"电话|手机|号码|的号|微信|账号|[用借](?:的|我|孩子|家)|[留填写给](?:我|孩子|家)|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
+_ABOUT_WORD = re.compile(r"电话|手机|号码|的号|微信|账号|[用借](?:的|我|孩子|家)|[留填写给](?:我|孩子|家)|" + _OWNER + r"的|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
                          r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了(?:什么|啥)|一定|必须|非得|非要")  # (from 为什么: why-asked)
 _ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
 

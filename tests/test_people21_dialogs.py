@@ -15,7 +15,8 @@ ASKED_IN_FULL = "如方便，请留下联系电话"  # the phone question's firs
 
 
 # -- 1. whose phone, and a word about its owner: the phone step's business, never words of the message ---------------
-@pytest.mark.parametrize("said", ["留我老公的 他在外地打工挺忙的没空", "用孩子爸爸的吧，他在外地上班，白天接不了电话"])
+@pytest.mark.parametrize("said", ["留我老公的 他在外地打工挺忙的没空", "用孩子爸爸的吧，他在外地上班，白天接不了电话",
+                                  "我老公的 他在外地打工挺忙的没空", "他爸的电话行吗"])
 async def test_whose_phone_with_a_word_about_its_owner_is_answered_not_added(dialog, said):
     d, p = dialog, "o_p21_owner"
     await talk(d, p, NO_SCHOOL, expect="联系电话")
@@ -64,6 +65,13 @@ async def test_no_phone_but_a_family_one_at_an_early_question_declines_nothing(d
     await talk(d, p, "我没有手机 用的我老公的", expect=texts.PHONE_ANY_NUMBER, absent=texts.PHONE_SKIPPED)
     await talk(d, p, "1", expect="哪所学校")
     await talk(d, p, "江南区实验小学", expect="联系电话")
+
+
+async def test_whose_alone_before_the_phone_question_is_words_of_the_message(dialog):  # a guard
+    d, p = dialog, "o_p21_bare"
+    await talk(d, p, "学校收资料费每人300元 不给收据", expect="请问您这次是")
+    # 孩子爸爸的吧 names no phone: whose phone only where its question is on screen
+    await talk(d, p, "孩子爸爸的吧", expect=texts.SUPPLEMENTED, absent=texts.PHONE_ANY_NUMBER)
 
 
 def test_whose_phone_or_wechat_is_one_row_of_the_table():
