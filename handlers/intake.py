@@ -113,6 +113,7 @@ _SLIP = re.compile("|".join(SLIPS))
 
 
 # Saying the kind outright decides it, whatever else the message contains ("…合理吗？我要投诉").
+COURTESY = "请问"  # of these, the one that opens any message politely, complaints too (see CHARGED)
 EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inquiry": ("咨询", "请问"),
             "praise": ("表扬", "感谢")}
 
@@ -170,8 +171,8 @@ def infer_kind(text: str) -> str | None:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
         return None  # a long complaint that ends "建议…" or asks "合理吗": the person says which
-    if kind == "inquiry" and CHARGED.search(told):
-        return None  # 请问…周六补课 收费每人500: a charge reported, not asked about -- the person says which
+    if kind == "inquiry" and CHARGED.search(told) and not any(w in told for w in EXPLICIT["inquiry"] if w != COURTESY):
+        return None  # 请问…周六补课 收费每人500: a charge reported, not asked about -- the person says which (咨询 said)
     return kind
 
 
@@ -1492,7 +1493,7 @@ class Intake:
             return _t(d, STEP["phone"].why)  # (whole: at its question the short form follows, Step.short)
         school = _t(d, "PHONE_SCHOOL_HIDDEN" if d.anonymous else "PHONE_SCHOOL_SHOWN" if d.anonymous is False
                     else "PHONE_SCHOOL_NOW" if state == "anonymity" else "PHONE_SCHOOL_LATER")
-        if state == "phone":  # (its question says who sees the number)
+        if state == "phone":  # (its question, on screen a moment ago, said who sees the number)
             return school
         return _t(d, "PHONE_SEEN") + (" " if d.lang == "en" else "") + school
 

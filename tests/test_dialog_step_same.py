@@ -66,7 +66,7 @@ def old_infer_kind(text: str) -> str | None:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
         return None
-    if kind == "inquiry" and intake.CHARGED.search(told):  # (people21's rule: a charge reported asks the kind)
+    if kind == "inquiry" and intake.CHARGED.search(told) and "咨询" not in told:  # (people21: a charge reported asks)
         return None
     return kind
 

@@ -119,8 +119,8 @@ async def test_a_charge_reported_behind_a_polite_question_asks_the_kind(dialog, 
     assert "类型：投诉" in reply, reply
 
 
-@pytest.mark.parametrize("said", ["请问学校周六补课要收费吗", "请问补课费一般收多少"])
-def test_a_question_about_a_charge_is_still_an_inquiry(said):  # a guard: nothing reported, a question asked
+@pytest.mark.parametrize("said", ["请问学校周六补课要收费吗", "请问补课费一般收多少", "我想咨询一下 学校周六补课收费每人500"])
+def test_a_question_about_a_charge_is_still_an_inquiry(said):  # a guard: nothing reported, or 咨询 said outright
     assert intake.infer_kind(intake.normalise(said)) == "inquiry"
 
 
