@@ -113,6 +113,7 @@ _SLIP = re.compile("|".join(SLIPS))
 
 
 # Saying the kind outright decides it, whatever else the message contains ("…合理吗？我要投诉").
+COURTESY = "请问"  # of these, the one that opens any message politely, complaints too (see CHARGED)
 EXPLICIT = {"complaint": ("投诉", "举报"), "suggestion": ("建议",), "inquiry": ("咨询", "请问"),
             "praise": ("表扬", "感谢")}
 
@@ -131,6 +132,13 @@ HARM_EN = re.compile(r"\b(?:bull(?:y|ied|ies|ying)|hit|hits|hitting|beat|beaten|
 # What makes a message a complaint besides its words (KIND_WORDS): one list, counted by _count; harm decides it.
 GRIEVANCES = (NOBODY_ACTS, HARM, HARM_EN)
 DECISIVE = (HARM, HARM_EN)
+
+
+# 收费每人500 / 交了300元 / 每个学生收200: a sum charged, reported as a fact -- what a complaint about fees tells; a
+# question names none it does not know (要交多少, 收费吗). Behind 请问 it is asked whether it is a complaint.
+_SUM = r"(?:\d+|[一二两三四五六七八九十百千]+(?=元|块))"
+CHARGED = re.compile(r"(?:收|交|缴|要|花|付|补交)(?:了|费|取|钱)?(?:我们?|每人|每个人|每生|每个学生|每个孩子|一人)?" + _SUM +
+                     r"|每(?:人|个人|生|位|个学生|个孩子)(?:收|交|缴)?(?:费|了)?" + _SUM)
 
 
 def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -163,6 +171,8 @@ def infer_kind(text: str) -> str | None:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
         return None  # a long complaint that ends "建议…" or asks "合理吗": the person says which
+    if kind == "inquiry" and CHARGED.search(told) and not any(w in told for w in EXPLICIT["inquiry"] if w != COURTESY):
+        return None  # 请问…周六补课 收费每人500: a charge reported, not asked about -- the person says which (咨询 said)
     return kind
 
 
@@ -488,9 +498,16 @@ GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|
                       r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)?|早安|"
                       r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
-# 谢谢 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, no matter in it (感谢王老师… names someone: praise).
-THANKS = re.compile(r"(?:(?:谢谢|感谢|多谢|麻烦)(?:你们|您|了|啦|哈|老师)*|(?:你们|大家)?辛苦(?:了|啦)|好的|好|收到|知道了|明白了|"
-                    r"嗯|ok|thanks?(?: you)?)(?:[\s!！。.~～，,啊呀哦哈嘛\ufe0f\u200d]|" + EMOJI + ")*",
+# 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
+# our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
+# 付出 thanks the work, not this chat: praise too).
+_THANKS_FOR = r"(?:的?(?:耐心|热心|及时)?(?:帮助|帮忙|解答|答复|回复|指导)|(?:帮忙|帮我|帮助我?)(?:了|啦)?)"
+_THANKED = r"(?:你们|您们|您|你|老师|大家|了|啦|哈|啊|呀)*"
+THANKS = re.compile(r"(?:(?:非常|十分|特别|太|真是?|真的|实在|万分|衷心)?(?:(?:谢谢|感谢|多谢|谢了)" + _THANKED + _THANKS_FOR
+                    + r"?|麻烦" + _THANKED + r")(?:了|啦)?|"  # (麻烦你们帮忙 asks for help: no thanks yet)
+                    r"(?:你们|大家)?辛苦(?:你们|您|大家)?(?:了|啦)|好的|好|收到|知道了|明白了|"
+                    r"嗯|ok|thanks?(?: you)?(?: (?:so|very) much)?(?: for (?:your|the) help)?)"
+                    r"(?:[\s!！。.~～，,啊呀哦哈嘛\ufe0f\u200d]|" + EMOJI + ")*",
                     re.IGNORECASE)
 
 
@@ -874,15 +891,23 @@ PHONE_ASKED = re.compile(
     r")" + _ABOUT_END)
 # 我没有手机 用的我老公的 / 用孩子爸爸的手机 / 这是我女儿的号: whose number it is, the phone step's business (any number
 # that reaches them will do), never words of the message
-_FAMILY = (r"(?:老公|爱人|丈夫|先生|老婆|媳妇|妻子|孩子(?:他|她)?(?:爸爸?|妈妈?)|孩(?:他|她)(?:爸爸?|妈妈?)|女儿|儿子|闺女|孩子|"
+_FAMILY = (r"(?:老公|爱人|丈夫|先生|老婆|媳妇|妻子|孩子(?:他|她)?(?:爸爸?|妈妈?)|孩(?:他|她)(?:爸爸?|妈妈?)|(?:他|她)爸爸?|女儿|儿子|闺女|孩子|"
            r"爸爸?|妈妈?|父亲|母亲|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|哥哥?|姐姐?|弟弟?|妹妹?|家人|家里人|亲戚|朋友|同事|邻居|别人)")
-_WHOSE = r"(?:我们?家?的?|我家)?" + _FAMILY + r"的?" + r"(?:" + _PHONE_NOUN + r"|号)?"
+# the WeChat written from is someone's too (我没有手机，用的是我老公的微信): said as often as the phone
+_ACCOUNT = r"(?:微信号?|微信账号|账号)"
+_OWNER = r"(?:我们?家?的?|我家)?" + _FAMILY
+_WHOSE = _OWNER + r"的?" + r"(?:" + _PHONE_NOUN + r"|" + _ACCOUNT + r"|号)?"
 PHONE_NOT_MINE = re.compile(
     _ABOUT_LEAD + r"(?:我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?[，,。.\s]*)?(?:我|平时|到时候?|就|先|只能|一般)*(?:" +
     r"(?:这是|是)?(?:用|借)(?:的是?)?" + _WHOSE + r"(?:发的|打的)?|" +              # 用的我老公的 / 用孩子爸爸的手机
-    r"(?:这|这个|那个)?(?:" + _PHONE_NOUN + r"|号)?(?:是|用的是?)" + _WHOSE + r"|" +  # 这是我女儿的号
-    r"(?:留|填|写|给)" + _WHOSE + r"(?:可以|行|也行|也可以|没问题|成)?" +           # 留我老公的电话可以吗
-    r")(?:[，,\s]*(?:可以|行|也行|也可以|没问题|成|可不可以|行不行))?(?:吗|么|吧|啊)?(?:[，,。.\s]*(?:他|她)(?=[^，,。.\s]{0,6}(?:在|方便|能接|接得到|有空|开机))[^，,。.\s]{0,8})?"  # 他白天都在
+    r"(?:这|这个|那个)?(?:" + _PHONE_NOUN + r"|" + _ACCOUNT + r"|号)?(?:是|用的是?)" + _WHOSE + r"|" +  # 这是我女儿的号
+    r"(?:留|填|写|给)" + _WHOSE + r"(?:可以|行|也行|也可以|没问题|成)?|" +          # 留我老公的电话可以吗
+    _OWNER + r"的?(?:" + _PHONE_NOUN + r"|" + _ACCOUNT + r"|号)|" +                 # 他爸的电话行吗
+    r"(?P<bare>" + _OWNER + r"的)" +                                                # 我老公的 (at its question only)
+    r")(?:[，,\s]*(?:可以|行|也行|也可以|没问题|成|可不可以|行不行))?(?:吗|么|吧|啊)?"
+    # a word about the owner (他白天都在 / 他在外地打工挺忙的没空), up to three short clauses: the phone's business
+    # unless the router finds a matter in it (Intake._phone_not_mine: 他说老师收了补课费 is the story)
+    r"(?P<owner>[，,。.\s]*(?:他|她)[^，,。.\s]{1,16}(?:[，,。.\s]+(?!我)[^，,。.\s]{1,10}){0,2})?"
     r"(?:[，,。.\s]*我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?)?" + _ABOUT_END)  # (我没有手机 after it too)
 _QUESTION_MARK = re.compile(r"[吗么嘛?？]|会不会|能不能|是不是|可不可以|谁|哪些人|[会能][^了]*$|安全|不[^了]*$")
 PHONE_TO_SCHOOL_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:will|wil|would|can|could|does|do|is|are)\b[^.!?]{0,40}"
@@ -1118,9 +1143,11 @@ class Step:
     # are taken out ("" for a bare answer), or None when the text holds no answer to this question.
     read: Callable[["Intake", str, Draft], str | None] | None = None  # None: one of the numbered options
     why: str = ""  # the text (handlers/texts.py) saying why the question is asked (为什么要问这个？)
-    why_at: str = ""  # why, said beside the question itself, which tells the rest (else `why`)
     # whether a yes (好的, 可以) answers it: 好的，谢谢您 is then the step's answer, elsewhere thanks beside the question
     yes: Callable[[Draft], bool] = lambda d: False
+    # the question again, in a line, right after a remark about it was answered at it (用家人的号码也可以 / 电话会给学校吗):
+    # it was on screen a moment ago, and the answer just said the rest ("": the question again, whole)
+    short: str = ""
 
 
 NEW_MATTER_CONFIDENCE = 0.6  # a supplement routed elsewhere at least this surely is offered as a new matter
@@ -1385,12 +1412,7 @@ class Intake:
         step = STEP.get(named or state or "") or DETOURS.get(state or "")
         if step is None or not step.why:
             return None
-        return self._why(step, state or "", d)
-
-    @staticmethod
-    def _why(step: Step, state: str, d: Draft) -> str:
-        """Why `step` asks, said at `state`: at the step itself, without what its question says anyway."""
-        return _t(d, step.why_at if state == step.state and step.why_at else step.why)
+        return _t(d, step.why)
 
     def _on_we_handle(self, state: str, text: str, d: Draft):  # 你们到底管不管: yes, and the question on screen
         # (at the school question, why it asks says so: 你们管不管 without a question mark was added to the story)
@@ -1426,13 +1448,20 @@ class Intake:
             return None
         if state == "confirm" and (d.phone, d.anonymous) != decided:  # 不同意 at the summary: it again, as it now reads
             return self._advance(d, [Reply(said)])
+        return self._said_at(state, d, said)
+
+    def _said_at(self, state: str, d: Draft, said: str):
+        """An answer about the questions, then the question on screen: in its short form where it has one."""
+        step = STEP.get(state)
+        if step is not None and step.short and step.needed(self, d):
+            return self._out(state, d, [Reply(said + "\n" + _t(d, step.short))])
         return self._aside_said(state, d, said)
 
     def _about_steps(self, state: str | None, text: str, d: Draft) -> str | None:
         """The reply clause by clause when each is such a remark or says nothing (电话给学校吗？匿名可以吗？ / 不留电话了，
         也不想让学校知道), else whole; None when it is none."""
         clauses = ASIDE_CLAUSE.findall(text) if len(text) <= 60 else []
-        if len(clauses) > 1:
+        if len(clauses) > 1 and not any(row.whole and row.look(text) for row in ABOUT_STEPS):
             trial = dataclasses.replace(d)  # (a decision in one clause is kept only if every clause is a remark)
             said = [None if _phone_in_text(c) else  # (用的我老公的 139…: the number is an answer, never passed over)
                     self._about_step(state, c, trial) if c.strip(PUNCT) and _tells_by_length(c)[0] is not False
@@ -1466,16 +1495,26 @@ class Intake:
         if d.kind == "praise":  # no phone is asked of praise
             return None
         if not (PHONE_TO_SCHOOL.match(text) or PHONE_TO_SCHOOL_EN.match(text)):
-            return self._why(STEP["phone"], state, d)
+            return _t(d, STEP["phone"].why)  # (whole: at its question the short form follows, Step.short)
         school = _t(d, "PHONE_SCHOOL_HIDDEN" if d.anonymous else "PHONE_SCHOOL_SHOWN" if d.anonymous is False
                     else "PHONE_SCHOOL_NOW" if state == "anonymity" else "PHONE_SCHOOL_LATER")
-        if state == "phone":  # (its question says who sees the number)
+        if state == "phone":  # (its question, on screen a moment ago, said who sees the number)
             return school
         return _t(d, "PHONE_SEEN") + (" " if d.lang == "en" else "") + school
 
     def _phone_not_mine(self, state: str, text: str, d: Draft) -> str | None:
-        """用的我老公的 / 这是我女儿的号: any number that reaches them will do (nothing of it added to the message)."""
-        return None if d.kind == "praise" else _t(d, "PHONE_ANY_NUMBER")
+        """用的我老公的 / 这是我女儿的号 / 用的是我老公的微信: any number that reaches them will do (nothing of it added to
+        the message); a word about the owner is the phone's business too, unless it tells a matter."""
+        said = self._whose_phone(text)
+        if said is None or d.kind == "praise" or said.group("bare") and state != "phone":
+            return None  # (孩子爸爸的吧 names no phone: the phone's only where its question is on screen)
+        return _t(d, "PHONE_ANY_ACCOUNT" if re.search(_ACCOUNT, said.group(0)) else "PHONE_ANY_NUMBER")
+
+    def _whose_phone(self, text: str) -> re.Match | None:
+        """PHONE_NOT_MINE's reading of a reply, when what it says of the owner (他在外地打工挺忙的没空) names no matter
+        for the router (他说老师收了补课费 is the story)."""
+        said = PHONE_NOT_MINE.match(text)
+        return None if said is None or said.group("owner") and self._names_matter(said.group("owner")) else said
 
     def _phone_declined_early(self, state: str, text: str, d: Draft) -> str | None:
         """电话就不留了吧, or 那不留了 where the question on screen has no such answer: the phone question's answer,
@@ -1913,7 +1952,7 @@ class Intake:
             self._decline_phone(d)
             return self._advance(d, [])
         if QUESTION.search(text):  # 为什么？ / 有什么用: the phone question's explanation (as ABOUT_STEPS says it)
-            return self._out("phone", d, [Reply(self._about_phone("phone", text, d) + "\n" + self._ask_phone(d))])
+            return self._said_at("phone", d, self._about_phone("phone", text, d))
         if not _DIGIT.search(text) and yes_no(text) and d.lang != "en":  # 可以 / 好的: willing, no number yet
             return self._out("phone", d, [Reply(_t(d, "PHONE_PLEASE"))])
         if not _DIGIT.search(text):  # 不知道啊, 谢谢: no wrong number in it -- the question again
@@ -2351,9 +2390,12 @@ class Intake:
         told, t = _tells_by_length(text)
         if told is not None:
             return told
-        # 乱收费, 老师打人: short, but a matter -- a keyword of the rules, not the model's guess (which gives 可以 a
-        # category too). (A lone surrogate would make the router's converter raise.)
-        decision = self.s.route(t.encode("utf-8", "ignore").decode("utf-8"))
+        return self._names_matter(t)
+
+    def _names_matter(self, t: str) -> bool:
+        """Whether the router finds an education matter in words: 乱收费, 老师打人 -- a keyword of the rules, not the
+        model's guess (which gives 可以 a category too), whatever their length (他在外地打工挺忙的没空 has none)."""
+        decision = self.s.route(t.encode("utf-8", "ignore").decode("utf-8"))  # (a lone surrogate: the converter raises)
         scores = decision.get("scores") or {}
         return bool(decision.get("urgent")) or any(
             v > 0 for c, v in scores.items() if c not in ("other_edu", "out_of_scope"))
@@ -2447,7 +2489,7 @@ class Intake:
         found = PHONE_IN_TEXT.search(compact)
         if found:  # (用的我老公的 139…: whose number it is says nothing more)
             rest = compact.replace(found.group(1), "").strip(PUNCT)
-            return "" if PHONE_NOT_MINE.match(rest) else PHONE_WORDS.sub("", rest)
+            return "" if self._whose_phone(rest) else PHONE_WORDS.sub("", rest)
         if declines_phone(text) or QUESTION.search(text) or _FIVE_DIGITS.search(compact) or OTHER_CONTACT.search(text):
             return PHONE_WORDS.sub("", QUESTION.sub("", DECLINE.sub("", PHONE_TOPIC.sub("", NO_PHONE.sub("", text)))))
         return None
@@ -2512,7 +2554,8 @@ STEPS: tuple[Step, ...] = (
     # asked when not yet decided, and once more when declined for a matter that was not urgent and now is
     Step("phone", lambda i, d: d.kind != "praise" and (d.phone is None or d.phone == "" and not d.declined_urgent
                                                        and bool(d.routing.get("urgent"))),
-         Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone, why="PHONE_WHY", why_at="PHONE_WHY_AT", yes=_always_yes),  # 好的: willing, the number is asked for
+         Intake._ask_phone, Intake._ask_phone, Intake._on_phone, read=Intake._read_phone, why="PHONE_WHY",
+         yes=_always_yes, short="PHONE_SHORT"),  # (yes: 好的 is willing, the number is asked for)
     Step("anonymity", Intake._needs_anonymity, lambda i, d: _t(d, "ASK_ANONYMITY"),
          lambda i, d: _t(d, "ASK_ANONYMITY"), Intake._on_anonymity, lambda d: 2, Intake._read_anonymity,
          "ANONYMITY_WHY", yes=_always_yes),
@@ -2556,15 +2599,19 @@ class AboutStep:
     answer: Callable[["Intake", str, str, Draft], str | None]
     early: bool = False
     decides: bool = False  # an answer said early (kept), not a question: never before a message is begun
+    # its look reads a reply to its end, leads and after-words too (我没有手机 用的我老公的): a reply it reads is one
+    # remark, never split into clauses (我没有手机 alone would decline the phone)
+    whole: bool = False
 
 
 # Questions and worries about a step, and its answer said before it is asked: ONE table, one aside row.
 ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins (a decision before a question:
-    #                                    不想让学校知道是我 decides; 学校会知道是我吗 asks)
+    #                                    不想让学校知道是我 decides; 学校会知道是我吗 asks; whose phone before a
+    #                                    decline: 我没有手机 用的我老公的 declines nothing)
+    AboutStep("phone", PHONE_NOT_MINE.match, Intake._phone_not_mine, whole=True),  # 用的我老公的 / 这是我女儿的号
     AboutStep("phone", lambda t: declines_phone_early(t) or PHONE_DECLINE_WORD.fullmatch(t),  # 不留电话 / 那不留了
               Intake._phone_declined_early, early=True, decides=True),
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
-    AboutStep("phone", PHONE_NOT_MINE.match, Intake._phone_not_mine),   # 用的我老公的 / 这是我女儿的号
     AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
     AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
     AboutStep(None, ASKS_WHY_ASKED.match, Intake._why_asked),         # 为什么要问这个？ / 问学校干嘛
@@ -2578,7 +2625,7 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 
 # A word every row of ABOUT_STEPS needs (one search first: most replies have none of them)
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
-_ABOUT_WORD = re.compile(r"电话|手机|号码|的号|[用借](?:的|我|孩子|家)|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
+_ABOUT_WORD = re.compile(r"电话|手机|号码|的号|微信|账号|[用借](?:的|我|孩子|家)|[留填写给](?:我|孩子|家)|" + _OWNER + r"的|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
                          r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了(?:什么|啥)|一定|必须|非得|非要")  # (from 为什么: why-asked)
 _ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
 

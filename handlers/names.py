@@ -3,7 +3,8 @@
 
 `match(query, candidates)` ranks (code, name) pairs. A name is compared as its distinctive part (the district or
 city prefix and the kind of school removed, e.g. 和平 in 江南区和平初级中学) by characters, by pinyin, and as an
-in-order abbreviation (收费处 in 教育收费管理处); a contradicting kind of school (小学 for 中学) is only suggested.
+in-order abbreviation (收费处 in 教育收费管理处). A school's level, when the query names one, is kept: 文昌中学 never
+matches 文昌小学 (`_kind_penalty`); 学校 names no level, and 中学 holds 初中 and 高中.
 """
 from __future__ import annotations
 
@@ -333,11 +334,10 @@ def _match_latin(query: str, pairs, limit: int, cutoff: float) -> list[Match]:
         return []
     scored = []
     for code, name in pairs:
-        c_family = _parts(name)[1]
-        score = max(fuzz.ratio(sound, s) for s in _sounds(name))
-        if family and c_family and family != c_family and (family, c_family) not in _COMPATIBLE \
-                and (c_family, family) not in _COMPATIBLE or family and not c_family:
-            score -= 30
+        penalty = _kind_penalty(family, _parts(name)[1])
+        if penalty is None:
+            continue
+        score = max(fuzz.ratio(sound, s) for s in _sounds(name)) - penalty
         if score >= cutoff:
             scored.append(Match(code, name, round(max(0.0, score), 1)))
     scored.sort(key=lambda m: (-m.score, len(m.name), m.code))
@@ -421,12 +421,24 @@ def _in_order(short: str, long: str) -> float:
     return 1.0 if i == len(short) else 0.0
 
 
+def _kind_penalty(q_kind: str | None, c_kind: str | None) -> float | None:
+    """What the kinds of school of a query and a candidate take off its score -- None: never this one. A level the
+    person names (小学, 中学, 幼儿园, 高中…) is no slip of the tongue: 文昌中学 is not 文昌小学, whatever else is alike.
+    ONE rule for names in characters and in Latin letters."""
+    if not q_kind or q_kind == c_kind:
+        return 0.0
+    if not c_kind:
+        return 30.0  # a school asked, an office found: worth suggesting, never taken without asking
+    if (q_kind, c_kind) in _COMPATIBLE or (c_kind, q_kind) in _COMPATIBLE:
+        return 6.0  # 中学 for 初级中学: compatible, a little less sure
+    return None
+
+
 def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_full: str, q_sound: str,
            floor: float = 0.0, c_sound: str | None = None) -> float:
     (q_core, q_kind), (c_core, c_kind) = q, c
-    clash = (q_kind and c_kind and q_kind != c_kind and (q_kind, c_kind) not in _COMPATIBLE
-             and (c_kind, q_kind) not in _COMPATIBLE) or (q_kind and not c_kind)  # a school asked, an office
-    if not q_core:
+    penalty = _kind_penalty(q_kind, c_kind)
+    if not q_core or penalty is None:
         return 0.0
     chars = fuzz.ratio(q_core, c_core, score_cutoff=floor)
     sound = fuzz.ratio(q_sound, _pinyin(c_core) if c_sound is None else c_sound, score_cutoff=floor + 5) - 5  # a homophone is likely, not certain
@@ -434,9 +446,5 @@ def _score(q: tuple[str, str | None], c: tuple[str, str | None], q_full: str, c_
     if len(q_core) >= 2 and _in_order(q_core, c_core):
         abbreviation = 70 + 30 * len(q_core) / max(len(c_core), 1)
     whole = fuzz.ratio(q_full, c_full, score_cutoff=floor)
-    score = max(chars, sound, abbreviation, whole)
-    if clash:
-        score -= 30  # 和平小学 for 和平初级中学: worth suggesting, never taken without asking
-    elif q_kind and c_kind and q_kind != c_kind:
-        score -= 6  # 中学 for 初级中学: compatible, a little less sure
+    score = max(chars, sound, abbreviation, whole) - penalty
     return max(0.0, min(100.0, score))

@@ -233,13 +233,14 @@ SCHOOL_SUGGEST = "您是指以下哪所学校？\n{lines}\n请回复数字；都
 SCHOOL_NOT_IN_PLACE = "{place}没有查到这个名字的学校。"  # before the city's near matches (实验小学 江北那个)
 SCHOOL_SUGGEST_ONE = "是这所学校吗？\n{lines}\n是请回复 1；不是请发送学校的完整名称，不涉及具体学校请回复 0。"
 PHONE_WHY = "留电话是为了承办人员需要核实情况时能联系到您，号码只有工作人员可见，且隐去中间四位；不留也可以正常办理。"
-PHONE_WHY_AT = "留电话是为了承办人员需要核实情况时能联系到您；不留也可以正常办理。"  # (its question says who sees it)
 ANONYMITY_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，只有教育局能看到是谁反映的，学校不会知道。"
 ANONYMITY_TAKEN_EARLY = "好的，不让学校知道您的身份，只有教育局能看到是谁反映的。"
 # 电话会给学校吗 / 老师会打给我吗: who sees the number; whether the school does is the consent question's
 # (the phone question itself says who sees it: there only the school's part is said)
 PHONE_SEEN = "号码只有办理留言的工作人员能看到，且隐去中间四位。"
-PHONE_ANY_NUMBER = "用家人的号码也可以，能联系到您就行。"  # 我没有手机 用的我老公的: whose it is does not matter
+PHONE_ANY_NUMBER = "可以，家人的号码也行，能联系到您就好。"  # 我没有手机 用的我老公的: whose it is does not matter
+PHONE_ANY_ACCOUNT = "可以，用家人的微信留言、留家人的电话都行。"  # 用的是我老公的微信
+PHONE_SHORT = "请直接发送联系电话；不方便留请回复 0。"  # the phone question again just after a remark on it was answered
 PHONE_SCHOOL_LATER = "稍后会问您是否同意让学校知道您的身份；选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
 PHONE_SCHOOL_NOW = "选“不同意”，留言由教育局办理，学校看不到您的号码和身份。"
 PHONE_SCHOOL_HIDDEN = "您已选择不让学校知道身份，学校看不到您的号码。"
@@ -1170,6 +1171,8 @@ EN = {
     "ANONYMITY_LATER": "We will ask shortly whether the school may know who you are. If you say no, only the "
                        "education bureau sees who wrote; the school never does.",
     "PHONE_ANY_NUMBER": "A family member's number is fine, as long as it reaches you.",
+    "PHONE_ANY_ACCOUNT": "That's fine: you may write from a family member's WeChat and leave their number.",
+    "PHONE_SHORT": "Please just send the number, or 0 to leave none.",
     "PHONE_SEEN": "Only the staff handling your message see the number, with its middle digits hidden.",
     "PHONE_SCHOOL_LATER": "We will ask shortly whether the school may know who you are; if you say no, the bureau "
                           "handles your message and the school sees neither your number nor who you are.",
@@ -1294,8 +1297,6 @@ EN = {
                  "with the middle digits hidden; without it your message is handled all the same.",
     "PHONE_NOT_A_CHOICE": "No need to choose a number here: please send your phone number (an 11-digit mobile or a "
                           "landline with its area code), or 0 to skip.",
-    "PHONE_WHY_AT": "The phone number lets the officer reach you if they need to check something; without it your "
-                    "message is handled all the same.",
     "PHONE_PLEASE": "All right, please send the number (an 11-digit mobile or a landline with its area code), or 0 "
                     "to skip.",
     "ANONYMITY_WHY": "If you say yes, the school can contact you directly and sort it out sooner. If you say no, only "

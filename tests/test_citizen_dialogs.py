@@ -154,7 +154,7 @@ async def test_phone_and_consent_accept_natural_answers(dialog):
     d = dialog
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
     await talk(d, PARENT, "我要投诉学校食堂的饭菜经常是凉的", expect="联系电话")
-    await talk(d, PARENT, "为什么要留电话？", expect=["留电话是为了", "直接回复号码"])
+    await talk(d, PARENT, "为什么要留电话？", expect=["留电话是为了", "请直接发送联系电话"])  # (in a line: people21)
     await talk(d, PARENT, "我的电话是13812345678", expect="身份")
     await talk(d, PARENT, "为什么要问这个？", expect=["只有教育局可见", "1 同意"])
     await talk(d, PARENT, "保密", expect=["对学校保密", "138****5678"])

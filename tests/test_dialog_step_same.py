@@ -66,6 +66,8 @@ def old_infer_kind(text: str) -> str | None:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
         return None
+    if kind == "inquiry" and intake.CHARGED.search(told) and "咨询" not in told:  # (people21: a charge reported asks)
+        return None
     return kind
 
 

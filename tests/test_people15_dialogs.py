@@ -39,7 +39,7 @@ async def test_a_worry_that_the_school_gets_the_phone_is_answered_at_the_phone_q
 async def test_a_plain_question_about_the_phone_gets_why_it_is_asked(dialog, asked):
     d, p = dialog, "o_p15_phone_why"
     await at_phone(d, p)
-    await talk(d, p, asked, expect=[texts.PHONE_WHY_AT, "联系电话"], absent=["已补充", "是否同意让学校知道"])
+    await talk(d, p, asked, expect=[texts.PHONE_WHY, "联系电话"], absent=["已补充", "是否同意让学校知道"])
 
 
 # -- 2. one step earlier: the worry answered, and a decline said then kept ----------------------------------------------

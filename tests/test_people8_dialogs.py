@@ -44,8 +44,10 @@ async def test_a_mistyped_kind_name_is_read_as_the_kind(dialog):
     number, _ = await finish(d, p, reply)
     assert (await d.db(tickets.get, number))["kind"] == "complaint"
     # at the school question too
-    await talk(d, "o_p8_typo2", "孩子学校要求每个学生交300块钱买平板电脑，不买就不让上课，这合理吗", expect="哪所学校")
-    await talk(d, "o_p8_typo2", "投述", expect="已改为投诉")  # (inferred 咨询 from 合理吗)
+    # (people21: a sum charged, reported: its kind asked -- 咨询 chosen)
+    await talk(d, "o_p8_typo2", "孩子学校要求每个学生交300块钱买平板电脑，不买就不让上课，这合理吗", expect="请问您这次是")
+    await talk(d, "o_p8_typo2", "3", expect="哪所学校")
+    await talk(d, "o_p8_typo2", "投述", expect="已改为投诉")
 
 
 # -- an opening: a matter is coming -----------------------------------------------------------------------------
@@ -75,7 +77,9 @@ async def test_a_phone_number_given_after_declining_it_is_taken_not_asked_1_or_2
 # -- a question where the school's name is asked -------------------------------------------------------------------
 async def test_a_question_at_the_school_question_is_answered_not_searched_as_a_school(dialog):
     d, p = dialog, "o_p8_fair"
-    await talk(d, p, "孩子学校要求每个学生交300块钱买平板电脑，不买就不让上课，这合理吗", expect="哪所学校")
+    # (people21: a sum charged, reported: its kind asked -- 咨询 chosen)
+    await talk(d, p, "孩子学校要求每个学生交300块钱买平板电脑，不买就不让上课，这合理吗", expect="请问您这次是")
+    await talk(d, p, "3", expect="哪所学校")
     # it was "没有找到这所学校"
     # (people20: a question about the matter is kept with it, as words told at any step are; it was answered with why
     # the school is asked, and dropped)

@@ -287,7 +287,9 @@ FEES_QUESTION = "学校让每个孩子交两百块钱买什么资料，也不给
 async def test_an_introduction_is_asked_for_the_matter_and_the_matter_continues_it(dialog):
     d = dialog
     await talk(d, GRANDPA, INTRO, expect="请说说您要反映的具体事情", absent=["1 投诉", "4 表扬"])
-    await talk(d, GRANDPA, FEES_QUESTION, expect="1 江南区育英小学", absent=["新的问题", "作为新留言"])
+    # (people21: a sum charged, reported: asked whether it is a complaint, never filed as 咨询 unasked)
+    await talk(d, GRANDPA, FEES_QUESTION, expect="请问您这次是", absent=["新的问题", "作为新留言"])
+    await talk(d, GRANDPA, "1", expect="1 江南区育英小学")
     reply = await talk(d, GRANDPA, "1", expect="联系电话")
     for answer in ("0", "1"):
         reply = await talk(d, GRANDPA, answer)
@@ -364,7 +366,9 @@ async def test_symbols_alone_start_nothing(dialog, symbols):
 # -- found by chatting as a parent dictating by voice ------------------------------------------------------------
 async def test_a_kind_said_with_a_change_of_mind_at_the_phone_question_is_the_kind(dialog):
     d = dialog
-    await talk(d, PARENT, "学校要求每个学生交300元资料费，不给收据，请问这个合理吗？", expect="哪所学校")
+    # (people21: a sum charged, reported: its kind asked; 咨询 chosen, then changed)
+    await talk(d, PARENT, "学校要求每个学生交300元资料费，不给收据，请问这个合理吗？", expect="请问您这次是")
+    await talk(d, PARENT, "3", expect="哪所学校")
     await talk(d, PARENT, "江南区实验小学", expect="联系电话")
     await talk(d, PARENT, "算了还是投诉吧", expect=["已改为投诉", "联系电话"])
 
