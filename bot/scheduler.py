@@ -238,7 +238,8 @@ class Jobs:
         """m062: what m060 left for after start-up, in short writes, messages in hand first, until nothing is left
         (then three cheap reads). The `resolve_since` of the tickets the upgrade listed, read from their events on
         a reader, newest first; then the older ratings of 代收 answers, the events by rowid ranges on a reader; then
-        m067's 办结 cleared by a 不满意 (until reached, such a ticket reads as before m067).
+        m067's 办结 cleared by a 不满意 (until reached, such a ticket reads as before m067); then m071's 不满意 by
+        rowid ranges (until done, the trend reads every rating event).
         Stopped half-way, the database says what is left; the rates read that from the events meanwhile."""
         total = 0
         while await self.db.read(tickets.resolve_since_pending):
@@ -261,6 +262,13 @@ class Jobs:
             kept = (kept or 0) + await self.db.run(tickets.kept_resolved_store, upto, rows)
         if kept is not None:
             log.info("办结 cleared by a 不满意 before the upgrade kept in their months: %d", kept)
+        redos = None  # m071: the 不满意 given before it, for the trend's 满意率 from the counters
+        while await self.db.read(tickets.redone_range) is not None:
+            upto, rows = await self.db.read(tickets.rating_redos_next)
+            await self._yield()
+            redos = (redos or 0) + await self.db.run(tickets.rating_redos_store, upto, rows)
+        if redos is not None:
+            log.info("不满意 given before the upgrade listed for the trend: %d", redos)
         return total
 
     async def scheduled_backup(self) -> None:
