@@ -221,7 +221,7 @@ def kept_resolutions(misses: Iterable[dict], start: float, end: float, out: dict
     citizen rejects its answer later (trust18b). The redo's 办结 is another, counted when it comes."""
     for m in misses:
         if _within(m.get("resolved_at"), start, end):
-            r = out.setdefault(m["unit_code"], Rates())
+            r = _of(out, m["unit_code"])
             r.resolved += 1
             r.resolved_in_time += not m["overdue"]
 
@@ -348,7 +348,8 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     # shown, and reading it is most of what their events cost
     events = [*tickets.ratings_in(db, bounds[0], bounds[-2], units, first=False, redone=redone),
               *tickets.ratings_in(db, bounds[-2], bounds[-1], units)]
-    latest = tickets.latest_ratings_of_redone(db, bounds[0], bounds[-2], units) if redone else []
+    # the counters' part of those tickets, taken out
+    counted = tickets.latest_ratings_of_redone(db, bounds[:-1], units) if redone else []
     misses = [tickets.misses_in(db, s, e, units) for s, e in periods]
     kept = [tickets.cases_in(db, s, e, units) for s, e in periods]
     # each period handed its own events, in their order (compute counts no other): not every period's, which
@@ -358,9 +359,6 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
         i = bisect_right(bounds, e["at"]) - 1
         if 0 <= i < len(periods):
             own[i].append(e)
-    counted: list[list[dict]] = [[] for _ in periods]  # the counters' part of those tickets, taken out
-    for e in latest:
-        counted[bisect_right(bounds, e["at"]) - 1].append(e)
     if not days:
         return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev, misses=m, cases=k),
                                   units), tickets.praise_by_unit(db, s, e, units))
@@ -374,10 +372,10 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
         per_unit = {unit: Rates(**{**c, "praised": 0, **({} if trend else {"rated": 0, "satisfied": 0})},
                                 response_due=c["dispatched"])
                     for unit, c in per_period.items()}
-        for e in counted[i]:
-            r = per_unit.setdefault(e["unit_code"], Rates())
-            r.rated -= 1
-            r.satisfied -= e["score"] in (1, 2)
+        for unit, (n, satisfied) in (counted[i] if trend else {}).items():
+            r = per_unit.setdefault(unit, Rates())
+            r.rated -= n
+            r.satisfied -= satisfied
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n

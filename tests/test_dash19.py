@@ -21,12 +21,12 @@ def twice_rated(conn) -> tuple[int, int, int]:
     """Tickets rated again after a 不满意 in the same week, in a later week, and 不满意 tickets closed unrated."""
     same = later = 0
     for tid, first, last in conn.execute(
-            "SELECT r.ticket_id, min(r.at), max(e.at) FROM rating_redos r JOIN ticket_events e ON e.ticket_id = "
+            "SELECT r.ticket_id, min(r.at), max(e.at) FROM rating_redos r JOIN ticket_events e ON r.redo AND e.ticket_id = "
             "r.ticket_id AND e.id > r.event_id AND e.action IN ('rate', 'reopen', 'review') GROUP BY 1"):
         week = [dt.datetime.fromtimestamp(t, TZ).isocalendar()[:2] for t in (first, last)]
         same += week[0] == week[1]
         later += week[0] != week[1]
-    unrated = conn.execute("SELECT count(*) FROM tickets WHERE id IN (SELECT ticket_id FROM rating_redos) "
+    unrated = conn.execute("SELECT count(*) FROM tickets WHERE id IN (SELECT ticket_id FROM rating_redos WHERE redo) "
                            "AND close_reason = 'unrated'").fetchone()[0]
     return same, later, unrated
 
