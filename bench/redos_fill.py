@@ -9,7 +9,8 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.par
 import sqlite_utils
 from storage import migrations, tickets
 from storage.db import connect
-db = connect(sys.argv[1])  # the service's settings (WAL, synchronous=NORMAL)
+db = connect(sys.argv[1])  # the service's settings (WAL, synchronous=NORMAL; its checkpoints run apart)
+db.conn.execute("PRAGMA wal_autocheckpoint=0")
 t = time.perf_counter()
 migrations.migrations.apply(db)
 print("pending migrations", round(time.perf_counter() - t, 2), "s wall")

@@ -1070,10 +1070,12 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
                f"AND p.action IN ({marks}))" if first else "1")
     select = f"SELECT {unit}, e.at, e.action, t.rating, {earlier}, e.ticket_id, e.id"
     tail = f" AND e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0{where.replace('+unit_code', unit)}"
-    if redone:  # their events as m071 lists them, each by its id; the tail's unit filter is every source's rule
-        sources = [(f"{select} FROM rating_redos x CROSS JOIN ticket_events e ON e.id = x.event_id CROSS JOIN "
-                    f"tickets t ON t.id = x.ticket_id WHERE x.at >= ? AND x.at < ? AND x.ticket_id IN "
-                    f"(SELECT ticket_id FROM rating_redos WHERE at >= ? AND at < ? AND redo)", [start, end, start, end])]
+    if redone:  # their events as m071 lists them (what is read of an event: no seek into it; a 不满意 named as
+        # reopen, the same score); the tail's unit filter is every source's rule
+        sources = [(f"{select} FROM (SELECT event_id AS id, ticket_id, at, unit_code, CASE WHEN redo THEN 'reopen' "
+                    f"ELSE 'rate' END AS action FROM rating_redos WHERE at >= ? AND at < ? AND ticket_id IN "
+                    f"(SELECT ticket_id FROM rating_redos WHERE at >= ? AND at < ? AND redo)) e "
+                    f"CROSS JOIN tickets t ON t.id = e.ticket_id WHERE 1", [start, end, start, end])]
     elif units is None:
         sources = [(f"{select} FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE 1", [])]
     else:  # the units' own events (m058), those without a unit (before m014), those of tickets credited away
@@ -1379,12 +1381,12 @@ def redos_listed(db: sqlite_utils.Database) -> bool:
 
 def rating_redos_next(db: sqlite_utils.Database, events: int = RATING_REDOS_EVENTS) -> tuple[int, list[tuple]]:
     """On a reader: the next range of the fill, as (the last event id looked at, the rows m071's trigger would have
-    written for it: id, ticket, at, redo): each 不满意, and each rating after one. Events never change, so what it
+    written for it: id, ticket, at, redo, unit): each 不满意, and each rating after one. Events never change, so what it
     finds stays true."""
     scanned, mark = redone_range(db)
     upto = min(scanned + events, mark - 1)
     return upto, db.execute(
-        "SELECT id, ticket_id, at, action != 'rate' FROM ticket_events e WHERE id > ? AND id <= ? "
+        "SELECT id, ticket_id, at, action != 'rate', unit_code FROM ticket_events e WHERE id > ? AND id <= ? "
         "AND (action IN ('reopen', 'review') OR action = 'rate' AND EXISTS (SELECT 1 FROM ticket_events p "
         "INDEXED BY ticket_events_ticket WHERE p.ticket_id = e.ticket_id AND p.id < e.id "
         "AND p.action IN ('reopen', 'review')))", [scanned, upto]).fetchall()
@@ -1392,8 +1394,8 @@ def rating_redos_next(db: sqlite_utils.Database, events: int = RATING_REDOS_EVEN
 
 def rating_redos_store(db: sqlite_utils.Database, upto: int, found: list[tuple]) -> int:
     """On the writer, one short write: the rows rating_redos_next found, and how far the fill has come."""
-    db.conn.executemany("INSERT OR IGNORE INTO rating_redos (event_id, ticket_id, at, redo) VALUES (?, ?, ?, ?)",
-                        found)
+    db.conn.executemany("INSERT OR IGNORE INTO rating_redos (event_id, ticket_id, at, redo, unit_code) "
+                        "VALUES (?, ?, ?, ?, ?)", found)
     db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'rating_redos_scanned' AND value < ?", [upto, upto])
     return len(found)
 
