@@ -332,8 +332,9 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     ticket: from the per-unit-per-day counts kept with each ticket change (storage/migrations.py m017), plus the
     two parts that depend on when they are read (签收 windows still open, tickets overdue at the cut), each a
     small index range, the periods' late departures and cleared 办结 (misses_in), and their rating events
-    (ratings_in: 满意率, first-time satisfaction, 不满意 given; one range for every period). Periods that do not
-    start and end at the counts' midnights (another timezone) are computed from their tickets.
+    (ratings_in: 满意率, first-time satisfaction, 不满意 given: the last period's; the earlier ones' of the tickets
+    given a 不满意 in them alone, m071, beside the counters' rated and satisfied). Periods that do not start and
+    end at the counts' midnights (another timezone) are computed from their tickets.
     `counts`: where the per-unit counts come from instead of the counters (`tingjian verify-rates` gives a
     recount from the tickets, storage.integrity), with tickets.unit_day_sums' arguments and answer."""
     from storage import tickets
