@@ -1452,10 +1452,12 @@ def m071_rating_redos(db: sqlite_utils.Database) -> None:
     _exec(db, "CREATE TABLE IF NOT EXISTS rating_redos (event_id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL, "
               "at REAL NOT NULL, redo INTEGER NOT NULL, unit_code TEXT)",  # the event's own columns: no seek into it
           "CREATE INDEX IF NOT EXISTS rating_redos_at ON rating_redos(at, redo, ticket_id)",
-          "CREATE INDEX IF NOT EXISTS rating_redos_ticket ON rating_redos(ticket_id)",
           "CREATE TRIGGER IF NOT EXISTS rating_redos_kept AFTER INSERT ON ticket_events "
-          "WHEN NEW.action IN ('reopen', 'review') OR NEW.action = 'rate' AND EXISTS "
-          "(SELECT 1 FROM rating_redos r WHERE r.ticket_id = NEW.ticket_id) BEGIN "
+          # (a rating after a 不满意 by the events themselves, the fill's rule: one given before the fill reached
+          # the 不满意 is listed all the same)
+          "WHEN NEW.action IN ('reopen', 'review') OR NEW.action = 'rate' AND EXISTS (SELECT 1 FROM ticket_events p "
+          "INDEXED BY ticket_events_ticket WHERE p.ticket_id = NEW.ticket_id AND p.id < NEW.id "
+          "AND p.action IN ('reopen', 'review')) BEGIN "
           "INSERT OR IGNORE INTO rating_redos (event_id, ticket_id, at, redo, unit_code) "
           "VALUES (NEW.id, NEW.ticket_id, NEW.at, NEW.action != 'rate', NEW.unit_code); END",
           "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'rating_redos_from', coalesce(max(id), 0) + 1 "
