@@ -1,13 +1,13 @@
 """How long the pending migrations take on a copy of a built database, beside a reference read in the same run.
 
-    python bench/upgrade_time.py --built /work/scale-data/scale-1000000-v4.db [--tmp /tmp/me] [--stand-in N] [--fills [m062,m067,m070]]
+    python bench/upgrade_time.py --built /work/scale-data/scale-1000000-v4.db [--tmp /tmp/me] [--stand-in N] [--fills [m062,m067,m070,m071]]
         [--departures N]
 
 The copy is deleted afterwards. Reference: one full read of tickets.text (the file's largest column). Each pending
 migration is timed on its own. `--stand-in N`: first mark N random non-praise tickets as 代收 the way the code
 before m059 wrote it (the duty office's 签收 and 办结 parts, stood_in = 1; the triggers move their counts), so m059
 has work to do (the built databases have no 代收 tickets). `--fills`: then the fills the service runs after start-up
-(job upgrade-fill: m062's, m067's, m070's), each loop as the job runs it, with one connection for its reads and
+(job upgrade-fill: m062's and bot.scheduler.RANGE_FILLS), each loop as the job runs it, with one connection for its reads and
 writes: wall and CPU, the writes and the longest one, the rows written. `--departures N`: first (before m066) 退回
 N random signed open tickets to the duty office by the storage code as it ran then (tickets.transition, no case
 kept: the columns are not there yet), so m070's fill has cases to keep (the built databases have no departures)."""
@@ -32,8 +32,8 @@ def main() -> int:
     p.add_argument("--built", type=Path, required=True)
     p.add_argument("--tmp", type=Path, default=None)
     p.add_argument("--stand-in", type=int, default=0)
-    p.add_argument("--fills", nargs="?", const="m062,m067,m070", default="",
-                   help="the fills to run (all by default): m062, m067, m070, comma-separated")
+    p.add_argument("--fills", nargs="?", const="m062,m067,m070,m071", default="",
+                   help="the fills to run (all by default): m062, m067, m070, m071, comma-separated")
     p.add_argument("--departures", type=int, default=0)
     args = p.parse_args()
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
@@ -95,16 +95,14 @@ def depart(db, n: int) -> int:
 
 def fills(db, which: list[str]) -> None:
     """The job's loops (bot.scheduler.Jobs.upgrade_fill) named in `which`, each write timed on its own."""
+    from bot.scheduler import RANGE_FILLS
     from storage import tickets
     now = time.time()
-    loops = (("m062 resolve_since", tickets.resolve_since_pending,
-              lambda: (tickets.resolve_since_next(db, 200),), tickets.resolve_since_store),
-             ("m062 recredit", lambda d: tickets.recredit_range(d) is not None,
-              lambda: (*tickets.recredit_next(db), now), tickets.recredit_store),
-             ("m067 kept 办结", lambda d: tickets.kept_resolved_range(d) is not None,
-              lambda: tickets.kept_resolved_next(db), tickets.kept_resolved_store),
-             ("m070 kept 签收 cases", lambda d: tickets.cases_fill_range(d) is not None,
-              lambda: tickets.cases_fill_next(db), tickets.cases_fill_store))
+    loops = [("m062 resolve_since", tickets.resolve_since_pending,
+              lambda: (tickets.resolve_since_next(db, 200),), tickets.resolve_since_store)]
+    for name, pending, take, store, stamped, done in RANGE_FILLS:  # the job's own list, in its order
+        loops.append((f"{name} {done}", lambda d, pending=pending: pending(d) is not None,
+                      lambda take=take, stamped=stamped: (*take(db), *((now,) if stamped else ())), store))
     for name, pending, read, store in loops:
         if name.split()[0] not in which:
             continue

@@ -49,6 +49,26 @@ DIGEST_RETRY_MINUTES = 10
 DIGEST_RETRY_HOURS = 24
 
 
+# The fills after start-up that read the events in rowid ranges, in the order they run: (migration, is a range
+# left?, read the next range's rows on a reader, store them on the writer, store also takes the time?, log line).
+RANGE_FILLS = (
+    # m062: the older ratings of 代收 answers named
+    ("m062", tickets.recredit_range, tickets.recredit_next, tickets.recredit_store, True,
+     "older ratings of 代收 answers named after the upgrade"),
+    # m067: the 办结 cleared by a 不满意 given before it (after m062's: it names their units); until reached, such a
+    # ticket reads as before m067
+    ("m067", tickets.kept_resolved_range, tickets.kept_resolved_next, tickets.kept_resolved_store, False,
+     "办结 cleared by a 不满意 before the upgrade kept in their months"),
+    # m070: the 签收 cases of departures before m066; until reached, a ticket reads as before m066
+    ("m070", tickets.cases_fill_range, tickets.cases_fill_next, tickets.cases_fill_store, False,
+     "签收 cases of departures before the upgrade kept with their units (rows)"),
+    # m071: the 不满意 given before it, for the trend's 满意率 from the counters; until done, the trend reads every
+    # rating event
+    ("m071", tickets.redone_range, tickets.rating_redos_next, tickets.rating_redos_store, False,
+     "不满意 given before the upgrade listed for the trend"),
+)
+
+
 class Jobs:
     """The periodic sweeps, callable on their own too: after the demo moves time forward, run_all() catches up at
     once what the schedule would do over the skipped hours."""
@@ -236,11 +256,10 @@ class Jobs:
 
     async def upgrade_fill(self) -> int:
         """m062: what m060 left for after start-up, in short writes, messages in hand first, until nothing is left
-        (then three cheap reads). The `resolve_since` of the tickets the upgrade listed, read from their events on
-        a reader, newest first; then the older ratings of 代收 answers, the events by rowid ranges on a reader; then
-        m067's 办结 cleared by a 不满意 (until reached, such a ticket reads as before m067); then m070's 签收 cases of
-        departures before m066 (until reached, such a ticket reads as before m066).
-        Stopped half-way, the database says what is left; the rates read that from the events meanwhile."""
+        (then cheap reads). The `resolve_since` of the tickets the upgrade listed, read from their events on a reader,
+        newest first; then the fills that read the events by rowid ranges on a reader, one short write a range, in
+        RANGE_FILLS' order. Stopped half-way, the database says what is left; the rates read that from the events
+        meanwhile (each fill says what a reader sees until it reaches a ticket)."""
         total = 0
         while await self.db.read(tickets.resolve_since_pending):
             done = await self.db.read(tickets.resolve_since_next, RESOLVE_SINCE_BATCH)
@@ -248,27 +267,14 @@ class Jobs:
             total += await self.db.run(tickets.resolve_since_store, done)
         if total:
             log.info("resolve_since filled for %d ticket(s) after the upgrade", total)
-        found = None
-        while await self.db.read(tickets.recredit_range) is not None:
-            upto, rows = await self.db.read(tickets.recredit_next)
-            await self._yield()
-            found = (found or 0) + await self.db.run(tickets.recredit_store, upto, rows, self.clock.now())
-        if found is not None:
-            log.info("older ratings of 代收 answers named after the upgrade: %d", found)
-        kept = None  # m067: the 办结 cleared by a 不满意 given before it (after the look above: it names their units)
-        while await self.db.read(tickets.kept_resolved_range) is not None:
-            upto, rows = await self.db.read(tickets.kept_resolved_next)
-            await self._yield()
-            kept = (kept or 0) + await self.db.run(tickets.kept_resolved_store, upto, rows)
-        if kept is not None:
-            log.info("办结 cleared by a 不满意 before the upgrade kept in their months: %d", kept)
-        cases = None  # m070: the 签收 cases of departures before m066 (until reached, a ticket reads as before m066)
-        while await self.db.read(tickets.cases_fill_range) is not None:
-            upto, rows = await self.db.read(tickets.cases_fill_next)
-            await self._yield()
-            cases = (cases or 0) + await self.db.run(tickets.cases_fill_store, upto, rows)
-        if cases is not None:
-            log.info("签收 cases of departures before the upgrade kept with their units: %d row(s)", cases)
+        for name, pending, take, store, stamped, done in RANGE_FILLS:
+            found = None
+            while await self.db.read(pending) is not None:
+                upto, rows = await self.db.read(take)
+                await self._yield()
+                found = (found or 0) + await self.db.run(store, upto, rows, *((self.clock.now(),) if stamped else ()))
+            if found is not None:
+                log.info("%s (%s): %d", done, name, found)
         return total
 
     async def scheduled_backup(self) -> None:

@@ -200,15 +200,18 @@ def compute(tickets: Iterable[dict], start: float, end: float, now: float | None
             r.left_late += left
     kept_resolutions(misses, start, end, out)
     _kept_cases(out, cases, start, end)
+    last: dict[tuple, dict] = {}  # one walk of the events: 不满意 given, first ratings, each one's last (satisfaction)
     for e in ratings:
         if e["unit_code"] is None or not _within(e["at"], start, end):
             continue
-        r = _of(out, e["unit_code"])
-        r.dissatisfied += e["score"] == 3
-        if e["first"]:
-            r.first_rated += 1
-            r.first_satisfied += e["score"] in (1, 2)
-    satisfaction(ratings, start, end, out)
+        last[(e["ticket_id"], e["unit_code"])] = e
+        if e["score"] == 3 or e["first"]:
+            r = _of(out, e["unit_code"])
+            r.dissatisfied += e["score"] == 3
+            if e["first"]:
+                r.first_rated += 1
+                r.first_satisfied += e["score"] in (1, 2)
+    _count_last(last, out)
     return fold(out)
 
 
@@ -218,7 +221,7 @@ def kept_resolutions(misses: Iterable[dict], start: float, end: float, out: dict
     citizen rejects its answer later (trust18b). The redo's 办结 is another, counted when it comes."""
     for m in misses:
         if _within(m.get("resolved_at"), start, end):
-            r = out.setdefault(m["unit_code"], Rates())
+            r = _of(out, m["unit_code"])
             r.resolved += 1
             r.resolved_in_time += not m["overdue"]
 
@@ -236,10 +239,12 @@ def satisfaction(ratings: Iterable[dict], start: float, end: float, out: dict[st
     ticket's last rating of a unit's answer given in the period, never the ticket's latest rating, which a redo
     rated later overwrites: a month over keeps its ratings (trust18b). A 不满意 answered by a redo rated 满意 in
     the same period counts once, as 满意."""
-    last: dict[tuple, dict] = {}
-    for e in ratings:
-        if e["unit_code"] is not None and _within(e["at"], start, end):
-            last[(e["ticket_id"], e["unit_code"])] = e
+    _count_last({(e["ticket_id"], e["unit_code"]): e for e in ratings
+                 if e["unit_code"] is not None and _within(e["at"], start, end)}, out)
+
+
+def _count_last(last: dict[tuple, dict], out: dict[str, Rates]) -> None:
+    """satisfaction's count: each (ticket, unit)'s last rating in the period, the events given in order."""
     for e in last.values():
         r = _of(out, e["unit_code"])
         r.rated += 1
@@ -331,16 +336,25 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     ticket: from the per-unit-per-day counts kept with each ticket change (storage/migrations.py m017), plus the
     two parts that depend on when they are read (签收 windows still open, tickets overdue at the cut), each a
     small index range, the periods' late departures and cleared 办结 (misses_in), and their rating events
-    (ratings_in: 满意率, first-time satisfaction, 不满意 given; one range for every period). Periods that do not
-    start and end at the counts' midnights (another timezone) are computed from their tickets.
+    (ratings_in: 满意率, first-time satisfaction, 不满意 given: the last period's; the earlier ones' of the tickets
+    given a 不满意 in them alone, m071, beside the counters' rated and satisfied). Periods that do not start and
+    end at the counts' midnights (another timezone) are computed from their tickets.
     `counts`: where the per-unit counts come from instead of the counters (`tingjian verify-rates` gives a
     recount from the tickets, storage.integrity), with tickets.unit_day_sums' arguments and answer."""
     from storage import tickets
     periods = list(zip(bounds, bounds[1:]))
-    # the last period's with first-time satisfaction; the earlier ones' (a trend) for 满意率 alone: their 首次满意率
-    # is not shown, and reading it is most of what their events cost
-    events = [*tickets.ratings_in(db, bounds[0], bounds[-2], units, first=False),
+    days = tickets.on_day_boundaries(*bounds)
+    # The earlier periods (a trend) take 满意率 from the counters, each ticket's latest rating on its day (m071):
+    # only a ticket given a 不满意 in them counts its events otherwise (a 不满意 followed by another rating, or a
+    # latest one the counters leave out: the redo closed unrated), so those tickets' events are counted instead
+    # of their counters' part. Until m071's fill is done, every rating event, as before.
+    redone = days and counts is None and len(periods) > 1 and tickets.redos_listed(db)
+    # the last period's with first-time satisfaction; the earlier ones' for 满意率 alone: their 首次满意率 is not
+    # shown, and reading it is most of what their events cost
+    events = [*tickets.ratings_in(db, bounds[0], bounds[-2], units, first=False, redone=redone),
               *tickets.ratings_in(db, bounds[-2], bounds[-1], units)]
+    # the counters' part of those tickets, taken out
+    counted = tickets.latest_ratings_of_redone(db, bounds[:-1], units) if redone else []
     misses = [tickets.misses_in(db, s, e, units) for s, e in periods]
     kept = [tickets.cases_in(db, s, e, units) for s, e in periods]
     # each period handed its own events, in their order (compute counts no other): not every period's, which
@@ -350,16 +364,23 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
         i = bisect_right(bounds, e["at"]) - 1
         if 0 <= i < len(periods):
             own[i].append(e)
-    if not tickets.on_day_boundaries(*bounds):
+    if not days:
         return [with_praise(_only(compute(tickets.for_period(db, s, e, units), s, e, now, ev, misses=m, cases=k),
                                   units), tickets.praise_by_unit(db, s, e, units))
                 for (s, e), m, k, ev in zip(periods, misses, kept, own)]
     out = []
     sums = (counts or tickets.unit_day_sums)(db, bounds, units)
-    for (start, end), per_period, m, k, ev in zip(periods, sums, misses, kept, own):
-        # (the counters' rated and satisfied follow each ticket's latest rating: 满意率 reads the events instead)
-        per_unit = {unit: Rates(**{**c, "praised": 0, "rated": 0, "satisfied": 0}, response_due=c["dispatched"])
+    for i, ((start, end), per_period, m, k, ev) in enumerate(zip(periods, sums, misses, kept, own)):
+        # (the counters' rated and satisfied follow each ticket's latest rating: the last period's 满意率 reads the
+        # events, an earlier one's the counters less the tickets whose events count otherwise)
+        trend = redone and i < len(periods) - 1
+        per_unit = {unit: Rates(**{**c, "praised": 0, **({} if trend else {"rated": 0, "satisfied": 0})},
+                                response_due=c["dispatched"])
                     for unit, c in per_period.items()}
+        for unit, (n, satisfied) in (counted[i] if trend else {}).items():
+            r = per_unit.setdefault(unit, Rates())
+            r.rated -= n
+            r.satisfied -= satisfied
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n

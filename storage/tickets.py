@@ -410,9 +410,11 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
                    # (the few departures of open late tickets: their partial index, from the period on)
                    (head.format(open_from="m.open_from", kept=kept, index="unit_misses_open")
                     + f"WHERE m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?{where}", [end, end, *args])]
-    if "resolved_at" in have:  # (the period's cleared 办结, by their moment: their partial index)
+    if "resolved_at" in have:  # (the period's cleared 办结, by their moment: their partial index; most were
+        # cleared in the month of their 办结, read above already: not joined and built again)
         sources.append((head.format(open_from="m.open_from", kept=kept, index="unit_misses_resolved")
-                        + f"WHERE m.resolved_at >= ? AND m.resolved_at < ?{where}", [start, end, *args]))
+                        + f"WHERE m.resolved_at >= ? AND m.resolved_at < ? AND NOT (m.at >= ? AND m.at < ?){where}",
+                        [start, end, start, end, *args]))
     seen: dict[int, dict[str, Any]] = {}
     for sql, params in sources:
         for r in db.execute(sql, params):
@@ -1071,11 +1073,12 @@ def recredit_latest_ratings(db: sqlite_utils.Database, found: list[tuple[int, st
 
 
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,
-               units: list[str] | None = None, first: bool = True) -> list[dict[str, Any]]:
+               units: list[str] | None = None, first: bool = True, redone: bool = False) -> list[dict[str, Any]]:
     """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
     each with its score, the unit whose answer it rated and whether it was the ticket's first rating (`first`
     False: not asked, every one False — 满意率 alone needs none, and the look costs a walk of each ticket's
-    events before it)."""
+    events before it). `redone`: only those of the tickets given a 不满意 in [start, end) (m071 rating_redos,
+    once filled: redone_range is None), the same rows as the whole read has of them."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
     # events the look after an upgrade has not reached yet (m062): named by the same rule, read now
@@ -1099,7 +1102,13 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
                f"AND p.action IN ({marks}))" if first else "1")
     select = f"SELECT {unit}, e.at, e.action, t.rating, {earlier}, e.ticket_id, e.id"
     tail = f" AND e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0{where.replace('+unit_code', unit)}"
-    if units is None:
+    if redone:  # their events as m071 lists them (what is read of an event: no seek into it; a 不满意 named as
+        # reopen, the same score); the tail's unit filter is every source's rule
+        sources = [(f"{select} FROM (SELECT event_id AS id, ticket_id, at, unit_code, CASE WHEN redo THEN 'reopen' "
+                    f"ELSE 'rate' END AS action FROM rating_redos WHERE at >= ? AND at < ? AND ticket_id IN "
+                    f"(SELECT ticket_id FROM rating_redos WHERE at >= ? AND at < ? AND redo)) e "
+                    f"CROSS JOIN tickets t ON t.id = e.ticket_id WHERE 1", [start, end, start, end])]
+    elif units is None:
         sources = [(f"{select} FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE 1", [])]
     else:  # the units' own events (m058), those without a unit (before m014), those of tickets credited away
         sources = [(f"{select} FROM ticket_events e INDEXED BY ticket_events_unit_rating JOIN tickets t "
@@ -1116,6 +1125,27 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
             seen.setdefault(r[6], {"unit_code": r[0], "at": r[1], "score": 3 if r[2] != "rate" else r[3],
                                    "first": not r[4], "ticket_id": r[5]})
     return [seen[i] for i in sorted(seen)]
+
+
+def latest_ratings_of_redone(db: sqlite_utils.Database, bounds: list[float],
+                             units: list[str] | None = None) -> list[dict[str, tuple[int, int]]]:
+    """What the counters (unit_days: each ticket's latest rating, on its day, for its rated unit) hold of the
+    tickets given a 不满意 in [bounds[0], bounds[-1]) whose latest rating is in it: per period between consecutive
+    bounds, unit → (rated, satisfied). For_periods takes them out and counts those tickets' events instead (m071).
+    The counters' own rule (migrations _credit_day_rows), read from the tickets' rows."""
+    start, end = bounds[0], bounds[-1]
+    scope = "" if units is None else \
+        f" AND coalesce(t.rated_unit, t.unit_code) IN ({','.join('?' * len(with_accounts(units)))})"
+    bucket = "CASE " + " ".join(f"WHEN t.rated_at < {b!r} THEN {i}" for i, b in enumerate(bounds[1:])) + " END"
+    out: list[dict[str, tuple[int, int]]] = [{} for _ in bounds[1:]]
+    for i, unit, rated, satisfied in db.execute(
+            f"SELECT {bucket}, coalesce(t.rated_unit, t.unit_code), count(*), sum(t.rating IN (1, 2)) FROM tickets t "
+            "WHERE t.id IN (SELECT ticket_id FROM rating_redos WHERE at >= ? AND at < ? AND redo) AND t.rated_at >= ? "
+            "AND t.rated_at < ? AND t.kind != 'praise' AND t.rating IN (1, 2, 3) AND t.close_reason IS NOT 'unrated' "
+            f"AND t.by_insider = 0{scope} GROUP BY 1, 2",
+            [start, end, start, end, *([] if units is None else with_accounts(units))]):
+        out[i][unit] = (rated, satisfied)
+    return out
 
 
 def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
@@ -1355,6 +1385,51 @@ def period_terms(db: sqlite_utils.Database, start: float, end: float, units: lis
     return stored + [(r[0], None, r[1]) for r in db.execute(
         "SELECT t.unit_code, t.text FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?"
         f"{where} AND NOT EXISTS (SELECT 1 FROM ticket_terms w WHERE w.ticket_id = t.id)", [start, end, *args])]
+
+
+# -- m071's fill after start-up: the 不满意 given before it and the ratings after them (rating_redos) ---------------
+
+RATING_REDOS_EVENTS = 5_000  # events the fill reads a time (a rowid range, on a reader): ~150 rows a write
+
+
+def redone_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The events m071's fill has not reached: (scanned, mark); None when it is done (or before m071)."""
+    if getattr(db, "rating_redos_done", False):
+        return None
+    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
+                          "('rating_redos_scanned', 'rating_redos_from')"))
+    if len(got) < 2:
+        return None
+    if got["rating_redos_scanned"] >= got["rating_redos_from"] - 1:
+        db.rating_redos_done = True
+        return None
+    return got["rating_redos_scanned"], got["rating_redos_from"]
+
+
+def redos_listed(db: sqlite_utils.Database) -> bool:
+    """Whether rating_redos holds every 不满意 (m071 applied and its fill done): once true, true for good."""
+    return redone_range(db) is None and getattr(db, "rating_redos_done", False)
+
+
+def rating_redos_next(db: sqlite_utils.Database, events: int = RATING_REDOS_EVENTS) -> tuple[int, list[tuple]]:
+    """On a reader: the next range of the fill, as (the last event id looked at, the rows m071's trigger would have
+    written for it: id, ticket, at, redo, unit): each 不满意, and each rating after one. Events never change, so what it
+    finds stays true."""
+    scanned, mark = redone_range(db)
+    upto = min(scanned + events, mark - 1)
+    return upto, db.execute(
+        "SELECT id, ticket_id, at, action != 'rate', unit_code FROM ticket_events e WHERE id > ? AND id <= ? "
+        "AND (action IN ('reopen', 'review') OR action = 'rate' AND EXISTS (SELECT 1 FROM ticket_events p "
+        "INDEXED BY ticket_events_ticket WHERE p.ticket_id = e.ticket_id AND p.id < e.id "
+        "AND p.action IN ('reopen', 'review')))", [scanned, upto]).fetchall()
+
+
+def rating_redos_store(db: sqlite_utils.Database, upto: int, found: list[tuple]) -> int:
+    """On the writer, one short write: the rows rating_redos_next found, and how far the fill has come."""
+    db.conn.executemany("INSERT OR IGNORE INTO rating_redos (event_id, ticket_id, at, redo, unit_code) "
+                        "VALUES (?, ?, ?, ?, ?)", found)
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'rating_redos_scanned' AND value < ?", [upto, upto])
+    return len(found)
 
 
 # -- m067's fill after start-up: the 办结 cleared by a 不满意 given before it (trust18b) -----------------------------
