@@ -36,7 +36,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterable
 
-from storage.tickets import STAND_IN, case_start, credit, owner
+from storage.tickets import STAND_IN, case_came_due, case_start, credit, owner
 
 
 @dataclass
@@ -249,7 +249,8 @@ def satisfaction(ratings: Iterable[dict], start: float, end: float, out: dict[st
 def _kept_cases(out: dict[str, Rates], cases: Iterable[dict], start: float, end: float) -> None:
     """The kept 签收 cases (storage.tickets.cases_in, m066) that began in [start, end): each in its unit's 派发 and
     响应率 as it was when it stopped being the unit's (it came due there: signed, in time or not, or its window
-    over). A case its ticket has again (the same unit and window, given back: Desk.handover) is the ticket's own
+    over); one kept because a day's end had counted it there, left unsigned inside its window, in its 派发 alone.
+    A case its ticket has again (the same unit and window, given back: Desk.handover) is the ticket's own
     row's, counted there once."""
     for c in cases:
         if not _within(c["start"], start, end):
@@ -259,7 +260,7 @@ def _kept_cases(out: dict[str, Rates], cases: Iterable[dict], start: float, end:
             continue
         r = out.setdefault(c["unit_code"], Rates())
         r.dispatched += 1
-        r.response_due += 1
+        r.response_due += case_came_due(c)  # (kept for its 派发 alone: left unsigned inside its window)
         r.accepted_in_time += bool(c["accepted_at"] is not None and c["accept_due_at"]
                                    and c["accepted_at"] <= c["accept_due_at"])
 

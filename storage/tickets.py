@@ -282,23 +282,28 @@ def case_start(ticket: dict[str, Any]) -> float | None:
 
 def record_case(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, now: float, action: str,
                 fields: dict[str, Any]) -> None:
-    """A 签收 case that stops being its unit's — the ticket leaves it (退回, 转派: the unit its 签收 part counts for
-    changes with the holder), is withdrawn, or is dispatched anew — is kept with that unit as it was (m066
-    unit_cases), once it came due there: signed, or its window over. One inside its window and unsigned was
-    neither done nor missed by the unit: no case of its own (its month has not settled yet). And the case the
-    ticket starts with its new unit begins now (`response_since`), unless it is a case that unit had already
-    (the same window given back, Desk.handover): then when that one began. So a month over keeps its 派发 and
-    响应率 whatever happens to its tickets later (handlers.rates.compute reads both)."""
+    """A 签收 case that stops being its unit's — the unit its 签收 part counts for changes (the ticket leaves it:
+    退回, 转派; a stand-in takes the part over from a unit left with nobody, or gives it back; someone of another
+    unit signs it as 代收), the ticket is withdrawn, or dispatched anew — is kept with that unit as it was (m066
+    unit_cases) once it came due there (signed, or its window over), or once it had been the unit's at a day's
+    end: a period over may have counted it in the unit's 派发 (its window open across that end), and must read
+    the same later. Kept so, unsigned inside its window, it stays in that 派发 but never came due there
+    (handlers.rates._kept_cases). One that begins and ends unsigned within a day, inside its window, was neither
+    done nor missed by the unit and no period over counted it: no case of its own. The case the ticket starts
+    with its new unit begins now (`response_since`), unless it is a case that unit had already (the same window
+    given back, Desk.handover): then when that one began. So a period over keeps its 派发 and 响应率 whatever
+    happens to its tickets later (handlers.rates.compute reads both)."""
     if "response_since" not in ticket or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None:
         return  # (a database before m066; praise; a ticket not dispatched yet: no case)
     after = {**ticket, **fields}
     respond, goes_to = credit(ticket)[0], credit(after)[0]
-    moved = after.get("unit_code") != ticket.get("unit_code") and goes_to != respond
     redispatched = "dispatched_at" in fields and fields["dispatched_at"] != ticket["dispatched_at"]
-    if not (moved or redispatched or to_state == "withdrawn"):
+    if not (goes_to != respond or redispatched or to_state == "withdrawn"):
         return
     window, signed = ticket.get("accept_due_at"), ticket.get("accepted_at")
-    if respond and (signed is not None or not window or window < now) and not db.execute(  # lapsed: as a miss
+    came_due = signed is not None or not window or window < now  # lapsed: a miss as well
+    counted = _day(case_start(ticket)) < _day(now)  # a day's end (any period's) counted it with this unit
+    if respond and (came_due or counted) and not db.execute(
             "SELECT 1 FROM unit_cases INDEXED BY unit_cases_ticket WHERE ticket_id = ? AND unit_code = ? "
             "AND accept_due_at IS ?", [ticket["id"], respond, window]).fetchone():  # one window, one case
         db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
@@ -312,6 +317,17 @@ def record_case(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str
                        [ticket["id"], goes_to, after.get("accept_due_at")]).fetchone()
     began = again[0] if again else now
     fields["response_since"] = None if began == after["dispatched_at"] else began
+
+
+def _day(t: float) -> int:
+    """The counters' day (unit_days: China Standard Time) of moment `t`; every period ends at one's start."""
+    return int((t + DAY_OFFSET) // 86400)
+
+
+def case_came_due(case: dict[str, Any]) -> bool:
+    """A kept case (unit_cases) came due with its unit: signed, no window, or its window over when it ended (else
+    it was kept for its 派发 alone, record_case)."""
+    return case["accepted_at"] is not None or not case["accept_due_at"] or case["accept_due_at"] < case["at"]
 
 
 def _cases_begun(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None) -> list[dict]:
@@ -336,10 +352,11 @@ def cases_in(db: sqlite_utils.Database, start: float, end: float,
     where, args = ("", []) if units is None else (f" AND c.unit_code IN ({','.join('?' * len(units))})", list(units))
     start_expr = "coalesce(c.since, c.dispatched_at)"
     return [{"unit_code": r[0], "accept_due_at": r[1], "accepted_at": r[2], "ticket_id": r[3], "start": r[4],
-             "ticket": {"id": r[3], "unit_code": r[5], "response_unit": r[6], "accept_due_at": r[7], "state": r[8]}}
+             "ticket": {"id": r[3], "unit_code": r[5], "response_unit": r[6], "accept_due_at": r[7], "state": r[8]},
+             "at": r[9]}
             for r in db.execute(
                 f"SELECT c.unit_code, c.accept_due_at, c.accepted_at, c.ticket_id, {start_expr}, t.unit_code, "
-                f"t.response_unit, t.accept_due_at, t.state FROM unit_cases c INDEXED BY unit_cases_start "
+                f"t.response_unit, t.accept_due_at, t.state, c.at FROM unit_cases c INDEXED BY unit_cases_start "
                 f"JOIN tickets t ON t.id = c.ticket_id WHERE {start_expr} >= ? AND {start_expr} < ?{where}",
                 [start, end, *args])]
 
