@@ -2,8 +2,10 @@
 
     响应率 = accepted within the 签收 limit / dispatched in the period whose 签收 window has ended (or that
              were accepted already): a ticket still inside its window has not failed yet. Each 签收 case counts
-             in the period it began for the unit it counted for, kept there when the ticket later leaves it, is
-             withdrawn or dispatched anew (m066 unit_cases): a month over keeps its 派发 and 响应率
+             in the period it began for the unit it counted for, kept there when the part later moves to
+             another unit (the ticket leaves, a stand-in takes it over or gives it back, another unit signs it),
+             is withdrawn or dispatched anew (m066 unit_cases; once a day's end counted it, its 派发 even
+             inside its window): a period over keeps its 派发 and 响应率
     解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end,
              with the unit it counts for then: a ticket that came back later is not that unit's at earlier ends)
              (a 办结 a later 不满意 cleared still counts in its month, late or in time as it was: m067)
