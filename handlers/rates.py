@@ -2,8 +2,10 @@
 
     响应率 = accepted within the 签收 limit / dispatched in the period whose 签收 window has ended (or that
              were accepted already): a ticket still inside its window has not failed yet. Each 签收 case counts
-             in the period it began for the unit it counted for, kept there when the ticket later leaves it, is
-             withdrawn or dispatched anew (m066 unit_cases): a month over keeps its 派发 and 响应率
+             in the period it began for the unit it counted for, kept there when the part later moves to
+             another unit (the ticket leaves, a stand-in takes it over or gives it back, another unit signs it),
+             is withdrawn or dispatched anew (m066 unit_cases; once a day's end counted it, its 派发 even
+             inside its window): a period over keeps its 派发 and 响应率
     解决率 = resolved within the time limit / (resolved in the period + still open past the deadline at its end,
              with the unit it counts for then: a ticket that came back later is not that unit's at earlier ends)
              (a 办结 a later 不满意 cleared still counts in its month, late or in time as it was: m067)
@@ -36,7 +38,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterable
 
-from storage.tickets import STAND_IN, case_start, credit, owner
+from storage.tickets import STAND_IN, case_came_due, case_start, credit, owner
 
 
 @dataclass
@@ -254,7 +256,9 @@ def _count_last(last: dict[tuple, dict], out: dict[str, Rates]) -> None:
 def _kept_cases(out: dict[str, Rates], cases: Iterable[dict], start: float, end: float) -> None:
     """The kept 签收 cases (storage.tickets.cases_in, m066) that began in [start, end): each in its unit's 派发 and
     响应率 as it was when it stopped being the unit's (it came due there: signed, in time or not, or its window
-    over), and in its holder's 代收 N件 if a part was 代收 then. A case its ticket has again (the same unit and window, given back: Desk.handover) is the ticket's own
+    over), and in its holder's 代收 N件 if a part was 代收 then; one kept because a day's end had counted it there,
+    left unsigned inside its window, in its 派发 alone. A case its ticket has again (the same unit and window, given
+    back: Desk.handover) is the ticket's own
     row's, counted there once."""
     for c in cases:
         if not _within(c["start"], start, end):
@@ -268,7 +272,7 @@ def _kept_cases(out: dict[str, Rates], cases: Iterable[dict], start: float, end:
             continue
         r = out.setdefault(c["unit_code"], Rates())
         r.dispatched += 1
-        r.response_due += 1
+        r.response_due += case_came_due(c)  # (kept for its 派发 alone: left unsigned inside its window)
         r.accepted_in_time += bool(c["accepted_at"] is not None and c["accept_due_at"]
                                    and c["accepted_at"] <= c["accept_due_at"])
 

@@ -349,24 +349,26 @@ def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tup
 def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dispatched: float,
                  since: float | None, at: float, action: str, window: float | None, signed: float | None) -> bool:
     """Whether the event `ended` ended this kept case as the record says it was. The case began at the last
-    event before it that moved the 签收 part with the holder (storage.tickets.record_case's rule; the creation's
+    event before it that moved the 签收 part to another unit (storage.tickets.record_case's rule; the creation's
     record else): at the case's start; the record just before `ended` names its unit and window; its 签收 is the
-    first accept since it began (a redo keeps the first), or none and its window was over."""
+    first accept since it began (a redo keeps the first), or none and its window was over or a day's end passed."""
     began, was, before = None, None, None
     for eid, eat, kept_ in db.execute("SELECT id, at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
                                       "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id", [tid, ended]):
         was = dict(zip(KEPT, json.loads(kept_)))
-        if before is None or (was["unit_code"] != before["unit_code"] and
-                              (was["response_unit"] or was["unit_code"]) != (before["response_unit"] or
-                                                                             before["unit_code"])):
+        if before is None or (was["response_unit"] or was["unit_code"]) != (before["response_unit"] or
+                                                                            before["unit_code"]):
             began = (eid, eat)
         before = was
     if began is None or not _same(began[1], since if since is not None else dispatched):
         return False
-    first = db.execute("SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id > ? "
+    # (from the event that began it: a 签收 by someone of another unit begins a case of its 代收 account)
+    first = db.execute("SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id >= ? "
                        "AND id < ? AND action = 'accept' ORDER BY id LIMIT 1", [tid, began[0], ended]).fetchone()
+    # unsigned inside its window: kept only once a day's end had counted it with the unit
     return (was["response_unit"] or was["unit_code"]) == unit and _same(was["accept_due_at"], window) and \
-        _same(signed, first[0] if first else None) and not (signed is None and window is not None and window >= at)
+        _same(signed, first[0] if first else None) and not (signed is None and window is not None and window >= at
+                                                            and day_of(began[1]) == day_of(at))
 
 
 def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:

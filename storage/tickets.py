@@ -282,18 +282,23 @@ def case_start(ticket: dict[str, Any]) -> float | None:
 
 def record_case(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str, now: float, action: str,
                 fields: dict[str, Any]) -> list[list]:
-    """A 签收 case that stops being its unit's — the ticket leaves it (退回, 转派: the unit its 签收 part counts for
-    changes with the holder), is withdrawn, or is dispatched anew — is kept with that unit as it was (m066
-    unit_cases), once it came due there: signed, or its window over. One inside its window and unsigned was
-    neither done nor missed by the unit: no case of its own (its month has not settled yet). And the case the
-    ticket starts with its new unit begins now (`response_since`), unless it is a case that unit had already
-    (the same window given back, Desk.handover): then when that one began. So a month over keeps its 派发 and
-    响应率 whatever happens to its tickets later (handlers.rates.compute reads both). Returns what the event
-    names of it (m070: [unit, "case"], so verify-rates sees a kept case deleted)."""
+    """A 签收 case that stops being its unit's — the unit its 签收 part counts for changes (the ticket leaves it:
+    退回, 转派; a stand-in takes the part over from a unit left with nobody, or gives it back; someone of another
+    unit signs it as 代收), the ticket is withdrawn, or dispatched anew — is kept with that unit as it was (m066
+    unit_cases) once it came due there (signed, or its window over), or once it had been the unit's at a day's
+    end: a period over may have counted it in the unit's 派发 (its window open across that end), and must read
+    the same later. Kept so, unsigned inside its window, it stays in that 派发 but never came due there
+    (handlers.rates._kept_cases). One that begins and ends unsigned within a day, inside its window, was neither
+    done nor missed by the unit and no period over counted it: no case of its own. The case the ticket starts
+    with its new unit begins now (`response_since`), unless it is a case that unit had already (the same window
+    given back, Desk.handover): then when that one began. So a period over keeps its 派发 and 响应率 whatever
+    happens to its tickets later (handlers.rates.compute reads both). The rule itself is case_ends (one rule for
+    this and m070's back-fill). Returns what the event names of it (m070: [unit, "case"], so verify-rates sees a
+    kept case deleted)."""
     if "response_since" not in ticket or ticket["kind"] == "praise" or ticket.get("dispatched_at") is None:
         return []  # (a database before m066; praise; a ticket not dispatched yet: no case)
     after = {**ticket, **fields}
-    end = case_ends(ticket, after, to_state, now)
+    end = case_ends(ticket, after, to_state, now, case_start(ticket))
     if end is None:
         return []
     written = []
@@ -313,20 +318,23 @@ def record_case(db: sqlite_utils.Database, ticket: dict[str, Any], to_state: str
     return written
 
 
-def case_ends(before: dict[str, Any], after: dict[str, Any], to_state: str, now: float) -> dict[str, Any] | None:
-    """record_case's rule as data, for the change `before` -> `after` at `now`: None when the 签收 case goes on;
-    else the case that ends — its unit, window, 签收, the holder it was 代收 for (m070 `stood_in`: that unit's
-    代收 N件 stays in its month), and whether it is `kept` (it came due there). One rule for transition and the
-    back-fill of departures before m066 (m070: cases_fill_next walks the events with it)."""
+def case_ends(before: dict[str, Any], after: dict[str, Any], to_state: str, now: float,
+              began: float | None) -> dict[str, Any] | None:
+    """record_case's rule as data, for the change `before` -> `after` at `now` of a case that began at `began`:
+    None when the 签收 case goes on; else the case that ends — its unit, window, 签收, the holder it was 代收 for
+    (m070 `stood_in`: that unit's 代收 N件 stays in its month), and whether it is `kept` (it came due there, or a
+    day's end counted it there). One rule for transition and the back-fill of departures before m066 (m070:
+    cases_fill_next walks the events with it)."""
     respond, goes_to = credit(before)[0], credit(after)[0]
-    moved = after.get("unit_code") != before.get("unit_code") and goes_to != respond
     redispatched = after.get("dispatched_at") != before.get("dispatched_at")
-    if not (moved or redispatched or to_state == "withdrawn"):
+    if not (goes_to != respond or redispatched or to_state == "withdrawn"):
         return None
     window, signed = before.get("accept_due_at"), before.get("accepted_at")
+    came_due = signed is not None or not window or window < now  # lapsed: a miss as well
+    counted = began is not None and _day(began) < _day(now)  # a day's end (any period's) counted it with this unit
     return {"unit": respond, "window": window, "signed": signed,
             "stood_in": before.get("unit_code") if stood_in(before) else None,
-            "kept": bool(respond) and (signed is not None or not window or window < now)}  # lapsed: as a miss
+            "kept": bool(respond) and (came_due or counted)}
 
 
 def _insert_case(db: sqlite_utils.Database, row: list, stood: str | None) -> None:
@@ -337,6 +345,17 @@ def _insert_case(db: sqlite_utils.Database, row: list, stood: str | None) -> Non
     else:  # a database between m066 and m070 (the upgrade tests write history first)
         db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
                    "accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+
+
+def _day(t: float) -> int:
+    """The counters' day (unit_days: China Standard Time) of moment `t`; every period ends at one's start."""
+    return int((t + DAY_OFFSET) // 86400)
+
+
+def case_came_due(case: dict[str, Any]) -> bool:
+    """A kept case (unit_cases) came due with its unit: signed, no window, or its window over when it ended (else
+    it was kept for its 派发 alone, record_case)."""
+    return case["accepted_at"] is not None or not case["accept_due_at"] or case["accept_due_at"] < case["at"]
 
 
 def _cases_begun(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None) -> list[dict]:
@@ -368,10 +387,11 @@ def cases_in(db: sqlite_utils.Database, start: float, end: float,
     return [{"unit_code": r[0], "accept_due_at": r[1], "accepted_at": r[2], "ticket_id": r[3], "start": r[4],
              "stood_in": r[9] if units is None or r[9] in units else None,  # (its holder's, if read for it)
              "stood_only": accounts is not None and r[0] not in accounts,
-             "ticket": {"id": r[3], "unit_code": r[5], "response_unit": r[6], "accept_due_at": r[7], "state": r[8]}}
+             "ticket": {"id": r[3], "unit_code": r[5], "response_unit": r[6], "accept_due_at": r[7], "state": r[8]},
+             "at": r[10]}
             for r in db.execute(
                 f"SELECT c.unit_code, c.accept_due_at, c.accepted_at, c.ticket_id, {start_expr}, t.unit_code, "
-                f"t.response_unit, t.accept_due_at, t.state, {stood} FROM unit_cases c INDEXED BY unit_cases_start "
+                f"t.response_unit, t.accept_due_at, t.state, {stood}, c.at FROM unit_cases c INDEXED BY unit_cases_start "
                 f"JOIN tickets t ON t.id = c.ticket_id WHERE {start_expr} >= ? AND {start_expr} < ?{where}",
                 [start, end, *args])]
 
@@ -1529,7 +1549,7 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
         if action == "accept" and was["accepted_at"] is None:
             was["accepted_at"] = at
         after = {**was, **record}
-        end = case_ends(was, after, to_state, at)
+        end = case_ends(was, after, to_state, at, begun)
         if end is not None:
             if end["kept"] and (end["unit"], end["window"]) not in cases:
                 cases[(end["unit"], end["window"])] = {"start": begun, "at": at, "action": action,

@@ -67,6 +67,11 @@ def stand(unit: str | None) -> str | None:
 INF = float("inf")
 
 
+def day_of(t: float) -> int:
+    """The counters' day (China Standard Time) of moment `t`: periods end at their starts."""
+    return int((t + 8 * 3600) // 86400)
+
+
 def free_port() -> int:
     """A free port of this test's range (9500-9599), else any."""
     for port in random.sample(range(9500, 9600), 100):
@@ -147,11 +152,14 @@ class Model:
     kept_cases: dict = dataclasses.field(default_factory=dict)
 
     def case_ends(self, c: Case, now: float) -> None:
-        """The ticket's 签收 case stops being its unit's (退回, 转派, 撤回): kept there once it came due (signed, or
-        its window over), one case a window."""
-        if c.accepted is not None or not c.accept_due or c.accept_due < now:
+        """The ticket's 签收 case stops being its unit's (退回, 转派, 撤回; a stand-in's 代收 given back or taken up;
+        someone of another unit signs it): kept there once it came due (signed, or its window over), or once it
+        was the unit's at a day's end (a period over counted it: its 派发 alone), one case a window; with the
+        holder whose 代收 it was (m070)."""
+        due = c.accepted is not None or not c.accept_due or c.accept_due < now
+        if due or day_of(c.start) < day_of(now):
             self.kept_cases.setdefault((c.number, c.respond_unit(), c.accept_due),
-                                       (c.start, c.accepted, c.holder if c.stood_in else None))
+                                       (c.start, c.accepted, due, c.holder if c.stood_in else None))
 
     def case_begins(self, c: Case, now: float) -> None:
         """`c` has its new unit and window: its case begins now, or when the same case (given back) began."""
@@ -299,7 +307,7 @@ class Model:
                 c = self.cases[number]
                 resolves = c.watch and c.resolve_unit() == unit and self.late_case(c, start, end, cut)
                 late.setdefault((number, unit), [0, 0, 0])[1] |= not resolves
-        for (number, unit, window), (began, signed, stood) in self.kept_cases.items():
+        for (number, unit, window), (began, signed, due, stood) in self.kept_cases.items():
             c = self.cases[number]
             if not start <= began < end or (c.state != "withdrawn" and c.respond_unit() == unit
                                             and c.accept_due == window):
@@ -308,11 +316,11 @@ class Model:
                 out[stood]["stood_in"] += 1
             if unit.startswith(STAND):
                 out[unit[len(STAND):]]["proxied"] += 1
-                out[unit[len(STAND):]]["proxied_late_response"] += not (signed is not None and window
-                                                                        and signed <= window)
+                out[unit[len(STAND):]]["proxied_late_response"] += due and not (signed is not None and window
+                                                                               and signed <= window)
             else:
                 out[unit]["dispatched"] += 1
-                out[unit]["response_due"] += 1
+                out[unit]["response_due"] += due
                 out[unit]["accepted_in_time"] += bool(signed is not None and window and signed <= window)
         for (_, unit), (r, o, left) in late.items():
             if unit.startswith(STAND):  # a 代收 part let lapse: the stand-in's 代收 late, in no rate
@@ -334,12 +342,19 @@ class Model:
 # -- driving the real system -----------------------------------------------------------------------------------------
 
 class World:
-    def __init__(self, app, clock: FixedClock, rng: random.Random):
+    def __init__(self, app, clock: FixedClock, rng: random.Random, strict: bool = True):
         self.app, self.clock, self.rng = app, clock, rng
+        # strict: the model follows every move (no staff churn), so the system's answers are checked against it
+        self.strict = strict
         self.msg = 0
         self.model = Model(bound=set(ACTORS) | {"jyj"})
         self.people = ["o_oracle_praise_a", "o_oracle_praise_b", "o_oracle_praise_c"]
         self.log: list[str] = []
+        self.periods: list[tuple[str, float, float]] = []  # the weeks and months that end while it plays
+        self.closed: dict[str, dict] = {}   # period -> each unit's AT_CLOSE figures read at its end
+        self.settle: dict[str, float] = {}  # period -> when its 签收 windows are over
+        self.settled: dict[str, dict] = {}  # period -> each unit's SETTLED figures read then
+        self.traces: dict[str, dict] = {}   # period -> (unit, ticket) -> its AT_CLOSE part, read at its end
 
     async def say(self, openid: str, text: str = "", scene: str | None = None) -> str:
         self.msg += 1
@@ -418,10 +433,14 @@ class World:
 
     def _accepted(self, c: Case, who: str) -> None:
         if c.accepted is None:
-            c.accepted = self.clock.now()
+            now, was = self.clock.now(), dataclasses.replace(c)
+            c.accepted = now
             if not c.unattended:
                 late = bool(c.accept_due) and c.accepted > c.accept_due
                 c.resp = self.done_by(c.resp, self.unit_of(who), c.holder, late)
+                if c.respond_unit() != was.respond_unit():  # signed as 代收: a case of the stand-in's from now
+                    self.model.case_ends(was, now)
+                    self.model.case_begins(c, now)
 
     @staticmethod
     def done_by(part: str | None, unit: str, holder: str, late: bool) -> str | None:
@@ -486,7 +505,7 @@ class World:
             t = await self.ticket(c.number)
             self.model.leaves(snapshot, now, stays=target == snapshot.resolve_unit() and t["due_at"] == snapshot.due)
             assert t["unit_code"] == target
-            if target in snapshot.held:  # back where it was: the deadline and the 派发 it had there
+            if target in snapshot.held and self.strict:  # back where it was: its deadline and 派发 there
                 assert (t["due_at"], t["dispatched_at"]) == (snapshot.held[target], snapshot.sent.get(target, snapshot.dispatched)), (t, snapshot)
                 if snapshot.lapsed.get(target):  # and the 签收 window it had let lapse there
                     assert t["accept_due_at"] == snapshot.lapsed[target], (t, snapshot)
@@ -559,11 +578,84 @@ class World:
         for c in self.model.cases.values():
             if c.holder == unit and c.unattended and c.state in ("open", "resolved"):
                 c.unattended = False
-                if c.accepted is None and (not c.accept_due or c.accept_due > now):
+                if c.accepted is None and (not c.accept_due or c.accept_due > now):  # the unit's own case from now
+                    self.model.case_ends(dataclasses.replace(c), now)
                     c.resp = None
+                    self.model.case_begins(c, now)
                 if c.resolved is None and (not c.due or c.due > now):
                     c.res = None
         self.log.append(f"{self.at()} bound {unit}")
+
+    async def advance(self, seconds: float) -> None:
+        """Time passes (the watch runs): each week and month ending on the way is read at its very end, and again
+        once its 签收 windows are over."""
+        target = self.clock.now() + seconds
+        for key, start, end in self.periods:
+            if self.clock.now() < end <= target and key not in self.closed:
+                self.clock.at = end
+                await self.sweep()
+                self.closed[key] = await figures(self.app, start, end, end, AT_CLOSE)
+                self.traces[key] = await by_ticket(self.app, start, end, end)
+                self.settle[key] = await windows_over(self.app, start, end)
+                self.log.append(f"{self.at()} {key} closed")
+        self.clock.at = target
+        await self.sweep()
+        for key, start, end in self.periods:
+            if key in self.settle and key not in self.settled and target >= self.settle[key]:
+                self.settled[key] = await figures(self.app, start, end, target, SETTLED)
+                self.log.append(f"{self.at()} {key} settled")
+
+    async def drift(self) -> list[str]:
+        """What moved in a closed period since it was read at its end (or once its windows were over): each
+        "period unit figure was->now", read now."""
+        out = []
+        for key, start, end in self.periods:
+            for was, names in ((self.closed.get(key), AT_CLOSE), (self.settled.get(key), SETTLED)):
+                if was is None:
+                    continue
+                now = await figures(self.app, start, end, self.clock.now(), names)
+                for unit in sorted(set(was) | set(now)):
+                    a, b = was.get(unit, (0,) * len(names)), now.get(unit, (0,) * len(names))
+                    out += [f"{key} {unit} {f} {x}->{y} (read {'at its end' if names is AT_CLOSE else 'settled'})"
+                            for f, x, y in zip(names, a, b) if x != y]
+            if key in self.traces and any(line.startswith(f"{key} ") for line in out):  # which tickets moved
+                now_ = await by_ticket(self.app, start, end, self.clock.now())
+                numbers = await self.app[DB].read(lambda c: dict(c.execute("SELECT id, number FROM tickets")))
+                for (unit, tid) in sorted(set(now_) | set(self.traces[key]), key=str):
+                    x, y = self.traces[key].get((unit, tid)), now_.get((unit, tid))
+                    if x != y:
+                        out.append(f"  {key} {unit} {numbers[tid]}: {x} -> {y}; its events:")
+                        out += [f"    {dt.datetime.fromtimestamp(e[0], TZ):%m-%d %H:%M} {e[1]} {e[2]} at {e[3]}"
+                                f"{' kept ' + e[4] if e[4] else ''}" for e in await self.app[DB].read(
+                                    lambda c: c.execute("SELECT at, action, actor, unit_code, kept FROM ticket_events "
+                                                        "WHERE ticket_id = ? ORDER BY id", [tid]).fetchall())]
+        return out
+
+    async def churn(self) -> None:
+        """Staff move (the CLI's and the 人员 page's Desk calls): a role changes, someone leaves (unbinds), someone
+        binds at a unit, in a role. The units they leave hand their tickets to the stand-in, those they join take
+        their 代收 tickets home."""
+        rng, desk = self.rng, self.app[DISPATCHER].desk
+        who = rng.choice(STAFF + list(self.bound_here.values()))
+        move = rng.choice(["role", "leave", "bind", "bind"])
+        role = rng.choice(["handler", "handler", "supervisor", "leader", "admin"])
+        unit = rng.choice(STAFF_UNITS)
+        now = self.clock.now()
+
+        def run(db):
+            if move == "role":
+                desk.change_role(db, who, role)
+            elif move == "leave":
+                desk.remove_staff(db, who)
+            else:
+                desk.bind(db, who, staff.create_invite(db, unit, role, who[-6:], now, 3600))
+        try:
+            await self.app[DB].run(run)
+        except ValueError as e:  # not staff (left already): nothing changed
+            self.log.append(f"{self.at()} staff {move} {who}: {e}")
+            return
+        self.log.append(f"{self.at()} staff {move} {who} {role if move != 'leave' else ''} "
+                        f"{unit if move == 'bind' else ''}")
 
     async def sweep(self) -> None:
         await self.app[DB].run(self.app[DISPATCHER].sweep_tx)
@@ -749,40 +841,89 @@ def compare(want: dict[str, dict[str, int]], got: dict[str, dict], surface: str,
     return problems
 
 
+# A closed period's figures must read the same later, whatever happens to its tickets (trust17, trust18a/b): the
+# seven the review and the digest publish. 按时签收 of a 签收 window still open at the period's end may yet come
+# (signed in time), so it is compared from when every window of the period's cases is over, with 应签收.
+SEVEN = ("dispatched", "accepted_in_time", "resolved", "resolved_in_time", "open_overdue", "rated", "satisfied")
+AT_CLOSE = tuple(f for f in SEVEN if f != "accepted_in_time")
+SETTLED = (*SEVEN, "response_due")
+# Staff the churn moves about (bot/demo/staff.csv) and the units it binds them to
+STAFF = ["o_demo_staff_sfc", "o_demo_staff_bgs", "o_demo_staff_jn", "o_demo_head_jn", "o_demo_staff_syxx",
+         "o_demo_head_syxx", "o_demo_staff_wcxx", "o_demo_leader"]
+STAFF_UNITS = ["jyj-sfc", "jyj-bgs", "jn-jyj", "jn-syxx", "jb-wcxx", "jn-yyxx", "jn-dszx", "jyj"]
+
+
+def closing(first: float, last: float) -> list[tuple[str, float, float]]:
+    """The weeks and months (key, start, end) that end in (first, last]."""
+    out, day = [], first - 40 * 86400
+    while day <= last:
+        for kind in ("week", "month"):
+            from handlers import dashboard
+            p = dashboard.period_of(kind, day, TZ)
+            if first < p.end <= last and (p.key, p.start, p.end) not in out:
+                out.append((p.key, p.start, p.end))
+        day += 86400
+    return sorted(out, key=lambda k: k[2])
+
+
+async def figures(app, start: float, end: float, now: float, names: tuple[str, ...]) -> dict[str, tuple]:
+    """Each unit's `names` of [start, end), read at `now` as the review and the digest read them."""
+    got = await app[DB].read(lambda c: rates.for_period(c, start, end, None, now))
+    return {u: v for u, r in got.items() if any(v := tuple(getattr(r, f) for f in names))}
+
+
+async def by_ticket(app, start: float, end: float, now: float) -> dict[tuple[str, int], tuple]:
+    """What each ticket adds to each unit's AT_CLOSE figures of [start, end) (rates.traced), to name what moved."""
+    from storage import directory
+
+    def read(c):
+        out = {}
+        for u in directory.all_units(c):
+            for tid, r in rates.traced(c, start, end, u["code"], now).items():
+                if any(v := tuple(getattr(r, f) for f in AT_CLOSE)):
+                    out[(u["code"], tid)] = v
+        return out
+    return await app[DB].read(read)
+
+
+async def windows_over(app, start: float, end: float) -> float:
+    """When every 签收 window of the cases begun in [start, end) is over (a 派发 of 30 September waits for the
+    National Day holidays): from then on the period's 按时签收 and 应签收 are settled too."""
+    def last(c):
+        row = c.execute(f"SELECT max(accept_due_at) FROM tickets WHERE {tickets.CASE_START} >= ? AND "
+                        f"{tickets.CASE_START} < ?", [start, end]).fetchone()
+        kept = c.execute("SELECT max(accept_due_at) FROM unit_cases WHERE coalesce(since, dispatched_at) >= ? "
+                         "AND coalesce(since, dispatched_at) < ?", [start, end]).fetchone()
+        return max(row[0] or 0, kept[0] or 0)
+    return max(end, await app[DB].read(last)) + 1
+
+
 async def play(seed: int, tmp_path, port: int, start: str = "2026-11-02 09:00", until: str = "2026-11-28 00:00",
-               read_at: str = "2026-12-01 10:00"):
+               read_at: str = "2026-12-01 10:00", churn: bool = False):
+    """A seeded history from `start` to `until`, read at `read_at`. Each week and month that ends on the way is
+    read at its end and again once its 签收 windows are over (world.closed, world.settled: world.drift() says
+    what moved since). `churn`: staff also change roles, leave and bind anew (the model does not follow them:
+    only the closed periods are checked)."""
     config = demo_config(port=port, data_dir=str(tmp_path))
     clock = FixedClock(at(start))
     rng = random.Random(seed)
     async with running(create_app(config, clock=clock), port) as app:
         app[SCHEDULER].pause()
-        world = World(app, clock, rng)
+        world = World(app, clock, rng, strict=not churn)
         world.bound_here = {}
         unbound = [s for s in SCHOOLS if s not in ACTORS]
         end = at(until)
-        weeks = [digest.week_of(at(start) + 7 * 86400 * i, TZ) for i in range(5)]
-        world.settled = {}  # week -> each unit's 派发 and 响应率 read once its 签收 windows were over
+        world.periods = closing(at(start), at(read_at))
         while clock.now() < end:
             for _ in range(rng.randint(2, 6)):
                 await world.step()
-            clock.advance(rng.choice([3600, 2 * 3600, 5 * 3600, 20 * 3600]))
-            await world.sweep()
+            await world.advance(rng.choice([3600, 2 * 3600, 5 * 3600, 20 * 3600]))
             if unbound and clock.now() > at(start) + 14 * 86400 and rng.random() < 0.1:
                 await world.bind(unbound.pop(0))
-            for w in weeks:
-                s, e = digest.bounds(w, TZ)
-                if w not in world.settled and clock.now() >= e + 4 * 86400:
-                    world.settled[w] = await responses(app, s, e, clock.now())
-        clock.at = at(read_at)
-        await world.sweep()
+            if churn and rng.random() < 0.3:
+                await world.churn()
+        await world.advance(at(read_at) - clock.now())
         yield world
-
-
-async def responses(app, start: float, end: float, now: float) -> dict[str, tuple[int, int, int]]:
-    """Each unit's 派发, 应签收 and 按时签收 of [start, end), read at `now`."""
-    got = await app[DB].read(lambda c: rates.for_period(c, start, end, None, now))
-    return {u: (r.dispatched, r.response_due, r.accepted_in_time) for u, r in got.items()
-            if r.dispatched or r.response_due}
 
 
 # (seed, first day, last day, read on, its weeks, its month). October 2026 has the National Day holidays (1-7
@@ -801,15 +942,35 @@ if os.environ.get("ORACLE_SEEDS"):  # more histories to explore: ORACLE_SEEDS=1-
     HISTORIES = tuple((n, *HISTORIES[n % 2][1:]) for n in range(int(a), int(b or a) + 1))
 
 
+# Histories across a month's end, staff moving about (churn): (seed, first day, last day, read on). 30 November
+# is a Monday; 30 September's 签收 windows run past the National Day holidays, a week into October.
+ACROSS = ((3, "2026-11-16 09:00", "2026-12-12 00:00", "2026-12-15 10:00"),
+          (4, "2026-09-14 09:00", "2026-10-17 00:00", "2026-10-20 10:00"))
+CLOSED_SEEDS = [(n, *ACROSS[n % 2][1:]) for n in (3, 4, 5, 6)]
+if os.environ.get("ORACLE_SEEDS"):
+    CLOSED_SEEDS = [(n, *ACROSS[n % 2][1:]) for n in range(int(a), int(b or a) + 1)]
+
+
+@pytest.mark.parametrize("seed, first, last, read_at", CLOSED_SEEDS, ids=[str(h[0]) for h in CLOSED_SEEDS])
+async def test_a_closed_period_reads_the_same_later(seed, first, last, read_at, tmp_path):
+    """Each week and month that ends in the history, read at its very end (派发, 办结, 按时办结, 超期未办结, 评价,
+    满意) and once its 签收 windows are over (按时签收 and 应签收 too), reads the same weeks later, after more
+    handing on, 退回, 撤回, 不满意 and re-rating, role changes, staff leaving and binding. Then verify-rates agrees
+    with the tickets for each month it played."""
+    async for world in play(seed, tmp_path, free_port(), first, last, read_at, churn=True):
+        assert len(world.closed) >= 4 and world.settled, (world.closed.keys(), world.settled.keys())
+        moved = await world.drift()
+        assert not moved, "\n".join(moved[:40]) + "\n\nhistory:\n" + "\n".join(world.log[-400:])
+
+
 @pytest.mark.parametrize("seed, first, last, read_at, weeks, month", HISTORIES, ids=[str(h[0]) for h in HISTORIES])
 async def test_every_surface_agrees_with_the_reference_model(seed, first, last, read_at, weeks, month, tmp_path,
                                                              monkeypatch):
     port = free_port()
     async for world in play(seed, tmp_path, port, first, last, read_at):
         from storage import directory
-        for week, was in world.settled.items():  # a week over keeps its 派发 and 响应率 (m066, trust17's probe)
-            s, e = digest.bounds(week, TZ)
-            assert await responses(world.app, s, e, world.clock.now()) == was, week
+        moved = await world.drift()  # a week or month over reads the same later
+        assert not moved, "\n".join(moved[:40]) + "\n\nhistory:\n" + "\n".join(world.log[-400:])
         world.units = {u["code"]: u for u in await world.app[DB].run(directory.all_units)}
         shown = await read_surfaces(world, weeks, month)
         now = world.clock.now()

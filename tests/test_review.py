@@ -100,8 +100,9 @@ def test_review_numbers_by_hand(db):
     """Period 2026-11, default weights (响应 .15, 解决 .20, 满意 .20, 首次 .10, 超期 .05, 退回 .05, 评议 .20, 表扬 .05).
 
     Praise is no case to handle: it never counts in the rates (handlers/rates.py), only as 表扬.
-    School A: 3 complaints dispatched to it in November (a 4th was bounced, now held by the duty office; a4 is
-      praise). 响应: accepted in time 2 of 3 (a2 late) = 66.7%.
+    School A: 4 complaints dispatched to it in November (the 4th bounced on the 8th inside its window, now held
+      by the duty office: in A's 派发 alone, since the 7th's end counted it there, oracle19; a4 is praise).
+      响应: accepted in time 2 of the 3 due (a2 late) = 66.7%.
       解决: resolved in Nov a1 (in time), a2 (15th, due 10th: late) = 2; open past deadline a3 = 1
             -> 1 / (2 + 1) = 33.3%.  超期 = (2 - 1) + 1 = 2.
       满意: rated in Nov a1 (1 满意), a2 (2 基本满意) -> 2/2 = 100%.
@@ -118,20 +119,20 @@ def test_review_numbers_by_hand(db):
          = 47.5 / 0.80 = 59.375 -> 59.4
       B: 超期 100, 退回 100 (2 dispatched, 0 bounced), 表扬 0, 评议 87.5:
          (15 + 20 + 20 + 10 + 5 + 5 + .2*87.5 + 0) / 1.0 = 92.5
-      C: 响应 0, 解决 0, 超期 100*(1-1/2) = 50, 退回 0, 表扬 100*min(1, 2/1.5) = 100:
+      C (3 dispatched, 2 of them bounced inside their windows): 响应 0, 解决 0, 超期 100*(1-1/2) = 50, 退回 0, 表扬 100*min(1, 2/1.5) = 100:
          (0 + 0 + .05*50 + 0 + .05*100) / (.15+.2+.05+.05+.05) = 7.5 / 0.5 = 15.0
       Ranks among schools: B 1, A 2, C 3 (3 ranked; the schools without data are not scored).
     江北区教育局 (district): it holds only the 2 praise tickets, which are no cases -> no rate, not scored.
     Duty office: holds the 3 bounced tickets, none accepted -> 响应 0%, 退回 100 -> 25.0.
-    Levels: 江南区 = its bureau + A + B: 5 dispatched, mean score (59.4 + 92.5) / 2 = 76.0;
+    Levels: 江南区 = its bureau + A + B: 6 dispatched, mean score (59.4 + 92.5) / 2 = 76.0;
       江北区 = its bureau + C: mean 15.0 (its bureau has no score), 表扬 2;
-      bureau: 9 dispatched (A 3, B 2, C 1, duty office 3), 退回 3, 表扬 3,
+      bureau: 12 dispatched (A 4, B 2, C 3, duty office 3), 退回 3, 表扬 3,
       mean (59.4 + 92.5 + 15.0 + 25.0) / 4 = 48.0.
     """
     r = db.read_sync(review.build, "2026-11", TZ, review.Weights(), _defs(db), 2, NOW)
     a, b, c = r.unit(A), r.unit(B), r.unit(C)
     ra = a.figures.rates
-    assert (ra.dispatched, ra.response, ra.resolution, ra.satisfaction, ra.first_satisfaction) == (3, 2 / 3, 1 / 3,
+    assert (ra.dispatched, ra.response, ra.resolution, ra.satisfaction, ra.first_satisfaction) == (4, 2 / 3, 1 / 3,
                                                                                                  1.0, .5)
     assert (a.figures.overdue, a.figures.bounced, a.figures.praise, a.figures.survey) == (2, 1, 1, None)
     assert a.scores == {"response": 66.7, "resolution": 33.3, "satisfaction": 100.0, "first_satisfaction": 50.0,
@@ -147,9 +148,9 @@ def test_review_numbers_by_hand(db):
     assert (jb.score, jb.rank) == (None, None) and r.unit("jyj-bgs").score == 25.0
     assert r.unit("jn-jyj").score is None
     districts = {x.code: x for x in r.districts}
-    assert districts["jn-jyj"].figures.rates.dispatched == 5 and districts["jn-jyj"].mean_score == 76.0
+    assert districts["jn-jyj"].figures.rates.dispatched == 6 and districts["jn-jyj"].mean_score == 76.0
     assert districts["jb-jyj"].mean_score == 15.0 and districts["jb-jyj"].figures.praise == 2
-    assert (r.bureau.figures.rates.dispatched, r.bureau.figures.bounced, r.bureau.figures.praise) == (9, 3, 3)
+    assert (r.bureau.figures.rates.dispatched, r.bureau.figures.bounced, r.bureau.figures.praise) == (12, 3, 3)
     assert r.bureau.mean_score == 48.0
     assert [c_["text"] for c_ in a.comments] == ["回复家长及时，超期件要尽快办结。"]   # only this period's
 
@@ -200,7 +201,7 @@ def test_cli_writes_the_xlsx_with_numbers_and_notes(tmp_path, capsys):
     assert rows[B]["综合得分"] == 92.5 and rows[B]["同类排名"] == 1 and rows[A]["综合得分"] == 59.4
     assert rows[A]["响应率"] == 2 / 3 and isinstance(rows[A]["受理件数"], int) and rows[A]["超期件数"] == 2
     assert "回复家长及时" in rows[A]["领导点评"]
-    assert wb["全局"]["D2"].value == 48.0 and wb["全局"]["F2"].value == 9
+    assert wb["全局"]["D2"].value == 48.0 and wb["全局"]["F2"].value == 12
     assert units["I2"].number_format == "0.0" and units["V2"].number_format == "0.0%"
     notes = "\n".join(str(c.value) for row in wb["说明"].iter_rows() for c in row if c.value is not None)
     assert "Σ(权重 × 指标得分)" in notes and "0.15" in notes
