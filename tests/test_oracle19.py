@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from handlers import rates
-from storage import tickets
+from storage import staff, tickets
 from tests.dialog import DUTY, FEES, LEADER, at, file_ticket, talk
 from tests.rates_check import period_rates, verify_rates
 
@@ -37,7 +37,7 @@ async def _bounce(d, number):
 
 async def _handler_leaves(d, number):
     from bot.app import DISPATCHER
-    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, FEES))
+    await d.db(lambda db: d.app[DISPATCHER].desk.remove_staff(db, FEES, staff.CONSOLE))
     assert (await d.db(tickets.get, number))["response_unit"] == "代收:jyj-bgs"
 
 

@@ -644,9 +644,9 @@ class World:
 
         def run(db):
             if move == "role":
-                desk.change_role(db, who, role)
+                desk.change_role(db, who, role, staff.CONSOLE)
             elif move == "leave":
-                desk.remove_staff(db, who)
+                desk.remove_staff(db, who, staff.CONSOLE)
             else:
                 desk.bind(db, who, staff.create_invite(db, unit, role, who[-6:], now, 3600))
         try:
