@@ -16,7 +16,6 @@ import datetime as dt
 import io
 import os
 import random
-import socket
 from collections import defaultdict
 from typing import Any
 
@@ -30,6 +29,7 @@ from handlers.clock import FixedClock
 from handlers.messages import Inbound
 from storage import staff, tickets
 from tests.conftest import running
+from tests.test_process import held_port
 from tests.dialog import TZ, at
 
 DUTY_UNIT = "jyj-bgs"
@@ -70,20 +70,6 @@ INF = float("inf")
 def day_of(t: float) -> int:
     """The counters' day (China Standard Time) of moment `t`: periods end at their starts."""
     return int((t + 8 * 3600) // 86400)
-
-
-def free_port() -> int:
-    """A free port of this test's range (9500-9599), else any."""
-    for port in random.sample(range(9500, 9600), 100):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- the reference model ---------------------------------------------------------------------------------------------
@@ -957,7 +943,7 @@ async def test_a_closed_period_reads_the_same_later(seed, first, last, read_at, 
     满意) and once its 签收 windows are over (按时签收 and 应签收 too), reads the same weeks later, after more
     handing on, 退回, 撤回, 不满意 and re-rating, role changes, staff leaving and binding. Then verify-rates agrees
     with the tickets for each month it played."""
-    async for world in play(seed, tmp_path, free_port(), first, last, read_at, churn=True):
+    async for world in play(seed, tmp_path, held_port(), first, last, read_at, churn=True):
         assert len(world.closed) >= 4 and world.settled, (world.closed.keys(), world.settled.keys())
         moved = await world.drift()
         assert not moved, "\n".join(moved[:40]) + "\n\nhistory:\n" + "\n".join(world.log[-400:])
@@ -966,7 +952,7 @@ async def test_a_closed_period_reads_the_same_later(seed, first, last, read_at, 
 @pytest.mark.parametrize("seed, first, last, read_at, weeks, month", HISTORIES, ids=[str(h[0]) for h in HISTORIES])
 async def test_every_surface_agrees_with_the_reference_model(seed, first, last, read_at, weeks, month, tmp_path,
                                                              monkeypatch):
-    port = free_port()
+    port = held_port()
     async for world in play(seed, tmp_path, port, first, last, read_at):
         from storage import directory
         moved = await world.drift()  # a week or month over reads the same later
@@ -1134,7 +1120,7 @@ async def test_verify_rates_finds_a_corrupted_counter_and_repairs_it(tmp_path, c
 
     from bot.cli import main
     from tests.conftest import write_cli_config
-    port = free_port()
+    port = held_port()
     async for _ in play(5, tmp_path, port, until="2026-11-14 00:00"):
         pass
     path = str(tmp_path / "demo.db")  # the demo's database (bot/demo.py)
