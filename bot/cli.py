@@ -377,13 +377,26 @@ def cmd_staff_role(args) -> int:
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", clock.now(), source="staff-role")
         return before
     try:
-        _, before = _with_db(args, change)
-    except staff.StaffChangeRefused as exc:
-        return _refused(_refusal(exc))
+        _, before = _with_db(args, _kept_refusal(change))
     except ValueError as exc:
         return _refused(exc)
+    if isinstance(before, staff.StaffChangeRefused):
+        return _refused(_refusal(before))
     print(f"{args.openid}: {before['role']} → {args.role} ({before['unit_code']})")
     return 0
+
+
+def _kept_refusal(change):
+    """`change(db)` run in the command's transaction, storage.staff.allow's refusal returned instead of raised:
+    the transaction commits, so the refusal's audit row stays, as the web's do (raised, it rolled back)."""
+    from storage import staff
+
+    def run(db):
+        try:
+            return change(db)
+        except staff.StaffChangeRefused as exc:
+            return exc
+    return run
 
 
 def _refusal(exc) -> str:
@@ -409,10 +422,10 @@ def cmd_staff_remove(args) -> int:
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", clock.now(), source="staff-remove")
         return removed, len(notices)
 
-    try:
-        _, (removed, told) = _with_db(args, remove)
-    except staff.StaffChangeRefused as exc:
-        return _refused(_refusal(exc))
+    _, done = _with_db(args, _kept_refusal(remove))
+    if isinstance(done, staff.StaffChangeRefused):
+        return _refused(_refusal(done))
+    removed, told = done
     if removed:
         print(f"removed {args.openid}" + (f"; their open tickets went back to their unit, or to its stand-in if "
                                            f"nobody is left there ({told} notice(s))"

@@ -122,15 +122,30 @@ class Watch:
             fields["sign"] = self.calendar.date_text(sign)
         text = texts.REMIND[kind].format(**fields)
         if kind == "escalate":
-            to = self.desk.escalation_to(db, ticket)  # never to nobody, never to an office it may accuse
+            to = self.desk.escalation_to(db, ticket)  # never to an office it may accuse
+            if not to:
+                return self._unheard(db, ticket, kind)
             return [self._held(o, text, ticket, "留言超期", kind, fields) for o in to]
-        handlers = self.desk.handlers_of(db, ticket)  # always someone bound now
+        handlers = self.desk.handlers_of(db, ticket)  # someone bound now, if anyone may act on it
+        if not handlers:
+            return self._unheard(db, ticket, kind)
         out = [self._held(o, text, ticket, "办理提醒", kind, fields) for o in handlers]
         if kind in ("urge", "accept"):  # 催办 goes with a copy to the unit's supervisor
             copy = texts.URGE_COPY.format(**fields) if kind == "urge" else text
             out += [self._held(o, copy, ticket, "催办抄送", "copy" if kind == "urge" else kind, fields)
                     for o in staff.of_unit(db, unit["code"], ("supervisor",)) if o not in handlers]
         return out
+
+    def _unheard(self, db, ticket: dict, kind: str) -> list[Reply]:
+        """Nobody bound may act on `ticket` (a fresh install, everyone gone): its reminder stays recorded as sent,
+        so whoever binds is not sent the backlog; an escalation is kept for the first leader or admin (Desk.waited);
+        the citizen hears once that it is recorded and waits for staff, with no promise of the deadline."""
+        now = self.clock.now()
+        if kind == "escalate":
+            tickets.remind_once(db, ticket["id"], tickets.UNHEARD, ticket["due_at"], now)
+        if not tickets.remind_once(db, ticket["id"], "citizen_waiting", 0.0, now):
+            return []
+        return self.desk.tell_citizen(db, ticket, "留言等待办理", "CITIZEN_WAITING")
 
     def _held(self, openid: str, text: str, ticket: dict, title: str, kind: str, fields: dict) -> Reply:
         reply = self.desk.to_staff(openid, text, ticket, title)

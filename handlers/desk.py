@@ -334,21 +334,37 @@ class Desk:
 
     def recipients(self, db, unit_code: str, ticket: dict | None = None) -> tuple[list[str], str | None]:
         """Who acts for a unit: its handlers, else its supervisor; with nobody bound, the duty office, then the
-        leaders, then the admins. The second value names the stand-in when the unit itself has nobody. For a complaint about the
-        bureau (`ticket`) there is no stand-in, the duty office may be the one accused: with nobody at its holder
-        (Desk.holders found nobody anywhere), the admins not bound at an office it may accuse, warned."""
+        leaders, then the admins (Desk.stand_in). The second value names the stand-in when the unit itself has
+        nobody (None: nobody anywhere). For a complaint about the bureau (`ticket`) there is no stand-in, the duty
+        office may be the one accused: with nobody at its holder (Desk.holders found nobody anywhere), the admins
+        not bound at an office it may accuse, warned."""
         own = self.own_people(db, unit_code)
         if own:
             return own, None
         if ticket is not None and privacy.about_bureau(ticket):
             return self.warned_admins(db, ticket), None
+        return self.stand_in(db, unit_code)
+
+    def stand_in(self, db, unit_code: str | None = None) -> tuple[list[str], str | None]:
+        """Who holds as 代收 the tickets of `unit_code` (None: any unit but the duty office) while nobody is bound
+        there, and its name: the duty office, then the leaders, then the admins. Nobody bound of these: ([], None),
+        and the ticket waits, nobody's 代收, for the first who binds (Desk.take_strays) -- else it was marked the
+        duty office's 代收 with nobody there, and the first to bind never heard of it."""
         duty = staff.of_unit(db, self.duty_office) if unit_code != self.duty_office else []
         if duty:
             unit = directory.get(db, self.duty_office)
             return duty, unit["name"] if unit else "值班室"
         # the last who may act on any ticket: the leaders; with none bound, the admins (a leader unbound or moved)
         leaders = staff.leaders(db)
-        return (leaders, "局领导") if leaders else (staff.of_role(db, "admin"), texts.ROLE_NAMES["admin"])
+        if leaders:
+            return leaders, "局领导"
+        admins = staff.of_role(db, "admin")
+        return (admins, texts.ROLE_NAMES["admin"]) if admins else ([], None)
+
+    def stand_in_words(self, db, unit_code: str | None = None) -> str:
+        """Who holds a unit's tickets with nobody bound there, as the pages say it (Desk.stand_in: the one source)."""
+        name = self.stand_in(db, unit_code)[1]
+        return texts.STAND_IN_BY.format(to=name) if name else texts.STAND_IN_NOBODY
 
     def warned_admins(self, db, ticket: dict) -> list[str]:
         """The admins told that a complaint about the bureau has nobody bound to act on it: they may act on any
@@ -1067,7 +1083,11 @@ class Desk:
         if not staff.remove(db, openid, by, self.clock.now(), ip):
             return False, []
         websessions.end_all(db, openid, self.clock.now())  # signed out of the workbench everywhere
-        return True, self._leave(db, openid, row)
+        out = self._leave(db, openid, row)
+        if row.get("role") == "admin" and not staff.of_role(db, "admin"):  # only an unfollow can (staff.allow)
+            name = row.get("name") or openid
+            out += [Reply(texts.LAST_ADMIN_LEFT_NOTICE.format(name=name), to=o) for o in staff.leaders(db)]
+        return True, out
 
     def change_role(self, db, openid: str, role: str, by: str, ip: str | None = None) -> tuple[dict, list[Reply]]:
         """A staff member's new role, as `by` may (staff.allow: tingjian staff role, the 人员 page); ValueError as
@@ -1112,6 +1132,25 @@ class Desk:
                     left=texts.LEFT_EARLIER.format(unit=unit["name"]), count=len(numbers),
                     numbers="、".join(numbers[:10]) + ("等" if len(numbers) > 10 else ""))
                 out += [self.to_staff(o, text, moved[0], "留言转代收") for o in recipients]
+        return out + self.waited(db)
+
+    def waited(self, db) -> list[Reply]:
+        """A leader or admin is bound: the open tickets whose 超期督办 reached nobody while nobody was bound (Watch)
+        are named to them once, in one notice; the watch sends none of them again (each is recorded as sent)."""
+        leaders = staff.leaders(db)
+        to = leaders or staff.of_role(db, "admin")
+        waited = tickets.unheard(db) if to else []
+        if not waited:
+            return []
+        tickets.told_unheard(db, [t["id"] for t in waited], self.clock.now())
+        out = []
+        for o in to:  # an admin never reads a complaint about an office they work in (Desk.warned_admins)
+            mine = [t for t in waited if o in leaders or not privacy.about_bureau(t) or o in self.warned_admins(db, t)]
+            if mine:
+                numbers = [t["number"] for t in mine]
+                text = texts.WAITED_NOTICE.format(count=len(numbers), numbers="、".join(numbers[:10]) +
+                                                  ("等" if len(numbers) > 10 else ""))
+                out.append(self.to_staff(o, text, mine[0], "留言超期"))
         return out
 
     def reattend(self, db, ticket: dict) -> dict:

@@ -381,6 +381,15 @@ STAFF_REFUSED = {
     "admin_only": "只有管理员才能授予或取消管理员角色。",
     "last_admin": "这是唯一的管理员，不能取消其管理员角色或解除其绑定。请先绑定另一位管理员。",
 }
+# who holds a unit's tickets while nobody is bound there (Desk.stand_in_words): the 单位 pages, an unbinding
+STAND_IN_BY = "由{to}代收"
+STAND_IN_NOBODY = "暂无人可以代收（目前没有任何工作人员绑定），请尽快绑定"
+UNBOUND_KEPT = "已解除绑定，其未办结的留言已交回本单位。"
+UNBOUND_EMPTY = "已解除绑定。本单位已无人绑定，其未办结的留言{stand_in}。"
+# the last admin unfollowed the account (Desk.remove_staff): unbound, a fact; the leaders must know who can add one
+LAST_ADMIN_LEFT_NOTICE = ("【请注意】管理员{name}已取消关注本公众号，绑定随之解除，目前系统中没有管理员。"
+                          "局领导仍可管理其他人员；增设管理员，请系统运维人员在服务器上运行"
+                          "“tingjian staff invite --role admin”生成管理员绑定码。")
 STAFF_SELF = {"role": "不能更改自己的角色。", "remove": "不能解除自己的绑定。"}
 ROLE_NAMES = {"handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员"}
 STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反映问题，直接发送文字即可。"
@@ -417,6 +426,9 @@ RELEASED_ROLE_NOTICE = "【请接手办理】留言 {number} 的原承办人{nam
 LEFT_UNBOUND = "{name}已解除绑定，“{unit}”现无人绑定"
 LEFT_ROLE = "{name}已改任{role}，“{unit}”现无承办人员"
 # A unit's tickets left with nobody while nobody could stand in (no duty office, leader or admin bound), taken now
+# the first leader or admin bound after nobody was (Desk.waited): the 超期督办 that reached nobody meanwhile
+WAITED_NOTICE = ("【超期督办】此前无人值守期间，{count}件留言已超过办结时限，当时无人可以督办：{numbers}。"
+                 "请督促尽快办理；发送“超期”按单位查看。")
 LEFT_EARLIER = "“{unit}”无人绑定"
 LEFT_EMPTY_NOTICE = ("【请代收办理】{left}。其{count}件未办结的留言转由您代收办理：{numbers}。"
                      "发送“详情 编号”查看；该单位有人绑定后，留言自动交回。")
@@ -647,6 +659,9 @@ CITIZEN_TRANSFERRED_LATE = "您的留言 {number} 已转由“{unit}”办理。
 CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
 # nobody bound may act on it yet (Desk.handlers_of found nobody): kept on the ticket for whoever takes it up
 CITIZEN_REPLY_KEPT = "您的回复已记录在留言 {number} 中。目前暂无工作人员值守，工作人员到岗后会第一时间看到并处理。"
+# nobody bound may act on it when a deadline came (Watch._unheard): once, with no promise of the deadline
+CITIZEN_WAITING = ("您的留言 {number} 已记录在案。目前暂无工作人员值守，工作人员到岗后将尽快办理，并及时告知您"
+                   "办理结果。给您带来不便，敬请谅解。")
 CITIZEN_REPLY_WHICH = "请写明留言编号，例如“回复 JY2611-0001 您的内容”。"
 CITIZEN_TICKET_CLOSED = "留言 {number} {state}，如有新的问题请直接留言。"
 # What CITIZEN_TICKET_CLOSED says of each state that takes no more replies ("已办结" of a withdrawn one was untrue).
@@ -1330,6 +1345,8 @@ EN = {
     "CITIZEN_REPLY_SENT": "Your words have been passed to the officer handling {number}.",
     "CITIZEN_REPLY_KEPT": "Your words are recorded with {number}. No officer is on duty yet; the first to take it "
                           "up will read them.",
+    "CITIZEN_WAITING": "Your message {number} is on record. No officer is on duty yet; it will be handled as soon "
+                       "as staff are on duty, and you will be told the result. We are sorry for the wait.",
     "CITIZEN_REPLY_WHICH": "Please give the message number, for example \"reply JY2611-0001 your words\".",
     "CITIZEN_TICKET_CLOSED": "Message {number} is closed. For a new matter, just write to us.",
     "RATE_ASK": "How satisfied are you with the result? Reply:\n1 satisfied\n2 fairly satisfied\n3 not satisfied "
@@ -1397,7 +1414,8 @@ HOTLINES_EN = {
 NOTICE_TITLES_EN = {"留言已受理": "Message accepted", "留言有新答复": "New reply to your message",
                     "留言已办结": "Message concluded", "留言已转办": "Message passed to another office",
                     "办结时限延长": "Deadline extended", "请评价办理结果": "Please rate the result",
-                    "留言已撤回": "Message withdrawn", "留言类型已更改": "Message type changed"}
+                    "留言已撤回": "Message withdrawn", "留言类型已更改": "Message type changed",
+                    "留言等待办理": "Message waiting for staff"}
 TEMPLATE_REMARK = "请进入公众号查看详情。"
 MEDIA_NAMES_EN = {"image": "Picture", "voice": "Voice message", "video": "Video", "location": "Location",
                   "link": "Link"}

@@ -312,10 +312,19 @@ def remove(db: sqlite_utils.Database, openid: str, by: str, now: float, ip: str 
     allow(db, by, openid, row[0] if row[0] in ROLES else None, None, now, f"remove {openid} {row[0]}", ip)
     db.execute("UPDATE users SET role = 'citizen', unit_code = NULL, staff_left_at = ? WHERE openid = ?",
                [now, openid])
+    # only an unfollow takes the last admin (allow refuses anyone else): a fact to keep, said loudly
+    last = row[0] == "admin" and not of_role(db, "admin")
+    if last:
+        log.warning("the last admin (user %s) left the account and is unbound: no admin is bound now; bind one "
+                    "from the console (tingjian staff invite --role admin)", _who(openid))
     websessions.audit(db, now, openid if by == UNFOLLOWED else by,
                       "staff:unfollow" if by == UNFOLLOWED else "staff:remove", None,
-                      None if by == UNFOLLOWED else openid, ip)
+                      (LAST_ADMIN_LEFT if last else None) if by == UNFOLLOWED else openid, ip)
     return True
+
+
+# the audit row of the last admin's unfollow (storage.staff.remove): no admin is bound after it
+LAST_ADMIN_LEFT = "last admin: no admin is bound now (tingjian staff invite --role admin)"
 
 
 def list_staff(db: sqlite_utils.Database) -> list[dict[str, Any]]:

@@ -766,6 +766,27 @@ def remind_once(db: sqlite_utils.Database, ticket_id: int, kind: str, due_at: fl
                       [ticket_id, kind, due_at, now]).rowcount == 1
 
 
+# An 超期督办 the watch found nobody to send to (nobody bound who may act), and the leader or admin told of it
+# since (Desk.waited): reminders rows, so the watch never sends it again whoever binds.
+UNHEARD, UNHEARD_TOLD = "unheard", "unheard_told"
+
+
+def unheard(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Open tickets whose 超期督办 reached nobody and no leader or admin has been told of yet (few or none: the
+    open tickets' partial index, a primary-key probe each)."""
+    return [_decode(r) for r in db.query(
+        f"SELECT * FROM tickets INDEXED BY tickets_open WHERE {_OPEN_SQL} AND EXISTS (SELECT 1 FROM reminders r "
+        "WHERE r.ticket_id = tickets.id AND r.kind = ? AND NOT EXISTS (SELECT 1 FROM reminders k "
+        "WHERE k.ticket_id = r.ticket_id AND k.kind = ? AND k.due_at = r.due_at)) ORDER BY id",
+        [UNHEARD, UNHEARD_TOLD])]
+
+
+def told_unheard(db: sqlite_utils.Database, ids: list[int], now: float) -> None:
+    db.execute(f"INSERT OR IGNORE INTO reminders (ticket_id, kind, due_at, sent_at) SELECT ticket_id, ?, due_at, ? "
+               f"FROM reminders WHERE kind = ? AND ticket_id IN ({','.join('?' * len(ids))})",
+               [UNHEARD_TOLD, now, UNHEARD, *ids])
+
+
 def reminded_at(db: sqlite_utils.Database, ticket_id: int, kind: str, due_at: float) -> float | None:
     row = db.execute("SELECT sent_at FROM reminders WHERE ticket_id = ? AND kind = ? AND due_at = ?",
                      [ticket_id, kind, due_at]).fetchone()

@@ -28,7 +28,7 @@ from bot.web.workbench import _context, _fmt, _ip, _render, _tz, form_page, NotF
 from handlers import review, texts
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.vocabulary import WIDE_ROLES
-from storage import directory, outbox, review as review_store, services, staff, websessions
+from storage import directory, outbox, review as review_store, services, staff, users, websessions
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ITEM_ROWS_BLANK = 2          # empty rows offered below a unit's items for new ones (no script needed)
@@ -98,9 +98,9 @@ async def units_page(request: web.Request, v: Viewer) -> web.Response:
         units = directory.all_units(db)
         names = {u["code"]: u["name"] for u in units}
         own = {r[0] for r in db.execute("SELECT DISTINCT scope FROM service_items")}
-        return units, names, own, staff.count_by_unit(db)
+        return units, names, own, staff.count_by_unit(db), _desk(request).stand_in_words(db)
 
-    units, names, own, people = await read(request, load)
+    units, names, own, people, stand_in = await read(request, load)
     if editable is not None:
         units = [u for u in units if u["code"] in editable]
     shown = directory.search(units, q) if q else units
@@ -118,7 +118,7 @@ async def units_page(request: web.Request, v: Viewer) -> web.Response:
              "unpromised": u["code"] in unpromised} for u in shown]
     return _render("w_units.html", request, await _context(
         request, v, rows=rows, q=q, kind=kind, total=len(units), leader=is_leader(v), lacking=lacking,
-        nobody=len(nobody), unpromised=len(unpromised),
+        nobody=len(nobody), unpromised=len(unpromised), stand_in=stand_in,
         kinds=[(k, UNIT_KIND_NAMES.get(k, k)) for k in directory.UNIT_KINDS]))
 
 
@@ -204,18 +204,18 @@ async def unit_page(request: web.Request, v: Viewer) -> web.Response:
                             "ORDER BY position", [code]))
         shared = [] if own else services.for_unit(db, unit)
         people = [r for r in staff.list_staff(db) if r["unit_code"] == code]
-        return unit, own, shared, people, directory.all_units(db)
+        return unit, own, shared, people, directory.all_units(db), _desk(request).stand_in_words(db, code)
 
     data = await read(request, load)
     if data is None:
         raise NotFound("unit")
-    unit, own, shared, people, units = data
+    unit, own, shared, people, units, stand_in = data
     items = typed.get("items", own)
     values = {k: typed.get(k, unit[k] or "") for k in UNIT_FIELDS} if error and error["form"] == "unit" else \
         {k: unit[k] or "" for k in UNIT_FIELDS}
     ctx = await _context(
         request, v, unit=unit, values=values, items=items, blank=ITEM_ROWS_BLANK if len(items) < 30 else 0,
-        shared=shared, error=error, typed=typed, made=made, leader=is_leader(v),
+        shared=shared, error=error, typed=typed, made=made, leader=is_leader(v), stand_in=stand_in,
         kind_name=UNIT_KIND_NAMES.get(unit["kind"], unit["kind"]), labels=UNIT_FIELDS,
         kinds=[(k, UNIT_KIND_NAMES.get(k, k)) for k in directory.UNIT_KINDS],
         parents=[u for u in units if u["code"] != code],
@@ -330,12 +330,17 @@ async def _remove(request: web.Request, v: Viewer, form, back: str) -> str:
     t, ip, desk = auth.now(request), _ip(request), _desk(request)
 
     def remove(db):
+        unit = (users.get(db, openid) or {}).get("unit_code")
         try:
             removed, notices = desk.remove_staff(db, openid, v.openid, ip)
         except staff.StaffChangeRefused as exc:
             return _refused(exc, "remove")
         outbox.enqueue_replies(db, [r.to_dict() for r in notices], "", t, source=f"web:{v.openid}")
-        return "已解除绑定，其未办结的留言已交回本单位（本单位已无人绑定的，由值班室代收）。" if removed else "此人已不是工作人员。"
+        if not removed:
+            return "此人已不是工作人员。"
+        if not unit or desk.own_people(db, unit):
+            return texts.UNBOUND_KEPT
+        return texts.UNBOUND_EMPTY.format(stand_in=desk.stand_in_words(db, unit))  # who holds them now, by name
     await write(request, lambda db: websessions.set_flash(db, v.sid, remove(db)))
     from bot.app import SENDER
     if SENDER in request.app:
