@@ -384,8 +384,8 @@ STAFF_REFUSED = {
 # who holds a unit's tickets while nobody is bound there (Desk.stand_in_words): the 单位 pages, an unbinding
 STAND_IN_BY = "由{to}代收"
 STAND_IN_NOBODY = "暂无人可以代收（目前没有任何工作人员绑定），请尽快绑定"
-UNBOUND_KEPT = "已解除绑定，其未办结的留言已交回本单位。"
-UNBOUND_EMPTY = "已解除绑定。本单位已无人绑定，其未办结的留言{stand_in}。"
+UNBOUND_KEPT = "已解除绑定，其未办结的留言已交回所在单位。"
+UNBOUND_EMPTY = "已解除绑定。所在单位已无人绑定，其未办结的留言{stand_in}。"
 # the last admin unfollowed the account (Desk.remove_staff): unbound, a fact; the leaders must know who can add one
 LAST_ADMIN_LEFT_NOTICE = ("【请注意】管理员{name}已取消关注本公众号，绑定随之解除，目前系统中没有管理员。"
                           "局领导仍可管理其他人员；增设管理员，请系统运维人员在服务器上运行"

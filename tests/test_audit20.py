@@ -7,7 +7,7 @@ import pytest
 from bot.app import DB
 from handlers import rates
 from storage import staff, tickets, users, websessions
-from tests.dialog import DUTY, LEADER, SCHOOL, at, file_ticket, heard, quiet, send, settle, talk
+from tests.dialog import DUTY, HANG_SECONDS, LEADER, SCHOOL, at, file_ticket, heard, quiet, send, settle, talk
 from tests.test_admin import post
 from tests.test_audit19 import ADMIN, audit_rows, bind_admin, console
 from tests.test_web import browser, sign_in
@@ -25,9 +25,18 @@ async def nobody_bound(d) -> None:
 
 
 async def pushed_to(d, openid: str) -> list[str]:
-    assert await settle(d, openid)
+    assert await settle(d, openid, timeout=HANG_SECONDS)
     async with d.session.get("/sandbox/messages", params={"openid": openid}) as resp:
         return [m.get("content") or str(m.get("data")) for m in (await resp.json())["messages"]]
+
+
+async def days(d, n: int) -> None:
+    """`n` days, the watch run each; what it sends delivered before the clock moves on (a push in flight across
+    a day's jump met an expired access token and waited for a retry the fixed clock never reached)."""
+    for _ in range(n):
+        d.advance(86400)
+        await d.sweep()
+        assert await settle(d, PARENT, timeout=HANG_SECONDS)
 
 
 # -- 1. nobody bound at all --------------------------------------------------------------------------------------
@@ -43,9 +52,7 @@ async def test_with_nobody_bound_the_citizen_hears_once_and_the_first_leader_see
     unit = (await d.db(tickets.get, number))["unit_code"]
     await nobody_bound(d)
     before = len(await pushed_to(d, PARENT))
-    for _ in range(40):  # past the deadline and a working day more: every reminder's moment, none to anyone
-        d.advance(86400)
-        await d.sweep()
+    await days(d, 40)  # past the deadline and a working day more: every reminder's moment, none to anyone
     t = await d.db(tickets.get, number)
     assert "escalate" in await d.db(tickets.reminders, t["id"])
     said = (await pushed_to(d, PARENT))[before:]
@@ -84,9 +91,7 @@ async def test_a_ticket_filed_on_a_fresh_install_waits_and_its_lapse_stays_the_u
     assert not t["unattended"]  # nobody's 代收: it waits for the first who binds (it was the empty duty office's)
     unit = t["unit_code"]
     before = len(await pushed_to(d, PARENT))
-    for _ in range(40):
-        d.advance(86400)
-        await d.sweep()
+    await days(d, 40)
     assert len([s for s in (await pushed_to(d, PARENT))[before:] if "暂无工作人员值守" in s]) == 1
     code = await d.db(lambda db: staff.create_invite(db, "jyj", "leader", "市教育局·吴副局长", d.clock.now(), 3600))
     await talk(d, "o_first_leader", f"绑定 {code}", expect="绑定成功")
@@ -103,9 +108,7 @@ async def test_the_citizen_is_not_told_of_a_wait_while_someone_may_act(dialog):
     d = dialog
     number = await file_ticket(d, PARENT, "实验小学收资料费300元不给收据", scene="school:jn-syxx")
     before = len(await pushed_to(d, PARENT))
-    for _ in range(40):
-        d.advance(86400)
-        await d.sweep()
+    await days(d, 40)
     assert not [s for s in (await pushed_to(d, PARENT))[before:] if "暂无工作人员值守" in s]
     t = await d.db(tickets.get, number)
     assert "unheard" not in await d.db(tickets.reminders, t["id"])
@@ -150,9 +153,9 @@ async def test_the_pages_name_who_actually_stands_in(dialog):
     async with browser(d) as s:
         await sign_in(d, s, LEADER)
         status, page = await post(s, "/w/units/jn-syxx#staff", do="remove", openid="o_demo_head_syxx")
-        assert "已解除绑定，其未办结的留言已交回本单位。" in page  # the handler is still there
+        assert "已解除绑定，其未办结的留言已交回所在单位。" in page  # the handler is still there
         status, page = await post(s, "/w/units/jn-syxx#staff", do="remove", openid=SCHOOL)
-        assert "本单位已无人绑定，其未办结的留言由局领导代收" in page
+        assert "所在单位已无人绑定，其未办结的留言由局领导代收" in page
         page = await (await s.get("/w/units/jn-syxx")).text()
         assert "新留言由局领导代收" in page and "由局办公室（值班室）代收" not in page
         page = await (await s.get("/w/units")).text()
