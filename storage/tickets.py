@@ -1546,10 +1546,11 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
             if record.get("unit_code") and to_state != "withdrawn":  # its dispatch: the first case begins
                 was, begun = {**record, "accepted_at": None}, at
             continue
-        if action == "accept" and was["accepted_at"] is None:
-            was["accepted_at"] = at
         after = {**was, **record}
         end = case_ends(was, after, to_state, at, begun)
+        # a 签收 is the case's the event leaves in place: someone of another unit signing begins its 代收 case
+        # signed (the case it ends was not signed by its unit), as transition writes accepted_at with the move
+        signs = action == "accept" and (end is not None or was["accepted_at"] is None)
         if end is not None:
             if end["kept"] and (end["unit"], end["window"]) not in cases:
                 cases[(end["unit"], end["window"])] = {"start": begun, "at": at, "action": action,
@@ -1558,6 +1559,8 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
                 return cases, None, last
             after["accepted_at"] = None
             begun = cases.get((credit(after)[0], after.get("accept_due_at")), {}).get("start", at)
+        if signs:
+            after["accepted_at"] = at
         was = after
     return cases, begun, last
 
