@@ -1583,18 +1583,22 @@ def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS,
                     limit: int = CASES_FILL_TICKETS) -> tuple[int, list[list]]:
     """On a reader: the next range of the fill, as (the last event id looked at, [ticket id, its latest event id,
     what to write]) for the tickets a departure in it names (a 撤回, or an event whose KEPT record moved the
-    holder) whose kept cases or `response_since` are not what record_case would have written (cases_fix). The
+    unit the 签收 part counts for) whose kept cases or `response_since` are not what record_case would have written (cases_fix). The
     range ends early at the `limit`th such ticket, so one write stays short."""
     scanned, mark = cases_fill_range(db)
     upto = min(scanned + events, mark - 1)
     recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()
                 or (1 << 62,))[0]
     out, seen = [], set()
-    for eid, tid in db.execute(
-            "SELECT e.id, e.ticket_id FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = 'withdraw' "
-            "OR (e.kept IS NOT NULL AND json_extract(e.kept, '$[0]') IS NOT e.unit_code)) ORDER BY e.id",
-            [scanned, upto]).fetchall():
-        if tid in seen:
+    # a case ends where the unit the 签收 part counts for moves (case_ends): the holder, or only the part (代收
+    # signed by another unit, a stand-in taking over or giving back), so each record against the one before it
+    for eid, tid, action, now, was in db.execute(
+            "SELECT e.id, e.ticket_id, e.action, e.kept, (SELECT p.kept FROM ticket_events p INDEXED BY "
+            "ticket_events_ticket WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.kept IS NOT NULL "
+            "ORDER BY p.id DESC LIMIT 1) FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = "
+            "'withdraw' OR e.kept IS NOT NULL) ORDER BY e.id", [scanned, upto]).fetchall():
+        if tid in seen or (action != "withdraw" and (was is None or credit(dict(zip(KEPT, json.loads(now))))[0] ==
+                                                     credit(dict(zip(KEPT, json.loads(was))))[0])):
             continue
         seen.add(tid)
         fix = cases_fix(db, tid, recorded)

@@ -30,6 +30,13 @@ def _same(a, b) -> bool:
     return a == b
 
 
+def cases_of(db, tid: int) -> dict[tuple, dict]:
+    """The ticket's kept cases as unit_cases holds them: (unit, window) -> start, end, 签收, 代收 holder."""
+    return {(u, w): {"start": s, "at": e, "signed": a, "stood_in": h} for u, w, s, e, a, h in db.execute(
+        "SELECT unit_code, accept_due_at, coalesce(since, dispatched_at), at, accepted_at, stood_in FROM unit_cases "
+        "WHERE ticket_id = ?", [tid])}
+
+
 def live_against_replay(db) -> tuple[list[str], int]:
     """Each ticket's kept cases (unit, window -> start, 签收, 代收 holder) and current case start as the live path
     wrote them, against cases_from_events over its events: (the differences, the kept cases compared)."""
@@ -38,20 +45,50 @@ def live_against_replay(db) -> tuple[list[str], int]:
             "SELECT id, number, dispatched_at, response_since, state FROM tickets WHERE kind != 'praise' "
             "AND dispatched_at IS NOT NULL ORDER BY id").fetchall():
         derived, begun, _ = tickets.cases_from_events(db, tid)
-        live = {(u, w): {"start": s, "signed": a, "stood_in": h} for u, w, s, a, h in db.execute(
-            "SELECT unit_code, accept_due_at, coalesce(since, dispatched_at), accepted_at, stood_in FROM unit_cases "
-            "WHERE ticket_id = ?", [tid])}
+        live = cases_of(db, tid)
         n += len(live)
         for key in sorted(set(live) | set(derived), key=str):
             x, y = live.get(key), derived.get(key)
             if x is None or y is None:
                 out.append(f"{number} case {key}: live {x}, replay {y}")
                 continue
-            out += [f"{number} case {key} {f}: live {x[f]}, replay {y[f]}" for f in ("start", "signed", "stood_in")
+            out += [f"{number} case {key} {f}: live {x[f]}, replay {y[f]}" for f in ("start", "at", "signed", "stood_in")
                     if not _same(x[f], y[f])]
         if state != "withdrawn" and (begun is None or not _same(since or dispatched, begun)):
             out.append(f"{number} current case began: live {since or dispatched}, replay {begun}")
     return out, n
+
+
+def back_filled(path) -> list[str]:
+    """The file as if its history were all before m066 (no kept case, no response_since; m070's marks over all
+    its events), m070's fill run to its end as the upgrade-fill job runs it: what it writes against what the
+    live path wrote (the differences)."""
+    import sqlite_utils
+    db = sqlite_utils.Database(path)
+    live = {tid: (cases_of(db, tid), since) for tid, since in db.execute(
+        "SELECT id, response_since FROM tickets WHERE kind != 'praise' AND dispatched_at IS NOT NULL AND state != "
+        "'withdrawn'").fetchall()}
+    with db.conn:
+        db.execute("DELETE FROM unit_cases")
+        db.execute("UPDATE tickets SET response_since = NULL WHERE response_since IS NOT NULL")
+        db.execute("DELETE FROM integrity_marks WHERE name IN ('cases_fill_scanned', 'cases_fill_from')")
+        db.execute("INSERT INTO integrity_marks (name, value) SELECT 'cases_fill_from', max(id) + 1 FROM ticket_events")
+        db.execute("INSERT INTO integrity_marks (name, value) VALUES ('cases_fill_scanned', 0)")
+    while tickets.cases_fill_range(db) is not None:
+        with db.conn:
+            tickets.cases_fill_store(db, *tickets.cases_fill_next(db, 200, limit=5))
+    out = []
+    for tid, (cases, since) in live.items():
+        number, now = db.execute("SELECT number, response_since FROM tickets WHERE id = ?", [tid]).fetchone()
+        filled = cases_of(db, tid)
+        for key in sorted(set(cases) | set(filled), key=str):
+            x, y = cases.get(key), filled.get(key)
+            if x is None or y is None or any(not _same(x[f], y[f]) for f in x):
+                out.append(f"{number} case {key}: live {x}, back-filled {y}")
+        if not _same(since, now):
+            out.append(f"{number} response_since: live {since}, back-filled {now}")
+    db.close()
+    return out
 
 
 def history(db, number: str) -> list[str]:
@@ -77,7 +114,8 @@ def verify(config: str, months: list[str], capsys) -> dict[str, str]:
 async def test_the_live_cases_are_what_the_back_fill_replays_and_verify_rates_agrees(seed, tmp_path, capsys,
                                                                                      monkeypatch):
     """Weeks across a month's end with staff moving about: every ticket's kept 签收 cases and the start of its
-    current case are the same from the live path and from the replay of its events; verify-rates finds nothing
+    current case are the same from the live path, from the replay of its events and from m070's fill run over the
+same file emptied of them (as if its history were before m066); verify-rates finds nothing
     in any month the history touched; with one kept case deleted it names that ticket."""
     _, first, last, read_at = ACROSS[seed % 2]
     async for world in play(seed, tmp_path, held_port(), first, last, read_at, churn=True):
@@ -94,6 +132,11 @@ async def test_the_live_cases_are_what_the_back_fill_replays_and_verify_rates_ag
     from handlers import dashboard
     from tests.conftest import write_cli_config
     from tests.dialog import TZ, at
+    import sqlite3
+    with sqlite3.connect(tmp_path / "demo.db") as src, sqlite3.connect(tmp_path / "old.db") as copy:
+        src.backup(copy)
+    diffs = back_filled(tmp_path / "old.db")
+    assert not diffs, "\n".join(diffs[:30])
     monkeypatch.setattr(time, "time", lambda: at(read_at))  # the command line, read when the history was
     config = str(write_cli_config(tmp_path / "cli.toml", tmp_path / "demo.db"))
     months = sorted({dashboard.period_of("month", at(first) + d * 86400, TZ).key
