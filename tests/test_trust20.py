@@ -152,3 +152,35 @@ same file emptied of them (as if its history were before m066); verify-rates fin
     month = dashboard.period_of("month", ended, TZ).key
     bad = verify(config, [month], capsys)
     assert number in bad.get(month, ""), bad
+
+
+@pytest.mark.parametrize("move", ["leader", "leaves"])
+async def test_a_case_another_unit_took_over_unsigned_is_replayed_and_back_filled_as_it_was_kept(dialog, tmp_path,
+                                                                                                move):
+    """收费管理处 got a ticket on 30 November and, the next day, inside its window, a leader signed it for the
+    office (代收) or its only handler left (the duty office stands in). The office's case, counted by November's
+    end, is kept unsigned (the leader's 签收 is the new 代收 case's, begun then); the replay of the events says
+    the same (it had given the office that 签收: a case it never signed, kept as signed), and m070's fill, which
+    looked only where the holder moved, writes it back on a file emptied of it."""
+    import sqlite3
+
+    from tests.dialog import LEADER, at, talk
+    from tests.test_oracle19 import _handler_leaves, _sent_on_the_last_day
+    d = dialog
+    number = await _sent_on_the_last_day(d, f"o_t20_{move}")
+    d.advance(at("2026-12-01 10:00") - d.clock.now())
+    if move == "leader":
+        await talk(d, LEADER, f"签收 {number}", expect="签收")
+    else:
+        await _handler_leaves(d, number)
+    t = await d.db(tickets.get, number)
+    kept = await d.db(lambda db: cases_of(db, t["id"]))
+    window = t["accept_due_at"] if move == "leader" else (await d.db(lambda db: db.execute(
+        "SELECT accept_due_at FROM unit_cases").fetchone()))[0]
+    assert kept == {("jyj-sfc", window): {"start": t["dispatched_at"], "at": at("2026-12-01 10:00"), "signed": None,
+                                          "stood_in": None}}, kept
+    assert t["response_since"] == at("2026-12-01 10:00")
+    assert await d.db(live_against_replay) == ([], 1)
+    with sqlite3.connect(tmp_path / "demo.db") as src, sqlite3.connect(tmp_path / "old.db") as copy:
+        src.backup(copy)
+    assert back_filled(tmp_path / "old.db") == []
