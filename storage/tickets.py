@@ -1026,18 +1026,26 @@ def recredited(e: str = "e") -> str:
             f"AND json_extract(b.k, '$[4]') = {e}.unit_code AND json_extract(b.k, '$[4]') IS NOT json_extract(b.k, '$[0]') END)")
 
 
+def events_left(db: sqlite_utils.Database, fill: str) -> tuple[int, int] | None:
+    """The events a fill after start-up has not reached, as (scanned, mark): its two integrity_marks
+    `{fill}_scanned` and `{fill}_from`, every event id between them. None when it is done, or its migration is not
+    applied (the upgrade tests). Once done, never again: a connection asks until then (`db.fills_done`)."""
+    done = db.__dict__.setdefault("fills_done", set())
+    if fill in done:
+        return None
+    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN (?, ?)",
+                          [f"{fill}_scanned", f"{fill}_from"]))
+    if len(got) < 2:
+        return None
+    if got[f"{fill}_scanned"] >= got[f"{fill}_from"] - 1:
+        done.add(fill)
+        return None
+    return got[f"{fill}_scanned"], got[f"{fill}_from"]
+
+
 def recredit_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
-    """The events m060's look for older ratings of 代收 answers has not reached: (scanned, mark), every event id
-    between them; None when it is done (or never needed). Once done, never again: a connection asks until then."""
-    if getattr(db, "recredit_done", False):
-        return None
-    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN ('recredit_scanned', 'recredit_from')"))
-    if "recredit_scanned" not in got or "recredit_from" not in got:  # before m062 (the upgrade tests)
-        return None
-    if got["recredit_scanned"] >= got["recredit_from"] - 1:
-        db.recredit_done = True
-        return None
-    return got["recredit_scanned"], got["recredit_from"]
+    """The events m060's look for older ratings of 代收 answers (m062's fill) has not reached (events_left)."""
+    return events_left(db, "recredit")
 
 
 RECREDIT_EVENTS = 20_000  # events m062's look reads a time (a rowid range, on a reader)
@@ -1413,22 +1421,13 @@ RATING_REDOS_EVENTS = 5_000  # events the fill reads a time (a rowid range, on a
 
 
 def redone_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
-    """The events m071's fill has not reached: (scanned, mark); None when it is done (or before m071)."""
-    if getattr(db, "rating_redos_done", False):
-        return None
-    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
-                          "('rating_redos_scanned', 'rating_redos_from')"))
-    if len(got) < 2:
-        return None
-    if got["rating_redos_scanned"] >= got["rating_redos_from"] - 1:
-        db.rating_redos_done = True
-        return None
-    return got["rating_redos_scanned"], got["rating_redos_from"]
+    """The events m071's fill has not reached (events_left)."""
+    return events_left(db, "rating_redos")
 
 
 def redos_listed(db: sqlite_utils.Database) -> bool:
     """Whether rating_redos holds every 不满意 (m071 applied and its fill done): once true, true for good."""
-    return redone_range(db) is None and getattr(db, "rating_redos_done", False)
+    return redone_range(db) is None and "rating_redos" in db.__dict__.get("fills_done", ())
 
 
 def rating_redos_next(db: sqlite_utils.Database, events: int = RATING_REDOS_EVENTS) -> tuple[int, list[tuple]]:
@@ -1458,18 +1457,8 @@ KEPT_RESOLVED_EVENTS = 20_000  # events the fill reads a time (a rowid range, on
 
 
 def kept_resolved_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
-    """The events m067's fill has not reached: (scanned, mark), every event id between them; None when it is done
-    (or before m067). Once done, never again: a connection asks until then."""
-    if getattr(db, "kept_resolved_done", False):
-        return None
-    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
-                          "('kept_resolved_scanned', 'kept_resolved_from')"))
-    if len(got) < 2:
-        return None
-    if got["kept_resolved_scanned"] >= got["kept_resolved_from"] - 1:
-        db.kept_resolved_done = True
-        return None
-    return got["kept_resolved_scanned"], got["kept_resolved_from"]
+    """The events m067's fill has not reached (events_left)."""
+    return events_left(db, "kept_resolved")
 
 
 def kept_resolved_next(db: sqlite_utils.Database, events: int = KEPT_RESOLVED_EVENTS) -> tuple[int, list[list]]:
@@ -1566,17 +1555,8 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
 
 
 def cases_fill_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
-    """The events m070's fill has not reached: (scanned, mark); None when it is done (or before m070)."""
-    if getattr(db, "cases_fill_done", False):
-        return None
-    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
-                          "('cases_fill_scanned', 'cases_fill_from')"))
-    if len(got) < 2:
-        return None
-    if got["cases_fill_scanned"] >= got["cases_fill_from"] - 1:
-        db.cases_fill_done = True
-        return None
-    return got["cases_fill_scanned"], got["cases_fill_from"]
+    """The events m070's fill has not reached (events_left)."""
+    return events_left(db, "cases_fill")
 
 
 def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS,
