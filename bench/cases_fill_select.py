@@ -46,7 +46,8 @@ def main() -> None:
     print(f"{last:,} events; {ranges} ranges of {CASES_FILL_EVENTS:,}: tickets picked before {picked['before']}, "
           f"now {picked['now']}")
     print(f"CPU a range: before {cpu['before'] / ranges * 1000:.1f} ms, now {cpu['now'] / ranges * 1000:.1f} ms "
-          f"({cpu['now'] / cpu['before']:.2f}x); all ranges of the file now ~{cpu['now'] / ranges * last / CASES_FILL_EVENTS:.1f} s")
+          f"({cpu['now'] / cpu['before']:.2f}x); all ranges of the file now "
+          f"~{cpu['now'] / ranges * last / CASES_FILL_EVENTS:.1f} s")
 
 
 if __name__ == "__main__":

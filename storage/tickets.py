@@ -1520,8 +1520,8 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
     """record_case replayed over the ticket's events (case_ends, the one rule): the cases it keeps, by (unit,
     window) -> {start, at, action, signed, stood_in}; when the current case began (None: withdrawn, or nothing to
     go by); and the latest event id read. Each event carrying the KEPT record (m044) says the unit the 签收 part
-    counts for, its window and whose parts are 代收; the case's 签收 is the first accept since it began (as
-    verify-rates reads it). A change of dispatch alone, with neither holder nor 签收 unit moving, is not seen
+    counts for, its window and whose parts are 代收; the case's 签收 is the first accept since it began, from
+    the event that began it (someone of another unit signing begins its 代收 case; as verify-rates reads it). A change of dispatch alone, with neither holder nor 签收 unit moving, is not seen
     (the events do not carry dispatched_at): such a case is not kept."""
     was: dict[str, Any] | None = None
     cases: dict[tuple, dict] = {}
@@ -1563,8 +1563,8 @@ def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS,
                     limit: int = CASES_FILL_TICKETS) -> tuple[int, list[list]]:
     """On a reader: the next range of the fill, as (the last event id looked at, [ticket id, its latest event id,
     what to write]) for the tickets a departure in it names (a 撤回, or an event whose KEPT record moved the
-    unit the 签收 part counts for) whose kept cases or `response_since` are not what record_case would have written (cases_fix). The
-    range ends early at the `limit`th such ticket, so one write stays short."""
+    unit the 签收 part counts for) whose kept cases or `response_since` are not what record_case would have
+    written (cases_fix). The range ends early at the `limit`th such ticket, so one write stays short."""
     scanned, mark = cases_fill_range(db)
     upto = min(scanned + events, mark - 1)
     recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()

@@ -52,8 +52,8 @@ def live_against_replay(db) -> tuple[list[str], int]:
             if x is None or y is None:
                 out.append(f"{number} case {key}: live {x}, replay {y}")
                 continue
-            out += [f"{number} case {key} {f}: live {x[f]}, replay {y[f]}" for f in ("start", "at", "signed", "stood_in")
-                    if not _same(x[f], y[f])]
+            out += [f"{number} case {key} {f}: live {x[f]}, replay {y[f]}"
+                    for f in ("start", "at", "signed", "stood_in") if not _same(x[f], y[f])]
         if state != "withdrawn" and (begun is None or not _same(since or dispatched, begun)):
             out.append(f"{number} current case began: live {since or dispatched}, replay {begun}")
     return out, n
@@ -184,3 +184,25 @@ async def test_a_case_another_unit_took_over_unsigned_is_replayed_and_back_fille
     with sqlite3.connect(tmp_path / "demo.db") as src, sqlite3.connect(tmp_path / "old.db") as copy:
         src.backup(copy)
     assert back_filled(tmp_path / "old.db") == []
+
+
+async def test_a_transfer_between_two_unstaffed_schools_ends_the_duty_offices_case_in_the_events_too(dialog):
+    """The replay cannot see a change of dispatch alone (the events do not carry dispatched_at). The one public
+    path found that re-dispatches with the 签收 part counting for the same account before and after: a leader
+    转派s the next day a ticket of a school with nobody bound (代收 by the duty office) to another such school.
+    Its events still show the part moving (the 转派 to the school, then its 代收 by the duty office), so the
+    duty office's case kept by the live path is the replay's too, and the new case begins at the new dispatch."""
+    from tests.dialog import LEADER, file_ticket, talk
+    d = dialog
+    number = await file_ticket(d, "o_t20_gap", "孩子每天作业写到晚上十一点，作业太多了", scene="school:jn-yyxx",
+                               consent="1")
+    was = await d.db(tickets.get, number)
+    assert (was["unit_code"], was["response_unit"]) == ("jn-yyxx", "代收:jyj-bgs"), was
+    d.advance(86400 + 3600)  # the next day, inside its window
+    await talk(d, LEADER, f"转派 {number} jn-dszx 请核处", expect="已将")
+    t = await d.db(tickets.get, number)
+    assert (t["unit_code"], t["response_unit"], t["response_since"]) == ("jn-dszx", "代收:jyj-bgs", None), t
+    assert t["dispatched_at"] == d.clock.now() < was["accept_due_at"] != t["accept_due_at"]
+    assert await d.db(lambda db: cases_of(db, t["id"])) == {("代收:jyj-bgs", was["accept_due_at"]): {
+        "start": was["dispatched_at"], "at": t["dispatched_at"], "signed": None, "stood_in": "jn-yyxx"}}
+    assert await d.db(live_against_replay) == ([], 1)
