@@ -45,11 +45,15 @@ def main() -> int:
         ref = time.perf_counter() - t0
         print(f"{n:,} tickets; reference (read every ticket's text): {ref:.2f} s")
         pending = [m.name for m in migrations.migrations.pending(db)]
-        if args.stand_in:
-            first = next((i for i, name in enumerate(pending) if name.startswith("m059")), len(pending))
+
+        def up_to(number: str) -> list[str]:
+            """Apply the pending migrations before `number`; what is left pending."""
+            first = next((i for i, name in enumerate(pending) if name.startswith(number)), len(pending))
             if first:
                 migrations.migrations.apply(db, stop_before=pending[first])
-            pending = pending[first:]
+            return pending[first:]
+        if args.stand_in:
+            pending = up_to("m059")
             t0 = time.perf_counter()
             with db.conn:
                 db.execute("UPDATE tickets SET response_unit = 'jyj-bgs', resolve_unit = 'jyj-bgs', stood_in = 1 "
@@ -57,10 +61,7 @@ def main() -> int:
                            "ORDER BY random() LIMIT ?)", [args.stand_in])
             print(f"marked {args.stand_in:,} tickets 代收 as before m059: {time.perf_counter() - t0:.1f} s")
         if args.departures:
-            first = next((i for i, name in enumerate(pending) if name.startswith("m066")), len(pending))
-            if first:
-                migrations.migrations.apply(db, stop_before=pending[first])
-            pending = pending[first:]
+            pending = up_to("m066")
             t0 = time.perf_counter()
             print(f"bounced {depart(db, args.departures):,} signed open tickets to the duty office as before m066: "
                   f"{time.perf_counter() - t0:.1f} s")

@@ -933,6 +933,36 @@ CITIZEN_LINK_OLD = {None: ("链接已过期", "查看链接7天内有效。请�
                     "en": ("Link expired", "A link works for 7 days. Send \"status {number}\" in the official "
                                            "account for a new one.")}
 
+# What the audit log's action codes (storage.websessions.audit) say on the 审计日志 page: a code, or its prefix
+# before ":" with the word after it (action:reply -> 办理：答复). A code not here shows as it is (never hidden).
+AUDIT_ACTIONS = {
+    "signin": "登录工作台", "signout": "退出工作台", "view": "查看留言", "view_attachments": "查看附件",
+    "view_audit": "查看审计日志", "action": "办理", "export": "导出", "template": "常用回复", "faq": "常见问题",
+    "unit:edit": "修改单位信息", "unit:items": "修改服务事项", "review:comment": "填写考评意见",
+    "review:delete": "删除考评意见", "survey:save": "保存评议问卷", "survey:day": "设定某日评议是否计入",
+    "staff:invite": "生成绑定码", "staff:bind": "绑定为工作人员", "staff:revoke": "撤销绑定码",
+    "staff:role": "修改角色", "staff:remove": "解除绑定", "staff:unfollow": "取消关注（解除绑定）",
+    "staff:refused": "人员变更被拒绝", "verify-rates:repair": "修复统计数据",
+}
+AUDIT_WORDS = {
+    "accept": "签收", "reply": "答复", "resolve": "办结", "bounce": "退回", "transfer": "转派",
+    "extension_request": "申请延期", "approve": "同意延期", "reject": "不同意延期", "supervise": "督办",
+    "urge": "催办", "note": "内部备注", "save": "保存", "delete": "删除", "retire": "停用", "restore": "恢复使用",
+    "review": "考评表", "tickets.csv": "留言（CSV）", "tickets.xlsx": "留言（Excel）", "rates.csv": "统计（CSV）",
+    "rates.xlsx": "统计（Excel）",
+}
+
+
+def audit_action(code: str) -> str:
+    """The 审计日志 page's words for an audit action code (AUDIT_ACTIONS)."""
+    if code in AUDIT_ACTIONS:
+        return AUDIT_ACTIONS[code]
+    head, _, word = code.partition(":")
+    if head in AUDIT_ACTIONS and word in AUDIT_WORDS:
+        return f"{AUDIT_ACTIONS[head]}：{AUDIT_WORDS[word]}"
+    return code
+
+
 # -- 群众评议 surveys (issue 13) --------------------------------------------------------------------------------
 SURVEY_INTRO = "【{title}】\n您正在评议：{unit}。共{total}题，约1分钟，评议结果只用于改进工作，不会告知学校您的身份。\n中途可随时离开，发送“评议”接着答。"
 SURVEY_RESUME = "欢迎回来！继续评议“{unit}”（{title}），从第{number}题接着答。"

@@ -1047,18 +1047,26 @@ def recredited(e: str = "e") -> str:
             f"AND json_extract(b.k, '$[4]') = {e}.unit_code AND json_extract(b.k, '$[4]') IS NOT json_extract(b.k, '$[0]') END)")
 
 
+def events_left(db: sqlite_utils.Database, fill: str) -> tuple[int, int] | None:
+    """The events a fill after start-up has not reached, as (scanned, mark): its two integrity_marks
+    `{fill}_scanned` and `{fill}_from`, every event id between them. None when it is done, or its migration is not
+    applied (the upgrade tests). Once done, never again: a connection asks until then (`db.fills_done`)."""
+    done = db.__dict__.setdefault("fills_done", set())
+    if fill in done:
+        return None
+    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN (?, ?)",
+                          [f"{fill}_scanned", f"{fill}_from"]))
+    if len(got) < 2:
+        return None
+    if got[f"{fill}_scanned"] >= got[f"{fill}_from"] - 1:
+        done.add(fill)
+        return None
+    return got[f"{fill}_scanned"], got[f"{fill}_from"]
+
+
 def recredit_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
-    """The events m060's look for older ratings of 代收 answers has not reached: (scanned, mark), every event id
-    between them; None when it is done (or never needed). Once done, never again: a connection asks until then."""
-    if getattr(db, "recredit_done", False):
-        return None
-    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN ('recredit_scanned', 'recredit_from')"))
-    if "recredit_scanned" not in got or "recredit_from" not in got:  # before m062 (the upgrade tests)
-        return None
-    if got["recredit_scanned"] >= got["recredit_from"] - 1:
-        db.recredit_done = True
-        return None
-    return got["recredit_scanned"], got["recredit_from"]
+    """The events m060's look for older ratings of 代收 answers (m062's fill) has not reached (events_left)."""
+    return events_left(db, "recredit")
 
 
 RECREDIT_EVENTS = 20_000  # events m062's look reads a time (a rowid range, on a reader)
@@ -1434,22 +1442,13 @@ RATING_REDOS_EVENTS = 5_000  # events the fill reads a time (a rowid range, on a
 
 
 def redone_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
-    """The events m071's fill has not reached: (scanned, mark); None when it is done (or before m071)."""
-    if getattr(db, "rating_redos_done", False):
-        return None
-    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
-                          "('rating_redos_scanned', 'rating_redos_from')"))
-    if len(got) < 2:
-        return None
-    if got["rating_redos_scanned"] >= got["rating_redos_from"] - 1:
-        db.rating_redos_done = True
-        return None
-    return got["rating_redos_scanned"], got["rating_redos_from"]
+    """The events m071's fill has not reached (events_left)."""
+    return events_left(db, "rating_redos")
 
 
 def redos_listed(db: sqlite_utils.Database) -> bool:
     """Whether rating_redos holds every 不满意 (m071 applied and its fill done): once true, true for good."""
-    return redone_range(db) is None and getattr(db, "rating_redos_done", False)
+    return redone_range(db) is None and "rating_redos" in db.__dict__.get("fills_done", ())
 
 
 def rating_redos_next(db: sqlite_utils.Database, events: int = RATING_REDOS_EVENTS) -> tuple[int, list[tuple]]:
@@ -1479,18 +1478,8 @@ KEPT_RESOLVED_EVENTS = 20_000  # events the fill reads a time (a rowid range, on
 
 
 def kept_resolved_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
-    """The events m067's fill has not reached: (scanned, mark), every event id between them; None when it is done
-    (or before m067). Once done, never again: a connection asks until then."""
-    if getattr(db, "kept_resolved_done", False):
-        return None
-    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
-                          "('kept_resolved_scanned', 'kept_resolved_from')"))
-    if len(got) < 2:
-        return None
-    if got["kept_resolved_scanned"] >= got["kept_resolved_from"] - 1:
-        db.kept_resolved_done = True
-        return None
-    return got["kept_resolved_scanned"], got["kept_resolved_from"]
+    """The events m067's fill has not reached (events_left)."""
+    return events_left(db, "kept_resolved")
 
 
 def kept_resolved_next(db: sqlite_utils.Database, events: int = KEPT_RESOLVED_EVENTS) -> tuple[int, list[list]]:
@@ -1552,8 +1541,8 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
     """record_case replayed over the ticket's events (case_ends, the one rule): the cases it keeps, by (unit,
     window) -> {start, at, action, signed, stood_in}; when the current case began (None: withdrawn, or nothing to
     go by); and the latest event id read. Each event carrying the KEPT record (m044) says the unit the 签收 part
-    counts for, its window and whose parts are 代收; the case's 签收 is the first accept since it began (as
-    verify-rates reads it). A change of dispatch alone, with neither holder nor 签收 unit moving, is not seen
+    counts for, its window and whose parts are 代收; the case's 签收 is the first accept since it began, from
+    the event that began it (someone of another unit signing begins its 代收 case; as verify-rates reads it). A change of dispatch alone, with neither holder nor 签收 unit moving, is not seen
     (the events do not carry dispatched_at): such a case is not kept."""
     was: dict[str, Any] | None = None
     cases: dict[tuple, dict] = {}
@@ -1567,10 +1556,11 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
             if record.get("unit_code") and to_state != "withdrawn":  # its dispatch: the first case begins
                 was, begun = {**record, "accepted_at": None}, at
             continue
-        if action == "accept" and was["accepted_at"] is None:
-            was["accepted_at"] = at
         after = {**was, **record}
         end = case_ends(was, after, to_state, at, begun)
+        # a 签收 is the case's the event leaves in place: someone of another unit signing begins its 代收 case
+        # signed (the case it ends was not signed by its unit), as transition writes accepted_at with the move
+        signs = action == "accept" and (end is not None or was["accepted_at"] is None)
         if end is not None:
             if end["kept"] and (end["unit"], end["window"]) not in cases:
                 cases[(end["unit"], end["window"])] = {"start": begun, "at": at, "action": action,
@@ -1579,40 +1569,37 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
                 return cases, None, last
             after["accepted_at"] = None
             begun = cases.get((credit(after)[0], after.get("accept_due_at")), {}).get("start", at)
+        if signs:
+            after["accepted_at"] = at
         was = after
     return cases, begun, last
 
 
 def cases_fill_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
-    """The events m070's fill has not reached: (scanned, mark); None when it is done (or before m070)."""
-    if getattr(db, "cases_fill_done", False):
-        return None
-    got = dict(db.execute("SELECT name, value FROM integrity_marks WHERE name IN "
-                          "('cases_fill_scanned', 'cases_fill_from')"))
-    if len(got) < 2:
-        return None
-    if got["cases_fill_scanned"] >= got["cases_fill_from"] - 1:
-        db.cases_fill_done = True
-        return None
-    return got["cases_fill_scanned"], got["cases_fill_from"]
+    """The events m070's fill has not reached (events_left)."""
+    return events_left(db, "cases_fill")
 
 
 def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS,
                     limit: int = CASES_FILL_TICKETS) -> tuple[int, list[list]]:
     """On a reader: the next range of the fill, as (the last event id looked at, [ticket id, its latest event id,
     what to write]) for the tickets a departure in it names (a 撤回, or an event whose KEPT record moved the
-    holder) whose kept cases or `response_since` are not what record_case would have written (cases_fix). The
-    range ends early at the `limit`th such ticket, so one write stays short."""
+    unit the 签收 part counts for) whose kept cases or `response_since` are not what record_case would have
+    written (cases_fix). The range ends early at the `limit`th such ticket, so one write stays short."""
     scanned, mark = cases_fill_range(db)
     upto = min(scanned + events, mark - 1)
     recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()
                 or (1 << 62,))[0]
     out, seen = [], set()
-    for eid, tid in db.execute(
-            "SELECT e.id, e.ticket_id FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = 'withdraw' "
-            "OR (e.kept IS NOT NULL AND json_extract(e.kept, '$[0]') IS NOT e.unit_code)) ORDER BY e.id",
-            [scanned, upto]).fetchall():
-        if tid in seen:
+    # a case ends where the unit the 签收 part counts for moves (case_ends): the holder, or only the part (代收
+    # signed by another unit, a stand-in taking over or giving back), so each record against the one before it
+    for eid, tid, action, now, was in db.execute(
+            "SELECT e.id, e.ticket_id, e.action, e.kept, (SELECT p.kept FROM ticket_events p INDEXED BY "
+            "ticket_events_ticket WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.kept IS NOT NULL "
+            "ORDER BY p.id DESC LIMIT 1) FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = "
+            "'withdraw' OR e.kept IS NOT NULL) ORDER BY e.id", [scanned, upto]).fetchall():
+        if tid in seen or (action != "withdraw" and (was is None or credit(dict(zip(KEPT, json.loads(now))))[0] ==
+                                                     credit(dict(zip(KEPT, json.loads(was))))[0])):
             continue
         seen.add(tid)
         fix = cases_fix(db, tid, recorded)

@@ -14,7 +14,8 @@ from handlers import dashboard, rates
 from storage import directory, tickets
 from tests.dialog import TZ
 from tests.test_dashboard_trend import trend_problems
-from tests.test_rates_oracle import free_port, play
+from tests.test_process import held_port
+from tests.test_rates_oracle import play
 
 
 def twice_rated(conn) -> tuple[int, int, int]:
@@ -37,12 +38,12 @@ def as_just_upgraded(conn) -> None:
     conn.execute("UPDATE integrity_marks SET value = (SELECT max(id) + 1 FROM ticket_events) "
                  "WHERE name = 'rating_redos_from'")
     conn.execute("UPDATE integrity_marks SET value = 0 WHERE name = 'rating_redos_scanned'")
-    conn.rating_redos_done = False
+    conn.__dict__.get("fills_done", set()).discard("rating_redos")
 
 
 @pytest.mark.parametrize("seed", [31, 40])  # seeds whose 不满意 are rated again (same week, later weeks), or not
 async def test_trend_from_counters_and_redone_tickets_equals_each_period_alone(seed, tmp_path):
-    async for world in play(seed, tmp_path, free_port(), "2026-09-28 09:00", "2026-11-21 00:00", "2026-12-01 10:00"):
+    async for world in play(seed, tmp_path, held_port(), "2026-09-28 09:00", "2026-11-21 00:00", "2026-12-01 10:00"):
         def check(conn):
             now = world.clock.now()
             assert tickets.redos_listed(conn)  # a new database: listed from the start, the counters' path read
@@ -57,7 +58,7 @@ async def test_trend_from_counters_and_redone_tickets_equals_each_period_alone(s
 
 
 async def test_trend_is_right_before_during_and_after_the_fill(tmp_path):
-    async for world in play(31, tmp_path, free_port(), "2026-09-28 09:00", "2026-11-21 00:00", "2026-12-01 10:00"):
+    async for world in play(31, tmp_path, held_port(), "2026-09-28 09:00", "2026-11-21 00:00", "2026-12-01 10:00"):
         def check(conn):
             now = world.clock.now()
             units = {u["code"]: u for u in directory.all_units(conn)}

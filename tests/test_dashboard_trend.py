@@ -10,7 +10,8 @@ from bot.app import DB
 from handlers import dashboard, digest, rates
 from storage import directory, tickets
 from tests.dialog import TZ
-from tests.test_rates_oracle import URUMQI, free_port, play
+from tests.test_process import held_port
+from tests.test_rates_oracle import URUMQI, play
 
 FIRST_TIME = {"first_rated", "first_satisfied"}
 
@@ -61,7 +62,7 @@ def trend_problems(conn, now: float) -> tuple[list[str], int, int]:
 @pytest.mark.parametrize("seed, first, last, read_at", [(11, "2026-11-02 09:00", "2026-11-28 00:00", "2026-12-01 10:00"),
                                                         (23, "2026-09-28 09:00", "2026-10-24 00:00", "2026-11-01 10:00")])
 async def test_the_trends_satisfaction_is_each_periods_own_rating_events(seed, first, last, read_at, tmp_path):
-    async for world in play(seed, tmp_path, free_port(), first, last, read_at):
+    async for world in play(seed, tmp_path, held_port(), first, last, read_at):
         problems, periods, rated = await world.app[DB].run(trend_problems, world.clock.now())
         assert periods > 200 and rated > 20  # many periods, ratings in them (a test over nothing proves nothing)
         assert not problems, "\n".join(problems[:40])

@@ -329,11 +329,52 @@ async def test_the_leader_sees_the_dashboard_and_the_audit_log_others_do_not(dia
         await s.get(f"/w/t/{number}")
         async with s.get("/w/audit") as resp:
             page = await resp.text()
-        assert "view" in page and number in page
+        assert "查看留言" in page and number in page and "导出：统计（Excel）" in page and "导出：统计（CSV）" in page
     async with browser(dialog) as s:
         await sign_in(dialog, s, FEES)
         async with s.get("/w/audit") as resp:
             assert resp.status == 404
+
+
+def test_every_audit_action_the_code_writes_has_words_on_the_audit_page():
+    """Each action code passed to storage.websessions.audit (directly or through the pages' write) reads as words on
+    审计日志 (texts.AUDIT_ACTIONS): a leader reads 修改角色, not staff:role. An f-string's head is looked up with its
+    words (texts.AUDIT_WORDS) where the page can know them."""
+    import ast
+    from pathlib import Path
+
+    from handlers import texts
+    root = Path(__file__).resolve().parents[1]
+    found: dict[str, str] = {}
+
+    def codes(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+        elif isinstance(node, ast.IfExp):
+            yield from codes(node.body)
+            yield from codes(node.orelse)
+        elif isinstance(node, ast.JoinedStr) and isinstance(node.values[0], ast.Constant):
+            yield node.values[0].value  # "action:" of f"action:{action}"
+    for path in [*root.glob("bot/**/*.py"), *root.glob("handlers/*.py"), *root.glob("storage/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            args = node.args
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "audit" and len(args) > 3:
+                action = args[3]
+            elif any(isinstance(a, ast.Attribute) and a.attr == "audit" for a in args[1:2]) and len(args) > 5:
+                action = args[5]  # write(request, websessions.audit, now, actor, action, ...)
+            else:
+                continue
+            for code in codes(action):
+                found[code] = f"{path.relative_to(root)}:{node.lineno}"
+    assert len(found) >= 20, found  # the scan sees the calls (signin, staff:role, action:, export: ...)
+    missing = {code: where for code, where in found.items()
+               if (code.rstrip(":") not in texts.AUDIT_ACTIONS if code.endswith(":")
+                   else texts.audit_action(code) == code)}
+    assert not missing, f"audit actions without words on the page: {missing}"
+    from bot.web.workbench import FORM_ACTIONS
+    assert not set(FORM_ACTIONS) - set(texts.AUDIT_WORDS)  # action:reply and the rest, each in words
 
 
 async def test_the_audit_log_cannot_be_rewritten(dialog):

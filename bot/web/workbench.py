@@ -885,7 +885,8 @@ async def audit_page(request: web.Request, v: Viewer) -> web.Response:
     before = _int(request.query.get("before"), 1, 2 ** 62)
     rows = await read(request, lambda db: websessions.audit_rows(db, ticket=ticket, before_id=before, limit=100))
     await write(request, websessions.audit, auth.now(request), v.openid, "view_audit", ticket, None, _ip(request))
-    items = [{**r, "when": _fmt(r["at"], tz, "%Y-%m-%d %H:%M:%S")} for r in rows]
+    items = [{**r, "when": _fmt(r["at"], tz, "%Y-%m-%d %H:%M:%S"), "words": texts.audit_action(r["action"])}
+             for r in rows]
     return _render("w_audit.html", request, await _context(request, v, items=items, ticket=ticket or "",
                                                            more=items[-1]["id"] if len(items) == 100 else None))
 
