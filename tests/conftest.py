@@ -200,8 +200,9 @@ async def running(app: web.Application, port: int | None = None):
     await runner.setup()
     try:
         if port is not None:
-            # reuse_port: the port may be held for this test by tests.test_process.held_port
-            await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
+            from tests.test_process import take_held
+            sock = take_held(port)  # a port held since it was chosen (held_port): served on that very socket
+            await (web.SockSite(runner, sock) if sock else web.TCPSite(runner, "127.0.0.1", port)).start()
         yield app
     finally:
         await runner.cleanup()

@@ -30,18 +30,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-_HELD: list[socket.socket] = []
+_HELD: dict[int, socket.socket] = {}
 
 
 def held_port() -> int:
-    """A port kept bound (not listening) by this process for as long as it runs, so no other process on a busy
-    machine can take it before a server in this process binds it with reuse_port (tests.conftest.running): under
-    load a port from free_port was taken in between once ('address already in use')."""
+    """A port this process keeps bound until a server in it serves on that very socket (tests.conftest.running
+    takes it: take_held), so no other process on a busy machine can take the port in between: under load a port
+    from free_port was taken so once ('address already in use'). Bound without SO_REUSEPORT, so nobody may share
+    it either (a reuse_port bind of the port by another test's server joined it once: 'bad signature')."""
     s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind(("127.0.0.1", 0))
-    _HELD.append(s)
-    return s.getsockname()[1]
+    port = s.getsockname()[1]
+    _HELD[port] = s
+    return port
+
+
+def take_held(port: int) -> socket.socket | None:
+    """The bound socket held_port keeps for `port`, handed over once (None: not held here)."""
+    return _HELD.pop(port, None)
 
 
 def write_config(tmp_path: Path, port: int, api_port: int) -> Path:
