@@ -44,17 +44,24 @@ async def test_a_late_ticket_open_at_a_months_end_stays_late_there_when_its_late
         (1, 0, 0, 0), december
 
 
+async def answered_again_in_december(d, openid: str, n: int) -> str:
+    """A fees complaint signed and answered in November, the answer rejected (不满意: redone), answered again on
+    12-02: its number."""
+    number = await file_ticket(d, openid, FEE.format(n=n), scene="school:jn-syxx", consent="1")
+    await talk(d, FEES, f"签收 {number}", expect="签收")
+    await talk(d, FEES, f"办结 {number} 已责成学校开具收据", expect="已办结")
+    await talk(d, openid, f"评价 {number} 3 收据还是没给", expect="重新办理")
+    d.advance(at("2026-12-02 10:00") - d.clock.now())
+    await talk(d, FEES, f"办结 {number} 收据已补开", expect="已办结")
+    return number
+
+
 async def test_both_answers_of_a_reviewed_ticket_stay_in_their_months(dialog):
     """Two answers rejected, each in its own month, then the bureau's review: each 办结 stays a 办结 of
     收费管理处 in its month (the November one in time, the redo in December past its new deadline), and each
     month's 满意率 keeps the 不满意 given in it. (November also ends with the redo open past its deadline.)"""
     d = dialog
-    number = await file_ticket(d, "o_t18_v", FEE.format(n=950), scene="school:jn-syxx", consent="1")
-    await talk(d, FEES, f"签收 {number}", expect="签收")
-    await talk(d, FEES, f"办结 {number} 已责成学校开具收据", expect="已办结")
-    await talk(d, "o_t18_v", f"评价 {number} 3 收据还是没给", expect="重新办理")
-    d.advance(at("2026-12-02 10:00") - d.clock.now())
-    await talk(d, FEES, f"办结 {number} 收据已补开", expect="已办结")
+    number = await answered_again_in_december(d, "o_t18_v", 950)
     await talk(d, "o_t18_v", f"评价 {number} 3 还是没有", expect="复核")
     assert (await d.db(tickets.get, number))["review"]
     for period, in_time, open_late in ((NOV, 1, 1), (DEC, 0, 0)):
@@ -167,12 +174,7 @@ async def test_a_months_trace_names_the_rating_given_in_it(dialog):
     from tests.dialog import LEADER
     from tests.test_web import sign_in
     d = dialog
-    number = await file_ticket(d, "o_t18_s", FEE.format(n=990), scene="school:jn-syxx", consent="1")
-    await talk(d, FEES, f"签收 {number}", expect="签收")
-    await talk(d, FEES, f"办结 {number} 已责成学校开具收据", expect="已办结")
-    await talk(d, "o_t18_s", f"评价 {number} 3 收据还是没给", expect="重新办理")
-    d.advance(at("2026-12-02 10:00") - d.clock.now())
-    await talk(d, FEES, f"办结 {number} 收据已补开", expect="已办结")
+    number = await answered_again_in_december(d, "o_t18_s", 990)
     await talk(d, "o_t18_s", f"评价 {number} 1", expect="感谢")
     async with aiohttp.ClientSession(base_url=str(d.session._base_url),
                                      cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
