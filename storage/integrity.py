@@ -36,7 +36,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT, columns_of, open_from
+from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT, columns_of, has_table, open_from, stood_in
 from storage.staff import insider_sql
 
 Key = tuple[int, str]  # (day, unit_code)
@@ -321,7 +321,7 @@ _KEPT_SQL = (
 # The 签收 cases kept with their units (m066) that began in the period, and the tickets whose current case began
 # there after their dispatch (response_since): each must be what the ticket's events say.
 _CASES_SQL = ("SELECT t.number, c.ticket_id, c.unit_code, c.dispatched_at, c.since, c.at, c.action, c.accept_due_at, "
-              "c.accepted_at FROM unit_cases c INDEXED BY unit_cases_start JOIN tickets t ON t.id = c.ticket_id "
+              "c.accepted_at, {stood} FROM unit_cases c INDEXED BY unit_cases_start JOIN tickets t ON t.id = c.ticket_id "
               "WHERE coalesce(c.since, c.dispatched_at) >= ? AND coalesce(c.since, c.dispatched_at) < ?")
 # A kept case an event names (m070: [unit, "case"] among what it wrote) must be there: deleted, its unit's month
 # would lose a 派发 (a late one: its 响应率 would rise) with nothing else to show it.
@@ -347,11 +347,14 @@ def _event_at(db: sqlite_utils.Database, ticket_id: int, at: float, actions: tup
 
 
 def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dispatched: float,
-                 since: float | None, at: float, action: str, window: float | None, signed: float | None) -> bool:
+                 since: float | None, at: float, action: str, window: float | None, signed: float | None,
+                 stood: str | None, unfilled: bool = False) -> bool:
     """Whether the event `ended` ended this kept case as the record says it was. The case began at the last
     event before it that moved the 签收 part to another unit (storage.tickets.record_case's rule; the creation's
-    record else): at the case's start; the record just before `ended` names its unit and window; its 签收 is the
-    first accept since it began (a redo keeps the first), or none and its window was over or a day's end passed."""
+    record else): at the case's start; the record just before `ended` names its unit and window, and the holder
+    whose 代收 it was (`stood`, m070: its 代收 N件; `unfilled`: a case before m070 its fill has not reached, which
+    may have none yet); its 签收 is the first accept since it began (a redo keeps the first), or none and its
+    window was over or a day's end passed."""
     began, was, before = None, None, None
     for eid, eat, kept_ in db.execute("SELECT id, at, kept FROM ticket_events INDEXED BY ticket_events_ticket "
                                       "WHERE ticket_id = ? AND kept IS NOT NULL AND id < ? ORDER BY id", [tid, ended]):
@@ -365,6 +368,9 @@ def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dis
     # (from the event that began it: a 签收 by someone of another unit begins a case of its 代收 account)
     first = db.execute("SELECT at FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? AND id >= ? "
                        "AND id < ? AND action = 'accept' ORDER BY id LIMIT 1", [tid, began[0], ended]).fetchone()
+    holder = was["unit_code"] if stood_in(was) else None  # (case_ends' rule)
+    if stood != holder and not (stood is None and unfilled):
+        return False
     # unsigned inside its window: kept only once a day's end had counted it with the unit
     return (was["response_unit"] or was["unit_code"]) == unit and _same(was["accept_due_at"], window) and \
         _same(signed, first[0] if first else None) and not (signed is None and window is not None and window >= at
@@ -376,21 +382,93 @@ def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[
     签收 part counted for and its window (KEPT); its 派发 an assign or transfer, its 签收 an accept, its start
     after the dispatch an event of the ticket's. A current case's `response_since` must be an event's moment
     and the trigger-kept index must hold it."""
-    if not columns_of(db, "unit_cases"):
+    have = columns_of(db, "unit_cases")
+    if not have:
         return set()
     out = set()
-    for number, tid, *case in db.execute(_CASES_SQL, [start, end]):
+    marks = _marks(db)
+    for number, tid, *case in db.execute(_CASES_SQL.format(stood="c.stood_in" if "stood_in" in have else "NULL"),
+                                         [start, end]):
         # (a ticket passed on twice in one second has two such events: the case must be one's)
         ends = [e for (e,) in db.execute("SELECT id FROM ticket_events INDEXED BY ticket_events_ticket WHERE "
                                          "ticket_id = ? AND abs(at - ?) < 0.001 AND action = ?",
                                          [tid, case[3], case[4]])]
-        if not any(_case_backed(db, tid, ended, *case) for ended in ends):
+        if not any(_case_backed(db, tid, ended, *case, unfilled="stood_in" not in have or not _fill_reached(
+                marks, ended)) for ended in ends):
             out.add((number, "case"))
     out.update((number, "case") for (number,) in db.execute(_CASES_NAMED_SQL, [start, end]))
+    out.update(_departed_cases_disagree(db, start, end, marks))
     for number, tid, since, kept_since in db.execute(_BEGUN_SQL, [start, end]):
         if not _same(since, kept_since) or _event_at(db, tid, since) is None:
             out.add((number, "response_since"))
     return out
+
+
+def _marks(db: sqlite_utils.Database) -> dict[str, int]:
+    return dict(db.execute("SELECT name, value FROM integrity_marks"))
+
+
+def _fill_reached(marks: dict[str, int], event: int) -> bool:
+    """Whether m070 has kept the cases ended by `event` as record_case would: written by code that names them
+    (m070's mark and after), or reached by its fill after start-up."""
+    return event >= marks.get("cases_fill_from", 0) or event <= marks.get("cases_fill_scanned", 0)
+
+
+def _departed_cases_disagree(db: sqlite_utils.Database, start: float, end: float,
+                             marks: dict[str, int]) -> set[tuple[str, str]]:
+    """The 签收 cases ended in [start, end) by a departure before m070 (no event names them: m070's fill kept
+    them, or code between m066 and m070) must be in unit_cases as the replay of their ticket's events says
+    (storage.tickets.cases_from_events, case_ends' rule, as the fill wrote them): the unit and window, its start,
+    end, 签收 and the holder whose 代收 it was. A deleted one, its month would lose a 派发; a changed one, move it
+    or its 响应. The tickets are those m072 lists as departed in the period (its index range), each replayed
+    over its own events: the cost follows the period's departures, never the history. A departure m072's fill or
+    m070's has not reached yet is not checked; nor a ticket whose history began before m044 (no record)."""
+    if not has_table(db, "case_departures") or "cases_fill_from" not in marks:
+        return set()
+    from storage.tickets import cases_from_events
+    recorded = marks.get("events_record_from", 1 << 62)
+    out = set()
+    for tid, number, kind in db.execute(
+            "SELECT DISTINCT d.ticket_id, t.number, t.kind FROM case_departures d INDEXED BY case_departures_at "
+            "JOIN tickets t ON t.id = d.ticket_id WHERE d.at >= ? AND d.at < ? AND d.event_id < ?",
+            [start, end, marks["cases_fill_from"]]).fetchall():
+        first = db.execute("SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ?",
+                           [tid]).fetchone()[0]
+        if kind == "praise" or first is None or first < recorded:
+            continue
+        cases = cases_from_events(db, tid)[0]
+        have = {(r[0], r[1]): r[2:] for r in db.execute(
+            "SELECT unit_code, accept_due_at, coalesce(since, dispatched_at), at, accepted_at, stood_in FROM "
+            "unit_cases INDEXED BY unit_cases_ticket WHERE ticket_id = ?", [tid])}
+        for key, c in cases.items():
+            if not (start <= c["at"] < end) or c["event"] >= marks["cases_fill_from"] or \
+                    not _fill_reached(marks, c["event"]):
+                continue
+            row = have.get(key)
+            if row is None or not all(_same(a, b) for a, b in zip(row, (c["start"], c["at"], c["signed"],
+                                                                       c["stood_in"]))):
+                out.add((number, "case"))
+    return out
+
+
+# m071: rating_redos lists each 不满意 (reopen, review) and each rating after one, as its event says; the trend's
+# earlier 满意率 reads it (handlers.rates.for_periods). Each row of the period must be its event's (a forged or
+# changed row: no such event, or one it does not list), and each such event of the period must have its row (a
+# deleted one): written by m071's trigger from its mark on, by its fill before it as far as the fill has come.
+_REDO_EVENT = ("(e.action IN ('reopen', 'review') OR e.action = 'rate' AND EXISTS (SELECT 1 FROM ticket_events p "
+               "INDEXED BY ticket_events_ticket WHERE p.ticket_id = e.ticket_id AND p.id < e.id "
+               "AND p.action IN ('reopen', 'review')))")
+_REDOS_SQL = (
+    ("SELECT coalesce(t.number, '#' || r.ticket_id) FROM rating_redos r INDEXED BY rating_redos_at "
+     "LEFT JOIN ticket_events e ON e.id = r.event_id LEFT JOIN tickets t ON t.id = r.ticket_id "
+     "WHERE r.at >= ? AND r.at < ? AND NOT (e.id IS NOT NULL AND e.ticket_id = r.ticket_id AND e.at = r.at "
+     f"AND r.redo = (e.action != 'rate') AND e.unit_code IS r.unit_code AND {_REDO_EVENT})"),
+    ("SELECT t.number FROM ticket_events e INDEXED BY ticket_events_rating JOIN tickets t ON t.id = e.ticket_id "
+     "WHERE e.at >= ? AND e.at < ? AND e.action IN ('rate', 'reopen', 'review') "
+     "AND (e.id >= (SELECT value FROM integrity_marks WHERE name = 'rating_redos_from') "
+     "OR e.id <= (SELECT value FROM integrity_marks WHERE name = 'rating_redos_scanned')) "
+     f"AND {_REDO_EVENT} AND NOT EXISTS (SELECT 1 FROM rating_redos r WHERE r.event_id = e.id)"),
+)
 
 
 def _since_counts(since: float | None, due: float, dispatched: float | None) -> float | None:
@@ -450,4 +528,7 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
         for sql in _KEPT_SQL:
             seen.update((r[0], "kept_resolved") for r in db.execute(sql, [start, end]))
     seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
+    if has_table(db, "rating_redos"):  # m071
+        for sql in _REDOS_SQL:
+            seen.update((r[0], "rating_redo") for r in db.execute(sql, [start, end]))
     return [{"number": n, "what": w} for n, w in sorted(seen)]

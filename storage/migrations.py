@@ -1479,3 +1479,23 @@ def m071_rating_redos(db: sqlite_utils.Database) -> None:
           "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'rating_redos_from', coalesce(max(id), 0) + 1 "
           "FROM ticket_events",
           "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('rating_redos_scanned', 0)")
+
+
+@migrations()
+def m072_case_departures(db: sqlite_utils.Database) -> None:
+    """trust21: the 签收 cases kept for departures before m070 (m070's fill) are named by no event, so verify-rates
+    could not see one deleted. `case_departures` lists those departures by time (storage.tickets.departures: a
+    撤回, or a move of the unit the 签收 part counts for): verify-rates replays the events of the tickets that
+    departed in the period asked (storage.integrity). Append-only, as the events it is taken from. Filled after
+    start-up (job upgrade-fill: events from `case_departures_scanned` to m070's mark); a database begun after
+    m070 has nothing to fill. Nothing walks the history here: a table and two marks."""
+    _exec(db, "CREATE TABLE IF NOT EXISTS case_departures (event_id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL, "
+              "at REAL NOT NULL)",
+          "CREATE INDEX IF NOT EXISTS case_departures_at ON case_departures(at)",
+          """CREATE TRIGGER IF NOT EXISTS case_departures_no_update BEFORE UPDATE ON case_departures
+             BEGIN SELECT RAISE(ABORT, 'case_departures is append-only'); END""",
+          """CREATE TRIGGER IF NOT EXISTS case_departures_no_delete BEFORE DELETE ON case_departures
+             BEGIN SELECT RAISE(ABORT, 'case_departures is append-only'); END""",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'case_departures_from', coalesce((SELECT value "
+          "FROM integrity_marks WHERE name = 'cases_fill_from'), 1)",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('case_departures_scanned', 0)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from typing import Any
+from typing import Any, Iterator
 
 import sqlite_utils
 
@@ -1539,7 +1539,7 @@ CASES_FILL_TICKETS = 50     # tickets a write at most (a burst of departures is 
 
 def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[tuple, dict], float | None, int]:
     """record_case replayed over the ticket's events (case_ends, the one rule): the cases it keeps, by (unit,
-    window) -> {start, at, action, signed, stood_in}; when the current case began (None: withdrawn, or nothing to
+    window) -> {start, at, action, signed, stood_in, event (the one that ended it)}; when the current case began (None: withdrawn, or nothing to
     go by); and the latest event id read. Each event carrying the KEPT record (m044) says the unit the 签收 part
     counts for, its window and whose parts are 代收; the case's 签收 is the first accept since it began, from
     the event that began it (someone of another unit signing begins its 代收 case; as verify-rates reads it). A change of dispatch alone, with neither holder nor 签收 unit moving, is not seen
@@ -1564,7 +1564,8 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
         if end is not None:
             if end["kept"] and (end["unit"], end["window"]) not in cases:
                 cases[(end["unit"], end["window"])] = {"start": begun, "at": at, "action": action,
-                                                       "signed": end["signed"], "stood_in": end["stood_in"]}
+                                                       "signed": end["signed"], "stood_in": end["stood_in"],
+                                                       "event": eid}
             if to_state == "withdrawn":
                 return cases, None, last
             after["accepted_at"] = None
@@ -1591,15 +1592,8 @@ def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS,
     recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()
                 or (1 << 62,))[0]
     out, seen = [], set()
-    # a case ends where the unit the 签收 part counts for moves (case_ends): the holder, or only the part (代收
-    # signed by another unit, a stand-in taking over or giving back), so each record against the one before it
-    for eid, tid, action, now, was in db.execute(
-            "SELECT e.id, e.ticket_id, e.action, e.kept, (SELECT p.kept FROM ticket_events p INDEXED BY "
-            "ticket_events_ticket WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.kept IS NOT NULL "
-            "ORDER BY p.id DESC LIMIT 1) FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = "
-            "'withdraw' OR e.kept IS NOT NULL) ORDER BY e.id", [scanned, upto]).fetchall():
-        if tid in seen or (action != "withdraw" and (was is None or credit(dict(zip(KEPT, json.loads(now))))[0] ==
-                                                     credit(dict(zip(KEPT, json.loads(was))))[0])):
+    for eid, tid, _ in departures(db, scanned, upto):
+        if tid in seen:
             continue
         seen.add(tid)
         fix = cases_fix(db, tid, recorded)
@@ -1608,6 +1602,21 @@ def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS,
             if len(out) >= limit:
                 return eid, out
     return upto, out
+
+
+def departures(db: sqlite_utils.Database, after: int, upto: int) -> Iterator[tuple[int, int, float]]:
+    """The events with id in (after, upto] where a 签收 case may end (case_ends), as (event id, ticket, at): a 撤回,
+    or an event whose KEPT record moved the unit the 签收 part counts for (the holder, or only the part: 代收 signed
+    by another unit, a stand-in taking over or giving back), each record against the one before it. One rowid
+    range; what m070's fill replays and m072's list of them keeps (verify-rates: storage.integrity)."""
+    for eid, tid, at, action, now, was in db.execute(
+            "SELECT e.id, e.ticket_id, e.at, e.action, e.kept, (SELECT p.kept FROM ticket_events p INDEXED BY "
+            "ticket_events_ticket WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.kept IS NOT NULL "
+            "ORDER BY p.id DESC LIMIT 1) FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = "
+            "'withdraw' OR e.kept IS NOT NULL) ORDER BY e.id", [after, upto]).fetchall():
+        if action == "withdraw" or (was is not None and credit(dict(zip(KEPT, json.loads(now))))[0] !=
+                                    credit(dict(zip(KEPT, json.loads(was))))[0]):
+            yield eid, tid, at
 
 
 def cases_fix(db: sqlite_utils.Database, tid: int, recorded: int) -> tuple[int, dict] | None:
@@ -1666,3 +1675,30 @@ def cases_fill_store(db: sqlite_utils.Database, upto: int, found: list[list]) ->
                             [fix["response_since"], tid, fix["response_since"]]).rowcount
     db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'cases_fill_scanned' AND value < ?", [upto, upto])
     return n
+
+
+# -- m072's fill after start-up: the departures before m070, by time (trust21) ----------------------------------
+
+CASE_DEPARTURES_EVENTS = 20_000  # events the fill reads a time (a rowid range, on a reader)
+
+
+def case_departures_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The events m072's fill has not reached (events_left): those before m070's mark."""
+    return events_left(db, "case_departures")
+
+
+def case_departures_next(db: sqlite_utils.Database, events: int = CASE_DEPARTURES_EVENTS
+                         ) -> tuple[int, list[tuple[int, int, float]]]:
+    """On a reader: the next range of the fill, as (the last event id looked at, its departures). Events never
+    change, so what it finds stays true."""
+    scanned, mark = case_departures_range(db)
+    upto = min(scanned + events, mark - 1)
+    return upto, list(departures(db, scanned, upto))
+
+
+def case_departures_store(db: sqlite_utils.Database, upto: int, found: list[tuple[int, int, float]]) -> int:
+    """On the writer, one short write: the departures case_departures_next found, and how far the fill has come."""
+    db.conn.executemany("INSERT OR IGNORE INTO case_departures (event_id, ticket_id, at) VALUES (?, ?, ?)", found)
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'case_departures_scanned' AND value < ?",
+               [upto, upto])
+    return len(found)

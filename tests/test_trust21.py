@@ -1,0 +1,212 @@
+"""trust21: verify-rates sees what feeds a unit's review and no event names. The 签收 cases kept for departures
+before m070 (its back-fill) are checked by replaying the events of the tickets that departed in the period (m072
+lists those departures by time); m071's rating_redos (the trend's 满意率 of earlier periods) against the rating
+events it is derived from. A deleted or changed row is named (exit 1), nothing is repaired; untouched data gives
+no finding."""
+from __future__ import annotations
+
+import pytest
+
+from storage import integrity, migrations, tickets
+from tests.dialog import TZ, at
+from tests.rates_check import before_m059
+from tests.test_trust19 import NOBODY, NOV, OCT, _fill, _old_history, _other_fills
+
+
+def _departures_filled(db) -> int:
+    n = 0
+    while tickets.case_departures_range(db) is not None:
+        n += tickets.case_departures_store(db, *tickets.case_departures_next(db, 3))
+    return n
+
+
+def _upgraded(tmp_path):
+    """trust19's history before m066 (two October tickets of 收费管理处, one 转派ed and one 退回ed on 11-05),
+    upgraded, m070's fill and m072's run: two back-filled kept cases, each ended in November."""
+    db = before_m059(tmp_path / "t.db", NOBODY, "m066_unit_cases")
+    db.execute("INSERT INTO units (code, name, kind, parent) VALUES ('jyj-sfc', '收费管理处', 'office', 'jyj')")
+    t1, t2 = _old_history(db)
+    migrations.migrate(db)
+    _other_fills(db)
+    _fill(db)
+    assert _departures_filled(db) == 2  # the 转派 and the 退回 (m072's list, from the events)
+    db.conn.commit()
+    return db, t1, t2
+
+
+def _id(db, number: str) -> int:
+    return db.execute("SELECT id FROM tickets WHERE number = ?", [number]).fetchone()[0]
+
+
+def _found(db, period) -> set[tuple[str, str]]:
+    return {(f["number"], f["what"]) for f in integrity.against_events(db, *period)}
+
+
+CHANGES = {
+    "deleted": "DELETE FROM unit_cases WHERE ticket_id = ?",
+    # its 签收 gone: 响应率 of October falls (and October's check, by its start, sees it too)
+    "unsigned": "UPDATE unit_cases SET accepted_at = NULL WHERE ticket_id = ?",
+    # moved to another month: October loses its 派发, which the check of October cannot see (the row is gone from it)
+    "moved": "UPDATE unit_cases SET dispatched_at = dispatched_at - 20 * 86400 WHERE ticket_id = ?",
+    "stood_in": "UPDATE unit_cases SET stood_in = 'jn-yyxx' WHERE ticket_id = ?",
+    "window": "UPDATE unit_cases SET accept_due_at = accept_due_at + 86400 WHERE ticket_id = ?",
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_back_filled_case_deleted_or_changed_is_found_in_the_month_of_its_departure(tmp_path, change):
+    """Untouched: no finding in October or November. A kept case the fill wrote (no event names it) deleted or
+    changed: November's check (the month it ended) names its ticket, the other ticket stays clean."""
+    db, t1, t2 = _upgraded(tmp_path)
+    assert db.execute("SELECT count(*) FROM unit_cases").fetchone()[0] == 2
+    for p in (OCT, NOV):
+        assert _found(db, p) == set()
+    db.execute(CHANGES[change], [_id(db, t1)])
+    db.conn.commit()
+    assert _found(db, NOV) == {(t1, "case")}
+    if change in ("unsigned", "stood_in", "window"):  # still begun in October: its check, by the case's start
+        assert _found(db, OCT) == {(t1, "case")}
+
+
+def test_until_m070s_fill_reaches_a_departure_its_missing_case_is_no_finding(tmp_path):
+    """Before m070's fill has kept a ticket's cases, the ticket reads as before m066 (no case): not a deletion."""
+    db = before_m059(tmp_path / "t.db", NOBODY, "m066_unit_cases")
+    db.execute("INSERT INTO units (code, name, kind, parent) VALUES ('jyj-sfc', '收费管理处', 'office', 'jyj')")
+    _old_history(db)
+    migrations.migrate(db)
+    _other_fills(db)
+    _departures_filled(db)
+    assert db.execute("SELECT count(*) FROM unit_cases").fetchone()[0] == 0
+    assert _found(db, NOV) == set()
+    _fill(db)
+    assert _found(db, NOV) == set()
+
+
+def test_the_departures_list_is_append_only_and_empty_on_a_new_database(tmp_path):
+    import sqlite3
+
+    import sqlite_utils
+    db, t1, _ = _upgraded(tmp_path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM case_departures")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE case_departures SET at = 0")
+    new = sqlite_utils.Database(tmp_path / "new.db")
+    migrations.migrate(new)
+    assert tickets.case_departures_range(new) is None
+
+
+def test_verify_rates_names_a_deleted_back_filled_case_exits_1_and_repairs_nothing(tmp_path, capsys):
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    db, t1, t2 = _upgraded(tmp_path)
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "t.db")))
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    db.execute("DELETE FROM unit_cases WHERE ticket_id = ?", [_id(db, t2)])
+    db.conn.commit()
+    before = db.execute("SELECT * FROM unit_cases ORDER BY id").fetchall()
+    days = db.execute("SELECT * FROM unit_days ORDER BY day, unit_code").fetchall()
+    code = main(["verify-rates", "--period", "2026-11", "--repair", "--config", config])
+    out = capsys.readouterr().out
+    assert code == 1 and t2 in out and "转出前保留的派发与签收记录与操作记录不符" in out and t1 not in out, out
+    assert db.execute("SELECT * FROM unit_cases ORDER BY id").fetchall() == before
+    assert db.execute("SELECT * FROM unit_days ORDER BY day, unit_code").fetchall() == days
+
+
+# -- (b) rating_redos -----------------------------------------------------------------------------------------
+
+def _rated_twice(tmp_path):
+    """A November ticket of 收费管理处: answered, 不满意 (redo), answered again, 满意; another answered and 满意 at
+    once (no redo: not listed). rating_redos as m071's trigger writes it: the 不满意 and the rating after it."""
+    import sqlite_utils
+    db = sqlite_utils.Database(tmp_path / "r.db")
+    migrations.migrate(db)
+    for code, name, kind, parent in (("jyj", "市教育局", "bureau", None), ("jyj-bgs", "值班室", "office", "jyj"),
+                                     ("jyj-sfc", "收费管理处", "office", "jyj")):
+        db.execute("INSERT INTO units (code, name, kind, parent) VALUES (?, ?, ?, ?)", [code, name, kind, parent])
+    made = []
+    for n, redo in ((1, True), (2, False)):
+        t = tickets.create(db, openid=f"o_t21_{n}", kind="complaint", category="fees", unit_code="jyj-sfc",
+                           school_code=None, text="x", attachments=[], contact_phone=None, anonymous=False,
+                           routing={}, now=at("2026-11-02 10:00"), due_at=at("2026-11-20 10:00"), tz=TZ,
+                           accept_due_at=at("2026-11-03 10:00"))
+        t = tickets.transition(db, t, "accepted", "o_sfc", at("2026-11-02 11:00"), "accept", accepted_by="o_sfc",
+                               accepted_at=at("2026-11-02 11:00"))
+        t = tickets.transition(db, t, "resolved", "o_sfc", at("2026-11-05 10:00"), "resolve", "已处理",
+                               resolution="已处理", resolved_at=at("2026-11-05 10:00"))
+        if redo:
+            t = tickets.transition(db, t, "reopened", t["openid"], at("2026-11-06 10:00"), "reopen", "不满意",
+                                   rating=3, rated_at=at("2026-11-06 10:00"), reopens=1, resolved_at=None,
+                                   due_at=at("2026-11-16 10:00"), rated_unit="jyj-sfc")
+            t = tickets.transition(db, t, "accepted", "o_sfc", at("2026-11-06 11:00"), "accept",
+                                   accepted_by="o_sfc", accepted_at=t["accepted_at"])
+            t = tickets.transition(db, t, "resolved", "o_sfc", at("2026-11-09 10:00"), "resolve", "已重新处理",
+                                   resolution="已重新处理", resolved_at=at("2026-11-09 10:00"))
+        t = tickets.transition(db, t, "closed", t["openid"], at("2026-11-10 10:00"), "rate", "满意", rating=1,
+                               rated_at=at("2026-11-10 10:00"), rated_unit="jyj-sfc", closed_at=at("2026-11-10 10:00"),
+                               close_reason="rated")
+        made.append(t["number"])
+    db.conn.commit()
+    return db, made[0], made[1]
+
+
+REDO_CHANGES = {
+    "deleted": ("DELETE FROM rating_redos WHERE redo = 0", "first"),
+    "deleted_redo": ("DELETE FROM rating_redos WHERE redo = 1", "first"),
+    # the 不满意 made a plain rating: the trend would count it satisfied
+    "redo_flipped": ("UPDATE rating_redos SET redo = 0 WHERE redo = 1", "first"),
+    "unit_changed": ("UPDATE rating_redos SET unit_code = 'jyj-bgs' WHERE redo = 1", "first"),
+    # a row for the other ticket's own rating (no 不满意 before it): forged
+    "forged": ("INSERT INTO rating_redos (event_id, ticket_id, at, redo, unit_code) SELECT id, ticket_id, at, 1, "
+               "unit_code FROM ticket_events WHERE action = 'rate' AND ticket_id = (SELECT id FROM tickets WHERE "
+               "number = ?)", "second"),
+    "no_event": ("INSERT INTO rating_redos (event_id, ticket_id, at, redo, unit_code) SELECT 9999, ticket_id, "
+                 "at + 60, 1, unit_code FROM rating_redos WHERE redo = 1", "first"),
+}
+
+
+@pytest.mark.parametrize("change", list(REDO_CHANGES))
+def test_rating_redos_deleted_changed_or_forged_is_found(tmp_path, change):
+    db, first, second = _rated_twice(tmp_path)
+    assert db.execute("SELECT redo FROM rating_redos ORDER BY event_id").fetchall() == [(1,), (0,)]
+    assert _found(db, NOV) == set()
+    sql, who = REDO_CHANGES[change]
+    db.execute(sql, [second] if "?" in sql else [])
+    db.conn.commit()
+    assert _found(db, NOV) == {(first if who == "first" else second, "rating_redo")}
+
+
+def test_rating_redos_the_fill_wrote_are_checked_once_it_reached_them(tmp_path):
+    """As if the history were before m071: nothing listed and the fill not run, no finding (the trend reads the
+    events meanwhile); the fill run, the same check as for the trigger's rows."""
+    db, first, _ = _rated_twice(tmp_path)
+    with db.conn:
+        db.execute("DELETE FROM rating_redos")
+        db.execute("UPDATE integrity_marks SET value = (SELECT max(id) + 1 FROM ticket_events) "
+                   "WHERE name = 'rating_redos_from'")
+        db.execute("UPDATE integrity_marks SET value = 0 WHERE name = 'rating_redos_scanned'")
+    db.__dict__.pop("fills_done", None)
+    assert _found(db, NOV) == set()
+    while tickets.redone_range(db) is not None:
+        tickets.rating_redos_store(db, *tickets.rating_redos_next(db, 3))
+    assert db.execute("SELECT count(*) FROM rating_redos").fetchone()[0] == 2
+    assert _found(db, NOV) == set()
+    db.execute("DELETE FROM rating_redos WHERE redo = 1")
+    assert _found(db, NOV) == {(first, "rating_redo")}
+
+
+def test_the_new_checks_read_index_ranges_only(tmp_path):
+    """Each statement of the two checks searches an index (the period's range, or one ticket's events), none
+    scans a table: their cost follows the period, never the years of history."""
+    db, _, _ = _upgraded(tmp_path)
+    seen: list[tuple[str, list]] = []
+    db._tracer = lambda sql, params: seen.append((sql, list(params or ())))
+    integrity._departed_cases_disagree(db, *NOV, integrity._marks(db))
+    db._tracer = None
+    statements = [(sql, p) for sql, p in seen if "integrity_marks" not in sql]
+    statements += [(sql, [*NOV]) for sql in integrity._REDOS_SQL]
+    assert len(statements) >= 5
+    for sql, params in statements:
+        plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (sql, plan)
