@@ -1499,3 +1499,16 @@ def m072_case_departures(db: sqlite_utils.Database) -> None:
           "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'case_departures_from', coalesce((SELECT value "
           "FROM integrity_marks WHERE name = 'cases_fill_from'), 1)",
           "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('case_departures_scanned', 0)")
+    # m070's fill before this version took m059's renaming of a stand-in's own code into its 代收 account (a
+    # `recredit` event) for a move: it kept a case for the bare code (counted in the stand-in's own rates) ended at
+    # the upgrade, and began the ticket's case again then. No change ends a case so: those rows go, and each such
+    # ticket's cases are derived again by the replay as it reads a rename now (storage.tickets.RENAMES). A few
+    # tickets (open and 代收 at m059); unit_cases holds only the kept cases.
+    from storage import tickets as tickets_
+    recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()
+                or (1 << 62,))[0]
+    for (tid,) in db.execute("SELECT DISTINCT ticket_id FROM unit_cases WHERE action = 'recredit'").fetchall():
+        db.execute("DELETE FROM unit_cases WHERE ticket_id = ? AND action = 'recredit'", [tid])
+        fix = tickets_.cases_fix(db, tid, recorded)
+        if fix is not None:
+            tickets_.cases_fill_store(db, 0, [[tid, *fix]])

@@ -1537,6 +1537,12 @@ CASES_FILL_EVENTS = 20_000  # events the fill reads a time (a rowid range, on a 
 CASES_FILL_TICKETS = 50     # tickets a write at most (a burst of departures is many in one range of events)
 
 
+# Events that rename whose a part is, moving nothing: m059/m061's `recredit` (a stand-in's own code in an old
+# credit column made its 代收 account, by UPDATE, no record_case). A 签收 case goes on under the new name: the
+# replay (cases_from_events), its list of departures and verify-rates' check of a case's start read it so.
+RENAMES = ("recredit",)
+
+
 def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[tuple, dict], float | None, int]:
     """record_case replayed over the ticket's events (case_ends, the one rule): the cases it keeps, by (unit,
     window) -> {start, at, action, signed, stood_in, event (the one that ended it)}; when the current case began (None: withdrawn, or nothing to
@@ -1552,6 +1558,9 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
             "WHERE ticket_id = ? ORDER BY id", [ticket_id]):
         last = eid
         record = dict(zip(KEPT, json.loads(kept_))) if kept_ else {}
+        if action in RENAMES:  # the same case under its new name (no record_case ran)
+            was = {**was, **record} if was is not None else None
+            continue
         if was is None:
             if record.get("unit_code") and to_state != "withdrawn":  # its dispatch: the first case begins
                 was, begun = {**record, "accepted_at": None}, at
@@ -1614,6 +1623,8 @@ def departures(db: sqlite_utils.Database, after: int, upto: int) -> Iterator[tup
             "ticket_events_ticket WHERE p.ticket_id = e.ticket_id AND p.id < e.id AND p.kept IS NOT NULL "
             "ORDER BY p.id DESC LIMIT 1) FROM ticket_events e WHERE e.id > ? AND e.id <= ? AND (e.action = "
             "'withdraw' OR e.kept IS NOT NULL) ORDER BY e.id", [after, upto]).fetchall():
+        if action in RENAMES:
+            continue
         if action == "withdraw" or (was is not None and credit(dict(zip(KEPT, json.loads(now))))[0] !=
                                     credit(dict(zip(KEPT, json.loads(was))))[0]):
             yield eid, tid, at

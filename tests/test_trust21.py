@@ -210,3 +210,65 @@ def test_the_new_checks_read_index_ranges_only(tmp_path):
     for sql, params in statements:
         plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
         assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (sql, plan)
+
+
+# -- (c) found on the way: m059's rename read as a move by m070's back-fill -----------------------------------
+
+def _open_stand_in_before_m059(tmp_path, stop_before: str | None = None):
+    """Old code (before m059): the duty office stands in for 育英小学 (nobody bound) on 11-02, written with its own
+    code, and signs it at once; the ticket is still open when the upgrade renames the part its 代收 account."""
+    from tests.rates_check import nov
+    db = before_m059(tmp_path / "s.db", NOBODY)
+    t = tickets.create(db, openid="o_t21_s", kind="complaint", category="burden", unit_code=NOBODY,
+                       school_code=NOBODY, text="x", attachments=[], contact_phone=None, anonymous=False, routing={},
+                       now=nov(2), due_at=nov(10), tz=TZ, accept_due_at=nov(3))
+    t = tickets.transition(db, t, "assigned", "system", nov(2), "unattended", "无人绑定，已转值班室。", unattended=1,
+                           response_unit="jyj-bgs", resolve_unit="jyj-bgs", stood_in=1)
+    tickets.transition(db, t, "accepted", "o_duty", nov(2, 11), "accept", accepted_by="o_duty",
+                       accepted_at=nov(2, 11))
+    if stop_before:
+        migrations.migrations.apply(db, stop_before=stop_before)
+    else:
+        migrations.migrate(db)
+    _other_fills(db)
+    return db, t["number"]
+
+
+def test_m059s_rename_of_a_stand_ins_part_is_no_departure_for_the_back_fill(tmp_path):
+    """m059 renamed the open ticket's 签收 part 代收:jyj-bgs (a `recredit` event). The replay read that as the part
+    moving: m070's fill kept a case for the duty office's own code (in its own November rates, signed in time) and
+    began the ticket's case again at the upgrade. Read as the rename it is: no kept case, the ticket's case still
+    the one begun at its dispatch, and the duty office's own November has no 派发."""
+    from handlers import rates
+    db, number = _open_stand_in_before_m059(tmp_path)
+    assert db.execute("SELECT count(*) FROM ticket_events WHERE action = 'recredit'").fetchone()[0] == 1
+    _fill(db)
+    _departures_filled(db)
+    assert db.execute("SELECT unit_code, action FROM unit_cases").fetchall() == []
+    t = tickets.get(db, number)
+    assert (t["response_unit"], t["response_since"]) == ("代收:jyj-bgs", None)
+    own = rates.for_period(db, *NOV, None, at("2026-12-02 10:00")).get("jyj-bgs")
+    assert own is None or own.dispatched == 0, own
+    assert _found(db, NOV) == set()
+
+
+def test_m072_takes_away_what_the_back_fill_kept_for_a_rename(tmp_path):
+    """A file filled by m070 before this version: the case it kept for the rename and the ticket's start moved to
+    the upgrade (as that fill wrote them) are put right by m072 at start-up."""
+    db, number = _open_stand_in_before_m059(tmp_path, stop_before="m072_case_departures")
+    tid = _id(db, number)
+    eid, renamed = db.execute("SELECT id, at FROM ticket_events WHERE action = 'recredit'").fetchone()
+    t = tickets.get(db, number)
+    with db.conn:  # what m070's fill wrote before trust21
+        db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
+                   "accepted_at, stood_in) VALUES (?, 'jyj-bgs', ?, NULL, ?, 'recredit', ?, ?, NULL)",
+                   [tid, t["dispatched_at"], renamed, t["accept_due_at"], t["accepted_at"]])
+        db.execute("UPDATE tickets SET response_since = ? WHERE id = ?", [renamed, tid])
+        db.execute("UPDATE integrity_marks SET value = (SELECT value FROM integrity_marks WHERE name = "
+                   "'cases_fill_from') - 1 WHERE name = 'cases_fill_scanned'")
+    assert tickets.get(db, number)["response_since"] == renamed
+    migrations.migrate(db)
+    assert db.execute("SELECT count(*) FROM unit_cases").fetchone()[0] == 0
+    assert tickets.get(db, number)["response_since"] is None
+    from storage.integrity import differences
+    assert differences(db, *NOV) == []
