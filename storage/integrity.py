@@ -350,12 +350,12 @@ def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dis
                  since: float | None, at: float, action: str, window: float | None, signed: float | None,
                  stood: str | None, unfilled: bool = False) -> bool:
     """Whether the event `ended` ended this kept case as the record says it was. The case began at the last
-    event before it that moved the 签收 part to another unit (storage.tickets.record_case's rule; the creation's
+    event before it that moved the 签收 part to another unit or window (storage.tickets.record_case's rule; the creation's
     record else): at the case's start; the record just before `ended` names its unit and window, and the holder
     whose 代收 it was (`stood`, m070: its 代收 N件; `unfilled`: a case before m070 its fill has not reached, which
     may have none yet); its 签收 is the first accept since it began (a redo keeps the first), or none and its
     window was over or a day's end passed."""
-    from storage.tickets import RENAMES
+    from storage.tickets import RENAMES, moves
     if action in RENAMES:  # a rename ends no case (m070's fill before trust21 took one for a move: m072)
         return False
     began, was, before = None, None, None
@@ -363,8 +363,7 @@ def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dis
                                               "ticket_events_ticket WHERE ticket_id = ? AND kept IS NOT NULL "
                                               "AND id < ? ORDER BY id", [tid, ended]):
         was = dict(zip(KEPT, json.loads(kept_)))
-        if before is None or (action not in RENAMES and (was["response_unit"] or was["unit_code"]) !=
-                              (before["response_unit"] or before["unit_code"])):
+        if before is None or (action not in RENAMES and moves(before, was)):
             began = (eid, eat)
         before = was
     if began is None or not _same(began[1], since if since is not None else dispatched):

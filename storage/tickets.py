@@ -326,7 +326,10 @@ def case_ends(before: dict[str, Any], after: dict[str, Any], to_state: str, now:
     day's end counted it there). One rule for transition and the back-fill of departures before m066 (m070:
     cases_fill_next walks the events with it)."""
     respond, goes_to = credit(before)[0], credit(after)[0]
-    redispatched = after.get("dispatched_at") != before.get("dispatched_at")
+    # dispatched anew, or given a new 签收 window (one window, one case): the events carry the window (KEPT), not
+    # the dispatch, so the replay sees a re-dispatch by the window every hand-over gives (Desk.handover)
+    redispatched = after.get("dispatched_at") != before.get("dispatched_at") or \
+        after.get("accept_due_at") != before.get("accept_due_at")
     if not (goes_to != respond or redispatched or to_state == "withdrawn"):
         return None
     window, signed = before.get("accept_due_at"), before.get("accepted_at")
@@ -1548,8 +1551,11 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
     window) -> {start, at, action, signed, stood_in, event (the one that ended it)}; when the current case began (None: withdrawn, or nothing to
     go by); and the latest event id read. Each event carrying the KEPT record (m044) says the unit the 签收 part
     counts for, its window and whose parts are 代收; the case's 签收 is the first accept since it began, from
-    the event that began it (someone of another unit signing begins its 代收 case; as verify-rates reads it). A change of dispatch alone, with neither holder nor 签收 unit moving, is not seen
-    (the events do not carry dispatched_at): such a case is not kept."""
+    the event that began it (someone of another unit signing begins its 代收 case; as verify-rates reads it). A
+    re-dispatch is seen by the new 签收 window it gives (case_ends); one keeping both the 签收 unit and the window
+    would not be (the events do not carry dispatched_at), and no path makes one: every hand-over goes to another
+    unit with a window of its own (Desk.handover; 转派 to the unit holding it, or back to the one under review,
+    is refused)."""
     was: dict[str, Any] | None = None
     cases: dict[tuple, dict] = {}
     begun, last = None, 0
@@ -1616,7 +1622,7 @@ def cases_fill_next(db: sqlite_utils.Database, events: int = CASES_FILL_EVENTS,
 def departures(db: sqlite_utils.Database, after: int, upto: int) -> Iterator[tuple[int, int, float]]:
     """The events with id in (after, upto] where a 签收 case may end (case_ends), as (event id, ticket, at): a 撤回,
     or an event whose KEPT record moved the unit the 签收 part counts for (the holder, or only the part: 代收 signed
-    by another unit, a stand-in taking over or giving back), each record against the one before it. One rowid
+    by another unit, a stand-in taking over or giving back) or its window, each against the one before it. One rowid
     range; what m070's fill replays and m072's list of them keeps (verify-rates: storage.integrity)."""
     for eid, tid, at, action, now, was in db.execute(
             "SELECT e.id, e.ticket_id, e.at, e.action, e.kept, (SELECT p.kept FROM ticket_events p INDEXED BY "
@@ -1625,9 +1631,15 @@ def departures(db: sqlite_utils.Database, after: int, upto: int) -> Iterator[tup
             "'withdraw' OR e.kept IS NOT NULL) ORDER BY e.id", [after, upto]).fetchall():
         if action in RENAMES:
             continue
-        if action == "withdraw" or (was is not None and credit(dict(zip(KEPT, json.loads(now))))[0] !=
-                                    credit(dict(zip(KEPT, json.loads(was))))[0]):
+        if action == "withdraw" or (was is not None and moves(dict(zip(KEPT, json.loads(was))),
+                                                          dict(zip(KEPT, json.loads(now))))):
             yield eid, tid, at
+
+
+def moves(was: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether a KEPT record moved the 签收 case on from the one before it: the unit its 签收 part counts for, or
+    its window (case_ends' rule as the events show it)."""
+    return credit(now)[0] != credit(was)[0] or now.get("accept_due_at") != was.get("accept_due_at")
 
 
 def cases_fix(db: sqlite_utils.Database, tid: int, recorded: int) -> tuple[int, dict] | None:

@@ -272,3 +272,82 @@ def test_m072_takes_away_what_the_back_fill_kept_for_a_rename(tmp_path):
     assert tickets.get(db, number)["response_since"] is None
     from storage.integrity import differences
     assert differences(db, *NOV) == []
+
+
+# -- (c) the 签收 of a kept case; a re-dispatch the events show -------------------------------------------------
+
+async def test_a_reviewed_ticket_passed_on_keeps_the_units_own_first_signing_not_a_later_accept(dialog, tmp_path,
+                                                                                                capsys):
+    """收费管理处 signs a November complaint and answers it twice, both rejected: the bureau's review (the duty
+    office holds it, the 签收 part stays the office's). The duty office signs for the review, then a leader passes
+    the ticket on to 江南区教育局. The office's kept case is signed at its own first 签收, the first accept since
+    the case began (not the duty office's later one, not none), it began at the dispatch; the district's case
+    starts unsigned; the live path and the replay of the events agree, and verify-rates finds nothing."""
+    from tests.dialog import DUTY, FEES, LEADER, talk
+    from tests.rates_check import verify_rates
+    from tests.test_trust18b import answered_again_in_december
+    from tests.test_trust20 import live_against_replay
+    d = dialog
+    number = await answered_again_in_december(d, "o_t21_rv", 880)
+    await talk(d, "o_t21_rv", f"评价 {number} 3 还是没有", expect="复核")
+    t = await d.db(tickets.get, number)
+    assert (t["unit_code"], t["response_unit"]) == ("jyj-bgs", "jyj-sfc"), t
+    signed = await d.db(lambda db: db.execute("SELECT min(at) FROM ticket_events WHERE ticket_id = ? AND action = "
+                                              "'accept'", [t["id"]]).fetchone()[0])
+    d.advance(3600)
+    await talk(d, DUTY, f"签收 {number}", expect="签收")
+    d.advance(3600)
+    await talk(d, LEADER, f"转派 {number} 江南区教育局 请区局复核", expect="已将")
+    rows = await d.db(lambda db: db.execute("SELECT unit_code, coalesce(since, dispatched_at), accepted_at FROM "
+                                            "unit_cases WHERE ticket_id = ?", [t["id"]]).fetchall())
+    assert rows == [("jyj-sfc", t["dispatched_at"], signed)], (rows, signed)
+    now_ = await d.db(tickets.get, number)
+    assert (now_["unit_code"], now_["accepted_at"]) == ("jn-jyj", None), now_
+    assert await d.db(live_against_replay) == ([], 1)
+    for month in ("2026-11", "2026-12"):
+        verify_rates(tmp_path, capsys, month)
+
+
+async def test_no_hand_over_leaves_both_the_units_part_and_its_window_where_they_were(dialog):
+    """A re-dispatch the events could not show would keep the unit the 签收 part counts for and its window: the
+    Desk refuses the two hand-overs that could (转派 to the unit holding the ticket; back to the unit whose answer
+    is under review), and nothing changes."""
+    from tests.dialog import FEES, LEADER, file_ticket, talk
+    from tests.test_trust18b import answered_again_in_december
+    d = dialog
+    keys = ("unit_code", "dispatched_at", "accept_due_at", "response_unit", "accepted_at")
+    other = await file_ticket(d, "o_t21_same2", "学校要求每个学生交260元资料费，还不给收据", scene="school:jn-syxx",
+                              consent="1")
+    await talk(d, FEES, f"签收 {other}", expect="签收")
+    before = await d.db(tickets.get, other)
+    await talk(d, LEADER, f"转派 {other} 收费管理处 再办", expect="无需转派")
+    assert {k: (await d.db(tickets.get, other))[k] for k in keys} == {k: before[k] for k in keys}
+    number = await answered_again_in_december(d, "o_t21_same", 881)
+    await talk(d, "o_t21_same", f"评价 {number} 3 还是没有", expect="复核")
+    reviewed = await d.db(tickets.get, number)
+    assert reviewed["unit_code"] == "jyj-bgs" and reviewed["response_unit"] == "jyj-sfc"
+    await talk(d, LEADER, f"转派 {number} 收费管理处 再办", expect="两次不满意而复核")
+    assert {k: (await d.db(tickets.get, number))[k] for k in keys} == {k: reviewed[k] for k in keys}
+
+
+def test_a_re_dispatch_to_the_same_unit_ends_its_case_live_and_in_the_replay(tmp_path):
+    """Written below the Desk (no Desk path does it): the ticket dispatched anew to the unit holding it, with a new
+    window. case_ends ends the case by the window, as the events show it: the live path keeps the lapsed case and
+    the replay of the events derives the same one."""
+    import sqlite_utils
+
+    from tests.test_trust20 import live_against_replay
+    db = sqlite_utils.Database(tmp_path / "d.db")
+    migrations.migrate(db)
+    db.execute("INSERT INTO units (code, name, kind, parent) VALUES ('jyj-sfc', '收费管理处', 'office', NULL)")
+    t = tickets.create(db, openid="o_t21_d", kind="complaint", category="fees", unit_code="jyj-sfc",
+                       school_code=None, text="x", attachments=[], contact_phone=None, anonymous=False, routing={},
+                       now=at("2026-11-02 10:00"), due_at=at("2026-11-20 10:00"), tz=TZ,
+                       accept_due_at=at("2026-11-03 10:00"))
+    again = at("2026-11-05 10:00")
+    tickets.transition(db, t, "assigned", "o_leader", again, "transfer", "重新派发", unit_code="jyj-sfc",
+                       accept_due_at=at("2026-11-06 10:00"), dispatched_at=again)
+    assert db.execute("SELECT unit_code, accept_due_at, accepted_at FROM unit_cases").fetchall() == \
+        [("jyj-sfc", at("2026-11-03 10:00"), None)]
+    assert live_against_replay(db) == ([], 1)
+    assert _found(db, NOV) == set()
