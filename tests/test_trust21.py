@@ -351,3 +351,33 @@ def test_a_re_dispatch_to_the_same_unit_ends_its_case_live_and_in_the_replay(tmp
         [("jyj-sfc", at("2026-11-03 10:00"), None)]
     assert live_against_replay(db) == ([], 1)
     assert _found(db, NOV) == set()
+
+
+def test_a_back_filled_case_begun_at_a_bounce_counts_in_the_month_it_began(tmp_path):
+    """Before m066: 收费管理处 bounces an October ticket on 11-05 (the duty office's case begins then, the ticket's
+    dispatch staying October's); the duty office lets its window lapse and passes it on on 11-20. The back-filled
+    row keeps the case's start in `dispatched_at` (the events do not say the ticket's dispatch then; every reader
+    takes coalesce(since, dispatched_at)): the case counts in November, for the duty office, late, not in October;
+    verify-rates agrees, and finds the row deleted."""
+    from handlers import rates
+    db = before_m059(tmp_path / "t.db", NOBODY, "m066_unit_cases")
+    db.execute("INSERT INTO units (code, name, kind, parent) VALUES ('jyj-sfc', '收费管理处', 'office', 'jyj')")
+    _, bounced = _old_history(db)
+    t = tickets.get(db, bounced)
+    tickets.transition(db, t, "assigned", "o_duty", at("2026-11-20 10:00"), "transfer", "转区局", unit_code="jn-jyj",
+                       accept_due_at=at("2026-11-21 10:00"), due_at=at("2026-11-30 10:00"),
+                       dispatched_at=at("2026-11-20 10:00"))
+    migrations.migrate(db)
+    _other_fills(db)
+    _fill(db)
+    _departures_filled(db)
+    row = db.execute("SELECT dispatched_at, since, accepted_at FROM unit_cases WHERE unit_code = 'jyj-bgs'").fetchone()
+    assert row == (at("2026-11-05 10:00"), None, None), row
+    read = at("2026-12-02 10:00")
+    duty = {name: rates.for_period(db, *p, None, read).get("jyj-bgs") for name, p in (("oct", OCT), ("nov", NOV))}
+    assert duty["oct"] is None or duty["oct"].dispatched == 0, duty
+    assert (duty["nov"].dispatched, duty["nov"].accepted_in_time) == (1, 0), duty
+    for p in (OCT, NOV):
+        assert _found(db, p) == set() and integrity.differences(db, *p) == []
+    db.execute("DELETE FROM unit_cases WHERE unit_code = 'jyj-bgs'")
+    assert _found(db, NOV) == {(bounced, "case")}
