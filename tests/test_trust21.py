@@ -381,3 +381,76 @@ def test_a_back_filled_case_begun_at_a_bounce_counts_in_the_month_it_began(tmp_p
         assert _found(db, p) == set() and integrity.differences(db, *p) == []
     db.execute("DELETE FROM unit_cases WHERE unit_code = 'jyj-bgs'")
     assert _found(db, NOV) == {(bounced, "case")}
+
+
+# -- (d) the server's own time zone is not China's -------------------------------------------------------------
+
+_PERIODS_SCRIPT = r"""
+import json, sys, time
+from zoneinfo import ZoneInfo
+from handlers import dashboard, digest, review
+from storage import tickets
+cn = ZoneInfo("Asia/Shanghai")
+out = {"tzname": list(time.tzname), "local_offset": -time.timezone}
+moments = [float(m) for m in sys.argv[1:]]
+for i, ts in enumerate(moments):
+    m, w = dashboard.period_of("month", ts, cn), dashboard.period_of("week", ts, cn)
+    out[str(i)] = {"month": [m.key, m.start, m.end], "week": [w.key, w.start, w.end],
+                   "digest": [digest.week_of(ts, cn), *digest.bounds(digest.week_of(ts, cn), cn)],
+                   "review": [review.month_of(ts, cn), *review.bounds(review.month_of(ts, cn), cn)],
+                   "previous": [dashboard.previous(m, cn).key, dashboard.previous(m, cn).start],
+                   "whole_days": tickets.on_day_boundaries(m.start, m.end, w.start, w.end)}
+out["parsed"] = [[p.start, p.end] for p in (dashboard.parse_period("month", "2026-11", cn),
+                                            dashboard.parse_period("week", "2026-W49", cn))]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("zone", ["Asia/Almaty", "UTC", "America/New_York"])
+def test_periods_are_china_days_whatever_the_servers_own_time_zone(zone, tmp_path):
+    """The dashboard's and verify-rates' months and weeks, the digest's week and the review's month, computed in a
+    process whose own zone (TZ) is Almaty (UTC+6), UTC or New York: each starts and ends at a China midnight,
+    the counters' days (so read from them), and each moment near a China midnight falls in China's period. The
+    same numbers as in a process on China's own time."""
+    import json
+    import os
+    import subprocess
+    import sys
+    # (2026-11-30 is a Monday: a China midnight that starts a week, and the last day of a month)
+    moments = [at("2026-11-30 23:30"), at("2026-12-01 00:30"), at("2026-11-29 23:30"), at("2026-11-30 00:10"),
+               at("2027-01-01 00:05")]
+
+    def run(tz: str) -> dict:
+        got = subprocess.run([sys.executable, "-c", _PERIODS_SCRIPT, *map(str, moments)], capture_output=True,
+                             text=True, check=True, env={**os.environ, "TZ": tz}, cwd=os.getcwd())
+        return json.loads(got.stdout)
+    there, china = run(zone), run("Asia/Shanghai")
+    assert china["local_offset"] == 8 * 3600 and there["local_offset"] != 8 * 3600, (there, china)
+    keys = [(there[str(i)]["month"][0], there[str(i)]["week"][0]) for i in range(len(moments))]
+    assert keys == [("2026-11", "2026-W49"), ("2026-12", "2026-W49"), ("2026-11", "2026-W48"),
+                    ("2026-11", "2026-W49"), ("2027-01", "2026-W53")], keys
+    for i in range(len(moments)):
+        got = there[str(i)]
+        assert got == china[str(i)], (zone, i)
+        assert got["whole_days"], got
+        for start, end in (got["month"][1:], got["week"][1:], got["digest"][1:], got["review"][1:]):
+            assert (start + 8 * 3600) % 86400 == 0 and (end + 8 * 3600) % 86400 == 0, (zone, i, got)
+    assert there["parsed"] == china["parsed"] == [[at("2026-11-01 00:00"), at("2026-12-01 00:00")],
+                                                  [at("2026-11-30 00:00"), at("2026-12-07 00:00")]]
+
+
+def test_verify_rates_in_a_process_on_almaty_time_reads_chinas_month(tmp_path):
+    """`tingjian verify-rates` run with TZ=Asia/Almaty: November is 1–30 November China days (the header), and the
+    back-filled history checks clean."""
+    import os
+    import subprocess
+    import sys
+    from tests.conftest import write_cli_config
+    db, _, _ = _upgraded(tmp_path)
+    db.close()
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "t.db")))
+    exe = os.path.join(os.path.dirname(sys.executable), "tingjian")
+    got = subprocess.run([exe, "verify-rates", "--period", "2026-11", "--config", config], capture_output=True,
+                         text=True, env={**os.environ, "TZ": "Asia/Almaty"})
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert "2026-11-01" in got.stdout and "2026-11-30" in got.stdout, got.stdout
