@@ -1499,16 +1499,22 @@ def m072_case_departures(db: sqlite_utils.Database) -> None:
           "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'case_departures_from', coalesce((SELECT value "
           "FROM integrity_marks WHERE name = 'cases_fill_from'), 1)",
           "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('case_departures_scanned', 0)")
-    # m070's fill before this version took m059's renaming of a stand-in's own code into its 代收 account (a
-    # `recredit` event) for a move: it kept a case for the bare code (counted in the stand-in's own rates) ended at
-    # the upgrade, and began the ticket's case again then. No change ends a case so: those rows go, and each such
-    # ticket's cases are derived again by the replay as it reads a rename now (storage.tickets.RENAMES). A few
-    # tickets (open and 代收 at m059); unit_cases holds only the kept cases.
+    # m070's fill before this version read the records before m059 as they were written, not as m059 named them:
+    # it took m059's renaming of a stand-in's own code into its 代收 account (a `recredit` event) for a move (a case
+    # for the bare code, ended at the upgrade, and the ticket's case begun again then), and kept a 代收 case ended
+    # before m059 for the stand-in's own code (in its own rates). The replay reads both as m059 does now
+    # (storage.tickets.RENAMES, renamed_m059): the rows that fill wrote for them go (every row ended before m059 is
+    # the fill's: record_case came with m066), and each such ticket's cases are derived again. unit_cases holds the
+    # kept cases alone (a few in a hundred tickets); the tickets concerned had a stand-in before m059.
     from storage import tickets as tickets_
     recorded = (db.execute("SELECT value FROM integrity_marks WHERE name = 'events_record_from'").fetchone()
                 or (1 << 62,))[0]
-    for (tid,) in db.execute("SELECT DISTINCT ticket_id FROM unit_cases WHERE action = 'recredit'").fetchall():
-        db.execute("DELETE FROM unit_cases WHERE ticket_id = ? AND action = 'recredit'", [tid])
+    before = db.execute("SELECT at FROM ticket_events WHERE id = (SELECT value - 1 FROM integrity_marks "
+                        "WHERE name = 'recredit_from')").fetchone()
+    for (tid,) in db.execute("SELECT DISTINCT ticket_id FROM unit_cases WHERE action = 'recredit' OR at <= ?",
+                             [before[0] if before else -1]).fetchall():
+        db.execute("DELETE FROM unit_cases WHERE ticket_id = ? AND (action = 'recredit' OR at <= ?)",
+                   [tid, before[0] if before else -1])
         fix = tickets_.cases_fix(db, tid, recorded)
         if fix is not None:
             tickets_.cases_fill_store(db, 0, [[tid, *fix]])

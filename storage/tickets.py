@@ -1546,6 +1546,27 @@ CASES_FILL_TICKETS = 50     # tickets a write at most (a burst of departures is 
 RENAMES = ("recredit",)
 
 
+def renamed_m059(record: dict[str, Any], reviewed: bool) -> dict[str, Any]:
+    """A KEPT record written before m059 named as m059 renamed the tickets' columns: a stand-in's part (the record
+    `stood_in`) written with the stand-in's own code is its 代收 account, in no unit's rates (the review's kept
+    签收 excepted, `reviewed`: the reviewed unit's own work). The replay and verify-rates read such a record so, as
+    m059 re-credited the late departures of that time."""
+    if not record.get("stood_in"):
+        return record
+    unit = record.get("unit_code")
+
+    def account(v: str | None) -> str | None:
+        return STAND_IN + v if v and v != unit and not v.startswith(STAND_IN) else v
+    return {**record, "response_unit": record.get("response_unit") if reviewed else account(record.get("response_unit")),
+            "resolve_unit": account(record.get("resolve_unit"))}
+
+
+def m059_mark(db: sqlite_utils.Database) -> int:
+    """The first event written after m059 (records before it name a stand-in's part by the stand-in's code)."""
+    got = db.execute("SELECT value FROM integrity_marks WHERE name = 'recredit_from'").fetchone()
+    return got[0] if got else 0
+
+
 def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[tuple, dict], float | None, int]:
     """record_case replayed over the ticket's events (case_ends, the one rule): the cases it keeps, by (unit,
     window) -> {start, at, action, signed, stood_in, event (the one that ended it)}; when the current case began (None: withdrawn, or nothing to
@@ -1559,11 +1580,15 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
     was: dict[str, Any] | None = None
     cases: dict[tuple, dict] = {}
     begun, last = None, 0
+    renamed, reviewed = m059_mark(db), False
     for eid, at, action, to_state, kept_ in db.execute(
             "SELECT id, at, action, to_state, kept FROM ticket_events INDEXED BY ticket_events_ticket "
             "WHERE ticket_id = ? ORDER BY id", [ticket_id]):
         last = eid
+        reviewed = reviewed or action == "review"
         record = dict(zip(KEPT, json.loads(kept_))) if kept_ else {}
+        if record and eid < renamed:
+            record = renamed_m059(record, reviewed)
         if action in RENAMES:  # the same case under its new name (no record_case ran)
             was = {**was, **record} if was is not None else None
             continue

@@ -454,3 +454,59 @@ def test_verify_rates_in_a_process_on_almaty_time_reads_chinas_month(tmp_path):
                          text=True, env={**os.environ, "TZ": "Asia/Almaty"})
     assert got.returncode == 0, got.stdout + got.stderr
     assert "2026-11-01" in got.stdout and "2026-11-30" in got.stdout, got.stdout
+
+
+def _stand_in_passed_on_before_m059(db) -> str:
+    """Old code (before m059): the duty office stands in for 育英小学 (its own code in the 签收 part), signs it,
+    and a leader passes it on to 江南区教育局 on 11-05."""
+    from tests.rates_check import nov
+    t = tickets.create(db, openid="o_t21_b", kind="complaint", category="burden", unit_code=NOBODY,
+                       school_code=NOBODY, text="x", attachments=[], contact_phone=None, anonymous=False, routing={},
+                       now=nov(2), due_at=nov(10), tz=TZ, accept_due_at=nov(3))
+    t = tickets.transition(db, t, "assigned", "system", nov(2), "unattended", "无人绑定，已转值班室。", unattended=1,
+                           response_unit="jyj-bgs", resolve_unit="jyj-bgs", stood_in=1)
+    t = tickets.transition(db, t, "accepted", "o_duty", nov(2, 11), "accept", accepted_by="o_duty",
+                           accepted_at=nov(2, 11))
+    tickets.transition(db, t, "assigned", "o_leader", nov(5), "transfer", "转区局", unit_code="jn-jyj",
+                       accepted_by=None, accepted_at=None, accept_due_at=nov(6), due_at=nov(20), dispatched_at=nov(5),
+                       response_unit=None, resolve_unit=None, stood_in=0, unattended=0)
+    return t["number"]
+
+
+def test_a_stand_ins_case_ended_before_m059_is_kept_as_its_daishou_not_its_own_work(tmp_path):
+    """m059 took 代收 work out of every unit's rates (the stand-in's own code became its 代收 account, the late
+    departures of that time too). The back-fill keeps the duty office's case of a ticket passed on before m059 as
+    m059 names it: 代收:jyj-bgs, for 育英小学's 代收 N件, not in the duty office's own November 派发 and 响应率."""
+    from handlers import rates
+    db = before_m059(tmp_path / "b.db", NOBODY)
+    number = _stand_in_passed_on_before_m059(db)
+    migrations.migrate(db)
+    _other_fills(db)
+    _fill(db)
+    _departures_filled(db)
+    assert db.execute("SELECT unit_code, stood_in FROM unit_cases").fetchall() == [("代收:jyj-bgs", NOBODY)]
+    nov_ = rates.for_period(db, *NOV, None, at("2026-12-02 10:00"))
+    own = nov_.get("jyj-bgs")
+    assert own is None or (own.dispatched, own.accepted_in_time) == (0, 0), own
+    assert nov_[NOBODY].stood_in == 1, nov_.get(NOBODY)
+    assert _found(db, NOV) == set()
+    db.execute("DELETE FROM unit_cases")
+    assert _found(db, NOV) == {(number, "case")}
+
+
+def test_m072_renames_what_the_back_fill_kept_for_a_stand_in_before_m059(tmp_path):
+    db = before_m059(tmp_path / "b.db", NOBODY)
+    number = _stand_in_passed_on_before_m059(db)
+    migrations.migrations.apply(db, stop_before="m072_case_departures")
+    _other_fills(db)
+    tid = _id(db, number)
+    with db.conn:  # what m070's fill wrote before trust21: the duty office's own code
+        db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
+                   "accepted_at, stood_in) SELECT ?, 'jyj-bgs', dispatched_at - 3 * 86400, NULL, dispatched_at, "
+                   "'transfer', ?, ?, NULL FROM tickets WHERE id = ?", [tid, at("2026-11-03 10:00"),
+                                                                     at("2026-11-02 11:00"), tid])
+        db.execute("UPDATE integrity_marks SET value = (SELECT value FROM integrity_marks WHERE name = "
+                   "'cases_fill_from') - 1 WHERE name = 'cases_fill_scanned'")
+    migrations.migrate(db)
+    assert db.execute("SELECT unit_code, stood_in, accepted_at FROM unit_cases").fetchall() == \
+        [("代收:jyj-bgs", NOBODY, at("2026-11-02 11:00"))]
