@@ -28,6 +28,10 @@ miss of the period must be on its event, and each miss an event names must be th
 where it decides whose count they are in; and a late departure's `open_from` (m061: from when the ticket was open
 past its deadline with the unit, counted at the ends of the periods before it left) from the record before the
 event that wrote it. Tickets whose events are all older than m044 carry nothing to check them against.
+The kept 签收 cases (m066): each of the period must be what its ticket's events say; each an event names (m070)
+must be there; those kept for departures before m070 (its back-fill: no event names them) are found by replaying
+the events of the tickets that departed in the period (m072 lists the departures by time). rating_redos (m071,
+the trend's 满意率) must be the rating events it lists, each of them there.
 """
 from __future__ import annotations
 
