@@ -939,7 +939,7 @@ AUDIT_ACTIONS = {
     "signin": "登录工作台", "signout": "退出工作台", "view": "查看留言", "view_attachments": "查看附件",
     "view_audit": "查看审计日志", "action": "办理", "export": "导出", "template": "常用回复", "faq": "常见问题",
     "unit:edit": "修改单位信息", "unit:items": "修改服务事项", "review:comment": "填写考评意见",
-    "review:delete": "删除考评意见", "survey:save": "保存评议问卷", "survey:day": "设定某日评议是否计入",
+    "review:delete": "删除考评意见", "survey:save": "保存评议问卷", "survey:refused": "评议超出每人可评单位数，未接受", "survey:day": "设定某日评议是否计入",
     "staff:invite": "生成绑定码", "staff:bind": "绑定为工作人员", "staff:revoke": "撤销绑定码",
     "staff:role": "修改角色", "staff:remove": "解除绑定", "staff:unfollow": "取消关注（解除绑定）",
     "staff:refused": "人员变更被拒绝", "verify-rates:repair": "修复统计数据",
@@ -1011,6 +1011,8 @@ DIGEST_UNSTAFFED_NOTE = "以上单位目前没有工作人员绑定，留言由�
 SURVEY_INSIDER = ("群众评议由服务对象评价。您的微信已绑定（或曾绑定）为教育系统工作人员，或留言时登记的是工作人员电话，"
                   "不能参加对“{unit}”等单位的评议。感谢理解！")
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
+SURVEY_UNIT_LIMIT = ("为保证评议公正，本次评议每人最多评价{cap}个单位，您已评价了{units}，不能再评价“{unit}”，感谢理解！"
+                     "\n如需修改对已评单位的评价，发送“评议 单位名称”即可；对“{unit}”有意见或建议，可以直接留言。")
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"
 SURVEY_UNIT_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不评议请回复 0。"
 SURVEY_AFTER_MESSAGE = "您有一条正在填写的留言，请先回复完成提交（或发送“取消”），再发送“评议”参与评议。"
@@ -1264,6 +1266,10 @@ EN = {
                              "characters, or 0 not to take part.",
     "SURVEY_NOT_COVERED": "{unit} is not part of the survey now open. For an opinion or a suggestion, just write "
                           "to us.",
+    "SURVEY_UNIT_LIMIT": "To keep the survey fair, each person may rate at most {cap} units in it. You have rated "
+                         "{units}, so you cannot rate {unit} as well. Thank you for understanding!\nTo change "
+                         "what you said about one of them, send \"survey\" and its name; for an opinion on {unit}, "
+                         "just write to us.",
     "SURVEY_INSIDER": "The survey is for the people the schools serve. Your WeChat is bound as education staff, "
                       "so you cannot rate {unit} or any other unit. Thank you for understanding!",
     "SURVEY_AFTER_MESSAGE": "You are writing a message. Please finish it first (or send \"cancel\"), then send "

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
+from bot.app import DB, DISPATCHER
 from bot.channels.wechat.api import WechatApi
 from bot.sandbox.platform import Sandbox
 from handlers.clock import FixedClock
 from storage import tokens
 from storage.db import Database
 from tests import wx
+from tests.test_survey import demo  # noqa: F401  (the demo app with the shipped 民主测评, as WeChat users)
 
 
 # -- (d) the access token when the clock jumps mid-call ---------------------------------------------------------
@@ -70,3 +72,85 @@ async def test_a_token_fetched_across_a_jump_is_kept_for_its_life_from_when_it_w
     row = await db.run(lambda c: c.execute("SELECT token, expires_at FROM access_tokens").fetchone())
     assert row[0] == token and row[1] <= asked + 7200
     assert await db.run(tokens.get, wx.APPID, clock.now()) is None
+
+
+# -- (a) one account's weight in a survey --------------------------------------------------------------------------
+PARENT = "o_parent_audit21"
+SCHOOLS = ("jn-syxx", "jn-yyxx", "jn-dszx", "jb-wcxx")
+NAMES = ("江南区实验小学", "江南区育英小学", "江南区第三中学", "江北区文昌小学")
+ONES = ("1", "1", "1", "1", "1", "1", "0")  # every school marked down
+
+
+async def rate(parent, code: str, answers=ONES) -> str:
+    reply = await parent.scan(f"survey:school-2026:{code}")
+    for answer in answers:
+        reply = await parent.say(answer)
+    return reply
+
+
+async def test_one_account_rates_at_most_three_units_in_a_survey_and_the_rest_is_refused_and_audited(demo):
+    """A survey figure feeds the units' review: one phone marked every school in the city down (one response per
+    unit, under every burst check). Now one person's answers count for at most three units per survey (their
+    children's schools); a fourth is refused politely, at once, and kept in the audit log; the three rated may
+    still be rated again."""
+    from storage import websessions
+    from tests.test_survey import Phone, response_rows
+    app, session, clock = demo
+    parent = Phone(session, "o_rates_all")
+    for code in SCHOOLS[:3]:
+        assert "评议完成" in await rate(parent, code)
+    refused = await parent.scan(f"survey:school-2026:{SCHOOLS[3]}")
+    assert "最多评价3个单位" in refused and "、".join(NAMES[:3]) in refused and NAMES[3] in refused
+    assert "第1/7题" not in refused
+    assert "最多评价3个单位" in await parent.say("评议 " + NAMES[3])  # by name: the same rule
+    rows = await response_rows(app)
+    assert sorted(r["unit_code"] for r in rows) == sorted(SCHOOLS[:3])
+    audit = await app[DB].run(lambda db: websessions.audit_rows(db, actor="o_rates_all"))
+    assert [r["action"] for r in audit] == ["survey:refused", "survey:refused"]
+    assert audit[0]["detail"] == f"school-2026 {SCHOOLS[3]}: {' '.join(SCHOOLS[:3])}"
+    assert "重新评议" in await parent.scan(f"survey:school-2026:{SCHOOLS[0]}")  # a rated one may be done again
+
+
+async def test_a_sheet_under_way_when_the_cap_is_reached_is_refused_when_sent(demo):
+    """The door is checked again at the last answer: three units rated meanwhile (another worker, the cap met while
+    this sheet was open), the fourth is refused when sent, its draft dropped."""
+    from storage import surveys
+    from tests.test_survey import Phone, response_rows
+    app, session, clock = demo
+    parent = Phone(session, "o_side_by_side")
+    assert "第1/7题" in await parent.scan(f"survey:school-2026:{SCHOOLS[3]}")
+    for answer in ONES[:-1]:
+        await parent.say(answer)
+    sheet = {"attitude": 5, "efficiency": 5, "fees": 5, "ethics": 5, "overall": 5, "role": 1, "comment": None}
+
+    def meanwhile(db):
+        for code in SCHOOLS[:3]:
+            row = surveys.begin(db, "school-2026", code, "o_side_by_side", clock.now(), {})
+            surveys.submit(db, row["id"], sheet, clock.now(), False)
+    await app[DB].run(meanwhile)
+    last = await parent.say(ONES[-1])
+    assert "最多评价3个单位" in last and "评议完成" not in last
+    rows = await response_rows(app)
+    assert sorted(r["unit_code"] for r in rows) == sorted(SCHOOLS[:3]) and all(r["draft"] is None for r in rows)
+
+
+async def test_answers_beyond_a_persons_three_units_given_before_the_rule_count_nowhere(demo):
+    """Given before the rule: the first three units the person began count, the rest in no figure (the results,
+    the review's period, the totals)."""
+    from handlers.survey_results import survey_results
+    from storage import surveys
+    app, session, clock = demo
+    now = clock.now()
+    sheet = {"attitude": 1, "efficiency": 1, "fees": 1, "ethics": 1, "overall": 1, "role": 1, "comment": None}
+
+    def arrange(db):
+        for i, code in enumerate(SCHOOLS + ("jb-bhxx",)):
+            row = surveys.begin(db, "school-2026", code, "o_before_the_rule", now + i, {})
+            surveys.submit(db, row["id"], sheet, now + 10 - i, False)  # sent in the other order: begun counts
+    await app[DB].run(arrange)
+    rows = await app[DB].run(surveys.submitted, ["school-2026"])
+    assert sorted(r["unit_code"] for r in rows) == sorted(SCHOOLS[:3])
+    assert await app[DB].run(surveys.totals) == {"school-2026": (3, 3, 0)}
+    survey = app[DISPATCHER].campaign.p.surveys["school-2026"]
+    results = await app[DB].read(lambda c: survey_results(c, survey, {survey.id: survey}, 1))
+    assert set(results) == set(SCHOOLS[:3])
