@@ -443,8 +443,8 @@ class Campaign:
         ticket = services.submit(openid, {"kind": kind, "parts": [text], "attachments": [], "phone": None,
                                           "anonymous": True}, plan)
         surveys.set_ticket(db, row["id"], ticket["number"])
-        reply = Reply(texts.pick("SURVEY_TICKET_CREATED", lang).format(number=ticket["number"], unit=plan.unit_name,
-                                                         due=plan.due_text))
+        reply = Reply(texts.pick("SURVEY_TICKET_WAITING" if ticket.get("waits") else "SURVEY_TICKET_CREATED", lang)
+                      .format(number=ticket["number"], unit=plan.unit_name, due=plan.due_text))
         return [reply, *services.notices]
 
     def _on_unit(self, db, user, inbound: Inbound, text: str):

@@ -181,6 +181,11 @@ SUBMITTED = (
     "提交成功！\n受理编号：{number}\n承办单位：{unit}\n办结时限：{due}前\n"
     "办理进展会及时通知您，也可发送“查询”查看。"
 )
+# nobody bound may act on it (a fresh install, everyone gone): recorded, no deadline promised (Services.submit)
+SUBMITTED_WAITING = (
+    "提交成功！\n受理编号：{number}\n承办单位：{unit}\n目前暂无工作人员值守，您的留言已记录在案，工作人员到岗后将尽快"
+    "办理，并及时告知您办理进展。也可发送“查询”查看。"
+)
 ASK_REWRITE = "好的，请重新发送留言内容。"
 CANCELLED = "已取消，本次留言未提交。需要时可随时重新留言。"
 NOTHING_TO_CANCEL = "当前没有正在填写的留言。直接发送文字即可开始留言。"
@@ -983,6 +988,8 @@ SURVEY_OFFER_TICKET = (
     "1 转为留言（对学校保密您的身份）\n2 不用了"
 )
 SURVEY_TICKET_CREATED = "已转为留言，受理编号：{number}，承办单位：{unit}，{due}前办结。发送“查询 {number}”可查看进度。"
+SURVEY_TICKET_WAITING = ("已转为留言，受理编号：{number}，承办单位：{unit}。目前暂无工作人员值守，工作人员到岗后将尽快办理。"
+                         "发送“查询 {number}”可查看进度。")
 SURVEY_CLOSED = "“{title}”已于{date}结束，感谢您的关注。如有问题，直接留言即可。"
 SURVEY_NOT_YET = "“{title}”将于{date}开始，届时欢迎参与。如有问题，直接留言即可。"
 SURVEY_NONE_OPEN = "目前没有正在进行的评议。如有意见或建议，直接留言即可。"
@@ -1127,6 +1134,9 @@ EN = {
     "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
                  "We will tell you of every step. Send \"status\" at any time to see the progress.",
+    "SUBMITTED_WAITING": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nNo officer is on duty yet. "
+                         "Your message is on record and will be handled as soon as staff are on duty; we will tell "
+                         "you of every step. Send \"status\" at any time to see the progress.",
     "SUBMITTED_PRAISE": "Thank you for your praise! It has been passed on to {unit} and the office above it, and "
                         "counts in the unit's record.\nNumber: {number}",
     "SUBMITTED_PRAISE_VIA": "Thank you for your praise! Your message has gone to {unit}; the education bureau "
@@ -1254,6 +1264,9 @@ EN = {
     "SURVEY_OFFER_TICKET": "What you describe is specific. Shall we also send it as a message, for the office in "
                            "charge to handle and answer within the deadline?\n1 Yes, send it (the school will not "
                            "be told who you are)\n2 No, thank you",
+    "SURVEY_TICKET_WAITING": "Sent as a message. Ticket number: {number}, office in charge: {unit}. No officer is "
+                             "on duty yet; it will be handled as soon as staff are on duty. Send \"status {number}\" "
+                             "to see the progress.",
     "SURVEY_TICKET_CREATED": "Sent as a message. Ticket number: {number}, office in charge: {unit}, deadline: {due}. "
                              "Send \"status {number}\" to see the progress.",
     "SURVEY_CLOSED": "\"{title}\" closed on {date}. Thank you for your interest; for any matter, just write to us.",

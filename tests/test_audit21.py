@@ -154,3 +154,39 @@ async def test_answers_beyond_a_persons_three_units_given_before_the_rule_count_
     survey = app[DISPATCHER].campaign.p.surveys["school-2026"]
     results = await app[DB].read(lambda c: survey_results(c, survey, {survey.id: survey}, 1))
     assert set(results) == set(SCHOOLS[:3])
+
+
+# -- (b) the filing reply with nobody bound anywhere ----------------------------------------------------------------
+async def test_with_nobody_bound_the_filing_reply_promises_no_deadline_and_the_watch_does_not_repeat_it(dialog):
+    """Nobody bound anywhere: the citizen was promised 办结时限 at filing and told at the first reminder that nobody was
+    on duty. Now the filing reply says it honestly (on record, handled when staff are on duty, no deadline), and the
+    watch does not say it a second time."""
+    from storage import tickets
+    from tests.dialog import _ANSWERS, KINDS, NUMBER, talk
+    from tests.test_audit20 import days, nobody_bound, pushed_to
+    d = dialog
+    await nobody_bound(d)
+    from tests.dialog import send
+    await send(d, PARENT, type="scan", scene="school:jn-syxx")
+    reply = await talk(d, PARENT, "实验小学收资料费300元不给收据")
+    while "受理编号" not in reply:
+        answer = next(a for key, a in _ANSWERS if key in reply and a)
+        reply = await talk(d, PARENT, answer.format(kind=KINDS["complaint"], phone="0", consent="2"))
+    number = NUMBER.search(reply).group(0)
+    assert "暂无工作人员值守" in reply and "已记录在案" in reply
+    assert "办结时限" not in reply and "前办结" not in reply
+    before = len(await pushed_to(d, PARENT))
+    await days(d, 40)
+    assert not [s for s in (await pushed_to(d, PARENT))[before:] if "暂无工作人员值守" in s]
+    assert (await d.db(tickets.get, number))["state"] == "assigned"
+
+
+async def test_with_someone_on_duty_the_filing_reply_keeps_its_deadline(dialog):
+    from tests.dialog import _ANSWERS, KINDS, send, talk
+    d = dialog
+    await send(d, PARENT, type="scan", scene="school:jn-syxx")
+    reply = await talk(d, PARENT, "实验小学收资料费300元不给收据")
+    while "受理编号" not in reply:
+        answer = next(a for key, a in _ANSWERS if key in reply and a)
+        reply = await talk(d, PARENT, answer.format(kind=KINDS["complaint"], phone="0", consent="2"))
+    assert "办结时限" in reply and "暂无工作人员值守" not in reply
