@@ -395,6 +395,10 @@ UNBOUND_EMPTY = "已解除绑定。所在单位已无人绑定，其未办结的
 LAST_ADMIN_LEFT_NOTICE = ("【请注意】管理员{name}已取消关注本公众号，绑定随之解除，目前系统中没有管理员。"
                           "局领导仍可管理其他人员；增设管理员，请系统运维人员在服务器上运行"
                           "“tingjian staff invite --role admin”生成管理员绑定码。")
+# the 人员 pages (and the hub) with no admin bound: only an admin (or the server's console) may make one
+NO_ADMIN = ("目前系统中没有管理员。局领导仍可管理其他人员，但增设管理员只能在服务器上进行：请系统运维人员运行",
+            "tingjian staff invite --unit {unit} --role admin --name 姓名",
+            "再把生成的绑定码交给新管理员，由其在公众号中发送“绑定 绑定码”。")  # before, the command, after
 STAFF_SELF = {"role": "不能更改自己的角色。", "remove": "不能解除自己的绑定。"}
 ROLE_NAMES = {"handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员"}
 STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反映问题，直接发送文字即可。"

@@ -190,3 +190,22 @@ async def test_with_someone_on_duty_the_filing_reply_keeps_its_deadline(dialog):
         answer = next(a for key, a in _ANSWERS if key in reply and a)
         reply = await talk(d, PARENT, answer.format(kind=KINDS["complaint"], phone="0", consent="2"))
     assert "办结时限" in reply and "暂无工作人员值守" not in reply
+
+
+# -- (c) the 人员 pages with no admin ---------------------------------------------------------------------------
+async def test_the_staff_pages_warn_leaders_when_no_admin_is_bound_and_say_how_to_add_one(dialog):
+    """With no admin bound nothing said so on the 人员 page (a leader may not make one): now it and the 管理 hub
+    warn, with the console command; once an admin is bound the warning is gone."""
+    from tests.dialog import LEADER
+    from tests.test_audit19 import bind_admin
+    from tests.test_web import browser, sign_in
+    d = dialog
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        for path in ("/w/staff", "/w/admin"):
+            page = await (await s.get(path)).text()
+            assert 'id="no-admin"' in page and "没有管理员" in page, path
+            assert "tingjian staff invite --unit jyj --role admin --name 姓名" in page, path
+        await bind_admin(d)
+        for path in ("/w/staff", "/w/admin"):
+            assert 'id="no-admin"' not in await (await s.get(path)).text(), path
