@@ -209,3 +209,15 @@ async def test_the_staff_pages_warn_leaders_when_no_admin_is_bound_and_say_how_t
         await bind_admin(d)
         for path in ("/w/staff", "/w/admin"):
             assert 'id="no-admin"' not in await (await s.get(path)).text(), path
+
+
+# -- (e) an auditor's attacks ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("key, value", [("appsecret", "0123456789abcdef0123456789abcdef\n"), ("appsecret", " s3cret"),
+                                        ("appid", "wx0123456789abcdef "), ("appsecret", "abc def")])
+def test_an_appid_or_appsecret_with_a_space_or_line_break_is_refused_naming_the_key(make_config, key, value):
+    """Sent as they are: a secret read from a file with its last line break (TINGJIAN_WECHAT_APPSECRET="$(cat f)" keeps
+    none, but an env file or a pasted TOML value does) passed the checks, and every push then failed at the token
+    (40125), retried for ever. Now the start names the key."""
+    from bot.config import ConfigError
+    with pytest.raises(ConfigError, match=f"wechat.{key}: has a space or a line break"):
+        make_config(wechat={key: value})
