@@ -49,9 +49,12 @@ def insider(db: sqlite_utils.Database, openid: str, unit_code: str) -> bool:
 # before the rule (or a cap lowered since) is left out of every figure, counting the units in the order the person
 # first began them (a row's id: a redo keeps its place).
 UNITS_PER_PERSON = 3
-# A submitted response `r` beyond its person's first UNITS_PER_PERSON units in the survey
-_OVER_CAP = (f"(SELECT count(*) FROM survey_responses o INDEXED BY survey_responses_person WHERE o.openid = r.openid "
-             f"AND o.survey_id = r.survey_id AND o.submitted_at IS NOT NULL AND o.id < r.id) >= {UNITS_PER_PERSON}")
+# A submitted response `r` beyond its person's first UNITS_PER_PERSON units in the survey. Only one given before the
+# rule can be (m073's mark: the door admits a response only while it is among its person's first), so only those
+# are looked up.
+_OVER_CAP = (f"(r.id < (SELECT value FROM integrity_marks WHERE name = 'survey_cap_from') "
+             f"AND (SELECT count(*) FROM survey_responses o INDEXED BY survey_responses_person WHERE o.openid = r.openid "
+             f"AND o.survey_id = r.survey_id AND o.submitted_at IS NOT NULL AND o.id < r.id) >= {UNITS_PER_PERSON})")
 
 # Whose answers are no figure's: an insider's, and a person's beyond the cap
 _LEFT_ASIDE = f"({_INSIDER} OR r.submitted_at IS NOT NULL AND {_OVER_CAP})"
