@@ -319,6 +319,11 @@ class Config:
             raise bad("wechat.appid", "is required when wechat.aes_key is set (safe mode checks it)")
         if self.wechat.token and not re.fullmatch(r"[A-Za-z0-9]{3,32}", self.wechat.token):
             raise bad("wechat.token", "WeChat accepts 3 to 32 letters and digits")
+        for key in ("appid", "appsecret"):  # sent as they are: a space or a file's last line break fails every push
+            value = getattr(self.wechat, key)
+            if value != value.strip() or re.search(r"\s", value):
+                raise bad(f"wechat.{key}", "has a space or a line break in it (copied with the value?): WeChat "
+                                           "would refuse it (40125/40013) and no message could be pushed")
         if not self.wechat.api_base.startswith(("http://", "https://")):
             raise bad("wechat.api_base", "must start with http:// or https://")
         if self.wechat.oauth and not self.wechat.oauth.startswith(("http://", "https://")):

@@ -17,7 +17,8 @@ from handlers.intake import (MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, b
 from handlers.messages import Inbound, Reply
 from handlers.numbers import ascii_int
 from handlers.survey import SKIP, Policy, Survey, parse_scene, with_stored as with_stored_surveys
-from storage import campaign_defs, conversations, directory, edits, faq as faq_store, staff, surveys, tickets, users
+from storage import (campaign_defs, conversations, directory, edits, faq as faq_store, staff, surveys, tickets, users,
+                     websessions)
 
 if TYPE_CHECKING:
     from handlers.dispatcher import Dispatcher
@@ -198,6 +199,9 @@ class Campaign:
             return [Reply(texts.pick("SURVEY_CLOSED", lang).format(title=survey.title_in(lang), date=self._date(lang, survey.closes)))]
         if surveys.insider(db, openid, unit["code"]):
             return [Reply(texts.pick("SURVEY_INSIDER", lang).format(unit=unit["name"]))]
+        allowed, rated = surveys.may_rate(db, survey.id, unit["code"], openid)
+        if not allowed:
+            return [Reply(self._over_cap(db, openid, survey, unit, rated))]
         row = surveys.get(db, survey.id, unit["code"], openid)
         first_seen = user.get("first_seen_at") or now
         data = {"survey": survey.id, "unit": unit["code"],
@@ -353,6 +357,11 @@ class Campaign:
         lang = users.lang(db, openid)
         now = self.d.clock.now()
         again = row["answers"] is not None
+        allowed, rated = surveys.may_rate(db, survey.id, unit["code"], openid)
+        if not allowed:  # begun beside others, the cap reached meanwhile
+            surveys.discard_draft(db, row["id"])
+            conversations.delete(db, openid)
+            return [Reply(self._over_cap(db, openid, survey, unit, rated))]
         surveys.submit(db, row["id"], row["draft"], now, bool(data.get("new")))
         conversations.delete(db, openid)
         replies = [Reply(texts.pick("SURVEY_UPDATED" if again else "SURVEY_THANKS", lang).format(unit=unit["name"]))]
@@ -384,6 +393,17 @@ class Campaign:
                                                          limit=limit)
             replies += [Reply(notice, to=o) for o in staff.leaders(db)]
         return replies
+
+    def _over_cap(self, db, openid: str, survey: Survey, unit: dict, rated: list[str]) -> str:
+        """Refused: the person rated as many units in this survey as one person may (storage.surveys.
+        UNITS_PER_PERSON); kept in the audit log, so a leader can see who tried to rate more."""
+        websessions.audit(db, self.d.clock.now(), openid, "survey:refused", None,
+                          f"{survey.id} {unit['code']}: {' '.join(rated)}")
+        lang = users.lang(db, openid)
+        names = [(directory.get(db, code) or {}).get("name", code) for code in rated]
+        sep = ", " if lang == "en" else "、"
+        return texts.pick("SURVEY_UNIT_LIMIT", lang).format(cap=surveys.UNITS_PER_PERSON, units=sep.join(names),
+                                                            unit=unit["name"])
 
     def _concrete(self, text: str) -> bool:
         """Does a free-text answer describe a matter someone should handle (not a general wish or thanks)?"""
@@ -423,8 +443,8 @@ class Campaign:
         ticket = services.submit(openid, {"kind": kind, "parts": [text], "attachments": [], "phone": None,
                                           "anonymous": True}, plan)
         surveys.set_ticket(db, row["id"], ticket["number"])
-        reply = Reply(texts.pick("SURVEY_TICKET_CREATED", lang).format(number=ticket["number"], unit=plan.unit_name,
-                                                         due=plan.due_text))
+        reply = Reply(texts.pick("SURVEY_TICKET_WAITING" if ticket.get("waits") else "SURVEY_TICKET_CREATED", lang)
+                      .format(number=ticket["number"], unit=plan.unit_name, due=plan.due_text))
         return [reply, *services.notices]
 
     def _on_unit(self, db, user, inbound: Inbound, text: str):

@@ -143,7 +143,7 @@ class Watch:
         now = self.clock.now()
         if kind == "escalate":
             tickets.remind_once(db, ticket["id"], tickets.UNHEARD, ticket["due_at"], now)
-        if not tickets.remind_once(db, ticket["id"], "citizen_waiting", 0.0, now):
+        if not tickets.remind_once(db, ticket["id"], tickets.WAITING_TOLD, 0.0, now):
             return []
         return self.desk.tell_citizen(db, ticket, "留言等待办理", "CITIZEN_WAITING")
 

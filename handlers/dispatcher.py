@@ -970,6 +970,11 @@ class _Services(IntakeServices):
         self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket, why))
         if plan.urgent:
             self.notices.extend(self._urgent_copies(ticket, plan))
+        if not self.d.desk.handlers_of(self.db, ticket):
+            # Nobody bound may act on it (a fresh install, everyone gone): the filing reply promises no deadline and
+            # says so (`waits`), and the watch does not say it again at the first reminder (Watch._unheard).
+            tickets.remind_once(self.db, ticket["id"], tickets.WAITING_TOLD, 0.0, now)
+            ticket = {**ticket, "waits": True}
         return ticket
 
     def _praise(self, ticket: dict, plan: Plan) -> list[Reply]:

@@ -1985,6 +1985,10 @@ class Intake:
                 via = plan.school_code and plan.unit_code != plan.school_code  # it names conduct: not the school
                 done = _t(d, "SUBMITTED_PRAISE_VIA" if via else "SUBMITTED_PRAISE").format(
                     number=ticket["number"], unit=plan.unit_name)
+            elif ticket.get("waits"):  # nobody bound may act on it yet: no deadline promised, nobody told
+                done = _t(d, "SUBMITTED_WAITING").format(number=ticket["number"], unit=plan.unit_name)
+                if plan.urgent:
+                    done += "\n" + self.s.hotlines(d.routing, d.lang)
             else:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
                                                  due=plan.due(d.lang))

@@ -181,6 +181,11 @@ SUBMITTED = (
     "提交成功！\n受理编号：{number}\n承办单位：{unit}\n办结时限：{due}前\n"
     "办理进展会及时通知您，也可发送“查询”查看。"
 )
+# nobody bound may act on it (a fresh install, everyone gone): recorded, no deadline promised (Services.submit)
+SUBMITTED_WAITING = (
+    "提交成功！\n受理编号：{number}\n承办单位：{unit}\n目前暂无工作人员值守，您的留言已记录在案，工作人员到岗后将尽快"
+    "办理，并及时告知您办理进展。也可发送“查询”查看。"
+)
 ASK_REWRITE = "好的，请重新发送留言内容。"
 CANCELLED = "已取消，本次留言未提交。需要时可随时重新留言。"
 NOTHING_TO_CANCEL = "当前没有正在填写的留言。直接发送文字即可开始留言。"
@@ -390,6 +395,10 @@ UNBOUND_EMPTY = "已解除绑定。所在单位已无人绑定，其未办结的
 LAST_ADMIN_LEFT_NOTICE = ("【请注意】管理员{name}已取消关注本公众号，绑定随之解除，目前系统中没有管理员。"
                           "局领导仍可管理其他人员；增设管理员，请系统运维人员在服务器上运行"
                           "“tingjian staff invite --role admin”生成管理员绑定码。")
+# the 人员 pages (and the hub) with no admin bound: only an admin (or the server's console) may make one
+NO_ADMIN = ("目前系统中没有管理员。局领导仍可管理其他人员，但增设管理员只能在服务器上进行：请系统运维人员运行",
+            "tingjian staff invite --unit {unit} --role admin --name 姓名",
+            "再把生成的绑定码交给新管理员，由其在公众号中发送“绑定 绑定码”。")  # before, the command, after
 STAFF_SELF = {"role": "不能更改自己的角色。", "remove": "不能解除自己的绑定。"}
 ROLE_NAMES = {"handler": "承办人", "supervisor": "负责人", "leader": "局领导", "admin": "管理员"}
 STAFF_ONLY = "抱歉，该功能仅限已绑定的工作人员使用。如需反映问题，直接发送文字即可。"
@@ -940,7 +949,7 @@ AUDIT_ACTIONS = {
     "signin": "登录工作台", "signout": "退出工作台", "view": "查看留言", "view_attachments": "查看附件",
     "view_audit": "查看审计日志", "action": "办理", "export": "导出", "template": "常用回复", "faq": "常见问题",
     "unit:edit": "修改单位信息", "unit:items": "修改服务事项", "review:comment": "填写考评意见",
-    "review:delete": "删除考评意见", "survey:save": "保存评议问卷", "survey:day": "设定某日评议是否计入",
+    "review:delete": "删除考评意见", "survey:save": "保存评议问卷", "survey:refused": "评议超出每人可评单位数，未接受", "survey:day": "设定某日评议是否计入",
     "staff:invite": "生成绑定码", "staff:bind": "绑定为工作人员", "staff:revoke": "撤销绑定码",
     "staff:role": "修改角色", "staff:remove": "解除绑定", "staff:unfollow": "取消关注（解除绑定）",
     "staff:refused": "人员变更被拒绝", "verify-rates:repair": "修复统计数据",
@@ -984,6 +993,8 @@ SURVEY_OFFER_TICKET = (
     "1 转为留言（对学校保密您的身份）\n2 不用了"
 )
 SURVEY_TICKET_CREATED = "已转为留言，受理编号：{number}，承办单位：{unit}，{due}前办结。发送“查询 {number}”可查看进度。"
+SURVEY_TICKET_WAITING = ("已转为留言，受理编号：{number}，承办单位：{unit}。目前暂无工作人员值守，工作人员到岗后将尽快办理。"
+                         "发送“查询 {number}”可查看进度。")
 SURVEY_CLOSED = "“{title}”已于{date}结束，感谢您的关注。如有问题，直接留言即可。"
 SURVEY_NOT_YET = "“{title}”将于{date}开始，届时欢迎参与。如有问题，直接留言即可。"
 SURVEY_NONE_OPEN = "目前没有正在进行的评议。如有意见或建议，直接留言即可。"
@@ -1012,6 +1023,8 @@ DIGEST_UNSTAFFED_NOTE = "以上单位目前没有工作人员绑定，留言由�
 SURVEY_INSIDER = ("群众评议由服务对象评价。您的微信已绑定（或曾绑定）为教育系统工作人员，或留言时登记的是工作人员电话，"
                   "不能参加对“{unit}”等单位的评议。感谢理解！")
 SURVEY_NOT_COVERED = "“{unit}”不在目前进行的评议范围内。如有意见或建议，直接留言即可。"
+SURVEY_UNIT_LIMIT = ("为保证评议公正，本次评议每人最多评价{cap}个单位，您已评价了{units}，不能再评价“{unit}”，感谢理解！"
+                     "\n如需修改对已评单位的评价，发送“评议 单位名称”即可；对“{unit}”有意见或建议，可以直接留言。")
 SURVEY_WHICH_UNIT = "正在进行：{title}（{closes}截止）。\n请问您要评议哪所学校或幼儿园？请发送名称；不评议请回复 0。"
 SURVEY_UNIT_NOT_FOUND = "没有找到这所学校，请发送完整名称（如“江南区实验小学”）；不评议请回复 0。"
 SURVEY_AFTER_MESSAGE = "您有一条正在填写的留言，请先回复完成提交（或发送“取消”），再发送“评议”参与评议。"
@@ -1126,6 +1139,9 @@ EN = {
     "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
                  "We will tell you of every step. Send \"status\" at any time to see the progress.",
+    "SUBMITTED_WAITING": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nNo officer is on duty yet. "
+                         "Your message is on record and will be handled as soon as staff are on duty; we will tell "
+                         "you of every step. Send \"status\" at any time to see the progress.",
     "SUBMITTED_PRAISE": "Thank you for your praise! It has been passed on to {unit} and the office above it, and "
                         "counts in the unit's record.\nNumber: {number}",
     "SUBMITTED_PRAISE_VIA": "Thank you for your praise! Your message has gone to {unit}; the education bureau "
@@ -1253,6 +1269,9 @@ EN = {
     "SURVEY_OFFER_TICKET": "What you describe is specific. Shall we also send it as a message, for the office in "
                            "charge to handle and answer within the deadline?\n1 Yes, send it (the school will not "
                            "be told who you are)\n2 No, thank you",
+    "SURVEY_TICKET_WAITING": "Sent as a message. Ticket number: {number}, office in charge: {unit}. No officer is "
+                             "on duty yet; it will be handled as soon as staff are on duty. Send \"status {number}\" "
+                             "to see the progress.",
     "SURVEY_TICKET_CREATED": "Sent as a message. Ticket number: {number}, office in charge: {unit}, deadline: {due}. "
                              "Send \"status {number}\" to see the progress.",
     "SURVEY_CLOSED": "\"{title}\" closed on {date}. Thank you for your interest; for any matter, just write to us.",
@@ -1265,6 +1284,10 @@ EN = {
                              "characters, or 0 not to take part.",
     "SURVEY_NOT_COVERED": "{unit} is not part of the survey now open. For an opinion or a suggestion, just write "
                           "to us.",
+    "SURVEY_UNIT_LIMIT": "To keep the survey fair, each person may rate at most {cap} units in it. You have rated "
+                         "{units}, so you cannot rate {unit} as well. Thank you for understanding!\nTo change "
+                         "what you said about one of them, send \"survey\" and its name; for an opinion on {unit}, "
+                         "just write to us.",
     "SURVEY_INSIDER": "The survey is for the people the schools serve. Your WeChat is bound as education staff, "
                       "so you cannot rate {unit} or any other unit. Thank you for understanding!",
     "SURVEY_AFTER_MESSAGE": "You are writing a message. Please finish it first (or send \"cancel\"), then send "

@@ -42,6 +42,44 @@ def insider(db: sqlite_utils.Database, openid: str, unit_code: str) -> bool:
     return db.execute(f"SELECT {_INSIDER} FROM (SELECT ? AS openid) r", [openid]).fetchone()[0] == 1
 
 
+# 群众评议 figures feed the units' performance review: one account's judgement counts for at most this many units
+# in a survey (a parent's children at a kindergarten, a primary and a middle school), so nobody marks every school
+# in the city down (or up) from one phone; the burst checks watch the other way, many accounts on one unit. The one
+# rule: beyond the cap a person is refused at the door (handlers/campaign.py, audited), and what was given beyond it
+# before the rule (or a cap lowered since) is left out of every figure, counting the units in the order the person
+# first began them (a row's id: a redo keeps its place).
+UNITS_PER_PERSON = 3
+# A submitted response `r` beyond its person's first UNITS_PER_PERSON units in the survey. Only one given before the
+# rule can be (m073's mark: the door admits a response only while it is among its person's first), so only those
+# are looked up.
+_OVER_CAP = (f"(r.id < (SELECT value FROM integrity_marks WHERE name = 'survey_cap_from') "
+             f"AND (SELECT count(*) FROM survey_responses o INDEXED BY survey_responses_person WHERE o.openid = r.openid "
+             f"AND o.survey_id = r.survey_id AND o.submitted_at IS NOT NULL AND o.id < r.id) >= {UNITS_PER_PERSON})")
+
+# Whose answers are no figure's: an insider's, and a person's beyond the cap
+_LEFT_ASIDE = f"({_INSIDER} OR r.submitted_at IS NOT NULL AND {_OVER_CAP})"
+
+
+def rated_units(db: sqlite_utils.Database, survey_id: str, openid: str) -> list[str]:
+    """The units whose answers from `openid` count in this survey, in the order first begun (see UNITS_PER_PERSON)."""
+    return [r[0] for r in db.execute(
+        "SELECT unit_code FROM survey_responses INDEXED BY survey_responses_person WHERE openid = ? AND survey_id = ? "
+        "AND submitted_at IS NOT NULL ORDER BY id LIMIT ?", [openid, survey_id, UNITS_PER_PERSON])]
+
+
+def may_rate(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str) -> tuple[bool, list[str]]:
+    """Whether `openid` may submit answers on `unit_code` (a unit they rated already, or fewer than UNITS_PER_PERSON
+    rated), with the units they rated."""
+    rated = rated_units(db, survey_id, openid)
+    return unit_code in rated or len(rated) < UNITS_PER_PERSON, rated
+
+
+def discard_draft(db: sqlite_utils.Database, response_id: int) -> None:
+    """Drop an attempt that may not be submitted: the row when it holds no answers, else only its draft."""
+    db.execute("DELETE FROM survey_responses WHERE id = ? AND answers IS NULL", [response_id])
+    db.execute("UPDATE survey_responses SET draft = NULL WHERE id = ?", [response_id])
+
+
 def get(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str) -> dict[str, Any] | None:
     rows = list(db.query("SELECT * FROM survey_responses WHERE survey_id = ? AND unit_code = ? AND openid = ?",
                          [survey_id, unit_code, openid]))
@@ -187,7 +225,7 @@ def new_follower_day(db: sqlite_utils.Database, survey_id: str, unit_code: str, 
         return len(sheets), "varied"
     old = [_sheet(json.loads(r[0])) for r in db.execute(
         f"SELECT r.answers FROM survey_responses r WHERE r.survey_id = ? AND r.unit_code = ? "
-        f"AND r.answers IS NOT NULL AND r.burst = 0 AND NOT {_FRESH} AND NOT {_INSIDER}", [survey_id, unit_code])]
+        f"AND r.answers IS NOT NULL AND r.burst = 0 AND NOT {_FRESH} AND NOT {_LEFT_ASIDE}", [survey_id, unit_code])]
     if len(old) >= max(BASELINE_MIN, len(sheets) / 2):
         usual, agreeing = _near(old)
         if 4 * agreeing >= 3 * len(old) and _within_one(centre, usual):
@@ -209,19 +247,19 @@ def totals(db: sqlite_utils.Database) -> dict[str, tuple[int, int, int]]:
     """Per survey: (responses counted, units with one, in bursts), insiders left out as in `submitted`."""
     return {r[0]: (r[1], r[2], r[3] or 0) for r in db.execute(
         f"SELECT survey_id, count(submitted_at), count(DISTINCT CASE WHEN submitted_at IS NOT NULL THEN unit_code "
-        f"END), sum(burst) FROM survey_responses r WHERE NOT {_INSIDER} GROUP BY survey_id")}
+        f"END), sum(burst) FROM survey_responses r WHERE NOT {_LEFT_ASIDE} GROUP BY survey_id")}
 
 
 def submitted(db: sqlite_utils.Database, survey_ids: Iterable[str], since: float | None = None,
               until: float | None = None, unit_code: str | None = None) -> list[dict[str, Any]]:
-    """Submitted responses of these surveys (optionally within [since, until) and for one unit), insiders' left
-    out."""
+    """Submitted responses of these surveys (optionally within [since, until) and for one unit), insiders' and those
+    beyond a person's UNITS_PER_PERSON left out."""
     ids = list(survey_ids)
     if not ids:
         return []
     sql = (f"SELECT survey_id, unit_code, answers, submitted_at, new_follower, {_LEFT_OUT} AS burst, draft "
            f"FROM survey_responses r "
-           f"WHERE survey_id IN ({','.join('?' * len(ids))}) AND submitted_at IS NOT NULL AND NOT {_INSIDER}")
+           f"WHERE survey_id IN ({','.join('?' * len(ids))}) AND submitted_at IS NOT NULL AND NOT {_LEFT_ASIDE}")
     args: list[Any] = list(ids)
     if since is not None:
         sql += " AND submitted_at >= ?"
@@ -256,7 +294,7 @@ def days(db: sqlite_utils.Database, survey_id: str) -> dict[str, list[dict[str, 
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for unit, day, n, flagged in db.execute(
             f"SELECT r.unit_code, {_DAY}, count(*), sum(r.burst) FROM survey_responses r WHERE r.survey_id = ? "
-            f"AND r.submitted_at IS NOT NULL AND NOT {_INSIDER} GROUP BY r.unit_code, {_DAY}", [survey_id]):
+            f"AND r.submitted_at IS NOT NULL AND NOT {_LEFT_ASIDE} GROUP BY r.unit_code, {_DAY}", [survey_id]):
         out[(unit, day)] = {"unit": unit, "day": day, "n": n, "flagged": flagged or 0, "rulings": []}
     for row in db.query("SELECT d.*, u.name AS by_name FROM survey_day_rulings d LEFT JOIN users u "
                         "ON u.openid = d.by WHERE d.survey_id = ? ORDER BY d.id DESC", [survey_id]):

@@ -772,6 +772,8 @@ def remind_once(db: sqlite_utils.Database, ticket_id: int, kind: str, due_at: fl
 # An 超期督办 the watch found nobody to send to (nobody bound who may act), and the leader or admin told of it
 # since (Desk.waited): reminders rows, so the watch never sends it again whoever binds.
 UNHEARD, UNHEARD_TOLD = "unheard", "unheard_told"
+# The citizen told that nobody bound may act on their ticket yet (at filing, else at the first reminder): once.
+WAITING_TOLD = "citizen_waiting"
 
 
 def unheard(db: sqlite_utils.Database) -> list[dict[str, Any]]:

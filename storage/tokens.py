@@ -6,9 +6,15 @@ import sqlite_utils
 
 
 def get(db: sqlite_utils.Database, appid: str, now: float, margin: float = 300) -> str | None:
+    held = entry(db, appid, now, margin)
+    return held[0] if held else None
+
+
+def entry(db: sqlite_utils.Database, appid: str, now: float, margin: float = 300) -> tuple[str, float] | None:
+    """(token, expires_at) while it has more than `margin` seconds to live."""
     row = db.execute("SELECT token, expires_at FROM access_tokens WHERE appid = ?", [appid]).fetchone()
     if row and row[1] - margin > now:
-        return row[0]
+        return row[0], row[1]
     return None
 
 

@@ -82,7 +82,17 @@ async def hub(request: web.Request, v: Viewer) -> web.Response:
     nobody = is_leader(v) and await read(request, _desk(request).unattended_about_bureau)
     return _render("w_admin.html", request, await _context(
         request, v, leader=is_leader(v), oversight_unset=texts.OVERSIGHT_UNSET if unset else "",
-        nobody_for_bureau=texts.NOBODY_FOR_BUREAU_ADMIN.format(count=nobody) if nobody else ""))
+        nobody_for_bureau=texts.NOBODY_FOR_BUREAU_ADMIN.format(count=nobody) if nobody else "",
+        no_admin=await read(request, _no_admin) if is_leader(v) else None))
+
+
+def _no_admin(db) -> tuple[str, str, str] | None:
+    """The warning that nobody is bound as admin, with the console command that makes one (None when one is)."""
+    if staff.of_role(db, "admin"):
+        return None
+    bureau = next((u["code"] for u in directory.all_units(db) if u["kind"] == "bureau"), "单位代码")
+    before, command, after = texts.NO_ADMIN
+    return before, command.format(unit=bureau), after
 
 
 # -- units -------------------------------------------------------------------------------------------------------
@@ -379,16 +389,17 @@ async def staff_list(request: web.Request, v: Viewer) -> web.Response:
             raise web.HTTPBadRequest(text="未知的操作。")
 
     def load(db):
-        return staff.list_staff(db), directory.all_units(db), staff.invites(db, t)
+        return staff.list_staff(db), directory.all_units(db), staff.invites(db, t), _no_admin(db)
 
-    rows, units, invites = await read(request, load)
+    rows, units, invites, no_admin = await read(request, load)
     people = [{**r, "role_name": texts.ROLE_NAMES.get(r["role"], r["role"]), "may": _may_change(v, r),
                "seen": _fmt(r["last_seen_at"], tz, "%Y-%m-%d")} for r in rows]
     invites = [{**i, "state_name": INVITE_STATES[i["state"]], "role_name": texts.ROLE_NAMES.get(i["role"], i["role"]),
                 "created": _fmt(i["created_at"], tz), "expires": _fmt(i["expires_at"], tz),
                 "used": _fmt(i["used_at"], tz)} for i in invites]
     ctx = await _context(request, v, people=people, units=units, roles=_roles(v),
-                         made=made, hours=_invite_hours(request), invites=invites, error=error, typed=typed)
+                         made=made, hours=_invite_hours(request), invites=invites, error=error, typed=typed,
+                         no_admin=no_admin)
     return form_page("w_staff.html", request, ctx, error)
 
 
