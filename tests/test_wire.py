@@ -169,3 +169,20 @@ def test_a_section_with_brackets_before_its_end_is_read_on_the_flat_path():
         doc = f"<xml><Content><![CDATA[{content}]]></Content><MsgId>1</MsgId></xml>"
         assert _flat(doc) == _parse(doc) == {"Content": content, "MsgId": "1"}
     assert _flat("<xml><Content><![CDATA[a]]>b]]></Content></xml>") is None  # text after a section: expat's
+
+
+def test_every_character_is_kept_or_dropped_as_xml_allows_on_the_printable_paths_too():
+    # xml_text and the flat reader take text that is all printable as it is (no scan): every code point, beside
+    # printable text and alone, is kept, turned (\r, a lone surrogate) or dropped / refused as XML 1.0 says
+    from bot.channels.wechat.xml import _flat, xml_text
+
+    def allowed(c: str) -> bool:
+        return c in "\t\n\r" or "\x20" <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000"
+
+    for cp in [*range(0x10000), *range(0x10000, 0x110000, 251), 0x10FFFF]:  # (the astral planes alike: a sample)
+        c = chr(cp)
+        expected = "\n" if c == "\r" else "\ufffd" if "\ud800" <= c <= "\udfff" else c if allowed(c) else ""
+        assert xml_text(c) == expected and xml_text(f"a{c}b") == f"a{expected}b", hex(cp)
+        if c not in "\r<&]":
+            read = _flat(f"<xml><Content><![CDATA[a{c}b]]></Content></xml>")
+            assert read == ({"Content": f"a{c}b".strip()} if allowed(c) else None), hex(cp)
