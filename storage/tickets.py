@@ -256,14 +256,14 @@ def _insert_miss(db: sqlite_utils.Database, row: list, accept_due: float | None,
                  since: float | None, kept_at: float | None) -> bool:
     """One unit_misses row as the database's version takes it; False when there is nothing it can keep (an
     in-time 办结 cleared on a database before m067: its upgrade's fill writes it)."""
-    have = columns_of(db, "unit_misses")  # (rare: a departure let lapse, or a 不满意; older files lack some)
-    if "resolved_at" not in have:  # a database not yet at m067 (the upgrade tests write history first)
+    # (rare: a departure let lapse, or a 不满意; older files lack some columns)
+    if not has_column(db, "unit_misses", "resolved_at"):  # a database before m067 (the upgrade tests write history first)
         if not (row[4] or row[5]):
             return False
         since = None if kept_at is not None else since  # before m067 a cleared late 办结 is its 不满意's miss
     names = ["accept_due_at", "due_at", "open_from", "resolved_at"]
     values = [accept_due, due, since, kept_at]
-    keep = [i for i, n in enumerate(names) if n in have]
+    keep = [i for i, n in enumerate(names) if has_column(db, "unit_misses", n)]
     cols = ", ".join(["ticket_id", "unit_code", "at", "action", "response", "overdue", *(names[i] for i in keep)])
     db.execute(f"INSERT INTO unit_misses ({cols}) VALUES ({', '.join('?' * (6 + len(keep)))})",
                [*row, *(values[i] for i in keep)])
@@ -339,7 +339,7 @@ def case_ends(before: dict[str, Any], after: dict[str, Any], to_state: str, now:
 
 def _insert_case(db: sqlite_utils.Database, row: list, stood: str | None) -> None:
     """One unit_cases row as the database's version takes it (m070 added `stood_in`)."""
-    if "stood_in" in columns_of(db, "unit_cases"):
+    if has_column(db, "unit_cases", "stood_in"):
         db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
                    "accepted_at, stood_in) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, stood])
     else:  # a database between m066 and m070 (the upgrade tests write history first)
@@ -378,7 +378,7 @@ def cases_in(db: sqlite_utils.Database, start: float, end: float,
     for its holder's 代收 N件 (`stood_only`)."""
     if not has_table(db, "unit_cases"):
         return []  # a database before m066
-    stood = "c.stood_in" if "stood_in" in columns_of(db, "unit_cases") else "NULL"  # (m070)
+    stood = "c.stood_in" if has_column(db, "unit_cases", "stood_in") else "NULL"  # (m070)
     accounts = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (
         f" AND (c.unit_code IN ({','.join('?' * len(accounts))}) OR {stood} IN ({','.join('?' * len(units))}))",
@@ -415,8 +415,7 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
             "t.due_at, t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, "
             "t.resolve_since, {open_from}, {kept}, {case_kept} FROM unit_misses m INDEXED BY {index} JOIN tickets t "
             "ON t.id = m.ticket_id ")
-    have = columns_of(db, "unit_misses")
-    kept = "m.resolved_at" if "resolved_at" in have else "NULL"
+    kept = "m.resolved_at" if has_column(db, "unit_misses", "resolved_at") else "NULL"
     # its 签收 window is a kept case (m066): the lapse counts there, in the month the case began
     case_kept = ("EXISTS (SELECT 1 FROM unit_cases c INDEXED BY unit_cases_ticket WHERE c.ticket_id = m.ticket_id "
                  "AND c.unit_code = m.unit_code AND c.accept_due_at IS m.accept_due_at)"
@@ -424,13 +423,13 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
     head = head.replace("{case_kept}", case_kept)
     sources = [(head.format(open_from="NULL", kept=kept, index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
                 [start, end, *args])]
-    if "open_from" in have:
+    if has_column(db, "unit_misses", "open_from"):
         sources = [(head.format(open_from="m.open_from", kept=kept, index="unit_misses_at")
                     + f"WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args]),
                    # (the few departures of open late tickets: their partial index, from the period on)
                    (head.format(open_from="m.open_from", kept=kept, index="unit_misses_open")
                     + f"WHERE m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?{where}", [end, end, *args])]
-    if "resolved_at" in have:  # (the period's cleared 办结, by their moment: their partial index; most were
+    if kept != "NULL":  # (the period's cleared 办结, by their moment: their partial index; most were
         # cleared in the month of their 办结, read above already: not joined and built again)
         sources.append((head.format(open_from="m.open_from", kept=kept, index="unit_misses_resolved")
                         + f"WHERE m.resolved_at >= ? AND m.resolved_at < ? AND NOT (m.at >= ? AND m.at < ?){where}",
@@ -456,6 +455,16 @@ def has_table(db: sqlite_utils.Database, table: str) -> bool:
     if table not in known and columns_of(db, table):
         known.add(table)
     return table in known
+
+
+def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
+    """Whether a table has a column: once seen, remembered for the connection (a migration only adds columns), so
+    a case's end on the writer and each period's read of the rates do not read the schema again (PRAGMA
+    table_info). A column not there yet is asked each time (a file not yet at its migration: the upgrade tests)."""
+    known = db.__dict__.setdefault("columns_seen", set())
+    if (table, column) not in known:
+        known.update((table, c) for c in columns_of(db, table))
+    return (table, column) in known
 
 
 def columns_of(db: sqlite_utils.Database, table: str) -> set[str]:
