@@ -14,7 +14,7 @@ from handlers import privacy, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
 from handlers.messages import Reply, nfkc, read_numbers
-from handlers.textmemo import short_texts
+from handlers.textmemo import run_at_end, short_texts
 from handlers.workdays import WorkCalendar
 from storage import directory, staff, surveys, tickets, users
 
@@ -30,7 +30,8 @@ COUNTERS = tuple("年月日号班级岁个名位次天点元块楼栋层周节�
 LIST = re.compile(r"(?:^|\s|[。；;，,])[2-9一二三四五][、.．)）](?!\d)")  # the next item of a numbered list
 WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很满意": 1, "挺满意": 1, "还行": 2, "还可以": 2,
          "一般": 2, "不太满意": 3, "很不满意": 3, "非常不满意": 3}
-PARTICLES = re.compile(r"[吧啊呀的了哦呢嘛啦哈嗯~～!！。.]+")
+_PARTICLE = "吧啊呀的了哦呢嘛啦哈嗯~～!！。."
+PARTICLES = re.compile(f"[{_PARTICLE}]+")
 
 
 _WORDS_LONGEST_FIRST = sorted(WORDS.items(), key=lambda kv: -len(kv[0]))  # 非常不满意 before 满意; once, not per message
@@ -109,7 +110,7 @@ def parse(text: str) -> Rating | None:
     return None
 
 
-_TRAILING = re.compile(f"(?:{PARTICLES.pattern})$")  # compiled once: parse runs on every reply while one is awaited
+_TRAILING = run_at_end(_PARTICLE)  # compiled once: parse runs on every reply while one is awaited
 
 
 def _bare(text: str) -> str:

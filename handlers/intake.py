@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable
 from handlers import names, privacy, texts
 from handlers.messages import Inbound, Reply, nfkc, well_formed
 from handlers.numbers import ascii_int
-from handlers.textmemo import short_texts
+from handlers.textmemo import run_at_end, short_texts
 from handlers.routing.normalise import to_simplified  # the router's own OpenCC conversion
 from storage import jsontext
 
@@ -302,7 +302,10 @@ SCHOOL_PLACE = re.compile(r"[\u4e00-\u9fff]{2}")  # a place is two characters at
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 # (哦 对 是江南的 我记错了: an acknowledgement before, a slip owned after -- nothing of the matter)
-OPTION_POINTING = re.compile(r"^(?:(?:哦|噢|啊|嗯|对|对的|是的?|就是|应该是)[\s,，。!！]*)+|的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?"
+# (the words at the end not tried from inside a run of commas and spaces: a match there is one from the run's start,
+# and trying each place read the run to its end, quadratic on the writer)
+OPTION_POINTING = re.compile(r"^(?:(?:哦|噢|啊|嗯|对|对的|是的?|就是|应该是)[\s,，。!！]*)+|"
+                             r"(?:(?<![\s,，。])|(?![\s,，。]))的?(?:那个|那所|这个|这所|那家|那里)?(?:学校)?[吧啊呀]?"
                              r"(?:[\s,，。]*我?(?:记|搞|说|写|弄|打)错了[吧啊呀]?)?$")
 # 孩子在|江南实验小学, 想表扬一下|江南实验小学: what comes before a name
 NAME_LEAD = re.compile(r"[在是的读去到了从我们说]|表扬(?:一下)?|感谢|谢谢")
@@ -424,7 +427,7 @@ def bare(text: str) -> str:
     return _PARTICLES.sub("", text) or text
 
 
-_PARTICLES = re.compile(r"[吧啊呀嘛哈的了呗哦噢~～!！。.]+$")
+_PARTICLES = run_at_end("吧啊呀嘛哈的了呗哦噢~～!！。.")
 
 
 # A reply that is only a kind (建议, 我要投诉, 算咨询吧, 哦不对 是投诉), wherever it is typed.
@@ -516,7 +519,8 @@ ACK_ONLY = re.compile(r"(?:是的?|对的?|对对|嗯+|yes|yep|yeah)[\s!！。.~
 _THANKS_ONLY = re.compile(rf"(?:{THANKS.pattern})+", re.IGNORECASE)
 THANKED = re.compile(r"谢|辛苦|麻烦|thank", re.IGNORECASE)  # of THANKS, the words that thank (好的, 收到 acknowledge)
 # 🙏🙏 / 😭 / 👍: a feeling, no words -- the question on screen again, whole
-EMOJI_ONLY = re.compile(rf"(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*{EMOJI}(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*")
+# (marks, then the first emoji, then either: an emoji read by the first run too was tried as "the" one at each place)
+EMOJI_ONLY = re.compile(rf"[\s!！。.~～，,?？\ufe0f\u200d]*{EMOJI}(?:{EMOJI}|[\s!！。.~～，,?？\ufe0f\u200d])*")
 
 
 @short_texts  # pure; asked of most new messages
@@ -748,8 +752,10 @@ WANTS_HUMAN = re.compile(r"^(?:请|我要|我想|能不能|可以|帮我)?(?:转
                          r"^(?:能|可以|能不能)?给(?:我)?(?:个|一个)?(?:电话|联系方式)")
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
 # might do (穿小鞋, 报复) is answered with what the consent question offers.
-GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢|先不)(?:反映|投诉|举报|提交|留言|说)了|"
-                     r"算了[，,\s]*(?:算了)?[，,\s]*(?:我|我们)?(?:还是)?(?:先|自己)(?:去)?(?:问问|问一下|找|联系|跟)(?:学校|老师|班主任)")
+# (A look: only whether it is found. No optional lead before 不…了 (算了，不反映了 holds 不反映了), and no two runs of
+# commas and spaces side by side: each split a long run of spaces every way, from every place in it, on the writer.)
+GIVE_UP = re.compile(r"(?:不|不想|不要|不敢|先不)(?:反映|投诉|举报|提交|留言|说)了|"
+                     r"算了[，,\s]*(?:算了[，,\s]*)?(?:我|我们)?(?:还是)?(?:先|自己)(?:去)?(?:问问|问一下|找|联系|跟)(?:学校|老师|班主任)")
 # 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
 CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
 

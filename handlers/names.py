@@ -55,9 +55,17 @@ def generic(text: str) -> bool:
 
 
 # Around a place said beside a name (江南的实验小学, 江南那个实验小学, 实验小学 江南区的): no part of the name.
-_BESIDE_PLACE = re.compile(r"^(?:[\s,，。.、]|的|那个|那所|这个|这所|那家|这家|那边的?|这边的?)+|"
-                           r"(?:[\s,，。.、!！~～]|的|那个|那所|那边|这边|吧|呢|啊)+$")
+# (the words at the end tried only where a run of them begins, read again from each place of a long run otherwise:
+# quadratic on the writer; so the words at the start first, then those at the end of what is left)
+_BESIDE_PLACE_HEAD = re.compile(r"^(?:[\s,，。.、]|的|那个|那所|这个|这所|那家|这家|那边的?|这边的?)+")
+_BESIDE_PLACE_TAIL = re.compile(r"(?<![\s,，。.、!！~～的吧呢啊])(?<!那个)(?<!那所)(?<!那边)(?<!这边)"
+                                r"(?:[\s,，。.、!！~～]|的|那个|那所|那边|这边|吧|呢|啊)+$")
 _PLACE_KIND = re.compile(r"[省市区县]$")
+
+
+def _beside_place(text: str) -> str:
+    """`text` without the little words around a place at its start and at its end."""
+    return _BESIDE_PLACE_TAIL.sub("", _BESIDE_PLACE_HEAD.sub("", text, count=1))
 
 
 @functools.lru_cache(maxsize=8)
@@ -89,7 +97,7 @@ def place_named(text: str, rows: Iterable[tuple[str, str, str | None]]) -> tuple
     if not said:
         return None, text
     within = frozenset().union(*(by[p] for p in said))
-    return within, _BESIDE_PLACE.sub("", pattern.sub(" ", _clean(text))).strip()
+    return within, _beside_place(pattern.sub(" ", _clean(text))).strip()
 
 
 def match(query: str, candidates: Iterable[tuple[str, str]] | Mapping[str, str], limit: int = 3,

@@ -355,10 +355,10 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
     redone = days and counts is None and len(periods) > 1 and tickets.redos_listed(db)
     # the last period's with first-time satisfaction; the earlier ones' for 满意率 alone: their 首次满意率 is not
     # shown, and reading it is most of what their events cost
-    events = [*tickets.ratings_in(db, bounds[0], bounds[-2], units, first=False, redone=redone),
-              *tickets.ratings_in(db, bounds[-2], bounds[-1], units)]
-    # the counters' part of those tickets, taken out
-    counted = tickets.latest_ratings_of_redone(db, bounds[:-1], units) if redone else []
+    # (and, of those tickets, the counters' part, taken out)
+    earlier, counted = tickets.redone_ratings(db, bounds[:-1], units) if redone else \
+        (tickets.ratings_in(db, bounds[0], bounds[-2], units, first=False), [])
+    events = [*earlier, *tickets.ratings_in(db, bounds[-2], bounds[-1], units)]
     misses = [tickets.misses_in(db, s, e, units) for s, e in periods]
     kept = [tickets.cases_in(db, s, e, units) for s, e in periods]
     # each period handed its own events, in their order (compute counts no other): not every period's, which

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.textmemo import run_at_end
 from storage.tomlfile import read_toml
 
 DEFAULT_LABELS = ("非常不满意", "不满意", "一般", "满意", "非常满意")
@@ -124,7 +125,7 @@ _EVERYDAY = {**dict.fromkeys(("很差", "太差", "非常差", "特别差", "极
              **dict.fromkeys(("不错", "还不错", "挺好", "蛮好", "满意", "good", "fine"), 4),  # not 好 alone: "ok"
              **dict.fromkeys(("很好", "非常好", "特别好", "太好了", "很满意", "非常满意", "excellent", "verygood",
                               "great"), 5)}
-_PARTICLES = re.compile(r"[吧啊呀的了哦呢嘛吗]+$")
+_PARTICLES = run_at_end("吧啊呀的了哦呢嘛吗")
 
 
 def _match_words(text: str, words: tuple[str, ...]) -> int | None:

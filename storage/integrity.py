@@ -40,7 +40,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT, columns_of, has_table, open_from, stood_in
+from storage.tickets import _OPEN_SQL, COUNT_COLUMNS, DAY_OFFSET, KEPT, has_column, has_table, open_from, stood_in
 from storage.staff import insider_sql
 
 Key = tuple[int, str]  # (day, unit_code)
@@ -279,7 +279,7 @@ _OPEN_FROM_SQL = (
 def _open_from_disagrees(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
     out, done = set(), set()
     # a late 办结 a 不满意 cleared (m067) was open past its deadline from then until that 办结
-    kept = "m.resolved_at IS NOT NULL" if "resolved_at" in columns_of(db, "unit_misses") else "0"
+    kept = "m.resolved_at IS NOT NULL" if has_column(db, "unit_misses", "resolved_at") else "0"
     for index, where, args in (("unit_misses_at", "m.at >= ? AND m.at < ?", [start, end]),
                                ("unit_misses_open", "m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?",
                                 [end, end])):
@@ -393,18 +393,18 @@ def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[
     签收 part counted for and its window (KEPT); its 派发 an assign or transfer, its 签收 an accept, its start
     after the dispatch an event of the ticket's. A current case's `response_since` must be an event's moment
     and the trigger-kept index must hold it."""
-    have = columns_of(db, "unit_cases")
-    if not have:
+    if not has_table(db, "unit_cases"):
         return set()
     out = set()
     marks = _marks(db)
-    for number, tid, *case in db.execute(_CASES_SQL.format(stood="c.stood_in" if "stood_in" in have else "NULL"),
+    stood = has_column(db, "unit_cases", "stood_in")
+    for number, tid, *case in db.execute(_CASES_SQL.format(stood="c.stood_in" if stood else "NULL"),
                                          [start, end]):
         # (a ticket passed on twice in one second has two such events: the case must be one's)
         ends = [e for (e,) in db.execute("SELECT id FROM ticket_events INDEXED BY ticket_events_ticket WHERE "
                                          "ticket_id = ? AND abs(at - ?) < 0.001 AND action = ?",
                                          [tid, case[3], case[4]])]
-        if not any(_case_backed(db, tid, ended, *case, unfilled="stood_in" not in have or not _fill_reached(
+        if not any(_case_backed(db, tid, ended, *case, unfilled=not stood or not _fill_reached(
                 marks, ended)) for ended in ends):
             out.add((number, "case"))
     out.update((number, "case") for (number,) in db.execute(_CASES_NAMED_SQL, [start, end]))
@@ -533,9 +533,9 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
     seen.update(_since_disagrees(db, end))
     seen.update(_cases_disagree(db, start, end))
-    if "open_from" in columns_of(db, "unit_misses"):  # m061
+    if has_column(db, "unit_misses", "open_from"):  # m061
         seen.update(_open_from_disagrees(db, start, end))
-    if "resolved_at" in columns_of(db, "unit_misses"):  # m067
+    if has_column(db, "unit_misses", "resolved_at"):  # m067
         for sql in _KEPT_SQL:
             seen.update((r[0], "kept_resolved") for r in db.execute(sql, [start, end]))
     seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))

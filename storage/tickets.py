@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from bisect import bisect_right
 from typing import Any, Iterator
 
 import sqlite_utils
@@ -256,14 +257,14 @@ def _insert_miss(db: sqlite_utils.Database, row: list, accept_due: float | None,
                  since: float | None, kept_at: float | None) -> bool:
     """One unit_misses row as the database's version takes it; False when there is nothing it can keep (an
     in-time 办结 cleared on a database before m067: its upgrade's fill writes it)."""
-    have = columns_of(db, "unit_misses")  # (rare: a departure let lapse, or a 不满意; older files lack some)
-    if "resolved_at" not in have:  # a database not yet at m067 (the upgrade tests write history first)
+    # (rare: a departure let lapse, or a 不满意; older files lack some columns)
+    if not has_column(db, "unit_misses", "resolved_at"):  # a database before m067 (the upgrade tests write history first)
         if not (row[4] or row[5]):
             return False
         since = None if kept_at is not None else since  # before m067 a cleared late 办结 is its 不满意's miss
     names = ["accept_due_at", "due_at", "open_from", "resolved_at"]
     values = [accept_due, due, since, kept_at]
-    keep = [i for i, n in enumerate(names) if n in have]
+    keep = [i for i, n in enumerate(names) if has_column(db, "unit_misses", n)]
     cols = ", ".join(["ticket_id", "unit_code", "at", "action", "response", "overdue", *(names[i] for i in keep)])
     db.execute(f"INSERT INTO unit_misses ({cols}) VALUES ({', '.join('?' * (6 + len(keep)))})",
                [*row, *(values[i] for i in keep)])
@@ -342,7 +343,7 @@ def case_ends(before: dict[str, Any], after: dict[str, Any], to_state: str, now:
 
 def _insert_case(db: sqlite_utils.Database, row: list, stood: str | None) -> None:
     """One unit_cases row as the database's version takes it (m070 added `stood_in`)."""
-    if "stood_in" in columns_of(db, "unit_cases"):
+    if has_column(db, "unit_cases", "stood_in"):
         db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
                    "accepted_at, stood_in) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, stood])
     else:  # a database between m066 and m070 (the upgrade tests write history first)
@@ -381,7 +382,7 @@ def cases_in(db: sqlite_utils.Database, start: float, end: float,
     for its holder's 代收 N件 (`stood_only`)."""
     if not has_table(db, "unit_cases"):
         return []  # a database before m066
-    stood = "c.stood_in" if "stood_in" in columns_of(db, "unit_cases") else "NULL"  # (m070)
+    stood = "c.stood_in" if has_column(db, "unit_cases", "stood_in") else "NULL"  # (m070)
     accounts = None if units is None else with_accounts(units)
     where, args = ("", []) if units is None else (
         f" AND (c.unit_code IN ({','.join('?' * len(accounts))}) OR {stood} IN ({','.join('?' * len(units))}))",
@@ -418,8 +419,7 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
             "t.due_at, t.dispatched_at, t.resolved_at, t.state, t.response_unit, t.accepted_at, t.accept_due_at, "
             "t.resolve_since, {open_from}, {kept}, {case_kept} FROM unit_misses m INDEXED BY {index} JOIN tickets t "
             "ON t.id = m.ticket_id ")
-    have = columns_of(db, "unit_misses")
-    kept = "m.resolved_at" if "resolved_at" in have else "NULL"
+    kept = "m.resolved_at" if has_column(db, "unit_misses", "resolved_at") else "NULL"
     # its 签收 window is a kept case (m066): the lapse counts there, in the month the case began
     case_kept = ("EXISTS (SELECT 1 FROM unit_cases c INDEXED BY unit_cases_ticket WHERE c.ticket_id = m.ticket_id "
                  "AND c.unit_code = m.unit_code AND c.accept_due_at IS m.accept_due_at)"
@@ -427,13 +427,13 @@ def misses_in(db: sqlite_utils.Database, start: float, end: float,
     head = head.replace("{case_kept}", case_kept)
     sources = [(head.format(open_from="NULL", kept=kept, index="unit_misses_at") + f"WHERE m.at >= ? AND m.at < ?{where}",
                 [start, end, *args])]
-    if "open_from" in have:
+    if has_column(db, "unit_misses", "open_from"):
         sources = [(head.format(open_from="m.open_from", kept=kept, index="unit_misses_at")
                     + f"WHERE m.at >= ? AND m.at < ?{where}", [start, end, *args]),
                    # (the few departures of open late tickets: their partial index, from the period on)
                    (head.format(open_from="m.open_from", kept=kept, index="unit_misses_open")
                     + f"WHERE m.open_from IS NOT NULL AND m.at >= ? AND m.open_from < ?{where}", [end, end, *args])]
-    if "resolved_at" in have:  # (the period's cleared 办结, by their moment: their partial index; most were
+    if kept != "NULL":  # (the period's cleared 办结, by their moment: their partial index; most were
         # cleared in the month of their 办结, read above already: not joined and built again)
         sources.append((head.format(open_from="m.open_from", kept=kept, index="unit_misses_resolved")
                         + f"WHERE m.resolved_at >= ? AND m.resolved_at < ? AND NOT (m.at >= ? AND m.at < ?){where}",
@@ -459,6 +459,16 @@ def has_table(db: sqlite_utils.Database, table: str) -> bool:
     if table not in known and columns_of(db, table):
         known.add(table)
     return table in known
+
+
+def has_column(db: sqlite_utils.Database, table: str, column: str) -> bool:
+    """Whether a table has a column: once seen, remembered for the connection (a migration only adds columns), so
+    a case's end on the writer and each period's read of the rates do not read the schema again (PRAGMA
+    table_info). A column not there yet is asked each time (a file not yet at its migration: the upgrade tests)."""
+    known = db.__dict__.setdefault("columns_seen", set())
+    if (table, column) not in known:
+        known.update((table, c) for c in columns_of(db, table))
+    return (table, column) in known
 
 
 def columns_of(db: sqlite_utils.Database, table: str) -> set[str]:
@@ -1127,12 +1137,11 @@ def recredit_latest_ratings(db: sqlite_utils.Database, found: list[tuple[int, st
 
 
 def ratings_in(db: sqlite_utils.Database, start: float, end: float,
-               units: list[str] | None = None, first: bool = True, redone: bool = False) -> list[dict[str, Any]]:
+               units: list[str] | None = None, first: bool = True) -> list[dict[str, Any]]:
     """The ratings given in [start, end) (from the events, so a 不满意 later overwritten by 满意 still counts),
     each with its score, the unit whose answer it rated and whether it was the ticket's first rating (`first`
     False: not asked, every one False — 满意率 alone needs none, and the look costs a walk of each ticket's
-    events before it). `redone`: only those of the tickets given a 不满意 in [start, end) (m071 rating_redos,
-    once filled: redone_range is None), the same rows as the whole read has of them."""
+    events before it). The unit's rule is redone_ratings' too (the trend's earlier periods, m071)."""
     where, args = _unit_filter(units)
     marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)  # literals: the partial index's WHERE must match
     # events the look after an upgrade has not reached yet (m062): named by the same rule, read now
@@ -1156,13 +1165,7 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
                f"AND p.action IN ({marks}))" if first else "1")
     select = f"SELECT {unit}, e.at, e.action, t.rating, {earlier}, e.ticket_id, e.id"
     tail = f" AND e.action IN ({marks}) AND e.at >= ? AND e.at < ? AND t.by_insider = 0{where.replace('+unit_code', unit)}"
-    if redone:  # their events as m071 lists them (what is read of an event: no seek into it; a 不满意 named as
-        # reopen, the same score); the tail's unit filter is every source's rule
-        sources = [(f"{select} FROM (SELECT event_id AS id, ticket_id, at, unit_code, CASE WHEN redo THEN 'reopen' "
-                    f"ELSE 'rate' END AS action FROM rating_redos WHERE at >= ? AND at < ? AND ticket_id IN "
-                    f"(SELECT ticket_id FROM rating_redos WHERE at >= ? AND at < ? AND redo)) e "
-                    f"CROSS JOIN tickets t ON t.id = e.ticket_id WHERE 1", [start, end, start, end])]
-    elif units is None:
+    if units is None:
         sources = [(f"{select} FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE 1", [])]
     else:  # the units' own events (m058), those without a unit (before m014), those of tickets credited away
         sources = [(f"{select} FROM ticket_events e INDEXED BY ticket_events_unit_rating JOIN tickets t "
@@ -1181,25 +1184,64 @@ def ratings_in(db: sqlite_utils.Database, start: float, end: float,
     return [seen[i] for i in sorted(seen)]
 
 
-def latest_ratings_of_redone(db: sqlite_utils.Database, bounds: list[float],
-                             units: list[str] | None = None) -> list[dict[str, tuple[int, int]]]:
-    """What the counters (unit_days: each ticket's latest rating, on its day, for its rated unit) hold of the
-    tickets given a 不满意 in [bounds[0], bounds[-1]) whose latest rating is in it: per period between consecutive
-    bounds, unit → (rated, satisfied). For_periods takes them out and counts those tickets' events instead (m071).
-    The counters' own rule (migrations _credit_day_rows), read from the tickets' rows."""
+def redone_ratings(db: sqlite_utils.Database, bounds: list[float], units: list[str] | None = None
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, tuple[int, int]]]]:
+    """For the trend's earlier periods, [bounds[0], bounds[-1]) once m071's fill is done (redos_listed): the rating
+    events of the tickets given a 不满意 in it (the same rows as ratings_in, `first` False, has of them: 满意率's unit
+    by its rule, the score, the time), and what the counters (unit_days: each ticket's latest rating, on its day,
+    for its rated unit) hold of those tickets whose latest rating is in it, per period between consecutive bounds:
+    unit → (rated, satisfied) (the counters' own rule, migrations _credit_day_rows). For_periods counts those
+    tickets' events instead of their counters' part (m071). Each ticket read once, for both (dash19 read it for
+    each of its events and again for the counters' part), and the events from m071's rows: no seek into them."""
     start, end = bounds[0], bounds[-1]
-    scope = "" if units is None else \
-        f" AND coalesce(t.rated_unit, t.unit_code) IN ({','.join('?' * len(with_accounts(units)))})"
-    bucket = "CASE " + " ".join(f"WHEN t.rated_at < {b!r} THEN {i}" for i, b in enumerate(bounds[1:])) + " END"
-    out: list[dict[str, tuple[int, int]]] = [{} for _ in bounds[1:]]
-    for i, unit, rated, satisfied in db.execute(
-            f"SELECT {bucket}, coalesce(t.rated_unit, t.unit_code), count(*), sum(t.rating IN (1, 2)) FROM tickets t "
-            "WHERE t.id IN (SELECT ticket_id FROM rating_redos WHERE at >= ? AND at < ? AND redo) AND t.rated_at >= ? "
-            "AND t.rated_at < ? AND t.kind != 'praise' AND t.rating IN (1, 2, 3) AND t.close_reason IS NOT 'unrated' "
-            f"AND t.by_insider = 0{scope} GROUP BY 1, 2",
-            [start, end, start, end, *([] if units is None else with_accounts(units))]):
-        out[i][unit] = (rated, satisfied)
-    return out
+    redone = "SELECT ticket_id FROM rating_redos WHERE at >= ? AND at < ? AND redo"
+    scope = None if units is None else set(with_accounts(units))
+    buckets = bounds[1:]
+    out: list[dict[str, tuple[int, int]]] = [{} for _ in buckets]
+    held: dict[int, tuple] = {}
+    for tid, rated_unit, rating, insider, unit, rated_at, kind, reason in db.execute(
+            "SELECT id, rated_unit, rating, by_insider, unit_code, rated_at, kind, close_reason FROM tickets "
+            f"WHERE id IN ({redone})", [start, end]):
+        held[tid] = (rated_unit, rating, insider, unit)
+        credited = rated_unit if rated_unit is not None else unit
+        if insider == 0 and rated_at is not None and start <= rated_at < end and \
+                kind != "praise" and rating in (1, 2, 3) and reason != "unrated" and (scope is None or credited in scope):
+            per = out[bisect_right(buckets, rated_at)]
+            n, satisfied = per.get(credited, (0, 0))
+            per[credited] = (n + 1, satisfied + (rating in (1, 2)))
+    # (the look after an upgrade for older ratings of 代收 answers, m062, not done: those it has not reached named
+    # by its rule now, as ratings_in does)
+    left = recredit_range(db)
+    pending = f"CASE WHEN e.id > {left[0]} AND e.id < {left[1]} THEN {recredited('e')} END" if left else "NULL"
+    marks = ", ".join(f"'{a}'" for a in RATING_ACTIONS)
+    rows = sorted(db.execute(  # (by the time index: sorted here, cheaper than by SQLite)
+        f"SELECT e.id, e.ticket_id, e.at, e.redo, e.unit_code, {pending} FROM (SELECT event_id AS id, ticket_id, at, "
+        "redo, unit_code, CASE WHEN redo THEN 'reopen' ELSE 'rate' END AS action FROM rating_redos WHERE at >= ? "
+        f"AND at < ? AND ticket_id IN ({redone})) e", [start, end, start, end]))
+    # the 代收 accounts m060 recorded for any of them: one range of that small table, not a seek for each
+    accounts = dict(db.execute("SELECT event_id, unit_code FROM rating_recredit WHERE event_id >= ? AND event_id <= ?",
+                               [rows[0][0], rows[-1][0]])) if rows else {}
+    events = []
+    for eid, tid, at, redo, unit, named in rows:
+        rated_unit, rating, insider, holder = held[tid]
+        if insider != 0:
+            continue
+        # ratings_in's rule, word for word: the ticket's rated unit where the event names it (and no 代收 account
+        # is recorded or pending for it) or where no rating came after it; else the 代收 account, or the event's
+        recredited_, account = eid in accounts, accounts.get(eid)
+        if rated_unit is not None and rated_unit == unit and not recredited_ and \
+                (not left or eid <= left[0] or eid >= left[1]):
+            counts_for = rated_unit
+        elif rated_unit is not None and not db.execute(
+                f"SELECT 1 FROM ticket_events l WHERE l.ticket_id = ? AND l.id > ? AND l.action IN ({marks}) LIMIT 1",
+                [tid, eid]).fetchone():
+            counts_for = rated_unit
+        else:
+            counts_for = next((u for u in (account, named, unit, holder) if u is not None), None)
+        if scope is None or counts_for in scope:
+            events.append({"unit_code": counts_for, "at": at, "score": 3 if redo else rating, "first": False,
+                           "ticket_id": tid})
+    return events, out
 
 
 def bounces_in(db: sqlite_utils.Database, start: float, end: float) -> dict[str, int]:
