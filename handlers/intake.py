@@ -141,6 +141,21 @@ CHARGED = re.compile(r"(?:收|交|缴|要|花|付|补交)(?:了|费|取|钱)?(?:
                      r"|每(?:人|个人|生|位|个学生|个孩子)(?:收|交|缴)?(?:费|了)?" + _SUM)
 
 
+# 要交50元吗 / 是不是要交200元资料费 / 校服要交300吗？: the sum itself asked about -- a question, not a charge reported
+# (the words between name what is paid -- 报名费 -- never a judgement of it: 收费每人500元这样可以吗 is reported)
+_SUM_ASKED_AFTER = re.compile(r"\s*(?:元|块钱?|rmb|yuan)?(?:左右)?(?:(?!这|那|合理|正常|可以|行|对)[^，,。.！!；;\s]){0,5}?(?:吗|么|嘛|[?？])")
+_SUM_ASKED_BEFORE = re.compile(r"(?:是否|是不是|要不要|需不需要|用不用|该不该|能不能|可不可以)[^，,。.！!；;\s]{0,4}$")
+
+
+def charge_reported(text: str) -> bool:
+    """A sum charged told as a fact (收费每人500, 交了300元), not asked about (要交50元吗)."""
+    for m in CHARGED.finditer(text):
+        if _SUM_ASKED_AFTER.match(text, m.end()) or _SUM_ASKED_BEFORE.search(text, 0, m.start()):
+            continue
+        return True
+    return False
+
+
 def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for w in words:
@@ -171,7 +186,7 @@ def infer_kind(text: str) -> str | None:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
         return None  # a long complaint that ends "建议…" or asks "合理吗": the person says which
-    if kind == "inquiry" and CHARGED.search(told) and not any(w in told for w in EXPLICIT["inquiry"] if w != COURTESY):
+    if kind == "inquiry" and charge_reported(told) and not any(w in told for w in EXPLICIT["inquiry"] if w != COURTESY):
         return None  # 请问…周六补课 收费每人500: a charge reported, not asked about -- the person says which (咨询 said)
     return kind
 
@@ -494,9 +509,12 @@ def kind_said(text: str) -> str | None:
 EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
 # (老师 alone, as in 老师 你好😊 or a bare 老师？, calls for attention: a greeting, never words of a story)
-GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|老师|领导|hi|hello|"
-                      r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)?|早安|"
-                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+# 你号 / 您号: 好 as a pinyin keyboard slips (hao, its neighbour picked), and 你好啊啊: a particle held down -- still
+# a greeting (it was kept as the first line of the complaint). Never 你号码…
+_HAO = r"(?:好|号(?!码))(?:啊|呀|哈|鸭)*"
+GREETING = re.compile(r"(?:(?:(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
+                      r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)*|早安|"
+                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
 # 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
 # our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
@@ -748,8 +766,28 @@ WANTS_HUMAN = re.compile(r"^(?:请|我要|我想|能不能|可以|帮我)?(?:转
                          r"^(?:能|可以|能不能)?给(?:我)?(?:个|一个)?(?:电话|联系方式)")
 # 算了 不反映了 / 不想投诉了: second thoughts while writing; asked, never added to the message. Fear of what the school
 # might do (穿小鞋, 报复) is answered with what the consent question offers.
-GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢|先不)(?:反映|投诉|举报|提交|留言|说)了|"
+GIVE_UP = re.compile(r"(?:算了|还是算了)?[，,\s]*(?:不|不想|不要|不敢|先不)(?:反映|投诉|举报|提交|留言|说|问)了|当我没(?:说|问)|"
                      r"算了[，,\s]*(?:算了)?[，,\s]*(?:我|我们)?(?:还是)?(?:先|自己)(?:去)?(?:问问|问一下|找|联系|跟)(?:学校|老师|班主任)")
+# 算了 / 不说了 / 当我没说吧, a whole line: words taken back -- never words of a message, whatever follows them
+TAKES_BACK = re.compile(r"(?:(?:算了|还是算了|那算了|哎|唉|嗯)[，,\s。.!！~～…]*)*(?:算了|(?:先|就)?不(?:说|问)了|当我没(?:说|问)过?)"
+                        r"(?:吧|哈|啊|呀)*[，,\s。.!！~～…]*")
+
+
+def _says_nothing(line: str) -> bool:
+    """A line that is only a greeting (你号, 老师你好) or words taken back (算了, 当我没说)."""
+    t = normalise(line)
+    return not t.strip(PUNCT) or bool(GREETING.fullmatch(t) or TAKES_BACK.fullmatch(t))
+
+
+def words_kept(text: str) -> str:
+    """The words of a message as the draft keeps them: as typed, without the lines before the matter that say
+    nothing of it -- a greeting (老师你好\n…) or words taken back (算了\n…). The first line is what staff read first.
+    A greeting within a sentence (老师你好，学校…) is the person's way of writing: kept."""
+    lines = text.strip().split("\n")
+    first = next((i for i, line in enumerate(lines) if not _says_nothing(line)), len(lines) - 1)
+    return "\n".join(lines[first:]).strip()
+
+
 # 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
 CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
 
@@ -850,6 +888,25 @@ def _phone_in_text(text: str):
     return PHONE_IN_TEXT.search(phone_digits(text))
 
 
+# …我电话138…, 联系电话：138…, 有事打我手机138…, or a number alone in its clause: the writer's own number. After 老师, 学校,
+# 他 … it is someone else's (老师电话139…打不通): words of the story only.
+_OWN_PHONE_LEAD = re.compile(r"(?:^|(?:电话|手机|手机号|号码|联系方式|电话号码?)(?:号码?)?(?:是|为|:|：)?|打|拨|联系我|找我)$")
+_NOT_OWN_PHONE = re.compile(r"老师|校长|班主任|学校|园长|机构|他|她|别人|局|热线|办公室|食堂|门卫|公司|举报")
+_CLAUSE_BREAK = re.compile(r"[，,。.！!；;？?\n]")
+
+
+def own_phone(text: str) -> str | None:
+    """The number a message gives as its writer's (see _OWN_PHONE_LEAD), else None."""
+    t = phone_digits(normalise(text))
+    if not _DIGIT.search(t):
+        return None
+    for m in PHONE_IN_TEXT.finditer(t):
+        before = _CLAUSE_BREAK.split(t[:m.start()])[-1][-12:]
+        if not _NOT_OWN_PHONE.search(before) and _OWN_PHONE_LEAD.search(before):
+            return m.group(1)
+    return None
+
+
 # 我不敢说，会不会被老师知道是我发的 / 怕被报复, told with the story: answered at once, the words kept with it
 FOUND_OUT = re.compile(ASKS_ANONYMITY.pattern + r"|怕[^，。！？,.!?\s]{0,8}(?:报复|知道|穿小鞋|针对|记恨|盯上|找麻烦)|"
                                                 r"打击报复|穿小鞋|不敢(?:说|讲|告诉|反映)")
@@ -909,6 +966,21 @@ PHONE_NOT_MINE = re.compile(
     # unless the router finds a matter in it (Intake._phone_not_mine: 他说老师收了补课费 is the story)
     r"(?P<owner>[，,。.\s]*(?:他|她)[^，,。.\s]{1,16}(?:[，,。.\s]+(?!我)[^，,。.\s]{1,10}){0,2})?"
     r"(?:[，,。.\s]*我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?)?" + _ABOUT_END)  # (我没有手机 after it too)
+# my husband's / use my wife's number / it's my daughter's phone / I don't have a phone, use my husband's: the same,
+# in English (my husband's alone only at the phone question: group "bare")
+_FAMILY_EN = (r"(?:husband|wife|partner|son|daughter|child|kid|mother|mom|mum|father|dad|sister|brother|grandma|"
+              r"grandmother|grandpa|grandfather|granny|aunt|uncle|family member|relative|friend|neighbou?r|colleague)")
+_PHONE_NOUN_EN = r"(?:phone number|phone|number|mobile(?: number)?|cell(?: ?phone)?|wechat(?: account)?|account)"
+_OWNER_EN = r"(?:my|our) " + _FAMILY_EN + r"(?:'s|s'|s)?"
+PHONE_NOT_MINE_EN = re.compile(
+    r"^(?:(?:ok|okay|well|sorry|hmm|oh)[,.\s]+)?(?:"
+    r"(?P<bare>(?:it'?s |it is )?" + _OWNER_EN + r")|"
+    r"(?:(?:i (?:don'?t|do not) have (?:a |my own )?(?:phone|mobile|cell ?phone)(?: of my own)?|no phone)[,.;\s]*"
+    r"(?:so |but )?)?(?:"
+    r"(?:you can |please |just |i'?ll |i will |can i |could i |can you )?(?:use|call|leave|give|take|try|put down)"
+    r"(?: you)? (?:it'?s |it is )?" + _OWNER_EN + r"(?: " + _PHONE_NOUN_EN + r")?|"
+    r"(?:it'?s |it is |this is |that'?s |that is |the number is |this number is )?" + _OWNER_EN + r" " + _PHONE_NOUN_EN +
+    r"))(?: (?:is (?:ok|okay|fine)|ok|okay|please|instead|then))?(?P<owner>)[.!?\s]*$", re.I)
 _QUESTION_MARK = re.compile(r"[吗么嘛?？]|会不会|能不能|是不是|可不可以|谁|哪些人|[会能][^了]*$|安全|不[^了]*$")
 PHONE_TO_SCHOOL_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:will|wil|would|can|could|does|do|is|are)\b[^.!?]{0,40}"
                                 r"\b(?:school|teachers?|head ?teacher|principal)\b[^.!?]{0,30}"
@@ -1035,6 +1107,8 @@ class Draft:
     #                                     asks once more, saying why)
     phone_kept: bool = False            # the phone came from an earlier message of this sitting: said where its
     #                                     question would come (Intake._sitting_phone), never assumed silently
+    phone_read: bool = False            # the phone was read from the message's own words (…我电话138…): confirmed
+    #                                     where its question would come, as it is (never "沿用您刚才留的")
     anonymous: bool | None = None       # True: the school must not know who wrote
     anonymous_default: bool = False     # `anonymous` was set for want of a school, not said: a school named later
     #                                     asks it (a decision said is kept)
@@ -1248,6 +1322,8 @@ class Intake:
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
+        if text and TAKES_BACK.fullmatch(text) and not d.parts:  # 不说了 / 当我没说, nothing begun: nothing to keep
+            return None, d.to_dict(), [Reply(texts.pick("TAKEN_BACK", lang))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
             return None, d.to_dict(), [Reply(self.s.who_we_are(lang) + "\n" + texts.pick("GREETING_NEXT", lang))]
         about = self._about_steps(None, text, dataclasses.replace(d, lang=lang or (
@@ -1508,12 +1584,13 @@ class Intake:
         said = self._whose_phone(text)
         if said is None or d.kind == "praise" or said.group("bare") and state != "phone":
             return None  # (孩子爸爸的吧 names no phone: the phone's only where its question is on screen)
-        return _t(d, "PHONE_ANY_ACCOUNT" if re.search(_ACCOUNT, said.group(0)) else "PHONE_ANY_NUMBER")
+        return _t(d, "PHONE_ANY_ACCOUNT" if re.search(_ACCOUNT + "|wechat|account", said.group(0), re.I)
+                  else "PHONE_ANY_NUMBER")
 
     def _whose_phone(self, text: str) -> re.Match | None:
         """PHONE_NOT_MINE's reading of a reply, when what it says of the owner (他在外地打工挺忙的没空) names no matter
         for the router (他说老师收了补课费 is the story)."""
-        said = PHONE_NOT_MINE.match(text)
+        said = PHONE_NOT_MINE.match(text) or PHONE_NOT_MINE_EN.match(text)
         return None if said is None or said.group("owner") and self._names_matter(said.group("owner")) else said
 
     def _phone_declined_early(self, state: str, text: str, d: Draft) -> str | None:
@@ -1561,7 +1638,7 @@ class Intake:
         if found and found.group(1) != d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
             # 我电话是幺三九…, before it is asked, 算了还是留一下吧 139… after declining, or another number than the one
             # kept from a message before: the phone, never words of the story, never a wrong answer to the question
-            d.phone = found.group(1)
+            self._give_phone(d, found.group(1))
             return self._aside_said(state, d, _t(d, "PHONE_TAKEN"))
         return None
 
@@ -1776,11 +1853,12 @@ class Intake:
         held = d.held or ""
         d.held, d.back_to = None, None
         if n == 2:
-            d.parts.append(held.strip())
+            self._keep_words(d, held)
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done (its school
         # offered, its phone kept and said: Intake._beside)
-        fresh = self._beside(d, Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict()))
+        fresh = self._beside(d, Draft(openid=d.openid, shelved=d.to_dict()))
+        self._keep_words(fresh, held)
         return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
 
     def _wants_person(self, text: str) -> bool:
@@ -1815,9 +1893,10 @@ class Intake:
         lead = CHANGE_LEAD.match(normalise(held))
         rest = normalise(held)[lead.end():].strip(PUNCT) if lead else held
         if n == 3:  # a correction of the story: kept with it, as said ("不对，是上周三" reads right to staff)
-            d.parts.append(held)
+            self._keep_words(d, held)
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
-        fresh = self._beside(d, Draft(openid=d.openid, parts=[rest], lang=d.lang))
+        fresh = self._beside(d, Draft(openid=d.openid, lang=d.lang))
+        self._keep_words(fresh, rest)
         if n == 2:  # both: this one first; the one in progress is set aside and offered back after it
             fresh.shelved = d.to_dict()
             return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
@@ -1838,9 +1917,12 @@ class Intake:
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
         old.attachments += d.attachments
         more = self._tells(held)  # words on coming back: more of the story (or a new matter), never dropped
+        # A message it had set aside (a new matter first: "这条提交后接着填写") still comes after it, or now if it is
+        # dropped: it was lost unsaid.
+        older = self._older(old)
         if n == 1:
             old.held = old.back_to = None
-            old.shelved = None
+            old.shelved = older
             if more:  # what they wrote on coming back is more of the story (or a new matter: asked)
                 state, data, replies = self._advance(old, [])
                 state = state or "confirm"
@@ -1849,9 +1931,23 @@ class Intake:
             return self._advance(old, [Reply(_t(d, "RESUMED"))])
         fresh = Draft(openid=d.openid, school=d.school, school_from=d.school_from)
         if more:
-            fresh.parts.append(held.strip())
+            self._keep_words(fresh, held)
+            fresh.shelved, fresh.shelved_kept = older, bool(older)  # offered back once this one is done
             return self._advance(fresh, [Reply(_t(d, "DISCARDED_START"))])
+        if older:
+            fresh.shelved = older
+            ask = _t(d, "RESUME_OLDER").format(text=texts.excerpt(Draft.from_dict(older).text, 300) or _t(d, "ONLY_MEDIA"))
+            return self._out("resume", fresh, [Reply(_t(d, "DISCARDED_ONE") + "\n" + ask)])
         return None, fresh.to_dict(), [Reply(_t(d, "DISCARDED"))]
+
+    @staticmethod
+    def _older(d: Draft) -> dict | None:
+        """The message `d` set aside, if it has words to offer back."""
+        older = Draft.from_dict(d.shelved) if d.shelved else None
+        if older is None or not (older.parts or older.attachments):
+            return None
+        older.held = older.back_to = None
+        return older.to_dict()
 
     # -- the steps' answers ----------------------------------------------------------------------------------
     def _on_describe(self, text: str, d: Draft, inbound: Inbound):
@@ -1946,7 +2042,7 @@ class Intake:
     def _on_phone(self, text: str, d: Draft, inbound: Inbound):
         found = PHONE_IN_TEXT.search(phone_digits(text))
         if found:
-            d.phone = found.group(1)
+            self._give_phone(d, found.group(1))
             return self._advance(d, [])
         if declines_phone(text):
             self._decline_phone(d)
@@ -1998,7 +2094,7 @@ class Intake:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
         phone = PHONE_IN_TEXT.fullmatch(phone_digits(text).replace("-", ""))
         if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
-            d.phone = phone.group(1)
+            self._give_phone(d, phone.group(1))
             return self._advance(d, [Reply(_t(d, "PHONE_TAKEN"))])
         kind = kind_said(text)  # (请问这个钱能退吗 names no kind: a remark, added)
         if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
@@ -2086,7 +2182,7 @@ class Intake:
             d.alerted = True
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
-            if step.state == "phone" and (d.phone is None or d.phone_kept):
+            if step.state == "phone" and (d.phone is None or d.phone_kept or d.phone_read):
                 kept = self._sitting_phone(d)
                 aside = "\n".join(a for a in (aside, kept) if a)
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
@@ -2216,6 +2312,9 @@ class Intake:
     def _sitting_phone(self, d: Draft) -> str:
         """At the phone question's place: the phone of this sitting taken (a message just submitted: its phone),
         and what is said of it, once ("" when nothing is to be said, or the question is asked)."""
+        if d.phone_read:  # written in the message: confirmed as it is, once
+            d.phone_read = False
+            return _t(d, "PHONE_READ").format(phone=mask_phone(d.phone)) if d.phone and d.kind != "praise" else ""
         if d.phone is None and d.kind != "praise":
             filed = self.s.just_filed()
             if filed and filed.get("kind") != "praise":
@@ -2359,10 +2458,29 @@ class Intake:
         if inbound.text and normalise(inbound.text) and not GREETING.fullmatch(normalise(inbound.text)):
             if d.parts and not opening(inbound.text) and all(opening(p) for p in d.parts):
                 d.parts = []  # 我想反映个事, then the story: the opening said only that a story comes
-            d.parts.append(inbound.text.strip())  # a bare 你好 is a greeting, not part of the complaint
+            Intake._keep_words(d, inbound.text)  # a bare 你好 is a greeting, not part of the complaint
         if inbound.kind in ("image", "voice", "video"):
             d.attachments.append({"kind": inbound.kind, "media_id": inbound.media_id,
                                   "url": inbound.media_url, "text": inbound.text or None})
+
+    @staticmethod
+    def _keep_words(d: Draft, text: str) -> None:
+        """Words of the matter into the draft, as `words_kept` keeps them; a number written in them as the person's
+        own (…我电话138…, 联系电话：138…) is the phone too: confirmed where its question comes, never asked for again,
+        never taken for the number of a message before."""
+        words = words_kept(text)
+        if not words:
+            return
+        d.parts.append(words)
+        own = own_phone(words)
+        if own and own != d.phone:
+            Intake._give_phone(d, own)
+            d.phone_read = True
+
+    @staticmethod
+    def _give_phone(d: Draft, phone: str) -> None:
+        """A number the person gave: theirs for this message, whatever was carried from one before."""
+        d.phone, d.phone_kept = phone, False
 
     # -- an answer, or more of the story: ONE rule for every question ------------------------------------------
     def _by_label(self, step: Step, text: str, d: Draft) -> str:
@@ -2608,7 +2726,8 @@ class AboutStep:
 ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins (a decision before a question:
     #                                    不想让学校知道是我 decides; 学校会知道是我吗 asks; whose phone before a
     #                                    decline: 我没有手机 用的我老公的 declines nothing)
-    AboutStep("phone", PHONE_NOT_MINE.match, Intake._phone_not_mine, whole=True),  # 用的我老公的 / 这是我女儿的号
+    AboutStep("phone", lambda t: PHONE_NOT_MINE.match(t) or PHONE_NOT_MINE_EN.match(t), Intake._phone_not_mine,
+              whole=True),  # 用的我老公的 / 这是我女儿的号
     AboutStep("phone", lambda t: declines_phone_early(t) or PHONE_DECLINE_WORD.fullmatch(t),  # 不留电话 / 那不留了
               Intake._phone_declined_early, early=True, decides=True),
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
@@ -2627,7 +2746,7 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
 _ABOUT_WORD = re.compile(r"电话|手机|号码|的号|微信|账号|[用借](?:的|我|孩子|家)|[留填写给](?:我|孩子|家)|" + _OWNER + r"的|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
                          r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了(?:什么|啥)|一定|必须|非得|非要")  # (from 为什么: why-asked)
-_ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
+_ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name|" + _FAMILY_EN, re.I)
 
 
 def _about_a_step(text: str) -> bool:
