@@ -712,8 +712,9 @@ CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)
                          r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
 # 这个你们能管吗 / 你们管不管: whether we handle it, asked at a question (the whole reply: nothing told)
 ASKS_IF_WE_HANDLE = re.compile(
-    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
-    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:这(?:个|事|种事|种情况)?)?(?:你们|教育局)?(?:到底|究竟)?管不管(?:这个|这事)?[啊呀呢吗]?[?？!！。.\s~～]*$|"
+    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们)?(?:教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
+    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:这(?:个|事|种事|种情况)?)?(?:你们|您们)?(?:教育局)?(?:到底|究竟|还)?管不管(?:这个|这事)?[啊呀呢吗]*"
+    r"[?？!！。.\s~～]*$|^(?:到底|究竟)?(?:有人管吗|有没有人管)[啊呀吗]*[?？!！。.\s~～]*$|"
     r"^can you (?:help|handle|deal with)(?: (?:this|it|that))?[?.!\s]*$", re.I)
 # 你们为什么要问这个？ / 问学校干嘛 / 一定要选吗: a question about the question on screen, at any step -- why it is asked
 # (Step.why), and it again; never words of the story. The whole reply, naming nothing but the question's own topic
@@ -1322,6 +1323,11 @@ class Intake:
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
+        if text and ASKS_IF_WE_HANDLE.match(text):  # 你们到底管不管！！ before anything: yes, and what to send (it was
+            # the 12345 question, or the first line of a message that said nothing else); nothing started
+            # (from someone with a message in hand, most likely impatience about it: where it is)
+            then = self.s.status_text() if self.s.open_numbers() else texts.pick("GREETING_NEXT", lang)
+            return None, d.to_dict(), [Reply(texts.pick("WE_HANDLE_IT", lang) + "\n" + then)]
         if text and TAKES_BACK.fullmatch(text) and not d.parts:  # 不说了 / 当我没说, nothing begun: nothing to keep
             return None, d.to_dict(), [Reply(texts.pick("TAKEN_BACK", lang))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started

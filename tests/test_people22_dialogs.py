@@ -190,3 +190,19 @@ async def test_a_saved_matter_is_still_offered_when_the_one_resumed_is_dropped(d
     reply = await talk(d, p, "1", expect="联系电话")  # where it was
     reply = await summary(d, p, reply)
     assert told(reply) == "孩子学校天天留那么多作业 写到十一二点", reply
+
+
+# -- found chatting: whether we handle it, asked before anything ------------------------------------------------------
+@pytest.mark.parametrize("said", ["你们管不管啊！！！", "你们教育局到底管不管", "这个你们能管吗"])
+async def test_whether_we_handle_it_asked_first_is_answered_and_starts_nothing(dialog, said):
+    d, p = dialog, "o_p22_handle"
+    # it was the 12345 question (你们管不管啊！！！), or the phone question with these words the whole message
+    await talk(d, p, said, expect=[texts.WE_HANDLE_IT, texts.GREETING_NEXT], absent=["12345", "联系电话", "哪方面"])
+    reply = await summary(d, p, await talk(d, p, FEES, expect="请问您这次是"))
+    assert told(reply) == FEES, reply
+
+
+async def test_whether_we_handle_it_after_filing_says_where_the_message_is(dialog):
+    d, p = dialog, "o_p22_handle_filed"
+    number = await file_ticket(d, p, FEES)
+    await talk(d, p, "你们到底管不管", expect=[texts.WE_HANDLE_IT, number], absent=["请问您这次是", "12345"])
