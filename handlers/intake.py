@@ -1108,6 +1108,8 @@ class Draft:
     #                                     asks once more, saying why)
     phone_kept: bool = False            # the phone came from an earlier message of this sitting: said where its
     #                                     question would come (Intake._sitting_phone), never assumed silently
+    taken_back: bool = False            # the last reply took the words back (当我没说 / 算了 不说了): what is told next
+    #                                     may be instead of them -- asked (the change detour), never saved for later
     phone_read: bool = False            # the phone was read from the message's own words (…我电话138…): confirmed
     #                                     where its question would come, as it is (never "沿用您刚才留的")
     anonymous: bool | None = None       # True: the school must not know who wrote
@@ -1432,6 +1434,7 @@ class Intake:
         self.s.openid = inbound.openid
         inbound = storable(inbound)
         d = Draft.from_dict(data)
+        taken_back, d.taken_back = d.taken_back, False  # (for the next message only)
         if inbound.kind in ("image", "voice", "video", "location", "link") and not (
                 inbound.kind == "voice" and inbound.text):
             self._collect(inbound, d)
@@ -1465,7 +1468,7 @@ class Intake:
         rated = self._maybe_rating(state, text, d, inbound)
         if rated is not None:
             return rated
-        return self._answer(state, text, d, inbound)
+        return self._answer(state, text, d, inbound, taken_back)
 
     def _aside(self, state: str, text: str, d: Draft):
         """A remark beside the question on screen (在吗, 谢谢, 匿名可以吗, a phone number before it is asked …):
@@ -1652,6 +1655,7 @@ class Intake:
         if han_count(text) <= 20:  # at the summary too: never added to what is sent
             # the reassurance first, then what to do: "请接着回答" leads into the question, nothing between
             fear = _t(d, "FEAR_NOTE") + "\n" if FEAR.search(text) and d.kind != "praise" else ""
+            d.taken_back = True
             return self._aside_said(state, d, fear + _t(d, "GIVE_UP_ASK"))
         return None
 
@@ -1693,7 +1697,7 @@ class Intake:
     def _on_how_to_send(self, state: str, text: str, d: Draft):  # answered; the message in progress unchanged
         return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
-    def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
+    def _answer(self, state: str, text: str, d: Draft, inbound: Inbound, taken_back: bool = False):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         if state != "school" and d.school is None and not han_count(text) and _LATIN_LETTER.search(text) \
@@ -1723,9 +1727,10 @@ class Intake:
             self._collect(dataclasses.replace(inbound, text=text[lead.end():]), d)
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)) + _t(d, "SUPPLEMENTED"))])
         text = self._by_label(STEP[state], text, d)
-        if (state != "describe" or d.parts) and self._changes_subject(text, d) and (
+        if (state != "describe" or d.parts) and self._changes_subject(text, d, taken_back) and (
                 state == "describe" or not self._is_answer(STEP[state], text, d)):
             # 不对，其实我想问校车几点发车: not more of the story -- instead of it, beside it, or a correction? asked
+            # (and 当我没说, then the story told anew: it was offered as a new matter, the words taken back saved)
             d.held, d.back_to = inbound.text.strip(), state
             return self._out("change", d, [Reply(self._ask_change(d))])
         if state != "describe" and not self._is_answer(STEP[state], text, d):
@@ -1881,11 +1886,11 @@ class Intake:
         return True
 
     # -- a change of subject ("不对，其实我想问…") ------------------------------------------------------------
-    def _changes_subject(self, text: str, d: Draft) -> bool:
+    def _changes_subject(self, text: str, d: Draft, taken_back: bool = False) -> bool:
         lead = CHANGE_LEAD.match(text)
-        if not lead or not d.parts or all(opening(p) for p in d.parts):
+        if not (lead or taken_back) or not d.parts or all(opening(p) for p in d.parts):
             return False  # (我想反映个事, then 不对…: the opening said only that a story comes; _collect drops it)
-        return self._tells(text[lead.end():].strip(PUNCT))
+        return self._tells(text[lead.end():].strip(PUNCT) if lead else text)
 
     def _ask_change(self, d: Draft) -> str:
         return _t(d, "CHANGE_ASK").format(old=texts.excerpt(d.text, 40)) + "\n" + _t(d, "CHANGE_CHOICES")

@@ -206,3 +206,31 @@ async def test_whether_we_handle_it_after_filing_says_where_the_message_is(dialo
     d, p = dialog, "o_p22_handle_filed"
     number = await file_ticket(d, p, FEES)
     await talk(d, p, "你们到底管不管", expect=[texts.WE_HANDLE_IT, number], absent=["请问您这次是", "12345"])
+
+
+# -- found chatting: the words taken back, then the story told anew ----------------------------------------------------
+async def test_a_story_told_anew_after_taking_words_back_is_asked_whether_it_replaces_them(dialog):
+    d, p = dialog, "o_p22_anew"
+    await talk(d, p, "学校让买指定的练习册", expect="请问您这次是")
+    await talk(d, p, "当我没说", expect="您的留言还没有提交")
+    # it was 这条消息像是另一件事…1 作为新留言（当前这条稍后接着填写）: the words taken back saved to come back later
+    await talk(d, p, "其实是孩子班主任让全班买她推荐的练习册 一本60 说不买影响成绩",
+               expect=["您是想改说另一件事吗", "「学校让买指定的练习册」", "1 改说这件事"], absent="稍后接着填写")
+    reply = await talk(d, p, "1", expect="已撤下")
+    number = None
+    for _ in range(6):
+        if "请核对" in reply:
+            reply = await talk(d, p, "1", expect="受理编号")
+            number = NUMBER.search(reply).group(0)
+            break
+        reply = await talk(d, p, "1" if "请问您这次是" in reply or "是这所学校吗" in reply else "0" if "联系电话" in reply
+                           else "2" if "身份" in reply else "江南区实验小学")
+    ticket = await d.db(tickets.get, number)
+    assert ticket["text"].startswith("其实是孩子班主任") and "学校让买指定的练习册" not in ticket["text"], ticket["text"]
+
+
+async def test_an_answer_after_taking_words_back_is_still_an_answer(dialog):  # a guard
+    d, p = dialog, "o_p22_anew_answer"
+    await talk(d, p, FEES, expect="请问您这次是")
+    await talk(d, p, "当我没说", expect="您的留言还没有提交")
+    await talk(d, p, "1", expect="联系电话", absent="改说")
