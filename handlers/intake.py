@@ -774,10 +774,14 @@ TAKES_BACK = re.compile(r"(?:(?:算了|还是算了|那算了|哎|唉|嗯)[，,\
                         r"(?:吧|哈|啊|呀)*[，,\s。.!！~～…]*")
 
 
+# 就是那个 / 嗯 / 怎么说呢: a voice finding its words, nothing said yet
+FILLER_LINE = re.compile(r"(?:就是说?|那个|这个|嗯+|呃+|额+|啊+|哦+|唉+|怎么说呢?|然后|我想想)+[，,\s。.!！~～…]*")
+
+
 def _says_nothing(line: str) -> bool:
-    """A line that is only a greeting (你号, 老师你好) or words taken back (算了, 当我没说)."""
+    """A line that is only a greeting (你号, 老师你好), words taken back (算了, 当我没说) or a filler (就是那个)."""
     t = normalise(line)
-    return not t.strip(PUNCT) or bool(GREETING.fullmatch(t) or TAKES_BACK.fullmatch(t))
+    return not t.strip(PUNCT) or bool(GREETING.fullmatch(t) or TAKES_BACK.fullmatch(t) or FILLER_LINE.fullmatch(t))
 
 
 def words_kept(text: str) -> str:
@@ -785,7 +789,7 @@ def words_kept(text: str) -> str:
     nothing of it -- a greeting (老师你好\n…) or words taken back (算了\n…). The first line is what staff read first.
     A greeting within a sentence (老师你好，学校…) is the person's way of writing: kept."""
     lines = text.strip().split("\n")
-    first = next((i for i, line in enumerate(lines) if not _says_nothing(line)), len(lines) - 1)
+    first = next((i for i, line in enumerate(lines) if not _says_nothing(line)), len(lines))
     return "\n".join(lines[first:]).strip()
 
 

@@ -234,3 +234,18 @@ async def test_an_answer_after_taking_words_back_is_still_an_answer(dialog):  # 
     await talk(d, p, FEES, expect="请问您这次是")
     await talk(d, p, "当我没说", expect="您的留言还没有提交")
     await talk(d, p, "1", expect="联系电话", absent="改说")
+
+
+# -- found chatting: a voice finding its words is not the message's first line ------------------------------------------
+async def test_a_filler_before_the_story_is_not_kept(dialog):
+    d, p = dialog, "o_p22_filler"
+    await talk(d, p, "我想投诉", expect="按投诉办理")
+    await talk(d, p, "就是那个")
+    reply = await summary(d, p, await talk(d, p, FEES))
+    assert told(reply) == FEES, reply  # it was 就是那个\n江南区实验小学…
+
+
+def test_what_says_nothing_is_one_rule():
+    assert intake.words_kept("你号\n算了\n就是那个\n" + FEES) == FEES
+    assert intake.words_kept("那个老师打人") == "那个老师打人"  # guards: words of the matter
+    assert intake.words_kept("老师你好，" + FEES) == "老师你好，" + FEES
