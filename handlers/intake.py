@@ -893,8 +893,9 @@ def _phone_in_text(text: str):
     return PHONE_IN_TEXT.search(phone_digits(text))
 
 
-# …我电话138…, 联系电话：138…, 有事打我手机138…, or a number alone in its clause: the writer's own number. After 老师, 学校,
-# 他 … it is someone else's (老师电话139…打不通): words of the story only.
+# …我电话138…, 有事打我手机138…, or at the message's end (联系电话：138…), or a number alone in its clause: the writer's own
+# number. After 老师, 学校, 他 … it is someone else's (老师电话139…打不通), and a 联系电话 within a story may be anyone's
+# (a notice quoted): words of the story only.
 _OWN_PHONE_LEAD = re.compile(r"(?:^|(?:电话|手机|手机号|号码|联系方式|电话号码?)(?:号码?)?(?:是|为|:|：)?|打|拨|联系我|找我)$")
 _NOT_OWN_PHONE = re.compile(r"老师|校长|班主任|学校|园长|机构|他|她|别人|局|热线|办公室|食堂|门卫|公司|举报")
 _CLAUSE_BREAK = re.compile(r"[，,。.！!；;？?\n]")
@@ -907,7 +908,8 @@ def own_phone(text: str) -> str | None:
         return None
     for m in PHONE_IN_TEXT.finditer(t):
         before = _CLAUSE_BREAK.split(t[:m.start()])[-1][-12:]
-        if not _NOT_OWN_PHONE.search(before) and _OWN_PHONE_LEAD.search(before):
+        said = not before or "我" in before or "本人" in before or not t[m.end():].strip(PUNCT)
+        if said and not _NOT_OWN_PHONE.search(before) and _OWN_PHONE_LEAD.search(before):
             return m.group(1)
     return None
 

@@ -249,3 +249,12 @@ def test_what_says_nothing_is_one_rule():
     assert intake.words_kept("你号\n算了\n就是那个\n" + FEES) == FEES
     assert intake.words_kept("那个老师打人") == "那个老师打人"  # guards: words of the matter
     assert intake.words_kept("老师你好，" + FEES) == "老师你好，" + FEES
+
+
+def test_a_number_is_the_writers_own_only_as_they_give_it():
+    own = intake.own_phone
+    assert own("学校食堂饭菜里有虫子，我电话 138 0000 1111") == "13800001111"
+    assert own("…不给收据。\n联系电话：13800001111") == "13800001111"
+    assert own("我的手机号是一三八零零零零一一一一") == "13800001111"
+    assert own("班主任电话13912345678一直打不通") is None  # guards: someone else's
+    assert own("退卡时间：10:00～17:00联系电话：189 7318 7780，本人需求如下") is None  # a notice quoted
