@@ -143,7 +143,7 @@ CHARGED = re.compile(r"(?:收|交|缴|要|花|付|补交)(?:了|费|取|钱)?(?:
 
 # 要交50元吗 / 是不是要交200元资料费 / 校服要交300吗？: the sum itself asked about -- a question, not a charge reported
 # (the words between name what is paid -- 报名费 -- never a judgement of it: 收费每人500元这样可以吗 is reported)
-_SUM_ASKED_AFTER = re.compile(r"\s*(?:元|块钱?|rmb|yuan)?(?:左右)?(?:(?!这|那|合理|正常|可以|行|对)[^，,。.！!；;\s]){0,5}?(?:吗|么|嘛|[?？])")
+_SUM_ASKED_AFTER = re.compile(r"\s*(?:元|块钱?|rmb|yuan)?(?:左右)?(?:(?!这|那|合理|正常|可以|行|对)[^，,。.！!；;\s]){0,5}?(?:吗|(?<!什)么|嘛|[?？])")
 _SUM_ASKED_BEFORE = re.compile(r"(?:是否|是不是|要不要|需不需要|用不用|该不该|能不能|可不可以)[^，,。.！!；;\s]{0,4}$")
 
 
@@ -1998,7 +1998,7 @@ class Intake:
             d.insist = True
             return self._advance(d, [])
         if n == 2 or b in NO_WORDS or b in texts.CANCEL_WORDS or yes_no(text) is False:
-            return None, d.to_dict(), [Reply(_t(d, "OUT_OF_SCOPE_DONE"))]
+            return self._finish(d, [Reply(_t(d, "OUT_OF_SCOPE_DONE"))])  # (one set aside for it goes on)
         return self._out("out_of_scope", d, [Reply(self._unclear(d, 2, _t(d, "OUT_OF_SCOPE_CHOICES")))])
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
@@ -2120,6 +2120,13 @@ class Intake:
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(_t(d, "KIND_CHANGED").format(kind=_kind_name(d)))])
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
+
+    def cancel(self, data: dict) -> tuple[str | None, dict, list[Reply]]:
+        """取消 (the command) while writing: this message is dropped; one it had set aside goes on (it was deleted
+        with it, unsaid)."""
+        d = Draft.from_dict(data)
+        state, data, replies = self._finish(d, [Reply(_t(d, "CANCELLED"))])
+        return state, data, [Reply("\n".join(r.text for r in replies))]  # one answer, as a command's is
 
     def _finish(self, d: Draft, replies: list[Reply]):
         """This message is done; a draft set aside for it is taken up now. Set aside minutes ago for this one (a new

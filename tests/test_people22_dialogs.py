@@ -137,7 +137,9 @@ def test_a_question_about_a_sum_is_an_inquiry(said):
     assert intake.infer_kind(intake.normalise(said)) == "inquiry"
 
 
-@pytest.mark.parametrize("said", ["请问 学校周六补课 收费每人500", "请问实验小学周六补课收费每人500元 江南区的 这样可以吗"])
+@pytest.mark.parametrize("said", ["请问 学校周六补课 收费每人500", "请问实验小学周六补课收费每人500元 江南区的 这样可以吗",
+                                  "请问实验小学周六补课收费每人500元这样可以吗",
+                                  "学校让每个孩子交两百块钱买什么资料，也不给收据，这个钱该不该交？"])
 def test_a_sum_reported_behind_a_courtesy_still_asks(said):  # a guard (people21)
     assert intake.infer_kind(intake.normalise(said)) is None
 
@@ -258,3 +260,33 @@ def test_a_number_is_the_writers_own_only_as_they_give_it():
     assert own("我的手机号是一三八零零零零一一一一") == "13800001111"
     assert own("班主任电话13912345678一直打不通") is None  # guards: someone else's
     assert own("退卡时间：10:00～17:00联系电话：189 7318 7780，本人需求如下") is None  # a notice quoted
+
+
+# -- a matter set aside goes on however the one before it ends ----------------------------------------------------------
+async def _set_aside(d, p, other):
+    await talk(d, p, "孩子学校天天留那么多作业 写到十一二点", expect="请问您这次是")
+    await talk(d, p, "1", expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, other, expect="1 作为新留言")
+    return await talk(d, p, "1", expect="这条提交后接着填写")
+
+
+async def test_cancelling_the_new_matter_goes_on_with_the_one_set_aside(dialog):
+    d, p = dialog, "o_p22_aside_cancel"
+    await _set_aside(d, p, "对了 还有个事 校车老是迟到")
+    # it was 已取消，本次留言未提交 -- and the homework matter deleted with it, unsaid
+    reply = await talk(d, p, "取消", expect=["已取消", "接着填写您之前那条留言", "写到十一二点"])
+    reply = await summary(d, p, reply)
+    assert told(reply) == "孩子学校天天留那么多作业 写到十一二点", reply
+
+
+async def test_declining_to_file_the_new_matter_goes_on_with_the_one_set_aside(dialog):
+    d, p = dialog, "o_p22_aside_12345"
+    await talk(d, p, "孩子学校天天留那么多作业 写到十一二点", expect="请问您这次是")
+    await talk(d, p, "1", expect="哪所学校")
+    await talk(d, p, "江南区实验小学", expect="联系电话")
+    await talk(d, p, "我说错了，换个问题：小区物业乱收停车费", expect="2 两件都要反映")
+    await talk(d, p, "2", expect=["您之前那条留言已保存", "12345"])
+    # it was 好的，本次不提交 and nothing more: the homework matter lost
+    await talk(d, p, "2", expect="本次不提交")
+    await heard(d, p, expect=["接着填写您之前那条留言", "写到十一二点"])
