@@ -231,7 +231,7 @@ async def test_a_story_told_anew_after_taking_words_back_is_asked_whether_it_rep
     assert ticket["text"].startswith("其实是孩子班主任") and "学校让买指定的练习册" not in ticket["text"], ticket["text"]
 
 
-async def test_an_answer_after_taking_words_back_is_still_an_answer(dialog):  # a guard
+async def test_an_answer_after_taking_words_back_is_still_an_answer(dialog):  # the rule's guard (当我没说 was 已补充 on main)
     d, p = dialog, "o_p22_anew_answer"
     await talk(d, p, FEES, expect="请问您这次是")
     await talk(d, p, "当我没说", expect="您的留言还没有提交")
