@@ -383,6 +383,13 @@ class Commands:
 
     def cancel(self, call: Call) -> list[Reply]:
         conv = conversations.get(call.db, call.openid, self.clock.now())
+        if conv and not conv["expired"] and conv["flow"] == "intake" and (conv["data"] or {}).get("shelved"):
+            # a message set aside for this one ("这条提交后接着填写") goes on: never dropped with it, unsaid
+            state, data, replies = self.d._intake(call.db, call.openid).cancel(conv["data"])
+            if state is not None:
+                conversations.put(call.db, call.openid, "intake", state, data, self.clock.now(),
+                                  self.d.policy.conversation_minutes * 60)
+                return replies
         conversations.delete(call.db, call.openid)
         lang = call.user.get("lang") if call.user.get("role") not in STAFF else None
         if conv and not conv["expired"] and conv["flow"] != "desk":

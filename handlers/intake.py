@@ -141,6 +141,21 @@ CHARGED = re.compile(r"(?:收|交|缴|要|花|付|补交)(?:了|费|取|钱)?(?:
                      r"|每(?:人|个人|生|位|个学生|个孩子)(?:收|交|缴)?(?:费|了)?" + _SUM)
 
 
+# 要交50元吗 / 是不是要交200元资料费 / 校服要交300吗？: the sum itself asked about -- a question, not a charge reported
+# (the words between name what is paid -- 报名费 -- never a judgement of it: 收费每人500元这样可以吗 is reported)
+_SUM_ASKED_AFTER = re.compile(r"\s*(?:元|块钱?|rmb|yuan)?(?:左右)?(?:(?!这|那|合理|正常|可以|行|对)[^，,。.！!；;\s]){0,5}?(?:吗|(?<!什)么|嘛|[?？])")
+_SUM_ASKED_BEFORE = re.compile(r"(?:是否|是不是|要不要|需不需要|用不用|该不该|能不能|可不可以)[^，,。.！!；;\s]{0,4}$")
+
+
+def charge_reported(text: str) -> bool:
+    """A sum charged told as a fact (收费每人500, 交了300元), not asked about (要交50元吗)."""
+    for m in CHARGED.finditer(text):
+        if _SUM_ASKED_AFTER.match(text, m.end()) or _SUM_ASKED_BEFORE.search(text, 0, m.start()):
+            continue
+        return True
+    return False
+
+
 def _by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for w in words:
@@ -171,7 +186,7 @@ def infer_kind(text: str) -> str | None:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
         return None  # a long complaint that ends "建议…" or asks "合理吗": the person says which
-    if kind == "inquiry" and CHARGED.search(told) and not any(w in told for w in EXPLICIT["inquiry"] if w != COURTESY):
+    if kind == "inquiry" and charge_reported(told) and not any(w in told for w in EXPLICIT["inquiry"] if w != COURTESY):
         return None  # 请问…周六补课 收费每人500: a charge reported, not asked about -- the person says which (咨询 said)
     return kind
 
@@ -497,9 +512,12 @@ def kind_said(text: str) -> str | None:
 EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
 # (老师 alone, as in 老师 你好😊 or a bare 老师？, calls for attention: a greeting, never words of a story)
-GREETING = re.compile(r"(?:(?:(?:你|您)好(?:啊|呀)?(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?好|老师|领导|hi|hello|"
-                      r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)?|早安|"
-                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+# 你号 / 您号: 好 as a pinyin keyboard slips (hao, its neighbour picked), and 你好啊啊: a particle held down -- still
+# a greeting (it was kept as the first line of the complaint). Never 你号码…
+_HAO = r"(?:好|号(?!码))(?:啊|呀|哈|鸭)*"
+GREETING = re.compile(r"(?:(?:(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
+                      r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)*|早安|"
+                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
 # 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
 # our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
@@ -698,8 +716,9 @@ CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)
                          r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
 # 这个你们能管吗 / 你们管不管: whether we handle it, asked at a question (the whole reply: nothing told)
 ASKS_IF_WE_HANDLE = re.compile(
-    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们|教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
-    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:这(?:个|事|种事|种情况)?)?(?:你们|教育局)?(?:到底|究竟)?管不管(?:这个|这事)?[啊呀呢吗]?[?？!！。.\s~～]*$|"
+    r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们)?(?:教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
+    r"(?:吗|么|嘛|不|得了吗)?[?？!！。.\s~～]*$|^(?:这(?:个|事|种事|种情况)?)?(?:你们|您们)?(?:教育局)?(?:到底|究竟|还)?管不管(?:这个|这事)?[啊呀呢吗]*"
+    r"[?？!！。.\s~～]*$|^(?:到底|究竟)?(?:有人管吗|有没有人管)[啊呀吗]*[?？!！。.\s~～]*$|"
     r"^can you (?:help|handle|deal with)(?: (?:this|it|that))?[?.!\s]*$", re.I)
 # 你们为什么要问这个？ / 问学校干嘛 / 一定要选吗: a question about the question on screen, at any step -- why it is asked
 # (Step.why), and it again; never words of the story. The whole reply, naming nothing but the question's own topic
@@ -754,8 +773,32 @@ WANTS_HUMAN = re.compile(r"^(?:请|我要|我想|能不能|可以|帮我)?(?:转
 # might do (穿小鞋, 报复) is answered with what the consent question offers.
 # (A look: only whether it is found. No optional lead before 不…了 (算了，不反映了 holds 不反映了), and no two runs of
 # commas and spaces side by side: each split a long run of spaces every way, from every place in it, on the writer.)
-GIVE_UP = re.compile(r"(?:不|不想|不要|不敢|先不)(?:反映|投诉|举报|提交|留言|说)了|"
+GIVE_UP = re.compile(r"(?:不|不想|不要|不敢|先不)(?:反映|投诉|举报|提交|留言|说|问)了|当我没(?:说|问)|"
                      r"算了[，,\s]*(?:算了[，,\s]*)?(?:我|我们)?(?:还是)?(?:先|自己)(?:去)?(?:问问|问一下|找|联系|跟)(?:学校|老师|班主任)")
+# 算了 / 不说了 / 当我没说吧, a whole line: words taken back -- never words of a message, whatever follows them
+TAKES_BACK = re.compile(r"(?:(?:算了|还是算了|那算了|哎|唉|嗯)[，,\s。.!！~～…]*)*(?:算了|(?:先|就)?不(?:说|问)了|当我没(?:说|问)过?)"
+                        r"(?:吧|哈|啊|呀)*[，,\s。.!！~～…]*")
+
+
+# 就是那个 / 嗯 / 怎么说呢: a voice finding its words, nothing said yet
+FILLER_LINE = re.compile(r"(?:就是说?|那个|这个|嗯+|呃+|额+|啊+|哦+|唉+|怎么说呢?|然后|我想想)+[，,\s。.!！~～…]*")
+
+
+def _says_nothing(line: str) -> bool:
+    """A line that is only a greeting (你号, 老师你好), words taken back (算了, 当我没说) or a filler (就是那个)."""
+    t = normalise(line)
+    return not t.strip(PUNCT) or bool(GREETING.fullmatch(t) or TAKES_BACK.fullmatch(t) or FILLER_LINE.fullmatch(t))
+
+
+def words_kept(text: str) -> str:
+    """The words of a message as the draft keeps them: as typed, without the lines before the matter that say
+    nothing of it -- a greeting (老师你好\n…) or words taken back (算了\n…). The first line is what staff read first.
+    A greeting within a sentence (老师你好，学校…) is the person's way of writing: kept."""
+    lines = text.strip().split("\n")
+    first = next((i for i, line in enumerate(lines) if not _says_nothing(line)), len(lines))
+    return "\n".join(lines[first:]).strip()
+
+
 # 还是反映吧 / 那就投诉吧 after second thoughts: carry on, nothing to add.
 CARRY_ON = re.compile(r"^(?:还是|那就|那还是|我还是)(?:要|想)?(?:反映|提交|留言|说|继续)(?:一下)?吧?[，,。.!！\s]*")
 
@@ -856,6 +899,27 @@ def _phone_in_text(text: str):
     return PHONE_IN_TEXT.search(phone_digits(text))
 
 
+# …我电话138…, 有事打我手机138…, or at the message's end (联系电话：138…), or a number alone in its clause: the writer's own
+# number. After 老师, 学校, 他 … it is someone else's (老师电话139…打不通), and a 联系电话 within a story may be anyone's
+# (a notice quoted): words of the story only.
+_OWN_PHONE_LEAD = re.compile(r"(?:^|(?:电话|手机|手机号|号码|联系方式|电话号码?)(?:号码?)?(?:是|为|:|：)?|打|拨|联系我|找我)$")
+_NOT_OWN_PHONE = re.compile(r"老师|校长|班主任|学校|园长|机构|他|她|别人|局|热线|办公室|食堂|门卫|公司|举报")
+_CLAUSE_BREAK = re.compile(r"[，,。.！!；;？?\n]")
+
+
+def own_phone(text: str) -> str | None:
+    """The number a message gives as its writer's (see _OWN_PHONE_LEAD), else None."""
+    t = phone_digits(normalise(text))
+    if not _DIGIT.search(t):
+        return None
+    for m in PHONE_IN_TEXT.finditer(t):
+        before = _CLAUSE_BREAK.split(t[:m.start()])[-1][-12:]
+        said = not before or "我" in before or "本人" in before or not t[m.end():].strip(PUNCT)
+        if said and not _NOT_OWN_PHONE.search(before) and _OWN_PHONE_LEAD.search(before):
+            return m.group(1)
+    return None
+
+
 # 我不敢说，会不会被老师知道是我发的 / 怕被报复, told with the story: answered at once, the words kept with it
 FOUND_OUT = re.compile(ASKS_ANONYMITY.pattern + r"|怕[^，。！？,.!?\s]{0,8}(?:报复|知道|穿小鞋|针对|记恨|盯上|找麻烦)|"
                                                 r"打击报复|穿小鞋|不敢(?:说|讲|告诉|反映)")
@@ -915,6 +979,21 @@ PHONE_NOT_MINE = re.compile(
     # unless the router finds a matter in it (Intake._phone_not_mine: 他说老师收了补课费 is the story)
     r"(?P<owner>[，,。.\s]*(?:他|她)[^，,。.\s]{1,16}(?:[，,。.\s]+(?!我)[^，,。.\s]{1,10}){0,2})?"
     r"(?:[，,。.\s]*我?(?:没有?|没得)(?:自己的)?(?:手机|电话)(?:号码?)?)?" + _ABOUT_END)  # (我没有手机 after it too)
+# my husband's / use my wife's number / it's my daughter's phone / I don't have a phone, use my husband's: the same,
+# in English (my husband's alone only at the phone question: group "bare")
+_FAMILY_EN = (r"(?:husband|wife|partner|son|daughter|child|kid|mother|mom|mum|father|dad|sister|brother|grandma|"
+              r"grandmother|grandpa|grandfather|granny|aunt|uncle|family member|relative|friend|neighbou?r|colleague)")
+_PHONE_NOUN_EN = r"(?:phone number|phone|number|mobile(?: number)?|cell(?: ?phone)?|wechat(?: account)?|account)"
+_OWNER_EN = r"(?:my|our) " + _FAMILY_EN + r"(?:'s|s'|s)?"
+PHONE_NOT_MINE_EN = re.compile(
+    r"^(?:(?:ok|okay|well|sorry|hmm|oh)[,.\s]+)?(?:"
+    r"(?P<bare>(?:it'?s |it is )?" + _OWNER_EN + r")|"
+    r"(?:(?:i (?:don'?t|do not) have (?:a |my own )?(?:phone|mobile|cell ?phone)(?: of my own)?|no phone)[,.;\s]*"
+    r"(?:so |but )?)?(?:"
+    r"(?:you can |please |just |i'?ll |i will |can i |could i |can you )?(?:use|call|leave|give|take|try|put down)"
+    r"(?: you)? (?:it'?s |it is )?" + _OWNER_EN + r"(?: " + _PHONE_NOUN_EN + r")?|"
+    r"(?:it'?s |it is |this is |that'?s |that is |the number is |this number is )?" + _OWNER_EN + r" " + _PHONE_NOUN_EN +
+    r"))(?: (?:is (?:ok|okay|fine)|ok|okay|please|instead|then))?(?P<owner>)[.!?\s]*$", re.I)
 _QUESTION_MARK = re.compile(r"[吗么嘛?？]|会不会|能不能|是不是|可不可以|谁|哪些人|[会能][^了]*$|安全|不[^了]*$")
 PHONE_TO_SCHOOL_EN = re.compile(r"^(?:and |so |but |ok,? )?(?:will|wil|would|can|could|does|do|is|are)\b[^.!?]{0,40}"
                                 r"\b(?:school|teachers?|head ?teacher|principal)\b[^.!?]{0,30}"
@@ -1041,6 +1120,10 @@ class Draft:
     #                                     asks once more, saying why)
     phone_kept: bool = False            # the phone came from an earlier message of this sitting: said where its
     #                                     question would come (Intake._sitting_phone), never assumed silently
+    taken_back: bool = False            # the last reply took the words back (当我没说 / 算了 不说了): what is told next
+    #                                     may be instead of them -- asked (the change detour), never saved for later
+    phone_read: bool = False            # the phone was read from the message's own words (…我电话138…): confirmed
+    #                                     where its question would come, as it is (never "沿用您刚才留的")
     anonymous: bool | None = None       # True: the school must not know who wrote
     anonymous_default: bool = False     # `anonymous` was set for want of a school, not said: a school named later
     #                                     asks it (a decision said is kept)
@@ -1254,6 +1337,13 @@ class Intake:
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
+        if text and ASKS_IF_WE_HANDLE.match(text):  # 你们到底管不管！！ before anything: yes, and what to send (it was
+            # the 12345 question, or the first line of a message that said nothing else); nothing started
+            # (from someone with a message in hand, most likely impatience about it: where it is)
+            then = self.s.status_text() if self.s.open_numbers() else texts.pick("GREETING_NEXT", lang)
+            return None, d.to_dict(), [Reply(texts.pick("WE_HANDLE_IT", lang) + "\n" + then)]
+        if text and TAKES_BACK.fullmatch(text) and not d.parts:  # 不说了 / 当我没说, nothing begun: nothing to keep
+            return None, d.to_dict(), [Reply(texts.pick("TAKEN_BACK", lang))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
             return None, d.to_dict(), [Reply(self.s.who_we_are(lang) + "\n" + texts.pick("GREETING_NEXT", lang))]
         about = self._about_steps(None, text, dataclasses.replace(d, lang=lang or (
@@ -1356,6 +1446,7 @@ class Intake:
         self.s.openid = inbound.openid
         inbound = storable(inbound)
         d = Draft.from_dict(data)
+        taken_back, d.taken_back = d.taken_back, False  # (for the next message only)
         if inbound.kind in ("image", "voice", "video", "location", "link") and not (
                 inbound.kind == "voice" and inbound.text):
             self._collect(inbound, d)
@@ -1389,7 +1480,7 @@ class Intake:
         rated = self._maybe_rating(state, text, d, inbound)
         if rated is not None:
             return rated
-        return self._answer(state, text, d, inbound)
+        return self._answer(state, text, d, inbound, taken_back)
 
     def _aside(self, state: str, text: str, d: Draft):
         """A remark beside the question on screen (在吗, 谢谢, 匿名可以吗, a phone number before it is asked …):
@@ -1514,12 +1605,13 @@ class Intake:
         said = self._whose_phone(text)
         if said is None or d.kind == "praise" or said.group("bare") and state != "phone":
             return None  # (孩子爸爸的吧 names no phone: the phone's only where its question is on screen)
-        return _t(d, "PHONE_ANY_ACCOUNT" if re.search(_ACCOUNT, said.group(0)) else "PHONE_ANY_NUMBER")
+        return _t(d, "PHONE_ANY_ACCOUNT" if re.search(_ACCOUNT + "|wechat|account", said.group(0), re.I)
+                  else "PHONE_ANY_NUMBER")
 
     def _whose_phone(self, text: str) -> re.Match | None:
         """PHONE_NOT_MINE's reading of a reply, when what it says of the owner (他在外地打工挺忙的没空) names no matter
         for the router (他说老师收了补课费 is the story)."""
-        said = PHONE_NOT_MINE.match(text)
+        said = PHONE_NOT_MINE.match(text) or PHONE_NOT_MINE_EN.match(text)
         return None if said is None or said.group("owner") and self._names_matter(said.group("owner")) else said
 
     def _phone_declined_early(self, state: str, text: str, d: Draft) -> str | None:
@@ -1567,7 +1659,7 @@ class Intake:
         if found and found.group(1) != d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
             # 我电话是幺三九…, before it is asked, 算了还是留一下吧 139… after declining, or another number than the one
             # kept from a message before: the phone, never words of the story, never a wrong answer to the question
-            d.phone = found.group(1)
+            self._give_phone(d, found.group(1))
             return self._aside_said(state, d, _t(d, "PHONE_TAKEN"))
         return None
 
@@ -1575,6 +1667,7 @@ class Intake:
         if han_count(text) <= 20:  # at the summary too: never added to what is sent
             # the reassurance first, then what to do: "请接着回答" leads into the question, nothing between
             fear = _t(d, "FEAR_NOTE") + "\n" if FEAR.search(text) and d.kind != "praise" else ""
+            d.taken_back = True
             return self._aside_said(state, d, fear + _t(d, "GIVE_UP_ASK"))
         return None
 
@@ -1616,7 +1709,7 @@ class Intake:
     def _on_how_to_send(self, state: str, text: str, d: Draft):  # answered; the message in progress unchanged
         return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
-    def _answer(self, state: str, text: str, d: Draft, inbound: Inbound):
+    def _answer(self, state: str, text: str, d: Draft, inbound: Inbound, taken_back: bool = False):
         if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         if state != "school" and d.school is None and not han_count(text) and _LATIN_LETTER.search(text) \
@@ -1646,9 +1739,10 @@ class Intake:
             self._collect(dataclasses.replace(inbound, text=text[lead.end():]), d)
             return self._advance(d, [Reply(said.format(kind=_kind_name(d)) + _t(d, "SUPPLEMENTED"))])
         text = self._by_label(STEP[state], text, d)
-        if (state != "describe" or d.parts) and self._changes_subject(text, d) and (
+        if (state != "describe" or d.parts) and self._changes_subject(text, d, taken_back) and (
                 state == "describe" or not self._is_answer(STEP[state], text, d)):
             # 不对，其实我想问校车几点发车: not more of the story -- instead of it, beside it, or a correction? asked
+            # (and 当我没说, then the story told anew: it was offered as a new matter, the words taken back saved)
             d.held, d.back_to = inbound.text.strip(), state
             return self._out("change", d, [Reply(self._ask_change(d))])
         if state != "describe" and not self._is_answer(STEP[state], text, d):
@@ -1782,11 +1876,12 @@ class Intake:
         held = d.held or ""
         d.held, d.back_to = None, None
         if n == 2:
-            d.parts.append(held.strip())
+            self._keep_words(d, held)
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
         # A new message first; the one in progress is set aside and offered back when this one is done (its school
         # offered, its phone kept and said: Intake._beside)
-        fresh = self._beside(d, Draft(openid=d.openid, parts=[held.strip()], shelved=d.to_dict()))
+        fresh = self._beside(d, Draft(openid=d.openid, shelved=d.to_dict()))
+        self._keep_words(fresh, held)
         return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
 
     def _wants_person(self, text: str) -> bool:
@@ -1803,11 +1898,11 @@ class Intake:
         return True
 
     # -- a change of subject ("不对，其实我想问…") ------------------------------------------------------------
-    def _changes_subject(self, text: str, d: Draft) -> bool:
+    def _changes_subject(self, text: str, d: Draft, taken_back: bool = False) -> bool:
         lead = CHANGE_LEAD.match(text)
-        if not lead or not d.parts or all(opening(p) for p in d.parts):
+        if not (lead or taken_back) or not d.parts or all(opening(p) for p in d.parts):
             return False  # (我想反映个事, then 不对…: the opening said only that a story comes; _collect drops it)
-        return self._tells(text[lead.end():].strip(PUNCT))
+        return self._tells(text[lead.end():].strip(PUNCT) if lead else text)
 
     def _ask_change(self, d: Draft) -> str:
         return _t(d, "CHANGE_ASK").format(old=texts.excerpt(d.text, 40)) + "\n" + _t(d, "CHANGE_CHOICES")
@@ -1821,9 +1916,10 @@ class Intake:
         lead = CHANGE_LEAD.match(normalise(held))
         rest = normalise(held)[lead.end():].strip(PUNCT) if lead else held
         if n == 3:  # a correction of the story: kept with it, as said ("不对，是上周三" reads right to staff)
-            d.parts.append(held)
+            self._keep_words(d, held)
             return self._advance(d, [Reply(_t(d, "SUPPLEMENTED"))])
-        fresh = self._beside(d, Draft(openid=d.openid, parts=[rest], lang=d.lang))
+        fresh = self._beside(d, Draft(openid=d.openid, lang=d.lang))
+        self._keep_words(fresh, rest)
         if n == 2:  # both: this one first; the one in progress is set aside and offered back after it
             fresh.shelved = d.to_dict()
             return self._advance(fresh, [Reply(_t(d, "NEW_MATTER_STARTED"))])
@@ -1844,9 +1940,12 @@ class Intake:
         old = Draft.from_dict(d.shelved or {"openid": d.openid})
         old.attachments += d.attachments
         more = self._tells(held)  # words on coming back: more of the story (or a new matter), never dropped
+        # A message it had set aside (a new matter first: "这条提交后接着填写") still comes after it, or now if it is
+        # dropped: it was lost unsaid.
+        older = self._older(old)
         if n == 1:
             old.held = old.back_to = None
-            old.shelved = None
+            old.shelved = older
             if more:  # what they wrote on coming back is more of the story (or a new matter: asked)
                 state, data, replies = self._advance(old, [])
                 state = state or "confirm"
@@ -1855,9 +1954,23 @@ class Intake:
             return self._advance(old, [Reply(_t(d, "RESUMED"))])
         fresh = Draft(openid=d.openid, school=d.school, school_from=d.school_from)
         if more:
-            fresh.parts.append(held.strip())
+            self._keep_words(fresh, held)
+            fresh.shelved, fresh.shelved_kept = older, bool(older)  # offered back once this one is done
             return self._advance(fresh, [Reply(_t(d, "DISCARDED_START"))])
+        if older:
+            fresh.shelved = older
+            ask = _t(d, "RESUME_OLDER").format(text=texts.excerpt(Draft.from_dict(older).text, 300) or _t(d, "ONLY_MEDIA"))
+            return self._out("resume", fresh, [Reply(_t(d, "DISCARDED_ONE") + "\n" + ask)])
         return None, fresh.to_dict(), [Reply(_t(d, "DISCARDED"))]
+
+    @staticmethod
+    def _older(d: Draft) -> dict | None:
+        """The message `d` set aside, if it has words to offer back."""
+        older = Draft.from_dict(d.shelved) if d.shelved else None
+        if older is None or not (older.parts or older.attachments):
+            return None
+        older.held = older.back_to = None
+        return older.to_dict()
 
     # -- the steps' answers ----------------------------------------------------------------------------------
     def _on_describe(self, text: str, d: Draft, inbound: Inbound):
@@ -1891,7 +2004,7 @@ class Intake:
             d.insist = True
             return self._advance(d, [])
         if n == 2 or b in NO_WORDS or b in texts.CANCEL_WORDS or yes_no(text) is False:
-            return None, d.to_dict(), [Reply(_t(d, "OUT_OF_SCOPE_DONE"))]
+            return self._finish(d, [Reply(_t(d, "OUT_OF_SCOPE_DONE"))])  # (one set aside for it goes on)
         return self._out("out_of_scope", d, [Reply(self._unclear(d, 2, _t(d, "OUT_OF_SCOPE_CHOICES")))])
 
     def _on_school(self, text: str, d: Draft, inbound: Inbound):
@@ -1952,7 +2065,7 @@ class Intake:
     def _on_phone(self, text: str, d: Draft, inbound: Inbound):
         found = PHONE_IN_TEXT.search(phone_digits(text))
         if found:
-            d.phone = found.group(1)
+            self._give_phone(d, found.group(1))
             return self._advance(d, [])
         if declines_phone(text):
             self._decline_phone(d)
@@ -2008,7 +2121,7 @@ class Intake:
             return self._finish(d, [Reply(_t(d, "CANCELLED"))])
         phone = PHONE_IN_TEXT.fullmatch(phone_digits(text).replace("-", ""))
         if phone and d.kind != "praise":  # the number given late: kept, and the summary shown with it
-            d.phone = phone.group(1)
+            self._give_phone(d, phone.group(1))
             return self._advance(d, [Reply(_t(d, "PHONE_TAKEN"))])
         kind = kind_said(text)  # (请问这个钱能退吗 names no kind: a remark, added)
         if kind:  # the kind read from the words was wrong: the person says which, and sees the summary again
@@ -2017,6 +2130,13 @@ class Intake:
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(_t(d, "KIND_CHANGED").format(kind=_kind_name(d)))])
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
+
+    def cancel(self, data: dict) -> tuple[str | None, dict, list[Reply]]:
+        """取消 (the command) while writing: this message is dropped; one it had set aside goes on (it was deleted
+        with it, unsaid)."""
+        d = Draft.from_dict(data)
+        state, data, replies = self._finish(d, [Reply(_t(d, "CANCELLED"))])
+        return state, data, [Reply("\n".join(r.text for r in replies))]  # one answer, as a command's is
 
     def _finish(self, d: Draft, replies: list[Reply]):
         """This message is done; a draft set aside for it is taken up now. Set aside minutes ago for this one (a new
@@ -2096,7 +2216,7 @@ class Intake:
             d.alerted = True
             alert = _t(d, "URGENT_AT_ONCE").format(hotlines=self.s.hotlines(d.routing, d.lang)) + "\n"
         for step in STEPS:
-            if step.state == "phone" and (d.phone is None or d.phone_kept):
+            if step.state == "phone" and (d.phone is None or d.phone_kept or d.phone_read):
                 kept = self._sitting_phone(d)
                 aside = "\n".join(a for a in (aside, kept) if a)
             if step.needed(self, d):  # one message: a channel may deliver only the first at once
@@ -2226,6 +2346,9 @@ class Intake:
     def _sitting_phone(self, d: Draft) -> str:
         """At the phone question's place: the phone of this sitting taken (a message just submitted: its phone),
         and what is said of it, once ("" when nothing is to be said, or the question is asked)."""
+        if d.phone_read:  # written in the message: confirmed as it is, once
+            d.phone_read = False
+            return _t(d, "PHONE_READ").format(phone=mask_phone(d.phone)) if d.phone and d.kind != "praise" else ""
         if d.phone is None and d.kind != "praise":
             filed = self.s.just_filed()
             if filed and filed.get("kind") != "praise":
@@ -2369,10 +2492,29 @@ class Intake:
         if inbound.text and normalise(inbound.text) and not GREETING.fullmatch(normalise(inbound.text)):
             if d.parts and not opening(inbound.text) and all(opening(p) for p in d.parts):
                 d.parts = []  # 我想反映个事, then the story: the opening said only that a story comes
-            d.parts.append(inbound.text.strip())  # a bare 你好 is a greeting, not part of the complaint
+            Intake._keep_words(d, inbound.text)  # a bare 你好 is a greeting, not part of the complaint
         if inbound.kind in ("image", "voice", "video"):
             d.attachments.append({"kind": inbound.kind, "media_id": inbound.media_id,
                                   "url": inbound.media_url, "text": inbound.text or None})
+
+    @staticmethod
+    def _keep_words(d: Draft, text: str) -> None:
+        """Words of the matter into the draft, as `words_kept` keeps them; a number written in them as the person's
+        own (…我电话138…, 联系电话：138…) is the phone too: confirmed where its question comes, never asked for again,
+        never taken for the number of a message before."""
+        words = words_kept(text)
+        if not words:
+            return
+        d.parts.append(words)
+        own = own_phone(words)
+        if own and own != d.phone:
+            Intake._give_phone(d, own)
+            d.phone_read = True
+
+    @staticmethod
+    def _give_phone(d: Draft, phone: str) -> None:
+        """A number the person gave: theirs for this message, whatever was carried from one before."""
+        d.phone, d.phone_kept = phone, False
 
     # -- an answer, or more of the story: ONE rule for every question ------------------------------------------
     def _by_label(self, step: Step, text: str, d: Draft) -> str:
@@ -2618,7 +2760,8 @@ class AboutStep:
 ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins (a decision before a question:
     #                                    不想让学校知道是我 decides; 学校会知道是我吗 asks; whose phone before a
     #                                    decline: 我没有手机 用的我老公的 declines nothing)
-    AboutStep("phone", PHONE_NOT_MINE.match, Intake._phone_not_mine, whole=True),  # 用的我老公的 / 这是我女儿的号
+    AboutStep("phone", lambda t: PHONE_NOT_MINE.match(t) or PHONE_NOT_MINE_EN.match(t), Intake._phone_not_mine,
+              whole=True),  # 用的我老公的 / 这是我女儿的号
     AboutStep("phone", lambda t: declines_phone_early(t) or PHONE_DECLINE_WORD.fullmatch(t),  # 不留电话 / 那不留了
               Intake._phone_declined_early, early=True, decides=True),
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
@@ -2637,7 +2780,7 @@ ASIDE_CLAUSE = re.compile(r"[^，,。.！!；;？?\s]+[？?！!。.~～…]*")
 # (two patterns: re scans for a literal alternation's first characters only without IGNORECASE, ~3x cheaper)
 _ABOUT_WORD = re.compile(r"电话|手机|号码|的号|微信|账号|[用借](?:的|我|孩子|家)|[留填写给](?:我|孩子|家)|" + _OWNER + r"的|联系|匿名|保密|实名|知道|告诉|透露|通知|不(?:想|愿意?|方便)?留|不同意|打(?:给|电话|我|过来)|[别要用]打|给我打|"
                          r"找我|回电|为什么|为啥|干[嘛什啥]|凭什么|咋|做什么|什么用|啥用|为了(?:什么|啥)|一定|必须|非得|非要")  # (from 为什么: why-asked)
-_ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
+_ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name|" + _FAMILY_EN, re.I)
 
 
 def _about_a_step(text: str) -> bool:

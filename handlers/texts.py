@@ -69,6 +69,8 @@ PHONE_SKIPPED = "好的，不留联系电话。"
 # question would come, never assumed silently (Intake._carry_phone)
 PHONE_KEPT = "这条留言沿用您刚才留的联系电话（{phone}）；如需更换，请直接发送新号码。"
 PHONE_NONE_KEPT = "您刚才没有留联系电话，这条也先不留；如需留，请直接发送号码。"
+# a number written in the message itself (…我电话138…): it is the phone, confirmed where its question would come
+PHONE_READ = "已记下您留的联系电话（{phone}）；如需更换，请直接发送新号码。"
 # declined while the matter was not urgent; now it is: asked once more, saying why
 PHONE_AGAIN_URGENT = ("您之前选择不留电话。这件事关系到人身安全，建议留下联系电话，便于工作人员尽快与您联系（号码仅工作人员可见）。\n"
                       "直接回复号码；仍不留请回复 0。")
@@ -77,6 +79,8 @@ ASK_TO_OFFICER = "您是想就留言 {number} 继续问承办人员吗？\n1 是
 GIVE_UP_ASK = "您的留言还没有提交。如决定不反映了，请回复“取消”；如要继续，请接着回答："
 FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的身份，那样只有教育局能看到是谁反映的。"
 CARRY_ON = "好的，我们继续。"
+# 不说了 / 当我没说 with no message begun: nothing started, nothing kept
+TAKEN_BACK = "好的，没关系。想好了随时在这里留言就行。"
 HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您保存，下次可以接着填写："
 EDIT_LATER = "好的。要补充或更正的内容可以直接发送；提交前会请您核对全部内容，届时回复 2 可以重新填写。"
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
@@ -199,6 +203,9 @@ RESUME_CHOICES = "1 继续填写上次的留言\n2 放弃它"
 RESUMED = "好的，接着填写上次的留言。"
 DISCARDED = "好的，上次的留言已放弃。需要时直接发送文字即可开始新的留言。"
 DISCARDED_START = "好的，上次的留言已放弃，现在记录您刚才发送的内容。"
+# the one dropped had set an older one aside ("这条提交后接着填写"): that one is offered now, never lost unsaid
+DISCARDED_ONE = "好的，这条已放弃。"
+RESUME_OLDER = "您还有一条更早没有提交的留言：\n「{text}」\n1 继续填写这条留言\n2 放弃它"
 NEW_MATTER = (
     "这条消息像是另一件事（{category}）。这是新的问题吗？\n"
     "1 作为新留言（当前这条稍后接着填写）\n2 补充到当前留言"
@@ -1222,6 +1229,8 @@ EN = {
     "GREETING_NEXT": "Please send what happened and the school concerned; photos and voice messages are welcome too.",
     "GREETING_IN_DRAFT": "Hello, we are here.",
     "THANKS_BACK": "You're welcome! Write to us any time.",
+    "TAKEN_BACK": "All right, no problem. Write to us here whenever you are ready.",
+    "PHONE_READ": "We have noted your phone number ({phone}); to change it, just send the new one.",
     "SHELVED_GOES_ON": "Now back to your earlier message (reply \"cancel\" if you no longer need it):\n\"{text}\"",
     "ONLY_MEDIA": "(attachments only)",
     "CHEERED_BACK": "Thank you for the encouragement! Write to us here any time.",
@@ -1339,6 +1348,8 @@ EN = {
     "RESUMED": "All right, back to your earlier message.",
     "DISCARDED": "All right, the earlier message has been dropped. Just write to start a new one.",
     "DISCARDED_START": "All right, the earlier message has been dropped; we are taking down what you just sent.",
+    "DISCARDED_ONE": "All right, that one has been dropped.",
+    "RESUME_OLDER": "You have one more message, older, not sent yet:\n\"{text}\"\n1 Go on with it\n2 Drop it",
     "PHONE_TAKEN": "Phone number noted.",
     "ACK_BACK": "All right. If there is anything else, just write to us here.",
     "PHONE_SKIPPED": "All right, no phone number.",

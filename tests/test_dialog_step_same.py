@@ -66,7 +66,8 @@ def old_infer_kind(text: str) -> str | None:
         return None
     if kind in ("suggestion", "inquiry") and grievances >= 2:
         return None
-    if kind == "inquiry" and intake.CHARGED.search(told) and "咨询" not in told:  # (people21: a charge reported asks)
+    # (people21: a charge reported asks; people22: a sum asked about, 要交50元吗, is no charge reported)
+    if kind == "inquiry" and intake.charge_reported(told) and "咨询" not in told:
         return None
     return kind
 
