@@ -517,7 +517,7 @@ EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with
 _HAO = r"(?:好|号(?!码))(?:啊|呀|哈|鸭)*"
 GREETING = re.compile(r"(?:(?:(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
                       r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)*|早安|"
-                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂+)(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂)(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 
 # 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
 # our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
@@ -781,7 +781,7 @@ TAKES_BACK = re.compile(r"(?:(?:算了|还是算了|那算了|哎|唉|嗯)[，,\
 
 
 # 就是那个 / 嗯 / 怎么说呢: a voice finding its words, nothing said yet
-FILLER_LINE = re.compile(r"(?:就是说?|那个|这个|嗯+|呃+|额+|啊+|哦+|唉+|怎么说呢?|然后|我想想)+[，,\s。.!！~～…]*")
+FILLER_LINE = re.compile(r"(?:就是说?|那个|这个|嗯|呃|额|啊|哦|唉|怎么说呢?|然后|我想想)+[，,\s。.!！~～…]*")
 
 
 def _says_nothing(line: str) -> bool:
