@@ -2653,10 +2653,13 @@ _ABOUT_WORD_PARTS = (
 _ABOUT_WORD_EN = re.compile(r"number|phone|call|contact|anonym|confidential|know|find out|agree|name", re.I)
 
 
-def _about_a_step(text: str) -> bool:
+def _about_word(text: str):
     words, marks, family = _ABOUT_WORD_PARTS
-    if not (words.search(text) or marks.search(text) or family.search(text)
-            or _LATIN_LETTER.search(text) and _ABOUT_WORD_EN.search(text)):
+    return words.search(text) or marks.search(text) or family.search(text)
+
+
+def _about_a_step(text: str) -> bool:
+    if not (_about_word(text) or _LATIN_LETTER.search(text) and _ABOUT_WORD_EN.search(text)):
         return False
     if any(row.look(text) for row in ABOUT_STEPS):
         return True
