@@ -387,6 +387,12 @@ class Desk:
         leader = users.get(db, recipients[0]) if recipients else None
         return (leader or {}).get("unit_code") or self.duty_office
 
+    def nobody_on_duty(self, db, ticket: dict) -> bool:
+        """Nobody bound may act on `ticket` now (handlers_of finds nobody): the one rule by which the citizen is
+        promised no deadline -- before submitting (the summary, 多久能处理; `ticket` then a plan's unit, kind and
+        routing), at filing, at the watch's first reminder and on their web page."""
+        return not self.handlers_of(db, ticket)
+
     def handlers_of(self, db, ticket: dict) -> list[str]:
         """Who hears the citizen's words about a ticket: always someone bound now. The person who 签收ed it if
         they still work there, else whoever acts for the unit."""

@@ -1692,12 +1692,15 @@ class Intake:
     def _on_asks_progress(self, state: str, text: str, d: Draft):
         if d.category and d.kind != "praise":
             # 多久能处理？ / 然后呢 before submitting: the time limit this message gets, never words of the story
-            if d.kind:
-                plan = self._plan(d)
+            plans = {k: self._plan(dataclasses.replace(d, kind=k)) for k in ((d.kind,) if d.kind else
+                                                                              ("complaint", "inquiry"))}
+            if any(self.s.nobody_on_duty(plan, kind) for kind, plan in plans.items()):
+                say = _t(d, "DRAFT_DUE_WAITING")  # nobody may act on it: no deadline promised (Desk.nobody_on_duty)
+            elif d.kind:
+                plan = plans[d.kind]
                 say = _t(d, "DRAFT_DUE").format(days=plan.days, due=plan.due(d.lang))
             else:
-                days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
-                say = _t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
+                say = _t(d, "DRAFT_DUE_KINDS").format(complaint=plans["complaint"].days, inquiry=plans["inquiry"].days)
             return self._aside_said(state, d, say)
         return None
 
@@ -2449,13 +2452,16 @@ class Intake:
 
     def _summary(self, d: Draft) -> str:
         plan = self._plan(d)
+        # nobody may act on it (Desk.nobody_on_duty): the summary promises no deadline, as the filing reply does not
+        waits = d.kind != "praise" and self.s.nobody_on_duty(plan, d.kind)
         if d.lang == "en" and "SUMMARY" in texts.EN:  # the whole text here too, as in Chinese
             return texts.EN["SUMMARY"].format(
                 kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
                 school=texts.EN["SUMMARY_SCHOOL"].format(school=plan.school_name) if plan.school_name else "",
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang),
-                deadline="" if d.kind == "praise" else texts.EN["SUMMARY_DEADLINE"].format(
+                deadline="" if d.kind == "praise" else texts.EN["SUMMARY_WAITING"] if waits else
+                texts.EN["SUMMARY_DEADLINE"].format(
                     days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang)),
                 more="".join(texts.EN[k].format(n=len(d.attachments)) + "\n" for k, on in (
                     ("SUMMARY_ATTACHED", d.attachments), ("SUMMARY_HIDDEN", plan.school_name and d.anonymous),
@@ -2483,7 +2489,7 @@ class Intake:
             lines.append(f"联系电话：{mask_phone(d.phone)}")
             if plan.school_name:
                 lines.append("身份信息：" + ("对学校保密" if d.anonymous else "可告知学校"))
-            lines.append(f"办结时限：{plan.days}个工作日，{plan.due_text}前")
+            lines.append(texts.SUMMARY_WAITING if waits else f"办结时限：{plan.days}个工作日，{plan.due_text}前")
             if plan.urgent:
                 lines.append(texts.URGENT_SUMMARY)
         # The whole text, last before the choices, so the person can check every word; a long one is split
