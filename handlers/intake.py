@@ -219,10 +219,7 @@ def _kind_name(d: "Draft") -> str:
     return (texts.KIND_NAMES_EN if d.lang == "en" else texts.KIND_NAMES)[d.kind]
 
 
-def mask_phone(phone: str | None) -> str:
-    if not phone:
-        return texts.NO_PHONE
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone[:-4] + "****"
+mask_phone = privacy.mask_phone  # (where it was first written; desk, pages and exports import it from here)
 
 
 @short_texts  # pure; asked several times of each reply
@@ -245,7 +242,7 @@ REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否|\b(?:don'?t|do not
 NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
 WHICH_UNSURE = re.compile(NOT_UNDERSTOOD.pattern + r"|怎么选|选哪|选什么|哪个是|有什么区别|什么区别")
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事|^i agree\b", re.I)
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+PHONE_IN_TEXT = privacy.PHONE_IN_TEXT
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
 _CN_PHONE = re.compile(r"[零〇一幺二两三四五六七八九0-9](?:[\s-]*[零〇一幺二两三四五六七八九0-9]){6,}")
 _CN_DIGIT = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")

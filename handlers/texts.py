@@ -347,9 +347,17 @@ def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None
     return "".join(lines).format(phone=bureau)
 
 
+_NUMBER_CHARS = frozenset("0123456789-")
+
+
 def excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    while cut > 0 and text[cut - 1] in _NUMBER_CHARS and text[cut] in _NUMBER_CHARS:
+        cut -= 1  # never half a number: a phone cut short is no longer one that staff views mask (for_staff)
+    return text[:cut] + "…"
 INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题。您的消息已保存，系统会自动重新处理，结果会发送给您，无需重复发送。"
 # To the duty office when a message could not be handled after every automatic retry.
 HANDLING_FLAGGED = ("【待人工处理】用户 {who} 于 {at} 发来的一条消息，系统多次自动处理均未成功，请人工查看并回复。\n"

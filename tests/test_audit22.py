@@ -65,3 +65,49 @@ async def test_with_someone_on_duty_the_summary_the_time_asked_and_the_page_keep
     number = NUMBER.search(await talk(d, PARENT, "1")).group(0)
     page = await page_of(d, number)
     assert "前办结" in page and "值守" not in page, page
+
+
+# -- 2. a phone number in the message's own words ------------------------------------------------------------------
+WORDS = "学校收资料费300元不给收据，班主任王老师的电话13912345678，说不交就不让上课"
+MASKED, WHOLE = "139****5678", "13912345678"
+
+
+async def test_a_phone_number_in_the_text_is_masked_for_staff_as_contact_phone_is(dialog):
+    """people22: the number given at the phone question is masked in every staff view (138****5678), but one in the
+    message's own words was shown whole -- in the WeChat push, 详情, the workbench page and the export. Now it is
+    masked the same way, in each; the citizen still sees their own words as written."""
+    from tests.dialog import FEES, LEADER, file_ticket, heard
+    from tests.test_web import browser, sign_in
+    d = dialog
+    number = await file_ticket(d, PARENT, WORDS, phone="13812345678")
+    pushed = await heard(d, FEES, expect=number)
+    assert MASKED in pushed and WHOLE not in pushed, pushed
+    detail = await talk(d, FEES, f"详情 {number}")
+    assert MASKED in detail and WHOLE not in detail and "138****5678" in detail, detail
+    await talk(d, PARENT, f"回复 {number} 也可以打他办公室电话0571-88776655")
+    told = await heard(d, FEES, expect=number)
+    assert "057****" in told and "88776655" not in told, told
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        page = await (await s.get(f"/w/t/{number}")).text()
+        assert MASKED in page and WHOLE not in page and "88776655" not in page, page
+    async with browser(d) as s:
+        await sign_in(d, s, FEES)
+        listed = await (await s.get("/w/")).text()
+        assert number in listed and "班主任王老师的电话139****" in listed and WHOLE not in listed, listed
+        body = (await (await s.get("/w/export/tickets.csv", params={"state": "all"})).read()).decode("utf-8-sig")
+        assert MASKED in body and WHOLE not in body
+    own = await talk(d, PARENT, f"查询 {number}")
+    assert WHOLE in own  # the citizen's own words, as they wrote them
+
+
+async def test_a_phone_number_where_a_notice_cuts_the_text_short_shows_none_of_its_digits(dialog):
+    """The new-ticket push shows the first 60 characters: a number across that cut lost its end, was no longer a
+    phone number to mask, and its first seven digits were shown."""
+    from tests.dialog import FEES, file_ticket, heard
+    d = dialog
+    story = "学校收资料费300元不给收据，说不交就不让上课，家长都很有意见，已经好几个星期了，我们真没办法了，老师的电话是"
+    assert len(story) == 55  # the number from the 56th character: the 59 shown cut it after 4 digits
+    number = await file_ticket(d, PARENT, story + WHOLE + "，请尽快处理", phone="13812345678")
+    pushed = await heard(d, FEES, expect=number)
+    assert "电话是1" not in pushed and "老师的电话是…" in pushed, pushed
