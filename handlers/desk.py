@@ -88,8 +88,8 @@ def urgent(ticket: dict) -> bool:
 
 def for_staff(text: str) -> str:
     """Citizen text can carry markup (<a href=…>) that WeChat would render in a staff member's chat: shown as
-    plain characters instead."""
-    return text.replace("<", "＜").replace(">", "＞")
+    plain characters instead; a phone number in it masked as contact_phone is (privacy.phones_masked)."""
+    return privacy.phones_masked(text.replace("<", "＜").replace(">", "＞"))
 
 
 # A unit told of a new ticket this recently: the next ones' WeChat pushes are held (storage.outbox `hold`) and go
@@ -386,6 +386,12 @@ class Desk:
             return self.duty_office
         leader = users.get(db, recipients[0]) if recipients else None
         return (leader or {}).get("unit_code") or self.duty_office
+
+    def nobody_on_duty(self, db, ticket: dict) -> bool:
+        """Nobody bound may act on `ticket` now (handlers_of finds nobody): the one rule by which the citizen is
+        promised no deadline -- before submitting (the summary, 多久能处理; `ticket` then a plan's unit, kind and
+        routing), at filing, at the watch's first reminder and on their web page."""
+        return not self.handlers_of(db, ticket)
 
     def handlers_of(self, db, ticket: dict) -> list[str]:
         """Who hears the citizen's words about a ticket: always someone bound now. The person who 签收ed it if

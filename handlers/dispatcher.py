@@ -916,6 +916,12 @@ class _Services(IntakeServices):
              place: str | None = None) -> Plan:
         return self.d.plan(self.db, category, school, kind, routing, anonymous=anonymous, place=place)
 
+    def nobody_on_duty(self, plan: Plan, kind: str) -> bool:
+        """Desk.nobody_on_duty for the ticket this plan would file (asked only where a deadline is about to be
+        shown: the summary, 多久能处理)."""
+        return self.d.desk.nobody_on_duty(self.db, {"unit_code": plan.unit_code, "kind": kind,
+                                                    "routing": plan.routing})
+
     def place_in(self, text: str) -> str | None:
         """The one district `text` names anywhere in it (江北那边的小学怎么报名 -> 江北区), else None."""
         rows = directory.school_places(self.db)
@@ -970,7 +976,7 @@ class _Services(IntakeServices):
         self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket, why))
         if plan.urgent:
             self.notices.extend(self._urgent_copies(ticket, plan))
-        if not self.d.desk.handlers_of(self.db, ticket):
+        if self.d.desk.nobody_on_duty(self.db, ticket):
             # Nobody bound may act on it (a fresh install, everyone gone): the filing reply promises no deadline and
             # says so (`waits`), and the watch does not say it again at the first reminder (Watch._unheard).
             tickets.remind_once(self.db, ticket["id"], tickets.WAITING_TOLD, 0.0, now)

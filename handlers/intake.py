@@ -219,10 +219,7 @@ def _kind_name(d: "Draft") -> str:
     return (texts.KIND_NAMES_EN if d.lang == "en" else texts.KIND_NAMES)[d.kind]
 
 
-def mask_phone(phone: str | None) -> str:
-    if not phone:
-        return texts.NO_PHONE
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone[:-4] + "****"
+mask_phone = privacy.mask_phone  # (where it was first written; desk, pages and exports import it from here)
 
 
 @short_texts  # pure; asked several times of each reply
@@ -245,7 +242,7 @@ REFUSE = re.compile(r"不|别|保密|匿名|拒绝|^no\b|^否|\b(?:don'?t|do not
 NOT_UNDERSTOOD = re.compile(r"不知道|不清楚|不确定|不明白|不太?懂|看不懂|什么意思|啥意思|说不好|说不清|不好说")
 WHICH_UNSURE = re.compile(NOT_UNDERSTOOD.pattern + r"|怎么选|选哪|选什么|哪个是|有什么区别|什么区别")
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事|^i agree\b", re.I)
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+PHONE_IN_TEXT = privacy.PHONE_IN_TEXT
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
 _CN_PHONE = re.compile(r"[零〇一幺二两三四五六七八九0-9](?:[\s-]*[零〇一幺二两三四五六七八九0-9]){6,}")
 _CN_DIGIT = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
@@ -1692,12 +1689,15 @@ class Intake:
     def _on_asks_progress(self, state: str, text: str, d: Draft):
         if d.category and d.kind != "praise":
             # 多久能处理？ / 然后呢 before submitting: the time limit this message gets, never words of the story
-            if d.kind:
-                plan = self._plan(d)
+            plans = {k: self._plan(dataclasses.replace(d, kind=k)) for k in ((d.kind,) if d.kind else
+                                                                              ("complaint", "inquiry"))}
+            if any(self.s.nobody_on_duty(plan, kind) for kind, plan in plans.items()):
+                say = _t(d, "DRAFT_DUE_WAITING")  # nobody may act on it: no deadline promised (Desk.nobody_on_duty)
+            elif d.kind:
+                plan = plans[d.kind]
                 say = _t(d, "DRAFT_DUE").format(days=plan.days, due=plan.due(d.lang))
             else:
-                days = {k: self._plan(dataclasses.replace(d, kind=k)).days for k in ("complaint", "inquiry")}
-                say = _t(d, "DRAFT_DUE_KINDS").format(complaint=days["complaint"], inquiry=days["inquiry"])
+                say = _t(d, "DRAFT_DUE_KINDS").format(complaint=plans["complaint"].days, inquiry=plans["inquiry"].days)
             return self._aside_said(state, d, say)
         return None
 
@@ -2449,13 +2449,16 @@ class Intake:
 
     def _summary(self, d: Draft) -> str:
         plan = self._plan(d)
+        # nobody may act on it (Desk.nobody_on_duty): the summary promises no deadline, as the filing reply does not
+        waits = d.kind != "praise" and self.s.nobody_on_duty(plan, d.kind)
         if d.lang == "en" and "SUMMARY" in texts.EN:  # the whole text here too, as in Chinese
             return texts.EN["SUMMARY"].format(
                 kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
                 school=texts.EN["SUMMARY_SCHOOL"].format(school=plan.school_name) if plan.school_name else "",
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang),
-                deadline="" if d.kind == "praise" else texts.EN["SUMMARY_DEADLINE"].format(
+                deadline="" if d.kind == "praise" else texts.EN["SUMMARY_WAITING"] if waits else
+                texts.EN["SUMMARY_DEADLINE"].format(
                     days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang)),
                 more="".join(texts.EN[k].format(n=len(d.attachments)) + "\n" for k, on in (
                     ("SUMMARY_ATTACHED", d.attachments), ("SUMMARY_HIDDEN", plan.school_name and d.anonymous),
@@ -2483,7 +2486,7 @@ class Intake:
             lines.append(f"联系电话：{mask_phone(d.phone)}")
             if plan.school_name:
                 lines.append("身份信息：" + ("对学校保密" if d.anonymous else "可告知学校"))
-            lines.append(f"办结时限：{plan.days}个工作日，{plan.due_text}前")
+            lines.append(texts.SUMMARY_WAITING if waits else f"办结时限：{plan.days}个工作日，{plan.due_text}前")
             if plan.urgent:
                 lines.append(texts.URGENT_SUMMARY)
         # The whole text, last before the choices, so the person can check every word; a long one is split

@@ -16,7 +16,24 @@ import hashlib
 import re
 from typing import Any, Callable
 
+from handlers import texts
 from handlers.vocabulary import NEVER_TO_SCHOOL
+
+# A phone number as it is written in a message: a mobile, or a landline with its area code.
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def mask_phone(phone: str | None) -> str:
+    """A citizen's phone as staff see it (the contact_phone of every notice, page and export)."""
+    if not phone:
+        return texts.NO_PHONE
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone[:-4] + "****"
+
+
+def phones_masked(text: str) -> str:
+    """A citizen's words as staff see them: a phone number written in them masked as contact_phone is (people22:
+    a number in the text was shown whole while the one given at the phone question was masked)."""
+    return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text) if text else text
 
 # The router's threshold for a strong matter of its own (rules' [matters] strong): one plain conduct word
 # (体罚, 罚站, 有偿补课, 打孩子) reaches it; a conduct word heard in passing alone does not.

@@ -115,7 +115,11 @@ REPEATED_FILED = "这段话刚才已经提交了（编号 {number}），不用�
 REACH_PERSON = ("这里的每条留言都由工作人员办理，不是机器答复了事：请直接写下您要反映的事情，提交后会转给负责的人员；"
                 "需要时他们会打电话联系您（请在留言时留下号码）。")
 REACH_HOTLINE = "如想直接通话，可拨打教育局热线 {phone}。"
+# Nobody bound may act on the message (Desk.nobody_on_duty, the one rule): no deadline is promised anywhere the
+# citizen would read one (the summary, 多久能处理, the filing reply, the watch, their web page), only these words.
+ON_DUTY_NONE = "目前暂无工作人员值守，工作人员到岗后将尽快办理"
 # 多久能处理？ while writing: the time limit, counted from the moment it is submitted
+DRAFT_DUE_WAITING = "这条留言提交后会记录在案。" + ON_DUTY_NONE + "，暂时无法确定办结时限。"
 DRAFT_DUE = "这条留言提交后，{days}个工作日内办结（{due}前）。"
 DRAFT_DUE_KINDS = "提交后开始计时：投诉和建议{complaint}个工作日内办结，咨询{inquiry}个工作日内答复。"
 ASK_KIND = "请问您这次是：\n1 投诉\n2 建议\n3 咨询\n4 表扬\n请回复数字。"
@@ -186,10 +190,9 @@ SUBMITTED = (
     "办理进展会及时通知您，也可发送“查询”查看。"
 )
 # nobody bound may act on it (a fresh install, everyone gone): recorded, no deadline promised (Services.submit)
-SUBMITTED_WAITING = (
-    "提交成功！\n受理编号：{number}\n承办单位：{unit}\n目前暂无工作人员值守，您的留言已记录在案，工作人员到岗后将尽快"
-    "办理，并及时告知您办理进展。也可发送“查询”查看。"
-)
+SUBMITTED_WAITING = ("提交成功！\n受理编号：{number}\n承办单位：{unit}\n您的留言已记录在案。" + ON_DUTY_NONE
+                     + "，并及时告知您办理进展。也可发送“查询”查看。")
+SUMMARY_WAITING = "办结时限：暂时无法确定（" + ON_DUTY_NONE + "）"
 ASK_REWRITE = "好的，请重新发送留言内容。"
 CANCELLED = "已取消，本次留言未提交。需要时可随时重新留言。"
 NOTHING_TO_CANCEL = "当前没有正在填写的留言。直接发送文字即可开始留言。"
@@ -344,9 +347,17 @@ def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None
     return "".join(lines).format(phone=bureau)
 
 
+_NUMBER_CHARS = frozenset("0123456789-")
+
+
 def excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    while cut > 0 and text[cut - 1] in _NUMBER_CHARS and text[cut] in _NUMBER_CHARS:
+        cut -= 1  # never half a number: a phone cut short is no longer one that staff views mask (for_staff)
+    return text[:cut] + "…"
 INTERNAL_ERROR = "抱歉，系统刚才处理您的消息时出了点问题。您的消息已保存，系统会自动重新处理，结果会发送给您，无需重复发送。"
 # To the duty office when a message could not be handled after every automatic retry.
 HANDLING_FLAGGED = ("【待人工处理】用户 {who} 于 {at} 发来的一条消息，系统多次自动处理均未成功，请人工查看并回复。\n"
@@ -677,8 +688,7 @@ CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
 # nobody bound may act on it yet (Desk.handlers_of found nobody): kept on the ticket for whoever takes it up
 CITIZEN_REPLY_KEPT = "您的回复已记录在留言 {number} 中。目前暂无工作人员值守，工作人员到岗后会第一时间看到并处理。"
 # nobody bound may act on it when a deadline came (Watch._unheard): once, with no promise of the deadline
-CITIZEN_WAITING = ("您的留言 {number} 已记录在案。目前暂无工作人员值守，工作人员到岗后将尽快办理，并及时告知您"
-                   "办理结果。给您带来不便，敬请谅解。")
+CITIZEN_WAITING = "您的留言 {number} 已记录在案。" + ON_DUTY_NONE + "，并及时告知您办理结果。给您带来不便，敬请谅解。"
 CITIZEN_REPLY_WHICH = "请写明留言编号，例如“回复 JY2611-0001 您的内容”。"
 CITIZEN_TICKET_CLOSED = "留言 {number} {state}，如有新的问题请直接留言。"
 # What CITIZEN_TICKET_CLOSED says of each state that takes no more replies ("已办结" of a withdrawn one was untrue).
@@ -903,7 +913,8 @@ SIGNIN_LINK = ("工作台登录链接（{minutes}分钟内有效，只能使用�
                "在手机或电脑浏览器中打开均可。")
 SIGNIN_NONE = "工作台暂未开通，请联系管理员。"
 CITIZEN_PAGE_LINK = "在网页上查看（{days}天内有效，仅限您本人使用）：{link}"
-# The citizen's own page: what happens next, in plain words, by state.
+# The citizen's own page: what happens next, in plain words, by state (CITIZEN_NEXT_WAITING while nobody is on duty).
+CITIZEN_NEXT_WAITING = "您的留言已记录在案。" + ON_DUTY_NONE + "，并及时告知您办理进展。"
 CITIZEN_NEXT = {
     "submitted": "您的留言已收到，正在确定承办单位。",
     "assigned": "承办单位已收到您的留言，将尽快受理，并在{due}前办结。",
@@ -916,6 +927,8 @@ CITIZEN_NEXT = {
     "withdrawn": "您已撤回本件留言。",
 }
 
+CITIZEN_NEXT_WAITING_EN = ("Your message is on record. No officer is on duty yet; it will be handled as soon as staff "
+                           "are on duty, and you will be told of every step.")
 CITIZEN_NEXT_EN = {
     "submitted": "We have your message and are deciding which office will handle it.",
     "assigned": "The office in charge has your message; it will take it up soon and conclude it by {due}.",
@@ -932,12 +945,12 @@ CITIZEN_NEXT_EN = {
 # The citizen's own page (/t/…), its headings and notes, in each language.
 CITIZEN_PAGE = {"title": "留言 {number} · 听见", "heading": "我的留言 {number}", "unit": "现在由谁办理", "due": "办结时限",
                 "kind": "类型", "created": "提交时间", "text": "您的留言", "history": "办理经过", "undecided": "待分派",
-                "attachment": "附件", "date": "%Y年%m月%d日",
+                "attachment": "附件", "date": "%Y年%m月%d日", "due_waiting": "暂时无法确定",
                 "hint": "本页仅供您本人查看，请勿转发。如需补充或回复，请在公众号中发送「回复 {number} 内容」。"}
 CITIZEN_PAGE_EN = {"title": "Message {number}", "heading": "My message {number}", "unit": "Handled by",
                    "due": "Deadline", "kind": "Type", "created": "Sent", "text": "Your message",
                    "history": "What has happened", "undecided": "being decided", "attachment": "Attachment",
-                   "date": "%-d %B %Y",
+                   "date": "%-d %B %Y", "due_waiting": "not yet known",
                    "hint": "This page is for you only; please do not forward it. To add something or answer, send "
                            "\"reply {number} your words\" in the official account."}
 ATTACH_STATE_EN = {"stored": "", "fetching": "being saved", "expired": "expired (WeChat keeps files for 3 days only)",
@@ -1000,8 +1013,8 @@ SURVEY_OFFER_TICKET = (
     "1 转为留言（对学校保密您的身份）\n2 不用了"
 )
 SURVEY_TICKET_CREATED = "已转为留言，受理编号：{number}，承办单位：{unit}，{due}前办结。发送“查询 {number}”可查看进度。"
-SURVEY_TICKET_WAITING = ("已转为留言，受理编号：{number}，承办单位：{unit}。目前暂无工作人员值守，工作人员到岗后将尽快办理。"
-                         "发送“查询 {number}”可查看进度。")
+SURVEY_TICKET_WAITING = ("已转为留言，受理编号：{number}，承办单位：{unit}。" + ON_DUTY_NONE
+                         + "。发送“查询 {number}”可查看进度。")
 SURVEY_CLOSED = "“{title}”已于{date}结束，感谢您的关注。如有问题，直接留言即可。"
 SURVEY_NOT_YET = "“{title}”将于{date}开始，届时欢迎参与。如有问题，直接留言即可。"
 SURVEY_NONE_OPEN = "目前没有正在进行的评议。如有意见或建议，直接留言即可。"
@@ -1141,6 +1154,8 @@ EN = {
     "SUMMARY": "Please check your message:\nType: {kind}\nMessage: {excerpt}\n{school}Office in charge: {unit}\n"
                "Phone: {phone}\n{more}{deadline}Reply 1 to submit, 2 to rewrite, 3 to cancel.",
     "SUMMARY_DEADLINE": "Deadline: {days}, by {due}\n",
+    "SUMMARY_WAITING": "Deadline: not yet known (no officer is on duty yet; it will be handled as soon as staff are "
+                       "on duty)\n",
     "SUMMARY_ATTACHED": "Attachments: {n}",
     "SUMMARY_HIDDEN": "The school will not be told who you are.",
     "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",
@@ -1165,6 +1180,8 @@ EN = {
     "REACH_PERSON": "Every message here is handled by staff: write what you want to tell us, and once you submit it, "
                     "it goes to the person in charge, who can call you if you leave a number.",
     "REACH_HOTLINE": "To speak to someone now, call the bureau's hotline {phone}.",
+    "DRAFT_DUE_WAITING": "Once you submit it, this message is on record. No officer is on duty yet; it will be "
+                         "handled as soon as staff are on duty, so we cannot give a deadline yet.",
     "DRAFT_DUE": "Once you submit it, this message is to be handled within {days} working days (by {due}).",
     "DRAFT_DUE_KINDS": "The time runs from when you submit: complaints and suggestions within {complaint} working "
                        "days, questions answered within {inquiry}.",

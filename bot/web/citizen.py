@@ -16,12 +16,14 @@ from handlers import privacy, texts
 from storage import directory, lifecycle, media, tickets, users
 
 SHOWN_NOTES = ("reply", "citizen_reply", "supplement", "resolve", "rate")
+# the states whose next step names a deadline or a unit at work: with nobody on duty, CITIZEN_NEXT_WAITING instead
+WAITS_IN = ("submitted", "assigned", "accepted", "bounced", "reopened")
 
 
 async def _allowed(request: web.Request):
     """(ticket, events, unit) for a valid, unexpired citizen link, else the error page to answer."""
-    from bot.app import CONFIG
-    config, t = request.app[CONFIG], auth.now(request)
+    from bot.app import CONFIG, DISPATCHER
+    config, t, desk = request.app[CONFIG], auth.now(request), request.app[DISPATCHER].desk
     number, q = request.match_info["number"].upper(), request.query
     expires = whole_number(q.get("exp", ""))
 
@@ -29,8 +31,10 @@ async def _allowed(request: web.Request):
         ticket = tickets.get(db, number)
         if ticket is None:
             return None
+        # nobody bound may act on it (Desk.nobody_on_duty, the rule the filing reply and the watch follow)
+        waits = privacy.citizen_state(ticket) in WAITS_IN and desk.nobody_on_duty(db, ticket)
         return ticket, tickets.events(db, ticket["id"]), directory.get(db, ticket["unit_code"]), \
-            users.lang(db, ticket["openid"])
+            users.lang(db, ticket["openid"]), waits
 
     found = await read(request, load)
     try:
@@ -51,7 +55,7 @@ async def citizen_ticket(request: web.Request) -> web.Response:
     found = await _allowed(request)
     if isinstance(found, web.Response):
         return found
-    ticket, events, unit, lang = found
+    ticket, events, unit, lang, waits = found
     en = lang == "en"  # the page in the language they write to us in (users.lang), as every push
     words = texts.CITIZEN_PAGE_EN if en else texts.CITIZEN_PAGE
     event_names = texts.CITIZEN_EVENT_NAMES_EN if en else texts.CITIZEN_EVENT_NAMES
@@ -64,7 +68,7 @@ async def citizen_ticket(request: web.Request) -> web.Response:
         steps.append({"when": _fmt(e["at"], tz, "%Y-%m-%d %H:%M"), "name": name,
                       "note": e["note"] if e["action"] in SHOWN_NOTES and e["action"] != "rate" else "",
                       "reply": e["action"] in ("reply", "resolve")})
-    due = _fmt(ticket["due_at"], tz, words["date"]) if ticket["due_at"] else "—"
+    due = words["due_waiting"] if waits else _fmt(ticket["due_at"], tz, words["date"]) if ticket["due_at"] else "—"
     copies = await read(request, media.of, [a.get("media_id") for a in ticket["attachments"]])
     query = "?" + urlencode({"exp": request.query["exp"], "sig": request.query["sig"]})
     files = []
@@ -81,7 +85,8 @@ async def citizen_ticket(request: web.Request) -> web.Response:
         "kind": (texts.KIND_NAMES_EN if en else texts.KIND_NAMES)[ticket["kind"]],
         "state": (texts.STATE_NAMES_EN if en else texts.STATE_NAMES)[shown],
         "unit": unit["name"] if unit else words["undecided"], "due": due, "open": shown in lifecycle.OPEN,
-        "next": (texts.CITIZEN_NEXT_EN if en else texts.CITIZEN_NEXT)[shown].format(due=due, number=ticket["number"]),
+        "next": (texts.CITIZEN_NEXT_WAITING_EN if en else texts.CITIZEN_NEXT_WAITING) if waits else
+        (texts.CITIZEN_NEXT_EN if en else texts.CITIZEN_NEXT)[shown].format(due=due, number=ticket["number"]),
         "steps": steps, "files": files, "created": _fmt(ticket["created_at"], tz),
         "w": {k: v.format(number=ticket["number"]) for k, v in words.items() if k != "date"},
         "lang": "en" if en else "zh-CN"})
