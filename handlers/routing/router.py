@@ -303,10 +303,13 @@ class Router:
                            for x in re.split(r"(\{[^}]*\})", p) if x)
 
         within = f"[^{re.escape(_SENTENCE_END)},，、]{{0,{GROUP_GAP}}}?"
+        not_after = urgent.get("group_not_after", {})
         for k, v in urgent.get("groups", {}).items():
             alts = [within.join(part(self._norm(q)) for q in re.split(r"…|\.\.\.", x) if q)
                     for x in sorted(v, key=len, reverse=True)]
-            groups[self._norm(k)] = "(?:" + "|".join(alts) + ")"
+            # 把自己关在: none of the group's words right after one of `group_not_after` (fixed widths: one look-behind each)
+            behind = "".join(f"(?<!{re.escape(self._norm(w))})" for w in not_after.get(k, ()))
+            groups[self._norm(k)] = behind + "(?:" + "|".join(alts) + ")"
         # each group as a pattern, for what reads the words a pattern found (the hotline for a refusal of school)
         self.urgent_groups = {k: re.compile(g) for k, g in groups.items()}
 
@@ -390,6 +393,13 @@ class Router:
         # news from somewhere else (外省, 新闻说, in another country), with no child of the writer's in it: no danger here
         self._elsewhere_by = tuple(self._norm(w) for w in urgent.get("elsewhere_by", []))
         self._ours_by = tuple(self._norm(w) for w in urgent.get("ours_by", []))
+        # heard of (新闻, 网上说, 听说) and, a few characters on in the sentence, somewhere not the writer's where something
+        # happened (隔壁市有, 外省一所)
+        self._heard_by = tuple(self._norm(w) for w in urgent.get("heard_by", []))
+        where = [self._norm(w) for w in urgent.get("heard_where", [])]
+        self._heard_elsewhere = re.compile(
+            f"(?:{'|'.join(map(re.escape, self._heard_by))})[^{re.escape(_SENTENCE_END)}]{{0,8}}?"
+            f"(?:{'|'.join(map(re.escape, where))})(?=有|一|某)") if self._heard_by and where else None
         # praise of help already given (表扬…送医院): a danger met, not one now, unless it goes on (还在, 但是)
         self._praised_by = tuple(self._norm(w) for w in urgent.get("praised_by", []))
         self._praised_unless = tuple(self._norm(w) for w in urgent.get("praised_unless", []))
@@ -413,7 +423,7 @@ class Router:
                 self._urgent_by_needs.setdefault(needs, []).append(i)
         self._literals = Literals(
             [*self._gapped_by_first, *self._gapped_last, *self._urgent_plain, *self._urgent_by_needs,
-             *self._settled_by, *self._past_by, *self._ongoing_by, *self._elsewhere_by, *self._ours_by,
+             *self._settled_by, *self._past_by, *self._ongoing_by, *self._elsewhere_by, *self._ours_by, *self._heard_by,
              *self._praised_by, *self._praised_unless, *(w for ws in self.context.values() for w in ws), *(w for ws, _f in self.damped.values() for w in ws),
              *self._edu_words, *self._demand_other, *self._demand_edu, *self._demand_neutral], roles)
         self._context_any = {c: _AnyOf(ws) for c, ws in self.context.items()}
@@ -421,6 +431,7 @@ class Router:
         self._settled_any, self._past_any, self._ongoing_any = (
             _AnyOf(self._settled_by), _AnyOf(self._past_by), _AnyOf(self._ongoing_by))
         self._elsewhere_any, self._ours_any = _AnyOf(self._elsewhere_by), _AnyOf(self._ours_by)
+        self._heard_any = _AnyOf(self._heard_by)
         self._praised_any, self._praised_unless_any = _AnyOf(self._praised_by), _AnyOf(self._praised_unless)
         self._demand_here = (_InOrder(self._demand_other), _InOrder(self._demand_edu), _InOrder(self._demand_neutral))
 
@@ -1077,7 +1088,9 @@ class Router:
         Or praise of help already given, told in one sentence (表扬王老师，孩子发烧她一直陪着送医院) with nothing saying
         it goes on: a second sentence may be a second matter (表扬王老师！我孩子被同学打得流血了), so it stays urgent."""
         present = self._literals.scan(t)[1]
-        if self._elsewhere_by and self._elsewhere_any.found_in(present) and not self._ours_any.found_in(present):
+        if (self._elsewhere_by and self._elsewhere_any.found_in(present)
+                or self._heard_elsewhere is not None and self._heard_any.found_in(present)
+                and self._heard_elsewhere.search(t)) and not self._ours_any.found_in(present):
             return True
         if self._praised_by and self._praised_any.found_in(present) \
                 and not self._praised_unless_any.found_in(present) and _one_sentence(t):
