@@ -38,6 +38,21 @@ def test_news_or_a_far_place_with_a_child_of_ours_stays_urgent(router, text):
     assert router.route(text).urgent, text
 
 
+@pytest.mark.parametrize("text, heard, ours", [
+    # a second matter after the news: its danger is ours, the news's is not
+    ("网上说邻县一个幼儿园老师拿针扎孩子，看得我心惊肉跳，咱们的幼儿园有监控吗\n还有校车经常超载", "拿针扎", "超载"),
+    ("听说隔壁市有学生跳楼，我们学校有没有心理老师？另外学校食堂昨天好几个孩子食物中毒", "跳楼", "食物中毒"),
+    # a child here, told after the news with no 我女儿 in it: the danger is hers
+    ("女儿新闻上看到外省一所学校的事，说她也想跳楼", None, "跳楼"),
+    ("儿子刷到外省一所中学有学生跳楼的视频，回来就说他也不想活了", "跳楼", "不想活"),
+])
+def test_news_heard_of_elsewhere_overrules_its_own_clause_only(router, text, heard, ours):
+    d = router.route(text)
+    assert d.urgent and any(ours in w for w in d.urgent_words), (text, d.urgent_words)
+    if heard:
+        assert not any(heard in w for w in d.urgent_words) and any(heard in w for w in d.urgent_overruled), d
+
+
 @pytest.mark.parametrize("text", ["我说了她两句，她就把自己锁在屋里", "孩子考砸了被我骂了几句，把自己关在房间里一下午"])
 def test_a_child_who_shuts_themselves_in_is_no_ones_harm(router, text):
     d = router.route(text)
