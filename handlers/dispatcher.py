@@ -1039,10 +1039,22 @@ class _Services(IntakeServices):
         to += staff.of_unit(self.db, unit.get("parent"), ("supervisor",))
         if not to:
             to = list(staff.leaders(self.db))
+        to += self._office_sees(unit, plan.category)
         text = texts.URGENT_COPY.format(number=ticket["number"], unit=plan.unit_name,
                                         category=texts.CATEGORY_NAMES.get(plan.category, plan.category),
                                         excerpt=texts.excerpt(ticket["text"], 120), due=plan.due_text)
         return [self.d.desk.to_staff(o, text, ticket, "紧急留言") for o in dict.fromkeys(to) if o not in told]
+
+    def _office_sees(self, unit: dict, category: str) -> list[str]:
+        """Who at the bureau's office for the category also sees an urgent matter a school handles itself (食堂吃坏
+        了一个班): the school acts on the spot, but its own account of its own canteen, building or pupils is not the
+        only one the bureau hears. The office's supervisors, else its handlers; nobody when it has no one bound."""
+        if unit.get("kind") not in ("school", "kindergarten"):
+            return []
+        office = directory.office_for(self.db, category)
+        if office is None:
+            return []
+        return staff.of_unit(self.db, office["code"], ("supervisor",)) or staff.of_unit(self.db, office["code"], ("handler",))
 
     def without_refusal(self, text: str) -> str | None:
         """The text with a child's refusal of school taken out (the rules' {refuses}), or None if it tells none."""

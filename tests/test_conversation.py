@@ -445,6 +445,42 @@ async def test_child_harm_is_urgent_with_the_supervisor_copied_and_hotlines_give
     assert not world.inbox.get("o_hp_head")
 
 
+
+@pytest.mark.parametrize("world", ["shipped"], indirect=True)
+async def test_an_urgent_canteen_poisoning_stays_with_the_school_and_the_safety_office_sees_it(world):
+    """route22: the school acts on the spot, but the bureau's office for the matter (安全与后勤处) is copied at once:
+    the school's account of its own canteen is not the only one the bureau hears. A matter that is not urgent
+    (the food too salty) stays the school's alone."""
+    await world.app[DB].run(lambda db: [staff.bind(db, "o_aq", "jyj-aqc", "handler", "安全与后勤处·马老师", 0),
+                                        staff.bind(db, "o_aq_head", "jyj-aqc", "supervisor", "安全与后勤处·处长", 0)])
+    await world.scan("o_p", "school:jn-hpcz", event="subscribe")
+    reply = await world.dialogue("o_p", "孩子中午在学校食堂吃了饭，下午班上好几个同学上吐下泻，怀疑食物中毒", "0", "1")
+    while "受理编号" not in reply:
+        reply = await world.say("o_p", "1")
+    [t] = await world.tickets()
+    assert t["routing"]["urgent"] and t["category"] == "safety"
+    assert t["unit_code"] == "jn-hpcz"  # the school handles it
+    assert any(t["number"] in m for m in world.inbox["o_hp"])
+    for who in ("o_aq_head", "o_jn_head", "o_hp_head"):  # the office's head, the district's, the school's
+        assert any("紧急留言抄送" in m and t["number"] in m for m in world.inbox[who]), who
+    assert not world.inbox.get("o_aq")  # the office's head is told; its handlers are not pushed as well
+    reply = await world.dialogue("o_q", "和平初级中学食堂的饭菜太咸了，孩子都不爱吃", "1", "0", "1")
+    while "受理编号" not in reply:
+        reply = await world.say("o_q", "1")
+    assert not world.inbox.get("o_aq") and sum("紧急留言抄送" in m for m in world.inbox["o_aq_head"]) == 1
+
+
+@pytest.mark.parametrize("world", ["shipped"], indirect=True)
+async def test_an_office_with_no_head_has_its_handlers_see_an_urgent_matter_at_a_school(world):
+    await world.app[DB].run(staff.bind, "o_aq", "jyj-aqc", "handler", "安全与后勤处·马老师", 0)
+    await world.scan("o_p", "school:jn-hpcz", event="subscribe")
+    reply = await world.dialogue("o_p", "学校教学楼三楼的天花板今天塌下来一大块，孩子们还在里面上课", "0", "1")
+    while "受理编号" not in reply:
+        reply = await world.say("o_p", "1")
+    [t] = await world.tickets()
+    assert t["routing"]["urgent"] and t["unit_code"] == "jn-hpcz"
+    assert any("紧急留言抄送" in m and t["number"] in m for m in world.inbox["o_aq"])
+
 async def test_bullying_gets_the_youth_hotline():
     from handlers import texts
     line = texts.hotlines(["霸凌"], "safety", "")

@@ -72,6 +72,19 @@ _SENTENCE_END = "。！？!?；;\n"
 _SENTENCES = re.compile(f"[{re.escape(_SENTENCE_END)}]+")
 
 
+_CLAUSE_END = _SENTENCE_END + "，,"
+
+
+def _only_within(t: str, w: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether every place w is written in t lies within one of spans."""
+    i = t.find(w)
+    while i >= 0:
+        if not any(a <= i and i + len(w) <= b for a, b in spans):
+            return False
+        i = t.find(w, i + 1)
+    return True
+
+
 def _one_sentence(t: str) -> bool:
     return len([c for c in _SENTENCES.split(t) if c.strip()]) <= 1
 SHORT_CHARS = 60  # a WeChat-style message: one line of at most this many characters
@@ -303,10 +316,13 @@ class Router:
                            for x in re.split(r"(\{[^}]*\})", p) if x)
 
         within = f"[^{re.escape(_SENTENCE_END)},，、]{{0,{GROUP_GAP}}}?"
+        not_after = urgent.get("group_not_after", {})
         for k, v in urgent.get("groups", {}).items():
             alts = [within.join(part(self._norm(q)) for q in re.split(r"…|\.\.\.", x) if q)
                     for x in sorted(v, key=len, reverse=True)]
-            groups[self._norm(k)] = "(?:" + "|".join(alts) + ")"
+            # 把自己关在: none of the group's words right after one of `group_not_after` (fixed widths: one look-behind each)
+            behind = "".join(f"(?<!{re.escape(self._norm(w))})" for w in not_after.get(k, ()))
+            groups[self._norm(k)] = behind + "(?:" + "|".join(alts) + ")"
         # each group as a pattern, for what reads the words a pattern found (the hotline for a refusal of school)
         self.urgent_groups = {k: re.compile(g) for k, g in groups.items()}
 
@@ -390,6 +406,13 @@ class Router:
         # news from somewhere else (外省, 新闻说, in another country), with no child of the writer's in it: no danger here
         self._elsewhere_by = tuple(self._norm(w) for w in urgent.get("elsewhere_by", []))
         self._ours_by = tuple(self._norm(w) for w in urgent.get("ours_by", []))
+        # heard of (新闻, 网上说, 听说) and, a few characters on in the sentence, somewhere not the writer's where something
+        # happened (隔壁市有, 外省一所): overrules the words of its own clause only (see _heard_spans)
+        self._heard_by = tuple(self._norm(w) for w in urgent.get("heard_by", []))
+        where = [self._norm(w) for w in urgent.get("heard_where", [])]
+        self._heard_elsewhere = re.compile(
+            f"(?:{'|'.join(map(re.escape, self._heard_by))})[^{re.escape(_SENTENCE_END)}]{{0,8}}?"
+            f"(?:{'|'.join(map(re.escape, where))})(?=有|一|某)") if self._heard_by and where else None
         # praise of help already given (表扬…送医院): a danger met, not one now, unless it goes on (还在, 但是)
         self._praised_by = tuple(self._norm(w) for w in urgent.get("praised_by", []))
         self._praised_unless = tuple(self._norm(w) for w in urgent.get("praised_unless", []))
@@ -413,7 +436,7 @@ class Router:
                 self._urgent_by_needs.setdefault(needs, []).append(i)
         self._literals = Literals(
             [*self._gapped_by_first, *self._gapped_last, *self._urgent_plain, *self._urgent_by_needs,
-             *self._settled_by, *self._past_by, *self._ongoing_by, *self._elsewhere_by, *self._ours_by,
+             *self._settled_by, *self._past_by, *self._ongoing_by, *self._elsewhere_by, *self._ours_by, *self._heard_by,
              *self._praised_by, *self._praised_unless, *(w for ws in self.context.values() for w in ws), *(w for ws, _f in self.damped.values() for w in ws),
              *self._edu_words, *self._demand_other, *self._demand_edu, *self._demand_neutral], roles)
         self._context_any = {c: _AnyOf(ws) for c, ws in self.context.items()}
@@ -421,6 +444,7 @@ class Router:
         self._settled_any, self._past_any, self._ongoing_any = (
             _AnyOf(self._settled_by), _AnyOf(self._past_by), _AnyOf(self._ongoing_by))
         self._elsewhere_any, self._ours_any = _AnyOf(self._elsewhere_by), _AnyOf(self._ours_by)
+        self._heard_any = _AnyOf(self._heard_by)
         self._praised_any, self._praised_unless_any = _AnyOf(self._praised_by), _AnyOf(self._praised_unless)
         self._demand_here = (_InOrder(self._demand_other), _InOrder(self._demand_edu), _InOrder(self._demand_neutral))
 
@@ -1028,8 +1052,14 @@ class Router:
         found = self._urgent(t)
         m = self.urgency_model
         settled = self._settled(t)
+        # news heard of somewhere else (听说隔壁市有学生跳楼): the words in its clause are no danger here; a word told
+        # outside it (还有校车经常超载, 她也说想跳楼) is
+        spans = self._heard_spans(t) if found and self._heard_told(t) else ()
+        heard = tuple(w for w in found if spans and _only_within(t, w, spans))
+        if heard:
+            found = tuple(w for w in found if w not in heard)
         if m is None:
-            return ((), None, found) if settled and found else (found, None, ())
+            return ((), None, heard + found) if settled else (found, None, heard)
         if feats is None:
             feats = features(t, self._cut)
         extra = urgent_features(found)
@@ -1040,17 +1070,19 @@ class Router:
             probs, known = m.predict_features([*feats, *extra])
         p = probs[m.labels.index("urgent")]
         if settled:
-            return (), p, found  # told as past and settled: no danger now, whatever the words or the model
+            return (), p, heard + found  # told as past and settled: no danger now, whatever the words or the model
+        if heard and not found:
+            return (), p, heard  # only news heard of elsewhere: nor may the model call it a danger on its words
         if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS \
                 and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable)
                         and not any(n in w for n in self._never_overruled) for w in found):
             # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
             # only a short message: in a long letter the rule's word is one feature among hundreds
-            return (), p, found
+            return (), p, heard + found
         if not found and p >= self.urgent_take and _letters(t) >= self.urgent_take_min_chars \
                 and not self._family_excused(t):
             return (self._model_evidence(t, m, known),), p, ()
-        return found, p, ()
+        return found, p, heard
 
     def _model_evidence(self, t: str, m, known: Sequence[str]) -> str:
         """What the urgency model went by, in words a clerk can check: the clause of the message its features
@@ -1084,6 +1116,23 @@ class Router:
             return True
         return bool(self._settled_by) and self._settled_any.found_in(present) \
             and self._past_any.found_in(present) and not self._ongoing_any.found_in(present)
+
+    def _heard_told(self, t: str) -> bool:
+        """Whether t may tell news heard of elsewhere: a `heard_by` word and no child of the writer's (`ours_by`)."""
+        present = self._literals.scan(t)[1]
+        return self._heard_elsewhere is not None and self._heard_any.found_in(present) \
+            and not self._ours_any.found_in(present)
+
+    def _heard_spans(self, t: str) -> tuple[tuple[int, int], ...]:
+        """The clauses of t that tell news heard of somewhere else (网上说邻县一个幼儿园老师拿针扎孩子): from the start
+        of the clause the hearsay begins in to the end of the clause the place is named in. Only these: a second
+        matter (还有校车经常超载) or a child here (女儿看到外省一所学校的事，说她也想跳楼) is told outside them."""
+        spans = []
+        for m in self._heard_elsewhere.finditer(t):
+            start = max(t.rfind(c, 0, m.start()) for c in _CLAUSE_END) + 1
+            end = min((i for i in (t.find(c, m.end()) for c in _CLAUSE_END) if i >= 0), default=len(t))
+            spans.append((start, end))
+        return tuple(spans)
 
     def _urgent_who(self, f: str) -> bool:
         return any(f in w or (len(f) == 3 and (f[:2] in w or f[1:] in w)) for w in self._who)

@@ -345,6 +345,11 @@ def ref_settled(r: Router, t: str) -> bool:
         and any(w in t for w in r._past_by) and not any(w in t for w in r._ongoing_by)
 
 
+def ref_heard_told(r: Router, t: str) -> bool:
+    """Router._heard_told with every word of the lists looked for in t."""
+    return r._heard_elsewhere is not None and any(w in t for w in r._heard_by) and not any(w in t for w in r._ours_by)
+
+
 def ref_demand_words(r: Router, t: str) -> list[tuple[str, list[str], list[str]]]:
     """Each request of t: who it can name (every neutral word looked for), and the other and education words in
     it (every word of the lists looked for)."""
@@ -608,11 +613,13 @@ def test_compiled_literals_find_what_the_probes_found(router, prepared):
     assert sum(1 for t in prepared if router._literals.scan(t)[0]) > 3000
     # what each consumer asks of them, against the probes it made before
     for name, fast, ref in (("phrases", router._substring_counts, ref_substring_counts),
-                            ("A…B", router._gapped_counts, ref_gapped_counts), ("settled", router._settled, ref_settled)):
+                            ("A…B", router._gapped_counts, ref_gapped_counts), ("settled", router._settled, ref_settled),
+                            ("heard", router._heard_told, ref_heard_told)):
         differ = [t for t in prepared if fast(t) != ref(router, t)]
         assert not differ, (name, differ[:5])
     assert sum(1 for t in prepared if router._gapped_counts(t)) > 500
     assert sum(1 for t in prepared if router._settled(t)) > 50
+    assert sum(1 for t in prepared if router._heard_told(t)) > 20
 
 
 def test_demand_looks_only_for_the_words_in_the_text(router, prepared):
@@ -881,6 +888,9 @@ class ReferenceRouter(Router):
 
     def _settled(self, t):
         return ref_settled(self, t)
+
+    def _heard_told(self, t):
+        return ref_heard_told(self, t)
 
     def _demand(self, t, scores, contrib):
         return old_demand(self, t, scores, contrib)
