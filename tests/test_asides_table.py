@@ -69,7 +69,10 @@ def old_aside(self, state: str, text: str, d: intake.Draft):
         return self._out(state, d, [intake.Reply(intake._t(d, "CARRY_ON") + "\n" + self._again(state, d))])
     if intake.asks_progress(text) and state != "confirm" and d.category and d.kind != "praise":
         # 多久能处理？ before submitting: the time limit this message gets, never words of the story
-        if d.kind:
+        kinds = (d.kind,) if d.kind else ("complaint", "inquiry")
+        if any(self.s.nobody_on_duty(self._plan(dataclasses.replace(d, kind=k)), k) for k in kinds):
+            say = intake._t(d, "DRAFT_DUE_WAITING")  # (audit22: nobody may act on it, no deadline promised)
+        elif d.kind:
             plan = self._plan(d)
             say = intake._t(d, "DRAFT_DUE").format(days=plan.days, due=plan.due(d.lang))
         else:
