@@ -242,6 +242,8 @@ async def test_ticket_deadlines_over_new_year_and_a_configured_school_holiday(ma
         runner = web.AppRunner(app)
         await runner.setup()
         try:
+            # someone on duty (a leader stands in for any unit): a deadline is promised only then (audit22)
+            await app[DB].run(lambda db: staff.bind(db, "o_lead", "jyj", "leader", "周局长", 0))
             replies = []
             for i, text in enumerate(("请问江南区实验小学寒假从哪天开始？", "0", "2")):
                 out = await app[DISPATCHER].handle(Inbound(openid="o_ny", kind="text", text=text, created_at=i,
