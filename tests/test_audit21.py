@@ -165,16 +165,14 @@ async def test_with_nobody_bound_the_filing_reply_promises_no_deadline_and_the_w
     on duty. Now the filing reply says it honestly (on record, handled when staff are on duty, no deadline), and the
     watch does not say it a second time."""
     from storage import tickets
-    from tests.dialog import _ANSWERS, KINDS, NUMBER, talk
+    from tests.dialog import NUMBER, answer_until, is_filed, talk
     from tests.test_audit20 import days, nobody_bound, pushed_to
     d = dialog
     await nobody_bound(d)
     from tests.dialog import send
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
     reply = await talk(d, PARENT, "实验小学收资料费300元不给收据")
-    while "受理编号" not in reply:
-        answer = next(a for key, a in _ANSWERS if key in reply and a)
-        reply = await talk(d, PARENT, answer.format(kind=KINDS["complaint"], phone="0", consent="2"))
+    reply = await answer_until(d, PARENT, reply, is_filed)
     number = NUMBER.search(reply).group(0)
     assert "暂无工作人员值守" in reply and "已记录在案" in reply
     assert "办结时限" not in reply and "前办结" not in reply
@@ -185,13 +183,11 @@ async def test_with_nobody_bound_the_filing_reply_promises_no_deadline_and_the_w
 
 
 async def test_with_someone_on_duty_the_filing_reply_keeps_its_deadline(dialog):
-    from tests.dialog import _ANSWERS, KINDS, send, talk
+    from tests.dialog import answer_until, is_filed, send, talk
     d = dialog
     await send(d, PARENT, type="scan", scene="school:jn-syxx")
     reply = await talk(d, PARENT, "实验小学收资料费300元不给收据")
-    while "受理编号" not in reply:
-        answer = next(a for key, a in _ANSWERS if key in reply and a)
-        reply = await talk(d, PARENT, answer.format(kind=KINDS["complaint"], phone="0", consent="2"))
+    reply = await answer_until(d, PARENT, reply, is_filed)
     assert "办结时限" in reply and "暂无工作人员值守" not in reply
 
 

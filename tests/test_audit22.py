@@ -3,7 +3,7 @@ the citizen's page: the filing reply's rule, Desk.nobody_on_duty); a phone numbe
 shown to staff as contact_phone is (masked, the whole number for whoever may call back)."""
 from __future__ import annotations
 
-from tests.dialog import _ANSWERS, KINDS, NUMBER, send, talk
+from tests.dialog import NUMBER, answer_until, send, talk
 from tests.test_attachments import CITIZEN_LINK, get
 from tests.test_audit20 import nobody_bound
 
@@ -15,9 +15,7 @@ async def to_summary(d, openid: str = PARENT) -> str:
     await send(d, openid, type="scan", scene="school:jn-syxx")
     reply = await talk(d, openid, STORY)
     assert "多久" not in reply
-    while "请核对" not in reply:
-        answer = next(a for key, a in _ANSWERS if key in reply and a)
-        reply = await talk(d, openid, answer.format(kind=KINDS["complaint"], phone="0", consent="2"))
+    reply = await answer_until(d, openid, reply, "请核对")
     return reply
 
 

@@ -157,13 +157,16 @@ async def test_a_sentence_that_starts_with_a_digit_is_a_new_message_not_a_rating
     assert (await world.ticket(number))["state"] == "resolved"  # not rated: 满意率 stays true
     # ... and the message is a new one, carried through to its own ticket. Its bare-digit answers could also
     # be ratings, so the bot asks each time, and the answer "2" (not a rating) goes on.
-    while "受理编号" not in reply:
+    for _ in range(12):  # bounded: a dialogue that stops moving fails here, never hangs
+        if "受理编号" in reply:
+            break
         if "您是要评价" in reply:
             reply = await world.say("o_p", "2")
         elif "1 投诉" in reply or "请核对" in reply:
             reply = await world.say("o_p", "1")
         else:
             reply = await world.say("o_p", "0")
+    assert "受理编号" in reply, reply
     assert (await world.ticket(number))["state"] == "resolved"
     assert len(await world.tickets()) == 2
 
@@ -447,7 +450,6 @@ async def test_child_harm_is_urgent_with_the_supervisor_copied_and_hotlines_give
 
 
 @pytest.mark.parametrize("world", ["shipped"], indirect=True)
-@pytest.mark.skip(reason="hangs since the route23 merge (the dialogue never ends); to be found and fixed, see stop 25 note")
 async def test_an_urgent_canteen_poisoning_stays_with_the_school_and_the_safety_office_sees_it(world):
     """route22: the school acts on the spot, but the bureau's office for the matter (安全与后勤处) is copied at once:
     the school's account of its own canteen is not the only one the bureau hears. A matter that is not urgent
@@ -467,9 +469,13 @@ async def test_an_urgent_canteen_poisoning_stays_with_the_school_and_the_safety_
     for who in ("o_aq_head", "o_jn_head", "o_hp_head"):  # the office's head, the district's, the school's
         assert any("紧急留言抄送" in m and t["number"] in m for m in world.inbox[who]), who
     assert not world.inbox.get("o_aq")  # the office's head is told; its handlers are not pushed as well
-    reply = await world.dialogue("o_q", "和平初级中学食堂的饭菜太咸了，孩子都不爱吃", "1", "0", "1")
-    while "受理编号" not in reply:
-        reply = await world.say("o_q", "1")
+    reply = await world.dialogue("o_q", "和平初级中学食堂的饭菜太咸了，孩子都不爱吃", "1", "1")  # a complaint, this school
+    for _ in range(4):  # no phone (0), then 1 to each question left (bounded: never a loop without end)
+        if "受理编号" in reply:
+            break
+        reply = await world.say("o_q", "0" if "联系电话" in reply or "电话号码" in reply else "1")
+    assert "受理编号" in reply, reply
+    assert sum(t["unit_code"] == "jn-hpcz" for t in await world.tickets()) == 2
     assert not world.inbox.get("o_aq") and sum("紧急留言抄送" in m for m in world.inbox["o_aq_head"]) == 1
 
 

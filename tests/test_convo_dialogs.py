@@ -65,8 +65,11 @@ async def test_a_question_asked_back_at_the_school_question_is_answered_and_the_
     await talk(dialog, PARENT, "学校乱收费，资料费每人380元", expect="哪所学校")
     await talk(dialog, PARENT, "你们能管吗？", expect=["转给负责的单位", "哪所学校"], absent="没有找到这所学校")
     reply = await talk(dialog, PARENT, "江南区实验小学", absent="哪所学校")
-    while "回复 1 提交" not in reply:
+    for _ in range(12):  # bounded: a dialogue that stops moving fails here, never hangs
+        if "回复 1 提交" in reply:
+            break
         reply = await talk(dialog, PARENT, "0" if "电话" in reply else "1")
+    assert "回复 1 提交" in reply, reply
     t = await filed(dialog, await talk(dialog, PARENT, "1"))
     assert t["text"] == "学校乱收费，资料费每人380元" and t["school_code"] == "jn-syxx"
 

@@ -28,8 +28,11 @@ async def test_a_school_named_in_english_at_another_question_is_the_school(dialo
     reply = await english(d, await talk(d, EXPAT, name, expect="School noted"))
     assert "Please reply with a number" not in reply
     reply = await talk(d, EXPAT, "2", absent="Which school")
-    while "Please check your message" not in reply:
+    for _ in range(12):  # bounded: a dialogue that stops moving fails here, never hangs
+        if "Please check your message" in reply:
+            break
         reply = await talk(d, EXPAT, "0" if "phone" in reply else "2")
+    assert "Please check your message" in reply, reply
     assert ("江北区文昌小学" if "ench" in name else "市第一中学") in reply
 
 
@@ -50,8 +53,11 @@ async def test_an_english_name_that_fits_two_schools_is_asked_about_in_english(d
     reply = await english(d, await talk(d, EXPAT, "1", expect=["Did you mean", "江南区实验小学", "江北区实验小学"]))
     line = next(x for x in reply.splitlines() if "江北区实验小学" in x)
     reply = await talk(d, EXPAT, line.split()[0], absent="Did you mean")
-    while "Please check your message" not in reply:
+    for _ in range(12):  # bounded: a dialogue that stops moving fails here, never hangs
+        if "Please check your message" in reply:
+            break
         reply = await talk(d, EXPAT, "0" if "phone" in reply else "2")
+    assert "Please check your message" in reply, reply
     assert "School: 江北区实验小学" in reply
 
 
@@ -317,8 +323,11 @@ async def test_no_thanks_at_the_phone_question_is_no_phone_not_praise(dialog):
                          "complain.")
     await talk(d, EXPAT, "Wenchang Primary School", expect="phone")
     reply = await talk(d, EXPAT, "no thanks", absent="praise")
-    while "Please check your message" not in reply:
+    for _ in range(12):  # bounded: a dialogue that stops moving fails here, never hangs
+        if "Please check your message" in reply:
+            break
         reply = await talk(d, EXPAT, "2")
+    assert "Please check your message" in reply, reply
     assert "Type: complaint" in reply and "Phone: none" in reply, reply
 
 
@@ -342,8 +351,11 @@ async def test_a_grandmother_gives_her_number_before_it_is_asked_and_scolding_is
     await talk(d, "o_granny_b", "我电话是幺三九 八八八八 六六六六", expect=["已记下联系电话", "请再具体说说"],
                absent="已补充")
     reply = await talk(d, "o_granny_b", "江南区育英小学的老师天天布置很多作业，孩子写到半夜")
-    while "请核对" not in reply:
+    for _ in range(12):  # bounded: a dialogue that stops moving fails here, never hangs
+        if "请核对" in reply:
+            break
         reply = await talk(d, "o_granny_b", "2")
+    assert "请核对" in reply, reply
     assert "139****6666" in reply and "幺三九" not in reply, reply
 
 
