@@ -1,0 +1,107 @@
+"""The twenty-third trust audit: every view of the citizen's own tells the deadline by one rule (Desk.citizen_due:
+none promised while nobody is on duty) -- 查询, their list, a ticket's detail, the progress head, a kind changed,
+a 不满意 redone, a push's template; phone numbers written in Chinese digits masked for staff; staff names cleaned
+of invisible characters where they are stored."""
+from __future__ import annotations
+
+import re
+
+from storage import tickets
+from tests.dialog import FEES, file_ticket, heard, settle, talk
+from tests.test_audit20 import nobody_bound, pushed_to
+
+PARENT = "o_parent_audit23"
+STORY = "实验小学收资料费300元不给收据"
+A_DATE = re.compile(r"\d{1,2}月\d{1,2}日")
+
+
+# -- 1. the citizen's own views promise no deadline while nobody is on duty ------------------------------------
+async def test_with_nobody_on_duty_the_list_the_detail_and_the_progress_promise_no_deadline(dialog):
+    """audit22 made the summary, 多久能处理 and the web page honest; the citizen's own 查询 still said
+    “｜11月25日（周三）前办结”, the detail “办结时限：…前” and the progress head that the office works to the deadline
+    -- with nobody bound who may act on it. Now each says what the filing reply said."""
+    d = dialog
+    await nobody_bound(d)
+    number = await file_ticket(d, PARENT, STORY, scene="school:jn-syxx")
+    listed = await talk(d, PARENT, "查询", expect=[number, "暂无工作人员值守"], absent="前办结")
+    assert not A_DATE.search(listed), listed
+    detail = await talk(d, PARENT, f"查询 {number}", expect=["办结时限：暂时无法确定", "暂无工作人员值守", "资料费"])
+    assert not A_DATE.search(detail.split("办理记录")[0]), detail
+    progress = await talk(d, PARENT, "那什么时候能有结果", expect=[number, "记录在案"], absent=["办结时限前", "前办结"])
+    assert not A_DATE.search(progress), progress
+
+
+async def test_with_someone_on_duty_the_list_the_detail_and_the_progress_keep_the_deadline(dialog):
+    d = dialog
+    number = await file_ticket(d, PARENT, STORY, scene="school:jn-syxx")
+    await talk(d, PARENT, "查询", expect=[number, "前办结"], absent="值守")
+    await talk(d, PARENT, f"查询 {number}", expect="办结时限：", absent=["值守", "暂时无法确定"])
+    await talk(d, PARENT, "那什么时候能有结果", expect=["承办单位会在办结时限前办理", "前办结"], absent="值守")
+
+
+async def test_a_kind_corrected_with_nobody_on_duty_promises_no_new_deadline(dialog):
+    """改为咨询 before 签收 said 办结时限相应调整为…前 with nobody bound to act on it."""
+    d = dialog
+    await nobody_bound(d)
+    number = await file_ticket(d, PARENT, "江南区实验小学每天下午3点半就放学，双职工家长根本接不过来",
+                               scene="school:jn-syxx")
+    reply = await talk(d, PARENT, "不对，是咨询", expect=[number, "已改为咨询", "暂无工作人员值守"], absent="调整为")
+    assert not A_DATE.search(reply), reply
+    assert (await d.db(tickets.get, number))["kind"] == "inquiry"
+
+
+async def test_everyone_gone_after_filing_the_views_and_the_template_push_stop_promising(dialog):
+    """Filed with someone on duty (a deadline promised then), then everyone unbound: 查询 no longer repeats the
+    date, and the watch's one push (CITIZEN_WAITING), sent as a template outside the 48-hour window, no longer
+    carries the date in its deadline field while its text says none can be promised."""
+    d = dialog
+    number = await file_ticket(d, PARENT, STORY, scene="school:jn-syxx")
+    await talk(d, PARENT, "查询", expect="前办结")
+    await nobody_bound(d)
+    await talk(d, PARENT, "查询", expect="暂无工作人员值守", absent="前办结")
+    before = len(await pushed_to(d, PARENT))
+    d.clock.advance(4 * 86400)  # past half the time, and out of the parent's 48-hour window (no d.advance)
+    await d.sweep()
+    assert await settle(d, PARENT)
+    async with d.session.get("/sandbox/messages", params={"openid": PARENT}) as resp:
+        new = (await resp.json())["messages"][before:]
+    templates = [m for m in new if m["kind"] == "template"]
+    assert templates, new
+    fields = templates[-1]["data"]
+    assert fields["keyword3"]["value"] == "暂时无法确定", fields
+
+
+async def test_a_redo_asked_for_with_nobody_on_duty_promises_no_date(dialog):
+    """不满意 once: the same unit does it again, "将于…前再次答复您" -- with nobody left who may act on it."""
+    d = dialog
+    number = await file_ticket(d, PARENT, STORY, scene="school:jn-syxx")
+    assert (await d.db(tickets.get, number))["unit_code"] == "jyj-sfc"  # 收费管理处
+    who = FEES
+    await talk(d, who, f"签收 {number}")
+    await talk(d, who, f"办结 {number} 已责令学校退还资料费并开具收据")
+    await heard(d, PARENT, expect="已办结")
+    await nobody_bound(d)
+    reply = await talk(d, PARENT, "3 还没退", expect=["未能让您满意", "暂无工作人员值守"], absent="前再次答复")
+    assert not A_DATE.search(reply), reply
+
+
+def test_every_text_the_citizen_is_told_with_a_deadline_has_its_twin_for_nobody_on_duty():
+    """Desk.citizen_says says a text naming {due} by its twin NAME_WAITING while nobody is on duty: each such text
+    the code tells a citizen (tell_citizen, citizen_says) has one, in Chinese and English, naming no date and no
+    field the text itself is not given."""
+    from pathlib import Path
+
+    from handlers import texts
+    source = "\n".join(p.read_text() for p in Path("handlers").glob("*.py")) + Path("bot/web/citizen.py").read_text()
+    calls = re.findall(r"(?:tell_citizen|citizen_says)\(([^\n]*)", source)
+    names = {n for call in calls for n in re.findall(r'"([A-Z][A-Z_]+)"', call)}
+    assert {"MY_TICKET_DUE", "TICKET_DETAIL_DUE", "KIND_CHANGED_FILED", "RATE_REOPENED", "CITIZEN_TRANSFERRED",
+            "CITIZEN_ACCEPTED"} <= names, names
+    fields = re.compile(r"\{(\w+)\}")
+    for name in names:
+        for lang in (None, "en"):
+            text = texts.pick(name, lang)
+            if "{due}" not in text:
+                continue
+            twin = texts.pick(name + "_WAITING", lang)
+            assert "{due}" not in twin and set(fields.findall(twin)) <= set(fields.findall(text)), (name, lang)
