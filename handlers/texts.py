@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from handlers import numbers
+
 WELCOME = (
     "您好，欢迎关注{org}“{bot}”。\n"
     "您可以直接在这里留言：投诉、建议、咨询或表扬，我们会转给负责的部门办理，并告诉您受理编号和办结时限。\n"
@@ -353,7 +355,8 @@ def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None
     return "".join(lines).format(phone=bureau)
 
 
-_NUMBER_CHARS = frozenset("0123456789-")
+# a number's characters, as privacy.PHONE_WRITTEN reads them (spoken digits, full-width, a space or dash between)
+_NUMBER_CHARS = frozenset("0123456789０１２３４５６７８９- －—–.·" + numbers.SPOKEN)
 
 
 def excerpt(text: str, limit: int = 40) -> str:
