@@ -393,6 +393,14 @@ class Desk:
         routing), at filing, at the watch's first reminder and on their web page."""
         return not self.handlers_of(db, ticket)
 
+    def waiting_told(self, db, ticket: dict, push: bool) -> list[Reply]:
+        """The citizen hears once that nobody bound may act on their ticket yet, with no deadline promised: at
+        filing the reply says it itself (`push` False: only recorded), else the first reminder that reaches nobody
+        (Watch._unheard) pushes CITIZEN_WAITING. Recorded as a reminder (tickets.WAITING_TOLD), so never twice."""
+        if not tickets.remind_once(db, ticket["id"], tickets.WAITING_TOLD, 0.0, self.clock.now()) or not push:
+            return []
+        return self.tell_citizen(db, ticket, "留言等待办理", "CITIZEN_WAITING")
+
     def citizen_due(self, db, ticket: dict) -> tuple[float | None, bool]:
         """The deadline a ticket's writer is told, the one rule for every view of theirs (查询, their list, their web
         page, a push and its template's fields, the replies that name it): (due_at, False) while it runs (open as

@@ -983,8 +983,8 @@ class _Services(IntakeServices):
             self.notices.extend(self._urgent_copies(ticket, plan))
         if self.d.desk.nobody_on_duty(self.db, ticket):
             # Nobody bound may act on it (a fresh install, everyone gone): the filing reply promises no deadline and
-            # says so (`waits`), and the watch does not say it again at the first reminder (Watch._unheard).
-            tickets.remind_once(self.db, ticket["id"], tickets.WAITING_TOLD, 0.0, now)
+            # says so (`waits`), and the watch does not say it again at the first reminder (Desk.waiting_told).
+            self.d.desk.waiting_told(self.db, ticket, push=False)
             ticket = {**ticket, "waits": True}
         return ticket
 
