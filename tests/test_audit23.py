@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from storage import tickets
 from tests.dialog import FEES, file_ticket, heard, settle, talk
 from tests.test_audit20 import nobody_bound, pushed_to
@@ -161,3 +163,71 @@ async def test_a_notice_cut_short_never_shows_part_of_a_spoken_number(dialog):
     number = await file_ticket(d, PARENT, story + "一三八 一二三四 五六七八，请尽快处理", phone="0")
     pushed = await heard(d, FEES, expect=number)
     assert "电话是一" not in pushed and "老师的电话是…" in pushed, pushed
+
+
+# -- 4. staff names cleaned where they are stored ---------------------------------------------------------------
+REVERSED = "\u202e师老孙\u202c·实验小学"     # a bidi override: every list and audit line after it read backwards
+HIDDEN = "实验\u200b小学·孙\u200d老师\u2066"  # zero-width and an isolate left open: the same name, unequal
+INVISIBLE_ONLY = "\u200b\u2060\u3164\u202e "
+
+
+async def test_an_invited_name_is_stored_and_shown_without_invisible_characters(dialog):
+    """The admin's invite form and 绑定 stored a name as typed: a bidi override made every later line of the staff
+    list read backwards, and a zero-width character made 实验小学·孙老师 a second, different name."""
+    from tests.dialog import LEADER
+    from tests.test_admin import post
+    from tests.test_web import browser, sign_in
+    from storage import staff, users
+    d = dialog
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        codes = []
+        for name in (REVERSED, HIDDEN):
+            status, page = await post(s, "/w/staff", do="invite", unit="jn-syxx", role="handler", name=name)
+            assert status == 200, page
+            codes.append(re.search(r'id="invite-code">(\w+)<', page).group(1))
+    names = {i["name"] for i in await d.db(staff.invites, d.clock.now())}
+    assert {"师老孙·实验小学", "实验小学·孙老师"} <= names, names
+    await talk(d, "o_new_teacher23", f"绑定 {codes[1]}", expect="实验小学·孙老师")
+    assert (await d.db(users.get, "o_new_teacher23"))["name"] == "实验小学·孙老师"
+    listed = await d.db(staff.list_staff)
+    assert not any(re.search("[\u200b-\u200f\u202a-\u202e\u2060-\u2069]", r["name"] or "") for r in listed), listed
+
+
+async def test_a_name_of_invisible_characters_alone_is_refused_and_nothing_is_made(dialog):
+    from tests.dialog import LEADER
+    from tests.test_admin import post
+    from tests.test_web import browser, sign_in
+    from storage import staff
+    d = dialog
+    before = await d.db(staff.invites, d.clock.now())
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        status, page = await post(s, "/w/staff", do="invite", unit="jn-syxx", role="handler", name=INVISIBLE_ONLY)
+    assert status == 400 and "看不见的字符" in page, page
+    assert await d.db(staff.invites, d.clock.now()) == before
+
+
+def test_the_console_cleans_a_name_and_refuses_one_with_nothing_visible(tmp_path, capsys):
+    from bot.cli import main
+    from bot.demo import DEMO_DIRECTORY
+    from storage import staff
+    from storage.db import Database
+    from tests.conftest import write_cli_config
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "s.db")
+    assert main(["directory", "import", str(DEMO_DIRECTORY), "--config", str(config)]) == 0
+    assert main(["staff", "invite", "--unit", "jyj-sfc", "--role", "handler", "--name", "李\u200b老师\u202e",
+                 "--config", str(config)]) == 0
+    assert "请李老师在" in capsys.readouterr().out
+    assert main(["staff", "invite", "--unit", "jyj-sfc", "--role", "handler", "--name", INVISIBLE_ONLY,
+                 "--config", str(config)]) == 2
+    assert "看不见的字符" in capsys.readouterr().err
+    db = Database(tmp_path / "s.db").start()
+    try:
+        assert [i["name"] for i in db.run_sync(staff.invites, 0)] == ["李老师"]
+        with pytest.raises(staff.BadName):
+            db.run_sync(staff.bind, "o_x", "jyj-sfc", "handler", "\u2066\u2069", 0)
+        db.run_sync(staff.bind, "o_y", "jyj-sfc", "handler", "王\x00老师\u200f", 0)
+        assert [r["name"] for r in db.run_sync(staff.list_staff)] == ["王老师"]
+    finally:
+        db.close()
