@@ -231,3 +231,43 @@ def test_the_console_cleans_a_name_and_refuses_one_with_nothing_visible(tmp_path
         assert [r["name"] for r in db.run_sync(staff.list_staff)] == ["王老师"]
     finally:
         db.close()
+
+
+# -- 5. the survey's cap a declared setting ----------------------------------------------------------------------
+@pytest.mark.parametrize("cap", [1, 4])
+async def test_the_units_one_person_may_rate_in_a_survey_follow_the_setting(tmp_path, cap):
+    """[campaign] units_per_person (default 3, storage.surveys.UNITS_PER_PERSON was a constant): the door lets one
+    account rate that many units in a survey, refuses the next by the same words, naming the number set."""
+    import dataclasses
+
+    import aiohttp
+
+    from bot.app import create_app
+    from bot.demo import demo_config
+    from handlers.clock import FixedClock
+    from tests.conftest import running
+    from tests.test_audit21 import NAMES, SCHOOLS, rate
+    from tests.test_process import held_port
+    from tests.test_survey import MONDAY, Phone
+    port = held_port()
+    config = demo_config(port=port, data_dir=str(tmp_path))
+    config = dataclasses.replace(config, campaign=dataclasses.replace(config.campaign, units_per_person=cap))
+    async with running(create_app(config, clock=FixedClock(MONDAY)), port):
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+            parent = Phone(session, f"o_cap_{cap}")
+            for code in SCHOOLS[:min(cap, 3)]:
+                assert "评议完成" in await rate(parent, code)
+            last = await parent.scan(f"survey:school-2026:{SCHOOLS[3]}")
+            if cap == 1:
+                assert "最多评价1个单位" in last and NAMES[3] in last and "第1/7题" not in last, last
+            else:
+                assert "第1/7题" in last and "最多评价" not in last, last
+
+
+def test_the_setting_is_checked_at_start():
+    from bot.config import ConfigError, load_config
+    from tests.test_config import EXAMPLE
+    assert load_config(EXAMPLE, env={}).campaign.units_per_person == 3
+    with pytest.raises(ConfigError) as err:
+        load_config(EXAMPLE, env={"TINGJIAN_CAMPAIGN_UNITS_PER_PERSON": "0"})
+    assert "campaign.units_per_person" in str(err.value)
