@@ -1383,9 +1383,9 @@ class Desk:
             return []
         lang = users.lang(db, ticket["openid"])
         fields = {"ask": texts.pick("RATE_ASK", lang), **fields}
-        text = "\n".join(self.citizen_says(db, ticket, n, lang, **fields) for n in names)
+        told = due, waits = self.citizen_due(db, ticket)
+        text = "\n".join(self.citizen_says(db, ticket, n, lang, told, **fields) for n in names)
         # the template's deadline field (outside the 48-hour window) as the text says it
-        due, waits = self.citizen_due(db, ticket)
         said = texts.pick("DUE_WAITING", lang) if waits else self.calendar.date_text(due, lang) if due else "—"
         notice = {**self.notice("citizen", ticket, title, lang), "due": said}
         return [Reply(text, to=ticket["openid"], extra={"notice": notice})]
