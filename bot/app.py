@@ -252,7 +252,7 @@ async def load_campaign(config: Config, db: Database, router: Router):
         raise ConfigError(f"{config.source}: campaign: {exc}") from None
     policy = SurveyPolicy(min_responses=c.min_responses, burst_per_hour=c.burst_per_hour,
                           new_follower_minutes=c.new_follower_minutes,
-                          new_follower_per_day=c.new_follower_per_day,
+                          new_follower_per_day=c.new_follower_per_day, units_per_person=c.units_per_person,
                           conversation_minutes=config.routing.conversation_minutes, tz=config.bot.timezone,
                           surveys=defs, faq_min_score=c.faq_min_score)
     return policy, (FaqBook(entries, router.tokenizer, c.faq_min_score) if entries else None)

@@ -317,11 +317,12 @@ def cmd_staff_invite(args) -> int:
     config = _load(args.config)
     hours = args.hours or config.notify.invite_hours
     try:
-        _, code = _with_db(args, staff.create_invite, args.unit, args.role, args.name, time.time(), hours * 3600)
+        name = staff.clean_name(args.name)  # as it is stored, and as said here
+        _, code = _with_db(args, staff.create_invite, args.unit, args.role, name, time.time(), hours * 3600)
     except ValueError as exc:
         return _refused(exc)
     within = f"{hours // 24} 天" if hours % 24 == 0 else f"{hours} 小时"
-    print(f"绑定码：{code}\n请{args.name}在 {within}内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
+    print(f"绑定码：{code}\n请{name}在 {within}内向公众号发送：绑定 {code}\n（绑定码只能使用一次）")
     return 0
 
 

@@ -217,6 +217,9 @@ class CampaignConfig:
     # that followed less than a day before, nine in ten of them near-identical sheets, are left out as a burst;
     # more of them at all, the leaders are told (storage.surveys.new_follower_day).
     new_follower_per_day: int = 20
+    # One account's answers count for at most this many units in a survey (storage.surveys.may_rate): the door
+    # from now on; what was counted stays counted.
+    units_per_person: int = 3
     # 常见问题: TOML of common questions answered at once. Empty: every inquiry becomes a ticket.
     faq: str = ""
     # How sure a match must be (0–1) before an answer is served.
@@ -393,6 +396,8 @@ class Config:
         if c.min_responses < 1 or c.burst_per_hour < 1 or c.new_follower_minutes < 0 or c.new_follower_per_day < 1:
             raise bad("campaign.min_responses", "min_responses, burst_per_hour and new_follower_per_day must be at "
                                                 "least 1, new_follower_minutes not negative")
+        if c.units_per_person < 1:
+            raise bad("campaign.units_per_person", "must be at least 1")
         if not 0.2 < c.faq_min_score <= 1:
             raise bad("campaign.faq_min_score", "must be above 0.2 (keywords alone add up to 0.2) and at most 1")
         for f in dataclasses.fields(ReviewConfig):

@@ -199,7 +199,7 @@ class Campaign:
             return [Reply(texts.pick("SURVEY_CLOSED", lang).format(title=survey.title_in(lang), date=self._date(lang, survey.closes)))]
         if surveys.insider(db, openid, unit["code"]):
             return [Reply(texts.pick("SURVEY_INSIDER", lang).format(unit=unit["name"]))]
-        allowed, rated = surveys.may_rate(db, survey.id, unit["code"], openid)
+        allowed, rated = surveys.may_rate(db, survey.id, unit["code"], openid, self.p.units_per_person)
         if not allowed:
             return [Reply(self._over_cap(db, openid, survey, unit, rated))]
         row = surveys.get(db, survey.id, unit["code"], openid)
@@ -357,7 +357,7 @@ class Campaign:
         lang = users.lang(db, openid)
         now = self.d.clock.now()
         again = row["answers"] is not None
-        allowed, rated = surveys.may_rate(db, survey.id, unit["code"], openid)
+        allowed, rated = surveys.may_rate(db, survey.id, unit["code"], openid, self.p.units_per_person)
         if not allowed:  # begun beside others, the cap reached meanwhile
             surveys.discard_draft(db, row["id"])
             conversations.delete(db, openid)
@@ -395,14 +395,14 @@ class Campaign:
         return replies
 
     def _over_cap(self, db, openid: str, survey: Survey, unit: dict, rated: list[str]) -> str:
-        """Refused: the person rated as many units in this survey as one person may (storage.surveys.
-        UNITS_PER_PERSON); kept in the audit log, so a leader can see who tried to rate more."""
+        """Refused: the person rated as many units in this survey as one person may ([campaign] units_per_person);
+        kept in the audit log, so a leader can see who tried to rate more."""
         websessions.audit(db, self.d.clock.now(), openid, "survey:refused", None,
                           f"{survey.id} {unit['code']}: {' '.join(rated)}")
         lang = users.lang(db, openid)
         names = [(directory.get(db, code) or {}).get("name", code) for code in rated]
         sep = ", " if lang == "en" else "、"
-        return texts.pick("SURVEY_UNIT_LIMIT", lang).format(cap=surveys.UNITS_PER_PERSON, units=sep.join(names),
+        return texts.pick("SURVEY_UNIT_LIMIT", lang).format(cap=self.p.units_per_person, units=sep.join(names),
                                                             unit=unit["name"])
 
     def _concrete(self, text: str) -> bool:

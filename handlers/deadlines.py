@@ -126,7 +126,9 @@ class Watch:
             if not to:
                 return self._unheard(db, ticket, kind)
             return [self._held(o, text, ticket, "留言超期", kind, fields) for o in to]
-        handlers = self.desk.handlers_of(db, ticket)  # someone bound now, if anyone may act on it
+        # Who is on duty for it: the addressees, and their absence the rule of Desk.nobody_on_duty (its definition),
+        # read once: asked as nobody_on_duty first, a narrower rule there would leave a reminder sent to nobody.
+        handlers = self.desk.handlers_of(db, ticket)
         if not handlers:
             return self._unheard(db, ticket, kind)
         out = [self._held(o, text, ticket, "办理提醒", kind, fields) for o in handlers]
@@ -140,12 +142,9 @@ class Watch:
         """Nobody bound may act on `ticket` (a fresh install, everyone gone): its reminder stays recorded as sent,
         so whoever binds is not sent the backlog; an escalation is kept for the first leader or admin (Desk.waited);
         the citizen hears once that it is recorded and waits for staff, with no promise of the deadline."""
-        now = self.clock.now()
         if kind == "escalate":
-            tickets.remind_once(db, ticket["id"], tickets.UNHEARD, ticket["due_at"], now)
-        if not tickets.remind_once(db, ticket["id"], tickets.WAITING_TOLD, 0.0, now):
-            return []
-        return self.desk.tell_citizen(db, ticket, "留言等待办理", "CITIZEN_WAITING")
+            tickets.remind_once(db, ticket["id"], tickets.UNHEARD, ticket["due_at"], self.clock.now())
+        return self.desk.waiting_told(db, ticket, push=True)
 
     def _held(self, openid: str, text: str, ticket: dict, title: str, kind: str, fields: dict) -> Reply:
         reply = self.desk.to_staff(openid, text, ticket, title)

@@ -393,6 +393,41 @@ class Desk:
         routing), at filing, at the watch's first reminder and on their web page."""
         return not self.handlers_of(db, ticket)
 
+    def waiting_told(self, db, ticket: dict, push: bool) -> list[Reply]:
+        """The citizen hears once that nobody bound may act on their ticket yet, with no deadline promised: at
+        filing the reply says it itself (`push` False: only recorded), else the first reminder that reaches nobody
+        (Watch._unheard) pushes CITIZEN_WAITING. Recorded as a reminder (tickets.WAITING_TOLD), so never twice."""
+        if not tickets.remind_once(db, ticket["id"], tickets.WAITING_TOLD, 0.0, self.clock.now()) or not push:
+            return []
+        return self.tell_citizen(db, ticket, "留言等待办理", "CITIZEN_WAITING")
+
+    def citizen_due(self, db, ticket: dict) -> tuple[float | None, bool]:
+        """The deadline a ticket's writer is told, the one rule for every view of theirs (查询, their list, their web
+        page, a push and its template's fields, the replies that name it): (due_at, False) while it runs (open as
+        they see it) and someone bound may act on it; (None, True) while nobody may (nobody_on_duty: no deadline
+        is promised, ON_DUTY_NONE is said instead); (None, False) when none runs."""
+        if not ticket.get("due_at") or privacy.citizen_state(ticket) not in lifecycle.OPEN:
+            return None, False
+        if self.nobody_on_duty(db, ticket):
+            return None, True
+        return ticket["due_at"], False
+
+    def citizen_says(self, db, ticket: dict, name: str, lang: str | None, told: tuple | None = None,
+                     **fields) -> str:
+        """The text called `name`, for the ticket's writer, with its deadline as citizen_due tells it (`told`: its
+        answer, if asked already): a text that names {due} is said by its twin `name`_WAITING while nobody is on
+        duty, and not at all ('') when no deadline runs; the date as the person reads dates (`lang`)."""
+        text = texts.pick(name, lang)
+        if "{due}" in text:
+            due, waits = told or self.citizen_due(db, ticket)
+            if waits:
+                text = texts.pick(name + "_WAITING", lang)
+            elif due is None:
+                return ""
+            else:
+                fields = {"due": self.calendar.date_text(due, lang), **fields}
+        return text.format(**{"number": ticket["number"], **fields})
+
     def handlers_of(self, db, ticket: dict) -> list[str]:
         """Who hears the citizen's words about a ticket: always someone bound now. The person who 签收ed it if
         they still work there, else whoever acts for the unit."""
@@ -1027,8 +1062,7 @@ class Desk:
                                     f"{old}→{texts.KIND_NAMES[kind]}", kind=kind, due_at=due)
         notice = texts.KIND_CHANGED_NOTICE.format(number=ticket["number"], old=old, new=texts.KIND_NAMES[kind],
                                                   due=self._due(ticket))
-        return [Reply(texts.pick("KIND_CHANGED_FILED", lang).format(
-                    **fields, due=self.calendar.date_text(due, lang))),
+        return [Reply(self.citizen_says(db, ticket, "KIND_CHANGED_FILED", lang, **fields)),
                 *[self.to_staff(o, notice, ticket, "留言类型更改") for o in self.handlers_of(db, ticket)]]
 
     def supplemented(self, db, number: str, openid: str, text: str, attachments: list) -> list[Reply]:
@@ -1341,24 +1375,25 @@ class Desk:
     def to_staff(self, openid: str, text: str, ticket: dict, title: str) -> Reply:
         return Reply(for_staff(text), to=openid, extra={"notice": self.notice("staff", ticket, title)})
 
-    def to_citizen(self, ticket: dict, text: str, title: str, lang: str | None = None) -> Reply:
-        return Reply(text, to=ticket["openid"], extra={"notice": self.notice("citizen", ticket, title, lang)})
-
     def tell_citizen(self, db, ticket: dict, title: str, *names: str, **fields) -> list[Reply]:
         """A push to the ticket's writer in the language they write in now (users.lang): the texts called `names`,
-        one per line, with the deadline and the rating choices as that person reads them. None once they have
-        withdrawn it (a check that goes on is the bureau's own: withdraw_kept)."""
+        one per line, with the deadline (citizen_says) and the rating choices as that person reads them. None once
+        they have withdrawn it (a check that goes on is the bureau's own: withdraw_kept)."""
         if ticket.get("citizen_withdrew_at"):
             return []
         lang = users.lang(db, ticket["openid"])
-        fields = {"number": ticket["number"], "ask": texts.pick("RATE_ASK", lang),
-                  "due": self.calendar.date_text(ticket["due_at"], lang) if ticket["due_at"] else "—", **fields}
-        return [self.to_citizen(ticket, "\n".join(texts.pick(n, lang).format(**fields) for n in names), title, lang)]
+        fields = {"ask": texts.pick("RATE_ASK", lang), **fields}
+        told = due, waits = self.citizen_due(db, ticket)
+        text = "\n".join(self.citizen_says(db, ticket, n, lang, told, **fields) for n in names)
+        # the template's deadline field (outside the 48-hour window) as the text says it
+        said = texts.pick("DUE_WAITING", lang) if waits else self.calendar.date_text(due, lang) if due else "—"
+        notice = {**self.notice("citizen", ticket, title, lang), "due": said}
+        return [Reply(text, to=ticket["openid"], extra={"notice": notice})]
 
     def notice(self, audience: str, ticket: dict, title: str, lang: str | None = None) -> dict:
         """What happened, channel-neutral: each channel (bot/channels/) renders it its own way (a WeChat template
         message outside the 48-hour window, a line in the workbench's notification list). A citizen who writes
-        English reads its fields in English (`lang`), as the text itself."""
+        English reads its fields in English (`lang`), as the text itself (their deadline: tell_citizen)."""
         if lang == "en":
             return {"audience": audience, "ticket": ticket["number"], "lang": "en",
                     "title": texts.NOTICE_TITLES_EN.get(title, title),

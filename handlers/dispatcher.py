@@ -622,19 +622,25 @@ class Dispatcher:
     def _intake(self, db, openid: str = "") -> Intake:
         return Intake(_Services(self, db, openid))
 
-    def my_tickets(self, db, openid: str, lang: str | None = None) -> str:
+    def my_tickets(self, db, openid: str, lang: str | None = None, head: bool = False) -> str:
+        """The person's latest tickets, each with its deadline as Desk.citizen_due tells it; `head`: under the
+        promise that the office works to the deadline (PROGRESS_HEAD), not made while one of them waits for
+        someone on duty."""
         rows = tickets.for_citizen(db, openid)
         if not rows:
-            return texts.pick("NO_TICKETS", lang)
+            return (texts.pick("PROGRESS_HEAD", lang) + "\n" if head else "") + texts.pick("NO_TICKETS", lang)
         kinds, states = texts.names_in("KIND_NAMES", lang), texts.names_in("STATE_NAMES", lang)
-        lines = [texts.pick("MY_TICKETS_HEAD", lang)]
+        lines, waits = [texts.pick("MY_TICKETS_HEAD", lang)], False
         for t in rows:
             state = privacy.citizen_state(t)
-            due = self.calendar.date_text(t["due_at"], lang) if t["due_at"] and state in lifecycle.OPEN else ""
+            told = self.desk.citizen_due(db, t)
+            waits = waits or told[1]
             lines.append(texts.pick("MY_TICKET_LINE", lang).format(
                 number=t["number"], kind=kinds[t["kind"]], state=states[state],
-                due=texts.pick("MY_TICKET_DUE", lang).format(due=due) if due else "")
+                due=self.desk.citizen_says(db, t, "MY_TICKET_DUE", lang, told))
                 + (texts.pick("MY_TICKET_TO_RATE", lang) if state == "resolved" else ""))  # (awaiting_rating's rule)
+        if head:
+            lines.insert(0, texts.pick("PROGRESS_HEAD_WAITING" if waits else "PROGRESS_HEAD", lang))
         lines.append(texts.pick("MY_TICKETS_FOOT", lang).format(short=rows[0]["number"].rsplit("-", 1)[1].lstrip("0")))
         to_rate = [t["number"] for t in rows if privacy.citizen_state(t) == "resolved"]
         if to_rate:
@@ -643,15 +649,14 @@ class Dispatcher:
 
     def ticket_detail(self, db, openid: str, ticket: dict, lang: str | None = None) -> str:
         """The citizen's view: the whole text (the receiver splits what is over WeChat's size limit), the
-        deadline only while it still runs, and the history in plain words, in the person's language."""
+        deadline as Desk.citizen_says tells it (only while it runs; none promised with nobody on duty), and the history in plain words, in the person's language."""
         unit = directory.get(db, ticket["unit_code"])
         state = privacy.citizen_state(ticket)
         lines = [texts.pick("TICKET_DETAIL", lang).format(
             number=ticket["number"], kind=texts.names_in("KIND_NAMES", lang)[ticket["kind"]],
             state=texts.names_in("STATE_NAMES", lang)[state], unit=unit["name"] if unit else "待分派")]
-        if ticket["due_at"] and state in lifecycle.OPEN:
-            lines.append(texts.pick("TICKET_DETAIL_DUE", lang).format(
-                due=self.calendar.date_text(ticket["due_at"], lang)))
+        if due := self.desk.citizen_says(db, ticket, "TICKET_DETAIL_DUE", lang):
+            lines.append(due)
         lines.append(texts.pick("TICKET_DETAIL_TEXT", lang) + ticket["text"])
         withdrew = ticket.get("citizen_withdrew_at")
         if ticket["resolution"] and not withdrew:
@@ -978,8 +983,8 @@ class _Services(IntakeServices):
             self.notices.extend(self._urgent_copies(ticket, plan))
         if self.d.desk.nobody_on_duty(self.db, ticket):
             # Nobody bound may act on it (a fresh install, everyone gone): the filing reply promises no deadline and
-            # says so (`waits`), and the watch does not say it again at the first reminder (Watch._unheard).
-            tickets.remind_once(self.db, ticket["id"], tickets.WAITING_TOLD, 0.0, now)
+            # says so (`waits`), and the watch does not say it again at the first reminder (Desk.waiting_told).
+            self.d.desk.waiting_told(self.db, ticket, push=False)
             ticket = {**ticket, "waits": True}
         return ticket
 
@@ -1131,7 +1136,7 @@ class _Services(IntakeServices):
         return [t["number"] for t in tickets.awaiting_rating(self.db, self.openid)]
 
     def status_text(self) -> str:
-        return texts.pick("PROGRESS_HEAD", self.lang()) + "\n" + self.d.my_tickets(self.db, self.openid, self.lang())
+        return self.d.my_tickets(self.db, self.openid, self.lang(), head=True)
 
     def open_numbers(self) -> list[str]:
         return [t["number"] for t in tickets.for_citizen(self.db, self.openid, 3)

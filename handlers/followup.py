@@ -232,7 +232,7 @@ class FollowUp:
             ticket, moved = self.desk.keep_from_school(db, ticket, comment)  # a comment raising 师德
             ticket = self.desk.reattend(db, ticket)  # people may have come or gone while it was 办结
             recipients = self.desk.handlers_of(db, ticket)  # always someone bound now (issue 8 item 4)
-            return [Reply(texts.pick("RATE_REOPENED", lang).format(**{**fields, "due": self.calendar.date_text(due, lang)})),
+            return [Reply(self.desk.citizen_says(db, ticket, "RATE_REOPENED", lang)),
                     *moved,
                     *[self.desk.to_staff(o, texts.REOPENED_NOTICE.format(**fields) + self.desk.writes_english(db, ticket),
                                          ticket, "群众不满意")

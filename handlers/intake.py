@@ -27,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from handlers import names, privacy, texts
+from handlers import names, numbers, privacy, texts
 from handlers.messages import Inbound, Reply, nfkc, well_formed
 from handlers.numbers import ascii_int
 from handlers.textmemo import run_at_end, short_texts
@@ -244,13 +244,12 @@ WHICH_UNSURE = re.compile(NOT_UNDERSTOOD.pattern + r"|怎么选|选哪|选什么
 AGREE = re.compile(r"同意|可以|^行|^好|愿意|^是|^嗯|^对|^ok\b|^yes\b|^中$|没事|^i agree\b", re.I)
 PHONE_IN_TEXT = privacy.PHONE_IN_TEXT
 # A number said to voice input or typed by hand: 一三八一二三四五六七八, 幺三八…, with spaces between.
-_CN_PHONE = re.compile(r"[零〇一幺二两三四五六七八九0-9](?:[\s-]*[零〇一幺二两三四五六七八九0-9]){6,}")
-_CN_DIGIT = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
+_CN_PHONE = re.compile(rf"[{numbers.SPOKEN}0-9](?:[\s-]*[{numbers.SPOKEN}0-9]){{6,}}")
 
 
 def phone_digits(text: str) -> str:
     """The text as a phone number is looked for in it: no spaces or +86, a number in Chinese digits as digits."""
-    text = _CN_PHONE.sub(lambda m: re.sub(r"[\s-]", "", m.group(0)).translate(_CN_DIGIT), text)
+    text = _CN_PHONE.sub(lambda m: numbers.as_digits(re.sub(r"[\s-]", "", m.group(0))), text)
     return text.replace(" ", "").replace("+86", "")
 
 

@@ -8,6 +8,16 @@ import re
 from handlers.messages import nfkc
 
 MAX_DIGITS = 6
+# A digit as people write one in a number they read out or say to voice input (一三八…, 幺三八…, 〇五七一…), or type
+# full-width; the one vocabulary for reading a phone number (intake.phone_digits) and masking one (privacy).
+SPOKEN = "零〇一幺二两三四五六七八九"
+DIGIT_CHARS = "0-9０-９" + SPOKEN  # (a regex class's contents)
+_AS_DIGIT = str.maketrans(SPOKEN + "０１２３４５６７８９", "0011223456789" + "0123456789")
+
+
+def as_digits(text: str) -> str:
+    """`text` with each spoken or full-width digit as its ASCII digit (一三八 -> 138); other characters kept."""
+    return text.translate(_AS_DIGIT)
 
 
 def ascii_int(text: str, digits: int = MAX_DIGITS) -> int | None:

@@ -16,11 +16,18 @@ import hashlib
 import re
 from typing import Any, Callable
 
-from handlers import texts
+from handlers import numbers, texts
 from handlers.vocabulary import NEVER_TO_SCHOOL
 
 # A phone number as it is written in a message: a mobile, or a landline with its area code.
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# The same as a person may write it in words staff read: in spoken digits (一三八一二三四五六七八, 幺三八…), mixed
+# (138一二三四5678), full-width, with spaces or dashes between (138 1234 5678, 〇五七一-八八七七六六五五). Exactly
+# 11 (a mobile) or 10-12 digits from a 0 (a landline), no digit either side: 三年级二班, 二〇二六年, 一百五十元, an
+# 18-digit ID are no phone. Separators and digits are apart, so each repeat reads one way (linear).
+_D, _SEP = f"[{numbers.DIGIT_CHARS}]", r"[\s\-－—–.·]{0,2}"
+PHONE_WRITTEN = re.compile(rf"(?<!{_D})(?:[1１一幺]{_SEP}[3-9３-９三四五六七八九](?:{_SEP}{_D}){{9}}"
+                           rf"|[0０零〇](?:{_SEP}{_D}){{9,11}})(?!{_D})")
 
 
 def mask_phone(phone: str | None) -> str:
@@ -33,7 +40,11 @@ def mask_phone(phone: str | None) -> str:
 def phones_masked(text: str) -> str:
     """A citizen's words as staff see them: a phone number written in them masked as contact_phone is (people22:
     a number in the text was shown whole while the one given at the phone question was masked)."""
-    return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text) if text else text
+    return PHONE_WRITTEN.sub(lambda m: mask_phone(numbers.as_digits(_NOT_DIGIT.sub("", m.group(0)))), text) \
+        if text else text
+
+
+_NOT_DIGIT = re.compile(rf"[^{numbers.DIGIT_CHARS}]")
 
 # The router's threshold for a strong matter of its own (rules' [matters] strong): one plain conduct word
 # (体罚, 罚站, 有偿补课, 打孩子) reaches it; a conduct word heard in passing alone does not.

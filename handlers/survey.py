@@ -370,6 +370,7 @@ class Policy:
     burst_per_hour: int = 30
     new_follower_minutes: int = 10
     new_follower_per_day: int = 20
+    units_per_person: int = 3          # [campaign] units_per_person (storage.surveys.may_rate)
     conversation_minutes: int = 30
     tz: str = "Asia/Shanghai"
     surveys: dict[str, Survey] = field(default_factory=dict)

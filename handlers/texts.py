@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from handlers import numbers
+
 WELCOME = (
     "您好，欢迎关注{org}“{bot}”。\n"
     "您可以直接在这里留言：投诉、建议、咨询或表扬，我们会转给负责的部门办理，并告诉您受理编号和办结时限。\n"
@@ -192,7 +194,8 @@ SUBMITTED = (
 # nobody bound may act on it (a fresh install, everyone gone): recorded, no deadline promised (Services.submit)
 SUBMITTED_WAITING = ("提交成功！\n受理编号：{number}\n承办单位：{unit}\n您的留言已记录在案。" + ON_DUTY_NONE
                      + "，并及时告知您办理进展。也可发送“查询”查看。")
-SUMMARY_WAITING = "办结时限：暂时无法确定（" + ON_DUTY_NONE + "）"
+DUE_WAITING = "暂时无法确定"  # the deadline while nobody is on duty (Desk.citizen_due), wherever a date would stand
+SUMMARY_WAITING = "办结时限：" + DUE_WAITING + "（" + ON_DUTY_NONE + "）"
 ASK_REWRITE = "好的，请重新发送留言内容。"
 CANCELLED = "已取消，本次留言未提交。需要时可随时重新留言。"
 NOTHING_TO_CANCEL = "当前没有正在填写的留言。直接发送文字即可开始留言。"
@@ -237,6 +240,8 @@ KIND_CHANGE_FILED = ("您的留言 {number} 已按{old}提交，承办单位已�
                      "“回复 {number} 请按{new}办理”，我们会转告承办人员；如要重新留言，可先发送“撤回 {number}”。")
 # Before anyone has signed it, the citizen may correct the kind (not to or from praise, which is handled apart).
 KIND_CHANGED_FILED = "好的，留言 {number} 已改为{new}，办结时限相应调整为{due}前。"
+# Each citizen's text that names {due} has a twin _WAITING said while nobody is on duty (Desk.citizen_says).
+KIND_CHANGED_FILED_WAITING = "好的，留言 {number} 已改为{new}。" + ON_DUTY_NONE + "，暂时无法确定办结时限。"
 KIND_CHANGED_NOTICE = "【群众更改类型】留言 {number} 由{old}改为{new}（签收前），办结时限改为{due}。"
 KIND_CHANGE_PRAISE = ("您的留言 {number} 已按{old}提交。表扬和其他类型的办理方式不同，不能直接更改；如需按{new}办理，"
                       "请先发送“撤回 {number}”撤回，再重新留言。")
@@ -312,10 +317,12 @@ NO_TICKETS = "您还没有提交过留言。直接发送文字即可开始留言
 # 查询 while writing the first one: not "start one" (they are)
 NO_TICKETS_WHILE_WRITING = "您还没有提交过留言；正在填写的这条提交后即可查询。"
 PROGRESS_HEAD = "承办单位会在办结时限前办理，每一步进展都会通知您。"
+PROGRESS_HEAD_WAITING = "您的留言都已记录在案，每一步进展都会通知您。"  # one of them waits for someone on duty
 NOTHING_MORE_NEEDED = "留言已经提交，不需要您再做什么。"
 MY_TICKETS_HEAD = "您最近的留言："
 MY_TICKET_LINE = "{number} {kind}｜{state}{due}"
 MY_TICKET_DUE = "｜{due}前办结"
+MY_TICKET_DUE_WAITING = "｜暂无工作人员值守，到岗后尽快办理"
 MY_TICKETS_FOOT = "发送“查询 编号”查看详情。"
 MY_TICKET_TO_RATE = "｜待您评价"
 MY_TICKETS_RATE_FOOT = "评价请发送“评价 编号 数字”，如“评价 {number} 1”（1 满意，2 基本满意，3 不满意）。"
@@ -326,6 +333,7 @@ WHICH_TICKET = "您有多件留言的编号以这个数字结尾：{numbers}。�
 TICKET_DETAIL_TEXT = "内容："
 TICKET_RESOLUTION = "办理结果："
 TICKET_DETAIL_DUE = "办结时限：{due}前"
+TICKET_DETAIL_DUE_WAITING = SUMMARY_WAITING
 TICKET_DETAIL = "编号：{number}\n类型：{kind}\n状态：{state}\n承办单位：{unit}"
 TICKET_HISTORY_HEAD = "办理记录："
 
@@ -347,7 +355,8 @@ def hotlines(words: list[str], category: str, bureau: str = "", lang: str | None
     return "".join(lines).format(phone=bureau)
 
 
-_NUMBER_CHARS = frozenset("0123456789-")
+# a number's characters, as privacy.PHONE_WRITTEN reads them (spoken digits, full-width, a space or dash between)
+_NUMBER_CHARS = frozenset("0123456789０１２３４５６７８９- －—–.·" + numbers.SPOKEN)
 
 
 def excerpt(text: str, limit: int = 40) -> str:
@@ -680,10 +689,13 @@ IDENTITY_SHOWN = "留言人：{who}｜电话：{phone}"
 
 # -- citizen: updates -------------------------------------------------------------------------------------------
 CITIZEN_ACCEPTED = "您的留言 {number} 已由“{unit}”受理，正在办理，将于{due}前办结。"
+CITIZEN_ACCEPTED_WAITING = "您的留言 {number} 已由“{unit}”受理，正在办理。"
 CITIZEN_STAFF_REPLY = "【{unit}答复】留言 {number}：\n{text}\n如需回复，请发送“回复 {number} 您的内容”。"
 CITIZEN_RESOLVED = "您的留言 {number} 已办结。\n办理结果：{text}\n感谢您的监督！"
 CITIZEN_TRANSFERRED = "您的留言 {number} 已转由“{unit}”办理，将于{due}前办结。"
 CITIZEN_TRANSFERRED_LATE = "您的留言 {number} 已转由“{unit}”办理。办结时限（{due}）已过，我们将督促尽快办结，请您谅解。"
+CITIZEN_TRANSFERRED_WAITING = "您的留言 {number} 已转由“{unit}”办理。" + ON_DUTY_NONE + "，并及时告知您办理结果。"
+CITIZEN_TRANSFERRED_LATE_WAITING = CITIZEN_TRANSFERRED_WAITING
 CITIZEN_REPLY_SENT = "已将您的回复转给承办人员（{number}）。"
 # nobody bound may act on it yet (Desk.handlers_of found nobody): kept on the ticket for whoever takes it up
 CITIZEN_REPLY_KEPT = "您的回复已记录在留言 {number} 中。目前暂无工作人员值守，工作人员到岗后会第一时间看到并处理。"
@@ -770,11 +782,13 @@ EXTENSION_REJECTED = "已不同意延期，留言 {number} 仍须在{due}前办�
 EXTENSION_TO_HANDLER_OK = "【延期已同意】留言 {number} 的办结时限改为{due}。"
 EXTENSION_TO_HANDLER_NO = "【延期未同意】留言 {number} 仍须在{due}前办结。"
 CITIZEN_EXTENDED = "您的留言 {number} 因{reason}，办结时限延长至{due}，给您带来不便，敬请谅解。"
+CITIZEN_EXTENDED_WAITING = "您的留言 {number} 因{reason}需延长办理时间。" + ON_DUTY_NONE + "。给您带来不便，敬请谅解。"
 
 # -- follow-up (回访) -------------------------------------------------------------------------------------------
 RATE_ASK = "请您评价办理结果，回复：\n1 满意\n2 基本满意\n3 不满意（可在数字后空一格写上意见，如“3 还没退费”）"
 RATE_THANKS = "感谢您的评价！留言 {number} 已结束。"
 RATE_REOPENED = "很抱歉办理结果未能让您满意。留言 {number} 已退回承办单位重新办理，将于{due}前再次答复您。"
+RATE_REOPENED_WAITING = "很抱歉办理结果未能让您满意。留言 {number} 将重新办理。" + ON_DUTY_NONE + "，并及时答复您。"
 RATE_REVIEW = "很抱歉仍未让您满意。留言 {number} 已提交市教育局复核，复核结果会告诉您。"
 RATE_THIS = "您的留言 {number}（{excerpt}）已办结。\n{ask}"
 RATE_LIST = "您有以下留言待评价：\n{lines}\n请发送“评价 编号 数字”，如“评价 {number} 1”（1 满意，2 基本满意，3 不满意）。"
@@ -945,7 +959,7 @@ CITIZEN_NEXT_EN = {
 # The citizen's own page (/t/…), its headings and notes, in each language.
 CITIZEN_PAGE = {"title": "留言 {number} · 听见", "heading": "我的留言 {number}", "unit": "现在由谁办理", "due": "办结时限",
                 "kind": "类型", "created": "提交时间", "text": "您的留言", "history": "办理经过", "undecided": "待分派",
-                "attachment": "附件", "date": "%Y年%m月%d日", "due_waiting": "暂时无法确定",
+                "attachment": "附件", "date": "%Y年%m月%d日", "due_waiting": DUE_WAITING,
                 "hint": "本页仅供您本人查看，请勿转发。如需补充或回复，请在公众号中发送「回复 {number} 内容」。"}
 CITIZEN_PAGE_EN = {"title": "Message {number}", "heading": "My message {number}", "unit": "Handled by",
                    "due": "Deadline", "kind": "Type", "created": "Sent", "text": "Your message",
@@ -1236,6 +1250,8 @@ EN = {
                          "please treat this as a {new}\" and we will pass it on; to start again, first send "
                          "\"withdraw {number}\".",
     "KIND_CHANGED_FILED": "All right: message {number} is now a {new}; its deadline is now {due}.",
+    "KIND_CHANGED_FILED_WAITING": "All right: message {number} is now a {new}. No officer is on duty yet; it will be "
+                                  "handled as soon as staff are on duty, so its deadline is not yet known.",
     "KIND_CHANGE_PRAISE": "Your message {number} was sent as {old}. Praise is handled differently from the other "
                           "types, so it cannot simply be changed; to send it as a {new}, first send \"withdraw "
                           "{number}\", then write to us again.",
@@ -1415,6 +1431,7 @@ EN = {
     # Pushes about a ticket, in the language its writer uses now (users.lang).
     "CITIZEN_ACCEPTED": "Your message {number} has been accepted by {unit} and is being handled; it will be "
                         "concluded by {due}.",
+    "CITIZEN_ACCEPTED_WAITING": "Your message {number} has been accepted by {unit} and is being handled.",
     "CITIZEN_STAFF_REPLY": "Reply from {unit} about your message {number}:\n{text}\nTo answer, send \"reply "
                            "{number} your words\".",
     "CITIZEN_RESOLVED": "Your message {number} has been concluded.\nResult: {text}\nThank you for helping us "
@@ -1424,6 +1441,13 @@ EN = {
                                 "we will press for it to be concluded as soon as possible. We are sorry for the delay.",
     "CITIZEN_EXTENDED": "The deadline for your message {number} has been extended to {due} ({reason}). We are "
                         "sorry for the delay.",
+    "CITIZEN_TRANSFERRED_WAITING": "Your message {number} has been passed to {unit}. No officer is on duty yet; it "
+                                   "will be handled as soon as staff are on duty, and you will be told the result.",
+    "CITIZEN_TRANSFERRED_LATE_WAITING": "Your message {number} has been passed to {unit}. No officer is on duty yet; "
+                                        "it will be handled as soon as staff are on duty, and you will be told the "
+                                        "result.",
+    "CITIZEN_EXTENDED_WAITING": "Your message {number} needs more time ({reason}). No officer is on duty yet; it "
+                                "will be handled as soon as staff are on duty. We are sorry for the delay.",
     "CITIZEN_REPLY_SENT": "Your words have been passed to the officer handling {number}.",
     "CITIZEN_REPLY_KEPT": "Your words are recorded with {number}. No officer is on duty yet; the first to take it "
                           "up will read them.",
@@ -1436,6 +1460,9 @@ EN = {
     "RATE_THANKS": "Thank you for your rating. Message {number} is now closed.",
     "RATE_REOPENED": "We are sorry the result did not satisfy you. Message {number} has gone back to the office to "
                      "be handled again; you will have an answer by {due}.",
+    "RATE_REOPENED_WAITING": "We are sorry the result did not satisfy you. Message {number} will be handled again. "
+                             "No officer is on duty yet; it will be handled as soon as staff are on duty, and you "
+                             "will have an answer.",
     "RATE_REVIEW": "We are sorry you are still not satisfied. Message {number} has been passed to the city "
                    "education bureau for review; we will tell you the outcome.",
     "RATE_THIS": "Your message {number} ({excerpt}) has been concluded.\n{ask}",
@@ -1452,16 +1479,21 @@ EN = {
     "NO_TICKETS_WHILE_WRITING": "You have not sent us a message yet; the one you are writing can be looked up once "
                                 "it is submitted.",
     "PROGRESS_HEAD": "The office will handle it by the deadline, and we will tell you of every step.",
+    "PROGRESS_HEAD_WAITING": "Your messages are on record, and we will tell you of every step.",
     "NOTHING_MORE_NEEDED": "Your message is submitted; nothing more is needed from you.",
     "MY_TICKETS_HEAD": "Your recent messages:",
     "MY_TICKET_LINE": "{number} {kind} | {state}{due}",
     "MY_TICKET_DUE": " | due {due}",
+    "MY_TICKET_DUE_WAITING": " | no officer on duty yet; handled as soon as there is one",
     "MY_TICKETS_FOOT": "Send \"status\" and a number (e.g. \"status {short}\") for the details.",
     "MY_TICKET_TO_RATE": " | awaiting your rating",
     "MY_TICKETS_RATE_FOOT": "To rate one, send \"rate\", its number and your rating, e.g. \"rate {number} 1\" "
                             "(1 satisfied, 2 fairly satisfied, 3 not satisfied).",
     "TICKET_DETAIL": "Number: {number}\nType: {kind}\nState: {state}\nOffice in charge: {unit}",
     "TICKET_DETAIL_DUE": "Deadline: {due}",
+    "TICKET_DETAIL_DUE_WAITING": "Deadline: not yet known (no officer is on duty yet; it will be handled as soon as "
+                                 "staff are on duty)",
+    "DUE_WAITING": "not yet known",
     "TICKET_DETAIL_TEXT": "Message: ",
     "TICKET_RESOLUTION": "Result: ",
     "TICKET_HISTORY_HEAD": "History:",

@@ -38,6 +38,33 @@ def insider_sql(openid: str) -> str:
             f"AND t2.contact_phone IS NOT NULL)))")
 
 
+NAME_LIMIT = 60  # characters of a name kept (the admin page's field)
+# Letters that show as nothing (Hangul fillers, the braille blank): a name of them alone looks empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+class BadName(ValueError):
+    """A name with nothing visible left once cleaned (clean_name): said as it is to whoever typed it."""
+
+
+def clean_name(name: str | None, required: bool = True) -> str | None:
+    """A person's name as it is stored (an invite's, a binding's, a staff phone's: the one rule where names enter):
+    control and format characters taken out (zero-width ones, bidi overrides and isolates that reverse what
+    follows in every list and audit line, the soft hyphen, the BOM), and private-use, unassigned and blank
+    letters; any run of spaces or line breaks one space. Nothing visible left: BadName, or None if not `required`."""
+    kept = []
+    for ch in name or "":
+        cat = unicodedata.category(ch)
+        if cat[0] == "Z" or ch in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85":
+            kept.append(" ")
+        elif cat[0] != "C" and ch not in _BLANK_LETTERS:  # Cc, Cf, Co, Cs, Cn: nothing to see
+            kept.append(ch)
+    cleaned = " ".join("".join(kept).split())[:NAME_LIMIT].strip()
+    if not cleaned and required:
+        raise BadName("姓名为空，或只有看不见的字符（如零宽字符、方向控制符）。请填写工作人员的姓名，如：江南区实验小学·张老师。")
+    return cleaned or None
+
+
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$")  # a mobile, or a landline with its area code, digits only
 
 
@@ -54,7 +81,7 @@ def add_phones(db: sqlite_utils.Database, phones: list[tuple[str, str | None]], 
     """Record staff phones (phone, name): every one checked first, then all written (bad input changes nothing).
     The accounts that gave one on a ticket are insiders (insider_sql; their tickets' by_insider: the m056 trigger):
     returns (phones new, tickets of those accounts)."""
-    rows = [(phone_digits(p), (n or "").strip()[:60] or None) for p, n in phones]
+    rows = [(phone_digits(p), clean_name(n, required=False)) for p, n in phones]
     new = 0
     for phone, name in rows:
         cur = db.execute("INSERT INTO staff_phones (phone, name, added_at) VALUES (?, ?, ?) "
@@ -181,6 +208,7 @@ def create_invite(db: sqlite_utils.Database, unit_code: str, role: str, name: st
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if db.execute("SELECT 1 FROM units WHERE code = ?", [unit_code]).fetchone() is None:
         raise ValueError(f"unknown unit {unit_code!r}")
+    name = clean_name(name)
     by = created_by or CONSOLE
     allow(db, by, None, None, role, now, f"invite {name} {role} {unit_code}", ip)
     websessions.audit(db, now, by, "staff:invite", None, f"{name} {role} {unit_code}", ip)
@@ -243,10 +271,8 @@ def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,
         raise InviteError("revoked" if exc.reason == "not_inviter" else "granted_by_non_admin"
                           if exc.reason == "admin_only" and role == "admin" else exc.reason) from None
     db.execute("UPDATE staff_invites SET used_by = ?, used_at = ? WHERE code_hash = ?", [openid, now, code_hash])
-    db.execute(
-        "INSERT INTO users (openid, role, unit_code, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(openid) DO UPDATE SET role = excluded.role, unit_code = excluded.unit_code, "
-        "name = excluded.name", [openid, role, unit_code, name, now, now])
+    # (an invite made before names were cleaned: what is left of its name, never a refusal of the invite)
+    name = _bound(db, openid, unit_code, role, name, now, required=False)
     log.info("invite used: user %s bound as %s of %s", _who(openid), role, unit_code)
     websessions.audit(db, now, openid, "staff:bind", None,
                       f"{change}（绑定码 {code[:SELECTOR_LENGTH]}······，{created_by or CONSOLE} 生成）")
@@ -254,11 +280,19 @@ def redeem(db: sqlite_utils.Database, code: str, openid: str, now: float,
 
 
 def bind(db: sqlite_utils.Database, openid: str, unit_code: str, role: str, name: str, now: float) -> None:
-    """Bind directly (demo staff, admin tools)."""
+    """Bind directly (demo staff, admin tools). BadName for a name with nothing visible in it."""
+    _bound(db, openid, unit_code, role, name, now)
+
+
+def _bound(db: sqlite_utils.Database, openid: str, unit_code: str, role: str, name: str | None, now: float,
+           required: bool = True) -> str | None:
+    """The person's row as staff, the one write of a bound name: cleaned (clean_name) first; the name kept."""
+    name = clean_name(name, required)
     db.execute(
         "INSERT INTO users (openid, role, unit_code, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(openid) DO UPDATE SET role = excluded.role, unit_code = excluded.unit_code, "
         "name = excluded.name", [openid, role, unit_code, name, now, now])
+    return name
 
 
 def invites(db: sqlite_utils.Database, now: float, limit: int = 200) -> list[dict[str, Any]]:

@@ -42,12 +42,14 @@ def insider(db: sqlite_utils.Database, openid: str, unit_code: str) -> bool:
     return db.execute(f"SELECT {_INSIDER} FROM (SELECT ? AS openid) r", [openid]).fetchone()[0] == 1
 
 
-# 群众评议 figures feed the units' performance review: one account's judgement counts for at most this many units
-# in a survey (a parent's children at a kindergarten, a primary and a middle school), so nobody marks every school
-# in the city down (or up) from one phone; the burst checks watch the other way, many accounts on one unit. The one
-# rule: beyond the cap a person is refused at the door (handlers/campaign.py, audited), and what was given beyond it
-# before the rule (or a cap lowered since) is left out of every figure, counting the units in the order the person
-# first began them (a row's id: a redo keeps its place).
+# 群众评议 figures feed the units' performance review: one account's judgement counts for at most a few units in a
+# survey ([campaign] units_per_person: a parent's children at a kindergarten, a primary and a middle school), so
+# nobody marks every school in the city down (or up) from one phone; the burst checks watch the other way, many
+# accounts on one unit. The one rule: beyond the cap a person is refused at the door (may_rate, with the configured
+# cap; handlers/campaign.py, audited), and what was given beyond it before the rule is left out of every figure,
+# counting the units in the order the person first began them (a row's id: a redo keeps its place). Those answers
+# are read by the cap of the rule's day, UNITS_PER_PERSON, never the configured one: a setting changed later moves
+# no figure already counted, it only decides who is let in from then on.
 UNITS_PER_PERSON = 3
 # A submitted response `r` beyond its person's first UNITS_PER_PERSON units in the survey. Only one given before the
 # rule can be (m073's mark: the door admits a response only while it is among its person's first), so only those
@@ -60,18 +62,19 @@ _OVER_CAP = (f"(r.id < (SELECT value FROM integrity_marks WHERE name = 'survey_c
 _LEFT_ASIDE = f"({_INSIDER} OR r.submitted_at IS NOT NULL AND {_OVER_CAP})"
 
 
-def rated_units(db: sqlite_utils.Database, survey_id: str, openid: str) -> list[str]:
-    """The units whose answers from `openid` count in this survey, in the order first begun (see UNITS_PER_PERSON)."""
+def rated_units(db: sqlite_utils.Database, survey_id: str, openid: str, cap: int = UNITS_PER_PERSON) -> list[str]:
+    """The first `cap` units `openid` rated in this survey, in the order first begun."""
     return [r[0] for r in db.execute(
         "SELECT unit_code FROM survey_responses INDEXED BY survey_responses_person WHERE openid = ? AND survey_id = ? "
-        "AND submitted_at IS NOT NULL ORDER BY id LIMIT ?", [openid, survey_id, UNITS_PER_PERSON])]
+        "AND submitted_at IS NOT NULL ORDER BY id LIMIT ?", [openid, survey_id, cap])]
 
 
-def may_rate(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str) -> tuple[bool, list[str]]:
-    """Whether `openid` may submit answers on `unit_code` (a unit they rated already, or fewer than UNITS_PER_PERSON
-    rated), with the units they rated."""
-    rated = rated_units(db, survey_id, openid)
-    return unit_code in rated or len(rated) < UNITS_PER_PERSON, rated
+def may_rate(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str,
+             cap: int = UNITS_PER_PERSON) -> tuple[bool, list[str]]:
+    """Whether `openid` may submit answers on `unit_code` (a unit they rated already, or fewer than `cap` rated:
+    [campaign] units_per_person), with the units they rated."""
+    rated = rated_units(db, survey_id, openid, cap)
+    return unit_code in rated or len(rated) < cap, rated
 
 
 def discard_draft(db: sqlite_utils.Database, response_id: int) -> None:

@@ -282,6 +282,10 @@ async def _invite(request: web.Request, v: Viewer, form, unit: str) -> tuple[dic
     hours, t, ip = _invite_hours(request), auth.now(request), _ip(request)
     if not name:
         return None, {"form": "invite", "text": "请填写姓名（如：江南区实验小学·张老师）。", "field": "name"}
+    try:
+        name = staff.clean_name(name)  # as it is stored, and as the page then shows it
+    except staff.BadName as exc:
+        return None, {"form": "invite", "text": str(exc), "field": "name"}
 
     def invite(db):
         try:

@@ -31,10 +31,9 @@ async def _allowed(request: web.Request):
         ticket = tickets.get(db, number)
         if ticket is None:
             return None
-        # nobody bound may act on it (Desk.nobody_on_duty, the rule the filing reply and the watch follow)
-        waits = privacy.citizen_state(ticket) in WAITS_IN and desk.nobody_on_duty(db, ticket)
+        # its deadline as every view of the citizen's tells it (Desk.citizen_due: none promised with nobody on duty)
         return ticket, tickets.events(db, ticket["id"]), directory.get(db, ticket["unit_code"]), \
-            users.lang(db, ticket["openid"]), waits
+            users.lang(db, ticket["openid"]), desk.citizen_due(db, ticket)
 
     found = await read(request, load)
     try:
@@ -55,7 +54,7 @@ async def citizen_ticket(request: web.Request) -> web.Response:
     found = await _allowed(request)
     if isinstance(found, web.Response):
         return found
-    ticket, events, unit, lang, waits = found
+    ticket, events, unit, lang, (due_at, waits) = found
     en = lang == "en"  # the page in the language they write to us in (users.lang), as every push
     words = texts.CITIZEN_PAGE_EN if en else texts.CITIZEN_PAGE
     event_names = texts.CITIZEN_EVENT_NAMES_EN if en else texts.CITIZEN_EVENT_NAMES
@@ -68,7 +67,7 @@ async def citizen_ticket(request: web.Request) -> web.Response:
         steps.append({"when": _fmt(e["at"], tz, "%Y-%m-%d %H:%M"), "name": name,
                       "note": e["note"] if e["action"] in SHOWN_NOTES and e["action"] != "rate" else "",
                       "reply": e["action"] in ("reply", "resolve")})
-    due = words["due_waiting"] if waits else _fmt(ticket["due_at"], tz, words["date"]) if ticket["due_at"] else "—"
+    due = words["due_waiting"] if waits else _fmt(due_at, tz, words["date"]) if due_at else "—"
     copies = await read(request, media.of, [a.get("media_id") for a in ticket["attachments"]])
     query = "?" + urlencode({"exp": request.query["exp"], "sig": request.query["sig"]})
     files = []
@@ -85,7 +84,7 @@ async def citizen_ticket(request: web.Request) -> web.Response:
         "kind": (texts.KIND_NAMES_EN if en else texts.KIND_NAMES)[ticket["kind"]],
         "state": (texts.STATE_NAMES_EN if en else texts.STATE_NAMES)[shown],
         "unit": unit["name"] if unit else words["undecided"], "due": due, "open": shown in lifecycle.OPEN,
-        "next": (texts.CITIZEN_NEXT_WAITING_EN if en else texts.CITIZEN_NEXT_WAITING) if waits else
+        "next": (texts.CITIZEN_NEXT_WAITING_EN if en else texts.CITIZEN_NEXT_WAITING) if waits and shown in WAITS_IN else
         (texts.CITIZEN_NEXT_EN if en else texts.CITIZEN_NEXT)[shown].format(due=due, number=ticket["number"]),
         "steps": steps, "files": files, "created": _fmt(ticket["created_at"], tz),
         "w": {k: v.format(number=ticket["number"]) for k, v in words.items() if k != "date"},
