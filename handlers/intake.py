@@ -515,9 +515,16 @@ EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with
 # 你号 / 您号: 好 as a pinyin keyboard slips (hao, its neighbour picked), and 你好啊啊: a particle held down -- still
 # a greeting (it was kept as the first line of the complaint). Never 你号码…
 _HAO = r"(?:好|号(?!码))(?:啊|呀|哈|鸭)*"
+# 怎么没人回 / 还没人理吗 / 你们怎么不回复: no answer seen yet (after 30 喂 it was sent to 12345 as a matter)
+_NOBODY_ANSWERS = (r"(?:你们|您)?(?:怎么|咋|为什么|为啥)?(?:还|都)?(?:没有?人(?:在|回|回复|回答|理|搭理|应|说话|管)?|"
+                   r"不(?:回|回复|回答|理|说话))(?:我|一下)?(?:的|呢|啊|呀|吗|么|了|啦)*")
 GREETING = re.compile(r"(?:(?:(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
                       r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)*|早安|"
-                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂)(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂|" + _NOBODY_ANSWERS + r")"
+                      r"(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+# 喂 / 在吗 / 怎么没人回: a call for attention (of GREETING), answered "我在" and asked what happened
+CALLS = re.compile(r"喂|在吗|在不在|有人|人呢|没有?人|不(?:回|理|说话)")
+CALLS_IMPATIENT = re.compile(r"没有?人|不(?:回|理|说话)")  # with a message in hand: most likely about it
 
 # 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
 # our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
@@ -1274,9 +1281,12 @@ class Intake:
         if data.get("alerted"):  # danger: the hotlines lead the first reply, not three lines of welcome
             welcome = None
         greeting, who = texts.pick("GREETING_BACK", lang), self.s.who_we_are(lang)
+        here = texts.pick("GREETING_IN_DRAFT", lang) + "\n"
         if welcome and replies and replies[0].text.startswith(greeting):  # the welcome greets already:
             rest = replies[0].text[len(greeting):]                       # only what to send follows
             replies[0] = Reply(welcome + "\n\n" + texts.pick("GREETING_NEXT", lang) + rest)
+        elif welcome and replies and replies[0].text.startswith(here):  # 喂 first: the welcome, then what to say
+            replies[0] = Reply(welcome + "\n\n" + replies[0].text[len(here):])
         elif welcome and replies and replies[0].text.startswith(who):  # 你们是谁 first: the welcome says who we
             rest = replies[0].text[len(who):]                         # are; only that people answer is added
             replies[0] = Reply(welcome + "\n\n" + texts.pick("WHO_HANDLES", lang) + rest)
@@ -1344,6 +1354,10 @@ class Intake:
         lang = self.s.lang()
         both = lang is None and not han_count(text)  # "hi" from someone unknown: either language may be theirs
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
+            if CALLS.search(text):  # 喂喂 / 在吗 / 怎么没人回: here, and what happened? (or where theirs is)
+                then = self.s.status_text() if CALLS_IMPATIENT.search(text) and self.s.open_numbers() else \
+                    texts.pick("CALLED_NEXT", lang)
+                return None, d.to_dict(), [Reply(texts.pick("GREETING_IN_DRAFT", lang) + "\n" + then)]
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if text and ASKS_IF_WE_HANDLE.match(text):  # 你们到底管不管！！ before anything: yes, and what to send (it was
