@@ -1477,6 +1477,8 @@ class Intake:
             return self._out(state, d, [Reply(_t(d, "ATTACHED").format(what=names[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
+        if taken_back and (TAKES_BACK.fullmatch(text) or gives_up(text) and not FEAR.search(text)):
+            return self.cancel(d.to_dict())  # asked whether to drop it (GIVE_UP_ASK), they say so again: dropped
         if may_be_aside(text):  # most replies are none of the asides: one remembered look instead of a dozen
             aside = self._aside(state, text, d)
             if aside is not None:
@@ -1687,7 +1689,7 @@ class Intake:
         return None
 
     def _on_give_up(self, state: str, text: str, d: Draft):
-        if han_count(text) <= 20:  # at the summary too: never added to what is sent
+        if han_count(text) <= 20 or TAKES_BACK.fullmatch(text):  # at the summary too: never added to what is sent
             # the reassurance first, then what to do: "请接着回答" leads into the question, nothing between
             fear = _t(d, "FEAR_NOTE") + "\n" if FEAR.search(text) and d.kind != "praise" else ""
             d.taken_back = True
@@ -2156,6 +2158,13 @@ class Intake:
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(_t(d, "KIND_CHANGED").format(kind=_kind_name(d)))])
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
+
+    @staticmethod
+    def asks_first(data: dict) -> bool:
+        """Whether a word that may be a sigh (算了, texts.CANCEL_ASKED_FIRST) should ask before this draft is
+        dropped: it holds what the person wrote, and they were not just asked (GIVE_UP_ASK)."""
+        d = Draft.from_dict(data)
+        return bool(d.parts or d.attachments) and not d.taken_back
 
     def cancel(self, data: dict) -> tuple[str | None, dict, list[Reply]]:
         """取消 (the command) while writing: this message is dropped; one it had set aside goes on (it was deleted
@@ -2849,6 +2858,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(_about_a_step, Intake._on_about_step),
     Aside(_phone_in_text, Intake._on_phone_given),
     Aside(gives_up, Intake._on_give_up),
+    Aside(TAKES_BACK.fullmatch, Intake._on_give_up),  # 哎 算了吧 mid-draft: asked, never the message dropped
     Aside(CARRY_ON.match, Intake._on_carry_on),
     Aside(asks_progress, Intake._on_asks_progress),
     Aside(CANT_TYPE.search, Intake._on_cant_type),

@@ -38,6 +38,7 @@ MENU_UNKNOWN = "这个菜单暂未开放，您可以直接留言，或发送“�
 
 HELP_WORDS = frozenset({"帮助", "help", "?", "？", "菜单", "使用说明", "怎么用"})
 CANCEL_WORDS = frozenset({"取消", "cancel", "算了", "不提交了", "撤销"})
+CANCEL_ASKED_FIRST = frozenset({"算了"})  # of CANCEL_WORDS, one that may be a sigh: asked before words are dropped
 
 KIND_NAMES = {"complaint": "投诉", "suggestion": "建议", "inquiry": "咨询", "praise": "表扬"}
 KIND_BY_NAME = {v: k for k, v in KIND_NAMES.items()}

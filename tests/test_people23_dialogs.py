@@ -28,3 +28,30 @@ async def test_nobody_answering_with_a_message_in_hand_is_told_where_it_is(dialo
     number = await file_ticket(d, p, FEES)
     await talk(d, p, "喂喂 怎么还没人回", expect=["您好，我在。", number], absent=["12345", "请问遇到了什么事"])
     assert [t["number"] for t in await d.db(tickets.for_citizen, p)] == [number]  # nothing new started
+
+
+# -- 2. 算了 alone in the middle of a message: asked first; said again (or 取消), dropped -----------------------------
+LONG = FEES + " 这学期已经是第二次了 上次的也没退"
+
+
+async def test_a_stray_sigh_mid_draft_asks_before_the_message_is_dropped(dialog):
+    d, p = dialog, "o_p23_sigh"
+    await talk(d, p, LONG, expect="联系电话")
+    # it was 已取消，本次留言未提交 at once: a long message lost to one sigh
+    await talk(d, p, "算了", expect=["您的留言还没有提交", "取消", "联系电话"], absent="已取消")
+    await talk(d, p, "0", expect="是否同意让学校知道您的身份")  # they go on: nothing lost
+    await talk(d, p, "哎 算了吧", expect=["您的留言还没有提交", "是否同意"], absent="已补充")  # (was 请回复 1 或 2)
+    reply = await summary(d, p, await talk(d, p, "2"))
+    assert told(reply) == LONG, reply
+
+
+async def test_giving_up_said_again_after_the_question_drops_the_message(dialog):
+    d, p = dialog, "o_p23_twice"
+    await talk(d, p, LONG, expect="联系电话")
+    await talk(d, p, "算了", expect="您的留言还没有提交")
+    await talk(d, p, "算了", expect="已取消")  # asked and said again: done as they say
+    await talk(d, p, FEES, expect="联系电话", absent="上次没有提交")  # nothing kept to offer back
+    await talk(d, p, "算了 不反映了", expect="您的留言还没有提交")
+    await talk(d, p, "不反映了", expect="已取消")  # (it was asked again each time)
+    await talk(d, p, "投诉", expect="按投诉办理")
+    await talk(d, p, "算了", expect="已取消")  # a guard: nothing written yet, nothing to lose: at once
