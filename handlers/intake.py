@@ -1409,6 +1409,7 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + "\n"
                                                    + _t(d, "ASK_MORE"))])
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
+            d.lang = d.lang or lang  # "Heping Junior High" from an English writer: answered in English
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
                                                    + _t(d, "ASK_WHAT_HAPPENED"))])  # (not the school again)
@@ -2720,12 +2721,24 @@ def _always(i: Intake, d: Draft) -> bool:
     return True
 
 
+# 中考报名费多少 / 学费多少钱？: a short question that says what it asks -- answered by the office, never asked for
+# "时间、地点、涉及的人员" (a short complaint, 学校乱收费, still is: what happened is for the office to read)
+_ASKS_WHAT = re.compile(r"多少|几[个天年月号点块元]|什么时候|啥时候|哪里|哪儿|在哪|怎么|如何|吗|么|[?？]")
+
+
+def _whole_question(d: Draft) -> bool:
+    return (d.kind == "inquiry" and han_count(d.text) >= SENTENCE_CHARS and not d.attachments
+            and d.category not in ("out_of_scope", None) and not d.routing.get("unplaced")
+            and _ASKS_WHAT.search(d.text) is not None)
+
+
 def _always_yes(d: Draft) -> bool:
     return True
 
 
 STEPS: tuple[Step, ...] = (
-    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
+    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION and not _whole_question(d) or i._no_matter_yet(d),
+         Intake._ask_describe,
          Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     # nor a complaint about the bureau itself: ours by definition, whatever its words

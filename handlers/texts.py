@@ -64,7 +64,7 @@ GREETING_NEXT = "请直接发送您要反映的事情，写明涉及的学校和
 GREETING_BACK = "您好！您可以在这里向教育局投诉、建议、咨询或表扬。" + GREETING_NEXT
 GREETING_IN_DRAFT = "您好，我在。"
 # after 喂 / 在吗 / 怎么没人回 (GREETING_IN_DRAFT first): what to say, as a person at a counter would ask
-CALLED_NEXT = "请问遇到了什么事？直接说就行，写明涉及的学校和具体情况，也可以发图片或语音。"
+CALLED_NEXT = "请问遇到了什么事？" + GREETING_NEXT
 NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
 PHONE_TAKEN = "已记下联系电话。"
 PHONE_SKIPPED = "好的，不留联系电话。"
@@ -1248,7 +1248,8 @@ EN = {
                      "welcome too.",
     "GREETING_NEXT": "Please send what happened and the school concerned; photos and voice messages are welcome too.",
     "GREETING_IN_DRAFT": "Hello, we are here.",
-    "CALLED_NEXT": "What happened? Just tell us, with the school concerned; photos and voice messages are welcome too.",
+    "CALLED_NEXT": "How can we help? Please send what happened and the school concerned; photos and voice messages are "
+                   "welcome too.",
     "THANKS_BACK": "You're welcome! Write to us any time.",
     "TAKEN_BACK": "All right, no problem. Write to us here whenever you are ready.",
     "PHONE_READ": "We have noted your phone number ({phone}); to change it, just send the new one.",

@@ -2,6 +2,8 @@
 XML over real HTTP, the shipped router, the demo directory), each failing on main 19e526d unless marked a guard."""
 from __future__ import annotations
 
+import pytest
+
 from storage import tickets
 from tests.dialog import NUMBER, file_ticket, talk
 from tests.test_people14_dialogs import summary
@@ -55,3 +57,28 @@ async def test_giving_up_said_again_after_the_question_drops_the_message(dialog)
     await talk(d, p, "不反映了", expect="已取消")  # (it was asked again each time)
     await talk(d, p, "投诉", expect="按投诉办理")
     await talk(d, p, "算了", expect="已取消")  # a guard: nothing written yet, nothing to lose: at once
+
+
+# -- 3. a common answer serves what was asked: the fee, not the dates -------------------------------------------
+@pytest.mark.parametrize("asked", ["请问中考报名要交多少钱", "中考报名费多少"])
+async def test_a_question_about_a_fee_is_not_answered_with_dates(dialog, asked):
+    d, p = dialog, "o_p23_fee"
+    # it was the 中考报名 entry: 一般在每年3月中旬… (when, not how much) and 这个回答解决了您的问题吗？
+    await talk(d, p, asked, expect="联系电话", absent=["3月中旬", "解决了您的问题吗"])
+    reply = await talk(d, p, "0", expect=["类型：咨询", "承办单位：市教育考试院"])  # a person at the office answers
+    assert told(reply) == asked, reply
+
+
+async def test_a_question_about_dates_still_gets_the_common_answer(dialog):  # a guard
+    await talk(dialog, "o_p23_when", "中考什么时候报名", expect=["3月中旬", "解决了您的问题吗"])
+
+
+# -- 4. an English school name alone, in an English conversation --------------------------------------------------
+@pytest.mark.parametrize("name", ["Heping Junior High", "Heping junior high school"])
+async def test_an_english_school_name_alone_is_taken_and_answered_in_english(dialog, name):
+    d, p = dialog, "o_p23_en"
+    await talk(d, p, "hello")
+    # it was 好的，涉及学校：… 请说说您要反映的具体事情 (and "Junior High" alone the 12345 question)
+    await talk(d, p, name, expect=["School noted: 江南区和平初级中学", "what happened"],
+               absent=["请说说", "好的", "12345"])
+    await talk(d, p, "The teacher keeps the kids after school until 7pm every day", absent="哪所学校")
