@@ -1156,6 +1156,7 @@ class Draft:
     #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
     about_bureau: bool = False          # a complaint about the bureau itself (投诉你们教育局): privacy.ABOUT_BUREAU
     not_rating: str | None = None       # the ticket whose rating the person said this message is not: not asked again
+    phone_piece: str = ""               # the first digits of a phone sent in pieces (138, then 1234 5678)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -2107,6 +2108,16 @@ class Intake:
             return self._out("phone", d, [Reply(self._ask_phone(d))])
         if ascii_int(text.strip(PUNCT), 2) is not None:  # 1: a choice, as at the questions before (1 投诉), no number
             return self._out("phone", d, [Reply(_t(d, "PHONE_NOT_A_CHOICE"))])
+        piece = phone_digits(text).strip(PUNCT + "-")
+        if piece.isdigit():  # 138, then 1234 5678: a phone sent in pieces, put together as a person would
+            whole, d.phone_piece = d.phone_piece + piece, ""
+            if PHONE_IN_TEXT.fullmatch(whole):
+                self._give_phone(d, whole)
+                return self._advance(d, [])
+            if len(whole) < 11 and whole[0] in "10":
+                d.phone_piece = whole
+                return self._out("phone", d, [Reply(_t(d, "PHONE_PIECE").format(piece=whole))])
+        d.phone_piece = ""
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):

@@ -182,6 +182,7 @@ ASK_PHONE = (
     "直接回复号码；不留请回复 0。"
 )
 PHONE_INVALID = "号码格式不对，请发送11位手机号或带区号的固定电话；不留请回复 0。"
+PHONE_PIECE = "已收到前几位：{piece}。请接着发送其余的数字；不留请回复 0。"
 PHONE_PLEASE = "好的，请直接发送号码（11位手机号或带区号的固定电话）；不留请回复 0。"
 PHONE_NOT_A_CHOICE = "这一步不用选数字，请直接发送电话号码（11位手机号或带区号的固定电话）；不留请回复 0。"
 NO_PHONE = "未留"
@@ -1151,6 +1152,7 @@ EN = {
                  "see it, with the middle digits hidden).\nReply with the number, or 0 to skip.",
     "ASK_PHONE_URGENT": "Please leave a phone number so that staff can reach you quickly (only staff see it).\n"
                         "Reply with the number, or 0 to skip.",
+    "PHONE_PIECE": "We have the first digits: {piece}. Please send the rest of the number, or 0 to skip.",
     "PHONE_INVALID": "That number does not look right. Please send an 11-digit mobile number or a landline with "
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",

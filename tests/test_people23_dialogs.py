@@ -82,3 +82,19 @@ async def test_an_english_school_name_alone_is_taken_and_answered_in_english(dia
     await talk(d, p, name, expect=["School noted: 江南区和平初级中学", "what happened"],
                absent=["请说说", "好的", "12345"])
     await talk(d, p, "The teacher keeps the kids after school until 7pm every day", absent="哪所学校")
+
+
+# -- 5. a phone number sent in pieces is put together ----------------------------------------------------------
+async def test_a_phone_sent_in_pieces_is_put_together(dialog):
+    d, p = dialog, "o_p23_pieces"
+    await talk(d, p, LONG, expect="联系电话")
+    # each piece was 号码格式不对 and the number lost
+    await talk(d, p, "138", expect=["已收到前几位：138", "其余"], absent="号码格式不对")
+    await talk(d, p, "1234 5678", expect="是否同意让学校知道您的身份")
+    reply = await talk(d, p, "2", expect="联系电话：138****5678")
+    number, = NUMBER.findall(await talk(d, p, "1", expect="受理编号"))
+    assert (await d.db(tickets.get, number))["contact_phone"] == "13812345678"
+    # a guard: a wrong number is still refused
+    await talk(d, "o_p23_pieces2", LONG, expect="联系电话")
+    await talk(d, "o_p23_pieces2", "5678", expect="号码格式不对")
+    assert "号码格式不对" not in reply
