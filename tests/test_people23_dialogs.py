@@ -6,6 +6,7 @@ import pytest
 
 from storage import tickets
 from tests.dialog import NUMBER, file_ticket, talk
+from tests.test_citizen_dialogs import resolved
 from tests.test_people14_dialogs import summary
 from tests.test_people22_dialogs import told
 
@@ -98,3 +99,14 @@ async def test_a_phone_sent_in_pieces_is_put_together(dialog):
     await talk(d, "o_p23_pieces2", LONG, expect="联系电话")
     await talk(d, "o_p23_pieces2", "5678", expect="号码格式不对")
     assert "号码格式不对" not in reply
+
+
+# -- 6. a thumbs-up when the result asks for a rating ---------------------------------------------------------
+@pytest.mark.parametrize("thumbs, said", [("👍", "满意"), ("👍🏻👍🏻", "满意"), ("👎", "不满意")])
+async def test_a_thumb_sent_for_a_rating_is_asked_as_one(dialog, thumbs, said):
+    d, p = dialog, "o_p23_thumb"
+    number = await resolved(d, p)
+    # it was 收到。如需反映问题，请直接用文字说明情况… and the ticket closed 未评价 days later
+    await talk(d, p, thumbs, expect=[f"您是要评价留言 {number}（{said}）吗", "1 是"], absent="如需反映问题")
+    await talk(d, p, "1", expect="感谢您的评价" if said == "满意" else "重新办理")
+    assert (await d.db(tickets.get, number))["rating"] == {"满意": 1, "不满意": 3}[said]
