@@ -568,6 +568,10 @@ def encourages(text: str) -> bool:
             and not thanks_only(text))  # (好的 / 谢谢 alone: thanks, answered as thanks)
 
 
+# 不满意！！ / 太差了 / 差评: displeasure opening a short message -- with a message in hand, most likely about it
+DISPLEASED = re.compile(r"(?:很|非常|太|特别|十分)?(?:不满意|不太满意|差评)|(?:太差|很差)(?:了|劲)?(?=$|[!！。.，,\s])")
+
+
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
 # never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
 MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频|语音|录音|附件|证据|文件)"
@@ -1320,6 +1324,9 @@ class Intake:
         answered = self.s.answered() if text and len(text) <= short and not GREETING.fullmatch(text) \
             and not thanks_only(text) and not encourages(text) and not BARE_KIND.match(text) and ascii_int(text.rstrip("。.、"), 3) is None \
             else None
+        if answered is None and text and len(text) <= short and DISPLEASED.match(text):
+            # 不满意！！钱根本没退, with a message in hand and no result to rate yet: about it, never sent to 12345
+            answered = next(iter(self.s.open_numbers()), None)
         if answered:  # 那钱什么时候退, just after the office answered
             d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
             return self._out("officer", d, [Reply(self._ask_officer(d))])

@@ -110,3 +110,13 @@ async def test_a_thumb_sent_for_a_rating_is_asked_as_one(dialog, thumbs, said):
     await talk(d, p, thumbs, expect=[f"您是要评价留言 {number}（{said}）吗", "1 是"], absent="如需反映问题")
     await talk(d, p, "1", expect="感谢您的评价" if said == "满意" else "重新办理")
     assert (await d.db(tickets.get, number))["rating"] == {"满意": 1, "不满意": 3}[said]
+
+
+# -- 7. displeasure before any result: about the message in hand, passed to its officer ---------------------------
+async def test_displeasure_before_a_result_is_about_the_message_in_hand(dialog):
+    d, p = dialog, "o_p23_cross"
+    number = await file_ticket(d, p, LONG)
+    # it was the 12345 question (不属于教育部门的职责) with a line about 查询 above it
+    await talk(d, p, "不满意！！钱根本没退", expect=[f"留言 {number}", "转给承办人员"], absent="12345")
+    await talk(d, p, "1", expect=f"已将您的回复转给承办人员（{number}）")
+    assert [t["number"] for t in await d.db(tickets.for_citizen, p)] == [number]
