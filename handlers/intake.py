@@ -715,6 +715,8 @@ def introduction(text: str) -> bool:
         or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
+# 匿名 / 我要匿名 / 匿名就行: a wish to stay unknown, said as the answer to the phone question
+ANONYMOUS_ONLY = re.compile(r"(?:我)?(?:要|想|就|希望|还是)?匿名(?:吧|就行|就好|就可以|反映|投诉|举报)?(?:吧|哈|啊)?[。.!！~～\s]*")
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
 ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
                             r"(?:能不能|可不可以|可以|能否|能)(?:匿名|保密|不实名)|"
@@ -2104,6 +2106,13 @@ class Intake:
         if found:
             self._give_phone(d, found.group(1))
             return self._advance(d, [])
+        if ANONYMOUS_ONLY.fullmatch(text) and d.kind != "praise":  # 匿名 at the phone question: no phone, and
+            self._decline_phone(d)                                    # nobody at the school told -- both said
+            said = [_t(d, "PHONE_SKIPPED")]
+            if d.anonymous is None and self._consent_coming("phone", d):
+                d.anonymous, d.anonymous_default = True, False
+                said.append(_t(d, "ANONYMITY_TAKEN_EARLY").removeprefix(_t(d, "OK_LEAD")).lstrip(": "))
+            return self._advance(d, [Reply("\n".join(said))])
         if declines_phone(text):
             self._decline_phone(d)
             return self._advance(d, [])

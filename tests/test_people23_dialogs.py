@@ -120,3 +120,13 @@ async def test_displeasure_before_a_result_is_about_the_message_in_hand(dialog):
     await talk(d, p, "不满意！！钱根本没退", expect=[f"留言 {number}", "转给承办人员"], absent="12345")
     await talk(d, p, "1", expect=f"已将您的回复转给承办人员（{number}）")
     assert [t["number"] for t in await d.db(tickets.for_citizen, p)] == [number]
+
+
+# -- 8. 匿名 at the phone question: no phone, and the school is not told -----------------------------------------
+async def test_anonymous_at_the_phone_question_keeps_them_unknown_without_asking_again(dialog):
+    d, p = dialog, "o_p23_anon"
+    await talk(d, p, "孩子班主任收红包 过节不送就给孩子穿小鞋", expect="哪所学校")
+    await talk(d, p, "江北区文昌小学", expect="联系电话")
+    # it skipped the phone silently and asked 是否同意让学校知道您的身份 of someone who had just said 匿名
+    await talk(d, p, "匿名", expect=["不留联系电话", "不让学校知道您的身份", "请核对", "身份信息：对学校保密"],
+               absent="是否同意")
