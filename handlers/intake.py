@@ -291,6 +291,7 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
                     r"看着办|你们(?:来)?(?:定|决定|判断)|"
                     r"都要紧|都重要|一样重要|都很重要|都急|不太(?:知道|清楚|确定|记得)|记不清|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
+APART = re.compile(r"分开|分别|单独|各自|拆开|separate", re.I)  # 能不能分开反映: one matter sent on its own
 # 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
 HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回|好几次|好多次|多次|反复|屡次|几次了|不止一次|又这样|又是这样|"
                        r"从来|从.{1,6}(?:开始|起)就")
@@ -2032,6 +2033,10 @@ class Intake:
             names = texts.names_in("CATEGORY_NAMES", d.lang)
             named = [c for c in matters if texts.CATEGORY_NAMES.get(c, c) in text or names.get(c, c) in text.lower()]
             n = matters.index(named[0]) + 1 if len(named) == 1 else None
+        if n is None and (UNSURE.search(text) or APART.search(text)):
+            # 两个都要紧 能不能分开反映: none is dropped, what the choice decides, and how to send one apart
+            why = _t(d, "FOCUS_WHY") + ("\n" + _t(d, "FOCUS_APART") if APART.search(text) else "")
+            return self._out("focus", d, [Reply(why + "\n" + self._focus_lines(d, "FOCUS_CHOICES"))])
         if n is None:
             return self._out("focus", d, [Reply(self._unclear(d, len(matters), self._focus_lines(d, "FOCUS_CHOICES")))])
         d.focus = matters[n - 1]

@@ -160,6 +160,7 @@ OUT_OF_SCOPE_WHY = "这类事由其他部门主管，拨打12345能更快转到�
 KIND_WHY = "投诉、建议、咨询和表扬的办理方式和时限不同，选好类型，才能按相应的方式和时限办理。"
 CONDUCT_WHY = "老师的行为问题按规定由教育局直接调查，不转学校，所以要请您确认是反映问题，还是只是表扬。"
 FOCUS_WHY = "几件事都会写在同一条留言里，最要紧的那件决定由哪个单位牵头办理。"
+FOCUS_APART = "如想分开反映，可以先选一件提交，再把另一件单独发来，我们另行登记。"
 SIMILAR_WHY = "同一件事补充到原留言，由原承办单位一并办理，不必重新登记、重新计时；新的情况就作为新留言。"
 CONFIRM_WHY = "提交前请您再看一遍，确认无误后才会转给承办单位。"
 NEW_MATTER_WHY = "不同的事分开登记，才能各自转给负责的单位、各自计算时限。"
@@ -1205,6 +1206,7 @@ EN = {
                 "limits: the right one gets yours handled the right way.",
     "CONDUCT_WHY": "By the rules, a teacher's conduct is looked into by the education bureau itself, not passed to the "
                    "school, so please tell us whether you are raising a problem or only giving praise.",
+    "FOCUS_APART": "To send one separately, choose one now, submit, then send the other on its own: it is filed apart.",
     "FOCUS_WHY": "All the matters stay in the same message; the one that matters most decides which office leads.",
     "SIMILAR_WHY": "Added to the earlier message, it is handled with it by the same office, with no new registration "
                    "or time limit; a new matter is filed as a new message.",

@@ -130,3 +130,15 @@ async def test_anonymous_at_the_phone_question_keeps_them_unknown_without_asking
     # it skipped the phone silently and asked 是否同意让学校知道您的身份 of someone who had just said 匿名
     await talk(d, p, "匿名", expect=["不留联系电话", "不让学校知道您的身份", "请核对", "身份信息：对学校保密"],
                absent="是否同意")
+
+
+# -- 9. 两个都要紧 at the question of which matters most -----------------------------------------------------------
+async def test_both_matter_is_answered_with_what_the_choice_decides(dialog):
+    d, p = dialog, "o_p23_both"
+    await talk(d, p, "我孩子在和平初中 数学老师上课不讲 课后让去他家补课 一次200 另外学校厕所太脏了没人打扫")
+    await talk(d, p, "1", expect="哪一件最要紧")
+    # each was 请回复 1 或 2 and the choices again, the question itself unanswered
+    await talk(d, p, "两个都要紧 能不能分开反映", expect=["都会写在同一条留言里", "如想分开反映", "哪一件最要紧"],
+               absent="请回复 1 或 2")
+    await talk(d, p, "都重要", expect=["牵头办理", "哪一件最要紧"], absent=["请回复 1 或 2", "如想分开"])
+    await talk(d, p, "1", expect="是这所学校吗")
