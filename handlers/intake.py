@@ -601,7 +601,9 @@ ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|ho
 
 
 # 怎么样了 / 有结果了吗 / 进度如何, just after submitting: how far it has got, not the start of another message
-ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:我的?|这个|这件|刚才的?|上次的?)?(?:留言|投诉|事情?|问题)?(?:现在|目前)?"
+# (我那个作业的事怎么样了: the matter named in a few words before 的事 -- it began a new message)
+ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:(?:我|我们)?(?:那个|这个|那件|这件|上次|之前|刚才)?[\u4e00-\u9fff]{1,6}?的?(?:事情?|留言|投诉|问题)|"
+                          r"(?:我的?|这个|这件|刚才的?|上次的?)?(?:留言|投诉|事情?|问题)?)(?:现在|目前)?"
                           r"(?:(?:处理|办理?)得?)?(?:(?:怎么样|咋样|如何)了?|(?:有)?(?:结果|消息|进展|回音|回复)了?(?:吗|么|没有?)|"
                           r"进(?:展|度)(?:怎么样|如何|咋样)?了?|到哪(?:一步|儿|里)?了)[吗呢啊呀么？?。.!！\s]*$")
 

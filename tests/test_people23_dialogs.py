@@ -142,3 +142,13 @@ async def test_both_matter_is_answered_with_what_the_choice_decides(dialog):
                absent="请回复 1 或 2")
     await talk(d, p, "都重要", expect=["牵头办理", "哪一件最要紧"], absent=["请回复 1 或 2", "如想分开"])
     await talk(d, p, "1", expect="是这所学校吗")
+
+
+# -- 10. 我那个作业的事怎么样了, days later ------------------------------------------------------------------------
+async def test_asking_after_a_matter_named_in_a_few_words_is_told_where_it_is(dialog):
+    d, p = dialog, "o_p23_howfar"
+    number = await file_ticket(d, p, "江南区育英小学 放学后老师让孩子留下来写作业 到6点半才放")
+    d.advance(3 * 86400)
+    # it was 请问您这次是：1 投诉… (a new message about nothing)
+    await talk(d, p, "我那个作业的事怎么样了", expect=[number, "办结"], absent="请问您这次是")
+    assert [t["number"] for t in await d.db(tickets.for_citizen, p)] == [number]
