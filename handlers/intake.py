@@ -313,6 +313,10 @@ SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 SCHOOL_PLACE = re.compile(r"[\u4e00-\u9fff]{2}")  # a place is two characters at least (names.place_named)
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
+# 不对不对 不是育英 是实验小学 / 搞错了，应该是滨河小学: a school named as a correction (it was asked whether another
+# matter had begun, and the school stayed wrong)
+SCHOOL_CORRECTED = re.compile(r"^(?:(?:不对|错了|搞错了|说错了|写错了|弄错了|打错了)[，,\s。!！]*)*"
+                              r"(?:不是[\u4e00-\u9fff]{1,12}?[，,\s。]*(?:而)?(?=是|应该是))?(?:应该)?")
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 # (哦 对 是江南的 我记错了: an acknowledgement before, a slip owned after -- nothing of the matter)
 # (the words at the end not tried from inside a run of commas and spaces: a match there is one from the run's start,
@@ -1460,6 +1464,7 @@ class Intake:
         else:
             if not text or not SCHOOL_CHARS.search(text):
                 return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
+            text = SCHOOL_CORRECTED.sub("", text)  # 不对不对 不是育英 是实验小学: the school it is
             text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
             code = self.s.find_school(text, loose=False)  # (a fuzzy guess is no name in the text: not taken below)
             if code is None:

@@ -152,3 +152,15 @@ async def test_asking_after_a_matter_named_in_a_few_words_is_told_where_it_is(di
     # it was 请问您这次是：1 投诉… (a new message about nothing)
     await talk(d, p, "我那个作业的事怎么样了", expect=[number, "办结"], absent="请问您这次是")
     assert [t["number"] for t in await d.db(tickets.for_citizen, p)] == [number]
+
+
+# -- 11. the school corrected at the summary ---------------------------------------------------------------------
+@pytest.mark.parametrize("fix", ["不对不对 不是育英 是实验小学", "搞错了，应该是江南区实验小学"])
+async def test_a_school_corrected_at_the_summary_is_changed(dialog, fix):
+    d, p = dialog, "o_p23_fix"
+    await talk(d, p, "江南区育英小学 放学后老师让孩子留下来写作业 到6点半才放")
+    reply = await summary(d, p, await talk(d, p, "1"))
+    assert "涉及学校：江南区育英小学" in reply
+    # it was 您是想改说另一件事吗？ (and 3 更正 added the words to the message, the school still 育英)
+    reply = await talk(d, p, fix, expect=["江南区实验小学", "请核对"], absent=["另一件事", "涉及学校：江南区育英小学"])
+    assert fix not in reply
