@@ -682,7 +682,9 @@ def goes_on_with_it(text: str) -> bool:
 # 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
 INTRO_SUBJECT = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?(?:我|我们)?(?:想|要)?(?:跟你们|向你们|给你们)?"
                            r"(?:反映|投诉|举报|反馈)(?:一下|下)?.{0,12}?(?:培训机构|培训班|辅导班|补习班|机构|学校|幼儿园|食堂|"
-                           r"老师|班主任|校长|园长|校车)(?:的事情?|的问题|的情况)?[啊呀吧哈~～]*$")
+                           r"老师|班主任|校长|园长|校车)(?:的事情?|的问题|的情况)?[啊呀吧哈~～]*$|"
+                           # (然后)他们班主任 / 孩子的数学老师: who, in a voice's first breath -- what they did follows
+                           r"^(?:他们|我们|孩子|她|他)(?:班|学校)?的?(?:[语数英]\S?老师|班主任|老师|校长|园长)$")
 CLAUSES = re.compile(r"[，,。.！!；;\s]+")
 
 
@@ -713,7 +715,9 @@ def introduction(text: str) -> bool:
         return True
     if len(text) > 40:  # (a grown draft: no need to split it first)
         return False
-    parts = [p for p in CLAUSES.split(normalise(text)) if p]
+    # 就是那个我家孩子在…读初二: a voice finding its words first (FILLER_LINE), then the introduction
+    parts = [p[m.end():] if (m := FILLER_LINE.match(p)) else p for p in CLAUSES.split(normalise(text)) if p]
+    parts = [p for p in parts if p]
     if not parts:
         return False
     whole = "".join(parts)  # 我想投诉一下 孩子学校的事: one opening, typed in two pieces
