@@ -2047,7 +2047,8 @@ class Intake:
         if n is None and (UNSURE.search(text) or APART.search(text)):
             # 两个都要紧 能不能分开反映: none is dropped, what the choice decides, and how to send one apart
             why = _t(d, "FOCUS_WHY") + ("\n" + _t(d, "FOCUS_APART") if APART.search(text) else "")
-            return self._out("focus", d, [Reply(why + "\n" + self._focus_lines(d, "FOCUS_CHOICES"))])
+            return self._out("focus", d, [Reply(why + "\n" + self._unclear(d, len(matters),
+                                                                           self._focus_lines(d, "FOCUS_CHOICES")))])
         if n is None:
             return self._out("focus", d, [Reply(self._unclear(d, len(matters), self._focus_lines(d, "FOCUS_CHOICES")))])
         d.focus = matters[n - 1]
@@ -2146,7 +2147,8 @@ class Intake:
             if PHONE_IN_TEXT.fullmatch(whole):
                 self._give_phone(d, whole)
                 return self._advance(d, [])
-            if len(whole) < 11 and whole[0] in "10":
+            if len(whole) < 11 and whole[0] in "10" and (len(piece) <= 4 or whole != piece):  # (138, not 1380013:
+                #                                                                      a number mistyped short)
                 d.phone_piece = whole
                 return self._out("phone", d, [Reply(_t(d, "PHONE_PIECE").format(piece=whole))])
         d.phone_piece = ""
