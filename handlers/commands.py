@@ -381,8 +381,11 @@ class Commands:
     def help(self, call: Call) -> list[Reply]:
         return [Reply(help_text(call.user, self.desk.duty_office, self.desk.at_school(call.db, call.user)))]
 
-    def cancel(self, call: Call) -> list[Reply]:
+    def cancel(self, call: Call) -> list[Reply] | None:
         conv = conversations.get(call.db, call.openid, self.clock.now())
+        if conv and not conv["expired"] and conv["flow"] == "intake" and nfkc(call.raw).strip(" 。.!！~～…") in \
+                texts.CANCEL_ASKED_FIRST and self.d._intake(call.db, call.openid).asks_first(conv["data"] or {}):
+            return None  # 算了 with words written: the conversation asks first (a sigh never drops a long message)
         if conv and not conv["expired"] and conv["flow"] == "intake" and (conv["data"] or {}).get("shelved"):
             # a message set aside for this one ("这条提交后接着填写") goes on: never dropped with it, unsaid
             state, data, replies = self.d._intake(call.db, call.openid).cancel(conv["data"])

@@ -37,6 +37,27 @@ KEYWORD_BONUS = 0.2  # below any sensible min_score: keywords confirm a match, t
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
+# What a question asks about, beside its topic (STOP drops these words from the match): an answer is served only if
+# it speaks to each one asked -- 中考报名费多少 matched the entry on 中考报名's dates and was answered with them.
+# (name, asked in the message, spoken to in an answer)
+ASPECTS = (
+    ("cost", re.compile(r"多少钱|几块钱|多少元|多少费|费用|费多少|费是多少|钱多少|[交缴付收花](?:多少|几)|(?:要|收|花)钱|收费吗|"
+                        r"收不收费|免费吗|贵不贵|how much|\bfees?\b|\bcosts?\b|\bpay\b", re.I),
+     re.compile(r"元|费|钱|免|free|fee|cost|pay|charg|yuan", re.I)),
+    ("time", re.compile(r"什么时候|啥时候|何时|几月|几号|哪天|哪一天|多久|多长时间|\bwhen\b|what time|how long", re.I),
+     re.compile(r"\d|[一二三四五六七八九十]月|月|日|天|周|年|季|期间|前|后|when|month|day|week|year", re.I)),
+)
+
+
+def asked_aspects(text: str) -> tuple[str, ...]:
+    return tuple(name for name, asked, _spoken in ASPECTS if asked.search(text))
+
+
+def speaks_to(entry: "FaqEntry", aspects: tuple[str, ...]) -> bool:
+    answer = entry.answer + "\n" + entry.answer_en
+    return all(spoken.search(answer) for name, _asked, spoken in ASPECTS if name in aspects)
+
+
 class FaqError(ValueError):
     pass
 
@@ -205,7 +226,8 @@ class FaqBook:
         return out
 
     def match(self, text: str, today: dt.date) -> tuple[FaqEntry, float] | None:
-        ranked = self.scores(text, today)
+        aspects = asked_aspects(unicodedata.normalize("NFKC", text))
+        ranked = [(score, e) for score, e in self.scores(text, today) if speaks_to(e, aspects)]
         if not ranked or ranked[0][0] < self.min_score:
             return None
         if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < self.margin:

@@ -44,6 +44,10 @@ STAR_SCORES = {1: 3, 2: 3, 3: 2, 4: 1, 5: 1}
 VAGUE = {"好评": 1, "满分": 1, "很好": 1, "非常好": 1, "挺好": 1, "点赞": 1, "解决了": 1, "已解决": 1,
          "差评": 3, "不好": 3, "很差": 3, "太差": 3, "没解决": 3, "没有解决": 3, "还没解决": 3, "未解决": 3}
 VAGUE["解决"] = 1  # 解决了, 解决啦 (the particle is read off the end)
+# 👍 / 👌🏻 / 👎 alone, sent when a rating is asked: a rating too, always asked (it was 收到。如需反映问题…)
+_TONE = "[\U0001F3FB-\U0001F3FF\ufe0f]?"
+THUMBS = ((re.compile(f"(?:[\U0001F44D\U0001F44C\U0001F4AF\U0001F44F]{_TONE})+[!！。.~～\\s]*"), 1),  # 👍 👌 💯 👏
+          (re.compile(f"(?:\U0001F44E{_TONE})+[!！。.~～\\s]*"), 3))                                # 👎
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ def parse(text: str) -> Rating | None:
             if said and rest[said.end():][:1] in SEPARATORS:  # 还行吧，希望学校真能做到: the same, with a comment
                 own = _own_words(raw, len(word) + said.end())
                 return Rating(value, own.strip(SEPARATORS + "　").strip(), None, False)
+    for thumbs, value in THUMBS:
+        if thumbs.fullmatch(norm):
+            return Rating(value, "", None, False)
     bare = _bare(norm)
     for word, value in VAGUE.items():
         if bare == word or (norm.startswith(word) and norm[len(word):][:1] in SEPARATORS):

@@ -290,6 +290,7 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不明白|不懂|看不懂|�
                     r"看着办|你们(?:来)?(?:定|决定|判断)|"
                     r"都要紧|都重要|一样重要|都很重要|都急|不太(?:知道|清楚|确定|记得)|记不清|"
                     r"想想|考虑|等一下|等等|稍等|再说|算了")
+APART = re.compile(r"分开|分别|单独|各自|拆开|separate", re.I)  # 能不能分开反映: one matter sent on its own
 # 经常这样, 好几次了, 一直没人管: how often or how long, said in a few words -- more of the story, kept.
 HOW_OFTEN = re.compile(r"经常|一直|总是|老是|天天|每天|每次|每回|好几次|好多次|多次|反复|屡次|几次了|不止一次|又这样|又是这样|"
                        r"从来|从.{1,6}(?:开始|起)就")
@@ -311,6 +312,10 @@ SCHOOL_CHARS = re.compile(r"[校园学中小院]")
 SCHOOL_PLACE = re.compile(r"[\u4e00-\u9fff]{2}")  # a place is two characters at least (names.place_named)
 # Words around a school's name in an English reply that say nothing more ("Wenchang Primary School please").
 LATIN_COURTESY = frozenset({"please", "thanks", "thank", "you", "ok", "okay", "yes", "hi", "hello", "sorry", "school"})
+# 不对不对 不是育英 是实验小学 / 搞错了，应该是滨河小学: a school named as a correction (it was asked whether another
+# matter had begun, and the school stayed wrong)
+SCHOOL_CORRECTED = re.compile(r"^(?:(?:不对|错了|搞错了|说错了|写错了|弄错了|打错了)[，,\s。!！]*)*"
+                              r"(?:不是[\u4e00-\u9fff]{1,12}?[，,\s。]*(?:而)?(?=是|应该是))?(?:应该)?")
 SCHOOL_LEAD = re.compile(r"^(?:就|学校|我们|孩子|孙子|孙女|儿子|女儿)?(?:是|在|读)")  # 是滨河小学 at any question
 # (哦 对 是江南的 我记错了: an acknowledgement before, a slip owned after -- nothing of the matter)
 # (the words at the end not tried from inside a run of commas and spaces: a match there is one from the run's start,
@@ -514,9 +519,16 @@ EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with
 # 你号 / 您号: 好 as a pinyin keyboard slips (hao, its neighbour picked), and 你好啊啊: a particle held down -- still
 # a greeting (it was kept as the first line of the complaint). Never 你号码…
 _HAO = r"(?:好|号(?!码))(?:啊|呀|哈|鸭)*"
+# 怎么没人回 / 还没人理吗 / 你们怎么不回复: no answer seen yet (after 30 喂 it was sent to 12345 as a matter)
+_NOBODY_ANSWERS = (r"(?:你们|您)?(?:怎么|咋|为什么|为啥)?(?:还|都)?(?:没有?人(?:在|回|回复|回答|理|搭理|应|说话|管)?|"
+                   r"不(?:回|回复|回答|理|说话))(?:我|一下)?(?:的|呢|啊|呀|吗|么|了|啦)*")
 GREETING = re.compile(r"(?:(?:(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
                       r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)*|早安|"
-                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂)(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+                      r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂|" + _NOBODY_ANSWERS + r")"
+                      r"(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
+# 喂 / 在吗 / 怎么没人回: a call for attention (of GREETING), answered "我在" and asked what happened
+CALLS = re.compile(r"喂|在吗|在不在|有人|人呢|没有?人|不(?:回|理|说话)")
+CALLS_IMPATIENT = re.compile(r"没有?人|不(?:回|理|说话)")  # with a message in hand: most likely about it
 
 # 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
 # our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
@@ -560,6 +572,10 @@ def encourages(text: str) -> bool:
             and not thanks_only(text))  # (好的 / 谢谢 alone: thanks, answered as thanks)
 
 
+# 不满意！！ / 太差了 / 差评: displeasure opening a short message -- with a message in hand, most likely about it
+DISPLEASED = re.compile(r"(?:很|非常|太|特别|十分)?(?:不满意|不太满意|差评)|(?:太差|很差)(?:了|劲)?(?=$|[!！。.，,\s])")
+
+
 # "图片在哪发", "怎么发照片", "可以发视频吗", "how do I send a photo": a question about the chat itself, answered and
 # never added to the message. Short: "老师不让孩子发照片，还没收了手机" is a story, not this question.
 MEDIA_WORD = r"(?:图片|照片|相片|截图|截屏|图|视频|录像|小视频|语音|录音|附件|证据|文件)"
@@ -588,7 +604,9 @@ ASKS_PROGRESS_EN = re.compile(r"^(?:so\s+)?(?:when will (?:i|we) (?:hear|get)|ho
 
 
 # 怎么样了 / 有结果了吗 / 进度如何, just after submitting: how far it has got, not the start of another message
-ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:我的?|这个|这件|刚才的?|上次的?)?(?:留言|投诉|事情?|问题)?(?:现在|目前)?"
+# (我那个作业的事怎么样了: the matter named in a few words before 的事 -- it began a new message)
+ASKS_HOW_FAR = re.compile(r"^(?:那|请问|问下|问一下)?(?:(?:我|我们)?(?:那个|这个|那件|这件|上次|之前|刚才)?[\u4e00-\u9fff]{1,6}?的?(?:事情?|留言|投诉|问题)|"
+                          r"(?:我的?|这个|这件|刚才的?|上次的?)?(?:留言|投诉|事情?|问题)?)(?:现在|目前)?"
                           r"(?:(?:处理|办理?)得?)?(?:(?:怎么样|咋样|如何)了?|(?:有)?(?:结果|消息|进展|回音|回复)了?(?:吗|么|没有?)|"
                           r"进(?:展|度)(?:怎么样|如何|咋样)?了?|到哪(?:一步|儿|里)?了)[吗呢啊呀么？?。.!！\s]*$")
 
@@ -663,7 +681,9 @@ def goes_on_with_it(text: str) -> bool:
 # 我想反映一下我们小区旁边那个培训机构 / 我要投诉学校食堂: whom or what about, not yet what happened
 INTRO_SUBJECT = re.compile(r"^(?:(?:您好|你好|老师好|领导好)[，,\s]*)?(?:我|我们)?(?:想|要)?(?:跟你们|向你们|给你们)?"
                            r"(?:反映|投诉|举报|反馈)(?:一下|下)?.{0,12}?(?:培训机构|培训班|辅导班|补习班|机构|学校|幼儿园|食堂|"
-                           r"老师|班主任|校长|园长|校车)(?:的事情?|的问题|的情况)?[啊呀吧哈~～]*$")
+                           r"老师|班主任|校长|园长|校车)(?:的事情?|的问题|的情况)?[啊呀吧哈~～]*$|"
+                           # (然后)他们班主任 / 孩子的数学老师: who, in a voice's first breath -- what they did follows
+                           r"^(?:他们|我们|孩子|她|他)(?:班|学校)?的?(?:[语数英]\S?老师|班主任|老师|校长|园长)$")
 CLAUSES = re.compile(r"[，,。.！!；;\s]+")
 
 
@@ -694,7 +714,9 @@ def introduction(text: str) -> bool:
         return True
     if len(text) > 40:  # (a grown draft: no need to split it first)
         return False
-    parts = [p for p in CLAUSES.split(normalise(text)) if p]
+    # 就是那个我家孩子在…读初二: a voice finding its words first (FILLER_LINE), then the introduction
+    parts = [p[m.end():] if (m := FILLER_LINE.match(p)) else p for p in CLAUSES.split(normalise(text)) if p]
+    parts = [p for p in parts if p]
     if not parts:
         return False
     whole = "".join(parts)  # 我想投诉一下 孩子学校的事: one opening, typed in two pieces
@@ -703,6 +725,8 @@ def introduction(text: str) -> bool:
         or GREETING.fullmatch(p) for p in parts)  # 你好 我是孩子奶奶
 
 
+# 匿名 / 我要匿名 / 匿名就行: a wish to stay unknown, said as the answer to the phone question
+ANONYMOUS_ONLY = re.compile(r"(?:我)?(?:要|想|就|希望|还是)?匿名(?:吧|就行|就好|就可以|反映|投诉|举报)?(?:吧|哈|啊)?[。.!！~～\s]*")
 # 匿名可以吗 / 学校会知道是我吗: asked before the consent question; answered, and the question on screen again.
 ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|嘛|[?？]|可以|行不行|能不能)|"
                             r"(?:能不能|可不可以|可以|能否|能)(?:匿名|保密|不实名)|"
@@ -1148,6 +1172,7 @@ class Draft:
     #                                     conduct: it goes to the bureau, never the school (privacy.ACCUSES)
     about_bureau: bool = False          # a complaint about the bureau itself (投诉你们教育局): privacy.ABOUT_BUREAU
     not_rating: str | None = None       # the ticket whose rating the person said this message is not: not asked again
+    phone_piece: str = ""               # the first digits of a phone sent in pieces (138, then 1234 5678)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -1273,9 +1298,12 @@ class Intake:
         if data.get("alerted"):  # danger: the hotlines lead the first reply, not three lines of welcome
             welcome = None
         greeting, who = texts.pick("GREETING_BACK", lang), self.s.who_we_are(lang)
+        here = texts.pick("GREETING_IN_DRAFT", lang) + "\n"
         if welcome and replies and replies[0].text.startswith(greeting):  # the welcome greets already:
             rest = replies[0].text[len(greeting):]                       # only what to send follows
             replies[0] = Reply(welcome + "\n\n" + texts.pick("GREETING_NEXT", lang) + rest)
+        elif welcome and replies and replies[0].text.startswith(here):  # 喂 first: the welcome, then what to say
+            replies[0] = Reply(welcome + "\n\n" + replies[0].text[len(here):])
         elif welcome and replies and replies[0].text.startswith(who):  # 你们是谁 first: the welcome says who we
             rest = replies[0].text[len(who):]                         # are; only that people answer is added
             replies[0] = Reply(welcome + "\n\n" + texts.pick("WHO_HANDLES", lang) + rest)
@@ -1308,6 +1336,9 @@ class Intake:
         answered = self.s.answered() if text and len(text) <= short and not GREETING.fullmatch(text) \
             and not thanks_only(text) and not encourages(text) and not BARE_KIND.match(text) and ascii_int(text.rstrip("。.、"), 3) is None \
             else None
+        if answered is None and text and len(text) <= short and DISPLEASED.match(text):
+            # 不满意！！钱根本没退, with a message in hand and no result to rate yet: about it, never sent to 12345
+            answered = next(iter(self.s.open_numbers()), None)
         if answered:  # 那钱什么时候退, just after the office answered
             d.held, d.answered = inbound.text, answered   # asked: to the officer, or a new message?
             return self._out("officer", d, [Reply(self._ask_officer(d))])
@@ -1343,6 +1374,10 @@ class Intake:
         lang = self.s.lang()
         both = lang is None and not han_count(text)  # "hi" from someone unknown: either language may be theirs
         if text and GREETING.fullmatch(text):  # 你好 / 在吗: greeted back with what to send; nothing started
+            if CALLS.search(text):  # 喂喂 / 在吗 / 怎么没人回: here, and what happened? (or where theirs is)
+                then = self.s.status_text() if CALLS_IMPATIENT.search(text) and self.s.open_numbers() else \
+                    texts.pick("CALLED_NEXT", lang)
+                return None, d.to_dict(), [Reply(texts.pick("GREETING_IN_DRAFT", lang) + "\n" + then)]
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if text and ASKS_IF_WE_HANDLE.match(text):  # 你们到底管不管！！ before anything: yes, and what to send (it was
@@ -1394,6 +1429,7 @@ class Intake:
             return self._out("describe", d, [Reply(_t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + "\n"
                                                    + _t(d, "ASK_MORE"))])
         if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
+            d.lang = d.lang or lang  # "Heping Junior High" from an English writer: answered in English
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
                                                    + _t(d, "ASK_WHAT_HAPPENED"))])  # (not the school again)
@@ -1431,6 +1467,7 @@ class Intake:
         else:
             if not text or not SCHOOL_CHARS.search(text):
                 return False  # every school's name has one of these (实验小学, 一中, 中心校, 幼儿园): skip the lookup
+            text = SCHOOL_CORRECTED.sub("", text)  # 不对不对 不是育英 是实验小学: the school it is
             text = SCHOOL_LEAD.sub("", text).strip(PUNCT) or text  # 是滨河小学 / 在育英小学: the name
             code = self.s.find_school(text, loose=False)  # (a fuzzy guess is no name in the text: not taken below)
             if code is None:
@@ -1462,6 +1499,8 @@ class Intake:
             return self._out(state, d, [Reply(_t(d, "ATTACHED").format(what=names[inbound.kind])
                                               + "\n" + self._again(state, d))])
         text = normalise(inbound.text)
+        if taken_back and (TAKES_BACK.fullmatch(text) or gives_up(text) and not FEAR.search(text)):
+            return self.cancel(d.to_dict())  # asked whether to drop it (GIVE_UP_ASK), they say so again: dropped
         if may_be_aside(text):  # most replies are none of the asides: one remembered look instead of a dozen
             aside = self._aside(state, text, d)
             if aside is not None:
@@ -1672,7 +1711,7 @@ class Intake:
         return None
 
     def _on_give_up(self, state: str, text: str, d: Draft):
-        if han_count(text) <= 20:  # at the summary too: never added to what is sent
+        if han_count(text) <= 20 or TAKES_BACK.fullmatch(text):  # at the summary too: never added to what is sent
             # the reassurance first, then what to do: "请接着回答" leads into the question, nothing between
             fear = _t(d, "FEAR_NOTE") + "\n" if FEAR.search(text) and d.kind != "praise" else ""
             d.taken_back = True
@@ -2004,6 +2043,11 @@ class Intake:
             names = texts.names_in("CATEGORY_NAMES", d.lang)
             named = [c for c in matters if texts.CATEGORY_NAMES.get(c, c) in text or names.get(c, c) in text.lower()]
             n = matters.index(named[0]) + 1 if len(named) == 1 else None
+        if n is None and (UNSURE.search(text) or APART.search(text)):
+            # 两个都要紧 能不能分开反映: none is dropped, what the choice decides, and how to send one apart
+            why = _t(d, "FOCUS_WHY") + ("\n" + _t(d, "FOCUS_APART") if APART.search(text) else "")
+            return self._out("focus", d, [Reply(why + "\n" + self._unclear(d, len(matters),
+                                                                           self._focus_lines(d, "FOCUS_CHOICES")))])
         if n is None:
             return self._out("focus", d, [Reply(self._unclear(d, len(matters), self._focus_lines(d, "FOCUS_CHOICES")))])
         d.focus = matters[n - 1]
@@ -2078,6 +2122,13 @@ class Intake:
         if found:
             self._give_phone(d, found.group(1))
             return self._advance(d, [])
+        if ANONYMOUS_ONLY.fullmatch(text) and d.kind != "praise":  # 匿名 at the phone question: no phone, and
+            self._decline_phone(d)                                    # nobody at the school told -- both said
+            said = [_t(d, "PHONE_SKIPPED")]
+            if d.anonymous is None and self._consent_coming("phone", d):
+                d.anonymous, d.anonymous_default = True, False
+                said.append(_t(d, "ANONYMITY_TAKEN_EARLY").removeprefix(_t(d, "OK_LEAD")).lstrip(": "))
+            return self._advance(d, [Reply("\n".join(said))])
         if declines_phone(text):
             self._decline_phone(d)
             return self._advance(d, [])
@@ -2089,6 +2140,17 @@ class Intake:
             return self._out("phone", d, [Reply(self._ask_phone(d))])
         if ascii_int(text.strip(PUNCT), 2) is not None:  # 1: a choice, as at the questions before (1 投诉), no number
             return self._out("phone", d, [Reply(_t(d, "PHONE_NOT_A_CHOICE"))])
+        piece = phone_digits(text).strip(PUNCT + "-")
+        if piece.isdigit():  # 138, then 1234 5678: a phone sent in pieces, put together as a person would
+            whole, d.phone_piece = d.phone_piece + piece, ""
+            if PHONE_IN_TEXT.fullmatch(whole):
+                self._give_phone(d, whole)
+                return self._advance(d, [])
+            if len(whole) < 11 and whole[0] in "10" and (len(piece) <= 4 or whole != piece):  # (138, not 1380013:
+                #                                                                      a number mistyped short)
+                d.phone_piece = whole
+                return self._out("phone", d, [Reply(_t(d, "PHONE_PIECE").format(piece=whole))])
+        d.phone_piece = ""
         return self._out("phone", d, [Reply(_t(d, "PHONE_INVALID"))])
 
     def _on_anonymity(self, text: str, d: Draft, inbound: Inbound):
@@ -2141,6 +2203,13 @@ class Intake:
             d.kind, d.kind_from = kind, "asked"
             return self._advance(d, [Reply(_t(d, "KIND_CHANGED").format(kind=_kind_name(d)))])
         return self._out("confirm", d, [Reply(_t(d, "CHOOSE_1_3"))])
+
+    @staticmethod
+    def asks_first(data: dict) -> bool:
+        """Whether a word that may be a sigh (算了, texts.CANCEL_ASKED_FIRST) should ask before this draft is
+        dropped: it holds what the person wrote, and they were not just asked (GIVE_UP_ASK)."""
+        d = Draft.from_dict(data)
+        return bool(d.parts or d.attachments) and not d.taken_back
 
     def cancel(self, data: dict) -> tuple[str | None, dict, list[Reply]]:
         """取消 (the command) while writing: this message is dropped; one it had set aside goes on (it was deleted
@@ -2696,12 +2765,24 @@ def _always(i: Intake, d: Draft) -> bool:
     return True
 
 
+# 中考报名费多少 / 学费多少钱？: a short question that says what it asks -- answered by the office, never asked for
+# "时间、地点、涉及的人员" (a short complaint, 学校乱收费, still is: what happened is for the office to read)
+_ASKS_WHAT = re.compile(r"多少|几[个天年月号点块元]|什么时候|啥时候|哪里|哪儿|在哪|怎么|如何|吗|么|[?？]")
+
+
+def _whole_question(d: Draft) -> bool:
+    return (d.kind == "inquiry" and han_count(d.text) >= SENTENCE_CHARS and not d.attachments
+            and d.category not in ("out_of_scope", None) and not d.routing.get("unplaced")
+            and _ASKS_WHAT.search(d.text) is not None)
+
+
 def _always_yes(d: Draft) -> bool:
     return True
 
 
 STEPS: tuple[Step, ...] = (
-    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION or i._no_matter_yet(d), Intake._ask_describe,
+    Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION and not _whole_question(d) or i._no_matter_yet(d),
+         Intake._ask_describe,
          Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     # nor a complaint about the bureau itself: ours by definition, whatever its words
@@ -2834,6 +2915,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(_about_a_step, Intake._on_about_step),
     Aside(_phone_in_text, Intake._on_phone_given),
     Aside(gives_up, Intake._on_give_up),
+    Aside(TAKES_BACK.fullmatch, Intake._on_give_up),  # 哎 算了吧 mid-draft: asked, never the message dropped
     Aside(CARRY_ON.match, Intake._on_carry_on),
     Aside(asks_progress, Intake._on_asks_progress),
     Aside(CANT_TYPE.search, Intake._on_cant_type),

@@ -210,7 +210,8 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _EN_KINDS = (("junior high school", "初中"), ("junior middle school", "初中"), ("senior high school", "高中"),
              ("senior middle school", "高中"), ("high school", "高中"), ("middle school", "中学"),
-             ("secondary school", "中学"), ("primary school", "小学"), ("elementary school", "小学"),
+             ("secondary school", "中学"), ("junior high", "初中"), ("senior high", "高中"),  # (no "school": as said)
+             ("primary school", "小学"), ("elementary school", "小学"),
              ("vocational school", "职校"), ("kindergarten", "幼儿园"), ("nursery school", "幼儿园"),
              ("primary", "小学"), ("elementary", "小学"), ("xiaoxue", "小学"), ("zhongxue", "中学"),
              ("chuzhong", "初中"), ("gaozhong", "高中"), ("youeryuan", "幼儿园"), ("school", "学校"))

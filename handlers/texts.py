@@ -40,6 +40,7 @@ MENU_UNKNOWN = "这个菜单暂未开放，您可以直接留言，或发送“�
 
 HELP_WORDS = frozenset({"帮助", "help", "?", "？", "菜单", "使用说明", "怎么用"})
 CANCEL_WORDS = frozenset({"取消", "cancel", "算了", "不提交了", "撤销"})
+CANCEL_ASKED_FIRST = frozenset({"算了"})  # of CANCEL_WORDS, one that may be a sigh: asked before words are dropped
 
 KIND_NAMES = {"complaint": "投诉", "suggestion": "建议", "inquiry": "咨询", "praise": "表扬"}
 KIND_BY_NAME = {v: k for k, v in KIND_NAMES.items()}
@@ -64,6 +65,8 @@ def due_words(days: int, overdue: bool) -> str:
 GREETING_NEXT = "请直接发送您要反映的事情，写明涉及的学校和具体情况，也可以发图片或语音。"
 GREETING_BACK = "您好！您可以在这里向教育局投诉、建议、咨询或表扬。" + GREETING_NEXT
 GREETING_IN_DRAFT = "您好，我在。"
+# after 喂 / 在吗 / 怎么没人回 (GREETING_IN_DRAFT first): what to say, as a person at a counter would ask
+CALLED_NEXT = "请问遇到了什么事？" + GREETING_NEXT
 NUMBER_ALONE = "您目前没有正在填写的留言。如需反映问题，请直接用文字说明情况；查看已提交的留言请发送“查询”。"
 PHONE_TAKEN = "已记下联系电话。"
 PHONE_SKIPPED = "好的，不留联系电话。"
@@ -159,6 +162,7 @@ OUT_OF_SCOPE_WHY = "这类事由其他部门主管，拨打12345能更快转到�
 KIND_WHY = "投诉、建议、咨询和表扬的办理方式和时限不同，选好类型，才能按相应的方式和时限办理。"
 CONDUCT_WHY = "老师的行为问题按规定由教育局直接调查，不转学校，所以要请您确认是反映问题，还是只是表扬。"
 FOCUS_WHY = "几件事都会写在同一条留言里，最要紧的那件决定由哪个单位牵头办理。"
+FOCUS_APART = "如想分开反映，可以先选一件提交，再把另一件单独发来，我们另行登记。"
 SIMILAR_WHY = "同一件事补充到原留言，由原承办单位一并办理，不必重新登记、重新计时；新的情况就作为新留言。"
 CONFIRM_WHY = "提交前请您再看一遍，确认无误后才会转给承办单位。"
 NEW_MATTER_WHY = "不同的事分开登记，才能各自转给负责的单位、各自计算时限。"
@@ -181,6 +185,7 @@ ASK_PHONE = (
     "直接回复号码；不留请回复 0。"
 )
 PHONE_INVALID = "号码格式不对，请发送11位手机号或带区号的固定电话；不留请回复 0。"
+PHONE_PIECE = "已收到前几位：{piece}。请接着发送其余的数字；不留请回复 0。"
 PHONE_PLEASE = "好的，请直接发送号码（11位手机号或带区号的固定电话）；不留请回复 0。"
 PHONE_NOT_A_CHOICE = "这一步不用选数字，请直接发送电话号码（11位手机号或带区号的固定电话）；不留请回复 0。"
 NO_PHONE = "未留"
@@ -1162,6 +1167,7 @@ EN = {
                  "see it, with the middle digits hidden).\nReply with the number, or 0 to skip.",
     "ASK_PHONE_URGENT": "Please leave a phone number so that staff can reach you quickly (only staff see it).\n"
                         "Reply with the number, or 0 to skip.",
+    "PHONE_PIECE": "We have the first digits: {piece}. Please send the rest of the number, or 0 to skip.",
     "PHONE_INVALID": "That number does not look right. Please send an 11-digit mobile number or a landline with "
                      "its area code, or 0 to skip.",
     "ASK_ANONYMITY": "May the school know who you are?\n1 Yes\n2 No (only the education bureau will see it)",
@@ -1214,6 +1220,7 @@ EN = {
                 "limits: the right one gets yours handled the right way.",
     "CONDUCT_WHY": "By the rules, a teacher's conduct is looked into by the education bureau itself, not passed to the "
                    "school, so please tell us whether you are raising a problem or only giving praise.",
+    "FOCUS_APART": "To send one separately, choose one now, submit, then send the other on its own: it is filed apart.",
     "FOCUS_WHY": "All the matters stay in the same message; the one that matters most decides which office leads.",
     "SIMILAR_WHY": "Added to the earlier message, it is handled with it by the same office, with no new registration "
                    "or time limit; a new matter is filed as a new message.",
@@ -1261,6 +1268,8 @@ EN = {
                      "welcome too.",
     "GREETING_NEXT": "Please send what happened and the school concerned; photos and voice messages are welcome too.",
     "GREETING_IN_DRAFT": "Hello, we are here.",
+    "CALLED_NEXT": "How can we help? Please send what happened and the school concerned; photos and voice messages are "
+                   "welcome too.",
     "THANKS_BACK": "You're welcome! Write to us any time.",
     "TAKEN_BACK": "All right, no problem. Write to us here whenever you are ready.",
     "PHONE_READ": "We have noted your phone number ({phone}); to change it, just send the new one.",

@@ -83,10 +83,13 @@ def old_asks_progress(text: str) -> bool:
 
 
 def old_introduction(text: str) -> bool:
-    # (with people13's two additions, its own behaviour: an English introduction, an opening typed in two pieces)
+    # (with people13's two additions, its own behaviour: an English introduction, an opening typed in two pieces;
+    # and people23's: a clause's leading filler, 就是那个…, is not read)
     if text.isascii() and len(text) <= 160 and intake.INTRO_EN.fullmatch(intake.normalise(text)):
         return True
-    parts = [p for p in intake.CLAUSES.split(intake.normalise(text)) if p]
+    parts = [intake.FILLER_LINE.sub("", p, count=1) if intake.FILLER_LINE.match(p) else p
+             for p in intake.CLAUSES.split(intake.normalise(text)) if p]
+    parts = [p for p in parts if p]
     whole = "".join(parts)
     return bool(parts) and len(text) <= 40 and bool(intake.INTRO_OPENING.match(whole) or intake.INTRO_SUBJECT.match(
         whole) or all(intake.INTRO_WHO.match(p) or intake.INTRO_WHERE.match(p) or intake.INTRO_OPENING.match(p)

@@ -191,8 +191,8 @@ async def test_a_greeting_is_greeted_back_once_with_what_to_send(dialog, hello):
     d = dialog
     reply = await talk(d, PARENT, hello, expect=["欢迎关注", "请直接发送", "学校"], absent="具体说说")
     assert reply.count("您好") == 1, reply
-    await talk(d, PARENT, "在吗", expect=["您好", "投诉、建议、咨询或表扬", "请直接发送"],
-               absent=["欢迎关注", "具体说说"])
+    await talk(d, PARENT, "在吗", expect=["您好，我在", "请问遇到了什么事", "请直接发送"],  # (people23: 我在, not
+               absent=["欢迎关注", "具体说说"])                                      # the account's purpose again)
     assert await d.db(lambda db: db.execute("SELECT count(*) FROM conversations").fetchone()[0]) == 0
     # then the matter itself starts the message as usual
     await talk(d, PARENT, "学校乱收资料费300元，不给收据，我要投诉", expect="哪所学校")
