@@ -359,18 +359,15 @@ def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dis
     whose 代收 it was (`stood`, m070: its 代收 N件; `unfilled`: a case before m070 its fill has not reached, which
     may have none yet); its 签收 is the first accept since it began (a redo keeps the first), or none and its
     window was over or a day's end passed."""
-    from storage.tickets import RENAMES, m059_mark, moves, renamed_m059
+    from storage.tickets import RENAMES, Named, m059_mark, moves
     if action in RENAMES:  # a rename ends no case (m070's fill before trust21 took one for a move: m072)
         return False
     began, was, before = None, None, None
-    renamed, reviewed = m059_mark(db), False
+    named = Named(m059_mark(db))  # (as m059 and m061 named them, as the replay reads them)
     for eid, eat, event, kept_ in db.execute("SELECT id, at, action, kept FROM ticket_events INDEXED BY "
                                              "ticket_events_ticket WHERE ticket_id = ? AND kept IS NOT NULL "
                                              "AND id < ? ORDER BY id", [tid, ended]):
-        reviewed = reviewed or event == "review"
-        was = dict(zip(KEPT, json.loads(kept_)))
-        if eid < renamed:  # (as m059 named them, as the replay reads them)
-            was = renamed_m059(was, reviewed)
+        was = named.read(eid, event, kept_)
         if before is None or (event not in RENAMES and moves(before, was)):
             began = (eid, eat)
         before = was

@@ -1605,6 +1605,45 @@ def renamed_m059(record: dict[str, Any], reviewed: bool) -> dict[str, Any]:
             "resolve_unit": account(record.get("resolve_unit"))}
 
 
+class Named:
+    """A ticket's KEPT records, read in event order as m059 and m061 named the credit columns (one reading for the
+    replay, cases_from_events, and verify-rates' check of a kept case): a record before m059's mark as m059 renamed
+    it (renamed_m059); and a review before m061 that kept a stand-in's 签收 under the stand-in's own code (m061's
+    rule: the record just before it marked 代收, its 签收 part that code, not the holder's) as that 代收 account, on
+    the review's record and those after it while they still name that code. m061 renamed only the tickets still
+    so when it ran (a `recredit`); a reviewed ticket passed on before it had its records read as the stand-in's own
+    work: its 代收 签收 kept in the stand-in's own 派发 and 响应率 (trust22)."""
+
+    def __init__(self, renamed: int):
+        self.renamed, self.reviewed = renamed, False
+        self.raw: dict[str, Any] | None = None  # the last record as written
+        self.own: str | None = None  # the stand-in's own code a review kept its 代收 签收 under
+
+    def read(self, eid: int, action: str, kept_: str | None) -> dict[str, Any]:
+        self.reviewed = self.reviewed or action == "review"
+        if not kept_:
+            return {}
+        raw = dict(zip(KEPT, json.loads(kept_)))
+        record = renamed_m059(raw, self.reviewed) if eid < self.renamed else raw
+        if action == "review" and self.raw is not None and _kept_stand_ins(self.raw, raw):
+            self.own = raw["response_unit"]
+        if self.own is not None:
+            if record.get("response_unit") == self.own:
+                record = {**record, "response_unit": STAND_IN + self.own, "stood_in": 1}
+            else:  # moved on, or m061 renamed it (its recredit)
+                self.own = None
+        self.raw = raw
+        return record
+
+
+def _kept_stand_ins(before: dict[str, Any], review: dict[str, Any]) -> bool:
+    """m061's rule: a review whose kept 签收 was a stand-in's written under its own code (the record before the
+    review marked 代收, its 签收 part a bare code other than the holder's, the one the review kept)."""
+    respond = review.get("response_unit")
+    return bool(before.get("stood_in")) and bool(respond) and not respond.startswith(STAND_IN) and \
+        before.get("response_unit") == respond and respond != before.get("unit_code")
+
+
 def m059_mark(db: sqlite_utils.Database) -> int:
     """The first event written after m059 (records before it name a stand-in's part by the stand-in's code)."""
     got = db.execute("SELECT value FROM integrity_marks WHERE name = 'recredit_from'").fetchone()
@@ -1624,15 +1663,12 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
     was: dict[str, Any] | None = None
     cases: dict[tuple, dict] = {}
     begun, last = None, 0
-    renamed, reviewed = m059_mark(db), False
+    named = Named(m059_mark(db))
     for eid, at, action, to_state, kept_ in db.execute(
             "SELECT id, at, action, to_state, kept FROM ticket_events INDEXED BY ticket_events_ticket "
             "WHERE ticket_id = ? ORDER BY id", [ticket_id]):
         last = eid
-        reviewed = reviewed or action == "review"
-        record = dict(zip(KEPT, json.loads(kept_))) if kept_ else {}
-        if record and eid < renamed:
-            record = renamed_m059(record, reviewed)
+        record = named.read(eid, action, kept_)
         if action in RENAMES:  # the same case under its new name (no record_case ran)
             was = {**was, **record} if was is not None else None
             continue
