@@ -1830,3 +1830,78 @@ def case_departures_store(db: sqlite_utils.Database, upto: int, found: list[tupl
     db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'case_departures_scanned' AND value < ?",
                [upto, upto])
     return len(found)
+
+
+# -- m075: the departures listed by m072 counted by day, and the kept cases of reviews m061 renamed (trust22) ----
+
+DEPARTURE_DAYS_ROWS = 5_000  # case_departures rows the fill reads a time (a rowid range, on a reader)
+DEPARTURE_DAY = "CAST((at + 28800) / 86400 AS INTEGER)"  # the counters' day (China's) of a departure's moment
+
+
+def departure_days_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The case_departures rows m075's fill has not counted yet: those listed before m075 (events_left's shape,
+    by the rows' event ids), or None."""
+    return events_left(db, "departure_days")
+
+
+def departure_days_next(db: sqlite_utils.Database, rows: int = DEPARTURE_DAYS_ROWS
+                        ) -> tuple[int, list[tuple[int, int, int, int]]]:
+    """On a reader: the next rows of the fill, as (the last event id looked at, [(day, n, first, last)]): each
+    day's count of them and their first and last event ids."""
+    scanned, mark = departure_days_range(db)
+    got = db.execute(f"SELECT event_id, {DEPARTURE_DAY} FROM case_departures WHERE event_id > ? AND event_id < ? "
+                     "ORDER BY event_id LIMIT ?", [scanned, mark, rows]).fetchall()
+    upto = got[-1][0] if len(got) == rows else mark - 1
+    days: dict[int, list[int]] = {}
+    for eid, day in got:
+        d = days.setdefault(day, [0, eid, eid])
+        d[0], d[1], d[2] = d[0] + 1, min(d[1], eid), max(d[2], eid)
+    return upto, [(day, *d) for day, d in days.items()]
+
+
+def departure_days_store(db: sqlite_utils.Database, upto: int, found: list[tuple[int, int, int, int]]) -> int:
+    """On the writer, one short write: add what departure_days_next counted (once: a range already counted is
+    not counted again), and how far the fill has come. Returns the departures counted."""
+    if db.execute("SELECT value FROM integrity_marks WHERE name = 'departure_days_scanned'").fetchone()[0] >= upto:
+        return 0
+    db.conn.executemany("INSERT INTO case_departure_days (day, n, first, last) VALUES (?, ?, ?, ?) ON CONFLICT (day) "
+                        "DO UPDATE SET n = n + excluded.n, first = min(first, excluded.first), "
+                        "last = max(last, excluded.last)", found)
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'departure_days_scanned'", [upto])
+    return sum(f[1] for f in found)
+
+
+def cases_renamed_m061(db: sqlite_utils.Database) -> int:
+    """m075: the kept cases of reviewed tickets written by m070's fill as the replay read them before trust22 (a
+    stand-in's 签收 a review kept under the stand-in's own code, m061's rule, read as its own work: a case ended at
+    the review, another for its own code), put right: each such row that is not what the replay (Named) now says
+    goes, and the ticket's cases and response_since are derived again (cases_fix). Rows an event names (written by
+    record_case, m070's mark on) are left alone. Reviews are few: the tickets with a review and a kept case.
+    Returns the rows deleted."""
+    marks = dict(db.execute("SELECT name, value FROM integrity_marks"))
+    if "cases_fill_from" not in marks:
+        return 0
+    recorded = marks.get("events_record_from", 1 << 62)
+    gone = 0
+    for (tid,) in db.execute("SELECT DISTINCT c.ticket_id FROM unit_cases c JOIN tickets t ON t.id = c.ticket_id "
+                             "WHERE t.review = 1").fetchall():
+        first = db.execute("SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ?",
+                           [tid]).fetchone()[0]
+        if first is None or first < recorded:
+            continue  # (before m044's record: nothing to go by)
+        cases = cases_from_events(db, tid)[0]
+        for rid, unit, window, start, at, action, signed, stood in db.execute(
+                "SELECT id, unit_code, accept_due_at, coalesce(since, dispatched_at), at, action, accepted_at, "
+                "stood_in FROM unit_cases INDEXED BY unit_cases_ticket WHERE ticket_id = ?", [tid]).fetchall():
+            ended = db.execute("SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                               "AND abs(at - ?) < 0.001 AND action = ?", [tid, at, action]).fetchone()[0]
+            if ended is not None and ended >= marks["cases_fill_from"]:
+                continue
+            c = cases.get((unit, window))
+            if c is None or abs(c["at"] - at) >= 1e-3 or abs(c["start"] - start) >= 1e-3 or c["signed"] != signed \
+                    or c["stood_in"] != stood:
+                gone += db.execute("DELETE FROM unit_cases WHERE id = ?", [rid]).rowcount
+        fix = cases_fix(db, tid, recorded)
+        if fix is not None:
+            cases_fill_store(db, 0, [[tid, *fix]])
+    return gone

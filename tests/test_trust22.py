@@ -1,5 +1,8 @@
-"""trust22: a review that kept a stand-in's 签收 under the stand-in's own code (before m061), passed on before m061
-renamed it: its kept case is the stand-in's 代收, not its own 派发 and 响应率."""
+"""trust22: (1) a departure m072 lists, deleted together with the back-filled kept case it checks by someone who
+drops the list's append-only trigger and makes it again (sqlite3 on the file), is named by verify-rates: m075
+counts the list by day in the same statement as each row, and a day short is listed again from its events.
+(2) A review that kept a stand-in's 签收 under the stand-in's own code (before m061), passed on before m061 renamed
+it: its kept case is the stand-in's 代收, not its own 派发 and 响应率."""
 from __future__ import annotations
 
 import shutil
@@ -16,6 +19,115 @@ from tests.dialog import TZ
 from tests.rates_check import before_m059, nov, old_stand_in_answer_rejected
 from tests.test_trust19 import NOBODY, NOV, _fill, _old_history, _other_fills
 from tests.test_trust21 import _departures_filled, _found, _id, _upgraded
+
+
+def insider(path, sql: str) -> None:
+    """What someone with the file and sqlite3 would do: drop case_departures' append-only trigger, run `sql`, make
+    the trigger again as it was (the sqlite3 shell if installed, else Python's sqlite3: the same statements)."""
+    with sqlite3.connect(path) as c:
+        made = c.execute("SELECT sql FROM sqlite_master WHERE name = 'case_departures_no_delete'").fetchone()[0]
+    script = f"DROP TRIGGER case_departures_no_delete;\n{sql};\n{made};\n"
+    if shutil.which("sqlite3"):
+        subprocess.run(["sqlite3", str(path)], input=script, text=True, check=True, capture_output=True)
+    else:
+        with sqlite3.connect(path) as c:
+            c.executescript(script)
+    with sqlite3.connect(path) as c:  # the trigger is back: nothing to see in the schema
+        assert c.execute("SELECT sql FROM sqlite_master WHERE name = 'case_departures_no_delete'").fetchone()[0] == made
+
+
+def _gone(tid: int) -> str:
+    return f"DELETE FROM case_departures WHERE ticket_id = {tid}; DELETE FROM unit_cases WHERE ticket_id = {tid}"
+
+
+def test_a_departure_deleted_with_its_kept_case_behind_a_dropped_trigger_is_named(tmp_path):
+    """trust21's upgraded history (two October tickets, one 转派ed and one 退回ed in November, their cases kept by
+    m070's fill): clean. The 退回ed ticket's departure and kept case deleted with the trigger dropped and made again:
+    November names it (its departure missing from the list, and its case), the other ticket stays clean."""
+    db, t1, t2 = _upgraded(tmp_path)
+    assert _found(db, NOV) == set()
+    assert db.execute("SELECT sum(n) FROM case_departure_days").fetchone()[0] == 2
+    db.close()
+    insider(tmp_path / "t.db", _gone(_id(sqlite_utils.Database(tmp_path / "t.db"), t2)))
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    assert db.execute("SELECT count(*) FROM case_departures").fetchone()[0] == 1
+    assert _found(db, NOV) == {(t2, "departure"), (t2, "case")}
+
+
+def test_verify_rates_names_it_and_exits_1(tmp_path, capsys):
+    from bot.cli import main
+    from tests.conftest import write_cli_config
+    db, t1, t2 = _upgraded(tmp_path)
+    tid = _id(db, t2)
+    db.close()
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "t.db")))
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    insider(tmp_path / "t.db", _gone(tid))
+    code = main(["verify-rates", "--period", "2026-11", "--config", config])
+    out = capsys.readouterr().out
+    assert code == 1 and t1 not in out, out
+    said = sorted(line.strip() for line in out.splitlines() if line.strip().startswith(t2))
+    assert said == [f"{t2}：升级前的转出记录（转派、退回、撤回）清单与操作记录不符（有记录被删或伪造，决定往期的派发和响应率）",
+                    f"{t2}：转出前保留的派发与签收记录与操作记录不符（决定往期的派发和响应率）"], out
+
+
+def test_a_days_count_changed_behind_its_own_trigger_names_the_day(tmp_path):
+    """The day's count raised with its trigger dropped: the list is what the events say, so the day is named."""
+    db, t1, t2 = _upgraded(tmp_path)
+    with db.conn:
+        db.execute("DROP TRIGGER case_departure_days_no_less")
+        db.execute("UPDATE case_departure_days SET n = n + 1")
+    assert {w for _, w in _found(db, NOV)} == {"departure_days"}
+
+
+def test_the_days_count_only_grows(tmp_path):
+    db, _, _ = _upgraded(tmp_path)
+    for sql in ("DELETE FROM case_departure_days", "UPDATE case_departure_days SET n = n - 1",
+                "UPDATE case_departure_days SET last = last - 1", "UPDATE case_departure_days SET day = day + 1"):
+        with pytest.raises(sqlite3.DatabaseError, match="only grows"):
+            db.execute(sql)
+
+
+def _listed_before_m075(tmp_path):
+    """trust19's old history upgraded to m072 and both fills run (the list written before m075), then m075."""
+    db = before_m059(tmp_path / "t.db", NOBODY, "m066_unit_cases")
+    db.execute("INSERT INTO units (code, name, kind, parent) VALUES ('jyj-sfc', '收费管理处', 'office', 'jyj')")
+    t1, t2 = _old_history(db)
+    migrations.migrations.apply(db, stop_before="m075_departure_days")
+    _other_fills(db)
+    _fill(db)
+    assert _departures_filled(db) == 2
+    migrations.migrate(db)
+    db.conn.commit()
+    return db, t1, t2
+
+
+def test_the_departures_listed_before_m075_are_counted_after_start_up_and_then_checked(tmp_path):
+    """Until m075's fill has counted the rows listed before it, no day is checked (no finding, the list as it was);
+    its fill, each step written twice (a run stopped after its write and run again), counts each once; then a
+    deletion behind the dropped trigger is named."""
+    db, t1, t2 = _listed_before_m075(tmp_path)
+    assert db.execute("SELECT count(*) FROM case_departure_days").fetchone()[0] == 0
+    assert tickets.departure_days_range(db) is not None
+    assert _found(db, NOV) == set()
+    while tickets.departure_days_range(db) is not None:
+        step = tickets.departure_days_next(db, 1)
+        tickets.departure_days_store(db, *step)
+        assert tickets.departure_days_store(db, *step) == 0
+    db.conn.commit()
+    assert db.execute("SELECT sum(n) FROM case_departure_days").fetchone()[0] == 2
+    assert _found(db, NOV) == set()
+    tid = _id(db, t1)
+    db.close()
+    insider(tmp_path / "t.db", _gone(tid))
+    assert _found(sqlite_utils.Database(tmp_path / "t.db"), NOV) == {(t1, "departure"), (t1, "case")}
+
+
+def test_the_scheduler_runs_m075s_fill_after_m072s():
+    from bot.scheduler import RANGE_FILLS
+    names = [f[0] for f in RANGE_FILLS]
+    assert names.index("m075") > names.index("m072")
 
 
 # -- (2) a stand-in's 签收 a review kept, passed on before m061 ----------------------------------------------------
@@ -91,3 +203,24 @@ def test_the_same_history_written_by_todays_code_keeps_the_same_case(tmp_path):
     assert db.execute("SELECT unit_code, stood_in, accepted_at, action, coalesce(since, dispatched_at) FROM "
                       "unit_cases").fetchall() == [("代收:jyj-bgs", "jyj-bgs", nov(2, 11), "transfer", nov(2))]
     assert live_against_replay(db) == ([], 1)
+
+
+def test_m075_puts_right_what_the_back_fill_kept_for_such_a_review(tmp_path):
+    """A file filled before trust22: the rows that fill wrote (a 代收 case ended at the review, the duty office's own
+    case ended at the 转派) are replaced at m075 by the one case the replay derives now; run again, nothing."""
+    db, number = _reviewed_stand_in_passed_on(tmp_path, "m061_stand_in_gaps")
+    tid = _id(db, number)
+    with db.conn:  # as m070's fill wrote them before trust22
+        db.execute("DELETE FROM unit_cases")
+        db.execute("INSERT INTO unit_cases (ticket_id, unit_code, dispatched_at, since, at, action, accept_due_at, "
+                   "accepted_at, stood_in) VALUES (?, '代收:jyj-bgs', ?, NULL, ?, 'review', ?, ?, ?), "
+                   "(?, 'jyj-bgs', ?, NULL, ?, 'transfer', ?, ?, NULL)",
+                   [tid, nov(2), nov(5, 12), nov(3), nov(2, 11), NOBODY, tid, nov(5, 12), nov(7), nov(3), nov(7, 9)])
+    assert rates.for_period(db, *NOV, None, nov(25))["jyj-bgs"].dispatched == 1
+    assert migrations.m075_departure_days(db) is None
+    want = [("代收:jyj-bgs", "jyj-bgs", nov(2, 11), "transfer", nov(2))]
+    assert db.execute("SELECT unit_code, stood_in, accepted_at, action, coalesce(since, dispatched_at) FROM "
+                      "unit_cases").fetchall() == want
+    assert tickets.cases_renamed_m061(db) == 0
+    assert rates.for_period(db, *NOV, None, nov(25))["jyj-bgs"].dispatched == 0
+    assert _found(db, NOV) == set()
