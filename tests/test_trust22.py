@@ -224,3 +224,32 @@ def test_m075_puts_right_what_the_back_fill_kept_for_such_a_review(tmp_path):
     assert tickets.cases_renamed_m061(db) == 0
     assert rates.for_period(db, *NOV, None, nov(25))["jyj-bgs"].dispatched == 0
     assert _found(db, NOV) == set()
+
+
+# -- (1) on a rates-oracle history, as if it were all before m070 (run by test_trust20's seeded test, which plays it) --
+
+def listed_as_before_m070(path, config: str, months: list[str], capsys) -> None:
+    """`path`: a rates-oracle history made as if it were all before m070 (trust20's back_filled: m070's fill over
+    every event). Its departures listed by m072's fill (m075's trigger counting them): verify-rates finds nothing in
+    any of `months`. Then one departure with a kept case deleted behind the dropped trigger: its month names the
+    ticket's departure."""
+    from handlers import dashboard
+    from tests.test_trust20 import verify
+    db = sqlite_utils.Database(path)
+    with db.conn:
+        db.execute("UPDATE integrity_marks SET value = (SELECT value FROM integrity_marks WHERE name = "
+                   "'cases_fill_from') WHERE name = 'case_departures_from'")
+        db.execute("UPDATE integrity_marks SET value = 0 WHERE name = 'case_departures_scanned'")
+    listed = _departures_filled(db)
+    db.conn.commit()
+    assert listed >= 3 and db.execute("SELECT sum(n) FROM case_departure_days").fetchone()[0] == listed
+    tid, number, ended = db.execute(
+        "SELECT c.ticket_id, t.number, c.at FROM unit_cases c JOIN tickets t ON t.id = c.ticket_id JOIN "
+        "case_departures d ON d.ticket_id = c.ticket_id AND abs(d.at - c.at) < 0.001 ORDER BY c.id").fetchone()
+    db.close()
+    assert verify(config, months, capsys) == {}
+    insider(path, _gone(tid))
+    month = dashboard.period_of("month", ended, TZ).key
+    period = dashboard.parse_period("month", month, TZ)
+    assert (number, "departure") in _found(sqlite_utils.Database(path), (period.start, period.end))
+    assert number in verify(config, [month], capsys).get(month, "")
