@@ -81,6 +81,26 @@ def test_a_days_count_changed_behind_its_own_trigger_names_the_day(tmp_path):
     assert {w for _, w in _found(db, NOV)} == {"departure_days"}
 
 
+def test_the_days_check_reads_index_ranges_only(tmp_path):
+    """Each statement of m075's check (a day short included: listed again from its events) searches an index or a
+    rowid range, none scans a table: its cost follows the period, never the years of history."""
+    db, t1, t2 = _upgraded(tmp_path)
+    tid = _id(db, t2)
+    db.close()
+    insider(tmp_path / "t.db", _gone(tid))
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    seen: list[tuple[str, list]] = []
+    db._tracer = lambda sql, params: seen.append((sql, list(params or ())))
+    found = integrity._departure_days_disagree(db, *NOV, integrity._marks(db))
+    db._tracer = None
+    assert found[0] == {(t2, "departure")}
+    seen = [(sql, p) for sql, p in seen if "integrity_marks" not in sql]  # (a few marks)
+    assert len(seen) >= 3
+    for sql, params in seen:
+        plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (sql, plan)
+
+
 def test_the_days_count_only_grows(tmp_path):
     db, _, _ = _upgraded(tmp_path)
     for sql in ("DELETE FROM case_departure_days", "UPDATE case_departure_days SET n = n - 1",
