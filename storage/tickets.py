@@ -1644,6 +1644,18 @@ def _kept_stand_ins(before: dict[str, Any], review: dict[str, Any]) -> bool:
         before.get("response_unit") == respond and respond != before.get("unit_code")
 
 
+def _review_kept_stand_ins(db: sqlite_utils.Database, tid: int) -> bool:
+    """Whether the ticket's review kept a stand-in's 签收 under its own code (_kept_stand_ins on its records)."""
+    review = db.execute("SELECT id, kept FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                        "AND action = 'review' ORDER BY id LIMIT 1", [tid]).fetchone()
+    if review is None or review[1] is None:
+        return False
+    before = db.execute("SELECT kept FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                        "AND id < ? AND kept IS NOT NULL ORDER BY id DESC LIMIT 1", [tid, review[0]]).fetchone()
+    return before is not None and _kept_stand_ins(dict(zip(KEPT, json.loads(before[0]))),
+                                                  dict(zip(KEPT, json.loads(review[1]))))
+
+
 def m059_mark(db: sqlite_utils.Database) -> int:
     """The first event written after m059 (records before it name a stand-in's part by the stand-in's code)."""
     got = db.execute("SELECT value FROM integrity_marks WHERE name = 'recredit_from'").fetchone()
@@ -1876,7 +1888,8 @@ def cases_renamed_m061(db: sqlite_utils.Database) -> int:
     stand-in's 签收 a review kept under the stand-in's own code, m061's rule, read as its own work: a case ended at
     the review, another for its own code), put right: each such row that is not what the replay (Named) now says
     goes, and the ticket's cases and response_since are derived again (cases_fix). Rows an event names (written by
-    record_case, m070's mark on) are left alone. Reviews are few: the tickets with a review and a kept case.
+    record_case, m070's mark on) are left alone. Only the tickets with a review and a kept case are looked at (few),
+    and replayed only if begun before m059 with such a review (two lookups each).
     Returns the rows deleted."""
     marks = dict(db.execute("SELECT name, value FROM integrity_marks"))
     if "cases_fill_from" not in marks:
@@ -1887,8 +1900,11 @@ def cases_renamed_m061(db: sqlite_utils.Database) -> int:
                              "WHERE t.review = 1").fetchall():
         first = db.execute("SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ?",
                            [tid]).fetchone()[0]
-        if first is None or first < recorded:
-            continue  # (before m044's record: nothing to go by)
+        # (before m044's record: nothing to go by; begun after m059: no record names a stand-in's part by its own
+        # code, so no review kept one so)
+        if first is None or first < recorded or first >= marks.get("recredit_from", 0) or \
+                not _review_kept_stand_ins(db, tid):
+            continue
         cases = cases_from_events(db, tid)[0]
         for rid, unit, window, start, at, action, signed, stood in db.execute(
                 "SELECT id, unit_code, accept_due_at, coalesce(since, dispatched_at), at, action, accepted_at, "
