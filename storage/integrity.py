@@ -35,6 +35,7 @@ the trend's 满意率) must be the rating events it lists, each of them there.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -429,7 +430,7 @@ def _departure_days_disagree(db: sqlite_utils.Database, start: float, end: float
     """m075: each day's departures m072 lists must be as many as, and between the same event ids as, its count
     (case_departure_days, kept by a trigger with each row). A departure deleted with its kept case (the list's
     trigger dropped and made again) leaves its day short: that day's departures are listed again from the events
-    between its first and last ids (storage.tickets.departures) and each missing or forged row named; the tickets
+    between its first and last ids (storage.tickets.departures) and each row missing, or not what they say, named; the tickets
     of the missing ones are replayed as if listed (their kept cases). Returns (findings, those tickets). Not
     checked until m075's fill has counted the rows listed before it; a day whose rows and count were both taken
     away is not seen (nothing else counts them)."""
@@ -461,7 +462,6 @@ def _departure_days_disagree(db: sqlite_utils.Database, start: float, end: float
             got = db.execute("SELECT number FROM tickets WHERE id = ?", [tid]).fetchone()
             out.add((got[0] if got else f"#{tid}", "departure"))
         if not wrong:  # the list is what the events say: the count itself was changed
-            import datetime as dt
             out.add(((dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat(), "departure_days"))
     return out, gone
 

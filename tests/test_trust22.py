@@ -68,7 +68,7 @@ def test_verify_rates_names_it_and_exits_1(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 1 and t1 not in out, out
     said = sorted(line.strip() for line in out.splitlines() if line.strip().startswith(t2))
-    assert said == [f"{t2}：升级前的转出记录（转派、退回、撤回）清单与操作记录不符（有记录被删或伪造，决定往期的派发和响应率）",
+    assert said == [f"{t2}：升级前的转出记录（转派、退回、撤回）清单缺失或与操作记录不符（用于核对往期保留的派发与签收）",
                     f"{t2}：转出前保留的派发与签收记录与操作记录不符（决定往期的派发和响应率）"], out
 
 
