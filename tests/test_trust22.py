@@ -199,6 +199,35 @@ def test_a_reviewed_stand_ins_signing_passed_on_before_m061_is_its_daishou(tmp_p
     assert _found(db, NOV) == {(number, "case")}
 
 
+def test_a_stand_ins_signing_passed_on_between_m059_and_m061_without_a_review_is_its_daishou(tmp_path):
+    """The file at m059's schema (the code between m059 and m061 writes a stand-in's part as its 代收 account): the
+    duty office stands in for 育英小学 on 11-02, signs at 11:00, a leader passes it on on 11-05. Upgraded, every
+    fill run: one kept case, 代收:jyj-bgs for 育英小学, signed in time; the duty office's own November no 派发."""
+    day = nov
+    db = before_m059(tmp_path / "t.db", NOBODY, "m060_one_miss_a_window_and_returns")
+    t = tickets.create(db, openid="o_t22m", kind="complaint", category="burden", unit_code=NOBODY, school_code=NOBODY,
+                       text="x", attachments=[], contact_phone=None, anonymous=False, routing={}, now=day(2),
+                       due_at=day(10), tz=TZ, accept_due_at=day(3))
+    t = tickets.transition(db, t, "assigned", "system", day(2), "unattended", "无人绑定，已转值班室。", unattended=1,
+                           response_unit="代收:jyj-bgs", resolve_unit="代收:jyj-bgs", stood_in=1)
+    t = tickets.transition(db, t, "accepted", "o_duty", day(2, 11), "accept", accepted_by="o_duty",
+                           accepted_at=day(2, 11))
+    tickets.transition(db, t, "assigned", "o_leader", day(5), "transfer", "转区局", unit_code="jn-jyj",
+                       accepted_by=None, accepted_at=None, accept_due_at=day(6), due_at=day(20), dispatched_at=day(5),
+                       response_unit=None, resolve_unit=None, stood_in=0, unattended=0)
+    migrations.migrate(db)
+    _other_fills(db)
+    _fill(db)
+    assert _departures_filled(db) == 2  # the stand-in taking the part over, and the 转派
+    assert db.execute("SELECT unit_code, stood_in, accepted_at, action, coalesce(since, dispatched_at) FROM "
+                      "unit_cases").fetchall() == [("代收:jyj-bgs", NOBODY, nov(2, 11), "transfer", nov(2))]
+    got = rates.for_period(db, *NOV, None, nov(25))
+    duty = got.get("jyj-bgs") or rates.Rates()
+    assert (duty.dispatched, duty.accepted_in_time) == (0, 0), duty
+    assert got[NOBODY].stood_in == 1 and got["jn-jyj"].dispatched == 1
+    assert _found(db, NOV) == set() and integrity.differences(db, *NOV) == []
+
+
 def test_the_same_history_written_by_todays_code_keeps_the_same_case(tmp_path):
     """Written as the code since m061 writes it (the review keeps the 代收 account), the live path keeps the same
     case as the replay of the old history, and the two agree on this file too."""
