@@ -70,6 +70,9 @@ RANGE_FILLS = (
     # deleted one of a departure not reached is not seen
     ("m072", tickets.case_departures_range, tickets.case_departures_next, tickets.case_departures_store, False,
      "departures before m070 listed for verify-rates"),
+    # m075: those m072 listed before it, counted by day (after m072's: its rows after m075 count themselves)
+    ("m075", tickets.departure_days_range, tickets.departure_days_next, tickets.departure_days_store, False,
+     "departures listed before the upgrade counted by day for verify-rates"),
 )
 
 

@@ -563,7 +563,9 @@ UNBACKED_NAMES = {"dispatched_at": "派发时间" + _NO_EVENT, "accepted_at": "�
                   "kept_resolved": "被“不满意”退回的办结记录" + _CHANGED + "（决定该次办结计入哪一期）",
                   "case": "转出前保留的派发与签收记录" + _CHANGED + "（决定往期的派发和响应率）",
                   "response_since": "转入现承办单位后的签收起算时间" + _CHANGED + "（决定派发计入哪一期）",
-                  "rating_redo": "“不满意”及其后评价的清单" + _CHANGED + "（决定趋势图各期的满意率）"}
+                  "rating_redo": "“不满意”及其后评价的清单" + _CHANGED + "（决定趋势图各期的满意率）",
+                  "departure": "升级前的转出记录（转派、退回、撤回）清单缺失或" + _CHANGED + "（用于核对往期保留的派发与签收）",
+                  "departure_days": "当天升级前转出记录的计数与清单不符（计数或清单被改过）"}
 STOOD_IN_NOTE = ("代收{n}件：本单位尚无工作人员绑定期间由值班室代为签收或办结（或由上级单位代办）。代收件单独列出，"
                  "不计入本单位的三率，也不计入代办单位的三率。")
 FLAG_REVIEW = "（复核）"

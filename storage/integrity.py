@@ -35,6 +35,7 @@ the trend's 满意率) must be the rating events it lists, each of them there.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -359,18 +360,15 @@ def _case_backed(db: sqlite_utils.Database, tid: int, ended: int, unit: str, dis
     whose 代收 it was (`stood`, m070: its 代收 N件; `unfilled`: a case before m070 its fill has not reached, which
     may have none yet); its 签收 is the first accept since it began (a redo keeps the first), or none and its
     window was over or a day's end passed."""
-    from storage.tickets import RENAMES, m059_mark, moves, renamed_m059
+    from storage.tickets import RENAMES, Named, m059_mark, moves
     if action in RENAMES:  # a rename ends no case (m070's fill before trust21 took one for a move: m072)
         return False
     began, was, before = None, None, None
-    renamed, reviewed = m059_mark(db), False
+    named = Named(m059_mark(db))  # (as m059 and m061 named them, as the replay reads them)
     for eid, eat, event, kept_ in db.execute("SELECT id, at, action, kept FROM ticket_events INDEXED BY "
                                              "ticket_events_ticket WHERE ticket_id = ? AND kept IS NOT NULL "
                                              "AND id < ? ORDER BY id", [tid, ended]):
-        reviewed = reviewed or event == "review"
-        was = dict(zip(KEPT, json.loads(kept_)))
-        if eid < renamed:  # (as m059 named them, as the replay reads them)
-            was = renamed_m059(was, reviewed)
+        was = named.read(eid, event, kept_)
         if before is None or (event not in RENAMES and moves(before, was)):
             began = (eid, eat)
         before = was
@@ -408,7 +406,9 @@ def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[
                 marks, ended)) for ended in ends):
             out.add((number, "case"))
     out.update((number, "case") for (number,) in db.execute(_CASES_NAMED_SQL, [start, end]))
-    out.update(_departed_cases_disagree(db, start, end, marks))
+    unlisted, gone = _departure_days_disagree(db, start, end, marks)
+    out.update(unlisted)
+    out.update(_departed_cases_disagree(db, start, end, marks, gone))
     for number, tid, since, kept_since in db.execute(_BEGUN_SQL, [start, end]):
         if not _same(since, kept_since) or _event_at(db, tid, since) is None:
             out.add((number, "response_since"))
@@ -425,8 +425,49 @@ def _fill_reached(marks: dict[str, int], event: int) -> bool:
     return event >= marks.get("cases_fill_from", 0) or event <= marks.get("cases_fill_scanned", 0)
 
 
+def _departure_days_disagree(db: sqlite_utils.Database, start: float, end: float, marks: dict[str, int]
+                             ) -> tuple[set[tuple[str, str]], set[int]]:
+    """m075: each day's departures m072 lists must be as many as, and between the same event ids as, its count
+    (case_departure_days, kept by a trigger with each row). A departure deleted with its kept case (the list's
+    trigger dropped and made again) leaves its day short: that day's departures are listed again from the events
+    between its first and last ids (storage.tickets.departures) and each row missing, or not what they say, named; the tickets
+    of the missing ones are replayed as if listed (their kept cases). Returns (findings, those tickets). Not
+    checked until m075's fill has counted the rows listed before it; a day whose rows and count were both taken
+    away is not seen (nothing else counts them)."""
+    from storage.tickets import DEPARTURE_DAY, departures
+    if not has_table(db, "case_departure_days") or "cases_fill_from" not in marks or \
+            marks.get("departure_days_scanned", 0) < marks.get("departure_days_from", 1 << 62) - 1:
+        return set(), set()
+    first, last = day_of(start), day_of(end)
+    kept = {r[0]: r[1:] for r in db.execute("SELECT day, n, first, last FROM case_departure_days WHERE day >= ? "
+                                            "AND day < ?", [first, last])}
+    listed = {r[0]: r[1:] for r in db.execute(
+        f"SELECT {DEPARTURE_DAY} AS d, count(*), min(event_id), max(event_id) FROM case_departures INDEXED BY "
+        "case_departures_at WHERE at >= ? AND at < ? GROUP BY d", [start, end])}
+    out: set[tuple[str, str]] = set()
+    gone: set[int] = set()
+    for day in sorted(set(kept) | set(listed)):
+        if kept.get(day) == listed.get(day):
+            continue
+        both = [x for x in (kept.get(day), listed.get(day)) if x]
+        # (the events m072 lists: before m070's mark, as far as its fill has come)
+        lo, hi = min(x[1] for x in both), min(max(x[2] for x in both), marks["cases_fill_from"] - 1,
+                                              marks.get("case_departures_scanned", 0))
+        derived = {eid: tid for eid, tid, at in departures(db, lo - 1, hi) if day_of(at) == day}
+        have = {eid: tid for eid, tid, at in db.execute("SELECT event_id, ticket_id, at FROM case_departures WHERE "
+                                                        "event_id >= ? AND event_id <= ?", [lo, hi]) if day_of(at) == day}
+        wrong = {eid: tid for eid, tid in {**have, **derived}.items() if derived.get(eid) != have.get(eid)}
+        gone.update(tid for eid, tid in derived.items() if have.get(eid) != tid)
+        for tid in set(wrong.values()):
+            got = db.execute("SELECT number FROM tickets WHERE id = ?", [tid]).fetchone()
+            out.add((got[0] if got else f"#{tid}", "departure"))
+        if not wrong:  # the list is what the events say: the count itself was changed
+            out.add(((dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat(), "departure_days"))
+    return out, gone
+
+
 def _departed_cases_disagree(db: sqlite_utils.Database, start: float, end: float,
-                             marks: dict[str, int]) -> set[tuple[str, str]]:
+                             marks: dict[str, int], also: set[int] = frozenset()) -> set[tuple[str, str]]:
     """The 签收 cases ended in [start, end) by a departure before m070 (no event names them: m070's fill kept
     them, or code between m066 and m070) must be in unit_cases as the replay of their ticket's events says
     (storage.tickets.cases_from_events, case_ends' rule, as the fill wrote them): the unit and window, its start,
@@ -439,10 +480,14 @@ def _departed_cases_disagree(db: sqlite_utils.Database, start: float, end: float
     from storage.tickets import cases_from_events
     recorded = marks.get("events_record_from", 1 << 62)
     out = set()
-    for tid, number, kind in db.execute(
-            "SELECT DISTINCT d.ticket_id, t.number, t.kind FROM case_departures d INDEXED BY case_departures_at "
-            "JOIN tickets t ON t.id = d.ticket_id WHERE d.at >= ? AND d.at < ? AND d.event_id < ?",
-            [start, end, marks["cases_fill_from"]]).fetchall():
+    listed = db.execute(
+        "SELECT DISTINCT d.ticket_id, t.number, t.kind FROM case_departures d INDEXED BY case_departures_at "
+        "JOIN tickets t ON t.id = d.ticket_id WHERE d.at >= ? AND d.at < ? AND d.event_id < ?",
+        [start, end, marks["cases_fill_from"]]).fetchall()
+    # (and those m075's count found missing from the list: `also`)
+    listed += [r for tid in sorted(also - {r[0] for r in listed}) for r in db.execute(
+        "SELECT id, number, kind FROM tickets WHERE id = ?", [tid])]
+    for tid, number, kind in listed:
         first = db.execute("SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ?",
                            [tid]).fetchone()[0]
         if kind == "praise" or first is None or first < recorded:

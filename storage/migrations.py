@@ -1530,3 +1530,33 @@ def m073_survey_person_index(db: sqlite_utils.Database) -> None:
     _exec(db, "CREATE INDEX IF NOT EXISTS survey_responses_person ON survey_responses(openid, survey_id, submitted_at)",
           "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'survey_cap_from', coalesce(max(id), 0) + 1 "
           "FROM survey_responses")
+
+
+@migrations()
+def m075_departure_days(db: sqlite_utils.Database) -> None:
+    """trust22.
+    - A departure m072 lists deleted together with the kept case it checks (its append-only trigger dropped, both
+      rows deleted, the trigger made again) left verify-rates nothing to replay: the list was its only way to the
+      ticket. `case_departure_days` counts them by day, with each day's first and last event id, kept by a trigger
+      in the same statement as each row listed; counts never go down (its own triggers). verify-rates compares
+      the period's days with the list and, where a day disagrees, lists that day's departures again from its
+      events (storage.integrity). The rows listed before this version are counted after start-up (job
+      upgrade-fill: rows from `departure_days_scanned` to the mark, storage.tickets.departure_days_next).
+    - The kept cases m070's fill wrote for reviews m061 renamed (storage.tickets.Named): derived again here, the
+      tickets with a review and a kept case (few)."""
+    from storage import tickets as tickets_
+    _exec(db, "CREATE TABLE IF NOT EXISTS case_departure_days (day INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+              "first INTEGER NOT NULL, last INTEGER NOT NULL)",
+          """CREATE TRIGGER IF NOT EXISTS case_departure_days_kept AFTER INSERT ON case_departures BEGIN
+              INSERT INTO case_departure_days (day, n, first, last) VALUES (CAST((NEW.at + 28800) / 86400 AS INTEGER),
+                  1, NEW.event_id, NEW.event_id) ON CONFLICT (day) DO UPDATE SET n = n + 1,
+                  first = min(first, excluded.first), last = max(last, excluded.last); END""",
+          """CREATE TRIGGER IF NOT EXISTS case_departure_days_no_delete BEFORE DELETE ON case_departure_days
+             BEGIN SELECT RAISE(ABORT, 'case_departure_days only grows'); END""",
+          """CREATE TRIGGER IF NOT EXISTS case_departure_days_no_less BEFORE UPDATE ON case_departure_days
+             WHEN NEW.n < OLD.n OR NEW.first > OLD.first OR NEW.last < OLD.last OR NEW.day != OLD.day
+             BEGIN SELECT RAISE(ABORT, 'case_departure_days only grows'); END""",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) SELECT 'departure_days_from', "
+          "coalesce(max(event_id), 0) + 1 FROM case_departures",
+          "INSERT OR IGNORE INTO integrity_marks (name, value) VALUES ('departure_days_scanned', 0)")
+    tickets_.cases_renamed_m061(db)

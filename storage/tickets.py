@@ -1605,6 +1605,57 @@ def renamed_m059(record: dict[str, Any], reviewed: bool) -> dict[str, Any]:
             "resolve_unit": account(record.get("resolve_unit"))}
 
 
+class Named:
+    """A ticket's KEPT records, read in event order as m059 and m061 named the credit columns (one reading for the
+    replay, cases_from_events, and verify-rates' check of a kept case): a record before m059's mark as m059 renamed
+    it (renamed_m059); and a review before m061 that kept a stand-in's 签收 under the stand-in's own code (m061's
+    rule: the record just before it marked 代收, its 签收 part that code, not the holder's) as that 代收 account, on
+    the review's record and those after it while they still name that code. m061 renamed only the tickets still
+    so when it ran (a `recredit`); a reviewed ticket passed on before it had its records read as the stand-in's own
+    work: its 代收 签收 kept in the stand-in's own 派发 and 响应率 (trust22)."""
+
+    def __init__(self, renamed: int):
+        self.renamed, self.reviewed = renamed, False
+        self.raw: dict[str, Any] | None = None  # the last record as written
+        self.own: str | None = None  # the stand-in's own code a review kept its 代收 签收 under
+
+    def read(self, eid: int, action: str, kept_: str | None) -> dict[str, Any]:
+        self.reviewed = self.reviewed or action == "review"
+        if not kept_:
+            return {}
+        raw = dict(zip(KEPT, json.loads(kept_)))
+        record = renamed_m059(raw, self.reviewed) if eid < self.renamed else raw
+        if action == "review" and self.raw is not None and _kept_stand_ins(self.raw, raw):
+            self.own = raw["response_unit"]
+        if self.own is not None:
+            if record.get("response_unit") == self.own:
+                record = {**record, "response_unit": STAND_IN + self.own, "stood_in": 1}
+            else:  # moved on, or m061 renamed it (its recredit)
+                self.own = None
+        self.raw = raw
+        return record
+
+
+def _kept_stand_ins(before: dict[str, Any], review: dict[str, Any]) -> bool:
+    """m061's rule: a review whose kept 签收 was a stand-in's written under its own code (the record before the
+    review marked 代收, its 签收 part a bare code other than the holder's, the one the review kept)."""
+    respond = review.get("response_unit")
+    return bool(before.get("stood_in")) and bool(respond) and not respond.startswith(STAND_IN) and \
+        before.get("response_unit") == respond and respond != before.get("unit_code")
+
+
+def _review_kept_stand_ins(db: sqlite_utils.Database, tid: int) -> bool:
+    """Whether the ticket's review kept a stand-in's 签收 under its own code (_kept_stand_ins on its records)."""
+    review = db.execute("SELECT id, kept FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                        "AND action = 'review' ORDER BY id LIMIT 1", [tid]).fetchone()
+    if review is None or review[1] is None:
+        return False
+    before = db.execute("SELECT kept FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                        "AND id < ? AND kept IS NOT NULL ORDER BY id DESC LIMIT 1", [tid, review[0]]).fetchone()
+    return before is not None and _kept_stand_ins(dict(zip(KEPT, json.loads(before[0]))),
+                                                  dict(zip(KEPT, json.loads(review[1]))))
+
+
 def m059_mark(db: sqlite_utils.Database) -> int:
     """The first event written after m059 (records before it name a stand-in's part by the stand-in's code)."""
     got = db.execute("SELECT value FROM integrity_marks WHERE name = 'recredit_from'").fetchone()
@@ -1624,15 +1675,12 @@ def cases_from_events(db: sqlite_utils.Database, ticket_id: int) -> tuple[dict[t
     was: dict[str, Any] | None = None
     cases: dict[tuple, dict] = {}
     begun, last = None, 0
-    renamed, reviewed = m059_mark(db), False
+    named = Named(m059_mark(db))
     for eid, at, action, to_state, kept_ in db.execute(
             "SELECT id, at, action, to_state, kept FROM ticket_events INDEXED BY ticket_events_ticket "
             "WHERE ticket_id = ? ORDER BY id", [ticket_id]):
         last = eid
-        reviewed = reviewed or action == "review"
-        record = dict(zip(KEPT, json.loads(kept_))) if kept_ else {}
-        if record and eid < renamed:
-            record = renamed_m059(record, reviewed)
+        record = named.read(eid, action, kept_)
         if action in RENAMES:  # the same case under its new name (no record_case ran)
             was = {**was, **record} if was is not None else None
             continue
@@ -1794,3 +1842,82 @@ def case_departures_store(db: sqlite_utils.Database, upto: int, found: list[tupl
     db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'case_departures_scanned' AND value < ?",
                [upto, upto])
     return len(found)
+
+
+# -- m075: the departures listed by m072 counted by day, and the kept cases of reviews m061 renamed (trust22) ----
+
+DEPARTURE_DAYS_ROWS = 5_000  # case_departures rows the fill reads a time (a rowid range, on a reader)
+DEPARTURE_DAY = "CAST((at + 28800) / 86400 AS INTEGER)"  # the counters' day (China's) of a departure's moment
+
+
+def departure_days_range(db: sqlite_utils.Database) -> tuple[int, int] | None:
+    """The case_departures rows m075's fill has not counted yet: those listed before m075 (events_left's shape,
+    by the rows' event ids), or None."""
+    return events_left(db, "departure_days")
+
+
+def departure_days_next(db: sqlite_utils.Database, rows: int = DEPARTURE_DAYS_ROWS
+                        ) -> tuple[int, list[tuple[int, int, int, int]]]:
+    """On a reader: the next rows of the fill, as (the last event id looked at, [(day, n, first, last)]): each
+    day's count of them and their first and last event ids."""
+    scanned, mark = departure_days_range(db)
+    got = db.execute(f"SELECT event_id, {DEPARTURE_DAY} FROM case_departures WHERE event_id > ? AND event_id < ? "
+                     "ORDER BY event_id LIMIT ?", [scanned, mark, rows]).fetchall()
+    upto = got[-1][0] if len(got) == rows else mark - 1
+    days: dict[int, list[int]] = {}
+    for eid, day in got:
+        d = days.setdefault(day, [0, eid, eid])
+        d[0], d[1], d[2] = d[0] + 1, min(d[1], eid), max(d[2], eid)
+    return upto, [(day, *d) for day, d in days.items()]
+
+
+def departure_days_store(db: sqlite_utils.Database, upto: int, found: list[tuple[int, int, int, int]]) -> int:
+    """On the writer, one short write: add what departure_days_next counted (once: a range already counted is
+    not counted again), and how far the fill has come. Returns the departures counted."""
+    if db.execute("SELECT value FROM integrity_marks WHERE name = 'departure_days_scanned'").fetchone()[0] >= upto:
+        return 0
+    db.conn.executemany("INSERT INTO case_departure_days (day, n, first, last) VALUES (?, ?, ?, ?) ON CONFLICT (day) "
+                        "DO UPDATE SET n = n + excluded.n, first = min(first, excluded.first), "
+                        "last = max(last, excluded.last)", found)
+    db.execute("UPDATE integrity_marks SET value = ? WHERE name = 'departure_days_scanned'", [upto])
+    return sum(f[1] for f in found)
+
+
+def cases_renamed_m061(db: sqlite_utils.Database) -> int:
+    """m075: the kept cases of reviewed tickets written by m070's fill as the replay read them before trust22 (a
+    stand-in's 签收 a review kept under the stand-in's own code, m061's rule, read as its own work: a case ended at
+    the review, another for its own code), put right: each such row that is not what the replay (Named) now says
+    goes, and the ticket's cases and response_since are derived again (cases_fix). Rows an event names (written by
+    record_case, m070's mark on) are left alone. Only the tickets with a review and a kept case are looked at (few),
+    and replayed only if begun before m059 with such a review (two lookups each).
+    Returns the rows deleted."""
+    marks = dict(db.execute("SELECT name, value FROM integrity_marks"))
+    if "cases_fill_from" not in marks:
+        return 0
+    recorded = marks.get("events_record_from", 1 << 62)
+    gone = 0
+    for (tid,) in db.execute("SELECT DISTINCT c.ticket_id FROM unit_cases c JOIN tickets t ON t.id = c.ticket_id "
+                             "WHERE t.review = 1").fetchall():
+        first = db.execute("SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ?",
+                           [tid]).fetchone()[0]
+        # (before m044's record: nothing to go by; begun after m059: no record names a stand-in's part by its own
+        # code, so no review kept one so)
+        if first is None or first < recorded or first >= marks.get("recredit_from", 0) or \
+                not _review_kept_stand_ins(db, tid):
+            continue
+        cases = cases_from_events(db, tid)[0]
+        for rid, unit, window, start, at, action, signed, stood in db.execute(
+                "SELECT id, unit_code, accept_due_at, coalesce(since, dispatched_at), at, action, accepted_at, "
+                "stood_in FROM unit_cases INDEXED BY unit_cases_ticket WHERE ticket_id = ?", [tid]).fetchall():
+            ended = db.execute("SELECT min(id) FROM ticket_events INDEXED BY ticket_events_ticket WHERE ticket_id = ? "
+                               "AND abs(at - ?) < 0.001 AND action = ?", [tid, at, action]).fetchone()[0]
+            if ended is not None and ended >= marks["cases_fill_from"]:
+                continue
+            c = cases.get((unit, window))
+            if c is None or abs(c["at"] - at) >= 1e-3 or abs(c["start"] - start) >= 1e-3 or c["signed"] != signed \
+                    or c["stood_in"] != stood:
+                gone += db.execute("DELETE FROM unit_cases WHERE id = ?", [rid]).rowcount
+        fix = cases_fix(db, tid, recorded)
+        if fix is not None:
+            cases_fill_store(db, 0, [[tid, *fix]])
+    return gone

@@ -152,6 +152,10 @@ same file emptied of them (as if its history were before m066); verify-rates fin
     month = dashboard.period_of("month", ended, TZ).key
     bad = verify(config, [month], capsys)
     assert number in bad.get(month, ""), bad
+    # the back-filled copy, its departures listed (m072) and counted (m075): clean, and one deleted is named
+    from tests.test_trust22 import listed_as_before_m070
+    listed_as_before_m070(tmp_path / "old.db", str(write_cli_config(tmp_path / "old.toml", tmp_path / "old.db")),
+                          months, capsys)
 
 
 @pytest.mark.parametrize("move", ["leader", "leaves"])
