@@ -1,0 +1,47 @@
+"""route24: a second matter told in a sentence of its own is judged on its own words — the urgency model's veto of a
+calm-looking short message, and news of somewhere else (`elsewhere_by`), overrule only the sentences they read."""
+from __future__ import annotations
+
+import pytest
+
+from handlers.routing import Router
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router.from_toml()
+
+
+@pytest.mark.parametrize("text,word", [
+    ("我们学校有没有心理老师。另外学校门口的校车经常超载", "超载"),
+    ("我们学校有没有心理老师？还有学校门口的校车经常超载", "超载"),
+])
+def test_the_models_veto_keeps_a_danger_told_in_its_own_sentence(router, text, word):
+    d = router.route(text)
+    assert d.urgent and word in d.urgent_words and word not in d.urgent_overruled, d.explain()
+    assert d.urgent_score < router.urgent_veto  # the whole message's probability alone would have overruled it
+
+
+@pytest.mark.parametrize("text", [
+    "孩子丢了压岁钱",                      # one sentence: the veto as before
+    "孩子丢了压岁钱。老师说下次注意就好",     # two sentences, the danger word's own sentence calm too
+])
+def test_the_models_veto_still_overrules_a_calm_short_message(router, text):
+    d = router.route(text)
+    assert not d.urgent and "孩子丢了" in d.urgent_overruled, d.explain()
+
+
+def test_news_of_elsewhere_overrules_its_own_sentence_only(router):
+    d = router.route("新闻说外省有学生食物中毒。还有我们学校门口的校车经常超载，孩子都挤在过道里")
+    assert d.urgent and "超载" in d.urgent_words, d.explain()
+    assert "食物中毒" in d.urgent_overruled and "食物中毒" not in d.urgent_words
+
+
+@pytest.mark.parametrize("text", [
+    "看新闻说外省一所幼儿园着火了，好几个孩子受伤，我们学校有消防演练吗",
+    "新闻报道外地一所小学的围墙倒了。我们学校的围墙安全吗？",
+    "I read about a school fire in another country, are our fire exits checked?",
+])
+def test_news_of_elsewhere_alone_is_still_no_danger(router, text):
+    d = router.route(text)
+    assert not d.urgent and d.urgent_overruled, d.explain()
