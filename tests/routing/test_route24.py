@@ -45,3 +45,23 @@ def test_news_of_elsewhere_overrules_its_own_sentence_only(router):
 def test_news_of_elsewhere_alone_is_still_no_danger(router, text):
     d = router.route(text)
     assert not d.urgent and d.urgent_overruled, d.explain()
+
+
+@pytest.mark.parametrize("text", [
+    "面包车司机没有驾照",
+    "接送孩子的面包车司机没有驾照",
+    "每天接送学生的车，司机连驾驶证都没有",
+])
+def test_an_unlicensed_driver_of_the_school_run_is_school_safety(router, text):
+    d = router.route(text)
+    assert d.category == "safety" and d.urgent, d.explain()
+
+
+@pytest.mark.parametrize("text", [
+    "驾照科目一考试预约不上",
+    "我老公是货车司机，驾照被扣了怎么办",
+    "我邻居没有驾照天天开车",
+    "学校门口很多无证面包车拉学生，请交警管一管",  # unlicensed cabs, asked of the traffic police
+])
+def test_licences_and_the_roads_stay_out_of_scope(router, text):
+    assert router.route(text).category == "out_of_scope", router.route(text).explain()
