@@ -1289,6 +1289,10 @@ class Router:
             matters.append({"category": cat, "score": score, "words": words})
 
         pieces = [p for p in self._connectives.split(t) if p.strip()]
+        if top == self.fallback_none and "\n" not in t and len(t) <= SHORT_CHARS:
+            # not the bureau's as a whole, but a short message's sentence may be (小区电梯坏了请物业赶紧修。学校厕所也
+            # 一直漏水没人修): each sentence is a part too, so the bureau's matter is not referred away with the other
+            pieces = [q for p in pieces for q in _SENTENCES.split(p) if q.strip()]
         if len(pieces) > 1:
             # Parts joined by 还有/另外 are separate matters, unless the first names a subject that the rest
             # is about too (幼儿园收费太贵，还有伙食差: both the kindergarten's).

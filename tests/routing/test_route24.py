@@ -65,3 +65,20 @@ def test_an_unlicensed_driver_of_the_school_run_is_school_safety(router, text):
 ])
 def test_licences_and_the_roads_stay_out_of_scope(router, text):
     assert router.route(text).category == "out_of_scope", router.route(text).explain()
+
+
+@pytest.mark.parametrize("text,office", [
+    ("小区电梯坏了请物业赶紧修。学校厕所也一直漏水没人修", "safety"),
+    ("请交警管管学校门口的违停。学校的体育课总被占，希望教育局管一管", "burden"),
+])
+def test_a_sentence_that_is_the_bureaus_is_not_referred_away_with_another_departments(router, text, office):
+    d = router.route(text)
+    assert d.category == "out_of_scope" and [m["category"] for m in d.matters] == ["out_of_scope", office], d.matters
+
+
+@pytest.mark.parametrize("text", [
+    "学校旁边的工地晚上还在施工。吵得孩子睡不着",   # a school named in passing: nothing of the bureau's
+    "孩子医保卡丢了怎么补办？学校说找社保",
+])
+def test_a_school_in_passing_makes_no_second_matter(router, text):
+    assert [m["category"] for m in router.route(text).matters] == ["out_of_scope"]
