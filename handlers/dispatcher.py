@@ -980,7 +980,10 @@ class _Services(IntakeServices):
         why = texts.WHY_ABOUT_BUREAU if (plan.routing or {}).get(privacy.ABOUT_BUREAU) else ""
         self.notices.extend(self.d.desk.dispatch_notices(self.db, ticket, why))
         if plan.urgent:
-            self.notices.extend(self._urgent_copies(ticket, plan))
+            copies, office = self._urgent_copies(ticket, plan)
+            self.notices.extend(copies)
+            if office:  # the citizen is told the bureau's office sees it too (texts.URGENT_OFFICE_TOLD)
+                ticket = {**ticket, "office_told": office}
         if self.d.desk.nobody_on_duty(self.db, ticket):
             # Nobody bound may act on it (a fresh install, everyone gone): the filing reply promises no deadline and
             # says so (`waits`), and the watch does not say it again at the first reminder (Desk.waiting_told).
@@ -1035,31 +1038,36 @@ class _Services(IntakeServices):
                                                          limit=p.new_follower_per_day))
         return [Reply(text, to=o) for text in told for o in staff.leaders(self.db)]
 
-    def _urgent_copies(self, ticket: dict, plan: Plan) -> list[Reply]:
+    def _urgent_copies(self, ticket: dict, plan: Plan) -> tuple[list[Reply], str | None]:
         """An urgent matter is copied at once to the supervisors of the unit and of the body above it; where
-        neither has one (the bureau's own duty office), to the bureau's leaders, so someone in charge knows."""
+        neither has one (the bureau's own duty office), to the bureau's leaders, so someone in charge knows.
+        With the name of the bureau's office that was copied too (_office_sees), or None."""
         told = {r.to for r in self.notices}
         unit = directory.get(self.db, plan.unit_code) or {"code": plan.unit_code, "parent": None}
         to = staff.of_unit(self.db, unit["code"], ("supervisor",))
         to += staff.of_unit(self.db, unit.get("parent"), ("supervisor",))
         if not to:
             to = list(staff.leaders(self.db))
-        to += self._office_sees(unit, plan.category)
+        office, sees = self._office_sees(unit, plan.category)
+        to += sees
         text = texts.URGENT_COPY.format(number=ticket["number"], unit=plan.unit_name,
                                         category=texts.CATEGORY_NAMES.get(plan.category, plan.category),
                                         excerpt=texts.excerpt(ticket["text"], 120), due=plan.due_text)
-        return [self.d.desk.to_staff(o, text, ticket, "紧急留言") for o in dict.fromkeys(to) if o not in told]
+        return ([self.d.desk.to_staff(o, text, ticket, "紧急留言") for o in dict.fromkeys(to) if o not in told],
+                office["name"] if sees else None)
 
-    def _office_sees(self, unit: dict, category: str) -> list[str]:
-        """Who at the bureau's office for the category also sees an urgent matter a school handles itself (食堂吃坏
-        了一个班): the school acts on the spot, but its own account of its own canteen, building or pupils is not the
-        only one the bureau hears. The office's supervisors, else its handlers; nobody when it has no one bound."""
+    def _office_sees(self, unit: dict, category: str) -> tuple[dict | None, list[str]]:
+        """(the bureau's office for the category, who there also sees an urgent matter a school handles itself)
+        (食堂吃坏了一个班): the school acts on the spot, but its own account of its own canteen, building or pupils is
+        not the only one the bureau hears. The office's supervisors, else its handlers; nobody when it has no one
+        bound."""
         if unit.get("kind") not in ("school", "kindergarten"):
-            return []
+            return None, []
         office = directory.office_for(self.db, category)
         if office is None:
-            return []
-        return staff.of_unit(self.db, office["code"], ("supervisor",)) or staff.of_unit(self.db, office["code"], ("handler",))
+            return None, []
+        return office, (staff.of_unit(self.db, office["code"], ("supervisor",))
+                        or staff.of_unit(self.db, office["code"], ("handler",)))
 
     def without_refusal(self, text: str) -> str | None:
         """The text with a child's refusal of school taken out (the rules' {refuses}), or None if it tells none."""

@@ -2180,12 +2180,16 @@ class Intake:
             elif ticket.get("waits"):  # nobody bound may act on it yet: no deadline promised, nobody told
                 done = _t(d, "SUBMITTED_WAITING").format(number=ticket["number"], unit=plan.unit_name)
                 if plan.urgent:
-                    done += "\n" + self.s.hotlines(d.routing, d.lang)
+                    office = ticket.get("office_told")  # a school's urgent matter: the bureau's office has it too
+                    done += "\n" + (_t(d, "URGENT_OFFICE_TOLD").format(office=office) if office else "") \
+                        + self.s.hotlines(d.routing, d.lang)
             else:
                 done = _t(d, "SUBMITTED").format(number=ticket["number"], unit=plan.unit_name,
                                                  due=plan.due(d.lang))
                 if plan.urgent:
-                    done += "\n" + _t(d, "URGENT_SUBMITTED").format(hotlines=self.s.hotlines(d.routing, d.lang))
+                    office = ticket.get("office_told")
+                    done += "\n" + (_t(d, "URGENT_SUBMITTED_OFFICE").format(office=office) if office else
+                                    _t(d, "URGENT_SUBMITTED")).format(hotlines=self.s.hotlines(d.routing, d.lang))
             return self._finish(d, [Reply(done)])
         if n == 2:  # (written anew: its kind read anew)
             d.parts, d.attachments, d.kind_seen, d.kind_read = [], [], False, 0

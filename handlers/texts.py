@@ -283,6 +283,9 @@ SUBMITTED_PRAISE = (
 )
 URGENT_SUMMARY = "紧急事项：提交后将同时报告主管负责人。"
 URGENT_SUBMITTED = "已同时报告主管负责人。{hotlines}"
+# an urgent matter a school handles: the bureau's office for it was copied too (Dispatcher._office_sees)
+URGENT_SUBMITTED_OFFICE = "已同时报告主管负责人，{office}也已收到，会一并关注。{{hotlines}}"
+URGENT_OFFICE_TOLD = "{office}已收到此事，会一并关注。"
 # The numbers, checked against public notices (2026-11): 110 police and 120 ambulance (emergency lines, never merged
 # into 12345); 12345 政务服务便民热线 (国务院办公厅《关于进一步优化地方政务服务便民热线的指导意见》, 2021); 12355
 # 青少年服务台, the Communist Youth League's line for minors' rights and psychological help (gqt.org.cn, 2005);
@@ -1193,6 +1196,9 @@ EN = {
     "ASK_REWRITE": "All right, please send your message again.",
     "CANCELLED": "Cancelled; nothing has been submitted. You can write to us again at any time.",
     "URGENT_SUBMITTED": "The supervisor in charge has been told at once. {hotlines}",
+    "URGENT_SUBMITTED_OFFICE": "The supervisor in charge has been told at once, and the education bureau's office "
+                               "in charge ({office}) has it too and will follow it. {{hotlines}}",
+    "URGENT_OFFICE_TOLD": "The education bureau's office in charge ({office}) has it and will follow it. ",
     "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",

@@ -446,6 +446,7 @@ async def test_child_harm_is_urgent_with_the_supervisor_copied_and_hotlines_give
     assert world.dispatcher.calendar.date_text(t["due_at"]) == "11月24日（周二）"
     assert any("紧急留言抄送" in m for m in world.inbox["o_jn_head"])
     assert not world.inbox.get("o_hp_head")
+    assert "会一并关注" not in reply  # the district bureau handles it: no office copied beside it
 
 
 
@@ -473,8 +474,8 @@ async def test_an_urgent_canteen_poisoning_stays_with_the_school_and_the_safety_
     for _ in range(4):  # no phone (0), then 1 to each question left (bounded: never a loop without end)
         if "受理编号" in reply:
             break
-        reply = await world.say("o_q", "0" if "联系电话" in reply or "电话号码" in reply else "1")
-    assert "受理编号" in reply, reply
+        reply = await world.say("o_q", "0" if "电话" in reply else "1")
+    assert "受理编号" in reply and "会一并关注" not in reply, reply
     assert sum(t["unit_code"] == "jn-hpcz" for t in await world.tickets()) == 2
     assert not world.inbox.get("o_aq") and sum("紧急留言抄送" in m for m in world.inbox["o_aq_head"]) == 1
 
@@ -483,14 +484,29 @@ async def test_an_urgent_canteen_poisoning_stays_with_the_school_and_the_safety_
 async def test_an_office_with_no_head_has_its_handlers_see_an_urgent_matter_at_a_school(world):
     await world.app[DB].run(staff.bind, "o_aq", "jyj-aqc", "handler", "安全与后勤处·马老师", 0)
     await world.scan("o_p", "school:jn-hpcz", event="subscribe")
-    await world.dialogue("o_p", "学校教学楼三楼的天花板今天塌下来一大块，孩子们还在里面上课", "0", "1")
+    reply = await world.dialogue("o_p", "学校教学楼三楼的天花板今天塌下来一大块，孩子们还在里面上课", "0", "1")
     for _ in range(6):  # 1 to each question left until it is filed (a bounded walk: never a loop without end)
         if await world.tickets():
             break
-        await world.say("o_p", "1")
+        reply = await world.say("o_p", "1")
     [t] = await world.tickets()
     assert t["routing"]["urgent"] and t["unit_code"] == "jn-hpcz"
     assert any("紧急留言抄送" in m and t["number"] in m for m in world.inbox["o_aq"])
+    # the citizen is told, in the filing reply, that the bureau's office has it too (route24)
+    assert t["number"] in reply and "已同时报告主管负责人，市教育局安全与后勤处也已收到，会一并关注。" in reply, reply
+
+
+@pytest.mark.parametrize("world", ["shipped"], indirect=True)
+async def test_an_urgent_matter_at_a_school_with_nobody_at_the_office_tells_of_no_office(world):
+    await world.scan("o_p", "school:jn-hpcz", event="subscribe")
+    reply = await world.dialogue("o_p", "学校教学楼三楼的天花板今天塌下来一大块，孩子们还在里面上课", "0", "1")
+    for _ in range(6):
+        if await world.tickets():
+            break
+        reply = await world.say("o_p", "1")
+    [t] = await world.tickets()
+    assert t["routing"]["urgent"] and t["unit_code"] == "jn-hpcz" and t["number"] in reply
+    assert "安全与后勤处" not in reply and "会一并关注" not in reply  # nobody bound there: nobody saw it
 
 async def test_bullying_gets_the_youth_hotline():
     from handlers import texts

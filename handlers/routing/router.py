@@ -1052,9 +1052,11 @@ class Router:
         found = self._urgent(t)
         m = self.urgency_model
         settled = self._settled(t)
-        # news heard of somewhere else (听说隔壁市有学生跳楼): the words in its clause are no danger here; a word told
-        # outside it (还有校车经常超载, 她也说想跳楼) is
-        spans = self._heard_spans(t) if found and self._heard_told(t) else ()
+        # news of somewhere else (听说隔壁市有学生跳楼, 新闻说外省…): the words in its clauses are no danger here; a word
+        # told outside them (还有校车经常超载, 她也说想跳楼) is
+        news = self._news_told(t)
+        spans = (self._heard_spans(t) if self._heard_told(t) else ()) + (self._news_spans(t) if news else ()) \
+            if found else ()
         heard = tuple(w for w in found if spans and _only_within(t, w, spans))
         if heard:
             found = tuple(w for w in found if w not in heard)
@@ -1071,18 +1073,37 @@ class Router:
         p = probs[m.labels.index("urgent")]
         if settled:
             return (), p, heard + found  # told as past and settled: no danger now, whatever the words or the model
-        if heard and not found:
-            return (), p, heard  # only news heard of elsewhere: nor may the model call it a danger on its words
+        if (heard or news) and not found:
+            return (), p, heard  # only news of elsewhere: nor may the model call it a danger on its words
         if found and p < self.urgent_veto and "\n" not in t and len(t) <= SHORT_CHARS \
                 and all(any(o in w and len(w) <= len(o) + 3 for o in self._overrulable)
                         and not any(n in w for n in self._never_overruled) for w in found):
             # (a word within a longer match, 吃了营养餐后全班…肚子疼, is part of a danger told at length: kept)
             # only a short message: in a long letter the rule's word is one feature among hundreds
-            return (), p, heard + found
+            kept = self._sentence_kept(t, found)
+            return kept, p, heard + tuple(w for w in found if w not in kept)
         if not found and p >= self.urgent_take and _letters(t) >= self.urgent_take_min_chars \
                 and not self._family_excused(t):
             return (self._model_evidence(t, m, known),), p, ()
         return found, p, heard
+
+    def _sentence_kept(self, t: str, found: Sequence[str]) -> tuple[str, ...]:
+        """The words of `found` the model's veto may not overrule: in a message of several sentences, those of a
+        sentence the model, reading that sentence alone, is not sure is calm. Its probability for the whole message
+        is mostly the first matter's (我们学校有没有心理老师。另外学校门口的校车经常超载: 0.007, the second sentence alone
+        0.35): a second matter told in its own sentence is judged on its own words."""
+        parts = [c for c in _SENTENCES.split(t) if c.strip()]
+        if len(parts) <= 1:
+            return ()
+        m = self.urgency_model
+        k = m.labels.index("urgent")
+        kept = []
+        for part in parts:
+            here = [w for w in found if w in part]
+            if here and m.predict_features([*features(part, self._cut), *urgent_features(here)])[0][k] \
+                    >= self.urgent_veto:
+                kept += [w for w in here if w not in kept]
+        return tuple(w for w in found if w in kept)
 
     def _model_evidence(self, t: str, m, known: Sequence[str]) -> str:
         """What the urgency model went by, in words a clerk can check: the clause of the message its features
@@ -1104,18 +1125,34 @@ class Router:
 
     def _settled(self, t: str) -> bool:
         """A past event told as settled (去年…被打过…学校处理得很好…现在关系不错), with nothing saying it goes on
-        or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now. Or news of
-        somewhere else (新闻说外省…, in another country) that names no child of the writer's (我儿子, my daughter).
-        Or praise of help already given, told in one sentence (表扬王老师，孩子发烧她一直陪着送医院) with nothing saying
+        or came back (又, 还在, 最近, 今天): the harm words tell of the past, not of a danger now. (News of somewhere
+        else overrules only the sentences it is told in: see _news_spans.) Or praise of help already given, told in one sentence (表扬王老师，孩子发烧她一直陪着送医院) with nothing saying
         it goes on: a second sentence may be a second matter (表扬王老师！我孩子被同学打得流血了), so it stays urgent."""
         present = self._literals.scan(t)[1]
-        if self._elsewhere_by and self._elsewhere_any.found_in(present) and not self._ours_any.found_in(present):
-            return True
         if self._praised_by and self._praised_any.found_in(present) \
                 and not self._praised_unless_any.found_in(present) and _one_sentence(t):
             return True
         return bool(self._settled_by) and self._settled_any.found_in(present) \
             and self._past_any.found_in(present) and not self._ongoing_any.found_in(present)
+
+    def _news_told(self, t: str) -> bool:
+        """Whether t tells news of somewhere else (`elsewhere_by`: 新闻说, in the news) and names no child of the
+        writer's (`ours_by`)."""
+        present = self._literals.scan(t)[1]
+        return bool(self._elsewhere_by) and self._elsewhere_any.found_in(present) and not self._ours_any.found_in(present)
+
+    def _news_spans(self, t: str) -> tuple[tuple[int, int], ...]:
+        """The sentences of t an `elsewhere_by` word is written in (新闻说外省一所幼儿园着火了，好几个孩子受伤): the news
+        is told to the sentence's end; a second matter in a sentence of its own (还有我们学校的校车经常超载) is not news."""
+        spans = []
+        for w in self._elsewhere_by:
+            i = t.find(w)
+            while i >= 0:
+                start = max(t.rfind(c, 0, i) for c in _SENTENCE_END) + 1
+                end = min((j for j in (t.find(c, i + len(w)) for c in _SENTENCE_END) if j >= 0), default=len(t))
+                spans.append((start, end))
+                i = t.find(w, i + 1)
+        return tuple(spans)
 
     def _heard_told(self, t: str) -> bool:
         """Whether t may tell news heard of elsewhere: a `heard_by` word and no child of the writer's (`ours_by`)."""
@@ -1252,6 +1289,10 @@ class Router:
             matters.append({"category": cat, "score": score, "words": words})
 
         pieces = [p for p in self._connectives.split(t) if p.strip()]
+        if top == self.fallback_none and "\n" not in t and len(t) <= SHORT_CHARS:
+            # not the bureau's as a whole, but a short message's sentence may be (小区电梯坏了请物业赶紧修。学校厕所也
+            # 一直漏水没人修): each sentence is a part too, so the bureau's matter is not referred away with the other
+            pieces = [q for p in pieces for q in _SENTENCES.split(p) if q.strip()]
         if len(pieces) > 1:
             # Parts joined by 还有/另外 are separate matters, unless the first names a subject that the rest
             # is about too (幼儿园收费太贵，还有伙食差: both the kindergarten's).

@@ -336,13 +336,16 @@ def old_detect_lang(text: str) -> str:
 
 
 def ref_settled(r: Router, t: str) -> bool:
-    if r._elsewhere_by and any(w in t for w in r._elsewhere_by) and not any(w in t for w in r._ours_by):
-        return True
     if r._praised_by and any(w in t for w in r._praised_by) and not any(w in t for w in r._praised_unless) \
             and len([c for c in re.split("[。！？!?；;\n]+", t) if c.strip()]) <= 1:
         return True
     return bool(r._settled_by) and any(w in t for w in r._settled_by) \
         and any(w in t for w in r._past_by) and not any(w in t for w in r._ongoing_by)
+
+
+def ref_news_told(r: Router, t: str) -> bool:
+    """Router._news_told with every word of the lists looked for in t."""
+    return bool(r._elsewhere_by) and any(w in t for w in r._elsewhere_by) and not any(w in t for w in r._ours_by)
 
 
 def ref_heard_told(r: Router, t: str) -> bool:
@@ -614,12 +617,13 @@ def test_compiled_literals_find_what_the_probes_found(router, prepared):
     # what each consumer asks of them, against the probes it made before
     for name, fast, ref in (("phrases", router._substring_counts, ref_substring_counts),
                             ("A…B", router._gapped_counts, ref_gapped_counts), ("settled", router._settled, ref_settled),
-                            ("heard", router._heard_told, ref_heard_told)):
+                            ("heard", router._heard_told, ref_heard_told), ("news", router._news_told, ref_news_told)):
         differ = [t for t in prepared if fast(t) != ref(router, t)]
         assert not differ, (name, differ[:5])
     assert sum(1 for t in prepared if router._gapped_counts(t)) > 500
     assert sum(1 for t in prepared if router._settled(t)) > 50
     assert sum(1 for t in prepared if router._heard_told(t)) > 20
+    assert sum(1 for t in prepared if router._news_told(t)) > 5
 
 
 def test_demand_looks_only_for_the_words_in_the_text(router, prepared):
