@@ -1348,6 +1348,38 @@ def overdue_at(db: sqlite_utils.Database, cut: float, units: list[str] | None = 
     return out
 
 
+def overdue_at_cuts(db: sqlite_utils.Database, cuts: list[tuple[float, float]], units: list[str] | None = None
+                    ) -> list[dict[str, int]]:
+    """overdue_at(db, cut, units, end) for each (cut, end) of a trend, its rows read once: the late ones resolved
+    from the first period's end and the unresolved ones due before the last cut, counted for each cut here by
+    overdue_at's own conditions (each period re-read nearly the same rows: ~13 ms a period at 1M). While the fill
+    after an upgrade is pending (m062), each cut by overdue_at."""
+    if not cuts or resolve_since_pending(db):
+        return [overdue_at(db, cut, units, end) for cut, end in cuts]
+    where, args = _credit_filter(units, RESOLVE_UNIT)
+    last = max(cut for cut, _ in cuts)
+    cols = f"{RESOLVE_UNIT}, resolved_at, due_at, dispatched_at, resolve_since"
+    late = db.execute(f"SELECT {cols} FROM tickets INDEXED BY tickets_late WHERE resolved_at > due_at "
+                      f"AND resolved_at >= ? AND due_at > 0 AND due_at < ? AND dispatched_at < ? "
+                      f"AND kind != 'praise' AND state != 'withdrawn'{where}",
+                      [min(max(cut, end) for cut, end in cuts), last, last, *args]).fetchall()
+    unresolved = db.execute(f"SELECT {cols} FROM tickets INDEXED BY tickets_unresolved WHERE resolved_at IS NULL "
+                            f"AND kind != 'praise' AND state != 'withdrawn' AND due_at > 0 AND due_at < ? "
+                            f"AND dispatched_at < ?{where}", [last, last, *args]).fetchall()
+    out = []
+    for cut, end in cuts:
+        resolved_from, n = max(cut, end), {}
+        for unit, resolved, due, dispatched, since in late:
+            if unit is not None and resolved >= resolved_from and due < cut and dispatched < cut and \
+                    (since is None or since < cut):
+                n[unit] = n.get(unit, 0) + 1
+        for unit, _, due, dispatched, since in unresolved:
+            if unit is not None and due < cut and dispatched < cut and (since is None or since < cut):
+                n[unit] = n.get(unit, 0) + 1
+        out.append(n)
+    return out
+
+
 def created_summary(db: sqlite_utils.Database, start: float, end: float, units: list[str] | None = None
                     ) -> list[tuple[str | None, str, str, str | None, int]]:
     """The tickets created in [start, end), counted by (unit, kind, category, school): a period's new tickets

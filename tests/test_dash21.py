@@ -3,6 +3,10 @@ by_insider (kept by the m050/m056 triggers), not by looking each praise's writer
 the same counts as the rule it stands for, and verify-rates names a praise ticket whose by_insider is wrong."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+import pytest
 import sqlite_utils
 
 from storage import integrity, migrations, staff, tickets
@@ -10,6 +14,7 @@ from tests.dialog import TZ
 from tests.rates_check import nov
 
 NOV = (nov(1, 0), nov(30, 23))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 
 def _praise(db, openid: str, school: str | None, unit: str, day: int, phone: str | None = None) -> dict:
@@ -72,3 +77,63 @@ def test_verify_rates_names_a_praise_whose_insider_mark_was_changed(tmp_path):
     assert integrity.against_events(db, *NOV) == [{"number": n, "what": "praise_by_insider"}
                                                  for n in sorted([teacher, parent])]
 
+
+# -- the trend's 超期未办结 read once for its 8 cuts (storage.tickets.overdue_at_cuts) ---------------------------------
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    import scale  # bench/scale.py
+    path = tmp_path_factory.mktemp("built") / "bulk.db"
+    scale.Builder(path, 1500, seed=11).build()
+    return path, scale.NOW
+
+
+def test_the_trends_overdue_read_once_counts_as_each_cut_alone(built):
+    """Each (cut, end) of a trend counted as overdue_at counts it alone: the months and weeks before the bulk
+    file's now, read at now (the last period cut short) and after the end; the bureau, one unit, a few."""
+    import sqlite3
+
+    from handlers import dashboard
+    path, now = built
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    seen = 0
+    for kind in ("month", "week"):
+        periods = [dashboard.period_of(kind, now, TZ)]
+        for _ in range(dashboard.TREND - 1):
+            periods.insert(0, dashboard.previous(periods[0], TZ))
+        for at_ in (now, None):
+            cuts = [(p.end if at_ is None else min(p.end, at_), p.end) for p in periods]
+            for units in (None, ["jyj-sfc"], ["jn-jyj", "s001", "jyj-bgs"]):
+                got = tickets.overdue_at_cuts(db, cuts, units)
+                assert got == [tickets.overdue_at(db, cut, units, end) for cut, end in cuts], (kind, at_, units)
+                seen += sum(sum(n.values()) for n in got)
+    # read before the period's end (a cut inside it): resolved between the cut and the end is not open at the cut
+    cuts = [(now - d * 86400, now - d * 86400 + 5 * 86400) for d in (3, 20, 45, 90, 150, 200)]
+    got = tickets.overdue_at_cuts(db, cuts)
+    assert got == [tickets.overdue_at(db, cut, None, end) for cut, end in cuts]
+    assert got != tickets.overdue_at_cuts(db, [(cut, cut) for cut, _ in cuts])
+    assert seen > 100
+
+
+def test_the_trend_equals_its_periods_read_from_every_ticket(built):
+    """rates.for_periods (the dashboard's trend) against rates.compute over every ticket's row, period by period:
+    the 超期未办结 of each earlier period too."""
+    import sqlite3
+
+    from handlers import dashboard, rates
+    path, now = built
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    every = [tickets._decode(r) for r in db.query("SELECT * FROM tickets")]
+    periods = [dashboard.period_of("week", now, TZ)]
+    for _ in range(dashboard.TREND - 1):
+        periods.insert(0, dashboard.previous(periods[0], TZ))
+    trend = rates.for_periods(db, [p.start for p in periods] + [periods[-1].end], None, now)
+    overdue = 0
+    for p, fast in zip(periods, trend):
+        full = rates.compute([t for t in every if t["created_at"] < p.end], p.start, p.end, now,
+                             tickets.ratings_in(db, p.start, p.end), misses=tickets.misses_in(db, p.start, p.end),
+                             cases=tickets.cases_in(db, p.start, p.end))
+        for unit, r in full.items():
+            assert r.open_overdue == fast.get(unit, rates.Rates()).open_overdue, (p, unit)
+            overdue += r.open_overdue
+    assert overdue > 20
