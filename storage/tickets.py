@@ -1369,13 +1369,14 @@ def overdue_at_cuts(db: sqlite_utils.Database, cuts: list[tuple[float, float]], 
     out = []
     for cut, end in cuts:
         resolved_from, n = max(cut, end), {}
-        for unit, resolved, due, dispatched, since in late:
-            if unit is not None and resolved >= resolved_from and due < cut and dispatched < cut and \
-                    (since is None or since < cut):
-                n[unit] = n.get(unit, 0) + 1
-        for unit, _, due, dispatched, since in unresolved:
-            if unit is not None and due < cut and dispatched < cut and (since is None or since < cut):
-                n[unit] = n.get(unit, 0) + 1
+        for rows, late_ in ((late, True), (unresolved, False)):
+            part: dict[str, int] = {}
+            for unit, resolved, due, dispatched, since in rows:
+                if unit is not None and (not late_ or resolved >= resolved_from) and due < cut and \
+                        dispatched < cut and (since is None or since < cut):
+                    part[unit] = part.get(unit, 0) + 1
+            for unit in sorted(part):  # overdue_at's order (each query's GROUP BY): the units' order on the page
+                n[unit] = n.get(unit, 0) + part[unit]
         out.append(n)
     return out
 
