@@ -374,7 +374,8 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
                 for (s, e), m, k, ev in zip(periods, misses, kept, own)]
     out = []
     sums = (counts or tickets.unit_day_sums)(db, bounds, units)
-    for i, ((start, end), per_period, m, k, ev) in enumerate(zip(periods, sums, misses, kept, own)):
+    overdue = tickets.overdue_at_cuts(db, [(end if now is None else min(end, now), end) for _, end in periods], units)
+    for i, ((start, end), per_period, m, k, ev, late) in enumerate(zip(periods, sums, misses, kept, own, overdue)):
         # (the counters' rated and satisfied follow each ticket's latest rating: the last period's 满意率 reads the
         # events, an earlier one's the counters less the tickets whose events count otherwise)
         trend = redone and i < len(periods) - 1
@@ -388,7 +389,7 @@ def for_periods(db, bounds: list[float], units: list[str] | None = None, now: fl
         if now is not None:
             for unit, n in tickets.accept_pending(db, start, end, now, units).items():
                 per_unit.setdefault(unit, Rates()).response_due -= n
-        for unit, n in tickets.overdue_at(db, end if now is None else min(end, now), units, end).items():
+        for unit, n in late.items():
             per_unit.setdefault(unit, Rates()).open_overdue += n
         out.append(with_praise(compute((), start, end, now, ev, into=per_unit, misses=m, cases=k),
                                tickets.praise_by_unit(db, start, end, units)))

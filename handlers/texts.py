@@ -561,6 +561,7 @@ UNBACKED_NAMES = {"dispatched_at": "派发时间" + _NO_EVENT, "accepted_at": "�
                   "resolve_unit": "办结计入的单位" + _CHANGED, "rated_unit": "评价计入的单位" + _CHANGED,
                   "stood_in": "代收标记" + _CHANGED, "miss": "超时记录（退回、转派或撤回前已超时）" + _CHANGED,
                   "withdrawn": "撤回" + _NO_EVENT, "by_insider": "评价是否计入满意率与留言人是否工作人员不符",
+                  "praise_by_insider": "表扬是否计入与留言人是否工作人员不符",
                   "resolve_since": "转入现承办单位的时间" + _CHANGED + "（决定往期超期未办结计入哪个单位）",
                   "open_from": "超时记录的超期起算时间" + _CHANGED + "（决定转出前各期的超期未办结）",
                   "kept_resolved": "被“不满意”退回的办结记录" + _CHANGED + "（决定该次办结计入哪一期）",

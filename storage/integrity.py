@@ -193,6 +193,10 @@ _BACKED = (
 # file (m056): the users table and the staff phones say who
 _INSIDER_SQL = ("SELECT t.number, 'by_insider' FROM tickets t INDEXED BY tickets_rated WHERE t.rated_at >= ? "
                 f"AND t.rated_at < ? AND t.kind != 'praise' AND t.by_insider != ({insider_sql('t.openid')})")
+# 表扬 of the period counted by the same column (storage.tickets.praise_by_unit): an insider's praise is no unit's
+_PRAISE_INSIDER_SQL = ("SELECT t.number, 'praise_by_insider' FROM tickets t INDEXED BY tickets_created "
+                       "WHERE t.created_at >= ? AND t.created_at < ? AND t.kind = 'praise' "
+                       f"AND t.by_insider != ({insider_sql('t.openid')})")
 
 
 def _backed_sql() -> list[tuple[str, str]]:
@@ -583,7 +587,7 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
     if has_column(db, "unit_misses", "resolved_at"):  # m067
         for sql in _KEPT_SQL:
             seen.update((r[0], "kept_resolved") for r in db.execute(sql, [start, end]))
-    seen.update(tuple(r) for r in db.execute(_INSIDER_SQL, [start, end]))
+    seen.update(tuple(r) for sql in (_INSIDER_SQL, _PRAISE_INSIDER_SQL) for r in db.execute(sql, [start, end]))
     if has_table(db, "rating_redos"):  # m071
         for sql in _REDOS_SQL:
             seen.update((r[0], "rating_redo") for r in db.execute(sql, [start, end]))
