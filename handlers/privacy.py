@@ -20,7 +20,9 @@ from handlers import texts
 from handlers.vocabulary import NEVER_TO_SCHOOL
 
 # A phone number as it is written in a message: a mobile, or a landline with its area code.
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# (?<!\d) written after each branch's first digit, where it reads the same character: a pattern that begins
+# with a look-behind is tried at every character, one that begins with 1 or 0 only where they are (~3x cheaper)
+PHONE_IN_TEXT = re.compile(r"(1(?<!\d1)[3-9]\d{9}|0(?<!\d0)\d{2,3}-?\d{7,8})(?!\d)")
 
 
 def mask_phone(phone: str | None) -> str:
