@@ -48,7 +48,10 @@ def test_the_family_words_are_found_where_the_plain_alternation_finds_them():
     plain = re.compile(PLAIN_FAMILY + "的")
     assert intake._FAMILY != PLAIN_FAMILY  # (the rewritten branch is there to compare)
     chars = "".join(sorted(set(re.findall(r"[\u4e00-\u9fff]", intake._FAMILY)))) + "的的我们家 1"
-    for t in _texts(chars, 20000, 14, 3) + ["用的是孩子他爸的手机", "她爸的", "他爸爸的号", "孩她妈的", "我们家的"]:
+    rng = random.Random(6)  # and pieces of the rewritten branch's neighbours put together (她爸爸的, 孩子他妈的 …)
+    pieces = ["他", "她", "爸", "爸爸", "妈", "孩子", "孩", "的", "我", "家"]
+    glued = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20000)]
+    for t in _texts(chars, 20000, 14, 3) + glued + ["用的是孩子他爸的手机", "她爸的", "他爸爸的号", "她爸爸的"]:
         a, b = family.search(t), plain.search(t)
         assert (a and a.span()) == (b and b.span()), t
 
