@@ -135,8 +135,8 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _none_in(keys: frozenset[str], text: str) -> bool:
-    """keys.isdisjoint(text) (keys: single characters), ~4x cheaper for the usual message: isdisjoint makes a
-    string of each character to hash it (~2 µs a sentence, three times a message), where one character class of
+    """keys.isdisjoint(text) (keys: single characters), ~2x cheaper for the usual message: isdisjoint makes a
+    string of each character to hash it (~1.2 µs a sentence, three times a message), where one character class of
     the keys below U+10000 is read in C. re cannot make such a table of the keys above it (a class of them is
     tried one by one, ~60 µs a sentence): a text with any such character (an emoji) is asked as before. The class
     is made again when the keys are another set (a test's stale file)."""
