@@ -993,7 +993,9 @@ PHONE_ASKED = re.compile(
     r")" + _ABOUT_END)
 # 我没有手机 用的我老公的 / 用孩子爸爸的手机 / 这是我女儿的号: whose number it is, the phone step's business (any number
 # that reaches them will do), never words of the message
-_FAMILY = (r"(?:老公|爱人|丈夫|先生|老婆|媳妇|妻子|孩子(?:他|她)?(?:爸爸?|妈妈?)|孩(?:他|她)(?:爸爸?|妈妈?)|(?:他|她)爸爸?|女儿|儿子|闺女|孩子|"
+# (every branch begins with a character, not a group: then re skips to where one of those characters is instead of
+# trying every branch at every character, ~2x cheaper a search)
+_FAMILY = (r"(?:老公|爱人|丈夫|先生|老婆|媳妇|妻子|孩子(?:他|她)?(?:爸爸?|妈妈?)|孩(?:他|她)(?:爸爸?|妈妈?)|他爸爸?|她爸爸?|女儿|儿子|闺女|孩子|"
            r"爸爸?|妈妈?|父亲|母亲|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|哥哥?|姐姐?|弟弟?|妹妹?|家人|家里人|亲戚|朋友|同事|邻居|别人)")
 # the WeChat written from is someone's too (我没有手机，用的是我老公的微信): said as often as the phone
 _ACCOUNT = r"(?:微信号?|微信账号|账号)"

@@ -20,7 +20,9 @@ from handlers import numbers, texts
 from handlers.vocabulary import NEVER_TO_SCHOOL
 
 # A phone number as it is written in a message: a mobile, or a landline with its area code.
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# (?<!\d) written after each branch's first digit, where it reads the same character: a pattern that begins
+# with a look-behind is tried at every character, one that begins with 1 or 0 only where they are (~3x cheaper)
+PHONE_IN_TEXT = re.compile(r"(1(?<!\d1)[3-9]\d{9}|0(?<!\d0)\d{2,3}-?\d{7,8})(?!\d)")
 # The same as a person may write it in words staff read: in spoken digits (一三八一二三四五六七八, 幺三八…), mixed
 # (138一二三四5678), full-width, with spaces or dashes between (138 1234 5678, 〇五七一-八八七七六六五五). Exactly
 # 11 (a mobile) or 10-12 digits from a 0 (a landline), no digit either side: 三年级二班, 二〇二六年, 一百五十元, an

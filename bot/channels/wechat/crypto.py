@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import hashlib
 import hmac
 import os
@@ -34,6 +35,22 @@ def aes_key_of(encoding_aes_key: str) -> bytes:
     if len(key) != 32:
         raise CryptoError("an EncodingAESKey is 43 characters of base64 (a 32-byte AES key)")
     return key
+
+
+# The 16 random characters before a reply's text (8 bytes in hex, as wechatpy's PrpCrypto), drawn from one
+# os.urandom read of 256 of them: a read a reply cost ~0.5 µs more. A deque: popleft is atomic, so the loop and
+# any other thread that encrypts may share it.
+_PREFIXES: collections.deque[bytes] = collections.deque()
+os.register_at_fork(after_in_child=_PREFIXES.clear)  # a forked worker draws its own, never its parent's
+
+
+def _random_prefix() -> bytes:
+    try:
+        return _PREFIXES.popleft()
+    except IndexError:
+        block = os.urandom(2048).hex().encode()
+        _PREFIXES.extend(block[i:i + 16] for i in range(16, len(block), 16))
+        return block[:16]
 
 
 def random_string(length: int = 16) -> str:
@@ -102,7 +119,7 @@ class Crypto:
         if self._cipher is None:
             raise CryptoError("safe mode is not configured (wechat.aes_key is empty)")
         text = plaintext.encode("utf-8")
-        data = os.urandom(8).hex().encode() + len(text).to_bytes(4, "big") + text + self._appid
+        data = _random_prefix() + len(text).to_bytes(4, "big") + text + self._appid
         pad = BLOCK - len(data) % BLOCK
         encryptor = self._cipher.encryptor()
         return base64.b64encode(encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()).decode()
