@@ -78,8 +78,15 @@ class PublicCache:
         new day — the windows end at midnight — or after SNAPSHOT_TTLS page lifetimes (survey results move)."""
         from bot.app import CLOCK, DISPATCHER
         await self._check_edits(app)
-        if self.snap is None or self.ttl == 0:
+        if self.ttl == 0:
             await self._build(app)
+            return self.snap
+        if self.snap is None:
+            # one build shared by all who wait for the first figures (the start-up warm-up and the first visitors):
+            # two builds would each clear the pages, and a page kept in between would be dropped
+            if self._refresh is None or self._refresh.done():
+                self._refresh = asyncio.ensure_future(self._build(app))
+            await asyncio.shield(self._refresh)
             return self.snap
         day = public.day_of(app[CLOCK].now(), app[DISPATCHER].calendar.tz)
         behind = (day - public.day_of(self.snap.computed_at, app[DISPATCHER].calendar.tz)).days
