@@ -17,14 +17,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import sqlite_utils  # noqa: E402
 
-from bench.verify_departed import month_bounds  # noqa: E402
+from bench.verify_departed import cpu, month_bounds  # noqa: E402
 from storage import integrity, migrations, tickets  # noqa: E402
-
-
-def cpu(f, *args) -> tuple[float, object]:
-    t = time.process_time()
-    got = f(*args)
-    return time.process_time() - t, got
 
 
 def main() -> None:
