@@ -429,14 +429,13 @@ class Desk:
         return text.format(**{"number": ticket["number"], **fields})
 
     def handlers_of(self, db, ticket: dict) -> list[str]:
-        """Who hears the citizen's words about a ticket: always someone bound now. The person who 签收ed it if
-        they still work there, else whoever acts for the unit."""
+        """Who hears the citizen's words about a ticket: always someone bound now. The person who 签收ed it while
+        they may still act on it (in_scope: their unit's, a supervisor's above it, a leader's, the duty office's
+        only while it stands in), else whoever acts for the unit. (audit27: a district supervisor who signed a
+        school's ticket was passed over, so with no stand-in bound the citizen was told nobody was on duty.)"""
         acceptor = ticket.get("accepted_by")
-        if acceptor:
-            row = users.get(db, acceptor) or {}
-            if row.get("role") in STAFF_ROLES and row.get("unit_code") in (ticket["unit_code"], self.duty_office) \
-                    and self.in_scope(db, row, ticket):  # the duty office's only while it stands in (代收)
-                return [acceptor]
+        if acceptor and self.in_scope(db, users.get(db, acceptor) or {}, ticket):
+            return [acceptor]
         return self.recipients(db, ticket["unit_code"], ticket)[0]
 
     def _new_ticket_text(self, db, ticket: dict[str, Any]) -> str:
@@ -462,8 +461,12 @@ class Desk:
 
     # -- permission and state: one check for every action -----------------------------------------------------
     def in_scope(self, db, user: dict, ticket: dict) -> bool:
-        """The tickets a person may see and act on: their unit's; a supervisor's also the units under theirs; the
-        duty office's also every unattended one (it was told to act on them); leaders' all."""
+        """THE rule for who may see and act on a ticket (every action, who hears the citizen, the pages): someone
+        bound as staff (a former member is a citizen again, whatever unit a row still names), on their unit's
+        tickets; a supervisor's also the units under theirs; the duty office's also every unattended one (it was
+        told to act on them); leaders' all."""
+        if user.get("role") not in STAFF_ROLES:
+            return False
         if user.get("role") in WIDE_ROLES or user.get("unit_code") == ticket["unit_code"]:
             return True
         if user.get("unit_code") == self.duty_office and ticket.get("unattended") and not privacy.about_bureau(ticket):
@@ -703,7 +706,7 @@ class Desk:
         # the person who asked, while they still work on it; else whoever acts for the unit now (never a former
         # member of staff, who may be a citizen again)
         asker = users.get(db, ext["by"]) or {}
-        told = [ext["by"]] if asker.get("role") in STAFF_ROLES and self.in_scope(db, asker, ticket) else \
+        told = [ext["by"]] if self.in_scope(db, asker, ticket) else \
             self.handlers_of(db, ticket)
         if not approve:
             return [Reply(texts.EXTENSION_REJECTED.format(**fields)),
@@ -1225,7 +1228,7 @@ class Desk:
         they may no longer act on."""
         out: list[Reply] = []
         for t in tickets.accepted_by(db, openid):
-            if now_as is not None and now_as.get("role") in STAFF_ROLES and self.in_scope(db, now_as, t):
+            if now_as is not None and self.in_scope(db, now_as, t):
                 continue
             role = texts.ROLE_NAMES.get(now_as["role"], "") if now_as is not None else ""
             t = tickets.transition(db, t, t["state"], "system", self.clock.now(), "release",
