@@ -1,8 +1,8 @@
-"""audit23: privacy.phones_masked reads phones in spoken digits too (PHONE_WRITTEN), on every text shown to staff
+"""audit23: privacy.numbers_masked reads phones in spoken digits too (PHONE_WRITTEN), on every text shown to staff
 (for_staff: each staff push, 详情, the workbench's lists). Times, in one run and alternated, the new masking against
 the old rule (PHONE_IN_TEXT, ASCII digits only) on citizens' texts of the usual kinds: ratio new / old.
 
-    python bench/phones_masked.py [--calls 20000] [--pairs 3]
+    python bench/numbers_masked.py [--calls 20000] [--pairs 3]
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def main() -> None:
     for label, text in TEXTS.items():
         olds, news = [], []
         for i in range(a.pairs):  # alternated, the order swapped each pair
-            for f, out in ((old_masked, olds), (privacy.phones_masked, news))[::1 if i % 2 == 0 else -1]:
+            for f, out in ((old_masked, olds), (privacy.numbers_masked, news))[::1 if i % 2 == 0 else -1]:
                 out.append(per_call(f, text, a.calls))
         old, new = min(olds), min(news)
         print(f"{label:24} len {len(text):4} | old {old:6.2f} µs | new {new:6.2f} µs | ratio {new / old:.2f}")

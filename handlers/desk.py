@@ -88,8 +88,8 @@ def urgent(ticket: dict) -> bool:
 
 def for_staff(text: str) -> str:
     """Citizen text can carry markup (<a href=…>) that WeChat would render in a staff member's chat: shown as
-    plain characters instead; a phone number in it masked as contact_phone is (privacy.phones_masked)."""
-    return privacy.phones_masked(text.replace("<", "＜").replace(">", "＞"))
+    plain characters instead; a phone number in it masked as contact_phone is (privacy.numbers_masked)."""
+    return privacy.numbers_masked(text.replace("<", "＜").replace(">", "＞"))
 
 
 # A unit told of a new ticket this recently: the next ones' WeChat pushes are held (storage.outbox `hold`) and go

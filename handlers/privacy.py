@@ -25,11 +25,40 @@ from handlers.vocabulary import NEVER_TO_SCHOOL
 PHONE_IN_TEXT = re.compile(r"(1(?<!\d1)[3-9]\d{9}|0(?<!\d0)\d{2,3}-?\d{7,8})(?!\d)")
 # The same as a person may write it in words staff read: in spoken digits (一三八一二三四五六七八, 幺三八…), mixed
 # (138一二三四5678), full-width, with spaces or dashes between (138 1234 5678, 〇五七一-八八七七六六五五). Exactly
-# 11 (a mobile) or 10-12 digits from a 0 (a landline), no digit either side: 三年级二班, 二〇二六年, 一百五十元, an
-# 18-digit ID are no phone. Separators and digits are apart, so each repeat reads one way (linear).
+# 11 (a mobile) or 10-12 digits from a 0 (a landline), no digit either side: 三年级二班, 二〇二六年, 一百五十元 are
+# no phone. Separators and digits are apart, so each repeat reads one way (linear).
 _D, _SEP = f"[{numbers.DIGIT_CHARS}]", r"[\s\-－—–.·]{0,2}"
-PHONE_WRITTEN = re.compile(rf"(?<!{_D})(?:[1１一幺]{_SEP}[3-9３-９三四五六七八九](?:{_SEP}{_D}){{9}}"
-                           rf"|[0０零〇](?:{_SEP}{_D}){{9,11}})(?!{_D})")
+_PHONE = (rf"[1１一幺]{_SEP}[3-9３-９三四五六七八九](?:{_SEP}{_D}){{9}}"
+          rf"|[0０零〇](?:{_SEP}{_D}){{9,11}}")
+PHONE_WRITTEN = re.compile(rf"(?<!{_D})(?:{_PHONE})(?!{_D})")
+
+
+def _digit(values: str) -> str:
+    """A regex class for one digit of `values` ("0123"), however it is written (ASCII, full-width, spoken)."""
+    spoken = {"0": "零〇", "1": "一幺", "2": "二两", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七",
+              "8": "八", "9": "九"}
+    return "[" + "".join(v + chr(0xFF10 + int(v)) + spoken[v] for v in values) + "]"
+
+
+def _run(*digits: str) -> str:
+    return _SEP.join(digits)
+
+
+# A resident ID number (居民身份证号, audit27), written as a phone may be: 18 digits -- 6 of the place (from 1-8),
+# the birth date (19xx or 20xx, a real month and day), 3, a check digit or X -- or the old 15 (place, YYMMDD, 3).
+# The birth date's shape keeps ticket numbers, dates, sums, class names and other long numbers (an order's, a
+# bank card's 16-19 digits) out; no digit (nor an X after 15) either side.
+_X = "XxＸｘ"
+_ANY, _MONTH = _digit("0123456789"), rf"(?:{_digit('0')}{_SEP}{_digit('123456789')}|{_digit('1')}{_SEP}{_digit('012')})"
+_DAY = (rf"(?:{_digit('0')}{_SEP}{_digit('123456789')}|{_digit('12')}{_SEP}{_ANY}"
+        rf"|{_digit('3')}{_SEP}{_digit('01')})")
+_PLACE = _run(_digit("12345678"), *[_ANY] * 5)
+_CENTURY = rf"(?:{_digit('1')}{_SEP}{_digit('9')}|{_digit('2')}{_SEP}{_digit('0')})"
+_ID = (_run(_PLACE, _CENTURY, _ANY, _ANY, _MONTH, _DAY, _ANY, _ANY, _ANY, f"[{numbers.DIGIT_CHARS}{_X}]")
+       + rf"(?!{_D})|" + _run(_PLACE, _ANY, _ANY, _MONTH, _DAY, _ANY, _ANY, _ANY) + rf"(?![{numbers.DIGIT_CHARS}{_X}])")
+# THE rule for a personal number in a citizen's words as staff read them: an ID number first (its first eleven
+# digits may read as a mobile), else a phone.
+PERSONAL_NUMBER = re.compile(rf"(?<!{_D})(?:(?P<id>{_ID})|(?P<phone>{_PHONE})(?!{_D}))")
 
 
 def mask_phone(phone: str | None) -> str:
@@ -39,14 +68,34 @@ def mask_phone(phone: str | None) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone[:-4] + "****"
 
 
-def phones_masked(text: str) -> str:
-    """A citizen's words as staff see them: a phone number written in them masked as contact_phone is (people22:
-    a number in the text was shown whole while the one given at the phone question was masked)."""
-    return PHONE_WRITTEN.sub(lambda m: mask_phone(numbers.as_digits(_NOT_DIGIT.sub("", m.group(0)))), text) \
-        if text else text
+def mask_id(number: str) -> str:
+    """An ID number as staff see it: its first 3 characters and those after the birth date (4 of 18, 3 of the old
+    15), the rest starred (no place, no birth date), its length kept."""
+    tail = 4 if len(number) == 18 else 3
+    return number[:3] + "*" * (len(number) - 3 - tail) + number[-tail:]
 
 
-_NOT_DIGIT = re.compile(rf"[^{numbers.DIGIT_CHARS}]")
+def numbers_masked(text: str) -> str:
+    """A citizen's words as staff see them (every push, 详情, the workbench, exports): each personal number in them
+    (PERSONAL_NUMBER) masked -- a phone as contact_phone is (people22: a number in the text was shown whole while
+    the one given at the phone question was masked), an ID number by mask_id."""
+    return PERSONAL_NUMBER.sub(_mask, text) if text else text
+
+
+def as_staff_read(ticket: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's citizen's words as a staff page shows them: its text and each attachment's words (a voice
+    message's recognition) with their personal numbers masked (numbers_masked)."""
+    return {**ticket, "text": numbers_masked(ticket["text"]),
+            "attachments": [{**a, "text": numbers_masked(a["text"])} if a.get("text") else a
+                            for a in ticket.get("attachments") or []]}
+
+
+def _mask(m: re.Match) -> str:
+    digits = numbers.as_digits(_NOT_NUMBER.sub("", m.group(0))).upper().replace("Ｘ", "X")
+    return mask_id(digits) if m.group("id") else mask_phone(digits)
+
+
+_NOT_NUMBER = re.compile(rf"[^{numbers.DIGIT_CHARS}XxＸｘ]")
 
 # The router's threshold for a strong matter of its own (rules' [matters] strong): one plain conduct word
 # (体罚, 罚站, 有偿补课, 打孩子) reaches it; a conduct word heard in passing alone does not.

@@ -42,3 +42,58 @@ async def test_a_district_supervisor_who_signed_a_schools_ticket_is_on_duty_for_
     assert t["accepted_by"] is None
     assert await d.db(lambda db: desk.handlers_of(db, t)) == []
     await talk(d, PARENT, "查询", expect=[number, "值守"], absent="前办结")
+
+
+# -- 2. ID numbers in a citizen's words are masked for staff, by the one rule for personal numbers ---------------
+IDS = [  # (as written, as staff read it)
+    ("身份证110101199003071234", "身份证110***********1234"),
+    ("身份证号11010119900307123X，电话13812345678", "身份证号110***********123X，电话138****5678"),
+    ("号码11010120120229002x。", "号码110***********002X。"),
+    ("老身份证110101900307123", "老身份证110*********123"),
+    ("110101 19900307 123X", "110***********123X"),
+    ("一一零一零一一九九零零三零七一二三四", "110***********1234"),
+    ("１１０１０１１９９００３０７１２３４", "110***********1234"),
+    ("孩子身份证是110101201503071234，学号20230101", "孩子身份证是110***********1234，学号20230101"),
+]
+NOT_IDS = [
+    "JY2612-0001", "JY2612-00011", "20261130", "2026-11-30", "二〇二六年十一月三十日", "三年级二班", "2023级1班",
+    "收了300000000000000000元", "学号20230101", "订单号123456789012345678",  # no birth date in it
+    "银行卡6222021234567890123", "1101011990030712345",  # 19 digits: no ID
+    "11010119900307123", "110101199013071234", "110101199002321234",  # 17 digits; month 13; day 32
+    "1101011990030712345X", "110101900307123X", "01010119900307123X",  # too long; 15 + X; a place from 0
+    "交了一百五十元", "138一二三四5678",  # a phone is still a phone
+]
+
+
+def test_an_id_number_is_masked_and_numbers_that_are_none_are_not():
+    from handlers import privacy
+    for written, shown in IDS:
+        assert privacy.numbers_masked(written) == shown, written
+    for words in NOT_IDS[:-1]:
+        assert privacy.numbers_masked(words) == words, words
+    assert privacy.numbers_masked("138一二三四5678") == "138****5678"
+
+
+async def test_staff_read_an_id_number_masked_everywhere_and_the_citizen_reads_it_whole(dialog):
+    """An ID number in the story or in a voice message's words reached the unit's people whole: the new-ticket
+    push, 详情, the workbench's page and the attachments page (phones in the same text were masked)."""
+    from tests.dialog import FEES, LEADER, heard
+    from tests.test_attachments import LINK
+    from tests.test_web import browser, sign_in
+    d = dialog
+    words = "学校收资料费300元不给收据，孩子身份证110101201503071234，学号20230101，三年级二班"
+    number = await file_ticket(d, PARENT, words, phone="0",
+                               attachments=[{"type": "voice", "recognition": "我的身份证是11010119850307123X"}])
+    pushed = await heard(d, FEES, expect=number)
+    detail = await talk(d, FEES, f"详情 {number}")
+    async with browser(d) as s:
+        await sign_in(d, s, LEADER)
+        page = await (await s.get(f"/w/t/{number}")).text()
+    async with d.session.get(LINK.search(detail).group(1)) as resp:
+        attached = await resp.text()
+    for seen in (pushed, detail, page, attached):
+        assert "20150307" not in seen and "19850307" not in seen, seen
+    for seen in (detail, page):
+        assert "110***********1234" in seen and "学号20230101" in seen and "三年级二班" in seen, seen
+    assert "110***********123X" in attached, attached
+    await talk(d, PARENT, f"查询 {number}", expect="110101201503071234")  # their own words, as written

@@ -23,7 +23,7 @@ from bot.media import EXTENSIONS, sniff
 from bot.web import LinkError, _mac, recipient_tag, whole_number
 from bot.web import auth
 from bot.web.workbench import _desk, page_error
-from handlers import texts
+from handlers import privacy, texts
 from handlers.vocabulary import STAFF_ROLES
 from storage import media as media_store
 from storage import staff, tickets, users, websessions
@@ -113,7 +113,7 @@ async def page(request: web.Request) -> web.Response:
                      None, request.remote or "")
     rows, now = await copies(request, ticket), auth.now(request)
     items = []
-    for i, a in enumerate(ticket["attachments"], 1):
+    for i, a in enumerate(privacy.as_staff_read(ticket)["attachments"], 1):  # staff only: numbers masked
         kind = a.get("kind") or ""
         state = media_store.state(a, rows.get(a.get("media_id") or ""), now)
         has_file = state in ("stored", "fetching")

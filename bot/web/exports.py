@@ -38,7 +38,7 @@ def _ticket_row(t: dict, units: dict, hidden_at_school: bool, now: float, tz) ->
             units.get(t["unit_code"], {}).get("name", ""), units.get(t["school_code"], {}).get("name", ""),
             texts.STAFF_STATE_NAMES[t["state"]], _fmt(t["created_at"], tz), _fmt(t["due_at"], tz),
             _fmt(t["accepted_at"], tz), _fmt(t["resolved_at"], tz), "是" if overdue else "",
-            RATINGS.get(t["rating"], ""), phone, texts.excerpt(privacy.phones_masked(t["text"]), 80), t["resolution"] or ""]
+            RATINGS.get(t["rating"], ""), phone, texts.excerpt(privacy.numbers_masked(t["text"]), 80), t["resolution"] or ""]
 
 
 def _rate_row(name: str, r) -> list:

@@ -338,7 +338,7 @@ def _line(t: dict, units: dict, now: float, tz) -> dict:
             "school": units.get(t["school_code"], {}).get("name", "") if t["school_code"] and
             t["school_code"] != t["unit_code"] else "",
             "state": texts.STAFF_STATE_NAMES[t["state"]], "state_code": t["state"],
-            "excerpt": texts.excerpt(privacy.phones_masked(t["text"]), 50),
+            "excerpt": texts.excerpt(privacy.numbers_masked(t["text"]), 50),
             "due": _fmt(t["due_at"], tz, "%m-%d %H:%M"), "created": _fmt(t["created_at"], tz, "%m-%d"),
             # how near the deadline is, in words: 超期12天 / 今天到期 (the date alone must be worked out per line)
             "when": texts.due_words(days, overdue) if days is not None and days <= 3 else "",
@@ -371,7 +371,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 code = note.replace("分派至", "").strip()
                 note = "分派至 " + ((directory.get(db, code) or {}).get("name") or code)
             if actor == ticket["openid"]:
-                note = privacy.phones_masked(note)  # the citizen's words, as the text: a number masked
+                note = privacy.numbers_masked(note)  # the citizen's words, as the text: a number masked
             history.append({"when": _fmt(e["at"], tz, "%m-%d %H:%M"), "action": e["action"],
                             "name": texts.EVENT_NAMES.get(e["action"] or "", texts.STATE_NAMES.get(e["to_state"], "")),
                             "who": names[actor], "note": note, "internal": e["action"] == "note",
@@ -422,7 +422,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
     filled = next(({"into": into, "text": r["text"], "id": r["id"]} for r in data["templates"]
                    if r["id"] == tpl and r["text"] is not None and into in ("reply", "resolve")), {})
     return _render("w_ticket.html", request, await _context(
-        request, v, t={**ticket, "text": privacy.phones_masked(ticket["text"])}, d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
+        request, v, t=privacy.as_staff_read(ticket), d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
         kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STAFF_STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
@@ -868,7 +868,7 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
     if part.dissatisfied and not part.rated:
         rating = "不满意（要求重办）"
     return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed(part),
-            "excerpt": texts.excerpt(privacy.phones_masked(ticket["text"]), 30) if mine else "",
+            "excerpt": texts.excerpt(privacy.numbers_masked(ticket["text"]), 30) if mine else "",
             "dispatched": _fmt(ticket["dispatched_at"], tz, "%m-%d %H:%M"),
             "response": response, "response_ok": bool(part.accepted_in_time),
             "resolution": resolution, "resolution_ok": bool(part.resolved_in_time),
