@@ -412,7 +412,9 @@ def _cases_disagree(db: sqlite_utils.Database, start: float, end: float) -> set[
     out.update((number, "case") for (number,) in db.execute(_CASES_NAMED_SQL, [start, end]))
     unlisted, gone = _departure_days_disagree(db, start, end, marks)
     out.update(unlisted)
-    out.update(_departed_cases_disagree(db, start, end, marks, gone))
+    unlisted, missing = _departures_unlisted(db, start, end, marks)
+    out.update(unlisted)
+    out.update(_departed_cases_disagree(db, start, end, marks, gone | missing))
     for number, tid, since, kept_since in db.execute(_BEGUN_SQL, [start, end]):
         if not _same(since, kept_since) or _event_at(db, tid, since) is None:
             out.add((number, "response_since"))
@@ -468,6 +470,92 @@ def _departure_days_disagree(db: sqlite_utils.Database, start: float, end: float
         if not wrong:  # the list is what the events say: the count itself was changed
             out.add(((dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat(), "departure_days"))
     return out, gone
+
+
+ORDER_SLACK = 7 * 86400  # how far out of time order events may have been written (seconds)
+
+
+def event_range(db: sqlite_utils.Database, start: float, end: float) -> tuple[int, int]:
+    """The ids of the events written in [start, end), as a rowid range (first, last; last < first: none), found by
+    bisection over their moments: the writer appends them in time order (a clock stepped back moves the bounds
+    by as much). A few dozen rowid reads, whatever the history's length."""
+    lo = db.execute("SELECT min(id) FROM ticket_events").fetchone()[0]  # (min and max apart: each one seek)
+    hi = db.execute("SELECT max(id) FROM ticket_events").fetchone()[0]
+    if lo is None:
+        return 1, 0
+
+    def first_at(t: float) -> int:
+        a, b = lo, hi
+        while a <= b:
+            mid = (a + b) // 2
+            row = db.execute("SELECT id, at FROM ticket_events WHERE id >= ? ORDER BY id LIMIT 1", [mid]).fetchone()
+            if row is None or row[0] > b or row[1] >= t:
+                b = mid - 1
+            else:
+                a = row[0] + 1
+        return a
+    return first_at(start), first_at(end) - 1
+
+
+def _events_gone(db: sqlite_utils.Database, start: float, end: float) -> set[tuple[str, str]]:
+    """The period's events are append-only (m001's triggers) and their ids given in turn (INTEGER PRIMARY KEY: a
+    rolled-back write leaves no hole), so a missing id between two events is an event deleted behind a dropped
+    trigger -- a 转派 or 退回 taken out of a ticket's history, whatever else was deleted or put right with it
+    (audit27). Named by the missing ids. One count over the period's rowid range; the ids read only when short."""
+    first, last = event_range(db, start, end)
+    if last < first:
+        return set()
+    # (from the event before the range to the one after it: a hole at its edge is the period's too)
+    a = db.execute("SELECT max(id) FROM ticket_events WHERE id < ?", [first]).fetchone()[0] or first
+    b = db.execute("SELECT min(id) FROM ticket_events WHERE id > ?", [last]).fetchone()[0] or last
+    if db.execute("SELECT count(*) FROM ticket_events WHERE id >= ? AND id <= ?", [a, b]).fetchone()[0] == b - a + 1:
+        return set()
+    out, before = set(), None
+    for (eid,) in db.execute("SELECT id FROM ticket_events WHERE id >= ? AND id <= ? ORDER BY id", [a, b]):
+        if before is not None and eid > before + 1:
+            out.add((f"#{before + 1}" + (f"–#{eid - 1}" if eid - 1 > before + 1 else ""), "event_gone"))
+        before = eid
+    return out
+
+
+def _departures_unlisted(db: sqlite_utils.Database, start: float, end: float, marks: dict[str, int]
+                         ) -> tuple[set[tuple[str, str]], set[int]]:
+    """m072's list against the period's events, both ways, for the events before m070 (after it each event names
+    the cases it ends): each listed departure must be its event's (there, of that ticket and moment, a departure by
+    storage.tickets.departures' rule: a deleted or forged event under a row kept), and each departure the period's
+    events show must be listed (a row deleted with its day's count put right, all behind dropped triggers: the
+    day check sees nothing then). Returns (findings, the tickets of the unlisted ones, whose kept cases are then
+    replayed). Reads the period's events before m070 once (a rowid range); nothing for a period after it."""
+    from storage.tickets import departures
+    if not has_table(db, "case_departures") or "cases_fill_from" not in marks:
+        return set(), set()
+    # (a week either side: events written out of time order -- a clock stepped back, a bulk import -- still read)
+    first, last = event_range(db, start - ORDER_SLACK, end + ORDER_SLACK)
+    last = min(last, marks["cases_fill_from"] - 1, marks.get("case_departures_scanned", 0))
+    listed = {eid: (tid, at) for eid, tid, at in db.execute(
+        "SELECT event_id, ticket_id, at FROM case_departures INDEXED BY case_departures_at WHERE at >= ? AND at < ?",
+        [start, end]) if eid < marks["cases_fill_from"]}
+    out: set[tuple[str, str]] = set()
+    gone: set[int] = set()
+    derived = {eid: (tid, at) for eid, tid, at in departures(db, first - 1, last) if start <= at < end} \
+        if last >= first else {}
+    for eid, (tid, at) in listed.items():
+        if eid in derived or first <= eid <= last:
+            continue  # (read with the range: derived or not, below)
+        if not any(e == eid and t == tid and abs(a - at) < 0.001 for e, t, a in departures(db, eid - 1, eid)):
+            out.add((tid, "departure"))
+    for eid, (tid, at) in listed.items():
+        if first <= eid <= last and (derived.get(eid, (None, None))[0] != tid or abs(derived[eid][1] - at) >= 0.001):
+            out.add((tid, "departure"))
+    for eid, (tid, at) in derived.items():
+        if eid not in listed:
+            out.add((tid, "departure"))
+            gone.add(tid)
+    named = set()
+    for tid, what in out:
+        got = db.execute("SELECT number FROM tickets WHERE id = ?", [tid]).fetchone()
+        named.add((got[0] if got else f"#{tid}", what))
+    return named, gone
 
 
 def _departed_cases_disagree(db: sqlite_utils.Database, start: float, end: float,
@@ -582,6 +670,7 @@ def against_events(db: sqlite_utils.Database, start: float, end: float,
         seen.update((r[0], "miss") for r in db.execute(sql, [start, end]))
     seen.update(_since_disagrees(db, end))
     seen.update(_cases_disagree(db, start, end))
+    seen.update(_events_gone(db, start, end))
     if has_column(db, "unit_misses", "open_from"):  # m061
         seen.update(_open_from_disagrees(db, start, end))
     if has_column(db, "unit_misses", "resolved_at"):  # m067

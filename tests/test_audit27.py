@@ -97,3 +97,116 @@ async def test_staff_read_an_id_number_masked_everywhere_and_the_citizen_reads_i
         assert "110***********1234" in seen and "学号20230101" in seen and "三年级二班" in seen, seen
     assert "110***********123X" in attached, attached
     await talk(d, PARENT, f"查询 {number}", expect="110101201503071234")  # their own words, as written
+
+
+# -- 3. verify-rates: a departure taken out behind every trigger that guards it ----------------------------------
+GUARDS = ("case_departures_no_delete", "case_departure_days_no_delete", "case_departure_days_no_less",
+          "ticket_events_no_delete")
+
+
+def behind_dropped_triggers(path, sql: str) -> None:
+    """What someone with the file and the sqlite3 shell would do: drop every trigger that guards the departures,
+    their day counts and the events, run `sql`, make each again as it was (nothing to see in the schema)."""
+    import shutil
+    import sqlite3
+    import subprocess
+    with sqlite3.connect(path) as c:
+        made = [c.execute("SELECT sql FROM sqlite_master WHERE name = ?", [n]).fetchone()[0] for n in GUARDS]
+        schema = sorted(r[0] for r in c.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"))
+    script = "".join(f"DROP TRIGGER {n};\n" for n in GUARDS) + sql + ";\n" + "".join(m + ";\n" for m in made)
+    if not shutil.which("sqlite3"):
+        pytest.skip("the sqlite3 shell is not installed (apt install sqlite3)")
+    subprocess.run(["sqlite3", str(path)], input=script, text=True, check=True, capture_output=True)
+    with sqlite3.connect(path) as c:
+        assert sorted(r[0] for r in c.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")) == schema
+
+
+# the 退回ed ticket's departure row, its kept case, and its day's count put right (the other ticket's row alone)
+ROW_CASE_AND_COUNT = ("DELETE FROM case_departures WHERE ticket_id = {tid}; DELETE FROM unit_cases WHERE ticket_id = {tid};"
+                      "UPDATE case_departure_days SET n = n - 1, first = (SELECT min(event_id) FROM case_departures), "
+                      "last = (SELECT max(event_id) FROM case_departures)")
+
+
+def test_a_departure_deleted_with_its_days_count_put_right_is_named_from_the_events(tmp_path):
+    """m075's day count only saw a day short: with its triggers dropped too and the count lowered to match, the
+    list, the count and the kept cases agreed and November was clean -- a 派发 gone from October's figures. The
+    period's events are read against the list now: the 退回 event is still there, so its ticket is named (its
+    departure unlisted, and its kept case replayed and missing)."""
+    import sqlite_utils
+
+    from tests.test_trust19 import NOV
+    from tests.test_trust21 import _found, _id, _upgraded
+    db, t1, t2 = _upgraded(tmp_path)
+    assert _found(db, NOV) == set()
+    tid = _id(db, t2)
+    db.close()
+    behind_dropped_triggers(tmp_path / "t.db", ROW_CASE_AND_COUNT.format(tid=tid))
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    assert db.execute("SELECT n FROM case_departure_days").fetchall() == [(1,)]
+    assert _found(db, NOV) == {(t2, "departure"), (t2, "case")}
+
+
+def test_a_deleted_event_leaves_a_hole_in_the_ids_that_is_named(tmp_path):
+    """The 退回 event itself deleted (ticket_events' trigger dropped), with its list row, day count and kept case: no
+    departure left to derive. The ids of events are given in turn and never deleted, so the hole is named (and
+    the ticket, whose record no longer backs it). A later event keeps the hole inside the ids (the last event
+    deleted leaves none: its ticket then disagrees with its latest event, as before)."""
+    import sqlite_utils
+
+    from tests.dialog import at
+    from tests.test_trust19 import NOV
+    from tests.test_trust21 import _found, _id, _upgraded
+    db, t1, t2 = _upgraded(tmp_path)
+    tickets.record(db, tickets.get(db, t1), "note", "o_jn", at("2026-11-20 10:00"), "已联系家长")
+    db.conn.commit()
+    assert _found(db, NOV) == set()
+    tid = _id(db, t2)
+    event = db.execute("SELECT event_id FROM case_departures WHERE ticket_id = ?", [tid]).fetchone()[0]
+    db.close()
+    behind_dropped_triggers(tmp_path / "t.db", f"DELETE FROM ticket_events WHERE id = {event}; "
+                                               + ROW_CASE_AND_COUNT.format(tid=tid))
+    found = _found(sqlite_utils.Database(tmp_path / "t.db"), NOV)
+    assert (f"#{event}", "event_gone") in found and {n for n, _ in found} == {f"#{event}", t2}, found
+
+
+def test_a_deleted_event_under_a_kept_list_row_is_named(tmp_path):
+    """Only the 退回 event deleted: its list row stays, the day count agrees; the row is no event's now."""
+    import sqlite_utils
+
+    from tests.dialog import at
+    from tests.test_trust19 import NOV
+    from tests.test_trust21 import _found, _id, _upgraded
+    db, t1, t2 = _upgraded(tmp_path)
+    tickets.record(db, tickets.get(db, t1), "note", "o_jn", at("2026-11-20 10:00"), "已联系家长")
+    db.conn.commit()
+    tid = _id(db, t2)
+    event = db.execute("SELECT event_id FROM case_departures WHERE ticket_id = ?", [tid]).fetchone()[0]
+    db.close()
+    behind_dropped_triggers(tmp_path / "t.db", f"DELETE FROM ticket_events WHERE id = {event}")
+    found = _found(sqlite_utils.Database(tmp_path / "t.db"), NOV)
+    assert {(t2, "departure"), (f"#{event}", "event_gone")} <= found, found
+
+
+def test_the_new_checks_read_rowid_and_index_ranges_only(tmp_path):
+    """The hole and the list-against-events checks search rowid ranges and indexes, never scan a table: their cost
+    follows the period (the events of a month before m070 once), not the years of history."""
+    import sqlite_utils
+
+    from storage import integrity
+    from tests.test_trust19 import NOV
+    from tests.test_trust21 import _id, _upgraded
+    db, t1, t2 = _upgraded(tmp_path)
+    tid = _id(db, t2)
+    db.close()
+    behind_dropped_triggers(tmp_path / "t.db", ROW_CASE_AND_COUNT.format(tid=tid))
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    seen: list[tuple[str, list]] = []
+    db._tracer = lambda sql, params: seen.append((sql, list(params or ())))
+    assert integrity._departures_unlisted(db, *NOV, integrity._marks(db))[0] == {(t2, "departure")}
+    integrity._events_gone(db, *NOV)
+    db._tracer = None
+    seen = [(sql, p) for sql, p in seen if "integrity_marks" not in sql]
+    assert len(seen) >= 5
+    for sql, params in seen:
+        plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (sql, plan)
