@@ -513,7 +513,7 @@ def _events_gone(db: sqlite_utils.Database, start: float, end: float) -> set[tup
     out, before = set(), None
     for (eid,) in db.execute("SELECT id FROM ticket_events WHERE id >= ? AND id <= ? ORDER BY id", [a, b]):
         if before is not None and eid > before + 1:
-            out.add((f"#{before + 1}" + (f"–#{eid - 1}" if eid - 1 > before + 1 else ""), "event_gone"))
+            out.add((f"操作记录#{before + 1}" + (f"–#{eid - 1}" if eid - 1 > before + 1 else ""), "event_gone"))
         before = eid
     return out
 

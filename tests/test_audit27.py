@@ -166,12 +166,16 @@ def test_a_deleted_event_leaves_a_hole_in_the_ids_that_is_named(tmp_path):
     behind_dropped_triggers(tmp_path / "t.db", f"DELETE FROM ticket_events WHERE id = {event}; "
                                                + ROW_CASE_AND_COUNT.format(tid=tid))
     found = _found(sqlite_utils.Database(tmp_path / "t.db"), NOV)
-    assert (f"#{event}", "event_gone") in found and {n for n, _ in found} == {f"#{event}", t2}, found
+    assert (f"操作记录#{event}", "event_gone") in found and {n for n, _ in found} == {f"操作记录#{event}", t2}, found
 
 
-def test_a_deleted_event_under_a_kept_list_row_is_named(tmp_path):
-    """Only the 退回 event deleted: its list row stays, the day count agrees; the row is no event's now."""
+def test_a_deleted_event_under_a_kept_list_row_is_named(tmp_path, capsys):
+    """Only the 退回 event deleted: its list row stays, the day count agrees; the row is no event's now. The
+    command says so and exits 1."""
     import sqlite_utils
+
+    from bot.cli import main
+    from tests.conftest import write_cli_config
 
     from tests.dialog import at
     from tests.test_trust19 import NOV
@@ -184,7 +188,11 @@ def test_a_deleted_event_under_a_kept_list_row_is_named(tmp_path):
     db.close()
     behind_dropped_triggers(tmp_path / "t.db", f"DELETE FROM ticket_events WHERE id = {event}")
     found = _found(sqlite_utils.Database(tmp_path / "t.db"), NOV)
-    assert {(t2, "departure"), (f"#{event}", "event_gone")} <= found, found
+    assert {(t2, "departure"), (f"操作记录#{event}", "event_gone")} <= found, found
+    config = str(write_cli_config(tmp_path / "c.toml", str(tmp_path / "t.db")))
+    assert main(["verify-rates", "--period", "2026-11", "--config", config]) == 1
+    out = capsys.readouterr().out
+    assert f"操作记录#{event}：缺失（操作记录只增不删" in out and f"{t2}：升级前的转出记录" in out, out
 
 
 def test_the_new_checks_read_rowid_and_index_ranges_only(tmp_path):
