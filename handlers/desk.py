@@ -394,9 +394,11 @@ class Desk:
         return not self.handlers_of(db, ticket)
 
     def waiting_told(self, db, ticket: dict, push: bool) -> list[Reply]:
-        """The citizen hears once that nobody bound may act on their ticket yet, with no deadline promised: at
+        """The citizen hears once a spell that nobody bound may act on their ticket, with no deadline promised: at
         filing the reply says it itself (`push` False: only recorded), else the first reminder that reaches nobody
-        (Watch._unheard) pushes CITIZEN_WAITING. Recorded as a reminder (tickets.WAITING_TOLD), so never twice."""
+        (Watch._unheard) pushes CITIZEN_WAITING. Recorded as a reminder (tickets.WAITING_TOLD), so not twice in a
+        spell; a push from someone on duty since (tell_citizen: 已受理，将于…前办结) ends the spell, and when all
+        are gone again the parent, who was promised a date, is told again that it waits (audit27)."""
         if not tickets.remind_once(db, ticket["id"], tickets.WAITING_TOLD, 0.0, self.clock.now()) or not push:
             return []
         return self.tell_citizen(db, ticket, "留言等待办理", "CITIZEN_WAITING")
@@ -1391,6 +1393,8 @@ class Desk:
         # the template's deadline field (outside the 48-hour window) as the text says it
         said = texts.pick("DUE_WAITING", lang) if waits else self.calendar.date_text(due, lang) if due else "—"
         notice = {**self.notice("citizen", ticket, title, lang), "due": said}
+        if not waits:  # heard from someone on duty: a later spell with nobody is told again (waiting_told)
+            tickets.forget_reminder(db, ticket["id"], tickets.WAITING_TOLD)
         return [Reply(text, to=ticket["openid"], extra={"notice": notice})]
 
     def notice(self, audience: str, ticket: dict, title: str, lang: str | None = None) -> dict:

@@ -782,7 +782,9 @@ def remind_once(db: sqlite_utils.Database, ticket_id: int, kind: str, due_at: fl
 # An 超期督办 the watch found nobody to send to (nobody bound who may act), and the leader or admin told of it
 # since (Desk.waited): reminders rows, so the watch never sends it again whoever binds.
 UNHEARD, UNHEARD_TOLD = "unheard", "unheard_told"
-# The citizen told that nobody bound may act on their ticket yet (at filing, else at the first reminder): once.
+# The citizen told that nobody bound may act on their ticket yet (at filing, else at the first reminder): once a
+# spell -- forgotten when they next hear of it while someone is on duty (Desk.tell_citizen), so a spell after that
+# is told again.
 WAITING_TOLD = "citizen_waiting"
 
 
@@ -794,6 +796,11 @@ def unheard(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         "WHERE r.ticket_id = tickets.id AND r.kind = ? AND NOT EXISTS (SELECT 1 FROM reminders k "
         "WHERE k.ticket_id = r.ticket_id AND k.kind = ? AND k.due_at = r.due_at)) ORDER BY id",
         [UNHEARD, UNHEARD_TOLD])]
+
+
+def forget_reminder(db: sqlite_utils.Database, ticket_id: int, kind: str) -> None:
+    """A marker of `kind` no longer holds (WAITING_TOLD: the citizen has since heard from someone on duty)."""
+    db.execute("DELETE FROM reminders WHERE ticket_id = ? AND kind = ?", [ticket_id, kind])
 
 
 def told_unheard(db: sqlite_utils.Database, ids: list[int], now: float) -> None:

@@ -218,3 +218,30 @@ def test_the_new_checks_read_rowid_and_index_ranges_only(tmp_path):
     for sql, params in seen:
         plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
         assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), (sql, plan)
+
+
+# -- 4. told again that it waits, after someone on duty had promised a date ---------------------------------------
+async def test_a_parent_promised_a_date_is_told_again_when_everyone_is_gone(dialog):
+    """Filed with nobody bound: told it waits (no deadline). A handler bound later signed it: "将于…前办结". Then
+    everyone left again: "told once" was once per ticket's life, so the parent, promised a date nobody was left to
+    keep, heard nothing at the next reminder. Now a push from someone on duty ends the spell: the next reminder
+    that reaches nobody tells them once more that it waits, and the one after it does not repeat it."""
+    from tests.dialog import heard, settle
+    from tests.test_audit20 import nobody_bound, pushed_to
+    d = dialog
+    await nobody_bound(d)
+    number = await file_ticket(d, PARENT, "实验小学收资料费300元不给收据", scene="school:jn-syxx")
+    assert (await d.db(tickets.get, number))["unit_code"] == "jyj-sfc"
+    new = "o_new_sfc_audit27"
+    code = await d.db(lambda db: staff.create_invite(db, "jyj-sfc", "handler", "收费管理处·新老师", d.clock.now(), 3600))
+    await talk(d, new, f"绑定 {code}", expect="绑定")
+    await talk(d, new, f"签收 {number}", expect="已签收")
+    await heard(d, PARENT, expect=["已由", "前办结"])
+    await console(d, lambda db, desk: desk.remove_staff(db, new, by=staff.CONSOLE))
+    before = len(await pushed_to(d, PARENT))
+    for _ in range(6):  # a working week: past half and 80% of the time, each a reminder that reaches nobody
+        d.advance(86400)
+        await d.sweep()
+        assert await settle(d, PARENT)
+    told = (await pushed_to(d, PARENT))[before:]
+    assert sum("暂无工作人员值守" in m for m in told) == 1, told
