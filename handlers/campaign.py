@@ -213,6 +213,8 @@ class Campaign:
                 return [Reply(texts.pick("SURVEY_RESUME", lang).format(unit=unit["name"], title=survey.title_in(lang), number=i + 1)
                               + "\n\n" + survey.questions[i].prompt(i + 1, len(survey.questions), lang))]
         if row and row["answers"] is not None:
+            if self._closed(row, now):
+                return [Reply(self._counted(lang, row, unit))]
             self._keep(db, openid, "redo", data)
             when = dt.datetime.fromtimestamp(row["submitted_at"], self.d.calendar.tz)
             return [Reply(texts.pick("SURVEY_ALREADY", lang).format(date=self._date(lang, when.date()), unit=unit["name"]))]
@@ -252,6 +254,9 @@ class Campaign:
             return [Reply(self._ask_rating(db, openid, data["held"], lang))], []
         if state == "redo":
             n = choice(text, 2) or (1 if text in YES else 2 if text in NO_WORDS else None)
+            if n == 1 and self._closed(row, now):  # the month turned while they chose
+                conversations.delete(db, openid)
+                return [Reply(self._counted(lang, row, unit))], []
             if n == 1:
                 surveys.begin(db, survey.id, unit["code"], openid, now, {})
                 self._keep(db, openid, "answer", data)
@@ -362,6 +367,10 @@ class Campaign:
             surveys.discard_draft(db, row["id"])
             conversations.delete(db, openid)
             return [Reply(self._over_cap(db, openid, survey, unit, rated))]
+        if again and self._closed(row, now):  # a redo begun in the month its answers count in, sent after it
+            surveys.discard_draft(db, row["id"])
+            conversations.delete(db, openid)
+            return [Reply(self._counted(lang, row, unit))]
         surveys.submit(db, row["id"], row["draft"], now, bool(data.get("new")))
         conversations.delete(db, openid)
         replies = [Reply(texts.pick("SURVEY_UPDATED" if again else "SURVEY_THANKS", lang).format(unit=unit["name"]))]
@@ -543,6 +552,22 @@ class Campaign:
 
     def _today(self, now: float) -> dt.date:
         return dt.datetime.fromtimestamp(now, self.d.calendar.tz).date()
+
+    def _closed(self, row: dict | None, now: float) -> bool:
+        """A person's submitted answers count in the performance review of the month they were sent in
+        (review.build: survey_results.period_units by submitted_at); once that month is over a redo would take
+        them out of its closed figure (and put them in the new month's), so they stay as they are (audit27)."""
+        if not row or row.get("answers") is None or not row.get("submitted_at"):
+            return False
+        tz = self.d.calendar.tz
+        sent, today = dt.datetime.fromtimestamp(row["submitted_at"], tz), dt.datetime.fromtimestamp(now, tz)
+        return (sent.year, sent.month) != (today.year, today.month)
+
+    def _counted(self, lang: str | None, row: dict, unit: dict) -> str:
+        sent = dt.datetime.fromtimestamp(row["submitted_at"], self.d.calendar.tz)
+        month = f"{sent:%B %Y}" if lang == "en" else f"{sent.year}年{sent.month}月"
+        return texts.pick("SURVEY_COUNTED", lang).format(date=self._date(lang, sent.date()), unit=unit["name"],
+                                                         month=month)
 
     @staticmethod
     def _date(lang: str | None, day: dt.date) -> str:

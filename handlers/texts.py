@@ -1023,10 +1023,13 @@ def audit_action(code: str) -> str:
 SURVEY_INTRO = "【{title}】\n您正在评议：{unit}。共{total}题，约1分钟，评议结果只用于改进工作，不会告知学校您的身份。\n中途可随时离开，发送“评议”接着答。"
 SURVEY_RESUME = "欢迎回来！继续评议“{unit}”（{title}），从第{number}题接着答。"
 SURVEY_ALREADY = (
-    "您已于{date}评议过“{unit}”。评议截止前可以重新评议，新的评议将替换原来的。\n"
+    "您已于{date}评议过“{unit}”。本月内（评议截止前）可以重新评议，新的评议将替换原来的。\n"
     "1 重新评议\n2 保留原评议"
 )
 SURVEY_ALREADY_CHOICES = "1 重新评议\n2 保留原评议"
+# answers sent in a month now over: counted in that month's review, never changed after it (a closed figure)
+SURVEY_COUNTED = ("您已于{date}评议过“{unit}”，这次评议已计入{month}的考核结果，不能再修改。"
+                  "如有新的情况或意见，欢迎直接留言，我们会转交相关单位办理。")
 SURVEY_OFFER_CHOICES = "1 转为留言（对学校保密您的身份）\n2 不用了"
 SURVEY_KEPT = "好的，保留您原来的评议。感谢您的参与！"
 SURVEY_NOT_UNDERSTOOD = "没能识别您的回答。"
@@ -1316,9 +1319,11 @@ EN = {
                     "to improve the work; the school is not told who you are.\nYou may stop at any time and send "
                     "\"survey\" to go on.",
     "SURVEY_RESUME": "Welcome back! Rating {unit} ({title}) goes on from question {number}.",
-    "SURVEY_ALREADY": "You rated {unit} on {date}. Until the survey closes you may rate it again; the new answers "
-                      "replace the old.\n1 Rate again\n2 Keep my earlier rating",
+    "SURVEY_ALREADY": "You rated {unit} on {date}. Within this month (and until the survey closes) you may rate it "
+                      "again; the new answers replace the old.\n1 Rate again\n2 Keep my earlier rating",
     "SURVEY_ALREADY_CHOICES": "1 Rate again\n2 Keep my earlier rating",
+    "SURVEY_COUNTED": "You rated {unit} on {date}. That rating is part of the results for {month} and can no "
+                      "longer be changed. If something new has happened, just write to us and we will pass it on.",
     "SURVEY_OFFER_CHOICES": "1 Yes, send it (the school will not be told who you are)\n2 No, thank you",
     "SURVEY_KEPT": "All right, your earlier rating is kept. Thank you for taking part!",
     "SURVEY_NOT_UNDERSTOOD": "Sorry, we could not read that answer.",

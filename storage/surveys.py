@@ -72,9 +72,13 @@ def rated_units(db: sqlite_utils.Database, survey_id: str, openid: str, cap: int
 def may_rate(db: sqlite_utils.Database, survey_id: str, unit_code: str, openid: str,
              cap: int = UNITS_PER_PERSON) -> tuple[bool, list[str]]:
     """Whether `openid` may submit answers on `unit_code` (a unit they rated already, or fewer than `cap` rated:
-    [campaign] units_per_person), with the units they rated."""
+    [campaign] units_per_person), with the units they rated. A unit rated already stays theirs to rate again when
+    the cap was lowered since (audit27: a counted answer beyond the new cap could be neither redone nor dropped)."""
     rated = rated_units(db, survey_id, openid, cap)
-    return unit_code in rated or len(rated) < cap, rated
+    again = unit_code in rated or db.execute(
+        "SELECT 1 FROM survey_responses WHERE survey_id = ? AND unit_code = ? AND openid = ? "
+        "AND submitted_at IS NOT NULL", [survey_id, unit_code, openid]).fetchone() is not None
+    return again or len(rated) < cap, rated
 
 
 def discard_draft(db: sqlite_utils.Database, response_id: int) -> None:

@@ -245,3 +245,94 @@ async def test_a_parent_promised_a_date_is_told_again_when_everyone_is_gone(dial
         assert await settle(d, PARENT)
     told = (await pushed_to(d, PARENT))[before:]
     assert sum("暂无工作人员值守" in m for m in told) == 1, told
+
+
+# -- 5. survey figures already counted never move: a lowered cap, a redo after the month closed -------------------
+def _survey_app(tmp_path, cap: int, clock):
+    import contextlib
+    import dataclasses
+
+    import aiohttp
+
+    from bot.app import create_app
+    from bot.demo import demo_config
+    from tests.conftest import running
+    from tests.test_process import held_port
+
+    @contextlib.asynccontextmanager
+    async def run():
+        port = held_port()
+        config = demo_config(port=port, data_dir=str(tmp_path))
+        config = dataclasses.replace(config, campaign=dataclasses.replace(config.campaign, units_per_person=cap))
+        async with running(create_app(config, clock=clock), port) as app:
+            async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as session:
+                yield app, session
+    return run()
+
+
+async def _figures(app, month: str) -> dict:
+    """Each unit's 评议 for the review of `month` (review.build's period_units) and the survey's overall results."""
+    from bot.app import DB
+    from handlers import review
+    from handlers.survey_results import period_units, survey_results
+    survey = app[DISPATCHER].campaign.p.surveys["school-2026"]
+    start, end = review.bounds(month, app[DISPATCHER].desk.calendar.tz)
+
+    def read(db):
+        per = period_units(db, {survey.id: survey}, start, end, 1)
+        return {code: {s: (u.n, u.score) for s, u in v.items()} for code, v in per.items()}
+    return await app[DB].read(read)
+
+
+async def test_lowering_the_cap_moves_no_counted_figure_and_a_counted_unit_may_be_rated_again(tmp_path):
+    """Three units rated under a cap of 3; restarted with units_per_person = 1: November's figures are what they
+    were (answers counted stay counted); a fourth unit is refused by the new cap; one of the three beyond it is still
+    the person's to rate again (it was refused: "最多评价1个单位", a counted answer neither redone nor dropped)."""
+    from handlers.clock import FixedClock
+    from tests.test_audit21 import NAMES, SCHOOLS, rate
+    from tests.test_survey import MONDAY, Phone
+    clock = FixedClock(MONDAY)
+    async with _survey_app(tmp_path, 3, clock) as (app, session):
+        parent = Phone(session, "o_cap_lowered")
+        for code in SCHOOLS[:3]:
+            assert "评议完成" in await rate(parent, code)
+        before = await _figures(app, "2026-11")
+    assert set(before) == set(SCHOOLS[:3])
+    clock.advance(3600)  # (a scan at the same second as run 1's would be taken for its retry)
+    async with _survey_app(tmp_path, 1, clock) as (app, session):
+        assert await _figures(app, "2026-11") == before
+        parent = Phone(session, "o_cap_lowered")
+        refused = await parent.scan(f"survey:school-2026:{SCHOOLS[3]}")
+        assert "最多评价1个单位" in refused and NAMES[3] in refused, refused
+        again = await parent.scan(f"survey:school-2026:{SCHOOLS[1]}")
+        assert "重新评议" in again and "最多评价" not in again, again
+        assert await _figures(app, "2026-11") == before
+
+
+async def test_a_redo_after_the_month_closed_moves_no_closed_figure(tmp_path):
+    """The survey runs November to December; the review counts an answer in the month it was sent. A parent who
+    rated in November and again on 12-02 took their answer out of November's closed review (and into December's).
+    Now answers of a closed month stay as they are: the parent is told they count for November; a redo begun on
+    11-30 and sent on 12-01 is refused when sent. November's figure never moves."""
+    from handlers.clock import FixedClock
+    from tests.dialog import at
+    from tests.test_audit21 import ONES, SCHOOLS, rate
+    from tests.test_survey import Phone
+    clock = FixedClock(at("2026-11-23 10:00"))
+    async with _survey_app(tmp_path, 3, clock) as (app, session):
+        parent = Phone(session, "o_redo_late")
+        for code in SCHOOLS[:2]:
+            assert "评议完成" in await rate(parent, code)
+        november = await _figures(app, "2026-11")
+        clock.at = at("2026-11-30 23:50")
+        assert "重新评议" in await parent.scan(f"survey:school-2026:{SCHOOLS[1]}")
+        for answer in ["1"] + ["5"] * 5 + ["1"]:
+            await parent.say(answer)
+        clock.at = at("2026-12-01 00:05")
+        late = await parent.say("0")  # the last question, sent in December
+        assert "计入2026年11月的考核结果" in late and "评议完成" not in late, late
+        clock.at = at("2026-12-02 10:00")
+        told = await parent.scan(f"survey:school-2026:{SCHOOLS[0]}")
+        assert "计入2026年11月的考核结果" in told and "第1/7题" not in told and "重新评议" not in told, told
+        assert await _figures(app, "2026-11") == november
+        assert await _figures(app, "2026-12") == {}
