@@ -30,6 +30,7 @@ from typing import Callable
 
 from handlers import texts
 from handlers.clock import Clock
+from handlers.desk import for_staff
 from handlers.messages import Inbound, ReadFirst, Reply
 from storage import inbound as inbound_store
 from storage import media as media_store
@@ -723,8 +724,10 @@ class Receiver:
         recipients = staff_store.of_unit(db, self.duty_office) if self.duty_office else []
         recipients = recipients or staff_store.leaders(db)
         at = datetime.fromtimestamp(inbound.created_at, self.tz).strftime("%m-%d %H:%M")
+        # the citizen's words as staff read them everywhere: numbers masked, markup inert (desk.for_staff); cut
+        # after masking, so no number is cut into a piece the mask no longer knows
         text = texts.HANDLING_FLAGGED.format(who=inbound.openid[-6:], at=at,
-                                             text=(inbound.text or f"[{inbound.kind}]")[:200])
+                                             text=for_staff(inbound.text or f"[{inbound.kind}]")[:200])
         for openid in recipients:
             outbox_store.enqueue_text(db, openid, text, now, source="flagged")
         return len(recipients)
