@@ -1,8 +1,8 @@
-"""audit23: privacy.numbers_masked reads phones in spoken digits too (PHONE_WRITTEN), on every text shown to staff
+"""audit23: privacy.numbers_masked reads phones in spoken digits too (audit27: and ID numbers, PERSONAL_NUMBER), on every text shown to staff
 (for_staff: each staff push, 详情, the workbench's lists). Times, in one run and alternated, the new masking against
 the old rule (PHONE_IN_TEXT, ASCII digits only) on citizens' texts of the usual kinds: ratio new / old.
 
-    python bench/numbers_masked.py [--calls 20000] [--pairs 3]
+    python bench/phones_masked.py [--calls 20000] [--pairs 3]
 """
 from __future__ import annotations
 

@@ -135,7 +135,7 @@ def test_a_phone_in_spoken_digits_is_masked_and_ordinary_numbers_are_not():
 
 
 async def test_staff_read_a_spoken_phone_masked_and_the_class_and_the_sum_as_written(dialog):
-    """privacy.numbers_masked read ASCII digits only: 一三八一二三四五六七八 (voice input writes numbers so) and
+    """privacy.phones_masked (now numbers_masked) read ASCII digits only: 一三八一二三四五六七八 (voice input writes numbers so) and
     138 1234 5678 reached the school's people whole in the push, 详情 and the workbench."""
     from tests.dialog import LEADER
     from tests.test_web import browser, sign_in
