@@ -216,7 +216,8 @@ def _t(d: "Draft", name: str) -> str:
 
 
 def _kind_name(d: "Draft") -> str:
-    return (texts.KIND_NAMES_EN if d.lang == "en" else texts.KIND_NAMES)[d.kind]
+    """The kind as the filed ticket will be named (desk.kind_name's rule, urgency as Plan.urgent)."""
+    return texts.kind_name(d.kind, d.kind != "praise" and bool(d.routing.get("urgent")), d.lang)
 
 
 mask_phone = privacy.mask_phone  # (where it was first written; desk, pages and exports import it from here)
@@ -2527,7 +2528,7 @@ class Intake:
         waits = d.kind != "praise" and self.s.nobody_on_duty(plan, d.kind)
         if d.lang == "en" and "SUMMARY" in texts.EN:  # the whole text here too, as in Chinese
             return texts.EN["SUMMARY"].format(
-                kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
+                kind=_kind_name(d), excerpt=d.text, unit=plan.unit_name,
                 school=texts.EN["SUMMARY_SCHOOL"].format(school=plan.school_name) if plan.school_name else "",
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang),
@@ -2537,10 +2538,7 @@ class Intake:
                 more="".join(texts.EN[k].format(n=len(d.attachments)) + "\n" for k, on in (
                     ("SUMMARY_ATTACHED", d.attachments), ("SUMMARY_HIDDEN", plan.school_name and d.anonymous),
                     ("SUMMARY_URGENT", plan.urgent)) if on))
-        kind = texts.KIND_NAMES[d.kind]
-        if d.kind_from == "urgent":  # a missing child is no 投诉 to its parent
-            kind = texts.URGENT_KIND
-        lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
+        lines = [texts.SUMMARY_HEAD, f"类型：{_kind_name(d)}"
                  + (texts.KIND_GUESSED.format(other="”“".join(  # the two most likely others, never the same kind
                      ["改为" + texts.KIND_NAMES[k] for k in ("suggestion", "inquiry", "complaint") if k != d.kind][:2]))
                     if d.kind_from == "words" else "")]

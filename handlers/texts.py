@@ -970,12 +970,14 @@ CITIZEN_NEXT_EN = {
 # The citizen's own page (/t/…), its headings and notes, in each language.
 CITIZEN_PAGE = {"title": "留言 {number} · 听见", "heading": "我的留言 {number}", "unit": "现在由谁办理", "due": "办结时限",
                 "kind": "类型", "created": "提交时间", "text": "您的留言", "history": "办理经过", "undecided": "待分派",
-                "attachment": "附件", "date": "%Y年%m月%d日", "due_waiting": DUE_WAITING,
+                "attachment": "附件", "date": "%Y年%m月%d日", "due_waiting": DUE_WAITING, "urgent": "紧急事项",
+                "urgent_note": "已同时报告主管负责人",
                 "hint": "本页仅供您本人查看，请勿转发。如需补充或回复，请在公众号中发送「回复 {number} 内容」。"}
 CITIZEN_PAGE_EN = {"title": "Message {number}", "heading": "My message {number}", "unit": "Handled by",
                    "due": "Deadline", "kind": "Type", "created": "Sent", "text": "Your message",
                    "history": "What has happened", "undecided": "being decided", "attachment": "Attachment",
-                   "date": "%-d %B %Y", "due_waiting": "not yet known",
+                   "date": "%-d %B %Y", "due_waiting": "not yet known", "urgent": "Urgent",
+                   "urgent_note": "the supervisor in charge was told at once",
                    "hint": "This page is for you only; please do not forward it. To add something or answer, send "
                            "\"reply {number} your words\" in the official account."}
 ATTACH_STATE_EN = {"stored": "", "fetching": "being saved", "expired": "expired (WeChat keeps files for 3 days only)",
@@ -1184,6 +1186,7 @@ EN = {
                        "on duty)\n",
     "SUMMARY_ATTACHED": "Attachments: {n}",
     "SUMMARY_HIDDEN": "The school will not be told who you are.",
+    "URGENT_KIND": "urgent call for help",
     "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
                  "We will tell you of every step. Send \"status\" at any time to see the progress.",
@@ -1569,6 +1572,15 @@ def names_in(kind: str, lang: str | None) -> dict:
     """A vocabulary (KIND_NAMES, STATE_NAMES, CITIZEN_EVENT_NAMES) in the person's language."""
     table = globals()[kind]
     return {**table, **globals()[kind + "_EN"]} if lang == "en" else table
+
+
+def kind_name(kind: str, urgent: bool = False, lang: str | None = None) -> str:
+    """The one word for a ticket's kind on every surface (the chat summary, 查询, the citizen's page, staff's
+    views): a matter of someone's safety filed as a complaint is a call for help (a missing child is no 投诉 to its
+    parent). `urgent`: Desk.urgent / Plan.urgent."""
+    if urgent and kind == "complaint":
+        return pick("URGENT_KIND", lang)
+    return names_in("KIND_NAMES", lang)[kind]
 
 
 def pick(name: str, lang: str | None) -> str:
