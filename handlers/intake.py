@@ -514,7 +514,9 @@ def kind_said(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
+# WeChat's own smileys arrive as their names in brackets: [微笑] [捂脸] [抱拳] [强] [OK]
+WECHAT_EMOJI = r"\[(?:[\u4e00-\u9fff]{1,4}|OK|Emm|666)\]"
+EMOJI = r"(?:[\U0001F300-\U0001FAFF\u2600-\u27BF]|" + WECHAT_EMOJI + ")"  # 😊 👍 🙏 [微笑]: with words, never words
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
 # (老师 alone, as in 老师 你好😊 or a bare 老师？, calls for attention: a greeting, never words of a story)
 # 你号 / 您号: 好 as a pinyin keyboard slips (hao, its neighbour picked), and 你好啊啊: a particle held down -- still
@@ -1406,7 +1408,7 @@ class Intake:
         if encourages(text):  # 挺好的，继续加油！: thanked; nothing started
             return None, d.to_dict(), [Reply(texts.pick("CHEERED_BACK", lang)
                                              + ("\n" + texts.EN["CHEERED_BACK"] if both else ""))]
-        if text and inbound.kind == "text" and not _WORDY.search(text):  # 👍👍 / 😭: no words yet
+        if text and inbound.kind == "text" and not _WORDY.search(re.sub(WECHAT_EMOJI, "", text)):  # 👍👍 / [捂脸]
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]

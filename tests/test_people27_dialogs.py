@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from tests.dialog import DISTRICT, NUMBER, heard, talk, talk_all
+from tests.test_people14_dialogs import summary
+from tests.test_people22_dialogs import told
 
 MISSING = "孩子放学到现在还没回家，班主任电话也打不通，急死了"
 
@@ -44,3 +46,51 @@ async def test_an_ordinary_complaint_is_still_a_complaint_everywhere(dialog):  #
     number = NUMBER.search(await talk(d, p, "1", expect="受理编号")).group(0)
     html = await page(d, await talk_all(d, p, "查询 " + number, expect="类型：投诉"))
     assert "<dd>投诉</dd>" in html and "紧急" not in html, html
+
+
+# -- 2. “2 还需要人工答复” after another message: the answer's question still goes to a person --------------------------
+FAQ_Q = "中考什么时候报名"
+
+
+async def test_a_late_two_after_an_instant_answer_gets_a_person(dialog):
+    d, p = dialog, "o_p27_late"
+    await talk(d, p, FAQ_Q, expect="2 还需要人工答复")
+    await talk(d, p, "你好")
+    # it was 您目前没有正在填写的留言: the ask was lost
+    await talk(d, p, "2", expect=["转人工", "联系电话"], absent="没有正在填写")
+    reply = await talk(d, p, "0", expect=["类型：咨询", "承办单位：市教育考试院"])
+    assert told(reply) == FAQ_Q, reply
+
+
+async def test_asking_for_a_person_in_words_after_a_call_gets_one(dialog):
+    d, p = dialog, "o_p27_late_words"
+    await talk(d, p, FAQ_Q, expect="2 还需要人工答复")
+    await talk(d, p, "在吗", expect="我在")
+    # it was the 12345 question (a matter outside education)
+    await talk(d, p, "还需要人工答复", expect=["转人工", "联系电话"], absent="12345")
+    assert told(await talk(d, p, "0", expect="类型：咨询")) == FAQ_Q
+
+
+async def test_a_wechat_smiley_is_a_feeling_not_a_message(dialog):
+    d, p = dialog, "o_p27_smiley"
+    await talk(d, p, FAQ_Q, expect="2 还需要人工答复")
+    # it ended the question and began a message “[捂脸]” (请问您说的是哪方面的事情？)
+    await talk(d, p, "[捂脸]", expect="这个回答解决了您的问题吗", absent="哪方面")
+    await talk(d, p, "2", expect="转人工")
+    await talk(d, p, "取消")
+    await talk(d, p, "[微笑][微笑]", expect="请直接用文字说明情况", absent="哪方面")  # as 😊 is
+    reply = await talk(d, p, "你好[抱拳]", expect="投诉、建议、咨询或表扬")  # greeted, as 你好🙏 is
+    reply = await talk(d, p, "江南区实验小学收资料费每人300元 不给收据[发怒]")
+    assert "[抱拳]" not in told(await summary(d, p, reply))
+
+
+async def test_a_two_with_no_instant_answer_behind_it_is_what_it_was(dialog):  # a guard
+    await talk(dialog, "o_p27_two", "2", expect="没有正在填写", absent="转人工")
+
+
+async def test_a_late_two_after_a_settled_answer_asks_nothing(dialog):  # a guard: 解决了 is their last word
+    d, p = dialog, "o_p27_settled"
+    await talk(d, p, FAQ_Q)
+    await talk(d, p, "1", expect="很高兴")
+    await talk(d, p, "你好")
+    await talk(d, p, "2", absent="转人工")
