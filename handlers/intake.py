@@ -525,13 +525,21 @@ _HAO = r"(?:好|号(?!码))(?:啊|呀|哈|鸭)*"
 # 怎么没人回 / 还没人理吗 / 你们怎么不回复: no answer seen yet (after 30 喂 it was sent to 12345 as a matter)
 _NOBODY_ANSWERS = (r"(?:你们|您)?(?:怎么|咋|为什么|为啥)?(?:还|都)?(?:没有?人(?:在|回|回复|回答|理|搭理|应|说话|管)?|"
                    r"不(?:回|回复|回答|理|说话))(?:我|一下)?(?:的|呢|啊|呀|吗|么|了|啦)*")
-GREETING = re.compile(r"(?:(?:(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
+# is anyone there / anybody there? / are you there / why is nobody answering: 在吗 and 怎么没人回, in English
+_WHO_EN = r"(?:any ?one|any ?body|some ?one|some ?body)"
+_CALLS_EN = (r"(?:is|are)\s+(?:there\s+)?(?:" + _WHO_EN + r"|you)(?:\s+(?:there|here|around|online|home|in))?|"
+             r"(?:" + _WHO_EN + r"|you)\s+(?:there|here|around|online|home)|" + _WHO_EN + r"|"
+             r"(?:why\s+)?(?:is\s+)?(?:no ?one|nobody)\s+(?:is\s+)?(?:answering|replying|responding|here|there)|"
+             r"(?:why\s+)?no\s+(?:reply|answer|response)")
+GREETING = re.compile(r"(?:(?:" + _CALLS_EN + r"|(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
                       r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)*|早安|"
                       r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂|" + _NOBODY_ANSWERS + r")"
                       r"(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 # 喂 / 在吗 / 怎么没人回: a call for attention (of GREETING), answered "我在" and asked what happened
-CALLS = re.compile(r"喂|在吗|在不在|有人|人呢|没有?人|不(?:回|理|说话)")
-CALLS_IMPATIENT = re.compile(r"没有?人|不(?:回|理|说话)")  # with a message in hand: most likely about it
+CALLS = re.compile(r"喂|在吗|在不在|有人|人呢|没有?人|不(?:回|理|说话)|" + _WHO_EN + r"|you\s+there|no ?one|nobody|"
+                   r"no\s+(?:reply|answer|response)|hello\s*[?？]", re.IGNORECASE)
+# with a message in hand: most likely about it
+CALLS_IMPATIENT = re.compile(r"没有?人|不(?:回|理|说话)|no ?one|nobody|no\s+(?:reply|answer|response)", re.IGNORECASE)
 
 # 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
 # our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
@@ -843,6 +851,11 @@ ASKS_ANONYMITY_EN = re.compile(r"\banonym|\bconfidential|\b(?:school|teacher)s? 
 
 # 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
 # 等下 我再想想要不要投诉: undecided -- no answer to the question (its 投诉 names no kind), nothing of the story
+# 等一下 我还想说 / 稍等 我还没说完 / 我还要补充: more is coming, nothing of it said yet
+MORE_TO_SAY = re.compile(r"(?:(?:等一?下|等等|稍等|等会儿?)(?:哈|啊|呀)?[\s，,。.!！~～…]*)?"
+                         r"(?:(?:我|我这边)?(?:还|再)(?:想|要|得|有话要?|有几句话要?|有点事要?)?(?:说|补充|讲|写|交代)(?:一下|一点|点|几句|两句)?"
+                         r"|(?:我)?还没(?:说|讲|写)完|还有(?:话|几句|事情?)?(?:要说|没说)?)"
+                         r"(?:的|呢|哈|啊|呀|哦)*[\s，,。.!！~～…]*")
 HOLD_ON = re.compile(r"^(?:等一?下|等等|稍等|等会儿?|我?(?:再|先)?(?:想想|想一想|考虑一?下|考虑考虑)|让我(?:再|先)?想想)")
 CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
                        r"眼睛不好|看不清(?:字)?|不识字|字认不全")
@@ -1178,6 +1191,7 @@ class Draft:
     about_bureau: bool = False          # a complaint about the bureau itself (投诉你们教育局): privacy.ABOUT_BUREAU
     not_rating: str | None = None       # the ticket whose rating the person said this message is not: not asked again
     phone_piece: str = ""               # the first digits of a phone sent in pieces (138, then 1234 5678)
+    matter_asked: int = 0               # times the matter was asked for: asked again, the question changes
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -1382,7 +1396,8 @@ class Intake:
             if CALLS.search(text):  # 喂喂 / 在吗 / 怎么没人回: here, and what happened? (or where theirs is)
                 then = self.s.status_text() if CALLS_IMPATIENT.search(text) and self.s.open_numbers() else \
                     texts.pick("CALLED_NEXT", lang)
-                return None, d.to_dict(), [Reply(texts.pick("GREETING_IN_DRAFT", lang) + "\n" + then)]
+                return None, d.to_dict(), [Reply(texts.pick("GREETING_IN_DRAFT", lang) + "\n" + then + (
+                    "\n" + texts.EN["GREETING_IN_DRAFT"] + "\n" + texts.EN["CALLED_NEXT"] if both else ""))]
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if text and ASKS_IF_WE_HANDLE.match(text):  # 你们到底管不管！！ before anything: yes, and what to send (it was
@@ -1390,6 +1405,8 @@ class Intake:
             # (from someone with a message in hand, most likely impatience about it: where it is)
             then = self.s.status_text() if self.s.open_numbers() else texts.pick("GREETING_NEXT", lang)
             return None, d.to_dict(), [Reply(texts.pick("WE_HANDLE_IT", lang) + "\n" + then)]
+        if text and MORE_TO_SAY.fullmatch(text) and not d.parts:  # 等一下 我还想说, nothing begun: listened for
+            return None, d.to_dict(), [Reply(texts.pick("MORE_PLEASE", lang))]
         if text and TAKES_BACK.fullmatch(text) and not d.parts:  # 不说了 / 当我没说, nothing begun: nothing to keep
             return None, d.to_dict(), [Reply(texts.pick("TAKEN_BACK", lang))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
@@ -1706,6 +1723,17 @@ class Intake:
             return _t(d, "ANONYMITY_TAKEN_EARLY")
         return None
 
+    def _anonymous_early(self, state: str, text: str, d: Draft) -> str | None:
+        """我要匿名 before the phone question (at the kind's, the school's …): the school will not know who wrote;
+        the phone is still asked (only staff see it). At the phone question it declines the phone too (_on_phone);
+        at the consent question the step reads it."""
+        if d.kind == "praise" or state in ("phone", "anonymity") or state == "kind" and named_kind(text):
+            return None  # (我要匿名投诉 at 1 投诉…: the kind's step takes both)
+        if d.anonymous is not True and self._consent_coming(state, d):
+            d.anonymous, d.anonymous_default = True, False
+            return _t(d, "ANONYMITY_TAKEN_EARLY")
+        return _t(d, "ANONYMITY_KEPT")
+
     def _on_phone_given(self, state: str, text: str, d: Draft):
         found = _phone_in_text(text) if state not in ("phone", "confirm") else None
         if found and found.group(1) != d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
@@ -1749,6 +1777,12 @@ class Intake:
         if state != "confirm" and han_count(text) <= 12 and not self._tells(WANTS_EDIT.sub("", text)):
             return self._aside_said(state, d, _t(d, "EDIT_LATER"))
         return None
+
+    def _on_more_to_say(self, state: str, text: str, d: Draft):
+        """等一下 我还想说 mid-draft: go on (what comes next is added to the message); the question stays on screen."""
+        if state == "describe":  # the matter itself is what is asked for
+            return self._out(state, d, [Reply(_t(d, "MORE_PLEASE"))])
+        return self._out(state, d, [Reply(_t(d, "MORE_PLEASE_DRAFT"))])
 
     def _on_hold_on(self, state: str, text: str, d: Draft):
         rest = HOLD_ON.sub("", text).strip(PUNCT)
@@ -2039,6 +2073,9 @@ class Intake:
             again = "KIND_EXPLAINED" if WHICH_UNSURE.search(text) else "ASK_KIND_AGAIN"
             return self._out("kind", d, [Reply(_t(d, again))])
         d.kind, d.kind_from = kind, "asked"
+        if ANONYMOUS_ONLY.fullmatch(text) and kind != "praise" and self._consent_coming("kind", d):  # 我要匿名投诉
+            d.anonymous, d.anonymous_default = True, False
+            return self._advance(d, [Reply(_t(d, "ANONYMITY_TAKEN_EARLY"))])
         return self._advance(d, [])
 
     def _on_focus(self, text: str, d: Draft, inbound: Inbound):
@@ -2386,10 +2423,27 @@ class Intake:
         if not d.parts and d.attachments:
             what = (texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES).get(d.attachments[-1].get("kind"), "")
             return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA").format(what=what.lower() if d.lang == "en" else what)
+        if d.matter_asked:  # asked already: what is still missing, never the same words again
+            return self._matter_missing(d)
+        d.matter_asked = 1
         if d.routing.get("unplaced") and not introduction(d.text):  # 还行吧…: which matter, before "more" of it
             return _t(d, "ASK_WHICH_MATTER")
         # 我要反映个事 / 我是初二学生: a matter is coming, not yet told -- asked for it, not for "more"
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION or introduction(d.text) else _t(d, "ASK_MORE")
+
+    def _ask_describe_again(self, d: Draft) -> str:
+        """The matter asked for after a remark beside it (你们管不管, 在吗): what is missing (it was just asked)."""
+        if not d.parts and d.attachments:
+            return self._ask_describe(d)
+        return self._matter_missing(d)
+
+    @staticmethod
+    def _matter_missing(d: Draft) -> str:
+        """What is missing, then an example of a message (a parent stuck for words), in turn."""
+        d.matter_asked += 1
+        if d.matter_asked % 2:
+            return _t(d, "MATTER_EXAMPLE")
+        return _t(d, "MATTER_MISSING_SCHOOL" if d.school else "MATTER_MISSING")
 
     def _ask_out_of_scope(self, d: Draft) -> str:
         """12345 for what is not the bureau's; but a short question from someone with an open ticket (这个钱什么时候
@@ -2789,7 +2843,7 @@ def _always_yes(d: Draft) -> bool:
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION and not _whole_question(d) or i._no_matter_yet(d),
          Intake._ask_describe,
-         Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
+         Intake._ask_describe_again, Intake._on_describe, why="DESCRIBE_WHY"),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     # nor a complaint about the bureau itself: ours by definition, whatever its words
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent")
@@ -2875,6 +2929,7 @@ ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins 
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
     AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
     AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
+    AboutStep("anonymity", ANONYMOUS_ONLY.fullmatch, Intake._anonymous_early, decides=True),  # 我要匿名 (at 1 投诉…)
     AboutStep(None, ASKS_WHY_ASKED.match, Intake._why_asked),         # 为什么要问这个？ / 问学校干嘛
 )
 STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
@@ -2925,6 +2980,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(CARRY_ON.match, Intake._on_carry_on),
     Aside(asks_progress, Intake._on_asks_progress),
     Aside(CANT_TYPE.search, Intake._on_cant_type),
+    Aside(MORE_TO_SAY.fullmatch, Intake._on_more_to_say),
     Aside(HOLD_ON.match, Intake._on_hold_on),
     Aside(WANTS_EDIT.search, Intake._on_wants_edit),
     Aside(asks_how_to_send, Intake._on_how_to_send),

@@ -86,6 +86,13 @@ FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的�
 CARRY_ON = "好的，我们继续。"
 # 不说了 / 当我没说 with no message begun: nothing started, nothing kept
 TAKEN_BACK = "好的，没关系。想好了随时在这里留言就行。"
+# 等一下 我还想说 / 我还没说完: more is coming -- listened for, never kept as words of the message
+MORE_PLEASE = "好的，您请说。"
+MORE_PLEASE_DRAFT = "好的，您接着说，补充的内容会加到留言里；说完再回答上面的问题就行。"
+# the matter asked for again (an aside, or a second reply that still tells none): what is missing, not the same words
+MATTER_MISSING = "还需要您说说具体是什么事：发生了什么、什么时候、涉及哪所学校。"
+MATTER_MISSING_SCHOOL = "还需要您说说具体是什么事：发生了什么、什么时候。"
+MATTER_EXAMPLE = "不好写的话，可以这样说：“孩子在某某小学三年级，老师让每人交300元资料费，不给收据。”也可以直接发语音。"
 HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您保存，下次可以接着填写："
 EDIT_LATER = "好的。要补充或更正的内容可以直接发送；提交前会请您核对全部内容，届时回复 2 可以重新填写。"
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
@@ -1418,6 +1425,12 @@ EN = {
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
                  "only the education bureau sees who wrote.",
     "CARRY_ON": "All right, let us go on.",
+    "MORE_PLEASE": "Please go ahead.",
+    "MORE_PLEASE_DRAFT": "Please go ahead: what you add goes into your message. Then answer the question above.",
+    "MATTER_MISSING": "We still need to know what happened: what, when, and which school.",
+    "MATTER_MISSING_SCHOOL": "We still need to know what happened, and when.",
+    "MATTER_EXAMPLE": "If it is hard to put into words, you could write for example: \"My son is in year 3 at … "
+                      "primary school; his teacher asked each child for 300 yuan for materials and gave no receipt.\"",
     "EDIT_LATER": "All right. Just send what you want to add or correct; before sending we show you the whole "
                   "message, and replying 2 there lets you write it again.",
     "HOLD_ON": "No hurry: reply when you have decided. A message not yet sent is kept for you, to go on with later:",

@@ -94,3 +94,62 @@ async def test_a_late_two_after_a_settled_answer_asks_nothing(dialog):  # a guar
     await talk(d, p, "1", expect="很高兴")
     await talk(d, p, "你好")
     await talk(d, p, "2", absent="转人工")
+
+
+# -- 3. 我要匿名 at the kind's question: taken, and the question again -------------------------------------------------
+PHONES = "江南区实验小学的老师上课总是玩手机"
+
+
+async def test_anonymous_said_at_the_kind_question_is_taken(dialog):
+    d, p = dialog, "o_p27_anon"
+    await talk(d, p, PHONES, expect="请问您这次是")
+    # it was 请回复数字 1–4, and the wish forgotten (the consent question asked later as if never said)
+    await talk(d, p, "我要匿名", expect=["不让学校知道您的身份", "请问您这次是"], absent="请回复数字 1–4")
+    await talk(d, p, "1", expect="联系电话")
+    reply = await talk(d, p, "0", expect="身份信息：对学校保密", absent="是否同意让学校知道")
+    assert told(reply) == PHONES, reply
+
+
+async def test_anonymous_complaint_at_the_kind_question_takes_both(dialog):
+    d, p = dialog, "o_p27_anon2"
+    await talk(d, p, PHONES, expect="请问您这次是")
+    await talk(d, p, "我要匿名投诉", expect=["不让学校知道您的身份", "联系电话"])  # (the kind was taken, the wish lost)
+    await talk(d, p, "0", expect=["类型：投诉", "身份信息：对学校保密"])
+
+
+# -- 4. is anyone there? in English, answered as 在吗 is ----------------------------------------------------------
+async def test_is_anyone_there_in_english_is_answered_we_are_here(dialog):
+    d, p = dialog, "o_p27_en"
+    # it began a message "is anyone there" (What is this about? …)
+    await talk(d, p, "is anyone there", expect="How can we help", absent="What is this about")
+    await talk(d, p, "hello?", expect=["Hello, we are here.", "How can we help"], absent="What is this about")
+    reply = await talk(d, p, "My son was bullied at Jiangnan Experimental Primary School, two boys hit him yesterday")
+    assert "Hello, we are here." in await talk(d, p, "anybody there?", absent="Added to your message"), reply
+    await talk(d, "o_p27_zh", "在吗", expect="请问遇到了什么事", absent="How can we help")  # a guard: as before
+
+
+# -- 5. 等一下 我还想说: listened for, never the words of the message -------------------------------------------------
+async def test_wait_i_have_more_to_say_is_never_kept_as_the_message(dialog):
+    d, p = dialog, "o_p27_more"
+    # as a first message it began the draft (请问您说的是哪方面的事情？) and led the text
+    await talk(d, p, "等一下 我还想说", expect="您请说", absent="哪方面")
+    await talk(d, p, "江南区实验小学收资料费每人300元", expect="请问您这次是")
+    # at a question it was 请回复数字 1–4 (or 没有提交的留言会为您保存: as if they were leaving)
+    await talk(d, p, "等一下，我还想说点", expect="您接着说", absent=["请回复数字", "为您保存"])
+    await talk(d, p, "不给收据 老师说不交就不发书", expect="已补充")
+    await talk(d, p, "1")
+    reply = await summary(d, p, await talk(d, p, "0"))
+    assert told(reply) == "江南区实验小学收资料费每人300元\n不给收据 老师说不交就不发书", reply
+
+
+# -- 6. the matter asked for again: never the same words twice running --------------------------------------------
+async def test_the_matter_asked_again_is_never_the_same_words(dialog):
+    d, p = dialog, "o_p27_matter"
+    asked = [await talk(d, p, "我要反映个事", expect="请说说您要反映的具体事情")]
+    for text in ("你们管不管", "就是那个事", "哎", "怎么说呢"):
+        asked.append(await talk(d, p, text))
+    tails = [a.split("\n")[-1] for a in asked]
+    assert all(a != b for a, b in zip(tails, tails[1:])), tails  # (it was the same question, word for word)
+    assert any("还需要您说说具体是什么事" in t for t in tails) and any("可以这样说" in t for t in tails), tails
+    await talk(d, p, "江南区实验小学", expect="涉及学校：江南区实验小学")
+    await talk(d, p, "收资料费每人300元 不给收据", expect="联系电话")

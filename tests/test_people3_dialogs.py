@@ -278,7 +278,7 @@ async def test_an_expat_parent_reporting_harm_is_filed_as_a_complaint_and_asks_h
     await english(d, await talk(d, EXPAT, "status", expect=["The message you are writing is kept", "phone"]))
     await talk(d, EXPAT, "0")
     reply = await talk(d, EXPAT, "2", expect="Please check your message")
-    assert "Type: complaint" in reply, reply  # harm told decides the kind, as in Chinese
+    assert "Type: urgent call for help" in reply, reply  # harm told decides the kind (an urgent complaint), as in Chinese
     number = NUMBER.search(await talk(d, EXPAT, "1", expect="Ticket number")).group(0)
     await english(d, await talk(d, EXPAT, "Thank you. How long will it take?", expect=[number, "due"],
                                 absent="12345"))
