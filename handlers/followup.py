@@ -29,7 +29,7 @@ RATE = re.compile(rf"^(?P<cmd>评价[\s:：]*(?:(?P<number>{NUMBER})[\s:：,，]
 COUNTERS = tuple("年月日号班级岁个名位次天点元块楼栋层周节门科分斤届期所中小人家条件项份本")
 LIST = re.compile(r"(?:^|\s|[。；;，,])[2-9一二三四五][、.．)）](?!\d)")  # the next item of a numbered list
 WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很满意": 1, "挺满意": 1, "还行": 2, "还可以": 2,
-         "一般": 2, "不太满意": 3, "很不满意": 3, "非常不满意": 3}
+         "一般": 2, "一般般": 2, "不太满意": 3, "很不满意": 3, "非常不满意": 3}
 _PARTICLE = "吧啊呀的了哦呢嘛啦哈嗯~～!！。."
 PARTICLES = re.compile(f"[{_PARTICLE}]+")
 
@@ -44,6 +44,7 @@ STAR_SCORES = {1: 3, 2: 3, 3: 2, 4: 1, 5: 1}
 VAGUE = {"好评": 1, "满分": 1, "很好": 1, "非常好": 1, "挺好": 1, "点赞": 1, "解决了": 1, "已解决": 1,
          "差评": 3, "不好": 3, "很差": 3, "太差": 3, "没解决": 3, "没有解决": 3, "还没解决": 3, "未解决": 3}
 VAGUE["解决"] = 1  # 解决了, 解决啦 (the particle is read off the end)
+VAGUE.update({"不错": 1, "还不错": 1, "挺不错": 1, "凑合": 2, "马马虎虎": 2, "还好": 2})  # 一般般吧 / 还不错 (people27)
 # 👍 / 👌🏻 / 👎 alone, sent when a rating is asked: a rating too, always asked (it was 收到。如需反映问题…)
 _TONE = "[\U0001F3FB-\U0001F3FF\ufe0f]?"
 THUMBS = ((re.compile(f"(?:[\U0001F44D\U0001F44C\U0001F4AF\U0001F44F]{_TONE})+[!！。.~～\\s]*"), 1),  # 👍 👌 💯 👏

@@ -748,6 +748,9 @@ ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|
 # by default: asked whether it replaces the draft, is a second matter, or corrects it (the change detour).
 CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)?(?:(?:不对|不是不是|我?(?:刚才)?(?:说|写|打|搞|弄)错了|"
                          r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
+# 是400元不是300元 / 不是周三是周四: a correction -- what it is, and what it is not (found in the message)
+CORRECTS = re.compile(r"(?:应该)?是(?P<new>[^，,。.\s]{1,12}?)[\s,，]*(?:而)?不是(?P<old>[^，,。.\s!！]{1,12})|"
+                      r"不是(?P<old2>[^，,。.\s]{1,12}?)[\s,，]*(?:而)?(?:应该)?是(?P<new2>[^，,。.\s!！]{1,12})")
 # 这个你们能管吗 / 你们管不管: whether we handle it, asked at a question (the whole reply: nothing told)
 ASKS_IF_WE_HANDLE = re.compile(
     r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们)?(?:教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
@@ -1502,9 +1505,11 @@ class Intake:
                 return False  # more than the name: the story (the router reads the school from it)
         if d.school is None and d.anonymous_default:
             d.anonymous, d.anonymous_default = None, False  # no school was there to be told: now there is, so ask
+        # 不对 不是实验小学 是育英小学: the message names the school it corrects; its words say which holds, for staff
+        corrects = d.school not in (None, code) and d.school_from == "text"
         d.school, d.school_from, d.school_options = code, "asked", []
         d.similar_checked = False
-        if FACTS.search(text):  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
+        if FACTS.search(text) or corrects:  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
             d.parts.append(said)
         return True
 
@@ -1832,6 +1837,9 @@ class Intake:
                 state == "describe" or not self._is_answer(STEP[state], text, d)):
             # 不对，其实我想问校车几点发车: not more of the story -- instead of it, beside it, or a correction? asked
             # (and 当我没说, then the story told anew: it was offered as a new matter, the words taken back saved)
+            if self._corrects(text, d):  # 刚才说错了 是400元不是300元: plainly a correction -- kept, as said
+                self._keep_words(d, inbound.text.strip())
+                return self._advance(d, [Reply(_t(d, "CORRECTION_TAKEN"))])
             d.held, d.back_to = inbound.text.strip(), state
             return self._out("change", d, [Reply(self._ask_change(d))])
         if state != "describe" and not self._is_answer(STEP[state], text, d):
@@ -1992,6 +2000,13 @@ class Intake:
         if not (lead or taken_back) or not d.parts or all(opening(p) for p in d.parts):
             return False  # (我想反映个事, then 不对…: the opening said only that a story comes; _collect drops it)
         return self._tells(text[lead.end():].strip(PUNCT) if lead else text)
+
+    @staticmethod
+    def _corrects(text: str, d: Draft) -> bool:
+        """是400元不是300元: what the message said is named as what it is not."""
+        said = normalise(d.text)
+        return any((m.group("old") or m.group("old2")).strip(PUNCT) in said for m in CORRECTS.finditer(text)
+                   if (m.group("old") or m.group("old2")).strip(PUNCT))
 
     def _ask_change(self, d: Draft) -> str:
         return _t(d, "CHANGE_ASK").format(old=texts.excerpt(d.text, 40)) + "\n" + _t(d, "CHANGE_CHOICES")
@@ -2321,6 +2336,12 @@ class Intake:
         # months ago, or another child's school) but not over a school chosen or scanned while writing.
         if decision.get("school") and d.school_from not in ("asked", "scanned"):
             d.school, d.school_from = decision["school"], "text"
+        elif d.school_from == "scene" and SCHOOL_KIND.search(text):
+            # 孩子在育英小学… from someone who came by another school's QR code: the school the words name loosely,
+            # offered for a yes as it is without a code (the code's school was taken silently)
+            named = self._schools_named(text)
+            if named and d.school not in named:
+                d.school, d.school_from, d.school_options = None, None, named
         d.category = d.focus if d.focus in d.matters else decision["category"]
         if d.category == "out_of_scope" and d.matters and d.matters[0] != "out_of_scope":
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle

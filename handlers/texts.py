@@ -122,6 +122,7 @@ MEDIA_HOW_STEPS = "发图片或视频：点输入框右边的“＋”，选“�
 MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您正在填写的留言里，已写的内容不变。"
 MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
+CORRECTION_TAKEN = "好的，已记下您的更正。"
 REPEATED = "这段话已经收到了，不用再发。"
 REPEATED_FILED = "这段话刚才已经提交了（编号 {number}），不用再发；办理进展会通知您。如有新情况，请直接说明。"
 REACH_PERSON = ("这里的每条留言都由工作人员办理，不是机器答复了事：请直接写下您要反映的事情，提交后会转给负责的人员；"
@@ -1213,6 +1214,7 @@ EN = {
     "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
+    "CORRECTION_TAKEN": "All right, your correction is noted.",
     "REPEATED": "We have that already; no need to send it again.",
     "REPEATED_FILED": "That was submitted a moment ago (number {number}); no need to send it again. We will tell you "
                       "of its progress. If something new has happened, just tell us.",

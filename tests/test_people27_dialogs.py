@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
-from tests.dialog import DISTRICT, NUMBER, heard, talk, talk_all
+import pytest
+
+from storage import tickets
+from tests.dialog import DISTRICT, NUMBER, answer_until, heard, send, talk, talk_all
+from tests.test_citizen_dialogs import resolved
 from tests.test_people14_dialogs import summary
 from tests.test_people22_dialogs import told
 
@@ -153,3 +157,60 @@ async def test_the_matter_asked_again_is_never_the_same_words(dialog):
     assert any("还需要您说说具体是什么事" in t for t in tails) and any("可以这样说" in t for t in tails), tails
     await talk(d, p, "江南区实验小学", expect="涉及学校：江南区实验小学")
     await talk(d, p, "收资料费每人300元 不给收据", expect="联系电话")
+
+
+# -- 7. 一般般吧 / 还不错 asked for a rating: asked about, never a new message ---------------------------------------
+@pytest.mark.parametrize("said, score", [("一般般吧", "基本满意"), ("还不错", "满意")])
+async def test_a_rating_in_plain_words_is_asked_about_not_started_as_a_message(dialog, said, score):
+    d, p = dialog, "o_p27_rate"
+    number = await resolved(d, p)
+    # 一般般吧 began a new message (请问您说的是哪方面的事情？) and the ticket went unrated
+    await talk(d, p, said, expect=[f"评价留言 {number}（{score}）吗"], absent="哪方面")
+    await talk(d, p, "1", expect="感谢")
+    assert (await d.db(tickets.get, number))["rating"] == {"满意": 1, "基本满意": 2}[score]
+
+
+# -- 8. corrections: the school named anew, a sum said wrong ------------------------------------------------------
+async def test_a_school_corrected_keeps_the_correction_in_the_words_staff_read(dialog):
+    d, p = dialog, "o_p27_school"
+    await talk(d, p, "江南区实验小学收资料费每人300元 不给收据", expect="请问您这次是")
+    await talk(d, p, "1")
+    await talk(d, p, "不对 不是实验小学 是育英小学", expect="涉及学校：江南区育英小学")
+    reply = await summary(d, p, await talk(d, p, "0"))
+    # the text said 实验小学 and nothing said it was wrong: staff at 育英 read of another school
+    assert told(reply) == "江南区实验小学收资料费每人300元 不给收据\n不对 不是实验小学 是育英小学", reply
+
+
+async def test_a_sum_said_wrong_is_a_correction_not_another_matter(dialog):
+    d, p = dialog, "o_p27_sum"
+    await talk(d, p, "江南区实验小学收资料费每人300元 不给收据", expect="请问您这次是")
+    await talk(d, p, "1")
+    # it asked 您是想改说另一件事吗？ (1 改说这件事 2 两件都要反映 3 是对刚才内容的补充或更正)
+    await talk(d, p, "刚才说错了 是400元不是300元", expect=["已记下您的更正", "联系电话"], absent="另一件事")
+    reply = await summary(d, p, await talk(d, p, "0"))
+    assert told(reply).endswith("\n刚才说错了 是400元不是300元"), reply
+
+
+async def test_another_change_of_subject_is_still_asked(dialog):  # a guard
+    d, p = dialog, "o_p27_other"
+    await talk(d, p, "江南区实验小学收资料费每人300元 不给收据", expect="请问您这次是")
+    await talk(d, p, "1")
+    await talk(d, p, "不对 其实我想问校车几点发车", expect="另一件事")
+
+
+# -- 9. a school's QR code, and the words name another school: asked, never the code's school silently -----------
+async def test_a_school_the_words_name_is_offered_over_the_qr_codes(dialog):
+    d, p = dialog, "o_p27_scene"
+    await send(d, p, type="scan", scene="school:jn-syxx")  # 江南区实验小学's code
+    reply = await talk(d, p, "我孩子在育英小学 老师收300元资料费不给收据")
+    reply = await answer_until(d, p, reply, "是这所学校吗")
+    assert "江南区育英小学" in reply, reply
+    reply = await summary(d, p, await talk(d, p, "1"))
+    assert "涉及学校：江南区育英小学" in reply, reply  # it was 江南区实验小学, the code's
+
+
+async def test_the_qr_codes_school_named_loosely_stays(dialog):  # a guard
+    d, p = dialog, "o_p27_scene2"
+    await send(d, p, type="scan", scene="school:jn-syxx")
+    reply = await summary(d, p, await talk(d, p, "实验小学收300元资料费不给收据"))
+    assert "涉及学校：江南区实验小学" in reply and "是这所学校吗" not in reply, reply
