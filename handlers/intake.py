@@ -1453,7 +1453,7 @@ class Intake:
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
             return self._out("describe", d, [Reply(_t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + "\n"
                                                    + _t(d, "ASK_MORE"))])
-        if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
+        if inbound.kind == "text" and self._take_school(normalise(inbound.text), d, inbound.text.strip()):
             d.lang = d.lang or lang  # "Heping Junior High" from an English writer: answered in English
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
@@ -1477,10 +1477,10 @@ class Intake:
             return _t(d, "ANONYMITY_LATER")
         return ""
 
-    def _take_school(self, text: str, d: Draft) -> bool:
+    def _take_school(self, text: str, d: Draft, typed: str | None = None) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
         school, at whatever question it is typed: taken as such, never added to the message."""
-        said = text  # 孙子在江北区文昌小学读二年级: kept whole below, if it tells more than the name
+        said = typed or text  # 孙子在江北区文昌小学读二年级: kept whole below (as typed), if it tells more than the name
         if text and not han_count(text) and _LATIN_LETTER.search(text):
             # "Wenchang Primary School", "it's No. 1 Middle School": a name in pinyin or English, when the
             # directory reads it as one school for sure and nothing else is said
@@ -1804,7 +1804,7 @@ class Intake:
         return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound, taken_back: bool = False):
-        if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
+        if state != "school" and self._take_school(text, d, inbound.text.strip()):  # a school's name at another question
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         if state != "school" and d.school is None and not han_count(text) and _LATIN_LETTER.search(text) \
                 and not set(names.latin_rest(text)) - LATIN_COURTESY and names._latin_query(text)[0]:
@@ -2461,7 +2461,7 @@ class Intake:
     @staticmethod
     def _matter_missing(d: Draft) -> str:
         """What is missing, then an example of a message (a parent stuck for words), in turn."""
-        d.matter_asked += 1
+        d.matter_asked = max(d.matter_asked, 1) + 1  # (asked at the first words without counting: once)
         if d.matter_asked % 2:
             return _t(d, "MATTER_EXAMPLE")
         return _t(d, "MATTER_MISSING_SCHOOL" if d.school else "MATTER_MISSING")
