@@ -53,7 +53,7 @@ KIND_NAMES_ALL = (("投诉", "complaint"), ("举报", "complaint"), ("建议", "
                   ("请问", "inquiry"), ("表扬", "praise"), ("感谢", "praise"))
 YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意", "嗯", "ok", "yes"}
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
-SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
+SKIP = {"0", "零", "〇", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
 UNPLACED_ASKED_UP_TO = 60  # a line nothing places is asked about once; a longer letter goes to the duty office unasked
 FOLLOW_UP_CHARS = 30  # a question this short from someone with an open ticket is most likely about it
@@ -223,9 +223,16 @@ def _kind_name(d: "Draft") -> str:
 mask_phone = privacy.mask_phone  # (where it was first written; desk, pages and exports import it from here)
 
 
+# 一 / 二 / 零 typed (or said) alone at a numbered question: the digit
+HAN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
 @short_texts  # pure; asked several times of each reply
 def choice(text: str, options: int) -> int | None:
-    n = ascii_int(normalise(text).rstrip("。.、"), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
+    t = normalise(text).rstrip("。.、")
+    n = ascii_int(t, 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
+    if n is None and len(t) == 1:
+        n = HAN_DIGITS.get(t)
     return n if n is not None and 1 <= n <= options else None
 
 
@@ -529,8 +536,8 @@ _NOBODY_ANSWERS = (r"(?:你们|您)?(?:怎么|咋|为什么|为啥)?(?:还|都)?
 _WHO_EN = r"(?:any ?one|any ?body|some ?one|some ?body)"
 _CALLS_EN = (r"(?:is|are)\s+(?:there\s+)?(?:" + _WHO_EN + r"|you)(?:\s+(?:there|here|around|online|home|in))?|"
              r"(?:" + _WHO_EN + r"|you)\s+(?:there|here|around|online|home)|" + _WHO_EN + r"|"
-             r"(?:why\s+)?(?:is\s+)?(?:no ?one|nobody)\s+(?:is\s+)?(?:answering|replying|responding|here|there)|"
-             r"(?:why\s+)?no\s+(?:reply|answer|response)")
+             r"(?:why\s+)?(?:is\s+|does\s+)?(?:no ?one|nobody)\s+(?:is\s+)?(?:(?:answer|reply|respond|help)\w*(?:\s+me)?|here|there)|"
+             r"(?:why\s+)?no\s+(?:reply|answer|response)s?")
 GREETING = re.compile(r"(?:(?:" + _CALLS_EN + r"|(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
                       r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)*|早安|"
                       r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂|" + _NOBODY_ANSWERS + r")"

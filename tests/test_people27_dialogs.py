@@ -214,3 +214,18 @@ async def test_the_qr_codes_school_named_loosely_stays(dialog):  # a guard
     await send(d, p, type="scan", scene="school:jn-syxx")
     reply = await summary(d, p, await talk(d, p, "实验小学收300元资料费不给收据"))
     assert "涉及学校：江南区实验小学" in reply and "是这所学校吗" not in reply, reply
+
+
+# -- 10. 一 / 零 / 二 typed in characters at the numbered questions ----------------------------------------------------
+async def test_numbers_typed_in_characters_answer_the_questions(dialog):
+    d, p = dialog, "o_p27_han"
+    await talk(d, p, PHONES, expect="请问您这次是")
+    await talk(d, p, "一", expect="联系电话", absent="请回复数字 1–4")  # (it was the numbers again)
+    await talk(d, p, "零", expect="是否同意让学校知道")  # (it was the phone question again)
+    await talk(d, p, "二", expect=["类型：投诉", "身份信息：对学校保密"])
+    await talk(d, p, "一", expect="受理编号")
+
+
+async def test_nobody_answering_in_broken_english_is_answered_we_are_here(dialog):
+    # it began a message: "What is this about? …"
+    await talk(dialog, "o_p27_caps", "WHY NO ONE ANSWER", expect="How can we help", absent="What is this about")
