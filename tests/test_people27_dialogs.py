@@ -229,3 +229,16 @@ async def test_numbers_typed_in_characters_answer_the_questions(dialog):
 async def test_nobody_answering_in_broken_english_is_answered_we_are_here(dialog):
     # it began a message: "What is this about? …"
     await talk(dialog, "o_p27_caps", "WHY NO ONE ANSWER", expect="How can we help", absent="What is this about")
+
+
+# -- 11. how it ended, told in a line (or a smiley) when a rating is asked: asked about, never a new message ---------
+@pytest.mark.parametrize("said, score", [("钱已经退了 谢谢", 1), ("钱还没退", 3), ("满意满意👍", 1), ("[强][强]", 1)])
+async def test_a_rating_told_as_how_it_ended_is_asked_about(dialog, said, score):
+    d, p = dialog, "o_p27_ended"
+    number = await resolved(d, p)
+    # 钱已经退了 谢谢 was the 12345 question; 满意满意👍 a new message; [强][强] 收到。如需反映问题…
+    name = {1: "满意", 3: "不满意"}[score]
+    await talk(d, p, said, expect=f"评价留言 {number}（{name}）吗", absent=["12345", "哪方面", "请直接用文字"])
+    await talk(d, p, "1")
+    t = await d.db(tickets.get, number)
+    assert (t["rating"] == 1) if score == 1 else (t["state"] == "reopened" and t["reopens"] == 1), t
