@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlers import followup, texts
 from handlers.faq import FaqBook, with_stored as with_stored_faq
-from handlers.intake import (MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, bare, choice, english_words,
+from handlers.intake import (EMOJI_ONLY, MIN_DESCRIPTION, NO_WORDS, SUPPLEMENT_CHARS, YES, bare, choice, english_words,
                              infer_kind, normalise, yes_no)
 from handlers.messages import Inbound, Reply
 from handlers.numbers import ascii_int
@@ -74,6 +74,10 @@ class Campaign:
         if flow == SURVEY:
             conv = conversations.get(db, inbound.openid, now)
             return self._survey_step(db, user, inbound, text, conv["state"], conv["data"])
+        if flow is None and inbound.kind == "text" and asks_for_person(text):
+            late = self._asked_late(db, user, inbound, text)
+            if late is not None:
+                return late, []
         for word in texts.SURVEY_WORDS:
             if inbound.kind == "text" and text.startswith(word) and len(text) <= len(word) + 20:
                 return self.survey_entry(db, user, inbound.openid, text[len(word):].strip()), []
@@ -99,7 +103,8 @@ class Campaign:
         lang = users.lang(db, inbound.openid)
         if lang == "en" and not entry.answer_en:
             return None  # an answer they could not read: a person answers instead
-        answer_id = faq_store.served(db, entry.id, inbound.openid, text, score, now)
+        # the question as typed: it becomes the ticket's text if they ask for a person, even late (_asked_late)
+        answer_id = faq_store.served(db, entry.id, inbound.openid, inbound.text.strip(), score, now)
         conversations.put(db, inbound.openid, FAQ, "feedback", {"answer": answer_id, "text": inbound.text.strip()},
                           now, self.d.policy.conversation_minutes * 60)
         unit = directory.get(db, entry.unit)
@@ -494,12 +499,15 @@ class Campaign:
         elif self._holds_rating(db, inbound, data):
             conversations.put(db, inbound.openid, FAQ, "rating", data, now, ttl)
             return [Reply(self._ask_rating(db, inbound.openid, data["held"], lang))], []
+        if EMOJI_ONLY.fullmatch(text):  # 🙏 / [捂脸]: a feeling, not an answer: the question again, whole
+            conversations.put(db, inbound.openid, FAQ, "feedback", data, now, ttl)
+            return [Reply(texts.pick("FAQ_ASK", lang))], []
         n = choice(text, 2)
         if n is None and text.lower().strip(" .!") in ("解决了", "已解决", "好的", "谢谢", "明白了", "知道了", "yes", "solved",
                                                         "thanks", "thank you", "got it", "ok", "okay"):
             n = 1
-        if n is None and bare(text) in ("还需要人工答复", "人工", "人工答复", "没解决", "未解决", "没有解决", "没有", "没",
-                                        "不行", "没用") or text.lower().strip(" .!") in ("no", "not really", "a person", "person", "human"):
+        if n is None and (asks_for_person(text) or bare(text) in ("没有", "没", "不行", "没用")
+                          or text.lower().strip(" .!") in ("no", "not really")):
             n = 2
         number = ascii_int(text.rstrip("。.、"), 2) if n is None else None
         closed = number == 0 or bare(text) in FAQ_ENOUGH or text in texts.CANCEL_WORDS  # 0 / 不用了: nothing more
@@ -517,20 +525,36 @@ class Campaign:
             return [Reply(texts.pick("FAQ_SOLVED", lang))], []
         if n == 2:
             faq_store.outcome(db, data["answer"], "human", now)
-            # The question goes on as an ordinary message, as if the instant answer had not been given.
-            asked = Inbound(openid=inbound.openid, kind="text", created_at=inbound.created_at, text=data["text"],
-                            channel=inbound.channel)
-            intake = self.d._intake(db)
-            state, draft, replies = intake.start(asked, self.d._scene_school(db, user.get("scene")),
-                                                 kind="inquiry")
-            if state is not None:
-                conversations.put(db, inbound.openid, "intake", state, draft, now,
-                                  self.d.policy.conversation_minutes * 60)
-            return _joined([Reply(texts.pick("FAQ_TO_HUMAN", lang)), *replies, *intake.s.notices]), []
+            return self._to_person(db, user, inbound, data["text"], lang), []
         faq_store.outcome(db, data["answer"], "ignored", now)
         if replayed:  # the held words were said to answer the question, and do not: nothing more to do
             return [Reply(texts.pick("FAQ_CLOSED", lang))], []
         return None, []  # something else: an ordinary message
+
+    def _to_person(self, db, user, inbound: Inbound, question: str, lang: str | None) -> list[Reply]:
+        """The question goes on as an ordinary message, as if the instant answer had not been given."""
+        now = self.d.clock.now()
+        asked = Inbound(openid=inbound.openid, kind="text", created_at=inbound.created_at, text=question,
+                        channel=inbound.channel)
+        intake = self.d._intake(db)
+        state, draft, replies = intake.start(asked, self.d._scene_school(db, user.get("scene")), kind="inquiry")
+        if state is not None:
+            conversations.put(db, inbound.openid, "intake", state, draft, now, self.d.policy.conversation_minutes * 60)
+        return _joined([Reply(texts.pick("FAQ_TO_HUMAN", lang)), *replies, *intake.s.notices])
+
+    def _asked_late(self, db, user, inbound: Inbound, text: str) -> list[Reply] | None:
+        """“2 还需要人工答复” once another message came between (the answer's conversation gone, its outcome taken
+        as ignored): the latest instant answer, if recent and not settled, goes to a person after all. A bare 2
+        while a ticket awaits its rating rates it, as before."""
+        now = self.d.clock.now()
+        last = faq_store.latest(db, inbound.openid)
+        if last is None or last["outcome"] not in (None, "ignored") \
+                or last["served_at"] < now - self.d.policy.conversation_minutes * 60:
+            return None
+        if choice(text, 2) and self._looks_rated(db, inbound.openid, inbound.text):
+            return None
+        faq_store.asked_late(db, last["id"], now)
+        return self._to_person(db, user, inbound, last["question"], users.lang(db, inbound.openid))
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def _public(self, db, openid: str) -> str:
@@ -579,6 +603,19 @@ SURVEY_INTENT = re.compile(r"给(?:学校|幼儿园|老师们?|他们|这个学�
 
 # At "解决了您的问题吗？": no further answer wanted (0 as at every question that offers it: none, skip).
 FAQ_ENOUGH = frozenset({"0", "不用", "不用了", "不需要", "不需要了", "没事了", "算了", "不要了"})
+
+
+# “还需要人工答复” in a person's words (FAQ_ASK's option 2); at the question itself a plain 没有 / 不行 also says it.
+PERSON_WORDS = frozenset({"还需要人工答复", "需要人工答复", "人工", "人工答复", "转人工", "找人工", "要人工", "需要人工", "我要人工",
+                          "人工服务", "人工客服", "没解决", "未解决", "没有解决", "还是没解决", "还没解决"})
+PERSON_WORDS_EN = frozenset({"a person", "person", "human", "i need a person", "talk to a person"})
+_OPTION_2 = re.compile(r"2\s*[、.．:：,，]?\s*(?:还)?需要人工(?:答复)?")  # the option's line copied, 2 and all
+
+
+def asks_for_person(text: str) -> bool:
+    """`text` (normalised) asks for a person to answer, as option 2 of FAQ_ASK does."""
+    return (choice(text, 2) == 2 or bare(text) in PERSON_WORDS or bool(_OPTION_2.fullmatch(text))
+            or text.lower().strip(" .!") in PERSON_WORDS_EN)
 
 
 def _is_story(text: str) -> bool:

@@ -86,6 +86,11 @@ def urgent(ticket: dict) -> bool:
     return ticket["kind"] != "praise" and bool((ticket.get("routing") or {}).get("urgent"))
 
 
+def kind_name(ticket: dict, lang: str | None = None) -> str:
+    """The ticket's kind as every surface names it (texts.kind_name: an urgent complaint is 紧急求助)."""
+    return texts.kind_name(ticket["kind"], urgent(ticket), lang)
+
+
 def for_staff(text: str) -> str:
     """Citizen text can carry markup (<a href=…>) that WeChat would render in a staff member's chat: shown as
     plain characters instead; a phone number in it masked as contact_phone is (privacy.numbers_masked)."""
@@ -443,7 +448,7 @@ class Desk:
     def _new_ticket_text(self, db, ticket: dict[str, Any]) -> str:
         school = directory.get(db, ticket["school_code"])
         return texts.NEW_TICKET.format(
-            number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
+            number=ticket["number"], kind=kind_name(ticket),
             category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
             school_line=f"学校：{school['name']}\n" if school else "", excerpt=texts.excerpt(ticket["text"], 60),
             sign_line=self.sign_line(ticket), due=self._due(ticket)) + self.writes_english(db, ticket)
@@ -792,7 +797,7 @@ class Desk:
         names = {u["code"]: u["name"] for u in directory.all_units(db)}
         for i, t in enumerate(rows[first:first + TODO_PAGE], first + 1):
             lines.append(texts.TODO_LINE.format(
-                i=i, urgent=texts.URGENT_MARK if urgent(t) and t["state"] in lifecycle.OPEN else "", number=t["number"], kind=texts.KIND_NAMES[t["kind"]],
+                i=i, urgent=texts.URGENT_MARK if urgent(t) and t["state"] in lifecycle.OPEN else "", number=t["number"], kind=kind_name(t),
                 category=texts.CATEGORY_NAMES.get(t["category"], t["category"]), state=texts.STAFF_STATE_NAMES[t["state"]],
                 due=self._due(t), flags=self._flags(t), excerpt=texts.excerpt(t["text"], 24),
                 unit="" if t["unit_code"] == user.get("unit_code") else " " + names.get(t["unit_code"], "待分派")))
@@ -824,7 +829,7 @@ class Desk:
                                                    phone=mask_phone(ticket["contact_phone"]))
         created = self._when(ticket["created_at"])
         lines = [texts.DETAIL.format(
-            number=ticket["number"], kind=texts.KIND_NAMES[ticket["kind"]],
+            number=ticket["number"], kind=kind_name(ticket),
             category=texts.CATEGORY_NAMES.get(ticket["category"], ticket["category"]),
             state=texts.STAFF_STATE_NAMES[ticket["state"]], flags=self._flags(ticket),
             unit=unit["name"] if unit else "待分派", school_line=f"学校：{school['name']}\n" if school else "",
@@ -1051,9 +1056,8 @@ class Desk:
         its deadline counted again from dispatch for the new kind, recorded as an event, and the unit told. After
         签收 (or to or from praise, handled apart) they are told how to ask the officer."""
         lang = users.lang(db, openid)
-        names_ = texts.names_in("KIND_NAMES", lang)
-        fields = {"number": ticket["number"], "old": names_[ticket["kind"]], "new": names_[kind],
-                  "kind": names_[kind]}
+        new = texts.kind_name(kind, urgent({**ticket, "kind": kind}), lang)
+        fields = {"number": ticket["number"], "old": kind_name(ticket, lang), "new": new, "kind": new}
         if ticket["kind"] == kind:
             return [Reply(texts.pick("KIND_SAME_FILED", lang).format(**fields))]
         if "praise" in (kind, ticket["kind"]):
@@ -1062,10 +1066,10 @@ class Desk:
             return [Reply(texts.pick("KIND_CHANGE_FILED", lang).format(**fields))]
         start = ticket.get("dispatched_at") or ticket["created_at"]
         due = self.calendar.due(start, self._days({**ticket, "kind": kind}))
-        old = texts.KIND_NAMES[ticket["kind"]]
+        old = kind_name(ticket)
         ticket = tickets.transition(db, ticket, ticket["state"], openid, self.clock.now(), "kind_change",
-                                    f"{old}→{texts.KIND_NAMES[kind]}", kind=kind, due_at=due)
-        notice = texts.KIND_CHANGED_NOTICE.format(number=ticket["number"], old=old, new=texts.KIND_NAMES[kind],
+                                    f"{old}→{kind_name({**ticket, 'kind': kind})}", kind=kind, due_at=due)
+        notice = texts.KIND_CHANGED_NOTICE.format(number=ticket["number"], old=old, new=kind_name(ticket),
                                                   due=self._due(ticket))
         return [Reply(self.citizen_says(db, ticket, "KIND_CHANGED_FILED", lang, **fields)),
                 *[self.to_staff(o, notice, ticket, "留言类型更改") for o in self.handlers_of(db, ticket)]]

@@ -23,7 +23,7 @@ from handlers import commands, digest, figures, followup, names, privacy, review
 from handlers.campaign import FAQ, SURVEY, Campaign
 from handlers.clock import Clock
 from handlers.deadlines import Watch, gather, gather_until
-from handlers.desk import Desk, for_staff
+from handlers.desk import Desk, for_staff, kind_name
 from handlers.faq import FaqBook
 from handlers.followup import FollowUp
 from handlers.intake import (GREETING, Draft, Intake, IntakeServices, Plan, Routing, asks_how_to_send, han_count,
@@ -629,14 +629,14 @@ class Dispatcher:
         rows = tickets.for_citizen(db, openid)
         if not rows:
             return (texts.pick("PROGRESS_HEAD", lang) + "\n" if head else "") + texts.pick("NO_TICKETS", lang)
-        kinds, states = texts.names_in("KIND_NAMES", lang), texts.names_in("STATE_NAMES", lang)
+        states = texts.names_in("STATE_NAMES", lang)
         lines, waits = [texts.pick("MY_TICKETS_HEAD", lang)], False
         for t in rows:
             state = privacy.citizen_state(t)
             told = self.desk.citizen_due(db, t)
             waits = waits or told[1]
             lines.append(texts.pick("MY_TICKET_LINE", lang).format(
-                number=t["number"], kind=kinds[t["kind"]], state=states[state],
+                number=t["number"], kind=kind_name(t, lang), state=states[state],
                 due=self.desk.citizen_says(db, t, "MY_TICKET_DUE", lang, told))
                 + (texts.pick("MY_TICKET_TO_RATE", lang) if state == "resolved" else ""))  # (awaiting_rating's rule)
         if head:
@@ -653,7 +653,7 @@ class Dispatcher:
         unit = directory.get(db, ticket["unit_code"])
         state = privacy.citizen_state(ticket)
         lines = [texts.pick("TICKET_DETAIL", lang).format(
-            number=ticket["number"], kind=texts.names_in("KIND_NAMES", lang)[ticket["kind"]],
+            number=ticket["number"], kind=kind_name(ticket, lang),
             state=texts.names_in("STATE_NAMES", lang)[state], unit=unit["name"] if unit else "待分派")]
         if due := self.desk.citizen_says(db, ticket, "TICKET_DETAIL_DUE", lang):
             lines.append(due)

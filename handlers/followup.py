@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from handlers import privacy, texts
 from handlers.clock import Clock
 from handlers.desk import Desk
+from handlers.intake import EMOJI
 from handlers.messages import Reply, nfkc, read_numbers
 from handlers.textmemo import run_at_end, short_texts
 from handlers.workdays import WorkCalendar
@@ -29,7 +30,7 @@ RATE = re.compile(rf"^(?P<cmd>评价[\s:：]*(?:(?P<number>{NUMBER})[\s:：,，]
 COUNTERS = tuple("年月日号班级岁个名位次天点元块楼栋层周节门科分斤届期所中小人家条件项份本")
 LIST = re.compile(r"(?:^|\s|[。；;，,])[2-9一二三四五][、.．)）](?!\d)")  # the next item of a numbered list
 WORDS = {"满意": 1, "基本满意": 2, "不满意": 3, "非常满意": 1, "很满意": 1, "挺满意": 1, "还行": 2, "还可以": 2,
-         "一般": 2, "不太满意": 3, "很不满意": 3, "非常不满意": 3}
+         "一般": 2, "一般般": 2, "不太满意": 3, "很不满意": 3, "非常不满意": 3}
 _PARTICLE = "吧啊呀的了哦呢嘛啦哈嗯~～!！。."
 PARTICLES = re.compile(f"[{_PARTICLE}]+")
 
@@ -44,10 +45,16 @@ STAR_SCORES = {1: 3, 2: 3, 3: 2, 4: 1, 5: 1}
 VAGUE = {"好评": 1, "满分": 1, "很好": 1, "非常好": 1, "挺好": 1, "点赞": 1, "解决了": 1, "已解决": 1,
          "差评": 3, "不好": 3, "很差": 3, "太差": 3, "没解决": 3, "没有解决": 3, "还没解决": 3, "未解决": 3}
 VAGUE["解决"] = 1  # 解决了, 解决啦 (the particle is read off the end)
+VAGUE.update({"不错": 1, "还不错": 1, "挺不错": 1, "凑合": 2, "马马虎虎": 2, "还好": 2})  # 一般般吧 / 还不错 (people27)
 # 👍 / 👌🏻 / 👎 alone, sent when a rating is asked: a rating too, always asked (it was 收到。如需反映问题…)
 _TONE = "[\U0001F3FB-\U0001F3FF\ufe0f]?"
-THUMBS = ((re.compile(f"(?:[\U0001F44D\U0001F44C\U0001F4AF\U0001F44F]{_TONE})+[!！。.~～\\s]*"), 1),  # 👍 👌 💯 👏
-          (re.compile(f"(?:\U0001F44E{_TONE})+[!！。.~～\\s]*"), 3))                                # 👎
+THUMBS = ((re.compile(f"(?:[\U0001F44D\U0001F44C\U0001F4AF\U0001F44F]{_TONE}|\\[(?:强|赞|OK|鼓掌)\\])+[!！。.~～\\s]*"),
+           1),  # 👍 👌 💯 👏, and WeChat's own [强] [OK]
+          (re.compile(f"(?:\U0001F44E{_TONE}|\\[弱\\])+[!！。.~～\\s]*"), 3))  # 👎 [弱]
+# 钱已经退了 谢谢 / 问题解决了 / 钱还没退: how it ended, told in a line when a rating is asked -- a rating too, always
+# asked (it was a new message, sent to 12345), never taken
+SETTLED = re.compile(r"(?:已经|都|也)?(?:退|解决|处理|办好|落实|整改|改正|改)(?:了|好了|完了|回来了)")
+UNSETTLED = re.compile(r"(?:还是?|根本|也|都|一直)?(?:没|没有|未)(?:退|解决|处理|办|落实|整改|改)")
 
 
 @dataclass(frozen=True)
@@ -109,11 +116,20 @@ def parse(text: str) -> Rating | None:
     for thumbs, value in THUMBS:
         if thumbs.fullmatch(norm):
             return Rating(value, "", None, False)
+    plain = re.sub(EMOJI, "", norm).strip()
+    for word, value in WORDS.items():  # 满意满意👍: a word said again, with a smiley
+        if plain and _bare(plain) in (word * 2, word * 3):
+            return Rating(value, "", None, False)
     bare = _bare(norm)
     for word, value in VAGUE.items():
         if bare == word or (norm.startswith(word) and norm[len(word):][:1] in SEPARATORS):
             return Rating(value, _own_words(raw, len(word)).strip(SEPARATORS + "　").strip()
                           if bare != word else "", None, False)
+    if len(bare) <= 24 and not re.search(r"\d", bare):  # a line, no sum in it: the words are the comment
+        if UNSETTLED.search(bare):
+            return Rating(3, raw.strip(), None, False)
+        if SETTLED.search(bare):
+            return Rating(1, raw.strip(), None, False)
     return None
 
 

@@ -53,7 +53,7 @@ KIND_NAMES_ALL = (("投诉", "complaint"), ("举报", "complaint"), ("建议", "
                   ("请问", "inquiry"), ("表扬", "praise"), ("感谢", "praise"))
 YES = {"1", "是", "好", "好的", "对", "确认", "提交", "可以", "同意", "嗯", "ok", "yes"}
 NO_WORDS = {"不", "不用", "否", "不同意", "不要", "no"}
-SKIP = {"0", "跳过", "不留", "不用了", "无", "没有", "不方便"}
+SKIP = {"0", "零", "〇", "跳过", "不留", "不用了", "无", "没有", "不方便"}
 MIN_DESCRIPTION = 8  # shorter than this, and we ask for a little more detail
 UNPLACED_ASKED_UP_TO = 60  # a line nothing places is asked about once; a longer letter goes to the duty office unasked
 FOLLOW_UP_CHARS = 30  # a question this short from someone with an open ticket is most likely about it
@@ -216,15 +216,23 @@ def _t(d: "Draft", name: str) -> str:
 
 
 def _kind_name(d: "Draft") -> str:
-    return (texts.KIND_NAMES_EN if d.lang == "en" else texts.KIND_NAMES)[d.kind]
+    """The kind as the filed ticket will be named (desk.kind_name's rule, urgency as Plan.urgent)."""
+    return texts.kind_name(d.kind, d.kind != "praise" and bool(d.routing.get("urgent")), d.lang)
 
 
 mask_phone = privacy.mask_phone  # (where it was first written; desk, pages and exports import it from here)
 
 
+# 一 / 二 / 零 typed (or said) alone at a numbered question: the digit
+HAN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
 @short_texts  # pure; asked several times of each reply
 def choice(text: str, options: int) -> int | None:
-    n = ascii_int(normalise(text).rstrip("。.、"), 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
+    t = normalise(text).rstrip("。.、")
+    n = ascii_int(t, 2)  # not str.isdigit: ፩ and 𐩀 are "digits" int() refuses
+    if n is None and len(t) == 1:
+        n = HAN_DIGITS.get(t)
     return n if n is not None and 1 <= n <= options else None
 
 
@@ -513,7 +521,9 @@ def kind_said(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"  # 😊 👍 🙏 ☺: said with words, never words themselves
+# WeChat's own smileys arrive as their names in brackets: [微笑] [捂脸] [抱拳] [强] [OK]
+WECHAT_EMOJI = r"\[(?:[\u4e00-\u9fff]{1,4}|OK|Emm|666)\]"
+EMOJI = r"(?:[\U0001F300-\U0001FAFF\u2600-\u27BF]|" + WECHAT_EMOJI + ")"  # 😊 👍 🙏 [微笑]: with words, never words
 # 你好 / 您好老师 / 老师您好，在吗？: greetings, one or several, with their punctuation.
 # (老师 alone, as in 老师 你好😊 or a bare 老师？, calls for attention: a greeting, never words of a story)
 # 你号 / 您号: 好 as a pinyin keyboard slips (hao, its neighbour picked), and 你好啊啊: a particle held down -- still
@@ -522,13 +532,21 @@ _HAO = r"(?:好|号(?!码))(?:啊|呀|哈|鸭)*"
 # 怎么没人回 / 还没人理吗 / 你们怎么不回复: no answer seen yet (after 30 喂 it was sent to 12345 as a matter)
 _NOBODY_ANSWERS = (r"(?:你们|您)?(?:怎么|咋|为什么|为啥)?(?:还|都)?(?:没有?人(?:在|回|回复|回答|理|搭理|应|说话|管)?|"
                    r"不(?:回|回复|回答|理|说话))(?:我|一下)?(?:的|呢|啊|呀|吗|么|了|啦)*")
-GREETING = re.compile(r"(?:(?:(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
+# is anyone there / anybody there? / are you there / why is nobody answering: 在吗 and 怎么没人回, in English
+_WHO_EN = r"(?:any ?one|any ?body|some ?one|some ?body)"
+_CALLS_EN = (r"(?:is|are)\s+(?:there\s+)?(?:" + _WHO_EN + r"|you)(?:\s+(?:there|here|around|online|home|in))?|"
+             r"(?:" + _WHO_EN + r"|you)\s+(?:there|here|around|online|home)|" + _WHO_EN + r"|"
+             r"(?:why\s+)?(?:is\s+|does\s+)?(?:no ?one|nobody)\s+(?:is\s+)?(?:(?:answer|reply|respond|help)\w*(?:\s+me)?|here|there)|"
+             r"(?:why\s+)?no\s+(?:reply|answer|response)s?")
+GREETING = re.compile(r"(?:(?:" + _CALLS_EN + r"|(?:你|您)" + _HAO + r"(?:老师|领导|同志|工作人员)?|(?:老师|领导)(?:你|您)?" + _HAO + r"|老师|领导|hi|hello|"
                       r"(?:早上|上午|中午|下午|晚上)好(?:啊|呀)*|早安|"
                       r"(?:还|都)?在吗|在不在|有人吗|有人在吗|有没有人(?:在)?(?:啊|呀|吗)?|人呢|喂|" + _NOBODY_ANSWERS + r")"
                       r"(?:[\s!！。.~～，,?？\ufe0f\u200d]|" + EMOJI + ")*)+", re.IGNORECASE)
 # 喂 / 在吗 / 怎么没人回: a call for attention (of GREETING), answered "我在" and asked what happened
-CALLS = re.compile(r"喂|在吗|在不在|有人|人呢|没有?人|不(?:回|理|说话)")
-CALLS_IMPATIENT = re.compile(r"没有?人|不(?:回|理|说话)")  # with a message in hand: most likely about it
+CALLS = re.compile(r"喂|在吗|在不在|有人|人呢|没有?人|不(?:回|理|说话)|" + _WHO_EN + r"|you\s+there|no ?one|nobody|"
+                   r"no\s+(?:reply|answer|response)|hello\s*[?？]", re.IGNORECASE)
+# with a message in hand: most likely about it
+CALLS_IMPATIENT = re.compile(r"没有?人|不(?:回|理|说话)|no ?one|nobody|no\s+(?:reply|answer|response)", re.IGNORECASE)
 
 # 谢谢 / 非常感谢 / 好的谢谢你们的帮助 / 谢谢你们帮忙 / 谢谢你们 辛苦了 / 好的收到: thanks said to us, however warmly, for
 # our help, no matter in it -- a chat's closing words, never praise to file (感谢王老师… names someone: praise; 感谢你们的
@@ -737,6 +755,9 @@ ASKS_ANONYMITY = re.compile(r"(?:匿名|保密|实名)[^。！!]{0,6}(?:吗|么|
 # by default: asked whether it replaces the draft, is a second matter, or corrects it (the change detour).
 CHANGE_LEAD = re.compile(r"^(?:(?:哦|噢|哎|啊|呃|额)[\s,，。.!！~～]*)?(?:(?:不对|不是不是|我?(?:刚才)?(?:说|写|打|搞|弄)错了|"
                          r"换个(?:问题|话题|事)|换一个问题|换一件事|问个别的)[\s,，。.!！~～…:：]*)+(?:其实)?[\s,，:：]*")
+# 是400元不是300元 / 不是周三是周四: a correction -- what it is, and what it is not (found in the message)
+CORRECTS = re.compile(r"(?:应该)?是(?P<new>[^，,。.\s]{1,12}?)[\s,，]*(?:而)?不是(?P<old>[^，,。.\s!！]{1,12})|"
+                      r"不是(?P<old2>[^，,。.\s]{1,12}?)[\s,，]*(?:而)?(?:应该)?是(?P<new2>[^，,。.\s!！]{1,12})")
 # 这个你们能管吗 / 你们管不管: whether we handle it, asked at a question (the whole reply: nothing told)
 ASKS_IF_WE_HANDLE = re.compile(
     r"^(?:请问)?(?:这(?:个|事|种事|种情况)?)?(?:你们|您们)?(?:教育局|这里)?(?:到底|究竟)?(?:能不能|能|可以|会)?(?:管|处理|受理|解决)"
@@ -840,6 +861,11 @@ ASKS_ANONYMITY_EN = re.compile(r"\banonym|\bconfidential|\b(?:school|teacher)s? 
 
 # 我不太会打字 / 打字慢 / 眼睛不好: a remark about typing, answered with how to send voice; never the story.
 # 等下 我再想想要不要投诉: undecided -- no answer to the question (its 投诉 names no kind), nothing of the story
+# 等一下 我还想说 / 稍等 我还没说完 / 我还要补充: more is coming, nothing of it said yet
+MORE_TO_SAY = re.compile(r"(?:(?:等一?下|等等|稍等|等会儿?)(?:哈|啊|呀)?[\s，,。.!！~～…]*)?"
+                         r"(?:(?:我|我这边)?(?:还|再)(?:想|要|得|有话要?|有几句话要?|有点事要?)?(?:说|补充|讲|写|交代)(?:一下|一点|点|几句|两句)?"
+                         r"|(?:我)?还没(?:说|讲|写)完|还有(?:话|几句|事情?)?(?:要说|没说)?)"
+                         r"(?:的|呢|哈|啊|呀|哦)*[\s，,。.!！~～…]*")
 HOLD_ON = re.compile(r"^(?:等一?下|等等|稍等|等会儿?|我?(?:再|先)?(?:想想|想一想|考虑一?下|考虑考虑)|让我(?:再|先)?想想)")
 CANT_TYPE = re.compile(r"不(?:太|怎么|大)?会(?:打字|写字|用手机|拼音)|打字(?:太|很|比较)?(?:慢|难|费劲|不方便)|"
                        r"眼睛不好|看不清(?:字)?|不识字|字认不全")
@@ -1175,6 +1201,7 @@ class Draft:
     about_bureau: bool = False          # a complaint about the bureau itself (投诉你们教育局): privacy.ABOUT_BUREAU
     not_rating: str | None = None       # the ticket whose rating the person said this message is not: not asked again
     phone_piece: str = ""               # the first digits of a phone sent in pieces (138, then 1234 5678)
+    matter_asked: int = 0               # times the matter was asked for: asked again, the question changes
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Draft":
@@ -1379,7 +1406,8 @@ class Intake:
             if CALLS.search(text):  # 喂喂 / 在吗 / 怎么没人回: here, and what happened? (or where theirs is)
                 then = self.s.status_text() if CALLS_IMPATIENT.search(text) and self.s.open_numbers() else \
                     texts.pick("CALLED_NEXT", lang)
-                return None, d.to_dict(), [Reply(texts.pick("GREETING_IN_DRAFT", lang) + "\n" + then)]
+                return None, d.to_dict(), [Reply(texts.pick("GREETING_IN_DRAFT", lang) + "\n" + then + (
+                    "\n" + texts.EN["GREETING_IN_DRAFT"] + "\n" + texts.EN["CALLED_NEXT"] if both else ""))]
             return None, d.to_dict(), [Reply(texts.pick("GREETING_BACK", lang)
                                              + ("\n" + texts.EN["GREETING_BACK"] if both else ""))]
         if text and ASKS_IF_WE_HANDLE.match(text):  # 你们到底管不管！！ before anything: yes, and what to send (it was
@@ -1387,6 +1415,8 @@ class Intake:
             # (from someone with a message in hand, most likely impatience about it: where it is)
             then = self.s.status_text() if self.s.open_numbers() else texts.pick("GREETING_NEXT", lang)
             return None, d.to_dict(), [Reply(texts.pick("WE_HANDLE_IT", lang) + "\n" + then)]
+        if text and MORE_TO_SAY.fullmatch(text) and not d.parts:  # 等一下 我还想说, nothing begun: listened for
+            return None, d.to_dict(), [Reply(texts.pick("MORE_PLEASE", lang))]
         if text and TAKES_BACK.fullmatch(text) and not d.parts:  # 不说了 / 当我没说, nothing begun: nothing to keep
             return None, d.to_dict(), [Reply(texts.pick("TAKEN_BACK", lang))]
         if text and WHO_ASKS.match(text):  # 你们是谁？ before anything: who we are and what to send; nothing started
@@ -1405,7 +1435,7 @@ class Intake:
         if encourages(text):  # 挺好的，继续加油！: thanked; nothing started
             return None, d.to_dict(), [Reply(texts.pick("CHEERED_BACK", lang)
                                              + ("\n" + texts.EN["CHEERED_BACK"] if both else ""))]
-        if text and inbound.kind == "text" and not _WORDY.search(text):  # 👍👍 / 😭: no words yet
+        if text and inbound.kind == "text" and not _WORDY.search(re.sub(WECHAT_EMOJI, "", text)):  # 👍👍 / [捂脸]
             return None, d.to_dict(), [Reply(texts.SYMBOLS_ONLY)]
         if ascii_int(text.rstrip("。.、"), 3) is not None:  # 2, after the message was submitted: a menu gone by
             return None, d.to_dict(), [Reply(texts.pick("NUMBER_ALONE", lang))]
@@ -1430,7 +1460,7 @@ class Intake:
             d.kind, d.kind_from = dict(KIND_NAMES_ALL)[kind.group(1)], "asked"
             return self._out("describe", d, [Reply(_t(d, "KIND_TAKEN").format(kind=_kind_name(d)) + "\n"
                                                    + _t(d, "ASK_MORE"))])
-        if inbound.kind == "text" and self._take_school(normalise(inbound.text), d):
+        if inbound.kind == "text" and self._take_school(normalise(inbound.text), d, inbound.text.strip()):
             d.lang = d.lang or lang  # "Heping Junior High" from an English writer: answered in English
             name = self.s.school_names([d.school])[0]
             return self._out("describe", d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=name) + "\n"
@@ -1454,10 +1484,10 @@ class Intake:
             return _t(d, "ANONYMITY_LATER")
         return ""
 
-    def _take_school(self, text: str, d: Draft) -> bool:
+    def _take_school(self, text: str, d: Draft, typed: str | None = None) -> bool:
         """A reply that is only the name of a school in the directory (江南区实验小学, 是江南区实验小学的) is the
         school, at whatever question it is typed: taken as such, never added to the message."""
-        said = text  # 孙子在江北区文昌小学读二年级: kept whole below, if it tells more than the name
+        said = typed or text  # 孙子在江北区文昌小学读二年级: kept whole below (as typed), if it tells more than the name
         if text and not han_count(text) and _LATIN_LETTER.search(text):
             # "Wenchang Primary School", "it's No. 1 Middle School": a name in pinyin or English, when the
             # directory reads it as one school for sure and nothing else is said
@@ -1482,9 +1512,11 @@ class Intake:
                 return False  # more than the name: the story (the router reads the school from it)
         if d.school is None and d.anonymous_default:
             d.anonymous, d.anonymous_default = None, False  # no school was there to be told: now there is, so ask
+        # 不对 不是实验小学 是育英小学: the message names the school it corrects; its words say which holds, for staff
+        corrects = d.school not in (None, code) and d.school_from == "text"
         d.school, d.school_from, d.school_options = code, "asked", []
         d.similar_checked = False
-        if FACTS.search(text):  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
+        if FACTS.search(text) or corrects:  # 我孩子在江南区实验小学读五年级: the grade is for the staff to read too
             d.parts.append(said)
         return True
 
@@ -1703,6 +1735,17 @@ class Intake:
             return _t(d, "ANONYMITY_TAKEN_EARLY")
         return None
 
+    def _anonymous_early(self, state: str, text: str, d: Draft) -> str | None:
+        """我要匿名 before the phone question (at the kind's, the school's …): the school will not know who wrote;
+        the phone is still asked (only staff see it). At the phone question it declines the phone too (_on_phone);
+        at the consent question the step reads it."""
+        if d.kind == "praise" or state in ("phone", "anonymity") or state == "kind" and named_kind(text):
+            return None  # (我要匿名投诉 at 1 投诉…: the kind's step takes both)
+        if d.anonymous is not True and self._consent_coming(state, d):
+            d.anonymous, d.anonymous_default = True, False
+            return _t(d, "ANONYMITY_TAKEN_EARLY")
+        return _t(d, "ANONYMITY_KEPT")
+
     def _on_phone_given(self, state: str, text: str, d: Draft):
         found = _phone_in_text(text) if state not in ("phone", "confirm") else None
         if found and found.group(1) != d.phone and d.kind != "praise" and not self._tells(self._read_phone(text, d) or ""):
@@ -1747,6 +1790,12 @@ class Intake:
             return self._aside_said(state, d, _t(d, "EDIT_LATER"))
         return None
 
+    def _on_more_to_say(self, state: str, text: str, d: Draft):
+        """等一下 我还想说 mid-draft: go on (what comes next is added to the message); the question stays on screen."""
+        if state == "describe":  # the matter itself is what is asked for
+            return self._out(state, d, [Reply(_t(d, "MORE_PLEASE"))])
+        return self._out(state, d, [Reply(_t(d, "MORE_PLEASE_DRAFT"))])
+
     def _on_hold_on(self, state: str, text: str, d: Draft):
         rest = HOLD_ON.sub("", text).strip(PUNCT)
         if han_count(text) <= 16 and not self._tells(KIND_NAMED.sub("", rest)):  # (要不要投诉: the kind undecided)
@@ -1762,7 +1811,7 @@ class Intake:
         return self._aside_said(state, d, _t(d, "MEDIA_HOW"))
 
     def _answer(self, state: str, text: str, d: Draft, inbound: Inbound, taken_back: bool = False):
-        if state != "school" and self._take_school(text, d):  # a school's name where another answer was asked
+        if state != "school" and self._take_school(text, d, inbound.text.strip()):  # a school's name at another question
             return self._advance(d, [Reply(_t(d, "SCHOOL_TAKEN").format(school=self.s.school_names([d.school])[0]))])
         if state != "school" and d.school is None and not han_count(text) and _LATIN_LETTER.search(text) \
                 and not set(names.latin_rest(text)) - LATIN_COURTESY and names._latin_query(text)[0]:
@@ -1795,6 +1844,9 @@ class Intake:
                 state == "describe" or not self._is_answer(STEP[state], text, d)):
             # 不对，其实我想问校车几点发车: not more of the story -- instead of it, beside it, or a correction? asked
             # (and 当我没说, then the story told anew: it was offered as a new matter, the words taken back saved)
+            if self._corrects(text, d):  # 刚才说错了 是400元不是300元: plainly a correction -- kept, as said
+                self._keep_words(d, inbound.text.strip())
+                return self._advance(d, [Reply(_t(d, "CORRECTION_TAKEN"))])
             d.held, d.back_to = inbound.text.strip(), state
             return self._out("change", d, [Reply(self._ask_change(d))])
         if state != "describe" and not self._is_answer(STEP[state], text, d):
@@ -1956,6 +2008,13 @@ class Intake:
             return False  # (我想反映个事, then 不对…: the opening said only that a story comes; _collect drops it)
         return self._tells(text[lead.end():].strip(PUNCT) if lead else text)
 
+    @staticmethod
+    def _corrects(text: str, d: Draft) -> bool:
+        """是400元不是300元: what the message said is named as what it is not."""
+        said = normalise(d.text)
+        return any((m.group("old") or m.group("old2")).strip(PUNCT) in said for m in CORRECTS.finditer(text)
+                   if (m.group("old") or m.group("old2")).strip(PUNCT))
+
     def _ask_change(self, d: Draft) -> str:
         return _t(d, "CHANGE_ASK").format(old=texts.excerpt(d.text, 40)) + "\n" + _t(d, "CHANGE_CHOICES")
 
@@ -2036,6 +2095,9 @@ class Intake:
             again = "KIND_EXPLAINED" if WHICH_UNSURE.search(text) else "ASK_KIND_AGAIN"
             return self._out("kind", d, [Reply(_t(d, again))])
         d.kind, d.kind_from = kind, "asked"
+        if ANONYMOUS_ONLY.fullmatch(text) and kind != "praise" and self._consent_coming("kind", d):  # 我要匿名投诉
+            d.anonymous, d.anonymous_default = True, False
+            return self._advance(d, [Reply(_t(d, "ANONYMITY_TAKEN_EARLY"))])
         return self._advance(d, [])
 
     def _on_focus(self, text: str, d: Draft, inbound: Inbound):
@@ -2281,6 +2343,12 @@ class Intake:
         # months ago, or another child's school) but not over a school chosen or scanned while writing.
         if decision.get("school") and d.school_from not in ("asked", "scanned"):
             d.school, d.school_from = decision["school"], "text"
+        elif d.school_from == "scene" and SCHOOL_KIND.search(text):
+            # 孩子在育英小学… from someone who came by another school's QR code: the school the words name loosely,
+            # offered for a yes as it is without a code (the code's school was taken silently)
+            named = self._schools_named(text)
+            if named and d.school not in named:
+                d.school, d.school_from, d.school_options = None, None, named
         d.category = d.focus if d.focus in d.matters else decision["category"]
         if d.category == "out_of_scope" and d.matters and d.matters[0] != "out_of_scope":
             d.category = d.matters[0]  # 作业太多…对了路口太堵: the education matter is the bureau's to handle
@@ -2383,10 +2451,27 @@ class Intake:
         if not d.parts and d.attachments:
             what = (texts.MEDIA_NAMES_EN if d.lang == "en" else texts.MEDIA_NAMES).get(d.attachments[-1].get("kind"), "")
             return _t(d, "ASK_DESCRIPTION_AFTER_MEDIA").format(what=what.lower() if d.lang == "en" else what)
+        if d.matter_asked:  # asked already: what is still missing, never the same words again
+            return self._matter_missing(d)
+        d.matter_asked = 1
         if d.routing.get("unplaced") and not introduction(d.text):  # 还行吧…: which matter, before "more" of it
             return _t(d, "ASK_WHICH_MATTER")
         # 我要反映个事 / 我是初二学生: a matter is coming, not yet told -- asked for it, not for "more"
         return _t(d, "ASK_MATTER") if len(d.text) >= MIN_DESCRIPTION or introduction(d.text) else _t(d, "ASK_MORE")
+
+    def _ask_describe_again(self, d: Draft) -> str:
+        """The matter asked for after a remark beside it (你们管不管, 在吗): what is missing (it was just asked)."""
+        if not d.parts and d.attachments:
+            return self._ask_describe(d)
+        return self._matter_missing(d)
+
+    @staticmethod
+    def _matter_missing(d: Draft) -> str:
+        """What is missing, then an example of a message (a parent stuck for words), in turn."""
+        d.matter_asked = max(d.matter_asked, 1) + 1  # (asked at the first words without counting: once)
+        if d.matter_asked % 2:
+            return _t(d, "MATTER_EXAMPLE")
+        return _t(d, "MATTER_MISSING_SCHOOL" if d.school else "MATTER_MISSING")
 
     def _ask_out_of_scope(self, d: Draft) -> str:
         """12345 for what is not the bureau's; but a short question from someone with an open ticket (这个钱什么时候
@@ -2527,7 +2612,7 @@ class Intake:
         waits = d.kind != "praise" and self.s.nobody_on_duty(plan, d.kind)
         if d.lang == "en" and "SUMMARY" in texts.EN:  # the whole text here too, as in Chinese
             return texts.EN["SUMMARY"].format(
-                kind=texts.KIND_NAMES_EN[d.kind], excerpt=d.text, unit=plan.unit_name,
+                kind=_kind_name(d), excerpt=d.text, unit=plan.unit_name,
                 school=texts.EN["SUMMARY_SCHOOL"].format(school=plan.school_name) if plan.school_name else "",
                 phone=mask_phone(d.phone) if d.phone else "none",
                 days=f"{plan.days} working day" + ("s" if plan.days != 1 else ""), due=plan.due(d.lang),
@@ -2537,10 +2622,7 @@ class Intake:
                 more="".join(texts.EN[k].format(n=len(d.attachments)) + "\n" for k, on in (
                     ("SUMMARY_ATTACHED", d.attachments), ("SUMMARY_HIDDEN", plan.school_name and d.anonymous),
                     ("SUMMARY_URGENT", plan.urgent)) if on))
-        kind = texts.KIND_NAMES[d.kind]
-        if d.kind_from == "urgent":  # a missing child is no 投诉 to its parent
-            kind = texts.URGENT_KIND
-        lines = [texts.SUMMARY_HEAD, f"类型：{kind}"
+        lines = [texts.SUMMARY_HEAD, f"类型：{_kind_name(d)}"
                  + (texts.KIND_GUESSED.format(other="”“".join(  # the two most likely others, never the same kind
                      ["改为" + texts.KIND_NAMES[k] for k in ("suggestion", "inquiry", "complaint") if k != d.kind][:2]))
                     if d.kind_from == "words" else "")]
@@ -2789,7 +2871,7 @@ def _always_yes(d: Draft) -> bool:
 STEPS: tuple[Step, ...] = (
     Step("describe", lambda i, d: len(d.text) < MIN_DESCRIPTION and not _whole_question(d) or i._no_matter_yet(d),
          Intake._ask_describe,
-         Intake._ask_describe, Intake._on_describe, why="DESCRIBE_WHY"),
+         Intake._ask_describe_again, Intake._on_describe, why="DESCRIBE_WHY"),
     # an urgent matter is never sent away to 12345: the bureau's duty office takes it
     # nor a complaint about the bureau itself: ours by definition, whatever its words
     Step("out_of_scope", lambda i, d: d.category == "out_of_scope" and not d.insist and not d.routing.get("urgent")
@@ -2875,6 +2957,7 @@ ABOUT_STEPS: tuple[AboutStep, ...] = (  # in order: the first that answers wins 
     AboutStep("phone", asks_about_phone, Intake._about_phone),         # 电话会给学校吗 / 电话安全吗
     AboutStep("anonymity", CONSENT_REFUSED.fullmatch, Intake._consent_refused_early, decides=True),  # 不同意
     AboutStep("anonymity", _asks_anonymity, Intake._about_consent),   # 匿名可以吗 / 学校会知道是我吗
+    AboutStep("anonymity", ANONYMOUS_ONLY.fullmatch, Intake._anonymous_early, decides=True),  # 我要匿名 (at 1 投诉…)
     AboutStep(None, ASKS_WHY_ASKED.match, Intake._why_asked),         # 为什么要问这个？ / 问学校干嘛
 )
 STEP_ORDER = {s.state: i for i, s in enumerate(STEPS)}
@@ -2925,6 +3008,7 @@ ASIDES: tuple[Aside, ...] = (  # in order: the first that answers wins
     Aside(CARRY_ON.match, Intake._on_carry_on),
     Aside(asks_progress, Intake._on_asks_progress),
     Aside(CANT_TYPE.search, Intake._on_cant_type),
+    Aside(MORE_TO_SAY.fullmatch, Intake._on_more_to_say),
     Aside(HOLD_ON.match, Intake._on_hold_on),
     Aside(WANTS_EDIT.search, Intake._on_wants_edit),
     Aside(asks_how_to_send, Intake._on_how_to_send),

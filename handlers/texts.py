@@ -86,6 +86,13 @@ FEAR_NOTE = "如担心孩子受影响：您可以选择不让学校知道您的�
 CARRY_ON = "好的，我们继续。"
 # 不说了 / 当我没说 with no message begun: nothing started, nothing kept
 TAKEN_BACK = "好的，没关系。想好了随时在这里留言就行。"
+# 等一下 我还想说 / 我还没说完: more is coming -- listened for, never kept as words of the message
+MORE_PLEASE = "好的，您请说。"
+MORE_PLEASE_DRAFT = "好的，您接着说，补充的内容会加到留言里；说完再回答上面的问题就行。"
+# the matter asked for again (an aside, or a second reply that still tells none): what is missing, not the same words
+MATTER_MISSING = "还需要您说说具体是什么事：发生了什么、什么时候、涉及哪所学校。"
+MATTER_MISSING_SCHOOL = "还需要您说说具体是什么事：发生了什么、什么时候。"
+MATTER_EXAMPLE = "不好写的话，可以这样说：“孩子在某某小学三年级，老师让每人交300元资料费，不给收据。”也可以直接发语音。"
 HOLD_ON = "不着急，想好了再回复就行。没有提交的留言会为您保存，下次可以接着填写："
 EDIT_LATER = "好的。要补充或更正的内容可以直接发送；提交前会请您核对全部内容，届时回复 2 可以重新填写。"
 SYMBOLS_ONLY = "收到。如需反映问题，请直接用文字说明情况，也可以发图片或语音。"
@@ -115,6 +122,7 @@ MEDIA_HOW_STEPS = "发图片或视频：点输入框右边的“＋”，选“�
 MEDIA_HOW = MEDIA_HOW_STEPS + "\n发来的图片、语音和视频会附在您正在填写的留言里，已写的内容不变。"
 MEDIA_HOW_NEW = MEDIA_HOW_STEPS + "\n请先用文字说明情况，再发图片、语音或视频，它们会附在您的留言里，一并转给承办单位。"
 SUPPLEMENTED = "已补充到留言内容。"
+CORRECTION_TAKEN = "好的，已记下您的更正。"
 REPEATED = "这段话已经收到了，不用再发。"
 REPEATED_FILED = "这段话刚才已经提交了（编号 {number}），不用再发；办理进展会通知您。如有新情况，请直接说明。"
 REACH_PERSON = ("这里的每条留言都由工作人员办理，不是机器答复了事：请直接写下您要反映的事情，提交后会转给负责的人员；"
@@ -971,12 +979,14 @@ CITIZEN_NEXT_EN = {
 # The citizen's own page (/t/…), its headings and notes, in each language.
 CITIZEN_PAGE = {"title": "留言 {number} · 听见", "heading": "我的留言 {number}", "unit": "现在由谁办理", "due": "办结时限",
                 "kind": "类型", "created": "提交时间", "text": "您的留言", "history": "办理经过", "undecided": "待分派",
-                "attachment": "附件", "date": "%Y年%m月%d日", "due_waiting": DUE_WAITING,
+                "attachment": "附件", "date": "%Y年%m月%d日", "due_waiting": DUE_WAITING, "urgent": "紧急事项",
+                "urgent_note": "已同时报告主管负责人",
                 "hint": "本页仅供您本人查看，请勿转发。如需补充或回复，请在公众号中发送「回复 {number} 内容」。"}
 CITIZEN_PAGE_EN = {"title": "Message {number}", "heading": "My message {number}", "unit": "Handled by",
                    "due": "Deadline", "kind": "Type", "created": "Sent", "text": "Your message",
                    "history": "What has happened", "undecided": "being decided", "attachment": "Attachment",
-                   "date": "%-d %B %Y", "due_waiting": "not yet known",
+                   "date": "%-d %B %Y", "due_waiting": "not yet known", "urgent": "Urgent",
+                   "urgent_note": "the supervisor in charge was told at once",
                    "hint": "This page is for you only; please do not forward it. To add something or answer, send "
                            "\"reply {number} your words\" in the official account."}
 ATTACH_STATE_EN = {"stored": "", "fetching": "being saved", "expired": "expired (WeChat keeps files for 3 days only)",
@@ -1188,6 +1198,7 @@ EN = {
                        "on duty)\n",
     "SUMMARY_ATTACHED": "Attachments: {n}",
     "SUMMARY_HIDDEN": "The school will not be told who you are.",
+    "URGENT_KIND": "urgent call for help",
     "SUMMARY_URGENT": "Urgent: the supervisor in charge is told as soon as you submit.",
     "SUBMITTED": "Submitted.\nTicket number: {number}\nOffice in charge: {unit}\nDeadline: {due}\n"
                  "We will tell you of every step. Send \"status\" at any time to see the progress.",
@@ -1207,6 +1218,7 @@ EN = {
     "URGENT_AT_ONCE": "What you describe concerns someone's safety. {hotlines}\nYour message will be handled as "
                       "urgent.",
     "SUPPLEMENTED": "Added to your message.",
+    "CORRECTION_TAKEN": "All right, your correction is noted.",
     "REPEATED": "We have that already; no need to send it again.",
     "REPEATED_FILED": "That was submitted a moment ago (number {number}); no need to send it again. We will tell you "
                       "of its progress. If something new has happened, just tell us.",
@@ -1421,6 +1433,12 @@ EN = {
     "FEAR_NOTE": "If you are worried about your child: you can choose not to let the school know who you are; then "
                  "only the education bureau sees who wrote.",
     "CARRY_ON": "All right, let us go on.",
+    "MORE_PLEASE": "Please go ahead.",
+    "MORE_PLEASE_DRAFT": "Please go ahead: what you add goes into your message. Then answer the question above.",
+    "MATTER_MISSING": "We still need to know what happened: what, when, and which school.",
+    "MATTER_MISSING_SCHOOL": "We still need to know what happened, and when.",
+    "MATTER_EXAMPLE": "If it is hard to put into words, you could write for example: \"My son is in year 3 at … "
+                      "primary school; his teacher asked each child for 300 yuan for materials and gave no receipt.\"",
     "EDIT_LATER": "All right. Just send what you want to add or correct; before sending we show you the whole "
                   "message, and replying 2 there lets you write it again.",
     "HOLD_ON": "No hurry: reply when you have decided. A message not yet sent is kept for you, to go on with later:",
@@ -1575,6 +1593,15 @@ def names_in(kind: str, lang: str | None) -> dict:
     """A vocabulary (KIND_NAMES, STATE_NAMES, CITIZEN_EVENT_NAMES) in the person's language."""
     table = globals()[kind]
     return {**table, **globals()[kind + "_EN"]} if lang == "en" else table
+
+
+def kind_name(kind: str, urgent: bool = False, lang: str | None = None) -> str:
+    """The one word for a ticket's kind on every surface (the chat summary, 查询, the citizen's page, staff's
+    views): a matter of someone's safety filed as a complaint is a call for help (a missing child is no 投诉 to its
+    parent). `urgent`: Desk.urgent / Plan.urgent."""
+    if urgent and kind == "complaint":
+        return pick("URGENT_KIND", lang)
+    return names_in("KIND_NAMES", lang)[kind]
 
 
 def pick(name: str, lang: str | None) -> str:

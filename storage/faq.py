@@ -16,6 +16,19 @@ def outcome(db: sqlite_utils.Database, answer_id: int, value: str, now: float) -
                [value, now, answer_id])
 
 
+def latest(db: sqlite_utils.Database, openid: str) -> dict[str, Any] | None:
+    """The person's latest instant answer (index faq_answers_person)."""
+    row = db.execute("SELECT id, question, served_at, outcome FROM faq_answers WHERE openid = ? ORDER BY id DESC "
+                     "LIMIT 1", [openid]).fetchone()
+    return dict(zip(("id", "question", "served_at", "outcome"), row)) if row else None
+
+
+def asked_late(db: sqlite_utils.Database, answer_id: int, now: float) -> None:
+    """A person asked after all, once another message came between (its outcome had been taken as ignored)."""
+    db.execute("UPDATE faq_answers SET outcome = 'human', outcome_at = ? WHERE id = ? AND "
+               "coalesce(outcome, 'ignored') = 'ignored'", [now, answer_id])
+
+
 def counts(db: sqlite_utils.Database, since: float | None = None) -> dict[str, dict[str, int]]:
     """{faq_id: {"solved": n, "human": n, "ignored": n, "none": n}} (none: not answered yet)."""
     sql = "SELECT faq_id, coalesce(outcome, 'none') AS o, count(*) AS n FROM faq_answers"

@@ -156,7 +156,7 @@ async def test_harm_is_not_shown_as_a_guess_to_correct(dialog):
         if "请核对" in reply:
             break
         reply = await talk_all(dialog, PARENT, "0" if "联系电话" in reply else "2")
-    assert "类型：投诉\n" in reply and "改为" not in reply, reply
+    assert "类型：紧急求助\n" in reply and "改为" not in reply, reply  # (an urgent complaint: texts.kind_name)
 
 
 async def test_english_after_a_greeting_is_welcomed_and_asked_in_english(dialog):

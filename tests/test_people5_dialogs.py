@@ -67,7 +67,7 @@ async def test_an_opening_then_who_then_the_matter_is_one_message_without_the_op
     await send(d, p, type="scan", scene="school:jn-syxx")
     await talk(d, p, "我想反映个事", expect="请说说您要反映的具体事情")  # (was 请再具体说说: people8)
     # who and where, no matter yet: asked for the matter (it went on to the phone number before)
-    await talk(d, p, "孩子在实验小学三年级", expect="请说说您要反映的具体事情", absent="联系电话")
+    await talk(d, p, "孩子在实验小学三年级", expect="还需要您说说具体是什么事", absent="联系电话")
     # the matter itself: not "another matter" beside an opening
     await talk(d, p, "老师每天布置作业太多了", absent=["另一件事", "新的问题"])
     reply = await talk(d, p, "0", expect="是否同意让学校知道您的身份")
@@ -152,7 +152,7 @@ async def test_a_grandfather_who_introduces_himself_in_two_messages_is_asked_for
     d, p = dialog, "o_p5_gp"
     await send(d, p, type="scan", scene="school:jb-yzzx")
     await talk(d, p, "我是孩子爷爷", expect="请说说您要反映的具体事情")  # (was 请再具体说说: people8)
-    await talk(d, p, "孙子在育才中学初二", expect="请说说您要反映的具体事情", absent="请问您这次是")
+    await talk(d, p, "孙子在育才中学初二", expect="还需要您说说具体是什么事", absent="请问您这次是")
     await talk(d, p, "学校收了每人500块钱的补课费，说是自愿的，不交老师就给脸色看", absent=["另一件事", "新的问题"])
     # asked at the kind question: answered (later, and what 不同意 means), the question again, nothing added
     await talk(d, p, "能不能匿名啊", expect=["稍后会问您是否同意让学校知道您的身份", "请问您这次是"], absent="已补充")

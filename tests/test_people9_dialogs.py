@@ -38,8 +38,8 @@ async def test_why_do_you_ask_this_is_answered_at_every_question_never_added_to_
     assert "为什么" not in (await d.db(tickets.get, number))["text"]
     # a story that asks why someone else asks is still the story
     await talk(d, "o_p9_why2", "班主任打听家长", expect="请再具体说说")
-    await talk(d, "o_p9_why2", "为什么要问这个", expect=["写清楚发生了什么", "请再具体说说"])
-    await talk(d, "o_p9_why2", "老师为什么要问孩子家里收入", absent=["写清楚发生了什么", "请再具体说说"])
+    await talk(d, "o_p9_why2", "为什么要问这个", expect=["写清楚发生了什么", "还需要您说说具体是什么事"])
+    await talk(d, "o_p9_why2", "老师为什么要问孩子家里收入", absent=["写清楚发生了什么", "请再具体说说", "还需要您说说具体是什么事"])
 
 
 # -- a leader on Monday: what is urgent ---------------------------------------------------------------------------

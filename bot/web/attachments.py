@@ -24,6 +24,7 @@ from bot.web import LinkError, _mac, recipient_tag, whole_number
 from bot.web import auth
 from bot.web.workbench import _desk, page_error
 from handlers import privacy, texts
+from handlers.desk import kind_name
 from handlers.vocabulary import STAFF_ROLES
 from storage import media as media_store
 from storage import staff, tickets, users, websessions
@@ -124,7 +125,7 @@ async def page(request: web.Request) -> web.Response:
                       "text": a.get("text") or "", "location": _location(a) if kind == "location" else None,
                       "link": a.get("link") if kind == "link" else None})
     return aiohttp_jinja2.render_template("attachments.html", request, {
-        "t": ticket, "items": items, "kind": texts.KIND_NAMES[ticket["kind"]], "texts": texts,
+        "t": ticket, "items": items, "kind": kind_name(ticket), "texts": texts,
         "back": f"/w/t/{number}" if not carry else ""})
 
 

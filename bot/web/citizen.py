@@ -13,6 +13,7 @@ from bot.web.attachments import send_file
 from bot.web.auth import read
 from bot.web.workbench import _fmt, _tz, page_error
 from handlers import privacy, texts
+from handlers.desk import kind_name, urgent
 from storage import directory, lifecycle, media, tickets, users
 
 SHOWN_NOTES = ("reply", "citizen_reply", "supplement", "resolve", "rate")
@@ -81,8 +82,9 @@ async def citizen_ticket(request: web.Request) -> web.Response:
                           state == "fetching" and a.get("kind") == "image") else ""})
     return aiohttp_jinja2.render_template("citizen_ticket.html", request, {
         "t": {**ticket, "resolution": None} if shown != ticket["state"] else ticket,
-        "kind": (texts.KIND_NAMES_EN if en else texts.KIND_NAMES)[ticket["kind"]],
+        "kind": kind_name(ticket, lang if en else None),
         "state": (texts.STATE_NAMES_EN if en else texts.STATE_NAMES)[shown],
+        "urgent": urgent(ticket),  # as the summary said (URGENT_SUMMARY): told the supervisors at once
         "unit": unit["name"] if unit else words["undecided"], "due": due, "open": shown in lifecycle.OPEN,
         "next": (texts.CITIZEN_NEXT_WAITING_EN if en else texts.CITIZEN_NEXT_WAITING) if waits and shown in WAITS_IN else
         (texts.CITIZEN_NEXT_EN if en else texts.CITIZEN_NEXT)[shown].format(due=due, number=ticket["number"]),

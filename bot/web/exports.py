@@ -15,6 +15,7 @@ from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
 from bot.web.workbench import _desk, _fmt, _ip, _period, _tz, filters_from
 from handlers import privacy, texts
+from handlers.desk import kind_name
 from handlers.intake import mask_phone
 from handlers import rates
 from handlers.rates import percent
@@ -34,7 +35,7 @@ def _ticket_row(t: dict, units: dict, hidden_at_school: bool, now: float, tz) ->
     overdue = bool(t["due_at"] and t["due_at"] < now and t["state"] in lifecycle.CLOCK)
     phone = "" if (hidden_at_school and t["anonymous"]) else (mask_phone(t["contact_phone"]) if t["contact_phone"]
                                                                else "")
-    return [t["number"], texts.KIND_NAMES[t["kind"]], texts.CATEGORY_NAMES.get(t["category"], t["category"]),
+    return [t["number"], kind_name(t), texts.CATEGORY_NAMES.get(t["category"], t["category"]),
             units.get(t["unit_code"], {}).get("name", ""), units.get(t["school_code"], {}).get("name", ""),
             texts.STAFF_STATE_NAMES[t["state"]], _fmt(t["created_at"], tz), _fmt(t["due_at"], tz),
             _fmt(t["accepted_at"], tz), _fmt(t["resolved_at"], tz), "是" if overdue else "",

@@ -20,7 +20,7 @@ from bot.web import auth
 from bot.web.auth import Viewer, read, staff_page, write
 from handlers import dashboard, privacy, reply_templates, texts
 from handlers.commands import ACCEPT_ALL_MAX
-from handlers.desk import VERBS, urgent as desk_urgent
+from handlers.desk import VERBS, kind_name, urgent as desk_urgent
 from handlers.intake import mask_phone
 from handlers.public import KIND_NAMES as UNIT_KIND_NAMES
 from handlers.messages import plain_text
@@ -331,7 +331,7 @@ def _line(t: dict, units: dict, now: float, tz) -> dict:
         flags.append("延期待审批")
     days = (dt.datetime.fromtimestamp(t["due_at"], tz).date() - dt.datetime.fromtimestamp(now, tz).date()).days \
         if running else None
-    return {"number": t["number"], "kind": texts.KIND_NAMES[t["kind"]],
+    return {"number": t["number"], "kind": kind_name(t),
             "category": texts.CATEGORY_NAMES.get(t["category"], t["category"]),
             "unit": units.get(t["unit_code"], {}).get("name", "待分派"),
             # the school named only when another unit handles it: a school's own list need not say it 40 times
@@ -383,7 +383,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                 linked = desk.in_scope(db, user, row)
                 if at_school and (not linked or desk.identity_hidden(db, user, row)):
                     continue  # a school never learns of the person's other messages: one may be about its teacher
-                earlier.append({"number": row["number"], "kind": texts.KIND_NAMES[row["kind"]],
+                earlier.append({"number": row["number"], "kind": kind_name(row),
                                 "state": texts.STAFF_STATE_NAMES[row["state"]], "created": _fmt(row["created_at"], tz, "%Y-%m-%d"),
                                 "linked": linked})
         offers = desk.offers(db, user, ticket)
@@ -423,7 +423,7 @@ async def ticket_page(request: web.Request, v: Viewer) -> web.Response:
                    if r["id"] == tpl and r["text"] is not None and into in ("reply", "resolve")), {})
     return _render("w_ticket.html", request, await _context(
         request, v, t=privacy.as_staff_read(ticket), d=data, identity=identity, overdue=overdue, verbs=VERBS, actions=FORM_ACTIONS,
-        kind=texts.KIND_NAMES[ticket["kind"]], category=texts.CATEGORY_NAMES.get(ticket["category"]),
+        kind=kind_name(ticket), category=texts.CATEGORY_NAMES.get(ticket["category"]),
         state=texts.STAFF_STATE_NAMES[ticket["state"]], due=_fmt(ticket["due_at"], tz), created=_fmt(ticket["created_at"], tz),
         explanation=routing.get("explanation", [])[:8], media_names=texts.MEDIA_NAMES, copy_names=texts.ATTACH_STATE,
         ext=ticket.get("extension") or {}, filled=filled, when=line["when"], sign_by=sign_by,
@@ -867,7 +867,7 @@ def _traced_line(ticket: dict, part, mine: bool, tz) -> dict:
         rating = texts.RATING_NAMES[score] if score in texts.RATING_NAMES else "已评价"
     if part.dissatisfied and not part.rated:
         rating = "不满意（要求重办）"
-    return {"number": ticket["number"], "mine": mine, "kind": texts.KIND_NAMES[ticket["kind"]], "missed": missed(part),
+    return {"number": ticket["number"], "mine": mine, "kind": kind_name(ticket), "missed": missed(part),
             "excerpt": texts.excerpt(privacy.numbers_masked(ticket["text"]), 30) if mine else "",
             "dispatched": _fmt(ticket["dispatched_at"], tz, "%m-%d %H:%M"),
             "response": response, "response_ok": bool(part.accepted_in_time),
