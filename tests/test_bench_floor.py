@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.test_process import SMALL_RULES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Run in a fresh interpreter: a sitecustomize is read at start only.
@@ -24,7 +26,9 @@ from tests import wx
 
 async def main():
     tmp = Path(tempfile.mkdtemp(prefix="floor-test-"))
-    app = create_app(load_config(wh.write_config(tmp, 18099), env={}))  # (the port is not listened on)
+    # (the port is not listened on; the small rules: a welcome routes nothing, and a router is a second of CPU)
+    app = create_app(load_config(wh.write_config(tmp, 18099, [("routing", "rules", json.dumps(sys.argv[1]))]),
+                                 env={}))
     async with TestClient(TestServer(app)) as client:
         openid = "o_floor0000000000000000001"
         body, query = wx.encrypted(wx.text_xml(openid, "你好", msg_id=4242), openid, nonce="nfloor1")
@@ -43,7 +47,7 @@ def _run(floor: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TINGJIAN_")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench" / "floor"), str(ROOT)])
     env["BENCH_FLOOR"] = floor
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(SMALL_RULES)], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     said_replaced = "bench/floor: every message's handling is a fixed reply" in out.stderr

@@ -2,9 +2,15 @@
 Skipped, with the reason, where chromium or the playwright package is absent (.ci/run installs both)."""
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
@@ -21,10 +27,43 @@ pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
                                 reason=f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
 
 
+_CHROMIUM: dict = {}  # this test process's one chromium: its process and its DevTools address
+
+
+def _devtools() -> str:
+    """The DevTools address of this test process's one chromium, started at its first use and stopped at exit. A
+    launch per test was ~1.5 s of CPU (a browser's start and end); a connection is Playwright's driver alone. Each
+    test still has its own browser context (cookies, storage, pages), closed when it disconnects."""
+    proc = _CHROMIUM.get("proc")
+    if proc is not None and proc.poll() is None:
+        return _CHROMIUM["url"]
+    profile = Path(tempfile.mkdtemp(prefix="tingjian-chromium-"))
+    proc = subprocess.Popen([CHROMIUM, *ARGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
+                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port_file = profile / "DevToolsActivePort"  # chromium writes the port it took there once it listens
+    deadline = time.monotonic() + 120
+    while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
+        assert proc.poll() is None and time.monotonic() < deadline, "chromium did not start"
+        time.sleep(0.05)
+    port = port_file.read_text().split()[0]
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+    atexit.register(stop)
+    _CHROMIUM.update(proc=proc, url=f"http://127.0.0.1:{port}")
+    return _CHROMIUM["url"]
+
+
 @pytest.fixture
 async def browser():
     async with playwright_api.async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = await p.chromium.connect_over_cdp(_devtools())
         yield b
         await b.close()
 

@@ -15,7 +15,7 @@ import pytest
 from bot.app import DB, RECEIVER, create_app
 from storage import spool as spool_mod
 from tests import wx
-from tests.test_process import free_port, query, start_server, wait_for, write_config
+from tests.test_process import SMALL_RULES, free_port, query, start_server, wait_for, write_config
 
 _nonces = itertools.count(1)
 
@@ -93,7 +93,7 @@ async def test_retry_of_a_spooled_message_is_handled_once(aiohttp_client, make_c
 @pytest.mark.slow
 async def test_sigkill_with_messages_in_the_spool_loses_none(tmp_path):
     port, api_port = free_port(), free_port()
-    config = write_config(tmp_path, port, api_port)
+    config = write_config(tmp_path, port, api_port, rules=SMALL_RULES)
     config.write_text(config.read_text().replace("reply_timeout_seconds = 0 ", "reply_timeout_seconds = 0.3 "))
     db = tmp_path / "kill.db"
     proc = await start_server(config, port)

@@ -18,6 +18,7 @@ from bot.app import DB, JOB_PROCESS, JOBS, SCHEDULER, create_app
 from handlers.clock import FixedClock
 from storage import digest_pages, outbox, staff, tickets
 from tests.conftest import running
+from tests.test_process import SMALL_RULES
 from tests.test_digest import at, fixture
 
 pytestmark = pytest.mark.slow  # each starts the job process (a child Python building a router)
@@ -78,8 +79,10 @@ async def test_the_job_process_builds_the_same_digest_as_the_service_itself(make
 
 async def test_a_killed_job_process_leaves_nothing_and_the_retry_sends_each_digest_once(make_config, monkeypatch):
     """SIGKILL the child in the middle of building: the run fails, nothing of the week is recorded or queued; the
-    scheduler's retry starts a new child and sends every digest, once."""
-    app = create_app(make_config(digest={"separate_process": True}), clock=FixedClock(at(MONDAY)))
+    scheduler's retry starts a new child and sends every digest, once. (What each digest says is the test above's:
+    here the children build their routers from the small rules.)"""
+    app = create_app(make_config(digest={"separate_process": True}, routing={"rules": str(SMALL_RULES)}),
+                     clock=FixedClock(at(MONDAY)))
     async with running(app):
         app[SCHEDULER].pause()
         await _seed(app)
@@ -174,9 +177,10 @@ async def test_an_http_worker_runs_no_jobs(make_config):
 
 async def test_the_job_process_is_reused_then_retired_when_idle(make_config):
     """Two calls, one child (the router is built once); unused for idle_seconds it exits, and the next call
-    starts another."""
+    starts another. (The child's router is built from the small rules: its life is what is looked at.)"""
     from bot.app import CONFIG
-    app = create_app(make_config(digest={"separate_process": True}), clock=FixedClock(at(MONDAY)))
+    app = create_app(make_config(digest={"separate_process": True}, routing={"rules": str(SMALL_RULES)}),
+                     clock=FixedClock(at(MONDAY)))
     async with running(app):
         app[SCHEDULER].pause()
         await _seed(app)

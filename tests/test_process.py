@@ -21,6 +21,9 @@ from bot.sandbox.platform import Sandbox
 from tests import wx
 
 ROOT = Path(__file__).resolve().parents[1]
+# For a test about processes, spools and kills, not routing: every process it starts builds its router from these
+# few rules (~1 s of CPU less each). The tests that route keep the shipped rules.
+SMALL_RULES = Path(__file__).with_name("small_rules.toml")
 
 
 def free_port() -> int:
@@ -50,9 +53,10 @@ def take_held(port: int) -> socket.socket | None:
     return _HELD.pop(port, None)
 
 
-def write_config(tmp_path: Path, port: int, api_port: int) -> Path:
+def write_config(tmp_path: Path, port: int, api_port: int, rules: Path | None = None) -> Path:
     path = tmp_path / "kill.toml"
-    path.write_text(f"""
+    path.write_text(f"""[routing]
+rules = "{rules or ''}"
 [server]
 port = {port}
 link_secret = "kill-test-link-secret-0123456789"
@@ -162,7 +166,7 @@ async def wait_for(predicate, timeout: float = 10.0, proc: subprocess.Popen | No
 @pytest.mark.slow
 async def test_sigkill_loses_nothing(tmp_path):
     port, api_port = free_port(), free_port()
-    config = write_config(tmp_path, port, api_port)
+    config = write_config(tmp_path, port, api_port, rules=SMALL_RULES)
     db = tmp_path / "kill.db"
     proc = await start_server(config, port)
     try:

@@ -21,15 +21,17 @@ from handlers.messages import Inbound, Reply
 from storage.db import Database
 from storage.spool import Spool, folder_for
 from tests import wx
-from tests.test_process import free_port, query, wait_for
+from tests.test_process import SMALL_RULES, free_port, query, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
 
 
-def write_config(tmp_path: Path, port: int, reply_timeout: float = 4.5) -> Path:
+def write_config(tmp_path: Path, port: int, reply_timeout: float = 4.5, rules: Path | None = None) -> Path:
     path = tmp_path / "writer.toml"
     path.write_text(f"""
+[routing]
+rules = "{rules or ''}"
 [server]
 port = {port}
 link_secret = "writer-test-link-secret-0123456789"
@@ -73,9 +75,10 @@ def cpu_ticks(pid: int) -> int:
 
 
 class Server:
-    def __init__(self, tmp_path: Path, reply_timeout: float = 4.5):
+    def __init__(self, tmp_path: Path, reply_timeout: float = 4.5, rules: Path | None = None):
         self.port = free_port()
-        self.config = write_config(tmp_path, self.port, reply_timeout)
+        self.reply_timeout = reply_timeout
+        self.config = write_config(tmp_path, self.port, reply_timeout, rules)
         self.db = tmp_path / "w.db"
         self.log = tmp_path / "serve.log"
         self.proc: subprocess.Popen | None = None
@@ -87,12 +90,21 @@ class Server:
             self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--config", str(self.config),
                                           "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                          stderr=err)
+        kids = await self.ready()
+        assert set(kids) == {"tingjian-writer", "tingjian-http-0", "tingjian-http-1"}
+        return kids
+
+    async def ready(self) -> dict[str, int]:
+        """The three processes named and /healthz 200 with nothing spooled; their pids by name."""
         # (each wait: for as long as the server's processes are working towards it, however loaded the machine;
         # a fixed minute was not enough for the three processes' start at load ~35)
         kids = await wait_for(lambda: len(c := named_children(self.proc.pid)) == 3 and c, proc=self.proc)
-        assert set(kids) == {"tingjian-writer", "tingjian-http-0", "tingjian-http-1"}
         await self.healthy()
         return kids
+
+    def writer_starts(self) -> int:
+        """Writer processes started so far: the first, and one for each the supervisor saw exit."""
+        return 1 + self.log.read_text().count("tingjian-writer (pid")
 
     async def healthy(self, timeout: float | None = None) -> dict:
         """/healthz says 200 and nothing spooled: within `timeout` wall seconds, or (None) while the server's
@@ -142,137 +154,170 @@ async def post(url: str, openid: str, text: str, msg_id: int, signed: tuple | No
             return resp.status, fields["Content"]
 
 
-@pytest.mark.slow
-async def test_two_workers_answer_through_one_writer_and_a_retry_gets_the_same_reply(tmp_path):
-    server = Server(tmp_path)
+def age(pid: int) -> float:
+    """Seconds since the process started."""
+    started = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])  # starttime, in ticks
+    return float(Path("/proc/uptime").read_text().split()[0]) - started / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One `serve --workers 2` for this file's tests (a start is four Pythons: seconds of CPU each). Each test finds
+    it with its three processes and healthy (the supervisor replaces what a test before killed) and reads only its
+    own messages' rows. Built from the small rules: none of these tests looks at routing."""
+    server = Server(tmp_path_factory.mktemp("serve"), rules=SMALL_RULES)
     try:
-        kids = await server.start()
-        # The scheduled jobs run in the writer only: the deadline sweep that every scheduler runs at start ran
-        # once (metrics are summed over the three processes).
-        async def sweeps() -> float:
-            async with aiohttp.ClientSession() as session:
-                async with session.get(f"http://127.0.0.1:{server.port}/metrics") as resp:
-                    text = await resp.text()
-            return sum(float(line.split()[1]) for line in text.splitlines()
-                       if line.startswith("tingjian_sweep_seconds_count"))
-        await wait_for(sweeps, proc=server.proc)  # (the writer's first sweep: 30 s of wall was not enough at load ~40)
-        await asyncio.sleep(1.5)
-        assert await sweeps() == 1.0
-        http = [kids["tingjian-http-0"], kids["tingjian-http-1"]]
-        before = [cpu_ticks(pid) for pid in http]
-        results = await asyncio.gather(*(post(server.url, f"o_two_{i}", "你好", 7000 + i) for i in range(120)))
-        assert all(status == 200 and "欢迎" in text for status, text in results)
-        # Both HTTP workers took connections (each its own: 120 connections spread by the kernel).
-        assert all(cpu_ticks(pid) > b for pid, b in zip(http, before))
-        assert query(server.db, "SELECT count(*), min(status), max(deferred) FROM inbound") == [(120, "done", 0)]
-
-        # One message, first try and WeChat's retries (the same signed request) at once and then one by one,
-        # each on its own connection: whichever worker takes it, the same stored reply, handled once.
-        signed = wx.encrypted(wx.text_xml("o_retry", "你好", msg_id=9100), "o_retry")
-        first = await asyncio.gather(*(post(server.url, "o_retry", "", 0, signed) for _ in range(6)))
-        later = [await post(server.url, "o_retry", "", 0, signed) for _ in range(10)]
-        assert len({text for _, text in first + later}) == 1 and first[0][0] == 200 and "欢迎" in first[0][1]
-        assert query(server.db, "SELECT count(*) FROM inbound WHERE key = 'wechat:msg:9100'") == [(1,)]
-        assert query(server.db, "SELECT count(*) FROM outbox") == [(0,)]  # nothing pushed: all passive
-
-        # WeChat re-signs its retries: new nonces, the same MsgId; either worker, the same reply.
-        xml = wx.text_xml("o_retry", "你好", msg_id=9100)
-        resigned = [await post(server.url, "o_retry", "", 0, wx.encrypted(xml, "o_retry")) for _ in range(6)]
-        assert {text for _, text in resigned} == {first[0][1]}
-        # The same signed request carrying another message is a replay: refused, whichever worker takes it.
-        other = wx.encrypted(wx.text_xml("o_retry", "别的", msg_id=9101), "o_retry",
-                             timestamp=signed[1]["timestamp"], nonce=signed[1]["nonce"])
-        assert [(await post(server.url, "o_retry", "", 0, other))[0] for _ in range(4)] == [403] * 4
-        assert query(server.db, "SELECT count(*) FROM inbound WHERE key = 'wechat:msg:9101'") == [(0,)]
+        asyncio.run(server.start())
+        yield server
     finally:
         server.stop()
 
 
-@pytest.mark.slow
-async def test_killing_the_writer_under_load_loses_no_acknowledged_message(tmp_path):
-    server = Server(tmp_path)
-    try:
-        kids = await server.start()
-        writer = kids["tingjian-writer"]
-        answered: dict[str, str] = {}   # openid -> 'passive' or 'success'
-        failed: list[str] = []
-
-        async def one(i: int) -> None:
-            openid = f"o_kill_{i}"
-            try:
-                status, text = await post(server.url, openid, "你好", 8000 + i, timeout=8)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                failed.append(openid)  # never acknowledged: WeChat would retry
-                return
-            if status == 200:
-                answered[openid] = "success" if text == "success" else "passive"
-
-        async def load() -> None:
-            sem = asyncio.Semaphore(12)
-
-            async def bounded(i):
-                async with sem:
-                    await one(i)
-            await asyncio.gather(*(bounded(i) for i in range(240)))
-
-        loader = asyncio.create_task(load())
-        await wait_for(lambda: len(answered) >= 40, proc=server.proc)
-        os.kill(writer, signal.SIGKILL)
-        await loader
-        # The supervisor starts another writer; the workers hand their spools over; everything is drained.
-        await wait_for(lambda: (w := named_children(server.proc.pid).get("tingjian-writer")) and w != writer,
-                       proc=server.proc)
-        await server.healthy()
-        assert "tingjian-writer (pid" in server.log.read_text() and "exited with code -9" in server.log.read_text()
-        spooled = [o for o, how in answered.items() if how == "success"]
-        assert len(answered) > 200 and spooled, (len(answered), len(spooled))  # the kill did cut into the load
-
-        def settled():
-            rows = query(server.db, "SELECT openid, status, deferred, reply IS NOT NULL FROM inbound")
-            return len({r[0] for r in rows if r[1] == "done"} & set(answered)) == len(answered) and rows
-        rows = {r[0]: r[1:] for r in await wait_for(settled, proc=server.proc)}
-        pushed = {r[0] for r in query(server.db, "SELECT openid FROM outbox")}
-        for openid, how in answered.items():
-            status, deferred, has_reply = rows[openid]
-            assert status == "done"
-            if how == "passive":  # delivered with the answer; never pushed again
-                assert has_reply and not deferred and openid not in pushed, openid
-            else:  # answered 'success': the welcome goes through the outbox, once
-                assert openid in pushed, openid
-        assert query(server.db, "SELECT count(*) FROM (SELECT openid FROM outbox GROUP BY openid "
-                                "HAVING count(*) > 1)") == [(0,)]
-        assert not list(folder_for(server.db).glob("*.jsonl"))
-    finally:
-        server.stop()
+@pytest.fixture
+async def server(shared_server):
+    if shared_server.proc.poll() is not None:  # a test before stopped it for good: another
+        await shared_server.start()
+    await shared_server.ready()
+    return shared_server
 
 
 @pytest.mark.slow
-async def test_a_writer_that_stops_answering_the_workers_spool_and_it_drains_them_when_back(tmp_path):
-    server = Server(tmp_path, reply_timeout=1.0)
-    try:
-        kids = await server.start()
-        writer = kids["tingjian-writer"]
-        os.kill(writer, signal.SIGSTOP)  # alive (not restarted) but silent: a long stall
+async def test_two_workers_answer_through_one_writer_and_a_retry_gets_the_same_reply(server):
+    kids = await server.ready()
+    # The scheduled jobs run in the writer only: the deadline sweep that every scheduler runs at start ran
+    # once per writer started (metrics are summed over the processes, the dead ones' counts kept).
+    async def sweeps() -> float:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{server.port}/metrics") as resp:
+                text = await resp.text()
+        return sum(float(line.split()[1]) for line in text.splitlines()
+                   if line.startswith("tingjian_sweep_seconds_count"))
+    starts = server.writer_starts()
+    # (the writer's first sweep: 30 s of wall was not enough at load ~40)
+    await wait_for(lambda: sweeps_at_least(sweeps, starts), proc=server.proc)
+    await asyncio.sleep(1.5)
+    assert await sweeps() == starts
+    http = [kids["tingjian-http-0"], kids["tingjian-http-1"]]
+    before = [cpu_ticks(pid) for pid in http]
+    results = await asyncio.gather(*(post(server.url, f"o_two_{i}", "你好", 7000 + i) for i in range(120)))
+    assert all(status == 200 and "欢迎" in text for status, text in results)
+    # Both HTTP workers took connections (each its own: 120 connections spread by the kernel).
+    assert all(cpu_ticks(pid) > b for pid, b in zip(http, before))
+    assert query(server.db, "SELECT count(*), min(status), max(deferred) FROM inbound "
+                            "WHERE openid LIKE 'o_two_%'") == [(120, "done", 0)]
+
+    # One message, first try and WeChat's retries (the same signed request) at once and then one by one,
+    # each on its own connection: whichever worker takes it, the same stored reply, handled once.
+    signed = wx.encrypted(wx.text_xml("o_retry", "你好", msg_id=9100), "o_retry")
+    first = await asyncio.gather(*(post(server.url, "o_retry", "", 0, signed) for _ in range(6)))
+    later = [await post(server.url, "o_retry", "", 0, signed) for _ in range(10)]
+    assert len({text for _, text in first + later}) == 1 and first[0][0] == 200 and "欢迎" in first[0][1]
+    assert query(server.db, "SELECT count(*) FROM inbound WHERE key = 'wechat:msg:9100'") == [(1,)]
+    assert query(server.db, "SELECT count(*) FROM outbox WHERE openid LIKE 'o_two_%' OR openid = 'o_retry'") \
+        == [(0,)]  # nothing pushed: all passive
+
+    # WeChat re-signs its retries: new nonces, the same MsgId; either worker, the same reply.
+    xml = wx.text_xml("o_retry", "你好", msg_id=9100)
+    resigned = [await post(server.url, "o_retry", "", 0, wx.encrypted(xml, "o_retry")) for _ in range(6)]
+    assert {text for _, text in resigned} == {first[0][1]}
+    # The same signed request carrying another message is a replay: refused, whichever worker takes it.
+    other = wx.encrypted(wx.text_xml("o_retry", "别的", msg_id=9101), "o_retry",
+                         timestamp=signed[1]["timestamp"], nonce=signed[1]["nonce"])
+    assert [(await post(server.url, "o_retry", "", 0, other))[0] for _ in range(4)] == [403] * 4
+    assert query(server.db, "SELECT count(*) FROM inbound WHERE key = 'wechat:msg:9101'") == [(0,)]
+
+
+async def sweeps_at_least(sweeps, n: int) -> bool:
+    return await sweeps() >= n
+
+
+@pytest.mark.slow
+async def test_killing_the_writer_under_load_loses_no_acknowledged_message(server):
+    kids = await server.ready()
+    writer = kids["tingjian-writer"]
+    answered: dict[str, str] = {}   # openid -> 'passive' or 'success'
+    failed: list[str] = []
+
+    async def one(i: int) -> None:
+        openid = f"o_kill_{i}"
         try:
-            started = time.monotonic()
-            results = await asyncio.gather(*(post(server.url, f"o_stall_{i}", "你好", 9500 + i) for i in range(6)))
-            took = time.monotonic() - started
-            assert results == [(200, "success")] * 6  # acknowledged after an fsync'd spool line
-            assert 1.0 <= took < 4.9
-            assert sum(1 for f in folder_for(server.db).glob("*.jsonl") for _ in f.open()) == 6
-            assert query(server.db, "SELECT count(*) FROM inbound") == [(0,)]
-            async with aiohttp.ClientSession() as session:
-                async with session.get(f"http://127.0.0.1:{server.port}/healthz") as resp:
-                    body = await resp.json()
-            assert resp.status == 503 and body["spooled"] == 6 and "writer process" in body["alerts"][0]
-        finally:
-            os.kill(writer, signal.SIGCONT)
-        await server.healthy()  # drained: nothing spooled any more
-        assert query(server.db, "SELECT count(*), min(status) FROM inbound") == [(6, "done")]
-        # Every reply is pushed (the answers were 'success'), once each.
-        assert query(server.db, "SELECT count(*), count(DISTINCT openid) FROM outbox") == [(6, 6)]
+            status, text = await post(server.url, openid, "你好", 8000 + i, timeout=8)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            failed.append(openid)  # never acknowledged: WeChat would retry
+            return
+        if status == 200:
+            answered[openid] = "success" if text == "success" else "passive"
+
+    async def load() -> None:
+        sem = asyncio.Semaphore(12)
+
+        async def bounded(i):
+            async with sem:
+                await one(i)
+        await asyncio.gather(*(bounded(i) for i in range(TOTAL)))
+
+    loader = asyncio.create_task(load())
+    await wait_for(lambda: len(answered) >= BEFORE_KILL, proc=server.proc)
+    os.kill(writer, signal.SIGKILL)
+    await loader
+    # The supervisor starts another writer; the workers hand their spools over; everything is drained.
+    await wait_for(lambda: (w := named_children(server.proc.pid).get("tingjian-writer")) and w != writer,
+                   proc=server.proc)
+    await server.healthy()
+    assert f"tingjian-writer (pid {writer}) exited with code -9" in server.log.read_text()
+    passive = [o for o, how in answered.items() if how == "passive"]
+    spooled = [o for o, how in answered.items() if how == "success"]
+    # the kill did cut into the load: answered before it and spooled after it, nearly all acknowledged
+    assert len(answered) > TOTAL - 40 and len(passive) >= BEFORE_KILL and spooled, (len(answered), len(spooled))
+
+    def settled():
+        rows = query(server.db, "SELECT openid, status, deferred, reply IS NOT NULL FROM inbound "
+                                "WHERE openid LIKE 'o_kill_%'")
+        return len({r[0] for r in rows if r[1] == "done"} & set(answered)) == len(answered) and rows
+    rows = {r[0]: r[1:] for r in await wait_for(settled, proc=server.proc)}
+    pushed = {r[0] for r in query(server.db, "SELECT openid FROM outbox WHERE openid LIKE 'o_kill_%'")}
+    for openid, how in answered.items():
+        status, deferred, has_reply = rows[openid]
+        assert status == "done"
+        if how == "passive":  # delivered with the answer; never pushed again
+            assert has_reply and not deferred and openid not in pushed, openid
+        else:  # answered 'success': the welcome goes through the outbox, once
+            assert openid in pushed, openid
+    assert query(server.db, "SELECT count(*) FROM (SELECT openid FROM outbox GROUP BY openid "
+                            "HAVING count(*) > 1)") == [(0,)]
+    assert not list(folder_for(server.db).glob("*.jsonl"))
+
+
+# The load of the test above: messages from TOTAL people, 12 at a time; the writer is killed once BEFORE_KILL are
+# answered, and the rest meet the dead writer, then the new one.
+TOTAL, BEFORE_KILL = 240, 40
+
+
+@pytest.mark.slow
+async def test_a_writer_that_stops_answering_the_workers_spool_and_it_drains_them_when_back(server):
+    kids = await server.ready()
+    writer = kids["tingjian-writer"]
+    os.kill(writer, signal.SIGSTOP)  # alive (not restarted) but silent: a long stall
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(*(post(server.url, f"o_stall_{i}", "你好", 9500 + i) for i in range(6)))
+        took = time.monotonic() - started
+        assert results == [(200, "success")] * 6  # acknowledged after an fsync'd spool line
+        assert server.reply_timeout <= took < server.reply_timeout + 3.9  # at the reply timeout, not later
+        assert sum(1 for f in folder_for(server.db).glob("*.jsonl") for _ in f.open()) == 6
+        assert query(server.db, "SELECT count(*) FROM inbound WHERE openid LIKE 'o_stall_%'") == [(0,)]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{server.port}/healthz") as resp:
+                body = await resp.json()
+        assert resp.status == 503 and body["spooled"] == 6 and "writer process" in body["alerts"][0]
     finally:
-        server.stop()
+        os.kill(writer, signal.SIGCONT)
+    await server.healthy()  # drained: nothing spooled any more
+    assert query(server.db, "SELECT count(*), min(status) FROM inbound WHERE openid LIKE 'o_stall_%'") \
+        == [(6, "done")]
+    # Every reply is pushed (the answers were 'success'), once each.
+    assert query(server.db, "SELECT count(*), count(DISTINCT openid) FROM outbox WHERE openid LIKE 'o_stall_%'") \
+        == [(6, 6)]
 
 
 # -- the rules the writer process relies on, in one process ------------------------------------------------------
@@ -331,28 +376,30 @@ def _nonempty_spools(db) -> list:
 
 
 @pytest.mark.slow
-async def test_a_killed_workers_spool_is_drained_at_once_not_by_the_orphan_job(tmp_path):
+async def test_a_killed_workers_spool_is_drained_at_once_not_by_the_orphan_job(server):
     """A worker SIGKILLed with messages in its spool: the supervisor asks the writer to drain at once. Before, the
     file waited for the orphan job (once a minute), /healthz said 503 (spooled) meanwhile, and a message the writer
     never received waited with it."""
-    server = Server(tmp_path, reply_timeout=1.0)
+    kids = await server.ready()
+    if age(kids["tingjian-writer"]) > 10:  # the orphan job's first run is a minute after the writer started:
+        os.kill(kids["tingjian-writer"], signal.SIGKILL)  # a new writer, so that only the supervisor's ask drains
+        await wait_for(lambda: named_children(server.proc.pid).get("tingjian-writer") not in
+                       (None, kids["tingjian-writer"]), proc=server.proc)
+        kids = await server.ready()
+    writer = kids["tingjian-writer"]
+    os.kill(writer, signal.SIGSTOP)  # silent: the worker that takes the message spools it
     try:
-        kids = await server.start()
-        writer = kids["tingjian-writer"]
-        os.kill(writer, signal.SIGSTOP)  # silent: the worker that takes the message spools it
-        try:
-            assert await post(server.url, "o_orphan", "你好", 9900) == (200, "success")
-            [spooled] = [f for f in folder_for(server.db).glob("*.jsonl") if f.stat().st_size]
-            owner = int(spooled.name.split("-")[0])
-            assert owner in set(kids.values()) - {writer}
-            os.kill(owner, signal.SIGKILL)  # before it can hand its file over
-            await wait_for(lambda: owner not in named_children(server.proc.pid).values(), timeout=10)
-        finally:
-            os.kill(writer, signal.SIGCONT)
-        # (the orphan job's first run is a minute after the writer started)
-        await wait_for(lambda: not _nonempty_spools(server.db)
-                       and query(server.db, "SELECT count(*) FROM inbound WHERE status = 'done'") == [(1,)],
-                       timeout=20)
-        await server.healthy(5)
+        assert await post(server.url, "o_orphan", "你好", 9900) == (200, "success")
+        [spooled] = [f for f in folder_for(server.db).glob("*.jsonl") if f.stat().st_size]
+        owner = int(spooled.name.split("-")[0])
+        assert owner in set(kids.values()) - {writer}
+        os.kill(owner, signal.SIGKILL)  # before it can hand its file over
+        await wait_for(lambda: owner not in named_children(server.proc.pid).values(), timeout=10)
     finally:
-        server.stop()
+        os.kill(writer, signal.SIGCONT)
+    await wait_for(lambda: not _nonempty_spools(server.db)
+                   and query(server.db, "SELECT count(*) FROM inbound WHERE key = 'wechat:msg:9900' "
+                                        "AND status = 'done'") == [(1,)],
+                   timeout=20)
+    assert age(writer) < 60  # before the orphan job could have run
+    await server.healthy(5)
