@@ -34,7 +34,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 
 def _import_jieba():
@@ -303,6 +303,8 @@ class Router:
                 self._english.append((_english_pattern(w, inflect=True),
                                       _Entry(self._norm(w), code, float(weight), kind="english")))
         self._english_any = _english_union((e.text for _p, e in self._english), inflect=True)
+        # a hit is compared only with the words its first character can start (the list's order kept)
+        self._english_of = _by_first(w for code in CATEGORIES for w in cats.get(code, {}).get("english", {}))
 
         # Urgency: words in any category's message that call for a 1-working-day answer.
         urgent = rules.get("urgent", {})
@@ -340,7 +342,7 @@ class Router:
         def pattern(w: str) -> re.Pattern:
             # the last piece is a group of its own: a denial right before it denies the match (校车司机从不喝酒)
             ps = [part(p) for p in re.split(r"…|\.\.\.", w) if p]
-            return re.compile(gap(w).join(ps[:-1] + [f"({ps[-1]})"]) if len(ps) > 1 else ps[0])
+            return _Lazy(gap(w).join(ps[:-1] + [f"({ps[-1]})"]) if len(ps) > 1 else ps[0])
 
         self._urgent_gapped = [(pattern(w), w) for w in words if _has_gap(w) or "{" in w]
         # A……B whose A the writer's family did (我骂了他几句，他就不想上学了): no harm at school (_family_did)
@@ -363,6 +365,7 @@ class Router:
         self._things = tuple(self._norm(w) for w in urgent.get("things", []))
         self._urgent_english = [(_english_pattern(w), self._norm(w)) for w in urgent.get("english", [])]
         self._urgent_english_any = _english_union(w for _p, w in self._urgent_english)
+        self._urgent_english_of = _by_first(urgent.get("english", []), inflect=False)
 
         # Two matters in one message (see _matters).
         m = rules.get("matters", {})
@@ -488,6 +491,20 @@ class Router:
         self.route("孩子在學校被同学欺负了，老师不管，希望教育局尽快处理")
         return self
 
+    def compile_all(self) -> "Router":
+        """Compile every pattern the rules make (each is otherwise compiled when a text first reaches it): a rules
+        file whose pattern does not load fails here, not on the message that first needs it."""
+        for pat in [*(p for p, _f, _e in self._gapped), *(p for p, _w in self._urgent_gapped),
+                    *(p for p, _e in self._english), *(p for p, _w in self._urgent_english)]:
+            pat.compiled
+        for union in (self._english_any, self._urgent_english_any, self._demand_en_marker, self._demand_en_other,
+                      self._demand_en_edu):
+            if isinstance(union, _EnglishUnion):
+                union.compile_all()
+            elif union is not None:
+                union.compiled
+        return self
+
     def train(self, path: str | Path) -> None:
         """Train a naive Bayes model on a labelled CSV at start-up (the older, lighter alternative to weights)."""
         from .model import read_training, train
@@ -508,7 +525,7 @@ class Router:
         if _has_gap(e.text):
             parts = [p for p in re.split(r"…|\.\.\.", e.text) if p]
             body = f"[^{re.escape(_SENTENCE_END)}]{{0,{self.gap}}}?"
-            pattern = re.compile(body.join(re.escape(p) for p in parts))
+            pattern = _Lazy(body.join(re.escape(p) for p in parts))
             self._gapped.append((pattern, parts[0], e))
             self._gapped_last.append(parts[-1])  # a match needs it too: a pattern is tried only where both are
         elif e.kind == "word":
@@ -665,8 +682,10 @@ class Router:
             hit = m.group(0)
             # one hit counts once per category, by its strongest entry (fee, fees and fee* name one word)
             best: dict[str, int] = {}
-            for idx, (pat, e) in enumerate(self._english):
-                if pat.fullmatch(hit) and (e.category not in best or e.weight > self._english[best[e.category]][1].weight):
+            english = self._english
+            for idx in self._english_of(hit):
+                pat, e = english[idx]
+                if pat.fullmatch(hit) and (e.category not in best or e.weight > english[best[e.category]][1].weight):
                     best[e.category] = idx
             for idx in best.values():
                 found[idx] = found.get(idx, 0) + 1
@@ -1197,8 +1216,9 @@ class Router:
             for m in self._urgent_english_any.finditer(t):
                 if not self._affirmed(t, m.group(0), m.start()):
                     continue  # a fire drill
-                for pat, w in self._urgent_english:
-                    if pat.fullmatch(m.group(0)):
+                english = self._urgent_english
+                for idx in self._urgent_english_of(m.group(0)):
+                    if english[idx][0].fullmatch(m.group(0)):
                         found.append(m.group(0))
                         break
         # a word inside a longer one found too (打伤 in 被打伤) is shown once, the longer
@@ -1558,16 +1578,124 @@ _COMMON_WORD_FREQ = 20  # a candidate near-miss this frequent in jieba's diction
 _ENGLISH_CLAUSE = re.compile(r"[.,;:!?\n。，；！？]+")
 
 
-def _english_pattern(w: str, inflect: bool = False) -> re.Pattern:
-    return re.compile(_english_regex(w, inflect))
+def _english_pattern(w: str, inflect: bool = False) -> "_Lazy":
+    return _Lazy(functools.partial(_english_regex, w, inflect))  # (even its source written only when needed)
+
+
+class _Lazy:
+    """A regex compiled the first time a text reaches it, the very pattern re.compile makes of its source (so the
+    same matches). Compiling the rules' ~2,200 patterns was 80 % of a router's build, paid by every process that
+    starts the service (~1.5 s), though most are rarely tried: an A…B only where both its parts occur, an urgent
+    pattern only where its literal does, an English word's only on an English hit of its first letter.
+    Router.compile_all compiles them all (a check that every pattern of a rules file loads)."""
+
+    __slots__ = ("source", "_compiled")
+
+    def __init__(self, source: "str | Callable[[], str]"):
+        self.source, self._compiled = source, None  # the pattern, or what writes it
+
+    @property
+    def compiled(self) -> re.Pattern:
+        p = self._compiled
+        if p is None:  # (two threads may both compile it: the same pattern either way)
+            p = self._compiled = re.compile(self.source if isinstance(self.source, str) else self.source())
+        return p
+
+    def search(self, *args) -> re.Match | None:
+        return self.compiled.search(*args)
+
+    def match(self, *args) -> re.Match | None:
+        return self.compiled.match(*args)
+
+    def fullmatch(self, *args) -> re.Match | None:
+        return self.compiled.fullmatch(*args)
+
+    def findall(self, *args) -> list:
+        return self.compiled.findall(*args)
+
+    def finditer(self, *args):
+        return self.compiled.finditer(*args)
+
+    def __getattr__(self, name):  # groups, pattern, ...
+        return getattr(self.compiled, name)
+
+
+class _EnglishUnion:
+    """`(?<![a-z])(?:w1|w2|…)(?![a-z])` of many English words (one pattern of 130,000 characters for the categories'
+    words: ~0.5 s to compile), as one such union per first character, each compiled the first time a text has a
+    word starting with it. The same matches: an alternative can match only where its first character stands, so at
+    each position the first alternative of the whole list that matches is the first of that character's; and a
+    scan resumes where a match ends, as finditer's does."""
+
+    __slots__ = ("_of", "_starts")
+
+    def __init__(self, words: Sequence[tuple[str, str]], inflect: bool):
+        groups: dict[str, list[str]] = {}
+        for first, w in words:
+            groups.setdefault(first, []).append(w)
+        self._of = {c: _Lazy(functools.partial(_union_regex, ws, inflect)) for c, ws in groups.items()}
+        self._starts = re.compile(r"(?<![a-z])[" + "".join(re.escape(c) for c in sorted(groups)) + "]")
+
+    def finditer(self, text: str, pos: int = 0):
+        of = self._of
+        for start in self._starts.finditer(text, pos):
+            i = start.start()
+            if i < pos:
+                continue
+            m = of[text[i]].match(text, i)
+            if m is not None:
+                pos = m.end()
+                yield m
+
+    def search(self, text: str, pos: int = 0) -> re.Match | None:
+        return next(self.finditer(text, pos), None)
+
+    def compile_all(self) -> None:
+        for p in self._of.values():
+            p.compiled
+
+
+def _english_first(w: str, inflect: bool) -> str | None:
+    """The character every match of _english_regex(w, inflect) starts with; None where there is no one such."""
+    toks = w.lower().split()
+    if not toks:
+        return None
+    tok = toks[0]
+    if tok.endswith("*"):
+        return tok[0] if len(tok) > 1 else None
+    # every form _forms makes starts as tok does but those of the stem of "ing" ("", s, ed, ing)
+    return None if inflect and tok == "ing" else tok[0]
+
+
+def _by_first(words: Iterable[str], inflect: bool = True):
+    """For a list of English words (each one pattern, _english_pattern(w, inflect)): hit -> the indexes of those
+    that can match all of it, by its first character, in the list's order."""
+    any_first: list[int] = []
+    of: dict[str, list[int]] = {}
+    for i, w in enumerate(words):
+        first = _english_first(w, inflect)
+        if first is None:
+            any_first.append(i)
+        else:
+            of.setdefault(first, []).append(i)
+    of = {c: sorted(idxs + any_first) for c, idxs in of.items()}
+    return lambda hit: of.get(hit[:1], any_first)
 
 
 def _inflected(tok: str) -> str:
     """A light stemmer run backwards: the regex for tok and its regular inflections, so the table names a word
     once (fee: fees; charge: charged, charging; bully: bullies, bullied; hit: hits, hitting; picked on: picks on).
     Short tokens (pe, pm) and those with digits or apostrophes stay as written."""
-    if len(tok) < 3 or not tok.isalpha():
+    forms = _forms(tok)
+    if forms is None:
         return re.escape(tok)
+    return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
+
+
+def _forms(tok: str) -> set[str] | None:
+    """The forms _inflected's regex matches (None: tok only, as written)."""
+    if len(tok) < 3 or not tok.isalpha():
+        return None
     forms = {tok, tok + "s", tok + "es", tok + "ed", tok + "ing", tok + "'s", tok + "s'"}
     if tok.endswith("e"):
         forms |= {tok + "d", tok[:-1] + "ing"}
@@ -1578,7 +1706,7 @@ def _inflected(tok: str) -> str:
         forms |= {stem, stem + "s", stem + "ed", stem + "ing"}
     if re.fullmatch(r"[a-z]*[^aeiou][aeiou][bdgklmnprt]", tok) and not tok.endswith("w"):
         forms |= {tok + tok[-1] + "ed", tok + tok[-1] + "ing"}  # hit: hitting, stop: stopped
-    return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
+    return forms
 
 
 def _english_regex(w: str, inflect: bool = False) -> str:
@@ -1593,11 +1721,18 @@ def _english_regex(w: str, inflect: bool = False) -> str:
     return r"\s+".join(parts)
 
 
-def _english_union(words, inflect: bool = False) -> re.Pattern | None:
+def _english_union(words, inflect: bool = False) -> "_EnglishUnion | _Lazy | None":
     words = sorted(set(words), key=lambda w: (-len(w), w))
     if not words:
         return None
-    return re.compile(r"(?<![a-z])(?:" + "|".join(_english_regex(w, inflect) for w in words) + r")(?![a-z])")
+    firsts = [_english_first(w, inflect) for w in words]
+    if None in firsts:  # a word with no one first character (`*`): the whole union as one pattern
+        return _Lazy(functools.partial(_union_regex, words, inflect))
+    return _EnglishUnion(list(zip(firsts, words)), inflect)
+
+
+def _union_regex(words: Sequence[str], inflect: bool) -> str:
+    return r"(?<![a-z])(?:" + "|".join(_english_regex(w, inflect) for w in words) + r")(?![a-z])"
 
 
 def _has_gap(s: str) -> bool:
