@@ -30,6 +30,7 @@ import functools
 import itertools
 import logging
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -1621,65 +1622,87 @@ class _Lazy:
 
 
 class _EnglishUnion:
-    """`(?<![a-z])(?:w1|w2|…)(?![a-z])` of many English words (one pattern of 130,000 characters for the categories'
-    words: ~0.5 s to compile), as one such union per first character, each compiled the first time a text has a
-    word starting with it. The same matches: an alternative can match only where its first character stands, so at
-    each position the first alternative of the whole list that matches is the first of that character's; and a
-    scan resumes where a match ends, as finditer's does."""
+    """`(?<![a-z])(?:w1|w2|…)(?![a-z])` over many English words (for the categories' words one pattern of 130,000
+    characters, ~0.5 s to compile), without that pattern: at each place a word may start, the words whose literal
+    beginning (_english_prefix) stands there are tried in the union's order, each as `(?:w)(?![a-z])`, compiled
+    the first time a text reaches it; the first that matches is the union's match. The same matches: where the
+    union's alternative for w matches, the text starts with w's prefix, and the union takes the first alternative
+    that matches there (backtracking within one before the next, as `(?:w)(?![a-z])` does); a scan resumes where a
+    match ends, as finditer's does."""
 
-    __slots__ = ("_of", "_starts")
+    __slots__ = ("_words", "_inflect", "_prefix", "_pats", "_by2", "_by1", "_lists", "_starts")
 
-    def __init__(self, words: Sequence[tuple[str, str]], inflect: bool):
-        groups: dict[str, list[str]] = {}
-        for first, w in words:
-            groups.setdefault(first, []).append(w)
-        self._of = {c: _Lazy(functools.partial(_union_regex, ws, inflect)) for c, ws in groups.items()}
-        self._starts = re.compile(r"(?<![a-z])[" + "".join(re.escape(c) for c in sorted(groups)) + "]")
+    def __init__(self, words: Sequence[str], prefixes: Sequence[str], inflect: bool):
+        self._words, self._inflect, self._prefix = list(words), inflect, list(prefixes)
+        self._pats: list[re.Pattern | None] = [None] * len(self._words)
+        # the words by their prefix's first two characters (one-character prefixes by their character)
+        self._by2: dict[str, list[int]] = {}
+        self._by1: dict[str, list[int]] = {}
+        for i, pre in enumerate(self._prefix):
+            (self._by2.setdefault(pre[:2], []) if len(pre) >= 2 else self._by1.setdefault(pre, [])).append(i)
+        self._lists: dict[str, list[int]] = {}  # two characters of a text -> the words that may start there
+        self._starts = re.compile(r"(?<![a-z])[" + "".join(re.escape(c) for c in sorted({x[0] for x in prefixes})) + "]")
+
+    def _candidates(self, two: str) -> list[int]:
+        got = self._lists.get(two)
+        if got is None:
+            if len(self._lists) >= 4096:  # (pairs of characters a text can hold: a bound, not a working limit)
+                self._lists.clear()
+            got = self._lists[two] = sorted(self._by2.get(two, []) + self._by1.get(two[:1], []))
+        return got
+
+    def _pattern(self, i: int) -> re.Pattern:
+        pat = self._pats[i]
+        if pat is None:
+            pat = self._pats[i] = re.compile("(?:" + _english_regex(self._words[i], self._inflect) + r")(?![a-z])")
+        return pat
 
     def finditer(self, text: str, pos: int = 0):
-        of = self._of
+        prefix = self._prefix
         for start in self._starts.finditer(text, pos):
             i = start.start()
             if i < pos:
                 continue
-            m = of[text[i]].match(text, i)
-            if m is not None:
-                pos = m.end()
-                yield m
+            for idx in self._candidates(text[i:i + 2]):
+                if text.startswith(prefix[idx], i):
+                    m = self._pattern(idx).match(text, i)
+                    if m is not None:
+                        pos = m.end()
+                        yield m
+                        break
 
     def search(self, text: str, pos: int = 0) -> re.Match | None:
         return next(self.finditer(text, pos), None)
 
     def compile_all(self) -> None:
-        for p in self._of.values():
-            p.compiled
+        for i in range(len(self._words)):
+            self._pattern(i)
 
 
-def _english_first(w: str, inflect: bool) -> str | None:
-    """The character every match of _english_regex(w, inflect) starts with; None where there is no one such."""
+def _english_prefix(w: str, inflect: bool) -> str:
+    """What every match of _english_regex(w, inflect) starts with ("" where nothing is sure)."""
     toks = w.lower().split()
     if not toks:
-        return None
+        return ""
     tok = toks[0]
     if tok.endswith("*"):
-        return tok[0] if len(tok) > 1 else None
-    # every form _forms makes starts as tok does but those of the stem of "ing" ("", s, ed, ing)
-    return None if inflect and tok == "ing" else tok[0]
+        return tok[:-1]
+    forms = _forms(tok) if inflect else None
+    return os.path.commonprefix(sorted(forms)) if forms is not None else tok
 
 
 def _by_first(words: Iterable[str], inflect: bool = True):
     """For a list of English words (each one pattern, _english_pattern(w, inflect)): hit -> the indexes of those
-    that can match all of it, by its first character, in the list's order."""
-    any_first: list[int] = []
+    that may match all of it (it starts with their prefix), in the list's order. Only those are tried, so only
+    those are compiled."""
+    prefix = [_english_prefix(w, inflect) for w in words]
+    any_first = [i for i, pre in enumerate(prefix) if not pre]
     of: dict[str, list[int]] = {}
-    for i, w in enumerate(words):
-        first = _english_first(w, inflect)
-        if first is None:
-            any_first.append(i)
-        else:
-            of.setdefault(first, []).append(i)
+    for i, pre in enumerate(prefix):
+        if pre:
+            of.setdefault(pre[0], []).append(i)
     of = {c: sorted(idxs + any_first) for c, idxs in of.items()}
-    return lambda hit: of.get(hit[:1], any_first)
+    return lambda hit: [i for i in of.get(hit[:1], any_first) if hit.startswith(prefix[i])]
 
 
 def _inflected(tok: str) -> str:
@@ -1725,10 +1748,10 @@ def _english_union(words, inflect: bool = False) -> "_EnglishUnion | _Lazy | Non
     words = sorted(set(words), key=lambda w: (-len(w), w))
     if not words:
         return None
-    firsts = [_english_first(w, inflect) for w in words]
-    if None in firsts:  # a word with no one first character (`*`): the whole union as one pattern
+    prefixes = [_english_prefix(w, inflect) for w in words]
+    if "" in prefixes:  # a word with no sure beginning (`*`): the whole union as one pattern
         return _Lazy(functools.partial(_union_regex, words, inflect))
-    return _EnglishUnion(list(zip(firsts, words)), inflect)
+    return _EnglishUnion(words, prefixes, inflect)
 
 
 def _union_regex(words: Sequence[str], inflect: bool) -> str:
