@@ -304,7 +304,7 @@ class Router:
                 self._english.append((_english_pattern(w, inflect=True),
                                       _Entry(self._norm(w), code, float(weight), kind="english")))
         self._english_any = _english_union((e.text for _p, e in self._english), inflect=True)
-        # a hit is compared only with the words its first character can start (the list's order kept)
+        # a hit is compared only with the words whose beginning it starts with (the list's order kept)
         self._english_of = _by_first(w for code in CATEGORIES for w in cats.get(code, {}).get("english", {}))
 
         # Urgency: words in any category's message that call for a 1-working-day answer.
@@ -1587,7 +1587,7 @@ class _Lazy:
     """A regex compiled the first time a text reaches it, the very pattern re.compile makes of its source (so the
     same matches). Compiling the rules' ~2,200 patterns was 80 % of a router's build, paid by every process that
     starts the service (~1.5 s), though most are rarely tried: an A…B only where both its parts occur, an urgent
-    pattern only where its literal does, an English word's only on an English hit of its first letter.
+    pattern only where its literal does, an English word's only on a hit that starts as it does.
     Router.compile_all compiles them all (a check that every pattern of a rules file loads)."""
 
     __slots__ = ("source", "_compiled")
