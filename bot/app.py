@@ -191,7 +191,6 @@ def router_id(config: Config, schools: list[dict]) -> str:
     and modification time: two processes of one installation see the same; an upgrade on disk under a running
     service changes it, and a writer then takes no decision from a worker started before or after."""
     import hashlib
-    from importlib import metadata
     from pathlib import Path
 
     import handlers
@@ -216,12 +215,20 @@ def router_id(config: Config, schools: list[dict]) -> str:
         if f.is_file():
             h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     for package in ("jieba", "opencc"):
-        try:
-            h.update(f"{package}={metadata.version(package)}\n".encode())
-        except metadata.PackageNotFoundError:
-            pass
+        h.update(_package_version(package))
     h.update(repr(sorted((s["code"], s["name"]) for s in schools)).encode())
     return h.hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=None)
+def _package_version(package: str) -> bytes:
+    """A package's installed version, read once per process (importlib.metadata searches sys.path each time): the
+    version of the package this process runs, not of one upgraded on disk since."""
+    from importlib import metadata
+    try:
+        return f"{package}={metadata.version(package)}\n".encode()
+    except metadata.PackageNotFoundError:
+        return b""
 
 
 @functools.lru_cache(maxsize=8)

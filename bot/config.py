@@ -576,6 +576,8 @@ REMOVED = {
 
 SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Config) if f.name != "source"}
 _SECTION_TYPES = get_type_hints(Config)
+# each section's keys and their types, resolved once (get_type_hints evaluates every annotation again per call)
+_SECTION_HINTS = {name: get_type_hints(_SECTION_TYPES[name]) for name in SECTIONS}
 
 
 def _coerce(key: str, value: Any, typ: type, origin: str) -> Any:
@@ -622,7 +624,7 @@ def _build(raw: Mapping[str, Any], env: Mapping[str, str], source: str) -> Confi
             raise ConfigError(f"{source}: unknown section [{name}]; known: {', '.join(SECTIONS)}")
     for name in SECTIONS:
         cls = _SECTION_TYPES[name]
-        hints = get_type_hints(cls)
+        hints = _SECTION_HINTS[name]
         table = raw.get(name, {})
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: {name} must be a table [{name}]")
@@ -656,7 +658,7 @@ def _build(raw: Mapping[str, Any], env: Mapping[str, str], source: str) -> Confi
 def _known_env_names() -> set[str]:
     names = set()
     for name in SECTIONS:
-        for key in get_type_hints(_SECTION_TYPES[name]):
+        for key in _SECTION_HINTS[name]:
             names.add(f"{ENV_PREFIX}{name}_{key}".upper())
     return names
 
@@ -677,4 +679,4 @@ def load_config(path: str | os.PathLike | None = None, env: Mapping[str, str] | 
 
 def documented_keys() -> list[str]:
     """Every section.key the program understands; a test checks config.example.toml documents each."""
-    return [f"{name}.{key}" for name in SECTIONS for key in get_type_hints(_SECTION_TYPES[name])]
+    return [f"{name}.{key}" for name in SECTIONS for key in _SECTION_HINTS[name]]

@@ -24,6 +24,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.web import CompiledTemplates
 from handlers import public, texts
 from handlers.rates import percent, percent_of, proxied, stood_in, stood_in_own
 from handlers.review import period_name
@@ -121,10 +122,13 @@ class PublicCache:
                 self.pages.popitem(last=False)
 
 
+_COMPILED = CompiledTemplates()  # compiled once per process (bot/web.CompiledTemplates)
+
+
 def setup(app: web.Application) -> None:
     """Register the public pages (one call from bot/app.py)."""
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), app_key=JINJA,
-                               autoescape=jinja2.select_autoescape(["html"]))
+                               autoescape=jinja2.select_autoescape(["html"]), bytecode_cache=_COMPILED)
     env.filters["pct"] = percent
     env.filters["pctn"] = percent_of
     env.filters["stoodin"] = stood_in

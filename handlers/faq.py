@@ -23,6 +23,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,9 @@ def with_stored(files: list[FaqEntry], stored: list[dict[str, Any]],
     return list(out.values()), retired
 
 
+_ENTRY_WORDS: "weakref.WeakKeyDictionary[Any, dict[str, frozenset[str]]]" = weakref.WeakKeyDictionary()
+
+
 class FaqBook:
     """The entries and their word vectors, built once with the router's tokenizer."""
 
@@ -176,10 +180,11 @@ class FaqBook:
         self.tokenizer = tokenizer
         self.min_score = min_score
         self.margin = margin
-        variants = {e.id: [self._words(q) for q in (e.question, *e.also, e.question_en) if q] for e in entries}
+        words = self._entry_words
+        variants = {e.id: [words(q) for q in (e.question, *e.also, e.question_en) if q] for e in entries}
         df: dict[str, int] = {}
         for e in entries:
-            for w in set().union(*variants[e.id], self._words(" ".join(e.keywords))):
+            for w in set().union(*variants[e.id], words(" ".join(e.keywords))):
                 df[w] = df.get(w, 0) + 1
         n = len(entries)
         self.idf = {w: math.log((n + 1) / (c + 1)) + 1.0 for w, c in df.items()}
@@ -192,6 +197,23 @@ class FaqBook:
             for v in vectors:
                 for w in v:
                     self._index.setdefault(w, set()).add(eid)
+
+    def _entry_words(self, text: str) -> frozenset[str]:
+        """_words of an entry's text, remembered per tokenizer: a book is built again at each start-up and after each
+        workbench edit (Campaign.sync), and cutting every question again was most of it. The tokenizer's
+        dictionary is fixed once its router is built, so a text's words under it are too."""
+        try:
+            known = _ENTRY_WORDS[self.tokenizer]
+        except KeyError:
+            known = _ENTRY_WORDS[self.tokenizer] = {}
+        except TypeError:  # a tokenizer that cannot be weakly referenced: not remembered
+            return frozenset(self._words(text))
+        found = known.get(text)
+        if found is None:
+            if len(known) >= 4096:  # (entries come from files and the workbench: a bound, not a working limit)
+                known.clear()
+            found = known[text] = frozenset(self._words(text))
+        return found
 
     def _words(self, text: str) -> set[str]:
         text = unicodedata.normalize("NFKC", text).lower()

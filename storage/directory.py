@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -37,10 +38,27 @@ def check(row: dict[str, Any]) -> str | None:
     return None
 
 
+# file content -> its checked rows: the directory file is read at every start-up of an app (the tests start
+# hundreds); keyed by the bytes read, so an edited file is read again. Each caller gets its own row dicts.
+_READ: dict[bytes, list[dict[str, Any]]] = {}
+
+
 def read_csv(path: str | Path) -> list[dict[str, Any]]:
     """Rows checked one by one; an error names the line."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    rows = _READ.get(data)
+    if rows is None:
+        rows = _read_csv(path, data)
+        if len(_READ) >= 8:
+            _READ.clear()
+        _READ[data] = rows
+    return [dict(r) for r in rows]
+
+
+def _read_csv(path: str | Path, data: bytes) -> list[dict[str, Any]]:
     rows = []
-    with open(path, newline="", encoding="utf-8-sig") as fh:
+    with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("code", "name", "kind") if c not in (reader.fieldnames or [])]
         if missing:

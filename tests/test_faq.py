@@ -74,6 +74,20 @@ def test_matching_uses_the_router_tokenizer_with_confidence():
     assert len(load_faq(DEMO_FAQ)) >= 15
 
 
+
+def test_an_entrys_words_are_its_own_tokenizers_cut():
+    """A book's entry words are remembered per tokenizer (each app's start-up and each workbench edit build one):
+    a book on another tokenizer cuts the question its own way, whichever book was built first."""
+    import jieba
+    from handlers.faq import FaqEntry
+    entry = [FaqEntry("x", "划片范围什么时候公布", "a", "jyj", dt.date(2030, 1, 1))]
+    plain, joined = jieba.Tokenizer(), jieba.Tokenizer()
+    joined.add_word("划片范围", freq=10**9)
+    first, second = FaqBook(entry, plain), FaqBook(entry, joined)
+    assert "划片范围" not in first.idf and "划片范围" in second.idf
+    assert FaqBook(entry, plain).idf == first.idf and FaqBook(entry, joined).idf == second.idf
+
+
 @pytest.mark.parametrize("body, key", [
     ('[[faq]]\nid = "a"\nquestion = "q"\nanswer = "a"\nunit = "jyj"\nreview_by = "2027-13-01"\n', "review_by"),
     ('[[faq]]\nid = "a"\nquestion = "q"\nanswer = "a"\nunit = "nowhere"\nreview_by = 2027-01-01\n', "unit"),

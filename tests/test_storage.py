@@ -213,3 +213,31 @@ def test_the_lock_wait_reported_is_another_connections_hold_only(tmp_path):
         assert len(waits) == before + 1 and waits[-1] > 0.0
     finally:
         db.close()
+
+
+def test_a_directory_file_read_again_is_read_as_it_is_now(tmp_path):
+    """read_csv remembers a file's rows by its content (each app's start-up reads the directory): a file rewritten
+    in place, at the same size, gives its new rows; a caller changing the rows it got changes nobody else's."""
+    f = tmp_path / "d.csv"
+    f.write_text("code,name,kind\njyj,市教育局,bureau\n", encoding="utf-8")
+    first = directory.read_csv(f)
+    assert first[0]["name"] == "市教育局"
+    first[0]["name"] = "changed by a caller"
+    assert directory.read_csv(f)[0]["name"] == "市教育局"
+    f.write_text("code,name,kind\njyj,市教育厅,bureau\n", encoding="utf-8")
+    assert directory.read_csv(f)[0]["name"] == "市教育厅"
+
+
+def test_a_toml_file_read_again_is_read_as_it_is_now(tmp_path):
+    from storage.tomlfile import read_toml
+    f = tmp_path / "s.toml"
+    f.write_text('[a]\nx = [1, 2]\n', encoding="utf-8")
+    for _ in range(3):  # (the first read parses, the next ones copy what was parsed)
+        got = read_toml(f, ValueError)
+        assert got == {"a": {"x": [1, 2]}}
+        got["a"]["x"].append(3)
+    f.write_text('[a]\nx = [1, 5]\n', encoding="utf-8")
+    assert read_toml(f, ValueError) == {"a": {"x": [1, 5]}}
+    f.write_text('[a]\nx = [1, \n', encoding="utf-8")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        read_toml(f, ValueError)

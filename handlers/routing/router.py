@@ -30,11 +30,12 @@ import functools
 import itertools
 import logging
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 
 def _import_jieba():
@@ -303,6 +304,8 @@ class Router:
                 self._english.append((_english_pattern(w, inflect=True),
                                       _Entry(self._norm(w), code, float(weight), kind="english")))
         self._english_any = _english_union((e.text for _p, e in self._english), inflect=True)
+        # a hit is compared only with the words whose beginning it starts with (the list's order kept)
+        self._english_of = _by_first(w for code in CATEGORIES for w in cats.get(code, {}).get("english", {}))
 
         # Urgency: words in any category's message that call for a 1-working-day answer.
         urgent = rules.get("urgent", {})
@@ -340,7 +343,7 @@ class Router:
         def pattern(w: str) -> re.Pattern:
             # the last piece is a group of its own: a denial right before it denies the match (校车司机从不喝酒)
             ps = [part(p) for p in re.split(r"…|\.\.\.", w) if p]
-            return re.compile(gap(w).join(ps[:-1] + [f"({ps[-1]})"]) if len(ps) > 1 else ps[0])
+            return _Lazy(gap(w).join(ps[:-1] + [f"({ps[-1]})"]) if len(ps) > 1 else ps[0])
 
         self._urgent_gapped = [(pattern(w), w) for w in words if _has_gap(w) or "{" in w]
         # A……B whose A the writer's family did (我骂了他几句，他就不想上学了): no harm at school (_family_did)
@@ -363,6 +366,7 @@ class Router:
         self._things = tuple(self._norm(w) for w in urgent.get("things", []))
         self._urgent_english = [(_english_pattern(w), self._norm(w)) for w in urgent.get("english", [])]
         self._urgent_english_any = _english_union(w for _p, w in self._urgent_english)
+        self._urgent_english_of = _by_first(urgent.get("english", []), inflect=False)
 
         # Two matters in one message (see _matters).
         m = rules.get("matters", {})
@@ -488,6 +492,20 @@ class Router:
         self.route("孩子在學校被同学欺负了，老师不管，希望教育局尽快处理")
         return self
 
+    def compile_all(self) -> "Router":
+        """Compile every pattern the rules make (each is otherwise compiled when a text first reaches it): a rules
+        file whose pattern does not load fails here, not on the message that first needs it."""
+        for pat in [*(p for p, _f, _e in self._gapped), *(p for p, _w in self._urgent_gapped),
+                    *(p for p, _e in self._english), *(p for p, _w in self._urgent_english)]:
+            pat.compiled
+        for union in (self._english_any, self._urgent_english_any, self._demand_en_marker, self._demand_en_other,
+                      self._demand_en_edu):
+            if isinstance(union, _EnglishUnion):
+                union.compile_all()
+            elif union is not None:
+                union.compiled
+        return self
+
     def train(self, path: str | Path) -> None:
         """Train a naive Bayes model on a labelled CSV at start-up (the older, lighter alternative to weights)."""
         from .model import read_training, train
@@ -508,7 +526,7 @@ class Router:
         if _has_gap(e.text):
             parts = [p for p in re.split(r"…|\.\.\.", e.text) if p]
             body = f"[^{re.escape(_SENTENCE_END)}]{{0,{self.gap}}}?"
-            pattern = re.compile(body.join(re.escape(p) for p in parts))
+            pattern = _Lazy(body.join(re.escape(p) for p in parts))
             self._gapped.append((pattern, parts[0], e))
             self._gapped_last.append(parts[-1])  # a match needs it too: a pattern is tried only where both are
         elif e.kind == "word":
@@ -665,8 +683,10 @@ class Router:
             hit = m.group(0)
             # one hit counts once per category, by its strongest entry (fee, fees and fee* name one word)
             best: dict[str, int] = {}
-            for idx, (pat, e) in enumerate(self._english):
-                if pat.fullmatch(hit) and (e.category not in best or e.weight > self._english[best[e.category]][1].weight):
+            english = self._english
+            for idx in self._english_of(hit):
+                pat, e = english[idx]
+                if pat.fullmatch(hit) and (e.category not in best or e.weight > english[best[e.category]][1].weight):
                     best[e.category] = idx
             for idx in best.values():
                 found[idx] = found.get(idx, 0) + 1
@@ -1197,8 +1217,9 @@ class Router:
             for m in self._urgent_english_any.finditer(t):
                 if not self._affirmed(t, m.group(0), m.start()):
                     continue  # a fire drill
-                for pat, w in self._urgent_english:
-                    if pat.fullmatch(m.group(0)):
+                english = self._urgent_english
+                for idx in self._urgent_english_of(m.group(0)):
+                    if english[idx][0].fullmatch(m.group(0)):
                         found.append(m.group(0))
                         break
         # a word inside a longer one found too (打伤 in 被打伤) is shown once, the longer
@@ -1558,16 +1579,146 @@ _COMMON_WORD_FREQ = 20  # a candidate near-miss this frequent in jieba's diction
 _ENGLISH_CLAUSE = re.compile(r"[.,;:!?\n。，；！？]+")
 
 
-def _english_pattern(w: str, inflect: bool = False) -> re.Pattern:
-    return re.compile(_english_regex(w, inflect))
+def _english_pattern(w: str, inflect: bool = False) -> "_Lazy":
+    return _Lazy(functools.partial(_english_regex, w, inflect))  # (even its source written only when needed)
+
+
+class _Lazy:
+    """A regex compiled the first time a text reaches it, the very pattern re.compile makes of its source (so the
+    same matches). Compiling the rules' ~2,200 patterns was 80 % of a router's build, paid by every process that
+    starts the service (~1.5 s), though most are rarely tried: an A…B only where both its parts occur, an urgent
+    pattern only where its literal does, an English word's only on a hit that starts as it does.
+    Router.compile_all compiles them all (a check that every pattern of a rules file loads)."""
+
+    __slots__ = ("source", "_compiled")
+
+    def __init__(self, source: "str | Callable[[], str]"):
+        self.source, self._compiled = source, None  # the pattern, or what writes it
+
+    @property
+    def compiled(self) -> re.Pattern:
+        p = self._compiled
+        if p is None:  # (two threads may both compile it: the same pattern either way)
+            p = self._compiled = re.compile(self.source if isinstance(self.source, str) else self.source())
+        return p
+
+    def search(self, *args) -> re.Match | None:
+        return self.compiled.search(*args)
+
+    def match(self, *args) -> re.Match | None:
+        return self.compiled.match(*args)
+
+    def fullmatch(self, *args) -> re.Match | None:
+        return self.compiled.fullmatch(*args)
+
+    def findall(self, *args) -> list:
+        return self.compiled.findall(*args)
+
+    def finditer(self, *args):
+        return self.compiled.finditer(*args)
+
+    def __getattr__(self, name):  # groups, pattern, ...
+        return getattr(self.compiled, name)
+
+
+class _EnglishUnion:
+    """`(?<![a-z])(?:w1|w2|…)(?![a-z])` over many English words (for the categories' words one pattern of 130,000
+    characters, ~0.5 s to compile), without that pattern: at each place a word may start, the words whose literal
+    beginning (_english_prefix) stands there are tried in the union's order, each as `(?:w)(?![a-z])`, compiled
+    the first time a text reaches it; the first that matches is the union's match. The same matches: where the
+    union's alternative for w matches, the text starts with w's prefix, and the union takes the first alternative
+    that matches there (backtracking within one before the next, as `(?:w)(?![a-z])` does); a scan resumes where a
+    match ends, as finditer's does."""
+
+    __slots__ = ("_words", "_inflect", "_prefix", "_pats", "_by2", "_by1", "_lists", "_starts")
+
+    def __init__(self, words: Sequence[str], prefixes: Sequence[str], inflect: bool):
+        self._words, self._inflect, self._prefix = list(words), inflect, list(prefixes)
+        self._pats: list[re.Pattern | None] = [None] * len(self._words)
+        # the words by their prefix's first two characters (one-character prefixes by their character)
+        self._by2: dict[str, list[int]] = {}
+        self._by1: dict[str, list[int]] = {}
+        for i, pre in enumerate(self._prefix):
+            (self._by2.setdefault(pre[:2], []) if len(pre) >= 2 else self._by1.setdefault(pre, [])).append(i)
+        self._lists: dict[str, list[int]] = {}  # two characters of a text -> the words that may start there
+        self._starts = re.compile(r"(?<![a-z])[" + "".join(re.escape(c) for c in sorted({x[0] for x in prefixes})) + "]")
+
+    def _candidates(self, two: str) -> list[int]:
+        got = self._lists.get(two)
+        if got is None:
+            if len(self._lists) >= 4096:  # (pairs of characters a text can hold: a bound, not a working limit)
+                self._lists.clear()
+            got = self._lists[two] = sorted(self._by2.get(two, []) + self._by1.get(two[:1], []))
+        return got
+
+    def _pattern(self, i: int) -> re.Pattern:
+        pat = self._pats[i]
+        if pat is None:
+            pat = self._pats[i] = re.compile("(?:" + _english_regex(self._words[i], self._inflect) + r")(?![a-z])")
+        return pat
+
+    def finditer(self, text: str, pos: int = 0):
+        prefix = self._prefix
+        for start in self._starts.finditer(text, pos):
+            i = start.start()
+            if i < pos:
+                continue
+            for idx in self._candidates(text[i:i + 2]):
+                if text.startswith(prefix[idx], i):
+                    m = self._pattern(idx).match(text, i)
+                    if m is not None:
+                        pos = m.end()
+                        yield m
+                        break
+
+    def search(self, text: str, pos: int = 0) -> re.Match | None:
+        return next(self.finditer(text, pos), None)
+
+    def compile_all(self) -> None:
+        for i in range(len(self._words)):
+            self._pattern(i)
+
+
+def _english_prefix(w: str, inflect: bool) -> str:
+    """What every match of _english_regex(w, inflect) starts with ("" where nothing is sure)."""
+    toks = w.lower().split()
+    if not toks:
+        return ""
+    tok = toks[0]
+    if tok.endswith("*"):
+        return tok[:-1]
+    forms = _forms(tok) if inflect else None
+    return os.path.commonprefix(sorted(forms)) if forms is not None else tok
+
+
+def _by_first(words: Iterable[str], inflect: bool = True):
+    """For a list of English words (each one pattern, _english_pattern(w, inflect)): hit -> the indexes of those
+    that may match all of it (it starts with their prefix), in the list's order. Only those are tried, so only
+    those are compiled."""
+    prefix = [_english_prefix(w, inflect) for w in words]
+    any_first = [i for i, pre in enumerate(prefix) if not pre]
+    of: dict[str, list[int]] = {}
+    for i, pre in enumerate(prefix):
+        if pre:
+            of.setdefault(pre[0], []).append(i)
+    of = {c: sorted(idxs + any_first) for c, idxs in of.items()}
+    return lambda hit: [i for i in of.get(hit[:1], any_first) if hit.startswith(prefix[i])]
 
 
 def _inflected(tok: str) -> str:
     """A light stemmer run backwards: the regex for tok and its regular inflections, so the table names a word
     once (fee: fees; charge: charged, charging; bully: bullies, bullied; hit: hits, hitting; picked on: picks on).
     Short tokens (pe, pm) and those with digits or apostrophes stay as written."""
-    if len(tok) < 3 or not tok.isalpha():
+    forms = _forms(tok)
+    if forms is None:
         return re.escape(tok)
+    return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
+
+
+def _forms(tok: str) -> set[str] | None:
+    """The forms _inflected's regex matches (None: tok only, as written)."""
+    if len(tok) < 3 or not tok.isalpha():
+        return None
     forms = {tok, tok + "s", tok + "es", tok + "ed", tok + "ing", tok + "'s", tok + "s'"}
     if tok.endswith("e"):
         forms |= {tok + "d", tok[:-1] + "ing"}
@@ -1578,7 +1729,7 @@ def _inflected(tok: str) -> str:
         forms |= {stem, stem + "s", stem + "ed", stem + "ing"}
     if re.fullmatch(r"[a-z]*[^aeiou][aeiou][bdgklmnprt]", tok) and not tok.endswith("w"):
         forms |= {tok + tok[-1] + "ed", tok + tok[-1] + "ing"}  # hit: hitting, stop: stopped
-    return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
+    return forms
 
 
 def _english_regex(w: str, inflect: bool = False) -> str:
@@ -1593,11 +1744,18 @@ def _english_regex(w: str, inflect: bool = False) -> str:
     return r"\s+".join(parts)
 
 
-def _english_union(words, inflect: bool = False) -> re.Pattern | None:
+def _english_union(words, inflect: bool = False) -> "_EnglishUnion | _Lazy | None":
     words = sorted(set(words), key=lambda w: (-len(w), w))
     if not words:
         return None
-    return re.compile(r"(?<![a-z])(?:" + "|".join(_english_regex(w, inflect) for w in words) + r")(?![a-z])")
+    prefixes = [_english_prefix(w, inflect) for w in words]
+    if "" in prefixes:  # a word with no sure beginning (`*`): the whole union as one pattern
+        return _Lazy(functools.partial(_union_regex, words, inflect))
+    return _EnglishUnion(words, prefixes, inflect)
+
+
+def _union_regex(words: Sequence[str], inflect: bool) -> str:
+    return r"(?<![a-z])(?:" + "|".join(_english_regex(w, inflect) for w in words) + r")(?![a-z])"
 
 
 def _has_gap(s: str) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -447,3 +448,57 @@ def test_a_disability_care_allowance_is_not_the_bureaus():
     # 护理补贴 (civil affairs), the word route4 had to drop because of a fast-path divergence no longer reproduced
     d = Router.from_toml().route("残疾人护理补贴找谁申请")
     assert d.category == "out_of_scope" and any(e["word"] == "护理补贴" for e in d.explanation), d.explain()
+
+
+def test_every_pattern_the_shipped_rules_make_compiles(router):
+    """Patterns are compiled when a text first reaches them (router._Lazy): compile_all loads each one, so a
+    pattern that does not load fails here, not on the message that first needs it."""
+    import re
+    fresh = Router.from_toml()
+    assert fresh.compile_all() is fresh
+    lazies = [p for p, _f, _e in fresh._gapped] + [p for p, _w in fresh._urgent_gapped] + \
+        [p for p, _e in fresh._english] + [p for p, _w in fresh._urgent_english]
+    assert len(lazies) > 2000 and all(isinstance(p.compiled, re.Pattern) for p in lazies)
+
+
+def test_a_rules_pattern_that_does_not_load_is_found_by_compile_all(tmp_path):
+    rules = tmp_path / "rules.toml"
+    # a gap beyond what a regex repetition may count: the A…B pattern cannot be compiled
+    rules.write_text('[settings]\ngap = 4294967296\n[categories.fees]\nphrases = { "收费…发票" = 3 }\n',
+                     encoding="utf-8")
+    r = Router.from_toml(rules, train=False)
+    with pytest.raises((OverflowError, re.error)):
+        r.compile_all()
+
+
+ENGLISH_TEXTS = [
+    "The school charges extra fees for tutoring and the teacher bullied my son",
+    "bus company please fix the school bus, it's late every day; teachers' picking on kids",
+    "fees fee* feeing, charged-charging x-ray 12345 don't  bullies  bullied hitting",
+    "Please ask the traffic police should give tickets near the kindergarten gate",
+    "my daughter was hit by a classmate at school and nobody helped her",
+    "a-fee b_fee fee's fees' schoolbus school-bus",
+]
+
+
+@pytest.mark.parametrize("text", ENGLISH_TEXTS)
+def test_english_unions_split_by_first_letter_find_what_the_whole_union_found(router, text):
+    """_EnglishUnion (one pattern per first letter, compiled as a text needs it) against the one pattern it replaced,
+    on every English list of the rules: the same matches, spans and words."""
+    import re as re_
+    from handlers.routing import router as R
+    t = R.Router._norm(text)
+    rules = __import__("tomllib").loads(R.DEFAULT_RULES.read_text(encoding="utf-8"))
+    lists = {
+        "categories": ([w for c in rules["categories"].values() for w in c.get("english", {})], True),
+        "urgent": (rules["urgent"].get("english", []), False),
+        **{k: (rules["demand"]["english"].get(k, []), k != "markers") for k in ("markers", "other", "education")},
+    }
+    for name, (words, inflect) in lists.items():
+        words = [R.Router._norm(w) for w in words]
+        union = R._english_union(words, inflect=inflect)
+        whole = re_.compile(R._union_regex(sorted(set(words), key=lambda w: (-len(w), w)), inflect))
+        got = [(m.span(), m.group(0)) for m in union.finditer(t)]
+        assert got == [(m.span(), m.group(0)) for m in whole.finditer(t)], name
+        first = union.search(t)
+        assert (first and first.span()) == ((m := whole.search(t)) and m.span()), name
