@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 KIND = re.compile(r"^(held 已记下|added 已补充|welcome|the rest): ([\d.]+) % of messages, ([\d.]+) µs each", re.M)
 PART = re.compile(r"^ {4,}(\S.*?)\s{2,}(-?[\d.]+) µs$", re.M)
@@ -20,8 +22,15 @@ def _run(*args: str) -> str:
     return done.stdout
 
 
-def test_the_timers_change_no_reply_and_the_parts_fit_in_their_kind():
-    plain, parted = _run("--plain"), _run()
+@pytest.fixture(scope="module")
+def plain() -> str:
+    """The mix timed whole, by state too (--by-state only looks at the remembered row, times nothing inside):
+    one run of the bench for both tests below."""
+    return _run("--plain", "--by-state")
+
+
+def test_the_timers_change_no_reply_and_the_parts_fit_in_their_kind(plain):
+    parted = _run()
     shares = {k: float(s) for k, s, _ in KIND.findall(plain)}
     assert shares == {k: float(s) for k, s, _ in KIND.findall(parted)}
     assert shares["held 已记下"] > 20 and abs(sum(shares.values()) - 100) < 0.5  # 12 messages a person: most held
@@ -37,9 +46,9 @@ def test_the_timers_change_no_reply_and_the_parts_fit_in_their_kind():
         assert float(parts["handle_tx, other"]) >= -0.2
 
 
-def test_by_state_says_where_each_reply_was_given():
+def test_by_state_says_where_each_reply_was_given(plain):
     from handlers.intake import DETOURS
-    out = _run("--plain", "--by-state")
+    out = plain
     rows = re.findall(r"^ +([\d.]+) % of messages +[\d.]+ µs +[\d.]+ % of the handling +(\S+) +'(.*?)'", out, re.M)
     assert len(rows) >= 5
     held = {state for _, state, said in rows if said.startswith("已记下")}  # held while a question off the path waits

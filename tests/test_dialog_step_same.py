@@ -16,6 +16,7 @@ The cost is measured by bench/pipeline.py and bench/webhook.py (bench/README.md,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import re
 import unicodedata
@@ -124,6 +125,12 @@ def dialogue_words() -> list[str]:
 
 
 def texts_to_check() -> list[str]:
+    return list(_texts_to_check())
+
+
+@functools.cache  # (made once per process: this file and tests/test_held_same.py read it twice each)
+def _texts_to_check() -> tuple[str, ...]:
+    """Each text once (~23,000 of ~28,000: the checks are functions of the text alone)."""
     texts = corpus() + dialogue_words() + COMMANDS
     rng = random.Random(5)
     drafts = ["\n".join(rng.choice(texts) for _ in range(rng.randint(2, 5))) for _ in range(2000)]  # grown drafts
@@ -132,7 +139,8 @@ def texts_to_check() -> list[str]:
              "我家孩子在实验小学读三年级", "我想反映个事", "有个问题想咨询一下",
              "满意", "基本满意", "不满意，作业还是多", "五星", "3星", "1星", "好评", "差评！", "没解决", "还行吧",
              "评价 JY2611-0001 2", "1 谢谢", "3，还是没退钱", "2，不过班主任收了购物卡", "3年级", "2:30", "1、作业 2、校车"]
-    return texts + drafts + asked + ["", " ", "　", "1", "１２", "٣", "𐩀", "9" * 40, "3 还没退钱", "五星好评", "还行吧"]
+    return tuple(dict.fromkeys(texts + drafts + asked + ["", " ", "　", "1", "１２", "٣", "𐩀", "9" * 40, "3 还没退钱",
+                                                        "五星好评", "还行吧"]))
 
 
 def test_the_checks_changed_answer_as_before():
@@ -149,7 +157,7 @@ def test_the_checks_changed_answer_as_before():
             assert numbers.ascii_int(t, digits) == old_ascii_int(t, digits), t
         assert names._query(t) == old_query(t), t
     assert sum(intake.infer_kind(t) is not None for t in texts) > 2000  # each answer well represented
-    assert sum(intake.asks_progress(t) for t in texts) > 20 and sum(intake.introduction(t) for t in texts) > 20
+    assert sum(intake.asks_progress(t) for t in texts) > 15 and sum(intake.introduction(t) for t in texts) > 20
 
 
 def test_the_checks_remembered_answer_as_the_functions_do_twice():
@@ -159,7 +167,7 @@ def test_the_checks_remembered_answer_as_the_functions_do_twice():
         fn.cache_clear()
         for t in texts + texts[:3000]:  # the second time from memory
             assert fn(t) == fn.__wrapped__(t), (name, t)
-    assert sum(followup.parse(t) is not None for t in texts) > 50
+    assert sum(followup.parse(t) is not None for t in texts) > 30  # (distinct texts: 40)
 
 
 def test_a_short_school_name_matches_as_before_and_from_memory():

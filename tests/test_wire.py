@@ -3,6 +3,9 @@ replaced: the XML reader (expat, against defusedxml's ElementTree) and the safe-
 PrpCrypto)."""
 from __future__ import annotations
 
+import itertools
+import random
+
 import pytest
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -37,10 +40,32 @@ PIECES = ["<xml>", "</xml>", "<Content>", "</Content>", "<MsgType>", "</MsgType>
           '<?xml version="1.0" encoding="UTF-8"?>', "\ufeff"]
 
 
-@settings(max_examples=2000, deadline=None)
+def documents(pieces: list[str], longest: int, n: int, seed: int) -> list[str]:
+    """Every document of at most two pieces, then n of up to `longest` pieces drawn at random, half of them inside
+    <xml><Content>…</Content></xml> or <xml>…</xml> (pieces alone almost never make a document a reader accepts:
+    of Hypothesis's 2,000 none did): the same documents on every run. (Drawn here, ~10 µs each, where Hypothesis
+    took ~2.5 ms to draw one: its 2,000 examples were 99 % drawing. It keeps a few hundred of its own below, which
+    it shrinks to the smallest failing one.)"""
+    rng = random.Random(seed)
+    pairs = ["".join(p) for k in range(3) for p in itertools.product(pieces, repeat=k)]
+    frames = [("", ""), ("", ""), ("<xml><Content>", "</Content></xml>"), ("<xml>", "</xml>")]
+    drawn = []
+    for _ in range(n):
+        head, tail = rng.choice(frames)
+        drawn.append(head + "".join(rng.choices(pieces, k=rng.randint(1 if head else 3, longest))) + tail)
+    return pairs + drawn
+
+
+def test_reads_every_document_as_the_tree_reader_did():
+    docs = documents(PIECES, 14, 8000, seed=1)
+    differ = [doc for doc in docs if ours(doc) != reference(doc)]
+    assert not differ, differ[:5]
+    assert sum(ours(doc) is not None for doc in docs) > 100  # documents read, not only refused
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=14).map("".join))
-@pytest.mark.slow
-def test_reads_every_document_as_the_tree_reader_did(doc):
+def test_reads_any_document_as_the_tree_reader_did(doc):
     assert ours(doc) == reference(doc)
 
 
@@ -137,10 +162,7 @@ FLAT_PIECES = ["<xml>", "</xml>", "<Content>", "</Content>", "<MsgId>", "</MsgId
                " ", "\n", "\r", "\t", "中文", "12", "<", ">", "&", "&amp;", "\x0b", "<a/>", "<!-- c -->", "\u3000"]
 
 
-@settings(max_examples=2000, deadline=None)
-@given(st.lists(st.sampled_from(FLAT_PIECES), max_size=16).map("".join))
-@pytest.mark.slow
-def test_the_flat_reader_agrees_with_expat_or_steps_aside(doc):
+def _flat_agrees(doc: str) -> bool:
     # WeChat's flat shape is read without expat; anything else it leaves to expat, never reading it differently.
     from bot.channels.wechat.xml import _flat, _parse
     fast = _flat(doc)
@@ -148,7 +170,21 @@ def test_the_flat_reader_agrees_with_expat_or_steps_aside(doc):
         slow = _parse(doc)
     except XmlError:
         slow = None
-    assert fast is None or fast == slow
+    return fast is None or fast == slow
+
+
+def test_the_flat_reader_agrees_with_expat_or_steps_aside():
+    from bot.channels.wechat.xml import _flat
+    docs = documents(FLAT_PIECES, 16, 8000, seed=2)
+    differ = [doc for doc in docs if not _flat_agrees(doc)]
+    assert not differ, differ[:5]
+    assert sum(_flat(doc) is not None for doc in docs) > 30  # documents the flat path read itself
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(FLAT_PIECES), max_size=16).map("".join))
+def test_the_flat_reader_agrees_with_expat_or_steps_aside_on_any_document(doc):
+    assert _flat_agrees(doc)
 
 
 def test_what_wechat_sends_is_read_without_expat():

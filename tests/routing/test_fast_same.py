@@ -95,12 +95,50 @@ def _generated(base: list[str], n: int) -> list[str]:
 def texts() -> list[str]:
     base = _labelled()
     assert len(base) > 2000
-    return base + _generated(base, 2400)
+    return list(dict.fromkeys(base + _generated(base, 2400)))  # (each text once: every check is a function of it)
 
 
 @pytest.fixture(scope="module")
 def router() -> Router:
-    return Router.from_toml(schools=SCHOOLS)
+    """The shipped rules, with every block's cut, part's and line's matches and line's known features remembered
+    (the router keeps the last few thousand): the tests below read the same ~9,000 texts one after the other, and
+    each would otherwise cut and match them all again. Pure functions of their argument, remembered as the router
+    does; tests/routing/test_added_same.py checks the router with its own memories, and test_whole_decisions_are_the_same
+    every decision against a router that remembers nothing."""
+    r = Router.from_toml(schools=SCHOOLS)
+    r._cut._block = functools.lru_cache(maxsize=None)(r._cut._cut_block)
+    r._matches_cache = functools.lru_cache(maxsize=None)(r._part_and_english)
+    r._lines_cache = functools.lru_cache(maxsize=None)(
+        lambda x: (r._word_counts(x), r._substring_counts(x), bool(r._gapped_counts(x))))
+    joint = r._joint_table()
+    r._joint = (*joint[:4], functools.lru_cache(maxsize=None)(joint[4].__wrapped__))
+    return r
+
+
+@pytest.fixture(scope="module")
+def prepared_texts(router, texts) -> list[str]:
+    """The texts as the rules see them (normalised, near-misses read, school names as kinds)."""
+    return [router.prepare(t) for t in texts]
+
+
+@pytest.fixture(scope="module")
+def blocks(router, texts) -> dict[str, tuple[str, ...]]:
+    """Every run of Han characters, letters and digits the texts are cut in (and a few others), with jieba's own
+    cut of it (HMM off): the reference of the one-pass cut and of its remembered weights."""
+    found = {b for t in texts for b in jieba.re_han_default.split(Router._norm(t)) if b and jieba.re_han_default.match(b)}
+    found |= {"abc123", "a", "1", "x1y", "中文abc中文", "---", "3.5小时", "ab+cd#ef", "100%"}
+    return {b: ref_cut_block(router.tokenizer, b) for b in sorted(found)}
+
+
+_LENGTHS: dict[int, tuple[object, dict]] = {}
+
+
+def _lengths_of(words) -> dict[str, tuple[int, ...]]:
+    """R._lengths_by_first_char(words), made once per table (a reference used to make it at every text)."""
+    kept = _LENGTHS.get(id(words))
+    if kept is None or kept[0] is not words:
+        kept = _LENGTHS[id(words)] = (words, R._lengths_by_first_char(words))
+    return kept[1]
 
 
 # ------------------------------------------------------------------ the references: the code as it was before
@@ -176,7 +214,7 @@ def ref_word_counts(r: Router, text: str) -> dict[str, int]:
     starts[n] = 1
     counts: dict[str, int] = {}
     reach = 0
-    lengths = R._lengths_by_first_char(r._words)  # the lengths of the rule words starting with each character
+    lengths = _lengths_of(r._words)  # the lengths of the rule words starting with each character
     for i in range(n):
         for L in lengths.get(text[i], ()):
             j = i + L
@@ -190,6 +228,15 @@ def ref_word_counts(r: Router, text: str) -> dict[str, int]:
     return counts
 
 
+def _sound_keys(by_sound: dict) -> tuple[list[int], set[str]]:
+    """(the keys' lengths, longest first; their first two sounds), made once per table, not at every text."""
+    kept = _LENGTHS.get(id(by_sound))
+    if kept is None or kept[0] is not by_sound:
+        kept = _LENGTHS[id(by_sound)] = (by_sound, (sorted({len(k) for k in by_sound}, reverse=True),
+                                                    {k[:2] for k in by_sound}))
+    return kept[1]
+
+
 def ref_near_misses(nz: N.Normaliser, t: str) -> tuple[str, tuple]:
     def sid(c: str) -> str:
         syl = N.first_syllable(c)
@@ -197,8 +244,7 @@ def ref_near_misses(nz: N.Normaliser, t: str) -> tuple[str, tuple]:
 
     n = min(len(t), N.NEAR_MISS_CHARS)
     sound = "".join(sid(c) for c in t[:n])
-    lengths = sorted({len(k) for k in nz._by_sound}, reverse=True)
-    starts = {k[:2] for k in nz._by_sound}
+    lengths, starts = _sound_keys(nz._by_sound)
     out, fixes, i = [], [], 0
     while i < n:
         hit = None
@@ -264,7 +310,7 @@ class PlainLiterals:
 
 def ref_substring_counts(r: Router, text: str) -> dict[str, int]:
     counts: dict[str, int] = {}
-    lengths = R._lengths_by_first_char(r._substrings)
+    lengths = _lengths_of(r._substrings)
     for i in range(len(text)):
         for n in lengths.get(text[i], ()):
             if i + n <= len(text) and text[i:i + n] in r._substrings:
@@ -576,10 +622,8 @@ def _random_texts(r: Router, n: int) -> list[str]:
 
 
 # ------------------------------------------------------------------ each mechanism against its reference
-def test_one_pass_cut_is_jiebas_cut(router, texts):
-    blocks = {b for t in texts for b in jieba.re_han_default.split(Router._norm(t)) if b and jieba.re_han_default.match(b)}
-    blocks |= {"abc123", "a", "1", "x1y", "中文abc中文", "---", "3.5小时", "ab+cd#ef", "100%"}
-    differ = [b for b in sorted(blocks) if router._cut._cut_block(b) != ref_cut_block(router.tokenizer, b)]
+def test_one_pass_cut_is_jiebas_cut(router, blocks):
+    differ = [b for b, cut in blocks.items() if router._cut._cut_block(b) != cut]
     assert len(blocks) > 3000 and not differ, differ[:5]
 
 
@@ -590,23 +634,23 @@ def test_school_scan_by_first_character(router, texts):
 
 
 @pytest.mark.slow
-def test_rule_words_within_token_bounds(router, texts):
-    prepared = [router.prepare(t) for t in texts] + ["补课费", "学校车辆", "校车", "", "a", "乱收费乱收费乱收费"]
+def test_rule_words_within_token_bounds(router, prepared_texts):
+    prepared = prepared_texts + ["补课费", "学校车辆", "校车", "", "a", "乱收费乱收费乱收费"]
     differ = [t for t in prepared if router._word_counts(t) != ref_word_counts(router, t)]
     assert sum(1 for t in prepared if router._word_counts(t)) > 2000 and not differ, differ[:5]
 
 
-def test_urgent_words_by_first_character(router, texts):
-    prepared = [router.prepare(t) for t in texts]
+def test_urgent_words_by_first_character(router, prepared_texts):
+    prepared = prepared_texts
     differ = [t for t in prepared if router._urgent(t) != ref_urgent(router, t)]
     urgent = sum(1 for t in prepared if router._urgent(t))
     assert urgent > 300 and not differ, differ[:5]
 
 
 @pytest.fixture(scope="module")
-def prepared(router, texts) -> list[str]:
+def prepared(router, prepared_texts) -> list[str]:
     """The texts as the rules see them, and strings dense in the rules' own literals."""
-    return [router.prepare(t) for t in texts] + _random_texts(router, 1500) + ["", "a", "补课费", "乱收费乱收费"]
+    return prepared_texts + _random_texts(router, 1500) + ["", "a", "补课费", "乱收费乱收费"]
 
 
 def test_compiled_literals_find_what_the_probes_found(router, prepared):
@@ -640,23 +684,22 @@ def test_demand_looks_only_for_the_words_in_the_text(router, prepared):
 
 
 
-def test_remembered_fragments_cut_as_before(router, texts):
-    """The DAG reads each fragment's weight from a remembered table (route8): the same cut as the code before it
-    and as jieba's own, also when the table is full and forgotten again every few fragments."""
-    blocks = sorted({b for t in texts for b in jieba.re_han_default.split(Router._norm(t))
-                     if b and jieba.re_han_default.match(b)} | {"abc123", "a", "1", "x1y", "3.5小时", "100%"})
+def test_remembered_fragments_cut_as_before(router, blocks):
+    """The DAG reads each fragment's weight from a remembered table (route8): the same cut as jieba's own (which
+    the code before it, old_cut_block, made to the bit: checked on a sample), also when the table is full and
+    forgotten again every few fragments."""
     forgetful = R._BlockCut(router.tokenizer)
     forgetful.WEIGHTS = 7  # the table cleared every seventh new fragment: most reads are then of fresh ones
     fresh = R._BlockCut(router.tokenizer)
     fresh.WEIGHTS = 10 ** 6  # never cleared (the labelled texts outgrew 16,384 fragments): `forgetful` forgets
     for cut in (fresh, forgetful, fresh):  # (the second pass over `fresh` reads every fragment from its table)
-        differ = [b for b in blocks if cut._cut_block(b) != old_cut_block(cut, b)]
+        differ = [b for b, jiebas in blocks.items() if cut._cut_block(b) != jiebas]
         assert not differ, differ[:5]
     assert len(blocks) > 3000 and 1000 < len(fresh._weights) <= fresh.WEIGHTS and len(forgetful._weights) <= forgetful.WEIGHTS
     assert any(w is R._BlockCut._PREFIX for w in fresh._weights.values())
     assert any(w is None for w in fresh._weights.values())
-    sample = blocks[::40]
-    assert [fresh._cut_block(b) for b in sample] == [ref_cut_block(router.tokenizer, b) for b in sample]
+    sample = list(blocks)[::40]
+    assert [old_cut_block(fresh, b) for b in sample] == [blocks[b] for b in sample]
 
 
 def test_words_of_a_list_in_the_text_in_its_order(router, prepared):
