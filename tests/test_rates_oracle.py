@@ -358,8 +358,7 @@ class World:
         return await self.app[DB].run(tickets.get, number)
 
     async def version(self, number: str) -> int:
-        t = await self.ticket(number)
-        return await self.app[DB].run(tickets.version, t["id"])
+        return await self.app[DB].run(lambda db: tickets.version(db, tickets.get(db, number)["id"]))
 
     async def file(self, openid: str, kind: str, school: str) -> None:
         text = self.rng.choice(TEXTS[kind])
@@ -646,13 +645,13 @@ class World:
 
     async def sweep(self) -> None:
         await self.app[DB].run(self.app[DISPATCHER].sweep_tx)
-        for c in self.model.cases.values():  # the rating window over: closed 未评价 (the system says when)
-            if c.watch and c.state == "resolved":
-                t = await self.ticket(c.number)
-                if t["state"] == "closed" and t["close_reason"] == "unrated":
-                    c.state, c.unrated_at = "closed", t["closed_at"]
-                elif t["state"] == "closed":
-                    raise AssertionError(f"{c.number} closed by the watch as {t['close_reason']}")
+        resolved = [c for c in self.model.cases.values() if c.watch and c.state == "resolved"]
+        now = await self.app[DB].run(lambda db: [tickets.get(db, c.number) for c in resolved])  # one round trip
+        for c, t in zip(resolved, now):  # the rating window over: closed 未评价 (the system says when)
+            if t["state"] == "closed" and t["close_reason"] == "unrated":
+                c.state, c.unrated_at = "closed", t["closed_at"]
+            elif t["state"] == "closed":
+                raise AssertionError(f"{c.number} closed by the watch as {t['close_reason']}")
 
     async def step(self) -> None:
         rng = self.rng
