@@ -9,6 +9,7 @@ computed inside the webhook."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,13 @@ def package_knows(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8192)  # a day's answer never changes (8192 days: over twenty years)
+def _official_workday(day: dt.date) -> bool:
+    """chinese_calendar.is_workday, remembered: the package looks for its data's first and last year on every call
+    (~0.4 ms), and the watch asks about each day of every deadline it counts (a tenth of a played month's CPU)."""
+    return chinese_calendar.is_workday(day)
+
+
 class WorkCalendar:
     def __init__(self, timezone: str = "Asia/Shanghai", extra_holidays: frozenset[dt.date] = frozenset(),
                  workdays: frozenset[dt.date] = frozenset(), holidays: frozenset[dt.date] = frozenset()):
@@ -49,7 +57,7 @@ class WorkCalendar:
         if day in self.extra_holidays:
             return False
         try:
-            return chinese_calendar.is_workday(day)
+            return _official_workday(day)
         except (NotImplementedError, ValueError):
             if day.year not in self._warned and day.year not in self.declared_years:
                 self._warned.add(day.year)

@@ -1,17 +1,15 @@
 """The dashboard's trend counts each period as that period alone counts (dash18): its 满意率 is rates.satisfaction
 over the period's own rating events (storage.tickets.ratings_in), and every figure but 首次满意率 (not read for
 the trend's earlier periods) is rates.for_period of that period, for weeks and months, the bureau and a district,
-on the counters' midnights and off them (another timezone). The histories are the rates oracle's."""
+on the counters' midnights and off them (another timezone). The histories are the rates oracle's: the check runs
+in tests/test_rates_oracle.py's test_every_surface_agrees_with_the_reference_model on each history it plays (one
+play for both; this module's own test played seeds 11 and 23 again), and in tests/test_dash19.py."""
 from __future__ import annotations
 
-import pytest
-
-from bot.app import DB
 from handlers import dashboard, digest, rates
 from storage import directory, tickets
 from tests.dialog import TZ
-from tests.test_process import held_port
-from tests.test_rates_oracle import URUMQI, play
+from tests.test_rates_oracle import URUMQI
 
 FIRST_TIME = {"first_rated", "first_satisfied"}
 
@@ -57,12 +55,3 @@ def trend_problems(conn, now: float) -> tuple[list[str], int, int]:
                 if (t.rated, t.satisfied) != satisfaction_alone(conn, s, e, scope):
                     problems.append(f"{scope_name} {key} UTC+6 [{s}, {e}): 满意率 {t.satisfied}/{t.rated}")
     return problems, periods, rated
-
-
-@pytest.mark.parametrize("seed, first, last, read_at", [(11, "2026-11-02 09:00", "2026-11-28 00:00", "2026-12-01 10:00"),
-                                                        (23, "2026-09-28 09:00", "2026-10-24 00:00", "2026-11-01 10:00")])
-async def test_the_trends_satisfaction_is_each_periods_own_rating_events(seed, first, last, read_at, tmp_path):
-    async for world in play(seed, tmp_path, held_port(), first, last, read_at):
-        problems, periods, rated = await world.app[DB].run(trend_problems, world.clock.now())
-        assert periods > 200 and rated > 20  # many periods, ratings in them (a test over nothing proves nothing)
-        assert not problems, "\n".join(problems[:40])

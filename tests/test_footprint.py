@@ -19,9 +19,14 @@ def run(code: str) -> str:
     return out.stdout.strip()
 
 
-def test_routing_and_search_share_one_dictionary_and_need_no_phrase_table():
-    assert run("""
-        import sys, jieba
+@pytest.fixture(scope="module")
+def serving() -> list[str]:
+    """A serving process (bot.app imported first, as the service starts) that routes and warms search: what it has
+    loaded. (One process for two tests: each such process builds a Router, ~2 s of CPU.)"""
+    return run("""
+        import sys
+        import bot.app
+        import jieba
         from handlers.routing import Router
         from storage import search
         router = Router.from_toml()
@@ -30,7 +35,12 @@ def test_routing_and_search_share_one_dictionary_and_need_no_phrase_table():
         from handlers.routing.router import _base_dictionary
         assert _base_dictionary()[0] is jieba.dt.FREQ and router.tokenizer.FREQ is not jieba.dt.FREQ
         print("pypinyin" in sys.modules)
-    """) == "False"
+        print(" ".join(m for m in ("wechatpy", "pkg_resources", "requests") if m in sys.modules) or "none")
+    """).splitlines()
+
+
+def test_routing_and_search_share_one_dictionary_and_need_no_phrase_table(serving):
+    assert serving[0] == "False"
 
 
 def test_loose_school_names_still_read_by_sound_without_the_phrase_table():
@@ -60,19 +70,10 @@ def test_loose_lookups_remember_the_names_not_the_queries():
     assert names.best("河平小学", directory).code == "s0"
 
 
-def test_the_service_imports_neither_wechatpy_nor_pkg_resources():
+def test_the_service_imports_neither_wechatpy_nor_pkg_resources(serving):
     # wechatpy's package (its API client, requests, its pay module: ~9 MB) only gave the AES key; jieba imported
     # pkg_resources (~6 MB) only to open its own files. Neither is loaded by a serving process now.
-    loaded = run("""
-        import sys
-        import bot.app
-        from handlers.routing import Router
-        from storage import search
-        Router.from_toml().route("学校乱收费")
-        search.warm()
-        print(" ".join(m for m in ("wechatpy", "pkg_resources", "requests") if m in sys.modules) or "none")
-    """)
-    assert loaded == "none"
+    assert serving[1] == "none"
 
 
 def test_a_routers_dictionary_holds_its_own_words_over_jiebas_unchanged():

@@ -5,24 +5,17 @@ oracle's World: 签收 by the unit, a leader or the district head (代收), 退�
 changing roles, leaving and binding, someone binding at a school that had nobody). verify-rates agrees with
 both: no finding on the untampered file, and a kept case deleted is named.
 
-More histories: TRUST20_SEEDS=1-40 pytest tests/test_trust20.py"""
+The seeded histories are checked in tests/test_rates_oracle.py's test_a_closed_period_reads_the_same_later, which
+plays them (live_cases_agree, filled_and_verified: one play of each history for both checks). More histories:
+ORACLE_SEEDS=1-40 pytest tests/test_rates_oracle.py -k closed"""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
 from bot.app import DB
 from storage import tickets
-from tests.test_process import held_port
-from tests.test_rates_oracle import ACROSS, play
-
-SEEDS = [3, 4, 8, 13]
-if os.environ.get("TRUST20_SEEDS"):
-    a, _, b = os.environ["TRUST20_SEEDS"].partition("-")
-    SEEDS = list(range(int(a), int(b or a) + 1))
-
 
 def _same(a, b) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -110,25 +103,25 @@ def verify(config: str, months: list[str], capsys) -> dict[str, str]:
     return bad
 
 
-@pytest.mark.parametrize("seed", SEEDS, ids=[str(s) for s in SEEDS])
-async def test_the_live_cases_are_what_the_back_fill_replays_and_verify_rates_agrees(seed, tmp_path, capsys,
-                                                                                     monkeypatch):
-    """Weeks across a month's end with staff moving about: every ticket's kept 签收 cases and the start of its
-    current case are the same from the live path, from the replay of its events and from m070's fill run over the
-same file emptied of them (as if its history were before m066); verify-rates finds nothing
-    in any month the history touched; with one kept case deleted it names that ticket."""
-    _, first, last, read_at = ACROSS[seed % 2]
-    async for world in play(seed, tmp_path, held_port(), first, last, read_at, churn=True):
-        diffs, n = await world.app[DB].read(live_against_replay)
-        if diffs:
-            numbers = sorted({d.split()[0] for d in diffs})
-            events = await world.app[DB].read(lambda c: [line for m in numbers[:4]
-                                                         for line in [m, *history(c, m)]])
-            pytest.fail("\n".join(diffs[:30]) + "\n\nevents:\n" + "\n".join(events))
-        assert n >= 3, f"only {n} kept cases: the history exercises too little"
-        kept = await world.app[DB].read(lambda c: c.execute(
-            "SELECT c.id, t.number, c.at FROM unit_cases c JOIN tickets t ON t.id = c.ticket_id "
-            "ORDER BY c.id").fetchall())
+async def live_cases_agree(world) -> list:
+    """The first half of the check of a played history (the app still running): every ticket's kept 签收 cases and
+    the start of its current case are the same from the live path and from the replay of its events. Returns the
+    kept cases (id, ticket number, end) for the second half."""
+    diffs, n = await world.app[DB].read(live_against_replay)
+    if diffs:
+        numbers = sorted({d.split()[0] for d in diffs})
+        events = await world.app[DB].read(lambda c: [line for m in numbers[:4] for line in [m, *history(c, m)]])
+        pytest.fail("\n".join(diffs[:30]) + "\n\nevents:\n" + "\n".join(events))
+    assert n >= 3, f"only {n} kept cases: the history exercises too little"
+    return await world.app[DB].read(lambda c: c.execute(
+        "SELECT c.id, t.number, c.at FROM unit_cases c JOIN tickets t ON t.id = c.ticket_id ORDER BY c.id").fetchall())
+
+
+def filled_and_verified(tmp_path, first: str, read_at: str, kept: list, capsys, monkeypatch) -> None:
+    """The second half, on the history's file (the service stopped): m070's fill run over the same file emptied of
+    its cases (as if its history were before m066) writes what the live path wrote; verify-rates finds nothing
+    in any month the history touched; with one kept case deleted it names that ticket; the back-filled copy, its
+    departures listed (m072) and counted (m075), is clean, and one deleted is named."""
     from handlers import dashboard
     from tests.conftest import write_cli_config
     from tests.dialog import TZ, at
@@ -152,7 +145,6 @@ same file emptied of them (as if its history were before m066); verify-rates fin
     month = dashboard.period_of("month", ended, TZ).key
     bad = verify(config, [month], capsys)
     assert number in bad.get(month, ""), bad
-    # the back-filled copy, its departures listed (m072) and counted (m075): clean, and one deleted is named
     from tests.test_trust22 import listed_as_before_m070
     listed_as_before_m070(tmp_path / "old.db", str(write_cli_config(tmp_path / "old.toml", tmp_path / "old.db")),
                           months, capsys)
