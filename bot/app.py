@@ -220,7 +220,7 @@ def router_id(config: Config, schools: list[dict]) -> str:
     return h.hexdigest()[:32]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=8)  # a few package names
 def _package_version(package: str) -> bytes:
     """A package's installed version, read once per process (importlib.metadata searches sys.path each time): the
     version of the package this process runs, not of one upgraded on disk since."""

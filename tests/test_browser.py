@@ -38,8 +38,9 @@ def _devtools() -> str:
     if proc is not None and proc.poll() is None:
         return _CHROMIUM["url"]
     profile = Path(tempfile.mkdtemp(prefix="tingjian-chromium-"))
-    proc = subprocess.Popen([CHROMIUM, *ARGS, "--remote-debugging-port=0", f"--user-data-dir={profile}",
-                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # what Playwright's own launch adds that layout depends on: no scrollbar taking 15 px of a phone's width
+    proc = subprocess.Popen([CHROMIUM, *ARGS, "--hide-scrollbars", "--force-color-profile=srgb",
+                             "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     port_file = profile / "DevToolsActivePort"  # chromium writes the port it took there once it listens
     deadline = time.monotonic() + 120
     while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
