@@ -26,9 +26,11 @@ from bot import web as web_pages
 from bot.web.auth import Links
 from bot.scheduler import Jobs, build_scheduler
 from handlers.clock import Clock, DemoClock
+from handlers import review
 from handlers.dispatcher import Dispatcher, Policy
 from handlers.routing import Router
 from storage import directory, inbound, outbox, search, spool
+from storage import review as review_store
 from storage.spool import Spool
 from storage.db import Database
 
@@ -148,6 +150,10 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         outbox.enqueue_replies(conn, [r.to_dict() for r in notices], "", clock.now(), source="start-up")
         return len(notices), desk.unattended_about_bureau(conn)
     if app[ROLE] in ("single", "writer"):
+        # the review's rules from now on: a period that ends later is scored by them, an ended one keeps its own
+        if await db.run(review_store.record_rules, review.rules(config.review.weights(), config.review.min_cases,
+                                                                config.campaign.min_responses), clock.now()):
+            log.info("review: rules recorded (periods ending from now on are scored by them)")
         moved, nobody = await db.run(rehome)
         if moved:
             log.warning("complaints about the bureau held where they may not be were handed to their holder")

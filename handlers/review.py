@@ -337,14 +337,35 @@ def _pct(v: float | None) -> float | None:
     return None if v is None else v * 100
 
 
+def rules(weights: Weights, min_cases: int, min_responses: int) -> dict[str, Any]:
+    """What a review's scores depend on besides the data: recorded at each start of the service when changed
+    (storage.review.record_rules), so a closed period keeps the rules it was scored by."""
+    return {"weights": weights.as_dict(), "min_cases": min_cases, "min_responses": min_responses}
+
+
+def kept_rules(kept: dict[str, Any] | None, weights: Weights, min_cases: int, min_responses: int
+               ) -> tuple[Weights, int, int]:
+    """The recorded rules as build's arguments (a component added since takes today's weight); today's where none."""
+    if kept is None:
+        return weights, min_cases, min_responses
+    known = {f.name for f in fields(Weights)}
+    return (Weights(**{**weights.as_dict(), **{k: v for k, v in kept["weights"].items() if k in known}}),
+            kept.get("min_cases", min_cases), kept.get("min_responses", min_responses))
+
+
 def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, min_responses: int = 30,
           now: float | None = None, kind: str | None = None, min_cases: int = 1) -> Review:
     """The review of a period from the database (a read: run it on a reader connection). `now`: when it is read
-    (a 签收 window still open then does not count yet; None: every window counts as ended)."""
+    (a 签收 window still open then does not count yet; None: every window counts as ended). A period ended by
+    `now` is scored by the rules recorded in force at its end, not by the `weights`, `min_responses` and
+    `min_cases` given (today's config): editing [review] never rescores a closed review."""
     from handlers.survey_results import period_units
     from storage import directory, review as review_store, surveys as survey_store, tickets
     from handlers import rates as rates_
     start, end = bounds(period, tz)
+    if now is not None and end <= now:  # a closed period: scored by the rules in force when it ended (m078)
+        weights, min_cases, min_responses = kept_rules(review_store.rules_at(db, end), weights, min_cases,
+                                                       min_responses)
     # the per-unit-per-day counts, as the dashboard reads them: a year costs its days, not its tickets' rows
     rates = rates_.for_period(db, start, end, None, now)
     praise = tickets.praise_by_unit(db, start, end)  # each person once

@@ -1568,3 +1568,21 @@ def m077_faq_answers_person(db: sqlite_utils.Database) -> None:
     (the answer's conversation gone) still asks for a person (storage.faq.latest). faq_answers holds one row per
     answer served, small beside the tickets: the index builds in well under a second at upgrade."""
     _exec(db, "CREATE INDEX IF NOT EXISTS faq_answers_person ON faq_answers(openid, id)")
+
+
+@migrations()
+def m078_review_rules(db: sqlite_utils.Database) -> None:
+    """audit28: a closed review's scores were recomputed from today's [review] weights and minimums, so editing the
+    config rescored every past month a unit's performance review had already counted. The rules in force are
+    recorded at each start of the service when they change (storage.review.record_rules); a period that has ended
+    is scored by the rules in force at its end. Append-only: the record is evidence of how a score was made."""
+    _exec(db, """CREATE TABLE IF NOT EXISTS review_rules (
+                   id INTEGER PRIMARY KEY,
+                   since REAL NOT NULL,         -- in force from this time (the start that recorded it)
+                   rules TEXT NOT NULL          -- JSON: weights, min_cases, min_responses
+               )""",
+          "CREATE INDEX IF NOT EXISTS review_rules_since ON review_rules(since)",
+          """CREATE TRIGGER IF NOT EXISTS review_rules_no_update BEFORE UPDATE ON review_rules
+             BEGIN SELECT RAISE(ABORT, 'review_rules is append-only'); END""",
+          """CREATE TRIGGER IF NOT EXISTS review_rules_no_delete BEFORE DELETE ON review_rules
+             BEGIN SELECT RAISE(ABORT, 'review_rules is append-only'); END""")

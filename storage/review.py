@@ -1,6 +1,7 @@
 """领导点评: leaders' comments on a unit for a review period."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlite_utils
@@ -44,3 +45,23 @@ def delete_comment(db: sqlite_utils.Database, comment_id: int) -> bool:
     if public[0]:
         edits.bump_if_ready(db, edits.PUBLIC)
     return True
+
+
+def record_rules(db: sqlite_utils.Database, rules: dict[str, Any], now: float) -> bool:
+    """The review's rules (weights, min_cases, min_responses) in force from now, recorded when they differ from the
+    latest record (m078). Returns whether a record was added."""
+    text = json.dumps(rules, sort_keys=True)
+    last = db.execute("SELECT rules FROM review_rules ORDER BY since DESC, id DESC LIMIT 1").fetchone()
+    if last is not None and last[0] == text:
+        return False
+    db.execute("INSERT INTO review_rules (since, rules) VALUES (?, ?)", [now, text])
+    return True
+
+
+def rules_at(db: sqlite_utils.Database, moment: float) -> dict[str, Any] | None:
+    """The rules in force at `moment`: the latest recorded at or before it; before the first record, the first
+    (the earliest evidence there is of them). None where nothing was recorded."""
+    row = db.execute("SELECT rules FROM review_rules WHERE since <= ? ORDER BY since DESC, id DESC LIMIT 1",
+                     [moment]).fetchone() or db.execute(
+        "SELECT rules FROM review_rules ORDER BY since, id LIMIT 1").fetchone()
+    return None if row is None else json.loads(row[0])

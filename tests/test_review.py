@@ -265,3 +265,53 @@ async def test_leader_comments_from_wechat(tmp_path, make_config):
         (B, "2026-10", "王局长", "家长反映：“收费通知”已公示，ＯＫ！", False),
         (B, "2026-Q4", "王局长", "收费公示要更及时", False),
         (A, "2026-11", "王局长", "回复家长及时，值得肯定。", True)]
+
+
+
+@pytest.mark.parametrize("restarted_with", [{"weight_survey": 1.0, "weight_satisfaction": 0.0}, {"min_cases": 9}])
+async def test_a_closed_period_keeps_the_rules_it_was_scored_by(tmp_path, make_config, restarted_with):
+    """Before: editing [review] and restarting rescored every past month a unit's performance review had counted."""
+    from bot.app import DB, create_app
+    from handlers.clock import FixedClock
+    from tests.conftest import running
+    store = Database(tmp_path / "t.db").start()  # make_config's database
+    store.run_sync(directory.upsert, directory.read_csv(DEMO_DIRECTORY))
+    store.run_sync(seed)
+    store.close()
+    first, edited = make_config(review={"min_cases": 1}), make_config(review={"min_cases": 1, **restarted_with})
+
+    async def review_of(config, period, at):
+        """The service started with `config` at `at`, its review of `period` read then: (rules, scores, records)."""
+        async with running(create_app(config, clock=FixedClock(at))) as app:
+            r = await app[DB].read(review.build, period, TZ, config.review.weights(), None,
+                                   config.campaign.min_responses, at, None, config.review.min_cases)
+            kept = await app[DB].read(lambda db: db.execute("SELECT count(*) FROM review_rules").fetchone()[0])
+        return (r.weights, r.min_cases), {u.code: u.score for u in r.units}, kept
+
+    old_rules = (review.Weights(), 1)
+    new_rules = (edited.review.weights(), edited.review.min_cases)
+    assert new_rules != old_rules
+    rules, _, kept = await review_of(first, "2026-11", d(20))               # November under way
+    assert rules == old_rules and kept == 1
+    rules, november, kept = await review_of(first, "2026-11", NOW)          # the same rules again: no new record
+    assert rules == old_rules and kept == 1 and november[A] is not None
+    rules, scores, kept = await review_of(edited, "2026-11", NOW)           # edited after November ended
+    assert kept == 2 and rules == old_rules and scores == november
+    assert (await review_of(edited, "2026-10", NOW))[0] == old_rules         # ended before the first record
+    assert (await review_of(edited, "2026-12", NOW))[0] == new_rules         # still open: the edited rules
+    assert (await review_of(edited, "2026-12", NOW + 40 * 86400))[0] == new_rules  # ended under the edit
+    with_edit = await store_review(tmp_path, edited)
+    assert with_edit != november  # the edit would have moved November: what the record kept it from
+
+
+async def store_review(tmp_path, config):
+    """November scored with `config`'s rules on a fresh copy of the fixture (nothing recorded)."""
+    store = Database(tmp_path / "fresh.db").start()
+    store.run_sync(directory.upsert, directory.read_csv(DEMO_DIRECTORY))
+    store.run_sync(seed)
+    try:
+        r = await store.read(review.build, "2026-11", TZ, config.review.weights(), None,
+                             config.campaign.min_responses, NOW, None, config.review.min_cases)
+    finally:
+        store.close()
+    return {u.code: u.score for u in r.units}
