@@ -56,9 +56,13 @@ _PLACE = _run(_digit("12345678"), *[_ANY] * 5)
 _CENTURY = rf"(?:{_digit('1')}{_SEP}{_digit('9')}|{_digit('2')}{_SEP}{_digit('0')})"
 _ID = (_run(_PLACE, _CENTURY, _ANY, _ANY, _MONTH, _DAY, _ANY, _ANY, _ANY, f"[{numbers.DIGIT_CHARS}{_X}]")
        + rf"(?!{_D})|" + _run(_PLACE, _ANY, _ANY, _MONTH, _DAY, _ANY, _ANY, _ANY) + rf"(?![{numbers.DIGIT_CHARS}{_X}])")
+# A bank card number (audit28: a refund's card was shown whole to staff): 16-19 digits from a 3, 4, 5 or 6 (the
+# card networks' first digits; dates and order numbers begin 1 or 2), written as a phone may be, its last digit
+# the Luhn check (_mask keeps a run that fails it as written: another long number, not a card).
+_CARD = rf"{_digit('3456')}(?:{_SEP}{_D}){{15,18}}"
 # THE rule for a personal number in a citizen's words as staff read them: an ID number first (its first eleven
-# digits may read as a mobile), else a phone.
-PERSONAL_NUMBER = re.compile(rf"(?<!{_D})(?:(?P<id>{_ID})|(?P<phone>{_PHONE})(?!{_D}))")
+# digits may read as a mobile), else a phone, else a bank card.
+PERSONAL_NUMBER = re.compile(rf"(?<!{_D})(?:(?P<id>{_ID})|(?P<phone>{_PHONE})(?!{_D})|(?P<card>{_CARD})(?!{_D}))")
 
 
 def mask_phone(phone: str | None) -> str:
@@ -78,7 +82,7 @@ def mask_id(number: str) -> str:
 def numbers_masked(text: str) -> str:
     """A citizen's words as staff see them (every push, 详情, the workbench, exports): each personal number in them
     (PERSONAL_NUMBER) masked -- a phone as contact_phone is (people22: a number in the text was shown whole while
-    the one given at the phone question was masked), an ID number by mask_id."""
+    the one given at the phone question was masked), an ID number by mask_id, a bank card by mask_card."""
     return PERSONAL_NUMBER.sub(_mask, text) if text else text
 
 
@@ -90,8 +94,24 @@ def as_staff_read(ticket: dict[str, Any]) -> dict[str, Any]:
                             for a in ticket.get("attachments") or []]}
 
 
+def mask_card(number: str) -> str:
+    """A bank card number as staff see it: its first 4 (the bank) and last 4, as a bank's own statement shows it."""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def luhn_valid(number: str) -> bool:
+    """The check digit of a card number (ISO/IEC 7812): every second digit from the right doubled."""
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        n = int(ch) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
 def _mask(m: re.Match) -> str:
     digits = numbers.as_digits(_NOT_NUMBER.sub("", m.group(0))).upper().replace("Ｘ", "X")
+    if m.group("card"):
+        return mask_card(digits) if luhn_valid(digits) else m.group(0)
     return mask_id(digits) if m.group("id") else mask_phone(digits)
 
 

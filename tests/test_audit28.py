@@ -1,0 +1,39 @@
+"""The twenty-eighth trust audit: a bank card number in a citizen's words reached staff whole (phones and ID
+numbers were masked); a closed review's rules are in tests/test_review.py."""
+from __future__ import annotations
+
+from tests.dialog import FEES, file_ticket, heard, talk
+
+PARENT = "o_parent_audit28"
+CARDS = [  # (as written, as staff read it): 16-19 digits from 3-6 whose check digit holds
+    ("退费请打到我的银行卡6228480402564890018", "退费请打到我的银行卡6228***********0018"),
+    ("卡号 6222 0212 3456 7890 128，户名王芳", "卡号 6222***********0128，户名王芳"),
+    ("信用卡4111111111111111", "信用卡4111********1111"),
+    ("电话13812345678，卡5500000000000004", "电话138****5678，卡5500********0004"),
+    ("６２２８４８０４０２５６４８９００１８", "6228***********0018"),
+]
+NOT_CARDS = [
+    "银行卡6222021234567890123",      # its check digit fails: another long number, kept as written
+    "订单号123456789012345678", "缴费单号2026113012345678",  # from 1 or 2: dates and orders
+    "收了300000000000000000元", "62284804025648901", "622848040256489001812",  # 17 failing the check; 21 digits
+    "JY2612-0001", "三年级二班", "学号20230101",
+]
+
+
+def test_a_bank_card_is_masked_and_long_numbers_that_are_none_are_not():
+    from handlers import privacy
+    for written, shown in CARDS:
+        assert privacy.numbers_masked(written) == shown, written
+    for words in NOT_CARDS:
+        assert privacy.numbers_masked(words) == words, words
+
+
+async def test_staff_read_a_card_masked_and_the_citizen_reads_it_whole(dialog):
+    d = dialog
+    words = "学校收资料费300元不给收据，要求退费，退到我的银行卡6228480402564890018"
+    number = await file_ticket(d, PARENT, words, scene="school:jn-syxx", phone="0")
+    pushed = await heard(d, FEES, expect=number)
+    detail = await talk(d, FEES, f"详情 {number}")
+    for seen in (pushed, detail):
+        assert "6228480402564890018" not in seen and "6228***********0018" in seen, seen
+    await talk(d, PARENT, f"查询 {number}", expect="6228480402564890018")  # their own words, as written
