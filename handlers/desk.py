@@ -1157,8 +1157,10 @@ class Desk:
         else:
             out, handed = self.left_empty(db, unit, name, role)
         # what they had 签收ed as a leader (any unit's) and may not act on now goes back, as when they leave
+        theirs = tickets.accepted_by(db, openid)
         out += self.release(db, openid, name, handed, users.get(db, openid))
-        return before, out + self.take_strays(db)
+        out += self.take_strays(db)
+        return before, out + self.waiting_now(db, unit, before.get("role"), theirs)
 
     def take_strays(self, db) -> list[Reply]:
         """Someone who may stand in is bound again (a duty office, leader or admin, after none was): the tickets
@@ -1224,8 +1226,27 @@ class Desk:
         """`openid` (their users row `before`) no longer works at their unit: a unit left with nobody hands its
         open tickets to the stand-in first, so that the person's own tickets are released to someone who may act."""
         name = before.get("name") or openid
+        theirs = tickets.accepted_by(db, openid)
         told, handed = self.left_empty(db, before.get("unit_code"), name)
-        return told + self.release(db, openid, name, handed)
+        out = told + self.release(db, openid, name, handed)
+        return out + self.waiting_now(db, before.get("unit_code"), before.get("role"), theirs)
+
+    def waiting_now(self, db, unit_code: str | None, role: str | None, theirs: list[dict]) -> list[Reply]:
+        """Someone left (or changed role) and the tickets they could act on may have nobody now: each such
+        citizen is told at once that their ticket waits (waiting_told, once a spell), not days later at its next
+        reminder. The tickets looked at: those the person had 签收ed, those at their unit, and where they could
+        stand in for other units (the duty office, a leader, an admin), the 代收 ones and those left with nobody."""
+        seen = {t["number"] for t in theirs}
+        if unit_code:
+            seen.update(t["number"] for t in tickets.held_by(db, unit_code) + tickets.unattended_of(db, unit_code))
+        if role in ("leader", "admin") or (unit_code and unit_code == self.duty_office):
+            seen.update(t["number"] for t in tickets.unattended_open(db) + tickets.strays(db))
+        out: list[Reply] = []
+        for number in sorted(seen):
+            t = tickets.get(db, number)
+            if t is not None and t["state"] in tickets.OPEN_STATES and self.nobody_on_duty(db, t):
+                out += self.waiting_told(db, t, push=True)
+        return out
 
     def release(self, db, openid: str, name: str, told: set[str] = frozenset(), now_as: dict | None = None
                 ) -> list[Reply]:

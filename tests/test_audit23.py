@@ -54,16 +54,15 @@ async def test_a_kind_corrected_with_nobody_on_duty_promises_no_new_deadline(dia
 
 async def test_everyone_gone_after_filing_the_views_and_the_template_push_stop_promising(dialog):
     """Filed with someone on duty (a deadline promised then), then everyone unbound: 查询 no longer repeats the
-    date, and the watch's one push (CITIZEN_WAITING), sent as a template outside the 48-hour window, no longer
-    carries the date in its deadline field while its text says none can be promised."""
+    date, and the one push that says it waits (CITIZEN_WAITING; since audit28 sent as the last person leaves), a
+    template outside the 48-hour window, no longer carries the date in its deadline field while its text says none
+    can be promised."""
     d = dialog
     number = await file_ticket(d, PARENT, STORY, scene="school:jn-syxx")
     await talk(d, PARENT, "查询", expect="前办结")
-    await nobody_bound(d)
-    await talk(d, PARENT, "查询", expect="暂无工作人员值守", absent="前办结")
     before = len(await pushed_to(d, PARENT))
-    d.clock.advance(4 * 86400)  # past half the time, and out of the parent's 48-hour window (no d.advance)
-    await d.sweep()
+    d.clock.advance(3 * 86400)  # out of the parent's 48-hour window (no d.advance: no sweep)
+    await nobody_bound(d)
     assert await settle(d, PARENT)
     async with d.session.get("/sandbox/messages", params={"openid": PARENT}) as resp:
         new = (await resp.json())["messages"][before:]
@@ -71,6 +70,7 @@ async def test_everyone_gone_after_filing_the_views_and_the_template_push_stop_p
     assert templates, new
     fields = templates[-1]["data"]
     assert fields["keyword3"]["value"] == "暂时无法确定", fields
+    await talk(d, PARENT, "查询", expect="暂无工作人员值守", absent="前办结")
 
 
 async def test_a_redo_asked_for_with_nobody_on_duty_promises_no_date(dialog):

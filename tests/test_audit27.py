@@ -224,8 +224,8 @@ def test_the_new_checks_read_rowid_and_index_ranges_only(tmp_path):
 async def test_a_parent_promised_a_date_is_told_again_when_everyone_is_gone(dialog):
     """Filed with nobody bound: told it waits (no deadline). A handler bound later signed it: "将于…前办结". Then
     everyone left again: "told once" was once per ticket's life, so the parent, promised a date nobody was left to
-    keep, heard nothing at the next reminder. Now a push from someone on duty ends the spell: the next reminder
-    that reaches nobody tells them once more that it waits, and the one after it does not repeat it."""
+    keep, heard nothing at the next reminder. Now a push from someone on duty ends the spell: they are told once
+    more that it waits (as the last person leaves, since audit28), and the reminders after it do not repeat it."""
     from tests.dialog import heard, settle
     from tests.test_audit20 import nobody_bound, pushed_to
     d = dialog
@@ -237,8 +237,8 @@ async def test_a_parent_promised_a_date_is_told_again_when_everyone_is_gone(dial
     await talk(d, new, f"绑定 {code}", expect="绑定")
     await talk(d, new, f"签收 {number}", expect="已签收")
     await heard(d, PARENT, expect=["已由", "前办结"])
-    await console(d, lambda db, desk: desk.remove_staff(db, new, by=staff.CONSOLE))
     before = len(await pushed_to(d, PARENT))
+    await console(d, lambda db, desk: desk.remove_staff(db, new, by=staff.CONSOLE))  # told now (audit28)
     for _ in range(6):  # a working week: past half and 80% of the time, each a reminder that reaches nobody
         d.advance(86400)
         await d.sweep()

@@ -37,3 +37,24 @@ async def test_staff_read_a_card_masked_and_the_citizen_reads_it_whole(dialog):
     for seen in (pushed, detail):
         assert "6228480402564890018" not in seen and "6228***********0018" in seen, seen
     await talk(d, PARENT, f"查询 {number}", expect="6228480402564890018")  # their own words, as written
+
+
+async def test_a_parent_is_told_at_once_when_the_last_person_who_could_act_leaves(dialog):
+    """Before: with everyone gone the parent, promised a date at filing, heard it waits only when the ticket's next
+    reminder fired (its 签收 window, days later for some); their 查询 already promised nothing. Now the staff change
+    that leaves nobody tells them at once, once: the reminders after it do not repeat it."""
+    from tests.dialog import settle
+    from tests.test_audit20 import nobody_bound, pushed_to
+    d = dialog
+    number = await file_ticket(d, PARENT, "实验小学收资料费300元不给收据", scene="school:jn-syxx", phone="0")
+    before = len(await pushed_to(d, PARENT))
+    await nobody_bound(d)
+    assert await settle(d, PARENT)
+    told = (await pushed_to(d, PARENT))[before:]
+    assert len(told) == 1 and number in told[0] and "暂无工作人员值守" in told[0], told
+    for _ in range(4):
+        d.advance(86400)
+        await d.sweep()
+        assert await settle(d, PARENT)
+    assert (await pushed_to(d, PARENT))[before:] == told
+    await talk(d, PARENT, f"查询 {number}", expect="暂无工作人员值守", absent="前办结")
