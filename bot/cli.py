@@ -804,7 +804,7 @@ def cmd_review(args) -> int:
         defs = _campaign_defs(config, db)
         now = time.time()
         # A reader: a report over a year of tickets never holds the write lock.
-        result = db.read_sync(review.build, args.period, tz, config.review.weights(), defs,
+        result = db.read_sync(review.as_shown, args.period, tz, config.review.weights(), defs,
                               config.campaign.min_responses, now, args.kind, config.review.min_cases)
     if args.unit:
         try:

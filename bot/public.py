@@ -241,7 +241,7 @@ async def ranking_page(request: web.Request) -> web.Response:
     if body is None:
         d = request.app[DISPATCHER]
         now = request.app[CLOCK].now()
-        result = await request.app[DB].read(review.build, period, d.calendar.tz, config.review.weights(),
+        result = await request.app[DB].read(review.as_shown, period, d.calendar.tz, config.review.weights(),
                                             d.campaign.p.surveys, config.campaign.min_responses, now, None,
                                             config.review.min_cases)
         if not internal:

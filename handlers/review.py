@@ -353,19 +353,27 @@ def kept_rules(kept: dict[str, Any] | None, weights: Weights, min_cases: int, mi
             kept.get("min_cases", min_cases), kept.get("min_responses", min_responses))
 
 
+def as_shown(db, period: str, tz, weights: Weights, surveys: dict | None = None, min_responses: int = 30,
+             now: float | None = None, kind: str | None = None, min_cases: int = 1) -> Review:
+    """The review as every surface shows it (workbench, ranking page, XLSX, `tingjian review`): build's, where a
+    period ended by `now` is scored by the rules recorded in force at its end (m078), not by the `weights`,
+    `min_responses` and `min_cases` given (today's config): editing [review] never rescores a closed review."""
+    from storage import review as review_store
+    if now is not None and bounds(period, tz)[1] <= now:
+        weights, min_cases, min_responses = kept_rules(review_store.rules_at(db, bounds(period, tz)[1]), weights,
+                                                       min_cases, min_responses)
+    return build(db, period, tz, weights, surveys, min_responses, now, kind, min_cases)
+
+
 def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, min_responses: int = 30,
           now: float | None = None, kind: str | None = None, min_cases: int = 1) -> Review:
     """The review of a period from the database (a read: run it on a reader connection). `now`: when it is read
-    (a 签收 window still open then does not count yet; None: every window counts as ended). A period ended by
-    `now` is scored by the rules recorded in force at its end, not by the `weights`, `min_responses` and
-    `min_cases` given (today's config): editing [review] never rescores a closed review."""
+    (a 签收 window still open then does not count yet; None: every window counts as ended). Scored by the
+    rules given; what every surface shows is `as_shown`'s."""
     from handlers.survey_results import period_units
     from storage import directory, review as review_store, surveys as survey_store, tickets
     from handlers import rates as rates_
     start, end = bounds(period, tz)
-    if now is not None and end <= now:  # a closed period: scored by the rules in force when it ended (m078)
-        weights, min_cases, min_responses = kept_rules(review_store.rules_at(db, end), weights, min_cases,
-                                                       min_responses)
     # the per-unit-per-day counts, as the dashboard reads them: a year costs its days, not its tickets' rows
     rates = rates_.for_period(db, start, end, None, now)
     praise = tickets.praise_by_unit(db, start, end)  # each person once

@@ -283,7 +283,7 @@ async def test_a_closed_period_keeps_the_rules_it_was_scored_by(tmp_path, make_c
     async def review_of(config, period, at):
         """The service started with `config` at `at`, its review of `period` read then: (rules, scores, records)."""
         async with running(create_app(config, clock=FixedClock(at))) as app:
-            r = await app[DB].read(review.build, period, TZ, config.review.weights(), None,
+            r = await app[DB].read(review.as_shown, period, TZ, config.review.weights(), None,
                                    config.campaign.min_responses, at, None, config.review.min_cases)
             kept = await app[DB].read(lambda db: db.execute("SELECT count(*) FROM review_rules").fetchone()[0])
         return (r.weights, r.min_cases), {u.code: u.score for u in r.units}, kept

@@ -433,7 +433,7 @@ async def _build_review(request: web.Request, period: str, kind: str | None):
         for k in [k for k, (until, _) in cache.items() if until < moment]:
             del cache[k]
         entry = cache[key] = (moment + REVIEW_TTL_SECONDS, asyncio.ensure_future(request.app[DB].read(
-            review.build, period, d.calendar.tz, config.review.weights(), _surveys(request),
+            review.as_shown, period, d.calendar.tz, config.review.weights(), _surveys(request),
             config.campaign.min_responses, auth.now(request), kind, config.review.min_cases)))
     try:
         return await asyncio.shield(entry[1])
