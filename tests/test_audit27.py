@@ -344,23 +344,12 @@ async def test_a_message_flagged_for_staff_shows_its_numbers_masked(tmp_path):
     the phone and ID number in them were shown whole (the notice was written past desk.for_staff)."""
     import json
 
-    from bot.receiver import Receiver
-    from handlers.clock import FixedClock
-    from storage import inbound as inbound_store
     from storage import outbox
     from storage.db import Database
-    from tests.test_operations import T0, Flaky, _inbound
+    from tests.test_operations import failed_for_good
     store = Database(tmp_path / "r.db").start()
     try:
-        clock = FixedClock(T0)
-        await store.run(lambda db: db.execute(
-            "INSERT INTO units (code, name, kind) VALUES ('jyj-bgs', '局办公室', 'office')"))
-        await store.run(staff.bind, "o_duty", "jyj-bgs", "handler", "办公室·王老师", T0)
-        receiver = Receiver(store, Flaky(failures=10 ** 6), clock, reply_timeout=1.0, duty_office="jyj-bgs")
-        await receiver.receive(_inbound("我要投诉食堂，电话13812345678，孩子身份证110101201503071234"))
-        for delay in inbound_store.RETRY_DELAYS:
-            clock.advance(delay)
-            await receiver.retry_failed()
+        await failed_for_good(store, "我要投诉食堂，电话13812345678，孩子身份证110101201503071234")
         [note] = await store.run(outbox.list_for, "o_duty")
         content = json.loads(note["payload"])["content"]
         assert "我要投诉食堂" in content and "138****5678" in content and "110***********1234" in content, content

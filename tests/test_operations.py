@@ -228,16 +228,23 @@ async def test_failed_handling_is_kept_and_retried_until_it_works(store):
     assert await receiver.retry_failed() == 0 and handler.calls == 3
 
 
-async def test_a_message_that_always_fails_is_flagged_and_the_duty_office_told_once(store, capsys, tmp_path):
+async def failed_for_good(store, text: str) -> tuple[FixedClock, Receiver]:
+    """A message whose handling fails every retry (the duty office, 局办公室, has one handler, o_duty): after the
+    last retry it is flagged and the duty office told. Returns the test's clock and the receiver."""
     clock = FixedClock(T0)
     await store.run(lambda db: db.execute(
         "INSERT INTO units (code, name, kind) VALUES ('jyj-bgs', '局办公室', 'office')"))
     await store.run(staff.bind, "o_duty", "jyj-bgs", "handler", "办公室·王老师", T0)
     receiver = Receiver(store, Flaky(failures=10 ** 6), clock, reply_timeout=1.0, duty_office="jyj-bgs")
-    await receiver.receive(_inbound("我要投诉食堂"))
+    await receiver.receive(_inbound(text))
     for delay in inbound_store.RETRY_DELAYS:
         clock.advance(delay)
         await receiver.retry_failed()
+    return clock, receiver
+
+
+async def test_a_message_that_always_fails_is_flagged_and_the_duty_office_told_once(store, capsys, tmp_path):
+    clock, receiver = await failed_for_good(store, "我要投诉食堂")
     flagged = await store.run(inbound_store.list_failures)
     assert [(f["state"], f["attempts"]) for f in flagged] == [("flagged", 1 + len(inbound_store.RETRY_DELAYS))]
     notes = await store.run(outbox.list_for, "o_duty")
