@@ -50,8 +50,8 @@ async def test_with_nobody_bound_the_citizen_hears_once_and_the_first_leader_see
     d = dialog
     number = await file_ticket(d, PARENT, "实验小学收资料费300元不给收据", scene="school:jn-syxx")
     unit = (await d.db(tickets.get, number))["unit_code"]
-    await nobody_bound(d)
     before = len(await pushed_to(d, PARENT))
+    await nobody_bound(d)  # told as the last leaves (audit28), then never again in this spell
     await days(d, 40)  # past the deadline and a working day more: every reminder's moment, none to anyone
     t = await d.db(tickets.get, number)
     assert "escalate" in await d.db(tickets.reminders, t["id"])
