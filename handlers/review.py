@@ -359,9 +359,10 @@ def as_shown(db, period: str, tz, weights: Weights, surveys: dict | None = None,
     period ended by `now` is scored by the rules recorded in force at its end (m078), not by the `weights`,
     `min_responses` and `min_cases` given (today's config): editing [review] never rescores a closed review."""
     from storage import review as review_store
-    if now is not None and bounds(period, tz)[1] <= now:
-        weights, min_cases, min_responses = kept_rules(review_store.rules_at(db, bounds(period, tz)[1]), weights,
-                                                       min_cases, min_responses)
+    end = bounds(period, tz)[1]
+    if now is not None and end <= now:
+        weights, min_cases, min_responses = kept_rules(review_store.rules_at(db, end), weights, min_cases,
+                                                       min_responses)
     return build(db, period, tz, weights, surveys, min_responses, now, kind, min_cases)
 
 

@@ -1,4 +1,4 @@
-"""领导点评: leaders' comments on a unit for a review period."""
+"""领导点评: leaders' comments on a unit for a review period; the review's rules as recorded in force (m078)."""
 from __future__ import annotations
 
 import json
