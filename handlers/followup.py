@@ -57,6 +57,17 @@ SETTLED = re.compile(r"(?:已经|都|也)?(?:退|解决|处理|办好|落实|整
 UNSETTLED = re.compile(r"(?:还是?|根本|也|都|一直)?(?:没|没有|未)(?:退|解决|处理|办|落实|整改|改)")
 
 
+# 满意 said inside a line (我不满意, 对结果很满意, 不是很满意, 一点也不满意): a rating too, always asked (it began a new
+# message: 请问您说的是哪方面的事情？). A negation before it within a few characters is 不满意, a negated 不满意 (没什么
+# 不满意的, 也不是不满意) and a hedge (比较, 还算, 勉强) 基本满意; 满意度 is the word for the measure, not a rating.
+SATISFACTION = (
+    (re.compile(r"(?:没(?:什么|有)?|并没有|不能说|也不是|不是)不满意"), 2),
+    (re.compile(r"(?:不|没|无法|没法|谈不上|说不上|称不上|算不上)[^，,。！!？?\s]{0,3}满意(?!度)"), 3),
+    (re.compile(r"(?:基本上?|勉强|还算|算是|比较|大体)满意(?!度)"), 2),
+    (re.compile(r"满意(?!度)"), 1),
+)
+
+
 @dataclass(frozen=True)
 class Rating:
     score: int
@@ -130,6 +141,9 @@ def parse(text: str) -> Rating | None:
             return Rating(3, raw.strip(), None, False)
         if SETTLED.search(bare):
             return Rating(1, raw.strip(), None, False)
+        for said, value in SATISFACTION:
+            if said.search(bare):
+                return Rating(value, raw.strip(), None, False)
     return None
 
 

@@ -1,6 +1,9 @@
 """The twenty-eighth trust audit: a bank card number in a citizen's words reached staff whole (phones and ID
-numbers were masked); a closed review's rules are in tests/test_review.py."""
+numbers were masked); the citizen told their ticket waits only at its next reminder after everyone left; 我不满意
+sent for a rating began a new message. A closed review's rules: tests/test_review.py."""
 from __future__ import annotations
+
+import pytest
 
 from tests.dialog import FEES, file_ticket, heard, talk
 
@@ -58,3 +61,31 @@ async def test_a_parent_is_told_at_once_when_the_last_person_who_could_act_leave
         assert await settle(d, PARENT)
     assert (await pushed_to(d, PARENT))[before:] == told
     await talk(d, PARENT, f"查询 {number}", expect="暂无工作人员值守", absent="前办结")
+
+
+# -- a rating said inside a line: asked about, never started as a new message ----------------------------------
+SAID = [("我不满意", 3), ("对结果不满意", 3), ("不是很满意", 3), ("并不满意", 3), ("一点也不满意", 3), ("谈不上满意", 3),
+        ("满意是不可能满意的", 3), ("没有那么满意", 3), ("我很满意", 1), ("对处理结果很满意", 1), ("挺满意的就是慢了点", 1),
+        ("比较满意", 2), ("勉强满意", 2), ("没什么不满意的", 2), ("也不是不满意吧", 2)]
+
+
+def test_satisfaction_said_in_a_line_reads_as_a_rating_to_ask_about():
+    from handlers import followup
+    for said, score in SAID:
+        rating = followup.parse(said)
+        assert rating is not None and (rating.score, rating.sure) == (score, False), said
+    for words in ("满意度一般", "学校食堂的饭菜每天都很咸，孩子们吃不下去，希望改进一下，家长们都不满意，请尽快处理好吗"):
+        assert followup.parse(words) is None, words  # the measure's name; a long message of its own
+
+
+@pytest.mark.parametrize("said, score", [("我不满意", "不满意"), ("不是很满意", "不满意"), ("我很满意", "满意")])
+async def test_a_rating_said_in_a_line_is_asked_about_not_started_as_a_message(dialog, said, score):
+    """Before: 我不满意 sent when a rating was asked began a new message (请问您说的是哪方面的事情？); the ticket went
+    unrated, a 不满意 that should have sent it back for a redo and counted in the unit's 满意率 lost."""
+    from storage import tickets
+    from tests.test_people27_dialogs import resolved
+    d, p = dialog, "o_p28_rate"
+    number = await resolved(d, p)
+    await talk(d, p, said, expect=[f"评价留言 {number}（{score}）吗"], absent="哪方面")
+    await talk(d, p, "1")
+    assert (await d.db(tickets.get, number))["rating"] == {"满意": 1, "不满意": 3}[score]
