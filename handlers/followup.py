@@ -65,7 +65,14 @@ SATISFACTION = (
     (re.compile(r"(?:不|没|无法|没法|谈不上|说不上|称不上|算不上)[^，,。！!？?\s]{0,3}满意(?!度)"), 3),
     (re.compile(r"(?:基本上?|勉强|还算|算是|比较|大体)满意(?!度)"), 2),
     (re.compile(r"满意(?!度)"), 1),
+    # the English names the rating question offers (1 satisfied, 2 fairly satisfied, 3 not satisfied), as written
+    (re.compile(r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+){0,2}(?:satisfied|happy)\b|\b(?:dis|un)satisfied\b|\bunhappy\b",
+                re.I), 3),
+    (re.compile(r"\b(?:fairly|somewhat|partly|mostly|quite|kind of|sort of|more or less)\s+(?:satisfied|happy)\b",
+                re.I), 2),
+    (re.compile(r"\b(?:satisfied|happy)\b", re.I), 1),
 )
+ENGLISH_LINE = 60  # an English answer is longer than a Chinese one: "I am not satisfied with the result"
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,7 @@ def parse(text: str) -> Rating | None:
         if bare == word or (norm.startswith(word) and norm[len(word):][:1] in SEPARATORS):
             return Rating(value, _own_words(raw, len(word)).strip(SEPARATORS + "　").strip()
                           if bare != word else "", None, False)
-    if len(bare) <= 24 and not re.search(r"\d", bare):  # a line, no sum in it: the words are the comment
+    if len(bare) <= (ENGLISH_LINE if bare.isascii() else 24) and not re.search(r"\d", bare):  # a line, no sum
         if UNSETTLED.search(bare):
             return Rating(3, raw.strip(), None, False)
         if SETTLED.search(bare):

@@ -66,7 +66,10 @@ async def test_a_parent_is_told_at_once_when_the_last_person_who_could_act_leave
 # -- a rating said inside a line: asked about, never started as a new message ----------------------------------
 SAID = [("我不满意", 3), ("对结果不满意", 3), ("不是很满意", 3), ("并不满意", 3), ("一点也不满意", 3), ("谈不上满意", 3),
         ("满意是不可能满意的", 3), ("没有那么满意", 3), ("我很满意", 1), ("对处理结果很满意", 1), ("挺满意的就是慢了点", 1),
-        ("比较满意", 2), ("勉强满意", 2), ("没什么不满意的", 2), ("也不是不满意吧", 2)]
+        ("比较满意", 2), ("勉强满意", 2), ("没什么不满意的", 2), ("也不是不满意吧", 2),
+        # the English names the question offers, as an English writer answers with them
+        ("not satisfied", 3), ("I'm not satisfied with the result", 3), ("I am not very happy with it", 3),
+        ("dissatisfied", 3), ("fairly satisfied", 2), ("satisfied", 1), ("Thanks, very happy.", 1)]
 
 
 def test_satisfaction_said_in_a_line_reads_as_a_rating_to_ask_about():
@@ -74,7 +77,8 @@ def test_satisfaction_said_in_a_line_reads_as_a_rating_to_ask_about():
     for said, score in SAID:
         rating = followup.parse(said)
         assert rating is not None and (rating.score, rating.sure) == (score, False), said
-    for words in ("满意度一般", "学校食堂的饭菜每天都很咸，孩子们吃不下去，希望改进一下，家长们都不满意，请尽快处理好吗"):
+    for words in ("满意度一般", "学校食堂的饭菜每天都很咸，孩子们吃不下去，希望改进一下，家长们都不满意，请尽快处理好吗",
+                  "The canteen food is bad and the parents are not happy about it at all, please look into it"):
         assert followup.parse(words) is None, words  # the measure's name; a long message of its own
 
 
