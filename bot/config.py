@@ -347,6 +347,15 @@ class Config:
             raise bad("server.link_secret", "must be at least 16 characters (e.g. `openssl rand -hex 32`)")
         if self.backup.every_hours <= 0 or self.backup.keep < 1:
             raise bad("backup.every_hours", "must be positive, and backup.keep at least 1")
+        path = self.storage.path.strip()
+        if not path or path == ":memory:" or path.startswith("file:"):
+            # SQLite takes "" and :memory: as a temporary database: every message answered, then lost at a restart
+            raise bad("storage.path", "must name the database file (e.g. data/tingjian.db): an empty path or "
+                                      ":memory: keeps every message in a temporary database, lost when the service "
+                                      "stops")
+        if Path(path).is_dir():
+            raise bad("storage.path", f"{path} is a folder: name the database file in it (e.g. {path.rstrip('/')}"
+                                      "/tingjian.db)")
         if not 0.1 <= self.storage.lock_wait_seconds <= 3600:
             raise bad("storage.lock_wait_seconds", "must be between 0.1 and 3600")
         if not 0 < self.outbox.backoff_base_seconds <= self.outbox.backoff_max_seconds:

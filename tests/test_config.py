@@ -61,6 +61,11 @@ def test_unknown_section(tmp_path):
     ("[wechat]\nreply_timeout_seconds = 6\n", "wechat.reply_timeout_seconds"),
     ("[wechat]\ncheck_timestamp = \"yes\"\n", "wechat.check_timestamp"),
     ("[directory]\ncsv = \"/nonexistent.csv\"\n", "directory.csv"),
+    # an empty path was a temporary database (every answered message lost at a restart), a folder "disk I/O error"
+    ("[storage]\npath = \"\"\n", "storage.path"),
+    ("[storage]\npath = \"  \"\n", "storage.path"),
+    ("[storage]\npath = \":memory:\"\n", "storage.path"),
+    ("[storage]\npath = \"/tmp\"\n", "storage.path"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as err:
