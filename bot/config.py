@@ -300,6 +300,10 @@ class Config:
             raise bad("bot.timezone", f"unknown time zone {self.bot.timezone!r} (e.g. Asia/Shanghai)") from None
         if self.server.public_url and not self.server.public_url.startswith(("http://", "https://")):
             raise bad("server.public_url", "must start with https:// (or http://): the links sent in messages use it")
+        for key in ("name", "organisation", "commitment"):  # in every citizen's welcome: 欢迎关注{organisation}“{name}”
+            if not getattr(self.bot, key).strip():
+                raise bad(f"bot.{key}", "is empty: the welcome every citizen reads would say 欢迎关注“” or 我们的承诺："
+                                        "with nothing after it")
         if not self.routing.duty_office.strip():
             raise bad("routing.duty_office", "is empty: name the unit (directory code) that takes unclaimed tickets")
         if not 1 <= self.server.port <= 65535:

@@ -66,6 +66,9 @@ def test_unknown_section(tmp_path):
     ("[storage]\npath = \"  \"\n", "storage.path"),
     ("[storage]\npath = \":memory:\"\n", "storage.path"),
     ("[storage]\npath = \"/tmp\"\n", "storage.path"),
+    ("[bot]\nname = \"\"\n", "bot.name"),  # the welcome read 欢迎关注市教育局“”
+    ("[bot]\norganisation = \" \"\n", "bot.organisation"),
+    ("[bot]\ncommitment = \"\"\n", "bot.commitment"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as err:
