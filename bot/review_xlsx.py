@@ -129,7 +129,8 @@ def write(review: Review, path, generated_at: float, tz):
         ["同类排名", "", "在同一类别（局机关处室、区县教育局、学校、幼儿园）内按综合得分从高到低，得分相同名次相同"],
         ["区县、全局", "", "所辖单位的件数合计后重新计算比率；“单位平均得分”为所辖参评单位综合得分的平均，"
                          "不含不参与排名的单位，其中无在岗人员的单位数另列"],
-        ["权重设置", "", "配置文件 [review] 的 weight_* 项"],
+        ["权重设置", "", "配置文件 [review] 的 weight_* 项（及 min_cases、[campaign] min_responses）；已结束的期间按其结束时"
+                       "执行的设置计分，之后修改配置不影响已结束期间的得分"],
     ]
     for row in notes:
         ws.append(sheets.xlsx_row(ws, row))
