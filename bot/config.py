@@ -306,6 +306,9 @@ class Config:
                                         "with nothing after it")
         if not self.routing.duty_office.strip():
             raise bad("routing.duty_office", "is empty: name the unit (directory code) that takes unclaimed tickets")
+        if not self.server.host.strip():  # aiohttp would listen everywhere, and links read http://:8080/…
+            raise bad("server.host", "is empty: name the address to listen on (127.0.0.1 behind a reverse proxy, "
+                                     "0.0.0.0 for every interface)")
         if not 1 <= self.server.port <= 65535:
             raise bad("server.port", f"must be between 1 and 65535, got {self.server.port}")
         if self.server.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

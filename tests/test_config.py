@@ -66,6 +66,7 @@ def test_unknown_section(tmp_path):
     ("[storage]\npath = \"  \"\n", "storage.path"),
     ("[storage]\npath = \":memory:\"\n", "storage.path"),
     ("[storage]\npath = \"/tmp\"\n", "storage.path"),
+    ("[server]\nhost = \"\"\n", "server.host"),  # every interface, and links to http://:8080/
     ("[bot]\nname = \"\"\n", "bot.name"),  # the welcome read 欢迎关注市教育局“”
     ("[bot]\norganisation = \" \"\n", "bot.organisation"),
     ("[bot]\ncommitment = \"\"\n", "bot.commitment"),
