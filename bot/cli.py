@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 from bot.config import Config, ConfigError, load_config
+from storage.directory import DirectoryError
 
 
 def _load(path: str | None, **overrides) -> Config:
@@ -1457,6 +1458,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"tingjian: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DirectoryError as exc:  # the [directory] CSV a command loads: its file, line and what is wrong
+        print(f"tingjian: directory error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

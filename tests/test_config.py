@@ -110,6 +110,23 @@ def test_unreadable_files_named_by_every_loader_not_a_traceback(tmp_path, capsys
                                       "the file as UTF-8\n"
 
 
+def test_a_directory_csv_typo_is_an_error_naming_its_line_not_a_traceback(tmp_path, capsys):
+    """A unit's kind typed wrong (schol) in the [directory] CSV stopped `tingjian init-db` and `serve` with a
+    traceback; now the file, the line and what is wrong, exit 2, nothing written."""
+    from bot.cli import main
+    from bot.demo import DEMO_DIRECTORY
+    from tests.conftest import write_cli_config
+    csv = tmp_path / "units.csv"
+    csv.write_text(DEMO_DIRECTORY.read_text(encoding="utf-8") + "jn-xyz,江南区新建小学,schol,jn,jn-jyj,,\n",
+                   encoding="utf-8")
+    line = len(csv.read_text(encoding="utf-8").splitlines())
+    config = write_cli_config(tmp_path / "c.toml", tmp_path / "c.db", directory={"csv": csv})
+    assert main(["init-db", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tingjian: directory error: {csv}:{line}: kind 'schol' must be one of") and \
+        "Traceback" not in err, err
+
+
 def test_environment_overrides_every_key_type(tmp_path):
     env = {"TINGJIAN_WECHAT_TOKEN": "envtoken", "TINGJIAN_SERVER_PORT": "9090",
            "TINGJIAN_WECHAT_CHECK_TIMESTAMP": "false", "TINGJIAN_WECHAT_REPLY_TIMEOUT_SECONDS": "3.5",
