@@ -28,7 +28,7 @@ from bot.scheduler import Jobs, build_scheduler
 from handlers.clock import Clock, DemoClock
 from handlers import review
 from handlers.dispatcher import Dispatcher, Policy
-from handlers.routing import Router
+from handlers.routing import CATEGORIES, Router
 from storage import directory, inbound, outbox, search, spool
 from storage import review as review_store
 from storage.spool import Spool
@@ -89,7 +89,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DB] = db
     await asyncio.get_running_loop().run_in_executor(None, search.warm)  # jieba for the search index, once
     if config.directory.csv:
-        rows = directory.read_csv(config.directory.csv)
+        rows = directory.read_csv(config.directory.csv, CATEGORIES)
         await db.run(directory.upsert, rows, True)  # what leaders edited in the workbench stays
     if config.directory.services:
         await load_services(config, db)

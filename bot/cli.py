@@ -282,11 +282,12 @@ def cmd_demo(args) -> int:
 
 
 def cmd_init_db(args) -> int:
+    from handlers.routing import CATEGORIES
     from storage import directory
     config = _load(args.config)
     with _database(config) as db:
         if config.directory.csv:
-            n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv), True)
+            n = db.run_sync(directory.upsert, directory.read_csv(config.directory.csv, CATEGORIES), True)
             print(f"directory: {n} unit(s) loaded from {config.directory.csv}")
         if config.directory.services:
             from storage import services
@@ -560,9 +561,10 @@ def cmd_inbound_resolve(args) -> int:
 
 
 def cmd_directory_import(args) -> int:
+    from handlers.routing import CATEGORIES
     from storage import directory
     try:
-        rows = directory.read_csv(args.file)
+        rows = directory.read_csv(args.file, CATEGORIES)
         _, count = _with_db(args, directory.upsert, rows)
     except directory.DirectoryError as exc:
         return _refused(exc)

@@ -40,24 +40,28 @@ def check(row: dict[str, Any]) -> str | None:
 
 # file content -> its checked rows: the directory file is read at every start-up of an app (the tests start
 # hundreds); keyed by the bytes read, so an edited file is read again. Each caller gets its own row dicts.
-_READ: dict[bytes, list[dict[str, Any]]] = {}
+_READ: dict[tuple[bytes, frozenset[str]], list[dict[str, Any]]] = {}
 
 
-def read_csv(path: str | Path) -> list[dict[str, Any]]:
-    """Rows checked one by one; an error names the line."""
+def read_csv(path: str | Path, categories: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Rows checked one by one; an error names the line. `categories`: the routing categories a unit's
+    `categories` may name (the caller's to give: storage knows none), each listed by one office at most; empty:
+    not checked."""
     with open(path, "rb") as fh:
         data = fh.read()
-    rows = _READ.get(data)
+    rows = _READ.get((data, categories))
     if rows is None:
-        rows = _read_csv(path, data)
+        rows = _read_csv(path, data, categories)
         if len(_READ) >= 8:
             _READ.clear()
-        _READ[data] = rows
+        _READ[(data, categories)] = rows
     return [dict(r) for r in rows]
 
 
-def _read_csv(path: str | Path, data: bytes) -> list[dict[str, Any]]:
-    rows = []
+def _read_csv(path: str | Path, data: bytes, categories: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    lines: dict[str, int] = {}      # code -> the line it is on
+    office_of: dict[str, int] = {}  # category -> the line of the office that lists it
     with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("code", "name", "kind") if c not in (reader.fieldnames or [])]
@@ -68,6 +72,21 @@ def _read_csv(path: str | Path, data: bytes) -> list[dict[str, Any]]:
             problem = check(row)
             if problem:
                 raise DirectoryError(f"{path}:{line}: {problem}")
+            if row["code"] in lines:  # a copied row: the later one silently renamed or moved the unit
+                raise DirectoryError(f"{path}:{line}: code {row['code']!r} is already on line {lines[row['code']]}")
+            lines[row["code"]] = line
+            if row["categories"]:  # "fees; safety" or "fees,safety": one spelling, as office_for reads it
+                named = [c.strip() for c in row["categories"].replace(",", ";").split(";") if c.strip()]
+                row["categories"] = ";".join(named) or None
+                for c in named if categories else ():
+                    if c not in categories:
+                        raise DirectoryError(f"{path}:{line}: category {c!r} is not one of "
+                                             f"{', '.join(sorted(categories))}")
+                    if row["kind"] == "office" and c in office_of:  # office_for would take the first, silently
+                        raise DirectoryError(f"{path}:{line}: category {c!r} is already the office's on line "
+                                             f"{office_of[c]}")
+                    if row["kind"] == "office":
+                        office_of[c] = line
             rows.append(row)
     codes = {r["code"] for r in rows}
     for line, row in enumerate(rows, start=2):

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from handlers.routing import CATEGORIES
 from storage import directory, inbound, outbox, tokens, users
 from storage.db import Database, connect
 from storage.migrations import migrate
@@ -136,11 +137,20 @@ def test_directory_csv_validation(tmp_path):
         ("code,name,kind\nb,局,castle\n", ":2: kind"),
         ("code,name,kind,parent\ns1,一小,school,nope\n", ":2: parent"),
         ("code,name,kind\n,局,bureau\n", ":2: code and name"),
+        # a copied row renamed or moved the unit silently; a mistyped category routed nothing to the office; two
+        # offices listing one category: office_for took the first
+        ("code,name,kind\nb,局,bureau\ns1,一小,school\ns1,一小（复制）,school\n", ":4: code 's1' is already on line 3"),
+        ("code,name,kind,categories\no1,收费处,office,fees;feess\n", ":2: category 'feess' is not one of"),
+        ("code,name,kind,categories\no1,收费处,office,fees\no2,安全处,office,safety;fees\n",
+         ":3: category 'fees' is already the office's on line 2"),
     ]:
         bad = tmp_path / "bad.csv"
         bad.write_text(body, encoding="utf-8")
         with pytest.raises(directory.DirectoryError, match=msg):
-            directory.read_csv(bad)
+            directory.read_csv(bad, CATEGORIES)
+    spaced = tmp_path / "spaced.csv"  # "fees; safety" was the categories "fees" and " safety": the second never matched
+    spaced.write_text("code,name,kind,categories\no1,收费处,office,\"fees; safety ,\"\n", encoding="utf-8")
+    assert directory.read_csv(spaced, CATEGORIES)[0]["categories"] == "fees;safety"
 
 
 async def test_directory_upsert_updates_without_duplicating(db, tmp_path):
