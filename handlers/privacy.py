@@ -82,8 +82,14 @@ def mask_id(number: str) -> str:
 def numbers_masked(text: str) -> str:
     """A citizen's words as staff see them (every push, 详情, the workbench, exports): each personal number in them
     (PERSONAL_NUMBER) masked -- a phone as contact_phone is (people22: a number in the text was shown whole while
-    the one given at the phone question was masked), an ID number by mask_id, a bank card by mask_card."""
-    return PERSONAL_NUMBER.sub(_mask, text) if text else text
+    the one given at the phone question was masked), an ID number by mask_id, a bank card by mask_card -- and no
+    direction control (BIDI) left to show staff its words in another order than written."""
+    return PERSONAL_NUMBER.sub(_mask, BIDI.sub("", text)) if text else text
+
+
+# Unicode's direction controls (embeddings, overrides, isolates, marks): U+202E shows the words after it backwards
+# (据收给不 read as 不给收据), so what a unit's people read was not what the citizen wrote (audit28)
+BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def as_staff_read(ticket: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The twenty-eighth trust audit: a bank card number in a citizen's words reached staff whole (phones and ID
 numbers were masked); the citizen told their ticket waits only at its next reminder after everyone left; 我不满意
-sent for a rating began a new message. A closed review's rules: tests/test_review.py."""
+sent for a rating began a new message; a direction control showed staff the words backwards. A closed review's
+rules: tests/test_review.py."""
 from __future__ import annotations
 
 import pytest
@@ -93,3 +94,16 @@ async def test_a_rating_said_in_a_line_is_asked_about_not_started_as_a_message(d
     await talk(d, p, said, expect=[f"评价留言 {number}（{score}）吗"], absent="哪方面")
     await talk(d, p, "1")
     assert (await d.db(tickets.get, number))["rating"] == {"满意": 1, "不满意": 3}[score]
+
+
+async def test_staff_read_the_words_in_the_order_they_were_written(dialog):
+    """U+202E (right-to-left override) in a message showed staff the words after it backwards: 据收给不 read as
+    不给收据 in the push and 详情. Direction controls are left out of what staff read; the citizen's own 查询 keeps
+    their words as typed."""
+    d = dialog
+    words = "学校收资料费300元\u202e据收给不\u202c，请退费"
+    number = await file_ticket(d, PARENT, words, scene="school:jn-syxx", phone="0")
+    pushed = await heard(d, FEES, expect=number)
+    detail = await talk(d, FEES, f"详情 {number}")
+    for seen in (pushed, detail):
+        assert "学校收资料费300元据收给不，请退费" in seen and "\u202e" not in seen, seen
