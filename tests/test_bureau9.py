@@ -137,3 +137,28 @@ async def test_a_teacher_with_many_new_tickets_signs_them_from_the_list_and_each
     assert {(await dialog.db(tickets.get, n))["state"] for n in numbers} == {"accepted"}
     await heard(dialog, parents[0], expect="受理")  # each parent told, as after a 签收 in WeChat
     await heard(dialog, parents[-1], expect="受理")
+
+
+async def test_a_closed_periods_survey_figure_rests_on_the_minimum_in_force_when_it_ended(dialog):
+    """audit28: the review scores a closed period by the rules recorded in force at its end (m078); the answers page
+    its 评议 figure opens counted them against today's [campaign] min_responses, so the two could disagree."""
+    from storage import review as review_store
+    from tests.dialog import LEADER, at
+    await answers(dialog, "jn-syxx", 4, at("2026-11-17 10:00"), "nov")  # 5 answers
+    from bot.app import CONFIG
+    from handlers import review
+    c = dialog.app[CONFIG]
+    stricter = review.rules(c.review.weights(), c.review.min_cases, 6)  # in force from Nov 20: 5 answers too few
+    await dialog.db(review_store.record_rules, stricter, at("2026-11-20 09:00"))
+    dialog.clock.at = at("2026-12-08 09:00")
+    async with browser(dialog) as s:
+        await sign_in(dialog, s, LEADER)
+        scored = await page(s, "/w/review", period="2026-11")
+        results = await page(s, "/w/surveys/school-2026/results", period="2026-11")
+        today = await page(s, "/w/surveys/school-2026/results")
+    row = re.search(r'<tr data-unit="jn-syxx">.*?</tr>', scored, re.S).group(0)
+    assert 'class="survey">—</a>' in row and "群众评议份数也不够" in row, row  # too few under the rule then in force
+    unit = re.search(r'<section class="card" id="unit-jn-syxx">.*?</section>', results, re.S).group(0)
+    assert "综合得分：<b>样本不足</b>" in unit and "5 份" in unit, unit  # the page it opens: the same (was 75.0)
+    whole = re.search(r'<section class="card" id="unit-jn-syxx">.*?</section>', today, re.S).group(0)
+    assert "综合得分：<b>75.0</b>" in whole  # every answer, today's minimum

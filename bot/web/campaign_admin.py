@@ -48,9 +48,16 @@ async def _synced(request: web.Request):
     return campaign
 
 
-def _min_responses(request: web.Request) -> int:
+async def _min_responses(request: web.Request, period: str = "") -> int:
+    """[campaign] min_responses; for a review period that has ended, the one in force at its end (m078): the
+    page with a period gives the 评议 figure of that period's review, as review.as_shown scored it."""
     from bot.app import CONFIG
-    return request.app[CONFIG].campaign.min_responses
+    from storage import review as review_store
+    minimum = request.app[CONFIG].campaign.min_responses
+    if period and (end := review.bounds(period, _tz(request))[1]) <= auth.now(request):
+        minimum = review.kept_rules(await read(request, review_store.rules_at, end), review.Weights(), 1,
+                                    minimum)[2]
+    return minimum
 
 
 def _lines(text: str) -> list[str]:
@@ -230,7 +237,8 @@ async def _results(request: web.Request, v: Viewer, minimum: int, period: str = 
 
 @staff_page
 async def survey_results_page(request: web.Request, v: Viewer) -> web.Response:
-    minimum, period = _min_responses(request), _review_period(request)
+    period = _review_period(request)
+    minimum = await _min_responses(request, period)
     survey, results = await _results(request, v, minimum, period)
     units = sorted(results.values(), key=lambda u: (u.score is None, -(u.score or 0), u.unit))
     tz = _tz(request)
@@ -298,7 +306,8 @@ async def survey_results_csv(request: web.Request, v: Viewer) -> web.Response:
 
     from bot import sheets
     from bot.web.exports import _done, _send
-    survey, results = await _results(request, v, _min_responses(request), _review_period(request))
+    period = _review_period(request)
+    survey, results = await _results(request, v, await _min_responses(request, period), period)
     out = io.StringIO()
     sheets.csv_dicts(out, CSV_COLUMNS, csv_rows(survey, results))
     response = await _send(request, ("\ufeff" + out.getvalue()).encode(), f"survey-{survey.id}.csv")
