@@ -1237,7 +1237,8 @@ class Desk:
         reminder. The tickets looked at: those the person had 签收ed, those at their unit, and where they could
         stand in for other units (the duty office, a leader, an admin), the 代收 ones and those left with nobody."""
         seen = {t["number"] for t in theirs}
-        if unit_code:
+        if unit_code and not self.own_people(db, unit_code):  # while the unit has its own people, they act on its
+            # tickets: looked at only when the last has gone (a busy office's 800 open tickets are ~60 ms at 1M)
             seen.update(t["number"] for t in tickets.held_by(db, unit_code) + tickets.unattended_of(db, unit_code))
         if role in ("leader", "admin") or (unit_code and unit_code == self.duty_office):
             seen.update(t["number"] for t in tickets.unattended_open(db) + tickets.strays(db))
