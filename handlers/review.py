@@ -358,12 +358,19 @@ def as_shown(db, period: str, tz, weights: Weights, surveys: dict | None = None,
     """The review as every surface shows it (workbench, ranking page, XLSX, `tingjian review`): build's, where a
     period ended by `now` is scored by the rules recorded in force at its end (m078), not by the `weights`,
     `min_responses` and `min_cases` given (today's config): editing [review] never rescores a closed review."""
+    weights, min_cases, min_responses = rules_in_force(db, period, tz, now, weights, min_cases, min_responses)
+    return build(db, period, tz, weights, surveys, min_responses, now, kind, min_cases)
+
+
+def rules_in_force(db, period: str, tz, now: float | None, weights: Weights, min_cases: int, min_responses: int
+                   ) -> tuple[Weights, int, int]:
+    """(weights, min_cases, min_responses) a period is scored by: for one ended by `now`, those recorded in force
+    at its end (m078); else those given (today's config). A read: on a reader connection."""
     from storage import review as review_store
     end = bounds(period, tz)[1]
-    if now is not None and end <= now:
-        weights, min_cases, min_responses = kept_rules(review_store.rules_at(db, end), weights, min_cases,
-                                                       min_responses)
-    return build(db, period, tz, weights, surveys, min_responses, now, kind, min_cases)
+    if now is None or end > now:
+        return weights, min_cases, min_responses
+    return kept_rules(review_store.rules_at(db, end), weights, min_cases, min_responses)
 
 
 def build(db, period: str, tz, weights: Weights, surveys: dict | None = None, min_responses: int = 30,

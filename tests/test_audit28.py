@@ -32,13 +32,16 @@ def test_a_bank_card_is_masked_and_long_numbers_that_are_none_are_not():
         assert privacy.numbers_masked(words) == words, words
 
 
+async def staff_reads(d, number: str) -> tuple[str, str]:
+    """What the unit's handler reads of a new ticket: the push, then 详情."""
+    return await heard(d, FEES, expect=number), await talk(d, FEES, f"详情 {number}")
+
+
 async def test_staff_read_a_card_masked_and_the_citizen_reads_it_whole(dialog):
     d = dialog
     words = "学校收资料费300元不给收据，要求退费，退到我的银行卡6228480402564890018"
     number = await file_ticket(d, PARENT, words, scene="school:jn-syxx", phone="0")
-    pushed = await heard(d, FEES, expect=number)
-    detail = await talk(d, FEES, f"详情 {number}")
-    for seen in (pushed, detail):
+    for seen in await staff_reads(d, number):
         assert "6228480402564890018" not in seen and "6228***********0018" in seen, seen
     await talk(d, PARENT, f"查询 {number}", expect="6228480402564890018")  # their own words, as written
 
@@ -103,7 +106,5 @@ async def test_staff_read_the_words_in_the_order_they_were_written(dialog):
     d = dialog
     words = "学校收资料费300元\u202e据收给不\u202c，请退费"
     number = await file_ticket(d, PARENT, words, scene="school:jn-syxx", phone="0")
-    pushed = await heard(d, FEES, expect=number)
-    detail = await talk(d, FEES, f"详情 {number}")
-    for seen in (pushed, detail):
+    for seen in await staff_reads(d, number):
         assert "学校收资料费300元据收给不，请退费" in seen and "\u202e" not in seen, seen

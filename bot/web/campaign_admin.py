@@ -52,12 +52,11 @@ async def _min_responses(request: web.Request, period: str = "") -> int:
     """[campaign] min_responses; for a review period that has ended, the one in force at its end (m078): the
     page with a period gives the 评议 figure of that period's review, as review.as_shown scored it."""
     from bot.app import CONFIG
-    from storage import review as review_store
-    minimum = request.app[CONFIG].campaign.min_responses
-    if period and (end := review.bounds(period, _tz(request))[1]) <= auth.now(request):
-        minimum = review.kept_rules(await read(request, review_store.rules_at, end), review.Weights(), 1,
-                                    minimum)[2]
-    return minimum
+    c = request.app[CONFIG]
+    if not period:
+        return c.campaign.min_responses
+    return (await read(request, review.rules_in_force, period, _tz(request), auth.now(request), c.review.weights(),
+                       c.review.min_cases, c.campaign.min_responses))[2]
 
 
 def _lines(text: str) -> list[str]:
