@@ -108,3 +108,13 @@ async def test_staff_read_the_words_in_the_order_they_were_written(dialog):
     number = await file_ticket(d, PARENT, words, scene="school:jn-syxx", phone="0")
     for seen in await staff_reads(d, number):
         assert "学校收资料费300元据收给不，请退费" in seen and "\u202e" not in seen, seen
+
+
+def test_a_link_in_a_reply_to_staff_is_never_read_as_a_number():
+    """Every reply to staff passes through the one masking rule (desk.for_staff), our own signed links with it: a
+    run of digits in a link's signature read as a landline (0 and ten digits) and was masked, so a 详情's
+    attachments link or a digest's failed now and then (tests/test_attachments.py failed on it in CI)."""
+    from handlers import privacy
+    link = "http://127.0.0.1:8080/a/JY2611-0001?exp=1763254800&to=5f1c0e9a7b3d2c41&sig=a01234567890bcdef0123456789a13812345678"
+    said = f"附件2个：{link}（30分钟内有效）\n家长电话13812345678，座机0571-88776655"
+    assert privacy.numbers_masked(said) == f"附件2个：{link}（30分钟内有效）\n家长电话138****5678，座机057****6655"
